@@ -1,0 +1,1 @@
+"""pearl: answer questions about long documents by planning and executing actions."""

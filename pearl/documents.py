@@ -1,0 +1,170 @@
+"""Load files into a `Document`: .txt, .md, .html and .pdf, several files or a folder as one."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from html.parser import HTMLParser
+from pathlib import Path
+
+from pearl.errors import DocumentError
+from pearl.models import Document, DocumentPart
+
+__all__ = ["DEFAULT_MAX_BYTES", "SUPPORTED_SUFFIXES", "load_document"]
+
+DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".text", ".html", ".htm", ".pdf")
+_SEPARATOR = "\n\n"
+
+
+class _TextExtractor(HTMLParser):
+    """Visible text of an HTML page, block elements turned into line breaks."""
+
+    _BLOCKS = frozenset(
+        "p div br li ul ol h1 h2 h3 h4 h5 h6 tr table section article header footer blockquote pre".split()
+    )
+    _SKIP = frozenset(("script", "style", "head", "noscript", "template"))
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.chunks: list[str] = []
+        self._skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._SKIP:
+            self._skipping += 1
+        elif tag in self._BLOCKS:
+            self.chunks.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._SKIP and self._skipping:
+            self._skipping -= 1
+        elif tag in self._BLOCKS:
+            self.chunks.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skipping:
+            self.chunks.append(data)
+
+
+def _html_to_text(raw: str) -> str:
+    parser = _TextExtractor()
+    parser.feed(raw)
+    parser.close()
+    text = html.unescape("".join(parser.chunks))
+    text = re.sub(r"[ \t\r\f\v]+", " ", text)
+    text = re.sub(r" *\n *", "\n", text)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def _decode(data: bytes, path: Path) -> str:
+    if b"\x00" in data[:8192]:
+        raise DocumentError(f"{path}: looks like a binary file, not text (supported: {', '.join(SUPPORTED_SUFFIXES)})")
+    for encoding in ("utf-8-sig", "utf-16") if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ("utf-8-sig",):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise DocumentError(f"{path}: cannot be decoded as UTF-8 text; convert it to UTF-8 first (e.g. with iconv)")
+
+
+def _pdf_to_text(path: Path) -> str:
+    try:
+        import pypdf
+        from pypdf.errors import PyPdfError
+    except ImportError as exc:  # pragma: no cover - pypdf is a dependency
+        raise DocumentError("reading PDF needs pypdf: pip install pypdf") from exc
+    try:
+        reader = pypdf.PdfReader(str(path))
+        if reader.is_encrypted:
+            try:
+                reader.decrypt("")
+            except Exception as exc:  # noqa: BLE001 - pypdf raises several types here
+                raise DocumentError(f"{path}: the PDF is encrypted; decrypt it first") from exc
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except DocumentError:
+        raise
+    except (PyPdfError, ValueError, KeyError, OSError) as exc:
+        raise DocumentError(f"{path}: not a readable PDF ({exc})") from exc
+    text = "\n\n".join(p.strip() for p in pages if p.strip())
+    if not text.strip():
+        raise DocumentError(
+            f"{path}: the PDF has no text layer (a scanned image?); run OCR on it first (e.g. ocrmypdf)"
+        )
+    return text
+
+
+def _read_one(path: Path, max_bytes: int) -> str:
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise DocumentError(
+            f"{path}: {size:,} bytes is over the limit of {max_bytes:,}; raise it with --max-bytes or PEARL_MAX_BYTES"
+        )
+    if size == 0:
+        raise DocumentError(f"{path}: the file is empty")
+    suffix = path.suffix.lower()
+    if suffix == ".pdf":
+        return _pdf_to_text(path)
+    data = path.read_bytes()
+    if data.startswith(b"%PDF-"):
+        return _pdf_to_text(path)
+    text = _decode(data, path)
+    if suffix in (".html", ".htm") or (suffix not in (".txt", ".md") and re.match(r"\s*<(!doctype html|html)", text, re.I)):
+        text = _html_to_text(text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise DocumentError(f"{path}: has no text")
+    return text
+
+
+def _expand(paths: Sequence[str | Path]) -> list[Path]:
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw).expanduser()
+        if not path.exists():
+            raise DocumentError(f"{path}: no such file or directory")
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
+            if not found:
+                raise DocumentError(
+                    f"{path}: is a directory with no readable files ({', '.join(SUPPORTED_SUFFIXES)})"
+                )
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise DocumentError(f"{path}: not a regular file")
+    if not files:
+        raise DocumentError("no document given")
+    return files
+
+
+def load_document(paths: str | Path | Sequence[str | Path], max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
+    """Read one or more files (or folders) as one document, keeping file boundaries.
+
+    Args:
+        paths: a file, a folder (its supported files, sorted) or a list of them.
+        max_bytes: the largest file accepted.
+
+    Raises:
+        DocumentError: a path is missing, empty, binary, undecodable, too large, or a PDF without text.
+    """
+    items = [paths] if isinstance(paths, (str, Path)) else list(paths)
+    files = _expand(items)
+    parts: list[DocumentPart] = []
+    chunks: list[str] = []
+    offset = 0
+    for path in files:
+        try:
+            text = _read_one(path, max_bytes)
+        except PermissionError as exc:
+            raise DocumentError(f"{path}: permission denied") from exc
+        if chunks:
+            chunks.append(_SEPARATOR)
+            offset += len(_SEPARATOR)
+        chunks.append(text)
+        parts.append(DocumentPart(name=str(path), start=offset, end=offset + len(text)))
+        offset += len(text)
+    name = str(files[0]) if len(files) == 1 else f"{files[0].parent} ({len(files)} files)"
+    return Document(text="".join(chunks), name=name, parts=parts)

