@@ -22,7 +22,10 @@ class _TextExtractor(HTMLParser):
     """Visible text of an HTML page, block elements turned into line breaks."""
 
     _BLOCKS = frozenset(
-        "p div br li ul ol h1 h2 h3 h4 h5 h6 tr table section article header footer blockquote pre".split()
+        {
+            *("p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6"),
+            *("tr", "table", "section", "article", "header", "footer", "blockquote", "pre"),
+        }
     )
     _SKIP = frozenset(("script", "style", "head", "noscript", "template"))
 
@@ -80,7 +83,7 @@ def _pdf_to_text(path: Path) -> str:
         if reader.is_encrypted:
             try:
                 reader.decrypt("")
-            except Exception as exc:  # noqa: BLE001 - pypdf raises several types here
+            except Exception as exc:  # pypdf raises several unrelated types here
                 raise DocumentError(f"{path}: the PDF is encrypted; decrypt it first") from exc
         pages = [page.extract_text() or "" for page in reader.pages]
     except DocumentError:
@@ -110,7 +113,8 @@ def _read_one(path: Path, max_bytes: int) -> str:
     if data.startswith(b"%PDF-"):
         return _pdf_to_text(path)
     text = _decode(data, path)
-    if suffix in (".html", ".htm") or (suffix not in (".txt", ".md") and re.match(r"\s*<(!doctype html|html)", text, re.I)):
+    looks_html = suffix not in (".txt", ".md") and re.match(r"\s*<(!doctype html|html)", text, re.I)
+    if suffix in (".html", ".htm") or looks_html:
         text = _html_to_text(text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
@@ -127,9 +131,7 @@ def _expand(paths: Sequence[str | Path]) -> list[Path]:
         if path.is_dir():
             found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
             if not found:
-                raise DocumentError(
-                    f"{path}: is a directory with no readable files ({', '.join(SUPPORTED_SUFFIXES)})"
-                )
+                raise DocumentError(f"{path}: is a directory with no readable files ({', '.join(SUPPORTED_SUFFIXES)})")
             files.extend(found)
         elif path.is_file():
             files.append(path)

@@ -4,10 +4,20 @@ run, cached, shown and tested alone."""
 from __future__ import annotations
 
 import hashlib
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["Citation", "Document", "DocumentPart", "Usage"]
+__all__ = ["Answer", "Citation", "Document", "DocumentPart", "Message", "Trace", "TraceEvent", "Usage"]
+
+
+class Message(BaseModel):
+    """One chat message."""
+
+    model_config = ConfigDict(frozen=True)
+
+    role: Literal["system", "user", "assistant"]
+    content: str
 
 
 class DocumentPart(BaseModel):
@@ -74,3 +84,61 @@ class Usage(BaseModel):
             cached_calls=self.cached_calls + other.cached_calls,
             seconds=self.seconds + other.seconds,
         )
+
+
+class TraceEvent(BaseModel):
+    """One stage's record: an LLM call, or a local step (no prompt, no tokens)."""
+
+    stage: str
+    prompt: str | None = None
+    messages: list[Message] = Field(default_factory=list)
+    output: str = ""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_s: float = 0.0
+    cached: bool = False
+    attempts: int = 0
+    error: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class Trace(BaseModel):
+    """Everything one question did, in order."""
+
+    question: str = ""
+    method: str = ""
+    backend: str = ""
+    model: str = ""
+    events: list[TraceEvent] = Field(default_factory=list)
+
+    def usage(self) -> Usage:
+        """Total cost of the LLM calls in the trace."""
+        total = Usage()
+        for event in self.events:
+            if event.prompt is None:
+                continue
+            total = total + Usage(
+                prompt_tokens=event.prompt_tokens,
+                completion_tokens=event.completion_tokens,
+                calls=1,
+                cached_calls=int(event.cached),
+                seconds=event.latency_s,
+            )
+        return total
+
+
+class Answer(BaseModel):
+    """What `ask` returns: the answer, the letter for multiple choice, its evidence and its cost."""
+
+    question: str
+    options: list[str] = Field(default_factory=list)
+    answer: str
+    letter: str | None = None
+    method: str
+    citations: list[Citation] = Field(default_factory=list)
+    plan: str | None = None
+    fallback: bool = False
+    usage: Usage = Field(default_factory=Usage)
+    trace: Trace = Field(default_factory=Trace)
+    notes: list[str] = Field(default_factory=list)
+    demo_model: bool = False

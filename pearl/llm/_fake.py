@@ -1,0 +1,115 @@
+"""A scriptable fake model for users' tests and ours: queued replies, a history of requests."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable
+
+from pearl.errors import LLMError
+from pearl.llm._types import Completion, CompletionRequest
+from pearl.tokens import count_tokens
+
+__all__ = ["FakeLLM", "FakeReply"]
+
+FakeReply = str | LLMError | Callable[[CompletionRequest], "str | LLMError"]
+
+
+class FakeLLM:
+    """Answers from a queue of scripted replies, then from `default`.
+
+    A reply is a string, an `LLMError` to raise, or a function of the request returning either.
+    Token usage is counted with tiktoken, so cost figures measured with it are real prompt sizes.
+
+    Example:
+        >>> llm = FakeLLM(["first", "second"], default="ok")
+        >>> llm.complete(CompletionRequest(messages=[Message(role="user", content="hi")])).text
+        'first'
+    """
+
+    def __init__(
+        self,
+        replies: Iterable[FakeReply] = (),
+        *,
+        default: FakeReply | None = "ok",
+        context_window: int = 8192,
+        supports_grammar: bool = False,
+        supports_json_schema: bool = False,
+        model: str = "fake",
+        delay: float = 0.0,
+    ) -> None:
+        self._queue: deque[FakeReply] = deque(replies)
+        self.default = default
+        self.history: list[CompletionRequest] = []
+        self._context_window = context_window
+        self._supports_grammar = supports_grammar
+        self._supports_json_schema = supports_json_schema
+        self._model = model
+        self.delay = delay
+        self._lock = threading.Lock()
+
+    def enqueue(self, *replies: FakeReply) -> None:
+        """Add replies to the end of the queue."""
+        with self._lock:
+            self._queue.extend(replies)
+
+    @property
+    def backend(self) -> str:
+        return "fake"
+
+    @property
+    def model(self) -> str:
+        return self._model
+
+    @property
+    def context_window(self) -> int:
+        return self._context_window
+
+    @property
+    def supports_grammar(self) -> bool:
+        return self._supports_grammar
+
+    @property
+    def supports_json_schema(self) -> bool:
+        return self._supports_json_schema
+
+    @property
+    def is_demo(self) -> bool:
+        return False
+
+    @property
+    def prompt_tokens(self) -> int:
+        """Prompt tokens of every request so far."""
+        return sum(count_tokens(m.content) for r in self.history for m in r.messages)
+
+    def _answer(self, request: CompletionRequest) -> Completion:
+        with self._lock:
+            self.history.append(request)
+            reply = self._queue.popleft() if self._queue else self.default
+        if reply is None:
+            raise LLMError("FakeLLM has no reply queued and no default")
+        if callable(reply) and not isinstance(reply, LLMError):
+            reply = reply(request)
+        if isinstance(reply, LLMError):
+            raise reply
+        return Completion(
+            text=reply,
+            prompt_tokens=sum(count_tokens(m.content) for m in request.messages),
+            completion_tokens=count_tokens(reply),
+            model=self._model,
+            backend=self.backend,
+            finish_reason="stop",
+        )
+
+    def complete(self, request: CompletionRequest) -> Completion:
+        if self.delay:
+            import time
+
+            time.sleep(self.delay)
+        return self._answer(request)
+
+    async def acomplete(self, request: CompletionRequest) -> Completion:
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        return self._answer(request)

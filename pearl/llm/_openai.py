@@ -1,0 +1,313 @@
+"""OpenAI-compatible chat completions over httpx: OpenAI, vLLM, Ollama, llama.cpp server, LM Studio.
+
+Retries with exponential backoff and full jitter on 429, 5xx, timeouts, dropped connections and
+garbled replies, honouring Retry-After; a bounded number of attempts; 400/401/403/404 are not
+retried and say what to fix. The API key goes only into the Authorization header: never into
+a log line, a trace or an error message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import logging
+import random
+import threading
+import time
+from typing import Any
+
+import httpx
+
+from pearl.config import Settings
+from pearl.errors import (
+    ConfigError,
+    LLMConnectionError,
+    LLMError,
+    LLMRequestError,
+    LLMResponseError,
+    LLMTimeoutError,
+    RateLimitError,
+    RetryableError,
+    ServerError,
+)
+from pearl.llm._types import Completion, CompletionRequest
+
+__all__ = ["OpenAICompatibleLLM"]
+
+log = logging.getLogger("pearl.llm")
+
+DEFAULT_CONTEXT_WINDOW = 8192
+
+
+def _retry_after(headers: httpx.Headers) -> float | None:
+    raw_ms = headers.get("retry-after-ms")
+    if raw_ms:
+        try:
+            return max(0.0, float(raw_ms) / 1000)
+        except ValueError:
+            pass
+    raw = headers.get("retry-after")
+    if not raw:
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(raw) if raw else None
+        if parsed is None:
+            return None
+        return max(0.0, parsed.timestamp() - time.time())
+
+
+def _server_message(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return response.text[:200].strip()
+    if isinstance(body, dict):
+        error = body.get("error", body)
+        if isinstance(error, dict):
+            return str(error.get("message") or error.get("detail") or error)[:300]
+        return str(error)[:300]
+    return str(body)[:300]
+
+
+class OpenAICompatibleLLM:
+    """Chat completions from any OpenAI-compatible server.
+
+    Args:
+        settings: resolved settings; `base_url` and `model` are required.
+        transport: an httpx transport to use instead of the network (for tests).
+    """
+
+    def __init__(self, settings: Settings, *, transport: httpx.BaseTransport | None = None) -> None:
+        if not settings.base_url:
+            raise ConfigError("no base URL: pass --base-url or set PEARL_BASE_URL (e.g. http://localhost:8000/v1)")
+        if not settings.model:
+            raise ConfigError(
+                f"no model for {settings.base_url}: pass --model or set PEARL_MODEL "
+                "(`curl <base-url>/models` lists what the server offers)"
+            )
+        self._settings = settings
+        self._base_url = settings.base_url.rstrip("/")
+        self._model = settings.model
+        self._transport = transport
+        self._sync_gate = threading.BoundedSemaphore(settings.concurrency)
+        self._async_gates: dict[int, asyncio.Semaphore] = {}
+        self._client: httpx.Client | None = None
+        self._lock = threading.Lock()
+
+    # -- the LLM protocol -------------------------------------------------------------
+    @property
+    def backend(self) -> str:
+        return "openai"
+
+    @property
+    def model(self) -> str:
+        return self._model
+
+    @property
+    def base_url(self) -> str:
+        return self._base_url
+
+    @property
+    def context_window(self) -> int:
+        return self._settings.context_window or DEFAULT_CONTEXT_WINDOW
+
+    @property
+    def supports_grammar(self) -> bool:
+        return self._settings.grammar
+
+    @property
+    def supports_json_schema(self) -> bool:
+        return True
+
+    @property
+    def is_demo(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return f"OpenAICompatibleLLM(base_url={self._base_url!r}, model={self._model!r})"
+
+    def complete(self, request: CompletionRequest) -> Completion:
+        payload = self._payload(request)
+        started = time.perf_counter()
+        attempt = 0
+        with self._sync_gate:
+            while True:
+                attempt += 1
+                try:
+                    response = self._sync_client().post("/chat/completions", json=payload)
+                    return self._parse(response, started, attempt)
+                except httpx.HTTPError as exc:
+                    error: LLMError = self._transport_error(exc)
+                except LLMError as exc:
+                    error = exc
+                time.sleep(self._next_delay(error, attempt))
+
+    async def acomplete(self, request: CompletionRequest) -> Completion:
+        payload = self._payload(request)
+        started = time.perf_counter()
+        attempt = 0
+        async with self._async_gate(), self._async_client() as client:
+            while True:
+                attempt += 1
+                try:
+                    response = await client.post("/chat/completions", json=payload)
+                    return self._parse(response, started, attempt)
+                except httpx.HTTPError as exc:
+                    error: LLMError = self._transport_error(exc)
+                except LLMError as exc:
+                    error = exc
+                await asyncio.sleep(self._next_delay(error, attempt))
+
+    def close(self) -> None:
+        """Close the pooled connection."""
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+
+    # -- helpers ----------------------------------------------------------------------
+    def _headers(self) -> dict[str, str]:
+        headers = {"User-Agent": "pearl-qa"}
+        if self._settings.api_key is not None:
+            headers["Authorization"] = f"Bearer {self._settings.api_key.get_secret_value()}"
+        return headers
+
+    def _timeout(self) -> httpx.Timeout:
+        return httpx.Timeout(self._settings.timeout, connect=min(10.0, self._settings.timeout))
+
+    def _sync_client(self) -> httpx.Client:
+        with self._lock:
+            if self._client is None:
+                self._client = httpx.Client(
+                    base_url=self._base_url, headers=self._headers(), timeout=self._timeout(), transport=self._transport
+                )
+            return self._client
+
+    def _async_client(self) -> httpx.AsyncClient:
+        # One client per call: an AsyncClient is bound to the event loop that first uses it.
+        transport = self._transport if isinstance(self._transport, httpx.AsyncBaseTransport) else None
+        return httpx.AsyncClient(
+            base_url=self._base_url, headers=self._headers(), timeout=self._timeout(), transport=transport
+        )
+
+    def _async_gate(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        gate = self._async_gates.get(id(loop))
+        if gate is None:
+            gate = self._async_gates[id(loop)] = asyncio.Semaphore(self._settings.concurrency)
+        return gate
+
+    def _payload(self, request: CompletionRequest) -> dict[str, Any]:
+        payload: dict[str, Any] = {
+            "model": self._model,
+            "messages": [m.model_dump() for m in request.messages],
+            "max_tokens": request.max_tokens,
+            "temperature": request.temperature,
+        }
+        if request.stop:
+            payload["stop"] = request.stop
+        if request.grammar and self.supports_grammar:
+            payload["grammar"] = request.grammar  # llama.cpp server's extension
+        elif request.json_schema is not None:
+            payload["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": "output", "schema": request.json_schema, "strict": False},
+            }
+        return payload
+
+    def _transport_error(self, exc: httpx.HTTPError) -> LLMError:
+        url = self._base_url
+        if isinstance(exc, httpx.TimeoutException):
+            return LLMTimeoutError(
+                f"no answer from {url} within {self._settings.timeout:g}s; raise --timeout / PEARL_TIMEOUT "
+                "if the model is slow"
+            )
+        if isinstance(exc, httpx.ConnectError):
+            return LLMConnectionError(f"cannot connect to {url}: is the server running, and is PEARL_BASE_URL right?")
+        if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError, httpx.NetworkError)):
+            return LLMConnectionError(f"the connection to {url} was dropped ({type(exc).__name__})")
+        if isinstance(exc, httpx.UnsupportedProtocol):
+            return LLMRequestError(f"{url} is not an http(s) URL; set PEARL_BASE_URL like http://localhost:8000/v1")
+        return LLMConnectionError(f"request to {url} failed ({type(exc).__name__})")
+
+    def _parse(self, response: httpx.Response, started: float, attempt: int) -> Completion:
+        status = response.status_code
+        url = f"{self._base_url}/chat/completions"
+        if status == 429:
+            raise RateLimitError(
+                f"rate limited by {self._base_url} (429): {_server_message(response)}",
+                retry_after=_retry_after(response.headers),
+            )
+        if status >= 500:
+            raise ServerError(
+                f"server error {status} from {url}: {_server_message(response)}",
+                retry_after=_retry_after(response.headers),
+            )
+        if status in (401, 403):
+            raise LLMRequestError(
+                f"{url} refused the API key ({status}): set PEARL_API_KEY (or OPENAI_API_KEY) or pass --api-key",
+                status_code=status,
+            )
+        if status == 404:
+            raise LLMRequestError(
+                f"{url} answered 404 ({_server_message(response)}): check PEARL_BASE_URL (it usually ends in /v1) "
+                f"and that the server serves model {self._model!r} (PEARL_MODEL / --model)",
+                status_code=status,
+            )
+        if status >= 400:
+            message = _server_message(response)
+            hint = (
+                " The prompt is too long for the model: lower PEARL_CONTEXT_WINDOW / --context-window."
+                if "context" in message.lower() and ("length" in message.lower() or "window" in message.lower())
+                else " Check --model and the request parameters."
+            )
+            raise LLMRequestError(f"{url} rejected the request ({status}): {message}.{hint}", status_code=status)
+        try:
+            body = response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise LLMResponseError(
+                f"{url} answered {status} with something that is not JSON: {response.text[:80]!r}"
+            ) from exc
+        choices = body.get("choices") if isinstance(body, dict) else None
+        if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+            raise LLMResponseError(f"{url} answered without any choices: {str(body)[:120]}")
+        reply = choices[0].get("message") or {}
+        text = reply.get("content") if isinstance(reply, dict) else None
+        if text is None:
+            text = choices[0].get("text")
+        if not isinstance(text, str):
+            raise LLMResponseError(f"{url} answered with no message content: {str(choices[0])[:120]}")
+        usage = body.get("usage") or {}
+        return Completion(
+            text=text,
+            prompt_tokens=int(usage.get("prompt_tokens") or 0),
+            completion_tokens=int(usage.get("completion_tokens") or 0),
+            latency_s=time.perf_counter() - started,
+            model=str(body.get("model") or self._model),
+            backend=self.backend,
+            finish_reason=choices[0].get("finish_reason"),
+            attempts=attempt,
+        )
+
+    def _next_delay(self, error: LLMError, attempt: int) -> float:
+        """Seconds to wait before the next attempt, or raise `error` when it must not be retried."""
+        retryable = isinstance(error, (RetryableError, LLMResponseError))
+        if not retryable or attempt > self._settings.max_retries:
+            if retryable and attempt > 1:
+                error.args = (f"{error.args[0]} (gave up after {attempt} attempts)",)
+            raise error
+        cap = self._settings.retry_max_delay
+        backoff = random.uniform(0, min(cap, self._settings.retry_base_delay * 2 ** (attempt - 1)))
+        hinted = getattr(error, "retry_after", None)
+        if hinted is not None:
+            if hinted > cap:
+                error.args = (f"{error.args[0]} (server asked to wait {hinted:.0f}s, over the {cap:.0f}s limit)",)
+                raise error
+            backoff = max(backoff, hinted)
+        log.warning(
+            "%s; retrying in %.1fs (attempt %d of %d)", error, backoff, attempt + 1, self._settings.max_retries + 1
+        )
+        return backoff

@@ -1,0 +1,114 @@
+"""Prompt templates: versioned files in `prompts/`, the only place prompt text lives.
+
+A file `NAME.vN.md` holds a `## system` and a `## user` section. Placeholders are
+`{name}`; literal braces are doubled. `load_prompt("plan")` takes the newest version,
+`load_prompt("plan.v1")` a given one; an unknown name fails loudly. Each template has a
+hash, which goes into cache keys and traces, so editing a prompt invalidates old answers.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+import string
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from pearl.errors import ConfigError
+from pearl.llm._types import Message
+
+__all__ = ["PromptTemplate", "load_prompt", "prompt_dirs"]
+
+_FILE = re.compile(r"^(?P<name>[a-z0-9_]+)\.v(?P<version>\d+)\.md$")
+_SECTION = re.compile(r"^## (system|user)\s*$", re.MULTILINE)
+
+
+def prompt_dirs() -> list[Path]:
+    """Where templates are looked up: the source checkout's `prompts/`, then the wheel's copy."""
+    here = Path(__file__).resolve().parent
+    return [p for p in (here.parent / "prompts", here / "_bundled" / "prompts") if p.is_dir()]
+
+
+class PromptTemplate(BaseModel):
+    """One versioned prompt."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    version: int
+    system: str
+    user: str
+
+    @property
+    def id(self) -> str:
+        """`name.vN#hash8`: what caches and traces record."""
+        return f"{self.name}.v{self.version}#{self.hash[:8]}"
+
+    @property
+    def hash(self) -> str:
+        return hashlib.sha256(f"{self.system}\0{self.user}".encode()).hexdigest()
+
+    def fields(self) -> set[str]:
+        """Placeholder names the template uses."""
+        found: set[str] = set()
+        for part in (self.system, self.user):
+            found.update(f for _, f, _, _ in string.Formatter().parse(part) if f)
+        return found
+
+    def render(self, **values: object) -> list[Message]:
+        """The chat messages with every placeholder filled.
+
+        Raises:
+            ConfigError: a placeholder has no value, or a value has no placeholder.
+        """
+        missing = self.fields() - set(values)
+        extra = set(values) - self.fields()
+        if missing or extra:
+            raise ConfigError(
+                f"prompt {self.name}.v{self.version}: missing values {sorted(missing)}, unexpected {sorted(extra)}"
+            )
+        text = {k: str(v) for k, v in values.items()}
+        messages = []
+        if self.system.strip():
+            messages.append(Message(role="system", content=self.system.format_map(text).strip()))
+        messages.append(Message(role="user", content=self.user.format_map(text).strip()))
+        return messages
+
+
+def _parse(path: Path, name: str, version: int) -> PromptTemplate:
+    raw = path.read_text(encoding="utf-8")
+    pieces = _SECTION.split(raw)
+    sections = dict(zip(pieces[1::2], pieces[2::2], strict=True))
+    if "user" not in sections:
+        raise ConfigError(f"prompt file {path} has no '## user' section")
+    return PromptTemplate(
+        name=name, version=version, system=sections.get("system", "").strip(), user=sections["user"].strip()
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def load_prompt(name: str) -> PromptTemplate:
+    """Load a template by name (newest version) or by `name.vN`.
+
+    Raises:
+        ConfigError: no such template.
+    """
+    wanted_version: int | None = None
+    match = re.fullmatch(r"([a-z0-9_]+)\.v(\d+)", name)
+    if match:
+        name, wanted_version = match.group(1), int(match.group(2))
+    candidates: dict[int, Path] = {}
+    for folder in reversed(prompt_dirs()):
+        for path in folder.glob(f"{name}.v*.md"):
+            m = _FILE.match(path.name)
+            if m and m.group("name") == name:
+                candidates[int(m.group("version"))] = path
+    if not candidates:
+        known = sorted({m.group("name") for d in prompt_dirs() for p in d.glob("*.md") if (m := _FILE.match(p.name))})
+        raise ConfigError(f"unknown prompt {name!r}; known: {', '.join(known) or 'none (prompts/ missing)'}")
+    version = wanted_version if wanted_version is not None else max(candidates)
+    if version not in candidates:
+        raise ConfigError(f"prompt {name!r} has no version {version}; have {sorted(candidates)}")
+    return _parse(candidates[version], name, version)

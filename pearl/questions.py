@@ -1,0 +1,69 @@
+"""Questions and their options: parsing inline `(A) ... (D)` options and mapping replies to letters."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["LETTERS", "Question", "parse_choice", "split_options"]
+
+LETTERS = "ABCDEFGHIJ"
+_INLINE = re.compile(r"\(([A-J])\)\s*")
+
+
+class Question(BaseModel):
+    """A question, with options when it is multiple choice."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    options: list[str] = Field(default_factory=list)
+
+    @property
+    def letters(self) -> str:
+        return LETTERS[: len(self.options)]
+
+    def options_block(self) -> str:
+        """Options as `(A) text` lines, or "" for a free-text question."""
+        return "\n".join(f"({letter}) {option}" for letter, option in zip(self.letters, self.options, strict=False))
+
+
+def split_options(text: str) -> Question:
+    """Split a question with inline options `(A) ... (B) ...` (L-Eval's layout) into text and options.
+
+    Options are recognised only as a run of consecutive letters from (A); anything else stays text.
+    """
+    marks = list(_INLINE.finditer(text))
+    expected = 0
+    start_index = None
+    for i, mark in enumerate(marks):
+        if mark.group(1) == "A":
+            start_index, expected = i, 1
+        elif start_index is not None and mark.group(1) == LETTERS[expected]:
+            expected += 1
+    if start_index is None or expected < 2:
+        return Question(text=text.strip())
+    run = [m for m in marks[start_index:] if m.group(1) in LETTERS[:expected]][:expected]
+    options = [
+        text[m.end() : (run[i + 1].start() if i + 1 < len(run) else len(text))].strip() for i, m in enumerate(run)
+    ]
+    return Question(text=text[: run[0].start()].strip(), options=options)
+
+
+def parse_choice(reply: str, n_options: int) -> str | None:
+    """The option letter a reply names, or None when it names none (or several equally)."""
+    letters = LETTERS[:n_options]
+    text = reply.strip()
+    if not text:
+        return None
+    patterns = (
+        rf"^\(?([{letters}])\)?(?:[\s.:)\-,]|$)",  # "B", "(B)", "B. because..."
+        rf"(?:answer|option|choice)\s*(?:is|:)?\s*\(?([{letters}])\)?\b",
+        rf"\(([{letters}])\)",
+    )
+    for pattern in patterns:
+        match = re.search(pattern, text, re.IGNORECASE if pattern is not patterns[0] else 0)
+        if match:
+            return match.group(1).upper()
+    return None

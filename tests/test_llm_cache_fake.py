@@ -1,0 +1,91 @@
+"""The response cache (keys, persistence, concurrent use) and the public fake model."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+
+import pytest
+
+from pearl.errors import RateLimitError
+from pearl.llm import CachedLLM, Completion, CompletionRequest, FakeLLM, Message, ResponseCache
+
+
+def request(text: str = "hi", **kw: object) -> CompletionRequest:
+    return CompletionRequest(messages=[Message(role="user", content=text)], **kw)  # type: ignore[arg-type]
+
+
+def test_fake_queue_default_history_and_errors() -> None:
+    fake = FakeLLM(["one", RateLimitError("slow down")], default=lambda r: r.messages[-1].content.upper())
+    assert fake.complete(request()).text == "one"
+    with pytest.raises(RateLimitError):
+        fake.complete(request())
+    assert asyncio.run(fake.acomplete(request("echo"))).text == "ECHO"
+    assert [r.messages[0].content for r in fake.history] == ["hi", "hi", "echo"]
+    assert fake.complete(request("count these tokens")).prompt_tokens == 3
+
+
+def test_cache_hits_skip_the_model(tmp_path: Path) -> None:
+    fake = FakeLLM(default="answer")
+    llm = CachedLLM(fake, ResponseCache(tmp_path / "c.sqlite3"))
+    first = llm.complete(request())
+    second = llm.complete(request())
+    assert first.text == second.text == "answer"
+    assert not first.cached and second.cached
+    assert len(fake.history) == 1
+    assert asyncio.run(llm.acomplete(request())).cached
+
+
+def test_cache_key_covers_parameters_and_prompt_version(tmp_path: Path) -> None:
+    fake = FakeLLM(default="x")
+    llm = CachedLLM(fake, ResponseCache(tmp_path / "c.sqlite3"))
+    for variant in (
+        request(),
+        request(max_tokens=5),
+        request(temperature=0.5),
+        request(prompt="plan.v1#aaaa"),
+        request(prompt="plan.v2#bbbb"),
+        request(grammar='root ::= "a"'),
+        request("other"),
+    ):
+        llm.complete(variant)
+    assert len(fake.history) == 7
+    other_model = CachedLLM(FakeLLM(default="y", model="other"), ResponseCache(tmp_path / "c.sqlite3"))
+    assert other_model.complete(request()).text == "y"
+
+
+def test_cache_survives_a_new_process_view(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite3"
+    ResponseCache(path).put("k", Completion(text="kept"))
+    hit = ResponseCache(path).get("k")
+    assert hit is not None and hit.text == "kept"
+
+
+def test_cache_is_safe_under_concurrent_use(tmp_path: Path) -> None:
+    cache = ResponseCache(tmp_path / "c.sqlite3")
+    errors: list[BaseException] = []
+
+    def worker(n: int) -> None:
+        try:
+            for i in range(30):
+                cache.put(f"{n}-{i}", Completion(text=str(i)))
+                assert cache.get(f"{n}-{i}") is not None
+        except BaseException as exc:  # noqa: BLE001 - collected and re-raised in the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert len(cache) == 180
+
+
+def test_unwritable_cache_does_not_fail_the_call(tmp_path: Path) -> None:
+    cache = ResponseCache(tmp_path / "c.sqlite3")
+    (tmp_path / "c.sqlite3").unlink()
+    (tmp_path / "c.sqlite3").mkdir()  # now a directory: sqlite cannot open it
+    llm = CachedLLM(FakeLLM(default="fine"), cache)
+    assert llm.complete(request()).text == "fine"

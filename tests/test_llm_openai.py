@@ -1,0 +1,189 @@
+"""The OpenAI-compatible backend against a fake server: success, every retry path, every error path."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from fakeserver import FakeOpenAIServer, Reply
+
+from pearl.config import load_settings
+from pearl.errors import (
+    ConfigError,
+    LLMConnectionError,
+    LLMRequestError,
+    LLMResponseError,
+    LLMTimeoutError,
+    RateLimitError,
+    ServerError,
+)
+from pearl.llm import CompletionRequest, Message, OpenAICompatibleLLM
+
+REQUEST = CompletionRequest(messages=[Message(role="user", content="Who is Korvin?")], max_tokens=16)
+
+
+def make(server: FakeOpenAIServer, **overrides: object) -> OpenAICompatibleLLM:
+    values: dict[str, object] = {
+        "base_url": server.base_url,
+        "model": "fake-model",
+        "retry_base_delay": 0.01,
+        "max_retries": 3,
+        "timeout": 2.0,
+    }
+    values.update(overrides)
+    return OpenAICompatibleLLM(load_settings(**values))
+
+
+def test_success_reports_text_usage_latency(fake_server: FakeOpenAIServer) -> None:
+    fake_server.enqueue(Reply(content="A man.", usage={"prompt_tokens": 11, "completion_tokens": 3}))
+    result = make(fake_server).complete(REQUEST)
+    assert result.text == "A man."
+    assert (result.prompt_tokens, result.completion_tokens) == (11, 3)
+    assert result.latency_s > 0
+    assert result.attempts == 1
+    body = fake_server.requests[-1].json
+    assert body is not None
+    assert body["model"] == "fake-model" and body["messages"][0]["content"] == "Who is Korvin?"
+
+
+def test_async_matches_sync(fake_server: FakeOpenAIServer) -> None:
+    fake_server.set_default("same")
+    llm = make(fake_server)
+    assert asyncio.run(llm.acomplete(REQUEST)).text == llm.complete(REQUEST).text == "same"
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Reply.rate_limited(retry_after=0.05),
+        Reply.error(500, "boom"),
+        Reply.error(503, "overloaded"),
+        Reply(drop=True),
+        Reply(body="<html>bad gateway</html>"),
+        Reply(body='{"choices": []}'),
+    ],
+    ids=["429", "500", "503", "reset", "not-json", "no-choices"],
+)
+def test_transient_faults_are_retried(fake_server: FakeOpenAIServer, fault: Reply) -> None:
+    fake_server.enqueue(fault, fault, "recovered")
+    result = make(fake_server).complete(REQUEST)
+    assert result.text == "recovered"
+    assert result.attempts == 3
+    assert len(fake_server.requests) == 3
+
+
+def test_timeout_is_retried_then_succeeds(fake_server: FakeOpenAIServer) -> None:
+    fake_server.enqueue(Reply(delay=1.0, content="late"), "in time")
+    result = make(fake_server, timeout=0.3).complete(REQUEST)
+    assert result.text == "in time"
+
+
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [
+        (Reply.rate_limited(retry_after=0.01), RateLimitError),
+        (Reply.error(500, "boom"), ServerError),
+        (Reply(drop=True), LLMConnectionError),
+        (Reply(body="not json"), LLMResponseError),
+        (Reply(body='{"choices": []}'), LLMResponseError),
+        (Reply(delay=1.0), LLMTimeoutError),
+    ],
+    ids=["429", "500", "reset", "not-json", "no-choices", "timeout"],
+)
+def test_persistent_faults_fail_within_the_bound(
+    fake_server: FakeOpenAIServer, fault: Reply, error: type[Exception]
+) -> None:
+    fake_server.set_default(fault)
+    started = time.monotonic()
+    with pytest.raises(error, match="gave up after 3 attempts"):
+        make(fake_server, max_retries=2, timeout=0.3).complete(REQUEST)
+    assert len(fake_server.requests) == 3
+    assert time.monotonic() - started < 5
+
+
+def test_retry_after_is_honoured(fake_server: FakeOpenAIServer) -> None:
+    fake_server.enqueue(Reply.rate_limited(retry_after=0.5), "ok")
+    started = time.monotonic()
+    make(fake_server, retry_base_delay=0.0).complete(REQUEST)
+    assert time.monotonic() - started >= 0.5
+
+
+def test_retry_after_over_the_limit_fails_at_once(fake_server: FakeOpenAIServer) -> None:
+    fake_server.enqueue(Reply.rate_limited(retry_after=600))
+    with pytest.raises(RateLimitError, match="over the 60s limit"):
+        make(fake_server).complete(REQUEST)
+    assert len(fake_server.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "hint"),
+    [(400, "rejected the request"), (401, "PEARL_API_KEY"), (403, "PEARL_API_KEY"), (404, "PEARL_BASE_URL")],
+)
+def test_client_errors_are_not_retried_and_say_what_to_fix(
+    fake_server: FakeOpenAIServer, status: int, hint: str
+) -> None:
+    fake_server.set_default(Reply.error(status, "nope"))
+    with pytest.raises(LLMRequestError, match=hint) as info:
+        make(fake_server).complete(REQUEST)
+    assert info.value.status_code == status
+    assert len(fake_server.requests) == 1
+
+
+def test_context_overflow_message_names_the_setting(fake_server: FakeOpenAIServer) -> None:
+    fake_server.set_default(Reply.error(400, "This model's maximum context length is 4096 tokens"))
+    with pytest.raises(LLMRequestError, match="PEARL_CONTEXT_WINDOW"):
+        make(fake_server).complete(REQUEST)
+
+
+def test_api_key_is_sent_but_never_shown() -> None:
+    secret = "sk-test-SECRET-123456"
+    with FakeOpenAIServer(api_key=secret) as server:
+        llm = make(server, api_key=secret)
+        assert llm.complete(REQUEST).text == "ok"
+        assert server.requests[-1].headers["authorization"] == f"Bearer {secret}"
+        wrong = make(server, api_key="sk-wrong-key-000000")
+        with pytest.raises(LLMRequestError) as info:
+            wrong.complete(REQUEST)
+    assert "sk-wrong" not in str(info.value)
+    settings = load_settings(api_key=secret)
+    assert secret not in repr(settings) and secret not in str(settings.shown())
+    assert secret not in repr(llm)
+
+
+def test_connection_refused_is_clear() -> None:
+    llm = OpenAICompatibleLLM(
+        load_settings(base_url="http://127.0.0.1:9/v1", model="m", max_retries=1, retry_base_delay=0.01)
+    )
+    with pytest.raises(LLMConnectionError, match="cannot connect to http://127.0.0.1:9/v1"):
+        llm.complete(REQUEST)
+
+
+def test_missing_model_is_a_config_error(fake_server: FakeOpenAIServer) -> None:
+    with pytest.raises(ConfigError, match="PEARL_MODEL"):
+        OpenAICompatibleLLM(load_settings(base_url=fake_server.base_url))
+
+
+def test_concurrency_is_limited(fake_server: FakeOpenAIServer) -> None:
+    fake_server.set_default(Reply(delay=0.2, content="x"))
+    llm = make(fake_server, concurrency=2)
+
+    async def run() -> float:
+        started = time.monotonic()
+        await asyncio.gather(*(llm.acomplete(REQUEST) for _ in range(4)))
+        return time.monotonic() - started
+
+    elapsed = asyncio.run(run())
+    assert elapsed >= 0.4  # 4 requests, 2 at a time, 0.2 s each
+
+
+def test_json_schema_and_grammar_are_sent(fake_server: FakeOpenAIServer) -> None:
+    schema = {"type": "object", "properties": {"a": {"type": "string"}}}
+    request = REQUEST.model_copy(update={"json_schema": schema, "grammar": 'root ::= "x"'})
+    make(fake_server).complete(request)
+    body = fake_server.requests[-1].json
+    assert body is not None and body["response_format"]["json_schema"]["schema"] == schema
+    assert "grammar" not in body
+    make(fake_server, grammar=True).complete(request)
+    body = fake_server.requests[-1].json
+    assert body is not None and body["grammar"] == 'root ::= "x"' and "response_format" not in body

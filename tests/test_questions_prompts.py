@@ -1,0 +1,62 @@
+"""Question parsing, choice mapping and prompt templates."""
+
+from __future__ import annotations
+
+import pytest
+
+from pearl.errors import ConfigError
+from pearl.prompts import load_prompt
+from pearl.questions import parse_choice, split_options
+
+
+def test_split_inline_options() -> None:
+    q = split_options("Why did Varga stay? (A) Fear (B) Duty to the keeper (C) Money (D) She was ordered to")
+    assert q.text == "Why did Varga stay?"
+    assert q.options == ["Fear", "Duty to the keeper", "Money", "She was ordered to"]
+    assert q.letters == "ABCD"
+
+
+def test_split_leaves_plain_questions_alone() -> None:
+    assert split_options("What is (A) about?").options == []
+    assert split_options("Who came?").text == "Who came?"
+
+
+@pytest.mark.parametrize(
+    ("reply", "letter"),
+    [
+        ("B", "B"),
+        ("(C)", "C"),
+        ("D. Because", "D"),
+        ("The answer is A", "A"),
+        ("I think (B) fits", "B"),
+        ("none", None),
+        ("", None),
+        ("E", None),
+    ],
+)
+def test_parse_choice(reply: str, letter: str | None) -> None:
+    assert parse_choice(reply, 4) == letter
+
+
+def test_prompts_load_by_name_and_version() -> None:
+    newest = load_prompt("direct")
+    assert load_prompt("direct.v1") == newest
+    assert newest.id.startswith("direct.v1#")
+    assert {"document", "question"} <= newest.fields()
+
+
+def test_prompt_errors_are_loud() -> None:
+    with pytest.raises(ConfigError, match="unknown prompt"):
+        load_prompt("nonexistent")
+    with pytest.raises(ConfigError, match="no version 99"):
+        load_prompt("direct.v99")
+    with pytest.raises(ConfigError, match="missing values"):
+        load_prompt("direct").render(question="q")
+
+
+def test_rendered_document_keeps_braces() -> None:
+    template = load_prompt("direct")
+    messages = template.render(
+        name="d", truncated_note="", document="{not a field}", question="q", options_block="", answer_instruction=""
+    )
+    assert "{not a field}" in messages[-1].content
