@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from pearl._pearl import DEFAULT_METHOD, Pearl
+from pearl.actions import load_library
 from pearl.config import Settings, load_settings
 from pearl.errors import (
     ConfigError,
@@ -22,7 +23,9 @@ from pearl.errors import (
 )
 from pearl.llm import DEMO_NOTICE
 from pearl.methods import METHODS
-from pearl.models import Answer
+from pearl.models import Answer, Trace
+from pearl.planning import load_demos
+from pearl.trace import render_trace
 
 __all__ = ["app", "main"]
 
@@ -45,6 +48,18 @@ Window = Annotated[
     int | None, typer.Option("--context-window", help="Model context in tokens (env PEARL_CONTEXT_WINDOW).")
 ]
 MaxBytes = Annotated[int | None, typer.Option("--max-bytes", help="Largest input file (env PEARL_MAX_BYTES).")]
+ActionsOpt = Annotated[
+    Path | None, typer.Option("--actions", help="Action library JSON (default: the bundled library).")
+]
+DemosOpt = Annotated[
+    Path | None, typer.Option("--demos", help="Demonstrations for the planner, JSON or JSONL (default: bundled).")
+]
+OptionOpt = Annotated[
+    list[str] | None, typer.Option("--option", "-o", help="An answer option (repeat for multiple choice).")
+]
+
+trace_app = typer.Typer(help="Inspect traces written by `pearl ask --trace FILE`.", no_args_is_help=True)
+app.add_typer(trace_app, name="trace")
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -80,6 +95,13 @@ def settings_from(
     )
 
 
+def make_pearl(settings: Settings, actions: Path | None = None, demos: Path | None = None) -> Pearl:
+    """A `Pearl` with the given settings and, when named, an action library and demonstrations from files."""
+    library = load_library(actions) if actions is not None else None
+    store = load_demos(demos) if demos is not None else None
+    return Pearl(settings=settings, library=library, demos=store)
+
+
 def _render_answer(answer: Answer) -> None:
     if answer.letter:
         index = "ABCDEFGHIJ".index(answer.letter)
@@ -108,10 +130,10 @@ def ask(
     files_and_question: Annotated[
         list[str], typer.Argument(help="One or more files or folders (read as one document), then the question.")
     ],
-    option: Annotated[
-        list[str] | None, typer.Option("--option", "-o", help="An answer option (repeat for multiple choice).")
-    ] = None,
+    option: OptionOpt = None,
     method: Annotated[str, typer.Option("--method", "-m", help=f"One of: {', '.join(METHODS)}.")] = DEFAULT_METHOD,
+    actions: ActionsOpt = None,
+    demos: DemosOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a machine-readable result with usage.")] = False,
     trace: Annotated[Path | None, typer.Option("--trace", help="Write every stage's record to this file.")] = None,
     base_url: BaseUrl = None,
@@ -130,7 +152,7 @@ def ask(
         raise fail(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     try:
         settings = settings_from(base_url, model, api_key, no_cache, timeout, context_window, max_bytes)
-        answer = Pearl(settings=settings).ask(files, question, option or None, method=method)
+        answer = make_pearl(settings, actions, demos).ask(files, question, option or None, method=method)
     except PearlError as exc:
         raise fail(str(exc), exit_code(exc)) from None
     if trace is not None:
@@ -141,6 +163,61 @@ def ask(
         _render_answer(answer)
     if answer.demo_model:
         typer.echo(DEMO_NOTICE, err=True)
+
+
+@app.command()
+def plan(
+    question: Annotated[str, typer.Argument(help="The question to plan for.")],
+    file: Annotated[
+        list[Path] | None, typer.Option("--file", "-f", help="A document whose entity sheet informs the plan.")
+    ] = None,
+    option: OptionOpt = None,
+    actions: ActionsOpt = None,
+    demos: DemosOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the plan and every attempt as JSON.")] = False,
+    base_url: BaseUrl = None,
+    model: ModelOpt = None,
+    api_key: ApiKey = None,
+    no_cache: NoCache = False,
+) -> None:
+    """Write a plan for a question (with self-correction) and print it, without running it."""
+    try:
+        settings = settings_from(base_url, model, api_key, no_cache)
+        pearl = make_pearl(settings, actions, demos)
+        result, trace = pearl.plan(question, list(file) if file else None, option or None)
+    except PearlError as exc:
+        raise fail(str(exc), exit_code(exc)) from None
+    if as_json:
+        data = {
+            "plan": result.plan.render() if result.plan else None,
+            "attempts": [a.model_dump() for a in result.attempts],
+            "usage": trace.usage().model_dump(),
+        }
+        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    elif result.plan is not None:
+        typer.echo(result.plan.render())
+    for number, attempt in enumerate(result.attempts, start=1):
+        if attempt.error:
+            typer.echo(f"attempt {number} rejected: {attempt.error}", err=True)
+    if pearl.llm.is_demo:
+        typer.echo(DEMO_NOTICE, err=True)
+    if result.plan is None:
+        raise fail(f"no valid plan after {len(result.attempts)} attempt(s)", 1)
+
+
+@trace_app.command("show")
+def trace_show(
+    path: Annotated[Path, typer.Argument(help="A trace file written by `pearl ask --trace`.")],
+    prompts: Annotated[bool, typer.Option("--prompts", help="Also print every prompt in full.")] = False,
+) -> None:
+    """Print a trace as a readable tree."""
+    try:
+        trace = Trace.model_validate_json(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise fail(f"{path}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise fail(f"{path}: not a pearl trace ({str(exc).splitlines()[0]})") from None
+    typer.echo(render_trace(trace, show_prompts=prompts))
 
 
 @app.command("config")

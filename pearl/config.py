@@ -36,6 +36,11 @@ _ENV: dict[str, tuple[str, ...]] = {
     "context_window": ("PEARL_CONTEXT_WINDOW",),
     "max_bytes": ("PEARL_MAX_BYTES",),
     "grammar": ("PEARL_GRAMMAR",),
+    "json_schema": ("PEARL_JSON_SCHEMA",),
+    "step_budget": ("PEARL_STEP_BUDGET",),
+    "context_budget": ("PEARL_CONTEXT_BUDGET",),
+    "plan_attempts": ("PEARL_PLAN_ATTEMPTS",),
+    "max_steps": ("PEARL_MAX_STEPS",),
 }
 
 
@@ -56,6 +61,11 @@ class Settings(BaseModel):
     context_window: int | None = Field(default=None, ge=512, description="model context in tokens")
     max_bytes: int = Field(default=DEFAULT_MAX_BYTES, ge=1, description="largest input file")
     grammar: bool = Field(default=False, description="send GBNF grammars to the server (llama.cpp server)")
+    json_schema: bool = Field(default=False, description="send JSON schemas as response_format (OpenAI, vLLM)")
+    step_budget: int = Field(default=600, ge=50, description="context tokens one plan step may get")
+    context_budget: int = Field(default=1500, ge=50, description="context tokens for rag and the fallback")
+    plan_attempts: int = Field(default=3, ge=1, le=10, description="plan generations at most (self-correction)")
+    max_steps: int = Field(default=4, ge=1, le=8, description="steps a plan may have")
     sources: dict[str, str] = Field(default_factory=dict, exclude=True)
 
     @property
@@ -107,7 +117,7 @@ def load_settings(**explicit: Any) -> Settings:
         for name in names:
             env = os.environ.get(name)
             if env not in (None, ""):
-                if key in ("cache", "grammar"):
+                if key in ("cache", "grammar", "json_schema"):
                     values[key] = env.strip().lower() not in ("0", "false", "no", "off")
                 else:
                     values[key] = env

@@ -57,6 +57,16 @@ class PromptTemplate(BaseModel):
             found.update(f for _, f, _, _ in string.Formatter().parse(part) if f)
         return found
 
+    def room_for(self, field: str, window: int, reply_tokens: int, **others: object) -> int:
+        """Tokens left for `field` when the prompt, filled with `others`, and the reply must fit `window`.
+
+        Counts are cl100k estimates; other models' tokenizers differ, so a fifth is kept back.
+        """
+        from pearl.tokens import count_tokens
+
+        overhead = sum(count_tokens(m.content) for m in self.render(**{field: ""}, **others))
+        return max(0, int((window - reply_tokens - 64) * 0.8) - overhead)
+
     def render(self, **values: object) -> list[Message]:
         """The chat messages with every placeholder filled.
 

@@ -14,7 +14,7 @@ from pearl.llm._types import LLM, Completion, CompletionRequest, Message
 from pearl.models import Trace, TraceEvent
 from pearl.prompts import PromptTemplate
 
-__all__ = ["Recorder"]
+__all__ = ["Recorder", "render_trace"]
 
 
 class Recorder:
@@ -78,3 +78,45 @@ class Recorder:
     def note(self, stage: str, output: str = "", **data: Any) -> None:
         """Record a local step (no LLM call)."""
         self.trace.events.append(TraceEvent(stage=stage, output=output, data=data))
+
+
+def _indent(text: str, prefix: str, width: int = 100, lines: int = 6) -> list[str]:
+    out = []
+    for line in text.strip().splitlines()[:lines]:
+        out.append(prefix + (line if len(line) <= width else line[: width - 1] + "…"))
+    extra = len(text.strip().splitlines()) - lines
+    if extra > 0:
+        out.append(f"{prefix}… ({extra} more lines)")
+    return out
+
+
+def render_trace(trace: Trace, *, show_prompts: bool = False) -> str:
+    """A trace as a readable tree: one branch per stage, with prompt id, tokens, time, output and error."""
+    usage = trace.usage()
+    head = f"{trace.method or 'ask'}: {trace.question}"
+    lines = [head, f"  model: {trace.backend}/{trace.model}" if trace.backend else "  model: (unknown)"]
+    for i, event in enumerate(trace.events):
+        last = i == len(trace.events) - 1
+        branch, stem = ("└─ ", "   ") if last else ("├─ ", "│  ")
+        if event.prompt:
+            cost = f"{event.prompt_tokens:,}+{event.completion_tokens:,} tok, {event.latency_s:.2f}s"
+            if event.cached:
+                cost += ", cached"
+            if event.attempts > 1:
+                cost += f", {event.attempts} attempts"
+            lines.append(f"{branch}{event.stage}  [{event.prompt}]  {cost}")
+        else:
+            lines.append(f"{branch}{event.stage}")
+        if show_prompts:
+            for message in event.messages:
+                lines.append(f"{stem}  {message.role}:")
+                lines.extend(_indent(message.content, stem + "    ", lines=40))
+        if event.output:
+            lines.extend(_indent(event.output, stem + "  "))
+        if event.error:
+            lines.append(f"{stem}  error: {event.error}")
+    lines.append(
+        f"total: {usage.calls} LLM call(s) ({usage.cached_calls} cached), {usage.prompt_tokens:,} prompt + "
+        f"{usage.completion_tokens:,} completion tokens, {usage.seconds:.1f}s in the model"
+    )
+    return "\n".join(lines)

@@ -182,6 +182,9 @@ def test_json_schema_and_grammar_are_sent(fake_server: FakeOpenAIServer) -> None
     request = REQUEST.model_copy(update={"json_schema": schema, "grammar": 'root ::= "x"'})
     make(fake_server).complete(request)
     body = fake_server.requests[-1].json
+    assert body is not None and "response_format" not in body and "grammar" not in body  # neither switched on
+    make(fake_server, json_schema=True).complete(request)
+    body = fake_server.requests[-1].json
     assert body is not None and body["response_format"]["json_schema"]["schema"] == schema
     assert "grammar" not in body
     make(fake_server, grammar=True).complete(request)

@@ -120,7 +120,7 @@ class OpenAICompatibleLLM:
 
     @property
     def supports_json_schema(self) -> bool:
-        return True
+        return self._settings.json_schema
 
     @property
     def is_demo(self) -> bool:
@@ -211,7 +211,7 @@ class OpenAICompatibleLLM:
             payload["stop"] = request.stop
         if request.grammar and self.supports_grammar:
             payload["grammar"] = request.grammar  # llama.cpp server's extension
-        elif request.json_schema is not None:
+        elif request.json_schema is not None and self.supports_json_schema:
             payload["response_format"] = {
                 "type": "json_schema",
                 "json_schema": {"name": "output", "schema": request.json_schema, "strict": False},

@@ -1,0 +1,198 @@
+"""How much of the gold answer survives compression to a token budget, for three methods.
+
+Usage:
+    python benchmarks/context_recall.py ../shared/data/leval_legal_contract_qa.jsonl --budget 1500
+
+Prints one line per method, all measured in the same run on the same questions:
+
+    truncate  the first N tokens of the document;
+    bm25      a plain BM25 baseline: the index's sentences, lower-cased words minus English stop
+              words (no stemming, no removal of question boilerplate), the whole question as the
+              query, k1=1.2, b=0.75, best sentences packed until the joined text has N tokens;
+    pearl     `pearl.context.compress(index, question, N)`.
+
+Metrics, per question, then averaged:
+
+    verbatim      1 if the whole gold answer, lower-cased with whitespace collapsed, is a substring
+                  of the kept text likewise normalised; the kept text is the ORIGINAL text of the
+                  kept spans (spans that touch joined, sentence labels left out), joined by spaces.
+    token_recall  share of the gold answer's word tokens (a multiset) found in the kept text.
+    mean_tokens   mean tokens (cl100k) of the context given to the model (for pearl, labels included).
+    ratio         mean document tokens / mean context tokens.
+
+Gold answers: in the contract file every answer is one string that occurs verbatim in its
+contract (the script counts and reports any that do not), so a string is one span. An answer
+given as a list is several spans, and counts as kept only if every span is. A leading option
+label such as "(B) " (QuALITY) is removed before matching. Nothing is tuned per question.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _shared import read_leval
+
+from pearl.context import DocumentIndex, compress, index_document
+from pearl.context._terms import STOPWORDS
+from pearl.tokens import count_tokens, truncate_to_tokens
+
+_WORD = re.compile(r"\w+")
+_OPTION = re.compile(r"^\s*\([A-Ha-h]\)\s*")
+
+
+def normalise(text: str) -> str:
+    return re.sub(r"\s+", " ", text.lower()).strip()
+
+
+def gold_spans(answer: str | list[str]) -> list[str]:
+    items = answer if isinstance(answer, list) else [answer]
+    return [_OPTION.sub("", str(item)) for item in items if str(item).strip()]
+
+
+def joined_spans(text: str, spans: list[tuple[int, int]]) -> str:
+    """Original text of `spans`, touching (or whitespace-separated) spans merged, joined by spaces."""
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        if merged and not text[merged[-1][1] : start].strip():
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return " ".join(text[s:e] for s, e in merged)
+
+
+@dataclass
+class Score:
+    verbatim: list[float] = field(default_factory=list)
+    recall: list[float] = field(default_factory=list)
+    tokens: list[int] = field(default_factory=list)
+    source_tokens: list[int] = field(default_factory=list)
+
+    def add(self, kept: str, gold: list[str], context_tokens: int, source_tokens: int) -> None:
+        norm_kept = normalise(kept)
+        self.verbatim.append(float(all(normalise(g) in norm_kept for g in gold)))
+        want = Counter(w for g in gold for w in _WORD.findall(g.lower()))
+        have = Counter(_WORD.findall(norm_kept))
+        total = sum(want.values())
+        self.recall.append(sum(min(n, have[w]) for w, n in want.items()) / total if total else 1.0)
+        self.tokens.append(context_tokens)
+        self.source_tokens.append(source_tokens)
+
+    def line(self, method: str) -> str:
+        mean_tokens = float(np.mean(self.tokens)) if self.tokens else 0.0
+        ratio = float(np.mean(self.source_tokens)) / mean_tokens if mean_tokens else math.inf
+        return (
+            f"{method:<8} verbatim={np.mean(self.verbatim):.3f} token_recall={np.mean(self.recall):.3f} "
+            f"mean_tokens={mean_tokens:.0f} ratio={ratio:.1f}"
+        )
+
+
+class PlainBM25:
+    """The baseline: BM25 over sentences with plain lower-cased words, no stemming, no query cleaning."""
+
+    def __init__(self, index: DocumentIndex, k1: float = 1.2, b: float = 0.75) -> None:
+        self.index = index
+        self.docs = [Counter(self.words(index.sentence_text(i))) for i in range(index.sentence_count)]
+        lengths = np.array([sum(d.values()) for d in self.docs], dtype=float)
+        self.norm = k1 * (1 - b + b * lengths / max(lengths.mean(), 1.0))
+        self.k1 = k1
+        self.df = Counter(w for d in self.docs for w in d)
+
+    @staticmethod
+    def words(text: str) -> list[str]:
+        return [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
+
+    def select(self, question: str, budget: int) -> tuple[list[int], str, int]:
+        n = len(self.docs)
+        scores = np.zeros(n)
+        for word in set(self.words(question)):
+            df = self.df.get(word, 0)
+            if not df:
+                continue
+            idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+            for i, doc in enumerate(self.docs):
+                tf = doc.get(word, 0)
+                if tf:
+                    scores[i] += idf * tf * (self.k1 + 1) / (tf + self.norm[i])
+        kept: list[int] = []
+        used = 0
+        for i in np.argsort(-scores, kind="stable"):
+            if scores[i] <= 0:
+                break
+            cost = self.index.sent_tokens[i] + 1
+            if used + cost <= budget:
+                kept.append(int(i))
+                used += cost
+        kept.sort()
+        text = "\n".join(self.index.sentence_text(i) for i in kept)
+        tokens = count_tokens(text)
+        while tokens > budget and kept:  # the estimate can be a little low
+            kept.pop(int(np.argmin([scores[i] for i in kept])))
+            text = "\n".join(self.index.sentence_text(i) for i in kept)
+            tokens = count_tokens(text)
+        return kept, text, tokens
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("path", type=Path, help="an L-Eval JSONL file")
+    parser.add_argument("--budget", type=int, default=1500, help="context tokens per question (default 1500)")
+    parser.add_argument("--limit", type=int, default=None, help="only the first N documents")
+    parser.add_argument("--no-cache", action="store_true", help="rebuild indexes instead of reading the cache")
+    parser.add_argument("--no-ner", action="store_true", help="index with capitalisation rules instead of spaCy")
+    args = parser.parse_args(argv)
+    if not args.path.is_file():
+        print(f"{args.path}: no such file", file=sys.stderr)
+        return 2
+
+    documents = read_leval(args.path, args.limit)
+    scores = {"truncate": Score(), "bm25": Score(), "pearl": Score()}
+    questions = not_verbatim = 0
+    started = time.perf_counter()
+    index_seconds = compress_seconds = 0.0
+    for document in documents:
+        t0 = time.perf_counter()
+        index = index_document(document.text, cache=not args.no_cache, ner=not args.no_ner)
+        index_seconds += time.perf_counter() - t0
+        baseline = PlainBM25(index)
+        head, _ = truncate_to_tokens(document.text, args.budget)
+        head_tokens = count_tokens(head)
+        for question, answer in zip(document.questions, document.answers, strict=False):
+            gold = gold_spans(answer)
+            if not gold:
+                continue
+            questions += 1
+            not_verbatim += any(normalise(g) not in normalise(document.text) for g in gold)
+            scores["truncate"].add(head, gold, head_tokens, index.tokens)
+            kept, _, tokens = baseline.select(question, args.budget)
+            spans = [(index.sent_starts[i], index.sent_ends[i]) for i in kept]
+            scores["bm25"].add(joined_spans(index.text, spans), gold, tokens, index.tokens)
+            t1 = time.perf_counter()
+            context = compress(index, question, args.budget)
+            compress_seconds += time.perf_counter() - t1
+            assert context.tokens <= args.budget, "compress went over budget"
+            scores["pearl"].add(joined_spans(index.text, context.spans), gold, context.tokens, index.tokens)
+
+    print(
+        f"# {args.path.name}: {len(documents)} documents, {questions} questions, budget {args.budget} tokens; "
+        f"{not_verbatim} gold answers not verbatim in their document; "
+        f"index {index_seconds:.1f}s, compress {1000 * compress_seconds / max(questions, 1):.0f} ms/question, "
+        f"total {time.perf_counter() - started:.1f}s"
+    )
+    for method, score in scores.items():
+        print(score.line(method))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,149 @@
+"""Reading and writing action libraries as JSON, and the two libraries pearl ships."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from pearl.actions._models import ActionLibrary
+from pearl.errors import ConfigError
+
+__all__ = ["default_library", "load_library", "save_library", "seed_library"]
+
+# Bundled files carry their format version in the name, so a later default.v2.json can sit
+# beside v1 and old caches keyed on the fingerprint stay meaningful.
+_DEFAULT_FILE = "default.v1.json"
+_SEED_FILE = "seed.v1.json"
+
+
+def default_library() -> ActionLibrary:
+    """The bundled general-purpose library (a few dozen reading actions, the seven seed ones included)."""
+    return _bundled(_DEFAULT_FILE)
+
+
+def seed_library() -> ActionLibrary:
+    """The seven seed actions mining starts from (CONCAT, EXTRACT, FIND_X, ... SUMMARIZE_X)."""
+    return _bundled(_SEED_FILE)
+
+
+def load_library(path: str | os.PathLike[str] | None = None) -> ActionLibrary:
+    """Read an action library from a JSON file.
+
+    Args:
+        path: a file written by `save_library` (or by hand in the same shape); None
+            loads the bundled default library.
+
+    Raises:
+        ConfigError: the file is missing, unreadable, not JSON, or not a valid library;
+            the message says which action and field are wrong.
+    """
+    if path is None:
+        return default_library()
+    file = Path(path)
+    try:
+        raw = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"action library {file} does not exist; pass a JSON file written by save_library "
+            "(or leave the option out to use the bundled default library)"
+        ) from None
+    except IsADirectoryError:
+        raise ConfigError(f"action library {file} is a directory; pass the JSON file inside it") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"action library {file} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read action library {file}: {exc.strerror or exc}") from None
+    return _parse(raw, str(file))
+
+
+def save_library(library: ActionLibrary, path: str | os.PathLike[str]) -> Path:
+    """Write `library` as JSON, atomically: readers see the old file or the new one, never half.
+
+    Returns:
+        The path written.
+
+    Raises:
+        ConfigError: the file or its folder cannot be written.
+    """
+    file = Path(path)
+    data = library.model_dump(mode="json", exclude_defaults=True)
+    # Name, version and an (empty) action list are always written, so the file explains itself.
+    data = {"name": library.name, "version": library.version, **data, "actions": data.get("actions", [])}
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    tmp_name: str | None = None
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(
+            "w", encoding="utf-8", dir=file.parent, prefix=f".{file.name}.", suffix=".tmp", delete=False
+        ) as tmp:
+            tmp_name = tmp.name
+            tmp.write(text)
+            tmp.flush()
+            os.fsync(tmp.fileno())
+        os.replace(tmp_name, file)
+        tmp_name = None
+    except OSError as exc:
+        raise ConfigError(f"cannot write action library {file}: {exc.strerror or exc}") from None
+    finally:
+        if tmp_name is not None:
+            Path(tmp_name).unlink(missing_ok=True)
+    return file
+
+
+def _bundled(filename: str) -> ActionLibrary:
+    resource = resources.files("pearl.actions") / "data" / filename
+    try:
+        raw = resource.read_text(encoding="utf-8")
+    except OSError as exc:  # pragma: no cover - only a broken install gets here
+        raise ConfigError(f"the bundled action library {filename} is missing ({exc}); reinstall pearl") from None
+    return _parse(raw, f"bundled {filename}")
+
+
+def _parse(raw: str, source: str) -> ActionLibrary:
+    try:
+        data: Any = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(
+            f"action library {source} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+        ) from None
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"action library {source} must be a JSON object with name, version and actions, not a {type(data).__name__}"
+        )
+    try:
+        return ActionLibrary.model_validate(data)
+    except ValidationError as exc:
+        problems = [_describe(err, data) for err in exc.errors()[:5]]
+        more = f" (and {exc.error_count() - 5} more)" if exc.error_count() > 5 else ""
+        raise ConfigError(f"action library {source} is not valid: {'; '.join(problems)}{more}") from None
+
+
+def _describe(err: Any, data: dict[str, Any]) -> str:
+    """`actions[3] (FIND_X).definition: field required`, pointing at the culprit."""
+    loc: tuple[Any, ...] = tuple(err.get("loc", ()))
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts[-1:] = [f"{parts[-1] if parts else ''}[{item}]"]
+            if parts and parts[-1].startswith("actions[") and len(parts) == 1:
+                name = _action_name(data, item)
+                if name:
+                    parts[-1] += f" ({name})"
+        else:
+            parts.append(str(item))
+    where = ".".join(parts) or "top level"
+    return f"{where}: {err.get('msg', 'invalid')}"
+
+
+def _action_name(data: dict[str, Any], index: int) -> str | None:
+    actions = data.get("actions")
+    if isinstance(actions, list) and 0 <= index < len(actions) and isinstance(actions[index], dict):
+        name = actions[index].get("name")
+        return name if isinstance(name, str) else None
+    return None

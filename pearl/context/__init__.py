@@ -1,0 +1,40 @@
+"""Ingestion and context compression: sentences, entities, entity graph, token-budgeted context.
+
+>>> index = index_document("contract.txt")          # cached on disk by content hash
+>>> print(entity_sheet(index, budget_tokens=300))   # the main entities, for a planning prompt
+>>> ctx = compress(index, "When does the term expire?", budget_tokens=1500)
+>>> ctx.text                                        # "[S12] The term ... [S13] ..."
+"""
+
+from __future__ import annotations
+
+from pearl.context._compress import Weights, compress, rank_sentences, render_sentences, sentence_span
+from pearl.context._index import build_index, index_document
+from pearl.context._models import (
+    CompressedContext,
+    DocumentIndex,
+    Entity,
+    Mention,
+    Relation,
+    Sentence,
+    SentenceFlag,
+)
+from pearl.context._sheet import entity_sheet
+
+__all__ = [
+    "CompressedContext",
+    "DocumentIndex",
+    "Entity",
+    "Mention",
+    "Relation",
+    "Sentence",
+    "SentenceFlag",
+    "Weights",
+    "build_index",
+    "compress",
+    "entity_sheet",
+    "index_document",
+    "rank_sentences",
+    "render_sentences",
+    "sentence_span",
+]

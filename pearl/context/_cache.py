@@ -1,0 +1,72 @@
+"""On-disk cache of indexes, keyed by content hash, NER mode and pipeline version.
+
+One JSON file per index under `data_dir() / "index"`. Writes go to a temporary file in the
+same folder and are renamed into place, so a reader never sees half a file and two
+processes indexing the same document at once both succeed. A file that cannot be read or
+parsed is treated as absent: the index is rebuilt and the file replaced.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from pearl._paths import data_dir
+from pearl.context._models import DocumentIndex
+
+__all__ = ["PIPELINE_VERSION", "cache_path", "load_cached", "save_cached"]
+
+# Bump when segmentation, entity extraction or the index layout changes: old files are ignored.
+PIPELINE_VERSION = 1
+
+_log = logging.getLogger("pearl.context")
+
+
+def cache_path(content_hash: str, mode: str) -> Path:
+    """Where the index of a text with `content_hash`, built in `mode` ("ner" or "rules"), lives."""
+    return data_dir() / "index" / f"{content_hash}.{mode}.v{PIPELINE_VERSION}.json"
+
+
+def load_cached(content_hash: str, mode: str) -> DocumentIndex | None:
+    """The cached index, or None if there is none or it is unreadable (it will be rebuilt)."""
+    path = cache_path(content_hash, mode)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        _log.warning("ignoring unreadable index cache %s: %s", path, exc)
+        return None
+    try:
+        index = DocumentIndex.model_validate_json(data)
+    except (ValidationError, ValueError) as exc:
+        _log.warning("ignoring corrupt index cache %s (%s); rebuilding it", path, exc.__class__.__name__)
+        return None
+    if index.content_hash != content_hash or index.version != PIPELINE_VERSION:
+        return None
+    index._from_cache = True
+    return index
+
+
+def save_cached(index: DocumentIndex, mode: str) -> Path | None:
+    """Write `index` atomically; returns the path, or None if the cache folder is not writable."""
+    path = cache_path(index.content_hash, mode)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(index.model_dump_json().encode("utf-8"))
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        # A cache that cannot be written costs time, not correctness.
+        _log.warning("could not write index cache %s: %s", path, exc)
+        return None
+    return path

@@ -1,0 +1,326 @@
+"""Compress a document to the sentences that matter for one question, within a token budget.
+
+Each sentence gets a score from four signals, then the best are packed into the budget and
+rendered in document order with `[S12]` labels:
+
+1. lexical relevance: BM25 over stemmed sentence terms, the question's boilerplate removed;
+2. structure: a sentence inherits part of the score of its paragraph's heading and of its
+   section's heading, because clauses and paper sections state their topic once, in the title;
+3. entities: sentences that mention the focus entities (a step's arguments) or entities
+   named in the question, and, less, the entities they co-occur with most;
+4. coherence: a piece of a sentence cut for length, or the item after a "...:" line, shares
+   its neighbour's score, and budget left once every relevant sentence is in goes to the
+   sentences around the kept ones.
+
+Tables of contents and repeated page furniture are discounted: they repeat every heading word.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from pearl.context._bm25 import BM25
+from pearl.context._entities import lookup_entities
+from pearl.context._graph import cooccurrence
+from pearl.context._models import CompressedContext, DocumentIndex, SentenceFlag
+from pearl.context._query import clean_query, query_terms
+from pearl.context._terms import compound_base, terms
+from pearl.errors import ContextError
+from pearl.tokens import count_tokens
+
+__all__ = ["Weights", "compress", "rank_sentences", "render_sentences", "sentence_span"]
+
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How much each signal counts; the defaults were set on contracts and papers (see benchmarks/)."""
+
+    heading: float = 0.5  # share of the paragraph heading's lexical score a sentence inherits
+    section: float = 0.7  # share of the section heading's lexical score
+    query_entity: float = 0.3  # per entity named in the question, times its rarity
+    focus_entity: float = 1.0  # per focus entity mentioned
+    neighbour_entity: float = 0.3  # per strong co-occurrence partner of a focus entity
+    neighbour_entities: int = 5  # partners considered per entity
+    first_mention: float = 0.2  # extra for the sentence that introduces a focus/question entity
+    continuation: float = 0.9  # share passed between the pieces of one sentence / a list and its intro
+    discount: float = 0.3  # factor for table-of-contents lines and page furniture
+    focus_term: float = 2.0  # weight of the words of a focus string that names no entity
+
+
+DEFAULT_WEIGHTS = Weights()
+
+
+def sentence_span(index: DocumentIndex, sid: int) -> tuple[int, int]:
+    """Character span of sentence `sid` in `index.text`."""
+    if not 0 <= sid < index.sentence_count:
+        raise ContextError(f"no sentence S{sid}: the index has {index.sentence_count}")
+    return index.sent_starts[sid], index.sent_ends[sid]
+
+
+def render_sentences(index: DocumentIndex, ids: Sequence[int]) -> str:
+    """Sentences `ids` in document order, each labelled `[S12]`, whitespace collapsed.
+
+    Consecutive sentences of one paragraph share a line; anything else starts a new line.
+    """
+    return _render(index, sorted(set(ids)), {})
+
+
+def _render(index: DocumentIndex, ids: list[int], cut: dict[int, int]) -> str:
+    lines: list[str] = []
+    line: list[str] = []
+    previous = -2
+    for sid in ids:
+        if line and (sid != previous + 1 or index.sent_para[sid] != index.sent_para[previous]):
+            lines.append(" ".join(line))
+            line = []
+        start = index.sent_starts[sid]
+        end = cut.get(sid, index.sent_ends[sid])
+        line.append(f"[S{sid}] {_SPACES.sub(' ', index.text[start:end]).strip()}")
+        previous = sid
+    if line:
+        lines.append(" ".join(line))
+    return "\n".join(lines)
+
+
+def _spans(index: DocumentIndex, ids: list[int], cut: dict[int, int]) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    previous = -2
+    for sid in ids:
+        start = index.sent_starts[sid]
+        end = cut.get(sid, index.sent_ends[sid])
+        if spans and sid == previous + 1 and previous not in cut:
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((start, end))
+        previous = sid
+    return spans
+
+
+def _bm25(index: DocumentIndex) -> BM25:
+    cached: BM25 | None = index._cache.get("bm25")
+    if cached is None:
+        documents = [terms(index.sentence_text(i)) for i in range(index.sentence_count)]
+        vocabulary = {term for document in documents for term in document}
+        for document in documents:
+            # "sublicense" also counts as "license" when the document uses "license" alone.
+            document.extend([base for term in document if (base := compound_base(term, vocabulary))])
+        cached = BM25(documents)
+        index._cache["bm25"] = cached
+    return cached
+
+
+def _flag_array(index: DocumentIndex) -> npt.NDArray[np.int64]:
+    cached: npt.NDArray[np.int64] | None = index._cache.get("flags")
+    if cached is None:
+        cached = np.asarray(index.sent_flags, dtype=np.int64)
+        index._cache["flags"] = cached
+    return cached
+
+
+@dataclass
+class _Ranking:
+    scores: npt.NDArray[np.float64]
+    terms: list[str]
+    focus: list[int]
+
+
+def _score(index: DocumentIndex, query: str, focus: Sequence[str], weights: Weights) -> _Ranking:
+    size = index.sentence_count
+    weighted = query_terms(query)
+    focus_ids: list[int] = []
+    for item in focus:
+        found = lookup_entities(index, item)
+        if found:
+            focus_ids.extend(e for e in found if e not in focus_ids)
+        else:
+            for term in terms(item):
+                weighted[term] = max(weighted.get(term, 0.0), weights.focus_term)
+    question_ids = [e for e in lookup_entities(index, clean_query(query), capitalised=True) if e not in focus_ids]
+
+    bm25 = _bm25(index)
+    for term, weight in list(weighted.items()):
+        base = compound_base(term, bm25)
+        if base is not None and base not in weighted:
+            weighted[base] = weight
+    lexical = bm25.scores(weighted) if weighted else np.zeros(size)
+    top = float(lexical.max()) if size else 0.0
+    if top > 0:
+        lexical = lexical / top
+    total = lexical.copy()
+    for links, share in ((index.sent_heading, weights.heading), (index.sent_section, weights.section)):
+        linked = np.asarray(links, dtype=np.int64)
+        has = linked >= 0
+        total[has] += share * lexical[linked[has]]
+
+    entity_scores = np.zeros(size)
+    log_size = math.log(size + 1)
+    for eid in focus_ids:
+        sentences = index.entity_sentences(eid)
+        entity_scores[sentences] += weights.focus_entity
+        if sentences:
+            entity_scores[sentences[0]] += weights.first_mention
+        # The focus entity's strongest partners: where the plot or the clause around it happens.
+        for other, strength in _partners(index, eid, weights.neighbour_entities):
+            entity_scores[index.entity_sentences(other)] += weights.neighbour_entity * strength
+    for eid in question_ids:
+        sentences = index.entity_sentences(eid)
+        if not sentences:
+            continue
+        # Rare entities say more: "Korvin" in 10 sentences beats "Agreement" in 900. Partners are
+        # not followed from a question: in a contract every entity co-occurs with "Party".
+        rarity = math.log((size + 1) / len(sentences)) / log_size
+        entity_scores[sentences] += weights.query_entity * rarity
+        entity_scores[sentences[0]] += weights.first_mention * rarity
+    total += entity_scores
+
+    flags = _flag_array(index)
+    total[(flags & (SentenceFlag.TOC | SentenceFlag.BOILERPLATE)) != 0] *= weights.discount
+    continued = np.flatnonzero(flags & SentenceFlag.CONTINUATION)
+    for i in continued:  # forward: a piece inherits from the piece before it
+        if i > 0:
+            total[i] = max(total[i], weights.continuation * total[i - 1])
+    for i in continued[::-1]:  # backward: and the intro from what it introduces
+        if i > 0:
+            total[i - 1] = max(total[i - 1], weights.continuation * total[i])
+    return _Ranking(scores=total, terms=sorted(weighted), focus=focus_ids)
+
+
+def _partners(index: DocumentIndex, entity: int, limit: int) -> list[tuple[int, float]]:
+    """Up to `limit` named co-occurrence partners of `entity`, with strength relative to the strongest."""
+    ranked = sorted(cooccurrence(index).get(entity, {}).items(), key=lambda item: (-item[1][0], item[0]))
+    named = [(other, weight) for other, (weight, _) in ranked if not index.entities[other].is_value][:limit]
+    if not named:
+        return []
+    heaviest = named[0][1]
+    return [(other, weight / heaviest) for other, weight in named]
+
+
+def rank_sentences(
+    index: DocumentIndex, query: str, focus: Sequence[str] | None = None, limit: int | None = None
+) -> list[tuple[int, float]]:
+    """Sentence ids with a positive score for `query`, best first, with their scores."""
+    ranking = _score(index, query, focus or [], DEFAULT_WEIGHTS)
+    order = np.argsort(-ranking.scores, kind="stable")
+    out = [(int(i), float(ranking.scores[i])) for i in order if ranking.scores[i] > 0]
+    return out[:limit] if limit is not None else out
+
+
+def compress(
+    index: DocumentIndex,
+    query: str,
+    budget_tokens: int,
+    focus: Sequence[str] | None = None,
+    *,
+    weights: Weights = DEFAULT_WEIGHTS,
+) -> CompressedContext:
+    """The sentences of `index` most useful for `query`, rendered within `budget_tokens`.
+
+    Args:
+        index: the document's index (see `index_document`).
+        query: the question or step; instruction boilerplate and option letters are ignored.
+        budget_tokens: hard limit on the tokens of the rendered text, labels included.
+        focus: entity names or phrases to centre on (e.g. a plan step's arguments).
+        weights: how the signals combine.
+
+    Returns:
+        The rendered context, its exact token count, the kept sentence ids and their
+        character spans in `index.text`. With no relevant sentence at all, the opening of
+        the document.
+
+    Raises:
+        ContextError: `budget_tokens` is not positive.
+    """
+    if budget_tokens < 1:
+        raise ContextError(f"budget_tokens must be at least 1, got {budget_tokens}")
+    ranking = _score(index, query, list(focus or []), weights)
+    scores = ranking.scores
+    order = [int(i) for i in np.argsort(-scores, kind="stable") if scores[i] > 0]
+    relevant = bool(order)
+    if not relevant:  # nothing matches: fall back on the opening of the document
+        order = list(range(index.sentence_count))
+    kept = _pack(index, order, budget_tokens)
+    if relevant:
+        kept = _add_neighbours(index, kept, scores, budget_tokens)
+    ids = sorted(kept)
+    text = _render(index, ids, {})
+    tokens = count_tokens(text)
+    # The packing estimate can be off by a token per sentence boundary: drop the weakest until it fits.
+    while tokens > budget_tokens and ids:
+        weakest = min(ids, key=lambda sid: (scores[sid], -sid)) if relevant else ids[-1]
+        ids.remove(weakest)
+        text = _render(index, ids, {})
+        tokens = count_tokens(text)
+    cut: dict[int, int] = {}
+    if not ids and order:
+        ids, cut, text, tokens = _truncated(index, order[0], budget_tokens)
+    names = [index.entities[e].name for e in ranking.focus]
+    return CompressedContext(
+        text=text,
+        tokens=tokens,
+        budget_tokens=budget_tokens,
+        source_tokens=index.tokens,
+        sentence_ids=ids,
+        spans=_spans(index, ids, cut),
+        focus_entities=names,
+        query_terms=ranking.terms,
+        truncated=bool(cut),
+    )
+
+
+def _cost(index: DocumentIndex, sid: int) -> int:
+    # The label "[S12] " is 4-5 tokens; one more covers the separator and boundary merges.
+    return index.sent_tokens[sid] + len(str(sid)) // 3 + 5
+
+
+def _pack(index: DocumentIndex, order: list[int], budget: int) -> set[int]:
+    kept: set[int] = set()
+    used = 0
+    for sid in order:
+        cost = _cost(index, sid)
+        if used + cost <= budget:
+            kept.add(sid)
+            used += cost
+        if budget - used < 8:
+            break
+    return kept
+
+
+def _add_neighbours(index: DocumentIndex, kept: set[int], scores: npt.NDArray[np.float64], budget: int) -> set[int]:
+    """Spend budget that relevant sentences left unused on the sentences around them."""
+    used = sum(_cost(index, sid) for sid in kept)
+    for distance in (1, 2):
+        for sid in sorted(kept, key=lambda s: -scores[s]):
+            for other in (sid - distance, sid + distance):
+                if 0 <= other < index.sentence_count and other not in kept:
+                    cost = _cost(index, other)
+                    if used + cost <= budget:
+                        kept.add(other)
+                        used += cost
+    return kept
+
+
+def _truncated(index: DocumentIndex, sid: int, budget: int) -> tuple[list[int], dict[int, int], str, int]:
+    """The longest prefix of sentence `sid` (cut at a space) that fits, for when no sentence fits whole."""
+    start, end = index.sent_starts[sid], index.sent_ends[sid]
+    cuts = [m.start() for m in _SPACES.finditer(index.text, start, end)] + [end]
+    lo, hi = 0, len(cuts) - 1
+    best: tuple[list[int], dict[int, int], str, int] = ([], {}, "", 0)
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        cut = {sid: cuts[mid]}
+        text = _render(index, [sid], cut)
+        tokens = count_tokens(text)
+        if tokens <= budget:
+            best = ([sid], cut, text, tokens)
+            lo = mid + 1
+        else:
+            hi = mid - 1
+    return best

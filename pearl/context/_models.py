@@ -1,0 +1,269 @@
+"""The index of a document and the compressed context cut from it.
+
+`DocumentIndex` is plain, columnar data (parallel lists of ints, one entry per sentence or
+mention) so that a cached index of a 100,000-word document parses in a few tens of
+milliseconds; richer views (`Sentence`, `Mention`, the networkx graph, BM25 postings) are
+built from it on demand and kept in private attributes that are never serialised.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+
+from pearl.models import Citation, DocumentPart
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+__all__ = [
+    "NAMED_LABELS",
+    "VALUE_LABELS",
+    "CompressedContext",
+    "DocumentIndex",
+    "Entity",
+    "Mention",
+    "Relation",
+    "Sentence",
+    "SentenceFlag",
+]
+
+# spaCy's OntoNotes labels that name something, and those that give a value (dates, amounts).
+# "NAME" is a proper noun found by the capitalisation rules whose kind is unknown.
+NAMED_LABELS = frozenset("PERSON NORP FAC ORG GPE LOC PRODUCT EVENT WORK_OF_ART LAW LANGUAGE NAME".split())
+VALUE_LABELS = frozenset("DATE TIME MONEY PERCENT QUANTITY".split())
+
+
+class SentenceFlag:
+    """Bits of `DocumentIndex.sent_flags`."""
+
+    HEADING = 1  # a heading: a short title line, or the label opening a clause ("5.2 Revenue Sharing.")
+    TOC = 2  # a table-of-contents line (dot leaders, page numbers)
+    BOILERPLATE = 4  # repeated text: page headers and footers
+    CONTINUATION = 8  # not a sentence start: a piece cut from a longer sentence, or the item after "...:"
+
+
+class Entity(BaseModel):
+    """One thing the document names, all its spellings merged."""
+
+    id: int
+    name: str
+    label: str
+    aliases: list[str] = Field(default_factory=list)
+    mentions: int = 0
+    sentences: int = 0
+    first_sentence: int = 0
+
+    @property
+    def is_value(self) -> bool:
+        """Whether this is a date, time or amount rather than a named thing."""
+        return self.label in VALUE_LABELS
+
+
+class Mention(BaseModel):
+    """One occurrence of an entity: `text[start:end]` in sentence `sentence`."""
+
+    entity: int
+    sentence: int
+    start: int
+    end: int
+    text: str
+
+
+class Sentence(BaseModel):
+    """A sentence unit: `index.text[start:end] == text`."""
+
+    id: int
+    start: int
+    end: int
+    text: str
+    tokens: int
+    paragraph: int
+
+
+class Relation(BaseModel):
+    """Two entities that occur together; `weight` counts shared sentences (1) and paragraphs (0.25)."""
+
+    source: int
+    target: int
+    weight: float
+    sentences: int
+
+
+class DocumentIndex(BaseModel):
+    """Sentences, paragraphs and entities of one document, with character offsets into `text`.
+
+    Per-sentence data are parallel lists indexed by sentence id (`sent_*`), per-mention data
+    parallel lists indexed by mention number (`mention_*`, sorted by position).
+    `sent_heading[i]` is the heading opening sentence i's paragraph and `sent_section[i]`
+    the last stand-alone heading before it (both sentence ids, -1 for none).
+    """
+
+    model_config = ConfigDict(frozen=False)
+
+    version: int
+    content_hash: str
+    name: str = "text"
+    parts: list[DocumentPart] = Field(default_factory=list)
+    text: str
+    ner: str = "rules"
+    words: int = 0
+    tokens: int = 0
+    build_seconds: float = 0.0
+    para_starts: list[int] = Field(default_factory=list)
+    para_ends: list[int] = Field(default_factory=list)
+    sent_starts: list[int] = Field(default_factory=list)
+    sent_ends: list[int] = Field(default_factory=list)
+    sent_tokens: list[int] = Field(default_factory=list)
+    sent_para: list[int] = Field(default_factory=list)
+    sent_heading: list[int] = Field(default_factory=list)
+    sent_section: list[int] = Field(default_factory=list)
+    sent_flags: list[int] = Field(default_factory=list)
+    entities: list[Entity] = Field(default_factory=list)
+    mention_entity: list[int] = Field(default_factory=list)
+    mention_sentence: list[int] = Field(default_factory=list)
+    mention_start: list[int] = Field(default_factory=list)
+    mention_end: list[int] = Field(default_factory=list)
+
+    # Derived views, built on first use and never serialised.
+    _cache: dict[str, Any] = PrivateAttr(default_factory=dict)
+    _from_cache: bool = PrivateAttr(default=False)
+
+    @property
+    def from_cache(self) -> bool:
+        """Whether this index was read from the on-disk cache rather than built."""
+        return self._from_cache
+
+    @property
+    def sentence_count(self) -> int:
+        return len(self.sent_starts)
+
+    @property
+    def paragraph_count(self) -> int:
+        return len(self.para_starts)
+
+    def sentence(self, sid: int) -> Sentence:
+        """Sentence `sid` as an object (raises IndexError for an unknown id)."""
+        if not 0 <= sid < len(self.sent_starts):
+            raise IndexError(f"no sentence S{sid}: the index has {len(self.sent_starts)}")
+        start, end = self.sent_starts[sid], self.sent_ends[sid]
+        return Sentence(
+            id=sid,
+            start=start,
+            end=end,
+            text=self.text[start:end],
+            tokens=self.sent_tokens[sid],
+            paragraph=self.sent_para[sid],
+        )
+
+    def sentence_text(self, sid: int) -> str:
+        return self.text[self.sent_starts[sid] : self.sent_ends[sid]]
+
+    def sentences(self) -> list[Sentence]:
+        """Every sentence, in document order."""
+        return [self.sentence(i) for i in range(len(self.sent_starts))]
+
+    def sentence_at(self, offset: int) -> int:
+        """Id of the sentence holding character `offset`, or of the next one (-1 past the end)."""
+        import bisect
+
+        i = bisect.bisect_right(self.sent_ends, offset)
+        return i if i < len(self.sent_starts) else -1
+
+    def paragraph_sentences(self, pid: int) -> list[int]:
+        """Ids of the sentences of paragraph `pid`."""
+        import bisect
+
+        lo = bisect.bisect_left(self.sent_para, pid)
+        hi = bisect.bisect_right(self.sent_para, pid)
+        return list(range(lo, hi))
+
+    def citation(self, sid: int) -> Citation:
+        """Sentence `sid` as a citation of the original text and the file it came from."""
+        start, end = self.sent_starts[sid], self.sent_ends[sid]
+        source = next((p.name for p in self.parts if p.start <= start < p.end), self.name)
+        return Citation(sentence_id=sid, start=start, end=end, source=source, text=self.text[start:end])
+
+    def mentions(self, entity: int | None = None) -> list[Mention]:
+        """Mentions of one entity (by id), or all of them, in document order."""
+        return [
+            Mention(
+                entity=self.mention_entity[i],
+                sentence=self.mention_sentence[i],
+                start=self.mention_start[i],
+                end=self.mention_end[i],
+                text=self.text[self.mention_start[i] : self.mention_end[i]],
+            )
+            for i in range(len(self.mention_entity))
+            if entity is None or self.mention_entity[i] == entity
+        ]
+
+    def entity_sentences(self, entity: int) -> list[int]:
+        """Sorted ids of the sentences that mention `entity`."""
+        by_entity: dict[int, list[int]] = self._cache.get("entity_sentences") or self._entity_sentences()
+        return by_entity.get(entity, [])
+
+    def _entity_sentences(self) -> dict[int, list[int]]:
+        by_entity: dict[int, list[int]] = {}
+        for entity, sid in zip(self.mention_entity, self.mention_sentence, strict=True):
+            ids = by_entity.setdefault(entity, [])
+            if not ids or ids[-1] != sid:
+                ids.append(sid)
+        self._cache["entity_sentences"] = by_entity
+        return by_entity
+
+    def find_entities(self, text: str) -> list[Entity]:
+        """Entities named in `text` (by any alias, case-insensitive), longest names first."""
+        from pearl.context._entities import lookup_entities
+
+        return [self.entities[i] for i in lookup_entities(self, text)]
+
+    def entity(self, name: str) -> Entity | None:
+        """The entity called `name` (any alias), or None."""
+        found = self.find_entities(name)
+        return found[0] if found else None
+
+    def relations(self, entity: int, limit: int = 5) -> list[Relation]:
+        """The entities that occur most with `entity`, strongest first."""
+        from pearl.context._graph import relations
+
+        return relations(self, entity, limit)
+
+    def graph(self) -> nx.Graph:
+        """The entity-sentence-paragraph graph (built once per index object)."""
+        from pearl.context._graph import build_graph
+
+        graph: nx.Graph | None = self._cache.get("graph")
+        if graph is None:
+            graph = build_graph(self)
+            self._cache["graph"] = graph
+        return graph
+
+
+class CompressedContext(BaseModel):
+    """Sentences chosen for a query, rendered with `[S12]` labels, within a token budget.
+
+    `spans` are character spans of the original text, one per run of consecutive kept
+    sentences (the text between the sentences of a run, usually a space, is included).
+    """
+
+    text: str
+    tokens: int
+    budget_tokens: int
+    source_tokens: int
+    sentence_ids: list[int] = Field(default_factory=list)
+    spans: list[tuple[int, int]] = Field(default_factory=list)
+    focus_entities: list[str] = Field(default_factory=list)
+    query_terms: list[str] = Field(default_factory=list)
+    truncated: bool = False
+
+    @property
+    def ratio(self) -> float:
+        """Document tokens per context token (how much smaller the context is)."""
+        return self.source_tokens / self.tokens if self.tokens else float("inf")
+
+    @property
+    def kept_fraction(self) -> float:
+        """Share of the document's tokens kept."""
+        return self.tokens / self.source_tokens if self.source_tokens else 0.0

@@ -1,0 +1,221 @@
+"""Split a document into paragraphs and sentence units, keeping character offsets.
+
+A *sentence unit* is what compression keeps or drops and what `[S12]` labels cite. It is a
+real sentence for prose, but the splitter also has to cope with contracts (numbered clauses,
+list items on their own lines, sentences of 300 words chained with ";") and with text that
+has no punctuation at all (one 200,000-character line): units longer than `max_chars` are
+cut at clause boundaries, then at whitespace, then anywhere. Long units spend a budget in
+one piece, short ones lose the context a clause needs; `max_chars` is that trade-off.
+
+Everything here is regex and plain loops over candidate boundaries, linear in the length.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+
+__all__ = ["DEFAULT_MAX_CHARS", "Segmentation", "segment"]
+
+DEFAULT_MAX_CHARS = 900
+
+# Paragraphs: a blank line always separates them; a single newline does too unless the text
+# is hard-wrapped (see `_hard_wrapped`).
+_BLANK_LINE = re.compile(r"\n[ \t\f\v]*\n")
+_NEWLINE = re.compile(r"\n")
+
+# A sentence ends at terminal punctuation (plus closing quotes/brackets) followed by space and
+# something that can start a sentence. A lower-case continuation ("e.g. the") is not a break.
+# (The word before the mark is read by `_word_before`: a `\S*` in this pattern would make a
+# 200,000-character line without spaces quadratic.)
+_END = re.compile(
+    r"(?P<punct>[.!?]+|…)(?P<close>[\"'”’»)\]]*)"
+    r"(?=\s+[\"'“‘«(\[]*[A-Z0-9\u00C0-\u00DE\u0391-\u03A9\u0410-\u042F])"
+)
+# CJK full stops need no following space.
+_CJK_END = re.compile(r"[。！？]+[」』）]*")
+# A line that starts a list item or a numbered clause starts a new unit even without a full stop
+# before it ("...the following:\n(a) ...").
+_ITEM_START = re.compile(
+    r"\n[ \t]*(?=(?:[-*•▪●◦–]|\(?(?:\d{1,3}(?:\.\d{1,3})+\.?|\d{1,3}[.)]|[a-zA-Z][.)]|[ivxlcdmIVXLCDM]{1,6}[.)])"
+    r"|\((?:[a-zA-Z]{1,2}|[ivxlcdm]{1,6}|\d{1,3})\))\s)"
+)
+# Where an over-long unit may be cut: after ";" or ":", then after "," (weaker), then at spaces.
+_CLAUSE_CUT = re.compile(r"[;:](?=\s)")
+_COMMA_CUT = re.compile(r",(?=\s)")
+_SPACE = re.compile(r"\s+")
+
+# Words after which a full stop does not end a sentence.
+_ABBREVIATIONS = frozenset(
+    """mr mrs ms messrs mme mlle dr prof st jr sr rev hon gen col capt lt sgt cpl adm cmdr gov sen rep pres
+    inc co corp ltd llc plc bros no nos vs v etc al cf approx dept est fig figs eq eqs sec secs art arts
+    para paras ch chap vol vols pp p ed eds mt ft ave blvd jan feb mar apr jun jul aug sep sept oct nov dec
+    mon tue tues wed thu thur thurs fri sat sun e.g i.e viz ca op cit ibid""".split()
+)
+# An enumerator at the very start of a unit ("1.", "IV.", "a.") is a label, not a sentence.
+_ENUMERATOR = re.compile(r"^(?:\d{1,3}(?:\.\d{1,3})*|[ivxlcdm]{1,6}|[IVXLCDM]{1,6}|[A-Za-z])$")
+
+
+class Segmentation:
+    """Paragraph and sentence spans of one text (half-open, whitespace trimmed)."""
+
+    __slots__ = ("continued", "paragraphs", "sentence_paragraph", "sentences")
+
+    def __init__(self) -> None:
+        self.paragraphs: list[tuple[int, int]] = []
+        self.sentences: list[tuple[int, int]] = []
+        self.sentence_paragraph: list[int] = []
+        # True where a unit is a later piece of a sentence cut for length.
+        self.continued: list[bool] = []
+
+
+def segment(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> Segmentation:
+    """Paragraphs and sentence units of `text`, in order, none empty, none crossing a paragraph."""
+    result = Segmentation()
+    soft_newlines = _hard_wrapped(text)
+    for block_start, block_end in _blocks(text):
+        pieces = [(block_start, block_end)] if soft_newlines else _split_lines(text, block_start, block_end)
+        for start, end in pieces:
+            start, end = _trim(text, start, end)
+            if start >= end:
+                continue
+            paragraph = len(result.paragraphs)
+            result.paragraphs.append((start, end))
+            for s_start, s_end, continued in _sentences(text, start, end, max_chars):
+                result.sentences.append((s_start, s_end))
+                result.sentence_paragraph.append(paragraph)
+                result.continued.append(continued)
+    return result
+
+
+def _hard_wrapped(text: str) -> bool:
+    """Whether single newlines are line wrapping (short lines inside paragraphs) rather than breaks.
+
+    Wrapped text (Gutenberg, QuALITY) has lines of 60-80 characters inside blank-line
+    paragraphs; text with one paragraph per line (papers, exports) has much longer lines.
+    """
+    lengths: list[int] = []
+    for block_start, block_end in _blocks(text):
+        block = text[block_start:block_end].strip()
+        if "\n" in block:
+            lengths.extend(len(line) for line in block.split("\n"))
+        if len(lengths) > 2000:  # a sample is enough
+            break
+    return bool(lengths) and statistics.median(lengths) <= 100
+
+
+def _blocks(text: str) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for match in _BLANK_LINE.finditer(text):
+        spans.append((start, match.start()))
+        start = match.end()
+    spans.append((start, len(text)))
+    return spans
+
+
+def _split_lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    for match in _NEWLINE.finditer(text, start, end):
+        spans.append((start, match.start()))
+        start = match.end()
+    spans.append((start, end))
+    return spans
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _sentences(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int, bool]]:
+    cuts = _boundaries(text, start, end)
+    units: list[tuple[int, int, bool]] = []
+    previous = start
+    for cut in [*cuts, end]:
+        s, e = _trim(text, previous, cut)
+        previous = cut
+        if s >= e:
+            continue
+        if e - s > max_chars:
+            pieces = _split_long(text, s, e, max_chars)
+            units.extend((ps, pe, i > 0) for i, (ps, pe) in enumerate(pieces))
+        else:
+            units.append((s, e, False))
+    return units
+
+
+def _boundaries(text: str, start: int, end: int) -> list[int]:
+    """Cut positions inside `text[start:end]` (each the end of a sentence), sorted."""
+    cuts: list[int] = []
+    unit_start = start
+    for match in _END.finditer(text, start, end):
+        word = _word_before(text, match.start(), start)
+        punct = match.group("punct")
+        if punct == "." and not _ends_sentence(word, match.start() - len(word) <= _skip_space(text, unit_start, end)):
+            continue
+        cut = match.end()
+        cuts.append(cut)
+        unit_start = cut
+    if "\n" in text[start:end]:
+        cuts.extend(m.start() for m in _ITEM_START.finditer(text, start, end))
+    if any("\u3000" <= ch <= "\u9fff" for ch in text[start : min(end, start + 200)]):
+        cuts.extend(m.end() for m in _CJK_END.finditer(text, start, end))
+    return sorted(set(cuts))
+
+
+def _word_before(text: str, position: int, floor: int) -> str:
+    """The run of non-space, non-stop characters ending at `position` (at most 40 of them)."""
+    start = position
+    while start > floor and position - start < 40 and not text[start - 1].isspace() and text[start - 1] not in ".!?":
+        start -= 1
+    return text[start:position]
+
+
+def _skip_space(text: str, position: int, end: int) -> int:
+    while position < end and text[position] in " \t\n\"'“‘(":
+        position += 1
+    return position
+
+
+def _ends_sentence(word: str, at_unit_start: bool) -> bool:
+    bare = word.lstrip("\"'“‘([").lower()
+    if not bare or bare in _ABBREVIATIONS:  # a lone "." is a dot leader ("INSURANCE . . . 12")
+        return False
+    if len(bare) == 1 and bare.isalpha():  # an initial: "J. R. Smith", "U.S."
+        return False
+    # "1." or "IV." opening a unit labels it; the label and its text stay one unit.
+    return not (at_unit_start and _ENUMERATOR.match(word.lstrip("\"'“‘([")) is not None)
+
+
+def _split_long(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int]]:
+    """Cut an over-long unit at clause marks, then commas, then spaces, then anywhere."""
+    for pattern in (_CLAUSE_CUT, _COMMA_CUT, _SPACE):
+        cuts = [m.end() for m in pattern.finditer(text, start, end)]
+        if cuts:
+            units = _pack(text, start, end, cuts, max_chars)
+            if all(e - s <= max_chars for s, e in units):
+                return units
+            # Some piece is still too long: cut those pieces with the next, weaker, pattern.
+            refined: list[tuple[int, int]] = []
+            for s, e in units:
+                refined.extend(_split_long(text, s, e, max_chars) if e - s > max_chars else [(s, e)])
+            return refined
+    return [(s, min(s + max_chars, end)) for s in range(start, end, max_chars)]
+
+
+def _pack(text: str, start: int, end: int, cuts: list[int], max_chars: int) -> list[tuple[int, int]]:
+    """Join consecutive pieces greedily up to `max_chars`, so cuts make as few units as needed."""
+    units: list[tuple[int, int]] = []
+    unit_start = start
+    last_cut = start
+    for cut in [*cuts, end]:
+        if cut - unit_start > max_chars and last_cut > unit_start:
+            units.append(_trim(text, unit_start, last_cut))
+            unit_start = last_cut
+        last_cut = cut
+    units.append(_trim(text, unit_start, end))
+    return [(s, e) for s, e in units if s < e]

@@ -1,0 +1,236 @@
+"""Words to index terms for lexical retrieval: lower-case, stop words out, Porter stems.
+
+spaCy's lemmatizer needs the tagger, which would double indexing time; a suffix stemmer gives
+BM25 the same benefit ("terminates", "termination" and "terminated" meet) for free. The
+stemmer is M. F. Porter's 1980 algorithm, written out here because no stemming package is a
+dependency.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Container
+
+from spacy.lang.en.stop_words import STOP_WORDS
+
+__all__ = ["STOPWORDS", "compound_base", "stem", "terms", "words"]
+
+# spaCy's list, without the words that carry meaning in questions about documents
+# ("first", "last", "before", "after", numbers): a question about "the first payment" needs them.
+STOPWORDS = frozenset(STOP_WORDS) - frozenset(
+    """first last before after during top bottom above below up down off over under again never
+    one two three four five six ten twelve fifteen twenty forty fifty sixty hundred""".split()
+)
+
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased word tokens, possessive "'s" removed."""
+    out = []
+    for word in _WORD.findall(text.lower()):
+        if word.endswith(("'s", "’s")):
+            word = word[:-2]
+        out.append(word)
+    return out
+
+
+def terms(text: str) -> list[str]:
+    """Index terms of `text`: words minus stop words, stemmed."""
+    return [stem(w) for w in words(text) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+
+
+@functools.lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """Porter stem of one lower-case word (words of two letters or fewer, and non-ASCII, unchanged).
+
+    Nouns in "-sion" are first turned back into their verb, which Porter leaves apart:
+    extension -> extend, provision -> provide, conversion -> convert, exclusion -> exclude.
+    """
+    if len(word) <= 2 or not word.isascii() or not word.isalpha():
+        return word
+    return _Porter(_verb_of_sion(word)).run()
+
+
+def _verb_of_sion(word: str) -> str:
+    base = word[:-1] if word.endswith("sions") else word
+    if not base.endswith("sion") or base.endswith("ssion") or len(base) <= 6:
+        return word
+    root = base[:-4]
+    if root[-1] == "r":
+        return root + "t"
+    if root[-1] == "n":
+        return root + "d"
+    if root[-1] in "aeiou":
+        return root + "de"
+    return word
+
+
+_PREFIXES = ("sub", "non")
+
+
+def compound_base(term: str, vocabulary: Container[str]) -> str | None:
+    """The term under a "sub"/"non" prefix if the document uses it on its own ("sublicens" -> "licens")."""
+    for prefix in _PREFIXES:
+        if term.startswith(prefix) and len(term) - len(prefix) >= 4:
+            rest = term[len(prefix) :]
+            if rest in vocabulary:
+                return rest
+    return None
+
+
+_VOWELS = frozenset("aeiou")
+
+
+class _Porter:
+    """One run of the Porter algorithm over a word (steps 1a-5b, as in the 1980 paper)."""
+
+    def __init__(self, word: str) -> None:
+        self.b = word
+
+    def _cons(self, i: int) -> bool:
+        ch = self.b[i]
+        if ch in _VOWELS:
+            return False
+        if ch == "y":
+            return i == 0 or not self._cons(i - 1)
+        return True
+
+    def _m(self, stem: str) -> int:
+        """Number of VC sequences in `stem` (a prefix of the word)."""
+        n = 0
+        i = 0
+        length = len(stem)
+        while i < length and self._cons(i):
+            i += 1
+        while i < length:
+            while i < length and not self._cons(i):
+                i += 1
+            if i >= length:
+                break
+            while i < length and self._cons(i):
+                i += 1
+            n += 1
+        return n
+
+    def _has_vowel(self, stem: str) -> bool:
+        return any(not self._cons(i) for i in range(len(stem)))
+
+    def _double_cons(self, end: int) -> bool:
+        return end >= 1 and self.b[end] == self.b[end - 1] and self._cons(end)
+
+    def _cvc(self, end: int) -> bool:
+        if end < 2 or not self._cons(end) or self._cons(end - 1) or not self._cons(end - 2):
+            return False
+        return self.b[end] not in "wxy"
+
+    def _replace(self, suffix: str, repl: str, min_m: int) -> bool:
+        """If the word ends with `suffix`: replace it when m(stem) > min_m; True if the suffix matched."""
+        if not self.b.endswith(suffix):
+            return False
+        stem = self.b[: len(self.b) - len(suffix)]
+        if self._m(stem) > min_m:
+            self.b = stem + repl
+        return True
+
+    def run(self) -> str:
+        self._step1a()
+        self._step1b()
+        self._step1c()
+        self._step2()
+        self._step3()
+        self._step4()
+        self._step5()
+        return self.b
+
+    def _step1a(self) -> None:
+        b = self.b
+        if b.endswith("sses") or b.endswith("ies"):
+            self.b = b[:-2]
+        elif b.endswith("ss"):
+            pass
+        elif b.endswith("s"):
+            self.b = b[:-1]
+
+    def _step1b(self) -> None:
+        b = self.b
+        if b.endswith("eed"):
+            if self._m(b[:-3]) > 0:
+                self.b = b[:-1]
+            return
+        for suffix in ("ed", "ing"):
+            if b.endswith(suffix) and self._has_vowel(b[: -len(suffix)]):
+                self.b = b[: -len(suffix)]
+                self._step1b_fix()
+                return
+
+    def _step1b_fix(self) -> None:
+        b = self.b
+        if b.endswith(("at", "bl", "iz")):
+            self.b = b + "e"
+        elif self._double_cons(len(b) - 1) and b[-1] not in "lsz":
+            self.b = b[:-1]
+        elif self._m(b) == 1 and self._cvc(len(b) - 1):
+            self.b = b + "e"
+
+    def _step1c(self) -> None:
+        b = self.b
+        if b.endswith("y") and self._has_vowel(b[:-1]):
+            self.b = b[:-1] + "i"
+
+    _STEP2 = (
+        ("ational", "ate"), ("tional", "tion"), ("enci", "ence"), ("anci", "ance"), ("izer", "ize"),
+        ("bli", "ble"), ("alli", "al"), ("entli", "ent"), ("eli", "e"), ("ousli", "ous"),
+        ("ization", "ize"), ("ation", "ate"), ("ator", "ate"), ("alism", "al"), ("iveness", "ive"),
+        ("fulness", "ful"), ("ousness", "ous"), ("aliti", "al"), ("iviti", "ive"), ("biliti", "ble"),
+        ("logi", "log"),
+    )  # fmt: skip
+    _STEP3 = (
+        ("icate", "ic"), ("ative", ""), ("alize", "al"), ("iciti", "ic"), ("ical", "ic"), ("ful", ""), ("ness", ""),
+    )  # fmt: skip
+    _STEP4 = (
+        "al", "ance", "ence", "er", "ic", "able", "ible", "ant", "ement", "ment", "ent", "ion", "ou", "ism",
+        "ate", "iti", "ous", "ive", "ize",
+    )  # fmt: skip
+
+    def _step2(self) -> None:
+        for suffix, repl in self._STEP2:
+            if self._replace(suffix, repl, 0):
+                return
+
+    def _step3(self) -> None:
+        for suffix, repl in self._STEP3:
+            if self._replace(suffix, repl, 0):
+                return
+
+    def _step4(self) -> None:
+        b = self.b
+        for suffix in sorted(self._STEP4, key=len, reverse=True):
+            if not b.endswith(suffix):
+                continue
+            stem = b[: -len(suffix)]
+            if suffix == "ion" and not stem.endswith(("s", "t")):
+                return
+            if self._m(stem) > 1:
+                self.b = stem
+            return
+
+    def _step5(self) -> None:
+        b = self.b
+        if b.endswith("e"):
+            stem = b[:-1]
+            m = self._m(stem)
+            if m > 1 or (m == 1 and not self._cvc_on(stem)):
+                self.b = stem
+        b = self.b
+        if self._m(b) > 1 and self._double_cons(len(b) - 1) and b.endswith("l"):
+            self.b = b[:-1]
+
+    def _cvc_on(self, stem: str) -> bool:
+        saved = self.b
+        self.b = stem
+        try:
+            return self._cvc(len(stem) - 1)
+        finally:
+            self.b = saved

@@ -1,0 +1,92 @@
+"""Evaluation: dataset loaders, a resumable runner, metrics, summaries and reports.
+
+>>> dataset = load_dataset("leval_quality.jsonl")              # QuALITY, L-Eval or pearl JSONL
+>>> summary = run_eval(pearl, dataset, ["pearl", "direct"], "runs/quality")
+>>> print(render_report(summary))
+
+A run directory holds `run.json`, `results.jsonl` (one row per question and method, written
+as each finishes; calling again resumes), `summary.json` and `report.md`.
+"""
+
+from pearl.eval._fake import counting_fake_llm, fake_reply
+from pearl.eval._loaders import detect_format, load_dataset
+from pearl.eval._metrics import (
+    best_over,
+    exact_match,
+    normalize_answer,
+    question_type,
+    rouge_l,
+    strip_citations,
+    token_f1,
+)
+from pearl.eval._models import (
+    FORMATS,
+    QUESTION_TYPES,
+    SPLITS,
+    Comparison,
+    Dataset,
+    EvalDocument,
+    EvalQuestion,
+    EvalSummary,
+    GroupScore,
+    MethodSummary,
+    ResultRow,
+    RunConfig,
+)
+from pearl.eval._progress import Progress, TextProgress
+from pearl.eval._results import RESULTS_FILE, latest_rows, load_results
+from pearl.eval._runner import (
+    REPORT_FILE,
+    RUN_FILE,
+    SUMMARY_FILE,
+    arun_eval,
+    run_eval,
+    score_answer,
+    select_questions,
+    write_summary,
+)
+from pearl.eval._stats import mcnemar_exact, paired_bootstrap
+from pearl.eval._summary import render_report, summarize
+
+__all__ = [
+    "FORMATS",
+    "QUESTION_TYPES",
+    "REPORT_FILE",
+    "RESULTS_FILE",
+    "RUN_FILE",
+    "SPLITS",
+    "SUMMARY_FILE",
+    "Comparison",
+    "Dataset",
+    "EvalDocument",
+    "EvalQuestion",
+    "EvalSummary",
+    "GroupScore",
+    "MethodSummary",
+    "Progress",
+    "ResultRow",
+    "RunConfig",
+    "TextProgress",
+    "arun_eval",
+    "best_over",
+    "counting_fake_llm",
+    "detect_format",
+    "exact_match",
+    "fake_reply",
+    "latest_rows",
+    "load_dataset",
+    "load_results",
+    "mcnemar_exact",
+    "normalize_answer",
+    "paired_bootstrap",
+    "question_type",
+    "render_report",
+    "rouge_l",
+    "run_eval",
+    "score_answer",
+    "select_questions",
+    "strip_citations",
+    "summarize",
+    "token_f1",
+    "write_summary",
+]

@@ -1,0 +1,114 @@
+"""The `pearl eval` command. Thin: read the dataset, build a `Pearl`, call `arun_eval`, print the report."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pearl.errors import PearlError
+from pearl.eval._loaders import load_dataset
+from pearl.eval._models import FORMATS, SPLITS
+from pearl.eval._progress import TextProgress
+from pearl.eval._results import RESULTS_FILE, latest_rows, load_results
+from pearl.eval._runner import REPORT_FILE, SUMMARY_FILE, arun_eval
+from pearl.eval._summary import render_report
+
+__all__ = ["default_out_dir", "register"]
+
+ALL_METHODS = "pearl,direct,rag,pearl-fulldoc"
+
+
+def default_out_dir(data: Path, model: str) -> Path:
+    """`runs/<data stem>-<model>`: the same command always lands in the same place, so re-running resumes."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", model).strip("-") or "model"
+    return Path("runs") / f"{data.stem}-{slug}"
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `eval` command to `app` (the `pearl` CLI calls this)."""
+    # Imported here: pearl.cli may import this module while it is itself being imported.
+    from pearl.cli import exit_code, fail, make_pearl, settings_from
+    from pearl.llm import DEMO_NOTICE
+
+    @app.command("eval")
+    def eval_command(
+        data: Annotated[Path, typer.Argument(help="QuALITY, L-Eval or pearl JSONL file.", show_default=False)],
+        data_format: Annotated[
+            str | None, typer.Option("--format", help=f"One of {', '.join(FORMATS)} (default: from the first line).")
+        ] = None,
+        split: Annotated[str, typer.Option("--split", help=f"One of {', '.join(SPLITS)}.")] = "all",
+        methods: Annotated[str, typer.Option("--methods", "-m", help="Comma-separated methods to compare.")] = (
+            ALL_METHODS
+        ),
+        limit: Annotated[int | None, typer.Option("--limit", help="Only the first N questions.", min=1)] = None,
+        concurrency: Annotated[int, typer.Option("--concurrency", help="Questions in flight at once.", min=1)] = 4,
+        out: Annotated[
+            Path | None, typer.Option("--out", help="Run directory (default: runs/<data stem>-<model>).")
+        ] = None,
+        retry_errors: Annotated[
+            bool, typer.Option("--retry-errors", help="Run again only the questions that failed last time.")
+        ] = False,
+        actions: Annotated[Path | None, typer.Option("--actions", help="Action library JSON.")] = None,
+        demos: Annotated[Path | None, typer.Option("--demos", help="Planner demonstrations, JSON or JSONL.")] = None,
+        base_url: Annotated[
+            str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint (env PEARL_BASE_URL).")
+        ] = None,
+        model: Annotated[
+            str | None, typer.Option("--model", help="Model name on that server (env PEARL_MODEL).")
+        ] = None,
+        api_key: Annotated[
+            str | None, typer.Option("--api-key", help="API key (env PEARL_API_KEY).", show_default=False)
+        ] = None,
+        no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the response cache.")] = False,
+        timeout: Annotated[float | None, typer.Option("--timeout", help="Seconds per HTTP request.")] = None,
+        context_window: Annotated[int | None, typer.Option("--context-window", help="Model context in tokens.")] = None,
+    ) -> None:
+        """Compare answering methods on an evaluation set; resumable (re-run the same command to continue)."""
+        started = False
+        try:
+            dataset = load_dataset(data, data_format)
+            settings = settings_from(base_url, model, api_key, no_cache, timeout, context_window)
+            pearl = make_pearl(settings, actions, demos)
+            run_dir = out if out is not None else default_out_dir(data, pearl.llm.model)
+            chosen = [m for m in methods.split(",") if m.strip()]
+            typer.echo(f"run directory: {run_dir}", err=True)
+            started = True
+            summary = asyncio.run(
+                arun_eval(
+                    pearl,
+                    dataset,
+                    chosen,
+                    run_dir,
+                    split=split,
+                    limit=limit,
+                    concurrency=concurrency,
+                    retry_errors=retry_errors,
+                    progress=TextProgress(),
+                )
+            )
+        except KeyboardInterrupt:
+            saved = len(latest_rows(load_results(run_dir / RESULTS_FILE))) if started else 0
+            typer.echo(
+                f"\ninterrupted: {saved} result(s) saved in {run_dir / RESULTS_FILE}; "
+                "run the same command again to resume",
+                err=True,
+            )
+            raise typer.Exit(130) from None
+        except PearlError as exc:
+            hint = f" (results so far are kept in {run_dir}; re-run to resume)" if started else ""
+            raise fail(f"{exc}{hint}", exit_code(exc)) from None
+        typer.echo(render_report(summary), nl=False)
+        typer.echo(f"wrote {run_dir / SUMMARY_FILE} and {run_dir / REPORT_FILE}", err=True)
+        errors = sum(m.errors for m in summary.methods)
+        if errors:
+            typer.echo(
+                f"{errors} question(s) failed (see 'error' in {run_dir / RESULTS_FILE}); "
+                "add --retry-errors to run only those again",
+                err=True,
+            )
+        if pearl.llm.is_demo:
+            typer.echo(DEMO_NOTICE, err=True)

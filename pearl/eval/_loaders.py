@@ -1,0 +1,332 @@
+"""Read evaluation sets: the official QuALITY release, L-Eval files, and pearl's own simple JSONL layout.
+
+All three are JSON Lines with one document (and its questions) per line. The format is
+recognised from the first line's keys unless given. Any problem is a `DatasetError` that
+names the file, the line and the field, e.g. `data.jsonl:3: questions[1].gold_label: ...`.
+
+Our layout (`format="jsonl"`), one document per line::
+
+    {"id": "keeper", "title": "The Keeper", "text": "...whole document..."
+     "questions": [
+        {"question": "Why ...?", "options": ["...", "...", "...", "..."], "answer": "B"},
+        {"question": "How many ...?", "answer": ["96", "ninety-six"]},
+        {"id": "q3", "question": "Who ...?", "answer": "Teodor", "tags": ["long", "hard"]}]}
+
+`path` (relative to the JSONL file) may replace `text`. A multiple-choice `answer` is a
+letter or the exact text of an option; a free-text `answer` is a string or a list of
+acceptable strings. Question ids default to `<document id>:<n>` (n from 1).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, NoReturn
+
+from pearl.errors import DatasetError
+from pearl.eval._metrics import question_type
+from pearl.eval._models import FORMATS, Dataset, EvalDocument, EvalQuestion, Format
+from pearl.questions import LETTERS, split_options
+
+__all__ = ["detect_format", "file_sha256", "load_dataset"]
+
+_LETTER = re.compile(r"^\s*\(?([A-J])\)?(?:[\s.:)\-]|$)")
+_TAGS = frozenset({"long", "short", "hard"})
+
+
+class _Line:
+    """Where we are in the file, so every error names it."""
+
+    def __init__(self, path: Path, number: int) -> None:
+        self.path = path
+        self.number = number
+
+    def fail(self, field: str, problem: str) -> NoReturn:
+        where = f"{self.path}:{self.number}"
+        raise DatasetError(f"{where}: {field}: {problem}" if field else f"{where}: {problem}")
+
+    def get(self, obj: dict[str, Any], key: str, kind: type, field: str | None = None, *, required: bool = True) -> Any:
+        name = field or key
+        if key not in obj or obj[key] is None:
+            if required:
+                self.fail(name, "missing")
+            return None
+        value = obj[key]
+        # bool is an int in Python; a gold label of `true` is a mistake, not a 1
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            self.fail(name, f"expected {_kind_name(kind)}, got {type(value).__name__} {_short(value)}")
+        return value
+
+
+def _kind_name(kind: type) -> str:
+    return {str: "a string", int: "an integer", list: "a list", dict: "an object"}.get(kind, kind.__name__)
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _lines(path: Path) -> Iterator[tuple[_Line, dict[str, Any]]]:
+    try:
+        handle = path.open(encoding="utf-8")
+    except OSError as exc:
+        raise DatasetError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+    with handle:
+        try:
+            for number, raw in enumerate(handle, start=1):
+                if not raw.strip():
+                    continue
+                line = _Line(path, number)
+                try:
+                    obj = json.loads(raw)
+                except ValueError as exc:
+                    line.fail("", f"not valid JSON ({exc}); each line must be one JSON object")
+                if not isinstance(obj, dict):
+                    line.fail("", f"expected a JSON object, got {type(obj).__name__}")
+                yield line, obj
+        except UnicodeDecodeError as exc:
+            raise DatasetError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+
+
+def _format_of(keys: set[str]) -> Format | None:
+    if {"article", "questions"} <= keys:
+        return "quality"
+    if {"input", "instructions", "outputs"} <= keys:
+        return "leval"
+    if "questions" in keys and ("text" in keys or "path" in keys):
+        return "jsonl"
+    return None
+
+
+def detect_format(path: Path) -> Format:
+    """The format of an evaluation file, from the keys of its first line.
+
+    Raises:
+        DatasetError: unreadable, empty, or the keys match no known layout.
+    """
+    for line, obj in _lines(path):
+        found = _format_of(set(obj))
+        if found is None:
+            line.fail(
+                "",
+                f"unknown layout (keys: {', '.join(sorted(obj)[:12])}); expected QuALITY (article, questions), "
+                "L-Eval (input, instructions, outputs) or pearl JSONL (id, text or path, questions); "
+                "or pass --format",
+            )
+        return found
+    raise DatasetError(f"{path}: the file is empty")
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file's bytes (hex), to notice that a resumed run's data changed."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _letter_of(gold: str, options: list[str]) -> str | None:
+    # An option's own text first: "A person who..." is option text, not the letter A.
+    wanted = gold.strip().casefold()
+    for letter, option in zip(LETTERS, options, strict=False):
+        if option.strip().casefold() == wanted:
+            return letter
+    match = _LETTER.match(gold)
+    if match and match.group(1) in LETTERS[: len(options)]:
+        return match.group(1)
+    return None
+
+
+def _quality(line: _Line, obj: dict[str, Any]) -> tuple[EvalDocument, list[EvalQuestion]]:
+    article = line.get(obj, "article", str)
+    doc_id = str(obj.get("set_unique_id") or obj.get("article_id") or f"doc{line.number}")
+    document = EvalDocument(id=doc_id, title=str(obj.get("title") or doc_id), text=article)
+    questions: list[EvalQuestion] = []
+    for i, item in enumerate(line.get(obj, "questions", list)):
+        where = f"questions[{i}]"
+        if not isinstance(item, dict):
+            line.fail(where, f"expected an object, got {type(item).__name__}")
+        text = line.get(item, "question", str, f"{where}.question")
+        options = line.get(item, "options", list, f"{where}.options")
+        if len(options) < 2 or not all(isinstance(o, str) for o in options):
+            line.fail(f"{where}.options", f"expected 2 or more strings, got {_short(options)}")
+        if "gold_label" not in item:
+            line.fail(f"{where}.gold_label", "missing (the QuALITY test set has no answers; use train or dev)")
+        label = line.get(item, "gold_label", int, f"{where}.gold_label")
+        if not 1 <= label <= len(options):
+            line.fail(f"{where}.gold_label", f"expected 1-{len(options)}, got {label}")
+        tags = _quality_tags(line, item, where)
+        letter = LETTERS[label - 1]
+        questions.append(
+            EvalQuestion(
+                id=str(item.get("question_unique_id") or f"{doc_id}:{i + 1}"),
+                document_id=doc_id,
+                question=text.strip(),
+                options=[o.strip() for o in options],
+                gold=letter,
+                golds=[letter],
+                kind="choice",
+                tags=tags,
+                qtype=question_type(text),
+            )
+        )
+    return document, questions
+
+
+def _quality_tags(line: _Line, item: dict[str, Any], where: str) -> list[str]:
+    tags: list[str] = []
+    validation = line.get(item, "validation", list, f"{where}.validation", required=False)
+    if validation:
+        needs: list[int] = []
+        for j, vote in enumerate(validation):
+            field = f"{where}.validation[{j}].untimed_eval2_context"
+            if not isinstance(vote, dict):
+                line.fail(f"{where}.validation[{j}]", f"expected an object, got {type(vote).__name__}")
+            value = line.get(vote, "untimed_eval2_context", int, field)
+            if not 1 <= value <= 4:
+                line.fail(field, f"expected 1-4, got {value}")
+            needs.append(value)
+        # PEARL's long split: most annotators said a third of the text or more is needed (>= 3)
+        tags.append("long" if 2 * sum(n >= 3 for n in needs) > len(needs) else "short")
+    difficult = item.get("difficult")
+    if difficult is not None:
+        if difficult not in (0, 1) or isinstance(difficult, float):
+            line.fail(f"{where}.difficult", f"expected 0 or 1, got {_short(difficult)}")
+        if difficult == 1:
+            tags.append("hard")
+    return tags
+
+
+def _golds(line: _Line, value: Any, field: str) -> list[str]:
+    items = value if isinstance(value, list) else [value]
+    golds = [item for item in items if isinstance(item, str) and item.strip()]
+    if not golds or len(golds) != len(items):
+        line.fail(field, f"expected a non-empty string or list of strings, got {_short(value)}")
+    return golds
+
+
+def _leval(line: _Line, obj: dict[str, Any]) -> tuple[EvalDocument, list[EvalQuestion]]:
+    text = line.get(obj, "input", str)
+    instructions = line.get(obj, "instructions", list)
+    outputs = line.get(obj, "outputs", list)
+    if len(instructions) != len(outputs):
+        line.fail("outputs", f"{len(outputs)} answers for {len(instructions)} instructions; they must pair up")
+    evaluation = obj.get("evaluation")
+    doc_id = f"doc{line.number}"
+    document = EvalDocument(id=doc_id, title=str(obj.get("title") or f"{line.path.stem} line {line.number}"), text=text)
+    questions: list[EvalQuestion] = []
+    for i, (instruction, output) in enumerate(zip(instructions, outputs, strict=True)):
+        if not isinstance(instruction, str) or not instruction.strip():
+            line.fail(f"instructions[{i}]", f"expected a non-empty string, got {_short(instruction)}")
+        golds = _golds(line, output, f"outputs[{i}]")
+        parsed = split_options(instruction)
+        letter = _letter_of(golds[0], parsed.options) if parsed.options else None
+        base: dict[str, Any] = {"id": f"{doc_id}:{i + 1}", "document_id": doc_id, "qtype": question_type(parsed.text)}
+        if evaluation == "exam" or (evaluation is None and letter is not None):
+            if not parsed.options:
+                line.fail(f"instructions[{i}]", "evaluation is 'exam' but the question has no options (A) ... (B) ...")
+            if letter is None:
+                line.fail(f"outputs[{i}]", f"no option letter in the gold answer {_short(golds[0])}")
+            questions.append(
+                EvalQuestion(
+                    **base, question=parsed.text, options=parsed.options, gold=letter, golds=[letter], kind="choice"
+                )
+            )
+        else:
+            questions.append(
+                EvalQuestion(**base, question=instruction.strip(), gold=golds[0], golds=golds, kind="free")
+            )
+    return document, questions
+
+
+def _custom(line: _Line, obj: dict[str, Any]) -> tuple[EvalDocument, list[EvalQuestion]]:
+    doc_id = line.get(obj, "id", str)
+    if not doc_id.strip():
+        line.fail("id", "must not be empty")
+    if "text" in obj:
+        text = line.get(obj, "text", str)
+    else:
+        relative = line.get(obj, "path", str)
+        source = line.path.parent / relative
+        try:
+            text = source.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            line.fail("path", f"cannot read {source} ({exc})")
+    document = EvalDocument(id=doc_id, title=str(obj.get("title") or doc_id), text=text)
+    questions: list[EvalQuestion] = []
+    for i, item in enumerate(line.get(obj, "questions", list)):
+        where = f"questions[{i}]"
+        if not isinstance(item, dict):
+            line.fail(where, f"expected an object, got {type(item).__name__}")
+        text_q = line.get(item, "question", str, f"{where}.question")
+        options = line.get(item, "options", list, f"{where}.options", required=False) or []
+        if options and (len(options) < 2 or not all(isinstance(o, str) for o in options)):
+            line.fail(f"{where}.options", f"expected 2 or more strings, got {_short(options)}")
+        if "answer" not in item:
+            line.fail(f"{where}.answer", "missing")
+        tags = line.get(item, "tags", list, f"{where}.tags", required=False) or []
+        unknown = [t for t in tags if t not in _TAGS]
+        if unknown:
+            line.fail(f"{where}.tags", f"unknown tag(s) {_short(unknown)}; known: hard, long, short")
+        qid = line.get(item, "id", str, f"{where}.id", required=False) or f"{doc_id}:{i + 1}"
+        base: dict[str, Any] = {"id": qid, "document_id": doc_id, "tags": tags, "qtype": question_type(text_q)}
+        if options:
+            answer = item["answer"]
+            letter = _letter_of(answer, options) if isinstance(answer, str) else None
+            if letter is None:
+                line.fail(f"{where}.answer", f"expected an option letter or an option's text, got {_short(answer)}")
+            questions.append(
+                EvalQuestion(
+                    **base, question=text_q.strip(), options=options, gold=letter, golds=[letter], kind="choice"
+                )
+            )
+        else:
+            golds = _golds(line, item["answer"], f"{where}.answer")
+            questions.append(EvalQuestion(**base, question=text_q.strip(), gold=golds[0], golds=golds, kind="free"))
+    return document, questions
+
+
+_READERS = {"quality": _quality, "leval": _leval, "jsonl": _custom}
+
+
+def load_dataset(path: str | Path, format: str | None = None) -> Dataset:
+    """Read an evaluation file.
+
+    Args:
+        path: a JSON Lines file in QuALITY, L-Eval or pearl's layout (see the module docstring).
+        format: "quality", "leval" or "jsonl"; default: recognised from the first line.
+
+    Raises:
+        DatasetError: the file is unreadable or malformed; the message names the line and the field.
+    """
+    path = Path(path)
+    if format is not None and format not in FORMATS:
+        raise DatasetError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
+    chosen: Format = format if format is not None else detect_format(path)
+    reader = _READERS[chosen]
+    documents: list[EvalDocument] = []
+    questions: list[EvalQuestion] = []
+    doc_ids: set[str] = set()
+    question_ids: set[str] = set()
+    for line, obj in _lines(path):
+        if chosen == "leval" and not {"input", "instructions", "outputs"} <= set(obj):
+            missing = sorted({"input", "instructions", "outputs"} - set(obj))
+            line.fail(missing[0], "missing (an L-Eval line has input, instructions and outputs)")
+        document, found = reader(line, obj)
+        if document.id in doc_ids:
+            line.fail("id", f"document id {document.id!r} appears on an earlier line; ids must be unique")
+        doc_ids.add(document.id)
+        for question in found:
+            if question.id in question_ids:
+                line.fail("questions", f"question id {question.id!r} appears earlier; ids must be unique")
+            question_ids.add(question.id)
+        documents.append(document)
+        questions.extend(found)
+    if not questions:
+        raise DatasetError(f"{path}: no questions found")
+    return Dataset(path=str(path), format=chosen, documents=documents, questions=questions)

@@ -1,0 +1,121 @@
+"""Answer metrics (SQuAD-style exact match and token F1, ROUGE-L) and question types.
+
+Free-text metrics take one gold answer; `best_over` takes the best over several, as SQuAD
+does when a question has more than one acceptable answer.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections import Counter
+from collections.abc import Callable, Sequence
+
+__all__ = [
+    "best_over",
+    "exact_match",
+    "normalize_answer",
+    "question_type",
+    "rouge_l",
+    "strip_citations",
+    "token_f1",
+]
+
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
+_PUNCTUATION = str.maketrans("", "", string.punctuation)
+_CITATION = re.compile(r"\s*\[S\d+(?:\s*,\s*S?\d+)*\]")
+_ROUGE_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+def normalize_answer(text: str) -> str:
+    """SQuAD's normalisation: lower case, no punctuation, no articles (a, an, the), single spaces."""
+    text = text.lower().translate(_PUNCTUATION)
+    text = _ARTICLES.sub(" ", text)
+    return " ".join(text.split())
+
+
+def strip_citations(text: str) -> str:
+    """The answer without sentence labels like `[S12]`, which would count as words that are not in the gold."""
+    return _CITATION.sub("", text).strip()
+
+
+def exact_match(prediction: str, gold: str) -> float:
+    """1.0 when the normalised answers are equal, else 0.0."""
+    return float(normalize_answer(prediction) == normalize_answer(gold))
+
+
+def token_f1(prediction: str, gold: str) -> float:
+    """SQuAD token F1 between the normalised answers (1.0 when both are empty, 0.0 when one is)."""
+    pred = normalize_answer(prediction).split()
+    ref = normalize_answer(gold).split()
+    if not pred or not ref:
+        return float(pred == ref)
+    same = sum((Counter(pred) & Counter(ref)).values())
+    if same == 0:
+        return 0.0
+    precision = same / len(pred)
+    recall = same / len(ref)
+    return 2 * precision * recall / (precision + recall)
+
+
+def _lcs_length(a: Sequence[str], b: Sequence[str]) -> int:
+    if len(a) < len(b):
+        a, b = b, a
+    previous = [0] * (len(b) + 1)
+    for x in a:
+        current = [0]
+        for j, y in enumerate(b, start=1):
+            current.append(previous[j - 1] + 1 if x == y else max(previous[j], current[j - 1]))
+        previous = current
+    return previous[-1]
+
+
+def rouge_l(prediction: str, gold: str) -> float:
+    """ROUGE-L F1 (beta = 1): longest common subsequence of lower-cased alphanumeric tokens, no stemming."""
+    pred = _ROUGE_TOKEN.findall(prediction.lower())
+    ref = _ROUGE_TOKEN.findall(gold.lower())
+    if not pred or not ref:
+        return float(pred == ref)
+    lcs = _lcs_length(pred, ref)
+    if lcs == 0:
+        return 0.0
+    precision = lcs / len(pred)
+    recall = lcs / len(ref)
+    return 2 * precision * recall / (precision + recall)
+
+
+def best_over(metric: Callable[[str, str], float], prediction: str, golds: Sequence[str]) -> float:
+    """The best score of `prediction` against any of `golds` (0.0 when there are none)."""
+    return max((metric(prediction, gold) for gold in golds), default=0.0)
+
+
+# Checked in this order: a "Why ... EXCEPT" question is a not/except question, which is what
+# makes it hard; PEARL reports these groups (why, person, not/except, numeric) separately.
+_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "not-except",
+        re.compile(
+            # capitals mark the negation in QuALITY ("NOT", "EXCEPT"); a lower-case "not" only in "which ... not"
+            r"\bNOT\b|(?i:\bexcept\b|\bleast (?:likely|accurate|true)\b"
+            r"|\bwhich (?:of the following )?(?:\w+ ){0,3}(?:is|was|are|were|does|did|do|would|could) not\b)",
+        ),
+    ),
+    (
+        "numeric",
+        re.compile(
+            r"\bhow (?:many|much|long|old|far|often|tall|big|large|fast)\b|\bwhat (?:year|percentage|percent|number)\b"
+            r"|\bnumber of\b",
+            re.IGNORECASE,
+        ),
+    ),
+    ("why", re.compile(r"\bwhy\b|\bwhat (?:is|was) the reason\b|\bfor what reason\b|\bwhat (?:motivat|caus)", re.I)),
+    ("who", re.compile(r"\bwho(?:m|se)?\b|\bwhich (?:character|person|people)\b", re.IGNORECASE)),
+)
+
+
+def question_type(text: str) -> str:
+    """The question's type: "why", "who", "not-except", "numeric" or "other" (options are not looked at)."""
+    for name, pattern in _TYPES:
+        if pattern.search(text):
+            return name
+    return "other"

@@ -1,0 +1,201 @@
+"""What evaluation reads and writes: datasets, one result row per (question, method), run settings, summaries."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "FORMATS",
+    "QUESTION_TYPES",
+    "SPLITS",
+    "Comparison",
+    "Dataset",
+    "EvalDocument",
+    "EvalQuestion",
+    "EvalSummary",
+    "Format",
+    "GroupScore",
+    "MethodSummary",
+    "QuestionKind",
+    "ResultRow",
+    "RunConfig",
+    "Split",
+]
+
+Format = Literal["quality", "leval", "jsonl"]
+FORMATS: tuple[Format, ...] = ("quality", "leval", "jsonl")
+Split = Literal["all", "long", "short", "hard"]
+SPLITS: tuple[Split, ...] = ("all", "long", "short", "hard")
+QuestionKind = Literal["choice", "free"]
+QUESTION_TYPES = ("why", "who", "not-except", "numeric", "other")
+
+
+class EvalDocument(BaseModel):
+    """One document of an evaluation set."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    title: str
+    text: str
+
+
+class EvalQuestion(BaseModel):
+    """One question with its gold answer.
+
+    `gold` is the option letter for multiple choice, else the first gold answer; `golds`
+    holds every acceptable free-text answer (a free-text score is the best over them).
+    `tags` are split tags: "long" or "short" (QuALITY's context annotation), "hard".
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    document_id: str
+    question: str
+    options: list[str] = Field(default_factory=list)
+    gold: str
+    golds: list[str] = Field(default_factory=list)
+    kind: QuestionKind
+    tags: list[str] = Field(default_factory=list)
+    qtype: str = "other"
+
+
+class Dataset(BaseModel):
+    """Documents and their questions, read from one file."""
+
+    path: str
+    format: Format
+    documents: list[EvalDocument]
+    questions: list[EvalQuestion]
+
+    def document(self, document_id: str) -> EvalDocument:
+        """The document with this id (KeyError if none)."""
+        for document in self.documents:
+            if document.id == document_id:
+                return document
+        raise KeyError(document_id)
+
+
+class ResultRow(BaseModel):
+    """One line of `results.jsonl`: how one method did on one question, and what it cost.
+
+    `score` is 1/0 for multiple choice and token F1 (best over the golds) for free text; a
+    row with an `error` scores 0. `seconds` is wall time for the question; `llm_seconds`
+    the time spent inside the model.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    method: str
+    document_id: str = ""
+    kind: QuestionKind = "free"
+    qtype: str = "other"
+    tags: list[str] = Field(default_factory=list)
+    prediction: str = ""
+    answer: str = ""
+    gold: str | list[str] = ""
+    correct: bool | None = None
+    unparseable: bool = False
+    score: float = 0.0
+    em: float | None = None
+    f1: float | None = None
+    rouge_l: float | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    calls: int = 0
+    cached_calls: int = 0
+    seconds: float = 0.0
+    llm_seconds: float = 0.0
+    plan: str | None = None
+    fallback: bool = False
+    error: str | None = None
+    error_type: str | None = None
+    finished: str = ""
+
+
+class RunConfig(BaseModel):
+    """`run.json`: what a run directory holds, so a resumed run can be checked against it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    data: str
+    data_sha256: str
+    format: Format
+    split: Split
+    methods: list[str]
+    limit: int | None
+    model: str
+    backend: str
+    created: str = ""
+    updated: str = ""
+    pearl_version: str = ""
+
+
+class GroupScore(BaseModel):
+    """Mean score over a group of questions (a question type or a split tag)."""
+
+    n: int
+    score: float
+
+
+class MethodSummary(BaseModel):
+    """One method over the questions of a run. Scores are fractions in [0, 1]; None when not applicable."""
+
+    method: str
+    n: int
+    errors: int
+    score: float
+    accuracy: float | None = None
+    choice_n: int = 0
+    unparseable: float | None = None
+    em: float | None = None
+    f1: float | None = None
+    rouge_l: float | None = None
+    free_n: int = 0
+    fallbacks: int = 0
+    mean_prompt_tokens: float = 0.0
+    mean_completion_tokens: float = 0.0
+    mean_calls: float = 0.0
+    mean_seconds: float = 0.0
+    total_prompt_tokens: int = 0
+    total_completion_tokens: int = 0
+    cached_calls: int = 0
+    by_type: dict[str, GroupScore] = Field(default_factory=dict)
+    by_tag: dict[str, GroupScore] = Field(default_factory=dict)
+
+
+class Comparison(BaseModel):
+    """Method `a` against method `b` on the questions both answered (paired).
+
+    `ci_low`/`ci_high` bound `diff` (mean of a minus b) with a paired bootstrap; `mcnemar_p`
+    is the exact McNemar test, given when every paired score is 0 or 1.
+    """
+
+    a: str
+    b: str
+    n: int
+    score_a: float
+    score_b: float
+    diff: float
+    ci_low: float | None = None
+    ci_high: float | None = None
+    confidence: float = 0.95
+    a_only: int | None = None
+    b_only: int | None = None
+    mcnemar_p: float | None = None
+
+
+class EvalSummary(BaseModel):
+    """Everything `report.md` shows, as data (`summary.json`)."""
+
+    title: str = ""
+    run: RunConfig | None = None
+    questions: int
+    rows: int
+    methods: list[MethodSummary]
+    comparisons: list[Comparison] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)

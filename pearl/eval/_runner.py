@@ -1,0 +1,410 @@
+"""Run methods over an evaluation set: bounded concurrency, one durable row per (question, method), resumable.
+
+A run directory holds `run.json` (what the run is), `results.jsonl` (the rows, appended as
+they finish), and at the end `summary.json` and `report.md`. Running again with the same
+directory skips the pairs already done, so an interrupted run, even one killed with
+SIGKILL, resumes where it stopped. A question that fails is recorded with its error and
+the run goes on; `retry_errors=True` re-runs those.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import importlib.metadata
+import logging
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from pearl._pearl import Pearl
+from pearl.errors import ConfigError, DatasetError, LLMRequestError, PearlError
+from pearl.eval._loaders import file_sha256
+from pearl.eval._metrics import best_over, exact_match, rouge_l, strip_citations, token_f1
+from pearl.eval._models import SPLITS, Dataset, EvalQuestion, EvalSummary, ResultRow, RunConfig
+from pearl.eval._progress import Progress
+from pearl.eval._results import RESULTS_FILE, ResultsLog, latest_rows, load_results
+from pearl.eval._summary import render_report, summarize
+from pearl.llm import LLM
+from pearl.methods import METHODS
+from pearl.models import Answer, Document
+from pearl.questions import Question
+
+__all__ = [
+    "REPORT_FILE",
+    "RUN_FILE",
+    "SUMMARY_FILE",
+    "arun_eval",
+    "run_eval",
+    "score_answer",
+    "select_questions",
+    "write_summary",
+]
+
+log = logging.getLogger("pearl.eval")
+
+RUN_FILE = "run.json"
+SUMMARY_FILE = "summary.json"
+REPORT_FILE = "report.md"
+
+# Methods that never read the index; for a run of only these, indexing would be wasted time.
+_NO_INDEX = frozenset({"direct"})
+# Errors no other question would escape either (bad key, unknown model or URL): stop the run.
+_FATAL_STATUS = frozenset({401, 403, 404})
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def select_questions(dataset: Dataset, split: str = "all", limit: int | None = None) -> list[EvalQuestion]:
+    """The questions of `split` ("all", "long", "short", "hard"), the first `limit` of them if given.
+
+    Raises:
+        ConfigError: an unknown split, or one no question of this dataset is tagged with.
+    """
+    if split not in SPLITS:
+        raise ConfigError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
+    if limit is not None and limit < 1:
+        raise ConfigError(f"--limit must be 1 or more, got {limit}")
+    chosen = dataset.questions if split == "all" else [q for q in dataset.questions if split in q.tags]
+    if not chosen:
+        raise ConfigError(
+            f"no question of {dataset.path} is in the {split!r} split; split tags come from the QuALITY release "
+            "(long/short from untimed_eval2_context, hard from difficult) or from 'tags' in pearl's JSONL; "
+            "use --split all"
+        )
+    return chosen[:limit] if limit is not None else chosen
+
+
+def score_answer(question: EvalQuestion, answer: Answer) -> dict[str, object]:
+    """The scoring fields of a result row for `answer` (see `ResultRow`)."""
+    if question.kind == "choice":
+        correct = answer.letter is not None and answer.letter == question.gold
+        return {
+            "prediction": answer.letter or "",
+            "correct": correct,
+            "unparseable": answer.letter is None,
+            "score": float(correct),
+        }
+    prediction = strip_citations(answer.answer)
+    golds = question.golds or [question.gold]
+    f1 = best_over(token_f1, prediction, golds)
+    return {
+        "prediction": prediction,
+        "score": f1,
+        "em": best_over(exact_match, prediction, golds),
+        "f1": f1,
+        "rouge_l": best_over(rouge_l, prediction, golds),
+    }
+
+
+def _base_row(question: EvalQuestion, method: str) -> dict[str, object]:
+    return {
+        "id": question.id,
+        "method": method,
+        "document_id": question.document_id,
+        "kind": question.kind,
+        "qtype": question.qtype,
+        "tags": question.tags,
+        "gold": question.golds if question.kind == "free" and len(question.golds) > 1 else question.gold,
+    }
+
+
+def _check_methods(methods: Sequence[str]) -> list[str]:
+    chosen = list(dict.fromkeys(m.strip() for m in methods if m.strip()))
+    if not chosen:
+        raise ConfigError(f"no method given; choose from {', '.join(METHODS)}")
+    unknown = [m for m in chosen if m not in METHODS]
+    if unknown:
+        raise ConfigError(f"unknown method(s) {', '.join(unknown)}; choose from {', '.join(METHODS)}")
+    return chosen
+
+
+def _is_fatal(error: PearlError) -> bool:
+    if isinstance(error, LLMRequestError):
+        return error.status_code in _FATAL_STATUS
+    return isinstance(error, ConfigError)
+
+
+async def _preflight(llm: LLM) -> None:
+    """Let a backend that can check itself (the embedded model: installed? loadable?) fail before the run starts.
+
+    After this, an `EmbeddedModelError` is about one request (e.g. a prompt over the window) and
+    is recorded on its row like any other failure.
+    """
+    check = getattr(llm, "check", None) or getattr(getattr(llm, "inner", None), "check", None)
+    if callable(check):
+        await asyncio.to_thread(check)
+
+
+def _write_json_atomic(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def _prepare_run(out_dir: Path, config: RunConfig) -> RunConfig:
+    """Write `run.json`, or check the existing one describes the same run (same data, format, model)."""
+    path = out_dir / RUN_FILE
+    if path.is_file():
+        try:
+            old = RunConfig.model_validate_json(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"{path} is unreadable ({exc}); delete it or choose another --out") from exc
+        differences = [
+            f"{name} {getattr(old, name)!r} there, {getattr(config, name)!r} now"
+            for name in ("data_sha256", "format", "model", "backend")
+            if getattr(old, name) != getattr(config, name)
+        ]
+        if differences:
+            raise ConfigError(
+                f"{out_dir} holds another run ({'; '.join(differences)}); "
+                f"pass another --out, or delete {out_dir} to start over"
+            )
+        config = config.model_copy(update={"created": old.created or config.created})
+    _write_json_atomic(path, config.model_dump_json(indent=2) + "\n")
+    return config
+
+
+class _Runner:
+    """The state of one run: the model, the documents' indexes, the results log, progress."""
+
+    def __init__(self, pearl: Pearl, dataset: Dataset, log_: ResultsLog, progress: Progress | None) -> None:
+        self.pearl = pearl
+        self.log = log_
+        self.progress = progress
+        self.documents = {d.id: Document.from_text(d.text, name=d.title or d.id) for d in dataset.documents}
+        self._indexing: dict[str, asyncio.Task[None]] = {}
+        self._index_lock = asyncio.Lock()
+
+    async def _index(self, document: Document) -> None:
+        # One document at a time: indexing is CPU-bound, and spaCy is not meant to be shared across threads.
+        async with self._index_lock:
+            await asyncio.to_thread(self.pearl.index, document)
+
+    async def ensure_indexed(self, document_id: str) -> None:
+        """Index a document once, however many questions wait for it."""
+        task = self._indexing.get(document_id)
+        if task is None:
+            task = self._indexing[document_id] = asyncio.ensure_future(self._index(self.documents[document_id]))
+        await asyncio.shield(task)
+
+    async def run_one(self, question: EvalQuestion, method: str) -> ResultRow:
+        base = _base_row(question, method)
+        started = time.perf_counter()
+        try:
+            if method not in _NO_INDEX:
+                await self.ensure_indexed(question.document_id)
+                # A document is indexed once for all its questions; the wait is not this question's time.
+                started = time.perf_counter()
+            answer = await self.pearl.aask(
+                self.documents[question.document_id],
+                Question(text=question.question, options=question.options),
+                method=method,
+            )
+        except PearlError as exc:
+            if _is_fatal(exc):
+                raise
+            return self._failed(base, exc, started)
+        except Exception as exc:  # noqa: BLE001
+            # A bug met by one question must not throw away a long run: it is recorded on the
+            # row (with its type, for the bug report) and --retry-errors runs it again.
+            log.warning("%s [%s]: unexpected %s: %s", question.id, method, type(exc).__name__, exc)
+            return self._failed(base, exc, started)
+        usage = answer.usage
+        return ResultRow.model_validate(
+            {
+                **base,
+                **score_answer(question, answer),
+                "answer": answer.answer,
+                "prompt_tokens": usage.prompt_tokens,
+                "completion_tokens": usage.completion_tokens,
+                "calls": usage.calls,
+                "cached_calls": usage.cached_calls,
+                "seconds": round(time.perf_counter() - started, 4),
+                "llm_seconds": round(usage.seconds, 4),
+                "plan": answer.plan,
+                "fallback": answer.fallback,
+                "finished": _now(),
+            }
+        )
+
+    def _failed(self, base: dict[str, object], error: BaseException, started: float) -> ResultRow:
+        return ResultRow.model_validate(
+            {
+                **base,
+                "error": str(error) or type(error).__name__,
+                "error_type": type(error).__name__,
+                "seconds": round(time.perf_counter() - started, 4),
+                "finished": _now(),
+            }
+        )
+
+    async def run(self, todo: Sequence[tuple[EvalQuestion, str]], concurrency: int) -> None:
+        pending = iter(todo)
+
+        async def worker() -> None:
+            # Workers take pairs in dataset order, so a document's questions run together and
+            # the next document is indexed only when its first question comes up.
+            for question, method in pending:
+                row = await self.run_one(question, method)
+                await asyncio.to_thread(self.log.append, row)
+                if self.progress is not None:
+                    self.progress.update(row)
+
+        tasks = [asyncio.ensure_future(worker()) for _ in range(max(1, min(concurrency, len(todo))))]
+        try:
+            await asyncio.gather(*tasks)
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        finally:
+            for task in self._indexing.values():
+                task.cancel()
+
+
+async def arun_eval(
+    pearl: Pearl,
+    dataset: Dataset,
+    methods: Sequence[str],
+    out_dir: str | Path,
+    *,
+    split: str = "all",
+    limit: int | None = None,
+    concurrency: int = 4,
+    retry_errors: bool = False,
+    progress: Progress | None = None,
+) -> EvalSummary:
+    """Run `methods` over the questions of `dataset` (see `run_eval`)."""
+    chosen_methods = _check_methods(methods)
+    questions = select_questions(dataset, split, limit)
+    if concurrency < 1:
+        raise ConfigError(f"--concurrency must be 1 or more, got {concurrency}")
+    out = Path(out_dir)
+    try:
+        data_hash = file_sha256(Path(dataset.path))
+    except OSError as exc:
+        raise DatasetError(f"{dataset.path}: cannot read ({exc.strerror or exc})") from exc
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot create the run directory {out} ({exc.strerror or exc}); choose another --out"
+        ) from exc
+    now = _now()
+    config = RunConfig(
+        data=str(Path(dataset.path).resolve()),
+        data_sha256=data_hash,
+        format=dataset.format,
+        split=split,  # type: ignore[arg-type]  # checked by select_questions
+        methods=chosen_methods,
+        limit=limit,
+        model=pearl.llm.model,
+        backend=pearl.llm.backend,
+        created=now,
+        updated=now,
+        pearl_version=_version(),
+    )
+    await _preflight(pearl.llm)
+    config = _prepare_run(out, config)
+    results = ResultsLog(out / RESULTS_FILE)
+    latest = latest_rows(results.open())
+    try:
+        todo: list[tuple[EvalQuestion, str]] = []
+        done: list[ResultRow] = []
+        for question in questions:
+            for method in chosen_methods:
+                row = latest.get((question.id, method))
+                if row is None or (retry_errors and row.error is not None):
+                    todo.append((question, method))
+                else:
+                    done.append(row)
+        if progress is not None:
+            progress.start(len(questions) * len(chosen_methods), done)
+        try:
+            await _Runner(pearl, dataset, results, progress).run(todo, concurrency)
+        finally:
+            if progress is not None:
+                progress.finish()
+    finally:
+        results.close()
+    return write_summary(out, questions, chosen_methods, config)
+
+
+def write_summary(
+    out_dir: Path, questions: Sequence[EvalQuestion], methods: Sequence[str], config: RunConfig | None
+) -> EvalSummary:
+    """Summarise the rows of `out_dir` for these questions and methods; write `summary.json` and `report.md`."""
+    wanted = {q.id for q in questions}
+    rows = [
+        r for r in latest_rows(load_results(out_dir / RESULTS_FILE)).values() if r.id in wanted and r.method in methods
+    ]
+    order = {q.id: i for i, q in enumerate(questions)}
+    rows.sort(key=lambda r: order[r.id])
+    title = f"pearl eval: {Path(config.data).name}" if config is not None else "pearl eval"
+    summary = summarize(rows, methods=methods, run=config, title=title)
+    _write_json_atomic(out_dir / SUMMARY_FILE, summary.model_dump_json(indent=2) + "\n")
+    _write_json_atomic(out_dir / REPORT_FILE, render_report(summary))
+    return summary
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("pearl-qa")
+    except importlib.metadata.PackageNotFoundError:  # a source checkout that was never installed
+        return ""
+
+
+def run_eval(
+    pearl: Pearl,
+    dataset: Dataset,
+    methods: Sequence[str],
+    out_dir: str | Path,
+    *,
+    split: str = "all",
+    limit: int | None = None,
+    concurrency: int = 4,
+    retry_errors: bool = False,
+    progress: Progress | None = None,
+) -> EvalSummary:
+    """Run `methods` over the questions of `dataset`, appending one row per (question, method) to `out_dir`.
+
+    Pairs already in `out_dir/results.jsonl` are skipped, so calling again resumes; a question
+    whose model call fails is recorded with its error and the run goes on.
+
+    Args:
+        pearl: the `Pearl` to ask (its model, settings, actions and demonstrations).
+        dataset: from `load_dataset`.
+        methods: names from `pearl.methods.METHODS`.
+        out_dir: the run directory (created if needed).
+        split: "all", "long", "short" or "hard".
+        limit: only the first `limit` questions of the split.
+        concurrency: questions in flight at once.
+        retry_errors: run again the pairs whose last row has an error.
+        progress: told about every row as it is written.
+
+    Returns:
+        The summary of the selected questions, also written as `summary.json` and `report.md`.
+
+    Raises:
+        ConfigError: bad arguments, or `out_dir` holds a run of other data or another model.
+        LLMError: a failure no question can escape (bad key, unknown model); rows so far are kept.
+        EmbeddedModelError: the embedded model is missing or cannot load (checked before any question runs).
+    """
+    return asyncio.run(
+        arun_eval(
+            pearl,
+            dataset,
+            methods,
+            out_dir,
+            split=split,
+            limit=limit,
+            concurrency=concurrency,
+            retry_errors=retry_errors,
+            progress=progress,
+        )
+    )

@@ -1,0 +1,206 @@
+"""Summaries of result rows (per method, per question type, per split, paired comparisons) and the report."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from itertools import combinations
+
+from pearl.eval._models import (
+    QUESTION_TYPES,
+    SPLITS,
+    Comparison,
+    EvalSummary,
+    GroupScore,
+    MethodSummary,
+    ResultRow,
+    RunConfig,
+)
+from pearl.eval._results import latest_rows
+from pearl.eval._stats import mcnemar_exact, paired_bootstrap
+
+__all__ = ["render_report", "summarize"]
+
+
+def _mean(values: Sequence[float]) -> float:
+    return sum(values) / len(values) if values else 0.0
+
+
+def _groups(rows: Sequence[ResultRow], keys: Iterable[str], key_of: str) -> dict[str, GroupScore]:
+    groups: dict[str, GroupScore] = {}
+    for key in keys:
+        if key_of == "qtype":
+            members = [r.score for r in rows if r.qtype == key]
+        else:
+            members = [r.score for r in rows if key in r.tags]
+        if members:
+            groups[key] = GroupScore(n=len(members), score=_mean(members))
+    return groups
+
+
+def _method_summary(method: str, rows: Sequence[ResultRow], tags: Sequence[str]) -> MethodSummary:
+    ok = [r for r in rows if r.error is None]
+    choice = [r for r in rows if r.kind == "choice"]
+    free = [r for r in rows if r.kind == "free"]
+    return MethodSummary(
+        method=method,
+        n=len(rows),
+        errors=len(rows) - len(ok),
+        score=_mean([r.score for r in rows]),
+        accuracy=_mean([float(bool(r.correct)) for r in choice]) if choice else None,
+        choice_n=len(choice),
+        unparseable=_mean([float(r.unparseable) for r in choice]) if choice else None,
+        em=_mean([r.em or 0.0 for r in free]) if free else None,
+        f1=_mean([r.f1 or 0.0 for r in free]) if free else None,
+        rouge_l=_mean([r.rouge_l or 0.0 for r in free]) if free else None,
+        free_n=len(free),
+        fallbacks=sum(r.fallback for r in rows),
+        # cost of the questions that finished; a failed one's spend is unknown, not zero
+        mean_prompt_tokens=_mean([r.prompt_tokens for r in ok]),
+        mean_completion_tokens=_mean([r.completion_tokens for r in ok]),
+        mean_calls=_mean([r.calls for r in ok]),
+        mean_seconds=_mean([r.seconds for r in ok]),
+        total_prompt_tokens=sum(r.prompt_tokens for r in rows),
+        total_completion_tokens=sum(r.completion_tokens for r in rows),
+        cached_calls=sum(r.cached_calls for r in rows),
+        by_type=_groups(rows, QUESTION_TYPES, "qtype"),
+        by_tag=_groups(rows, tags, "tags"),
+    )
+
+
+def _compare(a: str, b: str, rows_a: Sequence[ResultRow], rows_b: Sequence[ResultRow]) -> Comparison | None:
+    scores_b = {r.id: r.score for r in rows_b}
+    pairs = [(r.score, scores_b[r.id]) for r in rows_a if r.id in scores_b]
+    if not pairs:
+        return None
+    xs = [x for x, _ in pairs]
+    ys = [y for _, y in pairs]
+    diff, low, high = paired_bootstrap(xs, ys)
+    comparison = Comparison(
+        a=a, b=b, n=len(pairs), score_a=_mean(xs), score_b=_mean(ys), diff=diff, ci_low=low, ci_high=high
+    )
+    if all(v in (0.0, 1.0) for v in (*xs, *ys)):
+        a_only = sum(x > y for x, y in pairs)
+        b_only = sum(y > x for x, y in pairs)
+        comparison = comparison.model_copy(
+            update={"a_only": a_only, "b_only": b_only, "mcnemar_p": mcnemar_exact(a_only, b_only)}
+        )
+    return comparison
+
+
+def summarize(
+    rows: Iterable[ResultRow],
+    *,
+    methods: Sequence[str] | None = None,
+    run: RunConfig | None = None,
+    title: str = "",
+) -> EvalSummary:
+    """Summarise result rows: per method score and cost, by question type and split, paired comparisons.
+
+    Args:
+        rows: result rows; repeats of a (question, method) pair are reduced to the last without an error.
+        methods: methods to report, in this order; default: those in `rows`, in order of appearance.
+        run: the run's settings, kept in the summary.
+        title: a heading for the report.
+    """
+    latest = list(latest_rows(rows).values())
+    order = list(methods) if methods is not None else list(dict.fromkeys(r.method for r in latest))
+    by_method = {m: [r for r in latest if r.method == m] for m in order}
+    present = {t for r in latest for t in r.tags}
+    tags: list[str] = [t for t in SPLITS if t in present]
+    summaries = [_method_summary(m, by_method[m], tags) for m in order if by_method[m]]
+    comparisons = [
+        c
+        for a, b in combinations([s.method for s in summaries], 2)
+        if (c := _compare(a, b, by_method[a], by_method[b]))
+    ]
+    return EvalSummary(
+        title=title,
+        run=run,
+        questions=len({r.id for r in latest if r.method in by_method}),
+        rows=sum(len(v) for v in by_method.values()),
+        methods=summaries,
+        comparisons=comparisons,
+        tags=tags,
+    )
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.1f}"
+
+
+def _table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    lines = [
+        "| " + " | ".join(head) + " |",
+        "|" + "|".join(" --- " if i == 0 else " ---: " for i in range(len(head))) + "|",
+    ]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines
+
+
+def render_report(summary: EvalSummary) -> str:
+    """The summary as Markdown: a table per method, score by question type and split, paired comparisons."""
+    out: list[str] = [f"# {summary.title or 'pearl eval'}", ""]
+    run = summary.run
+    if run is not None:
+        limit = f", limit {run.limit}" if run.limit is not None else ""
+        out += [f"Data `{run.data}` ({run.format}), split {run.split}{limit}; model `{run.model}` ({run.backend}).", ""]
+    out += [
+        f"{summary.questions} questions, {summary.rows} results. Scores in %: accuracy for multiple choice, "
+        "token F1 for free text (best over the gold answers); a failed question scores 0.",
+        "",
+    ]
+    choice = any(m.choice_n for m in summary.methods)
+    free = any(m.free_n for m in summary.methods)
+    head = ["method", "n", "score"]
+    head += ["accuracy", "unparseable"] if choice else []
+    head += ["EM", "F1", "ROUGE-L"] if free else []
+    head += ["prompt tok/q", "completion tok/q", "calls/q", "s/q", "errors", "fallbacks"]
+    rows: list[list[str]] = []
+    for m in summary.methods:
+        row = [m.method, str(m.n), _pct(m.score)]
+        row += [_pct(m.accuracy), _pct(m.unparseable)] if choice else []
+        row += [_pct(m.em), _pct(m.f1), _pct(m.rouge_l)] if free else []
+        row += [
+            f"{m.mean_prompt_tokens:,.0f}",
+            f"{m.mean_completion_tokens:,.0f}",
+            f"{m.mean_calls:.1f}",
+            f"{m.mean_seconds:.2f}",
+            str(m.errors),
+            str(m.fallbacks),
+        ]
+        rows.append(row)
+    out += _table(head, rows)
+    types = [t for t in QUESTION_TYPES if any(t in m.by_type for m in summary.methods)]
+    if types:
+        counts = {t: max(m.by_type[t].n for m in summary.methods if t in m.by_type) for t in types}
+        out += ["", "## Score by question type", ""]
+        type_rows = [
+            [m.method, *(_pct(m.by_type[t].score) if t in m.by_type else "–" for t in types)] for m in summary.methods
+        ]
+        out += _table(["method", *(f"{t} ({counts[t]})" for t in types)], type_rows)
+    if summary.tags:
+        counts = {t: max(m.by_tag[t].n for m in summary.methods if t in m.by_tag) for t in summary.tags}
+        out += ["", "## Score by split", ""]
+        tag_rows = [
+            [m.method, *(_pct(m.by_tag[t].score) if t in m.by_tag else "–" for t in summary.tags)]
+            for m in summary.methods
+        ]
+        out += _table(["method", *(f"{t} ({counts[t]})" for t in summary.tags)], tag_rows)
+    if summary.comparisons:
+        out += ["", "## Paired comparisons", ""]
+        out += [
+            "Same questions for both methods; difference A − B in points with a 95% paired bootstrap interval "
+            "(2,000 resamples); exact McNemar p-value where every score is right/wrong.",
+            "",
+        ]
+        comp_rows = []
+        for c in summary.comparisons:
+            ci = (
+                f"[{100 * c.ci_low:+.1f}, {100 * c.ci_high:+.1f}]"
+                if c.ci_low is not None and c.ci_high is not None
+                else "–"
+            )
+            p = "–" if c.mcnemar_p is None else f"{c.mcnemar_p:.3f} ({c.a_only}/{c.b_only})"
+            comp_rows.append([c.a, c.b, str(c.n), _pct(c.score_a), _pct(c.score_b), f"{100 * c.diff:+.1f}", ci, p])
+        out += _table(["A", "B", "n", "A", "B", "A − B", "95% CI", "McNemar p (A only/B only)"], comp_rows)
+    return "\n".join(out) + "\n"

@@ -1,0 +1,49 @@
+"""What a step sees of the document: a compressed slice (pearl) or the whole text cut to fit (the paper's way)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pearl.actions import Action
+from pearl.context import DocumentIndex, compress
+from pearl.execution._executor import StepSlice
+from pearl.planning import Step
+from pearl.questions import Question
+from pearl.tokens import count_tokens, truncate_to_tokens
+
+__all__ = ["CompressedStepContext", "FullDocumentContext"]
+
+
+class CompressedStepContext:
+    """Each step gets the sentences that matter to its arguments and the question, packed to a budget.
+
+    Args:
+        index: the document's index.
+        budget_tokens: the most context tokens one step may get (the window may allow less).
+    """
+
+    def __init__(self, index: DocumentIndex, budget_tokens: int) -> None:
+        self.index = index
+        self.budget_tokens = budget_tokens
+
+    def slice(self, step: Step, action: Action, inputs: Sequence[str], question: Question, room: int) -> StepSlice:
+        strings = [a.value for a in step.args if a.kind == "string"]
+        # The step's own arguments lead; the question adds the terms a step may have dropped.
+        query = " ".join([*strings, *inputs, question.text, *question.options])
+        budget = max(1, min(self.budget_tokens, room))
+        piece = compress(self.index, query, budget, focus=strings)
+        note = f"{len(piece.sentence_ids)} of {self.index.sentence_count} sentences, chosen for this step"
+        return StepSlice(text=piece.text, sentence_ids=piece.sentence_ids, note=note)
+
+
+class FullDocumentContext:
+    """The paper's executor: the whole document in every step, cut to what the window holds."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens = count_tokens(text)
+
+    def slice(self, step: Step, action: Action, inputs: Sequence[str], question: Question, room: int) -> StepSlice:
+        text, cut = truncate_to_tokens(self.text, room)
+        note = f"whole document, cut to {room:,} of {self.tokens:,} tokens" if cut else "whole document"
+        return StepSlice(text=text, note=note)

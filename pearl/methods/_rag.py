@@ -1,0 +1,44 @@
+"""`rag`: one call over the compressed context chosen for the question (also PEARL's fallback)."""
+
+from __future__ import annotations
+
+from pearl.context import compress
+from pearl.execution import cited_ids
+from pearl.methods._base import AskContext, choose_letter, citations_for, reply_format
+from pearl.models import Answer
+from pearl.prompts import load_prompt
+
+__all__ = ["answer_rag"]
+
+
+async def answer_rag(ctx: AskContext) -> Answer:
+    """Answer from the sentences most relevant to the question, packed to `settings.context_budget` tokens."""
+    index = ctx.index()
+    question = ctx.question
+    template = load_prompt("direct")
+    instruction, reply_tokens, grammar = reply_format(ctx, cite=True)
+    fields = {
+        "name": ctx.document.name,
+        "question": question.text,
+        "options_block": question.options_block(),
+        "answer_instruction": instruction,
+        "truncated_note": ' excerpts="yes"',
+    }
+    room = template.room_for("document", ctx.llm.context_window, reply_tokens, **fields)
+    query = " ".join([question.text, *question.options])
+    piece = compress(index, query, max(1, min(ctx.settings.context_budget, room)))
+    ctx.recorder.note("context", f"{piece.tokens} of {piece.source_tokens} tokens", sentences=piece.sentence_ids)
+    messages = template.render(document=piece.text, **fields)
+    reply = await ctx.recorder.acall("answer", template, messages, max_tokens=reply_tokens, grammar=grammar)
+    text = reply.text.strip()
+    letter = await choose_letter(ctx, text) if question.options else None
+    citations, note = citations_for(index, cited_ids(text, piece.sentence_ids), piece.sentence_ids, text, question)
+    return Answer(
+        question=question.text,
+        options=question.options,
+        answer=text,
+        letter=letter,
+        method="rag",
+        citations=citations,
+        notes=[note] if note else [],
+    )

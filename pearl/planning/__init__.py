@@ -1,0 +1,37 @@
+"""Plans: the plan language (parser and validator), its models, and constrained-output helpers."""
+
+from __future__ import annotations
+
+from pearl.planning._demos import Demo, DemoStore, builtin_demos, load_demos, select_demos
+from pearl.planning._generate import PlanAttempt, PlanResult, choose_actions, generate_plan, renumber
+from pearl.planning._grammar import plan_from_json, plan_gbnf, plan_json_schema, plan_to_json
+from pearl.planning._models import Arg, ArgKind, Plan, Step
+from pearl.planning._parser import DEFAULT_MAX_CHARS, DEFAULT_MAX_LINE_CHARS, parse_plan
+from pearl.planning._validate import DEFAULT_MAX_STEPS, DEFAULT_MAX_STRING_CHARS, validate_plan
+
+__all__ = [
+    "DEFAULT_MAX_CHARS",
+    "DEFAULT_MAX_LINE_CHARS",
+    "DEFAULT_MAX_STEPS",
+    "DEFAULT_MAX_STRING_CHARS",
+    "Arg",
+    "ArgKind",
+    "Demo",
+    "DemoStore",
+    "Plan",
+    "PlanAttempt",
+    "PlanResult",
+    "Step",
+    "builtin_demos",
+    "choose_actions",
+    "generate_plan",
+    "load_demos",
+    "parse_plan",
+    "plan_from_json",
+    "plan_gbnf",
+    "plan_json_schema",
+    "plan_to_json",
+    "renumber",
+    "select_demos",
+    "validate_plan",
+]

@@ -1,0 +1,195 @@
+"""Plan generation with self-correction.
+
+The planner sees the question (and options), a relevant slice of the action library, a few
+demonstrations chosen by similarity and the document's entity sheet, never the document.
+Where the backend enforces a GBNF grammar the plan is constrained so that every sentence the
+model can write is valid; a JSON schema is used where the server takes one. Whatever comes
+back goes through the one validator; its error goes back to the model with the failed plan,
+up to `max_attempts` times. The caller runs a fallback when every attempt failed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+
+from pydantic import BaseModel, Field
+
+from pearl.actions import ActionLibrary
+from pearl.errors import PlanParseError
+from pearl.planning._demos import Demo
+from pearl.planning._grammar import plan_from_json, plan_gbnf, plan_json_schema, plan_to_json
+from pearl.planning._models import Arg, Plan, Step
+from pearl.planning._parser import parse_plan
+from pearl.prompts import load_prompt
+from pearl.questions import Question
+from pearl.trace import Recorder
+
+__all__ = ["PlanAttempt", "PlanResult", "choose_actions", "generate_plan", "renumber"]
+
+# Actions every planner should see: general readers and the combinators that finish a plan.
+_CORE = (
+    "CONCAT",
+    "FIND_X",
+    "FIND_REASON",
+    "FIND_CHARACTER",
+    "FIND_EVENT",
+    "FIND_RELATION",
+    "ANSWER",
+    "ANSWER_FROM",
+    "SELECT",
+)
+_WORD = re.compile(r"[a-z]+")
+
+
+class PlanAttempt(BaseModel):
+    """One reply of the planner and, when it failed validation, why."""
+
+    text: str
+    error: str | None = None
+
+
+class PlanResult(BaseModel):
+    """The plan (None when every attempt failed) and every attempt made."""
+
+    plan: Plan | None = None
+    attempts: list[PlanAttempt] = Field(default_factory=list)
+    library: ActionLibrary
+
+    @property
+    def valid(self) -> bool:
+        return self.plan is not None
+
+
+def choose_actions(library: ActionLibrary, question: str, demos: Sequence[Demo], limit: int = 16) -> ActionLibrary:
+    """The part of `library` worth showing for `question`: core actions, those the demos use, the closest others.
+
+    Showing 16 of 40+ actions keeps the planning prompt small without hiding what the
+    question needs; closeness is word overlap between the question and an action's name
+    and definition.
+    """
+    if len(library.actions) <= limit:
+        return library
+    wanted = {w[:5] for w in _WORD.findall(question.lower()) if len(w) > 3}
+    used = {m for d in demos for m in re.findall(r"\b([A-Z][A-Z0-9_]+)\(", d.plan)}
+    chosen: list[str] = [n for n in _CORE if n in library]
+    chosen += [n for n in sorted(used) if n in library and n not in chosen]
+
+    def closeness(name: str) -> int:
+        action = library.get(name)
+        definition = action.definition if action else ""
+        words = {w[:5] for w in _WORD.findall(f"{name.replace('_', ' ')} {definition}".lower())}
+        return len(wanted & words)
+
+    rest = sorted((n for n in library.names if n not in chosen), key=lambda n: (-closeness(n), library.names.index(n)))
+    chosen += rest[: max(0, limit - len(chosen))]
+    keep = set(chosen[: max(limit, len(_CORE))])
+    return library.model_copy(update={"actions": [a for a in library.actions if a.name in keep]})
+
+
+def renumber(plan: Plan) -> Plan:
+    """The same plan with step k's output named `sk`, the form the grammar enforces."""
+    names = {step.var: f"s{i}" for i, step in enumerate(plan.steps, start=1)}
+    steps = [
+        Step(
+            var=names[step.var],
+            action=step.action,
+            args=[Arg.var(names[a.value]) if a.kind == "var" else a for a in step.args],
+            explanation=step.explanation,
+            line=step.line,
+        )
+        for step in plan.steps
+    ]
+    return Plan(steps=steps, new_actions=plan.new_actions)
+
+
+def _render_demos(demos: Sequence[Demo], library: ActionLibrary, mode: str) -> str:
+    blocks = []
+    for demo in demos:
+        try:
+            plan = parse_plan(demo.plan, library)
+        except PlanParseError:
+            continue  # a demo written for another library: skip it rather than teach a wrong action
+        if mode == "grammar":
+            text = renumber(plan).render(explanations=False)
+        elif mode == "json":
+            text = json.dumps(plan_to_json(plan), ensure_ascii=False)
+        else:
+            text = plan.render(explanations=False)
+        blocks.append(f"Question: {demo.question}\nPlan:\n{text}")
+    return "\n\n".join(blocks) or "(none)"
+
+
+_FORMAT_NOTES = {
+    "text": "",
+    "grammar": "Name the steps s1, s2, s3 in order.",
+    "json": 'Write the plan as JSON: {"steps": [{"var": "...", "action": "...", "args": [{"kind": "ctx"}, '
+    '{"kind": "string", "value": "..."}, {"kind": "var", "value": "..."}]}]}.',
+}
+
+
+async def generate_plan(
+    recorder: Recorder,
+    question: Question,
+    library: ActionLibrary,
+    *,
+    demos: Sequence[Demo] = (),
+    entity_sheet: str = "",
+    max_attempts: int = 3,
+    max_steps: int = 4,
+) -> PlanResult:
+    """Ask the model for a plan, validate it, and send errors back until it is valid or attempts run out.
+
+    Args:
+        recorder: the model, recording into the question's trace.
+        question: the question and its options.
+        library: actions the plan may use (the prompt shows the relevant part).
+        demos: demonstrations to show, best first.
+        entity_sheet: the document's main entities, from its index.
+        max_attempts: model calls at most (the first plus corrections).
+        max_steps: the longest plan accepted.
+    """
+    llm = recorder.llm
+    shown = choose_actions(library, question.text, demos)
+    mode = "grammar" if llm.supports_grammar else "json" if llm.supports_json_schema else "text"
+    params: dict[str, object] = {"max_tokens": 60 * max_steps + 40, "temperature": 0.0}
+    if mode == "grammar":
+        params["grammar"] = plan_gbnf(shown, max_steps=max_steps)
+    elif mode == "json":
+        params["json_schema"] = plan_json_schema(shown, max_steps=max_steps)
+    common = {
+        "actions": shown.render(),
+        "question": question.text,
+        "options_block": question.options_block(),
+        "format_note": _FORMAT_NOTES[mode],
+    }
+    # The prompt (and grammar) show a relevant part of the library; any action of the whole library is accepted.
+    result = PlanResult(library=library)
+    first = load_prompt("plan")
+    fix = load_prompt("plan_fix")
+    for attempt in range(1, max_attempts + 1):
+        if attempt == 1:
+            template = first
+            messages = template.render(
+                entity_sheet=entity_sheet or "(not available)", demos=_render_demos(demos, shown, mode), **common
+            )
+        else:
+            template = fix
+            errors = "\n".join(f"- attempt {i}: {a.error}" for i, a in enumerate(result.attempts, start=1))
+            messages = template.render(plan=result.attempts[-1].text.strip() or "(empty)", errors=errors, **common)
+        reply = await recorder.acall(f"plan (attempt {attempt})", template, messages, **params)
+        try:
+            if mode == "json":
+                plan = plan_from_json(reply.text, library, max_steps=max_steps)
+            else:
+                plan = parse_plan(reply.text, library, max_steps=max_steps)
+        except PlanParseError as exc:
+            result.attempts.append(PlanAttempt(text=reply.text, error=str(exc)))
+            recorder.note("plan rejected", str(exc), attempt=attempt)
+            continue
+        result.attempts.append(PlanAttempt(text=reply.text))
+        result.plan = plan
+        recorder.note("plan accepted", plan.render(), attempt=attempt)
+        break
+    return result

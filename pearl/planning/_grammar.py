@@ -1,0 +1,204 @@
+"""Constrained decoding for plans: a JSON schema, and a GBNF grammar under which every plan is valid.
+
+Both describe the same plans `parse_plan` accepts, and anything produced under them goes
+back through the one validator (`validate_plan`), so a backend that ignores the constraint
+still gets a precise error to correct.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from pearl.actions import CTX, Action, ActionLibrary
+from pearl.errors import ConfigError, PlanParseError
+from pearl.planning._models import Arg, Plan, Step
+from pearl.planning._validate import DEFAULT_MAX_STEPS, DEFAULT_MAX_STRING_CHARS, validate_plan
+
+__all__ = ["plan_from_json", "plan_gbnf", "plan_json_schema", "plan_to_json"]
+
+_MAX_GRAMMAR_STEPS = 50
+
+# A string the grammar allows must survive the parser unchanged: no quote, backslash or
+# control character anywhere, and a first character that is not whitespace, because the
+# validator rejects blank strings (str.isspace's set, minus the control characters).
+_STRING_BODY = r'[^"\\\x00-\x1f\x7f-\x9f]'
+_STRING_FIRST = r'[^"\\\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]'
+
+
+class StepJSON(BaseModel):
+    """One step: `var` receives the output of `action` applied to `args`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    var: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=64, description="a new name for this output")
+    action: str = Field(description="the action to run")
+    args: list[Arg] = Field(description="CTX (the document), a text string, or the var of an earlier step")
+    explanation: str | None = Field(default=None, description="one line: what this step is for")
+
+
+class PlanJSON(BaseModel):
+    """A plan: steps run in order; outputs no later step uses make up the answer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    steps: list[StepJSON] = Field(min_length=1)
+
+
+def plan_json_schema(library: ActionLibrary, *, max_steps: int = DEFAULT_MAX_STEPS) -> dict[str, Any]:
+    """JSON schema of a plan as JSON, `{"steps": [{"var", "action", "args": [{"kind", "value"}]}]}`.
+
+    Generated from pydantic models, with `action` narrowed to the library's names and
+    `steps` to at most `max_steps` items. Variable references and arity cannot be said in
+    JSON schema; `plan_from_json` checks them.
+    """
+    schema = PlanJSON.model_json_schema()
+    schema["properties"]["steps"]["maxItems"] = max_steps
+    schema["$defs"]["StepJSON"]["properties"]["action"]["enum"] = library.names
+    return schema
+
+
+def plan_from_json(
+    data: str | bytes | Mapping[str, Any],
+    library: ActionLibrary | None = None,
+    *,
+    max_steps: int = DEFAULT_MAX_STEPS,
+    max_string_chars: int = DEFAULT_MAX_STRING_CHARS,
+) -> Plan:
+    """Read a plan written as JSON (raw text from a model, or already decoded) and validate it.
+
+    Errors use the step's 1-based position as their line, which is also its line in
+    `plan.render()`; a JSON syntax error keeps the JSON's own line and column.
+
+    Raises:
+        PlanParseError: malformed JSON, a wrong shape, or any rule `parse_plan` enforces.
+    """
+    if isinstance(data, (str, bytes)):
+        text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
+        try:
+            obj: Any = json.loads(_strip_fence(text))
+        except json.JSONDecodeError as exc:
+            raise PlanParseError(f"the plan is not valid JSON: {exc.msg}", exc.lineno, exc.colno) from None
+    else:
+        obj = dict(data)
+    if not isinstance(obj, dict):
+        raise PlanParseError('the plan must be a JSON object like {"steps": [...]}')
+    try:
+        parsed = PlanJSON.model_validate(obj)
+    except ValidationError as exc:
+        raise _shape_error(exc) from None
+    steps: list[Step] = []
+    for index, item in enumerate(parsed.steps):
+        try:
+            steps.append(
+                Step(var=item.var, action=item.action, args=item.args, explanation=item.explanation, line=index + 1)
+            )
+        except ValidationError as exc:
+            raise _shape_error(exc, ("steps", index)) from None
+    return validate_plan(Plan(steps=steps), library, max_steps=max_steps, max_string_chars=max_string_chars)
+
+
+def plan_to_json(plan: Plan) -> dict[str, Any]:
+    """The JSON form of `plan` that `plan_json_schema` describes (e.g. for demonstrations in a prompt).
+
+    Declared `new_actions` have no place in the JSON form; a plan that uses them only
+    reads back with a library that includes them.
+    """
+    steps = [StepJSON(var=s.var, action=s.action, args=s.args, explanation=s.explanation) for s in plan.steps]
+    return PlanJSON(steps=steps).model_dump(mode="json", exclude_none=True)
+
+
+def _strip_fence(text: str) -> str:
+    # Chat models often wrap JSON in a ```json fence even when asked not to.
+    match = re.fullmatch(r"\s*```[A-Za-z]*\s*\n(.*?)\n?\s*```\s*", text, re.DOTALL)
+    return match.group(1) if match else text
+
+
+def _shape_error(exc: ValidationError, prefix: tuple[str | int, ...] = ()) -> PlanParseError:
+    err = exc.errors()[0]
+    loc = (*prefix, *err.get("loc", ()))
+    line = loc[1] + 1 if len(loc) > 1 and loc[0] == "steps" and isinstance(loc[1], int) else 0
+    where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".") or "plan"
+    message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+    return PlanParseError(f"{where}: {message}", line)
+
+
+def plan_gbnf(library: ActionLibrary, max_steps: int = 5, *, max_string_chars: int = 80) -> str:
+    """A llama.cpp GBNF grammar whose every sentence is a valid plan for `library`.
+
+    Step k always assigns `sk` and may read only CTX, a quoted string (one line, no quote
+    or backslash, 1..`max_string_chars` characters) or `s1`..`s(k-1)`, so a tiny model
+    cannot reference an undefined variable. Each action's call has exactly its parameter
+    count with CTX in its declared places (actions of the same shape share one rule); a
+    variadic action takes its declared parameters and may repeat the last. A plan has
+    1..`max_steps` steps, each ending in a newline. No explanations: tokens a small model
+    spends on prose are tokens it does not spend on the plan.
+
+    Raises:
+        ConfigError: an empty library or limits out of range.
+    """
+    if not library.actions:
+        raise ConfigError(f"action library {library.name} is empty; a plan grammar needs at least one action")
+    if not 1 <= max_steps <= _MAX_GRAMMAR_STEPS:
+        raise ConfigError(f"max_steps must be between 1 and {_MAX_GRAMMAR_STEPS}, got {max_steps}")
+    if not 1 <= max_string_chars <= DEFAULT_MAX_STRING_CHARS:
+        raise ConfigError(f"max_string_chars must be between 1 and {DEFAULT_MAX_STRING_CHARS}, got {max_string_chars}")
+
+    shapes: dict[str, list[Action]] = {}
+    for action in library.actions:
+        shapes.setdefault(_shape_rule(action), []).append(action)
+
+    rules: list[tuple[str, str]] = [("root", "step-1" + (" tail-2?" if max_steps > 1 else ""))]
+    for k in range(2, max_steps + 1):
+        rules.append((f"tail-{k}", f"step-{k}" + (f" tail-{k + 1}?" if k < max_steps else "")))
+    for k in range(1, max_steps + 1):
+        arg = "str" if k == 1 else f"arg-{k}"
+        calls = [f"{rule} {_call(group[0], arg)}" for rule, group in shapes.items()]
+        rules.append((f"step-{k}", f"{_literal(f's{k} = ')} ( {' | '.join(calls)} ) {_literal(chr(10))}"))
+    for k in range(2, max_steps + 1):
+        rules.append((f"arg-{k}", " | ".join(["str", *(_literal(f"s{i}") for i in range(1, k))])))
+    rest = f"{_STRING_BODY}{{0,{max_string_chars - 1}}} " if max_string_chars > 1 else ""
+    rules.append(("str", f'"\\"" {_STRING_FIRST} {rest}"\\""'))
+    for rule, group in shapes.items():
+        rules.append((rule, " | ".join(_literal(a.name) for a in group)))
+
+    header = (
+        f"# pearl plan grammar: library {library.name} v{library.version} ({library.fingerprint[:12]}), "
+        f"1-{max_steps} steps; step k assigns sk"
+    )
+    width = max(len(name) for name, _ in rules)
+    return "\n".join([header, *(f"{name.ljust(width)} ::= {body}" for name, body in rules)]) + "\n"
+
+
+def _shape_rule(action: Action) -> str:
+    """`act-cv` for (CTX, X), `act-vv-more` for variadic (S1, S2, ...), `act-none` for no parameters."""
+    letters = "".join("c" if p == CTX else "v" for p in action.params) or "none"
+    return f"act-{letters}" + ("-more" if action.variadic else "")
+
+
+def _call(action: Action, arg: str) -> str:
+    """The argument list for `action`'s shape, e.g. `"(CTX, " arg-2 ")"`."""
+    parts: list[tuple[bool, str]] = [(True, "(")]
+    for index, param in enumerate(action.params):
+        if index:
+            parts.append((True, ", "))
+        parts.append((True, CTX) if param == CTX else (False, arg))
+    if action.variadic:
+        parts.append((False, f"({_literal(', ')} {arg})*"))
+    parts.append((True, ")"))
+    merged: list[tuple[bool, str]] = []
+    for is_literal, text in parts:
+        if is_literal and merged and merged[-1][0]:
+            merged[-1] = (True, merged[-1][1] + text)
+        else:
+            merged.append((is_literal, text))
+    return " ".join(_literal(text) if is_literal else text for is_literal, text in merged)
+
+
+def _literal(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'

@@ -1,0 +1,503 @@
+"""Read a plan a model wrote, in our one-step-per-line form or the paper's published form.
+
+A small hand-written scanner, never `eval`: arguments can only be `CTX`, a quoted string or a
+variable, and anything else (calls, attributes, numbers, operators, brackets...) gets a
+message that says what to write instead. Outside strings only ASCII is accepted, so a
+look-alike such as a Cyrillic `С` in `СTX` is reported, not silently read as CTX.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import NoReturn
+
+from pydantic import ValidationError
+
+from pearl.actions import CTX, Action, ActionLibrary
+from pearl.errors import PlanParseError
+from pearl.planning._models import Arg, Plan, Step
+from pearl.planning._validate import DEFAULT_MAX_STEPS, DEFAULT_MAX_STRING_CHARS, Spot, check_plan
+
+__all__ = ["DEFAULT_MAX_CHARS", "DEFAULT_MAX_LINE_CHARS", "parse_plan"]
+
+DEFAULT_MAX_CHARS = 20_000
+DEFAULT_MAX_LINE_CHARS = 2_000
+
+# Smart quotes are accepted as delimiters because models trained on prose emit them; each
+# opener has one closer, and a straight quote inside a curly string is just a character.
+_CLOSER = {'"': '"', "'": "'", "\u201c": "\u201d", "\u201d": "\u201d", "\u2018": "\u2019"}
+_ESCAPED = {'"', "'", "\\", "\u201c", "\u201d", "\u2018", "\u2019"}
+_STRING_PREFIXES = {"f", "r", "b", "u", "rb", "br", "fr", "rf"}
+_OPERATORS = set("+-*/%<>=!&|^~@?;$")
+_MAX_NAME = 64
+
+_NUMBERING = re.compile(r"(?:step\s*)?\d{1,3}\s*[.):]\s*|[-*\u2022]\s*", re.IGNORECASE)
+_HEADER = re.compile(r"(?:plan|answer|steps)\s*:", re.IGNORECASE)
+_NEW_ACTIONS = re.compile(r"new\s+actions?\s*:", re.IGNORECASE)
+_STEP_START = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\s*=(?!=)")
+_NONE = re.compile(r"(?:none|n/a|no new actions?)\s*\.?", re.IGNORECASE)
+_EXAMPLE = 'name = ACTION(CTX, "text", earlier_name)'
+
+
+def parse_plan(
+    text: str,
+    library: ActionLibrary | None = None,
+    *,
+    max_steps: int = DEFAULT_MAX_STEPS,
+    max_chars: int = DEFAULT_MAX_CHARS,
+    max_line_chars: int = DEFAULT_MAX_LINE_CHARS,
+    max_string_chars: int = DEFAULT_MAX_STRING_CHARS,
+) -> Plan:
+    """Parse and validate a plan.
+
+    Reads one step per line, `var = ACTION(arg, ...)` with an optional ` : explanation` or
+    `# comment`, where an argument is `CTX`, a quoted string or a variable assigned on an
+    earlier line. Also reads the paper's form: a `New actions:` block (`- None`, or
+    `- NAME(CTX, X) : definition` lines whose actions then become valid for this plan),
+    then numbered steps. Blank lines, code fences, `1.`/`-`/`*` numbering and a leading
+    `Plan:` line are ignored. Variable names are case-insensitive and stored lower-case;
+    action names are stored upper-case.
+
+    Args:
+        text: the plan as the model wrote it.
+        library: the actions allowed; None skips the action-name and arity checks
+            (except for actions the plan declares).
+        max_steps: more steps than this is an error.
+        max_chars, max_line_chars, max_string_chars: size limits for the whole text,
+            one line and one string argument.
+
+    Returns:
+        The plan; `plan.answer_vars` names the outputs that make up the answer.
+
+    Raises:
+        PlanParseError: the first problem, with 1-based line and column and a message a
+            model can act on.
+    """
+    if len(text) > max_chars:
+        raise PlanParseError(
+            f"the plan is {len(text):,} characters long; the limit is {max_chars:,}. Write only the steps, "
+            f"one short line each, at most {max_steps} steps"
+        )
+    text = text.replace("\r\n", "\n").replace("\r", "\n").removeprefix("\ufeff")
+    nul = text.find("\x00")
+    if nul >= 0:
+        line_start = text.rfind("\n", 0, nul) + 1
+        raise PlanParseError(
+            "NUL character (U+0000) in the plan; remove it", text.count("\n", 0, nul) + 1, nul - line_start + 1
+        )
+    return _Reader(library, max_steps, max_line_chars, max_string_chars).read(text)
+
+
+class _Reader:
+    """Walks the lines, sorting them into headers, declarations and steps."""
+
+    def __init__(self, library: ActionLibrary | None, max_steps: int, max_line_chars: int, max_string: int) -> None:
+        self.library = library
+        self.max_steps = max_steps
+        self.max_line_chars = max_line_chars
+        self.max_string = max_string
+        self.steps: list[Step] = []
+        self.spots: list[Spot] = []
+        self.actions: list[Action] = []
+        self.decl_lines: list[int] = []
+        self.block_seen = False
+
+    def read(self, text: str) -> Plan:
+        for number, line in enumerate(text.split("\n"), start=1):
+            if len(line) > self.max_line_chars:
+                raise PlanParseError(
+                    f"line is {len(line):,} characters long; keep each line under {self.max_line_chars:,} characters",
+                    number,
+                    self.max_line_chars + 1,
+                )
+            self._line(line, number)
+        return check_plan(
+            self.steps,
+            self.actions,
+            self.library,
+            max_steps=self.max_steps,
+            max_string_chars=self.max_string,
+            spots=self.spots,
+            decl_lines=self.decl_lines,
+        )
+
+    def _line(self, line: str, number: int) -> None:
+        stripped = line.strip()
+        if not stripped or stripped.startswith("```"):
+            return
+        indent = len(line) - len(line.lstrip())
+        if not self.steps and _HEADER.fullmatch(stripped):
+            return
+        header = _NEW_ACTIONS.match(stripped)
+        if header:
+            if self.steps:
+                raise PlanParseError('the "New actions:" block must come before the first step', number, indent + 1)
+            if self.block_seen:
+                raise PlanParseError('only one "New actions:" block is allowed; merge them', number, indent + 1)
+            self.block_seen = True
+            rest = stripped[header.end() :]
+            if rest.strip():
+                self._declaration(line, number, indent + header.end())
+            return
+        if self.block_seen and not self.steps and not _looks_like_step(stripped):
+            self._declaration(line, number, 0)
+            return
+        if len(self.steps) == self.max_steps:
+            raise PlanParseError(
+                f"the plan has more than {self.max_steps} steps; merge or drop steps so there are at most "
+                f"{self.max_steps}",
+                number,
+            )
+        step, spot = _StepScanner(line, number).scan()
+        self.steps.append(step)
+        self.spots.append(spot)
+
+    def _declaration(self, line: str, number: int, start: int) -> None:
+        action = _DeclarationScanner(line, number, start).scan()
+        if action is not None:
+            self.actions.append(action)
+            self.decl_lines.append(number)
+
+
+def _looks_like_step(stripped: str) -> bool:
+    numbering = _NUMBERING.match(stripped)
+    rest = stripped[numbering.end() :] if numbering else stripped
+    return bool(_STEP_START.match(rest))
+
+
+def _label(ch: str) -> str:
+    """`'x'` for a visible ASCII character, `U+200B ZERO WIDTH SPACE` otherwise."""
+    if " " < ch < "\x7f":
+        return f"'{ch}'"
+    name = unicodedata.name(ch, "")
+    return f"U+{ord(ch):04X}{' ' + name if name else ''}"
+
+
+def _is_name_char(ch: str) -> bool:
+    return ch.isascii() and (ch.isalnum() or ch == "_")
+
+
+def _is_space(ch: str) -> bool:
+    return ch in " \t" or (ch.isspace() and unicodedata.category(ch) != "Cc")
+
+
+class _Scanner:
+    """A cursor over one line; every failure carries the line and the 1-based column."""
+
+    def __init__(self, text: str, line: int, start: int = 0) -> None:
+        self.text = text
+        self.line = line
+        self.pos = start
+
+    @property
+    def col(self) -> int:
+        return self.pos + 1
+
+    def peek(self, offset: int = 0) -> str:
+        index = self.pos + offset
+        return self.text[index] if index < len(self.text) else ""
+
+    def skip_space(self) -> None:
+        while self.pos < len(self.text) and _is_space(self.text[self.pos]):
+            self.pos += 1
+
+    def skip_numbering(self) -> None:
+        self.skip_space()
+        numbering = _NUMBERING.match(self.text, self.pos)
+        if numbering:
+            self.pos = numbering.end()
+
+    def fail(self, reason: str, col: int | None = None) -> NoReturn:
+        raise PlanParseError(reason, self.line, col if col is not None else self.col)
+
+    def name(self) -> str | None:
+        """An ASCII identifier at the cursor, or None if there is none."""
+        start = self.pos
+        ch = self.peek()
+        if not (ch.isascii() and (ch.isalpha() or ch == "_")):
+            return None
+        while self.pos < len(self.text) and _is_name_char(self.text[self.pos]):
+            self.pos += 1
+        after = self.peek()
+        if after and not after.isascii() and (after.isalnum() or unicodedata.category(after) in ("Mn", "Mc", "Cf")):
+            self.fail(self.bad_char(after))
+        if self.pos - start > _MAX_NAME:
+            self.fail(f"names are at most {_MAX_NAME} characters; shorten this one", start + 1)
+        return self.text[start : self.pos]
+
+    def bad_char(self, ch: str) -> str:
+        """Why `ch` cannot stand outside a string."""
+        category = unicodedata.category(ch)
+        if category == "Cf":
+            return (
+                f"invisible formatting character {_label(ch)} outside a string; delete it "
+                "(zero-width and text-direction characters are only allowed inside quotes)"
+            )
+        if category == "Cc":
+            return f"control character {_label(ch)}; delete it"
+        if not ch.isascii():
+            return (
+                f"non-ASCII character {ch!r} ({_label(ch)}) outside a string; names and CTX are written with "
+                "plain ASCII letters, digits and _ (if this is text, put it inside double quotes)"
+            )
+        return f"unexpected character {_label(ch)}"
+
+
+class _StepScanner(_Scanner):
+    """`[1.] var = ACTION(arg, ...) [: explanation | # comment]`."""
+
+    def scan(self) -> tuple[Step, Spot]:
+        self.skip_numbering()
+        var_col = self.col
+        var = self.name()
+        if var is None:
+            ch = self.peek()
+            if not ch:
+                self.fail(f"expected a step after the numbering, like: {_EXAMPLE}")
+            found = "a string" if ch in _CLOSER else _label(ch)
+            detail = self.bad_char(ch) + "; " if not ch.isascii() or unicodedata.category(ch)[0] == "C" else ""
+            self.fail(f"{detail}expected a step like: {_EXAMPLE} (found {found})")
+        name_end = self.pos
+        self.skip_space()
+        if self.peek() != "=" or self.peek(1) == "=":
+            if self.pos > name_end and self.peek().isalpha():
+                self.fail(f"this line is not a step; write only the plan, one step per line like: {_EXAMPLE}", var_col)
+            if self.peek() == "(":
+                self.fail(
+                    f"{var}(...) has no output variable; write each step as: result = {var.upper()}(...)", var_col
+                )
+            after = "the end of the line" if not self.peek() else _label(self.peek())
+            self.fail(f'expected "=" after the variable name {var}, found {after}; a step looks like: {_EXAMPLE}')
+        self.pos += 1
+        self.skip_space()
+        action_col = self.col
+        action = self.name()
+        if action is None:
+            ch = self.peek()
+            found = "the end of the line" if not ch else "a string" if ch in _CLOSER else _label(ch)
+            self.fail(f"expected an action name after '=', found {found}; a step looks like: {_EXAMPLE}")
+        if not action[0].isalpha():
+            self.fail(
+                f"action names are UPPER_SNAKE_CASE and start with a letter, like FIND_X; {action} is not one",
+                action_col,
+            )
+        self.skip_space()
+        if self.peek() != "(":
+            if self.peek() == ".":
+                self.fail("attribute access is not allowed; a step calls one action: " + _EXAMPLE)
+            self.fail(f"expected '(' after the action name {action.upper()}")
+        self.pos += 1
+        args, arg_cols = self._args()
+        close_col = self.col - 1
+        explanation = self._tail()
+        try:
+            step = Step(var=var, action=action, args=args, explanation=explanation, line=self.line)
+        except ValidationError as exc:  # pragma: no cover - the scanner already enforces these rules
+            self.fail(exc.errors()[0]["msg"], var_col)
+        return step, Spot(self.line, var_col, action_col, tuple(arg_cols), close_col)
+
+    def _args(self) -> tuple[list[Arg], list[int]]:
+        args: list[Arg] = []
+        cols: list[int] = []
+        last_closer = ""
+        while True:
+            self.skip_space()
+            if self.peek() == ")":
+                self.pos += 1
+                return args, cols
+            cols.append(self.col)
+            arg, last_closer = self._arg(len(args) + 1)
+            args.append(arg)
+            self.skip_space()
+            ch = self.peek()
+            if ch == ",":
+                self.pos += 1
+                continue
+            if ch == ")":
+                self.pos += 1
+                return args, cols
+            self._after_arg(ch, len(args), last_closer)
+
+    def _after_arg(self, ch: str, count: int, last_closer: str) -> NoReturn:
+        if not ch:
+            self.fail("the line ends before the argument list is closed; end the step with )")
+        if last_closer in ("'", "\u2019") and ch.isascii() and ch.isalpha():
+            self.fail(
+                f"the string ended at the quote in column {self.col - 1}; if the text contains an apostrophe, "
+                'use double quotes around it, e.g. "Si\'s retirement"',
+                self.col - 1,
+            )
+        if ch.isascii() and (ch.isalpha() or ch == "_"):
+            self.fail(
+                f"expected ',' or ')' after argument {count}; if these words are text, put them all inside one "
+                "pair of double quotes"
+            )
+        if ch in _CLOSER:
+            self.fail(f"expected ',' between argument {count} and the next one")
+        if ch == "." and count and last_closer == "":
+            self.fail("attribute access is not allowed; pass CTX, a quoted string or a variable as it is")
+        self._not_an_argument(ch, f"after argument {count}")
+
+    def _arg(self, number: int) -> tuple[Arg, str]:
+        ch = self.peek()
+        start = self.col
+        if ch in _CLOSER:
+            return Arg.string(self._string()), _CLOSER[ch]
+        name = self.name()
+        if name is not None:
+            if name.lower() in _STRING_PREFIXES and self.peek() in _CLOSER:
+                self.fail(f'prefixed strings like {name}"..." are not allowed; write a plain quoted string', start)
+            self.skip_space()
+            nxt = self.peek()
+            if nxt == "(":
+                self.fail(
+                    f"calls are not allowed inside arguments: assign {name}(...) to a variable on an earlier line, "
+                    "then pass that variable",
+                    start,
+                )
+            if nxt == ".":
+                self.fail(
+                    f"attribute access ({name}.…) is not allowed; pass CTX, a quoted string or a variable as it is",
+                    start,
+                )
+            if nxt == "[":
+                self.fail(f"indexing ({name}[...]) is not allowed; pass the whole variable", start)
+            if nxt == "=" and self.peek(1) != "=":
+                self.fail(f"keyword arguments ({name}=...) are not allowed; pass arguments by position", start)
+            if name.upper() == CTX:
+                return Arg.ctx(), ""
+            return Arg.var(name), ""
+        if not ch:
+            self.fail(f"the line ends where argument {number} should be; close the argument list with )")
+        self._not_an_argument(ch, f"as argument {number}")
+
+    def _not_an_argument(self, ch: str, where: str) -> NoReturn:
+        allowed = "an argument is CTX, a quoted string, or a variable assigned on an earlier line"
+        if (ch.isascii() and ch.isdigit()) or (ch in "+-." and self.peek(1).isascii() and self.peek(1).isdigit()):
+            self.fail(f'numbers are not allowed {where}; quote them as text, e.g. "3 times" ({allowed})')
+        if ch in "([{":
+            self.fail(f"brackets are not allowed {where}: no lists, tuples or nested calls ({allowed})")
+        if ch == "`":
+            self.fail(f"backticks are not allowed {where}; use double quotes for text ({allowed})")
+        if ch == ",":
+            self.fail(f"empty argument {where}; remove the extra comma")
+        if ch in _OPERATORS:
+            self.fail(f"operator {_label(ch)} is not allowed {where}; to join results use CONCAT(a, b) ({allowed})")
+        reason = self.bad_char(ch)
+        if reason.startswith("unexpected"):
+            reason = f"{reason} {where} ({allowed})"
+        self.fail(reason)
+
+    def _string(self) -> str:
+        start = self.col
+        opener = self.peek()
+        closer = _CLOSER[opener]
+        if opener in "\"'" and self.peek(1) == opener and self.peek(2) == opener:
+            self.fail("triple-quoted strings are not allowed; use one pair of double quotes on one line")
+        self.pos += 1
+        out: list[str] = []
+        while True:
+            ch = self.peek()
+            if not ch:
+                self.fail(
+                    f"the string that starts at column {start} is not closed; end it with {closer} on the same line "
+                    "(a string cannot span lines)",
+                    start,
+                )
+            if ch == "\\":
+                nxt = self.peek(1)
+                if nxt in _ESCAPED:
+                    out.append(nxt)
+                    self.pos += 2
+                    continue
+                if nxt in ("n", "t"):
+                    out.append("\n" if nxt == "n" else "\t")
+                    self.pos += 2
+                    continue
+                # Any other backslash is kept as written: "C:\path" should not be an error.
+            elif ch == closer:
+                self.pos += 1
+                return "".join(out)
+            elif ch != "\t" and unicodedata.category(ch) == "Cc":
+                self.fail(f"control character {_label(ch)} inside a string; delete it")
+            out.append(ch)
+            self.pos += 1
+
+    def _tail(self) -> str | None:
+        self.skip_space()
+        ch = self.peek()
+        if not ch or ch == "#":
+            return None
+        if ch == ":":
+            return self.text[self.pos + 1 :].strip() or None
+        if ch == "." and not self.text[self.pos + 1 :].strip():
+            return None  # a sentence-final full stop is harmless
+        self.fail(
+            f"unexpected {_label(ch)} after the closing parenthesis; a step is one ACTION(...) call, "
+            "optionally followed by ' : explanation'"
+        )
+
+
+class _DeclarationScanner(_Scanner):
+    """`- NAME(CTX, X, ...) : definition`, or `- None`."""
+
+    def scan(self) -> Action | None:
+        self.skip_numbering()
+        rest = self.text[self.pos :].strip()
+        if not rest or _NONE.fullmatch(rest):
+            return None
+        name_col = self.col
+        name = self.name()
+        if name is None or not name[0].isalpha():
+            self.fail('expected a new action like: - NAME(CTX, X) : what it does (or "- None")')
+        self.skip_space()
+        if self.peek() != "(":
+            self.fail(f"expected '(' after the new action's name {name.upper()}: - NAME(CTX, X) : what it does")
+        self.pos += 1
+        params, variadic = self._params()
+        self.skip_space()
+        if self.peek() != ":":
+            if not self.peek():
+                self.fail(f"add a one-line definition after the parentheses: - {name.upper()}(...) : what it does")
+            self.fail(f"expected ':' and a one-line definition after the parentheses, found {_label(self.peek())}")
+        definition = self.text[self.pos + 1 :].strip()
+        if not definition:
+            self.fail(f"the definition of {name.upper()} is empty; say in one line what it returns")
+        try:
+            return Action(name=name.upper(), params=params, definition=definition, variadic=variadic)
+        except ValidationError as exc:
+            message = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+            self.fail(f"invalid new action {name.upper()}: {message}", name_col)
+
+    def _params(self) -> tuple[list[str], bool]:
+        params: list[str] = []
+        while True:
+            self.skip_space()
+            if self.peek() == ")" and not params:
+                self.pos += 1
+                return params, False
+            if self.text.startswith("...", self.pos) or self.peek() == "\u2026":
+                self.pos += 1 if self.peek() == "\u2026" else 3
+                self.skip_space()
+                if self.peek() != ")" or not params:
+                    self.fail("'...' may only follow the last parameter, as in CONCAT(S1, S2, ...)")
+                self.pos += 1
+                return params, True
+            col = self.col
+            param = self.name()
+            if param is None:
+                self.fail("parameters are names like CTX, X, Y (CTX stands for the document)")
+            if param.upper() in params:
+                self.fail(f"parameter {param.upper()} appears twice; give each parameter its own name", col)
+            if not param[0].isalpha():
+                self.fail("parameter names start with a letter, like X or S1", col)
+            params.append(param.upper())
+            self.skip_space()
+            if self.peek() == ",":
+                self.pos += 1
+                continue
+            if self.peek() == ")":
+                self.pos += 1
+                return params, False
+            self.fail("expected ',' or ')' in the parameter list, as in NAME(CTX, X, Y)")

@@ -1,0 +1,256 @@
+"""The one validator every plan goes through, whether it was written as text or as JSON.
+
+Messages are addressed to the model that wrote the plan: each names the problem and the fix,
+because the self-correction loop sends them back verbatim.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pearl.actions import CTX, Action, ActionLibrary
+from pearl.errors import PlanParseError
+from pearl.planning._models import Arg, Plan, Step
+
+__all__ = [
+    "DEFAULT_MAX_STEPS",
+    "DEFAULT_MAX_STRING_CHARS",
+    "Spot",
+    "check_plan",
+    "validate_plan",
+]
+
+DEFAULT_MAX_STEPS = 12
+"""The paper's released plans have at most 8 steps; 12 leaves room without inviting sprawl."""
+DEFAULT_MAX_STRING_CHARS = 500
+
+
+@dataclass(frozen=True)
+class Spot:
+    """Where a step's parts sit in the text it was read from (columns 1-based, 0 = unknown)."""
+
+    line: int
+    var_col: int = 0
+    action_col: int = 0
+    arg_cols: tuple[int, ...] = ()
+    close_col: int = 0
+
+    def arg(self, index: int) -> int:
+        return self.arg_cols[index] if index < len(self.arg_cols) else 0
+
+
+def validate_plan(
+    plan: Plan,
+    library: ActionLibrary | None = None,
+    *,
+    max_steps: int = DEFAULT_MAX_STEPS,
+    max_string_chars: int = DEFAULT_MAX_STRING_CHARS,
+) -> Plan:
+    """Check a plan built in code (or from JSON) by the same rules `parse_plan` applies to text.
+
+    Errors point at `step.line` when set, else at the step's 1-based position, which is
+    the line it occupies in `plan.render()` when no action is declared.
+
+    Returns:
+        The plan, with declarations identical to library actions dropped from `new_actions`.
+
+    Raises:
+        PlanParseError: the first problem found, phrased so a model can fix it.
+    """
+    spots = [Spot(line=step.line or index + 1) for index, step in enumerate(plan.steps)]
+    return check_plan(
+        plan.steps,
+        plan.new_actions,
+        library,
+        max_steps=max_steps,
+        max_string_chars=max_string_chars,
+        spots=spots,
+        decl_lines=[0] * len(plan.new_actions),
+    )
+
+
+def check_plan(
+    steps: Sequence[Step],
+    new_actions: Sequence[Action],
+    library: ActionLibrary | None,
+    *,
+    max_steps: int,
+    max_string_chars: int,
+    spots: Sequence[Spot],
+    decl_lines: Sequence[int],
+) -> Plan:
+    """Validate steps and declarations; `spots`/`decl_lines` give positions for the messages."""
+    declared = _check_declarations(new_actions, library, decl_lines)
+    if not steps:
+        raise PlanParseError(
+            'the plan has no steps; write at least one line like: answer = SUMMARIZE_X(CTX, "what the question asks")'
+        )
+    if len(steps) > max_steps:
+        raise PlanParseError(
+            f"the plan has more than {max_steps} steps; merge or drop steps so there are at most {max_steps}",
+            spots[max_steps].line,
+        )
+    assigned: dict[str, int] = {}
+    for index, (step, spot) in enumerate(zip(steps, spots, strict=True)):
+        _check_step(step, spot, steps[index + 1 :], spots[index + 1 :], assigned, declared, library, max_string_chars)
+        assigned[step.var] = spot.line
+    kept = [a for a in new_actions if declared.get(a.name) is a]
+    return Plan(steps=list(steps), new_actions=kept)
+
+
+def _check_declarations(
+    new_actions: Sequence[Action], library: ActionLibrary | None, lines: Sequence[int]
+) -> dict[str, Action]:
+    """Map name -> action for what the plan declares; identical re-declarations of library actions are dropped."""
+    declared: dict[str, Action] = {}
+    for action, line in zip(new_actions, lines, strict=True):
+        if action.name in declared:
+            raise PlanParseError(f"the new action {action.name} is declared twice; declare it once", line)
+        known = library.get(action.name) if library is not None else None
+        if known is not None:
+            if known.params != action.params or known.variadic != action.variadic:
+                raise PlanParseError(
+                    f"{action.name} already exists as {known.signature}; use it as it is, "
+                    f"or declare the new action under a different name",
+                    line,
+                )
+            continue
+        declared[action.name] = action
+    return declared
+
+
+def _check_step(
+    step: Step,
+    spot: Spot,
+    later: Sequence[Step],
+    later_spots: Sequence[Spot],
+    assigned: dict[str, int],
+    declared: dict[str, Action],
+    library: ActionLibrary | None,
+    max_string_chars: int,
+) -> None:
+    line = spot.line
+    if step.var == CTX.lower():
+        raise PlanParseError(
+            "CTX is the document and cannot be assigned; give this step's output another name", line, spot.var_col
+        )
+    if step.var in assigned:
+        raise PlanParseError(
+            f'"{step.var}" is already assigned on line {assigned[step.var]}; give this step\'s output a new name',
+            line,
+            spot.var_col,
+        )
+    action = declared.get(step.action)
+    if action is None and library is not None:
+        action = library.get(step.action)
+        if action is None:
+            raise PlanParseError(_unknown_action(step.action, library, declared), line, spot.action_col)
+    if action is not None:
+        _check_arity(step, action, spot)
+    for index, arg in enumerate(step.args):
+        column = spot.arg(index)
+        if arg.kind == "var":
+            _check_reference(arg, step, index, column, line, later, later_spots, assigned, library)
+        elif arg.kind == "string":
+            if not arg.value.strip():
+                raise PlanParseError(
+                    f"argument {index + 1} is an empty string; put what to look for inside the quotes", line, column
+                )
+            if len(arg.value) > max_string_chars:
+                raise PlanParseError(
+                    f"argument {index + 1} is a string of {len(arg.value)} characters; keep strings under "
+                    f"{max_string_chars} characters (name what to look for, do not paste passages)",
+                    line,
+                    column,
+                )
+        if action is not None:
+            _check_ctx_position(arg, index, action, line, column)
+
+
+def _unknown_action(name: str, library: ActionLibrary, declared: dict[str, Action]) -> str:
+    names = [*library.names, *declared]
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+    hint = f"did you mean {' or '.join(close)}? " if close else ""
+    return (
+        f"unknown action {name}; {hint}use an action from the list, "
+        f'or declare it under "New actions:" as - {name}(CTX, X) : what it does'
+    )
+
+
+def _check_arity(step: Step, action: Action, spot: Spot) -> None:
+    count = len(step.args)
+    low, high = action.min_args, action.max_args
+    if low <= count and (high is None or count <= high):
+        return
+    if high is None:
+        values = low - action.params.count(CTX)
+        noun = "argument" if values == 1 else "arguments"
+        wanted = f"CTX and at least {values} {noun} after it" if action.needs_document else f"at least {values} {noun}"
+        expected = f"{action.name} takes {wanted}: {action.signature}"
+    else:
+        plural = "argument" if high == 1 else "arguments"
+        expected = f"{action.name} takes {high} {plural}: {action.signature}"
+    column = spot.arg(high) if high is not None and count > high else (spot.close_col or spot.action_col)
+    raise PlanParseError(f"{expected}, but {count} {'was' if count == 1 else 'were'} given", spot.line, column)
+
+
+def _check_ctx_position(arg: Arg, index: int, action: Action, line: int, column: int) -> None:
+    param = action.param_at(index)
+    if param == CTX and arg.kind != "ctx":
+        raise PlanParseError(
+            f"argument {index + 1} of {action.name} must be CTX (the document): {action.signature}", line, column
+        )
+    if param != CTX and arg.kind == "ctx":
+        if not action.needs_document:
+            reason = (
+                f"{action.name} does not read the document, so CTX cannot be passed to it; pass a quoted string "
+                f"or an earlier variable: {action.signature}"
+            )
+        else:
+            reason = (
+                f"argument {index + 1} of {action.name} is {param}, not the document; pass a quoted string "
+                f"or an earlier variable: {action.signature}"
+            )
+        raise PlanParseError(reason, line, column)
+
+
+def _check_reference(
+    arg: Arg,
+    step: Step,
+    index: int,
+    column: int,
+    line: int,
+    later: Sequence[Step],
+    later_spots: Sequence[Spot],
+    assigned: dict[str, int],
+    library: ActionLibrary | None,
+) -> None:
+    name = arg.value
+    if name in assigned:
+        return
+    if name == step.var:
+        raise PlanParseError(
+            f'"{name}" is used as its own input; a step can only read CTX, quoted strings and variables '
+            "assigned on earlier lines",
+            line,
+            column,
+        )
+    so_far = ", ".join(assigned) if assigned else "none yet"
+    reason = (
+        f'"{name}" is not defined yet; use CTX, a quoted string, or a variable assigned on an earlier line '
+        f"(defined so far: {so_far})"
+    )
+    later_line = next((s.line for st, s in zip(later, later_spots, strict=True) if st.var == name), None)
+    if later_line is not None:
+        reason += f'; "{name}" is assigned later, on line {later_line}, so move that step above this one'
+    elif library is not None and name.upper() in library:
+        reason += f"; {name.upper()} is an action: call it on its own line and pass the variable it assigns"
+    else:
+        close = difflib.get_close_matches(name, list(assigned), n=1, cutoff=0.75)
+        if close:
+            reason += f"; did you mean {close[0]}?"
+        else:
+            reason += f'; if you meant the words themselves, quote them: "{name.replace("_", " ")}"'
+    raise PlanParseError(reason, line, column)

@@ -1,0 +1,309 @@
+"""The action library: models, bundled libraries, JSON persistence."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+import pearl.actions
+from pearl.actions import CTX, Action, ActionLibrary, default_library, load_library, save_library, seed_library
+from pearl.errors import ConfigError, PearlError
+
+SEED_NAMES = ["CONCAT", "EXTRACT", "FIND_X", "FIND_REASON", "FIND_MORAL", "SUMMARIZE", "SUMMARIZE_X"]
+
+
+def _lib(*actions: Action, name: str = "t") -> ActionLibrary:
+    return ActionLibrary(name=name, actions=list(actions))
+
+
+def test_public_api_is_explicit() -> None:
+    # ruff (RUF022) keeps __all__ sorted; this pins what is public
+    assert pearl.actions.__all__ == [
+        "CTX",
+        "Action",
+        "ActionLibrary",
+        "default_library",
+        "load_library",
+        "save_library",
+        "seed_library",
+    ]
+    for name in pearl.actions.__all__:
+        assert hasattr(pearl.actions, name)
+
+
+# --- Action -------------------------------------------------------------------------------
+
+
+def test_action_basics() -> None:
+    a = Action(name="FIND_REASON", params=["CTX", "X"], definition="  why X happens  ")
+    assert a.definition == "why X happens"
+    assert a.needs_document
+    assert a.signature == "FIND_REASON(CTX, X)"
+    assert a.render() == "FIND_REASON(CTX, X) : why X happens"
+    assert (a.min_args, a.max_args) == (2, 2)
+    assert [a.param_at(i) for i in range(3)] == ["CTX", "X", None]
+    assert a.count == 0 and a.examples == []
+
+
+def test_variadic_action() -> None:
+    concat = Action(name="CONCAT", params=["S1", "S2"], definition="join", variadic=True, pure=True)
+    assert not concat.needs_document
+    assert concat.signature == "CONCAT(S1, S2, ...)"
+    assert (concat.min_args, concat.max_args) == (1, None)
+    assert concat.param_at(7) == "S2"
+    with_doc = Action(name="GATHER", params=["CTX", "X"], definition="collect", variadic=True)
+    assert (with_doc.min_args, with_doc.max_args) == (2, None)
+
+
+@pytest.mark.parametrize(
+    ("fields", "fragment"),
+    [
+        ({"name": "find_x"}, "pattern"),
+        ({"name": "_FIND"}, "pattern"),
+        ({"name": "FIND-X"}, "pattern"),
+        ({"params": ["ctx"]}, "pattern"),
+        ({"params": ["X", "X"]}, "distinct"),
+        ({"definition": "two\nlines"}, "one line"),
+        ({"definition": "   "}, "empty"),
+        ({"pure": True}, "pure"),
+        ({"variadic": True, "params": []}, "variadic"),
+        ({"variadic": True, "params": ["X", "CTX"]}, "variadic"),
+        ({"count": -1}, "greater than or equal"),
+        ({"extra": 1}, "Extra inputs"),
+    ],
+)
+def test_action_rejects(fields: dict[str, object], fragment: str) -> None:
+    data: dict[str, object] = {"name": "FIND_X", "params": ["CTX", "X"], "definition": "d", **fields}
+    with pytest.raises(ValidationError, match=fragment):
+        Action.model_validate(data)
+
+
+# --- ActionLibrary ------------------------------------------------------------------------
+
+
+def test_library_lookup_and_render() -> None:
+    lib = _lib(
+        Action(name="FIND_X", params=["CTX", "X"], definition="find X"),
+        Action(name="COMPARE", params=["X", "Y"], definition="compare X and Y"),
+    )
+    assert lib.get("FIND_X") is lib.actions[0]
+    assert lib.get("find_x") is lib.actions[0]
+    assert lib.get("NOPE") is None
+    assert "COMPARE" in lib and "compare" in lib and "NOPE" not in lib and 3 not in lib
+    assert len(lib) == 2
+    assert lib.names == ["FIND_X", "COMPARE"]
+    assert lib.render() == "FIND_X(CTX, X) : find X\nCOMPARE(X, Y) : compare X and Y"
+
+
+def test_lookup_follows_a_copy_with_fewer_actions() -> None:
+    lib = default_library()
+    subset = lib.model_copy(update={"actions": lib.actions[:3]})
+    assert subset.names == ["CONCAT", "EXTRACT", "FIND_X"]
+    assert "ANSWER" not in subset and subset.get("ANSWER") is None
+    assert subset.get("find_x") is lib.actions[2]
+
+
+def test_library_rejects_duplicate_names() -> None:
+    a = Action(name="FIND_X", params=["CTX", "X"], definition="find X")
+    with pytest.raises(ValidationError, match="defined twice"):
+        _lib(a, a)
+
+
+def test_fingerprint_tracks_meaning_not_labels() -> None:
+    a = Action(name="FIND_X", params=["CTX", "X"], definition="find X")
+    base = _lib(a)
+    assert re.fullmatch(r"[0-9a-f]{64}", base.fingerprint)
+    assert base.fingerprint == _lib(a).fingerprint
+    assert base.fingerprint == ActionLibrary(name="other", version="9", actions=[a]).fingerprint
+    assert base.fingerprint == _lib(a.model_copy(update={"count": 5, "examples": ["q"]})).fingerprint
+    assert base.fingerprint != _lib(a.model_copy(update={"definition": "find Y"})).fingerprint
+    assert base.fingerprint != _lib(a.model_copy(update={"params": ["X"]})).fingerprint
+    two = Action(name="COMPARE", params=["X", "Y"], definition="c")
+    assert _lib(a, two).fingerprint != _lib(two, a).fingerprint
+
+
+def test_extended() -> None:
+    a = Action(name="FIND_X", params=["CTX", "X"], definition="find X")
+    lib = _lib(a)
+    new = Action(name="COUNT_X", params=["CTX", "X"], definition="count X")
+    bigger = lib.extended([new])
+    assert bigger.names == ["FIND_X", "COUNT_X"] and "COUNT_X" in bigger
+    assert lib.names == ["FIND_X"]
+    # the same signature again is a no-op; a different one is refused
+    assert lib.extended([a.model_copy(update={"definition": "other words"})]) is lib
+    with pytest.raises(ConfigError, match="already defined as FIND_X"):
+        lib.extended([Action(name="FIND_X", params=["CTX", "X", "Y"], definition="d")])
+
+
+# --- bundled libraries --------------------------------------------------------------------
+
+
+def test_seed_library_is_the_papers_seven() -> None:
+    seed = seed_library()
+    assert seed.name == "seed" and seed.version == "1"
+    assert seed.names == SEED_NAMES
+    signatures = {a.name: a.signature for a in seed.actions}
+    assert signatures == {
+        "CONCAT": "CONCAT(S1, S2, ...)",
+        "EXTRACT": "EXTRACT(CTX, X)",
+        "FIND_X": "FIND_X(CTX, X)",
+        "FIND_REASON": "FIND_REASON(CTX, X)",
+        "FIND_MORAL": "FIND_MORAL(CTX)",
+        "SUMMARIZE": "SUMMARIZE(CTX)",
+        "SUMMARIZE_X": "SUMMARIZE_X(CTX, X)",
+    }
+    concat = seed.get("CONCAT")
+    assert concat is not None and concat.pure and concat.variadic
+    assert [a.name for a in seed.actions if a.pure] == ["CONCAT"]
+
+
+def test_default_library_shape() -> None:
+    lib = default_library()
+    assert lib.name == "default"
+    assert 30 <= len(lib) <= 45
+    # it contains the seed set verbatim, so plans written against the seed stay valid
+    seed = seed_library()
+    for action in seed.actions:
+        assert lib.get(action.name) == action
+    for name in [
+        "ANSWER",
+        "COMPARE",
+        "FIND_CHARACTER",
+        "FIND_EVENT",
+        "FIND_RELATION",
+        "FIND_EMOTION",
+        "DEFINE",
+        "FIND_QUANTITY",
+        "FIND_TIME",
+        "FIND_PLACE",
+        "FIND_CLAUSE",
+        "FIND_OBLIGATION",
+        "FIND_METHOD",
+        "FIND_RESULT",
+        "FIND_DATASET",
+        "FIND_SETTING",
+        "FIND_THEME",
+        "FIND_NARRATOR",
+        "FIND_MOTIVE",
+    ]:
+        assert name in lib, name
+    no_document = [a for a in lib.actions if not a.needs_document]
+    assert {"CONCAT", "COMPARE"} <= {a.name for a in no_document}
+    for action in lib.actions:
+        assert action.params.count(CTX) <= 1
+        assert not action.needs_document or action.params[0] == CTX
+        assert len(action.definition) <= 120, action.name
+    # one line per action in a prompt
+    assert len(lib.render().splitlines()) == len(lib)
+
+
+def test_bundled_libraries_are_fresh_objects() -> None:
+    assert default_library() == default_library()
+    assert default_library() is not default_library()
+    assert load_library() == default_library()
+
+
+# --- load / save --------------------------------------------------------------------------
+
+
+def test_save_load_round_trip(tmp_path: Path) -> None:
+    lib = default_library()
+    path = save_library(lib, tmp_path / "sub" / "mine.json")
+    assert path == tmp_path / "sub" / "mine.json"
+    again = load_library(path)
+    assert again == lib and again.fingerprint == lib.fingerprint
+    assert load_library(str(path)) == lib
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert list(data)[:2] == ["name", "version"]
+    # defaults are left out, so the file reads like the bundled one
+    extract = next(a for a in data["actions"] if a["name"] == "EXTRACT")
+    assert set(extract) == {"name", "params", "definition"}
+    assert [p.name for p in path.parent.iterdir()] == ["mine.json"]  # no temporary file left behind
+
+
+def test_save_overwrites_and_keeps_provenance(tmp_path: Path) -> None:
+    path = tmp_path / "lib.json"
+    path.write_text("old", encoding="utf-8")
+    mined = Action(
+        name="FIND_BEHAVIOR_REASON",
+        params=["CTX", "X"],
+        definition="why X acts so",
+        count=12,
+        examples=["Why does Si retire?"],
+    )
+    save_library(_lib(mined, name="mined"), path)
+    loaded = load_library(path)
+    assert loaded.actions == [mined]
+    assert loaded.actions[0].examples == ["Why does Si retire?"]
+
+
+def test_save_empty_library(tmp_path: Path) -> None:
+    path = save_library(ActionLibrary(name="empty"), tmp_path / "e.json")
+    assert json.loads(path.read_text(encoding="utf-8")) == {"name": "empty", "version": "1", "actions": []}
+    assert load_library(path) == ActionLibrary(name="empty")
+
+
+def test_save_failure_is_a_config_error(tmp_path: Path) -> None:
+    target = tmp_path / "dir.json"
+    target.mkdir()
+    with pytest.raises(ConfigError, match="cannot write action library"):
+        save_library(default_library(), target)
+    assert [p.name for p in tmp_path.iterdir()] == ["dir.json"]
+
+
+def _write(tmp_path: Path, content: str | bytes) -> Path:
+    path = tmp_path / "lib.json"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("content", "fragments"),
+    [
+        ('{"name": "x", "actions": [', ["not valid JSON", "line 1, column"]),
+        ("[]", ["must be a JSON object", "not a list"]),
+        ('{"actions": []}', ["name: Field required"]),
+        (
+            '{"name": "x", "actions": [{"name": "A", "params": [], "definition": "a"},'
+            ' {"name": "FIND_X", "params": ["CTX"]}]}',
+            ["actions[1] (FIND_X).definition: Field required"],
+        ),
+        (
+            '{"name": "x", "actions": [{"name": "find", "params": [], "definition": "a"}]}',
+            ["actions[0] (find).name", "pattern"],
+        ),
+        (
+            '{"name": "x", "actions": [{"name": "A", "params": [], "defintion": "a"}]}',
+            ["defintion: Extra inputs are not permitted"],
+        ),
+        (
+            '{"name": "x", "actions": [{"name": "A", "definition": "a"}, {"name": "A", "definition": "b"}]}',
+            ["defined twice"],
+        ),
+        (b'{"name": "\xff"}', ["not UTF-8"]),
+    ],
+)
+def test_malformed_library_files(tmp_path: Path, content: str | bytes, fragments: list[str]) -> None:
+    path = _write(tmp_path, content)
+    with pytest.raises(ConfigError) as info:
+        load_library(path)
+    message = str(info.value)
+    assert str(path) in message
+    for fragment in fragments:
+        assert fragment in message
+
+
+def test_missing_library_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist") as info:
+        load_library(tmp_path / "nope.json")
+    assert "nope.json" in str(info.value)
+    with pytest.raises(ConfigError, match="is a directory"):
+        load_library(tmp_path)
+    assert issubclass(ConfigError, PearlError)

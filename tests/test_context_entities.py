@@ -1,0 +1,135 @@
+"""Entities: NER plus rules, alias merging, the graph, the entity sheet, and the no-model fallback."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import pytest
+
+import pearl.context._entities as entities_module
+from pearl.context import DocumentIndex, entity_sheet, index_document
+from pearl.tokens import count_tokens
+
+STORY = (
+    "Mr. Korvin came down the hill at dawn. Korvin's sword was drawn, and Tr'en watched him from the wall. "
+    '"Korvin!" she cried. Tr\'en had known Korvin since the war.\n\n'
+    "Dennis Brooke arrived later with Marla Starland. Brooke said nothing to Korvin. "
+    "Captain Brooke left for Avalon on May 3, 1999, with $5 million in gold.\n\n"
+    "Marla stayed with Tr'en. Tr'en gave Marla a letter for Brooke."
+)
+
+
+@pytest.fixture(autouse=True)
+def _pearl_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PEARL_HOME", str(tmp_path))
+
+
+@pytest.fixture(scope="module")
+def story() -> DocumentIndex:
+    return index_document(STORY, cache=False)
+
+
+@pytest.fixture
+def no_model(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Make the spaCy model unloadable for the duration of a test."""
+
+    def fail(model: str) -> Any:
+        raise OSError(f"[E050] Can't find model '{model}'")
+
+    entities_module.load_ner.cache_clear()
+    monkeypatch.setattr(entities_module, "_spacy_load", fail)
+    yield
+    entities_module.load_ner.cache_clear()
+
+
+def _entity_of(index: DocumentIndex, surface: str) -> int:
+    ids = {m.entity for m in index.mentions() if m.text == surface}
+    assert len(ids) == 1, f"{surface!r} maps to {ids}"
+    return ids.pop()
+
+
+def test_aliases_merge_titles_possessives_and_partial_names(story: DocumentIndex) -> None:
+    korvin = _entity_of(story, "Korvin")
+    mention_texts = {m.text for m in story.mentions(korvin)}
+    assert "Korvin" in mention_texts
+    assert story.entities[korvin].mentions == 5  # "Mr. Korvin", "Korvin's", '"Korvin!"' and two plain
+    assert story.entities[korvin].label == "PERSON"
+    # "Brooke" and "Captain Brooke" are Dennis Brooke.
+    brooke = _entity_of(story, "Dennis Brooke")
+    assert _entity_of(story, "Brooke") == brooke
+    assert story.entities[brooke].name == "Dennis Brooke"
+    assert story.entity("captain brooke") == story.entities[brooke]
+    # The invented name the small NER may miss is found, and merged with its possessive-free form.
+    tren = story.entity("Tr'en")
+    assert tren is not None and tren.mentions == 4
+
+
+def test_mentions_map_to_exact_offsets_and_their_sentence(story: DocumentIndex) -> None:
+    for mention in story.mentions():
+        assert story.text[mention.start : mention.end] == mention.text
+        assert story.sent_starts[mention.sentence] <= mention.start < mention.end <= story.sent_ends[mention.sentence]
+
+
+def test_values_are_entities_but_not_names(story: DocumentIndex) -> None:
+    labels = {e.name: e.label for e in story.entities}
+    assert labels.get("May 3, 1999") == "DATE"
+    assert any(label == "MONEY" for label in labels.values())
+    assert not story.find_entities("May 3, 1999")  # lookups return named entities only
+
+
+def test_graph_links_entities_sentences_and_paragraphs(story: DocumentIndex) -> None:
+    graph = story.graph()
+    assert isinstance(graph, nx.Graph)
+    korvin = story.entity("Korvin")
+    tren = story.entity("Tr'en")
+    assert korvin is not None and tren is not None
+    edge = graph.get_edge_data(f"e:{korvin.id}", f"e:{tren.id}")
+    assert edge is not None and edge["kind"] == "cooccurs" and edge["sentences"] >= 2
+    assert graph.nodes["s:0"]["kind"] == "sentence" and graph.has_edge("s:0", "p:0")
+    assert story.graph() is graph  # built once per index
+    assert [r.target for r in story.relations(korvin.id)][0] == tren.id
+    assert "graph" not in story.model_dump_json()
+
+
+def test_entity_sheet_lists_main_entities_within_budget(story: DocumentIndex) -> None:
+    sheet = entity_sheet(story, budget_tokens=300)
+    assert "Korvin (PERSON" in sheet and "Dennis Brooke" in sheet
+    assert "aka" in sheet and "from S" in sheet and " with " in sheet
+    for budget in (5, 20, 40, 80, 300):
+        assert count_tokens(entity_sheet(story, budget_tokens=budget)) <= budget
+    assert entity_sheet(story, budget_tokens=2) == ""
+
+
+def test_missing_spacy_model_falls_back_to_rules_and_warns_once(no_model: None) -> None:
+    with pytest.warns(RuntimeWarning, match="capitalisation rules"):
+        index = index_document(STORY, cache=False)
+    assert index.ner == "rules"
+    korvin = index.entity("Korvin")
+    assert korvin is not None and korvin.mentions == 5
+    assert korvin.label == "PERSON"  # "Mr." says so
+    assert "Mr. Korvin" in korvin.aliases
+    assert any(e.label == "DATE" for e in index.entities) and any(e.label == "MONEY" for e in index.entities)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a second warning would raise
+        again = index_document(STORY + " Korvin slept.", cache=False)
+    assert again.ner == "rules"
+
+
+def test_rules_only_mode_skips_spacy(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(model: str) -> Any:
+        raise AssertionError("spaCy must not be loaded with ner=False")
+
+    monkeypatch.setattr(entities_module, "_spacy_load", fail)
+    index = index_document(STORY, cache=False, ner=False)
+    assert index.ner == "rules" and index.entity("Marla") is not None
+
+
+def test_sentence_openers_are_not_names() -> None:
+    text = "Suddenly the door opened. Korvin stood there. Suddenly he laughed. The Korvin we knew was gone."
+    index = index_document(text, cache=False, ner=False)
+    names = {e.name for e in index.entities}
+    assert "Korvin" in names and "Suddenly" not in names and "The Korvin" not in names

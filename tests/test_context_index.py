@@ -1,0 +1,153 @@
+"""index_document: sources, offsets, caching, and awkward documents."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+import pearl.context
+from pearl.context import DocumentIndex, compress, entity_sheet, index_document, sentence_span
+from pearl.context._cache import cache_path
+from pearl.errors import ContextError, DocumentError
+from pearl.models import Document
+
+TEXT = (
+    "BW-3 Franchise Systems, Inc. signed this Agreement with Korvin Foods LLC on March 15, 2022.\n\n"
+    "2. Term. The term of this Agreement is ten (10) years. It may be renewed once.\n\n"
+    "3. Fees. Korvin Foods LLC will pay a monthly fee equal to five percent (5%) of Gross Sales."
+)
+
+
+@pytest.fixture(autouse=True)
+def _pearl_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PEARL_HOME", str(tmp_path))
+
+
+def _check_offsets(index: DocumentIndex) -> None:
+    assert len(index.sent_starts) == len(index.sent_ends) == len(index.sent_tokens) == len(index.sent_para)
+    for sentence in index.sentences():
+        assert index.text[sentence.start : sentence.end] == sentence.text
+        assert sentence.text == sentence.text.strip() and sentence.text
+        assert sentence_span(index, sentence.id) == (sentence.start, sentence.end)
+        para = sentence.paragraph
+        assert index.para_starts[para] <= sentence.start < sentence.end <= index.para_ends[para]
+    assert index.sent_starts == sorted(index.sent_starts)
+
+
+def test_public_api_is_sorted_and_importable() -> None:
+    assert pearl.context.__all__ == sorted(pearl.context.__all__)
+    for name in pearl.context.__all__:
+        assert getattr(pearl.context, name) is not None
+
+
+def test_sources_path_document_and_text_give_the_same_index(tmp_path: Path) -> None:
+    path = tmp_path / "contract.txt"
+    path.write_text(TEXT, encoding="utf-8")
+    from_text = index_document(TEXT)
+    from_path = index_document(path)
+    from_str_path = index_document(str(path))
+    from_document = index_document(Document.from_text(TEXT, name="mine"))
+    assert from_text.content_hash == from_path.content_hash == from_document.content_hash
+    assert from_path.name == str(path) and from_document.name == "mine" and from_text.name == "text"
+    assert from_str_path.sent_starts == from_text.sent_starts
+    _check_offsets(from_text)
+    assert from_path.citation(0).source == str(path)
+    assert from_text.words == len(TEXT.split()) and from_text.tokens > 0
+
+
+def test_a_missing_path_like_string_is_text_and_a_missing_path_object_is_an_error(tmp_path: Path) -> None:
+    index = index_document("no/such/file.txt", cache=False)
+    assert index.text == "no/such/file.txt"
+    with pytest.raises(DocumentError):
+        index_document(tmp_path / "missing.txt")
+
+
+def test_empty_document_is_a_clear_context_error() -> None:
+    with pytest.raises(ContextError, match="no text to index"):
+        index_document("")
+    with pytest.raises(ContextError, match="no text to index"):
+        index_document(" \n\n\t ")
+
+
+def test_document_without_entities() -> None:
+    index = index_document("The cat sat on the mat. It was warm and the day was long.", cache=False)
+    assert index.entities == [] and index.sentence_count == 2
+    assert entity_sheet(index) == "Entities: none found."
+    assert compress(index, "where did the cat sit?", 12).sentence_ids == [0]  # the match, no room for more
+
+
+def test_one_line_of_200k_characters() -> None:
+    chunk = "the caravan moved slowly across the sand while the merchants argued about prices "
+    line = "".join(chunk + ("Korvin of Avalon paid 40 coins " if i % 60 == 0 else "") for i in range(2500))[:200_000]
+    assert len(line) == 200_000 and "\n" not in line
+    started = time.perf_counter()
+    index = index_document(line, cache=False)
+    assert time.perf_counter() - started < 15
+    _check_offsets(index)
+    assert index.sentence_count > 100 and max(e - s for s, e in zip(index.sent_starts, index.sent_ends, strict=True)) <= 900
+    assert index.entity("Korvin") is not None
+    context = compress(index, "What did Korvin pay?", 300)
+    assert 0 < context.tokens <= 300
+
+
+@pytest.mark.parametrize("unit", ["x", "X", ".", "1", "A. ", "; ", "Ab"])
+def test_pathological_200k_lines_are_linear(unit: str) -> None:
+    started = time.perf_counter()
+    index = index_document(unit * (200_000 // len(unit)), cache=False, ner=False)
+    assert time.perf_counter() - started < 5
+    assert index.sentence_count >= 1
+    assert compress(index, "x 1 Ab", 100).tokens <= 100
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Москва — столица России. Иван Петров живёт в Москве. Он любит Москву.",
+        "北京是中国的首都。上海是最大的城市。北京有很多公园。",
+        "Der Vertrag wurde am 3. Mai 1999 von Herrn Korvin in Berlin unterschrieben. Korvin zahlte 5 Millionen Euro.",
+        "🙂🙂🙂 ... ??? !!! ### 12345",
+    ],
+)
+def test_non_english_and_odd_text_index_and_compress(text: str) -> None:
+    index = index_document(text, cache=False)
+    _check_offsets(index)
+    entity_sheet(index)
+    context = compress(index, "Korvin Москва 北京", 60)
+    assert context.tokens <= 60
+    for start, end in context.spans:
+        assert index.text[start:end]
+
+
+def test_second_call_reads_the_cache_and_a_corrupt_cache_is_rebuilt() -> None:
+    first = index_document(TEXT)
+    assert not first.from_cache
+    path = cache_path(first.content_hash, "ner")
+    assert path.is_file() and path.parent.parent.name != ""
+    second = index_document(TEXT)
+    assert second.from_cache
+    assert second.model_dump() == first.model_dump() | {"build_seconds": second.build_seconds}
+    assert index_document(TEXT, ner=False) is not None and cache_path(first.content_hash, "rules").is_file()
+
+    path.write_text('{"version": 1, "content_hash": "trunc', encoding="utf-8")
+    rebuilt = index_document(TEXT)
+    assert not rebuilt.from_cache and rebuilt.sent_starts == first.sent_starts
+    assert index_document(TEXT).from_cache  # the rebuilt index was written back
+
+    path.write_bytes(b"\xff\xfe not json at all")
+    assert not index_document(TEXT).from_cache
+    assert not index_document(TEXT, cache=False).from_cache
+
+
+def test_cache_is_keyed_by_content_not_name(tmp_path: Path) -> None:
+    index_document(Document.from_text(TEXT, name="a.txt"))
+    again = index_document(Document.from_text(TEXT, name="b.txt"))
+    assert again.from_cache and again.name == "b.txt"
+    other = index_document(TEXT + " One more sentence.")
+    assert not other.from_cache
+
+
+def test_unsupported_source_type() -> None:
+    with pytest.raises(ContextError, match="cannot index"):
+        index_document(42)  # type: ignore[arg-type]

@@ -1,0 +1,127 @@
+"""Sentence and paragraph segmentation, layout flags, and the term normaliser."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pearl.context._layout import analyse_layout, is_heading
+from pearl.context._models import SentenceFlag
+from pearl.context._query import clean_query, query_terms
+from pearl.context._sentences import segment
+from pearl.context._terms import compound_base, stem, terms
+
+
+@pytest.fixture(autouse=True)
+def _pearl_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PEARL_HOME", str(tmp_path))
+
+
+def _units(text: str, max_chars: int = 900) -> list[str]:
+    return [text[s:e] for s, e in segment(text, max_chars).sentences]
+
+
+def test_sentences_respect_abbreviations_initials_and_enumerators() -> None:
+    text = (
+        "Mr. Korvin met Dr. Tr'en at 5 p.m. in the U.S. embassy. He left. "
+        "J. R. Smith signed for Acme Inc. on Monday! Did he? Yes."
+    )
+    assert _units(text) == [
+        "Mr. Korvin met Dr. Tr'en at 5 p.m. in the U.S. embassy.",
+        "He left.",
+        "J. R. Smith signed for Acme Inc. on Monday!",
+        "Did he?",
+        "Yes.",
+    ]
+
+
+def test_numbered_clauses_and_list_items_start_units() -> None:
+    text = "2. Term. The term is ten (10) years.\n\nThe following apply:\n(a) the first item;\n(b) the second item."
+    units = _units(text)
+    assert units[0] == "2. Term."
+    assert "The term is ten (10) years." in units
+    assert "(a) the first item;" in units
+    assert "(b) the second item." in units
+
+
+def test_hard_wrapped_lines_stay_in_one_paragraph_but_one_line_paragraphs_split() -> None:
+    wrapped = (
+        "The rain fell on the old town of Avalon while the captain\n"
+        "waited for the ship that would never come back to the harbour\n"
+        "and the night grew long.\n\nA second paragraph starts here and goes on\nfor a while longer than this."
+    )
+    seg = segment(wrapped)
+    assert len(seg.paragraphs) == 2
+    assert wrapped[slice(*seg.sentences[0])].endswith("grew long.")
+    long_lines = ("x " * 80 + "end.\n") * 3
+    assert len(segment(long_lines).paragraphs) == 3
+
+
+def test_offsets_are_exact_and_units_trimmed() -> None:
+    text = "  First one.   Second one!\n\n\n  Third (3) here?  "
+    seg = segment(text)
+    for start, end in seg.sentences:
+        unit = text[start:end]
+        assert unit == unit.strip() and unit
+    assert [text[s:e] for s, e in seg.sentences] == ["First one.", "Second one!", "Third (3) here?"]
+    assert seg.sentence_paragraph == [0, 0, 1]
+
+
+def test_long_unit_is_cut_at_clauses_then_spaces_then_anywhere() -> None:
+    clause = "the licensee shall pay the fee within thirty days of the invoice"
+    text = "; ".join([clause] * 40) + "."
+    seg = segment(text, max_chars=300)
+    assert len(seg.sentences) > 5
+    assert all(e - s <= 300 for s, e in seg.sentences)
+    assert seg.continued[0] is False and all(seg.continued[1:])
+    no_space = "a" * 2000
+    pieces = segment(no_space, max_chars=300).sentences
+    assert pieces[0] == (0, 300) and pieces[-1][1] == 2000
+    assert "".join(no_space[s:e] for s, e in pieces) == no_space
+
+
+def test_cjk_full_stops_split() -> None:
+    assert _units("北京是中国的首都。上海是最大的城市。") == ["北京是中国的首都。", "上海是最大的城市。"]
+
+
+def test_layout_marks_headings_sections_toc_and_furniture() -> None:
+    text = (
+        "TABLE OF CONTENTS\n\nI. INSURANCE . . . . . . . . . . 12\n\n"
+        "XIV. INSURANCE\n\n"
+        "5.2 Revenue Sharing. The Company shall receive half of all revenue.\n\n"
+        "Page footer text\n\nThe policy shall name us.\n\nPage footer text\n\nMore text here.\n\nPage footer text"
+    )
+    seg = segment(text)
+    layout = analyse_layout(text, seg.sentences, seg.sentence_paragraph, seg.continued)
+    units = [text[s:e] for s, e in seg.sentences]
+    toc = units.index("I. INSURANCE . . . . . . . . . . 12")
+    assert layout.flags[toc] & SentenceFlag.TOC
+    section = units.index("XIV. INSURANCE")
+    assert layout.flags[section] & SentenceFlag.HEADING
+    revenue = units.index("The Company shall receive half of all revenue.")
+    assert layout.heading[revenue] == units.index("5.2 Revenue Sharing.")
+    assert layout.section[revenue] == section
+    assert layout.flags[units.index("Page footer text")] & SentenceFlag.BOILERPLATE
+    assert is_heading("Results") and not is_heading('"Korvin!"') and not is_heading("He ran to the door and away.")
+
+
+def test_terms_stem_and_drop_stop_words() -> None:
+    assert terms("The Licensee's renewals were terminated") == ["license", "renew", "termin"]
+    assert stem("extension") == stem("extended") == "extend"
+    assert stem("provisions") == stem("provide")
+    assert compound_base("sublicens", {"licens"}) == "licens"
+    assert compound_base("subtle", {"tle"}) is None  # remainder too short to be a word of its own
+
+
+def test_query_boilerplate_and_option_labels_are_removed() -> None:
+    question = (
+        'Highlight the parts (if any) of this contract related to "Renewal Term" that should be reviewed by a '
+        "lawyer. Details: What is the renewal term after the initial term expires?"
+    )
+    cleaned = clean_query(question)
+    assert "Highlight" not in cleaned and "lawyer" not in cleaned and "Details" not in cleaned
+    weights = query_terms(question)
+    assert weights["renew"] == 2.0 and "highlight" not in weights and "lawyer" not in weights
+    options = query_terms("Which of the following is true?\n\n (A) Korvin left\n (B) Tr'en stayed")
+    assert "korvin" in options and "a" not in options and "b" not in options

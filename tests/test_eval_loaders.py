@@ -1,0 +1,194 @@
+"""Loaders: QuALITY release, L-Eval and pearl JSONL; format detection; errors that name line and field."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import SAMPLE_DIR, SHARED_DATA, requires_shared_data
+
+from pearl.errors import DatasetError
+from pearl.eval import detect_format, load_dataset
+
+STORY = (SAMPLE_DIR / "the_keeper_of_tren_light.txt").read_text(encoding="utf-8")
+
+
+def write_lines(path: Path, *objects: Any) -> Path:
+    path.write_text("".join(json.dumps(o) + "\n" for o in objects), encoding="utf-8")
+    return path
+
+
+def quality_line(**question: Any) -> dict[str, Any]:
+    q = {
+        "question": "Why?",
+        "options": ["a", "b", "c", "d"],
+        "gold_label": 2,
+        "validation": [{"untimed_eval2_context": 3}, {"untimed_eval2_context": 3}, {"untimed_eval2_context": 1}],
+        "difficult": 0,
+    }
+    q.update(question)
+    return {"article_id": "1", "set_unique_id": "1_A", "title": "T", "article": "Some text.", "questions": [q]}
+
+
+def test_quality_sample_gold_tags_and_types() -> None:
+    data = load_dataset(SAMPLE_DIR / "quality_sample.jsonl")
+    assert data.format == "quality"
+    assert [d.id for d in data.documents] == ["90001_PRLSMP01"]
+    assert data.documents[0].text == STORY  # the article is the story, byte for byte
+    questions = data.questions
+    assert [q.gold for q in questions] == ["B", "D", "C", "B", "A", "D"]
+    assert all(q.kind == "choice" and len(q.options) == 4 for q in questions)
+    assert questions[0].id == "90001_PRLSMP01_1"
+    # long = most annotators said >= 3 (eval2_context 3,3,2 / 2,3,2 / 3,4,3 / 4,3,3 / 3,2,3 / 2,2,1)
+    long = [q for q in questions if "long" in q.tags]
+    assert [q.id[-1] for q in long] == ["1", "3", "4", "5"]
+    assert all(("short" in q.tags) != ("long" in q.tags) for q in questions)
+    assert [q.id[-1] for q in questions if "hard" in q.tags] == ["1", "4", "5"]
+    assert [q.qtype for q in questions] == ["why", "who", "not-except", "numeric", "other", "other"]
+
+
+def test_leval_sample_choice_and_free() -> None:
+    data = load_dataset(SAMPLE_DIR / "questions.jsonl")
+    assert data.format == "leval"
+    assert len(data.documents) == 2 and len(data.questions) == 10
+    first = data.questions[0]
+    assert first.id == "doc1:1" and first.kind == "choice" and first.gold == "B"
+    assert first.question == "Why did Dorota put water in the lamp oil?"
+    assert first.options[1].startswith("She hoped a bad record")
+    free = [q for q in data.questions if q.kind == "free"]
+    assert len(free) == 4 and free[0].id == "doc2:1" and free[0].options == []
+    assert free[0].gold == "the Ostrava Belle" and free[0].golds == ["the Ostrava Belle"]
+
+
+def test_custom_sample_layout() -> None:
+    data = load_dataset(SAMPLE_DIR / "custom.jsonl")
+    assert data.format == "jsonl"
+    assert data.documents[0].text == STORY  # read through "path", relative to the JSONL file
+    steps, teodor, boat, clock = data.questions
+    assert steps.id == "keeper-steps" and steps.gold == "B" and steps.qtype == "numeric"
+    assert teodor.id == "keeper:2" and teodor.gold == "B"  # given as the option's text
+    assert boat.kind == "free" and boat.golds == ["the Gull's Tithe", "Gull's Tithe"]
+    assert clock.tags == ["short", "hard"]
+
+
+def test_format_is_detected_and_can_be_forced(tmp_path: Path) -> None:
+    assert detect_format(SAMPLE_DIR / "quality_sample.jsonl") == "quality"
+    assert detect_format(SAMPLE_DIR / "questions.jsonl") == "leval"
+    assert detect_format(SAMPLE_DIR / "custom.jsonl") == "jsonl"
+    with pytest.raises(DatasetError, match=r"questions\.jsonl:1: article: missing"):
+        load_dataset(SAMPLE_DIR / "questions.jsonl", "quality")
+    with pytest.raises(DatasetError, match="unknown format 'csv'"):
+        load_dataset(SAMPLE_DIR / "questions.jsonl", "csv")
+
+
+def test_leval_gold_lists_and_option_text(tmp_path: Path) -> None:
+    path = write_lines(
+        tmp_path / "l.jsonl",
+        {
+            "input": "doc",
+            "instructions": ["Which party?", "Pick one\n\n (A) A person who waits\n (B) Nobody"],
+            "outputs": [["span one", "span two"], "A person who waits"],
+            "evaluation": None,
+        },
+    )
+    first, second = load_dataset(path).questions
+    assert first.kind == "free" and first.golds == ["span one", "span two"]
+    assert second.kind == "choice" and second.gold == "A"
+
+
+@pytest.mark.parametrize(
+    ("lines", "message"),
+    [
+        (["{not json"], r"bad\.jsonl:1: not valid JSON"),
+        (["[1, 2]"], r"bad\.jsonl:1: expected a JSON object"),
+        ([{"foo": 1}], r"bad\.jsonl:1: unknown layout"),
+        (
+            [quality_line(), quality_line(gold_label=7)],
+            r"bad\.jsonl:2: questions\[0\]\.gold_label: expected 1-4, got 7",
+        ),
+        ([quality_line(gold_label="2")], r"bad\.jsonl:1: questions\[0\]\.gold_label: expected an integer"),
+        ([quality_line(gold_label=True)], r"questions\[0\]\.gold_label: expected an integer, got bool"),
+        ([quality_line(options="abcd")], r"questions\[0\]\.options: expected a list"),
+        ([quality_line(difficult=2)], r"questions\[0\]\.difficult: expected 0 or 1"),
+        (
+            [quality_line(validation=[{"untimed_eval2_context": 9}])],
+            r"questions\[0\]\.validation\[0\]\.untimed_eval2_context: expected 1-4, got 9",
+        ),
+        (
+            [{"input": "x", "instructions": ["a", "b"], "outputs": ["a"]}],
+            r"bad\.jsonl:1: outputs: 1 answers for 2 instructions",
+        ),
+        (
+            [{"input": "x", "instructions": ["Why?"], "outputs": ["(A) yes"], "evaluation": "exam"}],
+            r"instructions\[0\]: evaluation is 'exam' but the question has no options",
+        ),
+        (
+            [{"input": "x", "instructions": ["Q (A) a (B) b"], "outputs": ["(E) c"], "evaluation": "exam"}],
+            r"outputs\[0\]: no option letter in the gold answer",
+        ),
+        (
+            [{"input": "x", "instructions": ["Q"], "outputs": [[]]}],
+            r"outputs\[0\]: expected a non-empty string or list",
+        ),
+        ([{"id": "d", "text": "t", "questions": [{"question": "q"}]}], r"questions\[0\]\.answer: missing"),
+        (
+            [{"id": "d", "text": "t", "questions": [{"question": "q", "options": ["x", "y"], "answer": "z"}]}],
+            r"questions\[0\]\.answer: expected an option letter or an option's text",
+        ),
+        (
+            [{"id": "d", "text": "t", "questions": [{"question": "q", "answer": "a", "tags": ["easy"]}]}],
+            r"questions\[0\]\.tags: unknown tag",
+        ),
+        ([{"id": "d", "path": "missing.txt", "questions": []}], r"bad\.jsonl:1: path: cannot read"),
+        (
+            [{"id": "d", "text": "t", "questions": [{"question": "q", "answer": "a"}]}] * 2,
+            r"bad\.jsonl:2: id: document id 'd' appears on an earlier line",
+        ),
+    ],
+)
+def test_malformed_files_name_line_and_field(tmp_path: Path, lines: list[Any], message: str) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text("".join((x if isinstance(x, str) else json.dumps(x)) + "\n" for x in lines), encoding="utf-8")
+    with pytest.raises(DatasetError, match=message):
+        load_dataset(path)
+
+
+def test_quality_test_set_without_answers_says_so(tmp_path: Path) -> None:
+    line = quality_line()
+    del line["questions"][0]["gold_label"]
+    with pytest.raises(DatasetError, match="test set has no answers"):
+        load_dataset(write_lines(tmp_path / "test.jsonl", line))
+
+
+def test_empty_and_missing_files(tmp_path: Path) -> None:
+    (tmp_path / "empty.jsonl").write_text("\n\n", encoding="utf-8")
+    with pytest.raises(DatasetError, match="empty"):
+        load_dataset(tmp_path / "empty.jsonl")
+    with pytest.raises(DatasetError, match="cannot read"):
+        load_dataset(tmp_path / "nope.jsonl")
+
+
+@requires_shared_data
+def test_shared_quality_file() -> None:
+    data = load_dataset(SHARED_DATA / "leval_quality.jsonl")
+    assert data.format == "leval" and len(data.documents) == 4 and len(data.questions) == 43
+    assert all(q.kind == "choice" and len(q.options) == 4 and q.gold in "ABCD" for q in data.questions)
+    assert data.questions[0].gold == "B" and data.questions[1].gold == "D"
+    assert len({q.id for q in data.questions}) == 43
+
+
+@requires_shared_data
+def test_shared_contract_file() -> None:
+    data = load_dataset(SHARED_DATA / "leval_legal_contract_qa.jsonl")
+    assert len(data.documents) == 6 and len(data.questions) == 38
+    assert all(q.kind == "free" and q.golds for q in data.questions)
+    # the question text stays whole: "Highlight the parts (if any) ..." has no (A)/(B) options
+    assert data.questions[0].question.startswith("Highlight the parts (if any) of this contract")
+
+
+@requires_shared_data
+def test_shared_scientific_file() -> None:
+    data = load_dataset(SHARED_DATA / "leval_scientific_qa.jsonl")
+    assert len(data.documents) == 6 and all(q.kind == "free" for q in data.questions)

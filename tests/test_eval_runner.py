@@ -1,0 +1,353 @@
+"""The runner: rows, resume and skip, partial-line recovery, dedupe, --retry-errors, run.json checks, summaries."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import SAMPLE_DIR
+
+from pearl import Pearl, load_settings
+from pearl.errors import ConfigError, EmbeddedModelError, LLMRequestError, ServerError
+from pearl.eval import (
+    EvalQuestion,
+    ResultRow,
+    TextProgress,
+    counting_fake_llm,
+    fake_reply,
+    latest_rows,
+    load_dataset,
+    load_results,
+    render_report,
+    run_eval,
+    score_answer,
+    select_questions,
+    summarize,
+)
+from pearl.llm import Completion, CompletionRequest, FakeLLM
+from pearl.models import Answer
+
+QUESTIONS = SAMPLE_DIR / "questions.jsonl"
+QUALITY = SAMPLE_DIR / "quality_sample.jsonl"
+
+
+def pearl_with(llm: Any) -> Pearl:
+    return Pearl(llm=llm, settings=load_settings(cache=False))
+
+
+def lines_of(out: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def pairs(out: Path) -> list[tuple[str, str]]:
+    return sorted((row["id"], row["method"]) for row in lines_of(out))
+
+
+def test_run_writes_rows_summary_and_report(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    fake = counting_fake_llm()
+    data = load_dataset(QUESTIONS)
+    summary = run_eval(pearl_with(fake), data, ["direct", "rag"], out)
+    rows = lines_of(out)
+    assert len(rows) == 20 and len(set(pairs(out))) == 20
+    choice = next(r for r in rows if r["id"] == "doc1:1" and r["method"] == "direct")
+    assert choice["kind"] == "choice" and choice["gold"] == "B" and choice["prediction"] in "ABCD"
+    assert choice["score"] == float(choice["correct"]) and choice["calls"] == 1 and choice["prompt_tokens"] > 1000
+    free = next(r for r in rows if r["id"] == "doc2:1" and r["method"] == "rag")
+    assert free["kind"] == "free" and free["f1"] is not None and free["rouge_l"] is not None and free["correct"] is None
+    assert {p.name for p in out.iterdir()} == {"run.json", "results.jsonl", "summary.json", "report.md"}
+    run = json.loads((out / "run.json").read_text())
+    assert run["format"] == "leval" and run["methods"] == ["direct", "rag"] and run["model"] == "counting-fake"
+    assert [m.method for m in summary.methods] == ["direct", "rag"]
+    assert summary.questions == 10 and summary.methods[0].choice_n == 6 and summary.methods[0].free_n == 4
+    assert (out / "report.md").read_text() == render_report(summary)
+    assert json.loads((out / "summary.json").read_text())["rows"] == 20
+
+
+def test_rerun_skips_finished_pairs_and_resumes_the_rest(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    data = load_dataset(QUESTIONS)
+    fake = counting_fake_llm()
+    run_eval(pearl_with(fake), data, ["direct"], out, limit=3)
+    assert len(fake.history) == 3
+    run_eval(pearl_with(fake), data, ["direct"], out)  # same run, all questions: only the 7 missing run
+    assert len(fake.history) == 10
+    summary = run_eval(pearl_with(fake), data, ["direct"], out)
+    assert len(fake.history) == 10  # nothing left to do
+    assert summary.methods[0].n == 10 and len(lines_of(out)) == 10
+
+
+def test_partial_last_line_is_cut_away_and_never_glued(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    data = load_dataset(QUESTIONS)
+    run_eval(pearl_with(counting_fake_llm()), data, ["direct"], out, limit=4)
+    results = out / "results.jsonl"
+    whole = results.read_bytes()
+    with results.open("ab") as handle:  # what a power cut mid-write could leave
+        handle.write(b'{"id": "doc1:5", "method": "dir')
+    assert len(load_results(out)) == 4  # readers skip it
+    run_eval(pearl_with(counting_fake_llm()), data, ["direct"], out)
+    text = results.read_bytes()
+    assert text.startswith(whole) and text.endswith(b"\n")
+    assert len(lines_of(out)) == 10 and len(set(pairs(out))) == 10  # every line parses, no pair twice
+
+
+def test_latest_rows_keeps_the_last_row_without_error() -> None:
+    def row(method: str, error: str | None, score: float) -> ResultRow:
+        return ResultRow(id="q", method=method, error=error, score=score)
+
+    chosen = latest_rows([row("a", "boom", 0), row("a", None, 1), row("a", "late boom", 0)])
+    assert chosen[("q", "a")].score == 1
+    assert latest_rows([row("b", "one", 0), row("b", "two", 0)])[("q", "b")].error == "two"
+    assert latest_rows([row("c", None, 0), row("c", None, 1)])[("q", "c")].score == 1
+
+
+def failing_for(word: str, error: Exception) -> FakeLLM:
+    def reply(request: CompletionRequest) -> str:
+        if word in request.messages[-1].content.split("</document>")[-1]:
+            raise error
+        return fake_reply(request)
+
+    return FakeLLM(default=reply, model="counting-fake")
+
+
+def test_failures_are_recorded_and_retry_errors_reruns_only_them(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    data = load_dataset(QUESTIONS)
+    summary = run_eval(
+        pearl_with(failing_for("Agnete", ServerError("HTTP 500 after 5 attempts"))), data, ["direct"], out
+    )
+    errors = [r for r in lines_of(out) if r["error"]]
+    assert [r["id"] for r in errors] == ["doc1:5"] and errors[0]["error_type"] == "ServerError"
+    assert "HTTP 500" in errors[0]["error"] and summary.methods[0].errors == 1 and summary.methods[0].n == 10
+    healthy = counting_fake_llm()
+    run_eval(pearl_with(healthy), data, ["direct"], out)
+    assert healthy.history == []  # a failed pair counts as done unless asked
+    summary = run_eval(pearl_with(healthy), data, ["direct"], out, retry_errors=True)
+    assert len(healthy.history) == 1 and summary.methods[0].errors == 0
+    assert len(lines_of(out)) == 11  # the error row stays in the log; readers prefer the later success
+    assert all(r.error is None for r in latest_rows(load_results(out)).values())
+
+
+def test_unexpected_exception_is_recorded_not_fatal(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    summary = run_eval(
+        pearl_with(failing_for("Agnete", RuntimeError("bug"))), load_dataset(QUESTIONS), ["direct"], out, limit=6
+    )
+    assert summary.methods[0].errors == 1
+    assert [r["error_type"] for r in lines_of(out) if r["error"]] == ["RuntimeError"]
+
+
+def test_bad_credentials_stop_the_run_and_keep_rows(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    data = load_dataset(QUESTIONS)
+    run_eval(pearl_with(counting_fake_llm()), data, ["direct"], out, limit=2)
+    fake = FakeLLM(default=LLMRequestError("HTTP 401: invalid API key", status_code=401), model="counting-fake")
+    with pytest.raises(LLMRequestError, match="401"):
+        run_eval(pearl_with(fake), data, ["direct"], out)
+    assert len(lines_of(out)) == 2
+
+
+class CheckedFake(FakeLLM):
+    """A fake with the embedded model's `check()`."""
+
+    def __init__(self, problem: EmbeddedModelError | None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.problem = problem
+
+    def check(self) -> None:
+        if self.problem is not None:
+            raise self.problem
+
+
+def test_missing_embedded_model_fails_before_any_question(tmp_path: Path) -> None:
+    fake = CheckedFake(EmbeddedModelError("the embedded model is not installed; install it with ..."))
+    with pytest.raises(EmbeddedModelError, match="not installed"):
+        run_eval(pearl_with(fake), load_dataset(QUESTIONS), ["direct"], tmp_path / "run")
+    assert fake.history == [] and not (tmp_path / "run" / "results.jsonl").exists()
+
+
+def test_a_request_the_embedded_model_rejects_is_one_failed_row(tmp_path: Path) -> None:
+    too_long = EmbeddedModelError("the embedded model rejected the request: Requested tokens (2094) exceed context")
+    fake = CheckedFake(
+        None, default=lambda r: too_long if "Agnete" in r.messages[-1].content.split("</document>")[-1] else "B"
+    )
+    summary = run_eval(pearl_with(fake), load_dataset(QUESTIONS), ["direct"], tmp_path / "run", limit=6)
+    assert summary.methods[0].errors == 1 and summary.methods[0].n == 6
+
+
+def test_a_run_directory_of_another_model_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    data = load_dataset(QUESTIONS)
+    run_eval(pearl_with(counting_fake_llm()), data, ["direct"], out, limit=1)
+    with pytest.raises(ConfigError, match=r"model 'counting-fake' there, 'other' now.*pass another --out"):
+        run_eval(pearl_with(counting_fake_llm(model="other")), data, ["direct"], out, limit=1)
+    with pytest.raises(ConfigError, match="data_sha256"):
+        run_eval(pearl_with(counting_fake_llm()), load_dataset(QUALITY), ["direct"], out, limit=1)
+    # more methods or questions in the same directory is fine: the run grows
+    run_eval(pearl_with(counting_fake_llm()), data, ["direct", "rag"], out, limit=2)
+    assert len(lines_of(out)) == 4
+
+
+def test_bad_arguments(tmp_path: Path) -> None:
+    data = load_dataset(QUESTIONS)
+    pearl = pearl_with(counting_fake_llm())
+    with pytest.raises(ConfigError, match="unknown method"):
+        run_eval(pearl, data, ["direct", "magic"], tmp_path / "a")
+    with pytest.raises(ConfigError, match="use --split all"):
+        run_eval(pearl, data, ["direct"], tmp_path / "b", split="long")
+    with pytest.raises(ConfigError, match="unknown split"):
+        select_questions(data, "medium")
+
+
+def test_splits_and_limit() -> None:
+    data = load_dataset(QUALITY)
+    assert [q.id[-1] for q in select_questions(data, "long")] == ["1", "3", "4", "5"]
+    assert [q.id[-1] for q in select_questions(data, "short")] == ["2", "6"]
+    assert [q.id[-1] for q in select_questions(data, "hard", limit=2)] == ["1", "4"]
+
+
+class Gauge:
+    """An LLM wrapper that records how many requests were in flight at once."""
+
+    def __init__(self, inner: FakeLLM) -> None:
+        self.inner = inner
+        self.now = 0
+        self.peak = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    async def acomplete(self, request: CompletionRequest) -> Completion:
+        self.now += 1
+        self.peak = max(self.peak, self.now)
+        try:
+            return await self.inner.acomplete(request)
+        finally:
+            self.now -= 1
+
+
+def test_concurrency_is_bounded_and_each_document_indexed_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pearl._pearl
+
+    built: list[tuple[str, str]] = []
+    original = getattr(pearl._pearl, "index_document")  # noqa: B009 - not re-exported; patched where it is used
+
+    def counting_index(document: Any) -> Any:
+        built.append((document.name, threading.current_thread().name))
+        return original(document)
+
+    monkeypatch.setattr(pearl._pearl, "index_document", counting_index)
+    gauge = Gauge(counting_fake_llm(delay=0.02))
+    run_eval(pearl_with(gauge), load_dataset(QUALITY), ["direct", "rag"], tmp_path / "run", concurrency=3)
+    assert 1 < gauge.peak <= 3
+    # one document, six questions, two methods: indexed once, off the event loop's thread
+    assert len(built) == 1 and built[0][0] == "The Keeper of Tr'en Light"
+    assert built[0][1] != threading.main_thread().name
+
+
+def test_score_answer_for_both_kinds() -> None:
+    choice = EvalQuestion(
+        id="q", document_id="d", question="?", options=["a", "b"], gold="B", golds=["B"], kind="choice"
+    )
+    assert score_answer(choice, Answer(question="?", answer="b", letter="B", method="direct"))["score"] == 1.0
+    unparsed = score_answer(choice, Answer(question="?", answer="hmm", letter=None, method="direct"))
+    assert unparsed["unparseable"] is True and unparsed["score"] == 0.0
+    free = EvalQuestion(id="f", document_id="d", question="?", gold="96", golds=["96", "ninety-six"], kind="free")
+    scored = score_answer(free, Answer(question="?", answer="Ninety-six [S4].", method="rag"))
+    assert scored["prediction"] == "Ninety-six." and scored["em"] == 1.0 and scored["f1"] == 1.0
+
+
+def row(qid: str, method: str, score: float, **extra: Any) -> ResultRow:
+    kind = extra.pop("kind", "choice")
+    return ResultRow(
+        id=qid, method=method, kind=kind, score=score, correct=bool(score) if kind == "choice" else None, **extra
+    )
+
+
+def test_summary_and_report_from_rows() -> None:
+    rows = [
+        row("1", "pearl", 1, qtype="why", tags=["long"], prompt_tokens=100, completion_tokens=10, calls=4),
+        row("2", "pearl", 1, qtype="who", tags=["short"], prompt_tokens=300, completion_tokens=30, calls=4),
+        row("3", "pearl", 0, qtype="why", tags=["long", "hard"], unparseable=True, prompt_tokens=200, calls=4),
+        row("4", "pearl", 0.5, kind="free", f1=0.5, em=0.0, rouge_l=0.25, prompt_tokens=400, calls=4),
+        row("1", "direct", 0, qtype="why", tags=["long"], prompt_tokens=1000, calls=1),
+        row("2", "direct", 1, qtype="who", tags=["short"], prompt_tokens=1000, calls=1),
+        row("3", "direct", 0, qtype="why", tags=["long", "hard"], error="HTTP 500", error_type="ServerError"),
+        row("4", "direct", 0.0, kind="free", f1=0.0, em=0.0, rouge_l=0.0, prompt_tokens=1000, calls=1),
+    ]
+    summary = summarize(rows, methods=["pearl", "direct"], title="t")
+    pearl, direct = summary.methods
+    assert summary.questions == 4 and summary.rows == 8 and summary.tags == ["long", "short", "hard"]
+    assert pearl.score == pytest.approx(2.5 / 4) and pearl.accuracy == pytest.approx(2 / 3)
+    assert pearl.unparseable == pytest.approx(1 / 3) and pearl.f1 == 0.5 and pearl.rouge_l == 0.25
+    assert pearl.mean_prompt_tokens == 250 and pearl.mean_calls == 4
+    assert direct.errors == 1 and direct.mean_prompt_tokens == 1000  # cost means leave failed questions out
+    assert pearl.by_type["why"].n == 2 and pearl.by_type["why"].score == 0.5
+    assert pearl.by_tag["long"].score == 0.5 and direct.by_tag["short"].score == 1.0
+    (comparison,) = summary.comparisons
+    assert (comparison.a, comparison.b, comparison.n) == ("pearl", "direct", 4)
+    assert comparison.diff == pytest.approx(2.5 / 4 - 1 / 4)
+    assert comparison.mcnemar_p is None  # a free-text score of 0.5 is not right/wrong
+    report = render_report(summary)
+    assert report.startswith("# t\n")
+    assert "| pearl | 4 | 62.5 | 66.7 | 33.3 | 0.0 | 50.0 | 25.0 | 250 | 10 | 4.0 |" in report
+    assert "## Score by question type" in report and "why (2)" in report
+    assert "## Score by split" in report and "long (2)" in report
+    assert "## Paired comparisons" in report and "| pearl | direct | 4 |" in report
+
+
+def test_mcnemar_in_summary_for_right_wrong_scores() -> None:
+    rows = [row(str(i), "a", 1) for i in range(6)] + [row(str(i), "b", 0) for i in range(6)]
+    (comparison,) = summarize(rows).comparisons
+    assert comparison.a_only == 6 and comparison.b_only == 0
+    assert comparison.mcnemar_p == pytest.approx(2 / 64)
+
+
+def test_progress_prints_lines_when_not_a_terminal() -> None:
+    stream = io.StringIO()
+    progress = TextProgress(stream, tty=False)
+    progress.start(40, [row("0", "a", 1)] * 0)
+    for i in range(40):
+        progress.update(row(str(i), "a", i % 2, prompt_tokens=1000))
+    progress.finish()
+    lines = stream.getvalue().splitlines()
+    assert "\r" not in stream.getvalue()
+    assert 10 <= len(lines) <= 12 and lines[-1].startswith("[####################] 40/40 100%")
+    assert "score  50.0" in lines[-1] and "tokens 40,000 + 0" in lines[-1]
+
+
+def test_progress_also_prints_after_an_interval() -> None:
+    stream = io.StringIO()
+    progress = TextProgress(stream, tty=False, interval=0.0)  # a slow model: every row is "long enough" apart
+    progress.start(100, [])
+    for i in range(3):
+        progress.update(row(str(i), "a", 1))
+    assert len(stream.getvalue().splitlines()) == 4
+
+
+def test_progress_redraws_one_line_on_a_terminal() -> None:
+    stream = io.StringIO()
+    progress = TextProgress(stream, tty=True)
+    progress.start(3, [row("0", "a", 1)])
+    progress.update(row("1", "a", 0))
+    progress.finish()
+    text = stream.getvalue()
+    assert text.count("\r") >= 2 and "resuming: 1 of 3" in text and "2/3" in text
+
+
+def test_arun_eval_inside_a_running_loop(tmp_path: Path) -> None:
+    from pearl.eval import arun_eval
+
+    async def main() -> int:
+        summary = await arun_eval(
+            pearl_with(counting_fake_llm()), load_dataset(QUESTIONS), ["direct"], tmp_path / "r", limit=2
+        )
+        return summary.rows
+
+    assert asyncio.run(main()) == 2

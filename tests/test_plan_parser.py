@@ -1,0 +1,926 @@
+"""The plan language: parsing both forms, validation messages, hostile input, JSON and GBNF output."""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import functools
+import json
+import random
+import re
+import string
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import pearl.planning
+from pearl.actions import CTX, Action, ActionLibrary, default_library
+from pearl.errors import ConfigError, PlanError, PlanParseError
+from pearl.planning import (
+    Arg,
+    Plan,
+    Step,
+    parse_plan,
+    plan_from_json,
+    plan_gbnf,
+    plan_json_schema,
+    plan_to_json,
+    validate_plan,
+)
+
+
+@functools.cache
+def _lib() -> ActionLibrary:
+    return default_library()
+
+
+@functools.cache
+def _tiny() -> ActionLibrary:
+    keep = ("CONCAT", "FIND_X", "SUMMARIZE", "COMPARE")
+    return ActionLibrary(name="tiny", actions=[a for a in _lib().actions if a.name in keep])
+
+
+def _error(text: str, library: ActionLibrary | None = None, **limits: int) -> PlanParseError:
+    with pytest.raises(PlanParseError) as info:
+        parse_plan(text, _lib() if library is None else library, **limits)
+    return info.value
+
+
+def test_public_api() -> None:
+    # the plan-language part of the package's API (plan generation adds more names beside it)
+    mine = {
+        "DEFAULT_MAX_CHARS",
+        "DEFAULT_MAX_LINE_CHARS",
+        "DEFAULT_MAX_STEPS",
+        "DEFAULT_MAX_STRING_CHARS",
+        "Arg",
+        "ArgKind",
+        "Plan",
+        "Step",
+        "parse_plan",
+        "plan_from_json",
+        "plan_gbnf",
+        "plan_json_schema",
+        "plan_to_json",
+        "validate_plan",
+    }
+    assert mine <= set(pearl.planning.__all__)
+    for name in pearl.planning.__all__:
+        assert hasattr(pearl.planning, name)
+    assert issubclass(PlanParseError, PlanError)
+
+
+# --- valid plans: our form ----------------------------------------------------------------
+
+
+def test_our_form() -> None:
+    text = (
+        'chars = FIND_CHARACTER(CTX, "the narrator")\n'
+        'motive = FIND_MOTIVE(CTX, chars, "leaving home") : why the narrator leaves\n'
+        "answer = CONCAT(chars, motive)  # both parts\n"
+    )
+    plan = parse_plan(text, _lib())
+    assert [s.var for s in plan.steps] == ["chars", "motive", "answer"]
+    assert [s.action for s in plan.steps] == ["FIND_CHARACTER", "FIND_MOTIVE", "CONCAT"]
+    assert plan.steps[1].args == [Arg.ctx(), Arg.var("chars"), Arg.string("leaving home")]
+    assert plan.steps[1].explanation == "why the narrator leaves"
+    assert plan.steps[2].explanation is None
+    assert [s.line for s in plan.steps] == [1, 2, 3]
+    assert plan.answer_vars == ["answer"]
+    assert plan.new_actions == []
+    assert plan.render() == (
+        'chars = FIND_CHARACTER(CTX, "the narrator")\n'
+        'motive = FIND_MOTIVE(CTX, chars, "leaving home") : why the narrator leaves\n'
+        "answer = CONCAT(chars, motive)"
+    )
+    graph = plan.to_graph()
+    assert set(graph.nodes) == {"chars", "motive", "answer"}
+    assert set(graph.edges) == {("chars", "motive"), ("chars", "answer"), ("motive", "answer")}
+    assert graph.nodes["motive"] == {"action": "FIND_MOTIVE", "line": 2, "index": 1}
+    assert plan.step("MOTIVE") is plan.steps[1] and plan.step("nope") is None
+
+
+def test_tolerated_decoration() -> None:
+    text = (
+        "Plan:\r\n"
+        "```text\r\n"
+        "\r\n"
+        "1. a = FIND_X(CTX, 'it\\'s \"here\"')\r\n"
+        "2) b = FIND_X(ctx, “curly”,)\r\n"
+        "- C = SUMMARIZE_X( CTX ,\t‘single’ )\r\n"
+        "* d = concat(A, b, c).\r\n"
+        'Step 5: e\u00a0=\u00a0FIND_REASON(CTX, "x") :  spaced   out  \r\n'
+        "```\r\n"
+    )
+    plan = parse_plan("\ufeff" + text, _lib())
+    assert [s.var for s in plan.steps] == ["a", "b", "c", "d", "e"]
+    assert plan.steps[0].args[1] == Arg.string('it\'s "here"')
+    assert plan.steps[1].args == [Arg.ctx(), Arg.string("curly")]
+    assert plan.steps[2].args[1] == Arg.string("single")
+    assert plan.steps[3].action == "CONCAT" and plan.steps[3].inputs == ["a", "b", "c"]
+    assert plan.steps[4].explanation == "spaced out"
+    assert [s.line for s in plan.steps] == [4, 5, 6, 7, 8]
+    assert plan.answer_vars == ["d", "e"]
+
+
+def test_strings_hold_any_unicode_and_escapes() -> None:
+    inside = "Ünïcödé 中文 \u202eRTL\u202c zero\u200bwidth 😀 'x' \\path"
+    text = 'a = FIND_X(CTX, "' + inside.replace("\\", "\\\\") + '")\nb = FIND_X(CTX, "tab\\there\\nnext C:\\dir")'
+    plan = parse_plan(text, _lib())
+    assert plan.steps[0].args[1].value == inside
+    assert plan.steps[1].args[1].value == "tab\there\nnext C:\\dir"
+    assert parse_plan(plan.render(), _lib()).steps == plan.steps
+
+
+def test_code_in_a_string_is_only_text() -> None:
+    plan = parse_plan("a = FIND_X(CTX, \"__import__('os').system('rm -rf /')\")", _lib())
+    assert plan.steps[0].args[1].value == "__import__('os').system('rm -rf /')"
+
+
+def test_unused_outputs_are_part_of_the_answer() -> None:
+    text = 'a = FIND_X(CTX, "x")\nb = FIND_X(CTX, "y")\nc = SUMMARIZE_X(CTX, a)'
+    plan = parse_plan(text, _lib())
+    assert plan.answer_vars == ["b", "c"]
+
+
+def test_without_a_library_names_and_arity_are_free() -> None:
+    plan = parse_plan('x = ANY_ACTION(CTX, "a", "b", "c")\ny = OTHER(x)')
+    assert [s.action for s in plan.steps] == ["ANY_ACTION", "OTHER"]
+    with pytest.raises(PlanParseError, match="not defined yet"):
+        parse_plan("y = OTHER(x)")
+
+
+# --- valid plans: the paper's form --------------------------------------------------------
+
+PAPER_NONE = """New actions:
+- None
+
+1. retire_reason = FIND_REASON(CTX, "Si retirement") : Find the cause of Si's retirement
+2. retire_outcome = FIND_X(CTX, "the impact of Si retirement") : Find what it led to
+3. connect = FIND_RELATION(CTX, retire_reason, "Space Exploration Team") : Relate it to the team
+4. ans = CONCAT(connect, retire_outcome) : Combine the previous steps to form the final answer
+"""
+
+PAPER_NEW = """New actions:
+- COUNT_OCCURRENCES(CTX, X) : Count the number of times that X occurs in the input article
+
+1. all_nilly = FIND_EVENT(CTX, "Critten been a Nilly") : Find all the events where Critten has been a Nilly.
+2. num_nilly = COUNT_OCCURRENCES(CTX, all_nilly) : Count the number of times, given the events above.
+"""
+
+
+def test_paper_form_with_none() -> None:
+    plan = parse_plan(PAPER_NONE, _lib())
+    assert plan.new_actions == []
+    assert [s.var for s in plan.steps] == ["retire_reason", "retire_outcome", "connect", "ans"]
+    assert [s.line for s in plan.steps] == [4, 5, 6, 7]
+    assert plan.steps[0].explanation == "Find the cause of Si's retirement"
+    assert plan.answer_vars == ["ans"]
+    assert plan.render(published=True) == PAPER_NONE.rstrip("\n")
+
+
+def test_paper_form_declaring_an_action() -> None:
+    plan = parse_plan(PAPER_NEW, _lib())
+    assert plan.new_actions == [
+        Action(
+            name="COUNT_OCCURRENCES",
+            params=["CTX", "X"],
+            definition="Count the number of times that X occurs in the input article",
+        )
+    ]
+    assert plan.steps[1].action == "COUNT_OCCURRENCES"
+    assert plan.answer_vars == ["num_nilly"]
+    assert plan.render(published=True) == PAPER_NEW.rstrip("\n")
+    assert parse_plan(plan.render(), _lib()) == plan
+    # the declaration is what makes the action valid
+    undeclared = PAPER_NEW.split("\n\n", 1)[1]
+    assert "unknown action COUNT_OCCURRENCES" in str(_error(undeclared))
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        "New actions:\n-None\n",
+        "New Actions:\n- none.\n",
+        "New actions: None\n",
+        "NEW ACTIONS:\n* None\n",
+        "New actions:\n",
+        "```\nNew actions:\n- None\n```\n```\n",
+        "Answer:\nNew actions:\n- None\n\nPlan:\n",
+    ],
+)
+def test_none_block_variants(block: str) -> None:
+    plan = parse_plan(block + '\n1. a = FIND_X(CTX, "x")', _lib())
+    assert plan.new_actions == [] and len(plan.steps) == 1
+
+
+def test_paper_style_declarations() -> None:
+    text = (
+        "New actions:\n"
+        "- SORT(CTX, X): Sort the elements in X in ascending order\n"
+        "- predict_career(CTX, x, y) : Predict a career for X from Y\n"
+        "- MERGE_ALL(S1, S2, ...) : Merge the texts\n"
+        '1. assets = FIND_X(CTX, "assets")\n'
+        "2. ranked = SORT(CTX, assets)\n"
+        '3. career = PREDICT_CAREER(CTX, "Eddie", ranked)\n'
+        "4. ans = MERGE_ALL(ranked, career, assets, career)\n"
+    )
+    plan = parse_plan(text, _lib())
+    assert [a.signature for a in plan.new_actions] == [
+        "SORT(CTX, X)",
+        "PREDICT_CAREER(CTX, X, Y)",
+        "MERGE_ALL(S1, S2, ...)",
+    ]
+    assert plan.new_actions[2].variadic and not plan.new_actions[2].pure
+    again = parse_plan(plan.render(), _lib())
+    assert _same_steps(again, plan) and again.new_actions == plan.new_actions
+
+
+def test_redeclaring_a_library_action_identically_is_ignored() -> None:
+    text = 'New actions:\n- FIND_X(CTX, X) : my own words\n\n1. a = FIND_X(CTX, "x")'
+    plan = parse_plan(text, _lib())
+    assert plan.new_actions == []
+
+
+def test_declared_actions_are_checked_without_a_library() -> None:
+    text = 'New actions:\n- ONLY_DOC(CTX) : read the document\n\na = ONLY_DOC(CTX, "extra")'
+    err = _error(text, ActionLibrary(name="empty"))
+    assert (err.line, err.column) == (4, 19)
+    with pytest.raises(PlanParseError, match="ONLY_DOC takes 1 argument"):
+        parse_plan(text)
+
+
+# --- invalid plans: positions and messages ------------------------------------------------
+
+INVALID = [
+    # (text, line, column, fragments)
+    ('a = FIND_X(CTX, "x")\nb = FIND_X(CTX, summary)', 2, 17, ['"summary" is not defined yet', "defined so far: a"]),
+    (
+        'chars = FIND_X(CTX, "x")\nmotive = FIND_X(CTX, "y")\nb = SUMMARIZE_X(CTX, summary)',
+        3,
+        22,
+        ["use CTX, a quoted string, or a variable assigned on an earlier line (defined so far: chars, motive)"],
+    ),
+    ("b = FIND_X(CTX, a)", 1, 17, ["defined so far: none yet", 'quote them: "a"']),
+    ('b = FIND_X(CTX, a)\na = FIND_X(CTX, "y")', 1, 17, ["assigned later, on line 2", "move that step above"]),
+    ('chars = FIND_X(CTX, "x")\nb = FIND_X(CTX, chrs)', 2, 17, ["did you mean chars?"]),
+    ("a = SUMMARIZE_X(CTX, summarize)", 1, 22, ["SUMMARIZE is an action: call it on its own line"]),
+    ("a = FIND_X(CTX, a)", 1, 17, ['"a" is used as its own input']),
+    ('a = FIND_X(CTX, "x")\nA = FIND_X(CTX, "y")', 2, 1, ['"a" is already assigned on line 1', "new name"]),
+    ('ctx = FIND_X(CTX, "x")', 1, 1, ["CTX is the document and cannot be assigned"]),
+    (
+        'a = FIND_CHARACTERS(CTX, "x")',
+        1,
+        5,
+        ["unknown action FIND_CHARACTERS", "did you mean FIND_CHARACTER", "New actions:"],
+    ),
+    ('a = TOTALLY_NEW(CTX, "x")', 1, 5, ["unknown action TOTALLY_NEW; use an action from the list"]),
+    ("a = FIND_X(CTX)", 1, 15, ["FIND_X takes 2 arguments: FIND_X(CTX, X), but 1 was given"]),
+    ('a = FIND_X(CTX, "x", "y")', 1, 22, ["FIND_X takes 2 arguments", "but 3 were given"]),
+    ('a = SUMMARIZE(CTX, "x")', 1, 20, ["SUMMARIZE takes 1 argument: SUMMARIZE(CTX), but 2 were given"]),
+    ("a = CONCAT()", 1, 12, ["CONCAT takes at least 1 argument: CONCAT(S1, S2, ...), but 0 were given"]),
+    ('a = COMPARE(CTX, "x")', 1, 13, ["COMPARE does not read the document, so CTX cannot be passed"]),
+    ('a = CONCAT("x", CTX)', 1, 17, ["CONCAT does not read the document"]),
+    ('a = FIND_X("x", CTX)', 1, 12, ["argument 1 of FIND_X must be CTX (the document): FIND_X(CTX, X)"]),
+    ('a = FIND_MOTIVE(CTX, CTX, "y")', 1, 22, ["argument 2 of FIND_MOTIVE is X, not the document"]),
+    ('a = FIND_X(CTX, "")', 1, 17, ["argument 2 is an empty string"]),
+    ('a = FIND_X(CTX, "   ")', 1, 17, ["empty string"]),
+    ('a = FIND_X(CTX, "x', 1, 17, ["the string that starts at column 17 is not closed", "same line"]),
+    ('a = FIND_X(CTX, "x\ny")', 1, 17, ["not closed"]),
+    ("a = FIND_X(CTX, 'Si's retirement')", 1, 20, ["use double quotes", '"Si\'s retirement"']),
+    ("a = FIND_X(CTX, the narrator)", 1, 21, ["expected ',' or ')' after argument 2", "one pair of double quotes"]),
+    ('a = FIND_X(CTX "x")', 1, 16, ["expected ',' between argument 1 and the next"]),
+    ('a = FIND_X(CTX, "x"', 1, 20, ["the line ends before the argument list is closed"]),
+    ("a = FIND_X(CTX,", 1, 16, ["the line ends where argument 2 should be"]),
+    ('a = FIND_X(CTX, , "x")', 1, 17, ["empty argument"]),
+    ('a = FIND_X(CTX, "x") then more', 1, 22, ["after the closing parenthesis", "' : explanation'"]),
+    ('a FIND_X(CTX, "x")', 1, 1, ["this line is not a step"]),
+    ('Here is my plan:\na = FIND_X(CTX, "x")', 1, 1, ["this line is not a step; write only the plan"]),
+    ('FIND_X(CTX, "x")', 1, 1, ["FIND_X(...) has no output variable", "result = FIND_X(...)"]),
+    ('a == FIND_X(CTX, "x")', 1, 3, ['expected "=" after the variable name a']),
+    ("a = ", 1, 5, ["expected an action name after '=', found the end of the line"]),
+    ('a = "x"', 1, 5, ["expected an action name after '=', found a string"]),
+    ('a = FIND_X CTX, "x")', 1, 12, ["expected '(' after the action name FIND_X"]),
+    ('a = 1FIND(CTX, "x")', 1, 5, ["expected an action name"]),
+    ('2a = FIND_X(CTX, "x")', 1, 1, ["expected a step like"]),
+    ('"a" = FIND_X(CTX, "x")', 1, 1, ["expected a step like", "found a string"]),
+    ("1.", 1, 3, ["expected a step after the numbering"]),
+    ('a = FIND_X(CTX, """x""")', 1, 17, ["triple-quoted strings are not allowed"]),
+    ('a = FIND_X(CTX, "x")\nNew actions:\n- None', 2, 1, ['"New actions:" block must come before the first step']),
+    ("New actions:\n- None\nNew actions:\n- None", 3, 1, ['only one "New actions:" block']),
+    ('New actions:\n- FOO(CTX, X)\n\na = FOO(CTX, "x")', 2, 14, ["add a one-line definition"]),
+    ('New actions:\n- FOO(CTX, X) :   \n\na = FOO(CTX, "x")', 2, 15, ["the definition of FOO is empty"]),
+    ('New actions:\n- FOO CTX, X : d\n\na = FOO(CTX, "x")', 2, 7, ["expected '(' after the new action's name FOO"]),
+    ('New actions:\n- FOO(CTX, X, X) : d\n\na = FOO(CTX, "x")', 2, 15, ["parameter X appears twice"]),
+    ('New actions:\n- FOO(CTX, ..., X) : d\n\na = FOO(CTX, "x")', 2, 15, ["'...' may only follow the last parameter"]),
+    ('New actions:\n- FOO(X, CTX, ...) : d\n\na = FOO(CTX, "x")', 2, 3, ["invalid new action FOO", "variadic"]),
+    ('New actions:\n- FOO("x") : d\n\na = FOO(CTX, "x")', 2, 7, ["parameters are names like CTX, X, Y"]),
+    (
+        'New actions:\n- find all the issues\n\na = FIND_X(CTX, "x")',
+        2,
+        8,
+        ["expected '(' after the new action's name FIND"],
+    ),
+    ("New actions:\n- 'quoted'\n", 2, 3, ['expected a new action like: - NAME(CTX, X) : what it does (or "- None")']),
+    ("New actions:\n- FOO(CTX) : a\n- FOO(CTX) : b\n\na = FOO(CTX)", 3, 0, ["FOO is declared twice"]),
+    (
+        'New actions:\n- FIND_X(CTX, X, Y) : d\n\na = FIND_X(CTX, "x")',
+        2,
+        0,
+        ["FIND_X already exists as FIND_X(CTX, X)"],
+    ),
+    ("", 0, 0, ["the plan has no steps"]),
+    ("```\n\nPlan:\n```", 0, 0, ["the plan has no steps"]),
+    ("New actions:\n- None\n", 0, 0, ["the plan has no steps"]),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "column", "fragments"), INVALID)
+def test_invalid_plans(text: str, line: int, column: int, fragments: list[str]) -> None:
+    err = _error(text)
+    assert (err.line, err.column) == (line, column), str(err)
+    for fragment in fragments:
+        assert fragment in err.reason
+    prefix = f"line {line}, column {column}: " if column else (f"line {line}: " if line else "")
+    assert str(err) == prefix + err.reason
+
+
+# --- hostile input ------------------------------------------------------------------------
+
+HOSTILE = [
+    ("x = __import__('os').system('x')", 1, 5, "action names are UPPER_SNAKE_CASE"),
+    ("__import__('os').system('x')", 1, 1, "has no output variable"),
+    ("a = FIND_X(CTX, __import__('os'))", 1, 17, "calls are not allowed inside arguments"),
+    ("a = FIND_X(CTX, eval('1'))", 1, 17, "calls are not allowed inside arguments"),
+    ("a = FIND_X(CTX, SUMMARIZE(CTX))", 1, 17, "assign SUMMARIZE(...) to a variable on an earlier line"),
+    ("a = FIND_X(CTX.text, 'x')", 1, 12, "attribute access (CTX.…) is not allowed"),
+    ('a = FIND_X(CTX, "x")\nb = FIND_X(CTX, a.upper)', 2, 17, "attribute access (a.…)"),
+    ('a = FIND_X(CTX, "x").strip()', 1, 21, "after the closing parenthesis"),
+    ('a = os.system("x")', 1, 7, "attribute access is not allowed"),
+    ("a = FIND_X(CTX, a[0])", 1, 17, "indexing (a[...]) is not allowed"),
+    ("a = FIND_X(CTX, 3)", 1, 17, 'numbers are not allowed as argument 2; quote them as text, e.g. "3 times"'),
+    ("a = FIND_X(CTX, -1)", 1, 17, "numbers are not allowed"),
+    ("a = FIND_X(CTX, 2.5)", 1, 17, "numbers are not allowed"),
+    ("a = FIND_X(CTX, .5)", 1, 17, "numbers are not allowed"),
+    ("a = FIND_X(CTX, 0x1F)", 1, 17, "numbers are not allowed"),
+    ('a = FIND_X(CTX, "a" + "b")', 1, 21, "operator '+' is not allowed after argument 2"),
+    ("a = FIND_X(CTX, ~x)", 1, 17, "operator '~' is not allowed as argument 2"),
+    ('a = FIND_X(CTX, ["x"])', 1, 17, "brackets are not allowed"),
+    ('a = FIND_X(CTX, {"k": 1})', 1, 17, "brackets are not allowed"),
+    ('a = FIND_X(CTX, ("x"))', 1, 17, "brackets are not allowed"),
+    ('a = FIND_X(CTX, f"{x}")', 1, 17, 'prefixed strings like f"..." are not allowed'),
+    ("a = FIND_X(CTX, rb'x')", 1, 17, "prefixed strings"),
+    ("a = FIND_X(CTX, `ls`)", 1, 17, "backticks are not allowed"),
+    ("a = FIND_X(CTX, lambda: 1)", 1, 23, "unexpected character ':' after argument 2"),
+    ('a = FIND_X(CTX, x="y")', 1, 17, "keyword arguments (x=...) are not allowed"),
+    ('a = FIND_X(CTX, "x"); import os', 1, 21, "unexpected ';' after the closing parenthesis"),
+    ("a = FIND_X(CTX, $HOME)", 1, 17, "operator '$' is not allowed"),
+    ('a = FIND_X(CTX, "x")\x00', 1, 21, "NUL character (U+0000)"),
+    ('a = FIND_X(CTX, "\x00")', 1, 18, "NUL character"),
+    ('a = FIND_X(CTX, "x\x07")', 1, 19, "control character U+0007 inside a string"),
+    ('a = FIND_X(CTX,\x1b "x")', 1, 16, "control character U+001B"),
+    # homoglyphs and look-alikes: never read as the ASCII name they imitate
+    (
+        'a = FIND_X(\u0421TX, "x")',
+        1,
+        12,
+        "non-ASCII character 'С' (U+0421 CYRILLIC CAPITAL LETTER ES) outside a string",
+    ),
+    ('a = FIND_X(C\u0422X, "x")', 1, 13, "U+0422 CYRILLIC CAPITAL LETTER TE"),
+    ('a = FIND_X(\uff23\uff34\uff38, "x")', 1, 12, "U+FF23 FULLWIDTH LATIN CAPITAL LETTER C"),
+    ('\u0430 = FIND_X(CTX, "x")', 1, 1, "U+0430 CYRILLIC SMALL LETTER A"),
+    ('a = F\u0406ND_X(CTX, "x")', 1, 6, "U+0406"),
+    ('a \uff1d FIND_X(CTX, "x")', 1, 3, 'expected "=" after the variable name a, found U+FF1D FULLWIDTH EQUALS SIGN'),
+    ('a = FIND_X(CTX\uff0c "x")', 1, 15, "U+FF0C FULLWIDTH COMMA"),
+    # invisible characters outside strings
+    (
+        'a = FIND_X(CTX,\u202e "x")',
+        1,
+        16,
+        "invisible formatting character U+202E RIGHT-TO-LEFT OVERRIDE outside a string",
+    ),
+    ('a\u200b = FIND_X(CTX, "x")', 1, 2, "U+200B ZERO WIDTH SPACE"),
+    ('\u2066a = FIND_X(CTX, "x")', 1, 1, "U+2066 LEFT-TO-RIGHT ISOLATE"),
+    ('a = FIND_X(C\u200dTX, "x")', 1, 13, "U+200D ZERO WIDTH JOINER"),
+    ('a = FIND_X(CTX, "x") \u2067', 1, 22, "U+2067"),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "column", "fragment"), HOSTILE)
+def test_hostile_input(text: str, line: int, column: int, fragment: str) -> None:
+    err = _error(text)
+    assert (err.line, err.column) == (line, column), str(err)
+    assert fragment in err.reason
+
+
+def test_smart_quotes_are_string_delimiters() -> None:
+    plan = parse_plan('a = FIND_X(CTX, “the "quoted" word”)\nb = FIND_X(CTX, ‘it"s’)\nc = FIND_X(CTX, ”x”)', _lib())
+    assert [s.args[1].value for s in plan.steps] == ['the "quoted" word', 'it"s', "x"]
+    assert plan.render().splitlines()[0] == 'a = FIND_X(CTX, "the \\"quoted\\" word")'
+
+
+def test_smart_quote_errors_point_at_the_string() -> None:
+    err = _error("a = FIND_X(CTX, “the “quoted” word”)\n", ActionLibrary(name="e"))
+    assert (err.line, err.column) == (1, 31)
+    err = _error('a = FIND_X(CTX, “unclosed")')
+    assert (err.line, err.column) == (1, 17) and "end it with ” on the same line" in err.reason
+
+
+def test_size_limits() -> None:
+    long_line = 'a = FIND_X(CTX, "' + "x" * 2_000 + '")'
+    err = _error(long_line)
+    assert (err.line, err.column) == (1, 2_001)
+    assert "line is 2,019 characters long; keep each line under 2,000 characters" in err.reason
+    long_string = 'a = FIND_X(CTX, "' + "y" * 501 + '")'
+    err = _error(long_string)
+    assert (err.line, err.column) == (1, 17)
+    assert "string of 501 characters; keep strings under 500" in err.reason
+    assert parse_plan('a = FIND_X(CTX, "' + "y" * 500 + '")', _lib())
+    err = _error("\n" * 20_001)
+    assert (err.line, err.column) == (0, 0)
+    assert "the plan is 20,001 characters long; the limit is 20,000" in str(err)
+    err = _error('a = FIND_X(CTX, "x")', max_chars=5)
+    assert "limit is 5" in err.reason
+
+
+def test_too_many_steps() -> None:
+    lines = [f's{i} = FIND_X(CTX, "x")' for i in range(1, 14)]
+    assert len(parse_plan("\n".join(lines[:12]), _lib()).steps) == 12
+    err = _error("\n".join(lines))
+    assert (err.line, err.column) == (13, 0)
+    assert "more than 12 steps; merge or drop steps so there are at most 12" in err.reason
+    err = _error("\n".join(lines[:4]), max_steps=3)
+    assert err.line == 4 and "at most 3" in err.reason
+
+
+def test_ten_thousand_steps_fail_fast() -> None:
+    text = "\n".join(f's{i} = FIND_X(CTX, "x")' for i in range(10_000))
+    started = time.perf_counter()
+    assert "characters long" in _error(text).reason
+    assert "more than 12 steps" in _error(text, max_chars=10**7).reason
+    assert time.perf_counter() - started < 1.0
+
+
+def test_parser_never_evaluates(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the parser must not evaluate code")
+
+    for name in ("eval", "exec", "compile", "__import__"):
+        monkeypatch.setattr(builtins, name, refuse)
+    for text, *_ in HOSTILE:
+        with pytest.raises(PlanParseError):
+            parse_plan(text, _lib())
+    monkeypatch.undo()
+    source_dir = Path(pearl.planning.__file__).parent
+    for path in source_dir.glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                func = node.func
+                assert not (isinstance(func, ast.Name) and func.id in {"eval", "exec", "compile", "__import__"})
+                assert not (isinstance(func, ast.Attribute) and func.attr in {"literal_eval", "eval", "exec"})
+
+
+@settings(max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.text(
+        st.sampled_from(list("abcsXCTX_=(),\"'“”:#.-*1 \n\t\\`[]{}+\x00\u202e\u0421é")) | st.characters(),
+        max_size=120,
+    )
+)
+def test_arbitrary_text_only_raises_plan_parse_errors(text: str) -> None:
+    try:
+        plan = parse_plan(text, _lib())
+    except PlanParseError as err:
+        assert err.reason
+        assert err.line >= 0 and err.column >= 0
+    else:
+        assert plan.steps
+
+
+# --- the validator on plans built in code -------------------------------------------------
+
+
+def test_validate_plan() -> None:
+    plan = Plan(
+        steps=[
+            Step(var="A", action="find_x", args=[Arg.ctx(), Arg.string("x")]),
+            Step(var="b", action="CONCAT", args=[Arg.var("a"), Arg.string("y")], explanation=" two\nlines "),
+        ]
+    )
+    assert plan.steps[0].var == "a" and plan.steps[0].action == "FIND_X"
+    assert plan.steps[1].explanation == "two lines"
+    assert validate_plan(plan, _lib()) == plan
+    bad = Plan(steps=[plan.steps[0], Step(var="b", action="FIND_X", args=[Arg.ctx(), Arg.var("c")])])
+    with pytest.raises(PlanParseError) as info:
+        validate_plan(bad, _lib())
+    assert (info.value.line, info.value.column) == (2, 0)
+    assert '"c" is not defined yet' in info.value.reason
+    with pytest.raises(PlanParseError, match="no steps"):
+        validate_plan(Plan(steps=[]))
+
+
+def test_arg_models() -> None:
+    assert Arg(kind="ctx", value="anything") == Arg.ctx()
+    assert Arg.ctx().value == CTX
+    assert Arg.var("Chars").value == "chars"
+    assert Arg.string('say "hi"\\').render() == '"say \\"hi\\"\\\\"'
+    with pytest.raises(ValueError, match="not a variable name"):
+        Arg.var("two words")
+    with pytest.raises(ValueError, match="control character"):
+        Arg.string("bell\x07")
+    with pytest.raises(ValueError, match="not an action name"):
+        Step(var="a", action="__import__")
+
+
+# --- round trips (property tests) ---------------------------------------------------------
+
+_TEXT = st.text(
+    st.characters(exclude_categories=("Cs", "Cc")) | st.sampled_from(list("\t\n\"'\\“”‘’ ")), min_size=1, max_size=30
+).filter(lambda s: s.strip() != "")
+_VAR = st.from_regex(r"[a-z_][a-z0-9_]{0,12}", fullmatch=True).filter(lambda v: v != "ctx")
+_EXPLANATION = st.none() | st.text(st.characters(exclude_categories=("Cs", "Cc")), max_size=40)
+_DEFINITION = st.text(st.characters(exclude_categories=("Cs", "Cc")), min_size=1, max_size=40).filter(
+    lambda s: s.strip() != ""
+)
+_SHAPES = [(["CTX", "X"], False), (["X", "Y"], False), (["CTX"], False), (["S1", "S2"], True), (["CTX", "X"], True)]
+
+
+@st.composite
+def _plans(
+    draw: st.DrawFn, library: ActionLibrary, names: list[str] | None = None, text: Any = _TEXT, declare: bool = True
+) -> Plan:
+    """Valid plans; with `names` given (s1, s2, ...) they take the shape plan_gbnf describes."""
+    new_actions: list[Action] = []
+    if declare:
+        for index in range(draw(st.integers(0, 2))):
+            params, variadic = draw(st.sampled_from(_SHAPES))
+            definition = draw(_DEFINITION)
+            new_actions.append(
+                Action(name=f"NEW_ACTION_{index}", params=params, definition=definition, variadic=variadic)
+            )
+    actions = [*library.actions, *new_actions]
+    count = len(names) if names is not None else draw(st.integers(1, 6))
+    variables = names if names is not None else draw(st.lists(_VAR, min_size=count, max_size=count, unique=True))
+    steps: list[Step] = []
+    for index, var in enumerate(variables):
+        action = draw(st.sampled_from(actions))
+        fewest = len(action.params) if names is not None else action.min_args
+        n_args = draw(st.integers(fewest, fewest + 3)) if action.variadic else len(action.params)
+        args: list[Arg] = []
+        for position in range(n_args):
+            if action.param_at(position) == CTX:
+                args.append(Arg.ctx())
+            elif index and draw(st.booleans()):
+                args.append(Arg.var(draw(st.sampled_from(variables[:index]))))
+            else:
+                args.append(Arg.string(draw(text)))
+        explanation = draw(_EXPLANATION) if names is None else None
+        steps.append(Step(var=var, action=action.name, args=args, explanation=explanation))
+    return Plan(steps=steps, new_actions=new_actions)
+
+
+def _same_steps(a: Plan, b: Plan) -> bool:
+    return [s.model_dump(exclude={"line"}) for s in a.steps] == [s.model_dump(exclude={"line"}) for s in b.steps]
+
+
+@settings(max_examples=100, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_render_round_trips(data: st.DataObject) -> None:
+    plan = data.draw(_plans(_lib()))
+    assert validate_plan(plan, _lib()) == plan
+    for published in (False, True):
+        text = plan.render(published=published)
+        again = parse_plan(text, _lib())
+        assert _same_steps(again, plan)
+        assert again.new_actions == plan.new_actions
+        assert again.render(published=published) == text
+    bare = parse_plan(plan.render(explanations=False), _lib())
+    assert all(s.explanation is None for s in bare.steps)
+
+
+@functools.cache
+def _schema_validator() -> Any:
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = plan_json_schema(_lib())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+@settings(max_examples=80, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_json_round_trips(data: st.DataObject) -> None:
+    plan = data.draw(_plans(_lib(), declare=False))
+    payload = plan_to_json(plan)
+    _schema_validator().validate(payload)
+    for form in (payload, json.dumps(payload), json.dumps(payload).encode()):
+        again = plan_from_json(form, _lib())
+        assert _same_steps(again, plan)
+        assert [s.line for s in again.steps] == list(range(1, len(plan.steps) + 1))
+
+
+# --- JSON ---------------------------------------------------------------------------------
+
+
+def test_json_schema() -> None:
+    schema = plan_json_schema(_tiny(), max_steps=3)
+    assert schema["properties"]["steps"]["maxItems"] == 3
+    assert schema["properties"]["steps"]["minItems"] == 1
+    step = schema["$defs"]["StepJSON"]
+    assert step["properties"]["action"]["enum"] == ["CONCAT", "FIND_X", "SUMMARIZE", "COMPARE"]
+    assert set(step["required"]) == {"var", "action", "args"}
+    assert step["additionalProperties"] is False
+    assert schema["$defs"]["Arg"]["properties"]["kind"]["enum"] == ["ctx", "string", "var"]
+    json.dumps(schema)  # plain JSON, ready for a response_format
+
+
+def test_plan_from_json_forms_and_errors() -> None:
+    good = {
+        "steps": [
+            {"var": "a", "action": "FIND_X", "args": [{"kind": "ctx"}, {"kind": "string", "value": "x"}]},
+            {"var": "b", "action": "CONCAT", "args": [{"kind": "var", "value": "a"}], "explanation": "done"},
+        ]
+    }
+    plan = plan_from_json("```json\n" + json.dumps(good) + "\n```", _lib())
+    assert plan.render() == 'a = FIND_X(CTX, "x")\nb = CONCAT(a) : done'
+    cases: list[tuple[Any, int, int, str]] = [
+        ('{"steps": [', 1, 12, "the plan is not valid JSON"),
+        ("[1, 2]", 0, 0, "must be a JSON object"),
+        ({"steps": []}, 0, 0, "steps: List should have at least 1 item"),
+        ({"steps": [{"var": "a", "args": []}]}, 1, 0, "steps[0].action: Field required"),
+        ({"steps": [good["steps"][0], {"var": "b", "action": "X", "args": [{"kind": "number"}]}]}, 2, 0, "kind"),
+        ({"steps": [{"var": "a", "action": "__x", "args": []}]}, 1, 0, "not an action name"),
+        ({"steps": good["steps"], "notes": "hi"}, 0, 0, "notes: Extra inputs are not permitted"),
+        ({"steps": [{"var": "a", "action": "NOPE", "args": []}]}, 1, 0, "unknown action NOPE"),
+        ({"steps": [good["steps"][1]]}, 1, 0, '"a" is not defined yet'),
+        (
+            {"steps": [{"var": "a", "action": "SUMMARIZE", "args": [{"kind": "string", "value": "x"}]}]},
+            1,
+            0,
+            "argument 1 of SUMMARIZE must be CTX",
+        ),
+    ]
+    for data, line, column, fragment in cases:
+        with pytest.raises(PlanParseError) as info:
+            plan_from_json(data, _lib())
+        assert (info.value.line, info.value.column) == (line, column), (data, str(info.value))
+        assert fragment in info.value.reason, str(info.value)
+    too_many = {"steps": [{"var": f"s{i}", "action": "SUMMARIZE", "args": [{"kind": "ctx"}]} for i in range(4)]}
+    with pytest.raises(PlanParseError, match="more than 3 steps"):
+        plan_from_json(too_many, _lib(), max_steps=3)
+
+
+# --- GBNF ---------------------------------------------------------------------------------
+# A tiny reader for the GBNF subset plan_gbnf emits, so the tests can turn the grammar into a
+# regular expression (membership) and sample sentences from it (generation) without llama.cpp.
+
+_GBNF_TOKEN = re.compile(
+    r'\s*(?:(?P<lit>"(?:\\.|[^"\\])*")|(?P<cls>\[(?:\\.|[^\]\\])*\])|(?P<rep>\{\d+,\d+\})|(?P<op>[()|?*+])'
+    r"|(?P<ref>[a-z0-9-]+))"
+)
+Node = tuple[Any, ...]
+
+
+def _gbnf_rules(grammar: str) -> dict[str, Node]:
+    rules: dict[str, Node] = {}
+    for line in grammar.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        name, body = line.split("::=", 1)
+        assert name.strip() not in rules, f"rule {name.strip()} defined twice"
+        rules[name.strip()] = _gbnf_parse(body)
+    return rules
+
+
+def _gbnf_parse(body: str) -> Node:
+    tokens: list[tuple[str, str]] = []
+    pos = 0
+    while body[pos:].strip():
+        match = _GBNF_TOKEN.match(body, pos)
+        assert match, f"cannot read GBNF at {body[pos:]!r}"
+        kind = match.lastgroup or ""
+        tokens.append((kind, match.group(kind)))
+        pos = match.end()
+    index = 0
+
+    def alt() -> Node:
+        nonlocal index
+        options = [seq()]
+        while index < len(tokens) and tokens[index] == ("op", "|"):
+            index += 1
+            options.append(seq())
+        return ("alt", options)
+
+    def seq() -> Node:
+        nonlocal index
+        items: list[Node] = []
+        while index < len(tokens) and tokens[index] not in (("op", "|"), ("op", ")")):
+            kind, text = tokens[index]
+            index += 1
+            if kind == "lit":
+                item: Node = ("lit", re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m[1], m[1]), text[1:-1]))
+            elif kind == "cls":
+                item = ("cls", text)
+            elif kind == "ref":
+                item = ("ref", text)
+            else:
+                assert text == "(", f"unexpected {text}"
+                item = alt()
+                assert tokens[index] == ("op", ")")
+                index += 1
+            while index < len(tokens) and (tokens[index][0] == "rep" or tokens[index][1] in ("?", "*", "+")):
+                quant = tokens[index][1]
+                index += 1
+                low, high = {"?": (0, 1), "*": (0, None), "+": (1, None)}.get(quant) or tuple(
+                    int(x) for x in quant[1:-1].split(",")
+                )
+                item = ("rep", item, low, high)
+            items.append(item)
+        return ("seq", items)
+
+    node = alt()
+    assert index == len(tokens)
+    return node
+
+
+def _gbnf_regex(rules: dict[str, Node]) -> re.Pattern[str]:
+    def conv(node: Node) -> str:
+        kind = node[0]
+        if kind == "lit":
+            return re.escape(node[1])
+        if kind == "cls":
+            return str(node[1])
+        if kind == "ref":
+            return "(?:" + conv(rules[node[1]]) + ")"
+        if kind == "seq":
+            return "".join(conv(n) for n in node[1])
+        if kind == "alt":
+            return "(?:" + "|".join(conv(n) for n in node[1]) + ")"
+        inner, low, high = node[1], node[2], node[3]
+        return f"(?:{conv(inner)}){{{low},{'' if high is None else high}}}"
+
+    return re.compile(conv(rules["root"]))
+
+
+_POOL = string.ascii_letters + string.digits + " '\"\\,.:;!?()-_" + "é’“”—中😀\u00a0\u202e\u200b\t\x7f"
+
+
+def _gbnf_sample(rules: dict[str, Node], rng: random.Random) -> str:
+    def gen(node: Node) -> str:
+        kind = node[0]
+        if kind == "lit":
+            return str(node[1])
+        if kind == "cls":
+            return rng.choice([c for c in _POOL if re.fullmatch(node[1], c)])
+        if kind == "ref":
+            return gen(rules[node[1]])
+        if kind == "seq":
+            return "".join(gen(n) for n in node[1])
+        if kind == "alt":
+            return gen(rng.choice(node[1]))
+        inner, low, high = node[1], node[2], node[3]
+        return "".join(
+            gen(inner) for _ in range(rng.randint(low, min(high if high is not None else low + 3, low + 12)))
+        )
+
+    return gen(rules["root"])
+
+
+def test_gbnf_example_for_a_small_library() -> None:
+    grammar = plan_gbnf(_tiny(), 3)
+    lines = grammar.splitlines()
+    assert lines[0].startswith("# pearl plan grammar: library tiny v1 (" + _tiny().fingerprint[:12])
+    body = {line.split("::=")[0].strip(): line.split("::=", 1)[1].strip() for line in lines[1:]}
+    assert body["root"] == "step-1 tail-2?"
+    assert body["tail-2"] == "step-2 tail-3?"
+    assert body["tail-3"] == "step-3"
+    assert body["arg-2"] == 'str | "s1"'
+    assert body["arg-3"] == 'str | "s1" | "s2"'
+    assert body["act-vv-more"] == '"CONCAT"'
+    assert body["act-cv"] == '"FIND_X"'
+    assert body["act-c"] == '"SUMMARIZE"'
+    assert body["act-vv"] == '"COMPARE"'
+    assert body["step-3"] == (
+        '"s3 = " ( act-vv-more "(" arg-3 ", " arg-3 (", " arg-3)* ")" | act-cv "(CTX, " arg-3 ")" '
+        '| act-c "(CTX)" | act-vv "(" arg-3 ", " arg-3 ")" ) "\\n"'
+    )
+    assert "{0,79}" in body["str"]
+    assert grammar == plan_gbnf(_tiny(), 3)  # deterministic, so it can be cached
+
+
+def test_gbnf_structure_for_the_default_library() -> None:
+    grammar = plan_gbnf(_lib(), 5)
+    rules = _gbnf_rules(grammar)
+
+    def refs(node: Node) -> set[str]:
+        if node[0] == "ref":
+            return {node[1]}
+        children = node[1] if node[0] in ("seq", "alt") else [node[1]] if node[0] == "rep" else []
+        return set().union(*(refs(child) for child in children)) if children else set()
+
+    assert set().union(*(refs(node) for node in rules.values())) | {"root"} == set(rules)  # none missing or unused
+    assert all(re.fullmatch(r"[a-z0-9-]+", name) for name in rules)
+    assert sorted(n for n in rules if n.startswith("step-")) == [f"step-{k}" for k in range(1, 6)]
+    # every action sits in exactly one shape rule, as a plain literal
+    names = [seq[1][0][1] for name, node in rules.items() if name.startswith("act-") for seq in node[1]]
+    assert sorted(names) == sorted(_lib().names)
+    assert len(grammar) < 6_000  # compact: shapes, not one rule per action per step
+    one = _gbnf_rules(plan_gbnf(_lib(), 1))
+    assert "tail-2" not in one and "arg-2" not in one
+
+
+@pytest.mark.parametrize(("which", "max_steps"), [("tiny", 3), ("default", 5), ("seed", 1), ("default", 12)])
+def test_gbnf_sentences_are_valid_canonical_plans(which: str, max_steps: int) -> None:
+    library = {"tiny": _tiny(), "default": _lib(), "seed": ActionLibrary(name="seed", actions=_lib().actions[:7])}[
+        which
+    ]
+    rules = _gbnf_rules(plan_gbnf(library, max_steps))
+    rng = random.Random(1234)
+    lengths = set()
+    for _ in range(150):
+        text = _gbnf_sample(rules, rng)
+        plan = parse_plan(text, library, max_steps=max_steps)
+        assert [s.var for s in plan.steps] == [f"s{k}" for k in range(1, len(plan.steps) + 1)]
+        assert plan.render(explanations=False) + "\n" == text
+        assert all(len(a.value) <= 80 for s in plan.steps for a in s.args)
+        lengths.add(len(plan.steps))
+    assert max(lengths) <= max_steps and (max_steps == 1 or len(lengths) > 1)
+
+
+_GRAMMAR_TEXT = st.text(
+    st.characters(exclude_categories=("Cs", "Cc"), exclude_characters='"\\'), min_size=1, max_size=80
+).filter(lambda s: s.strip() != "" and not s[0].isspace())
+
+
+@settings(max_examples=100, deadline=None, database=None)
+@given(st.data())
+def test_gbnf_accepts_every_valid_plan_in_its_shape(data: st.DataObject) -> None:
+    count = data.draw(st.integers(1, 4))
+    plan = data.draw(_plans(_lib(), names=[f"s{k}" for k in range(1, count + 1)], text=_GRAMMAR_TEXT, declare=False))
+    assert _gbnf_regex(_gbnf_rules(plan_gbnf(_lib(), 4))).fullmatch(plan.render() + "\n")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        's1 = FIND_X(CTX, "x")',  # no final newline
+        "s1 = FIND_X(CTX, s1)\n",  # own output
+        's1 = FIND_X(CTX, "x")\ns2 = FIND_X(CTX, s2)\n',
+        's1 = FIND_X(CTX, "x")\ns2 = FIND_X(CTX, s3)\n',  # a later variable
+        's2 = FIND_X(CTX, "x")\n',  # wrong name for step 1
+        'a = FIND_X(CTX, "x")\n',
+        "s1 = FIND_X(CTX)\n",  # arity
+        's1 = FIND_X(CTX, "x", "y")\n',
+        's1 = FIND_X("x", CTX)\n',  # CTX in the wrong place
+        's1 = COMPARE(CTX, "x")\n',
+        's1 = CONCAT("x")\n',  # the grammar asks CONCAT for two or more
+        's1 = find_x(CTX, "x")\n',
+        's1 = FIND_Y(CTX, "x")\n',
+        's1 = FIND_X(CTX, "")\n',
+        's1 = FIND_X(CTX, " x")\n',
+        's1 = FIND_X(CTX, "a\\"b")\n',
+        's1 = FIND_X(CTX, "' + "x" * 81 + '")\n',
+        "s1 = FIND_X(CTX, 'x')\n",
+        's1 = FIND_X(CTX,"x")\n',
+        "s1 = SUMMARIZE(CTX) : why\n",
+        "".join(f"s{k} = SUMMARIZE(CTX)\n" for k in range(1, 5)),  # more than max_steps
+    ],
+)
+def test_gbnf_rejects_invalid_plans(text: str) -> None:
+    regex = _gbnf_regex(_gbnf_rules(plan_gbnf(_tiny(), 3)))
+    assert not regex.fullmatch(text)
+
+
+def test_gbnf_accepts_examples() -> None:
+    regex = _gbnf_regex(_gbnf_rules(plan_gbnf(_tiny(), 3)))
+    for text in [
+        "s1 = SUMMARIZE(CTX)\n",
+        's1 = FIND_X(CTX, "the narrator")\ns2 = FIND_X(CTX, s1)\ns3 = CONCAT(s1, s2, "x", s2)\n',
+        's1 = COMPARE("a", "b")\n',
+        's1 = FIND_X(CTX, "' + "x" * 80 + '")\n',
+    ]:
+        assert regex.fullmatch(text), text
+        parse_plan(text, _tiny())
+
+
+def test_gbnf_limits() -> None:
+    with pytest.raises(ConfigError, match="empty"):
+        plan_gbnf(ActionLibrary(name="e"))
+    with pytest.raises(ConfigError, match="max_steps"):
+        plan_gbnf(_tiny(), 0)
+    with pytest.raises(ConfigError, match="max_string_chars"):
+        plan_gbnf(_tiny(), 2, max_string_chars=0)
+    assert '"\\"" [' in plan_gbnf(_tiny(), 2, max_string_chars=1)
+    assert "{0," not in plan_gbnf(_tiny(), 2, max_string_chars=1)
+
+
+def test_gbnf_loads_in_llama_cpp() -> None:
+    llama_cpp = pytest.importorskip("llama_cpp")
+    for library, steps in ((_tiny(), 3), (_lib(), 12)):
+        grammar = llama_cpp.LlamaGrammar.from_string(plan_gbnf(library, steps), verbose=False)
+        assert grammar is not None
