@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from _common import SHARED_DATA, leval_questions, require
 from cost import scripted_reply
 
 from pearl import Pearl, load_settings
-from pearl.llm import LLM, CompletionRequest, Completion, EmbeddedLLM, FakeLLM
+from pearl.llm import LLM, Completion, CompletionRequest, EmbeddedLLM, FakeLLM
 from pearl.models import Document
 
 
@@ -52,6 +53,8 @@ def validity(llm: LLM, path: Path, limit: int | None, label: str) -> None:
         result, _trace = pearl.plan(question, document)
         seconds.append(time.perf_counter() - started)
         total += 1
+        print(f"  {total:3d} {'valid' if result.plan else 'invalid'} after {len(result.attempts)} attempt(s), "
+              f"{seconds[-1]:.1f}s", file=sys.stderr, flush=True)
         if result.plan is not None:
             within += 1
             first += result.attempts[0].error is None

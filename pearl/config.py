@@ -41,6 +41,7 @@ _ENV: dict[str, tuple[str, ...]] = {
     "context_budget": ("PEARL_CONTEXT_BUDGET",),
     "plan_attempts": ("PEARL_PLAN_ATTEMPTS",),
     "max_steps": ("PEARL_MAX_STEPS",),
+    "threads": ("PEARL_THREADS",),
 }
 
 
@@ -66,6 +67,9 @@ class Settings(BaseModel):
     context_budget: int = Field(default=1500, ge=50, description="context tokens for rag and the fallback")
     plan_attempts: int = Field(default=3, ge=1, le=10, description="plan generations at most (self-correction)")
     max_steps: int = Field(default=4, ge=1, le=8, description="steps a plan may have")
+    threads: int | None = Field(
+        default=None, ge=1, le=256, description="CPU threads for the embedded model (default: cores, at most 4)"
+    )
     sources: dict[str, str] = Field(default_factory=dict, exclude=True)
 
     @property

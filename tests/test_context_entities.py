@@ -91,7 +91,7 @@ def test_graph_links_entities_sentences_and_paragraphs(story: DocumentIndex) -> 
     assert edge is not None and edge["kind"] == "cooccurs" and edge["sentences"] >= 2
     assert graph.nodes["s:0"]["kind"] == "sentence" and graph.has_edge("s:0", "p:0")
     assert story.graph() is graph  # built once per index
-    assert [r.target for r in story.relations(korvin.id)][0] == tren.id
+    assert next(r.target for r in story.relations(korvin.id)) == tren.id
     assert "graph" not in story.model_dump_json()
 
 

@@ -86,7 +86,10 @@ def test_one_line_of_200k_characters() -> None:
     index = index_document(line, cache=False)
     assert time.perf_counter() - started < 15
     _check_offsets(index)
-    assert index.sentence_count > 100 and max(e - s for s, e in zip(index.sent_starts, index.sent_ends, strict=True)) <= 900
+    assert (
+        index.sentence_count > 100
+        and max(e - s for s, e in zip(index.sent_starts, index.sent_ends, strict=True)) <= 900
+    )
     assert index.entity("Korvin") is not None
     context = compress(index, "What did Korvin pay?", 300)
     assert 0 < context.tokens <= 300

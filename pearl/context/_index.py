@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,6 +20,8 @@ from pearl.tokens import count_tokens
 __all__ = ["build_index", "index_document", "to_document"]
 
 Source = str | Path | Document | Sequence[str | Path]
+
+_SPACES = re.compile(r"\s+")
 
 
 def to_document(source: Source) -> Document:
@@ -108,7 +111,8 @@ def build_index(document: Document, *, ner: bool = True) -> DocumentIndex:
         para_ends=[e for _, e in segmentation.paragraphs],
         sent_starts=[s for s, _ in sentences],
         sent_ends=[e for _, e in sentences],
-        sent_tokens=[count_tokens(text[s:e]) for s, e in sentences],
+        # Tokens as rendered for a prompt (whitespace runs collapsed), which is what budgets count.
+        sent_tokens=[count_tokens(_SPACES.sub(" ", text[s:e])) for s, e in sentences],
         sent_para=segmentation.sentence_paragraph,
         sent_heading=layout.heading,
         sent_section=layout.section,

@@ -23,7 +23,8 @@ _ENUMERATOR = re.compile(
 )
 _HEADING_WORD = re.compile(r"[^\W\d_][\w'’\-/&]*")
 _SMALL_WORDS = frozenset("of and the to in for or a an on with by upon as at from its their our your his her".split())
-_TOC = re.compile(r"(?:\.\s?){4,}\s{0,8}\S{0,12}\d|\.{3,}\s{0,8}\d")
+# Dot leaders then a page number. Bounded repeats keep a line of 200,000 dots linear.
+_TOC = re.compile(r"\.(?: ?\.){2}[ .]{0,40}\d")
 _NO_LETTERS = re.compile(r"^[\W\d_]*$")
 _SPACES = re.compile(r"\s+")
 
@@ -67,7 +68,7 @@ def analyse_layout(text: str, sentences: list[tuple[int, int]], paragraphs: list
             flags[i] |= SentenceFlag.TOC
         if (repeats.get(normalised[i], 0) >= 3 and len(unit) < 200) or _NO_LETTERS.match(unit):
             flags[i] |= SentenceFlag.BOILERPLATE
-        if continued[i] or (i and units[i - 1].endswith(":") and paragraphs[i - 1] <= paragraphs[i]):
+        if continued[i] or (i and units[i - 1].endswith(":")):
             flags[i] |= SentenceFlag.CONTINUATION
     section = -1
     i = 0

@@ -8,9 +8,10 @@ built from it on demand and kept in private attributes that are never serialised
 
 from __future__ import annotations
 
+import bisect
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, Field, PrivateAttr
 
 from pearl.models import Citation, DocumentPart
 
@@ -97,10 +98,10 @@ class DocumentIndex(BaseModel):
     Per-sentence data are parallel lists indexed by sentence id (`sent_*`), per-mention data
     parallel lists indexed by mention number (`mention_*`, sorted by position).
     `sent_heading[i]` is the heading opening sentence i's paragraph and `sent_section[i]`
-    the last stand-alone heading before it (both sentence ids, -1 for none).
+    the last stand-alone heading before it (both sentence ids, -1 for none). `sent_tokens`
+    counts a sentence as it is rendered for a prompt, whitespace runs collapsed; `tokens`
+    counts the whole original text.
     """
-
-    model_config = ConfigDict(frozen=False)
 
     version: int
     content_hash: str
@@ -166,15 +167,11 @@ class DocumentIndex(BaseModel):
 
     def sentence_at(self, offset: int) -> int:
         """Id of the sentence holding character `offset`, or of the next one (-1 past the end)."""
-        import bisect
-
         i = bisect.bisect_right(self.sent_ends, offset)
         return i if i < len(self.sent_starts) else -1
 
     def paragraph_sentences(self, pid: int) -> list[int]:
         """Ids of the sentences of paragraph `pid`."""
-        import bisect
-
         lo = bisect.bisect_left(self.sent_para, pid)
         hi = bisect.bisect_right(self.sent_para, pid)
         return list(range(lo, hi))
@@ -245,7 +242,8 @@ class CompressedContext(BaseModel):
     """Sentences chosen for a query, rendered with `[S12]` labels, within a token budget.
 
     `spans` are character spans of the original text, one per run of consecutive kept
-    sentences (the text between the sentences of a run, usually a space, is included).
+    sentences (the whitespace between the sentences of a run is included). When no sentence
+    fits whole, the best one is cut at a space and `truncated` is set.
     """
 
     text: str

@@ -9,7 +9,6 @@ clause category, a defined term) say what the question is about and weigh more.
 from __future__ import annotations
 
 import re
-from collections import Counter
 
 from pearl.context._terms import terms
 
@@ -57,8 +56,3 @@ def query_terms(query: str, quoted_weight: float = 2.0) -> dict[str, float]:
         for term in terms(phrase):
             weights[term] = max(weights.get(term, 0.0), quoted_weight)
     return weights
-
-
-def term_counts(text: str) -> Counter[str]:
-    """Plain term counts of `text`, for baselines that do no cleaning."""
-    return Counter(terms(text))

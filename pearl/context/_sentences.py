@@ -26,10 +26,10 @@ _NEWLINE = re.compile(r"\n")
 
 # A sentence ends at terminal punctuation (plus closing quotes/brackets) followed by space and
 # something that can start a sentence. A lower-case continuation ("e.g. the") is not a break.
-# (The word before the mark is read by `_word_before`: a `\S*` in this pattern would make a
-# 200,000-character line without spaces quadratic.)
+# Quantifiers are bounded and the word before the mark is read by `_word_before`: an
+# unbounded `\S*` or `[.!?]+` here makes a 200,000-character line of one character quadratic.
 _END = re.compile(
-    r"(?P<punct>[.!?]+|…)(?P<close>[\"'”’»)\]]*)"
+    r"(?P<punct>[.!?]{1,4}|…)(?P<close>[\"'”’»)\]]{0,4})"
     r"(?=\s+[\"'“‘«(\[]*[A-Z0-9\u00C0-\u00DE\u0391-\u03A9\u0410-\u042F])"
 )
 # CJK full stops need no following space.

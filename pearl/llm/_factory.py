@@ -20,7 +20,7 @@ def make_llm(settings: Settings) -> LLM:
     if settings.backend == "openai":
         llm = OpenAICompatibleLLM(settings)
     else:
-        llm = EmbeddedLLM(context_window=settings.context_window or EMBEDDED_CONTEXT_WINDOW)
+        llm = EmbeddedLLM(context_window=settings.context_window or EMBEDDED_CONTEXT_WINDOW, threads=settings.threads)
     if settings.cache:
         llm = CachedLLM(llm, ResponseCache(data_dir() / "cache" / "responses.sqlite3"))
     return llm

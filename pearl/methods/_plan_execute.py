@@ -15,6 +15,7 @@ from pearl.methods._rag import answer_rag
 from pearl.models import Answer
 from pearl.planning import generate_plan, select_demos
 from pearl.prompts import load_prompt
+from pearl.tokens import truncate_to_tokens
 
 __all__ = ["answer_pearl", "answer_pearl_fulldoc"]
 
@@ -65,12 +66,9 @@ async def _plan_and_execute(ctx: AskContext, method: str) -> Answer:
     free_form = "\n".join(outcomes[var].output for var in plan.answer_vars).strip()
     template = load_prompt("answer")
     instruction, reply_tokens, grammar = reply_format(ctx, cite=True)
-    messages = template.render(
-        question=question.text,
-        options_block=question.options_block(),
-        results=results,
-        answer_instruction=instruction,
-    )
+    fields = {"question": question.text, "options_block": question.options_block(), "answer_instruction": instruction}
+    room = template.room_for("results", ctx.llm.context_window, reply_tokens, **fields)
+    messages = template.render(results=truncate_to_tokens(results, room)[0], **fields)
     reply = await recorder.acall("answer", template, messages, max_tokens=reply_tokens, grammar=grammar)
     text = reply.text.strip()
     shown = sorted({sid for o in outcomes.values() for sid in o.shown})

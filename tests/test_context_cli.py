@@ -1,0 +1,96 @@
+"""`pearl index` and `pearl context` through typer's CliRunner, on an app built here."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from pearl.context._cli import register
+
+STORY = (
+    "Mr. Korvin came down the hill at dawn. Korvin's sword was drawn, and Tr'en watched him from the wall.\n\n"
+    "Tr'en had known Korvin since the war. She feared that he wanted the crown of Avalon.\n\n"
+    "Dennis Brooke arrived later with Marla Starland. Brooke brought a letter from the council."
+)
+
+
+@pytest.fixture(autouse=True)
+def _pearl_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PEARL_HOME", str(tmp_path))
+
+
+@pytest.fixture
+def app() -> typer.Typer:
+    app = typer.Typer()
+    register(app)
+    return app
+
+
+@pytest.fixture
+def story_file(tmp_path: Path) -> Path:
+    path = tmp_path / "story.txt"
+    path.write_text(STORY, encoding="utf-8")
+    return path
+
+
+def test_index_prints_entity_sheet_and_statistics_then_uses_the_cache(app: typer.Typer, story_file: Path) -> None:
+    runner = CliRunner()
+    first = runner.invoke(app, ["index", str(story_file)])
+    assert first.exit_code == 0, first.output
+    assert "Korvin (PERSON" in first.output
+    assert "sentences" in first.output and "entities" in first.output and "words" in first.output
+    assert "(built;" in first.output
+    second = runner.invoke(app, ["index", str(story_file), "--json"])
+    assert second.exit_code == 0, second.output
+    data = json.loads(second.output)
+    assert data["cached"] is True and data["sentences"] == 6 and data["words"] == len(STORY.split())
+    assert {"paragraphs", "entities", "tokens", "seconds", "entity_sheet", "top_entities"} <= data.keys()
+    rebuilt = json.loads(runner.invoke(app, ["index", str(story_file), "--json", "--no-cache"]).output)
+    assert rebuilt["cached"] is False
+
+
+def test_index_of_several_files_reads_them_as_one_document(app: typer.Typer, story_file: Path, tmp_path: Path) -> None:
+    other = tmp_path / "more.md"
+    other.write_text("Korvin returned to Avalon in spring.", encoding="utf-8")
+    result = CliRunner().invoke(app, ["index", str(story_file), str(other), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["sentences"] == 7
+
+
+def test_context_shows_compressed_text_and_what_it_kept(app: typer.Typer, story_file: Path) -> None:
+    result = CliRunner().invoke(app, ["context", str(story_file), "Who brought the letter?", "--budget", "40"])
+    assert result.exit_code == 0, result.output
+    assert "[S5] Brooke brought a letter from the council." in result.output
+    assert "kept" in result.output and "tokens" in result.output and "sentences" in result.output
+    as_json = CliRunner().invoke(
+        app, ["context", str(story_file), "Who brought the letter?", "-b", "40", "--json", "--focus", "Korvin"]
+    )
+    data = json.loads(as_json.output)
+    assert data["tokens_kept"] <= 40 and data["sentences_total"] == 6
+    assert data["context"]["focus_entities"] == ["Korvin"] and data["ratio"] > 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["index", "{missing}"], "no such file"),
+        (["context", "{missing}", "question"], "no such file"),
+        (["context", "{empty}", "question"], "empty"),
+        (["context", "{story}", "question", "--budget", "0"], "budget_tokens"),
+    ],
+)
+def test_bad_input_is_one_line_on_stderr_and_exit_code_2(
+    app: typer.Typer, story_file: Path, tmp_path: Path, args: list[str], message: str
+) -> None:
+    empty = tmp_path / "empty.txt"
+    empty.write_text("", encoding="utf-8")
+    paths = {"missing": str(tmp_path / "missing.txt"), "empty": str(empty), "story": str(story_file)}
+    result = CliRunner().invoke(app, [a.format(**paths) for a in args])
+    assert result.exit_code == 2
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert message in result.stderr and "Traceback" not in result.output
+    assert len(result.stderr.strip().splitlines()) == 1

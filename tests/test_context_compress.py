@@ -1,0 +1,192 @@
+"""compress(): budget, spans back to the original text, focus, structure, fallbacks."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pearl.context import (
+    CompressedContext,
+    DocumentIndex,
+    compress,
+    index_document,
+    rank_sentences,
+    render_sentences,
+    sentence_span,
+)
+from pearl.errors import ContextError
+from pearl.tokens import count_tokens
+
+STORY = "\n\n".join(
+    [
+        "THE LONG WATCH\n\nBy Someone Else",
+        "Mr. Korvin came down the hill at dawn. Korvin's sword was drawn, and Tr'en watched him from the wall. "
+        "The valley below was quiet.",
+        "Tr'en had known Korvin since the war. She feared that he wanted the crown of Avalon for himself. "
+        "The old king had died in the winter of 1999 and left no heir.",
+        "Dennis Brooke arrived later with Marla Starland. Brooke brought a letter from the council. "
+        "The letter said that the council would pay 500 gold coins to whoever found the missing seal.",
+        "Marla distrusted Brooke. She told Tr'en that Brooke had stolen the seal himself, "
+        "because he owed money to the merchants of Avalon.",
+        "In the end Korvin found the seal in Brooke's saddlebag. Tr'en kept the coins; Korvin kept his honour.",
+    ]
+)
+
+CONTRACT = "\n\n".join(
+    [
+        "FRANCHISE AGREEMENT",
+        "TABLE OF CONTENTS",
+        "I. TERM AND RENEWAL . . . . . . . . . . . . 2",
+        "II. INSURANCE . . . . . . . . . . . . . . . 3",
+        'This Franchise Agreement is made by and between Acme Franchise Systems, Inc. ("we") and '
+        'Korvin Foods LLC ("you"). Acme and Korvin Foods may be referred to collectively as the "Parties".',
+        "I. TERM AND RENEWAL",
+        "The term of this Agreement is ten (10) years commencing on the date of this Agreement.",
+        "You may renew the franchise for one additional term of five (5) years if you give us notice "
+        "at least six (6) months before the expiration of the term.",
+        "II. INSURANCE",
+        "You shall maintain at your expense the following policies:",
+        "(a) comprehensive general liability coverage of at least $1,000,000 per occurrence;",
+        "(b) workers compensation coverage as required by law.",
+        "Such certificate shall state that said policy will not be canceled without thirty (30) days notice to us.",
+        "III. FEES",
+        "You will pay us a monthly Continuing Fee equal to five percent (5%) of the Gross Sales.",
+    ]
+)
+
+_LABEL = re.compile(r"\[S(\d+)\] ")
+
+
+@pytest.fixture(autouse=True)
+def _pearl_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PEARL_HOME", str(tmp_path))
+
+
+@pytest.fixture(scope="module")
+def story() -> DocumentIndex:
+    return index_document(STORY, cache=False)
+
+
+@pytest.fixture(scope="module")
+def contract() -> DocumentIndex:
+    return index_document(CONTRACT, cache=False)
+
+
+def _collapse(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _check(index: DocumentIndex, context: CompressedContext, budget: int) -> None:
+    """The invariants every compressed context keeps."""
+    assert context.tokens == count_tokens(context.text) <= budget
+    assert context.sentence_ids == sorted(set(context.sentence_ids))
+    labels = [int(n) for n in _LABEL.findall(context.text)]
+    assert labels == context.sentence_ids
+    if not context.truncated:
+        # Each rendered sentence is the original sentence, whitespace collapsed.
+        pieces = [p.strip() for p in _LABEL.split(context.text)[2::2]]
+        for sid, piece in zip(context.sentence_ids, pieces, strict=True):
+            start, end = sentence_span(index, sid)
+            assert index.text[start:end] == index.sentence_text(sid)
+            assert piece == _collapse(index.text[start:end])
+        # Every span is a run of kept sentences and covers exactly them.
+        covered = list(context.sentence_ids)
+        for start, end in context.spans:
+            inside = [sid for sid in covered if start <= index.sent_starts[sid] and index.sent_ends[sid] <= end]
+            assert inside and index.sent_starts[inside[0]] == start and index.sent_ends[inside[-1]] == end
+        assert sum(len([s for s in covered if a <= index.sent_starts[s] < b]) for a, b in context.spans) == len(covered)
+    assert context.source_tokens == index.tokens
+
+
+def test_question_about_a_person_keeps_their_sentences_in_document_order(story: DocumentIndex) -> None:
+    context = compress(story, "Why did Marla distrust Brooke?", 60)
+    _check(story, context, 60)
+    assert any("Marla distrusted Brooke" in story.sentence_text(s) for s in context.sentence_ids)
+
+
+def test_focus_entities_and_their_aliases_pull_sentences(story: DocumentIndex) -> None:
+    # "Captain"-less "Brooke" and "Brooke's" are Dennis Brooke: focus on the full name finds them all.
+    context = compress(story, "What happened?", 120, focus=["Dennis Brooke"])
+    _check(story, context, 120)
+    assert context.focus_entities == ["Dennis Brooke"]
+    kept = " ".join(story.sentence_text(s) for s in context.sentence_ids)
+    assert "Brooke's saddlebag" in kept and "Brooke brought a letter" in kept
+
+
+def test_focus_that_names_no_entity_acts_as_weighted_words(story: DocumentIndex) -> None:
+    context = compress(story, "", 40, focus=["saddlebag"])
+    assert context.focus_entities == []
+    assert any("saddlebag" in story.sentence_text(s) for s in context.sentence_ids)
+
+
+def test_section_heading_carries_relevance_to_its_clauses(contract: DocumentIndex) -> None:
+    question = (
+        'Highlight the parts (if any) of this contract related to "Insurance" that should be reviewed by a lawyer.'
+    )
+    context = compress(contract, question, 150)
+    _check(contract, context, 150)
+    kept = " ".join(contract.sentence_text(s) for s in context.sentence_ids)
+    # Neither clause says "insurance"; both sit under the INSURANCE heading.
+    assert "workers compensation" in kept and "will not be canceled" in kept
+    # The table of contents line repeats the word but is discounted below the real clauses.
+    ranked = [sid for sid, _ in rank_sentences(contract, question)]
+    toc = next(s for s in range(contract.sentence_count) if "II. INSURANCE . ." in contract.sentence_text(s))
+    clause = next(s for s in range(contract.sentence_count) if "workers compensation" in contract.sentence_text(s))
+    assert ranked.index(clause) < ranked.index(toc)
+
+
+def test_renewal_clause_found_through_stemming(contract: DocumentIndex) -> None:
+    context = compress(contract, "What is the renewal term after the initial term expires?", 60)
+    kept = " ".join(contract.sentence_text(s) for s in context.sentence_ids)
+    assert "renew the franchise" in kept
+
+
+def test_no_match_falls_back_to_the_opening(story: DocumentIndex) -> None:
+    context = compress(story, "zzz qqq", 30)
+    _check(story, context, 30)
+    assert context.sentence_ids and context.sentence_ids[0] == 0
+
+
+def test_sentence_longer_than_the_budget_is_truncated_to_fit(story: DocumentIndex) -> None:
+    context = compress(story, "What did the council pay for the seal?", 12)
+    assert 0 < context.tokens <= 12 and context.truncated
+    (start, end), sid = context.spans[0], context.sentence_ids[0]
+    assert start == story.sent_starts[sid] and end < story.sent_ends[sid]
+    assert _collapse(story.text[start:end]) in context.text
+
+
+def test_budget_must_be_positive(story: DocumentIndex) -> None:
+    with pytest.raises(ContextError, match="budget_tokens"):
+        compress(story, "Korvin", 0)
+
+
+def test_render_and_spans_helpers(story: DocumentIndex) -> None:
+    text = render_sentences(story, [4, 3, 9])
+    assert text.startswith("[S3] ") and "[S4]" in text and "\n[S9] " in text
+    with pytest.raises(ContextError):
+        sentence_span(story, story.sentence_count)
+
+
+_WORDS = st.sampled_from(
+    "Korvin Tr'en Brooke Marla seal coins council crown Avalon war king letter merchants honour why who what "
+    "the of insurance renewal term fee Gross Sales policy notice (A) (B) Which following Highlight parts".split()
+)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    budget=st.integers(min_value=1, max_value=700),
+    words=st.lists(_WORDS, min_size=0, max_size=12),
+    which=st.booleans(),
+    focus=st.lists(_WORDS, max_size=2),
+)
+def test_never_over_budget_and_spans_always_map_back(
+    story: DocumentIndex, contract: DocumentIndex, budget: int, words: list[str], which: bool, focus: list[str]
+) -> None:
+    index = story if which else contract
+    context = compress(index, " ".join(words), budget, focus=focus or None)
+    _check(index, context, budget)
