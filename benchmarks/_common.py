@@ -1,16 +1,18 @@
-"""Shared by the benchmark scripts: where the development data is, and how to read L-Eval files."""
+"""Shared by the benchmark scripts: the development data, read through pearl's own loaders."""
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from pearl.questions import Question, split_options
+from _shared import default_data_dir
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
+from pearl.eval import load_dataset
+from pearl.models import Document
+from pearl.questions import Question
+
+SHARED_DATA = default_data_dir()
 
 
 def require(path: Path) -> Path:
@@ -20,17 +22,9 @@ def require(path: Path) -> Path:
     return path
 
 
-def leval_questions(path: Path, limit: int | None = None) -> Iterator[tuple[str, str, Question, list[str]]]:
-    """(document id, document text, question, gold answers) for each question of an L-Eval JSONL file."""
-    count = 0
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle):
-            if not line.strip():
-                continue
-            record = json.loads(line)
-            for instruction, gold in zip(record["instructions"], record["outputs"], strict=False):
-                if limit is not None and count >= limit:
-                    return
-                golds = gold if isinstance(gold, list) else [gold]
-                yield f"{path.stem}:{number}", record["input"], split_options(instruction), [str(g) for g in golds]
-                count += 1
+def questions(path: Path, limit: int | None = None) -> Iterator[tuple[Document, Question]]:
+    """(document, question) for the first `limit` questions of an evaluation file, documents shared."""
+    dataset = load_dataset(path)
+    documents = {d.id: Document.from_text(d.text, name=d.title or d.id) for d in dataset.documents}
+    for item in dataset.questions[:limit]:
+        yield documents[item.document_id], Question(text=item.question, options=item.options)

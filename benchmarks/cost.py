@@ -1,9 +1,9 @@
 """Prompt tokens and LLM calls per question: direct vs pearl-fulldoc (the paper's executor) vs pearl.
 
 Two parts, both in one run:
-1. A scripted fake LLM that answers instantly with valid plans and short outputs, on every question
-   of the shared QuALITY and contract files. It counts real (cl100k) prompt tokens, so the figures
-   are what a real model would be sent; only the replies are fake.
+1. A counting fake LLM (`pearl.eval.counting_fake_llm`) that answers instantly with valid plans
+   and short outputs, on every question of the shared QuALITY and contract files. It counts real
+   (cl100k) prompt tokens, so the figures are what a real model would be sent; only replies are fake.
 2. The embedded model (SmolLM2-135M) on a few questions (`--embedded N`, 0 to skip), where
    plans and replies are its own.
 
@@ -13,40 +13,25 @@ Usage: python benchmarks/cost.py [--embedded 3] [--limit N]
 from __future__ import annotations
 
 import argparse
-import hashlib
 import statistics
 import time
 from collections import defaultdict
 from pathlib import Path
 
-from _common import SHARED_DATA, leval_questions, require
+from _common import SHARED_DATA, questions, require
 
 from pearl import Pearl, load_settings
-from pearl.llm import LLM, CompletionRequest, EmbeddedLLM, FakeLLM
-from pearl.models import Document
+from pearl.eval import counting_fake_llm
+from pearl.llm import LLM, EmbeddedLLM
 
 METHODS = ("direct", "pearl-fulldoc", "pearl")
 FILES = ("leval_quality.jsonl", "leval_legal_contract_qa.jsonl")
 
 
-def scripted_reply(request: CompletionRequest) -> str:
-    """Instant, valid replies shaped like a real model's: a two-step plan, short step outputs, a letter."""
-    kind = (request.prompt or "").split(".")[0]
-    last = request.messages[-1].content
-    if kind in ("plan", "plan_fix"):
-        question = last.rsplit("Question:", 1)[-1].split("\n")[0].strip().replace('"', "'")[:70] or "the question"
-        return f's1 = FIND_X(CTX, "{question}")\ns2 = FIND_REASON(CTX, "{question}")\n'
-    if kind.startswith("step"):
-        return "The passage says the matter turns on the events described in [S1] and [S2]."
-    letter = "ABCD"[int(hashlib.sha256(last.encode()).hexdigest(), 16) % 4]
-    return letter if "letter" in last else "A short answer drawn from the results."
-
-
 def measure(llm: LLM, path: Path, limit: int | None) -> dict[str, dict[str, float]]:
     pearl = Pearl(llm=llm, settings=load_settings(cache=False))
     totals: dict[str, list[tuple[int, int, float, bool]]] = defaultdict(list)
-    for _doc_id, text, question, _gold in leval_questions(path, limit):
-        document = Document.from_text(text, name=path.stem)
+    for document, question in questions(path, limit):
         pearl.index(document)
         for method in METHODS:
             started = time.perf_counter()
@@ -84,7 +69,7 @@ def main() -> None:
     args = parser.parse_args()
     for name in FILES:
         path = require(args.data / name)
-        report(f"{name} [scripted fake LLM]", measure(FakeLLM(default=scripted_reply), path, args.limit))
+        report(f"{name} [counting fake LLM]", measure(counting_fake_llm(), path, args.limit))
     if args.embedded:
         try:
             embedded = EmbeddedLLM()

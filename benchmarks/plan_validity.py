@@ -18,12 +18,11 @@ import sys
 import time
 from pathlib import Path
 
-from _common import SHARED_DATA, leval_questions, require
-from cost import scripted_reply
+from _common import SHARED_DATA, questions, require
 
 from pearl import Pearl, load_settings
-from pearl.llm import LLM, Completion, CompletionRequest, EmbeddedLLM, FakeLLM
-from pearl.models import Document
+from pearl.eval import counting_fake_llm
+from pearl.llm import LLM, Completion, CompletionRequest, EmbeddedLLM
 
 
 class _NoGrammar:
@@ -47,14 +46,17 @@ def validity(llm: LLM, path: Path, limit: int | None, label: str) -> None:
     first = within = total = 0
     steps: list[int] = []
     seconds: list[float] = []
-    for _doc, text, question, _gold in leval_questions(path, limit):
-        document = Document.from_text(text, name=path.stem)
+    for document, question in questions(path, limit):
         started = time.perf_counter()
         result, _trace = pearl.plan(question, document)
         seconds.append(time.perf_counter() - started)
         total += 1
-        print(f"  {total:3d} {'valid' if result.plan else 'invalid'} after {len(result.attempts)} attempt(s), "
-              f"{seconds[-1]:.1f}s", file=sys.stderr, flush=True)
+        print(
+            f"  {total:3d} {'valid' if result.plan else 'invalid'} after {len(result.attempts)} attempt(s), "
+            f"{seconds[-1]:.1f}s",
+            file=sys.stderr,
+            flush=True,
+        )
         if result.plan is not None:
             within += 1
             first += result.attempts[0].error is None
@@ -66,10 +68,9 @@ def validity(llm: LLM, path: Path, limit: int | None, label: str) -> None:
 
 
 def own_time(path: Path, limit: int | None) -> None:
-    pearl = Pearl(llm=FakeLLM(default=scripted_reply), settings=load_settings(cache=False))
+    pearl = Pearl(llm=counting_fake_llm(), settings=load_settings(cache=False))
     times = []
-    for _doc, text, question, _gold in leval_questions(path, limit):
-        document = Document.from_text(text, name=path.stem)
+    for document, question in questions(path, limit):
         pearl.index(document)  # indexing is per document, not per question
         started = time.perf_counter()
         pearl.ask(document, question)

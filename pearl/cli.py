@@ -189,9 +189,13 @@ def show_config(
 
 def _register_extensions() -> None:
     # Subsystems add their own commands; each imports only from the library.
+    from pearl.actions._cli import register as register_actions
+    from pearl.context._cli import register as register_context
     from pearl.eval._cli import register as register_eval
 
+    register_context(app)
     register_eval(app)
+    register_actions(app)
 
 
 _register_extensions()

@@ -6,6 +6,7 @@ import json
 import re
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,7 +24,7 @@ def _pearl_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("PEARL_HOME", str(tmp_path))
 
 
-def _rows(name: str) -> list[dict[str, object]]:
+def _rows(name: str) -> list[dict[str, Any]]:
     with (DATA / name).open(encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
 
@@ -37,8 +38,8 @@ def test_contract_clauses_survive_compression_and_the_cache_loads_fast() -> None
     text = str(row["input"])
     index = index_document(text)
     kept = 0
-    questions = list(row["instructions"])  # type: ignore[call-overload]
-    answers = list(row["outputs"])  # type: ignore[call-overload]
+    questions = list(row["instructions"])
+    answers = list(row["outputs"])
     for question, answer in zip(questions, answers, strict=True):
         context = compress(index, str(question), 1500)
         assert context.tokens <= 1500

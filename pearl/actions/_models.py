@@ -114,6 +114,9 @@ class ActionLibrary(BaseModel):
     version: str = Field(default="1", min_length=1, max_length=40)
     description: str = ""
     actions: list[Action] = Field(default_factory=list)
+    prompts: dict[str, str] = Field(
+        default_factory=dict, description="provenance: stage -> id (`name.vN#hash`) of the prompts that made it"
+    )
 
     @field_validator("actions")
     @classmethod
@@ -181,5 +184,9 @@ class ActionLibrary(BaseModel):
         if not added:
             return self
         return ActionLibrary(
-            name=self.name, version=self.version, description=self.description, actions=[*self.actions, *added]
+            name=self.name,
+            version=self.version,
+            description=self.description,
+            actions=[*self.actions, *added],
+            prompts=self.prompts,
         )

@@ -13,11 +13,11 @@ from pearl.execution import CompressedStepContext, FullDocumentContext, StepCont
 from pearl.methods._base import AskContext, choose_letter, citations_for, reply_format
 from pearl.methods._rag import answer_rag
 from pearl.models import Answer
-from pearl.planning import generate_plan, select_demos
+from pearl.planning import Plan, generate_plan, select_demos
 from pearl.prompts import load_prompt
 from pearl.tokens import truncate_to_tokens
 
-__all__ = ["answer_pearl", "answer_pearl_fulldoc"]
+__all__ = ["answer_pearl", "answer_pearl_fulldoc", "run_plan"]
 
 _SHEET_TOKENS = 250
 _DEMOS = 4
@@ -51,14 +51,28 @@ async def _plan_and_execute(ctx: AskContext, method: str) -> Answer:
         fallback = await answer_rag(ctx)
         note = f"no valid plan after {len(planned.attempts)} attempt(s); answered from the compressed context instead"
         return fallback.model_copy(update={"method": method, "fallback": True, "notes": [note, *fallback.notes]})
-    plan = planned.plan
+    return await run_plan(ctx, planned.plan, method=method)
+
+
+async def run_plan(ctx: AskContext, plan: Plan, *, method: str = "pearl") -> Answer:
+    """Execute a valid `plan` over the document and answer from its results (the second half of `pearl`).
+
+    Args:
+        ctx: the question, document and library; the plan's actions come from `ctx.library`
+            or the plan's own declarations.
+        plan: a plan from `generate_plan`, `parse_plan` or `plan_from_json`.
+        method: "pearl" (compressed context per step) or "pearl-fulldoc" (the whole document).
+    """
+    index = ctx.index()
+    question = ctx.question
+    recorder = ctx.recorder
     provider: StepContext = (
         FullDocumentContext(ctx.document.text)
         if method == "pearl-fulldoc"
         else CompressedStepContext(index, ctx.settings.step_budget)
     )
     outcomes = await execute_plan(
-        plan, planned.library, recorder=recorder, question=question, provider=provider, document_name=ctx.document.name
+        plan, ctx.library, recorder=recorder, question=question, provider=provider, document_name=ctx.document.name
     )
     results = "\n\n".join(
         f"{step.render(explanation=False)}\n-> {outcomes[step.var].output or '(empty)'}" for step in plan.steps

@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import logging
 import math
+import os
 import re
+import tempfile
 from collections import Counter
 from importlib import resources
 from pathlib import Path
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from pearl.errors import ConfigError
+from pearl.actions import ActionLibrary
+from pearl.errors import ConfigError, PlanParseError
+from pearl.planning._parser import parse_plan
 
-__all__ = ["Demo", "DemoStore", "builtin_demos", "load_demos", "select_demos"]
+__all__ = ["Demo", "DemoStore", "builtin_demos", "check_demos", "load_demos", "save_demos", "select_demos"]
+
+log = logging.getLogger("pearl.planning")
+
+_HEADER_KEY = "store"
+_MAX_DEMO_STEPS = 50
 
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP = frozenset(
@@ -32,23 +44,39 @@ class Demo(BaseModel):
 
 
 class DemoStore(BaseModel):
-    """A versioned set of demonstrations."""
+    """A versioned set of demonstrations.
+
+    `library` names the action library the demos were written for: its fingerprint (or, for
+    the bundled store, its name). `prompts` records the prompts (`name.vN#hash`) that made them.
+    """
 
     name: str
     version: str
     library: str | None = None
     note: str = ""
+    prompts: dict[str, str] = Field(default_factory=dict)
     demos: list[Demo]
+
+
+@functools.cache
+def _builtin_text() -> str:
+    return resources.files("pearl.planning").joinpath("data/demos.v1.json").read_text(encoding="utf-8")
 
 
 def builtin_demos() -> DemoStore:
     """The hand-written demonstrations shipped with pearl, for the default action library."""
-    raw = resources.files("pearl.planning").joinpath("data/demos.v1.json").read_text(encoding="utf-8")
-    return DemoStore.model_validate_json(raw)
+    return DemoStore.model_validate_json(_builtin_text())
 
 
-def load_demos(path: str | Path) -> DemoStore:
+def load_demos(path: str | Path, library: ActionLibrary | None = None) -> DemoStore:
     """Load a demonstration store: a JSON `DemoStore`, or JSON Lines of `Demo` objects.
+
+    JSON Lines may start with a header line `{"store": {"name", "version", "library", "note", "prompts"}}`
+    (what `save_demos` writes).
+
+    Args:
+        library: when given, demos that use actions it lacks are dropped, with a warning
+            (see `check_demos`).
 
     Raises:
         ConfigError: the file is missing or malformed (the message names the line).
@@ -59,20 +87,95 @@ def load_demos(path: str | Path) -> DemoStore:
     except OSError as exc:
         raise ConfigError(f"{file}: cannot read demonstrations ({exc.strerror})") from exc
     try:
-        return DemoStore.model_validate_json(text)
+        store = DemoStore.model_validate_json(text)
     except ValidationError:
-        pass
-    demos = []
+        store = _read_jsonl(file, text)
+    if library is not None:
+        store, warnings = check_demos(store, library)
+        for warning in warnings:
+            log.warning("%s: %s", file, warning)
+    return store
+
+
+def _read_jsonl(file: Path, text: str) -> DemoStore:
+    header: dict[str, Any] = {}
+    demos: list[Demo] = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            demos.append(Demo.model_validate(json.loads(line)))
+            data = json.loads(line)
+            if isinstance(data, dict) and set(data) == {_HEADER_KEY} and not demos and not header:
+                header = DemoStore.model_validate({**data[_HEADER_KEY], "demos": []}).model_dump(exclude={"demos"})
+                continue
+            demos.append(Demo.model_validate(data))
         except (json.JSONDecodeError, ValidationError) as exc:
             raise ConfigError(f"{file}:{number}: not a demonstration ({str(exc).splitlines()[0]})") from exc
     if not demos:
         raise ConfigError(f"{file}: holds no demonstrations")
-    return DemoStore(name=file.stem, version="1", demos=demos)
+    return DemoStore.model_validate({"name": file.stem, "version": "1", **header, "demos": demos})
+
+
+def save_demos(store: DemoStore, path: str | os.PathLike[str]) -> Path:
+    """Write `store` atomically: JSON for a `.json` path, else JSON Lines (a header line, then one demo a line).
+
+    Raises:
+        ConfigError: the file cannot be written.
+    """
+    file = Path(path)
+    if file.suffix == ".json":
+        text = store.model_dump_json(indent=1) + "\n"
+    else:
+        header = {_HEADER_KEY: store.model_dump(mode="json", exclude={"demos"})}
+        lines = [json.dumps(header, ensure_ascii=False)]
+        lines += [json.dumps(d.model_dump(mode="json"), ensure_ascii=False) for d in store.demos]
+        text = "\n".join(lines) + "\n"
+    tmp_name: str | None = None
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(
+            "w", encoding="utf-8", dir=file.parent, prefix=f".{file.name}.", suffix=".tmp", delete=False
+        ) as tmp:
+            tmp_name = tmp.name
+            tmp.write(text)
+        os.replace(tmp_name, file)
+        tmp_name = None
+    except OSError as exc:
+        raise ConfigError(f"cannot write demonstrations to {file}: {exc.strerror or exc}") from None
+    finally:
+        if tmp_name is not None:
+            Path(tmp_name).unlink(missing_ok=True)
+    return file
+
+
+def check_demos(store: DemoStore, library: ActionLibrary) -> tuple[DemoStore, list[str]]:
+    """`store` without the demos whose plans `library` cannot run, and warnings saying what happened.
+
+    A store made for another library (its `library` is neither this library's fingerprint
+    nor its name) is worth a warning even when every demo survives: its plans were chosen
+    with other actions in view.
+    """
+    warnings: list[str] = []
+    if store.library is not None and store.library not in (library.fingerprint, library.name):
+        warnings.append(
+            f"demonstrations {store.name} v{store.version} were made for library {store.library[:12]}, "
+            f"not {library.name} v{library.version} ({library.fingerprint[:12]})"
+        )
+    kept: list[Demo] = []
+    dropped: list[str] = []
+    for demo in store.demos:
+        try:
+            parse_plan(demo.plan, library, max_steps=_MAX_DEMO_STEPS)
+        except PlanParseError as exc:
+            dropped.append(f"{demo.question[:60]!r} ({exc})")
+            continue
+        kept.append(demo)
+    if dropped:
+        warnings.append(
+            f"dropped {len(dropped)} of {len(store.demos)} demonstration(s) whose plans library {library.name} "
+            f"cannot run, e.g. {dropped[0]}"
+        )
+    return store.model_copy(update={"demos": kept}), warnings
 
 
 def _terms(text: str) -> Counter[str]:
@@ -81,8 +184,26 @@ def _terms(text: str) -> Counter[str]:
     return Counter(w[:5] for w in words)
 
 
-def select_demos(store: DemoStore, question: str, k: int = 4) -> list[Demo]:
-    """The `k` demonstrations whose questions are most like `question` (tf-idf cosine), best first."""
+def select_demos(
+    store: DemoStore, question: str, k: int = 4, *, fallback: DemoStore | Literal["builtin"] | None = "builtin"
+) -> list[Demo]:
+    """The `k` demonstrations whose questions are most like `question` (tf-idf cosine), best first.
+
+    When `store` has fewer than `k`, the rest come from `fallback` (by default the bundled
+    demonstrations), likewise by similarity, so a small refined store still gets a full set.
+    """
+    if k <= 0:
+        return []
+    chosen = _rank_demos(store, question, k)
+    if len(chosen) < k and fallback is not None:
+        extra = builtin_demos() if fallback == "builtin" else fallback
+        have = {(d.question, d.plan) for d in store.demos}
+        spare = extra.model_copy(update={"demos": [d for d in extra.demos if (d.question, d.plan) not in have]})
+        chosen += _rank_demos(spare, question, k - len(chosen))
+    return chosen
+
+
+def _rank_demos(store: DemoStore, question: str, k: int) -> list[Demo]:
     if k <= 0 or not store.demos:
         return []
     docs = [_terms(d.question) for d in store.demos]

@@ -1,0 +1,471 @@
+"""From many proposals to one library: name and signature normalisation, tallying, merging near-duplicates.
+
+Normalisation is deterministic: `find the Reasons` and `FIND_THE_REASONS` become
+`FIND_REASON` when the library has it, parameters are renamed `CTX, X, Y, Z`, and one name
+keeps its most common signature. Merging shows a model batches of actions and reads back
+lines `MERGE: A, B, C -> A`; a reply that is not exactly that is set aside and the batch is
+merged by definition-word overlap instead. Rounds repeat, each with the actions in a new
+order so that near-duplicates meet in a batch, until the library fits the cap; when a round
+merges nothing, the least-used mined actions beyond the cap are cut. Actions of the library
+mining started from are never merged away or cut.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import re
+from collections.abc import Awaitable, Callable, Collection, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from pearl.actions._models import CTX, Action
+from pearl.actions._proposals import ProposedAction
+from pearl.errors import LLMError, LLMResponseError
+
+__all__ = [
+    "MAX_GROUP",
+    "MergeReplyError",
+    "MergeReport",
+    "MergeRound",
+    "Mined",
+    "merge_gbnf",
+    "merge_json_schema",
+    "merge_mined",
+    "normalize_name",
+    "normalize_proposed",
+    "parse_merge_reply",
+    "similar_groups",
+]
+
+MAX_GROUP = 10
+"""Most actions one MERGE line may fold together; a bigger group is a model lumping, not merging."""
+_MAX_MERGE_LINES = 60
+_MAX_ROUNDS = 8
+_EXAMPLES = 3
+_NOISE = frozenset({"THE", "A", "AN"})
+_DOCUMENT_PARAMS = frozenset({CTX, "CONTEXT", "DOC", "DOCUMENT", "ARTICLE", "STORY", "PASSAGE", "TEXT"})
+_VALUE_PARAMS = ("X", "Y", "Z", "W")
+_WORD = re.compile(r"[a-z0-9]+")
+_MERGE_LINE = re.compile(r"MERGE:[ \t]*(.+?)[ \t]*->[ \t]*(\S+)")
+_IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*", re.ASCII)
+# Verbs nearly every action name starts with say nothing about what the action is for.
+_GENERIC = frozenset(
+    "find get identify determine describe explain list give state report the a an of to in on for by with from and "
+    "or is are be what which who why how when where that this it its as any each all about document text x y z ctx "
+    "story article given".split()
+)
+
+
+class MergeReplyError(LLMResponseError):
+    """A merge reply that does not follow the `MERGE: A, B -> A` format."""
+
+
+@dataclass
+class Mined:
+    """One action while mining: the action, who asked for it (question indexes), whether it may be merged away."""
+
+    action: Action
+    askers: set[int] = field(default_factory=set)
+    protected: bool = False
+    first_seen: int = 0
+
+    @property
+    def name(self) -> str:
+        return self.action.name
+
+
+class MergeRound(BaseModel):
+    """What one merge round did."""
+
+    round: int
+    before: int
+    after: int
+    batches: int = 0
+    llm_batches: int = Field(default=0, description="batches merged as the model said")
+    fallback_batches: int = Field(default=0, description="batches whose reply was unusable, merged by word overlap")
+    merged: int = 0
+
+
+class MergeReport(BaseModel):
+    """Every round, and the actions cut at the end because merging stalled above the cap."""
+
+    rounds: list[MergeRound] = Field(default_factory=list)
+    cut: list[str] = Field(default_factory=list)
+    errors: list[str] = Field(default_factory=list, description="first few unusable merge replies, why")
+
+
+# ---------------------------------------------------------------------------------------------- normalisation
+
+
+def normalize_name(name: str, known: Collection[str] = ()) -> str:
+    """Upper snake case without articles; a plural folds onto a `known` singular.
+
+    `findTheReasons` -> `FIND_REASONS`, or `FIND_REASON` when that is known. Returns "" when
+    nothing usable is left.
+    """
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name.strip())
+    tokens = [t for t in re.sub(r"[^A-Z0-9]+", "_", spaced.upper()).split("_") if t]
+    kept = [t for t in tokens if t not in _NOISE] or tokens
+    while kept and kept[0][0].isdigit():
+        kept = kept[1:]
+    result = "_".join(kept)[:64].rstrip("_")
+    if result in known:
+        return result
+    if result.endswith("IES") and result[:-3] + "Y" in known:
+        return result[:-3] + "Y"
+    if result.endswith("S") and not result.endswith("SS") and result[:-1] in known:
+        return result[:-1]
+    return result
+
+
+def normalize_proposed(proposed: ProposedAction, known: Collection[str] = ()) -> Action | None:
+    """The proposed action in library form: normalised name, parameters `CTX, X, Y, Z`, definition to match.
+
+    Returns None when the name normalises to nothing.
+    """
+    name = normalize_name(proposed.name, known)
+    if not name:
+        return None
+    document = [p for p in proposed.params if p in _DOCUMENT_PARAMS][:1]
+    values = [p for p in proposed.params if p not in document][: len(_VALUE_PARAMS)]
+    renamed = dict(zip(values, _VALUE_PARAMS, strict=False))
+    definition = proposed.definition
+    if document and document[0] != CTX:
+        definition = re.sub(rf"\b{re.escape(document[0])}\b", CTX, definition)
+    if any(old != new for old, new in renamed.items()):
+        # One pass, so X -> Y and Y -> Z do not chain.
+        pattern = re.compile(r"\b(" + "|".join(re.escape(v) for v in values) + r")\b")
+        definition = pattern.sub(lambda m: renamed[m.group(1)], definition)
+    params = ([CTX] if document else []) + [renamed[v] for v in values]
+    try:
+        return Action(name=name, params=params, definition=definition[:500])
+    except ValueError:
+        return None
+
+
+# ---------------------------------------------------------------------------------------------- merge replies
+
+
+def _strip_fence(text: str) -> str:
+    match = re.fullmatch(r"\s*```[A-Za-z]*[ \t]*\n(.*?)\n?[ \t]*```\s*", text, re.DOTALL)
+    return match.group(1) if match else text
+
+
+def _check_group(members: list[str], target: str, names: Collection[str], taken: set[str], where: str) -> None:
+    for name in [*members, target]:
+        if name not in names:
+            raise MergeReplyError(f"{where}: {name[:40]!r} is not one of the actions shown")
+    if len(set(members)) != len(members):
+        raise MergeReplyError(f"{where}: an action is listed twice")
+    if len(members) < 2:
+        raise MergeReplyError(f"{where}: a merge needs at least two actions")
+    if len(members) > MAX_GROUP:
+        raise MergeReplyError(f"{where}: {len(members)} actions in one group; at most {MAX_GROUP}")
+    if target not in members:
+        raise MergeReplyError(f"{where}: the action to keep, {target}, must be one of the group")
+    again = taken.intersection(members)
+    if again:
+        raise MergeReplyError(f"{where}: {sorted(again)[0]} is already in another group")
+
+
+def parse_merge_reply(text: str, names: Collection[str]) -> list[tuple[list[str], str]]:
+    """Read `MERGE: A, B, C -> A` lines (or a lone `NONE`) about the actions `names`.
+
+    Returns:
+        (group, the one to keep) pairs; empty for NONE.
+
+    Raises:
+        MergeReplyError: any line off the format, an unknown name, or a name in two groups.
+    """
+    lines = [line.strip() for line in _strip_fence(text).splitlines() if line.strip()]
+    if lines == ["NONE"]:
+        return []
+    if not lines:
+        raise MergeReplyError("the reply is empty; expected MERGE lines or NONE")
+    if len(lines) > _MAX_MERGE_LINES:
+        raise MergeReplyError(f"{len(lines)} lines; at most {_MAX_MERGE_LINES}")
+    groups: list[tuple[list[str], str]] = []
+    taken: set[str] = set()
+    for number, line in enumerate(lines, start=1):
+        match = _MERGE_LINE.fullmatch(line)
+        if not match:
+            shown = line if len(line) <= 40 else line[:37] + "..."
+            raise MergeReplyError(f"line {number}: expected 'MERGE: A, B -> A', got {shown!r}")
+        members = [m.strip().upper() for m in match.group(1).split(",")]
+        target = match.group(2).upper()
+        if not all(_IDENT.fullmatch(m) for m in [*members, target]):
+            raise MergeReplyError(f"line {number}: action names are letters, digits and _")
+        _check_group(members, target, names, taken, f"line {number}")
+        taken.update(members)
+        groups.append((members, target))
+    return groups
+
+
+def parse_merge_json(text: str, names: Collection[str]) -> list[tuple[list[str], str]]:
+    """Read a reply written under `merge_json_schema`, with the same checks as `parse_merge_reply`."""
+    try:
+        data: Any = json.loads(_strip_fence(text))
+    except json.JSONDecodeError as exc:
+        raise MergeReplyError(f"not valid JSON: {exc.msg}") from None
+    merges = data.get("merges") if isinstance(data, dict) and set(data) == {"merges"} else None
+    if not isinstance(merges, list) or len(merges) > _MAX_MERGE_LINES:
+        raise MergeReplyError('expected {"merges": [{"actions": [...], "into": "..."}]}')
+    groups: list[tuple[list[str], str]] = []
+    taken: set[str] = set()
+    for index, item in enumerate(merges, start=1):
+        if not isinstance(item, dict) or set(item) != {"actions", "into"}:
+            raise MergeReplyError(f'merges[{index}] must have "actions" and "into"')
+        members, target = item["actions"], item["into"]
+        if not isinstance(members, list) or not all(isinstance(m, str) for m in members) or not isinstance(target, str):
+            raise MergeReplyError(f"merges[{index}]: actions must be a list of names, into a name")
+        members = [m.strip().upper() for m in members]
+        _check_group(members, target.strip().upper(), names, taken, f"merges[{index}]")
+        taken.update(members)
+        groups.append((members, target.strip().upper()))
+    return groups
+
+
+def _literal(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def merge_gbnf(names: Sequence[str], *, max_lines: int = 20) -> str:
+    """GBNF for a merge reply over `names`: `NONE`, or 1..`max_lines` lines `MERGE: A, B -> A`."""
+    rules = [
+        ("root", f'"NONE\\n" | line{{1,{max(1, max_lines)}}}'),
+        ("line", f'"MERGE: " name (", " name){{1,{MAX_GROUP - 1}}} " -> " name "\\n"'),
+        ("name", " | ".join(_literal(n) for n in names)),
+    ]
+    return "\n".join(f"{n.ljust(4)} ::= {body}" for n, body in rules) + "\n"
+
+
+def merge_json_schema(names: Sequence[str]) -> dict[str, Any]:
+    """JSON schema of a merge reply: `{"merges": [{"actions": [names], "into": name}]}`."""
+    name = {"enum": list(names)}
+    return {
+        "type": "object",
+        "properties": {
+            "merges": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "actions": {"type": "array", "items": name, "minItems": 2, "maxItems": MAX_GROUP},
+                        "into": name,
+                    },
+                    "required": ["actions", "into"],
+                    "additionalProperties": False,
+                },
+            }
+        },
+        "required": ["merges"],
+        "additionalProperties": False,
+    }
+
+
+# ---------------------------------------------------------------------------------------------- deterministic part
+
+
+def _words(action: Action) -> set[str]:
+    text = f"{action.name.replace('_', ' ')} {action.definition}".lower()
+    return {w[:5] for w in _WORD.findall(text) if w not in _GENERIC and len(w) > 2}
+
+
+def _rank(entry: Mined) -> tuple[int, int, int, str]:
+    """Sort key of the entry a group keeps: protected first, then most asked for, then first seen."""
+    return (0 if entry.protected else 1, -len(entry.askers) - entry.action.count, entry.first_seen, entry.name)
+
+
+def similar_groups(entries: Sequence[Mined], threshold: float = 0.5) -> list[tuple[list[str], str]]:
+    """Groups of near-duplicates by definition-word overlap (Jaccard >= `threshold`), same signature only.
+
+    Pairs are joined most similar first; a group holds at most one protected action and
+    `MAX_GROUP` actions; it keeps its protected action, else its most used one.
+    """
+    words = {e.name: _words(e.action) for e in entries}
+    pairs: list[tuple[float, str, str]] = []
+    for i, a in enumerate(entries):
+        for b in entries[i + 1 :]:
+            if a.action.params != b.action.params or (a.protected and b.protected):
+                continue
+            union = words[a.name] | words[b.name]
+            score = len(words[a.name] & words[b.name]) / len(union) if union else 0.0
+            if score >= threshold:
+                pairs.append((-score, a.name, b.name))
+    group_of: dict[str, list[str]] = {e.name: [e.name] for e in entries}
+    by_name = {e.name: e for e in entries}
+    for _score, left, right in sorted(pairs):
+        ga, gb = group_of[left], group_of[right]
+        if ga is gb or len(ga) + len(gb) > MAX_GROUP:
+            continue
+        if any(by_name[n].protected for n in ga) and any(by_name[n].protected for n in gb):
+            continue
+        ga.extend(gb)
+        for name in gb:
+            group_of[name] = ga
+    groups: list[tuple[list[str], str]] = []
+    seen: set[int] = set()
+    for entry in entries:
+        group = group_of[entry.name]
+        if len(group) < 2 or id(group) in seen:
+            continue
+        seen.add(id(group))
+        keep = min((by_name[n] for n in group), key=_rank).name
+        groups.append((list(group), keep))
+    return groups
+
+
+def _apply(pool: dict[str, Mined], groups: Sequence[tuple[list[str], str]]) -> int:
+    """Fold each group into its kept action (a protected member wins); returns how many actions went."""
+    into: dict[str, str] = {}
+
+    def resolve(name: str) -> str:
+        while name in into:
+            name = into[name]
+        return name
+
+    for members, target in groups:
+        live = list(dict.fromkeys(resolve(m) for m in members if resolve(m) in pool))
+        if resolve(target) not in live:
+            continue
+        protected = [m for m in live if pool[m].protected]
+        keep = protected[0] if protected else resolve(target)
+        for member in live:
+            if member != keep and not pool[member].protected:
+                into[member] = keep
+    for name in into:
+        keep = resolve(name)
+        pool[keep].askers |= pool[name].askers
+        pool[keep].first_seen = min(pool[keep].first_seen, pool[name].first_seen)
+    for name in into:
+        del pool[name]
+    return len(into)
+
+
+# ---------------------------------------------------------------------------------------------- the loop
+
+MergeCall = Callable[[list[Action], int, int], Awaitable[str]]
+"""Asks a model about one batch of actions, given the library's size and cap; returns its raw reply."""
+
+
+def _order(entries: list[Mined], round_number: int) -> list[Mined]:
+    """A different deterministic order each round, so that near-duplicates meet in some batch."""
+    if round_number == 1:
+        return sorted(entries, key=lambda e: e.name)
+    if round_number == 2:
+        return sorted(entries, key=lambda e: (sorted(_words(e.action)) or [""], e.name))
+    if round_number == 3:
+        return sorted(entries, key=lambda e: (e.name.split("_")[::-1], e.name))
+    return sorted(entries, key=lambda e: hashlib.sha256(f"{round_number}:{e.name}".encode()).hexdigest())
+
+
+def _batches(entries: list[Mined], batch_size: int, cost: Callable[[Action], int], budget: int) -> list[list[Mined]]:
+    total = sum(cost(e.action) for e in entries)
+    count = max(-(-len(entries) // max(2, batch_size)), -(-total // max(1, budget)), 1)
+    target = -(-len(entries) // count)
+    batches: list[list[Mined]] = [[]]
+    used = 0
+    for entry in entries:
+        tokens = cost(entry.action)
+        if batches[-1] and (len(batches[-1]) >= target or used + tokens > budget):
+            batches.append([])
+            used = 0
+        batches[-1].append(entry)
+        used += tokens
+    return batches
+
+
+async def merge_mined(
+    entries: Sequence[Mined],
+    *,
+    max_actions: int,
+    ask: MergeCall | None,
+    batch_size: int = 80,
+    action_tokens: Callable[[Action], int] = lambda a: len(a.render()) // 3 + 2,
+    budget_tokens: int = 4000,
+    threshold: float = 0.5,
+    max_rounds: int = _MAX_ROUNDS,
+) -> tuple[list[Mined], MergeReport]:
+    """Merge near-duplicates round after round until at most `max_actions` remain.
+
+    Args:
+        entries: the pool: protected (library) actions and mined ones.
+        max_actions: the cap; protected actions alone may exceed it (they are never removed).
+        ask: the model call for one batch; None merges by word overlap only.
+        batch_size: most actions shown at once.
+        action_tokens: an action's prompt cost; `budget_tokens` is what one batch may spend.
+        threshold: Jaccard overlap at which the word-overlap fallback merges two actions.
+
+    Returns:
+        The surviving entries (protected first, in their order, then mined ones by use) and a report.
+    """
+    pool = {e.name: e for e in entries}
+    report = MergeReport()
+    for number in range(1, max_rounds + 1):
+        if len(pool) <= max_actions:
+            break
+        before = len(pool)
+        batches = _batches(_order(list(pool.values()), number), batch_size, action_tokens, budget_tokens)
+        round_ = MergeRound(round=number, before=before, after=before, batches=len(batches))
+        # A batch of protected actions alone has nothing that may be merged away: no call.
+        live = [b for b in batches if sum(not e.protected for e in b) and len(b) > 1]
+        replies: list[str | None] = [None] * len(live)
+        if ask is not None:
+            answers = await asyncio.gather(
+                *(_ask_safely(ask, [e.action for e in b], before, max_actions) for b in live)
+            )
+            for i, answer in enumerate(answers):
+                if isinstance(answer, LLMError):
+                    if len(report.errors) < 5:
+                        report.errors.append(f"round {number}: {answer}")
+                else:
+                    replies[i] = answer
+        groups: list[tuple[list[str], str]] = []
+        for batch, reply in zip(live, replies, strict=True):
+            names = [e.name for e in batch]
+            parsed: list[tuple[list[str], str]] | None = None
+            if reply is not None:
+                try:
+                    parsed = _parse_any(reply, names)
+                    round_.llm_batches += 1
+                except MergeReplyError as exc:
+                    if len(report.errors) < 5:
+                        report.errors.append(f"round {number}: {exc}")
+            if parsed is None:
+                parsed = similar_groups(batch, threshold)
+                round_.fallback_batches += 1
+            groups.extend(parsed)
+        round_.merged = _apply(pool, groups)
+        round_.after = len(pool)
+        report.rounds.append(round_)
+        if round_.merged == 0:
+            break
+    if len(pool) > max_actions:
+        cuttable = sorted(
+            (e for e in pool.values() if not e.protected), key=lambda e: (len(e.askers), -e.first_seen, e.name)
+        )
+        for entry in cuttable[: len(pool) - max_actions]:
+            report.cut.append(entry.name)
+            del pool[entry.name]
+    protected = sorted((e for e in pool.values() if e.protected), key=lambda e: e.first_seen)
+    mined = sorted((e for e in pool.values() if not e.protected), key=lambda e: (-len(e.askers), e.first_seen, e.name))
+    return [*protected, *mined], report
+
+
+async def _ask_safely(ask: MergeCall, batch: list[Action], total: int, cap: int) -> str | LLMError:
+    # One failed batch (a timeout, a reply cut off) falls back to word overlap; the others still count.
+    try:
+        return await ask(batch, total, cap)
+    except LLMError as exc:
+        return exc
+
+
+def _parse_any(reply: str, names: Sequence[str]) -> list[tuple[list[str], str]]:
+    stripped = reply.strip()
+    if stripped.startswith("{"):
+        return parse_merge_json(stripped, names)
+    return parse_merge_reply(stripped, names)

@@ -1,0 +1,620 @@
+"""Action mining: ask a model, question by question, which actions it would use and which are missing.
+
+`mine_actions` is the paper's procedure on training questions (never the documents): one
+call per question, concurrently, each seeing the library mining starts from; replies are
+parsed strictly (and constrained where the backend can), a malformed one is counted and
+skipped. Proposals are tallied under normalised names and merged (`pearl.actions._merge`)
+until the library fits the cap. Each reply is appended to a progress file as it arrives,
+so a killed run resumes where it stopped; the response cache makes a re-run free anyway.
+
+`mine_document` does the same for one document: the model imagines a handful of questions
+a reader might ask from its entity sheet, and actions are mined from those.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from pearl.actions._library import seed_library
+from pearl.actions._merge import (
+    MergeReplyError,
+    MergeReport,
+    Mined,
+    merge_gbnf,
+    merge_json_schema,
+    merge_mined,
+    normalize_name,
+    normalize_proposed,
+)
+from pearl.actions._models import Action, ActionLibrary
+from pearl.actions._proposals import (
+    Proposal,
+    ProposalError,
+    parse_proposal,
+    parse_proposal_json,
+    proposal_gbnf,
+    proposal_json_schema,
+)
+from pearl.context import entity_sheet, index_document
+from pearl.errors import DatasetError, LLMError, LLMRequestError, LLMResponseError
+from pearl.llm._types import LLM
+from pearl.models import Document, Trace, Usage
+from pearl.prompts import PromptTemplate, load_prompt
+from pearl.tokens import count_tokens
+from pearl.trace import Recorder
+
+__all__ = [
+    "DEFAULT_MAX_ACTIONS",
+    "MiningProgress",
+    "MiningResult",
+    "mine_actions",
+    "mine_document",
+    "parse_imagined",
+    "progress_path",
+    "read_questions",
+]
+
+log = logging.getLogger("pearl.actions")
+
+DEFAULT_MAX_ACTIONS = 80
+_EXAMPLES = 3
+_EXAMPLE_CHARS = 200
+_PROPOSAL_TOKENS = 300
+_FATAL_STATUS = frozenset({401, 403, 404})
+_PROGRESS_FORMAT = 1
+
+MiningProgress = Callable[[int, int, int], None]
+"""Told `(done, total, malformed)` after each question (resumed ones included)."""
+
+
+class MiningResult(BaseModel):
+    """The mined library and what it took to get there."""
+
+    library: ActionLibrary
+    questions: int = Field(description="questions mined (after de-duplication and --limit)")
+    proposals: int = Field(default=0, description="replies that parsed")
+    malformed: int = Field(default=0, description="replies off the format, skipped")
+    failed: int = Field(default=0, description="questions whose model call failed, skipped")
+    resumed: int = Field(default=0, description="replies read back from the progress file")
+    uses: int = Field(default=0, description="existing actions named as used, over all proposals")
+    proposed_new: int = Field(default=0, description="new actions declared, over all proposals")
+    distinct_new: int = Field(default=0, description="distinct new actions after normalisation")
+    merge: MergeReport = Field(default_factory=MergeReport)
+    problems: list[str] = Field(default_factory=list, description="the first few malformed replies and failures")
+    imagined: list[str] = Field(default_factory=list, description="document mining: the questions imagined")
+    imagine_malformed: int = Field(default=0, description="document mining: imagined lines off the format")
+    usage: Usage = Field(default_factory=Usage)
+    seconds: float = 0.0
+
+
+# ---------------------------------------------------------------------------------------------- questions
+
+
+def read_questions(path: str | os.PathLike[str], limit: int | None = None, data_format: str | None = None) -> list[str]:
+    """Question texts from a QuALITY, L-Eval or pearl JSONL file, JSONL of `{"question": ...}`, or text (one a line).
+
+    Options are left out: mining looks at what is asked, not at the answers offered.
+    Duplicates are dropped; `limit` keeps the first N.
+
+    Raises:
+        DatasetError: the file is unreadable or a JSON line has no question.
+    """
+    # pearl.eval imports the pipeline, which imports this package: import it when needed, not at load.
+    from pearl.eval import detect_format, load_dataset
+
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DatasetError(f"{file}: cannot read ({exc.strerror or exc})") from None
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"{file}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    lines = [(n, line.strip()) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    if not lines:
+        raise DatasetError(f"{file}: holds no questions")
+    found: list[str] = []
+    if data_format is not None or lines[0][1].startswith("{"):
+        try:
+            chosen = data_format or detect_format(file)
+        except DatasetError:
+            chosen = None
+        if chosen is not None:
+            found = [q.question for q in load_dataset(file, chosen).questions]
+        else:
+            for number, line in lines:
+                try:
+                    obj: Any = json.loads(line)
+                except json.JSONDecodeError:
+                    raise DatasetError(f"{file}:{number}: not a JSON object") from None
+                question = obj.get("question") if isinstance(obj, dict) else None
+                if not isinstance(question, str) or not question.strip():
+                    raise DatasetError(
+                        f'{file}:{number}: expected a QuALITY, L-Eval or pearl JSONL line, or {{"question": "..."}}'
+                    )
+                found.append(question.strip())
+    else:
+        found = [line for _, line in lines if not line.startswith("#")]
+    unique = list(dict.fromkeys(" ".join(q.split()) for q in found if q.strip()))
+    return unique[:limit] if limit is not None else unique
+
+
+def progress_path(out: str | os.PathLike[str]) -> Path:
+    """Where mining into `out` keeps its progress: `actions.json` -> `actions.json.partial.jsonl`."""
+    file = Path(out)
+    return file.with_name(file.name + ".partial.jsonl")
+
+
+# ---------------------------------------------------------------------------------------------- model calls
+
+
+def _mode(llm: LLM) -> str:
+    return "grammar" if llm.supports_grammar else "json" if llm.supports_json_schema else "text"
+
+
+def _parse(text: str) -> Proposal:
+    stripped = text.strip()
+    return parse_proposal_json(stripped) if stripped.startswith("{") else parse_proposal(stripped)
+
+
+def _is_fatal(error: LLMError) -> bool:
+    """Errors every other question would hit too (bad key, unknown model or URL): stop the run."""
+    return isinstance(error, LLMRequestError) and error.status_code in _FATAL_STATUS
+
+
+async def _preflight(llm: LLM) -> None:
+    # A backend that can check itself (the embedded model: installed? loadable?) fails before the run.
+    check = getattr(llm, "check", None) or getattr(getattr(llm, "inner", None), "check", None)
+    if callable(check):
+        await asyncio.to_thread(check)
+
+
+class _ProgressFile:
+    """The replies received so far, one JSON line each, under a header naming what they answer."""
+
+    def __init__(self, path: Path | None, key: str) -> None:
+        self.path = path
+        self.key = key
+        self.done: dict[str, tuple[str, bool]] = {}
+
+    def open(self) -> None:
+        if self.path is None:
+            return
+        if self.path.is_file():
+            lines = self.path.read_text(encoding="utf-8", errors="replace").splitlines()
+            header = _json_line(lines[0]) if lines else None
+            if header is not None and header.get("key") == self.key:
+                for line in lines[1:]:
+                    row = _json_line(line)  # a line cut short by a kill is simply not done
+                    if row is not None and isinstance(row.get("q"), str) and isinstance(row.get("reply"), str):
+                        self.done[row["q"]] = (row["reply"], bool(row.get("cut")))
+                return
+            log.warning("%s is from another mining run (other library, prompt or model); starting over", self.path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        header_line = json.dumps({"pearl_mine": _PROGRESS_FORMAT, "key": self.key})
+        self.path.write_text(header_line + "\n", encoding="utf-8")
+
+    def add(self, question_key: str, reply: str, cut: bool) -> None:
+        if self.path is None:
+            return
+        with self.path.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps({"q": question_key, "reply": reply, "cut": cut}, ensure_ascii=False) + "\n")
+            handle.flush()
+
+    def remove(self) -> None:
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
+
+
+def _json_line(line: str) -> dict[str, Any] | None:
+    try:
+        value = json.loads(line)
+    except json.JSONDecodeError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _question_key(question: str) -> str:
+    return hashlib.sha256(question.encode("utf-8")).hexdigest()[:20]
+
+
+class _Outcome(BaseModel):
+    proposal: Proposal | None = None
+    problem: str | None = None
+    failed: bool = False
+    resumed: bool = False
+
+
+async def _propose_all(
+    llm: LLM,
+    trace: Trace,
+    questions: Sequence[str],
+    shown: ActionLibrary,
+    template: PromptTemplate,
+    extra: dict[str, str],
+    *,
+    concurrency: int,
+    progress: _ProgressFile,
+    on_progress: MiningProgress | None,
+) -> list[_Outcome]:
+    mode = _mode(llm)
+    params: dict[str, Any] = {"max_tokens": _PROPOSAL_TOKENS, "temperature": 0.0}
+    if mode == "grammar":
+        params["grammar"] = proposal_gbnf(shown)
+    elif mode == "json":
+        params["json_schema"] = proposal_json_schema(shown)
+    outcomes: list[_Outcome | None] = [None] * len(questions)
+    counts = {"done": 0, "malformed": 0}
+
+    def settle(index: int, reply: str, cut: bool, resumed: bool) -> None:
+        try:
+            if cut:
+                # The last line may parse, but it is not what the model meant to write.
+                raise ProposalError(f"the reply was cut off at {_PROPOSAL_TOKENS} tokens")
+            outcomes[index] = _Outcome(proposal=_parse(reply), resumed=resumed)
+        except ProposalError as exc:
+            counts["malformed"] += 1
+            outcomes[index] = _Outcome(problem=f"malformed: {exc}", resumed=resumed)
+        counts["done"] += 1
+        if on_progress is not None:
+            on_progress(counts["done"], len(questions), counts["malformed"])
+
+    pending: list[int] = []
+    for index, question in enumerate(questions):
+        earlier = progress.done.get(_question_key(question))
+        if earlier is None:
+            pending.append(index)
+        else:
+            settle(index, *earlier, resumed=True)
+    if pending:
+        await _preflight(llm)
+    gate = asyncio.Semaphore(max(1, concurrency))
+
+    async def one(index: int) -> None:
+        question = questions[index]
+        async with gate:
+            messages = template.render(actions=shown.render(), question=question, **extra)
+            try:
+                reply = await Recorder(llm, trace).acall("mine", template, messages, **params)
+            except LLMError as exc:
+                if _is_fatal(exc):
+                    raise
+                outcomes[index] = _Outcome(problem=f"failed: {exc}", failed=True)
+                counts["done"] += 1
+                if on_progress is not None:
+                    on_progress(counts["done"], len(questions), counts["malformed"])
+                return
+        cut = reply.finish_reason == "length"
+        progress.add(_question_key(question), reply.text, cut)
+        settle(index, reply.text, cut, resumed=False)
+
+    tasks = [asyncio.ensure_future(one(i)) for i in pending]
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+    return [o if o is not None else _Outcome(failed=True, problem="failed: not run") for o in outcomes]
+
+
+def _merge_asker(llm: LLM, trace: Trace, template: PromptTemplate) -> Callable[..., Any]:
+    mode = _mode(llm)
+
+    async def ask(batch: list[Action], total: int, cap: int) -> str:
+        names = [a.name for a in batch]
+        params: dict[str, Any] = {"max_tokens": min(900, 18 * len(batch) + 16), "temperature": 0.0}
+        if mode == "grammar":
+            params["grammar"] = merge_gbnf(names)
+        elif mode == "json":
+            params["json_schema"] = merge_json_schema(names)
+        messages = template.render(
+            actions="\n".join(a.render() for a in batch), total=total, max_actions=cap, count=len(batch)
+        )
+        reply = await Recorder(llm, trace).acall("merge", template, messages, **params)
+        if reply.finish_reason == "length":
+            raise MergeReplyError(f"the reply was cut off at {params['max_tokens']} tokens")
+        return reply.text
+
+    return ask
+
+
+# ---------------------------------------------------------------------------------------------- tally and build
+
+
+def _tally(outcomes: Sequence[_Outcome], base: ActionLibrary, *, keep_base: bool) -> tuple[list[Mined], dict[str, int]]:
+    """Pool entries: the base library's (protected, when kept) and one per distinct normalised new action."""
+    base_names = set(base.names)
+    entries = {a.name: Mined(action=a, protected=True, first_seen=i) for i, a in enumerate(base.actions)}
+    stats = {"uses": 0, "proposed_new": 0}
+    first_pass = {normalize_name(p.name) for o in outcomes if o.proposal for p in o.proposal.new}
+    known = base_names | first_pass
+    # name -> signature -> (askers, definition, first seen)
+    signatures: dict[str, dict[tuple[str, ...], tuple[set[int], str, int]]] = {}
+    order = len(base.actions)
+    for index, outcome in enumerate(outcomes):
+        if outcome.proposal is None:
+            continue
+        for used in outcome.proposal.use:
+            name = normalize_name(used, base_names)
+            if name in base_names:
+                stats["uses"] += 1
+                entries[name].askers.add(index)
+        for proposed in outcome.proposal.new:
+            stats["proposed_new"] += 1
+            action = normalize_proposed(proposed, known)
+            if action is None:
+                continue
+            if action.name in base_names:
+                entries[action.name].askers.add(index)  # asking anew for an existing action is using it
+                continue
+            by_params = signatures.setdefault(action.name, {})
+            key = tuple(action.params)
+            if key not in by_params:
+                by_params[key] = (set(), action.definition, order)
+                order += 1
+            by_params[key][0].add(index)
+    mined: list[Mined] = []
+    for name, by_params in signatures.items():
+        # One name, one signature: the one most questions asked for (the first seen on a tie).
+        params, (_, definition, _) = min(by_params.items(), key=lambda kv: (-len(kv[1][0]), kv[1][2]))
+        askers: set[int] = set().union(*(a for a, _, _ in by_params.values()))
+        first = min(f for _, _, f in by_params.values())
+        action = Action(name=name, params=list(params), definition=definition)
+        mined.append(Mined(action=action, askers=askers, first_seen=first))
+    pool = ([*entries.values()] if keep_base else []) + mined
+    return pool, stats
+
+
+def _build(
+    kept: Sequence[Mined], questions: Sequence[str], *, name: str, description: str, prompts: dict[str, str]
+) -> ActionLibrary:
+    actions: list[Action] = []
+    for entry in kept:
+        prior = entry.action.count if entry.protected else 0
+        asked = [" ".join(questions[i].split())[:_EXAMPLE_CHARS] for i in sorted(entry.askers)]
+        examples = list(dict.fromkeys([*entry.action.examples, *asked]))[:_EXAMPLES]
+        actions.append(entry.action.model_copy(update={"count": prior + len(entry.askers), "examples": examples}))
+    library = ActionLibrary(name=name, description=description, actions=actions, prompts=prompts)
+    # The version names the content, so a demo store can tell which library it was made for.
+    return library.model_copy(update={"version": library.fingerprint[:12]})
+
+
+async def _finish(
+    llm: LLM,
+    trace: Trace,
+    outcomes: Sequence[_Outcome],
+    questions: Sequence[str],
+    base: ActionLibrary,
+    *,
+    keep_base: bool,
+    max_actions: int,
+    batch_size: int,
+    name: str,
+    description: str,
+    prompts: dict[str, str],
+    started: float,
+) -> MiningResult:
+    pool, stats = _tally(outcomes, base, keep_base=keep_base)
+    merge_template = load_prompt("merge")
+    reply_tokens = 900
+    budget = merge_template.room_for(
+        "actions", llm.context_window, reply_tokens, total=len(pool), max_actions=max_actions, count=batch_size
+    )
+    kept, report = await merge_mined(
+        pool,
+        max_actions=max_actions,
+        ask=_merge_asker(llm, trace, merge_template),
+        batch_size=batch_size,
+        action_tokens=lambda a: count_tokens(a.render()) + 1,
+        budget_tokens=max(200, budget),
+    )
+    library = _build(
+        kept, questions, name=name, description=description, prompts={**prompts, "merge": merge_template.id}
+    )
+    problems = [o.problem for o in outcomes if o.problem][:5]
+    return MiningResult(
+        library=library,
+        questions=len(questions),
+        proposals=sum(o.proposal is not None for o in outcomes),
+        malformed=sum(o.problem is not None and not o.failed for o in outcomes),
+        failed=sum(o.failed for o in outcomes),
+        resumed=sum(o.resumed for o in outcomes),
+        uses=stats["uses"],
+        proposed_new=stats["proposed_new"],
+        distinct_new=sum(not e.protected for e in pool),
+        merge=report,
+        problems=problems,
+        usage=trace.usage(),
+        seconds=time.perf_counter() - started,
+    )
+
+
+# ---------------------------------------------------------------------------------------------- public entry points
+
+
+async def mine_actions(
+    llm: LLM,
+    questions: Sequence[str],
+    *,
+    library: ActionLibrary | None = None,
+    max_actions: int = DEFAULT_MAX_ACTIONS,
+    concurrency: int = 4,
+    batch_size: int = 80,
+    progress_file: str | os.PathLike[str] | None = None,
+    on_progress: MiningProgress | None = None,
+    name: str = "mined",
+) -> MiningResult:
+    """Mine actions from training questions and merge them into a library of at most `max_actions`.
+
+    Args:
+        llm: the model (wrap it in the response cache to make re-runs free).
+        questions: question texts (see `read_questions`).
+        library: the library mining starts from, shown to the model and kept whole; default: the seed library.
+        max_actions: the cap on the final library (the starting library's actions are never removed).
+        concurrency: model calls in flight at once.
+        batch_size: most actions one merge call is shown (fewer if the context window is small).
+        progress_file: where replies are appended as they come (see `progress_path`); a run that finds
+            the file from a killed run of the same mining resumes from it, and removes it when done.
+        on_progress: told `(done, total, malformed)` after each question.
+        name: the new library's name.
+
+    Raises:
+        LLMRequestError: the server refused every request (bad key, unknown model or URL).
+        EmbeddedModelError: the embedded model cannot be loaded.
+    """
+    started = time.perf_counter()
+    base = library or seed_library()
+    template = load_prompt("mine")
+    trace = Trace(question=f"mine {len(questions)} question(s)", method="mine", backend=llm.backend, model=llm.model)
+    key = hashlib.sha256(
+        f"{base.fingerprint}|{template.id}|{llm.backend}|{llm.model}|{_mode(llm)}".encode()
+    ).hexdigest()[:24]
+    progress = _ProgressFile(Path(progress_file) if progress_file is not None else None, key)
+    progress.open()
+    outcomes = await _propose_all(
+        llm, trace, questions, base, template, {}, concurrency=concurrency, progress=progress, on_progress=on_progress
+    )
+    result = await _finish(
+        llm,
+        trace,
+        outcomes,
+        questions,
+        base,
+        keep_base=True,
+        max_actions=max_actions,
+        batch_size=batch_size,
+        name=name,
+        description=f"Mined from {len(questions)} question(s), starting from library {base.name} v{base.version}.",
+        prompts={**base.prompts, "mine": template.id},
+        started=started,
+    )
+    progress.remove()
+    return result
+
+
+def parse_imagined(text: str, limit: int) -> tuple[list[str], int]:
+    """Questions from `Q: ...` lines (or JSON `{"questions": [...]}`), and how many lines were off the format."""
+    stripped = text.strip()
+    found: list[str] = []
+    bad = 0
+    if stripped.startswith("{"):
+        data = _json_line(stripped)
+        items = data.get("questions") if data is not None else None
+        if not isinstance(items, list):
+            return [], 1
+        candidates = [i for i in items if isinstance(i, str)]
+        bad = len(items) - len(candidates)
+    else:
+        candidates = []
+        for line in stripped.splitlines():
+            if not line.strip():
+                continue
+            head, sep, rest = line.strip().partition(":")
+            if sep and head == "Q":
+                candidates.append(rest)
+            else:
+                bad += 1
+    for candidate in candidates:
+        question = " ".join(candidate.split())
+        if 8 <= len(question) <= 300 and question.isprintable():
+            found.append(question)
+        else:
+            bad += 1
+    unique = list(dict.fromkeys(found))
+    return unique[:limit], bad
+
+
+def _imagine_gbnf(count: int) -> str:
+    return f'root ::= line{{{count}}}\nline ::= "Q: " [A-Z] [^\\n?\\x00-\\x1f]{{8,150}} "?\\n"\n'
+
+
+def _imagine_schema(count: int) -> dict[str, Any]:
+    item = {"type": "string", "minLength": 8, "maxLength": 300}
+    return {
+        "type": "object",
+        "properties": {"questions": {"type": "array", "items": item, "minItems": count, "maxItems": count}},
+        "required": ["questions"],
+        "additionalProperties": False,
+    }
+
+
+async def mine_document(
+    llm: LLM,
+    document: Document,
+    *,
+    library: ActionLibrary | None = None,
+    questions: int = 5,
+    max_actions: int = DEFAULT_MAX_ACTIONS,
+    sheet_tokens: int = 300,
+    concurrency: int = 4,
+) -> MiningResult:
+    """Mine actions suited to one document, from its entity sheet and questions the model imagines a reader asking.
+
+    Args:
+        library: merge the new actions into this library (kept whole); None: the result holds
+            the new actions alone (the seed library is still shown, so the model reuses its verbs).
+        questions: how many questions to imagine.
+
+    Raises:
+        LLMResponseError: the model imagined no usable question.
+    """
+    started = time.perf_counter()
+    trace = Trace(question=f"mine document {document.name}", method="mine", backend=llm.backend, model=llm.model)
+    index = await asyncio.to_thread(index_document, document)
+    sheet = entity_sheet(index, sheet_tokens)
+    await _preflight(llm)
+    imagine = load_prompt("imagine")
+    count = max(1, min(questions, 20))
+    params: dict[str, Any] = {"max_tokens": 48 * count + 16, "temperature": 0.0}
+    if _mode(llm) == "grammar":
+        params["grammar"] = _imagine_gbnf(count)
+    elif _mode(llm) == "json":
+        params["json_schema"] = _imagine_schema(count)
+    messages = imagine.render(title=document.name, entity_sheet=sheet, count=count)
+    reply = await Recorder(llm, trace).acall("imagine", imagine, messages, **params)
+    imagined, bad = parse_imagined(reply.text, count)
+    if not imagined:
+        raise LLMResponseError(
+            f"the model imagined no usable question about {document.name} ({bad} line(s) off the 'Q: ...' format)"
+        )
+    shown = library or seed_library()
+    template = load_prompt("mine_document")
+    outcomes = await _propose_all(
+        llm,
+        trace,
+        imagined,
+        shown,
+        template,
+        {"title": document.name, "entity_sheet": sheet},
+        concurrency=concurrency,
+        progress=_ProgressFile(None, ""),
+        on_progress=None,
+    )
+    name = library.name if library is not None else f"{Path(document.name).stem or 'document'}-actions"
+    description = f"Mined for document {document.name} from {len(imagined)} imagined question(s)" + (
+        f", merged into library {library.name} v{library.version}." if library is not None else "."
+    )
+    result = await _finish(
+        llm,
+        trace,
+        outcomes,
+        imagined,
+        shown,
+        keep_base=library is not None,
+        max_actions=max_actions,
+        batch_size=80,
+        name=name,
+        description=description,
+        prompts={**shown.prompts, "imagine": imagine.id, "mine": template.id},
+        started=started,
+    )
+    return result.model_copy(update={"imagined": imagined, "imagine_malformed": bad})
