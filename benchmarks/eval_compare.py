@@ -12,8 +12,9 @@ Two parts, in one run:
    finishes in minutes on two CPU cores. Skipped, with a message, when it is not installed.
 
 Measured on a shared 2-core machine: the fake part takes about 45 s (most of it indexing the
-contracts once), the embedded part 5 to 13 minutes per file with the defaults, dominated by
-grammar-constrained plan generation (`--embedded-limit 1` halves it).
+contracts once), the embedded part several minutes per file with the defaults. llama.cpp's
+threads spin while they wait, so anything else running on the machine slows it sharply;
+`--embedded-limit 1` halves it.
 
 Each run is exactly what `pearl eval DATA --methods pearl,direct,rag,pearl-fulldoc` does
 (`pearl.eval.run_eval` is the function behind the command), with the model passed in.

@@ -7,7 +7,7 @@
 2. Agent's own time: the whole `pearl` method with an instant scripted model, once the
    document is indexed: everything but waiting for the LLM.
 
-Usage: python benchmarks/plan_validity.py [--limit N] [--compare-loose]
+Usage: python benchmarks/plan_validity.py [--limit N] [--compare-loose [--loose-limit N]]
 """
 
 from __future__ import annotations
@@ -87,6 +87,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=SHARED_DATA)
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--compare-loose", action="store_true", help="also run without the grammar")
+    parser.add_argument("--loose-limit", type=int, default=None, help="questions for the loose run (default: --limit)")
     args = parser.parse_args()
     path = require(args.data / "leval_quality.jsonl")
     own_time(path, args.limit)
@@ -94,7 +95,8 @@ def main() -> None:
     embedded.check()
     validity(embedded, path, args.limit, "embedded + plan grammar")
     if args.compare_loose:
-        validity(_NoGrammar(embedded), path, args.limit, "embedded, no grammar")
+        loose_limit = args.loose_limit if args.loose_limit is not None else args.limit
+        validity(_NoGrammar(embedded), path, loose_limit, "embedded, no grammar")
 
 
 if __name__ == "__main__":
