@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from pearl._pearl import Pearl
-from pearl.actions import load_library
+from pearl.actions import default_library, load_library
 from pearl.config import Settings, load_settings
 from pearl.errors import (
     ConfigError,
@@ -99,5 +99,6 @@ def settings_from(
 def make_pearl(settings: Settings, actions: Path | None = None, demos: Path | None = None) -> Pearl:
     """A `Pearl` with the given settings and, when named, an action library and demonstrations from files."""
     library = load_library(actions) if actions is not None else None
-    store = load_demos(demos) if demos is not None else None
+    # Demos written for another library are dropped, with a warning, rather than shown to the planner.
+    store = load_demos(demos, library or default_library()) if demos is not None else None
     return Pearl(settings=settings, library=library, demos=store)

@@ -150,7 +150,7 @@ def _mine_command(
         given = load_library(actions) if actions is not None else None
         llm = make_llm(settings)
         if questions is not None:
-            base = given or seed_library()
+            base = given if given is not None else seed_library()
             texts = read_questions(questions, limit, data_format)
             if fresh:
                 partial.unlink(missing_ok=True)
@@ -168,7 +168,8 @@ def _mine_command(
                 )
             )
         elif document is not None:
-            base = given or ActionLibrary(name="none")  # without --actions the new actions are saved alone
+            # Without --actions the new actions are saved alone: none of the result's actions is "old".
+            base = given if given is not None else ActionLibrary(name="none")
             doc = load_document(document, max_bytes=settings.max_bytes)
             result = asyncio.run(
                 mine_document(

@@ -44,6 +44,7 @@ __all__ = [
 MAX_GROUP = 10
 """Most actions one MERGE line may fold together; a bigger group is a model lumping, not merging."""
 _MAX_MERGE_LINES = 60
+_MAX_REPLY_CHARS = 20_000
 _MAX_ROUNDS = 8
 _EXAMPLES = 3
 _NOISE = frozenset({"THE", "A", "AN"})
@@ -107,14 +108,13 @@ def normalize_name(name: str, known: Collection[str] = ()) -> str:
     `findTheReasons` -> `FIND_REASONS`, or `FIND_REASON` when that is known. Returns "" when
     nothing usable is left.
     """
-    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name.strip())
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name.strip().replace("'", ""))
     tokens = [t for t in re.sub(r"[^A-Z0-9]+", "_", spaced.upper()).split("_") if t]
     kept = [t for t in tokens if t not in _NOISE] or tokens
     while kept and kept[0][0].isdigit():
         kept = kept[1:]
     result = "_".join(kept)[:64].rstrip("_")
-    if result in known:
-        return result
+    # A plural folds onto its singular whenever the singular is known, even if the plural is too.
     if result.endswith("IES") and result[:-3] + "Y" in known:
         return result[:-3] + "Y"
     if result.endswith("S") and not result.endswith("SS") and result[:-1] in known:
@@ -181,6 +181,8 @@ def parse_merge_reply(text: str, names: Collection[str]) -> list[tuple[list[str]
     Raises:
         MergeReplyError: any line off the format, an unknown name, or a name in two groups.
     """
+    if len(text) > _MAX_REPLY_CHARS:
+        raise MergeReplyError(f"the reply is {len(text):,} characters; at most {_MAX_REPLY_CHARS:,}")
     lines = [line.strip() for line in _strip_fence(text).splitlines() if line.strip()]
     if lines == ["NONE"]:
         return []
@@ -207,10 +209,14 @@ def parse_merge_reply(text: str, names: Collection[str]) -> list[tuple[list[str]
 
 def parse_merge_json(text: str, names: Collection[str]) -> list[tuple[list[str], str]]:
     """Read a reply written under `merge_json_schema`, with the same checks as `parse_merge_reply`."""
+    if len(text) > _MAX_REPLY_CHARS:
+        raise MergeReplyError(f"the reply is {len(text):,} characters; at most {_MAX_REPLY_CHARS:,}")
     try:
         data: Any = json.loads(_strip_fence(text))
     except json.JSONDecodeError as exc:
         raise MergeReplyError(f"not valid JSON: {exc.msg}") from None
+    except RecursionError:  # "[[[[..." a few thousand deep exhausts the decoder's stack
+        raise MergeReplyError("the JSON is nested too deeply") from None
     merges = data.get("merges") if isinstance(data, dict) and set(data) == {"merges"} else None
     if not isinstance(merges, list) or len(merges) > _MAX_MERGE_LINES:
         raise MergeReplyError('expected {"merges": [{"actions": [...], "into": "..."}]}')
@@ -233,11 +239,17 @@ def _literal(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def merge_gbnf(names: Sequence[str], *, max_lines: int = 20) -> str:
-    """GBNF for a merge reply over `names`: `NONE`, or 1..`max_lines` lines `MERGE: A, B -> A`."""
+def merge_gbnf(names: Sequence[str], *, max_lines: int | None = None, max_group: int = 6) -> str:
+    """GBNF for a merge reply over `names`: `NONE`, or 1..`max_lines` lines `MERGE: A, B -> A`.
+
+    The bounds are tighter than the parser's (default: a line per three actions, at most 15,
+    and `max_group` actions a line), so a small model that loops still ends its reply in time.
+    """
+    lines = max_lines if max_lines is not None else min(15, max(1, len(names) // 3))
+    group = max(2, min(max_group, MAX_GROUP))
     rules = [
-        ("root", f'"NONE\\n" | line{{1,{max(1, max_lines)}}}'),
-        ("line", f'"MERGE: " name (", " name){{1,{MAX_GROUP - 1}}} " -> " name "\\n"'),
+        ("root", f'"NONE\\n" | line{{1,{max(1, lines)}}}'),
+        ("line", f'"MERGE: " name (", " name){{1,{group - 1}}} " -> " name "\\n"'),
         ("name", " | ".join(_literal(n) for n in names)),
     ]
     return "\n".join(f"{n.ljust(4)} ::= {body}" for n, body in rules) + "\n"

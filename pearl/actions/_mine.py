@@ -72,6 +72,7 @@ _EXAMPLE_CHARS = 200
 _PROPOSAL_TOKENS = 300
 _FATAL_STATUS = frozenset({401, 403, 404})
 _PROGRESS_FORMAT = 1
+_MAX_IMAGINED_CHARS = 20_000
 
 MiningProgress = Callable[[int, int, int], None]
 """Told `(done, total, malformed)` after each question (resumed ones included)."""
@@ -218,7 +219,7 @@ class _ProgressFile:
 def _json_line(line: str) -> dict[str, Any] | None:
     try:
         value = json.loads(line)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         return None
     return value if isinstance(value, dict) else None
 
@@ -472,7 +473,7 @@ async def mine_actions(
         EmbeddedModelError: the embedded model cannot be loaded.
     """
     started = time.perf_counter()
-    base = library or seed_library()
+    base = library if library is not None else seed_library()
     template = load_prompt("mine")
     trace = Trace(question=f"mine {len(questions)} question(s)", method="mine", backend=llm.backend, model=llm.model)
     key = hashlib.sha256(
@@ -503,7 +504,7 @@ async def mine_actions(
 
 def parse_imagined(text: str, limit: int) -> tuple[list[str], int]:
     """Questions from `Q: ...` lines (or JSON `{"questions": [...]}`), and how many lines were off the format."""
-    stripped = text.strip()
+    stripped = text.strip()[:_MAX_IMAGINED_CHARS]
     found: list[str] = []
     bad = 0
     if stripped.startswith("{"):
@@ -586,7 +587,7 @@ async def mine_document(
         raise LLMResponseError(
             f"the model imagined no usable question about {document.name} ({bad} line(s) off the 'Q: ...' format)"
         )
-    shown = library or seed_library()
+    shown = library if library is not None else seed_library()
     template = load_prompt("mine_document")
     outcomes = await _propose_all(
         llm,

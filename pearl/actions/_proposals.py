@@ -51,7 +51,9 @@ _MAX_NAME_CHARS = 64
 _MAX_PARAM_CHARS = 32
 
 _IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*", re.ASCII)
-_NEW_BODY = re.compile(r"([A-Za-z][A-Za-z0-9_]*)[ \t]*\(([^()]*)\)[ \t]*:[ \t]*(.*)", re.ASCII)
+# Names may come as words ("find the clues"); normalisation makes them FIND_CLUES later.
+_LOOSE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_ \-]*", re.ASCII)
+_NEW_BODY = re.compile(r"([^(]+?)[ \t]*\(([^()]*)\)[ \t]*:[ \t]*(.*)", re.ASCII)
 _FENCE = re.compile(r"\s*```[A-Za-z]*[ \t]*\n(.*?)\n?[ \t]*```\s*", re.DOTALL)
 # The parameter lists the grammar allows: CTX first when the action reads the document.
 _GRAMMAR_PARAMS = ("CTX", "CTX, X", "CTX, X, Y", "CTX, X, Y, Z", "X", "X, Y", "X, Y, Z")
@@ -108,7 +110,8 @@ def _check_text(text: str, line: int) -> None:
 
 def _name(raw: str, line: int, what: str = "action name", limit: int = _MAX_NAME_CHARS) -> str:
     value = raw.strip()
-    if not _IDENT.fullmatch(value):
+    pattern = _LOOSE_NAME if what == "action name" else _IDENT
+    if not pattern.fullmatch(value):
         shown = value if len(value) <= 40 else value[:37] + "..."
         raise ProposalError(f"{shown!r} is not a valid {what} (letters, digits and _, starting with a letter)", line)
     if len(value) > limit:
@@ -170,7 +173,8 @@ def parse_proposal(text: str) -> Proposal:
     use: list[str] | None = None
     new: list[ProposedAction] = []
     new_none = False
-    for number, raw in enumerate(body.splitlines(), start=1):
+    # Only "\n" ends a line: splitlines() would also split on U+2028 and friends, which are not the format.
+    for number, raw in enumerate(body.split("\n"), start=1):
         line = raw.strip()
         if not line:
             continue
@@ -214,6 +218,8 @@ def parse_proposal_json(text: str) -> Proposal:
         data: Any = json.loads(_strip_fence(text))
     except json.JSONDecodeError as exc:
         raise ProposalError(f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+    except RecursionError:  # "[[[[..." a few thousand deep exhausts the decoder's stack
+        raise ProposalError("the JSON is nested too deeply") from None
     if not isinstance(data, dict) or set(data) - {"use", "new"}:
         raise ProposalError('expected a JSON object with only "use" and "new"')
     raw_use = data.get("use", [])
@@ -252,18 +258,19 @@ def proposal_gbnf(library: ActionLibrary, *, max_new: int = 3) -> str:
     (`CTX, X`, ...) and a one-line definition.
     """
     max_new = max(1, min(max_new, MAX_NEW))
-    known = " | ".join(_literal(n) for n in library.names) if library.actions else '"NONE"'
+    use = '"USE: " ( "NONE" | known (", " known){0,4} ) "\\n"' if library.actions else '"USE: NONE\\n"'
     rules = [
         ("root", "use news"),
-        ("use", '"USE: " ( "NONE" | known (", " known){0,4} ) "\\n"'),
+        ("use", use),
         ("news", f'"NEW: NONE\\n" | new{{1,{max_new}}}'),
         ("new", '"NEW: " name "(" params ") : " def "\\n"'),
         ("name", "[A-Z] [A-Z_]{2,30}"),
         ("params", " | ".join(_literal(p) for p in _GRAMMAR_PARAMS)),
         # No colon or parenthesis: a small model otherwise loops "X(CTX) : X(CTX) : ..." until cut off.
         ("def", "[A-Za-z] [^\\n:()\\x00-\\x1f]{8,100}"),
-        ("known", known),
     ]
+    if library.actions:
+        rules.append(("known", " | ".join(_literal(n) for n in library.names)))
     width = max(len(n) for n, _ in rules)
     return "\n".join(f"{n.ljust(width)} ::= {body}" for n, body in rules) + "\n"
 

@@ -1,0 +1,120 @@
+"""Action mining on the shared QuALITY questions: a scripted fake on all 43, and the embedded model on a few.
+
+1. Scripted fake (instant): for each question it proposes three actions drawn from overlapping
+   verbs and topics (FIND_/IDENTIFY_/DETERMINE_/GET_THE_ x REASON, MOTIVE, CAUSE, ...), with
+   plurals and other arities, and about one reply in eleven off the format; asked to merge, it
+   groups names by their last word. Printed: proposals, malformed, distinct new actions, merge
+   rounds, final size against the cap, duplicate names.
+2. `--embedded`: SmolLM2-135M under the proposal grammar on the first `--limit` questions,
+   starting from `--start` (seed library, or "empty" so that every proposal is new and the
+   merge prompt is exercised), capped at `--embedded-cap`. Printed: malformed count and time.
+   Then the scripted proposals of part 1 merged by SmolLM2 instead of the fake (cap `--cap`):
+   how many merge batches the model's reply decided and how many fell back to word overlap.
+
+Usage: python benchmarks/mine.py [--cap 20] [--embedded] [--limit 10] [--start seed|empty] [--embedded-cap 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import re
+import time
+from pathlib import Path
+
+from _common import SHARED_DATA, require
+
+from pearl.actions import ActionLibrary, seed_library
+from pearl.actions.mining import MiningResult, mine_actions, read_questions
+from pearl.llm import Completion, CompletionRequest, EmbeddedLLM, FakeLLM
+
+
+class ScriptedProposalsEmbeddedMerges:
+    """Mining prompts answered by the scripted fake, merge prompts by SmolLM2 (under the merge grammar)."""
+
+    def __init__(self, embedded: EmbeddedLLM) -> None:
+        self.fake = FakeLLM(default=scripted_reply)
+        self.embedded = embedded
+        self.backend, self.model, self.context_window = "hybrid", embedded.model, embedded.context_window
+        self.supports_grammar, self.supports_json_schema, self.is_demo = True, False, True
+
+    def complete(self, request: CompletionRequest) -> Completion:
+        inner = self.embedded if (request.prompt or "").startswith("merge.") else self.fake
+        return inner.complete(request)
+
+    async def acomplete(self, request: CompletionRequest) -> Completion:
+        inner = self.embedded if (request.prompt or "").startswith("merge.") else self.fake
+        return await inner.acomplete(request)
+
+
+def scripted_reply(request: CompletionRequest) -> str:
+    text = request.messages[-1].content
+    if (request.prompt or "").startswith("merge."):
+        names = re.findall(r"^([A-Z][A-Z0-9_]*)\(", text, re.MULTILINE)
+        by_topic: dict[str, list[str]] = {}
+        for name in names:
+            by_topic.setdefault(name.split("_")[-1].rstrip("S"), []).append(name)
+        return "\n".join(f"MERGE: {', '.join(g)} -> {g[0]}" for g in by_topic.values() if 1 < len(g) <= 10) or "NONE"
+    question = text.rsplit("Question:", 1)[1].split("\n")[0].strip()
+    h = int(hashlib.sha256(question.encode()).hexdigest(), 16)
+    if h % 11 == 0:
+        return "I would use FIND_X and maybe something new."
+    verbs = ["FIND", "IDENTIFY", "DETERMINE", "GET_THE"]
+    topics = ["REASON", "MOTIVE", "CAUSE", "CHARACTER", "PLACE", "EVENT", "DETAIL", "ELEMENT", "FEELING", "CHANGE"]
+    lines = ["USE: FIND_X, FIND_REASON" if question.lower().startswith("why") else "USE: FIND_X"]
+    for k in range(3):
+        verb, topic = verbs[(h >> k) % 4], topics[(h >> (k + 4)) % len(topics)]
+        plural = "S" if (h >> (k + 9)) % 4 == 0 else ""
+        params = "CTX, X" if (h >> (k + 12)) % 5 else "CTX, X, Y"
+        lines.append(f"NEW: {verb}_{topic}{plural}({params}) : {verb.title()} the {topic.lower()} of X.")
+    return "\n".join(lines)
+
+
+def report(label: str, result: MiningResult, cap: int, seconds: float) -> None:
+    names = result.library.names
+    rounds = " ".join(
+        f"{r.before}->{r.after}(llm {r.llm_batches}, overlap {r.fallback_batches})" for r in result.merge.rounds
+    )
+    print(
+        f"{label:10} questions={result.questions} proposals={result.proposals} malformed={result.malformed} "
+        f"failed={result.failed} proposed_new={result.proposed_new} distinct_new={result.distinct_new} "
+        f"rounds=[{rounds}] cut={len(result.merge.cut)} final={len(names)} cap={cap} "
+        f"duplicates={len(names) - len(set(names))} seconds={seconds:.1f}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default=str(SHARED_DATA / "leval_quality.jsonl"))
+    parser.add_argument("--cap", type=int, default=20, help="--max-actions for the scripted run")
+    parser.add_argument("--embedded", action="store_true", help="also run SmolLM2")
+    parser.add_argument("--limit", type=int, default=10, help="questions for the embedded run")
+    parser.add_argument("--start", choices=("seed", "empty"), default="empty")
+    parser.add_argument("--embedded-cap", type=int, default=4)
+    args = parser.parse_args()
+    path = require(Path(args.data))
+    questions = read_questions(path)
+    started = time.perf_counter()
+    result = asyncio.run(mine_actions(FakeLLM(default=scripted_reply), questions, max_actions=args.cap))
+    report("scripted", result, args.cap, time.perf_counter() - started)
+    if args.embedded:
+        llm = EmbeddedLLM()
+        llm.check()
+        start = seed_library() if args.start == "seed" else ActionLibrary(name="empty")
+        started = time.perf_counter()
+        result = asyncio.run(
+            mine_actions(llm, questions[: args.limit], library=start, max_actions=args.embedded_cap, concurrency=1)
+        )
+        report("embedded", result, args.embedded_cap, time.perf_counter() - started)
+        for problem in [*result.problems, *result.merge.errors]:
+            print(f"  note: {problem}")
+        started = time.perf_counter()
+        result = asyncio.run(mine_actions(ScriptedProposalsEmbeddedMerges(llm), questions, max_actions=args.cap))
+        report("merge-emb", result, args.cap, time.perf_counter() - started)
+        for problem in result.merge.errors:
+            print(f"  note: {problem}")
+
+
+if __name__ == "__main__":
+    main()

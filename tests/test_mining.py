@@ -1,0 +1,614 @@
+"""Action mining: proposal parsing (good, malformed, hostile), normalisation, merging, resume, the CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import pytest
+from conftest import SAMPLE_DIR, SHARED_DATA, requires_shared_data
+from fakeserver import FakeOpenAIServer
+from typer.testing import CliRunner
+
+from pearl.actions import Action, ActionLibrary, default_library, load_library, save_library, seed_library
+from pearl.actions._merge import Mined, merge_mined, normalize_proposed, similar_groups
+from pearl.actions._mine import parse_imagined
+from pearl.actions._proposals import ProposedAction
+from pearl.actions.mining import (
+    MergeReplyError,
+    ProposalError,
+    merge_gbnf,
+    merge_json_schema,
+    mine_actions,
+    mine_document,
+    normalize_name,
+    parse_merge_reply,
+    parse_proposal,
+    parse_proposal_json,
+    progress_path,
+    proposal_gbnf,
+    proposal_json_schema,
+    read_questions,
+)
+from pearl.cli import app
+from pearl.errors import LLMError, LLMRequestError
+from pearl.llm import CompletionRequest, FakeLLM
+from pearl.models import Document
+
+runner = CliRunner()
+QUESTIONS = SAMPLE_DIR / "questions.jsonl"
+
+# ---------------------------------------------------------------------------------------------- proposals
+
+
+def test_parse_good_proposal() -> None:
+    reply = (
+        "USE: FIND_REASON, find_character\n"
+        "NEW: FIND_BEHAVIOR_REASON(CTX, X, Y) : Explain why X behaves as Y.\n"
+        "NEW: list_clues(ctx, X) : List the clues about X in order.\n"
+    )
+    proposal = parse_proposal(reply)
+    assert proposal.use == ["FIND_REASON", "FIND_CHARACTER"]
+    assert [a.name for a in proposal.new] == ["FIND_BEHAVIOR_REASON", "LIST_CLUES"]
+    assert proposal.new[0].params == ["CTX", "X", "Y"] and proposal.new[1].params == ["CTX", "X"]
+    assert proposal.new[0].definition == "Explain why X behaves as Y."
+    assert parse_proposal(proposal.render()) == proposal
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "USE: NONE\nNEW: NONE",
+        "```\nUSE: NONE\nNEW: NONE\n```",
+        "\n\n  USE: NONE  \n\n",
+        "NEW: NONE",
+    ],
+)
+def test_parse_empty_but_valid(reply: str) -> None:
+    proposal = parse_proposal(reply)
+    assert proposal.use == [] and proposal.new == []
+
+
+@pytest.mark.parametrize(
+    ("reply", "where"),
+    [
+        ("", "no USE or NEW line"),
+        ("Sure! Here are the actions you need:\nUSE: FIND_X", "line 1"),
+        ("USE: FIND_X\nUSE: FIND_REASON", "second USE"),
+        ("USE:", "USE names no action"),
+        ("NEW: FIND_X", "expected 'NEW: NAME(CTX, X)"),
+        ("NEW: FIND_Y(CTX, X)", "expected 'NEW: NAME(CTX, X)"),
+        ("NEW: FIND_Y(CTX, X) : ", "definition is missing"),
+        ("NEW: FIND_Y(CTX, X, X) : find y", "distinct"),
+        ("NEW: FIND_Y(CTX, A, B, C, D) : find y", "at most 4"),
+        ("NEW: FIND_Y() : find y", "at least one parameter"),
+        ("NEW: NONE\nNEW: FIND_Y(CTX) : find y", "NONE"),
+        ("NEW: FIND_Y(CTX) : find y\nNEW: NONE", "NONE"),
+        ("NEW: 9LIVES(CTX) : count lives", "not a valid action name"),
+        ("use: FIND_X", "expected a 'USE"),
+        ("- USE: FIND_X", "expected a 'USE"),
+        ("NEW: FIND_Y(CTX) : " + "word " * 60, "longer than"),
+        ("\n".join(f"NEW: ACT_{i}(CTX, X) : does thing {i}" for i in range(7)), "at most 6"),
+    ],
+)
+def test_parse_malformed(reply: str, where: str) -> None:
+    with pytest.raises(ProposalError, match=re.escape(where)):
+        parse_proposal(reply)
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "NEW: EVAL(__import__('os').system('touch /tmp/pwned')) : boom",
+        "NEW: X(CTX) : ignore\x00previous",
+        "NEW: FIND_X2(CTX) : right\u202eto left",
+        "USE: FIND_X\u2028NEW: NONE",
+        "NEW: FİND_X(CTX) : dotted capital I",
+        "USE: " + "FIND_X, " * 2000,
+        "NEW: A(CTX) : " + "A" * 100_000,
+        "{" * 3000,
+        "USE: ${HOME}, `rm -rf /`",
+        "NEW: FIND_Y(CTX, X) : ok\nrm -rf /",
+    ],
+)
+def test_parse_hostile_replies_fail_cleanly(reply: str) -> None:
+    with pytest.raises(ProposalError):
+        parse_proposal(reply)
+    with pytest.raises(ProposalError):
+        parse_proposal_json(reply)
+
+
+def test_parse_never_evaluates(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    reply = f"NEW: RUN(CTX, X) : __import__('os').system('touch {marker}')"
+    proposal = parse_proposal(reply)  # a definition is text: accepted as such, never run
+    assert "__import__" in proposal.new[0].definition and not marker.exists()
+
+
+def test_parse_json_proposal() -> None:
+    reply = json.dumps(
+        {"use": ["FIND_X"], "new": [{"name": "FIND_CLUE", "params": ["CTX", "X"], "definition": "Clues about X."}]}
+    )
+    proposal = parse_proposal_json(reply)
+    assert proposal.use == ["FIND_X"] and proposal.new[0].name == "FIND_CLUE"
+    for bad in (
+        "[]",
+        '{"use": [], "new": [], "plan": "x"}',
+        '{"use": "FIND_X", "new": []}',
+        '{"use": [], "new": [{"name": "A_B", "params": ["CTX"]}]}',
+        '{"use": [], "new": [{"name": "A_B", "params": [1], "definition": "d d d"}]}',
+        '{"use": [], "new": [{"name": "a(b)", "params": ["CTX"], "definition": "d d d"}]}',
+        "[" * 5000,
+    ):
+        with pytest.raises(ProposalError):
+            parse_proposal_json(bad)
+
+
+def test_proposal_grammar_and_schema() -> None:
+    library = seed_library()
+    grammar = proposal_gbnf(library)
+    assert all(f'"{name}"' in grammar for name in library.names)
+    assert len(grammar) < 1000, "keep the grammar small"
+    llama_cpp = pytest.importorskip("llama_cpp")
+    llama_cpp.LlamaGrammar.from_string(grammar, verbose=False)
+    llama_cpp.LlamaGrammar.from_string(merge_gbnf(library.names), verbose=False)
+    jsonschema = pytest.importorskip("jsonschema")
+    sample = {"use": ["FIND_X"], "new": [{"name": "FIND_CLUE", "params": ["CTX", "X"], "definition": "Clues about X."}]}
+    jsonschema.validate(sample, proposal_json_schema(library))
+    jsonschema.validate(
+        {"merges": [{"actions": ["FIND_X", "EXTRACT"], "into": "FIND_X"}]}, merge_json_schema(["FIND_X", "EXTRACT"])
+    )
+    assert parse_proposal_json(json.dumps(sample)).new[0].params == ["CTX", "X"]
+
+
+# ---------------------------------------------------------------------------------------------- normalisation
+
+
+@pytest.mark.parametrize(
+    ("raw", "known", "expected"),
+    [
+        ("FIND_THE_REASON", (), "FIND_REASON"),
+        ("find the reasons", ("FIND_REASON",), "FIND_REASON"),
+        ("findTheReason", (), "FIND_REASON"),
+        ("FIND_A_CHARACTER'S_ROLE", (), "FIND_CHARACTERS_ROLE"),
+        ("identify--stories", ("IDENTIFY_STORY",), "IDENTIFY_STORY"),
+        ("FIND_EVENTS", (), "FIND_EVENTS"),
+        ("ADDRESS", ("ADDRES",), "ADDRESS"),
+        ("THE", (), "THE"),
+    ],
+)
+def test_normalize_name(raw: str, known: tuple[str, ...], expected: str) -> None:
+    assert normalize_name(raw, known) == expected
+
+
+def test_normalize_signature_renames_params_in_the_definition() -> None:
+    proposed = ProposedAction(
+        name="find_event_cause", params=["EVENT", "DOCUMENT", "PERSON"], definition="Why EVENT happened to PERSON."
+    )
+    action = normalize_proposed(proposed)
+    assert action is not None
+    assert action.name == "FIND_EVENT_CAUSE" and action.params == ["CTX", "X", "Y"]
+    assert action.definition == "Why X happened to Y."
+
+
+def fake_miner(proposals: dict[str, str], merge: str | None = None) -> FakeLLM:
+    """Replies to mining prompts from `proposals` (keyed by a word of the question), to merge prompts with `merge`."""
+
+    def reply(request: CompletionRequest) -> str:
+        text = request.messages[-1].content
+        kind = (request.prompt or "").split(".")[0]
+        if kind == "mine":
+            question = text.rsplit("Question:", 1)[1]
+            return next((v for k, v in proposals.items() if k in question), "USE: NONE\nNEW: NONE")
+        return merge if merge is not None else "NONE"
+
+    return FakeLLM(default=reply)
+
+
+def test_tally_merges_counts_and_keeps_the_most_common_signature() -> None:
+    proposals = {
+        "one": "USE: FIND_REASON\nNEW: FIND_CLUE(CTX, X) : Clues about X.",
+        "two": "USE: FIND_REASON\nNEW: find the clues(CTX, X) : The clues the document gives about X.",
+        "three": "USE: NONE\nNEW: FIND_CLUE(CTX, X, Y) : Clues about X that point at Y.",
+        "four": "USE: NONE\nNEW: FIND_REASONS(CTX, X) : Causes of X.",
+    }
+    llm = fake_miner(proposals)
+    result = asyncio.run(mine_actions(llm, ["q one", "q two", "q three", "q four"]))
+    library = result.library
+    clue = library.get("FIND_CLUE")
+    assert clue is not None and clue.params == ["CTX", "X"] and clue.definition == "Clues about X."
+    assert clue.count == 3 and clue.examples == ["q one", "q two", "q three"]
+    reason = library.get("FIND_REASON")
+    assert reason is not None and reason.count == 3  # two USE lines and a NEW for a plural of it
+    assert result.proposed_new == 4 and result.distinct_new == 1 and result.uses == 2
+    assert library.names[: len(seed_library())] == seed_library().names
+    assert set(library.prompts) == {"mine", "merge"} and library.prompts["mine"].startswith("mine.v1#")
+    assert library.version == library.fingerprint[:12]
+
+
+# ---------------------------------------------------------------------------------------------- merging
+
+
+NAMES = ["FIND_CAUSE", "FIND_REASON", "FIND_MOTIVE", "LIST_CLUES"]
+
+
+def test_parse_merge_reply_good() -> None:
+    assert parse_merge_reply("NONE", NAMES) == []
+    groups = parse_merge_reply(
+        "MERGE: FIND_CAUSE, FIND_REASON -> FIND_REASON\n\nMERGE: find_motive, LIST_CLUES -> LIST_CLUES", NAMES
+    )
+    assert groups == [(["FIND_CAUSE", "FIND_REASON"], "FIND_REASON"), (["FIND_MOTIVE", "LIST_CLUES"], "LIST_CLUES")]
+
+
+@pytest.mark.parametrize(
+    ("reply", "why"),
+    [
+        ("", "empty"),
+        ("Sure, these are duplicates: FIND_CAUSE and FIND_REASON", "expected 'MERGE"),
+        ("MERGE: FIND_CAUSE, FIND_WHY -> FIND_CAUSE", "not one of the actions shown"),
+        ("MERGE: FIND_CAUSE, FIND_REASON -> FIND_MOTIVE", "must be one of the group"),
+        ("MERGE: FIND_CAUSE, FIND_CAUSE -> FIND_CAUSE", "listed twice"),
+        ("MERGE: FIND_CAUSE -> FIND_CAUSE", "at least two"),
+        (
+            "MERGE: FIND_CAUSE, FIND_REASON -> FIND_REASON\nMERGE: FIND_REASON, FIND_MOTIVE -> FIND_MOTIVE",
+            "another group",
+        ),
+        ("NONE\nMERGE: FIND_CAUSE, FIND_REASON -> FIND_REASON", "expected 'MERGE"),
+        ("MERGE: FIND_CAUSE, FIND_REASON -> FIND_REASON; DROP TABLE", "expected 'MERGE"),
+        ("MERGE: " + ", ".join(["FIND_CAUSE"] * 5000) + " -> FIND_CAUSE", "characters"),
+    ],
+)
+def test_parse_merge_reply_rejects(reply: str, why: str) -> None:
+    with pytest.raises(MergeReplyError, match=re.escape(why)):
+        parse_merge_reply(reply, NAMES)
+
+
+def entry(
+    name: str, definition: str, askers: int, *, protected: bool = False, params: tuple[str, ...] = ("CTX", "X")
+) -> Mined:
+    action = Action(name=name, params=list(params), definition=definition)
+    return Mined(action=action, askers=set(range(askers)), protected=protected, first_seen=askers)
+
+
+def pool() -> list[Mined]:
+    return [
+        entry("FIND_REASON", "Explain why X happens, from the causes the document states.", 0, protected=True),
+        entry("FIND_CAUSE", "Explain why X happens, with the causes the document states.", 3),
+        entry("FIND_WHY", "Explain why X happens from the causes stated in the document.", 1),
+        entry("LIST_CLUES", "List every clue the document gives about X.", 2),
+        entry("GATHER_CLUES", "List each clue the document gives about X.", 4),
+        entry("COUNT_SHIPS", "Count the ships named in the document.", 1, params=("CTX",)),
+        entry("DESCRIBE_WEATHER", "Describe the weather during X.", 1),
+    ]
+
+
+def test_similar_groups_by_definition_overlap() -> None:
+    groups = {tuple(sorted(g)): keep for g, keep in similar_groups(pool())}
+    assert groups[("FIND_CAUSE", "FIND_REASON", "FIND_WHY")] == "FIND_REASON"  # the protected one is kept
+    assert groups[("GATHER_CLUES", "LIST_CLUES")] == "GATHER_CLUES"  # else the most used
+    assert not any("COUNT_SHIPS" in g or "DESCRIBE_WEATHER" in g for g in groups)
+
+
+def test_merge_applies_model_groups_and_protects_library_actions() -> None:
+    async def ask(batch: list[Action], total: int, cap: int) -> str:
+        assert total == 7 and cap == 5
+        # The model wants the library's FIND_REASON merged into FIND_CAUSE: the library action wins.
+        return "MERGE: FIND_REASON, FIND_CAUSE, FIND_WHY -> FIND_CAUSE\nMERGE: LIST_CLUES, GATHER_CLUES -> LIST_CLUES"
+
+    kept, report = asyncio.run(merge_mined(pool(), max_actions=5, ask=ask))
+    names = [e.name for e in kept]
+    assert names[0] == "FIND_REASON" and "FIND_CAUSE" not in names and "GATHER_CLUES" not in names
+    reason = kept[0]
+    assert reason.askers == {0, 1, 2}  # FIND_CAUSE's and FIND_WHY's questions now count for it
+    assert report.rounds[0].llm_batches == 1 and report.rounds[0].merged == 3 and not report.cut
+    assert len(names) == len(set(names)) == 4
+
+
+def test_merge_falls_back_to_word_overlap_when_the_reply_is_unusable() -> None:
+    async def ask(batch: list[Action], total: int, cap: int) -> str:
+        return "I would merge the clue ones."
+
+    kept, report = asyncio.run(merge_mined(pool(), max_actions=5, ask=ask))
+    assert report.rounds[0].fallback_batches == 1 and report.rounds[0].llm_batches == 0
+    assert {e.name for e in kept} == {"FIND_REASON", "GATHER_CLUES", "COUNT_SHIPS", "DESCRIBE_WEATHER"}
+    assert report.errors and "expected 'MERGE" in report.errors[0]
+
+
+def test_merge_failing_model_also_falls_back() -> None:
+    async def ask(batch: list[Action], total: int, cap: int) -> str:
+        raise LLMError("timed out")
+
+    kept, report = asyncio.run(merge_mined(pool(), max_actions=5, ask=ask))
+    assert report.rounds[0].fallback_batches == 1 and len(kept) == 4
+
+
+def test_merge_stalls_then_cuts_least_used_but_never_library_actions() -> None:
+    async def ask(batch: list[Action], total: int, cap: int) -> str:
+        return "NONE"
+
+    kept, report = asyncio.run(merge_mined(pool(), max_actions=3, ask=ask))
+    assert [r.merged for r in report.rounds] == [0]  # a round merging nothing ends the loop
+    assert [e.name for e in kept] == ["FIND_REASON", "GATHER_CLUES", "FIND_CAUSE"]
+    assert set(report.cut) == {"LIST_CLUES", "FIND_WHY", "COUNT_SHIPS", "DESCRIBE_WEATHER"}
+    only_protected = [entry(f"SEED_{i}", f"seed action number {i}", 0, protected=True) for i in range(4)]
+    kept, report = asyncio.run(merge_mined(only_protected, max_actions=2, ask=ask))
+    assert len(kept) == 4 and not report.cut
+
+
+def test_merge_in_batches_over_several_rounds() -> None:
+    entries = [
+        entry(f"ACT_{i:02d}", f"Report thing {i % 10} about X and topic {i % 10}.", i % 5 + 1) for i in range(40)
+    ]
+    calls: list[int] = []
+
+    async def ask(batch: list[Action], total: int, cap: int) -> str:
+        calls.append(len(batch))
+        # Merge pairs: the model only ever sees its batch, so every name it uses comes from there.
+        names = [a.name for a in batch]
+        return "\n".join(f"MERGE: {a}, {b} -> {a}" for a, b in zip(names[::2], names[1::2], strict=False)) or "NONE"
+
+    kept, report = asyncio.run(merge_mined(entries, max_actions=8, ask=ask, batch_size=12))
+    assert len(kept) <= 8 and len({e.name for e in kept}) == len(kept)
+    assert max(calls) <= 12 and len(report.rounds) >= 2
+    assert all(e.askers <= set(range(5)) for e in kept)  # askers stay sets of question indexes
+
+
+# ---------------------------------------------------------------------------------------------- mining end to end
+
+
+def scripted_proposals(request: CompletionRequest) -> str:
+    """Overlapping proposals keyed on the question: synonyms, articles, plurals, other arities; some malformed."""
+    text = request.messages[-1].content
+    kind = (request.prompt or "").split(".")[0]
+    if kind == "merge":
+        names = re.findall(r"^([A-Z][A-Z0-9_]*)\(", text, re.MULTILINE)
+        by_topic: dict[str, list[str]] = {}
+        for name in names:
+            by_topic.setdefault(name.split("_")[-1].rstrip("S"), []).append(name)
+        lines = [f"MERGE: {', '.join(g)} -> {g[0]}" for g in by_topic.values() if 1 < len(g) <= 10]
+        return "\n".join(lines) or "NONE"
+    question = text.rsplit("Question:", 1)[1].split("\n")[0].strip()
+    h = int(hashlib.sha256(question.encode()).hexdigest(), 16)
+    if h % 11 == 0:
+        return "I would use FIND_X and maybe something new."
+    verbs = ["FIND", "IDENTIFY", "DETERMINE", "GET_THE"]
+    topics = ["REASON", "MOTIVE", "CAUSE", "CHARACTER", "PLACE", "EVENT", "DETAIL", "ELEMENT", "FEELING", "CHANGE"]
+    lines = ["USE: FIND_X, FIND_REASON" if question.lower().startswith("why") else "USE: FIND_X"]
+    for k in range(3):
+        verb, topic = verbs[(h >> k) % 4], topics[(h >> (k + 4)) % len(topics)]
+        plural = "S" if (h >> (k + 9)) % 4 == 0 else ""
+        params = "CTX, X" if (h >> (k + 12)) % 5 else "CTX, X, Y"
+        lines.append(f"NEW: {verb}_{topic}{plural}({params}) : {verb.title()} the {topic.lower()} of X.")
+    return "\n".join(lines)
+
+
+def test_mine_actions_on_sample_questions(tmp_path: Path) -> None:
+    questions = read_questions(QUESTIONS)
+    assert questions and all("(A)" not in q for q in questions)
+    seen: list[tuple[int, int, int]] = []
+    llm = FakeLLM(default=scripted_proposals, supports_grammar=True)
+    out = tmp_path / "actions.json"
+    result = asyncio.run(
+        mine_actions(
+            llm, questions, max_actions=9, progress_file=progress_path(out), on_progress=lambda *a: seen.append(a)
+        )
+    )
+    library = result.library
+    assert len(library) <= 9 and len(set(library.names)) == len(library)
+    assert set(seed_library().names) <= set(library.names)
+    assert result.proposals + result.malformed == len(questions) and result.failed == 0
+    assert seen[-1][:2] == (len(questions), len(questions))
+    mine_requests = [r for r in llm.history if (r.prompt or "").startswith("mine.")]
+    assert all(r.grammar and '"FIND_REASON"' in r.grammar for r in mine_requests)
+    assert not progress_path(out).exists(), "a finished run removes its progress file"
+    save_library(library, out)
+    assert load_library(out) == library
+
+
+def test_mine_resumes_from_the_progress_file(tmp_path: Path) -> None:
+    questions = [f"Why does person {i} leave?" for i in range(6)]
+    partial = tmp_path / "actions.json.partial.jsonl"
+
+    def dies_on_four(request: CompletionRequest) -> str | LLMError:
+        if "person 4" in request.messages[-1].content:
+            return LLMRequestError("invalid api key", status_code=401)
+        return scripted_proposals(request)
+
+    with pytest.raises(LLMRequestError):
+        asyncio.run(mine_actions(FakeLLM(default=dies_on_four), questions, concurrency=1, progress_file=partial))
+    lines = partial.read_text().splitlines()
+    done = len(lines) - 1
+    failed_key = hashlib.sha256(questions[4].encode()).hexdigest()[:20]
+    assert 4 <= done <= 5 and json.loads(lines[0])["key"] and failed_key not in partial.read_text()
+    partial.write_text(partial.read_text() + '{"q": "cut sho')  # a line half-written when the run was killed
+    second = FakeLLM(default=scripted_proposals)
+    result = asyncio.run(mine_actions(second, questions, concurrency=1, progress_file=partial))
+    assert result.resumed == done and result.proposals + result.malformed == 6
+    assert len([r for r in second.history if (r.prompt or "").startswith("mine.")]) == 6 - done
+    assert not partial.exists()
+
+
+def test_progress_of_another_run_is_not_reused(tmp_path: Path) -> None:
+    partial = tmp_path / "p.jsonl"
+    partial.write_text('{"pearl_mine": 1, "key": "other"}\n{"q": "x", "reply": "USE: NONE"}\n')
+    llm = FakeLLM(default=scripted_proposals)
+    result = asyncio.run(mine_actions(llm, ["Why now?"], progress_file=partial))
+    assert result.resumed == 0 and len(llm.history) == 1
+
+
+def test_model_failures_are_counted_not_fatal() -> None:
+    def flaky(request: CompletionRequest) -> str | LLMError:
+        if "second" in request.messages[-1].content:
+            return LLMError("server went away")
+        return "USE: FIND_X\nNEW: NONE"
+
+    result = asyncio.run(mine_actions(FakeLLM(default=flaky), ["first question", "second question"]))
+    assert result.failed == 1 and result.proposals == 1 and "server went away" in result.problems[0]
+
+
+def test_cut_off_reply_is_malformed() -> None:
+    class Cut(FakeLLM):
+        async def acomplete(self, request: CompletionRequest):  # type: ignore[no-untyped-def]
+            completion = await super().acomplete(request)
+            return completion.model_copy(update={"finish_reason": "length"})
+
+    result = asyncio.run(mine_actions(Cut(default="USE: FIND_X\nNEW: FIND_Y(CTX, X) : half a defi"), ["q?"]))
+    assert result.malformed == 1 and "cut off" in result.problems[0]
+
+
+@requires_shared_data
+def test_mine_shared_quality_questions_with_overlapping_proposals() -> None:
+    questions = read_questions(SHARED_DATA / "leval_quality.jsonl")
+    assert len(questions) == 43
+    result = asyncio.run(mine_actions(FakeLLM(default=scripted_proposals), questions, max_actions=20))
+    library = result.library
+    assert result.malformed > 0 and result.proposals + result.malformed == 43
+    assert result.distinct_new > 20, "the scripted proposals must overflow the cap"
+    assert len(library) <= 20 and len(set(library.names)) == len(library)
+    assert result.merge.rounds and result.merge.rounds[0].llm_batches >= 1
+
+
+def test_read_questions_formats(tmp_path: Path) -> None:
+    text = tmp_path / "q.txt"
+    text.write_text("# training questions\nWhy did she leave?\n\nWho is Varga?\nWhy did she leave?\n")
+    assert read_questions(text) == ["Why did she leave?", "Who is Varga?"]
+    plain = tmp_path / "q.jsonl"
+    plain.write_text('{"question": "Why?"}\n{"question": "Who?", "answer": "B"}\n')
+    assert read_questions(plain, limit=1) == ["Why?"]
+    assert len(read_questions(SAMPLE_DIR / "quality_sample.jsonl")) == 6
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"question": "Why?"}\n{"q": 1}\n')
+    with pytest.raises(Exception, match="bad.jsonl:2"):
+        read_questions(bad)
+
+
+def test_parse_imagined() -> None:
+    questions, bad = parse_imagined("Q: Why does Varga stay on the rock?\nnot a question\nQ: Who is Dorota?\nQ: x", 5)
+    assert questions == ["Why does Varga stay on the rock?", "Who is Dorota?"] and bad == 2
+    assert parse_imagined('{"questions": ["How does the storm end?"]}', 3) == (["How does the storm end?"], 0)
+    assert parse_imagined("[" * 5000, 3)[0] == []
+
+
+def test_mine_document_alone_and_merged() -> None:
+    document = Document.from_text((SAMPLE_DIR / "the_keeper_of_tren_light.txt").read_text(), name="keeper.txt")
+
+    def reply(request: CompletionRequest) -> str:
+        kind = (request.prompt or "").split(".")[0]
+        if kind == "imagine":
+            assert "Entities" in request.messages[-1].content
+            return "Q: Why does Varga keep the light?\nQ: How is Dorota related to Varga?"
+        if kind == "mine_document":
+            return "USE: FIND_REASON\nNEW: FIND_KEEPER_DUTY(CTX, X) : What the keeper must do about X."
+        return "NONE"
+
+    alone = asyncio.run(mine_document(FakeLLM(default=reply), document))
+    assert alone.library.names == ["FIND_KEEPER_DUTY"] and alone.library.name == "keeper-actions"
+    assert alone.imagined == ["Why does Varga keep the light?", "How is Dorota related to Varga?"]
+    assert set(alone.library.prompts) >= {"imagine", "mine", "merge"}
+    merged = asyncio.run(mine_document(FakeLLM(default=reply), document, library=default_library()))
+    assert merged.library.names[: len(default_library())] == default_library().names
+    assert merged.library.names[-1] == "FIND_KEEPER_DUTY" and merged.library.get("FIND_REASON").count == 2  # type: ignore[union-attr]
+
+
+# ---------------------------------------------------------------------------------------------- CLI
+
+
+def test_cli_mine_and_actions_commands(tmp_path: Path, fake_server: FakeOpenAIServer) -> None:
+    def reply(body: dict[str, object]) -> str:
+        messages = body["messages"]
+        assert isinstance(messages, list)
+        content = str(messages[-1]["content"])
+        if "must shrink to at most" in content:
+            return "NONE"
+        return "USE: FIND_X\nNEW: FIND_SHIP_NAME(CTX, X) : The name of the ship in X.\nNEW: oops"
+
+    fake_server.set_default(reply)
+    out = tmp_path / "mined.json"
+    server = ["--base-url", fake_server.base_url, "--model", "fake-model"]
+    result = runner.invoke(app, ["mine", "--questions", str(QUESTIONS), "--limit", "3", "-o", str(out), *server])
+    assert result.exit_code == 0, result.output
+    assert "mined 3 question(s)" in result.stdout and "0 proposal(s), 3 malformed" in result.stdout
+    fake_server.set_default(lambda body: "USE: FIND_X\nNEW: FIND_SHIP_NAME(CTX, X) : The name of the ship in X.")
+    again = ["mine", "--questions", str(QUESTIONS), "--limit", "3", "-o", str(out), "--no-cache", *server]
+    result = runner.invoke(app, again)
+    assert result.exit_code == 0, result.output
+    assert "3 proposal(s), 0 malformed" in result.stdout and f"wrote {out}" in result.stdout
+    library = load_library(out)
+    assert library.get("FIND_SHIP_NAME") is not None and library.get("FIND_SHIP_NAME").count == 3  # type: ignore[union-attr]
+
+    listed = runner.invoke(app, ["actions", "list", str(out)])
+    assert listed.exit_code == 0
+    assert "FIND_SHIP_NAME(CTX, X)  The name of the ship in X." in listed.stdout.splitlines()
+    assert listed.stdout.count("\n") == len(library)
+    default = runner.invoke(app, ["actions", "list"])
+    assert len(default.stdout.splitlines()) == len(default_library())
+    shown = runner.invoke(app, ["actions", "show", "find_ship_name", "--actions", str(out)])
+    assert shown.exit_code == 0 and "asked for by 3 mined question(s)" in shown.stdout
+    missing = runner.invoke(app, ["actions", "show", "FIND_SHIP_NAMES", "--actions", str(out)])
+    assert missing.exit_code == 2 and "did you mean FIND_SHIP_NAME" in missing.stderr
+    seed = tmp_path / "seed.json"
+    save_library(seed_library(), seed)
+    diff = runner.invoke(app, ["actions", "diff", str(seed), str(out)])
+    assert diff.exit_code == 0
+    assert "+ FIND_SHIP_NAME(CTX, X)  The name of the ship in X." in diff.stdout
+    assert "1 added, 0 removed, 0 changed, 7 unchanged" in diff.stdout
+
+
+def test_cli_mine_needs_one_source() -> None:
+    result = runner.invoke(app, ["mine"])
+    assert result.exit_code == 2 and "--questions FILE" in result.stderr
+
+
+def test_library_provenance_is_backwards_compatible(tmp_path: Path) -> None:
+    old = tmp_path / "old.json"
+    old.write_text(
+        json.dumps(
+            {"name": "old", "version": "3", "actions": [{"name": "FIND_X", "params": ["CTX", "X"], "definition": "x"}]}
+        )
+    )
+    library = load_library(old)
+    assert library.prompts == {}
+    tagged = library.model_copy(update={"prompts": {"mine": "mine.v1#abcd"}})
+    assert tagged.fingerprint == library.fingerprint
+    save_library(library, tmp_path / "again.json")
+    assert "prompts" not in json.loads((tmp_path / "again.json").read_text())
+    save_library(tagged, tmp_path / "tagged.json")
+    assert load_library(tmp_path / "tagged.json").prompts == {"mine": "mine.v1#abcd"}
+    assert ActionLibrary(name="x").extended([]).prompts == {}
+
+
+def test_cli_mine_document(tmp_path: Path, fake_server: FakeOpenAIServer) -> None:
+    def reply(body: dict[str, object]) -> str:
+        messages = body["messages"]
+        assert isinstance(messages, list)
+        content = str(messages[-1]["content"])
+        if "different questions" in content:
+            return "Q: Why does Varga keep the light?\nQ: Who is Dorota?"
+        return "USE: FIND_REASON\nNEW: FIND_KEEPER_DUTY(CTX, X) : What the keeper must do about X."
+
+    fake_server.set_default(reply)
+    out = tmp_path / "keeper.json"
+    document = SAMPLE_DIR / "the_keeper_of_tren_light.txt"
+    args = ["mine", "--document", str(document), "--imagine", "2", "-o", str(out)]
+    result = runner.invoke(app, [*args, "--base-url", fake_server.base_url, "--model", "fake-model"])
+    assert result.exit_code == 0, result.output
+    assert "imagined 2 question(s)" in result.stdout and "  Why does Varga keep the light?" in result.stdout
+    assert load_library(out).names == ["FIND_KEEPER_DUTY"]
+
+
+def test_mining_from_an_empty_library_keeps_it_empty_of_seed_actions() -> None:
+    llm = FakeLLM(default="USE: NONE\nNEW: FIND_CLUE(CTX, X) : Clues about X.", supports_grammar=True)
+    result = asyncio.run(mine_actions(llm, ["Why?"], library=ActionLibrary(name="empty")))
+    assert result.library.names == ["FIND_CLUE"]
+    assert 'use    ::= "USE: NONE\\n"' in (llm.history[0].grammar or "")
+
+
+def test_mining_api_is_explicit() -> None:
+    import pearl.actions.mining
+
+    names = pearl.actions.mining.__all__
+    assert names == sorted(names, key=lambda n: (not n.isupper(), n)) and len(set(names)) == len(names)
+    assert all(hasattr(pearl.actions.mining, n) for n in names)

@@ -1,0 +1,298 @@
+"""Self-refinement, demo stores (selection by similarity, versions, library checks) and `run_plan`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import SAMPLE_DIR
+from fakeserver import FakeOpenAIServer
+from typer.testing import CliRunner
+
+from pearl import Pearl, load_settings
+from pearl.actions import Action, default_library, load_library, save_library
+from pearl.cli import app
+from pearl.eval import load_dataset
+from pearl.llm import CompletionRequest, FakeLLM
+from pearl.methods import AskContext
+from pearl.methods._plan_execute import run_plan
+from pearl.models import Document, Trace
+from pearl.planning import (
+    Demo,
+    DemoStore,
+    builtin_demos,
+    check_demos,
+    compare_planning,
+    load_demos,
+    parse_plan,
+    refine_demos,
+    save_demos,
+    select_demos,
+)
+from pearl.questions import Question
+
+runner = CliRunner()
+QUALITY = SAMPLE_DIR / "quality_sample.jsonl"
+FIRST = 's1 = FIND_X(CTX, "first look")\ns2 = ANSWER(CTX, "the question")'
+REVISED = 's1 = FIND_EVENT(CTX, "REVISED clue")\ns2 = ANSWER_FROM(s1, "the question")'
+
+# ---------------------------------------------------------------------------------------------- demo stores
+
+
+def store(*questions: str, library: str | None = None) -> DemoStore:
+    demos = [Demo(question=q, plan=f'a = FIND_X(CTX, "{q[:20]}")') for q in questions]
+    return DemoStore(name="test", version="1", library=library, demos=demos)
+
+
+def test_select_demos_by_similarity() -> None:
+    demos = store(
+        "Why did the captain abandon the ship?",
+        "How many crew members survived the storm?",
+        "What is the relationship between Mara and Teodor?",
+        "Where does the story take place?",
+    )
+    picked = select_demos(demos, "Why did the first mate abandon the sinking ship?", k=2, fallback=None)
+    assert picked[0].question == "Why did the captain abandon the ship?"
+    picked = select_demos(demos, "How is Teodor related to Mara?", k=1, fallback=None)
+    assert picked[0].question == "What is the relationship between Mara and Teodor?"
+    assert select_demos(demos, "anything", k=0) == []
+
+
+def test_select_demos_falls_back_to_the_builtin_ones() -> None:
+    small = store("Why did the captain abandon the ship?")
+    picked = select_demos(small, "Why did the council reject the plan?", k=4)
+    assert picked[0] == small.demos[0] and len(picked) == 4
+    builtin_questions = {d.question for d in builtin_demos().demos}
+    assert all(d.question in builtin_questions for d in picked[1:])
+    assert "Which of the following is NOT a reason the council rejected the plan?" in [d.question for d in picked]
+    assert select_demos(small, "Why?", k=4, fallback=None) == small.demos
+    builtin = builtin_demos()
+    assert len(select_demos(builtin, "Why?", k=len(builtin.demos) + 3)) == len(builtin.demos)  # no duplicates
+
+
+def test_check_demos_drops_plans_the_library_cannot_run() -> None:
+    library = default_library()
+    mixed = DemoStore(
+        name="mixed",
+        version="2",
+        library="0123456789abcdef",
+        demos=[
+            Demo(question="Why?", plan='a = FIND_REASON(CTX, "x")'),
+            Demo(question="Clue?", plan='a = FIND_CLUE(CTX, "x")'),
+            Demo(question="Arity?", plan='a = FIND_REASON(CTX, "x", "y")'),
+        ],
+    )
+    kept, warnings = check_demos(mixed, library)
+    assert [d.question for d in kept.demos] == ["Why?"]
+    assert "made for library 0123456789ab" in warnings[0] and "dropped 2 of 3" in warnings[1]
+    same, warnings = check_demos(kept.model_copy(update={"library": library.fingerprint}), library)
+    assert same.demos == kept.demos and warnings == []
+    assert check_demos(builtin_demos(), library)[1] == []  # the bundled store names its library "default"
+
+
+def test_load_demos_with_a_library_warns_and_drops(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "demos.jsonl"
+    lines = [
+        json.dumps({"question": "Why?", "plan": 'a = FIND_REASON(CTX, "x")'}),
+        json.dumps({"question": "Clue?", "plan": 'a = FIND_CLUE(CTX, "x")'}),
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    assert len(load_demos(path).demos) == 2  # no library, no check: the old behaviour
+    with caplog.at_level(logging.WARNING, logger="pearl.planning"):
+        loaded = load_demos(path, default_library())
+    assert [d.question for d in loaded.demos] == ["Why?"]
+    assert "dropped 1 of 2" in caplog.text and "FIND_CLUE" in caplog.text
+    mined = default_library().extended([Action(name="FIND_CLUE", params=["CTX", "X"], definition="Clues about X.")])
+    assert len(load_demos(path, mined).demos) == 2
+
+
+def test_store_versions_and_prompts_round_trip(tmp_path: Path) -> None:
+    original = DemoStore(
+        name="refined",
+        version="abc123",
+        library=default_library().fingerprint,
+        note="kept by refinement",
+        prompts={"plan": "plan.v1#12345678", "refine": "refine.v1#abcdef12"},
+        demos=[Demo(question="Why?", plan='a = FIND_REASON(CTX, "x")', outcome="correct", library="fp")],
+    )
+    for name in ("demos.jsonl", "demos.json"):
+        path = save_demos(original, tmp_path / name)
+        assert load_demos(path) == original
+    header = json.loads((tmp_path / "demos.jsonl").read_text().splitlines()[0])
+    assert header["store"]["version"] == "abc123" and "demos" not in header["store"]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"question": "Why?", "plan": "a = FIND_X(CTX)"}\n{"store": {"name": "late header"}}\n')
+    with pytest.raises(Exception, match="bad.jsonl:2"):
+        load_demos(bad)
+
+
+# ---------------------------------------------------------------------------------------------- refinement
+
+
+def refining_fake(right_at_once: str = "Varga suspect") -> FakeLLM:
+    """First plans lead to (A) unless the question names `right_at_once`; a revised plan leads to the gold letter."""
+    golds = {"Dorota put water": "B", "Varga suspect": "D", "relation to Dorota": "A"}
+
+    def reply(request: CompletionRequest) -> str:
+        kind = (request.prompt or "").split(".")[0]
+        text = request.messages[-1].content
+        if kind in ("plan", "plan_fix"):
+            return FIRST
+        if kind == "refine":
+            return REVISED
+        if kind in ("step", "step_nodoc"):
+            return "REVISED evidence [S2]." if "REVISED" in text else "Some evidence [S2]."
+        gold = next((g for k, g in golds.items() if k in text), "C")
+        if kind == "answer":
+            return gold if "REVISED" in text or right_at_once in text else "A"
+        return "A"
+
+    return FakeLLM(default=reply)
+
+
+def test_refine_keeps_right_plans_and_revised_ones() -> None:
+    dataset = load_dataset(QUALITY)
+    questions = dataset.questions[:2]  # Dorota (gold B, wrong at first), Varga's suspect (gold D, right at once)
+    llm = refining_fake()
+    pearl = Pearl(llm=llm, settings=load_settings(cache=False))
+    progress: list[tuple[int, int, int]] = []
+    result = asyncio.run(
+        refine_demos(pearl, dataset, questions, rounds=2, concurrency=1, on_progress=lambda *a: progress.append(a))
+    )
+    assert [r.kept for r in result.records] == ["correct after 1 revision(s)", "correct"]
+    assert result.kept == 2 and result.first_correct == 1 and result.revised == 1 and result.first_valid == 2
+    store_ = result.store
+    assert (
+        store_.library == default_library().fingerprint
+        and store_.version
+        and store_.prompts["refine"].startswith("refine.v1#")
+    )
+    revised = next(d for d in store_.demos if d.outcome and "revision" in d.outcome)
+    assert "REVISED clue" in revised.plan and revised.library == default_library().fingerprint
+    parse_plan(revised.plan, default_library())
+    refine_prompt = next(r for r in llm.history if (r.prompt or "").startswith("refine."))
+    content = refine_prompt.messages[-1].content
+    options = questions[0].options
+    assert f"It led to this answer: (A) {options[0]}" in content
+    assert f"The right answer is: (B) {options[1]}" in content and "first look" in content
+    assert progress[-1] == (2, 2, 2)
+
+
+def test_refine_without_rounds_keeps_only_right_plans() -> None:
+    dataset = load_dataset(QUALITY)
+    pearl = Pearl(llm=refining_fake(), settings=load_settings(cache=False))
+    result = asyncio.run(refine_demos(pearl, dataset, dataset.questions[:2], rounds=0))
+    assert result.kept == 1 and [r.revisions for r in result.records] == [0, 0]
+
+
+def test_rejected_revision_is_fed_back() -> None:
+    dataset = load_dataset(QUALITY)
+    llm = refining_fake()
+    replies = iter(["s1 = NO_SUCH_ACTION(CTX)", REVISED])
+
+    def reply(request: CompletionRequest) -> str:
+        if (request.prompt or "").startswith("refine."):
+            return next(replies)
+        return str(refining_fake().default(request))  # type: ignore[misc,operator]
+
+    llm = FakeLLM(default=reply)
+    pearl = Pearl(llm=llm, settings=load_settings(cache=False))
+    result = asyncio.run(refine_demos(pearl, dataset, dataset.questions[:1], rounds=2))
+    assert result.records[0].kept == "correct after 2 revision(s)"
+    second = [r for r in llm.history if (r.prompt or "").startswith("refine.")][1]
+    assert "revision 1 was rejected" in second.messages[-1].content and "NO_SUCH_ACTION" in second.messages[-1].content
+
+
+def test_compare_planning_with_and_without_a_store() -> None:
+    dataset = load_dataset(QUALITY)
+    llm = refining_fake()
+    pearl = Pearl(llm=llm, settings=load_settings(cache=False))
+    kept = DemoStore(
+        name="kept", version="1", demos=[Demo(question="How is Agnete Varga related to Dorota?", plan=REVISED)]
+    )
+    stats = asyncio.run(
+        compare_planning(pearl, dataset, dataset.questions[4:6], {"without": pearl.demos, "with": kept})
+    )
+    assert [s.label for s in stats] == ["without", "with"]
+    assert all(s.questions == 2 and s.valid == 2 and s.mean_steps == 2.0 for s in stats)
+    plan_prompts = [r.messages[-1].content for r in llm.history if (r.prompt or "").startswith("plan.")]
+    assert "How is Agnete Varga related to Dorota?" in plan_prompts[2] and "valid=2/2" in stats[1].line()
+
+
+def test_run_plan_executes_a_given_plan() -> None:
+    llm = refining_fake()
+    pearl = Pearl(llm=llm, settings=load_settings(cache=False))
+    document = Document.from_text((SAMPLE_DIR / "the_keeper_of_tren_light.txt").read_text(), name="keeper")
+    question = Question(text="Why did Dorota put water in the lamp oil?", options=["a", "b", "c", "d"])
+    trace = Trace()
+    ctx = AskContext(
+        llm=llm,
+        settings=pearl.settings,
+        document=document,
+        question=question,
+        library=pearl.library,
+        demos=pearl.demos,
+        load_index=pearl.index,
+        trace=trace,
+    )
+    answer = asyncio.run(run_plan(ctx, parse_plan(REVISED, pearl.library)))
+    assert answer.letter == "B" and answer.plan is not None and "REVISED clue" in answer.plan
+    assert [e.stage for e in trace.events if e.prompt][-1] == "answer"
+    assert not any((r.prompt or "").startswith("plan.") for r in llm.history)
+
+
+# ---------------------------------------------------------------------------------------------- CLI end to end
+
+
+def server_reply(body: dict[str, Any]) -> str:
+    content = str(body["messages"][-1]["content"])
+    if "This plan was run:" in content:
+        return REVISED
+    if content.rstrip().endswith("Plan:"):
+        return FIRST
+    if "must shrink to at most" in content:
+        return "NONE"
+    if content.rstrip().endswith("Reply:"):
+        return "USE: FIND_X\nNEW: FIND_CLUE(CTX, X) : The clues the document gives about X."
+    if "Reply with the letter" in content or "Reply with one letter" in content:
+        return "B" if "REVISED" in content else "A"
+    return "REVISED evidence [S2]." if "REVISED" in content else "Some evidence [S2]."
+
+
+def test_cli_mine_refine_then_ask_uses_both(tmp_path: Path, fake_server: FakeOpenAIServer) -> None:
+    fake_server.set_default(server_reply)
+    server = ["--base-url", fake_server.base_url, "--model", "fake-model"]
+    base = save_library(default_library(), tmp_path / "default.json")
+    mined = tmp_path / "mined.json"
+    result = runner.invoke(
+        app, ["mine", "--questions", str(QUALITY), "--actions", str(base), "-o", str(mined), "--limit", "2", *server]
+    )
+    assert result.exit_code == 0, result.output
+    assert load_library(mined).get("FIND_CLUE") is not None
+
+    demos = tmp_path / "demos.jsonl"
+    args = ["refine", "--train", str(QUALITY), "--limit", "2", "--holdout", "1", "--rounds", "1"]
+    result = runner.invoke(app, [*args, "-o", str(demos), "--actions", str(mined), *server])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    # The first question (gold B) is right after one revision; the second (gold D) never.
+    assert lines[0].startswith("refined 2 question(s)") and "1 more right after revision; kept 1 demo(s)" in lines[0]
+    assert lines[1].startswith("  without the store: questions=1 valid=1/1")
+    assert lines[2].startswith("  with the store: questions=1 valid=1/1")
+    assert f"pearl ask --demos {demos} --actions {mined}" in result.stdout
+    store_ = load_demos(demos, load_library(mined))
+    assert len(store_.demos) == 1 and store_.library == load_library(mined).fingerprint
+
+    fake_server.reset()
+    fake_server.set_default(server_reply)
+    question = "Why did Dorota put water in the lamp oil?"
+    keeper = str(SAMPLE_DIR / "the_keeper_of_tren_light.txt")
+    ask = ["ask", keeper, question, "--actions", str(mined), "--demos", str(demos), "--no-cache"]
+    result = runner.invoke(app, [*ask, *server])
+    assert result.exit_code == 0, result.output
+    plan_prompt = next(r for r in fake_server.chat_requests if r.prompt.rstrip().endswith("Plan:"))
+    assert "REVISED clue" in plan_prompt.prompt  # a demo from the refined store
