@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from pearl._files import atomic_write_text
 from pearl.actions._models import ActionLibrary
 from pearl.errors import ConfigError
 
@@ -76,23 +76,10 @@ def save_library(library: ActionLibrary, path: str | os.PathLike[str]) -> Path:
     # Name, version and an (empty) action list are always written, so the file explains itself.
     data = {"name": library.name, "version": library.version, **data, "actions": data.get("actions", [])}
     text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    tmp_name: str | None = None
     try:
-        file.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(
-            "w", encoding="utf-8", dir=file.parent, prefix=f".{file.name}.", suffix=".tmp", delete=False
-        ) as tmp:
-            tmp_name = tmp.name
-            tmp.write(text)
-            tmp.flush()
-            os.fsync(tmp.fileno())
-        os.replace(tmp_name, file)
-        tmp_name = None
+        atomic_write_text(file, text)
     except OSError as exc:
         raise ConfigError(f"cannot write action library {file}: {exc.strerror or exc}") from None
-    finally:
-        if tmp_name is not None:
-            Path(tmp_name).unlink(missing_ok=True)
     return file
 
 

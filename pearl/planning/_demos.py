@@ -8,7 +8,6 @@ import logging
 import math
 import os
 import re
-import tempfile
 from collections import Counter
 from importlib import resources
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
+from pearl._files import atomic_write_text
 from pearl.actions import ActionLibrary
 from pearl.errors import ConfigError, PlanParseError
 from pearl.planning._parser import parse_plan
@@ -130,21 +130,10 @@ def save_demos(store: DemoStore, path: str | os.PathLike[str]) -> Path:
         lines = [json.dumps(header, ensure_ascii=False)]
         lines += [json.dumps(d.model_dump(mode="json"), ensure_ascii=False) for d in store.demos]
         text = "\n".join(lines) + "\n"
-    tmp_name: str | None = None
     try:
-        file.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(
-            "w", encoding="utf-8", dir=file.parent, prefix=f".{file.name}.", suffix=".tmp", delete=False
-        ) as tmp:
-            tmp_name = tmp.name
-            tmp.write(text)
-        os.replace(tmp_name, file)
-        tmp_name = None
+        atomic_write_text(file, text)
     except OSError as exc:
         raise ConfigError(f"cannot write demonstrations to {file}: {exc.strerror or exc}") from None
-    finally:
-        if tmp_name is not None:
-            Path(tmp_name).unlink(missing_ok=True)
     return file
 
 
