@@ -66,7 +66,8 @@ def _render_answer(answer: Answer) -> None:
         typer.echo(f"note: {note}", err=True)
     typer.echo(
         f"[{answer.method}{' (fallback)' if answer.fallback else ''}] {usage.calls} LLM call(s), "
-        f"{usage.prompt_tokens:,} prompt + {usage.completion_tokens:,} completion tokens, {usage.seconds:.1f}s in the model",
+        f"{usage.prompt_tokens:,} prompt + {usage.completion_tokens:,} completion tokens, "
+        f"{usage.seconds:.1f}s in the model",
         err=True,
     )
 
