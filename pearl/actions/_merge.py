@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import re
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from pearl._replies import load_json_reply, strip_fence
 from pearl.actions._models import CTX, Action
 from pearl.actions._proposals import ProposedAction
 from pearl.errors import LLMError, LLMResponseError
@@ -150,11 +150,6 @@ def normalize_proposed(proposed: ProposedAction, known: Collection[str] = ()) ->
 # ---------------------------------------------------------------------------------------------- merge replies
 
 
-def _strip_fence(text: str) -> str:
-    match = re.fullmatch(r"\s*```[A-Za-z]*[ \t]*\n(.*?)\n?[ \t]*```\s*", text, re.DOTALL)
-    return match.group(1) if match else text
-
-
 def _check_group(members: list[str], target: str, names: Collection[str], taken: set[str], where: str) -> None:
     for name in [*members, target]:
         if name not in names:
@@ -183,7 +178,7 @@ def parse_merge_reply(text: str, names: Collection[str]) -> list[tuple[list[str]
     """
     if len(text) > _MAX_REPLY_CHARS:
         raise MergeReplyError(f"the reply is {len(text):,} characters; at most {_MAX_REPLY_CHARS:,}")
-    lines = [line.strip() for line in _strip_fence(text).splitlines() if line.strip()]
+    lines = [line.strip() for line in strip_fence(text).splitlines() if line.strip()]
     if lines == ["NONE"]:
         return []
     if not lines:
@@ -209,14 +204,7 @@ def parse_merge_reply(text: str, names: Collection[str]) -> list[tuple[list[str]
 
 def parse_merge_json(text: str, names: Collection[str]) -> list[tuple[list[str], str]]:
     """Read a reply written under `merge_json_schema`, with the same checks as `parse_merge_reply`."""
-    if len(text) > _MAX_REPLY_CHARS:
-        raise MergeReplyError(f"the reply is {len(text):,} characters; at most {_MAX_REPLY_CHARS:,}")
-    try:
-        data: Any = json.loads(_strip_fence(text))
-    except json.JSONDecodeError as exc:
-        raise MergeReplyError(f"not valid JSON: {exc.msg}") from None
-    except RecursionError:  # "[[[[..." a few thousand deep exhausts the decoder's stack
-        raise MergeReplyError("the JSON is nested too deeply") from None
+    data: Any = load_json_reply(text, _MAX_REPLY_CHARS, MergeReplyError)
     merges = data.get("merges") if isinstance(data, dict) and set(data) == {"merges"} else None
     if not isinstance(merges, list) or len(merges) > _MAX_MERGE_LINES:
         raise MergeReplyError('expected {"merges": [{"actions": [...], "into": "..."}]}')

@@ -16,13 +16,13 @@ describe the same replies; JSON replies go through the same field checks.
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pearl._replies import load_json_reply, strip_fence
 from pearl.actions._models import CTX, ActionLibrary
 from pearl.errors import LLMResponseError
 
@@ -54,7 +54,6 @@ _IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*", re.ASCII)
 # Names may come as words ("find the clues"); normalisation makes them FIND_CLUES later.
 _LOOSE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_ \-]*", re.ASCII)
 _NEW_BODY = re.compile(r"([^(]+?)[ \t]*\(([^()]*)\)[ \t]*:[ \t]*(.*)", re.ASCII)
-_FENCE = re.compile(r"\s*```[A-Za-z]*[ \t]*\n(.*?)\n?[ \t]*```\s*", re.DOTALL)
 # The parameter lists the grammar allows: CTX first when the action reads the document.
 _GRAMMAR_PARAMS = ("CTX", "CTX, X", "CTX, X, Y", "CTX, X, Y, Z", "X", "X, Y", "X, Y, Z")
 
@@ -94,12 +93,6 @@ class Proposal(BaseModel):
         lines = [f"USE: {', '.join(self.use) or 'NONE'}"]
         lines += [f"NEW: {a.render()}" for a in self.new] or ["NEW: NONE"]
         return "\n".join(lines)
-
-
-def _strip_fence(text: str) -> str:
-    # Chat models wrap answers in ``` fences even when told not to; that much is forgiven.
-    match = _FENCE.fullmatch(text)
-    return match.group(1) if match else text
 
 
 def _check_text(text: str, line: int) -> None:
@@ -169,7 +162,7 @@ def parse_proposal(text: str) -> Proposal:
     """
     if len(text) > _MAX_REPLY_CHARS:
         raise ProposalError(f"the reply is {len(text):,} characters; a proposal fits in {_MAX_REPLY_CHARS:,}")
-    body = _strip_fence(text)
+    body = strip_fence(text)
     use: list[str] | None = None
     new: list[ProposedAction] = []
     new_none = False
@@ -212,14 +205,7 @@ def parse_proposal_json(text: str) -> Proposal:
     Raises:
         ProposalError: not JSON, a wrong shape, or a field the line format would reject.
     """
-    if len(text) > _MAX_REPLY_CHARS:
-        raise ProposalError(f"the reply is {len(text):,} characters; a proposal fits in {_MAX_REPLY_CHARS:,}")
-    try:
-        data: Any = json.loads(_strip_fence(text))
-    except json.JSONDecodeError as exc:
-        raise ProposalError(f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
-    except RecursionError:  # "[[[[..." a few thousand deep exhausts the decoder's stack
-        raise ProposalError("the JSON is nested too deeply") from None
+    data: Any = load_json_reply(text, _MAX_REPLY_CHARS, ProposalError)
     if not isinstance(data, dict) or set(data) - {"use", "new"}:
         raise ProposalError('expected a JSON object with only "use" and "new"')
     raw_use = data.get("use", [])

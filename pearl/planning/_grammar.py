@@ -8,12 +8,12 @@ still gets a precise error to correct.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from pearl._replies import strip_fence
 from pearl.actions import CTX, Action, ActionLibrary
 from pearl.errors import ConfigError, PlanParseError
 from pearl.planning._models import Arg, Plan, Step
@@ -80,7 +80,7 @@ def plan_from_json(
     if isinstance(data, (str, bytes)):
         text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
         try:
-            obj: Any = json.loads(_strip_fence(text))
+            obj: Any = json.loads(strip_fence(text))
         except json.JSONDecodeError as exc:
             raise PlanParseError(f"the plan is not valid JSON: {exc.msg}", exc.lineno, exc.colno) from None
     else:
@@ -110,12 +110,6 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
     """
     steps = [StepJSON(var=s.var, action=s.action, args=s.args, explanation=s.explanation) for s in plan.steps]
     return PlanJSON(steps=steps).model_dump(mode="json", exclude_none=True)
-
-
-def _strip_fence(text: str) -> str:
-    # Chat models often wrap JSON in a ```json fence even when asked not to.
-    match = re.fullmatch(r"\s*```[A-Za-z]*\s*\n(.*?)\n?\s*```\s*", text, re.DOTALL)
-    return match.group(1) if match else text
 
 
 def _shape_error(exc: ValidationError, prefix: tuple[str | int, ...] = ()) -> PlanParseError:
