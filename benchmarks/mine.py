@@ -18,23 +18,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
-import re
 import time
 from pathlib import Path
 
 from _common import SHARED_DATA, require
 
 from pearl.actions import ActionLibrary, seed_library
-from pearl.actions.mining import MiningResult, mine_actions, read_questions
-from pearl.llm import Completion, CompletionRequest, EmbeddedLLM, FakeLLM
+from pearl.actions.mining import MiningResult, mine_actions, mining_fake_llm, read_questions
+from pearl.llm import Completion, CompletionRequest, EmbeddedLLM
 
 
 class ScriptedProposalsEmbeddedMerges:
     """Mining prompts answered by the scripted fake, merge prompts by SmolLM2 (under the merge grammar)."""
 
     def __init__(self, embedded: EmbeddedLLM) -> None:
-        self.fake = FakeLLM(default=scripted_reply)
+        self.fake = mining_fake_llm()
         self.embedded = embedded
         self.backend, self.model, self.context_window = "hybrid", embedded.model, embedded.context_window
         self.supports_grammar, self.supports_json_schema, self.is_demo = True, False, True
@@ -48,27 +46,6 @@ class ScriptedProposalsEmbeddedMerges:
         return await inner.acomplete(request)
 
 
-def scripted_reply(request: CompletionRequest) -> str:
-    text = request.messages[-1].content
-    if (request.prompt or "").startswith("merge."):
-        names = re.findall(r"^([A-Z][A-Z0-9_]*)\(", text, re.MULTILINE)
-        by_topic: dict[str, list[str]] = {}
-        for name in names:
-            by_topic.setdefault(name.split("_")[-1].rstrip("S"), []).append(name)
-        return "\n".join(f"MERGE: {', '.join(g)} -> {g[0]}" for g in by_topic.values() if 1 < len(g) <= 10) or "NONE"
-    question = text.rsplit("Question:", 1)[1].split("\n")[0].strip()
-    h = int(hashlib.sha256(question.encode()).hexdigest(), 16)
-    if h % 11 == 0:
-        return "I would use FIND_X and maybe something new."
-    verbs = ["FIND", "IDENTIFY", "DETERMINE", "GET_THE"]
-    topics = ["REASON", "MOTIVE", "CAUSE", "CHARACTER", "PLACE", "EVENT", "DETAIL", "ELEMENT", "FEELING", "CHANGE"]
-    lines = ["USE: FIND_X, FIND_REASON" if question.lower().startswith("why") else "USE: FIND_X"]
-    for k in range(3):
-        verb, topic = verbs[(h >> k) % 4], topics[(h >> (k + 4)) % len(topics)]
-        plural = "S" if (h >> (k + 9)) % 4 == 0 else ""
-        params = "CTX, X" if (h >> (k + 12)) % 5 else "CTX, X, Y"
-        lines.append(f"NEW: {verb}_{topic}{plural}({params}) : {verb.title()} the {topic.lower()} of X.")
-    return "\n".join(lines)
 
 
 def report(label: str, result: MiningResult, cap: int, seconds: float) -> None:
@@ -96,7 +73,7 @@ def main() -> None:
     path = require(Path(args.data))
     questions = read_questions(path)
     started = time.perf_counter()
-    result = asyncio.run(mine_actions(FakeLLM(default=scripted_reply), questions, max_actions=args.cap))
+    result = asyncio.run(mine_actions(mining_fake_llm(), questions, max_actions=args.cap))
     report("scripted", result, args.cap, time.perf_counter() - started)
     if args.embedded:
         llm = EmbeddedLLM()

@@ -24,6 +24,7 @@ from pearl.actions.mining import (
     merge_json_schema,
     mine_actions,
     mine_document,
+    mining_fake_reply,
     normalize_name,
     parse_merge_reply,
     parse_proposal,
@@ -359,37 +360,13 @@ def test_merge_in_batches_over_several_rounds() -> None:
 # ---------------------------------------------------------------------------------------------- mining end to end
 
 
-def scripted_proposals(request: CompletionRequest) -> str:
-    """Overlapping proposals keyed on the question: synonyms, articles, plurals, other arities; some malformed."""
-    text = request.messages[-1].content
-    kind = (request.prompt or "").split(".")[0]
-    if kind == "merge":
-        names = re.findall(r"^([A-Z][A-Z0-9_]*)\(", text, re.MULTILINE)
-        by_topic: dict[str, list[str]] = {}
-        for name in names:
-            by_topic.setdefault(name.split("_")[-1].rstrip("S"), []).append(name)
-        lines = [f"MERGE: {', '.join(g)} -> {g[0]}" for g in by_topic.values() if 1 < len(g) <= 10]
-        return "\n".join(lines) or "NONE"
-    question = text.rsplit("Question:", 1)[1].split("\n")[0].strip()
-    h = int(hashlib.sha256(question.encode()).hexdigest(), 16)
-    if h % 11 == 0:
-        return "I would use FIND_X and maybe something new."
-    verbs = ["FIND", "IDENTIFY", "DETERMINE", "GET_THE"]
-    topics = ["REASON", "MOTIVE", "CAUSE", "CHARACTER", "PLACE", "EVENT", "DETAIL", "ELEMENT", "FEELING", "CHANGE"]
-    lines = ["USE: FIND_X, FIND_REASON" if question.lower().startswith("why") else "USE: FIND_X"]
-    for k in range(3):
-        verb, topic = verbs[(h >> k) % 4], topics[(h >> (k + 4)) % len(topics)]
-        plural = "S" if (h >> (k + 9)) % 4 == 0 else ""
-        params = "CTX, X" if (h >> (k + 12)) % 5 else "CTX, X, Y"
-        lines.append(f"NEW: {verb}_{topic}{plural}({params}) : {verb.title()} the {topic.lower()} of X.")
-    return "\n".join(lines)
 
 
 def test_mine_actions_on_sample_questions(tmp_path: Path) -> None:
     questions = read_questions(QUESTIONS)
     assert questions and all("(A)" not in q for q in questions)
     seen: list[tuple[int, int, int]] = []
-    llm = FakeLLM(default=scripted_proposals, supports_grammar=True)
+    llm = FakeLLM(default=mining_fake_reply, supports_grammar=True)
     out = tmp_path / "actions.json"
     result = asyncio.run(
         mine_actions(
@@ -415,7 +392,7 @@ def test_mine_resumes_from_the_progress_file(tmp_path: Path) -> None:
     def dies_on_four(request: CompletionRequest) -> str | LLMError:
         if "person 4" in request.messages[-1].content:
             return LLMRequestError("invalid api key", status_code=401)
-        return scripted_proposals(request)
+        return mining_fake_reply(request)
 
     with pytest.raises(LLMRequestError):
         asyncio.run(mine_actions(FakeLLM(default=dies_on_four), questions, concurrency=1, progress_file=partial))
@@ -424,7 +401,7 @@ def test_mine_resumes_from_the_progress_file(tmp_path: Path) -> None:
     failed_key = hashlib.sha256(questions[4].encode()).hexdigest()[:20]
     assert 4 <= done <= 5 and json.loads(lines[0])["key"] and failed_key not in partial.read_text()
     partial.write_text(partial.read_text() + '{"q": "cut sho')  # a line half-written when the run was killed
-    second = FakeLLM(default=scripted_proposals)
+    second = FakeLLM(default=mining_fake_reply)
     result = asyncio.run(mine_actions(second, questions, concurrency=1, progress_file=partial))
     assert result.resumed == done and result.proposals + result.malformed == 6
     assert len([r for r in second.history if (r.prompt or "").startswith("mine.")]) == 6 - done
@@ -434,7 +411,7 @@ def test_mine_resumes_from_the_progress_file(tmp_path: Path) -> None:
 def test_progress_of_another_run_is_not_reused(tmp_path: Path) -> None:
     partial = tmp_path / "p.jsonl"
     partial.write_text('{"pearl_mine": 1, "key": "other"}\n{"q": "x", "reply": "USE: NONE"}\n')
-    llm = FakeLLM(default=scripted_proposals)
+    llm = FakeLLM(default=mining_fake_reply)
     result = asyncio.run(mine_actions(llm, ["Why now?"], progress_file=partial))
     assert result.resumed == 0 and len(llm.history) == 1
 
@@ -463,7 +440,7 @@ def test_cut_off_reply_is_malformed() -> None:
 def test_mine_shared_quality_questions_with_overlapping_proposals() -> None:
     questions = read_questions(SHARED_DATA / "leval_quality.jsonl")
     assert len(questions) == 43
-    result = asyncio.run(mine_actions(FakeLLM(default=scripted_proposals), questions, max_actions=20))
+    result = asyncio.run(mine_actions(FakeLLM(default=mining_fake_reply), questions, max_actions=20))
     library = result.library
     assert result.malformed > 0 and result.proposals + result.malformed == 43
     assert result.distinct_new > 20, "the scripted proposals must overflow the cap"

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from pearl.actions._fake import mining_fake_llm, mining_fake_reply
 from pearl.actions._merge import (
     MergeReplyError,
     MergeReport,
@@ -48,6 +49,8 @@ __all__ = [
     "merge_json_schema",
     "mine_actions",
     "mine_document",
+    "mining_fake_llm",
+    "mining_fake_reply",
     "normalize_name",
     "parse_merge_reply",
     "parse_proposal",
