@@ -44,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _shared import read_leval
 
 from pearl.context import DocumentIndex, compress, index_document
-from pearl.context._terms import STOPWORDS
+from pearl.context._terms import stopwords
 from pearl.tokens import count_tokens, truncate_to_tokens
 
 _WORD = re.compile(r"\w+")
@@ -110,7 +110,7 @@ class PlainBM25:
 
     @staticmethod
     def words(text: str) -> list[str]:
-        return [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
+        return [w for w in _WORD.findall(text.lower()) if w not in stopwords()]
 
     def select(self, question: str, budget: int) -> tuple[list[int], str, int]:
         n = len(self.docs)

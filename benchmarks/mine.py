@@ -24,7 +24,7 @@ from pathlib import Path
 from _common import SHARED_DATA, require
 
 from pearl.actions import ActionLibrary, seed_library
-from pearl.actions.mining import MiningResult, mine_actions, mining_fake_llm, read_questions
+from pearl.training import MiningResult, mine_actions, mining_fake_llm, read_questions
 from pearl.llm import Completion, CompletionRequest, EmbeddedLLM
 
 

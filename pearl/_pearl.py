@@ -1,47 +1,35 @@
-"""`Pearl`: the library's front door. Pass the model and the settings explicitly; no globals."""
+"""`Pearl`: the library's front door and the one place that runs the pipeline.
+
+`index -> plan -> execute -> answer`: how a plan is made (demonstrations, entity sheet,
+self-correction attempts), how it is run, and what happens when no plan is valid are decided
+here and nowhere else; `pearl ask`, evaluation, refinement and the benchmarks all come
+through these methods. Pass the model and the settings explicitly; no globals.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from pathlib import Path
 
 from pearl.actions import ActionLibrary, default_library
 from pearl.config import Settings, load_settings
 from pearl.context import DocumentIndex, entity_sheet, index_document
-from pearl.documents import load_document
+from pearl.documents import DocumentSource, as_document
 from pearl.errors import ConfigError
-from pearl.llm._factory import make_llm
-from pearl.llm._types import LLM
-from pearl.methods import METHODS, AskContext
+from pearl.llm import make_llm
+from pearl.methods import FALLBACK, METHODS, AskContext, Method, answer_from_plan
 from pearl.models import Answer, Document, Trace
-from pearl.planning import DemoStore, PlanResult, builtin_demos, generate_plan, select_demos
+from pearl.planning import DemoStore, Plan, PlanResult, builtin_demos, generate_plan, select_demos
+from pearl.protocols import LLM
 from pearl.questions import Question, split_options
-from pearl.trace import Recorder
 
-__all__ = ["DEFAULT_METHOD", "Pearl", "as_document"]
+__all__ = ["DEFAULT_METHOD", "PLAN_DEMOS", "SHEET_TOKENS", "Pearl"]
 
 DEFAULT_METHOD = "pearl"
-
-
-def _is_path(text: str) -> bool:
-    if "\n" in text or len(text) > 4096:
-        return False
-    try:
-        return Path(text).expanduser().exists()
-    except OSError:  # a name too long for the file system is text, not a path
-        return False
-
-
-def as_document(source: Document | str | Path | Sequence[str | Path], max_bytes: int | None = None) -> Document:
-    """A `Document` from a document, a path, a list of paths, or (a str that is no existing path) plain text."""
-    if isinstance(source, Document):
-        return source
-    if isinstance(source, str) and not _is_path(source):
-        return Document.from_text(source)
-    if max_bytes is None:
-        return load_document(source)
-    return load_document(source, max_bytes=max_bytes)
+PLAN_DEMOS = 4
+"""Demonstrations shown to the planner, the most similar to the question first."""
+SHEET_TOKENS = 250
+"""Tokens of the document's entity sheet shown to the planner."""
 
 
 def _question(question: str | Question, options: Sequence[str] | None) -> Question:
@@ -50,6 +38,12 @@ def _question(question: str | Question, options: Sequence[str] | None) -> Questi
     if options:
         return Question(text=question, options=list(options))
     return split_options(question)
+
+
+def _method(name: str) -> Method:
+    if name not in METHODS:
+        raise ConfigError(f"unknown method {name!r}; choose one of {', '.join(sorted(METHODS))}")
+    return METHODS[name]
 
 
 class Pearl:
@@ -76,6 +70,12 @@ class Pearl:
         self.demos = demos or builtin_demos()
         self._indexes: dict[str, DocumentIndex] = {}
 
+    def with_demos(self, demos: DemoStore) -> Pearl:
+        """The same pipeline (model, settings, library, indexes in memory) planning with other demonstrations."""
+        other = Pearl(self.llm, self.settings, library=self.library, demos=demos)
+        other._indexes = self._indexes
+        return other
+
     def index(self, document: Document) -> DocumentIndex:
         """The document's index: from memory, else the disk cache, else built now."""
         key = document.content_hash
@@ -83,77 +83,94 @@ class Pearl:
             self._indexes[key] = index_document(document)
         return self._indexes[key]
 
+    def _context(self, document: DocumentSource, question: Question, method: str) -> AskContext:
+        doc = as_document(document, self.settings.max_bytes)
+        trace = Trace(question=question.text, method=method, backend=self.llm.backend, model=self.llm.model)
+        return AskContext(
+            llm=self.llm,
+            settings=self.settings,
+            document=doc,
+            question=question,
+            library=self.library,
+            load_index=self.index,
+            trace=trace,
+        )
+
+    def _finish(self, ctx: AskContext, answer: Answer) -> Answer:
+        trace = ctx.trace
+        return answer.model_copy(update={"trace": trace, "usage": trace.usage(), "demo_model": self.llm.is_demo})
+
+    async def _plan(self, ctx: AskContext, sheet: str) -> PlanResult:
+        question = ctx.question
+        return await generate_plan(
+            ctx.recorder,
+            question,
+            self.library,
+            demos=select_demos(self.demos, " ".join([question.text, *question.options]), k=PLAN_DEMOS),
+            entity_sheet=sheet,
+            max_attempts=self.settings.plan_attempts,
+            max_steps=self.settings.max_steps,
+        )
+
     async def aask(
         self,
-        document: Document | str | Path | Sequence[str | Path],
+        document: DocumentSource,
         question: str | Question,
         options: Sequence[str] | None = None,
         *,
         method: str = DEFAULT_METHOD,
     ) -> Answer:
         """Answer `question` about `document` (see `ask`)."""
-        if method not in METHODS:
-            raise ConfigError(f"unknown method {method!r}; choose one of {', '.join(sorted(METHODS))}")
-        doc = as_document(document, self.settings.max_bytes)
-        q = _question(question, options)
-        trace = Trace(question=q.text, method=method, backend=self.llm.backend, model=self.llm.model)
-        ctx = AskContext(
-            llm=self.llm,
-            settings=self.settings,
-            document=doc,
-            question=q,
-            library=self.library,
-            demos=self.demos,
-            load_index=self.index,
-            trace=trace,
-        )
-        answer = await METHODS[method](ctx)
-        return answer.model_copy(update={"trace": trace, "usage": trace.usage(), "demo_model": self.llm.is_demo})
+        chosen = _method(method)
+        ctx = self._context(document, _question(question, options), method)
+        if chosen.answer is not None:
+            return self._finish(ctx, await chosen.answer(ctx))
+        planned = await self._plan(ctx, entity_sheet(ctx.index(), SHEET_TOKENS))
+        if planned.plan is None:
+            assert FALLBACK.answer is not None
+            fallback = await FALLBACK.answer(ctx)
+            note = (
+                f"no valid plan after {len(planned.attempts)} attempt(s); "
+                f"answered by {FALLBACK.name} ({FALLBACK.description}) instead"
+            )
+            answer = fallback.model_copy(update={"method": method, "fallback": True, "notes": [note, *fallback.notes]})
+            return self._finish(ctx, answer)
+        assert chosen.executor is not None
+        answer = await answer_from_plan(ctx, planned.plan, method=method, executor=chosen.executor)
+        return self._finish(ctx, answer)
 
     async def aplan(
         self,
         question: str | Question,
-        document: Document | str | Path | Sequence[str | Path] | None = None,
+        document: DocumentSource | None = None,
         options: Sequence[str] | None = None,
     ) -> tuple[PlanResult, Trace]:
         """Write a plan for `question` (see `plan`)."""
         q = _question(question, options)
-        trace = Trace(question=q.text, method="plan", backend=self.llm.backend, model=self.llm.model)
-        sheet = ""
-        if document is not None:
-            sheet = entity_sheet(self.index(as_document(document, self.settings.max_bytes)), 250)
-        result = await generate_plan(
-            Recorder(self.llm, trace),
-            q,
-            self.library,
-            demos=select_demos(self.demos, " ".join([q.text, *q.options]), k=4),
-            entity_sheet=sheet,
-            max_attempts=self.settings.plan_attempts,
-            max_steps=self.settings.max_steps,
-        )
-        return result, trace
+        # Planning never reads the document; with none given there is no entity sheet either.
+        ctx = self._context(document if document is not None else Document.from_text(""), q, "plan")
+        sheet = entity_sheet(ctx.index(), SHEET_TOKENS) if document is not None else ""
+        return await self._plan(ctx, sheet), ctx.trace
 
-    def plan(
+    async def arun_plan(
         self,
+        document: DocumentSource,
         question: str | Question,
-        document: Document | str | Path | Sequence[str | Path] | None = None,
+        plan: Plan,
         options: Sequence[str] | None = None,
-    ) -> tuple[PlanResult, Trace]:
-        """Write a plan for `question` with self-correction, without running it.
-
-        Args:
-            question: the question; inline options are recognised.
-            document: if given, its entity sheet goes into the planning prompt.
-            options: the options of a multiple-choice question.
-
-        Returns:
-            The plan result (its `plan` is None when every attempt failed) and the trace.
-        """
-        return asyncio.run(self.aplan(question, document, options))
+        *,
+        method: str = DEFAULT_METHOD,
+    ) -> Answer:
+        """Run a given plan over `document` and answer `question` from its results (see `run_plan`)."""
+        chosen = _method(method)
+        if chosen.executor is None:
+            raise ConfigError(f"method {method!r} does not run plans; choose one of {', '.join(_planned_names())}")
+        ctx = self._context(document, _question(question, options), method)
+        return self._finish(ctx, await answer_from_plan(ctx, plan, method=method, executor=chosen.executor))
 
     def ask(
         self,
-        document: Document | str | Path | Sequence[str | Path],
+        document: DocumentSource,
         question: str | Question,
         options: Sequence[str] | None = None,
         *,
@@ -171,3 +188,47 @@ class Pearl:
             PearlError: bad input, configuration, or a model failure after retries.
         """
         return asyncio.run(self.aask(document, question, options, method=method))
+
+    def plan(
+        self,
+        question: str | Question,
+        document: DocumentSource | None = None,
+        options: Sequence[str] | None = None,
+    ) -> tuple[PlanResult, Trace]:
+        """Write a plan for `question` with self-correction, without running it.
+
+        Args:
+            question: the question; inline options are recognised.
+            document: if given, its entity sheet goes into the planning prompt.
+            options: the options of a multiple-choice question.
+
+        Returns:
+            The plan result (its `plan` is None when every attempt failed) and the trace.
+        """
+        return asyncio.run(self.aplan(question, document, options))
+
+    def run_plan(
+        self,
+        document: DocumentSource,
+        question: str | Question,
+        plan: Plan,
+        options: Sequence[str] | None = None,
+        *,
+        method: str = DEFAULT_METHOD,
+    ) -> Answer:
+        """Run a given plan over `document` and answer `question` from its results.
+
+        Args:
+            plan: a valid plan (`parse_plan`, `plan_from_json` or `plan`); its actions come from
+                this `Pearl`'s library or the plan's own declarations.
+            method: a method that runs plans: "pearl" or "pearl-fulldoc".
+
+        Raises:
+            ConfigError: `method` does not run plans.
+            PearlError: bad input, or a model failure after retries.
+        """
+        return asyncio.run(self.arun_plan(document, question, plan, options, method=method))
+
+
+def _planned_names() -> list[str]:
+    return [name for name, m in METHODS.items() if m.planned]

@@ -22,10 +22,16 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
-__all__ = ["Settings", "load_settings"]
+__all__ = ["DEFAULT_CONTEXT_WINDOW", "ENVIRONMENT", "PATH_VARIABLES", "Settings", "load_settings"]
 
-# setting name -> environment variables, first found wins
-_ENV: dict[str, tuple[str, ...]] = {
+DEFAULT_CONTEXT_WINDOW = 8192
+"""Tokens a model is assumed to take, prompt and reply together, when `context_window` is not set."""
+
+# Variables that move pearl's files rather than set a setting (see pearl._paths).
+PATH_VARIABLES = ("PEARL_HOME", "PEARL_CONFIG", "PEARL_EMBEDDED_MODEL")
+
+ENVIRONMENT: dict[str, tuple[str, ...]] = {
+    # setting name -> environment variables, first found wins
     "base_url": ("PEARL_BASE_URL",),
     "model": ("PEARL_MODEL",),
     "api_key": ("PEARL_API_KEY", "OPENAI_API_KEY"),
@@ -73,6 +79,11 @@ class Settings(BaseModel):
     sources: dict[str, str] = Field(default_factory=dict, exclude=True)
 
     @property
+    def window(self) -> int:
+        """The model's context in tokens: `context_window`, else `DEFAULT_CONTEXT_WINDOW`."""
+        return self.context_window or DEFAULT_CONTEXT_WINDOW
+
+    @property
     def backend(self) -> str:
         """ "openai" when a base URL is set, else "embedded"."""
         return "openai" if self.base_url else "embedded"
@@ -117,7 +128,7 @@ def load_settings(**explicit: Any) -> Settings:
     path = config_file()
     for key, value in _read_file(path).items():
         values[key], sources[key] = value, f"file {path}"
-    for key, names in _ENV.items():
+    for key, names in ENVIRONMENT.items():
         for name in names:
             env = os.environ.get(name)
             if env not in (None, ""):

@@ -11,7 +11,10 @@ from pathlib import Path
 from pearl.errors import DocumentError
 from pearl.models import Document, DocumentPart
 
-__all__ = ["DEFAULT_MAX_BYTES", "SUPPORTED_SUFFIXES", "load_document"]
+__all__ = ["DEFAULT_MAX_BYTES", "SUPPORTED_SUFFIXES", "DocumentSource", "as_document", "load_document"]
+
+DocumentSource = Document | str | Path | Sequence[str | Path]
+"""What pearl accepts as a document: a `Document`, a path, several paths, or the text itself."""
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".text", ".html", ".htm", ".pdf")
@@ -170,3 +173,32 @@ def load_document(paths: str | Path | Sequence[str | Path], max_bytes: int = DEF
         offset += len(text)
     name = str(files[0]) if len(files) == 1 else f"{files[0].parent} ({len(files)} files)"
     return Document(text="".join(chunks), name=name, parts=parts)
+
+
+def _is_existing_path(text: str) -> bool:
+    if not text or len(text) > 4096 or "\n" in text or "\x00" in text:
+        return False
+    try:
+        return Path(text).expanduser().exists()
+    except (OSError, ValueError):  # a name too long for the file system is text, not a path
+        return False
+
+
+def as_document(source: DocumentSource, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
+    """A `Document` from a document, a path, a list of paths, or a string.
+
+    A string is a path only if a file or folder of that name exists; otherwise it is the text
+    itself, and offsets refer to it.
+
+    Raises:
+        DocumentError: a path that exists cannot be read, or `source` is of an unsupported type.
+    """
+    if isinstance(source, Document):
+        return source
+    if isinstance(source, str) and not _is_existing_path(source):
+        return Document.from_text(source)
+    if isinstance(source, (str, Path)):
+        return load_document(source, max_bytes=max_bytes)
+    if isinstance(source, Sequence) and all(isinstance(item, (str, Path)) for item in source):
+        return load_document(list(source), max_bytes=max_bytes)
+    raise DocumentError(f"cannot read a {type(source).__name__} as a document: pass a path, a Document or a string")

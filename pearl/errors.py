@@ -6,22 +6,29 @@
     ├── ConfigError                 bad or missing settings (URL, model, key, config file)
     ├── DocumentError               a file that cannot be read as a document
     ├── ContextError                indexing or compression could not proceed
-    ├── PlanError                   a plan the model wrote cannot be used
-    │   └── PlanParseError          syntax or validation error with line and column
-    ├── ExecutionError              a plan step failed while running
     ├── DatasetError                a malformed evaluation file (names line and field)
+    ├── PlanError                   a plan (the model's or the user's) cannot be used
+    │   └── PlanParseError          syntax or validation error with line and column
+    ├── ReplyFormatError            a model's reply is off the format it was asked for
+    │   ├── ProposalError           a mining reply (`USE:` / `NEW:` lines)
+    │   └── MergeReplyError         a merge reply (`MERGE: A, B -> A`)
+    ├── ExecutionError              a plan step failed while running
     └── LLMError                    anything that went wrong talking to a model
-        ├── LLMResponseError        the server answered, but not with a usable completion
-        ├── LLMRequestError         the request itself is wrong: 400/401/403/404 (not retried)
+        ├── LLMRequestError         the request itself is wrong: 400/401/403/404
         ├── EmbeddedModelError      the embedded model is missing or failed to load
-        └── RetryableError          may succeed later: retried with backoff, then re-raised
+        └── RetryableError          may succeed later
+            ├── LLMResponseError    the server answered, but not with a usable completion
             ├── RateLimitError      429, carries `retry_after`
             ├── ServerError         5xx
             ├── LLMTimeoutError     the request timed out
             └── LLMConnectionError  refused or dropped connection
 
-Every `RetryableError` carries `retry_after` (seconds or None) so a caller can honour
-the server's wish without parsing headers again.
+What is retried: only `RetryableError`, by the backend that raised it, with backoff, up to
+the `max_retries` setting, then it is re-raised with the attempts counted in its message.
+Every `RetryableError` carries `retry_after` (seconds or None) so a caller can honour the
+server's wish without parsing headers again. Nothing else is retried where it is raised:
+a `PlanParseError` or `ReplyFormatError` goes back to the model as feedback (self-correction)
+or the reply is skipped, and every other error stops the operation with its message.
 """
 
 from __future__ import annotations
@@ -38,10 +45,13 @@ __all__ = [
     "LLMRequestError",
     "LLMResponseError",
     "LLMTimeoutError",
+    "MergeReplyError",
     "PearlError",
     "PlanError",
     "PlanParseError",
+    "ProposalError",
     "RateLimitError",
+    "ReplyFormatError",
     "RetryableError",
     "ServerError",
 ]
@@ -92,12 +102,24 @@ class PlanParseError(PlanError):
         super().__init__(f"{where}{reason}")
 
 
+class ReplyFormatError(PearlError):
+    """A model's reply does not follow the format it was asked for; the caller re-prompts or skips it."""
+
+
+class ProposalError(ReplyFormatError):
+    """A mining reply that does not follow the proposal format; `line` is 1-based (0: the reply as a whole)."""
+
+    def __init__(self, message: str, line: int = 0) -> None:
+        super().__init__(f"line {line}: {message}" if line else message)
+        self.line = line
+
+
+class MergeReplyError(ReplyFormatError):
+    """A merge reply that does not follow the `MERGE: A, B -> A` format."""
+
+
 class LLMError(PearlError):
     """Something went wrong talking to a model."""
-
-
-class LLMResponseError(LLMError):
-    """The server answered but the answer is not a usable completion."""
 
 
 class LLMRequestError(LLMError):
@@ -118,6 +140,10 @@ class RetryableError(LLMError):
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         self.retry_after = retry_after
         super().__init__(message)
+
+
+class LLMResponseError(RetryableError):
+    """The server answered but the answer is not a usable completion (not JSON, no choices, no content)."""
 
 
 class RateLimitError(RetryableError):

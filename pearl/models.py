@@ -4,11 +4,27 @@ run, cached, shown and tested alone."""
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["Answer", "Citation", "Document", "DocumentPart", "Message", "Trace", "TraceEvent", "Usage"]
+from pearl.questions import Question
+
+__all__ = [
+    "Answer",
+    "Citation",
+    "Completion",
+    "CompletionRequest",
+    "Document",
+    "DocumentPart",
+    "Message",
+    "StepRequest",
+    "StepSlice",
+    "Trace",
+    "TraceEvent",
+    "Usage",
+]
 
 
 class Message(BaseModel):
@@ -18,6 +34,46 @@ class Message(BaseModel):
 
     role: Literal["system", "user", "assistant"]
     content: str
+
+
+class CompletionRequest(BaseModel):
+    """What to ask a model.
+
+    `json_schema` and `grammar` (GBNF) constrain the output where the backend supports them;
+    a backend that cannot honour one ignores it and the caller's validator does the rest.
+    `prompt` names the template and version the messages came from, so editing a prompt
+    file invalidates cached answers made with the old one.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    messages: list[Message]
+    max_tokens: int = 512
+    temperature: float = 0.0
+    stop: list[str] | None = None
+    json_schema: dict[str, Any] | None = None
+    grammar: str | None = None
+    prompt: str | None = None
+
+    def cache_key(self, backend: str, model: str) -> str:
+        """A hash of everything that decides the answer."""
+        payload = {"backend": backend, "model": model, **self.model_dump(mode="json")}
+        blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+class Completion(BaseModel):
+    """A model's answer and what it cost."""
+
+    text: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_s: float = 0.0
+    model: str = ""
+    backend: str = ""
+    finish_reason: str | None = None
+    cached: bool = False
+    attempts: int = Field(default=1, description="HTTP attempts it took (retries + 1)")
 
 
 class DocumentPart(BaseModel):
@@ -84,6 +140,28 @@ class Usage(BaseModel):
             cached_calls=self.cached_calls + other.cached_calls,
             seconds=self.seconds + other.seconds,
         )
+
+
+class StepRequest(BaseModel):
+    """What a step-context provider is told about one plan step."""
+
+    model_config = ConfigDict(frozen=True)
+
+    var: str
+    action: str
+    definition: str = ""
+    strings: list[str] = Field(default_factory=list, description="the step's literal text arguments")
+    inputs: list[str] = Field(default_factory=list, description="earlier results passed to the step")
+    explanation: str | None = None
+    question: Question
+
+
+class StepSlice(BaseModel):
+    """What a step is shown of the document."""
+
+    text: str
+    sentence_ids: list[int] = Field(default_factory=list)
+    note: str = ""
 
 
 class TraceEvent(BaseModel):

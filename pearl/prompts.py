@@ -1,7 +1,9 @@
 """Prompt templates: versioned files in `prompts/`, the only place prompt text lives.
 
-A file `NAME.vN.md` holds a `## system` and a `## user` section. Placeholders are
-`{name}`; literal braces are doubled. `load_prompt("plan")` takes the newest version,
+A file `NAME.vN.md` holds a `## system` and a `## user` section, and may hold named parts
+(`## part NAME`): pieces of text the code picks between, such as the reply instruction for a
+multiple-choice or a free-text question, so that no prompt text lives in code. Placeholders
+are `{name}`; literal braces are doubled. `load_prompt("plan")` takes the newest version,
 `load_prompt("plan.v1")` a given one; an unknown name fails loudly. Each template has a
 hash, which goes into cache keys and traces, so editing a prompt invalidates old answers.
 """
@@ -14,15 +16,16 @@ import re
 import string
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from pearl.errors import ConfigError
-from pearl.llm._types import Message
+from pearl.models import Message
+from pearl.tokens import count_tokens
 
 __all__ = ["PromptTemplate", "load_prompt", "prompt_dirs"]
 
 _FILE = re.compile(r"^(?P<name>[a-z0-9_]+)\.v(?P<version>\d+)\.md$")
-_SECTION = re.compile(r"^## (system|user)\s*$", re.MULTILINE)
+_SECTION = re.compile(r"^## (system|user|part [a-z0-9_]+)\s*$", re.MULTILINE)
 
 
 def prompt_dirs() -> list[Path]:
@@ -40,6 +43,7 @@ class PromptTemplate(BaseModel):
     version: int
     system: str
     user: str
+    parts: dict[str, str] = Field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -48,7 +52,18 @@ class PromptTemplate(BaseModel):
 
     @property
     def hash(self) -> str:
-        return hashlib.sha256(f"{self.system}\0{self.user}".encode()).hexdigest()
+        extra = "".join(f"\0{name}\0{text}" for name, text in sorted(self.parts.items()))
+        return hashlib.sha256(f"{self.system}\0{self.user}{extra}".encode()).hexdigest()
+
+    def part(self, name: str, **values: object) -> str:
+        """The named part's text, placeholders filled.
+
+        Raises:
+            ConfigError: the template has no such part.
+        """
+        if name not in self.parts:
+            raise ConfigError(f"prompt {self.name}.v{self.version} has no part {name!r}; it has {sorted(self.parts)}")
+        return self.parts[name].format_map({k: str(v) for k, v in values.items()})
 
     def fields(self) -> set[str]:
         """Placeholder names the template uses."""
@@ -62,8 +77,6 @@ class PromptTemplate(BaseModel):
 
         Counts are cl100k estimates; other models' tokenizers differ, so a fifth is kept back.
         """
-        from pearl.tokens import count_tokens
-
         overhead = sum(count_tokens(m.content) for m in self.render(**{field: ""}, **others))
         return max(0, int((window - reply_tokens - 64) * 0.8) - overhead)
 
@@ -93,8 +106,13 @@ def _parse(path: Path, name: str, version: int) -> PromptTemplate:
     sections = dict(zip(pieces[1::2], pieces[2::2], strict=True))
     if "user" not in sections:
         raise ConfigError(f"prompt file {path} has no '## user' section")
+    parts = {key[len("part ") :]: text.strip() for key, text in sections.items() if key.startswith("part ")}
     return PromptTemplate(
-        name=name, version=version, system=sections.get("system", "").strip(), user=sections["user"].strip()
+        name=name,
+        version=version,
+        system=sections.get("system", "").strip(),
+        user=sections["user"].strip(),
+        parts=parts,
     )
 
 

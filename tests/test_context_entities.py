@@ -11,7 +11,15 @@ import networkx as nx
 import pytest
 
 import pearl.context._entities as entities_module
-from pearl.context import DocumentIndex, entity_sheet, index_document
+from pearl.context import (
+    DocumentIndex,
+    entity_graph,
+    entity_named,
+    entity_sheet,
+    find_entities,
+    index_document,
+    relations,
+)
 from pearl.tokens import count_tokens
 
 STORY = (
@@ -62,9 +70,9 @@ def test_aliases_merge_titles_possessives_and_partial_names(story: DocumentIndex
     brooke = _entity_of(story, "Dennis Brooke")
     assert _entity_of(story, "Brooke") == brooke
     assert story.entities[brooke].name == "Dennis Brooke"
-    assert story.entity("captain brooke") == story.entities[brooke]
+    assert entity_named(story, "captain brooke") == story.entities[brooke]
     # The invented name the small NER may miss is found, and merged with its possessive-free form.
-    tren = story.entity("Tr'en")
+    tren = entity_named(story, "Tr'en")
     assert tren is not None and tren.mentions == 4
 
 
@@ -78,20 +86,20 @@ def test_values_are_entities_but_not_names(story: DocumentIndex) -> None:
     labels = {e.name: e.label for e in story.entities}
     assert labels.get("May 3, 1999") == "DATE"
     assert any(label == "MONEY" for label in labels.values())
-    assert not story.find_entities("May 3, 1999")  # lookups return named entities only
+    assert not find_entities(story, "May 3, 1999")  # lookups return named entities only
 
 
 def test_graph_links_entities_sentences_and_paragraphs(story: DocumentIndex) -> None:
-    graph = story.graph()
+    graph = entity_graph(story)
     assert isinstance(graph, nx.Graph)
-    korvin = story.entity("Korvin")
-    tren = story.entity("Tr'en")
+    korvin = entity_named(story, "Korvin")
+    tren = entity_named(story, "Tr'en")
     assert korvin is not None and tren is not None
     edge = graph.get_edge_data(f"e:{korvin.id}", f"e:{tren.id}")
     assert edge is not None and edge["kind"] == "cooccurs" and edge["sentences"] >= 2
     assert graph.nodes["s:0"]["kind"] == "sentence" and graph.has_edge("s:0", "p:0")
-    assert story.graph() is graph  # built once per index
-    assert next(r.target for r in story.relations(korvin.id)) == tren.id
+    assert entity_graph(story) is graph  # built once per index
+    assert next(r.target for r in relations(story, korvin.id)) == tren.id
     assert "graph" not in story.model_dump_json()
 
 
@@ -108,7 +116,7 @@ def test_missing_spacy_model_falls_back_to_rules_and_warns_once(no_model: None) 
     with pytest.warns(RuntimeWarning, match="capitalisation rules"):
         index = index_document(STORY, cache=False)
     assert index.ner == "rules"
-    korvin = index.entity("Korvin")
+    korvin = entity_named(index, "Korvin")
     assert korvin is not None and korvin.mentions == 5
     assert korvin.label == "PERSON"  # "Mr." says so
     assert "Mr. Korvin" in korvin.aliases
@@ -125,7 +133,7 @@ def test_rules_only_mode_skips_spacy(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(entities_module, "_spacy_load", fail)
     index = index_document(STORY, cache=False, ner=False)
-    assert index.ner == "rules" and index.entity("Marla") is not None
+    assert index.ner == "rules" and entity_named(index, "Marla") is not None
 
 
 def test_sentence_openers_are_not_names() -> None:

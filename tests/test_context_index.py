@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import pearl.context
-from pearl.context import DocumentIndex, compress, entity_sheet, index_document, sentence_span
+from pearl.context import DocumentIndex, compress, entity_named, entity_sheet, index_document, sentence_span
 from pearl.context._cache import cache_path
 from pearl.errors import ContextError, DocumentError
 from pearl.models import Document
@@ -90,7 +90,7 @@ def test_one_line_of_200k_characters() -> None:
         index.sentence_count > 100
         and max(e - s for s, e in zip(index.sent_starts, index.sent_ends, strict=True)) <= 900
     )
-    assert index.entity("Korvin") is not None
+    assert entity_named(index, "Korvin") is not None
     context = compress(index, "What did Korvin pay?", 300)
     assert 0 < context.tokens <= 300
 
@@ -152,5 +152,5 @@ def test_cache_is_keyed_by_content_not_name(tmp_path: Path) -> None:
 
 
 def test_unsupported_source_type() -> None:
-    with pytest.raises(ContextError, match="cannot index"):
+    with pytest.raises(DocumentError, match="cannot read a"):
         index_document(42)  # type: ignore[arg-type]

@@ -28,18 +28,8 @@ EXPECTED = {(f"doc1:{i}", m) for i in range(1, 7) for m in ("direct", "rag")} | 
 # not depend on that wiring: a real process running the real command.
 DRIVER = """
 import sys
-import typer
-from pearl.eval._cli import register
+from pearl.cli import app
 
-app = typer.Typer(add_completion=False)
-
-
-@app.callback()
-def main() -> None:
-    "pearl (test driver)"
-
-
-register(app)
 app(sys.argv[1:], prog_name="pearl")
 """
 

@@ -13,11 +13,11 @@ import pytest
 from conftest import SAMPLE_DIR
 
 from pearl import Pearl, load_settings
+from pearl.cli._progress import ProgressBar
 from pearl.errors import ConfigError, EmbeddedModelError, LLMRequestError, ServerError
 from pearl.eval import (
     EvalQuestion,
     ResultRow,
-    TextProgress,
     counting_fake_llm,
     fake_reply,
     latest_rows,
@@ -311,34 +311,55 @@ def test_mcnemar_in_summary_for_right_wrong_scores() -> None:
 
 def test_progress_prints_lines_when_not_a_terminal() -> None:
     stream = io.StringIO()
-    progress = TextProgress(stream, tty=False)
-    progress.start(40, [row("0", "a", 1)] * 0)
+    bar = ProgressBar("eval", stream, tty=False)
     for i in range(40):
-        progress.update(row(str(i), "a", i % 2, prompt_tokens=1000))
-    progress.finish()
+        bar(i + 1, 40, f"score {i}")
     lines = stream.getvalue().splitlines()
     assert "\r" not in stream.getvalue()
-    assert 10 <= len(lines) <= 12 and lines[-1].startswith("[####################] 40/40 100%")
-    assert "score  50.0" in lines[-1] and "tokens 40,000 + 0" in lines[-1]
+    assert 10 <= len(lines) <= 12 and lines[-1].startswith("eval [####################] 40/40 100%  score 39")
 
 
 def test_progress_also_prints_after_an_interval() -> None:
     stream = io.StringIO()
-    progress = TextProgress(stream, tty=False, interval=0.0)  # a slow model: every row is "long enough" apart
-    progress.start(100, [])
+    bar = ProgressBar("eval", stream, tty=False, interval=0.0)  # a slow model: every row is "long enough" apart
     for i in range(3):
-        progress.update(row(str(i), "a", 1))
-    assert len(stream.getvalue().splitlines()) == 4
+        bar(i, 100)
+    assert len(stream.getvalue().splitlines()) == 3
 
 
 def test_progress_redraws_one_line_on_a_terminal() -> None:
     stream = io.StringIO()
-    progress = TextProgress(stream, tty=True)
-    progress.start(3, [row("0", "a", 1)])
-    progress.update(row("1", "a", 0))
-    progress.finish()
+    bar = ProgressBar("eval", stream, tty=True)
+    bar(1, 3)
+    bar(2, 3)
+    bar.close()
     text = stream.getvalue()
-    assert text.count("\r") >= 2 and "resuming: 1 of 3" in text and "2/3" in text
+    assert text.count("\r") == 2 and "2/3" in text and text.endswith("\n")
+
+
+def test_run_reports_progress_with_running_totals(tmp_path: Path) -> None:
+    calls: list[tuple[int, int, str]] = []
+    run_eval(
+        pearl_with(counting_fake_llm()),
+        load_dataset(QUESTIONS),
+        ["direct"],
+        tmp_path / "r",
+        limit=3,
+        concurrency=1,
+        progress=lambda done, total, status="": calls.append((done, total, status)),
+    )
+    assert [c[:2] for c in calls] == [(0, 3), (1, 3), (2, 3), (3, 3)]
+    assert "score" in calls[-1][2] and "tokens" in calls[-1][2]
+    resumed: list[tuple[int, int, str]] = []
+    run_eval(
+        pearl_with(counting_fake_llm()),
+        load_dataset(QUESTIONS),
+        ["direct"],
+        tmp_path / "r",
+        limit=3,
+        progress=lambda done, total, status="": resumed.append((done, total, status)),
+    )
+    assert resumed == [(3, 3, calls[-1][2])]  # everything was done: reported once, as it stands
 
 
 def test_arun_eval_inside_a_running_loop(tmp_path: Path) -> None:

@@ -44,7 +44,7 @@ def test_cache_key_covers_parameters_and_prompt_version(tmp_path: Path) -> None:
         request(),
         request(max_tokens=5),
         request(temperature=0.5),
-        request(prompt="plan.v1#aaaa"),
+        request(prompt="plan.v2#aaaa"),
         request(prompt="plan.v2#bbbb"),
         request(grammar='root ::= "a"'),
         request("other"),

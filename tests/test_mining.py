@@ -14,12 +14,12 @@ from fakeserver import FakeOpenAIServer
 from typer.testing import CliRunner
 
 from pearl.actions import Action, ActionLibrary, default_library, load_library, save_library, seed_library
-from pearl.actions._merge import Mined, merge_mined, normalize_proposed, similar_groups
-from pearl.actions._mine import parse_imagined
-from pearl.actions._proposals import ProposedAction
-from pearl.actions.mining import (
-    MergeReplyError,
-    ProposalError,
+from pearl.cli import app
+from pearl.errors import LLMError, LLMRequestError, MergeReplyError, ProposalError
+from pearl.eval import read_questions
+from pearl.llm import CompletionRequest, FakeLLM
+from pearl.models import Document
+from pearl.training import (
     merge_gbnf,
     merge_json_schema,
     mine_actions,
@@ -32,12 +32,10 @@ from pearl.actions.mining import (
     progress_path,
     proposal_gbnf,
     proposal_json_schema,
-    read_questions,
 )
-from pearl.cli import app
-from pearl.errors import LLMError, LLMRequestError
-from pearl.llm import CompletionRequest, FakeLLM
-from pearl.models import Document
+from pearl.training._merge import Mined, merge_mined, normalize_proposed, similar_groups
+from pearl.training._mine import parse_imagined
+from pearl.training._proposals import ProposedAction
 
 runner = CliRunner()
 QUESTIONS = SAMPLE_DIR / "questions.jsonl"
@@ -584,8 +582,8 @@ def test_mining_from_an_empty_library_keeps_it_empty_of_seed_actions() -> None:
 
 
 def test_mining_api_is_explicit() -> None:
-    import pearl.actions.mining
+    import pearl.training
 
-    names = pearl.actions.mining.__all__
+    names = pearl.training.__all__
     assert names == sorted(names, key=lambda n: (not n.isupper(), n)) and len(set(names)) == len(names)
-    assert all(hasattr(pearl.actions.mining, n) for n in names)
+    assert all(hasattr(pearl.training, n) for n in names)

@@ -40,8 +40,8 @@ def test_parse_choice(reply: str, letter: str | None) -> None:
 
 def test_prompts_load_by_name_and_version() -> None:
     newest = load_prompt("direct")
-    assert load_prompt("direct.v1") == newest
-    assert newest.id.startswith("direct.v1#")
+    assert load_prompt("direct.v2") == newest
+    assert newest.id.startswith("direct.v2#")
     assert {"document", "question"} <= newest.fields()
 
 

@@ -18,22 +18,19 @@ from pearl.actions import Action, default_library, load_library, save_library
 from pearl.cli import app
 from pearl.eval import load_dataset
 from pearl.llm import CompletionRequest, FakeLLM
-from pearl.methods import AskContext
-from pearl.methods._plan_execute import run_plan
-from pearl.models import Document, Trace
+from pearl.models import Document
 from pearl.planning import (
     Demo,
     DemoStore,
     builtin_demos,
     check_demos,
-    compare_planning,
     load_demos,
     parse_plan,
-    refine_demos,
     save_demos,
     select_demos,
 )
 from pearl.questions import Question
+from pearl.training import compare_planning, refine_demos
 
 runner = CliRunner()
 QUALITY = SAMPLE_DIR / "quality_sample.jsonl"
@@ -116,7 +113,7 @@ def test_store_versions_and_prompts_round_trip(tmp_path: Path) -> None:
         version="abc123",
         library=default_library().fingerprint,
         note="kept by refinement",
-        prompts={"plan": "plan.v1#12345678", "refine": "refine.v1#abcdef12"},
+        prompts={"plan": "plan.v2#12345678", "refine": "refine.v2#abcdef12"},
         demos=[Demo(question="Why?", plan='a = FIND_REASON(CTX, "x")', outcome="correct", library="fp")],
     )
     for name in ("demos.jsonl", "demos.json"):
@@ -159,7 +156,7 @@ def test_refine_keeps_right_plans_and_revised_ones() -> None:
     questions = dataset.questions[:2]  # Dorota (gold B, wrong at first), Varga's suspect (gold D, right at once)
     llm = refining_fake()
     pearl = Pearl(llm=llm, settings=load_settings(cache=False))
-    progress: list[tuple[int, int, int]] = []
+    progress: list[tuple[int, int, str]] = []
     result = asyncio.run(
         refine_demos(pearl, dataset, questions, rounds=2, concurrency=1, on_progress=lambda *a: progress.append(a))
     )
@@ -169,7 +166,7 @@ def test_refine_keeps_right_plans_and_revised_ones() -> None:
     assert (
         store_.library == default_library().fingerprint
         and store_.version
-        and store_.prompts["refine"].startswith("refine.v1#")
+        and store_.prompts["refine"].startswith("refine.v2#")
     )
     revised = next(d for d in store_.demos if d.outcome and "revision" in d.outcome)
     assert "REVISED clue" in revised.plan and revised.library == default_library().fingerprint
@@ -179,7 +176,7 @@ def test_refine_keeps_right_plans_and_revised_ones() -> None:
     options = questions[0].options
     assert f"It led to this answer: (A) {options[0]}" in content
     assert f"The right answer is: (B) {options[1]}" in content and "first look" in content
-    assert progress[-1] == (2, 2, 2)
+    assert progress[-1] == (2, 2, "kept 2")
 
 
 def test_refine_without_rounds_keeps_only_right_plans() -> None:
@@ -228,20 +225,9 @@ def test_run_plan_executes_a_given_plan() -> None:
     pearl = Pearl(llm=llm, settings=load_settings(cache=False))
     document = Document.from_text((SAMPLE_DIR / "the_keeper_of_tren_light.txt").read_text(), name="keeper")
     question = Question(text="Why did Dorota put water in the lamp oil?", options=["a", "b", "c", "d"])
-    trace = Trace()
-    ctx = AskContext(
-        llm=llm,
-        settings=pearl.settings,
-        document=document,
-        question=question,
-        library=pearl.library,
-        demos=pearl.demos,
-        load_index=pearl.index,
-        trace=trace,
-    )
-    answer = asyncio.run(run_plan(ctx, parse_plan(REVISED, pearl.library)))
+    answer = pearl.run_plan(document, question, parse_plan(REVISED, pearl.library))
     assert answer.letter == "B" and answer.plan is not None and "REVISED clue" in answer.plan
-    assert [e.stage for e in trace.events if e.prompt][-1] == "answer"
+    assert [e.stage for e in answer.trace.events if e.prompt][-1] == "answer"
     assert not any((r.prompt or "").startswith("plan.") for r in llm.history)
 
 

@@ -1,6 +1,6 @@
 """The action library: the verbs plans are written in, the seed set, and JSON persistence.
 
-Mining and merging live in `pearl.actions.mining`.
+Mining and merging live in `pearl.training`.
 """
 
 from __future__ import annotations

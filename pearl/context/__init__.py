@@ -9,6 +9,8 @@
 from __future__ import annotations
 
 from pearl.context._compress import Weights, compress, rank_sentences, render_sentences, sentence_span
+from pearl.context._entities import entity_named, entity_sentences, find_entities
+from pearl.context._graph import entity_graph, relations
 from pearl.context._index import build_index, index_document
 from pearl.context._models import (
     CompressedContext,
@@ -19,7 +21,7 @@ from pearl.context._models import (
     Sentence,
     SentenceFlag,
 )
-from pearl.context._sheet import entity_sheet
+from pearl.context._sheet import entity_sheet, rank_entities
 
 __all__ = [
     "CompressedContext",
@@ -32,9 +34,15 @@ __all__ = [
     "Weights",
     "build_index",
     "compress",
+    "entity_graph",
+    "entity_named",
+    "entity_sentences",
     "entity_sheet",
+    "find_entities",
     "index_document",
+    "rank_entities",
     "rank_sentences",
+    "relations",
     "render_sentences",
     "sentence_span",
 ]

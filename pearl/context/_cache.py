@@ -9,12 +9,11 @@ parsed is treated as absent: the index is rebuilt and the file replaced.
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from pathlib import Path
 
 from pydantic import ValidationError
 
+from pearl._files import atomic_write_bytes
 from pearl._paths import data_dir
 from pearl.context._models import DocumentIndex
 
@@ -48,7 +47,7 @@ def load_cached(content_hash: str, mode: str) -> DocumentIndex | None:
         return None
     if index.content_hash != content_hash or index.version != PIPELINE_VERSION:
         return None
-    index._from_cache = True
+    index.from_cache = True
     return index
 
 
@@ -56,15 +55,7 @@ def save_cached(index: DocumentIndex, mode: str) -> Path | None:
     """Write `index` atomically; returns the path, or None if the cache folder is not writable."""
     path = cache_path(index.content_hash, mode)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(index.model_dump_json().encode("utf-8"))
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write_bytes(path, index.model_dump_json().encode("utf-8"), sync=False)
     except OSError as exc:
         # A cache that cannot be written costs time, not correctness.
         _log.warning("could not write index cache %s: %s", path, exc)

@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from pearl.context._bm25 import BM25
-from pearl.context._entities import lookup_entities
+from pearl.context._entities import entity_sentences, lookup_entities
 from pearl.context._graph import cooccurrence
 from pearl.context._models import CompressedContext, DocumentIndex, SentenceFlag
 from pearl.context._query import clean_query, query_terms
@@ -105,24 +105,20 @@ def _spans(index: DocumentIndex, ids: list[int], cut: dict[int, int]) -> list[tu
 
 
 def _bm25(index: DocumentIndex) -> BM25:
-    cached: BM25 | None = index._cache.get("bm25")
-    if cached is None:
-        documents = [terms(index.sentence_text(i)) for i in range(index.sentence_count)]
-        vocabulary = {term for document in documents for term in document}
-        for document in documents:
-            # "sublicense" also counts as "license" when the document uses "license" alone.
-            document.extend([base for term in document if (base := compound_base(term, vocabulary))])
-        cached = BM25(documents)
-        index._cache["bm25"] = cached
-    return cached
+    return index.memo("bm25", lambda: _build_bm25(index))
+
+
+def _build_bm25(index: DocumentIndex) -> BM25:
+    documents = [terms(index.sentence_text(i)) for i in range(index.sentence_count)]
+    vocabulary = {term for document in documents for term in document}
+    for document in documents:
+        # "sublicense" also counts as "license" when the document uses "license" alone.
+        document.extend([base for term in document if (base := compound_base(term, vocabulary))])
+    return BM25(documents)
 
 
 def _flag_array(index: DocumentIndex) -> npt.NDArray[np.int64]:
-    cached: npt.NDArray[np.int64] | None = index._cache.get("flags")
-    if cached is None:
-        cached = np.asarray(index.sent_flags, dtype=np.int64)
-        index._cache["flags"] = cached
-    return cached
+    return index.memo("flags", lambda: np.asarray(index.sent_flags, dtype=np.int64))
 
 
 @dataclass
@@ -163,15 +159,15 @@ def _score(index: DocumentIndex, query: str, focus: Sequence[str], weights: Weig
     entity_scores = np.zeros(size)
     log_size = math.log(size + 1)
     for eid in focus_ids:
-        sentences = index.entity_sentences(eid)
+        sentences = entity_sentences(index, eid)
         entity_scores[sentences] += weights.focus_entity
         if sentences:
             entity_scores[sentences[0]] += weights.first_mention
         # The focus entity's strongest partners: where the plot or the clause around it happens.
         for other, strength in _partners(index, eid, weights.neighbour_entities):
-            entity_scores[index.entity_sentences(other)] += weights.neighbour_entity * strength
+            entity_scores[entity_sentences(index, other)] += weights.neighbour_entity * strength
     for eid in question_ids:
-        sentences = index.entity_sentences(eid)
+        sentences = entity_sentences(index, eid)
         if not sentences:
             continue
         # Rare entities say more: "Korvin" in 10 sentences beats "Agreement" in 900. Partners are

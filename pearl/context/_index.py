@@ -4,57 +4,23 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
-from pathlib import Path
 
 from pearl.context._cache import PIPELINE_VERSION, load_cached, save_cached
 from pearl.context._entities import DEFAULT_MODEL, extract_entities, load_ner
 from pearl.context._layout import analyse_layout
 from pearl.context._models import DocumentIndex, SentenceFlag
 from pearl.context._sentences import segment
-from pearl.documents import load_document
+from pearl.documents import DocumentSource, as_document
 from pearl.errors import ContextError
 from pearl.models import Document
 from pearl.tokens import count_tokens
 
-__all__ = ["build_index", "index_document", "to_document"]
-
-Source = str | Path | Document | Sequence[str | Path]
+__all__ = ["build_index", "index_document"]
 
 _SPACES = re.compile(r"\s+")
 
 
-def to_document(source: Source) -> Document:
-    """A `Document` from a path, several paths, a `Document`, or a string of text.
-
-    A string is a path only if a file or folder of that name exists; otherwise it is the text
-    itself, and offsets refer to it.
-
-    Raises:
-        DocumentError: a path that exists cannot be read.
-        ContextError: `source` is of an unsupported type.
-    """
-    if isinstance(source, Document):
-        return source
-    if isinstance(source, Path):
-        return load_document(source)
-    if isinstance(source, str):
-        return load_document(source) if _is_existing_path(source) else Document.from_text(source)
-    if isinstance(source, Sequence) and all(isinstance(item, (str, Path)) for item in source):
-        return load_document(list(source))
-    raise ContextError(f"cannot index a {type(source).__name__}: pass a path, a pearl.models.Document or a string")
-
-
-def _is_existing_path(text: str) -> bool:
-    if not text or len(text) > 4096 or "\n" in text or "\x00" in text:
-        return False
-    try:
-        return Path(text).expanduser().exists()
-    except (OSError, ValueError):  # a name too long for the file system is text, not a path
-        return False
-
-
-def index_document(source: Source, *, cache: bool = True, ner: bool = True) -> DocumentIndex:
+def index_document(source: DocumentSource, *, cache: bool = True, ner: bool = True) -> DocumentIndex:
     """Index a document: sentences, paragraphs, entities, all with offsets; cached on disk.
 
     Args:
@@ -67,7 +33,7 @@ def index_document(source: Source, *, cache: bool = True, ner: bool = True) -> D
         ContextError: the document has no text.
         DocumentError: a path cannot be read.
     """
-    document = to_document(source)
+    document = as_document(source)
     if not document.text.strip():
         raise ContextError(f"{document.name}: the document has no text to index")
     mode = "ner" if ner else "rules"

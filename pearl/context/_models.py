@@ -2,21 +2,21 @@
 
 `DocumentIndex` is plain, columnar data (parallel lists of ints, one entry per sentence or
 mention) so that a cached index of a 100,000-word document parses in a few tens of
-milliseconds; richer views (`Sentence`, `Mention`, the networkx graph, BM25 postings) are
-built from it on demand and kept in private attributes that are never serialised.
+milliseconds. It holds data only: lookups (entities by name, relations, the networkx graph,
+BM25 postings) are free functions of the other context modules, which keep what they derive
+in the index's memo (`DocumentIndex.memo`), never serialised.
 """
 
 from __future__ import annotations
 
-import bisect
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field, PrivateAttr
 
 from pearl.models import Citation, DocumentPart
 
-if TYPE_CHECKING:
-    import networkx as nx
+_T = TypeVar("_T")
 
 __all__ = [
     "NAMED_LABELS",
@@ -112,6 +112,7 @@ class DocumentIndex(BaseModel):
     words: int = 0
     tokens: int = 0
     build_seconds: float = 0.0
+    from_cache: bool = Field(default=False, exclude=True, description="read from the on-disk cache, not built")
     para_starts: list[int] = Field(default_factory=list)
     para_ends: list[int] = Field(default_factory=list)
     sent_starts: list[int] = Field(default_factory=list)
@@ -127,14 +128,19 @@ class DocumentIndex(BaseModel):
     mention_start: list[int] = Field(default_factory=list)
     mention_end: list[int] = Field(default_factory=list)
 
-    # Derived views, built on first use and never serialised.
-    _cache: dict[str, Any] = PrivateAttr(default_factory=dict)
-    _from_cache: bool = PrivateAttr(default=False)
+    # Derived views, built on first use and never serialised (see `memo`).
+    _memo: dict[str, Any] = PrivateAttr(default_factory=dict)
 
-    @property
-    def from_cache(self) -> bool:
-        """Whether this index was read from the on-disk cache rather than built."""
-        return self._from_cache
+    def memo(self, key: str, build: Callable[[], _T]) -> _T:
+        """The value derived under `key`, built by `build()` on first use and kept with this index object.
+
+        Derived views (alias table, co-occurrence weights, BM25 postings, the graph) cost
+        milliseconds to seconds to build and are needed by many questions about one document.
+        """
+        if key not in self._memo:
+            self._memo[key] = build()
+        value: _T = self._memo[key]
+        return value
 
     @property
     def sentence_count(self) -> int:
@@ -165,17 +171,6 @@ class DocumentIndex(BaseModel):
         """Every sentence, in document order."""
         return [self.sentence(i) for i in range(len(self.sent_starts))]
 
-    def sentence_at(self, offset: int) -> int:
-        """Id of the sentence holding character `offset`, or of the next one (-1 past the end)."""
-        i = bisect.bisect_right(self.sent_ends, offset)
-        return i if i < len(self.sent_starts) else -1
-
-    def paragraph_sentences(self, pid: int) -> list[int]:
-        """Ids of the sentences of paragraph `pid`."""
-        lo = bisect.bisect_left(self.sent_para, pid)
-        hi = bisect.bisect_right(self.sent_para, pid)
-        return list(range(lo, hi))
-
     def citation(self, sid: int) -> Citation:
         """Sentence `sid` as a citation of the original text and the file it came from."""
         start, end = self.sent_starts[sid], self.sent_ends[sid]
@@ -195,47 +190,6 @@ class DocumentIndex(BaseModel):
             for i in range(len(self.mention_entity))
             if entity is None or self.mention_entity[i] == entity
         ]
-
-    def entity_sentences(self, entity: int) -> list[int]:
-        """Sorted ids of the sentences that mention `entity`."""
-        by_entity: dict[int, list[int]] = self._cache.get("entity_sentences") or self._entity_sentences()
-        return by_entity.get(entity, [])
-
-    def _entity_sentences(self) -> dict[int, list[int]]:
-        by_entity: dict[int, list[int]] = {}
-        for entity, sid in zip(self.mention_entity, self.mention_sentence, strict=True):
-            ids = by_entity.setdefault(entity, [])
-            if not ids or ids[-1] != sid:
-                ids.append(sid)
-        self._cache["entity_sentences"] = by_entity
-        return by_entity
-
-    def find_entities(self, text: str) -> list[Entity]:
-        """Entities named in `text` (by any alias, case-insensitive), longest names first."""
-        from pearl.context._entities import lookup_entities
-
-        return [self.entities[i] for i in lookup_entities(self, text)]
-
-    def entity(self, name: str) -> Entity | None:
-        """The entity called `name` (any alias), or None."""
-        found = self.find_entities(name)
-        return found[0] if found else None
-
-    def relations(self, entity: int, limit: int = 5) -> list[Relation]:
-        """The entities that occur most with `entity`, strongest first."""
-        from pearl.context._graph import relations
-
-        return relations(self, entity, limit)
-
-    def graph(self) -> nx.Graph:
-        """The entity-sentence-paragraph graph (built once per index object)."""
-        from pearl.context._graph import build_graph
-
-        graph: nx.Graph | None = self._cache.get("graph")
-        if graph is None:
-            graph = build_graph(self)
-            self._cache["graph"] = graph
-        return graph
 
 
 class CompressedContext(BaseModel):

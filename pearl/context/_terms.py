@@ -12,16 +12,23 @@ import functools
 import re
 from collections.abc import Container
 
-from spacy.lang.en.stop_words import STOP_WORDS
+__all__ = ["compound_base", "stem", "stopwords", "terms", "words"]
 
-__all__ = ["STOPWORDS", "compound_base", "stem", "terms", "words"]
 
-# spaCy's list, without the words that carry meaning in questions about documents: a question
-# about "the first payment" or what happened "before the war" needs them. Number words stay
-# stop words: "one" matches every "one (1)" and "one or more" of a contract.
-STOPWORDS = frozenset(STOP_WORDS) - frozenset(
-    "first last before after during top bottom above below up down off over under again never".split()
-)
+@functools.cache
+def stopwords() -> frozenset[str]:
+    """spaCy's English stop words, without the words that carry meaning in questions about documents.
+
+    A question about "the first payment" or what happened "before the war" needs them. Number
+    words stay stop words: "one" matches every "one (1)" and "one or more" of a contract.
+    Loaded on first use: importing spaCy costs half a second, which `import pearl` must not pay.
+    """
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return frozenset(STOP_WORDS) - frozenset(
+        "first last before after during top bottom above below up down off over under again never".split()
+    )
+
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 
@@ -38,7 +45,8 @@ def words(text: str) -> list[str]:
 
 def terms(text: str) -> list[str]:
     """Index terms of `text`: words minus stop words, stemmed."""
-    return [stem(w) for w in words(text) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+    stop = stopwords()
+    return [stem(w) for w in words(text) if w not in stop and (len(w) > 1 or w.isdigit())]
 
 
 @functools.lru_cache(maxsize=200_000)

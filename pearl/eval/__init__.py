@@ -9,13 +9,14 @@ as each finishes; calling again resumes), `summary.json` and `report.md`.
 """
 
 from pearl.eval._fake import counting_fake_llm, fake_reply
-from pearl.eval._loaders import detect_format, load_dataset
+from pearl.eval._loaders import detect_format, load_dataset, read_questions
 from pearl.eval._metrics import (
     best_over,
     exact_match,
     normalize_answer,
     question_type,
     rouge_l,
+    score_answer,
     strip_citations,
     token_f1,
 )
@@ -33,7 +34,6 @@ from pearl.eval._models import (
     ResultRow,
     RunConfig,
 )
-from pearl.eval._progress import Progress, TextProgress
 from pearl.eval._results import RESULTS_FILE, latest_rows, load_results
 from pearl.eval._runner import (
     REPORT_FILE,
@@ -41,7 +41,6 @@ from pearl.eval._runner import (
     SUMMARY_FILE,
     arun_eval,
     run_eval,
-    score_answer,
     select_questions,
     write_summary,
 )
@@ -63,10 +62,8 @@ __all__ = [
     "EvalSummary",
     "GroupScore",
     "MethodSummary",
-    "Progress",
     "ResultRow",
     "RunConfig",
-    "TextProgress",
     "arun_eval",
     "best_over",
     "counting_fake_llm",
@@ -80,6 +77,7 @@ __all__ = [
     "normalize_answer",
     "paired_bootstrap",
     "question_type",
+    "read_questions",
     "render_report",
     "rouge_l",
     "run_eval",

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,7 +32,7 @@ from pearl.eval._metrics import question_type
 from pearl.eval._models import FORMATS, Dataset, EvalDocument, EvalQuestion, Format
 from pearl.questions import LETTERS, split_options
 
-__all__ = ["detect_format", "file_sha256", "load_dataset"]
+__all__ = ["detect_format", "file_sha256", "load_dataset", "read_questions"]
 
 _LETTER = re.compile(r"^\s*\(?([A-J])\)?(?:[\s.:)\-]|$)")
 _TAGS = frozenset({"long", "short", "hard"})
@@ -330,3 +331,48 @@ def load_dataset(path: str | Path, format: str | None = None) -> Dataset:
     if not questions:
         raise DatasetError(f"{path}: no questions found")
     return Dataset(path=str(path), format=chosen, documents=documents, questions=questions)
+
+
+def read_questions(path: str | os.PathLike[str], limit: int | None = None, data_format: str | None = None) -> list[str]:
+    """Question texts from a QuALITY, L-Eval or pearl JSONL file, JSONL of `{"question": ...}`, or text (one a line).
+
+    Options are left out: mining looks at what is asked, not at the answers offered.
+    Duplicates are dropped; `limit` keeps the first N.
+
+    Raises:
+        DatasetError: the file is unreadable or a JSON line has no question.
+    """
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DatasetError(f"{file}: cannot read ({exc.strerror or exc})") from None
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"{file}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    lines = [(n, line.strip()) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    if not lines:
+        raise DatasetError(f"{file}: holds no questions")
+    found: list[str] = []
+    if data_format is not None or lines[0][1].startswith("{"):
+        try:
+            chosen = data_format or detect_format(file)
+        except DatasetError:
+            chosen = None
+        if chosen is not None:
+            found = [q.question for q in load_dataset(file, chosen).questions]
+        else:
+            for number, line in lines:
+                try:
+                    obj: Any = json.loads(line)
+                except json.JSONDecodeError:
+                    raise DatasetError(f"{file}:{number}: not a JSON object") from None
+                question = obj.get("question") if isinstance(obj, dict) else None
+                if not isinstance(question, str) or not question.strip():
+                    raise DatasetError(
+                        f'{file}:{number}: expected a QuALITY, L-Eval or pearl JSONL line, or {{"question": "..."}}'
+                    )
+                found.append(question.strip())
+    else:
+        found = [line for _, line in lines if not line.startswith("#")]
+    unique = list(dict.fromkeys(" ".join(q.split()) for q in found if q.strip()))
+    return unique[:limit] if limit is not None else unique

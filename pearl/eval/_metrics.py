@@ -11,12 +11,16 @@ import string
 from collections import Counter
 from collections.abc import Callable, Sequence
 
+from pearl.eval._models import EvalQuestion
+from pearl.models import Answer
+
 __all__ = [
     "best_over",
     "exact_match",
     "normalize_answer",
     "question_type",
     "rouge_l",
+    "score_answer",
     "strip_citations",
     "token_f1",
 ]
@@ -119,3 +123,25 @@ def question_type(text: str) -> str:
         if pattern.search(text):
             return name
     return "other"
+
+
+def score_answer(question: EvalQuestion, answer: Answer) -> dict[str, object]:
+    """The scoring fields of a result row for `answer` (see `ResultRow`)."""
+    if question.kind == "choice":
+        correct = answer.letter is not None and answer.letter == question.gold
+        return {
+            "prediction": answer.letter or "",
+            "correct": correct,
+            "unparseable": answer.letter is None,
+            "score": float(correct),
+        }
+    prediction = strip_citations(answer.answer)
+    golds = question.golds or [question.gold]
+    f1 = best_over(token_f1, prediction, golds)
+    return {
+        "prediction": prediction,
+        "score": f1,
+        "em": best_over(exact_match, prediction, golds),
+        "f1": f1,
+        "rouge_l": best_over(rouge_l, prediction, golds),
+    }

@@ -13,22 +13,22 @@ import asyncio
 import datetime as dt
 import importlib.metadata
 import logging
-import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from pearl._files import atomic_write_text
 from pearl._pearl import Pearl
 from pearl.errors import ConfigError, DatasetError, LLMRequestError, PearlError
 from pearl.eval._loaders import file_sha256
-from pearl.eval._metrics import best_over, exact_match, rouge_l, strip_citations, token_f1
+from pearl.eval._metrics import score_answer
 from pearl.eval._models import SPLITS, Dataset, EvalQuestion, EvalSummary, ResultRow, RunConfig
-from pearl.eval._progress import Progress
 from pearl.eval._results import RESULTS_FILE, ResultsLog, latest_rows, load_results
 from pearl.eval._summary import render_report, summarize
 from pearl.llm import LLM
 from pearl.methods import METHODS
-from pearl.models import Answer, Document
+from pearl.models import Document
+from pearl.protocols import Progress
 from pearl.questions import Question
 
 __all__ = [
@@ -37,7 +37,6 @@ __all__ = [
     "SUMMARY_FILE",
     "arun_eval",
     "run_eval",
-    "score_answer",
     "select_questions",
     "write_summary",
 ]
@@ -76,28 +75,6 @@ def select_questions(dataset: Dataset, split: str = "all", limit: int | None = N
             "use --split all"
         )
     return chosen[:limit] if limit is not None else chosen
-
-
-def score_answer(question: EvalQuestion, answer: Answer) -> dict[str, object]:
-    """The scoring fields of a result row for `answer` (see `ResultRow`)."""
-    if question.kind == "choice":
-        correct = answer.letter is not None and answer.letter == question.gold
-        return {
-            "prediction": answer.letter or "",
-            "correct": correct,
-            "unparseable": answer.letter is None,
-            "score": float(correct),
-        }
-    prediction = strip_citations(answer.answer)
-    golds = question.golds or [question.gold]
-    f1 = best_over(token_f1, prediction, golds)
-    return {
-        "prediction": prediction,
-        "score": f1,
-        "em": best_over(exact_match, prediction, golds),
-        "f1": f1,
-        "rouge_l": best_over(rouge_l, prediction, golds),
-    }
 
 
 def _base_row(question: EvalQuestion, method: str) -> dict[str, object]:
@@ -139,12 +116,6 @@ async def _preflight(llm: LLM) -> None:
         await asyncio.to_thread(check)
 
 
-def _write_json_atomic(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
-
-
 def _prepare_run(out_dir: Path, config: RunConfig) -> RunConfig:
     """Write `run.json`, or check the existing one describes the same run (same data, format, model)."""
     path = out_dir / RUN_FILE
@@ -164,17 +135,46 @@ def _prepare_run(out_dir: Path, config: RunConfig) -> RunConfig:
                 f"pass another --out, or delete {out_dir} to start over"
             )
         config = config.model_copy(update={"created": old.created or config.created})
-    _write_json_atomic(path, config.model_dump_json(indent=2) + "\n")
+    atomic_write_text(path, config.model_dump_json(indent=2) + "\n")
     return config
+
+
+class _Tally:
+    """Running totals of a run's rows, as the status line of its progress display."""
+
+    def __init__(self, total: int, progress: Progress | None) -> None:
+        self.total = total
+        self.progress = progress
+        self.rows = 0
+        self.score = 0.0
+        self.prompt_tokens = 0
+        self.completion_tokens = 0
+        self.errors = 0
+
+    def add(self, row: ResultRow) -> None:
+        self.rows += 1
+        self.score += row.score
+        self.prompt_tokens += row.prompt_tokens
+        self.completion_tokens += row.completion_tokens
+        self.errors += row.error is not None
+
+    def status(self) -> str:
+        score = 100 * self.score / self.rows if self.rows else 0.0
+        text = f"score {score:5.1f}  tokens {self.prompt_tokens:,} + {self.completion_tokens:,}"
+        return text + (f"  errors {self.errors}" if self.errors else "")
+
+    def report(self) -> None:
+        if self.progress is not None:
+            self.progress(self.rows, self.total, self.status())
 
 
 class _Runner:
     """The state of one run: the model, the documents' indexes, the results log, progress."""
 
-    def __init__(self, pearl: Pearl, dataset: Dataset, log_: ResultsLog, progress: Progress | None) -> None:
+    def __init__(self, pearl: Pearl, dataset: Dataset, log_: ResultsLog, tally: _Tally) -> None:
         self.pearl = pearl
         self.log = log_
-        self.progress = progress
+        self.tally = tally
         self.documents = {d.id: Document.from_text(d.text, name=d.title or d.id) for d in dataset.documents}
         self._indexing: dict[str, asyncio.Task[None]] = {}
         self._index_lock = asyncio.Lock()
@@ -251,8 +251,8 @@ class _Runner:
             for question, method in pending:
                 row = await self.run_one(question, method)
                 await asyncio.to_thread(self.log.append, row)
-                if self.progress is not None:
-                    self.progress.update(row)
+                self.tally.add(row)
+                self.tally.report()
 
         tasks = [asyncio.ensure_future(worker()) for _ in range(max(1, min(concurrency, len(todo))))]
         try:
@@ -323,13 +323,11 @@ async def arun_eval(
                     todo.append((question, method))
                 else:
                     done.append(row)
-        if progress is not None:
-            progress.start(len(questions) * len(chosen_methods), done)
-        try:
-            await _Runner(pearl, dataset, results, progress).run(todo, concurrency)
-        finally:
-            if progress is not None:
-                progress.finish()
+        tally = _Tally(len(questions) * len(chosen_methods), progress)
+        for row in done:
+            tally.add(row)
+        tally.report()
+        await _Runner(pearl, dataset, results, tally).run(todo, concurrency)
     finally:
         results.close()
     return write_summary(out, questions, chosen_methods, config)
@@ -347,8 +345,8 @@ def write_summary(
     rows.sort(key=lambda r: order[r.id])
     title = f"pearl eval: {Path(config.data).name}" if config is not None else "pearl eval"
     summary = summarize(rows, methods=methods, run=config, title=title)
-    _write_json_atomic(out_dir / SUMMARY_FILE, summary.model_dump_json(indent=2) + "\n")
-    _write_json_atomic(out_dir / REPORT_FILE, render_report(summary))
+    atomic_write_text(out_dir / SUMMARY_FILE, summary.model_dump_json(indent=2) + "\n")
+    atomic_write_text(out_dir / REPORT_FILE, render_report(summary))
     return summary
 
 
@@ -385,7 +383,7 @@ def run_eval(
         limit: only the first `limit` questions of the split.
         concurrency: questions in flight at once.
         retry_errors: run again the pairs whose last row has an error.
-        progress: told about every row as it is written.
+        progress: told `(rows done, rows in the run, running score and tokens)` as each row is written.
 
     Returns:
         The summary of the selected questions, also written as `summary.json` and `report.md`.

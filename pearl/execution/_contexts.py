@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from pearl.actions import Action
 from pearl.context import DocumentIndex, compress
-from pearl.execution._executor import StepSlice
-from pearl.planning import Step
-from pearl.questions import Question
+from pearl.models import StepRequest, StepSlice
 from pearl.tokens import count_tokens, truncate_to_tokens
 
 __all__ = ["CompressedStepContext", "FullDocumentContext"]
@@ -26,10 +21,11 @@ class CompressedStepContext:
         self.index = index
         self.budget_tokens = budget_tokens
 
-    def slice(self, step: Step, action: Action, inputs: Sequence[str], question: Question, room: int) -> StepSlice:
-        strings = [a.value for a in step.args if a.kind == "string"]
+    def slice(self, request: StepRequest, room: int) -> StepSlice:
+        strings = request.strings
+        question = request.question
         # The step's own arguments lead; the question adds the terms a step may have dropped.
-        query = " ".join([*strings, *inputs, question.text, *question.options])
+        query = " ".join([*strings, *request.inputs, question.text, *question.options])
         budget = max(1, min(self.budget_tokens, room))
         piece = compress(self.index, query, budget, focus=strings)
         note = f"{len(piece.sentence_ids)} of {self.index.sentence_count} sentences, chosen for this step"
@@ -43,7 +39,7 @@ class FullDocumentContext:
         self.text = text
         self.tokens = count_tokens(text)
 
-    def slice(self, step: Step, action: Action, inputs: Sequence[str], question: Question, room: int) -> StepSlice:
+    def slice(self, request: StepRequest, room: int) -> StepSlice:
         text, cut = truncate_to_tokens(self.text, room)
         note = f"whole document, cut to {room:,} of {self.tokens:,} tokens" if cut else "whole document"
         return StepSlice(text=text, note=note)

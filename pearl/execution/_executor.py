@@ -11,40 +11,24 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Sequence
-from typing import Protocol
 
-import networkx as nx
 from pydantic import BaseModel, Field
 
 from pearl.actions import CTX, Action, ActionLibrary
 from pearl.errors import ExecutionError
+from pearl.models import StepRequest, StepSlice
 from pearl.planning import Plan, Step
 from pearl.prompts import load_prompt
+from pearl.protocols import StepContext
 from pearl.questions import Question
 from pearl.tokens import truncate_to_tokens
 from pearl.trace import Recorder
 
-__all__ = ["StepContext", "StepOutcome", "StepSlice", "cited_ids", "execute_plan"]
+__all__ = ["StepOutcome", "cited_ids", "execute_plan"]
 
 _CITE = re.compile(r"\[S(\d+)\]")
 _INPUT_TOKENS = 300  # an earlier result is cut to this many tokens when passed on
 _STEP_REPLY_TOKENS = 200
-
-
-class StepSlice(BaseModel):
-    """What a step is shown of the document."""
-
-    text: str
-    sentence_ids: list[int] = Field(default_factory=list)
-    note: str = ""
-
-
-class StepContext(Protocol):
-    """Chooses what of the document a step sees."""
-
-    def slice(self, step: Step, action: Action, inputs: Sequence[str], question: Question, room: int) -> StepSlice:
-        """The context for `step`, within `room` tokens; `inputs` are its resolved argument values."""
-        ...
 
 
 class StepOutcome(BaseModel):
@@ -114,7 +98,16 @@ async def _run_step(
         room = template.room_for(
             "context", recorder.llm.context_window, _STEP_REPLY_TOKENS, name=document_name, context_note="", **fields
         )
-        piece = provider.slice(step, action, [v for v in values if v != CTX], question, room)
+        request = StepRequest(
+            var=step.var,
+            action=action.name,
+            definition=action.definition,
+            strings=[a.value for a in step.args if a.kind == "string"],
+            inputs=[v for v, a in zip(values, step.args, strict=True) if a.kind == "var"],
+            explanation=step.explanation,
+            question=question,
+        )
+        piece = provider.slice(request, room)
         messages = template.render(context=piece.text, name=document_name, context_note=piece.note, **fields)
     else:
         template = load_prompt("step_nodoc")
@@ -156,6 +149,8 @@ async def execute_plan(
         if step.action not in actions:
             raise ExecutionError(f"step {step.var}: unknown action {step.action}")
     graph = plan.to_graph()
+    import networkx as nx  # loaded on first use: it costs 150 ms at import
+
     if not nx.is_directed_acyclic_graph(graph):
         raise ExecutionError("the plan's steps depend on each other in a cycle")
     results: dict[str, StepOutcome] = {}

@@ -1,11 +1,13 @@
 """Model backends behind one protocol: OpenAI-compatible over httpx, embedded llama.cpp, and a fake."""
 
 from pearl.llm._cache import CachedLLM, ResponseCache
+from pearl.llm._constrain import OutputMode, constrained, output_mode
 from pearl.llm._embedded import DEMO_NOTICE, EmbeddedLLM, find_embedded_model
 from pearl.llm._factory import make_llm
 from pearl.llm._fake import FakeLLM, FakeReply
 from pearl.llm._openai import OpenAICompatibleLLM
-from pearl.llm._types import LLM, Completion, CompletionRequest, Message
+from pearl.models import Completion, CompletionRequest, Message
+from pearl.protocols import LLM
 
 __all__ = [
     "DEMO_NOTICE",
@@ -18,7 +20,10 @@ __all__ = [
     "FakeReply",
     "Message",
     "OpenAICompatibleLLM",
+    "OutputMode",
     "ResponseCache",
+    "constrained",
     "find_embedded_model",
     "make_llm",
+    "output_mode",
 ]

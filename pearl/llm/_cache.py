@@ -13,7 +13,8 @@ import sqlite3
 import time
 from pathlib import Path
 
-from pearl.llm._types import LLM, Completion, CompletionRequest
+from pearl.models import Completion, CompletionRequest
+from pearl.protocols import LLM
 
 __all__ = ["CachedLLM", "ResponseCache"]
 
@@ -102,6 +103,9 @@ class CachedLLM:
     @property
     def is_demo(self) -> bool:
         return self.inner.is_demo
+
+    def check(self) -> None:
+        self.inner.check()
 
     def _key(self, request: CompletionRequest) -> str:
         # Whether the backend enforces a grammar changes the answer, so it is part of the key.

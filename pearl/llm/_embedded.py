@@ -16,8 +16,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from pearl.config import DEFAULT_CONTEXT_WINDOW
 from pearl.errors import EmbeddedModelError
-from pearl.llm._types import Completion, CompletionRequest
+from pearl.models import Completion, CompletionRequest
 
 __all__ = ["DEMO_NOTICE", "EmbeddedLLM", "find_embedded_model"]
 
@@ -101,7 +102,9 @@ class EmbeddedLLM:
         threads: CPU threads (default: the machine's cores, at most 4).
     """
 
-    def __init__(self, model_path: Path | None = None, context_window: int = 8192, threads: int | None = None) -> None:
+    def __init__(
+        self, model_path: Path | None = None, context_window: int = DEFAULT_CONTEXT_WINDOW, threads: int | None = None
+    ) -> None:
         self._path = model_path
         self._context_window = context_window
         self._threads = threads

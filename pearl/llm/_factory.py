@@ -7,11 +7,9 @@ from pearl.config import Settings
 from pearl.llm._cache import CachedLLM, ResponseCache
 from pearl.llm._embedded import EmbeddedLLM
 from pearl.llm._openai import OpenAICompatibleLLM
-from pearl.llm._types import LLM
+from pearl.protocols import LLM
 
 __all__ = ["make_llm"]
-
-EMBEDDED_CONTEXT_WINDOW = 8192
 
 
 def make_llm(settings: Settings) -> LLM:
@@ -20,7 +18,7 @@ def make_llm(settings: Settings) -> LLM:
     if settings.backend == "openai":
         llm = OpenAICompatibleLLM(settings)
     else:
-        llm = EmbeddedLLM(context_window=settings.context_window or EMBEDDED_CONTEXT_WINDOW, threads=settings.threads)
+        llm = EmbeddedLLM(context_window=settings.window, threads=settings.threads)
     if settings.cache:
         llm = CachedLLM(llm, ResponseCache(data_dir() / "cache" / "responses.sqlite3"))
     return llm

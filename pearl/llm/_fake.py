@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable
 
+from pearl.config import DEFAULT_CONTEXT_WINDOW
 from pearl.errors import LLMError
-from pearl.llm._types import Completion, CompletionRequest
+from pearl.models import Completion, CompletionRequest
 from pearl.tokens import count_tokens
 
 __all__ = ["FakeLLM", "FakeReply"]
@@ -33,7 +35,7 @@ class FakeLLM:
         replies: Iterable[FakeReply] = (),
         *,
         default: FakeReply | None = "ok",
-        context_window: int = 8192,
+        context_window: int = DEFAULT_CONTEXT_WINDOW,
         supports_grammar: bool = False,
         supports_json_schema: bool = False,
         model: str = "fake",
@@ -78,6 +80,9 @@ class FakeLLM:
     def is_demo(self) -> bool:
         return False
 
+    def check(self) -> None:
+        """Always ready."""
+
     @property
     def prompt_tokens(self) -> int:
         """Prompt tokens of every request so far."""
@@ -104,8 +109,6 @@ class FakeLLM:
 
     def complete(self, request: CompletionRequest) -> Completion:
         if self.delay:
-            import time
-
             time.sleep(self.delay)
         return self._answer(request)
 

@@ -31,13 +31,11 @@ from pearl.errors import (
     RetryableError,
     ServerError,
 )
-from pearl.llm._types import Completion, CompletionRequest
+from pearl.models import Completion, CompletionRequest
 
 __all__ = ["OpenAICompatibleLLM"]
 
 log = logging.getLogger("pearl.llm")
-
-DEFAULT_CONTEXT_WINDOW = 8192
 
 
 def _retry_after(headers: httpx.Headers) -> float | None:
@@ -112,7 +110,7 @@ class OpenAICompatibleLLM:
 
     @property
     def context_window(self) -> int:
-        return self._settings.context_window or DEFAULT_CONTEXT_WINDOW
+        return self._settings.window
 
     @property
     def supports_grammar(self) -> bool:
@@ -128,6 +126,19 @@ class OpenAICompatibleLLM:
 
     def __repr__(self) -> str:
         return f"OpenAICompatibleLLM(base_url={self._base_url!r}, model={self._model!r})"
+
+    def check(self) -> None:
+        """One `GET /models`: fails on an unreachable server or a refused key, passes on anything else.
+
+        Servers that do not list models (404) or answer it oddly are given the benefit of the doubt;
+        the first real request will say what is wrong.
+        """
+        try:
+            response = self._sync_client().get("/models")
+        except httpx.HTTPError as exc:
+            raise self._transport_error(exc) from None
+        if response.status_code in (401, 403):
+            self._parse(response, time.perf_counter(), 1)
 
     def complete(self, request: CompletionRequest) -> Completion:
         payload = self._payload(request)

@@ -1,15 +1,57 @@
-"""Answering methods, by name. Each takes an `AskContext` and returns an `Answer`."""
+"""Answering methods, by name: one-call methods answer an `AskContext`; planned ones run a plan `Pearl` made."""
 
-from pearl.methods._base import AskContext, Method
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from pearl.methods._base import AskContext, ReplyFormat, choose_letter, citations_for, fit_document, reply_format
 from pearl.methods._direct import answer_direct
-from pearl.methods._plan_execute import answer_pearl, answer_pearl_fulldoc
+from pearl.methods._planned import Executor, answer_from_plan
 from pearl.methods._rag import answer_rag
+from pearl.models import Answer
 
-__all__ = ["METHODS", "AskContext", "Method", "answer_direct", "answer_pearl", "answer_pearl_fulldoc", "answer_rag"]
+__all__ = [
+    "FALLBACK",
+    "METHODS",
+    "AskContext",
+    "Executor",
+    "Method",
+    "ReplyFormat",
+    "answer_direct",
+    "answer_from_plan",
+    "answer_rag",
+    "choose_letter",
+    "citations_for",
+    "fit_document",
+    "reply_format",
+]
+
+
+@dataclass(frozen=True)
+class Method:
+    """One answering method: either one call (`answer`), or a plan run by an `executor`."""
+
+    name: str
+    description: str
+    answer: Callable[[AskContext], Awaitable[Answer]] | None = None
+    executor: Executor | None = None
+
+    @property
+    def planned(self) -> bool:
+        """Whether the method plans first (and falls back on `FALLBACK` when no plan is valid)."""
+        return self.executor is not None
+
 
 METHODS: dict[str, Method] = {
-    "pearl": answer_pearl,
-    "direct": answer_direct,
-    "rag": answer_rag,
-    "pearl-fulldoc": answer_pearl_fulldoc,
+    m.name: m
+    for m in (
+        Method("pearl", "plan, then run each step over evidence chosen for it", executor="compressed"),
+        Method("direct", "one call with as much of the document as fits", answer=answer_direct),
+        Method("rag", "one call over the compressed context for the question", answer=answer_rag),
+        Method("pearl-fulldoc", "plan, then run each step over the whole document (the paper)", executor="fulldoc"),
+    )
 }
+
+FALLBACK = METHODS["rag"]
+"""Answers a planned method's question when no valid plan came out of self-correction."""

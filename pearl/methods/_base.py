@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from pearl.actions import ActionLibrary
 from pearl.config import Settings
 from pearl.context import DocumentIndex, rank_sentences
-from pearl.llm._types import LLM
-from pearl.models import Answer, Citation, Document, Trace
-from pearl.planning import DemoStore
+from pearl.llm import constrained
+from pearl.models import Citation, Document, Trace
 from pearl.prompts import PromptTemplate, load_prompt
+from pearl.protocols import LLM
 from pearl.questions import Question, parse_choice
 from pearl.tokens import count_tokens, truncate_to_tokens
 from pearl.trace import Recorder
 
-__all__ = ["AskContext", "Method", "choose_letter", "citations_for", "fit_document", "reply_format"]
+__all__ = ["AskContext", "ReplyFormat", "choose_letter", "citations_for", "fit_document", "reply_format"]
 
 _FREE_TEXT_TOKENS = 256
+_LETTER_TOKENS = 8
 
 
 @dataclass
@@ -30,7 +32,6 @@ class AskContext:
     document: Document
     question: Question
     library: ActionLibrary
-    demos: DemoStore
     load_index: Callable[[Document], DocumentIndex]
     trace: Trace = field(default_factory=Trace)
     _index: DocumentIndex | None = None
@@ -51,9 +52,6 @@ class AskContext:
         return self._index
 
 
-Method = Callable[[AskContext], Awaitable[Answer]]
-
-
 def fit_document(text: str, template: PromptTemplate, window: int, reply_tokens: int, **others: str) -> tuple[str, int]:
     """Cut `text` (the template's `document`) so the rendered prompt plus the reply fits `window` tokens.
 
@@ -64,16 +62,30 @@ def fit_document(text: str, template: PromptTemplate, window: int, reply_tokens:
     return kept, count_tokens(kept)
 
 
-def reply_format(ctx: AskContext, *, cite: bool) -> tuple[str, int, str | None]:
-    """How the final reply should look: the instruction, its token limit, and a grammar for a letter."""
+@dataclass(frozen=True)
+class ReplyFormat:
+    """How the final reply should look: the instruction (from the template's parts) and request parameters."""
+
+    instruction: str
+    params: dict[str, Any]
+
+    @property
+    def max_tokens(self) -> int:
+        return int(self.params["max_tokens"])
+
+
+def _letter_constraint(llm: LLM, question: Question) -> dict[str, Any]:
+    _, constraint = constrained(llm, grammar=lambda: f"root ::= [{question.letters}]")
+    return constraint
+
+
+def reply_format(ctx: AskContext, template: PromptTemplate, *, cite: bool) -> ReplyFormat:
+    """The reply instruction of `template` for this question (a letter, or free text citing `[S12]` labels)."""
     question = ctx.question
     if question.options:
-        grammar = f"root ::= [{question.letters}]" if ctx.llm.supports_grammar else None
-        return f"Reply with the letter of the best option ({', '.join(question.letters)}) and nothing else.", 8, grammar
-    instruction = "Answer in one or two sentences."
-    if cite:
-        instruction += " Cite the labels of the sentences that support the answer, like [S12]."
-    return instruction, _FREE_TEXT_TOKENS, None
+        params = {"max_tokens": _LETTER_TOKENS, **_letter_constraint(ctx.llm, question)}
+        return ReplyFormat(template.part("choice", letters=", ".join(question.letters)), params)
+    return ReplyFormat(template.part("cite" if cite else "free"), {"max_tokens": _FREE_TEXT_TOKENS})
 
 
 async def choose_letter(ctx: AskContext, answer: str) -> str | None:
@@ -87,8 +99,8 @@ async def choose_letter(ctx: AskContext, answer: str) -> str | None:
     messages = template.render(
         question=question.text, options_block=question.options_block(), answer=answer, letters=", ".join(letters)
     )
-    grammar = f"root ::= [{letters}]" if ctx.llm.supports_grammar else None
-    reply = await ctx.recorder.acall("choose", template, messages, max_tokens=4, grammar=grammar)
+    constraint = _letter_constraint(ctx.llm, question)
+    reply = await ctx.recorder.acall("choose", template, messages, max_tokens=4, **constraint)
     return parse_choice(reply.text, len(question.options))
 
 

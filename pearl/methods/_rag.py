@@ -16,21 +16,21 @@ async def answer_rag(ctx: AskContext) -> Answer:
     index = ctx.index()
     question = ctx.question
     template = load_prompt("direct")
-    instruction, reply_tokens, grammar = reply_format(ctx, cite=True)
+    reply = reply_format(ctx, template, cite=True)
     fields = {
         "name": ctx.document.name,
         "question": question.text,
         "options_block": question.options_block(),
-        "answer_instruction": instruction,
+        "answer_instruction": reply.instruction,
         "truncated_note": ' excerpts="yes"',
     }
-    room = template.room_for("document", ctx.llm.context_window, reply_tokens, **fields)
+    room = template.room_for("document", ctx.llm.context_window, reply.max_tokens, **fields)
     query = " ".join([question.text, *question.options])
     piece = compress(index, query, max(1, min(ctx.settings.context_budget, room)))
     ctx.recorder.note("context", f"{piece.tokens} of {piece.source_tokens} tokens", sentences=piece.sentence_ids)
     messages = template.render(document=piece.text, **fields)
-    reply = await ctx.recorder.acall("answer", template, messages, max_tokens=reply_tokens, grammar=grammar)
-    text = reply.text.strip()
+    completion = await ctx.recorder.acall("answer", template, messages, **reply.params)
+    text = completion.text.strip()
     letter = await choose_letter(ctx, text) if question.options else None
     citations, note = citations_for(index, cited_ids(text, piece.sentence_ids), piece.sentence_ids, text, question)
     return Answer(

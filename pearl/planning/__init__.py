@@ -1,20 +1,20 @@
-"""Plans: the plan language (parser and validator), its models, constrained output, demonstrations, refinement."""
+"""Plans: the plan language (parser and validator), its models, constrained output, generation, demonstrations."""
 
 from __future__ import annotations
 
 from pearl.planning._demos import Demo, DemoStore, builtin_demos, check_demos, load_demos, save_demos, select_demos
-from pearl.planning._generate import PlanAttempt, PlanResult, choose_actions, generate_plan, renumber
+from pearl.planning._generate import (
+    PlanAttempt,
+    PlanResult,
+    choose_actions,
+    generate_plan,
+    plan_constraints,
+    read_plan_reply,
+    renumber,
+)
 from pearl.planning._grammar import plan_from_json, plan_gbnf, plan_json_schema, plan_to_json
 from pearl.planning._models import Arg, ArgKind, Plan, Step
 from pearl.planning._parser import DEFAULT_MAX_CHARS, DEFAULT_MAX_LINE_CHARS, parse_plan
-from pearl.planning._refine import (
-    PlanningStats,
-    RefineProgress,
-    RefineRecord,
-    RefineResult,
-    compare_planning,
-    refine_demos,
-)
 from pearl.planning._validate import DEFAULT_MAX_STEPS, DEFAULT_MAX_STRING_CHARS, validate_plan
 
 __all__ = [
@@ -29,23 +29,19 @@ __all__ = [
     "Plan",
     "PlanAttempt",
     "PlanResult",
-    "PlanningStats",
-    "RefineProgress",
-    "RefineRecord",
-    "RefineResult",
     "Step",
     "builtin_demos",
     "check_demos",
     "choose_actions",
-    "compare_planning",
     "generate_plan",
     "load_demos",
     "parse_plan",
+    "plan_constraints",
     "plan_from_json",
     "plan_gbnf",
     "plan_json_schema",
     "plan_to_json",
-    "refine_demos",
+    "read_plan_reply",
     "renumber",
     "save_demos",
     "select_demos",

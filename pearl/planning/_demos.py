@@ -7,7 +7,6 @@ import json
 import logging
 import math
 import os
-import re
 from collections import Counter
 from importlib import resources
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from pearl._files import atomic_write_text
+from pearl._text import word_stems
 from pearl.actions import ActionLibrary
 from pearl.errors import ConfigError, PlanParseError
 from pearl.planning._parser import parse_plan
@@ -27,11 +27,8 @@ log = logging.getLogger("pearl.planning")
 _HEADER_KEY = "store"
 _MAX_DEMO_STEPS = 50
 
-_WORD = re.compile(r"[a-z0-9]+")
-_STOP = frozenset(
-    "a an the of to in on at for by with from and or but is are was were be been do does did what which who whom "
-    "whose why how when where that this these those it its as not following story passage text article author".split()
-)
+# Words every reading question has: they would make every demonstration look alike.
+_QUESTION_WORDS = frozenset("following story passage text article author".split())
 
 
 class Demo(BaseModel):
@@ -168,9 +165,7 @@ def check_demos(store: DemoStore, library: ActionLibrary) -> tuple[DemoStore, li
 
 
 def _terms(text: str) -> Counter[str]:
-    words = [w for w in _WORD.findall(text.lower()) if w not in _STOP]
-    # crude stemming: "leaves"/"leaving"/"left" should still meet "leave" sometimes
-    return Counter(w[:5] for w in words)
+    return word_stems(text, _QUESTION_WORDS)
 
 
 def select_demos(

@@ -13,20 +13,32 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from typing import Any
 
 from pydantic import BaseModel, Field
 
+from pearl._text import word_stems
 from pearl.actions import ActionLibrary
 from pearl.errors import PlanParseError
+from pearl.llm import OutputMode, constrained
 from pearl.planning._demos import Demo
 from pearl.planning._grammar import plan_from_json, plan_gbnf, plan_json_schema, plan_to_json
 from pearl.planning._models import Arg, Plan, Step
 from pearl.planning._parser import parse_plan
 from pearl.prompts import load_prompt
+from pearl.protocols import LLM
 from pearl.questions import Question
 from pearl.trace import Recorder
 
-__all__ = ["PlanAttempt", "PlanResult", "choose_actions", "generate_plan", "renumber"]
+__all__ = [
+    "PlanAttempt",
+    "PlanResult",
+    "choose_actions",
+    "generate_plan",
+    "plan_constraints",
+    "read_plan_reply",
+    "renumber",
+]
 
 # Actions every planner should see: general readers and the combinators that finish a plan.
 _CORE = (
@@ -40,7 +52,6 @@ _CORE = (
     "ANSWER_FROM",
     "SELECT",
 )
-_WORD = re.compile(r"[a-z]+")
 
 
 class PlanAttempt(BaseModel):
@@ -57,10 +68,6 @@ class PlanResult(BaseModel):
     attempts: list[PlanAttempt] = Field(default_factory=list)
     library: ActionLibrary
 
-    @property
-    def valid(self) -> bool:
-        return self.plan is not None
-
 
 def choose_actions(library: ActionLibrary, question: str, demos: Sequence[Demo], limit: int = 16) -> ActionLibrary:
     """The part of `library` worth showing for `question`: core actions, those the demos use, the closest others.
@@ -71,7 +78,7 @@ def choose_actions(library: ActionLibrary, question: str, demos: Sequence[Demo],
     """
     if len(library.actions) <= limit:
         return library
-    wanted = {w[:5] for w in _WORD.findall(question.lower()) if len(w) > 3}
+    wanted = set(word_stems(question))
     used = {m for d in demos for m in re.findall(r"\b([A-Z][A-Z0-9_]+)\(", d.plan)}
     chosen: list[str] = [n for n in _CORE if n in library]
     chosen += [n for n in sorted(used) if n in library and n not in chosen]
@@ -79,8 +86,7 @@ def choose_actions(library: ActionLibrary, question: str, demos: Sequence[Demo],
     def closeness(name: str) -> int:
         action = library.get(name)
         definition = action.definition if action else ""
-        words = {w[:5] for w in _WORD.findall(f"{name.replace('_', ' ')} {definition}".lower())}
-        return len(wanted & words)
+        return len(wanted & set(word_stems(f"{name.replace('_', ' ')} {definition}")))
 
     rest = sorted((n for n in library.names if n not in chosen), key=lambda n: (-closeness(n), library.names.index(n)))
     chosen += rest[: max(0, limit - len(chosen))]
@@ -121,12 +127,25 @@ def _render_demos(demos: Sequence[Demo], library: ActionLibrary, mode: str) -> s
     return "\n\n".join(blocks) or "(none)"
 
 
-_FORMAT_NOTES = {
-    "text": "",
-    "grammar": "Name the steps s1, s2, s3 in order.",
-    "json": 'Write the plan as JSON: {"steps": [{"var": "...", "action": "...", "args": [{"kind": "ctx"}, '
-    '{"kind": "string", "value": "..."}, {"kind": "var", "value": "..."}]}]}.',
-}
+def plan_constraints(llm: LLM, shown: ActionLibrary, max_steps: int) -> tuple[OutputMode, dict[str, Any]]:
+    """The output mode and request parameters of a planning call (grammar, JSON schema or text)."""
+    mode, constraint = constrained(
+        llm,
+        grammar=lambda: plan_gbnf(shown, max_steps=max_steps),
+        json_schema=lambda: plan_json_schema(shown, max_steps=max_steps),
+    )
+    return mode, {"max_tokens": 60 * max_steps + 40, "temperature": 0.0, **constraint}
+
+
+def read_plan_reply(text: str, mode: OutputMode, library: ActionLibrary, max_steps: int) -> Plan:
+    """Parse a planner's reply written in `mode` (JSON or the plan language).
+
+    Raises:
+        PlanParseError: the reply is not a valid plan; the message says what to fix.
+    """
+    if mode == "json":
+        return plan_from_json(text, library, max_steps=max_steps)
+    return parse_plan(text, library, max_steps=max_steps)
 
 
 async def generate_plan(
@@ -150,40 +169,38 @@ async def generate_plan(
         max_attempts: model calls at most (the first plus corrections).
         max_steps: the longest plan accepted.
     """
-    llm = recorder.llm
     shown = choose_actions(library, question.text, demos)
-    mode = "grammar" if llm.supports_grammar else "json" if llm.supports_json_schema else "text"
-    params: dict[str, object] = {"max_tokens": 60 * max_steps + 40, "temperature": 0.0}
-    if mode == "grammar":
-        params["grammar"] = plan_gbnf(shown, max_steps=max_steps)
-    elif mode == "json":
-        params["json_schema"] = plan_json_schema(shown, max_steps=max_steps)
+    mode, params = plan_constraints(recorder.llm, shown, max_steps)
+    first = load_prompt("plan")
+    fix = load_prompt("plan_fix")
     common = {
         "actions": shown.render(),
         "question": question.text,
         "options_block": question.options_block(),
-        "format_note": _FORMAT_NOTES[mode],
     }
     # The prompt (and grammar) show a relevant part of the library; any action of the whole library is accepted.
     result = PlanResult(library=library)
-    first = load_prompt("plan")
-    fix = load_prompt("plan_fix")
     for attempt in range(1, max_attempts + 1):
         if attempt == 1:
             template = first
             messages = template.render(
-                entity_sheet=entity_sheet or "(not available)", demos=_render_demos(demos, shown, mode), **common
+                entity_sheet=entity_sheet or "(not available)",
+                demos=_render_demos(demos, shown, mode),
+                format_note=template.part(f"format_{mode}"),
+                **common,
             )
         else:
             template = fix
             errors = "\n".join(f"- attempt {i}: {a.error}" for i, a in enumerate(result.attempts, start=1))
-            messages = template.render(plan=result.attempts[-1].text.strip() or "(empty)", errors=errors, **common)
+            messages = template.render(
+                plan=result.attempts[-1].text.strip() or "(empty)",
+                errors=errors,
+                format_note=template.part(f"format_{mode}"),
+                **common,
+            )
         reply = await recorder.acall(f"plan (attempt {attempt})", template, messages, **params)
         try:
-            if mode == "json":
-                plan = plan_from_json(reply.text, library, max_steps=max_steps)
-            else:
-                plan = parse_plan(reply.text, library, max_steps=max_steps)
+            plan = read_plan_reply(reply.text, mode, library, max_steps)
         except PlanParseError as exc:
             result.attempts.append(PlanAttempt(text=reply.text, error=str(exc)))
             recorder.note("plan rejected", str(exc), attempt=attempt)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import networkx as nx
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from pearl.actions import CTX, Action
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = ["Arg", "ArgKind", "Plan", "Step"]
 
@@ -182,6 +184,8 @@ class Plan(BaseModel):
 
         Node attributes: `action`, `line`, `index` (0-based step position).
         """
+        import networkx as nx  # loaded on first use: it costs 150 ms at import
+
         graph = nx.DiGraph()
         for index, step in enumerate(self.steps):
             graph.add_node(step.var, action=step.action, line=step.line, index=index)

@@ -1,17 +1,17 @@
-"""`pearl mine`, `pearl refine` and `pearl actions ...`. Thin: read inputs, call one library function, print."""
+"""`pearl mine` and `pearl refine`. Thin: read inputs, call one library function, print."""
 
 from __future__ import annotations
 
 import asyncio
-import difflib
-import sys
-import time
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import Annotated
 
 import typer
 
-from pearl._cli_common import (
+from pearl.actions import ActionLibrary, load_library, save_library, seed_library
+from pearl.cli._app import app
+from pearl.cli._common import (
+    EXIT_INTERRUPTED,
     ActionsOpt,
     ApiKey,
     BaseUrl,
@@ -25,21 +25,24 @@ from pearl._cli_common import (
     make_pearl,
     settings_from,
 )
-from pearl.actions._library import load_library, save_library, seed_library
-from pearl.actions._mine import (
+from pearl.cli._progress import ProgressBar
+from pearl.documents import load_document
+from pearl.errors import PearlError
+from pearl.eval import load_dataset, read_questions, select_questions
+from pearl.llm import DEMO_NOTICE, make_llm
+from pearl.planning import save_demos
+from pearl.training import (
     DEFAULT_MAX_ACTIONS,
     MiningResult,
+    compare_planning,
     mine_actions,
     mine_document,
     progress_path,
-    read_questions,
+    refine_demos,
+    split_holdout,
 )
-from pearl.actions._models import Action, ActionLibrary
-from pearl.documents import load_document
-from pearl.errors import PearlError
-from pearl.llm import DEMO_NOTICE, make_llm
 
-__all__ = ["register"]
+__all__ = ["mine_command", "refine_command"]
 
 Limit = Annotated[int | None, typer.Option("--limit", help="Only the first N questions.", min=1)]
 Concurrency = Annotated[
@@ -48,33 +51,6 @@ Concurrency = Annotated[
 DataFormat = Annotated[
     str | None, typer.Option("--format", help="quality, leval or jsonl (default: from the first line).")
 ]
-
-
-class _Bar:
-    """A one-line progress display on stderr: redrawn in place on a terminal, a line per tenth elsewhere."""
-
-    def __init__(self, label: str, extra_label: str = "malformed", stream: TextIO | None = None) -> None:
-        self.label = label
-        self.extra_label = extra_label
-        self.stream = stream or sys.stderr
-        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
-        self.started = time.perf_counter()
-        self.shown = -1
-
-    def __call__(self, done: int, total: int, extra: int) -> None:
-        width = 20
-        filled = round(width * done / total) if total else width
-        line = (
-            f"{self.label} [{'#' * filled}{'-' * (width - filled)}] {done}/{total}  "
-            f"{self.extra_label} {extra}  {time.perf_counter() - self.started:,.0f}s"
-        )
-        tenth = 10 * done // max(1, total)
-        if self.tty:
-            self.stream.write("\r" + line + ("\n" if done == total else ""))
-        elif tenth != self.shown or done == total:
-            self.stream.write(line + "\n")
-        self.shown = tenth
-        self.stream.flush()
 
 
 def _report_mining(result: MiningResult, out: Path, base: set[str]) -> None:
@@ -109,7 +85,8 @@ def _report_mining(result: MiningResult, out: Path, base: set[str]) -> None:
         typer.echo(f"note: {problem}", err=True)
 
 
-def _mine_command(
+@app.command("mine")
+def mine_command(
     questions: Annotated[
         Path | None, typer.Option("--questions", help="Training questions: QuALITY, L-Eval, JSONL or text, one a line.")
     ] = None,
@@ -145,6 +122,7 @@ def _mine_command(
     if (questions is None) == (document is None):
         raise fail("give --questions FILE (training questions) or --document FILE (one document), not both")
     partial = progress_path(out)
+    bar = ProgressBar("mining")
     try:
         settings = settings_from(base_url, model, api_key, no_cache, timeout, context_window)
         given = load_library(actions) if actions is not None else None
@@ -164,7 +142,7 @@ def _mine_command(
                     concurrency=concurrency or settings.concurrency,
                     batch_size=batch_size,
                     progress_file=partial,
-                    on_progress=_Bar("mining"),
+                    on_progress=bar,
                 )
             )
         elif document is not None:
@@ -183,18 +161,22 @@ def _mine_command(
             )
         save_library(result.library, out)
     except KeyboardInterrupt:
+        bar.close()
         hint = f"; run the same command again to resume from {partial}" if partial.is_file() else ""
-        typer.echo(f"\ninterrupted{hint}", err=True)
-        raise typer.Exit(130) from None
+        typer.echo(f"interrupted{hint}", err=True)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     except PearlError as exc:
+        bar.close()
         hint = f" (replies so far are kept in {partial}; re-run to resume)" if partial.is_file() else ""
         raise fail(f"{exc}{hint}", exit_code(exc)) from None
+    bar.close()
     _report_mining(result, out, set(base.names))
     if llm.is_demo:
         typer.echo(DEMO_NOTICE, err=True)
 
 
-def _refine_command(
+@app.command("refine")
+def refine_command(
     train: Annotated[
         Path, typer.Option("--train", help="Training questions with gold answers (QuALITY, L-Eval, JSONL).")
     ],
@@ -222,19 +204,14 @@ def _refine_command(
     context_window: Window = None,
 ) -> None:
     """Self-refinement: keep the plans that lead to the gold answer (after feedback if need be) as demos."""
-    from pearl.eval import load_dataset, select_questions
-    from pearl.planning import compare_planning, refine_demos, save_demos
-
+    bar = ProgressBar("refining")
     try:
         settings = settings_from(base_url, model, api_key, no_cache, timeout, context_window)
         pearl = make_pearl(settings, actions, demos)
         dataset = load_dataset(train, data_format)
-        chosen = select_questions(dataset, split)
-        training = chosen[:limit] if limit is not None else chosen
-        held = chosen[len(training) : len(training) + holdout]
+        training, held = split_holdout(select_questions(dataset, split), limit, holdout)
         if holdout and not held:
             typer.echo("note: no question is left for --holdout after the training ones", err=True)
-        bar = _Bar("refining", "kept")
         typer.echo(f"refining on {len(training)} question(s) of {train}", err=True)
         result = asyncio.run(
             refine_demos(
@@ -252,10 +229,13 @@ def _refine_command(
             else []
         )
     except KeyboardInterrupt:
-        typer.echo("\ninterrupted; the response cache keeps finished calls, so a re-run is quick", err=True)
-        raise typer.Exit(130) from None
+        bar.close()
+        typer.echo("interrupted; the response cache keeps finished calls, so a re-run is quick", err=True)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     except PearlError as exc:
+        bar.close()
         raise fail(str(exc), exit_code(exc)) from None
+    bar.close()
     errors = [r for r in result.records if r.error]
     typer.echo(
         f"refined {len(result.records)} question(s) in {result.seconds:.0f}s: "
@@ -274,97 +254,3 @@ def _refine_command(
         typer.echo(f"note: {record.id}: {record.error}", err=True)
     if pearl.llm.is_demo:
         typer.echo(DEMO_NOTICE, err=True)
-
-
-actions_app = typer.Typer(help="Inspect and compare action libraries.", no_args_is_help=True)
-
-
-def _load(path: Path | None) -> ActionLibrary:
-    try:
-        return load_library(path)
-    except PearlError as exc:
-        raise fail(str(exc), exit_code(exc)) from None
-
-
-def _line(action: Action) -> str:
-    return f"{action.signature}  {action.definition}"
-
-
-def _about(library: ActionLibrary) -> str:
-    prompts = ", ".join(f"{stage}={pid}" for stage, pid in sorted(library.prompts.items()))
-    return f"# {library.name} v{library.version}: {len(library)} action(s), fingerprint {library.fingerprint[:12]}" + (
-        f"; prompts {prompts}" if prompts else ""
-    )
-
-
-@actions_app.command("list")
-def _list_command(
-    file: Annotated[Path | None, typer.Argument(help="A library JSON file (default: the bundled library).")] = None,
-    counts: Annotated[bool, typer.Option("--counts", help="Append how many mined questions asked for each.")] = False,
-) -> None:
-    """One action per line: `NAME(PARAMS)  definition`."""
-    library = _load(file)
-    typer.echo(_about(library), err=True)
-    for action in library.actions:
-        typer.echo(_line(action) + (f"  [{action.count}]" if counts else ""))
-
-
-@actions_app.command("show")
-def _show_command(
-    name: Annotated[str, typer.Argument(help="The action's name.")],
-    actions: ActionsOpt = None,
-) -> None:
-    """Everything about one action: signature, definition, flags, provenance."""
-    library = _load(actions)
-    action = library.get(name)
-    if action is None:
-        close = difflib.get_close_matches(name.upper(), library.names, n=3)
-        hint = f"; did you mean {', '.join(close)}?" if close else "; see: pearl actions list"
-        raise fail(f"library {library.name} has no action {name.upper()}{hint}")
-    typer.echo(action.signature)
-    typer.echo(f"  {action.definition}")
-    flags = [f for f, on in (("reads the document", action.needs_document), ("variadic", action.variadic)) if on]
-    if action.pure:
-        flags.append("runs locally, without the model")
-    typer.echo(f"  library: {library.name} v{library.version}" + (f"; {', '.join(flags)}" if flags else ""))
-    if action.count or action.examples:
-        typer.echo(f"  asked for by {action.count} mined question(s)")
-        for example in action.examples:
-            typer.echo(f"    e.g. {example}")
-
-
-@actions_app.command("diff")
-def _diff_command(
-    old: Annotated[Path, typer.Argument(help="The first library.")],
-    new: Annotated[Path, typer.Argument(help="The second library.")],
-) -> None:
-    """What changed between two libraries: `-` removed, `+` added, `~` changed signature or definition."""
-    a, b = _load(old), _load(new)
-    typer.echo(f"--- {old} ({a.name} v{a.version}, {len(a)} actions)")
-    typer.echo(f"+++ {new} ({b.name} v{b.version}, {len(b)} actions)")
-    removed = [x for x in a.actions if x.name not in b]
-    added = [x for x in b.actions if x.name not in a]
-    changed = 0
-    for action in removed:
-        typer.echo(f"- {_line(action)}")
-    for action in added:
-        typer.echo(f"+ {_line(action)}")
-    for before in a.actions:
-        after = b.get(before.name)
-        if after is None:
-            continue
-        if before.signature != after.signature:
-            changed += 1
-            typer.echo(f"~ {before.signature} -> {after.signature}")
-        if before.definition != after.definition or before.pure != after.pure:
-            changed += before.signature == after.signature
-            typer.echo(f"~ {after.name}: {before.definition!r} -> {after.definition!r}")
-    same = len(a) - len(removed) - changed
-    typer.echo(f"{len(added)} added, {len(removed)} removed, {changed} changed, {same} unchanged")
-
-
-def register(app: typer.Typer) -> None:
-    """Add `mine`, `refine` and `actions` to `app` (the `pearl` CLI calls this)."""
-    app.command("mine")(_mine_command)
-    app.command("refine")(_refine_command)
-    app.add_typer(actions_app, name="actions")

@@ -1,16 +1,17 @@
-"""The `pearl` command. Thin: parse arguments, call one library function, render the result."""
+"""`pearl ask`, `pearl plan`, `pearl trace show` and `pearl config`. Thin: parse, call the library, render."""
 
 from __future__ import annotations
 
 import json
-import logging
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from pearl._cli_common import (
+from pearl._pearl import DEFAULT_METHOD
+from pearl.cli._app import app, trace_app
+from pearl.cli._common import (
+    EXIT_FAILED,
     ActionsOpt,
     ApiKey,
     BaseUrl,
@@ -21,37 +22,24 @@ from pearl._cli_common import (
     OptionOpt,
     Timeout,
     Window,
-    exit_code,
     fail,
+    handled,
     make_pearl,
     settings_from,
 )
-from pearl._pearl import DEFAULT_METHOD
 from pearl.config import Settings
-from pearl.errors import PearlError
 from pearl.llm import DEMO_NOTICE
 from pearl.methods import METHODS
 from pearl.models import Answer, Trace
+from pearl.questions import Question
 from pearl.trace import render_trace
 
-__all__ = ["app", "main"]
-
-app = typer.Typer(
-    name="pearl",
-    help="Answer questions about long documents by planning and executing actions (PEARL).",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-
-trace_app = typer.Typer(help="Inspect traces written by `pearl ask --trace FILE`.", no_args_is_help=True)
-app.add_typer(trace_app, name="trace")
+__all__ = ["ask", "plan", "show_config", "trace_show"]
 
 
 def _render_answer(answer: Answer) -> None:
     if answer.letter:
-        index = "ABCDEFGHIJ".index(answer.letter)
-        option = answer.options[index] if index < len(answer.options) else ""
+        option = Question(text=answer.question, options=answer.options).option(answer.letter)
         typer.echo(f"({answer.letter}) {option}".rstrip())
         if answer.answer and answer.answer.strip().strip("().") != answer.letter:
             typer.echo(f"\n{answer.answer}")
@@ -97,11 +85,9 @@ def ask(
     *files, question = files_and_question
     if method not in METHODS:
         raise fail(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
-    try:
+    with handled():
         settings = settings_from(base_url, model, api_key, no_cache, timeout, context_window, max_bytes)
         answer = make_pearl(settings, actions, demos).ask(files, question, option or None, method=method)
-    except PearlError as exc:
-        raise fail(str(exc), exit_code(exc)) from None
     if trace is not None:
         trace.write_text(answer.trace.model_dump_json(indent=2), encoding="utf-8")
     if as_json:
@@ -128,12 +114,10 @@ def plan(
     no_cache: NoCache = False,
 ) -> None:
     """Write a plan for a question (with self-correction) and print it, without running it."""
-    try:
+    with handled():
         settings = settings_from(base_url, model, api_key, no_cache)
         pearl = make_pearl(settings, actions, demos)
         result, trace = pearl.plan(question, list(file) if file else None, option or None)
-    except PearlError as exc:
-        raise fail(str(exc), exit_code(exc)) from None
     if as_json:
         data = {
             "plan": result.plan.render() if result.plan else None,
@@ -149,7 +133,7 @@ def plan(
     if pearl.llm.is_demo:
         typer.echo(DEMO_NOTICE, err=True)
     if result.plan is None:
-        raise fail(f"no valid plan after {len(result.attempts)} attempt(s)", 1)
+        raise fail(f"no valid plan after {len(result.attempts)} attempt(s)", EXIT_FAILED)
 
 
 @trace_app.command("show")
@@ -175,10 +159,8 @@ def show_config(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show the resolved settings (API key masked) and where each came from."""
-    try:
+    with handled():
         settings = settings_from(base_url, model, api_key)
-    except PearlError as exc:
-        raise fail(str(exc), exit_code(exc)) from None
     shown: dict[str, Any] = settings.shown()
     if as_json:
         typer.echo(json.dumps(shown, indent=2))
@@ -186,28 +168,3 @@ def show_config(
     for key, value in shown.items():
         source = settings.sources.get(key, "default" if key in Settings.model_fields else "")
         typer.echo(f"{key:16} {value!s:50} {source}".rstrip())
-
-
-def _register_extensions() -> None:
-    # Subsystems add their own commands; each imports only from the library.
-    from pearl.actions._cli import register as register_actions
-    from pearl.context._cli import register as register_context
-    from pearl.eval._cli import register as register_eval
-
-    register_context(app)
-    register_eval(app)
-    register_actions(app)
-
-
-_register_extensions()
-
-
-def main() -> None:
-    """Console entry point: clear one-line errors, never a traceback for expected failures."""
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s", stream=sys.stderr)
-    logging.getLogger("pypdf").setLevel(logging.ERROR)  # its parser warnings are noise to a user
-    try:
-        app()
-    except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
-        sys.exit(130)

@@ -3,7 +3,7 @@
 `mine_actions` is the paper's procedure on training questions (never the documents): one
 call per question, concurrently, each seeing the library mining starts from; replies are
 parsed strictly (and constrained where the backend can), a malformed one is counted and
-skipped. Proposals are tallied under normalised names and merged (`pearl.actions._merge`)
+skipped. Proposals are tallied under normalised names and merged (`pearl.training._merge`)
 until the library fits the cap. Each reply is appended to a progress file as it arrives,
 so a killed run resumes where it stopped; the response cache makes a re-run free anyway.
 
@@ -26,8 +26,16 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from pearl.actions._library import seed_library
-from pearl.actions._merge import (
-    MergeReplyError,
+from pearl.actions._models import Action, ActionLibrary
+from pearl.context import entity_sheet, index_document
+from pearl.errors import LLMError, LLMRequestError, MergeReplyError, ProposalError, ReplyFormatError
+from pearl.llm import constrained, output_mode
+from pearl.models import Document, Trace, Usage
+from pearl.prompts import PromptTemplate, load_prompt
+from pearl.protocols import LLM, Progress
+from pearl.tokens import count_tokens
+from pearl.trace import Recorder
+from pearl.training._merge import (
     MergeReport,
     Mined,
     merge_gbnf,
@@ -36,32 +44,21 @@ from pearl.actions._merge import (
     normalize_name,
     normalize_proposed,
 )
-from pearl.actions._models import Action, ActionLibrary
-from pearl.actions._proposals import (
+from pearl.training._proposals import (
     Proposal,
-    ProposalError,
     parse_proposal,
     parse_proposal_json,
     proposal_gbnf,
     proposal_json_schema,
 )
-from pearl.context import entity_sheet, index_document
-from pearl.errors import DatasetError, LLMError, LLMRequestError, LLMResponseError
-from pearl.llm._types import LLM
-from pearl.models import Document, Trace, Usage
-from pearl.prompts import PromptTemplate, load_prompt
-from pearl.tokens import count_tokens
-from pearl.trace import Recorder
 
 __all__ = [
     "DEFAULT_MAX_ACTIONS",
-    "MiningProgress",
     "MiningResult",
     "mine_actions",
     "mine_document",
     "parse_imagined",
     "progress_path",
-    "read_questions",
 ]
 
 log = logging.getLogger("pearl.actions")
@@ -73,9 +70,6 @@ _PROPOSAL_TOKENS = 300
 _FATAL_STATUS = frozenset({401, 403, 404})
 _PROGRESS_FORMAT = 1
 _MAX_IMAGINED_CHARS = 20_000
-
-MiningProgress = Callable[[int, int, int], None]
-"""Told `(done, total, malformed)` after each question (resumed ones included)."""
 
 
 class MiningResult(BaseModel):
@@ -101,54 +95,6 @@ class MiningResult(BaseModel):
 # ---------------------------------------------------------------------------------------------- questions
 
 
-def read_questions(path: str | os.PathLike[str], limit: int | None = None, data_format: str | None = None) -> list[str]:
-    """Question texts from a QuALITY, L-Eval or pearl JSONL file, JSONL of `{"question": ...}`, or text (one a line).
-
-    Options are left out: mining looks at what is asked, not at the answers offered.
-    Duplicates are dropped; `limit` keeps the first N.
-
-    Raises:
-        DatasetError: the file is unreadable or a JSON line has no question.
-    """
-    # pearl.eval imports the pipeline, which imports this package: import it when needed, not at load.
-    from pearl.eval import detect_format, load_dataset
-
-    file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise DatasetError(f"{file}: cannot read ({exc.strerror or exc})") from None
-    except UnicodeDecodeError as exc:
-        raise DatasetError(f"{file}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    lines = [(n, line.strip()) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
-    if not lines:
-        raise DatasetError(f"{file}: holds no questions")
-    found: list[str] = []
-    if data_format is not None or lines[0][1].startswith("{"):
-        try:
-            chosen = data_format or detect_format(file)
-        except DatasetError:
-            chosen = None
-        if chosen is not None:
-            found = [q.question for q in load_dataset(file, chosen).questions]
-        else:
-            for number, line in lines:
-                try:
-                    obj: Any = json.loads(line)
-                except json.JSONDecodeError:
-                    raise DatasetError(f"{file}:{number}: not a JSON object") from None
-                question = obj.get("question") if isinstance(obj, dict) else None
-                if not isinstance(question, str) or not question.strip():
-                    raise DatasetError(
-                        f'{file}:{number}: expected a QuALITY, L-Eval or pearl JSONL line, or {{"question": "..."}}'
-                    )
-                found.append(question.strip())
-    else:
-        found = [line for _, line in lines if not line.startswith("#")]
-    unique = list(dict.fromkeys(" ".join(q.split()) for q in found if q.strip()))
-    return unique[:limit] if limit is not None else unique
-
-
 def progress_path(out: str | os.PathLike[str]) -> Path:
     """Where mining into `out` keeps its progress: `actions.json` -> `actions.json.partial.jsonl`."""
     file = Path(out)
@@ -156,10 +102,6 @@ def progress_path(out: str | os.PathLike[str]) -> Path:
 
 
 # ---------------------------------------------------------------------------------------------- model calls
-
-
-def _mode(llm: LLM) -> str:
-    return "grammar" if llm.supports_grammar else "json" if llm.supports_json_schema else "text"
 
 
 def _parse(text: str) -> Proposal:
@@ -173,10 +115,8 @@ def _is_fatal(error: LLMError) -> bool:
 
 
 async def _preflight(llm: LLM) -> None:
-    # A backend that can check itself (the embedded model: installed? loadable?) fails before the run.
-    check = getattr(llm, "check", None) or getattr(getattr(llm, "inner", None), "check", None)
-    if callable(check):
-        await asyncio.to_thread(check)
+    # The embedded model not installed, a server down, a key refused: fail before the run, not per question.
+    await asyncio.to_thread(llm.check)
 
 
 class _ProgressFile:
@@ -245,16 +185,18 @@ async def _propose_all(
     *,
     concurrency: int,
     progress: _ProgressFile,
-    on_progress: MiningProgress | None,
+    on_progress: Progress | None,
 ) -> list[_Outcome]:
-    mode = _mode(llm)
-    params: dict[str, Any] = {"max_tokens": _PROPOSAL_TOKENS, "temperature": 0.0}
-    if mode == "grammar":
-        params["grammar"] = proposal_gbnf(shown)
-    elif mode == "json":
-        params["json_schema"] = proposal_json_schema(shown)
+    _, constraint = constrained(
+        llm, grammar=lambda: proposal_gbnf(shown), json_schema=lambda: proposal_json_schema(shown)
+    )
+    params: dict[str, Any] = {"max_tokens": _PROPOSAL_TOKENS, "temperature": 0.0, **constraint}
     outcomes: list[_Outcome | None] = [None] * len(questions)
     counts = {"done": 0, "malformed": 0}
+
+    def report() -> None:
+        if on_progress is not None:
+            on_progress(counts["done"], len(questions), f"malformed {counts['malformed']}")
 
     def settle(index: int, reply: str, cut: bool, resumed: bool) -> None:
         try:
@@ -266,8 +208,8 @@ async def _propose_all(
             counts["malformed"] += 1
             outcomes[index] = _Outcome(problem=f"malformed: {exc}", resumed=resumed)
         counts["done"] += 1
-        if on_progress is not None:
-            on_progress(counts["done"], len(questions), counts["malformed"])
+        if not resumed:
+            report()
 
     pending: list[int] = []
     for index, question in enumerate(questions):
@@ -276,6 +218,7 @@ async def _propose_all(
             pending.append(index)
         else:
             settle(index, *earlier, resumed=True)
+    report()  # the starting point: replies an interrupted run already got count as done
     if pending:
         await _preflight(llm)
     gate = asyncio.Semaphore(max(1, concurrency))
@@ -291,8 +234,7 @@ async def _propose_all(
                     raise
                 outcomes[index] = _Outcome(problem=f"failed: {exc}", failed=True)
                 counts["done"] += 1
-                if on_progress is not None:
-                    on_progress(counts["done"], len(questions), counts["malformed"])
+                report()
                 return
         cut = reply.finish_reason == "length"
         progress.add(_question_key(question), reply.text, cut)
@@ -308,15 +250,12 @@ async def _propose_all(
 
 
 def _merge_asker(llm: LLM, trace: Trace, template: PromptTemplate) -> Callable[..., Any]:
-    mode = _mode(llm)
-
     async def ask(batch: list[Action], total: int, cap: int) -> str:
         names = [a.name for a in batch]
-        params: dict[str, Any] = {"max_tokens": min(900, 18 * len(batch) + 16), "temperature": 0.0}
-        if mode == "grammar":
-            params["grammar"] = merge_gbnf(names)
-        elif mode == "json":
-            params["json_schema"] = merge_json_schema(names)
+        _, constraint = constrained(
+            llm, grammar=lambda: merge_gbnf(names), json_schema=lambda: merge_json_schema(names)
+        )
+        params: dict[str, Any] = {"max_tokens": min(900, 18 * len(batch) + 16), "temperature": 0.0, **constraint}
         messages = template.render(
             actions="\n".join(a.render() for a in batch), total=total, max_actions=cap, count=len(batch)
         )
@@ -451,7 +390,7 @@ async def mine_actions(
     concurrency: int = 4,
     batch_size: int = 80,
     progress_file: str | os.PathLike[str] | None = None,
-    on_progress: MiningProgress | None = None,
+    on_progress: Progress | None = None,
     name: str = "mined",
 ) -> MiningResult:
     """Mine actions from training questions and merge them into a library of at most `max_actions`.
@@ -465,7 +404,7 @@ async def mine_actions(
         batch_size: most actions one merge call is shown (fewer if the context window is small).
         progress_file: where replies are appended as they come (see `progress_path`); a run that finds
             the file from a killed run of the same mining resumes from it, and removes it when done.
-        on_progress: told `(done, total, malformed)` after each question.
+        on_progress: told `(done, total, status)` after each question (resumed ones included).
         name: the new library's name.
 
     Raises:
@@ -477,7 +416,7 @@ async def mine_actions(
     template = load_prompt("mine")
     trace = Trace(question=f"mine {len(questions)} question(s)", method="mine", backend=llm.backend, model=llm.model)
     key = hashlib.sha256(
-        f"{base.fingerprint}|{template.id}|{llm.backend}|{llm.model}|{_mode(llm)}".encode()
+        f"{base.fingerprint}|{template.id}|{llm.backend}|{llm.model}|{output_mode(llm)}".encode()
     ).hexdigest()[:24]
     progress = _ProgressFile(Path(progress_file) if progress_file is not None else None, key)
     progress.open()
@@ -566,7 +505,7 @@ async def mine_document(
         questions: how many questions to imagine.
 
     Raises:
-        LLMResponseError: the model imagined no usable question.
+        ReplyFormatError: the model imagined no usable question.
     """
     started = time.perf_counter()
     trace = Trace(question=f"mine document {document.name}", method="mine", backend=llm.backend, model=llm.model)
@@ -575,16 +514,13 @@ async def mine_document(
     await _preflight(llm)
     imagine = load_prompt("imagine")
     count = max(1, min(questions, 20))
-    params: dict[str, Any] = {"max_tokens": 48 * count + 16, "temperature": 0.0}
-    if _mode(llm) == "grammar":
-        params["grammar"] = _imagine_gbnf(count)
-    elif _mode(llm) == "json":
-        params["json_schema"] = _imagine_schema(count)
+    _, constraint = constrained(llm, grammar=lambda: _imagine_gbnf(count), json_schema=lambda: _imagine_schema(count))
+    params: dict[str, Any] = {"max_tokens": 48 * count + 16, "temperature": 0.0, **constraint}
     messages = imagine.render(title=document.name, entity_sheet=sheet, count=count)
     reply = await Recorder(llm, trace).acall("imagine", imagine, messages, **params)
     imagined, bad = parse_imagined(reply.text, count)
     if not imagined:
-        raise LLMResponseError(
+        raise ReplyFormatError(
             f"the model imagined no usable question about {document.name} ({bad} line(s) off the 'Q: ...' format)"
         )
     shown = library if library is not None else seed_library()

@@ -1,4 +1,9 @@
-"""Action mining and merging: proposals per question, their strict format, normalisation, merging to a cap.
+"""Training: what pearl learns from data before it answers. It sits above `Pearl` and `pearl.eval`.
+
+- Action mining and merging: proposals per question, their strict format, normalisation,
+  merging to a cap (`mine_actions`, `mine_document`).
+- Self-refinement: run the pipeline on training questions and keep the plans that reached
+  the gold answer as demonstrations (`refine_demos`, `compare_planning`).
 
 >>> result = await mine_actions(llm, read_questions("train.jsonl"), max_actions=80)
 >>> save_library(result.library, "mined.json")
@@ -6,9 +11,8 @@
 
 from __future__ import annotations
 
-from pearl.actions._fake import mining_fake_llm, mining_fake_reply
-from pearl.actions._merge import (
-    MergeReplyError,
+from pearl.training._fake import mining_fake_llm, mining_fake_reply
+from pearl.training._merge import (
     MergeReport,
     MergeRound,
     merge_gbnf,
@@ -16,35 +20,41 @@ from pearl.actions._merge import (
     normalize_name,
     parse_merge_reply,
 )
-from pearl.actions._mine import (
+from pearl.training._mine import (
     DEFAULT_MAX_ACTIONS,
-    MiningProgress,
     MiningResult,
     mine_actions,
     mine_document,
     progress_path,
-    read_questions,
 )
-from pearl.actions._proposals import (
+from pearl.training._proposals import (
     Proposal,
-    ProposalError,
     ProposedAction,
     parse_proposal,
     parse_proposal_json,
     proposal_gbnf,
     proposal_json_schema,
 )
+from pearl.training._refine import (
+    PlanningStats,
+    RefineRecord,
+    RefineResult,
+    compare_planning,
+    refine_demos,
+    split_holdout,
+)
 
 __all__ = [
     "DEFAULT_MAX_ACTIONS",
-    "MergeReplyError",
     "MergeReport",
     "MergeRound",
-    "MiningProgress",
     "MiningResult",
+    "PlanningStats",
     "Proposal",
-    "ProposalError",
     "ProposedAction",
+    "RefineRecord",
+    "RefineResult",
+    "compare_planning",
     "merge_gbnf",
     "merge_json_schema",
     "mine_actions",
@@ -58,5 +68,6 @@ __all__ = [
     "progress_path",
     "proposal_gbnf",
     "proposal_json_schema",
-    "read_questions",
+    "refine_demos",
+    "split_holdout",
 ]

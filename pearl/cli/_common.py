@@ -1,11 +1,17 @@
-"""What every `pearl` command shares: option declarations, settings from options, one-line errors.
+"""What every `pearl` command shares: option declarations, settings from options, the one error handler.
 
-Subsystems' command modules (`pearl.eval._cli`, `pearl.context._cli`) import from here, not
-from `pearl.cli`, so the command tree has no import cycles.
+Exit codes (also in the README):
+
+- 0: done;
+- 1: a failure along the way (the model failed after retries, no valid plan, a step failed);
+- 2: bad input or settings: the user must change something (file, option, URL, key, model);
+- 130: interrupted (Ctrl-C); work already saved (eval rows, mining progress) is kept.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +22,7 @@ from pearl.actions import default_library, load_library
 from pearl.config import Settings, load_settings
 from pearl.errors import (
     ConfigError,
+    ContextError,
     DatasetError,
     DocumentError,
     EmbeddedModelError,
@@ -25,6 +32,9 @@ from pearl.errors import (
 from pearl.planning import load_demos
 
 __all__ = [
+    "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
+    "EXIT_USAGE",
     "ActionsOpt",
     "ApiKey",
     "BaseUrl",
@@ -37,6 +47,7 @@ __all__ = [
     "Window",
     "exit_code",
     "fail",
+    "handled",
     "make_pearl",
     "settings_from",
 ]
@@ -63,16 +74,34 @@ OptionOpt = Annotated[
 ]
 
 
-def fail(message: str, code: int = 2) -> typer.Exit:
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
     """Print one clear line on stderr and return the exit to raise."""
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(code)
 
 
 def exit_code(error: PearlError) -> int:
-    """2 for bad input or settings (the user must change something), 1 for failures along the way."""
-    user_must_act = (ConfigError, DocumentError, DatasetError, LLMRequestError, EmbeddedModelError)
-    return 2 if isinstance(error, user_must_act) else 1
+    """`EXIT_USAGE` for bad input or settings (the user must change something), `EXIT_FAILED` otherwise."""
+    user_must_act = (ConfigError, ContextError, DocumentError, DatasetError, LLMRequestError, EmbeddedModelError)
+    return EXIT_USAGE if isinstance(error, user_must_act) else EXIT_FAILED
+
+
+@contextmanager
+def handled(hint: str = "") -> Iterator[None]:
+    """The one error handler: a `PearlError` becomes one line on stderr and its exit code, never a traceback.
+
+    Args:
+        hint: appended to the message (e.g. where the work done so far is kept).
+    """
+    try:
+        yield
+    except PearlError as exc:
+        raise fail(f"{exc}{hint}", exit_code(exc)) from None
 
 
 def settings_from(

@@ -24,13 +24,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pearl._replies import load_json_reply, strip_fence
 from pearl.actions._models import CTX, ActionLibrary
-from pearl.errors import LLMResponseError
+from pearl.errors import ProposalError
 
 __all__ = [
     "MAX_NEW",
     "MAX_PARAMS",
     "Proposal",
-    "ProposalError",
     "ProposedAction",
     "parse_proposal",
     "parse_proposal_json",
@@ -56,14 +55,6 @@ _LOOSE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_ \-]*", re.ASCII)
 _NEW_BODY = re.compile(r"([^(]+?)[ \t]*\(([^()]*)\)[ \t]*:[ \t]*(.*)", re.ASCII)
 # The parameter lists the grammar allows: CTX first when the action reads the document.
 _GRAMMAR_PARAMS = ("CTX", "CTX, X", "CTX, X, Y", "CTX, X, Y, Z", "X", "X, Y", "X, Y, Z")
-
-
-class ProposalError(LLMResponseError):
-    """A mining reply that does not follow the proposal format; `line` is 1-based (0: the reply as a whole)."""
-
-    def __init__(self, message: str, line: int = 0) -> None:
-        super().__init__(f"line {line}: {message}" if line else message)
-        self.line = line
 
 
 class ProposedAction(BaseModel):

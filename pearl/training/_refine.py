@@ -14,37 +14,25 @@ import asyncio
 import hashlib
 import statistics
 import time
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
 
 from pydantic import BaseModel, Field
 
+from pearl._pearl import Pearl
 from pearl.actions import ActionLibrary
-from pearl.context import entity_sheet
 from pearl.errors import LLMError, PearlError, PlanParseError
+from pearl.eval import Dataset, EvalQuestion, score_answer
 from pearl.models import Answer, Document, Trace, Usage
-from pearl.planning._demos import Demo, DemoStore, select_demos
-from pearl.planning._generate import _FORMAT_NOTES, choose_actions, generate_plan
-from pearl.planning._grammar import plan_from_json, plan_gbnf, plan_json_schema
-from pearl.planning._models import Plan
-from pearl.planning._parser import parse_plan
+from pearl.planning import Demo, DemoStore, Plan, choose_actions, parse_plan, plan_constraints, read_plan_reply
 from pearl.prompts import load_prompt
+from pearl.protocols import Progress
 from pearl.questions import Question
 from pearl.trace import Recorder
 
-if TYPE_CHECKING:
-    from pearl._pearl import Pearl
-    from pearl.eval import Dataset, EvalQuestion
+__all__ = ["PlanningStats", "RefineRecord", "RefineResult", "compare_planning", "refine_demos", "split_holdout"]
 
-__all__ = ["PlanningStats", "RefineProgress", "RefineRecord", "RefineResult", "compare_planning", "refine_demos"]
-
-_DEMOS = 4  # as many as the pipeline shows the planner
-_SHEET_TOKENS = 250
 _FREE_TEXT_PASS = 0.5  # token F1 at which a free-text answer counts as right
 _ANSWER_CHARS = 300
-
-RefineProgress = Callable[[int, int, int], None]
-"""Told `(done, total, demos kept)` after each training question."""
 
 
 class RefineRecord(BaseModel):
@@ -108,8 +96,6 @@ class RefineResult(BaseModel):
 
 
 def _is_right(question: EvalQuestion, answer: Answer) -> bool:
-    from pearl.eval import score_answer
-
     scored = score_answer(question, answer)
     if question.kind == "choice":
         return bool(scored.get("correct"))
@@ -118,9 +104,7 @@ def _is_right(question: EvalQuestion, answer: Answer) -> bool:
 
 
 def _option(question: Question, letter: str) -> str:
-    index = "ABCDEFGHIJ".find(letter)
-    text = question.options[index] if 0 <= index < len(question.options) else ""
-    return f"({letter}) {text}".strip()
+    return f"({letter}) {question.option(letter)}".strip()
 
 
 def _led_to(question: Question, answer: Answer) -> str:
@@ -147,8 +131,6 @@ class _Refiner:
         self.rounds = rounds
         self.library: ActionLibrary = pearl.library
         self.template = load_prompt("refine")
-        llm = pearl.llm
-        self.mode = "grammar" if llm.supports_grammar else "json" if llm.supports_json_schema else "text"
         self.usage = Usage()
 
     def _trace(self, question: Question) -> Trace:
@@ -156,34 +138,15 @@ class _Refiner:
         return Trace(question=question.text, method="refine", backend=llm.backend, model=llm.model)
 
     async def _run(self, document: Document, question: Question, plan: Plan) -> Answer:
-        # The pipeline imports this package; import its pieces when a plan is run, not at load.
-        from pearl.methods import AskContext
-        from pearl.methods._plan_execute import run_plan
-
-        trace = self._trace(question)
-        ctx = AskContext(
-            llm=self.pearl.llm,
-            settings=self.pearl.settings,
-            document=document,
-            question=question,
-            library=self.library,
-            demos=self.pearl.demos,
-            load_index=self.pearl.index,
-            trace=trace,
-        )
-        answer = await run_plan(ctx, plan)
-        self.usage = self.usage + trace.usage()
+        answer = await self.pearl.arun_plan(document, question, plan)
+        self.usage = self.usage + answer.usage
         return answer
 
     async def _revise(self, question: Question, plan_text: str, led_to: str, gold: str, errors: list[str]) -> Plan:
         max_steps = self.pearl.settings.max_steps
         # The actions the plan used stay in view (choose_actions keeps what a demo uses), so it can be edited.
         shown = choose_actions(self.library, question.text, [Demo(question=question.text, plan=plan_text)])
-        params: dict[str, Any] = {"max_tokens": 60 * max_steps + 40, "temperature": 0.0}
-        if self.mode == "grammar":
-            params["grammar"] = plan_gbnf(shown, max_steps=max_steps)
-        elif self.mode == "json":
-            params["json_schema"] = plan_json_schema(shown, max_steps=max_steps)
+        mode, params = plan_constraints(self.pearl.llm, shown, max_steps)
         messages = self.template.render(
             actions=shown.render(),
             question=question.text,
@@ -192,7 +155,7 @@ class _Refiner:
             answer=led_to,
             gold=gold,
             errors="; ".join(errors) or "(none)",
-            format_note=_FORMAT_NOTES[self.mode],
+            format_note=self.template.part(f"format_{mode}"),
         )
         trace = self._trace(question)
         try:
@@ -201,9 +164,7 @@ class _Refiner:
             )
         finally:
             self.usage = self.usage + trace.usage()
-        if self.mode == "json":
-            return plan_from_json(reply.text, self.library, max_steps=max_steps)
-        return parse_plan(reply.text, self.library, max_steps=max_steps)
+        return read_plan_reply(reply.text, mode, self.library, max_steps)
 
     async def one(self, document: Document, eval_question: EvalQuestion) -> tuple[RefineRecord, Demo | None]:
         question = Question(text=eval_question.question, options=list(eval_question.options))
@@ -258,7 +219,7 @@ async def refine_demos(
     rounds: int = 2,
     concurrency: int | None = None,
     name: str = "refined",
-    on_progress: RefineProgress | None = None,
+    on_progress: Progress | None = None,
 ) -> RefineResult:
     """Run `pearl` on training questions with gold answers and keep the plans that led to the gold answer.
 
@@ -288,9 +249,11 @@ async def refine_demos(
         done += 1
         kept_count += result[1] is not None
         if on_progress is not None:
-            on_progress(done, len(questions), kept_count)
+            on_progress(done, len(questions), f"kept {kept_count}")
         return result
 
+    if on_progress is not None:
+        on_progress(0, len(questions), "kept 0")
     results = await asyncio.gather(*(one(q) for q in questions))
     demos = [demo for _, demo in results if demo is not None]
     digest = hashlib.sha256("\n".join(f"{d.question}\0{d.plan}" for d in demos).encode("utf-8")).hexdigest()
@@ -316,30 +279,20 @@ async def compare_planning(
 ) -> list[PlanningStats]:
     """Plan each question once per store (demos picked from it by similarity) and report validity and length.
 
-    Plans are generated as the pipeline does (entity sheet, self-correction, the settings'
-    attempts and step limit) but not executed.
+    Plans are made by `Pearl.aplan` with each store in turn (entity sheet, self-correction,
+    the settings' attempts and step limit) but not executed.
     """
     documents = _documents(dataset)
-    sheets: dict[str, str] = {}
     stats: list[PlanningStats] = []
     for label, store in stores.items():
-        trace = Trace(question=label, method="plan", backend=pearl.llm.backend, model=pearl.llm.model)
+        planner = pearl.with_demos(store)
+        usage = Usage()
         valid = valid_first = 0
         steps: list[int] = []
         for q in questions:
-            if q.document_id not in sheets:
-                index = await asyncio.to_thread(pearl.index, documents[q.document_id])
-                sheets[q.document_id] = entity_sheet(index, _SHEET_TOKENS)
             question = Question(text=q.question, options=list(q.options))
-            result = await generate_plan(
-                Recorder(pearl.llm, trace),
-                question,
-                pearl.library,
-                demos=select_demos(store, " ".join([question.text, *question.options]), k=_DEMOS),
-                entity_sheet=sheets[q.document_id],
-                max_attempts=pearl.settings.plan_attempts,
-                max_steps=pearl.settings.max_steps,
-            )
+            result, trace = await planner.aplan(question, documents[q.document_id])
+            usage = usage + trace.usage()
             if result.plan is not None:
                 valid += 1
                 valid_first += result.attempts[0].error is None
@@ -351,7 +304,15 @@ async def compare_planning(
                 valid=valid,
                 valid_first=valid_first,
                 mean_steps=statistics.mean(steps) if steps else None,
-                usage=trace.usage(),
+                usage=usage,
             )
         )
     return stats
+
+
+def split_holdout(
+    questions: Sequence[EvalQuestion], limit: int | None, holdout: int
+) -> tuple[list[EvalQuestion], list[EvalQuestion]]:
+    """The first `limit` questions (all if None) to refine on, and the next `holdout` to compare stores on."""
+    training = list(questions[:limit]) if limit is not None else list(questions)
+    return training, list(questions[len(training) : len(training) + holdout])

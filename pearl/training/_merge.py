@@ -22,13 +22,13 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from pearl._replies import load_json_reply, strip_fence
+from pearl._text import word_stems
 from pearl.actions._models import CTX, Action
-from pearl.actions._proposals import ProposedAction
-from pearl.errors import LLMError, LLMResponseError
+from pearl.errors import LLMError, MergeReplyError
+from pearl.training._proposals import ProposedAction
 
 __all__ = [
     "MAX_GROUP",
-    "MergeReplyError",
     "MergeReport",
     "MergeRound",
     "Mined",
@@ -50,7 +50,6 @@ _EXAMPLES = 3
 _NOISE = frozenset({"THE", "A", "AN"})
 _DOCUMENT_PARAMS = frozenset({CTX, "CONTEXT", "DOC", "DOCUMENT", "ARTICLE", "STORY", "PASSAGE", "TEXT"})
 _VALUE_PARAMS = ("X", "Y", "Z", "W")
-_WORD = re.compile(r"[a-z0-9]+")
 _MERGE_LINE = re.compile(r"MERGE:[ \t]*(.+?)[ \t]*->[ \t]*(\S+)")
 _IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*", re.ASCII)
 # Verbs nearly every action name starts with say nothing about what the action is for.
@@ -59,10 +58,6 @@ _GENERIC = frozenset(
     "or is are be what which who why how when where that this it its as any each all about document text x y z ctx "
     "story article given".split()
 )
-
-
-class MergeReplyError(LLMResponseError):
-    """A merge reply that does not follow the `MERGE: A, B -> A` format."""
 
 
 @dataclass
@@ -271,8 +266,7 @@ def merge_json_schema(names: Sequence[str]) -> dict[str, Any]:
 
 
 def _words(action: Action) -> set[str]:
-    text = f"{action.name.replace('_', ' ')} {action.definition}".lower()
-    return {w[:5] for w in _WORD.findall(text) if w not in _GENERIC and len(w) > 2}
+    return set(word_stems(f"{action.name.replace('_', ' ')} {action.definition}", _GENERIC))
 
 
 def _rank(entry: Mined) -> tuple[int, int, int, str]:

@@ -1,0 +1,469 @@
+"""Evidence reach: does a method show the model the gold answer at all? No LLM; a scripted planner.
+
+Usage:
+    python benchmarks/evidence_reach.py [EXTRA.jsonl ...] [--limit N] [--methods pearl,rag]
+        [--shapes two-step,paper] [--window 8192] [--json OUT]
+
+With no positional argument it reads the contracts (`leval_legal_contract_qa.jsonl`) and the
+papers (`leval_scientific_qa.jsonl`) from `../shared/data`; extra L-Eval-layout files are added
+after them. Every method, shape and file is measured in the same run, baselines side by side.
+
+Measured, per question and per method (`pearl`, `pearl-fulldoc`, `rag`, `direct`, through
+`Pearl.aask` with a `FakeLLM` that records every request):
+
+    reach       1 if ONE single prompt the run sent contains every gold span of the question
+                (checked prompt by prompt, never across prompts), else 0; averaged.
+    tokens      prompt tokens (cl100k) of every message of every request of the run, summed.
+    calls       requests the run sent.
+    vs_fulldoc  mean tokens / mean tokens of `pearl-fulldoc` with the same plan shape (for `rag`
+                and `direct`: with the `two-step` shape, or the first shape run if it is not).
+    fallbacks   runs whose answer is a fallback (no valid plan: answered by `rag`).
+    seconds     wall time of all the method's runs on the file (documents indexed beforehand).
+
+Matching: the prompt (its messages' contents joined by newlines) and each gold span are
+normalised the same way: sentence labels (`[S12]`) removed, lower-cased, every whitespace run
+collapsed to one space, stripped. A gold answer given as a list is several spans, each of which
+must be in that same prompt; a leading option label such as "(B) " is removed from a span first.
+
+Questions: in the contracts file, all of them (every gold answer is a verbatim span of its
+contract; any that is not, after normalising, is counted and skipped). In the papers file and
+any extra file, only span-answer questions: every span of the gold answer occurs in the
+normalised document and is at least 3 words long (yes/no and "Unanswerable" golds drop out).
+`--limit N` keeps the first N such questions per file.
+
+The scripted model (deterministic, built from the real question; it never echoes document text,
+so whatever reach there is comes from what pearl shows). It decides by the prompt's name:
+    plan, plan_fix  a fixed plan for the current question in one of two shapes (`--shapes`):
+                    two-step: s1 = FIND_X(CTX, "<key words>"); s2 = ANSWER(CTX, "<question>")
+                    paper:    s1 = FIND_CHARACTER(CTX, "<E1>"); s2 = FIND_RELATION(CTX, "<E1>", "<E2>");
+                              s3 = CONCAT(s1, s2); s4 = ANSWER(CTX, "<question>")
+                    key words: the question's words minus stop words (English function words and
+                    the fixed words of the contract questions' template), at most 6; <question>:
+                    whitespace collapsed, cut to 300 characters; E1, E2: the first two capitalised
+                    runs that are neither the question's first word nor stop words, else the first
+                    3 key words and the next 3 (or all of them again). Double quotes in strings
+                    become single quotes. Missing actions are replaced by similar ones (printed).
+    step, step_nodoc  one sentence citing the first label [S<n>] of the last message, else
+                    "The document does not say."
+    anything else   "A" when the last message lists options, else as a step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _shared import default_data_dir, read_leval
+
+from pearl import CompletionRequest, Document, FakeLLM, Pearl, Settings, default_library
+from pearl.tokens import count_tokens
+
+METHODS = ("pearl", "pearl-fulldoc", "rag", "direct")
+PLAN_METHODS = ("pearl", "pearl-fulldoc")
+SHAPES = ("two-step", "paper")
+CONTRACTS = "leval_legal_contract_qa.jsonl"
+PAPERS = "leval_scientific_qa.jsonl"
+MAX_QUESTION_CHARS = 300
+
+_LABEL = re.compile(r"\[S\d+\]")
+_SPACE = re.compile(r"\s+")
+_OPTION = re.compile(r"^\s*\([A-Ha-h]\)\s*")
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’-]*")
+_CAPITALISED = re.compile(r"\b[A-Z][A-Za-z0-9'’-]*(?: [A-Z][A-Za-z0-9'’-]*)*")
+_POSSESSIVE = re.compile(r"['’]s$")
+
+# English function words, plus the fixed words of the CUAD question template ("Highlight the parts
+# (if any) of this contract related to ... that should be reviewed by a lawyer. Details: ..."),
+# which a planner would not search for.
+STOP_WORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been before being below
+    between both but by can could did do does doing down during each either few for from further had has have
+    having he her here hers herself him himself his how i if in into is it its itself just may me might more most
+    must my myself no nor not of off on once only or other our ours ourselves out over own same shall she should
+    so some such than that the their theirs them themselves then there these they this those through to too
+    under until up upon us very was we were what when where whether which while who whom whose why will with
+    would you your yours yourself yourselves
+    highlight highlights part parts contract contracts related relate reviewed review lawyer details""".split()
+)
+
+# Each role of the two plan shapes: preferred action first, then substitutes with the same parameters.
+ROLES: dict[str, tuple[tuple[str, ...], list[str] | None]] = {
+    "find": (("FIND_X", "EXTRACT", "FIND_EVIDENCE", "SUMMARIZE_X"), ["CTX", "X"]),
+    "answer": (("ANSWER", "FIND_X", "EXTRACT"), ["CTX", "X"]),
+    "entity": (("FIND_CHARACTER", "FIND_X", "EXTRACT"), ["CTX", "X"]),
+    "relation": (("FIND_RELATION", "FIND_ATTITUDE", "FIND_MOTIVE", "FIND_EMOTION"), ["CTX", "X", "Y"]),
+    "concat": (("CONCAT", "ANSWER_FROM", "COMPARE", "SELECT"), None),  # None: any two non-document inputs
+}
+SHAPE_ROLES = {"two-step": ("find", "answer"), "paper": ("entity", "relation", "concat", "answer")}
+
+
+def normalise(text: str) -> str:
+    return _SPACE.sub(" ", _LABEL.sub("", text).lower()).strip()
+
+
+def gold_spans(answer: str | list[str]) -> list[str]:
+    """The gold answer's spans, option label removed, normalised (empty spans dropped)."""
+    items = answer if isinstance(answer, list) else [answer]
+    spans = [normalise(_OPTION.sub("", str(item))) for item in items]
+    return [s for s in spans if s]
+
+
+def resolve_actions() -> dict[str, str]:
+    """Action name for each role, from `default_library()`; substitutes are announced, unfillable roles omitted."""
+    library = default_library()
+    chosen: dict[str, str] = {}
+    for role, (candidates, params) in ROLES.items():
+        for name in candidates:
+            action = library.get(name)
+            if action is None:
+                continue
+            fits = list(action.params) == params if params else len(action.params) >= 2 and "CTX" not in action.params
+            if fits:
+                chosen[role] = name
+                break
+        if chosen.get(role) != candidates[0]:
+            got = chosen.get(role, "nothing")
+            print(f"# note: {candidates[0]} is not in the default library as expected; {role} steps use {got}")
+    return chosen
+
+
+# ---- the scripted planner -------------------------------------------------------------------------
+
+
+def quoted(text: str) -> str:
+    """`text` as a plan string: one line, no double quotes or backslashes."""
+    return '"' + _SPACE.sub(" ", text.replace('"', "'").replace("\\", "/")).strip() + '"'
+
+
+def key_words(question: str, limit: int = 6) -> list[str]:
+    words: list[str] = []
+    seen: set[str] = set()
+    for raw in _WORD.findall(question):
+        word = _POSSESSIVE.sub("", raw).strip("'’-")
+        lower = word.lower()
+        if not word or lower in STOP_WORDS or lower in seen:
+            continue
+        seen.add(lower)
+        words.append(word)
+        if len(words) == limit:
+            break
+    return words
+
+
+def capitalised_runs(question: str) -> list[str]:
+    """Runs of capitalised words, minus the question's first word and stop words at either end."""
+    text = _SPACE.sub(" ", question)
+    first = _WORD.search(text)
+    runs: list[str] = []
+    for match in _CAPITALISED.finditer(text):
+        words = [_POSSESSIVE.sub("", w) for w in match.group().split()]
+        if first is not None and match.start() == first.start():
+            words = words[1:]  # "What", "Highlight": capitalised only because they open the question
+        while words and words[0].lower() in STOP_WORDS:
+            words.pop(0)
+        while words and words[-1].lower() in STOP_WORDS:
+            words.pop()
+        run = " ".join(words)
+        if run and run.lower() not in {r.lower() for r in runs}:
+            runs.append(run)
+    return runs
+
+
+def build_plans(question: str, actions: dict[str, str], shapes: Sequence[str]) -> dict[str, str]:
+    """The plan text of each shape for `question`."""
+    keys = key_words(question)
+    asked = quoted(_SPACE.sub(" ", question).strip()[:MAX_QUESTION_CHARS])
+    fallback = _SPACE.sub(" ", question).strip()[:60] or "the answer"
+    plans: dict[str, str] = {}
+    for shape in shapes:
+        if shape == "two-step":
+            plans[shape] = (
+                f"s1 = {actions['find']}(CTX, {quoted(' '.join(keys) or fallback)})\n"
+                f"s2 = {actions['answer']}(CTX, {asked})"
+            )
+        else:
+            candidates = [*capitalised_runs(question), " ".join(keys[:3]), " ".join(keys[3:6]) or " ".join(keys)]
+            e1, e2 = ([c for c in candidates if c] + [fallback, fallback])[:2]
+            plans[shape] = (
+                f"s1 = {actions['entity']}(CTX, {quoted(e1)})\n"
+                f"s2 = {actions['relation']}(CTX, {quoted(e1)}, {quoted(e2)})\n"
+                f"s3 = {actions['concat']}(s1, s2)\n"
+                f"s4 = {actions['answer']}(CTX, {asked})"
+            )
+    return plans
+
+
+@dataclass
+class Script:
+    """The fake model's behaviour; `plan` is set before each run (one run at a time per fake)."""
+
+    plan: str = ""
+
+    def reply(self, request: CompletionRequest) -> str:
+        kind = (request.prompt or "").split(".")[0]
+        last = request.messages[-1].content if request.messages else ""
+        if kind in ("plan", "plan_fix"):
+            return self.plan
+        if kind not in ("step", "step_nodoc") and ("(A) " in last or "Reply with the letter" in last):
+            return "A"
+        label = _LABEL.search(last)
+        # Cite a label the prompt showed, never quote the document: reach must come from pearl's prompts.
+        return f"The excerpts speak of it {label.group()}." if label else "The document does not say."
+
+
+# ---- the questions ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Item:
+    qid: str
+    doc: int
+    question: str
+    gold: list[str]
+
+
+@dataclass
+class FileSet:
+    path: Path
+    documents: list[Document]
+    items: list[Item]
+    skipped: dict[str, int]
+
+
+def select(path: Path, limit: int | None) -> FileSet:
+    """The file's documents and the questions measured on it (contracts: all; others: span answers)."""
+    contracts = path.name == CONTRACTS
+    documents: list[Document] = []
+    items: list[Item] = []
+    skipped = {"gold not verbatim in the document": 0, "gold under 3 words": 0}
+    for d, row in enumerate(read_leval(path)):
+        documents.append(Document.from_text(row.text, name=f"{path.stem}-{d}"))
+        text = normalise(row.text)
+        for q, (question, answer) in enumerate(zip(row.questions, row.answers, strict=False)):
+            if limit is not None and len(items) >= limit:
+                break
+            gold = gold_spans(answer)
+            if not gold or not all(g in text for g in gold):
+                skipped["gold not verbatim in the document"] += 1
+            elif not contracts and any(len(g.split()) < 3 for g in gold):
+                skipped["gold under 3 words"] += 1
+            else:
+                items.append(Item(qid=f"{path.stem}#d{d}q{q}", doc=d, question=question, gold=gold))
+    return FileSet(path, documents, items, {k: v for k, v in skipped.items() if v})
+
+
+# ---- running -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    file: str
+    qid: str
+    method: str
+    shape: str
+    gold: list[str]
+    reached: bool
+    reached_by: list[str]
+    tokens: int
+    calls: int
+    fallback: bool
+    seconds: float
+    error: str | None = None
+    prompts: list[dict[str, object]] = field(default_factory=list)
+
+
+def score(requests: Sequence[CompletionRequest], gold: list[str]) -> tuple[list[str], list[int]]:
+    """The ids of the prompts that hold every gold span on their own, and every prompt's tokens."""
+    reached_by: list[str] = []
+    tokens: list[int] = []
+    for request in requests:
+        tokens.append(sum(count_tokens(m.content) for m in request.messages))
+        if all(g in normalise("\n".join(m.content for m in request.messages)) for g in gold):
+            reached_by.append(request.prompt or "?")
+    return reached_by, tokens
+
+
+async def run_file(
+    files: FileSet, methods: Sequence[str], shapes: Sequence[str], actions: dict[str, str], window: int
+) -> tuple[list[Row], float]:
+    """Every (question, method, shape) run on one file, with one `Pearl` and one fake whose history is cleared."""
+    script = Script()
+    fake = FakeLLM(default=script.reply, context_window=window)
+    pearl = Pearl(llm=fake, settings=Settings(cache=False))
+    started = time.perf_counter()
+    for d in sorted({item.doc for item in files.items}):
+        pearl.index(files.documents[d])
+    index_seconds = time.perf_counter() - started
+    rows: list[Row] = []
+    for item in files.items:
+        plans = build_plans(item.question, actions, shapes)
+        for method in methods:
+            for shape in shapes if method in PLAN_METHODS else ("",):
+                script.plan = plans.get(shape, plans[shapes[0]])
+                fake.history.clear()
+                error = None
+                fallback = False
+                t0 = time.perf_counter()
+                try:
+                    answer = await pearl.aask(files.documents[item.doc], item.question, method=method)
+                    fallback = answer.fallback
+                except Exception as exc:  # noqa: BLE001 - a failing run is a finding to report, not a crash
+                    error = f"{exc.__class__.__name__}: {exc}"
+                seconds = time.perf_counter() - t0
+                requests = list(fake.history)
+                reached_by, tokens = score(requests, item.gold)
+                rows.append(
+                    Row(
+                        file=files.path.name,
+                        qid=item.qid,
+                        method=method,
+                        shape=shape,
+                        gold=item.gold,
+                        reached=bool(reached_by),
+                        reached_by=reached_by,
+                        tokens=sum(tokens),
+                        calls=len(requests),
+                        fallback=fallback,
+                        seconds=seconds,
+                        error=error,
+                        prompts=[{"prompt": r.prompt, "tokens": n} for r, n in zip(requests, tokens, strict=True)],
+                    )
+                )
+    return rows, index_seconds
+
+
+def mean(values: Sequence[float]) -> float:
+    return sum(values) / len(values) if values else 0.0
+
+
+def report(
+    files: FileSet, rows: list[Row], methods: Sequence[str], shapes: Sequence[str], window: int
+) -> list[dict[str, object]]:
+    """Print the file's header and one line per method (and shape); return the same figures."""
+    used_docs = len({item.doc for item in files.items})
+    print(
+        f"# {files.path.name}: {used_docs} documents, {len(files.items)} questions "
+        f"({sum(files.skipped.values())} skipped), window {window}"
+    )
+    for reason, count in files.skipped.items():
+        print(f"#   skipped {count}: {reason}")
+    if not files.items:
+        print("#   no question to measure")
+        return []
+    groups: dict[tuple[str, str], list[Row]] = {}
+    for row in rows:
+        groups.setdefault((row.method, row.shape), []).append(row)
+    base_shape = "two-step" if "two-step" in shapes else shapes[0]
+    summary = []
+    for method in methods:
+        for shape in shapes if method in PLAN_METHODS else ("",):
+            group = groups.get((method, shape), [])
+            tokens = mean([r.tokens for r in group])
+            base = mean([r.tokens for r in groups.get(("pearl-fulldoc", shape or base_shape), [])])
+            ratio = f"{tokens / base:.2f}" if base else "n/a"
+            errors = sum(r.error is not None for r in group)
+            label = f"{method}/{shape}" if shape else method
+            figures = {
+                "file": files.path.name,
+                "method": method,
+                "shape": shape,
+                "questions": len(group),
+                "reach": mean([float(r.reached) for r in group]),
+                "tokens": tokens,
+                "calls": mean([r.calls for r in group]),
+                "vs_fulldoc": tokens / base if base else None,
+                "fallbacks": sum(r.fallback for r in group),
+                "errors": errors,
+                "seconds": sum(r.seconds for r in group),
+            }
+            summary.append(figures)
+            print(
+                f"{label:<22} reach={figures['reach']:.3f} tokens={tokens:.0f} calls={figures['calls']:.1f} "
+                f"vs_fulldoc={ratio} fallbacks={figures['fallbacks']} seconds={figures['seconds']:.1f}"
+                + (f" errors={errors}" if errors else "")
+            )
+    first_errors = {r.error for r in rows if r.error}
+    for error in sorted(first_errors)[:5]:
+        print(f"#   error: {error}")
+    return summary
+
+
+def split_list(parser: argparse.ArgumentParser, text: str, allowed: Sequence[str], what: str) -> list[str]:
+    chosen = list(dict.fromkeys(x.strip() for x in text.split(",") if x.strip()))
+    unknown = [x for x in chosen if x not in allowed]
+    if unknown or not chosen:
+        parser.error(f"unknown {what} {', '.join(unknown) or '(none given)'}; choose from {', '.join(allowed)}")
+    return chosen
+
+
+async def run_all(
+    sets: list[FileSet], methods: Sequence[str], shapes: Sequence[str], actions: dict[str, str], window: int
+) -> list[tuple[FileSet, list[Row], float]]:
+    # One file after another: the runs are CPU-bound, and interleaving would blur the per-method seconds.
+    return [(files, *(await run_file(files, methods, shapes, actions, window))) for files in sets]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("paths", type=Path, nargs="*", help="extra L-Eval JSONL files (span-answer questions only)")
+    parser.add_argument("--limit", type=int, default=None, help="only the first N questions per file")
+    parser.add_argument("--methods", default=",".join(METHODS), help=f"comma list (default {','.join(METHODS)})")
+    parser.add_argument("--shapes", default=",".join(SHAPES), help=f"plan shapes (default {','.join(SHAPES)})")
+    parser.add_argument("--window", type=int, default=8192, help="the fake model's context window (default 8192)")
+    parser.add_argument("--json", type=Path, default=None, help="write every per-question row to this file")
+    args = parser.parse_args(argv)
+    methods = split_list(parser, args.methods, METHODS, "method")
+    shapes = split_list(parser, args.shapes, SHAPES, "shape")
+
+    data = default_data_dir()
+    defaults = [data / CONTRACTS, data / PAPERS]
+    missing = [p for p in defaults if not p.is_file()]
+    if missing:
+        print(f"missing data file(s): {', '.join(map(str, missing))} (see ../shared/data/README.md)", file=sys.stderr)
+        return 2
+    for path in args.paths:
+        if not path.is_file():
+            print(f"{path}: no such file", file=sys.stderr)
+            return 2
+
+    actions = resolve_actions()
+    unusable = [s for s in shapes if any(role not in actions for role in SHAPE_ROLES[s])]
+    if unusable:
+        print(f"# shape(s) {', '.join(unusable)} skipped: the library lacks an action they need")
+        shapes = [s for s in shapes if s not in unusable]
+        if not shapes:
+            print("no plan shape can be built from the default library", file=sys.stderr)
+            return 2
+
+    started = time.perf_counter()
+    sets = [select(path, args.limit) for path in [*defaults, *args.paths]]
+    results = asyncio.run(run_all(sets, methods, shapes, actions, args.window))
+    summaries = []
+    for files, rows, index_seconds in results:
+        summaries += report(files, rows, methods, shapes, args.window)
+        print(f"#   indexing {index_seconds:.1f}s")
+    print(f"# total {time.perf_counter() - started:.1f}s")
+    if args.json is not None:
+        payload = {
+            "window": args.window,
+            "methods": methods,
+            "shapes": shapes,
+            "actions": actions,
+            "summary": summaries,
+            "rows": [asdict(row) for files, rows, _ in results for row in rows],
+        }
+        args.json.write_text(json.dumps(payload, indent=1, ensure_ascii=False), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

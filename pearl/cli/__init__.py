@@ -1,0 +1,31 @@
+"""The `pearl` command. Thin: parse arguments, call the library, render the result.
+
+Every command lives in one module of this package and imports only from the library; the
+library never imports typer. Exit codes: 0 done, 1 a failure along the way, 2 bad input or
+settings, 130 interrupted (see `pearl.cli._common`).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from pearl.cli import _actions, _ask, _context, _eval, _training
+from pearl.cli._app import app
+from pearl.cli._common import EXIT_INTERRUPTED
+
+__all__ = ["COMMANDS", "app", "main"]
+
+COMMANDS = (_ask, _context, _eval, _training, _actions)
+"""The modules whose commands make up `pearl` (importing one registers its commands on `app`)."""
+
+
+def main() -> None:
+    """Console entry point: clear one-line errors, never a traceback for expected failures."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s", stream=sys.stderr)
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # its parser warnings are noise to a user
+    try:
+        app()
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(EXIT_INTERRUPTED)

@@ -1,0 +1,111 @@
+"""`pearl index` and `pearl context`: the context stage from the command line.
+
+The commands only parse arguments, call `index_document`/`compress`/`entity_sheet` and render.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from pearl.cli._app import app
+from pearl.cli._common import handled
+from pearl.context import DocumentIndex, compress, entity_sheet, index_document, rank_entities
+
+__all__ = ["context_command", "index_command"]
+
+Files = Annotated[list[Path], typer.Argument(help="Files or folders read as one document.", show_default=False)]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+NoCache = Annotated[bool, typer.Option("--no-cache", help="Rebuild the index instead of reading the cache.")]
+NoNer = Annotated[bool, typer.Option("--no-ner", help="Find entities with capitalisation rules only (faster).")]
+
+
+def _build(files: list[Path], no_cache: bool, no_ner: bool) -> tuple[DocumentIndex, float]:
+    started = time.perf_counter()
+    with handled():
+        index = index_document(files if len(files) > 1 else files[0], cache=not no_cache, ner=not no_ner)
+    return index, time.perf_counter() - started
+
+
+def _stats(index: DocumentIndex, seconds: float) -> dict[str, Any]:
+    return {
+        "name": index.name,
+        "sentences": index.sentence_count,
+        "paragraphs": index.paragraph_count,
+        "entities": len(index.entities),
+        "tokens": index.tokens,
+        "words": index.words,
+        "seconds": round(seconds, 3),
+        "cached": index.from_cache,
+        "ner": index.ner,
+    }
+
+
+@app.command("index")
+def index_command(
+    files: Files,
+    as_json: AsJson = False,
+    no_cache: NoCache = False,
+    no_ner: NoNer = False,
+    sheet_budget: Annotated[int, typer.Option("--sheet-budget", help="Tokens for the entity sheet.")] = 300,
+) -> None:
+    """Index a document: print its entity sheet and statistics."""
+    index, seconds = _build(files, no_cache, no_ner)
+    with handled():
+        sheet = entity_sheet(index, budget_tokens=sheet_budget)
+    stats = _stats(index, seconds)
+    if as_json:
+        top = [
+            {"name": e.name, "label": e.label, "mentions": e.mentions, "aliases": e.aliases[:5]}
+            for e in rank_entities(index)[:20]
+        ]
+        typer.echo(json.dumps({**stats, "entity_sheet": sheet, "top_entities": top}, ensure_ascii=False, indent=2))
+        return
+    typer.echo(sheet)
+    typer.echo("")
+    typer.echo(
+        f"{stats['name']}: {stats['sentences']:,} sentences, {stats['paragraphs']:,} paragraphs, "
+        f"{stats['entities']:,} entities, {stats['tokens']:,} tokens, {stats['words']:,} words; "
+        f"{seconds:.2f}s ({'cached' if index.from_cache else 'built'}; entities by {index.ner})"
+    )
+
+
+@app.command("context")
+def context_command(
+    files: Files,
+    query: Annotated[str, typer.Argument(help="The question or step to compress for.", show_default=False)],
+    budget: Annotated[int, typer.Option("--budget", "-b", help="Token budget of the context.")] = 1500,
+    focus: Annotated[
+        list[str] | None, typer.Option("--focus", "-f", help="An entity or phrase to centre on (repeatable).")
+    ] = None,
+    as_json: AsJson = False,
+    no_cache: NoCache = False,
+    no_ner: NoNer = False,
+) -> None:
+    """Compress a document to the sentences relevant to QUERY, within --budget tokens."""
+    index, seconds = _build(files, no_cache, no_ner)
+    with handled():
+        context = compress(index, query, budget, focus=focus)
+    summary = {
+        "tokens_kept": context.tokens,
+        "tokens_total": index.tokens,
+        "ratio": round(context.ratio, 2) if context.tokens else None,
+        "sentences_kept": len(context.sentence_ids),
+        "sentences_total": index.sentence_count,
+        "seconds": round(seconds, 3),
+        "cached": index.from_cache,
+    }
+    if as_json:
+        typer.echo(json.dumps({**summary, "context": context.model_dump()}, ensure_ascii=False, indent=2))
+        return
+    typer.echo(context.text)
+    typer.echo("")
+    share = 100 * context.kept_fraction
+    typer.echo(
+        f"kept {context.tokens:,} of {index.tokens:,} tokens ({share:.1f}%, ratio {context.ratio:.1f}x), "
+        f"{len(context.sentence_ids):,} of {index.sentence_count:,} sentences"
+    )

@@ -1,0 +1,134 @@
+"""The `pearl eval` command. Thin: read the dataset, build a `Pearl`, call `arun_eval`, print the report."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pearl.cli._app import app
+from pearl.cli._common import (
+    EXIT_INTERRUPTED,
+    ActionsOpt,
+    ApiKey,
+    BaseUrl,
+    DemosOpt,
+    ModelOpt,
+    NoCache,
+    Timeout,
+    Window,
+    exit_code,
+    fail,
+    make_pearl,
+    settings_from,
+)
+from pearl.cli._progress import ProgressBar
+from pearl.errors import PearlError
+from pearl.eval import (
+    FORMATS,
+    REPORT_FILE,
+    RESULTS_FILE,
+    SPLITS,
+    SUMMARY_FILE,
+    arun_eval,
+    latest_rows,
+    load_dataset,
+    load_results,
+    render_report,
+)
+from pearl.llm import DEMO_NOTICE
+from pearl.methods import METHODS
+
+__all__ = ["default_out_dir", "eval_command"]
+
+ALL_METHODS = ",".join(METHODS)
+
+
+def default_out_dir(data: Path, model: str) -> Path:
+    """`runs/<data stem>-<model>`: the same command always lands in the same place, so re-running resumes."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", model).strip("-") or "model"
+    return Path("runs") / f"{data.stem}-{slug}"
+
+
+@app.command("eval")
+def eval_command(
+    data: Annotated[Path, typer.Argument(help="QuALITY, L-Eval or pearl JSONL file.", show_default=False)],
+    data_format: Annotated[
+        str | None, typer.Option("--format", help=f"One of {', '.join(FORMATS)} (default: from the first line).")
+    ] = None,
+    split: Annotated[str, typer.Option("--split", help=f"One of {', '.join(SPLITS)}.")] = "all",
+    methods: Annotated[str, typer.Option("--methods", "-m", help="Comma-separated methods to compare.")] = (
+        ALL_METHODS
+    ),
+    limit: Annotated[int | None, typer.Option("--limit", help="Only the first N questions.", min=1)] = None,
+    concurrency: Annotated[int, typer.Option("--concurrency", help="Questions in flight at once.", min=1)] = 4,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Run directory (default: runs/<data stem>-<model>).")
+    ] = None,
+    retry_errors: Annotated[
+        bool, typer.Option("--retry-errors", help="Run again only the questions that failed last time.")
+    ] = False,
+    actions: ActionsOpt = None,
+    demos: DemosOpt = None,
+    base_url: BaseUrl = None,
+    model: ModelOpt = None,
+    api_key: ApiKey = None,
+    no_cache: NoCache = False,
+    timeout: Timeout = None,
+    context_window: Window = None,
+) -> None:
+    """Compare answering methods on an evaluation set; resumable (re-run the same command to continue)."""
+    started = False
+    bar = ProgressBar("eval")
+    try:
+        dataset = load_dataset(data, data_format)
+        settings = settings_from(base_url, model, api_key, no_cache, timeout, context_window)
+        pearl = make_pearl(settings, actions, demos)
+        run_dir = out if out is not None else default_out_dir(data, pearl.llm.model)
+        chosen = [m for m in methods.split(",") if m.strip()]
+        typer.echo(f"run directory: {run_dir}", err=True)
+        started = True
+        summary = asyncio.run(
+            arun_eval(
+                pearl,
+                dataset,
+                chosen,
+                run_dir,
+                split=split,
+                limit=limit,
+                concurrency=concurrency,
+                retry_errors=retry_errors,
+                progress=bar,
+            )
+        )
+    except KeyboardInterrupt:
+        bar.close()
+        if not started:
+            typer.echo("interrupted", err=True)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        saved = len(latest_rows(load_results(run_dir / RESULTS_FILE)))
+        typer.echo(
+            f"interrupted: {saved} result(s) saved in {run_dir / RESULTS_FILE}; run the same command again to resume",
+            err=True,
+        )
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except PearlError as exc:
+        bar.close()
+        kept = started and (run_dir / RESULTS_FILE).is_file()
+        hint = f" (results so far are kept in {run_dir}; re-run to resume)" if kept else ""
+        raise fail(f"{exc}{hint}", exit_code(exc)) from None
+    bar.close()
+    typer.echo(render_report(summary), nl=False)
+    typer.echo(f"wrote {run_dir / SUMMARY_FILE} and {run_dir / REPORT_FILE}", err=True)
+    errors = sum(m.errors for m in summary.methods)
+    if errors:
+        typer.echo(
+            f"{errors} question(s) failed (see 'error' in {run_dir / RESULTS_FILE}); "
+            "add --retry-errors to run only those again",
+            err=True,
+        )
+    if pearl.llm.is_demo:
+        typer.echo(DEMO_NOTICE, err=True)

@@ -1,0 +1,88 @@
+"""Every interface pearl is built on, in one place.
+
+- `LLM`: a chat-completion backend (OpenAI-compatible, embedded llama.cpp, fake), with a
+  health check a long run calls before it starts.
+- `StepContext`: what a plan step is shown of the document (compressed evidence, or the
+  whole document as the paper did).
+- `Progress`: told how far a long operation (mining, refinement, evaluation) has got.
+
+Implementations live with their layer; a user's own backend or context provider only has to
+match these shapes.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from pearl.models import Completion, CompletionRequest, StepRequest, StepSlice
+
+__all__ = ["LLM", "Progress", "StepContext"]
+
+
+@runtime_checkable
+class LLM(Protocol):
+    """A chat-completion backend. `complete` and `acomplete` must give the same answer."""
+
+    @property
+    def backend(self) -> str:
+        """Short backend id: "openai", "embedded", "fake"."""
+        ...
+
+    @property
+    def model(self) -> str:
+        """The model name as the backend knows it."""
+        ...
+
+    @property
+    def context_window(self) -> int:
+        """Tokens the model accepts, prompt and reply together."""
+        ...
+
+    @property
+    def supports_grammar(self) -> bool:
+        """Whether `CompletionRequest.grammar` (GBNF) is enforced."""
+        ...
+
+    @property
+    def supports_json_schema(self) -> bool:
+        """Whether `CompletionRequest.json_schema` is enforced."""
+        ...
+
+    @property
+    def is_demo(self) -> bool:
+        """True for the embedded demonstration model, whose answers are not meant to be right."""
+        ...
+
+    def check(self) -> None:
+        """Fail early, with a message saying what to fix, when the backend cannot answer at all.
+
+        Raises:
+            LLMError: the model is missing, the server unreachable, or the key refused.
+        """
+        ...
+
+    def complete(self, request: CompletionRequest) -> Completion:
+        """Answer one request, blocking."""
+        ...
+
+    async def acomplete(self, request: CompletionRequest) -> Completion:
+        """Answer one request without blocking the event loop."""
+        ...
+
+
+class StepContext(Protocol):
+    """Chooses what of the document one plan step sees."""
+
+    def slice(self, request: StepRequest, room: int) -> StepSlice:
+        """The context for the step `request` describes, within `room` tokens."""
+        ...
+
+
+class Progress(Protocol):
+    """Told `(done, total, status)` as a long operation advances; `status` is a short summary line.
+
+    The first call reports the starting point before any new work: `done` > 0 there means an
+    earlier, interrupted run already did that much (a resumed evaluation or mining run).
+    """
+
+    def __call__(self, done: int, total: int, status: str = "") -> None: ...
