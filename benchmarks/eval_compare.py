@@ -34,8 +34,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pearl import Pearl, Settings
+from pearl.cli._progress import ProgressBar
 from pearl.errors import EmbeddedModelError
-from pearl.eval import EvalSummary, TextProgress, counting_fake_llm, load_dataset, run_eval
+from pearl.eval import EvalSummary, counting_fake_llm, load_dataset, run_eval
 from pearl.llm import LLM, EmbeddedLLM
 
 METHODS = ("pearl", "direct", "rag", "pearl-fulldoc")
@@ -65,7 +66,7 @@ def run(llm: LLM, path: Path, out: Path, *, limit: int | None, concurrency: int,
     dataset = load_dataset(path)
     print(f"\n{path.name} with {llm.model} -> {out}", file=sys.stderr)
     started = time.perf_counter()
-    summary = run_eval(pearl, dataset, METHODS, out, limit=limit, concurrency=concurrency, progress=TextProgress())
+    summary = run_eval(pearl, dataset, METHODS, out, limit=limit, concurrency=concurrency, progress=ProgressBar("eval"))
     result = Run(path.name, llm.model, summary, time.perf_counter() - started)
     if rerun:
         started = time.perf_counter()

@@ -24,8 +24,9 @@ from pathlib import Path
 from _common import SHARED_DATA, require
 
 from pearl.actions import ActionLibrary, seed_library
-from pearl.training import MiningResult, mine_actions, mining_fake_llm, read_questions
+from pearl.eval import read_questions
 from pearl.llm import Completion, CompletionRequest, EmbeddedLLM
+from pearl.training import MiningResult, mine_actions, mining_fake_llm
 
 
 class ScriptedProposalsEmbeddedMerges:
@@ -44,8 +45,6 @@ class ScriptedProposalsEmbeddedMerges:
     async def acomplete(self, request: CompletionRequest) -> Completion:
         inner = self.embedded if (request.prompt or "").startswith("merge.") else self.fake
         return await inner.acomplete(request)
-
-
 
 
 def report(label: str, result: MiningResult, cap: int, seconds: float) -> None:

@@ -29,7 +29,8 @@ from _common import SHARED_DATA, require
 from pearl import Pearl, load_settings
 from pearl.eval import load_dataset, select_questions
 from pearl.llm import EmbeddedLLM
-from pearl.planning import compare_planning, load_demos, refine_demos, save_demos
+from pearl.planning import load_demos, save_demos
+from pearl.training import compare_planning, refine_demos, split_holdout
 
 
 def main() -> None:
@@ -41,13 +42,13 @@ def main() -> None:
     args = parser.parse_args()
     dataset = load_dataset(require(args.data))
     chosen = select_questions(dataset)
-    train, held = chosen[: args.limit], chosen[args.limit : args.limit + args.holdout]
+    train, held = split_holdout(chosen, args.limit, args.holdout)
     llm = EmbeddedLLM()
     llm.check()
     pearl = Pearl(llm=llm, settings=load_settings(cache=False))
 
-    def progress(done: int, total: int, kept: int) -> None:
-        print(f"  refined {done}/{total}, kept {kept}", file=sys.stderr, flush=True)
+    def progress(done: int, total: int, status: str = "") -> None:
+        print(f"  refined {done}/{total}, {status}", file=sys.stderr, flush=True)
 
     started = time.perf_counter()
     result = asyncio.run(refine_demos(pearl, dataset, train, rounds=args.rounds, concurrency=1, on_progress=progress))

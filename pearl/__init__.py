@@ -20,10 +20,13 @@ from pearl.errors import (
     LLMRequestError,
     LLMResponseError,
     LLMTimeoutError,
+    MergeReplyError,
     PearlError,
     PlanError,
     PlanParseError,
+    ProposalError,
     RateLimitError,
+    ReplyFormatError,
     RetryableError,
     ServerError,
 )
@@ -31,6 +34,7 @@ from pearl.execution import execute_plan
 from pearl.llm import LLM, Completion, CompletionRequest, EmbeddedLLM, FakeLLM, OpenAICompatibleLLM, make_llm
 from pearl.models import Answer, Citation, Document, DocumentPart, Message, Trace, TraceEvent, Usage
 from pearl.planning import DemoStore, Plan, Step, generate_plan, load_demos, parse_plan
+from pearl.protocols import Progress, StepContext
 from pearl.questions import Question
 from pearl.trace import render_trace
 
@@ -63,6 +67,7 @@ __all__ = [
     "LLMRequestError",
     "LLMResponseError",
     "LLMTimeoutError",
+    "MergeReplyError",
     "Message",
     "OpenAICompatibleLLM",
     "Pearl",
@@ -70,12 +75,16 @@ __all__ = [
     "Plan",
     "PlanError",
     "PlanParseError",
+    "Progress",
+    "ProposalError",
     "Question",
     "RateLimitError",
+    "ReplyFormatError",
     "RetryableError",
     "ServerError",
     "Settings",
     "Step",
+    "StepContext",
     "Trace",
     "TraceEvent",
     "Usage",

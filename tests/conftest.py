@@ -1,4 +1,9 @@
-"""Shared fixtures. Every test gets its own PEARL_HOME, and no test sees the user's LLM settings."""
+"""Shared fixtures. Every test gets its own PEARL_HOME, and no test sees the user's settings.
+
+The variables cleared are the settings' own list (`pearl.config.ENVIRONMENT`, `PATH_VARIABLES`),
+so a setting added to pearl is isolated here without anyone remembering to; `test_config.py`
+checks that every `PEARL_*` name the package reads is on that list.
+"""
 
 from __future__ import annotations
 
@@ -7,32 +12,36 @@ from pathlib import Path
 
 import pytest
 
+from pearl.config import ENVIRONMENT, PATH_VARIABLES
+from pearl.llm import FakeLLM
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 SAMPLE_DIR = REPO / "datasets" / "sample"
 
-_USER_ENV = (
-    "PEARL_BASE_URL",
-    "PEARL_MODEL",
-    "PEARL_API_KEY",
-    "OPENAI_API_KEY",
-    "PEARL_TIMEOUT",
-    "PEARL_MAX_RETRIES",
-    "PEARL_CONCURRENCY",
-    "PEARL_CACHE",
-    "PEARL_CONTEXT_WINDOW",
-    "PEARL_MAX_BYTES",
-    "PEARL_GRAMMAR",
-    "PEARL_CONFIG",
+USER_ENV = (
+    *(name for names in ENVIRONMENT.values() for name in names),
+    *PATH_VARIABLES,
+    "XDG_CACHE_HOME",
+    "XDG_CONFIG_HOME",
 )
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_user_environment() -> Iterator[None]:
+    # Session-wide too, so module-scoped fixtures (a llama.cpp server, say) start isolated as well.
+    with pytest.MonkeyPatch.context() as patch:
+        for name in USER_ENV:
+            patch.delenv(name, raising=False)
+        yield
 
 
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for name in USER_ENV:
+        monkeypatch.delenv(name, raising=False)
     home = tmp_path_factory.mktemp("pearl_home")
     monkeypatch.setenv("PEARL_HOME", str(home))
-    for name in _USER_ENV:
-        monkeypatch.delenv(name, raising=False)
     # tiktoken's files are seeded once per session into a shared dir; reseeding per test is waste
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(_tiktoken_dir(tmp_path_factory)))
     return home
@@ -45,6 +54,12 @@ def _tiktoken_dir(factory: pytest.TempPathFactory) -> Path:
     if not _TIKTOKEN:
         _TIKTOKEN.append(factory.mktemp("tiktoken"))
     return _TIKTOKEN[0]
+
+
+@pytest.fixture
+def fake_llm() -> FakeLLM:
+    """A scriptable fake model: `fake_llm.enqueue(...)` replies, read `fake_llm.history` (default reply "ok")."""
+    return FakeLLM()
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -58,3 +59,12 @@ def test_malformed_values_are_config_errors(_isolated_home: Path, monkeypatch: p
     write_config(_isolated_home, "[pearl]\nmodle = 'x'\n")
     with pytest.raises(ConfigError, match="unknown setting.*modle"):
         load_settings()
+
+
+def test_every_variable_the_package_reads_is_isolated_in_tests() -> None:
+    # conftest clears the settings' own list; a name read anywhere else would leak the user's environment in.
+    from conftest import USER_ENV
+
+    package = Path(__file__).resolve().parents[1] / "pearl"
+    read = {m for p in package.rglob("*.py") for m in re.findall(r"\b((?:PEARL|OPENAI)_[A-Z_]+)\b", p.read_text())}
+    assert read and read <= set(USER_ENV), sorted(read - set(USER_ENV))

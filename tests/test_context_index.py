@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-import pearl.context
 from pearl.context import DocumentIndex, compress, entity_named, entity_sheet, index_document, sentence_span
 from pearl.context._cache import cache_path
 from pearl.errors import ContextError, DocumentError
@@ -34,12 +33,6 @@ def _check_offsets(index: DocumentIndex) -> None:
         para = sentence.paragraph
         assert index.para_starts[para] <= sentence.start < sentence.end <= index.para_ends[para]
     assert index.sent_starts == sorted(index.sent_starts)
-
-
-def test_public_api_is_sorted_and_importable() -> None:
-    assert pearl.context.__all__ == sorted(pearl.context.__all__)
-    for name in pearl.context.__all__:
-        assert getattr(pearl.context, name) is not None
 
 
 def test_sources_path_document_and_text_give_the_same_index(tmp_path: Path) -> None:

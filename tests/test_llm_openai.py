@@ -18,7 +18,7 @@ from pearl.errors import (
     RateLimitError,
     ServerError,
 )
-from pearl.llm import CompletionRequest, Message, OpenAICompatibleLLM
+from pearl.llm import Completion, CompletionRequest, Message, OpenAICompatibleLLM
 
 REQUEST = CompletionRequest(messages=[Message(role="user", content="Who is Korvin?")], max_tokens=16)
 
@@ -33,6 +33,11 @@ def make(server: FakeOpenAIServer, **overrides: object) -> OpenAICompatibleLLM:
     }
     values.update(overrides)
     return OpenAICompatibleLLM(load_settings(**values))
+
+
+def call(llm: OpenAICompatibleLLM, path: str) -> Completion:
+    """One request through the blocking or the asynchronous path: both must retry and fail alike."""
+    return llm.complete(REQUEST) if path == "sync" else asyncio.run(llm.acomplete(REQUEST))
 
 
 def test_success_reports_text_usage_latency(fake_server: FakeOpenAIServer) -> None:
@@ -65,17 +70,19 @@ def test_async_matches_sync(fake_server: FakeOpenAIServer) -> None:
     ],
     ids=["429", "500", "503", "reset", "not-json", "no-choices"],
 )
-def test_transient_faults_are_retried(fake_server: FakeOpenAIServer, fault: Reply) -> None:
+@pytest.mark.parametrize("path", ["sync", "async"])
+def test_transient_faults_are_retried(fake_server: FakeOpenAIServer, fault: Reply, path: str) -> None:
     fake_server.enqueue(fault, fault, "recovered")
-    result = make(fake_server).complete(REQUEST)
+    result = call(make(fake_server), path)
     assert result.text == "recovered"
     assert result.attempts == 3
     assert len(fake_server.requests) == 3
 
 
-def test_timeout_is_retried_then_succeeds(fake_server: FakeOpenAIServer) -> None:
+@pytest.mark.parametrize("path", ["sync", "async"])
+def test_timeout_is_retried_then_succeeds(fake_server: FakeOpenAIServer, path: str) -> None:
     fake_server.enqueue(Reply(delay=1.0, content="late"), "in time")
-    result = make(fake_server, timeout=0.3).complete(REQUEST)
+    result = call(make(fake_server, timeout=0.3), path)
     assert result.text == "in time"
 
 
@@ -91,13 +98,14 @@ def test_timeout_is_retried_then_succeeds(fake_server: FakeOpenAIServer) -> None
     ],
     ids=["429", "500", "reset", "not-json", "no-choices", "timeout"],
 )
+@pytest.mark.parametrize("path", ["sync", "async"])
 def test_persistent_faults_fail_within_the_bound(
-    fake_server: FakeOpenAIServer, fault: Reply, error: type[Exception]
+    fake_server: FakeOpenAIServer, fault: Reply, error: type[Exception], path: str
 ) -> None:
     fake_server.set_default(fault)
     started = time.monotonic()
     with pytest.raises(error, match="gave up after 3 attempts"):
-        make(fake_server, max_retries=2, timeout=0.3).complete(REQUEST)
+        call(make(fake_server, max_retries=2, timeout=0.3), path)
     assert len(fake_server.requests) == 3
     assert time.monotonic() - started < 5
 
@@ -190,3 +198,9 @@ def test_json_schema_and_grammar_are_sent(fake_server: FakeOpenAIServer) -> None
     make(fake_server, grammar=True).complete(request)
     body = fake_server.requests[-1].json
     assert body is not None and body["grammar"] == 'root ::= "x"' and "response_format" not in body
+
+
+def test_health_check_passes_a_live_server_and_names_what_is_wrong(fake_server: FakeOpenAIServer) -> None:
+    make(fake_server).check()
+    with pytest.raises(LLMConnectionError, match="cannot connect"):
+        OpenAICompatibleLLM(load_settings(base_url="http://127.0.0.1:9/v1", model="m", max_retries=0)).check()

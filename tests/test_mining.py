@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from pearl.actions import Action, ActionLibrary, default_library, load_library, save_library, seed_library
 from pearl.cli import app
-from pearl.errors import LLMError, LLMRequestError, MergeReplyError, ProposalError
+from pearl.errors import DatasetError, LLMError, LLMRequestError, MergeReplyError, ProposalError
 from pearl.eval import read_questions
 from pearl.llm import CompletionRequest, FakeLLM
 from pearl.models import Document
@@ -358,8 +358,6 @@ def test_merge_in_batches_over_several_rounds() -> None:
 # ---------------------------------------------------------------------------------------------- mining end to end
 
 
-
-
 def test_mine_actions_on_sample_questions(tmp_path: Path) -> None:
     questions = read_questions(QUESTIONS)
     assert questions and all("(A)" not in q for q in questions)
@@ -456,7 +454,7 @@ def test_read_questions_formats(tmp_path: Path) -> None:
     assert len(read_questions(SAMPLE_DIR / "quality_sample.jsonl")) == 6
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"question": "Why?"}\n{"q": 1}\n')
-    with pytest.raises(Exception, match="bad.jsonl:2"):
+    with pytest.raises(DatasetError, match="bad.jsonl:2"):
         read_questions(bad)
 
 

@@ -147,10 +147,55 @@ def test_grammar_backends_get_a_plan_grammar() -> None:
     assert answer_request.grammar == "root ::= [ABCD]"
 
 
-@pytest.mark.parametrize("method", ["direct", "rag", "pearl", "pearl-fulldoc"])
-def test_every_method_answers(method: str) -> None:
-    answer = pearl_with(scripted([GOOD_PLAN])).ask(SAMPLE, QUESTION, ["a", "b", "c", "d"], method=method)
-    assert answer.method == method and answer.letter == "B"
+# What each method sends, in order, by prompt name: the shape that tells the methods apart.
+METHOD_CALLS = {
+    "direct": ["direct"],
+    "rag": ["direct"],
+    "pearl": ["plan", "step", "step", "answer"],
+    "pearl-fulldoc": ["plan", "step", "step", "answer"],
+}
+
+
+@pytest.mark.parametrize("method", sorted(METHOD_CALLS))
+def test_every_method_answers_in_its_own_way(method: str) -> None:
+    fake = scripted([GOOD_PLAN])
+    answer = pearl_with(fake).ask(SAMPLE, QUESTION, ["a", "b", "c", "d"], method=method)
+    assert answer.method == method and answer.letter == "B" and not answer.fallback
+    assert [(r.prompt or "").split(".")[0] for r in fake.history] == METHOD_CALLS[method]
+    document = SAMPLE.read_text(encoding="utf-8")
+    tail = document.strip().splitlines()[-1].strip()
+    seen = [r.messages[-1].content for r in fake.history]
+    if method in ("direct", "pearl-fulldoc"):  # the whole sample fits the window: its last line is shown
+        assert any(tail in text for text in seen)
+    if method in ("rag", "pearl"):  # compressed: labelled sentences, and never the whole story
+        assert any("[S" in text for text in seen) and all(len(t) < len(document) for t in seen)
+    assert (answer.plan is not None) == (method in ("pearl", "pearl-fulldoc"))
+
+
+def test_json_schema_backends_plan_in_json_end_to_end(fake_server: object) -> None:
+    from fakeserver import FakeOpenAIServer
+
+    assert isinstance(fake_server, FakeOpenAIServer)
+    plan = {
+        "steps": [
+            {"var": "who", "action": "FIND_CHARACTER", "args": [{"kind": "ctx"}, {"kind": "string", "value": "Dorota"}]}
+        ]
+    }
+
+    def reply(body: dict[str, object]) -> str:
+        if "response_format" in body:
+            return json.dumps(plan)
+        return "B" if "letter" in str(body["messages"]) else "She is the keeper's daughter [S2]."
+
+    fake_server.set_default(reply)
+    settings = load_settings(base_url=fake_server.base_url, model="m", cache=False, json_schema=True)
+    answer = Pearl(settings=settings).ask(SAMPLE, "Who is Dorota?", ["a", "b", "c", "d"])
+    assert not answer.fallback and answer.plan == 'who = FIND_CHARACTER(CTX, "Dorota")'
+    first = fake_server.requests[0].json
+    assert first is not None
+    schema = first["response_format"]["json_schema"]["schema"]
+    assert "FIND_CHARACTER" in json.dumps(schema) and "Write the plan as JSON" in first["messages"][-1]["content"]
+    assert answer.letter == "B"
 
 
 runner = CliRunner()

@@ -1,27 +1,356 @@
-"""The public API is exactly what `pearl.__all__` lists, sorted, and importing it does no I/O."""
+"""The public API: every package's `__all__` pinned exactly, the command tree, and no I/O at import."""
 
 from __future__ import annotations
 
+import importlib
+import json
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 import pearl
+from pearl.cli import app
+
+# A change here is a change to what users may rely on: make it on purpose, and say so in the changelog.
+EXPECTED_ALL: dict[str, list[str]] = {
+    "pearl": [
+        "DEFAULT_METHOD",
+        "LLM",
+        "Action",
+        "ActionLibrary",
+        "Answer",
+        "Citation",
+        "Completion",
+        "CompletionRequest",
+        "CompressedContext",
+        "ConfigError",
+        "ContextError",
+        "DatasetError",
+        "DemoStore",
+        "Document",
+        "DocumentError",
+        "DocumentIndex",
+        "DocumentPart",
+        "EmbeddedLLM",
+        "EmbeddedModelError",
+        "ExecutionError",
+        "FakeLLM",
+        "LLMConnectionError",
+        "LLMError",
+        "LLMRequestError",
+        "LLMResponseError",
+        "LLMTimeoutError",
+        "MergeReplyError",
+        "Message",
+        "OpenAICompatibleLLM",
+        "Pearl",
+        "PearlError",
+        "Plan",
+        "PlanError",
+        "PlanParseError",
+        "Progress",
+        "ProposalError",
+        "Question",
+        "RateLimitError",
+        "ReplyFormatError",
+        "RetryableError",
+        "ServerError",
+        "Settings",
+        "Step",
+        "StepContext",
+        "Trace",
+        "TraceEvent",
+        "Usage",
+        "compress",
+        "default_library",
+        "entity_sheet",
+        "execute_plan",
+        "generate_plan",
+        "index_document",
+        "load_demos",
+        "load_document",
+        "load_library",
+        "load_settings",
+        "make_llm",
+        "parse_plan",
+        "render_trace",
+        "save_library",
+    ],
+    "pearl.errors": [
+        "ConfigError",
+        "ContextError",
+        "DatasetError",
+        "DocumentError",
+        "EmbeddedModelError",
+        "ExecutionError",
+        "LLMConnectionError",
+        "LLMError",
+        "LLMRequestError",
+        "LLMResponseError",
+        "LLMTimeoutError",
+        "MergeReplyError",
+        "PearlError",
+        "PlanError",
+        "PlanParseError",
+        "ProposalError",
+        "RateLimitError",
+        "ReplyFormatError",
+        "RetryableError",
+        "ServerError",
+    ],
+    "pearl.models": [
+        "Answer",
+        "Citation",
+        "Completion",
+        "CompletionRequest",
+        "Document",
+        "DocumentPart",
+        "Message",
+        "StepRequest",
+        "StepSlice",
+        "Trace",
+        "TraceEvent",
+        "Usage",
+    ],
+    "pearl.protocols": ["LLM", "Progress", "StepContext"],
+    "pearl.config": ["DEFAULT_CONTEXT_WINDOW", "ENVIRONMENT", "PATH_VARIABLES", "Settings", "load_settings"],
+    "pearl.llm": [
+        "DEMO_NOTICE",
+        "LLM",
+        "CachedLLM",
+        "Completion",
+        "CompletionRequest",
+        "EmbeddedLLM",
+        "FakeLLM",
+        "FakeReply",
+        "Message",
+        "OpenAICompatibleLLM",
+        "OutputMode",
+        "ResponseCache",
+        "constrained",
+        "find_embedded_model",
+        "make_llm",
+        "output_mode",
+    ],
+    "pearl.context": [
+        "CompressedContext",
+        "DocumentIndex",
+        "Entity",
+        "Mention",
+        "Relation",
+        "Sentence",
+        "SentenceFlag",
+        "Weights",
+        "build_index",
+        "compress",
+        "entity_graph",
+        "entity_named",
+        "entity_sentences",
+        "entity_sheet",
+        "find_entities",
+        "index_document",
+        "rank_entities",
+        "rank_sentences",
+        "relations",
+        "render_sentences",
+        "sentence_span",
+    ],
+    "pearl.actions": [
+        "CTX",
+        "Action",
+        "ActionLibrary",
+        "default_library",
+        "load_library",
+        "save_library",
+        "seed_library",
+    ],
+    "pearl.planning": [
+        "DEFAULT_MAX_CHARS",
+        "DEFAULT_MAX_LINE_CHARS",
+        "DEFAULT_MAX_STEPS",
+        "DEFAULT_MAX_STRING_CHARS",
+        "Arg",
+        "ArgKind",
+        "Demo",
+        "DemoStore",
+        "Plan",
+        "PlanAttempt",
+        "PlanResult",
+        "Step",
+        "builtin_demos",
+        "check_demos",
+        "choose_actions",
+        "generate_plan",
+        "load_demos",
+        "parse_plan",
+        "plan_constraints",
+        "plan_from_json",
+        "plan_gbnf",
+        "plan_json_schema",
+        "plan_to_json",
+        "read_plan_reply",
+        "renumber",
+        "save_demos",
+        "select_demos",
+        "validate_plan",
+    ],
+    "pearl.execution": ["CompressedStepContext", "FullDocumentContext", "StepOutcome", "cited_ids", "execute_plan"],
+    "pearl.methods": [
+        "FALLBACK",
+        "METHODS",
+        "AskContext",
+        "Executor",
+        "Method",
+        "ReplyFormat",
+        "answer_direct",
+        "answer_from_plan",
+        "answer_rag",
+        "choose_letter",
+        "citations_for",
+        "fit_document",
+        "reply_format",
+    ],
+    "pearl.eval": [
+        "FORMATS",
+        "QUESTION_TYPES",
+        "REPORT_FILE",
+        "RESULTS_FILE",
+        "RUN_FILE",
+        "SPLITS",
+        "SUMMARY_FILE",
+        "Comparison",
+        "Dataset",
+        "EvalDocument",
+        "EvalQuestion",
+        "EvalSummary",
+        "GroupScore",
+        "MethodSummary",
+        "ResultRow",
+        "RunConfig",
+        "arun_eval",
+        "best_over",
+        "counting_fake_llm",
+        "detect_format",
+        "exact_match",
+        "fake_reply",
+        "latest_rows",
+        "load_dataset",
+        "load_results",
+        "mcnemar_exact",
+        "normalize_answer",
+        "paired_bootstrap",
+        "question_type",
+        "read_questions",
+        "render_report",
+        "rouge_l",
+        "run_eval",
+        "score_answer",
+        "select_questions",
+        "strip_citations",
+        "summarize",
+        "token_f1",
+        "write_summary",
+    ],
+    "pearl.training": [
+        "DEFAULT_MAX_ACTIONS",
+        "MergeReport",
+        "MergeRound",
+        "MiningResult",
+        "PlanningStats",
+        "Proposal",
+        "ProposedAction",
+        "RefineRecord",
+        "RefineResult",
+        "compare_planning",
+        "merge_gbnf",
+        "merge_json_schema",
+        "mine_actions",
+        "mine_document",
+        "mining_fake_llm",
+        "mining_fake_reply",
+        "normalize_name",
+        "parse_merge_reply",
+        "parse_proposal",
+        "parse_proposal_json",
+        "progress_path",
+        "proposal_gbnf",
+        "proposal_json_schema",
+        "refine_demos",
+        "split_holdout",
+    ],
+    "pearl.cli": ["COMMANDS", "app", "main"],
+}
 
 
-def test_all_is_sorted_and_importable() -> None:
+@pytest.mark.parametrize("module", sorted(EXPECTED_ALL))
+def test_all_is_pinned_and_importable(module: str) -> None:
+    mod = importlib.import_module(module)
+    assert mod.__all__ == EXPECTED_ALL[module]
+    for name in mod.__all__:
+        assert hasattr(mod, name), f"{module}.{name}"
+
+
+def test_top_level_all_is_sorted() -> None:
     assert pearl.__all__ == sorted(pearl.__all__, key=lambda n: (not n.isupper(), n))
-    for name in pearl.__all__:
-        assert hasattr(pearl, name), name
 
 
-def test_import_does_no_io(tmp_path: object) -> None:
-    code = (
-        "import builtins, os\n"
-        "opened = []\n"
-        "real = builtins.open\n"
-        "builtins.open = lambda f, *a, **k: (opened.append(str(f)), real(f, *a, **k))[1]\n"
-        "import pearl\n"
-        "print([f for f in opened if 'pearl' in f and not f.endswith('.py')])\n"
+def test_every_command_is_registered() -> None:
+    commands = {c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands}
+    groups = {g.name for g in app.registered_groups}
+    assert commands == {"ask", "plan", "config", "index", "context", "eval", "mine", "refine"}
+    assert groups == {"trace", "actions"}
+    result = subprocess.run(
+        [sys.executable, "-m", "pearl", "--help"], capture_output=True, text=True, timeout=60, check=True
     )
+    for name in commands | groups:
+        assert f" {name} " in result.stdout, name
+
+
+# Audit events that touch files, databases, sockets or processes (see the `sys.addaudithook` docs).
+_PROBE = """
+import json, os, sys
+seen = []
+def hook(event, args):
+    if event in ("open", "os.listdir", "os.scandir", "sqlite3.connect", "socket.connect", "subprocess.Popen",
+                 "os.mkdir", "os.rename", "os.remove", "shutil.copyfile"):
+        flags = os.O_WRONLY | os.O_RDWR | os.O_CREAT
+        write = event == "open" and (any(c in str(args[1] or "") for c in "wax+") or bool((args[2] or 0) & flags))
+        seen.append([event, str(args[0]) if args else "", write])
+sys.addaudithook(hook)
+import pearl
+print(json.dumps(seen))
+"""
+
+
+def import_events(home: Path) -> list[list[str | bool]]:
+    env = {"PATH": "/usr/bin:/bin", "PEARL_HOME": str(home), "HOME": str(home)}
+    out = subprocess.run([sys.executable, "-c", _PROBE], capture_output=True, text=True, check=True, env=env)
+    events: list[list[str | bool]] = json.loads(out.stdout)
+    return events
+
+
+def test_import_does_no_io(tmp_path: Path) -> None:
+    """Importing pearl reads modules and nothing else of pearl's: no prompt, data file, cache, database or socket."""
+    package = Path(pearl.__file__).resolve().parent
+    ours = (str(tmp_path), str(package.parent / "prompts"), str(package))
+    # Python itself may write bytecode caches while importing; that is the interpreter's I/O, not pearl's.
+    # A bare number is a file descriptor the interpreter or a library wraps (a pipe), not a file it opens.
+    events = [e for e in import_events(tmp_path) if "__pycache__" not in str(e[1]) and not str(e[1]).isdigit()]
+    assert events, "the audit hook saw nothing: the probe is broken"
+    bad = [
+        e
+        for e in events
+        if e[0] in ("sqlite3.connect", "socket.connect", "subprocess.Popen", "os.mkdir", "os.rename", "os.remove")
+        or (e[0] == "open" and e[2])
+        or (str(e[1]).startswith(ours) and not str(e[1]).endswith((".py", ".pyc")) and e[0] != "os.listdir")
+        or (e[0] == "os.listdir" and str(e[1]).startswith(ours[:2]))
+    ]
+    assert not bad, bad
+
+
+def test_import_does_not_load_spacy_or_the_models() -> None:
+    code = "import sys, pearl; print(sorted(m for m in ('spacy', 'llama_cpp', 'torch', 'typer') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+import pearl.prompts as prompts_module
 from pearl.errors import ConfigError
 from pearl.prompts import load_prompt
 from pearl.questions import parse_choice, split_options
@@ -60,3 +63,37 @@ def test_rendered_document_keeps_braces() -> None:
         name="d", truncated_note="", document="{not a field}", question="q", options_block="", answer_instruction=""
     )
     assert "{not a field}" in messages[-1].content
+
+
+def test_newest_version_wins_and_a_checkout_overrides_the_bundled_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checkout, bundled = tmp_path / "checkout", tmp_path / "bundled"
+    for folder, versions in ((checkout, (1, 2)), (bundled, (2, 3))):
+        folder.mkdir()
+        for v in versions:
+            (folder / f"probe.v{v}.md").write_text(f"## user\n{folder.name} v{v}\n", encoding="utf-8")
+    monkeypatch.setattr(prompts_module, "prompt_dirs", lambda: [checkout, bundled])
+    load_prompt.cache_clear()
+    try:
+        assert load_prompt("probe").user == "bundled v3"  # the newest version, wherever it is
+        assert load_prompt("probe.v2").user == "checkout v2"  # same version in both: the checkout's
+        assert load_prompt("probe.v1").user == "checkout v1"
+    finally:
+        load_prompt.cache_clear()
+
+
+def test_named_parts_are_part_of_the_hash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "probe.v1.md").write_text("## user\nq\n\n## part choice\nPick {letters}.\n", encoding="utf-8")
+    monkeypatch.setattr(prompts_module, "prompt_dirs", lambda: [tmp_path])
+    load_prompt.cache_clear()
+    try:
+        before = load_prompt("probe")
+        assert before.part("choice", letters="A, B") == "Pick A, B." and before.user == "q"
+        with pytest.raises(ConfigError, match="no part 'free'"):
+            before.part("free")
+        (tmp_path / "probe.v1.md").write_text("## user\nq\n\n## part choice\nChoose {letters}.\n", encoding="utf-8")
+        load_prompt.cache_clear()
+        assert load_prompt("probe").id != before.id  # editing only a part invalidates cached answers too
+    finally:
+        load_prompt.cache_clear()

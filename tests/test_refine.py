@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from pearl import Pearl, load_settings
 from pearl.actions import Action, default_library, load_library, save_library
 from pearl.cli import app
+from pearl.errors import ConfigError
 from pearl.eval import load_dataset
 from pearl.llm import CompletionRequest, FakeLLM
 from pearl.models import Document
@@ -123,7 +124,7 @@ def test_store_versions_and_prompts_round_trip(tmp_path: Path) -> None:
     assert header["store"]["version"] == "abc123" and "demos" not in header["store"]
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"question": "Why?", "plan": "a = FIND_X(CTX)"}\n{"store": {"name": "late header"}}\n')
-    with pytest.raises(Exception, match="bad.jsonl:2"):
+    with pytest.raises(ConfigError, match="bad.jsonl:2"):
         load_demos(bad)
 
 

@@ -111,9 +111,7 @@ async def _preflight(llm: LLM) -> None:
     After this, an `EmbeddedModelError` is about one request (e.g. a prompt over the window) and
     is recorded on its row like any other failure.
     """
-    check = getattr(llm, "check", None) or getattr(getattr(llm, "inner", None), "check", None)
-    if callable(check):
-        await asyncio.to_thread(check)
+    await asyncio.to_thread(llm.check)
 
 
 def _prepare_run(out_dir: Path, config: RunConfig) -> RunConfig:
