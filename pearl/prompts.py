@@ -14,15 +14,17 @@ import functools
 import hashlib
 import re
 import string
+from collections.abc import Mapping
 from pathlib import Path
+from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from pearl.errors import ConfigError
 from pearl.models import Message
-from pearl.tokens import count_tokens
+from pearl.tokens import count_tokens, truncate_to_tokens
 
-__all__ = ["PromptTemplate", "load_prompt", "prompt_dirs"]
+__all__ = ["CUT_MARK", "Fitted", "PromptTemplate", "load_prompt", "prompt_dirs"]
 
 _FILE = re.compile(r"^(?P<name>[a-z0-9_]+)\.v(?P<version>\d+)\.md$")
 _SECTION = re.compile(r"^## (system|user|part [a-z0-9_]+)\s*$", re.MULTILINE)
@@ -32,6 +34,22 @@ def prompt_dirs() -> list[Path]:
     """Where templates are looked up: the source checkout's `prompts/`, then the wheel's copy."""
     here = Path(__file__).resolve().parent
     return [p for p in (here.parent / "prompts", here / "_bundled" / "prompts") if p.is_dir()]
+
+
+CUT_MARK = " [...]"
+"""Ends a field that was cut to fit the window, so the model (and a reader of the trace) can tell."""
+_CUT_MARK_TOKENS = 3
+
+
+class Fitted(NamedTuple):
+    """How much of one field survived fitting: kept and total tokens."""
+
+    kept: int
+    total: int
+
+    @property
+    def cut(self) -> bool:
+        return self.kept < self.total
 
 
 class PromptTemplate(BaseModel):
@@ -73,12 +91,37 @@ class PromptTemplate(BaseModel):
         return found
 
     def room_for(self, field: str, window: int, reply_tokens: int, **others: object) -> int:
-        """Tokens left for `field` when the prompt, filled with `others`, and the reply must fit `window`.
+        """Tokens left for `field` when the prompt, filled with `others`, and the reply must fit `window`."""
+        return _room(self, window, reply_tokens, {field: "", **others})
 
-        Counts are cl100k estimates; other models' tokenizers differ, so a fifth is kept back.
+    def fit(
+        self, window: int, reply_tokens: int, shares: Mapping[str, float], **values: str
+    ) -> tuple[dict[str, str], dict[str, Fitted]]:
+        """The values with the fields named in `shares` cut so that the prompt and the reply fit `window`.
+
+        The one place a prompt is fitted to the model's window. Fields are fitted in the order
+        of `shares`: each may take at most its share (0 to 1) of the room still left after the
+        fixed text and the fields before it, so a long question cannot crowd out the document;
+        a field with share 1 takes whatever remains. A cut field ends with `CUT_MARK`.
+
+        Returns:
+            The values to `render` with, and for every fitted field its kept and total tokens.
         """
-        overhead = sum(count_tokens(m.content) for m in self.render(**{field: ""}, **others))
-        return max(0, int((window - reply_tokens - 64) * 0.8) - overhead)
+        fitted = dict(values)
+        report: dict[str, Fitted] = {}
+        room = _room(self, window, reply_tokens, {**values, **dict.fromkeys(shares, "")})
+        for field, share in shares.items():
+            text = values.get(field, "")
+            total = count_tokens(text)
+            allowed = room if share >= 1 else int(room * max(0.0, share))
+            if total > allowed:
+                cut, _ = truncate_to_tokens(text, allowed - _CUT_MARK_TOKENS)
+                text = cut.rstrip() + CUT_MARK if allowed > _CUT_MARK_TOKENS else ""
+            kept = count_tokens(text) if text != values.get(field, "") else total
+            fitted[field] = text
+            report[field] = Fitted(kept=kept, total=total)
+            room = max(0, room - kept)
+        return fitted, report
 
     def render(self, **values: object) -> list[Message]:
         """The chat messages with every placeholder filled.
@@ -98,6 +141,12 @@ class PromptTemplate(BaseModel):
             messages.append(Message(role="system", content=self.system.format_map(text).strip()))
         messages.append(Message(role="user", content=self.user.format_map(text).strip()))
         return messages
+
+
+def _room(template: PromptTemplate, window: int, reply_tokens: int, values: Mapping[str, object]) -> int:
+    # Counts are cl100k estimates; other models' tokenizers differ, so a fifth of the window is kept back.
+    overhead = sum(count_tokens(m.content) for m in template.render(**values))
+    return max(0, int((window - reply_tokens - 64) * 0.8) - overhead)
 
 
 def _parse(path: Path, name: str, version: int) -> PromptTemplate:

@@ -200,6 +200,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
     "pearl.methods": [
         "FALLBACK",
         "METHODS",
+        "QUESTION_SHARES",
         "AskContext",
         "Executor",
         "Method",
@@ -209,7 +210,6 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "answer_rag",
         "choose_letter",
         "citations_for",
-        "fit_document",
         "reply_format",
     ],
     "pearl.eval": [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from pearl.methods._base import AskContext, ReplyFormat, choose_letter, citations_for, fit_document, reply_format
+from pearl.methods._base import QUESTION_SHARES, AskContext, ReplyFormat, choose_letter, citations_for, reply_format
 from pearl.methods._direct import answer_direct
 from pearl.methods._planned import Executor, answer_from_plan
 from pearl.methods._rag import answer_rag
@@ -14,6 +14,7 @@ from pearl.models import Answer
 __all__ = [
     "FALLBACK",
     "METHODS",
+    "QUESTION_SHARES",
     "AskContext",
     "Executor",
     "Method",
@@ -23,7 +24,6 @@ __all__ = [
     "answer_rag",
     "choose_letter",
     "citations_for",
-    "fit_document",
     "reply_format",
 ]
 

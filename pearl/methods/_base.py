@@ -14,10 +14,9 @@ from pearl.models import Citation, Document, Trace
 from pearl.prompts import PromptTemplate, load_prompt
 from pearl.protocols import LLM
 from pearl.questions import Question, parse_choice
-from pearl.tokens import count_tokens, truncate_to_tokens
 from pearl.trace import Recorder
 
-__all__ = ["AskContext", "ReplyFormat", "choose_letter", "citations_for", "fit_document", "reply_format"]
+__all__ = ["QUESTION_SHARES", "AskContext", "ReplyFormat", "choose_letter", "citations_for", "reply_format"]
 
 _FREE_TEXT_TOKENS = 256
 _LETTER_TOKENS = 8
@@ -52,14 +51,8 @@ class AskContext:
         return self._index
 
 
-def fit_document(text: str, template: PromptTemplate, window: int, reply_tokens: int, **others: str) -> tuple[str, int]:
-    """Cut `text` (the template's `document`) so the rendered prompt plus the reply fits `window` tokens.
-
-    Returns:
-        The (possibly cut) text, and how many of its tokens were kept.
-    """
-    kept, _ = truncate_to_tokens(text, template.room_for("document", window, reply_tokens, **others))
-    return kept, count_tokens(kept)
+QUESTION_SHARES = {"question": 0.25, "options_block": 0.3}
+"""The most of a prompt's room a question and its options may take; the evidence gets the rest."""
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pearl.methods._base import AskContext, choose_letter, fit_document, reply_format
+from pearl.methods._base import QUESTION_SHARES, AskContext, choose_letter, reply_format
 from pearl.models import Answer
 from pearl.prompts import load_prompt
-from pearl.tokens import count_tokens
 
 __all__ = ["answer_direct"]
 
@@ -17,21 +16,23 @@ async def answer_direct(ctx: AskContext) -> Answer:
     template = load_prompt("direct")
     question = ctx.question
     reply = reply_format(ctx, template, cite=False)
-    fields = {
-        "name": ctx.document.name,
-        "question": question.text,
-        "options_block": question.options_block(),
-        "answer_instruction": reply.instruction,
-    }
-    total = count_tokens(ctx.document.text)
-    text, kept = fit_document(
-        ctx.document.text, template, ctx.llm.context_window, reply.max_tokens, truncated_note=_TRUNCATED, **fields
+    values, fitted = template.fit(
+        ctx.llm.context_window,
+        reply.max_tokens,
+        QUESTION_SHARES | {"document": 1.0},
+        name=ctx.document.name,
+        question=question.text,
+        options_block=question.options_block(),
+        answer_instruction=reply.instruction,
+        truncated_note=_TRUNCATED,
+        document=ctx.document.text,
     )
+    kept, total = fitted["document"]
     notes = []
     truncated = kept < total
     if truncated:
         notes.append(f"document truncated to fit the model's window: kept {kept:,} of {total:,} tokens")
-    messages = template.render(document=text, truncated_note=_TRUNCATED if truncated else "", **fields)
+    messages = template.render(**{**values, "truncated_note": _TRUNCATED if truncated else ""})
     completion = await ctx.recorder.acall("answer", template, messages, **reply.params)
     letter = await choose_letter(ctx, completion.text) if question.options else None
     ctx.recorder.note("document", data={"tokens_total": total, "tokens_kept": kept})

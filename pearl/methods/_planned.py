@@ -10,12 +10,11 @@ from __future__ import annotations
 from typing import Literal
 
 from pearl.execution import CompressedStepContext, FullDocumentContext, cited_ids, execute_plan
-from pearl.methods._base import AskContext, choose_letter, citations_for, reply_format
+from pearl.methods._base import QUESTION_SHARES, AskContext, choose_letter, citations_for, reply_format
 from pearl.models import Answer
 from pearl.planning import Plan
 from pearl.prompts import load_prompt
 from pearl.protocols import StepContext
-from pearl.tokens import truncate_to_tokens
 
 __all__ = ["Executor", "answer_from_plan"]
 
@@ -56,13 +55,16 @@ async def answer_from_plan(ctx: AskContext, plan: Plan, *, method: str, executor
     free_form = "\n".join(outcomes[var].output for var in plan.answer_vars).strip()
     template = load_prompt("answer")
     reply = reply_format(ctx, template, cite=True)
-    fields = {
-        "question": question.text,
-        "options_block": question.options_block(),
-        "answer_instruction": reply.instruction,
-    }
-    room = template.room_for("results", ctx.llm.context_window, reply.max_tokens, **fields)
-    messages = template.render(results=truncate_to_tokens(results, room)[0], **fields)
+    values, _ = template.fit(
+        ctx.llm.context_window,
+        reply.max_tokens,
+        QUESTION_SHARES | {"results": 1.0},
+        question=question.text,
+        options_block=question.options_block(),
+        answer_instruction=reply.instruction,
+        results=results,
+    )
+    messages = template.render(**values)
     completion = await recorder.acall("answer", template, messages, **reply.params)
     text = completion.text.strip()
     shown = sorted({sid for o in outcomes.values() for sid in o.shown})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pearl.context import compress
 from pearl.execution import cited_ids
-from pearl.methods._base import AskContext, choose_letter, citations_for, reply_format
+from pearl.methods._base import QUESTION_SHARES, AskContext, choose_letter, citations_for, reply_format
 from pearl.models import Answer
 from pearl.prompts import load_prompt
 
@@ -17,13 +17,18 @@ async def answer_rag(ctx: AskContext) -> Answer:
     question = ctx.question
     template = load_prompt("direct")
     reply = reply_format(ctx, template, cite=True)
-    fields = {
-        "name": ctx.document.name,
-        "question": question.text,
-        "options_block": question.options_block(),
-        "answer_instruction": reply.instruction,
-        "truncated_note": ' excerpts="yes"',
-    }
+    fields, _ = template.fit(
+        ctx.llm.context_window,
+        reply.max_tokens,
+        QUESTION_SHARES,
+        name=ctx.document.name,
+        question=question.text,
+        options_block=question.options_block(),
+        answer_instruction=reply.instruction,
+        truncated_note=' excerpts="yes"',
+        document="",
+    )
+    del fields["document"]
     room = template.room_for("document", ctx.llm.context_window, reply.max_tokens, **fields)
     query = " ".join([question.text, *question.options])
     piece = compress(index, query, max(1, min(ctx.settings.context_budget, room)))

@@ -127,6 +127,11 @@ def _render_demos(demos: Sequence[Demo], library: ActionLibrary, mode: str) -> s
     return "\n\n".join(blocks) or "(none)"
 
 
+# How much of the window each variable part of a planning prompt may take (see PromptTemplate.fit).
+_PLAN_SHARES = {"question": 0.25, "options_block": 0.3, "entity_sheet": 0.5, "demos": 1.0}
+_FIX_SHARES = {"question": 0.25, "options_block": 0.3, "errors": 0.4, "plan": 1.0}
+
+
 def plan_constraints(llm: LLM, shown: ActionLibrary, max_steps: int) -> tuple[OutputMode, dict[str, Any]]:
     """The output mode and request parameters of a planning call (grammar, JSON schema or text)."""
     mode, constraint = constrained(
@@ -180,10 +185,14 @@ async def generate_plan(
     }
     # The prompt (and grammar) show a relevant part of the library; any action of the whole library is accepted.
     result = PlanResult(library=library)
+    window, reply_tokens = recorder.llm.context_window, int(params["max_tokens"])
     for attempt in range(1, max_attempts + 1):
         if attempt == 1:
             template = first
-            messages = template.render(
+            values, _ = template.fit(
+                window,
+                reply_tokens,
+                _PLAN_SHARES,
                 entity_sheet=entity_sheet or "(not available)",
                 demos=_render_demos(demos, shown, mode),
                 format_note=template.part(f"format_{mode}"),
@@ -192,12 +201,16 @@ async def generate_plan(
         else:
             template = fix
             errors = "\n".join(f"- attempt {i}: {a.error}" for i, a in enumerate(result.attempts, start=1))
-            messages = template.render(
+            values, _ = template.fit(
+                window,
+                reply_tokens,
+                _FIX_SHARES,
                 plan=result.attempts[-1].text.strip() or "(empty)",
                 errors=errors,
                 format_note=template.part(f"format_{mode}"),
                 **common,
             )
+        messages = template.render(**values)
         reply = await recorder.acall(f"plan (attempt {attempt})", template, messages, **params)
         try:
             plan = read_plan_reply(reply.text, mode, library, max_steps)
