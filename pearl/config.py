@@ -9,9 +9,9 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from pearl._paths import config_file, data_dir
 from pearl.documents import DEFAULT_MAX_BYTES
@@ -69,7 +69,10 @@ class Settings(BaseModel):
     max_bytes: int = Field(default=DEFAULT_MAX_BYTES, ge=1, description="largest input file")
     grammar: bool = Field(default=False, description="send GBNF grammars to the server (llama.cpp server)")
     json_schema: bool = Field(default=False, description="send JSON schemas as response_format (OpenAI, vLLM)")
-    step_budget: int = Field(default=600, ge=50, description="context tokens one plan step may get")
+    step_budget: int | Literal["auto"] = Field(
+        default="auto",
+        description="evidence tokens one plan step may get; auto: from the model's window and the document's length",
+    )
     context_budget: int = Field(default=1500, ge=50, description="context tokens for rag and the fallback")
     plan_attempts: int = Field(default=3, ge=1, le=10, description="plan generations at most (self-correction)")
     max_steps: int = Field(default=4, ge=1, le=8, description="steps a plan may have")
@@ -77,6 +80,13 @@ class Settings(BaseModel):
         default=None, ge=1, le=256, description="CPU threads for the embedded model (default: cores, at most 4)"
     )
     sources: dict[str, str] = Field(default_factory=dict, exclude=True)
+
+    @field_validator("step_budget")
+    @classmethod
+    def _budget_floor(cls, value: int | str) -> int | str:
+        if isinstance(value, int) and value < 50:
+            raise ValueError("must be auto or at least 50")
+        return value
 
     @property
     def window(self) -> int:
