@@ -27,6 +27,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "CompressedContext",
         "ConfigError",
         "ContextError",
+        "ContextOverflowError",
         "DatasetError",
         "DemoStore",
         "Document",
@@ -81,6 +82,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
     "pearl.errors": [
         "ConfigError",
         "ContextError",
+        "ContextOverflowError",
         "DatasetError",
         "DocumentError",
         "EmbeddedModelError",
@@ -115,7 +117,14 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "Usage",
     ],
     "pearl.protocols": ["LLM", "Progress", "StepContext"],
-    "pearl.config": ["DEFAULT_CONTEXT_WINDOW", "ENVIRONMENT", "PATH_VARIABLES", "Settings", "load_settings"],
+    "pearl.config": [
+        "DEFAULT_CONTEXT_WINDOW",
+        "ENVIRONMENT",
+        "PATH_VARIABLES",
+        "Settings",
+        "load_settings",
+        "masked_url",
+    ],
     "pearl.llm": [
         "DEMO_NOTICE",
         "LLM",
@@ -320,6 +329,8 @@ def hook(event, args):
         seen.append([event, str(args[0]) if args else "", write])
 sys.addaudithook(hook)
 import pearl
+for name in pearl.__all__:  # the public names load on first use: load them all
+    getattr(pearl, name)
 print(json.dumps(seen))
 """
 
@@ -351,6 +362,9 @@ def test_import_does_no_io(tmp_path: Path) -> None:
 
 
 def test_import_does_not_load_spacy_or_the_models() -> None:
-    code = "import sys, pearl; print(sorted(m for m in ('spacy', 'llama_cpp', 'torch', 'typer') if m in sys.modules))"
+    code = (
+        "import sys, pearl; [getattr(pearl, name) for name in pearl.__all__]; "
+        "print(sorted(m for m in ('spacy', 'llama_cpp', 'torch', 'typer') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
