@@ -116,62 +116,32 @@ __all__ = [
     "save_library",
 ]
 
-# Where each public name lives; `__getattr__` imports the module the first time a name is used.
-_EXPORTS: dict[str, tuple[str, ...]] = {
-    "pearl._pearl": ("DEFAULT_METHOD", "Pearl"),
-    "pearl.actions": ("Action", "ActionLibrary", "default_library", "load_library", "save_library"),
-    "pearl.config": ("Settings", "load_settings"),
-    "pearl.context": ("CompressedContext", "DocumentIndex", "compress", "entity_sheet", "index_document"),
-    "pearl.documents": ("load_document",),
-    "pearl.errors": (
-        "ConfigError",
-        "ContextError",
-        "ContextOverflowError",
-        "DatasetError",
-        "DocumentError",
-        "EmbeddedModelError",
-        "ExecutionError",
-        "LLMConnectionError",
-        "LLMError",
-        "LLMRequestError",
-        "LLMResponseError",
-        "LLMTimeoutError",
-        "MergeReplyError",
-        "PearlError",
-        "PlanError",
-        "PlanParseError",
-        "ProposalError",
-        "RateLimitError",
-        "ReplyFormatError",
-        "RetryableError",
-        "ServerError",
-    ),
-    "pearl.execution": ("execute_plan",),
-    "pearl.llm": (
-        "LLM",
-        "Completion",
-        "CompletionRequest",
-        "EmbeddedLLM",
-        "FakeLLM",
-        "OpenAICompatibleLLM",
-        "make_llm",
-    ),
-    "pearl.models": ("Answer", "Citation", "Document", "DocumentPart", "Message", "Trace", "TraceEvent", "Usage"),
-    "pearl.planning": ("DemoStore", "Plan", "Step", "generate_plan", "load_demos", "parse_plan"),
-    "pearl.protocols": ("Progress", "StepContext"),
-    "pearl.questions": ("Question",),
-    "pearl.trace": ("render_trace",),
-}
-_HOME = {name: module for module, names in _EXPORTS.items() for name in names}
+# Where the public names live, cheapest first: a name is taken from the first whose `__all__` has it.
+_HOMES = (
+    "pearl.errors",
+    "pearl.models",
+    "pearl.protocols",
+    "pearl.questions",
+    "pearl.config",
+    "pearl.documents",
+    "pearl.trace",
+    "pearl.llm",
+    "pearl.context",
+    "pearl.actions",
+    "pearl.planning",
+    "pearl.execution",
+    "pearl._pearl",
+)
 
 
 def __getattr__(name: str) -> Any:
-    module = _HOME.get(name)
-    if module is None:
-        raise AttributeError(f"module 'pearl' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later uses skip this function
-    return value
+    if name in __all__:
+        for home in _HOMES:
+            module = importlib.import_module(home)
+            if name in getattr(module, "__all__", ()):
+                globals()[name] = value = getattr(module, name)  # later uses skip this function
+                return value
+    raise AttributeError(f"module 'pearl' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:

@@ -301,6 +301,21 @@ def test_all_is_pinned_and_importable(module: str) -> None:
         assert hasattr(mod, name), f"{module}.{name}"
 
 
+def test_lazy_top_level_names_are_what_type_checkers_see() -> None:
+    """`pearl` loads its names on first use; each must be the object its `if TYPE_CHECKING:` import names."""
+    import ast
+
+    tree = ast.parse(Path(pearl.__file__).read_text(encoding="utf-8"))
+    block = next(n for n in tree.body if isinstance(n, ast.If) and getattr(n.test, "id", "") == "TYPE_CHECKING")
+    seen = set()
+    for node in block.body:
+        assert isinstance(node, ast.ImportFrom) and node.module
+        for alias in node.names:
+            assert getattr(pearl, alias.name) is getattr(importlib.import_module(node.module), alias.name)
+            seen.add(alias.name)
+    assert seen == set(pearl.__all__)
+
+
 def test_top_level_all_is_sorted() -> None:
     assert pearl.__all__ == sorted(pearl.__all__, key=lambda n: (not n.isupper(), n))
 

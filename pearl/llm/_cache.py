@@ -45,7 +45,7 @@ def _warn_once(path: Path, problem: str) -> None:
         if key in _WARNED:
             return
         _WARNED.add(key)
-    log.warning("response cache %s: %s; going on without it (delete the file to start a fresh cache)", path, problem)
+    log.warning("response cache %s: %s; going on without it (remove it to start a fresh cache)", path, problem)
 
 
 class ResponseCache:

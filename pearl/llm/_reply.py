@@ -157,7 +157,9 @@ def read_completion(
     )
 
 
-_TOKEN_SCHEME = re.compile(r"(?i)\b(bearer|basic|token)(\s+)[A-Za-z0-9._~+/=:-]{4,}")
+# Credentials as an Authorization header carries them: any Bearer token, however short; Basic
+# only with a base64 blob after it, so that "Basic auth is off" stays readable.
+_TOKEN_SCHEME = re.compile(r"(?i)\b(bearer(?=\s)|basic(?=\s+[A-Za-z0-9+/]{8,}=*))(\s+)[A-Za-z0-9._~+/=:-]+")
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]+@")
 
 
