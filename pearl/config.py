@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import urllib.parse
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,7 +23,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
-__all__ = ["DEFAULT_CONTEXT_WINDOW", "ENVIRONMENT", "PATH_VARIABLES", "Settings", "load_settings"]
+__all__ = ["DEFAULT_CONTEXT_WINDOW", "ENVIRONMENT", "PATH_VARIABLES", "Settings", "load_settings", "masked_url"]
 
 DEFAULT_CONTEXT_WINDOW = 8192
 """Tokens a model is assumed to take, prompt and reply together, when `context_window` is not set."""
@@ -49,6 +50,23 @@ ENVIRONMENT: dict[str, tuple[str, ...]] = {
     "max_steps": ("PEARL_MAX_STEPS",),
     "threads": ("PEARL_THREADS",),
 }
+
+
+def masked_url(url: str) -> str:
+    """`url` as it may be shown: a password in it (`http://user:pass@host/v1`) becomes `***`.
+
+    A user name alone may be a token too (`https://TOKEN@host`), so it is hidden the same way.
+    """
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:
+        return "(an unreadable URL)"
+    if "@" not in parts.netloc:
+        return url
+    userinfo, host = parts.netloc.rsplit("@", 1)
+    user, has_password, _ = userinfo.partition(":")
+    shown = f"{user}:***" if has_password and user else "***"
+    return urllib.parse.urlunsplit(parts._replace(netloc=f"{shown}@{host}"))
 
 
 class Settings(BaseModel):
@@ -99,8 +117,9 @@ class Settings(BaseModel):
         return "openai" if self.base_url else "embedded"
 
     def shown(self) -> dict[str, Any]:
-        """The settings as a user may see them: key masked."""
+        """The settings as a user may see them: key masked, and a password in the base URL."""
         data = self.model_dump(mode="json")
+        data["base_url"] = masked_url(self.base_url) if self.base_url else None
         key = self.api_key.get_secret_value() if self.api_key else ""
         data["api_key"] = (key[:3] + "…" + key[-2:] if len(key) > 8 else "***") if key else None
         data["backend"] = self.backend

@@ -74,6 +74,7 @@ class Completion(BaseModel):
     finish_reason: str | None = None
     cached: bool = False
     attempts: int = Field(default=1, description="HTTP attempts it took (retries + 1)")
+    notes: list[str] = Field(default_factory=list, description="what was wrong with the reply and replaced")
 
 
 class DocumentPart(BaseModel):

@@ -27,6 +27,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "CompressedContext",
         "ConfigError",
         "ContextError",
+        "ContextOverflowError",
         "DatasetError",
         "DemoStore",
         "Document",
@@ -81,6 +82,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
     "pearl.errors": [
         "ConfigError",
         "ContextError",
+        "ContextOverflowError",
         "DatasetError",
         "DocumentError",
         "EmbeddedModelError",
@@ -115,7 +117,14 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "Usage",
     ],
     "pearl.protocols": ["LLM", "Progress", "StepContext"],
-    "pearl.config": ["DEFAULT_CONTEXT_WINDOW", "ENVIRONMENT", "PATH_VARIABLES", "Settings", "load_settings"],
+    "pearl.config": [
+        "DEFAULT_CONTEXT_WINDOW",
+        "ENVIRONMENT",
+        "PATH_VARIABLES",
+        "Settings",
+        "load_settings",
+        "masked_url",
+    ],
     "pearl.llm": [
         "DEMO_NOTICE",
         "LLM",
@@ -305,6 +314,21 @@ def test_all_is_pinned_and_importable(module: str) -> None:
         assert hasattr(mod, name), f"{module}.{name}"
 
 
+def test_lazy_top_level_names_are_what_type_checkers_see() -> None:
+    """`pearl` loads its names on first use; each must be the object its `if TYPE_CHECKING:` import names."""
+    import ast
+
+    tree = ast.parse(Path(pearl.__file__).read_text(encoding="utf-8"))
+    block = next(n for n in tree.body if isinstance(n, ast.If) and getattr(n.test, "id", "") == "TYPE_CHECKING")
+    seen = set()
+    for node in block.body:
+        assert isinstance(node, ast.ImportFrom) and node.module
+        for alias in node.names:
+            assert getattr(pearl, alias.name) is getattr(importlib.import_module(node.module), alias.name)
+            seen.add(alias.name)
+    assert seen == set(pearl.__all__)
+
+
 def test_top_level_all_is_sorted() -> None:
     assert pearl.__all__ == sorted(pearl.__all__, key=lambda n: (not n.isupper(), n))
 
@@ -333,6 +357,8 @@ def hook(event, args):
         seen.append([event, str(args[0]) if args else "", write])
 sys.addaudithook(hook)
 import pearl
+for name in pearl.__all__:  # the public names load on first use: load them all
+    getattr(pearl, name)
 print(json.dumps(seen))
 """
 
@@ -364,6 +390,9 @@ def test_import_does_no_io(tmp_path: Path) -> None:
 
 
 def test_import_does_not_load_spacy_or_the_models() -> None:
-    code = "import sys, pearl; print(sorted(m for m in ('spacy', 'llama_cpp', 'torch', 'typer') if m in sys.modules))"
+    code = (
+        "import sys, pearl; [getattr(pearl, name) for name in pearl.__all__]; "
+        "print(sorted(m for m in ('spacy', 'llama_cpp', 'torch', 'typer') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

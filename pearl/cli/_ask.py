@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,6 +29,7 @@ from pearl.cli._common import (
     settings_from,
 )
 from pearl.config import Settings
+from pearl.errors import PearlError
 from pearl.llm import DEMO_NOTICE
 from pearl.methods import METHODS
 from pearl.models import Answer, Trace
@@ -60,6 +62,26 @@ def _render_answer(answer: Answer) -> None:
     )
 
 
+def _check_trace_path(path: Path) -> None:
+    """Refuse a `--trace` path that cannot be written before any call is paid for; the file is not created yet."""
+    folder = path.parent
+    if path.is_dir():
+        raise fail(f"--trace {path} is a folder; give a file name, e.g. {path / 'trace.json'}")
+    if not folder.is_dir():
+        raise fail(f"--trace {path}: there is no folder {folder}; create it or choose another path")
+    if not os.access(path if path.exists() else folder, os.W_OK):
+        raise fail(f"--trace {path}: not writable; choose another path")
+
+
+def _write_trace(path: Path, trace: Trace) -> str | None:
+    """Write `trace` to `path`; what went wrong, or None."""
+    try:
+        path.write_text(trace.model_dump_json(indent=2), encoding="utf-8")
+    except (OSError, ValueError) as exc:
+        return f"could not write the trace to {path} ({getattr(exc, 'strerror', None) or exc})"
+    return None
+
+
 @app.command()
 def ask(
     files_and_question: Annotated[
@@ -79,23 +101,39 @@ def ask(
     context_window: Window = None,
     max_bytes: MaxBytes = None,
 ) -> None:
-    """Answer a question about a document."""
+    """Answer a question about a document.
+
+    With `--trace FILE`, the record of every stage is written there, also when the question
+    fails (up to the failure). If the file cannot be written after an answer, the answer is
+    printed all the same, then one error line, and the exit code is 1.
+    """
     if len(files_and_question) < 2:
         raise fail('give a file and a question: pearl ask FILE [FILE ...] "question"')
     *files, question = files_and_question
     if method not in METHODS:
         raise fail(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    if trace is not None:
+        _check_trace_path(trace)
     with handled():
         settings = settings_from(base_url, model, api_key, no_cache, timeout, context_window, max_bytes)
-        answer = make_pearl(settings, actions, demos).ask(files, question, option or None, method=method)
-    if trace is not None:
-        trace.write_text(answer.trace.model_dump_json(indent=2), encoding="utf-8")
+        try:
+            answer = make_pearl(settings, actions, demos).ask(files, question, option or None, method=method)
+        except PearlError as exc:
+            if trace is not None and isinstance(exc.trace, Trace):
+                problem = _write_trace(trace, exc.trace)
+                typer.echo(
+                    f"error: {problem}" if problem else f"note: the trace up to the failure is in {trace}", err=True
+                )
+            raise
     if as_json:
         typer.echo(json.dumps(answer.model_dump(mode="json", exclude={"trace"}), indent=2, ensure_ascii=False))
     else:
         _render_answer(answer)
     if answer.demo_model:
         typer.echo(DEMO_NOTICE, err=True)
+    problem = _write_trace(trace, answer.trace) if trace is not None else None
+    if problem:
+        raise fail(f"{problem}; the answer above is complete", EXIT_FAILED)
 
 
 @app.command()

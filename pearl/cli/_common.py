@@ -3,7 +3,8 @@
 Exit codes (also in the README):
 
 - 0: done;
-- 1: a failure along the way (the model failed after retries, no valid plan, a step failed);
+- 1: a failure along the way (the model failed after retries, no valid plan, a step failed), or
+  `ask` printed its answer but could not write the `--trace` file;
 - 2: bad input or settings: the user must change something (file, option, URL, key, model);
 - 130: interrupted (Ctrl-C); work already saved (eval rows, mining progress) is kept.
 """
