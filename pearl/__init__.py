@@ -28,6 +28,7 @@ from pearl.errors import (
     RateLimitError,
     ReplyFormatError,
     RetryableError,
+    RunBusyError,
     ServerError,
 )
 from pearl.execution import execute_plan
@@ -81,6 +82,7 @@ __all__ = [
     "RateLimitError",
     "ReplyFormatError",
     "RetryableError",
+    "RunBusyError",
     "ServerError",
     "Settings",
     "Step",

@@ -56,6 +56,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "RateLimitError",
         "ReplyFormatError",
         "RetryableError",
+        "RunBusyError",
         "ServerError",
         "Settings",
         "Step",
@@ -98,6 +99,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "RateLimitError",
         "ReplyFormatError",
         "RetryableError",
+        "RunBusyError",
         "ServerError",
     ],
     "pearl.models": [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pearl._text import neutralise_fence
 from pearl.context import DocumentIndex, compress
 from pearl.models import StepRequest, StepSlice
 from pearl.tokens import count_tokens, truncate_to_tokens
@@ -36,8 +37,8 @@ class FullDocumentContext:
     """The paper's executor: the whole document in every step, cut to what the window holds."""
 
     def __init__(self, text: str) -> None:
-        self.text = text
-        self.tokens = count_tokens(text)
+        self.text = neutralise_fence(text)  # shown inside <excerpts>: it must not close them
+        self.tokens = count_tokens(self.text)
 
     def slice(self, request: StepRequest, room: int) -> StepSlice:
         text, cut = truncate_to_tokens(self.text, room)
