@@ -39,6 +39,7 @@ if TYPE_CHECKING:
         RateLimitError,
         ReplyFormatError,
         RetryableError,
+        RunBusyError,
         ServerError,
     )
     from pearl.execution import execute_plan
@@ -93,6 +94,7 @@ __all__ = [
     "RateLimitError",
     "ReplyFormatError",
     "RetryableError",
+    "RunBusyError",
     "ServerError",
     "Settings",
     "Step",

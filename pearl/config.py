@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from pearl._files import read_text
 from pearl._paths import config_file, data_dir
 from pearl.documents import DEFAULT_MAX_BYTES
 from pearl.errors import ConfigError
@@ -124,18 +125,18 @@ class Settings(BaseModel):
         data["api_key"] = (key[:3] + "…" + key[-2:] if len(key) > 8 else "***") if key else None
         data["backend"] = self.backend
         data["config_file"] = str(config_file())
-        data["data_dir"] = str(data_dir())
+        data["data_dir"] = str(data_dir(create=False))
         return data
 
 
 def _read_file(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        return {}
+    text = read_text(path, "settings file", missing_ok=True)
     try:
-        with path.open("rb") as handle:
-            raw = tomllib.load(handle)
-    except (tomllib.TOMLDecodeError, OSError) as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc}); fix or remove the file") from exc
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc}); fix or remove the file") from None
+    except RecursionError:  # arrays nested thousands deep exhaust the pure-Python parser
+        raise ConfigError(f"{path}: not usable TOML (nested too deeply); fix or remove the file") from None
     section = raw.get("pearl", raw)
     if not isinstance(section, dict):
         raise ConfigError(f"{path}: [pearl] must be a table")
@@ -157,6 +158,7 @@ def load_settings(**explicit: Any) -> Settings:
     path = config_file()
     for key, value in _read_file(path).items():
         values[key], sources[key] = value, f"file {path}"
+    sources["config_file"] = "read" if path.is_file() else "not found, so not read (optional)"
     for key, names in ENVIRONMENT.items():
         for name in names:
             env = os.environ.get(name)

@@ -78,19 +78,33 @@ def _decode(data: bytes, path: Path) -> str:
 def _pdf_to_text(path: Path) -> str:
     try:
         import pypdf
-        from pypdf.errors import PyPdfError
+        from pypdf.errors import DependencyError, PyPdfError
     except ImportError as exc:  # pragma: no cover - pypdf is a dependency
         raise DocumentError("reading PDF needs pypdf: pip install pypdf") from exc
     try:
         reader = pypdf.PdfReader(str(path))
         if reader.is_encrypted:
             try:
-                reader.decrypt("")
+                opened = reader.decrypt("")  # many PDFs are encrypted with an empty password
+            except DependencyError:
+                raise
             except Exception as exc:  # pypdf raises several unrelated types here
-                raise DocumentError(f"{path}: the PDF is encrypted; decrypt it first") from exc
+                raise DocumentError(f"{path}: the PDF is encrypted; decrypt it first (e.g. qpdf --decrypt)") from exc
+            if not opened:
+                raise DocumentError(
+                    f"{path}: the PDF needs a password; save a decrypted copy first "
+                    "(e.g. qpdf --password=PASSWORD --decrypt in.pdf out.pdf)"
+                )
         pages = [page.extract_text() or "" for page in reader.pages]
     except DocumentError:
         raise
+    except DependencyError:
+        # pypdf decrypts AES (even with an empty password) only through the `cryptography` package;
+        # it may fail on the password check or only later, on the first page's text.
+        raise DocumentError(
+            f"{path}: the PDF is AES-encrypted and pypdf needs the cryptography package to read it: "
+            "pip install cryptography (or save a decrypted copy first, e.g. qpdf --decrypt in.pdf out.pdf)"
+        ) from None
     except (PyPdfError, ValueError, KeyError, OSError) as exc:
         raise DocumentError(f"{path}: not a readable PDF ({exc})") from exc
     text = "\n\n".join(p.strip() for p in pages if p.strip())

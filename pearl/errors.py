@@ -4,6 +4,7 @@
 
     PearlError                      root; `str(e)` is a message a user can act on
     ├── ConfigError                 bad or missing settings (URL, model, key, config file)
+    │   └── RunBusyError            another process is writing to the same evaluation run folder
     ├── DocumentError               a file that cannot be read as a document
     ├── ContextError                indexing or compression could not proceed
     ├── DatasetError                a malformed evaluation file (names line and field)
@@ -61,6 +62,7 @@ __all__ = [
     "RateLimitError",
     "ReplyFormatError",
     "RetryableError",
+    "RunBusyError",
     "ServerError",
 ]
 
@@ -78,6 +80,10 @@ class PearlError(Exception):
 
 class ConfigError(PearlError):
     """Settings are missing, contradictory or malformed."""
+
+
+class RunBusyError(ConfigError):
+    """Another process holds the lock of an evaluation run folder; wait for it or use another folder."""
 
 
 class DocumentError(PearlError):

@@ -108,20 +108,46 @@ class Document(BaseModel):
 
     def part_at(self, offset: int) -> str:
         """Name of the file that holds character `offset`."""
-        for part in self.parts:
-            if part.start <= offset < part.end:
-                return part.name
-        return self.name
+        part = _part_holding(self.parts, offset)
+        return part.name if part is not None else self.name
+
+
+def _part_holding(parts: list[DocumentPart], offset: int) -> DocumentPart | None:
+    """The part (file) whose text holds character `offset` of the document, or None (a separator, or no parts)."""
+    return next((part for part in parts if part.start <= offset < part.end), None)
 
 
 class Citation(BaseModel):
-    """A sentence an answer rests on, mapped back to the original text."""
+    """A sentence an answer rests on, mapped back to the original text.
+
+    `start`/`end` are offsets into the document's text, where several files are joined into
+    one (what spans and views of the whole document use); `file_start`/`file_end` are offsets
+    into the text of the one file `source` names (the text as read: HTML and PDF are their
+    extracted text), which is what a reader opening that file needs.
+    """
 
     sentence_id: int
     start: int
     end: int
     source: str
     text: str
+    file_start: int
+    file_end: int
+
+    @classmethod
+    def of(cls, sentence_id: int, text: str, start: int, end: int, parts: list[DocumentPart], name: str) -> Citation:
+        """The citation of `text[start:end]`, sentence `sentence_id` of a document made of `parts` (named `name`)."""
+        part = _part_holding(parts, start)
+        base, limit = (part.start, part.end) if part is not None else (0, len(text))
+        return cls(
+            sentence_id=sentence_id,
+            start=start,
+            end=end,
+            source=part.name if part is not None else name,
+            text=text[start:end],
+            file_start=start - base,
+            file_end=min(end, limit) - base,
+        )
 
 
 class Usage(BaseModel):

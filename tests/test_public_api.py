@@ -57,6 +57,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "RateLimitError",
         "ReplyFormatError",
         "RetryableError",
+        "RunBusyError",
         "ServerError",
         "Settings",
         "Step",
@@ -100,6 +101,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "RateLimitError",
         "ReplyFormatError",
         "RetryableError",
+        "RunBusyError",
         "ServerError",
     ],
     "pearl.models": [

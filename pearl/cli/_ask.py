@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from pearl._files import decode_json, read_text
 from pearl._pearl import DEFAULT_METHOD
 from pearl.cli._app import app, trace_app
 from pearl.cli._common import (
@@ -23,6 +23,8 @@ from pearl.cli._common import (
     OptionOpt,
     Timeout,
     Window,
+    echo,
+    echo_json,
     fail,
     handled,
     make_pearl,
@@ -42,19 +44,19 @@ __all__ = ["ask", "plan", "show_config", "trace_show"]
 def _render_answer(answer: Answer) -> None:
     if answer.letter:
         option = Question(text=answer.question, options=answer.options).option(answer.letter)
-        typer.echo(f"({answer.letter}) {option}".rstrip())
+        echo(f"({answer.letter}) {option}".rstrip())
         if answer.answer and answer.answer.strip().strip("().") != answer.letter:
-            typer.echo(f"\n{answer.answer}")
+            echo(f"\n{answer.answer}")
     else:
-        typer.echo(answer.answer or "(no answer)")
+        echo(answer.answer or "(no answer)")
     for citation in answer.citations:
         snippet = citation.text if len(citation.text) <= 160 else citation.text[:157] + "..."
-        where = f"{Path(citation.source).name}:{citation.start}-{citation.end}"
-        typer.echo(f"  [S{citation.sentence_id}] {where} {snippet}")
+        where = f"{Path(citation.source).name}:{citation.file_start}-{citation.file_end}"
+        echo(f"  [S{citation.sentence_id}] {where} {snippet}")
     usage = answer.usage
     for note in answer.notes:
-        typer.echo(f"note: {note}", err=True)
-    typer.echo(
+        echo(f"note: {note}", err=True)
+    echo(
         f"[{answer.method}{' (fallback)' if answer.fallback else ''}] {usage.calls} LLM call(s), "
         f"{usage.prompt_tokens:,} prompt + {usage.completion_tokens:,} completion tokens, "
         f"{usage.seconds:.1f}s in the model",
@@ -121,16 +123,14 @@ def ask(
         except PearlError as exc:
             if trace is not None and isinstance(exc.trace, Trace):
                 problem = _write_trace(trace, exc.trace)
-                typer.echo(
-                    f"error: {problem}" if problem else f"note: the trace up to the failure is in {trace}", err=True
-                )
+                echo(f"error: {problem}" if problem else f"note: the trace up to the failure is in {trace}", err=True)
             raise
     if as_json:
-        typer.echo(json.dumps(answer.model_dump(mode="json", exclude={"trace"}), indent=2, ensure_ascii=False))
+        echo_json(answer.model_dump(mode="json", exclude={"trace"}))
     else:
         _render_answer(answer)
     if answer.demo_model:
-        typer.echo(DEMO_NOTICE, err=True)
+        echo(DEMO_NOTICE, err=True)
     problem = _write_trace(trace, answer.trace) if trace is not None else None
     if problem:
         raise fail(f"{problem}; the answer above is complete", EXIT_FAILED)
@@ -162,14 +162,14 @@ def plan(
             "attempts": [a.model_dump() for a in result.attempts],
             "usage": trace.usage().model_dump(),
         }
-        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        echo_json(data)
     elif result.plan is not None:
-        typer.echo(result.plan.render())
+        echo(result.plan.render())
     for number, attempt in enumerate(result.attempts, start=1):
         if attempt.error:
-            typer.echo(f"attempt {number} rejected: {attempt.error}", err=True)
+            echo(f"attempt {number} rejected: {attempt.error}", err=True)
     if pearl.llm.is_demo:
-        typer.echo(DEMO_NOTICE, err=True)
+        echo(DEMO_NOTICE, err=True)
     if result.plan is None:
         raise fail(f"no valid plan after {len(result.attempts)} attempt(s)", EXIT_FAILED)
 
@@ -180,13 +180,13 @@ def trace_show(
     prompts: Annotated[bool, typer.Option("--prompts", help="Also print every prompt in full.")] = False,
 ) -> None:
     """Print a trace as a readable tree."""
+    with handled():
+        data = decode_json(read_text(path, "trace"), f"{path}: not a pearl trace")
     try:
-        trace = Trace.model_validate_json(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise fail(f"{path}: {exc.strerror}") from None
+        trace = Trace.model_validate(data)
     except ValueError as exc:
         raise fail(f"{path}: not a pearl trace ({str(exc).splitlines()[0]})") from None
-    typer.echo(render_trace(trace, show_prompts=prompts))
+    echo(render_trace(trace, show_prompts=prompts))
 
 
 @app.command("config")
@@ -201,8 +201,8 @@ def show_config(
         settings = settings_from(base_url, model, api_key)
     shown: dict[str, Any] = settings.shown()
     if as_json:
-        typer.echo(json.dumps(shown, indent=2))
+        echo_json(shown)
         return
     for key, value in shown.items():
         source = settings.sources.get(key, "default" if key in Settings.model_fields else "")
-        typer.echo(f"{key:16} {value!s:50} {source}".rstrip())
+        echo(f"{key:16} {value!s:50} {source}".rstrip())

@@ -5,6 +5,12 @@ they finish), and at the end `summary.json` and `report.md`. Running again with 
 directory skips the pairs already done, so an interrupted run, even one killed with
 SIGKILL, resumes where it stopped. A question that fails is recorded with its error and
 the run goes on; `retry_errors=True` re-runs those.
+
+One process at a time owns a run directory: a run holds a lock on `run.lock` in it from
+before it reads what is done until the summary is written. A second run into the same
+directory refuses (`RunBusyError`), or with `wait=True` waits and then resumes, so no pair
+is ever run, paid for or written twice. The kernel drops the lock when its holder exits or
+is killed, so a dead run never blocks the next.
 """
 
 from __future__ import annotations
@@ -17,9 +23,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from pearl._files import atomic_write_text
+from pearl._files import FolderLock, atomic_write_text, read_json
 from pearl._pearl import Pearl
-from pearl.errors import ConfigError, DatasetError, LLMRequestError, PearlError
+from pearl.errors import ConfigError, DatasetError, LLMRequestError, PearlError, RunBusyError
 from pearl.eval._loaders import file_sha256
 from pearl.eval._metrics import score_answer
 from pearl.eval._models import SPLITS, Dataset, EvalQuestion, EvalSummary, ResultRow, RunConfig
@@ -44,6 +50,7 @@ __all__ = [
 log = logging.getLogger("pearl.eval")
 
 RUN_FILE = "run.json"
+LOCK_FILE = "run.lock"
 SUMMARY_FILE = "summary.json"
 REPORT_FILE = "report.md"
 
@@ -51,6 +58,8 @@ REPORT_FILE = "report.md"
 _NO_INDEX = frozenset({"direct"})
 # Errors no other question would escape either (bad key, unknown model or URL): stop the run.
 _FATAL_STATUS = frozenset({401, 403, 404})
+# Seconds between two tries for a run directory's lock while waiting for another run.
+_LOCK_POLL = 0.5
 
 
 def _now() -> str:
@@ -117,11 +126,14 @@ async def _preflight(llm: LLM) -> None:
 def _prepare_run(out_dir: Path, config: RunConfig) -> RunConfig:
     """Write `run.json`, or check the existing one describes the same run (same data, format, model)."""
     path = out_dir / RUN_FILE
-    if path.is_file():
+    if path.exists():
+        data = read_json(path, "run file")
         try:
-            old = RunConfig.model_validate_json(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"{path} is unreadable ({exc}); delete it or choose another --out") from exc
+            old = RunConfig.model_validate(data)
+        except ValueError as exc:
+            raise ConfigError(
+                f"{path} is not a run file ({str(exc).splitlines()[0]}); delete it or choose another --out"
+            ) from None
         differences = [
             f"{name} {getattr(old, name)!r} there, {getattr(config, name)!r} now"
             for name in ("data_sha256", "format", "model", "backend")
@@ -133,8 +145,31 @@ def _prepare_run(out_dir: Path, config: RunConfig) -> RunConfig:
                 f"pass another --out, or delete {out_dir} to start over"
             )
         config = config.model_copy(update={"created": old.created or config.created})
-    atomic_write_text(path, config.model_dump_json(indent=2) + "\n")
+    try:
+        atomic_write_text(path, config.model_dump_json(indent=2) + "\n")
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path} ({exc.strerror or exc}); choose another --out") from None
     return config
+
+
+async def _lock_run(out_dir: Path, wait: bool) -> FolderLock:
+    """The lock of `out_dir`, once no other process holds it (see the module docstring)."""
+    lock = FolderLock(out_dir / LOCK_FILE)
+    try:
+        if lock.acquire():
+            return lock
+        if not wait:
+            raise RunBusyError(
+                f"{out_dir} is in use: another pearl eval ({lock.holder()}) is writing to it; wait for it to "
+                "finish, add --wait to run after it (what it did is not run again), or pass another --out"
+            )
+        log.warning("%s is in use by another run (%s); waiting for it to finish", out_dir, lock.holder())
+        while not lock.acquire():
+            await asyncio.sleep(_LOCK_POLL)
+        return lock
+    except OSError as exc:
+        problem = exc.strerror or exc
+        raise ConfigError(f"cannot lock the run folder {out_dir} ({problem}); choose another --out") from None
 
 
 class _Tally:
@@ -276,6 +311,7 @@ async def arun_eval(
     concurrency: int = 4,
     retry_errors: bool = False,
     progress: Progress | None = None,
+    wait: bool = False,
 ) -> EvalSummary:
     """Run `methods` over the questions of `dataset` (see `run_eval`)."""
     chosen_methods = _check_methods(methods)
@@ -307,28 +343,29 @@ async def arun_eval(
         updated=now,
         pearl_version=_version(),
     )
-    await _preflight(pearl.llm)
-    config = _prepare_run(out, config)
-    results = ResultsLog(out / RESULTS_FILE)
-    latest = latest_rows(results.open())
-    try:
-        todo: list[tuple[EvalQuestion, str]] = []
-        done: list[ResultRow] = []
-        for question in questions:
-            for method in chosen_methods:
-                row = latest.get((question.id, method))
-                if row is None or (retry_errors and row.error is not None):
-                    todo.append((question, method))
-                else:
-                    done.append(row)
-        tally = _Tally(len(questions) * len(chosen_methods), progress)
-        for row in done:
-            tally.add(row)
-        tally.report()
-        await _Runner(pearl, dataset, results, tally).run(todo, concurrency)
-    finally:
-        results.close()
-    return write_summary(out, questions, chosen_methods, config)
+    with await _lock_run(out, wait):
+        await _preflight(pearl.llm)
+        config = _prepare_run(out, config)
+        results = ResultsLog(out / RESULTS_FILE)
+        latest = latest_rows(results.open())
+        try:
+            todo: list[tuple[EvalQuestion, str]] = []
+            done: list[ResultRow] = []
+            for question in questions:
+                for method in chosen_methods:
+                    row = latest.get((question.id, method))
+                    if row is None or (retry_errors and row.error is not None):
+                        todo.append((question, method))
+                    else:
+                        done.append(row)
+            tally = _Tally(len(questions) * len(chosen_methods), progress)
+            for row in done:
+                tally.add(row)
+            tally.report()
+            await _Runner(pearl, dataset, results, tally).run(todo, concurrency)
+        finally:
+            results.close()
+        return write_summary(out, questions, chosen_methods, config)
 
 
 def write_summary(
@@ -366,6 +403,7 @@ def run_eval(
     concurrency: int = 4,
     retry_errors: bool = False,
     progress: Progress | None = None,
+    wait: bool = False,
 ) -> EvalSummary:
     """Run `methods` over the questions of `dataset`, appending one row per (question, method) to `out_dir`.
 
@@ -382,12 +420,14 @@ def run_eval(
         concurrency: questions in flight at once.
         retry_errors: run again the pairs whose last row has an error.
         progress: told `(rows done, rows in the run, running score and tokens)` as each row is written.
+        wait: when another process is running into `out_dir`, wait for it to finish, then resume.
 
     Returns:
         The summary of the selected questions, also written as `summary.json` and `report.md`.
 
     Raises:
         ConfigError: bad arguments, or `out_dir` holds a run of other data or another model.
+        RunBusyError: another process is running into `out_dir` (and `wait` is off).
         LLMError: a failure no question can escape (bad key, unknown model); rows so far are kept.
         EmbeddedModelError: the embedded model is missing or cannot load (checked before any question runs).
     """
@@ -402,5 +442,6 @@ def run_eval(
             concurrency=concurrency,
             retry_errors=retry_errors,
             progress=progress,
+            wait=wait,
         )
     )

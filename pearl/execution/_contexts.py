@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from pearl._text import neutralise_fence
 from pearl.context import DocumentIndex, compress, render_sentences
 from pearl.models import StepRequest, StepSlice
 from pearl.questions import Question
@@ -143,6 +144,7 @@ class FullDocumentContext:
     """The paper's executor: the whole document, cut to what the window holds, in every step that reads it."""
 
     def __init__(self, text: str, room: int) -> None:
+        text = neutralise_fence(text)  # shown inside <excerpts>: it must not close them
         self.tokens = count_tokens(text)
         kept, cut = truncate_to_tokens(text, room)
         note = f"the whole document, cut to {room:,} of {self.tokens:,} tokens" if cut else "the whole document"

@@ -25,6 +25,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from pearl._files import decode_json
 from pearl.actions._library import seed_library
 from pearl.actions._models import Action, ActionLibrary
 from pearl.context import entity_sheet, index_document
@@ -158,8 +159,8 @@ class _ProgressFile:
 
 def _json_line(line: str) -> dict[str, Any] | None:
     try:
-        value = json.loads(line)
-    except (json.JSONDecodeError, RecursionError):
+        value = decode_json(line, "mining progress", ValueError)
+    except ValueError:
         return None
     return value if isinstance(value, dict) else None
 
