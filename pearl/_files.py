@@ -9,7 +9,6 @@ as a `UnicodeDecodeError` or `RecursionError` traceback.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import tempfile
@@ -17,6 +16,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from pearl._replies import JSONReplyError
+from pearl._replies import read_json as read_json_text
 from pearl.errors import ConfigError
 
 __all__ = [
@@ -72,17 +73,21 @@ def read_text(path: Path, what: str, error: type[Exception] = ConfigError, *, mi
 def decode_json(text: str | bytes, where: str, error: type[Exception] = ConfigError) -> Any:
     """Decode JSON read from a file, raising `error` (prefixed with `where`) instead of a traceback.
 
+    The same guarded decoder as a model's replies (`pearl._replies.read_json`): one decoder for
+    every JSON pearl reads.
+
     Raises:
         error: not JSON, a number too long to convert, or nested too deeply for the decoder.
     """
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise error(f"{where}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise error(f"{where}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
-    except RecursionError:  # "[[[[..." a thousand deep exhausts the decoder's stack
-        raise error(f"{where}: not usable JSON (nested too deeply)") from None
-    except ValueError as exc:  # an integer of more than 4,300 digits
-        raise error(f"{where}: not usable JSON ({str(exc).split(';')[0]})") from None
+        return read_json_text(text, max_chars=len(text))
+    except JSONReplyError as exc:
+        raise error(f"{where}: {exc}") from None
 
 
 def read_json(path: Path, what: str, error: type[Exception] = ConfigError) -> Any:

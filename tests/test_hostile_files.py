@@ -96,11 +96,10 @@ def test_damaged_run_files_are_skipped_or_named(tmp_path: Path) -> None:
     assert [r.id for r in load_results(results)] == ["q1"]  # the damaged rows are skipped, with a warning
 
 
-# Modules that may decode JSON themselves, and why; every other JSON read goes through pearl._files.
+# Modules that may decode JSON themselves, and why; every other JSON read goes through pearl._files,
+# whose decoder is the one model replies go through too (pearl._replies.read_json).
 JSON_DECODERS = {
-    "_files.py": "the guarded reader itself",
-    "_replies.py": "the guarded decoder of model replies",
-    "planning/_grammar.py": "a model's reply (the reply boundary)",
+    "_replies.py": "the one guarded decoder (files and model replies)",
     "planning/_demos.py": "the bundled demonstrations, shipped with pearl",
     "llm/_cache.py": "rows pearl wrote to its SQLite cache; a bad one is a cache miss",
     "context/_cache.py": "index cache files; a bad one is rebuilt",

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from pearl._text import neutralise_fence
 from pearl.context._bm25 import BM25
 from pearl.context._entities import entity_sentences, lookup_entities
 from pearl.context._graph import cooccurrence
@@ -86,7 +87,8 @@ def _render(index: DocumentIndex, ids: list[int], cut: dict[int, int]) -> str:
             line = []
         start = index.sent_starts[sid]
         end = cut.get(sid, index.sent_ends[sid])
-        line.append(f"[S{sid}] {_SPACES.sub(' ', index.text[start:end]).strip()}")
+        # The document's own text must not close the fence it is shown in nor fake a label.
+        line.append(f"[S{sid}] {neutralise_fence(_SPACES.sub(' ', index.text[start:end]).strip())}")
         previous = sid
     if line:
         lines.append(" ".join(line))
