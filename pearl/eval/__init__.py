@@ -44,7 +44,7 @@ from pearl.eval._runner import (
     select_questions,
     write_summary,
 )
-from pearl.eval._stats import mcnemar_exact, paired_bootstrap
+from pearl.eval._stats import bootstrap_mean, mcnemar_exact, paired_bootstrap
 from pearl.eval._summary import render_report, summarize
 
 __all__ = [
@@ -66,6 +66,7 @@ __all__ = [
     "RunConfig",
     "arun_eval",
     "best_over",
+    "bootstrap_mean",
     "counting_fake_llm",
     "detect_format",
     "exact_match",
