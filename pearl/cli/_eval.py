@@ -30,6 +30,7 @@ from pearl.errors import PearlError
 from pearl.eval import (
     FORMATS,
     REPORT_FILE,
+    REPORT_HTML_FILE,
     RESULTS_FILE,
     SPLITS,
     SUMMARY_FILE,
@@ -122,7 +123,7 @@ def eval_command(
         raise fail(f"{exc}{hint}", exit_code(exc)) from None
     bar.close()
     typer.echo(render_report(summary), nl=False)
-    typer.echo(f"wrote {run_dir / SUMMARY_FILE} and {run_dir / REPORT_FILE}", err=True)
+    typer.echo(f"wrote {run_dir / SUMMARY_FILE}, {run_dir / REPORT_FILE} and {run_dir / REPORT_HTML_FILE}", err=True)
     errors = sum(m.errors for m in summary.methods)
     if errors:
         typer.echo(

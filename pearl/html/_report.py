@@ -184,7 +184,7 @@ def _chart(methods: Sequence[MethodLike]) -> Chart:
     def y_of(score: float) -> float:
         return round(bottom - (bottom - top) * score, 1)
 
-    x_ticks = [Tick(x_of(step * i), f"{step * i:,.0f}") for i in range(int(round(x_max / step)) + 1)]
+    x_ticks = [Tick(x_of(step * i), f"{step * i:,.0f}") for i in range(round(x_max / step) + 1)]
     y_ticks = [Tick(y_of(i / 5), f"{20 * i}") for i in range(6)]
     points = [
         Point(
