@@ -113,6 +113,20 @@ def test_text_given_as_such_has_no_sources() -> None:
         index_for_trace(answer.trace)
 
 
+def test_a_folder_is_read_again_file_by_file(tmp_path: Path) -> None:
+    folder = tmp_path / "story"
+    folder.mkdir()
+    first, second = HOSTILE.split("\n\nShe stayed", 1)
+    (folder / "a.txt").write_text(first, encoding="utf-8")
+    (folder / "b.txt").write_text("She stayed" + second, encoding="utf-8")
+    answer = Pearl(llm=hostile_llm(), settings=load_settings(cache=False)).ask(folder, QUESTION)
+    assert answer.trace.document is not None
+    assert answer.trace.document.sources == [str((folder / name).resolve()) for name in ("a.txt", "b.txt")]
+    document = data_block(render_answer_page(answer, index_for_trace(answer.trace)), "pearl-document")
+    assert [name for _, name in document["parts"]] == answer.trace.document.sources
+    assert document["sentences"][document["parts"][1][0]].startswith("She stayed")
+
+
 def test_index_for_trace_refuses_a_gone_or_changed_file(tmp_path: Path) -> None:
     answer = ask(tmp_path)
     assert index_for_trace(answer.trace).sentence_count > 5
@@ -273,9 +287,11 @@ def report_rows(count: int, methods: tuple[str, ...] = ("pearl", "direct", "rag"
 def test_report_page_tabulates_every_row_and_draws_each_method() -> None:
     rows = report_rows(40)
     summary = summarize(rows)
-    page = render_report_page(summary, rows, pages={("q0", "pearl"): "traces/q0.pearl.html"})
+    pages = {("q0", "pearl"): "traces/q0.pearl.html", ("q0", "direct"): "javascript:alert(1)"}
+    page = render_report_page(summary, rows, pages=pages)
     table = data_block(page, "pearl-rows")
     assert len(table["rows"]) == 40 and table["rows"][0][-1] == "traces/q0.pearl.html"
+    assert table["rows"][1][:2] == ["q0", "direct"] and table["rows"][1][-1] == ""  # no scheme, ever
     assert {r[4] for r in table["rows"]} == {"right", "wrong", "error"}
     labels = re.findall(r'<text class="method-label"[^>]*>([^<]+)</text>', page)
     assert labels == [m.method for m in summary.methods]

@@ -227,7 +227,8 @@ def render_answer_page(answer: Answer, index: DocumentIndex | None = None, *, no
         graph=graph,
         other_stages=[s for s in stages if id(s) not in step_stages],
         document=document,
-        document_name=index.name if index is not None else (trace.document.name if trace.document else ""),
+        # The name as the user gave it (the trace's), not the absolute path it was read again from.
+        document_name=trace.document.name if trace.document else (index.name if index is not None else ""),
         notes=list(notes),
     )
 

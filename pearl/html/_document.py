@@ -70,6 +70,7 @@ def document_data(index: DocumentIndex, cited: Iterable[int], used: Iterable[int
     ]
     # The first sentence of each file, for a document read from several.
     part_starts = [] if len(index.parts) < 2 else [[bisect_left(starts, p.start), p.name] for p in index.parts]
+    part_starts = [[first, name] for first, name in part_starts if first < count]
     headings = [i for i, flags in enumerate(index.sent_flags) if flags & SentenceFlag.HEADING]
     valid = range(count)
     return {

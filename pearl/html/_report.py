@@ -11,6 +11,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
+from urllib.parse import urlsplit
 
 from pearl.html._page import render_page
 
@@ -227,7 +228,8 @@ def render_report_page(
     Returns:
         The page, to write beside `report.md`.
     """
-    links = pages or {}
+    # Only relative links: a page link is a file beside the report, never a scheme (javascript:, http:).
+    links = {key: link for key, link in (pages or {}).items() if not urlsplit(link).scheme}
     types = sorted({t for m in summary.methods for t in m.by_type})
     table = [
         [
