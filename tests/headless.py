@@ -13,7 +13,15 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-__all__ = ["drain_log", "network_requests", "page_timings", "start_chromium", "synthetic_index", "why_not"]
+__all__ = [
+    "drain_log",
+    "network_requests",
+    "page_timings",
+    "start_chromium",
+    "synthetic_index",
+    "synthetic_rows",
+    "why_not",
+]
 
 _BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 # Without these Chromium reaches out to Google on start (and gets refused offline).
@@ -166,3 +174,35 @@ def synthetic_index(words: int, *, seed: int = 0, name: str = "synthetic.txt") -
         sent_section=[-1] * len(starts),
         sent_flags=[0] * len(starts),
     )
+
+
+METHODS = ("pearl", "direct", "rag", "pearl-fulldoc")
+
+
+def synthetic_rows(count: int) -> list[Any]:
+    """`count` evaluation rows (`pearl.eval.ResultRow`) over the four methods: right, wrong, failed, fallbacks,
+    answers of a sentence or two holding markup (which a page must show as text)."""
+    from pearl.eval import ResultRow
+
+    rows = []
+    for i in range(count):
+        method = METHODS[i % len(METHODS)]
+        right = (i * 7) % 3 != 0
+        rows.append(
+            ResultRow(
+                id=f"q{i // len(METHODS)}",
+                method=method,
+                kind="choice",
+                qtype=("why", "who", "what", "how", "other")[i % 5],
+                answer=f"The answer to question {i}, <b>in bold</b>, as a model would write it [S{i % 300}].",
+                gold="B",
+                correct=right,
+                score=float(right),
+                prompt_tokens=1500 + 37 * (i % 200),
+                calls=4 if method.startswith("pearl") else 1,
+                seconds=0.5,
+                fallback=method == "pearl" and i % 40 == 0,
+                error="timed out" if i % 97 == 0 else None,
+            )
+        )
+    return rows

@@ -19,13 +19,21 @@ from typing import Any
 import pytest
 from conftest import SAMPLE_DIR
 from fakeserver import FakeOpenAIServer
-from headless import drain_log, network_requests, page_timings, start_chromium, synthetic_index, why_not
+from headless import (
+    drain_log,
+    network_requests,
+    page_timings,
+    start_chromium,
+    synthetic_index,
+    synthetic_rows,
+    why_not,
+)
 from typer.testing import CliRunner
 
 from pearl import Pearl, load_settings
 from pearl.cli import app
 from pearl.errors import DocumentError
-from pearl.eval import ResultRow, counting_fake_llm, fake_reply, load_dataset, run_eval, summarize
+from pearl.eval import counting_fake_llm, fake_reply, load_dataset, run_eval, summarize
 from pearl.html import index_for_trace, render_answer_page, render_report_page, render_trace_page
 from pearl.html._page import json_script
 from pearl.llm import CompletionRequest, FakeLLM
@@ -259,33 +267,8 @@ def test_eval_keeps_traces_and_writes_report_html(tmp_path: Path) -> None:
     assert {p: p.stat().st_mtime_ns for p in (out / "traces").glob("*.html")} == stamps
 
 
-def report_rows(count: int, methods: tuple[str, ...] = ("pearl", "direct", "rag", "pearl-fulldoc")) -> list[ResultRow]:
-    rows = []
-    for i in range(count):
-        method = methods[i % len(methods)]
-        right = (i * 7) % 3 != 0
-        rows.append(
-            ResultRow(
-                id=f"q{i // len(methods)}",
-                method=method,
-                kind="choice",
-                qtype=("why", "who", "what")[i % 3],
-                answer=f"answer {i} <b>x</b>",
-                gold="B",
-                correct=right,
-                score=float(right),
-                prompt_tokens=1000 + 37 * (i % 50),
-                calls=4,
-                seconds=0.5,
-                fallback=method == "pearl" and i % 40 == 0,
-                error="timed out" if i % 97 == 0 else None,
-            )
-        )
-    return rows
-
-
 def test_report_page_tabulates_every_row_and_draws_each_method() -> None:
-    rows = report_rows(40)
+    rows = synthetic_rows(40)
     summary = summarize(rows)
     pages = {("q0", "pearl"): "traces/q0.pearl.html", ("q0", "direct"): "javascript:alert(1)"}
     page = render_report_page(summary, rows, pages=pages)
@@ -296,7 +279,7 @@ def test_report_page_tabulates_every_row_and_draws_each_method() -> None:
     labels = re.findall(r'<text class="method-label"[^>]*>([^<]+)</text>', page)
     assert labels == [m.method for m in summary.methods]
     assert all(m.score_low is not None and m.score_low <= m.score <= (m.score_high or 0) for m in summary.methods)
-    assert "<b>x</b>" not in page
+    assert "<b>in bold</b>" not in page
 
 
 # ---------------------------------------------------------------- in a real browser
@@ -401,27 +384,45 @@ def test_browser_million_word_page_loads_and_scrolls(browser: Any, tmp_path: Pat
 
 
 def test_browser_report_of_a_thousand_rows_filters_and_links(browser: Any, tmp_path: Path) -> None:
-    rows = report_rows(1000)
+    rows = synthetic_rows(1000)
     pages = {(r.id, r.method): f"traces/{r.id}.{r.method}.html" for r in rows}
     page = tmp_path / "report.html"
     page.write_text(render_report_page(summarize(rows), rows, pages=pages), encoding="utf-8")
     url = open_page(browser, page)
     timings = page_timings(browser)
     assert timings["load"] < LOAD_BOUND_MS, timings
-    deadline = time.monotonic() + 10
-    while browser.execute_script("return document.body.dataset.ready") != "1" and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert browser.execute_script("return document.querySelectorAll('#rows-body tr').length") == 1000
+    drawn = (
+        "return Array.from(document.querySelectorAll('#rows-body tr:not(.spacer)'),"
+        " r => r.cells[0].textContent + ' ' + r.cells[1].textContent)"
+    )
+    first = browser.execute_script(drawn)
+    assert first[0] == "q0 pearl" and len(first) < 200  # only the rows in view (and a screen around) are drawn
+    order = [f"{r.id} {r.method}" for r in rows]
+    browser.execute_async_script(  # a screen at a time: rows come and go at the edges
+        "const done = arguments[0], w = document.getElementById('rows-wrap'); let k = 0;"
+        "const step = () => { if (k++ === 12) { done(); return; } w.scrollTop += w.clientHeight / 2;"
+        " requestAnimationFrame(step); }; requestAnimationFrame(step)"
+    )
+    middle = browser.execute_script(drawn)
+    start = order.index(middle[0])
+    assert start > 0 and middle == order[start : start + len(middle)]  # in order, none missing or repeated
+    browser.execute_async_script(
+        "const done = arguments[0], w = document.getElementById('rows-wrap'); w.scrollTop = w.scrollHeight;"
+        "requestAnimationFrame(() => requestAnimationFrame(done))"
+    )
+    assert browser.execute_script(drawn)[-1] == "q249 pearl-fulldoc"
     browser.execute_script(
         "const s = document.getElementById('f-method'); s.value = 'rag'; s.dispatchEvent(new Event('input'))"
     )
-    assert browser.execute_script("return document.querySelectorAll('#rows-body tr').length") == 250
+    assert browser.find_element("id", "row-count").text == "250 of 1000 rows"
     href = browser.execute_script("return document.querySelector('#rows-body tr a').getAttribute('href')")
     assert href == "traces/q0.rag.html"
     browser.execute_script(
         "const s = document.getElementById('f-outcome'); s.value = 'error'; s.dispatchEvent(new Event('input'))"
     )
-    shown = browser.execute_script("return Array.from(document.querySelectorAll('#rows-body tr'), r => r.className)")
+    shown = browser.execute_script(
+        "return Array.from(document.querySelectorAll('#rows-body tr:not(.spacer)'), r => r.className)"
+    )
     assert shown and set(shown) == {"error"}
     assert browser.execute_script("return document.querySelectorAll('b').length") == 0
     assert network_requests(browser, url) == []

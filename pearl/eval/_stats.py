@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -71,5 +70,9 @@ def mcnemar_exact(a_only: int, b_only: int) -> float:
     n = a_only + b_only
     if n == 0:
         return 1.0
-    tail = sum(math.comb(n, k) for k in range(min(a_only, b_only) + 1))
-    return min(1.0, 2 * tail / float(2**n))
+    tail, term = 0, 1  # term = comb(n, k), each from the last: thousands of pairs stay fast
+    for k in range(min(a_only, b_only) + 1):
+        tail += term
+        term = term * (n - k) // (k + 1)
+    # Integer true division: exact, where float(2**n) overflows past 1,023 pairs.
+    return min(1.0, 2 * tail / 2**n)
