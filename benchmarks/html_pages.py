@@ -45,8 +45,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from headless import (  # noqa: E402  (the tests' browser helper, shared so both start Chromium alike)
-    drain_log,
     network_requests,
+    open_page,
     page_timings,
     start_chromium,
     synthetic_index,
@@ -111,14 +111,6 @@ def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def open_tab(driver: Any, path: Path) -> str:
-    url = path.resolve().as_uri()
-    driver.switch_to.new_window("tab")
-    drain_log(driver)
-    driver.get(url)
-    return url
-
-
 def close_tab(driver: Any) -> None:
     driver.close()
     driver.switch_to.window(driver.window_handles[0])
@@ -145,8 +137,10 @@ def answer_page(words: int, folder: Path) -> tuple[Path, int, float, int]:
 def measure_answer(driver: Any, path: Path, cited: int, sentences: int, repeat: int) -> dict[str, float]:
     runs: dict[str, list[float]] = {}
     for _ in range(repeat):
-        url = open_tab(driver, path)
+        url = open_page(driver, path, new_tab=True)
         timings = page_timings(driver)
+        if "pearl-first-sentence" not in timings:
+            sys.exit(f"{path}: the page drew no sentence ({timings}); the browser said: {driver.get_log('browser')}")
         started = time.perf_counter()
         driver.execute_script(f"document.querySelector(\"a.cite[data-sid='{cited}']\").click()")
         marked = driver.execute_script("return document.querySelector('.marked').id")
@@ -178,7 +172,7 @@ def measure_report(driver: Any, count: int, folder: Path, repeat: int) -> tuple[
     path.write_text(page, encoding="utf-8")
     runs: dict[str, list[float]] = {}
     for _ in range(repeat):
-        url = open_tab(driver, path)
+        url = open_page(driver, path, new_tab=True)
         timings = page_timings(driver)
         to_end = driver.execute_async_script(
             """

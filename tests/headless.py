@@ -2,7 +2,7 @@
 (`apt-get install chromium chromium-driver`), driven by Selenium; nothing is downloaded at run time.
 
     driver = start_chromium()            # None, with `why_not()` saying what is missing
-    drain_log(driver); driver.get(url); assert network_requests(driver, url) == []
+    url = open_page(driver, path); assert network_requests(driver, url) == []
 """
 
 from __future__ import annotations
@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
 __all__ = [
     "drain_log",
     "network_requests",
+    "open_page",
     "page_timings",
     "start_chromium",
     "synthetic_index",
@@ -77,6 +79,27 @@ def start_chromium(profile: Path | None = None) -> Any:
 def drain_log(driver: Any) -> None:
     """Forget what the browser logged so far."""
     driver.get_log("performance")
+
+
+def open_page(driver: Any, path: Path, *, new_tab: bool = False) -> str:
+    """Load the page at `path` (in a new tab if asked) with the log drained first; its file:// URL.
+
+    Returns once the page itself answers scripts, loaded: right after a navigation Chromium
+    may still run a script in the document before it, or report an empty timeline.
+    """
+    url = path.resolve().as_uri()
+    if new_tab:
+        driver.switch_to.new_window("tab")
+    drain_log(driver)
+    driver.get(url)
+    deadline = time.monotonic() + 10
+    probe = (
+        "const nav = performance.getEntriesByType('navigation')[0];"
+        "return document.URL === arguments[0] && document.readyState === 'complete' && !!nav && nav.loadEventEnd > 0"
+    )
+    while not driver.execute_script(probe, url) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return url
 
 
 def network_requests(driver: Any, page: str) -> list[str]:

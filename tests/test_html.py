@@ -20,8 +20,8 @@ import pytest
 from conftest import SAMPLE_DIR
 from fakeserver import FakeOpenAIServer
 from headless import (
-    drain_log,
     network_requests,
+    open_page,
     page_timings,
     start_chromium,
     synthetic_index,
@@ -298,13 +298,6 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         yield driver
     finally:
         driver.quit()
-
-
-def open_page(driver: Any, path: Path) -> str:
-    url = path.resolve().as_uri()
-    drain_log(driver)
-    driver.get(url)
-    return url
 
 
 def test_browser_citation_click_marks_the_sentence_and_markup_stays_text(browser: Any, tmp_path: Path) -> None:

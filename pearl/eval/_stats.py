@@ -75,4 +75,4 @@ def mcnemar_exact(a_only: int, b_only: int) -> float:
         tail += term
         term = term * (n - k) // (k + 1)
     # Integer true division: exact, where float(2**n) overflows past 1,023 pairs.
-    return min(1.0, 2 * tail / 2**n)
+    return min(1.0, 2 * tail / (1 << n))

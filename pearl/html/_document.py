@@ -69,8 +69,8 @@ def document_data(index: DocumentIndex, cited: Iterable[int], used: Iterable[int
         for i in range(count)
     ]
     # The first sentence of each file, for a document read from several.
-    part_starts = [] if len(index.parts) < 2 else [[bisect_left(starts, p.start), p.name] for p in index.parts]
-    part_starts = [[first, name] for first, name in part_starts if first < count]
+    firsts = [(bisect_left(starts, p.start), p.name) for p in index.parts] if len(index.parts) > 1 else []
+    part_starts = [(first, name) for first, name in firsts if first < count]
     headings = [i for i, flags in enumerate(index.sent_flags) if flags & SentenceFlag.HEADING]
     valid = range(count)
     return {
