@@ -36,7 +36,10 @@ def index_for_trace(trace: Trace) -> DocumentIndex:
     if ref is None:
         raise DocumentError("the trace does not say which document it was about (written by an older pearl)")
     if not ref.sources:
-        raise DocumentError(f"{ref.name}: the document was given as text, not read from files, so it cannot be re-read")
+        raise DocumentError(
+            f"{ref.name}: the document was given as text, not read from files, so it cannot be read again "
+            "(for a question of `pearl eval`, open the page the run wrote beside the trace)"
+        )
     try:
         document = load_document(ref.sources)
     except DocumentError as exc:
