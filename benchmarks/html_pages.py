@@ -107,8 +107,9 @@ class _SentencesOnly(Pearl):
         return index_for_page(document)
 
 
-def median(values: list[float]) -> float:
-    return statistics.median(values) if values else float("nan")
+def medians(samples: list[dict[str, float]]) -> dict[str, float]:
+    """Each measure's median over the loads of a page."""
+    return {key: statistics.median(sample[key] for sample in samples) for key in samples[0]}
 
 
 def close_tab(driver: Any) -> None:
@@ -135,7 +136,7 @@ def answer_page(words: int, folder: Path) -> tuple[Path, int, float, int]:
 
 
 def measure_answer(driver: Any, path: Path, cited: int, sentences: int, repeat: int) -> dict[str, float]:
-    runs: dict[str, list[float]] = {}
+    samples: list[dict[str, float]] = []
     for _ in range(repeat):
         url = open_page(driver, path, new_tab=True)
         timings = page_timings(driver)
@@ -149,17 +150,18 @@ def measure_answer(driver: Any, path: Path, cited: int, sentences: int, repeat: 
         end_ms = driver.execute_async_script(_SCROLL_END, sentences - 1)
         longest, worst_frame = driver.execute_async_script(_SCROLL_THROUGH, 60, "docpane")
         assert network_requests(driver, url) == []
-        for key, value in (
-            ("load", timings["load"]),
-            ("first", timings["pearl-first-sentence"]),
-            ("click", click_ms),
-            ("end", end_ms),
-            ("longtask", longest),
-            ("frame", worst_frame),
-        ):
-            runs.setdefault(key, []).append(value)
+        samples.append(
+            {
+                "load": timings["load"],
+                "first": timings["pearl-first-sentence"],
+                "click": click_ms,
+                "end": end_ms,
+                "longtask": longest,
+                "frame": worst_frame,
+            }
+        )
         close_tab(driver)
-    return {key: median(values) for key, values in runs.items()}
+    return medians(samples)
 
 
 def measure_report(driver: Any, count: int, folder: Path, repeat: int) -> tuple[dict[str, float], float, int]:
@@ -170,7 +172,7 @@ def measure_report(driver: Any, count: int, folder: Path, repeat: int) -> tuple[
     render_s = time.perf_counter() - started
     path = folder / f"report{count}.html"
     path.write_text(page, encoding="utf-8")
-    runs: dict[str, list[float]] = {}
+    samples: list[dict[str, float]] = []
     for _ in range(repeat):
         url = open_page(driver, path, new_tab=True)
         timings = page_timings(driver)
@@ -197,16 +199,17 @@ def measure_report(driver: Any, count: int, folder: Path, repeat: int) -> tuple[
             """
         )
         assert network_requests(driver, url) == []
-        for key, value in (
-            ("load", timings["load"]),
-            ("first", timings["pearl-first-rows"]),
-            ("end", to_end),
-            ("longtask", longest),
-            ("filter", filter_ms),
-        ):
-            runs.setdefault(key, []).append(value)
+        samples.append(
+            {
+                "load": timings["load"],
+                "first": timings["pearl-first-rows"],
+                "end": to_end,
+                "longtask": longest,
+                "filter": filter_ms,
+            }
+        )
         close_tab(driver)
-    return {key: median(values) for key, values in runs.items()}, render_s, len(page)
+    return medians(samples), render_s, len(page)
 
 
 def measure_eval_pages(data: Path, folder: Path) -> tuple[str, int, float, float]:

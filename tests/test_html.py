@@ -293,7 +293,10 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     reason = why_not()
     if reason is not None:
         pytest.skip(f"no headless browser: {reason}")
-    driver = start_chromium(tmp_path_factory.mktemp("chromium"))
+    try:
+        driver = start_chromium(tmp_path_factory.mktemp("chromium"))
+    except Exception as exc:  # noqa: BLE001  (Selenium's errors for a browser that cannot start vary)
+        pytest.skip(f"Chromium is installed but does not start: {str(exc).splitlines()[0]}")
     try:
         yield driver
     finally:
