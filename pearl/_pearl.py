@@ -23,11 +23,11 @@ from typing import TypeVar
 from pearl.actions import ActionLibrary, default_library
 from pearl.config import Settings, load_settings
 from pearl.context import DocumentIndex, entity_sheet, index_document
-from pearl.documents import DocumentSource, as_document
+from pearl.documents import DocumentSource, as_document, source_files
 from pearl.errors import ConfigError, ContextOverflowError, PearlError
 from pearl.llm import make_llm
 from pearl.methods import FALLBACK, METHODS, AskContext, Method, answer_from_plan
-from pearl.models import Answer, Document, Trace
+from pearl.models import Answer, Document, Trace, TraceDocument
 from pearl.planning import DemoStore, Plan, PlanResult, builtin_demos, generate_plan, select_demos
 from pearl.protocols import LLM
 from pearl.questions import Question, split_options
@@ -103,7 +103,16 @@ class Pearl:
 
     def _context(self, document: DocumentSource, question: Question, method: str) -> AskContext:
         doc = as_document(document, self.settings.max_bytes)
-        trace = Trace(question=question.text, method=method, backend=self.llm.backend, model=self.llm.model)
+        trace = Trace(
+            question=question.text,
+            method=method,
+            backend=self.llm.backend,
+            model=self.llm.model,
+            # What a trace page needs to find the document again and check it is the same text.
+            document=TraceDocument(
+                name=doc.name, content_hash=doc.content_hash, chars=len(doc.text), sources=source_files(doc)
+            ),
+        )
         return AskContext(
             llm=self.llm,
             settings=self.settings,
@@ -117,14 +126,16 @@ class Pearl:
     def _finish(self, ctx: AskContext, answer: Answer) -> Answer:
         trace = ctx.trace
         refits = [event.output for event in trace.events if event.stage == _REFIT and event.prompt is None]
-        return answer.model_copy(
+        final = answer.model_copy(
             update={
-                "trace": trace,
+                "trace": Trace(),
                 "usage": trace.usage(),
                 "demo_model": self.llm.is_demo,
                 "notes": [*refits, *answer.notes],
             }
         )
+        trace.answer = final  # a trace file alone shows what came out (`pearl trace html`)
+        return final.model_copy(update={"trace": trace})
 
     async def _guarded(self, ctx: AskContext, run: Callable[[], Awaitable[T]]) -> T:
         """`run()`, run again once after a context overflow that lowered the window; errors leave with the trace."""

@@ -11,7 +11,14 @@ from pathlib import Path
 from pearl.errors import DocumentError
 from pearl.models import Document, DocumentPart
 
-__all__ = ["DEFAULT_MAX_BYTES", "SUPPORTED_SUFFIXES", "DocumentSource", "as_document", "load_document"]
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "SUPPORTED_SUFFIXES",
+    "DocumentSource",
+    "as_document",
+    "load_document",
+    "source_files",
+]
 
 DocumentSource = Document | str | Path | Sequence[str | Path]
 """What pearl accepts as a document: a `Document`, a path, several paths, or the text itself."""
@@ -216,3 +223,17 @@ def as_document(source: DocumentSource, max_bytes: int = DEFAULT_MAX_BYTES) -> D
     if isinstance(source, Sequence) and all(isinstance(item, (str, Path)) for item in source):
         return load_document(list(source), max_bytes=max_bytes)
     raise DocumentError(f"cannot read a {type(source).__name__} as a document: pass a path, a Document or a string")
+
+
+def source_files(document: Document) -> list[str]:
+    """Absolute paths of the files `document` was read from, so it can be read again; [] for text given as such.
+
+    A document counts as read from files only if every part names an existing file.
+    """
+    paths = [Path(part.name).expanduser() for part in document.parts]
+    try:
+        if not paths or not all(path.is_file() for path in paths):
+            return []
+    except OSError:  # a "name" that is text too long for the file system
+        return []
+    return [str(path.resolve()) for path in paths]

@@ -22,6 +22,7 @@ __all__ = [
     "StepRequest",
     "StepSlice",
     "Trace",
+    "TraceDocument",
     "TraceEvent",
     "Usage",
 ]
@@ -207,14 +208,27 @@ class TraceEvent(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict)
 
 
+class TraceDocument(BaseModel):
+    """The document a trace is about: enough to read it again and to check it is still the same text."""
+
+    name: str
+    content_hash: str = Field(description="sha256 of the text (`Document.content_hash`)")
+    chars: int = 0
+    sources: list[str] = Field(
+        default_factory=list, description="absolute paths of the files it was read from; empty for text given as such"
+    )
+
+
 class Trace(BaseModel):
-    """Everything one question did, in order."""
+    """Everything one question did, in order; `document` and `answer` say what it was about and what came out."""
 
     question: str = ""
     method: str = ""
     backend: str = ""
     model: str = ""
     events: list[TraceEvent] = Field(default_factory=list)
+    document: TraceDocument | None = None
+    answer: Answer | None = Field(default=None, description="the final answer, its own `trace` left empty")
 
     def usage(self) -> Usage:
         """Total cost of the LLM calls in the trace."""
@@ -247,3 +261,6 @@ class Answer(BaseModel):
     trace: Trace = Field(default_factory=Trace)
     notes: list[str] = Field(default_factory=list)
     demo_model: bool = False
+
+
+Trace.model_rebuild()  # `Trace.answer` refers to `Answer`, defined after it

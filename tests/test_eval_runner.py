@@ -61,7 +61,10 @@ def test_run_writes_rows_summary_and_report(tmp_path: Path) -> None:
     assert choice["score"] == float(choice["correct"]) and choice["calls"] == 1 and choice["prompt_tokens"] > 1000
     free = next(r for r in rows if r["id"] == "doc2:1" and r["method"] == "rag")
     assert free["kind"] == "free" and free["f1"] is not None and free["rouge_l"] is not None and free["correct"] is None
-    assert {p.name for p in out.iterdir()} == {"run.json", "results.jsonl", "summary.json", "report.md", "run.lock"}
+    assert {p.name for p in out.iterdir()} == {
+        *("run.json", "results.jsonl", "summary.json", "report.md", "report.html", "traces", "run.lock"),
+    }
+    assert len(list((out / "traces").glob("*.json"))) == len(list((out / "traces").glob("*.html"))) == 20
     run = json.loads((out / "run.json").read_text())
     assert run["format"] == "leval" and run["methods"] == ["direct", "rag"] and run["model"] == "counting-fake"
     assert [m.method for m in summary.methods] == ["direct", "rag"]

@@ -1,4 +1,4 @@
-"""`pearl ask`, `pearl plan`, `pearl trace show` and `pearl config`. Thin: parse, call the library, render."""
+"""`pearl ask`, `pearl plan`, `pearl trace show|html` and `pearl config`. Thin: parse, call the library, render."""
 
 from __future__ import annotations
 
@@ -31,14 +31,16 @@ from pearl.cli._common import (
     settings_from,
 )
 from pearl.config import Settings
+from pearl.context import DocumentIndex
 from pearl.errors import PearlError
+from pearl.html import index_for_trace, render_trace_page
 from pearl.llm import DEMO_NOTICE
 from pearl.methods import METHODS
 from pearl.models import Answer, Trace
 from pearl.questions import Question
 from pearl.trace import render_trace
 
-__all__ = ["ask", "plan", "show_config", "trace_show"]
+__all__ = ["ask", "plan", "show_config", "trace_html", "trace_show"]
 
 
 def _render_answer(answer: Answer) -> None:
@@ -84,6 +86,21 @@ def _write_trace(path: Path, trace: Trace) -> str | None:
     return None
 
 
+def _write_page(path: Path, trace: Trace) -> None:
+    """The page of a question's trace, with the document when its files can be read again unchanged."""
+    index: DocumentIndex | None = None
+    notes: list[str] = []
+    try:
+        index = index_for_trace(trace)
+    except PearlError as exc:
+        notes.append(f"the document is not shown: {exc}")
+        echo(f"note: {path}: {notes[0]}", err=True)
+    try:
+        path.write_text(render_trace_page(trace, index, notes=notes), encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"{path}: cannot write the page ({exc.strerror or exc})") from None
+
+
 @app.command()
 def ask(
     files_and_question: Annotated[
@@ -95,6 +112,10 @@ def ask(
     demos: DemosOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a machine-readable result with usage.")] = False,
     trace: Annotated[Path | None, typer.Option("--trace", help="Write every stage's record to this file.")] = None,
+    html: Annotated[
+        Path | None,
+        typer.Option("--html", help="Write a page: the answer, its plan, each step's excerpts and the document."),
+    ] = None,
     base_url: BaseUrl = None,
     model: ModelOpt = None,
     api_key: ApiKey = None,
@@ -125,6 +146,8 @@ def ask(
                 problem = _write_trace(trace, exc.trace)
                 echo(f"error: {problem}" if problem else f"note: the trace up to the failure is in {trace}", err=True)
             raise
+    if html is not None:
+        _write_page(html, answer.trace)
     if as_json:
         echo_json(answer.model_dump(mode="json", exclude={"trace"}))
     else:
@@ -174,19 +197,33 @@ def plan(
         raise fail(f"no valid plan after {len(result.attempts)} attempt(s)", EXIT_FAILED)
 
 
+def _read_trace(path: Path) -> Trace:
+    with handled():
+        data = decode_json(read_text(path, "trace"), f"{path}: not a pearl trace")
+    try:
+        return Trace.model_validate(data)
+    except ValueError as exc:
+        raise fail(f"{path}: not a pearl trace ({str(exc).splitlines()[0]})") from None
+
+
 @trace_app.command("show")
 def trace_show(
     path: Annotated[Path, typer.Argument(help="A trace file written by `pearl ask --trace`.")],
     prompts: Annotated[bool, typer.Option("--prompts", help="Also print every prompt in full.")] = False,
 ) -> None:
     """Print a trace as a readable tree."""
-    with handled():
-        data = decode_json(read_text(path, "trace"), f"{path}: not a pearl trace")
-    try:
-        trace = Trace.model_validate(data)
-    except ValueError as exc:
-        raise fail(f"{path}: not a pearl trace ({str(exc).splitlines()[0]})") from None
-    echo(render_trace(trace, show_prompts=prompts))
+    echo(render_trace(_read_trace(path), show_prompts=prompts))
+
+
+@trace_app.command("html")
+def trace_html(
+    path: Annotated[Path, typer.Argument(help="A trace file written by `pearl ask --trace` or `pearl eval`.")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="The page to write (default: TRACE.html).")] = None,
+) -> None:
+    """Write a trace as a page: answer, plan graph, each step's excerpts, and the document (read again)."""
+    page = out if out is not None else path.with_suffix(".html")
+    _write_page(page, _read_trace(path))
+    echo(f"wrote {page}", err=True)
 
 
 @app.command("config")

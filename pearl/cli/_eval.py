@@ -31,6 +31,7 @@ from pearl.errors import PearlError, RunBusyError
 from pearl.eval import (
     FORMATS,
     REPORT_FILE,
+    REPORT_HTML_FILE,
     RESULTS_FILE,
     SPLITS,
     SUMMARY_FILE,
@@ -128,7 +129,7 @@ def eval_command(
         raise fail(f"{exc}{hint}", exit_code(exc)) from None
     bar.close()
     echo(render_report(summary), nl=False)
-    echo(f"wrote {run_dir / SUMMARY_FILE} and {run_dir / REPORT_FILE}", err=True)
+    echo(f"wrote {run_dir / SUMMARY_FILE}, {run_dir / REPORT_FILE} and {run_dir / REPORT_HTML_FILE}", err=True)
     errors = sum(m.errors for m in summary.methods)
     if errors:
         echo(

@@ -1,7 +1,8 @@
 """Run methods over an evaluation set: bounded concurrency, one durable row per (question, method), resumable.
 
 A run directory holds `run.json` (what the run is), `results.jsonl` (the rows, appended as
-they finish), and at the end `summary.json` and `report.md`. Running again with the same
+they finish), `traces/<id>.<method>.json` (what each question did, written with its row), and
+at the end `summary.json`, `report.md`, `report.html` and a page per trace beside it. Running again with the same
 directory skips the pairs already done, so an interrupted run, even one killed with
 SIGKILL, resumes where it stopped. A question that fails is recorded with its error and
 the run goes on; `retry_errors=True` re-runs those.
@@ -17,30 +18,36 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import importlib.metadata
 import logging
+import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from pearl._files import FolderLock, atomic_write_text, read_json
 from pearl._pearl import Pearl
+from pearl.context import DocumentIndex
 from pearl.errors import ConfigError, DatasetError, LLMRequestError, PearlError, RunBusyError
 from pearl.eval._loaders import file_sha256
 from pearl.eval._metrics import score_answer
 from pearl.eval._models import SPLITS, Dataset, EvalQuestion, EvalSummary, ResultRow, RunConfig
 from pearl.eval._results import RESULTS_FILE, ResultsLog, latest_rows, load_results
 from pearl.eval._summary import render_report, summarize
+from pearl.html import index_for_page, render_report_page, render_trace_page
 from pearl.llm import LLM
 from pearl.methods import METHODS
-from pearl.models import Document
+from pearl.models import Document, Trace
 from pearl.protocols import Progress
 from pearl.questions import Question
 
 __all__ = [
     "REPORT_FILE",
+    "REPORT_HTML_FILE",
     "RUN_FILE",
     "SUMMARY_FILE",
+    "TRACES_DIR",
     "arun_eval",
     "run_eval",
     "select_questions",
@@ -53,6 +60,8 @@ RUN_FILE = "run.json"
 LOCK_FILE = "run.lock"
 SUMMARY_FILE = "summary.json"
 REPORT_FILE = "report.md"
+REPORT_HTML_FILE = "report.html"
+TRACES_DIR = "traces"
 
 # Methods that never read the index; for a run of only these, indexing would be wasted time.
 _NO_INDEX = frozenset({"direct"})
@@ -84,6 +93,16 @@ def select_questions(dataset: Dataset, split: str = "all", limit: int | None = N
             "use --split all"
         )
     return chosen[:limit] if limit is not None else chosen
+
+
+def _trace_file(question_id: str, method: str) -> str:
+    """`traces/<id>.<method>.json`, relative to the run directory; a name unsafe as a file name is
+    cleaned and given a hash of the original, so two ids never share a file."""
+    name = f"{question_id}.{method}"
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip(".")[:120]
+    if safe != name:
+        safe += "-" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:10]
+    return f"{TRACES_DIR}/{safe}.json"
 
 
 def _base_row(question: EvalQuestion, method: str) -> dict[str, object]:
@@ -204,11 +223,12 @@ class _Tally:
 class _Runner:
     """The state of one run: the model, the documents' indexes, the results log, progress."""
 
-    def __init__(self, pearl: Pearl, dataset: Dataset, log_: ResultsLog, tally: _Tally) -> None:
+    def __init__(self, pearl: Pearl, documents: Mapping[str, Document], log_: ResultsLog, tally: _Tally) -> None:
         self.pearl = pearl
         self.log = log_
         self.tally = tally
-        self.documents = {d.id: Document.from_text(d.text, name=d.title or d.id) for d in dataset.documents}
+        self.documents = documents
+        self.out_dir = log_.path.parent
         self._indexing: dict[str, asyncio.Task[None]] = {}
         self._index_lock = asyncio.Lock()
 
@@ -247,6 +267,10 @@ class _Runner:
             log.warning("%s [%s]: unexpected %s: %s", question.id, method, type(exc).__name__, exc)
             return self._failed(base, exc, started)
         usage = answer.usage
+        trace_file = _trace_file(question.id, method)
+        await asyncio.to_thread(
+            atomic_write_text, self.out_dir / trace_file, answer.trace.model_dump_json() + "\n", sync=False
+        )
         return ResultRow.model_validate(
             {
                 **base,
@@ -261,6 +285,7 @@ class _Runner:
                 "plan": answer.plan,
                 "fallback": answer.fallback,
                 "finished": _now(),
+                "trace": trace_file,
             }
         )
 
@@ -346,6 +371,7 @@ async def arun_eval(
     with await _lock_run(out, wait):
         await _preflight(pearl.llm)
         config = _prepare_run(out, config)
+        documents = {d.id: Document.from_text(d.text, name=d.title or d.id) for d in dataset.documents}
         results = ResultsLog(out / RESULTS_FILE)
         latest = latest_rows(results.open())
         try:
@@ -362,16 +388,58 @@ async def arun_eval(
             for row in done:
                 tally.add(row)
             tally.report()
-            await _Runner(pearl, dataset, results, tally).run(todo, concurrency)
+            await _Runner(pearl, documents, results, tally).run(todo, concurrency)
         finally:
             results.close()
-        return write_summary(out, questions, chosen_methods, config)
+        return await asyncio.to_thread(write_summary, out, questions, chosen_methods, config, documents=documents)
+
+
+def _write_trace_pages(out_dir: Path, rows: Sequence[ResultRow], documents: Mapping[str, Document]) -> None:
+    """A page beside each trace that has none, or an older one (a resumed run re-renders only what changed)."""
+    indexes: dict[str, DocumentIndex | None] = {}
+    for row in rows:
+        if row.trace is None:
+            continue
+        source, page = out_dir / row.trace, (out_dir / row.trace).with_suffix(".html")
+        try:
+            if page.is_file() and page.stat().st_mtime >= source.stat().st_mtime:
+                continue
+            trace = Trace.model_validate(read_json(source, "trace"))
+        except (OSError, ValueError, PearlError) as exc:
+            log.warning("%s: no trace page (%s)", source, exc)
+            continue
+        document = documents.get(row.document_id)
+        if document is not None and row.document_id not in indexes:
+            try:
+                indexes[row.document_id] = index_for_page(document)
+            except PearlError as exc:  # an empty document: the page goes without the document view
+                log.warning("%s: %s", row.document_id, exc)
+                indexes[row.document_id] = None
+        index = indexes.get(row.document_id)
+        notes = []
+        if index is None:
+            notes.append("the document is not shown: the run's dataset did not provide it")
+        elif trace.document is not None and trace.document.content_hash != index.content_hash:
+            notes.append("the document is not shown: the dataset's text changed since this question ran")
+            index = None
+        atomic_write_text(page, render_trace_page(trace, index, notes=notes), sync=False)
 
 
 def write_summary(
-    out_dir: Path, questions: Sequence[EvalQuestion], methods: Sequence[str], config: RunConfig | None
+    out_dir: Path,
+    questions: Sequence[EvalQuestion],
+    methods: Sequence[str],
+    config: RunConfig | None,
+    *,
+    documents: Mapping[str, Document] | None = None,
 ) -> EvalSummary:
-    """Summarise the rows of `out_dir` for these questions and methods; write `summary.json` and `report.md`."""
+    """Summarise the rows of `out_dir` for these questions and methods; write `summary.json`, `report.md`
+    and `report.html`, which links each question's trace page.
+
+    Args:
+        documents: the run's documents by id; given, a page is written for each trace that has
+            none yet (or an older one), showing the document.
+    """
     wanted = {q.id for q in questions}
     rows = [
         r for r in latest_rows(load_results(out_dir / RESULTS_FILE)).values() if r.id in wanted and r.method in methods
@@ -382,6 +450,14 @@ def write_summary(
     summary = summarize(rows, methods=methods, run=config, title=title)
     atomic_write_text(out_dir / SUMMARY_FILE, summary.model_dump_json(indent=2) + "\n")
     atomic_write_text(out_dir / REPORT_FILE, render_report(summary))
+    if documents is not None:
+        _write_trace_pages(out_dir, rows, documents)
+    pages = {
+        (r.id, r.method): page
+        for r in rows
+        if r.trace is not None and (out_dir / (page := r.trace.removesuffix(".json") + ".html")).is_file()
+    }
+    atomic_write_text(out_dir / REPORT_HTML_FILE, render_report_page(summary, rows, pages=pages))
     return summary
 
 
