@@ -14,6 +14,8 @@ Measured, per question and per method (`pearl`, `pearl-fulldoc`, `rag`, `direct`
     reach       1 if ONE single prompt the run sent contains every gold span of the question
                 (checked prompt by prompt, never across prompts), else 0; averaged.
     tokens      prompt tokens (cl100k) of every message of every request of the run, summed.
+    uncached    of those, the tokens a server with a prefix cache would read afresh: the fake
+                counts a prompt's longest start shared with an earlier prompt of the run as cached.
     calls       requests the run sent.
     vs_fulldoc  mean tokens / mean tokens of `pearl-fulldoc` with the same plan shape (for `rag`
                 and `direct`: with the `two-step` shape, or the first shape run if it is not).
@@ -274,6 +276,7 @@ class Row:
     reached: bool
     reached_by: list[str]
     tokens: int
+    uncached: int
     calls: int
     fallback: bool
     seconds: float
@@ -297,7 +300,8 @@ async def run_file(
 ) -> tuple[list[Row], float]:
     """Every (question, method, shape) run on one file, with one `Pearl` and one fake whose history is cleared."""
     script = Script()
-    fake = FakeLLM(default=script.reply, context_window=window)
+    # prefix_cache: the fake reports, as a caching server would, the prompt tokens it saw before.
+    fake = FakeLLM(default=script.reply, context_window=window, prefix_cache=True)
     pearl = Pearl(llm=fake, settings=Settings(cache=False))
     started = time.perf_counter()
     for d in sorted({item.doc for item in files.items}):
@@ -312,10 +316,12 @@ async def run_file(
                 fake.history.clear()
                 error = None
                 fallback = False
+                uncached = 0
                 t0 = time.perf_counter()
                 try:
                     answer = await pearl.aask(files.documents[item.doc], item.question, method=method)
                     fallback = answer.fallback
+                    uncached = answer.usage.uncached_prompt_tokens
                 except Exception as exc:  # noqa: BLE001 - a failing run is a finding to report, not a crash
                     error = f"{exc.__class__.__name__}: {exc}"
                 seconds = time.perf_counter() - t0
@@ -331,6 +337,7 @@ async def run_file(
                         reached=bool(reached_by),
                         reached_by=reached_by,
                         tokens=sum(tokens),
+                        uncached=uncached,
                         calls=len(requests),
                         fallback=fallback,
                         seconds=seconds,
@@ -379,6 +386,7 @@ def report(
                 "questions": len(group),
                 "reach": mean([float(r.reached) for r in group]),
                 "tokens": tokens,
+                "uncached": mean([r.uncached for r in group]),
                 "calls": mean([r.calls for r in group]),
                 "vs_fulldoc": tokens / base if base else None,
                 "fallbacks": sum(r.fallback for r in group),
@@ -387,7 +395,8 @@ def report(
             }
             summary.append(figures)
             print(
-                f"{label:<22} reach={figures['reach']:.3f} tokens={tokens:.0f} calls={figures['calls']:.1f} "
+                f"{label:<22} reach={figures['reach']:.3f} tokens={tokens:.0f} uncached={figures['uncached']:.0f} "
+                f"calls={figures['calls']:.1f} "
                 f"vs_fulldoc={ratio} fallbacks={figures['fallbacks']} seconds={figures['seconds']:.1f}"
                 + (f" errors={errors}" if errors else "")
             )

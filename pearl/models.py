@@ -74,6 +74,9 @@ class Completion(BaseModel):
     backend: str = ""
     finish_reason: str | None = None
     cached: bool = False
+    cached_prompt_tokens: int = Field(
+        default=0, ge=0, description="prompt tokens the server read from its prefix cache (it says so in its usage)"
+    )
     attempts: int = Field(default=1, description="HTTP attempts it took (retries + 1)")
     notes: list[str] = Field(default_factory=list, description="what was wrong with the reply and replaced")
 
@@ -152,12 +155,18 @@ class Citation(BaseModel):
 
 
 class Usage(BaseModel):
-    """What one or more LLM calls cost."""
+    """What one or more LLM calls cost.
+
+    `uncached_prompt_tokens` is what a server had to read afresh: a call answered from pearl's
+    response cache costs nothing, and a server that reports prefix-cache hits
+    (`usage.prompt_tokens_details.cached_tokens`) had those tokens already.
+    """
 
     prompt_tokens: int = 0
     completion_tokens: int = 0
     calls: int = 0
     cached_calls: int = 0
+    uncached_prompt_tokens: int = 0
     seconds: float = 0.0
 
     def __add__(self, other: Usage) -> Usage:
@@ -166,6 +175,7 @@ class Usage(BaseModel):
             completion_tokens=self.completion_tokens + other.completion_tokens,
             calls=self.calls + other.calls,
             cached_calls=self.cached_calls + other.cached_calls,
+            uncached_prompt_tokens=self.uncached_prompt_tokens + other.uncached_prompt_tokens,
             seconds=self.seconds + other.seconds,
         )
 
@@ -203,9 +213,15 @@ class TraceEvent(BaseModel):
     completion_tokens: int = 0
     latency_s: float = 0.0
     cached: bool = False
+    cached_prompt_tokens: int = 0
     attempts: int = 0
     error: str | None = None
     data: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def uncached_prompt_tokens(self) -> int:
+        """Prompt tokens the model had to read afresh (none for an answer from pearl's response cache)."""
+        return 0 if self.cached else max(0, self.prompt_tokens - self.cached_prompt_tokens)
 
 
 class TraceDocument(BaseModel):
@@ -241,6 +257,7 @@ class Trace(BaseModel):
                 completion_tokens=event.completion_tokens,
                 calls=1,
                 cached_calls=int(event.cached),
+                uncached_prompt_tokens=event.uncached_prompt_tokens,
                 seconds=event.latency_s,
             )
         return total

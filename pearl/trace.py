@@ -46,6 +46,7 @@ class Recorder:
                 completion_tokens=result.completion_tokens if result else 0,
                 latency_s=result.latency_s if result else time.perf_counter() - started,
                 cached=result.cached if result else False,
+                cached_prompt_tokens=result.cached_prompt_tokens if result else 0,
                 attempts=result.attempts if result else 0,
                 error=str(error) if error else None,
                 # What the reply boundary replaced (a usage it could not read, a reply cut to size).
@@ -92,6 +93,8 @@ def render_trace(trace: Trace, *, show_prompts: bool = False) -> str:
             cost = f"{event.prompt_tokens:,}+{event.completion_tokens:,} tok, {event.latency_s:.2f}s"
             if event.cached:
                 cost += ", cached"
+            elif event.cached_prompt_tokens:
+                cost += f", {event.cached_prompt_tokens:,} of the prompt from the server's cache"
             if event.attempts > 1:
                 cost += f", {event.attempts} attempts"
             lines.append(f"{branch}{event.stage}  [{event.prompt}]  {cost}")
@@ -109,7 +112,8 @@ def render_trace(trace: Trace, *, show_prompts: bool = False) -> str:
         if isinstance(notes, list):  # a trace file is read back from disk: take nothing for granted
             lines.extend(f"{stem}  note: {note}" for note in notes)
     lines.append(
-        f"total: {usage.calls} LLM call(s) ({usage.cached_calls} cached), {usage.prompt_tokens:,} prompt + "
+        f"total: {usage.calls} LLM call(s) ({usage.cached_calls} cached), {usage.prompt_tokens:,} prompt "
+        f"({usage.uncached_prompt_tokens:,} uncached) + "
         f"{usage.completion_tokens:,} completion tokens, {usage.seconds:.1f}s in the model"
     )
     return "\n".join(lines)

@@ -300,7 +300,7 @@ def test_summary_and_report_from_rows() -> None:
     assert comparison.mcnemar_p is None  # a free-text score of 0.5 is not right/wrong
     report = render_report(summary)
     assert report.startswith("# t\n")
-    assert "| pearl | 4 | 62.5 | 66.7 | 33.3 | 0.0 | 50.0 | 25.0 | 250 | 10 | 4.0 |" in report
+    assert "| pearl | 4 | 62.5 | 66.7 | 33.3 | 0.0 | 50.0 | 25.0 | 250 | 250 | 10 | 4.0 |" in report
     assert "## Score by question type" in report and "why (2)" in report
     assert "## Score by split" in report and "long (2)" in report
     assert "## Paired comparisons" in report and "| pearl | direct | 4 |" in report

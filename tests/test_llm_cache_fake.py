@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from pathlib import Path
 
 import pytest
+from fakeserver import Reply
 
 from pearl.errors import RateLimitError
 from pearl.llm import CachedLLM, Completion, CompletionRequest, FakeLLM, Message, ResponseCache
@@ -89,3 +91,28 @@ def test_unwritable_cache_does_not_fail_the_call(tmp_path: Path) -> None:
     (tmp_path / "c.sqlite3").mkdir()  # now a directory: sqlite cannot open it
     llm = CachedLLM(FakeLLM(default="fine"), cache)
     assert llm.complete(request()).text == "fine"
+
+
+def test_prefix_cache_hits_are_read_and_counted_as_uncached_only_once() -> None:
+    llm = FakeLLM(default="ok", prefix_cache=True)
+    shared = "The question and its evidence. " * 50
+    first = llm.complete(CompletionRequest(messages=[Message(role="user", content=shared + "step one")]))
+    second = llm.complete(CompletionRequest(messages=[Message(role="user", content=shared + "step two")]))
+    assert first.cached_prompt_tokens == 0 and second.cached_prompt_tokens >= first.prompt_tokens - 5
+
+
+def test_server_reported_cached_tokens_reach_the_trace_and_usage(fake_server: object) -> None:
+    from fakeserver import FakeOpenAIServer
+
+    from pearl import Pearl, load_settings
+
+    assert isinstance(fake_server, FakeOpenAIServer)
+    body = {
+        "choices": [{"message": {"content": "B"}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 900, "completion_tokens": 1, "prompt_tokens_details": {"cached_tokens": 600}},
+    }
+    fake_server.set_default(Reply(body=json.dumps(body)))
+    settings = load_settings(base_url=fake_server.base_url, model="m", cache=False)
+    answer = Pearl(settings=settings).ask("Mira runs the ferry.", "Who runs it?", ["Mira", "Tom"], method="direct")
+    assert answer.usage.prompt_tokens == 900 and answer.usage.uncached_prompt_tokens == 300
+    assert [e.cached_prompt_tokens for e in answer.trace.events if e.prompt] == [600]

@@ -60,8 +60,8 @@ def _render_answer(answer: Answer) -> None:
         echo(f"note: {note}", err=True)
     echo(
         f"[{answer.method}{' (fallback)' if answer.fallback else ''}] {usage.calls} LLM call(s), "
-        f"{usage.prompt_tokens:,} prompt + {usage.completion_tokens:,} completion tokens, "
-        f"{usage.seconds:.1f}s in the model",
+        f"{usage.prompt_tokens:,} prompt ({usage.uncached_prompt_tokens:,} uncached) + "
+        f"{usage.completion_tokens:,} completion tokens, {usage.seconds:.1f}s in the model",
         err=True,
     )
 

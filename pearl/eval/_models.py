@@ -105,6 +105,9 @@ class ResultRow(BaseModel):
     f1: float | None = None
     rouge_l: float | None = None
     prompt_tokens: int = 0
+    uncached_prompt_tokens: int | None = Field(
+        default=None, description="prompt tokens not served from a cache (None in rows of older runs)"
+    )
     completion_tokens: int = 0
     calls: int = 0
     cached_calls: int = 0
@@ -161,6 +164,7 @@ class MethodSummary(BaseModel):
     free_n: int = 0
     fallbacks: int = 0
     mean_prompt_tokens: float = 0.0
+    mean_uncached_prompt_tokens: float = 0.0
     mean_completion_tokens: float = 0.0
     mean_calls: float = 0.0
     mean_seconds: float = 0.0

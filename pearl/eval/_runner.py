@@ -277,6 +277,7 @@ class _Runner:
                 **score_answer(question, answer),
                 "answer": answer.answer,
                 "prompt_tokens": usage.prompt_tokens,
+                "uncached_prompt_tokens": usage.uncached_prompt_tokens,
                 "completion_tokens": usage.completion_tokens,
                 "calls": usage.calls,
                 "cached_calls": usage.cached_calls,

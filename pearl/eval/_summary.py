@@ -60,6 +60,9 @@ def _method_summary(method: str, rows: Sequence[ResultRow], tags: Sequence[str])
         fallbacks=sum(r.fallback for r in rows),
         # cost of the questions that finished; a failed one's spend is unknown, not zero
         mean_prompt_tokens=_mean([r.prompt_tokens for r in ok]),
+        mean_uncached_prompt_tokens=_mean(
+            [r.uncached_prompt_tokens if r.uncached_prompt_tokens is not None else r.prompt_tokens for r in ok]
+        ),
         mean_completion_tokens=_mean([r.completion_tokens for r in ok]),
         mean_calls=_mean([r.calls for r in ok]),
         mean_seconds=_mean([r.seconds for r in ok]),
@@ -158,7 +161,7 @@ def render_report(summary: EvalSummary) -> str:
     head = ["method", "n", "score"]
     head += ["accuracy", "unparseable"] if choice else []
     head += ["EM", "F1", "ROUGE-L"] if free else []
-    head += ["prompt tok/q", "completion tok/q", "calls/q", "s/q", "errors", "fallbacks"]
+    head += ["prompt tok/q", "uncached tok/q", "completion tok/q", "calls/q", "s/q", "errors", "fallbacks"]
     rows: list[list[str]] = []
     for m in summary.methods:
         row = [m.method, str(m.n), _pct(m.score)]
@@ -166,6 +169,7 @@ def render_report(summary: EvalSummary) -> str:
         row += [_pct(m.em), _pct(m.f1), _pct(m.rouge_l)] if free else []
         row += [
             f"{m.mean_prompt_tokens:,.0f}",
+            f"{m.mean_uncached_prompt_tokens:,.0f}",
             f"{m.mean_completion_tokens:,.0f}",
             f"{m.mean_calls:.1f}",
             f"{m.mean_seconds:.2f}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 from collections import deque
@@ -23,6 +24,9 @@ class FakeLLM:
 
     A reply is a string, an `LLMError` to raise, or a function of the request returning either.
     Token usage is counted with tiktoken, so cost figures measured with it are real prompt sizes.
+    With `prefix_cache`, it also reports, as a server with a prefix cache would, the prompt
+    tokens it has seen before: the longest start of this prompt (messages in order) that an
+    earlier prompt shares.
 
     Example:
         >>> llm = FakeLLM(["first", "second"], default="ok")
@@ -40,8 +44,10 @@ class FakeLLM:
         supports_json_schema: bool = False,
         model: str = "fake",
         delay: float = 0.0,
+        prefix_cache: bool = False,
     ) -> None:
         self._queue: deque[FakeReply] = deque(replies)
+        self.prefix_cache = prefix_cache
         self.default = default
         self.history: list[CompletionRequest] = []
         self._context_window = context_window
@@ -101,11 +107,22 @@ class FakeLLM:
         return Completion(
             text=reply,
             prompt_tokens=sum(count_tokens(m.content) for m in request.messages),
+            cached_prompt_tokens=self._seen_prefix(request) if self.prefix_cache else 0,
             completion_tokens=count_tokens(reply),
             model=self._model,
             backend=self.backend,
             finish_reason="stop",
         )
+
+    def _seen_prefix(self, request: CompletionRequest) -> int:
+        """Tokens of the longest start this prompt shares with an earlier one."""
+        text = "\x00".join(m.content for m in request.messages)
+        best = 0
+        for earlier in self.history[:-1]:
+            other = "\x00".join(m.content for m in earlier.messages)
+            shared = len(os.path.commonprefix([text, other]))  # noqa: RUF071 - characters are what is meant
+            best = max(best, shared)
+        return count_tokens(text[:best])
 
     def complete(self, request: CompletionRequest) -> Completion:
         if self.delay:

@@ -73,13 +73,14 @@ def _count(value: object) -> int | None:
     return number if 0 <= number <= _MAX_COUNT else None
 
 
-def _usage(body: dict[str, Any], notes: list[str]) -> tuple[int, int]:
+def _usage(body: dict[str, Any], notes: list[str]) -> tuple[int, int, int]:
+    """Prompt, completion and prefix-cached prompt tokens the reply reports (0 for what it does not)."""
     usage = body.get("usage")
     if usage is None:
-        return 0, 0
+        return 0, 0, 0
     if not isinstance(usage, dict):
         notes.append(f"usage is a {type(usage).__name__}, not an object; its tokens are counted as 0")
-        return 0, 0
+        return 0, 0, 0
     counts = []
     for key in ("prompt_tokens", "completion_tokens"):
         value = usage.get(key)
@@ -87,7 +88,14 @@ def _usage(body: dict[str, Any], notes: list[str]) -> tuple[int, int]:
         if number is None:
             notes.append(f"usage.{key} {_plain(value)[:40]!r} is not a token count; counted as 0")
         counts.append(number or 0)
-    return counts[0], counts[1]
+    # OpenAI and vLLM report prefix-cache hits here; a count over the prompt's is not believed.
+    details = usage.get("prompt_tokens_details")
+    raw = details.get("cached_tokens") if isinstance(details, dict) else None
+    cached = _count(raw) if raw is not None else 0
+    if cached is None or cached > counts[0]:
+        notes.append(f"usage.prompt_tokens_details.cached_tokens {_plain(raw)[:40]!r} is not believable; counted as 0")
+        cached = 0
+    return counts[0], counts[1], cached
 
 
 def _label(value: object, limit: int, what: str, notes: list[str]) -> str | None:
@@ -142,12 +150,13 @@ def read_completion(
             f"the reply was {len(text):,} characters, over the {limit:,} a {max_tokens}-token reply allows; cut"
         )
         text, finish_reason = text[:limit], "length"
-    prompt_tokens, completion_tokens = _usage(body, notes)
+    prompt_tokens, completion_tokens, cached_prompt_tokens = _usage(body, notes)
     named = _label(body.get("model"), _MAX_MODEL, "model", notes)
     return Completion(
         text=_encodable(text),
         prompt_tokens=prompt_tokens,
         completion_tokens=completion_tokens,
+        cached_prompt_tokens=cached_prompt_tokens,
         latency_s=latency_s,
         model=named or model,
         backend=backend,
