@@ -141,3 +141,14 @@ def test_sentence_openers_are_not_names() -> None:
     index = index_document(text, cache=False, ner=False)
     names = {e.name for e in index.entities}
     assert "Korvin" in names and "Suddenly" not in names and "The Korvin" not in names
+
+
+def test_markup_tags_are_not_entities() -> None:
+    page = (
+        "<Table> <Tr> <Th> Born </Th> <Td> Charles Robert Darwin , Shrewsbury , England </Td> </Tr> </Table> "
+        "<P> Charles Robert Darwin was an English naturalist . </P> <Ul> <Li> Origin of Species </Li> </Ul>"
+    )
+    index = index_document(page * 3, cache=False, ner=False)
+    names = {e.name for e in index.entities}
+    assert "Charles Robert Darwin" in names
+    assert not names & {"Tr", "Th", "Td", "Li", "Ul", "Table", "P"}, names

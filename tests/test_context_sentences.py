@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -125,3 +126,34 @@ def test_query_boilerplate_and_option_labels_are_removed() -> None:
     assert weights["renew"] == 2.0 and "highlight" not in weights and "lawyer" not in weights
     options = query_terms("Which of the following is true?\n\n (A) Korvin left\n (B) Tr'en stayed")
     assert "korvin" in options and "a" not in options and "b" not in options
+
+
+PRETOKENIZED_PAGE = (
+    "<H1> Charles Darwin </H1> <Table> <Tr> <Th> Born </Th> <Td> Charles Robert Darwin 12 February 1809 "
+    "Shrewsbury , Shropshire , England </Td> </Tr> <Tr> <Th> Died </Th> <Td> 19 April 1882 ( aged 73 ) Down , "
+    "Kent , England </Td> </Tr> </Table> <P> Darwin was an English naturalist , geologist and biologist . His "
+    "theory of evolution is now widely accepted . </P> <P> He published it in 1859 . </P> INSURANCE . . . . 12"
+)
+
+
+def test_pretokenized_text_and_markup_are_split_into_units() -> None:
+    seg = segment(PRETOKENIZED_PAGE)
+    units = [PRETOKENIZED_PAGE[s:e] for s, e in seg.sentences]
+    assert units[0] == "<H1> Charles Darwin </H1>"
+    # A table row is one unit, cells and all; markup alone never makes a unit.
+    assert any(u.startswith("<Table> <Tr> <Th> Born </Th>") and u.endswith("</Tr>") for u in units)
+    assert "<Tr> <Th> Died </Th> <Td> 19 April 1882 ( aged 73 ) Down , Kent , England </Td> </Tr>" in units
+    assert all(re.sub(r"<[^>]+>", "", u).strip() for u in units)
+    # A stop standing alone ends a pre-tokenized sentence; a dot leader does not.
+    assert "His theory of evolution is now widely accepted . </P>" in units
+    assert units[-1] == "INSURANCE . . . . 12"
+
+
+def test_no_unit_is_over_the_token_cap() -> None:
+    from pearl.tokens import count_tokens
+
+    dense = " , ".join(f"item{i} 1,23{i}.5" for i in range(400))  # no sentence end, many tokens per character
+    seg = segment(dense, max_tokens=120, count=count_tokens)
+    assert len(seg.sentences) > 3
+    assert max(count_tokens(dense[s:e]) for s, e in seg.sentences) <= 120
+    assert seg.continued[1] and not seg.continued[0]

@@ -142,8 +142,10 @@ def extract_entities(
     """Find, merge and count the entities of `text` (whose sentence spans are `sentences`).
 
     Sentences in `skip` (tables of contents, page headers) are not searched: their names
-    repeat the document's headings and would inflate every count.
+    repeat the document's headings and would inflate every count. Markup left in the text
+    (`<Td>`, `</Li>`) is blanked out first, keeping offsets: its tag names are not names.
     """
+    text = _without_markup(text)
     counts = Counter(_WORD.findall(text))
     sentences = [(s, s) if i in skip else (s, e) for i, (s, e) in enumerate(sentences)]
     found, inside = _capitalised_runs(text, sentences)
@@ -154,6 +156,16 @@ def extract_entities(
         raw.extend(_value_mentions(text, sentences))
     raw.extend(_rule_mentions(text, found, inside, counts, _covered(raw)))
     return _resolve(text, raw)
+
+
+_MARKUP = re.compile(r"</?[A-Za-z][A-Za-z0-9]{0,15}(?:\s[^<>]{0,200})?/?>")
+
+
+def _without_markup(text: str) -> str:
+    """`text` with every markup tag replaced by as many spaces, so offsets stay the same."""
+    if "<" not in text:
+        return text
+    return _MARKUP.sub(lambda m: " " * len(m.group()), text)
 
 
 # --- raw mentions ---------------------------------------------------------------------------

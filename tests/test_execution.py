@@ -1,0 +1,131 @@
+"""The executor: what each call of a plan is shown, in what order, within what budget."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pearl import FakeLLM, Pearl, load_settings
+from pearl.actions import default_library
+from pearl.context import index_document
+from pearl.execution import EvidenceBudget, evidence_budget
+from pearl.llm import CompletionRequest
+from pearl.planning import Arg, Plan, Step, parse_plan
+
+SAMPLE = Path(__file__).resolve().parents[1] / "datasets" / "sample" / "the_keeper_of_tren_light.txt"
+QUESTION = "Why did Dorota put water in the lamp oil?"
+PLAN = 'why = FIND_REASON(CTX, "Dorota water lamp oil")\nwho = FIND_CHARACTER(CTX, "Agnete Varga")'
+
+
+def scripted(plan: str, step: str = "She wanted the light to fail [S3].") -> FakeLLM:
+    def reply(request: CompletionRequest) -> str:
+        kind = (request.prompt or "").split(".")[0]
+        return plan if kind in ("plan", "plan_fix") else step if kind.startswith("step") else "Because [S3]."
+
+    return FakeLLM(default=reply)
+
+
+def pearl_with(fake: FakeLLM, **settings: object) -> Pearl:
+    return Pearl(llm=fake, settings=load_settings(cache=False, **settings))
+
+
+def user(request: CompletionRequest) -> str:
+    return request.messages[-1].content
+
+
+def by_kind(fake: FakeLLM, kind: str) -> list[CompletionRequest]:
+    return [r for r in fake.history if (r.prompt or "").split(".")[0] == kind]
+
+
+def test_every_call_opens_with_the_same_question_evidence() -> None:
+    fake = scripted(PLAN)
+    pearl_with(fake).ask(SAMPLE, QUESTION)
+    calls = [*by_kind(fake, "step"), *by_kind(fake, "answer")]
+    assert len(calls) == 3
+    prefixes = {user(r).split("</excerpts>", 1)[0] for r in calls}
+    assert len(prefixes) == 1 and "[S" in prefixes.pop()  # identical opening, labelled sentences
+    systems = {r.messages[0].content for r in calls}
+    assert len(systems) == 1  # one system prompt: a server can reuse its cache across the calls
+
+
+def test_steps_add_evidence_of_their_own_and_do_not_repeat_each_other() -> None:
+    fake = scripted(PLAN)
+    pearl_with(fake).ask(SAMPLE, QUESTION)
+    blocks = [user(r).split("</excerpts>")[1] for r in by_kind(fake, "step")]
+    labels = [set(__import__("re").findall(r"\[S(\d+)\]", b)) for b in blocks]
+    assert all(labels) and not labels[0] & labels[1]
+
+
+def test_the_answer_call_sees_the_cited_sentences_and_whole_results() -> None:
+    long_result = "Dorota hated the keeper. " * 120 + "[S3]"  # ~600 tokens: more than the old 300-token cut
+    fake = scripted(PLAN, step=long_result)
+    pearl_with(fake).ask(SAMPLE, QUESTION)
+    (answer,) = by_kind(fake, "answer")
+    text = user(answer)
+    assert text.count("Dorota hated the keeper.") >= 2 * 120
+    assert "Sentences the steps relied on" in text or "[S3]" in text.split("</excerpts>", 1)[0]
+
+
+def test_explanations_reach_the_step_prompt() -> None:
+    plan = 'why = FIND_REASON(CTX, "Dorota water lamp oil") : find what drove her to spoil the oil'
+    fake = scripted(plan)
+    pearl_with(fake).ask(SAMPLE, QUESTION)
+    assert "Why this step: find what drove her to spoil the oil" in user(by_kind(fake, "step")[0])
+
+
+def test_an_earlier_result_in_the_document_slot_is_what_the_step_reads() -> None:
+    library = default_library()
+    plan = Plan(
+        steps=[
+            Step(var="notes", action="FIND_X", args=[Arg.ctx(), Arg.string("Dorota")]),
+            Step(var="why", action="FIND_REASON", args=[Arg.var("notes"), Arg.string("")]),
+        ]
+    )
+    fake = scripted("", step="NOTES-ABOUT-DOROTA")
+    answer = pearl_with(fake).run_plan(SAMPLE, QUESTION, plan)
+    second = user(by_kind(fake, "step")[1])
+    assert "NOTES-ABOUT-DOROTA" in second.split("</excerpts>")[1]  # the result stands where the document goes
+    assert "X: (not given)" in second  # an empty string is an absent argument
+    assert answer.plan is not None and library.get("FIND_REASON") is not None
+
+
+def test_budget_follows_the_window_and_a_short_document_is_shown_whole() -> None:
+    long_index = index_document(SAMPLE.read_text(encoding="utf-8") * 5, ner=False)  # ~19k tokens
+    small = evidence_budget(long_index, room=6000, setting="auto")
+    assert small.shared + small.step < long_index.tokens and not small.whole
+    bigger = evidence_budget(long_index, room=12000, setting="auto")
+    assert bigger.shared + bigger.step > small.shared + small.step  # grows with the window
+    assert evidence_budget(long_index, room=6000, setting=900) == EvidenceBudget(shared=270, step=630)
+    short = index_document("Mira runs the ferry. She has done it for years.", ner=False)
+    assert evidence_budget(short, room=6000, setting="auto").whole
+
+
+def test_a_short_document_is_shown_whole_in_every_call() -> None:
+    fake = scripted(PLAN)
+    pearl_with(fake).ask("Mira runs the ferry to Tr'en. She has done it for years.", "Who runs the ferry?")
+    for request in [*by_kind(fake, "step"), *by_kind(fake, "answer")]:
+        assert "Mira runs the ferry to Tr'en." in user(request) and "She has done it for years." in user(request)
+
+
+@pytest.mark.parametrize("budget", [300, 2000])
+def test_a_number_as_step_budget_is_honoured(budget: int) -> None:
+    from pearl.tokens import count_tokens
+
+    fake = scripted(PLAN)
+    pearl_with(fake, step_budget=budget).ask(SAMPLE, QUESTION)
+    for request in by_kind(fake, "step"):
+        evidence = "".join(part.split("</excerpts>")[0] for part in user(request).split("<excerpts")[1:])
+        assert count_tokens(evidence) <= budget * 1.25  # labels, bridges and the tags themselves aside
+
+
+def test_fulldoc_is_the_papers_executor() -> None:
+    plan = 'why = FIND_REASON(CTX, "Dorota water lamp oil") : find her reason'
+    fake = scripted(plan, step="Thorough answer.")
+    answer = pearl_with(fake).ask(SAMPLE, QUESTION, method="pearl-fulldoc")
+    (step,) = by_kind(fake, "step")
+    story = SAMPLE.read_text(encoding="utf-8").strip()
+    assert story.splitlines()[-1].strip() in user(step)  # the whole document
+    assert step.max_tokens == 512 and "Why this step: find her reason" in user(step)
+    assert not by_kind(fake, "answer") and answer.answer == "Thorough answer."  # outputs are the answer
+    parse_plan(plan, default_library())
