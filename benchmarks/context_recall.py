@@ -11,6 +11,16 @@ Prints one line per method, all measured in the same run on the same questions:
               query, k1=1.2, b=0.75, best sentences packed until the joined text has N tokens;
     pearl     `pearl.context.compress(index, question, N)`.
 
+With `--ablate`, one more line per signal of `compress`, measured with that signal switched off
+(its weight set to 0 in `pearl.context.Weights`), so each line shows what the signal is worth:
+
+    -headings     a sentence inheriting its paragraph's and section's heading score
+    -entities     question entities, their first mentions and their co-occurrence partners
+    -continuation pieces of one long sentence and a list with its intro sharing a score
+    -lead         the opening of the document's bonus
+    -bridge       a sentence between two relevant ones of its paragraph sharing their score
+    -discount     tables of contents and page furniture counting less
+
 Metrics, per question, then averaged:
 
     verbatim      1 if the whole gold answer, lower-cased with whitespace collapsed, is a substring
@@ -34,7 +44,7 @@ import re
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -43,7 +53,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _shared import read_leval
 
-from pearl.context import DocumentIndex, compress, index_document
+from pearl.context import DocumentIndex, Weights, compress, index_document
 from pearl.context._terms import stopwords
 from pearl.tokens import count_tokens, truncate_to_tokens
 
@@ -92,7 +102,7 @@ class Score:
         mean_tokens = float(np.mean(self.tokens)) if self.tokens else 0.0
         ratio = float(np.mean(self.source_tokens)) / mean_tokens if mean_tokens else math.inf
         return (
-            f"{method:<8} verbatim={np.mean(self.verbatim):.3f} token_recall={np.mean(self.recall):.3f} "
+            f"{method:<19} verbatim={np.mean(self.verbatim):.3f} token_recall={np.mean(self.recall):.3f} "
             f"mean_tokens={mean_tokens:.0f} ratio={ratio:.1f}"
         )
 
@@ -143,6 +153,17 @@ class PlainBM25:
         return kept, text, tokens
 
 
+_ON = Weights()
+ABLATIONS = {
+    "-headings": replace(_ON, heading=0.0, section=0.0),
+    "-entities": replace(_ON, query_entity=0.0, focus_entity=0.0, neighbour_entity=0.0, first_mention=0.0),
+    "-continuation": replace(_ON, continuation=0.0),
+    "-lead": replace(_ON, lead=0.0),
+    "-bridge": replace(_ON, bridge=0.0),
+    "-discount": replace(_ON, discount=1.0),
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("path", type=Path, help="an L-Eval JSONL file")
@@ -150,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=None, help="only the first N documents")
     parser.add_argument("--no-cache", action="store_true", help="rebuild indexes instead of reading the cache")
     parser.add_argument("--no-ner", action="store_true", help="index with capitalisation rules instead of spaCy")
+    parser.add_argument("--ablate", action="store_true", help="also measure compress with each signal switched off")
     args = parser.parse_args(argv)
     if not args.path.is_file():
         print(f"{args.path}: no such file", file=sys.stderr)
@@ -157,6 +179,8 @@ def main(argv: list[str] | None = None) -> int:
 
     documents = read_leval(args.path, args.limit)
     scores = {"truncate": Score(), "bm25": Score(), "pearl": Score()}
+    ablations = ABLATIONS if args.ablate else {}
+    scores.update({f"pearl{name}": Score() for name in ablations})
     questions = not_verbatim = 0
     started = time.perf_counter()
     index_seconds = compress_seconds = 0.0
@@ -182,6 +206,9 @@ def main(argv: list[str] | None = None) -> int:
             compress_seconds += time.perf_counter() - t1
             assert context.tokens <= args.budget, "compress went over budget"
             scores["pearl"].add(joined_spans(index.text, context.spans), gold, context.tokens, index.tokens)
+            for name, weights in ablations.items():
+                ablated = compress(index, question, args.budget, weights=weights)
+                scores[f"pearl{name}"].add(joined_spans(index.text, ablated.spans), gold, ablated.tokens, index.tokens)
 
     print(
         f"# {args.path.name}: {len(documents)} documents, {questions} questions, budget {args.budget} tokens; "
