@@ -28,9 +28,11 @@ from pearl.cli._common import (
     settings_from,
 )
 from pearl.config import Settings
+from pearl.errors import PlanParseError
 from pearl.llm import DEMO_NOTICE
 from pearl.methods import METHODS
 from pearl.models import Answer, Trace
+from pearl.planning import parse_plan
 from pearl.questions import Question
 from pearl.trace import render_trace
 
@@ -71,6 +73,15 @@ def ask(
     demos: DemosOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a machine-readable result with usage.")] = False,
     trace: Annotated[Path | None, typer.Option("--trace", help="Write every stage's record to this file.")] = None,
+    given_plan: Annotated[
+        str | None,
+        typer.Option(
+            "--plan",
+            help="Run this plan instead of writing one: the plan's text (several steps: one a line, e.g. $'...' "
+            "in bash) or a file holding it, in pearl's form or the paper's ('New actions:' block, numbered steps). "
+            "Methods pearl and pearl-fulldoc.",
+        ),
+    ] = None,
     base_url: BaseUrl = None,
     model: ModelOpt = None,
     api_key: ApiKey = None,
@@ -85,9 +96,21 @@ def ask(
     *files, question = files_and_question
     if method not in METHODS:
         raise fail(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    if given_plan is not None and not METHODS[method].planned:
+        planned = ", ".join(name for name, m in METHODS.items() if m.planned)
+        raise fail(f"--plan runs a plan, which method {method} does not; choose one of {planned}")
+    plan_text = _plan_text(given_plan) if given_plan is not None else None
     with handled():
         settings = settings_from(base_url, model, api_key, no_cache, timeout, context_window, max_bytes)
-        answer = make_pearl(settings, actions, demos).ask(files, question, option or None, method=method)
+        pearl = make_pearl(settings, actions, demos)
+        if plan_text is None:
+            answer = pearl.ask(files, question, option or None, method=method)
+        else:
+            try:
+                plan_ = parse_plan(plan_text, pearl.library, max_steps=settings.max_steps)
+            except PlanParseError as exc:
+                raise fail(f"--plan does not parse: {exc}") from None
+            answer = pearl.run_plan(files, question, plan_, option or None, method=method)
     if trace is not None:
         trace.write_text(answer.trace.model_dump_json(indent=2), encoding="utf-8")
     if as_json:
@@ -96,6 +119,23 @@ def ask(
         _render_answer(answer)
     if answer.demo_model:
         typer.echo(DEMO_NOTICE, err=True)
+
+
+def _plan_text(value: str) -> str:
+    """`--plan`'s value: a file's text when it names one, else the value itself (a plan written inline)."""
+    path = Path(value)
+    try:
+        is_file = len(value) <= 4096 and path.is_file()
+    except (OSError, ValueError):  # a name too long for the file system, a NUL byte: not a file
+        is_file = False
+    if not is_file:
+        if "(" in value or "=" in value:
+            return value
+        raise fail(f"--plan {value[:80]}: no such file; pass a plan's text or a file holding one")
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise fail(f"--plan {value}: cannot read ({exc})") from None
 
 
 @app.command()
