@@ -16,7 +16,7 @@ from pearl.cli import app
 from pearl.execution import CompressedStepContext, execute_plan
 from pearl.llm import CompletionRequest, FakeLLM
 from pearl.models import Trace
-from pearl.planning import parse_plan
+from pearl.planning import builtin_demos, parse_plan
 from pearl.prompts import CUT_MARK
 from pearl.questions import Question
 from pearl.trace import Recorder
@@ -81,8 +81,8 @@ def test_fix_prompt_keeps_the_demos_the_sheet_and_every_error() -> None:
     assert len(fixes) == 3 and all((r.prompt or "").startswith("plan_fix.v3#") for r in fake.history[1:4])
     last = fixes[-1][-1].content
     assert "Teodor Ny'lund" in last and "Absalom Quarrie" in last  # the entity sheet
-    example = next(line for line in first[-1].content.splitlines() if line.startswith("Question: "))
-    assert example in last  # the same demonstrations as the first prompt
+    shown = [d.question for d in builtin_demos().demos if d.question in first[-1].content]
+    assert shown and all(question in last for question in shown)  # the same demonstrations as the first prompt
     assert "a plan of ANSWER alone is not a plan" in last and "Your last plan was rejected:\na = ANSWER" in last
     for number, reason in ((1, "undefined_var"), (2, "NO_SUCH_ACTION"), (3, "ANSWER alone")):
         assert f"- attempt {number}: " in last and reason in last
