@@ -34,7 +34,15 @@ from pearl.training import (
     proposal_gbnf,
     proposal_json_schema,
 )
-from pearl.training._merge import MergeGroup, Mined, merge_mined, normalize_proposed, parse_merge_json, similar_groups
+from pearl.training._merge import (
+    MergeGroup,
+    MergeReport,
+    Mined,
+    merge_mined,
+    normalize_proposed,
+    parse_merge_json,
+    similar_groups,
+)
 from pearl.training._mine import parse_imagined
 from pearl.training._proposals import ProposedAction
 
@@ -363,15 +371,21 @@ def test_parse_merge_reply_rewrites_and_refused_rewrites() -> None:
         )
 
 
-def test_merge_rewrites_a_group_into_a_broader_action() -> None:
-    async def ask(batch: list[Action], total: int, cap: int) -> str:
-        return (
-            "MERGE: LIST_CLUES, GATHER_CLUES, DESCRIBE_WEATHER -> FIND_CLUES(CTX, X) : "
-            "Every clue and circumstance the document gives about X.\n"
-            "MERGE: FIND_CAUSE, FIND_WHY -> FIND_CAUSE"
-        )
+def merged_by(reply: str) -> tuple[list[Mined], MergeReport]:
+    """`pool()` merged to 5 actions by a model that always gives `reply`."""
 
-    kept, report = asyncio.run(merge_mined(pool(), max_actions=5, ask=ask))
+    async def ask(batch: list[Action], total: int, cap: int) -> str:
+        return reply
+
+    return asyncio.run(merge_mined(pool(), max_actions=5, ask=ask))
+
+
+def test_merge_rewrites_a_group_into_a_broader_action() -> None:
+    kept, report = merged_by(
+        "MERGE: LIST_CLUES, GATHER_CLUES, DESCRIBE_WEATHER -> FIND_CLUES(CTX, X) : "
+        "Every clue and circumstance the document gives about X.\n"
+        "MERGE: FIND_CAUSE, FIND_WHY -> FIND_CAUSE"
+    )
     clues = next(e for e in kept if e.name == "FIND_CLUES")
     assert clues.action.definition == "Every clue and circumstance the document gives about X." and not clues.protected
     assert clues.askers == {0, 1, 2, 3}  # every member's questions count for the new action
@@ -387,14 +401,11 @@ def test_merge_rewrites_a_group_into_a_broader_action() -> None:
 
 
 def test_a_rewrite_that_does_not_check_out_falls_back_to_the_deterministic_merge() -> None:
-    async def ask(batch: list[Action], total: int, cap: int) -> str:
-        return (
-            "MERGE: LIST_CLUES, GATHER_CLUES -> FIND_CLUES(CTX, X, ...) : Every clue the document gives about X.\n"
-            "MERGE: FIND_REASON, FIND_CAUSE -> WHY_ANYTHING(CTX, X) : Why anything at all happens in the document.\n"
-            "MERGE: FIND_WHY, COUNT_SHIPS -> DESCRIBE_WEATHER(CTX, X) : Describe whatever X is about, weather included."
-        )
-
-    kept, report = asyncio.run(merge_mined(pool(), max_actions=5, ask=ask))
+    kept, report = merged_by(
+        "MERGE: LIST_CLUES, GATHER_CLUES -> FIND_CLUES(CTX, X, ...) : Every clue the document gives about X.\n"
+        "MERGE: FIND_REASON, FIND_CAUSE -> WHY_ANYTHING(CTX, X) : Why anything at all happens in the document.\n"
+        "MERGE: FIND_WHY, COUNT_SHIPS -> DESCRIBE_WEATHER(CTX, X) : Describe whatever X is about, weather included."
+    )
     names = [e.name for e in kept]
     assert "GATHER_CLUES" in names and "LIST_CLUES" not in names  # merged into the most used member
     assert names[0] == "FIND_REASON" and kept[0].action == pool()[0].action  # the library action is never rewritten

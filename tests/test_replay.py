@@ -115,11 +115,12 @@ def test_paper_qids_match_positions_in_a_quality_file(tmp_path: Path) -> None:
     ("content", "message"),
     [
         ("", "holds no plans"),
-        ("not json\n", ":1: not a JSON object"),
+        ("not json\n", ":1: not valid JSON"),
         ('{"plan": "x"}\n', ":1: qid: missing"),
         ('{"qid": true, "plan": "x"}\n', ":1: qid: missing"),
-        ('{"qid": "1"}\n{"qid": "2", "plan": "x"}\n', ":1: plan: expected the plan's text"),
-        ('{"qid": "1", "plan": "x"}\n[1]\n', ":2: qid: missing"),
+        ('{"qid": "1"}\n{"qid": "2", "plan": "x"}\n', ":1: plan: missing"),
+        ('{"qid": "1", "plan": 3}\n', ":1: plan: expected a string, got int 3"),
+        ('{"qid": "1", "plan": "x"}\n[1]\n', ":2: expected a JSON object, got list"),
     ],
 )
 def test_bad_plans_files(tmp_path: Path, content: str, message: str) -> None:

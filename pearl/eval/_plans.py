@@ -18,12 +18,12 @@ its row as an error.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
 from pearl.errors import DatasetError
+from pearl.eval._loaders import _lines
 from pearl.eval._models import Dataset
 
 __all__ = ["PlanSet", "match_plans", "read_plans"]
@@ -62,26 +62,12 @@ def read_plans(path: str | Path) -> list[tuple[str, str]]:
             (or `id`); the message names the line.
     """
     file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise DatasetError(f"{file}: cannot read plans ({exc.strerror or exc})") from None
-    except UnicodeDecodeError as exc:
-        raise DatasetError(f"{file}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     rows: list[tuple[str, str]] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except (json.JSONDecodeError, RecursionError):
-            raise DatasetError(f'{file}:{number}: not a JSON object; expected {{"qid": ..., "plan": "..."}}') from None
-        qid = obj.get("qid", obj.get("id")) if isinstance(obj, dict) else None
-        plan = obj.get("plan") if isinstance(obj, dict) else None
+    for line, obj in _lines(file):
+        qid = obj.get("qid", obj.get("id"))
         if isinstance(qid, bool) or not isinstance(qid, (str, int)) or not str(qid).strip():
-            raise DatasetError(f"{file}:{number}: qid: missing; each line needs the question's qid (or id)")
-        if not isinstance(plan, str):
-            raise DatasetError(f"{file}:{number}: plan: expected the plan's text as a string")
+            line.fail("qid", "missing; each line needs the question's qid (or id)")
+        plan = line.get(obj, "plan", str, "plan")
         rows.append((str(qid).strip(), plan))
     if not rows:
         raise DatasetError(f"{file}: holds no plans")

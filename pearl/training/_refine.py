@@ -261,7 +261,10 @@ class _Refiner:
         self.usage = self.usage + answer.usage
         if answer.fallback or answer.plan is None:
             return record, None
-        first = parse_plan(answer.plan, self.library, max_steps=50)
+        try:
+            first = parse_plan(answer.plan, self.library, max_steps=50)
+        except PlanParseError as exc:  # the pipeline's own plan, rendered: only a bug gets here
+            return record.model_copy(update={"error": f"the pipeline's plan does not read back: {exc}"}), None
         record.first_plan = answer.plan
         record.first_steps = len(first.steps)
         if _is_right(eval_question, answer):
