@@ -403,6 +403,7 @@ def test_cli_mine_refine_then_ask_uses_both(tmp_path: Path, fake_server: FakeOpe
     assert lines[1].startswith("  without the store: questions=1 valid=1/1")
     assert lines[2].startswith("  with the store: questions=1 valid=1/1")
     assert f"pearl ask --demos {demos} --actions {mined}" in result.stdout
+    assert f"progress in {demos}.partial.jsonl" in result.stderr and not Path(f"{demos}.partial.jsonl").exists()
     store_ = load_demos(demos, load_library(mined))
     assert len(store_.demos) == 1 and store_.library == load_library(mined).fingerprint
 
