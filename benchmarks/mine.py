@@ -41,6 +41,9 @@ class ScriptedProposalsEmbeddedMerges:
         self.backend, self.model, self.context_window = "hybrid", embedded.model, embedded.context_window
         self.supports_grammar, self.supports_json_schema, self.is_demo = True, False, True
 
+    def check(self) -> None:
+        self.embedded.check()
+
     def complete(self, request: CompletionRequest) -> Completion:
         inner = self.embedded if (request.prompt or "").startswith("merge.") else self.fake
         return inner.complete(request)
