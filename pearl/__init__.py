@@ -1,42 +1,54 @@
 """pearl: answer questions about long documents by planning and executing actions.
 
 The public API is what `__all__` lists; everything else is private and may change.
+
+The names load on first use (PEP 562 `__getattr__`), so `import pearl` (and `import
+pearl.errors`) does not load the whole pipeline, and the `pearl` command can catch a Ctrl-C
+while the rest of it loads (see `pearl.__main__`). Type checkers read the imports below.
 """
 
-from pearl._pearl import DEFAULT_METHOD, Pearl
-from pearl.actions import Action, ActionLibrary, default_library, load_library, save_library
-from pearl.config import Settings, load_settings
-from pearl.context import CompressedContext, DocumentIndex, compress, entity_sheet, index_document
-from pearl.documents import load_document
-from pearl.errors import (
-    ConfigError,
-    ContextError,
-    DatasetError,
-    DocumentError,
-    EmbeddedModelError,
-    ExecutionError,
-    LLMConnectionError,
-    LLMError,
-    LLMRequestError,
-    LLMResponseError,
-    LLMTimeoutError,
-    MergeReplyError,
-    PearlError,
-    PlanError,
-    PlanParseError,
-    ProposalError,
-    RateLimitError,
-    ReplyFormatError,
-    RetryableError,
-    ServerError,
-)
-from pearl.execution import execute_plan
-from pearl.llm import LLM, Completion, CompletionRequest, EmbeddedLLM, FakeLLM, OpenAICompatibleLLM, make_llm
-from pearl.models import Answer, Citation, Document, DocumentPart, Message, Trace, TraceEvent, Usage
-from pearl.planning import DemoStore, Plan, Step, generate_plan, load_demos, parse_plan
-from pearl.protocols import Progress, StepContext
-from pearl.questions import Question
-from pearl.trace import render_trace
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pearl._pearl import DEFAULT_METHOD, Pearl
+    from pearl.actions import Action, ActionLibrary, default_library, load_library, save_library
+    from pearl.config import Settings, load_settings
+    from pearl.context import CompressedContext, DocumentIndex, compress, entity_sheet, index_document
+    from pearl.documents import load_document
+    from pearl.errors import (
+        ConfigError,
+        ContextError,
+        ContextOverflowError,
+        DatasetError,
+        DocumentError,
+        EmbeddedModelError,
+        ExecutionError,
+        LLMConnectionError,
+        LLMError,
+        LLMRequestError,
+        LLMResponseError,
+        LLMTimeoutError,
+        MergeReplyError,
+        PearlError,
+        PlanError,
+        PlanParseError,
+        ProposalError,
+        RateLimitError,
+        ReplyFormatError,
+        RetryableError,
+        RunBusyError,
+        ServerError,
+    )
+    from pearl.execution import execute_plan
+    from pearl.llm import LLM, Completion, CompletionRequest, EmbeddedLLM, FakeLLM, OpenAICompatibleLLM, make_llm
+    from pearl.models import Answer, Citation, Document, DocumentPart, Message, Trace, TraceEvent, Usage
+    from pearl.planning import DemoStore, Plan, Step, generate_plan, load_demos, parse_plan
+    from pearl.protocols import Progress, StepContext
+    from pearl.questions import Question
+    from pearl.trace import render_trace
 
 __version__ = "0.1.0"
 
@@ -52,6 +64,7 @@ __all__ = [
     "CompressedContext",
     "ConfigError",
     "ContextError",
+    "ContextOverflowError",
     "DatasetError",
     "DemoStore",
     "Document",
@@ -81,6 +94,7 @@ __all__ = [
     "RateLimitError",
     "ReplyFormatError",
     "RetryableError",
+    "RunBusyError",
     "ServerError",
     "Settings",
     "Step",
@@ -103,3 +117,34 @@ __all__ = [
     "render_trace",
     "save_library",
 ]
+
+# Where the public names live, cheapest first: a name is taken from the first whose `__all__` has it.
+_HOMES = (
+    "pearl.errors",
+    "pearl.models",
+    "pearl.protocols",
+    "pearl.questions",
+    "pearl.config",
+    "pearl.documents",
+    "pearl.trace",
+    "pearl.llm",
+    "pearl.context",
+    "pearl.actions",
+    "pearl.planning",
+    "pearl.execution",
+    "pearl._pearl",
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        for home in _HOMES:
+            module = importlib.import_module(home)
+            if name in getattr(module, "__all__", ()):
+                globals()[name] = value = getattr(module, name)  # later uses skip this function
+                return value
+    raise AttributeError(f"module 'pearl' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -1,12 +1,98 @@
-"""Writing files so that a reader never sees half of one."""
+"""Files pearl reads and writes: one guarded reader, atomic writes, and a lock for a folder one process owns.
+
+Every file pearl reads from disk (action libraries, demonstrations, traces, result rows,
+`run.json`, the settings file) goes through `read_text`, and every JSON among them through
+`decode_json`, so a file that is missing, a directory, unreadable, not UTF-8, not JSON, or
+nested too deeply always ends as one error that names the file and says what to do, never
+as a `UnicodeDecodeError` or `RecursionError` traceback.
+"""
 
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
+from types import TracebackType
+from typing import Any
 
-__all__ = ["atomic_write_bytes", "atomic_write_text"]
+from pearl._replies import JSONReplyError
+from pearl._replies import read_json as read_json_text
+from pearl.errors import ConfigError
+
+__all__ = [
+    "FolderLock",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "decode_json",
+    "read_bytes",
+    "read_json",
+    "read_text",
+]
+
+
+def read_bytes(path: Path, what: str, error: type[Exception] = ConfigError, *, missing_ok: bool = False) -> bytes:
+    """The bytes of a file pearl reads.
+
+    Args:
+        what: what the file is, for messages ("action library", "trace").
+        error: the exception to raise.
+        missing_ok: return b"" for a file that does not exist.
+
+    Raises:
+        error: the file is missing, a directory, or unreadable; the message names it.
+    """
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        if missing_ok:
+            return b""
+        raise error(f"{what} {path} does not exist") from None
+    except IsADirectoryError:
+        raise error(f"{what} {path} is a directory, not a file; move it away or name the file itself") from None
+    except OSError as exc:
+        raise error(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+
+
+def read_text(path: Path, what: str, error: type[Exception] = ConfigError, *, missing_ok: bool = False) -> str:
+    """The UTF-8 text of a file pearl reads (a UTF-8 byte-order mark is dropped); see `read_bytes`.
+
+    Raises:
+        error: as `read_bytes`, or the file is not UTF-8 text.
+    """
+    data = read_bytes(path, what, error, missing_ok=missing_ok)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise error(
+            f"{what} {path}: not UTF-8 text ({exc.reason} at byte {exc.start}); "
+            "convert it to UTF-8, e.g. iconv -f latin1 -t utf-8"
+        ) from None
+
+
+def decode_json(text: str | bytes, where: str, error: type[Exception] = ConfigError) -> Any:
+    """Decode JSON read from a file, raising `error` (prefixed with `where`) instead of a traceback.
+
+    The same guarded decoder as a model's replies (`pearl._replies.read_json`): one decoder for
+    every JSON pearl reads.
+
+    Raises:
+        error: not JSON, a number too long to convert, or nested too deeply for the decoder.
+    """
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise error(f"{where}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    try:
+        return read_json_text(text, max_chars=len(text))
+    except JSONReplyError as exc:
+        raise error(f"{where}: {exc}") from None
+
+
+def read_json(path: Path, what: str, error: type[Exception] = ConfigError) -> Any:
+    """`decode_json` of `read_text(path, what, error)`: the one way pearl reads a JSON file."""
+    return decode_json(read_text(path, what, error), f"{what} {path}", error)
 
 
 def atomic_write_bytes(path: Path, data: bytes, *, sync: bool = True) -> None:
@@ -39,3 +125,67 @@ def atomic_write_bytes(path: Path, data: bytes, *, sync: bool = True) -> None:
 def atomic_write_text(path: Path, text: str, *, sync: bool = True) -> None:
     """`atomic_write_bytes` of `text` encoded as UTF-8."""
     atomic_write_bytes(path, text.encode("utf-8"), sync=sync)
+
+
+class FolderLock:
+    """An exclusive lock on a folder, held through an open lock file in it (`flock`).
+
+    The kernel drops the lock when its holder closes the file or dies, SIGKILL included, so
+    a lock is never stale: a dead run never blocks the next one. The lock file stays behind
+    (removing it would let two processes lock two different files); it holds the holder's pid.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def acquire(self) -> bool:
+        """Take the lock if it is free; False when another process holds it.
+
+        Raises:
+            OSError: the lock file cannot be created.
+        """
+        if self._fd is not None:
+            return True
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        if not _try_lock(fd):
+            os.close(fd)
+            return False
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._fd = fd
+        return True
+
+    def holder(self) -> str:
+        """Who holds the lock, as the file says ("process 1234"), or "another process"."""
+        try:
+            pid = self.path.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            pid = ""
+        return f"process {pid}" if pid.isdigit() else "another process"
+
+    def release(self) -> None:
+        """Drop the lock (idempotent)."""
+        if self._fd is not None:
+            os.close(self._fd)  # closing the descriptor releases the flock
+            self._fd = None
+
+    def __enter__(self) -> FolderLock:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.release()
+
+
+def _try_lock(fd: int) -> bool:
+    if sys.platform == "win32":  # pragma: no cover - no flock; a run folder is not guarded there
+        return True
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True

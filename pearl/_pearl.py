@@ -4,21 +4,30 @@
 self-correction attempts), how it is run, and what happens when no plan is valid are decided
 here and nowhere else; `pearl ask`, evaluation, refinement and the benchmarks all come
 through these methods. Pass the model and the settings explicitly; no globals.
+
+Two things every question gets here, whatever the method:
+
+- A `PearlError` leaves with the question's trace so far attached (`error.trace`): the calls
+  made and the one that failed, which is when a trace is needed most.
+- When the server refuses a prompt as over the model's context (`ContextOverflowError`) and the
+  backend has lowered the window it assumes, the question runs again once, every prompt fitted
+  to the new window, and the answer says so in a note. A second refusal is raised.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
 
 from pearl.actions import ActionLibrary, default_library
 from pearl.config import Settings, load_settings
 from pearl.context import DocumentIndex, entity_sheet, index_document
-from pearl.documents import DocumentSource, as_document
-from pearl.errors import ConfigError
+from pearl.documents import DocumentSource, as_document, source_files
+from pearl.errors import ConfigError, ContextOverflowError, PearlError
 from pearl.llm import make_llm
 from pearl.methods import FALLBACK, METHODS, AskContext, Method, answer_from_plan
-from pearl.models import Answer, Document, Trace
+from pearl.models import Answer, Document, Trace, TraceDocument
 from pearl.planning import DemoStore, Plan, PlanResult, builtin_demos, generate_plan, select_demos
 from pearl.protocols import LLM
 from pearl.questions import Question, split_options
@@ -30,14 +39,23 @@ PLAN_DEMOS = 4
 """Demonstrations shown to the planner, the most similar to the question first."""
 SHEET_TOKENS = 250
 """Tokens of the document's entity sheet shown to the planner."""
+_REFIT = "context overflow"
+"""The trace stage recording that a question ran again in a smaller window."""
+
+T = TypeVar("T")
 
 
 def _question(question: str | Question, options: Sequence[str] | None) -> Question:
     if isinstance(question, Question):
-        return question
-    if options:
-        return Question(text=question, options=list(options))
-    return split_options(question)
+        q = question
+    elif options:
+        q = Question(text=question, options=list(options))
+    else:
+        q = split_options(question)
+    if not q.text.strip():
+        # Refused before anything is read or paid for: an empty question would still cost every call.
+        raise ConfigError("the question is empty: give the question's text (options alone are not a question)")
+    return q
 
 
 def _method(name: str) -> Method:
@@ -85,7 +103,16 @@ class Pearl:
 
     def _context(self, document: DocumentSource, question: Question, method: str) -> AskContext:
         doc = as_document(document, self.settings.max_bytes)
-        trace = Trace(question=question.text, method=method, backend=self.llm.backend, model=self.llm.model)
+        trace = Trace(
+            question=question.text,
+            method=method,
+            backend=self.llm.backend,
+            model=self.llm.model,
+            # What a trace page needs to find the document again and check it is the same text.
+            document=TraceDocument(
+                name=doc.name, content_hash=doc.content_hash, chars=len(doc.text), sources=source_files(doc)
+            ),
+        )
         return AskContext(
             llm=self.llm,
             settings=self.settings,
@@ -98,7 +125,37 @@ class Pearl:
 
     def _finish(self, ctx: AskContext, answer: Answer) -> Answer:
         trace = ctx.trace
-        return answer.model_copy(update={"trace": trace, "usage": trace.usage(), "demo_model": self.llm.is_demo})
+        refits = [event.output for event in trace.events if event.stage == _REFIT and event.prompt is None]
+        final = answer.model_copy(
+            update={
+                "trace": Trace(),
+                "usage": trace.usage(),
+                "demo_model": self.llm.is_demo,
+                "notes": [*refits, *answer.notes],
+            }
+        )
+        trace.answer = final  # a trace file alone shows what came out (`pearl trace html`)
+        return final.model_copy(update={"trace": trace})
+
+    async def _guarded(self, ctx: AskContext, run: Callable[[], Awaitable[T]]) -> T:
+        """`run()`, run again once after a context overflow that lowered the window; errors leave with the trace."""
+        window = self.llm.context_window
+        try:
+            try:
+                return await run()
+            except ContextOverflowError as exc:
+                if self.llm.context_window >= window:
+                    raise  # nothing would be fitted differently
+                ctx.recorder.note(
+                    _REFIT,
+                    f"the server refused a prompt as longer than the model's context (limit: "
+                    f"{f'{exc.limit:,} tokens' if exc.limit else 'not stated'}); ran again with every prompt "
+                    f"fitted to {self.llm.context_window:,} tokens instead of {window:,}",
+                )
+                return await run()
+        except PearlError as exc:
+            exc.trace = ctx.trace
+            raise
 
     async def _plan(self, ctx: AskContext, sheet: str) -> PlanResult:
         question = ctx.question
@@ -123,8 +180,11 @@ class Pearl:
         """Answer `question` about `document` (see `ask`)."""
         chosen = _method(method)
         ctx = self._context(document, _question(question, options), method)
+        return self._finish(ctx, await self._guarded(ctx, lambda: self._answer(ctx, chosen, method)))
+
+    async def _answer(self, ctx: AskContext, chosen: Method, method: str) -> Answer:
         if chosen.answer is not None:
-            return self._finish(ctx, await chosen.answer(ctx))
+            return await chosen.answer(ctx)
         planned = await self._plan(ctx, entity_sheet(ctx.index(), SHEET_TOKENS))
         if planned.plan is None:
             assert FALLBACK.answer is not None
@@ -133,11 +193,9 @@ class Pearl:
                 f"no valid plan after {len(planned.attempts)} attempt(s); "
                 f"answered by {FALLBACK.name} ({FALLBACK.description}) instead"
             )
-            answer = fallback.model_copy(update={"method": method, "fallback": True, "notes": [note, *fallback.notes]})
-            return self._finish(ctx, answer)
+            return fallback.model_copy(update={"method": method, "fallback": True, "notes": [note, *fallback.notes]})
         assert chosen.executor is not None
-        answer = await answer_from_plan(ctx, planned.plan, method=method, executor=chosen.executor)
-        return self._finish(ctx, answer)
+        return await answer_from_plan(ctx, planned.plan, method=method, executor=chosen.executor)
 
     async def aplan(
         self,
@@ -150,7 +208,7 @@ class Pearl:
         # Planning never reads the document; with none given there is no entity sheet either.
         ctx = self._context(document if document is not None else Document.from_text(""), q, "plan")
         sheet = entity_sheet(ctx.index(), SHEET_TOKENS) if document is not None else ""
-        return await self._plan(ctx, sheet), ctx.trace
+        return await self._guarded(ctx, lambda: self._plan(ctx, sheet)), ctx.trace
 
     async def arun_plan(
         self,
@@ -166,7 +224,9 @@ class Pearl:
         if chosen.executor is None:
             raise ConfigError(f"method {method!r} does not run plans; choose one of {', '.join(_planned_names())}")
         ctx = self._context(document, _question(question, options), method)
-        return self._finish(ctx, await answer_from_plan(ctx, plan, method=method, executor=chosen.executor))
+        executor = chosen.executor
+        answer = await self._guarded(ctx, lambda: answer_from_plan(ctx, plan, method=method, executor=executor))
+        return self._finish(ctx, answer)
 
     def ask(
         self,
@@ -185,7 +245,9 @@ class Pearl:
             method: one of `pearl.methods.METHODS`.
 
         Raises:
-            PearlError: bad input, configuration, or a model failure after retries.
+            ConfigError: the question is empty (nothing is read or sent), or an unknown method.
+            PearlError: bad input, configuration, or a model failure after retries; its `trace`
+                holds what the question did up to the failure.
         """
         return asyncio.run(self.aask(document, question, options, method=method))
 

@@ -1,4 +1,10 @@
-"""Reading what a model wrote: one fence rule and one guarded JSON decoder for every strict parser."""
+"""Reading what a model wrote: one fence rule and one guarded JSON decoder for every JSON a model sends.
+
+`read_json` is that decoder: a server's response body, a plan written as JSON, a mining or a
+merge reply all go through it, so input built to hurt a decoder (a reply over its size,
+"[[[[..." a hundred thousand deep, an integer of thousands of digits) is one error the caller
+can act on (self-correction, a retry, a skipped reply), never a crash.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +12,25 @@ import json
 import re
 from typing import Any
 
-__all__ = ["load_json_reply", "strip_fence"]
+__all__ = ["MAX_INT_DIGITS", "JSONReplyError", "load_json_reply", "read_json", "strip_fence"]
 
 _FENCE = re.compile(r"\s*```[A-Za-z]*[ \t]*\n(.*?)\n?[ \t]*```\s*", re.DOTALL)
+
+MAX_INT_DIGITS = 640
+"""The longest integer a model's JSON may hold. No count, index or id needs more; Python's own
+limit (4,300 digits by default, changeable per process) raises a bare ValueError, and turning a
+very long digit string into an int takes quadratic time."""
+
+
+class JSONReplyError(ValueError):
+    """What `read_json` raises: `reason` reads after "the reply is" ("not valid JSON: ..."); `line`
+    and `column` are 1-based where the JSON itself is malformed, else 0."""
+
+    def __init__(self, reason: str, line: int = 0, column: int = 0) -> None:
+        self.reason = reason
+        self.line = line
+        self.column = column
+        super().__init__(f"{reason} (line {line}, column {column})" if line else reason)
 
 
 def strip_fence(text: str) -> str:
@@ -17,17 +39,37 @@ def strip_fence(text: str) -> str:
     return match.group(1) if match else text
 
 
+def _bounded_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_INT_DIGITS:
+        raise ValueError(f"a number has {len(digits.lstrip('-')):,} digits; at most {MAX_INT_DIGITS}")
+    return int(digits)
+
+
+def read_json(text: str, max_chars: int) -> Any:
+    """Decode JSON a model or a server wrote, refusing what could crash or stall the decoder.
+
+    Raises:
+        JSONReplyError: over `max_chars`, not JSON, nested too deeply, or an integer over `MAX_INT_DIGITS` digits.
+    """
+    if len(text) > max_chars:
+        raise JSONReplyError(f"{len(text):,} characters long; at most {max_chars:,}")
+    try:
+        return json.loads(text, parse_int=_bounded_int)
+    except json.JSONDecodeError as exc:
+        raise JSONReplyError(f"not valid JSON: {exc.msg}", exc.lineno, exc.colno) from None
+    except RecursionError:  # "[[[[..." a few thousand deep exhausts the decoder's stack
+        raise JSONReplyError("not usable JSON: it is nested too deeply") from None
+    except ValueError as exc:  # raised by _bounded_int (or Python's own digit limit)
+        raise JSONReplyError(f"not usable JSON: {exc}") from None
+
+
 def load_json_reply(text: str, max_chars: int, error: type[Exception]) -> Any:
     """Decode a model's JSON reply (fence allowed), raising `error` with a message the model can act on.
 
     Raises:
-        error: the reply is over `max_chars`, not JSON, or nested too deeply to decode.
+        error: the reply is over `max_chars`, not JSON, nested too deeply or holds a huge integer.
     """
-    if len(text) > max_chars:
-        raise error(f"the reply is {len(text):,} characters; at most {max_chars:,}")
     try:
-        return json.loads(strip_fence(text))
-    except json.JSONDecodeError as exc:
-        raise error(f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
-    except RecursionError:  # "[[[[..." a few thousand deep exhausts the decoder's stack
-        raise error("the JSON is nested too deeply") from None
+        return read_json(strip_fence(text) if len(text) <= max_chars else text, max_chars)
+    except JSONReplyError as exc:
+        raise error(f"the reply is {exc}") from None

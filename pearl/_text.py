@@ -1,7 +1,6 @@
-"""Word overlap, the one crude similarity pearl uses where a model or an index would be overkill.
-
-Demonstrations are chosen by it (tf-idf over these stems), the planner's slice of the action
-library, and the deterministic fallback when merging mined actions.
+"""Text helpers: word overlap (the one crude similarity pearl uses where a model or an index would be
+overkill: demonstrations, the planner's slice of the action library, the fallback merge of mined
+actions), and the one rule that keeps document text inside the fence a prompt puts it in.
 """
 
 from __future__ import annotations
@@ -9,7 +8,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-__all__ = ["STOP_WORDS", "word_stems"]
+__all__ = ["FENCE_TAGS", "STOP_WORDS", "neutralise_fence", "word_stems"]
 
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -28,3 +27,25 @@ def word_stems(text: str, ignore: frozenset[str] = frozenset()) -> Counter[str]:
     "leaves"/"leaving" meet "leave".
     """
     return Counter(w[:5] for w in _WORD.findall(text.lower()) if len(w) > 2 and w not in STOP_WORDS and w not in ignore)
+
+
+FENCE_TAGS = ("document", "excerpts")
+"""The tags prompts fence document text with (`<document ...>` ... `</document>`, see prompts/*.md)."""
+
+# A tag of one of our fences, opening or closing, however spaced or cased: "</excerpts>", "< / Document >".
+_FENCE_TAG = re.compile(rf"<(\s*/?\s*(?:{'|'.join(FENCE_TAGS)})\b[^<>\n]{{0,200}})(>?)", re.IGNORECASE)
+# A sentence label, as pearl writes them and models cite them: "[S12]", "[ s 3 ]", "[S1, S2]", "[S4-S6]".
+_LABEL = re.compile(r"\[(\s*S\s*\d[^\[\]\n]{0,40})(\]?)", re.IGNORECASE)
+
+
+def neutralise_fence(text: str) -> str:
+    """Document text that can neither close the fence it is shown in nor pass for one of pearl's sentence labels.
+
+    The brackets of our fence tags and of `[S12]`-like labels are swapped for their full-width
+    look-alikes (`＜/excerpts＞`, `［S12］`): a model still reads the words, but no longer sees
+    the end of the document or a label it could cite, and pearl's own label parsers (`[S12]`)
+    never match them. One character is replaced by one, so offsets into the text stay valid;
+    everything else is left as it is, and applying it twice changes nothing more.
+    """
+    text = _FENCE_TAG.sub(lambda m: "＜" + m.group(1) + ("＞" if m.group(2) else ""), text)
+    return _LABEL.sub(lambda m: "［" + m.group(1) + ("］" if m.group(2) else ""), text)

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import os
 import sys
+import urllib.parse
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from pearl._files import read_text
 from pearl._paths import config_file, data_dir
 from pearl.documents import DEFAULT_MAX_BYTES
 from pearl.errors import ConfigError
@@ -22,7 +24,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
-__all__ = ["DEFAULT_CONTEXT_WINDOW", "ENVIRONMENT", "PATH_VARIABLES", "Settings", "load_settings"]
+__all__ = ["DEFAULT_CONTEXT_WINDOW", "ENVIRONMENT", "PATH_VARIABLES", "Settings", "load_settings", "masked_url"]
 
 DEFAULT_CONTEXT_WINDOW = 8192
 """Tokens a model is assumed to take, prompt and reply together, when `context_window` is not set."""
@@ -51,6 +53,23 @@ ENVIRONMENT: dict[str, tuple[str, ...]] = {
 }
 
 
+def masked_url(url: str) -> str:
+    """`url` as it may be shown: a password in it (`http://user:pass@host/v1`) becomes `***`.
+
+    A user name alone may be a token too (`https://TOKEN@host`), so it is hidden the same way.
+    """
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:
+        return "(an unreadable URL)"
+    if "@" not in parts.netloc:
+        return url
+    userinfo, host = parts.netloc.rsplit("@", 1)
+    user, has_password, _ = userinfo.partition(":")
+    shown = f"{user}:***" if has_password and user else "***"
+    return urllib.parse.urlunsplit(parts._replace(netloc=f"{shown}@{host}"))
+
+
 class Settings(BaseModel):
     """Resolved settings. `sources` says where each value came from (for `pearl config`)."""
 
@@ -69,7 +88,10 @@ class Settings(BaseModel):
     max_bytes: int = Field(default=DEFAULT_MAX_BYTES, ge=1, description="largest input file")
     grammar: bool = Field(default=False, description="send GBNF grammars to the server (llama.cpp server)")
     json_schema: bool = Field(default=False, description="send JSON schemas as response_format (OpenAI, vLLM)")
-    step_budget: int = Field(default=600, ge=50, description="context tokens one plan step may get")
+    step_budget: int | Literal["auto"] = Field(
+        default="auto",
+        description="evidence tokens one plan step may get; auto: from the model's window and the document's length",
+    )
     context_budget: int = Field(default=1500, ge=50, description="context tokens for rag and the fallback")
     plan_attempts: int = Field(
         default=8, ge=1, le=20, description="plan generations at most (self-correction; the paper re-prompts up to 8)"
@@ -79,6 +101,13 @@ class Settings(BaseModel):
         default=None, ge=1, le=256, description="CPU threads for the embedded model (default: cores, at most 4)"
     )
     sources: dict[str, str] = Field(default_factory=dict, exclude=True)
+
+    @field_validator("step_budget")
+    @classmethod
+    def _budget_floor(cls, value: int | str) -> int | str:
+        if isinstance(value, int) and value < 50:
+            raise ValueError("must be auto or at least 50")
+        return value
 
     @property
     def window(self) -> int:
@@ -91,24 +120,25 @@ class Settings(BaseModel):
         return "openai" if self.base_url else "embedded"
 
     def shown(self) -> dict[str, Any]:
-        """The settings as a user may see them: key masked."""
+        """The settings as a user may see them: key masked, and a password in the base URL."""
         data = self.model_dump(mode="json")
+        data["base_url"] = masked_url(self.base_url) if self.base_url else None
         key = self.api_key.get_secret_value() if self.api_key else ""
         data["api_key"] = (key[:3] + "…" + key[-2:] if len(key) > 8 else "***") if key else None
         data["backend"] = self.backend
         data["config_file"] = str(config_file())
-        data["data_dir"] = str(data_dir())
+        data["data_dir"] = str(data_dir(create=False))
         return data
 
 
 def _read_file(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        return {}
+    text = read_text(path, "settings file", missing_ok=True)
     try:
-        with path.open("rb") as handle:
-            raw = tomllib.load(handle)
-    except (tomllib.TOMLDecodeError, OSError) as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc}); fix or remove the file") from exc
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc}); fix or remove the file") from None
+    except RecursionError:  # arrays nested thousands deep exhaust the pure-Python parser
+        raise ConfigError(f"{path}: not usable TOML (nested too deeply); fix or remove the file") from None
     section = raw.get("pearl", raw)
     if not isinstance(section, dict):
         raise ConfigError(f"{path}: [pearl] must be a table")
@@ -130,6 +160,7 @@ def load_settings(**explicit: Any) -> Settings:
     path = config_file()
     for key, value in _read_file(path).items():
         values[key], sources[key] = value, f"file {path}"
+    sources["config_file"] = "read" if path.is_file() else "not found, so not read (optional)"
     for key, names in ENVIRONMENT.items():
         for name in names:
             env = os.environ.get(name)

@@ -11,7 +11,14 @@ from pathlib import Path
 from pearl.errors import DocumentError
 from pearl.models import Document, DocumentPart
 
-__all__ = ["DEFAULT_MAX_BYTES", "SUPPORTED_SUFFIXES", "DocumentSource", "as_document", "load_document"]
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "SUPPORTED_SUFFIXES",
+    "DocumentSource",
+    "as_document",
+    "load_document",
+    "source_files",
+]
 
 DocumentSource = Document | str | Path | Sequence[str | Path]
 """What pearl accepts as a document: a `Document`, a path, several paths, or the text itself."""
@@ -78,19 +85,33 @@ def _decode(data: bytes, path: Path) -> str:
 def _pdf_to_text(path: Path) -> str:
     try:
         import pypdf
-        from pypdf.errors import PyPdfError
+        from pypdf.errors import DependencyError, PyPdfError
     except ImportError as exc:  # pragma: no cover - pypdf is a dependency
         raise DocumentError("reading PDF needs pypdf: pip install pypdf") from exc
     try:
         reader = pypdf.PdfReader(str(path))
         if reader.is_encrypted:
             try:
-                reader.decrypt("")
+                opened = reader.decrypt("")  # many PDFs are encrypted with an empty password
+            except DependencyError:
+                raise
             except Exception as exc:  # pypdf raises several unrelated types here
-                raise DocumentError(f"{path}: the PDF is encrypted; decrypt it first") from exc
+                raise DocumentError(f"{path}: the PDF is encrypted; decrypt it first (e.g. qpdf --decrypt)") from exc
+            if not opened:
+                raise DocumentError(
+                    f"{path}: the PDF needs a password; save a decrypted copy first "
+                    "(e.g. qpdf --password=PASSWORD --decrypt in.pdf out.pdf)"
+                )
         pages = [page.extract_text() or "" for page in reader.pages]
     except DocumentError:
         raise
+    except DependencyError:
+        # pypdf decrypts AES (even with an empty password) only through the `cryptography` package;
+        # it may fail on the password check or only later, on the first page's text.
+        raise DocumentError(
+            f"{path}: the PDF is AES-encrypted and pypdf needs the cryptography package to read it: "
+            "pip install cryptography (or save a decrypted copy first, e.g. qpdf --decrypt in.pdf out.pdf)"
+        ) from None
     except (PyPdfError, ValueError, KeyError, OSError) as exc:
         raise DocumentError(f"{path}: not a readable PDF ({exc})") from exc
     text = "\n\n".join(p.strip() for p in pages if p.strip())
@@ -202,3 +223,17 @@ def as_document(source: DocumentSource, max_bytes: int = DEFAULT_MAX_BYTES) -> D
     if isinstance(source, Sequence) and all(isinstance(item, (str, Path)) for item in source):
         return load_document(list(source), max_bytes=max_bytes)
     raise DocumentError(f"cannot read a {type(source).__name__} as a document: pass a path, a Document or a string")
+
+
+def source_files(document: Document) -> list[str]:
+    """Absolute paths of the files `document` was read from, so it can be read again; [] for text given as such.
+
+    A document counts as read from files only if every part names an existing file.
+    """
+    paths = [Path(part.name).expanduser() for part in document.parts]
+    try:
+        if not paths or not all(path.is_file() for path in paths):
+            return []
+    except OSError:  # a "name" that is text too long for the file system
+        return []
+    return [str(path.resolve()) for path in paths]

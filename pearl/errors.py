@@ -4,6 +4,7 @@
 
     PearlError                      root; `str(e)` is a message a user can act on
     ├── ConfigError                 bad or missing settings (URL, model, key, config file)
+    │   └── RunBusyError            another process is writing to the same evaluation run folder
     ├── DocumentError               a file that cannot be read as a document
     ├── ContextError                indexing or compression could not proceed
     ├── DatasetError                a malformed evaluation file (names line and field)
@@ -15,6 +16,7 @@
     ├── ExecutionError              a plan step failed while running
     └── LLMError                    anything that went wrong talking to a model
         ├── LLMRequestError         the request itself is wrong: 400/401/403/404
+        │   └── ContextOverflowError   the server refused the prompt as longer than the model's context
         ├── EmbeddedModelError      the embedded model is missing or failed to load
         └── RetryableError          may succeed later
             ├── LLMResponseError    the server answered, but not with a usable completion
@@ -29,6 +31,12 @@ Every `RetryableError` carries `retry_after` (seconds or None) so a caller can h
 server's wish without parsing headers again. Nothing else is retried where it is raised:
 a `PlanParseError` or `ReplyFormatError` goes back to the model as feedback (self-correction)
 or the reply is skipped, and every other error stops the operation with its message.
+One exception: a `ContextOverflowError` makes `Pearl` run the question once more, with every
+prompt fitted to the smaller window the backend now assumes (see `Pearl.aask`).
+
+Every `PearlError` raised by `Pearl.ask` (and its siblings) carries `trace`: the record of
+what the question did up to the failure (the calls made, with their errors), so a caller can
+keep it; `pearl ask --trace FILE` writes it.
 """
 
 from __future__ import annotations
@@ -36,6 +44,7 @@ from __future__ import annotations
 __all__ = [
     "ConfigError",
     "ContextError",
+    "ContextOverflowError",
     "DatasetError",
     "DocumentError",
     "EmbeddedModelError",
@@ -53,16 +62,28 @@ __all__ = [
     "RateLimitError",
     "ReplyFormatError",
     "RetryableError",
+    "RunBusyError",
     "ServerError",
 ]
 
 
 class PearlError(Exception):
-    """Root of every error pearl raises on purpose."""
+    """Root of every error pearl raises on purpose.
+
+    Attributes:
+        trace: when raised by `Pearl.ask`, `plan` or `run_plan`: the `pearl.models.Trace` of
+            the question up to the failure (typed loosely here: this module sits below the models).
+    """
+
+    trace: object | None = None
 
 
 class ConfigError(PearlError):
     """Settings are missing, contradictory or malformed."""
+
+
+class RunBusyError(ConfigError):
+    """Another process holds the lock of an evaluation run folder; wait for it or use another folder."""
 
 
 class DocumentError(PearlError):
@@ -128,6 +149,22 @@ class LLMRequestError(LLMError):
     def __init__(self, message: str, status_code: int | None = None) -> None:
         self.status_code = status_code
         super().__init__(message)
+
+
+class ContextOverflowError(LLMRequestError):
+    """The server refused the prompt as longer than the model's context (vLLM, OpenAI, llama.cpp say so in a 400).
+
+    Attributes:
+        limit: the context in tokens the server stated, or None when it did not say.
+        window: the window the backend assumes from now on (smaller than before), or None.
+    """
+
+    def __init__(
+        self, message: str, status_code: int | None = None, *, limit: int | None = None, window: int | None = None
+    ) -> None:
+        self.limit = limit
+        self.window = window
+        super().__init__(message, status_code)
 
 
 class EmbeddedModelError(LLMError):

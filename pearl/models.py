@@ -22,6 +22,7 @@ __all__ = [
     "StepRequest",
     "StepSlice",
     "Trace",
+    "TraceDocument",
     "TraceEvent",
     "Usage",
 ]
@@ -74,6 +75,7 @@ class Completion(BaseModel):
     finish_reason: str | None = None
     cached: bool = False
     attempts: int = Field(default=1, description="HTTP attempts it took (retries + 1)")
+    notes: list[str] = Field(default_factory=list, description="what was wrong with the reply and replaced")
 
 
 class DocumentPart(BaseModel):
@@ -107,20 +109,46 @@ class Document(BaseModel):
 
     def part_at(self, offset: int) -> str:
         """Name of the file that holds character `offset`."""
-        for part in self.parts:
-            if part.start <= offset < part.end:
-                return part.name
-        return self.name
+        part = _part_holding(self.parts, offset)
+        return part.name if part is not None else self.name
+
+
+def _part_holding(parts: list[DocumentPart], offset: int) -> DocumentPart | None:
+    """The part (file) whose text holds character `offset` of the document, or None (a separator, or no parts)."""
+    return next((part for part in parts if part.start <= offset < part.end), None)
 
 
 class Citation(BaseModel):
-    """A sentence an answer rests on, mapped back to the original text."""
+    """A sentence an answer rests on, mapped back to the original text.
+
+    `start`/`end` are offsets into the document's text, where several files are joined into
+    one (what spans and views of the whole document use); `file_start`/`file_end` are offsets
+    into the text of the one file `source` names (the text as read: HTML and PDF are their
+    extracted text), which is what a reader opening that file needs.
+    """
 
     sentence_id: int
     start: int
     end: int
     source: str
     text: str
+    file_start: int
+    file_end: int
+
+    @classmethod
+    def of(cls, sentence_id: int, text: str, start: int, end: int, parts: list[DocumentPart], name: str) -> Citation:
+        """The citation of `text[start:end]`, sentence `sentence_id` of a document made of `parts` (named `name`)."""
+        part = _part_holding(parts, start)
+        base, limit = (part.start, part.end) if part is not None else (0, len(text))
+        return cls(
+            sentence_id=sentence_id,
+            start=start,
+            end=end,
+            source=part.name if part is not None else name,
+            text=text[start:end],
+            file_start=start - base,
+            file_end=min(end, limit) - base,
+        )
 
 
 class Usage(BaseModel):
@@ -180,14 +208,27 @@ class TraceEvent(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict)
 
 
+class TraceDocument(BaseModel):
+    """The document a trace is about: enough to read it again and to check it is still the same text."""
+
+    name: str
+    content_hash: str = Field(description="sha256 of the text (`Document.content_hash`)")
+    chars: int = 0
+    sources: list[str] = Field(
+        default_factory=list, description="absolute paths of the files it was read from; empty for text given as such"
+    )
+
+
 class Trace(BaseModel):
-    """Everything one question did, in order."""
+    """Everything one question did, in order; `document` and `answer` say what it was about and what came out."""
 
     question: str = ""
     method: str = ""
     backend: str = ""
     model: str = ""
     events: list[TraceEvent] = Field(default_factory=list)
+    document: TraceDocument | None = None
+    answer: Answer | None = Field(default=None, description="the final answer, its own `trace` left empty")
 
     def usage(self) -> Usage:
         """Total cost of the LLM calls in the trace."""
@@ -220,3 +261,6 @@ class Answer(BaseModel):
     trace: Trace = Field(default_factory=Trace)
     notes: list[str] = Field(default_factory=list)
     demo_model: bool = False
+
+
+Trace.model_rebuild()  # `Trace.answer` refers to `Answer`, defined after it

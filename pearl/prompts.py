@@ -73,15 +73,15 @@ class PromptTemplate(BaseModel):
         extra = "".join(f"\0{name}\0{text}" for name, text in sorted(self.parts.items()))
         return hashlib.sha256(f"{self.system}\0{self.user}{extra}".encode()).hexdigest()
 
-    def part(self, name: str, **values: object) -> str:
+    def part(self, part: str, /, **values: object) -> str:
         """The named part's text, placeholders filled.
 
         Raises:
             ConfigError: the template has no such part.
         """
-        if name not in self.parts:
-            raise ConfigError(f"prompt {self.name}.v{self.version} has no part {name!r}; it has {sorted(self.parts)}")
-        return self.parts[name].format_map({k: str(v) for k, v in values.items()})
+        if part not in self.parts:
+            raise ConfigError(f"prompt {self.name}.v{self.version} has no part {part!r}; it has {sorted(self.parts)}")
+        return self.parts[part].format_map({k: str(v) for k, v in values.items()})
 
     def fields(self) -> set[str]:
         """Placeholder names the template uses."""

@@ -71,10 +71,14 @@ class LLM(Protocol):
 
 
 class StepContext(Protocol):
-    """Chooses what of the document one plan step sees."""
+    """Chooses what of the document the calls about one question see."""
+
+    def shared(self) -> StepSlice:
+        """Evidence every call about the question opens with: the same text each time, so a server can cache it."""
+        ...
 
     def slice(self, request: StepRequest, room: int) -> StepSlice:
-        """The context for the step `request` describes, within `room` tokens."""
+        """What the step `request` describes sees besides the shared evidence, within `room` tokens."""
         ...
 
 

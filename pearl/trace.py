@@ -48,6 +48,8 @@ class Recorder:
                 cached=result.cached if result else False,
                 attempts=result.attempts if result else 0,
                 error=str(error) if error else None,
+                # What the reply boundary replaced (a usage it could not read, a reply cut to size).
+                data={"notes": result.notes} if result is not None and result.notes else {},
             )
         )
 
@@ -103,6 +105,9 @@ def render_trace(trace: Trace, *, show_prompts: bool = False) -> str:
             lines.extend(_indent(event.output, stem + "  "))
         if event.error:
             lines.append(f"{stem}  error: {event.error}")
+        notes = event.data.get("notes") if event.prompt else None
+        if isinstance(notes, list):  # a trace file is read back from disk: take nothing for granted
+            lines.extend(f"{stem}  note: {note}" for note in notes)
     lines.append(
         f"total: {usage.calls} LLM call(s) ({usage.cached_calls} cached), {usage.prompt_tokens:,} prompt + "
         f"{usage.completion_tokens:,} completion tokens, {usage.seconds:.1f}s in the model"

@@ -1,4 +1,4 @@
-"""Shared fixtures. Every test gets its own PEARL_HOME, and no test sees the user's settings.
+"""Shared fixtures. Every test gets its own PEARL_HOME and PEARL_CONFIG, and no test sees the user's settings.
 
 The variables cleared are the settings' own list (`pearl.config.ENVIRONMENT`, `PATH_VARIABLES`),
 so a setting added to pearl is isolated here without anyone remembering to; `test_config.py`
@@ -42,6 +42,8 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
         monkeypatch.delenv(name, raising=False)
     home = tmp_path_factory.mktemp("pearl_home")
     monkeypatch.setenv("PEARL_HOME", str(home))
+    # PEARL_HOME does not move the settings file, so without this a test would read the user's own.
+    monkeypatch.setenv("PEARL_CONFIG", str(home / "config.toml"))
     # tiktoken's files are seeded once per session into a shared dir; reseeding per test is waste
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(_tiktoken_dir(tmp_path_factory)))
     return home

@@ -18,10 +18,19 @@ Served routes (anything else gets a 404 with an OpenAI-style error body):
 The server speaks HTTP/1.1 with keep-alive, like the real API, so a client's connection
 pool is exercised too; :meth:`FakeOpenAIServer.stop` cuts open connections so it returns
 promptly even while a delayed reply is pending.
+
+It also runs on its own, for trying pearl by hand against a hostile server
+(``python tests/fakeserver.py --help``)::
+
+    python tests/fakeserver.py --port 8765 --reply B              # every completion says "B"
+    python tests/fakeserver.py --port 8765 --body-file reply.json # this raw body, whatever is asked
+    python tests/fakeserver.py --port 8765 --echo-auth            # 400 quoting the Authorization header
+    python tests/fakeserver.py --port 8765 --context-limit 2000   # vLLM's 400 for prompts over 2,000 tokens
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import itertools
 import json
@@ -35,6 +44,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import TracebackType
 from typing import Any, cast
 
@@ -90,6 +100,8 @@ class Reply:
         drop: close the connection without sending anything, as a reset connection would.
         usage: the ``usage`` object; by default counts roughly 4 characters per token.
         finish_reason: ``choices[0].finish_reason``, e.g. ``"length"`` for a truncated answer.
+        echo_authorization: answer ``status`` (400 unless set) with an error message that quotes
+            the request's ``Authorization`` header, as a careless proxy might.
     """
 
     content: str = "ok"
@@ -100,6 +112,7 @@ class Reply:
     drop: bool = False
     usage: dict[str, int] | None = None
     finish_reason: str = "stop"
+    echo_authorization: bool = False
 
     @classmethod
     def error(
@@ -362,7 +375,11 @@ class _Handler(BaseHTTPRequestHandler):
             raise _Dropped  # stop() was called while waiting: do not answer any more
         if reply.drop:
             raise _Dropped
-        if reply.body is not None:
+        if reply.echo_authorization:
+            status = reply.status if reply.status >= 400 else 400
+            message = f"invalid request; headers were Authorization: {request.headers.get('authorization', '')}"
+            self._send(status, _error_body(status, message), reply.headers)
+        elif reply.body is not None:
             self._send(reply.status, reply.body, reply.headers)
         elif not 200 <= reply.status < 300:
             self._send(reply.status, _error_body(reply.status, f"fake {_phrase(reply.status)}"), reply.headers)
@@ -445,13 +462,15 @@ class FakeOpenAIServer:
     Args:
         api_key: when set, every request to a known route must carry
             ``Authorization: Bearer <api_key>``, or it gets a 401 with an OpenAI-style body.
+        port: the port on 127.0.0.1; 0 (the default) takes a free one.
 
     Thread-safe: requests are served concurrently, and ``enqueue``/``set_default`` may be
     called while requests are in flight.
     """
 
-    def __init__(self, *, api_key: str | None = None) -> None:
+    def __init__(self, *, api_key: str | None = None, port: int = 0) -> None:
         self.api_key = api_key
+        self._port = port
         self.requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
         self._queue: deque[Reply] = deque()
@@ -470,7 +489,7 @@ class FakeOpenAIServer:
         if self._httpd is not None:
             raise RuntimeError("FakeOpenAIServer.start() called twice; use a new server instead")
         self._stopping.clear()
-        httpd = _HTTPServer(("127.0.0.1", 0), _Handler)
+        httpd = _HTTPServer(("127.0.0.1", self._port), _Handler)
         httpd.fake = self
         self._httpd = httpd
         # A short poll interval keeps shutdown() (and so stop()) well under a second.
@@ -636,3 +655,54 @@ def fake_server_fixture() -> Iterator[FakeOpenAIServer]:
     """
     with FakeOpenAIServer() as server:
         yield server
+
+
+def _context_limited(limit: int, content: str) -> Callable[[dict[str, Any]], Reply | str]:
+    """A reply that refuses, as vLLM does, a prompt whose tokens (4 characters each) and max_tokens pass `limit`."""
+
+    def reply(request: dict[str, Any]) -> Reply | str:
+        messages = request.get("messages")
+        prompt = sum(len(_message_text(m)) for m in messages) // 4 if isinstance(messages, list) else 0
+        wanted = prompt + int(request.get("max_tokens") or 0)
+        if wanted <= limit:
+            return content
+        message = (
+            f"This model's maximum context length is {limit} tokens. However, you requested {wanted} tokens "
+            f"({prompt} in the messages, {wanted - prompt} in the completion). Please reduce the length of the "
+            "messages or completion."
+        )
+        return Reply.error(400, message, error_type="BadRequestError")
+
+    return reply
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve until Ctrl-C: ``python tests/fakeserver.py --port 8765 [--reply TEXT | --body-file FILE ...]``."""
+    parser = argparse.ArgumentParser(description="A fake OpenAI-compatible server on 127.0.0.1, for trying pearl.")
+    parser.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
+    parser.add_argument("--reply", default="ok", help="the content of every completion (default: ok)")
+    parser.add_argument("--reply-file", type=Path, help="the content of every completion, read from this file")
+    parser.add_argument("--body-file", type=Path, help="send this file's bytes as the whole response body instead")
+    parser.add_argument("--status", type=int, default=200, help="HTTP status sent with --body-file (default 200)")
+    parser.add_argument("--echo-auth", action="store_true", help="answer 400 quoting the Authorization header")
+    parser.add_argument("--context-limit", type=int, help="answer vLLM's 400 to prompts over this many tokens")
+    parser.add_argument("--api-key", help="require this bearer token")
+    args = parser.parse_args(argv)
+    content = args.reply_file.read_text(encoding="utf-8", errors="surrogateescape") if args.reply_file else args.reply
+    default: DefaultReply = content
+    if args.body_file is not None:
+        default = Reply(status=args.status, body=args.body_file.read_bytes())
+    elif args.echo_auth:
+        default = Reply(echo_authorization=True)
+    elif args.context_limit is not None:
+        default = _context_limited(args.context_limit, content)
+    with FakeOpenAIServer(api_key=args.api_key, port=args.port) as server:
+        server.set_default(default)
+        print(f"serving a fake OpenAI-compatible API at {server.base_url} (Ctrl-C stops it)", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            while True:
+                time.sleep(3600)
+
+
+if __name__ == "__main__":
+    main()

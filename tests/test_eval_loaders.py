@@ -98,6 +98,71 @@ def test_leval_gold_lists_and_option_text(tmp_path: Path) -> None:
     assert second.kind == "choice" and second.gold == "A"
 
 
+# Synthetic lines in the shape of L-Eval's Exam files (OpenLMLab/LEval, LEval-data/Exam): the
+# options are lines under the question, TPO's bare, Coursera's after a numbered question, and
+# Coursera's gold may name several options.
+TPO_LINE = {
+    "instructions": [
+        "why did the keeper light the lamp early\nA. a storm was coming\nB. a boat was late\n"
+        "C. the clock was fast\nD. her brother asked her to",
+        "what is the talk mainly about\nA. lamps\nB. boats\nC. storms\nD. clocks",
+    ],
+    "outputs": ["B", "A"],
+    "input": "ok , today we talk about lighthouse keepers and the boats they watch for",
+    "source": "tpo",
+    "evaluation": "exam",
+}
+COURSERA_LINE = {
+    "instructions": [
+        "Question 1. What is the keeper's main duty?\nA. Painting boats\nB. Keeping the light\n"
+        "C. Fishing\nD. Teaching\n",
+        "Question 2. Which of these can a keeper do?\nA. Trim the wick\nB. Fly\nC. Log the weather\nD. Sink",
+        "Question 3. Which is a lamp fuel?\nA. Sand\nB. Oil\nC. Salt\nD. Stone",
+    ],
+    "outputs": ["B", "AC", "B"],
+    "input": "Welcome to the course on lighthouses. A keeper keeps the light burning all night.",
+    "source": "coursera",
+    "evaluation": "exam",
+}
+
+
+def test_leval_tpo_and_coursera_options_are_lines(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tpo = load_dataset(write_lines(tmp_path / "tpo.jsonl", TPO_LINE))
+    assert tpo.format == "leval"
+    first, second = tpo.questions
+    assert first.kind == "choice" and first.question == "why did the keeper light the lamp early"
+    assert first.options == ["a storm was coming", "a boat was late", "the clock was fast", "her brother asked her to"]
+    assert (first.gold, second.gold) == ("B", "A") and second.options == ["lamps", "boats", "storms", "clocks"]
+
+    coursera = load_dataset(write_lines(tmp_path / "coursera.jsonl", COURSERA_LINE))
+    duty, fuel = coursera.questions  # question 2's gold "AC" names two options: left out, with a warning
+    assert duty.question == "What is the keeper's main duty?" and duty.options[-1] == "Teaching"
+    assert (duty.gold, fuel.gold, fuel.id) == ("B", "B", "doc1:3")
+    assert "left out 1 question(s) whose gold answer names several options (doc1:2 'AC')" in caplog.text
+
+
+def test_leval_exam_without_options_is_exact_match_free_text(tmp_path: Path) -> None:
+    # gsm100 and topic retrieval are "exam" too: exact match of a short answer, no options
+    line = {"input": "x", "instructions": ["How many lamps?"], "outputs": ["12"], "evaluation": "exam"}
+    (question,) = load_dataset(write_lines(tmp_path / "gsm.jsonl", line)).questions
+    assert question.kind == "free" and question.gold == "12"
+
+
+def test_eval_runs_a_tpo_file(tmp_path: Path, fake_server: Any) -> None:
+    from typer.testing import CliRunner
+
+    from pearl.cli import app
+
+    fake_server.set_default("B")
+    data = write_lines(tmp_path / "tpo.jsonl", TPO_LINE)
+    args = ["eval", str(data), "--methods", "direct", "--out", str(tmp_path / "run")]
+    result = CliRunner().invoke(app, [*args, "--base-url", fake_server.base_url, "--model", "fake-model"])
+    assert result.exit_code == 0, result.output
+    assert "| direct | 2 |" in result.stdout and "50.0" in result.stdout  # one right (B), one wrong (A)
+    prompt = fake_server.chat_requests[0].prompt
+    assert "(A) a storm was coming" in prompt and "(D) her brother asked her to" in prompt
+
+
 @pytest.mark.parametrize(
     ("lines", "message"),
     [

@@ -77,6 +77,8 @@ def test_question_type(question: str, kind: str) -> None:
 
 
 def test_mcnemar_exact_known_values() -> None:
+    assert mcnemar_exact(700, 600) == pytest.approx(0.00601579386)  # over 1,023 pairs: 2**n is no float
+    assert mcnemar_exact(2500, 2500) == 1.0
     assert mcnemar_exact(0, 0) == 1.0
     assert mcnemar_exact(10, 0) == pytest.approx(2 / 1024)
     assert mcnemar_exact(3, 5) == pytest.approx(2 * (1 + 8 + 28 + 56) / 256)

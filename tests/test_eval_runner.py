@@ -34,6 +34,7 @@ from pearl.models import Answer
 
 QUESTIONS = SAMPLE_DIR / "questions.jsonl"
 QUALITY = SAMPLE_DIR / "quality_sample.jsonl"
+STORY_TEXT = (SAMPLE_DIR / "the_keeper_of_tren_light.txt").read_text(encoding="utf-8")
 
 
 def pearl_with(llm: Any) -> Pearl:
@@ -60,7 +61,10 @@ def test_run_writes_rows_summary_and_report(tmp_path: Path) -> None:
     assert choice["score"] == float(choice["correct"]) and choice["calls"] == 1 and choice["prompt_tokens"] > 1000
     free = next(r for r in rows if r["id"] == "doc2:1" and r["method"] == "rag")
     assert free["kind"] == "free" and free["f1"] is not None and free["rouge_l"] is not None and free["correct"] is None
-    assert {p.name for p in out.iterdir()} == {"run.json", "results.jsonl", "summary.json", "report.md"}
+    assert {p.name for p in out.iterdir()} == {
+        *("run.json", "results.jsonl", "summary.json", "report.md", "report.html", "traces", "run.lock"),
+    }
+    assert len(list((out / "traces").glob("*.json"))) == len(list((out / "traces").glob("*.html"))) == 20
     run = json.loads((out / "run.json").read_text())
     assert run["format"] == "leval" and run["methods"] == ["direct", "rag"] and run["model"] == "counting-fake"
     assert [m.method for m in summary.methods] == ["direct", "rag"]
@@ -372,3 +376,13 @@ def test_arun_eval_inside_a_running_loop(tmp_path: Path) -> None:
         return summary.rows
 
     assert asyncio.run(main()) == 2
+
+
+def test_counting_fake_plans_for_the_question_asked_not_a_demonstration() -> None:
+    llm = counting_fake_llm()
+    question = "Why did Agnete Varga leave the lighthouse?"
+    Pearl(llm=llm, settings=load_settings(cache=False)).ask(STORY_TEXT, question, method="pearl")
+    plan_prompt = next(r for r in llm.history if (r.prompt or "").startswith("plan."))
+    assert "Example plans" in plan_prompt.messages[-1].content  # demonstrations with their own questions come first
+    plan = fake_reply(plan_prompt)
+    assert "Agnete Varga leave lighthouse" in plan and question.replace('"', "'") in plan

@@ -362,3 +362,25 @@ def test_base_url_and_fixture() -> None:
         next(fixture)
     with pytest.raises(httpx.TransportError):
         httpx.get(f"{base_url}/models", timeout=1.0)
+
+
+def test_runs_by_hand_from_the_command_line() -> None:
+    """`python tests/fakeserver.py --port 0 --context-limit N --reply TEXT` serves until stopped."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).with_name("fakeserver.py")
+    args = [sys.executable, str(script), "--port", "0", "--context-limit", "60", "--reply", "hand-made"]
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        base_url = process.stdout.readline().split(" at ", 1)[1].split()[0]
+        with httpx.Client(base_url=base_url, timeout=5.0) as http:
+            assert answer(chat(http, "short", max_tokens=10)) == "hand-made"
+            refused = chat(http, "long " * 100, max_tokens=10)
+            assert refused.status_code == 400
+            assert "maximum context length is 60 tokens" in refused.json()["error"]["message"]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

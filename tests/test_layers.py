@@ -41,6 +41,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("execution", ("pearl.execution",)),
     ("methods", ("pearl.methods",)),
     ("front door", ("pearl._pearl",)),
+    ("pages", ("pearl.html",)),
     ("eval", ("pearl.eval",)),
     ("training", ("pearl.training",)),
     ("cli", ("pearl.cli", "pearl.__main__")),

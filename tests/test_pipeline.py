@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from pearl import Pearl, load_document, load_settings
 from pearl.actions import default_library
 from pearl.cli import app
-from pearl.execution import CompressedStepContext, execute_plan
+from pearl.execution import CompressedStepContext, EvidenceBudget, execute_plan
 from pearl.llm import CompletionRequest, FakeLLM
 from pearl.models import Trace
 from pearl.planning import builtin_demos, parse_plan
@@ -141,7 +141,7 @@ def test_independent_steps_run_concurrently() -> None:
             default_library(),
             recorder=recorder,
             question=Question(text=QUESTION),
-            provider=CompressedStepContext(index, 300),
+            provider=CompressedStepContext(index, Question(text=QUESTION), EvidenceBudget(shared=150, step=300)),
         )
         return time.monotonic() - started
 
@@ -164,8 +164,8 @@ def test_steps_see_less_than_the_whole_document() -> None:
     step_tokens = lambda fake: sum(  # noqa: E731
         len(r.messages[-1].content) for r in fake.history if (r.prompt or "").startswith("step.")
     )
-    assert step_tokens(for_pearl) * 3 < step_tokens(for_fulldoc)
-    assert for_pearl.prompt_tokens < for_fulldoc.prompt_tokens * 0.5
+    assert step_tokens(for_pearl) * 2 < step_tokens(for_fulldoc)
+    assert for_pearl.prompt_tokens < for_fulldoc.prompt_tokens * 0.6  # the ratio on long documents: benchmarks/
 
 
 def test_document_instructions_stay_fenced(tmp_path: Path) -> None:
@@ -199,7 +199,7 @@ METHOD_CALLS = {
     "direct": ["direct"],
     "rag": ["direct"],
     "pearl": ["plan", "step", "step", "answer"],
-    "pearl-fulldoc": ["plan", "step", "step", "answer"],
+    "pearl-fulldoc": ["plan", "step", "step", "choose"],  # the paper: outputs are the answer, mapped to a letter
 }
 
 

@@ -27,6 +27,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "CompressedContext",
         "ConfigError",
         "ContextError",
+        "ContextOverflowError",
         "DatasetError",
         "DemoStore",
         "Document",
@@ -56,6 +57,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "RateLimitError",
         "ReplyFormatError",
         "RetryableError",
+        "RunBusyError",
         "ServerError",
         "Settings",
         "Step",
@@ -81,6 +83,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
     "pearl.errors": [
         "ConfigError",
         "ContextError",
+        "ContextOverflowError",
         "DatasetError",
         "DocumentError",
         "EmbeddedModelError",
@@ -98,6 +101,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "RateLimitError",
         "ReplyFormatError",
         "RetryableError",
+        "RunBusyError",
         "ServerError",
     ],
     "pearl.models": [
@@ -111,11 +115,19 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "StepRequest",
         "StepSlice",
         "Trace",
+        "TraceDocument",
         "TraceEvent",
         "Usage",
     ],
     "pearl.protocols": ["LLM", "Progress", "StepContext"],
-    "pearl.config": ["DEFAULT_CONTEXT_WINDOW", "ENVIRONMENT", "PATH_VARIABLES", "Settings", "load_settings"],
+    "pearl.config": [
+        "DEFAULT_CONTEXT_WINDOW",
+        "ENVIRONMENT",
+        "PATH_VARIABLES",
+        "Settings",
+        "load_settings",
+        "masked_url",
+    ],
     "pearl.llm": [
         "DEMO_NOTICE",
         "LLM",
@@ -202,7 +214,20 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "select_demos",
         "validate_plan",
     ],
-    "pearl.execution": ["CompressedStepContext", "FullDocumentContext", "StepOutcome", "cited_ids", "execute_plan"],
+    "pearl.execution": [
+        "AUTO_SHARE",
+        "INPUT_TOKENS",
+        "MIN_CALL_TOKENS",
+        "SHARED_SHARE",
+        "CompressedStepContext",
+        "EvidenceBudget",
+        "FullDocumentContext",
+        "StepOutcome",
+        "StepStyle",
+        "cited_ids",
+        "evidence_budget",
+        "execute_plan",
+    ],
     "pearl.methods": [
         "FALLBACK",
         "METHODS",
@@ -222,10 +247,12 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "FORMATS",
         "QUESTION_TYPES",
         "REPORT_FILE",
+        "REPORT_HTML_FILE",
         "RESULTS_FILE",
         "RUN_FILE",
         "SPLITS",
         "SUMMARY_FILE",
+        "TRACES_DIR",
         "Comparison",
         "Dataset",
         "EvalDocument",
@@ -238,6 +265,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "RunConfig",
         "arun_eval",
         "best_over",
+        "bootstrap_mean",
         "counting_fake_llm",
         "detect_format",
         "exact_match",
@@ -291,6 +319,13 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "refine_demos",
         "split_holdout",
     ],
+    "pearl.html": [
+        "index_for_page",
+        "index_for_trace",
+        "render_answer_page",
+        "render_report_page",
+        "render_trace_page",
+    ],
     "pearl.cli": ["COMMANDS", "app", "main"],
 }
 
@@ -301,6 +336,21 @@ def test_all_is_pinned_and_importable(module: str) -> None:
     assert mod.__all__ == EXPECTED_ALL[module]
     for name in mod.__all__:
         assert hasattr(mod, name), f"{module}.{name}"
+
+
+def test_lazy_top_level_names_are_what_type_checkers_see() -> None:
+    """`pearl` loads its names on first use; each must be the object its `if TYPE_CHECKING:` import names."""
+    import ast
+
+    tree = ast.parse(Path(pearl.__file__).read_text(encoding="utf-8"))
+    block = next(n for n in tree.body if isinstance(n, ast.If) and getattr(n.test, "id", "") == "TYPE_CHECKING")
+    seen = set()
+    for node in block.body:
+        assert isinstance(node, ast.ImportFrom) and node.module
+        for alias in node.names:
+            assert getattr(pearl, alias.name) is getattr(importlib.import_module(node.module), alias.name)
+            seen.add(alias.name)
+    assert seen == set(pearl.__all__)
 
 
 def test_top_level_all_is_sorted() -> None:
@@ -331,6 +381,8 @@ def hook(event, args):
         seen.append([event, str(args[0]) if args else "", write])
 sys.addaudithook(hook)
 import pearl
+for name in pearl.__all__:  # the public names load on first use: load them all
+    getattr(pearl, name)
 print(json.dumps(seen))
 """
 
@@ -362,6 +414,9 @@ def test_import_does_no_io(tmp_path: Path) -> None:
 
 
 def test_import_does_not_load_spacy_or_the_models() -> None:
-    code = "import sys, pearl; print(sorted(m for m in ('spacy', 'llama_cpp', 'torch', 'typer') if m in sys.modules))"
+    code = (
+        "import sys, pearl; [getattr(pearl, name) for name in pearl.__all__]; "
+        "print(sorted(m for m in ('spacy', 'llama_cpp', 'torch', 'typer') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from pearl._files import atomic_write_text
+from pearl._files import atomic_write_text, decode_json, read_text
 from pearl.actions._models import ActionLibrary
 from pearl.actions._paper import parse_action_list, render_action_list
 from pearl.errors import ConfigError
@@ -58,19 +58,12 @@ def load_library(path: str | os.PathLike[str] | None = None) -> ActionLibrary:
     if path is None:
         return default_library()
     file = Path(path)
-    try:
-        raw = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    if not file.exists():
         raise ConfigError(
             f"action library {file} does not exist; pass a JSON file written by save_library "
             "(or leave the option out to use the bundled default library)"
-        ) from None
-    except IsADirectoryError:
-        raise ConfigError(f"action library {file} is a directory; pass the JSON file inside it") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"action library {file} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except OSError as exc:
-        raise ConfigError(f"cannot read action library {file}: {exc.strerror or exc}") from None
+        )
+    raw = read_text(file, "action library")
     if raw.lstrip("\ufeff \t\r\n")[:1] in ("{", "["):
         return _parse(raw, str(file))
     library, problems = parse_action_list(raw, name=file.stem or "actions", source=str(file))
@@ -119,12 +112,7 @@ def _bundled(filename: str) -> ActionLibrary:
 
 
 def _parse(raw: str, source: str) -> ActionLibrary:
-    try:
-        data: Any = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(
-            f"action library {source} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
-        ) from None
+    data: Any = decode_json(raw, f"action library {source}")
     if not isinstance(data, dict):
         raise ConfigError(
             f"action library {source} must be a JSON object with name, version and actions, not a {type(data).__name__}"

@@ -12,7 +12,7 @@ import sys
 
 from pearl.cli import _actions, _ask, _context, _eval, _training
 from pearl.cli._app import app
-from pearl.cli._common import EXIT_INTERRUPTED
+from pearl.cli._common import EXIT_INTERRUPTED, SafeFormatter
 
 __all__ = ["COMMANDS", "app", "main"]
 
@@ -22,7 +22,9 @@ COMMANDS = (_ask, _context, _eval, _training, _actions)
 
 def main() -> None:
     """Console entry point: clear one-line errors, never a traceback for expected failures."""
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s", stream=sys.stderr)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(SafeFormatter("%(levelname)s: %(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # its parser warnings are noise to a user
     try:
         app()

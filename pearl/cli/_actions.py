@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from pearl._files import read_text
 from pearl.actions import (
     Action,
     ActionLibrary,
@@ -21,7 +22,7 @@ from pearl.actions import (
     save_library,
 )
 from pearl.cli._app import actions_app
-from pearl.cli._common import ActionsOpt, fail, handled
+from pearl.cli._common import ActionsOpt, echo, fail, handled
 
 __all__ = ["diff_command", "export_command", "import_command", "list_command", "show_command"]
 
@@ -49,9 +50,9 @@ def list_command(
 ) -> None:
     """One action per line: `NAME(PARAMS)  definition`."""
     library = _load(file)
-    typer.echo(_about(library), err=True)
+    echo(_about(library), err=True)
     for action in library.actions:
-        typer.echo(_line(action) + (f"  [{action.count}]" if counts else ""))
+        echo(_line(action) + (f"  [{action.count}]" if counts else ""))
 
 
 @actions_app.command("show")
@@ -66,16 +67,16 @@ def show_command(
         close = difflib.get_close_matches(name.upper(), library.names, n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else "; see: pearl actions list"
         raise fail(f"library {library.name} has no action {name.upper()}{hint}")
-    typer.echo(action.signature)
-    typer.echo(f"  {action.definition}")
+    echo(action.signature)
+    echo(f"  {action.definition}")
     flags = [f for f, on in (("reads the document", action.needs_document), ("variadic", action.variadic)) if on]
     if action.pure:
         flags.append("runs locally, without the model")
-    typer.echo(f"  library: {library.name} v{library.version}" + (f"; {', '.join(flags)}" if flags else ""))
+    echo(f"  library: {library.name} v{library.version}" + (f"; {', '.join(flags)}" if flags else ""))
     if action.count or action.examples:
-        typer.echo(f"  asked for by {action.count} mined question(s)")
+        echo(f"  asked for by {action.count} mined question(s)")
         for example in action.examples:
-            typer.echo(f"    e.g. {example}")
+            echo(f"    e.g. {example}")
 
 
 @actions_app.command("diff")
@@ -85,27 +86,27 @@ def diff_command(
 ) -> None:
     """What changed between two libraries: `-` removed, `+` added, `~` changed signature or definition."""
     a, b = _load(old), _load(new)
-    typer.echo(f"--- {old} ({a.name} v{a.version}, {len(a)} actions)")
-    typer.echo(f"+++ {new} ({b.name} v{b.version}, {len(b)} actions)")
+    echo(f"--- {old} ({a.name} v{a.version}, {len(a)} actions)")
+    echo(f"+++ {new} ({b.name} v{b.version}, {len(b)} actions)")
     removed = [x for x in a.actions if x.name not in b]
     added = [x for x in b.actions if x.name not in a]
     changed = 0
     for action in removed:
-        typer.echo(f"- {_line(action)}")
+        echo(f"- {_line(action)}")
     for action in added:
-        typer.echo(f"+ {_line(action)}")
+        echo(f"+ {_line(action)}")
     for before in a.actions:
         after = b.get(before.name)
         if after is None:
             continue
         if before.signature != after.signature:
             changed += 1
-            typer.echo(f"~ {before.signature} -> {after.signature}")
+            echo(f"~ {before.signature} -> {after.signature}")
         if before.definition != after.definition or before.pure != after.pure:
             changed += before.signature == after.signature
-            typer.echo(f"~ {after.name}: {before.definition!r} -> {after.definition!r}")
+            echo(f"~ {after.name}: {before.definition!r} -> {after.definition!r}")
     same = len(a) - len(removed) - changed
-    typer.echo(f"{len(added)} added, {len(removed)} removed, {changed} changed, {same} unchanged")
+    echo(f"{len(added)} added, {len(removed)} removed, {changed} changed, {same} unchanged")
 
 
 @actions_app.command("import")
@@ -115,17 +116,14 @@ def import_command(
     name: Annotated[str | None, typer.Option("--name", help="The library's name (default: the file's stem).")] = None,
 ) -> None:
     """Convert the paper's action list into a pearl library (JSON); lines that cannot be read are skipped and listed."""
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise fail(f"cannot read {file}: {exc}") from None
     with handled():
+        text = read_text(file, "action list")
         library, problems = parse_action_list(text, name=name or file.stem or "actions", source=str(file))
         save_library(library, out)
     for problem in problems:
-        typer.echo(f"skipped: {problem}", err=True)
+        echo(f"skipped: {problem}", err=True)
     variadic = sum(a.variadic for a in library.actions)
-    typer.echo(
+    echo(
         f"imported {len(library)} action(s) from {file} ({variadic} variadic, {len(problems)} line(s) skipped); "
         f"wrote {out}; use it with --actions {out} (or --actions {file} directly)"
     )
@@ -144,9 +142,8 @@ def export_command(
     """
     library = _load(library_file)
     if out is None:
-        with handled():
-            typer.echo(render_action_list(library), nl=False)
+        echo(render_action_list(library), nl=False)
         return
     with handled():
         save_library(library, out, format="paper")
-    typer.echo(f"wrote {len(library)} action(s) of {library.name} v{library.version} to {out}", err=True)
+    echo(f"wrote {len(library)} action(s) of {library.name} v{library.version} to {out}", err=True)

@@ -1,13 +1,14 @@
-"""`pearl ask`, `pearl plan`, `pearl trace show` and `pearl config`. Thin: parse, call the library, render."""
+"""`pearl ask`, `pearl plan`, `pearl trace show|html` and `pearl config`. Thin: parse, call the library, render."""
 
 from __future__ import annotations
 
-import json
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from pearl._files import decode_json, read_text
 from pearl._pearl import DEFAULT_METHOD
 from pearl.cli._app import app, trace_app
 from pearl.cli._common import (
@@ -22,13 +23,17 @@ from pearl.cli._common import (
     OptionOpt,
     Timeout,
     Window,
+    echo,
+    echo_json,
     fail,
     handled,
     make_pearl,
     settings_from,
 )
 from pearl.config import Settings
-from pearl.errors import PlanParseError
+from pearl.context import DocumentIndex
+from pearl.errors import PearlError, PlanParseError
+from pearl.html import index_for_trace, render_trace_page
 from pearl.llm import DEMO_NOTICE
 from pearl.methods import METHODS
 from pearl.models import Answer, Trace
@@ -36,30 +41,65 @@ from pearl.planning import parse_plan
 from pearl.questions import Question
 from pearl.trace import render_trace
 
-__all__ = ["ask", "plan", "show_config", "trace_show"]
+__all__ = ["ask", "plan", "show_config", "trace_html", "trace_show"]
 
 
 def _render_answer(answer: Answer) -> None:
     if answer.letter:
         option = Question(text=answer.question, options=answer.options).option(answer.letter)
-        typer.echo(f"({answer.letter}) {option}".rstrip())
+        echo(f"({answer.letter}) {option}".rstrip())
         if answer.answer and answer.answer.strip().strip("().") != answer.letter:
-            typer.echo(f"\n{answer.answer}")
+            echo(f"\n{answer.answer}")
     else:
-        typer.echo(answer.answer or "(no answer)")
+        echo(answer.answer or "(no answer)")
     for citation in answer.citations:
         snippet = citation.text if len(citation.text) <= 160 else citation.text[:157] + "..."
-        where = f"{Path(citation.source).name}:{citation.start}-{citation.end}"
-        typer.echo(f"  [S{citation.sentence_id}] {where} {snippet}")
+        where = f"{Path(citation.source).name}:{citation.file_start}-{citation.file_end}"
+        echo(f"  [S{citation.sentence_id}] {where} {snippet}")
     usage = answer.usage
     for note in answer.notes:
-        typer.echo(f"note: {note}", err=True)
-    typer.echo(
+        echo(f"note: {note}", err=True)
+    echo(
         f"[{answer.method}{' (fallback)' if answer.fallback else ''}] {usage.calls} LLM call(s), "
         f"{usage.prompt_tokens:,} prompt + {usage.completion_tokens:,} completion tokens, "
         f"{usage.seconds:.1f}s in the model",
         err=True,
     )
+
+
+def _check_trace_path(path: Path) -> None:
+    """Refuse a `--trace` path that cannot be written before any call is paid for; the file is not created yet."""
+    folder = path.parent
+    if path.is_dir():
+        raise fail(f"--trace {path} is a folder; give a file name, e.g. {path / 'trace.json'}")
+    if not folder.is_dir():
+        raise fail(f"--trace {path}: there is no folder {folder}; create it or choose another path")
+    if not os.access(path if path.exists() else folder, os.W_OK):
+        raise fail(f"--trace {path}: not writable; choose another path")
+
+
+def _write_trace(path: Path, trace: Trace) -> str | None:
+    """Write `trace` to `path`; what went wrong, or None."""
+    try:
+        path.write_text(trace.model_dump_json(indent=2), encoding="utf-8")
+    except (OSError, ValueError) as exc:
+        return f"could not write the trace to {path} ({getattr(exc, 'strerror', None) or exc})"
+    return None
+
+
+def _write_page(path: Path, trace: Trace) -> None:
+    """The page of a question's trace, with the document when its files can be read again unchanged."""
+    index: DocumentIndex | None = None
+    notes: list[str] = []
+    try:
+        index = index_for_trace(trace)
+    except PearlError as exc:
+        notes.append(f"the document is not shown: {exc}")
+        echo(f"note: {path}: {notes[0]}", err=True)
+    try:
+        path.write_text(render_trace_page(trace, index, notes=notes), encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"{path}: cannot write the page ({exc.strerror or exc})") from None
 
 
 @app.command()
@@ -73,6 +113,10 @@ def ask(
     demos: DemosOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a machine-readable result with usage.")] = False,
     trace: Annotated[Path | None, typer.Option("--trace", help="Write every stage's record to this file.")] = None,
+    html: Annotated[
+        Path | None,
+        typer.Option("--html", help="Write a page: the answer, its plan, each step's excerpts and the document."),
+    ] = None,
     given_plan: Annotated[
         str | None,
         typer.Option(
@@ -90,7 +134,12 @@ def ask(
     context_window: Window = None,
     max_bytes: MaxBytes = None,
 ) -> None:
-    """Answer a question about a document."""
+    """Answer a question about a document.
+
+    With `--trace FILE`, the record of every stage is written there, also when the question
+    fails (up to the failure). If the file cannot be written after an answer, the answer is
+    printed all the same, then one error line, and the exit code is 1.
+    """
     if len(files_and_question) < 2:
         raise fail('give a file and a question: pearl ask FILE [FILE ...] "question"')
     *files, question = files_and_question
@@ -100,25 +149,36 @@ def ask(
         planned = ", ".join(name for name, m in METHODS.items() if m.planned)
         raise fail(f"--plan runs a plan, which method {method} does not; choose one of {planned}")
     plan_text = _plan_text(given_plan) if given_plan is not None else None
+    if trace is not None:
+        _check_trace_path(trace)
     with handled():
         settings = settings_from(base_url, model, api_key, no_cache, timeout, context_window, max_bytes)
         pearl = make_pearl(settings, actions, demos)
-        if plan_text is None:
-            answer = pearl.ask(files, question, option or None, method=method)
-        else:
-            try:
-                plan_ = parse_plan(plan_text, pearl.library, max_steps=settings.max_steps)
-            except PlanParseError as exc:
-                raise fail(f"--plan does not parse: {exc}") from None
-            answer = pearl.run_plan(files, question, plan_, option or None, method=method)
-    if trace is not None:
-        trace.write_text(answer.trace.model_dump_json(indent=2), encoding="utf-8")
+        try:
+            if plan_text is None:
+                answer = pearl.ask(files, question, option or None, method=method)
+            else:
+                try:
+                    given = parse_plan(plan_text, pearl.library, max_steps=settings.max_steps)
+                except PlanParseError as exc:
+                    raise fail(f"--plan does not parse: {exc}") from None
+                answer = pearl.run_plan(files, question, given, option or None, method=method)
+        except PearlError as exc:
+            if trace is not None and isinstance(exc.trace, Trace):
+                problem = _write_trace(trace, exc.trace)
+                echo(f"error: {problem}" if problem else f"note: the trace up to the failure is in {trace}", err=True)
+            raise
+    if html is not None:
+        _write_page(html, answer.trace)
     if as_json:
-        typer.echo(json.dumps(answer.model_dump(mode="json", exclude={"trace"}), indent=2, ensure_ascii=False))
+        echo_json(answer.model_dump(mode="json", exclude={"trace"}))
     else:
         _render_answer(answer)
     if answer.demo_model:
-        typer.echo(DEMO_NOTICE, err=True)
+        echo(DEMO_NOTICE, err=True)
+    problem = _write_trace(trace, answer.trace) if trace is not None else None
+    if problem:
+        raise fail(f"{problem}; the answer above is complete", EXIT_FAILED)
 
 
 def _plan_text(value: str) -> str:
@@ -132,10 +192,8 @@ def _plan_text(value: str) -> str:
         if "(" in value or "=" in value:
             return value
         raise fail(f"--plan {value[:80]}: no such file; pass a plan's text or a file holding one")
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise fail(f"--plan {value}: cannot read ({exc})") from None
+    with handled():
+        return read_text(path, "plan")
 
 
 @app.command()
@@ -164,16 +222,25 @@ def plan(
             "attempts": [a.model_dump() for a in result.attempts],
             "usage": trace.usage().model_dump(),
         }
-        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        echo_json(data)
     elif result.plan is not None:
-        typer.echo(result.plan.render())
+        echo(result.plan.render())
     for number, attempt in enumerate(result.attempts, start=1):
         if attempt.error:
-            typer.echo(f"attempt {number} rejected: {attempt.error}", err=True)
+            echo(f"attempt {number} rejected: {attempt.error}", err=True)
     if pearl.llm.is_demo:
-        typer.echo(DEMO_NOTICE, err=True)
+        echo(DEMO_NOTICE, err=True)
     if result.plan is None:
         raise fail(f"no valid plan after {len(result.attempts)} attempt(s)", EXIT_FAILED)
+
+
+def _read_trace(path: Path) -> Trace:
+    with handled():
+        data = decode_json(read_text(path, "trace"), f"{path}: not a pearl trace")
+    try:
+        return Trace.model_validate(data)
+    except ValueError as exc:
+        raise fail(f"{path}: not a pearl trace ({str(exc).splitlines()[0]})") from None
 
 
 @trace_app.command("show")
@@ -182,13 +249,18 @@ def trace_show(
     prompts: Annotated[bool, typer.Option("--prompts", help="Also print every prompt in full.")] = False,
 ) -> None:
     """Print a trace as a readable tree."""
-    try:
-        trace = Trace.model_validate_json(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise fail(f"{path}: {exc.strerror}") from None
-    except ValueError as exc:
-        raise fail(f"{path}: not a pearl trace ({str(exc).splitlines()[0]})") from None
-    typer.echo(render_trace(trace, show_prompts=prompts))
+    echo(render_trace(_read_trace(path), show_prompts=prompts))
+
+
+@trace_app.command("html")
+def trace_html(
+    path: Annotated[Path, typer.Argument(help="A trace file written by `pearl ask --trace` or `pearl eval`.")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="The page to write (default: TRACE.html).")] = None,
+) -> None:
+    """Write a trace as a page: answer, plan graph, each step's excerpts, and the document (read again)."""
+    page = out if out is not None else path.with_suffix(".html")
+    _write_page(page, _read_trace(path))
+    echo(f"wrote {page}", err=True)
 
 
 @app.command("config")
@@ -203,8 +275,8 @@ def show_config(
         settings = settings_from(base_url, model, api_key)
     shown: dict[str, Any] = settings.shown()
     if as_json:
-        typer.echo(json.dumps(shown, indent=2))
+        echo_json(shown)
         return
     for key, value in shown.items():
         source = settings.sources.get(key, "default" if key in Settings.model_fields else "")
-        typer.echo(f"{key:16} {value!s:50} {source}".rstrip())
+        echo(f"{key:16} {value!s:50} {source}".rstrip())

@@ -1,19 +1,24 @@
-"""What every `pearl` command shares: option declarations, settings from options, the one error handler.
+"""What every `pearl` command shares: option declarations, settings from options, the one error handler,
+and the one way to print (`echo`, `echo_json`), which keeps terminal control sequences a model or a
+document wrote from reaching the terminal.
 
 Exit codes (also in the README):
 
 - 0: done;
-- 1: a failure along the way (the model failed after retries, no valid plan, a step failed);
+- 1: a failure along the way (the model failed after retries, no valid plan, a step failed), or
+  `ask` printed its answer but could not write the `--trace` file;
 - 2: bad input or settings: the user must change something (file, option, URL, key, model);
 - 130: interrupted (Ctrl-C); work already saved (eval rows, mining progress) is kept.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -43,12 +48,16 @@ __all__ = [
     "ModelOpt",
     "NoCache",
     "OptionOpt",
+    "SafeFormatter",
     "Timeout",
     "Window",
+    "echo",
+    "echo_json",
     "exit_code",
     "fail",
     "handled",
     "make_pearl",
+    "safe",
     "settings_from",
 ]
 
@@ -84,9 +93,50 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 
+# What a terminal acts on instead of showing: C0 controls but tab and newline (ESC starts
+# title changes, cursor moves and clear-screen; BEL rings), DEL, C1 controls (0x9b is a
+# one-byte CSI), and the bidirectional embeddings, overrides and isolates that reorder a line.
+_UNSAFE = (
+    [c for c in range(0x20) if c not in (0x09, 0x0A)]
+    + [0x7F, *range(0x80, 0xA0)]
+    + [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+)
+# Shown instead: the control's own picture (ESC as ␛, BEL as ␇), else the replacement character.
+_SHOWN = {c: (0x2400 + c if c < 0x20 else 0x2421 if c == 0x7F else 0xFFFD) for c in _UNSAFE}
+# In JSON, C0 controls are escaped by json.dumps; the others become \uXXXX escapes, so the data stays exact.
+_JSON_ESCAPED = {c: f"\\u{c:04x}" for c in _UNSAFE if c >= 0x20}
+
+
+def safe(text: str) -> str:
+    """`text` as it may be printed on a terminal: control characters shown as symbols, never acted on.
+
+    Newlines and tabs are kept (a Windows line end becomes a newline); everything in `_UNSAFE` is
+    replaced by a visible stand-in, so a model or document cannot retitle the window, ring the bell,
+    clear the screen, move the cursor or reverse the line.
+    """
+    return text.replace("\r\n", "\n").translate(_SHOWN)
+
+
+def echo(message: str = "", *, err: bool = False, nl: bool = True) -> None:
+    """Print `message` (to stderr with `err`) through `safe`: the one way the CLI prints text."""
+    typer.echo(safe(message), err=err, nl=nl)
+
+
+def echo_json(data: Any) -> None:
+    """Print `data` as indented JSON; the decoded data is exact, and no raw control character reaches the terminal."""
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False).translate(_JSON_ESCAPED))
+
+
+class SafeFormatter(logging.Formatter):
+    """Log records passed through `safe`: a warning may quote a document, a reply or a file name."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return safe(super().format(record))
+
+
 def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
     """Print one clear line on stderr and return the exit to raise."""
-    typer.echo(f"error: {message}", err=True)
+    echo(f"error: {message}", err=True)
     return typer.Exit(code)
 
 

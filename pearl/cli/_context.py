@@ -5,7 +5,6 @@ The commands only parse arguments, call `index_document`/`compress`/`entity_shee
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,7 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from pearl.cli._app import app
-from pearl.cli._common import handled
+from pearl.cli._common import echo, echo_json, handled
 from pearl.context import DocumentIndex, compress, entity_sheet, index_document, rank_entities
 
 __all__ = ["context_command", "index_command"]
@@ -63,11 +62,11 @@ def index_command(
             {"name": e.name, "label": e.label, "mentions": e.mentions, "aliases": e.aliases[:5]}
             for e in rank_entities(index)[:20]
         ]
-        typer.echo(json.dumps({**stats, "entity_sheet": sheet, "top_entities": top}, ensure_ascii=False, indent=2))
+        echo_json({**stats, "entity_sheet": sheet, "top_entities": top})
         return
-    typer.echo(sheet)
-    typer.echo("")
-    typer.echo(
+    echo(sheet)
+    echo("")
+    echo(
         f"{stats['name']}: {stats['sentences']:,} sentences, {stats['paragraphs']:,} paragraphs, "
         f"{stats['entities']:,} entities, {stats['tokens']:,} tokens, {stats['words']:,} words; "
         f"{seconds:.2f}s ({'cached' if index.from_cache else 'built'}; entities by {index.ner})"
@@ -100,12 +99,12 @@ def context_command(
         "cached": index.from_cache,
     }
     if as_json:
-        typer.echo(json.dumps({**summary, "context": context.model_dump()}, ensure_ascii=False, indent=2))
+        echo_json({**summary, "context": context.model_dump()})
         return
-    typer.echo(context.text)
-    typer.echo("")
+    echo(context.text)
+    echo("")
     share = 100 * context.kept_fraction
-    typer.echo(
+    echo(
         f"kept {context.tokens:,} of {index.tokens:,} tokens ({share:.1f}%, ratio {context.ratio:.1f}x), "
         f"{len(context.sentence_ids):,} of {index.sentence_count:,} sentences"
     )

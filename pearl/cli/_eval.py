@@ -20,16 +20,18 @@ from pearl.cli._common import (
     NoCache,
     Timeout,
     Window,
+    echo,
     exit_code,
     fail,
     make_pearl,
     settings_from,
 )
 from pearl.cli._progress import ProgressBar
-from pearl.errors import PearlError
+from pearl.errors import PearlError, RunBusyError
 from pearl.eval import (
     FORMATS,
     REPORT_FILE,
+    REPORT_HTML_FILE,
     RESULTS_FILE,
     SPLITS,
     SUMMARY_FILE,
@@ -72,6 +74,10 @@ def eval_command(
     retry_errors: Annotated[
         bool, typer.Option("--retry-errors", help="Run again only the questions that failed last time.")
     ] = False,
+    wait: Annotated[
+        bool,
+        typer.Option("--wait", help="If another run is writing to --out, wait for it to finish, then resume."),
+    ] = False,
     actions: ActionsOpt = None,
     demos: DemosOpt = None,
     plans: Annotated[
@@ -102,12 +108,12 @@ def eval_command(
         dataset = load_dataset(data, data_format)
         given = match_plans(dataset, plans) if plans is not None else None
         if given is not None:
-            typer.echo(f"plans: {given.summary()}", err=True)
+            echo(f"plans: {given.summary()}", err=True)
         settings = settings_from(base_url, model, api_key, no_cache, timeout, context_window)
         pearl = make_pearl(settings, actions, demos)
         run_dir = out if out is not None else default_out_dir(data, pearl.llm.model)
         chosen = [m for m in methods.split(",") if m.strip()]
-        typer.echo(f"run directory: {run_dir}", err=True)
+        echo(f"run directory: {run_dir}", err=True)
         started = True
         summary = asyncio.run(
             arun_eval(
@@ -120,6 +126,7 @@ def eval_command(
                 concurrency=concurrency,
                 retry_errors=retry_errors,
                 progress=bar,
+                wait=wait,
                 plans=given,
                 plans_only=plans_only,
             )
@@ -127,28 +134,28 @@ def eval_command(
     except KeyboardInterrupt:
         bar.close()
         if not started:
-            typer.echo("interrupted", err=True)
+            echo("interrupted", err=True)
             raise typer.Exit(EXIT_INTERRUPTED) from None
         saved = len(latest_rows(load_results(run_dir / RESULTS_FILE)))
-        typer.echo(
+        echo(
             f"interrupted: {saved} result(s) saved in {run_dir / RESULTS_FILE}; run the same command again to resume",
             err=True,
         )
         raise typer.Exit(EXIT_INTERRUPTED) from None
     except PearlError as exc:
         bar.close()
-        kept = started and (run_dir / RESULTS_FILE).is_file()
+        kept = started and not isinstance(exc, RunBusyError) and (run_dir / RESULTS_FILE).is_file()
         hint = f" (results so far are kept in {run_dir}; re-run to resume)" if kept else ""
         raise fail(f"{exc}{hint}", exit_code(exc)) from None
     bar.close()
-    typer.echo(render_report(summary), nl=False)
-    typer.echo(f"wrote {run_dir / SUMMARY_FILE} and {run_dir / REPORT_FILE}", err=True)
+    echo(render_report(summary), nl=False)
+    echo(f"wrote {run_dir / SUMMARY_FILE}, {run_dir / REPORT_FILE} and {run_dir / REPORT_HTML_FILE}", err=True)
     errors = sum(m.errors for m in summary.methods)
     if errors:
-        typer.echo(
+        echo(
             f"{errors} question(s) failed (see 'error' in {run_dir / RESULTS_FILE}); "
             "add --retry-errors to run only those again",
             err=True,
         )
     if pearl.llm.is_demo:
-        typer.echo(DEMO_NOTICE, err=True)
+        echo(DEMO_NOTICE, err=True)

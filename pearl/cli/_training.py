@@ -20,6 +20,7 @@ from pearl.cli._common import (
     NoCache,
     Timeout,
     Window,
+    echo,
     exit_code,
     fail,
     make_pearl,
@@ -56,34 +57,34 @@ DataFormat = Annotated[
 def _report_mining(result: MiningResult, out: Path, base: set[str]) -> None:
     library = result.library
     resumed = f", {result.resumed} resumed from the progress file" if result.resumed else ""
-    typer.echo(
+    echo(
         f"mined {result.questions} question(s) in {result.seconds:.1f}s: {result.proposals} proposal(s), "
         f"{result.malformed} malformed, {result.failed} failed{resumed}"
     )
     if result.imagined:
-        typer.echo(f"imagined {len(result.imagined)} question(s) ({result.imagine_malformed} line(s) malformed):")
+        echo(f"imagined {len(result.imagined)} question(s) ({result.imagine_malformed} line(s) malformed):")
         for question in result.imagined:
-            typer.echo(f"  {question}")
-    typer.echo(
+            echo(f"  {question}")
+    echo(
         f"proposed {result.proposed_new} new action(s), {result.distinct_new} distinct after normalisation; "
         f"{result.uses} use(s) of existing actions"
     )
     for r in result.merge.rounds:
-        typer.echo(
+        echo(
             f"merge round {r.round}: {r.before} -> {r.after} actions ({r.batches} batch(es): "
             f"{r.llm_batches} merged by the model, {r.fallback_batches} by definition overlap; "
             f"{r.rewritten} group(s) rewritten into a broader action, {r.kept} merged into a member)"
         )
     if result.merge.cut:
-        typer.echo(f"cut {len(result.merge.cut)} least-used action(s): {', '.join(result.merge.cut)}")
+        echo(f"cut {len(result.merge.cut)} least-used action(s): {', '.join(result.merge.cut)}")
     new = sum(a.name not in base for a in library.actions)
-    typer.echo(
+    echo(
         f"library {library.name} v{library.version}: {len(library)} action(s), {new} new; "
         f"{result.usage.calls} model call(s) ({result.usage.cached_calls} cached), "
         f"{result.usage.prompt_tokens:,} prompt tokens; wrote {out}"
     )
     for problem in [*result.problems, *result.merge.errors]:
-        typer.echo(f"note: {problem}", err=True)
+        echo(f"note: {problem}", err=True)
 
 
 @app.command("mine")
@@ -133,7 +134,7 @@ def mine_command(
             texts = read_questions(questions, limit, data_format)
             if fresh:
                 partial.unlink(missing_ok=True)
-            typer.echo(f"mining {len(texts)} question(s) from {questions}; progress in {partial}", err=True)
+            echo(f"mining {len(texts)} question(s) from {questions}; progress in {partial}", err=True)
             result = asyncio.run(
                 mine_actions(
                     llm,
@@ -164,7 +165,7 @@ def mine_command(
     except KeyboardInterrupt:
         bar.close()
         hint = f"; run the same command again to resume from {partial}" if partial.is_file() else ""
-        typer.echo(f"interrupted{hint}", err=True)
+        echo(f"interrupted{hint}", err=True)
         raise typer.Exit(EXIT_INTERRUPTED) from None
     except PearlError as exc:
         bar.close()
@@ -173,7 +174,7 @@ def mine_command(
     bar.close()
     _report_mining(result, out, set(base.names))
     if llm.is_demo:
-        typer.echo(DEMO_NOTICE, err=True)
+        echo(DEMO_NOTICE, err=True)
 
 
 @app.command("refine")
@@ -219,10 +220,10 @@ def refine_command(
         dataset = load_dataset(train, data_format)
         training, held = split_holdout(select_questions(dataset, split), limit, holdout)
         if holdout and not held:
-            typer.echo("note: no question is left for --holdout after the training ones", err=True)
+            echo("note: no question is left for --holdout after the training ones", err=True)
         if fresh:
             partial.unlink(missing_ok=True)
-        typer.echo(f"refining on {len(training)} question(s) of {train}; progress in {partial}", err=True)
+        echo(f"refining on {len(training)} question(s) of {train}; progress in {partial}", err=True)
         result = asyncio.run(
             refine_demos(
                 pearl,
@@ -248,7 +249,7 @@ def refine_command(
     except KeyboardInterrupt:
         bar.close()
         hint = f"; run the same command again to resume from {partial}" if partial.is_file() else ""
-        typer.echo(f"interrupted{hint}", err=True)
+        echo(f"interrupted{hint}", err=True)
         raise typer.Exit(EXIT_INTERRUPTED) from None
     except PearlError as exc:
         bar.close()
@@ -256,7 +257,7 @@ def refine_command(
         raise fail(f"{exc}{hint}", exit_code(exc)) from None
     bar.close()
     errors = [r for r in result.records if r.error]
-    typer.echo(
+    echo(
         f"refined {len(result.records)} question(s) in {result.seconds:.0f}s: "
         f"{result.first_valid} first plan(s) valid, {result.first_correct} right at once, "
         f"{result.revised} more right after revision; kept {result.kept} demo(s)"
@@ -265,13 +266,13 @@ def refine_command(
         + (f"; {result.resumed} resumed from {partial}" if result.resumed else "")
     )
     for line in stats:
-        typer.echo(f"  {line.line()}")
-    typer.echo(
+        echo(f"  {line.line()}")
+    echo(
         f"wrote {out} (store {result.store.name} v{result.store.version}, library {pearl.library.name} "
         f"{pearl.library.fingerprint[:12]}); use it with: pearl ask --demos {out}"
         + (f" --actions {actions}" if actions else "")
     )
     for record in errors[:3]:
-        typer.echo(f"note: {record.id}: {record.error}", err=True)
+        echo(f"note: {record.id}: {record.error}", err=True)
     if pearl.llm.is_demo:
-        typer.echo(DEMO_NOTICE, err=True)
+        echo(DEMO_NOTICE, err=True)

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
+from pearl._text import neutralise_fence
 from pearl.context._bm25 import BM25
 from pearl.context._entities import entity_sentences, lookup_entities
 from pearl.context._graph import cooccurrence
@@ -53,6 +54,9 @@ class Weights:
     continuation: float = 0.9  # share passed between the pieces of one sentence / a list and its intro
     discount: float = 0.3  # factor for table-of-contents lines and page furniture
     focus_term: float = 2.0  # weight of the words of a focus string that names no entity
+    lead: float = 0.15  # extra for the document's opening (what it is, who the parties are), fading with distance
+    lead_tokens: float = 3000.0  # tokens into the document at which the opening bonus has fallen to 1/e
+    bridge: float = 0.8  # share a sentence gets of the weaker of its two relevant neighbours in its paragraph
 
 
 DEFAULT_WEIGHTS = Weights()
@@ -83,7 +87,8 @@ def _render(index: DocumentIndex, ids: list[int], cut: dict[int, int]) -> str:
             line = []
         start = index.sent_starts[sid]
         end = cut.get(sid, index.sent_ends[sid])
-        line.append(f"[S{sid}] {_SPACES.sub(' ', index.text[start:end]).strip()}")
+        # The document's own text must not close the fence it is shown in nor fake a label.
+        line.append(f"[S{sid}] {neutralise_fence(_SPACES.sub(' ', index.text[start:end]).strip())}")
         previous = sid
     if line:
         lines.append(" ".join(line))
@@ -115,6 +120,11 @@ def _build_bm25(index: DocumentIndex) -> BM25:
         # "sublicense" also counts as "license" when the document uses "license" alone.
         document.extend([base for term in document if (base := compound_base(term, vocabulary))])
     return BM25(documents)
+
+
+def _offsets(index: DocumentIndex) -> npt.NDArray[np.float64]:
+    """Tokens before each sentence: where it stands in the document."""
+    return index.memo("offsets", lambda: np.concatenate([[0.0], np.cumsum(index.sent_tokens, dtype=np.float64)[:-1]]))
 
 
 def _flag_array(index: DocumentIndex) -> npt.NDArray[np.int64]:
@@ -177,6 +187,8 @@ def _score(index: DocumentIndex, query: str, focus: Sequence[str], weights: Weig
         entity_scores[sentences[0]] += weights.first_mention * rarity
     total += entity_scores
 
+    if weights.lead > 0:
+        total += weights.lead * np.exp(-_offsets(index) / weights.lead_tokens)
     flags = _flag_array(index)
     total[(flags & (SentenceFlag.TOC | SentenceFlag.BOILERPLATE)) != 0] *= weights.discount
     continued = np.flatnonzero(flags & SentenceFlag.CONTINUATION)
@@ -186,6 +198,12 @@ def _score(index: DocumentIndex, query: str, focus: Sequence[str], weights: Weig
     for i in continued[::-1]:  # backward: and the intro from what it introduces
         if i > 0:
             total[i - 1] = max(total[i - 1], weights.continuation * total[i])
+    if weights.bridge > 0 and size > 2:
+        # A sentence between two relevant ones of its paragraph belongs to the same passage.
+        para = np.asarray(index.sent_para)
+        inner = np.minimum(total[:-2], total[2:]) * weights.bridge
+        same = (para[:-2] == para[1:-1]) & (para[2:] == para[1:-1])
+        total[1:-1] = np.where(same, np.maximum(total[1:-1], inner), total[1:-1])
     return _Ranking(scores=total, terms=sorted(weighted), focus=focus_ids)
 
 
@@ -215,6 +233,7 @@ def compress(
     budget_tokens: int,
     focus: Sequence[str] | None = None,
     *,
+    exclude: Collection[int] = (),
     weights: Weights = DEFAULT_WEIGHTS,
 ) -> CompressedContext:
     """The sentences of `index` most useful for `query`, rendered within `budget_tokens`.
@@ -224,6 +243,7 @@ def compress(
         query: the question or step; instruction boilerplate and option letters are ignored.
         budget_tokens: hard limit on the tokens of the rendered text, labels included.
         focus: entity names or phrases to centre on (e.g. a plan step's arguments).
+        exclude: sentence ids not to choose (e.g. evidence the prompt already shows elsewhere).
         weights: how the signals combine.
 
     Returns:
@@ -238,13 +258,14 @@ def compress(
         raise ContextError(f"budget_tokens must be at least 1, got {budget_tokens}")
     ranking = _score(index, query, list(focus or []), weights)
     scores = ranking.scores
-    order = [int(i) for i in np.argsort(-scores, kind="stable") if scores[i] > 0]
+    blocked = frozenset(exclude)
+    order = [int(i) for i in np.argsort(-scores, kind="stable") if scores[i] > 0 and int(i) not in blocked]
     relevant = bool(order)
     if not relevant:  # nothing matches: fall back on the opening of the document
-        order = list(range(index.sentence_count))
+        order = [i for i in range(index.sentence_count) if i not in blocked]
     kept = _pack(index, order, budget_tokens, prefix=not relevant)
     if relevant:
-        kept = _add_neighbours(index, kept, scores, budget_tokens)
+        kept = _add_neighbours(index, kept, scores, budget_tokens, blocked)
     ids = sorted(kept)
     text = _render(index, ids, {})
     tokens = count_tokens(text)
@@ -294,13 +315,15 @@ def _pack(index: DocumentIndex, order: list[int], budget: int, prefix: bool = Fa
     return kept
 
 
-def _add_neighbours(index: DocumentIndex, kept: set[int], scores: npt.NDArray[np.float64], budget: int) -> set[int]:
+def _add_neighbours(
+    index: DocumentIndex, kept: set[int], scores: npt.NDArray[np.float64], budget: int, blocked: Collection[int]
+) -> set[int]:
     """Spend budget that relevant sentences left unused on the sentences around them."""
     used = sum(_cost(index, sid) for sid in kept)
     for distance in (1, 2):
         for sid in sorted(kept, key=lambda s: -scores[s]):
             for other in (sid - distance, sid + distance):
-                if 0 <= other < index.sentence_count and other not in kept:
+                if 0 <= other < index.sentence_count and other not in kept and other not in blocked:
                     cost = _cost(index, other)
                     if used + cost <= budget:
                         kept.add(other)

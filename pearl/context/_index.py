@@ -15,9 +15,13 @@ from pearl.errors import ContextError
 from pearl.models import Document
 from pearl.tokens import count_tokens
 
-__all__ = ["build_index", "index_document"]
+__all__ = ["MAX_UNIT_TOKENS", "build_index", "index_document"]
 
 _SPACES = re.compile(r"\s+")
+MAX_UNIT_TOKENS = 200
+"""No sentence unit is longer: dense text (pre-tokenized words, markup, numbers) would otherwise make
+400-token units of 900 characters. Smaller caps cost clauses: at 120 tokens, 3 of 38 contract clauses
+no longer survive compression to 1,500 tokens whole (benchmarks/context_recall.py)."""
 
 
 def index_document(source: DocumentSource, *, cache: bool = True, ner: bool = True) -> DocumentIndex:
@@ -55,7 +59,7 @@ def build_index(document: Document, *, ner: bool = True) -> DocumentIndex:
     """Index `document` from scratch (no cache)."""
     started = time.perf_counter()
     text = document.text
-    segmentation = segment(text)
+    segmentation = segment(text, max_tokens=MAX_UNIT_TOKENS, count=count_tokens)
     sentences = segmentation.sentences
     if not sentences:
         raise ContextError(f"{document.name}: the document has no text to index")

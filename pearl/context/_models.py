@@ -173,9 +173,7 @@ class DocumentIndex(BaseModel):
 
     def citation(self, sid: int) -> Citation:
         """Sentence `sid` as a citation of the original text and the file it came from."""
-        start, end = self.sent_starts[sid], self.sent_ends[sid]
-        source = next((p.name for p in self.parts if p.start <= start < p.end), self.name)
-        return Citation(sentence_id=sid, start=start, end=end, source=source, text=self.text[start:end])
+        return Citation.of(sid, self.text, self.sent_starts[sid], self.sent_ends[sid], self.parts, self.name)
 
     def mentions(self, entity: int | None = None) -> list[Mention]:
         """Mentions of one entity (by id), or all of them, in document order."""

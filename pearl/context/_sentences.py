@@ -2,10 +2,12 @@
 
 A *sentence unit* is what compression keeps or drops and what `[S12]` labels cite. It is a
 real sentence for prose, but the splitter also has to cope with contracts (numbered clauses,
-list items on their own lines, sentences of 300 words chained with ";") and with text that
-has no punctuation at all (one 200,000-character line): units longer than `max_chars` are
-cut at clause boundaries, then at whitespace, then anywhere. Long units spend a budget in
-one piece, short ones lose the context a clause needs; `max_chars` is that trade-off.
+list items on their own lines, sentences of 300 words chained with ";"), with pre-tokenized
+text ("word , word ." as NLP datasets store it), with markup left in the text (`<P> ... </P>
+<Tr> <Td> ... </Td>` of web pages flattened to one line: a block tag ends a unit), and with
+text that has no punctuation at all (one 200,000-character line): units longer than
+`max_chars` are cut at clause boundaries, then at whitespace, then anywhere. Long units spend
+a budget in one piece, short ones lose the context a clause needs; `max_chars` is that trade-off.
 
 Everything here is regex and plain loops over candidate boundaries, linear in the length.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import re
 import statistics
+from collections.abc import Callable
 
 __all__ = ["DEFAULT_MAX_CHARS", "Segmentation", "segment"]
 
@@ -40,6 +43,14 @@ _ITEM_START = re.compile(
     r"\n[ \t]*(?=(?:[-*•▪●◦–]|\(?(?:\d{1,3}(?:\.\d{1,3})+\.?|\d{1,3}[.)]|[a-zA-Z][.)]|[ivxlcdmIVXLCDM]{1,6}[.)])"
     r"|\((?:[a-zA-Z]{1,2}|[ivxlcdm]{1,6}|\d{1,3})\))\s)"
 )
+# Block-level markup left in plain text: a unit ends before an opening tag and after a closing one.
+# Table cells stay with their row: "<Tr> <Th> Born </Th> <Td> 12 February 1809 </Td> </Tr>" is one unit.
+_BLOCK_TAG = re.compile(
+    r"</?(?:p|li|ul|ol|dl|dt|dd|tr|table|tbody|thead|caption|h[1-6]|div|section|article|blockquote|br|hr)"
+    r"\b[^<>]{0,200}>",
+    re.IGNORECASE,
+)
+_ONLY_MARKUP = re.compile(r"(?:\s*<[^<>]{0,200}>)*\s*")
 # Where an over-long unit may be cut: after ";" or ":", then after "," (weaker), then at spaces.
 _CLAUSE_CUT = re.compile(r"[;:](?=\s)")
 _COMMA_CUT = re.compile(r",(?=\s)")
@@ -69,8 +80,21 @@ class Segmentation:
         self.continued: list[bool] = []
 
 
-def segment(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> Segmentation:
-    """Paragraphs and sentence units of `text`, in order, none empty, none crossing a paragraph."""
+def segment(
+    text: str,
+    max_chars: int = DEFAULT_MAX_CHARS,
+    *,
+    max_tokens: int | None = None,
+    count: Callable[[str], int] | None = None,
+) -> Segmentation:
+    """Paragraphs and sentence units of `text`, in order, none empty, none crossing a paragraph.
+
+    Args:
+        max_chars: a unit longer than this is cut (clause marks first, then spaces).
+        max_tokens: with `count`, a unit over this many tokens is cut too: dense text
+            (numbers, markup, pre-tokenized words) has far more tokens per character than prose.
+        count: the token counter `max_tokens` is measured with.
+    """
     result = Segmentation()
     soft_newlines = _hard_wrapped(text)
     for block_start, block_end in _blocks(text):
@@ -81,7 +105,10 @@ def segment(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> Segmentation:
                 continue
             paragraph = len(result.paragraphs)
             result.paragraphs.append((start, end))
-            for s_start, s_end, continued in _sentences(text, start, end, max_chars):
+            units = _sentences(text, start, end, max_chars)
+            if max_tokens is not None and count is not None:
+                units = _cap_tokens(text, units, max_tokens, count)
+            for s_start, s_end, continued in units:
                 result.sentences.append((s_start, s_end))
                 result.sentence_paragraph.append(paragraph)
                 result.continued.append(continued)
@@ -148,12 +175,34 @@ def _sentences(text: str, start: int, end: int, max_chars: int) -> list[tuple[in
     return units
 
 
+def _cap_tokens(
+    text: str, units: list[tuple[int, int, bool]], max_tokens: int, count: Callable[[str], int]
+) -> list[tuple[int, int, bool]]:
+    out: list[tuple[int, int, bool]] = []
+    for start, end, continued in units:
+        # Prose averages four characters a token: only units that could be over the cap are counted.
+        tokens = count(text[start:end]) if end - start > 2 * max_tokens else 0
+        if tokens <= max_tokens:
+            out.append((start, end, continued))
+            continue
+        chars = max(16, int((end - start) * max_tokens / tokens * 0.9))
+        pieces = _split_long(text, start, end, chars)
+        out.extend((s, e, continued or i > 0) for i, (s, e) in enumerate(pieces))
+    return out
+
+
 def _boundaries(text: str, start: int, end: int) -> list[int]:
     """Cut positions inside `text[start:end]` (each the end of a sentence), sorted."""
     cuts: list[int] = []
     unit_start = start
     for match in _END.finditer(text, start, end):
         word = _word_before(text, match.start(), start)
+        if not word:
+            # A stop standing alone: pre-tokenized text ("the end . Then") ends the sentence at it,
+            # but a dot leader ("INSURANCE . . . 12") or a stray mark does not.
+            word = _detached_word(text, match.start(), start)
+            if not word:
+                continue
         punct = match.group("punct")
         if punct == "." and not _ends_sentence(word, match.start() - len(word) <= _skip_space(text, unit_start, end)):
             continue
@@ -162,9 +211,28 @@ def _boundaries(text: str, start: int, end: int) -> list[int]:
         unit_start = cut
     if "\n" in text[start:end]:
         cuts.extend(m.start() for m in _ITEM_START.finditer(text, start, end))
+    if "<" in text[start:end]:
+        tags = [
+            tag.end() if text[tag.start() + 1] == "/" else tag.start() for tag in _BLOCK_TAG.finditer(text, start, end)
+        ]
+        cuts = _markup_cuts(text, start, end, sorted({*cuts, *tags}))
     if any("\u3000" <= ch <= "\u9fff" for ch in text[start : min(end, start + 200)]):
         cuts.extend(m.end() for m in _CJK_END.finditer(text, start, end))
     return sorted(set(cuts))
+
+
+def _markup_cuts(text: str, start: int, end: int, cuts: list[int]) -> list[int]:
+    """`cuts` without those that would leave a unit of markup alone ("<Table>", "</Tr> <Tr>"): it joins the next."""
+    kept: list[int] = []
+    previous = start
+    for cut in cuts:
+        if _ONLY_MARKUP.fullmatch(text, previous, cut):
+            continue  # the markup before this cut joins the text after it
+        kept.append(cut)
+        previous = cut
+    if kept and _ONLY_MARKUP.fullmatch(text, kept[-1], end):
+        kept.pop()  # trailing markup ("</P>") stays with the last unit
+    return kept
 
 
 def _word_before(text: str, position: int, floor: int) -> str:
@@ -175,6 +243,16 @@ def _word_before(text: str, position: int, floor: int) -> str:
     return text[start:position]
 
 
+def _detached_word(text: str, position: int, floor: int) -> str:
+    """The word before a stop that stands alone ("word ."), or "" when it is a leader dot or a stray mark."""
+    before = position
+    while before > floor and text[before - 1] in " \t":
+        before -= 1
+    word = _word_before(text, before, floor)
+    # A leader is a run of dots; "(1809) ." or '" .' close a phrase, so they end a sentence too.
+    return word if word and word[-1] not in ".-–" and position - before <= 2 else ""
+
+
 def _skip_space(text: str, position: int, end: int) -> int:
     while position < end and text[position] in " \t\n\"'“‘(":
         position += 1
@@ -183,7 +261,7 @@ def _skip_space(text: str, position: int, end: int) -> int:
 
 def _ends_sentence(word: str, at_unit_start: bool) -> bool:
     bare = word.lstrip("\"'“‘([").lower()
-    if not bare or bare in _ABBREVIATIONS:  # a lone "." is a dot leader ("INSURANCE . . . 12")
+    if bare in _ABBREVIATIONS:
         return False
     if len(bare) == 1 and bare.isalpha():  # an initial: "J. R. Smith", "U.S."
         return False

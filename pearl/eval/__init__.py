@@ -7,7 +7,8 @@
 >>> print(render_report(summary))
 
 A run directory holds `run.json`, `results.jsonl` (one row per question and method, written
-as each finishes; calling again resumes), `summary.json` and `report.md`.
+as each finishes; calling again resumes), `traces/` (each row's trace and its page),
+`summary.json`, `report.md` and `report.html`.
 """
 
 from pearl.eval._fake import counting_fake_llm, fake_reply
@@ -40,24 +41,28 @@ from pearl.eval._plans import PlanSet, match_plans, read_plans
 from pearl.eval._results import RESULTS_FILE, latest_rows, load_results
 from pearl.eval._runner import (
     REPORT_FILE,
+    REPORT_HTML_FILE,
     RUN_FILE,
     SUMMARY_FILE,
+    TRACES_DIR,
     arun_eval,
     run_eval,
     select_questions,
     write_summary,
 )
-from pearl.eval._stats import mcnemar_exact, paired_bootstrap
+from pearl.eval._stats import bootstrap_mean, mcnemar_exact, paired_bootstrap
 from pearl.eval._summary import render_report, summarize
 
 __all__ = [
     "FORMATS",
     "QUESTION_TYPES",
     "REPORT_FILE",
+    "REPORT_HTML_FILE",
     "RESULTS_FILE",
     "RUN_FILE",
     "SPLITS",
     "SUMMARY_FILE",
+    "TRACES_DIR",
     "Comparison",
     "Dataset",
     "EvalDocument",
@@ -70,6 +75,7 @@ __all__ = [
     "RunConfig",
     "arun_eval",
     "best_over",
+    "bootstrap_mean",
     "counting_fake_llm",
     "detect_format",
     "exact_match",

@@ -29,10 +29,11 @@ _STOP = frozenset(
 
 
 def _question(text: str) -> str:
-    # A document can hold a line starting "Question:"; in every prompt the real one comes after it.
+    # A document can hold a line starting "Question:", and a planning prompt shows demonstrations'
+    # questions first: in every prompt the question being answered is the last one.
     tail = text.rsplit("</document>", 1)[-1]
     found = _QUESTION.findall(tail)
-    return found[0].strip() if found else ""
+    return found[-1].strip() if found else ""
 
 
 def _key_phrase(question: str, words: int = 6) -> str:

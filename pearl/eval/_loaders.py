@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
+from pearl._files import decode_json, read_text
 from pearl.errors import DatasetError
 from pearl.eval._metrics import question_type
 from pearl.eval._models import FORMATS, Dataset, EvalDocument, EvalQuestion, Format
@@ -34,7 +36,13 @@ from pearl.questions import LETTERS, split_options
 
 __all__ = ["detect_format", "file_sha256", "load_dataset", "read_questions"]
 
+log = logging.getLogger("pearl.eval")
+
 _LETTER = re.compile(r"^\s*\(?([A-J])\)?(?:[\s.:)\-]|$)")
+# A gold answer naming several options, as L-Eval's Coursera questions have: "AC", "A, C", "ABD".
+_SEVERAL = re.compile(r"^\s*[A-J](?:\s*,?\s*[A-J])+\s*$")
+# Coursera numbers its questions: "Question 3. Which ...".
+_NUMBERED = re.compile(r"^Question\s+\d+\s*[.:)]\s*", re.IGNORECASE)
 _TAGS = frozenset({"long", "short", "hard"})
 
 
@@ -82,10 +90,7 @@ def _lines(path: Path) -> Iterator[tuple[_Line, dict[str, Any]]]:
                 if not raw.strip():
                     continue
                 line = _Line(path, number)
-                try:
-                    obj = json.loads(raw)
-                except ValueError as exc:
-                    line.fail("", f"not valid JSON ({exc}); each line must be one JSON object")
+                obj = decode_json(raw, f"{path}:{number}", DatasetError)
                 if not isinstance(obj, dict):
                     line.fail("", f"expected a JSON object, got {type(obj).__name__}")
                 yield line, obj
@@ -221,27 +226,47 @@ def _leval(line: _Line, obj: dict[str, Any]) -> tuple[EvalDocument, list[EvalQue
     doc_id = f"doc{line.number}"
     document = EvalDocument(id=doc_id, title=str(obj.get("title") or f"{line.path.stem} line {line.number}"), text=text)
     questions: list[EvalQuestion] = []
+    several: list[str] = []
     for i, (instruction, output) in enumerate(zip(instructions, outputs, strict=True)):
         if not isinstance(instruction, str) or not instruction.strip():
             line.fail(f"instructions[{i}]", f"expected a non-empty string, got {_short(instruction)}")
         golds = _golds(line, output, f"outputs[{i}]")
         parsed = split_options(instruction)
+        qid = f"{doc_id}:{i + 1}"
+        if parsed.options and _SEVERAL.match(golds[0]):
+            several.append(f"{qid} {golds[0].strip()!r}")
+            continue
         letter = _letter_of(golds[0], parsed.options) if parsed.options else None
-        base: dict[str, Any] = {"id": f"{doc_id}:{i + 1}", "document_id": doc_id, "qtype": question_type(parsed.text)}
-        if evaluation == "exam" or (evaluation is None and letter is not None):
+        base: dict[str, Any] = {"id": qid, "document_id": doc_id, "qtype": question_type(parsed.text)}
+        exam = evaluation == "exam" or (evaluation is None and letter is not None)
+        # "exam" is L-Eval's exact-match scoring, not always multiple choice (gsm100 answers a number):
+        # only a gold answer that is an option letter calls for options.
+        if exam and (parsed.options or _LETTER.match(golds[0])):
             if not parsed.options:
-                line.fail(f"instructions[{i}]", "evaluation is 'exam' but the question has no options (A) ... (B) ...")
+                line.fail(
+                    f"instructions[{i}]",
+                    f"evaluation is 'exam' but the question has no options for its gold answer {_short(golds[0])} "
+                    "(inline (A) ... (B) ..., or lines A. ... B. ...)",
+                )
             if letter is None:
                 line.fail(f"outputs[{i}]", f"no option letter in the gold answer {_short(golds[0])}")
+            text = _NUMBERED.sub("", parsed.text, count=1)
             questions.append(
-                EvalQuestion(
-                    **base, question=parsed.text, options=parsed.options, gold=letter, golds=[letter], kind="choice"
-                )
+                EvalQuestion(**base, question=text, options=parsed.options, gold=letter, golds=[letter], kind="choice")
             )
         else:
             questions.append(
                 EvalQuestion(**base, question=instruction.strip(), gold=golds[0], golds=golds, kind="free")
             )
+    if several:
+        log.warning(
+            "%s:%d: left out %d question(s) whose gold answer names several options (%s); "
+            "pearl answers multiple choice with one option",
+            line.path,
+            line.number,
+            len(several),
+            ", ".join(several[:3]) + (", ..." if len(several) > 3 else ""),
+        )
     return document, questions
 
 
@@ -343,12 +368,7 @@ def read_questions(path: str | os.PathLike[str], limit: int | None = None, data_
         DatasetError: the file is unreadable or a JSON line has no question.
     """
     file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise DatasetError(f"{file}: cannot read ({exc.strerror or exc})") from None
-    except UnicodeDecodeError as exc:
-        raise DatasetError(f"{file}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    text = read_text(file, "questions file", DatasetError)
     lines = [(n, line.strip()) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
     if not lines:
         raise DatasetError(f"{file}: holds no questions")
@@ -362,10 +382,7 @@ def read_questions(path: str | os.PathLike[str], limit: int | None = None, data_
             found = [q.question for q in load_dataset(file, chosen).questions]
         else:
             for number, line in lines:
-                try:
-                    obj: Any = json.loads(line)
-                except json.JSONDecodeError:
-                    raise DatasetError(f"{file}:{number}: not a JSON object") from None
+                obj: Any = decode_json(line, f"{file}:{number}", DatasetError)
                 question = obj.get("question") if isinstance(obj, dict) else None
                 if not isinstance(question, str) or not question.strip():
                     raise DatasetError(

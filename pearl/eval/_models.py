@@ -116,6 +116,7 @@ class ResultRow(BaseModel):
     error: str | None = None
     error_type: str | None = None
     finished: str = ""
+    trace: str | None = Field(default=None, description="the question's trace file, relative to the run directory")
 
 
 class RunConfig(BaseModel):
@@ -152,6 +153,8 @@ class MethodSummary(BaseModel):
     n: int
     errors: int
     score: float
+    score_low: float | None = Field(default=None, description="95% bootstrap interval of `score`, over questions")
+    score_high: float | None = None
     accuracy: float | None = None
     choice_n: int = 0
     unparseable: float | None = None

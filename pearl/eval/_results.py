@@ -16,8 +16,8 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
-from pydantic import ValidationError
-
+from pearl._files import decode_json, read_bytes
+from pearl.errors import ConfigError
 from pearl.eval._models import ResultRow
 
 __all__ = ["RESULTS_FILE", "ResultsLog", "latest_rows", "load_results"]
@@ -37,22 +37,22 @@ def _parse(data: bytes, path: Path) -> list[ResultRow]:
         if not raw.strip():
             continue
         try:
-            rows.append(ResultRow.model_validate_json(raw))
-        except (ValidationError, ValueError):
+            rows.append(ResultRow.model_validate(decode_json(raw, f"{path}:{number}", ValueError)))
+        except ValueError:  # pydantic's ValidationError included
             log.warning("%s:%d: not a result row; skipped", path, number)
     return rows
 
 
 def load_results(path: str | Path) -> list[ResultRow]:
-    """Every complete row of a results file (or of `DIR/results.jsonl`), in file order; [] if there is none."""
+    """Every complete row of a results file (or of `DIR/results.jsonl`), in file order; [] if there is none.
+
+    Raises:
+        ConfigError: the file is a directory or unreadable.
+    """
     path = Path(path)
-    if path.is_dir():
+    if path.is_dir() and path.name != RESULTS_FILE:
         path = path / RESULTS_FILE
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return []
-    return _parse(data, path)
+    return _parse(read_bytes(path, "results file", missing_ok=True), path)
 
 
 def latest_rows(rows: Iterable[ResultRow]) -> dict[tuple[str, str], ResultRow]:
@@ -75,11 +75,12 @@ class ResultsLog:
         self._lock = threading.Lock()
 
     def open(self) -> list[ResultRow]:
-        """Open for appending, first cutting away a partial last line; returns the rows already there."""
-        try:
-            data = self.path.read_bytes()
-        except FileNotFoundError:
-            data = b""
+        """Open for appending, first cutting away a partial last line; returns the rows already there.
+
+        Raises:
+            ConfigError: the file is a directory, or cannot be read or written.
+        """
+        data = read_bytes(self.path, "results file", missing_ok=True)
         rows = _parse(data, self.path)
         end = data.rfind(b"\n") + 1
         if end < len(data):
@@ -88,7 +89,10 @@ class ResultsLog:
                 handle.truncate(end)
                 handle.flush()
                 os.fsync(handle.fileno())
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise ConfigError(f"cannot write results file {self.path}: {exc.strerror or exc}") from None
         return rows
 
     def append(self, row: ResultRow) -> None:

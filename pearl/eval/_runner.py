@@ -1,10 +1,17 @@
 """Run methods over an evaluation set: bounded concurrency, one durable row per (question, method), resumable.
 
 A run directory holds `run.json` (what the run is), `results.jsonl` (the rows, appended as
-they finish), and at the end `summary.json` and `report.md`. Running again with the same
+they finish), `traces/<id>.<method>.json` (what each question did, written with its row), and
+at the end `summary.json`, `report.md`, `report.html` and a page per trace beside it. Running again with the same
 directory skips the pairs already done, so an interrupted run, even one killed with
 SIGKILL, resumes where it stopped. A question that fails is recorded with its error and
 the run goes on; `retry_errors=True` re-runs those.
+
+One process at a time owns a run directory: a run holds a lock on `run.lock` in it from
+before it reads what is done until the summary is written. A second run into the same
+directory refuses (`RunBusyError`), or with `wait=True` waits and then resumes, so no pair
+is ever run, paid for or written twice. The kernel drops the lock when its holder exits or
+is killed, so a dead run never blocks the next.
 """
 
 from __future__ import annotations
@@ -15,30 +22,35 @@ import hashlib
 import importlib.metadata
 import json
 import logging
+import re
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from pearl._files import atomic_write_text
+from pearl._files import FolderLock, atomic_write_text, read_json
 from pearl._pearl import Pearl
-from pearl.errors import ConfigError, DatasetError, LLMRequestError, PearlError, PlanParseError
+from pearl.context import DocumentIndex
+from pearl.errors import ConfigError, DatasetError, LLMRequestError, PearlError, PlanParseError, RunBusyError
 from pearl.eval._loaders import file_sha256
 from pearl.eval._metrics import score_answer
 from pearl.eval._models import SPLITS, Dataset, EvalQuestion, EvalSummary, ResultRow, RunConfig
 from pearl.eval._plans import PlanSet
 from pearl.eval._results import RESULTS_FILE, ResultsLog, latest_rows, load_results
 from pearl.eval._summary import render_report, summarize
+from pearl.html import index_for_page, render_report_page, render_trace_page
 from pearl.llm import LLM
 from pearl.methods import METHODS
-from pearl.models import Document
+from pearl.models import Document, Trace
 from pearl.planning import parse_plan
 from pearl.protocols import Progress
 from pearl.questions import Question
 
 __all__ = [
     "REPORT_FILE",
+    "REPORT_HTML_FILE",
     "RUN_FILE",
     "SUMMARY_FILE",
+    "TRACES_DIR",
     "arun_eval",
     "run_eval",
     "select_questions",
@@ -48,13 +60,18 @@ __all__ = [
 log = logging.getLogger("pearl.eval")
 
 RUN_FILE = "run.json"
+LOCK_FILE = "run.lock"
 SUMMARY_FILE = "summary.json"
 REPORT_FILE = "report.md"
+REPORT_HTML_FILE = "report.html"
+TRACES_DIR = "traces"
 
 # Methods that never read the index; for a run of only these, indexing would be wasted time.
 _NO_INDEX = frozenset({"direct"})
 # Errors no other question would escape either (bad key, unknown model or URL): stop the run.
 _FATAL_STATUS = frozenset({401, 403, 404})
+# Seconds between two tries for a run directory's lock while waiting for another run.
+_LOCK_POLL = 0.5
 
 
 def _now() -> str:
@@ -79,6 +96,16 @@ def select_questions(dataset: Dataset, split: str = "all", limit: int | None = N
             "use --split all"
         )
     return chosen[:limit] if limit is not None else chosen
+
+
+def _trace_file(question_id: str, method: str) -> str:
+    """`traces/<id>.<method>.json`, relative to the run directory; a name unsafe as a file name is
+    cleaned and given a hash of the original, so two ids never share a file."""
+    name = f"{question_id}.{method}"
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip(".")[:120]
+    if safe != name:
+        safe += "-" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:10]
+    return f"{TRACES_DIR}/{safe}.json"
 
 
 def _base_row(question: EvalQuestion, method: str) -> dict[str, object]:
@@ -121,11 +148,14 @@ async def _preflight(llm: LLM) -> None:
 def _prepare_run(out_dir: Path, config: RunConfig) -> RunConfig:
     """Write `run.json`, or check the existing one describes the same run (same data, format, model)."""
     path = out_dir / RUN_FILE
-    if path.is_file():
+    if path.exists():
+        data = read_json(path, "run file")
         try:
-            old = RunConfig.model_validate_json(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"{path} is unreadable ({exc}); delete it or choose another --out") from exc
+            old = RunConfig.model_validate(data)
+        except ValueError as exc:
+            raise ConfigError(
+                f"{path} is not a run file ({str(exc).splitlines()[0]}); delete it or choose another --out"
+            ) from None
         differences = [
             f"{name} {getattr(old, name)!r} there, {getattr(config, name)!r} now"
             for name in ("data_sha256", "format", "model", "backend", "plans_sha256")
@@ -137,8 +167,31 @@ def _prepare_run(out_dir: Path, config: RunConfig) -> RunConfig:
                 f"pass another --out, or delete {out_dir} to start over"
             )
         config = config.model_copy(update={"created": old.created or config.created})
-    atomic_write_text(path, config.model_dump_json(indent=2) + "\n")
+    try:
+        atomic_write_text(path, config.model_dump_json(indent=2) + "\n")
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path} ({exc.strerror or exc}); choose another --out") from None
     return config
+
+
+async def _lock_run(out_dir: Path, wait: bool) -> FolderLock:
+    """The lock of `out_dir`, once no other process holds it (see the module docstring)."""
+    lock = FolderLock(out_dir / LOCK_FILE)
+    try:
+        if lock.acquire():
+            return lock
+        if not wait:
+            raise RunBusyError(
+                f"{out_dir} is in use: another pearl eval ({lock.holder()}) is writing to it; wait for it to "
+                "finish, add --wait to run after it (what it did is not run again), or pass another --out"
+            )
+        log.warning("%s is in use by another run (%s); waiting for it to finish", out_dir, lock.holder())
+        while not lock.acquire():
+            await asyncio.sleep(_LOCK_POLL)
+        return lock
+    except OSError as exc:
+        problem = exc.strerror or exc
+        raise ConfigError(f"cannot lock the run folder {out_dir} ({problem}); choose another --out") from None
 
 
 class _Tally:
@@ -174,13 +227,19 @@ class _Runner:
     """The state of one run: the model, the documents' indexes, the results log, progress."""
 
     def __init__(
-        self, pearl: Pearl, dataset: Dataset, log_: ResultsLog, tally: _Tally, plans: Mapping[str, str]
+        self,
+        pearl: Pearl,
+        documents: Mapping[str, Document],
+        log_: ResultsLog,
+        tally: _Tally,
+        plans: Mapping[str, str] | None = None,
     ) -> None:
         self.pearl = pearl
         self.log = log_
         self.tally = tally
-        self.plans = plans
-        self.documents = {d.id: Document.from_text(d.text, name=d.title or d.id) for d in dataset.documents}
+        self.documents = documents
+        self.out_dir = log_.path.parent
+        self.plans = plans or {}
         self._indexing: dict[str, asyncio.Task[None]] = {}
         self._index_lock = asyncio.Lock()
 
@@ -225,6 +284,10 @@ class _Runner:
             log.warning("%s [%s]: unexpected %s: %s", question.id, method, type(exc).__name__, exc)
             return self._failed(base, exc, started)
         usage = answer.usage
+        trace_file = _trace_file(question.id, method)
+        await asyncio.to_thread(
+            atomic_write_text, self.out_dir / trace_file, answer.trace.model_dump_json() + "\n", sync=False
+        )
         return ResultRow.model_validate(
             {
                 **base,
@@ -239,6 +302,7 @@ class _Runner:
                 "plan": answer.plan,
                 "fallback": answer.fallback,
                 "finished": _now(),
+                "trace": trace_file,
             }
         )
 
@@ -291,6 +355,7 @@ async def arun_eval(
     concurrency: int = 4,
     retry_errors: bool = False,
     progress: Progress | None = None,
+    wait: bool = False,
     plans: PlanSet | None = None,
     plans_only: bool = False,
 ) -> EvalSummary:
@@ -326,28 +391,62 @@ async def arun_eval(
         updated=now,
         pearl_version=_version(),
     )
-    await _preflight(pearl.llm)
-    config = _prepare_run(out, config)
-    results = ResultsLog(out / RESULTS_FILE)
-    latest = latest_rows(results.open())
-    try:
-        todo: list[tuple[EvalQuestion, str]] = []
-        done: list[ResultRow] = []
-        for question in questions:
-            for method in chosen_methods:
-                row = latest.get((question.id, method))
-                if row is None or (retry_errors and row.error is not None):
-                    todo.append((question, method))
-                else:
-                    done.append(row)
-        tally = _Tally(len(questions) * len(chosen_methods), progress)
-        for row in done:
-            tally.add(row)
-        tally.report()
-        await _Runner(pearl, dataset, results, tally, plans.plans if plans else {}).run(todo, concurrency)
-    finally:
-        results.close()
-    return write_summary(out, questions, chosen_methods, config)
+    with await _lock_run(out, wait):
+        await _preflight(pearl.llm)
+        config = _prepare_run(out, config)
+        documents = {d.id: Document.from_text(d.text, name=d.title or d.id) for d in dataset.documents}
+        results = ResultsLog(out / RESULTS_FILE)
+        latest = latest_rows(results.open())
+        try:
+            todo: list[tuple[EvalQuestion, str]] = []
+            done: list[ResultRow] = []
+            for question in questions:
+                for method in chosen_methods:
+                    row = latest.get((question.id, method))
+                    if row is None or (retry_errors and row.error is not None):
+                        todo.append((question, method))
+                    else:
+                        done.append(row)
+            tally = _Tally(len(questions) * len(chosen_methods), progress)
+            for row in done:
+                tally.add(row)
+            tally.report()
+            given = plans.plans if plans is not None else {}
+            await _Runner(pearl, documents, results, tally, given).run(todo, concurrency)
+        finally:
+            results.close()
+        return await asyncio.to_thread(write_summary, out, questions, chosen_methods, config, documents=documents)
+
+
+def _write_trace_pages(out_dir: Path, rows: Sequence[ResultRow], documents: Mapping[str, Document]) -> None:
+    """A page beside each trace that has none, or an older one (a resumed run re-renders only what changed)."""
+    indexes: dict[str, DocumentIndex | None] = {}
+    for row in rows:
+        if row.trace is None:
+            continue
+        source, page = out_dir / row.trace, (out_dir / row.trace).with_suffix(".html")
+        try:
+            if page.is_file() and page.stat().st_mtime >= source.stat().st_mtime:
+                continue
+            trace = Trace.model_validate(read_json(source, "trace"))
+        except (OSError, ValueError, PearlError) as exc:
+            log.warning("%s: no trace page (%s)", source, exc)
+            continue
+        document = documents.get(row.document_id)
+        if document is not None and row.document_id not in indexes:
+            try:
+                indexes[row.document_id] = index_for_page(document)
+            except PearlError as exc:  # an empty document: the page goes without the document view
+                log.warning("%s: %s", row.document_id, exc)
+                indexes[row.document_id] = None
+        index = indexes.get(row.document_id)
+        notes = []
+        if index is None:
+            notes.append("the document is not shown: the run's dataset did not provide it")
+        elif trace.document is not None and trace.document.content_hash != index.content_hash:
+            notes.append("the document is not shown: the dataset's text changed since this question ran")
+            index = None
+        atomic_write_text(page, render_trace_page(trace, index, notes=notes), sync=False)
 
 
 def _with_plans(
@@ -373,9 +472,20 @@ def _plans_hash(plans: PlanSet | None) -> str | None:
 
 
 def write_summary(
-    out_dir: Path, questions: Sequence[EvalQuestion], methods: Sequence[str], config: RunConfig | None
+    out_dir: Path,
+    questions: Sequence[EvalQuestion],
+    methods: Sequence[str],
+    config: RunConfig | None,
+    *,
+    documents: Mapping[str, Document] | None = None,
 ) -> EvalSummary:
-    """Summarise the rows of `out_dir` for these questions and methods; write `summary.json` and `report.md`."""
+    """Summarise the rows of `out_dir` for these questions and methods; write `summary.json`, `report.md`
+    and `report.html`, which links each question's trace page.
+
+    Args:
+        documents: the run's documents by id; given, a page is written for each trace that has
+            none yet (or an older one), showing the document.
+    """
     wanted = {q.id for q in questions}
     rows = [
         r for r in latest_rows(load_results(out_dir / RESULTS_FILE)).values() if r.id in wanted and r.method in methods
@@ -386,6 +496,14 @@ def write_summary(
     summary = summarize(rows, methods=methods, run=config, title=title)
     atomic_write_text(out_dir / SUMMARY_FILE, summary.model_dump_json(indent=2) + "\n")
     atomic_write_text(out_dir / REPORT_FILE, render_report(summary))
+    if documents is not None:
+        _write_trace_pages(out_dir, rows, documents)
+    pages = {
+        (r.id, r.method): page
+        for r in rows
+        if r.trace is not None and (out_dir / (page := r.trace.removesuffix(".json") + ".html")).is_file()
+    }
+    atomic_write_text(out_dir / REPORT_HTML_FILE, render_report_page(summary, rows, pages=pages))
     return summary
 
 
@@ -407,6 +525,7 @@ def run_eval(
     concurrency: int = 4,
     retry_errors: bool = False,
     progress: Progress | None = None,
+    wait: bool = False,
     plans: PlanSet | None = None,
     plans_only: bool = False,
 ) -> EvalSummary:
@@ -425,6 +544,7 @@ def run_eval(
         concurrency: questions in flight at once.
         retry_errors: run again the pairs whose last row has an error.
         progress: told `(rows done, rows in the run, running score and tokens)` as each row is written.
+        wait: when another process is running into `out_dir`, wait for it to finish, then resume.
         plans: given plans (`match_plans`): a planned method (pearl, pearl-fulldoc) runs a question's
             given plan instead of writing one (a plan that does not parse is recorded as the row's
             error); questions without one are planned as usual; direct and rag ignore them.
@@ -435,6 +555,7 @@ def run_eval(
 
     Raises:
         ConfigError: bad arguments, or `out_dir` holds a run of other data or another model.
+        RunBusyError: another process is running into `out_dir` (and `wait` is off).
         LLMError: a failure no question can escape (bad key, unknown model); rows so far are kept.
         EmbeddedModelError: the embedded model is missing or cannot load (checked before any question runs).
     """
@@ -449,6 +570,7 @@ def run_eval(
             concurrency=concurrency,
             retry_errors=retry_errors,
             progress=progress,
+            wait=wait,
             plans=plans,
             plans_only=plans_only,
         )

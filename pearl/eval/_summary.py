@@ -16,7 +16,7 @@ from pearl.eval._models import (
     RunConfig,
 )
 from pearl.eval._results import latest_rows
-from pearl.eval._stats import mcnemar_exact, paired_bootstrap
+from pearl.eval._stats import bootstrap_mean, mcnemar_exact, paired_bootstrap
 
 __all__ = ["render_report", "summarize"]
 
@@ -41,11 +41,15 @@ def _method_summary(method: str, rows: Sequence[ResultRow], tags: Sequence[str])
     ok = [r for r in rows if r.error is None]
     choice = [r for r in rows if r.kind == "choice"]
     free = [r for r in rows if r.kind == "free"]
+    scores = [r.score for r in rows]
+    _, low, high = bootstrap_mean(scores) if scores else (0.0, None, None)
     return MethodSummary(
         method=method,
         n=len(rows),
         errors=len(rows) - len(ok),
-        score=_mean([r.score for r in rows]),
+        score=_mean(scores),
+        score_low=low,
+        score_high=high,
         accuracy=_mean([float(bool(r.correct)) for r in choice]) if choice else None,
         choice_n=len(choice),
         unparseable=_mean([float(r.unparseable) for r in choice]) if choice else None,

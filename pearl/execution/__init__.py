@@ -1,12 +1,27 @@
-"""Plan execution: steps as a DAG, run concurrently, each over the context chosen for it."""
+"""Plan execution: steps as a DAG, run concurrently, each over the evidence chosen for it."""
 
-from pearl.execution._contexts import CompressedStepContext, FullDocumentContext
-from pearl.execution._executor import StepOutcome, cited_ids, execute_plan
+from pearl.execution._contexts import (
+    AUTO_SHARE,
+    MIN_CALL_TOKENS,
+    SHARED_SHARE,
+    CompressedStepContext,
+    EvidenceBudget,
+    FullDocumentContext,
+    evidence_budget,
+)
+from pearl.execution._executor import INPUT_TOKENS, StepOutcome, StepStyle, cited_ids, execute_plan
 
 __all__ = [
+    "AUTO_SHARE",
+    "INPUT_TOKENS",
+    "MIN_CALL_TOKENS",
+    "SHARED_SHARE",
     "CompressedStepContext",
+    "EvidenceBudget",
     "FullDocumentContext",
     "StepOutcome",
+    "StepStyle",
     "cited_ids",
+    "evidence_budget",
     "execute_plan",
 ]

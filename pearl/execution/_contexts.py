@@ -1,45 +1,157 @@
-"""What a step sees of the document: a compressed slice (pearl) or the whole text cut to fit (the paper's way)."""
+"""What the calls about one question see of the document: evidence chosen from the index (pearl), or the
+whole document cut to the window (pearl-fulldoc, the paper's executor).
+
+Every call a question makes (each step that reads the document, and the final answer) opens with
+the same *shared* evidence: the sentences that best answer the question itself. A step then adds
+evidence of its own, chosen for its arguments from the sentences no call shows yet, so that the
+steps together cover more of the document than any one call could. The shared part is identical
+in every prompt and comes first, which lets a server reuse its prompt cache.
+
+How much each call may show (`evidence_budget`) follows the model's window and the document: a
+document shorter than one call's budget is shown whole; a longer one gets a fixed share of what
+the window can hold, so the cost grows with the window instead of staying at a constant.
+"""
 
 from __future__ import annotations
 
-from pearl.context import DocumentIndex, compress
+from dataclasses import dataclass
+from typing import Literal
+
+from pearl._text import neutralise_fence
+from pearl.context import DocumentIndex, compress, render_sentences
 from pearl.models import StepRequest, StepSlice
+from pearl.questions import Question
 from pearl.tokens import count_tokens, truncate_to_tokens
 
-__all__ = ["CompressedStepContext", "FullDocumentContext"]
+__all__ = [
+    "AUTO_SHARE",
+    "MIN_CALL_TOKENS",
+    "SHARED_SHARE",
+    "CompressedStepContext",
+    "EvidenceBudget",
+    "FullDocumentContext",
+    "evidence_budget",
+]
+
+AUTO_SHARE = 0.3
+"""With `step_budget=auto`, one call shows at most this share of what the paper's executor would
+(the document cut to the window), so a plan costs well under half of pasting the document into
+every step."""
+MIN_CALL_TOKENS = 600
+"""...but never less than this: below it a step sees too little to work with."""
+SHARED_SHARE = 0.3
+"""Of one call's evidence, the share that is the question's own (shown to every call)."""
 
 
-class CompressedStepContext:
-    """Each step gets the sentences that matter to its arguments and the question, packed to a budget.
+@dataclass(frozen=True)
+class EvidenceBudget:
+    """Tokens of evidence per call: `shared` in every call, `step` more for each step; `whole`: the document."""
+
+    shared: int
+    step: int
+    whole: bool = False
+
+
+def evidence_budget(index: DocumentIndex, room: int, setting: int | Literal["auto"]) -> EvidenceBudget:
+    """How much evidence each call about one question may show.
 
     Args:
         index: the document's index.
-        budget_tokens: the most context tokens one step may get (the window may allow less).
+        room: tokens a step prompt has for evidence in the model's window.
+        setting: `Settings.step_budget`: tokens per call, or "auto" (`AUTO_SHARE` of the
+            document cut to the window, at least `MIN_CALL_TOKENS`).
+    """
+    wanted = max(MIN_CALL_TOKENS, round(AUTO_SHARE * min(index.tokens, room))) if setting == "auto" else setting
+    per_call = max(1, min(wanted, room))
+    # Labels and line breaks make the rendered document a little longer than the text itself.
+    rendered = sum(index.sent_tokens) + 4 * index.sentence_count
+    if rendered <= per_call:
+        return EvidenceBudget(shared=per_call, step=0, whole=True)
+    shared = round(SHARED_SHARE * per_call)
+    return EvidenceBudget(shared=shared, step=per_call - shared)
+
+
+def _question_query(question: Question) -> str:
+    return " ".join([question.text, *question.options])
+
+
+def _bridged(index: DocumentIndex, ids: list[int], shared: list[int], room: int) -> list[int]:
+    """`ids` with the shared sentences that adjoin them, as far as `room` allows.
+
+    A passage whose start the shared evidence shows and whose rest this step's evidence shows
+    would otherwise be read in two pieces, blocks apart; repeating the shared part here costs
+    a few tokens and gives the step the passage whole.
+    """
+    have = set(ids)
+    pool = set(shared)
+    for sid in sorted(have):
+        for step in (-1, 1):
+            other = sid + step
+            while other in pool and other not in have and index.sent_tokens[other] + 5 <= room:
+                have.add(other)
+                room -= index.sent_tokens[other] + 5
+                other += step
+    return sorted(have)
+
+
+class CompressedStepContext:
+    """Evidence from the index: the question's best sentences for every call, then each step's own.
+
+    A step's own evidence is chosen for its text arguments, the results passed to it and its
+    explanation, with the question's terms behind them, from the sentences no call has been
+    given yet: steps that take no earlier result are served in plan order, each after the one
+    before it, so what they see is decided before anything runs and does not depend on timing.
+
+    Args:
+        index: the document's index.
+        question: the question being answered.
+        budget: from `evidence_budget`.
     """
 
-    def __init__(self, index: DocumentIndex, budget_tokens: int) -> None:
+    def __init__(self, index: DocumentIndex, question: Question, budget: EvidenceBudget) -> None:
         self.index = index
-        self.budget_tokens = budget_tokens
+        self.budget = budget
+        if budget.whole:
+            ids = list(range(index.sentence_count))
+            self._shared = StepSlice(text=render_sentences(index, ids), sentence_ids=ids, note="the whole document")
+        else:
+            piece = compress(index, _question_query(question), budget.shared)
+            note = f"{len(piece.sentence_ids)} of {index.sentence_count} sentences, chosen for the question"
+            self._shared = StepSlice(text=piece.text, sentence_ids=piece.sentence_ids, note=note)
+        self._claimed: set[int] = set(self._shared.sentence_ids)
+
+    def shared(self) -> StepSlice:
+        return self._shared
 
     def slice(self, request: StepRequest, room: int) -> StepSlice:
-        strings = request.strings
+        budget = min(self.budget.step, room)
+        if self.budget.whole or budget < 1:
+            return StepSlice(text="")
+        strings = [s for s in request.strings if s.strip()]
         question = request.question
-        # The step's own arguments lead; the question adds the terms a step may have dropped.
-        query = " ".join([*strings, *request.inputs, question.text, *question.options])
-        budget = max(1, min(self.budget_tokens, room))
-        piece = compress(self.index, query, budget, focus=strings)
-        note = f"{len(piece.sentence_ids)} of {self.index.sentence_count} sentences, chosen for this step"
-        return StepSlice(text=piece.text, sentence_ids=piece.sentence_ids, note=note)
+        explanation = [request.explanation] if request.explanation else []
+        # The step's own words lead; the question's terms fill in what a terse argument leaves out.
+        query = " ".join([*strings, *request.inputs, *explanation, question.text, *question.options])
+        piece = compress(self.index, query, budget, focus=strings, exclude=self._claimed)
+        if not request.inputs:
+            self._claimed.update(piece.sentence_ids)
+        ids = _bridged(self.index, piece.sentence_ids, self._shared.sentence_ids, room - piece.tokens)
+        note = f"{len(piece.sentence_ids)} more sentences, chosen for this step"
+        return StepSlice(text=render_sentences(self.index, ids), sentence_ids=ids, note=note)
 
 
 class FullDocumentContext:
-    """The paper's executor: the whole document in every step, cut to what the window holds."""
+    """The paper's executor: the whole document, cut to what the window holds, in every step that reads it."""
 
-    def __init__(self, text: str) -> None:
-        self.text = text
+    def __init__(self, text: str, room: int) -> None:
+        text = neutralise_fence(text)  # shown inside <excerpts>: it must not close them
         self.tokens = count_tokens(text)
+        kept, cut = truncate_to_tokens(text, room)
+        note = f"the whole document, cut to {room:,} of {self.tokens:,} tokens" if cut else "the whole document"
+        self._shared = StepSlice(text=kept, note=note)
+
+    def shared(self) -> StepSlice:
+        return self._shared
 
     def slice(self, request: StepRequest, room: int) -> StepSlice:
-        text, cut = truncate_to_tokens(self.text, room)
-        note = f"whole document, cut to {room:,} of {self.tokens:,} tokens" if cut else "whole document"
-        return StepSlice(text=text, note=note)
+        return StepSlice(text="")

@@ -1,9 +1,12 @@
 """Run a plan: a DAG of steps; independent steps run concurrently, pure ones locally.
 
-Each LLM step gets its action's definition, its resolved arguments and a context chosen for
-that step by a `StepContext` provider: a compressed slice of the indexed document (pearl), or
-the whole document cut to the window (pearl-fulldoc, the paper's executor). Document text is
-always fenced as data in the prompt.
+Each step that reads the document is shown, in this order, the question, the evidence every call
+about the question shares (`StepContext.shared`), its action's definition, the plan's
+explanation of the step, its arguments (earlier results passed whole, up to a cap), and the
+evidence chosen for this step (`StepContext.slice`). A step whose document slot holds an earlier
+result runs over that text instead, as the paper's executor does. Document text is always
+fenced as data in the prompt, and every prompt is fitted to the window in one place
+(`PromptTemplate.fit`).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
 
@@ -18,17 +22,28 @@ from pearl.actions import CTX, Action, ActionLibrary
 from pearl.errors import ExecutionError
 from pearl.models import StepRequest, StepSlice
 from pearl.planning import Plan, Step
-from pearl.prompts import load_prompt
+from pearl.prompts import PromptTemplate, load_prompt
 from pearl.protocols import StepContext
 from pearl.questions import Question
-from pearl.tokens import truncate_to_tokens
+from pearl.tokens import count_tokens, truncate_to_tokens
 from pearl.trace import Recorder
 
-__all__ = ["StepOutcome", "cited_ids", "execute_plan"]
+__all__ = ["INPUT_TOKENS", "StepOutcome", "StepStyle", "cited_ids", "execute_plan"]
 
 _CITE = re.compile(r"\[S(\d+)\]")
-_INPUT_TOKENS = 300  # an earlier result is cut to this many tokens when passed on
-_STEP_REPLY_TOKENS = 200
+INPUT_TOKENS = 1500
+"""An earlier result passed to a step is cut to this many tokens; whole results are rarely longer."""
+_NOT_GIVEN = "(not given)"
+# How much of a step prompt's room each variable part may take, in order (see PromptTemplate.fit).
+_STEP_SHARES = {"question": 0.25, "options_block": 0.3, "explanation": 0.2, "inputs": 0.6}
+
+
+@dataclass(frozen=True)
+class StepStyle:
+    """How steps are asked: reply length, and the instruction (a part of the step prompts) that goes with it."""
+
+    reply_tokens: int = 256
+    reply_part: str = "brief"
 
 
 class StepOutcome(BaseModel):
@@ -49,81 +64,140 @@ def cited_ids(text: str, shown: Sequence[int] | None = None) -> list[int]:
     return [sid for sid in dict.fromkeys(found) if allowed is None or sid in allowed]
 
 
-def _resolve(step: Step, results: dict[str, StepOutcome]) -> list[str]:
-    values = []
-    for arg in step.args:
+@dataclass
+class _Call:
+    """One step about to be asked: the action, its resolved arguments, and the text it runs over instead of CTX."""
+
+    step: Step
+    action: Action
+    values: list[str]
+    over: str | None = None  # an earlier result in the document slot: the action runs over it
+
+
+def _resolve(step: Step, action: Action, results: dict[str, StepOutcome]) -> _Call:
+    values: list[str] = []
+    over: str | None = None
+    for position, arg in enumerate(step.args):
         if arg.kind == "ctx":
             values.append(CTX)
         elif arg.kind == "string":
             values.append(arg.value)
         else:
-            values.append(truncate_to_tokens(results[arg.value].output, _INPUT_TOKENS)[0])
-    return values
+            text = truncate_to_tokens(results[arg.value].output, INPUT_TOKENS)[0]
+            if action.param_at(position) == CTX and over is None:
+                over = text  # the paper runs the action over an earlier result put where the document goes
+                values.append(CTX)
+            else:
+                values.append(text)
+    return _Call(step=step, action=action, values=values, over=over)
 
 
-def _inputs_block(action: Action, step: Step, values: list[str]) -> str:
-    params = list(action.params)
+def _inputs_block(call: _Call) -> str:
+    params = list(call.action.params)
     lines = []
-    for position, (arg, value) in enumerate(zip(step.args, values, strict=True)):
+    for position, (arg, value) in enumerate(zip(call.step.args, call.values, strict=True)):
         name = params[min(position, len(params) - 1)] if params else f"ARG{position + 1}"
-        if arg.kind == "ctx":
+        if value == CTX:
+            if arg.kind == "var":
+                lines.append(f"{name}: the result of {arg.value} (in the excerpts below), in place of the document")
             continue
         source = f" (result of {arg.value})" if arg.kind == "var" else ""
-        lines.append(f"{name}{source}: {value}")
+        lines.append(f"{name}{source}: {value if value.strip() else _NOT_GIVEN}")
     return "\n".join(lines) or "(none)"
 
 
-async def _run_step(
-    step: Step,
-    action: Action,
-    values: list[str],
-    recorder: Recorder,
-    question: Question,
-    provider: StepContext,
-    document_name: str,
-) -> StepOutcome:
-    if action.pure:  # CONCAT and friends: joined locally, no model call
-        output = "\n".join(v for v in values if v != CTX)
-        recorder.note(f"step {step.var} = {step.action} (local)", output)
-        return StepOutcome(var=step.var, action=step.action, output=output, local=True)
-    fields = {
-        "question": question.text,
-        "signature": action.signature,
-        "definition": action.definition,
-        "inputs": _inputs_block(action, step, values),
-        "action": action.name,
-    }
-    if action.needs_document:
-        template = load_prompt("step")
-        room = template.room_for(
-            "context", recorder.llm.context_window, _STEP_REPLY_TOKENS, name=document_name, context_note="", **fields
-        )
-        request = StepRequest(
-            var=step.var,
-            action=action.name,
-            definition=action.definition,
-            strings=[a.value for a in step.args if a.kind == "string"],
-            inputs=[v for v, a in zip(values, step.args, strict=True) if a.kind == "var"],
-            explanation=step.explanation,
-            question=question,
-        )
-        piece = provider.slice(request, room)
-        messages = template.render(context=piece.text, name=document_name, context_note=piece.note, **fields)
-    else:
-        template = load_prompt("step_nodoc")
-        piece = StepSlice(text="")
-        messages = template.render(**fields)
-    reply = await recorder.acall(
-        f"step {step.var} = {step.action}", template, messages, max_tokens=_STEP_REPLY_TOKENS, temperature=0.0
-    )
-    output = reply.text.strip()
-    return StepOutcome(
+def _request(call: _Call, question: Question) -> StepRequest:
+    step = call.step
+    return StepRequest(
         var=step.var,
-        action=step.action,
-        output=output,
-        shown=piece.sentence_ids,
-        cited=cited_ids(output, piece.sentence_ids),
+        action=call.action.name,
+        definition=call.action.definition,
+        strings=[a.value for a in step.args if a.kind == "string" and a.value.strip()],
+        inputs=[v for v, a in zip(call.values, step.args, strict=True) if a.kind == "var" and v != CTX],
+        explanation=step.explanation,
+        question=question,
     )
+
+
+class _StepRunner:
+    """What every step of one plan shares: the model, the question, the evidence provider, the prompts."""
+
+    def __init__(
+        self, recorder: Recorder, question: Question, provider: StepContext, document_name: str, style: StepStyle
+    ) -> None:
+        self.recorder = recorder
+        self.question = question
+        self.provider = provider
+        self.name = document_name
+        self.style = style
+        self.template = load_prompt("step")
+        self.nodoc = load_prompt("step_nodoc")
+        self.shared = provider.shared()
+        self._slices: dict[str, StepSlice] = {}
+
+    def _values(self, template: PromptTemplate, call: _Call) -> dict[str, str]:
+        action = call.action
+        explanation = call.step.explanation or ""
+        return {
+            "question": self.question.text,
+            "options_block": self.question.options_block(),
+            "signature": action.signature,
+            "definition": action.definition,
+            "explanation": template.part("explanation", explanation=explanation) + "\n" if explanation else "",
+            "inputs": _inputs_block(call),
+            "reply_instruction": template.part(self.style.reply_part),
+            "action": action.name,
+        }
+
+    def _fitted(self, call: _Call) -> tuple[dict[str, str], int]:
+        """The step prompt's values fitted to the window, and the room left for the step's own evidence."""
+        window, reply = self.recorder.llm.context_window, self.style.reply_tokens
+        values = self._values(self.template, call)
+        frame = {"name": self.name, "shared_note": self.shared.note, "shared": self.shared.text}
+        empty_evidence = self.template.part("evidence", name=self.name, note="", context="")
+        fitted, _ = self.template.fit(window, reply, _STEP_SHARES, evidence=empty_evidence, **frame, **values)
+        del fitted["evidence"]
+        return fitted, self.template.room_for("evidence", window, reply, **fitted) - count_tokens(empty_evidence)
+
+    def prepare(self, call: _Call) -> None:
+        """Choose the step's own evidence (steps that take no earlier result: in plan order, before any step runs)."""
+        if call.action.needs_document and call.over is None and call.step.var not in self._slices:
+            _, room = self._fitted(call)
+            self._slices[call.step.var] = self.provider.slice(_request(call, self.question), room)
+
+    async def run(self, call: _Call) -> StepOutcome:
+        step, action = call.step, call.action
+        if action.pure:  # CONCAT and friends: joined locally, no model call
+            output = "\n".join(v for v in call.values if v != CTX)
+            self.recorder.note(f"step {step.var} = {step.action} (local)", output)
+            return StepOutcome(var=step.var, action=step.action, output=output, local=True)
+        if not action.needs_document:
+            template = self.nodoc
+            values, _ = template.fit(
+                self.recorder.llm.context_window, self.style.reply_tokens, _STEP_SHARES, **self._values(template, call)
+            )
+            piece = StepSlice(text="")
+        else:
+            template = self.template
+            values, room = self._fitted(call)
+            if call.over is not None:
+                text, _ = truncate_to_tokens(call.over, max(0, room))
+                piece = StepSlice(text=text, note="an earlier result, in place of the document")
+            else:
+                self.prepare(call)
+                piece = self._slices[step.var]
+            evidence = template.part("evidence", name=self.name, note=piece.note, context=piece.text)
+            values["evidence"] = evidence if piece.text else ""
+        reply = await self.recorder.acall(
+            f"step {step.var} = {step.action}",
+            template,
+            template.render(**values),
+            max_tokens=self.style.reply_tokens,
+            temperature=0.0,
+        )
+        output = reply.text.strip()
+        shown = [*self.shared.sentence_ids, *piece.sentence_ids] if action.needs_document else []
+        return StepOutcome(var=step.var, action=step.action, output=output, shown=shown, cited=cited_ids(output, shown))
 
 
 async def execute_plan(
@@ -134,8 +208,18 @@ async def execute_plan(
     question: Question,
     provider: StepContext,
     document_name: str = "document",
+    style: StepStyle | None = None,
 ) -> dict[str, StepOutcome]:
     """Run every step of `plan`, each as soon as its inputs are ready.
+
+    Args:
+        plan: a valid plan.
+        library: the actions it may use (besides those the plan declares).
+        recorder: the model, recording into the question's trace.
+        question: the question the plan answers.
+        provider: what the steps are shown of the document.
+        document_name: how prompts name the document.
+        style: reply length and instruction (default: brief, 256 tokens).
 
     Returns:
         Each step's outcome, keyed by its variable, in plan order.
@@ -148,17 +232,20 @@ async def execute_plan(
     for step in plan.steps:
         if step.action not in actions:
             raise ExecutionError(f"step {step.var}: unknown action {step.action}")
-    graph = plan.to_graph()
     import networkx as nx  # loaded on first use: it costs 150 ms at import
 
-    if not nx.is_directed_acyclic_graph(graph):
+    if not nx.is_directed_acyclic_graph(plan.to_graph()):
         raise ExecutionError("the plan's steps depend on each other in a cycle")
-    results: dict[str, StepOutcome] = {}
-    done: dict[str, asyncio.Event] = {step.var: asyncio.Event() for step in plan.steps}
+    runner = _StepRunner(recorder, question, provider, document_name, style or StepStyle())
     # Models often repeat a step word for word; the repeat reuses the first one's result.
     first_of: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}
     for step in plan.steps:
         first_of.setdefault((step.action, tuple((a.kind, a.value) for a in step.args)), step.var)
+    for step in plan.steps:  # evidence of steps that take no earlier result: chosen now, in plan order
+        if not step.inputs and first_of[(step.action, tuple((a.kind, a.value) for a in step.args))] == step.var:
+            runner.prepare(_resolve(step, actions[step.action], {}))
+    results: dict[str, StepOutcome] = {}
+    done: dict[str, asyncio.Event] = {step.var: asyncio.Event() for step in plan.steps}
 
     async def run(step: Step) -> None:
         original = first_of[(step.action, tuple((a.kind, a.value) for a in step.args))]
@@ -169,10 +256,7 @@ async def execute_plan(
         else:
             for name in step.inputs:
                 await done[name].wait()
-            values = _resolve(step, results)
-            results[step.var] = await _run_step(
-                step, actions[step.action], values, recorder, question, provider, document_name
-            )
+            results[step.var] = await runner.run(_resolve(step, actions[step.action], results))
         done[step.var].set()
 
     tasks = [asyncio.ensure_future(run(step)) for step in plan.steps]

@@ -2,14 +2,20 @@
 
 Keys hash backend, model, messages, parameters and the prompt template's name and version
 (`CompletionRequest.cache_key`). Each operation opens its own connection in WAL mode, which
-makes the cache safe from many threads and processes at once; a failure to read or write the
-cache is logged and never fails the call it was meant to speed up.
+makes the cache safe from many threads and processes at once.
+
+A cache failure never fails the call it was meant to speed up. A damaged cache (a file that
+is not a database, truncated or malformed, read-only, a directory in its place, a folder
+that cannot be created) gets one warning naming the file, once per process, and the calls
+go on without it: reads stop after a failed read, writes after a failed write (a read-only
+cache still answers what it holds). Delete the file to start a fresh cache.
 """
 
 from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 import time
 from pathlib import Path
 
@@ -28,27 +34,64 @@ CREATE TABLE IF NOT EXISTS responses (
 )
 """
 
+# Files already warned about in this process: one warning per file, however many caches and calls use it.
+_WARNED: set[str] = set()
+_WARNED_LOCK = threading.Lock()
+
+
+def _warn_once(path: Path, problem: str) -> None:
+    key = str(path.absolute())
+    with _WARNED_LOCK:
+        if key in _WARNED:
+            return
+        _WARNED.add(key)
+    log.warning("response cache %s: %s; going on without it (remove it to start a fresh cache)", path, problem)
+
 
 class ResponseCache:
-    """A key -> `Completion` store in one SQLite file."""
+    """A key -> `Completion` store in one SQLite file; unusable, it warns once and stores nothing."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute(_SCHEMA)
+        self._readable = self._writable = True
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with self._connect() as db:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute(_SCHEMA)
+        except (sqlite3.Error, OSError) as exc:
+            self._writable = False
+            self._readable = self._answers_reads()
+            _warn_once(path, f"cannot be written ({exc})" if self._readable else f"unusable ({exc})")
 
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
 
+    def _answers_reads(self) -> bool:
+        if not self.path.is_file():
+            return False
+        try:
+            with self._connect() as db:
+                db.execute("SELECT completion FROM responses LIMIT 1").fetchall()
+        except sqlite3.Error:
+            return False
+        return True
+
+    @property
+    def usable(self) -> bool:
+        """Whether the cache still answers reads or takes writes."""
+        return self._readable or self._writable
+
     def get(self, key: str) -> Completion | None:
         """The cached completion for `key`, or None."""
+        if not self._readable:
+            return None
         try:
             with self._connect() as db:
                 row = db.execute("SELECT completion FROM responses WHERE key = ?", (key,)).fetchone()
         except sqlite3.Error as exc:
-            log.warning("response cache %s unreadable (%s); going without it", self.path, exc)
+            self._readable = False
+            _warn_once(self.path, f"unreadable ({exc})")
             return None
         if row is None:
             return None
@@ -59,6 +102,8 @@ class ResponseCache:
 
     def put(self, key: str, completion: Completion) -> None:
         """Store `completion` under `key` (last writer wins)."""
+        if not self._writable:
+            return
         try:
             with self._connect() as db:
                 db.execute(
@@ -66,11 +111,17 @@ class ResponseCache:
                     (key, completion.model_dump_json(), time.time()),
                 )
         except sqlite3.Error as exc:
-            log.warning("response cache %s not writable (%s); going without it", self.path, exc)
+            self._writable = False
+            _warn_once(self.path, f"not writable ({exc})")
 
     def __len__(self) -> int:
-        with self._connect() as db:
-            return int(db.execute("SELECT COUNT(*) FROM responses").fetchone()[0])
+        if not self._readable:
+            return 0
+        try:
+            with self._connect() as db:
+                return int(db.execute("SELECT COUNT(*) FROM responses").fetchone()[0])
+        except sqlite3.Error:
+            return 0
 
 
 class CachedLLM:

@@ -18,6 +18,7 @@ from typing import Any
 
 from pearl.config import DEFAULT_CONTEXT_WINDOW
 from pearl.errors import EmbeddedModelError
+from pearl.llm._reply import read_completion
 from pearl.models import Completion, CompletionRequest
 
 __all__ = ["DEMO_NOTICE", "EmbeddedLLM", "find_embedded_model"]
@@ -170,17 +171,16 @@ class EmbeddedLLM:
                 result = model.create_chat_completion(**kwargs)
             except ValueError as exc:  # llama.cpp says "Requested tokens exceed context window"
                 raise EmbeddedModelError(f"the embedded model rejected the request: {exc}") from exc
-        choice = result["choices"][0]
-        usage = result.get("usage") or {}
-        return Completion(
-            text=choice["message"].get("content") or "",
-            prompt_tokens=int(usage.get("prompt_tokens", 0)),
-            completion_tokens=int(usage.get("completion_tokens", 0)),
-            latency_s=time.perf_counter() - started,
+        # The same boundary as a server's reply: llama.cpp's dict is checked field by field.
+        completion = read_completion(
+            result,
+            source="the embedded model",
+            max_tokens=request.max_tokens,
             model=self.model,
             backend=self.backend,
-            finish_reason=choice.get("finish_reason"),
+            latency_s=time.perf_counter() - started,
         )
+        return completion.model_copy(update={"model": self.model})
 
     async def acomplete(self, request: CompletionRequest) -> Completion:
         return await asyncio.to_thread(self.complete, request)

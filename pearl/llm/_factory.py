@@ -20,5 +20,7 @@ def make_llm(settings: Settings) -> LLM:
     else:
         llm = EmbeddedLLM(context_window=settings.window, threads=settings.threads)
     if settings.cache:
-        llm = CachedLLM(llm, ResponseCache(data_dir() / "cache" / "responses.sqlite3"))
+        cache = ResponseCache(data_dir() / "cache" / "responses.sqlite3")
+        if cache.usable:  # a damaged cache has warned once already; the model answers without it
+            llm = CachedLLM(llm, cache)
     return llm

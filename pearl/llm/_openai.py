@@ -3,25 +3,39 @@
 Retries with exponential backoff and full jitter on 429, 5xx, timeouts, dropped connections and
 garbled replies, honouring Retry-After; a bounded number of attempts; 400/401/403/404 are not
 retried and say what to fix. The API key goes only into the Authorization header: never into
-a log line, a trace or an error message.
+a log line, a trace or an error message; server text quoted in an error is redacted first (a
+server may echo the header), and a password in the base URL is shown as `***`.
+
+Every response body goes through the guarded JSON decoder and `read_completion`, the one
+boundary where a reply's types, sizes and encodings are checked (see `pearl.llm._reply`).
+
+A 400 saying the prompt is over the model's context (OpenAI and vLLM: "This model's maximum
+context length is N tokens"; llama.cpp: "exceeds the available context size", with `n_ctx`)
+is a `ContextOverflowError`. The backend then assumes a smaller window for the rest of the
+process: the limit the server stated when it is below the window assumed so far, else a
+quarter less. `Pearl` runs the question again once, with every prompt fitted to it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import email.utils
-import json
 import logging
 import random
+import re
 import threading
 import time
+import urllib.parse
 from typing import Any
 
 import httpx
 
-from pearl.config import Settings
+from pearl._replies import JSONReplyError, read_json
+from pearl.config import Settings, masked_url
 from pearl.errors import (
     ConfigError,
+    ContextOverflowError,
     LLMConnectionError,
     LLMError,
     LLMRequestError,
@@ -31,6 +45,7 @@ from pearl.errors import (
     RetryableError,
     ServerError,
 )
+from pearl.llm._reply import MAX_BODY_CHARS, Redactor, read_completion
 from pearl.models import Completion, CompletionRequest
 
 __all__ = ["OpenAICompatibleLLM"]
@@ -57,17 +72,52 @@ def _retry_after(headers: httpx.Headers) -> float | None:
         return max(0.0, parsed.timestamp() - time.time())
 
 
-def _server_message(response: httpx.Response) -> str:
+# What servers say when the prompt is over the model's context, and where they state the limit.
+_OVERFLOW = re.compile(
+    r"maximum context length|context_length_exceeded|context length exceeded|exceeds? (?:the )?available context"
+    r"|exceed_context_size|exceeds? (?:the )?context window|maximum model length|max_model_len|prompt is too long",
+    re.IGNORECASE,
+)
+_STATED_LIMIT = re.compile(
+    r"maximum context length is (\d+)|available context size \((\d+) tokens\)|context window of (\d+)"
+    r"|maximum model length (?:of |is )?(\d+)",
+    re.IGNORECASE,
+)
+
+
+def _error_body(response: httpx.Response) -> tuple[str, dict[str, Any]]:
+    """The error message a server sent (raw, not yet redacted) and its error object, if any."""
     try:
-        body = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return response.text[:200].strip()
-    if isinstance(body, dict):
-        error = body.get("error", body)
-        if isinstance(error, dict):
-            return str(error.get("message") or error.get("detail") or error)[:300]
-        return str(error)[:300]
-    return str(body)[:300]
+        body = read_json(response.text, MAX_BODY_CHARS)
+    except JSONReplyError:
+        return response.text, {}
+    error = body.get("error", body) if isinstance(body, dict) else body
+    if isinstance(error, dict):
+        return str(error.get("message") or error.get("detail") or error), error
+    return str(error), {}
+
+
+def _stated_limit(message: str, error: dict[str, Any]) -> int | None:
+    n_ctx = error.get("n_ctx")  # llama.cpp's exceed_context_size_error
+    if isinstance(n_ctx, int) and not isinstance(n_ctx, bool) and 0 < n_ctx < 10**8:
+        return n_ctx
+    match = _STATED_LIMIT.search(message)
+    return int(next(g for g in match.groups() if g)) if match else None
+
+
+def _secrets(settings: Settings) -> list[str]:
+    found = [settings.api_key.get_secret_value()] if settings.api_key is not None else []
+    try:
+        parts = urllib.parse.urlsplit(settings.base_url or "")
+        user, password = parts.username or "", parts.password or ""
+    except ValueError:  # httpx will refuse the URL with its own message
+        return found
+    if user or password:
+        # The URL's credentials, as written, decoded, and as httpx sends them (a Basic header).
+        plain = (urllib.parse.unquote(user), urllib.parse.unquote(password))
+        found += [password or user, urllib.parse.unquote(password or user)]
+        found.append(base64.b64encode(":".join(plain).encode()).decode())
+    return [s for s in found if s]
 
 
 class OpenAICompatibleLLM:
@@ -83,11 +133,14 @@ class OpenAICompatibleLLM:
             raise ConfigError("no base URL: pass --base-url or set PEARL_BASE_URL (e.g. http://localhost:8000/v1)")
         if not settings.model:
             raise ConfigError(
-                f"no model for {settings.base_url}: pass --model or set PEARL_MODEL "
+                f"no model for {masked_url(settings.base_url)}: pass --model or set PEARL_MODEL "
                 "(`curl <base-url>/models` lists what the server offers)"
             )
         self._settings = settings
         self._base_url = settings.base_url.rstrip("/")
+        self._shown_url = masked_url(self._base_url)  # what messages name: never a password
+        self._redact = Redactor(_secrets(settings))
+        self._window = settings.window
         self._model = settings.model
         self._transport = transport
         self._sync_gate = threading.BoundedSemaphore(settings.concurrency)
@@ -110,7 +163,8 @@ class OpenAICompatibleLLM:
 
     @property
     def context_window(self) -> int:
-        return self._settings.window
+        """The window prompts are fitted to: the setting, lowered when the server refused a prompt as too long."""
+        return self._window
 
     @property
     def supports_grammar(self) -> bool:
@@ -125,7 +179,7 @@ class OpenAICompatibleLLM:
         return False
 
     def __repr__(self) -> str:
-        return f"OpenAICompatibleLLM(base_url={self._base_url!r}, model={self._model!r})"
+        return f"OpenAICompatibleLLM(base_url={self._shown_url!r}, model={self._model!r})"
 
     def check(self) -> None:
         """One `GET /models`: fails on an unreachable server or a refused key, passes on anything else.
@@ -138,18 +192,18 @@ class OpenAICompatibleLLM:
         except httpx.HTTPError as exc:
             raise self._transport_error(exc) from None
         if response.status_code in (401, 403):
-            self._parse(response, time.perf_counter(), 1)
+            self._parse(response, time.perf_counter(), 1, 0, self._window)
 
     def complete(self, request: CompletionRequest) -> Completion:
         payload = self._payload(request)
-        started = time.perf_counter()
+        started, window = time.perf_counter(), self._window
         attempt = 0
         with self._sync_gate:
             while True:
                 attempt += 1
                 try:
                     response = self._sync_client().post("/chat/completions", json=payload)
-                    return self._parse(response, started, attempt)
+                    return self._parse(response, started, attempt, request.max_tokens, window)
                 except httpx.HTTPError as exc:
                     error: LLMError = self._transport_error(exc)
                 except LLMError as exc:
@@ -158,14 +212,14 @@ class OpenAICompatibleLLM:
 
     async def acomplete(self, request: CompletionRequest) -> Completion:
         payload = self._payload(request)
-        started = time.perf_counter()
+        started, window = time.perf_counter(), self._window
         attempt = 0
         async with self._async_gate(), self._async_client() as client:
             while True:
                 attempt += 1
                 try:
                     response = await client.post("/chat/completions", json=payload)
-                    return self._parse(response, started, attempt)
+                    return self._parse(response, started, attempt, request.max_tokens, window)
                 except httpx.HTTPError as exc:
                     error: LLMError = self._transport_error(exc)
                 except LLMError as exc:
@@ -230,7 +284,7 @@ class OpenAICompatibleLLM:
         return payload
 
     def _transport_error(self, exc: httpx.HTTPError) -> LLMError:
-        url = self._base_url
+        url = self._shown_url
         if isinstance(exc, httpx.TimeoutException):
             return LLMTimeoutError(
                 f"no answer from {url} within {self._settings.timeout:g}s; raise --timeout / PEARL_TIMEOUT "
@@ -244,17 +298,42 @@ class OpenAICompatibleLLM:
             return LLMRequestError(f"{url} is not an http(s) URL; set PEARL_BASE_URL like http://localhost:8000/v1")
         return LLMConnectionError(f"request to {url} failed ({type(exc).__name__})")
 
-    def _parse(self, response: httpx.Response, started: float, attempt: int) -> Completion:
+    def _server_message(self, response: httpx.Response) -> tuple[str, dict[str, Any]]:
+        """The server's error message, redacted and cut: the one place an error quotes what a server said."""
+        message, error = _error_body(response)
+        return self._redact(message), error
+
+    def _overflow(self, message: str, error: dict[str, Any], status: int, sent_window: int) -> ContextOverflowError:
+        """Lower the window prompts are fitted to (once per window: concurrent refusals of one size count once)."""
+        limit = _stated_limit(message, error)
+        with self._lock:
+            if self._window == sent_window:
+                lowered = limit if limit is not None and limit < sent_window else int(sent_window * 0.75)
+                self._window = max(1, lowered)
+            window = self._window
+        stated = f"{limit:,} tokens" if limit is not None else "no limit stated"
+        return ContextOverflowError(
+            f"{self._shown_url}/chat/completions refused the prompt as longer than the model's context ({status}: "
+            f"{message}; {stated}). The window is now taken as {window:,} tokens (it was {sent_window:,}); if this "
+            f"persists, set --context-window / PEARL_CONTEXT_WINDOW to {min(limit or window, window):,} or less",
+            status_code=status,
+            limit=limit,
+            window=window,
+        )
+
+    def _parse(
+        self, response: httpx.Response, started: float, attempt: int, max_tokens: int, sent_window: int
+    ) -> Completion:
         status = response.status_code
-        url = f"{self._base_url}/chat/completions"
+        url = f"{self._shown_url}/chat/completions"
         if status == 429:
             raise RateLimitError(
-                f"rate limited by {self._base_url} (429): {_server_message(response)}",
+                f"rate limited by {self._shown_url} (429): {self._server_message(response)[0]}",
                 retry_after=_retry_after(response.headers),
             )
         if status >= 500:
             raise ServerError(
-                f"server error {status} from {url}: {_server_message(response)}",
+                f"server error {status} from {url}: {self._server_message(response)[0]}",
                 retry_after=_retry_after(response.headers),
             )
         if status in (401, 403):
@@ -264,43 +343,33 @@ class OpenAICompatibleLLM:
             )
         if status == 404:
             raise LLMRequestError(
-                f"{url} answered 404 ({_server_message(response)}): check PEARL_BASE_URL (it usually ends in /v1) "
-                f"and that the server serves model {self._model!r} (PEARL_MODEL / --model)",
+                f"{url} answered 404 ({self._server_message(response)[0]}): check PEARL_BASE_URL (it usually ends "
+                f"in /v1) and that the server serves model {self._model!r} (PEARL_MODEL / --model)",
                 status_code=status,
             )
         if status >= 400:
-            message = _server_message(response)
-            hint = (
-                " The prompt is too long for the model: lower PEARL_CONTEXT_WINDOW / --context-window."
-                if "context" in message.lower() and ("length" in message.lower() or "window" in message.lower())
-                else " Check --model and the request parameters."
+            message, error = self._server_message(response)
+            if _OVERFLOW.search(f"{message} {error.get('type', '')} {error.get('code', '')}"):
+                raise self._overflow(message, error, status, sent_window)
+            raise LLMRequestError(
+                f"{url} rejected the request ({status}): {message}. Check --model and the request parameters.",
+                status_code=status,
             )
-            raise LLMRequestError(f"{url} rejected the request ({status}): {message}.{hint}", status_code=status)
         try:
-            body = response.json()
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            body = read_json(response.text, MAX_BODY_CHARS)
+        except JSONReplyError as exc:
             raise LLMResponseError(
-                f"{url} answered {status} with something that is not JSON: {response.text[:80]!r}"
-            ) from exc
-        choices = body.get("choices") if isinstance(body, dict) else None
-        if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
-            raise LLMResponseError(f"{url} answered without any choices: {str(body)[:120]}")
-        reply = choices[0].get("message") or {}
-        text = reply.get("content") if isinstance(reply, dict) else None
-        if text is None:
-            text = choices[0].get("text")
-        if not isinstance(text, str):
-            raise LLMResponseError(f"{url} answered with no message content: {str(choices[0])[:120]}")
-        usage = body.get("usage") or {}
-        return Completion(
-            text=text,
-            prompt_tokens=int(usage.get("prompt_tokens") or 0),
-            completion_tokens=int(usage.get("completion_tokens") or 0),
-            latency_s=time.perf_counter() - started,
-            model=str(body.get("model") or self._model),
+                f"{url} answered {status} with a body that is {exc.reason}: {self._redact(response.text, 80)!r}"
+            ) from None
+        return read_completion(
+            body,
+            source=url,
+            max_tokens=max_tokens,
+            model=self._model,
             backend=self.backend,
-            finish_reason=choices[0].get("finish_reason"),
+            latency_s=time.perf_counter() - started,
             attempts=attempt,
+            quote=lambda value: self._redact(value, 120),
         )
 
     def _next_delay(self, error: LLMError, attempt: int) -> float:

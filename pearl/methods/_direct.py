@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pearl._text import neutralise_fence
 from pearl.methods._base import QUESTION_SHARES, AskContext, choose_letter, reply_format
 from pearl.models import Answer
 from pearl.prompts import load_prompt
@@ -25,7 +26,7 @@ async def answer_direct(ctx: AskContext) -> Answer:
         options_block=question.options_block(),
         answer_instruction=reply.instruction,
         truncated_note=_TRUNCATED,
-        document=ctx.document.text,
+        document=neutralise_fence(ctx.document.text),  # the text must not close its <document> fence
     )
     kept, total = fitted["document"]
     notes = []

@@ -1,31 +1,86 @@
 """The second half of `pearl` and `pearl-fulldoc`: execute a valid plan and answer from its results.
 
-The two differ only in what a step sees: `pearl` a compressed slice of the indexed document
-chosen for that step, `pearl-fulldoc` the whole document cut to the window (the paper's
-executor, kept as the baseline). Making the plan is `Pearl`'s job; this module only runs one.
+- `pearl`: every call opens with the evidence for the question; each step adds evidence chosen
+  for it; the final answer call sees the question's evidence, every step's result (whole, up to
+  a cap) and the sentences the steps cited, all labelled `[S12]`, and cites what it rests on.
+- `pearl-fulldoc`: the paper's executor, in full: every step that reads the document gets the
+  whole document cut only by the window, the plan's explanation of the step, the earlier
+  results passed to it whole, and up to 512 tokens to answer; the free-form answer is every
+  output no later step uses, and for multiple choice one short call maps it to a letter.
+
+Making the plan is `Pearl`'s job; this module only runs one.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pearl.execution import CompressedStepContext, FullDocumentContext, cited_ids, execute_plan
+from pearl.context import render_sentences
+from pearl.execution import (
+    CompressedStepContext,
+    FullDocumentContext,
+    StepOutcome,
+    StepStyle,
+    cited_ids,
+    evidence_budget,
+    execute_plan,
+)
 from pearl.methods._base import QUESTION_SHARES, AskContext, choose_letter, citations_for, reply_format
 from pearl.models import Answer
 from pearl.planning import Plan
 from pearl.prompts import load_prompt
 from pearl.protocols import StepContext
+from pearl.tokens import count_tokens, truncate_to_tokens
 
 __all__ = ["Executor", "answer_from_plan"]
 
 Executor = Literal["compressed", "fulldoc"]
 """What each step is shown: evidence chosen for it from the index, or the whole document cut to the window."""
 
+_BRIEF = StepStyle(reply_tokens=256, reply_part="brief")
+_PAPER = StepStyle(reply_tokens=512, reply_part="thorough")  # the paper's executor: 512-token replies
+_RESULT_TOKENS = 1000  # a step's result as the final answer call sees it, at most
 
-def _provider(ctx: AskContext, executor: Executor) -> StepContext:
+
+def _room(ctx: AskContext, style: StepStyle) -> int:
+    """Tokens a step prompt has for document text in the model's window."""
+    question = ctx.question
+    template = load_prompt("step")
+    values, _ = template.fit(
+        ctx.llm.context_window,
+        style.reply_tokens,
+        QUESTION_SHARES,
+        question=question.text,
+        options_block=question.options_block(),
+        name=ctx.document.name,
+        shared_note="",
+        shared="",
+        signature="",
+        definition="",
+        explanation="",
+        inputs="",
+        evidence="",
+        reply_instruction=template.part(style.reply_part),
+        action="",
+    )
+    del values["shared"]
+    return template.room_for("shared", ctx.llm.context_window, style.reply_tokens, **values)
+
+
+def _provider(ctx: AskContext, executor: Executor, style: StepStyle) -> StepContext:
+    room = _room(ctx, style)
     if executor == "fulldoc":
-        return FullDocumentContext(ctx.document.text)
-    return CompressedStepContext(ctx.index(), ctx.settings.step_budget)
+        return FullDocumentContext(ctx.document.text, room)
+    index = ctx.index()
+    budget = evidence_budget(index, room, ctx.settings.step_budget)
+    ctx.recorder.note(
+        "evidence budget",
+        "the whole document in every call" if budget.whole else f"{budget.shared} shared + {budget.step} per step",
+        shared=budget.shared,
+        step=budget.step,
+        whole=budget.whole,
+    )
+    return CompressedStepContext(index, ctx.question, budget)
 
 
 async def answer_from_plan(ctx: AskContext, plan: Plan, *, method: str, executor: Executor) -> Answer:
@@ -38,40 +93,87 @@ async def answer_from_plan(ctx: AskContext, plan: Plan, *, method: str, executor
         method: the method name the answer carries.
         executor: what each step is shown (see `Executor`).
     """
-    index = ctx.index()
-    question = ctx.question
-    recorder = ctx.recorder
+    style = _PAPER if executor == "fulldoc" else _BRIEF
+    provider = _provider(ctx, executor, style)
     outcomes = await execute_plan(
         plan,
         ctx.library,
-        recorder=recorder,
-        question=question,
-        provider=_provider(ctx, executor),
+        recorder=ctx.recorder,
+        question=ctx.question,
+        provider=provider,
         document_name=ctx.document.name,
-    )
-    results = "\n\n".join(
-        f"{step.render(explanation=False)}\n-> {outcomes[step.var].output or '(empty)'}" for step in plan.steps
+        style=style,
     )
     free_form = "\n".join(outcomes[var].output for var in plan.answer_vars).strip()
+    if executor == "fulldoc":
+        return await _paper_answer(ctx, plan, free_form, method)
+    return await _final_answer(ctx, plan, outcomes, provider, free_form, method)
+
+
+async def _paper_answer(ctx: AskContext, plan: Plan, free_form: str, method: str) -> Answer:
+    """The paper's ending: the free-form answer is the outputs no later step uses; a short call maps it to a letter."""
+    question = ctx.question
+    letter = await choose_letter(ctx, free_form) if question.options else None
+    return Answer(
+        question=question.text,
+        options=question.options,
+        answer=free_form,
+        letter=letter,
+        method=method,
+        plan=plan.render(),
+    )
+
+
+def _result(outcome: StepOutcome) -> str:
+    return truncate_to_tokens(outcome.output, _RESULT_TOKENS)[0] or "(empty)"
+
+
+async def _final_answer(
+    ctx: AskContext,
+    plan: Plan,
+    outcomes: dict[str, StepOutcome],
+    provider: StepContext,
+    free_form: str,
+    method: str,
+) -> Answer:
+    index = ctx.index()
+    question = ctx.question
+    shared = provider.shared()
+    results = "\n\n".join(f"{step.render(explanation=False)}\n-> {_result(outcomes[step.var])}" for step in plan.steps)
+    in_shared = set(shared.sentence_ids)
+    cited = sorted({sid for o in outcomes.values() for sid in o.cited if sid not in in_shared})
     template = load_prompt("answer")
     reply = reply_format(ctx, template, cite=True)
+    window = ctx.llm.context_window
     values, _ = template.fit(
-        ctx.llm.context_window,
+        window,
         reply.max_tokens,
-        QUESTION_SHARES | {"results": 1.0},
+        QUESTION_SHARES | {"results": 0.8},
         question=question.text,
         options_block=question.options_block(),
-        answer_instruction=reply.instruction,
+        name=ctx.document.name,
+        shared_note=shared.note,
+        shared=shared.text,
         results=results,
+        cited="",
+        answer_instruction=reply.instruction,
     )
-    messages = template.render(**values)
-    completion = await recorder.acall("answer", template, messages, **reply.params)
+    del values["cited"]
+    room = template.room_for("cited", window, reply.max_tokens, **values)
+    values["cited"] = ""
+    while cited:  # whole sentences or none: drop the last ones until the rest fits
+        block = template.part("cited", name=ctx.document.name, sentences=render_sentences(index, cited))
+        if count_tokens(block) <= room:
+            values["cited"] = block
+            break
+        cited = cited[: len(cited) * 3 // 4]
+    completion = await ctx.recorder.acall("answer", template, template.render(**values), **reply.params)
     text = completion.text.strip()
-    shown = sorted({sid for o in outcomes.values() for sid in o.shown})
+    shown = sorted({*in_shared, *(sid for o in outcomes.values() for sid in o.shown)})
     letter = await choose_letter(ctx, text) if question.options else None
     answer_text = (free_form or text) if question.options else (text or free_form)
-    cited = [*cited_ids(text, shown), *(sid for o in outcomes.values() for sid in o.cited)]
-    citations, evidence_note = citations_for(index, cited, shown, answer_text, question)
+    cited_all = [*cited_ids(text, shown), *(sid for o in outcomes.values() for sid in o.cited)]
+    citations, evidence_note = citations_for(index, cited_all, shown, answer_text, question)
     return Answer(
         question=question.text,
         options=question.options,

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from pearl._files import atomic_write_text
+from pearl._files import atomic_write_text, decode_json, read_text
 from pearl._text import word_stems
 from pearl.actions import ActionLibrary
 from pearl.errors import ConfigError, PlanParseError
@@ -79,13 +79,17 @@ def load_demos(path: str | Path, library: ActionLibrary | None = None) -> DemoSt
         ConfigError: the file is missing or malformed (the message names the line).
     """
     file = Path(path)
+    text = read_text(file, "demonstrations")
     try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{file}: cannot read demonstrations ({exc.strerror})") from exc
-    try:
-        store = DemoStore.model_validate_json(text)
-    except ValidationError:
+        whole: Any = decode_json(text, f"demonstrations {file}")
+    except ConfigError:
+        whole = None  # not one JSON document: JSON Lines, whose lines are checked one by one
+    if isinstance(whole, dict) and "demos" in whole:
+        try:
+            store = DemoStore.model_validate(whole)
+        except ValidationError as exc:
+            raise ConfigError(f"{file}: not a demonstration store ({str(exc).splitlines()[0]})") from None
+    else:
         store = _read_jsonl(file, text)
     if library is not None:
         store, warnings = check_demos(store, library)
@@ -100,13 +104,13 @@ def _read_jsonl(file: Path, text: str) -> DemoStore:
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
+        data = decode_json(line, f"{file}:{number}")
         try:
-            data = json.loads(line)
             if isinstance(data, dict) and set(data) == {_HEADER_KEY} and not demos and not header:
                 header = DemoStore.model_validate({**data[_HEADER_KEY], "demos": []}).model_dump(exclude={"demos"})
                 continue
             demos.append(Demo.model_validate(data))
-        except (json.JSONDecodeError, ValidationError) as exc:
+        except ValidationError as exc:
             raise ConfigError(f"{file}:{number}: not a demonstration ({str(exc).splitlines()[0]})") from exc
     if not demos:
         raise ConfigError(f"{file}: holds no demonstrations")

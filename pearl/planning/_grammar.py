@@ -8,16 +8,16 @@ still gets a precise error to correct.
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from pearl._replies import strip_fence
+from pearl._replies import JSONReplyError, read_json, strip_fence
 from pearl.actions import CTX, Action, ActionLibrary
 from pearl.errors import ConfigError, PlanParseError
 from pearl.planning._models import Arg, Plan, Step
+from pearl.planning._parser import DEFAULT_MAX_CHARS
 from pearl.planning._validate import ANSWER, DEFAULT_MAX_STEPS, DEFAULT_MAX_STRING_CHARS, validate_plan
 
 __all__ = ["plan_from_json", "plan_gbnf", "plan_json_schema", "plan_to_json"]
@@ -99,9 +99,9 @@ def plan_from_json(
     if isinstance(data, (str, bytes)):
         text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
         try:
-            obj: Any = json.loads(strip_fence(text))
-        except json.JSONDecodeError as exc:
-            raise PlanParseError(f"the plan is not valid JSON: {exc.msg}", exc.lineno, exc.colno) from None
+            obj: Any = read_json(strip_fence(text), DEFAULT_MAX_CHARS)
+        except JSONReplyError as exc:
+            raise PlanParseError(f"the plan is {exc.reason}", exc.line, exc.column) from None
     else:
         obj = dict(data)
     if not isinstance(obj, dict):

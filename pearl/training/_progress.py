@@ -14,6 +14,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from pearl._files import decode_json
+
 __all__ = ["ProgressFile", "json_line", "progress_path"]
 
 log = logging.getLogger("pearl.training")
@@ -30,8 +32,8 @@ def progress_path(out: str | os.PathLike[str]) -> Path:
 def json_line(line: str) -> dict[str, Any] | None:
     """`line` as a JSON object, or None when it is not one (cut short, garbled, too deeply nested)."""
     try:
-        value = json.loads(line)
-    except (json.JSONDecodeError, RecursionError):
+        value = decode_json(line, "progress", ValueError)
+    except ValueError:
         return None
     return value if isinstance(value, dict) else None
 

@@ -1,0 +1,248 @@
+"""The answer page: question and answer, the plan as a graph of steps, what each step was shown, the document."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pearl.context import DocumentIndex
+from pearl.errors import PlanError
+from pearl.html._document import document_data
+from pearl.html._page import render_page
+from pearl.models import Answer, Trace, TraceEvent
+from pearl.planning import Plan, parse_plan
+from pearl.questions import Question
+
+__all__ = ["render_answer_page", "render_trace_page"]
+
+_FENCE = re.compile(r"<(excerpts|document)\b([^>\n]*)>\n?")
+_NOTE = re.compile(r'\bnote="([^"]*)"')
+_LABEL = re.compile(r"\[S(\d+)\][ \t]*")
+_CITE = re.compile(r"\[S(\d+)\]")
+
+# The plan graph: node size and spacing in SVG pixels.
+_NODE_W, _NODE_H, _GAP_X, _GAP_Y, _PAD = 190, 52, 56, 16, 8
+
+StepKind = Literal["llm", "local", "repeat", "missing"]
+
+
+@dataclass(frozen=True)
+class Excerpt:
+    """A sentence a call was shown: its id (None if the text came unlabelled) and its text as the model saw it."""
+
+    sid: int | None
+    text: str
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One trace event as the page shows it."""
+
+    number: int
+    event: TraceEvent
+    fence_note: str = ""
+    excerpts: list[Excerpt] = field(default_factory=list)
+    unlabelled_chars: int = 0
+
+
+@dataclass(frozen=True)
+class StepNode:
+    """One plan step: its call, its trace record, and where the graph draws it."""
+
+    var: str
+    action: str
+    call: str
+    explanation: str | None
+    inputs: list[str]
+    kind: StepKind
+    stage: Stage | None
+    x: int
+    y: int
+
+    @property
+    def label(self) -> str:
+        text = f"{self.var} = {self.action}"
+        return text if len(text) <= 24 else text[:23] + "…"
+
+    @property
+    def detail(self) -> str:
+        if self.stage is None:
+            return "not run"
+        event = self.stage.event
+        if event.error:
+            return "failed"
+        if self.kind == "local":
+            return "local, no model call"
+        if self.kind == "repeat":
+            return "same as an earlier step"
+        cost = f"{event.prompt_tokens:,}+{event.completion_tokens:,} tok, {event.latency_s:.2f}s"
+        return cost + (", cached" if event.cached else "")
+
+
+@dataclass(frozen=True)
+class Graph:
+    """The plan drawn as boxes (steps) and curves (a step's result passed to a later step)."""
+
+    nodes: list[StepNode]
+    edges: list[str]
+    width: int
+    height: int
+    node_w: int = _NODE_W
+    node_h: int = _NODE_H
+
+
+def _last_user_message(event: TraceEvent) -> str:
+    return next((m.content for m in reversed(event.messages) if m.role == "user"), "")
+
+
+def _stage(number: int, event: TraceEvent) -> Stage:
+    """The event, with the excerpts its prompt fenced as document data (`[S12] ...` lines)."""
+    text = _last_user_message(event)
+    fence = _FENCE.search(text)
+    if fence is None:
+        return Stage(number, event)
+    # The template's own fence opens first; its closing tag is the last one (a document may hold the words).
+    close = text.rfind(f"</{fence.group(1)}>")
+    body = text[fence.end() : close if close > fence.end() else len(text)]
+    note_match = _NOTE.search(fence.group(2))
+    note = note_match.group(1) if note_match else ""
+    pieces = _LABEL.split(body)
+    excerpts = [
+        Excerpt(int(sid), " ".join(chunk.split())) for sid, chunk in zip(pieces[1::2], pieces[2::2], strict=True)
+    ]
+    unlabelled = len(pieces[0].strip()) if not excerpts else 0
+    return Stage(number, event, fence_note=note, excerpts=excerpts, unlabelled_chars=unlabelled)
+
+
+def _plan_text(answer: Answer, trace: Trace) -> str | None:
+    if answer.plan:
+        return answer.plan
+    accepted = [e.output for e in trace.events if e.stage == "plan accepted" and e.output]
+    return accepted[-1] if accepted else None
+
+
+def _read_plan(text: str | None) -> Plan | None:
+    if not text:
+        return None
+    try:
+        # The plan ran already: no library check, only its shape is needed to draw it.
+        return parse_plan(text, None, max_steps=1000, max_chars=1_000_000)
+    except PlanError:
+        return None
+
+
+def _step_stage(var: str, stages: Sequence[Stage]) -> tuple[Stage | None, StepKind]:
+    prefix = f"step {var} = "
+    for stage in stages:
+        name = stage.event.stage
+        if name.startswith(prefix):
+            if stage.event.prompt:
+                return stage, "llm"
+            return stage, "repeat" if "(same as " in name else "local"
+    return None, "missing"
+
+
+def _graph(plan: Plan, stages: Sequence[Stage]) -> Graph:
+    """Steps in columns by depth (a step sits right of every step it reads), in plan order within a column."""
+    depth: dict[str, int] = {}
+    for step in plan.steps:
+        depth[step.var] = 1 + max((depth[name] for name in step.inputs if name in depth), default=-1)
+    rows: dict[int, int] = {}
+    nodes: list[StepNode] = []
+    where: dict[str, tuple[int, int]] = {}
+    for step in plan.steps:
+        column = depth[step.var]
+        row = rows.get(column, 0)
+        rows[column] = row + 1
+        x, y = _PAD + column * (_NODE_W + _GAP_X), _PAD + row * (_NODE_H + _GAP_Y)
+        where[step.var] = (x, y)
+        stage, kind = _step_stage(step.var, stages)
+        nodes.append(
+            StepNode(
+                var=step.var,
+                action=step.action,
+                call=step.render(explanation=False),
+                explanation=step.explanation,
+                inputs=step.inputs,
+                kind=kind,
+                stage=stage,
+                x=x,
+                y=y,
+            )
+        )
+    edges = []
+    for step in plan.steps:
+        x2, y2 = where[step.var]
+        for name in step.inputs:
+            if name not in where:
+                continue
+            x1, y1 = where[name]
+            start, end, mid = (x1 + _NODE_W, y1 + _NODE_H // 2), (x2, y2 + _NODE_H // 2), (x1 + _NODE_W + x2) // 2
+            edges.append(f"M{start[0]},{start[1]} C{mid},{start[1]} {mid},{end[1]} {end[0]},{end[1]}")
+    columns = max(depth.values(), default=0) + 1
+    height = max(rows.values(), default=1)
+    return Graph(
+        nodes=nodes,
+        edges=edges,
+        width=2 * _PAD + columns * _NODE_W + (columns - 1) * _GAP_X,
+        height=2 * _PAD + height * _NODE_H + (height - 1) * _GAP_Y,
+    )
+
+
+def _cited(text: str) -> list[int]:
+    return [int(sid) for sid in _CITE.findall(text)]
+
+
+def render_answer_page(answer: Answer, index: DocumentIndex | None = None, *, notes: Sequence[str] = ()) -> str:
+    """One self-contained HTML page for an answer: question, answer, plan graph, steps with excerpts, document.
+
+    Args:
+        answer: from `Pearl.ask`; its `trace` gives the steps, what each was shown and what it cost.
+        index: the document's index (`index_for_trace`, `index_for_page`); without it the page
+            shows the cited sentences but not the document.
+        notes: said at the top of the page (e.g. why the document is not shown).
+
+    Returns:
+        The page, to write to a `.html` file; it loads nothing from anywhere.
+    """
+    trace = answer.trace
+    stages = [_stage(number, event) for number, event in enumerate(trace.events, start=1)]
+    plan = _read_plan(_plan_text(answer, trace))
+    graph = _graph(plan, stages) if plan is not None and plan.steps else None
+    step_stages = {id(node.stage) for node in graph.nodes} if graph else set()
+    used = [sid for stage in stages for sid in _cited(stage.event.output)]
+    cited = [c.sentence_id for c in answer.citations] + _cited(answer.answer)
+    document: dict[str, Any] | None = document_data(index, cited, used) if index is not None else None
+    question = Question(text=answer.question, options=answer.options)
+    return render_page(
+        "answer.html.j2",
+        "answer.js",
+        answer=answer,
+        trace=trace,
+        options=list(zip(question.letters, answer.options, strict=False)),
+        usage=answer.usage,
+        plan_text=_plan_text(answer, trace),
+        graph=graph,
+        other_stages=[s for s in stages if id(s) not in step_stages],
+        document=document,
+        # The name as the user gave it (the trace's), not the absolute path it was read again from.
+        document_name=trace.document.name if trace.document else (index.name if index is not None else ""),
+        notes=list(notes),
+    )
+
+
+def render_trace_page(trace: Trace, index: DocumentIndex | None = None, *, notes: Sequence[str] = ()) -> str:
+    """The answer page of a trace file (`pearl ask --trace`, or an evaluation run's `traces/`).
+
+    The trace holds the final answer (`Trace.answer`); a trace without one (an older pearl's,
+    or a question that failed) gives a page of its stages with a note saying so.
+    """
+    said = list(notes)
+    if trace.answer is None:
+        answer = Answer(question=trace.question, answer="", method=trace.method)
+        said.insert(0, "the trace holds no final answer (the question failed, or an older pearl wrote it)")
+    else:
+        answer = trace.answer
+    return render_answer_page(answer.model_copy(update={"trace": trace}), index, notes=said)

@@ -1,0 +1,103 @@
+"""The template environment every page is rendered with, and what makes a page safe to open.
+
+Pages are Jinja2 templates with autoescaping on: text from a document, a question or a model
+is always escaped, never pasted into markup. Data for a page's script travels as JSON in a
+`<script type="application/json">` block, with `<`, `>`, `&`, U+2028 and U+2029 escaped so
+no string can end the block or start a tag. Each page carries a Content-Security-Policy that
+lets it load nothing (no network, no other file) and run only its own inline script and
+style, named by their hashes.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import json
+import re
+from importlib import resources
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+__all__ = ["asset", "cite_parts", "json_script", "render_page"]
+
+_JSON_ESCAPES = (
+    ("<", "\\u003c"),
+    (">", "\\u003e"),
+    ("&", "\\u0026"),
+    ("\u2028", "\\u2028"),
+    ("\u2029", "\\u2029"),
+)
+_CITE = re.compile(r"\[S(\d+)\]")
+
+
+def json_script(value: Any) -> Markup:
+    """`value` as JSON that is safe inside a `<script type="application/json">` block of an HTML page."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    for raw, escaped in _JSON_ESCAPES:
+        text = text.replace(raw, escaped)
+    return Markup(text)
+
+
+def cite_parts(text: str) -> list[tuple[str, str]]:
+    """`text` cut into ("text", ...) and ("cite", "12") pieces, so a template can link each `[S12]`."""
+    parts: list[tuple[str, str]] = []
+    last = 0
+    for match in _CITE.finditer(text):
+        if match.start() > last:
+            parts.append(("text", text[last : match.start()]))
+        parts.append(("cite", str(int(match.group(1)))))
+        last = match.end()
+    if last < len(text):
+        parts.append(("text", text[last:]))
+    return parts
+
+
+@functools.cache
+def asset(name: str) -> str:
+    """A static file shipped beside the templates (a page's CSS or script), as text."""
+    return (resources.files("pearl.html") / "templates" / name).read_text(encoding="utf-8")
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("pearl.html", "templates"),
+        autoescape=True,  # every template, whatever its name: page text is untrusted
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["json_script"] = json_script
+    env.filters["cite_parts"] = cite_parts
+    return env
+
+
+def _sha256(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+def render_page(template: str, script: str, **context: Any) -> str:
+    """Render `template` with the shared stylesheet and the script asset `script`, under a policy naming both.
+
+    Args:
+        template: a template file name (e.g. "answer.html.j2").
+        script: the page's script asset (e.g. "answer.js"); the only script the page may run.
+        context: the template's variables.
+    """
+    style = asset("page.css")
+    code = asset(script)
+    csp = "; ".join(
+        [
+            "default-src 'none'",
+            f"script-src {_sha256(code)}",
+            f"style-src {_sha256(style)}",
+            "img-src data:",
+            "base-uri 'none'",
+            "form-action 'none'",
+        ]
+    )
+    page = _environment().get_template(template)
+    return page.render(csp=csp, style=Markup(style), script=Markup(code), **context)

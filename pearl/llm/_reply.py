@@ -1,0 +1,187 @@
+"""The one boundary every model reply crosses before pearl uses it.
+
+A server (or llama.cpp) hands back a JSON object; `read_completion` turns it into a
+`Completion` or refuses it, so nothing past this point meets a wrong type, a huge size or a
+string Python cannot encode. What it decides, field by field:
+
+- no `choices`, a choice that is not an object, no text content: `LLMResponseError` (retried);
+- the text: lone surrogates (a `\\ud800` escape) become U+FFFD, so it can be hashed, cached,
+  printed and written; a text longer than the request allows (`reply_chars(max_tokens)`) is
+  cut there and marked `finish_reason="length"`, as if the server had honoured `max_tokens`;
+- `usage` and its token counts: anything but a whole number from 0 to a billion (a string,
+  a list, `1e400`, a negative count) is counted as 0;
+- `finish_reason` and `model`: a string, cut to a sane length; anything else is dropped.
+
+Every replacement is written into `Completion.notes` (and so into the trace): costs counted
+as 0 must not pass for free calls unnoticed.
+
+Server text quoted in an error goes through a `Redactor` first, the one place secrets are
+taken out of what a server sent back (a server may echo the Authorization header).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from pearl.errors import LLMResponseError
+from pearl.models import Completion
+
+__all__ = ["MAX_BODY_CHARS", "Redactor", "read_completion", "reply_chars"]
+
+MAX_BODY_CHARS = 64 * 2**20
+"""The largest response body read as JSON; anything bigger is not a chat completion."""
+_CHARS_PER_TOKEN = 16  # no tokenizer averages more characters per token: a generous bound
+_MIN_REPLY_CHARS = 4096
+_MAX_COUNT = 10**9  # no single call uses a billion tokens
+_MAX_LABEL = 64  # finish_reason
+_MAX_MODEL = 200
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_DIGITS = re.compile(r"[0-9]{1,10}")
+_QUOTE_CHARS = 160
+
+
+def reply_chars(max_tokens: int) -> int:
+    """The longest reply text accepted for a request of `max_tokens` tokens."""
+    return max(_MIN_REPLY_CHARS, max_tokens * _CHARS_PER_TOKEN)
+
+
+def _plain(value: object) -> str:
+    return str(value)[:_QUOTE_CHARS]
+
+
+def _encodable(text: str) -> str:
+    # A JSON "\ud800" escape decodes to a lone surrogate, which str.encode("utf-8") refuses:
+    # the cache key, the trace file and the terminal would each fail on it later.
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def _count(value: object) -> int | None:
+    """A token count, or None when `value` is not a believable one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
+        number = int(value.strip())
+    else:
+        return None
+    return number if 0 <= number <= _MAX_COUNT else None
+
+
+def _usage(body: dict[str, Any], notes: list[str]) -> tuple[int, int]:
+    usage = body.get("usage")
+    if usage is None:
+        return 0, 0
+    if not isinstance(usage, dict):
+        notes.append(f"usage is a {type(usage).__name__}, not an object; its tokens are counted as 0")
+        return 0, 0
+    counts = []
+    for key in ("prompt_tokens", "completion_tokens"):
+        value = usage.get(key)
+        number = _count(value) if value is not None else 0
+        if number is None:
+            notes.append(f"usage.{key} {_plain(value)[:40]!r} is not a token count; counted as 0")
+        counts.append(number or 0)
+    return counts[0], counts[1]
+
+
+def _label(value: object, limit: int, what: str, notes: list[str]) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        notes.append(f"{what} is a {type(value).__name__}, not a string; ignored")
+        return None
+    return _encodable(value[:limit]) or None
+
+
+def read_completion(
+    body: object,
+    *,
+    source: str,
+    max_tokens: int,
+    model: str,
+    backend: str,
+    latency_s: float = 0.0,
+    attempts: int = 1,
+    quote: Callable[[object], str] = _plain,
+) -> Completion:
+    """Check a chat-completion response object field by field and build the `Completion` from it.
+
+    Args:
+        body: the decoded response (OpenAI's `chat.completion` shape).
+        source: who answered, for messages (a URL, "the embedded model").
+        max_tokens: what the request allowed; a longer text is cut (see `reply_chars`).
+        model: the model name to record when the reply names none.
+        quote: renders server data for an error message (redacting secrets).
+
+    Raises:
+        LLMResponseError: no choices, or no text in the first one.
+    """
+    if not isinstance(body, dict):
+        raise LLMResponseError(f"{source} answered with JSON that is not an object: {quote(body)}")
+    choices = body.get("choices")
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        raise LLMResponseError(f"{source} answered without any choices: {quote(body)}")
+    choice: dict[str, Any] = choices[0]
+    message = choice.get("message")
+    text = message.get("content") if isinstance(message, dict) else None
+    if text is None:
+        text = choice.get("text")
+    if not isinstance(text, str):
+        raise LLMResponseError(f"{source} answered with no message content: {quote(choice)}")
+    notes: list[str] = []
+    finish_reason = _label(choice.get("finish_reason"), _MAX_LABEL, "finish_reason", notes)
+    limit = reply_chars(max_tokens)
+    if len(text) > limit:
+        notes.append(
+            f"the reply was {len(text):,} characters, over the {limit:,} a {max_tokens}-token reply allows; cut"
+        )
+        text, finish_reason = text[:limit], "length"
+    prompt_tokens, completion_tokens = _usage(body, notes)
+    named = _label(body.get("model"), _MAX_MODEL, "model", notes)
+    return Completion(
+        text=_encodable(text),
+        prompt_tokens=prompt_tokens,
+        completion_tokens=completion_tokens,
+        latency_s=latency_s,
+        model=named or model,
+        backend=backend,
+        finish_reason=finish_reason,
+        attempts=attempts,
+        notes=notes,
+    )
+
+
+# Credentials as an Authorization header carries them: any Bearer token, however short; Basic
+# only with a base64 blob after it, so that "Basic auth is off" stays readable.
+_TOKEN_SCHEME = re.compile(r"(?i)\b(bearer(?=\s)|basic(?=\s+[A-Za-z0-9+/]{8,}=*))(\s+)[A-Za-z0-9._~+/=:-]+")
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]+@")
+
+
+class Redactor:
+    """Takes secrets out of text a server sent back, before it is quoted in an error.
+
+    Removes each given secret (the API key, a password in the base URL) wherever it appears,
+    any `Bearer ...` / `Basic ...` credential, and the user part of any URL, then cuts the text.
+
+    Args:
+        secrets: strings never to show; those under 4 characters are left to the patterns
+            (hiding every "x" of a message would make it unreadable and protect nothing).
+    """
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
+
+    def __call__(self, value: object, limit: int = 300) -> str:
+        text = value if isinstance(value, str) else str(value)
+        text = text[: limit * 4]  # enough to find a secret that crosses the cut below
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        text = _TOKEN_SCHEME.sub(r"\1\2***", text)
+        text = _USERINFO.sub(r"\1***@", text)
+        return _encodable(text[:limit].strip())

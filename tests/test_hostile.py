@@ -1,0 +1,589 @@
+"""Hostile servers, replies and state end cleanly and lose nothing (issue 13, items 1-5, 11 and part of 12).
+
+Each test names the item it covers. Reply and HTTP cases run against the fake OpenAI-compatible
+server (tests/fakeserver.py); the same server runs by hand (`python tests/fakeserver.py --help`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fakeserver import FakeOpenAIServer, Reply
+from test_llm_openai import REQUEST, make
+from typer.testing import CliRunner
+
+from pearl import Pearl, load_settings
+from pearl._replies import MAX_INT_DIGITS, load_json_reply
+from pearl.cli import app
+from pearl.config import masked_url
+from pearl.errors import (
+    ConfigError,
+    ContextOverflowError,
+    LLMConnectionError,
+    LLMRequestError,
+    LLMResponseError,
+    PearlError,
+    PlanParseError,
+    ProposalError,
+    ServerError,
+)
+from pearl.llm import CompletionRequest, FakeLLM, Message, OpenAICompatibleLLM, ResponseCache
+from pearl.llm._embedded import _MODELS, EmbeddedLLM
+from pearl.llm._reply import reply_chars
+from pearl.models import Completion, Trace
+from pearl.planning import parse_plan, plan_from_json
+from pearl.prompts import CUT_MARK
+from pearl.tokens import count_tokens
+
+REPO = Path(__file__).resolve().parents[1]
+STORY = "Captain Ilse Varga kept the light at Tr'en Point.\n\nShe stayed because her brother Korvin was lost at sea.\n"
+runner = CliRunner()
+
+
+def story(tmp_path: Path) -> Path:
+    doc = tmp_path / "story.txt"
+    doc.write_text(STORY, encoding="utf-8")
+    return doc
+
+
+def openai(server: FakeOpenAIServer, **overrides: Any) -> OpenAICompatibleLLM:
+    return make(server, **{"max_retries": 1, "timeout": 5.0, **overrides})
+
+
+def ask_args(server: FakeOpenAIServer, doc: Path, question: str = "Who kept the light?") -> list[str]:
+    return ["ask", str(doc), question, "--base-url", server.base_url, "--model", "m", "-m", "direct"]
+
+
+# --- item 1: a damaged response cache never stops a command -----------------------------
+
+
+def _not_a_database(path: Path) -> None:
+    path.write_text("this is not a database, only text where the cache should be\n" * 4, encoding="utf-8")
+
+
+def _filled(path: Path) -> None:
+    cache = ResponseCache(path)
+    for i in range(200):
+        cache.put(f"k{i}", Completion(text=f"answer {i} " * 40))
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # everything into the main file, which is then damaged
+    db.close()
+    for extra in path.parent.glob(path.name + "-*"):
+        extra.unlink()
+
+
+def _truncated(path: Path) -> None:
+    _filled(path)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 3])
+
+
+def _directory(path: Path) -> None:
+    path.mkdir()
+
+
+def _parent_is_a_file(path: Path) -> None:
+    path.parent.rmdir()
+    path.parent.write_text("a file where the cache folder should be", encoding="utf-8")
+
+
+def _read_only(path: Path) -> None:
+    _filled(path)
+    path.chmod(0o444)
+    path.parent.chmod(0o555)
+
+
+DAMAGE: dict[str, Callable[[Path], None]] = {
+    "not-a-database": _not_a_database,
+    "truncated": _truncated,
+    "a-directory": _directory,
+    "parent-is-a-file": _parent_is_a_file,
+    "read-only": _read_only,
+}
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGE))
+def test_damaged_cache_warns_once_and_answers(
+    damage: str, fake_server: FakeOpenAIServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Item 1: one warning naming the file, once per process, then every call goes on without the cache."""
+    if damage == "read-only" and os.geteuid() == 0:
+        pytest.skip("root writes through file permissions")
+    path = Path(os.environ["PEARL_HOME"]) / "cache" / "responses.sqlite3"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    DAMAGE[damage](path)
+    fake_server.set_default("Varga kept it.")
+    settings = load_settings(base_url=fake_server.base_url, model="m")
+    with caplog.at_level(logging.WARNING, logger="pearl.llm"):
+        for question in ("Who kept the light?", "Who was lost at sea?", "Who kept the light?"):
+            answer = Pearl(settings=settings).ask(story(tmp_path), question, method="direct")
+            assert answer.answer == "Varga kept it."
+    warnings = [r.getMessage() for r in caplog.records if "response cache" in r.getMessage()]
+    assert len(warnings) <= 1, warnings
+    if damage != "truncated" and damage != "read-only":  # those two may still answer reads without complaint
+        assert len(warnings) == 1 and str(path) in warnings[0], warnings
+
+
+def test_read_only_cache_answers_what_it_holds_and_warns_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Item 1, read-only (as root, file modes do not stop writes: the file is opened read-only instead)."""
+    path = tmp_path / "c.sqlite3"
+    _filled(path)
+    monkeypatch.setattr(
+        ResponseCache,
+        "_connect",
+        lambda self: sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=1.0, isolation_level=None),
+    )
+    cache = ResponseCache(path)
+    with caplog.at_level(logging.WARNING, logger="pearl.llm"):
+        for i in range(3):
+            cache.put(f"new{i}", Completion(text="x"))
+        assert cache.get("k7") is not None and cache.get("new0") is None
+    warnings = [r.getMessage() for r in caplog.records if "response cache" in r.getMessage()]
+    assert len(warnings) == 1 and str(path) in warnings[0], warnings
+
+
+def test_damaged_cache_does_not_stop_the_cli(fake_server: FakeOpenAIServer, tmp_path: Path) -> None:
+    """Item 1, through `pearl ask`: exit 0 with the answer."""
+    path = Path(os.environ["PEARL_HOME"]) / "cache" / "responses.sqlite3"
+    path.parent.mkdir(parents=True)
+    _not_a_database(path)
+    fake_server.set_default("Varga kept it.")
+    result = runner.invoke(app, ask_args(fake_server, story(tmp_path)))
+    assert result.exit_code == 0, result.output
+    assert "Varga kept it." in result.stdout and "Traceback" not in result.output
+
+
+# --- item 2: --trace never throws an answer away, and a failed ask leaves its trace ------
+
+
+def test_trace_in_a_missing_folder_is_refused_before_any_call(fake_server: FakeOpenAIServer, tmp_path: Path) -> None:
+    target = tmp_path / "no_such_dir" / "t.json"
+    result = runner.invoke(app, [*ask_args(fake_server, story(tmp_path)), "--trace", str(target)])
+    assert result.exit_code == 2
+    assert "no folder" in result.output and str(target.parent) in result.output
+    assert fake_server.chat_requests == []  # nothing paid for
+    assert not target.parent.exists()
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+def test_unwritable_trace_prints_the_answer_then_one_error(fake_server: FakeOpenAIServer, tmp_path: Path) -> None:
+    # /dev/full passes every check made before the calls, then fails the write (ENOSPC).
+    fake_server.set_default("Varga kept it.")
+    result = runner.invoke(app, [*ask_args(fake_server, story(tmp_path)), "--trace", "/dev/full"])
+    assert result.exit_code == 1
+    assert "Varga kept it." in result.stdout
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "could not write the trace to /dev/full" in errors[0]
+    assert "Traceback" not in result.output
+
+
+def test_failed_ask_writes_its_trace(
+    fake_server: FakeOpenAIServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PEARL_MAX_RETRIES", "0")
+    fake_server.set_default(Reply.error(500, "the GPU fell over"))
+    target = tmp_path / "t.json"
+    result = runner.invoke(app, [*ask_args(fake_server, story(tmp_path)), "--trace", str(target)])
+    assert result.exit_code == 1
+    assert "GPU fell over" in result.stderr
+    trace = Trace.model_validate_json(target.read_text(encoding="utf-8"))
+    assert any(event.error and "GPU fell over" in event.error for event in trace.events)
+
+
+def test_errors_from_ask_carry_the_trace(fake_llm: FakeLLM) -> None:
+    fake_llm.enqueue(ServerError("boom"))
+    with pytest.raises(ServerError) as info:
+        Pearl(llm=fake_llm, settings=load_settings(cache=False)).ask(STORY, "Who?", method="direct")
+    trace = info.value.trace
+    assert isinstance(trace, Trace) and trace.events[-1].error == "boom"
+
+
+# --- item 3: every reply is checked at one boundary ----------------------------------------
+
+
+def _body(usage: object = None, finish_reason: object = "stop", content: object = "A man.", **extra: Any) -> str:
+    choice = {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish_reason}
+    body: dict[str, Any] = {"choices": [choice], **extra}
+    if usage is not None:
+        body["usage"] = usage
+    return json.dumps(body)
+
+
+MALFORMED_FIELDS: dict[str, str] = {
+    "tokens-a-word": _body(usage={"prompt_tokens": "lots", "completion_tokens": 3}),
+    "usage-a-list": _body(usage=[1, 2, 3]),
+    "tokens-1e400": _body(usage={"prompt_tokens": 1, "completion_tokens": 2}).replace(
+        '"prompt_tokens": 1', '"prompt_tokens": 1e400'
+    ),
+    "tokens-nan": _body(usage={"prompt_tokens": 1}).replace('"prompt_tokens": 1', '"prompt_tokens": NaN'),
+    "tokens-negative": _body(usage={"prompt_tokens": -50, "completion_tokens": -1}),
+    "tokens-a-bool": _body(usage={"prompt_tokens": True}),
+    "finish-reason-an-object": _body(finish_reason={"why": ["x"]}),
+    "model-a-list": _body(model=["m"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED_FIELDS))
+@pytest.mark.parametrize("path", ["sync", "async"])
+def test_malformed_fields_become_safe_defaults(fake_server: FakeOpenAIServer, case: str, path: str) -> None:
+    fake_server.set_default(Reply(body=MALFORMED_FIELDS[case]))
+    llm = openai(fake_server)
+    result = llm.complete(REQUEST) if path == "sync" else asyncio.run(llm.acomplete(REQUEST))
+    assert result.text == "A man."
+    assert result.prompt_tokens >= 0 and result.completion_tokens >= 0
+    assert result.finish_reason in (None, "stop")
+    assert result.model == "fake-model"
+    assert result.notes, "a replaced field is noted"
+    assert len(fake_server.chat_requests) == 1  # a safe default, not a retry
+
+
+def test_text_that_cannot_be_encoded_is_repaired(fake_server: FakeOpenAIServer) -> None:
+    body = b'{"choices": [{"message": {"content": "caf\\u00e9 \\ud800 ok"}}]}' + b""
+    invalid = b'{"choices": [{"message": {"content": "bad \xff\xfe bytes"}}]}'
+    fake_server.enqueue(Reply(body=body), Reply(body=invalid))
+    llm = openai(fake_server)
+    for expected in ("café \ufffd ok", "bad \ufffd\ufffd bytes"):
+        result = llm.complete(REQUEST)
+        assert result.text == expected
+        result.text.encode("utf-8")
+        result.model_dump_json()
+        REQUEST.model_copy(update={"messages": [Message(role="user", content=result.text)]}).cache_key("b", "m")
+
+
+def test_a_huge_reply_is_cut_to_what_was_asked(fake_server: FakeOpenAIServer) -> None:
+    fake_server.set_default(Reply(body=_body(content="x" * 50_000_000)))
+    result = openai(fake_server, timeout=60.0).complete(REQUEST)
+    assert len(result.text) == reply_chars(REQUEST.max_tokens)
+    assert result.finish_reason == "length" and "cut" in result.notes[0]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[]",
+        '{"choices": [1]}',
+        '{"choices": [{"message": {"content": 5}}]}',
+        "[" * 100_000,
+        '{"n": ' + "9" * 5000 + "}",
+    ],
+    ids=["a-list", "choice-a-number", "content-a-number", "deep", "huge-int"],
+)
+def test_unusable_replies_are_response_errors(fake_server: FakeOpenAIServer, body: str) -> None:
+    fake_server.set_default(Reply(body=body))
+    with pytest.raises(LLMResponseError, match="gave up after 2 attempts"):
+        openai(fake_server).complete(REQUEST)
+
+
+def test_an_error_body_built_to_hurt_the_decoder_is_still_an_error(fake_server: FakeOpenAIServer) -> None:
+    fake_server.set_default(Reply(status=400, body="[" * 100_000))
+    with pytest.raises(LLMRequestError, match="rejected the request"):
+        openai(fake_server).complete(REQUEST)
+
+
+class _Llama:
+    """Stands in for llama_cpp.Llama: returns one scripted dict."""
+
+    def __init__(self, result: dict[str, Any]) -> None:
+        self.result = result
+
+    def create_chat_completion(self, **_: Any) -> dict[str, Any]:
+        return self.result
+
+
+def test_embedded_replies_cross_the_same_boundary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    gguf = tmp_path / "m.gguf"
+    gguf.write_bytes(b"GGUF")
+    hostile = {
+        "choices": [{"message": {"content": "A\ud800"}, "finish_reason": ["x"]}],
+        "usage": {"prompt_tokens": "lots", "completion_tokens": float("inf")},
+    }
+    monkeypatch.setitem(_MODELS, (str(gguf), 2048, 1), _Llama(hostile))
+    result = EmbeddedLLM(model_path=gguf, context_window=2048, threads=1).complete(REQUEST)
+    assert (result.text, result.prompt_tokens, result.completion_tokens) == ("A\ufffd", 0, 0)
+    assert result.finish_reason is None and len(result.notes) == 3
+    monkeypatch.setitem(_MODELS, (str(gguf), 2048, 1), _Llama({"choices": []}))
+    with pytest.raises(LLMResponseError, match="without any choices"):
+        EmbeddedLLM(model_path=gguf, context_window=2048, threads=1).complete(REQUEST)
+
+
+# --- item 4: every JSON a model writes goes through the guarded decoder ---------------------
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "[" * 100_000,
+        "[" * 15_000,  # under the size limit: the depth is what is refused
+        '{"steps": [{"var": "a", "action": "FIND_X", "args": [' + "9" * 5000 + "]}]}",
+        '{"steps": [{"var": "a", "action": "FIND_X", "args": [' + "9" * (MAX_INT_DIGITS + 1) + "]}]}",
+    ],
+    ids=["100k-brackets", "15k-brackets", "5000-digits", "just-over-the-digit-limit"],
+)
+def test_hostile_json_plans_are_plan_errors(reply: str) -> None:
+    with pytest.raises(PlanParseError, match="the plan is"):
+        plan_from_json(reply)
+
+
+def test_hostile_json_plans_go_back_to_the_model_then_fall_back() -> None:
+    """Item 4 end to end: with JSON-schema planning, self-correction acts on the error and `rag` answers."""
+
+    def reply(request: CompletionRequest) -> str:
+        kind = (request.prompt or "").split(".")[0]
+        return "[" * 100_000 if kind in ("plan", "plan_fix") else "Varga."
+
+    fake = FakeLLM(default=reply, supports_json_schema=True)
+    answer = Pearl(llm=fake, settings=load_settings(cache=False, plan_attempts=3)).ask(STORY, "Who kept the light?")
+    assert answer.fallback and answer.answer == "Varga."
+    fixes = [r for r in fake.history if (r.prompt or "").startswith("plan_fix")]
+    assert len(fixes) == 2 and "characters long" in fixes[-1].messages[-1].content
+
+
+def test_the_reply_decoder_refuses_huge_integers_whatever_the_process_limit() -> None:
+    old = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)  # no limit of Python's own: the decoder's still holds
+    try:
+        with pytest.raises(ProposalError, match="digits"):
+            load_json_reply("[" + "7" * 20_000 + "]", 100_000, ProposalError)
+    finally:
+        sys.set_int_max_str_digits(old)
+
+
+# --- item 5: every prompt fits the window, and a server's refusal is survived ---------------
+
+
+def test_a_huge_invalid_plan_is_not_pasted_whole_into_the_retry() -> None:
+    window = 8192
+
+    def reply(request: CompletionRequest) -> str:
+        kind = (request.prompt or "").split(".")[0]
+        return "s1 = " + "NOT_A_PLAN " * 100_000 if kind in ("plan", "plan_fix") else "Varga."
+
+    fake = FakeLLM(default=reply, context_window=window)
+    Pearl(llm=fake, settings=load_settings(cache=False)).ask(STORY, "Who kept the light?")
+    fixes = [r for r in fake.history if (r.prompt or "").startswith("plan_fix")]
+    assert fixes
+    for request in fake.history:
+        sent = sum(count_tokens(m.content) for m in request.messages)
+        assert sent + request.max_tokens <= window, (request.prompt, sent)
+    assert CUT_MARK.strip() in fixes[0].messages[-1].content
+
+
+def test_a_100k_character_question_is_cut_and_direct_keeps_the_document() -> None:
+    # ~3,000 tokens: with a short question the whole of it fits an 8,192-token window, and it must still fit here.
+    document = "\n\n".join(f"Paragraph {i}: Varga counted {i} gulls on the rocks at dawn." for i in range(200))
+    question = "Why? " + "Tell me more about the lamp. " * 3500  # ~100,000 characters
+    fake = FakeLLM(default="Varga.")
+    answer = Pearl(llm=fake, settings=load_settings(cache=False)).ask(document, question, method="direct")
+    prompt = fake.history[0].messages[-1].content
+    assert CUT_MARK in prompt
+    assert "Paragraph 199" in prompt, "the document was crowded out by the question"
+    assert not any("document truncated" in note for note in answer.notes), answer.notes
+    assert sum(count_tokens(m.content) for m in fake.history[0].messages) < fake.context_window
+
+
+def _refuse_over(limit: int, style: str) -> Callable[[dict[str, Any]], Reply | str]:
+    """A server that refuses prompts over `limit` tokens (4 characters each) the way vLLM, OpenAI or llama.cpp do."""
+
+    def reply(request: dict[str, Any]) -> Reply | str:
+        prompt = sum(len(str(m.get("content", ""))) for m in request["messages"]) // 4
+        wanted = prompt + int(request.get("max_tokens") or 0)
+        if wanted <= limit:
+            return "Varga kept it."
+        if style == "vllm":
+            message = (
+                f"This model's maximum context length is {limit} tokens. However, you requested {wanted} tokens "
+                f"({prompt} in the messages, {wanted - prompt} in the completion). Please reduce the length of the "
+                "messages or completion."
+            )
+            return Reply.error(400, message, error_type="BadRequestError")
+        if style == "openai":
+            message = (
+                f"This model's maximum context length is {limit} tokens. However, your messages resulted in "
+                f"{prompt} tokens. Please reduce the length of the messages."
+            )
+            return Reply.error(400, message, code="context_length_exceeded")
+        error = {
+            "code": 400,
+            "message": f"request ({prompt} tokens) exceeds the available context size ({limit} tokens), try "
+            "increasing it",
+            "type": "exceed_context_size_error",
+            "n_prompt_tokens": prompt,
+            "n_ctx": limit,
+        }
+        return Reply(status=400, body=json.dumps({"error": error}))
+
+    return reply
+
+
+LONG_STORY = "\n\n".join(
+    f"On day {i} Captain Varga trimmed the wick, logged the weather and watched for Korvin's boat." for i in range(900)
+)
+
+
+@pytest.mark.parametrize("style", ["vllm", "openai", "llama.cpp"])
+def test_a_prompt_the_server_refuses_as_too_long_is_refitted_once(fake_server: FakeOpenAIServer, style: str) -> None:
+    fake_server.set_default(_refuse_over(4000, style))
+    pearl = Pearl(settings=load_settings(base_url=fake_server.base_url, model="m", cache=False))
+    answer = pearl.ask(LONG_STORY, "Who kept the light?", method="direct")
+    assert answer.answer == "Varga kept it."
+    assert len(fake_server.chat_requests) == 2
+    assert pearl.llm.context_window == 4000  # the stated limit, for the rest of the process
+    assert any("ran again" in note for note in answer.notes)
+    answer = pearl.ask(LONG_STORY, "Who watched for the boat?", method="direct")
+    assert len(fake_server.chat_requests) == 3  # fitted to the new window at once
+
+
+def test_ask_answers_through_the_cli_when_the_server_refuses_a_long_prompt(
+    fake_server: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    doc = tmp_path / "long.txt"
+    doc.write_text(LONG_STORY, encoding="utf-8")
+    fake_server.set_default(_refuse_over(4000, "vllm"))
+    result = runner.invoke(app, ask_args(fake_server, doc))
+    assert result.exit_code == 0, result.output
+    assert "Varga kept it." in result.stdout and "PEARL_CONTEXT_WINDOW" not in result.output
+
+
+def test_an_unstated_limit_lowers_the_window_by_a_quarter_and_a_second_refusal_is_raised(
+    fake_server: FakeOpenAIServer,
+) -> None:
+    fake_server.set_default(Reply.error(400, "prompt is too long for this model"))
+    llm = openai(fake_server)
+    with pytest.raises(ContextOverflowError) as info:
+        llm.complete(REQUEST)
+    assert info.value.limit is None and llm.context_window == 6144 == info.value.window
+    pearl = Pearl(llm=llm, settings=load_settings(cache=False))
+    with pytest.raises(ContextOverflowError, match="PEARL_CONTEXT_WINDOW"):
+        pearl.ask(STORY, "Who kept the light?", method="direct")
+    assert len(fake_server.chat_requests) == 3  # the call above, then the question and its one re-run
+
+
+# --- item 11: secrets never leak through the server or the URL -------------------------------
+
+SECRET = "sk-live-SECRET-0123456789abcdef"
+
+
+@pytest.mark.parametrize("status", [400, 500])
+def test_a_server_echoing_the_key_never_gets_it_shown(status: int) -> None:
+    with FakeOpenAIServer() as server:
+        server.set_default(Reply(status=status, echo_authorization=True))
+        with pytest.raises(PearlError) as info:
+            openai(server, api_key=SECRET, max_retries=0).complete(REQUEST)
+        assert "Authorization" in str(info.value) and SECRET not in str(info.value)
+        short = openai(server, api_key="x", max_retries=0)  # too short to search for: the pattern hides it
+        with pytest.raises(PearlError) as info:
+            short.complete(REQUEST)
+        assert "Bearer ***" in str(info.value) and "Bearer x" not in str(info.value)
+
+
+def test_an_echoed_key_stays_out_of_stderr_and_results(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PEARL_API_KEY", SECRET)
+    monkeypatch.setenv("PEARL_MAX_RETRIES", "0")
+    with FakeOpenAIServer() as server:
+        server.set_default(Reply(status=500, echo_authorization=True))
+        result = runner.invoke(app, ask_args(server, story(tmp_path)))
+        assert result.exit_code == 1 and "Authorization" in result.stderr
+        assert SECRET not in result.output
+        out = tmp_path / "run"
+        dataset = REPO / "datasets" / "sample" / "custom.jsonl"
+        args = ["eval", str(dataset), "--methods", "direct", "--limit", "1", "--out", str(out)]
+        result = runner.invoke(app, [*args, "--base-url", server.base_url, "--model", "m"])
+        assert SECRET not in result.output
+    rows = (out / "results.jsonl").read_text(encoding="utf-8")
+    assert '"error"' in rows and "Authorization" in rows and SECRET not in rows
+
+
+def test_a_password_in_the_base_url_is_never_shown(tmp_path: Path) -> None:
+    url = "http://user:hunter2-pass@127.0.0.1:9/v1"
+    assert masked_url(url) == "http://user:***@127.0.0.1:9/v1"
+    for args in (["config", "--base-url", url], ["config", "--base-url", url, "--json"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0 and "hunter2" not in result.output and "user:***@127.0.0.1" in result.output
+    llm = OpenAICompatibleLLM(load_settings(base_url=url, model="m", max_retries=0))
+    with pytest.raises(LLMConnectionError) as info:
+        llm.complete(REQUEST)
+    assert "hunter2" not in str(info.value) and "user:***@" in str(info.value) and "hunter2" not in repr(llm)
+    result = runner.invoke(app, ["ask", str(story(tmp_path)), "q", "--base-url", url, "--model", "m", "-m", "direct"])
+    assert "hunter2" not in result.output and "user:***@" in result.output
+
+
+def test_a_server_quoting_the_url_password_does_not_leak_it() -> None:
+    with FakeOpenAIServer() as server:
+        url = server.base_url.replace("http://", "http://user:hunter2-pass@")
+        server.set_default(
+            Reply.error(400, f"cannot route http://user:hunter2-pass@{server.base_url[7:]} (hunter2-pass)")
+        )
+        with pytest.raises(LLMRequestError) as info:
+            OpenAICompatibleLLM(load_settings(base_url=url, model="m")).complete(REQUEST)
+    assert "hunter2" not in str(info.value)
+
+
+# --- item 12 (part): an empty question, Ctrl-C while loading -------------------------------
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\n\t ", "(A) yes (B) no"])
+def test_an_empty_question_is_refused_before_any_call(question: str) -> None:
+    fake = FakeLLM()
+    pearl = Pearl(llm=fake, settings=load_settings(cache=False))
+    plan = parse_plan('a = FIND_CHARACTER(CTX, "Varga")', pearl.library)
+    for call in (
+        lambda: pearl.ask(STORY, question),
+        lambda: pearl.ask(STORY, question, method="direct"),
+        lambda: pearl.plan(question),
+        lambda: pearl.run_plan(STORY, question, plan),
+    ):
+        with pytest.raises(ConfigError, match="question is empty"):
+            call()
+    assert fake.history == []
+
+
+def test_the_cli_refuses_an_empty_question(fake_server: FakeOpenAIServer, tmp_path: Path) -> None:
+    result = runner.invoke(app, ask_args(fake_server, story(tmp_path), question="  "))
+    assert result.exit_code == 2 and "question is empty" in result.output
+    assert fake_server.chat_requests == []
+
+
+_INTERRUPTED_LOAD = """
+import importlib.abc, sys
+
+class Interrupt(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == {module!r}:
+            raise KeyboardInterrupt  # Ctrl-C while this module loads
+        return None
+
+sys.meta_path.insert(0, Interrupt())
+sys.argv = ["pearl", "--help"]
+from {entry_module} import {entry_function}  # what the console script pip writes does
+sys.exit({entry_function}())
+"""
+
+
+def _console_entry() -> tuple[str, str]:
+    import tomllib
+
+    with (REPO / "pyproject.toml").open("rb") as handle:
+        target = tomllib.load(handle)["project"]["scripts"]["pearl"]
+    module, function = target.split(":")
+    return module, function
+
+
+@pytest.mark.parametrize("module", ["pearl.context", "pearl.llm._openai", "typer", "pearl.cli._eval"])
+def test_ctrl_c_while_pearl_loads_prints_interrupted(module: str) -> None:
+    entry_module, entry_function = _console_entry()
+    code = _INTERRUPTED_LOAD.format(module=module, entry_module=entry_module, entry_function=entry_function)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env, cwd=REPO)
+    assert "Traceback" not in out.stderr, out.stderr
+    assert out.stderr.strip() == "interrupted" and out.returncode == 130

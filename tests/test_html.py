@@ -1,0 +1,424 @@
+"""The HTML pages: answer and trace pages, the evaluation report, and the same pages opened in headless Chromium.
+
+The browser tests skip, saying why, where no Chromium with its driver is installed
+(`apt-get install -y chromium chromium-driver`, `pip install selenium`).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import time
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import SAMPLE_DIR
+from fakeserver import FakeOpenAIServer
+from headless import (
+    network_requests,
+    open_page,
+    page_timings,
+    start_chromium,
+    synthetic_index,
+    synthetic_rows,
+    why_not,
+)
+from typer.testing import CliRunner
+
+from pearl import Pearl, load_settings
+from pearl.cli import app
+from pearl.errors import DocumentError
+from pearl.eval import counting_fake_llm, fake_reply, load_dataset, run_eval, summarize
+from pearl.html import index_for_trace, render_answer_page, render_report_page, render_trace_page
+from pearl.html._page import json_script
+from pearl.llm import CompletionRequest, FakeLLM
+from pearl.models import Answer, Trace
+
+runner = CliRunner()
+QUESTION = "Why did Varga stay <b>at the light</b>?"
+SCRIPT = "<script>window.__pwned = 1</script>"
+IMG = '"><img src=x onerror="window.__pwned = 2">'
+HOSTILE = (
+    "The Keeper of Tr'en Point\n\n"
+    "Captain Ilse Varga kept the light at Tr'en Point for eleven years. "
+    f"The log for the last night read {SCRIPT} and nothing else. "
+    f"Her assistant wrote {IMG} in the margin of the log.\n\n"
+    "She stayed because her brother Korvin was lost at sea in the winter of 1903. "
+    "Every night she lit the lamp for him, and every morning she wrote the weather in the log.\n\n"
+    "In the spring the Board of Lights sent an inspector to the rock. "
+    "He found the oil clean and the lens polished, and he went away again."
+)
+CHAIN = 'who = FIND_CHARACTER(CTX, "Varga")\nwhy = FIND_REASON(CTX, who)'
+
+
+def hostile_llm(plan: str | None = CHAIN) -> FakeLLM:
+    """The counting fake, planning `plan` (None: never a valid plan), its step results carrying markup."""
+
+    def reply(request: CompletionRequest) -> str:
+        kind = (request.prompt or "").split(".")[0]
+        if kind in ("plan", "plan_fix"):
+            return plan if plan is not None else "no plan today"
+        text = fake_reply(request)
+        return f"{text} {IMG}" if kind == "step" else text
+
+    return FakeLLM(default=reply)
+
+
+def ask(tmp_path: Path, llm: FakeLLM | None = None, text: str = HOSTILE, **settings: Any) -> Answer:
+    document = tmp_path / "keeper.txt"
+    document.write_text(text, encoding="utf-8")
+    pearl = Pearl(llm=llm or hostile_llm(), settings=load_settings(cache=False, **settings))
+    return pearl.ask(document, QUESTION)
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def parse(page: str) -> list[tuple[str, dict[str, str | None]]]:
+    """Every start tag of `page`, as an HTML parser (a browser's tokenizer) reads it."""
+    parser = _Tags()
+    parser.feed(page)
+    return parser.tags
+
+
+def script_blocks(page: str) -> list[tuple[str, str]]:
+    """(attributes, text) of each script element."""
+    return re.findall(r"<script([^>]*)>(.*?)</script>", page, re.DOTALL)
+
+
+def data_block(page: str, name: str) -> Any:
+    return json.loads(next(text for attrs, text in script_blocks(page) if f'id="{name}"' in attrs))
+
+
+# ---------------------------------------------------------------- what traces record
+
+
+def test_trace_records_its_document_and_answer(tmp_path: Path) -> None:
+    answer = ask(tmp_path)
+    trace = Trace.model_validate_json(answer.trace.model_dump_json())
+    assert trace.document is not None
+    assert trace.document.sources == [str((tmp_path / "keeper.txt").resolve())]
+    assert trace.document.content_hash == hashlib.sha256(HOSTILE.encode()).hexdigest()
+    assert trace.answer is not None and trace.answer.answer == answer.answer
+    assert trace.answer.citations == answer.citations and not trace.answer.trace.events
+
+
+def test_text_given_as_such_has_no_sources() -> None:
+    answer = Pearl(llm=hostile_llm(), settings=load_settings(cache=False)).ask(HOSTILE, QUESTION)
+    assert answer.trace.document is not None and answer.trace.document.sources == []
+    with pytest.raises(DocumentError, match="given as text"):
+        index_for_trace(answer.trace)
+
+
+def test_a_folder_is_read_again_file_by_file(tmp_path: Path) -> None:
+    folder = tmp_path / "story"
+    folder.mkdir()
+    first, second = HOSTILE.split("\n\nShe stayed", 1)
+    (folder / "a.txt").write_text(first, encoding="utf-8")
+    (folder / "b.txt").write_text("She stayed" + second, encoding="utf-8")
+    answer = Pearl(llm=hostile_llm(), settings=load_settings(cache=False)).ask(folder, QUESTION)
+    assert answer.trace.document is not None
+    assert answer.trace.document.sources == [str((folder / name).resolve()) for name in ("a.txt", "b.txt")]
+    document = data_block(render_answer_page(answer, index_for_trace(answer.trace)), "pearl-document")
+    assert [name for _, name in document["parts"]] == answer.trace.document.sources
+    assert document["sentences"][document["parts"][1][0]].startswith("She stayed")
+
+
+def test_index_for_trace_refuses_a_gone_or_changed_file(tmp_path: Path) -> None:
+    answer = ask(tmp_path)
+    assert index_for_trace(answer.trace).sentence_count > 5
+    (tmp_path / "keeper.txt").write_text(HOSTILE + " One more sentence.", encoding="utf-8")
+    with pytest.raises(DocumentError, match="changed since the trace was written"):
+        index_for_trace(answer.trace)
+    (tmp_path / "keeper.txt").unlink()
+    with pytest.raises(DocumentError, match="no such file"):
+        index_for_trace(answer.trace)
+    with pytest.raises(DocumentError, match="older pearl"):
+        index_for_trace(Trace())
+
+
+# ---------------------------------------------------------------- what pages hold
+
+
+def test_untrusted_text_never_becomes_markup(tmp_path: Path) -> None:
+    answer = ask(tmp_path)
+    page = render_answer_page(answer, index_for_trace(answer.trace))
+    tags = [tag for tag, _ in parse(page)]
+    assert "img" not in tags and "b" not in tags
+    assert tags.count("script") == 2  # the document's data and the page's own script
+    assert "&lt;b&gt;at the light&lt;/b&gt;" in page  # the question, escaped
+    assert "&lt;img src=x onerror=" in page  # the step output, escaped
+    data = next(text for attrs, text in script_blocks(page) if "application/json" in attrs)
+    assert "<" not in data and ">" not in data
+    sentences = json.loads(data)["sentences"]
+    assert any(SCRIPT in s for s in sentences) and any(IMG in s for s in sentences)
+
+
+def test_json_for_a_page_cannot_close_its_block() -> None:
+    value = {"text": "</script><script>alert(1)</script> & \u2028\u2029 <!--"}
+    out = str(json_script(value))
+    assert not any(ch in out for ch in "<>&\u2028\u2029")
+    assert json.loads(out) == value
+
+
+def test_policy_allows_only_the_pages_own_script_and_style(tmp_path: Path) -> None:
+    page = render_answer_page(ask(tmp_path))
+    policy = next(attrs["content"] for tag, attrs in parse(page) if attrs.get("http-equiv"))
+    assert policy is not None and "default-src 'none'" in policy and "unsafe" not in policy
+    code = next(text for attrs, text in script_blocks(page) if not attrs)
+    style = re.search(r"<style>(.*?)</style>", page, re.DOTALL)
+    assert style is not None
+    for text, directive in ((code, "script-src"), (style.group(1), "style-src")):
+        digest = base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+        assert f"{directive} 'sha256-{digest}'" in policy
+
+
+def test_page_draws_the_plan_and_each_steps_excerpts(tmp_path: Path) -> None:
+    llm = hostile_llm()
+    answer = ask(tmp_path, llm)
+    page = render_answer_page(answer, index_for_trace(answer.trace))
+    tags = parse(page)
+    nodes = [attrs["href"] for tag, attrs in tags if tag == "a" and attrs.get("class") == "node-link"]
+    assert nodes == ["#step-who", "#step-why"]
+    assert sum(1 for tag, attrs in tags if tag == "path" and attrs.get("class") == "edge") == 1  # who -> why
+    step_prompt = next(r for r in llm.history if (r.prompt or "").startswith("step")).messages[-1].content
+    shown = re.findall(r"\[S(\d+)\]", step_prompt)
+    assert shown
+    excerpts = page.split('id="step-who"', 1)[1].split('class="excerpt-list"', 1)[1].split("</ol>", 1)[0]
+    listed = re.findall(r'<li><a class="cite" href="#S(\d+)"', excerpts)
+    assert listed == shown
+
+
+def test_fallback_answer_says_so(tmp_path: Path) -> None:
+    answer = ask(tmp_path, hostile_llm(plan=None), plan_attempts=1)
+    assert answer.fallback
+    page = render_answer_page(answer)
+    assert 'id="fallback"' in page and "Fallback answer." in page
+    assert 'id="fallback"' not in render_answer_page(ask(tmp_path))
+
+
+def test_trace_without_an_answer_still_makes_a_page() -> None:
+    page = render_trace_page(Trace(question="What?", method="pearl"), notes=["a note"])
+    assert "the trace holds no final answer" in page and "a note" in page and 'id="doc-missing"' in page
+
+
+# ---------------------------------------------------------------- the commands
+
+
+def _server_reply(body: dict[str, Any]) -> str:
+    last = str(body["messages"][-1]["content"])
+    return CHAIN if last.rstrip().endswith("Plan:") else "She stayed for her brother [S3]."
+
+
+def test_ask_html_and_trace_html(tmp_path: Path, fake_server: FakeOpenAIServer) -> None:
+    fake_server.set_default(_server_reply)
+    document = tmp_path / "keeper.txt"
+    document.write_text(HOSTILE, encoding="utf-8")
+    server = ["--base-url", fake_server.base_url, "--model", "m"]
+    trace, page = tmp_path / "t.json", tmp_path / "answer.html"
+    result = runner.invoke(app, ["ask", str(document), QUESTION, "--trace", str(trace), "--html", str(page), *server])
+    assert result.exit_code == 0, result.output
+    assert '"sentences":[' in page.read_text() and "She stayed for her brother" in page.read_text()
+    result = runner.invoke(app, ["trace", "html", str(trace), "-o", str(tmp_path / "again.html")])
+    assert result.exit_code == 0, result.output
+    assert '"sentences":[' in (tmp_path / "again.html").read_text()
+    document.unlink()  # gone: still a page, without the document, saying why
+    result = runner.invoke(app, ["trace", "html", str(trace)])
+    assert result.exit_code == 0, result.output
+    assert "no such file" in result.stderr
+    gone = (tmp_path / "t.html").read_text()
+    assert 'id="doc-missing"' in gone and "the document is not shown" in gone and "null</script>" in gone
+    bad = runner.invoke(app, ["trace", "html", str(tmp_path / "answer.html")])
+    assert bad.exit_code == 2 and "not a pearl trace" in bad.output
+
+
+# ---------------------------------------------------------------- evaluation runs
+
+
+def test_eval_keeps_traces_and_writes_report_html(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    pearl = Pearl(llm=counting_fake_llm(), settings=load_settings(cache=False))
+    data = load_dataset(SAMPLE_DIR / "custom.jsonl")
+    run_eval(pearl, data, ["pearl", "direct"], out)
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert rows and all(r["trace"] and (out / r["trace"]).is_file() for r in rows)
+    trace = Trace.model_validate_json((out / rows[0]["trace"]).read_text())
+    assert trace.question and trace.answer is not None and trace.document is not None
+    report = (out / "report.html").read_text()
+    table = data_block(report, "pearl-rows")
+    links = [row[-1] for row in table["rows"]]
+    assert len(links) == len(rows) and all(link.startswith("traces/") and (out / link).is_file() for link in links)
+    page = (out / links[0]).read_text()
+    assert '"sentences":[' in page  # the dataset's document, shown
+    stamps = {p: p.stat().st_mtime_ns for p in (out / "traces").glob("*.html")}
+    time.sleep(0.01)
+    run_eval(pearl, data, ["pearl", "direct"], out)  # resumed: nothing ran, no page is rendered again
+    assert {p: p.stat().st_mtime_ns for p in (out / "traces").glob("*.html")} == stamps
+
+
+def test_report_page_tabulates_every_row_and_draws_each_method() -> None:
+    rows = synthetic_rows(40)
+    summary = summarize(rows)
+    pages = {("q0", "pearl"): "traces/q0.pearl.html", ("q0", "direct"): "javascript:alert(1)"}
+    page = render_report_page(summary, rows, pages=pages)
+    table = data_block(page, "pearl-rows")
+    assert len(table["rows"]) == 40 and table["rows"][0][-1] == "traces/q0.pearl.html"
+    assert table["rows"][1][:2] == ["q0", "direct"] and table["rows"][1][-1] == ""  # no scheme, ever
+    assert {r[4] for r in table["rows"]} == {"right", "wrong", "error"}
+    labels = re.findall(r'<text class="method-label"[^>]*>([^<]+)</text>', page)
+    assert labels == [m.method for m in summary.methods]
+    assert all(m.score_low is not None and m.score_low <= m.score <= (m.score_high or 0) for m in summary.methods)
+    assert "<b>in bold</b>" not in page
+
+
+# ---------------------------------------------------------------- in a real browser
+
+LOAD_BOUND_MS = 4000
+"""A million-word page must load (navigation start to the load event) within this; measured here ~0.6 s."""
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    reason = why_not()
+    if reason is not None:
+        pytest.skip(f"no headless browser: {reason}")
+    try:
+        driver = start_chromium(tmp_path_factory.mktemp("chromium"))
+    except Exception as exc:  # noqa: BLE001  (Selenium's errors for a browser that cannot start vary)
+        pytest.skip(f"Chromium is installed but does not start: {str(exc).splitlines()[0]}")
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def test_browser_citation_click_marks_the_sentence_and_markup_stays_text(browser: Any, tmp_path: Path) -> None:
+    answer = ask(tmp_path)
+    page = tmp_path / "answer.html"
+    page.write_text(render_answer_page(answer, index_for_trace(answer.trace)), encoding="utf-8")
+    url = open_page(browser, page)
+    assert browser.execute_script("return document.body.dataset.ready") == "1"
+    assert browser.execute_script("return window.__pwned === undefined")
+    counts = browser.execute_script(
+        "return [document.querySelectorAll('img').length, document.querySelectorAll('script').length,"
+        " document.querySelectorAll('b').length]"
+    )
+    assert counts == [0, 2, 0]
+    texts = browser.execute_script("return Array.from(document.querySelectorAll('.s'), s => s.textContent)")
+    assert any(SCRIPT in t for t in texts) and any(IMG in t for t in texts)
+    citation = answer.citations[0]
+    browser.find_element("css selector", f"#cite-S{citation.sentence_id} a.cite").click()
+    marked = browser.execute_script("const m = document.querySelector('.marked'); return [m.id, m.textContent]")
+    assert marked == [f"S{citation.sentence_id}", citation.text]
+    assert browser.execute_script("return document.querySelectorAll('.marked').length") == 1
+    excerpt = browser.execute_script(
+        "document.querySelector('details.excerpts').open = true;"
+        "return document.querySelector('details.excerpts a.cite').dataset.sid"
+    )
+    browser.find_element("css selector", f"details.excerpts a.cite[data-sid='{excerpt}']").click()
+    assert browser.execute_script("return document.querySelector('.marked').id") == f"S{excerpt}"
+    assert network_requests(browser, url) == []
+    assert browser.execute_script("return performance.getEntriesByType('resource').length") == 0
+
+
+def test_browser_fallback_is_visible(browser: Any, tmp_path: Path) -> None:
+    page = tmp_path / "fallback.html"
+    page.write_text(render_answer_page(ask(tmp_path, hostile_llm(plan=None), plan_attempts=1)), encoding="utf-8")
+    open_page(browser, page)
+    banner = browser.find_element("id", "fallback")
+    assert banner.is_displayed() and "Fallback answer" in banner.text
+
+
+def test_browser_million_word_page_loads_and_scrolls(browser: Any, tmp_path: Path) -> None:
+    index = synthetic_index(1_000_000)
+    last = index.sentence_count - 2
+    answer = Answer(
+        question="Where does it end?",
+        answer=f"At the end [S{last}].",
+        method="pearl",
+        citations=[index.citation(10), index.citation(last)],
+    )
+    page = tmp_path / "million.html"
+    page.write_text(render_answer_page(answer, index), encoding="utf-8")
+    url = open_page(browser, page)
+    timings = page_timings(browser)
+    assert timings["load"] < LOAD_BOUND_MS, timings
+    assert timings["pearl-first-sentence"] <= timings["load"]
+    # Drawn lazily: the page holds a small part of the million words until scrolled.
+    assert browser.execute_script("return document.querySelectorAll('.s').length") < 5000
+    browser.find_element("css selector", f".answer-text a.cite[data-sid='{last}']").click()
+    marked = browser.execute_script("const m = document.querySelector('.marked'); return [m.id, m.textContent]")
+    assert marked == [f"S{last}", index.sentence_text(last)]
+    reached = browser.execute_async_script(
+        """
+        const done = arguments[arguments.length - 1];
+        const pane = document.getElementById('docpane');
+        const started = performance.now();
+        pane.scrollTop = 0;
+        requestAnimationFrame(() => {
+          pane.scrollTop = pane.scrollHeight;
+          const wait = () => document.getElementById('S' + arguments[0])
+            ? done(performance.now() - started) : requestAnimationFrame(wait);
+          requestAnimationFrame(wait);
+        });
+        """,
+        index.sentence_count - 1,
+    )
+    assert reached < LOAD_BOUND_MS
+    assert network_requests(browser, url) == []
+
+
+def test_browser_report_of_a_thousand_rows_filters_and_links(browser: Any, tmp_path: Path) -> None:
+    rows = synthetic_rows(1000)
+    pages = {(r.id, r.method): f"traces/{r.id}.{r.method}.html" for r in rows}
+    page = tmp_path / "report.html"
+    page.write_text(render_report_page(summarize(rows), rows, pages=pages), encoding="utf-8")
+    url = open_page(browser, page)
+    timings = page_timings(browser)
+    assert timings["load"] < LOAD_BOUND_MS, timings
+    drawn = (
+        "return Array.from(document.querySelectorAll('#rows-body tr:not(.spacer)'),"
+        " r => r.cells[0].textContent + ' ' + r.cells[1].textContent)"
+    )
+    first = browser.execute_script(drawn)
+    assert first[0] == "q0 pearl" and len(first) < 200  # only the rows in view (and a screen around) are drawn
+    order = [f"{r.id} {r.method}" for r in rows]
+    browser.execute_async_script(  # a screen at a time: rows come and go at the edges
+        "const done = arguments[0], w = document.getElementById('rows-wrap'); let k = 0;"
+        "const step = () => { if (k++ === 12) { done(); return; } w.scrollTop += w.clientHeight / 2;"
+        " requestAnimationFrame(step); }; requestAnimationFrame(step)"
+    )
+    middle = browser.execute_script(drawn)
+    start = order.index(middle[0])
+    assert start > 0 and middle == order[start : start + len(middle)]  # in order, none missing or repeated
+    browser.execute_async_script(
+        "const done = arguments[0], w = document.getElementById('rows-wrap'); w.scrollTop = w.scrollHeight;"
+        "requestAnimationFrame(() => requestAnimationFrame(done))"
+    )
+    assert browser.execute_script(drawn)[-1] == "q249 pearl-fulldoc"
+    browser.execute_script(
+        "const s = document.getElementById('f-method'); s.value = 'rag'; s.dispatchEvent(new Event('input'))"
+    )
+    assert browser.find_element("id", "row-count").text == "250 of 1000 rows"
+    href = browser.execute_script("return document.querySelector('#rows-body tr a').getAttribute('href')")
+    assert href == "traces/q0.rag.html"
+    browser.execute_script(
+        "const s = document.getElementById('f-outcome'); s.value = 'error'; s.dispatchEvent(new Event('input'))"
+    )
+    shown = browser.execute_script(
+        "return Array.from(document.querySelectorAll('#rows-body tr:not(.spacer)'), r => r.className)"
+    )
+    assert shown and set(shown) == {"error"}
+    assert browser.execute_script("return document.querySelectorAll('b').length") == 0
+    assert network_requests(browser, url) == []
