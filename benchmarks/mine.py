@@ -3,8 +3,11 @@
 1. Scripted fake (instant): for each question it proposes three actions drawn from overlapping
    verbs and topics (FIND_/IDENTIFY_/DETERMINE_/GET_THE_ x REASON, MOTIVE, CAUSE, ...), with
    plurals and other arities, and about one reply in eleven off the format; asked to merge, it
-   groups names by their last word. Printed: proposals, malformed, distinct new actions, merge
-   rounds, final size against the cap, duplicate names.
+   groups names by their last word and, by turns, keeps a member, rewrites the group into a
+   broader LOOK_FOR_<TOPIC> action, or proposes a rewrite that does not check out. Printed:
+   proposals, malformed, distinct new actions, merge rounds, groups rewritten into a broader
+   action against groups merged deterministically (into a member: as the model said, after a
+   refused rewrite, or by word overlap), final size against the cap, duplicate names.
 2. `--embedded`: SmolLM2-135M under the proposal grammar on the first `--limit` questions,
    starting from `--start` (seed library, or "empty" so that every proposal is new and the
    merge prompt is exercised), capped at `--embedded-cap`. Printed: malformed count and time.
@@ -38,6 +41,9 @@ class ScriptedProposalsEmbeddedMerges:
         self.backend, self.model, self.context_window = "hybrid", embedded.model, embedded.context_window
         self.supports_grammar, self.supports_json_schema, self.is_demo = True, False, True
 
+    def check(self) -> None:
+        self.embedded.check()
+
     def complete(self, request: CompletionRequest) -> Completion:
         inner = self.embedded if (request.prompt or "").startswith("merge.") else self.fake
         return inner.complete(request)
@@ -49,14 +55,14 @@ class ScriptedProposalsEmbeddedMerges:
 
 def report(label: str, result: MiningResult, cap: int, seconds: float) -> None:
     names = result.library.names
-    rounds = " ".join(
-        f"{r.before}->{r.after}(llm {r.llm_batches}, overlap {r.fallback_batches})" for r in result.merge.rounds
-    )
+    merge = result.merge
+    rounds = " ".join(f"{r.before}->{r.after}(llm {r.llm_batches}, overlap {r.fallback_batches})" for r in merge.rounds)
     print(
         f"{label:10} questions={result.questions} proposals={result.proposals} malformed={result.malformed} "
         f"failed={result.failed} proposed_new={result.proposed_new} distinct_new={result.distinct_new} "
-        f"rounds=[{rounds}] cut={len(result.merge.cut)} final={len(names)} cap={cap} "
-        f"duplicates={len(names) - len(set(names))} seconds={seconds:.1f}"
+        f"rounds=[{rounds}] groups_rewritten={merge.rewritten} groups_merged_deterministically={merge.kept} "
+        f"cut={len(merge.cut)} final={len(names)} cap={cap} duplicates={len(names) - len(set(names))} "
+        f"seconds={seconds:.1f}"
     )
 
 

@@ -59,6 +59,7 @@ def main() -> None:
     print(
         f"{'refine':30} train={len(train)} first_plans_valid={result.first_valid}/{len(train)} "
         f"right_at_once={result.first_correct} right_after_revision={result.revised} demos_kept={result.kept} "
+        f"refused_gold_in_arguments={result.refused} "
         f"prompt_tokens={result.usage.prompt_tokens} seconds={refine_seconds:.0f}"
     )
     started = time.perf_counter()

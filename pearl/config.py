@@ -93,8 +93,10 @@ class Settings(BaseModel):
         description="evidence tokens one plan step may get; auto: from the model's window and the document's length",
     )
     context_budget: int = Field(default=1500, ge=50, description="context tokens for rag and the fallback")
-    plan_attempts: int = Field(default=3, ge=1, le=10, description="plan generations at most (self-correction)")
-    max_steps: int = Field(default=4, ge=1, le=8, description="steps a plan may have")
+    plan_attempts: int = Field(
+        default=8, ge=1, le=20, description="plan generations at most (self-correction; the paper re-prompts up to 8)"
+    )
+    max_steps: int = Field(default=8, ge=1, le=12, description="steps a plan may have (the paper's plans have 1-8)")
     threads: int | None = Field(
         default=None, ge=1, le=256, description="CPU threads for the embedded model (default: cores, at most 4)"
     )

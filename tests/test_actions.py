@@ -1,4 +1,4 @@
-"""The action library: models, bundled libraries, JSON persistence."""
+"""The action library: models, bundled libraries, JSON persistence, the paper's action-list format."""
 
 from __future__ import annotations
 
@@ -7,11 +7,24 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import SHARED_DATA
 from pydantic import ValidationError
 
 import pearl.actions
-from pearl.actions import CTX, Action, ActionLibrary, default_library, load_library, save_library, seed_library
+from pearl.actions import (
+    CTX,
+    Action,
+    ActionLibrary,
+    default_library,
+    load_library,
+    parse_action_list,
+    render_action_list,
+    save_library,
+    seed_library,
+)
 from pearl.errors import ConfigError, PearlError
+
+SHARED_PAPER = SHARED_DATA / "pearl_paper"
 
 SEED_NAMES = ["CONCAT", "EXTRACT", "FIND_X", "FIND_REASON", "FIND_MORAL", "SUMMARIZE", "SUMMARIZE_X"]
 
@@ -21,16 +34,7 @@ def _lib(*actions: Action, name: str = "t") -> ActionLibrary:
 
 
 def test_public_api_is_explicit() -> None:
-    # ruff (RUF022) keeps __all__ sorted; this pins what is public
-    assert pearl.actions.__all__ == [
-        "CTX",
-        "Action",
-        "ActionLibrary",
-        "default_library",
-        "load_library",
-        "save_library",
-        "seed_library",
-    ]
+    # what is public is pinned in test_public_api.py; here: every name resolves
     for name in pearl.actions.__all__:
         assert hasattr(pearl.actions, name)
 
@@ -307,3 +311,102 @@ def test_missing_library_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="is a directory"):
         load_library(tmp_path)
     assert issubclass(ConfigError, PearlError)
+
+
+# --- the paper's action-list format ---------------------------------------------------------
+
+PAPER_LIST = """FIND_ELEMENT(CTX, X, Y) # Find the element X related to Y given the input CTX (e.g., a #1 hit).
+CONCAT(S1, S2, ...) # Concatenate the given strings.
+LEAST_DESCRIBING(CTX, X, adjectives)\t#Find the adjective that least describes X.
+FIND_REACTION(CTX, X, Y) #
+FIND_ELEMENT(CTX, X) # A second definition of the same name.
+not an action line
+SUMMARIZE(CTX) # Provides a general summary about the given CTX."""
+
+
+def test_read_the_papers_action_list(tmp_path: Path) -> None:
+    library, problems = parse_action_list(PAPER_LIST, name="paper", source="list.txt")
+    assert library.names == ["FIND_ELEMENT", "CONCAT", "LEAST_DESCRIBING", "SUMMARIZE"]
+    element, concat, least, summarize = library.actions
+    assert element.params == ["CTX", "X", "Y"] and element.definition.endswith("(e.g., a #1 hit).")
+    assert concat.variadic and concat.pure and concat.params == ["S1", "S2"]  # the paper runs CONCAT locally
+    assert least.params == ["CTX", "X", "ADJECTIVES"] and least.definition.startswith("Find the adjective")
+    assert summarize.params == ["CTX"] and not summarize.pure
+    assert problems == [
+        "list.txt:4: FIND_REACTION has an empty definition; say after '#' what it returns; line skipped",
+        "list.txt:5: FIND_ELEMENT is already defined on line 1; kept the first definition",
+        "list.txt:6: expected NAME(ARGS) # definition; line skipped",
+    ]
+    long = "A" * 900
+    assert parse_action_list(f"LONG(CTX) # {long}")[0].actions[0].definition == long  # FIND_ELEMENT-length lists
+    with pytest.raises(ConfigError, match=r"holds no action.*expected NAME\(ARGS\) # definition"):
+        parse_action_list("hello\nworld", source="notes.txt")
+
+
+def test_action_list_round_trips(tmp_path: Path) -> None:
+    library, _ = parse_action_list(PAPER_LIST, name="paper")
+    text = render_action_list(library)
+    assert text.splitlines()[1] == "CONCAT(S1, S2, ...) # Concatenate the given strings."
+    assert "\n\n" not in text and text.endswith("\n")  # the paper's own loader reads it: no blank lines
+    again, problems = parse_action_list(text, name="paper")
+    assert again == library and problems == []
+    # pearl's library through the paper's format: names, parameters, definitions and CONCAT's flags survive
+    default = default_library()
+    path = save_library(default, tmp_path / "default.txt", format="paper")
+    back = load_library(path)
+    assert back.name == "default" and back.fingerprint == default.fingerprint
+    # and JSON -> paper list -> JSON
+    json_path = save_library(back, tmp_path / "again.json")
+    assert load_library(json_path) == back
+
+
+def test_load_library_tells_the_formats_apart(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    listed = tmp_path / "actions.txt"
+    listed.write_text("\ufeff\n# a comment\n" + PAPER_LIST, encoding="utf-8")
+    with caplog.at_level("WARNING", logger="pearl.actions"):
+        library = load_library(listed)
+    assert library.name == "actions" and len(library) == 4
+    assert "FIND_REACTION has an empty definition" in caplog.text
+    as_json = save_library(library, tmp_path / "actions.json")
+    assert load_library(as_json) == library
+    with pytest.raises(ConfigError, match="unknown library format"):
+        save_library(library, tmp_path / "x", format="yaml")  # type: ignore[arg-type]
+
+
+@pytest.mark.skipif(not (SHARED_PAPER / "actions_simplified.txt").is_file(), reason="../shared/data is absent")
+def test_the_papers_released_lists() -> None:
+    simplified = load_library(SHARED_PAPER / "actions_simplified.txt")
+    assert len(simplified) == 81  # the paper's count after simplification
+    element = simplified.get("FIND_ELEMENT")
+    assert element is not None and len(element.definition) > 500
+    assert simplified.get("CONCAT") is not None and simplified.get("CONCAT").variadic  # type: ignore[union-attr]
+    mined, problems = parse_action_list((SHARED_PAPER / "actions_mined.txt").read_text(encoding="utf-8"))
+    assert len(mined) == 141 and len(problems) == 2
+
+
+def test_cli_import_and_export(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from pearl.cli import app
+
+    source = tmp_path / "paper.txt"
+    source.write_text(PAPER_LIST, encoding="utf-8")
+    out = tmp_path / "lib.json"
+    runner = CliRunner()
+    result = runner.invoke(app, ["actions", "import", str(source), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("imported 4 action(s)") and "(1 variadic, 3 line(s) skipped)" in result.stdout
+    assert "skipped: " in result.stderr and "FIND_REACTION" in result.stderr
+    assert load_library(out).names == ["FIND_ELEMENT", "CONCAT", "LEAST_DESCRIBING", "SUMMARIZE"]
+    result = runner.invoke(app, ["actions", "export", str(out)])
+    assert result.exit_code == 0 and result.stdout == render_action_list(load_library(out))
+    exported = tmp_path / "back.txt"
+    result = runner.invoke(app, ["actions", "export", str(out), "-o", str(exported)])
+    assert result.exit_code == 0 and load_library(exported).actions == load_library(out).actions
+    # every command that takes --actions reads the paper's format directly
+    result = runner.invoke(app, ["actions", "show", "least_describing", "--actions", str(source)])
+    assert result.exit_code == 0 and result.stdout.startswith("LEAST_DESCRIBING(CTX, X, ADJECTIVES)")
+    bad = tmp_path / "bad.txt"
+    bad.write_text("nothing here", encoding="utf-8")
+    result = runner.invoke(app, ["actions", "import", str(bad), "-o", str(out)])
+    assert result.exit_code == 2 and "holds no action" in result.stderr

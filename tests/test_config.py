@@ -43,6 +43,15 @@ def test_openai_api_key_is_a_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "sk-pearl-00000000000" not in str(settings.shown())
 
 
+def test_planning_budget_is_the_papers_and_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = load_settings()
+    assert (settings.plan_attempts, settings.max_steps) == (8, 8)  # the paper re-prompts 8 times; plans have 1-8 steps
+    monkeypatch.setenv("PEARL_PLAN_ATTEMPTS", "3")
+    monkeypatch.setenv("PEARL_MAX_STEPS", "5")
+    assert (load_settings().plan_attempts, load_settings().max_steps) == (3, 5)
+    assert load_settings(plan_attempts=2).plan_attempts == 2
+
+
 def test_cache_env_switch(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PEARL_CACHE", "0")
     assert load_settings().cache is False

@@ -24,6 +24,7 @@ from pearl.training import (
     merge_json_schema,
     mine_actions,
     mine_document,
+    mining_fake_llm,
     mining_fake_reply,
     normalize_name,
     parse_merge_reply,
@@ -33,7 +34,15 @@ from pearl.training import (
     proposal_gbnf,
     proposal_json_schema,
 )
-from pearl.training._merge import Mined, merge_mined, normalize_proposed, similar_groups
+from pearl.training._merge import (
+    MergeGroup,
+    MergeReport,
+    Mined,
+    merge_mined,
+    normalize_proposed,
+    parse_merge_json,
+    similar_groups,
+)
 from pearl.training._mine import parse_imagined
 from pearl.training._proposals import ProposedAction
 
@@ -239,7 +248,10 @@ def test_parse_merge_reply_good() -> None:
     groups = parse_merge_reply(
         "MERGE: FIND_CAUSE, FIND_REASON -> FIND_REASON\n\nMERGE: find_motive, LIST_CLUES -> LIST_CLUES", NAMES
     )
-    assert groups == [(["FIND_CAUSE", "FIND_REASON"], "FIND_REASON"), (["FIND_MOTIVE", "LIST_CLUES"], "LIST_CLUES")]
+    assert groups == [
+        MergeGroup(members=["FIND_CAUSE", "FIND_REASON"], into="FIND_REASON"),
+        MergeGroup(members=["FIND_MOTIVE", "LIST_CLUES"], into="LIST_CLUES"),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -256,7 +268,8 @@ def test_parse_merge_reply_good() -> None:
             "another group",
         ),
         ("NONE\nMERGE: FIND_CAUSE, FIND_REASON -> FIND_REASON", "expected 'MERGE"),
-        ("MERGE: FIND_CAUSE, FIND_REASON -> FIND_REASON; DROP TABLE", "expected 'MERGE"),
+        ("MERGE: FIND_CAUSE, FIND_REASON -> FIND_REASON; DROP TABLE", "expected an action of the group or NAME("),
+        ("MERGE: FIND_CAUSE, FIND_WHY -> WHY(CTX, X) : Why X happens.", "not one of the actions shown"),
         ("MERGE: " + ", ".join(["FIND_CAUSE"] * 5000) + " -> FIND_CAUSE", "characters"),
     ],
 )
@@ -285,7 +298,7 @@ def pool() -> list[Mined]:
 
 
 def test_similar_groups_by_definition_overlap() -> None:
-    groups = {tuple(sorted(g)): keep for g, keep in similar_groups(pool())}
+    groups = {tuple(sorted(g.members)): g.into for g in similar_groups(pool())}
     assert groups[("FIND_CAUSE", "FIND_REASON", "FIND_WHY")] == "FIND_REASON"  # the protected one is kept
     assert groups[("GATHER_CLUES", "LIST_CLUES")] == "GATHER_CLUES"  # else the most used
     assert not any("COUNT_SHIPS" in g or "DESCRIBE_WEATHER" in g for g in groups)
@@ -304,6 +317,117 @@ def test_merge_applies_model_groups_and_protects_library_actions() -> None:
     assert reason.askers == {0, 1, 2}  # FIND_CAUSE's and FIND_WHY's questions now count for it
     assert report.rounds[0].llm_batches == 1 and report.rounds[0].merged == 3 and not report.cut
     assert len(names) == len(set(names)) == 4
+
+
+def test_parse_merge_reply_rewrites_and_refused_rewrites() -> None:
+    groups = parse_merge_reply(
+        "MERGE: FIND_CAUSE, FIND_REASON -> find_why(ctx, X) : Explain why X happens, from what the document states.\n"
+        "MERGE: FIND_MOTIVE, LIST_CLUES -> LIST_CLUES(CTX, X, Y) : List every clue about X that bears on Y.",
+        NAMES,
+    )
+    assert groups[0].action == Action(
+        name="FIND_WHY", params=["CTX", "X"], definition="Explain why X happens, from what the document states."
+    )
+    assert groups[0].into == "FIND_WHY" and groups[0].refused is None
+    assert groups[1].action is not None and groups[1].action.signature == "LIST_CLUES(CTX, X, Y)"  # a member rewritten
+    refused = {
+        "MERGE: FIND_CAUSE, FIND_REASON -> FIND_WHY(CTX, X)": "the definition is missing",
+        "MERGE: FIND_CAUSE, FIND_REASON -> FIND_WHY(CTX, X) : why": "the definition is missing",
+        "MERGE: FIND_CAUSE, FIND_REASON -> FIND_WHY(CTX, X, ...) : Why X happens, in full.": "cannot be variadic",
+        "MERGE: FIND_CAUSE, FIND_REASON -> FIND_WHY(CTX, X, Y, Z, W) : Why X happens, in full.": "1 to 4 parameter",
+        'MERGE: FIND_CAUSE, FIND_REASON -> FIND_WHY(CTX, "X") : Why X happens, in full.': "parameter names",
+        "MERGE: FIND_CAUSE, FIND_REASON -> FIND_WHY() : Why X happens, in full.": "parameter names",
+        "MERGE: FIND_CAUSE, FIND_REASON -> LIST_CLUES(CTX, X) : Why X happens, in full.": "another action shown",
+        "MERGE: FIND_CAUSE, FIND_REASON -> FIND_WHY(X, X) : Why X happens, in full.": "distinct",
+    }
+    for reply, why in refused.items():
+        (group,) = parse_merge_reply(reply, NAMES)
+        assert group.action is None and group.into is None and group.refused is not None, reply
+        assert why in group.refused and group.members == ["FIND_CAUSE", "FIND_REASON"], group.refused
+    as_json = {
+        "merges": [
+            {
+                "actions": ["FIND_CAUSE", "FIND_REASON"],
+                "into": "FIND_WHY",
+                "params": ["CTX", "X"],
+                "definition": "Why X.",
+            },
+            {"actions": ["FIND_MOTIVE", "LIST_CLUES"], "into": "LIST_CLUES"},
+        ]
+    }
+    jsonschema = pytest.importorskip("jsonschema")
+    with pytest.raises(jsonschema.ValidationError, match="too short"):
+        jsonschema.validate(as_json, merge_json_schema(NAMES))
+    longer = json.loads(json.dumps(as_json).replace("Why X.", "Why X happens, in full."))
+    jsonschema.validate(longer, merge_json_schema(NAMES))
+    assert parse_merge_json(json.dumps(longer), NAMES)[0].action is not None
+    parsed = parse_merge_json(json.dumps(as_json), NAMES)  # a server that ignores the schema
+    assert parsed[0].refused is not None and "definition is missing" in parsed[0].refused  # "Why X." is too short
+    assert parsed[1] == MergeGroup(members=["FIND_MOTIVE", "LIST_CLUES"], into="LIST_CLUES")
+    with pytest.raises(MergeReplyError, match="params must be a list"):
+        parse_merge_json(
+            '{"merges": [{"actions": ["FIND_CAUSE", "FIND_REASON"], "into": "X", "params": "CTX", "definition": "d"}]}',
+            NAMES,
+        )
+
+
+def merged_by(reply: str) -> tuple[list[Mined], MergeReport]:
+    """`pool()` merged to 5 actions by a model that always gives `reply`."""
+
+    async def ask(batch: list[Action], total: int, cap: int) -> str:
+        return reply
+
+    return asyncio.run(merge_mined(pool(), max_actions=5, ask=ask))
+
+
+def test_merge_rewrites_a_group_into_a_broader_action() -> None:
+    kept, report = merged_by(
+        "MERGE: LIST_CLUES, GATHER_CLUES, DESCRIBE_WEATHER -> FIND_CLUES(CTX, X) : "
+        "Every clue and circumstance the document gives about X.\n"
+        "MERGE: FIND_CAUSE, FIND_WHY -> FIND_CAUSE"
+    )
+    clues = next(e for e in kept if e.name == "FIND_CLUES")
+    assert clues.action.definition == "Every clue and circumstance the document gives about X." and not clues.protected
+    assert clues.askers == {0, 1, 2, 3}  # every member's questions count for the new action
+    assert {"LIST_CLUES", "GATHER_CLUES", "DESCRIBE_WEATHER", "FIND_WHY"}.isdisjoint(e.name for e in kept)
+    assert report.renamed == {
+        "DESCRIBE_WEATHER": "FIND_CLUES",
+        "FIND_WHY": "FIND_CAUSE",
+        "GATHER_CLUES": "FIND_CLUES",
+        "LIST_CLUES": "FIND_CLUES",
+    }
+    first = report.rounds[0]
+    assert (first.rewritten, first.kept, first.merged) == (1, 1, 3) and report.rewritten == 1
+
+
+def test_a_rewrite_that_does_not_check_out_falls_back_to_the_deterministic_merge() -> None:
+    kept, report = merged_by(
+        "MERGE: LIST_CLUES, GATHER_CLUES -> FIND_CLUES(CTX, X, ...) : Every clue the document gives about X.\n"
+        "MERGE: FIND_REASON, FIND_CAUSE -> WHY_ANYTHING(CTX, X) : Why anything at all happens in the document.\n"
+        "MERGE: FIND_WHY, COUNT_SHIPS -> DESCRIBE_WEATHER(CTX, X) : Describe whatever X is about, weather included."
+    )
+    names = [e.name for e in kept]
+    assert "GATHER_CLUES" in names and "LIST_CLUES" not in names  # merged into the most used member
+    assert names[0] == "FIND_REASON" and kept[0].action == pool()[0].action  # the library action is never rewritten
+    assert "WHY_ANYTHING" not in names and "FIND_CAUSE" not in names
+    assert "COUNT_SHIPS" in names and "FIND_WHY" not in names  # a name taken by another action: merged instead
+    first = report.rounds[0]
+    assert (first.rewritten, first.kept) == (0, 3)
+    assert report.renamed == {"FIND_CAUSE": "FIND_REASON", "FIND_WHY": "COUNT_SHIPS", "LIST_CLUES": "GATHER_CLUES"}
+    refusals = " | ".join(report.errors)
+    assert "cannot be variadic" in refusals and "FIND_REASON, an action mining started from" in refusals
+    assert "DESCRIBE_WEATHER is another action shown" in refusals
+
+
+def test_the_scripted_miner_takes_every_merge_path() -> None:
+    questions = [f"What did visitor number {i} notice about the lighthouse?" for i in range(40)]
+    result = asyncio.run(mine_actions(mining_fake_llm(), questions, max_actions=12))
+    merge = result.merge
+    assert merge.rewritten >= 1 and merge.kept >= 1, merge
+    assert any("rewrite refused" in e and "variadic" in e for e in merge.errors)
+    rewritten = [a for a in result.library.actions if a.name.startswith("LOOK_FOR_")]
+    assert rewritten and all(a.definition.startswith("Find whatever the document says") for a in rewritten)
+    assert all(target in result.library or target in merge.cut for target in merge.renamed.values())
 
 
 def test_merge_falls_back_to_word_overlap_when_the_reply_is_unusable() -> None:

@@ -16,7 +16,8 @@ from pearl.cli import app
 from pearl.execution import CompressedStepContext, EvidenceBudget, execute_plan
 from pearl.llm import CompletionRequest, FakeLLM
 from pearl.models import Trace
-from pearl.planning import parse_plan
+from pearl.planning import builtin_demos, parse_plan
+from pearl.prompts import CUT_MARK
 from pearl.questions import Question
 from pearl.trace import Recorder
 
@@ -25,7 +26,9 @@ QUESTION = "Why did Dorota put water in the lamp oil?"
 GOOD_PLAN = 'reason = FIND_REASON(CTX, "Dorota put water in the lamp oil")\nwho = FIND_CHARACTER(CTX, "Dorota")'
 
 
-def scripted(plans: list[str], step: str = "Because of her grandmother [S3].", final: str = "B") -> FakeLLM:
+def scripted(
+    plans: list[str], step: str = "Because of her grandmother [S3].", final: str = "B", window: int = 8192
+) -> FakeLLM:
     """A fake model that answers by prompt kind: plans from a queue, steps and answers with fixed text."""
     queue = list(plans)
 
@@ -37,7 +40,7 @@ def scripted(plans: list[str], step: str = "Because of her grandmother [S3].", f
             return step
         return final
 
-    return FakeLLM(default=reply)
+    return FakeLLM(default=reply, context_window=window)
 
 
 def pearl_with(fake: FakeLLM, **settings: object) -> Pearl:
@@ -67,6 +70,50 @@ def test_self_correction_sends_errors_back() -> None:
     assert "undefined_var" in last and "NO_SUCH_ACTION" in last  # every earlier error goes back
     rejected = [e for e in answer.trace.events if e.stage == "plan rejected"]
     assert len(rejected) == 2 and "line 1" in (rejected[0].output or "")
+
+
+def test_fix_prompt_keeps_the_demos_the_sheet_and_every_error() -> None:
+    broken = ["s1 = FIND_REASON(CTX, undefined_var)", 'x = NO_SUCH_ACTION(CTX, "y")', 'a = ANSWER(CTX, "q")']
+    fake = scripted([*broken, GOOD_PLAN])
+    answer = pearl_with(fake).ask(SAMPLE, QUESTION)
+    assert not answer.fallback
+    first, *fixes = [r.messages for r in fake.history if (r.prompt or "").startswith("plan")]
+    assert len(fixes) == 3 and all((r.prompt or "").startswith("plan_fix.v3#") for r in fake.history[1:4])
+    last = fixes[-1][-1].content
+    assert "Teodor Ny'lund" in last and "Absalom Quarrie" in last  # the entity sheet
+    shown = [d.question for d in builtin_demos().demos if d.question in first[-1].content]
+    assert shown and all(question in last for question in shown)  # the same demonstrations as the first prompt
+    assert "a plan of ANSWER alone is not a plan" in last and "Your last plan was rejected:\na = ANSWER" in last
+    for number, reason in ((1, "undefined_var"), (2, "NO_SUCH_ACTION"), (3, "ANSWER alone")):
+        assert f"- attempt {number}: " in last and reason in last
+    earlier = last.split("Earlier rejected plans, newest first:", 1)[1]
+    assert earlier.index("Attempt 2:") < earlier.index("Attempt 1:") and "NO_SUCH_ACTION(CTX" in earlier
+    assert "at most 8 steps" in fixes[-1][0].content
+
+
+def test_fix_prompt_cuts_the_earlier_plans_first() -> None:
+    rambling = "s1 = FIND_REASON(CTX, undefined_var) " + "and then some more words " * 400
+    # a small model's window: the correction prompt must be fitted
+    fake = scripted([rambling, rambling, 'x = NO_SUCH_ACTION(CTX, "y")', GOOD_PLAN], window=2500)
+    answer = pearl_with(fake).ask(SAMPLE, QUESTION)
+    assert not answer.fallback
+    last = [r for r in fake.history if (r.prompt or "").startswith("plan_fix")][-1].messages[-1].content
+    assert all(f"- attempt {n}: " in last for n in (1, 2, 3))  # every error is kept
+    earlier = last.split("Earlier rejected plans, newest first:", 1)[1]
+    assert CUT_MARK in earlier and earlier.count("and then some more words") < 400  # the old plans are cut
+    assert "Your last plan was rejected:\nx = NO_SUCH_ACTION" in last
+
+
+def test_the_planning_prompt_offers_answer_only_as_a_last_step() -> None:
+    fake = scripted([GOOD_PLAN])
+    pearl_with(fake).ask(SAMPLE, QUESTION)
+    system, user = next(r for r in fake.history if (r.prompt or "").startswith("plan.")).messages
+    assert "ANSWER(CTX, X)" not in user.content  # not among the core actions any more
+    assert "ANSWER may only be the last step" not in system.content  # nothing to say when it is not shown
+    asked = scripted([GOOD_PLAN])
+    pearl_with(asked).ask(SAMPLE, "Answer the question: what answer did Dorota give?")
+    system, user = next(r for r in asked.history if (r.prompt or "").startswith("plan.")).messages
+    assert "ANSWER(CTX, X) : Last step only" in user.content and "ANSWER may only be the last step" in system.content
 
 
 def test_fallback_runs_when_every_plan_fails() -> None:

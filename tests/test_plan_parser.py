@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import SHARED_DATA, requires_shared_data
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import pearl.planning
-from pearl.actions import CTX, Action, ActionLibrary, default_library
+from pearl.actions import CTX, Action, ActionLibrary, default_library, load_library
 from pearl.errors import ConfigError, PlanError, PlanParseError
 from pearl.planning import (
     Arg,
@@ -31,6 +32,8 @@ from pearl.planning import (
     plan_to_json,
     validate_plan,
 )
+
+PAPER_DATA = SHARED_DATA / "pearl_paper"
 
 
 @functools.cache
@@ -254,6 +257,112 @@ def test_declared_actions_are_checked_without_a_library() -> None:
         parse_plan(text)
 
 
+# --- what the paper's plans do: results in the document slot, empty strings, 8 steps ------
+
+PAPER_CTX_SLOT = """New actions:
+- None
+
+1. end_passage = SUMMARIZE_X(CTX, "the end of the story") : Find how the story ends
+2. expression = FIND_X(end_passage, "Peter's expression") : Read Peter's expression in that passage
+3. reason = FIND_REASON(CTX, "") : Find why, with nothing more to narrow it
+4. ans = CONCAT(expression, reason) : Combine them
+"""
+
+
+def test_an_earlier_result_may_stand_where_the_document_goes() -> None:
+    plan = parse_plan(PAPER_CTX_SLOT, _lib())
+    step = plan.steps[1]
+    assert step.args == [Arg.var("end_passage"), Arg.string("Peter's expression")]
+    assert step.inputs == ["end_passage"] and ("end_passage", "expression") in plan.to_graph().edges
+    assert step.explanation == "Read Peter's expression in that passage"
+    assert plan.render(published=True) == PAPER_CTX_SLOT.rstrip("\n")
+    assert _same_steps(parse_plan(plan.render(), _lib()), plan)
+    assert plan_from_json(plan_to_json(plan), _lib()).steps[1].args == step.args
+    # still only an earlier result: a string, a later or unknown name, or the step's own output is refused
+    assert "must be CTX (the document) or an earlier result" in str(_error('a = FIND_X("text", "x")'))
+    assert '"later" is not defined yet' in str(_error('a = FIND_X(later, "x")\nlater = FIND_X(CTX, "y")'))
+    assert '"a" is used as its own input' in str(_error('a = FIND_X(a, "x")'))
+
+
+def test_an_empty_string_is_an_absent_argument() -> None:
+    plan = parse_plan(PAPER_CTX_SLOT, _lib())
+    empty = plan.steps[2].args[1]
+    assert empty == Arg(kind="string", value="") and empty.absent and not Arg.string("x").absent
+    assert Arg.string("   ") == empty  # blank is stored as ""
+    assert plan.steps[2].render() == 'reason = FIND_REASON(CTX, "") : Find why, with nothing more to narrow it'
+    data = plan_to_json(plan)["steps"][2]["args"][1]
+    assert data == {"kind": "string", "value": ""} and _same_steps(plan_from_json(plan_to_json(plan), _lib()), plan)
+
+
+def test_eight_steps_with_explanations_round_trip() -> None:
+    lines = [f'{k}. s{k} = FIND_X(CTX, "part {k}") : look at part {k}' for k in range(1, 9)]
+    text = "New actions:\n- None\n\n" + "\n".join(lines)
+    plan = parse_plan(text, _lib(), max_steps=8)
+    assert len(plan.steps) == 8 and plan.steps[7].explanation == "look at part 8"
+    assert plan.render(published=True) == text
+    assert _same_steps(plan_from_json(plan_to_json(plan), _lib(), max_steps=8), plan)
+    assert "more than 7 steps" in str(_error(text, max_steps=7))
+
+
+def test_answer_only_ends_a_plan() -> None:
+    fine = parse_plan('a = FIND_X(CTX, "x")\nb = ANSWER(a, "the question")', _lib())
+    assert [s.action for s in fine.steps] == ["FIND_X", "ANSWER"]
+    alone = _error('1. ans = ANSWER(CTX, "the question") : just answer')
+    assert (alone.line, alone.column) == (1, 10) and "a plan of ANSWER alone is not a plan" in alone.reason
+    first = _error('a = ANSWER(CTX, "q")\nb = FIND_X(CTX, a)')
+    assert "ANSWER can only be the last step, and this is step 1 of 2" in first.reason and "ANSWER_FROM" in first.reason
+    json_alone = {
+        "steps": [{"var": "a", "action": "ANSWER", "args": [{"kind": "ctx"}, {"kind": "string", "value": "q"}]}]
+    }
+    with pytest.raises(PlanParseError, match="ANSWER alone"):
+        plan_from_json(json_alone, _lib())
+    # a library without ANSWER reports the unknown action, not the rule
+    no_answer = ActionLibrary(name="paper", actions=[a for a in _lib().actions if a.name != "ANSWER"])
+    assert "unknown action ANSWER" in str(_error('a = ANSWER(CTX, "q")', no_answer))
+
+
+def test_the_json_schema_and_the_grammar_cannot_write_answer_alone_or_first() -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    validator = jsonschema.Draft202012Validator(plan_json_schema(_lib(), max_steps=3))
+    find = {"var": "a", "action": "FIND_X", "args": [{"kind": "ctx"}, {"kind": "string", "value": "x"}]}
+    answer = {"var": "b", "action": "ANSWER", "args": [{"kind": "ctx"}, {"kind": "string", "value": "q"}]}
+    assert validator.is_valid({"steps": [find, answer]}) and validator.is_valid({"steps": [find]})
+    assert not validator.is_valid({"steps": [answer]})
+    assert not validator.is_valid({"steps": [answer, find]})
+    assert not validator.is_valid({"steps": [find, answer, find]})
+    assert not validator.is_valid({"steps": [find, find, find, answer]})  # still at most max_steps
+    regex = _gbnf_regex(_gbnf_rules(plan_gbnf(_lib(), 3)))
+    assert regex.fullmatch('s1 = FIND_X(CTX, "x")\ns2 = ANSWER(s1, "q")\n')
+    assert regex.fullmatch('s1 = FIND_X(CTX, "x")\ns2 = FIND_X(s1, "y")\n')  # a result in the document slot
+    assert not regex.fullmatch('s1 = ANSWER(CTX, "q")\n')
+    assert not regex.fullmatch('s1 = FIND_X(CTX, "x")\ns2 = ANSWER(CTX, "q")\ns3 = FIND_X(CTX, "y")\n')
+    with pytest.raises(ConfigError, match="only ANSWER"):
+        plan_gbnf(ActionLibrary(name="a", actions=[_lib().get("ANSWER")]))  # type: ignore[list-item]
+
+
+@requires_shared_data
+def test_the_papers_plans_validate_against_its_action_list() -> None:
+    library = load_library(PAPER_DATA / "actions_simplified.txt")
+    rows = [json.loads(line) for line in (PAPER_DATA / "train_plans.jsonl").read_text().splitlines()]
+    refused: list[str] = []
+    for row in rows:
+        try:
+            parse_plan(row["plan"], library, max_steps=8)
+        except PlanParseError as exc:
+            refused.append(exc.reason)
+    assert len(rows) - len(refused) >= 0.975 * len(rows), refused
+    # every refusal is an action the plan neither takes from the list nor declares
+    assert all(reason.startswith("unknown action") for reason in refused), refused
+
+
+def test_one_plans_declarations_do_not_leak_into_the_next() -> None:
+    declaring = parse_plan(PAPER_NEW, _lib())
+    assert [a.name for a in declaring.new_actions] == ["COUNT_OCCURRENCES"]
+    later = '1. n = COUNT_OCCURRENCES(CTX, "Nilly")'
+    assert "unknown action COUNT_OCCURRENCES" in str(_error(later))
+    assert _lib().get("COUNT_OCCURRENCES") is None
+
+
 # --- invalid plans: positions and messages ------------------------------------------------
 
 INVALID = [
@@ -285,10 +394,15 @@ INVALID = [
     ("a = CONCAT()", 1, 12, ["CONCAT takes at least 1 argument: CONCAT(S1, S2, ...), but 0 were given"]),
     ('a = COMPARE(CTX, "x")', 1, 13, ["COMPARE does not read the document, so CTX cannot be passed"]),
     ('a = CONCAT("x", CTX)', 1, 17, ["CONCAT does not read the document"]),
-    ('a = FIND_X("x", CTX)', 1, 12, ["argument 1 of FIND_X must be CTX (the document): FIND_X(CTX, X)"]),
+    (
+        'a = FIND_X("x", CTX)',
+        1,
+        12,
+        ["argument 1 of FIND_X must be CTX (the document) or an earlier result: FIND_X(CTX, X)"],
+    ),
     ('a = FIND_MOTIVE(CTX, CTX, "y")', 1, 22, ["argument 2 of FIND_MOTIVE is X, not the document"]),
-    ('a = FIND_X(CTX, "")', 1, 17, ["argument 2 is an empty string"]),
-    ('a = FIND_X(CTX, "   ")', 1, 17, ["empty string"]),
+    ('a = FIND_X(CTX, "x")\nb = ANSWER(CTX, "q")\nc = CONCAT(a, b)', 2, 5, ["ANSWER can only be the last step"]),
+    ('a = ANSWER(CTX, "q")', 1, 5, ["a plan of ANSWER alone is not a plan"]),
     ('a = FIND_X(CTX, "x', 1, 17, ["the string that starts at column 17 is not closed", "same line"]),
     ('a = FIND_X(CTX, "x\ny")', 1, 17, ["not closed"]),
     ("a = FIND_X(CTX, 'Si's retirement')", 1, 20, ["use double quotes", '"Si\'s retirement"']),
@@ -541,7 +655,7 @@ def test_arg_models() -> None:
 
 _TEXT = st.text(
     st.characters(exclude_categories=("Cs", "Cc")) | st.sampled_from(list("\t\n\"'\\“”‘’ ")), min_size=1, max_size=30
-).filter(lambda s: s.strip() != "")
+).filter(lambda s: s.strip() != "") | st.just("")
 _VAR = st.from_regex(r"[a-z_][a-z0-9_]{0,12}", fullmatch=True).filter(lambda v: v != "ctx")
 _EXPLANATION = st.none() | st.text(st.characters(exclude_categories=("Cs", "Cc")), max_size=40)
 _DEFINITION = st.text(st.characters(exclude_categories=("Cs", "Cc")), min_size=1, max_size=40).filter(
@@ -568,13 +682,17 @@ def _plans(
     variables = names if names is not None else draw(st.lists(_VAR, min_size=count, max_size=count, unique=True))
     steps: list[Step] = []
     for index, var in enumerate(variables):
-        action = draw(st.sampled_from(actions))
+        # ANSWER only ends a plan of two or more steps (the validator's rule).
+        last = index == len(variables) - 1 and index > 0
+        action = draw(st.sampled_from([a for a in actions if a.name != "ANSWER" or last]))
         fewest = len(action.params) if names is not None else action.min_args
         n_args = draw(st.integers(fewest, fewest + 3)) if action.variadic else len(action.params)
         args: list[Arg] = []
         for position in range(n_args):
             if action.param_at(position) == CTX:
-                args.append(Arg.ctx())
+                # An earlier result may stand where the document goes.
+                earlier = index and draw(st.integers(0, 3)) == 0
+                args.append(Arg.var(draw(st.sampled_from(variables[:index]))) if earlier else Arg.ctx())
             elif index and draw(st.booleans()):
                 args.append(Arg.var(draw(st.sampled_from(variables[:index]))))
             else:
@@ -804,10 +922,16 @@ def test_gbnf_example_for_a_small_library() -> None:
     assert body["act-cv"] == '"FIND_X"'
     assert body["act-c"] == '"SUMMARIZE"'
     assert body["act-vv"] == '"COMPARE"'
-    assert body["step-3"] == (
-        '"s3 = " ( act-vv-more "(" arg-3 ", " arg-3 (", " arg-3)* ")" | act-cv "(CTX, " arg-3 ")" '
-        '| act-c "(CTX)" | act-vv "(" arg-3 ", " arg-3 ")" ) "\\n"'
+    assert body["doc-3"] == '"CTX" | "s1" | "s2"'
+    assert body["step-1"] == (
+        '"s1 = " ( act-vv-more "(" str ", " str (", " str)* ")" | act-cv "(CTX, " str ")" '
+        '| act-c "(CTX)" | act-vv "(" str ", " str ")" ) "\\n"'
     )
+    assert body["step-3"] == (
+        '"s3 = " ( act-vv-more "(" arg-3 ", " arg-3 (", " arg-3)* ")" | act-cv "(" doc-3 ", " arg-3 ")" '
+        '| act-c "(" doc-3 ")" | act-vv "(" arg-3 ", " arg-3 ")" ) "\\n"'
+    )
+    assert not any(name.startswith("answer-") for name in body)  # tiny has no ANSWER
     assert "{0,79}" in body["str"]
     assert grammar == plan_gbnf(_tiny(), 3)  # deterministic, so it can be cached
 
@@ -827,7 +951,8 @@ def test_gbnf_structure_for_the_default_library() -> None:
     assert sorted(n for n in rules if n.startswith("step-")) == [f"step-{k}" for k in range(1, 6)]
     # every action sits in exactly one shape rule, as a plain literal
     names = [seq[1][0][1] for name, node in rules.items() if name.startswith("act-") for seq in node[1]]
-    assert sorted(names) == sorted(_lib().names)
+    assert sorted([*names, "ANSWER"]) == sorted(_lib().names)  # ANSWER has its own last-step rules
+    assert sorted(n for n in rules if n.startswith("answer-")) == [f"answer-{k}" for k in range(2, 6)]
     assert len(grammar) < 6_000  # compact: shapes, not one rule per action per step
     one = _gbnf_rules(plan_gbnf(_lib(), 1))
     assert "tail-2" not in one and "arg-2" not in one

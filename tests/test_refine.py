@@ -23,6 +23,7 @@ from pearl.models import Document
 from pearl.planning import (
     Demo,
     DemoStore,
+    Plan,
     builtin_demos,
     check_demos,
     load_demos,
@@ -31,10 +32,11 @@ from pearl.planning import (
     select_demos,
 )
 from pearl.questions import Question
-from pearl.training import compare_planning, refine_demos
+from pearl.training import compare_planning, gold_in_arguments, refine_demos
 
 runner = CliRunner()
 QUALITY = SAMPLE_DIR / "quality_sample.jsonl"
+QUESTION = "Why did Dorota put water in the lamp oil?"
 FIRST = 's1 = FIND_X(CTX, "first look")\ns2 = ANSWER(CTX, "the question")'
 REVISED = 's1 = FIND_EVENT(CTX, "REVISED clue")\ns2 = ANSWER_FROM(s1, "the question")'
 
@@ -167,16 +169,15 @@ def test_refine_keeps_right_plans_and_revised_ones() -> None:
     assert (
         store_.library == default_library().fingerprint
         and store_.version
-        and store_.prompts["refine"].startswith("refine.v2#")
+        and store_.prompts["refine"].startswith("refine.v3#")
     )
     revised = next(d for d in store_.demos if d.outcome and "revision" in d.outcome)
     assert "REVISED clue" in revised.plan and revised.library == default_library().fingerprint
     parse_plan(revised.plan, default_library())
     refine_prompt = next(r for r in llm.history if (r.prompt or "").startswith("refine."))
     content = refine_prompt.messages[-1].content
-    options = questions[0].options
-    assert f"It led to this answer: (A) {options[0]}" in content
-    assert f"The right answer is: (B) {options[1]}" in content and "first look" in content
+    assert "This plan did not lead to the right answer:" in content and "first look" in content
+    assert "right answer is" not in content and "led to this answer" not in content
     assert progress[-1] == (2, 2, "kept 2")
 
 
@@ -203,6 +204,137 @@ def test_rejected_revision_is_fed_back() -> None:
     assert result.records[0].kept == "correct after 2 revision(s)"
     second = [r for r in llm.history if (r.prompt or "").startswith("refine.")][1]
     assert "revision 1 was rejected" in second.messages[-1].content and "NO_SUCH_ACTION" in second.messages[-1].content
+
+
+def _always_wrong(revision: str = REVISED) -> FakeLLM:
+    """Every plan, first or revised, leads to (A), and free text to "Some evidence"."""
+
+    def reply(request: CompletionRequest) -> str:
+        kind = (request.prompt or "").split(".")[0]
+        if kind in ("plan", "plan_fix"):
+            return FIRST
+        if kind == "refine":
+            return revision
+        return "Some evidence [S2]." if kind in ("step", "step_nodoc") else "A"
+
+    return FakeLLM(default=reply)
+
+
+def test_refine_prompts_never_see_the_gold_answer(tmp_path: Path) -> None:
+    dataset = load_dataset(QUALITY)
+    prompts: list[list[str]] = []
+    for gold in ("B", "C"):  # the same question with two different gold answers
+        question = dataset.questions[0].model_copy(update={"gold": gold, "golds": [gold]})
+        llm = _always_wrong()
+        pearl = Pearl(llm=llm, settings=load_settings(cache=False))
+        result = asyncio.run(refine_demos(pearl, dataset, [question], rounds=2))
+        assert result.records[0].revisions == 2 and result.kept == 0
+        prompts.append([r.messages[-1].content for r in llm.history if (r.prompt or "").startswith("refine.")])
+    assert len(prompts[0]) == 2 and prompts[0] == prompts[1]  # nothing in them depends on which option is gold
+    assert "REVISED clue" in prompts[0][1] and "first look" in prompts[0][1]  # the earlier wrong plans are shown
+
+    free = tmp_path / "free.jsonl"
+    story = (SAMPLE_DIR / "the_keeper_of_tren_light.txt").read_text()
+    line = {"id": "keeper", "text": story, "questions": [{"question": QUESTION, "answer": "zebragold quartzanswer"}]}
+    free.write_text(json.dumps(line) + "\n")
+    llm = _always_wrong()
+    free_data = load_dataset(free)
+    asyncio.run(refine_demos(Pearl(llm=llm, settings=load_settings(cache=False)), free_data, free_data.questions))
+    assert any((r.prompt or "").startswith("refine.") for r in llm.history)
+    assert not any("zebragold" in m.content for r in llm.history for m in r.messages)
+
+
+def test_gold_in_arguments_refuses_only_telling_golds() -> None:
+    library = default_library()
+
+    def plan(*strings: str) -> Plan:
+        lines = [f"s{i} = FIND_X(CTX, {json.dumps(text)})" for i, text in enumerate(strings, start=1)]
+        return parse_plan("\n".join(lines), library)
+
+    relation = "What is Agnete Varga's relation to Dorota?"
+    assert gold_in_arguments(plan("Varga", "whether she is HER GREAT-AUNT, or not"), ["Her great-aunt"], relation)
+    assert gold_in_arguments(plan("Teodor Nylund  her assistant keeper"), ["Teodor Ny'lund, her assistant keeper"], "")
+    assert gold_in_arguments(
+        plan("x", "why the Lighthouse keeper retired."), ["nope", "the lighthouse keeper retired"], ""
+    )
+    assert gold_in_arguments(plan("the retired lighthouse keeper"), ["the lighthouse keeper retired"], "Why?") is None
+    # short or question-only golds never refuse: a plan may name what the question names
+    assert gold_in_arguments(plan("yes or no"), ["Yes"], "Did she stay?") is None
+    assert gold_in_arguments(plan("Teodor"), ["Teodor"], "Who lit the lamp?") is None
+    assert gold_in_arguments(plan("the lamp oil"), ["The lamp oil"], "What did Dorota spoil, the lamp oil?") is None
+    assert gold_in_arguments(plan("great aunts"), ["Her great-aunt"], relation) is None  # not the gold's words
+
+
+def test_refine_refuses_a_right_plan_that_writes_the_gold_answer() -> None:
+    dataset = load_dataset(QUALITY)
+    gold_text = dataset.questions[0].options[1]  # question 0's gold is (B)
+    leaking = f's1 = FIND_EVENT(CTX, "REVISED {gold_text}")\ns2 = ANSWER_FROM(s1, "the question")'
+    llm = refining_fake()
+
+    def reply(request: CompletionRequest) -> str:
+        return leaking if (request.prompt or "").startswith("refine.") else str(llm.default(request))  # type: ignore[misc,operator]
+
+    pearl = Pearl(llm=FakeLLM(default=reply), settings=load_settings(cache=False))
+    result = asyncio.run(refine_demos(pearl, dataset, dataset.questions[:1], rounds=1))
+    record = result.records[0]
+    assert record.kept is None and result.kept == 0 and result.refused == 1
+    assert record.refused is not None and "writes the gold answer" in record.refused
+
+
+def test_refine_resumes_from_its_progress_file(tmp_path: Path) -> None:
+    dataset = load_dataset(QUALITY)
+    questions = dataset.questions[:3]
+    partial = tmp_path / "demos.jsonl.partial.jsonl"
+    healthy = refining_fake()
+
+    def dies_on_the_third(request: CompletionRequest) -> str:
+        if "Each of the following happened" in request.messages[-1].content:
+            raise RuntimeError("killed")
+        return str(healthy.default(request))  # type: ignore[misc,operator]
+
+    pearl = Pearl(llm=FakeLLM(default=dies_on_the_third), settings=load_settings(cache=False))
+    with pytest.raises(RuntimeError, match="killed"):
+        asyncio.run(refine_demos(pearl, dataset, questions, rounds=1, concurrency=1, progress_file=partial))
+    lines = partial.read_text().splitlines()
+    assert json.loads(lines[0])["pearl_refine"] == 1 and len(lines) == 3  # header and the two finished questions
+    partial.write_text(partial.read_text() + '{"q": "cut sho')  # a line half-written when the run was killed
+
+    again = refining_fake()
+    pearl = Pearl(llm=again, settings=load_settings(cache=False))
+    seen: list[tuple[int, int, str]] = []
+    result = asyncio.run(
+        refine_demos(
+            pearl,
+            dataset,
+            questions,
+            rounds=1,
+            concurrency=1,
+            progress_file=partial,
+            on_progress=lambda *a: seen.append(a),
+        )
+    )
+    assert result.resumed == 2 and [r.id for r in result.records] == [q.id for q in questions]
+    assert [r.kept for r in result.records[:2]] == ["correct after 1 revision(s)", "correct"] and result.kept == 3
+    asked = " ".join(m.content for r in again.history for m in r.messages)
+    assert "Each of the following" in asked and "Why did Dorota put water" not in asked  # only the third ran
+    assert seen[0] == (2, 3, "kept 2") and seen[-1][0] == 3
+    assert not partial.exists(), "a finished run removes its progress file"
+
+
+def test_refine_progress_of_another_run_is_not_reused(tmp_path: Path) -> None:
+    dataset = load_dataset(QUALITY)
+    partial = tmp_path / "p.jsonl"
+    pearl = Pearl(llm=refining_fake(), settings=load_settings(cache=False))
+    asyncio.run(refine_demos(pearl, dataset, dataset.questions[:1], rounds=1, progress_file=partial))
+    assert not partial.exists()
+    partial.write_text('{"pearl_refine": 1, "key": "other"}\n')
+    llm = refining_fake()
+    result = asyncio.run(
+        refine_demos(
+            Pearl(llm=llm, settings=load_settings(cache=False)), dataset, dataset.questions[:1], progress_file=partial
+        )
+    )
+    assert result.resumed == 0 and llm.history
 
 
 def test_compare_planning_with_and_without_a_store() -> None:
@@ -237,7 +369,7 @@ def test_run_plan_executes_a_given_plan() -> None:
 
 def server_reply(body: dict[str, Any]) -> str:
     content = str(body["messages"][-1]["content"])
-    if "This plan was run:" in content:
+    if "This plan did not lead to the right answer:" in content:
         return REVISED
     if content.rstrip().endswith("Plan:"):
         return FIRST
@@ -271,6 +403,7 @@ def test_cli_mine_refine_then_ask_uses_both(tmp_path: Path, fake_server: FakeOpe
     assert lines[1].startswith("  without the store: questions=1 valid=1/1")
     assert lines[2].startswith("  with the store: questions=1 valid=1/1")
     assert f"pearl ask --demos {demos} --actions {mined}" in result.stdout
+    assert f"progress in {demos}.partial.jsonl" in result.stderr and not Path(f"{demos}.partial.jsonl").exists()
     store_ = load_demos(demos, load_library(mined))
     assert len(store_.demos) == 1 and store_.library == load_library(mined).fingerprint
 

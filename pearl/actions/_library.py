@@ -1,20 +1,27 @@
-"""Reading and writing action libraries as JSON, and the two libraries pearl ships."""
+"""Reading and writing action libraries (pearl's JSON or the paper's action list), and the two libraries pearl ships."""
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ValidationError
 
 from pearl._files import atomic_write_text, decode_json, read_text
 from pearl.actions._models import ActionLibrary
+from pearl.actions._paper import parse_action_list, render_action_list
 from pearl.errors import ConfigError
 
-__all__ = ["default_library", "load_library", "save_library", "seed_library"]
+__all__ = ["LibraryFormat", "default_library", "load_library", "save_library", "seed_library"]
+
+log = logging.getLogger("pearl.actions")
+
+LibraryFormat = Literal["json", "paper"]
+"""pearl's JSON library, or the paper's action list (`NAME(ARGS) # definition` lines)."""
 
 # Bundled files carry their format version in the name, so a later default.v2.json can sit
 # beside v1 and old caches keyed on the fingerprint stay meaningful.
@@ -33,15 +40,20 @@ def seed_library() -> ActionLibrary:
 
 
 def load_library(path: str | os.PathLike[str] | None = None) -> ActionLibrary:
-    """Read an action library from a JSON file.
+    """Read an action library: pearl's JSON, or the paper's action list, told apart by content.
+
+    A file whose text starts with `{` (or `[`) is JSON; anything else is read as the paper's
+    `NAME(ARGS) # definition` lines (see `parse_action_list`), named after the file, and
+    lines that cannot be read are skipped with a warning on the `pearl.actions` logger.
 
     Args:
         path: a file written by `save_library` (or by hand in the same shape); None
             loads the bundled default library.
 
     Raises:
-        ConfigError: the file is missing, unreadable, not JSON, or not a valid library;
-            the message says which action and field are wrong.
+        ConfigError: the file is missing, unreadable, or not a valid library (JSON that does
+            not parse or validate, or an action list with no usable line); the message says
+            which action and field are wrong.
     """
     if path is None:
         return default_library()
@@ -52,23 +64,37 @@ def load_library(path: str | os.PathLike[str] | None = None) -> ActionLibrary:
             "(or leave the option out to use the bundled default library)"
         )
     raw = read_text(file, "action library")
-    return _parse(raw, str(file))
+    if raw.lstrip("\ufeff \t\r\n")[:1] in ("{", "["):
+        return _parse(raw, str(file))
+    library, problems = parse_action_list(raw, name=file.stem or "actions", source=str(file))
+    for problem in problems:
+        log.warning("%s", problem)
+    return library
 
 
-def save_library(library: ActionLibrary, path: str | os.PathLike[str]) -> Path:
-    """Write `library` as JSON, atomically: readers see the old file or the new one, never half.
+def save_library(library: ActionLibrary, path: str | os.PathLike[str], *, format: LibraryFormat = "json") -> Path:
+    """Write `library`, atomically: readers see the old file or the new one, never half.
+
+    Args:
+        format: "json" (everything) or "paper" (the paper's action list: names, parameters
+            and definitions only; see `render_action_list`).
 
     Returns:
         The path written.
 
     Raises:
-        ConfigError: the file or its folder cannot be written.
+        ConfigError: an unknown format, or the file or its folder cannot be written.
     """
     file = Path(path)
-    data = library.model_dump(mode="json", exclude_defaults=True)
-    # Name, version and an (empty) action list are always written, so the file explains itself.
-    data = {"name": library.name, "version": library.version, **data, "actions": data.get("actions", [])}
-    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    if format == "paper":
+        text = render_action_list(library)
+    elif format == "json":
+        data = library.model_dump(mode="json", exclude_defaults=True)
+        # Name, version and an (empty) action list are always written, so the file explains itself.
+        data = {"name": library.name, "version": library.version, **data, "actions": data.get("actions", [])}
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    else:
+        raise ConfigError(f"unknown library format {format!r}; choose json or paper")
     try:
         atomic_write_text(file, text)
     except OSError as exc:

@@ -21,6 +21,9 @@ _NAME_PATTERN = r"^[A-Z][A-Z0-9_]*$"
 ActionName = Annotated[str, StringConstraints(pattern=_NAME_PATTERN, min_length=1, max_length=64)]
 ParamName = Annotated[str, StringConstraints(pattern=_NAME_PATTERN, min_length=1, max_length=32)]
 
+MAX_DEFINITION_CHARS = 1000
+"""Longest definition; the paper's general FIND_ELEMENT lists its uses in about 700 characters."""
+
 
 class Action(BaseModel):
     """One verb a plan may use, e.g. `FIND_REASON(CTX, X) : why X happens`.
@@ -35,7 +38,7 @@ class Action(BaseModel):
 
     name: ActionName
     params: list[ParamName] = Field(default_factory=list)
-    definition: str = Field(min_length=1, max_length=500)
+    definition: str = Field(min_length=1, max_length=MAX_DEFINITION_CHARS)
     variadic: bool = False
     pure: bool = False
     count: int = Field(default=0, ge=0)

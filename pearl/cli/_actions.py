@@ -1,4 +1,8 @@
-"""`pearl actions list|show|diff`: inspect and compare action libraries."""
+"""`pearl actions list|show|diff|import|export`: inspect, compare and convert action libraries.
+
+Every command that takes a library reads pearl's JSON or the paper's action list
+(`NAME(ARGS) # definition` lines), told apart by content.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,19 @@ from typing import Annotated
 
 import typer
 
-from pearl.actions import Action, ActionLibrary, load_library
+from pearl._files import read_text
+from pearl.actions import (
+    Action,
+    ActionLibrary,
+    load_library,
+    parse_action_list,
+    render_action_list,
+    save_library,
+)
 from pearl.cli._app import actions_app
 from pearl.cli._common import ActionsOpt, echo, fail, handled
 
-__all__ = ["diff_command", "list_command", "show_command"]
+__all__ = ["diff_command", "export_command", "import_command", "list_command", "show_command"]
 
 
 def _load(path: Path | None) -> ActionLibrary:
@@ -95,3 +107,43 @@ def diff_command(
             echo(f"~ {after.name}: {before.definition!r} -> {after.definition!r}")
     same = len(a) - len(removed) - changed
     echo(f"{len(added)} added, {len(removed)} removed, {changed} changed, {same} unchanged")
+
+
+@actions_app.command("import")
+def import_command(
+    file: Annotated[Path, typer.Argument(help="An action list in the paper's format: NAME(ARGS) # definition.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the library (JSON).")],
+    name: Annotated[str | None, typer.Option("--name", help="The library's name (default: the file's stem).")] = None,
+) -> None:
+    """Convert the paper's action list into a pearl library (JSON); lines that cannot be read are skipped and listed."""
+    with handled():
+        text = read_text(file, "action list")
+        library, problems = parse_action_list(text, name=name or file.stem or "actions", source=str(file))
+        save_library(library, out)
+    for problem in problems:
+        echo(f"skipped: {problem}", err=True)
+    variadic = sum(a.variadic for a in library.actions)
+    echo(
+        f"imported {len(library)} action(s) from {file} ({variadic} variadic, {len(problems)} line(s) skipped); "
+        f"wrote {out}; use it with --actions {out} (or --actions {file} directly)"
+    )
+
+
+@actions_app.command("export")
+def export_command(
+    library_file: Annotated[Path, typer.Argument(help="A library: pearl's JSON or an action list.")],
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Where to write the action list (default: print it).")
+    ] = None,
+) -> None:
+    """Write a library in the paper's format: NAME(ARGS) # definition, one action a line.
+
+    Names, parameters and definitions are kept; counts, examples and provenance have no place in the format.
+    """
+    library = _load(library_file)
+    if out is None:
+        echo(render_action_list(library), nl=False)
+        return
+    with handled():
+        save_library(library, out, format="paper")
+    echo(f"wrote {len(library)} action(s) of {library.name} v{library.version} to {out}", err=True)

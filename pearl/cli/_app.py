@@ -14,6 +14,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 trace_app = typer.Typer(help="Inspect traces written by `pearl ask --trace FILE`.", no_args_is_help=True)
-actions_app = typer.Typer(help="Inspect and compare action libraries.", no_args_is_help=True)
+actions_app = typer.Typer(
+    help="Inspect, compare and convert action libraries (pearl's JSON or the paper's action list).",
+    no_args_is_help=True,
+)
 app.add_typer(trace_app, name="trace")
 app.add_typer(actions_app, name="actions")

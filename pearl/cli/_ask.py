@@ -32,11 +32,12 @@ from pearl.cli._common import (
 )
 from pearl.config import Settings
 from pearl.context import DocumentIndex
-from pearl.errors import PearlError
+from pearl.errors import PearlError, PlanParseError
 from pearl.html import index_for_trace, render_trace_page
 from pearl.llm import DEMO_NOTICE
 from pearl.methods import METHODS
 from pearl.models import Answer, Trace
+from pearl.planning import parse_plan
 from pearl.questions import Question
 from pearl.trace import render_trace
 
@@ -116,6 +117,15 @@ def ask(
         Path | None,
         typer.Option("--html", help="Write a page: the answer, its plan, each step's excerpts and the document."),
     ] = None,
+    given_plan: Annotated[
+        str | None,
+        typer.Option(
+            "--plan",
+            help="Run this plan instead of writing one: the plan's text (several steps: one a line, e.g. $'...' "
+            "in bash) or a file holding it, in pearl's form or the paper's ('New actions:' block, numbered steps). "
+            "Methods pearl and pearl-fulldoc.",
+        ),
+    ] = None,
     base_url: BaseUrl = None,
     model: ModelOpt = None,
     api_key: ApiKey = None,
@@ -135,12 +145,24 @@ def ask(
     *files, question = files_and_question
     if method not in METHODS:
         raise fail(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    if given_plan is not None and not METHODS[method].planned:
+        planned = ", ".join(name for name, m in METHODS.items() if m.planned)
+        raise fail(f"--plan runs a plan, which method {method} does not; choose one of {planned}")
+    plan_text = _plan_text(given_plan) if given_plan is not None else None
     if trace is not None:
         _check_trace_path(trace)
     with handled():
         settings = settings_from(base_url, model, api_key, no_cache, timeout, context_window, max_bytes)
+        pearl = make_pearl(settings, actions, demos)
         try:
-            answer = make_pearl(settings, actions, demos).ask(files, question, option or None, method=method)
+            if plan_text is None:
+                answer = pearl.ask(files, question, option or None, method=method)
+            else:
+                try:
+                    given = parse_plan(plan_text, pearl.library, max_steps=settings.max_steps)
+                except PlanParseError as exc:
+                    raise fail(f"--plan does not parse: {exc}") from None
+                answer = pearl.run_plan(files, question, given, option or None, method=method)
         except PearlError as exc:
             if trace is not None and isinstance(exc.trace, Trace):
                 problem = _write_trace(trace, exc.trace)
@@ -157,6 +179,21 @@ def ask(
     problem = _write_trace(trace, answer.trace) if trace is not None else None
     if problem:
         raise fail(f"{problem}; the answer above is complete", EXIT_FAILED)
+
+
+def _plan_text(value: str) -> str:
+    """`--plan`'s value: a file's text when it names one, else the value itself (a plan written inline)."""
+    path = Path(value)
+    try:
+        is_file = len(value) <= 4096 and path.is_file()
+    except (OSError, ValueError):  # a name too long for the file system, a NUL byte: not a file
+        is_file = False
+    if not is_file:
+        if "(" in value or "=" in value:
+            return value
+        raise fail(f"--plan {value[:80]}: no such file; pass a plan's text or a file holding one")
+    with handled():
+        return read_text(path, "plan")
 
 
 @app.command()

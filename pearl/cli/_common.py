@@ -73,7 +73,12 @@ Window = Annotated[
 ]
 MaxBytes = Annotated[int | None, typer.Option("--max-bytes", help="Largest input file (env PEARL_MAX_BYTES).")]
 ActionsOpt = Annotated[
-    Path | None, typer.Option("--actions", help="Action library JSON (default: the bundled library).")
+    Path | None,
+    typer.Option(
+        "--actions",
+        help="Action library: pearl's JSON or the paper's action list, NAME(ARGS) # definition lines "
+        "(default: the bundled library).",
+    ),
 ]
 DemosOpt = Annotated[
     Path | None, typer.Option("--demos", help="Demonstrations for the planner, JSON or JSONL (default: bundled).")

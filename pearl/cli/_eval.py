@@ -39,6 +39,7 @@ from pearl.eval import (
     latest_rows,
     load_dataset,
     load_results,
+    match_plans,
     render_report,
 )
 from pearl.llm import DEMO_NOTICE
@@ -79,6 +80,20 @@ def eval_command(
     ] = False,
     actions: ActionsOpt = None,
     demos: DemosOpt = None,
+    plans: Annotated[
+        Path | None,
+        typer.Option(
+            "--plans",
+            help='Run these plans instead of writing new ones: JSON Lines of {"qid": ..., "plan": "..."} '
+            "(the paper's layout). A qid matches a question id, or, in a QuALITY file, the question at that "
+            "position (from 0, the paper's numbering of the official release). Used by pearl and pearl-fulldoc; "
+            "questions without a plan are planned as usual (see --plans-only); a plan that does not parse is "
+            "recorded as its row's error; qids matching no question are counted and listed.",
+        ),
+    ] = None,
+    plans_only: Annotated[
+        bool, typer.Option("--plans-only", help="With --plans: run only the questions that have a given plan.")
+    ] = False,
     base_url: BaseUrl = None,
     model: ModelOpt = None,
     api_key: ApiKey = None,
@@ -91,6 +106,9 @@ def eval_command(
     bar = ProgressBar("eval")
     try:
         dataset = load_dataset(data, data_format)
+        given = match_plans(dataset, plans) if plans is not None else None
+        if given is not None:
+            echo(f"plans: {given.summary()}", err=True)
         settings = settings_from(base_url, model, api_key, no_cache, timeout, context_window)
         pearl = make_pearl(settings, actions, demos)
         run_dir = out if out is not None else default_out_dir(data, pearl.llm.model)
@@ -109,6 +127,8 @@ def eval_command(
                 retry_errors=retry_errors,
                 progress=bar,
                 wait=wait,
+                plans=given,
+                plans_only=plans_only,
             )
         )
     except KeyboardInterrupt:

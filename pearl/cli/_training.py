@@ -72,7 +72,8 @@ def _report_mining(result: MiningResult, out: Path, base: set[str]) -> None:
     for r in result.merge.rounds:
         echo(
             f"merge round {r.round}: {r.before} -> {r.after} actions ({r.batches} batch(es): "
-            f"{r.llm_batches} merged by the model, {r.fallback_batches} by definition overlap)"
+            f"{r.llm_batches} merged by the model, {r.fallback_batches} by definition overlap; "
+            f"{r.rewritten} group(s) rewritten into a broader action, {r.kept} merged into a member)"
         )
     if result.merge.cut:
         echo(f"cut {len(result.merge.cut)} least-used action(s): {', '.join(result.merge.cut)}")
@@ -196,6 +197,7 @@ def refine_command(
     data_format: DataFormat = None,
     actions: ActionsOpt = None,
     demos: DemosOpt = None,
+    fresh: Annotated[bool, typer.Option("--fresh", help="Ignore the progress file of an earlier run.")] = False,
     concurrency: Concurrency = None,
     base_url: BaseUrl = None,
     model: ModelOpt = None,
@@ -204,7 +206,13 @@ def refine_command(
     timeout: Timeout = None,
     context_window: Window = None,
 ) -> None:
-    """Self-refinement: keep the plans that lead to the gold answer (after feedback if need be) as demos."""
+    """Self-refinement: keep the plans that lead to the gold answer (after feedback if need be) as demos.
+
+    A wrong plan is revised knowing only that it was wrong, never the gold answer; a right plan
+    that writes the gold answer into its arguments is not kept. Progress is kept in
+    OUT.partial.jsonl: re-run the same command to resume an interrupted run.
+    """
+    partial = progress_path(out)
     bar = ProgressBar("refining")
     try:
         settings = settings_from(base_url, model, api_key, no_cache, timeout, context_window)
@@ -213,10 +221,19 @@ def refine_command(
         training, held = split_holdout(select_questions(dataset, split), limit, holdout)
         if holdout and not held:
             echo("note: no question is left for --holdout after the training ones", err=True)
-        echo(f"refining on {len(training)} question(s) of {train}", err=True)
+        if fresh:
+            partial.unlink(missing_ok=True)
+        echo(f"refining on {len(training)} question(s) of {train}; progress in {partial}", err=True)
         result = asyncio.run(
             refine_demos(
-                pearl, dataset, training, rounds=rounds, concurrency=concurrency, name=out.stem, on_progress=bar
+                pearl,
+                dataset,
+                training,
+                rounds=rounds,
+                concurrency=concurrency,
+                name=out.stem,
+                on_progress=bar,
+                progress_file=partial,
             )
         )
         save_demos(result.store, out)
@@ -231,18 +248,22 @@ def refine_command(
         )
     except KeyboardInterrupt:
         bar.close()
-        echo("interrupted; the response cache keeps finished calls, so a re-run is quick", err=True)
+        hint = f"; run the same command again to resume from {partial}" if partial.is_file() else ""
+        echo(f"interrupted{hint}", err=True)
         raise typer.Exit(EXIT_INTERRUPTED) from None
     except PearlError as exc:
         bar.close()
-        raise fail(str(exc), exit_code(exc)) from None
+        hint = f" (finished questions are kept in {partial}; re-run to resume)" if partial.is_file() else ""
+        raise fail(f"{exc}{hint}", exit_code(exc)) from None
     bar.close()
     errors = [r for r in result.records if r.error]
     echo(
         f"refined {len(result.records)} question(s) in {result.seconds:.0f}s: "
         f"{result.first_valid} first plan(s) valid, {result.first_correct} right at once, "
         f"{result.revised} more right after revision; kept {result.kept} demo(s)"
+        + (f"; refused {result.refused} that wrote the gold answer into an argument" if result.refused else "")
         + (f"; {len(errors)} failed" if errors else "")
+        + (f"; {result.resumed} resumed from {partial}" if result.resumed else "")
     )
     for line in stats:
         echo(f"  {line.line()}")

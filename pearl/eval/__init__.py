@@ -2,6 +2,8 @@
 
 >>> dataset = load_dataset("leval_quality.jsonl")              # QuALITY, L-Eval or pearl JSONL
 >>> summary = run_eval(pearl, dataset, ["pearl", "direct"], "runs/quality")
+>>> given = match_plans(dataset, "plans.jsonl")                 # replay given plans (qid -> plan)
+>>> summary = run_eval(pearl, dataset, ["pearl", "pearl-fulldoc"], "runs/replay", plans=given)
 >>> print(render_report(summary))
 
 A run directory holds `run.json`, `results.jsonl` (one row per question and method, written
@@ -35,6 +37,7 @@ from pearl.eval._models import (
     ResultRow,
     RunConfig,
 )
+from pearl.eval._plans import PlanSet, match_plans, read_plans
 from pearl.eval._results import RESULTS_FILE, latest_rows, load_results
 from pearl.eval._runner import (
     REPORT_FILE,
@@ -67,6 +70,7 @@ __all__ = [
     "EvalSummary",
     "GroupScore",
     "MethodSummary",
+    "PlanSet",
     "ResultRow",
     "RunConfig",
     "arun_eval",
@@ -79,10 +83,12 @@ __all__ = [
     "latest_rows",
     "load_dataset",
     "load_results",
+    "match_plans",
     "mcnemar_exact",
     "normalize_answer",
     "paired_bootstrap",
     "question_type",
+    "read_plans",
     "read_questions",
     "render_report",
     "rouge_l",

@@ -114,6 +114,7 @@ class ResultRow(BaseModel):
     seconds: float = 0.0
     llm_seconds: float = 0.0
     plan: str | None = None
+    plan_given: bool = Field(default=False, description="the plan came from --plans, not from the planner")
     fallback: bool = False
     error: str | None = None
     error_type: str | None = None
@@ -134,6 +135,8 @@ class RunConfig(BaseModel):
     limit: int | None
     model: str
     backend: str
+    plans: str | None = Field(default=None, description="the --plans file, when given plans were run")
+    plans_sha256: str | None = None
     created: str = ""
     updated: str = ""
     pearl_version: str = ""

@@ -20,6 +20,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import importlib.metadata
+import json
 import logging
 import re
 import time
@@ -29,16 +30,18 @@ from pathlib import Path
 from pearl._files import FolderLock, atomic_write_text, read_json
 from pearl._pearl import Pearl
 from pearl.context import DocumentIndex
-from pearl.errors import ConfigError, DatasetError, LLMRequestError, PearlError, RunBusyError
+from pearl.errors import ConfigError, DatasetError, LLMRequestError, PearlError, PlanParseError, RunBusyError
 from pearl.eval._loaders import file_sha256
 from pearl.eval._metrics import score_answer
 from pearl.eval._models import SPLITS, Dataset, EvalQuestion, EvalSummary, ResultRow, RunConfig
+from pearl.eval._plans import PlanSet
 from pearl.eval._results import RESULTS_FILE, ResultsLog, latest_rows, load_results
 from pearl.eval._summary import render_report, summarize
 from pearl.html import index_for_page, render_report_page, render_trace_page
 from pearl.llm import LLM
 from pearl.methods import METHODS
 from pearl.models import Document, Trace
+from pearl.planning import parse_plan
 from pearl.protocols import Progress
 from pearl.questions import Question
 
@@ -155,7 +158,7 @@ def _prepare_run(out_dir: Path, config: RunConfig) -> RunConfig:
             ) from None
         differences = [
             f"{name} {getattr(old, name)!r} there, {getattr(config, name)!r} now"
-            for name in ("data_sha256", "format", "model", "backend")
+            for name in ("data_sha256", "format", "model", "backend", "plans_sha256")
             if getattr(old, name) != getattr(config, name)
         ]
         if differences:
@@ -223,12 +226,20 @@ class _Tally:
 class _Runner:
     """The state of one run: the model, the documents' indexes, the results log, progress."""
 
-    def __init__(self, pearl: Pearl, documents: Mapping[str, Document], log_: ResultsLog, tally: _Tally) -> None:
+    def __init__(
+        self,
+        pearl: Pearl,
+        documents: Mapping[str, Document],
+        log_: ResultsLog,
+        tally: _Tally,
+        plans: Mapping[str, str] | None = None,
+    ) -> None:
         self.pearl = pearl
         self.log = log_
         self.tally = tally
         self.documents = documents
         self.out_dir = log_.path.parent
+        self.plans = plans or {}
         self._indexing: dict[str, asyncio.Task[None]] = {}
         self._index_lock = asyncio.Lock()
 
@@ -252,11 +263,17 @@ class _Runner:
                 await self.ensure_indexed(question.document_id)
                 # A document is indexed once for all its questions; the wait is not this question's time.
                 started = time.perf_counter()
-            answer = await self.pearl.aask(
-                self.documents[question.document_id],
-                Question(text=question.question, options=question.options),
-                method=method,
-            )
+            document = self.documents[question.document_id]
+            asked = Question(text=question.question, options=question.options)
+            given = self.plans.get(question.id) if METHODS[method].planned else None
+            if given is None:
+                answer = await self.pearl.aask(document, asked, method=method)
+            else:
+                base["plan_given"] = True
+                plan = parse_plan(given, self.pearl.library, max_steps=self.pearl.settings.max_steps)
+                answer = await self.pearl.arun_plan(document, asked, plan, method=method)
+        except PlanParseError as exc:
+            return self._failed(base, exc, started, f"the given plan does not parse: {exc}")
         except PearlError as exc:
             if _is_fatal(exc):
                 raise
@@ -290,11 +307,13 @@ class _Runner:
             }
         )
 
-    def _failed(self, base: dict[str, object], error: BaseException, started: float) -> ResultRow:
+    def _failed(
+        self, base: dict[str, object], error: BaseException, started: float, message: str | None = None
+    ) -> ResultRow:
         return ResultRow.model_validate(
             {
                 **base,
-                "error": str(error) or type(error).__name__,
+                "error": message or str(error) or type(error).__name__,
                 "error_type": type(error).__name__,
                 "seconds": round(time.perf_counter() - started, 4),
                 "finished": _now(),
@@ -338,10 +357,12 @@ async def arun_eval(
     retry_errors: bool = False,
     progress: Progress | None = None,
     wait: bool = False,
+    plans: PlanSet | None = None,
+    plans_only: bool = False,
 ) -> EvalSummary:
     """Run `methods` over the questions of `dataset` (see `run_eval`)."""
     chosen_methods = _check_methods(methods)
-    questions = select_questions(dataset, split, limit)
+    questions = _with_plans(dataset, split, limit, plans, plans_only)
     if concurrency < 1:
         raise ConfigError(f"--concurrency must be 1 or more, got {concurrency}")
     out = Path(out_dir)
@@ -365,6 +386,8 @@ async def arun_eval(
         limit=limit,
         model=pearl.llm.model,
         backend=pearl.llm.backend,
+        plans=str(Path(plans.path).resolve()) if plans is not None else None,
+        plans_sha256=_plans_hash(plans),
         created=now,
         updated=now,
         pearl_version=_version(),
@@ -389,7 +412,8 @@ async def arun_eval(
             for row in done:
                 tally.add(row)
             tally.report()
-            await _Runner(pearl, documents, results, tally).run(todo, concurrency)
+            given = plans.plans if plans is not None else {}
+            await _Runner(pearl, documents, results, tally, given).run(todo, concurrency)
         finally:
             results.close()
         return await asyncio.to_thread(write_summary, out, questions, chosen_methods, config, documents=documents)
@@ -424,6 +448,28 @@ def _write_trace_pages(out_dir: Path, rows: Sequence[ResultRow], documents: Mapp
             notes.append("the document is not shown: the dataset's text changed since this question ran")
             index = None
         atomic_write_text(page, render_trace_page(trace, index, notes=notes), sync=False)
+
+
+def _with_plans(
+    dataset: Dataset, split: str, limit: int | None, plans: PlanSet | None, plans_only: bool
+) -> list[EvalQuestion]:
+    """The questions to run; with `plans_only`, only those `plans` has a plan for (then the first `limit`)."""
+    if not plans_only:
+        return select_questions(dataset, split, limit)
+    if plans is None:
+        raise ConfigError("--plans-only needs --plans FILE")
+    chosen = [q for q in select_questions(dataset, split) if q.id in plans.plans]
+    if not chosen:
+        raise ConfigError(f"no question of the {split!r} split has a plan in {plans.path}; see which qids match above")
+    return chosen[:limit] if limit is not None else chosen
+
+
+def _plans_hash(plans: PlanSet | None) -> str | None:
+    """What the given plans are, so a resumed run can tell they changed."""
+    if plans is None:
+        return None
+    blob = json.dumps(sorted(plans.plans.items()), ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
 def write_summary(
@@ -481,6 +527,8 @@ def run_eval(
     retry_errors: bool = False,
     progress: Progress | None = None,
     wait: bool = False,
+    plans: PlanSet | None = None,
+    plans_only: bool = False,
 ) -> EvalSummary:
     """Run `methods` over the questions of `dataset`, appending one row per (question, method) to `out_dir`.
 
@@ -498,6 +546,10 @@ def run_eval(
         retry_errors: run again the pairs whose last row has an error.
         progress: told `(rows done, rows in the run, running score and tokens)` as each row is written.
         wait: when another process is running into `out_dir`, wait for it to finish, then resume.
+        plans: given plans (`match_plans`): a planned method (pearl, pearl-fulldoc) runs a question's
+            given plan instead of writing one (a plan that does not parse is recorded as the row's
+            error); questions without one are planned as usual; direct and rag ignore them.
+        plans_only: run only the questions `plans` has a plan for.
 
     Returns:
         The summary of the selected questions, also written as `summary.json` and `report.md`.
@@ -520,5 +572,7 @@ def run_eval(
             retry_errors=retry_errors,
             progress=progress,
             wait=wait,
+            plans=plans,
+            plans_only=plans_only,
         )
     )

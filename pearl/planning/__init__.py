@@ -9,15 +9,17 @@ from pearl.planning._generate import (
     choose_actions,
     generate_plan,
     plan_constraints,
+    plan_rules,
     read_plan_reply,
     renumber,
 )
 from pearl.planning._grammar import plan_from_json, plan_gbnf, plan_json_schema, plan_to_json
 from pearl.planning._models import Arg, ArgKind, Plan, Step
 from pearl.planning._parser import DEFAULT_MAX_CHARS, DEFAULT_MAX_LINE_CHARS, parse_plan
-from pearl.planning._validate import DEFAULT_MAX_STEPS, DEFAULT_MAX_STRING_CHARS, validate_plan
+from pearl.planning._validate import ANSWER, DEFAULT_MAX_STEPS, DEFAULT_MAX_STRING_CHARS, validate_plan
 
 __all__ = [
+    "ANSWER",
     "DEFAULT_MAX_CHARS",
     "DEFAULT_MAX_LINE_CHARS",
     "DEFAULT_MAX_STEPS",
@@ -40,6 +42,7 @@ __all__ = [
     "plan_from_json",
     "plan_gbnf",
     "plan_json_schema",
+    "plan_rules",
     "plan_to_json",
     "read_plan_reply",
     "renumber",

@@ -4,8 +4,10 @@ The planner sees the question (and options), a relevant slice of the action libr
 demonstrations chosen by similarity and the document's entity sheet, never the document.
 Where the backend enforces a GBNF grammar the plan is constrained so that every sentence the
 model can write is valid; a JSON schema is used where the server takes one. Whatever comes
-back goes through the one validator; its error goes back to the model with the failed plan,
-up to `max_attempts` times. The caller runs a fallback when every attempt failed.
+back goes through the one validator; a rejected plan goes back to the model with every error
+so far, the earlier rejected plans (cut to fit the window first), the demonstrations and the
+entity sheet, up to `max_attempts` times (the paper's budget, 8, by default). The caller runs
+a fallback when every attempt failed.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from pearl.planning._demos import Demo
 from pearl.planning._grammar import plan_from_json, plan_gbnf, plan_json_schema, plan_to_json
 from pearl.planning._models import Arg, Plan, Step
 from pearl.planning._parser import parse_plan
-from pearl.prompts import load_prompt
+from pearl.planning._validate import ANSWER, DEFAULT_MAX_STEPS
+from pearl.prompts import PromptTemplate, load_prompt
 from pearl.protocols import LLM
 from pearl.questions import Question
 from pearl.trace import Recorder
@@ -36,11 +39,13 @@ __all__ = [
     "choose_actions",
     "generate_plan",
     "plan_constraints",
+    "plan_rules",
     "read_plan_reply",
     "renumber",
 ]
 
 # Actions every planner should see: general readers and the combinators that finish a plan.
+# ANSWER is not among them: always on show, it invites the one-step plan that is no plan.
 _CORE = (
     "CONCAT",
     "FIND_X",
@@ -48,10 +53,11 @@ _CORE = (
     "FIND_CHARACTER",
     "FIND_EVENT",
     "FIND_RELATION",
-    "ANSWER",
     "ANSWER_FROM",
     "SELECT",
 )
+DEFAULT_PLAN_ATTEMPTS = 8
+"""Plan generations at most: the paper re-prompts a rejected plan up to 8 times."""
 
 
 class PlanAttempt(BaseModel):
@@ -128,8 +134,18 @@ def _render_demos(demos: Sequence[Demo], library: ActionLibrary, mode: str) -> s
 
 
 # How much of the window each variable part of a planning prompt may take (see PromptTemplate.fit).
+# A correction keeps every error and the last plan before the sheet and the demos; the earlier
+# rejected plans take what is left, newest first, so a cut drops the oldest.
 _PLAN_SHARES = {"question": 0.25, "options_block": 0.3, "entity_sheet": 0.5, "demos": 1.0}
-_FIX_SHARES = {"question": 0.25, "options_block": 0.3, "errors": 0.4, "plan": 1.0}
+_FIX_SHARES = {
+    "question": 0.25,
+    "options_block": 0.3,
+    "errors": 0.5,
+    "plan": 0.5,
+    "entity_sheet": 0.3,
+    "demos": 0.7,
+    "earlier": 1.0,
+}
 
 
 def plan_constraints(llm: LLM, shown: ActionLibrary, max_steps: int) -> tuple[OutputMode, dict[str, Any]]:
@@ -140,6 +156,13 @@ def plan_constraints(llm: LLM, shown: ActionLibrary, max_steps: int) -> tuple[Ou
         json_schema=lambda: plan_json_schema(shown, max_steps=max_steps),
     )
     return mode, {"max_tokens": 60 * max_steps + 40, "temperature": 0.0, **constraint}
+
+
+def plan_rules(template: PromptTemplate, shown: ActionLibrary, max_steps: int) -> dict[str, str]:
+    """The values every planning prompt fills from the plan language's rules: the step limit and, when ANSWER is
+    shown, that it only ends a plan."""
+    note = f" {template.part('answer_last')}" if ANSWER in shown else ""
+    return {"max_steps": str(max_steps), "answer_note": note}
 
 
 def read_plan_reply(text: str, mode: OutputMode, library: ActionLibrary, max_steps: int) -> Plan:
@@ -160,8 +183,8 @@ async def generate_plan(
     *,
     demos: Sequence[Demo] = (),
     entity_sheet: str = "",
-    max_attempts: int = 3,
-    max_steps: int = 4,
+    max_attempts: int = DEFAULT_PLAN_ATTEMPTS,
+    max_steps: int = DEFAULT_MAX_STEPS,
 ) -> PlanResult:
     """Ask the model for a plan, validate it, and send errors back until it is valid or attempts run out.
 
@@ -182,35 +205,32 @@ async def generate_plan(
         "actions": shown.render(),
         "question": question.text,
         "options_block": question.options_block(),
+        "entity_sheet": entity_sheet or "(not available)",
+        "demos": _render_demos(demos, shown, mode),
     }
     # The prompt (and grammar) show a relevant part of the library; any action of the whole library is accepted.
     result = PlanResult(library=library)
     window, reply_tokens = recorder.llm.context_window, int(params["max_tokens"])
     for attempt in range(1, max_attempts + 1):
+        template = first if attempt == 1 else fix
+        values = {**common, **plan_rules(template, shown, max_steps), "format_note": template.part(f"format_{mode}")}
         if attempt == 1:
-            template = first
-            values, _ = template.fit(
-                window,
-                reply_tokens,
-                _PLAN_SHARES,
-                entity_sheet=entity_sheet or "(not available)",
-                demos=_render_demos(demos, shown, mode),
-                format_note=template.part(f"format_{mode}"),
-                **common,
-            )
+            fitted, _ = template.fit(window, reply_tokens, _PLAN_SHARES, **values)
         else:
-            template = fix
-            errors = "\n".join(f"- attempt {i}: {a.error}" for i, a in enumerate(result.attempts, start=1))
-            values, _ = template.fit(
+            failed = result.attempts
+            fitted, _ = template.fit(
                 window,
                 reply_tokens,
                 _FIX_SHARES,
-                plan=result.attempts[-1].text.strip() or "(empty)",
-                errors=errors,
-                format_note=template.part(f"format_{mode}"),
-                **common,
+                plan=_plan_text(failed[-1]),
+                errors="\n".join(f"- attempt {i}: {a.error}" for i, a in enumerate(failed, start=1)),
+                earlier="\n\n".join(
+                    f"Attempt {i}:\n{_plan_text(a)}" for i, a in reversed(list(enumerate(failed[:-1], start=1)))
+                )
+                or "(none)",
+                **values,
             )
-        messages = template.render(**values)
+        messages = template.render(**fitted)
         reply = await recorder.acall(f"plan (attempt {attempt})", template, messages, **params)
         try:
             plan = read_plan_reply(reply.text, mode, library, max_steps)
@@ -223,3 +243,7 @@ async def generate_plan(
         recorder.note("plan accepted", plan.render(), attempt=attempt)
         break
     return result
+
+
+def _plan_text(attempt: PlanAttempt) -> str:
+    return attempt.text.strip() or "(empty)"

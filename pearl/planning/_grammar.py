@@ -7,6 +7,7 @@ still gets a precise error to correct.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,15 +18,16 @@ from pearl.actions import CTX, Action, ActionLibrary
 from pearl.errors import ConfigError, PlanParseError
 from pearl.planning._models import Arg, Plan, Step
 from pearl.planning._parser import DEFAULT_MAX_CHARS
-from pearl.planning._validate import DEFAULT_MAX_STEPS, DEFAULT_MAX_STRING_CHARS, validate_plan
+from pearl.planning._validate import ANSWER, DEFAULT_MAX_STEPS, DEFAULT_MAX_STRING_CHARS, validate_plan
 
 __all__ = ["plan_from_json", "plan_gbnf", "plan_json_schema", "plan_to_json"]
 
 _MAX_GRAMMAR_STEPS = 50
 
 # A string the grammar allows must survive the parser unchanged: no quote, backslash or
-# control character anywhere, and a first character that is not whitespace, because the
-# validator rejects blank strings (str.isspace's set, minus the control characters).
+# control character anywhere, and a first character that is not whitespace (str.isspace's
+# set, minus the control characters): a blank string means "argument absent", which a small
+# model should not be steered into writing.
 _STRING_BODY = r'[^"\\\x00-\x1f\x7f-\x9f]'
 _STRING_FIRST = r'[^"\\\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]'
 
@@ -53,12 +55,29 @@ def plan_json_schema(library: ActionLibrary, *, max_steps: int = DEFAULT_MAX_STE
     """JSON schema of a plan as JSON, `{"steps": [{"var", "action", "args": [{"kind", "value"}]}]}`.
 
     Generated from pydantic models, with `action` narrowed to the library's names and
-    `steps` to at most `max_steps` items. Variable references and arity cannot be said in
-    JSON schema; `plan_from_json` checks them.
+    `steps` to at most `max_steps` items. When the library has ANSWER, it is allowed only in
+    the last item of two or more (`FinalStepJSON`, one `anyOf` branch per plan length).
+    Variable references and arity cannot be said in JSON schema; `plan_from_json` checks them.
     """
     schema = PlanJSON.model_json_schema()
-    schema["properties"]["steps"]["maxItems"] = max_steps
-    schema["$defs"]["StepJSON"]["properties"]["action"]["enum"] = library.names
+    steps = schema["properties"]["steps"]
+    steps["maxItems"] = max_steps
+    step = schema["$defs"]["StepJSON"]
+    step["properties"]["action"]["enum"] = library.names
+    others = [name for name in library.names if name != ANSWER]
+    if len(others) < len(library.names) and others:
+        final = copy.deepcopy(step)
+        final["description"] = "the last step: it may also be ANSWER"
+        step["properties"]["action"]["enum"] = others
+        schema["$defs"]["FinalStepJSON"] = final
+        plain, last = steps.pop("items"), {"$ref": "#/$defs/FinalStepJSON"}
+        steps["anyOf"] = [
+            {"items": plain},
+            *(
+                {"minItems": n, "maxItems": n, "prefixItems": [plain] * (n - 1) + [last]}
+                for n in range(2, max_steps + 1)
+            ),
+        ]
     return schema
 
 
@@ -126,35 +145,52 @@ def plan_gbnf(library: ActionLibrary, max_steps: int = 5, *, max_string_chars: i
 
     Step k always assigns `sk` and may read only CTX, a quoted string (one line, no quote
     or backslash, 1..`max_string_chars` characters) or `s1`..`s(k-1)`, so a tiny model
-    cannot reference an undefined variable. Each action's call has exactly its parameter
-    count with CTX in its declared places (actions of the same shape share one rule); a
-    variadic action takes its declared parameters and may repeat the last. A plan has
-    1..`max_steps` steps, each ending in a newline. No explanations: tokens a small model
-    spends on prose are tokens it does not spend on the plan.
+    cannot reference an undefined variable; where an action takes CTX, an earlier `s1`..
+    `s(k-1)` may stand instead (the action then reads that result). Each action's call has
+    exactly its parameter count with CTX in its declared places (actions of the same shape
+    share one rule); a variadic action takes its declared parameters and may repeat the
+    last. ANSWER, when the library has it, can only be the last step of two or more. A plan
+    has 1..`max_steps` steps, each ending in a newline. No explanations and no empty
+    strings: tokens a small model spends on prose are tokens it does not spend on the plan.
 
     Raises:
-        ConfigError: an empty library or limits out of range.
+        ConfigError: a library with no action but ANSWER, or limits out of range.
     """
     if not library.actions:
         raise ConfigError(f"action library {library.name} is empty; a plan grammar needs at least one action")
+    others = [a for a in library.actions if a.name != ANSWER]
+    if not others:
+        raise ConfigError(
+            f"action library {library.name} has only ANSWER, which cannot be a plan on its own; add other actions"
+        )
     if not 1 <= max_steps <= _MAX_GRAMMAR_STEPS:
         raise ConfigError(f"max_steps must be between 1 and {_MAX_GRAMMAR_STEPS}, got {max_steps}")
     if not 1 <= max_string_chars <= DEFAULT_MAX_STRING_CHARS:
         raise ConfigError(f"max_string_chars must be between 1 and {DEFAULT_MAX_STRING_CHARS}, got {max_string_chars}")
 
     shapes: dict[str, list[Action]] = {}
-    for action in library.actions:
+    for action in others:
         shapes.setdefault(_shape_rule(action), []).append(action)
+    answer = library.get(ANSWER)
+    ends = answer is not None and max_steps > 1
 
     rules: list[tuple[str, str]] = [("root", "step-1" + (" tail-2?" if max_steps > 1 else ""))]
     for k in range(2, max_steps + 1):
-        rules.append((f"tail-{k}", f"step-{k}" + (f" tail-{k + 1}?" if k < max_steps else "")))
+        body = f"step-{k}" + (f" tail-{k + 1}?" if k < max_steps else "")
+        rules.append((f"tail-{k}", f"{body} | answer-{k}" if ends else body))
     for k in range(1, max_steps + 1):
-        arg = "str" if k == 1 else f"arg-{k}"
-        calls = [f"{rule} {_call(group[0], arg)}" for rule, group in shapes.items()]
+        arg, doc = ("str", None) if k == 1 else (f"arg-{k}", f"doc-{k}")
+        calls = [f"{rule} {_call(group[0], arg, doc)}" for rule, group in shapes.items()]
         rules.append((f"step-{k}", f"{_literal(f's{k} = ')} ( {' | '.join(calls)} ) {_literal(chr(10))}"))
+    if ends:
+        assert answer is not None
+        for k in range(2, max_steps + 1):
+            call = _call(answer, f"arg-{k}", f"doc-{k}")
+            rules.append((f"answer-{k}", f"{_literal(f's{k} = {ANSWER}')} {call} {_literal(chr(10))}"))
     for k in range(2, max_steps + 1):
-        rules.append((f"arg-{k}", " | ".join(["str", *(_literal(f"s{i}") for i in range(1, k))])))
+        earlier = [_literal(f"s{i}") for i in range(1, k)]
+        rules.append((f"arg-{k}", " | ".join(["str", *earlier])))
+        rules.append((f"doc-{k}", " | ".join([_literal(CTX), *earlier])))
     rest = f"{_STRING_BODY}{{0,{max_string_chars - 1}}} " if max_string_chars > 1 else ""
     rules.append(("str", f'"\\"" {_STRING_FIRST} {rest}"\\""'))
     for rule, group in shapes.items():
@@ -174,13 +210,16 @@ def _shape_rule(action: Action) -> str:
     return f"act-{letters}" + ("-more" if action.variadic else "")
 
 
-def _call(action: Action, arg: str) -> str:
-    """The argument list for `action`'s shape, e.g. `"(CTX, " arg-2 ")"`."""
+def _call(action: Action, arg: str, doc: str | None) -> str:
+    """The argument list for `action`'s shape, e.g. `"(" doc-2 ", " arg-2 ")"`; `doc` None: CTX only."""
     parts: list[tuple[bool, str]] = [(True, "(")]
     for index, param in enumerate(action.params):
         if index:
             parts.append((True, ", "))
-        parts.append((True, CTX) if param == CTX else (False, arg))
+        if param == CTX:
+            parts.append((True, CTX) if doc is None else (False, doc))
+        else:
+            parts.append((False, arg))
     if action.variadic:
         parts.append((False, f"({_literal(', ')} {arg})*"))
     parts.append((True, ")"))

@@ -36,7 +36,12 @@ def quote(value: str) -> str:
 
 
 class Arg(BaseModel):
-    """One argument of a step: the document (`ctx`), a literal `string`, or an earlier step's `var`."""
+    """One argument of a step: the document (`ctx`), a literal `string`, or an earlier step's `var`.
+
+    A `var` may stand where the action takes CTX: the action then reads that result instead
+    of the document. An empty `string` (`""`; blank ones are stored as `""`) means the
+    argument is absent, as in the paper's plans.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -59,7 +64,8 @@ class Arg(BaseModel):
         bad = _has_bad_control(value)
         if bad is not None:
             raise ValueError(f"control character U+{ord(bad):04X} is not allowed in a string argument")
-        return value
+        # Blank text says nothing: one spelling of "absent" keeps renders and comparisons simple.
+        return value if value.strip() else ""
 
     @classmethod
     def ctx(cls) -> Arg:
@@ -75,6 +81,11 @@ class Arg(BaseModel):
     def var(cls, name: str) -> Arg:
         """The output of an earlier step."""
         return cls(kind="var", value=name)
+
+    @property
+    def absent(self) -> bool:
+        """Whether this is an empty string: the plan leaves the argument out."""
+        return self.kind == "string" and not self.value
 
     def render(self) -> str:
         """`CTX`, `"text"` (escaped) or the variable name."""

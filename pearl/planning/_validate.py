@@ -15,6 +15,7 @@ from pearl.errors import PlanParseError
 from pearl.planning._models import Arg, Plan, Step
 
 __all__ = [
+    "ANSWER",
     "DEFAULT_MAX_STEPS",
     "DEFAULT_MAX_STRING_CHARS",
     "Spot",
@@ -25,6 +26,13 @@ __all__ = [
 DEFAULT_MAX_STEPS = 12
 """The paper's released plans have at most 8 steps; 12 leaves room without inviting sprawl."""
 DEFAULT_MAX_STRING_CHARS = 500
+ANSWER = "ANSWER"
+"""The action that answers the question from the document: only a plan's last step, after others gathered evidence.
+
+A plan of ANSWER alone is the whole question asked in one call, which is not a plan (the
+paper's single-action ablation scored 64 against 70.9); ANSWER before other steps would
+answer before the evidence is in.
+"""
 
 
 @dataclass(frozen=True)
@@ -95,9 +103,29 @@ def check_plan(
     assigned: dict[str, int] = {}
     for index, (step, spot) in enumerate(zip(steps, spots, strict=True)):
         _check_step(step, spot, steps[index + 1 :], spots[index + 1 :], assigned, declared, library, max_string_chars)
+        if step.action == ANSWER:
+            _check_answer_step(index, len(steps), spot)
         assigned[step.var] = spot.line
     kept = [a for a in new_actions if declared.get(a.name) is a]
     return Plan(steps=list(steps), new_actions=kept)
+
+
+def _check_answer_step(index: int, count: int, spot: Spot) -> None:
+    """ANSWER may only be the last step of a plan with other steps (see `ANSWER`)."""
+    if count == 1:
+        raise PlanParseError(
+            "a plan of ANSWER alone is not a plan; first gather what the question depends on with other "
+            "actions (FIND_..., SUMMARIZE_X, ...), then end with ANSWER or leave it out",
+            spot.line,
+            spot.action_col,
+        )
+    if index < count - 1:
+        raise PlanParseError(
+            f"ANSWER can only be the last step, and this is step {index + 1} of {count}; move it to the end, "
+            'or use ANSWER_FROM(earlier_name, "question") to answer from an earlier result',
+            spot.line,
+            spot.action_col,
+        )
 
 
 def _check_declarations(
@@ -153,18 +181,14 @@ def _check_step(
         column = spot.arg(index)
         if arg.kind == "var":
             _check_reference(arg, step, index, column, line, later, later_spots, assigned, library)
-        elif arg.kind == "string":
-            if not arg.value.strip():
-                raise PlanParseError(
-                    f"argument {index + 1} is an empty string; put what to look for inside the quotes", line, column
-                )
-            if len(arg.value) > max_string_chars:
-                raise PlanParseError(
-                    f"argument {index + 1} is a string of {len(arg.value)} characters; keep strings under "
-                    f"{max_string_chars} characters (name what to look for, do not paste passages)",
-                    line,
-                    column,
-                )
+        # An empty string is allowed: the paper's plans write "" for an argument they leave out.
+        elif arg.kind == "string" and len(arg.value) > max_string_chars:
+            raise PlanParseError(
+                f"argument {index + 1} is a string of {len(arg.value)} characters; keep strings under "
+                f"{max_string_chars} characters (name what to look for, do not paste passages)",
+                line,
+                column,
+            )
         if action is not None:
             _check_ctx_position(arg, index, action, line, column)
 
@@ -198,9 +222,14 @@ def _check_arity(step: Step, action: Action, spot: Spot) -> None:
 
 def _check_ctx_position(arg: Arg, index: int, action: Action, line: int, column: int) -> None:
     param = action.param_at(index)
-    if param == CTX and arg.kind != "ctx":
+    # An earlier result where the document goes is allowed: the action then reads that text
+    # instead of the document (the paper's plans do this, e.g. FIND_ELEMENT(end_passage, "expression", "Peter")).
+    if param == CTX and arg.kind == "string":
         raise PlanParseError(
-            f"argument {index + 1} of {action.name} must be CTX (the document): {action.signature}", line, column
+            f"argument {index + 1} of {action.name} must be CTX (the document) or an earlier result: "
+            f"{action.signature}",
+            line,
+            column,
         )
     if param != CTX and arg.kind == "ctx":
         if not action.needs_document:

@@ -15,15 +15,30 @@ __all__ = ["mining_fake_llm", "mining_fake_reply"]
 
 def mining_fake_reply(request: CompletionRequest) -> str:
     """Overlapping proposals keyed on the question (synonyms, articles, plurals, other arities; about one in
-    eleven malformed), and merges that group actions by their last word."""
+    eleven malformed), and merges that group actions by their last word: a group is kept as its first
+    member, rewritten into a broader `LOOK_FOR_<TOPIC>` action, or given a rewrite that does not check out
+    (a variadic signature), by turns, so every path of the merge is taken."""
     text = request.messages[-1].content
     kind = (request.prompt or "").split(".")[0]
     if kind == "merge":
-        names = re.findall(r"^([A-Z][A-Z0-9_]*)\(", text, re.MULTILINE)
+        signatures = dict(re.findall(r"^([A-Z][A-Z0-9_]*)\(([^)]*)\)", text, re.MULTILINE))
         by_topic: dict[str, list[str]] = {}
-        for name in names:
+        for name in signatures:
             by_topic.setdefault(name.split("_")[-1].rstrip("S"), []).append(name)
-        lines = [f"MERGE: {', '.join(g)} -> {g[0]}" for g in by_topic.values() if 1 < len(g) <= 10]
+        lines = []
+        for topic, group in by_topic.items():
+            if not 1 < len(group) <= 10:
+                continue
+            members = ", ".join(group)
+            turn = int(hashlib.sha256(topic.encode()).hexdigest(), 16) % 3
+            params = max((signatures[n] for n in group), key=len)
+            if turn == 0:
+                lines.append(f"MERGE: {members} -> {group[0]}")
+            elif turn == 1:
+                definition = f"Find whatever the document says about the {topic.lower()} of X, however it is asked."
+                lines.append(f"MERGE: {members} -> LOOK_FOR_{topic}({params}) : {definition}")
+            else:
+                lines.append(f"MERGE: {members} -> LOOK_FOR_{topic}({params}, ...) : Any {topic.lower()} at all.")
         return "\n".join(lines) or "NONE"
     question = text.rsplit("Question:", 1)[1].split("\n")[0].strip()
     h = int(hashlib.sha256(question.encode()).hexdigest(), 16)

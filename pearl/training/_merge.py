@@ -2,12 +2,17 @@
 
 Normalisation is deterministic: `find the Reasons` and `FIND_THE_REASONS` become
 `FIND_REASON` when the library has it, parameters are renamed `CTX, X, Y, Z`, and one name
-keeps its most common signature. Merging shows a model batches of actions and reads back
-lines `MERGE: A, B, C -> A`; a reply that is not exactly that is set aside and the batch is
-merged by definition-word overlap instead. Rounds repeat, each with the actions in a new
-order so that near-duplicates meet in a batch, until the library fits the cap; when a round
-merges nothing, the least-used mined actions beyond the cap are cut. Actions of the library
-mining started from are never merged away or cut.
+keeps its most common signature. Merging shows a model batches of actions and reads back one
+line per group, either `MERGE: A, B, C -> A` (keep A as it is) or, as the paper's
+simplification did, `MERGE: A, B, C -> BROADER(CTX, X, Y) : definition` (rewrite the group
+into one broader action). A rewrite is taken only when it checks out: a parsed signature, a
+one-line definition, a name that is not another action's, and every merged name one of the
+actions shown (each maps to the new action, see `MergeReport.renamed`); otherwise its group is
+merged deterministically into its most used member. A reply that is not exactly that format
+is set aside and the batch is merged by definition-word overlap instead. Rounds repeat, each
+with the actions in a new order so that near-duplicates meet in a batch, until the library
+fits the cap; when a round merges nothing, the least-used mined actions beyond the cap are cut.
+Actions of the library mining started from are never rewritten, merged away or cut.
 """
 
 from __future__ import annotations
@@ -19,16 +24,17 @@ from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pearl._replies import load_json_reply, strip_fence
 from pearl._text import word_stems
 from pearl.actions._models import CTX, Action
 from pearl.errors import LLMError, MergeReplyError
-from pearl.training._proposals import ProposedAction
+from pearl.training._proposals import GRAMMAR_PARAMS, MAX_PARAMS, ProposedAction
 
 __all__ = [
     "MAX_GROUP",
+    "MergeGroup",
     "MergeReport",
     "MergeRound",
     "Mined",
@@ -50,8 +56,11 @@ _EXAMPLES = 3
 _NOISE = frozenset({"THE", "A", "AN"})
 _DOCUMENT_PARAMS = frozenset({CTX, "CONTEXT", "DOC", "DOCUMENT", "ARTICLE", "STORY", "PASSAGE", "TEXT"})
 _VALUE_PARAMS = ("X", "Y", "Z", "W")
-_MERGE_LINE = re.compile(r"MERGE:[ \t]*(.+?)[ \t]*->[ \t]*(\S+)")
+_MERGE_LINE = re.compile(r"MERGE:[ \t]*(.+?)[ \t]*->[ \t]*(.+)")
+_REWRITE = re.compile(r"([A-Za-z][A-Za-z0-9_]*)[ \t]*\(([^()]*)\)[ \t]*(?::[ \t]*(.*))?", re.ASCII)
 _IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*", re.ASCII)
+_MIN_DEFINITION_CHARS = 8
+_MAX_DEFINITION_CHARS = 300
 # Verbs nearly every action name starts with say nothing about what the action is for.
 _GENERIC = frozenset(
     "find get identify determine describe explain list give state report the a an of to in on for by with from and "
@@ -74,6 +83,19 @@ class Mined:
         return self.action.name
 
 
+class MergeGroup(BaseModel):
+    """One group of a merge reply: its members become one action."""
+
+    model_config = ConfigDict(frozen=True)
+
+    members: list[str]
+    into: str | None = Field(
+        default=None, description="the member kept as it is; None: the most used member (or the rewrite's action)"
+    )
+    action: Action | None = Field(default=None, description="a rewrite: the broader action the members become")
+    refused: str | None = Field(default=None, description="why a proposed rewrite was not taken")
+
+
 class MergeRound(BaseModel):
     """What one merge round did."""
 
@@ -83,7 +105,13 @@ class MergeRound(BaseModel):
     batches: int = 0
     llm_batches: int = Field(default=0, description="batches merged as the model said")
     fallback_batches: int = Field(default=0, description="batches whose reply was unusable, merged by word overlap")
-    merged: int = 0
+    merged: int = Field(default=0, description="actions that went (merged into another or rewritten)")
+    rewritten: int = Field(default=0, description="groups rewritten into one broader action with a new definition")
+    kept: int = Field(
+        default=0,
+        description="groups merged deterministically into a member (as the model said, a refused rewrite, "
+        "or word overlap)",
+    )
 
 
 class MergeReport(BaseModel):
@@ -91,7 +119,20 @@ class MergeReport(BaseModel):
 
     rounds: list[MergeRound] = Field(default_factory=list)
     cut: list[str] = Field(default_factory=list)
-    errors: list[str] = Field(default_factory=list, description="first few unusable merge replies, why")
+    errors: list[str] = Field(default_factory=list, description="first few unusable merge replies and refused rewrites")
+    renamed: dict[str, str] = Field(
+        default_factory=dict, description="every merged action's name -> the action it became (before any cut)"
+    )
+
+    @property
+    def rewritten(self) -> int:
+        """Groups rewritten into a broader action, over all rounds."""
+        return sum(r.rewritten for r in self.rounds)
+
+    @property
+    def kept(self) -> int:
+        """Groups merged deterministically into one of their members, over all rounds."""
+        return sum(r.kept for r in self.rounds)
 
 
 # ---------------------------------------------------------------------------------------------- normalisation
@@ -145,8 +186,8 @@ def normalize_proposed(proposed: ProposedAction, known: Collection[str] = ()) ->
 # ---------------------------------------------------------------------------------------------- merge replies
 
 
-def _check_group(members: list[str], target: str, names: Collection[str], taken: set[str], where: str) -> None:
-    for name in [*members, target]:
+def _check_members(members: list[str], names: Collection[str], taken: set[str], where: str) -> None:
+    for name in members:
         if name not in names:
             raise MergeReplyError(f"{where}: {name[:40]!r} is not one of the actions shown")
     if len(set(members)) != len(members):
@@ -155,18 +196,65 @@ def _check_group(members: list[str], target: str, names: Collection[str], taken:
         raise MergeReplyError(f"{where}: a merge needs at least two actions")
     if len(members) > MAX_GROUP:
         raise MergeReplyError(f"{where}: {len(members)} actions in one group; at most {MAX_GROUP}")
-    if target not in members:
-        raise MergeReplyError(f"{where}: the action to keep, {target}, must be one of the group")
     again = taken.intersection(members)
     if again:
         raise MergeReplyError(f"{where}: {sorted(again)[0]} is already in another group")
 
 
-def parse_merge_reply(text: str, names: Collection[str]) -> list[tuple[list[str], str]]:
-    """Read `MERGE: A, B, C -> A` lines (or a lone `NONE`) about the actions `names`.
+def _rewrite(
+    name: str, params: Sequence[str], definition: str | None, members: list[str], names: Collection[str]
+) -> Action:
+    """The broader action a rewrite proposes; raises ValueError saying why it cannot be taken."""
+    upper = name.upper()
+    if upper in names and upper not in members:
+        raise ValueError(f"{upper} is another action shown; a rewrite takes a new name or a member's")
+    cleaned = [p.strip() for p in params]
+    if cleaned == [""]:
+        cleaned = []
+    if any(p in ("...", "\u2026") for p in cleaned):
+        raise ValueError(f"{upper}: a merged action cannot be variadic")
+    if not cleaned or len(cleaned) > MAX_PARAMS or not all(_IDENT.fullmatch(p) for p in cleaned):
+        raise ValueError(f"{upper}: expected 1 to {MAX_PARAMS} parameter names like CTX, X, Y")
+    text = " ".join((definition or "").split())
+    if len(text) < _MIN_DEFINITION_CHARS or not any(ch.isalpha() for ch in text):
+        raise ValueError(f"{upper}: the definition is missing; write one line saying what the action returns")
+    if len(text) > _MAX_DEFINITION_CHARS:
+        raise ValueError(f"{upper}: the definition is longer than {_MAX_DEFINITION_CHARS} characters")
+    try:
+        return Action(name=upper, params=[p.upper() for p in cleaned], definition=text)
+    except ValidationError as exc:
+        raise ValueError(f"{upper}: {str(exc.errors()[0]['msg']).removeprefix('Value error, ')}") from None
+
+
+def _group(members: list[str], target: str, names: Collection[str], taken: set[str], where: str) -> MergeGroup:
+    """A checked group: `target` is a member to keep, or `NAME(PARAMS) : definition` to rewrite the group into."""
+    _check_members(members, names, taken, where)
+    if _IDENT.fullmatch(target):
+        target = target.upper()
+        if target not in names:
+            raise MergeReplyError(f"{where}: {target[:40]!r} is not one of the actions shown")
+        if target not in members:
+            raise MergeReplyError(f"{where}: the action to keep, {target}, must be one of the group")
+        return MergeGroup(members=members, into=target)
+    rewrite = _REWRITE.fullmatch(target)
+    if rewrite is None:
+        shown = target if len(target) <= 40 else target[:37] + "..."
+        raise MergeReplyError(f"{where}: expected an action of the group or NAME(CTX, X) : definition, got {shown!r}")
+    try:
+        action = _rewrite(rewrite.group(1), rewrite.group(2).split(","), rewrite.group(3), members, names)
+    except ValueError as exc:
+        return MergeGroup(members=members, refused=f"{where}: {exc}")
+    return MergeGroup(members=members, into=action.name, action=action)
+
+
+def parse_merge_reply(text: str, names: Collection[str]) -> list[MergeGroup]:
+    """Read `MERGE: A, B, C -> A` and `MERGE: A, B -> BROADER(CTX, X) : definition` lines (or a lone `NONE`).
+
+    A rewrite that does not check out (signature, definition, a name of another action shown)
+    comes back with `refused` set; its group is then merged into its most used member.
 
     Returns:
-        (group, the one to keep) pairs; empty for NONE.
+        The groups; empty for NONE.
 
     Raises:
         MergeReplyError: any line off the format, an unknown name, or a name in two groups.
@@ -180,7 +268,7 @@ def parse_merge_reply(text: str, names: Collection[str]) -> list[tuple[list[str]
         raise MergeReplyError("the reply is empty; expected MERGE lines or NONE")
     if len(lines) > _MAX_MERGE_LINES:
         raise MergeReplyError(f"{len(lines)} lines; at most {_MAX_MERGE_LINES}")
-    groups: list[tuple[list[str], str]] = []
+    groups: list[MergeGroup] = []
     taken: set[str] = set()
     for number, line in enumerate(lines, start=1):
         match = _MERGE_LINE.fullmatch(line)
@@ -188,33 +276,43 @@ def parse_merge_reply(text: str, names: Collection[str]) -> list[tuple[list[str]
             shown = line if len(line) <= 40 else line[:37] + "..."
             raise MergeReplyError(f"line {number}: expected 'MERGE: A, B -> A', got {shown!r}")
         members = [m.strip().upper() for m in match.group(1).split(",")]
-        target = match.group(2).upper()
-        if not all(_IDENT.fullmatch(m) for m in [*members, target]):
+        if not all(_IDENT.fullmatch(m) for m in members):
             raise MergeReplyError(f"line {number}: action names are letters, digits and _")
-        _check_group(members, target, names, taken, f"line {number}")
+        group = _group(members, match.group(2).strip(), names, taken, f"line {number}")
         taken.update(members)
-        groups.append((members, target))
+        groups.append(group)
     return groups
 
 
-def parse_merge_json(text: str, names: Collection[str]) -> list[tuple[list[str], str]]:
+def parse_merge_json(text: str, names: Collection[str]) -> list[MergeGroup]:
     """Read a reply written under `merge_json_schema`, with the same checks as `parse_merge_reply`."""
     data: Any = load_json_reply(text, _MAX_REPLY_CHARS, MergeReplyError)
     merges = data.get("merges") if isinstance(data, dict) and set(data) == {"merges"} else None
     if not isinstance(merges, list) or len(merges) > _MAX_MERGE_LINES:
         raise MergeReplyError('expected {"merges": [{"actions": [...], "into": "..."}]}')
-    groups: list[tuple[list[str], str]] = []
+    groups: list[MergeGroup] = []
     taken: set[str] = set()
     for index, item in enumerate(merges, start=1):
-        if not isinstance(item, dict) or set(item) != {"actions", "into"}:
-            raise MergeReplyError(f'merges[{index}] must have "actions" and "into"')
+        keys = set(item) if isinstance(item, dict) else set()
+        if keys not in ({"actions", "into"}, {"actions", "into", "params", "definition"}):
+            raise MergeReplyError(
+                f'merges[{index}] must have "actions" and "into" (and, to rewrite, "params" and "definition")'
+            )
         members, target = item["actions"], item["into"]
         if not isinstance(members, list) or not all(isinstance(m, str) for m in members) or not isinstance(target, str):
             raise MergeReplyError(f"merges[{index}]: actions must be a list of names, into a name")
+        params, definition = item.get("params"), item.get("definition")
+        if "params" in keys:
+            if (
+                not isinstance(params, list)
+                or not all(isinstance(p, str) for p in params)
+                or not isinstance(definition, str)
+            ):
+                raise MergeReplyError(f"merges[{index}]: params must be a list of names, definition a string")
+            target = f"{target.strip()}({', '.join(params)}) : {definition}"
         members = [m.strip().upper() for m in members]
-        _check_group(members, target.strip().upper(), names, taken, f"merges[{index}]")
+        groups.append(_group(members, target.strip(), names, taken, f"merges[{index}]"))
         taken.update(members)
-        groups.append((members, target.strip().upper()))
     return groups
 
 
@@ -223,40 +321,52 @@ def _literal(text: str) -> str:
 
 
 def merge_gbnf(names: Sequence[str], *, max_lines: int | None = None, max_group: int = 6) -> str:
-    """GBNF for a merge reply over `names`: `NONE`, or 1..`max_lines` lines `MERGE: A, B -> A`.
+    """GBNF for a merge reply over `names`: `NONE`, or 1..`max_lines` lines `MERGE: A, B -> A` or
+    `MERGE: A, B -> BROADER(CTX, X) : definition`.
 
     The bounds are tighter than the parser's (default: a line per three actions, at most 15,
-    and `max_group` actions a line), so a small model that loops still ends its reply in time.
+    and `max_group` actions a line; a definition without colons or parentheses), so a small
+    model that loops still ends its reply in time.
     """
     lines = max_lines if max_lines is not None else min(15, max(1, len(names) // 3))
     group = max(2, min(max_group, MAX_GROUP))
     rules = [
         ("root", f'"NONE\\n" | line{{1,{max(1, lines)}}}'),
-        ("line", f'"MERGE: " name (", " name){{1,{group - 1}}} " -> " name "\\n"'),
+        ("line", f'"MERGE: " name (", " name){{1,{group - 1}}} " -> " into "\\n"'),
+        ("into", 'name | new "(" params ") : " def'),
+        ("new", "[A-Z] [A-Z0-9_]{2,40}"),
+        ("params", " | ".join(_literal(p) for p in GRAMMAR_PARAMS)),
+        ("def", "[A-Za-z] [^\\n:()\\x00-\\x1f]{8,150}"),
         ("name", " | ".join(_literal(n) for n in names)),
     ]
-    return "\n".join(f"{n.ljust(4)} ::= {body}" for n, body in rules) + "\n"
+    return "\n".join(f"{n.ljust(6)} ::= {body}" for n, body in rules) + "\n"
 
 
 def merge_json_schema(names: Sequence[str]) -> dict[str, Any]:
-    """JSON schema of a merge reply: `{"merges": [{"actions": [names], "into": name}]}`."""
+    """JSON schema of a merge reply: `{"merges": [{"actions": [names], "into": name}]}`; a rewrite adds
+    `"params"` and `"definition"`, and `into` names the broader action."""
     name = {"enum": list(names)}
-    return {
+    actions = {"type": "array", "items": name, "minItems": 2, "maxItems": MAX_GROUP}
+    keep = {
+        "type": "object",
+        "properties": {"actions": actions, "into": name},
+        "required": ["actions", "into"],
+        "additionalProperties": False,
+    }
+    rewrite = {
         "type": "object",
         "properties": {
-            "merges": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "actions": {"type": "array", "items": name, "minItems": 2, "maxItems": MAX_GROUP},
-                        "into": name,
-                    },
-                    "required": ["actions", "into"],
-                    "additionalProperties": False,
-                },
-            }
+            "actions": actions,
+            "into": {"type": "string", "pattern": "^[A-Z][A-Z0-9_]{2,40}$"},
+            "params": {"type": "array", "items": {"enum": [CTX, "X", "Y", "Z"]}, "minItems": 1, "maxItems": MAX_PARAMS},
+            "definition": {"type": "string", "minLength": _MIN_DEFINITION_CHARS, "maxLength": _MAX_DEFINITION_CHARS},
         },
+        "required": ["actions", "into", "params", "definition"],
+        "additionalProperties": False,
+    }
+    return {
+        "type": "object",
+        "properties": {"merges": {"type": "array", "items": {"anyOf": [keep, rewrite]}}},
         "required": ["merges"],
         "additionalProperties": False,
     }
@@ -274,7 +384,7 @@ def _rank(entry: Mined) -> tuple[int, int, int, str]:
     return (0 if entry.protected else 1, -len(entry.askers) - entry.action.count, entry.first_seen, entry.name)
 
 
-def similar_groups(entries: Sequence[Mined], threshold: float = 0.5) -> list[tuple[list[str], str]]:
+def similar_groups(entries: Sequence[Mined], threshold: float = 0.5) -> list[MergeGroup]:
     """Groups of near-duplicates by definition-word overlap (Jaccard >= `threshold`), same signature only.
 
     Pairs are joined most similar first; a group holds at most one protected action and
@@ -301,7 +411,7 @@ def similar_groups(entries: Sequence[Mined], threshold: float = 0.5) -> list[tup
         ga.extend(gb)
         for name in gb:
             group_of[name] = ga
-    groups: list[tuple[list[str], str]] = []
+    groups: list[MergeGroup] = []
     seen: set[int] = set()
     for entry in entries:
         group = group_of[entry.name]
@@ -309,35 +419,67 @@ def similar_groups(entries: Sequence[Mined], threshold: float = 0.5) -> list[tup
             continue
         seen.add(id(group))
         keep = min((by_name[n] for n in group), key=_rank).name
-        groups.append((list(group), keep))
+        groups.append(MergeGroup(members=list(group), into=keep))
     return groups
 
 
-def _apply(pool: dict[str, Mined], groups: Sequence[tuple[list[str], str]]) -> int:
-    """Fold each group into its kept action (a protected member wins); returns how many actions went."""
-    into: dict[str, str] = {}
+def _resolve(renamed: dict[str, str], name: str) -> str:
+    while name in renamed:
+        name = renamed[name]
+    return name
 
-    def resolve(name: str) -> str:
-        while name in into:
-            name = into[name]
-        return name
 
-    for members, target in groups:
-        live = list(dict.fromkeys(resolve(m) for m in members if resolve(m) in pool))
-        if resolve(target) not in live:
+def _apply(
+    pool: dict[str, Mined], groups: Sequence[MergeGroup], renamed: dict[str, str], notes: list[str]
+) -> tuple[int, int, int]:
+    """Make each group one action: its rewrite when that checks out, else its kept member.
+
+    A protected (library) member is never rewritten or merged away: a group holding one is
+    merged into it. `renamed` gains every merged name -> the action it became; `notes` why
+    a rewrite was not taken.
+
+    Returns:
+        Actions that went, groups rewritten, groups merged into a member.
+    """
+    gone = rewritten = kept = 0
+    for group in groups:
+        live = [m for m in dict.fromkeys(_resolve(renamed, m) for m in group.members) if m in pool]
+        if len(live) < 2:
             continue
         protected = [m for m in live if pool[m].protected]
-        keep = protected[0] if protected else resolve(target)
-        for member in live:
-            if member != keep and not pool[member].protected:
-                into[member] = keep
-    for name in into:
-        keep = resolve(name)
-        pool[keep].askers |= pool[name].askers
-        pool[keep].first_seen = min(pool[keep].first_seen, pool[name].first_seen)
-    for name in into:
-        del pool[name]
-    return len(into)
+        action, refused = group.action, group.refused
+        if action is not None and protected:
+            refused = f"{action.name}: the group holds {protected[0]}, an action mining started from, kept as it is"
+        elif action is not None and action.name in pool and action.name not in live:
+            refused = f"{action.name} is already another action of the library"
+        if action is not None and refused is None:
+            merged = [pool.pop(m) for m in live]
+            askers: set[int] = set().union(*(e.askers for e in merged))
+            pool[action.name] = Mined(action=action, askers=askers, first_seen=min(e.first_seen for e in merged))
+            renamed.pop(action.name, None)  # the name is an action again
+            for member in live:
+                if member != action.name:
+                    renamed[member] = action.name
+            gone += len(live) - 1
+            rewritten += 1
+            continue
+        if refused is not None:
+            notes.append(refused)
+        if protected:
+            keep = protected[0]
+        elif group.action is None and group.into in live:
+            keep = group.into
+        else:
+            keep = min((pool[m] for m in live), key=_rank).name
+        folded = [m for m in live if m != keep and not pool[m].protected]
+        for member in folded:
+            entry = pool.pop(member)
+            pool[keep].askers |= entry.askers
+            pool[keep].first_seen = min(pool[keep].first_seen, entry.first_seen)
+            renamed[member] = keep
+        gone += len(folded)
+        kept += bool(folded)
+    return gone, rewritten, kept
 
 
 # ---------------------------------------------------------------------------------------------- the loop
@@ -386,6 +528,9 @@ async def merge_mined(
 ) -> tuple[list[Mined], MergeReport]:
     """Merge near-duplicates round after round until at most `max_actions` remain.
 
+    Each group the model names becomes one action: rewritten into the broader action it
+    proposes when that checks out, else merged into a member (see the module docstring).
+
     Args:
         entries: the pool: protected (library) actions and mined ones.
         max_actions: the cap; protected actions alone may exceed it (they are never removed).
@@ -395,10 +540,12 @@ async def merge_mined(
         threshold: Jaccard overlap at which the word-overlap fallback merges two actions.
 
     Returns:
-        The surviving entries (protected first, in their order, then mined ones by use) and a report.
+        The surviving entries (protected first, in their order, then mined ones by use) and a
+        report (per round: groups rewritten and merged into a member; every merged name's new action).
     """
     pool = {e.name: e for e in entries}
     report = MergeReport()
+    renamed: dict[str, str] = {}
     for number in range(1, max_rounds + 1):
         if len(pool) <= max_actions:
             break
@@ -418,10 +565,10 @@ async def merge_mined(
                         report.errors.append(f"round {number}: {answer}")
                 else:
                     replies[i] = answer
-        groups: list[tuple[list[str], str]] = []
+        groups: list[MergeGroup] = []
         for batch, reply in zip(live, replies, strict=True):
             names = [e.name for e in batch]
-            parsed: list[tuple[list[str], str]] | None = None
+            parsed: list[MergeGroup] | None = None
             if reply is not None:
                 try:
                     parsed = _parse_any(reply, names)
@@ -433,11 +580,16 @@ async def merge_mined(
                 parsed = similar_groups(batch, threshold)
                 round_.fallback_batches += 1
             groups.extend(parsed)
-        round_.merged = _apply(pool, groups)
+        notes: list[str] = []
+        round_.merged, round_.rewritten, round_.kept = _apply(pool, groups, renamed, notes)
+        report.errors.extend(
+            f"round {number}: rewrite refused: {note}" for note in notes[: max(0, 5 - len(report.errors))]
+        )
         round_.after = len(pool)
         report.rounds.append(round_)
         if round_.merged == 0:
             break
+    report.renamed = {name: _resolve(renamed, name) for name in sorted(renamed)}
     if len(pool) > max_actions:
         cuttable = sorted(
             (e for e in pool.values() if not e.protected), key=lambda e: (len(e.askers), -e.first_seen, e.name)
@@ -458,7 +610,7 @@ async def _ask_safely(ask: MergeCall, batch: list[Action], total: int, cap: int)
         return exc
 
 
-def _parse_any(reply: str, names: Sequence[str]) -> list[tuple[list[str], str]]:
+def _parse_any(reply: str, names: Sequence[str]) -> list[MergeGroup]:
     stripped = reply.strip()
     if stripped.startswith("{"):
         return parse_merge_json(stripped, names)

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
-import logging
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -25,7 +23,6 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from pearl._files import decode_json
 from pearl.actions._library import seed_library
 from pearl.actions._models import Action, ActionLibrary
 from pearl.context import entity_sheet, index_document
@@ -45,6 +42,7 @@ from pearl.training._merge import (
     normalize_name,
     normalize_proposed,
 )
+from pearl.training._progress import ProgressFile, json_line
 from pearl.training._proposals import (
     Proposal,
     parse_proposal,
@@ -59,17 +57,14 @@ __all__ = [
     "mine_actions",
     "mine_document",
     "parse_imagined",
-    "progress_path",
 ]
-
-log = logging.getLogger("pearl.actions")
 
 DEFAULT_MAX_ACTIONS = 80
 _EXAMPLES = 3
 _EXAMPLE_CHARS = 200
 _PROPOSAL_TOKENS = 300
+_MERGE_REPLY_TOKENS = 1500
 _FATAL_STATUS = frozenset({401, 403, 404})
-_PROGRESS_FORMAT = 1
 _MAX_IMAGINED_CHARS = 20_000
 
 
@@ -93,15 +88,6 @@ class MiningResult(BaseModel):
     seconds: float = 0.0
 
 
-# ---------------------------------------------------------------------------------------------- questions
-
-
-def progress_path(out: str | os.PathLike[str]) -> Path:
-    """Where mining into `out` keeps its progress: `actions.json` -> `actions.json.partial.jsonl`."""
-    file = Path(out)
-    return file.with_name(file.name + ".partial.jsonl")
-
-
 # ---------------------------------------------------------------------------------------------- model calls
 
 
@@ -118,51 +104,6 @@ def _is_fatal(error: LLMError) -> bool:
 async def _preflight(llm: LLM) -> None:
     # The embedded model not installed, a server down, a key refused: fail before the run, not per question.
     await asyncio.to_thread(llm.check)
-
-
-class _ProgressFile:
-    """The replies received so far, one JSON line each, under a header naming what they answer."""
-
-    def __init__(self, path: Path | None, key: str) -> None:
-        self.path = path
-        self.key = key
-        self.done: dict[str, tuple[str, bool]] = {}
-
-    def open(self) -> None:
-        if self.path is None:
-            return
-        if self.path.is_file():
-            lines = self.path.read_text(encoding="utf-8", errors="replace").splitlines()
-            header = _json_line(lines[0]) if lines else None
-            if header is not None and header.get("key") == self.key:
-                for line in lines[1:]:
-                    row = _json_line(line)  # a line cut short by a kill is simply not done
-                    if row is not None and isinstance(row.get("q"), str) and isinstance(row.get("reply"), str):
-                        self.done[row["q"]] = (row["reply"], bool(row.get("cut")))
-                return
-            log.warning("%s is from another mining run (other library, prompt or model); starting over", self.path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        header_line = json.dumps({"pearl_mine": _PROGRESS_FORMAT, "key": self.key})
-        self.path.write_text(header_line + "\n", encoding="utf-8")
-
-    def add(self, question_key: str, reply: str, cut: bool) -> None:
-        if self.path is None:
-            return
-        with self.path.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps({"q": question_key, "reply": reply, "cut": cut}, ensure_ascii=False) + "\n")
-            handle.flush()
-
-    def remove(self) -> None:
-        if self.path is not None:
-            self.path.unlink(missing_ok=True)
-
-
-def _json_line(line: str) -> dict[str, Any] | None:
-    try:
-        value = decode_json(line, "mining progress", ValueError)
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
 
 
 def _question_key(question: str) -> str:
@@ -185,7 +126,7 @@ async def _propose_all(
     extra: dict[str, str],
     *,
     concurrency: int,
-    progress: _ProgressFile,
+    progress: ProgressFile,
     on_progress: Progress | None,
 ) -> list[_Outcome]:
     _, constraint = constrained(
@@ -214,11 +155,11 @@ async def _propose_all(
 
     pending: list[int] = []
     for index, question in enumerate(questions):
-        earlier = progress.done.get(_question_key(question))
-        if earlier is None:
-            pending.append(index)
+        earlier = progress.done.get(_question_key(question), {})
+        if isinstance(earlier.get("reply"), str):
+            settle(index, earlier["reply"], bool(earlier.get("cut")), resumed=True)
         else:
-            settle(index, *earlier, resumed=True)
+            pending.append(index)
     report()  # the starting point: replies an interrupted run already got count as done
     if pending:
         await _preflight(llm)
@@ -238,7 +179,7 @@ async def _propose_all(
                 report()
                 return
         cut = reply.finish_reason == "length"
-        progress.add(_question_key(question), reply.text, cut)
+        progress.add(_question_key(question), reply=reply.text, cut=cut)
         settle(index, reply.text, cut, resumed=False)
 
     tasks = [asyncio.ensure_future(one(i)) for i in pending]
@@ -256,7 +197,12 @@ def _merge_asker(llm: LLM, trace: Trace, template: PromptTemplate) -> Callable[.
         _, constraint = constrained(
             llm, grammar=lambda: merge_gbnf(names), json_schema=lambda: merge_json_schema(names)
         )
-        params: dict[str, Any] = {"max_tokens": min(900, 18 * len(batch) + 16), "temperature": 0.0, **constraint}
+        # A rewrite line carries a signature and a definition: room for about 30 tokens per action shown.
+        params: dict[str, Any] = {
+            "max_tokens": min(_MERGE_REPLY_TOKENS, 30 * len(batch) + 32),
+            "temperature": 0.0,
+            **constraint,
+        }
         messages = template.render(
             actions="\n".join(a.render() for a in batch), total=total, max_actions=cap, count=len(batch)
         )
@@ -346,7 +292,7 @@ async def _finish(
 ) -> MiningResult:
     pool, stats = _tally(outcomes, base, keep_base=keep_base)
     merge_template = load_prompt("merge")
-    reply_tokens = 900
+    reply_tokens = _MERGE_REPLY_TOKENS
     budget = merge_template.room_for(
         "actions", llm.context_window, reply_tokens, total=len(pool), max_actions=max_actions, count=batch_size
     )
@@ -419,7 +365,7 @@ async def mine_actions(
     key = hashlib.sha256(
         f"{base.fingerprint}|{template.id}|{llm.backend}|{llm.model}|{output_mode(llm)}".encode()
     ).hexdigest()[:24]
-    progress = _ProgressFile(Path(progress_file) if progress_file is not None else None, key)
+    progress = ProgressFile(Path(progress_file) if progress_file is not None else None, "mine", key)
     progress.open()
     outcomes = await _propose_all(
         llm, trace, questions, base, template, {}, concurrency=concurrency, progress=progress, on_progress=on_progress
@@ -448,7 +394,7 @@ def parse_imagined(text: str, limit: int) -> tuple[list[str], int]:
     found: list[str] = []
     bad = 0
     if stripped.startswith("{"):
-        data = _json_line(stripped)
+        data = json_line(stripped)
         items = data.get("questions") if data is not None else None
         if not isinstance(items, list):
             return [], 1
@@ -534,7 +480,7 @@ async def mine_document(
         template,
         {"title": document.name, "entity_sheet": sheet},
         concurrency=concurrency,
-        progress=_ProgressFile(None, ""),
+        progress=ProgressFile(None, "mine", ""),
         on_progress=None,
     )
     name = library.name if library is not None else f"{Path(document.name).stem or 'document'}-actions"

@@ -27,6 +27,7 @@ from pearl.actions._models import CTX, ActionLibrary
 from pearl.errors import ProposalError
 
 __all__ = [
+    "GRAMMAR_PARAMS",
     "MAX_NEW",
     "MAX_PARAMS",
     "Proposal",
@@ -53,8 +54,8 @@ _IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*", re.ASCII)
 # Names may come as words ("find the clues"); normalisation makes them FIND_CLUES later.
 _LOOSE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_ \-]*", re.ASCII)
 _NEW_BODY = re.compile(r"([^(]+?)[ \t]*\(([^()]*)\)[ \t]*:[ \t]*(.*)", re.ASCII)
-# The parameter lists the grammar allows: CTX first when the action reads the document.
-_GRAMMAR_PARAMS = ("CTX", "CTX, X", "CTX, X, Y", "CTX, X, Y, Z", "X", "X, Y", "X, Y, Z")
+GRAMMAR_PARAMS = ("CTX", "CTX, X", "CTX, X, Y", "CTX, X, Y, Z", "X", "X, Y", "X, Y, Z")
+"""The parameter lists the grammars allow for a new action: CTX first when the action reads the document."""
 
 
 class ProposedAction(BaseModel):
@@ -242,7 +243,7 @@ def proposal_gbnf(library: ActionLibrary, *, max_new: int = 3) -> str:
         ("news", f'"NEW: NONE\\n" | new{{1,{max_new}}}'),
         ("new", '"NEW: " name "(" params ") : " def "\\n"'),
         ("name", "[A-Z] [A-Z_]{2,30}"),
-        ("params", " | ".join(_literal(p) for p in _GRAMMAR_PARAMS)),
+        ("params", " | ".join(_literal(p) for p in GRAMMAR_PARAMS)),
         # No colon or parenthesis: a small model otherwise loops "X(CTX) : X(CTX) : ..." until cut off.
         ("def", "[A-Za-z] [^\\n:()\\x00-\\x1f]{8,100}"),
     ]

@@ -1,38 +1,72 @@
 """Self-refinement: run the pipeline on training questions and keep the plans that led to the gold answer.
 
 For each question the whole `pearl` method runs. A plan whose answer maps to the gold one
-becomes a demonstration. A wrong one goes back to the model with feedback (the plan, the
-answer it led to, the right answer) for up to `rounds` revisions; each revised plan is
-parsed, run through the same executor and answer step (`run_plan`), and kept when it
-succeeds. `compare_planning` measures what a store does for planning: plan validity and
-length on questions it was not made from, with one store against another.
+becomes a demonstration. A wrong one goes back to the model, as the paper did it, with only
+the news that it did not lead to the right answer and the earlier wrong plans (never the gold
+answer, nor the wrong answer it led to, which for a multiple-choice question would rule an
+option out), for up to `rounds` revisions; each revised plan is parsed, run through the same
+executor and answer step (`run_plan`), and kept when it succeeds. A right plan whose string
+arguments spell out the gold answer is refused (`gold_in_arguments`): as a demonstration it
+would teach the planner to write answers into plans. Each finished question is appended to a
+progress file, so an interrupted run resumes where it stopped.
+
+`compare_planning` measures what a store does for planning: plan validity and length on
+questions it was not made from, with one store against another.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
+import re
 import statistics
 import time
+import unicodedata
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from pearl._pearl import Pearl
+from pearl._text import STOP_WORDS
 from pearl.actions import ActionLibrary
 from pearl.errors import LLMError, PearlError, PlanParseError
 from pearl.eval import Dataset, EvalQuestion, score_answer
+from pearl.llm import output_mode
 from pearl.models import Answer, Document, Trace, Usage
-from pearl.planning import Demo, DemoStore, Plan, choose_actions, parse_plan, plan_constraints, read_plan_reply
+from pearl.planning import (
+    Demo,
+    DemoStore,
+    Plan,
+    choose_actions,
+    parse_plan,
+    plan_constraints,
+    plan_rules,
+    read_plan_reply,
+)
 from pearl.prompts import load_prompt
 from pearl.protocols import Progress
 from pearl.questions import Question
 from pearl.trace import Recorder
+from pearl.training._progress import ProgressFile
 
-__all__ = ["PlanningStats", "RefineRecord", "RefineResult", "compare_planning", "refine_demos", "split_holdout"]
+__all__ = [
+    "PlanningStats",
+    "RefineRecord",
+    "RefineResult",
+    "compare_planning",
+    "gold_in_arguments",
+    "refine_demos",
+    "split_holdout",
+]
 
 _FREE_TEXT_PASS = 0.5  # token F1 at which a free-text answer counts as right
-_ANSWER_CHARS = 300
+# How much of the window each part of a revision prompt may take (see PromptTemplate.fit):
+# the plan to revise first, then the errors, then the earlier wrong plans, newest first.
+_REFINE_SHARES = {"question": 0.25, "options_block": 0.3, "plan": 0.5, "errors": 0.5, "earlier": 1.0}
+_MIN_TELLING_WORDS = 2
+_PROMPTS = ("plan", "plan_fix", "refine", "step", "step_nodoc", "answer", "choose")
 
 
 class RefineRecord(BaseModel):
@@ -45,6 +79,9 @@ class RefineRecord(BaseModel):
     first_correct: bool = False
     revisions: int = Field(default=0, description="revision rounds tried")
     kept: str | None = Field(default=None, description="outcome of the kept demo, None if none was kept")
+    refused: str | None = Field(
+        default=None, description="why a plan that led to the gold answer was not kept (see gold_in_arguments)"
+    )
     error: str | None = None
 
 
@@ -76,6 +113,12 @@ class RefineResult(BaseModel):
     records: list[RefineRecord]
     usage: Usage = Field(default_factory=Usage)
     seconds: float = 0.0
+    resumed: int = Field(default=0, description="questions read back from the progress file")
+
+    @property
+    def refused(self) -> int:
+        """Right plans not kept because their arguments hold the gold answer."""
+        return sum(r.refused is not None for r in self.records)
 
     @property
     def kept(self) -> int:
@@ -103,20 +146,44 @@ def _is_right(question: EvalQuestion, answer: Answer) -> bool:
     return isinstance(score, float) and score >= _FREE_TEXT_PASS
 
 
-def _option(question: Question, letter: str) -> str:
-    return f"({letter}) {question.option(letter)}".strip()
+def _words(text: str) -> list[str]:
+    """Casefolded words, apostrophes dropped ("Si's" -> "sis"), any other punctuation a break."""
+    folded = unicodedata.normalize("NFKC", text).casefold().replace("'", "").replace("\u2019", "")
+    return re.findall(r"\w+", folded)
 
 
-def _led_to(question: Question, answer: Answer) -> str:
-    if question.options and answer.letter:
-        return _option(question, answer.letter)
-    return " ".join(answer.answer.split())[:_ANSWER_CHARS] or "(empty)"
-
-
-def _gold(question: Question, eval_question: EvalQuestion) -> str:
+def _golds(question: Question, eval_question: EvalQuestion) -> list[str]:
+    """The gold answer as text: the gold option's text, or every acceptable free-text answer."""
     if question.options:
-        return _option(question, eval_question.gold)
-    return eval_question.gold
+        return [question.option(eval_question.gold)]
+    return list(eval_question.golds or [eval_question.gold])
+
+
+def gold_in_arguments(plan: Plan, golds: Sequence[str], question: str) -> str | None:
+    """The first string argument of `plan` that spells out a gold answer, or None.
+
+    The rule: an argument gives a gold answer away when it contains the whole gold text, word
+    for word, after both are normalised (Unicode NFKC, casefolded, apostrophes dropped, other
+    punctuation a word break), and the gold is telling: it has at least two words of three or
+    more letters that are neither function words nor words of the question. Short golds ("Yes",
+    "No", "Teodor", "the lamp oil") are never grounds for refusal: a plan has every reason to
+    write a name or a word of the question, and refusing on those would refuse plans that
+    merely look in the right place.
+    """
+    asked = set(_words(question))
+    for gold in golds:
+        wanted = _words(gold)
+        telling = {w for w in wanted if len(w) >= 3 and w not in STOP_WORDS and w not in asked}
+        if len(telling) < _MIN_TELLING_WORDS:
+            continue
+        needle = " " + " ".join(wanted) + " "
+        for step in plan.steps:
+            for arg in step.args:
+                if arg.kind == "string" and needle in " " + " ".join(_words(arg.value)) + " ":
+                    return (
+                        f"{step.var} = {step.action}(...) writes the gold answer {gold[:60]!r} into a string argument"
+                    )
+    return None
 
 
 def _documents(dataset: Dataset) -> dict[str, Document]:
@@ -142,34 +209,51 @@ class _Refiner:
         self.usage = self.usage + answer.usage
         return answer
 
-    async def _revise(self, question: Question, plan_text: str, led_to: str, gold: str, errors: list[str]) -> Plan:
+    async def _revise(self, question: Question, wrong: list[str], errors: list[str]) -> Plan:
+        """A revision of the last wrong plan; the model is told only that it and the earlier ones were wrong."""
         max_steps = self.pearl.settings.max_steps
         # The actions the plan used stay in view (choose_actions keeps what a demo uses), so it can be edited.
-        shown = choose_actions(self.library, question.text, [Demo(question=question.text, plan=plan_text)])
+        shown = choose_actions(self.library, question.text, [Demo(question=question.text, plan=wrong[-1])])
         mode, params = plan_constraints(self.pearl.llm, shown, max_steps)
-        messages = self.template.render(
+        template = self.template
+        values, _ = template.fit(
+            self.pearl.llm.context_window,
+            int(params["max_tokens"]),
+            _REFINE_SHARES,
             actions=shown.render(),
             question=question.text,
             options_block=question.options_block(),
-            plan=plan_text,
-            answer=led_to,
-            gold=gold,
+            plan=wrong[-1],
+            earlier="\n\n".join(reversed(wrong[:-1])) or "(none)",
             errors="; ".join(errors) or "(none)",
-            format_note=self.template.part(f"format_{mode}"),
+            format_note=template.part(f"format_{mode}"),
+            **plan_rules(template, shown, max_steps),
         )
         trace = self._trace(question)
         try:
             reply = await Recorder(self.pearl.llm, trace).acall(
-                f"refine (round {len(errors) + 1})", self.template, messages, **params
+                f"refine (round {len(wrong)})", template, template.render(**values), **params
             )
         finally:
             self.usage = self.usage + trace.usage()
         return read_plan_reply(reply.text, mode, self.library, max_steps)
 
+    def _keep(
+        self, record: RefineRecord, question: Question, golds: list[str], plan: Plan, outcome: str
+    ) -> tuple[RefineRecord, Demo | None]:
+        leak = gold_in_arguments(plan, golds, question.text)
+        if leak is not None:
+            record.refused = leak
+            return record, None
+        record.kept = outcome
+        return record, Demo(
+            question=question.text, plan=plan.render(), outcome=outcome, library=self.library.fingerprint
+        )
+
     async def one(self, document: Document, eval_question: EvalQuestion) -> tuple[RefineRecord, Demo | None]:
         question = Question(text=eval_question.question, options=list(eval_question.options))
         record = RefineRecord(id=eval_question.id, question=eval_question.question)
-        fingerprint = self.library.fingerprint
+        golds = _golds(question, eval_question)
         try:
             answer = await self.pearl.aask(document, question)
         except PearlError as exc:
@@ -177,20 +261,21 @@ class _Refiner:
         self.usage = self.usage + answer.usage
         if answer.fallback or answer.plan is None:
             return record, None
-        plan_text = answer.plan
-        record.first_plan = plan_text
-        record.first_steps = len(parse_plan(plan_text, self.library, max_steps=50).steps)
+        try:
+            first = parse_plan(answer.plan, self.library, max_steps=50)
+        except PlanParseError as exc:  # the pipeline's own plan, rendered: only a bug gets here
+            return record.model_copy(update={"error": f"the pipeline's plan does not read back: {exc}"}), None
+        record.first_plan = answer.plan
+        record.first_steps = len(first.steps)
         if _is_right(eval_question, answer):
             record.first_correct = True
-            record.kept = "correct"
-            return record, Demo(question=question.text, plan=plan_text, outcome="correct", library=fingerprint)
-        led_to = _led_to(question, answer)
-        gold = _gold(question, eval_question)
+            return self._keep(record, question, golds, first, "correct")
+        wrong = [answer.plan]
         errors: list[str] = []
         for round_number in range(1, self.rounds + 1):
             record.revisions = round_number
             try:
-                plan = await self._revise(question, plan_text, led_to, gold, errors)
+                plan = await self._revise(question, wrong, errors)
             except PlanParseError as exc:
                 errors.append(f"revision {round_number} was rejected: {exc}")
                 continue
@@ -203,12 +288,42 @@ class _Refiner:
                 errors.append(f"revision {round_number} failed to run: {exc}")
                 continue
             if _is_right(eval_question, revised):
-                outcome = f"correct after {round_number} revision(s)"
-                record.kept = outcome
-                return record, Demo(question=question.text, plan=plan.render(), outcome=outcome, library=fingerprint)
-            plan_text = plan.render()
-            led_to = _led_to(question, revised)
+                return self._keep(record, question, golds, plan, f"correct after {round_number} revision(s)")
+            wrong.append(plan.render())
         return record, None
+
+
+def _run_key(pearl: Pearl, rounds: int) -> str:
+    """What a refinement run's rows depend on: library, starting demos, prompts, model, limits."""
+    demos = hashlib.sha256("\n".join(f"{d.question}\0{d.plan}" for d in pearl.demos.demos).encode()).hexdigest()
+    settings = pearl.settings
+    parts = [
+        pearl.library.fingerprint,
+        demos,
+        *(load_prompt(name).id for name in _PROMPTS),
+        pearl.llm.backend,
+        pearl.llm.model,
+        output_mode(pearl.llm),
+        str(rounds),
+        str(settings.max_steps),
+        str(settings.plan_attempts),
+        str(settings.step_budget),
+    ]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:24]
+
+
+def _question_key(question: EvalQuestion, document: Document) -> str:
+    blob = "\0".join([question.id, question.question, *question.options, *question.golds, document.content_hash])
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:24]
+
+
+def _resumed(row: dict[str, object]) -> tuple[RefineRecord, Demo | None] | None:
+    try:
+        record = RefineRecord.model_validate(row.get("record"))
+        demo = Demo.model_validate(row["demo"]) if row.get("demo") is not None else None
+    except (ValidationError, KeyError):
+        return None  # a row another version wrote: run the question again
+    return record, demo
 
 
 async def refine_demos(
@@ -220,6 +335,7 @@ async def refine_demos(
     concurrency: int | None = None,
     name: str = "refined",
     on_progress: Progress | None = None,
+    progress_file: str | os.PathLike[str] | None = None,
 ) -> RefineResult:
     """Run `pearl` on training questions with gold answers and keep the plans that led to the gold answer.
 
@@ -230,6 +346,10 @@ async def refine_demos(
         rounds: feedback rounds at most for a plan that led to a wrong answer (0: none).
         concurrency: questions in flight at once (default: the settings' concurrency).
         name: the new store's name.
+        on_progress: told `(done, total, status)` after each question (resumed ones included).
+        progress_file: where each finished question is appended (see `progress_path`); a run
+            that finds the file of a killed run of the same refinement (same library, demos,
+            prompts, model and limits) resumes from it, and removes it when done.
 
     Returns:
         The kept demonstrations as a store (tagged with the library's fingerprint and the
@@ -238,26 +358,39 @@ async def refine_demos(
     started = time.perf_counter()
     refiner = _Refiner(pearl, max(0, rounds))
     documents = _documents(dataset)
+    progress = ProgressFile(
+        Path(progress_file) if progress_file is not None else None, "refine", _run_key(pearl, rounds)
+    )
+    progress.open()
     gate = asyncio.Semaphore(max(1, concurrency or pearl.settings.concurrency))
-    done = 0
-    kept_count = 0
+    results: list[tuple[RefineRecord, Demo | None] | None] = [None] * len(questions)
+    keys = [_question_key(q, documents[q.document_id]) for q in questions]
+    for index, key in enumerate(keys):
+        results[index] = _resumed(progress.done[key]) if key in progress.done else None
+    resumed = sum(r is not None for r in results)
+    counts = {"done": resumed, "kept": sum(r is not None and r[1] is not None for r in results)}
 
-    async def one(q: EvalQuestion) -> tuple[RefineRecord, Demo | None]:
-        nonlocal done, kept_count
-        async with gate:
-            result = await refiner.one(documents[q.document_id], q)
-        done += 1
-        kept_count += result[1] is not None
+    def report() -> None:
         if on_progress is not None:
-            on_progress(done, len(questions), f"kept {kept_count}")
-        return result
+            on_progress(counts["done"], len(questions), f"kept {counts['kept']}")
 
-    if on_progress is not None:
-        on_progress(0, len(questions), "kept 0")
-    results = await asyncio.gather(*(one(q) for q in questions))
-    demos = [demo for _, demo in results if demo is not None]
+    async def one(index: int) -> None:
+        q = questions[index]
+        async with gate:
+            record, demo = await refiner.one(documents[q.document_id], q)
+        results[index] = (record, demo)
+        progress.add(
+            keys[index], record=record.model_dump(mode="json"), demo=demo.model_dump(mode="json") if demo else None
+        )
+        counts["done"] += 1
+        counts["kept"] += demo is not None
+        report()
+
+    report()
+    await asyncio.gather(*(one(i) for i, r in enumerate(results) if r is None))
+    finished = [r for r in results if r is not None]
+    demos = [demo for _, demo in finished if demo is not None]
     digest = hashlib.sha256("\n".join(f"{d.question}\0{d.plan}" for d in demos).encode("utf-8")).hexdigest()
-    prompts = {n: load_prompt(n).id for n in ("plan", "plan_fix", "refine", "step", "step_nodoc", "answer", "choose")}
     store = DemoStore(
         name=name,
         version=digest[:12],
@@ -266,11 +399,16 @@ async def refine_demos(
             f"Kept by self-refinement on {len(questions)} question(s) of {dataset.path} with {pearl.llm.model}, "
             f"library {pearl.library.name} v{pearl.library.version}, up to {rounds} revision round(s)."
         ),
-        prompts=prompts,
+        prompts={n: load_prompt(n).id for n in _PROMPTS},
         demos=demos,
     )
+    progress.remove()
     return RefineResult(
-        store=store, records=[r for r, _ in results], usage=refiner.usage, seconds=time.perf_counter() - started
+        store=store,
+        records=[r for r, _ in finished],
+        usage=refiner.usage,
+        seconds=time.perf_counter() - started,
+        resumed=resumed,
     )
 
 
