@@ -77,6 +77,10 @@ class StepContext(Protocol):
         """Evidence every call about the question opens with: the same text each time, so a server can cache it."""
         ...
 
+    def more_for_question(self, room: int) -> StepSlice:
+        """Further evidence for the question itself, for the final answer call, within `room` tokens."""
+        ...
+
     def slice(self, request: StepRequest, room: int) -> StepSlice:
         """What the step `request` describes sees besides the shared evidence, within `room` tokens."""
         ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -53,8 +54,8 @@ def test_steps_add_evidence_of_their_own_and_do_not_repeat_each_other() -> None:
     fake = scripted(PLAN)
     pearl_with(fake).ask(SAMPLE, QUESTION)
     blocks = [user(r).split("</excerpts>")[1] for r in by_kind(fake, "step")]
-    labels = [set(__import__("re").findall(r"\[S(\d+)\]", b)) for b in blocks]
-    assert all(labels) and not labels[0] & labels[1]
+    found = [labels(b) for b in blocks]
+    assert all(found) and not found[0] & found[1]
 
 
 def test_the_answer_call_sees_the_cited_sentences_and_whole_results() -> None:
@@ -64,7 +65,34 @@ def test_the_answer_call_sees_the_cited_sentences_and_whole_results() -> None:
     (answer,) = by_kind(fake, "answer")
     text = user(answer)
     assert text.count("Dorota hated the keeper.") >= 2 * 120
-    assert "Sentences the steps relied on" in text or "[S3]" in text.split("</excerpts>", 1)[0]
+    assert "[S3]" in text.split("The plan has been carried out")[0] or "Sentences the steps relied on" in text
+
+
+def labels(text: str) -> set[str]:
+    return set(re.findall(r"\[S(\d+)\]", text))
+
+
+def test_the_answer_call_shows_at_least_what_rag_shows() -> None:
+    fake = scripted(PLAN)
+    pearl = pearl_with(fake)
+    pearl.ask(SAMPLE, QUESTION, method="rag")
+    (rag,) = by_kind(fake, "direct")
+    rag_evidence = user(rag).split("</document>")[0]  # not the instruction's example label
+    fake.history.clear()
+    pearl.ask(SAMPLE, QUESTION)
+    (answer,) = by_kind(fake, "answer")
+    evidence = user(answer).split("The plan has been carried out")[0]
+    assert labels(rag_evidence) and labels(rag_evidence) <= labels(evidence)
+
+
+def test_steps_look_beyond_the_answer_calls_evidence() -> None:
+    fake = scripted(PLAN)
+    pearl_with(fake).ask(SAMPLE, QUESTION)
+    (answer,) = by_kind(fake, "answer")
+    question_evidence = labels(user(answer).split("The plan has been carried out")[0])
+    for step in by_kind(fake, "step"):
+        shared, own = user(step).split("</excerpts>")[:2]
+        assert labels(own) and not labels(own) & (question_evidence - labels(shared))
 
 
 def test_explanations_reach_the_step_prompt() -> None:
@@ -96,7 +124,7 @@ def test_budget_follows_the_window_and_a_short_document_is_shown_whole() -> None
     assert small.shared + small.step < long_index.tokens and not small.whole
     bigger = evidence_budget(long_index, room=12000, setting="auto")
     assert bigger.shared + bigger.step > small.shared + small.step  # grows with the window
-    assert evidence_budget(long_index, room=6000, setting=900) == EvidenceBudget(shared=270, step=630)
+    assert evidence_budget(long_index, room=6000, setting=900) == EvidenceBudget(shared=135, step=765, answer=1350)
     short = index_document("Mira runs the ferry. She has done it for years.", ner=False)
     assert evidence_budget(short, room=6000, setting="auto").whole
 

@@ -2,9 +2,11 @@
 whole document cut to the window (pearl-fulldoc, the paper's executor).
 
 Every call a question makes (each step that reads the document, and the final answer) opens with
-the same *shared* evidence: the sentences that best answer the question itself. A step then adds
+the same *shared* evidence: the sentences that best answer the question itself. The final answer
+call, which decides, adds more evidence for the question: at least as much as a single `rag` call
+shows, so pearl never shows the model less about the question than `rag` would. A step adds
 evidence of its own, chosen for its arguments from the sentences no call shows yet, so that the
-steps together cover more of the document than any one call could. The shared part is identical
+calls together cover more of the document than any one call could. The shared part is identical
 in every prompt and comes first, which lets a server reuse its prompt cache.
 
 How much each call may show (`evidence_budget`) follows the model's window and the document: a
@@ -24,6 +26,7 @@ from pearl.questions import Question
 from pearl.tokens import count_tokens, truncate_to_tokens
 
 __all__ = [
+    "ANSWER_SHARE",
     "AUTO_SHARE",
     "MIN_CALL_TOKENS",
     "SHARED_SHARE",
@@ -33,13 +36,17 @@ __all__ = [
     "evidence_budget",
 ]
 
-AUTO_SHARE = 0.3
-"""With `step_budget=auto`, one call shows at most this share of what the paper's executor would
-(the document cut to the window), so a plan costs well under half of pasting the document into
-every step."""
+AUTO_SHARE = 0.2
+"""With `step_budget=auto`, one step shows at most this share of what the paper's executor would
+(the document cut to the window), so a plan costs under half of pasting the document into every
+step, the final answer call included."""
 MIN_CALL_TOKENS = 600
 """...but never less than this: below it a step sees too little to work with."""
-SHARED_SHARE = 0.3
+SHARED_SHARE = 0.15
+"""Of one step's evidence, the share that is the question's own (shown to every call, first)."""
+ANSWER_SHARE = 1.5
+"""The final answer call shows the question's own evidence at this multiple of a step's budget
+(and at least `Settings.context_budget`, what `rag` shows): it is the call that decides."""
 """Of one call's evidence, the share that is the question's own (shown to every call)."""
 
 
@@ -50,9 +57,13 @@ class EvidenceBudget:
     shared: int
     step: int
     whole: bool = False
+    answer: int = 0
+    """Tokens of evidence for the question in the final answer call, the shared part included."""
 
 
-def evidence_budget(index: DocumentIndex, room: int, setting: int | Literal["auto"]) -> EvidenceBudget:
+def evidence_budget(
+    index: DocumentIndex, room: int, setting: int | Literal["auto"], answer_floor: int = 0
+) -> EvidenceBudget:
     """How much evidence each call about one question may show.
 
     Args:
@@ -60,6 +71,9 @@ def evidence_budget(index: DocumentIndex, room: int, setting: int | Literal["aut
         room: tokens a step prompt has for evidence in the model's window.
         setting: `Settings.step_budget`: tokens per call, or "auto" (`AUTO_SHARE` of the
             document cut to the window, at least `MIN_CALL_TOKENS`).
+        answer_floor: the question's own evidence the final answer call shows at least
+            (`Settings.context_budget`, what `rag` shows), so that the answer call never sees
+            less of the document about the question than a single `rag` call would.
     """
     wanted = max(MIN_CALL_TOKENS, round(AUTO_SHARE * min(index.tokens, room))) if setting == "auto" else setting
     per_call = max(1, min(wanted, room))
@@ -68,7 +82,8 @@ def evidence_budget(index: DocumentIndex, room: int, setting: int | Literal["aut
     if rendered <= per_call:
         return EvidenceBudget(shared=per_call, step=0, whole=True)
     shared = round(SHARED_SHARE * per_call)
-    return EvidenceBudget(shared=shared, step=per_call - shared)
+    answer = min(max(answer_floor, round(ANSWER_SHARE * per_call)), room)
+    return EvidenceBudget(shared=shared, step=per_call - shared, answer=answer)
 
 
 def _question_query(question: Question) -> str:
@@ -111,17 +126,44 @@ class CompressedStepContext:
     def __init__(self, index: DocumentIndex, question: Question, budget: EvidenceBudget) -> None:
         self.index = index
         self.budget = budget
+        self._query = _question_query(question)
         if budget.whole:
             ids = list(range(index.sentence_count))
             self._shared = StepSlice(text=render_sentences(index, ids), sentence_ids=ids, note="the whole document")
         else:
-            piece = compress(index, _question_query(question), budget.shared)
+            piece = compress(index, self._query, budget.shared)
             note = f"{len(piece.sentence_ids)} of {index.sentence_count} sentences, chosen for the question"
             self._shared = StepSlice(text=piece.text, sentence_ids=piece.sentence_ids, note=note)
         self._claimed: set[int] = set(self._shared.sentence_ids)
+        # The answer call's further evidence for the question is chosen now, and steps look beyond it.
+        self._more = self._more_ids(budget.answer)
+        self._claimed.update(self._more)
+
+    def _more_ids(self, total: int) -> list[int]:
+        """The question's best sentences within `total` tokens, less those the shared evidence shows.
+
+        Chosen exactly as `rag` chooses (same query, same budget), so the answer call shows
+        everything a `rag` call with that budget would.
+        """
+        if self.budget.whole or total <= self.budget.shared:
+            return []
+        shared = set(self._shared.sentence_ids)
+        return [sid for sid in compress(self.index, self._query, total).sentence_ids if sid not in shared]
 
     def shared(self) -> StepSlice:
         return self._shared
+
+    def more_for_question(self, room: int) -> StepSlice:
+        ids = self._more
+        text = render_sentences(self.index, ids)
+        while ids and count_tokens(text) > room:  # a smaller window than the budget assumed
+            ids = ids[: len(ids) * 3 // 4]
+            text = render_sentences(self.index, ids)
+        if not ids:
+            return StepSlice(text="")
+        ids = _bridged(self.index, ids, self._shared.sentence_ids, room - count_tokens(text))
+        note = f"{len(ids)} more sentences, chosen for the question"
+        return StepSlice(text=render_sentences(self.index, ids), sentence_ids=ids, note=note)
 
     def slice(self, request: StepRequest, room: int) -> StepSlice:
         budget = min(self.budget.step, room)
@@ -152,6 +194,9 @@ class FullDocumentContext:
 
     def shared(self) -> StepSlice:
         return self._shared
+
+    def more_for_question(self, room: int) -> StepSlice:
+        return StepSlice(text="")
 
     def slice(self, request: StepRequest, room: int) -> StepSlice:
         return StepSlice(text="")

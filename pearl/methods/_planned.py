@@ -72,12 +72,15 @@ def _provider(ctx: AskContext, executor: Executor, style: StepStyle) -> StepCont
     if executor == "fulldoc":
         return FullDocumentContext(ctx.document.text, room)
     index = ctx.index()
-    budget = evidence_budget(index, room, ctx.settings.step_budget)
+    budget = evidence_budget(index, room, ctx.settings.step_budget, answer_floor=ctx.settings.context_budget)
     ctx.recorder.note(
         "evidence budget",
-        "the whole document in every call" if budget.whole else f"{budget.shared} shared + {budget.step} per step",
+        "the whole document in every call"
+        if budget.whole
+        else f"{budget.shared} shared + {budget.step} per step + {budget.answer} more for the answer",
         shared=budget.shared,
         step=budget.step,
+        answer=budget.answer,
         whole=budget.whole,
     )
     return CompressedStepContext(index, ctx.question, budget)
@@ -155,10 +158,18 @@ async def _final_answer(
         shared_note=shared.note,
         shared=shared.text,
         results=results,
+        more="",
         cited="",
         answer_instruction=reply.instruction,
     )
-    del values["cited"]
+    del values["more"], values["cited"]
+    frame = template.part("more", name=ctx.document.name, note="", sentences="")
+    room = template.room_for("more", window, reply.max_tokens, cited="", **values) - count_tokens(frame)
+    more = provider.more_for_question(room)
+    values["more"] = (
+        template.part("more", name=ctx.document.name, note=more.note, sentences=more.text) if more.text else ""
+    )
+    cited = [sid for sid in cited if sid not in set(more.sentence_ids)]
     room = template.room_for("cited", window, reply.max_tokens, **values)
     values["cited"] = ""
     while cited:  # whole sentences or none: drop the last ones until the rest fits
@@ -169,7 +180,7 @@ async def _final_answer(
         cited = cited[: len(cited) * 3 // 4]
     completion = await ctx.recorder.acall("answer", template, template.render(**values), **reply.params)
     text = completion.text.strip()
-    shown = sorted({*in_shared, *(sid for o in outcomes.values() for sid in o.shown)})
+    shown = sorted({*in_shared, *more.sentence_ids, *(sid for o in outcomes.values() for sid in o.shown)})
     letter = await choose_letter(ctx, text) if question.options else None
     answer_text = (free_form or text) if question.options else (text or free_form)
     cited_all = [*cited_ids(text, shown), *(sid for o in outcomes.values() for sid in o.cited)]
