@@ -92,7 +92,9 @@ class Settings(BaseModel):
         default="auto",
         description="evidence tokens one plan step may get; auto: from the model's window and the document's length",
     )
-    context_budget: int = Field(default=1500, ge=50, description="context tokens for rag and the fallback")
+    context_budget: int = Field(
+        default=1500, ge=50, description="context tokens for rag and the fallback; the answer call shows at least this"
+    )
     plan_attempts: int = Field(
         default=8, ge=1, le=20, description="plan generations at most (self-correction; the paper re-prompts up to 8)"
     )

@@ -64,6 +64,7 @@ __all__ = [
     "RetryableError",
     "RunBusyError",
     "ServerError",
+    "stops_a_run",
 ]
 
 
@@ -197,3 +198,14 @@ class LLMTimeoutError(RetryableError):
 
 class LLMConnectionError(RetryableError):
     """The connection was refused or dropped."""
+
+
+_RUN_STOPPING_STATUS = frozenset({401, 403, 404})
+
+
+def stops_a_run(error: PearlError) -> bool:
+    """Whether every other item of a long run would meet `error` too (a refused key, an unknown
+    model or URL, bad settings), so that the run should stop rather than record it per item."""
+    if isinstance(error, LLMRequestError):
+        return error.status_code in _RUN_STOPPING_STATUS
+    return isinstance(error, ConfigError)

@@ -103,6 +103,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "RetryableError",
         "RunBusyError",
         "ServerError",
+        "stops_a_run",
     ],
     "pearl.models": [
         "Answer",

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from conftest import SAMPLE_DIR
-from fakeserver import FakeOpenAIServer
+from fakeserver import FakeOpenAIServer, Reply
 from typer.testing import CliRunner
 
 from pearl import Pearl, load_settings
@@ -416,3 +416,15 @@ def test_cli_mine_refine_then_ask_uses_both(tmp_path: Path, fake_server: FakeOpe
     assert result.exit_code == 0, result.output
     plan_prompt = next(r for r in fake_server.chat_requests if r.prompt.rstrip().endswith("Plan:"))
     assert "REVISED clue" in plan_prompt.prompt  # a demo from the refined store
+
+
+@pytest.mark.parametrize("command", ["mine", "refine"])
+def test_cli_training_stops_on_a_refused_key_with_one_line(
+    command: str, tmp_path: Path, fake_server: FakeOpenAIServer
+) -> None:
+    fake_server.set_default(Reply.error(401, "bad key"))
+    data = "--questions" if command == "mine" else "--train"
+    args = [command, data, str(QUALITY), "-o", str(tmp_path / "out"), "--limit", "1", "--no-cache"]
+    result = runner.invoke(app, [*args, "--base-url", fake_server.base_url, "--model", "m"])
+    assert result.exit_code == 2, result.output
+    assert "PEARL_API_KEY" in result.stderr and "Traceback" not in result.stderr

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -87,6 +87,17 @@ def _report_mining(result: MiningResult, out: Path, base: set[str]) -> None:
         echo(f"note: {problem}", err=True)
 
 
+def _stopped(exc: KeyboardInterrupt | PearlError, bar: ProgressBar, partial: Path, kept: str) -> NoReturn:
+    """End a resumable command that was interrupted or failed, naming the progress file it can resume from."""
+    bar.close()
+    if isinstance(exc, KeyboardInterrupt):
+        hint = f"; run the same command again to resume from {partial}" if partial.is_file() else ""
+        echo(f"interrupted{hint}", err=True)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    hint = f" ({kept} in {partial}; re-run to resume)" if partial.is_file() else ""
+    raise fail(f"{exc}{hint}", exit_code(exc)) from None  # exc is a PearlError here
+
+
 @app.command("mine")
 def mine_command(
     questions: Annotated[
@@ -162,15 +173,8 @@ def mine_command(
                 )
             )
         save_library(result.library, out)
-    except KeyboardInterrupt:
-        bar.close()
-        hint = f"; run the same command again to resume from {partial}" if partial.is_file() else ""
-        echo(f"interrupted{hint}", err=True)
-        raise typer.Exit(EXIT_INTERRUPTED) from None
-    except PearlError as exc:
-        bar.close()
-        hint = f" (replies so far are kept in {partial}; re-run to resume)" if partial.is_file() else ""
-        raise fail(f"{exc}{hint}", exit_code(exc)) from None
+    except (KeyboardInterrupt, PearlError) as exc:
+        _stopped(exc, bar, partial, "replies so far are kept")
     bar.close()
     _report_mining(result, out, set(base.names))
     if llm.is_demo:
@@ -246,15 +250,8 @@ def refine_command(
             if held
             else []
         )
-    except KeyboardInterrupt:
-        bar.close()
-        hint = f"; run the same command again to resume from {partial}" if partial.is_file() else ""
-        echo(f"interrupted{hint}", err=True)
-        raise typer.Exit(EXIT_INTERRUPTED) from None
-    except PearlError as exc:
-        bar.close()
-        hint = f" (finished questions are kept in {partial}; re-run to resume)" if partial.is_file() else ""
-        raise fail(f"{exc}{hint}", exit_code(exc)) from None
+    except (KeyboardInterrupt, PearlError) as exc:
+        _stopped(exc, bar, partial, "finished questions are kept")
     bar.close()
     errors = [r for r in result.records if r.error]
     echo(

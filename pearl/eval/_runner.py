@@ -30,7 +30,14 @@ from pathlib import Path
 from pearl._files import FolderLock, atomic_write_text, read_json
 from pearl._pearl import Pearl
 from pearl.context import DocumentIndex
-from pearl.errors import ConfigError, DatasetError, LLMRequestError, PearlError, PlanParseError, RunBusyError
+from pearl.errors import (
+    ConfigError,
+    DatasetError,
+    PearlError,
+    PlanParseError,
+    RunBusyError,
+    stops_a_run,
+)
 from pearl.eval._loaders import file_sha256
 from pearl.eval._metrics import score_answer
 from pearl.eval._models import SPLITS, Dataset, EvalQuestion, EvalSummary, ResultRow, RunConfig
@@ -69,7 +76,6 @@ TRACES_DIR = "traces"
 # Methods that never read the index; for a run of only these, indexing would be wasted time.
 _NO_INDEX = frozenset({"direct"})
 # Errors no other question would escape either (bad key, unknown model or URL): stop the run.
-_FATAL_STATUS = frozenset({401, 403, 404})
 # Seconds between two tries for a run directory's lock while waiting for another run.
 _LOCK_POLL = 0.5
 
@@ -128,12 +134,6 @@ def _check_methods(methods: Sequence[str]) -> list[str]:
     if unknown:
         raise ConfigError(f"unknown method(s) {', '.join(unknown)}; choose from {', '.join(METHODS)}")
     return chosen
-
-
-def _is_fatal(error: PearlError) -> bool:
-    if isinstance(error, LLMRequestError):
-        return error.status_code in _FATAL_STATUS
-    return isinstance(error, ConfigError)
 
 
 async def _preflight(llm: LLM) -> None:
@@ -275,7 +275,7 @@ class _Runner:
         except PlanParseError as exc:
             return self._failed(base, exc, started, f"the given plan does not parse: {exc}")
         except PearlError as exc:
-            if _is_fatal(exc):
+            if stops_a_run(exc):
                 raise
             return self._failed(base, exc, started)
         except Exception as exc:  # noqa: BLE001

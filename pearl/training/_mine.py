@@ -26,7 +26,7 @@ from pydantic import BaseModel, Field
 from pearl.actions._library import seed_library
 from pearl.actions._models import Action, ActionLibrary
 from pearl.context import entity_sheet, index_document
-from pearl.errors import LLMError, LLMRequestError, MergeReplyError, ProposalError, ReplyFormatError
+from pearl.errors import LLMError, MergeReplyError, ProposalError, ReplyFormatError, stops_a_run
 from pearl.llm import constrained, output_mode
 from pearl.models import Document, Trace, Usage
 from pearl.prompts import PromptTemplate, load_prompt
@@ -64,7 +64,6 @@ _EXAMPLES = 3
 _EXAMPLE_CHARS = 200
 _PROPOSAL_TOKENS = 300
 _MERGE_REPLY_TOKENS = 1500
-_FATAL_STATUS = frozenset({401, 403, 404})
 _MAX_IMAGINED_CHARS = 20_000
 
 
@@ -94,11 +93,6 @@ class MiningResult(BaseModel):
 def _parse(text: str) -> Proposal:
     stripped = text.strip()
     return parse_proposal_json(stripped) if stripped.startswith("{") else parse_proposal(stripped)
-
-
-def _is_fatal(error: LLMError) -> bool:
-    """Errors every other question would hit too (bad key, unknown model or URL): stop the run."""
-    return isinstance(error, LLMRequestError) and error.status_code in _FATAL_STATUS
 
 
 async def _preflight(llm: LLM) -> None:
@@ -172,7 +166,7 @@ async def _propose_all(
             try:
                 reply = await Recorder(llm, trace).acall("mine", template, messages, **params)
             except LLMError as exc:
-                if _is_fatal(exc):
+                if stops_a_run(exc):
                     raise
                 outcomes[index] = _Outcome(problem=f"failed: {exc}", failed=True)
                 counts["done"] += 1

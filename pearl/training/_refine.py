@@ -31,7 +31,7 @@ from pydantic import BaseModel, Field, ValidationError
 from pearl._pearl import Pearl
 from pearl._text import STOP_WORDS
 from pearl.actions import ActionLibrary
-from pearl.errors import LLMError, PearlError, PlanParseError
+from pearl.errors import LLMError, PearlError, PlanParseError, stops_a_run
 from pearl.eval import Dataset, EvalQuestion, score_answer
 from pearl.llm import output_mode
 from pearl.models import Answer, Document, Trace, Usage
@@ -257,6 +257,8 @@ class _Refiner:
         try:
             answer = await self.pearl.aask(document, question)
         except PearlError as exc:
+            if stops_a_run(exc):
+                raise
             return record.model_copy(update={"error": str(exc)}), None
         self.usage = self.usage + answer.usage
         if answer.fallback or answer.plan is None:
@@ -280,6 +282,8 @@ class _Refiner:
                 errors.append(f"revision {round_number} was rejected: {exc}")
                 continue
             except LLMError as exc:
+                if stops_a_run(exc):
+                    raise
                 record.error = str(exc)
                 break
             try:
