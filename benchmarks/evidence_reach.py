@@ -1,7 +1,7 @@
 """Evidence reach: does a method show the model the gold answer at all? No LLM; a scripted planner.
 
 Usage:
-    python benchmarks/evidence_reach.py [EXTRA.jsonl ...] [--limit N] [--methods pearl,rag]
+    python benchmarks/evidence_reach.py [EXTRA.jsonl ...] [--limit N] [--short-golds] [--methods pearl,rag]
         [--shapes two-step,paper] [--window 8192] [--json OUT]
 
 With no positional argument it reads the contracts (`leval_legal_contract_qa.jsonl`) and the
@@ -31,7 +31,8 @@ Questions: in the contracts file, all of them (every gold answer is a verbatim s
 contract; any that is not, after normalising, is counted and skipped). In the papers file and
 any extra file, only span-answer questions: every span of the gold answer occurs in the
 normalised document and is at least 3 words long (yes/no and "Unanswerable" golds drop out).
-`--limit N` keeps the first N such questions per file.
+`--limit N` keeps the first N such questions per file. `--short-golds` keeps golds of one or two
+words too (a short gold is easier to find somewhere in a long prompt by chance).
 
 The scripted model (deterministic, built from the real question; it never echoes document text,
 so whatever reach there is comes from what pearl shows). It decides by the prompt's name:
@@ -241,7 +242,7 @@ class FileSet:
     skipped: dict[str, int]
 
 
-def select(path: Path, limit: int | None) -> FileSet:
+def select(path: Path, limit: int | None, short_golds: bool = False) -> FileSet:
     """The file's documents and the questions measured on it (contracts: all; others: span answers)."""
     contracts = path.name == CONTRACTS
     documents: list[Document] = []
@@ -256,7 +257,7 @@ def select(path: Path, limit: int | None) -> FileSet:
             gold = gold_spans(answer)
             if not gold or not all(g in text for g in gold):
                 skipped["gold not verbatim in the document"] += 1
-            elif not contracts and any(len(g.split()) < 3 for g in gold):
+            elif not contracts and not short_golds and any(len(g.split()) < 3 for g in gold):
                 skipped["gold under 3 words"] += 1
             else:
                 items.append(Item(qid=f"{path.stem}#d{d}q{q}", doc=d, question=question, gold=gold))
@@ -425,6 +426,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("paths", type=Path, nargs="*", help="extra L-Eval JSONL files (span-answer questions only)")
     parser.add_argument("--limit", type=int, default=None, help="only the first N questions per file")
+    parser.add_argument("--short-golds", action="store_true", help="keep golds under 3 words in span files")
     parser.add_argument("--methods", default=",".join(METHODS), help=f"comma list (default {','.join(METHODS)})")
     parser.add_argument("--shapes", default=",".join(SHAPES), help=f"plan shapes (default {','.join(SHAPES)})")
     parser.add_argument("--window", type=int, default=8192, help="the fake model's context window (default 8192)")
@@ -454,7 +456,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
 
     started = time.perf_counter()
-    sets = [select(path, args.limit) for path in [*defaults, *args.paths]]
+    sets = [select(path, args.limit, args.short_golds) for path in [*defaults, *args.paths]]
     results = asyncio.run(run_all(sets, methods, shapes, actions, args.window))
     summaries = []
     for files, rows, index_seconds in results:

@@ -10,7 +10,7 @@ import pytest
 from pearl import FakeLLM, Pearl, load_settings
 from pearl.actions import default_library
 from pearl.context import index_document
-from pearl.execution import EvidenceBudget, evidence_budget
+from pearl.execution import ANSWER_CAP, ANSWER_SHARE, EvidenceBudget, evidence_budget
 from pearl.llm import CompletionRequest
 from pearl.planning import Arg, Plan, Step, parse_plan
 
@@ -72,14 +72,16 @@ def labels(text: str) -> set[str]:
     return set(re.findall(r"\[S(\d+)\]", text))
 
 
-def test_the_answer_call_shows_at_least_what_rag_shows() -> None:
+def test_the_answer_call_shows_at_least_what_rag_shows(tmp_path: Path) -> None:
+    longer = tmp_path / "keeper_twice.txt"  # long enough (~7.5k tokens) for the full rag budget
+    longer.write_text(SAMPLE.read_text(encoding="utf-8") * 2, encoding="utf-8")
     fake = scripted(PLAN)
     pearl = pearl_with(fake)
-    pearl.ask(SAMPLE, QUESTION, method="rag")
+    pearl.ask(longer, QUESTION, method="rag")
     (rag,) = by_kind(fake, "direct")
     rag_evidence = user(rag).split("</document>")[0]  # not the instruction's example label
     fake.history.clear()
-    pearl.ask(SAMPLE, QUESTION)
+    pearl.ask(longer, QUESTION)
     (answer,) = by_kind(fake, "answer")
     evidence = user(answer).split("The plan has been carried out")[0]
     assert labels(rag_evidence) and labels(rag_evidence) <= labels(evidence)
@@ -125,6 +127,10 @@ def test_budget_follows_the_window_and_a_short_document_is_shown_whole() -> None
     bigger = evidence_budget(long_index, room=12000, setting="auto")
     assert bigger.shared + bigger.step > small.shared + small.step  # grows with the window
     assert evidence_budget(long_index, room=6000, setting=900) == EvidenceBudget(shared=135, step=765, answer=1350)
+    sample = index_document(SAMPLE.read_text(encoding="utf-8"), ner=False)  # ~3.8k tokens
+    capped = evidence_budget(sample, room=7000, setting="auto", answer_floor=1500)
+    assert capped.answer == max(round(ANSWER_CAP * sample.tokens), round(ANSWER_SHARE * (capped.shared + capped.step)))
+    assert capped.answer < 1500  # the rag floor never makes a short document's answer call the costliest
     short = index_document("Mira runs the ferry. She has done it for years.", ner=False)
     assert evidence_budget(short, room=6000, setting="auto").whole
 

@@ -216,6 +216,8 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "validate_plan",
     ],
     "pearl.execution": [
+        "ANSWER_CAP",
+        "ANSWER_SHARE",
         "AUTO_SHARE",
         "INPUT_TOKENS",
         "MIN_CALL_TOKENS",

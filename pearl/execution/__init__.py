@@ -1,6 +1,8 @@
 """Plan execution: steps as a DAG, run concurrently, each over the evidence chosen for it."""
 
 from pearl.execution._contexts import (
+    ANSWER_CAP,
+    ANSWER_SHARE,
     AUTO_SHARE,
     MIN_CALL_TOKENS,
     SHARED_SHARE,
@@ -12,6 +14,8 @@ from pearl.execution._contexts import (
 from pearl.execution._executor import INPUT_TOKENS, StepOutcome, StepStyle, cited_ids, execute_plan
 
 __all__ = [
+    "ANSWER_CAP",
+    "ANSWER_SHARE",
     "AUTO_SHARE",
     "INPUT_TOKENS",
     "MIN_CALL_TOKENS",

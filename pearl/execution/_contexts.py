@@ -26,6 +26,7 @@ from pearl.questions import Question
 from pearl.tokens import count_tokens, truncate_to_tokens
 
 __all__ = [
+    "ANSWER_CAP",
     "ANSWER_SHARE",
     "AUTO_SHARE",
     "MIN_CALL_TOKENS",
@@ -40,13 +41,17 @@ AUTO_SHARE = 0.2
 """With `step_budget=auto`, one step shows at most this share of what the paper's executor would
 (the document cut to the window), so a plan costs under half of pasting the document into every
 step, the final answer call included."""
-MIN_CALL_TOKENS = 600
+MIN_CALL_TOKENS = 400
 """...but never less than this: below it a step sees too little to work with."""
 SHARED_SHARE = 0.15
 """Of one step's evidence, the share that is the question's own (shown to every call, first)."""
 ANSWER_SHARE = 1.5
 """The final answer call shows the question's own evidence at this multiple of a step's budget
-(and at least `Settings.context_budget`, what `rag` shows): it is the call that decides."""
+(and at least `Settings.context_budget`, what `rag` shows, up to `ANSWER_CAP`): it is the call
+that decides."""
+ANSWER_CAP = 0.3
+"""...but the `rag` floor never makes the answer call show more than this share of the document
+(cut to the window): on a short document it would cost more than the steps it serves."""
 """Of one call's evidence, the share that is the question's own (shown to every call)."""
 
 
@@ -73,7 +78,8 @@ def evidence_budget(
             document cut to the window, at least `MIN_CALL_TOKENS`).
         answer_floor: the question's own evidence the final answer call shows at least
             (`Settings.context_budget`, what `rag` shows), so that the answer call never sees
-            less of the document about the question than a single `rag` call would.
+            less of the document about the question than a single `rag` call would; on a
+            document shorter than `answer_floor / ANSWER_CAP` tokens, `ANSWER_CAP` of it.
     """
     wanted = max(MIN_CALL_TOKENS, round(AUTO_SHARE * min(index.tokens, room))) if setting == "auto" else setting
     per_call = max(1, min(wanted, room))
@@ -82,7 +88,9 @@ def evidence_budget(
     if rendered <= per_call:
         return EvidenceBudget(shared=per_call, step=0, whole=True)
     shared = round(SHARED_SHARE * per_call)
-    answer = min(max(answer_floor, round(ANSWER_SHARE * per_call)), room)
+    document = min(index.tokens, room)
+    question = min(answer_floor, round(ANSWER_CAP * document))
+    answer = min(max(question, round(ANSWER_SHARE * per_call)), room)
     return EvidenceBudget(shared=shared, step=per_call - shared, answer=answer)
 
 
