@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pearl import FakeLLM, Pearl, load_settings
+from pearl import Document, FakeLLM, Pearl, load_settings
 from pearl.actions import default_library
 from pearl.context import index_document
 from pearl.execution import ANSWER_CAP, ANSWER_SHARE, EvidenceBudget, evidence_budget
@@ -19,12 +19,12 @@ QUESTION = "Why did Dorota put water in the lamp oil?"
 PLAN = 'why = FIND_REASON(CTX, "Dorota water lamp oil")\nwho = FIND_CHARACTER(CTX, "Agnete Varga")'
 
 
-def scripted(plan: str, step: str = "She wanted the light to fail [S3].") -> FakeLLM:
+def scripted(plan: str, step: str = "She wanted the light to fail [S3].", window: int = 8192) -> FakeLLM:
     def reply(request: CompletionRequest) -> str:
         kind = (request.prompt or "").split(".")[0]
         return plan if kind in ("plan", "plan_fix") else step if kind.startswith("step") else "Because [S3]."
 
-    return FakeLLM(default=reply)
+    return FakeLLM(default=reply, context_window=window)
 
 
 def pearl_with(fake: FakeLLM, **settings: object) -> Pearl:
@@ -163,3 +163,40 @@ def test_fulldoc_is_the_papers_executor() -> None:
     assert step.max_tokens == 512 and "Why this step: find her reason" in user(step)
     assert not by_kind(fake, "answer") and answer.answer == "Thorough answer."  # outputs are the answer
     parse_plan(plan, default_library())
+
+
+def twice_as_long(tmp_path: Path) -> Path:
+    longer = tmp_path / "keeper_twice.txt"
+    longer.write_text(SAMPLE.read_text(encoding="utf-8") * 2, encoding="utf-8")
+    return longer
+
+
+def test_a_sentence_only_the_answer_calls_evidence_shows_can_be_cited(tmp_path: Path) -> None:
+    def reply(request: CompletionRequest) -> str:
+        kind = (request.prompt or "").split(".")[0]
+        if kind in ("plan", "plan_fix"):
+            return PLAN
+        if kind.startswith("step"):
+            return "She wanted the light to fail."
+        shared, more = user(request).split("The plan has been carried out")[0].split("</excerpts>")[:2]
+        only_more = sorted(labels(more) - labels(shared), key=int)
+        return f"Because of this [S{only_more[0]}]."
+
+    fake = FakeLLM(default=reply)
+    answer = pearl_with(fake).ask(twice_as_long(tmp_path), QUESTION)
+    cited = re.findall(r"\[S(\d+)\]", answer.answer)
+    assert cited and int(cited[0]) in [c.sentence_id for c in answer.citations]
+
+
+def test_a_small_window_keeps_the_most_relevant_question_evidence(tmp_path: Path) -> None:
+    from pearl.context import compress
+    from pearl.tokens import count_tokens
+
+    path = twice_as_long(tmp_path)
+    long_result = "Dorota hated the keeper. " * 60  # results crowd the answer prompt
+    fake = scripted(PLAN, step=long_result, window=2048)
+    pearl_with(fake).ask(path, QUESTION)
+    (answer,) = by_kind(fake, "answer")
+    assert sum(count_tokens(m.content) for m in answer.messages) + (answer.max_tokens or 0) <= 2048
+    best = compress(pearl_with(fake).index(Document.from_text(path.read_text(encoding="utf-8"))), QUESTION, 200)
+    assert set(map(str, best.sentence_ids)) <= labels(user(answer).split("The plan has been carried out")[0])

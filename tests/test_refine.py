@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from pearl import Pearl, load_settings
 from pearl.actions import Action, default_library, load_library, save_library
 from pearl.cli import app
-from pearl.errors import ConfigError
+from pearl.errors import ConfigError, LLMRequestError
 from pearl.eval import load_dataset
 from pearl.llm import CompletionRequest, FakeLLM
 from pearl.models import Document
@@ -428,3 +428,23 @@ def test_cli_training_stops_on_a_refused_key_with_one_line(
     result = runner.invoke(app, [*args, "--base-url", fake_server.base_url, "--model", "m"])
     assert result.exit_code == 2, result.output
     assert "PEARL_API_KEY" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_key_refused_while_running_a_revised_plan_stops_refinement() -> None:
+    first = 's1 = FIND_X(CTX, "first look")\ns2 = ANSWER(CTX, "the question")'
+    revised = 's1 = FIND_EVENT(CTX, "REVISED clue")\ns2 = ANSWER_FROM(s1, "the question")'
+
+    def reply(request: CompletionRequest) -> str:
+        kind = (request.prompt or "").split(".")[0]
+        if kind in ("plan", "plan_fix"):
+            return first
+        if kind == "refine":
+            return revised
+        if "REVISED" in request.messages[-1].content:
+            raise LLMRequestError("the key was revoked (401)", status_code=401)
+        return "Some evidence [S2]." if kind.startswith("step") else "A"
+
+    dataset = load_dataset(QUALITY)
+    pearl = Pearl(llm=FakeLLM(default=reply), settings=load_settings(cache=False))
+    with pytest.raises(LLMRequestError, match="revoked"):
+        asyncio.run(refine_demos(pearl, dataset, dataset.questions[:1], rounds=1))

@@ -50,9 +50,8 @@ ANSWER_SHARE = 1.5
 (and at least `Settings.context_budget`, what `rag` shows, up to `ANSWER_CAP`): it is the call
 that decides."""
 ANSWER_CAP = 0.3
-"""...but the `rag` floor never makes the answer call show more than this share of the document
-(cut to the window): on a short document it would cost more than the steps it serves."""
-"""Of one call's evidence, the share that is the question's own (shown to every call)."""
+"""...but the `rag` floor never makes the answer call show more than this share of the document:
+on a short document it would cost more than the steps it serves."""
 
 
 @dataclass(frozen=True)
@@ -88,8 +87,7 @@ def evidence_budget(
     if rendered <= per_call:
         return EvidenceBudget(shared=per_call, step=0, whole=True)
     shared = round(SHARED_SHARE * per_call)
-    document = min(index.tokens, room)
-    question = min(answer_floor, round(ANSWER_CAP * document))
+    question = min(answer_floor, round(ANSWER_CAP * index.tokens))
     answer = min(max(question, round(ANSWER_SHARE * per_call)), room)
     return EvidenceBudget(shared=shared, step=per_call - shared, answer=answer)
 
@@ -163,12 +161,15 @@ class CompressedStepContext:
 
     def more_for_question(self, room: int) -> StepSlice:
         ids = self._more
-        text = render_sentences(self.index, ids)
-        while ids and count_tokens(text) > room:  # a smaller window than the budget assumed
-            ids = ids[: len(ids) * 3 // 4]
-            text = render_sentences(self.index, ids)
-        if not ids:
+        if not ids or room < 1:
             return StepSlice(text="")
+        text = render_sentences(self.index, ids)
+        if count_tokens(text) > room:  # a smaller window than the budget assumed: the most relevant that fit
+            others = set(range(self.index.sentence_count)) - set(ids)
+            piece = compress(self.index, self._query, room, exclude=others)
+            if piece.truncated or not piece.sentence_ids:
+                return StepSlice(text=piece.text, sentence_ids=piece.sentence_ids, note="cut to fit")
+            ids, text = piece.sentence_ids, piece.text
         ids = _bridged(self.index, ids, self._shared.sentence_ids, room - count_tokens(text))
         note = f"{len(ids)} more sentences, chosen for the question"
         return StepSlice(text=render_sentences(self.index, ids), sentence_ids=ids, note=note)

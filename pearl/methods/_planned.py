@@ -163,7 +163,9 @@ async def _final_answer(
         answer_instruction=reply.instruction,
     )
     del values["more"], values["cited"]
-    frame = template.part("more", name=ctx.document.name, note="", sentences="")
+    frame = template.part(
+        "more", name=ctx.document.name, note="000 more sentences, chosen for the question", sentences=""
+    )
     room = template.room_for("more", window, reply.max_tokens, cited="", **values) - count_tokens(frame)
     more = provider.more_for_question(room)
     values["more"] = (

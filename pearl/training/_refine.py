@@ -289,6 +289,8 @@ class _Refiner:
             try:
                 revised = await self._run(document, question, plan)
             except PearlError as exc:
+                if stops_a_run(exc):
+                    raise
                 errors.append(f"revision {round_number} failed to run: {exc}")
                 continue
             if _is_right(eval_question, revised):
