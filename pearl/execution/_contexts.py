@@ -148,8 +148,8 @@ class CompressedStepContext:
     def _more_ids(self, total: int) -> list[int]:
         """The question's best sentences within `total` tokens, less those the shared evidence shows.
 
-        Chosen exactly as `rag` chooses (same query, same budget), so the answer call shows
-        everything a `rag` call with that budget would.
+        Chosen as `rag` chooses (the same query, a budget at least `rag`'s), so the answer call
+        shows everything a `rag` call would.
         """
         if self.budget.whole or total <= self.budget.shared:
             return []

@@ -77,7 +77,7 @@ def _provider(ctx: AskContext, executor: Executor, style: StepStyle) -> StepCont
         "evidence budget",
         "the whole document in every call"
         if budget.whole
-        else f"{budget.shared} shared + {budget.step} per step + {budget.answer} more for the answer",
+        else f"{budget.shared} shared + {budget.step} per step; {budget.answer} on the question in the answer call",
         shared=budget.shared,
         step=budget.step,
         answer=budget.answer,
