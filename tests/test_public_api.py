@@ -221,6 +221,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "AUTO_SHARE",
         "INPUT_TOKENS",
         "MIN_CALL_TOKENS",
+        "NOTE_TOKENS",
         "SHARED_SHARE",
         "CompressedStepContext",
         "EvidenceBudget",

@@ -30,6 +30,7 @@ __all__ = [
     "ANSWER_SHARE",
     "AUTO_SHARE",
     "MIN_CALL_TOKENS",
+    "NOTE_TOKENS",
     "SHARED_SHARE",
     "CompressedStepContext",
     "EvidenceBudget",
@@ -49,6 +50,9 @@ ANSWER_SHARE = 1.5
 """The final answer call shows the question's own evidence at this multiple of a step's budget
 (and at least `Settings.context_budget`, what `rag` shows, up to `ANSWER_CAP`): it is the call
 that decides."""
+NOTE_TOKENS = 16
+"""Room kept for an evidence block's note ("12 more sentences, chosen for this step"), which is
+written only once the sentences are chosen."""
 ANSWER_CAP = 0.3
 """...but the `rag` floor never makes the answer call show more than this share of the document:
 on a short document it would cost more than the steps it serves."""

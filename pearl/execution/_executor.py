@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 
 from pearl.actions import CTX, Action, ActionLibrary
 from pearl.errors import ExecutionError
+from pearl.execution._contexts import NOTE_TOKENS
 from pearl.models import StepRequest, StepSlice
 from pearl.planning import Plan, Step
 from pearl.prompts import PromptTemplate, load_prompt
@@ -157,7 +158,8 @@ class _StepRunner:
         empty_evidence = self.template.part("evidence", name=self.name, note="", context="")
         fitted, _ = self.template.fit(window, reply, _STEP_SHARES, evidence=empty_evidence, **frame, **values)
         del fitted["evidence"]
-        return fitted, self.template.room_for("evidence", window, reply, **fitted) - count_tokens(empty_evidence)
+        room = self.template.room_for("evidence", window, reply, **fitted)
+        return fitted, room - count_tokens(empty_evidence) - NOTE_TOKENS
 
     def prepare(self, call: _Call) -> None:
         """Choose the step's own evidence (steps that take no earlier result: in plan order, before any step runs)."""

@@ -17,6 +17,7 @@ from typing import Literal
 
 from pearl.context import render_sentences
 from pearl.execution import (
+    NOTE_TOKENS,
     CompressedStepContext,
     FullDocumentContext,
     StepOutcome,
@@ -163,15 +164,14 @@ async def _final_answer(
         answer_instruction=reply.instruction,
     )
     del values["more"], values["cited"]
-    frame = template.part(
-        "more", name=ctx.document.name, note="000 more sentences, chosen for the question", sentences=""
-    )
-    room = template.room_for("more", window, reply.max_tokens, cited="", **values) - count_tokens(frame)
+    frame = template.part("more", name=ctx.document.name, note="", sentences="")
+    room = template.room_for("more", window, reply.max_tokens, cited="", **values) - count_tokens(frame) - NOTE_TOKENS
     more = provider.more_for_question(room)
     values["more"] = (
         template.part("more", name=ctx.document.name, note=more.note, sentences=more.text) if more.text else ""
     )
-    cited = [sid for sid in cited if sid not in set(more.sentence_ids)]
+    in_more = set(more.sentence_ids)
+    cited = [sid for sid in cited if sid not in in_more]
     room = template.room_for("cited", window, reply.max_tokens, **values)
     values["cited"] = ""
     while cited:  # whole sentences or none: drop the last ones until the rest fits
