@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import signal
 import subprocess
@@ -118,7 +119,14 @@ def test_sigkill_mid_run_then_resume_loses_nothing_and_duplicates_nothing(
 
 
 def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path: Path, fake_server: FakeOpenAIServer) -> None:
-    fake_server.set_default(lambda body: Reply(content=answer_for(body), delay=0.1))
+    served = itertools.count()
+
+    def reply(body: dict[str, Any]) -> Reply:
+        # The first requests answer at once, later ones hang: the run cannot finish before Ctrl-C,
+        # however slowly this machine notices the first rows.
+        return Reply(content=answer_for(body), delay=0.1 if next(served) < 8 else 60.0)
+
+    fake_server.set_default(reply)
     out = tmp_path / "run"
     process = start_eval(tmp_path, fake_server, out)
     try:
