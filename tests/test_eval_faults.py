@@ -28,7 +28,12 @@ EXPECTED = {(f"doc1:{i}", m) for i in range(1, 7) for m in ("direct", "rag")} | 
 # `pearl eval` as the lead wires it into `pearl.cli`, built the same way here so the test does
 # not depend on that wiring: a real process running the real command.
 DRIVER = """
+import signal
 import sys
+
+# A shell without job control starts background commands with SIGINT ignored, and children
+# inherit that: restore what a terminal's Ctrl-C meets, so the test does not depend on how it was run.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from pearl.cli import app
 
 app(sys.argv[1:], prog_name="pearl")
