@@ -140,6 +140,21 @@ def test_section_heading_carries_relevance_to_its_clauses(contract: DocumentInde
     assert ranked.index(clause) < ranked.index(toc)
 
 
+def test_a_web_pages_section_heading_carries_relevance_to_its_paragraphs() -> None:
+    # One line of markup, as web-page QA sets store pages: the answer sits under <H3> Box office
+    # and never says "box office"; other paragraphs speak of the film and its money.
+    page = (
+        "Example Film - wikipedia <H1> Example Film </H1> <P> Example Film is a 2002 comedy film . It cost $60 "
+        "million to make . </P> <H2> Production </H2> <P> The film was shot in New York in 2001 , and the "
+        "studio paid the city for the use of its streets . </P> <H2> Reception </H2> <H3> Box office </H3> <P> "
+        "It opened at number two , earning $14.3 million in its first weekend . </P> <H3> Critics </H3> <P> "
+        "Critics found the film pleasant . </P>"
+    )
+    index = index_document(page, cache=False, ner=False)
+    context = compress(index, "how much did the film make at the box office", 45)
+    assert "$14.3 million" in context.text
+
+
 def test_renewal_clause_found_through_stemming(contract: DocumentIndex) -> None:
     context = compress(contract, "What is the renewal term after the initial term expires?", 60)
     kept = " ".join(contract.sentence_text(s) for s in context.sentence_ids)

@@ -144,11 +144,14 @@ def test_sentence_openers_are_not_names() -> None:
 
 
 def test_markup_tags_are_not_entities() -> None:
-    page = (
-        "<Table> <Tr> <Th> Born </Th> <Td> Charles Robert Darwin , Shrewsbury , England </Td> </Tr> </Table> "
-        "<P> Charles Robert Darwin was an English naturalist . </P> <Ul> <Li> Origin of Species </Li> </Ul>"
+    # Three pages, each unit a little different: units repeated word for word are page furniture.
+    pages = " ".join(
+        f"<Table> <Tr> <Th> Born </Th> <Td> Charles Robert Darwin , Shrewsbury , England , {1809 + i} </Td> </Tr> "
+        f"</Table> <P> Charles Robert Darwin was an English naturalist ( page {i} ) . </P> <Ul> <Li> Origin of "
+        f"Species , edition {i} </Li> </Ul>"
+        for i in range(3)
     )
-    index = index_document(page * 3, cache=False, ner=False)
+    index = index_document(pages, cache=False, ner=False)
     names = {e.name for e in index.entities}
     assert "Charles Robert Darwin" in names
     assert not names & {"Tr", "Th", "Td", "Li", "Ul", "Table", "P"}, names

@@ -142,11 +142,56 @@ def test_pretokenized_text_and_markup_are_split_into_units() -> None:
     assert units[0] == "<H1> Charles Darwin </H1>"
     # A table row is one unit, cells and all; markup alone never makes a unit.
     assert any(u.startswith("<Table> <Tr> <Th> Born </Th>") and u.endswith("</Tr>") for u in units)
-    assert "<Tr> <Th> Died </Th> <Td> 19 April 1882 ( aged 73 ) Down , Kent , England </Td> </Tr>" in units
+    # Closing markup stays with what it closes.
+    assert "<Tr> <Th> Died </Th> <Td> 19 April 1882 ( aged 73 ) Down , Kent , England </Td> </Tr> </Table>" in units
     assert all(re.sub(r"<[^>]+>", "", u).strip() for u in units)
     # A stop standing alone ends a pre-tokenized sentence; a dot leader does not.
     assert "His theory of evolution is now widely accepted . </P>" in units
     assert units[-1] == "INSURANCE . . . . 12"
+
+
+# A web page flattened to one line, as web-page QA sets store it.
+FLAT_PAGE = (
+    "Two Weeks Notice - wikipedia <H1> Two Weeks Notice </H1> Jump to : navigation , search <Table> <Tr> <Th> "
+    "Directed by </Th> <Td> Marc Lawrence </Td> </Tr> <Tr> <Th> Starring </Th> <Td> <Ul> <Li> Sandra Bullock </Li> "
+    "<Li> Hugh Grant </Li> </Ul> </Td> </Tr> <Tr> <Th> Budget </Th> <Td> $60 million </Td> </Tr> </Table> <P> Two "
+    "Weeks Notice is a 2002 American romantic comedy film . It stars Hugh Grant and Sandra Bullock . </P> <H2> Cast "
+    "( edit ) </H2> <Ul> <Li> Sandra Bullock as Lucy Kelson </Li> <Li> Hugh Grant as George Wade </Li> </Ul> <H2> "
+    "Reception ( edit ) </H2> <H3> Box office </H3> <P> The film opened at number two , earning $14.3 million in its "
+    "opening weekend . </P> <P> It earned $199 million worldwide . </P>"
+)
+
+
+def test_a_flattened_page_keeps_its_paragraphs_and_headings() -> None:
+    from pearl.context._layout import is_heading
+
+    seg = segment(FLAT_PAGE)
+    units = [FLAT_PAGE[s:e] for s, e in seg.sentences]
+
+    def paragraph(part: str) -> int:
+        return next(seg.sentence_paragraph[i] for i, unit in enumerate(units) if part in unit)
+
+    assert len(seg.paragraphs) == 11
+    # A table is one paragraph, the list inside one of its cells included; a list is one; each <P> is one.
+    assert paragraph("Budget") == paragraph("Directed by") == paragraph("<Li> Hugh Grant </Li>")
+    assert paragraph("Hugh Grant as George Wade") == paragraph("Sandra Bullock as Lucy Kelson")
+    assert paragraph("Hugh Grant as George Wade") != paragraph("It stars Hugh Grant")
+    assert paragraph("It earned $199 million") != paragraph("opened at number two") != paragraph("Box office")
+    # Markup says what is a heading: <H2>/<H3> are, a list item or a table row is not.
+    assert is_heading("<H2> Cast ( edit ) </H2>") and is_heading("<H3> Box office </H3>")
+    assert not is_heading("<Ul> <Li> Sandra Bullock as Lucy Kelson </Li>")
+    assert not is_heading("<Tr> <Th> Starring </Th> <Td>")
+
+
+def test_a_flattened_pages_sections_follow_its_headings() -> None:
+    from pearl.context import index_document
+
+    index = index_document(FLAT_PAGE, cache=False, ner=False)
+    text = [index.sentence_text(i) for i in range(index.sentence_count)]
+    box_office = text.index("<H3> Box office </H3>")
+    cast = text.index("<H2> Cast ( edit ) </H2>")
+    assert index.sent_section[text.index("<P> It earned $199 million worldwide . </P>")] == box_office
+    assert index.sent_section[text.index("<Li> Hugh Grant as George Wade </Li> </Ul>")] == cast
 
 
 def test_no_unit_is_over_the_token_cap() -> None:

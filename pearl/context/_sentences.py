@@ -4,7 +4,8 @@ A *sentence unit* is what compression keeps or drops and what `[S12]` labels cit
 real sentence for prose, but the splitter also has to cope with contracts (numbered clauses,
 list items on their own lines, sentences of 300 words chained with ";"), with pre-tokenized
 text ("word , word ." as NLP datasets store it), with markup left in the text (`<P> ... </P>
-<Tr> <Td> ... </Td>` of web pages flattened to one line: a block tag ends a unit), and with
+<Tr> <Td> ... </Td>` of web pages flattened to one line: a block tag ends a unit, and a
+paragraph, table, list or heading opening at the top level starts a paragraph), and with
 text that has no punctuation at all (one 200,000-character line): units longer than
 `max_chars` are cut at clause boundaries, then at whitespace, then anywhere. Long units spend
 a budget in one piece, short ones lose the context a clause needs; `max_chars` is that trade-off.
@@ -51,6 +52,11 @@ _BLOCK_TAG = re.compile(
     re.IGNORECASE,
 )
 _ONLY_MARKUP = re.compile(r"(?:\s*<[^<>]{0,200}>)*\s*")
+# Markup that starts a paragraph when it opens outside any table or list (and a heading that ends
+# one when it closes): a page flattened to one line still has its paragraphs, lists, tables and
+# section titles. Tables and lists nest (a list inside a cell), so their depth is tracked.
+_CONTAINER_TAG = re.compile(r"<(/?)(p|table|ul|ol|dl|blockquote|h[1-6])\b[^<>]{0,200}>", re.IGNORECASE)
+_NESTING = frozenset({"table", "ul", "ol", "dl"})
 # Where an over-long unit may be cut: after ";" or ":", then after "," (weaker), then at spaces.
 _CLAUSE_CUT = re.compile(r"[;:](?=\s)")
 _COMMA_CUT = re.compile(r",(?=\s)")
@@ -99,7 +105,7 @@ def segment(
     soft_newlines = _hard_wrapped(text)
     for block_start, block_end in _blocks(text):
         pieces = [(block_start, block_end)] if soft_newlines else _split_lines(text, block_start, block_end)
-        for start, end in pieces:
+        for start, end in (part for piece in pieces for part in _markup_paragraphs(text, *piece)):
             start, end = _trim(text, start, end)
             if start >= end:
                 continue
@@ -147,6 +153,39 @@ def _split_lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
         spans.append((start, match.start()))
         start = match.end()
     spans.append((start, end))
+    return spans
+
+
+def _markup_paragraphs(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """`text[start:end]` cut where a paragraph, table, list or heading opens at the top level, and after a heading."""
+    if "<" not in text[start:end]:
+        return [(start, end)]
+    cuts: list[int] = []
+    depth = 0
+    for tag in _CONTAINER_TAG.finditer(text, start, end):
+        closing, name = tag.group(1) == "/", tag.group(2).lower()
+        if closing:
+            if name in _NESTING:
+                depth = max(0, depth - 1)
+            elif depth == 0 and name[0] == "h":
+                cuts.append(tag.end())
+            continue
+        if depth == 0:
+            cuts.append(tag.start())
+        if name in _NESTING:
+            depth += 1
+    spans: list[tuple[int, int]] = []
+    previous = start
+    for cut in [*cuts, end]:
+        # Markup alone ("</P>", "</Ul>") is no paragraph: it stays with the one before.
+        if cut > previous and not _ONLY_MARKUP.fullmatch(text, previous, cut):
+            spans.append((previous, cut))
+            previous = cut
+        elif spans and cut > previous:
+            spans[-1] = (spans[-1][0], cut)
+            previous = cut
+    if previous < end:
+        spans.append((previous, end))
     return spans
 
 
