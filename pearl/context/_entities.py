@@ -519,18 +519,24 @@ def lookup_entities(index: DocumentIndex, text: str, max_words: int = 6, capital
     """Ids of the named entities whose name or alias occurs in `text`, longest match first.
 
     With `capitalised`, only word sequences capitalised in `text` count: in a question,
-    "transfer" is a word and "Transfer" may be a name.
+    "transfer" is a word and "Transfer" may be a name. A text with no capital letter at all
+    (a question typed like a web search: "what did hugh grant say in two weeks notice") says
+    nothing by its case: there a name of two or more words counts ("hugh grant"), a single
+    word never (it is too often a plain word: "grant").
     """
     table = _alias_table(index)
     raw = text.split()
     tokens = [entity_key(w) for w in raw]
+    uncased = capitalised and not any(ch.isupper() for ch in text)
     upper = [not capitalised or w.strip(_KEY_STRIP)[:1].isupper() or w.strip(_KEY_STRIP)[:1].isdigit() for w in raw]
     found: list[int] = []
     seen: set[int] = set()
     taken = [False] * len(tokens)
     for size in range(min(max_words, len(tokens)), 0, -1):
         for i in range(len(tokens) - size + 1):
-            if any(taken[i : i + size]) or not upper[i] or not upper[i + size - 1]:
+            if any(taken[i : i + size]) or (uncased and size == 1):
+                continue
+            if not uncased and not (upper[i] and upper[i + size - 1]):
                 continue
             key = " ".join(t for t in tokens[i : i + size] if t)
             eid = table.get(key)

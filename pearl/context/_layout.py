@@ -4,8 +4,9 @@ Contracts and papers say what a passage is about in its heading ("XIV. INSURANCE
 "5.2 Revenue Sharing.", "Results") while the passage itself may never repeat the word; a
 sentence therefore inherits relevance from the heading of its paragraph and of its section
 at compression time. In markup (a web page flattened to text) the `<H1>`..`<H6>` elements are
-the headings, and a list item or a table row never is one, however title-like. Tables of contents repeat every heading word and page headers repeat on
-every page: both are marked so compression can discount them.
+the headings, and a list item or a table row never is one, however title-like. Tables of
+contents repeat every heading word and page headers repeat on every page: both are marked so
+compression can discount them.
 """
 
 from __future__ import annotations
