@@ -155,6 +155,16 @@ def test_a_web_pages_section_heading_carries_relevance_to_its_paragraphs() -> No
     assert "$14.3 million" in context.text
 
 
+def test_a_focus_string_loses_the_questions_boilerplate_too(contract: DocumentIndex) -> None:
+    # A plan step often passes the whole question as its argument ("ANSWER(CTX, <question>)").
+    question = (
+        'Highlight the parts (if any) of this contract related to "Insurance" that should be reviewed by a lawyer.'
+    )
+    context = compress(contract, question, 150, focus=[question])
+    assert "insur" in context.query_terms
+    assert not {"highlight", "lawyer", "review"} & set(context.query_terms), context.query_terms
+
+
 def test_renewal_clause_found_through_stemming(contract: DocumentIndex) -> None:
     context = compress(contract, "What is the renewal term after the initial term expires?", 60)
     kept = " ".join(contract.sentence_text(s) for s in context.sentence_ids)

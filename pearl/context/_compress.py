@@ -147,7 +147,7 @@ def _score(index: DocumentIndex, query: str, focus: Sequence[str], weights: Weig
         if found:
             focus_ids.extend(e for e in found if e not in focus_ids)
         else:
-            for term in terms(item):
+            for term in terms(clean_query(item)):
                 weighted[term] = max(weighted.get(term, 0.0), weights.focus_term)
     question_ids = [e for e in lookup_entities(index, clean_query(query), capitalised=True) if e not in focus_ids]
 
