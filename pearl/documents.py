@@ -29,7 +29,8 @@ _SEPARATOR = "\n\n"
 
 
 class _TextExtractor(HTMLParser):
-    """Visible text of an HTML page, block elements turned into line breaks."""
+    """Visible text of an HTML page: block elements become line breaks, headings `## Title` lines
+    and list items `- item` lines, so the index still knows which is which."""
 
     _BLOCKS = frozenset(
         {
@@ -38,6 +39,7 @@ class _TextExtractor(HTMLParser):
         }
     )
     _SKIP = frozenset(("script", "style", "head", "noscript", "template"))
+    _HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -47,6 +49,11 @@ class _TextExtractor(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in self._SKIP:
             self._skipping += 1
+        elif tag in self._HEADINGS:
+            # Written as a Markdown heading, so the index knows it for one whatever its words.
+            self.chunks.append("\n" + "#" * int(tag[1]) + " ")
+        elif tag == "li":
+            self.chunks.append("\n- ")  # a list item, which is never a heading however short
         elif tag in self._BLOCKS:
             self.chunks.append("\n")
 

@@ -163,6 +163,8 @@ def test_a_focus_string_loses_the_questions_boilerplate_too(contract: DocumentIn
     context = compress(contract, question, 150, focus=[question])
     assert "insur" in context.query_terms
     assert not {"highlight", "lawyer", "review"} & set(context.query_terms), context.query_terms
+    # A short focus is a phrase, taken word for word: "list" is no instruction in "price list".
+    assert "list" in compress(contract, "What does it cost?", 150, focus=["price list"]).query_terms
 
 
 def test_renewal_clause_found_through_stemming(contract: DocumentIndex) -> None:

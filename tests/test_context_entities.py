@@ -171,8 +171,10 @@ def test_a_question_in_lower_case_still_names_people_of_two_words() -> None:
 
     # Typed like a web search: no capital says which words are names, so names of two words count...
     assert named("what did hugh grant say to sandra bullock") == {"Hugh Grant", "Sandra Bullock"}
-    # ...and a single word never does (it may be a plain word: "grant", "bullock").
+    # ...and a single word never does (it may be a plain word: "grant", "bullock"), marks around it or not.
     assert named("who paid grant") == set()
+    assert named("who paid grant ?") == named("grant - the actor") == named("grant ( bullock )") == set()
+    assert named("who paid hugh grant ?") == {"Hugh Grant"}
     # A question written with capitals is read by its capitals, as before.
     assert named("Who paid Grant?") == {"Hugh Grant"}
     assert named("who paid hugh grant and Bullock?") == {"Sandra Bullock"}

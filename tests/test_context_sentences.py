@@ -176,7 +176,7 @@ def test_a_flattened_page_keeps_its_paragraphs_and_headings() -> None:
     assert paragraph("Budget") == paragraph("Directed by") == paragraph("<Li> Hugh Grant </Li>")
     assert paragraph("Hugh Grant as George Wade") == paragraph("Sandra Bullock as Lucy Kelson")
     assert paragraph("Hugh Grant as George Wade") != paragraph("It stars Hugh Grant")
-    assert paragraph("It earned $199 million") != paragraph("opened at number two") != paragraph("Box office")
+    assert len({paragraph("It earned $199 million"), paragraph("opened at number two"), paragraph("Box office")}) == 3
     # Markup says what is a heading: <H2>/<H3> are, a list item or a table row is not.
     assert is_heading("<H2> Cast ( edit ) </H2>") and is_heading("<H3> Box office </H3>")
     assert not is_heading("<Ul> <Li> Sandra Bullock as Lucy Kelson </Li>")
@@ -192,6 +192,25 @@ def test_a_flattened_pages_sections_follow_its_headings() -> None:
     cast = text.index("<H2> Cast ( edit ) </H2>")
     assert index.sent_section[text.index("<P> It earned $199 million worldwide . </P>")] == box_office
     assert index.sent_section[text.index("<Li> Hugh Grant as George Wade </Li> </Ul>")] == cast
+
+
+def test_markup_structure_survives_an_unclosed_table_and_prose_about_tags_stays_prose() -> None:
+    from pearl.context._layout import is_heading
+
+    # A page cut short leaves its table open; the headings after it still start paragraphs.
+    page = "<Table> <Tr> <Td> x </Td> </Tr> <H2> Plot </H2> <P> He runs . </P> <H2> Cast </H2> <P> Ann . </P>"
+    seg = segment(page)
+    units = [page[s:e] for s, e in seg.sentences]
+    assert "<H2> Plot </H2>" in units and "<H2> Cast </H2>" in units
+    assert len(seg.paragraphs) == 5
+    # Headings wrapped in other markup, or never closed, are headings.
+    assert is_heading("<Div> <H2> Plot </H2>") and is_heading("<H2> Plot </H2> </Div>") and is_heading("<H2> Plot")
+    # Prose that names a tag is not markup: one paragraph.
+    prose = "Use the <p> tag to start a paragraph. Close it when the paragraph ends."
+    assert len(segment(prose).paragraphs) == 1
+    # Markup around CJK text never makes a unit of markup alone.
+    cjk = segment("<P> 東京は大きい。 </P> <P> 大阪も。 </P>")
+    assert all(re.sub(r"<[^>]+>", "", "<P> 東京は大きい。 </P> <P> 大阪も。 </P>"[s:e]).strip() for s, e in cjk.sentences)
 
 
 def test_no_unit_is_over_the_token_cap() -> None:

@@ -51,6 +51,31 @@ def test_html_keeps_visible_text(tmp_path: Path) -> None:
     assert "Title" in text and "One & two." in text and "alert" not in text and "x{}" not in text
 
 
+def test_html_headings_and_list_items_keep_what_they_are(tmp_path: Path) -> None:
+    from pearl.context import index_document
+
+    page = (
+        "<html><body><ul><li>Light</li><li>Coal</li></ul><h1>Traits</h1><p>Traits share behaviour.</p>"
+        "<h2>using supertraits</h2><p>A trait may need another.</p></body></html>"
+    )
+    (tmp_path / "p.html").write_text(page, encoding="utf-8")
+    text = load_document(tmp_path / "p.html").text
+    assert [line for line in text.splitlines() if line] == [
+        "- Light",
+        "- Coal",
+        "# Traits",
+        "Traits share behaviour.",
+        "## using supertraits",
+        "A trait may need another.",
+    ]
+    index = index_document(text, cache=False, ner=False)
+    units = [index.sentence_text(i) for i in range(index.sentence_count)]
+    # The headings are headings, lower-case words and all; the short list items are not.
+    assert index.sent_section[units.index("A trait may need another.")] == units.index("## using supertraits")
+    assert index.sent_section[units.index("Traits share behaviour.")] == units.index("# Traits")
+    assert index.sent_section[units.index("- Coal")] == -1
+
+
 def test_pdf_with_text(tmp_path: Path) -> None:
     (tmp_path / "d.pdf").write_bytes(_pdf("The lease ends in 2031."))
     assert "The lease ends in 2031." in load_document(tmp_path / "d.pdf").text

@@ -60,6 +60,8 @@ class Weights:
 
 
 DEFAULT_WEIGHTS = Weights()
+QUESTION_WORDS = 8
+"""A focus string of this many words or more is read as a question, its instruction words removed."""
 
 
 def sentence_span(index: DocumentIndex, sid: int) -> tuple[int, int]:
@@ -147,7 +149,10 @@ def _score(index: DocumentIndex, query: str, focus: Sequence[str], weights: Weig
         if found:
             focus_ids.extend(e for e in found if e not in focus_ids)
         else:
-            for term in terms(clean_query(item)):
+            # A long focus is a question passed whole ("ANSWER(CTX, <question>)"): its boilerplate goes
+            # as the question's does. A short one is a phrase taken word for word ("price list").
+            phrase = clean_query(item) if len(item.split()) >= QUESTION_WORDS else item
+            for term in terms(phrase):
                 weighted[term] = max(weighted.get(term, 0.0), weights.focus_term)
     question_ids = [e for e in lookup_entities(index, clean_query(query), capitalised=True) if e not in focus_ids]
 

@@ -534,7 +534,10 @@ def lookup_entities(index: DocumentIndex, text: str, max_words: int = 6, capital
     taken = [False] * len(tokens)
     for size in range(min(max_words, len(tokens)), 0, -1):
         for i in range(len(tokens) - size + 1):
-            if any(taken[i : i + size]) or (uncased and size == 1):
+            if any(taken[i : i + size]):
+                continue
+            # Without capitals, a name needs two words: "grant ?" is one word and a mark.
+            if uncased and (not tokens[i] or not tokens[i + size - 1] or sum(map(bool, tokens[i : i + size])) < 2):
                 continue
             if not uncased and not (upper[i] and upper[i + size - 1]):
                 continue

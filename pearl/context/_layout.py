@@ -4,7 +4,8 @@ Contracts and papers say what a passage is about in its heading ("XIV. INSURANCE
 "5.2 Revenue Sharing.", "Results") while the passage itself may never repeat the word; a
 sentence therefore inherits relevance from the heading of its paragraph and of its section
 at compression time. In markup (a web page flattened to text) the `<H1>`..`<H6>` elements are
-the headings, and a list item or a table row never is one, however title-like. Tables of
+the headings, and a list item or a table row never is one, however title-like; in Markdown
+(and HTML files, read as Markdown headings) a `## ...` line is one. Tables of
 contents repeat every heading word and page headers repeat on every page: both are marked so
 compression can discount them.
 """
@@ -29,12 +30,11 @@ _SMALL_WORDS = frozenset("of and the to in for or a an on with by upon as at fro
 _TOC = re.compile(r"\.(?: ?\.){2}[ .]{0,40}\d")
 _NO_LETTERS = re.compile(r"^[\W\d_]*$")
 _SPACES = re.compile(r"\s+")
+# A Markdown heading line ("## Using the API"): a heading by declaration, whatever its case.
+_MARKDOWN_HEADING = re.compile(r"#{1,6}[ \t]+\S")
+_BULLET = re.compile(r"[-*•▪●◦–][ \t]")
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]{0,9}\b[^<>]{0,200}>")
-# A unit that is a markup heading ("<H2> Plot ( edit ) </H2>", closing tags of what came before allowed).
-_MARKUP_HEADING = re.compile(
-    r"(?:\s*</[^<>]{1,20}>)*\s*<h[1-6]\b[^<>]{0,200}>(?:(?!<h[1-6]\b).){0,200}</h[1-6]\s*>\s*",
-    re.IGNORECASE | re.DOTALL,
-)
+_HEADING_OPEN = re.compile(r"<h[1-6]\b[^<>]{0,200}>", re.IGNORECASE)
 
 
 class Layout:
@@ -48,11 +48,20 @@ class Layout:
         self.section = [-1] * size
 
 
+def _is_markup_heading(text: str) -> bool:
+    """A unit whose text opens with an `<H1>`..`<H6>` element and is short: "<Div> <H2> Plot </H2>"."""
+    opening = _HEADING_OPEN.search(text)
+    if opening is None or _TAG.sub("", text[: opening.start()]).strip():
+        return False
+    words = _TAG.sub(" ", text[opening.end() :]).strip()
+    return 0 < len(words) <= 120
+
+
 def is_heading(text: str) -> bool:
     """Whether a unit reads as a title: short, mostly capitalised words, no sentence punctuation."""
-    if _MARKUP_HEADING.fullmatch(text):
+    if _is_markup_heading(text) or (len(text) <= 120 and _MARKDOWN_HEADING.match(text)):
         return True
-    if _TAG.search(text):  # markup says which units are headings: a list item or table row is not one
+    if _TAG.search(text) or _BULLET.match(text):  # markup says which units are headings: a list item is not one
         return False
     if len(text) > 120 or text.endswith((",", ";", "?", "!", '"', "”")) or text.startswith(('"', "“", "'")):
         return False

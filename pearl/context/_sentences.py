@@ -157,33 +157,53 @@ def _split_lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
 
 def _markup_paragraphs(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """`text[start:end]` cut where a paragraph, table, list or heading opens at the top level, and after a heading."""
-    if "<" not in text[start:end]:
+    """`text[start:end]` cut where a paragraph, table, list or heading opens at the top level, and after a heading.
+
+    Only text that closes a block somewhere reads as markup: prose that mentions "the <p> tag"
+    stays one paragraph. A heading ends whatever table or list is open before it, so one that
+    is never closed (a page cut short) does not hide the structure after it.
+    """
+    if "</" not in text[start:end]:
+        return [(start, end)]
+    tags = list(_CONTAINER_TAG.finditer(text, start, end))
+    if not any(tag.group(1) for tag in tags):
         return [(start, end)]
     cuts: list[int] = []
     depth = 0
-    for tag in _CONTAINER_TAG.finditer(text, start, end):
+    heading = False
+    for tag in tags:
         closing, name = tag.group(1) == "/", tag.group(2).lower()
+        if name[0] == "h":
+            if closing and heading:
+                cuts.append(tag.end())
+            elif not closing:
+                cuts.append(tag.start())
+                depth = 0
+            heading = not closing
+            continue
         if closing:
             if name in _NESTING:
                 depth = max(0, depth - 1)
-            elif depth == 0 and name[0] == "h":
-                cuts.append(tag.end())
             continue
         if depth == 0:
             cuts.append(tag.start())
         if name in _NESTING:
             depth += 1
     spans: list[tuple[int, int]] = []
-    previous = start
+    previous = last = start
+    markup_only = True  # whether text[previous:last] is nothing but markup
     for cut in [*cuts, end]:
-        # Markup alone ("</P>", "</Ul>") is no paragraph: it stays with the one before.
-        if cut > previous and not _ONLY_MARKUP.fullmatch(text, previous, cut):
+        if cut <= last:
+            continue
+        markup_only = markup_only and _ONLY_MARKUP.fullmatch(text, last, cut) is not None
+        last = cut
+        if not markup_only:
             spans.append((previous, cut))
-            previous = cut
-        elif spans and cut > previous:
+        elif spans:  # markup alone ("</P>", "</Ul>") is no paragraph: it stays with the one before
             spans[-1] = (spans[-1][0], cut)
-            previous = cut
+        else:
+            continue  # markup opening the text joins the paragraph after it
+        previous, markup_only = cut, True
     if previous < end:
         spans.append((previous, end))
     return spans
@@ -250,25 +270,32 @@ def _boundaries(text: str, start: int, end: int) -> list[int]:
         unit_start = cut
     if "\n" in text[start:end]:
         cuts.extend(m.start() for m in _ITEM_START.finditer(text, start, end))
+    if any("\u3000" <= ch <= "\u9fff" for ch in text[start : min(end, start + 200)]):
+        cuts.extend(m.end() for m in _CJK_END.finditer(text, start, end))
     if "<" in text[start:end]:
         tags = [
             tag.end() if text[tag.start() + 1] == "/" else tag.start() for tag in _BLOCK_TAG.finditer(text, start, end)
         ]
         cuts = _markup_cuts(text, start, end, sorted({*cuts, *tags}))
-    if any("\u3000" <= ch <= "\u9fff" for ch in text[start : min(end, start + 200)]):
-        cuts.extend(m.end() for m in _CJK_END.finditer(text, start, end))
     return sorted(set(cuts))
 
 
 def _markup_cuts(text: str, start: int, end: int, cuts: list[int]) -> list[int]:
     """`cuts` without those that would leave a unit of markup alone ("<Table>", "</Tr> <Tr>"): it joins the next."""
     kept: list[int] = []
-    previous = start
+    last = start
+    markup_only = True  # whether the text since the last kept cut is nothing but markup
     for cut in cuts:
-        if _ONLY_MARKUP.fullmatch(text, previous, cut):
+        if cut <= last:
+            continue
+        # Each stretch is read once: rescanning from the last kept cut would make a line of
+        # 100,000 tags quadratic.
+        markup_only = markup_only and _ONLY_MARKUP.fullmatch(text, last, cut) is not None
+        last = cut
+        if markup_only:
             continue  # the markup before this cut joins the text after it
         kept.append(cut)
-        previous = cut
+        markup_only = True
     if kept and _ONLY_MARKUP.fullmatch(text, kept[-1], end):
         kept.pop()  # trailing markup ("</P>") stays with the last unit
     return kept
