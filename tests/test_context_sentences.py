@@ -213,6 +213,35 @@ def test_markup_structure_survives_an_unclosed_table_and_prose_about_tags_stays_
     assert all(re.sub(r"<[^>]+>", "", cjk[s:e]).strip() for s, e in segment(cjk).sentences)
 
 
+def test_a_table_of_contents_without_dot_leaders_is_no_heading() -> None:
+    from pearl.context import SentenceFlag, index_document
+
+    contract = "\n\n".join(
+        [
+            "LICENSE AGREEMENT",
+            "ARTICLE 1 Definitions 2",
+            "ARTICLE 2 Licenses 5",
+            "ARTICLE 3 Payments 9",
+            "ARTICLE 1 DEFINITIONS",
+            "Affiliate means any entity that controls a party.",
+            "ARTICLE 2 LICENSES",
+            "Licensor grants Licensee a license to the patents.",
+            "ARTICLE 3 PAYMENTS",
+            "Licensee pays a royalty of five percent.",
+        ]
+    )
+    index = index_document(contract, cache=False, ner=False)
+    text = [index.sentence_text(i) for i in range(index.sentence_count)]
+    flags = [index.sent_flags[text.index(line)] for line in ("ARTICLE 1 Definitions 2", "ARTICLE 3 Payments 9")]
+    assert all(flag & SentenceFlag.TOC and not flag & SentenceFlag.HEADING for flag in flags)
+    # The real headings still head their clauses.
+    royalty = text.index("Licensee pays a royalty of five percent.")
+    assert index.sent_section[royalty] == text.index("ARTICLE 3 PAYMENTS")
+    # Two lines naming later headings are not yet a table of contents.
+    short = index_document(contract.replace("ARTICLE 3 Payments 9\n\n", ""), cache=False, ner=False)
+    assert not any(short.sent_flags[i] & SentenceFlag.TOC for i in range(short.sentence_count))
+
+
 def test_no_unit_is_over_the_token_cap() -> None:
     from pearl.tokens import count_tokens
 

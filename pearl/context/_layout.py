@@ -7,7 +7,8 @@ at compression time. In markup (a web page flattened to text) the `<H1>`..`<H6>`
 the headings, and a list item or a table row never is one, however title-like; in Markdown
 (and HTML files, read as Markdown headings) a `## ...` line is one. Tables of
 contents repeat every heading word and page headers repeat on every page: both are marked so
-compression can discount them.
+compression can discount them (a table of contents by its dot leaders, or as three or more
+lines in a row that each name a heading further on).
 """
 
 from __future__ import annotations
@@ -91,6 +92,23 @@ def analyse_layout(text: str, sentences: list[tuple[int, int]], paragraphs: list
             flags[i] |= SentenceFlag.BOILERPLATE
         if continued[i] or (i and units[i - 1].endswith(":")):
             flags[i] |= SentenceFlag.CONTINUATION
+    _link_headings(layout, units, paragraphs)
+    contents = _contents_lines(units, flags)
+    if contents:  # a table of contents without dot leaders: its lines are no headings either
+        for i in contents:
+            flags[i] |= SentenceFlag.TOC
+        layout.heading = [-1] * size
+        layout.section = [-1] * size
+        for i in range(size):
+            flags[i] &= ~SentenceFlag.HEADING
+        _link_headings(layout, units, paragraphs)
+    return layout
+
+
+def _link_headings(layout: Layout, units: list[str], paragraphs: list[int]) -> None:
+    """Mark the headings and link each sentence to its paragraph's heading and its section's."""
+    flags = layout.flags
+    size = len(units)
     section = -1
     i = 0
     while i < size:
@@ -111,4 +129,37 @@ def analyse_layout(text: str, sentences: list[tuple[int, int]], paragraphs: list
             if k != section:
                 layout.section[k] = section
         i = j
-    return layout
+
+
+_CONTENTS_WORD = re.compile(r"[^\W\d_][\w'’]*")
+_CONTENTS_IGNORED = frozenset("article section chapter part edit the and of".split())
+
+
+def _contents_key(unit: str) -> tuple[str, ...]:
+    words = _CONTENTS_WORD.findall(_TAG.sub(" ", unit).lower())
+    return tuple(w for w in words if w not in _CONTENTS_IGNORED)
+
+
+def _contents_lines(units: list[str], flags: list[int]) -> list[int]:
+    """Lines of a table of contents that has no dot leaders: runs of at least three short
+    consecutive units, each naming a heading that comes later ("ARTICLE 2 Licenses 13",
+    "<Li> 4.1 Box office </Li>")."""
+    later: dict[tuple[str, ...], int] = {}
+    for i, unit in enumerate(units):
+        if flags[i] & SentenceFlag.HEADING and (key := _contents_key(unit)):
+            later[key] = i  # the last heading with these words
+    if not later:
+        return []
+    found: list[int] = []
+    run: list[int] = []
+    for i, unit in enumerate(units):
+        key = _contents_key(unit) if len(unit) < 150 else ()
+        if key and later.get(key, -1) > i:
+            run.append(i)
+            continue
+        if len(run) >= 3:
+            found.extend(run)
+        run = []
+    if len(run) >= 3:
+        found.extend(run)
+    return found

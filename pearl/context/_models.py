@@ -40,7 +40,7 @@ class SentenceFlag:
     """Bits of `DocumentIndex.sent_flags`."""
 
     HEADING = 1  # a heading: a short title line, or the label opening a clause ("5.2 Revenue Sharing.")
-    TOC = 2  # a table-of-contents line (dot leaders, page numbers)
+    TOC = 2  # a table-of-contents line (dot leaders; or one of 3+ lines in a row naming later headings)
     BOILERPLATE = 4  # repeated text: page headers and footers
     CONTINUATION = 8  # not a sentence start: a piece cut from a longer sentence, or the item after "...:"
 
