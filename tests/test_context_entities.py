@@ -158,8 +158,6 @@ def test_markup_tags_are_not_entities() -> None:
 
 
 def test_a_question_in_lower_case_still_names_people_of_two_words() -> None:
-    from pearl.context._entities import lookup_entities
-
     text = (
         "Two Weeks Notice is a film by Marc Lawrence. It stars Hugh Grant as George Wade and Sandra Bullock as "
         "Lucy Kelson. The studio paid Hugh Grant well. Grant and Bullock met on the set of the film."
@@ -167,7 +165,7 @@ def test_a_question_in_lower_case_still_names_people_of_two_words() -> None:
     index = index_document(text, cache=False, ner=False)
 
     def named(question: str) -> set[str]:
-        return {index.entities[e].name for e in lookup_entities(index, question, capitalised=True)}
+        return {index.entities[e].name for e in entities_module.lookup_entities(index, question, capitalised=True)}
 
     # Typed like a web search: no capital says which words are names, so names of two words count...
     assert named("what did hugh grant say to sandra bullock") == {"Hugh Grant", "Sandra Bullock"}

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from pearl.context import DocumentIndex, index_document
 from pearl.context._layout import analyse_layout, is_heading
 from pearl.context._models import SentenceFlag
 from pearl.context._query import clean_query, query_terms
@@ -21,6 +22,10 @@ def _pearl_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 def _units(text: str, max_chars: int = 900) -> list[str]:
     return [text[s:e] for s, e in segment(text, max_chars).sentences]
+
+
+def _texts(index: DocumentIndex) -> list[str]:
+    return [sentence.text for sentence in index.sentences()]
 
 
 def test_sentences_respect_abbreviations_initials_and_enumerators() -> None:
@@ -137,8 +142,7 @@ PRETOKENIZED_PAGE = (
 
 
 def test_pretokenized_text_and_markup_are_split_into_units() -> None:
-    seg = segment(PRETOKENIZED_PAGE)
-    units = [PRETOKENIZED_PAGE[s:e] for s, e in seg.sentences]
+    units = _units(PRETOKENIZED_PAGE)
     assert units[0] == "<H1> Charles Darwin </H1>"
     # A table row is one unit, cells and all; markup alone never makes a unit.
     assert any(u.startswith("<Table> <Tr> <Th> Born </Th>") and u.endswith("</Tr>") for u in units)
@@ -163,10 +167,8 @@ FLAT_PAGE = (
 
 
 def test_a_flattened_page_keeps_its_paragraphs_and_headings() -> None:
-    from pearl.context._layout import is_heading
-
     seg = segment(FLAT_PAGE)
-    units = [FLAT_PAGE[s:e] for s, e in seg.sentences]
+    units = _units(FLAT_PAGE)
 
     def paragraph(part: str) -> int:
         return next(seg.sentence_paragraph[i] for i, unit in enumerate(units) if part in unit)
@@ -184,10 +186,8 @@ def test_a_flattened_page_keeps_its_paragraphs_and_headings() -> None:
 
 
 def test_a_flattened_pages_sections_follow_its_headings() -> None:
-    from pearl.context import index_document
-
     index = index_document(FLAT_PAGE, cache=False, ner=False)
-    text = [index.sentence_text(i) for i in range(index.sentence_count)]
+    text = _texts(index)
     box_office = text.index("<H3> Box office </H3>")
     cast = text.index("<H2> Cast ( edit ) </H2>")
     assert index.sent_section[text.index("<P> It earned $199 million worldwide . </P>")] == box_office
@@ -195,14 +195,11 @@ def test_a_flattened_pages_sections_follow_its_headings() -> None:
 
 
 def test_markup_structure_survives_an_unclosed_table_and_prose_about_tags_stays_prose() -> None:
-    from pearl.context._layout import is_heading
-
     # A page cut short leaves its table open; the headings after it still start paragraphs.
     page = "<Table> <Tr> <Td> x </Td> </Tr> <H2> Plot </H2> <P> He runs . </P> <H2> Cast </H2> <P> Ann . </P>"
-    seg = segment(page)
-    units = [page[s:e] for s, e in seg.sentences]
+    units = _units(page)
     assert "<H2> Plot </H2>" in units and "<H2> Cast </H2>" in units
-    assert len(seg.paragraphs) == 5
+    assert len(segment(page).paragraphs) == 5
     # Headings wrapped in other markup, or never closed, are headings.
     assert is_heading("<Div> <H2> Plot </H2>") and is_heading("<H2> Plot </H2> </Div>") and is_heading("<H2> Plot")
     # Prose that names a tag is not markup: one paragraph.
@@ -214,8 +211,6 @@ def test_markup_structure_survives_an_unclosed_table_and_prose_about_tags_stays_
 
 
 def test_a_table_of_contents_without_dot_leaders_is_no_heading() -> None:
-    from pearl.context import SentenceFlag, index_document
-
     contract = "\n\n".join(
         [
             "LICENSE AGREEMENT",
@@ -231,7 +226,7 @@ def test_a_table_of_contents_without_dot_leaders_is_no_heading() -> None:
         ]
     )
     index = index_document(contract, cache=False, ner=False)
-    text = [index.sentence_text(i) for i in range(index.sentence_count)]
+    text = _texts(index)
     flags = [index.sent_flags[text.index(line)] for line in ("ARTICLE 1 Definitions 2", "ARTICLE 3 Payments 9")]
     assert all(flag & SentenceFlag.TOC and not flag & SentenceFlag.HEADING for flag in flags)
     # The real headings still head their clauses.

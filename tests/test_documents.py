@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from pearl.context import index_document
 from pearl.documents import load_document
 from pearl.errors import DocumentError
 
@@ -41,25 +42,26 @@ def test_text_and_markdown(tmp_path: Path) -> None:
     assert doc.content_hash == load_document(tmp_path / "a.txt").content_hash
 
 
+def _html_text(tmp_path: Path, page: str) -> str:
+    (tmp_path / "p.html").write_text(page, encoding="utf-8")
+    return load_document(tmp_path / "p.html").text
+
+
 def test_html_keeps_visible_text(tmp_path: Path) -> None:
     page = (
         "<html><head><style>x{}</style><script>alert(1)</script></head>"
         "<body><h1>Title</h1><p>One &amp; two.</p></body></html>"
     )
-    (tmp_path / "p.html").write_text(page, encoding="utf-8")
-    text = load_document(tmp_path / "p.html").text
+    text = _html_text(tmp_path, page)
     assert "Title" in text and "One & two." in text and "alert" not in text and "x{}" not in text
 
 
 def test_html_headings_and_list_items_keep_what_they_are(tmp_path: Path) -> None:
-    from pearl.context import index_document
-
     page = (
         "<html><body><ul><li>Light</li><li>Coal</li></ul><h1>Traits</h1><p>Traits share behaviour.</p>"
         "<h2>using supertraits</h2><p>A trait may need another.</p></body></html>"
     )
-    (tmp_path / "p.html").write_text(page, encoding="utf-8")
-    text = load_document(tmp_path / "p.html").text
+    text = _html_text(tmp_path, page)
     assert [line for line in text.splitlines() if line] == [
         "- Light",
         "- Coal",
@@ -69,7 +71,7 @@ def test_html_headings_and_list_items_keep_what_they_are(tmp_path: Path) -> None
         "A trait may need another.",
     ]
     index = index_document(text, cache=False, ner=False)
-    units = [index.sentence_text(i) for i in range(index.sentence_count)]
+    units = [sentence.text for sentence in index.sentences()]
     # The headings are headings, lower-case words and all; the short list items are not.
     assert index.sent_section[units.index("A trait may need another.")] == units.index("## using supertraits")
     assert index.sent_section[units.index("Traits share behaviour.")] == units.index("# Traits")
