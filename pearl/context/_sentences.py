@@ -15,6 +15,7 @@ Everything here is regex and plain loops over candidate boundaries, linear in th
 
 from __future__ import annotations
 
+import itertools
 import re
 import statistics
 from collections.abc import Callable
@@ -52,6 +53,7 @@ _BLOCK_TAG = re.compile(
     re.IGNORECASE,
 )
 _ONLY_MARKUP = re.compile(r"(?:\s*<[^<>]{0,200}>)*\s*")
+_ONLY_CLOSING = re.compile(r"(?:\s*</[^<>]{0,200}>)*\s*")
 # Markup that starts a paragraph when it opens outside any table or list (and a heading that ends
 # one when it closes): a page flattened to one line still has its paragraphs, lists, tables and
 # section titles. Tables and lists nest (a list inside a cell), so their depth is tracked.
@@ -189,24 +191,8 @@ def _markup_paragraphs(text: str, start: int, end: int) -> list[tuple[int, int]]
             cuts.append(tag.start())
         if name in _NESTING:
             depth += 1
-    spans: list[tuple[int, int]] = []
-    previous = last = start
-    markup_only = True  # whether text[previous:last] is nothing but markup
-    for cut in [*cuts, end]:
-        if cut <= last:
-            continue
-        markup_only = markup_only and _ONLY_MARKUP.fullmatch(text, last, cut) is not None
-        last = cut
-        if not markup_only:
-            spans.append((previous, cut))
-        elif spans:  # markup alone ("</P>", "</Ul>") is no paragraph: it stays with the one before
-            spans[-1] = (spans[-1][0], cut)
-        else:
-            continue  # markup opening the text joins the paragraph after it
-        previous, markup_only = cut, True
-    if previous < end:
-        spans.append((previous, end))
-    return spans
+    edges = [start, *_markup_cuts(text, start, end, cuts), end]
+    return list(itertools.pairwise(edges))
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
@@ -281,23 +267,30 @@ def _boundaries(text: str, start: int, end: int) -> list[int]:
 
 
 def _markup_cuts(text: str, start: int, end: int, cuts: list[int]) -> list[int]:
-    """`cuts` without those that would leave a unit of markup alone ("<Table>", "</Tr> <Tr>"): it joins the next."""
+    """`cuts` (sorted) moved so that no piece between them is markup alone: closing tags ("</Li> </Ul>")
+    stay with the piece they close, other markup ("<Table>", "<Tr>") joins the piece after it.
+
+    Each stretch between cuts is read once: rescanning from the last kept cut would make a line
+    of 100,000 tags quadratic.
+    """
     kept: list[int] = []
     last = start
-    markup_only = True  # whether the text since the last kept cut is nothing but markup
+    markup = closing = True  # whether the text since the last kept cut is markup alone / closing tags alone
     for cut in cuts:
-        if cut <= last:
+        if cut <= last or cut >= end:
             continue
-        # Each stretch is read once: rescanning from the last kept cut would make a line of
-        # 100,000 tags quadratic.
-        markup_only = markup_only and _ONLY_MARKUP.fullmatch(text, last, cut) is not None
+        markup = markup and _ONLY_MARKUP.fullmatch(text, last, cut) is not None
+        closing = closing and markup and _ONLY_CLOSING.fullmatch(text, last, cut) is not None
         last = cut
-        if markup_only:
-            continue  # the markup before this cut joins the text after it
-        kept.append(cut)
-        markup_only = True
-    if kept and _ONLY_MARKUP.fullmatch(text, kept[-1], end):
-        kept.pop()  # trailing markup ("</P>") stays with the last unit
+        if not markup:
+            kept.append(cut)
+        elif closing and kept:
+            kept[-1] = cut  # the closing tags join the piece before them
+        else:
+            continue  # the markup joins the piece after it
+        markup = closing = True
+    if kept and markup and _ONLY_MARKUP.fullmatch(text, last, end):
+        kept.pop()  # trailing markup ("</P>") stays with the last piece
     return kept
 
 
