@@ -92,43 +92,25 @@ def analyse_layout(text: str, sentences: list[tuple[int, int]], paragraphs: list
             flags[i] |= SentenceFlag.BOILERPLATE
         if continued[i] or (i and units[i - 1].endswith(":")):
             flags[i] |= SentenceFlag.CONTINUATION
-    _link_headings(layout, units, paragraphs)
-    contents = _contents_lines(units, flags)
-    if contents:  # a table of contents without dot leaders: its lines are no headings either
-        for i in contents:
-            flags[i] |= SentenceFlag.TOC
-        layout.heading = [-1] * size
-        layout.section = [-1] * size
-        for i in range(size):
-            flags[i] &= ~SentenceFlag.HEADING
-        _link_headings(layout, units, paragraphs)
-    return layout
-
-
-def _link_headings(layout: Layout, units: list[str], paragraphs: list[int]) -> None:
-    """Mark the headings and link each sentence to its paragraph's heading and its section's."""
-    flags = layout.flags
-    size = len(units)
+    starts = [i for i in range(size) if i == 0 or paragraphs[i] != paragraphs[i - 1]]
+    plain = SentenceFlag.TOC | SentenceFlag.BOILERPLATE
+    titles = {i for i in starts if not flags[i] & plain and is_heading(units[i])}
+    # A table of contents without dot leaders: its lines are no headings either.
+    for i in _contents_lines(units, titles):
+        flags[i] |= SentenceFlag.TOC
+        titles.discard(i)
     section = -1
-    i = 0
-    while i < size:
-        j = i
-        while j < size and paragraphs[j] == paragraphs[i]:
-            j += 1
-        # Sentences i..j-1 form one paragraph.
-        first = i
-        plain = not flags[first] & (SentenceFlag.TOC | SentenceFlag.BOILERPLATE)
-        if plain and is_heading(units[first]):
+    for first, stop in zip(starts, [*starts[1:], size], strict=True):  # paragraph first..stop-1
+        if first in titles:
             flags[first] |= SentenceFlag.HEADING
-            if j - i == 1:
+            if stop - first == 1:
                 section = first
             else:
-                for k in range(i + 1, j):
-                    layout.heading[k] = first
-        for k in range(i, j):
+                layout.heading[first + 1 : stop] = [first] * (stop - first - 1)
+        for k in range(first, stop):
             if k != section:
                 layout.section[k] = section
-        i = j
+    return layout
 
 
 _CONTENTS_WORD = re.compile(r"[^\W\d_][\w'’]*")
@@ -140,13 +122,13 @@ def _contents_key(unit: str) -> tuple[str, ...]:
     return tuple(w for w in words if w not in _CONTENTS_IGNORED)
 
 
-def _contents_lines(units: list[str], flags: list[int]) -> list[int]:
+def _contents_lines(units: list[str], titles: set[int]) -> list[int]:
     """Lines of a table of contents that has no dot leaders: runs of at least three short
     consecutive units, each naming a heading that comes later ("ARTICLE 2 Licenses 13",
     "<Li> 4.1 Box office </Li>")."""
     later: dict[tuple[str, ...], int] = {}
-    for i, unit in enumerate(units):
-        if flags[i] & SentenceFlag.HEADING and (key := _contents_key(unit)):
+    for i in sorted(titles):
+        if key := _contents_key(units[i]):
             later[key] = i  # the last heading with these words
     if not later:
         return []
