@@ -75,7 +75,6 @@ TRACES_DIR = "traces"
 
 # Methods that never read the index; for a run of only these, indexing would be wasted time.
 _NO_INDEX = frozenset({"direct"})
-# Errors no other question would escape either (bad key, unknown model or URL): stop the run.
 # Seconds between two tries for a run directory's lock while waiting for another run.
 _LOCK_POLL = 0.5
 

@@ -168,15 +168,18 @@ class CompressedStepContext:
         if not ids or room < 1:
             return StepSlice(text="")
         text = render_sentences(self.index, ids)
-        if count_tokens(text) > room:  # a smaller window than the budget assumed: the most relevant that fit
+        tokens = count_tokens(text)
+        if tokens > room:  # a smaller window than the budget assumed: the most relevant that fit
             others = set(range(self.index.sentence_count)) - set(ids)
             piece = compress(self.index, self._query, room, exclude=others)
             if piece.truncated or not piece.sentence_ids:
                 return StepSlice(text=piece.text, sentence_ids=piece.sentence_ids, note="cut to fit")
-            ids, text = piece.sentence_ids, piece.text
-        ids = _bridged(self.index, ids, self._shared.sentence_ids, room - count_tokens(text))
+            ids, text, tokens = piece.sentence_ids, piece.text, piece.tokens
+        bridged = _bridged(self.index, ids, self._shared.sentence_ids, room - tokens)
+        if len(bridged) > len(ids):
+            ids, text = bridged, render_sentences(self.index, bridged)
         note = f"{len(ids)} more sentences, chosen for the question"
-        return StepSlice(text=render_sentences(self.index, ids), sentence_ids=ids, note=note)
+        return StepSlice(text=text, sentence_ids=ids, note=note)
 
     def slice(self, request: StepRequest, room: int) -> StepSlice:
         budget = min(self.budget.step, room)
