@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from pydantic import ValidationError
+
 __all__ = ["FENCE_TAGS", "STOP_WORDS", "neutralise_fence", "word_stems"]
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -49,3 +51,9 @@ def neutralise_fence(text: str) -> str:
     """
     text = _FENCE_TAG.sub(lambda m: "＜" + m.group(1) + ("＞" if m.group(2) else ""), text)
     return _LABEL.sub(lambda m: "［" + m.group(1) + ("］" if m.group(2) else ""), text)
+
+
+def first_problem(exc: ValidationError) -> tuple[tuple[str | int, ...], str]:
+    """Where a model's first validation error is and what it says, without pydantic's "Value error, " prefix."""
+    error = exc.errors()[0]
+    return tuple(error.get("loc", ())), str(error.get("msg", "invalid")).removeprefix("Value error, ")

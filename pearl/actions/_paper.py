@@ -24,6 +24,7 @@ import re
 
 from pydantic import ValidationError
 
+from pearl._text import first_problem
 from pearl.actions._models import Action, ActionLibrary
 from pearl.errors import ConfigError
 
@@ -74,9 +75,9 @@ def _action(line: str) -> Action:
             pure=name in LOCAL_ACTIONS,
         )
     except ValidationError as exc:
-        error = exc.errors()[0]
-        field = ".".join(str(p) for p in error.get("loc", ())) or "action"
-        raise ValueError(f"{name}: {field}: {str(error['msg']).removeprefix('Value error, ')}") from None
+        loc, message = first_problem(exc)
+        field = ".".join(str(p) for p in loc) or "action"
+        raise ValueError(f"{name}: {field}: {message}") from None
 
 
 def parse_action_list(

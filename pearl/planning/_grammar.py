@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pearl._replies import JSONReplyError, read_json, strip_fence
+from pearl._text import first_problem
 from pearl.actions import CTX, Action, ActionLibrary
 from pearl.errors import ConfigError, PlanParseError
 from pearl.planning._models import Arg, Plan, Step
@@ -132,11 +133,10 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
 
 
 def _shape_error(exc: ValidationError, prefix: tuple[str | int, ...] = ()) -> PlanParseError:
-    err = exc.errors()[0]
-    loc = (*prefix, *err.get("loc", ()))
+    where_from, message = first_problem(exc)
+    loc = (*prefix, *where_from)
     line = loc[1] + 1 if len(loc) > 1 and loc[0] == "steps" and isinstance(loc[1], int) else 0
     where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".") or "plan"
-    message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
     return PlanParseError(f"{where}: {message}", line)
 
 

@@ -14,6 +14,7 @@ from typing import NoReturn
 
 from pydantic import ValidationError
 
+from pearl._text import first_problem
 from pearl.actions import CTX, Action, ActionLibrary
 from pearl.errors import PlanParseError
 from pearl.planning._models import Arg, Plan, Step
@@ -467,8 +468,7 @@ class _DeclarationScanner(_Scanner):
         try:
             return Action(name=name.upper(), params=params, definition=definition, variadic=variadic)
         except ValidationError as exc:
-            message = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
-            self.fail(f"invalid new action {name.upper()}: {message}", name_col)
+            self.fail(f"invalid new action {name.upper()}: {first_problem(exc)[1]}", name_col)
 
     def _params(self) -> tuple[list[str], bool]:
         params: list[str] = []

@@ -27,7 +27,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pearl._replies import load_json_reply, strip_fence
-from pearl._text import word_stems
+from pearl._text import first_problem, word_stems
 from pearl.actions._models import CTX, Action
 from pearl.errors import LLMError, MergeReplyError
 from pearl.training._proposals import GRAMMAR_PARAMS, MAX_PARAMS, ProposedAction
@@ -223,7 +223,7 @@ def _rewrite(
     try:
         return Action(name=upper, params=[p.upper() for p in cleaned], definition=text)
     except ValidationError as exc:
-        raise ValueError(f"{upper}: {str(exc.errors()[0]['msg']).removeprefix('Value error, ')}") from None
+        raise ValueError(f"{upper}: {first_problem(exc)[1]}") from None
 
 
 def _group(members: list[str], target: str, names: Collection[str], taken: set[str], where: str) -> MergeGroup:

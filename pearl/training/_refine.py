@@ -23,7 +23,7 @@ import re
 import statistics
 import time
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError
@@ -301,7 +301,7 @@ class _Refiner:
 
 def _run_key(pearl: Pearl, rounds: int) -> str:
     """What a refinement run's rows depend on: library, starting demos, prompts, model, limits."""
-    demos = hashlib.sha256("\n".join(f"{d.question}\0{d.plan}" for d in pearl.demos.demos).encode()).hexdigest()
+    demos = _demos_digest(pearl.demos.demos)
     settings = pearl.settings
     parts = [
         pearl.library.fingerprint,
@@ -316,6 +316,10 @@ def _run_key(pearl: Pearl, rounds: int) -> str:
         str(settings.step_budget),
     ]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:24]
+
+
+def _demos_digest(demos: Iterable[Demo]) -> str:
+    return hashlib.sha256("\n".join(f"{d.question}\0{d.plan}" for d in demos).encode("utf-8")).hexdigest()
 
 
 def _question_key(question: EvalQuestion, document: Document) -> str:
@@ -396,7 +400,7 @@ async def refine_demos(
     await asyncio.gather(*(one(i) for i, r in enumerate(results) if r is None))
     finished = [r for r in results if r is not None]
     demos = [demo for _, demo in finished if demo is not None]
-    digest = hashlib.sha256("\n".join(f"{d.question}\0{d.plan}" for d in demos).encode("utf-8")).hexdigest()
+    digest = _demos_digest(demos)
     store = DemoStore(
         name=name,
         version=digest[:12],
