@@ -364,6 +364,10 @@ def test_parse_merge_reply_rewrites_and_refused_rewrites() -> None:
     parsed = parse_merge_json(json.dumps(as_json), NAMES)  # a server that ignores the schema
     assert parsed[0].refused is not None and "definition is missing" in parsed[0].refused  # "Why X." is too short
     assert parsed[1] == MergeGroup(members=["FIND_MOTIVE", "LIST_CLUES"], into="LIST_CLUES")
+    # A JSON definition is a string of its own: a line break in it is whitespace, not a broken reply.
+    broken = json.loads(json.dumps(longer).replace("Why X happens", "Why X\\nhappens"))
+    rewritten = parse_merge_json(json.dumps(broken), NAMES)[0].action
+    assert rewritten is not None and rewritten == parse_merge_json(json.dumps(longer), NAMES)[0].action
     with pytest.raises(MergeReplyError, match="params must be a list"):
         parse_merge_json(
             '{"merges": [{"actions": ["FIND_CAUSE", "FIND_REASON"], "into": "X", "params": "CTX", "definition": "d"}]}',

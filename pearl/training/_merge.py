@@ -226,22 +226,38 @@ def _rewrite(
         raise ValueError(f"{upper}: {first_problem(exc)[1]}") from None
 
 
-def _group(members: list[str], target: str, names: Collection[str], taken: set[str], where: str) -> MergeGroup:
-    """A checked group: `target` is a member to keep, or `NAME(PARAMS) : definition` to rewrite the group into."""
+def _group(
+    members: list[str],
+    target: str,
+    names: Collection[str],
+    taken: set[str],
+    where: str,
+    rewrite: tuple[Sequence[str], str] | None = None,
+) -> MergeGroup:
+    """A checked group: `target` is a member to keep, or `NAME(PARAMS) : definition` to rewrite the group into
+    (or the rewrite's `NAME` with its parameters and definition given apart, as a JSON reply gives them)."""
     _check_members(members, names, taken, where)
-    if _IDENT.fullmatch(target):
+    if rewrite is None and _IDENT.fullmatch(target):
         target = target.upper()
         if target not in names:
             raise MergeReplyError(f"{where}: {target[:40]!r} is not one of the actions shown")
         if target not in members:
             raise MergeReplyError(f"{where}: the action to keep, {target}, must be one of the group")
         return MergeGroup(members=members, into=target)
-    rewrite = _REWRITE.fullmatch(target)
     if rewrite is None:
-        shown = target if len(target) <= 40 else target[:37] + "..."
-        raise MergeReplyError(f"{where}: expected an action of the group or NAME(CTX, X) : definition, got {shown!r}")
+        match = _REWRITE.fullmatch(target)
+        if match is None:
+            shown = target if len(target) <= 40 else target[:37] + "..."
+            raise MergeReplyError(
+                f"{where}: expected an action of the group or NAME(CTX, X) : definition, got {shown!r}"
+            )
+        name, params, definition = match.group(1), match.group(2).split(","), match.group(3)
+    elif not _IDENT.fullmatch(target):
+        raise MergeReplyError(f"{where}: {target[:40]!r} is not an action name")
+    else:
+        name, (params, definition) = target, rewrite
     try:
-        action = _rewrite(rewrite.group(1), rewrite.group(2).split(","), rewrite.group(3), members, names)
+        action = _rewrite(name, params, definition, members, names)
     except ValueError as exc:
         return MergeGroup(members=members, refused=f"{where}: {exc}")
     return MergeGroup(members=members, into=action.name, action=action)
@@ -302,6 +318,7 @@ def parse_merge_json(text: str, names: Collection[str]) -> list[MergeGroup]:
         if not isinstance(members, list) or not all(isinstance(m, str) for m in members) or not isinstance(target, str):
             raise MergeReplyError(f"merges[{index}]: actions must be a list of names, into a name")
         params, definition = item.get("params"), item.get("definition")
+        rewrite = None
         if "params" in keys:
             if (
                 not isinstance(params, list)
@@ -309,9 +326,9 @@ def parse_merge_json(text: str, names: Collection[str]) -> list[MergeGroup]:
                 or not isinstance(definition, str)
             ):
                 raise MergeReplyError(f"merges[{index}]: params must be a list of names, definition a string")
-            target = f"{target.strip()}({', '.join(params)}) : {definition}"
+            rewrite = (params, definition)
         members = [m.strip().upper() for m in members]
-        groups.append(_group(members, target.strip(), names, taken, f"merges[{index}]"))
+        groups.append(_group(members, target.strip(), names, taken, f"merges[{index}]", rewrite))
         taken.update(members)
     return groups
 
