@@ -19,6 +19,7 @@ from pearl.context import (
     render_sentences,
     sentence_span,
 )
+from pearl.context._terms import terms
 from pearl.errors import ContextError
 from pearl.tokens import count_tokens
 
@@ -165,6 +166,34 @@ def test_a_focus_string_loses_the_questions_boilerplate_too(contract: DocumentIn
     assert not {"highlight", "lawyer", "review"} & set(context.query_terms), context.query_terms
     # A short focus is a phrase, taken word for word: "list" is no instruction in "price list".
     assert "list" in compress(contract, "What does it cost?", 150, focus=["price list"]).query_terms
+
+
+def test_a_hyphenated_non_is_part_of_its_word_not_a_word_of_its_own() -> None:
+    # "Non-Transferable" must not make every "NON-COMPETITION" heading, and the clauses under
+    # it, look relevant; "sublicense" still meets "license".
+    text = "\n\n".join(
+        [
+            "1. GRANT",
+            "We grant you a license to use the Marks in the Designated Area.",
+            "You do not have any right to sublicense others within or outside of the Designated Area.",
+            "2. NON-COMPETITION",
+            "You will not own or operate a competing restaurant anywhere in the state during the term.",
+            "You will not hire any manager employed by us or by another franchisee during the term.",
+            "You will not divert any customer or business of the restaurant to a competitor.",
+        ]
+    )
+    index = index_document(text, cache=False, ner=False)
+    question = (
+        'Highlight the parts (if any) of this contract related to "Non-Transferable License" that should be '
+        "reviewed by a lawyer. Details: Does the contract limit the ability of a party to transfer the license?"
+    )
+    ranked = [index.sentence_text(sid) for sid, _ in rank_sentences(index, question)]
+    assert set(ranked[:2]) == {
+        "We grant you a license to use the Marks in the Designated Area.",
+        "You do not have any right to sublicense others within or outside of the Designated Area.",
+    }, ranked
+    assert not any(text.startswith("You will not") for text in ranked[:3]), ranked
+    assert terms("non-transferable sub-license") == ["nontransfer", "sublicens"]
 
 
 def test_renewal_clause_found_through_stemming(contract: DocumentIndex) -> None:

@@ -31,12 +31,16 @@ def stopwords() -> frozenset[str]:
 
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+_PREFIXES = ("sub", "non")
+# "non-transferable" is one word, as "nontransferable" is: split at the hyphen, a bare "non"
+# would match every "non-compete" and "non-exclusive" of a contract as a word of its own.
+_HYPHENATED_PREFIX = re.compile(r"\b(" + "|".join(_PREFIXES) + r")[-‐‑](?=[^\W_])")
 
 
 def words(text: str) -> list[str]:
-    """Lower-cased word tokens, possessive "'s" removed."""
+    """Lower-cased word tokens, possessive "'s" removed, a hyphenated "non-"/"sub-" joined to its word."""
     out = []
-    for word in _WORD.findall(text.lower()):
+    for word in _WORD.findall(_HYPHENATED_PREFIX.sub(r"\1", text.lower())):
         if word.endswith(("'s", "’s")):
             word = word[:-2]
         out.append(word)
@@ -73,9 +77,6 @@ def _verb_of_sion(word: str) -> str:
     if root[-1] in "aeiou":
         return root + "de"
     return word
-
-
-_PREFIXES = ("sub", "non")
 
 
 def compound_base(term: str, vocabulary: Container[str]) -> str | None:
