@@ -10,7 +10,7 @@ import pytest
 from pearl import Document, FakeLLM, Pearl, load_settings
 from pearl.actions import default_library
 from pearl.context import index_document
-from pearl.execution import ANSWER_CAP, ANSWER_SHARE, EvidenceBudget, evidence_budget
+from pearl.execution import ANSWER_CAP, ANSWER_SHARE, OPENING_SHARE, EvidenceBudget, evidence_budget
 from pearl.llm import CompletionRequest
 from pearl.planning import Arg, Plan, Step, parse_plan
 
@@ -126,7 +126,9 @@ def test_budget_follows_the_window_and_a_short_document_is_shown_whole() -> None
     assert small.shared + small.step < long_index.tokens and not small.whole
     bigger = evidence_budget(long_index, room=12000, setting="auto")
     assert bigger.shared + bigger.step > small.shared + small.step  # grows with the window
-    assert evidence_budget(long_index, room=6000, setting=900) == EvidenceBudget(shared=135, step=765, answer=1350)
+    assert evidence_budget(long_index, room=6000, setting=900) == EvidenceBudget(
+        shared=135, step=765, answer=1350, opening=round(OPENING_SHARE * 900)
+    )
     sample = index_document(SAMPLE.read_text(encoding="utf-8"), ner=False)  # ~3.8k tokens
     capped = evidence_budget(sample, room=7000, setting="auto", answer_floor=1500)
     assert capped.answer == max(round(ANSWER_CAP * sample.tokens), round(ANSWER_SHARE * (capped.shared + capped.step)))
@@ -200,3 +202,19 @@ def test_a_small_window_keeps_the_most_relevant_question_evidence(tmp_path: Path
     assert sum(count_tokens(m.content) for m in answer.messages) + (answer.max_tokens or 0) <= 2048
     best = compress(pearl_with(fake).index(Document.from_text(path.read_text(encoding="utf-8"))), QUESTION, 200)
     assert set(map(str, best.sentence_ids)) <= labels(user(answer).split("The plan has been carried out")[0])
+
+
+def test_the_answer_call_shows_the_documents_opening_whatever_the_question(tmp_path: Path) -> None:
+    # Where a document says what it is (a contract's parties, a page's subject); the question's
+    # words never meet it. A table of contents before it says nothing and is skipped.
+    opening = "This edition of the tale was printed in Ostrava in 1931 by Hana Novakova."
+    contents = "\n".join(f"{n}. Part {n} . . . . . . . . . . {n * 7}" for n in range(1, 9))
+    path = tmp_path / "keeper_edition.txt"
+    path.write_text(f"{contents}\n\n{opening}\n\n" + SAMPLE.read_text(encoding="utf-8") * 2, encoding="utf-8")
+    fake = scripted(PLAN)
+    pearl_with(fake).ask(path, QUESTION)
+    (answer,) = by_kind(fake, "answer")
+    evidence = user(answer).split("The plan has been carried out")[0]
+    assert opening in evidence and "Part 1 . ." not in evidence
+    assert "document's opening" in evidence  # the excerpt's note says why it is there
+    assert all(opening not in user(step) for step in by_kind(fake, "step"))  # the answer call's alone

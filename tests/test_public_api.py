@@ -222,6 +222,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "INPUT_TOKENS",
         "MIN_CALL_TOKENS",
         "NOTE_TOKENS",
+        "OPENING_SHARE",
         "SHARED_SHARE",
         "CompressedStepContext",
         "EvidenceBudget",

@@ -7,7 +7,9 @@ call, which decides, adds more evidence for the question: at least as much as a 
 shows, so pearl never shows the model less about the question than `rag` would. A step adds
 evidence of its own, chosen for its arguments from the sentences no call shows yet, so that the
 calls together cover more of the document than any one call could. The shared part is identical
-in every prompt and comes first, which lets a server reuse its prompt cache.
+in every prompt and comes first, which lets a server reuse its prompt cache. The answer call also
+shows the document's opening, where a document says what it is and who it concerns, whatever the
+question's words.
 
 How much each call may show (`evidence_budget`) follows the model's window and the document: a
 document shorter than one call's budget is shown whole; a longer one gets a fixed share of what
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pearl._text import neutralise_fence
-from pearl.context import DocumentIndex, compress, render_sentences
+from pearl.context import DocumentIndex, SentenceFlag, compress, render_sentences
 from pearl.models import StepRequest, StepSlice
 from pearl.questions import Question
 from pearl.tokens import count_tokens, truncate_to_tokens
@@ -31,6 +33,7 @@ __all__ = [
     "AUTO_SHARE",
     "MIN_CALL_TOKENS",
     "NOTE_TOKENS",
+    "OPENING_SHARE",
     "SHARED_SHARE",
     "CompressedStepContext",
     "EvidenceBudget",
@@ -53,6 +56,12 @@ that decides."""
 NOTE_TOKENS = 16
 """Room kept for an evidence block's note ("12 more sentences, chosen for this step"), which is
 written only once the sentences are chosen."""
+OPENING_SHARE = 0.15
+"""The final answer call also shows the document's opening, this share of a step's budget
+(tables of contents and page furniture skipped): a contract names its parties and date there, a
+paper states its contribution, a web page says what it is about. Shown on top of the question's
+evidence, without repeating what that already holds; a share, so that it grows with the window
+as the rest does and costs a short document no more than a long one, relatively."""
 ANSWER_CAP = 0.3
 """...but the `rag` floor never makes the answer call show more than this share of the document:
 on a short document it would cost more than the steps it serves."""
@@ -67,6 +76,8 @@ class EvidenceBudget:
     whole: bool = False
     answer: int = 0
     """Tokens of evidence for the question in the final answer call, the shared part included."""
+    opening: int = 0
+    """Tokens of the document's opening the final answer call shows besides (see `OPENING_SHARE`)."""
 
 
 def evidence_budget(
@@ -93,7 +104,7 @@ def evidence_budget(
     shared = round(SHARED_SHARE * per_call)
     question = min(answer_floor, round(ANSWER_CAP * index.tokens))
     answer = min(max(question, round(ANSWER_SHARE * per_call)), room)
-    return EvidenceBudget(shared=shared, step=per_call - shared, answer=answer)
+    return EvidenceBudget(shared=shared, step=per_call - shared, answer=answer, opening=round(OPENING_SHARE * per_call))
 
 
 def _question_query(question: Question) -> str:
@@ -117,6 +128,22 @@ def _bridged(index: DocumentIndex, ids: list[int], shared: list[int], room: int)
                 room -= index.sent_tokens[other] + 5
                 other += step
     return sorted(have)
+
+
+def _opening(index: DocumentIndex, budget: int, shown: set[int]) -> list[int]:
+    """The document's first sentences within `budget` tokens, tables of contents and page furniture
+    skipped (they say nothing), less those in `shown`."""
+    skip = SentenceFlag.TOC | SentenceFlag.BOILERPLATE
+    ids: list[int] = []
+    for sid in range(index.sentence_count):
+        if index.sent_flags[sid] & skip:
+            continue
+        budget -= index.sent_tokens[sid] + 5  # as `compress` counts a sentence and its label
+        if budget < 0:
+            break
+        if sid not in shown:
+            ids.append(sid)
+    return ids
 
 
 class CompressedStepContext:
@@ -145,9 +172,10 @@ class CompressedStepContext:
             note = f"{len(piece.sentence_ids)} of {index.sentence_count} sentences, chosen for the question"
             self._shared = StepSlice(text=piece.text, sentence_ids=piece.sentence_ids, note=note)
         self._claimed: set[int] = set(self._shared.sentence_ids)
-        # The answer call's further evidence for the question is chosen now, and steps look beyond it.
+        # The answer call's further evidence is chosen now, and steps look beyond it.
         self._more = self._more_ids(budget.answer)
-        self._claimed.update(self._more)
+        self._opening = _opening(index, budget.opening, self._claimed | set(self._more))
+        self._claimed.update(self._more, self._opening)
 
     def _more_ids(self, total: int) -> list[int]:
         """The question's best sentences within `total` tokens, less those the shared evidence shows.
@@ -164,7 +192,7 @@ class CompressedStepContext:
         return self._shared
 
     def more_for_question(self, room: int) -> StepSlice:
-        ids = self._more
+        ids = sorted([*self._more, *self._opening])
         if not ids or room < 1:
             return StepSlice(text="")
         text = render_sentences(self.index, ids)
@@ -178,7 +206,8 @@ class CompressedStepContext:
         bridged = _bridged(self.index, ids, self._shared.sentence_ids, room - tokens)
         if len(bridged) > len(ids):
             ids, text = bridged, render_sentences(self.index, bridged)
-        note = f"{len(ids)} more sentences, chosen for the question"
+        opening = " and the document's opening" if set(ids) & set(self._opening) else ""
+        note = f"{len(ids)} more sentences, chosen for the question{opening}"
         return StepSlice(text=text, sentence_ids=ids, note=note)
 
     def slice(self, request: StepRequest, room: int) -> StepSlice:

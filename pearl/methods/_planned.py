@@ -78,10 +78,12 @@ def _provider(ctx: AskContext, executor: Executor, style: StepStyle) -> StepCont
         "evidence budget",
         "the whole document in every call"
         if budget.whole
-        else f"{budget.shared} shared + {budget.step} per step; {budget.answer} on the question in the answer call",
+        else f"{budget.shared} shared + {budget.step} per step; {budget.answer} on the question"
+        f" and {budget.opening} of the opening in the answer call",
         shared=budget.shared,
         step=budget.step,
         answer=budget.answer,
+        opening=budget.opening,
         whole=budget.whole,
     )
     return CompressedStepContext(index, ctx.question, budget)
