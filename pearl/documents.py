@@ -121,12 +121,51 @@ def _pdf_to_text(path: Path) -> str:
         ) from None
     except (PyPdfError, ValueError, KeyError, OSError) as exc:
         raise DocumentError(f"{path}: not a readable PDF ({exc})") from exc
-    text = "\n\n".join(p.strip() for p in pages if p.strip())
+    text = _pdf_paragraphs([p.strip() for p in pages if p.strip()])
     if not text.strip():
         raise DocumentError(
             f"{path}: the PDF has no text layer (a scanned image?); run OCR on it first (e.g. ocrmypdf)"
         )
     return text
+
+
+_HYPHENATED_END = re.compile(r"[^\W\d_]-$")
+_SENTENCE_END = (".", ":", ";", "!", "?", ")", '"', "\u201d")
+_SHORT_LINE = 0.8
+"""A PDF line shorter than this share of a full line ends its paragraph, or is a heading."""
+
+
+def _pdf_paragraphs(pages: list[str]) -> str:
+    """PDF text, one line per printed line, as paragraphs separated by blank lines.
+
+    A PDF's text layer has no paragraphs, only lines, so headings ran into the sentence after
+    them and the index saw one paragraph a page. A line well short of a full line (the 80th
+    percentile of line lengths) ends its paragraph when the next line can start one, and so
+    does a finished sentence before a short line standing alone (a heading); a word hyphenated
+    across lines is joined again ("evi-" + "dence"), or no search would find it.
+    """
+    lines = [line.rstrip() for page in pages for line in page.split("\n")]
+    widths = sorted(len(line) for line in lines if line.strip())
+    if len(widths) < 5:  # too few lines to tell a full one
+        return _SEPARATOR.join(pages)
+    full = widths[len(widths) * 4 // 5]
+    out: list[str] = []
+    for page in pages:
+        lines = [line.rstrip() for line in page.split("\n")]
+        short = [len(line) < _SHORT_LINE * full for line in lines]
+        opens = [bool(line.strip()) and not line.lstrip()[:1].islower() for line in lines]
+        parts: list[str] = []
+        for i, line in enumerate(lines[:-1]):
+            if _HYPHENATED_END.search(line) and lines[i + 1].lstrip()[:1].islower():
+                parts.append(line[:-1])
+                continue
+            parts.append(line)
+            heading_next = short[i + 1] and opens[i + 1] and (i + 2 == len(lines) or opens[i + 2])
+            ends = (short[i] and opens[i + 1]) or (line.endswith(_SENTENCE_END) and heading_next)
+            parts.append("\n\n" if ends or not line.strip() else "\n")
+        parts.append(lines[-1])
+        out.append(re.sub(r"\n{3,}", "\n\n", "".join(parts)))
+    return _SEPARATOR.join(out)
 
 
 def _read_one(path: Path, max_bytes: int) -> str:

@@ -6,14 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from pearl.context import index_document
+from pearl.context import SentenceFlag, index_document
 from pearl.documents import load_document
 from pearl.errors import DocumentError
 
 
-def _pdf(text: str | None) -> bytes:
-    """A minimal one-page PDF, with `text` drawn on it or no text layer at all."""
-    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode() if text else b""
+def _pdf(text: str | list[str] | None) -> bytes:
+    """A minimal one-page PDF, with `text` drawn on it (a list: one line each) or no text layer at all."""
+    lines = [text] if isinstance(text, str) else text or []
+    drawn = " ".join(f"({line}) Tj 0 -14 Td" for line in lines)
+    stream = f"BT /F1 10 Tf 72 720 Td {drawn} ET".encode() if lines else b""
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
@@ -81,6 +83,33 @@ def test_html_headings_and_list_items_keep_what_they_are(tmp_path: Path) -> None
 def test_pdf_with_text(tmp_path: Path) -> None:
     (tmp_path / "d.pdf").write_bytes(_pdf("The lease ends in 2031."))
     assert "The lease ends in 2031." in load_document(tmp_path / "d.pdf").text
+
+
+def test_pdf_lines_become_paragraphs_and_hyphenated_words_join(tmp_path: Path) -> None:
+    # A PDF's text layer is printed lines: without paragraphs a heading runs into the sentence
+    # after it, and "evi-" + "dence" is two words no search finds.
+    lines = [
+        "1. TERM",
+        "This Agreement begins on the Effective Date and continues for a period of five (5)",
+        "years unless it is terminated earlier under Section 2 of this Agreement. The evi-",
+        "dence of any renewal must be in writing and signed by both of the parties hereto.",
+        "2. TERMINATION",
+        "Either party may terminate this Agreement by giving the other party sixty (60) days",
+        "written notice.",
+        "Notices go to the addresses first written above, by courier or by registered mail.",
+    ]
+    (tmp_path / "c.pdf").write_bytes(_pdf(lines))
+    text = load_document(tmp_path / "c.pdf").text
+    assert "The evidence of any renewal" in text
+    paragraphs = [" ".join(p.split()) for p in text.split("\n\n")]
+    assert paragraphs[0] == "1. TERM" and paragraphs[2] == "2. TERMINATION"
+    assert paragraphs[3].endswith("sixty (60) days written notice.")  # a full line runs on
+    assert paragraphs[4].startswith("Notices go to")  # a short line ended the paragraph before
+    index = index_document(text, cache=False, ner=False)
+    headings = [
+        index.sentence_text(i) for i in range(index.sentence_count) if index.sent_flags[i] & SentenceFlag.HEADING
+    ]
+    assert headings == ["1. TERM", "2. TERMINATION"]
 
 
 def test_several_files_keep_boundaries(tmp_path: Path) -> None:
