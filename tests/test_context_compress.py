@@ -194,6 +194,18 @@ def test_a_hyphenated_non_is_part_of_its_word_not_a_word_of_its_own() -> None:
     }, ranked
     assert not any(text.startswith("You will not") for text in ranked[:3]), ranked
     assert terms("non-transferable sub-license") == ["nontransfer", "sublicens"]
+    # ...while a "Non-Compete" question still finds the NON-COMPETITION clauses, and a question
+    # saying "compete" the clauses saying "competition": Porter leaves the two apart.
+    compete = (
+        'Highlight the parts (if any) of this contract related to "Non-Compete" that should be reviewed by '
+        "a lawyer. Details: Is there a restriction on the ability of a party to compete with the counterparty?"
+    )
+    assert rank_sentences(index, compete)[0][0] == next(
+        sid for sid in range(index.sentence_count) if index.sentence_text(sid) == "2. NON-COMPETITION"
+    )
+    plain = index_document(text.replace("2. NON-COMPETITION", "2. COMPETITION"), cache=False, ner=False)
+    ranked_plain = [plain.sentence_text(sid) for sid, _ in rank_sentences(plain, "May they compete?")]
+    assert "2. COMPETITION" in ranked_plain[:2], ranked_plain
 
 
 def test_renewal_clause_found_through_stemming(contract: DocumentIndex) -> None:

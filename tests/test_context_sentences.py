@@ -12,7 +12,7 @@ from pearl.context._layout import analyse_layout, is_heading
 from pearl.context._models import SentenceFlag
 from pearl.context._query import clean_query, query_terms
 from pearl.context._sentences import segment
-from pearl.context._terms import compound_base, stem, terms
+from pearl.context._terms import query_variants, stem, term_bases, terms
 
 
 @pytest.fixture(autouse=True)
@@ -116,8 +116,14 @@ def test_terms_stem_and_drop_stop_words() -> None:
     assert terms("The Licensee's renewals were terminated") == ["license", "renew", "termin"]
     assert stem("extension") == stem("extended") == "extend"
     assert stem("provisions") == stem("provide")
-    assert compound_base("sublicens", {"licens"}) == "licens"
-    assert compound_base("subtle", {"tle"}) is None  # remainder too short to be a word of its own
+    assert term_bases("sublicens", {"licens"}) == ["licens"]
+    assert term_bases("subtle", {"tle"}) == []  # remainder too short to be a word of its own
+    # Porter leaves "competition" at "competit", "compete" at "compet": they meet through the base.
+    assert stem("competition") == "competit" and stem("compete") == "compet"
+    assert term_bases("noncompetit", {"compet"}) == ["compet"]
+    assert query_variants("compet", {"competit"}) == ["competit"]
+    assert query_variants("noncompet", {"noncompetit"}) == ["noncompetit"]
+    assert terms("non-U.S. persons") == ["non", "person"]  # joined only to a word of its own
 
 
 def test_query_boilerplate_and_option_labels_are_removed() -> None:

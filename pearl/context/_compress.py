@@ -31,7 +31,7 @@ from pearl.context._entities import entity_sentences, lookup_entities
 from pearl.context._graph import cooccurrence
 from pearl.context._models import CompressedContext, DocumentIndex, SentenceFlag
 from pearl.context._query import clean_query, query_terms
-from pearl.context._terms import compound_base, terms
+from pearl.context._terms import query_variants, term_bases, terms
 from pearl.errors import ContextError
 from pearl.tokens import count_tokens
 
@@ -119,8 +119,8 @@ def _build_bm25(index: DocumentIndex) -> BM25:
     documents = [terms(index.sentence_text(i)) for i in range(index.sentence_count)]
     vocabulary = {term for document in documents for term in document}
     for document in documents:
-        # "sublicense" also counts as "license" when the document uses "license" alone.
-        document.extend([base for term in document if (base := compound_base(term, vocabulary))])
+        # "sublicense" also counts as "license", "competition" as "compete", when the document uses those.
+        document.extend([base for term in document for base in term_bases(term, vocabulary)])
     return BM25(documents)
 
 
@@ -158,9 +158,8 @@ def _score(index: DocumentIndex, query: str, focus: Sequence[str], weights: Weig
 
     bm25 = _bm25(index)
     for term, weight in list(weighted.items()):
-        base = compound_base(term, bm25)
-        if base is not None and base not in weighted:
-            weighted[base] = weight
+        for variant in query_variants(term, bm25):
+            weighted.setdefault(variant, weight)
     lexical = bm25.scores(weighted) if weighted else np.zeros(size)
     top = float(lexical.max()) if size else 0.0
     if top > 0:

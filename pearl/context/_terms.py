@@ -12,7 +12,7 @@ import functools
 import re
 from collections.abc import Container
 
-__all__ = ["compound_base", "stem", "stopwords", "terms", "words"]
+__all__ = ["query_variants", "stem", "stopwords", "term_bases", "terms", "words"]
 
 
 @functools.cache
@@ -34,7 +34,8 @@ _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _PREFIXES = ("sub", "non")
 # "non-transferable" is one word, as "nontransferable" is: split at the hyphen, a bare "non"
 # would match every "non-compete" and "non-exclusive" of a contract as a word of its own.
-_HYPHENATED_PREFIX = re.compile(r"\b(" + "|".join(_PREFIXES) + r")[-‐‑](?=[^\W_])")
+# ...but only before a word of its own: "non-U.S." keeps its "U.S.".
+_HYPHENATED_PREFIX = re.compile(r"\b(" + "|".join(_PREFIXES) + r")[-‐‑](?=[^\W\d_]{4})")
 
 
 def words(text: str) -> list[str]:
@@ -79,14 +80,41 @@ def _verb_of_sion(word: str) -> str:
     return word
 
 
-def compound_base(term: str, vocabulary: Container[str]) -> str | None:
-    """The term under a "sub"/"non" prefix if the document uses it on its own ("sublicens" -> "licens")."""
+_SHORTEST_BASE = 4
+"""A base shorter than this is no word of its own ("subtle" is not "sub" + "tle")."""
+
+
+def term_bases(term: str, vocabulary: Container[str]) -> list[str]:
+    """Shorter index terms `term` also counts as, among those the document uses on their own.
+
+    A "sub"/"non" prefix comes off ("sublicens" -> "licens"), and so does the "-it" Porter leaves
+    on a noun in "-ition", so that it meets its verb ("competit" -> "compet", "definit" ->
+    "defin"); both at once for "noncompetit" -> "compet".
+    """
+    bases: list[str] = []
+    rest = term
     for prefix in _PREFIXES:
-        if term.startswith(prefix) and len(term) - len(prefix) >= 4:
+        if term.startswith(prefix) and len(term) - len(prefix) >= _SHORTEST_BASE:
             rest = term[len(prefix) :]
             if rest in vocabulary:
-                return rest
-    return None
+                bases.append(rest)
+            break
+    if rest.endswith("it") and len(rest) - 2 >= _SHORTEST_BASE and rest[:-2] in vocabulary:
+        bases.append(rest[:-2])
+    return bases
+
+
+def query_variants(term: str, vocabulary: Container[str]) -> list[str]:
+    """Index terms a question's `term` should also match: its bases (`term_bases`), and the
+    "-ition" nouns of a verb the document uses ("compet" -> "competit", "noncompet" -> "noncompetit")."""
+    variants = term_bases(term, vocabulary)
+    rest = next(
+        (term[len(p) :] for p in _PREFIXES if term.startswith(p) and len(term) - len(p) >= _SHORTEST_BASE), term
+    )
+    for stem_ in dict.fromkeys((term, rest)):
+        if len(stem_) >= _SHORTEST_BASE and stem_ + "it" in vocabulary:
+            variants.append(stem_ + "it")
+    return [v for v in dict.fromkeys(variants) if v != term]
 
 
 _VOWELS = frozenset("aeiou")
