@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections import Counter
 from collections.abc import Sequence
 from html.parser import HTMLParser
 from pathlib import Path
@@ -121,6 +122,9 @@ def _pdf_to_text(path: Path) -> str:
         ) from None
     except (PyPdfError, ValueError, KeyError, OSError) as exc:
         raise DocumentError(f"{path}: not a readable PDF ({exc})") from exc
+    # Line breaks as the text loader leaves them; a soft hyphen inside a line is invisible.
+    pages = [p.replace("\r\n", "\n").replace("\r", "\n") for p in pages]
+    pages = [re.sub("\u00ad(?!\n)", "", p) for p in pages]
     text = _pdf_paragraphs([p.strip() for p in pages if p.strip()])
     if not text.strip():
         raise DocumentError(
@@ -129,10 +133,14 @@ def _pdf_to_text(path: Path) -> str:
     return text
 
 
-_HYPHENATED_END = re.compile(r"[^\W\d_]-$")
-_SENTENCE_END = (".", ":", ";", "!", "?", ")", '"', "\u201d")
+_HYPHENATED_END = re.compile(r"([^\W\d_]+)[-\u00ad]$")
+_FIRST_WORD = re.compile(r"[^\W\d_]+")
+_WORDS = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
+_SENTENCE_END = (".", ":", ";", "!", "?", ")", '"', "\u201d", "\u3002", "\uff01", "\uff1f", "\u300d")
 _SHORT_LINE = 0.8
 """A PDF line shorter than this share of a full line ends its paragraph, or is a heading."""
+_DIGITS = re.compile(r"\d+")
+_PAGE_NUMBER = re.compile(r"(?:page\s*)?[\divxlc]+(?:\s*(?:of|/)\s*\d+)?", re.IGNORECASE)
 
 
 def _pdf_paragraphs(pages: list[str]) -> str:
@@ -141,31 +149,51 @@ def _pdf_paragraphs(pages: list[str]) -> str:
     A PDF's text layer has no paragraphs, only lines, so headings ran into the sentence after
     them and the index saw one paragraph a page. A line well short of a full line (the 80th
     percentile of line lengths) ends its paragraph when the next line can start one, and so
-    does a finished sentence before a short line standing alone (a heading); a word hyphenated
-    across lines is joined again ("evi-" + "dence"), or no search would find it.
+    does a finished sentence before a short line standing alone (a heading). A page's first or
+    last line that repeats on other pages, or is a page number, stands alone, so the index
+    knows it for page furniture. A word hyphenated across lines is joined again ("evi-" +
+    "dence"), or no search would find it; the hyphen stays where the document writes the word
+    with one elsewhere ("third-" + "party" when it says "third-party").
     """
-    lines = [line.rstrip() for page in pages for line in page.split("\n")]
-    widths = sorted(len(line) for line in lines if line.strip())
+    pages = [[line.rstrip() for line in page.split("\n")] for page in pages]
+    widths = sorted(len(line.strip()) for page in pages for line in page if line.strip())
     if len(widths) < 5:  # too few lines to tell a full one
-        return _SEPARATOR.join(pages)
+        return _SEPARATOR.join("\n".join(page) for page in pages)
     full = widths[len(widths) * 4 // 5]
+    text = "\n".join("\n".join(page) for page in pages).lower()
+    known = set(_WORDS.findall(text))
+    edges = Counter(line for page in pages for line in {_DIGITS.sub("#", page[i].strip().lower()) for i in (0, -1)})
+    repeated = {line for line, pages_seen in edges.items() if line and pages_seen > 1}
+
+    def furniture(line: str) -> bool:
+        stripped = line.strip()
+        return _DIGITS.sub("#", stripped.lower()) in repeated or bool(_PAGE_NUMBER.fullmatch(stripped))
+
     out: list[str] = []
     for page in pages:
-        lines = [line.rstrip() for line in page.split("\n")]
+        lines = [line.strip() for line in page]
         short = [len(line) < _SHORT_LINE * full for line in lines]
-        opens = [bool(line.strip()) and not line.lstrip()[:1].islower() for line in lines]
+        opens = [bool(line) and not line[:1].islower() for line in lines]
+        alone = [i in (0, len(lines) - 1) and bool(line) and furniture(line) for i, line in enumerate(lines)]
         parts: list[str] = []
         for i, line in enumerate(lines[:-1]):
-            if _HYPHENATED_END.search(line) and lines[i + 1].lstrip()[:1].islower():
-                parts.append(line[:-1])
+            following = lines[i + 1]
+            hyphen = _HYPHENATED_END.search(line)
+            if hyphen and following[:1].islower() and not alone[i + 1]:
+                left, right = hyphen.group(1).lower(), _FIRST_WORD.match(following)
+                rest = right.group(0).lower() if right else ""
+                keep = line.endswith("-") and f"{left}-{rest}" in known and f"{left}{rest}" not in known
+                parts.append(line if keep else line[:-1])
                 continue
             parts.append(line)
             heading_next = short[i + 1] and opens[i + 1] and (i + 2 == len(lines) or opens[i + 2])
-            ends = (short[i] and opens[i + 1]) or (line.endswith(_SENTENCE_END) and heading_next)
-            parts.append("\n\n" if ends or not line.strip() else "\n")
+            ends = (short[i] and opens[i + 1] and not line.endswith("-")) or (
+                line.endswith(_SENTENCE_END) and heading_next
+            )
+            parts.append("\n\n" if ends or not line or alone[i] or alone[i + 1] else "\n")
         parts.append(lines[-1])
-        out.append(re.sub(r"\n{3,}", "\n\n", "".join(parts)))
-    return _SEPARATOR.join(out)
+        out.append(re.sub(r"\n{3,}", "\n\n", "".join(parts)).strip())
+    return _SEPARATOR.join(page for page in out if page)
 
 
 def _read_one(path: Path, max_bytes: int) -> str:

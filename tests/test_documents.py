@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pearl.context import SentenceFlag, index_document
-from pearl.documents import load_document
+from pearl.documents import _pdf_paragraphs, load_document
 from pearl.errors import DocumentError
 
 
@@ -154,3 +154,46 @@ def test_size_limit(tmp_path: Path) -> None:
     (tmp_path / "big.txt").write_text("word " * 100, encoding="utf-8")
     with pytest.raises(DocumentError, match="over the limit of 100"):
         load_document(tmp_path / "big.txt", max_bytes=100)
+
+
+FULL = "The parties agree that the licence granted here covers every site the licensee runs today"  # 88 chars
+
+
+def test_pdf_line_rules_decide_paragraphs_from_line_lengths_and_case() -> None:
+    page = "\n".join(
+        [
+            FULL,
+            FULL[: int(len(FULL) * 0.88)],  # a little short, as justified text is: no break
+            FULL,
+            "short line, then",  # short, but the next line goes on in lower case: no break
+            "the sentence goes on and ends here with all the words it needs to be full.",
+            "Then a short one.",  # short, next opens a paragraph: break
+            FULL,
+            "by Self-",  # a hyphen before a capital is a real one: kept, and no break
+            "Employed persons, who are covered by the scheme that this section sets out in full.",
+            "Renewal",  # after a finished sentence, short, but the next line goes on in lower case:
+            # not a heading, the start of a sentence run over two lines
+            "is automatic unless either party gives notice of its wish to end the agreement.",
+        ]
+    )
+    paragraphs = [" ".join(p.split()) for p in _pdf_paragraphs([page]).split("\n\n")]
+    assert paragraphs[0].startswith(FULL) and paragraphs[0].endswith("with all the words it needs to be full.")
+    assert paragraphs[1] == "Then a short one."
+    assert paragraphs[2].endswith(
+        "by Self- Employed persons, who are covered by the scheme that this section sets out in full. "
+        "Renewal is automatic unless either party gives notice of its wish to end the agreement."
+    )
+
+
+def test_pdf_hyphens_follow_the_documents_own_words_and_page_furniture_stands_alone() -> None:
+    body = [FULL, "a licence for the third-", "party software and the evi-", "dence of use.", FULL]
+    pages = ["\n".join(["ACME LICENSE AGREEMENT - CONFIDENTIAL", *body, f"Page {n} of 3"]) for n in (1, 2, 3)]
+    pages[0] = pages[0].replace(FULL, FULL + " and any third-party product", 1)
+    text = _pdf_paragraphs(pages)
+    assert "the third-party software" in text  # the document writes "third-party" elsewhere
+    assert "the evidence of use." in text  # and no "evi-dence": the hyphen broke the word
+    paragraphs = text.split("\n\n")
+    assert paragraphs.count("ACME LICENSE AGREEMENT - CONFIDENTIAL") == 3 and "Page 2 of 3" in paragraphs
+    index = index_document(text, cache=False, ner=False)
+    header = [i for i in range(index.sentence_count) if index.sentence_text(i).startswith("ACME LICENSE")]
+    assert header and all(index.sent_flags[i] & SentenceFlag.BOILERPLATE for i in header)
