@@ -155,14 +155,13 @@ def _pdf_paragraphs(pages: list[str]) -> str:
     "dence"), or no search would find it; the hyphen stays where the document writes the word
     with one elsewhere ("third-" + "party" when it says "third-party").
     """
-    pages = [[line.rstrip() for line in page.split("\n")] for page in pages]
-    widths = sorted(len(line.strip()) for page in pages for line in page if line.strip())
+    printed = [[line.rstrip() for line in page.split("\n")] for page in pages]
+    widths = sorted(len(line.strip()) for page in printed for line in page if line.strip())
     if len(widths) < 5:  # too few lines to tell a full one
-        return _SEPARATOR.join("\n".join(page) for page in pages)
+        return _SEPARATOR.join("\n".join(page) for page in printed)
     full = widths[len(widths) * 4 // 5]
-    text = "\n".join("\n".join(page) for page in pages).lower()
-    known = set(_WORDS.findall(text))
-    edges = Counter(line for page in pages for line in {_DIGITS.sub("#", page[i].strip().lower()) for i in (0, -1)})
+    known = set(_WORDS.findall("\n".join(pages).lower()))
+    edges = Counter(line for page in printed for line in {_DIGITS.sub("#", page[i].strip().lower()) for i in (0, -1)})
     repeated = {line for line, pages_seen in edges.items() if line and pages_seen > 1}
 
     def furniture(line: str) -> bool:
@@ -170,7 +169,7 @@ def _pdf_paragraphs(pages: list[str]) -> str:
         return _DIGITS.sub("#", stripped.lower()) in repeated or bool(_PAGE_NUMBER.fullmatch(stripped))
 
     out: list[str] = []
-    for page in pages:
+    for page in printed:
         lines = [line.strip() for line in page]
         short = [len(line) < _SHORT_LINE * full for line in lines]
         opens = [bool(line) and not line[:1].islower() for line in lines]
