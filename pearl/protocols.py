@@ -78,7 +78,8 @@ class StepContext(Protocol):
         ...
 
     def more_for_question(self, room: int) -> StepSlice:
-        """Further evidence for the question itself, for the final answer call, within `room` tokens."""
+        """Further evidence for the final answer call, within `room` tokens: more for the question, and
+        whatever else that call alone is shown (the document's opening)."""
         ...
 
     def slice(self, request: StepRequest, room: int) -> StepSlice:

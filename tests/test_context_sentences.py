@@ -93,7 +93,7 @@ def test_cjk_full_stops_split() -> None:
 
 def test_layout_marks_headings_sections_toc_and_furniture() -> None:
     text = (
-        "TABLE OF CONTENTS\n\nI. INSURANCE . . . . . . . . . . 12\n\n"
+        "TABLE OF CONTENTS\n\nI. INSURANCE . . . . . . . . . . 12\n\nSUBLEASE . . . . . . . . M\n\n"
         "XIV. INSURANCE\n\n"
         "5.2 Revenue Sharing. The Company shall receive half of all revenue.\n\n"
         "Page footer text\n\nThe policy shall name us.\n\nPage footer text\n\nMore text here.\n\nPage footer text"
@@ -103,6 +103,7 @@ def test_layout_marks_headings_sections_toc_and_furniture() -> None:
     units = [text[s:e] for s, e in seg.sentences]
     toc = units.index("I. INSURANCE . . . . . . . . . . 12")
     assert layout.flags[toc] & SentenceFlag.TOC
+    assert layout.flags[units.index("SUBLEASE . . . . . . . . M")] & SentenceFlag.TOC  # a list of exhibits
     section = units.index("XIV. INSURANCE")
     assert layout.flags[section] & SentenceFlag.HEADING
     revenue = units.index("The Company shall receive half of all revenue.")

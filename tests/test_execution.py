@@ -10,9 +10,18 @@ import pytest
 from pearl import Document, FakeLLM, Pearl, load_settings
 from pearl.actions import default_library
 from pearl.context import index_document
-from pearl.execution import ANSWER_CAP, ANSWER_SHARE, OPENING_SHARE, EvidenceBudget, evidence_budget
+from pearl.execution import (
+    ANSWER_CAP,
+    ANSWER_SHARE,
+    OPENING_SHARE,
+    CompressedStepContext,
+    EvidenceBudget,
+    evidence_budget,
+)
 from pearl.llm import CompletionRequest
+from pearl.models import StepRequest
 from pearl.planning import Arg, Plan, Step, parse_plan
+from pearl.questions import Question
 
 SAMPLE = Path(__file__).resolve().parents[1] / "datasets" / "sample" / "the_keeper_of_tren_light.txt"
 QUESTION = "Why did Dorota put water in the lamp oil?"
@@ -204,17 +213,53 @@ def test_a_small_window_keeps_the_most_relevant_question_evidence(tmp_path: Path
     assert set(map(str, best.sentence_ids)) <= labels(user(answer).split("The plan has been carried out")[0])
 
 
+def _edition(story_copies: int) -> tuple[str, str, str]:
+    """The sample story as a printed edition: a title, a table of contents, a long first sentence
+    (longer than the opening's share), then the story with a running head on every page."""
+    plates = ", ".join(f"plate {n} of the lighthouse drawn by Mirek Sova in the year {1900 + n}" for n in range(12))
+    opening = f"This edition of the tale was printed in Ostrava in 1931 by Hana Novakova, with {plates}."
+    contents = "\n".join(f"{n}. Part {n} . . . . . . . . . . {n * 7}" for n in range(1, 9))
+    story = SAMPLE.read_text(encoding="utf-8").split("\n\n")
+    furniture = "KEEPER PRESS OSTRAVA"
+    pages = "\n\n".join(f"{furniture}\n\n" + "\n\n".join(story[n : n + 12]) for n in range(0, len(story), 12))
+    body = "\n\n".join([pages] * story_copies)
+    return f"{furniture}\n\nDOROTA AND THE LAMP OIL\n\n{contents}\n\n{opening}\n\n{body}", opening, furniture
+
+
+def _plain(evidence: str) -> str:
+    return " ".join(re.sub(r"\[S\d+\] ", "", evidence).split())
+
+
 def test_the_answer_call_shows_the_documents_opening_whatever_the_question(tmp_path: Path) -> None:
     # Where a document says what it is (a contract's parties, a page's subject); the question's
-    # words never meet it. A table of contents before it says nothing and is skipped.
-    opening = "This edition of the tale was printed in Ostrava in 1931 by Hana Novakova."
-    contents = "\n".join(f"{n}. Part {n} . . . . . . . . . . {n * 7}" for n in range(1, 9))
+    # words never meet it. Tables of contents and page furniture say nothing: skipped.
+    text, opening, furniture = _edition(2)
     path = tmp_path / "keeper_edition.txt"
-    path.write_text(f"{contents}\n\n{opening}\n\n" + SAMPLE.read_text(encoding="utf-8") * 2, encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     fake = scripted(PLAN)
     pearl_with(fake).ask(path, QUESTION)
     (answer,) = by_kind(fake, "answer")
     evidence = user(answer).split("The plan has been carried out")[0]
-    assert opening in evidence and "Part 1 . ." not in evidence
-    assert "document's opening" in evidence  # the excerpt's note says why it is there
-    assert all(opening not in user(step) for step in by_kind(fake, "step"))  # the answer call's alone
+    assert opening in _plain(evidence) and "Part 1 . ." not in evidence and furniture not in evidence
+    # The title opens the document and is the question's best evidence: shown once, not twice.
+    index = index_document(text, cache=False)
+    title = next(sid for sid in range(index.sentence_count) if index.sentence_text(sid) == "DOROTA AND THE LAMP OIL")
+    assert re.findall(r"\[S(\d+)\]", evidence).count(str(title)) == 1
+
+
+def test_the_opening_is_the_answer_calls_alone_and_its_long_first_sentence_whole() -> None:
+    text, opening, furniture = _edition(4)
+    index = index_document(text, cache=False, ner=False)
+    # Little room for the question's own evidence, so what the opening adds is the opening's.
+    provider = CompressedStepContext(
+        index, Question(text=QUESTION), EvidenceBudget(shared=60, step=300, answer=120, opening=150)
+    )
+    more = provider.more_for_question(room=2000)
+    assert opening in _plain(more.text) and furniture not in more.text and "Part 1 . ." not in more.text
+    assert "the document's opening" in (more.note or "")
+    # The answer call shows it, so a step looks beyond it, even a step that asks about it.
+    request = StepRequest(
+        var="printer", action="FIND_X", strings=["Hana Novakova printed it"], question=Question(text=QUESTION)
+    )
+    step = provider.slice(request, room=2000)
+    assert step.sentence_ids and not set(step.sentence_ids) & set(more.sentence_ids)

@@ -168,6 +168,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "rank_sentences",
         "relations",
         "render_sentences",
+        "sentence_cost",
         "sentence_span",
     ],
     "pearl.actions": [

@@ -8,7 +8,14 @@
 
 from __future__ import annotations
 
-from pearl.context._compress import Weights, compress, rank_sentences, render_sentences, sentence_span
+from pearl.context._compress import (
+    Weights,
+    compress,
+    rank_sentences,
+    render_sentences,
+    sentence_cost,
+    sentence_span,
+)
 from pearl.context._entities import entity_named, entity_sentences, find_entities
 from pearl.context._graph import entity_graph, relations
 from pearl.context._index import build_index, index_document
@@ -44,5 +51,6 @@ __all__ = [
     "rank_sentences",
     "relations",
     "render_sentences",
+    "sentence_cost",
     "sentence_span",
 ]

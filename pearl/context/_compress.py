@@ -35,7 +35,7 @@ from pearl.context._terms import query_variants, term_bases, terms
 from pearl.errors import ContextError
 from pearl.tokens import count_tokens
 
-__all__ = ["Weights", "compress", "rank_sentences", "render_sentences", "sentence_span"]
+__all__ = ["Weights", "compress", "rank_sentences", "render_sentences", "sentence_cost", "sentence_span"]
 
 _SPACES = re.compile(r"\s+")
 
@@ -298,8 +298,9 @@ def compress(
     )
 
 
-def _cost(index: DocumentIndex, sid: int) -> int:
-    # The label "[S12] " is 4-5 tokens; one more covers the separator and boundary merges.
+def sentence_cost(index: DocumentIndex, sid: int) -> int:
+    """Tokens sentence `sid` adds to rendered evidence, an estimate from above: its own, its label
+    ("[S12] " is 4-5 tokens) and one more for the separator and boundary merges."""
     return index.sent_tokens[sid] + len(str(sid)) // 3 + 5
 
 
@@ -308,7 +309,7 @@ def _pack(index: DocumentIndex, order: list[int], budget: int, prefix: bool = Fa
     kept: set[int] = set()
     used = 0
     for sid in order:
-        cost = _cost(index, sid)
+        cost = sentence_cost(index, sid)
         if used + cost <= budget:
             kept.add(sid)
             used += cost
@@ -323,12 +324,12 @@ def _add_neighbours(
     index: DocumentIndex, kept: set[int], scores: npt.NDArray[np.float64], budget: int, blocked: Collection[int]
 ) -> set[int]:
     """Spend budget that relevant sentences left unused on the sentences around them."""
-    used = sum(_cost(index, sid) for sid in kept)
+    used = sum(sentence_cost(index, sid) for sid in kept)
     for distance in (1, 2):
         for sid in sorted(kept, key=lambda s: -scores[s]):
             for other in (sid - distance, sid + distance):
                 if 0 <= other < index.sentence_count and other not in kept and other not in blocked:
-                    cost = _cost(index, other)
+                    cost = sentence_cost(index, other)
                     if used + cost <= budget:
                         kept.add(other)
                         used += cost

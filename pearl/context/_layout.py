@@ -27,8 +27,9 @@ _ENUMERATOR = re.compile(
 )
 _HEADING_WORD = re.compile(r"[^\W\d_][\w'’\-/&]*")
 _SMALL_WORDS = frozenset("of and the to in for or a an on with by upon as at from its their our your his her".split())
-# Dot leaders then a page number. Bounded repeats keep a line of 200,000 dots linear.
-_TOC = re.compile(r"\.(?: ?\.){2}[ .]{0,40}\d")
+# Dot leaders then a page number, or the letter that ends a list of exhibits ("SUBLEASE . . . M",
+# "SCHEDULE . . . B-2"). Bounded repeats keep a line of 200,000 dots linear.
+_TOC = re.compile(r"\.(?: ?\.){2}[ .]{0,40}(?:\d|[A-Z](?:-?\d{1,3})?\s*$)")
 _NO_LETTERS = re.compile(r"^[\W\d_]*$")
 _SPACES = re.compile(r"\s+")
 # A Markdown heading line ("## Using the API"): a heading by declaration, whatever its case.

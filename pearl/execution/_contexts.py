@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pearl._text import neutralise_fence
-from pearl.context import DocumentIndex, SentenceFlag, compress, render_sentences
+from pearl.context import DocumentIndex, SentenceFlag, compress, render_sentences, sentence_cost
 from pearl.models import StepRequest, StepSlice
 from pearl.questions import Question
 from pearl.tokens import count_tokens, truncate_to_tokens
@@ -57,11 +57,12 @@ NOTE_TOKENS = 16
 """Room kept for an evidence block's note ("12 more sentences, chosen for this step"), which is
 written only once the sentences are chosen."""
 OPENING_SHARE = 0.15
-"""The final answer call also shows the document's opening, this share of a step's budget
-(tables of contents and page furniture skipped): a contract names its parties and date there, a
-paper states its contribution, a web page says what it is about. Shown on top of the question's
-evidence, without repeating what that already holds; a share, so that it grows with the window
-as the rest does and costs a short document no more than a long one, relatively."""
+"""The final answer call also shows the document's opening, in this share of a step's budget
+(tables of contents and page furniture skipped; see `_opening`): a contract names its parties
+and date there, a paper states its contribution, a web page says what it is about. It comes on
+top of the question's evidence and repeats none of it. A share of a step's budget, not a fixed
+number, so that it grows with the window as the rest does and weighs the same in the cost of a
+question whatever the document's length."""
 ANSWER_CAP = 0.3
 """...but the `rag` floor never makes the answer call show more than this share of the document:
 on a short document it would cost more than the steps it serves."""
@@ -123,24 +124,33 @@ def _bridged(index: DocumentIndex, ids: list[int], shared: list[int], room: int)
     for sid in sorted(have):
         for step in (-1, 1):
             other = sid + step
-            while other in pool and other not in have and index.sent_tokens[other] + 5 <= room:
+            while other in pool and other not in have and sentence_cost(index, other) <= room:
                 have.add(other)
-                room -= index.sent_tokens[other] + 5
+                room -= sentence_cost(index, other)
                 other += step
     return sorted(have)
 
 
 def _opening(index: DocumentIndex, budget: int, shown: set[int]) -> list[int]:
-    """The document's first sentences within `budget` tokens, tables of contents and page furniture
-    skipped (they say nothing), less those in `shown`."""
+    """The document's first sentences within `budget` tokens, less those in `shown`.
+
+    Tables of contents and page furniture are skipped: they say nothing. The first sentence
+    after the titles is taken whole even when it runs past the budget, by up to the budget
+    again: a contract's preamble, the one sentence that names its parties, is often long.
+    """
     skip = SentenceFlag.TOC | SentenceFlag.BOILERPLATE
     ids: list[int] = []
+    used = 0
+    body = first = False  # a sentence after the titles begun / still in the first such sentence
     for sid in range(index.sentence_count):
-        if index.sent_flags[sid] & skip:
+        flags = index.sent_flags[sid]
+        if flags & skip:
             continue
-        budget -= index.sent_tokens[sid] + 5  # as `compress` counts a sentence and its label
-        if budget < 0:
+        first = not body or (first and bool(flags & SentenceFlag.CONTINUATION))
+        used += sentence_cost(index, sid)
+        if used > (2 * budget if first else budget):
             break
+        body = body or not flags & SentenceFlag.HEADING
         if sid not in shown:
             ids.append(sid)
     return ids
