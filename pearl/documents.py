@@ -140,7 +140,12 @@ _SENTENCE_END = (".", ":", ";", "!", "?", ")", '"', "\u201d", "\u3002", "\uff01"
 _SHORT_LINE = 0.8
 """A PDF line shorter than this share of a full line ends its paragraph, or is a heading."""
 _DIGITS = re.compile(r"\d+")
-_PAGE_NUMBER = re.compile(r"(?:page\s*)?[\divxlc]+(?:\s*(?:of|/)\s*\d+)?", re.IGNORECASE)
+# "12", "- 12 -", "Page 3 of 9", "xiv": a roman numeral in form, so that "civil" is no page number.
+_PAGE_NUMBER = re.compile(
+    r"[-\u2013]?\s*(?:page\s*)?(?:\d{1,4}|(?=[ivxlc])c{0,3}(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3}))"
+    r"(?:\s*(?:of|/)\s*\d+)?\s*[-\u2013]?",
+    re.IGNORECASE,
+)
 
 
 def _pdf_paragraphs(pages: list[str]) -> str:

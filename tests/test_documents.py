@@ -183,6 +183,10 @@ def test_pdf_line_rules_decide_paragraphs_from_line_lengths_and_case() -> None:
         "by Self- Employed persons, who are covered by the scheme that this section sets out in full. "
         "Renewal is automatic unless either party gives notice of its wish to end the agreement."
     )
+    # A last line that is a word, not a page number ("civil" is no roman numeral), stays in its paragraph.
+    assert _pdf_paragraphs([f"{FULL}\n{FULL}\n{FULL}\n{FULL}\nthe rights of the parties are\ncivil"]).endswith(
+        "are\ncivil"
+    )
 
 
 def test_pdf_hyphens_follow_the_documents_own_words_and_page_furniture_stands_alone() -> None:
