@@ -142,6 +142,8 @@ def test_budget_follows_the_window_and_a_short_document_is_shown_whole() -> None
     capped = evidence_budget(sample, room=7000, setting="auto", answer_floor=1500)
     assert capped.answer == max(round(ANSWER_CAP * sample.tokens), round(ANSWER_SHARE * (capped.shared + capped.step)))
     assert capped.answer < 1500  # the rag floor never makes a short document's answer call the costliest
+    # A window that holds no more than the question's evidence shows no opening (and claims none).
+    assert evidence_budget(long_index, room=1200, setting="auto", answer_floor=1500).opening == 0
     short = index_document("Mira runs the ferry. She has done it for years.", ner=False)
     assert evidence_budget(short, room=6000, setting="auto").whole
 

@@ -105,7 +105,10 @@ def evidence_budget(
     shared = round(SHARED_SHARE * per_call)
     question = min(answer_floor, round(ANSWER_CAP * index.tokens))
     answer = min(max(question, round(ANSWER_SHARE * per_call)), room)
-    return EvidenceBudget(shared=shared, step=per_call - shared, answer=answer, opening=round(OPENING_SHARE * per_call))
+    # The opening only where the window holds it besides the question's evidence: it is claimed from
+    # the steps before the answer call is fitted, and a window too small for it would show it to no call.
+    opening = min(round(OPENING_SHARE * per_call), max(0, room - answer))
+    return EvidenceBudget(shared=shared, step=per_call - shared, answer=answer, opening=opening)
 
 
 def _question_query(question: Question) -> str:
