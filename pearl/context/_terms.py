@@ -84,6 +84,14 @@ _SHORTEST_BASE = 4
 """A base shorter than this is no word of its own ("subtle" is not "sub" + "tle")."""
 
 
+def _unprefixed(term: str) -> str:
+    """`term` without a "sub"/"non" prefix, when what is left can be a word of its own."""
+    for prefix in _PREFIXES:
+        if term.startswith(prefix) and len(term) - len(prefix) >= _SHORTEST_BASE:
+            return term[len(prefix) :]
+    return term
+
+
 def term_bases(term: str, vocabulary: Container[str]) -> list[str]:
     """Shorter index terms `term` also counts as, among those the document uses on their own.
 
@@ -91,14 +99,8 @@ def term_bases(term: str, vocabulary: Container[str]) -> list[str]:
     on a noun in "-ition", so that it meets its verb ("competit" -> "compet", "definit" ->
     "defin"); both at once for "noncompetit" -> "compet".
     """
-    bases: list[str] = []
-    rest = term
-    for prefix in _PREFIXES:
-        if term.startswith(prefix) and len(term) - len(prefix) >= _SHORTEST_BASE:
-            rest = term[len(prefix) :]
-            if rest in vocabulary:
-                bases.append(rest)
-            break
+    rest = _unprefixed(term)
+    bases = [rest] if rest != term and rest in vocabulary else []
     if rest.endswith("it") and len(rest) - 2 >= _SHORTEST_BASE and rest[:-2] in vocabulary:
         bases.append(rest[:-2])
     return bases
@@ -108,12 +110,9 @@ def query_variants(term: str, vocabulary: Container[str]) -> list[str]:
     """Index terms a question's `term` should also match: its bases (`term_bases`), and the
     "-ition" nouns of a verb the document uses ("compet" -> "competit", "noncompet" -> "noncompetit")."""
     variants = term_bases(term, vocabulary)
-    rest = next(
-        (term[len(p) :] for p in _PREFIXES if term.startswith(p) and len(term) - len(p) >= _SHORTEST_BASE), term
-    )
-    for stem_ in dict.fromkeys((term, rest)):
-        if len(stem_) >= _SHORTEST_BASE and stem_ + "it" in vocabulary:
-            variants.append(stem_ + "it")
+    for form in dict.fromkeys((term, _unprefixed(term))):
+        if len(form) >= _SHORTEST_BASE and form + "it" in vocabulary:
+            variants.append(form + "it")
     return [v for v in dict.fromkeys(variants) if v != term]
 
 
