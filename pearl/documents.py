@@ -79,6 +79,11 @@ def _html_to_text(raw: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
+def _unix_lines(text: str) -> str:
+    """`text` with Windows and old Mac line ends as "\n"."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def _decode(data: bytes, path: Path) -> str:
     if b"\x00" in data[:8192]:
         raise DocumentError(f"{path}: looks like a binary file, not text (supported: {', '.join(SUPPORTED_SUFFIXES)})")
@@ -122,9 +127,8 @@ def _pdf_to_text(path: Path) -> str:
         ) from None
     except (PyPdfError, ValueError, KeyError, OSError) as exc:
         raise DocumentError(f"{path}: not a readable PDF ({exc})") from exc
-    # Line breaks as the text loader leaves them; a soft hyphen inside a line is invisible.
-    pages = [p.replace("\r\n", "\n").replace("\r", "\n") for p in pages]
-    pages = [re.sub("\u00ad(?!\n)", "", p) for p in pages]
+    # Line breaks as for any text file; a soft hyphen inside a line is invisible.
+    pages = [re.sub("\u00ad(?!\n)", "", _unix_lines(p)) for p in pages]
     text = _pdf_paragraphs([p.strip() for p in pages if p.strip()])
     if not text.strip():
         raise DocumentError(
@@ -218,7 +222,7 @@ def _read_one(path: Path, max_bytes: int) -> str:
     looks_html = suffix not in (".txt", ".md") and re.match(r"\s*<(!doctype html|html)", text, re.I)
     if suffix in (".html", ".htm") or looks_html:
         text = _html_to_text(text)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _unix_lines(text)
     if not text.strip():
         raise DocumentError(f"{path}: has no text")
     return text
