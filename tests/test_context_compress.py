@@ -156,6 +156,21 @@ def test_a_web_pages_section_heading_carries_relevance_to_its_paragraphs() -> No
     assert "$14.3 million" in context.text
 
 
+def test_a_web_pages_infobox_and_prose_answer_and_its_references_do_not() -> None:
+    # The infobox's value rows say neither "population" nor "founded"; the reference list says
+    # both, in short titles that would otherwise outrank everything.
+    page = (
+        "<H1> Examplia </H1> <Table> <Tr> <Th> Founder </Th> <Td> Ann Vale </Td> </Tr> <Tr> <Th> Population </Th> "
+        "</Tr> <Tr> <Th> <P> • 2019 estimate </P> </Th> <Td> 4,933,210 </Td> </Tr> </Table> <P> Examplia is an "
+        "island country . Its capital is Port Vale . Fishing and tourism are its main industries . </P> <H2> "
+        'References [ edit ] </H2> <Ol> <Li> ^ " Population of Examplia " . Census Office . </Li> <Li> ^ " Who '
+        'founded Examplia ? " . Island Review . </Li> </Ol>'
+    )
+    index = index_document(page, cache=False, ner=False)
+    assert "4,933,210" in compress(index, "what is the population of examplia", 80).text
+    assert "Ann Vale" in compress(index, "who founded examplia", 30).text
+
+
 def test_a_focus_string_loses_the_questions_boilerplate_too(contract: DocumentIndex) -> None:
     # A plan step often passes the whole question as its argument ("ANSWER(CTX, <question>)").
     question = (

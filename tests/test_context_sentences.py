@@ -124,6 +124,10 @@ def test_terms_stem_and_drop_stop_words() -> None:
     assert term_bases("noncompetit", {"compet"}) == ["compet"]
     assert query_variants("compet", {"competit"}) == ["competit"]
     assert query_variants("noncompet", {"noncompetit"}) == ["noncompetit"]
+    # "who founded" meets "Founder", "who invented" "inventor"; "license" never meets "Licensor".
+    assert query_variants("found", {"founder"}, agents=True) == ["founder"]
+    assert query_variants("invent", {"inventor"}, agents=True) == ["inventor"]
+    assert query_variants("licens", {"licensor"}) == []
     assert terms("non-U.S. persons") == ["non", "person"]  # joined only to a word of its own
 
 
@@ -190,6 +194,49 @@ def test_a_flattened_page_keeps_its_paragraphs_and_headings() -> None:
     assert is_heading("<H2> Cast ( edit ) </H2>") and is_heading("<H3> Box office </H3>")
     assert not is_heading("<Ul> <Li> Sandra Bullock as Lucy Kelson </Li>")
     assert not is_heading("<Tr> <Th> Starring </Th> <Td>")
+
+
+# An infobox as web-page QA sets store it: header cells hold paragraphs, a row of header cells
+# alone ("Population") heads the rows under it.
+INFOBOX = (
+    "<Table> <Tr> <Th> Government </Th> <Td> Parliamentary monarchy </Td> </Tr> <Tr> <Th> <P> • Prime Minister "
+    "</P> </Th> <Td> Jane Roe </Td> </Tr> <Tr> <Th> Population </Th> </Tr> <Tr> <Th> <P> • 2019 estimate </P> "
+    "</Th> <Td> 4,933,210 [5] </Td> </Tr> <Tr> <Th> <P> • Density </P> </Th> <Td> 18.2 / km 2 </Td> </Tr> "
+    "</Table> <P> Examplia is an island country . It has two main islands . </P>"
+)
+
+
+def test_a_table_row_is_one_unit_and_a_header_row_heads_the_rows_under_it() -> None:
+    units = _units(INFOBOX)
+    assert "<Tr> <Th> <P> • Prime Minister </P> </Th> <Td> Jane Roe </Td> </Tr>" in units
+    assert "<Tr> <Th> <P> • 2019 estimate </P> </Th> <Td> 4,933,210 [5] </Td> </Tr>" in units
+    index = index_document(INFOBOX, cache=False, ner=False)
+    text = _texts(index)
+    population = text.index("<Tr> <Th> Population </Th> </Tr>")
+    assert index.sent_heading[population + 1] == index.sent_heading[population + 2] == population
+    assert index.sent_heading[text.index("<Tr> <Th> <P> • Prime Minister </P> </Th> <Td> Jane Roe </Td> </Tr>")] == -1
+    assert index.sent_heading[text.index("<P> Examplia is an island country .")] != population
+    # A row too long to be one unit is still cut at its block markup.
+    cell = " ".join(f"<P> Fact number {i} is stated here . </P>" for i in range(30))
+    assert len(_units(f"<Table> <Tr> <Td> {cell} </Td> </Tr> </Table>")) > 1
+
+
+def test_a_list_of_sources_is_flagged_but_notes_are_content() -> None:
+    page = (
+        "<H1> Examplia </H1> <P> Examplia is an island country . </P> <H2> Notes [ edit ] </H2> <P> The census "
+        'counts residents only . </P> <H2> References [ edit ] </H2> <Ol> <Li> ^ Smith , J . ( 2019 ) . " The '
+        'population of Examplia " . Island Review . </Li> </Ol> <H2> External links </H2> <Ul> <Li> Examplia '
+        "official site </Li> </Ul>"
+    )
+    index = index_document(page, cache=False, ner=False)
+    text = _texts(index)
+    flagged = [t for t, f in zip(text, index.sent_flags, strict=True) if f & SentenceFlag.REFERENCES]
+    assert flagged == text[text.index("<H2> References [ edit ] </H2>") :], flagged
+    assert "<Ul> <Li> Examplia official site </Li> </Ul>" in flagged
+    # Its authors and titles are not entities of the document.
+    sources = " ".join(f"<Li> ^ Smith , J . ( {year} ) . Island Review . </Li>" for year in (2019, 2020, 2021))
+    index = index_document(page.replace("</Ol>", f"{sources} </Ol>"), cache=False, ner=False)
+    assert not {"Review", "Island Review", "2020"} & {entity.name for entity in index.entities}
 
 
 def test_a_flattened_pages_sections_follow_its_headings() -> None:

@@ -31,7 +31,7 @@ from pearl.context._entities import entity_sentences, lookup_entities
 from pearl.context._graph import cooccurrence
 from pearl.context._models import CompressedContext, DocumentIndex, SentenceFlag
 from pearl.context._query import clean_query, query_terms
-from pearl.context._terms import query_variants, term_bases, terms
+from pearl.context._terms import query_variants, stem, term_bases, terms, words
 from pearl.errors import ContextError
 from pearl.tokens import count_tokens
 
@@ -157,8 +157,9 @@ def _score(index: DocumentIndex, query: str, focus: Sequence[str], weights: Weig
     question_ids = [e for e in lookup_entities(index, clean_query(query), capitalised=True) if e not in focus_ids]
 
     bm25 = _bm25(index)
+    past = {stem(word) for word in words(query) if len(word) > 4 and word.endswith("ed")}
     for term, weight in list(weighted.items()):
-        for variant in query_variants(term, bm25):
+        for variant in query_variants(term, bm25, agents=term in past):
             weighted.setdefault(variant, weight)
     lexical = bm25.scores(weighted) if weighted else np.zeros(size)
     top = float(lexical.max()) if size else 0.0
@@ -194,7 +195,7 @@ def _score(index: DocumentIndex, query: str, focus: Sequence[str], weights: Weig
     if weights.lead > 0:
         total += weights.lead * np.exp(-_offsets(index) / weights.lead_tokens)
     flags = _flag_array(index)
-    total[(flags & (SentenceFlag.TOC | SentenceFlag.BOILERPLATE)) != 0] *= weights.discount
+    total[(flags & (SentenceFlag.TOC | SentenceFlag.BOILERPLATE | SentenceFlag.REFERENCES)) != 0] *= weights.discount
     continued = np.flatnonzero(flags & SentenceFlag.CONTINUATION)
     for i in continued:  # forward: a piece inherits from the piece before it
         if i > 0:

@@ -141,8 +141,9 @@ def extract_entities(
 ) -> EntityData:
     """Find, merge and count the entities of `text` (whose sentence spans are `sentences`).
 
-    Sentences in `skip` (tables of contents, page headers) are not searched: their names
-    repeat the document's headings and would inflate every count. Markup left in the text
+    Sentences in `skip` (tables of contents, page headers, reference lists) are not searched:
+    their names repeat the document's headings or name its sources, and would inflate every
+    count. Markup left in the text
     (`<Td>`, `</Li>`) is blanked out first, keeping offsets: its tag names are not names.
     """
     text = _without_markup(text)

@@ -4,11 +4,13 @@ Contracts and papers say what a passage is about in its heading ("XIV. INSURANCE
 "5.2 Revenue Sharing.", "Results") while the passage itself may never repeat the word; a
 sentence therefore inherits relevance from the heading of its paragraph and of its section
 at compression time. In markup (a web page flattened to text) the `<H1>`..`<H6>` elements are
-the headings, and a list item or a table row never is one, however title-like; in Markdown
-(and HTML files, read as Markdown headings) a `## ...` line is one. Tables of
-contents repeat every heading word and page headers repeat on every page: both are marked so
-compression can discount them (a table of contents by its dot leaders, or as three or more
-lines in a row that each name a heading further on).
+the headings, and a list item or a table row never is one, however title-like, except that a
+row of header cells alone heads the rows under it ("Population", then "2018 census |
+4,699,755"); in Markdown (and HTML files, read as Markdown headings) a `## ...` line is one.
+Tables of contents repeat every heading word and page headers repeat on every page: both are
+marked so compression can discount them (a table of contents by its dot leaders, or as three
+or more lines in a row that each name a heading further on). So is a list of sources, under a
+"References" or "External links" heading: on a web page it is often most of the text.
 """
 
 from __future__ import annotations
@@ -37,6 +39,17 @@ _MARKDOWN_HEADING = re.compile(r"#{1,6}[ \t]+\S")
 _BULLET = re.compile(r"[-*•▪●◦–][ \t]")
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]{0,9}\b[^<>]{0,200}>")
 _HEADING_OPEN = re.compile(r"<h[1-6]\b[^<>]{0,200}>", re.IGNORECASE)
+# Sections that list the document's sources rather than say anything: a web page's references
+# run to most of its length, and their titles match every query. "Notes" is not among them:
+# explanatory notes state facts.
+_BACK_MATTER = frozenset(
+    "references|citations|bibliography|sources|works cited|literature cited|reference list|further reading"
+    "|external links|see also|notes and references|references and notes".split("|")
+)
+_EDIT_LINK = re.compile(r"\[\s*edit\s*\]", re.IGNORECASE)
+_ROW = re.compile(r"<tr\b", re.IGNORECASE)
+_HEADER_CELL = re.compile(r"<th\b", re.IGNORECASE)
+_DATA_CELL = re.compile(r"<td\b", re.IGNORECASE)
 
 
 class Layout:
@@ -111,7 +124,30 @@ def analyse_layout(text: str, sentences: list[tuple[int, int]], paragraphs: list
         for k in range(first, stop):
             if k != section:
                 layout.section[k] = section
+        header = -1
+        for k in range(first, stop):  # in a table, a row of header cells alone heads the rows under it
+            if _is_header_row(units[k]):
+                header = k
+            elif header >= 0:
+                layout.heading[k] = header
+    back = {i for i in titles if _is_back_matter(units[i])}
+    for k in range(size):  # a list of sources, its title included
+        if back and (k in back or layout.section[k] in back or layout.heading[k] in back):
+            flags[k] |= SentenceFlag.REFERENCES
     return layout
+
+
+def _is_back_matter(heading: str) -> bool:
+    """Whether a heading titles a list of sources: "<H2> References [ edit ] </H2>", "7. Bibliography"."""
+    words = _HEADING_WORD.findall(_ENUMERATOR.sub("", _EDIT_LINK.sub("", _TAG.sub(" ", heading)), count=1))
+    return " ".join(words).lower() in _BACK_MATTER
+
+
+def _is_header_row(unit: str) -> bool:
+    """A table row of header cells only ("<Tr> <Th> Population </Th> </Tr>"): what the rows below it give."""
+    if len(unit) > 300 or not _ROW.search(unit):
+        return False
+    return bool(_HEADER_CELL.search(unit)) and not _DATA_CELL.search(unit)
 
 
 _CONTENTS_WORD = re.compile(r"[^\W\d_][\w'’]*")

@@ -43,6 +43,7 @@ class SentenceFlag:
     TOC = 2  # a table-of-contents line (dot leaders; or one of 3+ lines in a row naming later headings)
     BOILERPLATE = 4  # repeated text: page headers and footers
     CONTINUATION = 8  # not a sentence start: a piece cut from a longer sentence, or the item after "...:"
+    REFERENCES = 16  # back matter under a "References", "External links"... heading: sources, not content
 
 
 class Entity(BaseModel):

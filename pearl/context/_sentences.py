@@ -52,6 +52,9 @@ _BLOCK_TAG = re.compile(
     r"\b[^<>]{0,200}>",
     re.IGNORECASE,
 )
+# A table row: kept whole when it is short, whatever block markup or stops its cells hold
+# ("<Tr> <Th> <P> • Prime Minister </P> </Th> <Td> Jacinda Ardern </Td> </Tr>").
+_ROW_TAG = re.compile(r"<(/?)tr\b[^<>]{0,200}>", re.IGNORECASE)
 _ONLY_MARKUP = re.compile(r"(?:\s*<[^<>]{0,200}>)*\s*")
 _ONLY_CLOSING = re.compile(r"(?:\s*</[^<>]{0,200}>)*\s*")
 # Markup that starts a paragraph when it opens outside any table or list (and a heading that ends
@@ -262,8 +265,33 @@ def _boundaries(text: str, start: int, end: int) -> list[int]:
         tags = [
             tag.end() if text[tag.start() + 1] == "/" else tag.start() for tag in _BLOCK_TAG.finditer(text, start, end)
         ]
-        cuts = _markup_cuts(text, start, end, sorted({*cuts, *tags}))
+        cuts = _markup_cuts(text, start, end, _outside_rows(text, start, end, sorted({*cuts, *tags})))
     return sorted(set(cuts))
+
+
+def _outside_rows(text: str, start: int, end: int, cuts: list[int], longest: int = 600) -> list[int]:
+    """`cuts` (sorted) less those inside a table row of at most `longest` characters: a row's label
+    and its value are one unit, though a cell may hold a paragraph or a list."""
+    rows: list[tuple[int, int]] = []
+    opened = -1
+    for tag in _ROW_TAG.finditer(text, start, end):
+        if tag.group(1):
+            if opened >= 0 and tag.end() - opened <= longest:
+                rows.append((opened, tag.end()))
+            opened = -1
+        else:
+            opened = tag.start()
+    if not rows:
+        return cuts
+    kept: list[int] = []
+    row = 0
+    for cut in cuts:
+        while row < len(rows) and rows[row][1] <= cut:
+            row += 1
+        if row < len(rows) and rows[row][0] < cut < rows[row][1]:
+            continue
+        kept.append(cut)
+    return kept
 
 
 def _markup_cuts(text: str, start: int, end: int, cuts: list[int]) -> list[int]:

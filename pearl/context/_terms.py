@@ -106,13 +106,16 @@ def term_bases(term: str, vocabulary: Container[str]) -> list[str]:
     return bases
 
 
-def query_variants(term: str, vocabulary: Container[str]) -> list[str]:
-    """Index terms a question's `term` should also match: its bases (`term_bases`), and the
-    "-ition" nouns of a verb the document uses ("compet" -> "competit", "noncompet" -> "noncompetit")."""
+def query_variants(term: str, vocabulary: Container[str], *, agents: bool = False) -> list[str]:
+    """Index terms a question's `term` should also match: its bases (`term_bases`), the "-ition"
+    nouns of a verb the document uses ("compet" -> "competit", "noncompet" -> "noncompetit"), and
+    with `agents` (the question has the verb in the past: "who founded") its "-er"/"-or" nouns
+    ("founder", "inventor"). Not otherwise: "license" would match every "Licensor" of a contract."""
     variants = term_bases(term, vocabulary)
+    suffixes = ("it", "er", "or") if agents else ("it",)
     for form in dict.fromkeys((term, _unprefixed(term))):
-        if len(form) >= _SHORTEST_BASE and form + "it" in vocabulary:
-            variants.append(form + "it")
+        if len(form) >= _SHORTEST_BASE:
+            variants.extend(form + suffix for suffix in suffixes if form + suffix in vocabulary)
     return [v for v in dict.fromkeys(variants) if v != term]
 
 
