@@ -8,13 +8,15 @@ A PDF's text layer (what `pypdf` returns) is one line per printed line, with no 
 between paragraphs. This script makes each document look like that: every paragraph of the
 original text (blocks between blank lines) hard-wrapped at 95 characters, the lines joined by
 single line breaks. Words are not hyphenated across lines, so the gold answers stay findable
-in every variant and the lines measure paragraph structure alone. Three variants per document,
+in every variant and the lines measure paragraph structure alone. Four variants per document,
 each indexed and compressed to the same budget for every question:
 
     original   the text as the file holds it;
     pdf-lines  the hard-wrapped text, as a PDF's text layer gives it;
     rejoined   the hard-wrapped text after `pearl.documents`' PDF paragraph rejoining, what
-               `pearl ask file.pdf` indexes.
+               `pearl ask file.pdf` indexes;
+    paged      the same, printed on pages of 50 lines, each with a running header and a page
+               number, so that paragraphs run over page breaks as they do in a real PDF.
 
 Metric, as in benchmarks/context_recall.py: a question counts when every gold span, lower-cased
 with whitespace collapsed, is a substring of the original text of the kept sentences likewise
@@ -41,6 +43,7 @@ from pearl.documents import _pdf_paragraphs
 
 FILES = ("leval_legal_contract_qa.jsonl", "leval_scientific_qa.jsonl")
 WIDTH = 95
+PAGE_LINES = 50
 
 
 def pdf_lines(text: str) -> str:
@@ -51,6 +54,13 @@ def pdf_lines(text: str) -> str:
         if flat:
             lines.extend(textwrap.wrap(flat, WIDTH, break_long_words=False, break_on_hyphens=False) or [flat])
     return "\n".join(lines)
+
+
+def paged(wrapped: str, title: str) -> list[str]:
+    """Hard-wrapped lines as the pages of a PDF: 50 lines a page, a running header and a page number."""
+    lines = wrapped.split("\n")
+    chunks = [lines[i : i + PAGE_LINES] for i in range(0, len(lines), PAGE_LINES)]
+    return ["\n".join([title, *chunk, str(n)]) for n, chunk in enumerate(chunks, 1)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,11 +76,16 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     for path in paths:
         spans_only = "contract" not in path.name  # as evidence_reach.py selects span questions
-        kept = {"original": 0, "pdf-lines": 0, "rejoined": 0}
+        kept = {"original": 0, "pdf-lines": 0, "rejoined": 0, "paged": 0}
         questions = 0
-        for document in read_leval(path):
+        for number, document in enumerate(read_leval(path)):
             wrapped = pdf_lines(document.text)
-            texts = {"original": document.text, "pdf-lines": wrapped, "rejoined": _pdf_paragraphs([wrapped])}
+            texts = {
+                "original": document.text,
+                "pdf-lines": wrapped,
+                "rejoined": _pdf_paragraphs([wrapped]),
+                "paged": _pdf_paragraphs(paged(wrapped, f"{path.stem} document {number} - confidential")),
+            }
             indexes = {name: index_document(text, cache=False) for name, text in texts.items()}
             whole = normalise(document.text)
             for question, answer in zip(document.questions, document.answers, strict=False):

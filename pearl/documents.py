@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -186,12 +186,9 @@ def _pdf_paragraphs(pages: list[str]) -> str:
         parts: list[str] = []
         for i, line in enumerate(lines[:-1]):
             following = lines[i + 1]
-            hyphen = _HYPHENATED_END.search(line)
-            if hyphen and following[:1].islower() and not alone[i + 1]:
-                left, right = hyphen.group(1).lower(), _FIRST_WORD.match(following)
-                rest = right.group(0).lower() if right else ""
-                keep = line.endswith("-") and f"{left}-{rest}" in known and f"{left}{rest}" not in known
-                parts.append(line if keep else line[:-1])
+            joined = None if alone[i + 1] else _unhyphenated(line, following, known)
+            if joined is not None:
+                parts.append(joined)
                 continue
             parts.append(line)
             heading_next = short[i + 1] and opens[i + 1] and (i + 2 == len(lines) or opens[i + 2])
@@ -201,7 +198,50 @@ def _pdf_paragraphs(pages: list[str]) -> str:
             parts.append("\n\n" if ends or not line or alone[i] or alone[i + 1] else "\n")
         parts.append(lines[-1])
         out.append(re.sub(r"\n{3,}", "\n\n", "".join(parts)).strip())
-    return _SEPARATOR.join(page for page in out if page)
+    return _SEPARATOR.join(_across_pages([page for page in out if page], furniture, _SHORT_LINE * full, known))
+
+
+def _unhyphenated(line: str, following: str, known: set[str]) -> str | None:
+    """`line` to be followed directly by `following` when a word is hyphenated across the two (the
+    hyphen dropped, unless the document writes the word with one elsewhere); None if not."""
+    hyphen = _HYPHENATED_END.search(line)
+    if not hyphen or not following[:1].islower():
+        return None
+    left, right = hyphen.group(1).lower(), _FIRST_WORD.match(following)
+    rest = right.group(0).lower() if right else ""
+    keep = line.endswith("-") and f"{left}-{rest}" in known and f"{left}{rest}" not in known
+    return line if keep else line[:-1]
+
+
+def _across_pages(pages: list[str], furniture: Callable[[str], bool], full: float, known: set[str]) -> list[str]:
+    """The paragraphs of `pages` in order, a paragraph that runs on over a page break joined again
+    and the page's furniture (header, footer, number) set after it."""
+
+    def text(part: str) -> bool:
+        return "\n" in part or not furniture(part)
+
+    paragraphs: list[str] = []
+    body = -1  # the last paragraph that is not furniture
+    for page in pages:
+        parts = page.split(_SEPARATOR)
+        first = next((i for i, part in enumerate(parts) if text(part)), len(parts))
+        if body >= 0 and first < len(parts):
+            before, after = paragraphs[body].rsplit("\n", 1)[-1], parts[first].split("\n", 1)[0]
+            joined = _unhyphenated(before, after, known)
+            runs_on = joined is not None or (
+                len(before) >= full
+                and not before.endswith(_SENTENCE_END)
+                and (after[:1].islower() or len(after) >= full)
+            )
+            if runs_on:
+                head = paragraphs[body][: len(paragraphs[body]) - len(before)]
+                merged = head + (before + "\n" if joined is None else joined) + parts[first]
+                paragraphs[body:] = [merged, *paragraphs[body + 1 :], *parts[:first]]
+                parts = parts[first + 1 :]
+        start = len(paragraphs)
+        paragraphs.extend(parts)
+        body = max((start + i for i, part in enumerate(parts) if text(part)), default=body)
+    return paragraphs
 
 
 def _read_one(path: Path, max_bytes: int) -> str:

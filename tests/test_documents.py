@@ -201,3 +201,32 @@ def test_pdf_hyphens_follow_the_documents_own_words_and_page_furniture_stands_al
     index = index_document(text, cache=False, ner=False)
     header = [i for i in range(index.sentence_count) if index.sentence_text(i).startswith("ACME LICENSE")]
     assert header and all(index.sent_flags[i] & SentenceFlag.BOILERPLATE for i in header)
+
+
+def test_pdf_paragraph_running_over_a_page_break_is_joined_and_the_furniture_set_after_it() -> None:
+    pages = [
+        "\n".join(
+            [
+                "ACME LICENSE AGREEMENT",
+                FULL,
+                FULL,
+                "the licensee must keep all of the records for seven full years and must show them",
+                "12",
+            ]
+        ),
+        "\n".join(["ACME LICENSE AGREEMENT", "to the licensor on request, and the licensor may audit the evi-", "13"]),
+        "\n".join(["ACME LICENSE AGREEMENT", "dence once a year.", "Renewal", FULL + ".", "14"]),
+    ]
+    paragraphs = _pdf_paragraphs(pages).split("\n\n")
+    body = [" ".join(p.split()) for p in paragraphs if "\n" in p or len(p) > 30]
+    assert body[0].endswith(
+        "keep all of the records for seven full years and must show them to the licensor on request, and the "
+        "licensor may audit the evidence once a year."
+    ), body
+    # Nothing is lost: the headers and page numbers come after the paragraph they interrupted.
+    assert paragraphs.count("ACME LICENSE AGREEMENT") == 3 and {"12", "13", "14"} <= set(paragraphs)
+    assert paragraphs.index("12") > 0 and "Renewal" in paragraphs
+    # A page that ends a sentence is not joined to the next.
+    last = "and so the first page ends with a sentence that is whole, with all of the words it needs."
+    following = "The second page opens a new paragraph, with a line as long as any other line here\nand goes on."
+    assert len(_pdf_paragraphs([f"{FULL}\n{FULL}\n{last}", following]).split("\n\n")) == 2
