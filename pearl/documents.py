@@ -215,18 +215,23 @@ def _unhyphenated(line: str, following: str, known: set[str]) -> str | None:
 
 def _across_pages(pages: list[str], furniture: Callable[[str], bool], full: float, known: set[str]) -> list[str]:
     """The paragraphs of `pages` in order, a paragraph that runs on over a page break joined again
-    and the page's furniture (header, footer, number) set after it."""
+    and the page's furniture (header, footer, number) set after it.
 
-    def text(part: str) -> bool:
+    A paragraph is kept as pieces until it ends, so that one running over every page of a long
+    PDF is joined once, not copied again at each page.
+    """
+
+    def content(part: str) -> bool:
         return "\n" in part or not furniture(part)
 
-    paragraphs: list[str] = []
-    body = -1  # the last paragraph that is not furniture
+    out: list[str] = []
+    current: list[str] = []  # the last paragraph that is not furniture, in pieces, still open
+    held: list[str] = []  # furniture met since it began, to follow it
     for page in pages:
         parts = page.split(_SEPARATOR)
-        first = next((i for i, part in enumerate(parts) if text(part)), len(parts))
-        if body >= 0 and first < len(parts):
-            before, after = paragraphs[body].rsplit("\n", 1)[-1], parts[first].split("\n", 1)[0]
+        first = next((i for i, part in enumerate(parts) if content(part)), len(parts))
+        if current and first < len(parts):
+            before, after = current[-1].rsplit("\n", 1)[-1], parts[first].split("\n", 1)[0]
             joined = _unhyphenated(before, after, known)
             runs_on = joined is not None or (
                 len(before) >= full
@@ -234,14 +239,25 @@ def _across_pages(pages: list[str], furniture: Callable[[str], bool], full: floa
                 and (after[:1].islower() or len(after) >= full)
             )
             if runs_on:
-                head = paragraphs[body][: len(paragraphs[body]) - len(before)]
-                merged = head + (before + "\n" if joined is None else joined) + parts[first]
-                paragraphs[body:] = [merged, *paragraphs[body + 1 :], *parts[:first]]
+                current[-1] = current[-1][: len(current[-1]) - len(before)] + (
+                    before + "\n" if joined is None else joined
+                )
+                current.append(parts[first])
+                held.extend(parts[:first])
                 parts = parts[first + 1 :]
-        start = len(paragraphs)
-        paragraphs.extend(parts)
-        body = max((start + i for i, part in enumerate(parts) if text(part)), default=body)
-    return paragraphs
+        for part in parts:
+            if content(part):
+                if current:
+                    out.append("".join(current))
+                    out.extend(held)
+                    held = []
+                current = [part]
+            else:
+                (held if current else out).append(part)
+    if current:
+        out.append("".join(current))
+    out.extend(held)
+    return out
 
 
 def _read_one(path: Path, max_bytes: int) -> str:
