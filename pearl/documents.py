@@ -177,6 +177,12 @@ def _pdf_paragraphs(pages: list[str]) -> str:
         stripped = line.strip()
         return _DIGITS.sub("#", stripped.lower()) in repeated or bool(_PAGE_NUMBER.fullmatch(stripped))
 
+    def surely_furniture(line: str) -> bool:
+        """Furniture beyond doubt, which a paragraph may run on over: a page number, or a line at
+        the edge of three pages or more ("Agreement." ending two pages may be text)."""
+        stripped = line.strip()
+        return edges[_DIGITS.sub("#", stripped.lower())] >= 3 or bool(_PAGE_NUMBER.fullmatch(stripped))
+
     out: list[str] = []
     for page in printed:
         lines = [line.strip() for line in page]
@@ -198,7 +204,8 @@ def _pdf_paragraphs(pages: list[str]) -> str:
             parts.append("\n\n" if ends or not line or alone[i] or alone[i + 1] else "\n")
         parts.append(lines[-1])
         out.append(re.sub(r"\n{3,}", "\n\n", "".join(parts)).strip())
-    return _SEPARATOR.join(_across_pages([page for page in out if page], furniture, _SHORT_LINE * full, known))
+    kept = [page for page in out if page]
+    return _SEPARATOR.join(_across_pages(kept, furniture, surely_furniture, _SHORT_LINE * full, known))
 
 
 def _unhyphenated(line: str, following: str, known: set[str]) -> str | None:
@@ -213,9 +220,18 @@ def _unhyphenated(line: str, following: str, known: set[str]) -> str | None:
     return line if keep else line[:-1]
 
 
-def _across_pages(pages: list[str], furniture: Callable[[str], bool], full: float, known: set[str]) -> list[str]:
+def _across_pages(
+    pages: list[str],
+    furniture: Callable[[str], bool],
+    surely_furniture: Callable[[str], bool],
+    full: float,
+    known: set[str],
+) -> list[str]:
     """The paragraphs of `pages` in order, a paragraph that runs on over a page break joined again
-    and the page's furniture (header, footer, number) set after it.
+    and the page's furniture (header, footer, number) set after it. A paragraph runs on when its
+    page's last line is full and unfinished (or ends in a hyphen before a lower-case word) and
+    the next page's first line goes on in lower case or is full itself, and only over
+    `surely_furniture` lines: no text is moved on a guess.
 
     A paragraph is kept as pieces until it ends, so that one running over every page of a long
     PDF is joined once, not copied again at each page.
@@ -233,11 +249,14 @@ def _across_pages(pages: list[str], furniture: Callable[[str], bool], full: floa
         if current and first < len(parts):
             before, after = current[-1].rsplit("\n", 1)[-1], parts[first].split("\n", 1)[0]
             joined = _unhyphenated(before, after, known)
-            runs_on = joined is not None or (
-                len(before) >= full
-                and not before.endswith(_SENTENCE_END)
-                and (after[:1].islower() or len(after) >= full)
-            )
+            runs_on = (
+                joined is not None
+                or (
+                    len(before) >= full
+                    and not before.endswith(_SENTENCE_END)
+                    and (after[:1].islower() or len(after) >= full)
+                )
+            ) and all(surely_furniture(part) for part in [*held, *parts[:first]])
             if runs_on:
                 current[-1] = current[-1][: len(current[-1]) - len(before)] + (
                     before + "\n" if joined is None else joined

@@ -169,6 +169,10 @@ def test_a_web_pages_infobox_and_prose_answer_and_its_references_do_not() -> Non
     index = index_document(page, cache=False, ner=False)
     assert "4,933,210" in compress(index, "what is the population of examplia", 80).text
     assert "Ann Vale" in compress(index, "who founded examplia", 30).text
+    # Only a question asking who: "licensed" in a contract's question must not pull in every "Licensor".
+    licence = index_document("The Licensor grants a licence. The Licensed Products are the X1 devices.", cache=False)
+    assert "licensor" not in compress(licence, "Which devices are licensed?", 60).query_terms
+    assert "licensor" in compress(licence, "Who licensed the devices?", 60).query_terms
 
 
 def test_a_focus_string_loses_the_questions_boilerplate_too(contract: DocumentIndex) -> None:

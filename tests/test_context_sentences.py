@@ -216,9 +216,19 @@ def test_a_table_row_is_one_unit_and_a_header_row_heads_the_rows_under_it() -> N
     assert index.sent_heading[population + 1] == index.sent_heading[population + 2] == population
     assert index.sent_heading[text.index("<Tr> <Th> <P> • Prime Minister </P> </Th> <Td> Jane Roe </Td> </Tr>")] == -1
     assert index.sent_heading[text.index("<P> Examplia is an island country .")] != population
-    # A row too long to be one unit is still cut at its block markup.
+    # A row too long to be one unit is still cut at its block markup, and its first piece heads nothing.
     cell = " ".join(f"<P> Fact number {i} is stated here . </P>" for i in range(30))
     assert len(_units(f"<Table> <Tr> <Td> {cell} </Td> </Tr> </Table>")) > 1
+    long_row = (
+        f"<Table> <Tr> <Th> <P> Notes </P> </Th> <Td> {cell} </Td> </Tr> <Tr> <Th> Born </Th> <Td> 1950 </Td> </Tr>"
+    )
+    assert all(h == -1 for h in index_document(long_row, cache=False, ner=False).sent_heading)
+    # A header row heads rows only: not the prose after its table.
+    after = (
+        "<Table> <Tr> <Th> Population </Th> </Tr> <Tr> <Td> 2018 </Td> </Tr> </Table> The city grew . It has a port ."
+    )
+    index = index_document(after, cache=False, ner=False)
+    assert index.sent_heading[1] == 0 and index.sent_heading[2:] == [-1] * (index.sentence_count - 2)
 
 
 def test_a_list_of_sources_is_flagged_but_notes_are_content() -> None:
@@ -233,6 +243,14 @@ def test_a_list_of_sources_is_flagged_but_notes_are_content() -> None:
     flagged = [t for t, f in zip(text, index.sent_flags, strict=True) if f & SentenceFlag.REFERENCES]
     assert flagged == text[text.index("<H2> References [ edit ] </H2>") :], flagged
     assert "<Ul> <Li> Examplia official site </Li> </Ul>" in flagged
+    # It ends at the next title of any kind; "Sources" may be content (a river's, a study's).
+    contract = (
+        "1.1 References\n\nReferences to Sections are to this Agreement.\n\n2. Payment. The Licensee pays at once."
+    )
+    flags = index_document(contract, cache=False, ner=False).sent_flags
+    assert flags[0] & SentenceFlag.REFERENCES and not flags[-1] & SentenceFlag.REFERENCES
+    river = index_document("<H2> Sources </H2> <P> The river rises in the Alps . </P>", cache=False, ner=False)
+    assert not any(f & SentenceFlag.REFERENCES for f in river.sent_flags)
     # Its authors and titles are not entities of the document.
     sources = " ".join(f"<Li> ^ Smith , J . ( {year} ) . Island Review . </Li>" for year in (2019, 2020, 2021))
     index = index_document(page.replace("</Ol>", f"{sources} </Ol>"), cache=False, ner=False)

@@ -227,6 +227,19 @@ def test_pdf_paragraph_running_over_a_page_break_is_joined_and_the_furniture_set
     assert paragraphs.count("ACME LICENSE AGREEMENT") == 3 and {"12", "13", "14"} <= set(paragraphs)
     assert paragraphs.index("12") > 0 and "Renewal" in paragraphs
     # A page that ends a sentence is not joined to the next.
+    # Not joined: a short last line (a heading, a signature), or a short first line (a heading)
+    # opening in capitals; nor over an edge line that repeats on only two pages, which may be text.
+    opening = "Whereas the Licensee wishes to hold a licence for every site it runs and for the sites it opens"
+    for end, start in (("Signed by the Licensor", opening), ("and " + FULL, "Schedule A")):
+        split = _pdf_paragraphs([f"{FULL}\n{FULL}\n{end}\n1", f"{start}\n{FULL}\n{FULL}.\n2"]).split("\n\n")
+        assert " ".join(split[0].split()).endswith(end) and split[1] == "1", split
+    agreement = [
+        f"{FULL}\n{FULL} under this\nAgreement.",
+        f"{FULL}.\nthe end.",
+        f"{FULL}\n{FULL} under this\nAgreement.",
+    ]
+    text = _pdf_paragraphs(agreement)
+    assert text.index("under this\n\nAgreement.") < text.index("the end."), text
     last = "and so the first page ends with a sentence that is whole, with all of the words it needs."
     following = "The second page opens a new paragraph, with a line as long as any other line here\nand goes on."
     assert len(_pdf_paragraphs([f"{FULL}\n{FULL}\n{last}", following]).split("\n\n")) == 2

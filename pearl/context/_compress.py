@@ -157,7 +157,9 @@ def _score(index: DocumentIndex, query: str, focus: Sequence[str], weights: Weig
     question_ids = [e for e in lookup_entities(index, clean_query(query), capitalised=True) if e not in focus_ids]
 
     bm25 = _bm25(index)
-    past = {stem(word) for word in words(query) if len(word) > 4 and word.endswith("ed")}
+    asked = words(query)
+    # "who founded ...": the answer is the founder. Not "which products are licensed": not the Licensor.
+    past = {stem(word) for word in asked if len(word) > 4 and word.endswith("ed")} if "who" in asked else set()
     for term, weight in list(weighted.items()):
         for variant in query_variants(term, bm25, agents=term in past):
             weighted.setdefault(variant, weight)

@@ -41,13 +41,14 @@ _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]{0,9}\b[^<>]{0,200}>")
 _HEADING_OPEN = re.compile(r"<h[1-6]\b[^<>]{0,200}>", re.IGNORECASE)
 # Sections that list the document's sources rather than say anything: a web page's references
 # run to most of its length, and their titles match every query. "Notes" is not among them:
-# explanatory notes state facts.
+# explanatory notes state facts; nor is "Sources": a river's sources, a paper's data sources.
 _BACK_MATTER = frozenset(
-    "references|citations|bibliography|sources|works cited|literature cited|reference list|further reading"
+    "references|citations|bibliography|works cited|literature cited|reference list|further reading"
     "|external links|see also|notes and references|references and notes".split("|")
 )
 _EDIT_LINK = re.compile(r"\[\s*edit\s*\]", re.IGNORECASE)
 _ROW = re.compile(r"<tr\b", re.IGNORECASE)
+_TABLE_END = re.compile(r"</table\s*>", re.IGNORECASE)
 _HEADER_CELL = re.compile(r"<th\b", re.IGNORECASE)
 _DATA_CELL = re.compile(r"<td\b", re.IGNORECASE)
 
@@ -128,11 +129,17 @@ def analyse_layout(text: str, sentences: list[tuple[int, int]], paragraphs: list
         for k in range(first, stop):  # in a table, a row of header cells alone heads the rows under it
             if _is_header_row(units[k]):
                 header = k
-            elif header >= 0:
+            elif header >= 0 and _ROW.search(units[k]):
                 layout.heading[k] = header
-    back = {i for i in titles if _is_back_matter(units[i])}
-    for k in range(size):  # a list of sources, its title included
-        if back and (k in back or layout.section[k] in back or layout.heading[k] in back):
+            else:
+                header = -1
+            if _TABLE_END.search(units[k]):
+                header = -1
+    sources = False
+    for k in range(size):  # a list of sources, its title included, runs to the next title of any kind
+        if k in titles:
+            sources = _is_back_matter(units[k])
+        if sources:
             flags[k] |= SentenceFlag.REFERENCES
     return layout
 

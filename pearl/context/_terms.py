@@ -109,8 +109,8 @@ def term_bases(term: str, vocabulary: Container[str]) -> list[str]:
 def query_variants(term: str, vocabulary: Container[str], *, agents: bool = False) -> list[str]:
     """Index terms a question's `term` should also match: its bases (`term_bases`), the "-ition"
     nouns of a verb the document uses ("compet" -> "competit", "noncompet" -> "noncompetit"), and
-    with `agents` (the question has the verb in the past: "who founded") its "-er"/"-or" nouns
-    ("founder", "inventor"). Not otherwise: "license" would match every "Licensor" of a contract."""
+    with `agents` (the question asks who did it: "who founded") its "-er"/"-or" nouns ("founder",
+    "inventor"). Not otherwise: "licensed" would match every "Licensor" of a contract."""
     variants = term_bases(term, vocabulary)
     suffixes = ("it", "er", "or") if agents else ("it",)
     for form in dict.fromkeys((term, _unprefixed(term))):
