@@ -98,8 +98,9 @@ class DocumentIndex(BaseModel):
 
     Per-sentence data are parallel lists indexed by sentence id (`sent_*`), per-mention data
     parallel lists indexed by mention number (`mention_*`, sorted by position).
-    `sent_heading[i]` is the heading opening sentence i's paragraph and `sent_section[i]`
-    the last stand-alone heading before it (both sentence ids, -1 for none). `sent_tokens`
+    `sent_heading[i]` is the heading opening sentence i's paragraph (in a table, the row of
+    header cells above row i) and `sent_section[i]` the last stand-alone heading before it
+    (both sentence ids, -1 for none). `sent_tokens`
     counts a sentence as it is rendered for a prompt, whitespace runs collapsed; `tokens`
     counts the whole original text.
     """
