@@ -159,8 +159,8 @@ def _pdf_paragraphs(pages: list[str]) -> str:
     them and the index saw one paragraph a page. A line well short of a full line (the 80th
     percentile of line lengths) ends its paragraph when the next line can start one, and so
     does a finished sentence before a short line standing alone (a heading). A page's first or
-    last line that repeats on other pages, or is a page number, stands alone, so the index
-    knows it for page furniture. A word hyphenated across lines is joined again ("evi-" +
+    last lines (two at most at each end) that repeat on other pages, or are page numbers, stand
+    alone, so the index knows them for page furniture. A word hyphenated across lines is joined again ("evi-" +
     "dence"), or no search would find it; the hyphen stays where the document writes the word
     with one elsewhere ("third-" + "party" when it says "third-party").
     """
@@ -170,7 +170,10 @@ def _pdf_paragraphs(pages: list[str]) -> str:
         return _SEPARATOR.join("\n".join(page) for page in printed)
     full = widths[len(widths) * 4 // 5]
     known = set(_WORDS.findall("\n".join(pages).lower()))
-    edges = Counter(line for page in printed for line in {_DIGITS.sub("#", page[i].strip().lower()) for i in (0, -1)})
+    # A page's furniture is its first or last two lines at most ("ACME Corp. Confidential" over "Page 1 of 3").
+    edges = Counter(
+        line for page in printed for line in {_DIGITS.sub("#", page[i].strip().lower()) for i in _edge(len(page))}
+    )
     repeated = {line for line, pages_seen in edges.items() if line and pages_seen > 1}
 
     def furniture(line: str) -> bool:
@@ -188,7 +191,12 @@ def _pdf_paragraphs(pages: list[str]) -> str:
         lines = [line.strip() for line in page]
         short = [len(line) < _SHORT_LINE * full for line in lines]
         opens = [bool(line) and not line[:1].islower() for line in lines]
-        alone = [i in (0, len(lines) - 1) and bool(line) and furniture(line) for i, line in enumerate(lines)]
+        alone = [False] * len(lines)
+        for side in (range(min(2, len(lines))), range(len(lines) - 1, max(len(lines) - 3, -1), -1)):
+            for i in side:  # from the page's edge inwards, while the lines are furniture
+                if not (lines[i] and furniture(lines[i])):
+                    break
+                alone[i] = True
         parts: list[str] = []
         for i, line in enumerate(lines[:-1]):
             following = lines[i + 1]
@@ -206,6 +214,11 @@ def _pdf_paragraphs(pages: list[str]) -> str:
         out.append(re.sub(r"\n{3,}", "\n\n", "".join(parts)).strip())
     kept = [page for page in out if page]
     return _SEPARATOR.join(_across_pages(kept, furniture, surely_furniture, _SHORT_LINE * full, known))
+
+
+def _edge(lines: int) -> list[int]:
+    """Where a page of `lines` lines may carry furniture: its first two lines and its last two."""
+    return sorted({*range(min(2, lines)), *range(max(0, lines - 2), lines)})
 
 
 def _unhyphenated(line: str, following: str, known: set[str]) -> str | None:

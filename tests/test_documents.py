@@ -157,6 +157,9 @@ def test_size_limit(tmp_path: Path) -> None:
 
 
 FULL = "The parties agree that the licence granted here covers every site the licensee runs today"  # 88 chars
+SITES = "Each site is named in the schedule, and the schedule grows when the licensee opens a new one"
+FEES = "Fees are paid on each site from the day it opens until the day the licensee closes it for good"
+REVIEW = "The licensor may review the list of sites at any time on giving the licensee ten days notice"
 
 
 def test_pdf_line_rules_decide_paragraphs_from_line_lengths_and_case() -> None:
@@ -227,11 +230,24 @@ def test_pdf_paragraph_running_over_a_page_break_is_joined_and_the_furniture_set
     assert paragraphs.count("ACME LICENSE AGREEMENT") == 3 and {"12", "13", "14"} <= set(paragraphs)
     assert paragraphs.index("12") > 0 and "Renewal" in paragraphs
     # A page that ends a sentence is not joined to the next.
+    # A footer of two lines is furniture too, and the paragraph runs on over it.
+    pay = "the licensee shall pay all of the fees that are due under this agreement within thirty days of"
+    due = "each invoice, and any amount not paid when due shall bear interest at the rate that is set out in"
+    rest = "schedule b and shall be payable on demand by the licensor as provided in this agreement."
+    footed = [
+        "\n".join(["Master License Agreement", "4. Payment", pay, due, "ACME Corp. Confidential", "Page 1 of 3"]),
+        "\n".join(["Master License Agreement", rest, "ACME Corp. Confidential", "Page 2 of 3"]),
+        "\n".join(["Master License Agreement", "5. Term", pay, "ACME Corp. Confidential", "Page 3 of 3"]),
+    ]
+    paragraphs = _pdf_paragraphs(footed).split("\n\n")
+    assert any(f"{due}\n{rest}" in p for p in paragraphs), paragraphs
+    assert paragraphs.count("ACME Corp. Confidential") == 3 and "Page 2 of 3" in paragraphs
     # Not joined: a short last line (a heading, a signature), or a short first line (a heading)
     # opening in capitals; nor over an edge line that repeats on only two pages, which may be text.
     opening = "Whereas the Licensee wishes to hold a licence for every site it runs and for the sites it opens"
     for end, start in (("Signed by the Licensor", opening), ("and " + FULL, "Schedule A")):
-        split = _pdf_paragraphs([f"{FULL}\n{FULL}\n{end}\n1", f"{start}\n{FULL}\n{FULL}.\n2"]).split("\n\n")
+        first_page = f"{FULL}\n{SITES}\n{end}\n1"
+        split = _pdf_paragraphs([first_page, f"{start}\n{FEES}\n{REVIEW}.\n2"]).split("\n\n")
         assert " ".join(split[0].split()).endswith(end) and split[1] == "1", split
     agreement = [
         f"{FULL}\n{FULL} under this\nAgreement.",
