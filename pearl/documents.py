@@ -160,9 +160,9 @@ def _pdf_paragraphs(pages: list[str]) -> str:
     percentile of line lengths) ends its paragraph when the next line can start one, and so
     does a finished sentence before a short line standing alone (a heading). A page's first or
     last lines (two at most at each end) that repeat on other pages, or are page numbers, stand
-    alone, so the index knows them for page furniture. A word hyphenated across lines is joined again ("evi-" +
-    "dence"), or no search would find it; the hyphen stays where the document writes the word
-    with one elsewhere ("third-" + "party" when it says "third-party").
+    alone, so the index knows them for page furniture. A word hyphenated across lines is joined
+    again ("evi-" + "dence"), or no search would find it; the hyphen stays where the document
+    writes the word with one elsewhere ("third-" + "party" when it says "third-party").
     """
     printed = [[line.rstrip() for line in page.split("\n")] for page in pages]
     widths = sorted(len(line.strip()) for page in printed for line in page if line.strip())
@@ -170,21 +170,17 @@ def _pdf_paragraphs(pages: list[str]) -> str:
         return _SEPARATOR.join("\n".join(page) for page in printed)
     full = widths[len(widths) * 4 // 5]
     known = set(_WORDS.findall("\n".join(pages).lower()))
-    # A page's furniture is its first or last two lines at most ("ACME Corp. Confidential" over "Page 1 of 3").
-    edges = Counter(
-        line for page in printed for line in {_DIGITS.sub("#", page[i].strip().lower()) for i in _edge(len(page))}
-    )
-    repeated = {line for line, pages_seen in edges.items() if line and pages_seen > 1}
+    # A page's furniture is its first or last two lines at most ("ACME Corp. Confidential" over "Page 1 of 3"),
+    # told by the pages whose edges it is on, whatever its page number.
+    edges = Counter(line for page in printed for line in {_edge_key(page[i]) for i in _edge(len(page))} if line)
 
-    def furniture(line: str) -> bool:
-        stripped = line.strip()
-        return _DIGITS.sub("#", stripped.lower()) in repeated or bool(_PAGE_NUMBER.fullmatch(stripped))
+    def furniture(line: str, pages: int = 2) -> bool:
+        return edges[_edge_key(line)] >= pages or bool(_PAGE_NUMBER.fullmatch(line.strip()))
 
     def surely_furniture(line: str) -> bool:
         """Furniture beyond doubt, which a paragraph may run on over: a page number, or a line at
         the edge of three pages or more ("Agreement." ending two pages may be text)."""
-        stripped = line.strip()
-        return edges[_DIGITS.sub("#", stripped.lower())] >= 3 or bool(_PAGE_NUMBER.fullmatch(stripped))
+        return furniture(line, pages=3)
 
     out: list[str] = []
     for page in printed:
@@ -214,6 +210,10 @@ def _pdf_paragraphs(pages: list[str]) -> str:
         out.append(re.sub(r"\n{3,}", "\n\n", "".join(parts)).strip())
     kept = [page for page in out if page]
     return _SEPARATOR.join(_across_pages(kept, furniture, surely_furniture, _SHORT_LINE * full, known))
+
+
+def _edge_key(line: str) -> str:
+    return _DIGITS.sub("#", line.strip().lower())
 
 
 def _edge(lines: int) -> list[int]:

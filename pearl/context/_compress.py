@@ -197,7 +197,7 @@ def _score(index: DocumentIndex, query: str, focus: Sequence[str], weights: Weig
     if weights.lead > 0:
         total += weights.lead * np.exp(-_offsets(index) / weights.lead_tokens)
     flags = _flag_array(index)
-    total[(flags & (SentenceFlag.TOC | SentenceFlag.BOILERPLATE | SentenceFlag.REFERENCES)) != 0] *= weights.discount
+    total[(flags & SentenceFlag.NOT_CONTENT) != 0] *= weights.discount
     continued = np.flatnonzero(flags & SentenceFlag.CONTINUATION)
     for i in continued:  # forward: a piece inherits from the piece before it
         if i > 0:

@@ -143,8 +143,8 @@ def extract_entities(
 
     Sentences in `skip` (tables of contents, page headers, reference lists) are not searched:
     their names repeat the document's headings or name its sources, and would inflate every
-    count. Markup left in the text
-    (`<Td>`, `</Li>`) is blanked out first, keeping offsets: its tag names are not names.
+    count. Markup left in the text (`<Td>`, `</Li>`) is blanked out first, keeping offsets:
+    its tag names are not names.
     """
     text = _without_markup(text)
     counts = Counter(_WORD.findall(text))

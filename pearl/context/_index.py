@@ -65,10 +65,7 @@ def build_index(document: Document, *, ner: bool = True) -> DocumentIndex:
         raise ContextError(f"{document.name}: the document has no text to index")
     layout = analyse_layout(text, sentences, segmentation.sentence_paragraph, segmentation.continued)
     nlp = load_ner(DEFAULT_MODEL) if ner else None
-    # Entities are not looked for in furniture nor in reference lists, whose authors and titles
-    # are not what the document is about.
-    furniture = SentenceFlag.TOC | SentenceFlag.BOILERPLATE | SentenceFlag.REFERENCES
-    skip = {i for i, flags in enumerate(layout.flags) if flags & furniture}
+    skip = {i for i, flags in enumerate(layout.flags) if flags & SentenceFlag.NOT_CONTENT}
     entities = extract_entities(text, sentences, nlp, skip)
     return DocumentIndex(
         version=PIPELINE_VERSION,

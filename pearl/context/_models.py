@@ -44,6 +44,9 @@ class SentenceFlag:
     BOILERPLATE = 4  # repeated text: page headers and footers
     CONTINUATION = 8  # not a sentence start: a piece cut from a longer sentence, or the item after "...:"
     REFERENCES = 16  # back matter under a "References", "External links"... heading: sources, not content
+    NOT_CONTENT = TOC | BOILERPLATE | REFERENCES
+    """What says nothing about the document's subject: compression discounts it, entity extraction
+    and the document's opening skip it."""
 
 
 class Entity(BaseModel):
@@ -100,9 +103,8 @@ class DocumentIndex(BaseModel):
     parallel lists indexed by mention number (`mention_*`, sorted by position).
     `sent_heading[i]` is the heading opening sentence i's paragraph (in a table, the row of
     header cells above row i) and `sent_section[i]` the last stand-alone heading before it
-    (both sentence ids, -1 for none). `sent_tokens`
-    counts a sentence as it is rendered for a prompt, whitespace runs collapsed; `tokens`
-    counts the whole original text.
+    (both sentence ids, -1 for none). `sent_tokens` counts a sentence as it is rendered for a
+    prompt, whitespace runs collapsed; `tokens` counts the whole original text.
     """
 
     version: int

@@ -99,7 +99,10 @@ def term_bases(term: str, vocabulary: Container[str]) -> list[str]:
     on a noun in "-ition", so that it meets its verb ("competit" -> "compet", "definit" ->
     "defin"); both at once for "noncompetit" -> "compet".
     """
-    rest = _unprefixed(term)
+    return _bases(term, _unprefixed(term), vocabulary)
+
+
+def _bases(term: str, rest: str, vocabulary: Container[str]) -> list[str]:
     bases = [rest] if rest != term and rest in vocabulary else []
     if rest.endswith("it") and len(rest) - 2 >= _SHORTEST_BASE and rest[:-2] in vocabulary:
         bases.append(rest[:-2])
@@ -111,9 +114,10 @@ def query_variants(term: str, vocabulary: Container[str], *, agents: bool = Fals
     nouns of a verb the document uses ("compet" -> "competit", "noncompet" -> "noncompetit"), and
     with `agents` (the question asks who did it: "who founded") its "-er"/"-or" nouns ("founder",
     "inventor"). Not otherwise: "licensed" would match every "Licensor" of a contract."""
-    variants = term_bases(term, vocabulary)
+    rest = _unprefixed(term)
+    variants = _bases(term, rest, vocabulary)
     suffixes = ("it", "er", "or") if agents else ("it",)
-    for form in dict.fromkeys((term, _unprefixed(term))):
+    for form in dict.fromkeys((term, rest)):
         if len(form) >= _SHORTEST_BASE:
             variants.extend(form + suffix for suffix in suffixes if form + suffix in vocabulary)
     return [v for v in dict.fromkeys(variants) if v != term]

@@ -137,11 +137,11 @@ def _bridged(index: DocumentIndex, ids: list[int], shared: list[int], room: int)
 def _opening(index: DocumentIndex, budget: int, shown: set[int]) -> list[int]:
     """The document's first sentences within `budget` tokens, less those in `shown`.
 
-    Tables of contents and page furniture are skipped: they say nothing. The titles and the
+    Tables of contents, page furniture and lists of sources are skipped: they say nothing. The titles and the
     first sentence after them are taken whole even when they run past the budget, by up to the
     budget again: a contract's preamble, the one sentence that names its parties, is often long.
     """
-    skip = SentenceFlag.TOC | SentenceFlag.BOILERPLATE
+    skip = SentenceFlag.NOT_CONTENT
     ids: list[int] = []
     used = 0
     body = first = False  # a sentence after the titles begun / still in the first such sentence
