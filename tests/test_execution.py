@@ -166,6 +166,54 @@ def test_a_number_as_step_budget_is_honoured(budget: int) -> None:
         assert count_tokens(evidence) <= budget * 1.25  # labels, bridges and the tags themselves aside
 
 
+CLOSING = 'why = FIND_REASON(CTX, "Dorota water lamp oil")\nend = ANSWER(CTX, "Why did Dorota spoil the oil?")'
+
+
+def test_a_closing_answer_step_is_carried_out_by_the_final_answer_call(tmp_path: Path) -> None:
+    # Run as a step as well, ANSWER would ask the question twice, the first time on less evidence.
+    fake = scripted(CLOSING)
+    answer = pearl_with(fake).ask(twice_as_long(tmp_path), QUESTION)
+    (step,) = by_kind(fake, "step")
+    (final,) = by_kind(fake, "answer")
+    assert "Step: FIND_REASON" in user(step)
+    assert 'end = ANSWER(CTX, "Why did Dorota spoil the oil?")\n-> (carried out by the final answer below)' in user(
+        final
+    )
+    assert answer.answer == "Because [S3]."
+    # The step's evidence budget went to the answer call, and one call fewer costs fewer tokens.
+    unfolded = scripted(CLOSING.replace("end = ANSWER", "end = FIND_X"))
+    pearl_with(unfolded).ask(twice_as_long(tmp_path), QUESTION)
+    (plain,) = by_kind(unfolded, "answer")
+    evidence = labels(user(final).split("The plan has been carried out")[0])
+    assert len(evidence) > len(labels(user(plain).split("The plan has been carried out")[0])) + 10
+    assert tokens(fake) < tokens(unfolded)
+
+
+def tokens(fake: FakeLLM) -> int:
+    from pearl.tokens import count_tokens
+
+    return sum(count_tokens(m.content) for r in fake.history for m in r.messages)
+
+
+def test_a_closing_answer_step_runs_as_a_step_where_the_answer_call_cannot_hold_its_evidence(tmp_path: Path) -> None:
+    fake = scripted(CLOSING, window=2048)
+    pearl_with(fake).ask(twice_as_long(tmp_path), QUESTION)
+    assert [user(r).split("Step: ")[1].split("(")[0] for r in by_kind(fake, "step")] == ["FIND_REASON", "ANSWER"]
+    assert len(by_kind(fake, "answer")) == 1
+    long_index = index_document(SAMPLE.read_text(encoding="utf-8") * 5, ner=False)
+    roomy = evidence_budget(long_index, room=6000, setting=900, closing_answer=True)
+    assert roomy.closing and roomy.answer == 1350 + roomy.step
+    assert not evidence_budget(long_index, room=1500, setting=900, closing_answer=True).closing
+    assert not evidence_budget(long_index, room=6000, setting=900).closing
+
+
+def test_fulldoc_runs_a_closing_answer_step_as_the_paper_does() -> None:
+    fake = scripted(CLOSING, step="Thorough answer.")
+    answer = pearl_with(fake).ask(SAMPLE, QUESTION, method="pearl-fulldoc")
+    assert len(by_kind(fake, "step")) == 2 and not by_kind(fake, "answer")
+    assert answer.answer == "Thorough answer.\nThorough answer."
+
+
 def test_fulldoc_is_the_papers_executor() -> None:
     plan = 'why = FIND_REASON(CTX, "Dorota water lamp oil") : find her reason'
     fake = scripted(plan, step="Thorough answer.")

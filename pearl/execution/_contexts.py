@@ -9,7 +9,8 @@ evidence of its own, chosen for its arguments from the sentences no call shows y
 calls together cover more of the document than any one call could. The shared part is identical
 in every prompt and comes first, which lets a server reuse its prompt cache. The answer call also
 shows the document's opening, where a document says what it is and who it concerns, whatever the
-question's words.
+question's words. A plan that closes with ANSWER has that step carried out by the answer call,
+which then shows the step's evidence for the question too (`EvidenceBudget.closing`).
 
 How much each call may show (`evidence_budget`) follows the model's window and the document: a
 document shorter than one call's budget is shown whole; a longer one gets a fixed share of what
@@ -79,10 +80,17 @@ class EvidenceBudget:
     """Tokens of evidence for the question in the final answer call, the shared part included."""
     opening: int = 0
     """Tokens of the document's opening the final answer call shows besides (see `OPENING_SHARE`)."""
+    closing: bool = False
+    """The final answer call carries out the plan's closing ANSWER step, and `answer` includes that step's evidence."""
 
 
 def evidence_budget(
-    index: DocumentIndex, room: int, setting: int | Literal["auto"], answer_floor: int = 0
+    index: DocumentIndex,
+    room: int,
+    setting: int | Literal["auto"],
+    answer_floor: int = 0,
+    *,
+    closing_answer: bool = False,
 ) -> EvidenceBudget:
     """How much evidence each call about one question may show.
 
@@ -95,20 +103,26 @@ def evidence_budget(
             (`Settings.context_budget`, what `rag` shows), so that the answer call never sees
             less of the document about the question than a single `rag` call would; on a
             document shorter than `answer_floor / ANSWER_CAP` tokens, `ANSWER_CAP` of it.
+        closing_answer: the plan ends with ANSWER, which the final answer call can carry out
+            itself (see `pearl.methods.answer_from_plan`): where the window holds it, that step's
+            own evidence goes to the answer call, which shows it for the question instead.
     """
     wanted = max(MIN_CALL_TOKENS, round(AUTO_SHARE * min(index.tokens, room))) if setting == "auto" else setting
     per_call = max(1, min(wanted, room))
     # Labels and line breaks make the rendered document a little longer than the text itself.
     rendered = sum(index.sent_tokens) + 4 * index.sentence_count
     if rendered <= per_call:
-        return EvidenceBudget(shared=per_call, step=0, whole=True)
+        return EvidenceBudget(shared=per_call, step=0, whole=True, closing=closing_answer)
     shared = round(SHARED_SHARE * per_call)
     question = min(answer_floor, round(ANSWER_CAP * index.tokens))
-    answer = min(max(question, round(ANSWER_SHARE * per_call)), room)
+    answer = max(question, round(ANSWER_SHARE * per_call))
+    # Only where the window holds that step's evidence too: otherwise ANSWER runs as a step, and nothing is lost.
+    closing = closing_answer and answer + per_call - shared <= room
+    answer = min(answer + (per_call - shared if closing else 0), room)
     # The opening only where the window holds it besides the question's evidence: it is claimed from
     # the steps before the answer call is fitted, and a window too small for it would show it to no call.
     opening = min(round(OPENING_SHARE * per_call), max(0, room - answer))
-    return EvidenceBudget(shared=shared, step=per_call - shared, answer=answer, opening=opening)
+    return EvidenceBudget(shared=shared, step=per_call - shared, answer=answer, opening=opening, closing=closing)
 
 
 def _question_query(question: Question) -> str:

@@ -3,6 +3,9 @@
 - `pearl`: every call opens with the evidence for the question; each step adds evidence chosen
   for it; the final answer call sees the question's evidence, every step's result (whole, up to
   a cap) and the sentences the steps cited, all labelled `[S12]`, and cites what it rests on.
+  A plan that closes with ANSWER has that step carried out by the final answer call, with the
+  step's evidence budget added to the call's: run as a step as well, it would ask the same
+  question twice, once on less evidence.
 - `pearl-fulldoc`: the paper's executor, in full: every step that reads the document gets the
   whole document cut only by the window, the plan's explanation of the step, the earlier
   results passed to it whole, and up to 512 tokens to answer; the free-form answer is every
@@ -28,7 +31,7 @@ from pearl.execution import (
 )
 from pearl.methods._base import QUESTION_SHARES, AskContext, choose_letter, citations_for, reply_format
 from pearl.models import Answer
-from pearl.planning import Plan
+from pearl.planning import ANSWER, Plan, Step
 from pearl.prompts import load_prompt
 from pearl.protocols import StepContext
 from pearl.tokens import count_tokens, truncate_to_tokens
@@ -68,25 +71,42 @@ def _room(ctx: AskContext, style: StepStyle) -> int:
     return template.room_for("shared", ctx.llm.context_window, style.reply_tokens, **values)
 
 
-def _provider(ctx: AskContext, executor: Executor, style: StepStyle) -> StepContext:
+def _closing_answer(plan: Plan) -> Step | None:
+    """The plan's last step when it is ANSWER after other steps, which the final answer call carries out."""
+    last = plan.steps[-1] if len(plan.steps) > 1 else None
+    return last if last is not None and last.action == ANSWER else None
+
+
+def _provider(
+    ctx: AskContext, executor: Executor, style: StepStyle, *, closing_answer: bool
+) -> tuple[StepContext, bool]:
+    """What the steps are shown, and whether the final answer call carries out the closing ANSWER step."""
     room = _room(ctx, style)
     if executor == "fulldoc":
-        return FullDocumentContext(ctx.document.text, room)
+        return FullDocumentContext(ctx.document.text, room), False
     index = ctx.index()
-    budget = evidence_budget(index, room, ctx.settings.step_budget, answer_floor=ctx.settings.context_budget)
+    budget = evidence_budget(
+        index,
+        room,
+        ctx.settings.step_budget,
+        answer_floor=ctx.settings.context_budget,
+        closing_answer=closing_answer,
+    )
     ctx.recorder.note(
         "evidence budget",
         "the whole document in every call"
         if budget.whole
         else f"{budget.shared} shared + {budget.step} per step; {budget.answer} on the question"
-        f" and {budget.opening} of the opening in the answer call",
+        f" and {budget.opening} of the opening in the answer call"
+        + (", which carries out the closing ANSWER step" if budget.closing else ""),
         shared=budget.shared,
         step=budget.step,
         answer=budget.answer,
         opening=budget.opening,
         whole=budget.whole,
+        closing=budget.closing,
     )
-    return CompressedStepContext(index, ctx.question, budget)
+    return CompressedStepContext(index, ctx.question, budget), budget.closing
 
 
 async def answer_from_plan(ctx: AskContext, plan: Plan, *, method: str, executor: Executor) -> Answer:
@@ -100,9 +120,11 @@ async def answer_from_plan(ctx: AskContext, plan: Plan, *, method: str, executor
         executor: what each step is shown (see `Executor`).
     """
     style = _PAPER if executor == "fulldoc" else _BRIEF
-    provider = _provider(ctx, executor, style)
+    closing = _closing_answer(plan)  # the paper's executor runs it as a step: its last output is the answer
+    provider, folded = _provider(ctx, executor, style, closing_answer=closing is not None)
+    closing = closing if folded else None
     outcomes = await execute_plan(
-        plan,
+        plan if closing is None else plan.model_copy(update={"steps": plan.steps[:-1]}),
         ctx.library,
         recorder=ctx.recorder,
         question=ctx.question,
@@ -110,10 +132,13 @@ async def answer_from_plan(ctx: AskContext, plan: Plan, *, method: str, executor
         document_name=ctx.document.name,
         style=style,
     )
-    free_form = "\n".join(outcomes[var].output for var in plan.answer_vars).strip()
     if executor == "fulldoc":
-        return await _paper_answer(ctx, plan, free_form, method)
-    return await _final_answer(ctx, plan, outcomes, provider, free_form, method)
+        return await _paper_answer(ctx, plan, _free_form(plan, outcomes), method)
+    return await _final_answer(ctx, plan, outcomes, provider, method, closing)
+
+
+def _free_form(plan: Plan, outcomes: dict[str, StepOutcome]) -> str:
+    return "\n".join(outcomes[var].output for var in plan.answer_vars).strip()
 
 
 async def _paper_answer(ctx: AskContext, plan: Plan, free_form: str, method: str) -> Answer:
@@ -139,13 +164,18 @@ async def _final_answer(
     plan: Plan,
     outcomes: dict[str, StepOutcome],
     provider: StepContext,
-    free_form: str,
     method: str,
+    closing: Step | None,
 ) -> Answer:
+    """The final answer call; with `closing`, it is also that ANSWER step, and its reply the step's output."""
     index = ctx.index()
     question = ctx.question
     shared = provider.shared()
-    results = "\n\n".join(f"{step.render(explanation=False)}\n-> {_result(outcomes[step.var])}" for step in plan.steps)
+    results = "\n\n".join(
+        f"{step.render(explanation=False)}\n-> "
+        + (_result(outcomes[step.var]) if step is not closing else "(carried out by the final answer below)")
+        for step in plan.steps
+    )
     in_shared = set(shared.sentence_ids)
     cited = sorted({sid for o in outcomes.values() for sid in o.cited if sid not in in_shared})
     template = load_prompt("answer")
@@ -185,6 +215,14 @@ async def _final_answer(
     completion = await ctx.recorder.acall("answer", template, template.render(**values), **reply.params)
     text = completion.text.strip()
     shown = sorted({*in_shared, *more.sentence_ids, *(sid for o in outcomes.values() for sid in o.shown)})
+    if closing is not None:
+        outcomes = {
+            **outcomes,
+            closing.var: StepOutcome(
+                var=closing.var, action=closing.action, output=text, shown=shown, cited=cited_ids(text, shown)
+            ),
+        }
+    free_form = _free_form(plan, outcomes)
     letter = await choose_letter(ctx, text) if question.options else None
     answer_text = (free_form or text) if question.options else (text or free_form)
     cited_all = [*cited_ids(text, shown), *(sid for o in outcomes.values() for sid in o.cited)]
