@@ -217,6 +217,8 @@ class TraceEvent(BaseModel):
     attempts: int = 0
     error: str | None = None
     data: dict[str, Any] = Field(default_factory=dict)
+    carried_out_by: str | None = None
+    """For a plan step that no call of its own ran: the stage that carried it out ("answer")."""
 
     @property
     def uncached_prompt_tokens(self) -> int:

@@ -66,9 +66,9 @@ class Recorder:
         self._record(stage, template, request, result, None, started)
         return result
 
-    def note(self, stage: str, output: str = "", **data: Any) -> None:
-        """Record a local step (no LLM call)."""
-        self.trace.events.append(TraceEvent(stage=stage, output=output, data=data))
+    def note(self, stage: str, output: str = "", *, carried_out_by: str | None = None, **data: Any) -> None:
+        """Record a local step (no LLM call); `carried_out_by`: the later stage that ran it instead."""
+        self.trace.events.append(TraceEvent(stage=stage, output=output, data=data, carried_out_by=carried_out_by))
 
 
 def _indent(text: str, prefix: str, width: int = 100, lines: int = 6) -> list[str]:

@@ -203,8 +203,37 @@ def test_a_closing_answer_step_runs_as_a_step_where_the_answer_call_cannot_hold_
     long_index = index_document(SAMPLE.read_text(encoding="utf-8") * 5, ner=False)
     roomy = evidence_budget(long_index, room=6000, setting=900, closing_answer=True)
     assert roomy.closing and roomy.answer == 1350 + roomy.step
-    assert not evidence_budget(long_index, room=1500, setting=900, closing_answer=True).closing
+    # The answer call must hold the step's evidence besides its own and the document's opening.
+    fits = 1350 + roomy.step + roomy.opening
+    assert evidence_budget(long_index, room=fits, setting=900, closing_answer=True).closing
+    assert not evidence_budget(long_index, room=fits - 1, setting=900, closing_answer=True).closing
     assert not evidence_budget(long_index, room=6000, setting=900).closing
+
+
+def test_for_multiple_choice_a_closing_answer_step_runs_and_writes_the_answers_text(tmp_path: Path) -> None:
+    # The final call of a multiple-choice question replies with a letter alone: ANSWER's reply is the text.
+    def reply(request: CompletionRequest) -> str:
+        kind = (request.prompt or "").split(".")[0]
+        if kind in ("plan", "plan_fix"):
+            return CLOSING
+        if kind.startswith("step"):
+            return f"{user(request).split('Step: ')[1].split('(')[0]} says so [S3]."
+        return "B"
+
+    fake = FakeLLM(default=reply)
+    options = ["She was paid to.", "She wanted the light to fail.", "By mistake.", "To clean it."]
+    answer = pearl_with(fake).ask(twice_as_long(tmp_path), QUESTION, options=options)
+    assert len(by_kind(fake, "step")) == 2 and answer.letter == "B"
+    assert "ANSWER says so" in answer.answer and "FIND_REASON says so" in answer.answer
+
+
+def test_the_trace_says_which_call_carried_out_a_closing_answer_step(tmp_path: Path) -> None:
+    from pearl.trace import render_trace
+
+    answer = pearl_with(scripted(CLOSING)).ask(twice_as_long(tmp_path), QUESTION)
+    stages = [e.stage for e in answer.trace.events]
+    assert stages[-2:] == ["step end = ANSWER (by the final answer call)", "answer"]
+    assert "step end = ANSWER (by the final answer call)" in render_trace(answer.trace)
 
 
 def test_fulldoc_runs_a_closing_answer_step_as_the_paper_does() -> None:

@@ -203,7 +203,7 @@ def test_page_draws_the_plan_and_each_steps_excerpts(tmp_path: Path) -> None:
 def test_a_closing_answer_step_is_drawn_with_the_final_answer_call_that_carried_it_out(tmp_path: Path) -> None:
     answer = ask(tmp_path, hostile_llm(CHAIN + '\nend = ANSWER(CTX, "Why did Varga stay?")'))
     assert len([e for e in answer.trace.events if e.stage == "answer"]) == 1
-    assert not [e for e in answer.trace.events if e.stage.startswith("step end")]
+    assert not [e for e in answer.trace.events if e.stage.startswith("step end") and e.prompt]
     page = render_answer_page(answer, index_for_trace(answer.trace))
     step = page.split('id="step-end"', 1)[1].split("</li>", 1)[0]
     assert 'class="step llm"' in page.split('id="step-end"', 1)[0].rsplit("<li", 1)[1]

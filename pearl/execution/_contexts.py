@@ -9,8 +9,9 @@ evidence of its own, chosen for its arguments from the sentences no call shows y
 calls together cover more of the document than any one call could. The shared part is identical
 in every prompt and comes first, which lets a server reuse its prompt cache. The answer call also
 shows the document's opening, where a document says what it is and who it concerns, whatever the
-question's words. A plan that closes with ANSWER has that step carried out by the answer call,
-which then shows the step's evidence for the question too (`EvidenceBudget.closing`).
+question's words. A plan that closes with ANSWER, on a free-text question, has that step carried
+out by the answer call, which is given the step's budget too and spends it on the question
+(`EvidenceBudget.closing`).
 
 How much each call may show (`evidence_budget`) follows the model's window and the document: a
 document shorter than one call's budget is shown whole; a longer one gets a fixed share of what
@@ -81,7 +82,7 @@ class EvidenceBudget:
     opening: int = 0
     """Tokens of the document's opening the final answer call shows besides (see `OPENING_SHARE`)."""
     closing: bool = False
-    """The final answer call carries out the plan's closing ANSWER step, and `answer` includes that step's evidence."""
+    """The final answer call carries out the plan's closing ANSWER step, and `answer` includes that step's budget."""
 
 
 def evidence_budget(
@@ -116,8 +117,9 @@ def evidence_budget(
     shared = round(SHARED_SHARE * per_call)
     question = min(answer_floor, round(ANSWER_CAP * index.tokens))
     answer = max(question, round(ANSWER_SHARE * per_call))
-    # Only where the window holds that step's evidence too: otherwise ANSWER runs as a step, and nothing is lost.
-    closing = closing_answer and answer + per_call - shared <= room
+    # Only where the window holds that step's evidence too, the opening besides: otherwise ANSWER runs
+    # as a step, and nothing is lost.
+    closing = closing_answer and answer + per_call - shared + round(OPENING_SHARE * per_call) <= room
     answer = min(answer + (per_call - shared if closing else 0), room)
     # The opening only where the window holds it besides the question's evidence: it is claimed from
     # the steps before the answer call is fitted, and a window too small for it would show it to no call.

@@ -12,7 +12,7 @@ from pearl.errors import PlanError
 from pearl.html._document import document_data
 from pearl.html._page import render_page
 from pearl.models import Answer, Trace, TraceEvent
-from pearl.planning import ANSWER, Plan, Step, parse_plan
+from pearl.planning import Plan, parse_plan
 from pearl.questions import Question
 
 __all__ = ["render_answer_page", "render_trace_page"]
@@ -133,19 +133,19 @@ def _read_plan(text: str | None) -> Plan | None:
         return None
 
 
-def _step_stage(step: Step, stages: Sequence[Stage], closing: bool) -> tuple[Stage | None, StepKind]:
-    """The stage that ran `step`; a `closing` ANSWER step with none was carried out by the final answer call."""
-    prefix = f"step {step.var} = "
-    for stage in stages:
+def _step_stage(var: str, stages: Sequence[Stage]) -> tuple[Stage | None, StepKind]:
+    """The stage that ran step `var`: its own call, or the later call that carried it out (the final answer)."""
+    prefix = f"step {var} = "
+    for at, stage in enumerate(stages):
         name = stage.event.stage
         if name.startswith(prefix):
             if stage.event.prompt:
                 return stage, "llm"
+            by = stage.event.carried_out_by
+            if by is not None:
+                later = next((s for s in stages[at + 1 :] if s.event.stage == by and s.event.prompt), None)
+                return (later, "llm") if later is not None else (stage, "local")
             return stage, "repeat" if "(same as " in name else "local"
-    if closing and step.action == ANSWER:
-        final = [stage for stage in stages if stage.event.stage == "answer" and stage.event.prompt]
-        if final:
-            return final[-1], "llm"
     return None, "missing"
 
 
@@ -163,7 +163,7 @@ def _graph(plan: Plan, stages: Sequence[Stage]) -> Graph:
         rows[column] = row + 1
         x, y = _PAD + column * (_NODE_W + _GAP_X), _PAD + row * (_NODE_H + _GAP_Y)
         where[step.var] = (x, y)
-        stage, kind = _step_stage(step, stages, closing=step is plan.steps[-1])
+        stage, kind = _step_stage(step.var, stages)
         nodes.append(
             StepNode(
                 var=step.var,

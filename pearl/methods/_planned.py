@@ -3,9 +3,10 @@
 - `pearl`: every call opens with the evidence for the question; each step adds evidence chosen
   for it; the final answer call sees the question's evidence, every step's result (whole, up to
   a cap) and the sentences the steps cited, all labelled `[S12]`, and cites what it rests on.
-  A plan that closes with ANSWER has that step carried out by the final answer call, with the
-  step's evidence budget added to the call's: run as a step as well, it would ask the same
-  question twice, once on less evidence.
+  On a free-text question, a plan that closes with ANSWER has that step carried out by the
+  final answer call, with the step's evidence budget added to the call's: run as a step as
+  well, it would ask the same question twice, once on less evidence. (For multiple choice the
+  final call only picks a letter, so ANSWER runs as a step and writes the answer's text.)
 - `pearl-fulldoc`: the paper's executor, in full: every step that reads the document gets the
   whole document cut only by the window, the plan's explanation of the step, the earlier
   results passed to it whole, and up to 512 tokens to answer; the free-form answer is every
@@ -34,6 +35,7 @@ from pearl.models import Answer
 from pearl.planning import ANSWER, Plan, Step
 from pearl.prompts import load_prompt
 from pearl.protocols import StepContext
+from pearl.questions import Question
 from pearl.tokens import count_tokens, truncate_to_tokens
 
 __all__ = ["Executor", "answer_from_plan"]
@@ -71,9 +73,13 @@ def _room(ctx: AskContext, style: StepStyle) -> int:
     return template.room_for("shared", ctx.llm.context_window, style.reply_tokens, **values)
 
 
-def _closing_answer(plan: Plan) -> Step | None:
-    """The plan's last step when it is ANSWER after other steps, which the final answer call carries out."""
-    last = plan.steps[-1] if len(plan.steps) > 1 else None
+def _closing_answer(plan: Plan, question: Question) -> Step | None:
+    """The plan's last step when it is ANSWER after other steps and the final answer call can carry it out.
+
+    Not for multiple choice: there the final call replies with a letter alone, and ANSWER's
+    reply is the answer's text.
+    """
+    last = plan.steps[-1] if len(plan.steps) > 1 and not question.options else None
     return last if last is not None and last.action == ANSWER else None
 
 
@@ -97,8 +103,7 @@ def _provider(
         "the whole document in every call"
         if budget.whole
         else f"{budget.shared} shared + {budget.step} per step; {budget.answer} on the question"
-        f" and {budget.opening} of the opening in the answer call"
-        + (", which carries out the closing ANSWER step" if budget.closing else ""),
+        f" and {budget.opening} of the opening in the answer call",
         shared=budget.shared,
         step=budget.step,
         answer=budget.answer,
@@ -120,9 +125,9 @@ async def answer_from_plan(ctx: AskContext, plan: Plan, *, method: str, executor
         executor: what each step is shown (see `Executor`).
     """
     style = _PAPER if executor == "fulldoc" else _BRIEF
-    closing = _closing_answer(plan)  # the paper's executor runs it as a step: its last output is the answer
-    provider, folded = _provider(ctx, executor, style, closing_answer=closing is not None)
-    closing = closing if folded else None
+    candidate = _closing_answer(plan, ctx.question)  # pearl-fulldoc runs it as the paper does, as a step
+    provider, folded = _provider(ctx, executor, style, closing_answer=candidate is not None)
+    closing = candidate if folded else None
     outcomes = await execute_plan(
         plan if closing is None else plan.model_copy(update={"steps": plan.steps[:-1]}),
         ctx.library,
@@ -171,14 +176,14 @@ async def _final_answer(
     index = ctx.index()
     question = ctx.question
     shared = provider.shared()
+    template = load_prompt("answer")
     results = "\n\n".join(
         f"{step.render(explanation=False)}\n-> "
-        + (_result(outcomes[step.var]) if step is not closing else "(carried out by the final answer below)")
+        + (_result(outcomes[step.var]) if step is not closing else template.part("closing"))
         for step in plan.steps
     )
     in_shared = set(shared.sentence_ids)
     cited = sorted({sid for o in outcomes.values() for sid in o.cited if sid not in in_shared})
-    template = load_prompt("answer")
     reply = reply_format(ctx, template, cite=True)
     window = ctx.llm.context_window
     values, _ = template.fit(
@@ -212,6 +217,8 @@ async def _final_answer(
             values["cited"] = block
             break
         cited = cited[: len(cited) * 3 // 4]
+    if closing is not None:
+        ctx.recorder.note(f"step {closing.var} = {closing.action} (by the final answer call)", carried_out_by="answer")
     completion = await ctx.recorder.acall("answer", template, template.render(**values), **reply.params)
     text = completion.text.strip()
     shown = sorted({*in_shared, *more.sentence_ids, *(sid for o in outcomes.values() for sid in o.shown)})
