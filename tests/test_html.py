@@ -211,6 +211,23 @@ def test_a_closing_answer_step_is_drawn_with_the_final_answer_call_that_carried_
     assert 'class="output"' in step and 'class="excerpt-list"' in step  # the final call's reply and excerpts
 
 
+def test_a_step_run_again_is_drawn_with_its_last_attempt(tmp_path: Path) -> None:
+    # After a context overflow the question runs again: the trace holds the failed attempt first.
+    answer = ask(tmp_path, hostile_llm(CHAIN + '\nend = ANSWER(CTX, "Why did Varga stay?")'))
+    events = answer.trace.events
+    failed = [
+        e.model_copy(update={"error": "EARLIER-ATTEMPT", "output": ""}) if e.prompt else e
+        for e in events
+        if e.stage.startswith("step ") or e.stage == "answer"
+    ]
+    trace = answer.trace.model_copy(update={"events": [*failed, *events]})
+    page = render_answer_page(answer.model_copy(update={"trace": trace}), index_for_trace(trace))
+    for var in ("who", "why", "end"):
+        assert "EARLIER-ATTEMPT" not in page.split(f'id="step-{var}"', 1)[1].split("</li>", 1)[0]
+    others = page.split("Other stages", 1)[1]
+    assert "EARLIER-ATTEMPT" in others and "(by the final answer call)" not in others
+
+
 def test_fallback_answer_says_so(tmp_path: Path) -> None:
     answer = ask(tmp_path, hostile_llm(plan=None), plan_attempts=1)
     assert answer.fallback

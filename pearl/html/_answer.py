@@ -134,9 +134,13 @@ def _read_plan(text: str | None) -> Plan | None:
 
 
 def _step_stage(var: str, stages: Sequence[Stage]) -> tuple[Stage | None, StepKind]:
-    """The stage that ran step `var`: its own call, or the later call that carried it out (the final answer)."""
+    """The stage that ran step `var`: its own call, or the later call that carried it out (the final answer).
+
+    The last attempt counts: after a context overflow the question is run again and the trace holds both.
+    """
     prefix = f"step {var} = "
-    for at, stage in enumerate(stages):
+    for at in range(len(stages) - 1, -1, -1):
+        stage = stages[at]
         name = stage.event.stage
         if name.startswith(prefix):
             if stage.event.prompt:
@@ -217,6 +221,7 @@ def render_answer_page(answer: Answer, index: DocumentIndex | None = None, *, no
     plan = _read_plan(_plan_text(answer, trace))
     graph = _graph(plan, stages) if plan is not None and plan.steps else None
     step_stages = {id(node.stage) for node in graph.nodes} if graph else set()
+    step_stages |= {id(stage) for stage in stages if stage.event.carried_out_by}  # drawn as the call that ran it
     used = [sid for stage in stages for sid in _cited(stage.event.output)]
     cited = [c.sentence_id for c in answer.citations] + _cited(answer.answer)
     document: dict[str, Any] | None = document_data(index, cited, used) if index is not None else None
