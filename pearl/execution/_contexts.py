@@ -106,7 +106,7 @@ def evidence_budget(
             document shorter than `answer_floor / ANSWER_CAP` tokens, `ANSWER_CAP` of it.
         closing_answer: the plan ends with ANSWER, which the final answer call can carry out
             itself (see `pearl.methods.answer_from_plan`): where the window holds it, that step's
-            own evidence goes to the answer call, which shows it for the question instead.
+            evidence budget goes to the answer call, which spends it on the question.
     """
     wanted = max(MIN_CALL_TOKENS, round(AUTO_SHARE * min(index.tokens, room))) if setting == "auto" else setting
     per_call = max(1, min(wanted, room))
