@@ -144,6 +144,8 @@ _SENTENCE_END = (".", ":", ";", "!", "?", ")", '"', "\u201d", "\u3002", "\uff01"
 _SHORT_LINE = 0.8
 """A PDF line shorter than this share of a full line ends its paragraph, or is a heading."""
 _DIGITS = re.compile(r"\d+")
+_SURE_PAGES = 3
+"""A line at a page's edge on this many pages is furniture beyond doubt, which a paragraph may run on over."""
 # "12", "- 12 -", "Page 3 of 9", "xiv": a roman numeral in form, so that "civil" is no page number.
 _PAGE_NUMBER = re.compile(
     r"[-\u2013]?\s*(?:page\s*)?(?:\d{1,4}|(?=[ivxlc])c{0,3}(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3}))"
@@ -177,11 +179,6 @@ def _pdf_paragraphs(pages: list[str]) -> str:
     def furniture(line: str, pages: int = 2) -> bool:
         return edges[_edge_key(line)] >= pages or bool(_PAGE_NUMBER.fullmatch(line.strip()))
 
-    def surely_furniture(line: str) -> bool:
-        """Furniture beyond doubt, which a paragraph may run on over: a page number, or a line at
-        the edge of three pages or more ("Agreement." ending two pages may be text)."""
-        return furniture(line, pages=3)
-
     out: list[str] = []
     for page in printed:
         lines = [line.strip() for line in page]
@@ -209,7 +206,7 @@ def _pdf_paragraphs(pages: list[str]) -> str:
         parts.append(lines[-1])
         out.append(re.sub(r"\n{3,}", "\n\n", "".join(parts)).strip())
     kept = [page for page in out if page]
-    return _SEPARATOR.join(_across_pages(kept, furniture, surely_furniture, _SHORT_LINE * full, known))
+    return _SEPARATOR.join(_across_pages(kept, furniture, _SHORT_LINE * full, known))
 
 
 def _edge_key(line: str) -> str:
@@ -233,25 +230,20 @@ def _unhyphenated(line: str, following: str, known: set[str]) -> str | None:
     return line if keep else line[:-1]
 
 
-def _across_pages(
-    pages: list[str],
-    furniture: Callable[[str], bool],
-    surely_furniture: Callable[[str], bool],
-    full: float,
-    known: set[str],
-) -> list[str]:
+def _across_pages(pages: list[str], furniture: Callable[[str, int], bool], full: float, known: set[str]) -> list[str]:
     """The paragraphs of `pages` in order, a paragraph that runs on over a page break joined again
     and the page's furniture (header, footer, number) set after it. A paragraph runs on when its
     page's last line is full and unfinished (or ends in a hyphen before a lower-case word) and
-    the next page's first line goes on in lower case or is full itself, and only over
-    `surely_furniture` lines: no text is moved on a guess.
+    the next page's first line goes on in lower case or is full itself, and only over furniture
+    beyond doubt (`furniture(line, pages)`: a page number, or a line at the edge of `_SURE_PAGES`
+    pages or more; "Agreement." ending two pages may be text): no text is moved on a guess.
 
     A paragraph is kept as pieces until it ends, so that one running over every page of a long
     PDF is joined once, not copied again at each page.
     """
 
     def content(part: str) -> bool:
-        return "\n" in part or not furniture(part)
+        return "\n" in part or not furniture(part, 2)
 
     out: list[str] = []
     current: list[str] = []  # the last paragraph that is not furniture, in pieces, still open
@@ -269,7 +261,7 @@ def _across_pages(
                     and not before.endswith(_SENTENCE_END)
                     and (after[:1].islower() or len(after) >= full)
                 )
-            ) and all(surely_furniture(part) for part in [*held, *parts[:first]])
+            ) and all(furniture(part, _SURE_PAGES) for part in [*held, *parts[:first]])
             if runs_on:
                 current[-1] = current[-1][: len(current[-1]) - len(before)] + (
                     before + "\n" if joined is None else joined

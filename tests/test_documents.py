@@ -249,10 +249,10 @@ def test_pdf_paragraph_running_over_a_page_break_is_joined_and_the_furniture_set
         first_page = f"{FULL}\n{SITES}\n{end}\n1"
         split = _pdf_paragraphs([first_page, f"{start}\n{FEES}\n{REVIEW}.\n2"]).split("\n\n")
         assert " ".join(split[0].split()).endswith(end) and split[1] == "1", split
-    agreement = [
-        f"{FULL}\n{FULL} under this\nAgreement.",
-        f"{FULL}.\nthe end.",
-        f"{FULL}\n{FULL} under this\nAgreement.",
+    agreement = [  # every line distinct but "Agreement.", which ends two pages
+        f"{FULL}\n{SITES} under this\nAgreement.",
+        f"{FEES}\nthe end.",
+        f"{REVIEW}\n{REVIEW} once more under this\nAgreement.",
     ]
     text = _pdf_paragraphs(agreement)
     assert text.index("under this\n\nAgreement.") < text.index("the end."), text

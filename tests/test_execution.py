@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -28,10 +29,23 @@ QUESTION = "Why did Dorota put water in the lamp oil?"
 PLAN = 'why = FIND_REASON(CTX, "Dorota water lamp oil")\nwho = FIND_CHARACTER(CTX, "Agnete Varga")'
 
 
-def scripted(plan: str, step: str = "She wanted the light to fail [S3].", window: int = 8192) -> FakeLLM:
+Reply = str | Callable[[CompletionRequest], str]
+
+
+def scripted(
+    plan: str,
+    step: Reply = "She wanted the light to fail [S3].",
+    window: int = 8192,
+    final: Reply = "Because [S3].",
+) -> FakeLLM:
+    """A fake that plans `plan` and replies `step` to steps and `final` to the rest (text, or made from the request)."""
+
     def reply(request: CompletionRequest) -> str:
         kind = (request.prompt or "").split(".")[0]
-        return plan if kind in ("plan", "plan_fix") else step if kind.startswith("step") else "Because [S3]."
+        if kind in ("plan", "plan_fix"):
+            return plan
+        chosen = step if kind.startswith("step") else final
+        return chosen if isinstance(chosen, str) else chosen(request)
 
     return FakeLLM(default=reply, context_window=window)
 
@@ -212,15 +226,7 @@ def test_a_closing_answer_step_runs_as_a_step_where_the_answer_call_cannot_hold_
 
 def test_for_multiple_choice_a_closing_answer_step_runs_and_writes_the_answers_text(tmp_path: Path) -> None:
     # The final call of a multiple-choice question replies with a letter alone: ANSWER's reply is the text.
-    def reply(request: CompletionRequest) -> str:
-        kind = (request.prompt or "").split(".")[0]
-        if kind in ("plan", "plan_fix"):
-            return CLOSING
-        if kind.startswith("step"):
-            return f"{user(request).split('Step: ')[1].split('(')[0]} says so [S3]."
-        return "B"
-
-    fake = FakeLLM(default=reply)
+    fake = scripted(CLOSING, step=lambda r: f"{user(r).split('Step: ')[1].split('(')[0]} says so [S3].", final="B")
     options = ["She was paid to.", "She wanted the light to fail.", "By mistake.", "To clean it."]
     answer = pearl_with(fake).ask(twice_as_long(tmp_path), QUESTION, options=options)
     assert len(by_kind(fake, "step")) == 2 and answer.letter == "B"
@@ -262,17 +268,12 @@ def twice_as_long(tmp_path: Path) -> Path:
 
 
 def test_a_sentence_only_the_answer_calls_evidence_shows_can_be_cited(tmp_path: Path) -> None:
-    def reply(request: CompletionRequest) -> str:
-        kind = (request.prompt or "").split(".")[0]
-        if kind in ("plan", "plan_fix"):
-            return PLAN
-        if kind.startswith("step"):
-            return "She wanted the light to fail."
+    def final(request: CompletionRequest) -> str:
         shared, more = user(request).split("The plan has been carried out")[0].split("</excerpts>")[:2]
         only_more = sorted(labels(more) - labels(shared), key=int)
         return f"Because of this [S{only_more[0]}]."
 
-    fake = FakeLLM(default=reply)
+    fake = scripted(PLAN, step="She wanted the light to fail.", final=final)
     answer = pearl_with(fake).ask(twice_as_long(tmp_path), QUESTION)
     cited = re.findall(r"\[S(\d+)\]", answer.answer)
     assert cited and int(cited[0]) in [c.sentence_id for c in answer.citations]

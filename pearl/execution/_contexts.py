@@ -119,11 +119,12 @@ def evidence_budget(
     answer = max(question, round(ANSWER_SHARE * per_call))
     # Only where the window holds that step's evidence too, the opening besides: otherwise ANSWER runs
     # as a step, and nothing is lost.
-    closing = closing_answer and answer + per_call - shared + round(OPENING_SHARE * per_call) <= room
+    opening = round(OPENING_SHARE * per_call)
+    closing = closing_answer and answer + per_call - shared + opening <= room
     answer = min(answer + (per_call - shared if closing else 0), room)
     # The opening only where the window holds it besides the question's evidence: it is claimed from
     # the steps before the answer call is fitted, and a window too small for it would show it to no call.
-    opening = min(round(OPENING_SHARE * per_call), max(0, room - answer))
+    opening = min(opening, max(0, room - answer))
     return EvidenceBudget(shared=shared, step=per_call - shared, answer=answer, opening=opening, closing=closing)
 
 

@@ -222,17 +222,14 @@ async def _final_answer(
     completion = await ctx.recorder.acall("answer", template, template.render(**values), **reply.params)
     text = completion.text.strip()
     shown = sorted({*in_shared, *more.sentence_ids, *(sid for o in outcomes.values() for sid in o.shown)})
+    answer_cited = cited_ids(text, shown)
     if closing is not None:
-        outcomes = {
-            **outcomes,
-            closing.var: StepOutcome(
-                var=closing.var, action=closing.action, output=text, shown=shown, cited=cited_ids(text, shown)
-            ),
-        }
+        outcome = StepOutcome(var=closing.var, action=closing.action, output=text, shown=shown, cited=answer_cited)
+        outcomes = {**outcomes, closing.var: outcome}
     free_form = _free_form(plan, outcomes)
     letter = await choose_letter(ctx, text) if question.options else None
     answer_text = (free_form or text) if question.options else (text or free_form)
-    cited_all = [*cited_ids(text, shown), *(sid for o in outcomes.values() for sid in o.cited)]
+    cited_all = [*answer_cited, *(sid for o in outcomes.values() for sid in o.cited)]
     citations, evidence_note = citations_for(index, cited_all, shown, answer_text, question)
     return Answer(
         question=question.text,
