@@ -20,7 +20,7 @@ from pearl.execution import (
     evidence_budget,
 )
 from pearl.llm import CompletionRequest
-from pearl.models import StepRequest
+from pearl.models import StepRequest, StepSlice
 from pearl.planning import Arg, Plan, Step, parse_plan
 from pearl.questions import Question
 
@@ -231,6 +231,25 @@ def test_for_multiple_choice_a_closing_answer_step_runs_and_writes_the_answers_t
     answer = pearl_with(fake).ask(twice_as_long(tmp_path), QUESTION, options=options)
     assert len(by_kind(fake, "step")) == 2 and answer.letter == "B"
     assert "ANSWER says so" in answer.answer and "FIND_REASON says so" in answer.answer
+
+
+def test_a_closing_answer_steps_own_words_still_choose_evidence_in_the_final_answer_call() -> None:
+    # The folded step's budget goes to the answer call; ANSWER(CTX, "X") must still look for X there.
+    index = index_document(SAMPLE.read_text(encoding="utf-8") * 2, cache=False, ner=False)
+    budget = evidence_budget(index, room=6000, setting=600, closing_answer=True)
+    steps = parse_plan(CLOSING.replace("Why did Dorota spoil the oil?", "Who rowed to the harbour?"), None).steps
+    question = Question(text=QUESTION)
+
+    def shown(closing: Step | None) -> StepSlice:
+        return CompressedStepContext(index, question, budget, closing).more_for_question(room=5000)
+
+    plain, steered = shown(None), shown(steps[-1])
+    harbour = {sid for sid in range(index.sentence_count) if "harbour" in index.sentence_text(sid)}
+    assert harbour & set(steered.sentence_ids) - set(plain.sentence_ids)
+    assert "the ANSWER step" in steered.note and "the ANSWER step" not in plain.note
+    # An argument that only restates the question spends the budget on the question, as one choice.
+    restated = parse_plan(f'why = FIND_X(CTX, "oil")\nend = ANSWER(CTX, "{QUESTION}")', None).steps[-1]
+    assert shown(restated) == plain
 
 
 def test_the_trace_says_which_call_carried_out_a_closing_answer_step(tmp_path: Path) -> None:

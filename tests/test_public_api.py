@@ -164,6 +164,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "entity_sheet",
         "find_entities",
         "index_document",
+        "query_terms",
         "rank_entities",
         "rank_sentences",
         "relations",

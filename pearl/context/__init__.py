@@ -28,6 +28,7 @@ from pearl.context._models import (
     Sentence,
     SentenceFlag,
 )
+from pearl.context._query import query_terms
 from pearl.context._sheet import entity_sheet, rank_entities
 
 __all__ = [
@@ -47,6 +48,7 @@ __all__ = [
     "entity_sheet",
     "find_entities",
     "index_document",
+    "query_terms",
     "rank_entities",
     "rank_sentences",
     "relations",

@@ -10,7 +10,8 @@ calls together cover more of the document than any one call could. The shared pa
 in every prompt and comes first, which lets a server reuse its prompt cache. The answer call also
 shows the document's opening, where a document says what it is and who it concerns, whatever the
 question's words. A plan that closes with ANSWER, on a free-text question, has that step carried
-out by the answer call, which is given the step's budget too and spends it on the question
+out by the answer call, which is given the step's budget too and spends it as the step would have:
+on the question when the step's arguments ask nothing else, else on their words first
 (`EvidenceBudget.closing`).
 
 How much each call may show (`evidence_budget`) follows the model's window and the document: a
@@ -24,8 +25,17 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pearl._text import neutralise_fence
-from pearl.context import DocumentIndex, SentenceFlag, compress, render_sentences, sentence_cost
+from pearl.context import (
+    CompressedContext,
+    DocumentIndex,
+    SentenceFlag,
+    compress,
+    query_terms,
+    render_sentences,
+    sentence_cost,
+)
 from pearl.models import StepRequest, StepSlice
+from pearl.planning import Step
 from pearl.questions import Question
 from pearl.tokens import count_tokens, truncate_to_tokens
 
@@ -132,6 +142,11 @@ def _question_query(question: Question) -> str:
     return " ".join([question.text, *question.options])
 
 
+def _adds_words(step: Step, query: str) -> bool:
+    """Whether `step`'s text arguments look for something `query` does not: a word of their own."""
+    return not query_terms(" ".join(step.strings)).keys() <= query_terms(query).keys()
+
+
 def _bridged(index: DocumentIndex, ids: list[int], shared: list[int], room: int) -> list[int]:
     """`ids` with the shared sentences that adjoin them, as far as `room` allows.
 
@@ -190,9 +205,12 @@ class CompressedStepContext:
         budget: from `evidence_budget`.
     """
 
-    def __init__(self, index: DocumentIndex, question: Question, budget: EvidenceBudget) -> None:
+    def __init__(
+        self, index: DocumentIndex, question: Question, budget: EvidenceBudget, closing: Step | None = None
+    ) -> None:
         self.index = index
         self.budget = budget
+        self._question = question
         self._query = _question_query(question)
         if budget.whole:
             ids = list(range(index.sentence_count))
@@ -202,10 +220,17 @@ class CompressedStepContext:
             note = f"{len(piece.sentence_ids)} of {index.sentence_count} sentences, chosen for the question"
             self._shared = StepSlice(text=piece.text, sentence_ids=piece.sentence_ids, note=note)
         self._claimed: set[int] = set(self._shared.sentence_ids)
-        # The answer call's further evidence is chosen now, and steps look beyond it.
-        self._more = self._more_ids(budget.answer)
-        self._opening = _opening(index, budget.opening, self._claimed | set(self._more))
-        self._claimed.update(self._more, self._opening)
+        # The answer call's further evidence is chosen now, and steps look beyond it. The closing ANSWER
+        # step it carries out brings its budget: spent on the question when the step asks what the
+        # question asks, else as the step would have spent it, so that ANSWER(CTX, "X") still looks for X.
+        steered = closing if closing is not None and budget.closing and _adds_words(closing, self._query) else None
+        self._more = self._more_ids(budget.answer - budget.step if steered else budget.answer)
+        self._claimed.update(self._more)
+        self._closing: list[int] = []
+        if steered is not None:
+            self._closing = self._choose(steered.strings, [], steered.explanation, budget.step).sentence_ids
+        self._opening = _opening(index, budget.opening, self._claimed)
+        self._claimed.update(self._opening)
 
     def _more_ids(self, total: int) -> list[int]:
         """The question's best sentences within `total` tokens, less those the shared evidence shows.
@@ -222,7 +247,7 @@ class CompressedStepContext:
         return self._shared
 
     def more_for_question(self, room: int) -> StepSlice:
-        ids = sorted([*self._more, *self._opening])
+        ids = sorted([*self._more, *self._closing, *self._opening])
         if not ids or room < 1:
             return StepSlice(text="")
         text = render_sentences(self.index, ids)
@@ -236,25 +261,39 @@ class CompressedStepContext:
         bridged = _bridged(self.index, ids, self._shared.sentence_ids, room - tokens)
         if len(bridged) > len(ids):
             ids, text = bridged, render_sentences(self.index, bridged)
-        opening = " and the document's opening" if set(ids) & set(self._opening) else ""
-        note = f"{len(ids)} more sentences, chosen for the question{opening}"
+        chosen = set(ids)
+        purposes = ["the question"]
+        purposes += ["the ANSWER step"] if chosen & set(self._closing) else []
+        purposes += ["the document's opening"] if chosen & set(self._opening) else []
+        named = " and ".join([", ".join(purposes[:-1]), purposes[-1]]) if len(purposes) > 1 else purposes[0]
+        note = f"{len(ids)} more sentences, chosen for {named}"
         return StepSlice(text=text, sentence_ids=ids, note=note)
 
     def slice(self, request: StepRequest, room: int) -> StepSlice:
         budget = min(self.budget.step, room)
         if self.budget.whole or budget < 1:
             return StepSlice(text="")
-        strings = [s for s in request.strings if s.strip()]
-        question = request.question
-        explanation = [request.explanation] if request.explanation else []
-        # The step's own words lead; the question's terms fill in what a terse argument leaves out.
-        query = " ".join([*strings, *request.inputs, *explanation, question.text, *question.options])
-        piece = compress(self.index, query, budget, focus=strings, exclude=self._claimed)
-        if not request.inputs:
-            self._claimed.update(piece.sentence_ids)
+        piece = self._choose(request.strings, request.inputs, request.explanation, budget, claim=not request.inputs)
         ids = _bridged(self.index, piece.sentence_ids, self._shared.sentence_ids, room - piece.tokens)
         note = f"{len(piece.sentence_ids)} more sentences, chosen for this step"
         return StepSlice(text=render_sentences(self.index, ids), sentence_ids=ids, note=note)
+
+    def _choose(
+        self, strings: list[str], inputs: list[str], explanation: str | None, budget: int, *, claim: bool = True
+    ) -> CompressedContext:
+        """A step's own evidence: sentences no call has been given yet, for its words and then the question's.
+
+        With `claim`, later steps look beyond them (a step that reads earlier results is served
+        when they exist, after the others have chosen, so it claims nothing).
+        """
+        strings = [s for s in strings if s.strip()]
+        question = self._question
+        # The step's own words lead; the question's terms fill in what a terse argument leaves out.
+        query = " ".join([*strings, *inputs, *([explanation] if explanation else []), question.text, *question.options])
+        piece = compress(self.index, query, budget, focus=strings, exclude=self._claimed)
+        if claim:
+            self._claimed.update(piece.sentence_ids)
+        return piece
 
 
 class FullDocumentContext:

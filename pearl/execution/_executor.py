@@ -113,7 +113,7 @@ def _request(call: _Call, question: Question) -> StepRequest:
         var=step.var,
         action=call.action.name,
         definition=call.action.definition,
-        strings=[a.value for a in step.args if a.kind == "string" and a.value.strip()],
+        strings=step.strings,
         inputs=[v for v, a in zip(call.values, step.args, strict=True) if a.kind == "var" and v != CTX],
         explanation=step.explanation,
         question=question,

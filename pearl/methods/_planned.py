@@ -83,9 +83,7 @@ def _closing_answer(plan: Plan, question: Question) -> Step | None:
     return last if last is not None and last.action == ANSWER else None
 
 
-def _provider(
-    ctx: AskContext, executor: Executor, style: StepStyle, *, closing_answer: bool
-) -> tuple[StepContext, bool]:
+def _provider(ctx: AskContext, executor: Executor, style: StepStyle, closing: Step | None) -> tuple[StepContext, bool]:
     """What the steps are shown, and whether the final answer call carries out the closing ANSWER step."""
     room = _room(ctx, style)
     if executor == "fulldoc":
@@ -96,7 +94,7 @@ def _provider(
         room,
         ctx.settings.step_budget,
         answer_floor=ctx.settings.context_budget,
-        closing_answer=closing_answer,
+        closing_answer=closing is not None,
     )
     ctx.recorder.note(
         "evidence budget",
@@ -111,7 +109,7 @@ def _provider(
         whole=budget.whole,
         closing=budget.closing,
     )
-    return CompressedStepContext(index, ctx.question, budget), budget.closing
+    return CompressedStepContext(index, ctx.question, budget, closing), budget.closing
 
 
 async def answer_from_plan(ctx: AskContext, plan: Plan, *, method: str, executor: Executor) -> Answer:
@@ -126,7 +124,7 @@ async def answer_from_plan(ctx: AskContext, plan: Plan, *, method: str, executor
     """
     style = _PAPER if executor == "fulldoc" else _BRIEF
     candidate = _closing_answer(plan, ctx.question)  # pearl-fulldoc runs it as the paper does, as a step
-    provider, folded = _provider(ctx, executor, style, closing_answer=candidate is not None)
+    provider, folded = _provider(ctx, executor, style, candidate)
     closing = candidate if folded else None
     outcomes = await execute_plan(
         plan if closing is None else plan.model_copy(update={"steps": plan.steps[:-1]}),

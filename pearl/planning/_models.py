@@ -136,6 +136,11 @@ class Step(BaseModel):
         """Variables this step reads, in argument order, without repeats."""
         return list(dict.fromkeys(a.value for a in self.args if a.kind == "var"))
 
+    @property
+    def strings(self) -> list[str]:
+        """The step's literal text arguments, in argument order, absent (blank) ones left out."""
+        return [a.value for a in self.args if a.kind == "string" and a.value.strip()]
+
     def render(self, *, explanation: bool = True) -> str:
         """`var = ACTION(CTX, "text", other) : explanation`."""
         call = f"{self.var} = {self.action}({', '.join(a.render() for a in self.args)})"
