@@ -147,3 +147,9 @@ def test_cache_is_keyed_by_content_not_name(tmp_path: Path) -> None:
 def test_unsupported_source_type() -> None:
     with pytest.raises(DocumentError, match="cannot read a"):
         index_document(42)  # type: ignore[arg-type]
+
+
+def test_words_of_a_text_without_spaces_are_counted_as_its_language_counts_them() -> None:
+    # Split at spaces, a page of Chinese would be one word.
+    index = index_document("東京は日本の首都です。 Tokyo is the capital.", cache=False, ner=False)
+    assert index.words == 10 + 4

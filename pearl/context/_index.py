@@ -24,6 +24,17 @@ MAX_UNIT_TOKENS = 200
 no longer survive compression to 1,500 tokens whole (benchmarks/context_recall.py)."""
 
 
+# Han characters and kana, a script written without spaces, and the CJK punctuation between them.
+_IDEOGRAPHS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_WORD_RUN = re.compile(f"[{_IDEOGRAPHS}]|[^\\s\u3000-\u303f{_IDEOGRAPHS}]+")
+
+
+def count_words(text: str) -> int:
+    """Words of `text`: runs between spaces, and each Chinese or Japanese character, as word counts of
+    those languages go (split at spaces, a page of Chinese would be one word)."""
+    return len(_WORD_RUN.findall(text))
+
+
 def index_document(source: DocumentSource, *, cache: bool = True, ner: bool = True) -> DocumentIndex:
     """Index a document: sentences, paragraphs, entities, all with offsets; cached on disk.
 
@@ -74,7 +85,7 @@ def build_index(document: Document, *, ner: bool = True) -> DocumentIndex:
         parts=list(document.parts),
         text=text,
         ner=f"spacy:{DEFAULT_MODEL}" if nlp is not None else "rules",
-        words=len(text.split()),
+        words=count_words(text),
         tokens=count_tokens(text),
         para_starts=[s for s, _ in segmentation.paragraphs],
         para_ends=[e for _, e in segmentation.paragraphs],
