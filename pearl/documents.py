@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import html
+import codecs
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -30,53 +30,103 @@ _SEPARATOR = "\n\n"
 
 
 class _TextExtractor(HTMLParser):
-    """Visible text of an HTML page: block elements become line breaks, headings `## Title` lines
-    and list items `- item` lines, so the index still knows which is which."""
+    """Visible text of an HTML page as a browser lays it out: block elements become line breaks,
+    headings `## Title` lines and list items `- item` lines, so the index still knows which is which.
+
+    White space in the markup is one space, as a browser renders it (except inside `<pre>`): a
+    page indented for reading ("<h2>\\n  History\\n</h2>") gives the lines of one written without
+    a break, so a heading's mark and its words, or an item's dash and its text, share a line.
+    """
 
     _BLOCKS = frozenset(
         {
-            *("p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6"),
-            *("tr", "table", "section", "article", "header", "footer", "blockquote", "pre"),
+            *("p", "div", "li", "ul", "ol", "dl", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6", "hr"),
+            *("tr", "table", "caption", "section", "article", "header", "footer", "nav", "aside", "main"),
+            *("blockquote", "pre", "figure", "figcaption", "address", "details", "summary", "form", "fieldset"),
         }
     )
     _SKIP = frozenset(("script", "style", "head", "noscript", "template"))
     _HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
+    _CELLS = frozenset(("td", "th"))
+    _WHITE = re.compile(r"[ \t\n\r\f]+")  # HTML's white space: a no-break space is text
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.chunks: list[str] = []
         self._skipping = 0
+        self._pre = 0
+        self._heading = 0
+        self._breaks = 0  # line breaks owed before the next text: 1, or 2 for a blank line
+        self._mark = ""  # "## " or "- ", owed at the start of the next text
+        self._space = False  # a space owed before the next text on the same line
+        self._cells = 0  # table cells opened since the last text: each owes a "| " (the first " | " after text)
+        self._row = False  # a table row's text is on the current line, which " |" is to close
+
+    def _block(self) -> None:
+        if self._heading:  # a heading is one line, whatever blocks it holds
+            self._space = True
+        else:
+            self._breaks = min(2, self._breaks + 1)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in self._SKIP:
             self._skipping += 1
-        elif tag in self._HEADINGS:
-            # Written as a Markdown heading, so the index knows it for one whatever its words.
-            self.chunks.append("\n" + "#" * int(tag[1]) + " ")
-        elif tag == "li":
-            self.chunks.append("\n- ")  # a list item, which is never a heading however short
+        elif tag == "br":
+            self._space = True
+            self._breaks = self._breaks or int(not self._heading)
         elif tag in self._BLOCKS:
-            self.chunks.append("\n")
+            self._block()
+            if tag in self._HEADINGS:
+                # Written as a Markdown heading, so the index knows it for one whatever its words.
+                self._heading += 1
+                self._mark = "#" * int(tag[1]) + " "
+            elif tag == "li":
+                self._mark = "- "  # a list item, which is never a heading however short
+            self._pre += tag == "pre"
+        elif tag in self._CELLS:
+            self._cells += 1  # a row is a Markdown table row, "| cell | | cell |", on one line
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in self._SKIP and self._skipping:
-            self._skipping -= 1
+        if tag in self._SKIP:
+            self._skipping = max(0, self._skipping - 1)
         elif tag in self._BLOCKS:
-            self.chunks.append("\n")
+            self._heading = max(0, self._heading - (tag in self._HEADINGS))
+            self._pre = max(0, self._pre - (tag == "pre"))
+            self._mark = ""  # an empty heading or item leaves no mark
+            if tag == "tr":
+                if self._row and not self._breaks:
+                    self.chunks.append(" |" * (self._cells + 1))
+                self._cells = 0
+            self._block()
 
     def handle_data(self, data: str) -> None:
-        if not self._skipping:
-            self.chunks.append(data)
+        if self._skipping:
+            return
+        trailing = False
+        if not self._pre:
+            data = self._WHITE.sub(" ", data)
+            self._space = self._space or data.startswith(" ")
+            trailing = data.endswith(" ")
+            data = data.strip(" ")
+        if not data:
+            return
+        if self.chunks and self._breaks:
+            self.chunks.append("\n" * self._breaks)
+            self._row = False
+        if self._cells:
+            self.chunks.append((" | " if self._row else "| ") + "| " * (self._cells - 1))
+            self._row = True
+        elif self.chunks and not self._breaks and (self._space or self._mark):
+            self.chunks.append(" ")
+        self.chunks.append(self._mark + data)
+        self._breaks, self._mark, self._space, self._cells = 0, "", trailing, 0
 
 
 def _html_to_text(raw: str) -> str:
     parser = _TextExtractor()
     parser.feed(raw)
     parser.close()
-    text = html.unescape("".join(parser.chunks))
-    text = re.sub(r"[ \t\r\f\v]+", " ", text)
-    text = re.sub(r" *\n *", "\n", text)
-    return re.sub(r"\n{3,}", "\n\n", text).strip()
+    return "".join(parser.chunks)
 
 
 def _unix_lines(text: str) -> str:
@@ -84,15 +134,47 @@ def _unix_lines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+def _crlf_offsets(text: str) -> list[int]:
+    """Where `_unix_lines(text)` has a "\n" that `text` writes as "\r\n" (offsets into the former)."""
+    offsets: list[int] = []
+    at = text.find("\r\n")
+    while at >= 0:
+        offsets.append(at - len(offsets))  # each "\r\n" before it is one character shorter
+        at = text.find("\r\n", at + 2)
+    return offsets
+
+
+# Byte-order marks, UTF-32's before UTF-16's (whose little-endian mark begins UTF-32's).
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32", "UTF-32"),
+    (codecs.BOM_UTF32_BE, "utf-32", "UTF-32"),
+    (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
+    (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"),
+    (codecs.BOM_UTF8, "utf-8-sig", "UTF-8"),
+)
+
+
 def _decode(data: bytes, path: Path) -> str:
-    if b"\x00" in data[:8192]:
-        raise DocumentError(f"{path}: looks like a binary file, not text (supported: {', '.join(SUPPORTED_SUFFIXES)})")
-    for encoding in ("utf-8-sig", "utf-16") if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ("utf-8-sig",):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise DocumentError(f"{path}: cannot be decoded as UTF-8 text; convert it to UTF-8 first (e.g. with iconv)")
+    """The text of a file's bytes: UTF-8, or UTF-16/32 (or UTF-8) by its byte-order mark, which is dropped."""
+    encoding, name = next(((enc, name) for bom, enc, name in _BOMS if data.startswith(bom)), ("utf-8", ""))
+    binary = DocumentError(f"{path}: looks like a binary file, not text (supported: {', '.join(SUPPORTED_SUFFIXES)})")
+    # UTF-16 and UTF-32 text is full of NUL bytes; the NUL characters of a binary file survive decoding.
+    if not name and b"\x00" in data[:8192]:
+        raise binary
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError:
+        if name:
+            raise DocumentError(
+                f"{path}: starts with a {name} byte-order mark but is not {name} text; "
+                "convert it to UTF-8 first (e.g. with iconv)"
+            ) from None
+        raise DocumentError(
+            f"{path}: cannot be decoded as UTF-8 text; convert it to UTF-8 first (e.g. with iconv)"
+        ) from None
+    if "\x00" in text[:8192]:
+        raise binary
+    return text
 
 
 def _pdf_to_text(path: Path) -> str:
@@ -284,7 +366,8 @@ def _across_pages(pages: list[str], furniture: Callable[[str, int], bool], full:
     return out
 
 
-def _read_one(path: Path, max_bytes: int) -> str:
+def _read_one(path: Path, max_bytes: int) -> tuple[str, list[int]]:
+    """The text of one file, line ends as "\n", and where a "\n" is "\r\n" in the file (`DocumentPart.crlf`)."""
     size = path.stat().st_size
     if size > max_bytes:
         raise DocumentError(
@@ -294,18 +377,20 @@ def _read_one(path: Path, max_bytes: int) -> str:
         raise DocumentError(f"{path}: the file is empty")
     suffix = path.suffix.lower()
     if suffix == ".pdf":
-        return _pdf_to_text(path)
+        return _pdf_to_text(path), []
     data = path.read_bytes()
     if data.startswith(b"%PDF-"):
-        return _pdf_to_text(path)
+        return _pdf_to_text(path), []
     text = _decode(data, path)
     looks_html = suffix not in (".txt", ".md") and re.match(r"\s*<(!doctype html|html)", text, re.I)
     if suffix in (".html", ".htm") or looks_html:
-        text = _html_to_text(text)
+        text, crlf = _html_to_text(text), []  # offsets count in this text, not in the markup
+    else:
+        crlf = _crlf_offsets(text)
     text = _unix_lines(text)
     if not text.strip():
         raise DocumentError(f"{path}: has no text")
-    return text
+    return text, crlf
 
 
 def _expand(paths: Sequence[str | Path]) -> list[Path]:
@@ -345,14 +430,14 @@ def load_document(paths: str | Path | Sequence[str | Path], max_bytes: int = DEF
     offset = 0
     for path in files:
         try:
-            text = _read_one(path, max_bytes)
+            text, crlf = _read_one(path, max_bytes)
         except PermissionError as exc:
             raise DocumentError(f"{path}: permission denied") from exc
         if chunks:
             chunks.append(_SEPARATOR)
             offset += len(_SEPARATOR)
         chunks.append(text)
-        parts.append(DocumentPart(name=str(path), start=offset, end=offset + len(text)))
+        parts.append(DocumentPart(name=str(path), start=offset, end=offset + len(text), crlf=crlf))
         offset += len(text)
     name = str(files[0]) if len(files) == 1 else f"{files[0].parent} ({len(files)} files)"
     return Document(text="".join(chunks), name=name, parts=parts)

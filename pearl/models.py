@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from bisect import bisect_left
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -82,13 +83,22 @@ class Completion(BaseModel):
 
 
 class DocumentPart(BaseModel):
-    """One source file inside a document: `text[start:end]` came from `name`."""
+    """One source file inside a document: `text[start:end]` came from `name`.
+
+    The document writes every line end as "\n"; `crlf` lists where (offsets from `start`) the
+    file writes one as "\r\n", a character longer, so that offsets into the file can be given.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     name: str
     start: int
     end: int
+    crlf: list[int] = Field(default_factory=list)
+
+    def file_offset(self, offset: int) -> int:
+        """Where character `offset` of this part (counted from `start`) is in the file's decoded text."""
+        return offset + bisect_left(self.crlf, offset)
 
 
 class Document(BaseModel):
@@ -126,8 +136,10 @@ class Citation(BaseModel):
 
     `start`/`end` are offsets into the document's text, where several files are joined into
     one (what spans and views of the whole document use); `file_start`/`file_end` are offsets
-    into the text of the one file `source` names (the text as read: HTML and PDF are their
-    extracted text), which is what a reader opening that file needs.
+    into the text of the one file `source` names, which is what a reader opening that file
+    needs: characters of the file as decoded, its byte-order mark left out and a Windows line
+    end ("\r\n") two of them (for a UTF-8 file, `open(source, encoding="utf-8-sig",
+    newline="").read()[file_start:file_end]`); an HTML or PDF file's in its extracted text.
     """
 
     sentence_id: int
@@ -141,16 +153,15 @@ class Citation(BaseModel):
     @classmethod
     def of(cls, sentence_id: int, text: str, start: int, end: int, parts: list[DocumentPart], name: str) -> Citation:
         """The citation of `text[start:end]`, sentence `sentence_id` of a document made of `parts` (named `name`)."""
-        part = _part_holding(parts, start)
-        base, limit = (part.start, part.end) if part is not None else (0, len(text))
+        part = _part_holding(parts, start) or DocumentPart(name=name, start=0, end=len(text))
         return cls(
             sentence_id=sentence_id,
             start=start,
             end=end,
-            source=part.name if part is not None else name,
+            source=part.name,
             text=text[start:end],
-            file_start=start - base,
-            file_end=min(end, limit) - base,
+            file_start=part.file_offset(start - part.start),
+            file_end=part.file_offset(min(end, part.end) - part.start),
         )
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
+from pearl import FakeLLM, Pearl, load_settings
 from pearl.context import SentenceFlag, index_document
 from pearl.documents import _pdf_paragraphs, load_document
 from pearl.errors import DocumentError
+from pearl.llm import CompletionRequest
 
 
 def _pdf(text: str | list[str] | None) -> bytes:
@@ -80,6 +83,86 @@ def test_html_headings_and_list_items_keep_what_they_are(tmp_path: Path) -> None
     assert index.sent_section[units.index("- Coal")] == -1
 
 
+PRETTY = """<html><body>
+<h2>
+  History
+</h2>
+<p>Alice Smith founded the company in 1990.</p>
+<h3>
+  Later years
+</h3>
+<p>She retired
+   in 2010.</p>
+<h2>
+  References
+</h2>
+<ol><li>
+  <span>Smith, J. (2001). A Book. Retrieved 5 May 2010. ISBN 123.</span>
+</li><li>
+  <span>Doe, K. (2003). Another Book. Retrieved 6 May 2010. ISBN 456.</span>
+</li></ol>
+</body></html>"""
+
+
+def test_pretty_printed_html_keeps_its_headings_and_list_items(tmp_path: Path) -> None:
+    # Indentation inside a heading or an item is one space, as a browser shows it: the mark and
+    # the words stay on one line, so a heading is known for one and a list of sources for one.
+    text = _html_text(tmp_path, PRETTY)
+    assert [line for line in text.splitlines() if line] == [
+        "## History",
+        "Alice Smith founded the company in 1990.",
+        "### Later years",
+        "She retired in 2010.",
+        "## References",
+        "- Smith, J. (2001). A Book. Retrieved 5 May 2010. ISBN 123.",
+        "- Doe, K. (2003). Another Book. Retrieved 6 May 2010. ISBN 456.",
+    ]
+    index = index_document(text, cache=False, ner=False)
+
+    def flagged(flag: int) -> list[str]:
+        return [index.sentence_text(i) for i in range(index.sentence_count) if index.sent_flags[i] & flag]
+
+    assert flagged(SentenceFlag.HEADING) == ["## History", "### Later years", "## References"]
+    sources = flagged(SentenceFlag.REFERENCES)
+    assert sources[0] == "## References" and sources[-1] == "ISBN 456." and len(sources) == 9
+    assert not {"Book", "Retrieved", "ISBN"} & {entity.name for entity in index.entities}
+
+
+def test_html_tables_are_rows_of_cells_and_no_headings(tmp_path: Path) -> None:
+    page = """<table>
+      <tr><th>City</th>
+          <th>Population</th></tr>
+      <tr><td>Auckland</td><td>1,628,900</td></tr>
+      <tr><td>Wellington</td><td></td><td>418,500</td></tr>
+      <tr><td></td><td>1</td><td></td></tr>
+    </table><p>Two&nbsp;cities &amp;lt;x&amp;gt; <b>and</b>
+    <i>more</i>.<br>Next line.</p><pre>  kept
+    as written</pre>"""
+    text = _html_text(tmp_path, page)
+    assert [line for line in text.splitlines() if line] == [
+        "| City | Population |",
+        "| Auckland | 1,628,900 |",
+        "| Wellington | | 418,500 |",  # an empty cell keeps the columns in line
+        "| | 1 | |",
+        "Two\xa0cities &lt;x&gt; and more.",  # an entity in the page's text is decoded once
+        "Next line.",
+        "  kept",
+        "    as written",
+    ]
+    index = index_document(text, cache=False, ner=False)
+    assert not any(flags & SentenceFlag.HEADING for flags in index.sent_flags)  # a row is no title
+
+
+def test_a_markdown_heading_mark_is_no_entity() -> None:
+    from pearl.context._entities import load_ner
+
+    if load_ner() is None:
+        pytest.skip("the spaCy model is not installed")
+    text = "# Mozilla\n\n## History\n\nMozilla shipped a browser.\n\n### Pledge\n\n#### SeaMonkey\n\nIt went on.\n"
+    names = {entity.name for entity in index_document(text, cache=False, ner=True).entities}
+    assert "Mozilla" in names and not [name for name in names if "#" in name]
+
+
 def test_pdf_with_text(tmp_path: Path) -> None:
     (tmp_path / "d.pdf").write_bytes(_pdf("The lease ends in 2031."))
     assert "The lease ends in 2031." in load_document(tmp_path / "d.pdf").text
@@ -120,6 +203,80 @@ def test_several_files_keep_boundaries(tmp_path: Path) -> None:
     for part in doc.parts:
         assert doc.text[part.start : part.end] == Path(part.name).read_text(encoding="utf-8")
     assert Path(doc.part_at(doc.parts[1].start)).name == "b.txt"
+
+
+STORY = Path(__file__).resolve().parents[1] / "datasets" / "sample" / "the_keeper_of_tren_light.txt"
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-8-sig"])
+def test_text_with_a_byte_order_mark_is_read_in_its_encoding(tmp_path: Path, encoding: str) -> None:
+    # Windows Notepad saves "Unicode" as UTF-16 with a byte-order mark: its NUL bytes are text, not binary.
+    text = "Dorota keeps the light at Tr’en.\r\nThe lamp burns oil.\r\n"
+    bom = {"utf-16-le": b"\xff\xfe", "utf-16-be": b"\xfe\xff"}.get(encoding, b"")
+    (tmp_path / "notepad.txt").write_bytes(bom + text.encode(encoding))
+    assert load_document(tmp_path / "notepad.txt").text == "Dorota keeps the light at Tr’en.\nThe lamp burns oil.\n"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"\xff\xfe" + "a\x00b".encode("utf-16-le"), "binary"),  # NUL characters are no text, BOM or not
+        (b"\xff\xfe" + b"\x00\xd8\x41\x00", "UTF-16 byte-order mark but is not UTF-16"),  # a lone surrogate
+        (b"\xef\xbb\xbfcaf\xe9", "UTF-8 byte-order mark but is not UTF-8"),
+    ],
+)
+def test_a_byte_order_mark_does_not_let_a_binary_file_in(tmp_path: Path, content: bytes, message: str) -> None:
+    (tmp_path / "odd.txt").write_bytes(content)
+    with pytest.raises(DocumentError, match=message):
+        load_document(tmp_path / "odd.txt")
+
+
+def _on_disk(path: Path, encoding: str) -> str:
+    with open(path, encoding=encoding, newline="") as file:  # line ends as written
+        return file.read()
+
+
+@pytest.mark.parametrize(
+    ("line_end", "encoding"),
+    [("\r\n", "utf-8"), ("\r\n", "utf-8-sig"), ("\r\n", "utf-16"), ("\n", "utf-8-sig"), ("mixed", "utf-8")],
+)
+def test_citations_give_offsets_into_the_file_as_written(tmp_path: Path, line_end: str, encoding: str) -> None:
+    # The document's text has "\n" for every line end; a citation's file offsets count "\r\n" as
+    # the two characters the file has (and no byte-order mark), or an editor finds other words there.
+    lines = STORY.read_text(encoding="utf-8").split("\n")
+    ends = ["\r\n", "\n", "\r"] if line_end == "mixed" else [line_end]
+    written = "".join(line + ends[i % len(ends)] for i, line in enumerate(lines))
+    (tmp_path / "a.txt").write_text("A first file.\r\n\r\nIt is short.\r\n", encoding="utf-8")
+    path = tmp_path / "story.txt"
+    path.write_bytes(written.encode(encoding))
+    decoded = _on_disk(path, "utf-16" if encoding == "utf-16" else "utf-8-sig")
+    index = index_document([tmp_path / "a.txt", path], cache=False, ner=False)
+    citations = [index.citation(sid) for sid in range(index.sentence_count)]
+    assert {c.source for c in citations} == {str(tmp_path / "a.txt"), str(path)}
+    for citation in citations:
+        own = decoded if citation.source == str(path) else _on_disk(tmp_path / "a.txt", "utf-8")
+        assert own[citation.file_start : citation.file_end].replace("\r\n", "\n").replace("\r", "\n") == citation.text
+    assert citations[-1].file_end == len(decoded.rstrip())
+
+
+def test_an_answer_cites_a_windows_text_file_where_its_words_are(tmp_path: Path) -> None:
+    crlf = tmp_path / "crlf.txt"
+    crlf.write_bytes(STORY.read_text(encoding="utf-8").replace("\n", "\r\n").encode("utf-8"))
+    question = "Why did Dorota put water in the lamp oil?"
+    plan = 'why = FIND_REASON(CTX, "Dorota water lamp oil")'
+
+    def reply(request: CompletionRequest) -> str:  # plans `plan`, and cites the last two sentences it is shown
+        if (request.prompt or "").startswith("plan"):
+            return plan
+        shown = re.findall(r"\[S(\d+)\]", request.messages[-1].content)
+        return "She wanted the light to fail " + " ".join(f"[S{sid}]" for sid in shown[-2:])
+
+    answer = Pearl(llm=FakeLLM(default=reply), settings=load_settings(cache=False)).ask(crlf, question)
+    decoded = _on_disk(crlf, "utf-8")
+    assert len(answer.citations) == 2 and not answer.notes
+    for citation in answer.citations:
+        assert citation.file_start > citation.start  # past the first line ends, each a character longer
+        assert decoded[citation.file_start : citation.file_end].replace("\r\n", "\n") == citation.text
 
 
 BAD_INPUTS: dict[str, tuple[str, bytes | None, str]] = {

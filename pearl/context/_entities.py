@@ -143,8 +143,8 @@ def extract_entities(
 
     Sentences in `skip` (tables of contents, page headers, reference lists) are not searched:
     their names repeat the document's headings or name its sources, and would inflate every
-    count. Markup left in the text (`<Td>`, `</Li>`) is blanked out first, keeping offsets:
-    its tag names are not names.
+    count. Markup left in the text (`<Td>`, `</Li>`) and Markdown heading marks are blanked out
+    first, keeping offsets: tag names are not names, nor "###" an amount.
     """
     text = _without_markup(text)
     counts = Counter(_WORD.findall(text))
@@ -160,10 +160,13 @@ def extract_entities(
 
 
 _MARKUP = re.compile(r"</?[A-Za-z][A-Za-z0-9]{0,15}(?:\s[^<>]{0,200})?/?>")
+_HEADING_MARK = re.compile(r"^#{1,6}(?=[ \t])", re.MULTILINE)  # "## History": the NER read "##" as money
 
 
 def _without_markup(text: str) -> str:
-    """`text` with every markup tag replaced by as many spaces, so offsets stay the same."""
+    """`text` with every markup tag and Markdown heading mark replaced by as many spaces, so offsets stay the same."""
+    if "#" in text:
+        text = _HEADING_MARK.sub(lambda m: " " * len(m.group()), text)
     if "<" not in text:
         return text
     return _MARKUP.sub(lambda m: " " * len(m.group()), text)

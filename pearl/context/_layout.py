@@ -36,7 +36,7 @@ _NO_LETTERS = re.compile(r"^[\W\d_]*$")
 _SPACES = re.compile(r"\s+")
 # A Markdown heading line ("## Using the API"): a heading by declaration, whatever its case.
 _MARKDOWN_HEADING = re.compile(r"#{1,6}[ \t]+\S")
-_BULLET = re.compile(r"[-*•▪●◦–][ \t]")
+_BULLET = re.compile(r"[-*•▪●◦–|][ \t]")  # a list item, or a Markdown table row ("| Auckland | 1,628,900 |")
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]{0,9}\b[^<>]{0,200}>")
 _HEADING_OPEN = re.compile(r"<h[1-6]\b[^<>]{0,200}>", re.IGNORECASE)
 # Sections that list the document's sources rather than say anything: a web page's references
