@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from pearl import Pearl, load_settings
+from pearl import Pearl, index_document, load_settings
 from pearl.cli import _ask, _context, app
 from pearl.cli._progress import StageLine, describe_stage
 from pearl.config import default_threads
@@ -75,6 +75,18 @@ def test_pearl_tells_each_stage_as_it_starts() -> None:
         ("answer", 0, 0),
     ]
     assert sorted(seen_at_call) == sorted(stage for stage, _, _ in calls)
+
+
+def test_indexing_is_told_also_when_the_index_comes_from_the_cache() -> None:
+    index_document(SAMPLE)  # now on disk: building it again tells no progress
+    told: list[tuple[str, int, int]] = []
+    pearl = Pearl(
+        llm=FakeLLM(default="B"),
+        settings=load_settings(cache=False),
+        on_stage=lambda stage, done=0, total=0: told.append((stage, done, total)),
+    )
+    pearl.ask(SAMPLE, QUESTION, method="rag")
+    assert told == [("index", 0, len(SAMPLE.read_text(encoding="utf-8").split())), ("answer", 0, 0)]
 
 
 def test_stages_read_as_a_person_would_say_them() -> None:
