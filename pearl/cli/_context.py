@@ -31,7 +31,7 @@ def _build(files: list[Path], no_cache: bool, no_ner: bool, quiet: bool) -> tupl
     line = StageLine(quiet=quiet)
 
     def progress(done: int, total: int, status: str = "") -> None:
-        share = f" {done / total:4.0%}" if total else ""
+        share = f" {done / total:4.0%}" if 0 < done < total else ""
         line.show(f"indexing {total:,} characters: {status}{share}")
 
     with handled():

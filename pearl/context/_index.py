@@ -71,6 +71,8 @@ def build_index(document: Document, *, ner: bool = True, progress: Progress | No
     if not sentences:
         raise ContextError(f"{document.name}: the document has no text to index")
     layout = analyse_layout(text, sentences, segmentation.sentence_paragraph, segmentation.continued)
+    if progress is not None and ner:
+        progress(0, len(text), "loading the entity model")  # spaCy takes seconds to load, once per process
     nlp = load_ner(DEFAULT_MODEL) if ner else None
     skip = {i for i, flags in enumerate(layout.flags) if flags & SentenceFlag.NOT_CONTENT}
     entities = extract_entities(text, sentences, nlp, skip, progress)
