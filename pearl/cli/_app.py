@@ -1,7 +1,7 @@
 """The typer application and its sub-groups; command modules add their commands to these.
 
 Help is click's plain layout, not rich's panels: paragraphs are re-wrapped to the terminal
-(at most 80 columns), and every name in it is one a user types: `FILE... QUESTION`, `PATH`,
+(at most 80 columns), and every name in it is one a user types: `FILE... QUESTION`, `TOKENS`,
 `N`, never a Python type (`<list[str]>`, which typer prints for values without a metavar).
 """
 

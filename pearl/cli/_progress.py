@@ -23,7 +23,28 @@ from pearl.cli._common import safe
 __all__ = ["ProgressBar", "StageLine", "describe_stage"]
 
 
-class ProgressBar:
+class _Display:
+    """What both displays share: where they draw, whether that is a terminal, `--quiet`, the start time."""
+
+    def __init__(self, stream: TextIO | None, tty: bool | None, quiet: bool) -> None:
+        self._stream = stream
+        self._tty = tty
+        self.quiet = quiet
+        self.started = time.perf_counter()
+
+    @property
+    def stream(self) -> TextIO:
+        return self._stream if self._stream is not None else sys.stderr
+
+    @property
+    def tty(self) -> bool:
+        if self._tty is None:
+            isatty = getattr(self.stream, "isatty", None)
+            self._tty = bool(isatty and isatty())
+        return self._tty
+
+
+class ProgressBar(_Display):
     """A `pearl.protocols.Progress` that draws `label [####------] done/total  status  12s` on stderr.
 
     On a terminal the line is redrawn in place; elsewhere (CI logs, files) a full line is
@@ -47,26 +68,12 @@ class ProgressBar:
         interval: float = 60.0,
         quiet: bool = False,
     ) -> None:
+        super().__init__(stream, tty, quiet)
         self.label = label
-        self._stream = stream
-        self._tty = tty
         self.interval = interval
-        self.quiet = quiet
-        self.started = time.perf_counter()
         self._tenth = -1
         self._last_line = self.started
         self._drawn = False
-
-    @property
-    def stream(self) -> TextIO:
-        return self._stream if self._stream is not None else sys.stderr
-
-    @property
-    def tty(self) -> bool:
-        if self._tty is None:
-            isatty = getattr(self.stream, "isatty", None)
-            self._tty = bool(isatty and isatty())
-        return self._tty
 
     def line(self, done: int, total: int, status: str = "") -> str:
         """The progress line for `done` of `total`."""
@@ -131,7 +138,7 @@ def describe_stage(stage: str, done: int = 0, total: int = 0) -> str:
     return stage
 
 
-class StageLine:
+class StageLine(_Display):
     """A `pearl.protocols.StageProgress` showing what one question is doing: `pearl: step 2/4 FIND_X  12s`.
 
     Drawn on stderr, redrawn in place, only on a terminal; the seconds go on counting while a
@@ -149,27 +156,17 @@ class StageLine:
     def __init__(
         self, stream: TextIO | None = None, *, tty: bool | None = None, quiet: bool = False, tick: float = 1.0
     ) -> None:
-        self._stream = stream
-        self._tty = tty
-        self.quiet = quiet
+        super().__init__(stream, tty, quiet)
         self.tick = tick
-        self.started = time.perf_counter()
         self._text: str | None = None  # what is drawn now; None: nothing
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
 
     @property
-    def stream(self) -> TextIO:
-        return self._stream if self._stream is not None else sys.stderr
-
-    @property
     def active(self) -> bool:
         """Whether anything is drawn: on a terminal, unless quiet."""
-        if self._tty is None:
-            isatty = getattr(self.stream, "isatty", None)
-            self._tty = bool(isatty and isatty())
-        return self._tty and not self.quiet
+        return self.tty and not self.quiet
 
     def __call__(self, stage: str, done: int = 0, total: int = 0) -> None:
         self.show(describe_stage(stage, done, total))
