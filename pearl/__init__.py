@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from pearl.llm import LLM, Completion, CompletionRequest, EmbeddedLLM, FakeLLM, OpenAICompatibleLLM, make_llm
     from pearl.models import Answer, Citation, Document, DocumentPart, Message, Trace, TraceEvent, Usage
     from pearl.planning import DemoStore, Plan, Step, generate_plan, load_demos, parse_plan
-    from pearl.protocols import Progress, StepContext
+    from pearl.protocols import Progress, StageProgress, StepContext
     from pearl.questions import Question
     from pearl.trace import render_trace
 
@@ -97,6 +97,7 @@ __all__ = [
     "RunBusyError",
     "ServerError",
     "Settings",
+    "StageProgress",
     "Step",
     "StepContext",
     "Trace",

@@ -22,14 +22,15 @@ from typing import TypeVar
 
 from pearl.actions import ActionLibrary, default_library
 from pearl.config import Settings, load_settings
-from pearl.context import DocumentIndex, entity_sheet, index_document
+from pearl.context import DocumentIndex, count_words, entity_sheet, index_document
 from pearl.documents import DocumentSource, as_document, source_files
 from pearl.errors import ConfigError, ContextOverflowError, PearlError
 from pearl.llm import make_llm
 from pearl.methods import FALLBACK, METHODS, AskContext, Method, answer_from_plan
 from pearl.models import Answer, Document, Trace, TraceDocument
 from pearl.planning import DemoStore, Plan, PlanResult, builtin_demos, generate_plan, select_demos
-from pearl.protocols import LLM
+from pearl.prompts import CUT_MARK
+from pearl.protocols import LLM, StageProgress
 from pearl.questions import Question, split_options
 
 __all__ = ["DEFAULT_METHOD", "PLAN_DEMOS", "SHEET_TOKENS", "Pearl"]
@@ -58,6 +59,36 @@ def _question(question: str | Question, options: Sequence[str] | None) -> Questi
     return q
 
 
+_HEAD = 40
+"""Characters of a field that identify it in a prompt where it may have been cut."""
+
+
+def _cut_notes(trace: Trace, question: Question) -> list[str]:
+    """A note for the question (or its options) when a prompt had to cut it to its share of the window.
+
+    Read from the prompts the model was sent, so it says what the model saw: `PromptTemplate.fit`
+    gives the question at most a quarter of each prompt's room and ends a cut field with `CUT_MARK`.
+    """
+    notes = []
+    for what, text in (("question", question.text), ("options", question.options_block())):
+        if len(text) <= _HEAD:
+            continue
+        kept: list[int] = []
+        for event in trace.events:
+            prompt = "\n".join(m.content for m in event.messages)
+            start = prompt.find(text[:_HEAD]) if event.prompt and text not in prompt else -1
+            end = prompt.find(CUT_MARK, start) if start >= 0 else -1
+            if end >= 0:
+                kept.append(end - start)
+        if kept:
+            notes.append(
+                f"the {what} is {len(text):,} characters, more than a prompt has room for: the model saw only "
+                f"the first {min(kept):,} in at least one call; shorten it, or raise context_window if the model "
+                "takes more"
+            )
+    return notes
+
+
 def _method(name: str) -> Method:
     if name not in METHODS:
         raise ConfigError(f"unknown method {name!r}; choose one of {', '.join(sorted(METHODS))}")
@@ -72,6 +103,8 @@ class Pearl:
         settings: resolved settings; default: `load_settings()` (environment, then config file).
         library: the actions plans may use; default: the bundled default library.
         demos: demonstrations for the planner; default: the bundled ones.
+        on_stage: told as each stage of a question starts (indexing, each plan attempt, each
+            step, the answer call) and how far indexing has got; see `StageProgress`.
     """
 
     def __init__(
@@ -81,16 +114,18 @@ class Pearl:
         *,
         library: ActionLibrary | None = None,
         demos: DemoStore | None = None,
+        on_stage: StageProgress | None = None,
     ) -> None:
         self.settings = settings or load_settings()
         self.llm = llm if llm is not None else make_llm(self.settings)
         self.library = library or default_library()
         self.demos = demos or builtin_demos()
+        self.on_stage = on_stage
         self._indexes: dict[str, DocumentIndex] = {}
 
     def with_demos(self, demos: DemoStore) -> Pearl:
         """The same pipeline (model, settings, library, indexes in memory) planning with other demonstrations."""
-        other = Pearl(self.llm, self.settings, library=self.library, demos=demos)
+        other = Pearl(self.llm, self.settings, library=self.library, demos=demos, on_stage=self.on_stage)
         other._indexes = self._indexes
         return other
 
@@ -98,7 +133,16 @@ class Pearl:
         """The document's index: from memory, else the disk cache, else built now."""
         key = document.content_hash
         if key not in self._indexes:
-            self._indexes[key] = index_document(document)
+            on_stage = self.on_stage
+            if on_stage is None:
+                self._indexes[key] = index_document(document)
+            else:
+                # Told in words, which a person knows a document's length by; the index counts characters.
+                words = count_words(document.text)
+                on_stage("index", 0, words)
+                self._indexes[key] = index_document(
+                    document, progress=lambda done, total, _="": on_stage("index", words * done // max(1, total), words)
+                )
         return self._indexes[key]
 
     def _context(self, document: DocumentSource, question: Question, method: str) -> AskContext:
@@ -121,6 +165,7 @@ class Pearl:
             library=self.library,
             load_index=self.index,
             trace=trace,
+            on_stage=self.on_stage,
         )
 
     def _finish(self, ctx: AskContext, answer: Answer) -> Answer:
@@ -131,7 +176,7 @@ class Pearl:
                 "trace": Trace(),
                 "usage": trace.usage(),
                 "demo_model": self.llm.is_demo,
-                "notes": [*refits, *answer.notes],
+                "notes": [*refits, *_cut_notes(trace, ctx.question), *answer.notes],
             }
         )
         trace.answer = final  # a trace file alone shows what came out (`pearl trace html`)

@@ -24,10 +24,27 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
-__all__ = ["DEFAULT_CONTEXT_WINDOW", "ENVIRONMENT", "PATH_VARIABLES", "Settings", "load_settings", "masked_url"]
+__all__ = [
+    "DEFAULT_CONTEXT_WINDOW",
+    "ENVIRONMENT",
+    "PATH_VARIABLES",
+    "Settings",
+    "default_threads",
+    "load_settings",
+    "masked_url",
+]
 
 DEFAULT_CONTEXT_WINDOW = 8192
 """Tokens a model is assumed to take, prompt and reply together, when `context_window` is not set."""
+
+
+def default_threads() -> int:
+    """CPU threads the embedded model uses when `threads` is not set: the machine's cores, at most 4.
+
+    llama.cpp's threads spin while they wait: more threads than free cores slows it down sharply.
+    """
+    return max(1, min(4, os.cpu_count() or 1))
+
 
 # Variables that move pearl's files rather than set a setting (see pearl._paths).
 PATH_VARIABLES = ("PEARL_HOME", "PEARL_CONFIG", "PEARL_EMBEDDED_MODEL")
@@ -117,13 +134,21 @@ class Settings(BaseModel):
         return self.context_window or DEFAULT_CONTEXT_WINDOW
 
     @property
+    def cpu_threads(self) -> int:
+        """CPU threads of the embedded model: `threads`, else `default_threads()`."""
+        return self.threads or default_threads()
+
+    @property
     def backend(self) -> str:
         """ "openai" when a base URL is set, else "embedded"."""
         return "openai" if self.base_url else "embedded"
 
     def shown(self) -> dict[str, Any]:
-        """The settings as a user may see them: key masked, and a password in the base URL."""
+        """The settings as a user may see them: key masked, a password in the base URL too, and the values
+        used where a setting is left unset (the window, the threads)."""
         data = self.model_dump(mode="json")
+        data["context_window"] = self.window
+        data["threads"] = self.cpu_threads
         data["base_url"] = masked_url(self.base_url) if self.base_url else None
         key = self.api_key.get_secret_value() if self.api_key else ""
         data["api_key"] = (key[:3] + "…" + key[-2:] if len(key) > 8 else "***") if key else None

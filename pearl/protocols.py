@@ -5,6 +5,7 @@
 - `StepContext`: what a plan step is shown of the document (compressed evidence, or the
   whole document as the paper did).
 - `Progress`: told how far a long operation (mining, refinement, evaluation) has got.
+- `StageProgress`: told as each stage of answering one question starts (`pearl ask`'s status line).
 
 Implementations live with their layer; a user's own backend or context provider only has to
 match these shapes.
@@ -16,7 +17,7 @@ from typing import Protocol, runtime_checkable
 
 from pearl.models import Completion, CompletionRequest, StepRequest, StepSlice
 
-__all__ = ["LLM", "Progress", "StepContext"]
+__all__ = ["LLM", "Progress", "StageProgress", "StepContext"]
 
 
 @runtime_checkable
@@ -95,3 +96,15 @@ class Progress(Protocol):
     """
 
     def __call__(self, done: int, total: int, status: str = "") -> None: ...
+
+
+class StageProgress(Protocol):
+    """Told `(stage, done, total)` as each stage of answering one question starts, and as a long one advances.
+
+    `stage` names it as the trace does: "index", "plan (attempt 2)", "step s2 = FIND_X",
+    "answer". `done` of `total` places it: attempt 2 of 8 at most, the second of a plan's 4
+    steps, 120,000 of 300,000 words indexed; 0 of 0 when the stage is not counted. It is
+    called from the thread that runs the question, so it must return quickly.
+    """
+
+    def __call__(self, stage: str, done: int = 0, total: int = 0) -> None: ...

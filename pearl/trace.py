@@ -12,17 +12,29 @@ from typing import Any
 from pearl.errors import LLMError
 from pearl.models import Completion, CompletionRequest, Message, Trace, TraceEvent
 from pearl.prompts import PromptTemplate
-from pearl.protocols import LLM
+from pearl.protocols import LLM, StageProgress
 
 __all__ = ["Recorder", "render_trace"]
 
 
 class Recorder:
-    """Calls an LLM on behalf of one question and records each call in a `Trace`."""
+    """Calls an LLM on behalf of one question and records each call in a `Trace`.
 
-    def __init__(self, llm: LLM, trace: Trace) -> None:
+    Args:
+        llm: the model.
+        trace: the question's trace, appended to.
+        on_stage: told each call's stage as the call starts (see `StageProgress`).
+    """
+
+    def __init__(self, llm: LLM, trace: Trace, on_stage: StageProgress | None = None) -> None:
         self.llm = llm
         self.trace = trace
+        self.on_stage = on_stage
+
+    def stage(self, stage: str, done: int = 0, total: int = 0) -> None:
+        """Tell the listener, if any, that `stage` starts (`done` of `total`, when counted)."""
+        if self.on_stage is not None:
+            self.on_stage(stage, done, total)
 
     def _request(self, template: PromptTemplate, messages: list[Message], **params: Any) -> CompletionRequest:
         return CompletionRequest(messages=messages, prompt=template.id, **params)
@@ -54,8 +66,23 @@ class Recorder:
             )
         )
 
-    async def acall(self, stage: str, template: PromptTemplate, messages: list[Message], **params: Any) -> Completion:
-        """One non-blocking call, recorded; errors are recorded and re-raised."""
+    async def acall(
+        self,
+        stage: str,
+        template: PromptTemplate,
+        messages: list[Message],
+        *,
+        place: tuple[int, int] = (0, 0),
+        **params: Any,
+    ) -> Completion:
+        """One non-blocking call, recorded; errors are recorded and re-raised.
+
+        Args:
+            stage: what the call is, as the trace names it.
+            place: `(done, total)` told to `on_stage` with the stage (attempt 2 of 8, step 2 of 4).
+            params: request parameters (`max_tokens`, `temperature`, constraints).
+        """
+        self.stage(stage, *place)
         request = self._request(template, messages, **params)
         started = time.perf_counter()
         try:

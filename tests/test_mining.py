@@ -630,8 +630,8 @@ def test_cli_mine_and_actions_commands(tmp_path: Path, fake_server: FakeOpenAISe
     out = tmp_path / "mined.json"
     server = ["--base-url", fake_server.base_url, "--model", "fake-model"]
     result = runner.invoke(app, ["mine", "--questions", str(QUESTIONS), "--limit", "3", "-o", str(out), *server])
-    assert result.exit_code == 0, result.output
-    assert "mined 3 question(s)" in result.stdout and "0 proposal(s), 3 malformed" in result.stdout
+    assert result.exit_code == 1 and not out.exists(), result.output  # no reply could be read: no library
+    assert "no usable reply for any of 3 question(s) (3 malformed, 0 failed" in result.stderr
     fake_server.set_default(lambda body: "USE: FIND_X\nNEW: FIND_SHIP_NAME(CTX, X) : The name of the ship in X.")
     again = ["mine", "--questions", str(QUESTIONS), "--limit", "3", "-o", str(out), "--no-cache", *server]
     result = runner.invoke(app, again)

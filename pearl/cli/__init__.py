@@ -27,7 +27,7 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, handlers=[handler])
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # its parser warnings are noise to a user
     try:
-        app()
+        app(prog_name="pearl")  # `python -m pearl` too: help and errors name the command a user types
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(EXIT_INTERRUPTED)

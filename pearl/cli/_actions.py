@@ -45,7 +45,9 @@ def _about(library: ActionLibrary) -> str:
 
 @actions_app.command("list")
 def list_command(
-    file: Annotated[Path | None, typer.Argument(help="A library JSON file (default: the bundled library).")] = None,
+    file: Annotated[
+        Path | None, typer.Argument(metavar="FILE", help="A library JSON file (default: the bundled library).")
+    ] = None,
     counts: Annotated[bool, typer.Option("--counts", help="Append how many mined questions asked for each.")] = False,
 ) -> None:
     """One action per line: `NAME(PARAMS)  definition`."""
@@ -57,7 +59,7 @@ def list_command(
 
 @actions_app.command("show")
 def show_command(
-    name: Annotated[str, typer.Argument(help="The action's name.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The action's name.", show_default=False)],
     actions: ActionsOpt = None,
 ) -> None:
     """Everything about one action: signature, definition, flags, provenance."""
@@ -81,8 +83,8 @@ def show_command(
 
 @actions_app.command("diff")
 def diff_command(
-    old: Annotated[Path, typer.Argument(help="The first library.")],
-    new: Annotated[Path, typer.Argument(help="The second library.")],
+    old: Annotated[Path, typer.Argument(metavar="OLD", help="The first library.", show_default=False)],
+    new: Annotated[Path, typer.Argument(metavar="NEW", help="The second library.", show_default=False)],
 ) -> None:
     """What changed between two libraries: `-` removed, `+` added, `~` changed signature or definition."""
     a, b = _load(old), _load(new)
@@ -111,9 +113,16 @@ def diff_command(
 
 @actions_app.command("import")
 def import_command(
-    file: Annotated[Path, typer.Argument(help="An action list in the paper's format: NAME(ARGS) # definition.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the library (JSON).")],
-    name: Annotated[str | None, typer.Option("--name", help="The library's name (default: the file's stem).")] = None,
+    file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="FILE", help="An action list in the paper's format: NAME(ARGS) # definition.", show_default=False
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="FILE", help="Where to write the library (JSON).")],
+    name: Annotated[
+        str | None, typer.Option("--name", metavar="NAME", help="The library's name (default: the file's stem).")
+    ] = None,
 ) -> None:
     """Convert the paper's action list into a pearl library (JSON); lines that cannot be read are skipped and listed."""
     with handled():
@@ -131,9 +140,12 @@ def import_command(
 
 @actions_app.command("export")
 def export_command(
-    library_file: Annotated[Path, typer.Argument(help="A library: pearl's JSON or an action list.")],
+    library_file: Annotated[
+        Path, typer.Argument(metavar="LIBRARY", help="A library: pearl's JSON or an action list.", show_default=False)
+    ],
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Where to write the action list (default: print it).")
+        Path | None,
+        typer.Option("--out", "-o", metavar="FILE", help="Where to write the action list (default: print it)."),
     ] = None,
 ) -> None:
     """Write a library in the paper's format: NAME(ARGS) # definition, one action a line.

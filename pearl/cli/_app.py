@@ -1,22 +1,124 @@
-"""The typer application and its sub-groups; command modules add their commands to these."""
+"""The typer application and its sub-groups; command modules add their commands to these.
+
+Help is click's plain layout, not rich's panels: paragraphs are re-wrapped to the terminal
+(at most 80 columns), and every name in it is one a user types: `FILE... QUESTION`, `TOKENS`,
+`N`, never a Python type (`<list[str]>`, which typer prints for values without a metavar).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 import typer
+from typer.core import TyperCommand, TyperGroup
+
+from pearl.cli._common import EXIT_INTERRUPTED, echo
 
 __all__ = ["actions_app", "app", "trace_app"]
 
-app = typer.Typer(
+T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+# Parameters are told apart by `param_type_name`, not by class: recent typer ships its own copy of click.
+def _arguments(command: TyperCommand, ctx: Any) -> list[Any]:
+    return [p for p in command.get_params(ctx) if p.param_type_name == "argument"]
+
+
+def _argument_name(param: Any) -> str:
+    """An argument as usage and help show it: its metavar (`FILE... QUESTION`), else its name in capitals."""
+    name = param.metavar or str(param.name or "arg").upper() + ("..." if param.nargs != 1 else "")
+    return str(name) if param.required else f"[{name}]"
+
+
+def _option_names(param: Any) -> str:
+    """`-o, --option TEXT`: the option's names and, when it takes a value, its metavar (else its name in capitals)."""
+    names = ", ".join(sorted(param.opts, key=lambda o: (o.startswith("--"), len(o))))
+    if param.secondary_opts:
+        names += " / " + ", ".join(param.secondary_opts)
+    if param.is_flag or param.count:
+        return names
+    return f"{names} {param.metavar or str(param.name).upper()}"
+
+
+class _Command(TyperCommand):
+    """A command whose usage line and help rows show metavars, never Python types."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        return pieces + [_argument_name(p) for p in _arguments(self, ctx)]
+
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        arguments = [(_argument_name(p), str(getattr(p, "help", None) or "")) for p in _arguments(self, ctx)]
+        options = []
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx) if param.param_type_name == "option" else None
+            if record is not None:
+                options.append((_option_names(param), record[1]))
+        for title, rows in (("Arguments", arguments), ("Options", options)):
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+
+
+def _interruptible(run: Callable[[Any], T], ctx: Any) -> T:
+    """`run(ctx)`, with a Ctrl-C ending in `interrupted` and exit code 130.
+
+    typer turns a KeyboardInterrupt into a silent exit 130 before `pearl.cli.main` could see
+    it, so it is caught here, inside typer; commands that keep work across an interruption
+    (eval, mine, refine) catch it first and say where the work is.
+    """
+    try:
+        return run(ctx)
+    except KeyboardInterrupt:
+        echo("interrupted", err=True)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+
+
+class _Group(TyperGroup):
+    """The `pearl` group: every command runs inside it, so a Ctrl-C anywhere says `interrupted`; its
+    command list shows each command's first sentence whole, wrapped rather than cut with `...`."""
+
+    def invoke(self, ctx: Any) -> Any:
+        return _interruptible(super().invoke, ctx)
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=1_000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+class _Typer(typer.Typer):
+    """A typer app whose commands default to `_Command`."""
+
+    def command(self, *args: Any, **kwargs: Any) -> Callable[[F], F]:
+        kwargs.setdefault("cls", _Command)
+        decorate: Callable[[F], F] = super().command(*args, **kwargs)
+        return decorate
+
+
+app = _Typer(
     name="pearl",
     help="Answer questions about long documents by planning and executing actions (PEARL).",
+    cls=_Group,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
-trace_app = typer.Typer(help="Inspect traces written by `pearl ask --trace FILE`.", no_args_is_help=True)
-actions_app = typer.Typer(
+trace_app = _Typer(
+    help="Inspect traces written by `pearl ask --trace FILE`.", no_args_is_help=True, rich_markup_mode=None
+)
+actions_app = _Typer(
     help="Inspect, compare and convert action libraries (pearl's JSON or the paper's action list).",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 app.add_typer(trace_app, name="trace")
 app.add_typer(actions_app, name="actions")

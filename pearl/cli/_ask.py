@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from pearl._files import decode_json, read_text
-from pearl._pearl import DEFAULT_METHOD
+from pearl._pearl import DEFAULT_METHOD, Pearl
 from pearl.cli._app import app, trace_app
 from pearl.cli._common import (
     EXIT_FAILED,
@@ -21,15 +21,18 @@ from pearl.cli._common import (
     ModelOpt,
     NoCache,
     OptionOpt,
+    Quiet,
     Timeout,
     Window,
     echo,
     echo_json,
+    example,
     fail,
     handled,
     make_pearl,
     settings_from,
 )
+from pearl.cli._progress import StageLine
 from pearl.config import Settings
 from pearl.context import DocumentIndex
 from pearl.errors import PearlError, PlanParseError
@@ -102,25 +105,37 @@ def _write_page(path: Path, trace: Trace) -> None:
         raise fail(f"{path}: cannot write the page ({exc.strerror or exc})") from None
 
 
-@app.command()
+@app.command(epilog=example('pearl ask story.txt "Why did Dorota put water in the lamp oil?"'))
 def ask(
     files_and_question: Annotated[
-        list[str], typer.Argument(help="One or more files or folders (read as one document), then the question.")
+        list[str],
+        typer.Argument(
+            metavar="FILE... QUESTION",
+            help="One or more files or folders (read as one document), then the question.",
+            show_default=False,
+        ),
     ],
     option: OptionOpt = None,
-    method: Annotated[str, typer.Option("--method", "-m", help=f"One of: {', '.join(METHODS)}.")] = DEFAULT_METHOD,
+    method: Annotated[
+        str, typer.Option("--method", "-m", metavar="NAME", help=f"One of: {', '.join(METHODS)}.")
+    ] = DEFAULT_METHOD,
     actions: ActionsOpt = None,
     demos: DemosOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a machine-readable result with usage.")] = False,
-    trace: Annotated[Path | None, typer.Option("--trace", help="Write every stage's record to this file.")] = None,
+    trace: Annotated[
+        Path | None, typer.Option("--trace", metavar="FILE", help="Write every stage's record to this file.")
+    ] = None,
     html: Annotated[
         Path | None,
-        typer.Option("--html", help="Write a page: the answer, its plan, each step's excerpts and the document."),
+        typer.Option(
+            "--html", metavar="FILE", help="Write a page: the answer, its plan, each step's excerpts and the document."
+        ),
     ] = None,
     given_plan: Annotated[
         str | None,
         typer.Option(
             "--plan",
+            metavar="PLAN",
             help="Run this plan instead of writing one: the plan's text (several steps: one a line, e.g. $'...' "
             "in bash) or a file holding it, in pearl's form or the paper's ('New actions:' block, numbered steps). "
             "Methods pearl and pearl-fulldoc.",
@@ -133,8 +148,12 @@ def ask(
     timeout: Timeout = None,
     context_window: Window = None,
     max_bytes: MaxBytes = None,
+    quiet: Quiet = False,
 ) -> None:
     """Answer a question about a document.
+
+    On a terminal, a line on stderr shows what is being done (indexing, planning, each step,
+    the answer call); it is erased before the answer is printed.
 
     With `--trace FILE`, the record of every stage is written there, also when the question
     fails (up to the failure). If the file cannot be written after an answer, the answer is
@@ -143,6 +162,7 @@ def ask(
     if len(files_and_question) < 2:
         raise fail('give a file and a question: pearl ask FILE [FILE ...] "question"')
     *files, question = files_and_question
+    _check_order(files, question)
     if method not in METHODS:
         raise fail(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     if given_plan is not None and not METHODS[method].planned:
@@ -151,18 +171,25 @@ def ask(
     plan_text = _plan_text(given_plan) if given_plan is not None else None
     if trace is not None:
         _check_trace_path(trace)
+    stages = StageLine(quiet=quiet)
     with handled():
         settings = settings_from(base_url, model, api_key, no_cache, timeout, context_window, max_bytes)
-        pearl = make_pearl(settings, actions, demos)
+        pearl = make_pearl(settings, actions, demos, on_stage=stages)
+        given = None
+        if plan_text is not None:
+            try:
+                given = parse_plan(plan_text, pearl.library, max_steps=settings.max_steps)
+            except PlanParseError as exc:
+                raise fail(f"--plan does not parse: {exc}") from None
         try:
-            if plan_text is None:
-                answer = pearl.ask(files, question, option or None, method=method)
-            else:
-                try:
-                    given = parse_plan(plan_text, pearl.library, max_steps=settings.max_steps)
-                except PlanParseError as exc:
-                    raise fail(f"--plan does not parse: {exc}") from None
-                answer = pearl.run_plan(files, question, given, option or None, method=method)
+            try:
+                _load_model(pearl, stages)
+                if given is None:
+                    answer = pearl.ask(files, question, option or None, method=method)
+                else:
+                    answer = pearl.run_plan(files, question, given, option or None, method=method)
+            finally:
+                stages.close()
         except PearlError as exc:
             if trace is not None and isinstance(exc.trace, Trace):
                 problem = _write_trace(trace, exc.trace)
@@ -181,6 +208,31 @@ def ask(
         raise fail(f"{problem}; the answer above is complete", EXIT_FAILED)
 
 
+def _exists(name: str) -> bool:
+    try:
+        return Path(name).exists()
+    except (OSError, ValueError):  # a name too long for the file system, a NUL byte: not a file
+        return False
+
+
+def _check_order(files: list[str], question: str) -> None:
+    """Refuse the question given first and the file last, which would otherwise read as a missing file."""
+    first = files[0]
+    if not _exists(first) and _exists(question):
+        shown = first if len(first) <= 60 else first[:57] + "..."
+        raise fail(
+            f'"{shown}" is not a file, but the last argument is: the question goes last, as in '
+            'pearl ask FILE... "QUESTION"'
+        )
+
+
+def _load_model(pearl: Pearl, stages: StageLine) -> None:
+    """Load the embedded model now, saying so: its loading would otherwise pass for the first call's wait."""
+    if pearl.llm.backend == "embedded":
+        stages.show("loading the embedded model")
+        pearl.llm.check()
+
+
 def _plan_text(value: str) -> str:
     """`--plan`'s value: a file's text when it names one, else the value itself (a plan written inline)."""
     path = Path(value)
@@ -196,11 +248,12 @@ def _plan_text(value: str) -> str:
         return read_text(path, "plan")
 
 
-@app.command()
+@app.command(epilog=example('pearl plan "Why did Dorota put water in the lamp oil?" --file story.txt'))
 def plan(
-    question: Annotated[str, typer.Argument(help="The question to plan for.")],
+    question: Annotated[str, typer.Argument(metavar="QUESTION", help="The question to plan for.", show_default=False)],
     file: Annotated[
-        list[Path] | None, typer.Option("--file", "-f", help="A document whose entity sheet informs the plan.")
+        list[Path] | None,
+        typer.Option("--file", "-f", metavar="FILE", help="A document whose entity sheet informs the plan."),
     ] = None,
     option: OptionOpt = None,
     actions: ActionsOpt = None,
@@ -210,12 +263,18 @@ def plan(
     model: ModelOpt = None,
     api_key: ApiKey = None,
     no_cache: NoCache = False,
+    quiet: Quiet = False,
 ) -> None:
     """Write a plan for a question (with self-correction) and print it, without running it."""
+    stages = StageLine(quiet=quiet)
     with handled():
         settings = settings_from(base_url, model, api_key, no_cache)
-        pearl = make_pearl(settings, actions, demos)
-        result, trace = pearl.plan(question, list(file) if file else None, option or None)
+        pearl = make_pearl(settings, actions, demos, on_stage=stages)
+        try:
+            _load_model(pearl, stages)
+            result, trace = pearl.plan(question, list(file) if file else None, option or None)
+        finally:
+            stages.close()
     if as_json:
         data = {
             "plan": result.plan.render() if result.plan else None,
@@ -245,7 +304,9 @@ def _read_trace(path: Path) -> Trace:
 
 @trace_app.command("show")
 def trace_show(
-    path: Annotated[Path, typer.Argument(help="A trace file written by `pearl ask --trace`.")],
+    path: Annotated[
+        Path, typer.Argument(metavar="TRACE", help="A trace file written by `pearl ask --trace`.", show_default=False)
+    ],
     prompts: Annotated[bool, typer.Option("--prompts", help="Also print every prompt in full.")] = False,
 ) -> None:
     """Print a trace as a readable tree."""
@@ -254,8 +315,15 @@ def trace_show(
 
 @trace_app.command("html")
 def trace_html(
-    path: Annotated[Path, typer.Argument(help="A trace file written by `pearl ask --trace` or `pearl eval`.")],
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="The page to write (default: TRACE.html).")] = None,
+    path: Annotated[
+        Path,
+        typer.Argument(
+            metavar="TRACE", help="A trace file written by `pearl ask --trace` or `pearl eval`.", show_default=False
+        ),
+    ],
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", metavar="FILE", help="The page to write (default: TRACE.html).")
+    ] = None,
 ) -> None:
     """Write a trace as a page: answer, plan graph, each step's excerpts, and the document (read again)."""
     page = out if out is not None else path.with_suffix(".html")
@@ -278,5 +346,9 @@ def show_config(
         echo_json(shown)
         return
     for key, value in shown.items():
-        source = settings.sources.get(key, "default" if key in Settings.model_fields else "")
+        source = settings.sources.get(key, _DEFAULT_SOURCES.get(key, "default" if key in Settings.model_fields else ""))
         echo(f"{key:16} {value!s:50} {source}".rstrip())
+
+
+# Where a default is worked out rather than fixed, `pearl config` says how.
+_DEFAULT_SOURCES = {"threads": "default (the machine's cores, at most 4)"}

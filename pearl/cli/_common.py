@@ -35,6 +35,7 @@ from pearl.errors import (
     PearlError,
 )
 from pearl.planning import load_demos
+from pearl.protocols import StageProgress
 
 __all__ = [
     "EXIT_FAILED",
@@ -48,11 +49,13 @@ __all__ = [
     "ModelOpt",
     "NoCache",
     "OptionOpt",
+    "Quiet",
     "SafeFormatter",
     "Timeout",
     "Window",
     "echo",
     "echo_json",
+    "example",
     "exit_code",
     "fail",
     "handled",
@@ -61,30 +64,46 @@ __all__ = [
     "settings_from",
 ]
 
-BaseUrl = Annotated[str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint (env PEARL_BASE_URL).")]
-ModelOpt = Annotated[str | None, typer.Option("--model", help="Model name on that server (env PEARL_MODEL).")]
+BaseUrl = Annotated[
+    str | None, typer.Option("--base-url", metavar="URL", help="OpenAI-compatible endpoint (env PEARL_BASE_URL).")
+]
+ModelOpt = Annotated[
+    str | None, typer.Option("--model", metavar="NAME", help="Model name on that server (env PEARL_MODEL).")
+]
 ApiKey = Annotated[
-    str | None, typer.Option("--api-key", help="API key (env PEARL_API_KEY or OPENAI_API_KEY).", show_default=False)
+    str | None,
+    typer.Option("--api-key", metavar="KEY", help="API key (env PEARL_API_KEY or OPENAI_API_KEY).", show_default=False),
 ]
 NoCache = Annotated[bool, typer.Option("--no-cache", help="Do not read or write the response cache.")]
-Timeout = Annotated[float | None, typer.Option("--timeout", help="Seconds per HTTP request (env PEARL_TIMEOUT).")]
-Window = Annotated[
-    int | None, typer.Option("--context-window", help="Model context in tokens (env PEARL_CONTEXT_WINDOW).")
+Timeout = Annotated[
+    float | None, typer.Option("--timeout", metavar="SECONDS", help="Seconds per HTTP request (env PEARL_TIMEOUT).")
 ]
-MaxBytes = Annotated[int | None, typer.Option("--max-bytes", help="Largest input file (env PEARL_MAX_BYTES).")]
+Window = Annotated[
+    int | None,
+    typer.Option("--context-window", metavar="TOKENS", help="Model context in tokens (env PEARL_CONTEXT_WINDOW)."),
+]
+MaxBytes = Annotated[
+    int | None, typer.Option("--max-bytes", metavar="BYTES", help="Largest input file (env PEARL_MAX_BYTES).")
+]
 ActionsOpt = Annotated[
     Path | None,
     typer.Option(
         "--actions",
+        metavar="FILE",
         help="Action library: pearl's JSON or the paper's action list, NAME(ARGS) # definition lines "
         "(default: the bundled library).",
     ),
 ]
 DemosOpt = Annotated[
-    Path | None, typer.Option("--demos", help="Demonstrations for the planner, JSON or JSONL (default: bundled).")
+    Path | None,
+    typer.Option("--demos", metavar="FILE", help="Demonstrations for the planner, JSON or JSONL (default: bundled)."),
+]
+Quiet = Annotated[
+    bool, typer.Option("--quiet", "-q", help="Show no progress on stderr (it is only drawn on a terminal anyway).")
 ]
 OptionOpt = Annotated[
-    list[str] | None, typer.Option("--option", "-o", help="An answer option (repeat for multiple choice).")
+    list[str] | None,
+    typer.Option("--option", "-o", metavar="TEXT", help="An answer option (repeat for multiple choice)."),
 ]
 
 
@@ -180,9 +199,20 @@ def settings_from(
     )
 
 
-def make_pearl(settings: Settings, actions: Path | None = None, demos: Path | None = None) -> Pearl:
-    """A `Pearl` with the given settings and, when named, an action library and demonstrations from files."""
+def make_pearl(
+    settings: Settings,
+    actions: Path | None = None,
+    demos: Path | None = None,
+    on_stage: StageProgress | None = None,
+) -> Pearl:
+    """A `Pearl` with the given settings and, when named, an action library, demonstrations from files and
+    a display of each question's stages."""
     library = load_library(actions) if actions is not None else None
     # Demos written for another library are dropped, with a warning, rather than shown to the planner.
     store = load_demos(demos, library or default_library()) if demos is not None else None
-    return Pearl(settings=settings, library=library, demos=store)
+    return Pearl(settings=settings, library=library, demos=store, on_stage=on_stage)
+
+
+def example(*commands: str) -> str:
+    """A help epilog showing `commands` as typed, kept out of click's re-wrapping (its `\\b` marker)."""
+    return "\b\nExample:\n" + "\n".join(f"  {command}" for command in commands)

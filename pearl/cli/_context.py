@@ -12,21 +12,35 @@ from typing import Annotated, Any
 import typer
 
 from pearl.cli._app import app
-from pearl.cli._common import echo, echo_json, handled
+from pearl.cli._common import Quiet, echo, echo_json, example, handled
+from pearl.cli._progress import StageLine
 from pearl.context import DocumentIndex, compress, entity_sheet, index_document, rank_entities
 
 __all__ = ["context_command", "index_command"]
 
-Files = Annotated[list[Path], typer.Argument(help="Files or folders read as one document.", show_default=False)]
+Files = Annotated[
+    list[Path], typer.Argument(metavar="FILE...", help="Files or folders read as one document.", show_default=False)
+]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 NoCache = Annotated[bool, typer.Option("--no-cache", help="Rebuild the index instead of reading the cache.")]
 NoNer = Annotated[bool, typer.Option("--no-ner", help="Find entities with capitalisation rules only (faster).")]
 
 
-def _build(files: list[Path], no_cache: bool, no_ner: bool) -> tuple[DocumentIndex, float]:
+def _build(files: list[Path], no_cache: bool, no_ner: bool, quiet: bool) -> tuple[DocumentIndex, float]:
     started = time.perf_counter()
+    line = StageLine(quiet=quiet)
+
+    def progress(done: int, total: int, status: str = "") -> None:
+        share = f" {done / total:4.0%}" if 0 < done < total else ""
+        line.show(f"indexing {total:,} characters: {status}{share}")
+
     with handled():
-        index = index_document(files if len(files) > 1 else files[0], cache=not no_cache, ner=not no_ner)
+        try:
+            index = index_document(
+                files if len(files) > 1 else files[0], cache=not no_cache, ner=not no_ner, progress=progress
+            )
+        finally:
+            line.close()
     return index, time.perf_counter() - started
 
 
@@ -44,16 +58,19 @@ def _stats(index: DocumentIndex, seconds: float) -> dict[str, Any]:
     }
 
 
-@app.command("index")
+@app.command("index", epilog=example("pearl index contract.pdf --json"))
 def index_command(
     files: Files,
     as_json: AsJson = False,
     no_cache: NoCache = False,
     no_ner: NoNer = False,
-    sheet_budget: Annotated[int, typer.Option("--sheet-budget", help="Tokens for the entity sheet.")] = 300,
+    sheet_budget: Annotated[
+        int, typer.Option("--sheet-budget", metavar="TOKENS", help="Tokens for the entity sheet.")
+    ] = 300,
+    quiet: Quiet = False,
 ) -> None:
     """Index a document: print its entity sheet and statistics."""
-    index, seconds = _build(files, no_cache, no_ner)
+    index, seconds = _build(files, no_cache, no_ner, quiet)
     with handled():
         sheet = entity_sheet(index, budget_tokens=sheet_budget)
     stats = _stats(index, seconds)
@@ -73,20 +90,26 @@ def index_command(
     )
 
 
-@app.command("context")
+@app.command("context", epilog=example('pearl context contract.pdf "termination for convenience" --budget 600'))
 def context_command(
     files: Files,
-    query: Annotated[str, typer.Argument(help="The question or step to compress for.", show_default=False)],
-    budget: Annotated[int, typer.Option("--budget", "-b", help="Token budget of the context.")] = 1500,
+    query: Annotated[
+        str, typer.Argument(metavar="QUERY", help="The question or step to compress for.", show_default=False)
+    ],
+    budget: Annotated[
+        int, typer.Option("--budget", "-b", metavar="TOKENS", help="Token budget of the context.")
+    ] = 1500,
     focus: Annotated[
-        list[str] | None, typer.Option("--focus", "-f", help="An entity or phrase to centre on (repeatable).")
+        list[str] | None,
+        typer.Option("--focus", "-f", metavar="TEXT", help="An entity or phrase to centre on (repeatable)."),
     ] = None,
     as_json: AsJson = False,
     no_cache: NoCache = False,
     no_ner: NoNer = False,
+    quiet: Quiet = False,
 ) -> None:
     """Compress a document to the sentences relevant to QUERY, within --budget tokens."""
-    index, seconds = _build(files, no_cache, no_ner)
+    index, seconds = _build(files, no_cache, no_ner, quiet)
     with handled():
         context = compress(index, query, budget, focus=focus)
     summary = {

@@ -18,9 +18,11 @@ from pearl.cli._common import (
     DemosOpt,
     ModelOpt,
     NoCache,
+    Quiet,
     Timeout,
     Window,
     echo,
+    example,
     exit_code,
     fail,
     make_pearl,
@@ -56,20 +58,27 @@ def default_out_dir(data: Path, model: str) -> Path:
     return Path("runs") / f"{data.stem}-{slug}"
 
 
-@app.command("eval")
+@app.command("eval", epilog=example("pearl eval datasets/sample/quality_sample.jsonl -m pearl,rag --limit 5"))
 def eval_command(
-    data: Annotated[Path, typer.Argument(help="QuALITY, L-Eval or pearl JSONL file.", show_default=False)],
+    data: Annotated[
+        Path, typer.Argument(metavar="DATA", help="QuALITY, L-Eval or pearl JSONL file.", show_default=False)
+    ],
     data_format: Annotated[
-        str | None, typer.Option("--format", help=f"One of {', '.join(FORMATS)} (default: from the first line).")
+        str | None,
+        typer.Option("--format", metavar="FORMAT", help=f"One of {', '.join(FORMATS)} (default: from the first line)."),
     ] = None,
-    split: Annotated[str, typer.Option("--split", help=f"One of {', '.join(SPLITS)}.")] = "all",
-    methods: Annotated[str, typer.Option("--methods", "-m", help="Comma-separated methods to compare.")] = (
-        ALL_METHODS
-    ),
-    limit: Annotated[int | None, typer.Option("--limit", help="Only the first N questions.", min=1)] = None,
-    concurrency: Annotated[int, typer.Option("--concurrency", help="Questions in flight at once.", min=1)] = 4,
+    split: Annotated[str, typer.Option("--split", metavar="SPLIT", help=f"One of {', '.join(SPLITS)}.")] = "all",
+    methods: Annotated[
+        str, typer.Option("--methods", "-m", metavar="NAMES", help="Comma-separated methods to compare.")
+    ] = (ALL_METHODS),
+    limit: Annotated[
+        int | None, typer.Option("--limit", metavar="N", help="Only the first N questions.", min=1)
+    ] = None,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", metavar="N", help="Questions in flight at once.", min=1)
+    ] = 4,
     out: Annotated[
-        Path | None, typer.Option("--out", help="Run directory (default: runs/<data stem>-<model>).")
+        Path | None, typer.Option("--out", metavar="DIR", help="Run directory (default: runs/<data stem>-<model>).")
     ] = None,
     retry_errors: Annotated[
         bool, typer.Option("--retry-errors", help="Run again only the questions that failed last time.")
@@ -84,6 +93,7 @@ def eval_command(
         Path | None,
         typer.Option(
             "--plans",
+            metavar="FILE",
             help='Run these plans instead of writing new ones: JSON Lines of {"qid": ..., "plan": "..."} '
             "(the paper's layout). A qid matches a question id, or, in a QuALITY file, the question at that "
             "position (from 0, the paper's numbering of the official release). Used by pearl and pearl-fulldoc; "
@@ -100,10 +110,11 @@ def eval_command(
     no_cache: NoCache = False,
     timeout: Timeout = None,
     context_window: Window = None,
+    quiet: Quiet = False,
 ) -> None:
     """Compare answering methods on an evaluation set; resumable (re-run the same command to continue)."""
     started = False
-    bar = ProgressBar("eval")
+    bar = ProgressBar("eval", quiet=quiet)
     try:
         dataset = load_dataset(data, data_format)
         given = match_plans(dataset, plans) if plans is not None else None

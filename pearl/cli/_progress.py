@@ -1,39 +1,36 @@
-"""The one progress display of the command line: a line redrawn in place on a terminal, a line per tenth elsewhere."""
+"""The progress displays of the command line, both on stderr.
+
+- `ProgressBar`, for long runs (eval, mine, refine): a line redrawn in place on a terminal, a
+  line per tenth elsewhere, so a CI log shows the run advancing.
+- `StageLine`, for one question (ask, plan, index, context): what it is doing now, redrawn in
+  place on a terminal and erased when done; nothing elsewhere, where the stderr of a command
+  carries its notes and its one-line error, which scripts read.
+
+`--quiet` turns either off.
+"""
 
 from __future__ import annotations
 
+import re
+import shutil
 import sys
+import threading
 import time
 from typing import TextIO
 
-__all__ = ["ProgressBar"]
+from pearl.cli._common import safe
+
+__all__ = ["ProgressBar", "StageLine", "describe_stage"]
 
 
-class ProgressBar:
-    """A `pearl.protocols.Progress` that draws `label [####------] done/total  status  12s` on stderr.
+class _Display:
+    """What both displays share: where they draw, whether that is a terminal, `--quiet`, the start time."""
 
-    On a terminal the line is redrawn in place; elsewhere (CI logs, files) a full line is
-    printed about every tenth of the run, and at least every `interval` seconds while the
-    run advances, so logs stay readable.
-
-    Args:
-        label: what is being done ("mining", "refining", "eval").
-        stream: where to draw (default: stderr at the time of the first call).
-        tty: redraw in place; default: whether `stream` is a terminal.
-        interval: without a terminal, the longest wait between two lines while the run advances.
-    """
-
-    def __init__(
-        self, label: str, stream: TextIO | None = None, *, tty: bool | None = None, interval: float = 60.0
-    ) -> None:
-        self.label = label
+    def __init__(self, stream: TextIO | None, tty: bool | None, quiet: bool) -> None:
         self._stream = stream
         self._tty = tty
-        self.interval = interval
+        self.quiet = quiet
         self.started = time.perf_counter()
-        self._tenth = -1
-        self._last_line = self.started
-        self._drawn = False
 
     @property
     def stream(self) -> TextIO:
@@ -46,6 +43,38 @@ class ProgressBar:
             self._tty = bool(isatty and isatty())
         return self._tty
 
+
+class ProgressBar(_Display):
+    """A `pearl.protocols.Progress` that draws `label [####------] done/total  status  12s` on stderr.
+
+    On a terminal the line is redrawn in place; elsewhere (CI logs, files) a full line is
+    printed about every tenth of the run, and at least every `interval` seconds while the
+    run advances, so logs stay readable.
+
+    Args:
+        label: what is being done ("mining", "refining", "eval").
+        stream: where to draw (default: stderr at the time of the first call).
+        tty: redraw in place; default: whether `stream` is a terminal.
+        interval: without a terminal, the longest wait between two lines while the run advances.
+        quiet: draw no bar (`--quiet`); `message` still prints.
+    """
+
+    def __init__(
+        self,
+        label: str,
+        stream: TextIO | None = None,
+        *,
+        tty: bool | None = None,
+        interval: float = 60.0,
+        quiet: bool = False,
+    ) -> None:
+        super().__init__(stream, tty, quiet)
+        self.label = label
+        self.interval = interval
+        self._tenth = -1
+        self._last_line = self.started
+        self._drawn = False
+
     def line(self, done: int, total: int, status: str = "") -> str:
         """The progress line for `done` of `total`."""
         width = 20
@@ -56,6 +85,8 @@ class ProgressBar:
         return f"{text}  {status}  {elapsed:,.0f}s" if status else f"{text}  {elapsed:,.0f}s"
 
     def __call__(self, done: int, total: int, status: str = "") -> None:
+        if self.quiet:
+            return
         if self._tenth < 0 and done > 0:
             # The first report is the starting point: work counted there was done by an earlier run.
             self.message(f"resuming: {done} of {total} already done")
@@ -84,3 +115,94 @@ class ProgressBar:
             self.stream.write("\n")
             self.stream.flush()
             self._drawn = False
+
+
+_STEP = re.compile(r"step \S+ = (?P<action>\S+)$")
+_ATTEMPT = re.compile(r"plan \(attempt \d+\)$")
+
+
+def describe_stage(stage: str, done: int = 0, total: int = 0) -> str:
+    """A stage as `StageLine` shows it: "planning (attempt 2 of at most 8)", "step 2/4 FIND_X"."""
+    if stage == "index":
+        share = f" {done / total:4.0%}" if total and 0 < done < total else ""
+        return f"indexing {total:,} words{share}" if total else "indexing"
+    if _ATTEMPT.match(stage):
+        return "planning" if done <= 1 else f"planning (attempt {done} of at most {total}; the last was rejected)"
+    step = _STEP.match(stage)
+    if step and total:
+        return f"step {done}/{total} {step.group('action')}"
+    if stage == "answer":
+        return "answering"
+    if stage == "choose":
+        return "matching the answer to an option"
+    return stage
+
+
+class StageLine(_Display):
+    """A `pearl.protocols.StageProgress` showing what one question is doing: `pearl: step 2/4 FIND_X  12s`.
+
+    Drawn on stderr, redrawn in place, only on a terminal; the seconds go on counting while a
+    stage waits on the model (a plan from a small local model takes a minute), and `close`
+    erases the line, so nothing of it stays above the answer. Off a terminal, and with `quiet`,
+    it draws nothing.
+
+    Args:
+        stream: where to draw (default: stderr at the time of the first call).
+        tty: draw; default: whether `stream` is a terminal.
+        quiet: draw nothing (`--quiet`).
+        tick: seconds between two redraws of the same stage.
+    """
+
+    def __init__(
+        self, stream: TextIO | None = None, *, tty: bool | None = None, quiet: bool = False, tick: float = 1.0
+    ) -> None:
+        super().__init__(stream, tty, quiet)
+        self.tick = tick
+        self._text: str | None = None  # what is drawn now; None: nothing
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
+
+    @property
+    def active(self) -> bool:
+        """Whether anything is drawn: on a terminal, unless quiet."""
+        return self.tty and not self.quiet
+
+    def __call__(self, stage: str, done: int = 0, total: int = 0) -> None:
+        self.show(describe_stage(stage, done, total))
+
+    def show(self, text: str) -> None:
+        """Draw `text` (with the seconds since the start) in place of the line before."""
+        if not self.active:
+            return
+        with self._lock:
+            self._text = safe(text)
+            self._draw()
+        if self._ticker is None:
+            self._ticker = threading.Thread(target=self._keep_counting, name="pearl-stage-line", daemon=True)
+            self._ticker.start()
+
+    def _draw(self) -> None:
+        line = f"pearl: {self._text}  {time.perf_counter() - self.started:,.0f}s"
+        # A line wider than the terminal would wrap, and the next redraw would only erase its last part.
+        width = shutil.get_terminal_size().columns - 1
+        self.stream.write("\r" + line[:width] + "\x1b[K")
+        self.stream.flush()
+
+    def _keep_counting(self) -> None:
+        while not self._stop.wait(self.tick):
+            with self._lock:
+                if self._text is not None:
+                    self._draw()
+
+    def close(self) -> None:
+        """Stop counting and erase the line, so what is printed next starts clean."""
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join()
+            self._ticker = None
+        with self._lock:
+            if self._text is not None:
+                self.stream.write("\r\x1b[K")
+                self.stream.flush()
+                self._text = None

@@ -11,6 +11,7 @@ import typer
 from pearl.actions import ActionLibrary, load_library, save_library, seed_library
 from pearl.cli._app import app
 from pearl.cli._common import (
+    EXIT_FAILED,
     EXIT_INTERRUPTED,
     ActionsOpt,
     ApiKey,
@@ -18,6 +19,7 @@ from pearl.cli._common import (
     DemosOpt,
     ModelOpt,
     NoCache,
+    Quiet,
     Timeout,
     Window,
     echo,
@@ -45,12 +47,14 @@ from pearl.training import (
 
 __all__ = ["mine_command", "refine_command"]
 
-Limit = Annotated[int | None, typer.Option("--limit", help="Only the first N questions.", min=1)]
+Limit = Annotated[int | None, typer.Option("--limit", metavar="N", help="Only the first N questions.", min=1)]
 Concurrency = Annotated[
-    int | None, typer.Option("--concurrency", help="Model calls in flight at once (default: settings).", min=1)
+    int | None,
+    typer.Option("--concurrency", metavar="N", help="Model calls in flight at once (default: settings).", min=1),
 ]
 DataFormat = Annotated[
-    str | None, typer.Option("--format", help="quality, leval or jsonl (default: from the first line).")
+    str | None,
+    typer.Option("--format", metavar="FORMAT", help="quality, leval or jsonl (default: from the first line)."),
 ]
 
 
@@ -87,6 +91,20 @@ def _report_mining(result: MiningResult, out: Path, base: set[str]) -> None:
         echo(f"note: {problem}", err=True)
 
 
+def _nothing_usable(result: MiningResult, out: Path) -> str:
+    """The error when no reply could be read: a library from nothing would only copy the one mining started from."""
+    first = result.problems[0] if result.problems else "no reply"
+    first = first if len(first) <= 120 else first[:117] + "..."
+    if result.failed == result.questions:
+        hint = "check the server and the model (--base-url, --model)"
+    else:
+        hint = "check the model: it must follow the reply format (an instruction-tuned model, named by --model)"
+    return (
+        f"no usable reply for any of {result.questions} question(s) ({result.malformed} malformed, "
+        f"{result.failed} failed; first: {first}), so {out} was not written; {hint}"
+    )
+
+
 def _stopped(exc: KeyboardInterrupt | PearlError, bar: ProgressBar, partial: Path, kept: str) -> NoReturn:
     """End a resumable command that was interrupted or failed, naming the progress file it can resume from."""
     bar.close()
@@ -101,27 +119,37 @@ def _stopped(exc: KeyboardInterrupt | PearlError, bar: ProgressBar, partial: Pat
 @app.command("mine")
 def mine_command(
     questions: Annotated[
-        Path | None, typer.Option("--questions", help="Training questions: QuALITY, L-Eval, JSONL or text, one a line.")
+        Path | None,
+        typer.Option(
+            "--questions", metavar="FILE", help="Training questions: QuALITY, L-Eval, JSONL or text, one a line."
+        ),
     ] = None,
     document: Annotated[
-        Path | None, typer.Option("--document", help="Mine actions suited to this document instead.")
+        Path | None, typer.Option("--document", metavar="FILE", help="Mine actions suited to this document instead.")
     ] = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the library (JSON).")] = Path("actions.json"),
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="FILE", help="Where to write the library (JSON).")] = Path(
+        "actions.json"
+    ),
     limit: Limit = None,
     max_actions: Annotated[
-        int, typer.Option("--max-actions", help="Cap on the merged library's size.", min=1)
+        int, typer.Option("--max-actions", metavar="N", help="Cap on the merged library's size.", min=1)
     ] = DEFAULT_MAX_ACTIONS,
     actions: Annotated[
         Path | None,
         typer.Option(
             "--actions",
+            metavar="FILE",
             help="Library to start from and keep whole (default: the seed library; with --document: "
             "the new actions are saved alone).",
         ),
     ] = None,
     data_format: DataFormat = None,
-    imagine: Annotated[int, typer.Option("--imagine", help="--document: questions to imagine.", min=1)] = 5,
-    batch_size: Annotated[int, typer.Option("--batch-size", help="Most actions one merge call sees.", min=2)] = 80,
+    imagine: Annotated[
+        int, typer.Option("--imagine", metavar="N", help="--document: questions to imagine.", min=1)
+    ] = 5,
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", metavar="N", help="Most actions one merge call sees.", min=2)
+    ] = 80,
     fresh: Annotated[bool, typer.Option("--fresh", help="Ignore the progress file of an earlier run.")] = False,
     concurrency: Concurrency = None,
     base_url: BaseUrl = None,
@@ -130,12 +158,13 @@ def mine_command(
     no_cache: NoCache = False,
     timeout: Timeout = None,
     context_window: Window = None,
+    quiet: Quiet = False,
 ) -> None:
     """Mine actions from training questions (or for one document) and merge them into a library."""
     if (questions is None) == (document is None):
         raise fail("give --questions FILE (training questions) or --document FILE (one document), not both")
     partial = progress_path(out)
-    bar = ProgressBar("mining")
+    bar = ProgressBar("mining", quiet=quiet)
     try:
         settings = settings_from(base_url, model, api_key, no_cache, timeout, context_window)
         given = load_library(actions) if actions is not None else None
@@ -172,6 +201,9 @@ def mine_command(
                     concurrency=concurrency or settings.concurrency,
                 )
             )
+        if result.proposals == 0:
+            bar.close()
+            raise fail(_nothing_usable(result, out), EXIT_FAILED)
         save_library(result.library, out)
     except (KeyboardInterrupt, PearlError) as exc:
         _stopped(exc, bar, partial, "replies so far are kept")
@@ -184,20 +216,24 @@ def mine_command(
 @app.command("refine")
 def refine_command(
     train: Annotated[
-        Path, typer.Option("--train", help="Training questions with gold answers (QuALITY, L-Eval, JSONL).")
+        Path,
+        typer.Option("--train", metavar="FILE", help="Training questions with gold answers (QuALITY, L-Eval, JSONL)."),
     ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the demos (.jsonl, or .json).")] = Path(
-        "demos.jsonl"
-    ),
+    out: Annotated[
+        Path, typer.Option("--out", "-o", metavar="FILE", help="Where to write the demos (.jsonl, or .json).")
+    ] = Path("demos.jsonl"),
     limit: Limit = None,
-    rounds: Annotated[int, typer.Option("--rounds", help="Feedback rounds for a wrong plan.", min=0)] = 2,
+    rounds: Annotated[int, typer.Option("--rounds", metavar="N", help="Feedback rounds for a wrong plan.", min=0)] = 2,
     holdout: Annotated[
         int,
         typer.Option(
-            "--holdout", help="Then plan the next N questions with and without the new store, and compare.", min=0
+            "--holdout",
+            metavar="N",
+            help="Then plan the next N questions with and without the new store, and compare.",
+            min=0,
         ),
     ] = 0,
-    split: Annotated[str, typer.Option("--split", help="all, long, short or hard.")] = "all",
+    split: Annotated[str, typer.Option("--split", metavar="SPLIT", help="all, long, short or hard.")] = "all",
     data_format: DataFormat = None,
     actions: ActionsOpt = None,
     demos: DemosOpt = None,
@@ -209,6 +245,7 @@ def refine_command(
     no_cache: NoCache = False,
     timeout: Timeout = None,
     context_window: Window = None,
+    quiet: Quiet = False,
 ) -> None:
     """Self-refinement: keep the plans that lead to the gold answer (after feedback if need be) as demos.
 
@@ -217,7 +254,7 @@ def refine_command(
     OUT.partial.jsonl: re-run the same command to resume an interrupted run.
     """
     partial = progress_path(out)
-    bar = ProgressBar("refining")
+    bar = ProgressBar("refining", quiet=quiet)
     try:
         settings = settings_from(base_url, model, api_key, no_cache, timeout, context_window)
         pearl = make_pearl(settings, actions, demos)

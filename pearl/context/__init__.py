@@ -18,7 +18,7 @@ from pearl.context._compress import (
 )
 from pearl.context._entities import entity_named, entity_sentences, find_entities
 from pearl.context._graph import entity_graph, relations
-from pearl.context._index import build_index, index_document
+from pearl.context._index import build_index, count_words, index_document
 from pearl.context._models import (
     CompressedContext,
     DocumentIndex,
@@ -42,6 +42,7 @@ __all__ = [
     "Weights",
     "build_index",
     "compress",
+    "count_words",
     "entity_graph",
     "entity_named",
     "entity_sentences",

@@ -29,6 +29,7 @@ from typing import Any, NamedTuple
 
 from pearl.context._models import VALUE_LABELS, DocumentIndex, Entity
 from pearl.context._terms import stopwords
+from pearl.protocols import Progress
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -137,14 +138,19 @@ def load_ner(model: str = DEFAULT_MODEL) -> Any | None:
 
 
 def extract_entities(
-    text: str, sentences: list[tuple[int, int]], nlp: Any | None, skip: Container[int] = ()
+    text: str,
+    sentences: list[tuple[int, int]],
+    nlp: Any | None,
+    skip: Container[int] = (),
+    progress: Progress | None = None,
 ) -> EntityData:
     """Find, merge and count the entities of `text` (whose sentence spans are `sentences`).
 
     Sentences in `skip` (tables of contents, page headers, reference lists) are not searched:
     their names repeat the document's headings or name its sources, and would inflate every
     count. Markup left in the text (`<Td>`, `</Li>`) and Markdown heading marks are blanked out
-    first, keeping offsets: tag names are not names, nor "###" an amount.
+    first, keeping offsets: tag names are not names, nor "###" an amount. `progress` is told the
+    characters the NER has read so far.
     """
     text = _without_markup(text)
     counts = Counter(_WORD.findall(text))
@@ -152,7 +158,7 @@ def extract_entities(
     found, inside = _capitalised_runs(text, sentences)
     raw: list[_Raw] = []
     if nlp is not None:
-        raw.extend(_ner_mentions(nlp, text, sentences, inside, counts))
+        raw.extend(_ner_mentions(nlp, text, sentences, inside, counts, progress))
     else:
         raw.extend(_value_mentions(text, sentences))
     raw.extend(_rule_mentions(text, found, inside, counts, _covered(raw)))
@@ -187,8 +193,16 @@ def _needs_ner(unit: str) -> bool:
     return word[0].isupper() and word.lower() not in stopwords()
 
 
+_PROGRESS_EVERY = 256  # sentences between two progress reports: the NER reads a few thousand a second
+
+
 def _ner_mentions(
-    nlp: Any, text: str, sentences: list[tuple[int, int]], inside: Counter[str], counts: Counter[str]
+    nlp: Any,
+    text: str,
+    sentences: list[tuple[int, int]],
+    inside: Counter[str],
+    counts: Counter[str],
+    progress: Progress | None = None,
 ) -> Iterator[_Raw]:
     jobs: list[tuple[int, int, list[int], list[int]]] = []  # sentence id, start, runs, removed
     inputs: list[str] = []
@@ -215,7 +229,11 @@ def _ner_mentions(
             flat = "".join(pieces)
         jobs.append((sid, start, runs, removed))
         inputs.append(flat)
-    for (sid, start, runs, removed), doc in zip(jobs, nlp.pipe(inputs, batch_size=128), strict=True):
+    for number, ((sid, start, runs, removed), doc) in enumerate(
+        zip(jobs, nlp.pipe(inputs, batch_size=128), strict=True)
+    ):
+        if progress is not None and number % _PROGRESS_EVERY == 0:
+            progress(start, len(text), "entities")
         for ent in doc.ents:
             label = ent.label_
             if label in _DROPPED_LABELS:

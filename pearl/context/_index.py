@@ -13,9 +13,10 @@ from pearl.context._sentences import segment
 from pearl.documents import DocumentSource, as_document
 from pearl.errors import ContextError
 from pearl.models import Document
+from pearl.protocols import Progress
 from pearl.tokens import count_tokens
 
-__all__ = ["MAX_UNIT_TOKENS", "build_index", "index_document"]
+__all__ = ["MAX_UNIT_TOKENS", "build_index", "count_words", "index_document"]
 
 _SPACES = re.compile(r"\s+")
 MAX_UNIT_TOKENS = 200
@@ -35,7 +36,9 @@ def count_words(text: str) -> int:
     return len(_WORD_RUN.findall(text))
 
 
-def index_document(source: DocumentSource, *, cache: bool = True, ner: bool = True) -> DocumentIndex:
+def index_document(
+    source: DocumentSource, *, cache: bool = True, ner: bool = True, progress: Progress | None = None
+) -> DocumentIndex:
     """Index a document: sentences, paragraphs, entities, all with offsets; cached on disk.
 
     Args:
@@ -43,6 +46,8 @@ def index_document(source: DocumentSource, *, cache: bool = True, ner: bool = Tr
             text itself (a str that is not an existing path).
         cache: read and write the on-disk cache (keyed by content hash, NER mode and version).
         ner: use spaCy's NER; with False, or if the model is missing, capitalisation rules.
+        progress: told `(characters read, characters in all, status)` while an index is built;
+            not called when the index comes from the cache.
 
     Raises:
         ContextError: the document has no text.
@@ -60,24 +65,30 @@ def index_document(source: DocumentSource, *, cache: bool = True, ner: bool = Tr
             cached.name = document.name
             cached.parts = list(document.parts)
             return cached
-    index = build_index(document, ner=ner)
+    index = build_index(document, ner=ner, progress=progress)
     if cache:
         save_cached(index, mode)
     return index
 
 
-def build_index(document: Document, *, ner: bool = True) -> DocumentIndex:
-    """Index `document` from scratch (no cache)."""
+def build_index(document: Document, *, ner: bool = True, progress: Progress | None = None) -> DocumentIndex:
+    """Index `document` from scratch (no cache); `progress` as in `index_document`."""
     started = time.perf_counter()
     text = document.text
+    if progress is not None:
+        progress(0, len(text), "sentences")
     segmentation = segment(text, max_tokens=MAX_UNIT_TOKENS, count=count_tokens)
     sentences = segmentation.sentences
     if not sentences:
         raise ContextError(f"{document.name}: the document has no text to index")
     layout = analyse_layout(text, sentences, segmentation.sentence_paragraph, segmentation.continued)
+    if progress is not None and ner:
+        progress(0, len(text), "loading the entity model")  # spaCy takes seconds to load, once per process
     nlp = load_ner(DEFAULT_MODEL) if ner else None
     skip = {i for i, flags in enumerate(layout.flags) if flags & SentenceFlag.NOT_CONTENT}
-    entities = extract_entities(text, sentences, nlp, skip)
+    entities = extract_entities(text, sentences, nlp, skip, progress)
+    if progress is not None:
+        progress(len(text), len(text), "done")
     return DocumentIndex(
         version=PIPELINE_VERSION,
         content_hash=document.content_hash,

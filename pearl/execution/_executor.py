@@ -124,9 +124,16 @@ class _StepRunner:
     """What every step of one plan shares: the model, the question, the evidence provider, the prompts."""
 
     def __init__(
-        self, recorder: Recorder, question: Question, provider: StepContext, document_name: str, style: StepStyle
+        self,
+        recorder: Recorder,
+        question: Question,
+        provider: StepContext,
+        document_name: str,
+        style: StepStyle,
+        places: dict[str, tuple[int, int]],
     ) -> None:
         self.recorder = recorder
+        self.places = places  # step variable -> (its position in the plan, the plan's length), for progress
         self.question = question
         self.provider = provider
         self.name = document_name
@@ -194,6 +201,7 @@ class _StepRunner:
             f"step {step.var} = {step.action}",
             template,
             template.render(**values),
+            place=self.places.get(step.var, (0, 0)),
             max_tokens=self.style.reply_tokens,
             temperature=0.0,
         )
@@ -238,7 +246,8 @@ async def execute_plan(
 
     if not nx.is_directed_acyclic_graph(plan.to_graph()):
         raise ExecutionError("the plan's steps depend on each other in a cycle")
-    runner = _StepRunner(recorder, question, provider, document_name, style or StepStyle())
+    places = {step.var: (number, len(plan.steps)) for number, step in enumerate(plan.steps, start=1)}
+    runner = _StepRunner(recorder, question, provider, document_name, style or StepStyle(), places)
     # Models often repeat a step word for word; the repeat reuses the first one's result.
     first_of: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}
     for step in plan.steps:

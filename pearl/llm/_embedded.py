@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pearl.config import DEFAULT_CONTEXT_WINDOW
+from pearl.config import DEFAULT_CONTEXT_WINDOW, default_threads
 from pearl.errors import EmbeddedModelError
 from pearl.llm._reply import read_completion
 from pearl.models import Completion, CompletionRequest
@@ -60,8 +60,7 @@ def find_embedded_model() -> Path:
 
 
 def _load(path: Path, n_ctx: int, threads: int | None) -> Any:
-    # llama.cpp's threads spin while they wait: more threads than free cores slows it down sharply.
-    n_threads = threads or max(1, min(4, os.cpu_count() or 1))
+    n_threads = threads or default_threads()
     key = (str(path), n_ctx, n_threads)
     with _MODELS_LOCK:
         if key in _MODELS:

@@ -12,7 +12,7 @@ from pearl.context import DocumentIndex, rank_sentences
 from pearl.llm import constrained
 from pearl.models import Citation, Document, Trace
 from pearl.prompts import PromptTemplate, load_prompt
-from pearl.protocols import LLM
+from pearl.protocols import LLM, StageProgress
 from pearl.questions import Question, parse_choice
 from pearl.trace import Recorder
 
@@ -33,11 +33,12 @@ class AskContext:
     library: ActionLibrary
     load_index: Callable[[Document], DocumentIndex]
     trace: Trace = field(default_factory=Trace)
+    on_stage: StageProgress | None = None
     _index: DocumentIndex | None = None
 
     @property
     def recorder(self) -> Recorder:
-        return Recorder(self.llm, self.trace)
+        return Recorder(self.llm, self.trace, self.on_stage)
 
     def index(self) -> DocumentIndex:
         """The document's index, built (or loaded from the disk cache) on first use."""

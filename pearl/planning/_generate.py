@@ -231,7 +231,9 @@ async def generate_plan(
                 **values,
             )
         messages = template.render(**fitted)
-        reply = await recorder.acall(f"plan (attempt {attempt})", template, messages, **params)
+        reply = await recorder.acall(
+            f"plan (attempt {attempt})", template, messages, place=(attempt, max_attempts), **params
+        )
         try:
             plan = read_plan_reply(reply.text, mode, library, max_steps)
         except PlanParseError as exc:

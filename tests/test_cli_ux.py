@@ -1,0 +1,308 @@
+"""The command line as a person meets it: progress while a question runs, help at 80 columns, the
+settings shown, a mining run with nothing usable, Ctrl-C, swapped arguments, an overlong question."""
+
+from __future__ import annotations
+
+import functools
+import io
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from pearl import Pearl, index_document, load_settings
+from pearl.cli import _ask, _context, app
+from pearl.cli._progress import StageLine, describe_stage
+from pearl.config import default_threads
+from pearl.llm import CompletionRequest, FakeLLM
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "datasets" / "sample" / "the_keeper_of_tren_light.txt"
+QUESTIONS = REPO / "datasets" / "sample" / "questions.jsonl"
+QUESTION = "Why did Dorota put water in the lamp oil?"
+TWO_STEPS = 'reason = FIND_REASON(CTX, "Dorota put water in the lamp oil")\nwho = FIND_CHARACTER(CTX, "Dorota")'
+
+runner = CliRunner()
+
+
+def _server(fake_server: Any) -> list[str]:
+    """Point a command at the fake server, which plans two steps and answers everything else in one line."""
+    fake_server.set_default(
+        lambda body: TWO_STEPS if "Plan:" in body["messages"][-1]["content"] else "Because of her grandmother."
+    )
+    return ["--base-url", fake_server.base_url, "--model", "m"]
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+# --- 1. progress -------------------------------------------------------------------------------------------
+
+
+def test_pearl_tells_each_stage_as_it_starts() -> None:
+    told: list[tuple[str, int, int]] = []
+    seen_at_call: list[str] = []
+
+    def reply(request: CompletionRequest) -> str:
+        seen_at_call.append(told[-1][0])  # the stage told last is the call being made
+        kind = (request.prompt or "").split(".")[0]
+        return TWO_STEPS if kind == "plan" else "Because of her grandmother [S3]."
+
+    pearl = Pearl(
+        llm=FakeLLM(default=reply),
+        settings=load_settings(cache=False),
+        on_stage=lambda stage, done=0, total=0: told.append((stage, done, total)),
+    )
+    pearl.ask(SAMPLE, QUESTION)
+    words = len(SAMPLE.read_text(encoding="utf-8").split())
+    assert told[0] == ("index", 0, words)
+    assert told[-1] == ("index", words, words) or ("index", words, words) in told
+    calls = [t for t in told if t[0] != "index"]
+    assert calls == [
+        ("plan (attempt 1)", 1, 8),
+        ("step reason = FIND_REASON", 1, 2),
+        ("step who = FIND_CHARACTER", 2, 2),
+        ("answer", 0, 0),
+    ]
+    assert sorted(seen_at_call) == sorted(stage for stage, _, _ in calls)
+
+
+def test_indexing_is_told_also_when_the_index_comes_from_the_cache() -> None:
+    index_document(SAMPLE)  # now on disk: building it again tells no progress
+    told: list[tuple[str, int, int]] = []
+    pearl = Pearl(
+        llm=FakeLLM(default="B"),
+        settings=load_settings(cache=False),
+        on_stage=lambda stage, done=0, total=0: told.append((stage, done, total)),
+    )
+    pearl.ask(SAMPLE, QUESTION, method="rag")
+    assert told == [("index", 0, len(SAMPLE.read_text(encoding="utf-8").split())), ("answer", 0, 0)]
+
+
+def test_stages_read_as_a_person_would_say_them() -> None:
+    assert describe_stage("index", 0, 300_000) == "indexing 300,000 words"
+    assert describe_stage("index", 120_000, 300_000) == "indexing 300,000 words  40%"
+    assert describe_stage("plan (attempt 1)", 1, 8) == "planning"
+    assert describe_stage("plan (attempt 2)", 2, 8).startswith("planning (attempt 2 of at most 8")
+    assert describe_stage("step s2 = FIND_X", 2, 4) == "step 2/4 FIND_X"
+    assert describe_stage("answer") == "answering"
+
+
+def test_the_stage_line_is_drawn_only_on_a_terminal_and_erased() -> None:
+    plain = io.StringIO()
+    StageLine(plain)("plan (attempt 1)", 1, 8)
+    assert plain.getvalue() == ""
+    quiet = _Terminal()
+    StageLine(quiet, quiet=True)("plan (attempt 1)", 1, 8)
+    assert quiet.getvalue() == ""
+    terminal = _Terminal()
+    line = StageLine(terminal)
+    line("step s2 = FIND_X", 2, 4)
+    line.close()
+    assert terminal.getvalue().startswith("\rpearl: step 2/4 FIND_X  0s\x1b[K")
+    assert terminal.getvalue().endswith("\r\x1b[K")  # nothing of it stays above what comes next
+
+
+def test_the_stage_line_keeps_counting_while_a_stage_waits() -> None:
+    terminal = _Terminal()
+    line = StageLine(terminal, tick=0.01)
+    line("plan (attempt 1)", 1, 8)
+    time.sleep(0.2)
+    line.close()
+    drawn = terminal.getvalue()
+    assert drawn.count("pearl: planning") > 3
+    time.sleep(0.05)
+    assert terminal.getvalue() == drawn  # closed: no more redraws
+
+
+def test_ask_on_a_terminal_shows_its_stages_on_stderr_and_keeps_json_clean(
+    fake_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_ask, "StageLine", functools.partial(StageLine, tty=True))
+    result = runner.invoke(app, ["ask", str(SAMPLE), QUESTION, "--json", *_server(fake_server)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["answer"]  # stdout is the JSON alone
+    drawn = [piece for piece in result.stderr.split("\r") if piece.startswith("pearl: ")]
+    shown = [re.sub(r"  \d+s\x1b\[K$", "", piece) for piece in drawn]
+    assert shown[0].startswith("pearl: indexing 3,") and "words" in shown[0]
+    for stage in ("pearl: planning", "pearl: step 1/2 FIND_REASON", "pearl: step 2/2 FIND_CHARACTER"):
+        assert stage in shown
+    assert shown[-1] == "pearl: answering"
+    assert "\r\x1b[K" in result.stderr  # erased before the answer
+
+
+def test_ask_draws_nothing_off_a_terminal_or_with_quiet(fake_server: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    server = _server(fake_server)
+    result = runner.invoke(app, ["ask", str(SAMPLE), QUESTION, *server])
+    assert result.exit_code == 0 and "pearl: " not in result.stderr and "\r" not in result.stderr
+    monkeypatch.setattr(_ask, "StageLine", functools.partial(StageLine, tty=True))
+    result = runner.invoke(app, ["ask", str(SAMPLE), QUESTION, "--quiet", *server])
+    assert result.exit_code == 0 and "pearl: " not in result.stderr
+
+
+def test_index_on_a_terminal_shows_how_far_it_has_got(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_context, "StageLine", functools.partial(StageLine, tty=True))
+    result = runner.invoke(app, ["index", str(SAMPLE), "--no-cache"])
+    assert result.exit_code == 0, result.output
+    assert "pearl: indexing" in result.stderr and "pearl: " not in result.stdout
+
+
+# --- 2. help -----------------------------------------------------------------------------------------------
+
+COMMANDS = [["ask"], ["plan"], ["index"], ["context"], ["eval"], ["mine"], ["refine"], ["config"], ["trace", "show"]]
+
+
+def _help(command: list[str]) -> str:
+    result = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_help_reads_cleanly_at_80_columns(command: list[str]) -> None:
+    text = _help(command)
+    assert max(len(line) for line in text.splitlines()) <= 80
+    assert not re.search(r"<(str|int|float|bool|path|list\[[^]]*\])>|list\[|\{\w+\}", text), text
+    usage = text.splitlines()[0]
+    assert usage.startswith(f"Usage: pearl {' '.join(command)} [OPTIONS]") and "_" not in usage
+    # The description's paragraphs are re-wrapped: only a paragraph's last line may stop short.
+    body = text.split("\n\n", 1)[1].split("\nArguments:")[0].split("\nOptions:")[0]
+    for paragraph in body.split("\n\n"):
+        lines = paragraph.splitlines()
+        assert all(len(line) > 50 for line in lines[:-1]), paragraph
+
+
+def test_ask_help_names_its_arguments_as_typed() -> None:
+    text = _help(["ask"])
+    assert text.startswith("Usage: pearl ask [OPTIONS] FILE... QUESTION\n")
+    assert "-o, --option TEXT" in text and "--trace FILE" in text and "\n  --json  " in text
+    assert "also when the question fails (up to the failure)" in " ".join(text.split())
+
+
+@pytest.mark.parametrize("command", ["ask", "index", "context", "plan", "eval"])
+def test_help_ends_with_an_example(command: str) -> None:
+    text = _help([command])
+    example = text.split("Example:\n", 1)[1].splitlines()[0]
+    assert example.startswith(f"    pearl {command} ") and len(example) <= 80
+
+
+# --- 3. config ---------------------------------------------------------------------------------------------
+
+
+def test_config_shows_the_window_and_threads_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    lines = {line.split()[0]: line.split(None, 2)[1:] for line in runner.invoke(app, ["config"]).stdout.splitlines()}
+    assert lines["context_window"] == ["8192", "default"]
+    assert lines["threads"][0] == str(default_threads()) and lines["threads"][1].startswith("default (")
+    shown = json.loads(runner.invoke(app, ["config", "--json"]).stdout)
+    assert shown["context_window"] == 8192 and shown["threads"] == default_threads()
+    monkeypatch.setenv("PEARL_CONTEXT_WINDOW", "4096")
+    monkeypatch.setenv("PEARL_THREADS", "3")
+    shown = json.loads(runner.invoke(app, ["config", "--json"]).stdout)
+    assert shown["context_window"] == 4096 and shown["threads"] == 3
+
+
+# --- 4. mining with nothing usable -------------------------------------------------------------------------
+
+
+def test_mine_with_no_usable_reply_fails_and_leaves_the_library_alone(fake_server: Any, tmp_path: Path) -> None:
+    fake_server.set_default("r = FIND_REASON(CTX, 'why')")  # a plan, not the mining format
+    out = tmp_path / "mined.json"
+    out.write_text("the library of an earlier run", encoding="utf-8")
+    args = ["mine", "--questions", str(QUESTIONS), "--limit", "3", "-o", str(out)]
+    result = runner.invoke(app, [*args, "--base-url", fake_server.base_url, "--model", "m"])
+    assert result.exit_code == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1
+    assert "no usable reply for any of 3 question(s) (3 malformed, 0 failed" in errors[0]
+    assert f"{out} was not written" in errors[0] and "check the model" in errors[0]
+    assert out.read_text(encoding="utf-8") == "the library of an earlier run"
+    assert "wrote" not in result.stdout
+
+
+# --- 5. Ctrl-C ---------------------------------------------------------------------------------------------
+
+
+def test_ctrl_c_during_a_command_says_interrupted(monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Pearl, "ask", interrupted)
+    result = runner.invoke(app, ["ask", str(SAMPLE), QUESTION, "--base-url", "http://127.0.0.1:9/v1", "--model", "m"])
+    assert result.exit_code == 130
+    assert result.stderr == "interrupted\n"
+
+
+def test_sigint_while_waiting_for_the_model_says_interrupted(fake_server: Any) -> None:
+    from fakeserver import Reply
+
+    fake_server.set_default(Reply(content="late", delay=30))
+    command = [sys.executable, "-m", "pearl", "plan", QUESTION, "--base-url", fake_server.base_url, "--model", "m"]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    child = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not fake_server.requests and time.monotonic() < deadline and child.poll() is None:
+            time.sleep(0.05)
+        assert fake_server.requests, "the command never reached the model"
+        child.send_signal(signal.SIGINT)
+        _, stderr = child.communicate(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode == 130
+    assert stderr.strip().splitlines()[-1] == "interrupted"
+
+
+# --- 6. swapped arguments ----------------------------------------------------------------------------------
+
+
+def test_ask_with_the_question_first_says_it_goes_last() -> None:
+    result = runner.invoke(app, ["ask", QUESTION, str(SAMPLE)])
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f'error: "{QUESTION}" is not a file, but the last argument is')
+    assert 'the question goes last, as in pearl ask FILE... "QUESTION"' in result.stderr
+
+
+def test_ask_with_a_missing_file_still_says_so(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["ask", str(tmp_path / "missing.txt"), QUESTION])
+    assert result.exit_code == 2 and "no such file" in result.stderr and "goes last" not in result.stderr
+
+
+# --- 7. an overlong question -------------------------------------------------------------------------------
+
+
+def test_a_100k_character_question_is_answered_with_a_note_that_it_was_cut(fake_server: Any) -> None:
+    question = "Why? " + "Tell me more about the lamp." * 3500
+    result = runner.invoke(app, ["ask", str(SAMPLE), question, "--json", *_server(fake_server)])
+    assert result.exit_code == 0, result.output
+    notes = json.loads(result.stdout)["notes"]
+    assert [note for note in notes if note.startswith(f"the question is {len(question):,} characters")], notes
+
+
+def test_a_question_cut_to_fit_the_prompts_says_so() -> None:
+    def reply(request: CompletionRequest) -> str:
+        return TWO_STEPS if (request.prompt or "").startswith("plan.") else "Because of her grandmother [S3]."
+
+    pearl = Pearl(llm=FakeLLM(default=reply), settings=load_settings(cache=False))
+    long_question = QUESTION + " Consider" + " the lamp, the oil and the water" * 300
+    answer = pearl.ask(SAMPLE, long_question)
+    cut = [note for note in answer.notes if note.startswith("the question is")]
+    assert len(cut) == 1, answer.notes
+    kept = int(re.search(r"saw only the first ([\d,]+)", cut[0]).group(1).replace(",", ""))  # type: ignore[union-attr]
+    assert f"the question is {len(long_question):,} characters" in cut[0] and 0 < kept < len(long_question)
+    short = pearl.ask(SAMPLE, QUESTION)
+    assert not [note for note in short.notes if note.startswith("the question is")]
