@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from pearl.context import DocumentIndex, compress, entity_named, entity_sheet, index_document, sentence_span
+from pearl.context import (
+    DocumentIndex,
+    compress,
+    count_words,
+    entity_named,
+    entity_sheet,
+    index_document,
+    sentence_span,
+)
 from pearl.context._cache import cache_path
 from pearl.errors import ContextError, DocumentError
 from pearl.models import Document
@@ -153,3 +161,4 @@ def test_words_of_a_text_without_spaces_are_counted_as_its_language_counts_them(
     # Split at spaces, a page of Chinese would be one word.
     index = index_document("東京は日本の首都です。 Tokyo is the capital.", cache=False, ner=False)
     assert index.words == 10 + 4
+    assert count_words("我爱你，世界！") == 5 and count_words("one two  three") == 3

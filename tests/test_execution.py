@@ -252,6 +252,16 @@ def test_a_closing_answer_steps_own_words_still_choose_evidence_in_the_final_ans
     assert shown(restated) == plain
 
 
+def test_a_closing_answer_step_with_its_own_words_over_a_document_shown_whole(tmp_path: Path) -> None:
+    # A document every call sees whole leaves no step budget to steer: the answer call shows it all.
+    path = tmp_path / "short.txt"
+    path.write_text("Alice went to Paris. Bob rowed to the harbour. The oil had water in it.", encoding="utf-8")
+    fake = scripted(CLOSING.replace("Why did Dorota spoil the oil?", "Who rowed to the harbour?"))
+    answer = pearl_with(fake).ask(path, QUESTION)
+    (final,) = by_kind(fake, "answer")
+    assert "Bob rowed to the harbour." in user(final) and answer.answer == "Because [S3]."
+
+
 def test_the_trace_says_which_call_carried_out_a_closing_answer_step(tmp_path: Path) -> None:
     from pearl.trace import render_trace
 

@@ -25,14 +25,18 @@ MAX_UNIT_TOKENS = 200
 no longer survive compression to 1,500 tokens whole (benchmarks/context_recall.py)."""
 
 
-# Han characters and kana, a script written without spaces, and the CJK punctuation between them.
+# Han characters and kana, a script written without spaces; CJK punctuation, full-width included, is no word.
 _IDEOGRAPHS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_WORD_RUN = re.compile(f"[{_IDEOGRAPHS}]|[^\\s\u3000-\u303f{_IDEOGRAPHS}]+")
+_CJK_MARKS = "\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65"
+_IDEOGRAPH = re.compile(f"[{_IDEOGRAPHS}]")
+_WORD_RUN = re.compile(f"[{_IDEOGRAPHS}]|[^\\s{_CJK_MARKS}{_IDEOGRAPHS}]+")
 
 
 def count_words(text: str) -> int:
     """Words of `text`: runs between spaces, and each Chinese or Japanese character, as word counts of
     those languages go (split at spaces, a page of Chinese would be one word)."""
+    if _IDEOGRAPH.search(text) is None:
+        return len(text.split())
     return len(_WORD_RUN.findall(text))
 
 

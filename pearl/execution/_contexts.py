@@ -223,7 +223,8 @@ class CompressedStepContext:
         # The answer call's further evidence is chosen now, and steps look beyond it. The closing ANSWER
         # step it carries out brings its budget: spent on the question when the step asks what the
         # question asks, else as the step would have spent it, so that ANSWER(CTX, "X") still looks for X.
-        steered = closing if closing is not None and budget.closing and _adds_words(closing, self._query) else None
+        folds = closing is not None and budget.closing and budget.step > 0  # a whole document has no step budget
+        steered = closing if folds and closing is not None and _adds_words(closing, self._query) else None
         self._more = self._more_ids(budget.answer - budget.step if steered else budget.answer)
         self._claimed.update(self._more)
         self._closing: list[int] = []
