@@ -250,6 +250,8 @@ def test_a_closing_answer_steps_own_words_still_choose_evidence_in_the_final_ans
     # An argument that only restates the question spends the budget on the question, as one choice.
     restated = parse_plan(f'why = FIND_X(CTX, "oil")\nend = ANSWER(CTX, "{QUESTION}")', None).steps[-1]
     assert shown(restated) == plain
+    cut = parse_plan(f'why = FIND_X(CTX, "oil")\nend = ANSWER(CTX, "{QUESTION[:-7]}")', None).steps[-1]
+    assert shown(cut) == plain  # the question copied and cut, ending in a piece of a word ("la")
 
 
 def test_a_closing_answer_step_with_its_own_words_over_a_document_shown_whole(tmp_path: Path) -> None:

@@ -143,8 +143,14 @@ def _question_query(question: Question) -> str:
 
 
 def _adds_words(step: Step, query: str) -> bool:
-    """Whether `step`'s text arguments look for something `query` does not: a word of their own."""
-    return not query_terms(" ".join(step.strings)).keys() <= query_terms(query).keys()
+    """Whether `step`'s text arguments look for something `query` does not: a word of their own.
+
+    A term found inside the query's text is none: an argument that copies the question and is cut
+    ends in a piece of one of its words ("Non-Com").
+    """
+    own = query_terms(" ".join(step.strings)).keys() - query_terms(query).keys()
+    text = query.lower()
+    return any(term not in text for term in own)
 
 
 def _bridged(index: DocumentIndex, ids: list[int], shared: list[int], room: int) -> list[int]:
