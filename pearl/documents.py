@@ -36,6 +36,11 @@ class _TextExtractor(HTMLParser):
     White space in the markup is one space, as a browser renders it (except inside `<pre>`): a
     page indented for reading ("<h2>\\n  History\\n</h2>") gives the lines of one written without
     a break, so a heading's mark and its words, or an item's dash and its text, share a line.
+
+    A block boundary is a blank line (a paragraph to the segmenter, which may read single
+    newlines of short lines as wrapping), and so are two `<br>` in a row, the paragraph break of
+    older pages; one `<br>` is a line break. Inside a heading or a table cell, blocks and `<br>`
+    are a space: a heading is one line, and a table row one Markdown row.
     """
 
     _BLOCKS = frozenset(
@@ -61,30 +66,55 @@ class _TextExtractor(HTMLParser):
         self._space = False  # a space owed before the next text on the same line
         self._cells = 0  # table cells opened since the last text: each owes a "| " (the first " | " after text)
         self._row = False  # a table row's text is on the current line, which " |" is to close
+        # Per open table (the first entry: outside any), whether a cell of its current row is open.
+        # A table in a cell is rows of its own, so only the innermost table's cell counts.
+        self._in_cell = [False]
 
     def _block(self) -> None:
-        if self._heading:  # a heading is one line, whatever blocks it holds
+        """A block boundary or `<br>`: one more line break owed (two at most: a blank line)."""
+        if self._heading or self._in_cell[-1]:  # a heading or a table row is one line
             self._space = True
         else:
             self._breaks = min(2, self._breaks + 1)
+
+    def _close_line(self) -> None:
+        """Close a row's line, if its text is on it, with its trailing empty cells and " |"."""
+        if self._row and not self._breaks:
+            self.chunks.append(" |" * (self._cells + 1))
+        self._cells = 0
+
+    def _end_row(self) -> None:
+        """End a table row. Called at `</tr>`, and at `<tr>` and `</table>` for the `</tr>` that
+        HTML lets a page leave out."""
+        self._close_line()
+        self._in_cell[-1] = False
+        self._block()
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in self._SKIP:
             self._skipping += 1
         elif tag == "br":
-            self._space = True
-            self._breaks = self._breaks or int(not self._heading)
+            # Counted as a block boundary: "<br><br>" owes a blank line, a page's paragraph break.
+            self._block()
         elif tag in self._BLOCKS:
+            if tag == "table":
+                if self._in_cell[-1]:
+                    self._close_line()  # a table in a cell: its rows are lines between two parts of the row
+                self._in_cell.append(False)
+            elif tag == "tr":
+                self._end_row()
             self._block()
             if tag in self._HEADINGS:
-                # Written as a Markdown heading, so the index knows it for one whatever its words.
                 self._heading += 1
-                self._mark = "#" * int(tag[1]) + " "
-            elif tag == "li":
+                if not self._in_cell[-1]:
+                    # Written as a Markdown heading, so the index knows it for one whatever its words.
+                    self._mark = "#" * int(tag[1]) + " "
+            elif tag == "li" and not self._in_cell[-1]:
                 self._mark = "- "  # a list item, which is never a heading however short
             self._pre += tag == "pre"
         elif tag in self._CELLS:
             self._cells += 1  # a row is a Markdown table row, "| cell | | cell |", on one line
+            self._in_cell[-1] = True
 
     def handle_endtag(self, tag: str) -> None:
         if tag in self._SKIP:
@@ -93,11 +123,14 @@ class _TextExtractor(HTMLParser):
             self._heading = max(0, self._heading - (tag in self._HEADINGS))
             self._pre = max(0, self._pre - (tag == "pre"))
             self._mark = ""  # an empty heading or item leaves no mark
-            if tag == "tr":
-                if self._row and not self._breaks:
-                    self.chunks.append(" |" * (self._cells + 1))
-                self._cells = 0
+            if tag in ("tr", "table"):
+                self._end_row()
             self._block()
+            if tag == "table" and len(self._in_cell) > 1:
+                self._in_cell.pop()  # after the break: the table's last row ends its line
+                self._cells = int(self._in_cell[-1])  # the rest of the cell starts a line of the row
+        elif tag in self._CELLS:
+            self._in_cell[-1] = False
 
     def handle_data(self, data: str) -> None:
         if self._skipping:

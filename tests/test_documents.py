@@ -52,6 +52,17 @@ def _html_text(tmp_path: Path, page: str) -> str:
     return load_document(tmp_path / "p.html").text
 
 
+def _paragraphs(text: str) -> list[str]:
+    """The blocks of `text` between blank lines, which the segmenter always takes for paragraphs."""
+    return re.split(r"\n[ \t]*\n", text)
+
+
+def _indexed_paragraphs(text: str) -> list[str]:
+    """The paragraphs the index finds in `text`."""
+    index = index_document(text, cache=False, ner=False)
+    return [index.text[start:end] for start, end in zip(index.para_starts, index.para_ends, strict=True)]
+
+
 def test_html_keeps_visible_text(tmp_path: Path) -> None:
     page = (
         "<html><head><style>x{}</style><script>alert(1)</script></head>"
@@ -67,7 +78,7 @@ def test_html_headings_and_list_items_keep_what_they_are(tmp_path: Path) -> None
         "<h2>using supertraits</h2><p>A trait may need another.</p></body></html>"
     )
     text = _html_text(tmp_path, page)
-    assert [line for line in text.splitlines() if line] == [
+    assert _paragraphs(text) == [
         "- Light",
         "- Coal",
         "# Traits",
@@ -108,7 +119,7 @@ def test_pretty_printed_html_keeps_its_headings_and_list_items(tmp_path: Path) -
     # Indentation inside a heading or an item is one space, as a browser shows it: the mark and
     # the words stay on one line, so a heading is known for one and a list of sources for one.
     text = _html_text(tmp_path, PRETTY)
-    assert [line for line in text.splitlines() if line] == [
+    assert _paragraphs(text) == [
         "## History",
         "Alice Smith founded the company in 1990.",
         "### Later years",
@@ -139,18 +150,59 @@ def test_html_tables_are_rows_of_cells_and_no_headings(tmp_path: Path) -> None:
     <i>more</i>.<br>Next line.</p><pre>  kept
     as written</pre>"""
     text = _html_text(tmp_path, page)
-    assert [line for line in text.splitlines() if line] == [
+    assert _paragraphs(text) == [
         "| City | Population |",
         "| Auckland | 1,628,900 |",
         "| Wellington | | 418,500 |",  # an empty cell keeps the columns in line
         "| | 1 | |",
-        "Two\xa0cities &lt;x&gt; and more.",  # an entity in the page's text is decoded once
-        "Next line.",
-        "  kept",
-        "    as written",
+        "Two\xa0cities &lt;x&gt; and more.\nNext line.",  # an entity in the page's text is decoded once
+        "  kept\n    as written",
     ]
     index = index_document(text, cache=False, ner=False)
     assert not any(flags & SentenceFlag.HEADING for flags in index.sent_flags)  # a row is no title
+
+
+def test_two_html_line_breaks_are_a_paragraph_break(tmp_path: Path) -> None:
+    # Older pages break paragraphs with "<br><br>", which a browser shows as an empty line; one
+    # <br> is a line break, which the segmenter reads as wrapping when the lines are short.
+    page = (
+        "<div>Chapter one. Alice went home.<br><br>Bob stayed behind at the mill.<br>\n  <br/>\n"
+        "The end came soon.<br>It was late.<br><br><br>Goodbye.</div>"
+    )
+    text = _html_text(tmp_path, page)
+    assert _paragraphs(text) == [
+        "Chapter one. Alice went home.",
+        "Bob stayed behind at the mill.",
+        "The end came soon.\nIt was late.",
+        "Goodbye.",
+    ]
+    assert _indexed_paragraphs(text) == _paragraphs(text)
+
+
+def test_blocks_in_an_html_table_cell_keep_its_row_on_one_line(tmp_path: Path) -> None:
+    # A paragraph, list, heading or <br> in a cell is a space, as a Markdown row has no line
+    # breaks; a table in a cell is rows of its own; an omitted </td> or </tr> ends its cell or row.
+    page = """<table>
+      <tr><td><p>Alpha</p></td><td>b</td></tr>
+      <tr><th>Born</th><td>1 May 1900<br>London</td></tr>
+      <tr><th><h3>Languages</h3></th><td><ul><li>English</li><li>Maori</li></ul></td></tr>
+      <tr><td>Outer</td><td><table><tr><td>x</td><td>y</td></tr></table>more</td><td>c</td></tr>
+      <tr><td>Old<td>style
+      <tr><td>rows<td>too
+    </table><p>After.</p>"""
+    text = _html_text(tmp_path, page)
+    assert _paragraphs(text) == [
+        "| Alpha | b |",
+        "| Born | 1 May 1900 London |",
+        "| Languages | English Maori |",
+        "| Outer | |",
+        "| x | y |",
+        "| more | c |",
+        "| Old | style |",
+        "| rows | too |",
+        "After.",
+    ]
+    assert _indexed_paragraphs(text) == _paragraphs(text)
 
 
 def test_a_markdown_heading_mark_is_no_entity() -> None:
