@@ -6,7 +6,9 @@ from __future__ import annotations
 import functools
 import io
 import json
+import logging
 import os
+import pty
 import re
 import signal
 import subprocess
@@ -20,7 +22,8 @@ from typer.testing import CliRunner
 
 from pearl import Pearl, index_document, load_settings
 from pearl.cli import _ask, _context, app
-from pearl.cli._progress import StageLine, describe_stage
+from pearl.cli._common import StderrHandler, echo
+from pearl.cli._progress import ProgressBar, StageLine, describe_stage
 from pearl.config import default_threads
 from pearl.llm import CompletionRequest, FakeLLM
 
@@ -155,6 +158,98 @@ def test_index_on_a_terminal_shows_how_far_it_has_got(monkeypatch: pytest.Monkey
     result = runner.invoke(app, ["index", str(SAMPLE), "--no-cache"])
     assert result.exit_code == 0, result.output
     assert "pearl: indexing" in result.stderr and "pearl: " not in result.stdout
+
+
+def _stage_line_test_logger(stream: io.StringIO) -> logging.Logger:
+    logger = logging.getLogger("pearl.tests.stage_line")
+    logger.handlers = [StderrHandler(stream)]
+    logger.propagate = False
+    return logger
+
+
+def test_a_log_record_written_while_the_line_is_up_erases_it_first_and_the_line_is_drawn_again() -> None:
+    terminal = _Terminal()
+    line = StageLine(terminal, tick=60)
+    line("step s2 = FIND_CHARACTER", 2, 2)
+    _stage_line_test_logger(terminal).warning("rate limited; retrying in 0.5s")
+    line.close()
+    drawn = "\rpearl: step 2/2 FIND_CHARACTER  0s\x1b[K"
+    assert terminal.getvalue() == f"{drawn}\r\x1b[KWARNING: rate limited; retrying in 0.5s\n{drawn}\r\x1b[K"
+
+
+def test_a_note_printed_while_the_line_is_up_erases_it_first(capsys: pytest.CaptureFixture[str]) -> None:
+    line = StageLine(tty=True, tick=60)
+    line("answer")
+    echo("note: something to know", err=True)
+    line.close()
+    err = capsys.readouterr().err
+    assert "\r\x1b[Knote: something to know\n\rpearl: answering" in err
+
+
+def test_a_progress_bar_steps_around_a_log_record_too() -> None:
+    terminal = _Terminal()
+    bar = ProgressBar("eval", terminal)
+    bar(1, 4)
+    _stage_line_test_logger(terminal).warning("slow server")
+    bar(4, 4)
+    pieces = terminal.getvalue().split("\r")
+    assert pieces[2] == "\x1b[KWARNING: slow server\n"  # erased, then the record on a line of its own
+    assert pieces[3].startswith("eval [#####---------------] 1/4")  # drawn again
+    assert pieces[4].startswith("eval [####################] 4/4")
+
+
+def test_the_command_sends_log_records_and_warnings_around_the_line() -> None:
+    # In a fresh process, as `pearl` sets up logging: a warning would otherwise be written straight to stderr.
+    script = (
+        "import logging, warnings\n"
+        "from pearl.cli import log_to_stderr\n"
+        "from pearl.cli._progress import StageLine\n"
+        "log_to_stderr()\n"
+        "line = StageLine(tty=True, tick=60)\n"
+        "line.show('indexing')\n"
+        "logging.getLogger('pearl.llm').warning('rate limited')\n"
+        "warnings.warn('the entity model is missing', RuntimeWarning)\n"
+        "line.close()\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    pieces = done.stderr.decode().split("\r")  # read as bytes: text mode would turn each \r into a newline
+    assert pieces[2] == "\x1b[KWARNING: rate limited\n", pieces
+    assert pieces[3].startswith("pearl: indexing")
+    assert pieces[4].startswith("\x1b[KWARNING: ") and "RuntimeWarning: the entity model is missing" in pieces[4]
+    assert pieces[5].startswith("pearl: indexing") and pieces[-1] == "\x1b[K"
+
+
+def test_ask_in_a_terminal_writes_a_retry_warning_on_a_line_of_its_own(fake_server: Any) -> None:
+    from fakeserver import Reply
+
+    fake_server.enqueue(TWO_STEPS, Reply.rate_limited(retry_after=0.1))  # the plan, then a 429 on the first step
+    args = [sys.executable, "-m", "pearl", "ask", str(SAMPLE), QUESTION, *_server(fake_server), "--no-cache"]
+    master, slave = pty.openpty()
+    env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "200"}
+    try:
+        child = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=slave)
+        os.close(slave)
+        child.stdout.read()  # type: ignore[union-attr]
+        child.wait(timeout=120)
+        err = b""
+        while chunk := _read_pty(master):
+            err += chunk
+    finally:
+        os.close(master)
+    text = err.decode()
+    assert child.returncode == 0, text
+    warning = text.index("WARNING: rate limited")
+    assert text[:warning].endswith("\r\x1b[K"), text  # the line was erased first, not written after
+    assert text[warning:].split("\n", 1)[1].startswith("\rpearl: ")  # and drawn again after
+
+
+def _read_pty(fd: int) -> bytes:
+    try:
+        return os.read(fd, 65536)
+    except OSError:  # EIO: the child closed its end
+        return b""
 
 
 # --- 2. help -----------------------------------------------------------------------------------------------
