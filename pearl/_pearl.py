@@ -31,7 +31,7 @@ from pearl.models import Answer, Document, Trace, TraceDocument
 from pearl.planning import DemoStore, Plan, PlanResult, builtin_demos, generate_plan, select_demos
 from pearl.prompts import CUT_MARK
 from pearl.protocols import LLM, StageProgress
-from pearl.questions import Question, split_options
+from pearl.questions import Question, as_question
 
 __all__ = ["DEFAULT_METHOD", "PLAN_DEMOS", "SHEET_TOKENS", "Pearl"]
 
@@ -44,19 +44,6 @@ _REFIT = "context overflow"
 """The trace stage recording that a question ran again in a smaller window."""
 
 T = TypeVar("T")
-
-
-def _question(question: str | Question, options: Sequence[str] | None) -> Question:
-    if isinstance(question, Question):
-        q = question
-    elif options:
-        q = Question(text=question, options=list(options))
-    else:
-        q = split_options(question)
-    if not q.text.strip():
-        # Refused before anything is read or paid for: an empty question would still cost every call.
-        raise ConfigError("the question is empty: give the question's text (options alone are not a question)")
-    return q
 
 
 _HEAD = 40
@@ -224,7 +211,7 @@ class Pearl:
     ) -> Answer:
         """Answer `question` about `document` (see `ask`)."""
         chosen = _method(method)
-        ctx = self._context(document, _question(question, options), method)
+        ctx = self._context(document, as_question(question, options), method)
         return self._finish(ctx, await self._guarded(ctx, lambda: self._answer(ctx, chosen, method)))
 
     async def _answer(self, ctx: AskContext, chosen: Method, method: str) -> Answer:
@@ -249,7 +236,7 @@ class Pearl:
         options: Sequence[str] | None = None,
     ) -> tuple[PlanResult, Trace]:
         """Write a plan for `question` (see `plan`)."""
-        q = _question(question, options)
+        q = as_question(question, options)
         # Planning never reads the document; with none given there is no entity sheet either.
         ctx = self._context(document if document is not None else Document.from_text(""), q, "plan")
         sheet = entity_sheet(ctx.index(), SHEET_TOKENS) if document is not None else ""
@@ -268,7 +255,7 @@ class Pearl:
         chosen = _method(method)
         if chosen.executor is None:
             raise ConfigError(f"method {method!r} does not run plans; choose one of {', '.join(_planned_names())}")
-        ctx = self._context(document, _question(question, options), method)
+        ctx = self._context(document, as_question(question, options), method)
         executor = chosen.executor
         answer = await self._guarded(ctx, lambda: answer_from_plan(ctx, plan, method=method, executor=executor))
         return self._finish(ctx, answer)

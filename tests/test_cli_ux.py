@@ -252,6 +252,41 @@ def _read_pty(fd: int) -> bytes:
         return b""
 
 
+_NO_MODEL = "/nonexistent/model.gguf"
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        (["ask", "{binary}", QUESTION], "looks like a binary file"),
+        (["ask", "{missing}", QUESTION], "no such file"),
+        (["ask", str(SAMPLE), "   "], "the question is empty"),
+        (["ask", str(SAMPLE), "(A) yes (B) no"], "the question is empty"),
+        (["plan", QUESTION, "--file", "{binary}"], "looks like a binary file"),
+        (["plan", "  "], "the question is empty"),
+    ],
+    ids=["binary file", "missing file", "empty question", "options alone", "plan binary file", "plan empty question"],
+)
+def test_bad_input_is_reported_before_the_embedded_model_is_loaded(
+    command: list[str], expected: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    binary = tmp_path / "bin.txt"
+    binary.write_bytes(b"a\x00b")
+    monkeypatch.setenv("PEARL_EMBEDDED_MODEL", _NO_MODEL)  # no base URL: the embedded model, which is missing
+    args = [arg.format(binary=binary, missing=tmp_path / "missing.txt") for arg in command]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: ") and expected in result.stderr and _NO_MODEL not in result.stderr
+
+
+def test_with_good_input_the_embedded_model_is_loaded_saying_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PEARL_EMBEDDED_MODEL", _NO_MODEL)
+    monkeypatch.setattr(_ask, "StageLine", functools.partial(StageLine, tty=True))
+    result = runner.invoke(app, ["ask", str(SAMPLE), QUESTION])
+    assert result.exit_code == 2
+    assert "\rpearl: loading the embedded model  0s" in result.stderr and _NO_MODEL in result.stderr
+
+
 # --- 2. help -----------------------------------------------------------------------------------------------
 
 COMMANDS = [["ask"], ["plan"], ["index"], ["context"], ["eval"], ["mine"], ["refine"], ["config"], ["trace", "show"]]
