@@ -117,7 +117,7 @@ class Pearl:
         return other
 
     def index(self, document: Document) -> DocumentIndex:
-        """The document's index: from memory, else the disk cache, else built now."""
+        """The document's index, with its own name and parts: from memory, else the disk cache, else built now."""
         key = document.content_hash
         if key not in self._indexes:
             on_stage = self.on_stage
@@ -130,7 +130,14 @@ class Pearl:
                 self._indexes[key] = index_document(
                     document, progress=lambda done, total, _="": on_stage("index", words * done // max(1, total), words)
                 )
-        return self._indexes[key]
+        index = self._indexes[key]
+        if index.name == document.name and index.parts == document.parts:
+            return index
+        # Kept by text alone, the index may be another file's with the same text, whose name and parts (which
+        # file, where it writes "\r\n") would place citations in that file. A shallow copy takes this document's
+        # own, as `index_document` does for an index from the disk cache, and shares the original's derived
+        # views (`DocumentIndex.memo`: BM25 postings, the graph), which depend on the text alone.
+        return index.model_copy(update={"name": document.name, "parts": list(document.parts)})
 
     def _context(self, document: DocumentSource, question: Question, method: str) -> AskContext:
         doc = as_document(document, self.settings.max_bytes)
