@@ -29,7 +29,6 @@ from pearl.llm import make_llm
 from pearl.methods import FALLBACK, METHODS, AskContext, Method, answer_from_plan
 from pearl.models import Answer, Document, Trace, TraceDocument
 from pearl.planning import DemoStore, Plan, PlanResult, builtin_demos, generate_plan, select_demos
-from pearl.prompts import CUT_MARK
 from pearl.protocols import LLM, StageProgress
 from pearl.questions import Question, as_question
 
@@ -46,27 +45,18 @@ _REFIT = "context overflow"
 T = TypeVar("T")
 
 
-_HEAD = 40
-"""Characters of a field that identify it in a prompt where it may have been cut."""
-
-
 def _cut_notes(trace: Trace, question: Question) -> list[str]:
     """A note for the question (or its options) when a prompt had to cut it to its share of the window.
 
-    Read from the prompts the model was sent, so it says what the model saw: `PromptTemplate.fit`
-    gives the question at most a quarter of each prompt's room and ends a cut field with `CUT_MARK`.
+    Read from what each call records of its prompt's fitting (`TraceEvent.cut`), so it says what
+    the model saw: `PromptTemplate.fit` gives the question at most a quarter of a prompt's room.
     """
     notes = []
-    for what, text in (("question", question.text), ("options", question.options_block())):
-        if len(text) <= _HEAD:
-            continue
-        kept: list[int] = []
-        for event in trace.events:
-            prompt = "\n".join(m.content for m in event.messages)
-            start = prompt.find(text[:_HEAD]) if event.prompt and text not in prompt else -1
-            end = prompt.find(CUT_MARK, start) if start >= 0 else -1
-            if end >= 0:
-                kept.append(end - start)
+    for what, field, text in (
+        ("question", "question", question.text),
+        ("options", "options_block", question.options_block()),
+    ):
+        kept = [event.cut[field] for event in trace.events if field in event.cut]
         if kept:
             notes.append(
                 f"the {what} is {len(text):,} characters, more than a prompt has room for: the model saw only "

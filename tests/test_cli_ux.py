@@ -26,6 +26,8 @@ from pearl.cli._common import StderrHandler, echo
 from pearl.cli._progress import ProgressBar, StageLine, describe_stage
 from pearl.config import default_threads
 from pearl.llm import CompletionRequest, FakeLLM
+from pearl.prompts import CUT_MARK
+from pearl.trace import render_trace
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "datasets" / "sample" / "the_keeper_of_tren_light.txt"
@@ -436,3 +438,29 @@ def test_a_question_cut_to_fit_the_prompts_says_so() -> None:
     assert f"the question is {len(long_question):,} characters" in cut[0] and 0 < kept < len(long_question)
     short = pearl.ask(SAMPLE, QUESTION)
     assert not [note for note in short.notes if note.startswith("the question is")]
+
+
+@pytest.mark.parametrize("method", ["rag", "direct", "pearl"])
+def test_the_cut_note_counts_what_the_prompts_kept_also_when_the_question_quotes_the_document(method: str) -> None:
+    quoted = "There was water in the paraffin: not much, a finger's depth lying under the oil, but why?"
+    assert quoted[:40] in SAMPLE.read_text(encoding="utf-8")  # so a search for the question finds the document
+    question = quoted + " Consider the lamp and the oil and the water." * 400
+
+    def reply(request: CompletionRequest) -> str:
+        return TWO_STEPS if (request.prompt or "").startswith("plan.") else "Because of the water [S3]."
+
+    answer = Pearl(llm=FakeLLM(default=reply), settings=load_settings(cache=False)).ask(SAMPLE, question, method=method)
+    notes = [note for note in answer.notes if note.startswith("the question is")]
+    assert len(notes) == 1, answer.notes
+    seen = int(re.search(r"saw only the first ([\d,]+)", notes[0]).group(1).replace(",", ""))  # type: ignore[union-attr]
+    calls = [event for event in answer.trace.events if event.prompt]
+    prompts = ["\n".join(m.content for m in event.messages) for event in calls]
+    assert any(question[:seen] + CUT_MARK in prompt for prompt in prompts), seen
+    # Each call records what its own prompt kept of the question: the steps' prompts too (the executor fits them).
+    cut = [(event, prompt) for event, prompt in zip(calls, prompts, strict=True) if "question" in event.cut]
+    assert min(event.cut["question"] for event, _ in cut) == seen
+    for event, prompt in cut:
+        assert question[: event.cut["question"]] + CUT_MARK in prompt and question not in prompt
+    if method == "pearl":
+        assert {event.stage.split(" ")[0] for event, _ in cut} >= {"plan", "step", "answer"}
+    assert "cut to fit the window: question to" in render_trace(answer.trace)
