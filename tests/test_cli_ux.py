@@ -3,6 +3,7 @@ settings shown, a mining run with nothing usable, Ctrl-C, swapped arguments, an 
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import io
 import json
@@ -11,8 +12,10 @@ import os
 import pty
 import re
 import signal
+import struct
 import subprocess
 import sys
+import termios
 import time
 from pathlib import Path
 from typing import Any
@@ -21,10 +24,12 @@ import pytest
 from typer.testing import CliRunner
 
 from pearl import Pearl, index_document, load_settings
+from pearl._text import shorten
 from pearl.cli import _ask, _context, app
 from pearl.cli._common import StderrHandler, echo
 from pearl.cli._progress import ProgressBar, StageLine, describe_stage
 from pearl.config import default_threads
+from pearl.context import count_words
 from pearl.llm import CompletionRequest, FakeLLM
 from pearl.prompts import CUT_MARK
 from pearl.trace import render_trace
@@ -464,3 +469,37 @@ def test_the_cut_note_counts_what_the_prompts_kept_also_when_the_question_quotes
     if method == "pearl":
         assert {event.stage.split(" ")[0] for event, _ in cut} >= {"plan", "step", "answer"}
     assert "cut to fit the window: question to" in render_trace(answer.trace)
+
+
+# --- 8. small things ---------------------------------------------------------------------------------------
+
+
+def test_index_on_a_terminal_tells_the_document_in_words_as_ask_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_context, "StageLine", functools.partial(StageLine, tty=True))
+    result = runner.invoke(app, ["index", str(SAMPLE), "--no-cache", "--no-ner"])
+    assert result.exit_code == 0, result.output
+    drawn = [re.sub(r"  \d+s\x1b\[K$", "", piece) for piece in result.stderr.split("\r") if piece.startswith("pearl: ")]
+    words = f"pearl: indexing {count_words(SAMPLE.read_text(encoding='utf-8')):,} words"
+    assert drawn and all(piece.startswith(words) for piece in drawn), drawn
+    assert "characters" not in result.stderr
+
+
+def test_the_stage_line_fits_the_terminal_it_is_drawn_on_not_stdout(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # what stdout's width would be taken from: stdout is not a terminal here
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 40, 0, 0))  # stderr's terminal: 40 columns
+    with os.fdopen(slave, "w", encoding="utf-8") as stream:
+        line = StageLine(stream, tick=60)
+        line.show("indexing " + "x" * 100)
+        line.close()
+    drawn = b""
+    while chunk := _read_pty(master):
+        drawn += chunk
+    os.close(master)
+    shown = drawn.decode().split("\r")[1].removesuffix("\x1b[K")
+    assert shown.startswith("pearl: indexing x") and len(shown) == 39  # one short of the edge: no wrap
+
+
+def test_shorten_keeps_a_short_text_and_cuts_a_long_one_to_the_width() -> None:
+    assert shorten("a" * 60, 60) == "a" * 60
+    assert shorten("a" * 61, 60) == "a" * 57 + "..."

@@ -10,6 +10,7 @@ import typer
 
 from pearl._files import decode_json, read_text
 from pearl._pearl import DEFAULT_METHOD, Pearl
+from pearl._text import shorten
 from pearl.cli._app import app, trace_app
 from pearl.cli._common import (
     EXIT_FAILED,
@@ -57,7 +58,7 @@ def _render_answer(answer: Answer) -> None:
     else:
         echo(answer.answer or "(no answer)")
     for citation in answer.citations:
-        snippet = citation.text if len(citation.text) <= 160 else citation.text[:157] + "..."
+        snippet = shorten(citation.text, 160)
         where = f"{Path(citation.source).name}:{citation.file_start}-{citation.file_end}"
         echo(f"  [S{citation.sentence_id}] {where} {snippet}")
     usage = answer.usage
@@ -221,7 +222,7 @@ def _check_order(files: list[str], question: str) -> None:
     """Refuse the question given first and the file last, which would otherwise read as a missing file."""
     first = files[0]
     if not _exists(first) and _exists(question):
-        shown = first if len(first) <= 60 else first[:57] + "..."
+        shown = shorten(first, 60)
         raise fail(
             f'"{shown}" is not a file, but the last argument is: the question goes last, as in '
             'pearl ask FILE... "QUESTION"'
