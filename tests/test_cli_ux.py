@@ -209,9 +209,9 @@ def test_the_command_sends_log_records_and_warnings_around_the_line() -> None:
     # In a fresh process, as `pearl` sets up logging: a warning would otherwise be written straight to stderr.
     script = (
         "import logging, warnings\n"
-        "from pearl.cli import log_to_stderr\n"
+        "from pearl.cli import _log_to_stderr\n"
         "from pearl.cli._progress import StageLine\n"
-        "log_to_stderr()\n"
+        "_log_to_stderr()\n"
         "line = StageLine(tty=True, tick=60)\n"
         "line.show('indexing')\n"
         "logging.getLogger('pearl.llm').warning('rate limited')\n"

@@ -14,13 +14,13 @@ from pearl.cli import _actions, _ask, _context, _eval, _training
 from pearl.cli._app import app
 from pearl.cli._common import EXIT_INTERRUPTED, StderrHandler
 
-__all__ = ["COMMANDS", "app", "log_to_stderr", "main"]
+__all__ = ["COMMANDS", "app", "main"]
 
 COMMANDS = (_ask, _context, _eval, _training, _actions)
 """The modules whose commands make up `pearl` (importing one registers its commands on `app`)."""
 
 
-def log_to_stderr() -> None:
+def _log_to_stderr() -> None:
     """Send warnings and log records (WARNING and up) to stderr through `StderrHandler`, around the progress line."""
     logging.basicConfig(level=logging.WARNING, handlers=[StderrHandler(sys.stderr)])
     logging.captureWarnings(True)  # `warnings.warn` would write to stderr straight, over a drawn line
@@ -29,7 +29,7 @@ def log_to_stderr() -> None:
 
 def main() -> None:
     """Console entry point: clear one-line errors, never a traceback for expected failures."""
-    log_to_stderr()
+    _log_to_stderr()
     try:
         app(prog_name="pearl")  # `python -m pearl` too: help and errors name the command a user types
     except KeyboardInterrupt:
