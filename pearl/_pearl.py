@@ -29,9 +29,8 @@ from pearl.llm import make_llm
 from pearl.methods import FALLBACK, METHODS, AskContext, Method, answer_from_plan
 from pearl.models import Answer, Document, Trace, TraceDocument
 from pearl.planning import DemoStore, Plan, PlanResult, builtin_demos, generate_plan, select_demos
-from pearl.prompts import CUT_MARK
 from pearl.protocols import LLM, StageProgress
-from pearl.questions import Question, split_options
+from pearl.questions import Question, as_question
 
 __all__ = ["DEFAULT_METHOD", "PLAN_DEMOS", "SHEET_TOKENS", "Pearl"]
 
@@ -46,40 +45,18 @@ _REFIT = "context overflow"
 T = TypeVar("T")
 
 
-def _question(question: str | Question, options: Sequence[str] | None) -> Question:
-    if isinstance(question, Question):
-        q = question
-    elif options:
-        q = Question(text=question, options=list(options))
-    else:
-        q = split_options(question)
-    if not q.text.strip():
-        # Refused before anything is read or paid for: an empty question would still cost every call.
-        raise ConfigError("the question is empty: give the question's text (options alone are not a question)")
-    return q
-
-
-_HEAD = 40
-"""Characters of a field that identify it in a prompt where it may have been cut."""
-
-
 def _cut_notes(trace: Trace, question: Question) -> list[str]:
     """A note for the question (or its options) when a prompt had to cut it to its share of the window.
 
-    Read from the prompts the model was sent, so it says what the model saw: `PromptTemplate.fit`
-    gives the question at most a quarter of each prompt's room and ends a cut field with `CUT_MARK`.
+    Read from what each call records of its prompt's fitting (`TraceEvent.cut`), so it says what
+    the model saw: `PromptTemplate.fit` gives the question at most a quarter of a prompt's room.
     """
     notes = []
-    for what, text in (("question", question.text), ("options", question.options_block())):
-        if len(text) <= _HEAD:
-            continue
-        kept: list[int] = []
-        for event in trace.events:
-            prompt = "\n".join(m.content for m in event.messages)
-            start = prompt.find(text[:_HEAD]) if event.prompt and text not in prompt else -1
-            end = prompt.find(CUT_MARK, start) if start >= 0 else -1
-            if end >= 0:
-                kept.append(end - start)
+    for what, field, text in (
+        ("question", "question", question.text),
+        ("options", "options_block", question.options_block()),
+    ):
+        kept = [event.cut[field] for event in trace.events if field in event.cut]
         if kept:
             notes.append(
                 f"the {what} is {len(text):,} characters, more than a prompt has room for: the model saw only "
@@ -130,7 +107,7 @@ class Pearl:
         return other
 
     def index(self, document: Document) -> DocumentIndex:
-        """The document's index: from memory, else the disk cache, else built now."""
+        """The document's index, with its own name and parts: from memory, else the disk cache, else built now."""
         key = document.content_hash
         if key not in self._indexes:
             on_stage = self.on_stage
@@ -143,7 +120,14 @@ class Pearl:
                 self._indexes[key] = index_document(
                     document, progress=lambda done, total, _="": on_stage("index", words * done // max(1, total), words)
                 )
-        return self._indexes[key]
+        index = self._indexes[key]
+        if index.name == document.name and index.parts == document.parts:
+            return index
+        # Kept by text alone, the index may be another file's with the same text, whose name and parts (which
+        # file, where it writes "\r\n") would place citations in that file. A shallow copy takes this document's
+        # own, as `index_document` does for an index from the disk cache, and shares the original's derived
+        # views (`DocumentIndex.memo`: BM25 postings, the graph), which depend on the text alone.
+        return index.model_copy(update={"name": document.name, "parts": list(document.parts)})
 
     def _context(self, document: DocumentSource, question: Question, method: str) -> AskContext:
         doc = as_document(document, self.settings.max_bytes)
@@ -224,7 +208,7 @@ class Pearl:
     ) -> Answer:
         """Answer `question` about `document` (see `ask`)."""
         chosen = _method(method)
-        ctx = self._context(document, _question(question, options), method)
+        ctx = self._context(document, as_question(question, options), method)
         return self._finish(ctx, await self._guarded(ctx, lambda: self._answer(ctx, chosen, method)))
 
     async def _answer(self, ctx: AskContext, chosen: Method, method: str) -> Answer:
@@ -249,7 +233,7 @@ class Pearl:
         options: Sequence[str] | None = None,
     ) -> tuple[PlanResult, Trace]:
         """Write a plan for `question` (see `plan`)."""
-        q = _question(question, options)
+        q = as_question(question, options)
         # Planning never reads the document; with none given there is no entity sheet either.
         ctx = self._context(document if document is not None else Document.from_text(""), q, "plan")
         sheet = entity_sheet(ctx.index(), SHEET_TOKENS) if document is not None else ""
@@ -268,7 +252,7 @@ class Pearl:
         chosen = _method(method)
         if chosen.executor is None:
             raise ConfigError(f"method {method!r} does not run plans; choose one of {', '.join(_planned_names())}")
-        ctx = self._context(document, _question(question, options), method)
+        ctx = self._context(document, as_question(question, options), method)
         executor = chosen.executor
         answer = await self._guarded(ctx, lambda: answer_from_plan(ctx, plan, method=method, executor=executor))
         return self._finish(ctx, answer)

@@ -1,6 +1,7 @@
 """Text helpers: word overlap (the one crude similarity pearl uses where a model or an index would be
 overkill: demonstrations, the planner's slice of the action library, the fallback merge of mined
-actions), and the one rule that keeps document text inside the fence a prompt puts it in.
+actions), the one rule that keeps document text inside the fence a prompt puts it in, and the one
+way a long value is cut short for a message.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections import Counter
 
 from pydantic import ValidationError
 
-__all__ = ["FENCE_TAGS", "STOP_WORDS", "neutralise_fence", "word_stems"]
+__all__ = ["FENCE_TAGS", "STOP_WORDS", "neutralise_fence", "shorten", "word_stems"]
 
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -57,3 +58,8 @@ def first_problem(exc: ValidationError) -> tuple[tuple[str | int, ...], str]:
     """Where a model's first validation error is and what it says, without pydantic's "Value error, " prefix."""
     error = exc.errors()[0]
     return tuple(error.get("loc", ())), str(error.get("msg", "invalid")).removeprefix("Value error, ")
+
+
+def shorten(text: str, width: int) -> str:
+    """`text` as a message quotes it: whole up to `width` characters, else cut to `width` ending in "..."."""
+    return text if len(text) <= width else text[: width - 3] + "..."

@@ -227,6 +227,9 @@ class TraceEvent(BaseModel):
     cached_prompt_tokens: int = 0
     attempts: int = 0
     error: str | None = None
+    cut: dict[str, int] = Field(default_factory=dict)
+    """The prompt's fields cut to fit the model's window ("question", "document"...), each with the characters
+    of it the model saw (`PromptTemplate.fit`); empty when nothing was cut."""
     data: dict[str, Any] = Field(default_factory=dict)
     carried_out_by: str | None = None
     """For a plan step that no call of its own ran: the stage that carried it out ("answer")."""

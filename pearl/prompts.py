@@ -15,7 +15,9 @@ import hashlib
 import re
 import string
 from collections.abc import Mapping
+from contextvars import ContextVar
 from pathlib import Path
+from types import MappingProxyType
 from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -24,7 +26,7 @@ from pearl.errors import ConfigError
 from pearl.models import Message
 from pearl.tokens import count_tokens, truncate_to_tokens
 
-__all__ = ["CUT_MARK", "Fitted", "PromptTemplate", "load_prompt", "prompt_dirs"]
+__all__ = ["CUT_MARK", "Fitted", "PromptTemplate", "fitted_cuts", "load_prompt", "prompt_dirs"]
 
 _FILE = re.compile(r"^(?P<name>[a-z0-9_]+)\.v(?P<version>\d+)\.md$")
 _SECTION = re.compile(r"^## (system|user|part [a-z0-9_]+)\s*$", re.MULTILINE)
@@ -50,6 +52,20 @@ class Fitted(NamedTuple):
     @property
     def cut(self) -> bool:
         return self.kept < self.total
+
+
+_CUTS: ContextVar[Mapping[str, Mapping[str, int]]] = ContextVar("pearl_prompt_cuts", default=MappingProxyType({}))
+"""Per template id, what the latest `fit` of that template in the running task (or thread) cut: each cut
+field and the characters of it kept. Set anew, never changed in place, so concurrent tasks keep their own."""
+
+
+def fitted_cuts(template: PromptTemplate) -> dict[str, int]:
+    """The fields the latest `fit` of `template` in this task cut, with the characters of each it kept.
+
+    Every prompt is fitted right before it is sent, so this says what the prompt about to be sent
+    lost; the `Recorder` keeps it with the call (`TraceEvent.cut`), whichever code fitted it.
+    """
+    return dict(_CUTS.get().get(template.id, {}))
 
 
 class PromptTemplate(BaseModel):
@@ -106,9 +122,11 @@ class PromptTemplate(BaseModel):
 
         Returns:
             The values to `render` with, and for every fitted field its kept and total tokens.
+            What was cut, in characters, is kept for the call that sends the prompt (`fitted_cuts`).
         """
         fitted = dict(values)
         report: dict[str, Fitted] = {}
+        cuts: dict[str, int] = {}
         room = _room(self, window, reply_tokens, {**values, **dict.fromkeys(shares, "")})
         for field, share in shares.items():
             text = values.get(field, "")
@@ -117,10 +135,12 @@ class PromptTemplate(BaseModel):
             if total > allowed:
                 cut, _ = truncate_to_tokens(text, allowed - _CUT_MARK_TOKENS)
                 text = cut.rstrip() + CUT_MARK if allowed > _CUT_MARK_TOKENS else ""
+                cuts[field] = max(0, len(text) - len(CUT_MARK))  # characters of the field the model sees
             kept = count_tokens(text) if text != values.get(field, "") else total
             fitted[field] = text
             report[field] = Fitted(kept=kept, total=total)
             room = max(0, room - kept)
+        _CUTS.set({**_CUTS.get(), self.id: cuts})
         return fitted, report
 
     def render(self, **values: object) -> list[Message]:

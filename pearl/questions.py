@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["LETTERS", "Question", "parse_choice", "split_options"]
+from pearl.errors import ConfigError
+
+__all__ = ["LETTERS", "Question", "as_question", "parse_choice", "split_options"]
 
 LETTERS = "ABCDEFGHIJ"
 _INLINE = re.compile(r"\(([A-J])\)\s*")
@@ -52,6 +55,24 @@ def split_options(text: str) -> Question:
             ]
             return Question(text=text[: run[0].start()].strip(), options=options)
     return Question(text=text.strip())
+
+
+def as_question(question: str | Question, options: Sequence[str] | None = None) -> Question:
+    """A `Question` from one, from text and its `options`, or from text alone (inline options recognised).
+
+    Raises:
+        ConfigError: the question has no text (options alone are not a question).
+    """
+    if isinstance(question, Question):
+        asked = question
+    elif options:
+        asked = Question(text=question, options=list(options))
+    else:
+        asked = split_options(question)
+    if not asked.text.strip():
+        # Refused before anything is read or paid for: an empty question would still cost every call.
+        raise ConfigError("the question is empty: give the question's text (options alone are not a question)")
+    return asked
 
 
 def _option_run(marks: list[re.Match[str]]) -> list[re.Match[str]]:

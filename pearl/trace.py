@@ -11,7 +11,7 @@ from typing import Any
 
 from pearl.errors import LLMError
 from pearl.models import Completion, CompletionRequest, Message, Trace, TraceEvent
-from pearl.prompts import PromptTemplate
+from pearl.prompts import PromptTemplate, fitted_cuts
 from pearl.protocols import LLM, StageProgress
 
 __all__ = ["Recorder", "render_trace"]
@@ -61,6 +61,7 @@ class Recorder:
                 cached_prompt_tokens=result.cached_prompt_tokens if result else 0,
                 attempts=result.attempts if result else 0,
                 error=str(error) if error else None,
+                cut=fitted_cuts(template),
                 # What the reply boundary replaced (a usage it could not read, a reply cut to size).
                 data={"notes": result.notes} if result is not None and result.notes else {},
             )
@@ -135,6 +136,9 @@ def render_trace(trace: Trace, *, show_prompts: bool = False) -> str:
             lines.extend(_indent(event.output, stem + "  "))
         if event.error:
             lines.append(f"{stem}  error: {event.error}")
+        if event.cut:
+            cut = ", ".join(f"{field} to {kept:,} characters" for field, kept in event.cut.items())
+            lines.append(f"{stem}  cut to fit the window: {cut}")
         notes = event.data.get("notes") if event.prompt else None
         if isinstance(notes, list):  # a trace file is read back from disk: take nothing for granted
             lines.extend(f"{stem}  note: {note}" for note in notes)

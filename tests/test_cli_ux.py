@@ -3,14 +3,19 @@ settings shown, a mining run with nothing usable, Ctrl-C, swapped arguments, an 
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import io
 import json
+import logging
 import os
+import pty
 import re
 import signal
+import struct
 import subprocess
 import sys
+import termios
 import time
 from pathlib import Path
 from typing import Any
@@ -19,10 +24,15 @@ import pytest
 from typer.testing import CliRunner
 
 from pearl import Pearl, index_document, load_settings
+from pearl._text import shorten
 from pearl.cli import _ask, _context, app
-from pearl.cli._progress import StageLine, describe_stage
+from pearl.cli._common import StderrHandler, echo
+from pearl.cli._progress import ProgressBar, StageLine, describe_stage
 from pearl.config import default_threads
+from pearl.context import count_words
 from pearl.llm import CompletionRequest, FakeLLM
+from pearl.prompts import CUT_MARK
+from pearl.trace import render_trace
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "datasets" / "sample" / "the_keeper_of_tren_light.txt"
@@ -155,6 +165,133 @@ def test_index_on_a_terminal_shows_how_far_it_has_got(monkeypatch: pytest.Monkey
     result = runner.invoke(app, ["index", str(SAMPLE), "--no-cache"])
     assert result.exit_code == 0, result.output
     assert "pearl: indexing" in result.stderr and "pearl: " not in result.stdout
+
+
+def _stage_line_test_logger(stream: io.StringIO) -> logging.Logger:
+    logger = logging.getLogger("pearl.tests.stage_line")
+    logger.handlers = [StderrHandler(stream)]
+    logger.propagate = False
+    return logger
+
+
+def test_a_log_record_written_while_the_line_is_up_erases_it_first_and_the_line_is_drawn_again() -> None:
+    terminal = _Terminal()
+    line = StageLine(terminal, tick=60)
+    line("step s2 = FIND_CHARACTER", 2, 2)
+    _stage_line_test_logger(terminal).warning("rate limited; retrying in 0.5s")
+    line.close()
+    drawn = "\rpearl: step 2/2 FIND_CHARACTER  0s\x1b[K"
+    assert terminal.getvalue() == f"{drawn}\r\x1b[KWARNING: rate limited; retrying in 0.5s\n{drawn}\r\x1b[K"
+
+
+def test_a_note_printed_while_the_line_is_up_erases_it_first(capsys: pytest.CaptureFixture[str]) -> None:
+    line = StageLine(tty=True, tick=60)
+    line("answer")
+    echo("note: something to know", err=True)
+    line.close()
+    err = capsys.readouterr().err
+    assert "\r\x1b[Knote: something to know\n\rpearl: answering" in err
+
+
+def test_a_progress_bar_steps_around_a_log_record_too() -> None:
+    terminal = _Terminal()
+    bar = ProgressBar("eval", terminal)
+    bar(1, 4)
+    _stage_line_test_logger(terminal).warning("slow server")
+    bar(4, 4)
+    pieces = terminal.getvalue().split("\r")
+    assert pieces[2] == "\x1b[KWARNING: slow server\n"  # erased, then the record on a line of its own
+    assert pieces[3].startswith("eval [#####---------------] 1/4")  # drawn again
+    assert pieces[4].startswith("eval [####################] 4/4")
+
+
+def test_the_command_sends_log_records_and_warnings_around_the_line() -> None:
+    # In a fresh process, as `pearl` sets up logging: a warning would otherwise be written straight to stderr.
+    script = (
+        "import logging, warnings\n"
+        "from pearl.cli import _log_to_stderr\n"
+        "from pearl.cli._progress import StageLine\n"
+        "_log_to_stderr()\n"
+        "line = StageLine(tty=True, tick=60)\n"
+        "line.show('indexing')\n"
+        "logging.getLogger('pearl.llm').warning('rate limited')\n"
+        "warnings.warn('the entity model is missing', RuntimeWarning)\n"
+        "line.close()\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    pieces = done.stderr.decode().split("\r")  # read as bytes: text mode would turn each \r into a newline
+    assert pieces[2] == "\x1b[KWARNING: rate limited\n", pieces
+    assert pieces[3].startswith("pearl: indexing")
+    assert pieces[4].startswith("\x1b[KWARNING: ") and "RuntimeWarning: the entity model is missing" in pieces[4]
+    assert pieces[5].startswith("pearl: indexing") and pieces[-1] == "\x1b[K"
+
+
+def test_ask_in_a_terminal_writes_a_retry_warning_on_a_line_of_its_own(fake_server: Any) -> None:
+    from fakeserver import Reply
+
+    fake_server.enqueue(TWO_STEPS, Reply.rate_limited(retry_after=0.1))  # the plan, then a 429 on the first step
+    args = [sys.executable, "-m", "pearl", "ask", str(SAMPLE), QUESTION, *_server(fake_server), "--no-cache"]
+    master, slave = pty.openpty()
+    env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "200"}
+    try:
+        child = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=slave)
+        os.close(slave)
+        child.stdout.read()  # type: ignore[union-attr]
+        child.wait(timeout=120)
+        err = b""
+        while chunk := _read_pty(master):
+            err += chunk
+    finally:
+        os.close(master)
+    text = err.decode()
+    assert child.returncode == 0, text
+    warning = text.index("WARNING: rate limited")
+    assert text[:warning].endswith("\r\x1b[K"), text  # the line was erased first, not written after
+    assert text[warning:].split("\n", 1)[1].startswith("\rpearl: ")  # and drawn again after
+
+
+def _read_pty(fd: int) -> bytes:
+    try:
+        return os.read(fd, 65536)
+    except OSError:  # EIO: the child closed its end
+        return b""
+
+
+_NO_MODEL = "/nonexistent/model.gguf"
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        (["ask", "{binary}", QUESTION], "looks like a binary file"),
+        (["ask", "{missing}", QUESTION], "no such file"),
+        (["ask", str(SAMPLE), "   "], "the question is empty"),
+        (["ask", str(SAMPLE), "(A) yes (B) no"], "the question is empty"),
+        (["plan", QUESTION, "--file", "{binary}"], "looks like a binary file"),
+        (["plan", "  "], "the question is empty"),
+    ],
+    ids=["binary file", "missing file", "empty question", "options alone", "plan binary file", "plan empty question"],
+)
+def test_bad_input_is_reported_before_the_embedded_model_is_loaded(
+    command: list[str], expected: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    binary = tmp_path / "bin.txt"
+    binary.write_bytes(b"a\x00b")
+    monkeypatch.setenv("PEARL_EMBEDDED_MODEL", _NO_MODEL)  # no base URL: the embedded model, which is missing
+    args = [arg.format(binary=binary, missing=tmp_path / "missing.txt") for arg in command]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: ") and expected in result.stderr and _NO_MODEL not in result.stderr
+
+
+def test_with_good_input_the_embedded_model_is_loaded_saying_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PEARL_EMBEDDED_MODEL", _NO_MODEL)
+    monkeypatch.setattr(_ask, "StageLine", functools.partial(StageLine, tty=True))
+    result = runner.invoke(app, ["ask", str(SAMPLE), QUESTION])
+    assert result.exit_code == 2
+    assert "\rpearl: loading the embedded model  0s" in result.stderr and _NO_MODEL in result.stderr
 
 
 # --- 2. help -----------------------------------------------------------------------------------------------
@@ -306,3 +443,63 @@ def test_a_question_cut_to_fit_the_prompts_says_so() -> None:
     assert f"the question is {len(long_question):,} characters" in cut[0] and 0 < kept < len(long_question)
     short = pearl.ask(SAMPLE, QUESTION)
     assert not [note for note in short.notes if note.startswith("the question is")]
+
+
+@pytest.mark.parametrize("method", ["rag", "direct", "pearl"])
+def test_the_cut_note_counts_what_the_prompts_kept_also_when_the_question_quotes_the_document(method: str) -> None:
+    quoted = "There was water in the paraffin: not much, a finger's depth lying under the oil, but why?"
+    assert quoted[:40] in SAMPLE.read_text(encoding="utf-8")  # so a search for the question finds the document
+    question = quoted + " Consider the lamp and the oil and the water." * 400
+
+    def reply(request: CompletionRequest) -> str:
+        return TWO_STEPS if (request.prompt or "").startswith("plan.") else "Because of the water [S3]."
+
+    answer = Pearl(llm=FakeLLM(default=reply), settings=load_settings(cache=False)).ask(SAMPLE, question, method=method)
+    notes = [note for note in answer.notes if note.startswith("the question is")]
+    assert len(notes) == 1, answer.notes
+    seen = int(re.search(r"saw only the first ([\d,]+)", notes[0]).group(1).replace(",", ""))  # type: ignore[union-attr]
+    calls = [event for event in answer.trace.events if event.prompt]
+    prompts = ["\n".join(m.content for m in event.messages) for event in calls]
+    assert any(question[:seen] + CUT_MARK in prompt for prompt in prompts), seen
+    # Each call records what its own prompt kept of the question: the steps' prompts too (the executor fits them).
+    cut = [(event, prompt) for event, prompt in zip(calls, prompts, strict=True) if "question" in event.cut]
+    assert min(event.cut["question"] for event, _ in cut) == seen
+    for event, prompt in cut:
+        assert question[: event.cut["question"]] + CUT_MARK in prompt and question not in prompt
+    if method == "pearl":
+        assert {event.stage.split(" ")[0] for event, _ in cut} >= {"plan", "step", "answer"}
+    assert "cut to fit the window: question to" in render_trace(answer.trace)
+
+
+# --- 8. small things ---------------------------------------------------------------------------------------
+
+
+def test_index_on_a_terminal_tells_the_document_in_words_as_ask_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_context, "StageLine", functools.partial(StageLine, tty=True))
+    result = runner.invoke(app, ["index", str(SAMPLE), "--no-cache", "--no-ner"])
+    assert result.exit_code == 0, result.output
+    drawn = [re.sub(r"  \d+s\x1b\[K$", "", piece) for piece in result.stderr.split("\r") if piece.startswith("pearl: ")]
+    words = f"pearl: indexing {count_words(SAMPLE.read_text(encoding='utf-8')):,} words"
+    assert drawn and all(piece.startswith(words) for piece in drawn), drawn
+    assert "characters" not in result.stderr
+
+
+def test_the_stage_line_fits_the_terminal_it_is_drawn_on_not_stdout(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # what stdout's width would be taken from: stdout is not a terminal here
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 40, 0, 0))  # stderr's terminal: 40 columns
+    with os.fdopen(slave, "w", encoding="utf-8") as stream:
+        line = StageLine(stream, tick=60)
+        line.show("indexing " + "x" * 100)
+        line.close()
+    drawn = b""
+    while chunk := _read_pty(master):
+        drawn += chunk
+    os.close(master)
+    shown = drawn.decode().split("\r")[1].removesuffix("\x1b[K")
+    assert shown.startswith("pearl: indexing x") and len(shown) == 39  # one short of the edge: no wrap
+
+
+def test_shorten_keeps_a_short_text_and_cuts_a_long_one_to_the_width() -> None:
+    assert shorten("a" * 60, 60) == "a" * 60
+    assert shorten("a" * 61, 60) == "a" * 57 + "..."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from pathlib import Path
 
@@ -269,3 +270,32 @@ def test_cli_plan_and_trace_show(tmp_path: Path, fake_server: object) -> None:
     assert json.loads(trace.read_text())["method"] == "pearl"
     bad = runner.invoke(app, ["trace", "show", str(SAMPLE)])
     assert bad.exit_code == 2 and "not a pearl trace" in bad.output
+
+
+def test_a_reused_pearl_cites_each_file_with_the_same_text_in_that_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pearl.context._compress as compress_module
+
+    story = SAMPLE.read_text(encoding="utf-8")
+    lf, crlf = tmp_path / "lf.txt", tmp_path / "crlf.txt"
+    lf.write_bytes(story.encode())
+    crlf.write_bytes(story.replace("\n", "\r\n").encode())  # the same text, so the same content hash
+    built: list[str] = []
+    real_build = compress_module._build_bm25
+    monkeypatch.setattr(compress_module, "_build_bm25", lambda index: built.append(index.name) or real_build(index))
+
+    def reply(request: CompletionRequest) -> str:
+        shown = re.findall(r"\[S(\d+)\]", request.messages[-1].content)
+        return "Because of the water " + " ".join(f"[S{sid}]" for sid in shown[-2:])
+
+    pearl = pearl_with(FakeLLM(default=reply))
+    pearl.index(load_document(lf))  # kept in memory under the text's hash; its BM25 postings are not built yet
+    for path in (crlf, lf, crlf):
+        answer = pearl.ask(path, QUESTION, method="rag")
+        raw = path.read_bytes().decode()
+        assert answer.citations
+        for citation in answer.citations:
+            assert citation.source == str(path)
+            assert raw[citation.file_start : citation.file_end].replace("\r\n", "\n") == citation.text
+    assert built == [str(crlf)]  # built once, for the first question, and shared by the index and its copies

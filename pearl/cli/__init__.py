@@ -12,7 +12,7 @@ import sys
 
 from pearl.cli import _actions, _ask, _context, _eval, _training
 from pearl.cli._app import app
-from pearl.cli._common import EXIT_INTERRUPTED, SafeFormatter
+from pearl.cli._common import EXIT_INTERRUPTED, StderrHandler
 
 __all__ = ["COMMANDS", "app", "main"]
 
@@ -20,12 +20,16 @@ COMMANDS = (_ask, _context, _eval, _training, _actions)
 """The modules whose commands make up `pearl` (importing one registers its commands on `app`)."""
 
 
+def _log_to_stderr() -> None:
+    """Send warnings and log records (WARNING and up) to stderr through `StderrHandler`, around the progress line."""
+    logging.basicConfig(level=logging.WARNING, handlers=[StderrHandler(sys.stderr)])
+    logging.captureWarnings(True)  # `warnings.warn` would write to stderr straight, over a drawn line
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # its parser warnings are noise to a user
+
+
 def main() -> None:
     """Console entry point: clear one-line errors, never a traceback for expected failures."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(SafeFormatter("%(levelname)s: %(message)s"))
-    logging.basicConfig(level=logging.WARNING, handlers=[handler])
-    logging.getLogger("pypdf").setLevel(logging.ERROR)  # its parser warnings are noise to a user
+    _log_to_stderr()
     try:
         app(prog_name="pearl")  # `python -m pearl` too: help and errors name the command a user types
     except KeyboardInterrupt:

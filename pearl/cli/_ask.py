@@ -10,6 +10,7 @@ import typer
 
 from pearl._files import decode_json, read_text
 from pearl._pearl import DEFAULT_METHOD, Pearl
+from pearl._text import shorten
 from pearl.cli._app import app, trace_app
 from pearl.cli._common import (
     EXIT_FAILED,
@@ -35,13 +36,14 @@ from pearl.cli._common import (
 from pearl.cli._progress import StageLine
 from pearl.config import Settings
 from pearl.context import DocumentIndex
+from pearl.documents import as_document
 from pearl.errors import PearlError, PlanParseError
 from pearl.html import index_for_trace, render_trace_page
 from pearl.llm import DEMO_NOTICE
 from pearl.methods import METHODS
 from pearl.models import Answer, Trace
 from pearl.planning import parse_plan
-from pearl.questions import Question
+from pearl.questions import Question, as_question
 from pearl.trace import render_trace
 
 __all__ = ["ask", "plan", "show_config", "trace_html", "trace_show"]
@@ -56,7 +58,7 @@ def _render_answer(answer: Answer) -> None:
     else:
         echo(answer.answer or "(no answer)")
     for citation in answer.citations:
-        snippet = citation.text if len(citation.text) <= 160 else citation.text[:157] + "..."
+        snippet = shorten(citation.text, 160)
         where = f"{Path(citation.source).name}:{citation.file_start}-{citation.file_end}"
         echo(f"  [S{citation.sentence_id}] {where} {snippet}")
     usage = answer.usage
@@ -181,13 +183,14 @@ def ask(
                 given = parse_plan(plan_text, pearl.library, max_steps=settings.max_steps)
             except PlanParseError as exc:
                 raise fail(f"--plan does not parse: {exc}") from None
+        document, asked = as_document(files, settings.max_bytes), as_question(question, option or None)
         try:
             try:
                 _load_model(pearl, stages)
                 if given is None:
-                    answer = pearl.ask(files, question, option or None, method=method)
+                    answer = pearl.ask(document, asked, method=method)
                 else:
-                    answer = pearl.run_plan(files, question, given, option or None, method=method)
+                    answer = pearl.run_plan(document, asked, given, method=method)
             finally:
                 stages.close()
         except PearlError as exc:
@@ -219,7 +222,7 @@ def _check_order(files: list[str], question: str) -> None:
     """Refuse the question given first and the file last, which would otherwise read as a missing file."""
     first = files[0]
     if not _exists(first) and _exists(question):
-        shown = first if len(first) <= 60 else first[:57] + "..."
+        shown = shorten(first, 60)
         raise fail(
             f'"{shown}" is not a file, but the last argument is: the question goes last, as in '
             'pearl ask FILE... "QUESTION"'
@@ -227,7 +230,10 @@ def _check_order(files: list[str], question: str) -> None:
 
 
 def _load_model(pearl: Pearl, stages: StageLine) -> None:
-    """Load the embedded model now, saying so: its loading would otherwise pass for the first call's wait."""
+    """Load the embedded model now, saying so: its loading would otherwise pass for the first call's wait.
+
+    Called once the input is read, so that a file that cannot be read or an empty question is
+    reported first, as it was when the first call loaded the model."""
     if pearl.llm.backend == "embedded":
         stages.show("loading the embedded model")
         pearl.llm.check()
@@ -270,9 +276,11 @@ def plan(
     with handled():
         settings = settings_from(base_url, model, api_key, no_cache)
         pearl = make_pearl(settings, actions, demos, on_stage=stages)
+        document = as_document(file, settings.max_bytes) if file else None
+        asked = as_question(question, option or None)
         try:
             _load_model(pearl, stages)
-            result, trace = pearl.plan(question, list(file) if file else None, option or None)
+            result, trace = pearl.plan(asked, document)
         finally:
             stages.close()
     if as_json:

@@ -1,6 +1,7 @@
 """What every `pearl` command shares: option declarations, settings from options, the one error handler,
 and the one way to print (`echo`, `echo_json`), which keeps terminal control sequences a model or a
-document wrote from reaching the terminal.
+document wrote from reaching the terminal, and steps around a progress line drawn on stderr
+(`STDERR_LINE`; log records and warnings go the same way, through `StderrHandler`).
 
 Exit codes (also in the README):
 
@@ -15,10 +16,12 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TextIO
 
 import typer
 
@@ -41,6 +44,7 @@ __all__ = [
     "EXIT_FAILED",
     "EXIT_INTERRUPTED",
     "EXIT_USAGE",
+    "STDERR_LINE",
     "ActionsOpt",
     "ApiKey",
     "BaseUrl",
@@ -51,6 +55,7 @@ __all__ = [
     "OptionOpt",
     "Quiet",
     "SafeFormatter",
+    "StderrHandler",
     "Timeout",
     "Window",
     "echo",
@@ -136,9 +141,67 @@ def safe(text: str) -> str:
     return text.replace("\r\n", "\n").translate(_SHOWN)
 
 
+class _StderrLine:
+    """The one line a progress display draws in place on stderr, which whatever else is written there steps around.
+
+    A process has one stderr, so it has one of these (`STDERR_LINE`): a display draws and erases
+    its line here, under `lock`, and a note, a log record or a warning written while the line is
+    up goes through `around`, which erases the line first and draws it again after. Without it
+    the text would start where the drawn line ends (`pearl: step 2/2 FIND_X  4s WARNING: ...`).
+    """
+
+    def __init__(self) -> None:
+        # Reentrant: a display's own writes, and a log record emitted while the lock is held, take it again.
+        self.lock = threading.RLock()
+        self._stream: TextIO | None = None
+        self._text = ""
+
+    def draw(self, stream: TextIO, text: str) -> None:
+        """Draw `text` on `stream` in place of the line drawn before."""
+        with self.lock:
+            stream.write("\r" + text + "\x1b[K")
+            stream.flush()
+            self._stream, self._text = stream, text
+
+    def erase(self) -> None:
+        """Erase the drawn line, if any, so what is written next starts clean."""
+        self._end("\r\x1b[K")
+
+    def keep(self) -> None:
+        """End the drawn line where it is, so it stays above what is written next (a finished progress bar)."""
+        self._end("\n")
+
+    def _end(self, ending: str) -> None:
+        with self.lock:
+            if self._stream is not None:
+                self._stream.write(ending)
+                self._stream.flush()
+            self._stream, self._text = None, ""
+
+    @contextmanager
+    def around(self) -> Iterator[None]:
+        """Write to stderr inside this: the drawn line is erased first and drawn again after."""
+        with self.lock:
+            stream, text = self._stream, self._text
+            self.erase()
+            try:
+                yield
+            finally:
+                if stream is not None and self._stream is None:  # not drawn anew or kept meanwhile
+                    self.draw(stream, text)
+
+
+STDERR_LINE = _StderrLine()
+"""The progress line on stderr; everything the CLI writes there goes through `STDERR_LINE.around()`."""
+
+
 def echo(message: str = "", *, err: bool = False, nl: bool = True) -> None:
-    """Print `message` (to stderr with `err`) through `safe`: the one way the CLI prints text."""
-    typer.echo(safe(message), err=err, nl=nl)
+    """Print `message` through `safe` (to stderr with `err`, around the progress line): the one way the CLI prints."""
+    if not err:
+        typer.echo(safe(message), nl=nl)
+        return
+    with STDERR_LINE.around():
+        typer.echo(safe(message), err=True, nl=nl)
 
 
 def echo_json(data: Any) -> None:
@@ -151,6 +214,19 @@ class SafeFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         return safe(super().format(record))
+
+
+class StderrHandler(logging.StreamHandler[TextIO]):
+    """How log records (and warnings, once captured by logging) reach stderr: `LEVEL: message`, through
+    `safe`, and around the progress line, so a warning never lands in the middle of it."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        super().__init__(stream if stream is not None else sys.stderr)
+        self.setFormatter(SafeFormatter("%(levelname)s: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with STDERR_LINE.around():
+            super().emit(record)
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:

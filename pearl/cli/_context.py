@@ -13,8 +13,9 @@ import typer
 
 from pearl.cli._app import app
 from pearl.cli._common import Quiet, echo, echo_json, example, handled
-from pearl.cli._progress import StageLine
-from pearl.context import DocumentIndex, compress, entity_sheet, index_document, rank_entities
+from pearl.cli._progress import StageLine, describe_stage
+from pearl.context import DocumentIndex, compress, count_words, entity_sheet, index_document, rank_entities
+from pearl.documents import as_document
 
 __all__ = ["context_command", "index_command"]
 
@@ -29,16 +30,17 @@ NoNer = Annotated[bool, typer.Option("--no-ner", help="Find entities with capita
 def _build(files: list[Path], no_cache: bool, no_ner: bool, quiet: bool) -> tuple[DocumentIndex, float]:
     started = time.perf_counter()
     line = StageLine(quiet=quiet)
-
-    def progress(done: int, total: int, status: str = "") -> None:
-        share = f" {done / total:4.0%}" if 0 < done < total else ""
-        line.show(f"indexing {total:,} characters: {status}{share}")
-
     with handled():
+        document = as_document(files if len(files) > 1 else files[0])
+        # Told in words, as `ask` tells it and a person knows a document's length by; the index counts characters.
+        words = count_words(document.text)
+
+        def progress(done: int, total: int, status: str = "") -> None:
+            stage = describe_stage("index", words * done // max(1, total), words)
+            line.show(f"{stage}: {status}" if status else stage)
+
         try:
-            index = index_document(
-                files if len(files) > 1 else files[0], cache=not no_cache, ner=not no_ner, progress=progress
-            )
+            index = index_document(document, cache=not no_cache, ner=not no_ner, progress=progress)
         finally:
             line.close()
     return index, time.perf_counter() - started

@@ -6,11 +6,13 @@
   place on a terminal and erased when done; nothing elsewhere, where the stderr of a command
   carries its notes and its one-line error, which scripts read.
 
-`--quiet` turns either off.
+`--quiet` turns either off. Both draw through `STDERR_LINE`, which anything else written to
+stderr while a line is drawn (a note, a log record, a warning) steps around.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import sys
@@ -18,7 +20,7 @@ import threading
 import time
 from typing import TextIO
 
-from pearl.cli._common import safe
+from pearl.cli._common import STDERR_LINE, safe
 
 __all__ = ["ProgressBar", "StageLine", "describe_stage"]
 
@@ -93,28 +95,31 @@ class ProgressBar(_Display):
         line = self.line(done, total, status)
         tenth = 10 * done // max(1, total)
         if self.tty:
-            self.stream.write("\r" + line + "\x1b[K")
-            self._drawn = True
-            if done >= total:
-                self.close()
+            with STDERR_LINE.lock:
+                STDERR_LINE.draw(self.stream, line)
+                self._drawn = True
+                if done >= total:
+                    self.close()
         elif tenth != self._tenth or done >= total or time.perf_counter() - self._last_line >= self.interval:
-            self.stream.write(line + "\n")
+            with STDERR_LINE.around():
+                self.stream.write(line + "\n")
+                self.stream.flush()
             self._last_line = time.perf_counter()
         self._tenth = tenth
-        self.stream.flush()
 
     def message(self, text: str) -> None:
         """A line of its own, not overwritten by the next redraw."""
-        self.close()
-        self.stream.write(text + "\n")
-        self.stream.flush()
+        with STDERR_LINE.lock:
+            self.close()
+            self.stream.write(text + "\n")
+            self.stream.flush()
 
     def close(self) -> None:
         """End a line drawn in place, so what is printed next starts on a line of its own."""
-        if self._drawn:
-            self.stream.write("\n")
-            self.stream.flush()
-            self._drawn = False
+        with STDERR_LINE.lock:
+            if self._drawn:
+                STDERR_LINE.keep()
+                self._drawn = False
 
 
 _STEP = re.compile(r"step \S+ = (?P<action>\S+)$")
@@ -159,7 +164,6 @@ class StageLine(_Display):
         super().__init__(stream, tty, quiet)
         self.tick = tick
         self._text: str | None = None  # what is drawn now; None: nothing
-        self._lock = threading.Lock()
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
 
@@ -175,7 +179,7 @@ class StageLine(_Display):
         """Draw `text` (with the seconds since the start) in place of the line before."""
         if not self.active:
             return
-        with self._lock:
+        with STDERR_LINE.lock:
             self._text = safe(text)
             self._draw()
         if self._ticker is None:
@@ -185,13 +189,11 @@ class StageLine(_Display):
     def _draw(self) -> None:
         line = f"pearl: {self._text}  {time.perf_counter() - self.started:,.0f}s"
         # A line wider than the terminal would wrap, and the next redraw would only erase its last part.
-        width = shutil.get_terminal_size().columns - 1
-        self.stream.write("\r" + line[:width] + "\x1b[K")
-        self.stream.flush()
+        STDERR_LINE.draw(self.stream, line[: _columns(self.stream) - 1])
 
     def _keep_counting(self) -> None:
         while not self._stop.wait(self.tick):
-            with self._lock:
+            with STDERR_LINE.lock:
                 if self._text is not None:
                     self._draw()
 
@@ -201,8 +203,17 @@ class StageLine(_Display):
         if self._ticker is not None:
             self._ticker.join()
             self._ticker = None
-        with self._lock:
+        with STDERR_LINE.lock:
             if self._text is not None:
-                self.stream.write("\r\x1b[K")
-                self.stream.flush()
+                STDERR_LINE.erase()
                 self._text = None
+
+
+def _columns(stream: TextIO) -> int:
+    """The width of the terminal `stream` is drawn on; where it has none (not a terminal, or one that
+    does not say), `shutil.get_terminal_size`'s: $COLUMNS, else stdout's terminal, else 80."""
+    try:
+        columns = os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, ValueError, OSError):  # no file descriptor (io.UnsupportedOperation), or not a terminal
+        columns = 0
+    return columns if columns > 0 else shutil.get_terminal_size().columns

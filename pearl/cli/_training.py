@@ -8,6 +8,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from pearl._text import shorten
 from pearl.actions import ActionLibrary, load_library, save_library, seed_library
 from pearl.cli._app import app
 from pearl.cli._common import (
@@ -94,7 +95,7 @@ def _report_mining(result: MiningResult, out: Path, base: set[str]) -> None:
 def _nothing_usable(result: MiningResult, out: Path) -> str:
     """The error when no reply could be read: a library from nothing would only copy the one mining started from."""
     first = result.problems[0] if result.problems else "no reply"
-    first = first if len(first) <= 120 else first[:117] + "..."
+    first = shorten(first, 120)
     if result.failed == result.questions:
         hint = "check the server and the model (--base-url, --model)"
     else:

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from pearl._files import decode_json, read_text
+from pearl._text import shorten
 from pearl.errors import DatasetError
 from pearl.eval._metrics import question_type
 from pearl.eval._models import FORMATS, Dataset, EvalDocument, EvalQuestion, Format
@@ -75,8 +76,7 @@ def _kind_name(kind: type) -> str:
 
 
 def _short(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return shorten(json.dumps(value, ensure_ascii=False), 60)
 
 
 def _lines(path: Path) -> Iterator[tuple[_Line, dict[str, Any]]]:

@@ -27,7 +27,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pearl._replies import load_json_reply, strip_fence
-from pearl._text import first_problem, word_stems
+from pearl._text import first_problem, shorten, word_stems
 from pearl.actions._models import CTX, Action
 from pearl.errors import LLMError, MergeReplyError
 from pearl.training._proposals import GRAMMAR_PARAMS, MAX_PARAMS, ProposedAction
@@ -247,7 +247,7 @@ def _group(
     if rewrite is None:
         match = _REWRITE.fullmatch(target)
         if match is None:
-            shown = target if len(target) <= 40 else target[:37] + "..."
+            shown = shorten(target, 40)
             raise MergeReplyError(
                 f"{where}: expected an action of the group or NAME(CTX, X) : definition, got {shown!r}"
             )
@@ -289,7 +289,7 @@ def parse_merge_reply(text: str, names: Collection[str]) -> list[MergeGroup]:
     for number, line in enumerate(lines, start=1):
         match = _MERGE_LINE.fullmatch(line)
         if not match:
-            shown = line if len(line) <= 40 else line[:37] + "..."
+            shown = shorten(line, 40)
             raise MergeReplyError(f"line {number}: expected 'MERGE: A, B -> A', got {shown!r}")
         members = [m.strip().upper() for m in match.group(1).split(",")]
         if not all(_IDENT.fullmatch(m) for m in members):

@@ -23,6 +23,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from pearl._replies import load_json_reply, strip_fence
+from pearl._text import shorten
 from pearl.actions._models import CTX, ActionLibrary
 from pearl.errors import ProposalError
 
@@ -97,7 +98,7 @@ def _name(raw: str, line: int, what: str = "action name", limit: int = _MAX_NAME
     value = raw.strip()
     pattern = _LOOSE_NAME if what == "action name" else _IDENT
     if not pattern.fullmatch(value):
-        shown = value if len(value) <= 40 else value[:37] + "..."
+        shown = shorten(value, 40)
         raise ProposalError(f"{shown!r} is not a valid {what} (letters, digits and _, starting with a letter)", line)
     if len(value) > limit:
         raise ProposalError(f"{what} {value[:20]}... is longer than {limit} characters", line)
@@ -184,7 +185,7 @@ def parse_proposal(text: str) -> Proposal:
                 raise ProposalError("'NEW: NONE' cannot stand beside other NEW lines", number)
             new.append(_new_action(rest, number))
         else:
-            shown = line if len(line) <= 40 else line[:37] + "..."
+            shown = shorten(line, 40)
             raise ProposalError(f"expected a 'USE: ...' or 'NEW: ...' line, got {shown!r}", number)
     if use is None and not new and not new_none:
         raise ProposalError("the reply has no USE or NEW line")
