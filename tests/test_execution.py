@@ -280,6 +280,20 @@ def test_fulldoc_runs_a_closing_answer_step_as_the_paper_does() -> None:
     assert answer.answer == "Thorough answer.\nThorough answer."
 
 
+def test_a_long_free_form_answer_is_cut_to_the_window_before_it_is_mapped_to_a_letter() -> None:
+    from pearl.tokens import count_tokens
+
+    # The paper's executor joins every unused step output: with replies of up to 512 tokens the
+    # call that maps the answer to a letter would overflow a small window.
+    plan = "\n".join(f's{k} = FIND_X(CTX, "oil {k}")' for k in range(6))
+    fake = scripted(plan, step="The lamp burned on. " * 120, final="C", window=1024)
+    options = ["She was paid to.", "She wanted the light to fail.", "By mistake.", "To clean it."]
+    answer = pearl_with(fake).ask(SAMPLE, QUESTION, options=options, method="pearl-fulldoc")
+    (choose,) = by_kind(fake, "choose")
+    assert sum(count_tokens(m.content) for m in choose.messages) + (choose.max_tokens or 0) <= 1024
+    assert answer.letter == "C" and "To clean it." in user(choose)
+
+
 def test_fulldoc_is_the_papers_executor() -> None:
     plan = 'why = FIND_REASON(CTX, "Dorota water lamp oil") : find her reason'
     fake = scripted(plan, step="Thorough answer.")

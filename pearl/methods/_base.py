@@ -82,6 +82,10 @@ def reply_format(ctx: AskContext, template: PromptTemplate, *, cite: bool) -> Re
     return ReplyFormat(template.part("cite" if cite else "free"), {"max_tokens": _FREE_TEXT_TOKENS})
 
 
+_CHOICE_TOKENS = 4
+"""The reply of the call that maps an answer to a letter: the letter alone."""
+
+
 async def choose_letter(ctx: AskContext, answer: str) -> str | None:
     """Map a free-form answer to an option letter: parse it, else ask the model (constrained where possible)."""
     question = ctx.question
@@ -90,11 +94,19 @@ async def choose_letter(ctx: AskContext, answer: str) -> str | None:
         return letter
     template = load_prompt("choose")
     letters = question.letters
-    messages = template.render(
-        question=question.text, options_block=question.options_block(), answer=answer, letters=", ".join(letters)
+    # A free-form answer can be long (the paper's executor joins every unused step output): cut to the window.
+    values, _ = template.fit(
+        ctx.llm.context_window,
+        _CHOICE_TOKENS,
+        QUESTION_SHARES | {"answer": 1.0},
+        question=question.text,
+        options_block=question.options_block(),
+        answer=answer,
+        letters=", ".join(letters),
     )
+    messages = template.render(**values)
     constraint = _letter_constraint(ctx.llm, question)
-    reply = await ctx.recorder.acall("choose", template, messages, max_tokens=4, **constraint)
+    reply = await ctx.recorder.acall("choose", template, messages, max_tokens=_CHOICE_TOKENS, **constraint)
     return parse_choice(reply.text, len(question.options))
 
 
