@@ -229,8 +229,9 @@ class CompressedStepContext:
         # The answer call's further evidence is chosen now, and steps look beyond it. The closing ANSWER
         # step it carries out brings its budget: spent on the question when the step asks what the
         # question asks, else as the step would have spent it, so that ANSWER(CTX, "X") still looks for X.
-        folds = closing is not None and budget.closing and budget.step > 0  # a whole document has no step budget
-        steered = closing if folds and closing is not None and _adds_words(closing, self._query) else None
+        # (A document shown whole leaves no step budget to steer with.)
+        steers = closing is not None and budget.closing and budget.step > 0 and _adds_words(closing, self._query)
+        steered = closing if steers else None
         self._more = self._more_ids(budget.answer - budget.step if steered else budget.answer)
         self._claimed.update(self._more)
         self._closing: list[int] = []
@@ -272,7 +273,7 @@ class CompressedStepContext:
         purposes = ["the question"]
         purposes += ["the ANSWER step"] if chosen & set(self._closing) else []
         purposes += ["the document's opening"] if chosen & set(self._opening) else []
-        named = " and ".join([", ".join(purposes[:-1]), purposes[-1]]) if len(purposes) > 1 else purposes[0]
+        named = " and ".join([", ".join(purposes[:-1]), purposes[-1]] if len(purposes) > 1 else purposes)
         note = f"{len(ids)} more sentences, chosen for {named}"
         return StepSlice(text=text, sentence_ids=ids, note=note)
 
