@@ -66,6 +66,25 @@ def _cut_notes(trace: Trace, question: Question) -> list[str]:
     return notes
 
 
+def _check_types(llm: object, settings: object, library: object, demos: object) -> None:
+    """Refuse arguments of the wrong kind now, with what to pass, rather than fail on them mid-question."""
+    if isinstance(llm, Settings):
+        raise TypeError("Pearl's first argument is the model: pass the settings by name, Pearl(settings=...)")
+    # Checked on the class: a model's properties may be costly to read (the embedded one's, a user's).
+    if llm is not None and not all(callable(getattr(type(llm), name, None)) for name in ("complete", "acomplete")):
+        raise TypeError(
+            f"llm must be a model (FakeLLM, OpenAICompatibleLLM, make_llm(settings)), not {type(llm).__name__}; "
+            "to name a server's model, use Pearl(settings=load_settings(base_url=..., model=...))"
+        )
+    for name, value, kind, wanted in (
+        ("settings", settings, Settings, "a Settings (load_settings(...))"),
+        ("library", library, ActionLibrary, "an ActionLibrary (load_library(path))"),
+        ("demos", demos, DemoStore, "a DemoStore (load_demos(path))"),
+    ):
+        if value is not None and not isinstance(value, kind):
+            raise TypeError(f"{name} must be {wanted}, not {type(value).__name__}")
+
+
 def _method(name: str) -> Method:
     if name not in METHODS:
         raise ConfigError(f"unknown method {name!r}; choose one of {', '.join(sorted(METHODS))}")
@@ -93,6 +112,7 @@ class Pearl:
         demos: DemoStore | None = None,
         on_stage: StageProgress | None = None,
     ) -> None:
+        _check_types(llm, settings, library, demos)
         self.settings = settings or load_settings()
         self.llm = llm if llm is not None else make_llm(self.settings)
         self.library = library or default_library()
