@@ -67,8 +67,10 @@ def test_async_matches_sync(fake_server: FakeOpenAIServer) -> None:
         Reply(drop=True),
         Reply(body="<html>bad gateway</html>"),
         Reply(body='{"choices": []}'),
+        Reply.error(408, "Request timed out"),
+        Reply.error(409, "could not acquire the lock"),
     ],
-    ids=["429", "500", "503", "reset", "not-json", "no-choices"],
+    ids=["429", "500", "503", "reset", "not-json", "no-choices", "408", "409"],
 )
 @pytest.mark.parametrize("path", ["sync", "async"])
 def test_transient_faults_are_retried(fake_server: FakeOpenAIServer, fault: Reply, path: str) -> None:
@@ -95,8 +97,9 @@ def test_timeout_is_retried_then_succeeds(fake_server: FakeOpenAIServer, path: s
         (Reply(body="not json"), LLMResponseError),
         (Reply(body='{"choices": []}'), LLMResponseError),
         (Reply(delay=1.0), LLMTimeoutError),
+        (Reply.error(408, "Request timed out"), LLMTimeoutError),
     ],
-    ids=["429", "500", "reset", "not-json", "no-choices", "timeout"],
+    ids=["429", "500", "reset", "not-json", "no-choices", "timeout", "408"],
 )
 @pytest.mark.parametrize("path", ["sync", "async"])
 def test_persistent_faults_fail_within_the_bound(

@@ -1,10 +1,11 @@
 """OpenAI-compatible chat completions over httpx: OpenAI, vLLM, Ollama, llama.cpp server, LM Studio.
 
-Retries with exponential backoff and full jitter on 429, 5xx, timeouts, dropped connections and
-garbled replies, honouring Retry-After; a bounded number of attempts; 400/401/403/404 are not
-retried and say what to fix. The API key goes only into the Authorization header: never into
-a log line, a trace or an error message; server text quoted in an error is redacted first (a
-server may echo the header), and a password in the base URL is shown as `***`.
+Retries with exponential backoff and full jitter on 429, 5xx, 408 and 409 (as the official SDK
+does), timeouts, dropped connections and garbled replies, honouring Retry-After; a bounded number
+of attempts; 400/401/403/404 are not retried and say what to fix. The API key goes only into the
+Authorization header: never into a log line, a trace or an error message; server text quoted in
+an error is redacted first (a server may echo the header), and a password in the base URL is
+shown as `***`.
 
 Every response body goes through the guarded JSON decoder and `read_completion`, the one
 boundary where a reply's types, sizes and encodings are checked (see `pearl.llm._reply`).
@@ -334,6 +335,16 @@ class OpenAICompatibleLLM:
         if status >= 500:
             raise ServerError(
                 f"server error {status} from {url}: {self._server_message(response)[0]}",
+                retry_after=_retry_after(response.headers),
+            )
+        if status == 408:  # the server (or a proxy before it) gave up waiting: as a timeout here, retried
+            raise LLMTimeoutError(
+                f"{url} timed out the request (408): {self._server_message(response)[0]}",
+                retry_after=_retry_after(response.headers),
+            )
+        if status == 409:  # a conflict on the server's side (OpenAI: a lock), which a retry resolves
+            raise ServerError(
+                f"{url} answered 409 (conflict): {self._server_message(response)[0]}",
                 retry_after=_retry_after(response.headers),
             )
         if status in (401, 403):
