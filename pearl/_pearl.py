@@ -85,6 +85,15 @@ def _check_types(llm: object, settings: object, library: object, demos: object) 
             raise TypeError(f"{name} must be {wanted}, not {type(value).__name__}")
 
 
+def _length_notes(trace: Trace, question: Question) -> list[str]:
+    """A note when a free-text answer stopped at the answer call's reply limit: its end may be missing."""
+    if question.options or not any(
+        event.stage == "answer" and event.data.get("finish_reason") == "length" for event in trace.events
+    ):
+        return []
+    return ["the model's answer reached its length limit and may be cut off; a narrower question gets a whole one"]
+
+
 def _method(name: str) -> Method:
     if name not in METHODS:
         raise ConfigError(f"unknown method {name!r}; choose one of {', '.join(sorted(METHODS))}")
@@ -180,7 +189,12 @@ class Pearl:
                 "trace": Trace(),
                 "usage": trace.usage(),
                 "demo_model": self.llm.is_demo,
-                "notes": [*refits, *_cut_notes(trace, ctx.question), *answer.notes],
+                "notes": [
+                    *refits,
+                    *_cut_notes(trace, ctx.question),
+                    *_length_notes(trace, ctx.question),
+                    *answer.notes,
+                ],
             }
         )
         trace.answer = final  # a trace file alone shows what came out (`pearl trace html`)
