@@ -141,6 +141,37 @@ def test_client_errors_are_not_retried_and_say_what_to_fix(
     assert len(fake_server.requests) == 1
 
 
+NGINX_502 = (
+    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1>"
+    "</center>\r\n<hr><center>nginx/1.18.0</center>\r\n</body>\r\n</html>\r\n"
+)
+VALIDATION_400 = "1 validation error for ChatCompletionRequest\nmax_tokens\n  Input should be greater than 0"
+
+
+@pytest.mark.parametrize(
+    ("reply", "error", "shown"),
+    [
+        (Reply(status=502, body=NGINX_502, headers={"Content-Type": "text/html"}), ServerError, ": 502 Bad Gateway ("),
+        (
+            Reply(status=504, body="<!DOCTYPE html><style>p{}</style><p>Gateway &amp; time-out</p>"),
+            ServerError,
+            ": Gateway & time-out (",
+        ),
+        (Reply.error(400, VALIDATION_400), LLMRequestError, "ChatCompletionRequest max_tokens Input should be"),
+    ],
+    ids=["nginx-page", "page-without-title", "multi-line"],
+)
+def test_a_servers_error_text_is_quoted_as_one_readable_line(
+    fake_server: FakeOpenAIServer, reply: Reply, error: type[Exception], shown: str
+) -> None:
+    # A proxy's error page was quoted as its markup, over several lines of the one error line.
+    fake_server.set_default(reply)
+    with pytest.raises(error) as info:
+        make(fake_server, max_retries=1).complete(REQUEST)
+    message = str(info.value)
+    assert shown in message and "\n" not in message and "<" not in message
+
+
 def test_context_overflow_message_names_the_setting(fake_server: FakeOpenAIServer) -> None:
     fake_server.set_default(Reply.error(400, "This model's maximum context length is 4096 tokens"))
     with pytest.raises(LLMRequestError, match="PEARL_CONTEXT_WINDOW"):

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import email.utils
+import html
 import logging
 import random
 import re
@@ -96,6 +97,21 @@ def _error_body(response: httpx.Response) -> tuple[str, dict[str, Any]]:
     if isinstance(error, dict):
         return str(error.get("message") or error.get("detail") or error), error
     return str(error), {}
+
+
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
+_MARKUP = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.IGNORECASE | re.DOTALL)
+_PAGE_CHARS = 100_000  # enough of an error page to find its title in
+
+
+def _one_line(message: str) -> str:
+    """A server's error message as one line: an HTML page (a proxy's 502, a gateway's timeout) by its
+    title, else its text; a multi-line message (a validation error) with its lines joined."""
+    if message.lstrip()[:1] == "<":
+        page = message[:_PAGE_CHARS]
+        title = _TITLE.search(page)
+        message = html.unescape(title.group(1) if title else _MARKUP.sub(" ", page))
+    return " ".join(message.split())
 
 
 def _stated_limit(message: str, error: dict[str, Any]) -> int | None:
@@ -302,7 +318,7 @@ class OpenAICompatibleLLM:
     def _server_message(self, response: httpx.Response) -> tuple[str, dict[str, Any]]:
         """The server's error message, redacted and cut: the one place an error quotes what a server said."""
         message, error = _error_body(response)
-        return self._redact(message), error
+        return self._redact(_one_line(message)), error
 
     def _overflow(self, message: str, error: dict[str, Any], status: int, sent_window: int) -> ContextOverflowError:
         """Lower the window prompts are fitted to (once per window: concurrent refusals of one size count once)."""
