@@ -13,6 +13,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -315,6 +316,26 @@ def test_embedded_replies_cross_the_same_boundary(tmp_path: Path, monkeypatch: p
     monkeypatch.setitem(_MODELS, (str(gguf), 2048, 1), _Llama({"choices": []}))
     with pytest.raises(LLMResponseError, match="without any choices"):
         EmbeddedLLM(model_path=gguf, context_window=2048, threads=1).complete(REQUEST)
+
+
+class _SlowLlama(_Llama):
+    def create_chat_completion(self, **_: Any) -> dict[str, Any]:
+        time.sleep(0.2)
+        return self.result
+
+
+def test_the_embedded_models_time_leaves_out_the_wait_for_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Steps run concurrently, the model one at a time: counted, the wait made a step of 0.2 s read 0.6 s.
+    gguf = tmp_path / "m.gguf"
+    gguf.write_bytes(b"GGUF")
+    monkeypatch.setitem(_MODELS, (str(gguf), 2048, 1), _SlowLlama({"choices": [{"message": {"content": "A"}}]}))
+    llm = EmbeddedLLM(model_path=gguf, context_window=2048, threads=1)
+
+    async def three() -> list[Completion]:
+        return list(await asyncio.gather(*(llm.acomplete(REQUEST) for _ in range(3))))
+
+    latencies = [r.latency_s for r in asyncio.run(three())]
+    assert max(latencies) < 0.38 and min(latencies) >= 0.2
 
 
 # --- item 4: every JSON a model writes goes through the guarded decoder ---------------------

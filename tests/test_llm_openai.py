@@ -219,6 +219,21 @@ def test_concurrency_is_limited(fake_server: FakeOpenAIServer) -> None:
     assert elapsed >= 0.4  # 4 requests, 2 at a time, 0.2 s each
 
 
+@pytest.mark.parametrize("path", ["sync", "async"])
+def test_a_wait_for_a_free_slot_is_not_time_in_the_model(fake_server: FakeOpenAIServer, path: str) -> None:
+    # Counted, three calls of 0.2 s one at a time reported 0.2, 0.4 and 0.6 s "in the model".
+    fake_server.set_default(Reply(delay=0.2, content="x"))
+    llm = make(fake_server, concurrency=1)
+
+    async def run() -> list[Completion]:
+        if path == "sync":
+            return list(await asyncio.gather(*(asyncio.to_thread(llm.complete, REQUEST) for _ in range(3))))
+        return list(await asyncio.gather(*(llm.acomplete(REQUEST) for _ in range(3))))
+
+    latencies = [r.latency_s for r in asyncio.run(run())]
+    assert max(latencies) < 0.38 and min(latencies) >= 0.2
+
+
 def test_json_schema_and_grammar_are_sent(fake_server: FakeOpenAIServer) -> None:
     schema = {"type": "object", "properties": {"a": {"type": "string"}}}
     request = REQUEST.model_copy(update={"json_schema": schema, "grammar": 'root ::= "x"'})

@@ -213,9 +213,10 @@ class OpenAICompatibleLLM:
 
     def complete(self, request: CompletionRequest) -> Completion:
         payload = self._payload(request)
-        started, window = time.perf_counter(), self._window
+        window = self._window
         attempt = 0
         with self._sync_gate:
+            started = time.perf_counter()  # a wait for the gate (`concurrency`) is not time in the model
             while True:
                 attempt += 1
                 try:
@@ -229,9 +230,10 @@ class OpenAICompatibleLLM:
 
     async def acomplete(self, request: CompletionRequest) -> Completion:
         payload = self._payload(request)
-        started, window = time.perf_counter(), self._window
+        window = self._window
         attempt = 0
         async with self._async_gate(), self._async_client() as client:
+            started = time.perf_counter()  # a wait for the gate (`concurrency`) is not time in the model
             while True:
                 attempt += 1
                 try:
