@@ -17,8 +17,9 @@ Two things every question gets here, whatever the method:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from pearl.actions import ActionLibrary, default_library
 from pearl.config import Settings, load_settings
@@ -32,7 +33,7 @@ from pearl.planning import DemoStore, Plan, PlanResult, builtin_demos, generate_
 from pearl.protocols import LLM, StageProgress
 from pearl.questions import Question, as_question
 
-__all__ = ["DEFAULT_METHOD", "PLAN_DEMOS", "SHEET_TOKENS", "Pearl"]
+__all__ = ["DEFAULT_METHOD", "PLAN_DEMOS", "SHEET_TOKENS", "Pearl", "run_blocking"]
 
 DEFAULT_METHOD = "pearl"
 PLAN_DEMOS = 4
@@ -43,6 +44,20 @@ _REFIT = "context overflow"
 """The trace stage recording that a question ran again in a smaller window."""
 
 T = TypeVar("T")
+
+
+def run_blocking(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run `coroutine` to its end and return its result, for the blocking twins of async methods.
+
+    Where this thread already runs an event loop (a Jupyter notebook, an async web app),
+    `asyncio.run` refuses to start another; the coroutine then runs in a thread of its own.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pearl") as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def _cut_notes(trace: Trace, question: Question) -> list[str]:
@@ -312,7 +327,7 @@ class Pearl:
             PearlError: bad input, configuration, or a model failure after retries; its `trace`
                 holds what the question did up to the failure.
         """
-        return asyncio.run(self.aask(document, question, options, method=method))
+        return run_blocking(self.aask(document, question, options, method=method))
 
     def plan(
         self,
@@ -330,7 +345,7 @@ class Pearl:
         Returns:
             The plan result (its `plan` is None when every attempt failed) and the trace.
         """
-        return asyncio.run(self.aplan(question, document, options))
+        return run_blocking(self.aplan(question, document, options))
 
     def run_plan(
         self,
@@ -352,7 +367,7 @@ class Pearl:
             ConfigError: `method` does not run plans.
             PearlError: bad input, or a model failure after retries.
         """
-        return asyncio.run(self.arun_plan(document, question, plan, options, method=method))
+        return run_blocking(self.arun_plan(document, question, plan, options, method=method))
 
 
 def _planned_names() -> list[str]:

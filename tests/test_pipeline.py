@@ -335,3 +335,15 @@ def test_questions_of_the_wrong_kind_are_refused_before_any_call(
     with pytest.raises(error, match=message):
         Pearl(llm, load_settings(cache=False)).ask("Mira runs the ferry.", question, options, method="direct")
     assert llm.history == []
+
+
+def test_the_blocking_methods_work_where_an_event_loop_already_runs() -> None:
+    # As in a Jupyter notebook: asyncio.run refused ("cannot be called from a running event loop").
+    pearl = Pearl(FakeLLM(default="Mira [S0]."), load_settings(cache=False))
+
+    async def inside() -> tuple[str, int]:
+        answer = pearl.ask("Mira runs the ferry. She is old.", "Who runs the ferry?", method="rag")
+        planned, _ = pearl.plan("Who runs the ferry?")
+        return answer.answer, len(planned.attempts)
+
+    assert asyncio.run(inside()) == ("Mira [S0].", load_settings(cache=False).plan_attempts)
