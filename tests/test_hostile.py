@@ -286,6 +286,18 @@ def test_unusable_replies_are_response_errors(fake_server: FakeOpenAIServer, bod
         openai(fake_server).complete(REQUEST)
 
 
+@pytest.mark.parametrize(("reasoning", "shown"), [({"reasoning_content": "Hmm, the user"}, "thinking "), ({}, "")])
+def test_a_model_that_thinks_until_its_tokens_run_out_is_not_retried(
+    fake_server: FakeOpenAIServer, reasoning: dict[str, str], shown: str
+) -> None:
+    # Retried like a garbled reply, each attempt paid for the same thinking again and ended the same way.
+    message = {"role": "assistant", "content": None, **reasoning}
+    fake_server.set_default(Reply(body=json.dumps({"choices": [{"message": message, "finish_reason": "length"}]})))
+    with pytest.raises(LLMRequestError, match=f"used all 16 reply tokens {shown}before writing any answer"):
+        openai(fake_server).complete(REQUEST)
+    assert len(fake_server.chat_requests) == 1
+
+
 def test_an_error_body_built_to_hurt_the_decoder_is_still_an_error(fake_server: FakeOpenAIServer) -> None:
     fake_server.set_default(Reply(status=400, body="[" * 100_000))
     with pytest.raises(LLMRequestError, match="rejected the request"):
