@@ -85,8 +85,8 @@ def _check_types(llm: object, settings: object, library: object, demos: object) 
     """Refuse arguments of the wrong kind now, with what to pass, rather than fail on them mid-question."""
     if isinstance(llm, Settings):
         raise TypeError("Pearl's first argument is the model: pass the settings by name, Pearl(settings=...)")
-    # Checked on the class: a model's properties may be costly to read (the embedded one's, a user's).
-    if llm is not None and not all(callable(getattr(type(llm), name, None)) for name in ("complete", "acomplete")):
+    # Its two methods only: a model's properties may be costly to read (`isinstance(llm, LLM)` reads them all).
+    if llm is not None and not all(callable(getattr(llm, name, None)) for name in ("complete", "acomplete")):
         raise TypeError(
             f"llm must be a model (FakeLLM, OpenAICompatibleLLM, make_llm(settings)), not {type(llm).__name__}; "
             "to name a server's model, use Pearl(settings=load_settings(base_url=..., model=...))"
