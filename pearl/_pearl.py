@@ -17,8 +17,9 @@ Two things every question gets here, whatever the method:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from pearl.actions import ActionLibrary, default_library
 from pearl.config import Settings, load_settings
@@ -32,7 +33,7 @@ from pearl.planning import DemoStore, Plan, PlanResult, builtin_demos, generate_
 from pearl.protocols import LLM, StageProgress
 from pearl.questions import Question, as_question
 
-__all__ = ["DEFAULT_METHOD", "PLAN_DEMOS", "SHEET_TOKENS", "Pearl"]
+__all__ = ["DEFAULT_METHOD", "PLAN_DEMOS", "SHEET_TOKENS", "Pearl", "run_blocking"]
 
 DEFAULT_METHOD = "pearl"
 PLAN_DEMOS = 4
@@ -43,6 +44,20 @@ _REFIT = "context overflow"
 """The trace stage recording that a question ran again in a smaller window."""
 
 T = TypeVar("T")
+
+
+def run_blocking(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run `coroutine` to its end and return its result, for the blocking twins of async methods.
+
+    Where this thread already runs an event loop (a Jupyter notebook, an async web app),
+    `asyncio.run` refuses to start another; the coroutine then runs in a thread of its own.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pearl") as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def _cut_notes(trace: Trace, question: Question) -> list[str]:
@@ -64,6 +79,34 @@ def _cut_notes(trace: Trace, question: Question) -> list[str]:
                 "takes more"
             )
     return notes
+
+
+def _check_types(llm: object, settings: object, library: object, demos: object) -> None:
+    """Refuse arguments of the wrong kind now, with what to pass, rather than fail on them mid-question."""
+    if isinstance(llm, Settings):
+        raise TypeError("Pearl's first argument is the model: pass the settings by name, Pearl(settings=...)")
+    # Its two methods only: a model's properties may be costly to read (`isinstance(llm, LLM)` reads them all).
+    if llm is not None and not all(callable(getattr(llm, name, None)) for name in ("complete", "acomplete")):
+        raise TypeError(
+            f"llm must be a model (FakeLLM, OpenAICompatibleLLM, make_llm(settings)), not {type(llm).__name__}; "
+            "to name a server's model, use Pearl(settings=load_settings(base_url=..., model=...))"
+        )
+    for name, value, kind, wanted in (
+        ("settings", settings, Settings, "a Settings (load_settings(...))"),
+        ("library", library, ActionLibrary, "an ActionLibrary (load_library(path))"),
+        ("demos", demos, DemoStore, "a DemoStore (load_demos(path))"),
+    ):
+        if value is not None and not isinstance(value, kind):
+            raise TypeError(f"{name} must be {wanted}, not {type(value).__name__}")
+
+
+def _length_notes(trace: Trace, question: Question) -> list[str]:
+    """A note when a free-text answer stopped at the answer call's reply limit: its end may be missing."""
+    if question.options or not any(
+        event.stage == "answer" and event.data.get("finish_reason") == "length" for event in trace.events
+    ):
+        return []
+    return ["the model's answer reached its length limit and may be cut off; a narrower question gets a whole one"]
 
 
 def _method(name: str) -> Method:
@@ -93,6 +136,7 @@ class Pearl:
         demos: DemoStore | None = None,
         on_stage: StageProgress | None = None,
     ) -> None:
+        _check_types(llm, settings, library, demos)
         self.settings = settings or load_settings()
         self.llm = llm if llm is not None else make_llm(self.settings)
         self.library = library or default_library()
@@ -160,7 +204,12 @@ class Pearl:
                 "trace": Trace(),
                 "usage": trace.usage(),
                 "demo_model": self.llm.is_demo,
-                "notes": [*refits, *_cut_notes(trace, ctx.question), *answer.notes],
+                "notes": [
+                    *refits,
+                    *_cut_notes(trace, ctx.question),
+                    *_length_notes(trace, ctx.question),
+                    *answer.notes,
+                ],
             }
         )
         trace.answer = final  # a trace file alone shows what came out (`pearl trace html`)
@@ -278,7 +327,7 @@ class Pearl:
             PearlError: bad input, configuration, or a model failure after retries; its `trace`
                 holds what the question did up to the failure.
         """
-        return asyncio.run(self.aask(document, question, options, method=method))
+        return run_blocking(self.aask(document, question, options, method=method))
 
     def plan(
         self,
@@ -296,7 +345,7 @@ class Pearl:
         Returns:
             The plan result (its `plan` is None when every attempt failed) and the trace.
         """
-        return asyncio.run(self.aplan(question, document, options))
+        return run_blocking(self.aplan(question, document, options))
 
     def run_plan(
         self,
@@ -318,7 +367,7 @@ class Pearl:
             ConfigError: `method` does not run plans.
             PearlError: bad input, or a model failure after retries.
         """
-        return asyncio.run(self.arun_plan(document, question, plan, options, method=method))
+        return run_blocking(self.arun_plan(document, question, plan, options, method=method))
 
 
 def _planned_names() -> list[str]:

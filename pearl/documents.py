@@ -485,18 +485,36 @@ def _is_existing_path(text: str) -> bool:
         return False
 
 
+def _reads_as_path(text: str) -> bool:
+    """One line naming a file of a kind pearl reads (`contract.pdf`), or a path without spaces (`notes/`)."""
+    line = text.strip()
+    if not line or "\n" in line or len(line) > 4096:
+        return False
+    if line.lower().endswith(SUPPORTED_SUFFIXES):
+        return True
+    return ("/" in line or "\\" in line) and not any(c.isspace() for c in line)
+
+
 def as_document(source: DocumentSource, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
     """A `Document` from a document, a path, a list of paths, or a string.
 
-    A string is a path only if a file or folder of that name exists; otherwise it is the text
-    itself, and offsets refer to it.
+    A string is a path if a file or folder of that name exists; otherwise it is the text itself,
+    and offsets refer to it, unless it reads as a path (`contract.pdf`, `notes/`): that is a
+    path mistyped, or relative to another folder, and is refused rather than read as a one-line
+    document (`Document.from_text` takes any text as it is).
 
     Raises:
-        DocumentError: a path that exists cannot be read, or `source` is of an unsupported type.
+        DocumentError: a path is missing or cannot be read, or `source` is of an unsupported type.
     """
     if isinstance(source, Document):
         return source
     if isinstance(source, str) and not _is_existing_path(source):
+        if _reads_as_path(source):
+            where = "" if Path(source).is_absolute() else f" (looked in {Path.cwd()})"
+            raise DocumentError(
+                f"{source.strip()}: no such file or directory{where}; to ask about this text itself, "
+                "pass Document.from_text(text)"
+            )
         return Document.from_text(source)
     if isinstance(source, (str, Path)):
         return load_document(source, max_bytes=max_bytes)

@@ -21,8 +21,8 @@
         └── RetryableError          may succeed later
             ├── LLMResponseError    the server answered, but not with a usable completion
             ├── RateLimitError      429, carries `retry_after`
-            ├── ServerError         5xx
-            ├── LLMTimeoutError     the request timed out
+            ├── ServerError         5xx, 409
+            ├── LLMTimeoutError     the request timed out (here, or 408 from the server)
             └── LLMConnectionError  refused or dropped connection
 
 What is retried: only `RetryableError`, by the backend that raised it, with backoff, up to
@@ -189,11 +189,11 @@ class RateLimitError(RetryableError):
 
 
 class ServerError(RetryableError):
-    """HTTP 5xx."""
+    """HTTP 5xx, or 409 (a conflict on the server's side, such as a lock)."""
 
 
 class LLMTimeoutError(RetryableError):
-    """The request timed out."""
+    """The request timed out, here or at the server (408)."""
 
 
 class LLMConnectionError(RetryableError):

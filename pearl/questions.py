@@ -61,8 +61,14 @@ def as_question(question: str | Question, options: Sequence[str] | None = None) 
     """A `Question` from one, from text and its `options`, or from text alone (inline options recognised).
 
     Raises:
-        ConfigError: the question has no text (options alone are not a question).
+        ConfigError: the question has no text (options alone are not a question), or has more
+            options than there are letters for.
+        TypeError: the question is not text, or `options` is not a list of strings.
     """
+    if not isinstance(question, (str, Question)):
+        raise TypeError(f"the question must be a string or a Question, not {type(question).__name__}")
+    if isinstance(options, str) or not all(isinstance(option, str) for option in options or ()):
+        raise TypeError("options must be a list of strings, one per option (or None for a free-text question)")
     if isinstance(question, Question):
         asked = question
     elif options:
@@ -72,6 +78,9 @@ def as_question(question: str | Question, options: Sequence[str] | None = None) 
     if not asked.text.strip():
         # Refused before anything is read or paid for: an empty question would still cost every call.
         raise ConfigError("the question is empty: give the question's text (options alone are not a question)")
+    if len(asked.options) > len(LETTERS):
+        # Labelled A to J: an eleventh option would never be shown to the model nor chosen.
+        raise ConfigError(f"{len(asked.options)} options: at most {len(LETTERS)} are supported (A to J)")
     return asked
 
 

@@ -17,6 +17,17 @@ from pearl.protocols import LLM, StageProgress
 __all__ = ["Recorder", "render_trace"]
 
 
+def _reply_data(result: Completion | None) -> dict[str, Any]:
+    """What a trace keeps of a reply beyond its text: what the reply boundary replaced (a usage it
+    could not read, a reply cut to size), and that the reply stopped at `max_tokens`."""
+    data: dict[str, Any] = {}
+    if result is not None and result.notes:
+        data["notes"] = result.notes
+    if result is not None and result.finish_reason == "length":
+        data["finish_reason"] = "length"
+    return data
+
+
 class Recorder:
     """Calls an LLM on behalf of one question and records each call in a `Trace`.
 
@@ -62,8 +73,7 @@ class Recorder:
                 attempts=result.attempts if result else 0,
                 error=str(error) if error else None,
                 cut=fitted_cuts(template),
-                # What the reply boundary replaced (a usage it could not read, a reply cut to size).
-                data={"notes": result.notes} if result is not None and result.notes else {},
+                data=_reply_data(result),
             )
         )
 

@@ -58,11 +58,12 @@ def test_sources_path_document_and_text_give_the_same_index(tmp_path: Path) -> N
     assert from_text.words == len(TEXT.split()) and from_text.tokens > 0
 
 
-def test_a_missing_path_like_string_is_text_and_a_missing_path_object_is_an_error(tmp_path: Path) -> None:
-    index = index_document("no/such/file.txt", cache=False)
-    assert index.text == "no/such/file.txt"
+def test_a_missing_path_is_an_error_and_text_that_reads_as_one_is_indexed_when_given_as_text(tmp_path: Path) -> None:
+    with pytest.raises(DocumentError, match="no such file"):
+        index_document("no/such/file.txt", cache=False)
     with pytest.raises(DocumentError):
         index_document(tmp_path / "missing.txt")
+    assert index_document(Document.from_text("no/such/file.txt"), cache=False).text == "no/such/file.txt"
 
 
 def test_empty_document_is_a_clear_context_error() -> None:

@@ -353,6 +353,22 @@ def test_bad_inputs(tmp_path: Path, case: str) -> None:
         load_document(path)
 
 
+@pytest.mark.parametrize("path", ["contract.pdf", "My Documents/report.TXT", "notes/", "C:\\docs\\a.md"])
+def test_a_missing_path_given_as_a_string_is_refused_not_read_as_text(path: str) -> None:
+    # The README's `pearl.ask("contract.pdf", ...)` from the wrong folder once answered about the
+    # twelve characters "contract.pdf" instead.
+    llm = FakeLLM(default="ok")
+    with pytest.raises(DocumentError, match="no such file or directory.*Document.from_text"):
+        Pearl(llm, load_settings(cache=False)).ask(path, "When does it end?", method="direct")
+    assert llm.history == []
+
+
+@pytest.mark.parametrize("text", ["Mira runs the ferry to Tr'en.", "The report is in report.pdf.\nIt is long."])
+def test_text_that_mentions_a_file_is_still_text(text: str) -> None:
+    answer = Pearl(FakeLLM(default="ok"), load_settings(cache=False)).ask(text, "Who?", method="direct")
+    assert answer.answer == "ok"
+
+
 def test_empty_directory(tmp_path: Path) -> None:
     (tmp_path / "img.png").write_bytes(b"\x89PNG")
     with pytest.raises(DocumentError, match="directory with no readable files"):

@@ -197,6 +197,14 @@ def test_eval_runs_a_tpo_file(tmp_path: Path, fake_server: Any) -> None:
             [{"input": "x", "instructions": ["Q"], "outputs": [[]]}],
             r"outputs\[0\]: expected a non-empty string or list",
         ),
+        (
+            [quality_line(options=[f"option {i}" for i in range(11)], gold_label=11)],
+            r"questions\[0\]\.options: expected 2 to 10 strings",
+        ),
+        (
+            [{"id": "d", "text": "t", "questions": [{"question": "q", "options": list("ABCDEFGHIJK"), "answer": "K"}]}],
+            r"questions\[0\]\.options: expected 2 to 10 strings",
+        ),
         ([{"id": "d", "text": "t", "questions": [{"question": "q"}]}], r"questions\[0\]\.answer: missing"),
         (
             [{"id": "d", "text": "t", "questions": [{"question": "q", "options": ["x", "y"], "answer": "z"}]}],

@@ -13,6 +13,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -285,6 +286,18 @@ def test_unusable_replies_are_response_errors(fake_server: FakeOpenAIServer, bod
         openai(fake_server).complete(REQUEST)
 
 
+@pytest.mark.parametrize(("reasoning", "shown"), [({"reasoning_content": "Hmm, the user"}, "thinking "), ({}, "")])
+def test_a_model_that_thinks_until_its_tokens_run_out_is_not_retried(
+    fake_server: FakeOpenAIServer, reasoning: dict[str, str], shown: str
+) -> None:
+    # Retried like a garbled reply, each attempt paid for the same thinking again and ended the same way.
+    message = {"role": "assistant", "content": None, **reasoning}
+    fake_server.set_default(Reply(body=json.dumps({"choices": [{"message": message, "finish_reason": "length"}]})))
+    with pytest.raises(LLMRequestError, match=f"used all 16 reply tokens {shown}before writing any answer"):
+        openai(fake_server).complete(REQUEST)
+    assert len(fake_server.chat_requests) == 1
+
+
 def test_an_error_body_built_to_hurt_the_decoder_is_still_an_error(fake_server: FakeOpenAIServer) -> None:
     fake_server.set_default(Reply(status=400, body="[" * 100_000))
     with pytest.raises(LLMRequestError, match="rejected the request"):
@@ -315,6 +328,26 @@ def test_embedded_replies_cross_the_same_boundary(tmp_path: Path, monkeypatch: p
     monkeypatch.setitem(_MODELS, (str(gguf), 2048, 1), _Llama({"choices": []}))
     with pytest.raises(LLMResponseError, match="without any choices"):
         EmbeddedLLM(model_path=gguf, context_window=2048, threads=1).complete(REQUEST)
+
+
+class _SlowLlama(_Llama):
+    def create_chat_completion(self, **_: Any) -> dict[str, Any]:
+        time.sleep(0.2)
+        return self.result
+
+
+def test_the_embedded_models_time_leaves_out_the_wait_for_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Steps run concurrently, the model one at a time: counted, the wait made a step of 0.2 s read 0.6 s.
+    gguf = tmp_path / "m.gguf"
+    gguf.write_bytes(b"GGUF")
+    monkeypatch.setitem(_MODELS, (str(gguf), 2048, 1), _SlowLlama({"choices": [{"message": {"content": "A"}}]}))
+    llm = EmbeddedLLM(model_path=gguf, context_window=2048, threads=1)
+
+    async def three() -> list[Completion]:
+        return list(await asyncio.gather(*(llm.acomplete(REQUEST) for _ in range(3))))
+
+    latencies = [r.latency_s for r in asyncio.run(three())]
+    assert max(latencies) < 0.38 and min(latencies) >= 0.2
 
 
 # --- item 4: every JSON a model writes goes through the guarded decoder ---------------------

@@ -67,8 +67,10 @@ def test_async_matches_sync(fake_server: FakeOpenAIServer) -> None:
         Reply(drop=True),
         Reply(body="<html>bad gateway</html>"),
         Reply(body='{"choices": []}'),
+        Reply.error(408, "Request timed out"),
+        Reply.error(409, "could not acquire the lock"),
     ],
-    ids=["429", "500", "503", "reset", "not-json", "no-choices"],
+    ids=["429", "500", "503", "reset", "not-json", "no-choices", "408", "409"],
 )
 @pytest.mark.parametrize("path", ["sync", "async"])
 def test_transient_faults_are_retried(fake_server: FakeOpenAIServer, fault: Reply, path: str) -> None:
@@ -95,8 +97,9 @@ def test_timeout_is_retried_then_succeeds(fake_server: FakeOpenAIServer, path: s
         (Reply(body="not json"), LLMResponseError),
         (Reply(body='{"choices": []}'), LLMResponseError),
         (Reply(delay=1.0), LLMTimeoutError),
+        (Reply.error(408, "Request timed out"), LLMTimeoutError),
     ],
-    ids=["429", "500", "reset", "not-json", "no-choices", "timeout"],
+    ids=["429", "500", "reset", "not-json", "no-choices", "timeout", "408"],
 )
 @pytest.mark.parametrize("path", ["sync", "async"])
 def test_persistent_faults_fail_within_the_bound(
@@ -136,6 +139,37 @@ def test_client_errors_are_not_retried_and_say_what_to_fix(
         make(fake_server).complete(REQUEST)
     assert info.value.status_code == status
     assert len(fake_server.requests) == 1
+
+
+NGINX_502 = (
+    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1>"
+    "</center>\r\n<hr><center>nginx/1.18.0</center>\r\n</body>\r\n</html>\r\n"
+)
+VALIDATION_400 = "1 validation error for ChatCompletionRequest\nmax_tokens\n  Input should be greater than 0"
+
+
+@pytest.mark.parametrize(
+    ("reply", "error", "shown"),
+    [
+        (Reply(status=502, body=NGINX_502, headers={"Content-Type": "text/html"}), ServerError, ": 502 Bad Gateway ("),
+        (
+            Reply(status=504, body="<!DOCTYPE html><style>p{}</style><p>Gateway &amp; time-out</p>"),
+            ServerError,
+            ": Gateway & time-out (",
+        ),
+        (Reply.error(400, VALIDATION_400), LLMRequestError, "ChatCompletionRequest max_tokens Input should be"),
+    ],
+    ids=["nginx-page", "page-without-title", "multi-line"],
+)
+def test_a_servers_error_text_is_quoted_as_one_readable_line(
+    fake_server: FakeOpenAIServer, reply: Reply, error: type[Exception], shown: str
+) -> None:
+    # A proxy's error page was quoted as its markup, over several lines of the one error line.
+    fake_server.set_default(reply)
+    with pytest.raises(error) as info:
+        make(fake_server, max_retries=1).complete(REQUEST)
+    message = str(info.value)
+    assert shown in message and "\n" not in message and "<" not in message
 
 
 def test_context_overflow_message_names_the_setting(fake_server: FakeOpenAIServer) -> None:
@@ -183,6 +217,21 @@ def test_concurrency_is_limited(fake_server: FakeOpenAIServer) -> None:
 
     elapsed = asyncio.run(run())
     assert elapsed >= 0.4  # 4 requests, 2 at a time, 0.2 s each
+
+
+@pytest.mark.parametrize("path", ["sync", "async"])
+def test_a_wait_for_a_free_slot_is_not_time_in_the_model(fake_server: FakeOpenAIServer, path: str) -> None:
+    # Counted, three calls of 0.2 s one at a time reported 0.2, 0.4 and 0.6 s "in the model".
+    fake_server.set_default(Reply(delay=0.2, content="x"))
+    llm = make(fake_server, concurrency=1)
+
+    async def run() -> list[Completion]:
+        if path == "sync":
+            return list(await asyncio.gather(*(asyncio.to_thread(llm.complete, REQUEST) for _ in range(3))))
+        return list(await asyncio.gather(*(llm.acomplete(REQUEST) for _ in range(3))))
+
+    latencies = [r.latency_s for r in asyncio.run(run())]
+    assert max(latencies) < 0.38 and min(latencies) >= 0.2
 
 
 def test_json_schema_and_grammar_are_sent(fake_server: FakeOpenAIServer) -> None:

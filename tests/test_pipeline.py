@@ -7,6 +7,7 @@ import json
 import re
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -14,6 +15,7 @@ from typer.testing import CliRunner
 from pearl import Pearl, load_document, load_settings
 from pearl.actions import default_library
 from pearl.cli import app
+from pearl.errors import ConfigError
 from pearl.execution import CompressedStepContext, EvidenceBudget, execute_plan
 from pearl.llm import CompletionRequest, FakeLLM
 from pearl.models import Trace
@@ -299,3 +301,49 @@ def test_a_reused_pearl_cites_each_file_with_the_same_text_in_that_file(
             assert citation.source == str(path)
             assert raw[citation.file_start : citation.file_end].replace("\r\n", "\n") == citation.text
     assert built == [str(crlf)]  # built once, for the first question, and shared by the index and its copies
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: Pearl(load_settings(cache=False)), r"pass the settings by name, Pearl\(settings=\.\.\.\)"),
+        (lambda: Pearl("gpt-4o-mini"), "llm must be a model .* not str"),
+        (lambda: Pearl(FakeLLM(), {"cache": False}), r"settings must be a Settings \(load_settings"),
+        (lambda: Pearl(FakeLLM(), library="default.json"), r"library must be an ActionLibrary \(load_library"),
+    ],
+)
+def test_arguments_of_the_wrong_kind_are_refused_when_pearl_is_made(make: Any, message: str) -> None:
+    # Each once got as far as a question and failed there with an AttributeError from deep inside.
+    with pytest.raises(TypeError, match=message):
+        make()
+
+
+@pytest.mark.parametrize(
+    ("question", "options", "error", "message"),
+    [
+        (42, None, TypeError, "the question must be a string or a Question, not int"),
+        ("Who?", "ABCD", TypeError, "options must be a list of strings"),
+        ("Who?", [1, 2], TypeError, "options must be a list of strings"),
+        ("Who?", [f"option {i}" for i in range(11)], ConfigError, "11 options: at most 10"),
+    ],
+)
+def test_questions_of_the_wrong_kind_are_refused_before_any_call(
+    question: Any, options: Any, error: type[Exception], message: str
+) -> None:
+    # Eleven options were cut to ten unseen (A to J); a string of options was read letter by letter.
+    llm = FakeLLM(default="A")
+    with pytest.raises(error, match=message):
+        Pearl(llm, load_settings(cache=False)).ask("Mira runs the ferry.", question, options, method="direct")
+    assert llm.history == []
+
+
+def test_the_blocking_methods_work_where_an_event_loop_already_runs() -> None:
+    # As in a Jupyter notebook: asyncio.run refused ("cannot be called from a running event loop").
+    pearl = Pearl(FakeLLM(default="Mira [S0]."), load_settings(cache=False))
+
+    async def inside() -> tuple[str, int]:
+        answer = pearl.ask("Mira runs the ferry. She is old.", "Who runs the ferry?", method="rag")
+        planned, _ = pearl.plan("Who runs the ferry?")
+        return answer.answer, len(planned.attempts)
+
+    assert asyncio.run(inside()) == ("Mira [S0].", load_settings(cache=False).plan_attempts)

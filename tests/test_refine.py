@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from pearl import Pearl, load_settings
 from pearl.actions import Action, default_library, load_library, save_library
 from pearl.cli import app
-from pearl.errors import ConfigError, LLMRequestError
+from pearl.errors import ConfigError, LLMRequestError, ServerError
 from pearl.eval import load_dataset
 from pearl.llm import CompletionRequest, FakeLLM
 from pearl.models import Document
@@ -319,6 +319,40 @@ def test_refine_resumes_from_its_progress_file(tmp_path: Path) -> None:
     assert "Each of the following" in asked and "Why did Dorota put water" not in asked  # only the third ran
     assert seen[0] == (2, 3, "kept 2") and seen[-1][0] == 3
     assert not partial.exists(), "a finished run removes its progress file"
+
+
+def test_a_question_that_failed_is_tried_again_by_the_next_run(tmp_path: Path) -> None:
+    # It was written to the progress file as done, which the run then removed: the next run repeated every question.
+    dataset = load_dataset(QUALITY)
+    questions = dataset.questions[:3]
+    partial = tmp_path / "demos.jsonl.partial.jsonl"
+    healthy = refining_fake()
+
+    def fails_on_the_third(request: CompletionRequest) -> str | ServerError:
+        if "Each of the following happened" in request.messages[-1].content:
+            return ServerError("server error 500 (gave up after 5 attempts)")
+        return str(healthy.default(request))  # type: ignore[misc,operator]
+
+    pearl = Pearl(llm=FakeLLM(default=fails_on_the_third), settings=load_settings(cache=False))
+    first = asyncio.run(refine_demos(pearl, dataset, questions, rounds=1, concurrency=1, progress_file=partial))
+    assert [bool(r.error) for r in first.records] == [False, False, True] and first.kept == 2
+    assert len(partial.read_text().splitlines()) == 3, "the header and the two questions that ran, kept for the next"
+
+    again = refining_fake()
+    second = asyncio.run(
+        refine_demos(
+            Pearl(llm=again, settings=load_settings(cache=False)),
+            dataset,
+            questions,
+            rounds=1,
+            concurrency=1,
+            progress_file=partial,
+        )
+    )
+    assert second.resumed == 2 and second.kept == 3 and not any(r.error for r in second.records)
+    asked = " ".join(m.content for r in again.history for m in r.messages)
+    assert "Each of the following" in asked and "Why did Dorota put water" not in asked  # only the failed one ran
+    assert not partial.exists()
 
 
 def test_refine_progress_of_another_run_is_not_reused(tmp_path: Path) -> None:

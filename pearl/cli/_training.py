@@ -309,5 +309,11 @@ def refine_command(
     )
     for record in errors[:3]:
         echo(f"note: {record.id}: {record.error}", err=True)
+    if errors and partial.is_file():
+        echo(
+            f"note: run the same command again to try the {len(errors)} failed question(s) again; "
+            f"the others resume from {partial}",
+            err=True,
+        )
     if pearl.llm.is_demo:
         echo(DEMO_NOTICE, err=True)

@@ -159,8 +159,8 @@ def _quality(line: _Line, obj: dict[str, Any]) -> tuple[EvalDocument, list[EvalQ
             line.fail(where, f"expected an object, got {type(item).__name__}")
         text = line.get(item, "question", str, f"{where}.question")
         options = line.get(item, "options", list, f"{where}.options")
-        if len(options) < 2 or not all(isinstance(o, str) for o in options):
-            line.fail(f"{where}.options", f"expected 2 or more strings, got {_short(options)}")
+        if not 2 <= len(options) <= len(LETTERS) or not all(isinstance(o, str) for o in options):
+            line.fail(f"{where}.options", f"expected 2 to {len(LETTERS)} strings, got {_short(options)}")
         if "gold_label" not in item:
             line.fail(f"{where}.gold_label", "missing (the QuALITY test set has no answers; use train or dev)")
         label = line.get(item, "gold_label", int, f"{where}.gold_label")
@@ -291,8 +291,8 @@ def _custom(line: _Line, obj: dict[str, Any]) -> tuple[EvalDocument, list[EvalQu
             line.fail(where, f"expected an object, got {type(item).__name__}")
         text_q = line.get(item, "question", str, f"{where}.question")
         options = line.get(item, "options", list, f"{where}.options", required=False) or []
-        if options and (len(options) < 2 or not all(isinstance(o, str) for o in options)):
-            line.fail(f"{where}.options", f"expected 2 or more strings, got {_short(options)}")
+        if options and (not 2 <= len(options) <= len(LETTERS) or not all(isinstance(o, str) for o in options)):
+            line.fail(f"{where}.options", f"expected 2 to {len(LETTERS)} strings, got {_short(options)}")
         if "answer" not in item:
             line.fail(f"{where}.answer", "missing")
         tags = line.get(item, "tags", list, f"{where}.tags", required=False) or []

@@ -28,7 +28,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from pearl._files import FolderLock, atomic_write_text, read_json
-from pearl._pearl import Pearl
+from pearl._pearl import Pearl, run_blocking
 from pearl.context import DocumentIndex
 from pearl.errors import (
     ConfigError,
@@ -559,7 +559,7 @@ def run_eval(
         LLMError: a failure no question can escape (bad key, unknown model); rows so far are kept.
         EmbeddedModelError: the embedded model is missing or cannot load (checked before any question runs).
     """
-    return asyncio.run(
+    return run_blocking(
         arun_eval(
             pearl,
             dataset,

@@ -164,8 +164,10 @@ class EmbeddedLLM:
                 raise EmbeddedModelError(f"invalid GBNF grammar: {exc}") from exc
         elif request.json_schema is not None:
             kwargs["response_format"] = {"type": "json_object", "schema": request.json_schema}
-        started = time.perf_counter()
         with self._call_lock:
+            # Timed from here: steps run concurrently but the model answers one at a time, and the wait for
+            # it is not time in the model (counted, a step's seconds and the question's sum were inflated).
+            started = time.perf_counter()
             try:
                 result = model.create_chat_completion(**kwargs)
             except ValueError as exc:  # llama.cpp says "Requested tokens exceed context window"

@@ -1,10 +1,11 @@
 """OpenAI-compatible chat completions over httpx: OpenAI, vLLM, Ollama, llama.cpp server, LM Studio.
 
-Retries with exponential backoff and full jitter on 429, 5xx, timeouts, dropped connections and
-garbled replies, honouring Retry-After; a bounded number of attempts; 400/401/403/404 are not
-retried and say what to fix. The API key goes only into the Authorization header: never into
-a log line, a trace or an error message; server text quoted in an error is redacted first (a
-server may echo the header), and a password in the base URL is shown as `***`.
+Retries with exponential backoff and full jitter on 429, 5xx, 408 and 409 (as the official SDK
+does), timeouts, dropped connections and garbled replies, honouring Retry-After; a bounded number
+of attempts; 400/401/403/404 are not retried and say what to fix. The API key goes only into the
+Authorization header: never into a log line, a trace or an error message; server text quoted in
+an error is redacted first (a server may echo the header), and a password in the base URL is
+shown as `***`.
 
 Every response body goes through the guarded JSON decoder and `read_completion`, the one
 boundary where a reply's types, sizes and encodings are checked (see `pearl.llm._reply`).
@@ -21,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import email.utils
+import html
 import logging
 import random
 import re
@@ -95,6 +97,21 @@ def _error_body(response: httpx.Response) -> tuple[str, dict[str, Any]]:
     if isinstance(error, dict):
         return str(error.get("message") or error.get("detail") or error), error
     return str(error), {}
+
+
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
+_MARKUP = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.IGNORECASE | re.DOTALL)
+_PAGE_CHARS = 100_000  # enough of an error page to find its title in
+
+
+def _one_line(message: str) -> str:
+    """A server's error message as one line: an HTML page (a proxy's 502, a gateway's timeout) by its
+    title, else its text; a multi-line message (a validation error) with its lines joined."""
+    if message.lstrip()[:1] == "<":
+        page = message[:_PAGE_CHARS]
+        title = _TITLE.search(page)
+        message = html.unescape(title.group(1) if title else _MARKUP.sub(" ", page))
+    return " ".join(message.split())
 
 
 def _stated_limit(message: str, error: dict[str, Any]) -> int | None:
@@ -196,9 +213,10 @@ class OpenAICompatibleLLM:
 
     def complete(self, request: CompletionRequest) -> Completion:
         payload = self._payload(request)
-        started, window = time.perf_counter(), self._window
+        window = self._window
         attempt = 0
         with self._sync_gate:
+            started = time.perf_counter()  # a wait for the gate (`concurrency`) is not time in the model
             while True:
                 attempt += 1
                 try:
@@ -212,9 +230,10 @@ class OpenAICompatibleLLM:
 
     async def acomplete(self, request: CompletionRequest) -> Completion:
         payload = self._payload(request)
-        started, window = time.perf_counter(), self._window
+        window = self._window
         attempt = 0
         async with self._async_gate(), self._async_client() as client:
+            started = time.perf_counter()  # a wait for the gate (`concurrency`) is not time in the model
             while True:
                 attempt += 1
                 try:
@@ -301,7 +320,7 @@ class OpenAICompatibleLLM:
     def _server_message(self, response: httpx.Response) -> tuple[str, dict[str, Any]]:
         """The server's error message, redacted and cut: the one place an error quotes what a server said."""
         message, error = _error_body(response)
-        return self._redact(message), error
+        return self._redact(_one_line(message)), error
 
     def _overflow(self, message: str, error: dict[str, Any], status: int, sent_window: int) -> ContextOverflowError:
         """Lower the window prompts are fitted to (once per window: concurrent refusals of one size count once)."""
@@ -334,6 +353,16 @@ class OpenAICompatibleLLM:
         if status >= 500:
             raise ServerError(
                 f"server error {status} from {url}: {self._server_message(response)[0]}",
+                retry_after=_retry_after(response.headers),
+            )
+        if status == 408:  # the server (or a proxy before it) gave up waiting: as a timeout here, retried
+            raise LLMTimeoutError(
+                f"{url} timed out the request (408): {self._server_message(response)[0]}",
+                retry_after=_retry_after(response.headers),
+            )
+        if status == 409:  # a conflict on the server's side (OpenAI: a lock), which a retry resolves
+            raise ServerError(
+                f"{url} answered 409 (conflict): {self._server_message(response)[0]}",
                 retry_after=_retry_after(response.headers),
             )
         if status in (401, 403):

@@ -5,6 +5,8 @@ A server (or llama.cpp) hands back a JSON object; `read_completion` turns it int
 string Python cannot encode. What it decides, field by field:
 
 - no `choices`, a choice that is not an object, no text content: `LLMResponseError` (retried);
+  no text because the reply ran out of `max_tokens` (a reasoning model still thinking):
+  `LLMRequestError` (not retried: it would end the same way);
 - the text: lone surrogates (a `\\ud800` escape) become U+FFFD, so it can be hashed, cached,
   printed and written; a text longer than the request allows (`reply_chars(max_tokens)`) is
   cut there and marked `finish_reason="length"`, as if the server had honoured `max_tokens`;
@@ -26,7 +28,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from pearl.errors import LLMResponseError
+from pearl.errors import LLMRequestError, LLMResponseError
 from pearl.models import Completion
 
 __all__ = ["MAX_BODY_CHARS", "Redactor", "read_completion", "reply_chars"]
@@ -129,6 +131,7 @@ def read_completion(
 
     Raises:
         LLMResponseError: no choices, or no text in the first one.
+        LLMRequestError: no text because the reply ran out of `max_tokens`.
     """
     if not isinstance(body, dict):
         raise LLMResponseError(f"{source} answered with JSON that is not an object: {quote(body)}")
@@ -140,6 +143,15 @@ def read_completion(
     text = message.get("content") if isinstance(message, dict) else None
     if text is None:
         text = choice.get("text")
+    if text is None and choice.get("finish_reason") == "length":
+        # A reasoning model that thought until `max_tokens` ran out: at temperature 0 a retry would
+        # pay for the same thinking again and end the same way.
+        thought = isinstance(message, dict) and any(message.get(k) for k in ("reasoning_content", "reasoning"))
+        raise LLMRequestError(
+            f"{source} used all {max_tokens} reply tokens {'thinking ' if thought else ''}before writing any "
+            "answer; pearl's calls need a model that answers directly: turn its thinking off, or choose "
+            "another --model"
+        )
     if not isinstance(text, str):
         raise LLMResponseError(f"{source} answered with no message content: {quote(choice)}")
     notes: list[str] = []

@@ -359,7 +359,9 @@ async def refine_demos(
         on_progress: told `(done, total, status)` after each question (resumed ones included).
         progress_file: where each finished question is appended (see `progress_path`); a run
             that finds the file of a killed run of the same refinement (same library, demos,
-            prompts, model and limits) resumes from it, and removes it when done.
+            prompts, model and limits) resumes from it, and removes it when done. A question
+            that failed (the model, after retries) is not appended, and the file is then kept:
+            the next run resumes the others and tries the failed ones again.
 
     Returns:
         The kept demonstrations as a store (tagged with the library's fingerprint and the
@@ -389,9 +391,10 @@ async def refine_demos(
         async with gate:
             record, demo = await refiner.one(documents[q.document_id], q)
         results[index] = (record, demo)
-        progress.add(
-            keys[index], record=record.model_dump(mode="json"), demo=demo.model_dump(mode="json") if demo else None
-        )
+        if record.error is None:  # a failed question is left out, so that the next run tries it again
+            progress.add(
+                keys[index], record=record.model_dump(mode="json"), demo=demo.model_dump(mode="json") if demo else None
+            )
         counts["done"] += 1
         counts["kept"] += demo is not None
         report()
@@ -412,7 +415,8 @@ async def refine_demos(
         prompts={n: load_prompt(n).id for n in _PROMPTS},
         demos=demos,
     )
-    progress.remove()
+    if not any(record.error for record, _ in finished):
+        progress.remove()
     return RefineResult(
         store=store,
         records=[r for r, _ in finished],
