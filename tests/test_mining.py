@@ -532,6 +532,24 @@ def test_mine_resumes_from_the_progress_file(tmp_path: Path) -> None:
     assert not partial.exists()
 
 
+def test_a_question_whose_call_failed_is_asked_again_by_the_next_run(tmp_path: Path) -> None:
+    questions = [f"Why does person {i} leave?" for i in range(4)]
+    partial = tmp_path / "actions.json.partial.jsonl"
+
+    def fails_on_two(request: CompletionRequest) -> str | LLMError:
+        if "person 2" in request.messages[-1].content:
+            return LLMError("server went away")
+        return mining_fake_reply(request)
+
+    first = asyncio.run(mine_actions(FakeLLM(default=fails_on_two), questions, concurrency=1, progress_file=partial))
+    assert first.failed == 1 and partial.exists(), "a run with a failed question keeps its progress file"
+    second = FakeLLM(default=mining_fake_reply)
+    result = asyncio.run(mine_actions(second, questions, concurrency=1, progress_file=partial))
+    asked = [r.messages[-1].content for r in second.history if (r.prompt or "").startswith("mine.")]
+    assert len(asked) == 1 and "person 2" in asked[0], "only the failed question is asked again"
+    assert result.resumed == 3 and result.failed == 0 and not partial.exists()
+
+
 def test_progress_of_another_run_is_not_reused(tmp_path: Path) -> None:
     partial = tmp_path / "p.jsonl"
     partial.write_text('{"pearl_mine": 1, "key": "other"}\n{"q": "x", "reply": "USE: NONE"}\n')

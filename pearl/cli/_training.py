@@ -210,6 +210,12 @@ def mine_command(
         _stopped(exc, bar, partial, "replies so far are kept")
     bar.close()
     _report_mining(result, out, set(base.names))
+    if result.failed and partial.is_file():
+        echo(
+            f"note: run the same command again to try the {result.failed} failed question(s) again; "
+            f"the others' replies are read back from {partial}",
+            err=True,
+        )
     if llm.is_demo:
         echo(DEMO_NOTICE, err=True)
 

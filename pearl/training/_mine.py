@@ -344,7 +344,9 @@ async def mine_actions(
         concurrency: model calls in flight at once.
         batch_size: most actions one merge call is shown (fewer if the context window is small).
         progress_file: where replies are appended as they come (see `progress_path`); a run that finds
-            the file from a killed run of the same mining resumes from it, and removes it when done.
+            the file from a killed run of the same mining resumes from it, and removes it when done. A
+            question whose call failed is not appended, and the file is then kept: the next run reads
+            the other replies back and asks the failed questions again.
         on_progress: told `(done, total, status)` after each question (resumed ones included).
         name: the new library's name.
 
@@ -378,7 +380,8 @@ async def mine_actions(
         prompts={**base.prompts, "mine": template.id},
         started=started,
     )
-    progress.remove()
+    if not result.failed:  # else kept: the next run reads the replies back and asks the failed questions again
+        progress.remove()
     return result
 
 
