@@ -276,8 +276,31 @@ def row(qid: str, method: str, score: float, **extra: Any) -> ResultRow:
 
 def test_summary_and_report_from_rows() -> None:
     rows = [
-        row("1", "pearl", 1, qtype="why", tags=["long"], prompt_tokens=100, completion_tokens=10, calls=4),
-        row("2", "pearl", 1, qtype="who", tags=["short"], prompt_tokens=300, completion_tokens=30, calls=4),
+        # Two methods sharing one model: a row's wall time holds its waits for the other's calls.
+        row(
+            "1",
+            "pearl",
+            1,
+            qtype="why",
+            tags=["long"],
+            prompt_tokens=100,
+            completion_tokens=10,
+            calls=4,
+            seconds=9.0,
+            llm_seconds=2.0,
+        ),
+        row(
+            "2",
+            "pearl",
+            1,
+            qtype="who",
+            tags=["short"],
+            prompt_tokens=300,
+            completion_tokens=30,
+            calls=4,
+            seconds=7.0,
+            llm_seconds=4.0,
+        ),
         row("3", "pearl", 0, qtype="why", tags=["long", "hard"], unparseable=True, prompt_tokens=200, calls=4),
         row("4", "pearl", 0.5, kind="free", f1=0.5, em=0.0, rouge_l=0.25, prompt_tokens=400, calls=4),
         row("1", "direct", 0, qtype="why", tags=["long"], prompt_tokens=1000, calls=1),
@@ -300,7 +323,8 @@ def test_summary_and_report_from_rows() -> None:
     assert comparison.mcnemar_p is None  # a free-text score of 0.5 is not right/wrong
     report = render_report(summary)
     assert report.startswith("# t\n")
-    assert "| pearl | 4 | 62.5 | 66.7 | 33.3 | 0.0 | 50.0 | 25.0 | 250 | 250 | 10 | 4.0 |" in report
+    assert "| pearl | 4 | 62.5 | 66.7 | 33.3 | 0.0 | 50.0 | 25.0 | 250 | 250 | 10 | 4.0 | 4.00 | 1.50 |" in report
+    assert "| s/q | model s/q |" in report
     assert "## Score by question type" in report and "why (2)" in report
     assert "## Score by split" in report and "long (2)" in report
     assert "## Paired comparisons" in report and "| pearl | direct | 4 |" in report

@@ -171,6 +171,9 @@ class MethodSummary(BaseModel):
     mean_completion_tokens: float = 0.0
     mean_calls: float = 0.0
     mean_seconds: float = 0.0
+    mean_llm_seconds: float = Field(
+        default=0.0, description="seconds in the model per question, waits for a turn left out (see `llm_seconds`)"
+    )
     total_prompt_tokens: int = 0
     total_completion_tokens: int = 0
     cached_calls: int = 0

@@ -66,6 +66,7 @@ def _method_summary(method: str, rows: Sequence[ResultRow], tags: Sequence[str])
         mean_completion_tokens=_mean([r.completion_tokens for r in ok]),
         mean_calls=_mean([r.calls for r in ok]),
         mean_seconds=_mean([r.seconds for r in ok]),
+        mean_llm_seconds=_mean([r.llm_seconds for r in ok]),
         total_prompt_tokens=sum(r.prompt_tokens for r in rows),
         total_completion_tokens=sum(r.completion_tokens for r in rows),
         cached_calls=sum(r.cached_calls for r in rows),
@@ -161,7 +162,7 @@ def render_report(summary: EvalSummary) -> str:
     head = ["method", "n", "score"]
     head += ["accuracy", "unparseable"] if choice else []
     head += ["EM", "F1", "ROUGE-L"] if free else []
-    head += ["prompt tok/q", "uncached tok/q", "completion tok/q", "calls/q", "s/q", "errors", "fallbacks"]
+    head += ["prompt tok/q", "uncached tok/q", "completion tok/q", "calls/q", "s/q", "model s/q", "errors", "fallbacks"]
     rows: list[list[str]] = []
     for m in summary.methods:
         row = [m.method, str(m.n), _pct(m.score)]
@@ -173,6 +174,7 @@ def render_report(summary: EvalSummary) -> str:
             f"{m.mean_completion_tokens:,.0f}",
             f"{m.mean_calls:.1f}",
             f"{m.mean_seconds:.2f}",
+            f"{m.mean_llm_seconds:.2f}",
             str(m.errors),
             str(m.fallbacks),
         ]
