@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
+import weakref
 
 import pytest
 from fakeserver import FakeOpenAIServer, Reply
@@ -217,6 +219,25 @@ def test_concurrency_is_limited(fake_server: FakeOpenAIServer) -> None:
 
     elapsed = asyncio.run(run())
     assert elapsed >= 0.4  # 4 requests, 2 at a time, 0.2 s each
+
+
+def test_one_model_serves_one_event_loop_after_another(fake_server: FakeOpenAIServer) -> None:
+    # A script that calls `Pearl.ask` again and again runs each question in a new event loop. The
+    # limit's semaphore is kept per loop, and bound to it once waited on: every old loop stayed alive.
+    fake_server.set_default(Reply(delay=0.01, content="x"))
+    llm = make(fake_server, concurrency=1)
+
+    loops: list[weakref.ref[asyncio.AbstractEventLoop]] = []
+
+    async def busy() -> None:
+        loops.append(weakref.ref(asyncio.get_running_loop()))
+        await asyncio.gather(*(llm.acomplete(REQUEST) for _ in range(3)))  # the semaphore is waited on
+
+    for _ in range(3):
+        asyncio.run(busy())
+    gc.collect()
+    # The last loop's gate stays until the model next serves a new loop.
+    assert all(loop() is None for loop in loops[:-1]), "a finished event loop is not kept alive by the model"
 
 
 @pytest.mark.parametrize("path", ["sync", "async"])

@@ -161,7 +161,8 @@ class OpenAICompatibleLLM:
         self._model = settings.model
         self._transport = transport
         self._sync_gate = threading.BoundedSemaphore(settings.concurrency)
-        self._async_gates: dict[int, asyncio.Semaphore] = {}
+        # Per event loop: a semaphore is bound to the loop it first waits in (see `_async_gate`).
+        self._async_gates: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
         self._client: httpx.Client | None = None
         self._lock = threading.Lock()
 
@@ -279,9 +280,13 @@ class OpenAICompatibleLLM:
 
     def _async_gate(self) -> asyncio.Semaphore:
         loop = asyncio.get_running_loop()
-        gate = self._async_gates.get(id(loop))
+        gate = self._async_gates.get(loop)
         if gate is None:
-            gate = self._async_gates[id(loop)] = asyncio.Semaphore(self._settings.concurrency)
+            # A script that calls `Pearl.ask` again and again runs each question in a loop of its own: the
+            # gates of loops that have ended go, or every loop would be kept alive by its semaphore.
+            for ended in [other for other in self._async_gates if other.is_closed()]:
+                del self._async_gates[ended]
+            gate = self._async_gates[loop] = asyncio.Semaphore(self._settings.concurrency)
         return gate
 
     def _payload(self, request: CompletionRequest) -> dict[str, Any]:
