@@ -19,6 +19,7 @@ With `--ablate`, one more line per signal of `compress`, measured with that sign
     -continuation pieces of one long sentence and a list with its intro sharing a score
     -lead         the opening of the document's bonus
     -bridge       a sentence between two relevant ones of its paragraph sharing their score
+    -paragraphs   the best three sentences bringing the rest of their (short) paragraph
     -discount     tables of contents and page furniture counting less
 
 Metrics, per question, then averaged:
@@ -160,6 +161,7 @@ ABLATIONS = {
     "-continuation": replace(_ON, continuation=0.0),
     "-lead": replace(_ON, lead=0.0),
     "-bridge": replace(_ON, bridge=0.0),
+    "-paragraphs": replace(_ON, paragraphs=0),
     "-discount": replace(_ON, discount=1.0),
 }
 

@@ -288,3 +288,54 @@ def test_document_text_cannot_close_the_excerpts_or_fake_a_label() -> None:
     text = compress(index, "Who runs the ferry?", 200).text
     assert "</excerpts>" not in text and text.count("[S0]") <= 1
     assert all(label.startswith("[S") for label in re.findall(r"\[S\d+\]", text))
+
+
+_VOLUME_QUESTION = (
+    'Highlight the parts (if any) of this contract related to "Volume Restriction" that should be reviewed by a '
+    "lawyer. Details: Is there a fee increase or consent requirement, etc. if one party's use of the "
+    "product/services exceeds certain threshold?"
+)
+
+
+def test_the_best_sentence_brings_the_rest_of_its_short_paragraph() -> None:
+    # The answer (the capacity) shares no word with the question; the sentence after it in the
+    # same clause does, and ranks first. Other clauses match the question's weaker words.
+    clauses = [
+        f"The Supplier may charge a fee for the use of its Services in region {n}, subject to the consent of the "
+        "other Party."
+        for n in range(12)
+    ]
+    text = "\n\n".join(
+        [
+            "SUPPLY AGREEMENT",
+            "2.6 Facilities.",
+            'The current Facility can fill orders of up to 500 units in a calendar year (the "Maximum Capacity"). '
+            "The Parties will review the anticipated volume of orders each year.",
+            *clauses,
+        ]
+    )
+    index = index_document(text, cache=False, ner=False)
+    capacity = next(s for s in range(index.sentence_count) if "Maximum Capacity" in index.sentence_text(s))
+    ranked = [sid for sid, _ in rank_sentences(index, _VOLUME_QUESTION)]
+    assert ranked[0] == capacity + 1 and capacity not in ranked[:6]
+    for budget in (120, 150):
+        context = compress(index, _VOLUME_QUESTION, budget, weights=Weights(lead=0))
+        _check(index, context, budget)
+        assert capacity in context.sentence_ids
+        alone = compress(index, _VOLUME_QUESTION, budget, weights=Weights(lead=0, paragraphs=0))
+        assert capacity not in alone.sentence_ids
+
+
+def test_packing_spends_the_budget_on_relevant_sentences_before_their_neighbours() -> None:
+    # Each relevant sentence sits between two short irrelevant ones. A cautious estimate of what a
+    # sentence costs once labelled leaves room that only a neighbour fits into.
+    text = "\n\n".join(
+        f"The town {n} office opens at nine. The royalty for region {n} is paid monthly to the licensor by wire "
+        f"transfer to the account named in the schedule, without any deduction. The town {n} office shuts at six."
+        for n in range(8)
+    )
+    index = index_document(text, cache=False, ner=False)
+    for budget, relevant in ((98, 3), (130, 4)):
+        context = compress(index, "When is the royalty paid?", budget, weights=Weights(paragraphs=0, lead=0))
+        _check(index, context, budget)
+        assert sum("royalty" in index.sentence_text(s) for s in context.sentence_ids) == relevant

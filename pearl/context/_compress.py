@@ -9,8 +9,9 @@ rendered in document order with `[S12]` labels:
 3. entities: sentences that mention the focus entities (a step's arguments) or entities
    named in the question, and, less, the entities they co-occur with most;
 4. coherence: a piece of a sentence cut for length, or the item after a "...:" line, shares
-   its neighbour's score, and budget left once every relevant sentence is in goes to the
-   sentences around the kept ones.
+   its neighbour's score, the few best sentences bring the rest of their paragraph when it is
+   short, and budget left once every relevant sentence is in goes to the sentences around the
+   kept ones.
 
 Tables of contents and repeated page furniture are discounted: they repeat every heading word.
 """
@@ -57,6 +58,8 @@ class Weights:
     lead: float = 0.15  # extra for the document's opening (what it is, who the parties are), fading with distance
     lead_tokens: float = 3000.0  # tokens into the document at which the opening bonus has fallen to 1/e
     bridge: float = 0.8  # share a sentence gets of the weaker of its two relevant neighbours in its paragraph
+    paragraphs: int = 3  # the best sentences whose whole paragraph is taken right after them...
+    paragraph_tokens: int = 300  # ...when the paragraph has at most this many tokens
 
 
 DEFAULT_WEIGHTS = Weights()
@@ -266,9 +269,12 @@ def compress(
     ranking = _score(index, query, list(focus or []), weights)
     scores = ranking.scores
     blocked = frozenset(exclude)
-    order = [int(i) for i in np.argsort(-scores, kind="stable") if scores[i] > 0 and int(i) not in blocked]
+    ranked = [int(i) for i in np.argsort(-scores, kind="stable") if scores[i] > 0]
+    order = [sid for sid in ranked if sid not in blocked]
     relevant = bool(order)
-    if not relevant:  # nothing matches: fall back on the opening of the document
+    if relevant:
+        order = _with_paragraphs(index, ranked, scores, weights, blocked)
+    else:  # nothing matches: fall back on the opening of the document
         order = [i for i in range(index.sentence_count) if i not in blocked]
     kept = _pack(index, order, budget_tokens, prefix=not relevant)
     if relevant:
@@ -307,12 +313,62 @@ def sentence_cost(index: DocumentIndex, sid: int) -> int:
     return index.sent_tokens[sid] + len(str(sid)) // 3 + 5
 
 
+def _paragraphs(index: DocumentIndex) -> dict[int, list[int]]:
+    """Sentence ids of each paragraph, in document order."""
+    return index.memo("paragraphs", lambda: _group_paragraphs(index))
+
+
+def _group_paragraphs(index: DocumentIndex) -> dict[int, list[int]]:
+    groups: dict[int, list[int]] = {}
+    for sid, para in enumerate(index.sent_para):
+        groups.setdefault(para, []).append(sid)
+    return groups
+
+
+def _with_paragraphs(
+    index: DocumentIndex,
+    ranked: list[int],
+    scores: npt.NDArray[np.float64],
+    weights: Weights,
+    blocked: Collection[int],
+) -> list[int]:
+    """The order to pack: `ranked` less `blocked`, the rest of the paragraphs of its first
+    `weights.paragraphs` sentences right after those.
+
+    A clause is a paragraph, and the sentence that matches the question best is often not the
+    one that answers it: the definition before it ("... (the "Maximum Capacity")."), the parties
+    named just before "... collectively, the "Parties"". Only short paragraphs come whole, so
+    the rest of the ranking still gets in. A best sentence shown elsewhere (`blocked`) still
+    brings its paragraph: the prompt then has it whole.
+    """
+    best = ranked[: max(weights.paragraphs, 0)]
+    taken = set(best) | set(blocked)
+    paragraphs = _paragraphs(index)
+    mates: list[int] = []
+    for sid in best:
+        paragraph = paragraphs[index.sent_para[sid]]
+        if sum(index.sent_tokens[other] for other in paragraph) > weights.paragraph_tokens:
+            continue
+        members = [other for other in paragraph if other not in taken]
+        mates.extend(sorted(members, key=lambda other: -scores[other]))  # best first, should the budget run out
+        taken.update(members)
+    return [sid for sid in best if sid not in blocked] + mates + [sid for sid in ranked if sid not in taken]
+
+
+def _pack_cost(index: DocumentIndex, sid: int) -> int:
+    """Tokens sentence `sid` adds to rendered evidence, a close estimate: "[S12] " merges with the
+    next word into 3 tokens (4 from S1000 on), plus one for a line break. Packing by the
+    cautious `sentence_cost` left a token or two per sentence unspent, which went to neighbours
+    rather than to the next relevant sentence; an overshoot is corrected by exact counting."""
+    return index.sent_tokens[sid] + len(str(sid)) // 4 + 4
+
+
 def _pack(index: DocumentIndex, order: list[int], budget: int, prefix: bool = False) -> set[int]:
     """Greedily take sentences in `order` while they fit; with `prefix`, stop at the first that does not."""
     kept: set[int] = set()
     used = 0
     for sid in order:
-        cost = sentence_cost(index, sid)
+        cost = _pack_cost(index, sid)
         if used + cost <= budget:
             kept.add(sid)
             used += cost
