@@ -339,3 +339,17 @@ def test_packing_spends_the_budget_on_relevant_sentences_before_their_neighbours
         context = compress(index, "When is the royalty paid?", budget, weights=Weights(paragraphs=0, lead=0))
         _check(index, context, budget)
         assert sum("royalty" in index.sentence_text(s) for s in context.sentence_ids) == relevant
+
+
+def test_budget_no_relevant_sentence_fits_goes_to_a_neighbour() -> None:
+    # Costed more cautiously than packing costs them, neighbours never fitted into what packing left.
+    text = "\n\n".join(
+        f"The town {n} office opens at nine. The royalty for region {n} is paid monthly to the licensor by wire "
+        f"transfer to the account named in the schedule, without any deduction. The town {n} office shuts at six."
+        for n in range(8)
+    )
+    index = index_document(text, cache=False, ner=False)
+    context = compress(index, "When is the royalty paid?", 110, weights=Weights(paragraphs=0, lead=0))
+    _check(index, context, 110)
+    assert sum("royalty" in index.sentence_text(s) for s in context.sentence_ids) == 3
+    assert any("office" in index.sentence_text(s) for s in context.sentence_ids) and context.tokens > 100

@@ -382,13 +382,13 @@ def _pack(index: DocumentIndex, order: list[int], budget: int, prefix: bool = Fa
 def _add_neighbours(
     index: DocumentIndex, kept: set[int], scores: npt.NDArray[np.float64], budget: int, blocked: Collection[int]
 ) -> set[int]:
-    """Spend budget that relevant sentences left unused on the sentences around them."""
-    used = sum(sentence_cost(index, sid) for sid in kept)
+    """Spend budget that relevant sentences left unused on the sentences around them (costed as packing costs them)."""
+    used = sum(_pack_cost(index, sid) for sid in kept)
     for distance in (1, 2):
         for sid in sorted(kept, key=lambda s: -scores[s]):
             for other in (sid - distance, sid + distance):
                 if 0 <= other < index.sentence_count and other not in kept and other not in blocked:
-                    cost = sentence_cost(index, other)
+                    cost = _pack_cost(index, other)
                     if used + cost <= budget:
                         kept.add(other)
                         used += cost
