@@ -280,14 +280,15 @@ class OpenAICompatibleLLM:
 
     def _async_gate(self) -> asyncio.Semaphore:
         loop = asyncio.get_running_loop()
-        gate = self._async_gates.get(loop)
-        if gate is None:
-            # A script that calls `Pearl.ask` again and again runs each question in a loop of its own: the
-            # gates of loops that have ended go, or every loop would be kept alive by its semaphore.
-            for ended in [other for other in self._async_gates if other.is_closed()]:
-                del self._async_gates[ended]
-            gate = self._async_gates[loop] = asyncio.Semaphore(self._settings.concurrency)
-        return gate
+        with self._lock:  # threads each running a loop (`run_blocking` in a notebook, a web app) share the model
+            gate = self._async_gates.get(loop)
+            if gate is None:
+                # A script that calls `Pearl.ask` again and again runs each question in a loop of its own: the
+                # gates of loops that have ended go, or every loop would be kept alive by its semaphore.
+                for ended in [other for other in self._async_gates if other.is_closed()]:
+                    del self._async_gates[ended]
+                gate = self._async_gates[loop] = asyncio.Semaphore(self._settings.concurrency)
+            return gate
 
     def _payload(self, request: CompletionRequest) -> dict[str, Any]:
         payload: dict[str, Any] = {
