@@ -286,12 +286,19 @@ def test_unusable_replies_are_response_errors(fake_server: FakeOpenAIServer, bod
         openai(fake_server).complete(REQUEST)
 
 
-@pytest.mark.parametrize(("reasoning", "shown"), [({"reasoning_content": "Hmm, the user"}, "thinking "), ({}, "")])
+@pytest.mark.parametrize(
+    ("content", "reasoning", "shown"),
+    [
+        (None, {"reasoning_content": "Hmm, the user"}, "thinking "),
+        (None, {}, ""),
+        ("", {"reasoning": "Hmm, the user"}, "thinking "),  # content "" was taken as the answer ""
+    ],
+)
 def test_a_model_that_thinks_until_its_tokens_run_out_is_not_retried(
-    fake_server: FakeOpenAIServer, reasoning: dict[str, str], shown: str
+    fake_server: FakeOpenAIServer, content: str | None, reasoning: dict[str, str], shown: str
 ) -> None:
     # Retried like a garbled reply, each attempt paid for the same thinking again and ended the same way.
-    message = {"role": "assistant", "content": None, **reasoning}
+    message = {"role": "assistant", "content": content, **reasoning}
     fake_server.set_default(Reply(body=json.dumps({"choices": [{"message": message, "finish_reason": "length"}]})))
     with pytest.raises(LLMRequestError, match=f"used all 16 reply tokens {shown}before writing any answer"):
         openai(fake_server).complete(REQUEST)
