@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import re
 import time
@@ -13,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pearl import Pearl, load_document, load_settings
+from pearl._pearl import run_blocking
 from pearl.actions import default_library
 from pearl.cli import app
 from pearl.errors import ConfigError
@@ -347,3 +349,18 @@ def test_the_blocking_methods_work_where_an_event_loop_already_runs() -> None:
         return answer.answer, len(planned.attempts)
 
     assert asyncio.run(inside()) == ("Mira [S0].", load_settings(cache=False).plan_attempts)
+
+
+_REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="unset")
+
+
+def test_run_blocking_inside_a_running_loop_keeps_the_callers_context_variables() -> None:
+    # In a thread of its own, the question lost what the caller had set (a tracing span, a request id).
+    async def read() -> str:
+        return _REQUEST_ID.get()
+
+    async def inside() -> str:
+        _REQUEST_ID.set("r-42")
+        return run_blocking(read())
+
+    assert asyncio.run(inside()) == "r-42"
