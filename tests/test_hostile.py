@@ -311,6 +311,18 @@ def test_an_error_body_built_to_hurt_the_decoder_is_still_an_error(fake_server: 
         openai(fake_server).complete(REQUEST)
 
 
+@pytest.mark.parametrize("page", ["<html>" + "<script>" * 12_500, "<html>" + "<style" * 16_000, "<title>" * 14_000])
+def test_an_error_page_built_to_hurt_the_one_line_summary_is_read_at_once(
+    fake_server: FakeOpenAIServer, page: str
+) -> None:
+    # Each unclosed <script> sent a lazy pattern through the rest of the page: 16 s a reply, at every retry.
+    fake_server.set_default(Reply(status=400, body=page))
+    started = time.perf_counter()
+    with pytest.raises(LLMRequestError, match="rejected the request"):
+        openai(fake_server).complete(REQUEST)
+    assert time.perf_counter() - started < 1.5
+
+
 class _Llama:
     """Stands in for llama_cpp.Llama: returns one scripted dict."""
 
