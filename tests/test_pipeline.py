@@ -312,6 +312,7 @@ def test_a_reused_pearl_cites_each_file_with_the_same_text_in_that_file(
         (lambda: Pearl("gpt-4o-mini"), "llm must be a model .* not str"),
         (lambda: Pearl(FakeLLM(), {"cache": False}), r"settings must be a Settings \(load_settings"),
         (lambda: Pearl(FakeLLM(), library="default.json"), r"library must be an ActionLibrary \(load_library"),
+        (lambda: Pearl(FakeLLM(), demos=builtin_demos().demos), r"demos must be a DemoStore \(load_demos"),
     ],
 )
 def test_arguments_of_the_wrong_kind_are_refused_when_pearl_is_made(make: Any, message: str) -> None:
