@@ -365,3 +365,12 @@ def test_run_blocking_inside_a_running_loop_keeps_the_callers_context_variables(
         return run_blocking(read())
 
     assert asyncio.run(inside()) == "r-42"
+
+
+def test_options_given_by_a_generator_are_all_asked() -> None:
+    # Checked one by one, then read again: none were left and the question was asked as free text.
+    llm = FakeLLM(default="B")
+    options = (colour for colour in ["red", "blue"])
+    pearl = Pearl(llm, load_settings(cache=False))
+    answer = pearl.ask("The ferry is blue.", "Which colour?", options, method="direct")  # type: ignore[arg-type]
+    assert answer.letter == "B" and "(B) blue" in llm.history[0].messages[-1].content
