@@ -513,8 +513,8 @@ def as_document(source: DocumentSource, max_bytes: int = DEFAULT_MAX_BYTES) -> D
 
     A string is a path if a file or folder of that name exists; otherwise it is the text itself,
     and offsets refer to it, unless it reads as a path (`contract.pdf`, `notes/`): that is a
-    path mistyped, or relative to another folder, and is refused rather than read as a one-line
-    document (`Document.from_text` takes any text as it is).
+    path mistyped, or relative to another folder (or a URL, which pearl does not fetch), and is
+    refused rather than read as a one-line document (`Document.from_text` takes any text as it is).
 
     Raises:
         DocumentError: a path is missing or cannot be read, or `source` is of an unsupported type.
