@@ -333,21 +333,6 @@ def test_the_best_sentence_brings_the_rest_of_its_short_paragraph() -> None:
         assert capacity not in alone.sentence_ids
 
 
-def test_packing_spends_the_budget_on_relevant_sentences_before_their_neighbours() -> None:
-    # Each relevant sentence sits between two short irrelevant ones. A cautious estimate of what a
-    # sentence costs once labelled leaves room that only a neighbour fits into.
-    text = "\n\n".join(
-        f"The town {n} office opens at nine. The royalty for region {n} is paid monthly to the licensor by wire "
-        f"transfer to the account named in the schedule, without any deduction. The town {n} office shuts at six."
-        for n in range(8)
-    )
-    index = index_document(text, cache=False, ner=False)
-    for budget, relevant in ((98, 3), (130, 4)):
-        context = compress(index, "When is the royalty paid?", budget, weights=Weights(paragraphs=0, lead=0))
-        _check(index, context, budget)
-        assert sum("royalty" in index.sentence_text(s) for s in context.sentence_ids) == relevant
-
-
 def test_a_long_paragraph_is_not_brought_whole() -> None:
     # The best sentence opens 430 tokens of weather; brought whole, they pushed out the other relevant sentences.
     weather = " ".join(f"The weather on day {d} was mild and the harbour stayed calm." for d in range(30))
@@ -373,3 +358,18 @@ def test_a_best_sentence_shown_elsewhere_still_brings_its_paragraph() -> None:
         context = compress(index, _VOLUME_QUESTION, budget, exclude=[capacity + 1], weights=Weights(lead=0))
         _check(index, context, budget)
         assert capacity in context.sentence_ids and capacity + 1 not in context.sentence_ids
+
+
+def test_packing_spends_the_budget_on_relevant_sentences_before_their_neighbours() -> None:
+    # Each relevant sentence sits between two short irrelevant ones. A cautious estimate of what a
+    # sentence costs once labelled leaves room that only a neighbour fits into.
+    text = "\n\n".join(
+        f"The town {n} office opens at nine. The royalty for region {n} is paid monthly to the licensor by wire "
+        f"transfer to the account named in the schedule, without any deduction. The town {n} office shuts at six."
+        for n in range(8)
+    )
+    index = index_document(text, cache=False, ner=False)
+    for budget, relevant in ((98, 3), (130, 4)):
+        context = compress(index, "When is the royalty paid?", budget, weights=Weights(paragraphs=0, lead=0))
+        _check(index, context, budget)
+        assert sum("royalty" in index.sentence_text(s) for s in context.sentence_ids) == relevant
