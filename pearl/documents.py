@@ -495,13 +495,26 @@ def _reads_as_path(text: str) -> bool:
     return ("/" in line or "\\" in line) and not any(c.isspace() for c in line)
 
 
+def _missing_path(source: str) -> str:
+    """Why `source`, a string that reads as a path but names nothing, is refused, and what to pass instead."""
+    name = source.strip()
+    text = "to ask about this text itself, pass Document.from_text(text)"
+    if re.match(r"(?i)(https?|ftp)://", name):
+        return f"{name}: pearl reads local files, not URLs: download it first (`curl -O URL`); {text}"
+    if _is_existing_path(name):  # a line read from a file list keeps its line break
+        return f"{source!r} has white space around a file's name: strip it to read the file; {text}"
+    path = Path(name).expanduser()
+    where = "" if path.is_absolute() else f" (looked in {Path.cwd()})"
+    return f"{path}: no such file or directory{where}; {text}"
+
+
 def as_document(source: DocumentSource, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
     """A `Document` from a document, a path, a list of paths, or a string.
 
     A string is a path if a file or folder of that name exists; otherwise it is the text itself,
     and offsets refer to it, unless it reads as a path (`contract.pdf`, `notes/`): that is a
-    path mistyped, or relative to another folder, and is refused rather than read as a one-line
-    document (`Document.from_text` takes any text as it is).
+    path mistyped, or relative to another folder (or a URL, which pearl does not fetch), and is
+    refused rather than read as a one-line document (`Document.from_text` takes any text as it is).
 
     Raises:
         DocumentError: a path is missing or cannot be read, or `source` is of an unsupported type.
@@ -510,11 +523,7 @@ def as_document(source: DocumentSource, max_bytes: int = DEFAULT_MAX_BYTES) -> D
         return source
     if isinstance(source, str) and not _is_existing_path(source):
         if _reads_as_path(source):
-            where = "" if Path(source).is_absolute() else f" (looked in {Path.cwd()})"
-            raise DocumentError(
-                f"{source.strip()}: no such file or directory{where}; to ask about this text itself, "
-                "pass Document.from_text(text)"
-            )
+            raise DocumentError(_missing_path(source))
         return Document.from_text(source)
     if isinstance(source, (str, Path)):
         return load_document(source, max_bytes=max_bytes)

@@ -67,12 +67,14 @@ def as_question(question: str | Question, options: Sequence[str] | None = None) 
     """
     if not isinstance(question, (str, Question)):
         raise TypeError(f"the question must be a string or a Question, not {type(question).__name__}")
-    if isinstance(options, str) or not all(isinstance(option, str) for option in options or ()):
+    # Read once: a generator checked, then read again, gave no options (a free-text question).
+    given = None if isinstance(options, str) else list(options or ())
+    if given is None or not all(isinstance(option, str) for option in given):
         raise TypeError("options must be a list of strings, one per option (or None for a free-text question)")
     if isinstance(question, Question):
         asked = question
-    elif options:
-        asked = Question(text=question, options=list(options))
+    elif given:
+        asked = Question(text=question, options=given)
     else:
         asked = split_options(question)
     if not asked.text.strip():

@@ -297,9 +297,9 @@ _VOLUME_QUESTION = (
 )
 
 
-def test_the_best_sentence_brings_the_rest_of_its_short_paragraph() -> None:
-    # The answer (the capacity) shares no word with the question; the sentence after it in the
-    # same clause does, and ranks first. Other clauses match the question's weaker words.
+def _supply_agreement() -> tuple[DocumentIndex, int]:
+    """A contract whose capacity clause answers `_VOLUME_QUESTION` but shares no word with it; and
+    that sentence's id. Other clauses match the question's weaker words."""
     clauses = [
         f"The Supplier may charge a fee for the use of its Services in region {n}, subject to the consent of the "
         "other Party."
@@ -316,6 +316,13 @@ def test_the_best_sentence_brings_the_rest_of_its_short_paragraph() -> None:
     )
     index = index_document(text, cache=False, ner=False)
     capacity = next(s for s in range(index.sentence_count) if "Maximum Capacity" in index.sentence_text(s))
+    return index, capacity
+
+
+def test_the_best_sentence_brings_the_rest_of_its_short_paragraph() -> None:
+    # The answer (the capacity) shares no word with the question; the sentence after it in the
+    # same clause does, and ranks first.
+    index, capacity = _supply_agreement()
     ranked = [sid for sid, _ in rank_sentences(index, _VOLUME_QUESTION)]
     assert ranked[0] == capacity + 1 and capacity not in ranked[:6]
     for budget in (120, 150):
@@ -324,6 +331,33 @@ def test_the_best_sentence_brings_the_rest_of_its_short_paragraph() -> None:
         assert capacity in context.sentence_ids
         alone = compress(index, _VOLUME_QUESTION, budget, weights=Weights(lead=0, paragraphs=0))
         assert capacity not in alone.sentence_ids
+
+
+def test_a_long_paragraph_is_not_brought_whole() -> None:
+    # The best sentence opens 430 tokens of weather; brought whole, they pushed out the other relevant sentences.
+    weather = " ".join(f"The weather on day {d} was mild and the harbour stayed calm." for d in range(30))
+    parts = ["LEASE", "The monthly rent is due on the first day of each month. " + weather]
+    for n in range(6):
+        parts += [
+            f"Section {n}. The parking rules for lot {n} apply to every tenant.",
+            f"The rent for unit {n} is due with it.",
+        ]
+    index = index_document("\n\n".join(parts), cache=False, ner=False)
+    question = "When is the monthly rent due?"
+    assert "monthly rent" in index.sentence_text(rank_sentences(index, question)[0][0])
+    for budget in (120, 150, 200):
+        context = compress(index, question, budget, weights=Weights(lead=0))
+        _check(index, context, budget)
+        assert sum("rent" in index.sentence_text(s) for s in context.sentence_ids) == 7
+
+
+def test_a_best_sentence_shown_elsewhere_still_brings_its_paragraph() -> None:
+    # A step's prompt already shows the best sentence (`exclude`): its clause's definition is what is missing.
+    index, capacity = _supply_agreement()
+    for budget in (120, 150):
+        context = compress(index, _VOLUME_QUESTION, budget, exclude=[capacity + 1], weights=Weights(lead=0))
+        _check(index, context, budget)
+        assert capacity in context.sentence_ids and capacity + 1 not in context.sentence_ids
 
 
 def test_packing_spends_the_budget_on_relevant_sentences_before_their_neighbours() -> None:

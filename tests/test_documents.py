@@ -9,7 +9,7 @@ import pytest
 
 from pearl import FakeLLM, Pearl, load_settings
 from pearl.context import SentenceFlag, index_document
-from pearl.documents import _pdf_paragraphs, load_document
+from pearl.documents import _pdf_paragraphs, as_document, load_document
 from pearl.errors import DocumentError
 from pearl.llm import CompletionRequest
 
@@ -361,6 +361,26 @@ def test_a_missing_path_given_as_a_string_is_refused_not_read_as_text(path: str)
     with pytest.raises(DocumentError, match="no such file or directory.*Document.from_text"):
         Pearl(llm, load_settings(cache=False)).ask(path, "When does it end?", method="direct")
     assert llm.history == []
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("https://example.com/a.html", "https://example.com/a.html: pearl reads local files, not URLs: download it"),
+        ("contract.txt\n", "'contract.txt\\n' has white space around a file's name: strip it"),
+        ("~/contract.pdf", "{home}/contract.pdf: no such file or directory;"),
+    ],
+)
+def test_a_refused_path_string_says_what_it_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str, message: str
+) -> None:
+    # Each once read "no such file or directory (looked in <cwd>)": false for a file that exists
+    # with a line break after its name, misleading for a URL and for a path under `~`.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "contract.txt").write_text("The term is two years.")
+    with pytest.raises(DocumentError, match=re.escape(message.format(home=tmp_path / "home"))):
+        as_document(source)
 
 
 @pytest.mark.parametrize("text", ["Mira runs the ferry to Tr'en.", "The report is in report.pdf.\nIt is long."])

@@ -286,12 +286,19 @@ def test_unusable_replies_are_response_errors(fake_server: FakeOpenAIServer, bod
         openai(fake_server).complete(REQUEST)
 
 
-@pytest.mark.parametrize(("reasoning", "shown"), [({"reasoning_content": "Hmm, the user"}, "thinking "), ({}, "")])
+@pytest.mark.parametrize(
+    ("content", "reasoning", "shown"),
+    [
+        (None, {"reasoning_content": "Hmm, the user"}, "thinking "),
+        (None, {}, ""),
+        ("", {"reasoning": "Hmm, the user"}, "thinking "),  # content "" was taken as the answer ""
+    ],
+)
 def test_a_model_that_thinks_until_its_tokens_run_out_is_not_retried(
-    fake_server: FakeOpenAIServer, reasoning: dict[str, str], shown: str
+    fake_server: FakeOpenAIServer, content: str | None, reasoning: dict[str, str], shown: str
 ) -> None:
     # Retried like a garbled reply, each attempt paid for the same thinking again and ended the same way.
-    message = {"role": "assistant", "content": None, **reasoning}
+    message = {"role": "assistant", "content": content, **reasoning}
     fake_server.set_default(Reply(body=json.dumps({"choices": [{"message": message, "finish_reason": "length"}]})))
     with pytest.raises(LLMRequestError, match=f"used all 16 reply tokens {shown}before writing any answer"):
         openai(fake_server).complete(REQUEST)
@@ -302,6 +309,18 @@ def test_an_error_body_built_to_hurt_the_decoder_is_still_an_error(fake_server: 
     fake_server.set_default(Reply(status=400, body="[" * 100_000))
     with pytest.raises(LLMRequestError, match="rejected the request"):
         openai(fake_server).complete(REQUEST)
+
+
+@pytest.mark.parametrize("page", ["<html>" + "<script>" * 12_500, "<html>" + "<style" * 16_000, "<title>" * 14_000])
+def test_an_error_page_built_to_hurt_the_one_line_summary_is_read_at_once(
+    fake_server: FakeOpenAIServer, page: str
+) -> None:
+    # Each unclosed <script> sent a lazy pattern through the rest of the page: 16 s a reply, at every retry.
+    fake_server.set_default(Reply(status=400, body=page))
+    started = time.perf_counter()
+    with pytest.raises(LLMRequestError, match="rejected the request"):
+        openai(fake_server).complete(REQUEST)
+    assert time.perf_counter() - started < 1.5
 
 
 class _Llama:

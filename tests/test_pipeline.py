@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import re
 import time
@@ -13,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pearl import Pearl, load_document, load_settings
+from pearl._pearl import run_blocking
 from pearl.actions import default_library
 from pearl.cli import app
 from pearl.errors import ConfigError
@@ -310,6 +312,7 @@ def test_a_reused_pearl_cites_each_file_with_the_same_text_in_that_file(
         (lambda: Pearl("gpt-4o-mini"), "llm must be a model .* not str"),
         (lambda: Pearl(FakeLLM(), {"cache": False}), r"settings must be a Settings \(load_settings"),
         (lambda: Pearl(FakeLLM(), library="default.json"), r"library must be an ActionLibrary \(load_library"),
+        (lambda: Pearl(FakeLLM(), demos=builtin_demos().demos), r"demos must be a DemoStore \(load_demos"),
     ],
 )
 def test_arguments_of_the_wrong_kind_are_refused_when_pearl_is_made(make: Any, message: str) -> None:
@@ -347,3 +350,27 @@ def test_the_blocking_methods_work_where_an_event_loop_already_runs() -> None:
         return answer.answer, len(planned.attempts)
 
     assert asyncio.run(inside()) == ("Mira [S0].", load_settings(cache=False).plan_attempts)
+
+
+_REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="unset")
+
+
+def test_run_blocking_inside_a_running_loop_keeps_the_callers_context_variables() -> None:
+    # In a thread of its own, the question lost what the caller had set (a tracing span, a request id).
+    async def read() -> str:
+        return _REQUEST_ID.get()
+
+    async def inside() -> str:
+        _REQUEST_ID.set("r-42")
+        return run_blocking(read())
+
+    assert asyncio.run(inside()) == "r-42"
+
+
+def test_options_given_by_a_generator_are_all_asked() -> None:
+    # Checked one by one, then read again: none were left and the question was asked as free text.
+    llm = FakeLLM(default="B")
+    options = (colour for colour in ["red", "blue"])
+    pearl = Pearl(llm, load_settings(cache=False))
+    answer = pearl.ask("The ferry is blue.", "Which colour?", options, method="direct")  # type: ignore[arg-type]
+    assert answer.letter == "B" and "(B) blue" in llm.history[0].messages[-1].content

@@ -99,18 +99,40 @@ def _error_body(response: httpx.Response) -> tuple[str, dict[str, Any]]:
     return str(error), {}
 
 
-_TITLE = re.compile(r"<title[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
-_MARKUP = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.IGNORECASE | re.DOTALL)
+_BLOCK = re.compile(r"<(script|style|title)\b", re.IGNORECASE)
+_TAG = re.compile(r"<[^<>]*>")  # no "<" inside: each character is scanned once, whatever the page
 _PAGE_CHARS = 100_000  # enough of an error page to find its title in
+
+
+def _page_line(page: str) -> str:
+    """An HTML page's title, else its text without scripts and styles: found with `find`, in one
+    pass (a lazy `<script.*?</script>` rescanned the rest of the page for each unclosed tag: 16 s
+    for a hostile 100 KB page, at every retry)."""
+    lower = page.lower()
+    kept: list[str] = []
+    at = 0
+    for block in _BLOCK.finditer(lower):
+        if block.start() < at:
+            continue
+        opened = lower.find(">", block.end())
+        closed = lower.find(f"</{block.group(1).lower()}", opened) if opened >= 0 else -1
+        if block.group(1).lower() == "title" and closed >= 0:
+            return page[opened + 1 : closed]
+        kept.append(page[at : block.start()])
+        if closed < 0:  # unclosed: what follows is its content
+            at = len(page)
+            break
+        end = lower.find(">", closed)
+        at = len(page) if end < 0 else end + 1
+    kept.append(page[at:])
+    return _TAG.sub(" ", "".join(kept))
 
 
 def _one_line(message: str) -> str:
     """A server's error message as one line: an HTML page (a proxy's 502, a gateway's timeout) by its
     title, else its text; a multi-line message (a validation error) with its lines joined."""
     if message.lstrip()[:1] == "<":
-        page = message[:_PAGE_CHARS]
-        title = _TITLE.search(page)
-        message = html.unescape(title.group(1) if title else _MARKUP.sub(" ", page))
+        message = html.unescape(_page_line(message[:_PAGE_CHARS]))
     return " ".join(message.split())
 
 
@@ -280,14 +302,15 @@ class OpenAICompatibleLLM:
 
     def _async_gate(self) -> asyncio.Semaphore:
         loop = asyncio.get_running_loop()
-        gate = self._async_gates.get(loop)
-        if gate is None:
-            # A script that calls `Pearl.ask` again and again runs each question in a loop of its own: the
-            # gates of loops that have ended go, or every loop would be kept alive by its semaphore.
-            for ended in [other for other in self._async_gates if other.is_closed()]:
-                del self._async_gates[ended]
-            gate = self._async_gates[loop] = asyncio.Semaphore(self._settings.concurrency)
-        return gate
+        with self._lock:  # threads each running a loop (`run_blocking` in a notebook, a web app) share the model
+            gate = self._async_gates.get(loop)
+            if gate is None:
+                # A script that calls `Pearl.ask` again and again runs each question in a loop of its own: the
+                # gates of loops that have ended go, or every loop would be kept alive by its semaphore.
+                for ended in [other for other in self._async_gates if other.is_closed()]:
+                    del self._async_gates[ended]
+                gate = self._async_gates[loop] = asyncio.Semaphore(self._settings.concurrency)
+            return gate
 
     def _payload(self, request: CompletionRequest) -> dict[str, Any]:
         payload: dict[str, Any] = {
