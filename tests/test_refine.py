@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from pearl import Pearl, load_settings
 from pearl.actions import Action, default_library, load_library, save_library
 from pearl.cli import app
-from pearl.errors import ConfigError, LLMRequestError, ServerError
+from pearl.errors import ConfigError, DocumentError, LLMRequestError, ServerError
 from pearl.eval import load_dataset
 from pearl.llm import CompletionRequest, FakeLLM
 from pearl.models import Document
@@ -353,6 +353,28 @@ def test_a_question_that_failed_is_tried_again_by_the_next_run(tmp_path: Path) -
     asked = " ".join(m.content for r in again.history for m in r.messages)
     assert "Each of the following" in asked and "Why did Dorota put water" not in asked  # only the failed one ran
     assert not partial.exists()
+
+
+def test_a_question_that_fails_for_a_reason_of_its_own_is_not_asked_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Only the model's failures pass: an error the question itself causes would recur at every run,
+    # and the progress file was kept for it forever, the CLI saying "run the same command again".
+    dataset = load_dataset(QUALITY)
+    questions = dataset.questions[:2]
+    partial = tmp_path / "demos.jsonl.partial.jsonl"
+    pearl = Pearl(llm=refining_fake(), settings=load_settings(cache=False))
+    asked = pearl.aask
+
+    async def refuses_the_second(document: Any, question: Any, *args: Any, **kwargs: Any) -> Any:
+        if question.text == questions[1].question:
+            raise DocumentError("the document cannot be read")
+        return await asked(document, question, *args, **kwargs)
+
+    monkeypatch.setattr(pearl, "aask", refuses_the_second)
+    result = asyncio.run(refine_demos(pearl, dataset, questions, rounds=1, concurrency=1, progress_file=partial))
+    assert [r.error is not None for r in result.records] == [False, True]
+    assert not any(r.model_failed for r in result.records) and not partial.exists()
 
 
 def test_refine_progress_of_another_run_is_not_reused(tmp_path: Path) -> None:

@@ -210,7 +210,7 @@ def mine_command(
         _stopped(exc, bar, partial, "replies so far are kept")
     bar.close()
     _report_mining(result, out, set(base.names))
-    if result.failed and partial.is_file():
+    if questions is not None and result.failed and partial.is_file():  # --document keeps no progress file
         echo(
             f"note: run the same command again to try the {result.failed} failed question(s) again; "
             f"the others' replies are read back from {partial}",
@@ -315,9 +315,10 @@ def refine_command(
     )
     for record in errors[:3]:
         echo(f"note: {record.id}: {record.error}", err=True)
-    if errors and partial.is_file():
+    retried = sum(r.model_failed for r in errors)
+    if retried and partial.is_file():
         echo(
-            f"note: run the same command again to try the {len(errors)} failed question(s) again; "
+            f"note: run the same command again to try the {retried} question(s) the model failed on again; "
             f"the others resume from {partial}",
             err=True,
         )

@@ -83,6 +83,9 @@ class RefineRecord(BaseModel):
         default=None, description="why a plan that led to the gold answer was not kept (see gold_in_arguments)"
     )
     error: str | None = None
+    model_failed: bool = Field(
+        default=False, description="the error is the model's, after retries: the next run asks this question again"
+    )
 
 
 class PlanningStats(BaseModel):
@@ -259,7 +262,7 @@ class _Refiner:
         except PearlError as exc:
             if stops_a_run(exc):
                 raise
-            return record.model_copy(update={"error": str(exc)}), None
+            return record.model_copy(update={"error": str(exc), "model_failed": isinstance(exc, LLMError)}), None
         self.usage = self.usage + answer.usage
         if answer.fallback or answer.plan is None:
             return record, None
@@ -285,6 +288,7 @@ class _Refiner:
                 if stops_a_run(exc):
                     raise
                 record.error = str(exc)
+                record.model_failed = True
                 break
             try:
                 revised = await self._run(document, question, plan)
@@ -391,7 +395,7 @@ async def refine_demos(
         async with gate:
             record, demo = await refiner.one(documents[q.document_id], q)
         results[index] = (record, demo)
-        if record.error is None:  # a failed question is left out, so that the next run tries it again
+        if not record.model_failed:  # left out, so that the next run tries it again (other errors would recur)
             progress.add(
                 keys[index], record=record.model_dump(mode="json"), demo=demo.model_dump(mode="json") if demo else None
             )
@@ -415,7 +419,7 @@ async def refine_demos(
         prompts={n: load_prompt(n).id for n in _PROMPTS},
         demos=demos,
     )
-    if not any(record.error for record, _ in finished):
+    if not any(record.model_failed for record, _ in finished):
         progress.remove()
     return RefineResult(
         store=store,
