@@ -308,6 +308,7 @@ def test_report_page_tabulates_every_row_and_draws_each_method() -> None:
     assert labels == [m.method for m in summary.methods]
     assert all(m.score_low is not None and m.score_low <= m.score <= (m.score_high or 0) for m in summary.methods)
     assert "<b>in bold</b>" not in page
+    assert "<th>s/q</th><th>model s/q</th>" in page  # wall time, and the time in the model without waits
 
 
 # ---------------------------------------------------------------- in a real browser
