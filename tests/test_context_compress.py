@@ -360,15 +360,20 @@ def test_a_best_sentence_shown_elsewhere_still_brings_its_paragraph() -> None:
         assert capacity in context.sentence_ids and capacity + 1 not in context.sentence_ids
 
 
-def test_packing_spends_the_budget_on_relevant_sentences_before_their_neighbours() -> None:
-    # Each relevant sentence sits between two short irrelevant ones. A cautious estimate of what a
-    # sentence costs once labelled leaves room that only a neighbour fits into.
+def _royalty_between_offices() -> DocumentIndex:
+    """Eight paragraphs: a relevant sentence between two short irrelevant ones."""
     text = "\n\n".join(
         f"The town {n} office opens at nine. The royalty for region {n} is paid monthly to the licensor by wire "
         f"transfer to the account named in the schedule, without any deduction. The town {n} office shuts at six."
         for n in range(8)
     )
-    index = index_document(text, cache=False, ner=False)
+    return index_document(text, cache=False, ner=False)
+
+
+def test_packing_spends_the_budget_on_relevant_sentences_before_their_neighbours() -> None:
+    # Each relevant sentence sits between two short irrelevant ones. A cautious estimate of what a
+    # sentence costs once labelled leaves room that only a neighbour fits into.
+    index = _royalty_between_offices()
     for budget, relevant in ((98, 3), (130, 4)):
         context = compress(index, "When is the royalty paid?", budget, weights=Weights(paragraphs=0, lead=0))
         _check(index, context, budget)
@@ -377,12 +382,7 @@ def test_packing_spends_the_budget_on_relevant_sentences_before_their_neighbours
 
 def test_budget_no_relevant_sentence_fits_goes_to_a_neighbour() -> None:
     # Costed more cautiously than packing costs them, neighbours never fitted into what packing left.
-    text = "\n\n".join(
-        f"The town {n} office opens at nine. The royalty for region {n} is paid monthly to the licensor by wire "
-        f"transfer to the account named in the schedule, without any deduction. The town {n} office shuts at six."
-        for n in range(8)
-    )
-    index = index_document(text, cache=False, ner=False)
+    index = _royalty_between_offices()
     context = compress(index, "When is the royalty paid?", 110, weights=Weights(paragraphs=0, lead=0))
     _check(index, context, 110)
     assert sum("royalty" in index.sentence_text(s) for s in context.sentence_ids) == 3
