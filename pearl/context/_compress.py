@@ -403,7 +403,7 @@ def _top_up(
     for sid in order:
         if attempts <= 0 or budget - tokens < 8:
             break
-        if sid in kept or index.sent_tokens[sid] + 4 > budget - tokens:
+        if sid in kept or _pack_cost(index, sid) > budget - tokens:
             continue
         attempts -= 1
         trial = sorted(kept | {sid})
