@@ -95,16 +95,25 @@ def labels(text: str) -> set[str]:
     return set(re.findall(r"\[S(\d+)\]", text))
 
 
-def test_the_answer_call_shows_at_least_what_rag_shows(tmp_path: Path) -> None:
+# The last two: a larger budget packs differently and would leave out a sentence `rag` shows.
+@pytest.mark.parametrize(
+    "question",
+    [
+        QUESTION,
+        "How often does Tr'en Light flash?",
+        "Who did Varga suspect of spoiling the lamp oil before the night of the storm?",
+    ],
+)
+def test_the_answer_call_shows_at_least_what_rag_shows(tmp_path: Path, question: str) -> None:
     longer = tmp_path / "keeper_twice.txt"  # long enough (~7.5k tokens) for the full rag budget
     longer.write_text(SAMPLE.read_text(encoding="utf-8") * 2, encoding="utf-8")
     fake = scripted(PLAN)
     pearl = pearl_with(fake)
-    pearl.ask(longer, QUESTION, method="rag")
+    pearl.ask(longer, question, method="rag")
     (rag,) = by_kind(fake, "direct")
     rag_evidence = user(rag).split("</document>")[0]  # not the instruction's example label
     fake.history.clear()
-    pearl.ask(longer, QUESTION)
+    pearl.ask(longer, question)
     (answer,) = by_kind(fake, "answer")
     evidence = user(answer).split("The plan has been carried out")[0]
     assert labels(rag_evidence) and labels(rag_evidence) <= labels(evidence)

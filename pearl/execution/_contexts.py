@@ -93,6 +93,10 @@ class EvidenceBudget:
     """Tokens of the document's opening the final answer call shows besides (see `OPENING_SHARE`)."""
     closing: bool = False
     """The final answer call carries out the plan's closing ANSWER step, and `answer` includes that step's budget."""
+    floor: int = 0
+    """Of `answer`, the tokens chosen exactly as a `rag` call with this budget chooses them; the rest goes to
+    the question's next best sentences. (Choosing all of `answer` at once could leave out a sentence
+    `rag` shows: a larger budget packs differently.)"""
 
 
 def evidence_budget(
@@ -135,7 +139,14 @@ def evidence_budget(
     # The opening only where the window holds it besides the question's evidence: it is claimed from
     # the steps before the answer call is fitted, and a window too small for it would show it to no call.
     opening = min(opening, max(0, room - answer))
-    return EvidenceBudget(shared=shared, step=per_call - shared, answer=answer, opening=opening, closing=closing)
+    return EvidenceBudget(
+        shared=shared,
+        step=per_call - shared,
+        answer=answer,
+        opening=opening,
+        closing=closing,
+        floor=min(question, answer),
+    )
 
 
 def _question_query(question: Question) -> str:
@@ -243,13 +254,19 @@ class CompressedStepContext:
     def _more_ids(self, total: int) -> list[int]:
         """The question's best sentences within `total` tokens, less those the shared evidence shows.
 
-        Chosen as `rag` chooses (the same query, a budget at least `rag`'s), so the answer call
-        shows everything a `rag` call would.
+        First what `rag` shows (the same query and budget: `EvidenceBudget.floor`), then the
+        question's next best sentences in what is left, so the answer call shows everything a
+        `rag` call would.
         """
         if self.budget.whole or total <= self.budget.shared:
             return []
+        base = compress(self.index, self._query, min(self.budget.floor, total)) if self.budget.floor > 0 else None
+        chosen = set(base.sentence_ids) if base is not None else set()
+        left = total - (base.tokens if base is not None else 0)
+        if left > NOTE_TOKENS:
+            chosen.update(compress(self.index, self._query, left, exclude=chosen).sentence_ids)
         shared = set(self._shared.sentence_ids)
-        return [sid for sid in compress(self.index, self._query, total).sentence_ids if sid not in shared]
+        return sorted(chosen - shared)
 
     def shared(self) -> StepSlice:
         return self._shared
