@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from pearl.context import (
     rank_sentences,
     render_sentences,
     sentence_span,
+    skim,
 )
 from pearl.context._terms import terms
 from pearl.errors import ContextError
@@ -387,3 +389,36 @@ def test_budget_no_relevant_sentence_fits_goes_to_a_neighbour() -> None:
     _check(index, context, 110)
     assert sum("royalty" in index.sentence_text(s) for s in context.sentence_ids) == 3
     assert any("office" in index.sentence_text(s) for s in context.sentence_ids) and context.tokens > 100
+
+
+def _chronicle() -> DocumentIndex:
+    """Forty short paragraphs; the lighthouse is named only in the first five."""
+    paragraphs = [
+        f"Year {n}. The lighthouse keeper logged the storm of year {n}." if n < 5 else f"Year {n}. The harvest came in."
+        for n in range(40)
+    ]
+    return index_document("\n\n".join(paragraphs), ner=False)
+
+
+def test_skim_reads_the_whole_document_where_compress_reads_the_best_match() -> None:
+    index = _chronicle()
+    last_tenth = index.sentence_count * 9 // 10
+    searched = compress(index, "What happened to the lighthouse keeper?", 200)
+    assert max(searched.sentence_ids) < last_tenth  # the one passage that matches, and what is around it
+    skimmed = skim(index, "What happened to the lighthouse keeper?", 200)
+    assert skimmed.tokens <= 200 and skimmed.text == render_sentences(index, skimmed.sentence_ids)
+    assert max(skimmed.sentence_ids) >= last_tenth and min(skimmed.sentence_ids) < index.sentence_count // 10
+    # Spread out: no long run of the document is left unread.
+    gaps = [b - a for a, b in pairwise(skimmed.sentence_ids)]
+    assert max(gaps) <= 3 * index.sentence_count // len(skimmed.sentence_ids)
+
+
+def test_skim_prefers_the_relevant_sentence_of_each_stretch_and_honours_exclude() -> None:
+    index = _chronicle()
+    skimmed = skim(index, "lighthouse keeper storm", 60)  # a handful of stretches, one sentence each
+    storm = {sid for sid in range(index.sentence_count) if "storm" in index.sentence_text(sid)}
+    assert min(skimmed.sentence_ids) in storm  # not the first stretch's first sentence, "Year 0."
+    again = skim(index, "lighthouse keeper storm", 200, exclude=skimmed.sentence_ids)
+    assert again.sentence_ids and not set(again.sentence_ids) & set(skimmed.sentence_ids)
+    with pytest.raises(ContextError):
+        skim(index, "anything", 0)

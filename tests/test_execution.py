@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -127,6 +128,19 @@ def test_steps_look_beyond_the_answer_calls_evidence() -> None:
     for step in by_kind(fake, "step"):
         shared, own = user(step).split("</excerpts>")[:2]
         assert labels(own) and not labels(own) & (question_evidence - labels(shared))
+
+
+def test_a_step_that_reads_the_whole_document_is_shown_all_of_it_skimmed(tmp_path: Path) -> None:
+    longer = tmp_path / "keeper_twice.txt"  # ~7.5k tokens: a step sees a fifth of it
+    longer.write_text(SAMPLE.read_text(encoding="utf-8") * 2, encoding="utf-8")
+    fake = scripted("story = SUMMARIZE(CTX)")
+    pearl_with(fake).ask(longer, "What is the moral of the story?")
+    (step,) = by_kind(fake, "step")
+    own = sorted(int(sid) for sid in labels(user(step).split("</excerpts>")[1]))
+    count = index_document(longer.read_text(encoding="utf-8"), ner=False).sentence_count
+    # From the opening to the ending, with no long run of the document unread.
+    assert own[0] < count // 10 and own[-1] >= count * 9 // 10
+    assert max(b - a for a, b in pairwise(own)) < count // 10
 
 
 def test_explanations_reach_the_step_prompt() -> None:

@@ -174,6 +174,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "render_sentences",
         "sentence_cost",
         "sentence_span",
+        "skim",
     ],
     "pearl.actions": [
         "CTX",

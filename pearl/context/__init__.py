@@ -15,6 +15,7 @@ from pearl.context._compress import (
     render_sentences,
     sentence_cost,
     sentence_span,
+    skim,
 )
 from pearl.context._entities import entity_named, entity_sentences, find_entities
 from pearl.context._graph import entity_graph, relations
@@ -56,4 +57,5 @@ __all__ = [
     "render_sentences",
     "sentence_cost",
     "sentence_span",
+    "skim",
 ]

@@ -36,7 +36,7 @@ from pearl.context._terms import query_variants, stem, term_bases, terms, words
 from pearl.errors import ContextError
 from pearl.tokens import count_tokens
 
-__all__ = ["Weights", "compress", "rank_sentences", "render_sentences", "sentence_cost", "sentence_span"]
+__all__ = ["Weights", "compress", "rank_sentences", "render_sentences", "sentence_cost", "sentence_span", "skim"]
 
 _SPACES = re.compile(r"\s+")
 
@@ -305,6 +305,106 @@ def compress(
         query_terms=ranking.terms,
         truncated=bool(cut),
     )
+
+
+def skim(
+    index: DocumentIndex,
+    query: str,
+    budget_tokens: int,
+    *,
+    exclude: Collection[int] = (),
+    weights: Weights = DEFAULT_WEIGHTS,
+) -> CompressedContext:
+    """Sentences spread over the whole document within `budget_tokens`, for a reading that has
+    nothing to search for: a summary, the moral, the list of characters.
+
+    `compress` would show the one passage that matches `query` best (or, with nothing matching,
+    the opening), and a summary of a story's first third reads as a summary of the story. Here
+    the document is cut into stretches of equal length, about one per sentence the budget holds,
+    and each stretch gives its sentence most relevant to `query` (the first of a paragraph when
+    nothing in the stretch matches), so the model reads the beginning, the middle and the end.
+    A stretch whose first choice does not fit gives its next. Tables of contents, page furniture
+    and references are passed over, as are the sentences in `exclude`.
+
+    Raises:
+        ContextError: `budget_tokens` is not positive.
+    """
+    if budget_tokens < 1:
+        raise ContextError(f"budget_tokens must be at least 1, got {budget_tokens}")
+    ranking = _score(index, query, [], weights)
+    scores = ranking.scores
+    blocked = frozenset(exclude)
+    pool = [
+        sid
+        for sid in range(index.sentence_count)
+        if sid not in blocked and not index.sent_flags[sid] & SentenceFlag.NOT_CONTENT
+    ]
+
+    def preference(sid: int) -> tuple[float, bool, int]:
+        opens = sid == 0 or index.sent_para[sid] != index.sent_para[sid - 1]
+        return (-float(scores[sid]), not opens, sid)
+
+    # About one stretch per sentence the budget holds; fewer when the sentences chosen are longer
+    # than most, so that every stretch gives one.
+    count = _fits(index, pool, budget_tokens)
+    for _ in range(3):
+        stretches = _stretches(index, pool, count)
+        firsts = sum(_pack_cost(index, min(stretch, key=preference)) for stretch in stretches)
+        if firsts <= budget_tokens or count == 1:
+            break
+        count = max(1, count * budget_tokens // firsts)
+    # Each stretch's best first, then each one's second..., the stretches taken in an order whose every
+    # prefix is spread over the document, so that a budget running out early does not cut off the end.
+    ranked = [sorted(stretches[i], key=preference) for i in _spread(len(stretches))]
+    depths = range(max(map(len, ranked), default=0))
+    order = [stretch[depth] for depth in depths for stretch in ranked if depth < len(stretch)]
+    ids = sorted(_pack(index, order, budget_tokens))
+    text = _render(index, ids, {})
+    tokens = count_tokens(text)
+    while tokens > budget_tokens and ids:  # the packing estimate ran over: drop the last chosen
+        ids.remove(max(ids, key=order.index))
+        text = _render(index, ids, {})
+        tokens = count_tokens(text)
+    if tokens < budget_tokens - 8:
+        ids, text, tokens = _top_up(index, ids, text, tokens, order, budget_tokens)
+    return CompressedContext(
+        text=text,
+        tokens=tokens,
+        budget_tokens=budget_tokens,
+        source_tokens=index.tokens,
+        sentence_ids=ids,
+        spans=_spans(index, ids, {}),
+        focus_entities=[],
+        query_terms=ranking.terms,
+        truncated=False,
+    )
+
+
+def _spread(count: int) -> list[int]:
+    """0..count-1 in bit-reversed order (0, 4, 2, 6, 1, 5, 3, 7 for 8): every prefix is spread out."""
+    bits = max(1, (count - 1).bit_length())
+    reversed_ = (int(f"{i:0{bits}b}"[::-1], 2) for i in range(1 << bits))
+    return [i for i in reversed_ if i < count]
+
+
+def _fits(index: DocumentIndex, pool: list[int], budget: int) -> int:
+    """How many sentences of `pool`'s mean cost `budget` holds (at least 1)."""
+    total = sum(_pack_cost(index, sid) for sid in pool)
+    return max(1, min(len(pool), budget * len(pool) // max(1, total)))
+
+
+def _stretches(index: DocumentIndex, pool: list[int], count: int) -> list[list[int]]:
+    """`pool` (in document order) cut into `count` runs of about equal tokens."""
+    if not pool:
+        return []
+    costs = [_pack_cost(index, sid) for sid in pool]
+    size = sum(costs) / count
+    stretches: list[list[int]] = [[] for _ in range(count)]
+    used = 0.0
+    for sid, cost in zip(pool, costs, strict=True):
+        stretches[min(count - 1, int((used + cost / 2) // size))].append(sid)
+        used += cost
+    return [stretch for stretch in stretches if stretch]
 
 
 def sentence_cost(index: DocumentIndex, sid: int) -> int:

@@ -6,7 +6,9 @@ the same *shared* evidence: the sentences that best answer the question itself. 
 call, which decides, adds more evidence for the question: at least as much as a single `rag` call
 shows, so pearl never shows the model less about the question than `rag` would. A step adds
 evidence of its own, chosen for its arguments from the sentences no call shows yet, so that the
-calls together cover more of the document than any one call could. The shared part is identical
+calls together cover more of the document than any one call could; a step that takes the
+document alone (SUMMARIZE(CTX), FIND_MORAL(CTX)) has nothing to search for and is shown the whole
+document skimmed (`skim`), the answer call's evidence not passed over. The shared part is identical
 in every prompt and comes first, which lets a server reuse its prompt cache. The answer call also
 shows the document's opening, where a document says what it is and who it concerns, whatever the
 question's words. A plan that closes with ANSWER, on a free-text question, has that step carried
@@ -33,6 +35,7 @@ from pearl.context import (
     query_terms,
     render_sentences,
     sentence_cost,
+    skim,
 )
 from pearl.models import StepRequest, StepSlice
 from pearl.planning import Step
@@ -309,13 +312,20 @@ class CompressedStepContext:
         """A step's own evidence: sentences no call has been given yet, for its words and then the question's.
 
         With `claim`, later steps look beyond them (a step that reads earlier results is served
-        when they exist, after the others have chosen, so it claims nothing).
+        when they exist, after the others have chosen, so it claims nothing). With neither words
+        nor results, the whole document skimmed, the answer call's evidence included.
         """
         strings = [s for s in strings if s.strip()]
         question = self._question
         # The step's own words lead; the question's terms fill in what a terse argument leaves out.
         query = " ".join([*strings, *inputs, *([explanation] if explanation else []), question.text, *question.options])
-        piece = compress(self.index, query, budget, focus=strings, exclude=self._claimed)
+        if strings or inputs:
+            piece = compress(self.index, query, budget, focus=strings, exclude=self._claimed)
+        else:
+            # The document alone (SUMMARIZE(CTX), FIND_MORAL(CTX)): nothing to search for, so the whole of it,
+            # skimmed. The answer call's evidence is not passed over: a summary needs the opening too.
+            answers = {*self._more, *self._closing, *self._opening}
+            piece = skim(self.index, query, budget, exclude=self._claimed - answers)
         if claim:
             self._claimed.update(piece.sentence_ids)
         return piece

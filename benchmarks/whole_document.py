@@ -1,0 +1,171 @@
+"""What a plan step that reads the whole document (SUMMARIZE(CTX), FIND_MORAL(CTX)) is shown.
+
+Usage:
+    python benchmarks/whole_document.py [FILE.jsonl ...] [--action SUMMARIZE] [--window 8192]
+
+Such a step has no argument to search for: it is asked about the document as a whole, as on
+QuALITY's "what best summarizes this story?" or "why might one not want to live in this
+universe?". Every question of each file (default: the shared QuALITY file) is asked through
+pearl with a scripted plan `s1 = ACTION(CTX)` then `s2 = SELECT(s1, question)`, and the step's
+prompt is recorded. One line per way of choosing that step's own evidence, all in the same run,
+with the same budget:
+
+    opening   the document's first sentences (what a window too small for the document shows);
+    search    the sentences that best match the question and the step's explanation (`compress`,
+              as a step with arguments is served; pearl did this for every step before `skim`);
+    skim      `pearl.context.skim`: the document cut into stretches of equal length, each giving
+              its sentence most relevant to the question (pearl's default for such a step).
+
+Every way also shows the question's shared evidence, as every call does. Per question, then averaged:
+
+    tenths    share of the document's tenths (by tokens) from which the step sees a sentence;
+    gap       the longest stretch of the document the step sees nothing of, as a share of it;
+    end       1 if the step sees a sentence of the document's last tenth (how a story ends);
+    gold      share of the correct option's content words found in the document text the step is shown;
+    margin    gold minus the best wrong option's share (words every option shares cancel out);
+    tokens    the step prompt's tokens (cl100k).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from statistics import mean
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _shared import default_data_dir, read_leval
+
+import pearl.execution._contexts as contexts
+from pearl import Document, FakeLLM, Pearl, Settings
+from pearl.context import CompressedContext, DocumentIndex, compress, index_document, skim
+from pearl.context._terms import stopwords
+from pearl.llm import CompletionRequest
+from pearl.questions import Question, split_options
+from pearl.tokens import count_tokens
+
+_LABEL = re.compile(r"\[S(\d+)\]")
+_WORD = re.compile(r"\w+")
+_OPTION = re.compile(r"^\s*\(?[A-D]\)\s*")
+_EXCERPTS = re.compile(r"<excerpts[^>]*>(.*?)</excerpts>", re.S)
+
+Chooser = Callable[..., CompressedContext]
+
+
+def _opening(index: DocumentIndex, query: str, budget: int, *, exclude: object = ()) -> CompressedContext:
+    return compress(index, "", budget, exclude=exclude)  # nothing matches: the document's first sentences
+
+
+def _search(index: DocumentIndex, query: str, budget: int, *, exclude: object = ()) -> CompressedContext:
+    return compress(index, query, budget, exclude=exclude)
+
+
+WAYS: dict[str, Chooser] = {"opening": _opening, "search": _search, "skim": skim}
+
+
+@dataclass
+class Row:
+    tenths: float
+    gap: float
+    end: float
+    gold: float
+    margin: float
+    tokens: int
+
+
+def _content(text: str) -> set[str]:
+    return {w for w in _WORD.findall(text.lower()) if w not in stopwords() and len(w) > 2}
+
+
+def _recall(option: str, prompt: set[str]) -> float:
+    words = _content(option)
+    return len(words & prompt) / len(words) if words else 0.0
+
+
+def measure(index: DocumentIndex, prompt: str, question: Question, gold: int) -> Row:
+    """Spread and option-word figures of one step prompt."""
+    shown = sorted({int(m) for m in _LABEL.findall(prompt) if int(m) < index.sentence_count})
+    offsets = [0]
+    for tokens in index.sent_tokens:
+        offsets.append(offsets[-1] + tokens)
+    total = max(1, offsets[-1])
+    starts = [offsets[sid] for sid in shown]
+    ends = [offsets[sid + 1] for sid in shown]
+    tenths = {min(9, start * 10 // total) for start in starts}
+    gaps = [b - a for a, b in zip([0, *ends], [*starts, total], strict=True)]
+    words = _content(" ".join(_EXCERPTS.findall(prompt)))  # the document's text only, not the options
+    recalls = [_recall(option, words) for option in question.options]
+    others = [r for i, r in enumerate(recalls) if i != gold]
+    return Row(
+        tenths=len(tenths) / 10,
+        gap=max(gaps) / total if gaps else 1.0,
+        end=float(9 in tenths),
+        gold=recalls[gold],
+        margin=recalls[gold] - max(others, default=0.0),
+        tokens=count_tokens(prompt),
+    )
+
+
+async def run(path: Path, action: str, window: int) -> dict[str, list[Row]]:
+    rows: dict[str, list[Row]] = {way: [] for way in WAYS}
+    for number, item in enumerate(read_leval(path)):
+        index = index_document(item.text)
+        document = Document.from_text(item.text, name=f"{path.stem}-{number}")
+        for text, answer in zip(item.questions, item.answers, strict=False):
+            question = split_options(text)
+            label = _OPTION.match(str(answer[0] if isinstance(answer, list) else answer) + " ")
+            letter = (label.group(0).strip(" ()") if label else "")[:1]
+            if not question.options or letter not in "ABCD" or not letter:
+                continue
+            plan = f's1 = {action}(CTX)\ns2 = SELECT(s1, "the option that best answers the question")'
+            for way, chooser in WAYS.items():
+
+                def reply(request: CompletionRequest, plan: str = plan) -> str:
+                    kind = (request.prompt or "").split(".")[0]
+                    return plan if kind.startswith("plan") else "A"
+
+                fake = FakeLLM(default=reply, context_window=window)
+                contexts.skim = chooser  # the step context's chooser for a whole-document step
+                try:
+                    await Pearl(llm=fake, settings=Settings(cache=False)).aask(document, question, method="pearl")
+                finally:
+                    contexts.skim = skim
+                steps = [r for r in fake.history if (r.prompt or "").startswith("step.")]
+                prompt = "\n".join(m.content for m in steps[0].messages)
+                rows[way].append(measure(index, prompt, question, "ABCD".index(letter)))
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("paths", type=Path, nargs="*", help="L-Eval JSONL files with multiple-choice questions")
+    parser.add_argument("--action", default="SUMMARIZE", help="the whole-document action (default SUMMARIZE)")
+    parser.add_argument("--window", type=int, default=8192, help="the fake model's context window (default 8192)")
+    args = parser.parse_args(argv)
+    paths = args.paths or [default_data_dir() / "leval_quality.jsonl"]
+    for path in paths:
+        if not path.is_file():
+            print(f"{path}: no such file (see ../shared/data/README.md)", file=sys.stderr)
+            return 2
+    for path in paths:
+        rows = asyncio.run(run(path, args.action, args.window))
+        count = len(next(iter(rows.values())))
+        print(f"# {path.name}: {count} questions, {args.action}(CTX) step, window {args.window}")
+        for way, found in rows.items():
+            if not found:
+                continue
+            print(
+                f"{way:<8} tenths={mean(r.tenths for r in found):.2f} gap={mean(r.gap for r in found):.2f}"
+                f" end={mean(r.end for r in found):.2f} gold={mean(r.gold for r in found):.3f}"
+                f" margin={mean(r.margin for r in found):+.3f} tokens={mean(r.tokens for r in found):,.0f}"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
