@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from pearl.context import (
     CompressedContext,
     DocumentIndex,
+    SentenceFlag,
     Weights,
     compress,
     index_document,
@@ -422,3 +423,39 @@ def test_skim_prefers_the_relevant_sentence_of_each_stretch_and_honours_exclude(
     assert again.sentence_ids and not set(again.sentence_ids) & set(skimmed.sentence_ids)
     with pytest.raises(ContextError):
         skim(index, "anything", 0)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    budget=st.integers(min_value=1, max_value=700),
+    words=st.lists(_WORDS, min_size=0, max_size=12),
+    which=st.booleans(),
+    every=st.integers(min_value=0, max_value=3),
+)
+def test_skim_never_over_budget_and_shows_something_where_compress_does(
+    story: DocumentIndex, contract: DocumentIndex, budget: int, words: list[str], which: bool, every: int
+) -> None:
+    index = story if which else contract
+    exclude = range(0, index.sentence_count, every) if every else ()
+    context = skim(index, " ".join(words), budget, exclude=exclude)
+    _check(index, context, budget)
+    assert not set(context.sentence_ids) & set(exclude)
+    # A budget smaller than every sentence: the best one cut, as `compress` cuts it, rather than nothing.
+    assert context.sentence_ids or not compress(index, " ".join(words), budget, exclude=exclude).sentence_ids
+
+
+def test_skim_takes_a_paragraphs_first_sentence_where_nothing_matches() -> None:
+    paragraphs = [f"Part {n} begins here. It goes on {n}. More of part {n}. Still {n}. It ends {n}." for n in range(30)]
+    index = index_document("\n\n".join(paragraphs), ner=False)
+    skimmed = skim(index, "lighthouse", 90)  # a word the document lacks; about a stretch per three paragraphs
+    firsts = [sid for sid in skimmed.sentence_ids if sid == 0 or index.sent_para[sid] != index.sent_para[sid - 1]]
+    assert len(skimmed.sentence_ids) >= 6 and len(firsts) >= len(skimmed.sentence_ids) - 1
+
+
+def test_skim_of_a_document_that_is_all_references_still_shows_it() -> None:
+    entries = [f"[{n}] Author{n}, A. A study of thing {n}. Journal of Things {n}, 2001." for n in range(1, 40)]
+    index = index_document("References\n\n" + "\n\n".join(entries), ner=False)
+    assert all(index.sent_flags[sid] & SentenceFlag.NOT_CONTENT for sid in range(1, index.sentence_count))
+    skimmed = skim(index, "What is this document about?", 100)
+    _check(index, skimmed, 100)
+    assert len(skimmed.sentence_ids) > 3 and max(skimmed.sentence_ids) > index.sentence_count // 2

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -324,21 +324,23 @@ def skim(
     and each stretch gives its sentence most relevant to `query` (the first of a paragraph when
     nothing in the stretch matches), so the model reads the beginning, the middle and the end.
     A stretch whose first choice does not fit gives its next. Tables of contents, page furniture
-    and references are passed over, as are the sentences in `exclude`.
+    and references are passed over (unless nothing else is left), as are the sentences in
+    `exclude`. When no sentence fits whole, the best is cut, as `compress` cuts it.
+    `weights.lead` is not used: the first stretch is the opening.
 
     Raises:
         ContextError: `budget_tokens` is not positive.
     """
     if budget_tokens < 1:
         raise ContextError(f"budget_tokens must be at least 1, got {budget_tokens}")
-    ranking = _score(index, query, [], weights)
+    # The opening's bonus falls with every token, so it would break every tie within a stretch for
+    # the stretch's first sentence, wherever it stands, rather than for a paragraph's first.
+    ranking = _score(index, query, [], replace(weights, lead=0.0))
     scores = ranking.scores
     blocked = frozenset(exclude)
-    pool = [
-        sid
-        for sid in range(index.sentence_count)
-        if sid not in blocked and not index.sent_flags[sid] & SentenceFlag.NOT_CONTENT
-    ]
+    pool = [sid for sid in range(index.sentence_count) if sid not in blocked]
+    content = [sid for sid in pool if not index.sent_flags[sid] & SentenceFlag.NOT_CONTENT]
+    pool = content or pool  # a document that is all references or contents lines still shows something
 
     def preference(sid: int) -> tuple[float, bool, int]:
         opens = sid == 0 or index.sent_para[sid] != index.sent_para[sid - 1]
@@ -367,16 +369,19 @@ def skim(
         tokens = count_tokens(text)
     if tokens < budget_tokens - 8:
         ids, text, tokens = _top_up(index, ids, text, tokens, order, budget_tokens)
+    cut: dict[int, int] = {}
+    if not ids and order:
+        ids, cut, text, tokens = _truncated(index, order[0], budget_tokens)
     return CompressedContext(
         text=text,
         tokens=tokens,
         budget_tokens=budget_tokens,
         source_tokens=index.tokens,
         sentence_ids=ids,
-        spans=_spans(index, ids, {}),
+        spans=_spans(index, ids, cut),
         focus_entities=[],
         query_terms=ranking.terms,
-        truncated=False,
+        truncated=bool(cut),
     )
 
 
