@@ -11,7 +11,7 @@ import pytest
 
 from pearl import Document, FakeLLM, Pearl, load_settings
 from pearl.actions import default_library
-from pearl.context import index_document
+from pearl.context import compress, index_document, render_sentences
 from pearl.execution import (
     ANSWER_CAP,
     ANSWER_SHARE,
@@ -24,6 +24,7 @@ from pearl.llm import CompletionRequest
 from pearl.models import StepRequest, StepSlice
 from pearl.planning import Arg, Plan, Step, parse_plan
 from pearl.questions import Question
+from pearl.tokens import count_tokens
 
 SAMPLE = Path(__file__).resolve().parents[1] / "datasets" / "sample" / "the_keeper_of_tren_light.txt"
 QUESTION = "Why did Dorota put water in the lamp oil?"
@@ -120,6 +121,21 @@ def test_the_answer_call_shows_at_least_what_rag_shows(tmp_path: Path, question:
     assert labels(rag_evidence) and labels(rag_evidence) <= labels(evidence)
 
 
+@pytest.mark.parametrize("question", [QUESTION, "How often does Tr'en Light flash?", "Who is Agnete Varga?"])
+def test_the_answer_calls_question_evidence_keeps_to_its_budget_beyond_rags_choice(question: str) -> None:
+    # rag's choice and the next best sentences, each counted alone, can run over together.
+    index = index_document(SAMPLE.read_text(encoding="utf-8") * 2, cache=False, ner=False)
+    query = Question(text=question)
+    for floor, answer in [(250, 320), (250, 460), (800, 1150), (1300, 1930), (1300, 2070)]:
+        provider = CompressedStepContext(index, query, EvidenceBudget(shared=90, step=500, answer=answer, floor=floor))
+        shared = provider.shared()
+        own = set(provider.more_for_question(room=5000).sentence_ids) - set(shared.sentence_ids)  # not the bridges
+        rag = set(compress(index, question, floor).sentence_ids) - set(shared.sentence_ids)
+        assert rag <= own
+        if own != rag:  # more than rag's choice only within the budget
+            assert count_tokens(shared.text) + count_tokens(render_sentences(index, sorted(own))) <= answer
+
+
 def test_steps_look_beyond_the_answer_calls_evidence() -> None:
     fake = scripted(PLAN)
     pearl_with(fake).ask(SAMPLE, QUESTION)
@@ -194,8 +210,6 @@ def test_a_short_document_is_shown_whole_in_every_call() -> None:
 
 @pytest.mark.parametrize("budget", [300, 2000])
 def test_a_number_as_step_budget_is_honoured(budget: int) -> None:
-    from pearl.tokens import count_tokens
-
     fake = scripted(PLAN)
     pearl_with(fake, step_budget=budget).ask(SAMPLE, QUESTION)
     for request in by_kind(fake, "step"):

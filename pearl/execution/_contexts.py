@@ -218,6 +218,8 @@ class CompressedStepContext:
     explanation, with the question's terms behind them, from the sentences no call has been
     given yet: steps that take no earlier result are served in plan order, each after the one
     before it, so what they see is decided before anything runs and does not depend on timing.
+    A step with neither text arguments nor results is shown the whole document skimmed, which may
+    repeat what the answer call shows.
 
     Args:
         index: the document's index.
@@ -240,9 +242,9 @@ class CompressedStepContext:
             note = f"{len(piece.sentence_ids)} of {index.sentence_count} sentences, chosen for the question"
             self._shared = StepSlice(text=piece.text, sentence_ids=piece.sentence_ids, note=note)
         self._claimed: set[int] = set(self._shared.sentence_ids)
-        # The answer call's further evidence is chosen now, and steps look beyond it. The closing ANSWER
-        # step it carries out brings its budget: spent on the question when the step asks what the
-        # question asks, else as the step would have spent it, so that ANSWER(CTX, "X") still looks for X.
+        # The answer call's further evidence is chosen now, and steps that search look beyond it. The
+        # closing ANSWER step it carries out brings its budget: spent on the question when the step asks
+        # what the question asks, else as the step would have spent it, so that ANSWER(CTX, "X") still looks for X.
         # (A document shown whole leaves no step budget to steer with.)
         steers = closing is not None and budget.closing and budget.step > 0 and _adds_words(closing, self._query)
         steered = closing if steers else None
@@ -263,13 +265,23 @@ class CompressedStepContext:
         """
         if self.budget.whole or total <= self.budget.shared:
             return []
-        base = compress(self.index, self._query, min(self.budget.floor, total)) if self.budget.floor > 0 else None
-        chosen = set(base.sentence_ids) if base is not None else set()
-        left = total - (base.tokens if base is not None else 0)
-        if left > NOTE_TOKENS:
-            chosen.update(compress(self.index, self._query, left, exclude=chosen).sentence_ids)
         shared = set(self._shared.sentence_ids)
-        return sorted(chosen - shared)
+        floor = min(self.budget.floor, total)
+        base = set(compress(self.index, self._query, floor).sentence_ids) - shared if floor > 0 else set()
+
+        def shown(ids: set[int]) -> int:  # as the answer call shows them: the shared block, then these
+            return count_tokens(self._shared.text) + count_tokens(render_sentences(self.index, sorted(ids)))
+
+        # Two choices rendered as one are not the sum of their counts (lines join, labels merge): what is
+        # left is measured on the rendering, and the second choice shrunk by what it ran over.
+        left = total - shown(base)
+        while left > NOTE_TOKENS:
+            more = base | set(compress(self.index, self._query, left, exclude=base | shared).sentence_ids)
+            over = shown(more) - total
+            if over <= 0:
+                return sorted(more)
+            left -= over
+        return sorted(base)
 
     def shared(self) -> StepSlice:
         return self._shared
