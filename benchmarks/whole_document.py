@@ -11,12 +11,14 @@ prompt is recorded. One line per way of choosing that step's own evidence, all i
 with the same budget:
 
     opening   the document's first sentences (what a window too small for the document shows);
-    search    the sentences that best match the question and the step's explanation (`compress`,
-              as a step with arguments is served; pearl did this for every step before `skim`);
+    search    the sentences that best match the question and the step's explanation among those no
+              call shows yet (`compress`, as a step with arguments is served; pearl did this for
+              every step before `skim`);
     skim      `pearl.context.skim`: the document cut into stretches of equal length, each giving
               its sentence most relevant to the question (pearl's default for such a step).
 
-Every way also shows the question's shared evidence, as every call does. Per question, then averaged:
+Every way also shows the question's shared evidence, as every call does. Per question, then averaged,
+over the sentences in the step prompt's excerpts (not the instruction's example label):
 
     tenths    share of the document's tenths (by tokens) from which the step sees a sentence;
     gap       the longest stretch of the document the step sees nothing of, as a share of it;
@@ -32,10 +34,11 @@ import argparse
 import asyncio
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from statistics import mean
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -57,12 +60,26 @@ _EXCERPTS = re.compile(r"<excerpts[^>]*>(.*?)</excerpts>", re.S)
 Chooser = Callable[..., CompressedContext]
 
 
-def _opening(index: DocumentIndex, query: str, budget: int, *, exclude: object = ()) -> CompressedContext:
+def _opening(index: DocumentIndex, query: str, budget: int, *, exclude: Collection[int] = ()) -> CompressedContext:
     return compress(index, "", budget, exclude=exclude)  # nothing matches: the document's first sentences
 
 
-def _search(index: DocumentIndex, query: str, budget: int, *, exclude: object = ()) -> CompressedContext:
-    return compress(index, query, budget, exclude=exclude)
+def _search(index: DocumentIndex, query: str, budget: int, *, exclude: Collection[int] = ()) -> CompressedContext:
+    # As before `skim`: beyond every sentence a call shows, the answer call's included (`exclude` spares those).
+    return compress(index, query, budget, exclude=_serving[-1]._claimed)
+
+
+_serving: list[contexts.CompressedStepContext] = []
+_choose = contexts.CompressedStepContext._choose
+
+
+def _choosing(self: contexts.CompressedStepContext, *args: Any, **kwargs: Any) -> CompressedContext:
+    """`_choose`, with the step context it serves where `_search` can see it."""
+    _serving.append(self)
+    try:
+        return _choose(self, *args, **kwargs)
+    finally:
+        _serving.pop()
 
 
 WAYS: dict[str, Chooser] = {"opening": _opening, "search": _search, "skim": skim}
@@ -89,7 +106,8 @@ def _recall(option: str, prompt: set[str]) -> float:
 
 def measure(index: DocumentIndex, prompt: str, question: Question, gold: int) -> Row:
     """Spread and option-word figures of one step prompt."""
-    shown = sorted({int(m) for m in _LABEL.findall(prompt) if int(m) < index.sentence_count})
+    excerpts = " ".join(_EXCERPTS.findall(prompt))  # the document's text only: not the options, nor "like [S12]"
+    shown = sorted({int(m) for m in _LABEL.findall(excerpts) if int(m) < index.sentence_count})
     offsets = [0]
     for tokens in index.sent_tokens:
         offsets.append(offsets[-1] + tokens)
@@ -98,7 +116,7 @@ def measure(index: DocumentIndex, prompt: str, question: Question, gold: int) ->
     ends = [offsets[sid + 1] for sid in shown]
     tenths = {min(9, start * 10 // total) for start in starts}
     gaps = [b - a for a, b in zip([0, *ends], [*starts, total], strict=True)]
-    words = _content(" ".join(_EXCERPTS.findall(prompt)))  # the document's text only, not the options
+    words = _content(excerpts)
     recalls = [_recall(option, words) for option in question.options]
     others = [r for i, r in enumerate(recalls) if i != gold]
     return Row(
@@ -131,10 +149,12 @@ async def run(path: Path, action: str, window: int) -> dict[str, list[Row]]:
 
                 fake = FakeLLM(default=reply, context_window=window)
                 contexts.skim = chooser  # the step context's chooser for a whole-document step
+                contexts.CompressedStepContext._choose = _choosing  # type: ignore[method-assign]
                 try:
                     await Pearl(llm=fake, settings=Settings(cache=False)).aask(document, question, method="pearl")
                 finally:
                     contexts.skim = skim
+                    contexts.CompressedStepContext._choose = _choose  # type: ignore[method-assign]
                 steps = [r for r in fake.history if (r.prompt or "").startswith("step.")]
                 prompt = "\n".join(m.content for m in steps[0].messages)
                 rows[way].append(measure(index, prompt, question, "ABCD".index(letter)))
