@@ -251,6 +251,7 @@ class CompressedStepContext:
         self._more = self._more_ids(budget.answer - budget.step if steered else budget.answer)
         self._claimed.update(self._more)
         self._closing: list[int] = []
+        self._opening: list[int] = []  # chosen below; `_choose` reads it
         if steered is not None:
             self._closing = self._choose(steered.strings, [], steered.explanation, budget.step).sentence_ids
         self._opening = _opening(index, budget.opening, self._claimed)
