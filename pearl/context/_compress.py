@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -279,29 +279,48 @@ def compress(
     kept = _pack(index, order, budget_tokens, prefix=not relevant)
     if relevant:
         kept = _add_neighbours(index, kept, scores, budget_tokens, blocked)
-    ids = sorted(kept)
+
+    def weakest(ids: list[int]) -> int:
+        return min(ids, key=lambda sid: (scores[sid], -sid)) if relevant else ids[-1]
+
+    return _fitted(index, sorted(kept), order, budget_tokens, ranking, weakest, top_up=relevant)
+
+
+def _fitted(
+    index: DocumentIndex,
+    ids: list[int],
+    order: list[int],
+    budget: int,
+    ranking: _Ranking,
+    weakest: Callable[[list[int]], int],
+    *,
+    top_up: bool,
+) -> CompressedContext:
+    """Sentences `ids` (chosen from `order`, best first) rendered within `budget`, exactly counted.
+
+    The packing estimate can be off by a token per sentence boundary: the `weakest` are dropped
+    until the rendering fits, then (with `top_up`) what is left is filled from `order`. With no
+    sentence fitting whole, the first of `order` is cut to fit.
+    """
     text = _render(index, ids, {})
     tokens = count_tokens(text)
-    # The packing estimate can be off by a token per sentence boundary: drop the weakest until it fits.
-    while tokens > budget_tokens and ids:
-        weakest = min(ids, key=lambda sid: (scores[sid], -sid)) if relevant else ids[-1]
-        ids.remove(weakest)
+    while tokens > budget and ids:
+        ids.remove(weakest(ids))
         text = _render(index, ids, {})
         tokens = count_tokens(text)
-    if relevant and tokens < budget_tokens - 8:
-        ids, text, tokens = _top_up(index, ids, text, tokens, order, budget_tokens)
+    if top_up and tokens < budget - 8:
+        ids, text, tokens = _top_up(index, ids, text, tokens, order, budget)
     cut: dict[int, int] = {}
     if not ids and order:
-        ids, cut, text, tokens = _truncated(index, order[0], budget_tokens)
-    names = [index.entities[e].name for e in ranking.focus]
+        ids, cut, text, tokens = _truncated(index, order[0], budget)
     return CompressedContext(
         text=text,
         tokens=tokens,
-        budget_tokens=budget_tokens,
+        budget_tokens=budget,
         source_tokens=index.tokens,
         sentence_ids=ids,
         spans=_spans(index, ids, cut),
-        focus_entities=names,
+        focus_entities=[index.entities[e].name for e in ranking.focus],
         query_terms=ranking.terms,
         truncated=bool(cut),
     )
@@ -361,28 +380,7 @@ def skim(
     depths = range(max(map(len, ranked), default=0))
     order = [stretch[depth] for depth in depths for stretch in ranked if depth < len(stretch)]
     ids = sorted(_pack(index, order, budget_tokens))
-    text = _render(index, ids, {})
-    tokens = count_tokens(text)
-    while tokens > budget_tokens and ids:  # the packing estimate ran over: drop the last chosen
-        ids.remove(max(ids, key=order.index))
-        text = _render(index, ids, {})
-        tokens = count_tokens(text)
-    if tokens < budget_tokens - 8:
-        ids, text, tokens = _top_up(index, ids, text, tokens, order, budget_tokens)
-    cut: dict[int, int] = {}
-    if not ids and order:
-        ids, cut, text, tokens = _truncated(index, order[0], budget_tokens)
-    return CompressedContext(
-        text=text,
-        tokens=tokens,
-        budget_tokens=budget_tokens,
-        source_tokens=index.tokens,
-        sentence_ids=ids,
-        spans=_spans(index, ids, cut),
-        focus_entities=[],
-        query_terms=ranking.terms,
-        truncated=bool(cut),
-    )
+    return _fitted(index, ids, order, budget_tokens, ranking, lambda ids: max(ids, key=order.index), top_up=True)
 
 
 def _spread(count: int) -> list[int]:
