@@ -152,6 +152,7 @@ def test_a_step_that_reads_the_whole_document_is_shown_all_of_it_skimmed(tmp_pat
     fake = scripted("story = SUMMARIZE(CTX)")
     pearl_with(fake).ask(longer, "What is the moral of the story?")
     (step,) = by_kind(fake, "step")
+    assert "from across the document" in user(step)  # the model is told the excerpts are a sample of the whole
     own = sorted(int(sid) for sid in labels(user(step).split("</excerpts>")[1]))
     count = index_document(longer.read_text(encoding="utf-8"), ner=False).sentence_count
     # From the opening to the ending, with no long run of the document unread.

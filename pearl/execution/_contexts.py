@@ -316,7 +316,9 @@ class CompressedStepContext:
             return StepSlice(text="")
         piece = self._choose(request.strings, request.inputs, request.explanation, budget, claim=not request.inputs)
         ids = _bridged(self.index, piece.sentence_ids, self._shared.sentence_ids, room - piece.tokens)
-        note = f"{len(piece.sentence_ids)} more sentences, chosen for this step"
+        skimmed = not request.inputs and not any(s.strip() for s in request.strings)  # as `_choose` decides
+        purpose = "from across the document, one from each part of it" if skimmed else "chosen for this step"
+        note = f"{len(piece.sentence_ids)} more sentences, {purpose}"
         return StepSlice(text=render_sentences(self.index, ids), sentence_ids=ids, note=note)
 
     def _choose(
