@@ -271,10 +271,10 @@ def test_threads_each_running_a_loop_share_one_model(fake_server: FakeOpenAIServ
 
     async def gate() -> None:
         llm._async_gate()
+        # This loop stays open until the other thread has added its gate (else it may find this one ended).
+        await asyncio.to_thread(threads[0].join, 5)
 
     asyncio.run(gate())
-    for thread in threads:
-        thread.join(timeout=5)
     assert errors == []
     assert len(llm._async_gates) == 2  # this thread's loop's and the other's; the ended one is gone
 
