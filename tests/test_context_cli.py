@@ -72,6 +72,25 @@ def test_context_shows_compressed_text_and_what_it_kept(app: typer.Typer, story_
     assert data["context"]["focus_entities"] == ["Korvin"] and data["ratio"] > 1
 
 
+def test_context_skim_shows_what_a_whole_document_step_sees(app: typer.Typer, tmp_path: Path) -> None:
+    chronicle = tmp_path / "chronicle.txt"
+    chronicle.write_text(
+        "\n\n".join(
+            f"Year {n}. The keeper logged the storm." if n < 3 else f"Year {n}. The harvest came in." for n in range(30)
+        ),
+        encoding="utf-8",
+    )
+    args = ["context", str(chronicle), "What did the keeper log?", "--budget", "60"]
+    searched = CliRunner().invoke(app, args)
+    skimmed = CliRunner().invoke(app, [*args, "--skim"])
+    assert searched.exit_code == 0 and skimmed.exit_code == 0, skimmed.output
+    late = [f"Year {n}." for n in range(24, 30)]  # the last fifth of the chronicle
+    assert "storm" in searched.output and not any(year in searched.output for year in late)
+    assert any(year in skimmed.output for year in late)
+    both = CliRunner().invoke(app, [*args, "--skim", "--focus", "keeper"])
+    assert both.exit_code == 2 and "--skim" in both.output
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -14,7 +14,7 @@ import typer
 from pearl.cli._app import app
 from pearl.cli._common import Quiet, echo, echo_json, example, handled
 from pearl.cli._progress import StageLine, describe_stage
-from pearl.context import DocumentIndex, compress, count_words, entity_sheet, index_document, rank_entities
+from pearl.context import DocumentIndex, compress, count_words, entity_sheet, index_document, rank_entities, skim
 from pearl.documents import as_document
 
 __all__ = ["context_command", "index_command"]
@@ -105,15 +105,25 @@ def context_command(
         list[str] | None,
         typer.Option("--focus", "-f", metavar="TEXT", help="An entity or phrase to centre on (repeatable)."),
     ] = None,
+    skimmed: Annotated[
+        bool,
+        typer.Option(
+            "--skim",
+            help="The whole document skimmed instead: one sentence from each stretch of it, the one most "
+            "relevant to QUERY (what a step like SUMMARIZE(CTX) sees).",
+        ),
+    ] = False,
     as_json: AsJson = False,
     no_cache: NoCache = False,
     no_ner: NoNer = False,
     quiet: Quiet = False,
 ) -> None:
     """Compress a document to the sentences relevant to QUERY, within --budget tokens."""
+    if skimmed and focus:
+        raise typer.BadParameter("--focus centres a search; --skim reads the whole document", param_hint="'--focus'")
     index, seconds = _build(files, no_cache, no_ner, quiet)
     with handled():
-        context = compress(index, query, budget, focus=focus)
+        context = skim(index, query, budget) if skimmed else compress(index, query, budget, focus=focus)
     summary = {
         "tokens_kept": context.tokens,
         "tokens_total": index.tokens,
