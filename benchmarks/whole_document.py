@@ -6,9 +6,9 @@ Usage:
 Such a step has no argument to search for: it is asked about the document as a whole, as on
 QuALITY's "what best summarizes this story?" or "why might one not want to live in this
 universe?". Every question of each file (default: the shared QuALITY file) is asked through
-pearl with a scripted plan `s1 = ACTION(CTX)` then `s2 = SELECT(s1, question)`, and the step's
-prompt is recorded. One line per way of choosing that step's own evidence, all in the same run,
-with the same budget:
+pearl with a scripted plan `s1 = ACTION(CTX)` then `s2 = SELECT(s1, ...)` (multiple choice) or
+`s2 = ANSWER_FROM(s1, ...)` (free text), and the step's prompt is recorded. One line per way of
+choosing that step's own evidence, all in the same run, with the same budget:
 
     opening   the document's first sentences (what a window too small for the document shows);
     search    the sentences that best match the question and the step's explanation among those no
@@ -23,8 +23,10 @@ over the sentences in the step prompt's excerpts (not the instruction's example 
     tenths    share of the document's tenths (by tokens) from which the step sees a sentence;
     gap       the longest stretch of the document the step sees nothing of, as a share of it;
     end       1 if the step sees a sentence of the document's last tenth (how a story ends);
-    gold      share of the correct option's content words found in the document text the step is shown;
-    margin    gold minus the best wrong option's share (words every option shares cancel out);
+    gold      share of the correct option's content words (free text: the gold answer's) found in the
+              document text the step is shown;
+    margin    gold minus the best wrong option's share (words every option shares cancel out; n/a
+              for free text);
     tokens    the step prompt's tokens (cl100k).
 """
 
@@ -91,7 +93,7 @@ class Row:
     gap: float
     end: float
     gold: float
-    margin: float
+    margin: float | None
     tokens: int
 
 
@@ -104,8 +106,8 @@ def _recall(option: str, prompt: set[str]) -> float:
     return len(words & prompt) / len(words) if words else 0.0
 
 
-def measure(index: DocumentIndex, prompt: str, question: Question, gold: int) -> Row:
-    """Spread and option-word figures of one step prompt."""
+def measure(index: DocumentIndex, prompt: str, question: Question, gold: int | str) -> Row:
+    """Spread and gold-word figures of one step prompt; `gold` is the correct option's index, or a free-text answer."""
     excerpts = " ".join(_EXCERPTS.findall(prompt))  # the document's text only: not the options, nor "like [S12]"
     shown = sorted({int(m) for m in _LABEL.findall(excerpts) if int(m) < index.sentence_count})
     offsets = [0]
@@ -117,14 +119,18 @@ def measure(index: DocumentIndex, prompt: str, question: Question, gold: int) ->
     tenths = {min(9, start * 10 // total) for start in starts}
     gaps = [b - a for a, b in zip([0, *ends], [*starts, total], strict=True)]
     words = _content(excerpts)
-    recalls = [_recall(option, words) for option in question.options]
-    others = [r for i, r in enumerate(recalls) if i != gold]
+    if isinstance(gold, str):  # a free-text answer: no wrong options to compare with
+        correct, margin = _recall(gold, words), None
+    else:
+        recalls = [_recall(option, words) for option in question.options]
+        correct = recalls[gold]
+        margin = correct - max((r for i, r in enumerate(recalls) if i != gold), default=0.0)
     return Row(
         tenths=len(tenths) / 10,
         gap=max(gaps) / total if gaps else 1.0,
         end=float(9 in tenths),
-        gold=recalls[gold],
-        margin=recalls[gold] - max(others, default=0.0),
+        gold=correct,
+        margin=margin,
         tokens=count_tokens(prompt),
     )
 
@@ -136,11 +142,18 @@ async def run(path: Path, action: str, window: int) -> dict[str, list[Row]]:
         document = Document.from_text(item.text, name=f"{path.stem}-{number}")
         for text, answer in zip(item.questions, item.answers, strict=False):
             question = split_options(text)
-            label = _OPTION.match(str(answer[0] if isinstance(answer, list) else answer) + " ")
+            answer_text = " ".join(answer) if isinstance(answer, list) else str(answer)
+            label = _OPTION.match(answer_text + " ")
             letter = (label.group(0).strip(" ()") if label else "")[:1]
-            if not question.options or letter not in "ABCD" or not letter:
-                continue
-            plan = f's1 = {action}(CTX)\ns2 = SELECT(s1, "the option that best answers the question")'
+            gold: int | str
+            if question.options:
+                if not letter or letter not in question.letters:
+                    continue
+                gold = question.letters.index(letter)
+                plan = f's1 = {action}(CTX)\ns2 = SELECT(s1, "the option that best answers the question")'
+            else:  # free text: the gold answer's words stand in for the correct option's
+                gold = answer_text
+                plan = f's1 = {action}(CTX)\ns2 = ANSWER_FROM(s1, "the question")'
             for way, chooser in WAYS.items():
 
                 def reply(request: CompletionRequest, plan: str = plan) -> str:
@@ -157,13 +170,13 @@ async def run(path: Path, action: str, window: int) -> dict[str, list[Row]]:
                     contexts.CompressedStepContext._choose = _choose  # type: ignore[method-assign]
                 steps = [r for r in fake.history if (r.prompt or "").startswith("step.")]
                 prompt = "\n".join(m.content for m in steps[0].messages)
-                rows[way].append(measure(index, prompt, question, "ABCD".index(letter)))
+                rows[way].append(measure(index, prompt, question, gold))
     return rows
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("paths", type=Path, nargs="*", help="L-Eval JSONL files with multiple-choice questions")
+    parser.add_argument("paths", type=Path, nargs="*", help="L-Eval JSONL files (default: the shared QuALITY file)")
     parser.add_argument("--action", default="SUMMARIZE", help="the whole-document action (default SUMMARIZE)")
     parser.add_argument("--window", type=int, default=8192, help="the fake model's context window (default 8192)")
     args = parser.parse_args(argv)
@@ -179,10 +192,11 @@ def main(argv: list[str] | None = None) -> int:
         for way, found in rows.items():
             if not found:
                 continue
+            margins = [r.margin for r in found if r.margin is not None]
             print(
                 f"{way:<8} tenths={mean(r.tenths for r in found):.2f} gap={mean(r.gap for r in found):.2f}"
                 f" end={mean(r.end for r in found):.2f} gold={mean(r.gold for r in found):.3f}"
-                f" margin={mean(r.margin for r in found):+.3f} tokens={mean(r.tokens for r in found):,.0f}"
+                f" margin={f'{mean(margins):+.3f}' if margins else 'n/a'} tokens={mean(r.tokens for r in found):,.0f}"
             )
     return 0
 

@@ -37,3 +37,10 @@ def test_search_is_what_pearl_did_before_skim_beyond_the_answer_calls_evidence(m
     monkeypatch.setattr(CompressedStepContext, "_choose", whole_document._choosing)
     step = provider.slice(StepRequest(var="s1", action="SUMMARIZE", question=question), room=5000)
     assert answer and step.sentence_ids and not answer & set(step.sentence_ids)
+
+
+def test_a_free_text_answer_counts_its_own_words_and_has_no_margin() -> None:
+    index = index_document("\n\n".join(f"Paragraph {n} tells of the harvest." for n in range(20)), ner=False)
+    excerpts = '<excerpts name="d" note="">\n[S3] Paragraph 3 tells of the harvest.\n</excerpts>'
+    row = whole_document.measure(index, excerpts, Question(text="What is it about?"), "the harvest festival")
+    assert row.margin is None and row.gold == 0.5  # "harvest" seen, "festival" not
