@@ -167,6 +167,11 @@ def _adds_words(step: Step, query: str) -> bool:
     return any(term not in text for term in own)
 
 
+def _reads_whole(strings: list[str], inputs: list[str]) -> bool:
+    """Whether a step takes the document alone (SUMMARIZE(CTX)): no text to search for, no earlier result."""
+    return not inputs and not any(s.strip() for s in strings)
+
+
 def _bridged(index: DocumentIndex, ids: list[int], shared: list[int], room: int) -> list[int]:
     """`ids` with the shared sentences that adjoin them, as far as `room` allows.
 
@@ -270,8 +275,10 @@ class CompressedStepContext:
         floor = min(self.budget.floor, total)
         base = set(compress(self.index, self._query, floor).sentence_ids) - shared if floor > 0 else set()
 
+        shared_tokens = count_tokens(self._shared.text)
+
         def shown(ids: set[int]) -> int:  # as the answer call shows them: the shared block, then these
-            return count_tokens(self._shared.text) + count_tokens(render_sentences(self.index, sorted(ids)))
+            return shared_tokens + count_tokens(render_sentences(self.index, sorted(ids)))
 
         # Two choices rendered as one are not the sum of their counts (lines join, labels merge): what is
         # left is measured on the rendering, and the second choice shrunk by what it ran over.
@@ -316,7 +323,7 @@ class CompressedStepContext:
             return StepSlice(text="")
         piece = self._choose(request.strings, request.inputs, request.explanation, budget, claim=not request.inputs)
         ids = _bridged(self.index, piece.sentence_ids, self._shared.sentence_ids, room - piece.tokens)
-        skimmed = not request.inputs and not any(s.strip() for s in request.strings)  # as `_choose` decides
+        skimmed = _reads_whole(request.strings, request.inputs)
         purpose = "from across the document, one from each part of it" if skimmed else "chosen for this step"
         note = f"{len(piece.sentence_ids)} more sentences, {purpose}"
         return StepSlice(text=render_sentences(self.index, ids), sentence_ids=ids, note=note)
@@ -334,7 +341,7 @@ class CompressedStepContext:
         question = self._question
         # The step's own words lead; the question's terms fill in what a terse argument leaves out.
         query = " ".join([*strings, *inputs, *([explanation] if explanation else []), question.text, *question.options])
-        if strings or inputs:
+        if not _reads_whole(strings, inputs):
             piece = compress(self.index, query, budget, focus=strings, exclude=self._claimed)
         else:
             # The document alone (SUMMARIZE(CTX), FIND_MORAL(CTX)): nothing to search for, so the whole of it,
