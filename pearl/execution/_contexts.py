@@ -23,6 +23,7 @@ the window can hold, so the cost grows with the window instead of staying at a c
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Literal
 
@@ -33,6 +34,7 @@ from pearl.context import (
     SentenceFlag,
     compress,
     query_terms,
+    rank_sentences,
     render_sentences,
     sentence_cost,
     skim,
@@ -96,10 +98,14 @@ class EvidenceBudget:
     """Tokens of the document's opening the final answer call shows besides (see `OPENING_SHARE`)."""
     closing: bool = False
     """The final answer call carries out the plan's closing ANSWER step, and `answer` includes that step's budget."""
+    later: int = 0
+    """Tokens more for the question the answer call may show once the steps have replied, where their
+    results leave room: what `answer` would be if every result could not be at its longest."""
     floor: int = 0
-    """Of `answer`, the tokens chosen exactly as a `rag` call with this budget chooses them; the rest goes to
-    the question's next best sentences. (Choosing all of `answer` at once could leave out a sentence
-    `rag` shows: a larger budget packs differently.)"""
+    """What a `rag` call shows: these tokens are chosen first, exactly as `rag` chooses them, and `answer`
+    beyond them goes to the question's next best sentences. (Choosing all of `answer` at once could leave
+    out a sentence `rag` shows: a larger budget packs differently.) Where `answer` is smaller (a small
+    window), the answer call shows the most relevant of them and the steps the rest."""
 
 
 def evidence_budget(
@@ -109,6 +115,8 @@ def evidence_budget(
     answer_floor: int = 0,
     *,
     closing_answer: bool = False,
+    answer_room: int | None = None,
+    closing_reply: int = 0,
 ) -> EvidenceBudget:
     """How much evidence each call about one question may show.
 
@@ -124,6 +132,12 @@ def evidence_budget(
         closing_answer: the plan ends with ANSWER, which the final answer call can carry out
             itself (see `pearl.methods.answer_from_plan`): where the window holds it, that step's
             evidence budget goes to the answer call, which spends it on the question.
+        answer_room: tokens of evidence the final answer call holds whatever the steps reply,
+            when it carries out the closing ANSWER step; `room` when not given. The answer call
+            is given no more than it holds, so that no sentence is set aside for it and then
+            shown to no call.
+        closing_reply: tokens the closing ANSWER step's reply takes from `answer_room` at
+            most, when it runs as a step instead.
     """
     wanted = max(MIN_CALL_TOKENS, round(AUTO_SHARE * min(index.tokens, room))) if setting == "auto" else setting
     per_call = max(1, min(wanted, room))
@@ -138,17 +152,22 @@ def evidence_budget(
     # as a step, and nothing is lost.
     opening = round(OPENING_SHARE * per_call)
     closing = closing_answer and answer + per_call - shared + opening <= room
-    answer = min(answer + (per_call - shared if closing else 0), room)
+    wanted = min(answer + (per_call - shared if closing else 0), room)
+    # Set aside now only what the answer call holds whatever the steps reply; the rest it chooses once
+    # they have replied, in the room their results leave (`later`).
+    held = room if answer_room is None else max(shared, min(room, answer_room - (0 if closing else closing_reply)))
+    answer = min(wanted, held)
     # The opening only where the window holds it besides the question's evidence: it is claimed from
     # the steps before the answer call is fitted, and a window too small for it would show it to no call.
-    opening = min(opening, max(0, room - answer))
+    opening = min(opening, max(0, held - answer))
     return EvidenceBudget(
         shared=shared,
         step=per_call - shared,
         answer=answer,
         opening=opening,
         closing=closing,
-        floor=min(question, answer),
+        later=wanted - answer,
+        floor=question,
     )
 
 
@@ -253,8 +272,14 @@ class CompressedStepContext:
         # (A document shown whole leaves no step budget to steer with.)
         steers = closing is not None and budget.closing and budget.step > 0 and _adds_words(closing, self._query)
         steered = closing if steers else None
+        # What `rag` shows that the answer call may not hold (a small window): the steps show it, as
+        # they are served, besides their own evidence; the answer call too, where its room allows.
+        self._owed: list[int] = []
+        self._ranks: dict[int, int] | None = None  # the question's ranking of the sentences, once needed
+        self._shown: set[int] = set()  # by the steps' own evidence
         self._more = self._more_ids(budget.answer - budget.step if steered else budget.answer)
-        self._claimed.update(self._more)
+        self._rag_rest = list(self._owed)
+        self._claimed.update(self._more, self._owed)
         self._closing: list[int] = []
         self._opening: list[int] = []  # chosen below; `_choose` reads it
         if steered is not None:
@@ -267,12 +292,13 @@ class CompressedStepContext:
 
         First what `rag` shows (the same query and budget: `EvidenceBudget.floor`), then the
         question's next best sentences in what is left, so the answer call shows everything a
-        `rag` call would.
+        `rag` call would. Where `total` cannot hold what `rag` shows, the most relevant of it, and
+        the rest is owed to the steps (`_owed`).
         """
-        if self.budget.whole or total <= self.budget.shared:
+        if self.budget.whole:
             return []
         shared = set(self._shared.sentence_ids)
-        floor = min(self.budget.floor, total)
+        floor = self.budget.floor
         base = set(compress(self.index, self._query, floor).sentence_ids) - shared if floor > 0 else set()
 
         shared_tokens = count_tokens(self._shared.text)
@@ -280,6 +306,10 @@ class CompressedStepContext:
         def shown(ids: set[int]) -> int:  # as the answer call shows them: the shared block, then these
             return shared_tokens + count_tokens(render_sentences(self.index, sorted(ids)))
 
+        if shown(base) > total:
+            head = set(self._best_of(base, total - shared_tokens))
+            self._owed = sorted(base - head)
+            return sorted(head)
         # Two choices rendered as one are not the sum of their counts (lines join, labels merge): what is
         # left is measured on the rendering, and the second choice shrunk by what it ran over.
         left = total - shown(base)
@@ -291,12 +321,89 @@ class CompressedStepContext:
             left -= over
         return sorted(base)
 
+    def _best_of(self, pool: Collection[int], budget: int) -> list[int]:
+        """The passages of `pool` most relevant to the question within `budget` tokens.
+
+        A passage is a run of consecutive sentences, taken whole where it fits: a call that shows
+        half of one and another call the rest shows it to no call whole. In the room left after
+        the passages that fit, the best stretch of each that did not: from its best sentence,
+        growing towards the better of its neighbours.
+        """
+        if not pool or budget < 1:
+            return []
+        if self._ranks is None:
+            self._ranks = {sid: n for n, (sid, _) in enumerate(rank_sentences(self.index, self._query))}
+        ranks = self._ranks
+        runs: list[list[int]] = []
+        for sid in sorted(pool):
+            if runs and runs[-1][-1] == sid - 1:
+                runs[-1].append(sid)
+            else:
+                runs.append([sid])
+
+        def rank(sid: int) -> int:
+            return ranks.get(sid, len(ranks))
+
+        def fits(ids: set[int]) -> bool:
+            return count_tokens(render_sentences(self.index, sorted(ids))) <= budget
+
+        runs.sort(key=lambda run: min(map(rank, run)))
+        chosen: set[int] = set()
+        for run in runs:
+            if fits(chosen | set(run)):
+                chosen |= set(run)
+        for run in runs:
+            if chosen.issuperset(run):
+                continue
+            first, last = run.index(min(run, key=rank)), run.index(min(run, key=rank))
+            if not fits(chosen | {run[first]}):
+                continue
+            while True:
+                sides = [i for i in (first - 1, last + 1) if 0 <= i < len(run)]
+                grown = [
+                    i
+                    for i in sorted(sides, key=lambda i: rank(run[i]))
+                    if fits(chosen | set(run[min(first, i) : max(last, i) + 1]))
+                ]
+                if not grown:
+                    break
+                first, last = min(first, grown[0]), max(last, grown[0])
+            chosen |= set(run[first : last + 1])
+        return sorted(chosen)
+
+    def _next_best(self, budget: int, shown: set[int]) -> list[int]:
+        """The question's best sentences within `budget` tokens, less `shown`."""
+        piece = compress(self.index, self._query, budget, exclude=shown) if budget > 0 else None
+        return [] if piece is None or piece.truncated else piece.sentence_ids
+
+    def _added(self, ids: list[int], room: int, pick: Callable[[int], list[int]]) -> list[int]:
+        """`ids` with what `pick(spare)` chooses, measured on the rendering of both, within `room` tokens."""
+        spare = room - count_tokens(render_sentences(self.index, ids))
+        while spare > NOTE_TOKENS:
+            more = pick(spare)
+            if not set(more) - set(ids):
+                break
+            both = sorted({*ids, *more})
+            over = count_tokens(render_sentences(self.index, both)) - room
+            if over <= 0:
+                return both
+            spare -= over
+        return ids
+
     def shared(self) -> StepSlice:
         return self._shared
 
     def more_for_question(self, room: int) -> StepSlice:
         ids = sorted([*self._more, *self._closing, *self._opening])
-        if not ids or room < 1:
+        if room < 1:
+            return StepSlice(text="")
+        # The room the steps' results left: first for what `rag` shows that the steps were given, then for
+        # the question's next best sentences that no call has shown, up to `later` tokens more.
+        ids = self._added(ids, room, lambda spare: self._best_of(self._rag_rest, spare))
+        limit = count_tokens(render_sentences(self.index, ids)) + self.budget.later
+        seen = {*self._shared.sentence_ids, *self._shown}
+        ids = self._added(ids, min(room, limit), lambda spare: self._next_best(spare, seen | set(ids)))
+        if not ids:
             return StepSlice(text="")
         text = render_sentences(self.index, ids)
         tokens = count_tokens(text)
@@ -321,11 +428,29 @@ class CompressedStepContext:
         budget = min(self.budget.step, room)
         if self.budget.whole or budget < 1:
             return StepSlice(text="")
-        piece = self._choose(request.strings, request.inputs, request.explanation, budget, claim=not request.inputs)
-        ids = _bridged(self.index, piece.sentence_ids, self._shared.sentence_ids, room - piece.tokens)
+        # What the answer call may not hold of the question's evidence comes first; the step's own
+        # evidence keeps at least half its budget.
+        owed = self._best_of(self._owed, room - max(1, budget // 2))
+        owed_tokens = count_tokens(render_sentences(self.index, owed)) if owed else 0
+        own_budget = min(budget, room - owed_tokens)
+        own: list[int] = []
+        while own_budget > 0:  # rendered together, two choices may run a few tokens over their sum
+            piece = self._choose(request.strings, request.inputs, request.explanation, own_budget, claim=False)
+            own = piece.sentence_ids
+            over = count_tokens(render_sentences(self.index, sorted({*own, *owed}))) - room
+            if over <= 0:
+                break
+            own, own_budget = [], own_budget - over
+        ids = sorted({*own, *owed})
+        if not request.inputs:  # see `_choose`: a step that reads earlier results claims nothing
+            self._claimed.update(own)
+        self._owed = [sid for sid in self._owed if sid not in owed]
+        text = render_sentences(self.index, ids)
+        ids = _bridged(self.index, ids, self._shared.sentence_ids, room - count_tokens(text))
+        self._shown.update(ids)
         skimmed = _reads_whole(request.strings, request.inputs)
         purpose = "from across the document, one from each part of it" if skimmed else "chosen for this step"
-        note = f"{len(piece.sentence_ids)} more sentences, {purpose}"
+        note = f"{len(own)} more sentences, {purpose}" + (f", and {len(owed)} for the question" if owed else "")
         return StepSlice(text=render_sentences(self.index, ids), sentence_ids=ids, note=note)
 
     def _choose(

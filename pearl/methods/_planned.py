@@ -17,6 +17,7 @@ Making the plan is `Pearl`'s job; this module only runs one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 from pearl.context import render_sentences
@@ -31,7 +32,8 @@ from pearl.execution import (
     execute_plan,
 )
 from pearl.methods._base import QUESTION_SHARES, AskContext, choose_letter, citations_for, reply_format
-from pearl.models import Answer
+from pearl.methods._rag import rag_budget
+from pearl.models import Answer, StepSlice
 from pearl.planning import ANSWER, Plan, Step
 from pearl.prompts import load_prompt
 from pearl.protocols import StepContext
@@ -73,6 +75,61 @@ def _room(ctx: AskContext, style: StepStyle) -> int:
     return template.room_for("shared", ctx.llm.context_window, style.reply_tokens, **values)
 
 
+def _results(plan: Plan, closing: Step | None, result: Callable[[Step], str]) -> str:
+    """The plan's steps and their results, as the final answer call lists them."""
+    closed = load_prompt("answer").part("closing")
+    return "\n\n".join(
+        f"{step.render(explanation=False)}\n-> " + (result(step) if step is not closing else closed)
+        for step in plan.steps
+    )
+
+
+def _answer_values(ctx: AskContext, shared: StepSlice, results: str) -> tuple[dict[str, str], int]:
+    """The final answer call's values fitted to the window, but for its further evidence; and that evidence's room."""
+    question = ctx.question
+    template = load_prompt("answer")
+    reply = reply_format(ctx, template, cite=True)
+    window = ctx.llm.context_window
+    values, _ = template.fit(
+        window,
+        reply.max_tokens,
+        QUESTION_SHARES | {"results": 0.8},
+        question=question.text,
+        options_block=question.options_block(),
+        name=ctx.document.name,
+        shared_note=shared.note,
+        shared=shared.text,
+        results=results,
+        more="",
+        cited="",
+        answer_instruction=reply.instruction,
+    )
+    del values["more"], values["cited"]
+    frame = template.part("more", name=ctx.document.name, note="", sentences="")
+    room = template.room_for("more", window, reply.max_tokens, cited="", **values) - count_tokens(frame) - NOTE_TOKENS
+    return values, room
+
+
+def _answer_room(ctx: AskContext, plan: Plan, closing: Step | None, style: StepStyle) -> int:
+    """Tokens of evidence the final answer call holds whatever the steps reply: the shared evidence and the rest.
+
+    Every result is taken at its longest (a step's reply at `style.reply_tokens`, a local join at
+    what it joins, each at most `_RESULT_TOKENS`), so evidence set aside for that call is shown
+    there, or it is given to a step instead (see `CompressedStepContext`). With `closing`, as if
+    the final call carries that step out (it has no result then).
+    """
+    longest: dict[str, int] = {}
+    for step in plan.steps:
+        action = ctx.library.get(step.action) or next((a for a in plan.new_actions if a.name == step.action), None)
+        if action is not None and action.pure:
+            joined = sum(longest.get(var, 0) for var in step.inputs) + count_tokens(" ".join(step.strings))
+            longest[step.var] = min(_RESULT_TOKENS, joined)
+        else:
+            longest[step.var] = min(_RESULT_TOKENS, style.reply_tokens)
+    _, room = _answer_values(ctx, StepSlice(text=""), _results(plan, closing, lambda step: ""))
+    return room - sum(n for var, n in longest.items() if closing is None or var != closing.var)
+
+
 def _closing_answer(plan: Plan, question: Question) -> Step | None:
     """The plan's last step when it is ANSWER after other steps and the final answer call can carry it out.
 
@@ -83,7 +140,9 @@ def _closing_answer(plan: Plan, question: Question) -> Step | None:
     return last if last is not None and last.action == ANSWER else None
 
 
-def _provider(ctx: AskContext, executor: Executor, style: StepStyle, closing: Step | None) -> tuple[StepContext, bool]:
+def _provider(
+    ctx: AskContext, plan: Plan, executor: Executor, style: StepStyle, closing: Step | None
+) -> tuple[StepContext, bool]:
     """What the steps are shown, and whether the final answer call carries out the closing ANSWER step."""
     room = _room(ctx, style)
     if executor == "fulldoc":
@@ -93,8 +152,10 @@ def _provider(ctx: AskContext, executor: Executor, style: StepStyle, closing: St
         index,
         room,
         ctx.settings.step_budget,
-        answer_floor=ctx.settings.context_budget,
+        answer_floor=rag_budget(ctx),
         closing_answer=closing is not None,
+        answer_room=_answer_room(ctx, plan, closing, style),
+        closing_reply=style.reply_tokens if closing is not None else 0,
     )
     ctx.recorder.note(
         "evidence budget",
@@ -124,7 +185,7 @@ async def answer_from_plan(ctx: AskContext, plan: Plan, *, method: str, executor
     """
     style = _PAPER if executor == "fulldoc" else _BRIEF
     candidate = _closing_answer(plan, ctx.question)  # pearl-fulldoc runs it as the paper does, as a step
-    provider, folded = _provider(ctx, executor, style, candidate)
+    provider, folded = _provider(ctx, plan, executor, style, candidate)
     closing = candidate if folded else None
     outcomes = await execute_plan(
         plan if closing is None else plan.model_copy(update={"steps": plan.steps[:-1]}),
@@ -175,32 +236,12 @@ async def _final_answer(
     question = ctx.question
     shared = provider.shared()
     template = load_prompt("answer")
-    results = "\n\n".join(
-        f"{step.render(explanation=False)}\n-> "
-        + (_result(outcomes[step.var]) if step is not closing else template.part("closing"))
-        for step in plan.steps
-    )
+    results = _results(plan, closing, lambda step: _result(outcomes[step.var]))
     in_shared = set(shared.sentence_ids)
     cited = sorted({sid for o in outcomes.values() for sid in o.cited if sid not in in_shared})
     reply = reply_format(ctx, template, cite=True)
     window = ctx.llm.context_window
-    values, _ = template.fit(
-        window,
-        reply.max_tokens,
-        QUESTION_SHARES | {"results": 0.8},
-        question=question.text,
-        options_block=question.options_block(),
-        name=ctx.document.name,
-        shared_note=shared.note,
-        shared=shared.text,
-        results=results,
-        more="",
-        cited="",
-        answer_instruction=reply.instruction,
-    )
-    del values["more"], values["cited"]
-    frame = template.part("more", name=ctx.document.name, note="", sentences="")
-    room = template.room_for("more", window, reply.max_tokens, cited="", **values) - count_tokens(frame) - NOTE_TOKENS
+    values, room = _answer_values(ctx, shared, results)
     more = provider.more_for_question(room)
     values["more"] = (
         template.part("more", name=ctx.document.name, note=more.note, sentences=more.text) if more.text else ""

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from pearl.context import compress
 from pearl.execution import cited_ids
-from pearl.methods._base import QUESTION_SHARES, AskContext, choose_letter, citations_for, reply_format
+from pearl.methods._base import QUESTION_SHARES, AskContext, ReplyFormat, choose_letter, citations_for, reply_format
 from pearl.models import Answer
 from pearl.prompts import load_prompt
 
-__all__ = ["answer_rag"]
+__all__ = ["answer_rag", "rag_budget"]
 
 
-async def answer_rag(ctx: AskContext) -> Answer:
-    """Answer from the sentences most relevant to the question, packed to `settings.context_budget` tokens."""
-    index = ctx.index()
+def rag_budget(ctx: AskContext) -> int:
+    """Tokens of evidence a `rag` call shows: `settings.context_budget`, or what the window holds."""
+    return _fields(ctx)[2]
+
+
+def _fields(ctx: AskContext) -> tuple[dict[str, str], ReplyFormat, int]:
+    """The `rag` prompt's values fitted to the window but for the document, its reply, and the document's budget."""
     question = ctx.question
     template = load_prompt("direct")
     reply = reply_format(ctx, template, cite=True)
@@ -30,8 +34,17 @@ async def answer_rag(ctx: AskContext) -> Answer:
     )
     del fields["document"]
     room = template.room_for("document", ctx.llm.context_window, reply.max_tokens, **fields)
+    return fields, reply, max(1, min(ctx.settings.context_budget, room))
+
+
+async def answer_rag(ctx: AskContext) -> Answer:
+    """Answer from the sentences most relevant to the question, packed to `settings.context_budget` tokens."""
+    index = ctx.index()
+    question = ctx.question
+    template = load_prompt("direct")
+    fields, reply, budget = _fields(ctx)
     query = " ".join([question.text, *question.options])
-    piece = compress(index, query, max(1, min(ctx.settings.context_budget, room)))
+    piece = compress(index, query, budget)
     ctx.recorder.note("context", f"{piece.tokens} of {piece.source_tokens} tokens", sentences=piece.sentence_ids)
     messages = template.render(document=piece.text, **fields)
     completion = await ctx.recorder.acall("answer", template, messages, **reply.params)
