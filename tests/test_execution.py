@@ -24,7 +24,7 @@ from pearl.llm import CompletionRequest
 from pearl.models import StepRequest, StepSlice
 from pearl.planning import Arg, Plan, Step, parse_plan
 from pearl.questions import Question
-from pearl.tokens import count_tokens
+from pearl.tokens import count_tokens, truncate_to_tokens
 
 SAMPLE = Path(__file__).resolve().parents[1] / "datasets" / "sample" / "the_keeper_of_tren_light.txt"
 QUESTION = "Why did Dorota put water in the lamp oil?"
@@ -119,6 +119,64 @@ def test_the_answer_call_shows_at_least_what_rag_shows(tmp_path: Path, question:
     (answer,) = by_kind(fake, "answer")
     evidence = user(answer).split("The plan has been carried out")[0]
     assert labels(rag_evidence) and labels(rag_evidence) <= labels(evidence)
+
+
+def excerpts(request: CompletionRequest) -> set[str]:
+    """The labels of the sentences a prompt shows as evidence (not those its results quote)."""
+    return {
+        sid for block in re.findall(r"<excerpts[^>]*>(.*?)</excerpts>", user(request), re.S) for sid in labels(block)
+    }
+
+
+# A small window (a local server's default): the answer call cannot hold what rag shows, and the steps'
+# replies, short or at their longest (a step's 256 tokens), decide how much it holds.
+@pytest.mark.parametrize("longest", [False, True], ids=["short-replies", "longest-replies"])
+@pytest.mark.parametrize("question", [QUESTION, "How often does Tr'en Light flash?"])
+def test_at_a_small_window_the_calls_together_show_what_rag_shows(tmp_path: Path, question: str, longest: bool) -> None:
+    longer = tmp_path / "keeper_twice.txt"
+    longer.write_text(SAMPLE.read_text(encoding="utf-8") * 2, encoding="utf-8")
+    reply = truncate_to_tokens("Dorota hated the keeper. " * 100, 256)[0] if longest else "She wanted it [S3]."
+    fake = scripted(PLAN, step=reply, window=2048)
+    pearl = pearl_with(fake)
+    pearl.ask(longer, question, method="rag")
+    (rag,) = by_kind(fake, "direct")
+    rag_evidence = labels(user(rag).split("</document>")[0])
+    fake.history.clear()
+    pearl.ask(longer, question)
+    (answer,) = by_kind(fake, "answer")
+    shown = {sid for request in fake.history for sid in excerpts(request)}
+    assert rag_evidence and rag_evidence <= shown
+    assert not rag_evidence <= excerpts(answer)  # what this test is about: the answer call alone cannot hold it
+
+
+@pytest.mark.parametrize("question", [QUESTION, "How often does Tr'en Light flash?", "Who is Agnete Varga?"])
+def test_what_rag_shows_is_split_between_calls_by_whole_passages(question: str) -> None:
+    # A passage shown half here and half there is shown whole nowhere: a span across it reaches no call.
+    index = index_document(SAMPLE.read_text(encoding="utf-8") * 2, cache=False, ner=False)
+    provider = CompressedStepContext(
+        index, Question(text=question), EvidenceBudget(shared=60, step=340, answer=500, floor=1300)
+    )
+    shared = set(provider.shared().sentence_ids)
+    request = StepRequest(var="who", action="FIND_X", strings=["Dorota"], question=Question(text=question))
+    step = set(provider.slice(request, room=1800).sentence_ids) - shared  # steps are served first
+    answer = set(provider.more_for_question(room=500).sentence_ids) - shared
+    rag = sorted(set(compress(index, question, 1300).sentence_ids) - shared)
+    starts = [rag[0], *(b for a, b in pairwise(rag) if b != a + 1), index.sentence_count]
+    passages = [[sid for sid in rag if start <= sid < end] for start, end in pairwise(starts)]
+    assert len(passages) > 1 and set(rag) <= answer | step
+    assert all(set(p) <= answer or set(p) <= step for p in passages if p)
+
+
+def test_the_answer_call_is_given_no_more_than_it_holds_and_chooses_the_rest_later() -> None:
+    index = index_document(SAMPLE.read_text(encoding="utf-8") * 2, cache=False, ner=False)
+    roomy = evidence_budget(index, 1200, 400, answer_floor=1000)
+    small = evidence_budget(index, 1200, 400, answer_floor=1000, answer_room=700)
+    assert small.answer == 700 and small.answer + small.later == roomy.answer and roomy.later == 0
+    assert small.floor == roomy.floor == 1000  # what rag shows is still chosen whole, the steps given what is left
+    folded = evidence_budget(index, 6000, 400, answer_floor=1000, closing_answer=True, answer_room=1200)
+    as_step = evidence_budget(index, 6000, 400, answer_floor=1000, answer_room=1200, closing_reply=256)
+    assert folded.closing and folded.answer == 1200 and folded.later > 0  # ANSWER's own budget, later
+    assert not as_step.closing and as_step.answer == 1200 - 256  # ANSWER's reply is a result too
 
 
 @pytest.mark.parametrize("question", [QUESTION, "How often does Tr'en Light flash?", "Who is Agnete Varga?"])

@@ -127,6 +127,7 @@ def _answer_room(ctx: AskContext, plan: Plan, closing: Step | None, style: StepS
         else:
             longest[step.var] = min(_RESULT_TOKENS, style.reply_tokens)
     _, room = _answer_values(ctx, StepSlice(text=""), _results(plan, closing, lambda step: ""))
+    room -= NOTE_TOKENS  # the shared evidence's note, not written yet
     return room - sum(n for var, n in longest.items() if closing is None or var != closing.var)
 
 
@@ -162,10 +163,12 @@ def _provider(
         "the whole document in every call"
         if budget.whole
         else f"{budget.shared} shared + {budget.step} per step; {budget.answer} on the question"
-        f" and {budget.opening} of the opening in the answer call",
+        + (f" (up to {budget.later} more once the steps have replied)" if budget.later else "")
+        + f" and {budget.opening} of the opening in the answer call",
         shared=budget.shared,
         step=budget.step,
         answer=budget.answer,
+        later=budget.later,
         opening=budget.opening,
         whole=budget.whole,
         closing=budget.closing,
