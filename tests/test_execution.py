@@ -93,6 +93,16 @@ def test_the_answer_call_sees_the_cited_sentences_and_whole_results() -> None:
     assert "[S3]" in text.split("The plan has been carried out")[0] or "Sentences the steps relied on" in text
 
 
+def test_the_answer_call_lists_a_join_by_the_results_it_joins_not_their_text_again() -> None:
+    plan = PLAN + "\nnotes = CONCAT(why, who)"
+    fake = scripted(plan, step="She wanted the light to fail because of the storm [S3].")
+    pearl_with(fake).ask(SAMPLE, QUESTION)
+    (answer,) = by_kind(fake, "answer")
+    results = user(answer).split("Its steps and their results:")[1]
+    assert results.count("because of the storm") == 2  # once for each step it joins
+    assert "notes = CONCAT(why, who)\n-> (the results of why, who above, joined)" in results
+
+
 def labels(text: str) -> set[str]:
     return set(re.findall(r"\[S(\d+)\]", text))
 

@@ -355,7 +355,7 @@ class CompressedStepContext:
         for run in runs:
             if chosen.issuperset(run):
                 continue
-            first, last = run.index(min(run, key=rank)), run.index(min(run, key=rank))
+            first = last = run.index(min(run, key=rank))
             if not fits(chosen | {run[first]}):
                 continue
             while True:
@@ -397,12 +397,12 @@ class CompressedStepContext:
         ids = sorted([*self._more, *self._closing, *self._opening])
         if room < 1:
             return StepSlice(text="")
-        # The room the steps' results left: first for what `rag` shows that the steps were given, then for
-        # the question's next best sentences that no call has shown, up to `later` tokens more.
-        ids = self._added(ids, room, lambda spare: self._best_of(self._rag_rest, spare))
-        limit = count_tokens(render_sentences(self.index, ids)) + self.budget.later
+        # The room the steps' results left, up to `later` tokens more: first for what `rag` shows that the
+        # steps were given, then for the question's next best sentences that no call has shown.
+        limit = min(room, count_tokens(render_sentences(self.index, ids)) + self.budget.later)
+        ids = self._added(ids, limit, lambda spare: self._best_of(self._rag_rest, spare))
         seen = {*self._shared.sentence_ids, *self._shown}
-        ids = self._added(ids, min(room, limit), lambda spare: self._next_best(spare, seen | set(ids)))
+        ids = self._added(ids, limit, lambda spare: self._next_best(spare, seen | set(ids)))
         if not ids:
             return StepSlice(text="")
         text = render_sentences(self.index, ids)

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal
 
+from pearl.actions import Action
 from pearl.context import render_sentences
 from pearl.execution import (
     NOTE_TOKENS,
@@ -75,13 +76,26 @@ def _room(ctx: AskContext, style: StepStyle) -> int:
     return template.room_for("shared", ctx.llm.context_window, style.reply_tokens, **values)
 
 
-def _results(plan: Plan, closing: Step | None, result: Callable[[Step], str]) -> str:
-    """The plan's steps and their results, as the final answer call lists them."""
-    closed = load_prompt("answer").part("closing")
-    return "\n\n".join(
-        f"{step.render(explanation=False)}\n-> " + (result(step) if step is not closing else closed)
-        for step in plan.steps
-    )
+def _action(ctx: AskContext, plan: Plan, step: Step) -> Action | None:
+    return ctx.library.get(step.action) or next((a for a in plan.new_actions if a.name == step.action), None)
+
+
+def _joins(ctx: AskContext, plan: Plan, step: Step) -> bool:
+    """Whether `step` only joins earlier results (CONCAT(a, b)): its result is theirs, listed already."""
+    action = _action(ctx, plan, step)
+    return action is not None and action.pure and bool(step.args) and all(a.kind == "var" for a in step.args)
+
+
+def _results(ctx: AskContext, plan: Plan, closing: Step | None, result: Callable[[Step], str]) -> str:
+    """The plan's steps and their results, as the final answer call lists them (a join by the results it joins)."""
+    template = load_prompt("answer")
+
+    def shown(step: Step) -> str:
+        if step is closing:
+            return template.part("closing")
+        return template.part("joined", names=", ".join(step.inputs)) if _joins(ctx, plan, step) else result(step)
+
+    return "\n\n".join(f"{step.render(explanation=False)}\n-> {shown(step)}" for step in plan.steps)
 
 
 def _answer_values(ctx: AskContext, shared: StepSlice, results: str) -> tuple[dict[str, str], int]:
@@ -120,15 +134,16 @@ def _answer_room(ctx: AskContext, plan: Plan, closing: Step | None, style: StepS
     """
     longest: dict[str, int] = {}
     for step in plan.steps:
-        action = ctx.library.get(step.action) or next((a for a in plan.new_actions if a.name == step.action), None)
+        action = _action(ctx, plan, step)
         if action is not None and action.pure:
             joined = sum(longest.get(var, 0) for var in step.inputs) + count_tokens(" ".join(step.strings))
             longest[step.var] = min(_RESULT_TOKENS, joined)
         else:
             longest[step.var] = min(_RESULT_TOKENS, style.reply_tokens)
-    _, room = _answer_values(ctx, StepSlice(text=""), _results(plan, closing, lambda step: ""))
+    listed = [s.var for s in plan.steps if s is not closing and not _joins(ctx, plan, s)]
+    _, room = _answer_values(ctx, StepSlice(text=""), _results(ctx, plan, closing, lambda step: ""))
     room -= NOTE_TOKENS  # the shared evidence's note, not written yet
-    return room - sum(n for var, n in longest.items() if closing is None or var != closing.var)
+    return room - sum(longest[var] for var in listed)
 
 
 def _closing_answer(plan: Plan, question: Question) -> Step | None:
@@ -239,7 +254,7 @@ async def _final_answer(
     question = ctx.question
     shared = provider.shared()
     template = load_prompt("answer")
-    results = _results(plan, closing, lambda step: _result(outcomes[step.var]))
+    results = _results(ctx, plan, closing, lambda step: _result(outcomes[step.var]))
     in_shared = set(shared.sentence_ids)
     cited = sorted({sid for o in outcomes.values() for sid in o.cited if sid not in in_shared})
     reply = reply_format(ctx, template, cite=True)
