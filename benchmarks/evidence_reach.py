@@ -68,7 +68,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _shared import default_data_dir, read_leval
 
 from pearl import CompletionRequest, Document, FakeLLM, Pearl, Settings, default_library
-from pearl.tokens import count_tokens
+from pearl.tokens import count_tokens, truncate_to_tokens
 
 METHODS = ("pearl", "pearl-fulldoc", "rag", "direct")
 PLAN_METHODS = ("pearl", "pearl-fulldoc")
@@ -210,6 +210,8 @@ class Script:
     """The fake model's behaviour; `plan` is set before each run (one run at a time per fake)."""
 
     plan: str = ""
+    long: bool = False
+    """Steps reply at their longest (`max_tokens`), as a wordy model does: results then crowd the answer call."""
 
     def reply(self, request: CompletionRequest) -> str:
         kind = (request.prompt or "").split(".")[0]
@@ -220,7 +222,11 @@ class Script:
             return "A"
         label = _LABEL.search(last)
         # Cite a label the prompt showed, never quote the document: reach must come from pearl's prompts.
-        return f"The excerpts speak of it {label.group()}." if label else "The document does not say."
+        text = f"The excerpts speak of it {label.group()}." if label else "The document does not say."
+        if self.long and kind.startswith("step"):
+            filler = " It says nothing more on this." * request.max_tokens
+            text = truncate_to_tokens(text + filler, request.max_tokens)[0]
+        return text
 
 
 # ---- the questions ---------------------------------------------------------------------------------
@@ -297,10 +303,15 @@ def score(requests: Sequence[CompletionRequest], gold: list[str]) -> tuple[list[
 
 
 async def run_file(
-    files: FileSet, methods: Sequence[str], shapes: Sequence[str], actions: dict[str, str], window: int
+    files: FileSet,
+    methods: Sequence[str],
+    shapes: Sequence[str],
+    actions: dict[str, str],
+    window: int,
+    long_replies: bool = False,
 ) -> tuple[list[Row], float]:
     """Every (question, method, shape) run on one file, with one `Pearl` and one fake whose history is cleared."""
-    script = Script()
+    script = Script(long=long_replies)
     # prefix_cache: the fake reports, as a caching server would, the prompt tokens it saw before.
     fake = FakeLLM(default=script.reply, context_window=window, prefix_cache=True)
     pearl = Pearl(llm=fake, settings=Settings(cache=False))
@@ -416,10 +427,15 @@ def split_list(parser: argparse.ArgumentParser, text: str, allowed: Sequence[str
 
 
 async def run_all(
-    sets: list[FileSet], methods: Sequence[str], shapes: Sequence[str], actions: dict[str, str], window: int
+    sets: list[FileSet],
+    methods: Sequence[str],
+    shapes: Sequence[str],
+    actions: dict[str, str],
+    window: int,
+    long_replies: bool = False,
 ) -> list[tuple[FileSet, list[Row], float]]:
     # One file after another: the runs are CPU-bound, and interleaving would blur the per-method seconds.
-    return [(files, *(await run_file(files, methods, shapes, actions, window))) for files in sets]
+    return [(files, *(await run_file(files, methods, shapes, actions, window, long_replies))) for files in sets]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -431,6 +447,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shapes", default=",".join(SHAPES), help=f"plan shapes (default {','.join(SHAPES)})")
     parser.add_argument("--window", type=int, default=8192, help="the fake model's context window (default 8192)")
     parser.add_argument("--json", type=Path, default=None, help="write every per-question row to this file")
+    parser.add_argument(
+        "--long-replies", action="store_true", help="steps reply at their longest (max_tokens), as a wordy model does"
+    )
     args = parser.parse_args(argv)
     methods = split_list(parser, args.methods, METHODS, "method")
     shapes = split_list(parser, args.shapes, SHAPES, "shape")
@@ -456,8 +475,10 @@ def main(argv: list[str] | None = None) -> int:
             return 2
 
     started = time.perf_counter()
+    if args.long_replies:
+        print("# steps reply at their longest (max_tokens)")
     sets = [select(path, args.limit, args.short_golds) for path in [*defaults, *args.paths]]
-    results = asyncio.run(run_all(sets, methods, shapes, actions, args.window))
+    results = asyncio.run(run_all(sets, methods, shapes, actions, args.window, args.long_replies))
     summaries = []
     for files, rows, index_seconds in results:
         summaries += report(files, rows, methods, shapes, args.window)
@@ -466,6 +487,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json is not None:
         payload = {
             "window": args.window,
+            "long_replies": args.long_replies,
             "methods": methods,
             "shapes": shapes,
             "actions": actions,

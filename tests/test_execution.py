@@ -177,6 +177,24 @@ def test_what_rag_shows_is_split_between_calls_by_whole_passages(question: str) 
     assert all(set(p) <= answer or set(p) <= step for p in passages if p)
 
 
+def test_what_the_answer_call_adds_once_the_steps_replied_keeps_to_its_budget_and_is_new() -> None:
+    index = index_document(SAMPLE.read_text(encoding="utf-8") * 2, cache=False, ner=False)
+    request = StepRequest(var="why", action="FIND_REASON", strings=["lamp oil"], question=Question(text=QUESTION))
+
+    def served(later: int) -> tuple[set[int], StepSlice, StepSlice]:
+        budget = EvidenceBudget(shared=60, step=340, answer=400, later=later, floor=300)
+        provider = CompressedStepContext(index, Question(text=QUESTION), budget)
+        step = set(provider.slice(request, room=400).sentence_ids)
+        return step, provider.shared(), provider.more_for_question(room=5000)
+
+    _, _, set_aside = served(later=0)
+    step, shared, more = served(later=500)
+    shown = count_tokens(shared.text) + count_tokens(more.text)
+    assert count_tokens(shared.text) + count_tokens(set_aside.text) <= 400 < shown <= 400 + 500
+    added = set(more.sentence_ids) - set(set_aside.sentence_ids)
+    assert added and not added & step  # the question's next best that no call has shown
+
+
 def test_the_answer_call_is_given_no_more_than_it_holds_and_chooses_the_rest_later() -> None:
     index = index_document(SAMPLE.read_text(encoding="utf-8") * 2, cache=False, ner=False)
     roomy = evidence_budget(index, 1200, 400, answer_floor=1000)
