@@ -378,6 +378,19 @@ def test_a_closing_answer_steps_own_words_still_choose_evidence_in_the_final_ans
     assert shown(cut) == plain  # the question copied and cut, ending in a piece of a word ("la")
 
 
+def test_a_closing_answer_steps_own_words_keep_to_an_answer_call_that_holds_less_than_its_budget() -> None:
+    # A small window: the answer call holds less than the folded step's budget (the results take the rest).
+    # What it sets aside for ANSWER's words must fit there too, or those sentences are claimed from the
+    # steps and then cut from the answer call: shown to no call.
+    index = index_document(SAMPLE.read_text(encoding="utf-8") * 2, cache=False, ner=False)
+    budget = EvidenceBudget(shared=60, step=340, answer=330, closing=True, floor=600)
+    steered = parse_plan(CLOSING.replace("Why did Dorota spoil the oil?", "Who rowed to the harbour?"), None).steps
+    provider = CompressedStepContext(index, Question(text=QUESTION), budget, steered[-1])
+    more = provider.more_for_question(room=5000)  # later=0: only what was set aside
+    assert "the ANSWER step" in more.note
+    assert count_tokens(provider.shared().text) + count_tokens(more.text) <= budget.answer
+
+
 def test_a_closing_answer_step_with_its_own_words_over_a_document_shown_whole(tmp_path: Path) -> None:
     # A document every call sees whole leaves no step budget to steer: the answer call shows it all.
     path = tmp_path / "short.txt"
