@@ -141,7 +141,7 @@ def excerpts(request: CompletionRequest) -> set[str]:
 # A small window (a local server's default): the answer call cannot hold what rag shows, and the steps'
 # replies, short or at their longest (a step's 256 tokens), decide how much it holds.
 @pytest.mark.parametrize("longest", [False, True], ids=["short-replies", "longest-replies"])
-@pytest.mark.parametrize("question", [QUESTION, "How often does Tr'en Light flash?"])
+@pytest.mark.parametrize("question", [QUESTION, "How often does Tr'en Light flash?", "Who is Agnete Varga?"])
 def test_at_a_small_window_the_calls_together_show_what_rag_shows(tmp_path: Path, question: str, longest: bool) -> None:
     longer = tmp_path / "keeper_twice.txt"
     longer.write_text(SAMPLE.read_text(encoding="utf-8") * 2, encoding="utf-8")
@@ -157,6 +157,28 @@ def test_at_a_small_window_the_calls_together_show_what_rag_shows(tmp_path: Path
     shown = {sid for request in fake.history for sid in excerpts(request)}
     assert rag_evidence and rag_evidence <= shown
     assert not rag_evidence <= excerpts(answer)  # what this test is about: the answer call alone cannot hold it
+
+
+@pytest.mark.parametrize("question", [QUESTION, "Who is Agnete Varga?"])
+def test_at_a_small_window_brief_replies_leave_the_answer_call_room_to_show_again_what_rag_shows(
+    tmp_path: Path, question: str
+) -> None:
+    # What rag shows beyond what the answer call holds whatever the steps reply is given to the steps; where
+    # their replies are brief, the answer call shows it again, so the call that decides sees it too.
+    longer = tmp_path / "keeper_twice.txt"
+    longer.write_text(SAMPLE.read_text(encoding="utf-8") * 2, encoding="utf-8")
+    rag_fake = scripted(PLAN, window=2048)
+    pearl_with(rag_fake).ask(longer, question, method="rag")
+    rag = labels(user(by_kind(rag_fake, "direct")[0]).split("</document>")[0])
+
+    def in_answer_call(reply: str) -> set[str]:
+        fake = scripted(PLAN, step=reply, window=2048)
+        pearl_with(fake).ask(longer, question)
+        return rag & excerpts(by_kind(fake, "answer")[0])
+
+    brief = in_answer_call("She wanted it [S3].")
+    wordy = in_answer_call(truncate_to_tokens("Dorota hated the keeper. " * 100, 256)[0])
+    assert wordy < brief and len(brief) > 3 * len(rag) // 4
 
 
 @pytest.mark.parametrize("question", [QUESTION, "How often does Tr'en Light flash?", "Who is Agnete Varga?"])
