@@ -140,13 +140,17 @@ def excerpts(request: CompletionRequest) -> set[str]:
 
 # A small window (a local server's default): the answer call cannot hold what rag shows, and the steps'
 # replies, short or at their longest (a step's 256 tokens), decide how much it holds.
+# A closing ANSWER the window cannot fold runs as a step: its reply is one more result.
+@pytest.mark.parametrize("plan", [PLAN, f'{PLAN}\nend = ANSWER(CTX, "Why?")'], ids=["finds", "answer-step"])
 @pytest.mark.parametrize("longest", [False, True], ids=["short-replies", "longest-replies"])
 @pytest.mark.parametrize("question", [QUESTION, "How often does Tr'en Light flash?", "Who is Agnete Varga?"])
-def test_at_a_small_window_the_calls_together_show_what_rag_shows(tmp_path: Path, question: str, longest: bool) -> None:
+def test_at_a_small_window_the_calls_together_show_what_rag_shows(
+    tmp_path: Path, question: str, longest: bool, plan: str
+) -> None:
     longer = tmp_path / "keeper_twice.txt"
     longer.write_text(SAMPLE.read_text(encoding="utf-8") * 2, encoding="utf-8")
     reply = truncate_to_tokens("Dorota hated the keeper. " * 100, 256)[0] if longest else "She wanted it [S3]."
-    fake = scripted(PLAN, step=reply, window=2048)
+    fake = scripted(plan, step=reply, window=2048)
     pearl = pearl_with(fake)
     pearl.ask(longer, question, method="rag")
     (rag,) = by_kind(fake, "direct")
@@ -197,6 +201,24 @@ def test_what_rag_shows_is_split_between_calls_by_whole_passages(question: str) 
     passages = [[sid for sid in rag if start <= sid < end] for start, end in pairwise(starts)]
     assert len(passages) > 1 and set(rag) <= answer | step
     assert all(set(p) <= answer or set(p) <= step for p in passages if p)
+
+
+def test_steps_carry_what_the_answer_call_cannot_hold_each_its_own_part_and_keep_their_own_evidence() -> None:
+    index = index_document(SAMPLE.read_text(encoding="utf-8") * 2, cache=False, ner=False)
+    question = Question(text=QUESTION)
+
+    def request(var: str, words: str) -> StepRequest:
+        return StepRequest(var=var, action="FIND_X", strings=[words], question=question)
+
+    owing = CompressedStepContext(index, question, EvidenceBudget(shared=60, step=340, answer=100, floor=1300))
+    first, second = owing.slice(request("a", "harbour boat"), 800), owing.slice(request("b", "storm wind"), 800)
+    shared = set(owing.shared().sentence_ids)
+    assert "for the question" in first.note and "for the question" in second.note
+    assert not (set(first.sentence_ids) - shared) & (set(second.sentence_ids) - shared)  # each its own part
+    # What the question is owed takes at most half the step's budget: the step still sees the best of its own.
+    alone = CompressedStepContext(index, question, EvidenceBudget(shared=60, step=340, answer=100))
+    own = set(alone.slice(request("a", "harbour boat"), 800).sentence_ids) & set(first.sentence_ids)
+    assert count_tokens(render_sentences(index, sorted(own))) >= 340 // 3
 
 
 def test_what_the_answer_call_adds_once_the_steps_replied_keeps_to_its_budget_and_is_new() -> None:
