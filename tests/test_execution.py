@@ -140,13 +140,17 @@ def excerpts(request: CompletionRequest) -> set[str]:
 
 # A small window (a local server's default): the answer call cannot hold what rag shows, and the steps'
 # replies, short or at their longest (a step's 256 tokens), decide how much it holds.
+# A closing ANSWER the window cannot fold runs as a step: its reply is one more result.
+@pytest.mark.parametrize("plan", [PLAN, f'{PLAN}\nend = ANSWER(CTX, "Why?")'], ids=["finds", "answer-step"])
 @pytest.mark.parametrize("longest", [False, True], ids=["short-replies", "longest-replies"])
-@pytest.mark.parametrize("question", [QUESTION, "How often does Tr'en Light flash?"])
-def test_at_a_small_window_the_calls_together_show_what_rag_shows(tmp_path: Path, question: str, longest: bool) -> None:
+@pytest.mark.parametrize("question", [QUESTION, "How often does Tr'en Light flash?", "Who is Agnete Varga?"])
+def test_at_a_small_window_the_calls_together_show_what_rag_shows(
+    tmp_path: Path, question: str, longest: bool, plan: str
+) -> None:
     longer = tmp_path / "keeper_twice.txt"
     longer.write_text(SAMPLE.read_text(encoding="utf-8") * 2, encoding="utf-8")
     reply = truncate_to_tokens("Dorota hated the keeper. " * 100, 256)[0] if longest else "She wanted it [S3]."
-    fake = scripted(PLAN, step=reply, window=2048)
+    fake = scripted(plan, step=reply, window=2048)
     pearl = pearl_with(fake)
     pearl.ask(longer, question, method="rag")
     (rag,) = by_kind(fake, "direct")
@@ -157,6 +161,28 @@ def test_at_a_small_window_the_calls_together_show_what_rag_shows(tmp_path: Path
     shown = {sid for request in fake.history for sid in excerpts(request)}
     assert rag_evidence and rag_evidence <= shown
     assert not rag_evidence <= excerpts(answer)  # what this test is about: the answer call alone cannot hold it
+
+
+@pytest.mark.parametrize("question", [QUESTION, "Who is Agnete Varga?"])
+def test_at_a_small_window_brief_replies_leave_the_answer_call_room_to_show_again_what_rag_shows(
+    tmp_path: Path, question: str
+) -> None:
+    # What rag shows beyond what the answer call holds whatever the steps reply is given to the steps; where
+    # their replies are brief, the answer call shows it again, so the call that decides sees it too.
+    longer = tmp_path / "keeper_twice.txt"
+    longer.write_text(SAMPLE.read_text(encoding="utf-8") * 2, encoding="utf-8")
+    rag_fake = scripted(PLAN, window=2048)
+    pearl_with(rag_fake).ask(longer, question, method="rag")
+    rag = labels(user(by_kind(rag_fake, "direct")[0]).split("</document>")[0])
+
+    def in_answer_call(reply: str) -> set[str]:
+        fake = scripted(PLAN, step=reply, window=2048)
+        pearl_with(fake).ask(longer, question)
+        return rag & excerpts(by_kind(fake, "answer")[0])
+
+    brief = in_answer_call("She wanted it [S3].")
+    wordy = in_answer_call(truncate_to_tokens("Dorota hated the keeper. " * 100, 256)[0])
+    assert wordy < brief and len(brief) > 3 * len(rag) // 4
 
 
 @pytest.mark.parametrize("question", [QUESTION, "How often does Tr'en Light flash?", "Who is Agnete Varga?"])
@@ -175,6 +201,24 @@ def test_what_rag_shows_is_split_between_calls_by_whole_passages(question: str) 
     passages = [[sid for sid in rag if start <= sid < end] for start, end in pairwise(starts)]
     assert len(passages) > 1 and set(rag) <= answer | step
     assert all(set(p) <= answer or set(p) <= step for p in passages if p)
+
+
+def test_steps_carry_what_the_answer_call_cannot_hold_each_its_own_part_and_keep_their_own_evidence() -> None:
+    index = index_document(SAMPLE.read_text(encoding="utf-8") * 2, cache=False, ner=False)
+    question = Question(text=QUESTION)
+
+    def request(var: str, words: str) -> StepRequest:
+        return StepRequest(var=var, action="FIND_X", strings=[words], question=question)
+
+    owing = CompressedStepContext(index, question, EvidenceBudget(shared=60, step=340, answer=100, floor=1300))
+    first, second = owing.slice(request("a", "harbour boat"), 800), owing.slice(request("b", "storm wind"), 800)
+    shared = set(owing.shared().sentence_ids)
+    assert "for the question" in first.note and "for the question" in second.note
+    assert not (set(first.sentence_ids) - shared) & (set(second.sentence_ids) - shared)  # each its own part
+    # What the question is owed takes at most half the step's budget: the step still sees the best of its own.
+    alone = CompressedStepContext(index, question, EvidenceBudget(shared=60, step=340, answer=100))
+    own = set(alone.slice(request("a", "harbour boat"), 800).sentence_ids) & set(first.sentence_ids)
+    assert count_tokens(render_sentences(index, sorted(own))) >= 340 // 3
 
 
 def test_what_the_answer_call_adds_once_the_steps_replied_keeps_to_its_budget_and_is_new() -> None:
@@ -376,6 +420,19 @@ def test_a_closing_answer_steps_own_words_still_choose_evidence_in_the_final_ans
     assert shown(restated) == plain
     cut = parse_plan(f'why = FIND_X(CTX, "oil")\nend = ANSWER(CTX, "{QUESTION[:-7]}")', None).steps[-1]
     assert shown(cut) == plain  # the question copied and cut, ending in a piece of a word ("la")
+
+
+def test_a_closing_answer_steps_own_words_keep_to_an_answer_call_that_holds_less_than_its_budget() -> None:
+    # A small window: the answer call holds less than the folded step's budget (the results take the rest).
+    # What it sets aside for ANSWER's words must fit there too, or those sentences are claimed from the
+    # steps and then cut from the answer call: shown to no call.
+    index = index_document(SAMPLE.read_text(encoding="utf-8") * 2, cache=False, ner=False)
+    budget = EvidenceBudget(shared=60, step=340, answer=330, closing=True, floor=600)
+    steered = parse_plan(CLOSING.replace("Why did Dorota spoil the oil?", "Who rowed to the harbour?"), None).steps
+    provider = CompressedStepContext(index, Question(text=QUESTION), budget, steered[-1])
+    more = provider.more_for_question(room=5000)  # later=0: only what was set aside
+    assert "the ANSWER step" in more.note
+    assert count_tokens(provider.shared().text) + count_tokens(more.text) <= budget.answer
 
 
 def test_a_closing_answer_step_with_its_own_words_over_a_document_shown_whole(tmp_path: Path) -> None:

@@ -277,13 +277,16 @@ class CompressedStepContext:
         self._owed: list[int] = []
         self._ranks: dict[int, int] | None = None  # the question's ranking of the sentences, once needed
         self._shown: set[int] = set()  # by the steps' own evidence
-        self._more = self._more_ids(budget.answer - budget.step if steered else budget.answer)
+        # The step's budget, as far as the answer call holds it besides the shared evidence (a small window
+        # holds less): what is set aside for it and not shown there would be shown to no call.
+        steering = min(budget.step, budget.answer - count_tokens(self._shared.text)) if steered else 0
+        self._more = self._more_ids(budget.answer - max(0, steering))
         self._rag_rest = list(self._owed)
         self._claimed.update(self._more, self._owed)
         self._closing: list[int] = []
         self._opening: list[int] = []  # chosen below; `_choose` reads it
-        if steered is not None:
-            self._closing = self._choose(steered.strings, [], steered.explanation, budget.step).sentence_ids
+        if steered is not None and steering > 0:
+            self._closing = self._choose(steered.strings, [], steered.explanation, steering).sentence_ids
         self._opening = _opening(index, budget.opening, self._claimed)
         self._claimed.update(self._opening)
 
