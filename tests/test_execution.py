@@ -239,6 +239,18 @@ def test_what_the_answer_call_adds_once_the_steps_replied_keeps_to_its_budget_an
     assert added and not added & step  # the question's next best that no call has shown
 
 
+def test_only_steps_served_before_anything_runs_carry_what_the_answer_call_cannot_hold() -> None:
+    # A step that reads an earlier result is served when the result exists: what it is shown must not
+    # depend on which result came first.
+    index = index_document(SAMPLE.read_text(encoding="utf-8") * 2, cache=False, ner=False)
+    question = Question(text=QUESTION)
+    provider = CompressedStepContext(index, question, EvidenceBudget(shared=60, step=340, answer=300, floor=1300))
+    reads = StepRequest(var="b", action="FIND_X", strings=["Dorota"], inputs=["a"], question=question)
+    searches = StepRequest(var="a", action="FIND_X", strings=["Dorota"], question=question)
+    assert "for the question" not in provider.slice(reads, room=1800).note
+    assert "for the question" in provider.slice(searches, room=1800).note
+
+
 def test_the_answer_call_is_given_no_more_than_it_holds_and_chooses_the_rest_later() -> None:
     index = index_document(SAMPLE.read_text(encoding="utf-8") * 2, cache=False, ner=False)
     roomy = evidence_budget(index, 1200, 400, answer_floor=1000)

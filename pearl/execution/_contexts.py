@@ -432,8 +432,9 @@ class CompressedStepContext:
         if self.budget.whole or budget < 1:
             return StepSlice(text="")
         # What the answer call may not hold of the question's evidence comes first; the step's own
-        # evidence keeps at least half its budget.
-        owed = self._best_of(self._owed, room - max(1, budget // 2))
+        # evidence keeps at least half its budget. Only steps served before anything runs carry it: one that
+        # reads earlier results is served when they exist, and what it saw would depend on timing.
+        owed = [] if request.inputs else self._best_of(self._owed, room - max(1, budget // 2))
         owed_tokens = count_tokens(render_sentences(self.index, owed)) if owed else 0
         own_budget = min(budget, room - owed_tokens)
         own: list[int] = []
