@@ -243,7 +243,9 @@ class CompressedStepContext:
     given yet: steps that take no earlier result are served in plan order, each after the one
     before it, so what they see is decided before anything runs and does not depend on timing.
     A step with neither text arguments nor results is shown the whole document skimmed, which may
-    repeat what the answer call shows.
+    repeat what the answer call shows. Where the answer call cannot hold what a `rag` call shows
+    (a small window), those steps also carry the rest of it, passages whole, and the answer call
+    shows it again as far as the room the steps' results leave allows.
 
     Args:
         index: the document's index.
@@ -276,7 +278,7 @@ class CompressedStepContext:
         # they are served, besides their own evidence; the answer call too, where its room allows.
         self._owed: list[int] = []
         self._ranks: dict[int, int] | None = None  # the question's ranking of the sentences, once needed
-        self._shown: set[int] = set()  # by the steps' own evidence
+        self._shown: set[int] = set()  # what the steps have been shown besides the shared evidence
         # The step's budget, as far as the answer call holds it besides the shared evidence (a small window
         # holds less): what is set aside for it and not shown there would be shown to no call.
         steering = min(budget.step, budget.answer - count_tokens(self._shared.text)) if steered else 0
