@@ -380,7 +380,8 @@ def skim(
     depths = range(max(map(len, ranked), default=0))
     order = [stretch[depth] for depth in depths for stretch in ranked if depth < len(stretch)]
     ids = sorted(_pack(index, order, budget_tokens))
-    return _fitted(index, ids, order, budget_tokens, ranking, lambda ids: max(ids, key=order.index), top_up=True)
+    place = {sid: n for n, sid in enumerate(order)}
+    return _fitted(index, ids, order, budget_tokens, ranking, lambda ids: max(ids, key=place.__getitem__), top_up=True)
 
 
 def _spread(count: int) -> list[int]:

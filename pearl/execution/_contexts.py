@@ -306,25 +306,12 @@ class CompressedStepContext:
         floor = self.budget.floor
         base = set(compress(self.index, self._query, floor).sentence_ids) - shared if floor > 0 else set()
 
-        shared_tokens = count_tokens(self._shared.text)
-
-        def shown(ids: set[int]) -> int:  # as the answer call shows them: the shared block, then these
-            return shared_tokens + count_tokens(render_sentences(self.index, sorted(ids)))
-
-        if shown(base) > total:
-            head = set(self._best_of(base, total - shared_tokens))
+        room = total - count_tokens(self._shared.text)  # the answer call shows the shared block, then these
+        if count_tokens(render_sentences(self.index, sorted(base))) > room:
+            head = set(self._best_of(base, room))
             self._owed = sorted(base - head)
             return sorted(head)
-        # Two choices rendered as one are not the sum of their counts (lines join, labels merge): what is
-        # left is measured on the rendering, and the second choice shrunk by what it ran over.
-        left = total - shown(base)
-        while left > NOTE_TOKENS:
-            more = base | set(compress(self.index, self._query, left, exclude=base | shared).sentence_ids)
-            over = shown(more) - total
-            if over <= 0:
-                return sorted(more)
-            left -= over
-        return sorted(base)
+        return self._added(sorted(base), room, lambda spare: self._next_best(spare, base | shared))
 
     def _best_of(self, pool: Collection[int], budget: int) -> list[int]:
         """The passages of `pool` most relevant to the question within `budget` tokens.
@@ -381,10 +368,16 @@ class CompressedStepContext:
         piece = compress(self.index, self._query, budget, exclude=shown) if budget > 0 else None
         return [] if piece is None or piece.truncated else piece.sentence_ids
 
-    def _added(self, ids: list[int], room: int, pick: Callable[[int], list[int]]) -> list[int]:
-        """`ids` with what `pick(spare)` chooses, measured on the rendering of both, within `room` tokens."""
+    def _added(
+        self, ids: list[int], room: int, pick: Callable[[int], list[int]], *, least: int = NOTE_TOKENS
+    ) -> list[int]:
+        """`ids` with what `pick(spare)` chooses, within `room` tokens; no search for `least` tokens or fewer.
+
+        Two choices rendered as one are not the sum of their counts (lines join, labels merge): what
+        is left is measured on the rendering, and the second choice shrunk by what it ran over.
+        """
         spare = room - count_tokens(render_sentences(self.index, ids))
-        while spare > NOTE_TOKENS:
+        while spare > least:
             more = pick(spare)
             if not set(more) - set(ids):
                 break
@@ -437,17 +430,14 @@ class CompressedStepContext:
         # evidence keeps at least half its budget. Only steps served before anything runs carry it: one that
         # reads earlier results is served when they exist, and what it saw would depend on timing.
         owed = [] if request.inputs else self._best_of(self._owed, room - max(1, budget // 2))
-        owed_tokens = count_tokens(render_sentences(self.index, owed)) if owed else 0
-        own_budget = min(budget, room - owed_tokens)
-        own: list[int] = []
-        while own_budget > 0:  # rendered together, two choices may run a few tokens over their sum
-            piece = self._choose(request.strings, request.inputs, request.explanation, own_budget, claim=False)
-            own = piece.sentence_ids
-            over = count_tokens(render_sentences(self.index, sorted({*own, *owed}))) - room
-            if over <= 0:
-                break
-            own, own_budget = [], own_budget - over
-        ids = sorted({*own, *owed})
+
+        def own_for(spare: int) -> list[int]:
+            return self._choose(
+                request.strings, request.inputs, request.explanation, min(budget, spare), claim=False
+            ).sentence_ids
+
+        ids = self._added(owed, room, own_for, least=0)
+        own = [sid for sid in ids if sid not in owed]
         if not request.inputs:  # see `_choose`: a step that reads earlier results claims nothing
             self._claimed.update(own)
         self._owed = [sid for sid in self._owed if sid not in owed]
