@@ -77,7 +77,8 @@ def _room(ctx: AskContext, style: StepStyle) -> int:
 
 
 def _action(ctx: AskContext, plan: Plan, step: Step) -> Action | None:
-    return ctx.library.get(step.action) or next((a for a in plan.new_actions if a.name == step.action), None)
+    # As the executor resolves it: the plan's own declaration first.
+    return next((a for a in plan.new_actions if a.name == step.action), None) or ctx.library.get(step.action)
 
 
 def _joins(ctx: AskContext, plan: Plan, step: Step) -> bool:
