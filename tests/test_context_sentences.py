@@ -64,6 +64,31 @@ def test_hard_wrapped_lines_stay_in_one_paragraph_but_one_line_paragraphs_split(
     assert len(segment(long_lines).paragraphs) == 3
 
 
+def test_a_wrapped_line_continues_its_sentence_where_most_lines_are_long() -> None:
+    # Long lines (table rows, one-line paragraphs) make the text read as not hard-wrapped, yet its
+    # prose may still wrap: the sentence the answer is in must not be cut at the wrap.
+    row = (
+        '<tr><td><a href="platform-support/linux.md">x86_64-unknown-linux-gnu</a></td>'
+        "<td>64-bit Linux (kernel 3.2+, glibc 2.17+)</td></tr>"
+    )
+    text = "\n".join(
+        [
+            *[row] * 6,
+            "<p>Targets are identified by their target triple which is the string to inform",
+            "the compiler what kind of output should be produced.</p>",
+            "The first sentence ends here.",
+            "then a lower-case sentence on its own line.",
+            "The list follows:",
+            "a) the first item",
+        ]
+    )
+    seg = segment(text)
+    units = [text[s:e] for s, e in seg.sentences]
+    assert any("to inform\nthe compiler what kind" in unit for unit in units)
+    assert "then a lower-case sentence on its own line." in units
+    assert "a) the first item" in [text[s:e] for s, e in seg.paragraphs]  # a list item is no continuation
+
+
 def test_offsets_are_exact_and_units_trimmed() -> None:
     text = "  First one.   Second one!\n\n\n  Third (3) here?  "
     seg = segment(text)

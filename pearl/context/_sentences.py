@@ -28,6 +28,8 @@ DEFAULT_MAX_CHARS = 900
 # is hard-wrapped (see `_hard_wrapped`).
 _BLANK_LINE = re.compile(r"\n[ \t\f\v]*\n")
 _NEWLINE = re.compile(r"\n")
+_CONTINUED_LINE = re.compile(r"[ \t]{0,40}[a-z]")
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]{0,4}[ \t]*$")
 
 # A sentence ends at terminal punctuation (plus closing quotes/brackets) followed by space and
 # something that can start a sentence. A lower-case continuation ("e.g. the") is not a break.
@@ -153,8 +155,20 @@ def _blocks(text: str) -> list[tuple[int, int]]:
 
 
 def _split_lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """`text[start:end]` cut at its newlines, except where the next line goes on with the sentence.
+
+    A line that starts in lower case after one that does not end a sentence continues it (a page
+    whose long lines are table rows or code can still wrap its prose: "...the string to
+    inform\nthe compiler what..."), unless it opens a list item ("a) ...").
+    """
     spans: list[tuple[int, int]] = []
     for match in _NEWLINE.finditer(text, start, end):
+        if (
+            _CONTINUED_LINE.match(text, match.end(), end)
+            and not _ITEM_START.match(text, match.start(), end)
+            and not _SENTENCE_END.search(text, max(start, match.start() - 8), match.start())
+        ):
+            continue
         spans.append((start, match.start()))
         start = match.end()
     spans.append((start, end))
