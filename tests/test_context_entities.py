@@ -20,6 +20,7 @@ from pearl.context import (
     index_document,
     relations,
 )
+from pearl.context._models import SentenceFlag
 from pearl.tokens import count_tokens
 
 STORY = (
@@ -155,6 +156,33 @@ def test_markup_tags_are_not_entities() -> None:
     names = {e.name for e in index.entities}
     assert "Charles Robert Darwin" in names
     assert not names & {"Tr", "Th", "Td", "Li", "Ul", "Table", "P"}, names
+
+
+def test_a_saved_pages_scripts_styles_drawings_and_comments_name_nothing_and_are_no_content() -> None:
+    # Each hidden name twice, as a name needs two mentions to count without NER: only hiding keeps it out.
+    page = (
+        "<html>\n<head>\n<title>Charles Darwin</title>\n"
+        '<!-- Highlight Stylesheets, then Highlight Stylesheets -->\n<link rel="stylesheet" href="a.css">\n'
+        "<style>\n.Sidebar Toggle { color: red; } .Sidebar Toggle { color: blue; }\n</style>\n"
+        "<script>\nvar Google Analytics = 1; // Tracker Setup\nGoogle Analytics(Tracker Setup);\n</script>\n"
+        '</head>\n<body>\n<svg viewBox="0 0 1 1"><path d="M0 0 Zoom Icon"/><path d="Zoom Icon"/></svg>\n'
+        "<p>Charles Darwin sailed on the Beagle with Robert FitzRoy.</p>\n"
+        "<p>Later Charles Darwin wrote of the Beagle and of Robert FitzRoy,"  # a comment inside prose hides too
+        " in a long letter home. <!-- Draft Reviewer, Draft Reviewer --></p>\n"
+        "<p>Safe pages never put a <script> tag in a comment field.</p>\n</body>\n</html>"
+    )
+    index = index_document(page, cache=False, ner=False)
+    names = {e.name for e in index.entities}
+    assert {"Charles Darwin", "Beagle", "Robert FitzRoy"} <= names
+    hidden_names = {"Highlight Stylesheets", "Sidebar Toggle", "Google Analytics", "Tracker Setup", "Zoom Icon"}
+    assert not names & {*hidden_names, "Draft Reviewer"}
+    units = {index.text[s:e]: f for s, e, f in zip(index.sent_starts, index.sent_ends, index.sent_flags, strict=True)}
+    hidden = {unit for unit, flags in units.items() if flags & SentenceFlag.MARKUP}
+    assert any("Google Analytics" in unit for unit in hidden) and any("Zoom Icon" in unit for unit in hidden)
+    # Prose stays content, a tag it names without closing it included; so does a page cut inside a script.
+    assert not any(unit.startswith("<p>") for unit in hidden)
+    cut = index_document("<p>Ada Lovelace wrote notes.</p>\n<script>\nvar Lost Name = 1;", cache=False, ner=False)
+    assert not any(flags & SentenceFlag.MARKUP for flags in cut.sent_flags)
 
 
 def test_a_question_in_lower_case_still_names_people_of_two_words() -> None:

@@ -90,7 +90,10 @@ def build_index(document: Document, *, ner: bool = True, progress: Progress | No
         progress(0, len(text), "loading the entity model")  # spaCy takes seconds to load, once per process
     nlp = load_ner(DEFAULT_MODEL) if ner else None
     skip = {i for i, flags in enumerate(layout.flags) if flags & SentenceFlag.NOT_CONTENT}
-    entities = extract_entities(text, sentences, nlp, skip, progress)
+    # A unit partly inside a script or a comment ("<!-- Highlight.js Stylesheets --> <link ...>") names
+    # nothing there: that text is blanked, offsets kept, before names are looked for.
+    visible = _blanked(text, layout.hidden)
+    entities = extract_entities(visible, sentences, nlp, skip, progress)
     if progress is not None:
         progress(len(text), len(text), "done")
     return DocumentIndex(
@@ -119,3 +122,16 @@ def build_index(document: Document, *, ner: bool = True, progress: Progress | No
         mention_end=entities.mention_end,
         build_seconds=round(time.perf_counter() - started, 4),
     )
+
+
+def _blanked(text: str, spans: list[tuple[int, int]]) -> str:
+    """`text` with the characters of `spans` (sorted, disjoint) turned to spaces: same length, same offsets."""
+    if not spans:
+        return text
+    pieces: list[str] = []
+    done = 0
+    for start, end in spans:
+        pieces += [text[done:start], " " * (end - start)]
+        done = end
+    pieces.append(text[done:])
+    return "".join(pieces)

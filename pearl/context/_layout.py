@@ -51,17 +51,21 @@ _ROW = re.compile(r"<tr\b", re.IGNORECASE)
 _TABLE_END = re.compile(r"</table\s*>", re.IGNORECASE)
 _HEADER_CELL = re.compile(r"<th\b", re.IGNORECASE)
 _DATA_CELL = re.compile(r"<td\b", re.IGNORECASE)
+# Elements whose content a browser does not show as text: a page saved with its markup carries
+# its scripts, style sheets, drawings and comments, whose words match questions and read as names.
+_HIDDEN_OPEN = re.compile(r"<(script|style|svg|noscript|template)\b|<!--", re.IGNORECASE)
 
 
 class Layout:
     """Per-sentence structure: flags, paragraph heading and section heading (sentence ids or -1)."""
 
-    __slots__ = ("flags", "heading", "section")
+    __slots__ = ("flags", "heading", "hidden", "section")
 
     def __init__(self, size: int) -> None:
         self.flags = [0] * size
         self.heading = [-1] * size
         self.section = [-1] * size
+        self.hidden: list[tuple[int, int]] = []  # character spans of scripts, style sheets, drawings, comments
 
 
 def _is_markup_heading(text: str) -> bool:
@@ -135,6 +139,8 @@ def analyse_layout(text: str, sentences: list[tuple[int, int]], paragraphs: list
                 header = -1
             if _TABLE_END.search(units[k]):
                 header = -1
+    layout.hidden = _hidden_spans(text)
+    _flag_hidden(layout.hidden, sentences, flags)
     sources = False
     for k in range(size):  # a list of sources, its title included, runs to the next title of any kind
         if k in titles:
@@ -142,6 +148,48 @@ def analyse_layout(text: str, sentences: list[tuple[int, int]], paragraphs: list
         if sources:
             flags[k] |= SentenceFlag.REFERENCES
     return layout
+
+
+def _hidden_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of the `<script>`, `<style>`, `<svg>`... elements and HTML comments of `text`, in order.
+
+    One pass with `find`: an element never closed hides nothing, and its closing tag is not
+    looked for again (a lazy `.*?` pattern rescans the rest of the text at each one).
+    """
+    if "</" not in text and "-->" not in text:
+        return []
+    lowered = text.lower()
+    spans: list[tuple[int, int]] = []
+    unclosed: set[str] = set()
+    position = 0
+    while (opening := _HIDDEN_OPEN.search(text, position)) is not None:
+        name = (opening.group(1) or "!--").lower()
+        position = opening.end()
+        if name in unclosed:
+            continue
+        closing = lowered.find("-->" if name == "!--" else f"</{name}", position)
+        if closing < 0:
+            unclosed.add(name)
+            continue
+        end = closing + 3 if name == "!--" else lowered.find(">", closing) + 1 or len(text)
+        spans.append((opening.start(), end))
+        position = end
+    return spans
+
+
+def _flag_hidden(hidden: list[tuple[int, int]], sentences: list[tuple[int, int]], flags: list[int]) -> None:
+    """Flag as `MARKUP` the units at least half inside the `hidden` spans (sorted, disjoint)."""
+    first = 0
+    for i, (start, end) in enumerate(sentences):
+        while first < len(hidden) and hidden[first][1] <= start:
+            first += 1
+        covered = 0
+        k = first
+        while k < len(hidden) and hidden[k][0] < end:
+            covered += min(end, hidden[k][1]) - max(start, hidden[k][0])
+            k += 1
+        if 2 * covered >= end - start:
+            flags[i] |= SentenceFlag.MARKUP
 
 
 def _is_back_matter(heading: str) -> bool:
