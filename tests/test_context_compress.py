@@ -459,3 +459,24 @@ def test_skim_of_a_document_that_is_all_references_still_shows_it() -> None:
     skimmed = skim(index, "What is this document about?", 100)
     _check(index, skimmed, 100)
     assert len(skimmed.sentence_ids) > 3 and max(skimmed.sentence_ids) > index.sentence_count // 2
+
+
+def test_a_saved_pages_markup_is_no_opening_and_its_bare_tags_no_content() -> None:
+    # Thousands of tokens of head markup before the first paragraph: the opening is where the text starts.
+    link = '<link rel="stylesheet" id="theme-{0}" href="css/theme-part-{0}.css" media="screen">'
+    head = "\n".join(link.format(i) for i in range(300))
+    story = " ".join(f"Week {i} of the tour took the Velvet Quartet to another town." for i in range(200))
+    page = (
+        f'<html>\n<head>\n{head}\n</head>\n<body>\n<div class="page">\n<div class="content">\n'
+        "<p>The Velvet Quartet is a string quartet founded in Cremona.</p>\n"
+        "<table>\n<tr><td>Founded</td><td>2018</td></tr>\n</table>\n"
+        f"<p>{story}</p>\n</div>\n</div>\n</body>\n</html>"
+    )
+    index = index_document(page, cache=False, ner=False)
+    flags = {index.text[s:e]: f for s, e, f in zip(index.sent_starts, index.sent_ends, index.sent_flags, strict=True)}
+    bare = [unit for unit in flags if "<link" in unit or unit in ("</div>", "<body>")]
+    assert bare and all(flags[unit] & SentenceFlag.MARKUP for unit in bare)
+    row = next(unit for unit in flags if "2018" in unit)
+    assert not flags[row] & SentenceFlag.MARKUP  # a table cell's value is shown
+    opening = compress(index, "tell me about it", 300)
+    assert "founded in Cremona" in opening.text and "<link" not in opening.text

@@ -73,20 +73,26 @@ def test_a_wrapped_line_continues_its_sentence_where_most_lines_are_long() -> No
     )
     text = "\n".join(
         [
-            *[row] * 6,
+            *[row] * 12,
             "<p>Targets are identified by their target triple which is the string to inform",
             "the compiler what kind of output should be produced.</p>",
             "The first sentence ends here.",
             "then a lower-case sentence on its own line.",
             "The list follows:",
             "a) the first item",
+            "## Installation",  # a short line is no wrapped one: a title, a CSV row, a line of code
+            "pip install pearl and you are done",
+            "alice,30,paris",
+            "bob,41,lyon",
         ]
     )
     seg = segment(text)
     units = [text[s:e] for s, e in seg.sentences]
     assert any("to inform\nthe compiler what kind" in unit for unit in units)
     assert "then a lower-case sentence on its own line." in units
-    assert "a) the first item" in [text[s:e] for s, e in seg.paragraphs]  # a list item is no continuation
+    paragraphs = [text[s:e] for s, e in seg.paragraphs]
+    assert "a) the first item" in paragraphs  # a list item is no continuation
+    assert {"## Installation", "alice,30,paris", "bob,41,lyon"} <= set(paragraphs)
 
 
 def test_offsets_are_exact_and_units_trimmed() -> None:

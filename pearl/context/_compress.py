@@ -128,8 +128,18 @@ def _build_bm25(index: DocumentIndex) -> BM25:
 
 
 def _offsets(index: DocumentIndex) -> npt.NDArray[np.float64]:
-    """Tokens before each sentence: where it stands in the document."""
-    return index.memo("offsets", lambda: np.concatenate([[0.0], np.cumsum(index.sent_tokens, dtype=np.float64)[:-1]]))
+    """Tokens of content before each sentence: where it stands in what the document says.
+
+    What is no content (a page's markup, a table of contents, page furniture) does not count: a
+    page saved with 5k tokens of scripts and menus before its first paragraph still opens there.
+    """
+
+    def build() -> npt.NDArray[np.float64]:
+        tokens = np.asarray(index.sent_tokens, dtype=np.float64)
+        tokens[(_flag_array(index) & SentenceFlag.NOT_CONTENT) != 0] = 0.0
+        return np.concatenate([[0.0], np.cumsum(tokens)[:-1]])
+
+    return index.memo("offsets", build)
 
 
 def _flag_array(index: DocumentIndex) -> npt.NDArray[np.int64]:
@@ -197,10 +207,11 @@ def _score(index: DocumentIndex, query: str, focus: Sequence[str], weights: Weig
         entity_scores[sentences[0]] += weights.first_mention * rarity
     total += entity_scores
 
-    if weights.lead > 0:
-        total += weights.lead * np.exp(-_offsets(index) / weights.lead_tokens)
     flags = _flag_array(index)
-    total[(flags & SentenceFlag.NOT_CONTENT) != 0] *= weights.discount
+    content = (flags & SentenceFlag.NOT_CONTENT) == 0
+    if weights.lead > 0:  # the opening of what the document says; its markup and contents lists are not it
+        total[content] += weights.lead * np.exp(-_offsets(index)[content] / weights.lead_tokens)
+    total[~content] *= weights.discount
     continued = np.flatnonzero(flags & SentenceFlag.CONTINUATION)
     for i in continued:  # forward: a piece inherits from the piece before it
         if i > 0:

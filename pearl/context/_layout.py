@@ -53,7 +53,19 @@ _HEADER_CELL = re.compile(r"<th\b", re.IGNORECASE)
 _DATA_CELL = re.compile(r"<td\b", re.IGNORECASE)
 # Elements whose content a browser does not show as text: a page saved with its markup carries
 # its scripts, style sheets, drawings and comments, whose words match questions and read as names.
-_HIDDEN_OPEN = re.compile(r"<(script|style|svg|noscript|template)\b|<!--", re.IGNORECASE)
+_PAGE = re.compile(r"<(?:!doctype|html|head|body|meta|link)\b", re.IGNORECASE)
+_HIDDEN_NAMES = ("script", "style", "svg", "noscript", "template")
+_HIDDEN_OPEN = re.compile(rf"<({'|'.join(_HIDDEN_NAMES)})\b|<!--", re.IGNORECASE)
+_HIDDEN_CLOSE = {
+    "!--": re.compile(r"-->"),
+    **{name: re.compile(rf"</{name}\s*>", re.IGNORECASE) for name in _HIDDEN_NAMES},
+}
+# Any tag, a doctype or a comment: a unit that is nothing else ("<link rel=...>", "</div>") shows nothing.
+_ANY_TAG = re.compile(r"<(?:[!/?]?[A-Za-z][^<>]{0,400}|!--[^<>]{0,400}--)>")
+_NOTHING_SHOWN = re.compile(r"^[\W_]*$")
+# A unit cut from a long run of markup may begin inside a tag and end inside another.
+_TAG_TAIL = re.compile(r"^[^<>]{0,400}>")
+_TAG_HEAD = re.compile(r"<[^<>]{0,400}$")
 
 
 class Layout:
@@ -140,7 +152,7 @@ def analyse_layout(text: str, sentences: list[tuple[int, int]], paragraphs: list
             if _TABLE_END.search(units[k]):
                 header = -1
     layout.hidden = _hidden_spans(text)
-    _flag_hidden(layout.hidden, sentences, flags)
+    _flag_markup(text, layout.hidden, sentences, flags)
     sources = False
     for k in range(size):  # a list of sources, its title included, runs to the next title of any kind
         if k in titles:
@@ -151,14 +163,15 @@ def analyse_layout(text: str, sentences: list[tuple[int, int]], paragraphs: list
 
 
 def _hidden_spans(text: str) -> list[tuple[int, int]]:
-    """Character spans of the `<script>`, `<style>`, `<svg>`... elements and HTML comments of `text`, in order.
+    """Character spans of the `<script>`, `<style>`, `<svg>`... elements and HTML comments of a saved page, in order.
 
-    One pass with `find`: an element never closed hides nothing, and its closing tag is not
-    looked for again (a lazy `.*?` pattern rescans the rest of the text at each one).
+    Only text that opens as a page (a doctype, `<html>`, `<head>`...) is read so: prose or
+    Markdown that names "the <script> tag" would hide everything up to a later example's
+    closing tag. One forward search per element: one never closed hides nothing, and its
+    closing tag is not looked for again (a lazy `.*?` pattern rescans the rest of the text at each one).
     """
-    if "</" not in text and "-->" not in text:
+    if _PAGE.search(text, 0, 20_000) is None:
         return []
-    lowered = text.lower()
     spans: list[tuple[int, int]] = []
     unclosed: set[str] = set()
     position = 0
@@ -167,29 +180,46 @@ def _hidden_spans(text: str) -> list[tuple[int, int]]:
         position = opening.end()
         if name in unclosed:
             continue
-        closing = lowered.find("-->" if name == "!--" else f"</{name}", position)
-        if closing < 0:
+        closing = _HIDDEN_CLOSE[name].search(text, position)
+        if closing is None:
             unclosed.add(name)
             continue
-        end = closing + 3 if name == "!--" else lowered.find(">", closing) + 1 or len(text)
-        spans.append((opening.start(), end))
-        position = end
+        spans.append((opening.start(), closing.end()))
+        position = closing.end()
     return spans
 
 
-def _flag_hidden(hidden: list[tuple[int, int]], sentences: list[tuple[int, int]], flags: list[int]) -> None:
-    """Flag as `MARKUP` the units at least half inside the `hidden` spans (sorted, disjoint)."""
+def _flag_markup(text: str, hidden: list[tuple[int, int]], sentences: list[tuple[int, int]], flags: list[int]) -> None:
+    """Flag as `MARKUP` the units a browser shows nothing of: tags alone, or all inside the `hidden` spans.
+
+    A unit with a word outside them keeps its content: a heading beside its link icon's drawing.
+    """
     first = 0
     for i, (start, end) in enumerate(sentences):
         while first < len(hidden) and hidden[first][1] <= start:
             first += 1
-        covered = 0
-        k = first
-        while k < len(hidden) and hidden[k][0] < end:
-            covered += min(end, hidden[k][1]) - max(start, hidden[k][0])
-            k += 1
-        if 2 * covered >= end - start:
+        last = first
+        while last < len(hidden) and hidden[last][0] < end:
+            last += 1
+        unit = _unhidden(text, start, end, hidden[first:last])
+        if ("<" in unit or ">" in unit or last > first) and _NOTHING_SHOWN.match(_shown(unit)):
             flags[i] |= SentenceFlag.MARKUP
+
+
+def _unhidden(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> str:
+    """`text[start:end]` without what `spans` (sorted, disjoint, overlapping it) cover."""
+    pieces: list[str] = []
+    done = start
+    for h_start, h_end in spans:
+        pieces.append(text[done : max(done, h_start)])
+        done = max(done, min(end, h_end))
+    pieces.append(text[done:end])
+    return " ".join(pieces)
+
+
+def _shown(unit: str) -> str:
+    """What a browser would show of `unit`: its text without tags, comments, or the pieces of a tag it was cut in."""
+    return _TAG_HEAD.sub("", _TAG_TAIL.sub("", _ANY_TAG.sub("", unit)))
 
 
 def _is_back_matter(heading: str) -> bool:

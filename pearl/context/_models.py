@@ -44,7 +44,7 @@ class SentenceFlag:
     BOILERPLATE = 4  # repeated text: page headers and footers
     CONTINUATION = 8  # not a sentence start: a piece cut from a longer sentence, or the item after "...:"
     REFERENCES = 16  # back matter under a "References", "External links"... heading: sources, not content
-    MARKUP = 32  # inside a `<script>`, `<style>` or `<svg>` element or an HTML comment left in the text
+    MARKUP = 32  # markup left in the text: tags alone, or inside a `<script>`, `<style>`, `<svg>` or a comment
     NOT_CONTENT = TOC | BOILERPLATE | REFERENCES | MARKUP
     """What says nothing about the document's subject: compression discounts it, entity extraction
     and the document's opening skip it."""

@@ -29,7 +29,8 @@ DEFAULT_MAX_CHARS = 900
 _BLANK_LINE = re.compile(r"\n[ \t\f\v]*\n")
 _NEWLINE = re.compile(r"\n")
 _CONTINUED_LINE = re.compile(r"[ \t]{0,40}[a-z]")
-_SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]{0,4}[ \t]*$")
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]{0,4}[ \t\r]*$")
+_WRAPPED_LINE = 50  # characters a line has at least when it was wrapped (prose wraps at 60-80)
 
 # A sentence ends at terminal punctuation (plus closing quotes/brackets) followed by space and
 # something that can start a sentence. A lower-case continuation ("e.g. the") is not a break.
@@ -58,6 +59,7 @@ _BLOCK_TAG = re.compile(
 # ("<Tr> <Th> <P> • Prime Minister </P> </Th> <Td> Jacinda Ardern </Td> </Tr>").
 _ROW_TAG = re.compile(r"<(/?)tr\b[^<>]{0,200}>", re.IGNORECASE)
 _ONLY_MARKUP = re.compile(r"(?:\s*<[^<>]{0,200}>)*\s*")
+_LONG_MARKUP = 400  # characters of markup alone that make a piece of their own
 _ONLY_CLOSING = re.compile(r"(?:\s*</[^<>]{0,200}>)*\s*")
 # Markup that starts a paragraph when it opens outside any table or list (and a heading that ends
 # one when it closes): a page flattened to one line still has its paragraphs, lists, tables and
@@ -157,14 +159,17 @@ def _blocks(text: str) -> list[tuple[int, int]]:
 def _split_lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """`text[start:end]` cut at its newlines, except where the next line goes on with the sentence.
 
-    A line that starts in lower case after one that does not end a sentence continues it (a page
-    whose long lines are table rows or code can still wrap its prose: "...the string to
+    A line that starts in lower case after a long one that does not end a sentence continues it
+    (a page whose long lines are table rows or code can still wrap its prose: "...the string to
     inform\nthe compiler what..."), unless it opens a list item ("a) ...").
     """
     spans: list[tuple[int, int]] = []
+    line_start = start
     for match in _NEWLINE.finditer(text, start, end):
+        line, line_start = line_start, match.end()
         if (
-            _CONTINUED_LINE.match(text, match.end(), end)
+            match.start() - line >= _WRAPPED_LINE  # a wrapped line fills its column; a title, code or CSV line may not
+            and _CONTINUED_LINE.match(text, match.end(), end)
             and not _ITEM_START.match(text, match.start(), end)
             and not _SENTENCE_END.search(text, max(start, match.start() - 8), match.start())
         ):
@@ -310,7 +315,9 @@ def _outside_rows(text: str, start: int, end: int, cuts: list[int], longest: int
 
 def _markup_cuts(text: str, start: int, end: int, cuts: list[int]) -> list[int]:
     """`cuts` (sorted) moved so that no piece between them is markup alone: closing tags ("</Li> </Ul>")
-    stay with the piece they close, other markup ("<Table>", "<Tr>") joins the piece after it.
+    stay with the piece they close, other markup ("<Table>", "<Tr>") joins the piece after it,
+    unless it is long (a page's `<head>`, its menus): that stands alone, as no content, rather
+    than glue itself to the first sentence of the page.
 
     Each stretch between cuts is read once: rescanning from the last kept cut would make a line
     of 100,000 tags quadratic.
@@ -324,7 +331,7 @@ def _markup_cuts(text: str, start: int, end: int, cuts: list[int]) -> list[int]:
         markup = markup and _ONLY_MARKUP.fullmatch(text, last, cut) is not None
         closing = closing and markup and _ONLY_CLOSING.fullmatch(text, last, cut) is not None
         last = cut
-        if not markup:
+        if not markup or cut - (kept[-1] if kept else start) > _LONG_MARKUP:
             kept.append(cut)
         elif closing and kept:
             kept[-1] = cut  # the closing tags join the piece before them
