@@ -144,6 +144,24 @@ def test_layout_marks_headings_sections_toc_and_furniture() -> None:
     assert is_heading("Results") and not is_heading('"Korvin!"') and not is_heading("He ran to the door and away.")
 
 
+def test_a_sentence_said_again_under_each_heading_is_content_not_furniture() -> None:
+    # A reference lists old options, each with the same one-line body; its running footer repeats too.
+    sections = "".join(
+        f"{name}\n\nThis option is deprecated and does nothing.\n\nACME Compiler Manual, revision 4\n\n"
+        for name in ("Archiver", "No Stack Check", "Soft Float")
+    )
+    text = "Codegen Options\n\nAll of these options are passed with the -C flag.\n\n" + sections
+    seg = segment(text)
+    layout = analyse_layout(text, seg.sentences, seg.sentence_paragraph, seg.continued)
+    units = [text[s:e] for s, e in seg.sentences]
+    body = [i for i, unit in enumerate(units) if unit == "This option is deprecated and does nothing."]
+    footer = [i for i, unit in enumerate(units) if unit == "ACME Compiler Manual, revision 4"]
+    assert len(body) == len(footer) == 3
+    assert all(layout.flags[i] & SentenceFlag.HEADING for i in (b - 1 for b in body))
+    assert not any(layout.flags[i] & SentenceFlag.BOILERPLATE for i in body)
+    assert all(layout.flags[i] & SentenceFlag.BOILERPLATE for i in footer)
+
+
 def test_terms_stem_and_drop_stop_words() -> None:
     assert terms("The Licensee's renewals were terminated") == ["license", "renew", "termin"]
     assert stem("extension") == stem("extended") == "extend"

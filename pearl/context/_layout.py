@@ -130,6 +130,11 @@ def analyse_layout(text: str, sentences: list[tuple[int, int]], paragraphs: list
     for i in _contents_lines(units, titles):
         flags[i] |= SentenceFlag.TOC
         titles.discard(i)
+    # Said again under another heading, a sentence is what that section says ("This option is deprecated
+    # and does nothing." under each old option of a reference), not a page's running header.
+    for i in range(1, size):
+        if flags[i] & SentenceFlag.BOILERPLATE and i - 1 in titles and not _NO_LETTERS.match(units[i]):
+            flags[i] &= ~SentenceFlag.BOILERPLATE
     section = -1
     for first, stop in zip(starts, [*starts[1:], size], strict=True):  # paragraph first..stop-1
         if first in titles:
