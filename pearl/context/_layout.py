@@ -131,9 +131,15 @@ def analyse_layout(text: str, sentences: list[tuple[int, int]], paragraphs: list
         flags[i] |= SentenceFlag.TOC
         titles.discard(i)
     # Said again under another heading, a sentence is what that section says ("This option is deprecated
-    # and does nothing." under each old option of a reference), not a page's running header.
+    # and does nothing." under each old option of a reference), not a page's running header, which
+    # reads as a title and may follow a footer that does too ("Page 2 of 3").
     for i in range(1, size):
-        if flags[i] & SentenceFlag.BOILERPLATE and i - 1 in titles and not _NO_LETTERS.match(units[i]):
+        if (
+            flags[i] & SentenceFlag.BOILERPLATE
+            and i - 1 in titles
+            and not _NO_LETTERS.match(units[i])
+            and not is_heading(units[i])
+        ):
             flags[i] &= ~SentenceFlag.BOILERPLATE
     section = -1
     for first, stop in zip(starts, [*starts[1:], size], strict=True):  # paragraph first..stop-1
