@@ -189,13 +189,20 @@ def test_a_saved_pages_scripts_styles_drawings_and_comments_name_nothing_and_are
 def test_only_a_saved_page_hides_its_scripts_and_offsets_hold_past_any_letter() -> None:
     # Markdown about HTML names the tag in prose and shows it in an example: the prose between is text.
     tutorial = (
-        "The <script> element runs code. It was Ada Lovelace who wrote of the Analytical Engine.\n\n"
+        'Put a <link rel="stylesheet"> in the page\'s <head>. The <script> element runs code.\n\n'
+        "It was Ada Lovelace who wrote of the Analytical Engine.\n\n"
         "In 1843 Ada Lovelace saw that the Analytical Engine could compose music.\n\n"
+        '```html\n<input type="email" required>\n```\n\n'
         '```html\n<script src="app.js"></script>\n```'
     )
     index = index_document(tutorial, cache=False, ner=False)
     assert {"Ada Lovelace", "Analytical Engine"} <= {e.name for e in index.entities}
-    assert not any(flags & SentenceFlag.MARKUP for flags in index.sent_flags[:-1])
+    # Nothing is markup there, a code example of tags alone included.
+    assert not any(flags & SentenceFlag.MARKUP for flags in index.sent_flags)
+    # A custom element is not the one it starts like: "<svg-icon>" hides nothing.
+    icons = "<!DOCTYPE html>\n<nav><svg-icon name=menu></svg-icon></nav>\n<p>She wrote compilers.</p>\n"
+    icons += "<h1><svg><path/></svg>Grace Hopper</h1>"
+    assert [icons[s:e] for s, e in _hidden_spans(icons)] == ["<svg><path/></svg>"]
     # "İ" is two characters in lower case: a search in a lowered copy would hide the wrong text.
     page = "<html><body>\n" + "İ" * 40 + "\n<script>var x = 1;</script>\n<p>Orhan Pamuk wrote Snow.</p></body></html>"
     spans = _hidden_spans(page)

@@ -160,6 +160,18 @@ def test_a_sentence_said_again_under_each_heading_is_content_not_furniture() -> 
     assert all(layout.flags[i] & SentenceFlag.HEADING for i in (b - 1 for b in body))
     assert not any(layout.flags[i] & SentenceFlag.BOILERPLATE for i in body)
     assert all(layout.flags[i] & SentenceFlag.BOILERPLATE for i in footer)
+    # A running header that reads as a sentence, after a footer that reads as a title ("Page 2 of 3"),
+    # follows the same footer each time: it stays furniture.
+    pages = "".join(
+        f"Confidential treatment has been requested for portions of this exhibit.\n\nClause {n} says this.\n\n"
+        f"Page {n} of 4\n\n"
+        for n in range(1, 5)
+    )
+    seg = segment(pages)
+    layout = analyse_layout(pages, seg.sentences, seg.sentence_paragraph, seg.continued)
+    units = [pages[s:e] for s, e in seg.sentences]
+    header = [i for i, unit in enumerate(units) if unit.startswith("Confidential")]
+    assert len(header) == 4 and all(layout.flags[i] & SentenceFlag.BOILERPLATE for i in header)
 
 
 def test_terms_stem_and_drop_stop_words() -> None:

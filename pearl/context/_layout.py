@@ -33,6 +33,7 @@ _SMALL_WORDS = frozenset("of and the to in for or a an on with by upon as at fro
 # "SCHEDULE . . . B-2"). Bounded repeats keep a line of 200,000 dots linear.
 _TOC = re.compile(r"\.(?: ?\.){2}[ .]{0,40}(?:\d|[A-Z](?:-?\d{1,3})?\s*$)")
 _NO_LETTERS = re.compile(r"^[\W\d_]*$")
+_DIGITS = re.compile(r"\d+")
 _SPACES = re.compile(r"\s+")
 # A Markdown heading line ("## Using the API"): a heading by declaration, whatever its case.
 _MARKDOWN_HEADING = re.compile(r"#{1,6}[ \t]+\S")
@@ -53,9 +54,14 @@ _HEADER_CELL = re.compile(r"<th\b", re.IGNORECASE)
 _DATA_CELL = re.compile(r"<td\b", re.IGNORECASE)
 # Elements whose content a browser does not show as text: a page saved with its markup carries
 # its scripts, style sheets, drawings and comments, whose words match questions and read as names.
-_PAGE = re.compile(r"<(?:!doctype|html|head|body|meta|link)\b", re.IGNORECASE)
+# Text that opens as a saved page: a doctype or `<html>` first (after a byte-order mark, an XML
+# declaration, comments). A page named in prose ("put a <link> in the <head>") is no page.
+_PAGE = re.compile(
+    r"[\s\ufeff]*(?:<\?xml[^<>]{0,200}>\s*)?(?:<!--.{0,2000}?-->\s*)*<(?:!doctype|html|head)\b",
+    re.IGNORECASE | re.DOTALL,
+)
 _HIDDEN_NAMES = ("script", "style", "svg", "noscript", "template")
-_HIDDEN_OPEN = re.compile(rf"<({'|'.join(_HIDDEN_NAMES)})\b|<!--", re.IGNORECASE)
+_HIDDEN_OPEN = re.compile(rf"<({'|'.join(_HIDDEN_NAMES)})(?=[\s/>])|<!--", re.IGNORECASE)  # not <svg-icon>
 _HIDDEN_CLOSE = {
     "!--": re.compile(r"-->"),
     **{name: re.compile(rf"</{name}\s*>", re.IGNORECASE) for name in _HIDDEN_NAMES},
@@ -130,17 +136,7 @@ def analyse_layout(text: str, sentences: list[tuple[int, int]], paragraphs: list
     for i in _contents_lines(units, titles):
         flags[i] |= SentenceFlag.TOC
         titles.discard(i)
-    # Said again under another heading, a sentence is what that section says ("This option is deprecated
-    # and does nothing." under each old option of a reference), not a page's running header, which
-    # reads as a title and may follow a footer that does too ("Page 2 of 3").
-    for i in range(1, size):
-        if (
-            flags[i] & SentenceFlag.BOILERPLATE
-            and i - 1 in titles
-            and not _NO_LETTERS.match(units[i])
-            and not is_heading(units[i])
-        ):
-            flags[i] &= ~SentenceFlag.BOILERPLATE
+    _under_headings(units, normalised, titles, flags)
     section = -1
     for first, stop in zip(starts, [*starts[1:], size], strict=True):  # paragraph first..stop-1
         if first in titles:
@@ -162,8 +158,9 @@ def analyse_layout(text: str, sentences: list[tuple[int, int]], paragraphs: list
                 header = -1
             if _TABLE_END.search(units[k]):
                 header = -1
-    layout.hidden = _hidden_spans(text)
-    _flag_markup(text, layout.hidden, sentences, flags)
+    if is_page(text):
+        layout.hidden = _hidden_spans(text)
+        _flag_markup(text, layout.hidden, sentences, flags)
     sources = False
     for k in range(size):  # a list of sources, its title included, runs to the next title of any kind
         if k in titles:
@@ -171,6 +168,29 @@ def analyse_layout(text: str, sentences: list[tuple[int, int]], paragraphs: list
         if sources:
             flags[k] |= SentenceFlag.REFERENCES
     return layout
+
+
+def _under_headings(units: list[str], normalised: list[str], titles: set[int], flags: list[int]) -> None:
+    """Clear `BOILERPLATE` from a repeated sentence that each time opens the section of a different heading.
+
+    "This option is deprecated and does nothing." under each old option of a reference is what
+    those sections say. A running header is not: it reads as a title, or it follows the same
+    footer each time ("Page 2 of 3" and "Page 3 of 3" are one footer), or it follows no title.
+    """
+    groups: dict[str, list[int]] = {}
+    for i, unit in enumerate(normalised):
+        if i and flags[i] & SentenceFlag.BOILERPLATE and not _NO_LETTERS.match(unit):
+            groups.setdefault(unit, []).append(i)
+    for ids in groups.values():
+        headings = {_DIGITS.sub("#", normalised[i - 1]) for i in ids}
+        if all(i - 1 in titles for i in ids) and len(headings) == len(ids) and not is_heading(units[ids[0]]):
+            for i in ids:
+                flags[i] &= ~SentenceFlag.BOILERPLATE
+
+
+def is_page(text: str) -> bool:
+    """Whether `text` is a web page saved with its markup (it opens with a doctype or `<html>`)."""
+    return _PAGE.match(text) is not None
 
 
 def _hidden_spans(text: str) -> list[tuple[int, int]]:
@@ -181,7 +201,7 @@ def _hidden_spans(text: str) -> list[tuple[int, int]]:
     closing tag. One forward search per element: one never closed hides nothing, and its
     closing tag is not looked for again (a lazy `.*?` pattern rescans the rest of the text at each one).
     """
-    if _PAGE.search(text, 0, 20_000) is None:
+    if not is_page(text):
         return []
     spans: list[tuple[int, int]] = []
     unclosed: set[str] = set()
@@ -201,9 +221,10 @@ def _hidden_spans(text: str) -> list[tuple[int, int]]:
 
 
 def _flag_markup(text: str, hidden: list[tuple[int, int]], sentences: list[tuple[int, int]], flags: list[int]) -> None:
-    """Flag as `MARKUP` the units a browser shows nothing of: tags alone, or all inside the `hidden` spans.
+    """Flag as `MARKUP` the units of a page a browser shows nothing of: tags alone, or all inside the `hidden` spans.
 
     A unit with a word outside them keeps its content: a heading beside its link icon's drawing.
+    Only pages: in a tutorial, `<input type="email" required>` is an example to read.
     """
     first = 0
     for i, (start, end) in enumerate(sentences):
