@@ -52,14 +52,14 @@ _ROW = re.compile(r"<tr\b", re.IGNORECASE)
 _TABLE_END = re.compile(r"</table\s*>", re.IGNORECASE)
 _HEADER_CELL = re.compile(r"<th\b", re.IGNORECASE)
 _DATA_CELL = re.compile(r"<td\b", re.IGNORECASE)
-# Elements whose content a browser does not show as text: a page saved with its markup carries
-# its scripts, style sheets, drawings and comments, whose words match questions and read as names.
 # Text that opens as a saved page: a doctype or `<html>` first (after a byte-order mark, an XML
 # declaration, comments). A page named in prose ("put a <link> in the <head>") is no page.
 _PAGE = re.compile(
     r"[\s\ufeff]*(?:<\?xml[^<>]{0,200}>\s*)?(?:<!--.{0,2000}?-->\s*)*<(?:!doctype|html|head)\b",
     re.IGNORECASE | re.DOTALL,
 )
+# Elements whose content a browser does not show as text: a page saved with its markup carries
+# its scripts, style sheets, drawings and comments, whose words match questions and read as names.
 _HIDDEN_NAMES = ("script", "style", "svg", "noscript", "template")
 _HIDDEN_OPEN = re.compile(rf"<({'|'.join(_HIDDEN_NAMES)})(?=[\s/>])|<!--", re.IGNORECASE)  # not <svg-icon>
 _HIDDEN_CLOSE = {
