@@ -210,7 +210,7 @@ def test_only_a_saved_page_hides_its_scripts_and_offsets_hold_past_any_letter() 
     # Linear: an element never closed is not looked for again.
     started = time.perf_counter()
     assert _hidden_spans("<html>" + "<style><!--</b>" * 70_000) == []
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < 5  # quadratic, this takes minutes
 
 
 def test_a_question_in_lower_case_still_names_people_of_two_words() -> None:
