@@ -7,7 +7,7 @@ import time
 
 from pearl.context._cache import PIPELINE_VERSION, load_cached, save_cached
 from pearl.context._entities import DEFAULT_MODEL, extract_entities, load_ner
-from pearl.context._layout import analyse_layout
+from pearl.context._layout import analyse_layout, blanked
 from pearl.context._models import DocumentIndex, SentenceFlag
 from pearl.context._sentences import segment
 from pearl.documents import DocumentSource, as_document
@@ -92,7 +92,7 @@ def build_index(document: Document, *, ner: bool = True, progress: Progress | No
     skip = {i for i, flags in enumerate(layout.flags) if flags & SentenceFlag.NOT_CONTENT}
     # A unit partly inside a script or a comment ("<!-- Highlight.js Stylesheets --> <link ...>") names
     # nothing there: that text is blanked, offsets kept, before names are looked for.
-    visible = _blanked(text, layout.hidden)
+    visible = blanked(text, layout.hidden)
     entities = extract_entities(visible, sentences, nlp, skip, progress)
     if progress is not None:
         progress(len(text), len(text), "done")
@@ -122,16 +122,3 @@ def build_index(document: Document, *, ner: bool = True, progress: Progress | No
         mention_end=entities.mention_end,
         build_seconds=round(time.perf_counter() - started, 4),
     )
-
-
-def _blanked(text: str, spans: list[tuple[int, int]]) -> str:
-    """`text` with the characters of `spans` (sorted, disjoint) turned to spaces: same length, same offsets."""
-    if not spans:
-        return text
-    pieces: list[str] = []
-    done = 0
-    for start, end in spans:
-        pieces += [text[done:start], " " * (end - start)]
-        done = end
-    pieces.append(text[done:])
-    return "".join(pieces)

@@ -196,13 +196,11 @@ def is_page(text: str) -> bool:
 def _hidden_spans(text: str) -> list[tuple[int, int]]:
     """Character spans of the `<script>`, `<style>`, `<svg>`... elements and HTML comments of a saved page, in order.
 
-    Only text that opens as a page (a doctype, `<html>`, `<head>`...) is read so: prose or
-    Markdown that names "the <script> tag" would hide everything up to a later example's
-    closing tag. One forward search per element: one never closed hides nothing, and its
-    closing tag is not looked for again (a lazy `.*?` pattern rescans the rest of the text at each one).
+    Only for text that `is_page`: prose or Markdown that names "the <script> tag" would hide
+    everything up to a later example's closing tag. One forward search per element: one never
+    closed hides nothing, and its closing tag is not looked for again (a lazy `.*?` pattern
+    rescans the rest of the text at each one).
     """
-    if not is_page(text):
-        return []
     spans: list[tuple[int, int]] = []
     unclosed: set[str] = set()
     position = 0
@@ -233,20 +231,23 @@ def _flag_markup(text: str, hidden: list[tuple[int, int]], sentences: list[tuple
         last = first
         while last < len(hidden) and hidden[last][0] < end:
             last += 1
-        unit = _unhidden(text, start, end, hidden[first:last])
+        unit = blanked(text, hidden[first:last], start, end)
         if ("<" in unit or ">" in unit or last > first) and _NOTHING_SHOWN.match(_shown(unit)):
             flags[i] |= SentenceFlag.MARKUP
 
 
-def _unhidden(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> str:
-    """`text[start:end]` without what `spans` (sorted, disjoint, overlapping it) cover."""
+def blanked(text: str, spans: list[tuple[int, int]], start: int = 0, end: int | None = None) -> str:
+    """`text[start:end]` with what `spans` (sorted, disjoint) cover turned to spaces: same length, same offsets."""
+    end = len(text) if end is None else end
     pieces: list[str] = []
     done = start
     for h_start, h_end in spans:
-        pieces.append(text[done : max(done, h_start)])
-        done = max(done, min(end, h_end))
+        h_start, h_end = max(done, h_start), min(end, h_end)
+        if h_start < h_end:
+            pieces += [text[done:h_start], " " * (h_end - h_start)]
+            done = h_end
     pieces.append(text[done:end])
-    return " ".join(pieces)
+    return "".join(pieces)
 
 
 def _shown(unit: str) -> str:
