@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import random
 import re
 from itertools import pairwise
 from pathlib import Path
@@ -480,3 +482,45 @@ def test_a_saved_pages_markup_is_no_opening_and_its_bare_tags_no_content() -> No
     assert not flags[row] & SentenceFlag.MARKUP  # a table cell's value is shown
     opening = compress(index, "tell me about it", 300)
     assert "founded in Cremona" in opening.text and "<link" not in opening.text
+
+
+def test_a_saved_pages_inlined_data_is_no_content_and_never_shown_with_the_text_around_it() -> None:
+    # Pages saved whole carry their icon and images as base64 in one tag, and long inline styles: data,
+    # not text. Its pieces are no content, name nothing, and no sentence brings them into a prompt.
+    rng = random.Random(3)
+    data = lambda: base64.b64encode(rng.randbytes(3000)).decode()  # noqa: E731
+    page = (
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>Lighthouse keepers</title>\n'
+        f'<link rel="icon" href="data:image/png;base64,{data()}">\n</head><body>\n<h1>Lighthouse keepers</h1>\n'
+        "<p>The keeper of Tren Light was Irena Varga, who kept the lamp for thirty years.</p>\n"
+        f'<p><img alt="The light" src="data:image/jpeg;base64,{data()}"> The lamp burned paraffin oil '
+        "from 1882 until 1951.</p>\n<p>Dorota came to help in the autumn.</p>\n"
+        f'<p style="{"color: #a0a0a0; " * 60}">The fog signal was a bell until 1910.</p>\n</body></html>'
+    )
+    index = index_document(page, cache=False)
+    units = [index.text[s:e] for s, e in zip(index.sent_starts, index.sent_ends, strict=True)]
+    tags = [tag.span() for tag in re.finditer(r"<[a-z]+ [^<>]{400,}>", page)]
+    inside = lambda sid: any(s <= index.sent_starts[sid] and index.sent_ends[sid] <= e for s, e in tags)  # noqa: E731
+    inlined = [sid for sid in range(index.sentence_count) if inside(sid)]
+    assert len(inlined) > 20 and all(index.sent_flags[sid] & SentenceFlag.MARKUP for sid in inlined)
+    assert "The fog signal was a bell until 1910.</p>" in [unit.split("\n")[0] for unit in units]
+    assert all(mention not in inlined for mention in index.mention_sentence)
+    for question in ("When did the lamp burn paraffin oil?", "What was the fog signal?"):
+        shown = compress(index, question, 400)
+        assert re.search(r"paraffin oil|fog signal was a bell", shown.text)
+        assert "base64" not in shown.text and "#a0a0a0" not in shown.text and shown.tokens < 150
+
+
+def test_a_script_inside_a_paragraph_is_not_brought_in_by_the_sentence_it_follows() -> None:
+    # The script's pieces continue the sentence before them, but show nothing: they inherit no relevance.
+    script = "<script>var track = [" + ", ".join(f'"beacon{i} at sea"' for i in range(300)) + "];</script>"
+    keepers = "".join(f"<p>Keeper number {i} kept the lamp for {i} years.</p>\n" for i in range(40))
+    page = (
+        "<!DOCTYPE html>\n<html><body>\n<p>Tren Light stands on a rock.</p>\n"
+        f"<p>The fog signal was a bell until 1910. {script} It rang every half minute.</p>\n{keepers}</body></html>"
+    )
+    index = index_document(page, cache=False, ner=False)
+    within = [sid for sid in range(index.sentence_count) if index.sent_flags[sid] & SentenceFlag.MARKUP]
+    assert len(within) > 5
+    shown = compress(index, "What was the fog signal?", 900)
+    assert "fog signal was a bell" in shown.text and not set(within) & set(shown.sentence_ids)

@@ -97,7 +97,22 @@ def test_one_line_of_200k_characters() -> None:
     assert 0 < context.tokens <= 300
 
 
-@pytest.mark.parametrize("unit", ["x", "X", ".", "1", "A. ", "; ", "Ab", "<script></i>", "<!--</b>"])
+@pytest.mark.parametrize(
+    "unit",
+    [
+        "x",
+        "X",
+        ".",
+        "1",
+        "A. ",
+        "; ",
+        "Ab",
+        "<script></i>",
+        "<!--</b>",
+        "<!doctype html><img src='" + "A" * 450 + "'> ",
+        "<a b",
+    ],
+)
 def test_pathological_200k_lines_are_linear(unit: str) -> None:
     started = time.perf_counter()
     index = index_document(unit * (200_000 // len(unit)), cache=False, ner=False)

@@ -212,12 +212,14 @@ def _score(index: DocumentIndex, query: str, focus: Sequence[str], weights: Weig
     if weights.lead > 0:  # the opening of what the document says; its markup and contents lists are not it
         total[content] += weights.lead * np.exp(-_offsets(index)[content] / weights.lead_tokens)
     total[~content] *= weights.discount
+    # Markup a browser shows nothing of (a script, an image inlined as data cut in pieces) inherits nothing.
+    shows = (flags & SentenceFlag.MARKUP) == 0
     continued = np.flatnonzero(flags & SentenceFlag.CONTINUATION)
     for i in continued:  # forward: a piece inherits from the piece before it
-        if i > 0:
+        if i > 0 and shows[i]:
             total[i] = max(total[i], weights.continuation * total[i - 1])
     for i in continued[::-1]:  # backward: and the intro from what it introduces
-        if i > 0:
+        if i > 0 and shows[i - 1]:
             total[i - 1] = max(total[i - 1], weights.continuation * total[i])
     if weights.bridge > 0 and size > 2:
         # A sentence between two relevant ones of its paragraph belongs to the same passage.
@@ -502,7 +504,12 @@ def _add_neighbours(
     for distance in (1, 2):
         for sid in sorted(kept, key=lambda s: -scores[s]):
             for other in (sid - distance, sid + distance):
-                if 0 <= other < index.sentence_count and other not in kept and other not in blocked:
+                if (
+                    0 <= other < index.sentence_count
+                    and other not in kept
+                    and other not in blocked
+                    and not index.sent_flags[other] & SentenceFlag.MARKUP  # it would show nothing
+                ):
                     cost = _pack_cost(index, other)
                     if used + cost <= budget:
                         kept.add(other)

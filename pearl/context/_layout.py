@@ -19,6 +19,7 @@ import re
 from collections import Counter
 
 from pearl.context._models import SentenceFlag
+from pearl.context._sentences import LONG_TAG
 
 __all__ = ["Layout", "analyse_layout", "is_heading"]
 
@@ -194,7 +195,8 @@ def is_page(text: str) -> bool:
 
 
 def _hidden_spans(text: str) -> list[tuple[int, int]]:
-    """Character spans of the `<script>`, `<style>`, `<svg>`... elements and HTML comments of a saved page, in order.
+    """Character spans of the `<script>`, `<style>`, `<svg>`... elements, HTML comments and tags long enough to
+    carry data (`LONG_TAG`: an image inlined as base64) of a saved page, in order.
 
     Only for text that `is_page`: prose or Markdown that names "the <script> tag" would hide
     everything up to a later example's closing tag. One forward search per element: one never
@@ -215,7 +217,18 @@ def _hidden_spans(text: str) -> list[tuple[int, int]]:
             continue
         spans.append((opening.start(), closing.end()))
         position = closing.end()
-    return spans
+    return _with_long_tags(text, spans)
+
+
+def _with_long_tags(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """`spans` (sorted, disjoint) with the `LONG_TAG`s outside them, in order."""
+    merged: list[tuple[int, int]] = []
+    position = 0
+    for span in [*spans, (len(text), len(text))]:
+        merged += [tag.span() for tag in LONG_TAG.finditer(text, position, span[0])]
+        merged.append(span)
+        position = span[1]
+    return merged[:-1]
 
 
 def _flag_markup(text: str, hidden: list[tuple[int, int]], sentences: list[tuple[int, int]], flags: list[int]) -> None:

@@ -20,7 +20,7 @@ import re
 import statistics
 from collections.abc import Callable
 
-__all__ = ["DEFAULT_MAX_CHARS", "Segmentation", "segment"]
+__all__ = ["DEFAULT_MAX_CHARS", "LONG_TAG", "Segmentation", "segment"]
 
 DEFAULT_MAX_CHARS = 900
 
@@ -58,8 +58,11 @@ _BLOCK_TAG = re.compile(
 # A table row: kept whole when it is short, whatever block markup or stops its cells hold
 # ("<Tr> <Th> <P> • Prime Minister </P> </Th> <Td> Jacinda Ardern </Td> </Tr>").
 _ROW_TAG = re.compile(r"<(/?)tr\b[^<>]{0,200}>", re.IGNORECASE)
-_ONLY_MARKUP = re.compile(r"(?:\s*<[^<>]{0,200}>)*\s*")
 _LONG_MARKUP = 400  # characters of markup alone that make a piece of their own
+# A tag that long carries data, not markup: an image or icon inlined as `src="data:image/png;base64,..."`,
+# a long `style` attribute. It is cut from the text around it and, being markup alone, stands alone.
+LONG_TAG = re.compile(rf"<[A-Za-z][^<>]{{{_LONG_MARKUP},}}>")
+_ONLY_MARKUP = re.compile(r"(?:\s*<[^<>]*>)*\s*")
 _ONLY_CLOSING = re.compile(r"(?:\s*</[^<>]{0,200}>)*\s*")
 # Markup that starts a paragraph when it opens outside any table or list (and a heading that ends
 # one when it closes): a page flattened to one line still has its paragraphs, lists, tables and
@@ -284,6 +287,7 @@ def _boundaries(text: str, start: int, end: int) -> list[int]:
         tags = [
             tag.end() if text[tag.start() + 1] == "/" else tag.start() for tag in _BLOCK_TAG.finditer(text, start, end)
         ]
+        tags += [edge for tag in LONG_TAG.finditer(text, start, end) for edge in tag.span()]
         cuts = _markup_cuts(text, start, end, _outside_rows(text, start, end, sorted({*cuts, *tags})))
     return sorted(set(cuts))
 
