@@ -511,8 +511,9 @@ def test_a_saved_pages_inlined_data_is_no_content_and_never_shown_with_the_text_
         assert "base64" not in shown.text and "#a0a0a0" not in shown.text and shown.tokens < 150
 
 
-def test_a_script_inside_a_paragraph_is_not_brought_in_by_the_sentence_it_follows() -> None:
-    # The script's pieces continue the sentence before them, but show nothing: they inherit no relevance.
+def test_the_pieces_of_a_script_inside_a_paragraph_are_not_brought_in_by_the_sentence_they_continue() -> None:
+    # The script's pieces continue the sentence before them, but show nothing: they inherit no relevance
+    # (the first piece, which holds the sentence, is shown with the script's opening).
     script = "<script>var track = [" + ", ".join(f'"beacon{i} at sea"' for i in range(300)) + "];</script>"
     keepers = "".join(f"<p>Keeper number {i} kept the lamp for {i} years.</p>\n" for i in range(40))
     page = (
@@ -524,3 +525,25 @@ def test_a_script_inside_a_paragraph_is_not_brought_in_by_the_sentence_it_follow
     assert len(within) > 5
     shown = compress(index, "What was the fog signal?", 900)
     assert "fog signal was a bell" in shown.text and not set(within) & set(shown.sentence_ids)
+
+
+def test_a_long_tag_between_relevant_sentences_or_after_a_paragraph_is_not_shown_with_them() -> None:
+    # Between two sentences on the question, in their paragraph: neither the passage nor the paragraph brings it.
+    keepers = "".join(f"<p>Keeper number {i} kept the lamp for {i} years.</p>\n" for i in range(40))
+    page = (
+        "<!DOCTYPE html>\n<html><body>\n<p>Tren Light stands on a rock.</p>\n<p>The fog signal was a bell until "
+        f'1910. <span style="{"x" * 420}">The fog signal was then a horn.</span></p>\n'
+        f'<p>The fog was thick.</p><div style="{"color: #a0a0a0; " * 60}">\n{keepers}</div></body></html>'
+    )
+    index = index_document(page, cache=False, ner=False)
+    units = [index.text[s:e] for s, e in zip(index.sent_starts, index.sent_ends, strict=True)]
+    assert "<p>The fog was thick.</p>" in units  # the tag after it stands alone
+    shown = compress(index, "What was the fog signal?", 900)
+    assert "then a horn" in shown.text and "xxxx" not in shown.text and "#a0a0a0" not in shown.text
+
+
+def test_a_long_run_between_angle_brackets_in_prose_is_no_tag() -> None:
+    span = "x<y whenever " + "the sequence grows by one term at each step and " * 9 + "y>z"
+    for text in (f"We show that {span} for all n.", f"See the docs at <https://example.org/{'a' * 450}> for more."):
+        index = index_document(text, cache=False, ner=False)
+        assert index.sentence_count == 1

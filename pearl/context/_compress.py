@@ -225,7 +225,7 @@ def _score(index: DocumentIndex, query: str, focus: Sequence[str], weights: Weig
         # A sentence between two relevant ones of its paragraph belongs to the same passage.
         para = np.asarray(index.sent_para)
         inner = np.minimum(total[:-2], total[2:]) * weights.bridge
-        same = (para[:-2] == para[1:-1]) & (para[2:] == para[1:-1])
+        same = (para[:-2] == para[1:-1]) & (para[2:] == para[1:-1]) & shows[1:-1]
         total[1:-1] = np.where(same, np.maximum(total[1:-1], inner), total[1:-1])
     return _Ranking(scores=total, terms=sorted(weighted), focus=focus_ids)
 
@@ -463,7 +463,10 @@ def _with_paragraphs(
     paragraphs = _paragraphs(index)
     mates: list[int] = []
     for sid in best:
-        paragraph = paragraphs[index.sent_para[sid]]
+        # A paragraph's markup shows nothing (an inlined image's data): it is neither brought nor counted.
+        paragraph = [
+            other for other in paragraphs[index.sent_para[sid]] if not index.sent_flags[other] & SentenceFlag.MARKUP
+        ]
         if sum(index.sent_tokens[other] for other in paragraph) > weights.paragraph_tokens:
             continue
         members = [other for other in paragraph if other not in taken]

@@ -60,9 +60,11 @@ _BLOCK_TAG = re.compile(
 _ROW_TAG = re.compile(r"<(/?)tr\b[^<>]{0,200}>", re.IGNORECASE)
 _LONG_MARKUP = 400  # characters of markup alone that make a piece of their own
 # A tag that long carries data, not markup: an image or icon inlined as `src="data:image/png;base64,..."`,
-# a long `style` attribute. It is cut from the text around it and, being markup alone, stands alone.
-LONG_TAG = re.compile(rf"<[A-Za-z][^<>]{{{_LONG_MARKUP},}}>")
-_ONLY_MARKUP = re.compile(r"(?:\s*<[^<>]*>)*\s*")
+# a long `style` attribute. It is cut from the text around it, where it stands alone (`_markup_cuts`
+# reads no tag that long as markup to join to the text). An attribute is required: "x<y ... y>z" in
+# prose and an autolink `<https://...>` are no tag.
+LONG_TAG = re.compile(rf"<[A-Za-z][\w:.-]*\s+[\w:.-]+\s*=[^<>]{{{_LONG_MARKUP},}}>")
+_ONLY_MARKUP = re.compile(r"(?:\s*<[^<>]{0,200}>)*\s*")
 _ONLY_CLOSING = re.compile(r"(?:\s*</[^<>]{0,200}>)*\s*")
 # Markup that starts a paragraph when it opens outside any table or list (and a heading that ends
 # one when it closes): a page flattened to one line still has its paragraphs, lists, tables and
