@@ -212,21 +212,22 @@ def _score(index: DocumentIndex, query: str, focus: Sequence[str], weights: Weig
     if weights.lead > 0:  # the opening of what the document says; its markup and contents lists are not it
         total[content] += weights.lead * np.exp(-_offsets(index)[content] / weights.lead_tokens)
     total[~content] *= weights.discount
-    # Markup a browser shows nothing of (a script, an image inlined as data cut in pieces) inherits nothing.
-    shows = (flags & SentenceFlag.MARKUP) == 0
     continued = np.flatnonzero(flags & SentenceFlag.CONTINUATION)
     for i in continued:  # forward: a piece inherits from the piece before it
-        if i > 0 and shows[i]:
+        if i > 0:
             total[i] = max(total[i], weights.continuation * total[i - 1])
     for i in continued[::-1]:  # backward: and the intro from what it introduces
-        if i > 0 and shows[i - 1]:
+        if i > 0:
             total[i - 1] = max(total[i - 1], weights.continuation * total[i])
     if weights.bridge > 0 and size > 2:
         # A sentence between two relevant ones of its paragraph belongs to the same passage.
         para = np.asarray(index.sent_para)
         inner = np.minimum(total[:-2], total[2:]) * weights.bridge
-        same = (para[:-2] == para[1:-1]) & (para[2:] == para[1:-1]) & shows[1:-1]
+        same = (para[:-2] == para[1:-1]) & (para[2:] == para[1:-1])
         total[1:-1] = np.where(same, np.maximum(total[1:-1], inner), total[1:-1])
+    # Markup a browser shows nothing of (a script, an image inlined as data, in pieces) is worth nothing,
+    # whatever it inherited from the sentences around it.
+    total[(flags & SentenceFlag.MARKUP) != 0] = 0.0
     return _Ranking(scores=total, terms=sorted(weighted), focus=focus_ids)
 
 
