@@ -40,6 +40,9 @@ so whatever reach there is comes from what pearl shows). It decides by the promp
                     two-step: s1 = FIND_X(CTX, "<key words>"); s2 = ANSWER(CTX, "<question>")
                     paper:    s1 = FIND_CHARACTER(CTX, "<E1>"); s2 = FIND_RELATION(CTX, "<E1>", "<E2>");
                               s3 = CONCAT(s1, s2); s4 = ANSWER(CTX, "<question>")
+                    or, when asked for, in one of two that end without ANSWER:
+                    extract:    s1 = EXTRACT(CTX, "<key words>"); s2 = EXTRACT(CTX, "<question>")
+                    paper-join: the paper shape without s4
                     key words: the question's words minus stop words (English function words and
                     the fixed words of the contract questions' template), at most 6; <question>:
                     whitespace collapsed, cut to 300 characters; E1, E2: the first two capitalised
@@ -73,6 +76,8 @@ from pearl.tokens import count_tokens, truncate_to_tokens
 METHODS = ("pearl", "pearl-fulldoc", "rag", "direct")
 PLAN_METHODS = ("pearl", "pearl-fulldoc")
 SHAPES = ("two-step", "paper")
+MORE_SHAPES = ("extract", "paper-join")
+"""Shapes measured only when asked for (`--shapes`): plans that end without ANSWER."""
 CONTRACTS = "leval_legal_contract_qa.jsonl"
 PAPERS = "leval_scientific_qa.jsonl"
 MAX_QUESTION_CHARS = 300
@@ -105,8 +110,14 @@ ROLES: dict[str, tuple[tuple[str, ...], list[str] | None]] = {
     "entity": (("FIND_CHARACTER", "FIND_X", "EXTRACT"), ["CTX", "X"]),
     "relation": (("FIND_RELATION", "FIND_ATTITUDE", "FIND_MOTIVE", "FIND_EMOTION"), ["CTX", "X", "Y"]),
     "concat": (("CONCAT", "ANSWER_FROM", "COMPARE", "SELECT"), None),  # None: any two non-document inputs
+    "extract": (("EXTRACT", "FIND_X"), ["CTX", "X"]),
 }
-SHAPE_ROLES = {"two-step": ("find", "answer"), "paper": ("entity", "relation", "concat", "answer")}
+SHAPE_ROLES = {
+    "two-step": ("find", "answer"),
+    "paper": ("entity", "relation", "concat", "answer"),
+    "extract": ("extract",),
+    "paper-join": ("entity", "relation", "concat"),
+}
 
 
 def normalise(text: str) -> str:
@@ -193,15 +204,19 @@ def build_plans(question: str, actions: dict[str, str], shapes: Sequence[str]) -
                 f"s1 = {actions['find']}(CTX, {quoted(' '.join(keys) or fallback)})\n"
                 f"s2 = {actions['answer']}(CTX, {asked})"
             )
+        elif shape == "extract":
+            plans[shape] = (
+                f"s1 = {actions['extract']}(CTX, {quoted(' '.join(keys) or fallback)})\n"
+                f"s2 = {actions['extract']}(CTX, {asked})"
+            )
         else:
             candidates = [*capitalised_runs(question), " ".join(keys[:3]), " ".join(keys[3:6]) or " ".join(keys)]
             e1, e2 = ([c for c in candidates if c] + [fallback, fallback])[:2]
             plans[shape] = (
                 f"s1 = {actions['entity']}(CTX, {quoted(e1)})\n"
                 f"s2 = {actions['relation']}(CTX, {quoted(e1)}, {quoted(e2)})\n"
-                f"s3 = {actions['concat']}(s1, s2)\n"
-                f"s4 = {actions['answer']}(CTX, {asked})"
-            )
+                f"s3 = {actions['concat']}(s1, s2)"
+            ) + ("" if shape == "paper-join" else f"\ns4 = {actions['answer']}(CTX, {asked})")
     return plans
 
 
@@ -452,7 +467,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     methods = split_list(parser, args.methods, METHODS, "method")
-    shapes = split_list(parser, args.shapes, SHAPES, "shape")
+    shapes = split_list(parser, args.shapes, SHAPES + MORE_SHAPES, "shape")
 
     data = default_data_dir()
     defaults = [data / CONTRACTS, data / PAPERS]

@@ -38,7 +38,12 @@ REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "datasets" / "sample" / "the_keeper_of_tren_light.txt"
 QUESTIONS = REPO / "datasets" / "sample" / "questions.jsonl"
 QUESTION = "Why did Dorota put water in the lamp oil?"
-TWO_STEPS = 'reason = FIND_REASON(CTX, "Dorota put water in the lamp oil")\nwho = FIND_CHARACTER(CTX, "Dorota")'
+# Two steps that read the document, then one that does not (the last step that reads the document would
+# otherwise be carried out by the final answer call).
+TWO_STEPS = (
+    'reason = FIND_REASON(CTX, "Dorota put water in the lamp oil")\nwho = FIND_CHARACTER(CTX, "Dorota")\n'
+    'end = ANSWER_FROM(who, "Why did Dorota put water in the lamp oil?")'
+)
 
 runner = CliRunner()
 
@@ -80,8 +85,9 @@ def test_pearl_tells_each_stage_as_it_starts() -> None:
     calls = [t for t in told if t[0] != "index"]
     assert calls == [
         ("plan (attempt 1)", 1, 8),
-        ("step reason = FIND_REASON", 1, 2),
-        ("step who = FIND_CHARACTER", 2, 2),
+        ("step reason = FIND_REASON", 1, 3),
+        ("step who = FIND_CHARACTER", 2, 3),
+        ("step end = ANSWER_FROM", 3, 3),
         ("answer", 0, 0),
     ]
     assert sorted(seen_at_call) == sorted(stage for stage, _, _ in calls)
@@ -145,7 +151,7 @@ def test_ask_on_a_terminal_shows_its_stages_on_stderr_and_keeps_json_clean(
     drawn = [piece for piece in result.stderr.split("\r") if piece.startswith("pearl: ")]
     shown = [re.sub(r"  \d+s\x1b\[K$", "", piece) for piece in drawn]
     assert shown[0].startswith("pearl: indexing 3,") and "words" in shown[0]
-    for stage in ("pearl: planning", "pearl: step 1/2 FIND_REASON", "pearl: step 2/2 FIND_CHARACTER"):
+    for stage in ("pearl: planning", "pearl: step 1/3 FIND_REASON", "pearl: step 2/3 FIND_CHARACTER"):
         assert stage in shown
     assert shown[-1] == "pearl: answering"
     assert "\r\x1b[K" in result.stderr  # erased before the answer

@@ -28,7 +28,10 @@ from pearl.tokens import count_tokens, truncate_to_tokens
 
 SAMPLE = Path(__file__).resolve().parents[1] / "datasets" / "sample" / "the_keeper_of_tren_light.txt"
 QUESTION = "Why did Dorota put water in the lamp oil?"
-PLAN = 'why = FIND_REASON(CTX, "Dorota water lamp oil")\nwho = FIND_CHARACTER(CTX, "Agnete Varga")'
+TWO = 'why = FIND_REASON(CTX, "Dorota water lamp oil")\nwho = FIND_CHARACTER(CTX, "Agnete Varga")'
+# Two steps that read the document, then one that does not: the final answer call carries out none of them
+# (it would carry out the last step that reads the document: see test_a_closing_step_...).
+PLAN = TWO + '\nend = ANSWER_FROM(who, "Why did Dorota spoil the oil?")'
 
 
 Reply = str | Callable[[CompletionRequest], str]
@@ -94,12 +97,11 @@ def test_the_answer_call_sees_the_cited_sentences_and_whole_results() -> None:
 
 
 def test_the_answer_call_lists_a_join_by_the_results_it_joins_not_their_text_again() -> None:
-    plan = PLAN + "\nnotes = CONCAT(why, who)"
-    fake = scripted(plan, step="She wanted the light to fail because of the storm [S3].")
+    fake = scripted(TWO + "\nnotes = CONCAT(why, who)", step="She wanted the light to fail because of the storm [S3].")
     pearl_with(fake).ask(SAMPLE, QUESTION)
     (answer,) = by_kind(fake, "answer")
     results = user(answer).split("Its steps and their results:")[1]
-    assert results.count("because of the storm") == 2  # once for each step it joins
+    assert results.count("because of the storm") == 1  # why's; who is carried out by this call
     assert "notes = CONCAT(why, who)\n-> (the results of why, who above, joined)" in results
 
 
@@ -141,7 +143,7 @@ def excerpts(request: CompletionRequest) -> set[str]:
 # A small window (a local server's default): the answer call cannot hold what rag shows, and the steps'
 # replies, short or at their longest (a step's 256 tokens), decide how much it holds.
 # A closing ANSWER the window cannot fold runs as a step: its reply is one more result.
-@pytest.mark.parametrize("plan", [PLAN, f'{PLAN}\nend = ANSWER(CTX, "Why?")'], ids=["finds", "answer-step"])
+@pytest.mark.parametrize("plan", [PLAN, f'{TWO}\nend = ANSWER(CTX, "Why?")'], ids=["finds", "answer-step"])
 @pytest.mark.parametrize("longest", [False, True], ids=["short-replies", "longest-replies"])
 @pytest.mark.parametrize("question", [QUESTION, "How often does Tr'en Light flash?", "Who is Agnete Varga?"])
 def test_at_a_small_window_the_calls_together_show_what_rag_shows(
@@ -375,7 +377,7 @@ def test_a_closing_answer_step_is_carried_out_by_the_final_answer_call(tmp_path:
     )
     assert answer.answer == "Because [S3]."
     # The step's evidence budget went to the answer call, and one call fewer costs fewer tokens.
-    unfolded = scripted(CLOSING.replace("end = ANSWER", "end = FIND_X"))
+    unfolded = scripted(CLOSING.replace('ANSWER(CTX, "Why did Dorota spoil the oil?")', "FIND_X(CTX, why)"))
     pearl_with(unfolded).ask(twice_as_long(tmp_path), QUESTION)
     (plain,) = by_kind(unfolded, "answer")
     evidence = labels(user(final).split("The plan has been carried out")[0])
@@ -523,7 +525,7 @@ def test_a_small_window_keeps_the_most_relevant_question_evidence(tmp_path: Path
 
     path = twice_as_long(tmp_path)
     long_result = "Dorota hated the keeper. " * 60  # results crowd the answer prompt
-    fake = scripted(PLAN, step=long_result, window=2048)
+    fake = scripted(TWO, step=long_result, window=2048)  # a window too small for the answer call to carry out `who`
     pearl_with(fake).ask(path, QUESTION)
     (answer,) = by_kind(fake, "answer")
     assert sum(count_tokens(m.content) for m in answer.messages) + (answer.max_tokens or 0) <= 2048
@@ -581,3 +583,63 @@ def test_the_opening_is_the_answer_calls_alone_and_its_long_first_sentence_whole
     )
     step = provider.slice(request, room=2000)
     assert step.sentence_ids and not set(step.sentence_ids) & set(more.sentence_ids)
+
+
+def test_a_closing_step_that_reads_the_document_for_words_of_its_own_is_carried_out_by_the_final_answer_call(
+    tmp_path: Path,
+) -> None:
+    # Nothing but the final answer call reads the last step's result: that call does the step itself.
+    plan = 'why = FIND_REASON(CTX, "Dorota water lamp oil")\nend = EXTRACT(CTX, "who rowed to the harbour")'
+    fake = scripted(plan)
+    answer = pearl_with(fake).ask(twice_as_long(tmp_path), QUESTION)
+    (step,) = by_kind(fake, "step")
+    (final,) = by_kind(fake, "answer")
+    assert "Step: FIND_REASON" in user(step)
+    assert 'end = EXTRACT(CTX, "who rowed to the harbour")\n-> (carried out by the final answer below)' in user(final)
+    assert "chosen for the question and the EXTRACT step" in user(final)  # its words still choose evidence
+    assert answer.answer == "Because [S3]."
+    assert "step end = EXTRACT (by the final answer call)" in [e.stage for e in answer.trace.events]
+    # Run as a step, the same plan costs one call more.
+    unfolded = scripted(plan.replace('EXTRACT(CTX, "who rowed to the harbour")', "EXTRACT(CTX, why)"))
+    pearl_with(unfolded).ask(twice_as_long(tmp_path), QUESTION)
+    assert len(unfolded.history) == len(fake.history) + 1 and tokens(fake) < tokens(unfolded)
+
+
+def test_the_papers_shape_has_its_last_step_before_the_join_carried_out_and_joined_after(tmp_path: Path) -> None:
+    plan = (
+        'who = FIND_CHARACTER(CTX, "Dorota")\nrel = FIND_RELATION(CTX, "Dorota", "Agnete Varga")\n'
+        "notes = CONCAT(who, rel)"
+    )
+    fake = scripted(plan, step="Dorota is the keeper's helper [S3].", final="They quarrelled [S4].")
+    answer = pearl_with(fake).ask(twice_as_long(tmp_path), QUESTION)
+    assert [user(r).split("Step: ")[1].split("(")[0] for r in by_kind(fake, "step")] == ["FIND_CHARACTER"]
+    (final,) = by_kind(fake, "answer")
+    assert "rel = FIND_RELATION" in user(final) and "(the results of who, rel above, joined)" in user(final)
+    stages = [e.stage for e in answer.trace.events]
+    assert stages.index("step rel = FIND_RELATION (by the final answer call)") < stages.index("answer")
+    (join,) = [e for e in answer.trace.events if e.stage == "step notes = CONCAT (local)"]
+    assert join.output == "Dorota is the keeper's helper [S3].\nThey quarrelled [S4]."  # the final reply, joined
+    assert answer.answer == "They quarrelled [S4]."
+
+
+@pytest.mark.parametrize(
+    "last",
+    [
+        "end = FIND_X(CTX, why)",  # reads an earlier result: its evidence is chosen before that exists
+        "end = SUMMARIZE(CTX)",  # no words to look for: shown the document skimmed
+        'end = FIND_REASON(CTX, "Dorota water lamp oil")',  # a repeat: it reuses why's result at no cost
+        'end = ANSWER_FROM(why, "Why?")',  # reads no document
+    ],
+)
+def test_a_closing_step_the_final_answer_call_cannot_do_for_it_runs_as_a_step(tmp_path: Path, last: str) -> None:
+    fake = scripted(f'why = FIND_REASON(CTX, "Dorota water lamp oil")\n{last}')
+    answer = pearl_with(fake).ask(twice_as_long(tmp_path), QUESTION)
+    assert not any("(by the final answer call)" in e.stage for e in answer.trace.events)
+    assert "(carried out by the final answer below)" not in user(by_kind(fake, "answer")[0])
+
+
+def test_for_multiple_choice_a_closing_step_that_reads_the_document_runs_as_a_step(tmp_path: Path) -> None:
+    fake = scripted('why = FIND_REASON(CTX, "Dorota water lamp oil")\nend = EXTRACT(CTX, "lamp oil")', final="B")
+    options = ["She was paid to.", "She wanted the light to fail.", "By mistake.", "To clean it."]
+    pearl_with(fake).ask(twice_as_long(tmp_path), QUESTION, options=options)
+    assert len(by_kind(fake, "step")) == 2

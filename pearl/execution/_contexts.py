@@ -11,10 +11,10 @@ document alone (SUMMARIZE(CTX), FIND_MORAL(CTX)) has nothing to search for and i
 document skimmed (`skim`), the answer call's evidence not passed over. The shared part is identical
 in every prompt and comes first, which lets a server reuse its prompt cache. The answer call also
 shows the document's opening, where a document says what it is and who it concerns, whatever the
-question's words. A plan that closes with ANSWER, on a free-text question, has that step carried
-out by the answer call, which is given the step's budget too and spends it as the step would have:
-on the question when the step's arguments ask nothing else, else on their words first
-(`EvidenceBudget.closing`).
+question's words. A plan's closing step, on a free-text question (ANSWER, or another step that reads
+the document for words of its own: see `pearl.methods`), is carried out by the answer call, which is
+given the step's budget too and spends it as the step would have: on the question when the step's
+arguments ask nothing else, else on their words first (`EvidenceBudget.closing`).
 
 How much each call may show (`evidence_budget`) follows the model's window and the document: a
 document shorter than one call's budget is shown whole; a longer one gets a fixed share of what
@@ -97,7 +97,7 @@ class EvidenceBudget:
     opening: int = 0
     """Tokens of the document's opening the final answer call shows besides (see `OPENING_SHARE`)."""
     closing: bool = False
-    """The final answer call carries out the plan's closing ANSWER step, and `answer` includes that step's budget."""
+    """The final answer call carries out the plan's closing step, and `answer` includes that step's budget."""
     later: int = 0
     """Tokens more for the question the answer call may show once the steps have replied, where their
     results leave room: what `answer` would be if every result could not be at its longest."""
@@ -129,14 +129,15 @@ def evidence_budget(
             (`Settings.context_budget`, what `rag` shows), so that the answer call never sees
             less of the document about the question than a single `rag` call would; on a
             document shorter than `answer_floor / ANSWER_CAP` tokens, `ANSWER_CAP` of it.
-        closing_answer: the plan ends with ANSWER, which the final answer call can carry out
+        closing_answer: the plan ends with a step the final answer call can carry out (ANSWER, or
+            one that reads the document for words of its own)
             itself (see `pearl.methods.answer_from_plan`): where the window holds it, that step's
             evidence budget goes to the answer call, which spends it on the question.
         answer_room: tokens of evidence the final answer call holds whatever the steps reply,
-            when it carries out the closing ANSWER step; `room` when not given. The answer call
+            when it carries out the closing step; `room` when not given. The answer call
             is given no more than it holds, so that no sentence is set aside for it and then
             shown to no call.
-        closing_reply: tokens the closing ANSWER step's reply takes from `answer_room` at
+        closing_reply: tokens the closing step's reply takes from `answer_room` at
             most, when it runs as a step instead.
     """
     wanted = max(MIN_CALL_TOKENS, round(AUTO_SHARE * min(index.tokens, room))) if setting == "auto" else setting
@@ -148,7 +149,7 @@ def evidence_budget(
     shared = round(SHARED_SHARE * per_call)
     question = min(answer_floor, round(ANSWER_CAP * index.tokens))
     answer = max(question, round(ANSWER_SHARE * per_call))
-    # Only where the window holds that step's evidence too, the opening besides: otherwise ANSWER runs
+    # Only where the window holds that step's evidence too, the opening besides: otherwise the step runs
     # as a step, and nothing is lost.
     opening = round(OPENING_SHARE * per_call)
     closing = closing_answer and answer + per_call - shared + opening <= room
@@ -269,7 +270,7 @@ class CompressedStepContext:
             self._shared = StepSlice(text=piece.text, sentence_ids=piece.sentence_ids, note=note)
         self._claimed: set[int] = set(self._shared.sentence_ids)
         # The answer call's further evidence is chosen now, and steps that search look beyond it. The
-        # closing ANSWER step it carries out brings its budget: spent on the question when the step asks
+        # closing step it carries out brings its budget: spent on the question when the step asks
         # what the question asks, else as the step would have spent it, so that ANSWER(CTX, "X") still looks for X.
         # (A document shown whole leaves no step budget to steer with.)
         steers = closing is not None and budget.closing and budget.step > 0 and _adds_words(closing, self._query)
@@ -286,6 +287,7 @@ class CompressedStepContext:
         self._rag_rest = list(self._owed)
         self._claimed.update(self._more, self._owed)
         self._closing: list[int] = []
+        self._closing_action = closing.action if closing is not None else ""
         self._opening: list[int] = []  # chosen below; `_choose` reads it
         if steered is not None and steering > 0:
             self._closing = self._choose(steered.strings, [], steered.explanation, steering).sentence_ids
@@ -416,7 +418,7 @@ class CompressedStepContext:
             ids, text = bridged, render_sentences(self.index, bridged)
         chosen = set(ids)
         purposes = ["the question"]
-        purposes += ["the ANSWER step"] if chosen & set(self._closing) else []
+        purposes += [f"the {self._closing_action} step"] if chosen & set(self._closing) else []
         purposes += ["the document's opening"] if chosen & set(self._opening) else []
         named = " and ".join([", ".join(purposes[:-1]), purposes[-1]] if len(purposes) > 1 else purposes)
         note = f"{len(ids)} more sentences, chosen for {named}"

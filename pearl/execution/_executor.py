@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
@@ -219,6 +219,7 @@ async def execute_plan(
     provider: StepContext,
     document_name: str = "document",
     style: StepStyle | None = None,
+    known: Mapping[str, StepOutcome] | None = None,
 ) -> dict[str, StepOutcome]:
     """Run every step of `plan`, each as soon as its inputs are ready.
 
@@ -230,6 +231,8 @@ async def execute_plan(
         provider: what the steps are shown of the document.
         document_name: how prompts name the document.
         style: reply length and instruction (default: brief, 256 tokens).
+        known: outcomes of steps run before, outside `plan`, that its steps may read (the rest of
+            a plan once a step of it has been carried out elsewhere).
 
     Returns:
         Each step's outcome, keyed by its variable, in plan order.
@@ -255,7 +258,7 @@ async def execute_plan(
     for step in plan.steps:  # evidence of steps that take no earlier result: chosen now, in plan order
         if not step.inputs and first_of[(step.action, tuple((a.kind, a.value) for a in step.args))] == step.var:
             runner.prepare(_resolve(step, actions[step.action], {}))
-    results: dict[str, StepOutcome] = {}
+    results: dict[str, StepOutcome] = dict(known or {})
     done: dict[str, asyncio.Event] = {step.var: asyncio.Event() for step in plan.steps}
 
     async def run(step: Step) -> None:
@@ -266,7 +269,8 @@ async def execute_plan(
             recorder.note(f"step {step.var} = {step.action} (same as {original})", results[step.var].output)
         else:
             for name in step.inputs:
-                await done[name].wait()
+                if name in done:  # else known beforehand
+                    await done[name].wait()
             results[step.var] = await runner.run(_resolve(step, actions[step.action], results))
         done[step.var].set()
 

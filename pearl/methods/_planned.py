@@ -3,10 +3,12 @@
 - `pearl`: every call opens with the evidence for the question; each step adds evidence chosen
   for it; the final answer call sees the question's evidence, every step's result (whole, up to
   a cap) and the sentences the steps cited, all labelled `[S12]`, and cites what it rests on.
-  On a free-text question, a plan that closes with ANSWER has that step carried out by the
-  final answer call, with the step's evidence budget added to the call's: run as a step as
-  well, it would ask the same question twice, once on less evidence. (For multiple choice the
-  final call only picks a letter, so ANSWER runs as a step and writes the answer's text.)
+  On a free-text question, the plan's last step, when it is ANSWER or reads the document for
+  words of its own (`EXTRACT(CTX, "X")`), is carried out by the final answer call, with the
+  step's evidence budget added to the call's: nothing else reads its result, and run as a step
+  as well it would cost a call and, for ANSWER, ask the same question twice, once on less
+  evidence. (For multiple choice the final call only picks a letter, so that step runs as a step
+  and writes the answer's text.)
 - `pearl-fulldoc`: the paper's executor, in full: every step that reads the document gets the
   whole document cut only by the window, the plan's explanation of the step, the earlier
   results passed to it whole, and up to 512 tokens to answer; the free-form answer is every
@@ -17,7 +19,7 @@ Making the plan is `Pearl`'s job; this module only runs one.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Literal
 
 from pearl.actions import Action
@@ -25,6 +27,7 @@ from pearl.context import render_sentences
 from pearl.execution import (
     NOTE_TOKENS,
     CompressedStepContext,
+    EvidenceBudget,
     FullDocumentContext,
     StepOutcome,
     StepStyle,
@@ -38,7 +41,6 @@ from pearl.models import Answer, StepSlice
 from pearl.planning import ANSWER, Plan, Step
 from pearl.prompts import load_prompt
 from pearl.protocols import StepContext
-from pearl.questions import Question
 from pearl.tokens import count_tokens, truncate_to_tokens
 
 __all__ = ["Executor", "answer_from_plan"]
@@ -147,33 +149,56 @@ def _answer_room(ctx: AskContext, plan: Plan, closing: Step | None, style: StepS
     return room - sum(longest[var] for var in listed)
 
 
-def _closing_answer(plan: Plan, question: Question) -> Step | None:
-    """The plan's last step when it is ANSWER after other steps and the final answer call can carry it out.
+def _closing_step(ctx: AskContext, plan: Plan) -> Step | None:
+    """The plan's last step that reads the document, when the final answer call can carry it out.
 
-    Not for multiple choice: there the final call replies with a letter alone, and ANSWER's
-    reply is the answer's text.
+    That is ANSWER, or a step that reads the document for text of its own (`EXTRACT(CTX, "X")`),
+    after other steps and followed at most by joins (CONCAT): nothing but the final answer call
+    reads its result then, and the paper's answer is that result (joined with the others). The
+    call that writes the answer can do the step itself, on the step's evidence, and save a call.
+    Not a step that reads earlier results (what it is shown is chosen before they exist), one
+    that reads the whole document with no words to look for (SUMMARIZE(CTX) is shown it skimmed)
+    or one that repeats an earlier step, and not for multiple choice: there the final call
+    replies with a letter alone, and the step's reply is the answer's text.
     """
-    last = plan.steps[-1] if len(plan.steps) > 1 and not question.options else None
-    return last if last is not None and last.action == ANSWER else None
+    if ctx.question.options:
+        return None
+    position = len(plan.steps) - 1
+    while position > 0 and _joins(ctx, plan, plan.steps[position]):
+        position -= 1
+    last = plan.steps[position] if position > 0 else None
+    if last is None or any(s.action == last.action and s.args == last.args for s in plan.steps[:position]):
+        return None  # a repeated step reuses the first one's result, at no cost
+    if last.action == ANSWER:
+        return last
+    action = _action(ctx, plan, last)
+    reads = action is not None and action.needs_document  # a pure action never does
+    return last if reads and last.strings and not last.inputs else None
 
 
 def _provider(
     ctx: AskContext, plan: Plan, executor: Executor, style: StepStyle, closing: Step | None
 ) -> tuple[StepContext, bool]:
-    """What the steps are shown, and whether the final answer call carries out the closing ANSWER step."""
+    """What the steps are shown, and whether the final answer call carries out the plan's closing step."""
     room = _room(ctx, style)
     if executor == "fulldoc":
         return FullDocumentContext(ctx.document.text, room), False
     index = ctx.index()
-    budget = evidence_budget(
-        index,
-        room,
-        ctx.settings.step_budget,
-        answer_floor=rag_budget(ctx),
-        closing_answer=closing is not None,
-        answer_room=_answer_room(ctx, plan, closing, style),
-        closing_reply=style.reply_tokens if closing is not None else 0,
-    )
+
+    def budget_for(closing: Step | None) -> EvidenceBudget:
+        return evidence_budget(
+            index,
+            room,
+            ctx.settings.step_budget,
+            answer_floor=rag_budget(ctx),
+            closing_answer=closing is not None,
+            answer_room=_answer_room(ctx, plan, closing, style),
+            closing_reply=style.reply_tokens if closing is not None else 0,
+        )
+
+    budget = budget_for(closing)
+    if closing is not None and not budget.closing:  # the window cannot hold it: the step runs, its result listed
+        budget = budget_for(None)
     ctx.recorder.note(
         "evidence budget",
         "the whole document in every call"
@@ -203,11 +228,12 @@ async def answer_from_plan(ctx: AskContext, plan: Plan, *, method: str, executor
         executor: what each step is shown (see `Executor`).
     """
     style = _PAPER if executor == "fulldoc" else _BRIEF
-    candidate = _closing_answer(plan, ctx.question)  # pearl-fulldoc runs it as the paper does, as a step
+    candidate = _closing_step(ctx, plan)  # pearl-fulldoc runs it as the paper does, as a step
     provider, folded = _provider(ctx, plan, executor, style, candidate)
     closing = candidate if folded else None
+    before = plan.steps if closing is None else plan.steps[: plan.steps.index(closing)]
     outcomes = await execute_plan(
-        plan if closing is None else plan.model_copy(update={"steps": plan.steps[:-1]}),
+        plan.model_copy(update={"steps": before}),
         ctx.library,
         recorder=ctx.recorder,
         question=ctx.question,
@@ -217,7 +243,19 @@ async def answer_from_plan(ctx: AskContext, plan: Plan, *, method: str, executor
     )
     if executor == "fulldoc":
         return await _paper_answer(ctx, plan, _free_form(plan, outcomes), method)
-    return await _final_answer(ctx, plan, outcomes, provider, method, closing)
+
+    async def joins_after(done: dict[str, StepOutcome]) -> dict[str, StepOutcome]:
+        """The joins after the step the final answer call carried out, run locally on its reply."""
+        rest = plan.steps[len(before) + 1 :]
+        if not rest:
+            return done
+        rest_plan = plan.model_copy(update={"steps": rest})
+        joined = await execute_plan(
+            rest_plan, ctx.library, recorder=ctx.recorder, question=ctx.question, provider=provider, known=done
+        )
+        return {**done, **joined}
+
+    return await _final_answer(ctx, plan, outcomes, provider, method, closing, joins_after)
 
 
 def _free_form(plan: Plan, outcomes: dict[str, StepOutcome]) -> str:
@@ -249,8 +287,10 @@ async def _final_answer(
     provider: StepContext,
     method: str,
     closing: Step | None,
+    joins_after: Callable[[dict[str, StepOutcome]], Awaitable[dict[str, StepOutcome]]],
 ) -> Answer:
-    """The final answer call; with `closing`, it is also that ANSWER step, and its reply the step's output."""
+    """The final answer call; with `closing`, it is also that step (see `_closing_step`), and its reply the
+    step's output, which `joins_after` passes on to the joins that follow it."""
     index = ctx.index()
     question = ctx.question
     shared = provider.shared()
@@ -283,7 +323,7 @@ async def _final_answer(
     answer_cited = cited_ids(text, shown)
     if closing is not None:
         outcome = StepOutcome(var=closing.var, action=closing.action, output=text, shown=shown, cited=answer_cited)
-        outcomes = {**outcomes, closing.var: outcome}
+        outcomes = await joins_after({**outcomes, closing.var: outcome})
     free_form = _free_form(plan, outcomes)
     letter = await choose_letter(ctx, text) if question.options else None
     answer_text = (free_form or text) if question.options else (text or free_form)
