@@ -94,8 +94,11 @@ def _results(ctx: AskContext, plan: Plan, closing: Step | None, result: Callable
     template = load_prompt("answer")
 
     def shown(step: Step) -> str:
-        if step is closing:
-            return template.part("closing")
+        if step is closing:  # what a step other than ANSWER does is said: the answer call does it
+            action = _action(ctx, plan, step)
+            if step.action == ANSWER or action is None:
+                return template.part("closing")
+            return template.part("closing_step", definition=action.definition)
         return template.part("joined", names=", ".join(step.inputs)) if _joins(ctx, plan, step) else result(step)
 
     return "\n\n".join(f"{step.render(explanation=False)}\n-> {shown(step)}" for step in plan.steps)
