@@ -3,12 +3,13 @@
 - `pearl`: every call opens with the evidence for the question; each step adds evidence chosen
   for it; the final answer call sees the question's evidence, every step's result (whole, up to
   a cap) and the sentences the steps cited, all labelled `[S12]`, and cites what it rests on.
-  On a free-text question, the plan's last step, when it is ANSWER or reads the document for
-  words of its own (`EXTRACT(CTX, "X")`), is carried out by the final answer call, with the
-  step's evidence budget added to the call's: nothing else reads its result, and run as a step
-  as well it would cost a call and, for ANSWER, ask the same question twice, once on less
-  evidence. (For multiple choice the final call only picks a letter, so that step runs as a step
-  and writes the answer's text.)
+  On a free-text question, the plan's last step that reads the document, followed at most by
+  joins (CONCAT), when it is ANSWER or reads the document for words of its own
+  (`EXTRACT(CTX, "X")`), is carried out by the final answer call, with the step's evidence
+  budget added to the call's: nothing else reads its result, and run as a step as well it would
+  cost a call and, for ANSWER, ask the same question twice, once on less evidence. (For
+  multiple choice the final call only picks a letter, so that step runs as a step and writes
+  the answer's text.)
 - `pearl-fulldoc`: the paper's executor, in full: every step that reads the document gets the
   whole document cut only by the window, the plan's explanation of the step, the earlier
   results passed to it whole, and up to 512 tokens to answer; the free-form answer is every
