@@ -150,23 +150,28 @@ class PlainBM25:
                 tf = doc.get(word, 0)
                 if tf:
                     scores[i] += idf * tf * (self.k1 + 1) / (tf + self.norm[i])
-        kept: list[int] = []
-        used = 0
-        for i in np.argsort(-scores, kind="stable"):
-            if scores[i] <= 0:
-                break
-            cost = self.index.sent_tokens[i] + 1
-            if used + cost <= budget:
-                kept.append(int(i))
-                used += cost
-        kept.sort()
-        text = "\n".join(self.index.sentence_text(i) for i in kept)
+        return packed(self.index, np.where(scores > 0, scores, -np.inf), budget)
+
+
+def packed(index: DocumentIndex, scores: np.ndarray, budget: int) -> tuple[list[int], str, int]:
+    """The best-scoring sentences (none scored -inf) that fit in `budget` tokens, joined by line breaks."""
+    kept: list[int] = []
+    used = 0
+    for i in np.argsort(-scores, kind="stable"):
+        if scores[i] == -np.inf:
+            break
+        cost = index.sent_tokens[i] + 1
+        if used + cost <= budget:
+            kept.append(int(i))
+            used += cost
+    kept.sort()
+    text = "\n".join(index.sentence_text(i) for i in kept)
+    tokens = count_tokens(text)
+    while tokens > budget and kept:  # the estimate can be a little low
+        kept.pop(int(np.argmin([scores[i] for i in kept])))
+        text = "\n".join(index.sentence_text(i) for i in kept)
         tokens = count_tokens(text)
-        while tokens > budget and kept:  # the estimate can be a little low
-            kept.pop(int(np.argmin([scores[i] for i in kept])))
-            text = "\n".join(self.index.sentence_text(i) for i in kept)
-            tokens = count_tokens(text)
-        return kept, text, tokens
+    return kept, text, tokens
 
 
 class Dense:
@@ -197,23 +202,6 @@ class Dense:
         if id(index) not in self._sentences:
             self._sentences[id(index)] = self._encode([index.sentence_text(i) for i in range(index.sentence_count)])
         return self._sentences[id(index)] @ self._encode([question])[0]
-
-    @staticmethod
-    def select(index: DocumentIndex, similar: np.ndarray, budget: int) -> tuple[list[int], int]:
-        """The sentences most `similar` to the question, packed as `PlainBM25.select` packs them."""
-        kept: list[int] = []
-        used = 0
-        for i in np.argsort(-similar, kind="stable"):
-            cost = index.sent_tokens[i] + 1
-            if used + cost <= budget:
-                kept.append(int(i))
-                used += cost
-        kept.sort()
-        tokens = count_tokens("\n".join(index.sentence_text(i) for i in kept))
-        while tokens > budget and kept:
-            kept.pop(int(np.argmin([similar[i] for i in kept])))
-            tokens = count_tokens("\n".join(index.sentence_text(i) for i in kept))
-        return kept, tokens
 
 
 @contextmanager
@@ -309,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
                 scores[f"pearl{name}"].add(joined_spans(index.text, ablated.spans), gold, ablated.tokens, index.tokens)
             if dense is not None:
                 similar = dense.similarity(index, question)
-                kept, tokens = dense.select(index, similar, args.budget)
+                kept, _, tokens = packed(index, similar, args.budget)  # as bm25 is packed
                 spans = [(index.sent_starts[i], index.sent_ends[i]) for i in kept]
                 scores["dense"].add(joined_spans(index.text, spans), gold, tokens, index.tokens)
                 positive = np.maximum(similar, 0.0)

@@ -509,6 +509,9 @@ def test_a_saved_pages_inlined_data_is_no_content_and_never_shown_with_the_text_
         shown = compress(index, question, 400)
         assert re.search(r"paraffin oil|fog signal was a bell", shown.text)
         assert "base64" not in shown.text and "#a0a0a0" not in shown.text and shown.tokens < 150
+    # A question that matches nothing is shown the page's opening: its text, not the icon's data before it.
+    opening = compress(index, "zzzz qqqq", 400)
+    assert "Lighthouse keepers" in opening.text and "base64" not in opening.text
 
 
 def test_the_pieces_of_a_script_inside_a_paragraph_are_not_brought_in_by_the_sentence_they_continue() -> None:

@@ -142,6 +142,11 @@ def _offsets(index: DocumentIndex) -> npt.NDArray[np.float64]:
     return index.memo("offsets", build)
 
 
+def _markup(index: DocumentIndex) -> frozenset[int]:
+    """Sentences that are markup a browser shows nothing of (a saved page's scripts, inlined data)."""
+    return index.memo("markup", lambda: frozenset(np.flatnonzero(_flag_array(index) & SentenceFlag.MARKUP).tolist()))
+
+
 def _flag_array(index: DocumentIndex) -> npt.NDArray[np.int64]:
     return index.memo("flags", lambda: np.asarray(index.sent_flags, dtype=np.int64))
 
@@ -282,7 +287,8 @@ def compress(
         raise ContextError(f"budget_tokens must be at least 1, got {budget_tokens}")
     ranking = _score(index, query, list(focus or []), weights)
     scores = ranking.scores
-    blocked = frozenset(exclude)
+    # Markup a browser shows nothing of is never chosen: not as a neighbour, not as the opening when nothing matches.
+    blocked = frozenset(exclude) | _markup(index)
     ranked = [int(i) for i in np.argsort(-scores, kind="stable") if scores[i] > 0]
     order = [sid for sid in ranked if sid not in blocked]
     relevant = bool(order)
@@ -370,7 +376,7 @@ def skim(
     # the stretch's first sentence, wherever it stands, rather than for a paragraph's first.
     ranking = _score(index, query, [], replace(weights, lead=0.0))
     scores = ranking.scores
-    blocked = frozenset(exclude)
+    blocked = frozenset(exclude) | _markup(index)  # markup a browser shows nothing of: never chosen
     pool = [sid for sid in range(index.sentence_count) if sid not in blocked]
     content = [sid for sid in pool if not index.sent_flags[sid] & SentenceFlag.NOT_CONTENT]
     pool = content or pool  # a document that is all references or contents lines still shows something
@@ -508,12 +514,7 @@ def _add_neighbours(
     for distance in (1, 2):
         for sid in sorted(kept, key=lambda s: -scores[s]):
             for other in (sid - distance, sid + distance):
-                if (
-                    0 <= other < index.sentence_count
-                    and other not in kept
-                    and other not in blocked
-                    and not index.sent_flags[other] & SentenceFlag.MARKUP  # it would show nothing
-                ):
+                if 0 <= other < index.sentence_count and other not in kept and other not in blocked:
                     cost = _pack_cost(index, other)
                     if used + cost <= budget:
                         kept.add(other)

@@ -254,15 +254,15 @@ async def execute_plan(
     # Models often repeat a step word for word; the repeat reuses the first one's result.
     first_of: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}
     for step in plan.steps:
-        first_of.setdefault((step.action, tuple((a.kind, a.value) for a in step.args)), step.var)
+        first_of.setdefault(step.call, step.var)
     for step in plan.steps:  # evidence of steps that take no earlier result: chosen now, in plan order
-        if not step.inputs and first_of[(step.action, tuple((a.kind, a.value) for a in step.args))] == step.var:
+        if not step.inputs and first_of[step.call] == step.var:
             runner.prepare(_resolve(step, actions[step.action], {}))
     results: dict[str, StepOutcome] = dict(known or {})
     done: dict[str, asyncio.Event] = {step.var: asyncio.Event() for step in plan.steps}
 
     async def run(step: Step) -> None:
-        original = first_of[(step.action, tuple((a.kind, a.value) for a in step.args))]
+        original = first_of[step.call]
         if original != step.var:
             await done[original].wait()
             results[step.var] = results[original].model_copy(update={"var": step.var, "local": True})

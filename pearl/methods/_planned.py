@@ -20,7 +20,7 @@ Making the plan is `Pearl`'s job; this module only runs one.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Literal
 
 from pearl.actions import Action
@@ -171,7 +171,7 @@ def _closing_step(ctx: AskContext, plan: Plan) -> Step | None:
     while position > 0 and _joins(ctx, plan, plan.steps[position]):
         position -= 1
     last = plan.steps[position] if position > 0 else None
-    if last is None or any(s.action == last.action and s.args == last.args for s in plan.steps[:position]):
+    if last is None or any(s.call == last.call for s in plan.steps[:position]):
         return None  # a repeated step reuses the first one's result, at no cost
     if last.action == ANSWER:
         return last
@@ -197,7 +197,6 @@ def _provider(
             answer_floor=rag_budget(ctx),
             closing_answer=closing is not None,
             answer_room=_answer_room(ctx, plan, closing, style),
-            closing_reply=style.reply_tokens if closing is not None else 0,
         )
 
     budget = budget_for(closing)
@@ -247,19 +246,7 @@ async def answer_from_plan(ctx: AskContext, plan: Plan, *, method: str, executor
     )
     if executor == "fulldoc":
         return await _paper_answer(ctx, plan, _free_form(plan, outcomes), method)
-
-    async def joins_after(done: dict[str, StepOutcome]) -> dict[str, StepOutcome]:
-        """The joins after the step the final answer call carried out, run locally on its reply."""
-        rest = plan.steps[len(before) + 1 :]
-        if not rest:
-            return done
-        rest_plan = plan.model_copy(update={"steps": rest})
-        joined = await execute_plan(
-            rest_plan, ctx.library, recorder=ctx.recorder, question=ctx.question, provider=provider, known=done
-        )
-        return {**done, **joined}
-
-    return await _final_answer(ctx, plan, outcomes, provider, method, closing, joins_after)
+    return await _final_answer(ctx, plan, outcomes, provider, method, closing)
 
 
 def _free_form(plan: Plan, outcomes: dict[str, StepOutcome]) -> str:
@@ -291,10 +278,9 @@ async def _final_answer(
     provider: StepContext,
     method: str,
     closing: Step | None,
-    joins_after: Callable[[dict[str, StepOutcome]], Awaitable[dict[str, StepOutcome]]],
 ) -> Answer:
     """The final answer call; with `closing`, it is also that step (see `_closing_step`), and its reply the
-    step's output, which `joins_after` passes on to the joins that follow it."""
+    step's output, which the joins after it then join locally."""
     index = ctx.index()
     question = ctx.question
     shared = provider.shared()
@@ -327,7 +313,12 @@ async def _final_answer(
     answer_cited = cited_ids(text, shown)
     if closing is not None:
         outcome = StepOutcome(var=closing.var, action=closing.action, output=text, shown=shown, cited=answer_cited)
-        outcomes = await joins_after({**outcomes, closing.var: outcome})
+        outcomes = {**outcomes, closing.var: outcome}
+        joins = plan.model_copy(update={"steps": plan.steps[plan.steps.index(closing) + 1 :]})
+        if joins.steps:
+            outcomes |= await execute_plan(
+                joins, ctx.library, recorder=ctx.recorder, question=ctx.question, provider=provider, known=outcomes
+            )
     free_form = _free_form(plan, outcomes)
     letter = await choose_letter(ctx, text) if question.options else None
     answer_text = (free_form or text) if question.options else (text or free_form)

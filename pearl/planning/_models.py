@@ -132,6 +132,11 @@ class Step(BaseModel):
         return cleaned or None
 
     @property
+    def call(self) -> tuple[str, tuple[tuple[str, str], ...]]:
+        """The action and its arguments, without the variable: two steps with the same call do the same work."""
+        return self.action, tuple((a.kind, a.value) for a in self.args)
+
+    @property
     def inputs(self) -> list[str]:
         """Variables this step reads, in argument order, without repeats."""
         return list(dict.fromkeys(a.value for a in self.args if a.kind == "var"))
