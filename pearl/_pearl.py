@@ -28,6 +28,7 @@ from pearl.context import DocumentIndex, count_words, entity_sheet, index_docume
 from pearl.documents import DocumentSource, as_document, source_files
 from pearl.errors import ConfigError, ContextOverflowError, PearlError
 from pearl.llm import make_llm
+from pearl.llm._reply import LOOP_NOTE
 from pearl.methods import FALLBACK, METHODS, AskContext, Method, answer_from_plan
 from pearl.models import Answer, Document, Trace, TraceDocument
 from pearl.planning import DemoStore, Plan, PlanResult, builtin_demos, generate_plan, select_demos
@@ -105,10 +106,11 @@ def _check_types(llm: object, settings: object, library: object, demos: object) 
 
 def _length_notes(trace: Trace, question: Question) -> list[str]:
     """A note when a free-text answer stopped at the answer call's reply limit: its end may be missing."""
-    if question.options or not any(
-        event.stage == "answer" and event.data.get("finish_reason") == "length" for event in trace.events
-    ):
+    ends = [e for e in trace.events if e.stage == "answer" and e.data.get("finish_reason") == "length"]
+    if question.options or not ends:
         return []
+    if any(str(note).startswith(LOOP_NOTE) for e in ends for note in e.data.get("notes", [])):
+        return ["the model's answer repeated itself until its length limit; it is shown up to the repetition"]
     return ["the model's answer reached its length limit and may be cut off; a narrower question gets a whole one"]
 
 

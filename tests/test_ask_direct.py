@@ -58,6 +58,30 @@ def test_an_answer_cut_at_its_length_limit_says_so(fake_server: FakeOpenAIServer
     assert [e.data["finish_reason"] for e in answer.trace.events if e.stage == "answer"] == ["length"]
 
 
+LOOP = "The lamp oil had water in it. " + "Dorota put water in the lamp oil on purpose. " * 12 + "Dorota put"
+
+
+@pytest.mark.parametrize("method", ["direct", "rag", "pearl"])
+def test_an_answer_that_repeats_itself_to_its_limit_is_shown_up_to_the_repetition(
+    fake_server: FakeOpenAIServer, method: str
+) -> None:
+    # SmolLM2 at temperature 0 wrote one sentence 15 times until max_tokens: the README's first answer.
+    fake_server.set_default(lambda body: Reply(LOOP, finish_reason="length"))
+    settings = load_settings(base_url=fake_server.base_url, model="fake-model", cache=False, plan_attempts=1)
+    answer = Pearl(settings=settings).ask(STORY, "Why did Varga stay?", method=method)
+    assert answer.answer == "The lamp oil had water in it. Dorota put water in the lamp oil on purpose."
+    assert [n for n in answer.notes if "length limit" in n] == [
+        "the model's answer repeated itself until its length limit; it is shown up to the repetition"
+    ]
+
+
+def test_a_repetition_is_kept_in_a_reply_that_ended_by_itself(fake_server: FakeOpenAIServer) -> None:
+    fake_server.set_default(Reply(LOOP, finish_reason="stop"))
+    settings = load_settings(base_url=fake_server.base_url, model="fake-model", cache=False)
+    answer = Pearl(settings=settings).ask(STORY, "Why did Varga stay?", method="direct")
+    assert answer.answer == LOOP.strip() and not any("length limit" in n for n in answer.notes)
+
+
 def test_a_letter_cut_at_its_length_limit_needs_no_note(fake_server: FakeOpenAIServer) -> None:
     fake_server.set_default(Reply("B because", finish_reason="length"))
     settings = load_settings(base_url=fake_server.base_url, model="fake-model", cache=False)

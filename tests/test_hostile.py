@@ -38,9 +38,9 @@ from pearl.errors import (
     ProposalError,
     ServerError,
 )
-from pearl.llm import CompletionRequest, FakeLLM, Message, OpenAICompatibleLLM, ResponseCache
-from pearl.llm._embedded import _MODELS, EmbeddedLLM
-from pearl.llm._reply import reply_chars
+from pearl.llm import CachedLLM, CompletionRequest, FakeLLM, Message, OpenAICompatibleLLM, ResponseCache
+from pearl.llm._embedded import _MODELS, REPEAT_PENALTY, EmbeddedLLM
+from pearl.llm._reply import LOOP_NOTE, reply_chars
 from pearl.models import Completion, Trace
 from pearl.planning import parse_plan, plan_from_json
 from pearl.prompts import CUT_MARK
@@ -262,6 +262,28 @@ def test_text_that_cannot_be_encoded_is_repaired(fake_server: FakeOpenAIServer) 
         REQUEST.model_copy(update={"messages": [Message(role="user", content=result.text)]}).cache_key("b", "m")
 
 
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("One two three four five. Six. " * 3, "One two three four five. Six."),
+        ("Step one of five.\nStep two of five.\nAll in all: done here now.\nAll in all: done here now.\nAll", None),
+        ("Yes. Yes. Yes. Yes. Yes.", "Yes. Yes. Yes. Yes. Yes."),  # too short to be taken for a loop
+        (
+            "A reply without any repeated sentence, cut in the mid",
+            "A reply without any repeated sentence, cut in the mid",
+        ),
+    ],
+)
+def test_a_reply_looping_to_its_limit_is_cut_before_the_first_repeat(
+    fake_server: FakeOpenAIServer, text: str, kept: str | None
+) -> None:
+    fake_server.enqueue(Reply(body=_body(content=text, finish_reason="length")))
+    result = openai(fake_server).complete(REQUEST)
+    expected = kept if kept is not None else "Step one of five.\nStep two of five.\nAll in all: done here now."
+    assert result.text == expected and result.finish_reason == "length"
+    assert any(n.startswith(LOOP_NOTE) for n in result.notes) == (expected != text)
+
+
 def test_a_huge_reply_is_cut_to_what_was_asked(fake_server: FakeOpenAIServer) -> None:
     fake_server.set_default(Reply(body=_body(content="x" * 50_000_000)))
     result = openai(fake_server, timeout=60.0).complete(REQUEST)
@@ -347,6 +369,36 @@ def test_embedded_replies_cross_the_same_boundary(tmp_path: Path, monkeypatch: p
     monkeypatch.setitem(_MODELS, (str(gguf), 2048, 1), _Llama({"choices": []}))
     with pytest.raises(LLMResponseError, match="without any choices"):
         EmbeddedLLM(model_path=gguf, context_window=2048, threads=1).complete(REQUEST)
+
+
+class _RecordingLlama(_Llama):
+    def __init__(self, result: dict[str, Any]) -> None:
+        super().__init__(result)
+        self.calls: list[dict[str, Any]] = []
+
+    def create_chat_completion(self, **kwargs: Any) -> dict[str, Any]:
+        self.calls.append(kwargs)
+        return self.result
+
+
+def test_the_embedded_model_is_kept_from_looping_in_free_text_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Without a repetition penalty SmolLM2 wrote one sentence until max_tokens; a grammar's own repeats must pass.
+    gguf = tmp_path / "m.gguf"
+    gguf.write_bytes(b"GGUF")
+    model = _RecordingLlama({"choices": [{"message": {"content": "x1"}}]})
+    monkeypatch.setitem(_MODELS, (str(gguf), 2048, 1), model)
+    llm = EmbeddedLLM(model_path=gguf, context_window=2048, threads=1)
+    llm.complete(REQUEST)
+    llm.complete(REQUEST.model_copy(update={"grammar": 'root ::= "x" [0-9]'}))
+    llm.complete(REQUEST.model_copy(update={"json_schema": {"type": "object"}}))
+    assert [call.get("repeat_penalty") for call in model.calls] == [REPEAT_PENALTY, None, None]
+    assert REPEAT_PENALTY > 1.0
+    # Replies cached before the penalty are not served after it: the key holds the backend's sampling.
+    cached = CachedLLM(llm, ResponseCache(tmp_path / "cache.sqlite"))
+    bare = CachedLLM(FakeLLM(["x1"]), ResponseCache(tmp_path / "cache.sqlite"))
+    assert cached._key(REQUEST).endswith(f":repeat_penalty={REPEAT_PENALTY}") and ":repeat" not in bare._key(REQUEST)
 
 
 class _SlowLlama(_Llama):

@@ -159,9 +159,13 @@ class CachedLLM:
         self.inner.check()
 
     def _key(self, request: CompletionRequest) -> str:
-        # Whether the backend enforces a grammar changes the answer, so it is part of the key.
+        # Whether the backend enforces a grammar changes the answer, so it is part of the key; so does a
+        # backend's own sampling (`EmbeddedLLM.sampling`), which the request does not carry.
         base = request.cache_key(self.inner.backend, self.inner.model)
-        return f"{base}:{int(self.inner.supports_grammar)}{int(self.inner.supports_json_schema)}"
+        sampling = getattr(self.inner, "sampling", "")
+        return f"{base}:{int(self.inner.supports_grammar)}{int(self.inner.supports_json_schema)}" + (
+            f":{sampling}" if sampling else ""
+        )
 
     def complete(self, request: CompletionRequest) -> Completion:
         key = self._key(request)

@@ -12,7 +12,10 @@ string Python cannot encode. What it decides, field by field:
   cut there and marked `finish_reason="length"`, as if the server had honoured `max_tokens`;
 - `usage` and its token counts: anything but a whole number from 0 to a billion (a string,
   a list, `1e400`, a negative count) is counted as 0;
-- `finish_reason` and `model`: a string, cut to a sane length; anything else is dropped.
+- `finish_reason` and `model`: a string, cut to a sane length; anything else is dropped;
+- a reply that ran out of `max_tokens` repeating itself (a small model at temperature 0 writes one
+  sentence until the limit) is cut before the first sentence it writes a second time: the
+  copies say nothing, and passed on they would crowd the next prompt.
 
 Every replacement is written into `Completion.notes` (and so into the trace): costs counted
 as 0 must not pass for free calls unnoticed.
@@ -31,7 +34,7 @@ from typing import Any
 from pearl.errors import LLMRequestError, LLMResponseError
 from pearl.models import Completion
 
-__all__ = ["MAX_BODY_CHARS", "Redactor", "read_completion", "reply_chars"]
+__all__ = ["LOOP_NOTE", "MAX_BODY_CHARS", "Redactor", "read_completion", "reply_chars"]
 
 MAX_BODY_CHARS = 64 * 2**20
 """The largest response body read as JSON; anything bigger is not a chat completion."""
@@ -43,11 +46,31 @@ _MAX_MODEL = 200
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _DIGITS = re.compile(r"[0-9]{1,10}")
 _QUOTE_CHARS = 160
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+LOOP_NOTE = "the reply repeated itself until its length limit"
+"""How `Completion.notes` says a reply was cut before its repetition (see `_cut_loop`)."""
+_LOOP_WORDS = 5
+"""A repeated sentence of fewer words is not taken for a loop ("Yes.", a list's "See above.")."""
 
 
 def reply_chars(max_tokens: int) -> int:
     """The longest reply text accepted for a request of `max_tokens` tokens."""
     return max(_MIN_REPLY_CHARS, max_tokens * _CHARS_PER_TOKEN)
+
+
+def _cut_loop(text: str) -> str | None:
+    """`text` up to the first sentence of at least `_LOOP_WORDS` words that it repeats; None if there is none."""
+    seen: set[str] = set()
+    start = 0
+    for end in [m.start() for m in _SENTENCE_END.finditer(text)] + [len(text)]:
+        sentence = " ".join(text[start:end].split())
+        if len(sentence.split()) >= _LOOP_WORDS:
+            if sentence in seen:
+                return text[:start].rstrip()
+            seen.add(sentence)
+        match = _SENTENCE_END.match(text, end)
+        start = match.end() if match else end
+    return None
 
 
 def _plain(value: object) -> str:
@@ -163,6 +186,10 @@ def read_completion(
             f"the reply was {len(text):,} characters, over the {limit:,} a {max_tokens}-token reply allows; cut"
         )
         text, finish_reason = text[:limit], "length"
+    looped = _cut_loop(text) if finish_reason == "length" else None
+    if looped:
+        notes.append(f"{LOOP_NOTE}; cut before the repetition, at {len(looped):,} of {len(text):,} characters")
+        text = looped
     prompt_tokens, completion_tokens, cached_prompt_tokens = _usage(body, notes)
     named = _label(body.get("model"), _MAX_MODEL, "model", notes)
     return Completion(
