@@ -93,6 +93,35 @@ def test_pearl_tells_each_stage_as_it_starts() -> None:
     assert sorted(seen_at_call) == sorted(stage for stage, _, _ in calls)
 
 
+@pytest.mark.parametrize(
+    ("plan", "expected"),
+    [
+        (
+            'why = FIND_REASON(CTX, "lamp oil")\nend = ANSWER(CTX, "Why did Dorota put water in the lamp oil?")',
+            [("step why = FIND_REASON", 1, 2), ("answer", 2, 2)],
+        ),
+        (
+            'who = FIND_CHARACTER(CTX, "Dorota")\nwhy = FIND_REASON(CTX, "water in the lamp oil")\n'
+            "both = CONCAT(who, why)",
+            [("step who = FIND_CHARACTER", 1, 3), ("answer", 2, 3)],
+        ),
+    ],
+)
+def test_a_step_the_answer_call_carries_out_keeps_its_number_in_the_plan(
+    plan: str, expected: list[tuple[str, int, int]]
+) -> None:
+    # Counted from the steps that ran before it, FIND + ANSWER showed "step 1/1" and then "answering".
+    told: list[tuple[str, int, int]] = []
+    pearl = Pearl(
+        llm=FakeLLM(default=lambda r: plan if (r.prompt or "").startswith("plan") else "Because of her grandmother."),
+        settings=load_settings(cache=False),
+        on_stage=lambda stage, done=0, total=0: told.append((stage, done, total)),
+    )
+    pearl.ask(SAMPLE, QUESTION)
+    assert [t for t in told if t[0] not in ("index", "plan (attempt 1)")] == expected
+    assert describe_stage(*expected[-1]) == f"answering (step {expected[-1][1]}/{expected[-1][2]})"
+
+
 def test_indexing_is_told_also_when_the_index_comes_from_the_cache() -> None:
     index_document(SAMPLE)  # now on disk: building it again tells no progress
     told: list[tuple[str, int, int]] = []

@@ -136,8 +136,8 @@ def describe_stage(stage: str, done: int = 0, total: int = 0) -> str:
     step = _STEP.match(stage)
     if step and total:
         return f"step {done}/{total} {step.group('action')}"
-    if stage == "answer":
-        return "answering"
+    if stage == "answer":  # with a place: the answer call carries out that step of the plan too
+        return f"answering (step {done}/{total})" if total else "answering"
     if stage == "choose":
         return "matching the answer to an option"
     return stage

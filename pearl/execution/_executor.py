@@ -220,6 +220,7 @@ async def execute_plan(
     document_name: str = "document",
     style: StepStyle | None = None,
     known: Mapping[str, StepOutcome] | None = None,
+    numbering: Plan | None = None,
 ) -> dict[str, StepOutcome]:
     """Run every step of `plan`, each as soon as its inputs are ready.
 
@@ -233,6 +234,8 @@ async def execute_plan(
         style: reply length and instruction (default: brief, 256 tokens).
         known: outcomes of steps run before, outside `plan`, that its steps may read (the rest of
             a plan once a step of it has been carried out elsewhere).
+        numbering: the whole plan `plan` is a part of, which numbers the steps in progress ("step 1/2"
+            when the answer call carries out the second); `plan` itself when not given.
 
     Returns:
         Each step's outcome, keyed by its variable, in plan order.
@@ -249,7 +252,8 @@ async def execute_plan(
 
     if not nx.is_directed_acyclic_graph(plan.to_graph()):
         raise ExecutionError("the plan's steps depend on each other in a cycle")
-    places = {step.var: (number, len(plan.steps)) for number, step in enumerate(plan.steps, start=1)}
+    whole = (numbering or plan).steps
+    places = {step.var: (number, len(whole)) for number, step in enumerate(whole, start=1)}
     runner = _StepRunner(recorder, question, provider, document_name, style or StepStyle(), places)
     # Models often repeat a step word for word; the repeat reuses the first one's result.
     first_of: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}

@@ -243,6 +243,7 @@ async def answer_from_plan(ctx: AskContext, plan: Plan, *, method: str, executor
         provider=provider,
         document_name=ctx.document.name,
         style=style,
+        numbering=plan,
     )
     if executor == "fulldoc":
         return await _paper_answer(ctx, plan, _free_form(plan, outcomes), method)
@@ -305,9 +306,11 @@ async def _final_answer(
             values["cited"] = block
             break
         cited = cited[: len(cited) * 3 // 4]
+    place = (0, 0)
     if closing is not None:
         ctx.recorder.note(f"step {closing.var} = {closing.action} (by the final answer call)", carried_out_by="answer")
-    completion = await ctx.recorder.acall("answer", template, template.render(**values), **reply.params)
+        place = (plan.steps.index(closing) + 1, len(plan.steps))
+    completion = await ctx.recorder.acall("answer", template, template.render(**values), place=place, **reply.params)
     text = completion.text.strip()
     shown = sorted({*in_shared, *more.sentence_ids, *(sid for o in outcomes.values() for sid in o.shown)})
     answer_cited = cited_ids(text, shown)
@@ -317,7 +320,13 @@ async def _final_answer(
         joins = plan.model_copy(update={"steps": plan.steps[plan.steps.index(closing) + 1 :]})
         if joins.steps:
             outcomes |= await execute_plan(
-                joins, ctx.library, recorder=ctx.recorder, question=ctx.question, provider=provider, known=outcomes
+                joins,
+                ctx.library,
+                recorder=ctx.recorder,
+                question=ctx.question,
+                provider=provider,
+                known=outcomes,
+                numbering=plan,
             )
     free_form = _free_form(plan, outcomes)
     letter = await choose_letter(ctx, text) if question.options else None
