@@ -139,6 +139,35 @@ def test_strings_hold_any_unicode_and_escapes() -> None:
     assert parse_plan(plan.render(), _lib()).steps == plan.steps
 
 
+@pytest.mark.parametrize(
+    ("argument", "value"),
+    [
+        ('"the "Governing Law" clause"', 'the "Governing Law" clause'),
+        ("'Si's retirement'", "Si's retirement"),
+        ("“the “quoted” word”", "the “quoted” word"),
+        (
+            '"Highlight the parts (if any) related to "Non-Compete" that should be reviewed. Details: Is there a '
+            'restriction?"',
+            'Highlight the parts (if any) related to "Non-Compete" that should be reviewed. Details: Is there a '
+            "restriction?",
+        ),
+    ],
+)
+def test_a_quote_inside_a_string_followed_by_words_is_text(argument: str, value: str) -> None:
+    # Models leave inner quotes unescaped, and a question pasted into a plan brings its own: each cost a
+    # rejected plan and a new plan call, and a scripted planner that pasted the question never got through.
+    plan = parse_plan(f'a = FIND_RELATION(CTX, {argument}, "x") : look "there"\nb = FIND_X(CTX, {argument})', _lib())
+    assert [s.strings for s in plan.steps] == [[value, "x"], [value]]
+    assert plan.steps[0].explanation == 'look "there"'
+    assert parse_plan(plan.render(), _lib()).steps == plan.steps
+
+
+def test_a_quote_before_anything_but_words_still_closes_its_string() -> None:
+    assert "operator '+'" in _error('a = FIND_X(CTX, "a" + "b")').reason
+    assert "expected ',' or ')' after argument 3" in _error('a = FIND_RELATION(CTX, "He said "no", then left")').reason
+    assert "expected ',' or ')' after argument 2" in _error('a = FIND_X(CTX, "a" b)').reason  # no quote closes later
+
+
 def test_code_in_a_string_is_only_text() -> None:
     plan = parse_plan("a = FIND_X(CTX, \"__import__('os').system('rm -rf /')\")", _lib())
     assert plan.steps[0].args[1].value == "__import__('os').system('rm -rf /')"
@@ -405,7 +434,7 @@ INVALID = [
     ('a = ANSWER(CTX, "q")', 1, 5, ["a plan of ANSWER alone is not a plan"]),
     ('a = FIND_X(CTX, "x', 1, 17, ["the string that starts at column 17 is not closed", "same line"]),
     ('a = FIND_X(CTX, "x\ny")', 1, 17, ["not closed"]),
-    ("a = FIND_X(CTX, 'Si's retirement')", 1, 20, ["use double quotes", '"Si\'s retirement"']),
+    ("a = FIND_X(CTX, 'Si's retirement)", 1, 20, ["use double quotes", '"Si\'s retirement"']),
     ("a = FIND_X(CTX, the narrator)", 1, 21, ["expected ',' or ')' after argument 2", "one pair of double quotes"]),
     ('a = FIND_X(CTX "x")', 1, 16, ["expected ',' between argument 1 and the next"]),
     ('a = FIND_X(CTX, "x"', 1, 20, ["the line ends before the argument list is closed"]),
@@ -538,7 +567,7 @@ def test_smart_quotes_are_string_delimiters() -> None:
 
 
 def test_smart_quote_errors_point_at_the_string() -> None:
-    err = _error("a = FIND_X(CTX, “the “quoted” word”)\n", ActionLibrary(name="e"))
+    err = _error("a = FIND_X(CTX, “the “quoted” word” more)\n", ActionLibrary(name="e"))
     assert (err.line, err.column) == (1, 31)
     err = _error('a = FIND_X(CTX, “unclosed")')
     assert (err.line, err.column) == (1, 17) and "end it with ” on the same line" in err.reason

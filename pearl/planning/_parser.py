@@ -8,6 +8,7 @@ look-alike such as a Cyrillic `С` in `СTX` is reported, not silently read as C
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from typing import NoReturn
@@ -190,6 +191,7 @@ class _Scanner:
         self.text = text
         self.line = line
         self.pos = start
+        self._closers: dict[str, list[int]] = {}  # quote -> where on the line it can close a string
 
     @property
     def col(self) -> int:
@@ -417,13 +419,42 @@ class _StepScanner(_Scanner):
                     self.pos += 2
                     continue
                 # Any other backslash is kept as written: "C:\path" should not be an error.
-            elif ch == closer:
+            elif ch == closer and self._ends_string(closer):
                 self.pos += 1
                 return "".join(out)
             elif ch != "\t" and unicodedata.category(ch) == "Cc":
                 self.fail(f"control character {_label(ch)} inside a string; delete it")
             out.append(ch)
             self.pos += 1
+
+    def _ends_string(self, closer: str) -> bool:
+        """Whether the quote at the cursor closes the string, or is one inside its text.
+
+        Models write quotes inside quotes unescaped (`"the "Governing Law" clause"`, `'Si's
+        retirement'`), and a question pasted into a plan carries its own. A quote followed by a word
+        is text when a later quote on the line can close the string (one followed by `,` or `)`
+        or the end of the line); any other quote closes it, so that `"a" + "b"` is still refused
+        for its operator.
+        """
+        after = self._after(self.pos)
+        if not (after.isalnum() or after in _CLOSER):
+            return True
+        if closer not in self._closers:
+            closable = []
+            at = self.text.find(closer)
+            while at != -1:
+                if self._after(at) in ("", ",", ")"):
+                    closable.append(at)
+                at = self.text.find(closer, at + 1)
+            self._closers[closer] = closable
+        return bisect.bisect_right(self._closers[closer], self.pos) == len(self._closers[closer])
+
+    def _after(self, at: int) -> str:
+        """The first character after position `at` that is not a space ("" at the end of the line)."""
+        at += 1
+        while at < len(self.text) and _is_space(self.text[at]):
+            at += 1
+        return self.text[at] if at < len(self.text) else ""
 
     def _tail(self) -> str | None:
         self.skip_space()
