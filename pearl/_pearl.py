@@ -24,7 +24,14 @@ from typing import Any, TypeVar
 
 from pearl.actions import ActionLibrary, default_library
 from pearl.config import Settings, load_settings
-from pearl.context import DocumentIndex, count_words, entity_sheet, index_document
+from pearl.context import (
+    DocumentIndex,
+    attach_embeddings,
+    count_words,
+    dense_available,
+    entity_sheet,
+    index_document,
+)
 from pearl.documents import DocumentSource, as_document, source_files
 from pearl.errors import ConfigError, ContextOverflowError, PearlError
 from pearl.llm import make_llm
@@ -143,6 +150,10 @@ class Pearl:
     ) -> None:
         _check_types(llm, settings, library, demos)
         self.settings = settings or load_settings()
+        if self.settings.dense and not dense_available():  # before any call is paid for
+            raise ConfigError(
+                'dense=True (PEARL_DENSE) needs optional packages: pip install "pearl-qa[dense]"; or turn it off'
+            )
         self.llm = llm if llm is not None else make_llm(self.settings)
         self.library = library or default_library()
         self.demos = demos or builtin_demos()
@@ -170,6 +181,8 @@ class Pearl:
                     document, progress=lambda done, total, _="": on_stage("index", words * done // max(1, total), words)
                 )
         index = self._indexes[key]
+        if self.settings.dense:
+            self._embed(index)
         if index.name == document.name and index.parts == document.parts:
             return index
         # Kept by text alone, the index may be another file's with the same text, whose name and parts (which
@@ -177,6 +190,12 @@ class Pearl:
         # own, as `index_document` does for an index from the disk cache, and shares the original's derived
         # views (`DocumentIndex.memo`: BM25 postings, the graph), which depend on the text alone.
         return index.model_copy(update={"name": document.name, "parts": list(document.parts)})
+
+    def _embed(self, index: DocumentIndex) -> None:
+        """Give `index` its sentence vectors (`Settings.dense`), telling the stage: the first time it takes seconds."""
+        if self.on_stage is not None and "dense" not in index.derived():
+            self.on_stage("embed", 0, index.sentence_count)
+        attach_embeddings(index)
 
     def _context(self, document: DocumentSource, question: Question, method: str) -> AskContext:
         doc = as_document(document, self.settings.max_bytes)

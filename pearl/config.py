@@ -67,6 +67,7 @@ ENVIRONMENT: dict[str, tuple[str, ...]] = {
     "plan_attempts": ("PEARL_PLAN_ATTEMPTS",),
     "max_steps": ("PEARL_MAX_STEPS",),
     "threads": ("PEARL_THREADS",),
+    "dense": ("PEARL_DENSE",),
 }
 
 
@@ -118,6 +119,11 @@ class Settings(BaseModel):
     max_steps: int = Field(default=8, ge=1, le=12, description="steps a plan may have (the paper's plans have 1-8)")
     threads: int | None = Field(
         default=None, ge=1, le=256, description="CPU threads for the embedded model (default: cores, at most 4)"
+    )
+    dense: bool = Field(
+        default=False,
+        description="rank evidence by meaning too (MiniLM on the CPU; needs the [dense] extra; ~10 s per 20k-token "
+        "document the first time)",
     )
     sources: dict[str, str] = Field(default_factory=dict, exclude=True)
 

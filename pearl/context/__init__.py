@@ -17,6 +17,7 @@ from pearl.context._compress import (
     sentence_span,
     skim,
 )
+from pearl.context._dense import Embedder, MiniLM, attach_embeddings, dense_available
 from pearl.context._entities import entity_named, entity_sentences, find_entities
 from pearl.context._graph import entity_graph, relations
 from pearl.context._index import build_index, count_words, index_document
@@ -35,15 +36,19 @@ from pearl.context._sheet import entity_sheet, rank_entities
 __all__ = [
     "CompressedContext",
     "DocumentIndex",
+    "Embedder",
     "Entity",
     "Mention",
+    "MiniLM",
     "Relation",
     "Sentence",
     "SentenceFlag",
     "Weights",
+    "attach_embeddings",
     "build_index",
     "compress",
     "count_words",
+    "dense_available",
     "entity_graph",
     "entity_named",
     "entity_sentences",

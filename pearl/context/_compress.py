@@ -3,7 +3,9 @@
 Each sentence gets a score from four signals, then the best are packed into the budget and
 rendered in document order with `[S12]` labels:
 
-1. lexical relevance: BM25 over stemmed sentence terms, the question's boilerplate removed;
+1. lexical relevance: BM25 over stemmed sentence terms, the question's boilerplate removed, and,
+   when the index carries sentence vectors (opt-in, see `pearl.context._dense`), the sentence's
+   similarity in meaning to the query;
 2. structure: a sentence inherits part of the score of its paragraph's heading and of its
    section's heading, because clauses and paper sections state their topic once, in the title;
 3. entities: sentences that mention the focus entities (a step's arguments) or entities
@@ -28,6 +30,7 @@ import numpy.typing as npt
 
 from pearl._text import neutralise_fence
 from pearl.context._bm25 import BM25
+from pearl.context._dense import dense_scores
 from pearl.context._entities import entity_sentences, lookup_entities
 from pearl.context._graph import cooccurrence
 from pearl.context._models import CompressedContext, DocumentIndex, SentenceFlag
@@ -57,6 +60,7 @@ class Weights:
     focus_term: float = 2.0  # weight of the words of a focus string that names no entity
     lead: float = 0.15  # extra for the document's opening (what it is, who the parties are), fading with distance
     lead_tokens: float = 3000.0  # tokens into the document at which the opening bonus has fallen to 1/e
+    dense: float = 0.2  # weight of dense similarity (1 for the most similar sentence), when the index has vectors
     bridge: float = 0.8  # share a sentence gets of the weaker of its two relevant neighbours in its paragraph
     paragraphs: int = 3  # the best sentences whose whole paragraph is taken right after them...
     paragraph_tokens: int = 300  # ...when the paragraph has at most this many tokens
@@ -185,6 +189,9 @@ def _score(index: DocumentIndex, query: str, focus: Sequence[str], weights: Weig
     top = float(lexical.max()) if size else 0.0
     if top > 0:
         lexical = lexical / top
+    similar = dense_scores(index, " ".join([*focus, query])) if weights.dense > 0 else None
+    if similar is not None:
+        lexical = lexical + weights.dense * similar
     total = lexical.copy()
     for links, share in ((index.sent_heading, weights.heading), (index.sent_section, weights.section)):
         linked = np.asarray(links, dtype=np.int64)

@@ -9,7 +9,8 @@ in the index's memo (`DocumentIndex.memo`), never serialised.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field, PrivateAttr
@@ -146,6 +147,10 @@ class DocumentIndex(BaseModel):
             self._memo[key] = build()
         value: _T = self._memo[key]
         return value
+
+    def derived(self) -> Mapping[str, Any]:
+        """The views derived so far (see `memo`), by key; read-only."""
+        return MappingProxyType(self._memo)
 
     @property
     def sentence_count(self) -> int:

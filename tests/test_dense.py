@@ -1,0 +1,104 @@
+"""Dense similarity (Settings.dense): an opt-in signal of compress, with a fake embedder (no torch here)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from pearl import FakeLLM, Pearl, Settings
+from pearl.context import Weights, _dense, attach_embeddings, compress, index_document
+from pearl.errors import ConfigError, ContextError
+
+TEXT = " ".join(
+    [
+        "The keeper lit the lamp at dusk.",
+        "Gulls circled the rocks below the tower.",
+        "The supply boat came every second Tuesday.",
+        "Dorota mended the nets in the boathouse.",
+        "Winter storms closed the harbour for weeks.",
+        "The lamp burned oil from the mainland.",
+    ]
+)
+QUESTION = "How often did the vessel with provisions call?"  # no word of the boat's sentence but "the"
+BUDGET = 30  # room for two of the six sentences
+CONCEPTS = [("boat", "vessel", "supply", "provisions"), ("lamp", "light"), ("storm", "winter", "weather")]
+
+
+class Concepts:
+    """Stands in for MiniLM: a text's vector counts the concepts its words name."""
+
+    name = "concepts/test"
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+
+    def encode(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        self.calls.append(len(texts))
+        rows = []
+        for text in texts:
+            lowered = text.lower()
+            row = np.array([1.0] + [sum(w in lowered for w in group) for group in CONCEPTS], dtype=np.float32)
+            rows.append(row / np.linalg.norm(row))
+        return np.vstack(rows)
+
+
+def _boat(index: object) -> int:
+    return next(i for i in range(index.sentence_count) if "boat came" in index.sentence_text(i))  # type: ignore[attr-defined]
+
+
+def test_sentence_vectors_bring_the_sentence_that_means_what_the_question_asks() -> None:
+    index = index_document(TEXT, cache=False, ner=False)
+    plain = compress(index, QUESTION, BUDGET)
+    assert _boat(index) not in plain.sentence_ids  # BM25 alone: no word of the question in it
+    attach_embeddings(index, Concepts(), cache=False)
+    assert _boat(index) in compress(index, QUESTION, BUDGET).sentence_ids
+    # Weight 0 is the lexical ranking exactly, vectors or not.
+    assert compress(index, QUESTION, BUDGET, weights=Weights(dense=0.0)).sentence_ids == plain.sentence_ids
+
+
+def test_vectors_are_kept_on_disk_and_a_damaged_file_is_embedded_again(caplog: pytest.LogCaptureFixture) -> None:
+    embedder = Concepts()
+    attach_embeddings(index_document(TEXT, cache=False, ner=False), embedder)
+    assert len(embedder.calls) == 1
+    attach_embeddings(index_document(TEXT, cache=False, ner=False), embedder)  # another index object, same text
+    assert len(embedder.calls) == 1
+    [stored] = list((Path(_dense.data_dir()) / "dense").glob("*.npy"))
+    stored.write_bytes(b"not numpy")
+    index = index_document(TEXT, cache=False, ner=False)
+    attach_embeddings(index, embedder)
+    assert len(embedder.calls) == 2 and "embedding again" in caplog.text
+    assert _boat(index) in compress(index, QUESTION, BUDGET).sentence_ids
+
+
+def test_settings_dense_gives_every_index_its_vectors_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    embedder = Concepts()
+    monkeypatch.setattr(_dense, "dense_available", lambda: True)
+    monkeypatch.setattr(_dense, "default_embedder", lambda: embedder)
+    monkeypatch.setattr("pearl._pearl.dense_available", lambda: True)
+    told: list[tuple[str, int, int]] = []
+    fake = FakeLLM(default="Every second Tuesday [S2].")
+    pearl = Pearl(
+        llm=fake,
+        settings=Settings(cache=False, dense=True),
+        on_stage=lambda stage, done=0, total=0: told.append((stage, done, total)),
+    )
+    answer = pearl.ask(TEXT, QUESTION, method="rag")
+    assert "boat came every second Tuesday" in fake.history[0].messages[-1].content
+    assert answer.answer.startswith("Every second Tuesday")
+    assert ("embed", 0, 6) in told and len(embedder.calls) == 2  # the sentences, then the question
+    pearl.ask(TEXT, QUESTION, method="rag")
+    assert len(embedder.calls) == 2 and [t for t in told if t[0] == "embed"] == [("embed", 0, 6)]
+
+
+def test_dense_without_its_packages_is_refused_before_any_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("pearl._pearl.dense_available", lambda: False)
+    monkeypatch.setenv("PEARL_DENSE", "1")
+    with pytest.raises(ConfigError, match=r"pearl-qa\[dense\]"):
+        Pearl(llm=FakeLLM(default="x"))
+    monkeypatch.setattr(_dense, "dense_available", lambda: False)
+    with pytest.raises(ContextError, match=r"pearl-qa\[dense\]"):
+        _dense.MiniLM()
