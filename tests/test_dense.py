@@ -102,3 +102,21 @@ def test_dense_without_its_packages_is_refused_before_any_call(monkeypatch: pyte
     monkeypatch.setattr(_dense, "dense_available", lambda: False)
     with pytest.raises(ContextError, match=r"pearl-qa\[dense\]"):
         _dense.MiniLM()
+
+
+def test_pearl_context_shows_what_the_calls_would_see_with_dense_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from pearl.cli import app
+
+    doc = tmp_path / "story.txt"
+    doc.write_text(TEXT, encoding="utf-8")
+    monkeypatch.setattr(_dense, "default_embedder", Concepts)
+    args = ["context", str(doc), QUESTION, "--budget", str(BUDGET), "--no-ner"]
+    plain = CliRunner().invoke(app, args)
+    monkeypatch.setenv("PEARL_DENSE", "1")
+    dense = CliRunner().invoke(app, args)
+    assert plain.exit_code == 0 and dense.exit_code == 0, plain.output + dense.output
+    assert "boat came" not in plain.stdout and "boat came" in dense.stdout

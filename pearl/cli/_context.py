@@ -14,7 +14,17 @@ import typer
 from pearl.cli._app import app
 from pearl.cli._common import Quiet, echo, echo_json, example, handled
 from pearl.cli._progress import StageLine, describe_stage
-from pearl.context import DocumentIndex, compress, count_words, entity_sheet, index_document, rank_entities, skim
+from pearl.config import load_settings
+from pearl.context import (
+    DocumentIndex,
+    attach_embeddings,
+    compress,
+    count_words,
+    entity_sheet,
+    index_document,
+    rank_entities,
+    skim,
+)
 from pearl.documents import as_document
 
 __all__ = ["context_command", "index_command"]
@@ -123,6 +133,8 @@ def context_command(
         raise typer.BadParameter("--focus centres a search; --skim reads the whole document", param_hint="'--focus'")
     index, seconds = _build(files, no_cache, no_ner, quiet)
     with handled():
+        if load_settings().dense:  # what pearl's calls would be shown: with the dense signal when it is on
+            attach_embeddings(index, cache=not no_cache)
         context = skim(index, query, budget) if skimmed else compress(index, query, budget, focus=focus)
     summary = {
         "tokens_kept": context.tokens,

