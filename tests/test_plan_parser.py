@@ -162,10 +162,24 @@ def test_a_quote_inside_a_string_followed_by_words_is_text(argument: str, value:
     assert parse_plan(plan.render(), _lib()).steps == plan.steps
 
 
-def test_a_quote_before_anything_but_words_still_closes_its_string() -> None:
-    assert "operator '+'" in _error('a = FIND_X(CTX, "a" + "b")').reason
-    assert "expected ',' or ')' after argument 3" in _error('a = FIND_RELATION(CTX, "He said "no", then left")').reason
-    assert "expected ',' or ')' after argument 2" in _error('a = FIND_X(CTX, "a" b)').reason  # no quote closes later
+@pytest.mark.parametrize(
+    ("text", "line", "column", "fragment"),
+    [
+        ('a = FIND_X(CTX, "a" + "b")', 1, 21, "operator '+'"),
+        ('a = FIND_RELATION(CTX, "governing law" "jurisdiction", "x")', 1, 40, "expected ',' between argument 2"),
+        ('a = FIND_CHARACTER(CTX, "x" or "y")', 1, 29, "expected ',' or ')' after argument 2"),
+        ('a = FIND_X(CTX, "x")\nb = FIND_RELATION(CTX, "a"b, a, "c")', 2, 27, "expected ',' or ')' after argument 2"),
+        ('a = FIND_CHARACTER(CTX, "a"b) : he said "hi"', 1, 28, "expected ',' or ')' after argument 2"),
+        ('a = FIND_CHARACTER(CTX, "a"b \\")', 1, 28, "expected ',' or ')' after argument 2"),
+        ('a = FIND_X(CTX, "a" b)', 1, 21, "expected ',' or ')' after argument 2"),  # no quote can close it later
+    ],
+)
+def test_a_quote_that_does_not_look_like_one_inside_text_closes_its_string_as_before(
+    text: str, line: int, column: int, fragment: str
+) -> None:
+    # Each of these was refused, at this column, before inner quotes were read as text.
+    err = _error(text)
+    assert (err.line, err.column) == (line, column) and fragment in err.reason, str(err)
 
 
 def test_code_in_a_string_is_only_text() -> None:

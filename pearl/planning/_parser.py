@@ -30,6 +30,10 @@ DEFAULT_MAX_LINE_CHARS = 2_000
 # opener has one closer, and a straight quote inside a curly string is just a character.
 _CLOSER = {'"': '"', "'": "'", "\u201c": "\u201d", "\u201d": "\u201d", "\u2018": "\u2019"}
 _ESCAPED = {'"', "'", "\\", "\u201c", "\u201d", "\u2018", "\u2019"}
+_APOSTROPHES = ("'", "\u2019")
+_WORD_AFTER = re.compile(r"[ \t]+(\w+)")
+_OPERATOR_WORDS = {"and", "or", "not", "if", "else", "in", "is", "for", "lambda"}
+"""Words after a closing quote that make a Python expression of it (`"a" or "b"`), not a quotation."""
 _STRING_PREFIXES = {"f", "r", "b", "u", "rb", "br", "fr", "rf"}
 _OPERATORS = set("+-*/%<>=!&|^~@?;$")
 _MAX_NAME = 64
@@ -431,22 +435,30 @@ class _StepScanner(_Scanner):
         """Whether the quote at the cursor closes the string, or is one inside its text.
 
         Models write quotes inside quotes unescaped (`"the "Governing Law" clause"`, `'Si's
-        retirement'`), and a question pasted into a plan carries its own. A quote followed by a word
-        is text when a later quote on the line can close the string (one followed by `,` or `)`
-        or the end of the line); any other quote closes it, so that `"a" + "b"` is still refused
-        for its operator.
+        retirement'`), and a question pasted into a plan carries its own. A quote is read as text
+        only where it looks like one and a later quote on the line can still close the string (one
+        followed by `,` or `)`): a double quote opening a quotation (a space before it, a word right
+        after) or closing one (a space, then a word that is not an operator like `or`), or an
+        apostrophe between two letters. Any other quote closes the string, so that `"a" "b"` and
+        `"a" or "b"` are refused as before, with the error pointing where it did.
         """
-        after = self._after(self.pos)
-        if not (after.isalnum() or after in _CLOSER):
+        before = self.text[self.pos - 1] if self.pos > 0 else ""
+        after = self.peek(1)
+        if closer in _APOSTROPHES:
+            inner = before.isalpha() and after.isalpha()
+        elif _is_space(before):
+            inner = after.isalnum()
+        else:
+            word = _WORD_AFTER.match(self.text, self.pos + 1)
+            inner = word is not None and word.group(1).lower() not in _OPERATOR_WORDS
+        if not inner:
             return True
         if closer not in self._closers:
-            closable = []
-            at = self.text.find(closer)
-            while at != -1:
-                if self._after(at) in ("", ",", ")"):
-                    closable.append(at)
-                at = self.text.find(closer, at + 1)
-            self._closers[closer] = closable
+            self._closers[closer] = [
+                at
+                for at in range(len(self.text))
+                if self.text[at] == closer and self.text[at - 1 : at] != "\\" and self._after(at) in (",", ")")
+            ]
         return bisect.bisect_right(self._closers[closer], self.pos) == len(self._closers[closer])
 
     def _after(self, at: int) -> str:
