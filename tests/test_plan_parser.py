@@ -172,6 +172,9 @@ def test_a_quote_inside_a_string_followed_by_words_is_text(argument: str, value:
         ('a = FIND_CHARACTER(CTX, "a"b) : he said "hi"', 1, 28, "expected ',' or ')' after argument 2"),
         ('a = FIND_CHARACTER(CTX, "a"b \\")', 1, 28, "expected ',' or ')' after argument 2"),
         ('a = FIND_X(CTX, "a" b)', 1, 21, "expected ',' or ')' after argument 2"),  # no quote can close it later
+        # The only later quotes are in the explanation, or escaped: neither can close a string.
+        ('a = FIND_CHARACTER(CTX, "the "x) : he said "hi"', 1, 31, "expected ',' or ')' after argument 2"),
+        ('a = FIND_RELATION(CTX, "the "x \\", y)', 1, 30, "expected ',' or ')' after argument 2"),
     ],
 )
 def test_a_quote_that_does_not_look_like_one_inside_text_closes_its_string_as_before(
