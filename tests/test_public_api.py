@@ -150,6 +150,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "output_mode",
     ],
     "pearl.context": [
+        "DENSE_INSTALL",
         "CompressedContext",
         "DocumentIndex",
         "Embedder",

