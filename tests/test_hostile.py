@@ -266,22 +266,41 @@ def test_text_that_cannot_be_encoded_is_repaired(fake_server: FakeOpenAIServer) 
     ("text", "kept"),
     [
         ("One two three four five. Six. " * 3, "One two three four five. Six."),
-        ("Step one of five.\nStep two of five.\nAll in all: done here now.\nAll in all: done here now.\nAll", None),
-        ("Yes. Yes. Yes. Yes. Yes.", "Yes. Yes. Yes. Yes. Yes."),  # too short to be taken for a loop
         (
-            "A reply without any repeated sentence, cut in the mid",
-            "A reply without any repeated sentence, cut in the mid",
+            "Step one of five.\nStep two of five.\nAll in all: done here now.\nAll in all: done here now.\nAll",
+            "Step one of five.\nStep two of five.\nAll in all: done here now.",
         ),
+        ("Yes. Yes. Yes. Yes. Yes.", None),  # too short to be taken for a loop
+        ("A reply without any repeated sentence, cut in the mid", None),
+        # A sentence said again, then new ones: no loop, nothing is cut.
+        (
+            "Clause 3 says rent is due monthly. Clause 4 says the tenant pays. Clause 3 says rent is due monthly. "
+            "But Clause 9 changes that for the first year. And",
+            None,
+        ),
+        (
+            "Clause 3 says rent is due monthly. Clause 4 says the tenant pays. Clause 3 says rent is due monthly. "
+            "But Clause 9 changes that for the first year. Clause 4 says the tenant pays. And",
+            None,
+        ),
+        # One sentence said twice, then the cut: not yet a loop.
+        ("One two three four five. Six seven eight nine ten. One two three four five. Eleven twelve", None),
+        # A loop with no sentence end: cut after one copy of the stretch it repeats.
+        (
+            "The tenant must pay " + "the party shall pay the landlord " * 40,
+            "The tenant must pay the party shall pay the",
+        ),
+        ("Totals so far\n" + "-" * 400, None),  # a rule of dashes repeats no words
     ],
 )
-def test_a_reply_looping_to_its_limit_is_cut_before_the_first_repeat(
+def test_a_reply_looping_to_its_limit_is_cut_before_the_loop(
     fake_server: FakeOpenAIServer, text: str, kept: str | None
 ) -> None:
     fake_server.enqueue(Reply(body=_body(content=text, finish_reason="length")))
     result = openai(fake_server).complete(REQUEST)
-    expected = kept if kept is not None else "Step one of five.\nStep two of five.\nAll in all: done here now."
+    expected = text if kept is None else kept
     assert result.text == expected and result.finish_reason == "length"
-    assert any(n.startswith(LOOP_NOTE) for n in result.notes) == (expected != text)
+    assert any(n.startswith(LOOP_NOTE) for n in result.notes) == (kept is not None)
 
 
 def test_a_huge_reply_is_cut_to_what_was_asked(fake_server: FakeOpenAIServer) -> None:
@@ -399,6 +418,8 @@ def test_the_embedded_model_is_kept_from_looping_in_free_text_only(
     cached = CachedLLM(llm, ResponseCache(tmp_path / "cache.sqlite"))
     bare = CachedLLM(FakeLLM(["x1"]), ResponseCache(tmp_path / "cache.sqlite"))
     assert cached._key(REQUEST).endswith(f":repeat_penalty={REPEAT_PENALTY}") and ":repeat" not in bare._key(REQUEST)
+    grammar = REQUEST.model_copy(update={"grammar": 'root ::= "x"'})
+    assert ":repeat" not in cached._key(grammar)  # sampled as before: its cached replies still serve
 
 
 class _SlowLlama(_Llama):

