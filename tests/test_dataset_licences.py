@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from pearl.eval import load_dataset
+
 # A script beside the package, not part of it; loaded under its own name ("build" is also a PyPI package).
 _SPEC = importlib.util.spec_from_file_location(
     "licences_build", Path(__file__).resolve().parents[1] / "datasets" / "licences" / "build.py"
@@ -29,6 +31,7 @@ def test_the_set_builds_with_every_gold_verbatim_once(tmp_path: Path) -> None:
     for row in rows:
         assert len(row["instructions"]) == len(row["outputs"])
         assert all(row["input"].count(gold) == 1 for gold in row["outputs"])
+    assert len(load_dataset(out).questions) == 96  # pearl eval reads it too (as free-text questions)
 
 
 def test_a_gold_that_is_not_in_its_licence_stops_the_build(monkeypatch: pytest.MonkeyPatch) -> None:

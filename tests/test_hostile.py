@@ -283,6 +283,18 @@ def test_text_that_cannot_be_encoded_is_repaired(fake_server: FakeOpenAIServer) 
             "But Clause 9 changes that for the first year. Clause 4 says the tenant pays. And",
             None,
         ),
+        # New headings between repeated sentences: each is new text, nothing is cut.
+        (
+            "Section 4.2. Each party shall bear its own costs. Section 9.1. Each party shall bear its own costs. "
+            "Section 11.3. Each party shall bear its own costs. Section 14",
+            None,
+        ),
+        # A numbered loop: cut before the number of the first repeat.
+        (
+            "1. Each party shall bear its own costs.\n2. Each party shall bear its own costs.\n"
+            "3. Each party shall bear its own costs.\n4. Each",
+            "1. Each party shall bear its own costs.",
+        ),
         # One sentence said twice, then the cut: not yet a loop.
         ("One two three four five. Six seven eight nine ten. One two three four five. Eleven twelve", None),
         # A loop with no sentence end: cut after one copy of the stretch it repeats.

@@ -172,6 +172,16 @@ def test_a_quote_inside_a_string_followed_by_words_is_text(argument: str, value:
         ('a = FIND_CHARACTER(CTX, "a"b) : he said "hi"', 1, 28, "expected ',' or ')' after argument 2"),
         ('a = FIND_CHARACTER(CTX, "a"b \\")', 1, 28, "expected ',' or ')' after argument 2"),
         ('a = FIND_X(CTX, "a" b)', 1, 21, "expected ',' or ')' after argument 2"),  # no quote can close it later
+        # A closing-style quote with no quotation open: two arguments must not merge into one.
+        ('a = FIND_X(CTX, "governing law" clause, "venue")', 1, 33, "expected ',' or ')' after argument 2"),
+        # An unclosed string must not swallow the explanation and its quotations.
+        (
+            'a = FIND_X(CTX, "governing law) : the "Governing Law" clause (see "Section 12")',
+            1,
+            40,
+            "expected ',' or ')' after argument 2",
+        ),
+        ('a = FIND_X(CTX, "x" y) : he said "hi", then left', 1, 21, "expected ',' or ')' after argument 2"),
         # The only later quotes are in the explanation, or escaped: neither can close a string.
         ('a = FIND_CHARACTER(CTX, "the "x) : he said "hi"', 1, 31, "expected ',' or ')' after argument 2"),
         ('a = FIND_RELATION(CTX, "the "x \\", y)', 1, 30, "expected ',' or ')' after argument 2"),

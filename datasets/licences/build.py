@@ -503,7 +503,7 @@ def build(folder: Path = LICENCES) -> list[dict[str, object]]:
                 "instructions": [q for q, _ in questions],
                 "outputs": golds,
                 "source": "licences",
-                "evaluation": "exam",
+                "evaluation": "f1",  # free-text answers, as in the L-Eval contracts
             }
         )
     return rows

@@ -80,15 +80,23 @@ def _cut_loop(text: str) -> str | None:
     seen: set[str] = set()
     loop_start: int | None = None
     repeats = 0
+    short_seen: set[str] = set()
+    gap: int | None = None  # where the run of short pieces before this one began
     for offset, sentence in pieces:
         if len(sentence.split()) < _LOOP_WORDS:
-            continue  # short sentences neither make a loop nor end one
+            if sentence in short_seen or not any(ch.isalpha() for ch in sentence):
+                gap = offset if gap is None else gap
+                continue  # a numbering ("2.") or a short sentence said before neither makes a loop nor ends one
+            short_seen.add(sentence)
+            loop_start, repeats, gap = None, 0, None  # a new heading ("Section 9.1.") is new text
+            continue
         if sentence in seen:
-            loop_start = offset if loop_start is None else loop_start
+            loop_start = (gap if gap is not None else offset) if loop_start is None else loop_start
             repeats += 1
         else:
             seen.add(sentence)
             loop_start, repeats = None, 0
+        gap = None
     if loop_start is not None and last and any(s.startswith(last) for s in seen):
         repeats += 1
     if loop_start is not None and repeats >= 2:

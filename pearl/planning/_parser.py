@@ -34,6 +34,7 @@ _APOSTROPHES = ("'", "\u2019")
 _WORD_AFTER = re.compile(r"[ \t]+(\w+)")
 _OPERATOR_WORDS = {"and", "or", "not", "if", "else", "in", "is", "for", "lambda"}
 """Words after a closing quote that make a Python expression of it (`"a" or "b"`), not a quotation."""
+_TAIL = re.compile(r"\)\s*[:#]")
 _STRING_PREFIXES = {"f", "r", "b", "u", "rb", "br", "fr", "rf"}
 _OPERATORS = set("+-*/%<>=!&|^~@?;$")
 _MAX_NAME = 64
@@ -196,6 +197,8 @@ class _Scanner:
         self.line = line
         self.pos = start
         self._closers: dict[str, list[int]] = {}  # quote -> where on the line it can close a string
+        self._string_start = 0  # the string being read: where its text begins...
+        self._open_quotes = 0  # ...and how many quotations inside it are open
 
     @property
     def col(self) -> int:
@@ -403,6 +406,8 @@ class _StepScanner(_Scanner):
         if opener in "\"'" and self.peek(1) == opener and self.peek(2) == opener:
             self.fail("triple-quoted strings are not allowed; use one pair of double quotes on one line")
         self.pos += 1
+        self._string_start = self.pos
+        self._open_quotes = 0
         out: list[str] = []
         while True:
             ch = self.peek()
@@ -437,20 +442,27 @@ class _StepScanner(_Scanner):
         Models write quotes inside quotes unescaped (`"the "Governing Law" clause"`, `'Si's
         retirement'`), and a question pasted into a plan carries its own. A quote is read as text
         only where it looks like one and a later quote on the line can still close the string (one
-        followed by `,` or `)`): a double quote opening a quotation (a space before it, a word right
-        after) or closing one (a space, then a word that is not an operator like `or`), or an
-        apostrophe between two letters. Any other quote closes the string, so that `"a" "b"` and
-        `"a" or "b"` are refused as before, with the error pointing where it did.
+        followed by `,` or `)`): a double quote opening a quotation (a space before it that does
+        not follow a comma, a word right after) or closing an open one (a space, then a word that
+        is not an operator like `or`), or an apostrophe between two letters; and never once the
+        string has run past a `)` into an explanation or comment. Any other quote closes the
+        string, so that `"a" "b"`, `"a" or "b"` and `"law" clause, "venue"` are refused as before,
+        with the error pointing where it did.
         """
         before = self.text[self.pos - 1] if self.pos > 0 else ""
         after = self.peek(1)
+        opening = False
         if closer in _APOSTROPHES:
             inner = before.isalpha() and after.isalpha()
         elif _is_space(before):
-            inner = after.isalnum()
+            inner = opening = after.isalnum() and self.text[self.pos - 2 : self.pos - 1] != ","
         else:
             word = _WORD_AFTER.match(self.text, self.pos + 1)
-            inner = word is not None and word.group(1).lower() not in _OPERATOR_WORDS
+            curly = closer == "\u201d" and "\u201c" in self.text[self._string_start : self.pos]
+            opened = self._open_quotes > 0 or curly  # a closing quote only after an opening one
+            inner = opened and word is not None and word.group(1).lower() not in _OPERATOR_WORDS
+        if inner and _TAIL.search(self.text, self._string_start, self.pos):
+            inner = False  # the string ran past its step's ')' into the explanation: it was never closed
         if not inner:
             return True
         if closer not in self._closers:
@@ -459,7 +471,10 @@ class _StepScanner(_Scanner):
                 for at in range(len(self.text))
                 if self.text[at] == closer and self.text[at - 1 : at] != "\\" and self._after(at) in (",", ")")
             ]
-        return bisect.bisect_right(self._closers[closer], self.pos) == len(self._closers[closer])
+        ends = bisect.bisect_right(self._closers[closer], self.pos) == len(self._closers[closer])
+        if not ends and closer not in _APOSTROPHES:
+            self._open_quotes += 1 if opening else -1
+        return ends
 
     def _after(self, at: int) -> str:
         """The first character after position `at` that is not a space ("" at the end of the line)."""
