@@ -162,39 +162,6 @@ def test_a_quote_inside_a_string_followed_by_words_is_text(argument: str, value:
     assert parse_plan(plan.render(), _lib()).steps == plan.steps
 
 
-@pytest.mark.parametrize(
-    ("text", "line", "column", "fragment"),
-    [
-        ('a = FIND_X(CTX, "a" + "b")', 1, 21, "operator '+'"),
-        ('a = FIND_RELATION(CTX, "governing law" "jurisdiction", "x")', 1, 40, "expected ',' between argument 2"),
-        ('a = FIND_CHARACTER(CTX, "x" or "y")', 1, 29, "expected ',' or ')' after argument 2"),
-        ('a = FIND_X(CTX, "x")\nb = FIND_RELATION(CTX, "a"b, a, "c")', 2, 27, "expected ',' or ')' after argument 2"),
-        ('a = FIND_CHARACTER(CTX, "a"b) : he said "hi"', 1, 28, "expected ',' or ')' after argument 2"),
-        ('a = FIND_CHARACTER(CTX, "a"b \\")', 1, 28, "expected ',' or ')' after argument 2"),
-        ('a = FIND_X(CTX, "a" b)', 1, 21, "expected ',' or ')' after argument 2"),  # no quote can close it later
-        # A closing-style quote with no quotation open: two arguments must not merge into one.
-        ('a = FIND_X(CTX, "governing law" clause, "venue")', 1, 33, "expected ',' or ')' after argument 2"),
-        # An unclosed string must not swallow the explanation and its quotations.
-        (
-            'a = FIND_X(CTX, "governing law) : the "Governing Law" clause (see "Section 12")',
-            1,
-            40,
-            "expected ',' or ')' after argument 2",
-        ),
-        ('a = FIND_X(CTX, "x" y) : he said "hi", then left', 1, 21, "expected ',' or ')' after argument 2"),
-        # The only later quotes are in the explanation, or escaped: neither can close a string.
-        ('a = FIND_CHARACTER(CTX, "the "x) : he said "hi"', 1, 31, "expected ',' or ')' after argument 2"),
-        ('a = FIND_RELATION(CTX, "the "x \\", y)', 1, 30, "expected ',' or ')' after argument 2"),
-    ],
-)
-def test_a_quote_that_does_not_look_like_one_inside_text_closes_its_string_as_before(
-    text: str, line: int, column: int, fragment: str
-) -> None:
-    # Each of these was refused, at this column, before inner quotes were read as text.
-    err = _error(text)
-    assert (err.line, err.column) == (line, column) and fragment in err.reason, str(err)
-
-
 def test_code_in_a_string_is_only_text() -> None:
     plan = parse_plan("a = FIND_X(CTX, \"__import__('os').system('rm -rf /')\")", _lib())
     assert plan.steps[0].args[1].value == "__import__('os').system('rm -rf /')"
@@ -423,6 +390,28 @@ def test_one_plans_declarations_do_not_leak_into_the_next() -> None:
 
 INVALID = [
     # (text, line, column, fragments)
+    # Quotes that do not look like quotations inside text close their string, refused where they were
+    # before inner quotes were read as text.
+    ('a = FIND_X(CTX, "a" + "b")', 1, 21, ["operator '+'"]),
+    ('a = FIND_RELATION(CTX, "governing law" "jurisdiction", "x")', 1, 40, ["expected ',' between argument 2"]),
+    ('a = FIND_CHARACTER(CTX, "x" or "y")', 1, 29, ["expected ',' or ')' after argument 2"]),
+    ('a = FIND_X(CTX, "x")\nb = FIND_RELATION(CTX, "a"b, a, "c")', 2, 27, ["expected ',' or ')' after argument 2"]),
+    ('a = FIND_CHARACTER(CTX, "a"b) : he said "hi"', 1, 28, ["expected ',' or ')' after argument 2"]),
+    ('a = FIND_CHARACTER(CTX, "a"b \\")', 1, 28, ["expected ',' or ')' after argument 2"]),
+    ('a = FIND_X(CTX, "a" b)', 1, 21, ["expected ',' or ')' after argument 2"]),  # no quote can close it later
+    # A closing-style quote with no quotation open: two arguments must not merge into one.
+    ('a = FIND_X(CTX, "governing law" clause, "venue")', 1, 33, ["expected ',' or ')' after argument 2"]),
+    # An unclosed string must not swallow the explanation and its quotations.
+    (
+        'a = FIND_X(CTX, "governing law) : the "Governing Law" clause (see "Section 12")',
+        1,
+        40,
+        ["expected ',' or ')' after argument 2"],
+    ),
+    ('a = FIND_X(CTX, "x" y) : he said "hi", then left', 1, 21, ["expected ',' or ')' after argument 2"]),
+    # The only later quotes are in the explanation, or escaped: neither can close a string.
+    ('a = FIND_CHARACTER(CTX, "the "x) : he said "hi"', 1, 31, ["expected ',' or ')' after argument 2"]),
+    ('a = FIND_RELATION(CTX, "the "x \\", y)', 1, 30, ["expected ',' or ')' after argument 2"]),
     ('a = FIND_X(CTX, "x")\nb = FIND_X(CTX, summary)', 2, 17, ['"summary" is not defined yet', "defined so far: a"]),
     (
         'chars = FIND_X(CTX, "x")\nmotive = FIND_X(CTX, "y")\nb = SUMMARIZE_X(CTX, summary)',
