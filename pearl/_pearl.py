@@ -191,10 +191,9 @@ class Pearl:
         return index.model_copy(update={"name": document.name, "parts": list(document.parts)})
 
     def _embed(self, index: DocumentIndex) -> None:
-        """Give `index` its sentence vectors (`Settings.dense`), telling the stage: the first time it takes seconds."""
-        if self.on_stage is not None and "dense" not in index.derived():
-            self.on_stage("embed", 0, index.sentence_count)
-        attach_embeddings(index)
+        """Give `index` its sentence vectors (`Settings.dense`), telling the stage when they are embedded now."""
+        on_stage = self.on_stage
+        attach_embeddings(index, progress=None if on_stage is None else lambda count: on_stage("embed", 0, count))
 
     def _context(self, document: DocumentSource, question: Question, method: str) -> AskContext:
         doc = as_document(document, self.settings.max_bytes)

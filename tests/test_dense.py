@@ -95,6 +95,10 @@ def test_settings_dense_gives_every_index_its_vectors_and_says_so(monkeypatch: p
     assert ("embed", 0, 6) in told and len(embedder.calls) == 2  # the sentences, then the question
     pearl.ask(TEXT, QUESTION, method="rag")
     assert len(embedder.calls) == 2 and [t for t in told if t[0] == "embed"] == [("embed", 0, 6)]
+    # Another process, so to speak: the vectors come from disk (only the question is embedded) and nothing is told.
+    again = Pearl(llm=fake, settings=Settings(cache=False, dense=True), on_stage=pearl.on_stage)
+    again.ask(TEXT, QUESTION, method="rag")
+    assert embedder.calls == [6, 1, 1] and [t for t in told if t[0] == "embed"] == [("embed", 0, 6)]
 
 
 def test_dense_without_its_packages_is_refused_before_any_call(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -32,7 +32,7 @@ import importlib.util
 import io
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -195,7 +195,13 @@ def _load(path: Path, count: int) -> npt.NDArray[np.float32] | None:
     return np.asarray(vectors, dtype=np.float32)
 
 
-def attach_embeddings(index: DocumentIndex, embedder: Embedder | None = None, *, cache: bool = True) -> None:
+def attach_embeddings(
+    index: DocumentIndex,
+    embedder: Embedder | None = None,
+    *,
+    cache: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> None:
     """Give `index` its sentences' vectors (from the disk cache, else embedded now), for `compress` to use.
 
     Args:
@@ -203,6 +209,8 @@ def attach_embeddings(index: DocumentIndex, embedder: Embedder | None = None, *,
         embedder: the model; default: MiniLM (`ConfigError` if it is not installed, `ContextError` if it
             does not load).
         cache: read and write the vectors on disk.
+        progress: called with the number of sentences before they are embedded (not when the vectors
+            are already with the index or on disk): that takes seconds.
     """
     if _MEMO in index.derived():
         return
@@ -210,6 +218,8 @@ def attach_embeddings(index: DocumentIndex, embedder: Embedder | None = None, *,
     path = _store(model, index) if cache else None
     vectors = _load(path, index.sentence_count) if path is not None else None
     if vectors is None:
+        if progress is not None:
+            progress(index.sentence_count)
         texts = [index.sentence_text(sid) for sid in range(index.sentence_count)]
         # Kept at half precision on disk, and so in memory too: a first run and the next rank alike.
         vectors = model.encode(texts).astype(np.float16) if texts else np.zeros((0, 0), dtype=np.float16)
