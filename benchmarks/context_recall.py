@@ -149,14 +149,20 @@ class PlainBM25:
         return packed(self.index, np.where(scores > 0, scores, -np.inf), budget)
 
 
+def _texts(index: DocumentIndex) -> list[str]:
+    return [index.sentence_text(i) for i in range(index.sentence_count)]
+
+
 def packed(index: DocumentIndex, scores: np.ndarray, budget: int) -> tuple[list[int], str, int]:
     """The best-scoring sentences (none scored -inf) that fit in `budget` tokens, joined by line breaks."""
     kept: list[int] = []
     used = 0
+    # Estimated as this baseline shows them (markup and all, whitespace collapsed), not as pearl renders them.
+    costs = index.memo("plain_costs", lambda: [count_tokens(" ".join(text.split())) for text in _texts(index)])
     for i in np.argsort(-scores, kind="stable"):
         if scores[i] == -np.inf:
             break
-        cost = index.sent_tokens[i] + 1
+        cost = costs[i] + 1
         if used + cost <= budget:
             kept.append(int(i))
             used += cost

@@ -21,7 +21,7 @@ from pearl.context import (
     index_document,
     relations,
 )
-from pearl.context._layout import _hidden_spans
+from pearl.context._markup import hidden_spans
 from pearl.context._models import SentenceFlag
 from pearl.tokens import count_tokens
 
@@ -202,14 +202,14 @@ def test_only_a_saved_page_hides_its_scripts_and_offsets_hold_past_any_letter() 
     # A custom element is not the one it starts like: "<svg-icon>" hides nothing.
     icons = "<!DOCTYPE html>\n<nav><svg-icon name=menu></svg-icon></nav>\n<p>She wrote compilers.</p>\n"
     icons += "<h1><svg><path/></svg>Grace Hopper</h1>"
-    assert [icons[s:e] for s, e in _hidden_spans(icons)] == ["<svg><path/></svg>"]
+    assert [icons[s:e] for s, e in hidden_spans(icons)] == ["<svg><path/></svg>"]
     # "İ" is two characters in lower case: a search in a lowered copy would hide the wrong text.
     page = "<html><body>\n" + "İ" * 40 + "\n<script>var x = 1;</script>\n<p>Orhan Pamuk wrote Snow.</p></body></html>"
-    spans = _hidden_spans(page)
+    spans = hidden_spans(page)
     assert [page[s:e] for s, e in spans] == ["<script>var x = 1;</script>"]
     # Linear: an element never closed is not looked for again.
     started = time.perf_counter()
-    assert _hidden_spans("<html>" + "<style><!--</b>" * 70_000) == []
+    assert hidden_spans("<html>" + "<style><!--</b>" * 70_000) == []
     assert time.perf_counter() - started < 5  # quadratic, this takes minutes
 
 

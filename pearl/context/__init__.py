@@ -21,6 +21,7 @@ from pearl.context._dense import DENSE_INSTALL, Embedder, MiniLM, attach_embeddi
 from pearl.context._entities import entity_named, entity_sentences, find_entities
 from pearl.context._graph import entity_graph, relations
 from pearl.context._index import build_index, count_words, index_document
+from pearl.context._markup import shown_document
 from pearl.context._models import (
     CompressedContext,
     DocumentIndex,
@@ -63,5 +64,6 @@ __all__ = [
     "render_sentences",
     "sentence_cost",
     "sentence_span",
+    "shown_document",
     "skim",
 ]

@@ -33,6 +33,7 @@ from pearl.context._bm25 import BM25
 from pearl.context._dense import dense_scores
 from pearl.context._entities import entity_sentences, lookup_entities
 from pearl.context._graph import cooccurrence
+from pearl.context._markup import shown_text
 from pearl.context._models import CompressedContext, DocumentIndex, SentenceFlag
 from pearl.context._query import clean_query, query_terms
 from pearl.context._terms import query_variants, stem, term_bases, terms, words
@@ -94,10 +95,8 @@ def _render(index: DocumentIndex, ids: list[int], cut: dict[int, int]) -> str:
         if line and (sid != previous + 1 or index.sent_para[sid] != index.sent_para[previous]):
             lines.append(" ".join(line))
             line = []
-        start = index.sent_starts[sid]
-        end = cut.get(sid, index.sent_ends[sid])
         # The document's own text must not close the fence it is shown in nor fake a label.
-        line.append(f"[S{sid}] {neutralise_fence(_SPACES.sub(' ', index.text[start:end]).strip())}")
+        line.append(f"[S{sid}] {neutralise_fence(shown_text(index, sid, cut.get(sid)))}")
         previous = sid
     if line:
         lines.append(" ".join(line))
@@ -123,7 +122,7 @@ def _bm25(index: DocumentIndex) -> BM25:
 
 
 def _build_bm25(index: DocumentIndex) -> BM25:
-    documents = [terms(index.sentence_text(i)) for i in range(index.sentence_count)]
+    documents = [terms(shown_text(index, i)) for i in range(index.sentence_count)]
     vocabulary = {term for document in documents for term in document}
     for document in documents:
         # "sublicense" also counts as "license", "competition" as "compete", when the document uses those.

@@ -7,7 +7,8 @@ import time
 
 from pearl.context._cache import PIPELINE_VERSION, load_cached, save_cached
 from pearl.context._entities import DEFAULT_MODEL, extract_entities, load_ner
-from pearl.context._layout import analyse_layout, blanked
+from pearl.context._layout import analyse_layout
+from pearl.context._markup import blanked
 from pearl.context._models import DocumentIndex, SentenceFlag
 from pearl.context._sentences import segment
 from pearl.documents import DocumentSource, as_document
@@ -18,7 +19,6 @@ from pearl.tokens import count_tokens
 
 __all__ = ["MAX_UNIT_TOKENS", "build_index", "count_words", "index_document"]
 
-_SPACES = re.compile(r"\s+")
 MAX_UNIT_TOKENS = 200
 """No sentence unit is longer: dense text (pre-tokenized words, markup, numbers) would otherwise make
 400-token units of 900 characters. Smaller caps cost clauses: at 120 tokens, 3 of 38 contract clauses
@@ -92,7 +92,7 @@ def build_index(document: Document, *, ner: bool = True, progress: Progress | No
     skip = {i for i, flags in enumerate(layout.flags) if flags & SentenceFlag.NOT_CONTENT}
     # A unit partly inside a script or a comment ("<!-- Highlight.js Stylesheets --> <link ...>") names
     # nothing there: that text is blanked, offsets kept, before names are looked for.
-    visible = blanked(text, layout.hidden)
+    visible = blanked(text, layout.view.hidden)
     entities = extract_entities(visible, sentences, nlp, skip, progress)
     if progress is not None:
         progress(len(text), len(text), "done")
@@ -104,13 +104,13 @@ def build_index(document: Document, *, ner: bool = True, progress: Progress | No
         text=text,
         ner=f"spacy:{DEFAULT_MODEL}" if nlp is not None else "rules",
         words=count_words(text),
-        tokens=count_tokens(text),
+        tokens=count_tokens(layout.view.document(text)),  # as shown: a page without its markup
         para_starts=[s for s, _ in segmentation.paragraphs],
         para_ends=[e for _, e in segmentation.paragraphs],
         sent_starts=[s for s, _ in sentences],
         sent_ends=[e for _, e in sentences],
-        # Tokens as rendered for a prompt (whitespace runs collapsed), which is what budgets count.
-        sent_tokens=[count_tokens(_SPACES.sub(" ", text[s:e])) for s, e in sentences],
+        # Tokens as rendered for a prompt (whitespace runs collapsed, markup's tags out), which is what budgets count.
+        sent_tokens=[count_tokens(layout.view.shown(text, s, e)) for s, e in sentences],
         sent_para=segmentation.sentence_paragraph,
         sent_heading=layout.heading,
         sent_section=layout.section,

@@ -18,8 +18,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from pearl.context._markup import MarkupView, flag_markup
 from pearl.context._models import SentenceFlag
-from pearl.context._sentences import LONG_TAG
 
 __all__ = ["Layout", "analyse_layout", "is_heading"]
 
@@ -53,38 +53,18 @@ _ROW = re.compile(r"<tr\b", re.IGNORECASE)
 _TABLE_END = re.compile(r"</table\s*>", re.IGNORECASE)
 _HEADER_CELL = re.compile(r"<th\b", re.IGNORECASE)
 _DATA_CELL = re.compile(r"<td\b", re.IGNORECASE)
-# Text that opens as a saved page: a doctype or `<html>` first (after a byte-order mark, an XML
-# declaration, comments). A page named in prose ("put a <link> in the <head>") is no page.
-_PAGE = re.compile(
-    r"[\s\ufeff]*(?:<\?xml[^<>]{0,200}>\s*)?(?:<!--.{0,2000}?-->\s*)*<(?:!doctype|html|head)\b",
-    re.IGNORECASE | re.DOTALL,
-)
-# Elements whose content a browser does not show as text: a page saved with its markup carries
-# its scripts, style sheets, drawings and comments, whose words match questions and read as names.
-_HIDDEN_NAMES = ("script", "style", "svg", "noscript", "template")
-_HIDDEN_OPEN = re.compile(rf"<({'|'.join(_HIDDEN_NAMES)})(?=[\s/>])|<!--", re.IGNORECASE)  # not <svg-icon>
-_HIDDEN_CLOSE = {
-    "!--": re.compile(r"-->"),
-    **{name: re.compile(rf"</{name}\s*>", re.IGNORECASE) for name in _HIDDEN_NAMES},
-}
-# Any tag, a doctype or a comment: a unit that is nothing else ("<link rel=...>", "</div>") shows nothing.
-_ANY_TAG = re.compile(r"<(?:[!/?]?[A-Za-z][^<>]{0,400}|!--[^<>]{0,400}--)>")
-_NOTHING_SHOWN = re.compile(r"^[\W_]*$")
-# A unit cut from a long run of markup may begin inside a tag and end inside another.
-_TAG_TAIL = re.compile(r"^[^<>]{0,400}>")
-_TAG_HEAD = re.compile(r"<[^<>]{0,400}$")
 
 
 class Layout:
     """Per-sentence structure: flags, paragraph heading and section heading (sentence ids or -1)."""
 
-    __slots__ = ("flags", "heading", "hidden", "section")
+    __slots__ = ("flags", "heading", "section", "view")
 
     def __init__(self, size: int) -> None:
         self.flags = [0] * size
         self.heading = [-1] * size
         self.section = [-1] * size
-        self.hidden: list[tuple[int, int]] = []  # character spans of scripts, style sheets, drawings, comments
+        self.view = MarkupView(markup=False)  # how a text in markup is shown (its scripts, comments, tags out)
 
 
 def _is_markup_heading(text: str) -> bool:
@@ -159,9 +139,8 @@ def analyse_layout(text: str, sentences: list[tuple[int, int]], paragraphs: list
                 header = -1
             if _TABLE_END.search(units[k]):
                 header = -1
-    if is_page(text):
-        layout.hidden = _hidden_spans(text)
-        _flag_markup(text, layout.hidden, sentences, flags)
+    layout.view = MarkupView.of(text)
+    flag_markup(text, layout.view, sentences, flags)
     sources = False
     for k in range(size):  # a list of sources, its title included, runs to the next title of any kind
         if k in titles:
@@ -187,85 +166,6 @@ def _under_headings(units: list[str], normalised: list[str], titles: set[int], f
         if all(i - 1 in titles for i in ids) and len(headings) == len(ids) and not is_heading(units[ids[0]]):
             for i in ids:
                 flags[i] &= ~SentenceFlag.BOILERPLATE
-
-
-def is_page(text: str) -> bool:
-    """Whether `text` is a web page saved with its markup (it opens with a doctype or `<html>`)."""
-    return _PAGE.match(text) is not None
-
-
-def _hidden_spans(text: str) -> list[tuple[int, int]]:
-    """Character spans of the `<script>`, `<style>`, `<svg>`... elements, HTML comments and tags long enough to
-    carry data (`LONG_TAG`: an image inlined as base64) of a saved page, in order.
-
-    Only for text that `is_page`: prose or Markdown that names "the <script> tag" would hide
-    everything up to a later example's closing tag. One forward search per element: one never
-    closed hides nothing, and its closing tag is not looked for again (a lazy `.*?` pattern
-    rescans the rest of the text at each one).
-    """
-    spans: list[tuple[int, int]] = []
-    unclosed: set[str] = set()
-    position = 0
-    while (opening := _HIDDEN_OPEN.search(text, position)) is not None:
-        name = (opening.group(1) or "!--").lower()
-        position = opening.end()
-        if name in unclosed:
-            continue
-        closing = _HIDDEN_CLOSE[name].search(text, position)
-        if closing is None:
-            unclosed.add(name)
-            continue
-        spans.append((opening.start(), closing.end()))
-        position = closing.end()
-    return _with_long_tags(text, spans)
-
-
-def _with_long_tags(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """`spans` (sorted, disjoint) with the `LONG_TAG`s outside them, in order."""
-    merged: list[tuple[int, int]] = []
-    position = 0
-    for span in [*spans, (len(text), len(text))]:
-        merged += [tag.span() for tag in LONG_TAG.finditer(text, position, span[0])]
-        merged.append(span)
-        position = span[1]
-    return merged[:-1]
-
-
-def _flag_markup(text: str, hidden: list[tuple[int, int]], sentences: list[tuple[int, int]], flags: list[int]) -> None:
-    """Flag as `MARKUP` the units of a page a browser shows nothing of: tags alone, or all inside the `hidden` spans.
-
-    A unit with a word outside them keeps its content: a heading beside its link icon's drawing.
-    Only pages: in a tutorial, `<input type="email" required>` is an example to read.
-    """
-    first = 0
-    for i, (start, end) in enumerate(sentences):
-        while first < len(hidden) and hidden[first][1] <= start:
-            first += 1
-        last = first
-        while last < len(hidden) and hidden[last][0] < end:
-            last += 1
-        unit = blanked(text, hidden[first:last], start, end)
-        if ("<" in unit or ">" in unit or last > first) and _NOTHING_SHOWN.match(_shown(unit)):
-            flags[i] |= SentenceFlag.MARKUP
-
-
-def blanked(text: str, spans: list[tuple[int, int]], start: int = 0, end: int | None = None) -> str:
-    """`text[start:end]` with what `spans` (sorted, disjoint) cover turned to spaces: same length, same offsets."""
-    end = len(text) if end is None else end
-    pieces: list[str] = []
-    done = start
-    for h_start, h_end in spans:
-        h_start, h_end = max(done, h_start), min(end, h_end)
-        if h_start < h_end:
-            pieces += [text[done:h_start], " " * (h_end - h_start)]
-            done = h_end
-    pieces.append(text[done:end])
-    return "".join(pieces)
-
-
-def _shown(unit: str) -> str:
-    """What a browser would show of `unit`: its text without tags, comments, or the pieces of a tag it was cut in."""
-    return _TAG_HEAD.sub("", _TAG_TAIL.sub("", _ANY_TAG.sub("", unit)))
 
 
 def _is_back_matter(heading: str) -> bool:

@@ -106,7 +106,8 @@ class DocumentIndex(BaseModel):
     `sent_heading[i]` is the heading opening sentence i's paragraph (in a table, the row of
     header cells above row i) and `sent_section[i]` the last stand-alone heading before it
     (both sentence ids, -1 for none). `sent_tokens` counts a sentence as it is rendered for a
-    prompt, whitespace runs collapsed; `tokens` counts the whole original text.
+    prompt, whitespace runs collapsed; `tokens` counts the whole text as it is shown (for text
+    written in markup, without its tags: see `pearl.context.shown_document`).
     """
 
     version: int

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pearl._text import neutralise_fence
+from pearl.context import shown_document
 from pearl.methods._base import QUESTION_SHARES, AskContext, choose_letter, reply_format
 from pearl.models import Answer
 from pearl.prompts import load_prompt
@@ -26,7 +27,8 @@ async def answer_direct(ctx: AskContext) -> Answer:
         options_block=question.options_block(),
         answer_instruction=reply.instruction,
         truncated_note=_TRUNCATED,
-        document=neutralise_fence(ctx.document.text),  # the text must not close its <document> fence
+        # As a browser shows it, when it is markup; the text must not close its <document> fence.
+        document=neutralise_fence(shown_document(ctx.document.text)),
     )
     kept, total = fitted["document"]
     notes = []

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import Literal
 
 from pearl.actions import Action
-from pearl.context import render_sentences
+from pearl.context import render_sentences, shown_document
 from pearl.execution import (
     NOTE_TOKENS,
     CompressedStepContext,
@@ -186,7 +186,7 @@ def _provider(
     """What the steps are shown, and whether the final answer call carries out the plan's closing step."""
     room = _room(ctx, style)
     if executor == "fulldoc":
-        return FullDocumentContext(ctx.document.text, room), False
+        return FullDocumentContext(shown_document(ctx.document.text), room), False
     index = ctx.index()
 
     def budget_for(closing: Step | None) -> EvidenceBudget:
