@@ -179,6 +179,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "render_sentences",
         "sentence_cost",
         "sentence_span",
+        "shown_document",
         "skim",
     ],
     "pearl.actions": [
