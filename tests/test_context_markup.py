@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from pearl import Pearl, load_settings
 from pearl.context import SentenceFlag, compress, index_document, rank_sentences, render_sentences
-from pearl.context._markup import MarkupView, is_markup, shown_text
+from pearl.context._markup import MarkupView, is_markup, shown_document, shown_text
 from pearl.eval import counting_fake_llm
 from pearl.tokens import count_tokens
 
@@ -18,7 +20,9 @@ PAGE = (
     "<!DOCTYPE html>\n<html><head><title>Tren Light</title></head><body>\n<main>\n"
     '<h2 id="the-light"><a class="header" href="#the-light">The light</a></h2>\n'
     "<p>The <code>lamp</code> of Tren Light burned <em>paraffin</em> oil until 1951.</p>\n"
-    "<p>Its <code>wick</code>s were trimmed at dusk.</p>\n"
+    "<p>Its <code>wick</code>s were trimmed at dusk &amp; at dawn.</p>\n"
+    "<p>Breadcrumb: Home > Lighthouses > Tren Light. Keep x < 3 always.</p>\n"
+    '<mdbook-sidebar class="sidebar-scrollbox">Contents</mdbook-sidebar>\n'
     f"{KEEPERS}"
     "<p>The iron anchor of the old supply boat from the mainland held fast in the sheltered bay below the "
     "northern cliffs through the whole of that long winter.</p>\n"
@@ -40,12 +44,17 @@ def test_a_pages_sentences_are_shown_and_counted_without_their_tags_and_cited_in
     # Citations still point at the page as written.
     assert any("<code>lamp</code>" in index.text[s:e] for s, e in shown.spans)
     # A heading's link shows its words, not its address.
-    assert "[S" in render_sentences(index, [_sid(index.text, index.sent_starts, index.sent_ends, "header")])
-    assert "The light" in shown_text(index, _sid(index.text, index.sent_starts, index.sent_ends, "header"))
+    assert shown_text(index, _sid(index.text, index.sent_starts, index.sent_ends, "header")) == "The light"
+    # The document's size is its text's: what budgets and reports count.
+    assert index.tokens == count_tokens(shown_document(PAGE)) < count_tokens(PAGE) / 2
     # An inline element's tags leave no gap in the word they mark.
     assert shown_text(index, _sid(index.text, index.sent_starts, index.sent_ends, "trimmed")) == (
-        "Its wicks were trimmed at dusk."
+        "Its wicks were trimmed at dusk & at dawn."
     )
+    # A bare ">" or "<" is text, and a page's own elements are markup as HTML's are.
+    everything = render_sentences(index, range(index.sentence_count))
+    assert "Home > Lighthouses > Tren Light." in everything and "Keep x < 3 always." in everything
+    assert "Contents" in everything and "mdbook-sidebar" not in everything
 
 
 def test_words_in_tags_and_scripts_match_no_question() -> None:
@@ -86,14 +95,53 @@ def test_prose_about_tags_and_code_examples_keep_them() -> None:
     assert not is_markup(tutorial)
     index = index_document(tutorial, cache=False, ner=False)
     assert "<head>" in render_sentences(index, range(index.sentence_count))
-    # Markdown dense with an HTML table: the table's tags go, the code block's stay.
+    # Prose that names many tags closes none of them: it is no markup, however dense.
+    lesson = "An HTML list starts with <ul> for bullets or <ol> for numbers; each item is an <li>. " * 12
+    assert not is_markup(lesson)
+    # Markdown dense with an HTML table: the table's tags go, the code's stay.
     table = "\n".join(f"<tr><td><code>option{i}</code></td><td>Sets the level {i}.</td></tr>" for i in range(30))
-    notes = f'# Options\n\n<table>\n{table}\n</table>\n\nAn example:\n\n```html\n<input type="email" required>\n```\n'
+    notes = f"# Options\n\n<table>\n{table}\n</table>\n\nCells open with `<td>`. An example:\n\n"
+    notes += '```html\n<input type="email" required>\n```\n\n<!-- Added in\n\nversion 2.\n\n'
+    notes += "A long note on the history of the option. " * 12 + "-->\n\nThe end.\n"
     assert is_markup(notes)
     index = index_document(notes, cache=False, ner=False)
     everything = render_sentences(index, range(index.sentence_count))
-    assert "<td>" not in everything and "option7 Sets the level 7." in everything
-    assert '<input type="email" required>' in everything
+    assert "<tr>" not in everything and "| option7 | Sets the level 7." in everything
+    assert '<input type="email" required>' in everything and "`<td>`" in everything
+    # A comment, over three paragraphs: none of it shows.
+    assert not any(words in everything for words in ("Added in", "version 2", "A long note"))
+    # A README that opens with its logo is no page: its examples keep their tags.
+    badges = "".join(f'<a href="https://ci/{i}"><img src="badge{i}.svg"></a>\n' for i in range(12))
+    readme = f'<p align="center">\n{badges}</p>\n\n# Widget\n\n```html\n<script src="widget.js"></script>\n```\n'
+    assert not MarkupView.of(readme).page
+    index = index_document(readme, cache=False, ner=False)
+    assert '<script src="widget.js"></script>' in render_sentences(index, range(index.sentence_count))
+    # XML names elements as HTML does (`<data>`, `<time>`): it is no markup to strip.
+    entries = "".join(f"<entry><code>E{i}</code><time>2020-01-0{i % 9 + 1}</time></entry>\n" for i in range(30))
+    assert not is_markup(f'<?xml version="1.0"?>\n<log>\n{entries}</log>\n')
+
+
+def test_a_tag_cut_by_a_unit_boundary_shows_nothing_of_itself() -> None:
+    # A long table row is cut into units inside its cells' tags; no unit shows the pieces.
+    cells = "".join(
+        f'<td style="padding: 4px; border: 1px solid" title="cell {i} of the row">v{i}</td>' for i in range(60)
+    )
+    keepers = "".join(f"<p>Keeper {i} kept it.</p>\n" for i in range(30))
+    text = f"Values\n\n<p>The table below lists values.</p>\n<table><tr>{cells}</tr></table>\n{keepers}"
+    assert is_markup(text) and not MarkupView.of(text).page
+    index = index_document(text, cache=False, ner=False)
+    assert sum(not index.sentence_text(i).lstrip().startswith("<") for i in range(index.sentence_count)) > 5
+    everything = render_sentences(index, range(index.sentence_count))
+    assert "style" not in everything and "title" not in everything and "| v30 | v31" in everything
+
+
+def test_showing_markup_is_linear() -> None:
+    steps = "".join(f"<p>Step <b>{i}</b> runs <i>fast</i>.</p>\n\n```\ncode {i}\n```\n\n" for i in range(8000))
+    comments = "".join(f"<!-- note {i} --><p>Keeper {i}.</p>\n" for i in range(20000))
+    started = time.perf_counter()
+    assert "Step 7999 runs fast." in shown_document("Intro.\n\n" + steps)
+    assert "Keeper 19999." in shown_document(comments)
+    assert time.perf_counter() - started < 5  # quadratic, this takes a minute
 
 
 @pytest.mark.parametrize("method", ["direct", "pearl-fulldoc", "rag", "pearl"])

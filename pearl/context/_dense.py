@@ -42,7 +42,7 @@ import numpy.typing as npt
 
 from pearl._files import atomic_write_bytes
 from pearl._paths import data_dir
-from pearl.context._markup import shown_text
+from pearl.context._markup import markup_view, shown_text
 from pearl.context._models import DocumentIndex
 from pearl.errors import ConfigError, ContextError
 
@@ -173,10 +173,17 @@ class _Vectors:
         return vector
 
 
+def _texts(index: DocumentIndex) -> list[str]:
+    """What is embedded of each sentence: its text, or for markup what a browser shows of it."""
+    if not markup_view(index).markup:
+        return [index.sentence_text(sid) for sid in range(index.sentence_count)]
+    return [shown_text(index, sid) for sid in range(index.sentence_count)]
+
+
 def _store(embedder: Embedder, index: DocumentIndex) -> Path:
     digest = hashlib.sha256()
-    for sid in range(index.sentence_count):
-        digest.update(shown_text(index, sid).encode("utf-8", "surrogatepass"))
+    for text in _texts(index):
+        digest.update(text.encode("utf-8", "surrogatepass"))
         digest.update(b"\x00")
     digest.update(embedder.name.encode("utf-8"))  # the name is in the key as well as, readably, in the file name
     readable = "".join(ch if ch.isalnum() or ch in "-.@" else "_" for ch in embedder.name)[:60]
@@ -221,7 +228,7 @@ def attach_embeddings(
     if vectors is None:
         if progress is not None:
             progress(index.sentence_count)
-        texts = [shown_text(index, sid) for sid in range(index.sentence_count)]
+        texts = _texts(index)
         # Kept at half precision on disk, and so in memory too: a first run and the next rank alike.
         vectors = model.encode(texts).astype(np.float16) if texts else np.zeros((0, 0), dtype=np.float16)
         if path is not None and texts:

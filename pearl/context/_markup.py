@@ -5,21 +5,27 @@ A web page saved with its markup, or text that carries a page's elements (the NQ
 and attributes ("<a class="header" href="#storing-utf-8-encoded-text-with-strings">"). Shown
 to a model they are budget that buys no evidence, and indexed they are words no question means
 ("class", "href", a link's file name). For such a text each sentence is shown, indexed and
-counted as what a browser shows of it: HTML elements' tags out (an inline element's without
-a space: "un<em>usual</em>" stays one word), scripts, style sheets and comments out. The
-document's text and offsets are unchanged: citations still point at the original.
+counted as what a browser shows of it: tags out (an inline element's without a space,
+"un<em>usual</em>" stays one word; a table cell's as a column bar, "| Juneau | 31,275"; the pieces
+of a tag a sentence's boundary cuts too), character references decoded, comments out, and on a
+page its scripts, style sheets and drawings. The whole document, for the methods that paste it,
+keeps a line for each block. The document's text and offsets are unchanged: citations still
+point at the original.
 
 Text that only mentions tags ("put a <link> in the <head>") is left as it is: a text counts as
 markup when it is a saved page (a doctype or `<html>` first, or a fragment that opens with an
-element and is dense with them) or when HTML elements' tags are dense throughout it (about one
-every `DENSE_CHARS` characters or closer). Markdown code blocks keep their tags: there they are
-an example to read.
+element, is dense with them and has no Markdown of its own) or when HTML elements' tags are
+dense throughout it (about one every `DENSE_CHARS` characters or closer) and elements are
+closed, as markup closes them and prose that names tags does not. An XML document is none.
+Markdown code blocks and code spans keep their tags: there they are an example to read.
 """
 
 from __future__ import annotations
 
 import bisect
+import html
 import re
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -27,6 +33,7 @@ from pearl.context._models import DocumentIndex, SentenceFlag
 from pearl.context._sentences import LONG_TAG
 
 __all__ = [
+    "CLOSING_SHARE",
     "DENSE_CHARS",
     "MarkupView",
     "blanked",
@@ -59,6 +66,21 @@ _NAMES = _INLINE_NAMES | frozenset(_BLOCK.split())
 _ELEMENT = re.compile(
     r"<!--.{0,400}?-->|<[!?][A-Za-z][^<>]{0,400}>|</?([A-Za-z][\w:.-]{0,40})(?=[\s/>])[^<>]{0,400}>", re.DOTALL
 )
+# What a tag leaves in the text: an inline element's nothing ("un<em>usual</em>" is one word), a table
+# cell's opening a column bar, a block's a line break (in the whole document; a sentence is one line).
+_SEPARATOR = {**dict.fromkeys(_INLINE_NAMES, ""), "td": " | ", "th": " | "}
+_SEPARATOR |= dict.fromkeys(
+    "address article aside blockquote br caption dd div dl dt figcaption figure footer form h1 h2 h3 h4 h5 h6 header "
+    "hr li main nav ol p pre section table title tr ul".split(),
+    "\n",
+)
+_CLOSER = {**dict.fromkeys(_INLINE_NAMES, ""), "td": " ", "th": " "}
+_TAG_OPENING = re.compile(r"<[A-Za-z/!?]")
+_TAG_CHARS = 400  # the longest tag looked for; longer ones carry data (`LONG_TAG`), hidden on a page
+_XML = re.compile(r"[\s\ufeff]*<\?xml\b", re.IGNORECASE)
+# Markdown's own marks: a code fence or a heading line.
+_MARKDOWN = re.compile(r"^(?:[ \t]{0,3}(?:```|~~~)|#{1,6}[ \t]+\S)", re.MULTILINE)
+_CODE_SPAN = re.compile(r"`[^`\n]{1,400}`")
 _FENCE = re.compile(r"^[ \t]{0,3}(```|~~~).*?^[ \t]{0,3}\1", re.MULTILINE | re.DOTALL)
 _FRAGMENT = re.compile(r"[\s\ufeff]*(?:<!--.{0,2000}?-->\s*)*<([A-Za-z][A-Za-z0-9]{0,9})[\s/>]", re.DOTALL)
 _SPACES = re.compile(r"\s+")
@@ -78,17 +100,14 @@ _HIDDEN_CLOSE = {
     "!--": re.compile(r"-->"),
     **{name: re.compile(rf"</{name}\s*>", re.IGNORECASE) for name in _HIDDEN_NAMES},
 }
-# Any tag, a doctype or a comment: a unit that is nothing else ("<link rel=...>", "</div>") shows nothing.
-_ANY_TAG = re.compile(r"<(?:[!/?]?[A-Za-z][^<>]{0,400}|!--[^<>]{0,400}--)>")
 _NOTHING_SHOWN = re.compile(r"^[\W_]*$")
-# A unit cut from a long run of markup may begin inside a tag and end inside another.
-_TAG_TAIL = re.compile(r"^[^<>]{0,400}>")
-_TAG_HEAD = re.compile(r"<[^<>]{0,400}$")
 
 DENSE_CHARS = 200
 """A text with HTML elements' tags about this close together or closer, throughout, is markup."""
 MIN_TAGS = 20
 """...and with at least this many of them: a short note with three tags is not."""
+CLOSING_SHARE = 0.2
+"""...and closing elements in at least this share of them: prose that names tags closes none."""
 
 
 def is_page(text: str) -> bool:
@@ -138,23 +157,14 @@ def flag_markup(text: str, view: MarkupView, sentences: list[tuple[int, int]], f
     the `hidden` spans.
 
     A unit with a word outside them keeps its content: a heading beside its link icon's drawing.
-    Only markup, and not in its code blocks: in a tutorial, `<input type="email" required>` is an
-    example to read.
+    Only markup, and not in its code blocks (`MarkupView.shown` keeps their tags): in a tutorial,
+    `<input type="email" required>` is an example to read.
     """
     if not view.markup:
         return
-    hidden = view.hidden
-    first = 0
     for i, (start, end) in enumerate(sentences):
-        if _within(view.literal, start, end):
-            continue
-        while first < len(hidden) and hidden[first][1] <= start:
-            first += 1
-        last = first
-        while last < len(hidden) and hidden[last][0] < end:
-            last += 1
-        unit = blanked(text, hidden[first:last], start, end)
-        if ("<" in unit or ">" in unit or last > first) and _NOTHING_SHOWN.match(_shown(unit)):
+        marked = "<" in text[start:end] or ">" in text[start:end] or _within(view.hidden, start, end)
+        if marked and _NOTHING_SHOWN.match(view.shown(text, start, end)):
             flags[i] |= SentenceFlag.MARKUP
 
 
@@ -172,28 +182,42 @@ def blanked(text: str, spans: Sequence[tuple[int, int]], start: int = 0, end: in
     return "".join(pieces)
 
 
-def _shown(unit: str) -> str:
-    """What a browser would show of `unit`: its text without tags, comments, or the pieces of a tag it was cut in."""
-    return _TAG_HEAD.sub("", _TAG_TAIL.sub("", _ANY_TAG.sub("", unit)))
-
-
-def _element_tags(text: str) -> int:
-    return sum(1 for m in _ELEMENT.finditer(text) if m.group(1) and m.group(1).lower() in _NAMES)
+def _element_tags(text: str) -> tuple[int, int]:
+    """HTML elements' tags in `text`, and how many of them close an element."""
+    tags = closing = 0
+    for match in _ELEMENT.finditer(text):
+        if match.group(1) and match.group(1).lower() in _NAMES:
+            tags += 1
+            closing += match.group(0)[1] == "/"
+    return tags, closing
 
 
 def _dense(text: str) -> bool:
-    tags = _element_tags(text)
-    return tags >= MIN_TAGS and len(text) <= DENSE_CHARS * tags
+    """Tags of HTML elements about every `DENSE_CHARS` characters or closer, elements closed as markup closes them.
+
+    Prose that names tags ("each item is an <li>") opens elements it never closes.
+    """
+    tags, closing = _element_tags(text)
+    return tags >= MIN_TAGS and len(text) <= DENSE_CHARS * tags and closing >= CLOSING_SHARE * tags
 
 
 def _is_fragment(text: str) -> bool:
-    """A page's content without its doctype (`<div class=...>`, `<p>`): opens with an element, dense with them."""
+    """A page's content without its doctype (`<div class=...>`, `<p>`): opens with an element, dense with them.
+
+    Markdown that opens with a centred logo (`<p align="center">`) is no page: its code blocks and
+    headings say so.
+    """
     opening = _FRAGMENT.match(text)
-    return opening is not None and opening.group(1).lower() in _NAMES and _dense(text)
+    return opening is not None and opening.group(1).lower() in _NAMES and _dense(text) and not _MARKDOWN.search(text)
 
 
 def is_markup(text: str) -> bool:
-    """Whether `text` is written in HTML markup: a saved page or a fragment of one, or dense with elements."""
+    """Whether `text` is written in HTML markup: a saved page or a fragment of one, or dense with elements.
+
+    An XML document is not, though its elements may share HTML's names (`<data>`, `<time>`).
+    """
+    if _XML.match(text) and not is_page(text):
+        return False
     return is_page(text) or _is_fragment(text) or _dense(text)
 
 
@@ -204,59 +228,108 @@ class MarkupView:
     markup: bool
     page: bool = False
     hidden: tuple[tuple[int, int], ...] = ()
-    """Scripts, style sheets, drawings, comments (pages only), sorted and disjoint."""
+    """What a browser never shows, sorted and disjoint: a page's scripts, style sheets, drawings and
+    comments; elsewhere comments."""
     literal: tuple[tuple[int, int], ...] = ()
-    """Markdown code blocks, whose tags are kept."""
+    """Markdown code blocks and code spans, whose tags are kept, sorted and disjoint."""
 
     @classmethod
     def of(cls, text: str) -> MarkupView:
         if not is_markup(text):
             return cls(markup=False)
-        page = is_page(text) or _is_fragment(text)
-        hidden = tuple(hidden_spans(text)) if page else ()
-        literal = () if page else tuple(m.span() for m in _FENCE.finditer(text))
-        return cls(markup=True, page=page, hidden=hidden, literal=literal)
+        if is_page(text) or _is_fragment(text):
+            return cls(markup=True, page=True, hidden=tuple(hidden_spans(text)))
+        fences = tuple(m.span() for m in _FENCE.finditer(text))
+        spans = [m.span() for m in _CODE_SPAN.finditer(text) if not _inside(fences, m.start())]
+        literal = tuple(sorted([*fences, *spans]))
+        return cls(markup=True, hidden=_comments(text, literal), literal=literal)
 
     def shown(self, text: str, start: int, end: int) -> str:
         """What a browser shows of `text[start:end]`, whitespace collapsed (the text as it is, for plain text)."""
         if not self.markup:
             return _SPACES.sub(" ", text[start:end]).strip()
-        out = self._without_tags(text, start, end)
-        if self.page:  # a unit cut from a long run of markup
-            out = _TAG_HEAD.sub("", _TAG_TAIL.sub("", out))
-        return _SPACES.sub(" ", out).strip()
+        return _SPACES.sub(" ", self._without_tags(text, start, end)).strip()
 
     def document(self, text: str) -> str:
-        """The whole of `text` as a browser shows it, its line breaks kept (`text` itself, for plain text)."""
+        """The whole of `text` as a browser shows it, a line for each block (`text` itself, for plain text)."""
         if not self.markup:
             return text
         lines = (_BLANKS.sub(" ", line).strip() for line in self._without_tags(text, 0, len(text)).split("\n"))
         return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
     def _without_tags(self, text: str, start: int, end: int) -> str:
-        piece = blanked(text, _within(self.hidden, start, end), start, end) if self.hidden else text[start:end]
-        kept = _within(self.literal, start, end)
+        """`text[start:end]` without what is hidden, tags (and the pieces of those the span cuts) and entities."""
+        # A unit cut from a long run of markup may begin inside a tag and end inside another.
+        lead, trail = _tag_end(text, start, end), _tag_start(text, start, end)
+        spans = _within(self.hidden, start, end)
+        cut = [*([(start, lead)] if lead > start else []), *spans, *([(trail, end)] if trail < end else [])]
+        piece = blanked(text, cut, start, end) if cut else text[start:end]
         pieces: list[str] = []
         done = 0
         for match in _ELEMENT.finditer(piece):
             name = (match.group(1) or "").lower()
             if match.group(1) and name not in _NAMES and not self.page:  # a page's own elements too
                 continue
-            if kept and _inside(kept, start + match.start()):
+            if self.literal and _inside(self.literal, start + match.start()):
                 continue
-            pieces += [piece[done : match.start()], "" if name in _INLINE_NAMES else " "]
+            closes = match.group(0)[1] == "/"
+            pieces += [piece[done : match.start()], (_CLOSER if closes else _SEPARATOR).get(name, " ")]
             done = match.end()
         pieces.append(piece[done:])
-        return "".join(pieces)
+        return html.unescape("".join(pieces))
+
+
+def _tag_end(text: str, start: int, end: int) -> int:
+    """Where a tag that `start` falls inside ends (after its `>`, at most `end`), else `start`."""
+    opening = text.rfind("<", max(0, start - _TAG_CHARS), start)
+    if opening < 0 or text.rfind(">", opening, start) >= 0 or not _TAG_OPENING.match(text, opening):
+        return start
+    closing = text.find(">", start, opening + _TAG_CHARS)
+    if closing < 0 or 0 <= text.find("<", start, closing) < closing:
+        return start
+    return min(end, closing + 1)
+
+
+def _tag_start(text: str, start: int, end: int) -> int:
+    """Where a tag that runs on past `end` begins (its `<`, at least `start`), else `end`."""
+    opening = text.rfind("<", max(start, end - _TAG_CHARS), end)
+    if opening < 0 or text.find(">", opening, end) >= 0 or not _TAG_OPENING.match(text, opening):
+        return end
+    closing = text.find(">", end, opening + _TAG_CHARS)
+    if closing < 0 or 0 <= text.find("<", end, closing) < closing:
+        return end
+    return opening
+
+
+def _comments(text: str, literal: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int], ...]:
+    """HTML comments outside `literal`, in order; one forward search each (an unclosed one ends the search)."""
+    spans: list[tuple[int, int]] = []
+    position = 0
+    while (opening := text.find("<!--", position)) >= 0:
+        closing = text.find("-->", opening + 4)
+        if closing < 0:
+            break
+        if not _inside(literal, opening):
+            spans.append((opening, closing + 3))
+        position = closing + 3
+    return tuple(spans)
 
 
 def _within(spans: tuple[tuple[int, int], ...], start: int, end: int) -> list[tuple[int, int]]:
-    first = bisect.bisect_right(spans, (start, -1)) - 1
-    return [s for s in spans[max(0, first) :] if s[0] < end and s[1] > start]
+    """The spans of `spans` (sorted, disjoint) that overlap `start`..`end`."""
+    out: list[tuple[int, int]] = []
+    for i in range(max(0, bisect.bisect_right(spans, (start, -1)) - 1), len(spans)):
+        if spans[i][0] >= end:
+            break
+        if spans[i][1] > start:
+            out.append(spans[i])
+    return out
 
 
-def _inside(spans: list[tuple[int, int]], position: int) -> bool:
-    return any(s <= position < e for s, e in spans)
+def _inside(spans: tuple[tuple[int, int], ...], position: int) -> bool:
+    """Whether `position` is inside one of `spans` (sorted, disjoint)."""
+    i = bisect.bisect_right(spans, (position, sys.maxsize)) - 1
+    return i >= 0 and spans[i][0] <= position < spans[i][1]
 
 
 def markup_view(index: DocumentIndex) -> MarkupView:
