@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -135,12 +136,48 @@ def test_a_tag_cut_by_a_unit_boundary_shows_nothing_of_itself() -> None:
     assert "style" not in everything and "title" not in everything and "| v30 | v31" in everything
 
 
+def test_a_units_boundary_cuts_only_a_real_tag() -> None:
+    rows = "".join(f"<tr><td>r{i}</td><td>{i}</td></tr>\n" for i in range(30))
+    text = f"Notes\n\n<table>\n{rows}</table>\n<p>Loop while i<n holds, then check x>0 again.</p>\n"
+    text += "Code: `if a <b && c> 1` and `&lt;div&gt;` and &lt;b&gt; here.\n"
+    view = MarkupView.of(text)
+    assert view.markup and not view.page
+    # "i<n ... x>" is no tag (no element is named "n"): a boundary inside it cuts nothing.
+    start, end = text.index("n holds"), text.index("0 again")
+    assert view.shown(text, start, len(text)).startswith("n holds, then check x>0 again.")
+    assert view.shown(text, text.index("Loop"), end).endswith("then check x>")
+    # Nor in code, where "<b && c>" reads as a tag; and code shows references as written.
+    code = view.shown(text, text.index("b && c"), len(text))
+    assert code.startswith("b && c> 1`") and "`&lt;div&gt;`" in code and "<b> here." in code
+    assert view.shown(text, text.index("Code"), text.index("&& c")).endswith("`if a <b")
+    # A boundary inside a real tag cuts the piece off.
+    inside = text.index("<td>r3") + 2
+    assert view.shown(text, inside, text.index("</td>", inside)) == "r3"
+
+
+def test_a_comment_opener_in_code_does_not_hide_the_comment_after_it() -> None:
+    rows = "".join(f"<tr><td>r{i}</td><td>{i}</td></tr>\n" for i in range(30))
+    text = f"Comments open with `<!--`.\n\n<table>\n{rows}</table>\n\n<!-- SECRET draft: {'x ' * 300}-->\n\nEnd.\n"
+    view = MarkupView.of(text)
+    assert "SECRET" not in view.document(text) and "Comments open with `<!--`." in view.document(text)
+
+
+def test_a_tutorials_code_examples_do_not_make_its_prose_markup() -> None:
+    example = "```html\n<ul>\n" + "".join(f"<li><a href='/p{i}'>Page {i}</a></li>\n" for i in range(8)) + "</ul>\n```\n"
+    lesson = "# Lists\n\n" + "A navigation list goes inside the <nav> element, and each link sits in an <li>.\n\n" * 6
+    assert not is_markup(lesson + example * 3)
+
+
 def test_showing_markup_is_linear() -> None:
     steps = "".join(f"<p>Step <b>{i}</b> runs <i>fast</i>.</p>\n\n```\ncode {i}\n```\n\n" for i in range(8000))
     comments = "".join(f"<!-- note {i} --><p>Keeper {i}.</p>\n" for i in range(20000))
     started = time.perf_counter()
     assert "Step 7999 runs fast." in shown_document("Intro.\n\n" + steps)
     assert "Keeper 19999." in shown_document(comments)
+    # Sentence by sentence, as an index shows them: each looks only at the comments beside it.
+    view, page = MarkupView.of(comments), comments
+    ends = [m.end() for m in re.finditer("</p>", page)]
+    assert view.page and all(view.shown(page, s, e) for s, e in zip([0, *ends], ends, strict=False))
     assert time.perf_counter() - started < 5  # quadratic, this takes a minute
 
 

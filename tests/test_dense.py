@@ -166,3 +166,13 @@ def test_pearl_context_shows_what_the_calls_would_see_with_dense_on(
     dense = CliRunner().invoke(app, args)
     assert plain.exit_code == 0 and dense.exit_code == 0, plain.output + dense.output
     assert "boat came" not in plain.stdout and "boat came" in dense.stdout
+
+
+def test_plain_text_is_embedded_as_written_and_markup_as_shown() -> None:
+    # Vectors cached before markup was shown as text keep their keys: plain sentences are embedded as written.
+    plain = index_document("The keeper  trimmed the wick.\n\nThe lamp burned oil.", cache=False, ner=False)
+    assert _dense._texts(plain) == [plain.sentence_text(i) for i in range(plain.sentence_count)]
+    rows = "".join(f"<tr><td>Keeper {i}</td><td>{1900 + i}</td></tr>\n" for i in range(30))
+    page = index_document(f"<!DOCTYPE html>\n<html><body><table>\n{rows}</table></body></html>", cache=False, ner=False)
+    texts = _dense._texts(page)
+    assert "| Keeper 3 | 1903" in texts and not any("<td>" in text for text in texts)

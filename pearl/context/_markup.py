@@ -75,7 +75,6 @@ _SEPARATOR |= dict.fromkeys(
     "\n",
 )
 _CLOSER = {**dict.fromkeys(_INLINE_NAMES, ""), "td": " ", "th": " "}
-_TAG_OPENING = re.compile(r"<[A-Za-z/!?]")
 _TAG_CHARS = 400  # the longest tag looked for; longer ones carry data (`LONG_TAG`), hidden on a page
 _XML = re.compile(r"[\s\ufeff]*<\?xml\b", re.IGNORECASE)
 # Markdown's own marks: a code fence or a heading line.
@@ -197,8 +196,15 @@ def _dense(text: str) -> bool:
 
     Prose that names tags ("each item is an <li>") opens elements it never closes.
     """
-    tags, closing = _element_tags(text)
+    tags, closing = _element_tags(blanked(text, _literal_spans(text)))  # a code example's tags are no markup
     return tags >= MIN_TAGS and len(text) <= DENSE_CHARS * tags and closing >= CLOSING_SHARE * tags
+
+
+def _literal_spans(text: str) -> tuple[tuple[int, int], ...]:
+    """Markdown code blocks (fenced) and code spans, sorted and disjoint."""
+    fences = tuple(m.span() for m in _FENCE.finditer(text))
+    spans = [m.span() for m in _CODE_SPAN.finditer(text) if not _inside(fences, m.start())]
+    return tuple(sorted([*fences, *spans]))
 
 
 def _is_fragment(text: str) -> bool:
@@ -239,9 +245,7 @@ class MarkupView:
             return cls(markup=False)
         if is_page(text) or _is_fragment(text):
             return cls(markup=True, page=True, hidden=tuple(hidden_spans(text)))
-        fences = tuple(m.span() for m in _FENCE.finditer(text))
-        spans = [m.span() for m in _CODE_SPAN.finditer(text) if not _inside(fences, m.start())]
-        literal = tuple(sorted([*fences, *spans]))
+        literal = _literal_spans(text)
         return cls(markup=True, hidden=_comments(text, literal), literal=literal)
 
     def shown(self, text: str, start: int, end: int) -> str:
@@ -260,45 +264,52 @@ class MarkupView:
     def _without_tags(self, text: str, start: int, end: int) -> str:
         """`text[start:end]` without what is hidden, tags (and the pieces of those the span cuts) and entities."""
         # A unit cut from a long run of markup may begin inside a tag and end inside another.
-        lead, trail = _tag_end(text, start, end), _tag_start(text, start, end)
+        lead, trail = self._tag_end(text, start, end), self._tag_start(text, start, end)
         spans = _within(self.hidden, start, end)
         cut = [*([(start, lead)] if lead > start else []), *spans, *([(trail, end)] if trail < end else [])]
         piece = blanked(text, cut, start, end) if cut else text[start:end]
         pieces: list[str] = []
         done = 0
         for match in _ELEMENT.finditer(piece):
+            if not self._strips(match) or (self.literal and _inside(self.literal, start + match.start())):
+                continue
             name = (match.group(1) or "").lower()
-            if match.group(1) and name not in _NAMES and not self.page:  # a page's own elements too
-                continue
-            if self.literal and _inside(self.literal, start + match.start()):
-                continue
-            closes = match.group(0)[1] == "/"
-            pieces += [piece[done : match.start()], (_CLOSER if closes else _SEPARATOR).get(name, " ")]
+            left = (_CLOSER if match.group(0)[1] == "/" else _SEPARATOR).get(name, " ")
+            pieces += [self._decoded(piece, done, match.start(), start), left]
             done = match.end()
-        pieces.append(piece[done:])
-        return html.unescape("".join(pieces))
+        pieces.append(self._decoded(piece, done, len(piece), start))
+        return "".join(pieces)
 
+    def _strips(self, tag: re.Match[str]) -> bool:
+        """Whether a browser shows nothing of `tag`: a comment, a doctype, an HTML element's (on a page, any)."""
+        return tag.group(1) is None or self.page or tag.group(1).lower() in _NAMES
 
-def _tag_end(text: str, start: int, end: int) -> int:
-    """Where a tag that `start` falls inside ends (after its `>`, at most `end`), else `start`."""
-    opening = text.rfind("<", max(0, start - _TAG_CHARS), start)
-    if opening < 0 or text.rfind(">", opening, start) >= 0 or not _TAG_OPENING.match(text, opening):
-        return start
-    closing = text.find(">", start, opening + _TAG_CHARS)
-    if closing < 0 or 0 <= text.find("<", start, closing) < closing:
-        return start
-    return min(end, closing + 1)
+    def _decoded(self, piece: str, begin: int, stop: int, offset: int) -> str:
+        """`piece[begin:stop]` with its character references decoded, except in code (`literal`), shown as written."""
+        spans = _within(self.literal, offset + begin, offset + stop) if self.literal else []
+        out: list[str] = []
+        for s_start, s_end in spans:
+            s_start, s_end = max(begin, s_start - offset), min(stop, s_end - offset)
+            out += [html.unescape(piece[begin:s_start]), piece[s_start:s_end]]
+            begin = s_end
+        out.append(html.unescape(piece[begin:stop]))
+        return "".join(out)
 
+    def _tag_end(self, text: str, start: int, end: int) -> int:
+        """Where a tag that `start` falls inside ends (after its `>`, at most `end`), else `start`."""
+        opening = text.rfind("<", max(0, start - _TAG_CHARS), start)
+        if opening < 0 or (self.literal and _inside(self.literal, opening)):
+            return start
+        tag = _ELEMENT.match(text, opening)
+        return min(end, tag.end()) if tag is not None and tag.end() > start and self._strips(tag) else start
 
-def _tag_start(text: str, start: int, end: int) -> int:
-    """Where a tag that runs on past `end` begins (its `<`, at least `start`), else `end`."""
-    opening = text.rfind("<", max(start, end - _TAG_CHARS), end)
-    if opening < 0 or text.find(">", opening, end) >= 0 or not _TAG_OPENING.match(text, opening):
-        return end
-    closing = text.find(">", end, opening + _TAG_CHARS)
-    if closing < 0 or 0 <= text.find("<", end, closing) < closing:
-        return end
-    return opening
+    def _tag_start(self, text: str, start: int, end: int) -> int:
+        """Where a tag that runs on past `end` begins (its `<`, at least `start`), else `end`."""
+        opening = text.rfind("<", max(start, end - _TAG_CHARS), end)
+        if opening < 0 or (self.literal and _inside(self.literal, opening)):
+            return end
+        tag = _ELEMENT.match(text, opening)
+        return opening if tag is not None and tag.end() > end and self._strips(tag) else end
 
 
 def _comments(text: str, literal: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int], ...]:
@@ -306,11 +317,13 @@ def _comments(text: str, literal: tuple[tuple[int, int], ...]) -> tuple[tuple[in
     spans: list[tuple[int, int]] = []
     position = 0
     while (opening := text.find("<!--", position)) >= 0:
+        if _inside(literal, opening):  # "`<!--`" in a code span opens nothing
+            position = opening + 4
+            continue
         closing = text.find("-->", opening + 4)
         if closing < 0:
             break
-        if not _inside(literal, opening):
-            spans.append((opening, closing + 3))
+        spans.append((opening, closing + 3))
         position = closing + 3
     return tuple(spans)
 
