@@ -8,8 +8,8 @@ import time
 import pytest
 
 from pearl import Pearl, load_settings
-from pearl.context import SentenceFlag, compress, index_document, rank_sentences, render_sentences
-from pearl.context._markup import MarkupView, is_markup, shown_document, shown_text
+from pearl.context import DocumentIndex, SentenceFlag, compress, index_document, rank_sentences, render_sentences
+from pearl.context._markup import MarkupView, is_markup, shown_document, shown_text, shown_texts
 from pearl.eval import counting_fake_llm
 from pearl.tokens import count_tokens
 
@@ -190,3 +190,10 @@ def test_every_method_shows_a_page_as_a_browser_does(method: str) -> None:
     prompts = [m.content for request in fake.history for m in request.messages]
     assert any("The lamp of Tren Light burned paraffin oil until 1951." in p for p in prompts)
     assert not any(mark in p for p in prompts for mark in ('class="anchor"', "<code>", 'var anchor = "'))
+
+
+def test_an_index_read_back_shows_its_sentences_as_the_one_built() -> None:
+    built = index_document(PAGE, cache=False, ner=False)
+    loaded = DocumentIndex.model_validate_json(built.model_dump_json())
+    assert "shown_texts" not in loaded.derived() and shown_texts(loaded) == shown_texts(built)
+    assert [count_tokens(text) for text in shown_texts(loaded)] == loaded.sent_tokens

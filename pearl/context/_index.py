@@ -8,7 +8,7 @@ import time
 from pearl.context._cache import PIPELINE_VERSION, load_cached, save_cached
 from pearl.context._entities import DEFAULT_MODEL, extract_entities, load_ner
 from pearl.context._layout import analyse_layout
-from pearl.context._markup import blanked
+from pearl.context._markup import blanked, keep_shown
 from pearl.context._models import DocumentIndex, SentenceFlag
 from pearl.context._sentences import segment
 from pearl.documents import DocumentSource, as_document
@@ -96,7 +96,7 @@ def build_index(document: Document, *, ner: bool = True, progress: Progress | No
     entities = extract_entities(visible, sentences, nlp, skip, progress)
     if progress is not None:
         progress(len(text), len(text), "done")
-    return DocumentIndex(
+    index = DocumentIndex(
         version=PIPELINE_VERSION,
         content_hash=document.content_hash,
         name=document.name,
@@ -110,7 +110,7 @@ def build_index(document: Document, *, ner: bool = True, progress: Progress | No
         sent_starts=[s for s, _ in sentences],
         sent_ends=[e for _, e in sentences],
         # Tokens as rendered for a prompt (whitespace runs collapsed, markup's tags out), which is what budgets count.
-        sent_tokens=[count_tokens(layout.view.shown(text, s, e)) for s, e in sentences],
+        sent_tokens=[count_tokens(unit) for unit in layout.shown],
         sent_para=segmentation.sentence_paragraph,
         sent_heading=layout.heading,
         sent_section=layout.section,
@@ -122,3 +122,5 @@ def build_index(document: Document, *, ner: bool = True, progress: Progress | No
         mention_end=entities.mention_end,
         build_seconds=round(time.perf_counter() - started, 4),
     )
+    keep_shown(index, layout.view, layout.shown)  # rendering and BM25 need them again: not worked out twice
+    return index

@@ -58,13 +58,14 @@ _DATA_CELL = re.compile(r"<td\b", re.IGNORECASE)
 class Layout:
     """Per-sentence structure: flags, paragraph heading and section heading (sentence ids or -1)."""
 
-    __slots__ = ("flags", "heading", "section", "view")
+    __slots__ = ("flags", "heading", "section", "shown", "view")
 
     def __init__(self, size: int) -> None:
         self.flags = [0] * size
         self.heading = [-1] * size
         self.section = [-1] * size
         self.view = MarkupView(markup=False)  # how a text in markup is shown (its scripts, comments, tags out)
+        self.shown: list[str] = []  # each unit as `view` shows it
 
 
 def _is_markup_heading(text: str) -> bool:
@@ -140,7 +141,8 @@ def analyse_layout(text: str, sentences: list[tuple[int, int]], paragraphs: list
             if _TABLE_END.search(units[k]):
                 header = -1
     layout.view = MarkupView.of(text)
-    flag_markup(text, layout.view, sentences, flags)
+    layout.shown = [layout.view.shown(text, s, e) for s, e in sentences]
+    flag_markup(text, layout.view, sentences, layout.shown, flags)
     sources = False
     for k in range(size):  # a list of sources, its title included, runs to the next title of any kind
         if k in titles:

@@ -41,9 +41,11 @@ __all__ = [
     "hidden_spans",
     "is_markup",
     "is_page",
+    "keep_shown",
     "markup_view",
     "shown_document",
     "shown_text",
+    "shown_texts",
 ]
 
 # Elements of HTML (and of the NQ layout, which capitalises them: "<Td>"). A tag of anything else
@@ -101,6 +103,8 @@ _HIDDEN_CLOSE = {
 }
 _NOTHING_SHOWN = re.compile(r"^[\W_]*$")
 
+_VIEW, _SHOWN = "markup_view", "shown_texts"  # `DocumentIndex.memo` keys
+
 DENSE_CHARS = 200
 """A text with HTML elements' tags about this close together or closer, throughout, is markup."""
 MIN_TAGS = 20
@@ -151,9 +155,11 @@ def _with_long_tags(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, 
     return merged[:-1]
 
 
-def flag_markup(text: str, view: MarkupView, sentences: list[tuple[int, int]], flags: list[int]) -> None:
+def flag_markup(
+    text: str, view: MarkupView, sentences: list[tuple[int, int]], shown: list[str], flags: list[int]
+) -> None:
     """Flag as `MARKUP` the units of a markup text a browser shows nothing of: tags alone, or all inside
-    the `hidden` spans.
+    the `hidden` spans (`shown`: each unit as `view` shows it).
 
     A unit with a word outside them keeps its content: a heading beside its link icon's drawing.
     Only markup, and not in its code blocks (`MarkupView.shown` keeps their tags): in a tutorial,
@@ -163,7 +169,7 @@ def flag_markup(text: str, view: MarkupView, sentences: list[tuple[int, int]], f
         return
     for i, (start, end) in enumerate(sentences):
         marked = "<" in text[start:end] or ">" in text[start:end] or _within(view.hidden, start, end)
-        if marked and _NOTHING_SHOWN.match(view.shown(text, start, end)):
+        if marked and _NOTHING_SHOWN.match(shown[i]):
             flags[i] |= SentenceFlag.MARKUP
 
 
@@ -347,7 +353,7 @@ def _inside(spans: tuple[tuple[int, int], ...], position: int) -> bool:
 
 def markup_view(index: DocumentIndex) -> MarkupView:
     """`MarkupView` of the index's text, built once per index object."""
-    return index.memo("markup_view", lambda: MarkupView.of(index.text))
+    return index.memo(_VIEW, lambda: MarkupView.of(index.text))
 
 
 def shown_document(text: str) -> str:
@@ -355,7 +361,24 @@ def shown_document(text: str) -> str:
     return MarkupView.of(text).document(text)
 
 
+def shown_texts(index: DocumentIndex) -> list[str]:
+    """Every sentence as a prompt shows it, built once per index object."""
+
+    def build() -> list[str]:
+        view = markup_view(index)
+        return [view.shown(index.text, s, e) for s, e in zip(index.sent_starts, index.sent_ends, strict=True)]
+
+    return index.memo(_SHOWN, build)
+
+
+def keep_shown(index: DocumentIndex, view: MarkupView, shown: list[str]) -> None:
+    """Hand a freshly built index the view and the sentences as shown that building it computed."""
+    index.memo(_VIEW, lambda: view)
+    index.memo(_SHOWN, lambda: shown)
+
+
 def shown_text(index: DocumentIndex, sid: int, end: int | None = None) -> str:
     """Sentence `sid` as a prompt shows it (up to character `end`, for a sentence cut to fit)."""
-    stop = index.sent_ends[sid] if end is None else end
-    return markup_view(index).shown(index.text, index.sent_starts[sid], stop)
+    if end is None:
+        return shown_texts(index)[sid]
+    return markup_view(index).shown(index.text, index.sent_starts[sid], end)
