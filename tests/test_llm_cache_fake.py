@@ -12,6 +12,7 @@ from fakeserver import Reply
 
 from pearl.errors import RateLimitError
 from pearl.llm import CachedLLM, Completion, CompletionRequest, FakeLLM, Message, ResponseCache
+from pearl.llm._reply import LOOP_NOTE
 
 
 def request(text: str = "hi", **kw: object) -> CompletionRequest:
@@ -116,3 +117,17 @@ def test_server_reported_cached_tokens_reach_the_trace_and_usage(fake_server: ob
     answer = Pearl(settings=settings).ask("Mira runs the ferry.", "Who runs it?", ["Mira", "Tom"], method="direct")
     assert answer.usage.prompt_tokens == 900 and answer.usage.uncached_prompt_tokens == 300
     assert [e.cached_prompt_tokens for e in answer.trace.events if e.prompt] == [600]
+
+
+def test_a_looping_reply_kept_from_before_the_loop_cut_is_served_cut(tmp_path: Path) -> None:
+    # An older pearl cached replies as they came: one that looped to its length limit is cut when served.
+    cache = ResponseCache(tmp_path / "c.sqlite3")
+    llm = CachedLLM(FakeLLM(default="unused"), cache)
+    loop = "The lamp burned oil. " + "She trimmed the wick at dusk. " * 12 + "She"
+    cache.put(llm._key(request()), Completion(text=loop, finish_reason="length"))
+    served = llm.complete(request())
+    assert served.cached and served.text == "The lamp burned oil. She trimmed the wick at dusk."
+    assert any(note.startswith(LOOP_NOTE) for note in served.notes)
+    # A reply that ended on its own is served as it is.
+    cache.put(llm._key(request("other")), Completion(text=loop, finish_reason="stop"))
+    assert llm.complete(request("other")).text == loop

@@ -19,6 +19,7 @@ import threading
 import time
 from pathlib import Path
 
+from pearl.llm._reply import cut_loop
 from pearl.models import Completion, CompletionRequest
 from pearl.protocols import LLM
 
@@ -173,7 +174,7 @@ class CachedLLM:
         key = self._key(request)
         hit = self.cache.get(key)
         if hit is not None:
-            return hit.model_copy(update={"cached": True, "latency_s": 0.0})
+            return cut_loop(hit).model_copy(update={"cached": True, "latency_s": 0.0})
         completion = self.inner.complete(request)
         self.cache.put(key, completion)
         return completion
@@ -182,7 +183,7 @@ class CachedLLM:
         key = self._key(request)
         hit = self.cache.get(key)
         if hit is not None:
-            return hit.model_copy(update={"cached": True, "latency_s": 0.0})
+            return cut_loop(hit).model_copy(update={"cached": True, "latency_s": 0.0})
         completion = await self.inner.acomplete(request)
         self.cache.put(key, completion)
         return completion

@@ -34,7 +34,7 @@ from typing import Any
 from pearl.errors import LLMRequestError, LLMResponseError
 from pearl.models import Completion
 
-__all__ = ["LOOP_NOTE", "MAX_BODY_CHARS", "Redactor", "read_completion", "reply_chars"]
+__all__ = ["LOOP_NOTE", "MAX_BODY_CHARS", "Redactor", "cut_loop", "read_completion", "reply_chars"]
 
 MAX_BODY_CHARS = 64 * 2**20
 """The largest response body read as JSON; anything bigger is not a chat completion."""
@@ -60,6 +60,25 @@ _PERIOD_WINDOW = 1200
 def reply_chars(max_tokens: int) -> int:
     """The longest reply text accepted for a request of `max_tokens` tokens."""
     return max(_MIN_REPLY_CHARS, max_tokens * _CHARS_PER_TOKEN)
+
+
+def _loop_note(kept: str, text: str) -> str:
+    return f"{LOOP_NOTE}; cut before the repetition, at {len(kept):,} of {len(text):,} characters"
+
+
+def cut_loop(completion: Completion) -> Completion:
+    """`completion` cut before the loop it ran into at its length limit, as `read_completion` cuts one.
+
+    For replies kept from before pearl cut them (a response cache written by an older version):
+    served as they came, they would show the model's loop again.
+    """
+    if completion.finish_reason != "length" or any(note.startswith(LOOP_NOTE) for note in completion.notes):
+        return completion
+    looped = _cut_loop(completion.text)
+    if not looped:
+        return completion
+    notes = [*completion.notes, _loop_note(looped, completion.text)]
+    return completion.model_copy(update={"text": looped, "notes": notes})
 
 
 def _cut_loop(text: str) -> str | None:
@@ -235,7 +254,7 @@ def read_completion(
         text, finish_reason = text[:limit], "length"
     looped = _cut_loop(text) if finish_reason == "length" else None
     if looped:
-        notes.append(f"{LOOP_NOTE}; cut before the repetition, at {len(looped):,} of {len(text):,} characters")
+        notes.append(_loop_note(looped, text))
         text = looped
     prompt_tokens, completion_tokens, cached_prompt_tokens = _usage(body, notes)
     named = _label(body.get("model"), _MAX_MODEL, "model", notes)
