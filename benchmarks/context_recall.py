@@ -157,7 +157,7 @@ def packed(index: DocumentIndex, scores: np.ndarray, budget: int) -> tuple[list[
     """The best-scoring sentences (none scored -inf) that fit in `budget` tokens, joined by line breaks."""
     kept: list[int] = []
     used = 0
-    # Estimated as this baseline shows them (markup and all, whitespace collapsed), not as pearl renders them.
+    # Estimated as the baselines show them (markup and all, whitespace collapsed), not as pearl renders them.
     costs = index.memo("plain_costs", lambda: [count_tokens(" ".join(text.split())) for text in _texts(index)])
     for i in np.argsort(-scores, kind="stable"):
         if scores[i] == -np.inf:

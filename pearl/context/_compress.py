@@ -80,7 +80,8 @@ def sentence_span(index: DocumentIndex, sid: int) -> tuple[int, int]:
 
 
 def render_sentences(index: DocumentIndex, ids: Sequence[int]) -> str:
-    """Sentences `ids` in document order, each labelled `[S12]`, whitespace collapsed.
+    """Sentences `ids` in document order, each labelled `[S12]`, whitespace collapsed (markup as a browser
+    shows it: see `pearl.context.shown_document`).
 
     Consecutive sentences of one paragraph share a line; anything else starts a new line.
     """

@@ -56,7 +56,8 @@ _DATA_CELL = re.compile(r"<td\b", re.IGNORECASE)
 
 
 class Layout:
-    """Per-sentence structure: flags, paragraph heading and section heading (sentence ids or -1)."""
+    """Per-sentence structure: flags, paragraph heading and section heading (sentence ids or -1), and how a
+    text in markup is shown (`view`; `shown`, each unit as it shows it)."""
 
     __slots__ = ("flags", "heading", "section", "shown", "view")
 

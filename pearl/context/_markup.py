@@ -23,6 +23,7 @@ Markdown code blocks and code spans keep their tags: there they are an example t
 from __future__ import annotations
 
 import bisect
+import functools
 import html
 import re
 import sys
@@ -33,14 +34,11 @@ from pearl.context._models import DocumentIndex, SentenceFlag
 from pearl.context._sentences import LONG_TAG
 
 __all__ = [
-    "CLOSING_SHARE",
-    "DENSE_CHARS",
     "MarkupView",
     "blanked",
     "flag_markup",
     "hidden_spans",
     "is_markup",
-    "is_page",
     "keep_shown",
     "markup_view",
     "shown_document",
@@ -197,12 +195,13 @@ def _element_tags(text: str) -> tuple[int, int]:
     return tags, closing
 
 
-def _dense(text: str) -> bool:
+def _dense(text: str, literal: tuple[tuple[int, int], ...]) -> bool:
     """Tags of HTML elements about every `DENSE_CHARS` characters or closer, elements closed as markup closes them.
 
-    Prose that names tags ("each item is an <li>") opens elements it never closes.
+    Prose that names tags ("each item is an <li>") opens elements it never closes, and a code
+    example's tags (in `literal`) are no markup.
     """
-    tags, closing = _element_tags(blanked(text, _literal_spans(text)))  # a code example's tags are no markup
+    tags, closing = _element_tags(blanked(text, literal))
     return tags >= MIN_TAGS and len(text) <= DENSE_CHARS * tags and closing >= CLOSING_SHARE * tags
 
 
@@ -213,14 +212,13 @@ def _literal_spans(text: str) -> tuple[tuple[int, int], ...]:
     return tuple(sorted([*fences, *spans]))
 
 
-def _is_fragment(text: str) -> bool:
-    """A page's content without its doctype (`<div class=...>`, `<p>`): opens with an element, dense with them.
-
-    Markdown that opens with a centred logo (`<p align="center">`) is no page: its code blocks and
-    headings say so.
+def _opens_as_fragment(text: str) -> bool:
+    """Whether dense markup is a page's content without its doctype (`<div class=...>`, `<p>`): it opens with
+    an element. Markdown that opens with a centred logo (`<p align="center">`) is no page: its code
+    blocks and headings say so.
     """
     opening = _FRAGMENT.match(text)
-    return opening is not None and opening.group(1).lower() in _NAMES and _dense(text) and not _MARKDOWN.search(text)
+    return opening is not None and opening.group(1).lower() in _NAMES and not _MARKDOWN.search(text)
 
 
 def is_markup(text: str) -> bool:
@@ -228,9 +226,7 @@ def is_markup(text: str) -> bool:
 
     An XML document is not, though its elements may share HTML's names (`<data>`, `<time>`).
     """
-    if _XML.match(text) and not is_page(text):
-        return False
-    return is_page(text) or _is_fragment(text) or _dense(text)
+    return MarkupView.of(text).markup
 
 
 @dataclass(frozen=True)
@@ -247,11 +243,15 @@ class MarkupView:
 
     @classmethod
     def of(cls, text: str) -> MarkupView:
-        if not is_markup(text):
-            return cls(markup=False)
-        if is_page(text) or _is_fragment(text):
+        if is_page(text):
             return cls(markup=True, page=True, hidden=tuple(hidden_spans(text)))
+        if _XML.match(text):
+            return cls(markup=False)
         literal = _literal_spans(text)
+        if not _dense(text, literal):
+            return cls(markup=False)
+        if _opens_as_fragment(text):
+            return cls(markup=True, page=True, hidden=tuple(hidden_spans(text)))
         return cls(markup=True, hidden=_comments(text, literal), literal=literal)
 
     def shown(self, text: str, start: int, end: int) -> str:
@@ -356,8 +356,12 @@ def markup_view(index: DocumentIndex) -> MarkupView:
     return index.memo(_VIEW, lambda: MarkupView.of(index.text))
 
 
+@functools.lru_cache(maxsize=4)
 def shown_document(text: str) -> str:
-    """`text` as a browser shows it, when it is markup (see `is_markup`); else `text` itself."""
+    """`text` as a browser shows it, when it is markup (see `is_markup`); else `text` itself.
+
+    Kept for the last few texts: `direct` and `pearl-fulldoc` ask for it again for every question.
+    """
     return MarkupView.of(text).document(text)
 
 

@@ -79,7 +79,8 @@ class Mention(BaseModel):
 
 
 class Sentence(BaseModel):
-    """A sentence unit: `index.text[start:end] == text`."""
+    """A sentence unit: `index.text[start:end] == text`; `tokens` counts it as a prompt shows it (for text
+    written in markup, without its tags: see `pearl.context.shown_document`)."""
 
     id: int
     start: int
@@ -143,6 +144,8 @@ class DocumentIndex(BaseModel):
 
         Derived views (alias table, co-occurrence weights, BM25 postings, the graph) cost
         milliseconds to seconds to build and are needed by many questions about one document.
+        A copy (`model_copy`) shares them: a copy with other sentences or text must not be used
+        to build or read them.
         """
         if key not in self._memo:
             self._memo[key] = build()
