@@ -33,7 +33,7 @@ from pearl.context._bm25 import BM25
 from pearl.context._dense import dense_scores
 from pearl.context._entities import entity_sentences, lookup_entities
 from pearl.context._graph import cooccurrence
-from pearl.context._markup import shown_text
+from pearl.context._markup import shown_text, shown_texts
 from pearl.context._models import CompressedContext, DocumentIndex, SentenceFlag
 from pearl.context._query import clean_query, query_terms
 from pearl.context._terms import query_variants, stem, term_bases, terms, words
@@ -123,7 +123,7 @@ def _bm25(index: DocumentIndex) -> BM25:
 
 
 def _build_bm25(index: DocumentIndex) -> BM25:
-    documents = [terms(shown_text(index, i)) for i in range(index.sentence_count)]
+    documents = [terms(text) for text in shown_texts(index)]
     vocabulary = {term for document in documents for term in document}
     for document in documents:
         # "sublicense" also counts as "license", "competition" as "compete", when the document uses those.

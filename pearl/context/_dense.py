@@ -42,7 +42,7 @@ import numpy.typing as npt
 
 from pearl._files import atomic_write_bytes
 from pearl._paths import data_dir
-from pearl.context._markup import markup_view, shown_text
+from pearl.context._markup import markup_view, shown_texts
 from pearl.context._models import DocumentIndex
 from pearl.errors import ConfigError, ContextError
 
@@ -177,7 +177,7 @@ def _texts(index: DocumentIndex) -> list[str]:
     """What is embedded of each sentence: its text, or for markup what a browser shows of it."""
     if not markup_view(index).markup:
         return [index.sentence_text(sid) for sid in range(index.sentence_count)]
-    return [shown_text(index, sid) for sid in range(index.sentence_count)]
+    return shown_texts(index)
 
 
 def _store(embedder: Embedder, index: DocumentIndex) -> Path:
