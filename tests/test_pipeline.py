@@ -83,7 +83,7 @@ def test_fix_prompt_keeps_the_demos_the_sheet_and_every_error() -> None:
     answer = pearl_with(fake).ask(SAMPLE, QUESTION)
     assert not answer.fallback
     first, *fixes = [r.messages for r in fake.history if (r.prompt or "").startswith("plan")]
-    assert len(fixes) == 3 and all((r.prompt or "").startswith("plan_fix.v3#") for r in fake.history[1:4])
+    assert len(fixes) == 3 and all((r.prompt or "").startswith("plan_fix.v4#") for r in fake.history[1:4])
     last = fixes[-1][-1].content
     assert "Teodor Ny'lund" in last and "Absalom Quarrie" in last  # the entity sheet
     shown = [d.question for d in builtin_demos().demos if d.question in first[-1].content]
@@ -94,6 +94,20 @@ def test_fix_prompt_keeps_the_demos_the_sheet_and_every_error() -> None:
     earlier = last.split("Earlier rejected plans, newest first:", 1)[1]
     assert earlier.index("Attempt 2:") < earlier.index("Attempt 1:") and "NO_SUCH_ACTION(CTX" in earlier
     assert "at most 8 steps" in fixes[-1][0].content
+
+
+@pytest.mark.parametrize("grammar", [False, True])
+def test_plans_are_asked_with_what_each_step_is_for_except_under_a_grammar(grammar: bool) -> None:
+    # The paper's form, `var = ACTION(args) : explanation`: the demonstrations show it and the prompt asks
+    # for it; under a grammar a small model writes the calls alone, and the demonstrations match.
+    fake = scripted(['s1 = FIND_REASON(CTX, "the lamp oil") : why she did it'] if grammar else [GOOD_PLAN])
+    fake._supports_grammar = grammar
+    pearl_with(fake, grammar=grammar).ask(SAMPLE, QUESTION)
+    system, user = fake.history[0].messages[0].content, fake.history[0].messages[-1].content
+    asks = "ACTION(argument, argument) : what the step finds" in system
+    shows = re.search(r"^s?\w+ = [A-Z_]+\(.*\) : \w+", user, re.MULTILINE) is not None
+    assert asks == shows == (not grammar)
+    assert ("ACTION(argument, argument)" in system) and ("Example plans:" in user)
 
 
 def test_fix_prompt_cuts_the_earlier_plans_first() -> None:

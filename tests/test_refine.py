@@ -169,7 +169,7 @@ def test_refine_keeps_right_plans_and_revised_ones() -> None:
     assert (
         store_.library == default_library().fingerprint
         and store_.version
-        and store_.prompts["refine"].startswith("refine.v3#")
+        and store_.prompts["refine"].startswith("refine.v4#")
     )
     revised = next(d for d in store_.demos if d.outcome and "revision" in d.outcome)
     assert "REVISED clue" in revised.plan and revised.library == default_library().fingerprint

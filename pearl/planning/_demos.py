@@ -57,7 +57,7 @@ class DemoStore(BaseModel):
 
 @functools.cache
 def _builtin_text() -> str:
-    return resources.files("pearl.planning").joinpath("data/demos.v1.json").read_text(encoding="utf-8")
+    return resources.files("pearl.planning").joinpath("data/demos.v2.json").read_text(encoding="utf-8")
 
 
 def builtin_demos() -> DemoStore:

@@ -128,7 +128,7 @@ def _render_demos(demos: Sequence[Demo], library: ActionLibrary, mode: str) -> s
         elif mode == "json":
             text = json.dumps(plan_to_json(plan), ensure_ascii=False)
         else:
-            text = plan.render(explanations=False)
+            text = plan.render()
         blocks.append(f"Question: {demo.question}\nPlan:\n{text}")
     return "\n\n".join(blocks) or "(none)"
 
@@ -158,11 +158,23 @@ def plan_constraints(llm: LLM, shown: ActionLibrary, max_steps: int) -> tuple[Ou
     return mode, {"max_tokens": 60 * max_steps + 40, "temperature": 0.0, **constraint}
 
 
-def plan_rules(template: PromptTemplate, shown: ActionLibrary, max_steps: int) -> dict[str, str]:
-    """The values every planning prompt fills from the plan language's rules: the step limit and, when ANSWER is
-    shown, that it only ends a plan."""
+def plan_rules(
+    template: PromptTemplate, shown: ActionLibrary, max_steps: int, mode: OutputMode = "text"
+) -> dict[str, str]:
+    """The values every planning prompt fills from the plan language's rules: the step limit, when ANSWER is
+    shown that it only ends a plan, the form of a step and the note on writing the plan in `mode`.
+
+    A step is written with what it is for (`name = ACTION(args) : explanation`, the paper's form; the
+    explanation steers the evidence the step is shown) except under a grammar, which spares a small
+    model the prose.
+    """
     note = f" {template.part('answer_last')}" if ANSWER in shown else ""
-    return {"max_steps": str(max_steps), "answer_note": note}
+    return {
+        "max_steps": str(max_steps),
+        "answer_note": note,
+        "step_form": template.part("form_plain" if mode == "grammar" else "form_text"),
+        "format_note": template.part(f"format_{mode}"),
+    }
 
 
 def read_plan_reply(text: str, mode: OutputMode, library: ActionLibrary, max_steps: int) -> Plan:
@@ -213,7 +225,7 @@ async def generate_plan(
     window, reply_tokens = recorder.llm.context_window, int(params["max_tokens"])
     for attempt in range(1, max_attempts + 1):
         template = first if attempt == 1 else fix
-        values = {**common, **plan_rules(template, shown, max_steps), "format_note": template.part(f"format_{mode}")}
+        values = {**common, **plan_rules(template, shown, max_steps, mode)}
         if attempt == 1:
             fitted, _ = template.fit(window, reply_tokens, _PLAN_SHARES, **values)
         else:

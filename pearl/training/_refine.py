@@ -229,8 +229,7 @@ class _Refiner:
             plan=wrong[-1],
             earlier="\n\n".join(reversed(wrong[:-1])) or "(none)",
             errors="; ".join(errors) or "(none)",
-            format_note=template.part(f"format_{mode}"),
-            **plan_rules(template, shown, max_steps),
+            **plan_rules(template, shown, max_steps, mode),
         )
         trace = self._trace(question)
         try:
