@@ -138,6 +138,9 @@ class Pearl:
         demos: demonstrations for the planner; default: the bundled ones.
         on_stage: told as each stage of a question starts (indexing, each plan attempt, each
             step, the answer call) and how far indexing has got; see `StageProgress`.
+        on_trace: given each question's trace as the question starts; the trace fills as the
+            question runs, so a caller keeps what an interrupted question did (`pearl ask --trace`
+            writes it on Ctrl-C; a failure's trace also comes with its `PearlError`).
     """
 
     def __init__(
@@ -148,6 +151,7 @@ class Pearl:
         library: ActionLibrary | None = None,
         demos: DemoStore | None = None,
         on_stage: StageProgress | None = None,
+        on_trace: Callable[[Trace], None] | None = None,
     ) -> None:
         _check_types(llm, settings, library, demos)
         self.settings = settings or load_settings()
@@ -157,11 +161,14 @@ class Pearl:
         self.library = library or default_library()
         self.demos = demos or builtin_demos()
         self.on_stage = on_stage
+        self.on_trace = on_trace
         self._indexes: dict[str, DocumentIndex] = {}
 
     def with_demos(self, demos: DemoStore) -> Pearl:
         """The same pipeline (model, settings, library, indexes in memory) planning with other demonstrations."""
-        other = Pearl(self.llm, self.settings, library=self.library, demos=demos, on_stage=self.on_stage)
+        other = Pearl(
+            self.llm, self.settings, library=self.library, demos=demos, on_stage=self.on_stage, on_trace=self.on_trace
+        )
         other._indexes = self._indexes
         return other
 
@@ -207,6 +214,8 @@ class Pearl:
                 name=doc.name, content_hash=doc.content_hash, chars=len(doc.text), sources=source_files(doc)
             ),
         )
+        if self.on_trace is not None:
+            self.on_trace(trace)
         return AskContext(
             llm=self.llm,
             settings=self.settings,

@@ -449,6 +449,14 @@ def test_ask_with_the_question_first_says_it_goes_last() -> None:
     assert 'the question goes last, as in pearl ask FILE... "QUESTION"' in result.stderr
 
 
+def test_ask_with_the_question_forgotten_refuses_the_last_file_as_one(tmp_path: Path) -> None:
+    other = tmp_path / "notes.md"
+    other.write_text("# Notes\n\nNothing here.\n", encoding="utf-8")
+    result = runner.invoke(app, ["ask", str(SAMPLE), str(other)])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f'error: the last argument, "{shorten(str(other), 60)}", is a file, not a question')
+
+
 def test_ask_with_a_missing_file_still_says_so(tmp_path: Path) -> None:
     result = runner.invoke(app, ["ask", str(tmp_path / "missing.txt"), QUESTION])
     assert result.exit_code == 2 and "no such file" in result.stderr and "goes last" not in result.stderr

@@ -168,11 +168,14 @@ def test_damaged_cache_does_not_stop_the_cli(fake_server: FakeOpenAIServer, tmp_
 # --- item 2: --trace never throws an answer away, and a failed ask leaves its trace ------
 
 
-def test_trace_in_a_missing_folder_is_refused_before_any_call(fake_server: FakeOpenAIServer, tmp_path: Path) -> None:
-    target = tmp_path / "no_such_dir" / "t.json"
-    result = runner.invoke(app, [*ask_args(fake_server, story(tmp_path)), "--trace", str(target)])
+@pytest.mark.parametrize("option", ["--trace", "--html"])
+def test_an_output_in_a_missing_folder_is_refused_before_any_call(
+    option: str, fake_server: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    target = tmp_path / "no_such_dir" / "t.out"
+    result = runner.invoke(app, [*ask_args(fake_server, story(tmp_path)), option, str(target)])
     assert result.exit_code == 2
-    assert "no folder" in result.output and str(target.parent) in result.output
+    assert f"{option} {target}: there is no folder" in result.output and str(target.parent) in result.output
     assert fake_server.chat_requests == []  # nothing paid for
     assert not target.parent.exists()
 
@@ -187,6 +190,36 @@ def test_unwritable_trace_prints_the_answer_then_one_error(fake_server: FakeOpen
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "could not write the trace to /dev/full" in errors[0]
     assert "Traceback" not in result.output
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+def test_unwritable_page_prints_the_answer_and_writes_the_trace(fake_server: FakeOpenAIServer, tmp_path: Path) -> None:
+    fake_server.set_default("Varga kept it.")
+    target = tmp_path / "t.json"
+    result = runner.invoke(
+        app, [*ask_args(fake_server, story(tmp_path)), "--html", "/dev/full", "--trace", str(target)]
+    )
+    assert result.exit_code == 1
+    assert "Varga kept it." in result.stdout
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "/dev/full: cannot write the page" in errors[0]
+    assert Trace.model_validate_json(target.read_text(encoding="utf-8")).answer is not None
+
+
+def test_interrupted_ask_writes_its_trace(
+    fake_server: FakeOpenAIServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pearl import Pearl
+
+    def interrupted(self: Pearl, document: object) -> None:
+        raise KeyboardInterrupt  # Ctrl-C while the question runs, once its trace has begun
+
+    monkeypatch.setattr(Pearl, "index", interrupted)
+    target = tmp_path / "t.json"
+    result = runner.invoke(app, [*ask_args(fake_server, story(tmp_path))[:-2], "--trace", str(target)])
+    assert result.exit_code == 130
+    assert f"the trace up to the interruption is in {target}" in result.stderr
+    assert Trace.model_validate_json(target.read_text(encoding="utf-8")).question == "Who kept the light?"
 
 
 def test_failed_ask_writes_its_trace(

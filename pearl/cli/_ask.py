@@ -72,15 +72,16 @@ def _render_answer(answer: Answer) -> None:
     )
 
 
-def _check_trace_path(path: Path) -> None:
-    """Refuse a `--trace` path that cannot be written before any call is paid for; the file is not created yet."""
+def _check_output_path(path: Path, option: str, example_name: str) -> None:
+    """Refuse an output path (`--trace`, `--html`) that cannot be written before any call is paid for; the file
+    is not created yet."""
     folder = path.parent
     if path.is_dir():
-        raise fail(f"--trace {path} is a folder; give a file name, e.g. {path / 'trace.json'}")
+        raise fail(f"{option} {path} is a folder; give a file name, e.g. {path / example_name}")
     if not folder.is_dir():
-        raise fail(f"--trace {path}: there is no folder {folder}; create it or choose another path")
+        raise fail(f"{option} {path}: there is no folder {folder}; create it or choose another path")
     if not os.access(path if path.exists() else folder, os.W_OK):
-        raise fail(f"--trace {path}: not writable; choose another path")
+        raise fail(f"{option} {path}: not writable; choose another path")
 
 
 def _write_trace(path: Path, trace: Trace) -> str | None:
@@ -92,8 +93,15 @@ def _write_trace(path: Path, trace: Trace) -> str | None:
     return None
 
 
-def _write_page(path: Path, trace: Trace) -> None:
-    """The page of a question's trace, with the document when its files can be read again unchanged."""
+def _keep_trace(path: Path, trace: Trace, until: str) -> None:
+    """Write the trace of a question that did not finish, saying where it is."""
+    problem = _write_trace(path, trace)
+    echo(f"error: {problem}" if problem else f"note: the trace up to {until} is in {path}", err=True)
+
+
+def _write_page(path: Path, trace: Trace) -> str | None:
+    """Write the page of a question's trace, with the document when its files can be read again unchanged;
+    what went wrong, or None."""
     index: DocumentIndex | None = None
     notes: list[str] = []
     try:
@@ -104,7 +112,8 @@ def _write_page(path: Path, trace: Trace) -> None:
     try:
         path.write_text(render_trace_page(trace, index, notes=notes), encoding="utf-8")
     except OSError as exc:
-        raise fail(f"{path}: cannot write the page ({exc.strerror or exc})") from None
+        return f"{path}: cannot write the page ({exc.strerror or exc})"
+    return None
 
 
 @app.command(epilog=example('pearl ask story.txt "Why did Dorota put water in the lamp oil?"'))
@@ -172,11 +181,14 @@ def ask(
         raise fail(f"--plan runs a plan, which method {method} does not; choose one of {planned}")
     plan_text = _plan_text(given_plan) if given_plan is not None else None
     if trace is not None:
-        _check_trace_path(trace)
+        _check_output_path(trace, "--trace", "trace.json")
+    if html is not None:
+        _check_output_path(html, "--html", "answer.html")
     stages = StageLine(quiet=quiet)
     with handled():
         settings = settings_from(base_url, model, api_key, no_cache, timeout, context_window, max_bytes)
-        pearl = make_pearl(settings, actions, demos, on_stage=stages)
+        started: list[Trace] = []
+        pearl = make_pearl(settings, actions, demos, on_stage=stages, on_trace=started.append)
         given = None
         if plan_text is not None:
             try:
@@ -195,18 +207,24 @@ def ask(
                 stages.close()
         except PearlError as exc:
             if trace is not None and isinstance(exc.trace, Trace):
-                problem = _write_trace(trace, exc.trace)
-                echo(f"error: {problem}" if problem else f"note: the trace up to the failure is in {trace}", err=True)
+                _keep_trace(trace, exc.trace, "the failure")
             raise
-    if html is not None:
-        _write_page(html, answer.trace)
+        except KeyboardInterrupt:
+            if trace is not None and started:
+                _keep_trace(trace, started[-1], "the interruption")
+            raise
     if as_json:
         echo_json(answer.model_dump(mode="json", exclude={"trace"}))
     else:
         _render_answer(answer)
     if answer.demo_model:
         echo(DEMO_NOTICE, err=True)
-    problem = _write_trace(trace, answer.trace) if trace is not None else None
+    # The answer is shown first: a page or trace that cannot be written loses none of what was paid for.
+    problems = [
+        *([_write_page(html, answer.trace)] if html is not None else []),
+        *([_write_trace(trace, answer.trace)] if trace is not None else []),
+    ]
+    problem = "; ".join(p for p in problems if p)
     if problem:
         raise fail(f"{problem}; the answer above is complete", EXIT_FAILED)
 
@@ -226,6 +244,12 @@ def _check_order(files: list[str], question: str) -> None:
         raise fail(
             f'"{shown}" is not a file, but the last argument is: the question goes last, as in '
             'pearl ask FILE... "QUESTION"'
+        )
+    if _exists(question) and not any(ch.isspace() for ch in question.strip()):
+        # `pearl ask notes/*.md` with the question forgotten: the last file would be asked as the question.
+        raise fail(
+            f'the last argument, "{shorten(question, 60)}", is a file, not a question: give the question last, '
+            'in quotes, as in pearl ask FILE... "QUESTION"'
         )
 
 

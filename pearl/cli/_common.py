@@ -18,7 +18,7 @@ import json
 import logging
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, TextIO
@@ -37,6 +37,7 @@ from pearl.errors import (
     LLMRequestError,
     PearlError,
 )
+from pearl.models import Trace
 from pearl.planning import load_demos
 from pearl.protocols import StageProgress
 
@@ -280,13 +281,14 @@ def make_pearl(
     actions: Path | None = None,
     demos: Path | None = None,
     on_stage: StageProgress | None = None,
+    on_trace: Callable[[Trace], None] | None = None,
 ) -> Pearl:
-    """A `Pearl` with the given settings and, when named, an action library, demonstrations from files and
-    a display of each question's stages."""
+    """A `Pearl` with the given settings and, when named, an action library, demonstrations from files,
+    a display of each question's stages and a keeper of its trace."""
     library = load_library(actions) if actions is not None else None
     # Demos written for another library are dropped, with a warning, rather than shown to the planner.
     store = load_demos(demos, library or default_library()) if demos is not None else None
-    return Pearl(settings=settings, library=library, demos=store, on_stage=on_stage)
+    return Pearl(settings=settings, library=library, demos=store, on_stage=on_stage, on_trace=on_trace)
 
 
 def example(*commands: str) -> str:
