@@ -8,12 +8,28 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from typing import Annotated
 
-from pydantic import ValidationError
+from pydantic import AfterValidator, ValidationError
 
-__all__ = ["FENCE_TAGS", "STOP_WORDS", "neutralise_fence", "shorten", "word_stems"]
+__all__ = ["FENCE_TAGS", "STOP_WORDS", "WritableStr", "neutralise_fence", "shorten", "word_stems", "writable"]
 
 _WORD = re.compile(r"[a-z0-9]+")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def writable(text: str) -> str:
+    """`text` with every lone surrogate replaced by U+FFFD, each by one, so offsets hold.
+
+    A byte that is not UTF-8 in a command-line argument or a file name reaches Python as one
+    (its "surrogateescape"), and so does a broken string from a caller; no file, JSON body or
+    hash can encode it, so it would fail the question at its first model call.
+    """
+    return text if text.isascii() else _SURROGATE.sub("\ufffd", text)
+
+
+WritableStr = Annotated[str, AfterValidator(writable)]
+"""A model field's text, made `writable` as it is validated."""
 
 STOP_WORDS = frozenset(
     "a an the of to in on at for by with from and or but is are was were be been being do does did what which who "

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pearl._text import WritableStr
 from pearl.questions import Question
 
 __all__ = [
@@ -91,7 +92,7 @@ class DocumentPart(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    name: str
+    name: WritableStr
     start: int
     end: int
     crlf: list[int] = Field(default_factory=list)
@@ -106,8 +107,8 @@ class Document(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    text: str
-    name: str = "text"
+    text: WritableStr
+    name: WritableStr = "text"
     parts: list[DocumentPart] = Field(default_factory=list)
 
     @property

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pearl._text import WritableStr
 from pearl.errors import ConfigError
 
 __all__ = ["LETTERS", "Question", "as_question", "parse_choice", "split_options"]
@@ -22,8 +23,8 @@ class Question(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    text: str
-    options: list[str] = Field(default_factory=list)
+    text: WritableStr
+    options: list[WritableStr] = Field(default_factory=list)
 
     @property
     def letters(self) -> str:

@@ -41,9 +41,10 @@ from pearl.errors import (
 from pearl.llm import CachedLLM, CompletionRequest, FakeLLM, Message, OpenAICompatibleLLM, ResponseCache
 from pearl.llm._embedded import _MODELS, REPEAT_PENALTY, EmbeddedLLM
 from pearl.llm._reply import LOOP_NOTE, reply_chars
-from pearl.models import Completion, Trace
+from pearl.models import Completion, Document, Trace
 from pearl.planning import parse_plan, plan_from_json
 from pearl.prompts import CUT_MARK
+from pearl.questions import Question
 from pearl.tokens import count_tokens
 
 REPO = Path(__file__).resolve().parents[1]
@@ -209,8 +210,6 @@ def test_unwritable_page_prints_the_answer_and_writes_the_trace(fake_server: Fak
 def test_interrupted_ask_writes_its_trace(
     fake_server: FakeOpenAIServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pearl import Pearl
-
     def interrupted(self: Pearl, document: object) -> None:
         raise KeyboardInterrupt  # Ctrl-C while the question runs, once its trace has begun
 
@@ -757,3 +756,32 @@ def test_ctrl_c_while_pearl_loads_prints_interrupted(module: str) -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env, cwd=REPO)
     assert "Traceback" not in out.stderr, out.stderr
     assert out.stderr.strip() == "interrupted" and out.returncode == 130
+
+
+# --- bytes that are not UTF-8 in a question, an option or a file name --------------------
+
+
+def test_bytes_that_are_not_utf8_in_the_question_options_and_file_name_are_replaced(
+    fake_server: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    # A shell passes them through; Python hands them over as lone surrogates ("surrogateescape"), which no
+    # JSON body, file or hash can encode.
+    doc = tmp_path / "story\udcff.txt"
+    doc.write_text(STORY, encoding="utf-8")
+    fake_server.set_default("Varga kept it.")
+    target = tmp_path / "t.json"
+    args = ["ask", str(doc), "Who kept \udcff the light?", "-o", "Varga\ud800", "-o", "Dorota"]
+    result = runner.invoke(app, [*args, "--base-url", fake_server.base_url, "--model", "m", "--trace", str(target)])
+    assert result.exit_code == 0, result.output
+    sent = json.dumps(fake_server.chat_requests[-1].json, ensure_ascii=False)
+    assert "Who kept \ufffd the light?" in sent and "Varga\ufffd" in sent
+    trace = Trace.model_validate_json(target.read_text(encoding="utf-8"))
+    assert trace.question == "Who kept \ufffd the light?"
+
+
+def test_a_document_or_question_made_in_code_with_lone_surrogates_keeps_its_offsets() -> None:
+    document = Document.from_text("Alice \ud800 went home.", name="notes\udcff.md")
+    assert document.text == "Alice \ufffd went home." and document.name == "notes\ufffd.md"
+    assert document.parts[0].name == "notes\ufffd.md" and document.parts[0].end == len(document.text)
+    assert document.content_hash  # hashable: the text encodes
+    assert Question(text="Why \udcff?", options=["a\ud800", "b"]).options[0] == "a\ufffd"
