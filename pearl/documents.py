@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import codecs
+import logging
+import os
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -11,6 +13,8 @@ from pathlib import Path
 
 from pearl.errors import DocumentError
 from pearl.models import Document, DocumentPart
+
+_log = logging.getLogger(__name__)
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -426,24 +430,44 @@ def _read_one(path: Path, max_bytes: int) -> tuple[str, list[int]]:
     return text, crlf
 
 
-def _expand(paths: Sequence[str | Path]) -> list[Path]:
-    files: list[Path] = []
+def _expand(paths: Sequence[str | Path]) -> list[tuple[Path, bool]]:
+    """Every file to read, and whether it was found in a folder (rather than named).
+
+    A folder gives its files of the kinds pearl reads, sorted, except hidden ones and those in
+    hidden folders (`.git`, `.venv`): nobody means those as part of the document.
+    """
+    files: list[tuple[Path, bool]] = []
     for raw in paths:
         path = Path(raw).expanduser()
         if not path.exists():
             raise DocumentError(f"{path}: no such file or directory")
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
+            found = sorted(
+                p
+                for p in path.rglob("*")
+                if p.suffix.lower() in SUPPORTED_SUFFIXES
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                and p.is_file()
+            )
             if not found:
                 raise DocumentError(f"{path}: is a directory with no readable files ({', '.join(SUPPORTED_SUFFIXES)})")
-            files.extend(found)
+            files.extend((p, True) for p in found)
         elif path.is_file():
-            files.append(path)
+            files.append((path, False))
         else:
             raise DocumentError(f"{path}: not a regular file")
     if not files:
         raise DocumentError("no document given")
     return files
+
+
+def _name(items: Sequence[str | Path], files: list[Path]) -> str:
+    """A document's name: its one file's path, or where its files are and how many."""
+    if len(files) == 1:
+        return str(files[0])
+    folders = [Path(item).expanduser() for item in items]
+    where = folders[0] if len(folders) == 1 else Path(os.path.commonpath([f.parent for f in files]))
+    return f"{where} ({len(files)} files)"
 
 
 def load_document(paths: str | Path | Sequence[str | Path], max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
@@ -457,23 +481,34 @@ def load_document(paths: str | Path | Sequence[str | Path], max_bytes: int = DEF
         DocumentError: a path is missing, empty, binary, undecodable, too large, or a PDF without text.
     """
     items = [paths] if isinstance(paths, (str, Path)) else list(paths)
-    files = _expand(items)
     parts: list[DocumentPart] = []
     chunks: list[str] = []
     offset = 0
-    for path in files:
+    read: list[Path] = []
+    skipped: list[str] = []
+    for path, in_folder in _expand(items):
         try:
-            text, crlf = _read_one(path, max_bytes)
-        except PermissionError as exc:
-            raise DocumentError(f"{path}: permission denied") from exc
+            try:
+                text, crlf = _read_one(path, max_bytes)
+            except PermissionError as exc:
+                raise DocumentError(f"{path}: permission denied") from exc
+        except DocumentError as exc:
+            if not in_folder:
+                raise
+            # One empty or unreadable file in a folder does not stop the rest from being read: it is left out, said.
+            skipped.append(str(exc))
+            _log.warning("left out of the document: %s", exc)
+            continue
+        read.append(path)
         if chunks:
             chunks.append(_SEPARATOR)
             offset += len(_SEPARATOR)
         chunks.append(text)
         parts.append(DocumentPart(name=str(path), start=offset, end=offset + len(text), crlf=crlf))
         offset += len(text)
-    name = str(files[0]) if len(files) == 1 else f"{files[0].parent} ({len(files)} files)"
-    return Document(text="".join(chunks), name=name, parts=parts)
+    if not read:
+        raise DocumentError(f"no file could be read: {'; '.join(skipped)}")
+    return Document(text="".join(chunks), name=_name(items, read), parts=parts)
 
 
 def _is_existing_path(text: str) -> bool:

@@ -504,3 +504,38 @@ def test_pdf_paragraph_running_over_a_page_break_is_joined_and_the_furniture_set
     last = "and so the first page ends with a sentence that is whole, with all of the words it needs."
     following = "The second page opens a new paragraph, with a line as long as any other line here\nand goes on."
     assert len(_pdf_paragraphs([f"{FULL}\n{FULL}\n{last}", following]).split("\n\n")) == 2
+
+
+def test_a_folder_leaves_out_hidden_files_and_says_which_files_it_could_not_read(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "b" / "deeper").mkdir(parents=True)
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "b" / "deeper" / "first.txt").write_text("Mira runs the ferry.", encoding="utf-8")
+    (tmp_path / "z.md").write_text("She lives on the island.", encoding="utf-8")
+    (tmp_path / "b" / "empty.md").write_text("", encoding="utf-8")
+    (tmp_path / "b" / "latin.txt").write_bytes("café".encode("latin-1"))
+    (tmp_path / ".git" / "notes.txt").write_text("not part of it", encoding="utf-8")
+    (tmp_path / ".hidden.txt").write_text("nor this", encoding="utf-8")
+    with caplog.at_level("WARNING", logger="pearl.documents"):
+        document = load_document(tmp_path)
+    assert [Path(p.name).name for p in document.parts] == ["first.txt", "z.md"]
+    assert document.name == f"{tmp_path} (2 files)"  # the folder given, not the first file's folder
+    assert "not part of it" not in document.text and "nor this" not in document.text
+    warned = " ".join(r.getMessage() for r in caplog.records)
+    assert "empty.md: the file is empty" in warned and "latin.txt: cannot be decoded" in warned
+
+
+def test_a_folder_of_files_none_of_which_reads_says_why_for_each(tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text("", encoding="utf-8")
+    (tmp_path / "b.txt").write_bytes(b"\x00\x01\x02binary\x00\x00" * 20)
+    with pytest.raises(DocumentError, match=r"no file could be read: .*a\.md.*; .*b\.txt"):
+        load_document(tmp_path)
+
+
+def test_a_named_file_that_cannot_be_read_still_stops_the_read(tmp_path: Path) -> None:
+    good, empty = tmp_path / "good.txt", tmp_path / "empty.txt"
+    good.write_text("Mira runs the ferry.", encoding="utf-8")
+    empty.write_text("", encoding="utf-8")
+    with pytest.raises(DocumentError, match="empty"):
+        load_document([good, empty])
