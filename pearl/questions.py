@@ -81,6 +81,9 @@ def as_question(question: str | Question, options: Sequence[str] | None = None) 
     if not asked.text.strip():
         # Refused before anything is read or paid for: an empty question would still cost every call.
         raise ConfigError("the question is empty: give the question's text (options alone are not a question)")
+    if len(asked.options) == 1:
+        # A multiple-choice question with one choice has nothing to choose between: likely a lost option.
+        raise ConfigError("one option: a multiple-choice question needs two or more (or none, for free text)")
     if len(asked.options) > len(LETTERS):
         # Labelled A to J: an eleventh option would never be shown to the model nor chosen.
         raise ConfigError(f"{len(asked.options)} options: at most {len(LETTERS)} are supported (A to J)")

@@ -546,3 +546,10 @@ def test_the_stage_line_fits_the_terminal_it_is_drawn_on_not_stdout(monkeypatch:
 def test_shorten_keeps_a_short_text_and_cuts_a_long_one_to_the_width() -> None:
     assert shorten("a" * 60, 60) == "a" * 60
     assert shorten("a" * 61, 60) == "a" * 57 + "..."
+
+
+def test_one_option_and_mine_without_input_are_refused_with_what_to_give() -> None:
+    result = runner.invoke(app, ["ask", str(SAMPLE), QUESTION, "-o", "only one"])
+    assert result.exit_code == 2 and "one option: a multiple-choice question needs two or more" in result.stderr
+    result = runner.invoke(app, ["mine"])
+    assert result.exit_code == 2 and result.stderr.rstrip().endswith("one of them")

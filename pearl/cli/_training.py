@@ -163,7 +163,8 @@ def mine_command(
 ) -> None:
     """Mine actions from training questions (or for one document) and merge them into a library."""
     if (questions is None) == (document is None):
-        raise fail("give --questions FILE (training questions) or --document FILE (one document), not both")
+        which = "not both" if questions is not None else "one of them"
+        raise fail(f"give --questions FILE (training questions) or --document FILE (one document), {which}")
     partial = progress_path(out)
     bar = ProgressBar("mining", quiet=quiet)
     try:
