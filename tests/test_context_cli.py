@@ -111,3 +111,12 @@ def test_bad_input_is_one_line_on_stderr_and_exit_code_2(
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert message in result.stderr and "Traceback" not in result.output
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_context_refuses_an_empty_query_and_says_when_the_whole_document_is_kept(
+    app: typer.Typer, story_file: Path
+) -> None:
+    result = CliRunner().invoke(app, ["context", str(story_file), "  "])
+    assert result.exit_code == 2 and "the query is empty" in result.stderr
+    result = CliRunner().invoke(app, ["context", str(story_file), "Who brought the letter?", "--budget", "99999"])
+    assert result.exit_code == 0 and "kept the whole document: all " in result.stdout and "%" not in result.stdout

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from pearl.cli._app import app
-from pearl.cli._common import Quiet, echo, echo_json, example, handled
+from pearl.cli._common import Quiet, echo, echo_json, example, fail, handled
 from pearl.cli._progress import StageLine, describe_stage
 from pearl.config import load_settings
 from pearl.context import (
@@ -131,6 +131,8 @@ def context_command(
     """Compress a document to the sentences relevant to QUERY, within --budget tokens."""
     if skimmed and focus:
         raise typer.BadParameter("--focus centres a search; --skim reads the whole document", param_hint="'--focus'")
+    if not skimmed and not query.strip():
+        raise fail("the query is empty: give the words or question to look for (or --skim for the whole document)")
     index, seconds = _build(files, no_cache, no_ner, quiet)
     with handled():
         if load_settings().dense:  # what pearl's calls would be shown: with the dense signal when it is on
@@ -151,7 +153,13 @@ def context_command(
     echo(context.text)
     echo("")
     share = 100 * context.kept_fraction
-    echo(
-        f"kept {context.tokens:,} of {index.tokens:,} tokens ({share:.1f}%, ratio {context.ratio:.1f}x), "
-        f"{len(context.sentence_ids):,} of {index.sentence_count:,} sentences"
-    )
+    if len(context.sentence_ids) == index.sentence_count:  # the labels make it longer than the text alone
+        echo(
+            f"kept the whole document: all {index.sentence_count:,} sentences, {context.tokens:,} tokens with "
+            f"their labels ({index.tokens:,} without)"
+        )
+    else:
+        echo(
+            f"kept {context.tokens:,} of {index.tokens:,} tokens ({share:.1f}%, ratio {context.ratio:.1f}x), "
+            f"{len(context.sentence_ids):,} of {index.sentence_count:,} sentences"
+        )
