@@ -88,6 +88,27 @@ def masked_url(url: str) -> str:
     return urllib.parse.urlunsplit(parts._replace(netloc=f"{shown}@{host}"))
 
 
+def _url_problem(url: str) -> str | None:
+    """What keeps `url` from being a base URL pearl can call, or None when it can be one.
+
+    Checked where settings are made: a port that is no number or over 65535, a `[` left open, or no
+    host were a traceback from deep in httpx, or "cannot connect" retried five times.
+    """
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port  # parsed on access: "abc" or 99999 raise here
+    except ValueError as exc:
+        return f"it cannot be read as a URL ({exc})"
+    if parts.scheme.lower() not in ("http", "https"):
+        given = f", not {parts.scheme}://" if parts.scheme and parts.netloc else ""
+        return f"it must start with http:// or https://{given}"
+    if not parts.hostname:
+        return "it names no host"
+    if port == 0:
+        return "the port must be 1-65535"
+    return None
+
+
 class Settings(BaseModel):
     """Resolved settings. `sources` says where each value came from (for `pearl config`)."""
 
@@ -126,6 +147,14 @@ class Settings(BaseModel):
         "document the first time)",
     )
     sources: dict[str, str] = Field(default_factory=dict, exclude=True)
+
+    @field_validator("base_url")
+    @classmethod
+    def _usable_url(cls, value: str | None) -> str | None:
+        problem = _url_problem(value) if value else None
+        if problem:
+            raise ValueError(f"{problem}; give the server's API root, e.g. http://localhost:8080/v1")
+        return value
 
     @field_validator("step_budget")
     @classmethod
@@ -213,7 +242,8 @@ def load_settings(**explicit: Any) -> Settings:
         return Settings(**values, sources=sources)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])} ({sources.get(str(err['loc'][0]), 'default')}): {err['msg']}"
+            f"{'.'.join(str(p) for p in err['loc'])} ({sources.get(str(err['loc'][0]), 'default')}): "
+            + str(err["msg"]).removeprefix("Value error, ")
             for err in exc.errors()
         )
         raise ConfigError(f"invalid settings: {problems}") from exc

@@ -157,7 +157,7 @@ def _quality(line: _Line, obj: dict[str, Any]) -> tuple[EvalDocument, list[EvalQ
         where = f"questions[{i}]"
         if not isinstance(item, dict):
             line.fail(where, f"expected an object, got {type(item).__name__}")
-        text = line.get(item, "question", str, f"{where}.question")
+        text = _asked(line, line.get(item, "question", str, f"{where}.question"), f"{where}.question")
         options = line.get(item, "options", list, f"{where}.options")
         if not 2 <= len(options) <= len(LETTERS) or not all(isinstance(o, str) for o in options):
             line.fail(f"{where}.options", f"expected 2 to {len(LETTERS)} strings, got {_short(options)}")
@@ -172,7 +172,7 @@ def _quality(line: _Line, obj: dict[str, Any]) -> tuple[EvalDocument, list[EvalQ
             EvalQuestion(
                 id=str(item.get("question_unique_id") or f"{doc_id}:{i + 1}"),
                 document_id=doc_id,
-                question=text.strip(),
+                question=text,
                 options=[o.strip() for o in options],
                 gold=letter,
                 golds=[letter],
@@ -216,6 +216,14 @@ def _golds(line: _Line, value: Any, field: str) -> list[str]:
     return golds
 
 
+def _asked(line: _Line, text: str, field: str) -> str:
+    """The question's text, stripped; refused here when it is empty, where the message can name the line
+    (at run time an empty question stopped the run without saying where it was, and again on every resume)."""
+    if not text.strip():
+        line.fail(field, f"expected the question's text, got {_short(text)} (options alone are not a question)")
+    return text.strip()
+
+
 def _leval(line: _Line, obj: dict[str, Any]) -> tuple[EvalDocument, list[EvalQuestion]]:
     text = line.get(obj, "input", str)
     instructions = line.get(obj, "instructions", list)
@@ -250,7 +258,7 @@ def _leval(line: _Line, obj: dict[str, Any]) -> tuple[EvalDocument, list[EvalQue
                 )
             if letter is None:
                 line.fail(f"outputs[{i}]", f"no option letter in the gold answer {_short(golds[0])}")
-            text = _NUMBERED.sub("", parsed.text, count=1)
+            text = _asked(line, _NUMBERED.sub("", parsed.text, count=1), f"instructions[{i}]")
             questions.append(
                 EvalQuestion(**base, question=text, options=parsed.options, gold=letter, golds=[letter], kind="choice")
             )
@@ -289,7 +297,7 @@ def _custom(line: _Line, obj: dict[str, Any]) -> tuple[EvalDocument, list[EvalQu
         where = f"questions[{i}]"
         if not isinstance(item, dict):
             line.fail(where, f"expected an object, got {type(item).__name__}")
-        text_q = line.get(item, "question", str, f"{where}.question")
+        text_q = _asked(line, line.get(item, "question", str, f"{where}.question"), f"{where}.question")
         options = line.get(item, "options", list, f"{where}.options", required=False) or []
         if options and (not 2 <= len(options) <= len(LETTERS) or not all(isinstance(o, str) for o in options)):
             line.fail(f"{where}.options", f"expected 2 to {len(LETTERS)} strings, got {_short(options)}")
@@ -307,13 +315,11 @@ def _custom(line: _Line, obj: dict[str, Any]) -> tuple[EvalDocument, list[EvalQu
             if letter is None:
                 line.fail(f"{where}.answer", f"expected an option letter or an option's text, got {_short(answer)}")
             questions.append(
-                EvalQuestion(
-                    **base, question=text_q.strip(), options=options, gold=letter, golds=[letter], kind="choice"
-                )
+                EvalQuestion(**base, question=text_q, options=options, gold=letter, golds=[letter], kind="choice")
             )
         else:
             golds = _golds(line, item["answer"], f"{where}.answer")
-            questions.append(EvalQuestion(**base, question=text_q.strip(), gold=golds[0], golds=golds, kind="free"))
+            questions.append(EvalQuestion(**base, question=text_q, gold=golds[0], golds=golds, kind="free"))
     return document, questions
 
 

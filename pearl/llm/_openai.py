@@ -29,12 +29,13 @@ import re
 import threading
 import time
 import urllib.parse
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, cast
 
 import httpx
 
 from pearl._replies import JSONReplyError, read_json
-from pearl.config import Settings, masked_url
+from pearl.config import Settings, _url_problem, masked_url
 from pearl.errors import (
     ConfigError,
     ContextOverflowError,
@@ -144,6 +145,43 @@ def _stated_limit(message: str, error: dict[str, Any]) -> int | None:
     return int(next(g for g in match.groups() if g)) if match else None
 
 
+def _bad_url(exc: BaseException) -> bool:
+    """Whether `exc` is httpx or the socket refusing the base URL itself, which no retry mends.
+
+    httpx refuses a port that is no number when the client is made (`InvalidURL`) and a scheme
+    other than http(s) when it sends (`UnsupportedProtocol`); under asyncio, a port over 65535
+    reaches the socket, whose `OverflowError` anyio raises inside an exception group.
+    """
+    if isinstance(exc, (httpx.InvalidURL, httpx.UnsupportedProtocol)):
+        return True
+    if isinstance(exc, OverflowError):
+        return "port" in str(exc)
+    inner = getattr(exc, "exceptions", None)  # an exception group: the built-in one, or 3.10's backport
+    return isinstance(inner, tuple) and bool(inner) and all(_bad_url(e) for e in inner)
+
+
+class _Deadline(httpx.SyncByteStream):
+    """A response body that must have arrived by `deadline` (`time.monotonic()`), or a `ReadTimeout`.
+
+    httpx's read timeout starts again with every byte: a server that sends one byte a second never
+    reaches it, and a request took as long as the server liked, whatever `timeout` said.
+    """
+
+    def __init__(self, inner: httpx.SyncByteStream, deadline: float, request: httpx.Request) -> None:
+        self._inner = inner
+        self._deadline = deadline
+        self._request = request
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._inner:
+            if time.monotonic() > self._deadline:
+                raise httpx.ReadTimeout("the response did not arrive in time", request=self._request)
+            yield chunk
+
+    def close(self) -> None:
+        self._inner.close()
+
+
 def _secrets(settings: Settings) -> list[str]:
     found = [settings.api_key.get_secret_value()] if settings.api_key is not None else []
     try:
@@ -178,6 +216,9 @@ class OpenAICompatibleLLM:
         self._settings = settings
         self._base_url = settings.base_url.rstrip("/")
         self._shown_url = masked_url(self._base_url)  # what messages name: never a password
+        # Settings check the URL; kept for settings made without that check (`model_copy`), whose
+        # port over 65535 the blocking client meets only as "cannot connect".
+        self._url_problem = _url_problem(self._base_url)
         self._redact = Redactor(_secrets(settings))
         self._window = settings.window
         self._model = settings.model
@@ -229,7 +270,7 @@ class OpenAICompatibleLLM:
         """
         try:
             response = self._sync_client().get("/models")
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise self._transport_error(exc) from None
         if response.status_code in (401, 403):
             self._parse(response, time.perf_counter(), 1, 0, self._window)
@@ -243,9 +284,9 @@ class OpenAICompatibleLLM:
             while True:
                 attempt += 1
                 try:
-                    response = self._sync_client().post("/chat/completions", json=payload)
+                    response = self._post(payload)
                     return self._parse(response, started, attempt, request.max_tokens, window)
-                except httpx.HTTPError as exc:
+                except (httpx.HTTPError, httpx.InvalidURL) as exc:
                     error: LLMError = self._transport_error(exc)
                 except LLMError as exc:
                     error = exc
@@ -255,18 +296,33 @@ class OpenAICompatibleLLM:
         payload = self._payload(request)
         window = self._window
         attempt = 0
-        async with self._async_gate(), self._async_client() as client:
-            started = time.perf_counter()  # a wait for the gate (`concurrency`) is not time in the model
-            while True:
-                attempt += 1
-                try:
-                    response = await client.post("/chat/completions", json=payload)
-                    return self._parse(response, started, attempt, request.max_tokens, window)
-                except httpx.HTTPError as exc:
-                    error: LLMError = self._transport_error(exc)
-                except LLMError as exc:
-                    error = exc
-                await asyncio.sleep(self._next_delay(error, attempt))
+        async with self._async_gate():
+            try:
+                client = self._async_client()
+            except httpx.InvalidURL as exc:
+                raise self._transport_error(exc) from None
+            async with client:
+                started = time.perf_counter()  # a wait for the gate (`concurrency`) is not time in the model
+                while True:
+                    attempt += 1
+                    try:
+                        # The whole attempt, not each read: httpx's read timeout starts again with every
+                        # byte, so a server sending one byte a second was never timed out.
+                        response = await asyncio.wait_for(
+                            client.post("/chat/completions", json=payload), self._settings.timeout
+                        )
+                        return self._parse(response, started, attempt, request.max_tokens, window)
+                    except asyncio.TimeoutError:
+                        error: LLMError = self._timed_out()
+                    except httpx.HTTPError as exc:
+                        error = self._transport_error(exc)
+                    except LLMError as exc:
+                        error = exc
+                    except Exception as exc:
+                        if not _bad_url(exc):
+                            raise
+                        error = self._transport_error(exc)
+                    await asyncio.sleep(self._next_delay(error, attempt))
 
     def close(self) -> None:
         """Close the pooled connection."""
@@ -284,6 +340,21 @@ class OpenAICompatibleLLM:
 
     def _timeout(self) -> httpx.Timeout:
         return httpx.Timeout(self._settings.timeout, connect=min(10.0, self._settings.timeout))
+
+    def _post(self, payload: dict[str, Any]) -> httpx.Response:
+        """One blocking attempt, its body read by `timeout` seconds after it was sent.
+
+        A blocking read cannot be cut short from here, so the deadline is checked as the body
+        arrives: a body still coming is stopped at its first byte after the deadline, a server
+        silent at the deadline by httpx's read timeout (at most twice `timeout` in all). The status
+        line and headers are bounded by the read timeout alone; `acomplete`, which `Pearl` uses,
+        bounds the whole attempt.
+        """
+        deadline = time.monotonic() + self._settings.timeout
+        with self._sync_client().stream("POST", "/chat/completions", json=payload) as response:
+            response.stream = _Deadline(cast("httpx.SyncByteStream", response.stream), deadline, response.request)
+            response.read()
+        return response
 
     def _sync_client(self) -> httpx.Client:
         with self._lock:
@@ -330,19 +401,27 @@ class OpenAICompatibleLLM:
             }
         return payload
 
-    def _transport_error(self, exc: httpx.HTTPError) -> LLMError:
+    def _timed_out(self) -> LLMTimeoutError:
+        return LLMTimeoutError(
+            f"no answer from {self._shown_url} within {self._settings.timeout:g}s; raise --timeout / PEARL_TIMEOUT "
+            "if the model is slow"
+        )
+
+    def _transport_error(self, exc: Exception) -> LLMError:
+        """The error a failed request is reported as: `exc` is an `httpx.HTTPError`, or `_bad_url`."""
         url = self._shown_url
-        if isinstance(exc, httpx.TimeoutException):
-            return LLMTimeoutError(
-                f"no answer from {url} within {self._settings.timeout:g}s; raise --timeout / PEARL_TIMEOUT "
-                "if the model is slow"
+        if _bad_url(exc) or (isinstance(exc, httpx.ConnectError) and self._url_problem):
+            problem = self._url_problem or self._redact(str(exc) or type(exc).__name__, 120)
+            return LLMRequestError(
+                f"{url} is not a base URL pearl can call ({problem}); "
+                "set --base-url / PEARL_BASE_URL like http://localhost:8080/v1"
             )
+        if isinstance(exc, httpx.TimeoutException):
+            return self._timed_out()
         if isinstance(exc, httpx.ConnectError):
             return LLMConnectionError(f"cannot connect to {url}: is the server running, and is PEARL_BASE_URL right?")
         if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError, httpx.NetworkError)):
             return LLMConnectionError(f"the connection to {url} was dropped ({type(exc).__name__})")
-        if isinstance(exc, httpx.UnsupportedProtocol):
-            return LLMRequestError(f"{url} is not an http(s) URL; set PEARL_BASE_URL like http://localhost:8000/v1")
         return LLMConnectionError(f"request to {url} failed ({type(exc).__name__})")
 
     def _server_message(self, response: httpx.Response) -> tuple[str, dict[str, Any]]:
