@@ -10,8 +10,8 @@ as a `UnicodeDecodeError` or `RecursionError` traceback.
 from __future__ import annotations
 
 import os
+import secrets
 import sys
-import tempfile
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -95,49 +95,6 @@ def read_json(path: Path, what: str, error: type[Exception] = ConfigError) -> An
     return decode_json(read_text(path, what, error), f"{what} {path}", error)
 
 
-def _umask_now() -> int | None:
-    """The process's umask as Linux reports it (`Umask:` in /proc/self/status, kernel 4.7 on), else None.
-
-    Read, not set: `os.umask` can only be read by setting it, and setting it, even for an instant,
-    would let a file another thread creates meanwhile get the wrong permissions.
-    """
-    try:
-        with open("/proc/self/status", encoding="ascii", errors="replace") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
-
-
-def _umask_by_setting() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-# Where /proc does not say (macOS, Windows, an old kernel), the umask is read once, here, the only way
-# `os.umask` allows (set it, put it back): at import, before pearl has started a thread of its own. A
-# program that changes its umask later is not followed there; on Linux it is (`_umask_now`).
-_IMPORT_UMASK: int | None = None if _umask_now() is not None else _umask_by_setting()
-
-
-def _new_file_mode(path: Path) -> int:
-    """The permissions `path` gets: those it has when it is replaced, else what `open(path, "w")` would give.
-
-    A temporary file is made 0600 (`tempfile` keeps it private while it is written); renamed as it
-    is, every report and export was unreadable to the user's group and others whatever their umask.
-    """
-    try:
-        return path.stat().st_mode & 0o777
-    except OSError:
-        umask = _umask_now()
-        if umask is None:
-            umask = _IMPORT_UMASK if _IMPORT_UMASK is not None else 0o022
-        return 0o666 & ~umask
-
-
 def atomic_write_bytes(path: Path, data: bytes, *, sync: bool = True) -> None:
     """Write `data` to `path` through a temporary file in the same folder, then rename it over `path`.
 
@@ -151,16 +108,29 @@ def atomic_write_bytes(path: Path, data: bytes, *, sync: bool = True) -> None:
         OSError: the folder or file cannot be written (the temporary file is removed).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        kept: int | None = path.stat().st_mode & 0o777
+    except OSError:
+        kept = None
     tmp_name: str | None = None
     try:
-        with tempfile.NamedTemporaryFile(
-            "wb", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
-        ) as tmp:
-            tmp_name = tmp.name
+        # Made as `open(path, "w")` makes a file, 0666 less the umask (the kernel applies it), not 0600
+        # as `tempfile` would: renamed as it is, a report or export would be unreadable to everyone else.
+        for _ in range(100):
+            name = str(path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp"))
+            try:
+                fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+            except FileExistsError:
+                continue
+            tmp_name = name
+            break
+        else:
+            raise FileExistsError(f"no free temporary name beside {path}")
+        with os.fdopen(fd, "wb") as tmp:
             tmp.write(data)
             tmp.flush()
-            # Before the rename, so the file is never seen at its final path with the wrong permissions.
-            os.chmod(tmp_name, _new_file_mode(path))
+            if kept is not None:  # a file replaced keeps its permissions
+                os.chmod(tmp_name, kept)
             if sync:
                 os.fsync(tmp.fileno())
         os.replace(tmp_name, path)

@@ -10,7 +10,7 @@ import re
 from collections import Counter
 from typing import Annotated
 
-from pydantic import AfterValidator, ValidationError
+from pydantic import BeforeValidator, ValidationError
 
 __all__ = ["FENCE_TAGS", "STOP_WORDS", "WritableStr", "neutralise_fence", "shorten", "word_stems", "writable"]
 
@@ -28,8 +28,12 @@ def writable(text: str) -> str:
     return text if text.isascii() else _SURROGATE.sub("\ufffd", text)
 
 
-WritableStr = Annotated[str, AfterValidator(writable)]
-"""A model field's text, made `writable` as it is validated."""
+def _writable_input(value: object) -> object:
+    return writable(value) if isinstance(value, str) else value
+
+
+WritableStr = Annotated[str, BeforeValidator(_writable_input)]
+"""A model field's text, made `writable` before it is validated (a string field with limits refuses a surrogate)."""
 
 STOP_WORDS = frozenset(
     "a an the of to in on at for by with from and or but is are was were be been being do does did what which who "

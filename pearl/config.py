@@ -32,6 +32,7 @@ __all__ = [
     "default_threads",
     "load_settings",
     "masked_url",
+    "url_problem",
 ]
 
 DEFAULT_CONTEXT_WINDOW = 8192
@@ -88,7 +89,7 @@ def masked_url(url: str) -> str:
     return urllib.parse.urlunsplit(parts._replace(netloc=f"{shown}@{host}"))
 
 
-def _url_problem(url: str) -> str | None:
+def url_problem(url: str) -> str | None:
     """What keeps `url` from being a base URL pearl can call, or None when it can be one.
 
     Checked where settings are made: a port that is no number or over 65535, a `[` left open, or no
@@ -117,7 +118,11 @@ class Settings(BaseModel):
     base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1")
     model: str | None = Field(default=None, description="model name the server knows")
     api_key: SecretStr | None = Field(default=None, description="bearer token (never printed)")
-    timeout: float = Field(default=120.0, gt=0, description="seconds per HTTP request")
+    timeout: float = Field(
+        default=120.0,
+        gt=0,
+        description="seconds one attempt at a request may take in all (each retry has as long again)",
+    )
     max_retries: int = Field(default=4, ge=0, le=20, description="retries after the first attempt")
     retry_base_delay: float = Field(default=1.0, ge=0, description="first backoff delay in seconds")
     retry_max_delay: float = Field(default=60.0, ge=0, description="longest single wait, Retry-After included")
@@ -151,7 +156,7 @@ class Settings(BaseModel):
     @field_validator("base_url")
     @classmethod
     def _usable_url(cls, value: str | None) -> str | None:
-        problem = _url_problem(value) if value else None
+        problem = url_problem(value) if value else None
         if problem:
             raise ValueError(f"{problem}; give the server's API root, e.g. http://localhost:8080/v1")
         return value

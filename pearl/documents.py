@@ -7,7 +7,7 @@ import logging
 import os
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -403,11 +403,15 @@ def _across_pages(pages: list[str], furniture: Callable[[str, int], bool], full:
     return out
 
 
+class _TooLarge(DocumentError):
+    """A file over the size limit: in a folder too, the user decides (raise the limit), not pearl (leave it out)."""
+
+
 def _read_one(path: Path, max_bytes: int) -> tuple[str, list[int]]:
     """The text of one file, line ends as "\n", and where a "\n" is "\r\n" in the file (`DocumentPart.crlf`)."""
     size = path.stat().st_size
     if size > max_bytes:
-        raise DocumentError(
+        raise _TooLarge(
             f"{path}: {size:,} bytes is over the limit of {max_bytes:,}; raise it with --max-bytes or PEARL_MAX_BYTES"
         )
     if size == 0:
@@ -442,13 +446,7 @@ def _expand(paths: Sequence[str | Path]) -> list[tuple[Path, bool]]:
         if not path.exists():
             raise DocumentError(f"{path}: no such file or directory")
         if path.is_dir():
-            found = sorted(
-                p
-                for p in path.rglob("*")
-                if p.suffix.lower() in SUPPORTED_SUFFIXES
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-                and p.is_file()
-            )
+            found = sorted(_folder_files(path))
             if not found:
                 raise DocumentError(f"{path}: is a directory with no readable files ({', '.join(SUPPORTED_SUFFIXES)})")
             files.extend((p, True) for p in found)
@@ -461,13 +459,29 @@ def _expand(paths: Sequence[str | Path]) -> list[tuple[Path, bool]]:
     return files
 
 
+def _folder_files(folder: Path) -> Iterator[Path]:
+    """The files of kinds pearl reads under `folder`, hidden files and folders left out, unvisited."""
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]  # pruned: a `.venv` or `.git` is never walked
+        for name in names:
+            path = Path(root, name)
+            if not name.startswith(".") and path.suffix.lower() in SUPPORTED_SUFFIXES and path.is_file():
+                yield path
+
+
 def _name(items: Sequence[str | Path], files: list[Path]) -> str:
-    """A document's name: its one file's path, or where its files are and how many."""
-    if len(files) == 1:
-        return str(files[0])
-    folders = [Path(item).expanduser() for item in items]
-    where = folders[0] if len(folders) == 1 else Path(os.path.commonpath([f.parent for f in files]))
-    return f"{where} ({len(files)} files)"
+    """A document's name: the one file or folder given, or where its files are, with how many files."""
+    given = [Path(item).expanduser() for item in items]
+    if len(given) == 1 and not given[0].is_dir():
+        return str(given[0])
+    count = f"{len(files)} file{'s' if len(files) != 1 else ''}"
+    if len(given) == 1:
+        return f"{given[0]} ({count})"
+    try:
+        where = os.path.commonpath([f.parent.absolute() for f in files])
+    except ValueError:  # on different drives (Windows): no common folder
+        where = str(files[0].parent)
+    return f"{where} ({count})"
 
 
 def load_document(paths: str | Path | Sequence[str | Path], max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
@@ -493,7 +507,7 @@ def load_document(paths: str | Path | Sequence[str | Path], max_bytes: int = DEF
             except PermissionError as exc:
                 raise DocumentError(f"{path}: permission denied") from exc
         except DocumentError as exc:
-            if not in_folder:
+            if not in_folder or isinstance(exc, _TooLarge):
                 raise
             # One empty or unreadable file in a folder does not stop the rest from being read: it is left out, said.
             skipped.append(str(exc))

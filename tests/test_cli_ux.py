@@ -455,6 +455,9 @@ def test_ask_with_the_question_forgotten_refuses_the_last_file_as_one(tmp_path: 
     result = runner.invoke(app, ["ask", str(SAMPLE), str(other)])
     assert result.exit_code == 2
     assert result.stderr.startswith(f'error: the last argument, "{shorten(str(other), 60)}", is a file, not a question')
+    spaced = tmp_path / "My Notes.md"
+    spaced.write_text("# Notes\n", encoding="utf-8")
+    assert "is a file, not a question" in runner.invoke(app, ["ask", str(SAMPLE), str(spaced)]).stderr
 
 
 def test_ask_with_a_missing_file_still_says_so(tmp_path: Path) -> None:

@@ -539,3 +539,22 @@ def test_a_named_file_that_cannot_be_read_still_stops_the_read(tmp_path: Path) -
     empty.write_text("", encoding="utf-8")
     with pytest.raises(DocumentError, match="empty"):
         load_document([good, empty])
+
+
+def test_files_named_by_absolute_and_relative_paths_are_one_document(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "d1").mkdir()
+    (tmp_path / "d1" / "a.txt").write_text("Mira runs the ferry.", encoding="utf-8")
+    (tmp_path / "b.txt").write_text("She lives on the island.", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    document = load_document([tmp_path / "d1" / "a.txt", "b.txt"])
+    assert document.name == f"{tmp_path} (2 files)"
+    assert load_document("d1").name == "d1 (1 file)"  # a folder given is named as given, however many files read
+
+
+def test_a_file_over_the_size_limit_in_a_folder_stops_the_read(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("Mira runs the ferry.", encoding="utf-8")
+    (tmp_path / "big.txt").write_text("word " * 100, encoding="utf-8")
+    with pytest.raises(DocumentError, match="over the limit"):
+        load_document(tmp_path, max_bytes=100)

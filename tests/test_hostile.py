@@ -210,15 +210,24 @@ def test_unwritable_page_prints_the_answer_and_writes_the_trace(fake_server: Fak
 def test_interrupted_ask_writes_its_trace(
     fake_server: FakeOpenAIServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def interrupted(self: Pearl, document: object) -> None:
-        raise KeyboardInterrupt  # Ctrl-C while the question runs, once its trace has begun
+    calls = 0
+    answer = OpenAICompatibleLLM.acomplete
 
-    monkeypatch.setattr(Pearl, "index", interrupted)
+    async def interrupted(self: OpenAICompatibleLLM, request: CompletionRequest) -> Completion:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise KeyboardInterrupt  # Ctrl-C during the second call, once the plan is in the trace
+        return await answer(self, request)
+
+    monkeypatch.setattr(OpenAICompatibleLLM, "acomplete", interrupted)
+    fake_server.set_default('s1 = FIND_X(CTX, "the light")\ns2 = ANSWER(CTX, "Who kept the light?")')
     target = tmp_path / "t.json"
     result = runner.invoke(app, [*ask_args(fake_server, story(tmp_path))[:-2], "--trace", str(target)])
     assert result.exit_code == 130
     assert f"the trace up to the interruption is in {target}" in result.stderr
-    assert Trace.model_validate_json(target.read_text(encoding="utf-8")).question == "Who kept the light?"
+    kept = Trace.model_validate_json(target.read_text(encoding="utf-8"))
+    assert kept.question == "Who kept the light?" and "plan accepted" in [event.stage for event in kept.events]
 
 
 def test_failed_ask_writes_its_trace(
@@ -785,3 +794,21 @@ def test_a_document_or_question_made_in_code_with_lone_surrogates_keeps_its_offs
     assert document.parts[0].name == "notes\ufffd.md" and document.parts[0].end == len(document.text)
     assert document.content_hash  # hashable: the text encodes
     assert Question(text="Why \udcff?", options=["a\ud800", "b"]).options[0] == "a\ufffd"
+
+
+def test_bytes_that_are_not_utf8_in_a_given_plan_are_replaced(fake_server: FakeOpenAIServer, tmp_path: Path) -> None:
+    fake_server.set_default("Varga kept it.")
+    plan = 's1 = FIND_X(CTX, "the light \udcff keeper")\ns2 = ANSWER(CTX, "Who kept the light?")'
+    args = ["ask", str(story(tmp_path)), "Who kept the light?", "--plan", plan]
+    result = runner.invoke(app, [*args, "--base-url", fake_server.base_url, "--model", "m"])
+    assert result.exit_code == 0, result.output
+    assert any("the light \ufffd keeper" in json.dumps(r.json, ensure_ascii=False) for r in fake_server.chat_requests)
+
+
+def test_html_and_trace_on_the_same_file_are_refused_before_any_call(
+    fake_server: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    same = tmp_path / "out.txt"
+    result = runner.invoke(app, [*ask_args(fake_server, story(tmp_path)), "--html", str(same), "--trace", str(same)])
+    assert result.exit_code == 2 and "--html and --trace both name" in result.stderr
+    assert fake_server.chat_requests == []

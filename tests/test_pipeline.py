@@ -22,7 +22,7 @@ from pearl.execution import CompressedStepContext, EvidenceBudget, execute_plan
 from pearl.llm import CompletionRequest, FakeLLM
 from pearl.models import Trace
 from pearl.planning import builtin_demos, parse_plan
-from pearl.prompts import CUT_MARK
+from pearl.prompts import CUT_MARK, load_prompt
 from pearl.questions import Question
 from pearl.trace import Recorder
 
@@ -108,6 +108,13 @@ def test_plans_are_asked_with_what_each_step_is_for_except_under_a_grammar(gramm
     shows = re.search(r"^s?\w+ = [A-Z_]+\(.*\) : \w+", user, re.MULTILINE) is not None
     assert asks == shows == (not grammar)
     assert ("ACTION(argument, argument)" in system) and ("Example plans:" in user)
+
+
+def test_the_planning_prompts_describe_a_step_alike() -> None:
+    # plan, plan_fix and refine each carry the step's form per output mode; they must not drift apart
+    templates = [load_prompt(name) for name in ("plan", "plan_fix", "refine")]
+    for part in ("form_text", "form_plain", "form_json", "format_grammar", "format_json"):
+        assert len({template.part(part) for template in templates}) == 1, part
 
 
 def test_fix_prompt_cuts_the_earlier_plans_first() -> None:

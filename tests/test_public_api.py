@@ -130,6 +130,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "default_threads",
         "load_settings",
         "masked_url",
+        "url_problem",
     ],
     "pearl.llm": [
         "DEMO_NOTICE",

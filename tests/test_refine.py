@@ -263,6 +263,9 @@ def test_gold_in_arguments_refuses_only_telling_golds() -> None:
     assert gold_in_arguments(plan("Teodor"), ["Teodor"], "Who lit the lamp?") is None
     assert gold_in_arguments(plan("the lamp oil"), ["The lamp oil"], "What did Dorota spoil, the lamp oil?") is None
     assert gold_in_arguments(plan("great aunts"), ["Her great-aunt"], relation) is None  # not the gold's words
+    # an explanation steers the step's evidence and is in its prompt: the gold there gives it away too
+    explained = parse_plan('s1 = FIND_X(CTX, "the fire") : shows the keeper drowned the signal fire', library)
+    assert "explanation" in (gold_in_arguments(explained, ["the keeper drowned the signal fire"], "Why?") or "")
 
 
 def test_refine_refuses_a_right_plan_that_writes_the_gold_answer() -> None:

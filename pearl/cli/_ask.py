@@ -10,7 +10,7 @@ import typer
 
 from pearl._files import decode_json, read_text
 from pearl._pearl import DEFAULT_METHOD, Pearl
-from pearl._text import shorten
+from pearl._text import shorten, writable
 from pearl.cli._app import app, trace_app
 from pearl.cli._common import (
     EXIT_FAILED,
@@ -36,7 +36,7 @@ from pearl.cli._common import (
 from pearl.cli._progress import StageLine
 from pearl.config import Settings
 from pearl.context import DocumentIndex
-from pearl.documents import as_document
+from pearl.documents import SUPPORTED_SUFFIXES, as_document
 from pearl.errors import PearlError, PlanParseError
 from pearl.html import index_for_trace, render_trace_page
 from pearl.llm import DEMO_NOTICE
@@ -73,8 +73,10 @@ def _render_answer(answer: Answer) -> None:
 
 
 def _check_output_path(path: Path, option: str, example_name: str) -> None:
-    """Refuse an output path (`--trace`, `--html`) that cannot be written before any call is paid for; the file
-    is not created yet."""
+    """Refuse an output path (`--trace`, `--html`) that cannot be written, before any call is paid for.
+
+    The file is not created yet.
+    """
     folder = path.parent
     if path.is_dir():
         raise fail(f"{option} {path} is a folder; give a file name, e.g. {path / example_name}")
@@ -100,8 +102,10 @@ def _keep_trace(path: Path, trace: Trace, until: str) -> None:
 
 
 def _write_page(path: Path, trace: Trace) -> str | None:
-    """Write the page of a question's trace, with the document when its files can be read again unchanged;
-    what went wrong, or None."""
+    """Write the page of a question's trace; what went wrong, or None.
+
+    The page shows the document when its files can be read again unchanged.
+    """
     index: DocumentIndex | None = None
     notes: list[str] = []
     try:
@@ -184,6 +188,8 @@ def ask(
         _check_output_path(trace, "--trace", "trace.json")
     if html is not None:
         _check_output_path(html, "--html", "answer.html")
+        if trace is not None and html.resolve() == trace.resolve():
+            raise fail(f"--html and --trace both name {html}: one would overwrite the other; give two files")
     stages = StageLine(quiet=quiet)
     with handled():
         settings = settings_from(base_url, model, api_key, no_cache, timeout, context_window, max_bytes)
@@ -220,10 +226,11 @@ def ask(
     if answer.demo_model:
         echo(DEMO_NOTICE, err=True)
     # The answer is shown first: a page or trace that cannot be written loses none of what was paid for.
-    problems = [
-        *([_write_page(html, answer.trace)] if html is not None else []),
-        *([_write_trace(trace, answer.trace)] if trace is not None else []),
-    ]
+    problems: list[str | None] = []
+    if html is not None:
+        problems.append(_write_page(html, answer.trace))
+    if trace is not None:
+        problems.append(_write_trace(trace, answer.trace))
     problem = "; ".join(p for p in problems if p)
     if problem:
         raise fail(f"{problem}; the answer above is complete", EXIT_FAILED)
@@ -232,6 +239,15 @@ def ask(
 def _exists(name: str) -> bool:
     try:
         return Path(name).exists()
+    except (OSError, ValueError):  # a name too long for the file system, a NUL byte: not a file
+        return False
+
+
+def _is_document_file(name: str) -> bool:
+    """Whether `name` is a file of a kind pearl reads (`notes.md`), not words that happen to name a folder."""
+    try:
+        path = Path(name)
+        return path.suffix.lower() in SUPPORTED_SUFFIXES and path.is_file()
     except (OSError, ValueError):  # a name too long for the file system, a NUL byte: not a file
         return False
 
@@ -245,7 +261,7 @@ def _check_order(files: list[str], question: str) -> None:
             f'"{shown}" is not a file, but the last argument is: the question goes last, as in '
             'pearl ask FILE... "QUESTION"'
         )
-    if _exists(question) and not any(ch.isspace() for ch in question.strip()):
+    if _is_document_file(question):
         # `pearl ask notes/*.md` with the question forgotten: the last file would be asked as the question.
         raise fail(
             f'the last argument, "{shorten(question, 60)}", is a file, not a question: give the question last, '
@@ -272,10 +288,10 @@ def _plan_text(value: str) -> str:
         is_file = False
     if not is_file:
         if "(" in value or "=" in value:
-            return value
+            return writable(value)  # bytes that are not UTF-8 in a shell argument, read as "\ufffd"
         raise fail(f"--plan {value[:80]}: no such file; pass a plan's text or a file holding one")
     with handled():
-        return read_text(path, "plan")
+        return writable(read_text(path, "plan"))
 
 
 @app.command(epilog=example('pearl plan "Why did Dorota put water in the lamp oil?" --file story.txt'))

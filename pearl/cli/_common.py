@@ -82,7 +82,12 @@ ApiKey = Annotated[
 ]
 NoCache = Annotated[bool, typer.Option("--no-cache", help="Do not read or write the response cache.")]
 Timeout = Annotated[
-    float | None, typer.Option("--timeout", metavar="SECONDS", help="Seconds per HTTP request (env PEARL_TIMEOUT).")
+    float | None,
+    typer.Option(
+        "--timeout",
+        metavar="SECONDS",
+        help="Seconds one attempt at a request may take in all; each retry has as long again (env PEARL_TIMEOUT).",
+    ),
 ]
 Window = Annotated[
     int | None,

@@ -217,8 +217,10 @@ def _golds(line: _Line, value: Any, field: str) -> list[str]:
 
 
 def _asked(line: _Line, text: str, field: str) -> str:
-    """The question's text, stripped; refused here when it is empty, where the message can name the line
-    (at run time an empty question stopped the run without saying where it was, and again on every resume)."""
+    """The question's text, stripped; refused when empty, here, where the message can name the line.
+
+    At run time an empty question stopped the run without saying where it was, and again on every resume.
+    """
     if not text.strip():
         line.fail(field, f"expected the question's text, got {_short(text)} (options alone are not a question)")
     return text.strip()

@@ -35,7 +35,7 @@ from typing import Any, cast
 import httpx
 
 from pearl._replies import JSONReplyError, read_json
-from pearl.config import Settings, _url_problem, masked_url
+from pearl.config import Settings, masked_url, url_problem
 from pearl.errors import (
     ConfigError,
     ContextOverflowError,
@@ -218,7 +218,7 @@ class OpenAICompatibleLLM:
         self._shown_url = masked_url(self._base_url)  # what messages name: never a password
         # Settings check the URL; kept for settings made without that check (`model_copy`), whose
         # port over 65535 the blocking client meets only as "cannot connect".
-        self._url_problem = _url_problem(self._base_url)
+        self._url_problem = url_problem(self._base_url)
         self._redact = Redactor(_secrets(settings))
         self._window = settings.window
         self._model = settings.model

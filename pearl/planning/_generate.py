@@ -172,7 +172,7 @@ def plan_rules(
     return {
         "max_steps": str(max_steps),
         "answer_note": note,
-        "step_form": template.part("form_plain" if mode == "grammar" else "form_text"),
+        "step_form": template.part({"grammar": "form_plain", "json": "form_json"}.get(mode, "form_text")),
         "format_note": template.part(f"format_{mode}"),
     }
 

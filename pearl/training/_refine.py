@@ -163,7 +163,7 @@ def _golds(question: Question, eval_question: EvalQuestion) -> list[str]:
 
 
 def gold_in_arguments(plan: Plan, golds: Sequence[str], question: str) -> str | None:
-    """The first string argument of `plan` that spells out a gold answer, or None.
+    """The first string argument or explanation of `plan` that spells out a gold answer, or None.
 
     The rule: an argument gives a gold answer away when it contains the whole gold text, word
     for word, after both are normalised (Unicode NFKC, casefolded, apostrophes dropped, other
@@ -186,6 +186,9 @@ def gold_in_arguments(plan: Plan, golds: Sequence[str], question: str) -> str | 
                     return (
                         f"{step.var} = {step.action}(...) writes the gold answer {gold[:60]!r} into a string argument"
                     )
+            # An explanation steers the step's evidence and is in its prompt: it gives the answer away as well.
+            if step.explanation and needle in " " + " ".join(_words(step.explanation)) + " ":
+                return f"{step.var} = {step.action}(...) writes the gold answer {gold[:60]!r} into its explanation"
     return None
 
 
