@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +19,7 @@ from typer.testing import CliRunner
 from pearl import Pearl, load_settings
 from pearl.cli import app
 from pearl.llm import CompletionRequest, EmbeddedLLM, Message, OpenAICompatibleLLM, find_embedded_model
+from pearl.llm._embedded import _worker
 
 pytestmark = [
     pytest.mark.embedded,
@@ -48,6 +51,56 @@ def test_embedded_grammar_is_enforced() -> None:
     )
     text = EmbeddedLLM(context_window=2048).complete(request).text
     assert len(text) == 3 and text[0] == "x" and text[1:].isdigit()
+
+
+def test_a_cancelled_call_stops_the_model_and_the_next_answers_as_before() -> None:
+    # Ctrl-C cancels the question's task: the generation under way must stop at its next token, not run on
+    # to max_tokens (about 15 s here) while the process waits to exit.
+    llm = EmbeddedLLM(context_window=2048)
+    short = CompletionRequest(messages=[Message(role="user", content="Name a colour.")], max_tokens=12)
+    before = llm.complete(short).text
+    counting = CompletionRequest(  # about 15 s to its 1,500 tokens when left to run
+        messages=[
+            Message(role="user", content="Write a very long story about a lighthouse, at least two thousand words.")
+        ],
+        max_tokens=1500,
+    )
+
+    async def cancel_while_it_runs() -> None:
+        task = asyncio.create_task(llm.acomplete(counting))
+        deadline = time.monotonic() + 30
+        while llm._running is None and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)  # well into the generation
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(cancel_while_it_runs())
+    # The model's one thread is free again once the stopped call has ended.
+    _worker().submit(lambda: None).result(timeout=5)
+    assert llm.complete(short).text == before
+
+
+def test_every_call_runs_on_the_model_s_one_thread() -> None:
+    # Calls from several threads left llama.cpp's thread teams competing for the cores: twice as slow.
+    llm = EmbeddedLLM(context_window=2048)
+    seen: list[str] = []
+    model = llm._model()
+    original = model.create_chat_completion
+
+    def record(**kwargs: object) -> object:
+        seen.append(threading.current_thread().name)
+        return original(**kwargs)
+
+    request = CompletionRequest(messages=[Message(role="user", content="Name a colour.")], max_tokens=4)
+    model.create_chat_completion = record
+    try:
+        llm.complete(request)
+        asyncio.run(llm.acomplete(request))
+    finally:
+        del model.create_chat_completion
+    assert len(seen) == 2 and len(set(seen)) == 1 and seen[0].startswith("pearl-embedded")
 
 
 def test_cli_ask_uses_the_embedded_model_and_says_so(tmp_path: Path) -> None:

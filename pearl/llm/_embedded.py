@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import functools
 import importlib.util
+import logging
 import os
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -119,6 +122,8 @@ class EmbeddedLLM:
         self._context_window = context_window
         self._threads = threads
         self._call_lock = threading.Lock()  # a llama.cpp context is not thread-safe
+        self._running: threading.Event | None = None  # the cancel flag of the call the model is on
+        self._state = threading.Lock()  # guards `_running` and the abort callback
 
     @property
     def backend(self) -> str:
@@ -160,6 +165,10 @@ class EmbeddedLLM:
         return _load(self._path, self._context_window, self._threads)
 
     def complete(self, request: CompletionRequest) -> Completion:
+        return _worker().submit(self._complete, request, None).result()
+
+    def _complete(self, request: CompletionRequest, cancel: threading.Event | None) -> Completion:
+        """One completion, on the model's thread; with `cancel`, one that `acomplete` can stop (`_Cancelled`)."""
         model = self._model()
         kwargs: dict[str, Any] = {
             "messages": [m.model_dump() for m in request.messages],
@@ -181,6 +190,10 @@ class EmbeddedLLM:
         elif request.json_schema is not None:
             kwargs["response_format"] = {"type": "json_object", "schema": request.json_schema}
         with self._call_lock:
+            if cancel is not None and cancel.is_set():  # cancelled while it waited for the model
+                raise _Cancelled
+            with self._state:
+                self._running = cancel
             # Timed from here: steps run concurrently but the model answers one at a time, and the wait for
             # it is not time in the model (counted, a step's seconds and the question's sum were inflated).
             started = time.perf_counter()
@@ -188,6 +201,15 @@ class EmbeddedLLM:
                 result = model.create_chat_completion(**kwargs)
             except ValueError as exc:  # llama.cpp says "Requested tokens exceed context window"
                 raise EmbeddedModelError(f"the embedded model rejected the request: {exc}") from exc
+            except RuntimeError:  # llama_decode returned 2: aborted
+                if cancel is not None and cancel.is_set():
+                    raise _Cancelled from None
+                raise
+            finally:
+                with self._state:
+                    self._running = None
+                    if cancel is not None and cancel.is_set():
+                        _abort_callback(model, aborting=False)
         # The same boundary as a server's reply: llama.cpp's dict is checked field by field.
         completion = read_completion(
             result,
@@ -200,4 +222,59 @@ class EmbeddedLLM:
         return completion.model_copy(update={"model": self.model})
 
     async def acomplete(self, request: CompletionRequest) -> Completion:
-        return await asyncio.to_thread(self.complete, request)
+        # A cancelled call (Ctrl-C) stops the model at its next token: left to finish, its thread held the
+        # process's exit for the rest of the reply, seconds on this model.
+        cancel = threading.Event()
+        try:
+            return await asyncio.wrap_future(_worker().submit(self._complete, request, cancel))
+        except asyncio.CancelledError:
+            cancel.set()
+            with self._state:
+                if self._running is cancel:
+                    _abort_callback(self._model(), aborting=True)
+            raise
+
+
+@functools.cache
+def _worker() -> ThreadPoolExecutor:
+    """The one thread every call to an embedded model runs on.
+
+    llama.cpp computes with a team of OpenMP threads per calling thread, and a team stays busy for a
+    while after its call: calls from several threads (the event loop's executor, the caller's own)
+    left teams competing for the cores, and every call took twice as long.
+    """
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="pearl-embedded")
+
+
+class _Cancelled(Exception):
+    """The call's caller is gone: its generation was stopped, or never started."""
+
+
+def _abort_callback(model: Any, *, aborting: bool) -> None:
+    """Make llama.cpp give up the decode in progress at its next step (`aborting`), or stop doing so.
+
+    Set only to stop a call, from the thread that cancels it, and cleared by the call's own thread once
+    it has ended: llama.cpp would otherwise ask Python at every step of every token, which costs. Its
+    note on the memory it frees as it gives up is kept off the terminal meanwhile.
+    """
+    import llama_cpp
+
+    quiet = logging.getLogger("llama-cpp-python")
+    if aborting:
+        quiet.setLevel(logging.CRITICAL + 1)
+        llama_cpp.llama_set_abort_callback(model.ctx, _abort_pointer(), None)
+    else:
+        llama_cpp.llama_set_abort_callback(model.ctx, llama_cpp.ggml_abort_callback(), None)
+        quiet.setLevel(logging.ERROR)  # where `Llama(verbose=False)` puts it
+
+
+def _abort_now(_data: Any) -> bool:
+    return True
+
+
+@functools.cache
+def _abort_pointer() -> Any:
+    """The C function pointer to `_abort_now`, made once and kept (llama.cpp holds it, not Python)."""
+    import llama_cpp
+
+    return llama_cpp.ggml_abort_callback(_abort_now)
