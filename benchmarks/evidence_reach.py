@@ -62,15 +62,19 @@ import json
 import re
 import sys
 import time
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _shared import default_data_dir, read_leval
+from context_recall import ABLATIONS
 
 from pearl import CompletionRequest, Document, FakeLLM, Pearl, Settings, default_library
+from pearl.context import Weights
+from pearl.context import _compress as compress_module
 from pearl.tokens import count_tokens, truncate_to_tokens
 
 METHODS = ("pearl", "pearl-fulldoc", "rag", "direct")
@@ -434,6 +438,37 @@ def report(
     return summary
 
 
+@contextmanager
+def weighted(weights: Weights) -> Iterator[None]:
+    """Every ranking of sentences (`compress`, `skim`, `rank_sentences`) made with `weights` meanwhile."""
+    functions = (compress_module.compress, compress_module.skim)
+    kept = [dict(f.__kwdefaults__ or {}) for f in functions], compress_module.DEFAULT_WEIGHTS
+    try:
+        for function in functions:
+            function.__kwdefaults__ = {**(function.__kwdefaults__ or {}), "weights": weights}
+        compress_module.DEFAULT_WEIGHTS = weights  # what rank_sentences reads
+        yield
+    finally:
+        for function, defaults in zip(functions, kept[0], strict=True):
+            function.__kwdefaults__ = defaults
+        compress_module.DEFAULT_WEIGHTS = kept[1]
+
+
+def ablate(
+    files: FileSet, shapes: Sequence[str], actions: dict[str, str], window: int, long_replies: bool, dense: bool
+) -> None:
+    """One line per signal and shape: pearl's reach and tokens with that signal of `compress` switched off."""
+    for name, weights in ABLATIONS.items():
+        if dense:
+            weights = replace(weights, dense=Weights().dense)
+        with weighted(weights):
+            rows, _ = asyncio.run(run_file(files, ["pearl"], shapes, actions, window, long_replies, dense))
+        for shape in shapes:
+            group = [r for r in rows if r.shape == shape]
+            reach = mean([float(r.reached) for r in group])
+            print(f"{f'pearl/{shape} {name}':<30} reach={reach:.3f} tokens={mean([r.tokens for r in group]):.0f}")
+
+
 def split_list(parser: argparse.ArgumentParser, text: str, allowed: Sequence[str], what: str) -> list[str]:
     chosen = list(dict.fromkeys(x.strip() for x in text.split(",") if x.strip()))
     unknown = [x for x in chosen if x not in allowed]
@@ -470,6 +505,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--dense", action="store_true", help="Settings(dense=True): dense similarity in compress (the [dense] extra)"
     )
+    parser.add_argument(
+        "--ablate",
+        action="store_true",
+        help="also run pearl with each signal of compress switched off (context_recall.py's ablations)",
+    )
     args = parser.parse_args(argv)
     methods = split_list(parser, args.methods, METHODS, "method")
     shapes = split_list(parser, args.shapes, SHAPES + MORE_SHAPES, "shape")
@@ -505,6 +545,8 @@ def main(argv: list[str] | None = None) -> int:
     for files, rows, index_seconds in results:
         summaries += report(files, rows, methods, shapes, args.window)
         print(f"#   indexing {index_seconds:.1f}s")
+        if args.ablate:
+            ablate(files, shapes, actions, args.window, args.long_replies, args.dense)
     print(f"# total {time.perf_counter() - started:.1f}s")
     if args.json is not None:
         payload = {
