@@ -27,3 +27,22 @@ def test_long_replies_fill_a_steps_reply_and_never_quote_the_document() -> None:
     assert "[S7]" in long and "lamp" not in long  # reach must come from pearl's prompts, not the fake's reply
     answer = CompletionRequest(messages=step_request(256).messages, max_tokens=256, prompt="answer.v6#x")
     assert count_tokens(evidence_reach.Script(long=True).reply(answer)) < 20  # only the steps are wordy
+
+
+def test_ablations_switch_a_signal_off_in_every_ranking_and_back() -> None:
+    from pearl.context import DocumentIndex, Weights, compress, index_document, rank_sentences, skim
+    from pearl.context import _compress as module
+    from pearl.models import Document
+
+    index: DocumentIndex = index_document(
+        Document.from_text("Terms\n\nThe term is ten years. It renews yearly.\n\nPayment\n\nFees are due monthly.")
+    )
+    query = "How long is the term?"
+    before = (compress(index, query, 40).text, rank_sentences(index, query), skim(index, query, 40).text)
+    off = Weights(heading=0.0, section=0.0, continuation=0.0, lead=0.0)
+    with evidence_reach.weighted(off):
+        assert compress.__kwdefaults__["weights"] is off and skim.__kwdefaults__["weights"] is off
+        assert module.DEFAULT_WEIGHTS is off
+        assert rank_sentences(index, query) != before[1]  # the ranking the executor reads changed too
+    assert (compress(index, query, 40).text, rank_sentences(index, query), skim(index, query, 40).text) == before
+    assert compress.__kwdefaults__["weights"] is module.DEFAULT_WEIGHTS == Weights()
