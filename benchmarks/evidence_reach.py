@@ -466,7 +466,11 @@ def ablate(
         for shape in shapes:
             group = [r for r in rows if r.shape == shape]
             reach = mean([float(r.reached) for r in group])
-            print(f"{f'pearl/{shape} {name}':<30} reach={reach:.3f} tokens={mean([r.tokens for r in group]):.0f}")
+            errors = sum(r.error is not None for r in group)
+            print(
+                f"{f'pearl/{shape} {name}':<30} reach={reach:.3f} tokens={mean([r.tokens for r in group]):.0f} "
+                f"fallbacks={sum(r.fallback for r in group)}" + (f" errors={errors}" if errors else "")
+            )
 
 
 def split_list(parser: argparse.ArgumentParser, text: str, allowed: Sequence[str], what: str) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import logging
 import socket
 import subprocess
 import sys
@@ -76,10 +77,19 @@ def test_a_cancelled_call_stops_the_model_and_the_next_answers_as_before() -> No
         with pytest.raises(asyncio.CancelledError):
             await task
 
-    asyncio.run(cancel_while_it_runs())
-    # The model's one thread is free again once the stopped call has ended.
-    _worker().submit(lambda: None).result(timeout=5)
+    logger = logging.getLogger("llama-cpp-python")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        asyncio.run(cancel_while_it_runs())
+        # The model's one thread is free again once the stopped call has ended.
+        _worker().submit(lambda: None).result(timeout=5)
+        assert logger.level == logging.WARNING  # quieted while it stopped, then as it was
+    finally:
+        logger.setLevel(level)
     assert llm.complete(short).text == before
+    # A call made from the model's own thread runs there rather than wait for itself.
+    assert _worker().submit(llm.complete, short).result(timeout=60).text == before
 
 
 def test_every_call_runs_on_the_model_s_one_thread() -> None:

@@ -121,9 +121,12 @@ class EmbeddedLLM:
         self._path = model_path
         self._context_window = context_window
         self._threads = threads
-        self._call_lock = threading.Lock()  # a llama.cpp context is not thread-safe
-        self._running: threading.Event | None = None  # the cancel flag of the call the model is on
-        self._state = threading.Lock()  # guards `_running` and the abort callback
+        # A llama.cpp context is not thread-safe. Every call runs on `_worker()`'s one thread, which also keeps
+        # instances that share a cached model (`_load`) apart; the lock guards a direct `_complete` as well.
+        self._call_lock = threading.Lock()
+        self._running: tuple[threading.Event, Any] | None = None  # the call's cancel flag and its model
+        self._quieted: int | None = None  # the llama.cpp logger's level before a call was stopped
+        self._state = threading.Lock()  # guards the three above and the abort callback
 
     @property
     def backend(self) -> str:
@@ -165,7 +168,17 @@ class EmbeddedLLM:
         return _load(self._path, self._context_window, self._threads)
 
     def complete(self, request: CompletionRequest) -> Completion:
-        return _worker().submit(self._complete, request, None).result()
+        if threading.current_thread().name.startswith(_WORKER_NAME):  # already on it: waiting would deadlock
+            return self._complete(request, None)
+        cancel = threading.Event()
+        future = _worker().submit(self._complete, request, cancel)
+        try:
+            return future.result()
+        except BaseException:  # Ctrl-C while waiting: the model stops too, not only the wait
+            if not future.done():
+                cancel.set()
+                self._stop(cancel)
+            raise
 
     def _complete(self, request: CompletionRequest, cancel: threading.Event | None) -> Completion:
         """One completion, on the model's thread; with `cancel`, one that `acomplete` can stop (`_Cancelled`)."""
@@ -190,10 +203,10 @@ class EmbeddedLLM:
         elif request.json_schema is not None:
             kwargs["response_format"] = {"type": "json_object", "schema": request.json_schema}
         with self._call_lock:
-            if cancel is not None and cancel.is_set():  # cancelled while it waited for the model
-                raise _Cancelled
-            with self._state:
-                self._running = cancel
+            with self._state:  # checked and set at once: a cancel in between would not stop the call
+                if cancel is not None and cancel.is_set():  # cancelled while it waited for the model
+                    raise _Cancelled
+                self._running = None if cancel is None else (cancel, model)
             # Timed from here: steps run concurrently but the model answers one at a time, and the wait for
             # it is not time in the model (counted, a step's seconds and the question's sum were inflated).
             started = time.perf_counter()
@@ -208,8 +221,10 @@ class EmbeddedLLM:
             finally:
                 with self._state:
                     self._running = None
-                    if cancel is not None and cancel.is_set():
-                        _abort_callback(model, aborting=False)
+                    if self._quieted is not None:  # stopped: llama.cpp goes back to running to the end
+                        _set_abort(model, on=False)
+                        logging.getLogger(_LLAMA_LOGGER).setLevel(self._quieted)
+                        self._quieted = None
         # The same boundary as a server's reply: llama.cpp's dict is checked field by field.
         completion = read_completion(
             result,
@@ -229,10 +244,27 @@ class EmbeddedLLM:
             return await asyncio.wrap_future(_worker().submit(self._complete, request, cancel))
         except asyncio.CancelledError:
             cancel.set()
-            with self._state:
-                if self._running is cancel:
-                    _abort_callback(self._model(), aborting=True)
+            self._stop(cancel)
             raise
+
+    def _stop(self, cancel: threading.Event) -> None:
+        """Make llama.cpp give up the decode of the call `cancel` belongs to, if the model is on it.
+
+        The abort callback is set only to stop a call, and cleared by the call's own thread once it has
+        ended: left set, llama.cpp would ask Python at every step of every token, which costs. Its note
+        on the memory it frees as it gives up is kept off the terminal meanwhile.
+        """
+        with self._state:
+            if self._running is None or self._running[0] is not cancel or self._quieted is not None:
+                return
+            quiet = logging.getLogger(_LLAMA_LOGGER)
+            self._quieted = quiet.level
+            quiet.setLevel(logging.CRITICAL + 1)
+            _set_abort(self._running[1], on=True)
+
+
+_WORKER_NAME = "pearl-embedded"
+_LLAMA_LOGGER = "llama-cpp-python"  # llama-cpp-python prints llama.cpp's log lines at or above its level
 
 
 @functools.cache
@@ -243,29 +275,19 @@ def _worker() -> ThreadPoolExecutor:
     while after its call: calls from several threads (the event loop's executor, the caller's own)
     left teams competing for the cores, and every call took twice as long.
     """
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="pearl-embedded")
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix=_WORKER_NAME)
 
 
 class _Cancelled(Exception):
     """The call's caller is gone: its generation was stopped, or never started."""
 
 
-def _abort_callback(model: Any, *, aborting: bool) -> None:
-    """Make llama.cpp give up the decode in progress at its next step (`aborting`), or stop doing so.
-
-    Set only to stop a call, from the thread that cancels it, and cleared by the call's own thread once
-    it has ended: llama.cpp would otherwise ask Python at every step of every token, which costs. Its
-    note on the memory it frees as it gives up is kept off the terminal meanwhile.
-    """
+def _set_abort(model: Any, *, on: bool) -> None:
+    """Make llama.cpp give up `model`'s decode in progress at its next step (`on`), or stop doing so (NULL)."""
     import llama_cpp
 
-    quiet = logging.getLogger("llama-cpp-python")
-    if aborting:
-        quiet.setLevel(logging.CRITICAL + 1)
-        llama_cpp.llama_set_abort_callback(model.ctx, _abort_pointer(), None)
-    else:
-        llama_cpp.llama_set_abort_callback(model.ctx, llama_cpp.ggml_abort_callback(), None)
-        quiet.setLevel(logging.ERROR)  # where `Llama(verbose=False)` puts it
+    callback = _abort_pointer() if on else llama_cpp.ggml_abort_callback()
+    llama_cpp.llama_set_abort_callback(model.ctx, callback, None)
 
 
 def _abort_now(_data: Any) -> bool:
