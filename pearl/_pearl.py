@@ -33,7 +33,7 @@ from pearl.context import (
     entity_sheet,
     index_document,
 )
-from pearl.documents import DocumentSource, as_document, source_files
+from pearl.documents import DocumentSource, as_document, left_out_notes, source_files
 from pearl.errors import ConfigError, ContextOverflowError, PearlError
 from pearl.llm import make_llm
 from pearl.llm._reply import LOOP_NOTE
@@ -236,6 +236,7 @@ class Pearl:
                 "usage": trace.usage(),
                 "demo_model": self.llm.is_demo,
                 "notes": [
+                    *left_out_notes(ctx.document),
                     *refits,
                     *_cut_notes(trace, ctx.question),
                     *_length_notes(trace, ctx.question),

@@ -21,6 +21,7 @@ __all__ = [
     "SUPPORTED_SUFFIXES",
     "DocumentSource",
     "as_document",
+    "left_out_notes",
     "load_document",
     "source_files",
 ]
@@ -509,9 +510,10 @@ def load_document(paths: str | Path | Sequence[str | Path], max_bytes: int = DEF
         except DocumentError as exc:
             if not in_folder or isinstance(exc, _TooLarge):
                 raise
-            # One empty or unreadable file in a folder does not stop the rest from being read: it is left out, said.
+            # One empty or unreadable file in a folder does not stop the rest from being read: it is left out, and
+            # the document says so (`Document.left_out`: an answer's notes, the command line).
             skipped.append(str(exc))
-            _log.warning("left out of the document: %s", exc)
+            _log.info("left out of the document: %s", exc)
             continue
         read.append(path)
         if chunks:
@@ -522,7 +524,12 @@ def load_document(paths: str | Path | Sequence[str | Path], max_bytes: int = DEF
         offset += len(text)
     if not read:
         raise DocumentError(f"no file could be read: {'; '.join(skipped)}")
-    return Document(text="".join(chunks), name=_name(items, read), parts=parts)
+    return Document(text="".join(chunks), name=_name(items, read), parts=parts, left_out=skipped)
+
+
+def left_out_notes(document: Document) -> list[str]:
+    """What to tell a reader about the files of a folder `document` could not read (`Document.left_out`)."""
+    return [f"left out of the document: {why}" for why in document.left_out]
 
 
 def _is_existing_path(text: str) -> bool:

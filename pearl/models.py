@@ -110,6 +110,9 @@ class Document(BaseModel):
     text: WritableStr
     name: WritableStr = "text"
     parts: list[DocumentPart] = Field(default_factory=list)
+    left_out: list[WritableStr] = Field(
+        default_factory=list, description="files of a folder given that could not be read, each with why"
+    )
 
     @property
     def content_hash(self) -> str:

@@ -59,6 +59,17 @@ def test_index_of_several_files_reads_them_as_one_document(app: typer.Typer, sto
     assert json.loads(result.output)["sentences"] == 7
 
 
+def test_index_of_a_folder_says_which_files_it_left_out(app: typer.Typer, story_file: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "story.txt").write_text(story_file.read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "empty.md").write_text("", encoding="utf-8")
+    result = CliRunner().invoke(app, ["index", str(folder), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["name"] == f"{folder} (1 file)"
+    assert "note: left out of the document: " in result.stderr and "empty.md: the file is empty" in result.stderr
+
+
 def test_context_shows_compressed_text_and_what_it_kept(app: typer.Typer, story_file: Path) -> None:
     result = CliRunner().invoke(app, ["context", str(story_file), "Who brought the letter?", "--budget", "40"])
     assert result.exit_code == 0, result.output

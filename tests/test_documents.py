@@ -506,9 +506,7 @@ def test_pdf_paragraph_running_over_a_page_break_is_joined_and_the_furniture_set
     assert len(_pdf_paragraphs([f"{FULL}\n{FULL}\n{last}", following]).split("\n\n")) == 2
 
 
-def test_a_folder_leaves_out_hidden_files_and_says_which_files_it_could_not_read(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_a_folder_leaves_out_hidden_files_and_says_which_files_it_could_not_read(tmp_path: Path) -> None:
     (tmp_path / "b" / "deeper").mkdir(parents=True)
     (tmp_path / ".git").mkdir()
     (tmp_path / "b" / "deeper" / "first.txt").write_text("Mira runs the ferry.", encoding="utf-8")
@@ -517,13 +515,18 @@ def test_a_folder_leaves_out_hidden_files_and_says_which_files_it_could_not_read
     (tmp_path / "b" / "latin.txt").write_bytes("café".encode("latin-1"))
     (tmp_path / ".git" / "notes.txt").write_text("not part of it", encoding="utf-8")
     (tmp_path / ".hidden.txt").write_text("nor this", encoding="utf-8")
-    with caplog.at_level("WARNING", logger="pearl.documents"):
-        document = load_document(tmp_path)
+    document = load_document(tmp_path)
     assert [Path(p.name).name for p in document.parts] == ["first.txt", "z.md"]
     assert document.name == f"{tmp_path} (2 files)"  # the folder given, not the first file's folder
     assert "not part of it" not in document.text and "nor this" not in document.text
-    warned = " ".join(r.getMessage() for r in caplog.records)
-    assert "empty.md: the file is empty" in warned and "latin.txt: cannot be decoded" in warned
+    left_out = " ".join(document.left_out)
+    assert "empty.md: the file is empty" in left_out and "latin.txt: cannot be decoded" in left_out
+    assert len(document.left_out) == 2
+    # An answer about it says so, in its notes (which `pearl ask` prints and --json carries).
+    answer = Pearl(llm=FakeLLM(default="A")).ask(document, "Who runs the ferry?", method="direct")
+    assert [note for note in answer.notes if note.startswith("left out of the document: ")] == [
+        f"left out of the document: {why}" for why in document.left_out
+    ]
 
 
 def test_a_folder_of_files_none_of_which_reads_says_why_for_each(tmp_path: Path) -> None:

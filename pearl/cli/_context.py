@@ -25,7 +25,7 @@ from pearl.context import (
     rank_entities,
     skim,
 )
-from pearl.documents import as_document
+from pearl.documents import as_document, left_out_notes
 
 __all__ = ["context_command", "index_command"]
 
@@ -42,6 +42,8 @@ def _build(files: list[Path], no_cache: bool, no_ner: bool, quiet: bool) -> tupl
     line = StageLine(quiet=quiet)
     with handled():
         document = as_document(files if len(files) > 1 else files[0])
+        for note in left_out_notes(document):
+            echo(f"note: {note}", err=True)
         # Told in words, as `ask` tells it and a person knows a document's length by; the index counts characters.
         words = count_words(document.text)
 

@@ -30,7 +30,7 @@ from pearl.cli._common import (
     settings_from,
 )
 from pearl.cli._progress import ProgressBar
-from pearl.documents import load_document
+from pearl.documents import left_out_notes, load_document
 from pearl.errors import PearlError
 from pearl.eval import load_dataset, read_questions, select_questions
 from pearl.llm import DEMO_NOTICE, make_llm
@@ -193,6 +193,8 @@ def mine_command(
             # Without --actions the new actions are saved alone: none of the result's actions is "old".
             base = given if given is not None else ActionLibrary(name="none")
             doc = load_document(document, max_bytes=settings.max_bytes)
+            for note in left_out_notes(doc):
+                echo(f"note: {note}", err=True)
             result = asyncio.run(
                 mine_document(
                     llm,
