@@ -778,10 +778,12 @@ def test_bytes_that_are_not_utf8_in_the_question_options_and_file_name_are_repla
     doc = tmp_path / "story\udcff.txt"
     doc.write_text(STORY, encoding="utf-8")
     fake_server.set_default("Varga kept it.")
-    target = tmp_path / "t.json"
-    args = ["ask", str(doc), "Who kept \udcff the light?", "-o", "Varga\ud800", "-o", "Dorota"]
+    target, page = tmp_path / "t.json", tmp_path / "p.html"
+    args = ["ask", str(doc), "Who kept \udcff the light?", "-o", "Varga\ud800", "-o", "Dorota", "--html", str(page)]
     result = runner.invoke(app, [*args, "--base-url", fake_server.base_url, "--model", "m", "--trace", str(target)])
     assert result.exit_code == 0, result.output
+    # The page shows the document asked about, though its file's name cannot be written down to read it again.
+    assert "not shown" not in result.stderr and STORY.split(".")[0] in page.read_text(encoding="utf-8")
     sent = json.dumps(fake_server.chat_requests[-1].json, ensure_ascii=False)
     assert "Who kept \ufffd the light?" in sent and "Varga\ufffd" in sent
     trace = Trace.model_validate_json(target.read_text(encoding="utf-8"))

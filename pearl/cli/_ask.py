@@ -38,10 +38,10 @@ from pearl.config import Settings
 from pearl.context import DocumentIndex
 from pearl.documents import SUPPORTED_SUFFIXES, as_document
 from pearl.errors import PearlError, PlanParseError
-from pearl.html import index_for_trace, render_trace_page
+from pearl.html import index_for_page, index_for_trace, render_trace_page
 from pearl.llm import DEMO_NOTICE
 from pearl.methods import METHODS
-from pearl.models import Answer, Trace
+from pearl.models import Answer, Document, Trace
 from pearl.planning import parse_plan
 from pearl.questions import Question, as_question
 from pearl.trace import render_trace
@@ -101,15 +101,16 @@ def _keep_trace(path: Path, trace: Trace, until: str) -> None:
     echo(f"error: {problem}" if problem else f"note: the trace up to {until} is in {path}", err=True)
 
 
-def _write_page(path: Path, trace: Trace) -> str | None:
+def _write_page(path: Path, trace: Trace, document: Document | None = None) -> str | None:
     """Write the page of a question's trace; what went wrong, or None.
 
-    The page shows the document when its files can be read again unchanged.
+    The page shows `document`, the one the question was asked about; without it (`pearl trace
+    html`), the document when its files can be read again unchanged.
     """
     index: DocumentIndex | None = None
     notes: list[str] = []
     try:
-        index = index_for_trace(trace)
+        index = index_for_trace(trace) if document is None else index_for_page(document)
     except PearlError as exc:
         notes.append(f"the document is not shown: {exc}")
         echo(f"note: {path}: {notes[0]}", err=True)
@@ -228,7 +229,7 @@ def ask(
     # The answer is shown first: a page or trace that cannot be written loses none of what was paid for.
     problems: list[str | None] = []
     if html is not None:
-        problems.append(_write_page(html, answer.trace))
+        problems.append(_write_page(html, answer.trace, document))
     if trace is not None:
         problems.append(_write_trace(trace, answer.trace))
     problem = "; ".join(p for p in problems if p)

@@ -37,7 +37,8 @@ def index_for_trace(trace: Trace) -> DocumentIndex:
         raise DocumentError("the trace does not say which document it was about (written by an older pearl)")
     if not ref.sources:
         raise DocumentError(
-            f"{ref.name}: the document was given as text, not read from files, so it cannot be read again "
+            f"{ref.name}: the trace names no file to read the document from (it was given as text, or a file's "
+            "name is not valid text), so it cannot be read again "
             "(for a question of `pearl eval`, open the page the run wrote beside the trace)"
         )
     try:
