@@ -160,6 +160,22 @@ def test_markup_tags_are_not_entities() -> None:
     assert not names & {"Tr", "Th", "Td", "Li", "Ul", "Table", "P"}, names
 
 
+@pytest.mark.parametrize("ner", [False, True])
+def test_a_name_never_runs_from_one_table_cell_or_list_item_into_the_next(ner: bool) -> None:
+    rows = " ".join(
+        f"<Tr> <Td> ✓ </Td> <Td> Mac Catalyst </Td> <Td> Apple Silicon </Td> <Td> {10 + i} </Td> </Tr>"
+        for i in range(3)
+    )
+    page = f"<Table> {rows} </Table> <Ul> <Li> Mac Catalyst </Li> <Li> Apple Silicon </Li> </Ul>"
+    index = index_document(page, cache=False, ner=ner)
+    names = {e.name for e in index.entities}
+    assert "Apple Silicon" in names and ("Mac Catalyst" in names or not ner), names
+    assert not any("Catalyst Apple" in name or "✓" in name for name in names), names
+    # An inline tag is no such end: a name in bold or a link is still one name.
+    linked = index_document("<P> The <B>Mac</B> Catalyst runs. The <A href='x'>Mac</A> Catalyst ran. </P>", cache=False)
+    assert "Mac Catalyst" in {e.name for e in linked.entities}
+
+
 def test_a_saved_pages_scripts_styles_drawings_and_comments_name_nothing_and_are_no_content() -> None:
     # Each hidden name twice, as a name needs two mentions to count without NER: only hiding keeps it out.
     page = (

@@ -378,3 +378,15 @@ def test_no_unit_is_over_the_token_cap() -> None:
     assert len(seg.sentences) > 3
     assert max(count_tokens(dense[s:e]) for s, e in seg.sentences) <= 120
     assert seg.continued[1] and not seg.continued[0]
+
+
+def test_no_unit_is_over_the_token_cap_however_dense_or_uneven() -> None:
+    from pearl.tokens import count_tokens
+
+    # A hex dump: under twice the cap in characters yet over it in tokens, and denser in some places than
+    # on average, so cutting at the average density alone leaves a piece over the cap.
+    hexdump = "00000000 4d 49 4d 45 2d 4d 61 67 69 63 00 0a 5b 35 30 3a |MIME-Magic..[50:| " * 3
+    uneven = "word " * 60 + "4d:49:4d:45:2d:4d:61:67:69:63:00:0a:5b:35:30:3a:" * 8
+    for dense in (hexdump, uneven):
+        seg = segment(dense, max_tokens=120, count=count_tokens)
+        assert max(count_tokens(dense[s:e]) for s, e in seg.sentences) <= 120, dense[:40]

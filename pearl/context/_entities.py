@@ -166,16 +166,34 @@ def extract_entities(
 
 
 _MARKUP = re.compile(r"</?[A-Za-z][A-Za-z0-9]{0,15}(?:\s[^<>]{0,200})?/?>")
+# Tags between which no name runs on: cells, rows, items, paragraphs, headings ("✓ </Td> <Td> Mac Catalyst").
+_BLOCK_NAMES = frozenset(
+    """p li ul ol dl dt dd tr td th table tbody thead tfoot caption h1 h2 h3 h4 h5 h6 div section article
+    blockquote br hr header footer nav aside figure figcaption pre""".split()
+)
+_TAG_NAME = re.compile(r"</?([A-Za-z][A-Za-z0-9]{0,15})")
 _HEADING_MARK = re.compile(r"^#{1,6}(?=[ \t])", re.MULTILINE)  # "## History": the NER read "##" as money
+_BOUNDARY = "|"
+"""What a block tag becomes for the NER: a mark no name crosses (the mentions are cut at it)."""
 
 
 def _without_markup(text: str) -> str:
-    """`text` with every markup tag and Markdown heading mark replaced by as many spaces, so offsets stay the same."""
+    """`text` with every markup tag and Markdown heading mark blanked out, so offsets stay the same.
+
+    An inline tag (`<B>`, `<A href=...>`) becomes spaces, as a name may run across it; a block tag
+    (`</Td>`, `<Li>`) becomes `_BOUNDARY` and spaces, as a name never runs from one cell into the next.
+    """
     if "#" in text:
         text = _HEADING_MARK.sub(lambda m: " " * len(m.group()), text)
     if "<" not in text:
         return text
-    return _MARKUP.sub(lambda m: " " * len(m.group()), text)
+
+    def blank(match: re.Match[str]) -> str:
+        name = _TAG_NAME.match(match.group())
+        block = name is not None and name.group(1).lower() in _BLOCK_NAMES
+        return (_BOUNDARY if block else " ").ljust(len(match.group()))
+
+    return _MARKUP.sub(blank, text)
 
 
 # --- raw mentions ---------------------------------------------------------------------------
@@ -238,15 +256,26 @@ def _ner_mentions(
             label = ent.label_
             if label in _DROPPED_LABELS:
                 continue
-            s = start + _unflatten(ent.start_char, runs, removed)
-            e = start + _unflatten(ent.end_char, runs, removed)
-            s, e = _clean_span(text, s, e)
-            if label not in VALUE_LABELS:
-                s = _drop_opener(text, start, s, e, inside, counts)
-                if not _has_upper(text, s, e):
-                    continue
-            if s < e:
-                yield _Raw(s, e, label, sid, 1.0)
+            first = start + _unflatten(ent.start_char, runs, removed)
+            last = start + _unflatten(ent.end_char, runs, removed)
+            for s, e in _between_boundaries(text, first, last):
+                s, e = _clean_span(text, s, e)
+                if label not in VALUE_LABELS:
+                    s = _drop_opener(text, start, s, e, inside, counts)
+                    if not _has_upper(text, s, e):
+                        continue
+                if s < e:
+                    yield _Raw(s, e, label, sid, 1.0)
+
+
+def _between_boundaries(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """`text[start:end]` in the pieces a block tag's `_BOUNDARY` leaves (the NER read across a cell's end)."""
+    while (cut := text.find(_BOUNDARY, start, end)) >= 0:
+        if cut > start:
+            yield start, cut
+        start = cut + 1
+    if start < end:
+        yield start, end
 
 
 def _unflatten(position: int, runs: list[int], removed: list[int]) -> int:

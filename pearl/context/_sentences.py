@@ -252,13 +252,15 @@ def _cap_tokens(
 ) -> list[tuple[int, int, bool]]:
     out: list[tuple[int, int, bool]] = []
     for start, end, continued in units:
-        # Prose averages four characters a token: only units that could be over the cap are counted.
-        tokens = count(text[start:end]) if end - start > 2 * max_tokens else 0
+        # A token is at least one character: only units longer than the cap in characters can be over it.
+        tokens = count(text[start:end]) if end - start > max_tokens else 0
         if tokens <= max_tokens:
             out.append((start, end, continued))
             continue
         chars = max(16, int((end - start) * max_tokens / tokens * 0.9))
         pieces = _split_long(text, start, end, chars)
+        if len(pieces) > 1:  # a piece denser than the unit's average may still be over: cut again
+            pieces = [(s, e) for s, e, _ in _cap_tokens(text, [(s, e, False) for s, e in pieces], max_tokens, count)]
         out.extend((s, e, continued or i > 0) for i, (s, e) in enumerate(pieces))
     return out
 
