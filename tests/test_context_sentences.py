@@ -42,6 +42,21 @@ def test_sentences_respect_abbreviations_initials_and_enumerators() -> None:
     ]
 
 
+def test_a_section_number_of_several_levels_stays_with_its_heading_or_clause() -> None:
+    text = (
+        "2.3. Promotions. 2.3.1. The Company will promote the service. 2.3.2. Notwithstanding the above, no fee "
+        "is due.\n\n1.1. Version\nThis is version 0.21 of the specification.\n\nIt ends with 1.5. Then more."
+    )
+    units = _units(text)
+    assert units[:3] == [
+        "2.3. Promotions.",
+        "2.3.1. The Company will promote the service.",
+        "2.3.2. Notwithstanding the above, no fee is due.",
+    ]
+    assert "1.1. Version\nThis is version 0.21 of the specification." in units or "1.1. Version" in units
+    assert "1.1." not in units and "It ends with 1.5." in units  # only a label opening a unit is one
+
+
 def test_numbered_clauses_and_list_items_start_units() -> None:
     text = "2. Term. The term is ten (10) years.\n\nThe following apply:\n(a) the first item;\n(b) the second item."
     units = _units(text)

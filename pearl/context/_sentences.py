@@ -278,7 +278,7 @@ def _boundaries(text: str, start: int, end: int) -> list[int]:
             if not word:
                 continue
         punct = match.group("punct")
-        if punct == "." and not _ends_sentence(word, match.start() - len(word) <= _skip_space(text, unit_start, end)):
+        if punct == "." and not _ends_sentence(word, _opening_label(text, match.start(), start, unit_start, end)):
             continue
         cut = match.end()
         cuts.append(cut)
@@ -375,14 +375,24 @@ def _skip_space(text: str, position: int, end: int) -> int:
     return position
 
 
-def _ends_sentence(word: str, at_unit_start: bool) -> bool:
+def _opening_label(text: str, position: int, floor: int, unit_start: int, end: int) -> str:
+    """The characters before the stop at `position` back to the last space ("1.1" of "1.1."), if they open
+    the unit; else ""."""
+    start = position
+    while start > floor and position - start < 40 and not text[start - 1].isspace():
+        start -= 1
+    return text[start:position] if start <= _skip_space(text, unit_start, end) else ""
+
+
+def _ends_sentence(word: str, label: str) -> bool:
+    """Whether the stop after `word` ends a sentence; `label`: what opens the unit up to the stop, if it does."""
     bare = word.lstrip("\"'“‘([").lower()
     if bare in _ABBREVIATIONS:
         return False
     if len(bare) == 1 and bare.isalpha():  # an initial: "J. R. Smith", "U.S."
         return False
-    # "1." or "IV." opening a unit labels it; the label and its text stay one unit.
-    return not (at_unit_start and _ENUMERATOR.match(word.lstrip("\"'“‘([")) is not None)
+    # "1.", "1.1." or "IV." opening a unit labels it; the label and its text stay one unit.
+    return _ENUMERATOR.match(label.lstrip("\"'“‘([")) is None
 
 
 def _split_long(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int]]:
