@@ -197,3 +197,21 @@ def test_an_index_read_back_shows_its_sentences_as_the_one_built() -> None:
     loaded = DocumentIndex.model_validate_json(built.model_dump_json())
     assert "shown_texts" not in loaded.derived() and shown_texts(loaded) == shown_texts(built)
     assert [count_tokens(text) for text in shown_texts(loaded)] == loaded.sent_tokens
+
+
+def test_a_word_hyphenated_across_lines_of_plain_text_is_shown_and_found_whole() -> None:
+    # As `pdftotext` or `man` save typeset text: words broken at a line's end, with "-" or U+2010.
+    text = (
+        "The board reviews the budget each year and the man-\n"
+        "agement of the fund is left to the trustees, who meet twice a year in the city hall and report\n"
+        "to the members on the decom\u2010\n    pression of the archive and on the well-known\n"
+        "pre- and post-war records.\n\n"
+        "A second paragraph says nothing of the matter at all, and it goes on for a while longer here."
+    )
+    index = index_document(text, cache=False, ner=False)
+    shown = render_sentences(index, [0])
+    assert "management" in shown and "decompression" in shown
+    assert "well-known" in shown and "pre- and post-war" in shown  # a hyphen inside a line is the text's own
+    assert compress(index, "Who handles the management of the fund?", 70).sentence_ids == [0]
+    # Offsets still cite the file as written.
+    assert index.text[index.sent_starts[0] : index.sent_ends[0]].count("\n") == 4

@@ -83,6 +83,9 @@ _CODE_SPAN = re.compile(r"`[^`\n]{1,400}`")
 _FENCE = re.compile(r"^[ \t]{0,3}(```|~~~).*?^[ \t]{0,3}\1", re.MULTILINE | re.DOTALL)
 _FRAGMENT = re.compile(r"[\s\ufeff]*(?:<!--.{0,2000}?-->\s*)*<([A-Za-z][A-Za-z0-9]{0,9})[\s/>]", re.DOTALL)
 _SPACES = re.compile(r"\s+")
+# A word hyphenated at a line's end ("man-\nagement", "decom‐\n  pression"), as typeset text saved as plain text
+# (`pdftotext`, `man`) breaks words: shown joined, or no search would find the word and it would read as two.
+_BROKEN_WORD = re.compile(r"(?<=[^\W\d_])[-\u2010\u00ad][ \t]*\r?\n[ \t]*(?=[a-z])")
 _BLANKS = re.compile(r"[ \t\r\f\v]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 # Text that opens as a saved page: a doctype or `<html>` first (after a byte-order mark, an XML
@@ -255,9 +258,13 @@ class MarkupView:
         return cls(markup=True, hidden=_comments(text, literal), literal=literal)
 
     def shown(self, text: str, start: int, end: int) -> str:
-        """What a browser shows of `text[start:end]`, whitespace collapsed (the text as it is, for plain text)."""
+        """What a browser shows of `text[start:end]`, whitespace collapsed (for plain text, the text as it is,
+        words hyphenated across lines joined)."""
         if not self.markup:
-            return _SPACES.sub(" ", text[start:end]).strip()
+            piece = text[start:end]
+            if "\n" in piece:
+                piece = _BROKEN_WORD.sub("", piece)
+            return _SPACES.sub(" ", piece).strip()
         return _SPACES.sub(" ", self._without_tags(text, start, end)).strip()
 
     def document(self, text: str) -> str:
