@@ -353,6 +353,20 @@ def test_a_short_document_is_shown_whole_in_every_call() -> None:
         assert "Mira runs the ferry to Tr'en." in user(request) and "She has done it for years." in user(request)
 
 
+def test_a_document_that_one_rag_call_shows_entire_is_shown_whole_in_every_call() -> None:
+    # Any part of it would show the model less of it than `rag` does.
+    story = "\n\n".join(SAMPLE.read_text(encoding="utf-8").split("\n\n")[:12])  # ~850 tokens
+    index = index_document(story, cache=False, ner=False)
+    assert evidence_budget(index, room=7000, setting="auto", answer_floor=1500).whole
+    assert not evidence_budget(index, room=7000, setting="auto", answer_floor=500).whole  # rag shows part of it
+    assert not evidence_budget(index, room=7000, setting="auto", answer_floor=1500, answer_room=600).whole
+    fake = scripted(PLAN)
+    pearl_with(fake).ask(story, QUESTION)
+    last = story.split("\n\n")[-1].splitlines()[-1].strip()
+    for request in [*by_kind(fake, "step"), *by_kind(fake, "answer")]:
+        assert "the whole document" in user(request) and last in user(request)
+
+
 @pytest.mark.parametrize("budget", [300, 2000])
 def test_a_number_as_step_budget_is_honoured(budget: int) -> None:
     fake = scripted(PLAN)
