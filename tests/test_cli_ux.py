@@ -556,3 +556,20 @@ def test_one_option_and_mine_without_input_are_refused_with_what_to_give() -> No
     assert result.exit_code == 2 and "one option: a multiple-choice question needs two or more" in result.stderr
     result = runner.invoke(app, ["mine"])
     assert result.exit_code == 2 and result.stderr.rstrip().endswith("one of them")
+
+
+@pytest.mark.parametrize("command", ["plan", "mine"])
+def test_plan_and_mine_say_which_files_of_a_folder_they_left_out(
+    command: str, fake_server: Any, tmp_path: Path
+) -> None:
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "story.txt").write_text(SAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "empty.md").write_text("", encoding="utf-8")
+    fake_server.set_default('r = FIND_REASON(CTX, "why")')
+    if command == "plan":
+        args = ["plan", QUESTION, "--file", str(folder)]
+    else:
+        args = ["mine", "--document", str(folder), "-o", str(tmp_path / "mined.json")]
+    result = runner.invoke(app, [*args, "--base-url", fake_server.base_url, "--model", "m"])
+    assert "note: left out of the document: " in result.stderr and "empty.md: the file is empty" in result.stderr

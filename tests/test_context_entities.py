@@ -176,6 +176,31 @@ def test_a_name_never_runs_from_one_table_cell_or_list_item_into_the_next(ner: b
     assert "Mac Catalyst" in {e.name for e in linked.entities}
 
 
+def test_a_mention_the_ner_runs_across_cells_is_cut_at_each_cell_and_its_opener_still_dropped() -> None:
+    from types import SimpleNamespace
+
+    from pearl.context._entities import extract_entities
+
+    class OneEntityPerUnit:
+        """A NER that reads each unit as a single name, across whatever the cells' ends left in it."""
+
+        def pipe(self, texts: list[str], batch_size: int = 0) -> list[SimpleNamespace]:
+            ent = SimpleNamespace
+            return [
+                SimpleNamespace(ents=[ent(start_char=0, end_char=len(t.rstrip(" .")), label_="ORG")]) for t in texts
+            ]
+
+    row = "<Tr> <Td> Mac Catalyst </Td> <Td> Apple Silicon </Td> </Tr>"
+    data = extract_entities(row, [(0, len(row))], OneEntityPerUnit())
+    assert {e.name for e in data.entities} == {"Mac Catalyst", "Apple Silicon"}
+    # A unit's common opening word is still no part of a name after a block tag: "Damn" is written in lower
+    # case elsewhere and never capitalised inside a sentence.
+    text = "<P> Damn Venus came home late. </P> <P> It was damn cold. </P>"
+    first = text.index("</P>") + 4
+    data = extract_entities(text, [(0, first), (first, len(text))], OneEntityPerUnit())
+    assert "Venus came home late" in {e.name for e in data.entities}
+
+
 def test_a_saved_pages_scripts_styles_drawings_and_comments_name_nothing_and_are_no_content() -> None:
     # Each hidden name twice, as a name needs two mentions to count without NER: only hiding keeps it out.
     page = (

@@ -55,6 +55,8 @@ def test_a_section_number_of_several_levels_stays_with_its_heading_or_clause() -
     ]
     assert "1.1. Version\nThis is version 0.21 of the specification." in units or "1.1. Version" in units
     assert "1.1." not in units and "It ends with 1.5." in units  # only a label opening a unit is one
+    lettered = _units("A.1. Definitions. The terms mean this. II.3. Scope. It applies here.")
+    assert lettered == ["A.1. Definitions.", "The terms mean this.", "II.3. Scope.", "It applies here."]
 
 
 def test_numbered_clauses_and_list_items_start_units() -> None:
@@ -402,6 +404,7 @@ def test_no_unit_is_over_the_token_cap_however_dense_or_uneven() -> None:
     # on average, so cutting at the average density alone leaves a piece over the cap.
     hexdump = "00000000 4d 49 4d 45 2d 4d 61 67 69 63 00 0a 5b 35 30 3a |MIME-Magic..[50:| " * 3
     uneven = "word " * 60 + "4d:49:4d:45:2d:4d:61:67:69:63:00:0a:5b:35:30:3a:" * 8
-    for dense in (hexdump, uneven):
+    emoji = "\U0001f600" * 100  # fewer characters than the cap, three tokens each
+    for dense in (hexdump, uneven, emoji):
         seg = segment(dense, max_tokens=120, count=count_tokens)
         assert max(count_tokens(dense[s:e]) for s, e in seg.sentences) <= 120, dense[:40]

@@ -27,6 +27,7 @@ from pearl.cli._common import (
     Window,
     echo,
     echo_json,
+    echo_left_out,
     example,
     fail,
     handled,
@@ -318,6 +319,8 @@ def plan(
         settings = settings_from(base_url, model, api_key, no_cache)
         pearl = make_pearl(settings, actions, demos, on_stage=stages)
         document = as_document(file, settings.max_bytes) if file else None
+        if document is not None:
+            echo_left_out(document)
         asked = as_question(question, option or None)
         try:
             _load_model(pearl, stages)

@@ -28,6 +28,7 @@ import typer
 from pearl._pearl import Pearl
 from pearl.actions import default_library, load_library
 from pearl.config import Settings, load_settings
+from pearl.documents import left_out_notes
 from pearl.errors import (
     ConfigError,
     ContextError,
@@ -37,7 +38,7 @@ from pearl.errors import (
     LLMRequestError,
     PearlError,
 )
-from pearl.models import Trace
+from pearl.models import Document, Trace
 from pearl.planning import load_demos
 from pearl.protocols import StageProgress
 
@@ -208,6 +209,12 @@ def echo(message: str = "", *, err: bool = False, nl: bool = True) -> None:
         return
     with STDERR_LINE.around():
         typer.echo(safe(message), err=True, nl=nl)
+
+
+def echo_left_out(document: Document) -> None:
+    """Say on stderr which files of a folder `document` could not read (`Document.left_out`)."""
+    for note in left_out_notes(document):
+        echo(f"note: {note}", err=True)
 
 
 def echo_json(data: Any) -> None:

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from pearl.cli._app import app
-from pearl.cli._common import Quiet, echo, echo_json, example, fail, handled
+from pearl.cli._common import Quiet, echo, echo_json, echo_left_out, example, fail, handled
 from pearl.cli._progress import StageLine, describe_stage
 from pearl.config import load_settings
 from pearl.context import (
@@ -25,7 +25,7 @@ from pearl.context import (
     rank_entities,
     skim,
 )
-from pearl.documents import as_document, left_out_notes
+from pearl.documents import as_document
 
 __all__ = ["context_command", "index_command"]
 
@@ -42,8 +42,7 @@ def _build(files: list[Path], no_cache: bool, no_ner: bool, quiet: bool) -> tupl
     line = StageLine(quiet=quiet)
     with handled():
         document = as_document(files if len(files) > 1 else files[0])
-        for note in left_out_notes(document):
-            echo(f"note: {note}", err=True)
+        echo_left_out(document)
         # Told in words, as `ask` tells it and a person knows a document's length by; the index counts characters.
         words = count_words(document.text)
 

@@ -24,13 +24,14 @@ from pearl.cli._common import (
     Timeout,
     Window,
     echo,
+    echo_left_out,
     exit_code,
     fail,
     make_pearl,
     settings_from,
 )
 from pearl.cli._progress import ProgressBar
-from pearl.documents import left_out_notes, load_document
+from pearl.documents import load_document
 from pearl.errors import PearlError
 from pearl.eval import load_dataset, read_questions, select_questions
 from pearl.llm import DEMO_NOTICE, make_llm
@@ -193,8 +194,7 @@ def mine_command(
             # Without --actions the new actions are saved alone: none of the result's actions is "old".
             base = given if given is not None else ActionLibrary(name="none")
             doc = load_document(document, max_bytes=settings.max_bytes)
-            for note in left_out_notes(doc):
-                echo(f"note: {note}", err=True)
+            echo_left_out(doc)
             result = asyncio.run(
                 mine_document(
                     llm,

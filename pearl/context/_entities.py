@@ -269,7 +269,8 @@ def _ner_mentions(
 
 
 def _between_boundaries(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
-    """`text[start:end]` in the pieces a block tag's `_BOUNDARY` leaves (the NER read across a cell's end)."""
+    """`text[start:end]` in the pieces every `_BOUNDARY` in it leaves: a block tag's (the NER read across a
+    cell's end) or the text's own (a Markdown table's cells, "Paris|London")."""
     while (cut := text.find(_BOUNDARY, start, end)) >= 0:
         if cut > start:
             yield start, cut
@@ -372,7 +373,7 @@ def _drop_opener(
     """Start of a NER span without its first word if that word is a common word opening the
     sentence ("Damn Venus"): never capitalised inside a sentence, and written in lower case
     elsewhere. "Dennis Brooke" keeps "Dennis", which the document never writes in lower case."""
-    if text[sentence_start:start].strip(" \"'“‘(") != "":
+    if text[sentence_start:start].strip(" \"'“‘(" + _BOUNDARY) != "":
         return start
     space = text.find(" ", start, end)
     if space < 0:

@@ -86,6 +86,30 @@ _SPACES = re.compile(r"\s+")
 # A word hyphenated at a line's end ("man-\nagement", "decom‐\n  pression"), as typeset text saved as plain text
 # (`pdftotext`, `man`) breaks words: shown joined, or no search would find the word and it would read as two.
 _BROKEN_WORD = re.compile(r"(?<=[^\W\d_])[-\u2010\u00ad][ \t]*\r?\n[ \t]*(?=[a-z])")
+_WORD_END = re.compile(r"[^\W\d_]{1,40}$")
+_WORD_START = re.compile(r"[^\W\d_]{1,40}")
+_COMPOUND = re.compile(r"[^\W\d_]+(?:[-\u2010][^\W\d_]+)+")
+_SUSPENDED = frozenset(("and", "or", "nor", "to"))
+"""Words after which a hyphen at a line's end is the text's own: "pre-\nand post-war"."""
+
+
+def _join_broken_words(text: str, compounds: frozenset[str]) -> str:
+    """`text` with every word hyphenated across a line break joined: without the hyphen, unless the document
+    writes the word with one within a line (`compounds`: "third-party"), or the hyphen is suspended ("pre-
+    and post-war"), which keeps the line break too."""
+
+    def join(match: re.Match[str]) -> str:
+        after = _WORD_START.match(text, match.end())
+        right = after.group().lower() if after else ""
+        if right in _SUSPENDED:
+            return match.group()
+        before = _WORD_END.search(text, max(0, match.start() - 40), match.start())
+        left = before.group().lower() if before else ""
+        return "-" if f"{left}-{right}" in compounds else ""
+
+    return _BROKEN_WORD.sub(join, text)
+
+
 _BLANKS = re.compile(r"[ \t\r\f\v]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 # Text that opens as a saved page: a doctype or `<html>` first (after a byte-order mark, an XML
@@ -243,34 +267,45 @@ class MarkupView:
     comments; elsewhere comments."""
     literal: tuple[tuple[int, int], ...] = ()
     """Markdown code blocks and code spans, whose tags are kept, sorted and disjoint."""
+    broken: bool = False
+    """Plain text with words hyphenated across lines (see `_join_broken_words`), shown joined."""
+    compounds: frozenset[str] = frozenset()
+    """The words that text writes with a hyphen within a line, lower-cased: joined, they keep it."""
 
     @classmethod
     def of(cls, text: str) -> MarkupView:
         if is_page(text):
             return cls(markup=True, page=True, hidden=tuple(hidden_spans(text)))
         if _XML.match(text):
-            return cls(markup=False)
+            return cls._plain(text)
         literal = _literal_spans(text)
         if not _dense(text, literal):
-            return cls(markup=False)
+            return cls._plain(text)
         if _opens_as_fragment(text):
             return cls(markup=True, page=True, hidden=tuple(hidden_spans(text)))
         return cls(markup=True, hidden=_comments(text, literal), literal=literal)
+
+    @classmethod
+    def _plain(cls, text: str) -> MarkupView:
+        if _BROKEN_WORD.search(text) is None:
+            return cls(markup=False)
+        return cls(markup=False, broken=True, compounds=frozenset(_COMPOUND.findall(text.lower())))
 
     def shown(self, text: str, start: int, end: int) -> str:
         """What a browser shows of `text[start:end]`, whitespace collapsed (for plain text, the text as it is,
         words hyphenated across lines joined)."""
         if not self.markup:
             piece = text[start:end]
-            if "\n" in piece:
-                piece = _BROKEN_WORD.sub("", piece)
+            if self.broken and "\n" in piece:
+                piece = _join_broken_words(piece, self.compounds)
             return _SPACES.sub(" ", piece).strip()
         return _SPACES.sub(" ", self._without_tags(text, start, end)).strip()
 
     def document(self, text: str) -> str:
-        """The whole of `text` as a browser shows it, a line for each block (`text` itself, for plain text)."""
+        """The whole of `text` as a browser shows it, a line for each block (for plain text, `text` itself, words
+        hyphenated across lines joined)."""
         if not self.markup:
-            return text
+            return _join_broken_words(text, self.compounds) if self.broken else text
         lines = (_BLANKS.sub(" ", line).strip() for line in self._without_tags(text, 0, len(text)).split("\n"))
         return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
@@ -365,7 +400,8 @@ def markup_view(index: DocumentIndex) -> MarkupView:
 
 @functools.lru_cache(maxsize=4)
 def shown_document(text: str) -> str:
-    """`text` as a browser shows it, when it is markup (see `is_markup`); else `text` itself.
+    """`text` as a browser shows it, when it is markup (see `is_markup`); else `text` itself, words hyphenated
+    across lines joined.
 
     Kept for the last few texts: `direct` and `pearl-fulldoc` ask for it again for every question.
     """

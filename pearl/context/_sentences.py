@@ -84,7 +84,11 @@ _ABBREVIATIONS = frozenset(
     mon tue tues wed thu thur thurs fri sat sun e.g i.e viz ca op cit ibid""".split()
 )
 # An enumerator at the very start of a unit ("1.", "IV.", "a.") is a label, not a sentence.
-_ENUMERATOR = re.compile(r"^(?:\d{1,3}(?:\.\d{1,3})*|[ivxlcdm]{1,6}|[IVXLCDM]{1,6}|[A-Za-z])$")
+# A clause's label: "1", "2.3.1", "iv", "A", or a letter or Roman numeral with numbered levels ("A.1", "II.3").
+# (A unit opening with a dotted number such as "3.14." or "192.168.1.1." is read as one too.)
+_ENUMERATOR = re.compile(
+    r"^(?:\d{1,3}(?:\.\d{1,3})*|[ivxlcdm]{1,6}|[IVXLCDM]{1,6}|[A-Za-z]|(?:[A-Z]|[IVXLCDM]{1,6})(?:\.\d{1,3})+)$"
+)
 
 
 class Segmentation:
@@ -252,8 +256,11 @@ def _cap_tokens(
 ) -> list[tuple[int, int, bool]]:
     out: list[tuple[int, int, bool]] = []
     for start, end, continued in units:
-        # A token is at least one character: only units longer than the cap in characters can be over it.
-        tokens = count(text[start:end]) if end - start > max_tokens else 0
+        # A token is at least one byte, and a character at most four in UTF-8: only units that long can be over
+        # the cap (ASCII text: longer than the cap in characters).
+        unit = text[start:end]
+        could = end - start > max_tokens or (4 * (end - start) > max_tokens and not unit.isascii())
+        tokens = count(unit) if could else 0
         if tokens <= max_tokens:
             out.append((start, end, continued))
             continue
