@@ -229,7 +229,6 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "validate_plan",
     ],
     "pearl.execution": [
-        "ANSWER_CAP",
         "ANSWER_SHARE",
         "AUTO_SHARE",
         "INPUT_TOKENS",

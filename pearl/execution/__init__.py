@@ -1,7 +1,6 @@
 """Plan execution: steps as a DAG, run concurrently, each over the evidence chosen for it."""
 
 from pearl.execution._contexts import (
-    ANSWER_CAP,
     ANSWER_SHARE,
     AUTO_SHARE,
     MIN_CALL_TOKENS,
@@ -16,7 +15,6 @@ from pearl.execution._contexts import (
 from pearl.execution._executor import INPUT_TOKENS, StepOutcome, StepStyle, cited_ids, execute_plan
 
 __all__ = [
-    "ANSWER_CAP",
     "ANSWER_SHARE",
     "AUTO_SHARE",
     "INPUT_TOKENS",

@@ -46,7 +46,6 @@ from pearl.questions import Question
 from pearl.tokens import count_tokens, truncate_to_tokens
 
 __all__ = [
-    "ANSWER_CAP",
     "ANSWER_SHARE",
     "AUTO_SHARE",
     "MIN_CALL_TOKENS",
@@ -68,9 +67,9 @@ MIN_CALL_TOKENS = 400
 SHARED_SHARE = 0.15
 """Of one step's evidence, the share that is the question's own (shown to every call, first)."""
 ANSWER_SHARE = 1.5
-"""The final answer call shows the question's own evidence at this multiple of a step's budget
-(and at least `Settings.context_budget`, what `rag` shows, up to `ANSWER_CAP`): it is the call
-that decides."""
+"""The final answer call shows the question's own evidence at this multiple of a step's budget,
+and at least `Settings.context_budget`, what `rag` shows, whatever the document's length: it is
+the call that decides, and it never shows the model less about the question than `rag` does."""
 NOTE_TOKENS = 16
 """Room kept for an evidence block's note ("12 more sentences, chosen for this step"), which is
 written only once the sentences are chosen."""
@@ -81,11 +80,6 @@ and date there, a paper states its contribution, a web page says what it is abou
 top of the question's evidence and repeats none of it. A share of a step's budget, not a fixed
 number, so that it grows with the window as the rest does and weighs the same in the cost of a
 question whatever the document's length."""
-ANSWER_CAP = 0.3
-"""...but the `rag` floor never makes the answer call show more than this share of the document:
-on a short document it would cost more than the steps it serves."""
-
-
 @dataclass(frozen=True)
 class EvidenceBudget:
     """Tokens of evidence per call: `shared` in every call, `step` more for each step; `whole`: the document."""
@@ -128,9 +122,8 @@ def evidence_budget(
             document cut to the window, at least `MIN_CALL_TOKENS`).
         answer_floor: the question's own evidence the final answer call shows at least
             (`Settings.context_budget`, what `rag` shows), so that the answer call never sees
-            less of the document about the question than a single `rag` call would; on a
-            document shorter than `answer_floor / ANSWER_CAP` tokens, `ANSWER_CAP` of it, and
-            a document no longer than `answer_floor` (which `rag` shows entire) whole, in every call.
+            less of the document about the question than a single `rag` call would, and a
+            document no longer than `answer_floor` (which `rag` shows entire) whole, in every call.
         closing_answer: the plan ends with a step the final answer call can carry out (ANSWER, or
             one that reads the document for words of its own)
             itself (see `pearl.methods.answer_from_plan`): where the window holds it, that step's
@@ -152,7 +145,7 @@ def evidence_budget(
     if rendered <= per_call or rendered <= min(answer_floor, room, holds):
         return EvidenceBudget(shared=max(per_call, rendered), step=0, whole=True, closing=closing_answer)
     shared = round(SHARED_SHARE * per_call)
-    question = min(answer_floor, round(ANSWER_CAP * index.tokens))
+    question = answer_floor
     answer = max(question, round(ANSWER_SHARE * per_call))
     # Only where the window holds that step's evidence too, the opening besides: otherwise the step runs
     # as a step, and nothing is lost.
