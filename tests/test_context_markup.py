@@ -217,3 +217,21 @@ def test_a_word_hyphenated_across_lines_of_plain_text_is_shown_and_found_whole()
     # Offsets still cite the file as written; the paper's executor and `direct` are shown it joined too.
     assert index.text[index.sent_starts[1] : index.sent_ends[1]].count("\n") == 5
     assert "the management of the fund" in shown_document(text)
+
+
+@pytest.mark.parametrize(
+    ("broken", "elsewhere", "shown"),
+    [
+        ("the gover-\nnor of the bank", "", "the governor of the bank"),  # "nor" ends a word here
+        ("the mi-\nnor party", "", "the minor party"),
+        ("both pre-\nor post-war", "", "both pre- or post-war"),
+        ("a state-of-the-\nart design", "a state-of-the-art design", "a state-of-the-art design"),
+        ("a third-\nparty audit", "any third\u2010party audit", "a third-party audit"),
+    ],
+)
+def test_a_broken_words_hyphen_is_kept_only_where_the_document_writes_it(
+    broken: str, elsewhere: str, shown: str
+) -> None:
+    text = f"It says {broken} and more besides, at some length here.\n\nIt also says {elsewhere or 'nothing else'}."
+    index = index_document(text, cache=False, ner=False)
+    assert shown in render_sentences(index, [0])

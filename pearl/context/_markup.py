@@ -25,6 +25,7 @@ from __future__ import annotations
 import bisect
 import functools
 import html
+import itertools
 import re
 import sys
 from collections.abc import Sequence
@@ -90,7 +91,19 @@ _WORD_END = re.compile(r"[^\W\d_]{1,40}$")
 _WORD_START = re.compile(r"[^\W\d_]{1,40}")
 _COMPOUND = re.compile(r"[^\W\d_]+(?:[-\u2010][^\W\d_]+)+")
 _SUSPENDED = frozenset(("and", "or", "nor", "to"))
-"""Words after which a hyphen at a line's end is the text's own: "pre-\nand post-war"."""
+"""Words after which a hyphen at a line's end is the text's own when a hyphenated word follows them:
+"pre-\nand post-war" (but "gover-\nnor" is "governor")."""
+_HYPHENATED_NEXT = re.compile(r"\s+[^\W\d_]+[-\u2010]")
+
+
+def _compounds(text: str) -> frozenset[str]:
+    """Every pair of words `text` joins with a hyphen within a line, lower-cased, "-" for U+2010: "state-of",
+    "of-the", "the-art" for "state-of-the-art"."""
+    pairs: set[str] = set()
+    for compound in _COMPOUND.findall(text.lower()):
+        parts = re.split(r"[-\u2010]", compound)
+        pairs.update(f"{left}-{right}" for left, right in itertools.pairwise(parts))
+    return frozenset(pairs)
 
 
 def _join_broken_words(text: str, compounds: frozenset[str]) -> str:
@@ -101,7 +114,7 @@ def _join_broken_words(text: str, compounds: frozenset[str]) -> str:
     def join(match: re.Match[str]) -> str:
         after = _WORD_START.match(text, match.end())
         right = after.group().lower() if after else ""
-        if right in _SUSPENDED:
+        if right in _SUSPENDED and after is not None and _HYPHENATED_NEXT.match(text, after.end()):
             return match.group()
         before = _WORD_END.search(text, max(0, match.start() - 40), match.start())
         left = before.group().lower() if before else ""
@@ -270,7 +283,8 @@ class MarkupView:
     broken: bool = False
     """Plain text with words hyphenated across lines (see `_join_broken_words`), shown joined."""
     compounds: frozenset[str] = frozenset()
-    """The words that text writes with a hyphen within a line, lower-cased: joined, they keep it."""
+    """The pairs of words that text joins with a hyphen within a line (`_compounds`): joined across a line
+    break, they keep it."""
 
     @classmethod
     def of(cls, text: str) -> MarkupView:
@@ -289,7 +303,7 @@ class MarkupView:
     def _plain(cls, text: str) -> MarkupView:
         if _BROKEN_WORD.search(text) is None:
             return cls(markup=False)
-        return cls(markup=False, broken=True, compounds=frozenset(_COMPOUND.findall(text.lower())))
+        return cls(markup=False, broken=True, compounds=_compounds(text))
 
     def shown(self, text: str, start: int, end: int) -> str:
         """What a browser shows of `text[start:end]`, whitespace collapsed (for plain text, the text as it is,

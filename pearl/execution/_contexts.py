@@ -80,6 +80,8 @@ and date there, a paper states its contribution, a web page says what it is abou
 top of the question's evidence and repeats none of it. A share of a step's budget, not a fixed
 number, so that it grows with the window as the rest does and weighs the same in the cost of a
 question whatever the document's length."""
+
+
 @dataclass(frozen=True)
 class EvidenceBudget:
     """Tokens of evidence per call: `shared` in every call, `step` more for each step; `whole`: the document."""
