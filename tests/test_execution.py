@@ -358,6 +358,8 @@ def test_a_document_that_one_rag_call_shows_entire_is_shown_whole_in_every_call(
     assert not evidence_budget(index, room=7000, setting="auto", answer_floor=500).whole  # rag shows part of it
     assert not evidence_budget(index, room=7000, setting="auto", answer_floor=1500, answer_room=600).whole
     assert not evidence_budget(index, room=600, setting="auto", answer_floor=1500, answer_room=7000).whole  # a step
+    assert evidence_budget(index, room=7000, setting=2000).whole  # one step's budget holds it
+    assert not evidence_budget(index, room=7000, setting=2000, answer_room=600).whole  # but not the answer call
     fake = scripted(PLAN)
     pearl_with(fake).ask(story, QUESTION)
     last = story.split("\n\n")[-1].splitlines()[-1].strip()

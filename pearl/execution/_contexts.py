@@ -141,10 +141,11 @@ def evidence_budget(
     per_call = max(1, min(wanted, room))
     # Labels and line breaks make the rendered document a little longer than the text itself.
     rendered = sum(index.sent_tokens) + 4 * index.sentence_count
-    # A document one `rag` call would show entire is shown whole to every call too: any part of it would
-    # show the model less of it than `rag` does, for a saving of a few hundred tokens a call.
+    # A document one call's budget holds, or one `rag` call would show entire, is shown whole to every call
+    # (any part of the latter would show the model less of it than `rag` does, for a saving of a few hundred
+    # tokens a call), where the answer call holds it too.
     holds = room if answer_room is None else answer_room
-    if rendered <= per_call or rendered <= min(answer_floor, room, holds):
+    if rendered <= min(max(per_call, answer_floor), room, holds):
         return EvidenceBudget(shared=max(per_call, rendered), step=0, whole=True, closing=closing_answer)
     shared = round(SHARED_SHARE * per_call)
     question = answer_floor
