@@ -31,6 +31,9 @@ each index gets its sentence vectors (`pearl.context.attach_embeddings`, kept on
     pearl+dense   `compress` with the dense signal on (`Settings.dense`), at `Weights.dense` or
                   `--dense-weight`. The `pearl` line is always measured with it off.
 
+With `--unit-cap N`, every index is built afresh (no cache) with sentence units of at most N
+tokens instead of pearl's `MAX_UNIT_TOKENS` (200), so the lines show what the cap is worth.
+
 Metrics, per question, then averaged:
 
     verbatim      1 if the whole gold answer, lower-cased with whitespace collapsed, is a substring
@@ -64,6 +67,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _shared import read_leval
 
 from pearl.context import DocumentIndex, MiniLM, Weights, attach_embeddings, compress, index_document
+from pearl.context import _index as index_module
 from pearl.context._dense import dense_scores
 from pearl.context._terms import stopwords
 from pearl.errors import PearlError
@@ -204,7 +208,27 @@ def main(argv: list[str] | None = None) -> int:
         default=Weights().dense,
         help=f"the dense signal's weight (default {Weights().dense})",
     )
+    parser.add_argument(
+        "--unit-cap",
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"index with sentence units of at most N tokens, afresh (default {index_module.MAX_UNIT_TOKENS})",
+    )
     args = parser.parse_args(argv)
+    if args.unit_cap is not None and args.unit_cap < 16:
+        parser.error("--unit-cap: at least 16 tokens")
+    cap = index_module.MAX_UNIT_TOKENS
+    if args.unit_cap is not None:
+        index_module.MAX_UNIT_TOKENS = args.unit_cap  # read by build_index when it runs
+        args.no_cache = True  # a cached index was split with the default cap
+    try:
+        return _measure(args)
+    finally:
+        index_module.MAX_UNIT_TOKENS = cap
+
+
+def _measure(args: argparse.Namespace) -> int:
     if not args.path.is_file():
         print(f"{args.path}: no such file", file=sys.stderr)
         return 2

@@ -21,8 +21,8 @@ __all__ = ["MAX_UNIT_TOKENS", "build_index", "count_words", "index_document"]
 
 MAX_UNIT_TOKENS = 200
 """No sentence unit is longer: dense text (pre-tokenized words, markup, numbers) would otherwise make
-400-token units of 900 characters. Smaller caps cost clauses: at 120 tokens, 3 of 38 contract clauses
-no longer survive compression to 1,500 tokens whole (benchmarks/context_recall.py)."""
+400-token units of 900 characters. Smaller caps cost clauses: at 120 tokens, 4 of 38 contract clauses
+no longer survive compression to 1,500 tokens whole (`benchmarks/context_recall.py --unit-cap 120`)."""
 
 
 # Han characters and kana, a script written without spaces; CJK punctuation, full-width included, is no word.
