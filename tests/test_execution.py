@@ -367,6 +367,17 @@ def test_a_document_that_one_rag_call_shows_entire_is_shown_whole_in_every_call(
         assert "the whole document" in user(request) and last in user(request)
 
 
+def test_a_step_on_a_short_document_is_shown_its_own_evidence_though_the_answer_call_shows_it() -> None:
+    # Just over what one rag call shows entire: the answer call shows nearly all of it, and a step that looked
+    # only beyond that was shown three sentences, none about Varga.
+    story = "\n\n".join(SAMPLE.read_text(encoding="utf-8").split("\n\n")[:21])
+    fake = scripted('a = FIND_CHARACTER(CTX, "Varga")\nb = FIND_REASON(CTX, "Dorota water lamp oil")')
+    pearl_with(fake).ask(story, QUESTION)
+    (step,) = by_kind(fake, "step")
+    own = user(step).split('chosen for this step">')[1].split("</excerpts>")[0]
+    assert own.count("Varga") >= 5, own
+
+
 @pytest.mark.parametrize("budget", [300, 2000])
 def test_a_number_as_step_budget_is_honoured(budget: int) -> None:
     fake = scripted(PLAN)

@@ -30,7 +30,6 @@ from typing import Literal
 
 from pearl._text import neutralise_fence
 from pearl.context import (
-    CompressedContext,
     DocumentIndex,
     SentenceFlag,
     compress,
@@ -244,6 +243,8 @@ class CompressedStepContext:
     explanation, with the question's terms behind them, from the sentences no call has been
     given yet: steps that take no earlier result are served in plan order, each after the one
     before it, so what they see is decided before anything runs and does not depend on timing.
+    On a short document, where what the answer call shows leaves less than two steps' budgets,
+    a step may be shown again what the answer call shows: only its own search serves it there.
     A step with neither text arguments nor results is shown the whole document skimmed, which may
     repeat what the answer call shows. Where the answer call cannot hold what a `rag` call shows
     (a small window), those steps also carry the rest of it, passages whole, and the answer call
@@ -290,10 +291,17 @@ class CompressedStepContext:
         self._closing: list[int] = []
         self._closing_action = closing.action if closing is not None else ""
         self._opening: list[int] = []  # chosen below; `_choose` reads it
+        self._repeatable: set[int] = set()  # what a step may be shown again although the answer call shows it
         if steered is not None and steering > 0:
-            self._closing = self._choose(steered.strings, [], steered.explanation, steering).sentence_ids
+            self._closing = self._choose(steered.strings, [], steered.explanation, steering)
         self._opening = _opening(index, budget.opening, self._claimed)
         self._claimed.update(self._opening)
+        # On a short document the answer call shows most of it, and a step that looked only beyond that would
+        # be shown what is left, however little of it is about the step: there a step looks beyond the shared
+        # evidence and the other steps' alone, and may repeat what the answer call shows.
+        left = sum(sentence_cost(index, sid) for sid in range(index.sentence_count) if sid not in self._claimed)
+        if left < budget.step:
+            self._repeatable = self._claimed - set(self._shared.sentence_ids)
 
     def _more_ids(self, total: int) -> list[int]:
         """The question's best sentences within `total` tokens, less those the shared evidence shows.
@@ -435,9 +443,7 @@ class CompressedStepContext:
         owed = [] if request.inputs else self._best_of(self._owed, room - max(1, budget // 2))
 
         def own_for(spare: int) -> list[int]:
-            return self._choose(
-                request.strings, request.inputs, request.explanation, min(budget, spare), claim=False
-            ).sentence_ids
+            return self._choose(request.strings, request.inputs, request.explanation, min(budget, spare), claim=False)
 
         ids = self._added(owed, room, own_for, least=0)
         own = [sid for sid in ids if sid not in owed]
@@ -454,8 +460,9 @@ class CompressedStepContext:
 
     def _choose(
         self, strings: list[str], inputs: list[str], explanation: str | None, budget: int, *, claim: bool = True
-    ) -> CompressedContext:
-        """A step's own evidence: sentences no call has been given yet, for its words and then the question's.
+    ) -> list[int]:
+        """A step's own evidence: sentences no call has been given yet, for its words and then the question's
+        (on a short document, then the best of what the answer call shows too: `_repeatable`).
 
         With `claim`, later steps look beyond them (a step that reads earlier results is served
         when they exist, after the others have chosen, so it claims nothing). With neither words
@@ -466,15 +473,22 @@ class CompressedStepContext:
         # The step's own words lead; the question's terms fill in what a terse argument leaves out.
         query = " ".join([*strings, *inputs, *([explanation] if explanation else []), question.text, *question.options])
         if not _reads_whole(strings, inputs):
-            piece = compress(self.index, query, budget, focus=strings, exclude=self._claimed)
+            ids = compress(self.index, query, budget, focus=strings, exclude=self._claimed).sentence_ids
+            if self._repeatable:
+                # What no call shows comes first, all of it that fits; then the best of what the answer call shows.
+                def again(spare: int) -> list[int]:
+                    shown = (self._claimed - self._repeatable) | set(ids)
+                    return compress(self.index, query, spare, focus=strings, exclude=shown).sentence_ids
+
+                ids = self._added(ids, budget, again)
         else:
             # The document alone (SUMMARIZE(CTX), FIND_MORAL(CTX)): nothing to search for, so the whole of it,
             # skimmed. The answer call's evidence is not passed over: a summary needs the opening too.
             answers = {*self._more, *self._closing, *self._opening}
-            piece = skim(self.index, query, budget, exclude=self._claimed - answers)
+            ids = skim(self.index, query, budget, exclude=self._claimed - answers).sentence_ids
         if claim:
-            self._claimed.update(piece.sentence_ids)
-        return piece
+            self._claimed.update(ids)
+        return ids
 
 
 class FullDocumentContext:
