@@ -131,3 +131,16 @@ def test_a_looping_reply_kept_from_before_the_loop_cut_is_served_cut(tmp_path: P
     # A reply that ended on its own is served as it is.
     cache.put(llm._key(request("other")), Completion(text=loop, finish_reason="stop"))
     assert llm.complete(request("other")).text == loop
+
+
+def test_two_servers_serving_a_model_of_one_name_share_no_answer(tmp_path: Path) -> None:
+    from pearl import load_settings
+    from pearl.llm import OpenAICompatibleLLM
+
+    cache = ResponseCache(tmp_path / "c.sqlite3")
+    answers = []
+    for url, text in (("http://127.0.0.1:9/v1", "from the first"), ("http://127.0.0.1:10/v1", "from the second")):
+        server = OpenAICompatibleLLM(load_settings(base_url=url, model="default"))
+        server.complete = lambda request, text=text: Completion(text=text)  # type: ignore[method-assign]
+        answers.append(CachedLLM(server, cache).complete(request()).text)
+    assert answers == ["from the first", "from the second"]

@@ -1,6 +1,6 @@
 """An on-disk response cache in SQLite, so re-running an evaluation costs nothing.
 
-Keys hash backend, model, messages, parameters and the prompt template's name and version
+Keys hash backend (and its server's URL), model, messages, parameters and the prompt template's name and version
 (`CompletionRequest.cache_key`). Each operation opens its own connection in WAL mode, which
 makes the cache safe from many threads and processes at once.
 
@@ -163,7 +163,9 @@ class CachedLLM:
         # Whether the backend enforces a grammar changes the answer, so it is part of the key; so does a
         # backend's own sampling of this request (`EmbeddedLLM.sampling`), which the request does not carry.
         # Optional, so that a model written for the `LLM` protocol before it need not have it.
-        base = request.cache_key(self.inner.backend, self.inner.model)
+        # The server too: two servers may serve different models under one name ("default", "local").
+        server = getattr(self.inner, "base_url", "")
+        base = request.cache_key(f"{self.inner.backend}@{server}" if server else self.inner.backend, self.inner.model)
         sampling = getattr(self.inner, "sampling", None)
         tag = sampling(request) if callable(sampling) else ""
         return f"{base}:{int(self.inner.supports_grammar)}{int(self.inner.supports_json_schema)}" + (
