@@ -573,3 +573,13 @@ def test_plan_and_mine_say_which_files_of_a_folder_they_left_out(
         args = ["mine", "--document", str(folder), "-o", str(tmp_path / "mined.json")]
     result = runner.invoke(app, [*args, "--base-url", fake_server.base_url, "--model", "m"])
     assert "note: left out of the document: " in result.stderr and "empty.md: the file is empty" in result.stderr
+
+
+def test_a_citation_wrapped_over_lines_is_printed_on_one(fake_server: Any, tmp_path: Path) -> None:
+    doc = tmp_path / "wrapped.txt"
+    doc.write_text("Mira runs the ferry to the island\nevery morning at six.\n\nTom keeps a shop.\n", encoding="utf-8")
+    fake_server.set_default("Mira runs it [S0].")
+    args = ["ask", str(doc), "Who runs the ferry?", "--method", "rag"]
+    result = runner.invoke(app, [*args, "--base-url", fake_server.base_url, "--model", "m"])
+    assert result.exit_code == 0, result.output
+    assert "Mira runs the ferry to the island every morning at six." in result.stdout

@@ -227,6 +227,10 @@ def test_a_word_hyphenated_across_lines_of_plain_text_is_shown_and_found_whole()
         ("both pre-\nor post-war", "", "both pre- or post-war"),
         ("a state-of-the-\nart design", "a state-of-the-art design", "a state-of-the-art design"),
         ("a third-\nparty audit", "any third\u2010party audit", "a third-party audit"),
+        ("a state-of-the-\nart design", "", "a state-of-the-art design"),  # a hyphen in a chain is the word's
+        ("my mother-\nin-law", "", "my mother-in-law"),
+        ("the X-\nray showed", "", "the X-ray showed"),  # after one letter too
+        ("the engi\u00adneers, the man-\nagers", "", "the engineers, the managers"),  # a soft hyphen is invisible
     ],
 )
 def test_a_broken_words_hyphen_is_kept_only_where_the_document_writes_it(

@@ -59,7 +59,7 @@ def _render_answer(answer: Answer) -> None:
     else:
         echo(answer.answer or "(no answer)")
     for citation in answer.citations:
-        snippet = shorten(citation.text, 160)
+        snippet = shorten(" ".join(citation.text.split()), 160)  # a sentence wrapped over lines, on one
         where = f"{Path(citation.source).name}:{citation.file_start}-{citation.file_end}"
         echo(f"  [S{citation.sentence_id}] {where} {snippet}")
     usage = answer.usage

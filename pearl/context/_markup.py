@@ -94,6 +94,7 @@ _SUSPENDED = frozenset(("and", "or", "nor", "to"))
 """Words after which a hyphen at a line's end is the text's own when a hyphenated word follows them:
 "pre-\nand post-war" (but "gover-\nnor" is "governor")."""
 _HYPHENATED_NEXT = re.compile(r"\s+[^\W\d_]+[-\u2010]")
+_SOFT_HYPHEN = "\u00ad"
 
 
 def _compounds(text: str) -> frozenset[str]:
@@ -118,7 +119,11 @@ def _join_broken_words(text: str, compounds: frozenset[str]) -> str:
             return match.group()
         before = _WORD_END.search(text, max(0, match.start() - 40), match.start())
         left = before.group().lower() if before else ""
-        return "-" if f"{left}-{right}" in compounds else ""
+        # A hyphen in a chain ("state-of-the-", "mother-" + "in-law") or after one letter ("X-ray") is the word's.
+        chain_before = before is not None and before.start() > 0 and text[before.start() - 1] in "-\u2010"
+        chain_after = after is not None and text[after.end() : after.end() + 1] in ("-", "\u2010")
+        keep = chain_before or chain_after or len(left) == 1 or f"{left}-{right}" in compounds
+        return "-" if keep else ""
 
     return _BROKEN_WORD.sub(join, text)
 
@@ -308,12 +313,12 @@ class MarkupView:
     def shown(self, text: str, start: int, end: int) -> str:
         """What a browser shows of `text[start:end]`, whitespace collapsed (for plain text, the text as it is,
         words hyphenated across lines joined)."""
-        if not self.markup:
-            piece = text[start:end]
-            if self.broken and "\n" in piece:
-                piece = _join_broken_words(piece, self.compounds)
-            return _SPACES.sub(" ", piece).strip()
-        return _SPACES.sub(" ", self._without_tags(text, start, end)).strip()
+        piece = text[start:end] if not self.markup else self._without_tags(text, start, end)
+        if self.broken and "\n" in piece:
+            piece = _join_broken_words(piece, self.compounds)
+        if _SOFT_HYPHEN in piece:  # invisible where the line does not break there
+            piece = piece.replace(_SOFT_HYPHEN, "")
+        return _SPACES.sub(" ", piece).strip()
 
     def document(self, text: str) -> str:
         """The whole of `text` as a browser shows it, a line for each block (for plain text, `text` itself, words
