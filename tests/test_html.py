@@ -37,7 +37,7 @@ from pearl.eval import counting_fake_llm, fake_reply, load_dataset, run_eval, su
 from pearl.html import index_for_trace, render_answer_page, render_report_page, render_trace_page
 from pearl.html._page import json_script
 from pearl.llm import CompletionRequest, FakeLLM
-from pearl.models import Answer, Trace
+from pearl.models import Answer, Citation, Trace
 
 runner = CliRunner()
 QUESTION = "Why did Varga stay <b>at the light</b>?"
@@ -133,6 +133,13 @@ def test_a_folder_is_read_again_file_by_file(tmp_path: Path) -> None:
     document = data_block(render_answer_page(answer, index_for_trace(answer.trace)), "pearl-document")
     assert [name for _, name in document["parts"]] == answer.trace.document.sources
     assert document["sentences"][document["parts"][1][0]].startswith("She stayed")
+    # A citation is placed in its own file, as the command line places it, not in the folder's joined text.
+    index = index_for_trace(answer.trace)
+    sid = document["parts"][1][0]
+    cited = Citation.of(sid, index.text, index.sent_starts[sid], index.sent_ends[sid], index.parts, index.name)
+    page = render_answer_page(answer.model_copy(update={"citations": [cited]}), index)
+    assert cited.file_start == 0 < cited.start
+    assert f"{cited.source}:0–{cited.file_end}" in page and f"{cited.source}:{cited.start}–" not in page
 
 
 def test_index_for_trace_refuses_a_gone_or_changed_file(tmp_path: Path) -> None:
