@@ -435,11 +435,12 @@ def _read_one(path: Path, max_bytes: int) -> tuple[str, list[int]]:
     return text, crlf
 
 
-def _expand(paths: Sequence[str | Path]) -> list[tuple[Path, bool]]:
+def _expand(paths: Sequence[str | Path], other_kinds: list[str] | None = None) -> list[tuple[Path, bool]]:
     """Every file to read, and whether it was found in a folder (rather than named).
 
     A folder gives its files of the kinds pearl reads, sorted, except hidden ones and those in
-    hidden folders (`.git`, `.venv`): nobody means those as part of the document.
+    hidden folders (`.git`, `.venv`): nobody means those as part of the document. Its files of
+    other kinds are left out, and `other_kinds` is told so, one line a folder.
     """
     files: list[tuple[Path, bool]] = []
     for raw in paths:
@@ -447,7 +448,14 @@ def _expand(paths: Sequence[str | Path]) -> list[tuple[Path, bool]]:
         if not path.exists():
             raise DocumentError(f"{path}: no such file or directory")
         if path.is_dir():
-            found = sorted(_folder_files(path))
+            others: list[Path] = []
+            found = sorted(_folder_files(path, others))
+            if others and other_kinds is not None:
+                kinds = sorted({p.suffix.lower() or "no extension" for p in others})
+                other_kinds.append(
+                    f"{path}: {len(others)} file{'s' if len(others) != 1 else ''} of kinds pearl does not read "
+                    f"({', '.join(kinds)})"
+                )
             if not found:
                 raise DocumentError(f"{path}: is a directory with no readable files ({', '.join(SUPPORTED_SUFFIXES)})")
             files.extend((p, True) for p in found)
@@ -460,14 +468,19 @@ def _expand(paths: Sequence[str | Path]) -> list[tuple[Path, bool]]:
     return files
 
 
-def _folder_files(folder: Path) -> Iterator[Path]:
-    """The files of kinds pearl reads under `folder`, hidden files and folders left out, unvisited."""
+def _folder_files(folder: Path, others: list[Path]) -> Iterator[Path]:
+    """The files of kinds pearl reads under `folder`, hidden files and folders left out, unvisited; the
+    files of other kinds go to `others`."""
     for root, dirs, names in os.walk(folder):
         dirs[:] = [d for d in dirs if not d.startswith(".")]  # pruned: a `.venv` or `.git` is never walked
         for name in names:
             path = Path(root, name)
-            if not name.startswith(".") and path.suffix.lower() in SUPPORTED_SUFFIXES and path.is_file():
+            if name.startswith(".") or not path.is_file():
+                continue
+            if path.suffix.lower() in SUPPORTED_SUFFIXES:
                 yield path
+            else:
+                others.append(path)
 
 
 def _name(items: Sequence[str | Path], files: list[Path]) -> str:
@@ -501,7 +514,7 @@ def load_document(paths: str | Path | Sequence[str | Path], max_bytes: int = DEF
     offset = 0
     read: list[Path] = []
     skipped: list[str] = []
-    for path, in_folder in _expand(items):
+    for path, in_folder in _expand(items, skipped):
         try:
             try:
                 text, crlf = _read_one(path, max_bytes)

@@ -522,6 +522,11 @@ def test_a_folder_leaves_out_hidden_files_and_says_which_files_it_could_not_read
     left_out = " ".join(document.left_out)
     assert "empty.md: the file is empty" in left_out and "latin.txt: cannot be decoded" in left_out
     assert len(document.left_out) == 2
+    # Files of kinds pearl does not read are left out too, and said so in one line a folder.
+    (tmp_path / "data.csv").write_text("a,b", encoding="utf-8")
+    (tmp_path / "b" / "NOTES").write_text("notes", encoding="utf-8")
+    document = load_document(tmp_path)
+    assert f"{tmp_path}: 2 files of kinds pearl does not read (.csv, no extension)" in document.left_out
     # An answer about it says so, in its notes (which `pearl ask` prints and --json carries).
     answer = Pearl(llm=FakeLLM(default="A")).ask(document, "Who runs the ferry?", method="direct")
     assert [note for note in answer.notes if note.startswith("left out of the document: ")] == [
