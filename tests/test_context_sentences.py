@@ -408,3 +408,11 @@ def test_no_unit_is_over_the_token_cap_however_dense_or_uneven() -> None:
     for dense in (hexdump, uneven, emoji):
         seg = segment(dense, max_tokens=120, count=count_tokens)
         assert max(count_tokens(dense[s:e]) for s, e in seg.sentences) <= 120, dense[:40]
+
+
+def test_each_row_of_a_markdown_table_is_a_unit_also_in_wrapped_text() -> None:
+    rows = "".join(f"| Person {i} | Town {i} | {1900 + i} |\n" for i in range(3))
+    text = f"The table lists\ncities, wrapped.\n\n| Name | City | Year |\n| --- | --- | --- |\n{rows}\nThat is all."
+    units = _units(text)
+    assert "| Person 1 | Town 1 | 1901 |" in units and "| Name | City | Year |" in units
+    assert "The table lists\ncities, wrapped." in units  # the prose around it is still read as wrapped

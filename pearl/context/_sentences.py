@@ -48,6 +48,9 @@ _ITEM_START = re.compile(
     r"\n[ \t]*(?=(?:[-*•▪●◦–]|\(?(?:\d{1,3}(?:\.\d{1,3})+\.?|\d{1,3}[.)]|[a-zA-Z][.)]|[ivxlcdmIVXLCDM]{1,6}[.)])"
     r"|\((?:[a-zA-Z]{1,2}|[ivxlcdm]{1,6}|\d{1,3})\))\s)"
 )
+# A line that is a row of a Markdown or text table ("| Name | City |") is a unit of its own, also where single
+# newlines are line wrapping.
+_TABLE_ROW_START = re.compile(r"\n(?=[ \t]*\|)")
 # Block-level markup left in plain text: a unit ends before an opening tag and after a closing one.
 # Table cells stay with their row: "<Tr> <Th> Born </Th> <Td> 12 February 1809 </Td> </Tr>" is one unit.
 _BLOCK_TAG = re.compile(
@@ -292,6 +295,7 @@ def _boundaries(text: str, start: int, end: int) -> list[int]:
         unit_start = cut
     if "\n" in text[start:end]:
         cuts.extend(m.start() for m in _ITEM_START.finditer(text, start, end))
+        cuts.extend(m.start() for m in _TABLE_ROW_START.finditer(text, start, end))
     if any("\u3000" <= ch <= "\u9fff" for ch in text[start : min(end, start + 200)]):
         cuts.extend(m.end() for m in _CJK_END.finditer(text, start, end))
     if "<" in text[start:end]:
