@@ -435,7 +435,7 @@ def _read_one(path: Path, max_bytes: int) -> tuple[str, list[int]]:
     return text, crlf
 
 
-def _expand(paths: Sequence[str | Path], other_kinds: list[str] | None = None) -> list[tuple[Path, bool]]:
+def _expand(paths: Sequence[str | Path], other_kinds: list[str]) -> list[tuple[Path, bool]]:
     """Every file to read, and whether it was found in a folder (rather than named).
 
     A folder gives its files of the kinds pearl reads, sorted, except hidden ones and those in
@@ -450,7 +450,7 @@ def _expand(paths: Sequence[str | Path], other_kinds: list[str] | None = None) -
         if path.is_dir():
             others: list[Path] = []
             found = sorted(_folder_files(path, others))
-            if others and other_kinds is not None:
+            if others:
                 kinds = sorted({p.suffix.lower() or "no extension" for p in others})
                 other_kinds.append(
                     f"{path}: {len(others)} file{'s' if len(others) != 1 else ''} of kinds pearl does not read "

@@ -27,6 +27,7 @@ from collections import Counter, defaultdict
 from collections.abc import Container, Iterator
 from typing import Any, NamedTuple
 
+from pearl.context._markup import SEPARATING_NAMES
 from pearl.context._models import VALUE_LABELS, DocumentIndex, Entity
 from pearl.context._terms import stopwords
 from pearl.protocols import Progress
@@ -166,11 +167,6 @@ def extract_entities(
 
 
 _MARKUP = re.compile(r"</?[A-Za-z][A-Za-z0-9]{0,15}(?:\s[^<>]{0,200})?/?>")
-# Tags between which no name runs on: cells, rows, items, paragraphs, headings ("✓ </Td> <Td> Mac Catalyst").
-_BLOCK_NAMES = frozenset(
-    """p li ul ol dl dt dd tr td th table tbody thead tfoot caption h1 h2 h3 h4 h5 h6 div section article
-    blockquote br hr header footer nav aside figure figcaption pre""".split()
-)
 _TAG_NAME = re.compile(r"</?([A-Za-z][A-Za-z0-9]{0,15})")
 _HEADING_MARK = re.compile(r"^#{1,6}(?=[ \t])", re.MULTILINE)  # "## History": the NER read "##" as money
 _BOUNDARY = "|"
@@ -190,7 +186,7 @@ def _without_markup(text: str) -> str:
 
     def blank(match: re.Match[str]) -> str:
         name = _TAG_NAME.match(match.group())
-        block = name is not None and name.group(1).lower() in _BLOCK_NAMES
+        block = name is not None and name.group(1).lower() in SEPARATING_NAMES  # "✓ </Td> <Td> Mac Catalyst"
         return (_BOUNDARY if block else " ").ljust(len(match.group()))
 
     return _MARKUP.sub(blank, text)

@@ -35,6 +35,7 @@ from pearl.context._models import DocumentIndex, SentenceFlag
 from pearl.context._sentences import LONG_TAG
 
 __all__ = [
+    "SEPARATING_NAMES",
     "MarkupView",
     "blanked",
     "flag_markup",
@@ -76,6 +77,9 @@ _SEPARATOR |= dict.fromkeys(
     "\n",
 )
 _CLOSER = {**dict.fromkeys(_INLINE_NAMES, ""), "td": " ", "th": " "}
+SEPARATING_NAMES = frozenset(name for name, left in _SEPARATOR.items() if left)
+"""Elements whose tags end a run of text (a cell, a row, a list item, a paragraph, a heading): no name runs
+across them."""
 _TAG_CHARS = 400  # the longest tag looked for; longer ones carry data (`LONG_TAG`), hidden on a page
 _XML = re.compile(r"[\s\ufeff]*<\?xml\b", re.IGNORECASE)
 # Markdown's own marks: a code fence or a heading line.

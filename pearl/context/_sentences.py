@@ -362,10 +362,10 @@ def _markup_cuts(text: str, start: int, end: int, cuts: list[int]) -> list[int]:
     return kept
 
 
-def _word_before(text: str, position: int, floor: int) -> str:
-    """The run of non-space, non-stop characters ending at `position` (at most 40 of them)."""
+def _word_before(text: str, position: int, floor: int, stops: str = ".!?") -> str:
+    """The run of non-space characters ending at `position`, none of them in `stops` (at most 40 of them)."""
     start = position
-    while start > floor and position - start < 40 and not text[start - 1].isspace() and text[start - 1] not in ".!?":
+    while start > floor and position - start < 40 and not text[start - 1].isspace() and text[start - 1] not in stops:
         start -= 1
     return text[start:position]
 
@@ -389,10 +389,8 @@ def _skip_space(text: str, position: int, end: int) -> int:
 def _opening_label(text: str, position: int, floor: int, unit_start: int, end: int) -> str:
     """The characters before the stop at `position` back to the last space ("1.1" of "1.1."), if they open
     the unit; else ""."""
-    start = position
-    while start > floor and position - start < 40 and not text[start - 1].isspace():
-        start -= 1
-    return text[start:position] if start <= _skip_space(text, unit_start, end) else ""
+    label = _word_before(text, position, floor, stops="")
+    return label if position - len(label) <= _skip_space(text, unit_start, end) else ""
 
 
 def _ends_sentence(word: str, label: str) -> bool:

@@ -243,7 +243,7 @@ class CompressedStepContext:
     explanation, with the question's terms behind them, from the sentences no call has been
     given yet: steps that take no earlier result are served in plan order, each after the one
     before it, so what they see is decided before anything runs and does not depend on timing.
-    On a short document, where what the answer call shows leaves less than two steps' budgets,
+    On a short document, where what the answer call shows leaves less than a step's budget,
     a step may be shown again what the answer call shows: only its own search serves it there.
     A step with neither text arguments nor results is shown the whole document skimmed, which may
     repeat what the answer call shows. Where the answer call cannot hold what a `rag` call shows
