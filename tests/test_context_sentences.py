@@ -161,6 +161,21 @@ def test_layout_marks_headings_sections_toc_and_furniture() -> None:
     assert is_heading("Results") and not is_heading('"Korvin!"') and not is_heading("He ran to the door and away.")
 
 
+def test_a_division_label_alone_is_a_heading_and_its_section_runs_on() -> None:
+    text = (
+        "The Licensee pays the fee each quarter.\n\nAppendix A\n\n"
+        "Each report lists the units sold in the quarter.\n\nPART II\n\nThe term is five years."
+    )
+    index = index_document(text, cache=False, ner=False)
+    units = [index.sentence_text(i) for i in range(index.sentence_count)]
+    appendix, part = units.index("Appendix A"), units.index("PART II")
+    assert index.sent_flags[appendix] & SentenceFlag.HEADING and index.sent_flags[part] & SentenceFlag.HEADING
+    assert index.sent_section[units.index("Each report lists the units sold in the quarter.")] == appendix
+    assert index.sent_section[units.index("The term is five years.")] == part
+    # A label alone without its division word, or a division word in a sentence, is not a heading.
+    assert not is_heading("12.") and not is_heading("A.") and not is_heading("Section 3 of")
+
+
 def test_a_sentence_said_again_under_each_heading_is_content_not_furniture() -> None:
     # A reference lists old options, each with the same one-line body; its running footer repeats too.
     sections = "".join(

@@ -24,8 +24,8 @@ from pearl.context._models import SentenceFlag
 __all__ = ["Layout", "analyse_layout", "is_heading"]
 
 _ENUMERATOR = re.compile(
-    r"^\s*(?:(?:article|section|part|chapter|schedule|exhibit|appendix|annex)\s+)?"
-    r"(?:\(?(?:\d{1,3}(?:\.\d{1,3})*|[ivxlcdmIVXLCDM]{1,6}|[A-Za-z])[.)]?(?=\s|$)\s*)?",
+    r"^\s*(?:(?P<division>article|section|part|chapter|schedule|exhibit|appendix|annex)\s+)?"
+    r"(?P<number>\(?(?:\d{1,3}(?:\.\d{1,3})*|[ivxlcdmIVXLCDM]{1,6}|[A-Za-z])[.)]?(?=\s|$)\s*)?",
     re.IGNORECASE,
 )
 _HEADING_WORD = re.compile(r"[^\W\d_][\w'’\-/&]*")
@@ -86,8 +86,11 @@ def is_heading(text: str) -> bool:
         return False
     if len(text) > 120 or text.endswith((",", ";", "?", "!", '"', "”")) or text.startswith(('"', "“", "'")):
         return False
-    body = _ENUMERATOR.sub("", text, count=1)
+    label = _ENUMERATOR.match(text)
+    body = text[label.end() :] if label else text
     words = _HEADING_WORD.findall(body)
+    if not words and label and label["division"] and label["number"] and not body.strip(" .:-–—"):
+        return label["division"][0].isupper()  # a division's label alone: "Appendix A", "PART II", "Article 5."
     if not words or len(words) > 10:
         return False
     content = [w for w in words if w.lower() not in _SMALL_WORDS]
