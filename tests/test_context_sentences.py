@@ -425,6 +425,19 @@ def test_no_unit_is_over_the_token_cap_however_dense_or_uneven() -> None:
         assert max(count_tokens(dense[s:e]) for s, e in seg.sentences) <= 120, dense[:40]
 
 
+def test_a_unit_cut_at_the_cap_never_splits_a_visible_character() -> None:
+    from pearl.tokens import count_tokens
+
+    # Each of these is one visible character written with several code points; a run of them has
+    # no space or mark to cut at, so the cap cuts anywhere, but not inside one of them.
+    for cluster in ("\U0001f469\u200d\U0001f4bb", "\U0001f1eb\U0001f1f7", "e\u0301", "\u0915\u094d\u0937\u093f"):
+        for prefix in ("", "x", "xy"):
+            text = prefix + cluster * 200
+            seg = segment(text, max_tokens=40, count=count_tokens)
+            assert len(seg.sentences) > 2
+            assert all(text[s:e].replace(prefix, "", 1).replace(cluster, "") == "" for s, e in seg.sentences), cluster
+
+
 def test_each_row_of_a_markdown_table_is_a_unit_also_in_wrapped_text() -> None:
     rows = "".join(f"| Person {i} | Town {i} | {1900 + i} |\n" for i in range(3))
     text = f"The table lists\ncities, wrapped.\n\n| Name | City | Year |\n| --- | --- | --- |\n{rows}\nThat is all."

@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 import re
 import statistics
+import unicodedata
 from collections.abc import Callable
 
 __all__ = ["DEFAULT_MAX_CHARS", "LONG_TAG", "Segmentation", "segment"]
@@ -417,7 +418,59 @@ def _split_long(text: str, start: int, end: int, max_chars: int) -> list[tuple[i
             for s, e in units:
                 refined.extend(_split_long(text, s, e, max_chars) if e - s > max_chars else [(s, e)])
             return refined
-    return [(s, min(s + max_chars, end)) for s in range(start, end, max_chars)]
+    edges = [start]
+    while edges[-1] + max_chars < end:
+        edges.append(_grapheme_edge(text, edges[-1] + max_chars, edges[-1] + 1, end))
+    return [(s, e) for s, e in itertools.pairwise([*edges, end])]
+
+
+_ZWJ = "\u200d"
+_VIRAMA = 9  # the combining class of a virama, which joins the consonants either side of it into one ("क्ष")
+
+
+def _joins_previous(ch: str) -> bool:
+    """Whether `ch` belongs to the character before it: a mark (an accent, a keycap, a vowel sign), a
+    variation selector, an emoji skin tone or tag, a zero-width joiner."""
+    code = ord(ch)
+    return (
+        unicodedata.category(ch).startswith("M")
+        or ch == _ZWJ
+        or 0xFE00 <= code <= 0xFE0F
+        or 0x1F3FB <= code <= 0x1F3FF
+        or 0xE0020 <= code <= 0xE007F
+    )
+
+
+def _regional(ch: str) -> bool:
+    return 0x1F1E6 <= ord(ch) <= 0x1F1FF  # half of a flag: flags are pairs of these
+
+
+def _grapheme_edge(text: str, position: int, floor: int, end: int) -> int:
+    """`position` moved back to where one visible character ends and the next begins (a cut inside "👩‍💻", "é"
+    written as e and its accent, a flag or a conjunct would leave half of it in each unit); forward if
+    the character reaches back to `floor`."""
+
+    def inside(at: int) -> bool:
+        if at <= 0 or at >= len(text):
+            return False
+        if _joins_previous(text[at]) or text[at - 1] == _ZWJ or unicodedata.combining(text[at - 1]) == _VIRAMA:
+            return True
+        if _regional(text[at]) and _regional(text[at - 1]):
+            run = at
+            while run > 0 and _regional(text[run - 1]):
+                run -= 1
+            return (at - run) % 2 == 1
+        return False
+
+    back = position
+    while back > floor and inside(back):
+        back -= 1
+    if not inside(back):
+        return back
+    ahead = position
+    while ahead < end and inside(ahead):
+        ahead += 1
+    return ahead
 
 
 def _pack(text: str, start: int, end: int, cuts: list[int], max_chars: int) -> list[tuple[int, int]]:
