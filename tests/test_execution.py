@@ -239,6 +239,25 @@ def test_what_the_answer_call_adds_once_the_steps_replied_keeps_to_its_budget_an
     assert added and not added & step  # the question's next best that no call has shown
 
 
+def test_an_evidence_note_counts_every_sentence_its_block_shows_the_repeated_shared_ones_apart() -> None:
+    # A step's block repeats the shared sentences next to its own (a passage read whole); its note must
+    # not call them "more", nor leave them out of its count.
+    index = index_document(SAMPLE.read_text(encoding="utf-8") * 2, cache=False, ner=False)
+    question = Question(text=QUESTION)
+    repeated = 0
+    for words, shared in [("lamp oil", 150), ("the keeper", 300), ("harbour boat", 150)]:
+        budget = EvidenceBudget(shared=shared, step=340, answer=400, floor=300)
+        provider = CompressedStepContext(index, question, budget)
+        step = provider.slice(StepRequest(var="a", action="FIND_X", strings=[words], question=question), 800)
+        for piece in (step, provider.more_for_question(room=5000)):
+            counts = [int(n) for n in re.findall(r"\d+", piece.note)]
+            assert sum(counts) == len(piece.sentence_ids) == piece.text.count("[S"), piece.note
+            own = set(piece.sentence_ids) - set(provider.shared().sentence_ids)
+            assert sum(int(n) for n in re.findall(r"\d+", piece.note.split("(")[0])) == len(own), piece.note
+            repeated += "repeated" in piece.note
+    assert repeated >= 3
+
+
 def test_only_steps_served_before_anything_runs_carry_what_the_answer_call_cannot_hold() -> None:
     # A step that reads an earlier result is served when the result exists: what it is shown must not
     # depend on which result came first.

@@ -69,7 +69,7 @@ ANSWER_SHARE = 1.5
 """The final answer call shows the question's own evidence at this multiple of a step's budget,
 and at least `Settings.context_budget`, what `rag` shows, whatever the document's length: it is
 the call that decides, and it never shows the model less about the question than `rag` does."""
-NOTE_TOKENS = 16
+NOTE_TOKENS = 32
 """Room kept for an evidence block's note ("12 more sentences, chosen for this step"), which is
 written only once the sentences are chosen."""
 OPENING_SHARE = 0.15
@@ -209,6 +209,11 @@ def _bridged(index: DocumentIndex, ids: list[int], shared: list[int], room: int)
                 room -= sentence_cost(index, other)
                 other += step
     return sorted(have)
+
+
+def _repeated(count: int) -> str:
+    """An evidence note's word on the shared sentences `_bridged` repeats, so its count is of every sentence shown."""
+    return f" ({count} from above, repeated around them)" if count else ""
 
 
 def _opening(index: DocumentIndex, budget: int, shown: set[int]) -> list[int]:
@@ -422,15 +427,15 @@ class CompressedStepContext:
             if piece.truncated or not piece.sentence_ids:
                 return StepSlice(text=piece.text, sentence_ids=piece.sentence_ids, note="cut to fit")
             ids, text, tokens = piece.sentence_ids, piece.text, piece.tokens
+        chosen = set(ids)
         bridged = _bridged(self.index, ids, self._shared.sentence_ids, room - tokens)
         if len(bridged) > len(ids):
             ids, text = bridged, render_sentences(self.index, bridged)
-        chosen = set(ids)
         purposes = ["the question"]
         purposes += [f"the {self._closing_action} step"] if chosen & set(self._closing) else []
         purposes += ["the document's opening"] if chosen & set(self._opening) else []
         named = " and ".join([", ".join(purposes[:-1]), purposes[-1]] if len(purposes) > 1 else purposes)
-        note = f"{len(ids)} more sentences, chosen for {named}"
+        note = f"{len(chosen)} more sentences, chosen for {named}" + _repeated(len(ids) - len(chosen))
         return StepSlice(text=text, sentence_ids=ids, note=note)
 
     def slice(self, request: StepRequest, room: int) -> StepSlice:
@@ -451,12 +456,13 @@ class CompressedStepContext:
             self._claimed.update(own)
         self._owed = [sid for sid in self._owed if sid not in owed]
         text = render_sentences(self.index, ids)
-        ids = _bridged(self.index, ids, self._shared.sentence_ids, room - count_tokens(text))
-        self._shown.update(ids)
+        bridged = _bridged(self.index, ids, self._shared.sentence_ids, room - count_tokens(text))
+        self._shown.update(bridged)
         skimmed = _reads_whole(request.strings, request.inputs)
         purpose = "from across the document, one from each part of it" if skimmed else "chosen for this step"
         note = f"{len(own)} more sentences, {purpose}" + (f", and {len(owed)} for the question" if owed else "")
-        return StepSlice(text=render_sentences(self.index, ids), sentence_ids=ids, note=note)
+        note += _repeated(len(bridged) - len(ids))
+        return StepSlice(text=render_sentences(self.index, bridged), sentence_ids=bridged, note=note)
 
     def _choose(
         self, strings: list[str], inputs: list[str], explanation: str | None, budget: int, *, claim: bool = True
