@@ -30,6 +30,7 @@ __all__ = [
     "PATH_VARIABLES",
     "Settings",
     "default_threads",
+    "key_problem",
     "load_settings",
     "masked_url",
     "url_problem",
@@ -110,6 +111,20 @@ def url_problem(url: str) -> str | None:
     return None
 
 
+def key_problem(key: str) -> str | None:
+    """What keeps `key` from going in an HTTP header as a bearer token, or None when it can.
+
+    Names where the bad character is, never the key's characters themselves.
+    """
+    for position, char in enumerate(key, 1):
+        if char.isspace():
+            return f"it holds white space (character {position})"
+        if not 0x21 <= ord(char) <= 0x7E:
+            kind = "a control character" if ord(char) < 0x80 else "a character outside ASCII (a smart quote?)"
+            return f"it holds {kind} (character {position}), which an HTTP header cannot carry"
+    return None
+
+
 class Settings(BaseModel):
     """Resolved settings. `sources` says where each value came from (for `pearl config`)."""
 
@@ -159,6 +174,24 @@ class Settings(BaseModel):
         problem = url_problem(value) if value else None
         if problem:
             raise ValueError(f"{problem}; give the server's API root, e.g. http://localhost:8080/v1")
+        return value
+
+    @field_validator("api_key", mode="before")
+    @classmethod
+    def _sendable_key(cls, value: object) -> object:
+        # The key travels in an HTTP header: httpx cannot encode a non-ASCII one (a traceback) and h11
+        # refuses control characters (retried five times as a dropped connection). A pasted key often
+        # brings a newline or spaces along: those at the ends are dropped, any left are refused here.
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if not isinstance(value, str):
+            return value
+        value = value.strip()
+        if not value:
+            return None
+        problem = key_problem(value)
+        if problem:
+            raise ValueError(f"{problem}; copy the key again, without quotes or spaces")
         return value
 
     @field_validator("step_budget")

@@ -43,6 +43,24 @@ def test_openai_api_key_is_a_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "sk-pearl-00000000000" not in str(settings.shown())
 
 
+@pytest.mark.parametrize("key", ["sk-\u00e9123", "\u201csk-abc123\u201d", "sk-abc 123", "sk-a\x01bc"])
+def test_a_key_no_http_header_can_carry_is_refused_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, key: str
+) -> None:
+    monkeypatch.setenv("PEARL_API_KEY", key)
+    with pytest.raises(ConfigError, match=r"api_key \(env PEARL_API_KEY\): it holds") as info:
+        load_settings()
+    assert "sk-" not in str(info.value)  # the message locates the character, never shows the key
+
+
+def test_a_pasted_keys_surrounding_white_space_is_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PEARL_API_KEY", "  sk-abc123\n")
+    settings = load_settings()
+    assert settings.api_key is not None and settings.api_key.get_secret_value() == "sk-abc123"
+    monkeypatch.setenv("PEARL_API_KEY", " ")  # white space alone is no key, as an empty variable is none
+    assert load_settings().api_key is None
+
+
 def test_planning_budget_is_the_papers_and_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = load_settings()
     assert (settings.plan_attempts, settings.max_steps) == (8, 8)  # the paper re-prompts 8 times; plans have 1-8 steps

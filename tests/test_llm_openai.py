@@ -10,6 +10,7 @@ import weakref
 
 import pytest
 from fakeserver import FakeOpenAIServer, Reply
+from pydantic import SecretStr
 
 from pearl.config import load_settings
 from pearl.errors import (
@@ -194,6 +195,17 @@ def test_api_key_is_sent_but_never_shown() -> None:
     settings = load_settings(api_key=secret)
     assert secret not in repr(settings) and secret not in str(settings.shown())
     assert secret not in repr(llm)
+
+
+def test_an_unsendable_key_is_a_config_error_not_a_unicode_error(fake_server: FakeOpenAIServer) -> None:
+    # Settings refuses such a key; one that skipped validation must still fail as pearl, not as httpx.
+    settings = load_settings(base_url=fake_server.base_url, model="m")
+    unchecked = settings.model_copy(update={"api_key": SecretStr("sk-\u00e9123")})
+    llm = OpenAICompatibleLLM(unchecked)
+    for path in ("sync", "async"):
+        with pytest.raises(ConfigError, match="PEARL_API_KEY"):
+            call(llm, path)
+    assert not fake_server.requests
 
 
 def test_connection_refused_is_clear() -> None:

@@ -35,7 +35,7 @@ from typing import Any, cast
 import httpx
 
 from pearl._replies import JSONReplyError, read_json
-from pearl.config import Settings, masked_url, url_problem
+from pearl.config import Settings, key_problem, masked_url, url_problem
 from pearl.errors import (
     ConfigError,
     ContextOverflowError,
@@ -335,7 +335,11 @@ class OpenAICompatibleLLM:
     def _headers(self) -> dict[str, str]:
         headers = {"User-Agent": "pearl-qa"}
         if self._settings.api_key is not None:
-            headers["Authorization"] = f"Bearer {self._settings.api_key.get_secret_value()}"
+            key = self._settings.api_key.get_secret_value()
+            problem = key_problem(key)  # Settings checks it; one built with model_construct is not checked
+            if problem:
+                raise ConfigError(f"the API key (PEARL_API_KEY) cannot be sent: {problem}; copy the key again")
+            headers["Authorization"] = f"Bearer {key}"
         return headers
 
     def _timeout(self) -> httpx.Timeout:
