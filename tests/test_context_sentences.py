@@ -176,6 +176,24 @@ def test_a_division_label_alone_is_a_heading_and_its_section_runs_on() -> None:
     assert not is_heading("12.") and not is_heading("A.") and not is_heading("Section 3 of")
 
 
+def test_underlined_titles_head_their_sections_and_code_comments_and_badges_do_not() -> None:
+    text = (
+        "|Build-Status| |Coverage|\n\nResponses\n=========\n\nA library for mocking requests.\n\n"
+        "Assertions on declared responses\n--------------------------------\n\n"
+        "When used as a context manager, it raises an error.\n\n"
+        "    # After the block, printing is restored\n    print('Done!')\n\n"
+        "This can be disabled by passing a flag.\n\n"
+        "```python\nx = 1\n\n# Install With Pip\n\ny = 2\n```\n\nThe end of the guide.\n"
+    )
+    index = index_document(text, cache=False, ner=False)
+    units = [index.sentence_text(i) for i in range(index.sentence_count)]
+    headings = [u for i, u in enumerate(units) if index.sent_flags[i] & SentenceFlag.HEADING]
+    assert headings == ["Responses\n=========", "Assertions on declared responses\n--------------------------------"]
+    title = units.index(headings[1])
+    assert index.sent_section[units.index("This can be disabled by passing a flag.")] == title
+    assert index.sent_section[units.index("The end of the guide.")] == title
+
+
 def test_a_sentence_said_again_under_each_heading_is_content_not_furniture() -> None:
     # A reference lists old options, each with the same one-line body; its running footer repeats too.
     sections = "".join(

@@ -38,6 +38,12 @@ _DIGITS = re.compile(r"\d+")
 _SPACES = re.compile(r"\s+")
 # A Markdown heading line ("## Using the API"): a heading by declaration, whatever its case.
 _MARKDOWN_HEADING = re.compile(r"#{1,6}[ \t]+\S")
+# A title over a line of one repeated mark, and optionally under one: "Usage\n-----", "=====\nTitle\n=====".
+_UNDERLINED = re.compile(
+    r"^(?:([=\-~^\"'`+*#:._])\1{2,}[ \t]*\n)?(?P<title>[^\n]*[^\W\d_][^\n]{0,119})\n"
+    r"[ \t]*(?P<rule>([=\-~^\"'`+*#:._])\4{2,})[ \t]*$"
+)
+_SUBSTITUTIONS = re.compile(r"^(?:\|[^|\n]{1,80}\|[ \t_]*)+$")
 _BULLET = re.compile(r"[-*•▪●◦–|][ \t]")  # a list item, or a Markdown table row ("| Auckland | 1,628,900 |")
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]{0,9}\b[^<>]{0,200}>")
 _HEADING_OPEN = re.compile(r"<h[1-6]\b[^<>]{0,200}>", re.IGNORECASE)
@@ -79,11 +85,16 @@ def _is_markup_heading(text: str) -> bool:
 
 
 def is_heading(text: str) -> bool:
-    """Whether a unit reads as a title: short, mostly capitalised words, no sentence punctuation."""
-    if _is_markup_heading(text) or (len(text) <= 120 and _MARKDOWN_HEADING.match(text)):
+    """Whether a unit reads as a title: marked as one (an `<H2>` element, a `## ` line, a line underlined
+    as reStructuredText and Markdown underline titles), or short, mostly capitalised words, no sentence
+    punctuation. A `#` line that runs on into more lines is no Markdown title (a comment in code), nor is
+    a line of reStructuredText substitutions alone (badges, logos: "|Build-Status| |Coverage|")."""
+    if _is_markup_heading(text) or (len(text) <= 120 and _MARKDOWN_HEADING.match(text) and "\n" not in text):
         return True
-    if _TAG.search(text) or _BULLET.match(text):  # markup says which units are headings: a list item is not one
-        return False
+    if (underlined := _UNDERLINED.match(text)) and len(underlined["rule"]) >= 0.6 * len(underlined["title"].strip()):
+        return len(_HEADING_WORD.findall(underlined["title"])) <= 15
+    if _TAG.search(text) or _BULLET.match(text) or _SUBSTITUTIONS.match(text):
+        return False  # markup says which units are headings: a list item is not one
     if len(text) > 120 or text.endswith((",", ";", "?", "!", '"', "”")) or text.startswith(('"', "“", "'")):
         return False
     label = _ENUMERATOR.match(text)
@@ -117,7 +128,10 @@ def analyse_layout(text: str, sentences: list[tuple[int, int]], paragraphs: list
             flags[i] |= SentenceFlag.CONTINUATION
     starts = [i for i in range(size) if i == 0 or paragraphs[i] != paragraphs[i - 1]]
     plain = SentenceFlag.TOC | SentenceFlag.BOILERPLATE
-    titles = {i for i in starts if not flags[i] & plain and is_heading(units[i])}
+    fences = _fenced(text)
+    titles = {
+        i for i in starts if not flags[i] & plain and is_heading(units[i]) and not _inside(fences, sentences[i][0])
+    }
     # A table of contents without dot leaders: its lines are no headings either.
     for i in _contents_lines(units, titles):
         flags[i] |= SentenceFlag.TOC
@@ -154,6 +168,22 @@ def analyse_layout(text: str, sentences: list[tuple[int, int]], paragraphs: list
         if sources:
             flags[k] |= SentenceFlag.REFERENCES
     return layout
+
+
+_FENCE = re.compile(r"^[ ]{0,3}(?:```|~~~)", re.MULTILINE)
+
+
+def _fenced(text: str) -> list[tuple[int, int]]:
+    """The spans of a Markdown document's fenced code blocks (between ``` or ~~~ lines): a "# comment"
+    line there is code, no title. A fence left open runs to the end of the text, as Markdown reads it."""
+    marks = [m.start() for m in _FENCE.finditer(text)] if "```" in text or "~~~" in text else []
+    if len(marks) % 2:
+        marks.append(len(text))
+    return list(zip(marks[::2], marks[1::2], strict=True))
+
+
+def _inside(spans: list[tuple[int, int]], position: int) -> bool:
+    return any(start < position < end for start, end in spans)
 
 
 def _under_headings(units: list[str], normalised: list[str], titles: set[int], flags: list[int]) -> None:
