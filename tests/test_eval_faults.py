@@ -226,3 +226,21 @@ def test_results_log_appends_whole_lines_from_many_threads(tmp_path: Path) -> No
         thread.join()
     log.close()
     assert sorted(r.id for r in load_results(tmp_path)) == sorted(r.id for r in rows)
+
+
+def test_a_reply_of_white_space_alone_is_an_error_row_that_retry_errors_runs_again(
+    tmp_path: Path, fake_server: FakeOpenAIServer
+) -> None:
+    # Scored as a wrong answer with no error, it was never asked again: it is a reply with no text.
+    fake_server.set_default(Reply(content="   \n\t  \n"))
+    settings = load_settings(
+        base_url=fake_server.base_url, model="fake-model", cache=False, retry_base_delay=0.01, max_retries=1
+    )
+    out = tmp_path / "run"
+    dataset = load_dataset(QUESTIONS)
+    run_eval(Pearl(settings=settings), dataset, ["direct"], out, concurrency=4)
+    rows = check_rows(out / "results.jsonl")
+    assert rows and all(r["error_type"] == "LLMResponseError" and "white space" in r["error"] for r in rows)
+    fake_server.set_default(answer_for)
+    summary = run_eval(Pearl(settings=settings), dataset, ["direct"], out, retry_errors=True)
+    assert sum(m.errors for m in summary.methods) == 0

@@ -73,8 +73,9 @@ def test_async_matches_sync(fake_server: FakeOpenAIServer) -> None:
         Reply(body='{"choices": []}'),
         Reply.error(408, "Request timed out"),
         Reply.error(409, "could not acquire the lock"),
+        Reply(content="   \n\t  \n"),
     ],
-    ids=["429", "500", "503", "reset", "not-json", "no-choices", "408", "409"],
+    ids=["429", "500", "503", "reset", "not-json", "no-choices", "408", "409", "white-space-alone"],
 )
 @pytest.mark.parametrize("path", ["sync", "async"])
 def test_transient_faults_are_retried(fake_server: FakeOpenAIServer, fault: Reply, path: str) -> None:
@@ -102,8 +103,9 @@ def test_timeout_is_retried_then_succeeds(fake_server: FakeOpenAIServer, path: s
         (Reply(body='{"choices": []}'), LLMResponseError),
         (Reply(delay=1.0), LLMTimeoutError),
         (Reply.error(408, "Request timed out"), LLMTimeoutError),
+        (Reply(content=" \n "), LLMResponseError),
     ],
-    ids=["429", "500", "reset", "not-json", "no-choices", "timeout", "408"],
+    ids=["429", "500", "reset", "not-json", "no-choices", "timeout", "408", "white-space-alone"],
 )
 @pytest.mark.parametrize("path", ["sync", "async"])
 def test_persistent_faults_fail_within_the_bound(

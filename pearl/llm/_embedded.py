@@ -233,6 +233,7 @@ class EmbeddedLLM:
             model=self.model,
             backend=self.backend,
             latency_s=time.perf_counter() - started,
+            blank_is_error=False,
         )
         return completion.model_copy(update={"model": self.model})
 

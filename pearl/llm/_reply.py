@@ -4,7 +4,8 @@ A server (or llama.cpp) hands back a JSON object; `read_completion` turns it int
 `Completion` or refuses it, so nothing past this point meets a wrong type, a huge size or a
 string Python cannot encode. What it decides, field by field:
 
-- no `choices`, a choice that is not an object, no text content: `LLMResponseError` (retried);
+- no `choices`, a choice that is not an object, no text content (or white space alone, from a
+  server): `LLMResponseError` (retried);
   no text because the reply ran out of `max_tokens` (a reasoning model still thinking):
   `LLMRequestError` (not retried: it would end the same way);
 - the text: lone surrogates (a `\\ud800` escape) become U+FFFD, so it can be hashed, cached,
@@ -208,6 +209,7 @@ def read_completion(
     latency_s: float = 0.0,
     attempts: int = 1,
     quote: Callable[[object], str] = _plain,
+    blank_is_error: bool = True,
 ) -> Completion:
     """Check a chat-completion response object field by field and build the `Completion` from it.
 
@@ -217,9 +219,11 @@ def read_completion(
         max_tokens: what the request allowed; a longer text is cut (see `reply_chars`).
         model: the model name to record when the reply names none.
         quote: renders server data for an error message (redacting secrets).
+        blank_is_error: a text of white space alone is no text (a server's glitch, retried); the
+            embedded model's own empty reply is its answer (a retry would write the same).
 
     Raises:
-        LLMResponseError: no choices, or no text in the first one.
+        LLMResponseError: no choices, or no text in the first one (or only white space).
         LLMRequestError: no text because the reply ran out of `max_tokens`.
     """
     if not isinstance(body, dict):
@@ -244,6 +248,10 @@ def read_completion(
         )
     if not isinstance(text, str):
         raise LLMResponseError(f"{source} answered with no message content: {quote(choice)}")
+    if blank_is_error and not text.strip():
+        # Taken as an answer it read as "(no answer)", and an evaluation scored it wrong with no error,
+        # so --retry-errors never asked again: it is a reply with no content, as a null one is.
+        raise LLMResponseError(f"{source} answered with white space alone, no text: {quote(choice)}")
     notes: list[str] = []
     finish_reason = _label(choice.get("finish_reason"), _MAX_LABEL, "finish_reason", notes)
     limit = reply_chars(max_tokens)
