@@ -63,6 +63,7 @@ class Weights:
     lead_tokens: float = 3000.0  # tokens into the document at which the opening bonus has fallen to 1/e
     dense: float = 0.2  # weight of dense similarity (1 for the most similar sentence), when the index has vectors
     bridge: float = 0.8  # share a sentence gets of the weaker of its two relevant neighbours in its paragraph
+    reference: float = 0.5  # share a sentence opening on "They", "This can"... gets of the one before
     paragraphs: int = 3  # the best sentences whose whole paragraph is taken right after them...
     paragraph_tokens: int = 300  # ...when the paragraph has at most this many tokens
 
@@ -151,6 +152,31 @@ def _markup(index: DocumentIndex) -> frozenset[int]:
     return index.memo("markup", lambda: frozenset(np.flatnonzero(_flag_array(index) & SentenceFlag.MARKUP).tolist()))
 
 
+# Words that, opening a sentence, point back to the one before: its subject is there ("They cannot be
+# listed in transferList." after "If value contains SharedArrayBuffer instances, ..."). "This" and the
+# like only before a lower-case word: "This can be disabled", not "This Agreement", a defined term.
+_POINTS_BACK = re.compile(
+    r"(?i:it|its|they|them|their|theirs|he|she|his|her|such|both|each|either|neither)\b"
+    r"|(?i:this|that|these|those)\s+[a-z]"
+)
+
+
+def _refers_back(index: DocumentIndex) -> npt.NDArray[np.int64]:
+    """Sentences that open on a word pointing back to the sentence before them, in the same paragraph."""
+
+    def build() -> npt.NDArray[np.int64]:
+        found = []
+        for sid in range(1, index.sentence_count):
+            if index.sent_para[sid] != index.sent_para[sid - 1]:
+                continue
+            opening = index.text[index.sent_starts[sid] : index.sent_starts[sid] + 40].lstrip("\"'“‘(")
+            if _POINTS_BACK.match(opening):
+                found.append(sid)
+        return np.asarray(found, dtype=np.int64)
+
+    return index.memo("refers_back", build)
+
+
 def _flag_array(index: DocumentIndex) -> npt.NDArray[np.int64]:
     return index.memo("flags", lambda: np.asarray(index.sent_flags, dtype=np.int64))
 
@@ -231,6 +257,9 @@ def _score(index: DocumentIndex, query: str, focus: Sequence[str], weights: Weig
     for i in continued[::-1]:  # backward: and the intro from what it introduces
         if i > 0:
             total[i - 1] = max(total[i - 1], weights.continuation * total[i])
+    if weights.reference > 0:
+        for i in _refers_back(index):  # forward only, in order: a run of them inherits down the run
+            total[i] = max(total[i], weights.reference * total[i - 1])
     if weights.bridge > 0 and size > 2:
         # A sentence between two relevant ones of its paragraph belongs to the same passage.
         para = np.asarray(index.sent_para)
