@@ -128,6 +128,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "PATH_VARIABLES",
         "Settings",
         "default_threads",
+        "key_problem",
         "load_settings",
         "masked_url",
         "url_problem",
