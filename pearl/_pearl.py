@@ -37,9 +37,18 @@ from pearl.documents import DocumentSource, as_document, left_out_notes, source_
 from pearl.errors import ConfigError, ContextOverflowError, PearlError
 from pearl.llm import make_llm
 from pearl.llm._reply import LOOP_NOTE
-from pearl.methods import FALLBACK, METHODS, AskContext, Method, answer_from_plan
+from pearl.methods import FALLBACK, METHODS, AskContext, Method, answer_from_plan, rag_window_problem
 from pearl.models import Answer, Document, Trace, TraceDocument
-from pearl.planning import DemoStore, Plan, PlanResult, builtin_demos, generate_plan, select_demos
+from pearl.planning import (
+    Demo,
+    DemoStore,
+    Plan,
+    PlanResult,
+    builtin_demos,
+    generate_plan,
+    plan_window_problem,
+    select_demos,
+)
 from pearl.protocols import LLM, StageProgress
 from pearl.questions import Question, as_question
 
@@ -267,13 +276,22 @@ class Pearl:
             exc.trace = ctx.trace
             raise
 
+    def _demos(self, question: Question) -> list[Demo]:
+        return select_demos(self.demos, " ".join([question.text, *question.options]), k=PLAN_DEMOS)
+
+    def _plan_window_problem(self, ctx: AskContext) -> str | None:
+        """Why the window cannot hold a planning prompt that shows the question (see `plan_window_problem`)."""
+        question = ctx.question
+        demos = self._demos(question)
+        return plan_window_problem(ctx.llm, question, self.library, demos=demos, max_steps=self.settings.max_steps)
+
     async def _plan(self, ctx: AskContext, sheet: str) -> PlanResult:
         question = ctx.question
         return await generate_plan(
             ctx.recorder,
             question,
             self.library,
-            demos=select_demos(self.demos, " ".join([question.text, *question.options]), k=PLAN_DEMOS),
+            demos=self._demos(question),
             entity_sheet=sheet,
             max_attempts=self.settings.plan_attempts,
             max_steps=self.settings.max_steps,
@@ -295,9 +313,22 @@ class Pearl:
     async def _answer(self, ctx: AskContext, chosen: Method, method: str) -> Answer:
         if chosen.answer is not None:
             return await chosen.answer(ctx)
+        assert FALLBACK.answer is not None
+        # Planning calls that cannot show the question cost eight calls for no plan: answer as the fallback would.
+        problem = self._plan_window_problem(ctx)
+        if problem is not None:
+            too_small = rag_window_problem(ctx)  # the fallback is rag
+            if too_small is not None:
+                raise ConfigError(f"{too_small}; raise context_window (--context-window) if the model takes more")
+            ctx.recorder.note("plan skipped", problem)
+            fallback = await FALLBACK.answer(ctx)
+            note = (
+                f"window too small to plan: answered by {FALLBACK.name} ({FALLBACK.description}); {problem}; "
+                "raise context_window (--context-window) if the model takes more"
+            )
+            return fallback.model_copy(update={"method": method, "fallback": True, "notes": [note, *fallback.notes]})
         planned = await self._plan(ctx, entity_sheet(ctx.index(), SHEET_TOKENS))
         if planned.plan is None:
-            assert FALLBACK.answer is not None
             fallback = await FALLBACK.answer(ctx)
             note = (
                 f"no valid plan after {len(planned.attempts)} attempt(s); "
@@ -317,6 +348,9 @@ class Pearl:
         q = as_question(question, options)
         # Planning never reads the document; with none given there is no entity sheet either.
         ctx = self._context(document if document is not None else Document.from_text(""), q, "plan")
+        problem = self._plan_window_problem(ctx)
+        if problem is not None:
+            raise ConfigError(f"{problem}; raise context_window (--context-window) if the model takes more")
         sheet = entity_sheet(ctx.index(), SHEET_TOKENS) if document is not None else ""
         return await self._guarded(ctx, lambda: self._plan(ctx, sheet)), ctx.trace
 

@@ -151,6 +151,35 @@ def test_fallback_runs_when_every_plan_fails() -> None:
     assert answer.usage.calls == 3  # two plan attempts, one direct answer over compressed context
 
 
+@pytest.mark.parametrize("window", [512, 1200])
+def test_a_window_too_small_to_show_the_question_to_the_planner_answers_by_rag_without_planning(window: int) -> None:
+    # Every plan call went out with the question (and demos, sheet, errors) cut to nothing.
+    fake = scripted([GOOD_PLAN], final="B", window=window)
+    answer = pearl_with(fake).ask(SAMPLE, QUESTION, ["a", "b", "c", "d"])
+    assert answer.fallback and answer.method == "pearl" and answer.letter == "B"
+    assert answer.notes[0].startswith("window too small to plan: answered by rag")
+    assert [r.prompt.split(".")[0] for r in fake.history if r.prompt] == ["direct"]  # rag's one call, no plan call
+    with pytest.raises(ConfigError, match=f"a {window:,}-token window cannot hold the planning prompt"):
+        pearl_with(fake).plan(QUESTION)
+
+
+def test_a_window_too_small_even_for_rag_is_a_clear_error() -> None:
+    fake = scripted([GOOD_PLAN], window=256)
+    with pytest.raises(
+        ConfigError, match="window cannot hold even one call showing the question; raise context_window"
+    ):
+        pearl_with(fake).ask(SAMPLE, QUESTION)
+    assert not fake.history
+
+
+def test_a_window_that_holds_the_planning_prompt_plans_as_before() -> None:
+    fake = scripted([GOOD_PLAN], window=2048)
+    answer = pearl_with(fake).ask(SAMPLE, QUESTION, ["a", "b", "c", "d"])
+    assert not answer.fallback
+    plans = [r for r in fake.history if (r.prompt or "").startswith("plan.")]
+    assert len(plans) == 1 and QUESTION in plans[0].messages[-1].content
+
+
 def test_independent_steps_run_concurrently() -> None:
     plan = parse_plan(
         'a = FIND_CHARACTER(CTX, "Dorota")\nb = FIND_CHARACTER(CTX, "Varga")\nc = FIND_CHARACTER(CTX, "Teodor")',

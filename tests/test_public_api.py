@@ -223,6 +223,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "plan_json_schema",
         "plan_rules",
         "plan_to_json",
+        "plan_window_problem",
         "read_plan_reply",
         "renumber",
         "save_demos",
@@ -259,6 +260,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "answer_rag",
         "choose_letter",
         "citations_for",
+        "rag_window_problem",
         "reply_format",
     ],
     "pearl.eval": [

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pearl.methods._base import QUESTION_SHARES, AskContext, ReplyFormat, choose_letter, citations_for, reply_format
 from pearl.methods._direct import answer_direct
 from pearl.methods._planned import Executor, answer_from_plan
-from pearl.methods._rag import answer_rag
+from pearl.methods._rag import answer_rag, rag_window_problem
 from pearl.models import Answer
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "answer_rag",
     "choose_letter",
     "citations_for",
+    "rag_window_problem",
     "reply_format",
 ]
 

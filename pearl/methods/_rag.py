@@ -8,12 +8,33 @@ from pearl.methods._base import QUESTION_SHARES, AskContext, ReplyFormat, choose
 from pearl.models import Answer
 from pearl.prompts import load_prompt
 
-__all__ = ["answer_rag", "rag_budget"]
+__all__ = ["answer_rag", "rag_budget", "rag_window_problem"]
 
 
 def rag_budget(ctx: AskContext) -> int:
     """Tokens of evidence a `rag` call shows: `settings.context_budget`, or what the window holds."""
     return _fields(ctx)[2]
+
+
+def rag_window_problem(ctx: AskContext) -> str | None:
+    """Why the window cannot hold a `rag` prompt that shows the question (whole, or 64 tokens of it), or None."""
+    question = ctx.question
+    template = load_prompt("direct")
+    reply = reply_format(ctx, template, cite=True)
+    _, report = template.fit(
+        ctx.llm.context_window,
+        reply.max_tokens,
+        QUESTION_SHARES,
+        name=ctx.document.name,
+        question=question.text,
+        options_block=question.options_block(),
+        answer_instruction=reply.instruction,
+        truncated_note=' excerpts="yes"',
+        document="",
+    )
+    if any(fitted.kept < min(fitted.total, 64) for fitted in report.values()):
+        return f"a {ctx.llm.context_window:,}-token window cannot hold even one call showing the question"
+    return None
 
 
 def _fields(ctx: AskContext) -> tuple[dict[str, str], ReplyFormat, int]:

@@ -10,6 +10,7 @@ from pearl.planning._generate import (
     generate_plan,
     plan_constraints,
     plan_rules,
+    plan_window_problem,
     read_plan_reply,
     renumber,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "plan_json_schema",
     "plan_rules",
     "plan_to_json",
+    "plan_window_problem",
     "read_plan_reply",
     "renumber",
     "save_demos",

@@ -40,6 +40,7 @@ __all__ = [
     "generate_plan",
     "plan_constraints",
     "plan_rules",
+    "plan_window_problem",
     "read_plan_reply",
     "renumber",
 ]
@@ -146,6 +147,51 @@ _FIX_SHARES = {
     "demos": 0.7,
     "earlier": 1.0,
 }
+
+
+# A planning prompt too small for the question was sent with the question cut to nothing, eight times:
+# the model cannot plan for a question it does not see, nor correct a plan from errors it is not shown.
+_QUESTION_FLOOR = 64  # tokens of the question (and of the options) a planning prompt must keep, or all of it
+_FIX_FLOOR = 64  # tokens a correction must have besides the question, for the errors and the rejected plan
+
+
+def plan_window_problem(
+    llm: LLM,
+    question: Question,
+    library: ActionLibrary,
+    *,
+    demos: Sequence[Demo] = (),
+    max_steps: int = DEFAULT_MAX_STEPS,
+) -> str | None:
+    """Why the model's window cannot hold a planning prompt worth sending, or None when it can.
+
+    A planning prompt must hold the action list whole and the question and its options (whole, or
+    when long, a share of 64 tokens or more), and a correction must have room for errors and a plan
+    besides. Demonstrations and the entity sheet are cut first and may be left out.
+    """
+    shown = choose_actions(library, question.text, demos)
+    mode, params = plan_constraints(llm, shown, max_steps)
+    window, reply_tokens = llm.context_window, int(params["max_tokens"])
+    first, fix = load_prompt("plan"), load_prompt("plan_fix")
+    values = {
+        "actions": shown.render(),
+        "question": question.text,
+        "options_block": question.options_block(),
+        "entity_sheet": "",
+        "demos": "",
+    }
+    _, report = first.fit(window, reply_tokens, _PLAN_SHARES, **values, **plan_rules(first, shown, max_steps, mode))
+    for field in ("question", "options_block"):
+        if report[field].kept < min(report[field].total, _QUESTION_FLOOR):
+            what = f"the {report[field].total:,}-token {field.removesuffix('_block')}"
+            return f"a {window:,}-token window cannot hold the planning prompt (the action list, {what} and a reply)"
+    kept = report["question"].kept + report["options_block"].kept
+    rules = plan_rules(fix, shown, max_steps, mode)
+    bare = {**values, "question": "", "options_block": ""}
+    room = fix.room_for("errors", window, reply_tokens, **bare, plan="", earlier="", **rules) - kept
+    if room < _FIX_FLOOR:
+        return f"a {window:,}-token window leaves a correction of the plan no room for its errors"
+    return None
 
 
 def plan_constraints(llm: LLM, shown: ActionLibrary, max_steps: int) -> tuple[OutputMode, dict[str, Any]]:
