@@ -568,3 +568,15 @@ def test_a_sentence_that_points_back_inherits_from_the_one_before_but_a_defined_
     weights = Weights(lead=0, paragraphs=0, bridge=0)
     assert 1 in compress(index, question, 45, weights=weights).sentence_ids
     assert 1 not in compress(index, question, 45, weights=replace(weights, reference=0.0)).sentence_ids
+
+
+def test_two_words_of_the_question_match_the_one_word_the_document_writes_for_them() -> None:
+    text = (
+        "The dataset ships with the package. Cats sleep all day. Dogs bark at night.\n\n"
+        "Each record has a date and a set of tags. The data are cleaned weekly."
+    )
+    index = index_document(text, cache=False, ner=False)
+    ranked = [sid for sid, _ in rank_sentences(index, "Where does the data set come from?")]
+    assert ranked[0] == 0  # "dataset", written as one word
+    # Only where the document writes the joined word: "data" and "set" still match on their own.
+    assert {3, 4} <= set(ranked)

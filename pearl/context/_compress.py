@@ -36,7 +36,7 @@ from pearl.context._graph import cooccurrence
 from pearl.context._markup import shown_text, shown_texts
 from pearl.context._models import CompressedContext, DocumentIndex, SentenceFlag
 from pearl.context._query import clean_query, query_terms
-from pearl.context._terms import query_variants, stem, term_bases, terms, words
+from pearl.context._terms import joined_terms, query_variants, stem, term_bases, terms, words
 from pearl.errors import ContextError
 from pearl.tokens import count_tokens
 
@@ -211,6 +211,8 @@ def _score(index: DocumentIndex, query: str, focus: Sequence[str], weights: Weig
     for term, weight in list(weighted.items()):
         for variant in query_variants(term, bm25, agents=term in past):
             weighted.setdefault(variant, weight)
+    for sequence in [asked, *(words(item) for item in focus)]:
+        weighted.update(joined_terms(sequence, weighted, bm25))
     lexical = bm25.scores(weighted) if weighted else np.zeros(size)
     top = float(lexical.max()) if size else 0.0
     if top > 0:

@@ -9,10 +9,11 @@ dependency.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
-from collections.abc import Container
+from collections.abc import Container, Mapping
 
-__all__ = ["query_variants", "stem", "stopwords", "term_bases", "terms", "words"]
+__all__ = ["joined_terms", "query_variants", "stem", "stopwords", "term_bases", "terms", "words"]
 
 
 @functools.cache
@@ -121,6 +122,19 @@ def query_variants(term: str, vocabulary: Container[str], *, agents: bool = Fals
         if len(form) >= _SHORTEST_BASE:
             variants.extend(form + suffix for suffix in suffixes if form + suffix in vocabulary)
     return [v for v in dict.fromkeys(variants) if v != term]
+
+
+def joined_terms(sequence: list[str], weighted: Mapping[str, float], vocabulary: Container[str]) -> dict[str, float]:
+    """Index terms for two words of `sequence` in a row that the document writes as one ("run time" ->
+    "runtime", "thread pool" -> "threadpool", "data set" -> "dataset"), each weighted as the lighter of
+    its two words in `weighted`: only where the document has the joined word, and both words are terms."""
+    joined: dict[str, float] = {}
+    for first, second in itertools.pairwise(sequence):
+        term = stem(first + second)
+        weight = min(weighted.get(stem(first), 0.0), weighted.get(stem(second), 0.0))
+        if weight > 0 and term in vocabulary and term not in weighted:
+            joined[term] = max(joined.get(term, 0.0), weight)
+    return joined
 
 
 _VOWELS = frozenset("aeiou")
