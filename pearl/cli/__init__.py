@@ -2,7 +2,7 @@
 
 Every command lives in one module of this package and imports only from the library; the
 library never imports typer. Exit codes: 0 done, 1 a failure along the way, 2 bad input or
-settings, 130 interrupted (see `pearl.cli._common`).
+settings, 130 interrupted (Ctrl-C), 143 stopped by SIGTERM (see `pearl.cli._common`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sys
 
 from pearl.cli import _actions, _ask, _context, _eval, _training
 from pearl.cli._app import app
-from pearl.cli._common import EXIT_INTERRUPTED, StderrHandler
+from pearl.cli._common import StderrHandler, interrupted_exit, stop_on_sigterm
 
 __all__ = ["COMMANDS", "app", "main"]
 
@@ -30,8 +30,9 @@ def _log_to_stderr() -> None:
 def main() -> None:
     """Console entry point: clear one-line errors, never a traceback for expected failures."""
     _log_to_stderr()
+    stop_on_sigterm()
     try:
         app(prog_name="pearl")  # `python -m pearl` too: help and errors name the command a user types
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        sys.exit(EXIT_INTERRUPTED)
+        sys.exit(interrupted_exit())

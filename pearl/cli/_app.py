@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from pearl.cli._common import EXIT_INTERRUPTED, echo
+from pearl.cli._common import echo, interrupted_exit
 
 __all__ = ["actions_app", "app", "trace_app"]
 
@@ -73,7 +73,7 @@ def _interruptible(run: Callable[[Any], T], ctx: Any) -> T:
         return run(ctx)
     except KeyboardInterrupt:
         echo("interrupted", err=True)
-        raise typer.Exit(EXIT_INTERRUPTED) from None
+        raise typer.Exit(interrupted_exit()) from None
 
 
 class _Group(TyperGroup):

@@ -9,18 +9,21 @@ Exit codes (also in the README):
 - 1: a failure along the way (the model failed after retries, no valid plan, a step failed), or
   `ask` printed its answer but could not write the `--trace` file;
 - 2: bad input or settings: the user must change something (file, option, URL, key, model);
-- 130: interrupted (Ctrl-C); work already saved (eval rows, mining progress) is kept.
+- 130: interrupted (Ctrl-C); work already saved (eval rows, mining progress) is kept;
+- 143: stopped by SIGTERM (`kill`, a container stopping), handled as a Ctrl-C is, the same kept.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Annotated, Any, TextIO
 
 import typer
@@ -45,6 +48,7 @@ from pearl.protocols import StageProgress
 __all__ = [
     "EXIT_FAILED",
     "EXIT_INTERRUPTED",
+    "EXIT_TERMINATED",
     "EXIT_USAGE",
     "STDERR_LINE",
     "ActionsOpt",
@@ -66,9 +70,11 @@ __all__ = [
     "exit_code",
     "fail",
     "handled",
+    "interrupted_exit",
     "make_pearl",
     "safe",
     "settings_from",
+    "stop_on_sigterm",
 ]
 
 BaseUrl = Annotated[
@@ -122,6 +128,33 @@ OptionOpt = Annotated[
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143  # 128 + SIGTERM, what a shell reports for a process SIGTERM ended
+
+_TERMINATED = threading.Event()
+
+
+def stop_on_sigterm() -> None:
+    """Make SIGTERM stop the command as Ctrl-C does (its trace written, work saved), ending in exit 143.
+
+    Left at its default, SIGTERM ended the process at once: no `--trace` written, nothing said. The
+    signal is passed to whatever handles Ctrl-C at that moment: `asyncio.run`'s handler cancels the
+    running question, which then ends in KeyboardInterrupt; elsewhere KeyboardInterrupt is raised.
+    """
+
+    def on_sigterm(signum: int, frame: FrameType | None) -> None:
+        _TERMINATED.set()
+        handler = signal.getsignal(signal.SIGINT)
+        if callable(handler) and handler is not signal.default_int_handler:
+            handler(signal.SIGINT, frame)
+            return
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+
+
+def interrupted_exit() -> int:
+    """The exit code of a command stopped by KeyboardInterrupt: 143 when SIGTERM stopped it, else 130."""
+    return EXIT_TERMINATED if _TERMINATED.is_set() else EXIT_INTERRUPTED
 
 
 # What a terminal acts on instead of showing: C0 controls but tab and newline (ESC starts

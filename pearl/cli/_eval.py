@@ -11,7 +11,6 @@ import typer
 
 from pearl.cli._app import app
 from pearl.cli._common import (
-    EXIT_INTERRUPTED,
     ActionsOpt,
     ApiKey,
     BaseUrl,
@@ -25,6 +24,7 @@ from pearl.cli._common import (
     example,
     exit_code,
     fail,
+    interrupted_exit,
     make_pearl,
     settings_from,
 )
@@ -146,13 +146,13 @@ def eval_command(
         bar.close()
         if not started:
             echo("interrupted", err=True)
-            raise typer.Exit(EXIT_INTERRUPTED) from None
+            raise typer.Exit(interrupted_exit()) from None
         saved = len(latest_rows(load_results(run_dir / RESULTS_FILE)))
         echo(
             f"interrupted: {saved} result(s) saved in {run_dir / RESULTS_FILE}; run the same command again to resume",
             err=True,
         )
-        raise typer.Exit(EXIT_INTERRUPTED) from None
+        raise typer.Exit(interrupted_exit()) from None
     except PearlError as exc:
         bar.close()
         kept = started and not isinstance(exc, RunBusyError) and (run_dir / RESULTS_FILE).is_file()

@@ -13,7 +13,6 @@ from pearl.actions import ActionLibrary, load_library, save_library, seed_librar
 from pearl.cli._app import app
 from pearl.cli._common import (
     EXIT_FAILED,
-    EXIT_INTERRUPTED,
     ActionsOpt,
     ApiKey,
     BaseUrl,
@@ -27,6 +26,7 @@ from pearl.cli._common import (
     echo_left_out,
     exit_code,
     fail,
+    interrupted_exit,
     make_pearl,
     settings_from,
 )
@@ -113,7 +113,7 @@ def _stopped(exc: KeyboardInterrupt | PearlError, bar: ProgressBar, partial: Pat
     if isinstance(exc, KeyboardInterrupt):
         hint = f"; run the same command again to resume from {partial}" if partial.is_file() else ""
         echo(f"interrupted{hint}", err=True)
-        raise typer.Exit(EXIT_INTERRUPTED) from None
+        raise typer.Exit(interrupted_exit()) from None
     hint = f" ({kept} in {partial}; re-run to resume)" if partial.is_file() else ""
     raise fail(f"{exc}{hint}", exit_code(exc)) from None  # exc is a PearlError here
 
