@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import unicodedata
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -50,9 +51,9 @@ from pearl.planning import (
     select_demos,
 )
 from pearl.protocols import LLM, StageProgress
-from pearl.questions import Question, as_question
+from pearl.questions import LETTERS, Question, as_question
 
-__all__ = ["DEFAULT_METHOD", "PLAN_DEMOS", "SHEET_TOKENS", "Pearl", "run_blocking"]
+__all__ = ["DEFAULT_METHOD", "PLAN_DEMOS", "SHEET_TOKENS", "Pearl", "checked_question", "run_blocking"]
 
 DEFAULT_METHOD = "pearl"
 PLAN_DEMOS = 4
@@ -100,6 +101,42 @@ def _cut_notes(trace: Trace, question: Question) -> list[str]:
                 "takes more"
             )
     return notes
+
+
+def _visible(text: str) -> bool:
+    """Whether `text` shows anything: a character that is neither white space nor a format character
+    (a zero-width space, a joiner, a direction mark), which a question made of alone would be paid for."""
+    return any(not char.isspace() and unicodedata.category(char) != "Cf" for char in text)
+
+
+def checked_question(question: Question) -> Question:
+    """`question`, once it is one a model can be asked: its text and every option visible, no option twice.
+
+    Raises:
+        ConfigError: the question shows nothing, an option is empty, or two options are the same.
+    """
+    if not _visible(question.text):
+        raise ConfigError("the question is empty: give the question's text (options alone are not a question)")
+    for letter, option in zip(question.letters, question.options, strict=True):
+        if not _visible(option):
+            raise ConfigError(f"option {letter} is empty: give each option's text, or leave the option out")
+    seen: dict[str, str] = {}
+    for letter, option in zip(question.letters, question.options, strict=True):
+        key = " ".join(option.casefold().split())
+        if key in seen:
+            raise ConfigError(
+                f"options {seen[key]} and {letter} are the same ({option.strip()!r}): "
+                "give each option once, so that the model's choice names one"
+            )
+        seen[key] = letter
+    return question
+
+
+def _unchosen_notes(answer: Answer) -> list[str]:
+    """A note when a multiple-choice answer names none of the options: its letter is None."""
+    if not answer.options or answer.letter is not None:
+        return []
+    return [f"the reply named none of the options ({', '.join(LETTERS[: len(answer.options)])}): no letter chosen"]
 
 
 def _check_types(llm: object, settings: object, library: object, demos: object) -> None:
@@ -212,6 +249,7 @@ class Pearl:
         attach_embeddings(index, progress=None if on_stage is None else lambda count: on_stage("embed", 0, count))
 
     def _context(self, document: DocumentSource, question: Question, method: str) -> AskContext:
+        question = checked_question(question)
         doc = as_document(document, self.settings.max_bytes)
         trace = Trace(
             question=question.text,
@@ -249,6 +287,7 @@ class Pearl:
                     *refits,
                     *_cut_notes(trace, ctx.question),
                     *_length_notes(trace, ctx.question),
+                    *_unchosen_notes(answer),
                     *answer.notes,
                 ],
             }

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from pearl import Pearl, load_settings
 from pearl.cli import app
+from pearl.errors import ConfigError
 from pearl.llm import FakeLLM
 
 STORY = "Captain Ilse Varga kept the light at Tr'en Point.\n\nShe stayed because her brother Korvin was lost at sea.\n"
@@ -35,6 +36,45 @@ def test_unparseable_reply_is_mapped_by_a_second_call(fake_llm: FakeLLM) -> None
         STORY, "Why? (A) x (B) y (C) z (D) w", method="direct"
     )
     assert answer.letter == "B" and answer.usage.calls == 2
+
+
+@pytest.mark.parametrize("method", ["direct", "rag"])
+def test_a_reply_naming_no_option_says_so(method: str) -> None:
+    fake = FakeLLM(default=lambda request: "It was about the weather.")
+    answer = Pearl(llm=fake, settings=load_settings(cache=False)).ask(
+        STORY, "Why did Varga stay?", ["Money", "Orders"], method=method
+    )
+    assert answer.letter is None
+    assert "the reply named none of the options (A, B): no letter chosen" in answer.notes
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["Money", "Money"], "options A and B are the same"),
+        (["Money", "Orders", " orders "], "options B and C are the same"),
+        (["", "Orders"], "option A is empty"),
+        (["Money", "\u200b"], "option B is empty"),
+    ],
+)
+def test_duplicate_or_empty_options_are_refused_before_any_call(
+    options: list[str], message: str, tmp_path: Path
+) -> None:
+    fake = FakeLLM(["A"])
+    with pytest.raises(ConfigError, match=message):
+        Pearl(llm=fake, settings=load_settings(cache=False)).ask(STORY, "Why did Varga stay?", options)
+    story = tmp_path / "story.txt"
+    story.write_text(STORY, encoding="utf-8")
+    result = CliRunner().invoke(app, ["ask", str(story), "Why?", *(a for o in options for a in ("-o", o))])
+    assert result.exit_code == 2 and message in result.stderr
+    assert not fake.history
+
+
+def test_a_question_of_format_characters_alone_is_empty() -> None:
+    fake = FakeLLM(["A"])
+    with pytest.raises(ConfigError, match="the question is empty"):
+        Pearl(llm=fake, settings=load_settings(cache=False)).ask(STORY, "\u200b\u200d \u2060")
+    assert not fake.history
 
 
 def test_truncation_is_reported() -> None:

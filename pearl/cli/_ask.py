@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from pearl._files import decode_json, read_text
-from pearl._pearl import DEFAULT_METHOD, Pearl
+from pearl._pearl import DEFAULT_METHOD, Pearl, checked_question
 from pearl._text import shorten, writable
 from pearl.cli._app import app, trace_app
 from pearl.cli._common import (
@@ -203,7 +203,8 @@ def ask(
                 given = parse_plan(plan_text, pearl.library, max_steps=settings.max_steps)
             except PlanParseError as exc:
                 raise fail(f"--plan does not parse: {exc}") from None
-        document, asked = as_document(files, settings.max_bytes), as_question(question, option or None)
+        document = as_document(files, settings.max_bytes)
+        asked = checked_question(as_question(question, option or None))
         try:
             try:
                 _load_model(pearl, stages)
@@ -321,7 +322,7 @@ def plan(
         document = as_document(file, settings.max_bytes) if file else None
         if document is not None:
             echo_left_out(document)
-        asked = as_question(question, option or None)
+        asked = checked_question(as_question(question, option or None))
         try:
             _load_model(pearl, stages)
             result, trace = pearl.plan(asked, document)
