@@ -69,9 +69,11 @@ ANSWER_SHARE = 1.5
 """The final answer call shows the question's own evidence at this multiple of a step's budget,
 and at least `Settings.context_budget`, what `rag` shows, whatever the document's length: it is
 the call that decides, and it never shows the model less about the question than `rag` does."""
-NOTE_TOKENS = 32
+NOTE_TOKENS = 16
 """Room kept for an evidence block's note ("12 more sentences, chosen for this step"), which is
-written only once the sentences are chosen."""
+written only once the sentences are chosen. The longest notes (a skimmed step's, with sentences for
+the question and some repeated) run to about 25 tokens: the rest comes out of the fifth of the
+window every prompt keeps back for other tokenizers (`PromptTemplate.room_for`)."""
 OPENING_SHARE = 0.15
 """The final answer call also shows the document's opening, in this share of a step's budget
 (tables of contents and page furniture skipped; see `_opening`): a contract names its parties
@@ -213,7 +215,7 @@ def _bridged(index: DocumentIndex, ids: list[int], shared: list[int], room: int)
 
 def _repeated(count: int) -> str:
     """An evidence note's word on the shared sentences `_bridged` repeats, so its count is of every sentence shown."""
-    return f" ({count} from above, repeated around them)" if count else ""
+    return f" ({count} repeated from above)" if count else ""
 
 
 def _opening(index: DocumentIndex, budget: int, shown: set[int]) -> list[int]:
