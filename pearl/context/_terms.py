@@ -49,10 +49,21 @@ def words(text: str) -> list[str]:
     return out
 
 
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_HAS_CAMEL = re.compile(r"[a-z][A-Z]")
+
+
 def terms(text: str) -> list[str]:
-    """Index terms of `text`: words minus stop words, stemmed."""
+    """Index terms of `text`: words minus stop words, stemmed; a name written in camel case
+    ("transferList", "JSONDecodeError") also gives its words ("transfer", "list"; "json", "decode", "error")."""
     stop = stopwords()
-    return [stem(w) for w in words(text) if w not in stop and (len(w) > 1 or w.isdigit())]
+    found = [w for w in words(text) if w not in stop and (len(w) > 1 or w.isdigit())]
+    if _HAS_CAMEL.search(text):
+        for word in _WORD.findall(text):
+            parts = _CAMEL.split(word)
+            if len(parts) > 1:
+                found.extend(p.lower() for p in parts if p.lower() not in stop and len(p) > 2)
+    return [stem(w) for w in found]
 
 
 @functools.lru_cache(maxsize=200_000)
