@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import codecs
+import io
 import logging
 import os
 import re
+import stat
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from html.parser import HTMLParser
@@ -215,14 +218,14 @@ def _decode(data: bytes, path: Path) -> str:
     return text
 
 
-def _pdf_to_text(path: Path) -> str:
+def _pdf_to_text(path: Path, data: bytes | None = None) -> str:
     try:
         import pypdf
         from pypdf.errors import DependencyError, PyPdfError
     except ImportError as exc:  # pragma: no cover - pypdf is a dependency
         raise DocumentError("reading PDF needs pypdf: pip install pypdf") from exc
     try:
-        reader = pypdf.PdfReader(str(path))
+        reader = pypdf.PdfReader(io.BytesIO(data) if data is not None else str(path))
         if reader.is_encrypted:
             try:
                 opened = reader.decrypt("")  # many PDFs are encrypted with an empty password
@@ -408,21 +411,47 @@ class _TooLarge(DocumentError):
     """A file over the size limit: in a folder too, the user decides (raise the limit), not pearl (leave it out)."""
 
 
+_STDIN = "-"
+"""The name that reads the document from standard input, as a path in a list of them (`cat f | pearl ask - "q"`)."""
+_STDIN_NAME = "<stdin>"
+
+
+def _too_large(path: Path, size: int | None, max_bytes: int) -> _TooLarge:
+    """A file over `max_bytes`: its size, or None for a stream stopped at the limit."""
+    what = f"{size:,} bytes is" if size is not None else "it is"
+    return _TooLarge(f"{path}: {what} over the limit of {max_bytes:,}; raise it with --max-bytes or PEARL_MAX_BYTES")
+
+
+def _read_stream(path: Path, max_bytes: int) -> bytes:
+    """The bytes of standard input or a pipe (`/dev/stdin`, `<(command)`), which has no size to check first."""
+    if str(path) == _STDIN_NAME:
+        data = sys.stdin.buffer.read(max_bytes + 1)
+    else:
+        with path.open("rb") as stream:
+            data = stream.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise _too_large(path, None, max_bytes)
+    if not data:
+        raise DocumentError(f"{path}: the file is empty")
+    return data
+
+
 def _read_one(path: Path, max_bytes: int) -> tuple[str, list[int]]:
     """The text of one file, line ends as "\n", and where a "\n" is "\r\n" in the file (`DocumentPart.crlf`)."""
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise _TooLarge(
-            f"{path}: {size:,} bytes is over the limit of {max_bytes:,}; raise it with --max-bytes or PEARL_MAX_BYTES"
-        )
-    if size == 0:
-        raise DocumentError(f"{path}: the file is empty")
     suffix = path.suffix.lower()
-    if suffix == ".pdf":
-        return _pdf_to_text(path), []
-    data = path.read_bytes()
-    if data.startswith(b"%PDF-"):
-        return _pdf_to_text(path), []
+    if str(path) == _STDIN_NAME or not path.is_file():
+        data = _read_stream(path, max_bytes)
+    else:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise _too_large(path, size, max_bytes)
+        if size == 0:
+            raise DocumentError(f"{path}: the file is empty")
+        if suffix == ".pdf":
+            return _pdf_to_text(path), []
+        data = path.read_bytes()
+    if data.startswith(b"%PDF-") or suffix == ".pdf":
+        return _pdf_to_text(path, data), []
     text = _decode(data, path)
     looks_html = suffix not in (".txt", ".md") and re.match(r"\s*<(!doctype html|html)", text, re.I)
     if suffix in (".html", ".htm") or looks_html:
@@ -444,6 +473,9 @@ def _expand(paths: Sequence[str | Path], other_kinds: list[str]) -> list[tuple[P
     """
     files: list[tuple[Path, bool]] = []
     for raw in paths:
+        if str(raw) == _STDIN:
+            files.append((Path(_STDIN_NAME), False))
+            continue
         path = Path(raw).expanduser()
         if not path.exists():
             raise DocumentError(f"{path}: no such file or directory")
@@ -459,13 +491,21 @@ def _expand(paths: Sequence[str | Path], other_kinds: list[str]) -> list[tuple[P
             if not found:
                 raise DocumentError(f"{path}: is a directory with no readable files ({', '.join(SUPPORTED_SUFFIXES)})")
             files.extend((p, True) for p in found)
-        elif path.is_file():
+        elif path.is_file() or _is_pipe(path):
             files.append((path, False))
         else:
-            raise DocumentError(f"{path}: not a regular file")
+            raise DocumentError(f"{path}: not a regular file; to read standard input, give - as the file")
     if not files:
         raise DocumentError("no document given")
     return files
+
+
+def _is_pipe(path: Path) -> bool:
+    """Whether `path` is a pipe (or `/dev/stdin` given one), read to its end as a file's bytes are."""
+    try:
+        return stat.S_ISFIFO(path.stat().st_mode)
+    except OSError:
+        return False
 
 
 def _folder_files(folder: Path, others: list[Path]) -> Iterator[Path]:
@@ -485,7 +525,7 @@ def _folder_files(folder: Path, others: list[Path]) -> Iterator[Path]:
 
 def _name(items: Sequence[str | Path], files: list[Path]) -> str:
     """A document's name: the one file or folder given, or where its files are, with how many files."""
-    given = [Path(item).expanduser() for item in items]
+    given = [Path(_STDIN_NAME if str(item) == _STDIN else item).expanduser() for item in items]
     if len(given) == 1 and not given[0].is_dir():
         return str(given[0])
     count = f"{len(files)} file{'s' if len(files) != 1 else ''}"

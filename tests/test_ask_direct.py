@@ -141,6 +141,16 @@ def test_document_instructions_stay_fenced(fake_llm: FakeLLM) -> None:
 runner = CliRunner()
 
 
+def test_cli_ask_reads_the_document_from_standard_input_given_as_dash(fake_server: FakeOpenAIServer) -> None:
+    fake_server.enqueue("Her brother was lost at sea [S1].")
+    command = ["ask", "-", "Why did Varga stay?", "--base-url", fake_server.base_url, "--model", "m"]
+    result = runner.invoke(app, [*command, "--json", "-m", "direct"], input=STORY)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["answer"] == "Her brother was lost at sea [S1]."
+    sent = json.dumps(fake_server.requests[-1].json)
+    assert "<stdin>" in sent and "Tr'en Point" in sent
+
+
 def test_cli_ask_against_fake_server(fake_server: FakeOpenAIServer, tmp_path: Path) -> None:
     doc = tmp_path / "story.txt"
     doc.write_text(STORY, encoding="utf-8")

@@ -566,3 +566,41 @@ def test_a_file_over_the_size_limit_in_a_folder_stops_the_read(tmp_path: Path) -
     (tmp_path / "big.txt").write_text("word " * 100, encoding="utf-8")
     with pytest.raises(DocumentError, match="over the limit"):
         load_document(tmp_path, max_bytes=100)
+
+
+def test_dash_reads_the_document_from_standard_input(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"\xef\xbb\xbfOne line.\r\nTwo.\r\n")))
+    doc = load_document(["-"])
+    assert doc.text == "One line.\nTwo.\n" and doc.name == "<stdin>" and doc.parts[0].crlf
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(_pdf("Text on a page."))))
+    assert "Text on a page." in load_document(["-"]).text
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"x" * 11)))
+    with pytest.raises(DocumentError, match="<stdin>: it is over the limit of 10; raise it with --max-bytes"):
+        load_document(["-"], max_bytes=10)
+
+
+def test_a_pipe_is_read_as_a_file_and_a_device_points_to_dash(tmp_path: Path) -> None:
+    import os
+    import threading
+
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+
+    def write() -> None:
+        with pipe.open("wb") as stream:
+            stream.write(b"Piped text.\n")
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    try:
+        doc = load_document(pipe)
+    finally:
+        if writer.is_alive():  # nothing read the pipe: open it, or the writer waits for a reader for ever
+            os.close(os.open(pipe, os.O_RDONLY | os.O_NONBLOCK))
+        writer.join(timeout=5)
+    assert doc.text == "Piped text.\n"
+    with pytest.raises(DocumentError, match="not a regular file; to read standard input, give - as the file"):
+        load_document("/dev/null")
