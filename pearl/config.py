@@ -249,6 +249,10 @@ def _read_file(path: Path) -> dict[str, Any]:
     return dict(section)
 
 
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
 def load_settings(**explicit: Any) -> Settings:
     """Resolve settings: explicit keyword arguments (None = not given) > environment > config file.
 
@@ -266,7 +270,10 @@ def load_settings(**explicit: Any) -> Settings:
             env = os.environ.get(name)
             if env not in (None, ""):
                 if key in ("cache", "grammar", "json_schema"):
-                    values[key] = env.strip().lower() not in ("0", "false", "no", "off")
+                    word = env.strip().lower()
+                    if word not in _FALSE + _TRUE:  # "maybe" was taken as on
+                        raise ConfigError(f"{name}={env!r}: not a yes or no; use 1 or 0 (true/false, yes/no, on/off)")
+                    values[key] = word in _TRUE
                 else:
                     values[key] = env
                 sources[key] = f"env {name}"

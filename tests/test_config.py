@@ -73,6 +73,15 @@ def test_planning_budget_is_the_papers_and_configurable(monkeypatch: pytest.Monk
 def test_cache_env_switch(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PEARL_CACHE", "0")
     assert load_settings().cache is False
+    monkeypatch.setenv("PEARL_CACHE", " ON ")
+    assert load_settings().cache is True
+
+
+@pytest.mark.parametrize("name", ["PEARL_CACHE", "PEARL_GRAMMAR", "PEARL_JSON_SCHEMA"])
+def test_an_unknown_yes_or_no_is_refused(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    monkeypatch.setenv(name, "maybe")  # was taken as on
+    with pytest.raises(ConfigError, match=f"{name}='maybe': not a yes or no; use 1 or 0"):
+        load_settings()
 
 
 def test_malformed_values_are_config_errors(_isolated_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
