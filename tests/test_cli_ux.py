@@ -414,41 +414,13 @@ def test_ctrl_c_during_a_command_says_interrupted(monkeypatch: pytest.MonkeyPatc
     assert result.stderr == "interrupted\n"
 
 
-def test_sigint_while_waiting_for_the_model_says_interrupted(fake_server: Any) -> None:
+def _stopped_while_waiting(fake_server: Any, command: list[str], stop: signal.Signals) -> tuple[int, str]:
+    """Run `command` against a server that answers late, send `stop` once it has asked, and return its
+    exit code and standard error."""
     from fakeserver import Reply
 
     fake_server.set_default(Reply(content="late", delay=30))
-    command = [sys.executable, "-m", "pearl", "plan", QUESTION, "--base-url", fake_server.base_url, "--model", "m"]
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    child = subprocess.Popen(
-        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while not fake_server.requests and time.monotonic() < deadline and child.poll() is None:
-            time.sleep(0.05)
-        assert fake_server.requests, "the command never reached the model"
-        child.send_signal(signal.SIGINT)
-        _, stderr = child.communicate(timeout=30)
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
-    assert child.returncode == 130
-    assert stderr.strip().splitlines()[-1] == "interrupted"
-
-
-@pytest.mark.parametrize(("stop", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)], ids=["SIGTERM", "SIGINT"])
-def test_sigterm_stops_ask_as_ctrl_c_does_and_writes_the_trace(
-    fake_server: Any, tmp_path: Path, stop: signal.Signals, code: int
-) -> None:
-    # SIGTERM (kill, a container stopping) ended the process at once, with no trace written.
-    from fakeserver import Reply
-
-    fake_server.set_default(Reply(content="late", delay=30))
-    trace = tmp_path / "t.json"
-    command = [sys.executable, "-m", "pearl", "ask", str(SAMPLE), QUESTION, "-m", "rag", "--trace", str(trace)]
-    command += ["--base-url", fake_server.base_url, "--model", "m"]
+    command = [sys.executable, "-m", "pearl", *command, "--base-url", fake_server.base_url, "--model", "m"]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     child = subprocess.Popen(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
@@ -464,7 +436,24 @@ def test_sigterm_stops_ask_as_ctrl_c_does_and_writes_the_trace(
         if child.poll() is None:
             child.kill()
             child.wait()
-    assert child.returncode == code, stderr
+    return child.returncode, stderr
+
+
+def test_sigint_while_waiting_for_the_model_says_interrupted(fake_server: Any) -> None:
+    code, stderr = _stopped_while_waiting(fake_server, ["plan", QUESTION], signal.SIGINT)
+    assert code == 130
+    assert stderr.strip().splitlines()[-1] == "interrupted"
+
+
+@pytest.mark.parametrize(("stop", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)], ids=["SIGTERM", "SIGINT"])
+def test_sigterm_stops_ask_as_ctrl_c_does_and_writes_the_trace(
+    fake_server: Any, tmp_path: Path, stop: signal.Signals, code: int
+) -> None:
+    # SIGTERM (kill, a container stopping) ended the process at once, with no trace written.
+    trace = tmp_path / "t.json"
+    command = ["ask", str(SAMPLE), QUESTION, "-m", "rag", "--trace", str(trace)]
+    returncode, stderr = _stopped_while_waiting(fake_server, command, stop)
+    assert returncode == code, stderr
     assert stderr.strip().splitlines()[-1] == "interrupted"
     assert json.loads(trace.read_text(encoding="utf-8"))["question"] == QUESTION
 

@@ -6,7 +6,7 @@ from pearl.context import compress
 from pearl.execution import cited_ids
 from pearl.methods._base import QUESTION_SHARES, AskContext, ReplyFormat, choose_letter, citations_for, reply_format
 from pearl.models import Answer
-from pearl.prompts import load_prompt
+from pearl.prompts import Fitted, PromptTemplate, load_prompt
 
 __all__ = ["answer_rag", "rag_budget", "rag_window_problem"]
 
@@ -18,31 +18,18 @@ def rag_budget(ctx: AskContext) -> int:
 
 def rag_window_problem(ctx: AskContext) -> str | None:
     """Why the window cannot hold a `rag` prompt that shows the question (whole, or 64 tokens of it), or None."""
-    question = ctx.question
-    template = load_prompt("direct")
-    reply = reply_format(ctx, template, cite=True)
-    _, report = template.fit(
-        ctx.llm.context_window,
-        reply.max_tokens,
-        QUESTION_SHARES,
-        name=ctx.document.name,
-        question=question.text,
-        options_block=question.options_block(),
-        answer_instruction=reply.instruction,
-        truncated_note=' excerpts="yes"',
-        document="",
-    )
+    _, _, _, report = _fitted(ctx)
     if any(fitted.kept < min(fitted.total, 64) for fitted in report.values()):
         return f"a {ctx.llm.context_window:,}-token window cannot hold even one call showing the question"
     return None
 
 
-def _fields(ctx: AskContext) -> tuple[dict[str, str], ReplyFormat, int]:
-    """The `rag` prompt's values fitted to the window but for the document, its reply, and the document's budget."""
+def _fitted(ctx: AskContext) -> tuple[PromptTemplate, ReplyFormat, dict[str, str], dict[str, Fitted]]:
+    """The `rag` prompt, its reply, and its values fitted to the window but for the document (with what was cut)."""
     question = ctx.question
     template = load_prompt("direct")
     reply = reply_format(ctx, template, cite=True)
-    fields, _ = template.fit(
+    fields, report = template.fit(
         ctx.llm.context_window,
         reply.max_tokens,
         QUESTION_SHARES,
@@ -54,6 +41,12 @@ def _fields(ctx: AskContext) -> tuple[dict[str, str], ReplyFormat, int]:
         document="",
     )
     del fields["document"]
+    return template, reply, fields, report
+
+
+def _fields(ctx: AskContext) -> tuple[dict[str, str], ReplyFormat, int]:
+    """The `rag` prompt's values fitted to the window but for the document, its reply, and the document's budget."""
+    template, reply, fields, _ = _fitted(ctx)
     room = template.room_for("document", ctx.llm.context_window, reply.max_tokens, **fields)
     return fields, reply, max(1, min(ctx.settings.context_budget, room))
 
