@@ -194,6 +194,16 @@ class Settings(BaseModel):
             raise ValueError(f"{problem}; copy the key again, without quotes or spaces")
         return value
 
+    @field_validator("step_budget", mode="before")
+    @classmethod
+    def _budget_word(cls, value: object) -> object:
+        # "AUTO" or " auto " from an environment variable means auto; any other word is no budget.
+        if isinstance(value, str) and not value.strip().lstrip("+-").isdigit():
+            if value.strip().lower() != "auto":
+                raise ValueError(f"must be auto or a number of tokens (at least 50), not {value!r}")
+            return "auto"
+        return value
+
     @field_validator("step_budget")
     @classmethod
     def _budget_floor(cls, value: int | str) -> int | str:

@@ -104,3 +104,14 @@ def test_every_variable_the_package_reads_is_isolated_in_tests() -> None:
     package = Path(__file__).resolve().parents[1] / "pearl"
     read = {m for p in package.rglob("*.py") for m in re.findall(r"\b((?:PEARL|OPENAI)_[A-Z_]+)\b", p.read_text())}
     assert read and read <= set(USER_ENV), sorted(read - set(USER_ENV))
+
+
+def test_step_budget_reads_auto_in_any_case_and_refuses_other_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PEARL_STEP_BUDGET", " AUTO ")
+    assert load_settings().step_budget == "auto"
+    monkeypatch.setenv("PEARL_STEP_BUDGET", "600")
+    assert load_settings().step_budget == 600
+    monkeypatch.setenv("PEARL_STEP_BUDGET", "lots")
+    with pytest.raises(ConfigError, match=r"step_budget .*must be auto or a number of tokens .*'lots'") as raised:
+        load_settings()
+    assert "literal" not in str(raised.value) and "valid integer" not in str(raised.value)

@@ -131,3 +131,9 @@ def test_context_refuses_an_empty_query_and_says_when_the_whole_document_is_kept
     assert result.exit_code == 2 and "the query is empty" in result.stderr
     result = CliRunner().invoke(app, ["context", str(story_file), "Who brought the letter?", "--budget", "99999"])
     assert result.exit_code == 0 and "kept the whole document: all " in result.stdout and "%" not in result.stdout
+
+
+def test_context_with_a_budget_that_holds_no_sentence_says_so(app: typer.Typer, story_file: Path) -> None:
+    result = CliRunner().invoke(app, ["context", str(story_file), "lamp oil", "--budget", "1"])
+    assert result.exit_code == 0
+    assert "kept nothing: a budget of 1 tokens holds no sentence" in result.output and "inf" not in result.output

@@ -159,6 +159,8 @@ def context_command(
             f"kept the whole document: all {index.sentence_count:,} sentences, {context.tokens:,} tokens with "
             f"their labels ({index.tokens:,} without)"
         )
+    elif not context.sentence_ids:
+        echo(f"kept nothing: a budget of {budget:,} tokens holds no sentence of the document; give a larger --budget")
     else:
         echo(
             f"kept {context.tokens:,} of {index.tokens:,} tokens ({share:.1f}%, ratio {context.ratio:.1f}x), "
