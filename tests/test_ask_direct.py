@@ -48,6 +48,16 @@ def test_a_reply_naming_no_option_says_so(method: str) -> None:
     assert "the reply named none of the options (A, B): no letter chosen" in answer.notes
 
 
+def test_an_answer_citing_a_sentence_it_was_not_shown_says_so() -> None:
+    fake = FakeLLM(default=lambda request: "She stayed for her brother [S9999].")
+    answer = Pearl(llm=fake, settings=load_settings(cache=False)).ask(STORY, "Why did Varga stay?", method="rag")
+    assert answer.citations  # the closest of what it was shown
+    assert any(note.startswith("the model cited [S9999], which it was not shown") for note in answer.notes)
+    silent = FakeLLM(default=lambda request: "She stayed for her brother.")
+    answer = Pearl(llm=silent, settings=load_settings(cache=False)).ask(STORY, "Why did Varga stay?", method="rag")
+    assert any(note.startswith("the model cited no sentence") for note in answer.notes)
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [

@@ -9,6 +9,7 @@ from typing import Any
 from pearl.actions import ActionLibrary
 from pearl.config import Settings
 from pearl.context import DocumentIndex, rank_sentences
+from pearl.execution import cited_ids
 from pearl.llm import constrained
 from pearl.models import Citation, Document, Trace
 from pearl.prompts import PromptTemplate, load_prompt
@@ -128,5 +129,10 @@ def citations_for(
     ranked = [sid for sid, _ in rank_sentences(index, query) if sid in allowed][:limit]
     if not ranked:
         return [], None
-    note = "the model cited no sentence; evidence is the closest of those it was shown"
+    unshown = [sid for sid in cited_ids(answer) if sid not in allowed]
+    if unshown:  # "[S1]" copied from an instruction's example, or made up
+        labels = ", ".join(f"[S{sid}]" for sid in unshown[:5])
+        note = f"the model cited {labels}, which it was not shown; evidence is the closest of those it was shown"
+    else:
+        note = "the model cited no sentence; evidence is the closest of those it was shown"
     return [index.citation(sid) for sid in sorted(ranked)], note
