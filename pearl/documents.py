@@ -489,7 +489,12 @@ def _expand(paths: Sequence[str | Path], other_kinds: list[str]) -> list[tuple[P
                     f"({', '.join(kinds)})"
                 )
             if not found:
-                raise DocumentError(f"{path}: is a directory with no readable files ({', '.join(SUPPORTED_SUFFIXES)})")
+                kinds = ", ".join(sorted({p.suffix.lower() or "no extension" for p in others}))
+                held = f"; it holds files of other kinds ({kinds}): name them to read them as text" if others else ""
+                raise DocumentError(
+                    f"{path}: is a directory with no files of the kinds read from a folder "
+                    f"({', '.join(SUPPORTED_SUFFIXES)}){held}"
+                )
             files.extend((p, True) for p in found)
         elif path.is_file() or _is_pipe(path):
             files.append((path, False))

@@ -390,9 +390,18 @@ def test_text_that_mentions_a_file_is_still_text(text: str) -> None:
 
 
 def test_empty_directory(tmp_path: Path) -> None:
-    (tmp_path / "img.png").write_bytes(b"\x89PNG")
-    with pytest.raises(DocumentError, match="directory with no readable files"):
+    with pytest.raises(DocumentError, match=r"directory with no files of the kinds read from a folder") as raised:
         load_document(tmp_path)
+    assert "other kinds" not in str(raised.value)
+
+
+def test_a_folder_of_other_kinds_says_which_and_how_to_read_them(tmp_path: Path) -> None:
+    # A .csv given by name is read as text; in a folder it is left out, so a folder of them read as empty.
+    (tmp_path / "sales.csv").write_text("region,total\nNorth,12\n", encoding="utf-8")
+    (tmp_path / "img.png").write_bytes(b"\x89PNG")
+    with pytest.raises(DocumentError, match=r"holds files of other kinds \(\.csv, \.png\): name them to read them"):
+        load_document(tmp_path)
+    assert "North,12" in load_document(tmp_path / "sales.csv").text
 
 
 def test_size_limit(tmp_path: Path) -> None:
