@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import errno
 import io
 import logging
 import os
@@ -478,7 +479,7 @@ def _expand(paths: Sequence[str | Path], other_kinds: list[str]) -> list[tuple[P
             continue
         path = Path(raw).expanduser()
         if not path.exists():
-            raise DocumentError(f"{path}: no such file or directory")
+            raise DocumentError(f"{path}: {_missing(path)}")
         if path.is_dir():
             others: list[Path] = []
             found = sorted(_folder_files(path, others))
@@ -489,8 +490,7 @@ def _expand(paths: Sequence[str | Path], other_kinds: list[str]) -> list[tuple[P
                     f"({', '.join(kinds)})"
                 )
             if not found:
-                kinds = ", ".join(sorted({p.suffix.lower() or "no extension" for p in others}))
-                held = f"; it holds files of other kinds ({kinds}): name them to read them as text" if others else ""
+                held = f"; it holds files of other kinds ({', '.join(kinds)}): name them to read them" if others else ""
                 raise DocumentError(
                     f"{path}: is a directory with no files of the kinds read from a folder "
                     f"({', '.join(SUPPORTED_SUFFIXES)}){held}"
@@ -503,6 +503,20 @@ def _expand(paths: Sequence[str | Path], other_kinds: list[str]) -> list[tuple[P
     if not files:
         raise DocumentError("no document given")
     return files
+
+
+def _missing(path: Path) -> str:
+    """Why `path`, which does not exist, does not: a symbolic link to nothing, a loop of them, or nothing there."""
+    if not path.is_symlink():
+        return "no such file or directory"
+    try:
+        path.resolve(strict=True)
+    except RuntimeError:  # Python before 3.13 reports a loop so
+        return "a loop of symbolic links"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "a loop of symbolic links"
+    return f"a symbolic link to {os.readlink(path)}, which does not exist"
 
 
 def _is_pipe(path: Path) -> bool:

@@ -613,3 +613,15 @@ def test_a_pipe_is_read_as_a_file_and_a_device_points_to_dash(tmp_path: Path) ->
     assert doc.text == "Piped text.\n"
     with pytest.raises(DocumentError, match="not a regular file; to read standard input, give - as the file"):
         load_document("/dev/null")
+
+
+def test_a_loop_of_symbolic_links_or_a_dangling_one_is_named(tmp_path: Path) -> None:
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    (tmp_path / "gone").symlink_to(tmp_path / "deleted.txt")
+    with pytest.raises(DocumentError, match="a loop of symbolic links"):
+        load_document(tmp_path / "a")
+    with pytest.raises(DocumentError, match=r"a symbolic link to .*deleted\.txt, which does not exist"):
+        load_document(tmp_path / "gone")
+    with pytest.raises(DocumentError, match="no such file or directory"):
+        load_document(tmp_path / "never.txt")
