@@ -456,6 +456,18 @@ def test_a_unit_cut_at_the_cap_never_splits_a_visible_character() -> None:
             assert all(text[s:e].replace(prefix, "", 1).replace(cluster, "") == "" for s, e in seg.sentences), cluster
 
 
+def test_one_visible_character_longer_than_the_cap_is_cut_inside_it_not_endlessly() -> None:
+    from pearl.tokens import count_tokens
+
+    # A letter under hundreds of marks (Zalgo text) or a long chain of joiners: no cut between visible
+    # characters exists, so one is forced; the index is built, every unit non-empty and under the cap.
+    for text in ("Intro.\n\nSome words Z" + "\u0301" * 250 + " and more.\n\nEnd.", "x\u200d" * 400):
+        seg = segment(text, max_tokens=40, count=count_tokens)
+        assert all(s < e for s, e in seg.sentences)
+        assert max(count_tokens(text[s:e]) for s, e in seg.sentences) <= 40
+        assert index_document(text, cache=False, ner=False).sentence_count >= 1
+
+
 def test_each_row_of_a_markdown_table_is_a_unit_also_in_wrapped_text() -> None:
     rows = "".join(f"| Person {i} | Town {i} | {1900 + i} |\n" for i in range(3))
     text = f"The table lists\ncities, wrapped.\n\n| Name | City | Year |\n| --- | --- | --- |\n{rows}\nThat is all."

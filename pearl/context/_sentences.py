@@ -420,7 +420,7 @@ def _split_long(text: str, start: int, end: int, max_chars: int) -> list[tuple[i
             return refined
     edges = [start]
     while edges[-1] + max_chars < end:
-        edges.append(_grapheme_edge(text, edges[-1] + max_chars, edges[-1] + 1, end))
+        edges.append(_grapheme_edge(text, edges[-1] + max_chars, edges[-1] + 1))
     return [(s, e) for s, e in itertools.pairwise([*edges, end])]
 
 
@@ -445,19 +445,18 @@ def _regional(ch: str) -> bool:
     return 0x1F1E6 <= ord(ch) <= 0x1F1FF  # half of a flag: flags are pairs of these
 
 
-def _grapheme_edge(text: str, position: int, floor: int, end: int) -> int:
+def _grapheme_edge(text: str, position: int, floor: int) -> int:
     """`position` moved back to where one visible character ends and the next begins (a cut inside "👩‍💻", "é"
-    written as e and its accent, a flag or a conjunct would leave half of it in each unit); forward if
-    the character reaches back to `floor`."""
+    written as e and its accent, a flag or a conjunct would leave half of it in each unit); `position`
+    itself when that character reaches back to `floor` (a letter under hundreds of marks: a cut inside it
+    beats a unit over the cap)."""
 
     def inside(at: int) -> bool:
-        if at <= 0 or at >= len(text):
-            return False
         if _joins_previous(text[at]) or text[at - 1] == _ZWJ or unicodedata.combining(text[at - 1]) == _VIRAMA:
             return True
         if _regional(text[at]) and _regional(text[at - 1]):
-            run = at
-            while run > 0 and _regional(text[run - 1]):
+            run = at  # the edge before `floor` is between two characters: count the pairs from there
+            while run > floor - 1 and _regional(text[run - 1]):
                 run -= 1
             return (at - run) % 2 == 1
         return False
@@ -465,12 +464,7 @@ def _grapheme_edge(text: str, position: int, floor: int, end: int) -> int:
     back = position
     while back > floor and inside(back):
         back -= 1
-    if not inside(back):
-        return back
-    ahead = position
-    while ahead < end and inside(ahead):
-        ahead += 1
-    return ahead
+    return position if inside(back) else back
 
 
 def _pack(text: str, start: int, end: int, cuts: list[int], max_chars: int) -> list[tuple[int, int]]:
