@@ -194,6 +194,23 @@ def test_underlined_titles_head_their_sections_and_code_comments_and_badges_do_n
     assert index.sent_section[units.index("The end of the guide.")] == title
 
 
+def test_a_line_of_tildes_in_plain_text_leaves_the_headings_after_it_alone() -> None:
+    heading = SentenceFlag.HEADING
+    body = "The parties agree to the terms below and each shall perform them."
+    text = (
+        f"ARTICLE 1 DEFINITIONS\n\n{body}\n\n~~~~~~~~~~~~~~~~~~~~\n\nARTICLE 2 PAYMENT TERMS\n\n{body}\n\n"
+        f"Article 3 Termination Rights\n\n{body}"
+    )
+    index = index_document(text, cache=False, ner=False)
+    headings = [index.sentence_text(i) for i in range(index.sentence_count) if index.sent_flags[i] & heading]
+    assert headings == ["ARTICLE 1 DEFINITIONS", "ARTICLE 2 PAYMENT TERMS", "Article 3 Termination Rights"]
+    # A four-backtick fence is not closed by a three-backtick line: the "# " line in it stays code.
+    code = f"# Guide\n\n{body}\n\n````\n```\n\n# Not A Title\n\n```\n````\n\n# Usage\n\n{body}"
+    index = index_document(code, cache=False, ner=False)
+    headings = [index.sentence_text(i) for i in range(index.sentence_count) if index.sent_flags[i] & heading]
+    assert headings == ["# Guide", "# Usage"]
+
+
 def test_a_sentence_said_again_under_each_heading_is_content_not_furniture() -> None:
     # A reference lists old options, each with the same one-line body; its running footer repeats too.
     sections = "".join(

@@ -15,6 +15,7 @@ or more lines in a row that each name a heading further on). So is a list of sou
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import Counter
 
@@ -40,8 +41,8 @@ _SPACES = re.compile(r"\s+")
 _MARKDOWN_HEADING = re.compile(r"#{1,6}[ \t]+\S")
 # A title over a line of one repeated mark, and optionally under one: "Usage\n-----", "=====\nTitle\n=====".
 _UNDERLINED = re.compile(
-    r"^(?:([=\-~^\"'`+*#:._])\1{2,}[ \t]*\n)?(?P<title>[^\n]*[^\W\d_][^\n]{0,119})\n"
-    r"[ \t]*(?P<rule>([=\-~^\"'`+*#:._])\4{2,})[ \t]*$"
+    r"^(?:([=\-~^\"'+*#:._])\1{2,}[ \t]*\n)?(?P<title>[^\n]*[^\W\d_][^\n]{0,119})\n"
+    r"[ \t]*(?P<rule>([=\-~^\"'+*#:._])\4{2,})[ \t]*$"
 )
 _SUBSTITUTIONS = re.compile(r"^(?:\|[^|\n]{1,80}\|[ \t_]*)+$")
 _BULLET = re.compile(r"[-*•▪●◦–|][ \t]")  # a list item, or a Markdown table row ("| Auckland | 1,628,900 |")
@@ -93,8 +94,8 @@ def is_heading(text: str) -> bool:
         return True
     if (underlined := _UNDERLINED.match(text)) and len(underlined["rule"]) >= 0.6 * len(underlined["title"].strip()):
         return len(_HEADING_WORD.findall(underlined["title"])) <= 15
-    if _TAG.search(text) or _BULLET.match(text) or _SUBSTITUTIONS.match(text):
-        return False  # markup says which units are headings: a list item is not one
+    if _TAG.search(text) or _BULLET.match(text) or _SUBSTITUTIONS.match(text) or _FENCE.match(text):
+        return False  # markup says which units are headings: a list item is not one, nor a block of code
     if len(text) > 120 or text.endswith((",", ";", "?", "!", '"', "”")) or text.startswith(('"', "“", "'")):
         return False
     label = _ENUMERATOR.match(text)
@@ -129,8 +130,14 @@ def analyse_layout(text: str, sentences: list[tuple[int, int]], paragraphs: list
     starts = [i for i in range(size) if i == 0 or paragraphs[i] != paragraphs[i - 1]]
     plain = SentenceFlag.TOC | SentenceFlag.BOILERPLATE
     fences = _fenced(text)
+    # In a fenced code block a "# comment", or lines over a closing fence, are code, not titles; other
+    # titles there are left as read (a plain-text line of tildes opens a fence that never closes).
     titles = {
-        i for i in starts if not flags[i] & plain and is_heading(units[i]) and not _inside(fences, sentences[i][0])
+        i
+        for i in starts
+        if not flags[i] & plain
+        and is_heading(units[i])
+        and not ((units[i].startswith("#") or "\n" in units[i]) and _inside(fences, sentences[i][0]))
     }
     # A table of contents without dot leaders: its lines are no headings either.
     for i in _contents_lines(units, titles):
@@ -170,20 +177,36 @@ def analyse_layout(text: str, sentences: list[tuple[int, int]], paragraphs: list
     return layout
 
 
-_FENCE = re.compile(r"^[ ]{0,3}(?:```|~~~)", re.MULTILINE)
+_FENCE = re.compile(r"^[ ]{0,3}(`{3,}|~{3,})", re.MULTILINE)
 
 
 def _fenced(text: str) -> list[tuple[int, int]]:
-    """The spans of a Markdown document's fenced code blocks (between ``` or ~~~ lines): a "# comment"
-    line there is code, no title. A fence left open runs to the end of the text, as Markdown reads it."""
-    marks = [m.start() for m in _FENCE.finditer(text)] if "```" in text or "~~~" in text else []
-    if len(marks) % 2:
-        marks.append(len(text))
-    return list(zip(marks[::2], marks[1::2], strict=True))
+    """The spans of a Markdown document's fenced code blocks, in order: from a line opening with three or
+    more backticks (or tildes) after a blank line to the next line opening with at least as many of the
+    same. A fence left open runs to the end of the text, as Markdown reads it."""
+    if "```" not in text and "~~~" not in text:
+        return []
+    spans: list[tuple[int, int]] = []
+    opened: re.Match[str] | None = None
+    for mark in _FENCE.finditer(text):
+        if opened is None:
+            # Opens a block only after a blank line: right under a line of text it underlines a title.
+            line = mark.start()  # the mark opens its line
+            if line > 0 and text[text.rfind("\n", 0, line - 1) + 1 : line - 1].strip():
+                continue
+            opened = mark
+        elif mark[1][0] == opened[1][0] and len(mark[1]) >= len(opened[1]):
+            spans.append((opened.start(), mark.start()))
+            opened = None
+    if opened is not None:
+        spans.append((opened.start(), len(text)))
+    return spans
 
 
 def _inside(spans: list[tuple[int, int]], position: int) -> bool:
-    return any(start < position < end for start, end in spans)
+    """Whether `position` lies inside one of `spans` (in order, apart)."""
+    at = bisect.bisect_left(spans, (position,)) - 1  # the last span that starts before `position`
+    return at >= 0 and position < spans[at][1]
 
 
 def _under_headings(units: list[str], normalised: list[str], titles: set[int], flags: list[int]) -> None:
