@@ -558,13 +558,14 @@ def test_a_sentence_that_points_back_inherits_from_the_one_before_but_a_defined_
     text = (
         "If the value holds SharedArrayBuffer instances, both threads can read them. "
         "They cannot be named in the other argument. Ports are another matter.\n\n" + filler + "\n\n"
-        "This Agreement covers SharedArrayBuffer use. This Agreement ends in May.\n"
+        "This Agreement covers SharedArrayBuffer use. Each Party signs it. This Agreement ends in May.\n"
     )
     index = index_document(text, cache=False, ner=False)
     question = "Can a SharedArrayBuffer be put in the list of objects to transfer?"
     scores = dict(rank_sentences(index, question))
     assert scores[1] > max(scores[i] for i in range(3, 15))  # "They cannot ...": its subject is the sentence before
-    assert scores[16] < min(scores[i] for i in range(3, 15))  # "This Agreement": a name, not a pointer back
+    assert scores[16] < min(scores[i] for i in range(3, 15))  # "Each Party": a name, not a pointer back
+    assert scores[17] < min(scores[i] for i in range(3, 15))  # nor "This Agreement"
     weights = Weights(lead=0, paragraphs=0, bridge=0)
     assert 1 in compress(index, question, 45, weights=weights).sentence_ids
     assert 1 not in compress(index, question, 45, weights=replace(weights, reference=0.0)).sentence_ids

@@ -496,5 +496,6 @@ def test_each_row_of_a_markdown_table_is_a_unit_also_in_wrapped_text() -> None:
 def test_a_name_in_camel_case_is_also_searched_by_its_words() -> None:
     assert {"transfer", "list"} <= set(terms("They cannot be listed in transferList."))
     assert {"json", "decod", "error"} <= set(terms("It raises JSONDecodeError."))
+    assert "donald" in terms("McDonald's menu") and "phone" in terms("the iPhone’s screen")  # no possessive
     # Not every capital inside a word starts one: two letters are no word ("SQuAD" gives no "qu").
     assert set(terms("SQuAD")) == {"squad"} and set(terms("PAPA JOHN'S")) == {"papa", "john"}

@@ -153,11 +153,12 @@ def _markup(index: DocumentIndex) -> frozenset[int]:
 
 
 # Words that, opening a sentence, point back to the one before: its subject is there ("They cannot be
-# listed in transferList." after "If value contains SharedArrayBuffer instances, ..."). "This" and the
-# like only before a lower-case word: "This can be disabled", not "This Agreement", a defined term.
+# listed in transferList." after "If value contains SharedArrayBuffer instances, ..."). "This", "Such",
+# "Each" and the like only before a lower-case word: "This can be disabled", "Such notice", not "This
+# Agreement" or "Each Party", defined terms.
 _POINTS_BACK = re.compile(
-    r"(?i:it|its|they|them|their|theirs|he|she|his|her|such|both|each|either|neither)\b"
-    r"|(?i:this|that|these|those)\s+[a-z]"
+    r"(?i:it|its|they|them|their|theirs|he|she|his|her)\b"
+    r"|(?i:this|that|these|those|such|both|each|either|neither)\s+[a-z]"
 )
 
 

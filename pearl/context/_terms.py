@@ -60,7 +60,7 @@ def terms(text: str) -> list[str]:
     found = [w for w in words(text) if w not in stop and (len(w) > 1 or w.isdigit())]
     if _HAS_CAMEL.search(text):
         for word in _WORD.findall(text):
-            parts = _CAMEL.split(word)
+            parts = _CAMEL.split(word.removesuffix("'s").removesuffix("’s"))
             if len(parts) > 1:
                 found.extend(p.lower() for p in parts if p.lower() not in stop and len(p) > 2)
     return [stem(w) for w in found]
