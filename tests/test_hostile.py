@@ -386,6 +386,7 @@ def test_unusable_replies_are_response_errors(fake_server: FakeOpenAIServer, bod
         (None, {"reasoning_content": "Hmm, the user"}, "thinking "),
         (None, {}, ""),
         ("", {"reasoning": "Hmm, the user"}, "thinking "),  # content "" was taken as the answer ""
+        ("\n\n", {"reasoning_content": "Hmm, the user"}, "thinking "),  # retried as white space alone
     ],
 )
 def test_a_model_that_thinks_until_its_tokens_run_out_is_not_retried(

@@ -236,9 +236,9 @@ def read_completion(
     text = message.get("content") if isinstance(message, dict) else None
     if text is None:
         text = choice.get("text")
-    if text in (None, "") and choice.get("finish_reason") == "length":
-        # A reasoning model that thought until `max_tokens` ran out (its content null, or "" as some
-        # servers send it beside a `reasoning` field): at temperature 0 a retry would pay for the
+    if (text is None or (isinstance(text, str) and not text.strip())) and choice.get("finish_reason") == "length":
+        # A reasoning model that thought until `max_tokens` ran out (its content null, or "" or a line
+        # break as some servers send it beside a `reasoning` field): at temperature 0 a retry would pay for the
         # same thinking again and end the same way.
         thought = isinstance(message, dict) and any(message.get(k) for k in ("reasoning_content", "reasoning"))
         raise LLMRequestError(
