@@ -35,7 +35,7 @@ from pearl.context import (
     index_document,
 )
 from pearl.documents import DocumentSource, as_document, left_out_notes, source_files
-from pearl.errors import ConfigError, ContextOverflowError, PearlError
+from pearl.errors import ConfigError, ContextOverflowError, PearlError, QuestionError
 from pearl.llm import make_llm
 from pearl.llm._reply import LOOP_NOTE
 from pearl.methods import FALLBACK, METHODS, AskContext, Method, answer_from_plan, rag_window_problem
@@ -113,18 +113,18 @@ def checked_question(question: Question) -> Question:
     """`question`, once it is one a model can be asked: its text and every option visible, no option twice.
 
     Raises:
-        ConfigError: the question shows nothing, an option is empty, or two options are the same.
+        QuestionError: the question shows nothing, an option is empty, or two options are the same.
     """
     if not _visible(question.text):
-        raise ConfigError("the question is empty: give the question's text (options alone are not a question)")
+        raise QuestionError("the question is empty: give the question's text (options alone are not a question)")
     for letter, option in zip(question.letters, question.options, strict=True):
         if not _visible(option):
-            raise ConfigError(f"option {letter} is empty: give each option's text, or leave the option out")
+            raise QuestionError(f"option {letter} is empty: give each option's text, or leave the option out")
     seen: dict[str, str] = {}
     for letter, option in zip(question.letters, question.options, strict=True):
         key = " ".join(option.casefold().split())
         if key in seen:
-            raise ConfigError(
+            raise QuestionError(
                 f"options {seen[key]} and {letter} are the same ({option.strip()!r}): "
                 "give each option once, so that the model's choice names one"
             )

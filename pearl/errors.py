@@ -59,6 +59,7 @@ __all__ = [
     "PlanError",
     "PlanParseError",
     "ProposalError",
+    "QuestionError",
     "RateLimitError",
     "ReplyFormatError",
     "RetryableError",
@@ -81,6 +82,11 @@ class PearlError(Exception):
 
 class ConfigError(PearlError):
     """Settings are missing, contradictory or malformed."""
+
+
+class QuestionError(ConfigError):
+    """A question cannot be asked as given (empty, an empty option, an option twice): that question's
+    fault alone, so a run over a dataset records it and goes on."""
 
 
 class RunBusyError(ConfigError):
@@ -208,4 +214,4 @@ def stops_a_run(error: PearlError) -> bool:
     model or URL, bad settings), so that the run should stop rather than record it per item."""
     if isinstance(error, LLMRequestError):
         return error.status_code in _RUN_STOPPING_STATUS
-    return isinstance(error, ConfigError)
+    return isinstance(error, ConfigError) and not isinstance(error, QuestionError)

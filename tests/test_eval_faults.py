@@ -244,3 +244,22 @@ def test_a_reply_of_white_space_alone_is_an_error_row_that_retry_errors_runs_aga
     fake_server.set_default(answer_for)
     summary = run_eval(Pearl(settings=settings), dataset, ["direct"], out, retry_errors=True)
     assert sum(m.errors for m in summary.methods) == 0
+
+
+def test_a_question_that_cannot_be_asked_is_an_error_row_and_the_run_goes_on(tmp_path: Path) -> None:
+    # Refused options (an option twice) raised a settings error, which stops a run: no row was written.
+    from pearl.llm import FakeLLM
+
+    story = (SAMPLE_DIR / "the_keeper_of_tren_light.txt").resolve()
+    questions = [
+        {"id": "twice", "question": "Who?", "options": ["None", "The keeper", "None", "A boatman"], "answer": "B"},
+        {"id": "fine", "question": "Who?", "options": ["The boatman", "The assistant keeper"], "answer": "B"},
+    ]
+    data = tmp_path / "custom.jsonl"
+    data.write_text(json.dumps({"id": "k", "path": str(story), "questions": questions}) + "\n", encoding="utf-8")
+    out = tmp_path / "run"
+    run_eval(Pearl(llm=FakeLLM(default="B"), settings=load_settings(cache=False)), load_dataset(data), ["direct"], out)
+    rows = check_rows(out / "results.jsonl")
+    assert len(rows) == 2
+    failed = [row for row in rows if row["error"]]
+    assert len(failed) == 1 and failed[0]["error_type"] == "QuestionError" and "are the same" in failed[0]["error"]
