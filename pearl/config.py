@@ -196,18 +196,16 @@ class Settings(BaseModel):
 
     @field_validator("step_budget", mode="before")
     @classmethod
-    def _budget_word(cls, value: object) -> object:
-        # "AUTO" or " auto " from an environment variable means auto; any other word is no budget.
-        if isinstance(value, str) and not value.strip().lstrip("+-").isdigit():
-            if value.strip().lower() != "auto":
+    def _step_budget(cls, value: object) -> object:
+        # From an environment variable or a file it is a word: "AUTO" or " auto " means auto.
+        if isinstance(value, str):
+            word = value.strip()
+            if word.lower() == "auto":
+                return "auto"
+            if not word.lstrip("+-").isdigit():
                 raise ValueError(f"must be auto or a number of tokens (at least 50), not {value!r}")
-            return "auto"
-        return value
-
-    @field_validator("step_budget")
-    @classmethod
-    def _budget_floor(cls, value: int | str) -> int | str:
-        if isinstance(value, int) and value < 50:
+            value = int(word)
+        if isinstance(value, int) and not isinstance(value, bool) and value < 50:
             raise ValueError("must be auto or at least 50")
         return value
 
