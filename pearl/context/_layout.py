@@ -41,7 +41,7 @@ _SPACES = re.compile(r"\s+")
 _MARKDOWN_HEADING = re.compile(r"#{1,6}[ \t]+\S")
 # A title over a line of one repeated mark, and optionally under one: "Usage\n-----", "=====\nTitle\n=====".
 _UNDERLINED = re.compile(
-    r"^(?:([=\-~^\"'+*#:._])\1{2,}[ \t]*\n)?(?P<title>[^\n]*[^\W\d_][^\n]{0,119})\n"
+    r"^(?:([=\-~^\"'+*#:._])\1{2,}[ \t]*\n)?(?P<title>[^\n]{1,120})\n"
     r"[ \t]*(?P<rule>([=\-~^\"'+*#:._])\4{2,})[ \t]*$"
 )
 _SUBSTITUTIONS = re.compile(r"^(?:\|[^|\n]{1,80}\|[ \t_]*)+$")
@@ -92,8 +92,9 @@ def is_heading(text: str) -> bool:
     a line of reStructuredText substitutions alone (badges, logos: "|Build-Status| |Coverage|")."""
     if _is_markup_heading(text) or (len(text) <= 120 and _MARKDOWN_HEADING.match(text) and "\n" not in text):
         return True
-    if (underlined := _UNDERLINED.match(text)) and len(underlined["rule"]) >= 0.6 * len(underlined["title"].strip()):
-        return len(_HEADING_WORD.findall(underlined["title"])) <= 15
+    underlined = _UNDERLINED.match(text) if 0 < text.count("\n") <= 2 else None
+    if underlined and len(underlined["rule"]) >= 0.6 * len(underlined["title"].strip()):
+        return 0 < len(_HEADING_WORD.findall(underlined["title"])) <= 15
     if _TAG.search(text) or _BULLET.match(text) or _SUBSTITUTIONS.match(text) or _FENCE.match(text):
         return False  # markup says which units are headings: a list item is not one, nor a block of code
     if len(text) > 120 or text.endswith((",", ";", "?", "!", '"', "”")) or text.startswith(('"', "“", "'")):
