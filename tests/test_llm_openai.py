@@ -101,11 +101,10 @@ def test_timeout_is_retried_then_succeeds(fake_server: FakeOpenAIServer, path: s
         (Reply(drop=True), LLMConnectionError),
         (Reply(body="not json"), LLMResponseError),
         (Reply(body='{"choices": []}'), LLMResponseError),
-        (Reply(delay=1.0), LLMTimeoutError),
         (Reply.error(408, "Request timed out"), LLMTimeoutError),
         (Reply(content=" \n "), LLMResponseError),
     ],
-    ids=["429", "500", "reset", "not-json", "no-choices", "timeout", "408", "white-space-alone"],
+    ids=["429", "500", "reset", "not-json", "no-choices", "408", "white-space-alone"],
 )
 @pytest.mark.parametrize("path", ["sync", "async"])
 def test_persistent_faults_fail_within_the_bound(
@@ -117,6 +116,21 @@ def test_persistent_faults_fail_within_the_bound(
         call(make(fake_server, max_retries=2, timeout=0.3), path)
     assert len(fake_server.requests) == 3
     assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize("path", ["sync", "async"])
+def test_a_silent_server_is_asked_twice_not_max_retries_times(fake_server: FakeOpenAIServer, path: str) -> None:
+    # Each attempt costs the whole timeout: with the defaults, five of them kept `pearl ask` waiting ten minutes.
+    fake_server.set_default(Reply(delay=1.0))
+    with pytest.raises(LLMTimeoutError, match="gave up after 2 attempts, 2 of them unanswered: the server looks hung"):
+        call(make(fake_server, max_retries=6, timeout=0.3), path)
+    assert len(fake_server.requests) == 2
+
+
+@pytest.mark.parametrize("path", ["sync", "async"])
+def test_other_faults_between_silences_keep_their_retries(fake_server: FakeOpenAIServer, path: str) -> None:
+    fake_server.enqueue(Reply(delay=1.0), Reply.error(503, "busy"), Reply.error(503, "busy"), "answered")
+    assert call(make(fake_server, max_retries=6, timeout=0.3), path).text == "answered"
 
 
 def test_retry_after_is_honoured(fake_server: FakeOpenAIServer) -> None:

@@ -2,7 +2,9 @@
 
 Retries with exponential backoff and full jitter on 429, 5xx, 408 and 409 (as the official SDK
 does), timeouts, dropped connections and garbled replies, honouring Retry-After; a bounded number
-of attempts; 400/401/403/404 are not retried and say what to fix. The API key goes only into the
+of attempts; 400/401/403/404 are not retried and say what to fix. A request the server left
+unanswered for the whole `timeout` is asked again only `NO_ANSWER_RETRIES` times: a hung server
+fails in two timeouts, not in `max_retries + 1` of them (ten minutes with the defaults). The API key goes only into the
 Authorization header: never into a log line, a trace or an error message; server text quoted in
 an error is redacted first (a server may echo the header), and a password in the base URL is
 shown as `***`.
@@ -103,6 +105,14 @@ def _error_body(response: httpx.Response) -> tuple[str, dict[str, Any]]:
 _BLOCK = re.compile(r"<(script|style|title)\b", re.IGNORECASE)
 _TAG = re.compile(r"<[^<>]*>")  # no "<" inside: each character is scanned once, whatever the page
 _PAGE_CHARS = 100_000  # enough of an error page to find its title in
+NO_ANSWER_RETRIES = 1
+"""Retries of a request that had no answer within `timeout` (a 408 is an answer, retried as a 5xx is):
+once, for a server that was busy; a second silence is a hung or overloaded server, and each retry
+would cost the whole timeout again (and give a busy server more of the same work)."""
+
+
+class _NoAnswer(LLMTimeoutError):
+    """No answer within `timeout`: the public type, told apart here to bound its retries."""
 
 
 def _page_line(page: str) -> str:
@@ -278,7 +288,7 @@ class OpenAICompatibleLLM:
     def complete(self, request: CompletionRequest) -> Completion:
         payload = self._payload(request)
         window = self._window
-        attempt = 0
+        attempt = silent = 0  # attempts made / of them, left without an answer for the whole timeout
         with self._sync_gate:
             started = time.perf_counter()  # a wait for the gate (`concurrency`) is not time in the model
             while True:
@@ -290,12 +300,13 @@ class OpenAICompatibleLLM:
                     error: LLMError = self._transport_error(exc)
                 except LLMError as exc:
                     error = exc
-                time.sleep(self._next_delay(error, attempt))
+                silent += isinstance(error, _NoAnswer)
+                time.sleep(self._next_delay(error, attempt, silent))
 
     async def acomplete(self, request: CompletionRequest) -> Completion:
         payload = self._payload(request)
         window = self._window
-        attempt = 0
+        attempt = silent = 0
         async with self._async_gate():
             try:
                 client = self._async_client()
@@ -322,7 +333,8 @@ class OpenAICompatibleLLM:
                         if not _bad_url(exc):
                             raise
                         error = self._transport_error(exc)
-                    await asyncio.sleep(self._next_delay(error, attempt))
+                    silent += isinstance(error, _NoAnswer)
+                    await asyncio.sleep(self._next_delay(error, attempt, silent))
 
     def close(self) -> None:
         """Close the pooled connection."""
@@ -406,7 +418,7 @@ class OpenAICompatibleLLM:
         return payload
 
     def _timed_out(self) -> LLMTimeoutError:
-        return LLMTimeoutError(
+        return _NoAnswer(
             f"no answer from {self._shown_url} within {self._settings.timeout:g}s; raise --timeout / PEARL_TIMEOUT "
             "if the model is slow"
         )
@@ -512,12 +524,17 @@ class OpenAICompatibleLLM:
             quote=lambda value: self._redact(value, 120),
         )
 
-    def _next_delay(self, error: LLMError, attempt: int) -> float:
-        """Seconds to wait before the next attempt, or raise `error` when it must not be retried."""
+    def _next_delay(self, error: LLMError, attempt: int, silent: int = 0) -> float:
+        """Seconds to wait before the next attempt, or raise `error` when it must not be retried.
+
+        `silent`: of the attempts so far, those the server left without an answer for the whole timeout.
+        """
         retryable = isinstance(error, (RetryableError, LLMResponseError))
-        if not retryable or attempt > self._settings.max_retries:
+        hung = silent > NO_ANSWER_RETRIES
+        if not retryable or hung or attempt > self._settings.max_retries:
             if retryable and attempt > 1:
-                error.args = (f"{error.args[0]} (gave up after {attempt} attempts)",)
+                why = f", {silent} of them unanswered: the server looks hung or overloaded" if hung else ""
+                error.args = (f"{error.args[0]} (gave up after {attempt} attempts{why})",)
             raise error
         cap = self._settings.retry_max_delay
         backoff = random.uniform(0, min(cap, self._settings.retry_base_delay * 2 ** (attempt - 1)))
