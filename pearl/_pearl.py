@@ -12,12 +12,16 @@ Two things every question gets here, whatever the method:
 - When the server refuses a prompt as over the model's context (`ContextOverflowError`) and the
   backend has lowered the window it assumes, the question runs again once, every prompt fitted
   to the new window, and the answer says so in a note. A second refusal is raised.
+- A document not indexed yet is indexed in a worker thread (`aindex`), so the event loop goes on
+  with other questions meanwhile, and a question cancelled then (Ctrl-C) stops the indexing at
+  its next progress report instead of waiting seconds for it. One index is built at a time.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+import threading
 import unicodedata
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -64,6 +68,10 @@ _REFIT = "context overflow"
 """The trace stage recording that a question ran again in a smaller window."""
 
 T = TypeVar("T")
+
+
+class _Stopped(Exception):
+    """Raised inside an index build whose question was cancelled (`AskContext.stop`): no one waits for it."""
 
 
 def run_blocking(coroutine: Coroutine[Any, Any, T]) -> T:
@@ -209,6 +217,7 @@ class Pearl:
         self.on_stage = on_stage
         self.on_trace = on_trace
         self._indexes: dict[str, DocumentIndex] = {}
+        self._building = threading.Lock()  # one index built (or embedded) at a time, in whichever thread
 
     def with_demos(self, demos: DemoStore) -> Pearl:
         """The same pipeline (model, settings, library, indexes in memory) planning with other demonstrations."""
@@ -216,25 +225,33 @@ class Pearl:
             self.llm, self.settings, library=self.library, demos=demos, on_stage=self.on_stage, on_trace=self.on_trace
         )
         other._indexes = self._indexes
+        other._building = self._building
         return other
 
     def index(self, document: Document) -> DocumentIndex:
         """The document's index, with its own name and parts: from memory, else the disk cache, else built now."""
+        return self._index(document, None)
+
+    async def aindex(self, document: Document) -> DocumentIndex:
+        """`index` in a worker thread, the event loop free meanwhile; cancelled, it stops building the index."""
+        stop = threading.Event()
+        try:
+            return await asyncio.to_thread(self._index, document, stop)
+        except asyncio.CancelledError:
+            stop.set()
+            raise
+
+    def _index(self, document: Document, stop: threading.Event | None) -> DocumentIndex:
+        """`index`, the build given up (`_Stopped`) at its next progress report once `stop` is set."""
         key = document.content_hash
         if key not in self._indexes:
-            on_stage = self.on_stage
-            if on_stage is None:
-                self._indexes[key] = index_document(document)
-            else:
-                # Told in words, which a person knows a document's length by; the index counts characters.
-                words = count_words(document.text)
-                on_stage("index", 0, words)
-                self._indexes[key] = index_document(
-                    document, progress=lambda done, total, _="": on_stage("index", words * done // max(1, total), words)
-                )
+            with self._building:
+                if key not in self._indexes:  # another thread may have built it meanwhile
+                    self._indexes[key] = self._build(document, stop)
         index = self._indexes[key]
         if self.settings.dense:
-            self._embed(index)
+            with self._building:
+                self._embed(index)
         if index.name == document.name and index.parts == document.parts:
             return index
         # Kept by text alone, the index may be another file's with the same text, whose name and parts (which
@@ -242,6 +259,22 @@ class Pearl:
         # own, as `index_document` does for an index from the disk cache, and shares the original's derived
         # views (`DocumentIndex.memo`: BM25 postings, the graph), which depend on the text alone.
         return index.model_copy(update={"name": document.name, "parts": list(document.parts)})
+
+    def _build(self, document: Document, stop: threading.Event | None) -> DocumentIndex:
+        on_stage = self.on_stage
+        # Told in words, which a person knows a document's length by; the index counts characters.
+        words = count_words(document.text) if on_stage is not None else 0
+        if on_stage is not None:
+            on_stage("index", 0, words)
+
+        def progress(done: int, total: int, status: str = "") -> None:
+            del status  # told in words of the document, not in stages
+            if stop is not None and stop.is_set():
+                raise _Stopped
+            if on_stage is not None:
+                on_stage("index", words * done // max(1, total), words)
+
+        return index_document(document, progress=progress)
 
     def _embed(self, index: DocumentIndex) -> None:
         """Give `index` its sentence vectors (`Settings.dense`), telling the stage when they are embedded now."""
@@ -269,7 +302,7 @@ class Pearl:
             document=doc,
             question=question,
             library=self.library,
-            load_index=self.index,
+            load_index=self._index,
             trace=trace,
             on_stage=self.on_stage,
         )
@@ -366,7 +399,7 @@ class Pearl:
                 "raise context_window (--context-window) if the model takes more"
             )
             return fallback.model_copy(update={"method": method, "fallback": True, "notes": [note, *fallback.notes]})
-        planned = await self._plan(ctx, entity_sheet(ctx.index(), SHEET_TOKENS))
+        planned = await self._plan(ctx, entity_sheet(await ctx.aindex(), SHEET_TOKENS))
         if planned.plan is None:
             fallback = await FALLBACK.answer(ctx)
             note = (
@@ -390,7 +423,7 @@ class Pearl:
         problem = self._plan_window_problem(ctx)
         if problem is not None:
             raise ConfigError(f"{problem}; raise context_window (--context-window) if the model takes more")
-        sheet = entity_sheet(ctx.index(), SHEET_TOKENS) if document is not None else ""
+        sheet = entity_sheet(await ctx.aindex(), SHEET_TOKENS) if document is not None else ""
         return await self._guarded(ctx, lambda: self._plan(ctx, sheet)), ctx.trace
 
     async def arun_plan(

@@ -242,9 +242,9 @@ def test_concurrency_is_bounded_and_each_document_indexed_once(tmp_path: Path, m
     built: list[tuple[str, str]] = []
     original = getattr(pearl._pearl, "index_document")  # noqa: B009 - not re-exported; patched where it is used
 
-    def counting_index(document: Any) -> Any:
+    def counting_index(document: Any, **options: Any) -> Any:
         built.append((document.name, threading.current_thread().name))
-        return original(document)
+        return original(document, **options)
 
     monkeypatch.setattr(pearl._pearl, "index_document", counting_index)
     gauge = Gauge(counting_fake_llm(delay=0.02))

@@ -424,3 +424,71 @@ def test_options_given_by_a_generator_are_all_asked() -> None:
     pearl = Pearl(llm, load_settings(cache=False))
     answer = pearl.ask("The ferry is blue.", "Which colour?", options, method="direct")  # type: ignore[arg-type]
     assert answer.letter == "B" and "(B) blue" in llm.history[0].messages[-1].content
+
+
+def _slow_index(monkeypatch: pytest.MonkeyPatch, seconds: float) -> list[str]:
+    """Make building an index take `seconds`, reporting progress every 10 ms; returns how each build ended."""
+    import pearl._pearl
+
+    original = getattr(pearl._pearl, "index_document")  # noqa: B009 - not re-exported; patched where it is used
+    ended: list[str] = []
+
+    def slow(document: Any, **options: Any) -> Any:
+        progress = options["progress"]
+        try:
+            for tick in range(round(seconds / 0.01)):
+                progress(tick, 100, "entities")
+                time.sleep(0.01)
+        except BaseException:
+            ended.append("stopped")
+            raise
+        ended.append("built")
+        return original(document, cache=False)
+
+    monkeypatch.setattr(pearl._pearl, "index_document", slow)
+    return ended
+
+
+@pytest.mark.parametrize("method", ["pearl", "rag"])
+def test_indexing_a_new_document_leaves_the_event_loop_free(monkeypatch: pytest.MonkeyPatch, method: str) -> None:
+    ended = _slow_index(monkeypatch, 0.6)
+    pearl = pearl_with(scripted([GOOD_PLAN]))
+    ticks: list[float] = []
+
+    async def main() -> None:
+        asking = asyncio.ensure_future(pearl.aask(SAMPLE, QUESTION, ["a", "b", "c", "d"], method=method))
+        while not asking.done():
+            ticks.append(time.monotonic())
+            await asyncio.sleep(0.02)
+        assert (await asking).letter == "B"
+
+    asyncio.run(main())
+    assert ended == ["built"]
+    assert len(ticks) > 15  # the other task ran on while the index was built (on the loop's thread: once)
+
+
+def test_a_question_cancelled_while_its_document_is_indexed_stops_the_indexing(monkeypatch: pytest.MonkeyPatch) -> None:
+    ended = _slow_index(monkeypatch, 20.0)
+    pearl = pearl_with(scripted([GOOD_PLAN]))
+
+    async def main() -> None:
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(pearl.aask(SAMPLE, QUESTION), 0.3)
+
+    started = time.monotonic()
+    asyncio.run(main())  # which waits for the worker thread to end
+    assert time.monotonic() - started < 5
+    assert ended == ["stopped"]
+    monkeypatch.undo()  # and the next question indexes the document afresh
+    assert pearl.ask(SAMPLE, QUESTION, ["a", "b", "c", "d"]).letter == "B"
+
+
+def test_questions_about_one_new_document_asked_together_index_it_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    ended = _slow_index(monkeypatch, 0.3)
+    pearl = pearl_with(scripted([GOOD_PLAN] * 3))
+
+    async def main() -> list[Any]:
+        return await asyncio.gather(*(pearl.aask(SAMPLE, QUESTION, method=m) for m in ("pearl", "rag", "rag")))
+
+    assert len(asyncio.run(main())) == 3
+    assert ended == ["built"]

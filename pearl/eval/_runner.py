@@ -240,12 +240,9 @@ class _Runner:
         self.out_dir = log_.path.parent
         self.plans = plans or {}
         self._indexing: dict[str, asyncio.Task[None]] = {}
-        self._index_lock = asyncio.Lock()
 
     async def _index(self, document: Document) -> None:
-        # One document at a time: indexing is CPU-bound, and spaCy is not meant to be shared across threads.
-        async with self._index_lock:
-            await asyncio.to_thread(self.pearl.index, document)
+        await self.pearl.aindex(document)  # in a worker thread, one document at a time
 
     async def ensure_indexed(self, document_id: str) -> None:
         """Index a document once, however many questions wait for it."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,9 +34,12 @@ class AskContext:
     document: Document
     question: Question
     library: ActionLibrary
-    load_index: Callable[[Document], DocumentIndex]
+    load_index: Callable[[Document, threading.Event], DocumentIndex]
+    """Builds (or loads) the document's index; gives up once the event is set (`stop`), by raising."""
     trace: Trace = field(default_factory=Trace)
     on_stage: StageProgress | None = None
+    stop: threading.Event = field(default_factory=threading.Event)
+    """Set when the question is cancelled while its index is built in a worker thread (`aindex`)."""
     _index: DocumentIndex | None = None
 
     @property
@@ -42,15 +47,33 @@ class AskContext:
         return Recorder(self.llm, self.trace, self.on_stage)
 
     def index(self) -> DocumentIndex:
-        """The document's index, built (or loaded from the disk cache) on first use."""
+        """The document's index, built (or loaded from the disk cache) on first use, in this thread."""
         if self._index is None:
-            self._index = self.load_index(self.document)
-            self.recorder.note(
-                "index",
-                f"{self._index.sentence_count} sentences, {len(self._index.entities)} entities",
-                tokens=self._index.tokens,
-            )
+            self._loaded(self.load_index(self.document, self.stop))
+        assert self._index is not None
         return self._index
+
+    async def aindex(self) -> DocumentIndex:
+        """`index()` in a worker thread, so that the event loop runs other questions while a document is indexed.
+
+        Cancelled meanwhile (Ctrl-C), it sets `stop`, and the build gives up at its next progress report.
+        """
+        if self._index is None:
+            try:
+                index = await asyncio.to_thread(self.load_index, self.document, self.stop)
+            except asyncio.CancelledError:
+                self.stop.set()
+                raise
+            if self._index is None:  # steps started together each waited for it
+                self._loaded(index)
+        assert self._index is not None
+        return self._index
+
+    def _loaded(self, index: DocumentIndex) -> None:
+        self._index = index
+        self.recorder.note(
+            "index", f"{index.sentence_count} sentences, {len(index.entities)} entities", tokens=index.tokens
+        )
 
 
 QUESTION_SHARES = {"question": 0.25, "options_block": 0.3}

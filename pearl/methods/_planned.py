@@ -232,6 +232,8 @@ async def answer_from_plan(ctx: AskContext, plan: Plan, *, method: str, executor
     """
     style = _PAPER if executor == "fulldoc" else _BRIEF
     candidate = _closing_step(ctx, plan)  # pearl-fulldoc runs it as the paper does, as a step
+    if executor != "fulldoc":
+        await ctx.aindex()  # built in a worker thread; `_provider` and the answer call then find it loaded
     provider, folded = _provider(ctx, plan, executor, style, candidate)
     closing = candidate if folded else None
     before = plan.steps if closing is None else plan.steps[: plan.steps.index(closing)]

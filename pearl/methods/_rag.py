@@ -53,7 +53,7 @@ def _fields(ctx: AskContext) -> tuple[dict[str, str], ReplyFormat, int]:
 
 async def answer_rag(ctx: AskContext) -> Answer:
     """Answer from the sentences most relevant to the question, packed to `settings.context_budget` tokens."""
-    index = ctx.index()
+    index = await ctx.aindex()
     question = ctx.question
     template = load_prompt("direct")
     fields, reply, budget = _fields(ctx)
