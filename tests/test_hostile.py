@@ -155,6 +155,31 @@ def test_read_only_cache_answers_what_it_holds_and_warns_once(
     assert len(warnings) == 1 and str(path) in warnings[0], warnings
 
 
+def test_a_cache_in_a_folder_sqlite_cannot_write_answers_what_it_holds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A WAL database in a read-only folder (a shared PEARL_HOME): SQLite cannot make the files it reads one
+    with, so every plain connection fails there (as root it would not: simulated); opened immutable, it reads."""
+    path = tmp_path / "c.sqlite3"
+    _filled(path)
+    real = sqlite3.connect
+
+    def connect(database: Any, *args: Any, uri: bool = False, **kwargs: Any) -> sqlite3.Connection:
+        if not (uri and "immutable=1" in str(database)):
+            raise sqlite3.OperationalError("attempt to write a readonly database")
+        return real(database, *args, uri=uri, **kwargs)
+
+    monkeypatch.setattr(sqlite3, "connect", connect)
+    with caplog.at_level(logging.WARNING, logger="pearl.llm"):
+        cache = ResponseCache(path)
+        cache.put("new", Completion(text="x"))
+        found = cache.get("k7")
+    assert found is not None and found.text.startswith("answer 7 ")
+    assert cache.get("new") is None and len(cache) == 200
+    warnings = [r.getMessage() for r in caplog.records if "response cache" in r.getMessage()]
+    assert len(warnings) == 1 and "answering what it holds" in warnings[0], warnings
+
+
 def test_damaged_cache_does_not_stop_the_cli(fake_server: FakeOpenAIServer, tmp_path: Path) -> None:
     """Item 1, through `pearl ask`: exit 0 with the answer."""
     path = Path(os.environ["PEARL_HOME"]) / "cache" / "responses.sqlite3"

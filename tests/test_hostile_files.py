@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import ast
 import json
+import logging
 import os
 import re
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from conftest import SAMPLE_DIR
@@ -205,7 +207,15 @@ def test_results_file_that_is_a_directory_is_one_clear_error(tmp_path: Path, fak
     _one_line_error([*args, "--base-url", fake_server.base_url, "--model", "m"], "results.jsonl is a directory")
 
 
-@pytest.mark.parametrize("where", ["under a file", "not writable"])
+def _permissions(monkeypatch: pytest.MonkeyPatch, allowed: int) -> None:
+    """Let pearl's data-folder check see these permissions (`os.R_OK | ...`), as a user would: root has them all."""
+    fake_os = SimpleNamespace(
+        environ=os.environ, access=lambda _, mode: mode & allowed == mode, R_OK=os.R_OK, W_OK=os.W_OK, X_OK=os.X_OK
+    )
+    monkeypatch.setattr("pearl._paths.os", fake_os)
+
+
+@pytest.mark.parametrize("where", ["under a file", "not readable"])
 def test_an_unusable_pearl_home_is_one_clear_error(
     where: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_server: FakeOpenAIServer
 ) -> None:
@@ -214,10 +224,8 @@ def test_an_unusable_pearl_home_is_one_clear_error(
         home = tmp_path / "afile" / "pearl"
     else:
         home = tmp_path / "locked"
-        home.mkdir(mode=0o500)
-        if os.geteuid() == 0:  # root may write anywhere: let the permission check see what a user would
-            fake_os = SimpleNamespace(environ=os.environ, access=lambda *_: False, W_OK=os.W_OK, X_OK=os.X_OK)
-            monkeypatch.setattr("pearl._paths.os", fake_os)
+        home.mkdir(mode=0o000)
+        _permissions(monkeypatch, 0)
     monkeypatch.setenv("PEARL_HOME", str(home))
     doc = tmp_path / "doc.txt"
     doc.write_text("Mira runs the ferry. She lives on the island.", encoding="utf-8")
@@ -226,6 +234,49 @@ def test_an_unusable_pearl_home_is_one_clear_error(
     _one_line_error(["index", str(doc)], str(home), "PEARL_HOME")
     assert not fake_server.chat_requests
     assert isinstance(Settings().shown()["data_dir"], str)  # `pearl config` still shows where it is
+
+
+def test_a_read_only_pearl_home_is_used_as_it_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_server: FakeOpenAIServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A cache shared read-only, a read-only mount: what it holds answers, nothing new is kept, one warning says so.
+    home = tmp_path / "shared"
+    monkeypatch.setenv("PEARL_HOME", str(home))
+    monkeypatch.setattr("pearl._paths._READ_ONLY", set())
+    doc = tmp_path / "doc.txt"
+    doc.write_text("Mira runs the ferry. She lives on the island.", encoding="utf-8")
+    fake_server.set_default("Mira [S0].")
+    args = ["ask", str(doc), "Who runs the ferry?", "-m", "rag", "--base-url", fake_server.base_url, "--model", "m"]
+    assert runner.invoke(_app(), args).exit_code == 0  # fills the caches
+    calls = len(fake_server.chat_requests)
+    _permissions(monkeypatch, os.R_OK | os.X_OK)
+    with caplog.at_level(logging.WARNING):
+        result = runner.invoke(_app(), args)
+    assert result.exit_code == 0, result.output
+    assert "Mira" in result.stdout and len(fake_server.chat_requests) == calls  # answered from the cache
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1 and "read-only" in warnings[0] and str(home) in warnings[0], warnings
+
+
+def test_tiktoken_files_go_to_a_temporary_folder_when_their_cache_cannot_be_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pearl.tokens
+
+    locked = tmp_path / "locked"
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(locked))
+    write = pearl.tokens.atomic_write_bytes
+
+    def refuse_locked(path: Path, data: bytes, **options: Any) -> None:
+        if locked in path.parents:
+            raise PermissionError(13, "Permission denied", str(path))
+        write(path, data, **options)
+
+    monkeypatch.setattr(pearl.tokens, "atomic_write_bytes", refuse_locked)
+    pearl.tokens._seed_cache("cl100k_base")
+    private = Path(os.environ["TIKTOKEN_CACHE_DIR"])
+    assert private != locked and private.name.startswith("pearl-tiktoken-")
+    assert [p.stat().st_size > 1_000_000 for p in private.iterdir()] == [True]
 
 
 def test_eval_dataset_with_a_huge_integer_names_the_line(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from pearl._files import atomic_write_bytes
-from pearl._paths import data_dir
+from pearl._paths import data_dir, in_read_only_home
 from pearl.context._models import DocumentIndex
 
 __all__ = ["PIPELINE_VERSION", "cache_path", "load_cached", "save_cached"]
@@ -58,6 +58,6 @@ def save_cached(index: DocumentIndex, mode: str) -> Path | None:
         atomic_write_bytes(path, index.model_dump_json().encode("utf-8"), sync=False)
     except OSError as exc:
         # A cache that cannot be written costs time, not correctness.
-        _log.warning("could not write index cache %s: %s", path, exc)
+        (_log.debug if in_read_only_home(path) else _log.warning)("could not write index cache %s: %s", path, exc)
         return None
     return path

@@ -41,7 +41,7 @@ import numpy as np
 import numpy.typing as npt
 
 from pearl._files import atomic_write_bytes
-from pearl._paths import data_dir
+from pearl._paths import data_dir, in_read_only_home
 from pearl.context._markup import markup_view, shown_texts
 from pearl.context._models import DocumentIndex
 from pearl.errors import ConfigError, ContextError
@@ -237,7 +237,9 @@ def attach_embeddings(
             try:
                 atomic_write_bytes(path, buffer.getvalue(), sync=False)
             except OSError as exc:  # a cache that cannot be written costs time, not correctness
-                _log.warning("could not keep sentence vectors in %s: %s", path, exc)
+                (_log.debug if in_read_only_home(path) else _log.warning)(
+                    "could not keep sentence vectors in %s: %s", path, exc
+                )
     kept = np.asarray(vectors, dtype=np.float32)
     index.memo(_MEMO, lambda: _Vectors(model, kept))
 

@@ -8,7 +8,8 @@ A cache failure never fails the call it was meant to speed up. A damaged cache (
 is not a database, truncated or malformed, read-only, a directory in its place, a folder
 that cannot be created) gets one warning naming the file, once per process, and the calls
 go on without it: reads stop after a failed read, writes after a failed write (a read-only
-cache still answers what it holds). Delete the file to start a fresh cache.
+cache still answers what it holds, in a read-only folder too: opened as immutable there, since
+SQLite cannot make the files a WAL database is read with). Delete the file to start a fresh cache.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import threading
 import time
 from pathlib import Path
 
+from pearl._paths import in_read_only_home
 from pearl.llm._reply import cut_loop
 from pearl.models import Completion, CompletionRequest
 from pearl.protocols import LLM
@@ -40,13 +42,17 @@ _WARNED: set[str] = set()
 _WARNED_LOCK = threading.Lock()
 
 
-def _warn_once(path: Path, problem: str) -> None:
+def _warn_once(path: Path, problem: str, *, reads: bool = False) -> None:
+    """Say once what is wrong with the cache at `path`; `reads`: it still answers what it holds."""
+    if in_read_only_home(path) and (reads or not path.exists()):
+        return  # the data folder's warning said it: what is there is used, nothing new kept
     key = str(path.absolute())
     with _WARNED_LOCK:
         if key in _WARNED:
             return
         _WARNED.add(key)
-    log.warning("response cache %s: %s; going on without it (remove it to start a fresh cache)", path, problem)
+    then = "answering what it holds, keeping nothing new" if reads else "going on without it"
+    log.warning("response cache %s: %s; %s (remove it to start a fresh cache)", path, problem, then)
 
 
 class ResponseCache:
@@ -55,6 +61,7 @@ class ResponseCache:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._readable = self._writable = True
+        self._frozen = False  # read as an immutable file: the folder cannot be written
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             with self._connect() as db:
@@ -63,20 +70,30 @@ class ResponseCache:
         except (sqlite3.Error, OSError) as exc:
             self._writable = False
             self._readable = self._answers_reads()
-            _warn_once(path, f"cannot be written ({exc})" if self._readable else f"unusable ({exc})")
+            _warn_once(
+                path, f"cannot be written ({exc})" if self._readable else f"unusable ({exc})", reads=self._readable
+            )
 
     def _connect(self) -> sqlite3.Connection:
+        if self._frozen:
+            uri = f"{self.path.absolute().as_uri()}?mode=ro&immutable=1"
+            return sqlite3.connect(uri, uri=True, timeout=30.0, isolation_level=None)
         return sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
 
     def _answers_reads(self) -> bool:
+        """Whether the cache that cannot be written can be read, as it is or, in a read-only folder, as immutable."""
         if not self.path.is_file():
             return False
-        try:
-            with self._connect() as db:
-                db.execute("SELECT completion FROM responses LIMIT 1").fetchall()
-        except sqlite3.Error:
-            return False
-        return True
+        for frozen in (False, True):
+            self._frozen = frozen
+            try:
+                with self._connect() as db:
+                    db.execute("SELECT completion FROM responses LIMIT 1").fetchall()
+            except sqlite3.Error:
+                continue
+            return True
+        self._frozen = False
+        return False
 
     @property
     def usable(self) -> bool:
@@ -113,7 +130,7 @@ class ResponseCache:
                 )
         except sqlite3.Error as exc:
             self._writable = False
-            _warn_once(self.path, f"not writable ({exc})")
+            _warn_once(self.path, f"not writable ({exc})", reads=self._readable)
 
     def __len__(self) -> int:
         if not self._readable:
