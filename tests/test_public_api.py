@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -442,3 +443,25 @@ def test_import_does_not_load_spacy_or_the_models() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_code_built_on_pearl_is_type_checked_against_its_types(tmp_path: Path) -> None:
+    # Without the py.typed marker, mypy treated the installed package as untyped: every name was Any.
+    script = tmp_path / "user.py"
+    script.write_text(
+        "from pearl import FakeLLM, Pearl, load_settings\n"
+        "pearl = Pearl(llm=FakeLLM(['B']), settings=load_settings(cache=False))\n"
+        "answer = pearl.ask('Mira runs the ferry.', 'Who runs the ferry?', method='rag')\n"
+        "text: str = answer.answer\n"
+        "count: int = answer.answer\n",
+        encoding="utf-8",
+    )
+    run = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--cache-dir", os.devnull, "--no-error-summary", str(script)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    errors = run.stdout.strip().splitlines()
+    assert len(errors) == 1 and "user.py:5: error: Incompatible types in assignment" in errors[0], run.stdout
