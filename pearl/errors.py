@@ -18,6 +18,7 @@
         ├── LLMRequestError         the request itself is wrong: 400/401/403/404
         │   └── ContextOverflowError   the server refused the prompt as longer than the model's context
         ├── EmbeddedModelError      the embedded model is missing or failed to load
+        ├── UnansweredError         an evaluation run stopped: question after question got no answer
         └── RetryableError          may succeed later
             ├── LLMResponseError    the server answered, but not with a usable completion
             ├── RateLimitError      429, carries `retry_after`
@@ -65,6 +66,7 @@ __all__ = [
     "RetryableError",
     "RunBusyError",
     "ServerError",
+    "UnansweredError",
     "stops_a_run",
 ]
 
@@ -176,6 +178,10 @@ class ContextOverflowError(LLMRequestError):
 
 class EmbeddedModelError(LLMError):
     """The embedded demonstration model is not installed or failed to load."""
+
+
+class UnansweredError(LLMError):
+    """An evaluation run stopped: question after question got no answer from the model's server, even retried."""
 
 
 class RetryableError(LLMError):

@@ -14,10 +14,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import SAMPLE_DIR
 from fakeserver import FakeOpenAIServer, Reply
 
 from pearl import Pearl, load_settings
+from pearl.errors import UnansweredError
 from pearl.eval import ResultRow, latest_rows, load_dataset, load_results, run_eval
 
 QUESTIONS = SAMPLE_DIR / "questions.jsonl"
@@ -263,3 +265,48 @@ def test_a_question_that_cannot_be_asked_is_an_error_row_and_the_run_goes_on(tmp
     assert len(rows) == 2
     failed = [row for row in rows if row["error"]]
     assert len(failed) == 1 and failed[0]["error_type"] == "QuestionError" and "are the same" in failed[0]["error"]
+
+
+def _eval_settings(server: FakeOpenAIServer, **overrides: Any) -> Any:
+    values: dict[str, Any] = {
+        "base_url": server.base_url,
+        "model": "fake-model",
+        "cache": False,
+        "retry_base_delay": 0.01,
+        "max_retries": 1,
+    }
+    return load_settings(**{**values, **overrides})
+
+
+def test_a_run_whose_server_stops_answering_stops_and_says_how_to_go_on(
+    tmp_path: Path, fake_server: FakeOpenAIServer
+) -> None:
+    # It went on: every question waited out its retries (with a hung server, two timeouts, four minutes each).
+    fake_server.set_default(Reply(delay=1.0))
+    settings = _eval_settings(fake_server, timeout=0.2)
+    out = tmp_path / "run"
+    with pytest.raises(UnansweredError, match=r"stopped: 4 questions in a row got no answer .*--retry-errors"):
+        run_eval(Pearl(settings=settings), load_dataset(QUESTIONS), ["direct", "rag"], out, concurrency=2)
+    rows = check_rows(out / "results.jsonl")
+    assert len(rows) == 4 and all(r["error_type"] == "LLMTimeoutError" for r in rows), [
+        (r["error_type"], r["error"]) for r in rows
+    ]
+    fake_server.set_default(answer_for)  # the server answers again: the run goes on where it stopped
+    summary = run_eval(Pearl(settings=settings), load_dataset(QUESTIONS), ["direct", "rag"], out, retry_errors=True)
+    assert sum(m.errors for m in summary.methods) == 0 and set(latest_rows(load_results(out))) == EXPECTED
+
+
+def test_a_run_with_failures_between_answers_goes_on(tmp_path: Path, fake_server: FakeOpenAIServer) -> None:
+    count = itertools.count()
+
+    def every_other_question_fails(body: dict[str, Any]) -> Reply | str:
+        # two questions fail (each asked twice), two are answered, and so on: six failures, never three in a row
+        return Reply.error(503, "busy") if next(count) % 6 < 4 else answer_for(body)
+
+    fake_server.set_default(every_other_question_fails)
+    out = tmp_path / "run"
+    summary = run_eval(
+        Pearl(settings=_eval_settings(fake_server)), load_dataset(QUESTIONS), ["direct"], out, concurrency=1
+    )
+    rows = check_rows(out / "results.jsonl")
+    assert len(rows) == 10 and sum(m.errors for m in summary.methods) == 6

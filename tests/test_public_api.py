@@ -107,6 +107,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "RetryableError",
         "RunBusyError",
         "ServerError",
+        "UnansweredError",
         "stops_a_run",
     ],
     "pearl.models": [

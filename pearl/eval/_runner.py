@@ -5,7 +5,11 @@ they finish), `traces/<id>.<method>.json` (what each question did, written with 
 at the end `summary.json`, `report.md`, `report.html` and a page per trace beside it. Running again with the same
 directory skips the pairs already done, so an interrupted run, even one killed with
 SIGKILL, resumes where it stopped. A question that fails is recorded with its error and
-the run goes on; `retry_errors=True` re-runs those.
+the run goes on; `retry_errors=True` re-runs those. But a run whose model server has stopped
+answering stops too (`UnansweredError`): once as many questions in a row as run at once (at
+least `UNANSWERED_STOP`) have got no answer after all their retries (timeouts, refused or
+dropped connections, 5xx, 429), every other question would wait out the same retries, four
+minutes each with a hung server and the default settings.
 
 One process at a time owns a run directory: a run holds a lock on `run.lock` in it from
 before it reads what is done until the summary is written. A second run into the same
@@ -33,9 +37,12 @@ from pearl.context import DocumentIndex
 from pearl.errors import (
     ConfigError,
     DatasetError,
+    LLMResponseError,
     PearlError,
     PlanParseError,
+    RetryableError,
     RunBusyError,
+    UnansweredError,
     stops_a_run,
 )
 from pearl.eval._loaders import file_sha256
@@ -75,6 +82,11 @@ TRACES_DIR = "traces"
 
 # Methods that never read the index; for a run of only these, indexing would be wasted time.
 _NO_INDEX = frozenset({"direct"})
+UNANSWERED_STOP = 4
+"""A run stops once this many questions in a row (or as many as run at once, if more) got no answer from the
+model's server: see the module's docstring."""
+
+
 # Seconds between two tries for a run directory's lock while waiting for another run.
 _LOCK_POLL = 0.5
 
@@ -240,6 +252,7 @@ class _Runner:
         self.out_dir = log_.path.parent
         self.plans = plans or {}
         self._indexing: dict[str, asyncio.Task[None]] = {}
+        self._unanswered: list[BaseException] = []  # the latest rows' errors, while each is the server's silence
 
     async def _index(self, document: Document) -> None:
         await self.pearl.aindex(document)  # in a worker thread, one document at a time
@@ -279,6 +292,7 @@ class _Runner:
             # row (with its type, for the bug report) and --retry-errors runs it again.
             log.warning("%s [%s]: unexpected %s: %s", question.id, method, type(exc).__name__, exc)
             return self._failed(base, exc, started)
+        self._unanswered = []
         usage = answer.usage
         trace_file = _trace_file(question.id, method)
         await asyncio.to_thread(
@@ -306,6 +320,8 @@ class _Runner:
     def _failed(
         self, base: dict[str, object], error: BaseException, started: float, message: str | None = None
     ) -> ResultRow:
+        silent = isinstance(error, PearlError) and _unanswered(error)
+        self._unanswered = [*self._unanswered, error] if silent else []
         return ResultRow.model_validate(
             {
                 **base,
@@ -318,6 +334,7 @@ class _Runner:
 
     async def run(self, todo: Sequence[tuple[EvalQuestion, str]], concurrency: int) -> None:
         pending = iter(todo)
+        enough = max(UNANSWERED_STOP, concurrency)
 
         async def worker() -> None:
             # Workers take pairs in dataset order, so a document's questions run together and
@@ -327,6 +344,12 @@ class _Runner:
                 await asyncio.to_thread(self.log.append, row)
                 self.tally.add(row)
                 self.tally.report()
+                if len(self._unanswered) >= enough:
+                    raise UnansweredError(
+                        f"stopped: {len(self._unanswered)} questions in a row got no answer from the model's server "
+                        f"(the last: {self._unanswered[-1]}); once it answers, run the same command with "
+                        "--retry-errors to ask them again"
+                    )
 
         tasks = [asyncio.ensure_future(worker()) for _ in range(max(1, min(concurrency, len(todo))))]
         try:
@@ -339,6 +362,11 @@ class _Runner:
         finally:
             for task in self._indexing.values():
                 task.cancel()
+
+
+def _unanswered(error: PearlError) -> bool:
+    """Whether `error` is the server's silence after every retry: no reply, or none it could give (5xx, 429)."""
+    return isinstance(error, RetryableError) and not isinstance(error, LLMResponseError)
 
 
 async def arun_eval(

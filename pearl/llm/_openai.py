@@ -111,8 +111,9 @@ once, for a server that was busy; a second silence is a hung or overloaded serve
 would cost the whole timeout again (and give a busy server more of the same work)."""
 
 
-class _NoAnswer(LLMTimeoutError):
-    """No answer within `timeout`: the public type, told apart here to bound its retries."""
+def _unanswered(exc: BaseException) -> bool:
+    """Whether `exc` is a request left unanswered for the whole timeout (not a connection refused in time)."""
+    return isinstance(exc, (asyncio.TimeoutError, httpx.ReadTimeout, httpx.WriteTimeout))
 
 
 def _page_line(page: str) -> str:
@@ -298,9 +299,9 @@ class OpenAICompatibleLLM:
                     return self._parse(response, started, attempt, request.max_tokens, window)
                 except (httpx.HTTPError, httpx.InvalidURL) as exc:
                     error: LLMError = self._transport_error(exc)
+                    silent += _unanswered(exc)
                 except LLMError as exc:
                     error = exc
-                silent += isinstance(error, _NoAnswer)
                 time.sleep(self._next_delay(error, attempt, silent))
 
     async def acomplete(self, request: CompletionRequest) -> Completion:
@@ -325,15 +326,16 @@ class OpenAICompatibleLLM:
                         return self._parse(response, started, attempt, request.max_tokens, window)
                     except asyncio.TimeoutError:
                         error: LLMError = self._timed_out()
+                        silent += 1
                     except httpx.HTTPError as exc:
                         error = self._transport_error(exc)
+                        silent += _unanswered(exc)
                     except LLMError as exc:
                         error = exc
                     except Exception as exc:
                         if not _bad_url(exc):
                             raise
                         error = self._transport_error(exc)
-                    silent += isinstance(error, _NoAnswer)
                     await asyncio.sleep(self._next_delay(error, attempt, silent))
 
     def close(self) -> None:
@@ -418,7 +420,7 @@ class OpenAICompatibleLLM:
         return payload
 
     def _timed_out(self) -> LLMTimeoutError:
-        return _NoAnswer(
+        return LLMTimeoutError(
             f"no answer from {self._shown_url} within {self._settings.timeout:g}s; raise --timeout / PEARL_TIMEOUT "
             "if the model is slow"
         )
