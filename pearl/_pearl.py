@@ -217,6 +217,7 @@ class Pearl:
         self.on_stage = on_stage
         self.on_trace = on_trace
         self._indexes: dict[str, DocumentIndex] = {}
+        self._embedded: set[str] = set()  # content hashes of the indexes given their sentence vectors (`dense`)
         self._building = threading.Lock()  # one index built (or embedded) at a time, in whichever thread
 
     def with_demos(self, demos: DemoStore) -> Pearl:
@@ -225,33 +226,47 @@ class Pearl:
             self.llm, self.settings, library=self.library, demos=demos, on_stage=self.on_stage, on_trace=self.on_trace
         )
         other._indexes = self._indexes
+        other._embedded = self._embedded
         other._building = self._building
         return other
 
     def index(self, document: Document) -> DocumentIndex:
         """The document's index, with its own name and parts: from memory, else the disk cache, else built now."""
-        return self._index(document, None)
+        return self._index(document, None, self.on_stage)
 
     async def aindex(self, document: Document) -> DocumentIndex:
-        """`index` in a worker thread, the event loop free meanwhile; cancelled, it stops building the index."""
+        """`index` in a worker thread, the event loop free meanwhile; cancelled, it stops building the index.
+
+        The stages are told (`on_stage`) on the event loop's thread, as every other stage of a question is.
+        """
+        loop = asyncio.get_running_loop()
+        on_stage = self.on_stage
+        tell: StageProgress | None = None
+        if on_stage is not None:
+
+            def tell(stage: str, done: int = 0, total: int = 0) -> None:
+                loop.call_soon_threadsafe(on_stage, stage, done, total)
+
         stop = threading.Event()
         try:
-            return await asyncio.to_thread(self._index, document, stop)
+            return await asyncio.to_thread(self._index, document, stop, tell)
         except asyncio.CancelledError:
             stop.set()
             raise
 
-    def _index(self, document: Document, stop: threading.Event | None) -> DocumentIndex:
+    def _index(self, document: Document, stop: threading.Event | None, tell: StageProgress | None) -> DocumentIndex:
         """`index`, the build given up (`_Stopped`) at its next progress report once `stop` is set."""
         key = document.content_hash
         if key not in self._indexes:
             with self._building:
                 if key not in self._indexes:  # another thread may have built it meanwhile
-                    self._indexes[key] = self._build(document, stop)
+                    self._indexes[key] = self._build(document, stop, tell)
         index = self._indexes[key]
-        if self.settings.dense:
+        if self.settings.dense and key not in self._embedded:
             with self._building:
-                self._embed(index)
+                if key not in self._embedded:
+                    attach_embeddings(index, progress=None if tell is None else lambda count: tell("embed", 0, count))
+                    self._embedded.add(key)
         if index.name == document.name and index.parts == document.parts:
             return index
         # Kept by text alone, the index may be another file's with the same text, whose name and parts (which
@@ -260,26 +275,21 @@ class Pearl:
         # views (`DocumentIndex.memo`: BM25 postings, the graph), which depend on the text alone.
         return index.model_copy(update={"name": document.name, "parts": list(document.parts)})
 
-    def _build(self, document: Document, stop: threading.Event | None) -> DocumentIndex:
-        on_stage = self.on_stage
+    @staticmethod
+    def _build(document: Document, stop: threading.Event | None, tell: StageProgress | None) -> DocumentIndex:
         # Told in words, which a person knows a document's length by; the index counts characters.
-        words = count_words(document.text) if on_stage is not None else 0
-        if on_stage is not None:
-            on_stage("index", 0, words)
+        words = count_words(document.text) if tell is not None else 0
+        if tell is not None:
+            tell("index", 0, words)
 
         def progress(done: int, total: int, status: str = "") -> None:
             del status  # told in words of the document, not in stages
-            if stop is not None and stop.is_set():
+            if stop is not None and stop.is_set() and done < total:  # a finished index is kept
                 raise _Stopped
-            if on_stage is not None:
-                on_stage("index", words * done // max(1, total), words)
+            if tell is not None:
+                tell("index", words * done // max(1, total), words)
 
         return index_document(document, progress=progress)
-
-    def _embed(self, index: DocumentIndex) -> None:
-        """Give `index` its sentence vectors (`Settings.dense`), telling the stage when they are embedded now."""
-        on_stage = self.on_stage
-        attach_embeddings(index, progress=None if on_stage is None else lambda count: on_stage("embed", 0, count))
 
     def _context(self, document: DocumentSource, question: Question, method: str) -> AskContext:
         question = checked_question(question)
@@ -302,7 +312,8 @@ class Pearl:
             document=doc,
             question=question,
             library=self.library,
-            load_index=self._index,
+            load_index=self.index,
+            aload_index=self.aindex,
             trace=trace,
             on_stage=self.on_stage,
         )

@@ -14,9 +14,11 @@ import functools
 import gzip
 import hashlib
 import importlib.util
+import logging
 import os
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,9 +34,16 @@ __all__ = ["DEFAULT_ENCODING", "count_tokens", "decode", "encode", "get_encoding
 DEFAULT_ENCODING = "cl100k_base"
 _URL = "https://openaipublic.blob.core.windows.net/encodings/{name}.tiktoken"
 _SHIPPED = ("cl100k_base", "o200k_base")
+_SEEDING = threading.Lock()
+_log = logging.getLogger(__name__)
 
 
 def _seed_cache(name: str) -> None:
+    with _SEEDING:  # one at a time: a fallback below changes TIKTOKEN_CACHE_DIR for the whole process
+        _seed(name)
+
+
+def _seed(name: str) -> None:
     cache = os.environ.get("TIKTOKEN_CACHE_DIR")
     if not cache:
         cache = str(data_dir() / "tiktoken")
@@ -62,6 +71,7 @@ def _seed_cache(name: str) -> None:
                 f"cannot write tiktoken's {name} file to {cache} ({exc.strerror or exc}), nor to a temporary "
                 "folder; set TIKTOKEN_CACHE_DIR (or PEARL_HOME) to a folder you can write to"
             ) from None
+        _log.debug("tiktoken's cache %s cannot be written (%s); using %s for this process", cache, exc, private)
         os.environ["TIKTOKEN_CACHE_DIR"] = private
 
 

@@ -170,6 +170,12 @@ def test_a_cache_in_a_folder_sqlite_cannot_write_answers_what_it_holds(
         return real(database, *args, uri=uri, **kwargs)
 
     monkeypatch.setattr(sqlite3, "connect", connect)
+    monkeypatch.setattr("pearl.llm._cache.os.access", lambda _, mode: not mode & os.W_OK)  # as a user would see it
+    pending = tmp_path / "pending.sqlite3"
+    pending.write_bytes(path.read_bytes())
+    pending.with_name(pending.name + "-wal").write_bytes(b"")  # a write-ahead log left: an immutable read ignores it
+    assert ResponseCache(pending).get("k7") is None
+    caplog.clear()
     with caplog.at_level(logging.WARNING, logger="pearl.llm"):
         cache = ResponseCache(path)
         cache.put("new", Completion(text="x"))

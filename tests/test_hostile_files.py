@@ -9,6 +9,8 @@ import json
 import logging
 import os
 import re
+import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -236,24 +238,47 @@ def test_an_unusable_pearl_home_is_one_clear_error(
     assert isinstance(Settings().shown()["data_dir"], str)  # `pearl config` still shows where it is
 
 
+def _read_only(folder: Path) -> Callable[[], object]:
+    """Make `folder` and everything in it read-only, for root too (`chattr +i`); returns what undoes it."""
+    paths = [folder, *folder.rglob("*")]
+    if os.geteuid() != 0:
+        for path in paths:
+            path.chmod(path.stat().st_mode & ~0o222)
+        return lambda: [path.chmod(path.stat().st_mode | 0o200) for path in paths]
+    frozen = subprocess.run(["chattr", "+i", *map(str, paths)], capture_output=True, text=True, check=False)
+    if frozen.returncode != 0:
+        pytest.skip(f"root writes through file modes, and chattr +i does not work here: {frozen.stderr.strip()}")
+    return lambda: subprocess.run(["chattr", "-i", *map(str, paths)], check=True)
+
+
 def test_a_read_only_pearl_home_is_used_as_it_is(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_server: FakeOpenAIServer, caplog: pytest.LogCaptureFixture
 ) -> None:
-    # A cache shared read-only, a read-only mount: what it holds answers, nothing new is kept, one warning says so.
+    # A cache shared read-only, a read-only mount: refused before ("not writable"), though it held the answers.
     home = tmp_path / "shared"
     monkeypatch.setenv("PEARL_HOME", str(home))
     monkeypatch.setattr("pearl._paths._READ_ONLY", set())
-    doc = tmp_path / "doc.txt"
-    doc.write_text("Mira runs the ferry. She lives on the island.", encoding="utf-8")
+    story, other = tmp_path / "story.txt", tmp_path / "other.txt"
+    story.write_text("Mira runs the ferry. She lives on the island.", encoding="utf-8")
+    other.write_text("Oskar keeps the light. He trims the wick at dusk.", encoding="utf-8")
     fake_server.set_default("Mira [S0].")
-    args = ["ask", str(doc), "Who runs the ferry?", "-m", "rag", "--base-url", fake_server.base_url, "--model", "m"]
-    assert runner.invoke(_app(), args).exit_code == 0  # fills the caches
-    calls = len(fake_server.chat_requests)
-    _permissions(monkeypatch, os.R_OK | os.X_OK)
-    with caplog.at_level(logging.WARNING):
-        result = runner.invoke(_app(), args)
-    assert result.exit_code == 0, result.output
-    assert "Mira" in result.stdout and len(fake_server.chat_requests) == calls  # answered from the cache
+    server = ["-m", "rag", "--base-url", fake_server.base_url, "--model", "m"]
+    asked = ["ask", str(story), "Who runs the ferry?", *server]
+    assert runner.invoke(_app(), asked).exit_code == 0  # fills the caches
+    kept = sorted((str(p), p.stat().st_size) for p in home.rglob("*"))
+    undo = _read_only(home)
+    try:
+        calls = len(fake_server.chat_requests)
+        with caplog.at_level(logging.WARNING):
+            again = runner.invoke(_app(), asked)
+            assert len(fake_server.chat_requests) == calls  # answered from the cache
+            new = runner.invoke(_app(), ["ask", str(story), "Where does Mira live?", *server])
+            unseen = runner.invoke(_app(), ["ask", str(other), "Who keeps the light?", *server])
+        assert [again.exit_code, new.exit_code, unseen.exit_code] == [0, 0, 0], (new.output, unseen.output)
+        assert "Mira" in again.stdout and len(fake_server.chat_requests) == calls + 2
+        assert sorted((str(p), p.stat().st_size) for p in home.rglob("*")) == kept  # nothing new kept
+    finally:
+        undo()
     warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(warnings) == 1 and "read-only" in warnings[0] and str(home) in warnings[0], warnings
 

@@ -8,6 +8,7 @@ import threading
 import time
 import weakref
 
+import httpx
 import pytest
 from fakeserver import FakeOpenAIServer, Reply
 from pydantic import SecretStr
@@ -125,6 +126,21 @@ def test_a_silent_server_is_asked_twice_not_max_retries_times(fake_server: FakeO
     with pytest.raises(LLMTimeoutError, match="gave up after 2 attempts, 2 of them unanswered: the server looks hung"):
         call(make(fake_server, max_retries=6, timeout=0.3), path)
     assert len(fake_server.requests) == 2
+
+
+def test_a_connection_that_cannot_be_opened_in_time_keeps_its_retries_and_says_so() -> None:
+    # Reported as "no answer within 120s ... the server looks hung" after two attempts: it took at most 10 s each.
+    attempts: list[httpx.Request] = []
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        attempts.append(request)
+        raise httpx.ConnectTimeout("timed out", request=request)
+
+    settings = load_settings(base_url="http://127.0.0.1:9/v1", model="m", retry_base_delay=0.0, max_retries=3)
+    llm = OpenAICompatibleLLM(settings, transport=httpx.MockTransport(refuse))
+    with pytest.raises(LLMConnectionError, match=r"no connection to .* within 10s.*gave up after 4 attempts\)$"):
+        llm.complete(REQUEST)
+    assert len(attempts) == 4
 
 
 @pytest.mark.parametrize("path", ["sync", "async"])

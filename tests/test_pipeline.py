@@ -6,6 +6,7 @@ import asyncio
 import contextvars
 import json
 import re
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from pearl.cli import app
 from pearl.errors import ConfigError
 from pearl.execution import CompressedStepContext, EvidenceBudget, execute_plan
 from pearl.llm import CompletionRequest, FakeLLM
-from pearl.models import Trace
+from pearl.models import Document, Trace
 from pearl.planning import builtin_demos, parse_plan
 from pearl.prompts import CUT_MARK, load_prompt
 from pearl.questions import Question
@@ -492,3 +493,43 @@ def test_questions_about_one_new_document_asked_together_index_it_once(monkeypat
 
     assert len(asyncio.run(main())) == 3
     assert ended == ["built"]
+
+
+def test_indexing_stages_are_told_on_the_thread_that_runs_the_question(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A progress callback may touch what belongs to the loop's thread (an asyncio.Queue, a widget).
+    _slow_index(monkeypatch, 0.1)
+    told: list[tuple[str, str]] = []
+    fake = scripted([GOOD_PLAN])
+    pearl = Pearl(
+        llm=fake,
+        settings=load_settings(cache=False),
+        on_stage=lambda stage, done=0, total=0: told.append((stage, threading.current_thread().name)),
+    )
+    pearl.ask(SAMPLE, QUESTION, method="rag")
+    stages = {stage for stage, _ in told}
+    assert {"index", "answer"} <= stages
+    assert {thread for _, thread in told} == {threading.current_thread().name}
+
+
+def test_with_dense_on_an_indexed_document_does_not_wait_for_another_being_built(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import pearl._pearl
+
+    monkeypatch.setattr(pearl._pearl, "dense_available", lambda: True)
+    monkeypatch.setattr(pearl._pearl, "attach_embeddings", lambda index, progress=None: None)
+    model = Pearl(llm=FakeLLM(default="B"), settings=load_settings(cache=False, dense=True))
+    ready = load_document(SAMPLE)
+    model.index(ready)
+    _slow_index(monkeypatch, 1.0)
+
+    async def main() -> float:
+        building = asyncio.ensure_future(model.aindex(Document.from_text("Another story. It is long.")))
+        await asyncio.sleep(0.2)  # the build holds the lock now
+        started = time.monotonic()
+        await model.aindex(ready)
+        waited = time.monotonic() - started
+        await building
+        return waited
+
+    assert asyncio.run(main()) < 0.5

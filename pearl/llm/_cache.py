@@ -9,15 +9,19 @@ is not a database, truncated or malformed, read-only, a directory in its place, 
 that cannot be created) gets one warning naming the file, once per process, and the calls
 go on without it: reads stop after a failed read, writes after a failed write (a read-only
 cache still answers what it holds, in a read-only folder too: opened as immutable there, since
-SQLite cannot make the files a WAL database is read with). Delete the file to start a fresh cache.
+SQLite cannot make the files a WAL database is read with, unless a write-ahead log is left, which
+that would not read). Delete the file to start a fresh cache.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from pearl._paths import in_read_only_home
@@ -55,6 +59,12 @@ def _warn_once(path: Path, problem: str, *, reads: bool = False) -> None:
     log.warning("response cache %s: %s; %s (remove it to start a fresh cache)", path, problem, then)
 
 
+def _only_readable(path: Path) -> bool:
+    """Whether the database at `path` may be read as immutable: its folder cannot be written (so SQLite cannot
+    make the side files it reads a WAL database with), and it has no write-ahead log, which such a read ignores."""
+    return not os.access(path.parent, os.W_OK) and not path.with_name(f"{path.name}-wal").exists()
+
+
 class ResponseCache:
     """A key -> `Completion` store in one SQLite file; unusable, it warns once and stores nothing."""
 
@@ -64,7 +74,7 @@ class ResponseCache:
         self._frozen = False  # read as an immutable file: the folder cannot be written
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            with self._connect() as db:
+            with self._opened() as db:
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute(_SCHEMA)
         except (sqlite3.Error, OSError) as exc:
@@ -73,6 +83,16 @@ class ResponseCache:
             _warn_once(
                 path, f"cannot be written ({exc})" if self._readable else f"unusable ({exc})", reads=self._readable
             )
+
+    @contextlib.contextmanager
+    def _opened(self) -> Iterator[sqlite3.Connection]:
+        """A connection for one operation, closed after it: `with sqlite3.connect(...)` leaves it open until
+        garbage collection, and its write-ahead log and shared-memory files with it."""
+        db = self._connect()
+        try:
+            yield db
+        finally:
+            db.close()
 
     def _connect(self) -> sqlite3.Connection:
         if self._frozen:
@@ -85,9 +105,11 @@ class ResponseCache:
         if not self.path.is_file():
             return False
         for frozen in (False, True):
+            if frozen and not _only_readable(self.path):
+                break
             self._frozen = frozen
             try:
-                with self._connect() as db:
+                with self._opened() as db:
                     db.execute("SELECT completion FROM responses LIMIT 1").fetchall()
             except sqlite3.Error:
                 continue
@@ -105,7 +127,7 @@ class ResponseCache:
         if not self._readable:
             return None
         try:
-            with self._connect() as db:
+            with self._opened() as db:
                 row = db.execute("SELECT completion FROM responses WHERE key = ?", (key,)).fetchone()
         except sqlite3.Error as exc:
             self._readable = False
@@ -123,7 +145,7 @@ class ResponseCache:
         if not self._writable:
             return
         try:
-            with self._connect() as db:
+            with self._opened() as db:
                 db.execute(
                     "INSERT OR REPLACE INTO responses (key, completion, created) VALUES (?, ?, ?)",
                     (key, completion.model_dump_json(), time.time()),
@@ -136,7 +158,7 @@ class ResponseCache:
         if not self._readable:
             return 0
         try:
-            with self._connect() as db:
+            with self._opened() as db:
                 return int(db.execute("SELECT COUNT(*) FROM responses").fetchone()[0])
         except sqlite3.Error:
             return 0

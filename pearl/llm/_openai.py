@@ -105,6 +105,7 @@ def _error_body(response: httpx.Response) -> tuple[str, dict[str, Any]]:
 _BLOCK = re.compile(r"<(script|style|title)\b", re.IGNORECASE)
 _TAG = re.compile(r"<[^<>]*>")  # no "<" inside: each character is scanned once, whatever the page
 _PAGE_CHARS = 100_000  # enough of an error page to find its title in
+_CONNECT_SECONDS = 10.0  # the most a connection may take to open, within `timeout`
 NO_ANSWER_RETRIES = 1
 """Retries of a request that had no answer within `timeout` (a 408 is an answer, retried as a 5xx is):
 once, for a server that was busy; a second silence is a hung or overloaded server, and each retry
@@ -357,7 +358,7 @@ class OpenAICompatibleLLM:
         return headers
 
     def _timeout(self) -> httpx.Timeout:
-        return httpx.Timeout(self._settings.timeout, connect=min(10.0, self._settings.timeout))
+        return httpx.Timeout(self._settings.timeout, connect=min(_CONNECT_SECONDS, self._settings.timeout))
 
     def _post(self, payload: dict[str, Any]) -> httpx.Response:
         """One blocking attempt, its body read by `timeout` seconds after it was sent.
@@ -434,6 +435,9 @@ class OpenAICompatibleLLM:
                 f"{url} is not a base URL pearl can call ({problem}); "
                 "set --base-url / PEARL_BASE_URL like http://localhost:8080/v1"
             )
+        if isinstance(exc, httpx.ConnectTimeout):  # no connection made: not the model's time, retried as such
+            seconds = min(_CONNECT_SECONDS, self._settings.timeout)
+            return LLMConnectionError(f"no connection to {url} within {seconds:g}s: is the server running?")
         if isinstance(exc, httpx.TimeoutException):
             return self._timed_out()
         if isinstance(exc, httpx.ConnectError):

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,12 +33,11 @@ class AskContext:
     document: Document
     question: Question
     library: ActionLibrary
-    load_index: Callable[[Document, threading.Event], DocumentIndex]
-    """Builds (or loads) the document's index; gives up once the event is set (`stop`), by raising."""
+    load_index: Callable[[Document], DocumentIndex]
     trace: Trace = field(default_factory=Trace)
     on_stage: StageProgress | None = None
-    stop: threading.Event = field(default_factory=threading.Event)
-    """Set when the question is cancelled while its index is built in a worker thread (`aindex`)."""
+    aload_index: Callable[[Document], Awaitable[DocumentIndex]] | None = None
+    """`load_index` off the event loop's thread (`Pearl.aindex`); without it, `load_index` runs in a worker thread."""
     _index: DocumentIndex | None = None
 
     @property
@@ -49,21 +47,17 @@ class AskContext:
     def index(self) -> DocumentIndex:
         """The document's index, built (or loaded from the disk cache) on first use, in this thread."""
         if self._index is None:
-            self._loaded(self.load_index(self.document, self.stop))
+            self._loaded(self.load_index(self.document))
         assert self._index is not None
         return self._index
 
     async def aindex(self) -> DocumentIndex:
-        """`index()` in a worker thread, so that the event loop runs other questions while a document is indexed.
-
-        Cancelled meanwhile (Ctrl-C), it sets `stop`, and the build gives up at its next progress report.
-        """
+        """`index()` off the event loop's thread, so that the loop runs other questions while a document is indexed."""
         if self._index is None:
-            try:
-                index = await asyncio.to_thread(self.load_index, self.document, self.stop)
-            except asyncio.CancelledError:
-                self.stop.set()
-                raise
+            if self.aload_index is not None:
+                index = await self.aload_index(self.document)
+            else:
+                index = await asyncio.to_thread(self.load_index, self.document)
             if self._index is None:  # steps started together each waited for it
                 self._loaded(index)
         assert self._index is not None
