@@ -310,3 +310,21 @@ def test_a_run_with_failures_between_answers_goes_on(tmp_path: Path, fake_server
     )
     rows = check_rows(out / "results.jsonl")
     assert len(rows) == 10 and sum(m.errors for m in summary.methods) == 6
+
+
+def test_pearl_eval_says_once_how_to_go_on_after_the_server_stops_answering(
+    tmp_path: Path, fake_server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from pearl.cli import app
+
+    fake_server.set_default(Reply(delay=1.0))
+    monkeypatch.setenv("PEARL_MAX_RETRIES", "0")
+    out = tmp_path / "run"
+    args = ["eval", str(QUESTIONS), "-m", "direct", "--out", str(out), "--timeout", "0.2", "--no-cache"]
+    result = CliRunner().invoke(app, [*args, "--base-url", fake_server.base_url, "--model", "m"])
+    assert result.exit_code == 1, result.output
+    error = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(error) == 1 and "questions in a row got no answer" in error[0], result.stderr
+    assert f"results so far are kept in {out})" in error[0] and "re-run to resume" not in error[0]

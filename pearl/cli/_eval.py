@@ -29,7 +29,7 @@ from pearl.cli._common import (
     settings_from,
 )
 from pearl.cli._progress import ProgressBar
-from pearl.errors import PearlError, RunBusyError
+from pearl.errors import PearlError, RunBusyError, UnansweredError
 from pearl.eval import (
     FORMATS,
     REPORT_FILE,
@@ -156,7 +156,8 @@ def eval_command(
     except PearlError as exc:
         bar.close()
         kept = started and not isinstance(exc, RunBusyError) and (run_dir / RESULTS_FILE).is_file()
-        hint = f" (results so far are kept in {run_dir}; re-run to resume)" if kept else ""
+        resume = "" if isinstance(exc, UnansweredError) else "; re-run to resume"  # its message says how
+        hint = f" (results so far are kept in {run_dir}{resume})" if kept else ""
         raise fail(f"{exc}{hint}", exit_code(exc)) from None
     bar.close()
     echo(render_report(summary), nl=False)
