@@ -20,10 +20,11 @@ Two things every question gets here, whatever the method:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import threading
 import unicodedata
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -239,6 +240,8 @@ class Pearl:
 
         The stages are told (`on_stage`) on the event loop's thread, as every other stage of a question is.
         """
+        if self._ready(document.content_hash):  # in memory: no thread needed
+            return self._index(document, None, None)
         loop = asyncio.get_running_loop()
         on_stage = self.on_stage
         tell: StageProgress | None = None
@@ -254,19 +257,37 @@ class Pearl:
             stop.set()
             raise
 
+    def _ready(self, key: str) -> bool:
+        """Whether the index of the text with content hash `key` is in memory with all it needs."""
+        return key in self._indexes and (not self.settings.dense or key in self._embedded)
+
+    @contextlib.contextmanager
+    def _turn(self, stop: threading.Event | None) -> Iterator[None]:
+        """Hold the build lock; while another thread builds, a stopped question stops waiting (`_Stopped`)."""
+        if stop is None:
+            self._building.acquire()
+        else:
+            while not self._building.acquire(timeout=0.05):
+                if stop.is_set():
+                    raise _Stopped
+        try:
+            yield
+        finally:
+            self._building.release()
+
     def _index(self, document: Document, stop: threading.Event | None, tell: StageProgress | None) -> DocumentIndex:
-        """`index`, the build given up (`_Stopped`) at its next progress report once `stop` is set."""
+        """`index`, given up (`_Stopped`) once `stop` is set: while waiting for another build, or at the next
+        progress report of its own."""
         key = document.content_hash
-        if key not in self._indexes:
-            with self._building:
+        if not self._ready(key):
+            with self._turn(stop):
                 if key not in self._indexes:  # another thread may have built it meanwhile
                     self._indexes[key] = self._build(document, stop, tell)
-        index = self._indexes[key]
-        if self.settings.dense and key not in self._embedded:
-            with self._building:
-                if key not in self._embedded:
+                if self.settings.dense and key not in self._embedded:
+                    index = self._indexes[key]
                     attach_embeddings(index, progress=None if tell is None else lambda count: tell("embed", 0, count))
                     self._embedded.add(key)
+        index = self._indexes[key]
         if index.name == document.name and index.parts == document.parts:
             return index
         # Kept by text alone, the index may be another file's with the same text, whose name and parts (which
@@ -277,6 +298,8 @@ class Pearl:
 
     @staticmethod
     def _build(document: Document, stop: threading.Event | None, tell: StageProgress | None) -> DocumentIndex:
+        if stop is not None and stop.is_set():  # stopped while waiting for its turn
+            raise _Stopped
         # Told in words, which a person knows a document's length by; the index counts characters.
         words = count_words(document.text) if tell is not None else 0
         if tell is not None:

@@ -44,6 +44,7 @@ def _seed_cache(name: str) -> None:
 
 
 def _seed(name: str) -> None:
+    """Put tiktoken's `name` file where tiktoken looks for it; called holding `_SEEDING`."""
     cache = os.environ.get("TIKTOKEN_CACHE_DIR")
     if not cache:
         cache = str(data_dir() / "tiktoken")
@@ -80,8 +81,9 @@ def get_encoding(name: str = DEFAULT_ENCODING) -> tiktoken.Encoding:
     """Return a tiktoken encoding, seeding tiktoken's cache from the bundled files first."""
     import tiktoken
 
-    _seed_cache(name)
-    return tiktoken.get_encoding(name)
+    with _SEEDING:  # seeded and read before another first use can move TIKTOKEN_CACHE_DIR (see `_seed`)
+        _seed(name)
+        return tiktoken.get_encoding(name)
 
 
 def encode(text: str, encoding: str = DEFAULT_ENCODING) -> list[int]:

@@ -285,13 +285,12 @@ def test_a_run_whose_server_stops_answering_stops_and_says_how_to_go_on(
     fake_server.set_default(Reply(delay=1.0))
     settings = _eval_settings(fake_server, timeout=0.2)
     out = tmp_path / "run"
-    with pytest.raises(UnansweredError, match=r"stopped: 4 questions in a row got no answer .*--retry-errors"):
+    with pytest.raises(UnansweredError, match=r"stopped: \d questions in a row got no answer .*--retry-errors"):
         run_eval(Pearl(settings=settings), load_dataset(QUESTIONS), ["direct", "rag"], out, concurrency=2)
     rows = check_rows(out / "results.jsonl")
-    assert len(rows) == 4 and all(r["error_type"] == "LLMTimeoutError" for r in rows), [
-        (r["error_type"], r["error"]) for r in rows
-    ]
+    assert 4 <= len(rows) <= 5 and all(r["error_type"] == "LLMTimeoutError" for r in rows), rows
     fake_server.set_default(answer_for)  # the server answers again: the run goes on where it stopped
+    settings = _eval_settings(fake_server)  # answers in time however busy the machine
     summary = run_eval(Pearl(settings=settings), load_dataset(QUESTIONS), ["direct", "rag"], out, retry_errors=True)
     assert sum(m.errors for m in summary.methods) == 0 and set(latest_rows(load_results(out))) == EXPECTED
 
@@ -328,3 +327,28 @@ def test_pearl_eval_says_once_how_to_go_on_after_the_server_stops_answering(
     error = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert len(error) == 1 and "questions in a row got no answer" in error[0], result.stderr
     assert f"results so far are kept in {out})" in error[0] and "re-run to resume" not in error[0]
+
+
+def test_a_question_failing_before_reaching_the_server_does_not_hide_its_silence(
+    tmp_path: Path, fake_server: FakeOpenAIServer
+) -> None:
+    # A question that cannot be asked (an option twice) says nothing of the server: it reset the count, and a
+    # run against a dead server with such questions here and there never stopped.
+    story = (SAMPLE_DIR / "the_keeper_of_tren_light.txt").resolve()
+    fine = {"question": "Who?", "options": ["The boatman", "The keeper"], "answer": "B"}
+    twice = {"question": "Who?", "options": ["None", "None"], "answer": "B"}
+    questions = [{**q, "id": f"q{i}"} for i, q in enumerate([fine, twice, fine, fine, fine, fine])]
+    data = tmp_path / "custom.jsonl"
+    data.write_text(json.dumps({"id": "k", "path": str(story), "questions": questions}) + "\n", encoding="utf-8")
+    fake_server.set_default(Reply(delay=1.0))
+    out = tmp_path / "run"
+    settings = _eval_settings(fake_server, timeout=0.2, max_retries=0)
+    with pytest.raises(UnansweredError, match="stopped: 4 questions in a row"):
+        run_eval(Pearl(settings=settings), load_dataset(data), ["direct"], out, concurrency=1)
+    assert [r["error_type"] for r in check_rows(out / "results.jsonl")] == [
+        "LLMTimeoutError",
+        "QuestionError",
+        "LLMTimeoutError",
+        "LLMTimeoutError",
+        "LLMTimeoutError",
+    ]

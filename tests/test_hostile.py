@@ -170,7 +170,12 @@ def test_a_cache_in_a_folder_sqlite_cannot_write_answers_what_it_holds(
         return real(database, *args, uri=uri, **kwargs)
 
     monkeypatch.setattr(sqlite3, "connect", connect)
-    monkeypatch.setattr("pearl.llm._cache.os.access", lambda _, mode: not mode & os.W_OK)  # as a user would see it
+    real_access = os.access
+
+    def access(path: Any, mode: int, *args: Any, **kwargs: Any) -> bool:  # this folder as a user would see it
+        return not mode & os.W_OK if Path(path) == tmp_path else real_access(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr(os, "access", access)
     pending = tmp_path / "pending.sqlite3"
     pending.write_bytes(path.read_bytes())
     pending.with_name(pending.name + "-wal").write_bytes(b"")  # a write-ahead log left: an immutable read ignores it

@@ -246,7 +246,8 @@ def _read_only(folder: Path) -> Callable[[], object]:
             path.chmod(path.stat().st_mode & ~0o222)
         return lambda: [path.chmod(path.stat().st_mode | 0o200) for path in paths]
     frozen = subprocess.run(["chattr", "+i", *map(str, paths)], capture_output=True, text=True, check=False)
-    if frozen.returncode != 0:
+    if frozen.returncode != 0:  # undo what it did set, or the folder could not be deleted
+        subprocess.run(["chattr", "-i", *map(str, paths)], capture_output=True, check=False)
         pytest.skip(f"root writes through file modes, and chattr +i does not work here: {frozen.stderr.strip()}")
     return lambda: subprocess.run(["chattr", "-i", *map(str, paths)], check=True)
 

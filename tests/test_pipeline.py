@@ -533,3 +533,24 @@ def test_with_dense_on_an_indexed_document_does_not_wait_for_another_being_built
         return waited
 
     assert asyncio.run(main()) < 0.5
+
+
+def test_a_question_cancelled_while_waiting_for_another_threads_build_stops_waiting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ended = _slow_index(monkeypatch, 2.0)
+    model = pearl_with(scripted([GOOD_PLAN]))
+    document = load_document(SAMPLE)
+    builder = threading.Thread(target=model.index, args=(document,))
+    builder.start()
+    time.sleep(0.1)  # the other thread holds the build lock now
+
+    async def main() -> None:
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(model.aindex(document), 0.2)
+
+    started = time.monotonic()
+    asyncio.run(main())  # which waits for its worker thread to end
+    assert time.monotonic() - started < 1.5
+    builder.join()
+    assert ended == ["built"]  # the other thread's build, untouched

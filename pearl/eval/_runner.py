@@ -37,6 +37,7 @@ from pearl.context import DocumentIndex
 from pearl.errors import (
     ConfigError,
     DatasetError,
+    LLMError,
     LLMResponseError,
     PearlError,
     PlanParseError,
@@ -320,8 +321,11 @@ class _Runner:
     def _failed(
         self, base: dict[str, object], error: BaseException, started: float, message: str | None = None
     ) -> ResultRow:
-        silent = isinstance(error, PearlError) and _unanswered(error)
-        self._unanswered = [*self._unanswered, error] if silent else []
+        if isinstance(error, PearlError) and _unanswered(error):
+            self._unanswered = [*self._unanswered, error]
+        elif isinstance(error, LLMError):  # the server replied, if not with an answer
+            self._unanswered = []
+        # else (a question that cannot be asked, a plan that does not parse): nothing said about the server
         return ResultRow.model_validate(
             {
                 **base,

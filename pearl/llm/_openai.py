@@ -105,7 +105,7 @@ def _error_body(response: httpx.Response) -> tuple[str, dict[str, Any]]:
 _BLOCK = re.compile(r"<(script|style|title)\b", re.IGNORECASE)
 _TAG = re.compile(r"<[^<>]*>")  # no "<" inside: each character is scanned once, whatever the page
 _PAGE_CHARS = 100_000  # enough of an error page to find its title in
-_CONNECT_SECONDS = 10.0  # the most a connection may take to open, within `timeout`
+_CONNECT_SECONDS = 10.0  # the most a connection may take to open (half of `timeout` at most)
 NO_ANSWER_RETRIES = 1
 """Retries of a request that had no answer within `timeout` (a 408 is an answer, retried as a 5xx is):
 once, for a server that was busy; a second silence is a hung or overloaded server, and each retry
@@ -358,7 +358,13 @@ class OpenAICompatibleLLM:
         return headers
 
     def _timeout(self) -> httpx.Timeout:
-        return httpx.Timeout(self._settings.timeout, connect=min(_CONNECT_SECONDS, self._settings.timeout))
+        return httpx.Timeout(self._settings.timeout, connect=self._connect_seconds)
+
+    @property
+    def _connect_seconds(self) -> float:
+        """The most a connection may take to open: well inside an attempt's deadline, which would otherwise
+        fire first and count a server that never accepted the connection as one that never answered."""
+        return min(_CONNECT_SECONDS, self._settings.timeout / 2)
 
     def _post(self, payload: dict[str, Any]) -> httpx.Response:
         """One blocking attempt, its body read by `timeout` seconds after it was sent.
@@ -436,8 +442,9 @@ class OpenAICompatibleLLM:
                 "set --base-url / PEARL_BASE_URL like http://localhost:8080/v1"
             )
         if isinstance(exc, httpx.ConnectTimeout):  # no connection made: not the model's time, retried as such
-            seconds = min(_CONNECT_SECONDS, self._settings.timeout)
-            return LLMConnectionError(f"no connection to {url} within {seconds:g}s: is the server running?")
+            return LLMConnectionError(
+                f"no connection to {url} within {self._connect_seconds:g}s: is the server running?"
+            )
         if isinstance(exc, httpx.TimeoutException):
             return self._timed_out()
         if isinstance(exc, httpx.ConnectError):
