@@ -72,7 +72,7 @@ T = TypeVar("T")
 
 
 class _Stopped(Exception):
-    """Raised inside an index build whose question was cancelled (`AskContext.stop`): no one waits for it."""
+    """Raised inside an index build (or a wait for one) whose `aindex` was cancelled: no one waits for it."""
 
 
 def run_blocking(coroutine: Coroutine[Any, Any, T]) -> T:

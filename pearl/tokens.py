@@ -38,13 +38,9 @@ _SEEDING = threading.Lock()
 _log = logging.getLogger(__name__)
 
 
-def _seed_cache(name: str) -> None:
-    with _SEEDING:  # one at a time: a fallback below changes TIKTOKEN_CACHE_DIR for the whole process
-        _seed(name)
-
-
 def _seed(name: str) -> None:
-    """Put tiktoken's `name` file where tiktoken looks for it; called holding `_SEEDING`."""
+    """Put tiktoken's `name` file where tiktoken looks for it; called holding `_SEEDING` (its fallback changes
+    TIKTOKEN_CACHE_DIR for the whole process)."""
     cache = os.environ.get("TIKTOKEN_CACHE_DIR")
     if not cache:
         cache = str(data_dir() / "tiktoken")

@@ -3,11 +3,11 @@
 Retries with exponential backoff and full jitter on 429, 5xx, 408 and 409 (as the official SDK
 does), timeouts, dropped connections and garbled replies, honouring Retry-After; a bounded number
 of attempts; 400/401/403/404 are not retried and say what to fix. A request the server left
-unanswered for the whole `timeout` is asked again only `NO_ANSWER_RETRIES` times: a hung server
-fails in two timeouts, not in `max_retries + 1` of them (ten minutes with the defaults). The API key goes only into the
-Authorization header: never into a log line, a trace or an error message; server text quoted in
-an error is redacted first (a server may echo the header), and a password in the base URL is
-shown as `***`.
+unanswered for the whole `timeout` is asked again only `NO_ANSWER_RETRIES` times: a hung
+server fails after two timeouts, not `max_retries + 1` (ten minutes with the defaults). The
+API key goes only into the Authorization header: never into a log line, a trace or an error
+message; server text quoted in an error is redacted first (a server may echo the header), and a
+password in the base URL is shown as `***`.
 
 Every response body goes through the guarded JSON decoder and `read_completion`, the one
 boundary where a reply's types, sizes and encodings are checked (see `pearl.llm._reply`).
