@@ -120,12 +120,16 @@ def test_persistent_faults_fail_within_the_bound(
 
 
 @pytest.mark.parametrize("path", ["sync", "async"])
-def test_a_silent_server_is_asked_twice_not_max_retries_times(fake_server: FakeOpenAIServer, path: str) -> None:
+def test_a_silent_server_is_asked_twice_not_max_retries_times(
+    fake_server: FakeOpenAIServer, path: str, caplog: pytest.LogCaptureFixture
+) -> None:
     # Each attempt costs the whole timeout: with the defaults, five of them kept `pearl ask` waiting ten minutes.
     fake_server.set_default(Reply(delay=1.0))
     with pytest.raises(LLMTimeoutError, match="gave up after 2 attempts, 2 of them unanswered: the server looks hung"):
         call(make(fake_server, max_retries=6, timeout=0.3), path)
     assert len(fake_server.requests) == 2
+    said = [r.getMessage() for r in caplog.records if "retrying" in r.getMessage()]
+    assert len(said) == 1 and said[0].endswith("(attempt 2 of at most 7; the last if it goes unanswered too)")
 
 
 @pytest.mark.parametrize("path", ["sync", "async"])

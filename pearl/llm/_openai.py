@@ -557,7 +557,13 @@ class OpenAICompatibleLLM:
                 error.args = (f"{error.args[0]} (server asked to wait {hinted:.0f}s, over the {cap:.0f}s limit)",)
                 raise error
             backoff = max(backoff, hinted)
+        last = "; the last if it goes unanswered too" if silent == NO_ANSWER_RETRIES else ""
         log.warning(
-            "%s; retrying in %.1fs (attempt %d of %d)", error, backoff, attempt + 1, self._settings.max_retries + 1
+            "%s; retrying in %.1fs (attempt %d of at most %d%s)",
+            error,
+            backoff,
+            attempt + 1,
+            self._settings.max_retries + 1,
+            last,
         )
         return backoff
