@@ -141,6 +141,18 @@ def checked_question(question: Question) -> Question:
     return question
 
 
+_RAISE_WINDOW = "raise context_window (--context-window) if the model takes more"
+
+
+async def _fall_back(ctx: AskContext, method: str, before: str, after: str) -> Answer:
+    """`method`'s answer given by the fallback method instead, marked so, its note naming the fallback
+    between `before` and `after` (why)."""
+    assert FALLBACK.answer is not None
+    answer = await FALLBACK.answer(ctx)
+    note = f"{before}answered by {FALLBACK.name} ({FALLBACK.description}){after}"
+    return answer.model_copy(update={"method": method, "fallback": True, "notes": [note, *answer.notes]})
+
+
 def _unchosen_notes(answer: Answer) -> list[str]:
     """A note when a multiple-choice answer names none of the options: its letter is None."""
     if not answer.options or answer.letter is not None:
@@ -385,19 +397,16 @@ class Pearl:
     def _demos(self, question: Question) -> list[Demo]:
         return select_demos(self.demos, " ".join([question.text, *question.options]), k=PLAN_DEMOS)
 
-    def _plan_window_problem(self, ctx: AskContext) -> str | None:
+    def _plan_window_problem(self, ctx: AskContext, demos: Sequence[Demo]) -> str | None:
         """Why the window cannot hold a planning prompt that shows the question (see `plan_window_problem`)."""
-        question = ctx.question
-        demos = self._demos(question)
-        return plan_window_problem(ctx.llm, question, self.library, demos=demos, max_steps=self.settings.max_steps)
+        return plan_window_problem(ctx.llm, ctx.question, self.library, demos=demos, max_steps=self.settings.max_steps)
 
-    async def _plan(self, ctx: AskContext, sheet: str) -> PlanResult:
-        question = ctx.question
+    async def _plan(self, ctx: AskContext, demos: Sequence[Demo], sheet: str) -> PlanResult:
         return await generate_plan(
             ctx.recorder,
-            question,
+            ctx.question,
             self.library,
-            demos=self._demos(question),
+            demos=demos,
             entity_sheet=sheet,
             max_attempts=self.settings.plan_attempts,
             max_steps=self.settings.max_steps,
@@ -419,28 +428,19 @@ class Pearl:
     async def _answer(self, ctx: AskContext, chosen: Method, method: str) -> Answer:
         if chosen.answer is not None:
             return await chosen.answer(ctx)
-        assert FALLBACK.answer is not None
+        demos = self._demos(ctx.question)
         # Planning calls that cannot show the question cost eight calls for no plan: answer as the fallback would.
-        problem = self._plan_window_problem(ctx)
+        problem = self._plan_window_problem(ctx, demos)
         if problem is not None:
             too_small = rag_window_problem(ctx)  # the fallback is rag
             if too_small is not None:
-                raise ConfigError(f"{too_small}; raise context_window (--context-window) if the model takes more")
+                raise ConfigError(f"{too_small}; {_RAISE_WINDOW}")
             ctx.recorder.note("plan skipped", problem)
-            fallback = await FALLBACK.answer(ctx)
-            note = (
-                f"window too small to plan: answered by {FALLBACK.name} ({FALLBACK.description}); {problem}; "
-                "raise context_window (--context-window) if the model takes more"
-            )
-            return fallback.model_copy(update={"method": method, "fallback": True, "notes": [note, *fallback.notes]})
-        planned = await self._plan(ctx, entity_sheet(await ctx.aindex(), SHEET_TOKENS))
+            return await _fall_back(ctx, method, "window too small to plan: ", f"; {problem}; {_RAISE_WINDOW}")
+        planned = await self._plan(ctx, demos, entity_sheet(await ctx.aindex(), SHEET_TOKENS))
         if planned.plan is None:
-            fallback = await FALLBACK.answer(ctx)
-            note = (
-                f"no valid plan after {len(planned.attempts)} attempt(s); "
-                f"answered by {FALLBACK.name} ({FALLBACK.description}) instead"
-            )
-            return fallback.model_copy(update={"method": method, "fallback": True, "notes": [note, *fallback.notes]})
+            tried = f"no valid plan after {len(planned.attempts)} attempt(s); "
+            return await _fall_back(ctx, method, tried, " instead")
         assert chosen.executor is not None
         return await answer_from_plan(ctx, planned.plan, method=method, executor=chosen.executor)
 
@@ -454,11 +454,12 @@ class Pearl:
         q = as_question(question, options)
         # Planning never reads the document; with none given there is no entity sheet either.
         ctx = self._context(document if document is not None else Document.from_text(""), q, "plan")
-        problem = self._plan_window_problem(ctx)
+        demos = self._demos(q)
+        problem = self._plan_window_problem(ctx, demos)
         if problem is not None:
-            raise ConfigError(f"{problem}; raise context_window (--context-window) if the model takes more")
+            raise ConfigError(f"{problem}; {_RAISE_WINDOW}")
         sheet = entity_sheet(await ctx.aindex(), SHEET_TOKENS) if document is not None else ""
-        return await self._guarded(ctx, lambda: self._plan(ctx, sheet)), ctx.trace
+        return await self._guarded(ctx, lambda: self._plan(ctx, demos, sheet)), ctx.trace
 
     async def arun_plan(
         self,

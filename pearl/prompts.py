@@ -26,7 +26,7 @@ from pearl.errors import ConfigError
 from pearl.models import Message
 from pearl.tokens import count_tokens, truncate_to_tokens
 
-__all__ = ["CUT_MARK", "Fitted", "PromptTemplate", "fitted_cuts", "load_prompt", "prompt_dirs"]
+__all__ = ["CUT_MARK", "SHOWN_FLOOR", "Fitted", "PromptTemplate", "fitted_cuts", "load_prompt", "prompt_dirs"]
 
 _FILE = re.compile(r"^(?P<name>[a-z0-9_]+)\.v(?P<version>\d+)\.md$")
 _SECTION = re.compile(r"^## (system|user|part [a-z0-9_]+)\s*$", re.MULTILINE)
@@ -43,6 +43,11 @@ CUT_MARK = " [...]"
 _CUT_MARK_TOKENS = 3
 
 
+SHOWN_FLOOR = 64
+"""Tokens of a field that must survive fitting for the field to count as shown (all of it when shorter):
+a prompt that keeps less of the question does not show the model what it is asked, and is not sent."""
+
+
 class Fitted(NamedTuple):
     """How much of one field survived fitting: kept and total tokens."""
 
@@ -52,6 +57,11 @@ class Fitted(NamedTuple):
     @property
     def cut(self) -> bool:
         return self.kept < self.total
+
+    @property
+    def lost(self) -> bool:
+        """Cut below `SHOWN_FLOOR`: too little of it is left to read."""
+        return self.kept < min(self.total, SHOWN_FLOOR)
 
 
 _CUTS: ContextVar[Mapping[str, Mapping[str, int]]] = ContextVar("pearl_prompt_cuts", default=MappingProxyType({}))

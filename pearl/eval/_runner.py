@@ -253,7 +253,8 @@ class _Runner:
         self.out_dir = log_.path.parent
         self.plans = plans or {}
         self._indexing: dict[str, asyncio.Task[None]] = {}
-        self._unanswered: list[BaseException] = []  # the latest rows' errors, while each is the server's silence
+        self._silent = 0  # rows in a row, the latest last, that got no answer from the server
+        self._silence: BaseException | None = None  # the latest of them
 
     async def _index(self, document: Document) -> None:
         await self.pearl.aindex(document)  # in a worker thread, one document at a time
@@ -293,7 +294,7 @@ class _Runner:
             # row (with its type, for the bug report) and --retry-errors runs it again.
             log.warning("%s [%s]: unexpected %s: %s", question.id, method, type(exc).__name__, exc)
             return self._failed(base, exc, started)
-        self._unanswered = []
+        self._silent = 0
         usage = answer.usage
         trace_file = _trace_file(question.id, method)
         await asyncio.to_thread(
@@ -322,9 +323,9 @@ class _Runner:
         self, base: dict[str, object], error: BaseException, started: float, message: str | None = None
     ) -> ResultRow:
         if isinstance(error, PearlError) and _unanswered(error):
-            self._unanswered = [*self._unanswered, error]
+            self._silent, self._silence = self._silent + 1, error
         elif isinstance(error, LLMError):  # the server replied, if not with an answer
-            self._unanswered = []
+            self._silent = 0
         # else (a question that cannot be asked, a plan that does not parse): nothing said about the server
         return ResultRow.model_validate(
             {
@@ -348,10 +349,10 @@ class _Runner:
                 await asyncio.to_thread(self.log.append, row)
                 self.tally.add(row)
                 self.tally.report()
-                if len(self._unanswered) >= enough:
+                if self._silent >= enough:
                     raise UnansweredError(
-                        f"stopped: {len(self._unanswered)} questions in a row got no answer from the model's server "
-                        f"(the last: {self._unanswered[-1]}); once it answers, run the same command with "
+                        f"stopped: {self._silent} questions in a row got no answer from the model's server "
+                        f"(the last: {self._silence}); once it answers, run the same command with "
                         "--retry-errors to ask them again"
                     )
 

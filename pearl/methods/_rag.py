@@ -17,9 +17,9 @@ def rag_budget(ctx: AskContext) -> int:
 
 
 def rag_window_problem(ctx: AskContext) -> str | None:
-    """Why the window cannot hold a `rag` prompt that shows the question (whole, or 64 tokens of it), or None."""
+    """Why the window cannot hold a `rag` prompt that shows the question (whole, or `SHOWN_FLOOR` tokens of it)."""
     _, _, _, report = _fitted(ctx)
-    if any(fitted.kept < min(fitted.total, 64) for fitted in report.values()):
+    if any(fitted.lost for fitted in report.values()):
         return f"a {ctx.llm.context_window:,}-token window cannot hold even one call showing the question"
     return None
 

@@ -151,7 +151,6 @@ _FIX_SHARES = {
 
 # A planning prompt too small for the question was sent with the question cut to nothing, eight times:
 # the model cannot plan for a question it does not see, nor correct a plan from errors it is not shown.
-_QUESTION_FLOOR = 64  # tokens of the question (and of the options) a planning prompt must keep, or all of it
 _FIX_FLOOR = 64  # tokens a correction must have besides the question, for the errors and the rejected plan
 
 
@@ -166,7 +165,7 @@ def plan_window_problem(
     """Why the model's window cannot hold a planning prompt worth sending, or None when it can.
 
     A planning prompt must hold the action list whole and the question and its options (whole, or
-    when long, a share of 64 tokens or more), and a correction must have room for errors and a plan
+    when long, `SHOWN_FLOOR` tokens of it or more), and a correction must have room for errors and a plan
     besides. Demonstrations and the entity sheet are cut first and may be left out.
     """
     shown = choose_actions(library, question.text, demos)
@@ -182,7 +181,7 @@ def plan_window_problem(
     }
     _, report = first.fit(window, reply_tokens, _PLAN_SHARES, **values, **plan_rules(first, shown, max_steps, mode))
     for field in ("question", "options_block"):
-        if report[field].kept < min(report[field].total, _QUESTION_FLOOR):
+        if report[field].lost:
             what = f"the {report[field].total:,}-token {field.removesuffix('_block')}"
             return f"a {window:,}-token window cannot hold the planning prompt (the action list, {what} and a reply)"
     kept = report["question"].kept + report["options_block"].kept
