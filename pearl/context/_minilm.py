@@ -36,9 +36,15 @@ __all__ = ["MAX_PIECES", "MiniLMEncoder", "WordPieces", "read_safetensors"]
 MAX_PIECES = 256
 """Word pieces the model reads of a text, `[CLS]` and `[SEP]` included (its `max_seq_length`)."""
 _MARKERS = re.compile(r"(\[(?:PAD|UNK|CLS|SEP|MASK)\])")
+_DROPPED = frozenset({"Cc", "Cf", "Co", "Cs", "Mn"})
+"""Categories the tokenizer deletes: control and format characters, private use, surrogates, accents.
+Not "Cn": a character this Python's Unicode tables do not know yet (a new emoji) is one the model's
+tokenizer, with newer tables, keeps, and reads as [UNK]."""
 _MAX_WORD = 100  # characters: a longer "word" (a hash, a URL run together) is one [UNK]
 _LAYERS = 6
 _HEADS = 12
+_WIDTH = 384
+_INNER = 1536
 _EPS = 1e-12
 _BATCH = 32
 
@@ -60,7 +66,7 @@ def _is_cjk(code: int) -> bool:
         or 0x20000 <= code <= 0x2A6DF
         or 0x2A700 <= code <= 0x2B73F
         or 0x2B740 <= code <= 0x2B81F
-        or 0x2B820 <= code <= 0x2CEAF
+        or 0x2B920 <= code <= 0x2CEAF  # as HF's (Rust) tokenizer has it; BERT's Python one began at 0x2B820
         or 0xF900 <= code <= 0xFAFF
         or 0x2F800 <= code <= 0x2FA1F
     )
@@ -70,8 +76,14 @@ class WordPieces:
     """BERT's uncased word-piece tokenizer over a `vocab.txt` (one piece a line, the line number its id)."""
 
     def __init__(self, vocab: Path) -> None:
-        pieces = vocab.read_text(encoding="utf-8").splitlines()
-        self._ids = {piece: n for n, piece in enumerate(pieces)}
+        try:
+            pieces = vocab.read_bytes().decode("utf-8").split("\n")
+        except UnicodeDecodeError as exc:
+            raise ContextError(f"{vocab} is not a BERT vocabulary: not UTF-8 (byte {exc.start})") from exc
+        while pieces and not pieces[-1]:
+            pieces.pop()
+        self.size = len(pieces)
+        self._ids = {piece.rstrip("\r"): n for n, piece in enumerate(pieces)}
         try:
             self.cls, self.sep, self.unk = (self._ids[name] for name in ("[CLS]", "[SEP]", "[UNK]"))
         except KeyError as exc:
@@ -80,17 +92,18 @@ class WordPieces:
     def _words(self, text: str) -> list[str]:
         cleaned: list[str] = []
         for ch in unicodedata.normalize("NFD", text):
-            code = ord(ch)
             category = unicodedata.category(ch)
-            if ch.isspace():
+            if ch in "\t\n\r":
                 cleaned.append(" ")
-            elif code in (0, 0xFFFD) or category == "Mn" or category.startswith("C"):
-                continue  # a null, a replacement character, an accent, a control character
-            elif _is_cjk(code) or _is_punctuation(ch):
+            elif category in _DROPPED or ch == "\ufffd":
+                continue  # a control character (form feed too), an accent, a replacement character
+            elif ch.isspace():
+                cleaned.append(" ")
+            elif _is_cjk(ord(ch)) or _is_punctuation(ch):
                 cleaned.append(f" {ch} ")
             else:
-                cleaned.append(ch)
-        return "".join(cleaned).lower().split()
+                cleaned.append(ch.lower())  # one character at a time: no final sigma, as the model's tokenizer
+        return "".join(cleaned).split()
 
     def _pieces(self, word: str) -> list[int]:
         if len(word) > _MAX_WORD:
@@ -199,35 +212,48 @@ class MiniLMEncoder:
             weights = read_safetensors(folder / "model.safetensors")
         except OSError as exc:
             raise ContextError(f"the dense model's files are not readable in {folder}: {exc}") from exc
-        missing = [name for name in self._names() if name not in weights]
-        if missing:
-            raise ContextError(f"{folder / 'model.safetensors'} is not all-MiniLM-L6-v2: it has no {missing[0]}")
+        # A file cut short or of another model is refused here, rather than giving vectors that look right.
+        for name, shape in self._shapes(self.tokenizer.size).items():
+            found = weights.get(name)
+            if found is None or found.shape != shape:
+                had = "no float32 tensor of that name" if found is None else f"shape {list(found.shape)}"
+                raise ContextError(
+                    f"{folder} does not hold all-MiniLM-L6-v2 (or a file of it is damaged): "
+                    f"{name} should have shape {list(shape)}, found {had}"
+                )
         self._weights = weights
         self._transposed = {
             name[: -len(".weight")]: np.ascontiguousarray(weights[name].T)
-            for name in self._names()
-            if name.endswith(".weight") and weights[name].ndim == 2 and name.startswith("encoder.")
+            for name, shape in self._shapes(self.tokenizer.size).items()
+            if len(shape) == 2 and name.startswith("encoder.")
         }
         self._embed = [weights[f"embeddings.{name}_embeddings.weight"] for name in ("word", "position", "token_type")]
 
     @staticmethod
-    def _names() -> list[str]:
-        names = [f"embeddings.{name}_embeddings.weight" for name in ("word", "position", "token_type")]
-        names += ["embeddings.LayerNorm.weight", "embeddings.LayerNorm.bias"]
+    def _shapes(vocabulary: int) -> dict[str, tuple[int, ...]]:
+        """Every tensor the encoder reads, with its shape (the word embeddings: one row per piece of `vocab.txt`)."""
+        shapes: dict[str, tuple[int, ...]] = {
+            "embeddings.word_embeddings.weight": (vocabulary, _WIDTH),
+            "embeddings.position_embeddings.weight": (512, _WIDTH),
+            "embeddings.token_type_embeddings.weight": (2, _WIDTH),
+            "embeddings.LayerNorm.weight": (_WIDTH,),
+            "embeddings.LayerNorm.bias": (_WIDTH,),
+        }
         for n in range(_LAYERS):
             layer = f"encoder.layer.{n}."
-            for part in (
-                "attention.self.query",
-                "attention.self.key",
-                "attention.self.value",
-                "attention.output.dense",
-                "attention.output.LayerNorm",
-                "intermediate.dense",
-                "output.dense",
-                "output.LayerNorm",
+            for part, rows, columns in (
+                ("attention.self.query", _WIDTH, _WIDTH),
+                ("attention.self.key", _WIDTH, _WIDTH),
+                ("attention.self.value", _WIDTH, _WIDTH),
+                ("attention.output.dense", _WIDTH, _WIDTH),
+                ("attention.output.LayerNorm", _WIDTH, 0),
+                ("intermediate.dense", _INNER, _WIDTH),
+                ("output.dense", _WIDTH, _INNER),
+                ("output.LayerNorm", _WIDTH, 0),
             ):
-                names += [layer + part + ".weight", layer + part + ".bias"]
-        return names
+                shapes[layer + part + ".weight"] = (rows, columns) if columns else (rows,)
+                shapes[layer + part + ".bias"] = (rows,)
+        return shapes
 
     def _linear(self, x: Array, name: str) -> Array:
         # As one 2-D product with the weight laid out transposed: numpy hands that to BLAS whole, where a
@@ -255,9 +281,14 @@ class MiniLMEncoder:
                 .transpose(0, 2, 1, 3)
                 for name in ("query", "key", "value")
             )
-            scores = (q @ k.transpose(0, 1, 3, 2)) * scale + blocked
-            scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
-            attended = ((scores / scores.sum(axis=-1, keepdims=True)) @ v).transpose(0, 2, 1, 3)
+            # In place: for 32 texts of 256 pieces one array of scores is 100 MB.
+            scores = q @ k.transpose(0, 1, 3, 2)
+            scores *= scale
+            scores += blocked
+            scores -= scores.max(axis=-1, keepdims=True)
+            np.exp(scores, out=scores)
+            scores /= scores.sum(axis=-1, keepdims=True)
+            attended = (scores @ v).transpose(0, 2, 1, 3)
             mixed = self._linear(attended.reshape(batch, length, _HEADS * width), layer + "attention.output.dense")
             x = self._norm(mixed + x, layer + "attention.output.LayerNorm")
             inner = _gelu(self._linear(x, layer + "intermediate.dense"))
