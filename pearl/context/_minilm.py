@@ -65,7 +65,14 @@ _TABLE = sorted(
     for first, last in ranges
 )
 _STARTS = [first for first, _, _ in _TABLE]
-_ASCII: dict[int, int] = {}  # filled below: the common case without a search
+
+
+def _lookup(code: int) -> int:
+    at = bisect.bisect_right(_STARTS, code) - 1
+    return _TABLE[at][2] if at >= 0 and _TABLE[at][1] >= code else 0
+
+
+_ASCII = tuple(_lookup(code) for code in range(128))  # the common case, without a search
 
 
 def _kind(ch: str) -> int:
@@ -76,19 +83,7 @@ def _kind(ch: str) -> int:
         return _ASCII[code]
     if 0xD800 <= code <= 0xDFFF:  # a lone surrogate (text decoded with surrogateescape): not a character
         return _DELETED
-    at = bisect.bisect_right(_STARTS, code) - 1
-    if at >= 0 and _TABLE[at][1] >= code:
-        return _TABLE[at][2]
-    return 0
-
-
-def _ascii_kinds() -> None:
-    for code in range(128):
-        at = bisect.bisect_right(_STARTS, code) - 1
-        _ASCII[code] = _TABLE[at][2] if at >= 0 and _TABLE[at][1] >= code else 0
-
-
-_ascii_kinds()
+    return _lookup(code)
 
 
 class WordPieces:
