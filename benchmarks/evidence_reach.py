@@ -2,7 +2,7 @@
 
 Usage:
     python benchmarks/evidence_reach.py [EXTRA.jsonl ...] [--limit N] [--short-golds] [--methods pearl,rag]
-        [--shapes two-step,paper] [--window 8192] [--json OUT]
+        [--shapes two-step,paper] [--window 8192] [--json OUT] [--ablate] [--shares 0.15,0.3]
 
 With no positional argument it reads the contracts (`leval_legal_contract_qa.jsonl`) and the
 papers (`leval_scientific_qa.jsonl`) from `../shared/data`; extra L-Eval-layout files are added
@@ -21,6 +21,10 @@ Measured, per question and per method (`pearl`, `pearl-fulldoc`, `rag`, `direct`
                 and `direct`: with the `two-step` shape, or the first shape run if it is not).
     fallbacks   runs whose answer is a fallback (no valid plan: answered by `rag`).
     seconds     wall time of all the method's runs on the file (documents indexed beforehand).
+
+`--shares 0.15,0.3` also runs pearl with `step_budget=auto` giving each call those shares of the
+document cut to the window (pearl's default is `AUTO_SHARE`), one line per share and shape, its
+tokens against the same run's pearl-fulldoc: what a smaller or larger budget buys in reach.
 
 Matching: the prompt (its messages' contents joined by newlines) and each gold span are
 normalised the same way: sentence labels (`[S12]`) removed, lower-cased, every whitespace run
@@ -75,6 +79,7 @@ from context_recall import ABLATIONS
 from pearl import CompletionRequest, Document, FakeLLM, Pearl, Settings, default_library
 from pearl.context import Weights
 from pearl.context import _compress as compress_module
+from pearl.execution import _contexts as contexts_module
 from pearl.tokens import count_tokens, truncate_to_tokens
 
 METHODS = ("pearl", "pearl-fulldoc", "rag", "direct")
@@ -473,6 +478,43 @@ def ablate(
             )
 
 
+@contextmanager
+def auto_share(share: float) -> Iterator[None]:
+    """`step_budget=auto` gives each call `share` of the document cut to the window meanwhile (see `AUTO_SHARE`)."""
+    kept = contexts_module.AUTO_SHARE
+    try:
+        contexts_module.AUTO_SHARE = share
+        yield
+    finally:
+        contexts_module.AUTO_SHARE = kept
+
+
+def sweep(
+    files: FileSet,
+    rows: list[Row],
+    shares: Sequence[float],
+    shapes: Sequence[str],
+    actions: dict[str, str],
+    window: int,
+    long_replies: bool,
+    dense: bool,
+) -> None:
+    """One line per share and shape: what a larger or smaller `auto` budget buys, against this run's pearl-fulldoc."""
+    for share in shares:
+        with auto_share(share):
+            swept, _ = asyncio.run(run_file(files, ["pearl"], shapes, actions, window, long_replies, dense))
+        for shape in shapes:
+            group = [r for r in swept if r.shape == shape]
+            tokens = mean([r.tokens for r in group])
+            base = mean([r.tokens for r in rows if r.method == "pearl-fulldoc" and r.shape == shape])
+            errors = sum(r.error is not None for r in group)
+            print(
+                f"{f'pearl/{shape} share={share:g}':<30} reach={mean([float(r.reached) for r in group]):.3f} "
+                f"tokens={tokens:.0f} vs_fulldoc={f'{tokens / base:.2f}' if base else 'n/a'} "
+                f"fallbacks={sum(r.fallback for r in group)}" + (f" errors={errors}" if errors else "")
+            )
+
+
 def split_list(parser: argparse.ArgumentParser, text: str, allowed: Sequence[str], what: str) -> list[str]:
     chosen = list(dict.fromkeys(x.strip() for x in text.split(",") if x.strip()))
     unknown = [x for x in chosen if x not in allowed]
@@ -514,7 +556,19 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also run pearl with each signal of compress switched off (context_recall.py's ablations)",
     )
+    parser.add_argument(
+        "--shares",
+        default="",
+        help="also run pearl with step_budget=auto at each of these shares of the document (comma list, e.g. "
+        f"0.15,0.3; the default is {contexts_module.AUTO_SHARE:g})",
+    )
     args = parser.parse_args(argv)
+    try:
+        shares = [float(x) for x in args.shares.split(",") if x.strip()]
+    except ValueError:
+        parser.error(f"--shares: not a comma list of numbers: {args.shares!r}")
+    if any(not 0 < share <= 1 for share in shares):
+        parser.error("--shares: each share is a number above 0 and at most 1")
     methods = split_list(parser, args.methods, METHODS, "method")
     shapes = split_list(parser, args.shapes, SHAPES + MORE_SHAPES, "shape")
 
@@ -551,6 +605,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"#   indexing {index_seconds:.1f}s")
         if args.ablate:
             ablate(files, shapes, actions, args.window, args.long_replies, args.dense)
+        if shares:
+            sweep(files, rows, shares, shapes, actions, args.window, args.long_replies, args.dense)
     print(f"# total {time.perf_counter() - started:.1f}s")
     if args.json is not None:
         payload = {

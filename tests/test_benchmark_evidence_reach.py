@@ -46,3 +46,18 @@ def test_ablations_switch_a_signal_off_in_every_ranking_and_back() -> None:
         assert rank_sentences(index, query) != before[1]  # the ranking the executor reads changed too
     assert (compress(index, query, 40).text, rank_sentences(index, query), skim(index, query, 40).text) == before
     assert compress.__kwdefaults__["weights"] is module.DEFAULT_WEIGHTS == Weights()
+
+
+def test_a_share_sizes_every_auto_budget_meanwhile_and_is_put_back() -> None:
+    from pearl.context import index_document
+    from pearl.execution import AUTO_SHARE, evidence_budget
+    from pearl.models import Document
+
+    text = " ".join(f"Clause {i} sets out the fee of party {i}." for i in range(600))
+    index = index_document(Document.from_text(text))
+    default, fixed = evidence_budget(index, 6000, "auto"), evidence_budget(index, 6000, 500)
+    with evidence_reach.auto_share(0.4):
+        larger = evidence_budget(index, 6000, "auto")
+        assert evidence_budget(index, 6000, 500) == fixed  # a number of tokens is not a share
+    assert larger.shared + larger.step == round(0.4 * min(index.tokens, 6000)) > default.shared + default.step
+    assert evidence_budget(index, 6000, "auto") == default and AUTO_SHARE == 0.2
