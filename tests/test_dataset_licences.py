@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
+from repo_scripts import load_script
 
 from pearl.eval import load_dataset
 
-# A script beside the package, not part of it; loaded under its own name ("build" is also a PyPI package).
-_SPEC = importlib.util.spec_from_file_location(
-    "licences_build", Path(__file__).resolve().parents[1] / "datasets" / "licences" / "build.py"
-)
-assert _SPEC is not None and _SPEC.loader is not None
-build = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(build)
+build = load_script("datasets/licences/build.py")
 
 pytestmark = pytest.mark.skipif(
     not all((build.LICENCES / name).is_file() for name in build.DATA), reason="no /usr/share/common-licenses here"

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 from pathlib import Path
 
 import pytest
+from repo_scripts import load_script
 
 from pearl.eval import load_dataset
 
-# A script beside the package, not part of it; loaded under its own name ("build" is also a PyPI package).
-_SPEC = importlib.util.spec_from_file_location(
-    "manpages_build", Path(__file__).resolve().parents[1] / "datasets" / "manpages" / "build.py"
-)
-assert _SPEC is not None and _SPEC.loader is not None
-build = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(build)
+build = load_script("datasets/manpages/build.py")
 
 pytestmark = pytest.mark.skipif(
     shutil.which("man") is None or build.render("useradd.8") is None, reason="no man, or no useradd(8), here"
