@@ -2,7 +2,8 @@
 
 Usage:
     python benchmarks/evidence_reach.py [EXTRA.jsonl ...] [--limit N] [--short-golds] [--methods pearl,rag]
-        [--shapes two-step,paper] [--window 8192] [--json OUT] [--ablate] [--shares 0.15,0.3]
+        [--shapes two-step,paper] [--window 8192] [--json OUT] [--long-replies] [--dense] [--ablate]
+        [--shares 0.15,0.3] [--misses]
 
 With no positional argument it reads the contracts (`leval_legal_contract_qa.jsonl`) and the
 papers (`leval_scientific_qa.jsonl`) from `../shared/data`; extra L-Eval-layout files are added
@@ -22,9 +23,13 @@ Measured, per question and per method (`pearl`, `pearl-fulldoc`, `rag`, `direct`
     fallbacks   runs whose answer is a fallback (no valid plan: answered by `rag`).
     seconds     wall time of all the method's runs on the file (documents indexed beforehand).
 
-`--shares 0.15,0.3` also runs pearl with `step_budget=auto` giving each call those shares of the
-document cut to the window (pearl's default is `AUTO_SHARE`), one line per share and shape, its
-tokens against the same run's pearl-fulldoc: what a smaller or larger budget buys in reach.
+`--shares 0.15,0.3` also runs pearl with `Settings(step_share=...)` at each of those shares (with
+`step_budget=auto` a step is given that share of the document cut to the window; the default is
+`AUTO_SHARE`, 0.2), one line per share and shape, its tokens against the same run's pearl-fulldoc:
+what a smaller or larger budget buys in reach. With `--json` those runs are written too, `share` set.
+
+`--misses` lists each question pearl did not reach, with where the sentence holding its gold's start
+ranks for the question (1 = best; `rank_sentences`, the ranking `compress` packs from).
 
 Matching: the prompt (its messages' contents joined by newlines) and each gold span are
 normalised the same way: sentence labels (`[S12]`) removed, lower-cased, every whitespace run
@@ -62,6 +67,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import bisect
+import itertools
 import json
 import re
 import sys
@@ -77,9 +84,9 @@ from _shared import default_data_dir, read_leval
 from context_recall import ABLATIONS
 
 from pearl import CompletionRequest, Document, FakeLLM, Pearl, Settings, default_library
-from pearl.context import Weights
+from pearl.context import DocumentIndex, Weights, rank_sentences, render_sentences
 from pearl.context import _compress as compress_module
-from pearl.execution import _contexts as contexts_module
+from pearl.execution import AUTO_SHARE
 from pearl.tokens import count_tokens, truncate_to_tokens
 
 METHODS = ("pearl", "pearl-fulldoc", "rag", "direct")
@@ -313,6 +320,8 @@ class Row:
     seconds: float
     error: str | None = None
     prompts: list[dict[str, object]] = field(default_factory=list)
+    share: float | None = None
+    """`Settings.step_share` of a `--shares` run; None in the main run (the default share)."""
 
 
 def score(requests: Sequence[CompletionRequest], gold: list[str]) -> tuple[list[str], list[int]]:
@@ -334,12 +343,13 @@ async def run_file(
     window: int,
     long_replies: bool = False,
     dense: bool = False,
+    share: float = AUTO_SHARE,
 ) -> tuple[list[Row], float]:
     """Every (question, method, shape) run on one file, with one `Pearl` and one fake whose history is cleared."""
     script = Script(long=long_replies)
     # prefix_cache: the fake reports, as a caching server would, the prompt tokens it saw before.
     fake = FakeLLM(default=script.reply, context_window=window, prefix_cache=True)
-    pearl = Pearl(llm=fake, settings=Settings(cache=False, dense=dense))
+    pearl = Pearl(llm=fake, settings=Settings(cache=False, dense=dense, step_share=share))
     started = time.perf_counter()
     for d in sorted({item.doc for item in files.items}):
         pearl.index(files.documents[d])
@@ -478,17 +488,6 @@ def ablate(
             )
 
 
-@contextmanager
-def auto_share(share: float) -> Iterator[None]:
-    """`step_budget=auto` gives each call `share` of the document cut to the window meanwhile (see `AUTO_SHARE`)."""
-    kept = contexts_module.AUTO_SHARE
-    try:
-        contexts_module.AUTO_SHARE = share
-        yield
-    finally:
-        contexts_module.AUTO_SHARE = kept
-
-
 def sweep(
     files: FileSet,
     rows: list[Row],
@@ -498,11 +497,15 @@ def sweep(
     window: int,
     long_replies: bool,
     dense: bool,
-) -> None:
-    """One line per share and shape: what a larger or smaller `auto` budget buys, against this run's pearl-fulldoc."""
+) -> list[Row]:
+    """One line per share and shape (`Settings.step_share`): what a larger or smaller `auto` budget buys, against
+    this run's pearl-fulldoc; the runs, their `share` set, are returned for `--json`."""
+    runs: list[Row] = []
+    if not files.items:
+        return runs
     for share in shares:
-        with auto_share(share):
-            swept, _ = asyncio.run(run_file(files, ["pearl"], shapes, actions, window, long_replies, dense))
+        swept, _ = asyncio.run(run_file(files, ["pearl"], shapes, actions, window, long_replies, dense, share))
+        runs += [replace(row, share=share) for row in swept]
         for shape in shapes:
             group = [r for r in swept if r.shape == shape]
             tokens = mean([r.tokens for r in group])
@@ -513,6 +516,38 @@ def sweep(
                 f"tokens={tokens:.0f} vs_fulldoc={f'{tokens / base:.2f}' if base else 'n/a'} "
                 f"fallbacks={sum(r.fallback for r in group)}" + (f" errors={errors}" if errors else "")
             )
+    return runs
+
+
+def gold_rank(index: DocumentIndex, question: str, gold: str) -> int | None:
+    """Where the sentence holding the start of `gold` ranks for `question` (1 = best), or None if no sentence
+    run holds it. Sentences are read as pearl shows them, normalised as prompts are for matching; where the gold
+    occurs more than once, its best-ranked occurrence."""
+    texts = [normalise(render_sentences(index, [sid])) for sid in range(index.sentence_count)]
+    starts = list(itertools.accumulate((len(text) + 1 for text in texts[:-1]), initial=0))
+    joined = " ".join(texts)
+    wanted = normalise(gold)
+    holding = set()
+    at = joined.find(wanted)
+    while wanted and at >= 0:
+        holding.add(bisect.bisect_right(starts, at) - 1)
+        at = joined.find(wanted, at + 1)
+    ranks = [n for n, (sid, _) in enumerate(rank_sentences(index, question), 1) if sid in holding]
+    return min(ranks) if ranks else None
+
+
+def misses(files: FileSet, rows: list[Row], dense: bool) -> None:
+    """One line per question pearl's prompts did not reach: its shape, and where its gold ranks for the question."""
+    items = {item.qid: item for item in files.items}
+    pearl = Pearl(llm=FakeLLM(), settings=Settings(cache=False, dense=dense))
+    for row in rows:
+        if row.method != "pearl" or row.reached or row.error is not None:
+            continue
+        item = items[row.qid]
+        index = pearl.index(files.documents[item.doc])
+        ranks = [gold_rank(index, item.question, gold) for gold in item.gold]
+        where = ", ".join("not found" if r is None else f"{r} of {index.sentence_count}" for r in ranks)
+        print(f"#   missed {row.qid} ({row.shape}): gold ranks {where} for the question: {item.question[:100]!r}")
 
 
 def split_list(parser: argparse.ArgumentParser, text: str, allowed: Sequence[str], what: str) -> list[str]:
@@ -557,18 +592,24 @@ def main(argv: list[str] | None = None) -> int:
         help="also run pearl with each signal of compress switched off (context_recall.py's ablations)",
     )
     parser.add_argument(
+        "--misses",
+        action="store_true",
+        help="list the questions pearl did not reach, with where each gold ranks for its question",
+    )
+    parser.add_argument(
         "--shares",
         default="",
-        help="also run pearl with step_budget=auto at each of these shares of the document (comma list, e.g. "
-        f"0.15,0.3; the default is {contexts_module.AUTO_SHARE:g})",
+        help="also run pearl with each of these Settings.step_share values (comma list, e.g. 0.15,0.3; "
+        f"the default is {AUTO_SHARE:g})",
     )
     args = parser.parse_args(argv)
     try:
-        shares = [float(x) for x in args.shares.split(",") if x.strip()]
+        shares = list(dict.fromkeys(float(x) for x in args.shares.split(",") if x.strip()))
     except ValueError:
         parser.error(f"--shares: not a comma list of numbers: {args.shares!r}")
-    if any(not 0 < share <= 1 for share in shares):
-        parser.error("--shares: each share is a number above 0 and at most 1")
+    outside = [share for share in shares if not 0 < share <= 1]
+    if outside:
+        parser.error(f"--shares: each share is a number above 0 and at most 1, not {outside[0]:g}")
     methods = split_list(parser, args.methods, METHODS, "method")
     shapes = split_list(parser, args.shapes, SHAPES + MORE_SHAPES, "shape")
 
@@ -603,16 +644,19 @@ def main(argv: list[str] | None = None) -> int:
     for files, rows, index_seconds in results:
         summaries += report(files, rows, methods, shapes, args.window)
         print(f"#   indexing {index_seconds:.1f}s")
+        if args.misses:
+            misses(files, rows, args.dense)
         if args.ablate:
             ablate(files, shapes, actions, args.window, args.long_replies, args.dense)
         if shares:
-            sweep(files, rows, shares, shapes, actions, args.window, args.long_replies, args.dense)
+            rows.extend(sweep(files, rows, shares, shapes, actions, args.window, args.long_replies, args.dense))
     print(f"# total {time.perf_counter() - started:.1f}s")
     if args.json is not None:
         payload = {
             "window": args.window,
             "long_replies": args.long_replies,
             "dense": args.dense,
+            "shares": shares,
             "methods": methods,
             "shapes": shapes,
             "actions": actions,

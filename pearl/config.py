@@ -65,6 +65,7 @@ ENVIRONMENT: dict[str, tuple[str, ...]] = {
     "grammar": ("PEARL_GRAMMAR",),
     "json_schema": ("PEARL_JSON_SCHEMA",),
     "step_budget": ("PEARL_STEP_BUDGET",),
+    "step_share": ("PEARL_STEP_SHARE",),
     "context_budget": ("PEARL_CONTEXT_BUDGET",),
     "plan_attempts": ("PEARL_PLAN_ATTEMPTS",),
     "max_steps": ("PEARL_MAX_STEPS",),
@@ -151,6 +152,12 @@ class Settings(BaseModel):
         default="auto",
         description="evidence tokens one plan step may get; auto: from the model's window and the document's length",
     )
+    step_share: float = Field(
+        default=0.2,
+        gt=0,
+        le=1,
+        description="with step_budget auto: the share of the document, cut to the window, one step may be shown",
+    )
     context_budget: int = Field(
         default=1500, ge=50, description="context tokens for rag and the fallback; the answer call shows at least this"
     )
@@ -192,6 +199,13 @@ class Settings(BaseModel):
         problem = key_problem(value)
         if problem:
             raise ValueError(f"{problem}; copy the key again, without quotes or spaces")
+        return value
+
+    @field_validator("step_share", mode="before")
+    @classmethod
+    def _step_share(cls, value: object) -> object:
+        if isinstance(value, bool):  # a number would take True for 1: the whole document
+            raise ValueError("must be a number above 0 and at most 1, not a yes or no")
         return value
 
     @field_validator("step_budget", mode="before")

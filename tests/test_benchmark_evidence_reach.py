@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from pathlib import Path
 
@@ -48,16 +49,36 @@ def test_ablations_switch_a_signal_off_in_every_ranking_and_back() -> None:
     assert compress.__kwdefaults__["weights"] is module.DEFAULT_WEIGHTS == Weights()
 
 
-def test_a_share_sizes_every_auto_budget_meanwhile_and_is_put_back() -> None:
-    from pearl.context import index_document
-    from pearl.execution import AUTO_SHARE, evidence_budget
+def test_shares_run_pearl_with_that_step_share_and_are_written_with_it(tmp_path: Path) -> None:
     from pearl.models import Document
 
-    text = " ".join(f"Clause {i} sets out the fee of party {i}." for i in range(600))
+    text = " ".join(f"Clause {i} sets out the fee of party {i}, paid in {i} parts." for i in range(900))
+    files = evidence_reach.FileSet(
+        path=tmp_path / "set.jsonl",
+        documents=[Document.from_text(text, name="fees")],
+        items=[evidence_reach.Item(qid="set#d0q0", doc=0, question="What fee does party 7 pay?", gold=["party 7"])],
+        skipped={},
+    )
+    actions = evidence_reach.resolve_actions()
+    rows, _ = asyncio.run(evidence_reach.run_file(files, ["pearl", "pearl-fulldoc"], ["two-step"], actions, 8192))
+    swept = evidence_reach.sweep(files, rows, [0.1, 0.4], ["two-step"], actions, 8192, False, False)
+    assert [row.share for row in swept] == [0.1, 0.4] and {row.share for row in rows} == {None}
+    default = next(row.tokens for row in rows if row.method == "pearl")
+    assert swept[0].tokens < default < swept[1].tokens  # a share sizes what every call is shown
+    empty = evidence_reach.FileSet(path=files.path, documents=files.documents, items=[], skipped={})
+    assert evidence_reach.sweep(empty, [], [0.3], ["two-step"], actions, 8192, False, False) == []
+
+
+def test_a_gold_is_ranked_where_its_sentence_ranks_for_the_question() -> None:
+    from pearl.context import index_document, rank_sentences
+    from pearl.models import Document
+
+    text = "The lamp burns oil. Dorota keeps the key.\n\nThe keeper sleeps at noon. The key opens the tower."
     index = index_document(Document.from_text(text))
-    default, fixed = evidence_budget(index, 6000, "auto"), evidence_budget(index, 6000, 500)
-    with evidence_reach.auto_share(0.4):
-        larger = evidence_budget(index, 6000, "auto")
-        assert evidence_budget(index, 6000, 500) == fixed  # a number of tokens is not a share
-    assert larger.shared + larger.step == round(0.4 * min(index.tokens, 6000)) > default.shared + default.step
-    assert evidence_budget(index, 6000, "auto") == default and AUTO_SHARE == 0.2
+    question = "Who keeps the key to the tower?"
+    order = [sid for sid, _ in rank_sentences(index, question)]
+    assert evidence_reach.gold_rank(index, question, "Dorota keeps") == order.index(1) + 1
+    # a gold across two sentences is placed by the one it starts in; one found twice, by its better place
+    assert evidence_reach.gold_rank(index, question, "burns oil. Dorota") == order.index(0) + 1
+    assert evidence_reach.gold_rank(index, question, "the key") == min(order.index(1), order.index(3)) + 1
+    assert evidence_reach.gold_rank(index, question, "words it never says") is None

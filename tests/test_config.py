@@ -6,8 +6,9 @@ import re
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
-from pearl.config import load_settings
+from pearl.config import Settings, load_settings
 from pearl.errors import ConfigError
 
 
@@ -104,6 +105,20 @@ def test_every_variable_the_package_reads_is_isolated_in_tests() -> None:
     package = Path(__file__).resolve().parents[1] / "pearl"
     read = {m for p in package.rglob("*.py") for m in re.findall(r"\b((?:PEARL|OPENAI)_[A-Z_]+)\b", p.read_text())}
     assert read and read <= set(USER_ENV), sorted(read - set(USER_ENV))
+
+
+def test_step_share_is_a_share_above_0_and_at_most_1(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pearl.execution import AUTO_SHARE
+
+    assert load_settings().step_share == AUTO_SHARE
+    monkeypatch.setenv("PEARL_STEP_SHARE", " 0.3 ")
+    assert load_settings().step_share == 0.3
+    for word, message in [("0", "greater than 0"), ("1.5", "less than or equal to 1"), ("lots", "valid number")]:
+        monkeypatch.setenv("PEARL_STEP_SHARE", word)
+        with pytest.raises(ConfigError, match=rf"step_share \(env PEARL_STEP_SHARE\): .*{message}"):
+            load_settings()
+    with pytest.raises(ValidationError, match="not a yes or no"):
+        Settings(step_share=True)  # type: ignore[arg-type]
 
 
 def test_step_budget_reads_auto_in_any_case_and_refuses_other_words(monkeypatch: pytest.MonkeyPatch) -> None:

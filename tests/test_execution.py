@@ -406,6 +406,16 @@ def test_a_number_as_step_budget_is_honoured(budget: int) -> None:
         assert count_tokens(evidence) <= budget * 1.25  # labels, bridges and the tags themselves aside
 
 
+def test_a_larger_step_share_shows_every_call_more() -> None:
+    shown: dict[float, list[int]] = {}
+    for share in (0.1, 0.2, 0.4):
+        fake = scripted(PLAN)
+        pearl_with(fake, step_share=share).ask(SAMPLE, QUESTION)
+        calls = [*by_kind(fake, "step"), *by_kind(fake, "answer")]
+        shown[share] = [len(re.findall(r"\[S\d+\]", user(request))) for request in calls]
+    assert all(a < b < c for a, b, c in zip(shown[0.1], shown[0.2], shown[0.4], strict=True)), shown
+
+
 CLOSING = 'why = FIND_REASON(CTX, "Dorota water lamp oil")\nend = ANSWER(CTX, "Why did Dorota spoil the oil?")'
 
 

@@ -507,3 +507,13 @@ def test_a_key_refused_while_running_a_revised_plan_stops_refinement() -> None:
     pearl = Pearl(llm=FakeLLM(default=reply), settings=load_settings(cache=False))
     with pytest.raises(LLMRequestError, match="revoked"):
         asyncio.run(refine_demos(pearl, dataset, dataset.questions[:1], rounds=1))
+
+
+def test_a_refinement_runs_key_holds_the_step_share_only_where_it_is_not_the_default() -> None:
+    from pearl.training._refine import _run_key
+
+    def key(**settings: object) -> str:
+        return _run_key(Pearl(llm=FakeLLM(), settings=load_settings(cache=False, **settings)), rounds=1)
+
+    assert key() == key(step_share=0.2) != key(step_share=0.3) == key(step_share=0.3)
+    assert key(step_budget=600) != key()

@@ -7,8 +7,8 @@ Usage:
 
 The pages are not in this repository: they are rendered from the manual pages installed on the
 machine (bash(1), curl(1), find(1), ssh_config(5), apt.conf(5), git-commit(1), useradd(8),
-systemd.timer(5): 2k to 53k words), as `MANWIDTH=80 man -E UTF-8 -P cat SECTION NAME | col -bx`
-renders them. The questions and gold answers are below, 12 to 14 a page, written by a helper
+systemd.timer(5): 2k to 53k words), as `LC_ALL=C.UTF-8 MANWIDTH=80 man -L C -E UTF-8 -P cat -s
+SECTION NAME` renders them with none of the reader's `man` settings. The questions and gold answers are below, 12 to 14 a page, written by a helper
 that never saw pearl's code, as a user of the program would ask; most share at most a quarter of
 their words with the answer, and the answers spread over each page. Each gold was checked on
 Debian 12's pages (bash 5.2.15, curl 7.88.1, findutils 4.9.0, openssh 9.2p1, apt 2.6.1, git 2.39.5,
@@ -385,18 +385,25 @@ DATA: dict[str, list[tuple[str, str]]] = {
 }
 
 
-def render(page: str) -> str | None:
-    """The page as `man` renders it at 80 columns, overstrikes and tabs removed; None if it is not installed."""
+def render(page: str) -> tuple[str | None, str]:
+    """The page as `man` renders it in English at 80 columns, overstrikes and tabs removed, or None and why not.
+
+    `man` is run with no setting of the reader's (a language, a section list, roff options, a pager):
+    any of them would change the text, and so which golds are found and what the benchmarks measure.
+    """
     name, section = page.rsplit(".", 1)
-    env = {**os.environ, "MANWIDTH": "80", "LC_ALL": "C.UTF-8"}
-    for setting in ("MANPAGER", "MANOPT", "MAN_KEEP_FORMATTING"):  # the reader's settings, not the set's
-        env.pop(setting, None)
+    env = {"PATH": os.environ.get("PATH", os.defpath), "LC_ALL": "C.UTF-8", "MANWIDTH": "80"}
     done = subprocess.run(
-        ["man", "-E", "UTF-8", "-P", "cat", section, name], env=env, capture_output=True, text=True, check=False
+        ["man", "-L", "C", "-E", "UTF-8", "-P", "cat", "-s", section, name],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if done.returncode != 0 or not done.stdout.strip():
-        return None
-    return re.sub(r".\x08", "", done.stdout).expandtabs()
+        said = next((line.strip() for line in done.stderr.splitlines() if line.strip()), "")
+        return None, said or f"man exited with {done.returncode} and no page"
+    return re.sub(r".\x08", "", done.stdout).expandtabs(), ""
 
 
 def build() -> tuple[list[dict[str, object]], list[str]]:
@@ -404,9 +411,10 @@ def build() -> tuple[list[dict[str, object]], list[str]]:
     rows: list[dict[str, object]] = []
     left_out: list[str] = []
     for page, questions in DATA.items():
-        text = render(page)
+        text, why = render(page)
         if text is None:
-            left_out.append(f"{page}: not installed ({len(questions)} question{'s' if len(questions) != 1 else ''})")
+            count = f"{len(questions)} question{'s' if len(questions) != 1 else ''}"
+            left_out.append(f"{page}: not rendered, {count} left out: {why}")
             continue
         kept: list[tuple[str, str]] = []
         for number, (question, gold) in enumerate(questions, 1):

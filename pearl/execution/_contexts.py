@@ -60,7 +60,8 @@ __all__ = [
 AUTO_SHARE = 0.2
 """With `step_budget=auto`, one step shows at most this share of what the paper's executor would
 (the document cut to the window), so a plan costs under half of pasting the document into every
-step, the final answer call included."""
+step, the final answer call included: `Settings.step_share`'s default. A larger share shows more of
+the document for more tokens (README, "What a larger budget buys")."""
 MIN_CALL_TOKENS = 400
 """...but never less than this: below it a step sees too little to work with."""
 SHARED_SHARE = 0.15
@@ -115,13 +116,14 @@ def evidence_budget(
     closing_answer: bool = False,
     answer_room: int | None = None,
     closing_reply: int = 0,
+    share: float = AUTO_SHARE,
 ) -> EvidenceBudget:
     """How much evidence each call about one question may show.
 
     Args:
         index: the document's index.
         room: tokens a step prompt has for evidence in the model's window.
-        setting: `Settings.step_budget`: tokens per call, or "auto" (`AUTO_SHARE` of the
+        setting: `Settings.step_budget`: tokens per call, or "auto" (`share` of the
             document cut to the window, at least `MIN_CALL_TOKENS`).
         answer_floor: the question's own evidence the final answer call shows at least
             (`Settings.context_budget`, what `rag` shows), so that the answer call never sees
@@ -137,8 +139,9 @@ def evidence_budget(
             shown to no call.
         closing_reply: tokens the closing step's reply takes from `answer_room` at
             most, when it runs as a step instead.
+        share: `Settings.step_share`, the share of the document cut to the window an "auto" step is given.
     """
-    wanted = max(MIN_CALL_TOKENS, round(AUTO_SHARE * min(index.tokens, room))) if setting == "auto" else setting
+    wanted = max(MIN_CALL_TOKENS, round(share * min(index.tokens, room))) if setting == "auto" else setting
     per_call = max(1, min(wanted, room))
     # Labels and line breaks make the rendered document a little longer than the text itself.
     rendered = sum(index.sent_tokens) + 4 * index.sentence_count

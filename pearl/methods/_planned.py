@@ -197,6 +197,7 @@ def _provider(
             answer_floor=rag_budget(ctx),
             closing_answer=closing is not None,
             answer_room=_answer_room(ctx, plan, closing, style),
+            share=ctx.settings.step_share,
         )
 
     budget = budget_for(closing)

@@ -33,6 +33,7 @@ from pearl._text import STOP_WORDS
 from pearl.actions import ActionLibrary
 from pearl.errors import LLMError, PearlError, PlanParseError, stops_a_run
 from pearl.eval import Dataset, EvalQuestion, score_answer
+from pearl.execution import AUTO_SHARE
 from pearl.llm import output_mode
 from pearl.models import Answer, Document, Trace, Usage
 from pearl.planning import (
@@ -319,7 +320,8 @@ def _run_key(pearl: Pearl, rounds: int) -> str:
         str(rounds),
         str(settings.max_steps),
         str(settings.plan_attempts),
-        str(settings.step_budget),
+        # The share only where it is not the default, so that runs begun before it could be set keep their key.
+        str(settings.step_budget) + ("" if settings.step_share == AUTO_SHARE else f"@{settings.step_share}"),
     ]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:24]
 
