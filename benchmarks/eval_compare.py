@@ -5,8 +5,10 @@ Two parts, in one run:
 1. The counting fake model (`pearl.eval.counting_fake_llm`) on every question of the shared
    QuALITY, contract and scientific files. It answers instantly (valid plans, short step
    results, letters by hash, so accuracy sits at chance) and counts real cl100k prompt tokens:
-   the token and call columns are what a real model would be sent. The QuALITY run is issued
-   twice, to show that re-running a finished run only reads its results.
+   the token and call columns are what a real model would be sent. Its "evidence shown" column
+   is `evidence_reach.py`'s reach taken from the run's own prompts (with the fake's plans): of the
+   free-text questions whose gold is a span of the document, how many had it whole in one prompt.
+   The QuALITY run is issued twice, to show that re-running a finished run only reads its results.
 2. The embedded model (SmolLM2-135M, chance-level answers) on the first `--embedded-limit`
    questions of the QuALITY and contract files, with a `--embedded-window` token window so it
    finishes in minutes on two CPU cores. Skipped, with a message, when it is not installed.
@@ -82,15 +84,16 @@ def _pct(value: float | None) -> str:
 def table(runs: list[Run]) -> str:
     """One Markdown table: a row per (data, model, method)."""
     head = (
-        "| data | model | method | n | accuracy | F1 | ROUGE-L | prompt tok/q | completion tok/q | calls/q | s/q "
-        "| errors | fallbacks |"
+        "| data | model | method | n | accuracy | F1 | ROUGE-L | evidence shown | prompt tok/q | completion tok/q "
+        "| calls/q | s/q | errors | fallbacks |"
     )
-    lines = [head, "|" + "|".join([" --- "] * 3 + [" ---: "] * 10) + "|"]
+    lines = [head, "|" + "|".join([" --- "] * 3 + [" ---: "] * 11) + "|"]
     for r in runs:
         for m in r.summary.methods:
+            evidence = f"{_pct(m.evidence_shown)} of {m.evidence_n}" if m.evidence_n else "–"
             lines.append(
                 f"| {r.data} | {r.model} | {m.method} | {m.n} | {_pct(m.accuracy)} | {_pct(m.f1)} | {_pct(m.rouge_l)} "
-                f"| {m.mean_prompt_tokens:,.0f} | {m.mean_completion_tokens:,.0f} | {m.mean_calls:.1f} "
+                f"| {evidence} | {m.mean_prompt_tokens:,.0f} | {m.mean_completion_tokens:,.0f} | {m.mean_calls:.1f} "
                 f"| {m.mean_seconds:.2f} | {m.errors} | {m.fallbacks} |"
             )
     return "\n".join(lines)

@@ -410,3 +410,43 @@ def test_counting_fake_plans_for_the_question_asked_not_a_demonstration() -> Non
     assert "Example plans" in plan_prompt.messages[-1].content  # demonstrations with their own questions come first
     plan = fake_reply(plan_prompt)
     assert "Agnete Varga leave lighthouse" in plan and question.replace('"', "'") in plan
+
+
+def test_rows_and_reports_say_whether_the_model_was_shown_the_gold_answer(tmp_path: Path) -> None:
+    data_file = tmp_path / "story.jsonl"
+    questions = [
+        ("How far is the rock from Port Aubreck?", "seven miles from the harbour wall of Port Aubreck"),  # the opening
+        ("Where did Agnete Varga live that winter?", "in the narrow house on Caddow Street"),  # the last page
+        ("How many steps lead up the tower?", "127"),  # too short to be looked for
+        ("Who kept the light in the end?", "somebody the story never names"),  # not a span of the story
+    ]
+    row = {"input": STORY_TEXT, "instructions": [q for q, _ in questions], "outputs": [g for _, g in questions]}
+    data_file.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    # A window that holds the story's first third: `direct` cuts the story, `rag` shows the best matches.
+    fake = FakeLLM(default=fake_reply, context_window=1536, model="counting-fake")
+    summary = run_eval(pearl_with(fake), load_dataset(data_file), ["direct", "rag"], tmp_path / "run")
+    shown = {(r["method"], r["id"].rsplit(":", 1)[-1]): r["evidence_shown"] for r in lines_of(tmp_path / "run")}
+    assert shown == {
+        **{("direct", q): v for q, v in zip("1234", [True, False, None, None], strict=True)},
+        **{("rag", q): v for q, v in zip("1234", [True, True, None, None], strict=True)},
+    }
+    direct, rag = summary.methods
+    assert (direct.evidence_shown, direct.evidence_n, rag.evidence_shown, rag.evidence_n) == (0.5, 2, 1.0, 2)
+    report = render_report(summary)
+    assert "| evidence shown |" in report and "| 50.0 of 2 |" in report and "| 100.0 of 2 |" in report
+    page = (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
+    assert "<th>evidence shown</th>" in page and "<td>50.0 of 2</td>" in page
+
+
+def test_evidence_shown_ignores_labels_case_and_spacing_and_never_pieces_a_gold_together() -> None:
+    from pearl.eval import evidence_shown
+
+    question = EvalQuestion(
+        id="q", document_id="d", question="Where?", gold="the narrow house", golds=["the narrow house"], kind="free"
+    )
+    document = "She lived in the narrow\n  house on Caddow Street."
+    assert evidence_shown(question, document, ["[S4] She lived in THE narrow [S5] house."]) is True
+    assert evidence_shown(question, document, ["She lived in the narrow", "house on Caddow Street."]) is False
+    assert evidence_shown(question, "A story without it.", ["the narrow house"]) is None
+    choice = question.model_copy(update={"kind": "choice", "gold": "A"})
+    assert evidence_shown(choice, document, ["the narrow house"]) is None

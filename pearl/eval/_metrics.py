@@ -9,13 +9,15 @@ from __future__ import annotations
 import re
 import string
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from pearl.eval._models import EvalQuestion
 from pearl.models import Answer
 
 __all__ = [
+    "EVIDENCE_MIN_WORDS",
     "best_over",
+    "evidence_shown",
     "exact_match",
     "normalize_answer",
     "question_type",
@@ -29,6 +31,11 @@ _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCTUATION = str.maketrans("", "", string.punctuation)
 _CITATION = re.compile(r"\s*\[S\d+(?:\s*,\s*S?\d+)*\]")
 _ROUGE_TOKEN = re.compile(r"[a-z0-9]+")
+_LABEL = re.compile(r"\[S\d+\]")
+
+EVIDENCE_MIN_WORDS = 3
+"""A gold answer shorter than this is not looked for in the prompts: one or two words stand somewhere in a
+long prompt by chance."""
 
 
 def normalize_answer(text: str) -> str:
@@ -123,6 +130,29 @@ def question_type(text: str) -> str:
         if pattern.search(text):
             return name
     return "other"
+
+
+def _as_shown(text: str) -> str:
+    """`text` as gold spans are looked for in it: sentence labels out, lower case, single spaces."""
+    return " ".join(_LABEL.sub(" ", text).lower().split())
+
+
+def evidence_shown(question: EvalQuestion, document: str, prompts: Iterable[str]) -> bool | None:
+    """Whether one of `prompts` (what the run sent the model, each request's messages joined) holds a gold
+    answer as the document writes it: the measure `benchmarks/evidence_reach.py` takes, for a real model's run.
+
+    None where it cannot be told: a multiple-choice question, or a free-text one none of whose gold answers
+    (`EVIDENCE_MIN_WORDS` words or more) is a span of the document. Case, white space and sentence labels
+    (`[S12]`) are ignored; the gold must stand whole in one prompt, not pieced together across prompts.
+    """
+    if question.kind != "free":
+        return None
+    text = _as_shown(document)
+    golds = {_as_shown(gold) for gold in (question.golds or [question.gold])}
+    spans = [gold for gold in golds if len(gold.split()) >= EVIDENCE_MIN_WORDS and gold in text]
+    if not spans:
+        return None
+    return any(span in shown for shown in map(_as_shown, prompts) for span in spans)
 
 
 def score_answer(question: EvalQuestion, answer: Answer) -> dict[str, object]:

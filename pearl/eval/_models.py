@@ -115,6 +115,11 @@ class ResultRow(BaseModel):
     llm_seconds: float = 0.0
     plan: str | None = None
     plan_given: bool = Field(default=False, description="the plan came from --plans, not from the planner")
+    evidence_shown: bool | None = Field(
+        default=None,
+        description="a gold answer, a span of the document, stood in one prompt the run sent (`evidence_shown`); "
+        "None where it cannot be told (multiple choice, golds not in the document, rows of older runs)",
+    )
     fallback: bool = False
     error: str | None = None
     error_type: str | None = None
@@ -166,6 +171,10 @@ class MethodSummary(BaseModel):
     rouge_l: float | None = None
     free_n: int = 0
     fallbacks: int = 0
+    evidence_shown: float | None = Field(
+        default=None, description="share of the questions it can be told for whose gold answer the model was shown"
+    )
+    evidence_n: int = Field(default=0, description="questions `evidence_shown` is told for")
     mean_prompt_tokens: float = 0.0
     mean_uncached_prompt_tokens: float = 0.0
     mean_completion_tokens: float = 0.0

@@ -47,7 +47,7 @@ from pearl.errors import (
     stops_a_run,
 )
 from pearl.eval._loaders import file_sha256
-from pearl.eval._metrics import score_answer
+from pearl.eval._metrics import evidence_shown, score_answer
 from pearl.eval._models import SPLITS, Dataset, EvalQuestion, EvalSummary, ResultRow, RunConfig
 from pearl.eval._plans import PlanSet
 from pearl.eval._results import RESULTS_FILE, ResultsLog, latest_rows, load_results
@@ -313,6 +313,9 @@ class _Runner:
                 "seconds": round(time.perf_counter() - started, 4),
                 "llm_seconds": round(usage.seconds, 4),
                 "plan": answer.plan,
+                "evidence_shown": evidence_shown(
+                    question, document.text, ("\n".join(m.content for m in e.messages) for e in answer.trace.events)
+                ),
                 "fallback": answer.fallback,
                 "finished": _now(),
                 "trace": trace_file,

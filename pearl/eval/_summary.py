@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from itertools import combinations
 
+from pearl.eval._metrics import EVIDENCE_MIN_WORDS
 from pearl.eval._models import (
     QUESTION_TYPES,
     SPLITS,
@@ -41,6 +42,7 @@ def _method_summary(method: str, rows: Sequence[ResultRow], tags: Sequence[str])
     ok = [r for r in rows if r.error is None]
     choice = [r for r in rows if r.kind == "choice"]
     free = [r for r in rows if r.kind == "free"]
+    told = [r for r in ok if r.evidence_shown is not None]
     scores = [r.score for r in rows]
     _, low, high = bootstrap_mean(scores) if scores else (0.0, None, None)
     return MethodSummary(
@@ -58,6 +60,8 @@ def _method_summary(method: str, rows: Sequence[ResultRow], tags: Sequence[str])
         rouge_l=_mean([r.rouge_l or 0.0 for r in free]) if free else None,
         free_n=len(free),
         fallbacks=sum(r.fallback for r in rows),
+        evidence_shown=_mean([float(r.evidence_shown is True) for r in told]) if told else None,
+        evidence_n=len(told),
         # cost of the questions that finished; a failed one's spend is unknown, not zero
         mean_prompt_tokens=_mean([r.prompt_tokens for r in ok]),
         mean_uncached_prompt_tokens=_mean(
@@ -157,17 +161,26 @@ def render_report(summary: EvalSummary) -> str:
         "token F1 for free text (best over the gold answers); a failed question scores 0.",
         "",
     ]
+    if any(m.evidence_n for m in summary.methods):
+        out += [
+            "Evidence shown: of the free-text questions whose gold answer is a span of the document "
+            f"({EVIDENCE_MIN_WORDS}+ words), the % for which one prompt the method sent held it whole.",
+            "",
+        ]
     choice = any(m.choice_n for m in summary.methods)
     free = any(m.free_n for m in summary.methods)
     head = ["method", "n", "score"]
     head += ["accuracy", "unparseable"] if choice else []
     head += ["EM", "F1", "ROUGE-L"] if free else []
+    evidence = any(m.evidence_n for m in summary.methods)
+    head += ["evidence shown"] if evidence else []
     head += ["prompt tok/q", "uncached tok/q", "completion tok/q", "calls/q", "s/q", "model s/q", "errors", "fallbacks"]
     rows: list[list[str]] = []
     for m in summary.methods:
         row = [m.method, str(m.n), _pct(m.score)]
         row += [_pct(m.accuracy), _pct(m.unparseable)] if choice else []
         row += [_pct(m.em), _pct(m.f1), _pct(m.rouge_l)] if free else []
+        row += [f"{_pct(m.evidence_shown)} of {m.evidence_n}" if m.evidence_n else "–"] if evidence else []
         row += [
             f"{m.mean_prompt_tokens:,.0f}",
             f"{m.mean_uncached_prompt_tokens:,.0f}",
