@@ -31,6 +31,7 @@ from pearl.eval import (
 )
 from pearl.llm import Completion, CompletionRequest, FakeLLM
 from pearl.models import Answer
+from pearl.questions import Question
 
 QUESTIONS = SAMPLE_DIR / "questions.jsonl"
 QUALITY = SAMPLE_DIR / "quality_sample.jsonl"
@@ -417,36 +418,73 @@ def test_rows_and_reports_say_whether_the_model_was_shown_the_gold_answer(tmp_pa
     questions = [
         ("How far is the rock from Port Aubreck?", "seven miles from the harbour wall of Port Aubreck"),  # the opening
         ("Where did Agnete Varga live that winter?", "in the narrow house on Caddow Street"),  # the last page
-        ("How many steps lead up the tower?", "127"),  # too short to be looked for
+        ("Which street was the house on?", "Caddow Street"),  # in the story, but too short to be looked for
         ("Who kept the light in the end?", "somebody the story never names"),  # not a span of the story
+        # two golds: the one the story holds is looked for
+        ("What did the doctor say?", ["that the old woman would recover", "the doctor went on saying she would"]),
     ]
     row = {"input": STORY_TEXT, "instructions": [q for q, _ in questions], "outputs": [g for _, g in questions]}
     data_file.write_text(json.dumps(row) + "\n", encoding="utf-8")
     # A window that holds the story's first third: `direct` cuts the story, `rag` shows the best matches.
     fake = FakeLLM(default=fake_reply, context_window=1536, model="counting-fake")
-    summary = run_eval(pearl_with(fake), load_dataset(data_file), ["direct", "rag"], tmp_path / "run")
+    summary = run_eval(pearl_with(fake), load_dataset(data_file), ["direct", "rag", "pearl"], tmp_path / "run")
     shown = {(r["method"], r["id"].rsplit(":", 1)[-1]): r["evidence_shown"] for r in lines_of(tmp_path / "run")}
-    assert shown == {
-        **{("direct", q): v for q, v in zip("1234", [True, False, None, None], strict=True)},
-        **{("rag", q): v for q, v in zip("1234", [True, True, None, None], strict=True)},
-    }
-    direct, rag = summary.methods
-    assert (direct.evidence_shown, direct.evidence_n, rag.evidence_shown, rag.evidence_n) == (0.5, 2, 1.0, 2)
+    assert [shown["direct", q] for q in "12345"] == [True, False, None, None, False]
+    assert [shown["rag", q] for q in "12345"] == [True, True, None, None, True]
+    assert [shown["pearl", q] for q in "12345"][2:4] == [None, None]
+    direct, rag, _ = summary.methods
+    assert (direct.evidence_n, rag.evidence_shown, rag.evidence_n) == (3, 1.0, 3) and direct.evidence_shown == 1 / 3
     report = render_report(summary)
-    assert "| evidence shown |" in report and "| 50.0 of 2 |" in report and "| 100.0 of 2 |" in report
+    assert "| evidence shown |" in report and "| 33.3 of 3 |" in report and "| 100.0 of 3 |" in report
     page = (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
-    assert "<th>evidence shown</th>" in page and "<td>50.0 of 2</td>" in page
+    assert "<th>evidence shown</th>" in page and "<td>33.3 of 3</td>" in page
+    # Multiple choice alone: nothing to tell, no column.
+    choice = run_eval(pearl_with(counting_fake_llm()), load_dataset(QUALITY), ["direct"], tmp_path / "choice", limit=1)
+    assert "evidence shown" not in render_report(choice)
+    assert "evidence shown" not in (tmp_path / "choice" / "report.html").read_text(encoding="utf-8")
 
 
-def test_evidence_shown_ignores_labels_case_and_spacing_and_never_pieces_a_gold_together() -> None:
+def test_a_prompt_the_server_refused_showed_the_model_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pearl.models import Message, Trace, TraceEvent
+
+    gold = "in the narrow house on Caddow Street"
+    data_file = tmp_path / "story.jsonl"
+    row = {"input": STORY_TEXT, "instructions": ["Where did Agnete Varga live?"], "outputs": [gold]}
+    data_file.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    pearl = pearl_with(counting_fake_llm())
+
+    def sent(text: str, error: str | None = None) -> TraceEvent:
+        block = f'<document name="story">\n{text}\n</document>'
+        message = Message(role="user", content=block)
+        return TraceEvent(stage="direct", prompt="direct.v2#x", messages=[message], error=error)
+
+    async def answered(document: object, question: Question, method: str = "direct") -> Answer:
+        # The first prompt held the story whole and was refused as too long; the one run instead held its opening.
+        events = [sent(STORY_TEXT, error="ContextOverflowError: too long"), sent(STORY_TEXT[:2000])]
+        return Answer(question=question.text, answer="On Caddow Street.", method=method, trace=Trace(events=events))
+
+    monkeypatch.setattr(pearl, "aask", answered)
+    run_eval(pearl, load_dataset(data_file), ["direct"], tmp_path / "run")
+    assert [r["evidence_shown"] for r in lines_of(tmp_path / "run")] == [False]
+
+
+def test_evidence_shown_ignores_labels_case_spacing_and_soft_hyphens_and_never_pieces_a_gold_together() -> None:
     from pearl.eval import evidence_shown
 
     question = EvalQuestion(
         id="q", document_id="d", question="Where?", gold="the narrow house", golds=["the narrow house"], kind="free"
     )
-    document = "She lived in the narrow\n  house on Caddow Street."
-    assert evidence_shown(question, document, ["[S4] She lived in THE narrow [S5] house."]) is True
-    assert evidence_shown(question, document, ["She lived in the narrow", "house on Caddow Street."]) is False
-    assert evidence_shown(question, "A story without it.", ["the narrow house"]) is None
+    document = "She lived in the nar\u00adrow\n  house on Caddow Street."
+
+    def excerpts(*texts: str) -> str:
+        return "".join(f'<excerpts name="d" note="">\n{text}\n</excerpts>\n' for text in texts)
+
+    assert evidence_shown(question, document, [excerpts("[S4] She lived in THE narrow [S5] house.")]) is True
+    assert evidence_shown(question, document, [excerpts("She lived in the narrow", "house on Caddow Street.")]) is False
+    assert evidence_shown(question, document, [excerpts("She lived in the narrow"), excerpts("house.")]) is False
+    # Words outside the document's blocks (the question, a plan, a step's result) are not the document shown.
+    result = "Result of FIND_X: the narrow house"
+    assert evidence_shown(question, document, [result + excerpts("Caddow Street")]) is False
+    assert evidence_shown(question, "A story without it.", [excerpts("the narrow house")]) is None
     choice = question.model_copy(update={"kind": "choice", "gold": "A"})
-    assert evidence_shown(choice, document, ["the narrow house"]) is None
+    assert evidence_shown(choice, document, [excerpts("the narrow house")]) is None

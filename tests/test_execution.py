@@ -416,6 +416,15 @@ def test_a_larger_step_share_shows_every_call_more() -> None:
     assert all(a < b < c for a, b, c in zip(shown[0.1], shown[0.2], shown[0.4], strict=True)), shown
 
 
+def test_a_number_as_step_budget_is_not_scaled_by_the_share() -> None:
+    prompts = []
+    for share in (0.2, 0.4):
+        fake = scripted(PLAN)
+        pearl_with(fake, step_budget=600, step_share=share).ask(SAMPLE, QUESTION)
+        prompts.append([user(request) for request in fake.history])
+    assert prompts[0] == prompts[1]
+
+
 CLOSING = 'why = FIND_REASON(CTX, "Dorota water lamp oil")\nend = ANSWER(CTX, "Why did Dorota spoil the oil?")'
 
 

@@ -509,11 +509,14 @@ def test_a_key_refused_while_running_a_revised_plan_stops_refinement() -> None:
         asyncio.run(refine_demos(pearl, dataset, dataset.questions[:1], rounds=1))
 
 
-def test_a_refinement_runs_key_holds_the_step_share_only_where_it_is_not_the_default() -> None:
-    from pearl.training._refine import _run_key
+def test_a_refinement_runs_key_holds_the_step_share_only_where_it_sizes_the_steps_and_is_not_the_default() -> None:
+    from pearl.training._refine import _run_key, _run_parts
 
-    def key(**settings: object) -> str:
-        return _run_key(Pearl(llm=FakeLLM(), settings=load_settings(cache=False, **settings)), rounds=1)
+    def pearl(**settings: object) -> Pearl:
+        return Pearl(llm=FakeLLM(), settings=load_settings(cache=False, **settings))
 
-    assert key() == key(step_share=0.2) != key(step_share=0.3) == key(step_share=0.3)
-    assert key(step_budget=600) != key()
+    # The budget's part is what it was before the share could be set ("auto", "600"), so earlier runs keep their key.
+    assert _run_parts(pearl(), 1)[-1] == _run_parts(pearl(step_share=0.2), 1)[-1] == "auto"
+    assert _run_parts(pearl(step_share=0.3), 1)[-1] == "auto@0.3"
+    assert _run_parts(pearl(step_budget=600, step_share=0.3), 1)[-1] == "600"  # a number of tokens: no share
+    assert _run_key(pearl(), 1) != _run_key(pearl(step_share=0.3), 1) == _run_key(pearl(step_share=0.3), 1)

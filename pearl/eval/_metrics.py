@@ -6,6 +6,7 @@ does when a question has more than one acceptable answer.
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 from collections import Counter
@@ -17,6 +18,7 @@ from pearl.models import Answer
 __all__ = [
     "EVIDENCE_MIN_WORDS",
     "best_over",
+    "evidence_blocks",
     "evidence_shown",
     "exact_match",
     "normalize_answer",
@@ -32,6 +34,8 @@ _PUNCTUATION = str.maketrans("", "", string.punctuation)
 _CITATION = re.compile(r"\s*\[S\d+(?:\s*,\s*S?\d+)*\]")
 _ROUGE_TOKEN = re.compile(r"[a-z0-9]+")
 _LABEL = re.compile(r"\[S\d+\]")
+# The fences prompts show the document in (`prompts/*.md`); `neutralise_fence` keeps document text from closing one.
+_EVIDENCE_BLOCK = re.compile(r"<(?P<tag>document|excerpts)\b[^>]*>(?P<body>.*?)</(?P=tag)>", re.DOTALL)
 
 EVIDENCE_MIN_WORDS = 3
 """A gold answer shorter than this is not looked for in the prompts: one or two words stand somewhere in a
@@ -133,26 +137,47 @@ def question_type(text: str) -> str:
 
 
 def _as_shown(text: str) -> str:
-    """`text` as gold spans are looked for in it: sentence labels out, lower case, single spaces."""
-    return " ".join(_LABEL.sub(" ", text).lower().split())
+    """`text` as gold spans are looked for in it: sentence labels and soft hyphens out, lower case, single spaces.
+
+    (pearl's renderer drops soft hyphens, `direct` keeps them: a gold must not depend on which method showed it.)
+    """
+    return " ".join(_LABEL.sub(" ", text.replace("\u00ad", "")).lower().split())
+
+
+@functools.lru_cache(maxsize=8)
+def _document_as_shown(document: str) -> str:
+    """`_as_shown(document)`, once per document for all its questions and methods."""
+    return _as_shown(document)
+
+
+def evidence_blocks(prompt: str) -> list[str]:
+    """The document's text in `prompt`: what stands inside its `<document>` and `<excerpts>` blocks.
+
+    Only there: the question, the plan and the steps' results are in the prompt too, and a model's own
+    words, or the question's, may hold a gold answer that the document was never shown for.
+    """
+    return [match["body"] for match in _EVIDENCE_BLOCK.finditer(prompt)]
 
 
 def evidence_shown(question: EvalQuestion, document: str, prompts: Iterable[str]) -> bool | None:
-    """Whether one of `prompts` (what the run sent the model, each request's messages joined) holds a gold
-    answer as the document writes it: the measure `benchmarks/evidence_reach.py` takes, for a real model's run.
+    """Whether one of `prompts` (what the run sent the model, each request's messages joined) showed a gold
+    answer as the document writes it, in one of its evidence blocks (`evidence_blocks`): the measure
+    `benchmarks/evidence_reach.py` takes, for a real model's run.
 
     None where it cannot be told: a multiple-choice question, or a free-text one none of whose gold answers
-    (`EVIDENCE_MIN_WORDS` words or more) is a span of the document. Case, white space and sentence labels
-    (`[S12]`) are ignored; the gold must stand whole in one prompt, not pieced together across prompts.
+    (`EVIDENCE_MIN_WORDS` words or more) is a span of the document. Case, white space, soft hyphens and
+    sentence labels (`[S12]`) are ignored; the gold must stand whole in one block, not pieced together
+    across blocks or prompts.
     """
     if question.kind != "free":
         return None
-    text = _as_shown(document)
+    text = _document_as_shown(document)
     golds = {_as_shown(gold) for gold in (question.golds or [question.gold])}
     spans = [gold for gold in golds if len(gold.split()) >= EVIDENCE_MIN_WORDS and gold in text]
     if not spans:
         return None
-    return any(span in shown for shown in map(_as_shown, prompts) for span in spans)
+    blocks = (_as_shown(block) for prompt in prompts for block in evidence_blocks(prompt))
+    return any(span in block for block in blocks for span in spans)
 
 
 def score_answer(question: EvalQuestion, answer: Answer) -> dict[str, object]:

@@ -313,8 +313,11 @@ class _Runner:
                 "seconds": round(time.perf_counter() - started, 4),
                 "llm_seconds": round(usage.seconds, 4),
                 "plan": answer.plan,
+                # A request the server refused (a retry with less followed it) showed the model nothing.
                 "evidence_shown": evidence_shown(
-                    question, document.text, ("\n".join(m.content for m in e.messages) for e in answer.trace.events)
+                    question,
+                    document.text,
+                    ("\n".join(m.content for m in e.messages) for e in answer.trace.events if e.error is None),
                 ),
                 "fallback": answer.fallback,
                 "finished": _now(),

@@ -308,11 +308,18 @@ class _Refiner:
 
 def _run_key(pearl: Pearl, rounds: int) -> str:
     """What a refinement run's rows depend on: library, starting demos, prompts, model, limits."""
-    demos = _demos_digest(pearl.demos.demos)
+    return hashlib.sha256("|".join(_run_parts(pearl, rounds)).encode()).hexdigest()[:24]
+
+
+def _run_parts(pearl: Pearl, rounds: int) -> list[str]:
     settings = pearl.settings
-    parts = [
+    budget = str(settings.step_budget)
+    # The share only where it sizes the steps and is not the default: runs begun before it could be set keep their key.
+    if settings.step_budget == "auto" and settings.step_share != AUTO_SHARE:
+        budget += f"@{settings.step_share}"
+    return [
         pearl.library.fingerprint,
-        demos,
+        _demos_digest(pearl.demos.demos),
         *(load_prompt(name).id for name in _PROMPTS),
         pearl.llm.backend,
         pearl.llm.model,
@@ -320,10 +327,8 @@ def _run_key(pearl: Pearl, rounds: int) -> str:
         str(rounds),
         str(settings.max_steps),
         str(settings.plan_attempts),
-        # The share only where it is not the default, so that runs begun before it could be set keep their key.
-        str(settings.step_budget) + ("" if settings.step_share == AUTO_SHARE else f"@{settings.step_share}"),
+        budget,
     ]
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:24]
 
 
 def _demos_digest(demos: Iterable[Demo]) -> str:
