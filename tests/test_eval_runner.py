@@ -199,6 +199,27 @@ def test_a_run_directory_of_another_model_is_refused(tmp_path: Path) -> None:
     assert len(lines_of(out)) == 4
 
 
+def test_a_run_resumed_with_other_settings_is_refused_and_an_older_run_file_is_not(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    data = load_dataset(QUESTIONS)
+
+    def pearl(**settings: object) -> Pearl:
+        return Pearl(llm=counting_fake_llm(), settings=load_settings(cache=False, **settings))
+
+    run_eval(pearl(), data, ["rag"], out, limit=1)
+    assert json.loads((out / "run.json").read_text())["settings"]["step_share"] == "0.2"
+    with pytest.raises(ConfigError, match=r"step_share 0.2 there, 0.3 now.*pass another --out"):
+        run_eval(pearl(step_share=0.3), data, ["rag"], out, limit=1)
+    with pytest.raises(ConfigError, match=r"context_budget 1500 there, 900 now; dense False there, True now"):
+        run_eval(pearl(context_budget=900, dense=True), data, ["rag"], out, limit=1)
+    # A run file written before settings were kept resumes with whatever settings, as it always did.
+    run_file = json.loads((out / "run.json").read_text())
+    del run_file["settings"]
+    (out / "run.json").write_text(json.dumps(run_file))
+    run_eval(pearl(step_share=0.3), data, ["rag"], out, limit=2)
+    assert len(lines_of(out)) == 2
+
+
 def test_bad_arguments(tmp_path: Path) -> None:
     data = load_dataset(QUESTIONS)
     pearl = pearl_with(counting_fake_llm())

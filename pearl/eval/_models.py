@@ -142,6 +142,11 @@ class RunConfig(BaseModel):
     backend: str
     plans: str | None = Field(default=None, description="the --plans file, when given plans were run")
     plans_sha256: str | None = None
+    settings: dict[str, str] | None = Field(
+        default=None,
+        description="the settings that change what a method shows the model or how it plans (`RUN_SETTINGS`); "
+        "None in run files written before they were kept",
+    )
     created: str = ""
     updated: str = ""
     pearl_version: str = ""

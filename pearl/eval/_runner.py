@@ -33,6 +33,7 @@ from pathlib import Path
 
 from pearl._files import FolderLock, atomic_write_text, read_json
 from pearl._pearl import Pearl, run_blocking
+from pearl.config import Settings
 from pearl.context import DocumentIndex
 from pearl.errors import (
     ConfigError,
@@ -157,6 +158,14 @@ async def _preflight(llm: LLM) -> None:
     await asyncio.to_thread(llm.check)
 
 
+RUN_SETTINGS = ("context_window", "step_budget", "step_share", "context_budget", "dense", "max_steps", "plan_attempts")
+"""Settings a run's rows depend on besides the model: a run resumed with others would mix two runs' rows."""
+
+
+def _run_settings(settings: Settings) -> dict[str, str]:
+    return {name: str(getattr(settings, name)) for name in RUN_SETTINGS}
+
+
 def _prepare_run(out_dir: Path, config: RunConfig) -> RunConfig:
     """Write `run.json`, or check the existing one describes the same run (same data, format, model)."""
     path = out_dir / RUN_FILE
@@ -172,6 +181,13 @@ def _prepare_run(out_dir: Path, config: RunConfig) -> RunConfig:
             f"{name} {getattr(old, name)!r} there, {getattr(config, name)!r} now"
             for name in ("data_sha256", "format", "model", "backend", "plans_sha256")
             if getattr(old, name) != getattr(config, name)
+        ]
+        # Settings a run file kept (none before they were kept; one added since is not in older files).
+        kept, now = old.settings or {}, config.settings or {}
+        differences += [
+            f"{name} {kept[name]} there, {now[name]} now"
+            for name in RUN_SETTINGS
+            if name in kept and name in now and kept[name] != now[name]
         ]
         if differences:
             raise ConfigError(
@@ -423,6 +439,7 @@ async def arun_eval(
         backend=pearl.llm.backend,
         plans=str(Path(plans.path).resolve()) if plans is not None else None,
         plans_sha256=_plans_hash(plans),
+        settings=_run_settings(pearl.settings),
         created=now,
         updated=now,
         pearl_version=_version(),
