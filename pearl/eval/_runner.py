@@ -167,7 +167,7 @@ def _run_settings(settings: Settings) -> dict[str, str]:
 
 
 def _prepare_run(out_dir: Path, config: RunConfig) -> RunConfig:
-    """Write `run.json`, or check the existing one describes the same run (same data, format, model)."""
+    """Write `run.json`, or check the existing one describes the same run (same data, format, model, settings)."""
     path = out_dir / RUN_FILE
     if path.exists():
         data = read_json(path, "run file")
