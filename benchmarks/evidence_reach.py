@@ -12,8 +12,10 @@ after them. Every method, shape and file is measured in the same run, baselines 
 Measured, per question and per method (`pearl`, `pearl-fulldoc`, `rag`, `direct`, through
 `Pearl.aask` with a `FakeLLM` that records every request):
 
-    reach       1 if ONE single prompt the run sent contains every gold span of the question
-                (checked prompt by prompt, never across prompts), else 0; averaged.
+    reach       1 if ONE single prompt the run sent shows every gold span of the question in the
+                document's text it holds (its <document> and <excerpts> blocks, `pearl.eval.evidence_blocks`:
+                not the question, a plan or a step's result), checked prompt by prompt, never across
+                prompts; else 0; averaged. `pearl eval` reports the same for a real model's run.
     tokens      prompt tokens (cl100k) of every message of every request of the run, summed.
     uncached    of those, the tokens a server with a prefix cache would read afresh: the fake
                 counts a prompt's longest start shared with an earlier prompt of the run as cached.
@@ -86,6 +88,7 @@ from context_recall import ABLATIONS
 from pearl import CompletionRequest, Document, FakeLLM, Pearl, Settings, default_library
 from pearl.context import DocumentIndex, Weights, rank_sentences, render_sentences
 from pearl.context import _compress as compress_module
+from pearl.eval import evidence_blocks
 from pearl.execution import AUTO_SHARE
 from pearl.tokens import count_tokens, truncate_to_tokens
 
@@ -330,7 +333,8 @@ def score(requests: Sequence[CompletionRequest], gold: list[str]) -> tuple[list[
     tokens: list[int] = []
     for request in requests:
         tokens.append(sum(count_tokens(m.content) for m in request.messages))
-        if all(g in normalise("\n".join(m.content for m in request.messages)) for g in gold):
+        blocks = [normalise(block) for block in evidence_blocks("\n".join(m.content for m in request.messages))]
+        if all(any(g in block for block in blocks) for g in gold):
             reached_by.append(request.prompt or "?")
     return reached_by, tokens
 

@@ -82,3 +82,14 @@ def test_a_gold_is_ranked_where_its_sentence_ranks_for_the_question() -> None:
     assert evidence_reach.gold_rank(index, question, "burns oil. Dorota") == order.index(0) + 1
     assert evidence_reach.gold_rank(index, question, "the key") == min(order.index(1), order.index(3)) + 1
     assert evidence_reach.gold_rank(index, question, "words it never says") is None
+
+
+def test_a_gold_counts_only_where_a_prompt_shows_it_as_the_documents_text() -> None:
+    def request(content: str) -> CompletionRequest:
+        return CompletionRequest(messages=[Message(role="user", content=content)], prompt="answer.v7#x")
+
+    gold = ["the keeper lit the lamp"]
+    asked = request('Question: Did the keeper lit the lamp?\n<excerpts name="d" note="">\n[S1] Dusk.\n</excerpts>')
+    shown = request('<excerpts name="d" note="">\n[S7] The keeper [S8] lit the lamp at dusk.\n</excerpts>')
+    assert evidence_reach.score([asked], gold)[0] == []  # the question's words are not the document shown
+    assert evidence_reach.score([asked, shown], gold)[0] == ["answer.v7#x"]

@@ -292,6 +292,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "bootstrap_mean",
         "counting_fake_llm",
         "detect_format",
+        "evidence_blocks",
         "evidence_shown",
         "exact_match",
         "fake_reply",

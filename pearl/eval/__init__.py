@@ -15,6 +15,7 @@ from pearl.eval._fake import counting_fake_llm, fake_reply
 from pearl.eval._loaders import detect_format, load_dataset, read_questions
 from pearl.eval._metrics import (
     best_over,
+    evidence_blocks,
     evidence_shown,
     exact_match,
     normalize_answer,
@@ -79,6 +80,7 @@ __all__ = [
     "bootstrap_mean",
     "counting_fake_llm",
     "detect_format",
+    "evidence_blocks",
     "evidence_shown",
     "exact_match",
     "fake_reply",
