@@ -88,7 +88,7 @@ from context_recall import ABLATIONS
 from pearl import CompletionRequest, Document, FakeLLM, Pearl, Settings, default_library
 from pearl.context import DocumentIndex, Weights, rank_sentences, render_sentences
 from pearl.context import _compress as compress_module
-from pearl.eval import evidence_blocks
+from pearl.eval import as_shown, evidence_blocks
 from pearl.execution import AUTO_SHARE
 from pearl.tokens import count_tokens, truncate_to_tokens
 
@@ -140,7 +140,8 @@ SHAPE_ROLES = {
 
 
 def normalise(text: str) -> str:
-    return _SPACE.sub(" ", _LABEL.sub("", text).lower()).strip()
+    """`text` as spans are matched, as `pearl eval` matches them (`pearl.eval.as_shown`)."""
+    return as_shown(text)
 
 
 def gold_spans(answer: str | list[str]) -> list[str]:

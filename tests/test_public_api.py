@@ -288,6 +288,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "ResultRow",
         "RunConfig",
         "arun_eval",
+        "as_shown",
         "best_over",
         "bootstrap_mean",
         "counting_fake_llm",

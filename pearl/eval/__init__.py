@@ -14,6 +14,7 @@ as each finishes; calling again resumes), `traces/` (each row's trace and its pa
 from pearl.eval._fake import counting_fake_llm, fake_reply
 from pearl.eval._loaders import detect_format, load_dataset, read_questions
 from pearl.eval._metrics import (
+    as_shown,
     best_over,
     evidence_blocks,
     evidence_shown,
@@ -76,6 +77,7 @@ __all__ = [
     "ResultRow",
     "RunConfig",
     "arun_eval",
+    "as_shown",
     "best_over",
     "bootstrap_mean",
     "counting_fake_llm",

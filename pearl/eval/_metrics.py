@@ -17,6 +17,7 @@ from pearl.models import Answer
 
 __all__ = [
     "EVIDENCE_MIN_WORDS",
+    "as_shown",
     "best_over",
     "evidence_blocks",
     "evidence_shown",
@@ -136,7 +137,7 @@ def question_type(text: str) -> str:
     return "other"
 
 
-def _as_shown(text: str) -> str:
+def as_shown(text: str) -> str:
     """`text` as gold spans are looked for in it: sentence labels and soft hyphens out, lower case, single spaces.
 
     (pearl's renderer drops soft hyphens, `direct` keeps them: a gold must not depend on which method showed it.)
@@ -146,8 +147,8 @@ def _as_shown(text: str) -> str:
 
 @functools.lru_cache(maxsize=8)
 def _document_as_shown(document: str) -> str:
-    """`_as_shown(document)`, once per document for all its questions and methods."""
-    return _as_shown(document)
+    """`as_shown(document)`, once per document for all its questions and methods."""
+    return as_shown(document)
 
 
 def evidence_blocks(prompt: str) -> list[str]:
@@ -172,11 +173,11 @@ def evidence_shown(question: EvalQuestion, document: str, prompts: Iterable[str]
     if question.kind != "free":
         return None
     text = _document_as_shown(document)
-    golds = {_as_shown(gold) for gold in (question.golds or [question.gold])}
+    golds = {as_shown(gold) for gold in (question.golds or [question.gold])}
     spans = [gold for gold in golds if len(gold.split()) >= EVIDENCE_MIN_WORDS and gold in text]
     if not spans:
         return None
-    blocks = (_as_shown(block) for prompt in prompts for block in evidence_blocks(prompt))
+    blocks = (as_shown(block) for prompt in prompts for block in evidence_blocks(prompt))
     return any(span in block for block in blocks for span in spans)
 
 
