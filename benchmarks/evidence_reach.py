@@ -483,14 +483,24 @@ def ablate(
             weights = replace(weights, dense=Weights().dense)
         with weighted(weights):
             rows, _ = asyncio.run(run_file(files, ["pearl"], shapes, actions, window, long_replies, dense))
-        for shape in shapes:
-            group = [r for r in rows if r.shape == shape]
-            reach = mean([float(r.reached) for r in group])
-            errors = sum(r.error is not None for r in group)
-            print(
-                f"{f'pearl/{shape} {name}':<30} reach={reach:.3f} tokens={mean([r.tokens for r in group]):.0f} "
-                f"fallbacks={sum(r.fallback for r in group)}" + (f" errors={errors}" if errors else "")
-            )
+        variant_lines(name, rows, shapes)
+
+
+def variant_lines(label: str, rows: list[Row], shapes: Sequence[str], main: list[Row] | None = None) -> None:
+    """One line per shape for pearl run another way (`label`); against `main`'s pearl-fulldoc when given."""
+    for shape in shapes:
+        group = [r for r in rows if r.shape == shape]
+        tokens = mean([r.tokens for r in group])
+        ratio = ""
+        if main is not None:
+            base = mean([r.tokens for r in main if r.method == "pearl-fulldoc" and r.shape == shape])
+            ratio = f" vs_fulldoc={f'{tokens / base:.2f}' if base else 'n/a'}"
+        errors = sum(r.error is not None for r in group)
+        print(
+            f"{f'pearl/{shape} {label}':<30} reach={mean([float(r.reached) for r in group]):.3f} "
+            f"tokens={tokens:.0f}{ratio} fallbacks={sum(r.fallback for r in group)}"
+            + (f" errors={errors}" if errors else "")
+        )
 
 
 def sweep(
@@ -511,16 +521,7 @@ def sweep(
     for share in shares:
         swept, _ = asyncio.run(run_file(files, ["pearl"], shapes, actions, window, long_replies, dense, share))
         runs += [replace(row, share=share) for row in swept]
-        for shape in shapes:
-            group = [r for r in swept if r.shape == shape]
-            tokens = mean([r.tokens for r in group])
-            base = mean([r.tokens for r in rows if r.method == "pearl-fulldoc" and r.shape == shape])
-            errors = sum(r.error is not None for r in group)
-            print(
-                f"{f'pearl/{shape} share={share:g}':<30} reach={mean([float(r.reached) for r in group]):.3f} "
-                f"tokens={tokens:.0f} vs_fulldoc={f'{tokens / base:.2f}' if base else 'n/a'} "
-                f"fallbacks={sum(r.fallback for r in group)}" + (f" errors={errors}" if errors else "")
-            )
+        variant_lines(f"share={share:g}", swept, shapes, main=rows)
     return runs
 
 
