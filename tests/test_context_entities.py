@@ -161,6 +161,21 @@ def test_markup_tags_are_not_entities() -> None:
 
 
 @pytest.mark.parametrize("ner", [False, True])
+def test_character_references_are_read_as_their_characters_not_as_names_or_amounts(ner: bool) -> None:
+    # A page as Sphinx writes one: quotes in code as &#39;, a breadcrumb's » as &#187;. The NER read
+    # "&#39;Buddy&#39;" as an amount "39;Buddy&#39", and "&#187;" as the amount 187.
+    page = (
+        "<html><body><ul><li><a href='a.html'>Python</a> &#187;</li><li><a href='b.html'>Tutorial</a> &#187;</li>"
+        "</ul><p>Each dog has a name.</p><pre>d = Dog(&#39;Buddy&#39;)\ne = Dog(&#39;Buddy&#39;)</pre>"
+        "<p>Here Buddy is the dog&#8217;s name, and Buddy&#8217;s tricks are his own.</p></body></html>"
+    )
+    index = index_document(page, cache=False, ner=ner)
+    names = {e.name for e in index.entities}
+    assert "Buddy" in names, names
+    assert not any("&" in name or "39" in name or "187" in name for name in names), names
+
+
+@pytest.mark.parametrize("ner", [False, True])
 def test_a_name_never_runs_from_one_table_cell_or_list_item_into_the_next(ner: bool) -> None:
     rows = " ".join(
         f"<Tr> <Td> ✓ </Td> <Td> Mac Catalyst </Td> <Td> Apple Silicon </Td> <Td> {10 + i} </Td> </Tr>"

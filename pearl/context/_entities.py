@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import html
 import re
 import warnings
 from collections import Counter, defaultdict
@@ -169,6 +170,7 @@ def extract_entities(
 _MARKUP = re.compile(r"</?[A-Za-z][A-Za-z0-9]{0,15}(?:\s[^<>]{0,200})?/?>")
 _TAG_NAME = re.compile(r"</?([A-Za-z][A-Za-z0-9]{0,15})")
 _HEADING_MARK = re.compile(r"^#{1,6}(?=[ \t])", re.MULTILINE)  # "## History": the NER read "##" as money
+_REFERENCE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _BOUNDARY = "|"
 """What a block tag becomes for the NER: a mark no name crosses (the mentions are cut at it)."""
 
@@ -178,7 +180,11 @@ def _without_markup(text: str) -> str:
 
     An inline tag (`<B>`, `<A href=...>`) becomes spaces, as a name may run across it; a block tag
     (`</Td>`, `<Li>`) becomes `_BOUNDARY` and spaces, as a name never runs from one cell into the next.
+    A character reference becomes the character it stands for, after spaces: `&#39;Buddy&#39;` is
+    the name Buddy in quotes, not an amount "39;Buddy&#39".
     """
+    if "&" in text:
+        text = _REFERENCE.sub(_referenced, text)
     if "#" in text:
         text = _HEADING_MARK.sub(lambda m: " " * len(m.group()), text)
     if "<" not in text:
@@ -190,6 +196,13 @@ def _without_markup(text: str) -> str:
         return (_BOUNDARY if block else " ").ljust(len(match.group()))
 
     return _MARKUP.sub(blank, text)
+
+
+def _referenced(match: re.Match[str]) -> str:
+    reference = match.group()
+    character = html.unescape(reference)
+    # One character, as wide as the reference: offsets stay. A name HTML does not know stays as written.
+    return character.rjust(len(reference)) if len(character) == 1 and character.isprintable() else reference
 
 
 # --- raw mentions ---------------------------------------------------------------------------
