@@ -122,18 +122,31 @@ def test_prose_about_tags_and_code_examples_keep_them() -> None:
     assert not is_markup(f'<?xml version="1.0"?>\n<log>\n{entries}</log>\n')
 
 
-def test_a_tag_cut_by_a_unit_boundary_shows_nothing_of_itself() -> None:
-    # A long table row is cut into units inside its cells' tags; no unit shows the pieces.
+def test_a_long_row_is_cut_between_tags_and_a_tag_cut_anyway_shows_nothing_of_itself() -> None:
+    # A long table row with no space outside its tags: cut before a tag, never inside one.
     cells = "".join(
-        f'<td style="padding: 4px; border: 1px solid" title="cell {i} of the row">v{i}</td>' for i in range(60)
+        f'<td style="padding: 4px; border: 1px solid" title="cell {i}: of the row">value{i}-{"w" * 20}</td>'
+        for i in range(60)
     )
     keepers = "".join(f"<p>Keeper {i} kept it.</p>\n" for i in range(30))
     text = f"Values\n\n<p>The table below lists values.</p>\n<table><tr>{cells}</tr></table>\n{keepers}"
     assert is_markup(text) and not MarkupView.of(text).page
     index = index_document(text, cache=False, ner=False)
-    assert sum(not index.sentence_text(i).lstrip().startswith("<") for i in range(index.sentence_count)) > 5
+    row = [i for i in range(index.sentence_count) if "value" in index.sentence_text(i)]
+    assert len(row) > 1
+    assert all(index.sentence_text(i).startswith("<") for i in row)
     everything = render_sentences(index, range(index.sentence_count))
-    assert "style" not in everything and "title" not in everything and "| v30 | v31" in everything
+    assert "style" not in everything and "title" not in everything
+    assert f"| value30-{'w' * 20} | value31-" in everything
+    # A tag longer than a unit (an image inlined as data) is cut inside itself: no unit shows a piece of it.
+    image = f'<p>The logo: <img alt="logo" src="data:image/png;base64,{"QUJD" * 1500}"> and more.</p>\n'
+    index = index_document(f"{image}{keepers}", cache=False, ner=False)
+    assert any(
+        not index.sentence_text(i).lstrip().startswith("<") and "QUJD" in index.sentence_text(i)
+        for i in range(index.sentence_count)
+    )
+    everything = render_sentences(index, range(index.sentence_count))
+    assert "QUJD" not in everything and "base64" not in everything and "The logo:" in everything
 
 
 def test_a_units_boundary_cuts_only_a_real_tag() -> None:

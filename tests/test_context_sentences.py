@@ -293,6 +293,32 @@ def test_pretokenized_text_and_markup_are_split_into_units() -> None:
     assert units[-1] == "INSURANCE . . . . 12"
 
 
+def test_a_sentence_is_measured_as_a_reader_sees_it_not_by_its_tags() -> None:
+    # A sentence as documentation generators write it: every name a link whose title holds a colon and a
+    # full stop. Its tags run it past the unit's length; as read, it is one short sentence.
+    def link(name: str) -> str:
+        return (
+            f'<a class="reference internal" href="../library/operator.html#operator.{name}" '
+            f'title="operator: Functions corresponding to the standard operators. See {name}, its arguments and results."><code class="xref '
+            f'py py-func docutils literal notranslate"><span class="pre">{name}()</span></code></a>'
+        )
+
+    sentence = (
+        f"The operator module has {link('itemgetter')}, {link('attrgetter')}, and a {link('methodcaller')} function."
+    )
+    code = "".join(
+        f'<span class="n">x{i}</span><span class="o">=</span><span class="mi">{i}</span>\n' for i in range(40)
+    )
+    text = f"<html><body><p>Sorting is easy.</p>\n<p>{sentence}</p>\n<pre>{code}</pre>\n<p>The end.</p></body></html>"
+    assert len(sentence) > 900
+    index = index_document(text, cache=False, ner=False)
+    units = [index.sentence_text(i) for i in range(index.sentence_count)]
+    assert f"<p>{sentence}</p>" in units, units
+    # A code block of 40 short lines in hundreds of tags is one unit of ~200 tokens as read, not several.
+    assert sum("x1" in unit for unit in units) == 1, units
+    assert not any(index.sent_flags[i] & SentenceFlag.CONTINUATION for i in range(index.sentence_count))
+
+
 # A web page flattened to one line, as web-page QA sets store it.
 FLAT_PAGE = (
     "Two Weeks Notice - wikipedia <H1> Two Weeks Notice </H1> Jump to : navigation , search <Table> <Tr> <Th> "

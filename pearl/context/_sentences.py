@@ -15,6 +15,8 @@ Everything here is regex and plain loops over candidate boundaries, linear in th
 
 from __future__ import annotations
 
+import bisect
+import html
 import itertools
 import re
 import statistics
@@ -77,6 +79,9 @@ _CONTAINER_TAG = re.compile(r"<(/?)(p|table|ul|ol|dl|blockquote|h[1-6])\b[^<>]{0
 _NESTING = frozenset({"table", "ul", "ol", "dl"})
 # Where an over-long unit may be cut: after ";" or ":", then after "," (weaker), then at spaces.
 _CLAUSE_CUT = re.compile(r"[;:](?=\s)")
+# A tag, which a reader never sees: lengths are measured without tags, and no cut falls inside one
+# (a `title="operator: Functions corresponding to..."` attribute is no clause of the sentence around it).
+_TAG = re.compile(r"</?[A-Za-z][\w:.-]{0,30}(?:\s[^<>]{0,1000})?/?>")
 _COMMA_CUT = re.compile(r",(?=\s)")
 _SPACE = re.compile(r"\s+")
 
@@ -247,7 +252,7 @@ def _sentences(text: str, start: int, end: int, max_chars: int) -> list[tuple[in
         previous = cut
         if s >= e:
             continue
-        if e - s > max_chars:
+        if _Shown(text, s, e).length(s, e) > max_chars:
             pieces = _split_long(text, s, e, max_chars)
             units.extend((ps, pe, i > 0) for i, (ps, pe) in enumerate(pieces))
         else:
@@ -262,13 +267,16 @@ def _cap_tokens(
     for start, end, continued in units:
         # A token is at least one byte, and a character at most four in UTF-8: only units that long can be over
         # the cap (ASCII text: longer than the cap in characters).
-        unit = text[start:end]
-        could = end - start > max_tokens or (4 * (end - start) > max_tokens and not unit.isascii())
+        shown = _Shown(text, start, end)
+        length = shown.length(start, end)
+        # Counted as a reader sees it: no tags, "&#39;" one character, a run of spaces one.
+        unit = " ".join(html.unescape(_TAG.sub("", text[start:end])).split()) if shown.tags else text[start:end]
+        could = length > max_tokens or (4 * length > max_tokens and not unit.isascii())
         tokens = count(unit) if could else 0
         if tokens <= max_tokens:
             out.append((start, end, continued))
             continue
-        chars = max(16, int((end - start) * max_tokens / tokens * 0.9))
+        chars = max(16, int(length * max_tokens / tokens * 0.9))
         pieces = _split_long(text, start, end, chars)
         if len(pieces) > 1:  # a piece denser than the unit's average may still be over: cut again
             pieces = [(s, e) for s, e, _ in _cap_tokens(text, [(s, e, False) for s, e in pieces], max_tokens, count)]
@@ -305,6 +313,8 @@ def _boundaries(text: str, start: int, end: int) -> list[int]:
         ]
         tags += [edge for tag in LONG_TAG.finditer(text, start, end) for edge in tag.span()]
         cuts = _markup_cuts(text, start, end, _outside_rows(text, start, end, sorted({*cuts, *tags})))
+        shown = _Shown(text, start, end)
+        cuts = [cut for cut in cuts if not shown.inside(cut)]
     return sorted(set(cuts))
 
 
@@ -406,17 +416,22 @@ def _ends_sentence(word: str, label: str) -> bool:
 
 
 def _split_long(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int]]:
-    """Cut an over-long unit at clause marks, then commas, then spaces, then anywhere."""
-    for pattern in (_CLAUSE_CUT, _COMMA_CUT, _SPACE):
-        cuts = [m.end() for m in pattern.finditer(text, start, end)]
+    """Cut an over-long unit at clause marks, then commas, then spaces, then before tags, then anywhere
+    (`max_chars` as shown: tags count nothing, and only the last resort cuts inside one)."""
+    shown = _Shown(text, start, end)
+    for pattern in (_CLAUSE_CUT, _COMMA_CUT, _SPACE, None):
+        if pattern is None:  # before a tag, where a reader sees no edge: cells written with no space between
+            cuts = [edge for edge in shown.starts if start < edge < end]
+        else:
+            cuts = [m.end() for m in pattern.finditer(text, start, end) if not shown.inside(m.end())]
         if cuts:
-            units = _pack(text, start, end, cuts, max_chars)
-            if all(e - s <= max_chars for s, e in units):
+            units = _pack(text, start, end, cuts, max_chars, shown)
+            if all(shown.length(s, e) <= max_chars for s, e in units):
                 return units
             # Some piece is still too long: cut those pieces with the next, weaker, pattern.
             refined: list[tuple[int, int]] = []
             for s, e in units:
-                refined.extend(_split_long(text, s, e, max_chars) if e - s > max_chars else [(s, e)])
+                refined.extend(_split_long(text, s, e, max_chars) if shown.length(s, e) > max_chars else [(s, e)])
             return refined
     edges = [start]
     while edges[-1] + max_chars < end:
@@ -467,15 +482,57 @@ def _grapheme_edge(text: str, position: int, floor: int) -> int:
     return position if inside(back) else back
 
 
-def _pack(text: str, start: int, end: int, cuts: list[int], max_chars: int) -> list[tuple[int, int]]:
-    """Join consecutive pieces greedily up to `max_chars`, so cuts make as few units as needed."""
+def _pack(text: str, start: int, end: int, cuts: list[int], max_chars: int, shown: _Shown) -> list[tuple[int, int]]:
+    """Join consecutive pieces greedily up to `max_chars` as shown, so cuts make as few units as needed."""
     units: list[tuple[int, int]] = []
     unit_start = start
     last_cut = start
     for cut in [*cuts, end]:
-        if cut - unit_start > max_chars and last_cut > unit_start:
+        if shown.length(unit_start, cut) > max_chars and last_cut > unit_start:
             units.append(_trim(text, unit_start, last_cut))
             unit_start = last_cut
         last_cut = cut
     units.append(_trim(text, unit_start, end))
     return [(s, e) for s, e in units if s < e]
+
+
+class _Shown:
+    """The tags of `text[start:end]`, to measure a stretch of it as a reader sees it (tags count nothing)
+    and to keep cuts out of them. Text with no tags costs one scan for "<"."""
+
+    __slots__ = ("_before", "_ends", "_starts")
+
+    def __init__(self, text: str, start: int, end: int) -> None:
+        self._starts: list[int] = []
+        self._ends: list[int] = []
+        self._before = [0]  # tag characters before each tag, then in all
+        if text.find("<", start, end) < 0:
+            return
+        for tag in _TAG.finditer(text, start, end):
+            self._starts.append(tag.start())
+            self._ends.append(tag.end())
+            self._before.append(self._before[-1] + tag.end() - tag.start())
+
+    @property
+    def tags(self) -> bool:
+        return bool(self._starts)
+
+    @property
+    def starts(self) -> list[int]:
+        return self._starts
+
+    def _offset(self, position: int) -> int:
+        """`position` less the tag characters before it."""
+        i = bisect.bisect_right(self._starts, position) - 1
+        if i < 0:
+            return position
+        return position - self._before[i] - (min(position, self._ends[i]) - self._starts[i])
+
+    def length(self, start: int, end: int) -> int:
+        """Characters of `text[start:end]` outside tags."""
+        return end - start if not self._starts else self._offset(end) - self._offset(start)
+
+    def inside(self, position: int) -> bool:
+        """Whether a cut at `position` would fall inside a tag."""
+        i = bisect.bisect_right(self._starts, position) - 1
+        return i >= 0 and self._starts[i] < position < self._ends[i]
