@@ -299,7 +299,8 @@ def test_a_sentence_is_measured_as_a_reader_sees_it_not_by_its_tags() -> None:
     def link(name: str) -> str:
         return (
             f'<a class="reference internal" href="../library/operator.html#operator.{name}" '
-            f'title="operator: Functions corresponding to the standard operators. See {name}, its arguments and results."><code class="xref '
+            f'title="operator: Functions corresponding to the standard operators. See {name}, its arguments and '
+            f'results."><code class="xref '
             f'py py-func docutils literal notranslate"><span class="pre">{name}()</span></code></a>'
         )
 

@@ -22,14 +22,15 @@ after every setting the README quotes was fixed.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import cast
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _rows import build_rows, write_rows
 
 # (question, gold written with single spaces), per manual page "NAME.SECTION"
 DATA: dict[str, list[tuple[str, str]]] = {
@@ -408,32 +409,7 @@ def render(page: str) -> tuple[str | None, str]:
 
 def build() -> tuple[list[dict[str, object]], list[str]]:
     """One L-Eval row per page found, and what was left out (a page not installed, a gold its page lacks)."""
-    rows: list[dict[str, object]] = []
-    left_out: list[str] = []
-    for page, questions in DATA.items():
-        text, why = render(page)
-        if text is None:
-            count = f"{len(questions)} question{'s' if len(questions) != 1 else ''}"
-            left_out.append(f"{page}: not rendered, {count} left out: {why}")
-            continue
-        kept: list[tuple[str, str]] = []
-        for number, (question, gold) in enumerate(questions, 1):
-            found = re.search(r"\s+".join(re.escape(word) for word in gold.split()), text)
-            if found is None:
-                left_out.append(f"{page} question {number}: the page does not say {gold!r}")
-            else:
-                kept.append((question, found.group()))
-        if kept:
-            rows.append(
-                {
-                    "input": text,
-                    "instructions": [q for q, _ in kept],
-                    "outputs": [g for _, g in kept],
-                    "source": f"manpages {page}",
-                    "evaluation": "f1",
-                }
-            )
-    return rows, left_out
+    return build_rows(DATA, render, "manpages", "not rendered")
 
 
 def main(argv: list[str]) -> int:
@@ -443,16 +419,7 @@ def main(argv: list[str]) -> int:
     if shutil.which("man") is None:
         print("no `man` here: install man-db (apt-get install -y man-db)", file=sys.stderr)
         return 2
-    rows, left_out = build()
-    for line in left_out:
-        print(f"left out: {line}", file=sys.stderr)
-    if not rows:
-        print("no page of the set is installed here", file=sys.stderr)
-        return 2
-    Path(argv[0]).write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8")
-    count = sum(len(cast(list[str], row["instructions"])) for row in rows)
-    print(f"wrote {argv[0]}: {len(rows)} manual pages, {count} questions")
-    return 0
+    return write_rows(argv[0], *build(), "manual pages")
 
 
 if __name__ == "__main__":

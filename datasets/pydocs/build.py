@@ -26,11 +26,11 @@ units, before any question was measured.
 
 from __future__ import annotations
 
-import json
-import re
 import sys
 from pathlib import Path
-from typing import cast
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _rows import build_rows, write_rows
 
 DOCS = Path("/usr/share/doc/python3.11/html")
 
@@ -440,32 +440,7 @@ def read(docs: Path, page: str) -> tuple[str | None, str]:
 
 def build(docs: Path = DOCS) -> tuple[list[dict[str, object]], list[str]]:
     """One L-Eval row per page found, and what was left out (a page not installed, a gold its page lacks)."""
-    rows: list[dict[str, object]] = []
-    left_out: list[str] = []
-    for page, questions in DATA.items():
-        text, why = read(docs, page)
-        if text is None:
-            count = f"{len(questions)} question{'s' if len(questions) != 1 else ''}"
-            left_out.append(f"{page}: not read, {count} left out: {why}")
-            continue
-        kept: list[tuple[str, str]] = []
-        for number, (question, gold) in enumerate(questions, 1):
-            found = re.search(r"\s+".join(re.escape(word) for word in gold.split()), text)
-            if found is None:
-                left_out.append(f"{page} question {number}: the page does not say {gold!r}")
-            else:
-                kept.append((question, found.group()))
-        if kept:
-            rows.append(
-                {
-                    "input": text,
-                    "instructions": [q for q, _ in kept],
-                    "outputs": [g for _, g in kept],
-                    "source": f"pydocs {page}",
-                    "evaluation": "f1",
-                }
-            )
-    return rows, left_out
+    return build_rows(DATA, lambda page: read(docs, page), "pydocs", "not read")
 
 
 def main(argv: list[str]) -> int:
@@ -476,16 +451,7 @@ def main(argv: list[str]) -> int:
     if not docs.is_dir():
         print(f"no {docs}: install python3.11-doc (apt-get install -y python3.11-doc)", file=sys.stderr)
         return 2
-    rows, left_out = build(docs)
-    for line in left_out:
-        print(f"left out: {line}", file=sys.stderr)
-    if not rows:
-        print(f"no page of the set is in {docs}", file=sys.stderr)
-        return 2
-    Path(argv[0]).write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8")
-    count = sum(len(cast(list[str], row["instructions"])) for row in rows)
-    print(f"wrote {argv[0]}: {len(rows)} pages, {count} questions")
-    return 0
+    return write_rows(argv[0], *build(docs), "pages")
 
 
 if __name__ == "__main__":
