@@ -175,6 +175,15 @@ def test_character_references_are_read_as_their_characters_not_as_names_or_amoun
     assert not any("&" in name or "39" in name or "187" in name for name in names), names
 
 
+def test_a_tag_written_out_with_references_is_text_not_a_cells_end() -> None:
+    from pearl.context._entities import _BOUNDARY, _without_markup
+
+    # Tags are blanked before references are read: "&lt;Li&gt;", a page's way of writing "<Li>", ends no cell.
+    shown = _without_markup("<p>Use &lt;Li&gt; for items.</p><li>Mac</li>")
+    assert len(shown) == len("<p>Use &lt;Li&gt; for items.</p><li>Mac</li>")
+    assert "<Li" in shown and shown.count(_BOUNDARY) == 4, shown  # <p> </p> <li> </li>
+
+
 @pytest.mark.parametrize("ner", [False, True])
 def test_a_name_never_runs_from_one_table_cell_or_list_item_into_the_next(ner: bool) -> None:
     rows = " ".join(

@@ -320,6 +320,28 @@ def test_a_sentence_is_measured_as_a_reader_sees_it_not_by_its_tags() -> None:
     assert not any(index.sent_flags[i] & SentenceFlag.CONTINUATION for i in range(index.sentence_count))
 
 
+def test_only_markup_is_measured_without_its_tags_and_a_run_of_tags_is_still_cut() -> None:
+    from pearl.context._sentences import DEFAULT_MAX_CHARS, RAW_FACTOR
+    from pearl.tokens import count_tokens
+
+    # In plain text "a<b ... c>d" is text: its sentences end where they did, its units keep the token cap.
+    said = "We know that a<b. Then c>d holds for all of them. Next sentence here."
+    assert len(segment(said).sentences) == 3
+    plain = index_document("If x<y and the sequence is increasing then y>z; " * 45, cache=False, ner=False)
+    assert plain.sentence_count > 1 and max(plain.sent_tokens) <= 200
+    # In a page, a code block's references count as the characters they stand for: 30 prompts of ">>> x = 1"
+    # are one unit of ~150 tokens as read (815 as written).
+    code = "".join('<span class="gp">&gt;&gt;&gt; </span><span class="n">x</span> = 1\n' for _ in range(30))
+    page = index_document(
+        f"<html><body><p>Intro.</p><pre>{code}</pre><p>End.</p></body></html>", cache=False, ner=False
+    )
+    assert sum("x" in page.sentence_text(i) for i in range(page.sentence_count)) == 1
+    # A run of tags alone shows nothing, yet no unit of it is longer than RAW_FACTOR units' worth of text.
+    tags = "<html><body><p>Hello there.</p>" + "<b></b>" * 100_000 + "<p>The end.</p></body></html>"
+    units = segment(tags, max_tokens=200, count=count_tokens, markup=True).sentences
+    assert max(end - start for start, end in units) <= RAW_FACTOR * (DEFAULT_MAX_CHARS + 8)
+
+
 # A web page flattened to one line, as web-page QA sets store it.
 FLAT_PAGE = (
     "Two Weeks Notice - wikipedia <H1> Two Weeks Notice </H1> Jump to : navigation , search <Table> <Tr> <Th> "

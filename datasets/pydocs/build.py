@@ -12,8 +12,8 @@ Unicode and logging HOWTOs, the tutorial's errors and classes chapters, the venv
 library pages, and the programming FAQ (2k to 14k words as a browser shows them; Sphinx pages with
 navigation bars, a sidebar, code in highlighted spans, links whose titles hold colons and full
 stops). The questions and gold answers are below, 12 a page, written by a helper that never saw
-pearl's code, as a reader of the page would ask; 93 of 96 share at most a quarter of their words
-with the answer, and the answers spread over each page, in its prose (no code, no heading). Each
+pearl's code, as a reader of the page would ask; by the helper's count 93 of 96 share at most a
+quarter of their content words with the answer, and the answers spread over each page, in its prose (no code, no heading). Each
 gold was checked on Debian 12's python3.11-doc 3.11.2: found once in its page, in no tag and with
 no character reference; another release words some of them otherwise, and a question whose gold
 its page does not hold is left out, named, rather than the set refused.

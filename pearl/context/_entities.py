@@ -180,22 +180,20 @@ def _without_markup(text: str) -> str:
 
     An inline tag (`<B>`, `<A href=...>`) becomes spaces, as a name may run across it; a block tag
     (`</Td>`, `<Li>`) becomes `_BOUNDARY` and spaces, as a name never runs from one cell into the next.
-    A character reference becomes the character it stands for, after spaces: `&#39;Buddy&#39;` is
-    the name Buddy in quotes, not an amount "39;Buddy&#39".
+    Then a character reference becomes the character it stands for, after spaces: `&#39;Buddy&#39;`
+    is the name Buddy in quotes, not an amount "39;Buddy&#39", and `&lt;Li&gt;`, written out, no tag.
     """
-    if "&" in text:
-        text = _REFERENCE.sub(_referenced, text)
     if "#" in text:
         text = _HEADING_MARK.sub(lambda m: " " * len(m.group()), text)
-    if "<" not in text:
-        return text
+    if "<" in text:
 
-    def blank(match: re.Match[str]) -> str:
-        name = _TAG_NAME.match(match.group())
-        block = name is not None and name.group(1).lower() in SEPARATING_NAMES  # "✓ </Td> <Td> Mac Catalyst"
-        return (_BOUNDARY if block else " ").ljust(len(match.group()))
+        def blank(match: re.Match[str]) -> str:
+            name = _TAG_NAME.match(match.group())
+            block = name is not None and name.group(1).lower() in SEPARATING_NAMES  # "✓ </Td> <Td> Mac Catalyst"
+            return (_BOUNDARY if block else " ").ljust(len(match.group()))
 
-    return _MARKUP.sub(blank, text)
+        text = _MARKUP.sub(blank, text)
+    return _REFERENCE.sub(_referenced, text) if "&" in text else text
 
 
 def _referenced(match: re.Match[str]) -> str:

@@ -81,6 +81,8 @@ _NESTING = frozenset({"table", "ul", "ol", "dl"})
 _CLAUSE_CUT = re.compile(r"[;:](?=\s)")
 # A tag, which a reader never sees: lengths are measured without tags, and no cut falls inside one
 # (a `title="operator: Functions corresponding to..."` attribute is no clause of the sentence around it).
+RAW_FACTOR = 8
+"""A unit of markup holds at most this many times the characters a unit may show, tags included."""
 _TAG = re.compile(r"</?[A-Za-z][\w:.-]{0,30}(?:\s[^<>]{0,1000})?/?>")
 _COMMA_CUT = re.compile(r",(?=\s)")
 _SPACE = re.compile(r"\s+")
@@ -119,6 +121,7 @@ def segment(
     *,
     max_tokens: int | None = None,
     count: Callable[[str], int] | None = None,
+    markup: bool = False,
 ) -> Segmentation:
     """Paragraphs and sentence units of `text`, in order, none empty, none crossing a paragraph.
 
@@ -127,6 +130,9 @@ def segment(
         max_tokens: with `count`, a unit over this many tokens is cut too: dense text
             (numbers, markup, pre-tokenized words) has far more tokens per character than prose.
         count: the token counter `max_tokens` is measured with.
+        markup: `text` is HTML (`pearl.context.is_markup`): a unit is measured as a browser shows it,
+            its tags counting for nothing (up to a raw length of `RAW_FACTOR` times the cap), and
+            it is never cut inside a tag but as a last resort. Elsewhere "a<b and c>d" is text.
     """
     result = Segmentation()
     soft_newlines = _hard_wrapped(text)
@@ -138,9 +144,9 @@ def segment(
                 continue
             paragraph = len(result.paragraphs)
             result.paragraphs.append((start, end))
-            units = _sentences(text, start, end, max_chars)
+            units = _sentences(text, start, end, max_chars, markup)
             if max_tokens is not None and count is not None:
-                units = _cap_tokens(text, units, max_tokens, count)
+                units = _cap_tokens(text, units, max_tokens, count, markup)
             for s_start, s_end, continued in units:
                 result.sentences.append((s_start, s_end))
                 result.sentence_paragraph.append(paragraph)
@@ -243,8 +249,8 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _sentences(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int, bool]]:
-    cuts = _boundaries(text, start, end)
+def _sentences(text: str, start: int, end: int, max_chars: int, markup: bool) -> list[tuple[int, int, bool]]:
+    cuts = _boundaries(text, start, end, markup)
     units: list[tuple[int, int, bool]] = []
     previous = start
     for cut in [*cuts, end]:
@@ -252,8 +258,8 @@ def _sentences(text: str, start: int, end: int, max_chars: int) -> list[tuple[in
         previous = cut
         if s >= e:
             continue
-        if _Shown(text, s, e).length(s, e) > max_chars:
-            pieces = _split_long(text, s, e, max_chars)
+        if _Shown(text, s, e, markup).length(s, e) > max_chars:
+            pieces = _split_long(text, s, e, max_chars, markup)
             units.extend((ps, pe, i > 0) for i, (ps, pe) in enumerate(pieces))
         else:
             units.append((s, e, False))
@@ -261,13 +267,13 @@ def _sentences(text: str, start: int, end: int, max_chars: int) -> list[tuple[in
 
 
 def _cap_tokens(
-    text: str, units: list[tuple[int, int, bool]], max_tokens: int, count: Callable[[str], int]
+    text: str, units: list[tuple[int, int, bool]], max_tokens: int, count: Callable[[str], int], markup: bool
 ) -> list[tuple[int, int, bool]]:
     out: list[tuple[int, int, bool]] = []
     for start, end, continued in units:
         # A token is at least one byte, and a character at most four in UTF-8: only units that long can be over
         # the cap (ASCII text: longer than the cap in characters).
-        shown = _Shown(text, start, end)
+        shown = _Shown(text, start, end, markup)
         length = shown.length(start, end)
         # Counted as a reader sees it: no tags, "&#39;" one character, a run of spaces one.
         unit = " ".join(html.unescape(_TAG.sub("", text[start:end])).split()) if shown.tags else text[start:end]
@@ -277,14 +283,15 @@ def _cap_tokens(
             out.append((start, end, continued))
             continue
         chars = max(16, int(length * max_tokens / tokens * 0.9))
-        pieces = _split_long(text, start, end, chars)
+        pieces = _split_long(text, start, end, chars, markup)
         if len(pieces) > 1:  # a piece denser than the unit's average may still be over: cut again
-            pieces = [(s, e) for s, e, _ in _cap_tokens(text, [(s, e, False) for s, e in pieces], max_tokens, count)]
+            again = _cap_tokens(text, [(s, e, False) for s, e in pieces], max_tokens, count, markup)
+            pieces = [(s, e) for s, e, _ in again]
         out.extend((s, e, continued or i > 0) for i, (s, e) in enumerate(pieces))
     return out
 
 
-def _boundaries(text: str, start: int, end: int) -> list[int]:
+def _boundaries(text: str, start: int, end: int, markup: bool = False) -> list[int]:
     """Cut positions inside `text[start:end]` (each the end of a sentence), sorted."""
     cuts: list[int] = []
     unit_start = start
@@ -313,7 +320,7 @@ def _boundaries(text: str, start: int, end: int) -> list[int]:
         ]
         tags += [edge for tag in LONG_TAG.finditer(text, start, end) for edge in tag.span()]
         cuts = _markup_cuts(text, start, end, _outside_rows(text, start, end, sorted({*cuts, *tags})))
-        shown = _Shown(text, start, end)
+        shown = _Shown(text, start, end, markup)
         cuts = [cut for cut in cuts if not shown.inside(cut)]
     return sorted(set(cuts))
 
@@ -415,10 +422,10 @@ def _ends_sentence(word: str, label: str) -> bool:
     return _ENUMERATOR.match(label.lstrip("\"'“‘([")) is None
 
 
-def _split_long(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int]]:
+def _split_long(text: str, start: int, end: int, max_chars: int, markup: bool = False) -> list[tuple[int, int]]:
     """Cut an over-long unit at clause marks, then commas, then spaces, then before tags, then anywhere
     (`max_chars` as shown: tags count nothing, and only the last resort cuts inside one)."""
-    shown = _Shown(text, start, end)
+    shown = _Shown(text, start, end, markup)
     for pattern in (_CLAUSE_CUT, _COMMA_CUT, _SPACE, None):
         if pattern is None:  # before a tag, where a reader sees no edge: cells written with no space between
             cuts = [edge for edge in shown.starts if start < edge < end]
@@ -431,7 +438,8 @@ def _split_long(text: str, start: int, end: int, max_chars: int) -> list[tuple[i
             # Some piece is still too long: cut those pieces with the next, weaker, pattern.
             refined: list[tuple[int, int]] = []
             for s, e in units:
-                refined.extend(_split_long(text, s, e, max_chars) if shown.length(s, e) > max_chars else [(s, e)])
+                too_long = shown.length(s, e) > max_chars
+                refined.extend(_split_long(text, s, e, max_chars, markup) if too_long else [(s, e)])
             return refined
     edges = [start]
     while edges[-1] + max_chars < end:
@@ -497,16 +505,16 @@ def _pack(text: str, start: int, end: int, cuts: list[int], max_chars: int, show
 
 
 class _Shown:
-    """The tags of `text[start:end]`, to measure a stretch of it as a reader sees it (tags count nothing)
-    and to keep cuts out of them. Text with no tags costs one scan for "<"."""
+    """The tags of `text[start:end]` where `markup` (none elsewhere), to measure a stretch of it as a reader
+    sees it (tags count nothing, up to `RAW_FACTOR`) and to keep cuts out of them."""
 
     __slots__ = ("_before", "_ends", "_starts")
 
-    def __init__(self, text: str, start: int, end: int) -> None:
+    def __init__(self, text: str, start: int, end: int, markup: bool) -> None:
         self._starts: list[int] = []
         self._ends: list[int] = []
         self._before = [0]  # tag characters before each tag, then in all
-        if text.find("<", start, end) < 0:
+        if not markup or text.find("<", start, end) < 0:
             return
         for tag in _TAG.finditer(text, start, end):
             self._starts.append(tag.start())
@@ -529,8 +537,11 @@ class _Shown:
         return position - self._before[i] - (min(position, self._ends[i]) - self._starts[i])
 
     def length(self, start: int, end: int) -> int:
-        """Characters of `text[start:end]` outside tags."""
-        return end - start if not self._starts else self._offset(end) - self._offset(start)
+        """Characters of `text[start:end]` outside tags, or a `RAW_FACTOR`th of all of them if that is more:
+        a run of tags alone is cut too, and a unit's span (which a citation quotes) stays bounded."""
+        if not self._starts:
+            return end - start
+        return max(self._offset(end) - self._offset(start), (end - start) // RAW_FACTOR)
 
     def inside(self, position: int) -> bool:
         """Whether a cut at `position` would fall inside a tag."""
