@@ -79,13 +79,13 @@ _CONTAINER_TAG = re.compile(r"<(/?)(p|table|ul|ol|dl|blockquote|h[1-6])\b[^<>]{0
 _NESTING = frozenset({"table", "ul", "ol", "dl"})
 # Where an over-long unit may be cut: after ";" or ":", then after "," (weaker), then at spaces.
 _CLAUSE_CUT = re.compile(r"[;:](?=\s)")
-# A tag, which a reader never sees: lengths are measured without tags, and no cut falls inside one
-# (a `title="operator: Functions corresponding to..."` attribute is no clause of the sentence around it).
-RAW_FACTOR = 8
-"""A unit of markup holds at most this many times the characters a unit may show, tags included."""
-_TAG = re.compile(r"</?[A-Za-z][\w:.-]{0,30}(?:\s[^<>]{0,1000})?/?>")
 _COMMA_CUT = re.compile(r",(?=\s)")
 _SPACE = re.compile(r"\s+")
+# A tag, which a reader never sees: in markup, lengths are measured without tags, and no cut falls inside
+# one (a `title="operator: Functions corresponding to..."` attribute is no clause of the sentence around it).
+_TAG = re.compile(r"</?[A-Za-z][\w:.-]{0,30}(?:\s[^<>]{0,1000})?/?>")
+RAW_FACTOR = 8
+"""A unit of markup spans at most this many times the characters a unit may show, tags included."""
 
 # Words after which a full stop does not end a sentence.
 _ABBREVIATIONS = frozenset(
