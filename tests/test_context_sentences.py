@@ -316,7 +316,7 @@ def test_a_sentence_is_measured_as_a_reader_sees_it_not_by_its_tags() -> None:
     units = [index.sentence_text(i) for i in range(index.sentence_count)]
     assert f"<p>{sentence}</p>" in units, units
     # A code block of 40 short lines in hundreds of tags is one unit of ~200 tokens as read, not several.
-    assert sum("x1" in unit for unit in units) == 1, units
+    assert any(">x0<" in unit and ">x39<" in unit for unit in units), units
     assert not any(index.sent_flags[i] & SentenceFlag.CONTINUATION for i in range(index.sentence_count))
 
 
