@@ -126,6 +126,13 @@ def key_problem(key: str) -> str | None:
     return None
 
 
+DEFAULT_STEP_SHARE = 0.2
+"""`Settings.step_share` by default: with `step_budget=auto`, one step shows at most this share of what the
+paper's executor would (the document cut to the window), so a plan costs under half of pasting the document
+into every step, the final answer call included. A larger share shows more of the document for more tokens
+(README, "What a larger budget buys")."""
+
+
 class Settings(BaseModel):
     """Resolved settings. `sources` says where each value came from (for `pearl config`)."""
 
@@ -153,7 +160,7 @@ class Settings(BaseModel):
         description="evidence tokens one plan step may get; auto: from the model's window and the document's length",
     )
     step_share: float = Field(
-        default=0.2,
+        default=DEFAULT_STEP_SHARE,
         gt=0,
         le=1,
         description="with step_budget auto: the share of the document, cut to the window, one step may be shown",

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pearl._text import neutralise_fence
+from pearl.config import DEFAULT_STEP_SHARE
 from pearl.context import (
     DocumentIndex,
     SentenceFlag,
@@ -57,11 +58,9 @@ __all__ = [
     "evidence_budget",
 ]
 
-AUTO_SHARE = 0.2
-"""With `step_budget=auto`, one step shows at most this share of what the paper's executor would
-(the document cut to the window), so a plan costs under half of pasting the document into every
-step, the final answer call included: `Settings.step_share`'s default. A larger share shows more of
-the document for more tokens (README, "What a larger budget buys")."""
+AUTO_SHARE = DEFAULT_STEP_SHARE
+"""The share of the document an "auto" step is shown unless `Settings.step_share` says otherwise
+(`pearl.config.DEFAULT_STEP_SHARE`)."""
 MIN_CALL_TOKENS = 400
 """...but never less than this: below it a step sees too little to work with."""
 SHARED_SHARE = 0.15
