@@ -8,7 +8,7 @@ import time
 from pearl.context._cache import PIPELINE_VERSION, load_cached, save_cached
 from pearl.context._entities import DEFAULT_MODEL, extract_entities, load_ner
 from pearl.context._layout import analyse_layout
-from pearl.context._markup import blanked, is_markup, keep_shown
+from pearl.context._markup import MarkupView, blanked, keep_shown
 from pearl.context._models import DocumentIndex, SentenceFlag
 from pearl.context._sentences import segment
 from pearl.documents import DocumentSource, as_document
@@ -81,11 +81,12 @@ def build_index(document: Document, *, ner: bool = True, progress: Progress | No
     text = document.text
     if progress is not None:
         progress(0, len(text), "sentences")
-    segmentation = segment(text, max_tokens=MAX_UNIT_TOKENS, count=count_tokens, markup=is_markup(text))
+    view = MarkupView.of(text)
+    segmentation = segment(text, max_tokens=MAX_UNIT_TOKENS, count=count_tokens, markup=view.markup)
     sentences = segmentation.sentences
     if not sentences:
         raise ContextError(f"{document.name}: the document has no text to index")
-    layout = analyse_layout(text, sentences, segmentation.sentence_paragraph, segmentation.continued)
+    layout = analyse_layout(text, sentences, segmentation.sentence_paragraph, segmentation.continued, view)
     if progress is not None and ner:
         progress(0, len(text), "loading the entity model")  # spaCy takes seconds to load, once per process
     nlp = load_ner(DEFAULT_MODEL) if ner else None

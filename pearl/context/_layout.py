@@ -113,8 +113,15 @@ def is_heading(text: str) -> bool:
     return capitalised >= 0.8 * len(content)
 
 
-def analyse_layout(text: str, sentences: list[tuple[int, int]], paragraphs: list[int], continued: list[bool]) -> Layout:
-    """Flags and heading links for `sentences` (spans) grouped by `paragraphs` (paragraph id per sentence)."""
+def analyse_layout(
+    text: str,
+    sentences: list[tuple[int, int]],
+    paragraphs: list[int],
+    continued: list[bool],
+    view: MarkupView | None = None,
+) -> Layout:
+    """Flags and heading links for `sentences` (spans) grouped by `paragraphs` (paragraph id per sentence);
+    `view` is `MarkupView.of(text)`, where the caller has it already."""
     size = len(sentences)
     layout = Layout(size)
     units = [text[s:e] for s, e in sentences]
@@ -166,7 +173,7 @@ def analyse_layout(text: str, sentences: list[tuple[int, int]], paragraphs: list
                 header = -1
             if _TABLE_END.search(units[k]):
                 header = -1
-    layout.view = MarkupView.of(text)
+    layout.view = MarkupView.of(text) if view is None else view
     layout.shown = [layout.view.shown(text, s, e) for s, e in sentences]
     flag_markup(text, layout.view, sentences, layout.shown, flags)
     sources = False
