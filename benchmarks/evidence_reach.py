@@ -529,9 +529,7 @@ def gold_rank(index: DocumentIndex, question: str, gold: str) -> int | None:
     """Where the sentence holding the start of `gold` ranks for `question` (1 = best), or None if no sentence
     run holds it. Sentences are read as pearl shows them, normalised as prompts are for matching; where the gold
     occurs more than once, its best-ranked occurrence."""
-    texts = [normalise(render_sentences(index, [sid])) for sid in range(index.sentence_count)]
-    starts = list(itertools.accumulate((len(text) + 1 for text in texts[:-1]), initial=0))
-    joined = " ".join(texts)
+    starts, joined = index.memo("evidence_reach.sentences", lambda: _sentences_as_matched(index))
     wanted = normalise(gold)
     holding = set()
     at = joined.find(wanted)
@@ -540,6 +538,12 @@ def gold_rank(index: DocumentIndex, question: str, gold: str) -> int | None:
         at = joined.find(wanted, at + 1)
     ranks = [n for n, (sid, _) in enumerate(rank_sentences(index, question), 1) if sid in holding]
     return min(ranks) if ranks else None
+
+
+def _sentences_as_matched(index: DocumentIndex) -> tuple[list[int], str]:
+    """Every sentence as shown and normalised, joined by spaces, and where each starts: once per document."""
+    texts = [normalise(render_sentences(index, [sid])) for sid in range(index.sentence_count)]
+    return list(itertools.accumulate((len(text) + 1 for text in texts[:-1]), initial=0)), " ".join(texts)
 
 
 def misses(files: FileSet, rows: list[Row], dense: bool) -> None:
