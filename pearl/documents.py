@@ -45,6 +45,8 @@ class _TextExtractor(HTMLParser):
     White space in the markup is one space, as a browser renders it (except inside `<pre>`): a
     page indented for reading ("<h2>\\n  History\\n</h2>") gives the lines of one written without
     a break, so a heading's mark and its words, or an item's dash and its text, share a line.
+    A `<pre>` is a Markdown code fence around its text as written, so the index knows it for code
+    and shows its lines and their indentation as they are.
 
     A block boundary is a blank line (a paragraph to the segmenter, which may read single
     newlines of short lines as wrapping), and so are two `<br>` in a row, the paragraph break of
@@ -78,6 +80,28 @@ class _TextExtractor(HTMLParser):
         # Per open table (the first entry: outside any), whether a cell of its current row is open.
         # A table in a cell is rows of its own, so only the innermost table's cell counts.
         self._in_cell = [False]
+        self._code: int | None = None  # where the chunks of the `<pre>` being read start
+
+    def _open_code(self) -> None:
+        """A `<pre>` opens: a blank line before it, and its text to be fenced when it closes."""
+        if self._pre == 1 and not (self._heading or self._in_cell[-1]):
+            self._code = len(self.chunks)
+            self._breaks = 2 if self.chunks else 0
+
+    def _close_code(self) -> None:
+        """A `<pre>` closes: fence its text, with more backticks than any run of them in it."""
+        start, self._code = self._code, None
+        if start is None or start >= len(self.chunks):
+            return
+        at = start + (not self.chunks[start].strip("\n"))  # after the blank line owed before it
+        code = "".join(self.chunks[at:])
+        if not code.strip():
+            return
+        fence = "`" * max(3, 1 + max(map(len, re.findall("`+", code)), default=0))
+        if at < len(self.chunks) and self.chunks[at].startswith("\n"):  # a browser shows no line break there
+            self.chunks[at] = self.chunks[at][1:]
+        self.chunks.insert(at, fence + "\n")
+        self.chunks.append(("" if code.endswith("\n") else "\n") + fence)
 
     def _block(self) -> None:
         """A block boundary or `<br>`: one more line break owed (two at most: a blank line)."""
@@ -120,7 +144,9 @@ class _TextExtractor(HTMLParser):
                     self._mark = "#" * int(tag[1]) + " "
             elif tag == "li" and not self._in_cell[-1]:
                 self._mark = "- "  # a list item, which is never a heading however short
-            self._pre += tag == "pre"
+            if tag == "pre":
+                self._pre += 1
+                self._open_code()
         elif tag in self._CELLS:
             self._cells += 1  # a row is a Markdown table row, "| cell | | cell |", on one line
             self._in_cell[-1] = True
@@ -130,7 +156,10 @@ class _TextExtractor(HTMLParser):
             self._skipping = max(0, self._skipping - 1)
         elif tag in self._BLOCKS:
             self._heading = max(0, self._heading - (tag in self._HEADINGS))
-            self._pre = max(0, self._pre - (tag == "pre"))
+            if tag == "pre" and self._pre:
+                self._pre -= 1
+                if not self._pre:
+                    self._close_code()
             self._mark = ""  # an empty heading or item leaves no mark
             if tag in ("tr", "table"):
                 self._end_row()

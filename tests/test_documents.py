@@ -156,7 +156,7 @@ def test_html_tables_are_rows_of_cells_and_no_headings(tmp_path: Path) -> None:
         "| Wellington | | 418,500 |",  # an empty cell keeps the columns in line
         "| | 1 | |",
         "Two\xa0cities &lt;x&gt; and more.\nNext line.",  # an entity in the page's text is decoded once
-        "  kept\n    as written",
+        "```\n  kept\n    as written\n```",  # code, fenced: shown with its lines and indentation
     ]
     index = index_document(text, cache=False, ner=False)
     assert not any(flags & SentenceFlag.HEADING for flags in index.sent_flags)  # a row is no title

@@ -81,10 +81,11 @@ def sentence_span(index: DocumentIndex, sid: int) -> tuple[int, int]:
 
 
 def render_sentences(index: DocumentIndex, ids: Sequence[int]) -> str:
-    """Sentences `ids` in document order, each labelled `[S12]`, whitespace collapsed (markup as a browser
-    shows it: see `pearl.context.shown_document`).
+    """Sentences `ids` in document order, each labelled `[S12]`, whitespace collapsed but in code blocks (markup
+    as a browser shows it: see `pearl.context.shown_document`).
 
-    Consecutive sentences of one paragraph share a line; anything else starts a new line.
+    Consecutive sentences of one paragraph share a line; anything else starts a new line, and a sentence
+    of code lines has its label on a line of its own, over them.
     """
     return _render(index, sorted(set(ids)), {})
 
@@ -92,13 +93,16 @@ def render_sentences(index: DocumentIndex, ids: Sequence[int]) -> str:
 def _render(index: DocumentIndex, ids: list[int], cut: dict[int, int]) -> str:
     lines: list[str] = []
     line: list[str] = []
-    previous = -2
+    previous, block = -2, False
     for sid in ids:
-        if line and (sid != previous + 1 or index.sent_para[sid] != index.sent_para[previous]):
+        # The document's own text must not close the fence it is shown in nor fake a label.
+        shown = neutralise_fence(shown_text(index, sid, cut.get(sid)))
+        run_on = sid == previous + 1 and index.sent_para[sid] == index.sent_para[previous]
+        if line and (block or "\n" in shown or not run_on):
             lines.append(" ".join(line))
             line = []
-        # The document's own text must not close the fence it is shown in nor fake a label.
-        line.append(f"[S{sid}] {neutralise_fence(shown_text(index, sid, cut.get(sid)))}")
+        block = "\n" in shown  # code, laid out line by line: its label on a line of its own
+        line.append(f"[S{sid}]\n{shown}" if block else f"[S{sid}] {shown}")
         previous = sid
     if line:
         lines.append(" ".join(line))

@@ -82,7 +82,7 @@ def build_index(document: Document, *, ner: bool = True, progress: Progress | No
     if progress is not None:
         progress(0, len(text), "sentences")
     view = MarkupView.of(text)
-    segmentation = segment(text, max_tokens=MAX_UNIT_TOKENS, count=count_tokens, markup=view.markup)
+    segmentation = segment(text, max_tokens=MAX_UNIT_TOKENS, count=count_tokens, markup=view.markup, code=view.code)
     sentences = segmentation.sentences
     if not sentences:
         raise ContextError(f"{document.name}: the document has no text to index")

@@ -19,7 +19,7 @@ import bisect
 import re
 from collections import Counter
 
-from pearl.context._markup import MarkupView, flag_markup
+from pearl.context._markup import MarkupView, fences, flag_markup
 from pearl.context._models import SentenceFlag
 
 __all__ = ["Layout", "analyse_layout", "is_heading"]
@@ -137,7 +137,7 @@ def analyse_layout(
             flags[i] |= SentenceFlag.CONTINUATION
     starts = [i for i in range(size) if i == 0 or paragraphs[i] != paragraphs[i - 1]]
     plain = SentenceFlag.TOC | SentenceFlag.BOILERPLATE
-    fences = _fenced(text)
+    fenced = [(fence.start, fence.closing) for fence in fences(text)]
     # In a fenced code block a "# comment", or lines over a closing fence, are code, not titles; other
     # titles there are left as read (a plain-text line of tildes opens a fence that never closes).
     titles = {
@@ -145,7 +145,7 @@ def analyse_layout(
         for i in starts
         if not flags[i] & plain
         and is_heading(units[i])
-        and not ((units[i].startswith("#") or "\n" in units[i]) and _inside(fences, sentences[i][0]))
+        and not ((units[i].startswith("#") or "\n" in units[i]) and _inside(fenced, sentences[i][0]))
     }
     # A table of contents without dot leaders: its lines are no headings either.
     for i in _contents_lines(units, titles):
@@ -185,30 +185,7 @@ def analyse_layout(
     return layout
 
 
-_FENCE = re.compile(r"^[ ]{0,3}(`{3,}|~{3,})", re.MULTILINE)
-
-
-def _fenced(text: str) -> list[tuple[int, int]]:
-    """The spans of a Markdown document's fenced code blocks, in order: from a line opening with three or
-    more backticks (or tildes) after a blank line to the next line opening with at least as many of the
-    same. A fence left open runs to the end of the text, as Markdown reads it."""
-    if "```" not in text and "~~~" not in text:
-        return []
-    spans: list[tuple[int, int]] = []
-    opened: re.Match[str] | None = None
-    for mark in _FENCE.finditer(text):
-        if opened is None:
-            # Opens a block only after a blank line: right under a line of text it underlines a title.
-            line = mark.start()  # the mark opens its line
-            if line > 0 and text[text.rfind("\n", 0, line - 1) + 1 : line - 1].strip():
-                continue
-            opened = mark
-        elif mark[1][0] == opened[1][0] and len(mark[1]) >= len(opened[1]):
-            spans.append((opened.start(), mark.start()))
-            opened = None
-    if opened is not None:
-        spans.append((opened.start(), len(text)))
-    return spans
+_FENCE = re.compile(r"[ ]{0,3}(?:`{3,}|~{3,})")  # a unit that opens with a code fence's mark
 
 
 def _inside(spans: list[tuple[int, int]], position: int) -> bool:

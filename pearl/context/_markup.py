@@ -18,6 +18,11 @@ element, is dense with them and has no Markdown of its own) or when HTML element
 dense throughout it (about one every `DENSE_CHARS` characters or closer) and elements are
 closed, as markup closes them and prose that names tags does not. An XML document is none.
 Markdown code blocks and code spans keep their tags: there they are an example to read.
+
+Code keeps its lines. A closed Markdown code fence (in any text) and a `<pre>` element's content
+(in markup) are shown line by line with their indentation, as a browser shows a `<pre>`: a
+doctest's `>>> a.sort()` stays apart from the output under it, a Python block keeps the
+indentation that is its syntax. Everything else is shown with its whitespace collapsed.
 """
 
 from __future__ import annotations
@@ -30,14 +35,17 @@ import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from pearl.context._models import DocumentIndex, SentenceFlag
 from pearl.context._sentences import LONG_TAG
 
 __all__ = [
     "SEPARATING_NAMES",
+    "Fence",
     "MarkupView",
     "blanked",
+    "fences",
     "flag_markup",
     "hidden_spans",
     "is_markup",
@@ -85,7 +93,11 @@ _XML = re.compile(r"[\s\ufeff]*<\?xml\b", re.IGNORECASE)
 # Markdown's own marks: a code fence or a heading line.
 _MARKDOWN = re.compile(r"^(?:[ \t]{0,3}(?:```|~~~)|#{1,6}[ \t]+\S)", re.MULTILINE)
 _CODE_SPAN = re.compile(r"`[^`\n]{1,400}`")
-_FENCE = re.compile(r"^[ \t]{0,3}(```|~~~).*?^[ \t]{0,3}\1", re.MULTILINE | re.DOTALL)
+# A code fence's mark: three or more backticks or tildes opening a line, then what the line says.
+_FENCE_MARK = re.compile(r"^[ ]{0,3}(`{3,}|~{3,})(.*)$", re.MULTILINE)
+_PRE_OPEN = re.compile(r"<pre(?=[\s>])[^<>]{0,400}>", re.IGNORECASE)
+_PRE_CLOSE = re.compile(r"</pre\s*>", re.IGNORECASE)
+_LINE_BREAK = re.compile(r"\r\n?|\n")
 _FRAGMENT = re.compile(r"[\s\ufeff]*(?:<!--.{0,2000}?-->\s*)*<([A-Za-z][A-Za-z0-9]{0,9})[\s/>]", re.DOTALL)
 _SPACES = re.compile(r"\s+")
 # A word hyphenated at a line's end ("man-\nagement", "decom‐\n  pression"), as typeset text saved as plain text
@@ -254,11 +266,80 @@ def _dense(text: str, literal: tuple[tuple[int, int], ...]) -> bool:
     return tags >= MIN_TAGS and len(text) <= DENSE_CHARS * tags and closing >= CLOSING_SHARE * tags
 
 
-def _literal_spans(text: str) -> tuple[tuple[int, int], ...]:
-    """Markdown code blocks (fenced) and code spans, sorted and disjoint."""
-    fences = tuple(m.span() for m in _FENCE.finditer(text))
-    spans = [m.span() for m in _CODE_SPAN.finditer(text) if not _inside(fences, m.start())]
-    return tuple(sorted([*fences, *spans]))
+class Fence(NamedTuple):
+    """A Markdown fenced code block."""
+
+    start: int  # where its opening mark's line starts
+    closing: int  # where its closing mark starts (the text's end when none closes it)
+    end: int  # where its closing mark's line ends (the text's end when none closes it)
+
+    @property
+    def closed(self) -> bool:
+        return self.end > self.closing
+
+
+def fences(text: str) -> list[Fence]:
+    """The fenced code blocks of Markdown in `text`, in order: from a line opening with three or more backticks
+    (or tildes) to the next line of at least as many of the same and nothing else. A fence left open runs
+    to the end of the text, as Markdown reads it.
+
+    A bare mark right under a line of text and as long as it opens nothing: it underlines a title, as
+    reStructuredText underlines them ("Usage" over "~~~~~"). A shorter one, or one naming a language
+    ("```python"), opens a block there too, as Markdown reads it ("Example:" over "```").
+    """
+    if "```" not in text and "~~~" not in text:
+        return []
+    found: list[Fence] = []
+    opened: re.Match[str] | None = None
+    for mark in _FENCE_MARK.finditer(text):
+        if opened is None:
+            line = mark.start()  # the mark opens its line
+            above = text[text.rfind("\n", 0, line - 1) + 1 : line - 1] if line > 0 else ""
+            if not (above.strip() and not mark[2].strip() and len(mark[1]) >= len(above.strip())):
+                opened = mark
+        elif mark[1][0] == opened[1][0] and len(mark[1]) >= len(opened[1]) and not mark[2].strip():
+            found.append(Fence(opened.start(), mark.start(), mark.end()))
+            opened = None
+    if opened is not None:
+        found.append(Fence(opened.start(), len(text), len(text)))
+    return found
+
+
+def _closed_fences(text: str) -> list[tuple[int, int]]:
+    return [(fence.start, fence.end) for fence in fences(text) if fence.closed]
+
+
+def _literal_spans(text: str, fenced: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    """Markdown code blocks (`fenced`: closed fences) and code spans, sorted and disjoint."""
+    spans = [m.span() for m in _CODE_SPAN.finditer(text) if not _inside(tuple(fenced), m.start())]
+    return tuple(sorted([*fenced, *spans]))
+
+
+def _pre_spans(text: str, skip: tuple[tuple[int, int], ...]) -> list[tuple[int, int]]:
+    """Each `<pre>` element of markup outside `skip` (sorted, disjoint), its tags included, in order; one forward
+    search for each element's closing tag (one never closed ends the search)."""
+    spans: list[tuple[int, int]] = []
+    position = 0
+    while (opening := _PRE_OPEN.search(text, position)) is not None:
+        position = opening.end()
+        if skip and _inside(skip, opening.start()):
+            continue
+        closing = _PRE_CLOSE.search(text, position)
+        if closing is None:
+            break
+        spans.append((opening.start(), closing.end()))
+        position = closing.end()
+    return spans
+
+
+def _laid_out(piece: str, whole_first_line: bool) -> str:
+    """`piece` of a code block as a `<pre>` shows it: line by line with the indentation written, each line's
+    trailing blanks out, no blank line at either end nor two in a row. A first line that the piece takes
+    from its middle (`whole_first_line` false) keeps no leading blanks."""
+    lines = [line.rstrip() for line in _LINE_BREAK.split(piece)]
+    if not whole_first_line:
+        lines[0] = lines[0].lstrip()
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines).strip("\n"))
 
 
 def _opens_as_fragment(text: str) -> bool:
@@ -289,6 +370,9 @@ class MarkupView:
     comments; elsewhere comments."""
     literal: tuple[tuple[int, int], ...] = ()
     """Markdown code blocks and code spans, whose tags are kept, sorted and disjoint."""
+    code: tuple[tuple[int, int], ...] = ()
+    """Code blocks, shown line by line with their indentation (see `_laid_out`): closed Markdown fences and, in
+    markup, `<pre>` elements; sorted and disjoint."""
     broken: bool = False
     """Plain text with words hyphenated across lines (see `_join_broken_words`), shown joined."""
     compounds: frozenset[str] = frozenset()
@@ -298,26 +382,56 @@ class MarkupView:
     @classmethod
     def of(cls, text: str) -> MarkupView:
         if is_page(text):
-            return cls(markup=True, page=True, hidden=tuple(hidden_spans(text)))
+            return cls._page(text)
+        fenced = _closed_fences(text)
         if _XML.match(text):
-            return cls._plain(text)
-        literal = _literal_spans(text)
+            return cls._plain(text, fenced)
+        literal = _literal_spans(text, fenced)
         if not _dense(text, literal):
-            return cls._plain(text)
+            return cls._plain(text, fenced)
         if _opens_as_fragment(text):
-            return cls(markup=True, page=True, hidden=tuple(hidden_spans(text)))
-        return cls(markup=True, hidden=_comments(text, literal), literal=literal)
+            return cls._page(text)
+        code = tuple(sorted([*fenced, *_pre_spans(text, literal)]))
+        return cls(markup=True, hidden=_comments(text, literal), literal=literal, code=code)
 
     @classmethod
-    def _plain(cls, text: str) -> MarkupView:
+    def _page(cls, text: str) -> MarkupView:
+        hidden = tuple(hidden_spans(text))
+        return cls(markup=True, page=True, hidden=hidden, code=tuple(_pre_spans(text, hidden)))
+
+    @classmethod
+    def _plain(cls, text: str, fenced: list[tuple[int, int]]) -> MarkupView:
         if _BROKEN_WORD.search(text) is None:
-            return cls(markup=False)
-        return cls(markup=False, broken=True, compounds=_compounds(text))
+            return cls(markup=False, code=tuple(fenced))
+        return cls(markup=False, broken=True, compounds=_compounds(text), code=tuple(fenced))
 
     def shown(self, text: str, start: int, end: int) -> str:
-        """What a browser shows of `text[start:end]`, whitespace collapsed (for plain text, the text as it is,
-        words hyphenated across lines joined)."""
-        piece = text[start:end] if not self.markup else self._without_tags(text, start, end)
+        """What a browser shows of `text[start:end]`, whitespace collapsed but in code blocks, which keep their
+        lines (for plain text, the text as it is, words hyphenated across lines joined)."""
+        blocks = _within(self.code, start, end) if self.code else []
+        if not blocks:
+            return self._collapsed(text, start, end)
+        parts: list[str] = []
+        for b_start, b_end in blocks:
+            whole = True  # whether the block's part of the span starts a line
+            if b_start < start:  # the span opens inside the block: at its line's start if only indentation is before
+                line = max(b_start, text.rfind("\n", b_start, start) + 1)
+                whole = not self._as_written(text, line, start).strip()
+                b_start = line if whole else start
+            b_end = min(end, b_end)
+            parts += [self._collapsed(text, start, b_start), _laid_out(self._as_written(text, b_start, b_end), whole)]
+            start = max(start, b_end)
+        parts.append(self._collapsed(text, start, end))
+        return "\n".join(part for part in parts if part)
+
+    def _as_written(self, text: str, start: int, end: int) -> str:
+        return text[start:end] if not self.markup else self._without_tags(text, start, end)
+
+    def _collapsed(self, text: str, start: int, end: int) -> str:
+        """What a browser shows of `text[start:end]`, whitespace collapsed."""
+        if start >= end:
+            return ""
+        piece = self._as_written(text, start, end)
         if self.broken and "\n" in piece:
             piece = _join_broken_words(piece, self.compounds)
         if _SOFT_HYPHEN in piece:  # invisible where the line does not break there
@@ -329,8 +443,15 @@ class MarkupView:
         hyphenated across lines joined)."""
         if not self.markup:
             return _join_broken_words(text, self.compounds) if self.broken else text
-        lines = (_BLANKS.sub(" ", line).strip() for line in self._without_tags(text, 0, len(text)).split("\n"))
-        return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+        parts: list[str] = []
+        position = 0
+        for b_start, b_end in [*self.code, (len(text), len(text))]:
+            flowing = self._without_tags(text, position, b_start).split("\n")
+            parts.append("\n".join(_BLANKS.sub(" ", line).strip() for line in flowing))
+            if b_start < b_end:
+                parts.append(_laid_out(self._without_tags(text, b_start, b_end), whole_first_line=True))
+            position = b_end
+        return _BLANK_LINES.sub("\n\n", "\n".join(parts)).strip()
 
     def _without_tags(self, text: str, start: int, end: int) -> str:
         """`text[start:end]` without what is hidden, tags (and the pieces of those the span cuts) and entities."""

@@ -20,8 +20,9 @@ import html
 import itertools
 import re
 import statistics
+import sys
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 __all__ = ["DEFAULT_MAX_CHARS", "LONG_TAG", "Segmentation", "segment"]
 
@@ -122,6 +123,7 @@ def segment(
     max_tokens: int | None = None,
     count: Callable[[str], int] | None = None,
     markup: bool = False,
+    code: Sequence[tuple[int, int]] = (),
 ) -> Segmentation:
     """Paragraphs and sentence units of `text`, in order, none empty, none crossing a paragraph.
 
@@ -133,25 +135,88 @@ def segment(
         markup: `text` is HTML (`pearl.context.is_markup`): a unit is measured as a browser shows it,
             its tags counting for nothing (up to a raw length of `RAW_FACTOR` times the cap), and
             it is never cut inside a tag but as a last resort. Elsewhere "a<b and c>d" is text.
+        code: spans of code blocks (sorted, disjoint; see `MarkupView.code`): each is one paragraph, cut
+            only between its lines while they fit the caps, as code is read line by line.
     """
     result = Segmentation()
     soft_newlines = _hard_wrapped(text)
-    for block_start, block_end in _blocks(text):
-        pieces = [(block_start, block_end)] if soft_newlines else _split_lines(text, block_start, block_end)
-        for start, end in (part for piece in pieces for part in _markup_paragraphs(text, *piece)):
-            start, end = _trim(text, start, end)
-            if start >= end:
-                continue
-            paragraph = len(result.paragraphs)
-            result.paragraphs.append((start, end))
-            units = _sentences(text, start, end, max_chars, markup)
-            if max_tokens is not None and count is not None:
-                units = _cap_tokens(text, units, max_tokens, count, markup)
-            for s_start, s_end, continued in units:
-                result.sentences.append((s_start, s_end))
-                result.sentence_paragraph.append(paragraph)
-                result.continued.append(continued)
+    edges = [*(edge for span in code for edge in span), len(text)]
+    position = 0
+    for stop, is_code in zip(edges, itertools.cycle((False, True))):
+        if is_code:
+            start, end = _trim(text, position, stop)
+            if start < end:
+                _add_paragraph(result, start, end, _code_units(text, start, end, max_chars, max_tokens, count, markup))
+        else:
+            for block_start, block_end in _blocks(text, position, stop):
+                pieces = [(block_start, block_end)] if soft_newlines else _split_lines(text, block_start, block_end)
+                for start, end in (part for piece in pieces for part in _markup_paragraphs(text, *piece)):
+                    start, end = _trim(text, start, end)
+                    if start >= end:
+                        continue
+                    units = _sentences(text, start, end, max_chars, markup)
+                    if max_tokens is not None and count is not None:
+                        units = _cap_tokens(text, units, max_tokens, count, markup)
+                    _add_paragraph(result, start, end, units)
+        position = stop
     return result
+
+
+def _add_paragraph(result: Segmentation, start: int, end: int, units: list[tuple[int, int, bool]]) -> None:
+    paragraph = len(result.paragraphs)
+    result.paragraphs.append((start, end))
+    for s_start, s_end, continued in units:
+        result.sentences.append((s_start, s_end))
+        result.sentence_paragraph.append(paragraph)
+        result.continued.append(continued)
+
+
+def _code_units(
+    text: str,
+    start: int,
+    end: int,
+    max_chars: int,
+    max_tokens: int | None,
+    count: Callable[[str], int] | None,
+    markup: bool,
+) -> list[tuple[int, int, bool]]:
+    """The units of a code block: runs of whole lines, each as long as the caps allow (tokens estimated line by
+    line); a line over them alone is cut as any unit is. Each unit after the first goes on with the block."""
+    shown = _Shown(text, start, end, markup)
+    token_cap = max_tokens if max_tokens is not None and count is not None else None
+    units: list[tuple[int, int, bool]] = []
+
+    def close(unit_start: int, unit_end: int) -> None:
+        unit_start, unit_end = _trim(text, unit_start, unit_end)
+        if unit_start < unit_end:
+            units.append((unit_start, unit_end, bool(units)))
+
+    unit_start = unit_end = line_start = start
+    tokens = 0
+    for line_end in [*(m.start() for m in _NEWLINE.finditer(text, start, end)), end]:
+        line_tokens = 0
+        if token_cap is not None and count is not None:
+            line = _as_read(text, line_start, line_end, shown)
+            line_tokens = count(line) + 1 if line.strip() else 0  # and its line break; a closing tag, nothing
+        over = shown.length(unit_start, line_end) > max_chars or tokens + line_tokens > (token_cap or sys.maxsize)
+        if over and unit_end > unit_start:
+            close(unit_start, unit_end)
+            unit_start, tokens = line_start, 0
+        unit_end, tokens, line_start = line_end, tokens + line_tokens, line_end + 1
+    close(unit_start, unit_end)
+    out: list[tuple[int, int, bool]] = []
+    for s_start, s_end, continued in units:
+        pieces = [(s_start, s_end)]
+        if shown.length(s_start, s_end) > max_chars:
+            pieces = _split_long(text, s_start, s_end, max_chars, markup)
+        out.extend((p_start, p_end, continued or i > 0) for i, (p_start, p_end) in enumerate(pieces))
+    return out if token_cap is None or count is None else _cap_tokens(text, out, token_cap, count, markup)
+
+
+def _as_read(text: str, start: int, end: int, shown: _Shown) -> str:
+    """`text[start:end]` as a reader sees it, to count its tokens: no tags, "&#39;" one character, a run of
+    spaces one (markup; elsewhere the text as it is)."""
+    return " ".join(html.unescape(_TAG.sub("", text[start:end])).split()) if shown.tags else text[start:end]
 
 
 def _hard_wrapped(text: str) -> bool:
@@ -170,13 +235,14 @@ def _hard_wrapped(text: str) -> bool:
     return bool(lengths) and statistics.median(lengths) <= 100
 
 
-def _blocks(text: str) -> list[tuple[int, int]]:
+def _blocks(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """`text[start:end]` cut at its blank lines."""
+    end = len(text) if end is None else end
     spans: list[tuple[int, int]] = []
-    start = 0
-    for match in _BLANK_LINE.finditer(text):
+    for match in _BLANK_LINE.finditer(text, start, end):
         spans.append((start, match.start()))
         start = match.end()
-    spans.append((start, len(text)))
+    spans.append((start, end))
     return spans
 
 
@@ -275,8 +341,7 @@ def _cap_tokens(
         # the cap (ASCII text: longer than the cap in characters).
         shown = _Shown(text, start, end, markup)
         length = shown.length(start, end)
-        # Counted as a reader sees it: no tags, "&#39;" one character, a run of spaces one.
-        unit = " ".join(html.unescape(_TAG.sub("", text[start:end])).split()) if shown.tags else text[start:end]
+        unit = _as_read(text, start, end, shown)
         could = length > max_tokens or (4 * length > max_tokens and not unit.isascii())
         tokens = count(unit) if could else 0
         if tokens <= max_tokens:

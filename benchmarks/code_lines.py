@@ -1,0 +1,167 @@
+"""Do prompts show code as code? The share of code lines a prompt shows as a line of their own, as written.
+
+Usage:
+    python benchmarks/code_lines.py [FILE ...]
+
+Each FILE is an L-Eval JSONL file (its documents, read as text: a page saved with its markup
+stays markup) or a document pearl loads (.md, .txt, .html: an HTML file is converted as `pearl
+ask` converts it). Without FILE: pearl's own README.md and, when Debian's python3.11-doc is
+installed, the eight pages of Python's documentation `datasets/pydocs/build.py` reads, both as
+HTML files and as saved markup.
+
+A document's code is found without pearl: the text inside each `<pre>` element of a page (by
+Python's html.parser), or inside each closed Markdown code fence of any other text. Every sentence of the
+document is rendered as prompts render evidence (`render_sentences`), and each non-blank code
+line is looked for:
+
+- `as written`: the line, its indentation included, is a line of the prompt (after the `[S12]`
+  label that opens a prompt's line, if one does);
+- `own line`: the same, indentation aside.
+
+The baseline in the same run is the same sentences with their whitespace collapsed (how pearl
+showed every sentence before code kept its lines). Tokens: the code sentences' tokens (cl100k)
+as shown, and collapsed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _shared import read_leval
+
+from pearl.context import index_document, render_sentences
+from pearl.context._markup import shown_texts
+from pearl.documents import Document, load_document
+from pearl.tokens import count_tokens
+
+ROOT = Path(__file__).resolve().parents[1]
+PYDOCS = Path("/usr/share/doc/python3.11/html")
+PAGES = (
+    "howto/sorting.html",
+    "tutorial/errors.html",
+    "library/venv.html",
+    "howto/unicode.html",
+    "library/dataclasses.html",
+    "tutorial/classes.html",
+    "howto/logging.html",
+    "faq/programming.html",
+)
+_FENCED = re.compile(r"^ {0,3}(`{3,}|~{3,})[^\n]*\n(.*?)^ {0,3}\1[ \t]*$", re.MULTILINE | re.DOTALL)
+_LABEL = re.compile(r"^\[S\d+\] ?")
+
+
+class _PreText(HTMLParser):
+    """The text of each `<pre>` element of a page, as a browser shows it."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.blocks: list[str] = []
+        self._depth = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "pre":
+            self._depth += 1
+            if self._depth == 1:
+                self.blocks.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "pre" and self._depth:
+            self._depth -= 1
+
+    def handle_data(self, data: str) -> None:
+        if self._depth:
+            self.blocks[-1] += data
+
+
+def code_lines(text: str) -> list[str]:
+    """The non-blank lines of `text`'s code blocks, trailing blanks out: its `<pre>` elements' when it is a page
+    (a doctype or `<html>` first), else its closed Markdown fences'."""
+    blocks = [match.group(2) for match in _FENCED.finditer(text)]
+    if text.lstrip().lower().startswith(("<!doctype", "<html")):
+        blocks = []
+        parser = _PreText()
+        parser.feed(text)
+        blocks += parser.blocks
+    return [line.rstrip() for block in blocks for line in block.splitlines() if line.strip()]
+
+
+def measure(name: str, document: Document, lines: list[str]) -> dict[str, float]:
+    index = index_document(document, cache=False, ner=False)
+    ids = range(index.sentence_count)
+    shown = render_sentences(index, ids)
+    collapsed = "\n".join(f"[S{i}] {' '.join(text.split())}" for i, text in enumerate(shown_texts(index)))
+    row: dict[str, float] = {"lines": len(lines)}
+    for label, prompt in (("pearl", shown), ("collapsed", collapsed)):
+        as_written = {_LABEL.sub("", line) for line in prompt.split("\n")}
+        own = {line.strip() for line in as_written}
+        row[f"{label} as written"] = sum(line in as_written for line in lines) / max(1, len(lines))
+        row[f"{label} own line"] = sum(line.strip() in own for line in lines) / max(1, len(lines))
+    code = [text for text in shown_texts(index) if "\n" in text]
+    row["code tokens"] = sum(count_tokens(text) for text in code)
+    row["collapsed tokens"] = sum(count_tokens(" ".join(text.split())) for text in code)
+    print(
+        f"{name:34} code lines={len(lines):5} as written={row['pearl as written']:.3f} "
+        f"(collapsed {row['collapsed as written']:.3f}) own line={row['pearl own line']:.3f} "
+        f"(collapsed {row['collapsed own line']:.3f}) code tokens={row['code tokens']:.0f} "
+        f"(collapsed {row['collapsed tokens']:.0f})",
+        flush=True,
+    )
+    return row
+
+
+def _inputs(paths: list[str]) -> list[tuple[str, Document, str]]:
+    """(name, document, the text its code is found in) for each document of `paths`."""
+    out: list[tuple[str, Document, str]] = []
+    for given in paths:
+        path = Path(given)
+        if path.suffix == ".jsonl":
+            for number, leval in enumerate(read_leval(path)):
+                out.append((f"{path.name}#{number}", Document.from_text(leval.text), leval.text))
+        else:
+            out.append((path.name, load_document(path), path.read_text(encoding="utf-8")))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("paths", nargs="*", help="L-Eval JSONL files or documents")
+    args = parser.parse_args(argv)
+    groups: dict[str, list[tuple[str, Document, str]]] = {}
+    if args.paths:
+        groups["given"] = _inputs(args.paths)
+    else:
+        groups["README.md (Markdown)"] = _inputs([str(ROOT / "README.md")])
+        pages = [str(PYDOCS / page) for page in PAGES if (PYDOCS / page).exists()]
+        if pages:
+            groups["Python docs, .html files"] = _inputs(pages)
+            texts = [(Path(page).name, Path(page).read_text(encoding="utf-8")) for page in pages]
+            groups["Python docs, saved markup as text"] = [
+                (f"{name} (text)", Document.from_text(text), text) for name, text in texts
+            ]
+        else:
+            print(f"# {PYDOCS} is absent (apt-get install -y python3.11-doc): Python's pages skipped")
+    for group, documents in groups.items():
+        print(f"# {group}")
+        rows = [measure(name, document, code_lines(text)) for name, document, text in documents]
+        total = sum(row["lines"] for row in rows) or 1
+
+        def share(key: str, rows: list[dict[str, float]] = rows, total: float = total) -> float:
+            return sum(row[key] * row["lines"] for row in rows) / total
+
+        print(
+            f"{'all':34} code lines={total:5.0f} as written={share('pearl as written'):.3f} "
+            f"(collapsed {share('collapsed as written'):.3f}) own line={share('pearl own line'):.3f} "
+            f"(collapsed {share('collapsed own line'):.3f}) code tokens={sum(r['code tokens'] for r in rows):.0f} "
+            f"(collapsed {sum(r['collapsed tokens'] for r in rows):.0f})"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
