@@ -6,8 +6,9 @@ Usage:
 Each FILE is an L-Eval JSONL file (its documents, read as text: a page saved with its markup
 stays markup) or a document pearl loads (.md, .txt, .html: an HTML file is converted as `pearl
 ask` converts it). Without FILE: pearl's own README.md and, when Debian's python3.11-doc is
-installed, the eight pages of Python's documentation `datasets/pydocs/build.py` reads, both as
-HTML files and as saved markup.
+installed, the eight pages of Python's documentation `datasets/pydocs/build.py` reads, as HTML
+files, as saved markup, and as the reStructuredText they were built from (`_sources/*.rst.txt`,
+whose code lines are looked for as the built pages show them: without the source's indentation).
 
 A document's code is found without pearl: the text inside each `<pre>` element of a page (by
 Python's html.parser), or inside each closed Markdown code fence of any other text. Every sentence of the
@@ -17,6 +18,8 @@ line is looked for:
 - `as written`: the line, its indentation included, is a line of the prompt (after the `[S12]`
   label that opens a prompt's line, if one does);
 - `own line`: the same, indentation aside.
+
+A line the code holds n times counts as found at most as many times as the prompt shows it.
 
 The baseline in the same run is the same sentences with their whitespace collapsed (how pearl
 showed every sentence before code kept its lines). Tokens: the code sentences' tokens (cl100k)
@@ -28,6 +31,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -91,6 +95,12 @@ def code_lines(text: str) -> list[str]:
     return [line.rstrip() for block in blocks for line in block.splitlines() if line.strip()]
 
 
+def _found(wanted: Counter[str], shown: Counter[str]) -> int:
+    """How many of the `wanted` lines the prompt shows, each as often as it is wanted at most ("pass" ten times
+    in the code is found ten times only if the prompt shows it ten times)."""
+    return sum(min(count, shown[line]) for line, count in wanted.items())
+
+
 def measure(name: str, document: Document, lines: list[str]) -> dict[str, float]:
     index = index_document(document, cache=False, ner=False)
     ids = range(index.sentence_count)
@@ -98,10 +108,10 @@ def measure(name: str, document: Document, lines: list[str]) -> dict[str, float]
     collapsed = "\n".join(f"[S{i}] {' '.join(text.split())}" for i, text in enumerate(shown_texts(index)))
     row: dict[str, float] = {"lines": len(lines)}
     for label, prompt in (("pearl", shown), ("collapsed", collapsed)):
-        as_written = {_LABEL.sub("", line) for line in prompt.split("\n")}
-        own = {line.strip() for line in as_written}
-        row[f"{label} as written"] = sum(line in as_written for line in lines) / max(1, len(lines))
-        row[f"{label} own line"] = sum(line.strip() in own for line in lines) / max(1, len(lines))
+        as_written = Counter(_LABEL.sub("", line) for line in prompt.split("\n"))
+        own = Counter(line.strip() for line in as_written.elements())
+        row[f"{label} as written"] = _found(Counter(lines), as_written) / max(1, len(lines))
+        row[f"{label} own line"] = _found(Counter(line.strip() for line in lines), own) / max(1, len(lines))
     code = [text for text in shown_texts(index) if "\n" in text]
     row["code tokens"] = sum(count_tokens(text) for text in code)
     row["collapsed tokens"] = sum(count_tokens(" ".join(text.split())) for text in code)
@@ -143,6 +153,14 @@ def main(argv: list[str] | None = None) -> int:
             texts = [(Path(page).name, Path(page).read_text(encoding="utf-8")) for page in pages]
             groups["Python docs, saved markup as text"] = [
                 (f"{name} (text)", Document.from_text(text), text) for name, text in texts
+            ]
+            # The pages' reStructuredText sources, whose code is the code of the pages built from them.
+            sources = [
+                (PYDOCS / "_sources" / Path(page).with_suffix(".rst.txt"), text)
+                for page, (_, text) in zip(PAGES, texts, strict=True)
+            ]
+            groups["Python docs, reStructuredText sources"] = [
+                (source.name, load_document(source), text) for source, text in sources if source.exists()
             ]
         else:
             print(f"# {PYDOCS} is absent (apt-get install -y python3.11-doc): Python's pages skipped")

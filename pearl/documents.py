@@ -87,6 +87,7 @@ class _TextExtractor(HTMLParser):
         if self._pre == 1 and not (self._heading or self._in_cell[-1]):
             self._code = len(self.chunks)
             self._breaks = 2 if self.chunks else 0
+            self._mark = ""  # a list item's dash would open the code: the block is the item's
 
     def _close_code(self) -> None:
         """A `<pre>` closes: fence its text, with more backticks than any run of them in it."""

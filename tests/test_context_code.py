@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 from pearl.context import index_document, render_sentences, shown_document
@@ -105,3 +106,106 @@ def test_an_html_files_pre_is_read_as_fenced_code(tmp_path: Path) -> None:
     assert "````\nfor x in a:\n    print(x)  # ```\n````" in text  # a longer fence than any run inside
     everything = _everything(text)
     assert "for x in a:\n    print(x)" in everything and "It prints each item." in everything
+
+
+RST = """Usage
+=====
+
+* Call it through :func:`getattr`::
+
+     import widget
+     getattr(widget, 'run')()
+
+  This works on any object.   Modules too.
+
+.. code-block:: python
+   :linenos:
+
+   def f(x):
+       return x
+
+>>> f(2)
+2
+
+It ends here::
+Not a block, no blank line.
+"""
+
+
+def test_restructuredtext_literal_and_doctest_blocks_keep_their_lines_without_the_documents_indentation() -> None:
+    everything = _everything(RST)
+    # The block's lines, less the indentation the list item gives them; the item's text after it is prose.
+    assert "\nimport widget\ngetattr(widget, 'run')()\n" in everything
+    assert "] This works on any object." in everything and "] Modules too." in everything
+    assert "\ndef f(x):\n    return x\n" in everything  # a code directive's block, after its options
+    assert "\n>>> f(2)\n2" in everything  # a doctest paragraph
+    assert "It ends here:: Not a block, no blank line." in everything
+
+
+def _units(text: str) -> list[str]:
+    index = index_document(text, cache=False, ner=False)
+    spans = list(zip(index.sent_starts, index.sent_ends, strict=True))
+    assert spans == sorted(spans) and all(e <= s for (_, e), (s, _) in itertools.pairwise(spans))
+    return [index.sentence_text(i) for i in range(index.sentence_count)]
+
+
+ROWS = "".join(f"<p>Row {i} of the <b>table</b>.</p>\n" for i in range(15))
+
+
+def test_a_fence_written_in_a_pre_is_one_block_and_units_never_overlap() -> None:
+    text = f"{ROWS}<pre>\nA Markdown file:\n```\nx  =  1\n```\nend of example\n</pre>\n{ROWS}"
+    assert MarkupView.of(text).markup
+    units = _units(text)
+    assert sum("x  =  1" in unit for unit in units) == 1
+    assert shown_document(text).count("x  =  1") == 1
+
+
+def test_a_short_line_over_a_bare_fence_and_a_rule_of_tildes() -> None:
+    # "Or:" over "```" is Markdown's code, not a title underlined; a bare fence right after another opens one.
+    text = "Install it.\n\nOr:\n```\npip  install   x\n```\n```\nmake  all\n```\n\nDone   here.\n"
+    assert [fence.closed for fence in fences(text)] == [True, True]
+    everything = _everything(text)
+    assert "\npip  install   x\n" in everything and "\nmake  all\n" in everything and "] Done here." in everything
+    # Lines of tildes between the sections of a story are rules: the story is prose, collapsed.
+    story = "Chapter One\n\n~~~~~~~~~~\n\nIt   was dark.\n\nShe   left.\n\n~~~~~~~~~~\n\nChapter Two\n"
+    assert fences(story) == [] and "] It was dark." in _everything(story)
+
+
+def test_a_pre_in_a_cell_a_heading_or_a_comment_or_showing_nothing_is_no_code_block() -> None:
+    cell = "<tr><td>timeout</td><td><pre>timeout = 30</pre></td><td>Seconds to wait.</td></tr>\n"
+    page = (
+        "<!DOCTYPE html><html><body><table>" + cell + "</table>\n<h2>Usage<pre></pre></h2>\n"
+        "<p>The old example<!-- <pre>gone()</pre> --> was removed.</p>\n<pre>kept  =  1</pre></body></html>"
+    )
+    view = MarkupView.of(page)
+    assert [page[s:e] for s, e in view.code] == ["<pre>kept  =  1</pre>"]
+    units = _units(page)
+    assert any("timeout" in unit and "Seconds to wait." in unit for unit in units)  # the row stays one unit
+
+
+def test_code_in_markup_is_capped_by_the_tokens_its_lines_and_indentation_cost() -> None:
+    body = "".join(f'\t \t \t <span class="n">value_{i}</span> = {i}\n' for i in range(200))
+    page = f"<!DOCTYPE html><html><body><p>Values.</p><pre>{body}</pre></body></html>"
+    index = index_document(page, cache=False, ner=False)
+    code = [i for i in range(index.sentence_count) if "value_" in index.sentence_text(i)]
+    assert len(code) > 1 and max(index.sent_tokens[i] for i in code) <= 200
+
+
+def test_windows_line_ends_in_code_leave_no_carriage_return() -> None:
+    text = "Intro.\r\n\r\n```sh\r\nls  -l\r\n  cd  /tmp\r\n```\r\n\r\nDone.\r\n"
+    everything = _everything(text)
+    assert "\nls  -l\n  cd  /tmp\n" in everything and "\r" not in everything
+
+
+def test_a_list_items_pre_is_fenced_without_the_items_dash_inside(tmp_path: Path) -> None:
+    page = tmp_path / "steps.html"
+    page.write_text("<ul><li><pre>pip install x\n</pre></li><li>Then run it.</li></ul>", encoding="utf-8")
+    text = load_document(page).text
+    assert "```\npip install x\n```" in text and "- pip install x" not in text
+
+
+def test_an_answer_pages_excerpt_of_code_keeps_its_lines() -> None:
+    from pearl.html._answer import _excerpt_text
+
+    assert _excerpt_text("\nfor x in a:\n    print(x)\n") == "for x in a:\n    print(x)"
+    assert _excerpt_text(" A sentence  on one line. ") == "A sentence on one line."

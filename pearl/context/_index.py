@@ -82,7 +82,14 @@ def build_index(document: Document, *, ner: bool = True, progress: Progress | No
     if progress is not None:
         progress(0, len(text), "sentences")
     view = MarkupView.of(text)
-    segmentation = segment(text, max_tokens=MAX_UNIT_TOKENS, count=count_tokens, markup=view.markup, code=view.code)
+    segmentation = segment(
+        text,
+        max_tokens=MAX_UNIT_TOKENS,
+        count=count_tokens,
+        markup=view.markup,
+        code=view.code,
+        show=lambda start, end: view.shown(text, start, end),
+    )
     sentences = segmentation.sentences
     if not sentences:
         raise ContextError(f"{document.name}: the document has no text to index")

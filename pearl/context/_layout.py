@@ -138,8 +138,8 @@ def analyse_layout(
     starts = [i for i in range(size) if i == 0 or paragraphs[i] != paragraphs[i - 1]]
     plain = SentenceFlag.TOC | SentenceFlag.BOILERPLATE
     fenced = [(fence.start, fence.closing) for fence in fences(text)]
-    # In a fenced code block a "# comment", or lines over a closing fence, are code, not titles; other
-    # titles there are left as read (a plain-text line of tildes opens a fence that never closes).
+    # In a fenced code block (one never closed runs to the end) a "# comment", or lines over a closing
+    # fence, are code, not titles; other titles there are left as read.
     titles = {
         i
         for i in starts

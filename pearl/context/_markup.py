@@ -94,7 +94,9 @@ _XML = re.compile(r"[\s\ufeff]*<\?xml\b", re.IGNORECASE)
 _MARKDOWN = re.compile(r"^(?:[ \t]{0,3}(?:```|~~~)|#{1,6}[ \t]+\S)", re.MULTILINE)
 _CODE_SPAN = re.compile(r"`[^`\n]{1,400}`")
 # A code fence's mark: three or more backticks or tildes opening a line, then what the line says.
-_FENCE_MARK = re.compile(r"^[ ]{0,3}(`{3,}|~{3,})(.*)$", re.MULTILINE)
+_FENCE_MARK = re.compile(r"^[ \t]{0,8}(`{3,}|~{3,})(.*)$", re.MULTILINE)  # indented too: in a list item
+_BLANK_NEXT = re.compile(r"\r?(?:\Z|\n[ \t]*\r?(?:\n|\Z))")  # at a line's end: the next line is blank, or none
+_CONTAINER_OPEN_CLOSE = re.compile(r"<(/?)(td|th|h[1-6])(?=[\s/>])", re.IGNORECASE)
 _PRE_OPEN = re.compile(r"<pre(?=[\s>])[^<>]{0,400}>", re.IGNORECASE)
 _PRE_CLOSE = re.compile(r"</pre\s*>", re.IGNORECASE)
 _LINE_BREAK = re.compile(r"\r\n?|\n")
@@ -283,9 +285,8 @@ def fences(text: str) -> list[Fence]:
     (or tildes) to the next line of at least as many of the same and nothing else. A fence left open runs
     to the end of the text, as Markdown reads it.
 
-    A bare mark right under a line of text and as long as it opens nothing: it underlines a title, as
-    reStructuredText underlines them ("Usage" over "~~~~~"). A shorter one, or one naming a language
-    ("```python"), opens a block there too, as Markdown reads it ("Example:" over "```").
+    A bare mark (naming no language) followed by a blank line opens nothing: it underlines a title, as
+    reStructuredText underlines them ("Usage" over "~~~~~"), or it is a rule between sections.
     """
     if "```" not in text and "~~~" not in text:
         return []
@@ -293,9 +294,7 @@ def fences(text: str) -> list[Fence]:
     opened: re.Match[str] | None = None
     for mark in _FENCE_MARK.finditer(text):
         if opened is None:
-            line = mark.start()  # the mark opens its line
-            above = text[text.rfind("\n", 0, line - 1) + 1 : line - 1] if line > 0 else ""
-            if not (above.strip() and not mark[2].strip() and len(mark[1]) >= len(above.strip())):
+            if mark[2].strip() or not _BLANK_NEXT.match(text, mark.end()):
                 opened = mark
         elif mark[1][0] == opened[1][0] and len(mark[1]) >= len(opened[1]) and not mark[2].strip():
             found.append(Fence(opened.start(), mark.start(), mark.end()))
@@ -309,34 +308,114 @@ def _closed_fences(text: str) -> list[tuple[int, int]]:
     return [(fence.start, fence.end) for fence in fences(text) if fence.closed]
 
 
+# What opens a reStructuredText literal block: a line ending in "::" ("For example::", or "::" alone), or a
+# code directive and its option lines; then a blank line.
+_LITERAL_INTRO = re.compile(
+    r"^(?P<indent>[ \t]*)(?:\S[^\n]*?::|::|\.\. (?:code-block|code|sourcecode|doctest|testcode|testoutput)::"
+    r"[^\n]*(?:\r?\n[ \t]+:[\w-]+:[^\n]*)*)[ \t]*\r?\n[ \t]*\r?\n",
+    re.MULTILINE,
+)
+# A doctest block: a paragraph whose first line opens with the interpreter's prompt.
+_DOCTEST = re.compile(r"(?:\A|\n[ \t]*\r?\n)(?P<line>[ \t]*>>> )")
+_NEXT_BLANK = re.compile(r"\n[ \t]*(?:\r?\n|\Z)")
+_LINE = re.compile(r"[^\n]*\n?")
+_ITEM_MARK = re.compile(r"(?:[-*+\u2022]|\d{1,3}[.)]|[A-Za-z#][.)]|\(\w{1,4}\))[ \t]+")  # "* ", "1) ", "(a) "
+
+
+def _indentation(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def literal_blocks(text: str) -> list[tuple[int, int, int]]:
+    """reStructuredText's literal and doctest blocks, in order, as (start, end, margin): the lines indented deeper
+    than the text of the line that opens them ("For example::", a `.. code-block::` directive; in a list
+    item, its text after the mark) after a blank line, up to the next line that is not; or a paragraph that
+    opens with `>>> `. Each spans its first line's start to its last line's end; `margin` is the indentation
+    its lines share, which is the document's layout, not the code's."""
+    if "::" not in text and ">>> " not in text:
+        return []
+    blocks: list[tuple[int, int, int]] = []
+    for intro in _LITERAL_INTRO.finditer(text) if "::" in text else ():
+        # Deeper than the text of the paragraph that opens it: in a list item, than the text after its mark.
+        item = _ITEM_MARK.match(text, intro.end("indent"))
+        depth = len(intro["indent"].expandtabs()) + (len(item.group().expandtabs()) if item else 0)
+        start = end = intro.end()
+        margin = sys.maxsize
+        for line in _LINE.finditer(text, intro.end()):
+            content = line.group().rstrip()
+            if not line.group():
+                break
+            if not content:
+                continue
+            if len(content.expandtabs()) - len(content.expandtabs().lstrip()) <= depth:
+                break
+            end, margin = line.start() + len(content), min(margin, _indentation(content))
+        if end > start:
+            blocks.append((start, end, margin))
+    for prompt in _DOCTEST.finditer(text) if ">>> " in text else ():
+        start = prompt.start("line")
+        after = _NEXT_BLANK.search(text, start)
+        end = after.start() if after is not None else len(text.rstrip())
+        lines = [line for line in text[start:end].split("\n") if line.strip()]
+        blocks.append((start, end, min(map(_indentation, lines))))
+    return _disjoint(blocks)
+
+
+def _disjoint(blocks: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """`blocks` in order, each one that overlaps one kept before it left out (of two that start together, the
+    longer is kept: a literal block that opens with a doctest runs on past it)."""
+    kept: list[tuple[int, int, int]] = []
+    for block in sorted(blocks, key=lambda block: (block[0], -block[1])):
+        if not kept or block[0] >= kept[-1][1]:
+            kept.append(block)
+    return kept
+
+
 def _literal_spans(text: str, fenced: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
     """Markdown code blocks (`fenced`: closed fences) and code spans, sorted and disjoint."""
-    spans = [m.span() for m in _CODE_SPAN.finditer(text) if not _inside(tuple(fenced), m.start())]
+    blocks = tuple(fenced)
+    spans = [m.span() for m in _CODE_SPAN.finditer(text) if not _inside(blocks, m.start())]
     return tuple(sorted([*fenced, *spans]))
 
 
 def _pre_spans(text: str, skip: tuple[tuple[int, int], ...]) -> list[tuple[int, int]]:
-    """Each `<pre>` element of markup outside `skip` (sorted, disjoint), its tags included, in order; one forward
+    """Each `<pre>` element of markup that shows some text, outside `skip` (sorted, disjoint), a table cell and a
+    heading (where a browser keeps it in the row or the title), its tags included, in order; one forward
     search for each element's closing tag (one never closed ends the search)."""
     spans: list[tuple[int, int]] = []
     position = 0
     while (opening := _PRE_OPEN.search(text, position)) is not None:
         position = opening.end()
-        if skip and _inside(skip, opening.start()):
+        if (skip and _inside(skip, opening.start())) or _in_cell_or_heading(text, opening.start()):
             continue
         closing = _PRE_CLOSE.search(text, position)
         if closing is None:
             break
-        spans.append((opening.start(), closing.end()))
+        if html.unescape(_ELEMENT.sub("", text[opening.end() : closing.start()])).strip():
+            spans.append((opening.start(), closing.end()))
         position = closing.end()
     return spans
 
 
-def _laid_out(piece: str, whole_first_line: bool) -> str:
-    """`piece` of a code block as a `<pre>` shows it: line by line with the indentation written, each line's
-    trailing blanks out, no blank line at either end nor two in a row. A first line that the piece takes
-    from its middle (`whole_first_line` false) keeps no leading blanks."""
+def _in_cell_or_heading(text: str, position: int, reach: int = 4000) -> bool:
+    """Whether `position` is inside a table cell or a heading (one opened within `reach` characters before it)."""
+    opened: set[str] = set()
+    for tag in _CONTAINER_OPEN_CLOSE.finditer(text, max(0, position - reach), position):
+        name = tag.group(2).lower()
+        if tag.group(1):
+            opened.discard(name)
+        else:
+            opened.add(name)
+    return bool(opened)
+
+
+def _laid_out(piece: str, whole_first_line: bool, margin: int = 0) -> str:
+    """`piece` of a code block as a `<pre>` shows it: line by line with the indentation written, less `margin`
+    blanks, each line's trailing blanks out, no blank line at either end nor two in a row. A first line that
+    the piece takes from its middle (`whole_first_line` false) keeps no leading blanks."""
     lines = [line.rstrip() for line in _LINE_BREAK.split(piece)]
+    if margin:
+        lines = [line[min(margin, _indentation(line)) :] for line in lines]
     if not whole_first_line:
         lines[0] = lines[0].lstrip()
     return _BLANK_LINES.sub("\n\n", "\n".join(lines).strip("\n"))
@@ -372,7 +451,11 @@ class MarkupView:
     """Markdown code blocks and code spans, whose tags are kept, sorted and disjoint."""
     code: tuple[tuple[int, int], ...] = ()
     """Code blocks, shown line by line with their indentation (see `_laid_out`): closed Markdown fences and, in
-    markup, `<pre>` elements; sorted and disjoint."""
+    markup, `<pre>` elements; in plain text, reStructuredText's literal and doctest blocks too (see
+    `literal_blocks`); sorted and disjoint."""
+    margins: tuple[int, ...] = ()
+    """For each of `code`, the indentation its lines lose (a reStructuredText block's: the document's layout);
+    none when empty."""
     broken: bool = False
     """Plain text with words hyphenated across lines (see `_join_broken_words`), shown joined."""
     compounds: frozenset[str] = frozenset()
@@ -391,8 +474,10 @@ class MarkupView:
             return cls._plain(text, fenced)
         if _opens_as_fragment(text):
             return cls._page(text)
-        code = tuple(sorted([*fenced, *_pre_spans(text, literal)]))
-        return cls(markup=True, hidden=_comments(text, literal), literal=literal, code=code)
+        comments = _comments(text, literal)
+        pre = _pre_spans(text, tuple(sorted([*literal, *comments])))  # a fence's `<pre>` is the fence's text
+        code = tuple((start, end) for start, end, _ in _disjoint([(*span, 0) for span in [*fenced, *pre]]))
+        return cls(markup=True, hidden=comments, literal=literal, code=code)
 
     @classmethod
     def _page(cls, text: str) -> MarkupView:
@@ -401,25 +486,29 @@ class MarkupView:
 
     @classmethod
     def _plain(cls, text: str, fenced: list[tuple[int, int]]) -> MarkupView:
+        blocks = _disjoint([*((start, end, 0) for start, end in fenced), *literal_blocks(text)])
+        code, margins = tuple((start, end) for start, end, _ in blocks), tuple(margin for *_, margin in blocks)
         if _BROKEN_WORD.search(text) is None:
-            return cls(markup=False, code=tuple(fenced))
-        return cls(markup=False, broken=True, compounds=_compounds(text), code=tuple(fenced))
+            return cls(markup=False, code=code, margins=margins)
+        return cls(markup=False, broken=True, compounds=_compounds(text), code=code, margins=margins)
 
     def shown(self, text: str, start: int, end: int) -> str:
         """What a browser shows of `text[start:end]`, whitespace collapsed but in code blocks, which keep their
         lines (for plain text, the text as it is, words hyphenated across lines joined)."""
-        blocks = _within(self.code, start, end) if self.code else []
+        blocks = _overlapping(self.code, start, end) if self.code else []
         if not blocks:
             return self._collapsed(text, start, end)
         parts: list[str] = []
-        for b_start, b_end in blocks:
+        for block in blocks:
+            (b_start, b_end), margin = self.code[block], self.margins[block] if self.margins else 0
             whole = True  # whether the block's part of the span starts a line
             if b_start < start:  # the span opens inside the block: at its line's start if only indentation is before
                 line = max(b_start, text.rfind("\n", b_start, start) + 1)
                 whole = not self._as_written(text, line, start).strip()
                 b_start = line if whole else start
             b_end = min(end, b_end)
-            parts += [self._collapsed(text, start, b_start), _laid_out(self._as_written(text, b_start, b_end), whole)]
+            laid_out = _laid_out(self._as_written(text, b_start, b_end), whole, margin)
+            parts += [self._collapsed(text, start, b_start), laid_out]
             start = max(start, b_end)
         parts.append(self._collapsed(text, start, end))
         return "\n".join(part for part in parts if part)
@@ -522,12 +611,17 @@ def _comments(text: str, literal: tuple[tuple[int, int], ...]) -> tuple[tuple[in
 
 def _within(spans: tuple[tuple[int, int], ...], start: int, end: int) -> list[tuple[int, int]]:
     """The spans of `spans` (sorted, disjoint) that overlap `start`..`end`."""
-    out: list[tuple[int, int]] = []
+    return [spans[i] for i in _overlapping(spans, start, end)]
+
+
+def _overlapping(spans: tuple[tuple[int, int], ...], start: int, end: int) -> list[int]:
+    """The indices of the spans of `spans` (sorted, disjoint) that overlap `start`..`end`."""
+    out: list[int] = []
     for i in range(max(0, bisect.bisect_right(spans, (start, -1)) - 1), len(spans)):
         if spans[i][0] >= end:
             break
         if spans[i][1] > start:
-            out.append(spans[i])
+            out.append(i)
     return out
 
 

@@ -124,6 +124,7 @@ def segment(
     count: Callable[[str], int] | None = None,
     markup: bool = False,
     code: Sequence[tuple[int, int]] = (),
+    show: Callable[[int, int], str] | None = None,
 ) -> Segmentation:
     """Paragraphs and sentence units of `text`, in order, none empty, none crossing a paragraph.
 
@@ -137,6 +138,8 @@ def segment(
             it is never cut inside a tag but as a last resort. Elsewhere "a<b and c>d" is text.
         code: spans of code blocks (sorted, disjoint; see `MarkupView.code`): each is one paragraph, cut
             only between its lines while they fit the caps, as code is read line by line.
+        show: what a prompt shows of a span of code (`MarkupView.shown`: its lines and their indentation),
+            which `max_tokens` counts there; else code is counted as prose is, tags out and spaces collapsed.
     """
     result = Segmentation()
     soft_newlines = _hard_wrapped(text)
@@ -146,7 +149,8 @@ def segment(
         if is_code:
             start, end = _trim(text, position, stop)
             if start < end:
-                _add_paragraph(result, start, end, _code_units(text, start, end, max_chars, max_tokens, count, markup))
+                units = _code_units(text, start, end, max_chars, max_tokens, count, markup, show)
+                _add_paragraph(result, start, end, units)
         else:
             for block_start, block_end in _blocks(text, position, stop):
                 pieces = [(block_start, block_end)] if soft_newlines else _split_lines(text, block_start, block_end)
@@ -179,9 +183,11 @@ def _code_units(
     max_tokens: int | None,
     count: Callable[[str], int] | None,
     markup: bool,
+    show: Callable[[int, int], str] | None = None,
 ) -> list[tuple[int, int, bool]]:
     """The units of a code block: runs of whole lines, each as long as the caps allow (tokens estimated line by
-    line); a line over them alone is cut as any unit is. Each unit after the first goes on with the block."""
+    line, as `show` shows them); a line over them alone is cut as any unit is. Each unit after the first goes
+    on with the block."""
     shown = _Shown(text, start, end, markup)
     token_cap = max_tokens if max_tokens is not None and count is not None else None
     units: list[tuple[int, int, bool]] = []
@@ -196,7 +202,7 @@ def _code_units(
     for line_end in [*(m.start() for m in _NEWLINE.finditer(text, start, end)), end]:
         line_tokens = 0
         if token_cap is not None and count is not None:
-            line = _as_read(text, line_start, line_end, shown)
+            line = show(line_start, line_end) if show is not None else _as_read(text, line_start, line_end, shown)
             line_tokens = count(line) + 1 if line.strip() else 0  # and its line break; a closing tag, nothing
         over = shown.length(unit_start, line_end) > max_chars or tokens + line_tokens > (token_cap or sys.maxsize)
         if over and unit_end > unit_start:
@@ -210,7 +216,7 @@ def _code_units(
         if shown.length(s_start, s_end) > max_chars:
             pieces = _split_long(text, s_start, s_end, max_chars, markup)
         out.extend((p_start, p_end, continued or i > 0) for i, (p_start, p_end) in enumerate(pieces))
-    return out if token_cap is None or count is None else _cap_tokens(text, out, token_cap, count, markup)
+    return out if token_cap is None or count is None else _cap_tokens(text, out, token_cap, count, markup, show)
 
 
 def _as_read(text: str, start: int, end: int, shown: _Shown) -> str:
@@ -333,15 +339,21 @@ def _sentences(text: str, start: int, end: int, max_chars: int, markup: bool) ->
 
 
 def _cap_tokens(
-    text: str, units: list[tuple[int, int, bool]], max_tokens: int, count: Callable[[str], int], markup: bool
+    text: str,
+    units: list[tuple[int, int, bool]],
+    max_tokens: int,
+    count: Callable[[str], int],
+    markup: bool,
+    show: Callable[[int, int], str] | None = None,
 ) -> list[tuple[int, int, bool]]:
+    """`units` with each one over `max_tokens` (as `show` shows it, else as read) cut, and its pieces again."""
     out: list[tuple[int, int, bool]] = []
     for start, end, continued in units:
         # A token is at least one byte, and a character at most four in UTF-8: only units that long can be over
         # the cap (ASCII text: longer than the cap in characters).
         shown = _Shown(text, start, end, markup)
         length = shown.length(start, end)
-        unit = _as_read(text, start, end, shown)
+        unit = show(start, end) if show is not None else _as_read(text, start, end, shown)
         could = length > max_tokens or (4 * length > max_tokens and not unit.isascii())
         tokens = count(unit) if could else 0
         if tokens <= max_tokens:
@@ -350,7 +362,7 @@ def _cap_tokens(
         chars = max(16, int(length * max_tokens / tokens * 0.9))
         pieces = _split_long(text, start, end, chars, markup)
         if len(pieces) > 1:  # a piece denser than the unit's average may still be over: cut again
-            again = _cap_tokens(text, [(s, e, False) for s, e in pieces], max_tokens, count, markup)
+            again = _cap_tokens(text, [(s, e, False) for s, e in pieces], max_tokens, count, markup, show)
             pieces = [(s, e) for s, e, _ in again]
         out.extend((s, e, continued or i > 0) for i, (s, e) in enumerate(pieces))
     return out

@@ -109,11 +109,17 @@ def _stage(number: int, event: TraceEvent) -> Stage:
     note_match = _NOTE.search(fence.group(2))
     note = note_match.group(1) if note_match else ""
     pieces = _LABEL.split(body)
-    excerpts = [
-        Excerpt(int(sid), " ".join(chunk.split())) for sid, chunk in zip(pieces[1::2], pieces[2::2], strict=True)
-    ]
+    excerpts = [Excerpt(int(sid), _excerpt_text(chunk)) for sid, chunk in zip(pieces[1::2], pieces[2::2], strict=True)]
     unlabelled = len(pieces[0].strip()) if not excerpts else 0
     return Stage(number, event, fence_note=note, excerpts=excerpts, unlabelled_chars=unlabelled)
+
+
+def _excerpt_text(chunk: str) -> str:
+    """A labelled sentence's text as the prompt showed it: code (its label on a line of its own) keeps its
+    lines and indentation, anything else is one line."""
+    if chunk.startswith("\n") and "\n" in chunk.strip():
+        return chunk[1:].rstrip()
+    return " ".join(chunk.split())
 
 
 def _plan_text(answer: Answer, trace: Trace) -> str | None:
