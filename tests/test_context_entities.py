@@ -175,13 +175,32 @@ def test_character_references_are_read_as_their_characters_not_as_names_or_amoun
     assert not any("&" in name or "39" in name or "187" in name for name in names), names
 
 
+@pytest.mark.parametrize("ner", [False, True])
+def test_a_name_spelled_with_a_reference_is_read_as_written_out_and_quoted_from_the_page_as_written(ner: bool) -> None:
+    def page(e_acute: str, a_acute: str, apostrophe: str) -> str:
+        sentences = (
+            f"<p>A letter from Andr{e_acute} Weil reached Se{a_acute}n O{apostrophe}Brien on day {i}.</p>"
+            f"<p>Then Andr{e_acute} Weil left for city {i}.</p>"
+            for i in range(3)
+        )
+        return f"<html><body>{''.join(sentences)}</body></html>"
+
+    written = index_document(page("&eacute;", "&aacute;", "&#39;"), cache=False, ner=ner)
+    plain = index_document(page("\u00e9", "\u00e1", "'"), cache=False, ner=ner)
+    # The names are those of the page with the characters written out: "Se&aacute;n" is no "n".
+    assert [e.name for e in written.entities] == [e.name for e in plain.entities]
+    assert "Se\u00e1n O'Brien" in {e.name for e in written.entities}
+    # Each mention quotes the page as written, its references whole.
+    quoted = {written.text[s:e] for s, e in zip(written.mention_start, written.mention_end, strict=True)}
+    assert "Se&aacute;n O&#39;Brien" in quoted and not any(q.startswith(";") or q.endswith("&") for q in quoted)
+
+
 def test_a_tag_written_out_with_references_is_text_not_a_cells_end() -> None:
-    from pearl.context._entities import _BOUNDARY, _without_markup
+    from pearl.context._entities import _BOUNDARY, _decoded, _without_markup
 
     # Tags are blanked before references are read: "&lt;Li&gt;", a page's way of writing "<Li>", ends no cell.
-    shown = _without_markup("<p>Use &lt;Li&gt; for items.</p><li>Mac</li>")
-    assert len(shown) == len("<p>Use &lt;Li&gt; for items.</p><li>Mac</li>")
-    assert "<Li" in shown and shown.count(_BOUNDARY) == 4, shown  # <p> </p> <li> </li>
+    shown, _ = _decoded(_without_markup("<p>Use &lt;Li&gt; for items.</p><li>Mac</li>"))
+    assert "<Li>" in shown and shown.count(_BOUNDARY) == 4, shown  # <p> </p> <li> </li>
 
 
 @pytest.mark.parametrize("ner", [False, True])

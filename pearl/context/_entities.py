@@ -154,9 +154,9 @@ def extract_entities(
     first, keeping offsets: tag names are not names, nor "###" an amount. `progress` is told the
     characters the NER has read so far.
     """
-    text = _without_markup(text)
+    text, offsets = _decoded(_without_markup(text))
     counts = Counter(_WORD.findall(text))
-    sentences = [(s, s) if i in skip else (s, e) for i, (s, e) in enumerate(sentences)]
+    sentences = [(s, s) if i in skip else offsets.into(s, e) for i, (s, e) in enumerate(sentences)]
     found, inside = _capitalised_runs(text, sentences)
     raw: list[_Raw] = []
     if nlp is not None:
@@ -164,7 +164,11 @@ def extract_entities(
     else:
         raw.extend(_value_mentions(text, sentences))
     raw.extend(_rule_mentions(text, found, inside, counts, _covered(raw)))
-    return _resolve(text, raw)
+    data = _resolve(text, raw)
+    if offsets.shifts:  # the mentions' spans in the text as written: citations and quotes point there
+        spans = [offsets.back(s, e) for s, e in zip(data.mention_start, data.mention_end, strict=True)]
+        data = data._replace(mention_start=[s for s, _ in spans], mention_end=[e for _, e in spans])
+    return data
 
 
 _MARKUP = re.compile(r"</?[A-Za-z][A-Za-z0-9]{0,15}(?:\s[^<>]{0,200})?/?>")
@@ -180,8 +184,7 @@ def _without_markup(text: str) -> str:
 
     An inline tag (`<B>`, `<A href=...>`) becomes spaces, as a name may run across it; a block tag
     (`</Td>`, `<Li>`) becomes `_BOUNDARY` and spaces, as a name never runs from one cell into the next.
-    Then a character reference becomes the character it stands for, after spaces: `&#39;Buddy&#39;`
-    is the name Buddy in quotes, not an amount "39;Buddy&#39", and `&lt;Li&gt;`, written out, no tag.
+    Character references are left for `_decoded`, after the tags: `&lt;Li&gt;`, written out, is no tag.
     """
     if "#" in text:
         text = _HEADING_MARK.sub(lambda m: " " * len(m.group()), text)
@@ -193,14 +196,70 @@ def _without_markup(text: str) -> str:
             return (_BOUNDARY if block else " ").ljust(len(match.group()))
 
         text = _MARKUP.sub(blank, text)
-    return _REFERENCE.sub(_referenced, text) if "&" in text else text
+    return text
 
 
-def _referenced(match: re.Match[str]) -> str:
-    reference = match.group()
-    character = html.unescape(reference)
-    # One character, as wide as the reference: offsets stay. A name HTML does not know stays as written.
-    return character.rjust(len(reference)) if len(character) == 1 and character.isprintable() else reference
+class _Offsets:
+    """Where a text with its character references decoded (`_decoded`) stands against the text as written."""
+
+    __slots__ = ("_decoded_ends", "_shrunk", "_written_ends", "_written_starts")
+
+    def __init__(self) -> None:
+        self._written_starts: list[int] = []  # each decoded reference's span in the text as written
+        self._written_ends: list[int] = []
+        self._decoded_ends: list[int] = []  # where its character ends in the decoded text
+        self._shrunk = [0]  # characters the references before each one (then all of them) gave up
+
+    @property
+    def shifts(self) -> bool:
+        return bool(self._written_ends)
+
+    def add(self, written: tuple[int, int], decoded_end: int) -> None:
+        self._written_starts.append(written[0])
+        self._written_ends.append(written[1])
+        self._decoded_ends.append(decoded_end)
+        self._shrunk.append(self._shrunk[-1] + written[1] - written[0] - 1)
+
+    def into(self, start: int, end: int) -> tuple[int, int]:
+        """A span of the text as written, in the decoded text (a reference it cuts is taken whole)."""
+        return self._into(start, closing=False), self._into(end, closing=True)
+
+    def _into(self, position: int, closing: bool) -> int:
+        i = bisect.bisect_right(self._written_ends, position)  # the references before `position`
+        if i < len(self._written_ends) and self._written_starts[i] < position:  # inside reference i
+            return self._decoded_ends[i] - (not closing)
+        return position - self._shrunk[i]
+
+    def back(self, start: int, end: int) -> tuple[int, int]:
+        """A span of the decoded text, in the text as written (a decoded character is its whole reference)."""
+        return self._back(start), self._back(end)
+
+    def _back(self, position: int) -> int:
+        return position + self._shrunk[bisect.bisect_right(self._decoded_ends, position)]
+
+
+def _decoded(text: str) -> tuple[str, _Offsets]:
+    """`text` with each character reference as the character it stands for (`&#39;Buddy&#39;` is the name
+    Buddy in quotes, not an amount "39;Buddy&#39"; "Andr&eacute; Weil" one name), and where each moved.
+
+    A reference HTML does not know, or one standing for what is not one printable character, stays as
+    written.
+    """
+    offsets = _Offsets()
+    if "&" not in text:
+        return text, offsets
+    pieces: list[str] = []
+    done = length = 0
+    for match in _REFERENCE.finditer(text):
+        character = html.unescape(match.group())
+        if len(character) != 1 or not character.isprintable():
+            continue
+        pieces += [text[done : match.start()], character]
+        length += match.start() - done + 1
+        done = match.end()
+        offsets.add(match.span(), length)
+    pieces.append(text[done:])
+    return "".join(pieces), offsets
 
 
 # --- raw mentions ---------------------------------------------------------------------------
