@@ -1,4 +1,4 @@
-"""Load files into a `Document`: .txt, .md, .html and .pdf, several files or a folder as one."""
+"""Load files into a `Document`: .txt, .md, .rst, .html and .pdf, several files or a folder as one."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ DocumentSource = Document | str | Path | Sequence[str | Path]
 """What pearl accepts as a document: a `Document`, a path, several paths, or the text itself."""
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".text", ".html", ".htm", ".pdf")
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".rst", ".text", ".html", ".htm", ".pdf")
 _SEPARATOR = "\n\n"
 
 

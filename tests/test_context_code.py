@@ -209,3 +209,56 @@ def test_an_answer_pages_excerpt_of_code_keeps_its_lines() -> None:
 
     assert _excerpt_text("\nfor x in a:\n    print(x)\n") == "for x in a:\n    print(x)"
     assert _excerpt_text(" A sentence  on one line. ") == "A sentence on one line."
+
+
+def test_a_fence_opening_on_a_blank_line_and_a_title_underlined_with_tildes() -> None:
+    text = "Run:\n\n```\n\n$ make   install\n```\nThen read it.   It is short.\n\n## Usage\n\nCall   it.\n"
+    everything = _everything(text)
+    assert "\n$ make   install\n" in everything and "] Then read it." in everything and "] Call it." in everything
+    # reStructuredText's titles need no blank line under their underline: no fence runs from one to the next.
+    titles = "Usage\n~~~~~\nCall   it.\n\nOther\n~~~~~\nMore   text.\n"
+    assert fences(titles) == [] and "Call it." in _everything(titles)
+
+
+def test_text_that_is_not_restructuredtext_keeps_its_sentences() -> None:
+    # A story indented under a line ending in "::", a contract's "as follows::", an email quoted three times.
+    story = "A STORY, as told to me::\n\n" + "".join(
+        f"    The old man came in with catch {i}. He said   nothing.\n    The boy waited.\n\n" for i in range(30)
+    )
+    contract = "The fees are as follows::\n\n   (a) Ten dollars a day.   (b) Two dollars an hour.\n"
+    email = "Thanks.\n\n>>> I think we should go. We can   meet at noon.\n>>> Bring the maps.\n"
+    for text in (story, contract, email):
+        assert MarkupView.of(text).code == (), text[:30]
+    assert "] He said nothing." in _everything(story) and "] We can meet at noon." in _everything(email)
+    # The same "::" in a text written in reStructuredText opens a literal block; a doctest is code anywhere.
+    assert MarkupView.of(":Author: me\n\n" + story.replace("A STORY", "See :func:`tell`")).code != ()
+    assert MarkupView.of("Try it.\n\n>>> len('abc')\n3\n").code != ()
+
+
+def test_a_pre_broken_by_br_tags_is_cut_between_them_within_the_cap() -> None:
+    lines = "".join(f"value_{i} = compute({i})<br>" for i in range(199))
+    index = index_document(f"<!DOCTYPE html><html><body><p>Values.</p><pre>{lines}</pre></body></html>", cache=False)
+    code = [i for i in range(index.sentence_count) if "value_" in index.sentence_text(i)]
+    assert len(code) > 1 and max(index.sent_tokens[i] for i in code) <= 200
+    assert all(index.sentence_text(i).endswith("<br>") for i in code[:-1])  # each piece ends at a line's end
+
+
+def test_a_cell_left_unclosed_or_one_in_a_comment_does_not_hide_the_code_after_it() -> None:
+    page = (
+        "<html><body><table><tr><td>a<td>b</tr></table><!-- <td> old cell -->"
+        "<p>Example:</p><pre>def f(x):\n    return x</pre></body></html>"
+    )
+    assert "\ndef f(x):\n    return x" in _everything(page)
+
+
+def test_a_literal_block_indented_with_tabs_and_spaces_keeps_what_its_lines_do_not_share() -> None:
+    text = "Usage\n=====\n\nExample::\n\n    def f(x):\n\t    return x\n\nDone.\n"
+    assert "\n    def f(x):\n\t    return x\n" in _everything(text)
+
+
+def test_a_folders_restructuredtext_files_are_read_and_their_code_keeps_its_lines(tmp_path: Path) -> None:
+    (tmp_path / "usage.rst").write_text("Usage\n=====\n\nCall it::\n\n    widget.run(\n        fast=True)\n")
+    (tmp_path / "data.csv").write_text("a,b\n1,2\n")
+    document = load_document(tmp_path)
+    assert "widget.run(" in document.text and "a,b" not in document.text
+    assert "\nwidget.run(\n    fast=True)" in _everything(document.text)

@@ -28,11 +28,13 @@ indentation that is its syntax. Everything else is shown with its whitespace col
 from __future__ import annotations
 
 import bisect
+import codeop
 import functools
 import html
 import itertools
 import re
 import sys
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -50,6 +52,8 @@ __all__ = [
     "hidden_spans",
     "is_markup",
     "keep_shown",
+    "literal_blocks",
+    "looks_restructured",
     "markup_view",
     "shown_document",
     "shown_text",
@@ -96,8 +100,7 @@ _CODE_SPAN = re.compile(r"`[^`\n]{1,400}`")
 # A code fence's mark: three or more backticks or tildes opening a line, then what the line says.
 _FENCE_MARK = re.compile(r"^[ \t]{0,8}(`{3,}|~{3,})(.*)$", re.MULTILINE)  # indented too: in a list item
 _BLANK_NEXT = re.compile(r"\r?(?:\Z|\n[ \t]*\r?(?:\n|\Z))")  # at a line's end: the next line is blank, or none
-_CONTAINER_OPEN_CLOSE = re.compile(r"<(/?)(td|th|h[1-6])(?=[\s/>])", re.IGNORECASE)
-_PRE_OPEN = re.compile(r"<pre(?=[\s>])[^<>]{0,400}>", re.IGNORECASE)
+_PRE_CONTEXT = re.compile(r"<(/?)(pre|td|th|tr|table|h[1-6])(?=[\s/>])[^<>]{0,400}>", re.IGNORECASE)
 _PRE_CLOSE = re.compile(r"</pre\s*>", re.IGNORECASE)
 _LINE_BREAK = re.compile(r"\r\n?|\n")
 _FRAGMENT = re.compile(r"[\s\ufeff]*(?:<!--.{0,2000}?-->\s*)*<([A-Za-z][A-Za-z0-9]{0,9})[\s/>]", re.DOTALL)
@@ -285,8 +288,9 @@ def fences(text: str) -> list[Fence]:
     (or tildes) to the next line of at least as many of the same and nothing else. A fence left open runs
     to the end of the text, as Markdown reads it.
 
-    A bare mark (naming no language) followed by a blank line opens nothing: it underlines a title, as
-    reStructuredText underlines them ("Usage" over "~~~~~"), or it is a rule between sections.
+    A bare line of tildes (naming no language) opens nothing where it underlines a title, as
+    reStructuredText underlines them ("Usage" over "~~~~~", as long as it or longer), or stands between
+    blank lines, a rule between sections of a story. Backticks always open a block.
     """
     if "```" not in text and "~~~" not in text:
         return []
@@ -294,7 +298,7 @@ def fences(text: str) -> list[Fence]:
     opened: re.Match[str] | None = None
     for mark in _FENCE_MARK.finditer(text):
         if opened is None:
-            if mark[2].strip() or not _BLANK_NEXT.match(text, mark.end()):
+            if not _rule_or_underline(text, mark):
                 opened = mark
         elif mark[1][0] == opened[1][0] and len(mark[1]) >= len(opened[1]) and not mark[2].strip():
             found.append(Fence(opened.start(), mark.start(), mark.end()))
@@ -302,6 +306,18 @@ def fences(text: str) -> list[Fence]:
     if opened is not None:
         found.append(Fence(opened.start(), len(text), len(text)))
     return found
+
+
+def _rule_or_underline(text: str, mark: re.Match[str]) -> bool:
+    """Whether a bare line of tildes is a title's underline (right under a line of text no longer than it) or a
+    rule (between blank lines), not a fence."""
+    if mark[1][0] != "~" or mark[2].strip():
+        return False
+    line = mark.start()
+    above = text[text.rfind("\n", 0, max(0, line - 1)) + 1 : max(0, line - 1)].strip() if line > 0 else ""
+    if above:
+        return len(mark[1]) >= len(above) and not _FENCE_MARK.match(above)
+    return _BLANK_NEXT.match(text, mark.end()) is not None
 
 
 def _closed_fences(text: str) -> list[tuple[int, int]]:
@@ -322,25 +338,70 @@ _LINE = re.compile(r"[^\n]*\n?")
 _ITEM_MARK = re.compile(r"(?:[-*+\u2022]|\d{1,3}[.)]|[A-Za-z#][.)]|\(\w{1,4}\))[ \t]+")  # "* ", "1) ", "(a) "
 
 
-def _indentation(line: str) -> int:
-    return len(line) - len(line.lstrip())
+# Signs that a text is reStructuredText: a directive, a role, an inline literal, or a title underlined.
+_RST_SIGN = re.compile(
+    r"^[ \t]*\.\. [\w-]+::|:[a-z][\w-]*:`[^`\n]+`|``[^`\n]+``"
+    r"|^(?P<title>\S[^\n]*)\r?\n(?P<rule>([=\-~^\"'#*+])\3{2,})[ \t]*$",
+    re.MULTILINE,
+)
+
+
+def _indentation(line: str) -> str:
+    return line[: len(line) - len(line.lstrip())]
+
+
+def _shared_indentation(lines: list[str]) -> int:
+    """How many characters of indentation `lines` all begin with (the same blanks, tab for tab)."""
+    shared = min((_indentation(line) for line in lines), key=len, default="")
+    for line in lines:
+        while not line.startswith(shared):
+            shared = shared[:-1]
+    return len(shared)
+
+
+def looks_restructured(text: str) -> bool:
+    """Whether `text` is written in reStructuredText: a directive (`.. note::`), a role (:func:`len`), an inline
+    literal (``x``), or a title underlined with a line of one mark at least as long as it."""
+    for sign in _RST_SIGN.finditer(text):
+        if sign["rule"] is None or len(sign["rule"]) >= len(sign["title"].rstrip()) >= 2:
+            return True
+    return False
+
+
+def _python(line: str) -> bool:
+    """Whether `line` (after the interpreter's prompt) is Python: a statement, or the start of one."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            codeop.compile_command(line, "<doctest>", "single")
+        except (SyntaxError, ValueError, OverflowError):
+            return False
+    return True
 
 
 def literal_blocks(text: str) -> list[tuple[int, int, int]]:
-    """reStructuredText's literal and doctest blocks, in order, as (start, end, margin): the lines indented deeper
-    than the text of the line that opens them ("For example::", a `.. code-block::` directive; in a list
-    item, its text after the mark) after a blank line, up to the next line that is not; or a paragraph that
-    opens with `>>> `. Each spans its first line's start to its last line's end; `margin` is the indentation
-    its lines share, which is the document's layout, not the code's."""
+    """reStructuredText's literal and doctest blocks, in order, as (start, end, margin).
+
+    A literal block, in a text written in reStructuredText (`looks_restructured`): the lines indented
+    deeper than the text of the line that opens it ("For example::", a `.. code-block::` directive; in a
+    list item, its text after the mark) after a blank line, up to the next line that is not. A doctest
+    block, in any text: a paragraph that opens with `>>> ` whose every prompt is followed by Python (an
+    email quoted three times over is not). Each spans its first line's start to its last line's end;
+    `margin` is how many characters of indentation its lines share, which is the document's layout, not
+    the code's.
+    """
     if "::" not in text and ">>> " not in text:
         return []
     blocks: list[tuple[int, int, int]] = []
-    for intro in _LITERAL_INTRO.finditer(text) if "::" in text else ():
+    covered = 0  # where the last block ends: an intro inside it is its text
+    for intro in _LITERAL_INTRO.finditer(text) if "::" in text and looks_restructured(text) else ():
+        if intro.start() < covered:
+            continue
         # Deeper than the text of the paragraph that opens it: in a list item, than the text after its mark.
         item = _ITEM_MARK.match(text, intro.end("indent"))
         depth = len(intro["indent"].expandtabs()) + (len(item.group().expandtabs()) if item else 0)
         start = end = intro.end()
-        margin = sys.maxsize
+        lines: list[str] = []
         for line in _LINE.finditer(text, intro.end()):
             content = line.group().rstrip()
             if not line.group():
@@ -349,15 +410,19 @@ def literal_blocks(text: str) -> list[tuple[int, int, int]]:
                 continue
             if len(content.expandtabs()) - len(content.expandtabs().lstrip()) <= depth:
                 break
-            end, margin = line.start() + len(content), min(margin, _indentation(content))
+            end = line.start() + len(content)
+            lines.append(content)
         if end > start:
-            blocks.append((start, end, margin))
+            blocks.append((start, end, _shared_indentation(lines)))
+            covered = end
     for prompt in _DOCTEST.finditer(text) if ">>> " in text else ():
         start = prompt.start("line")
         after = _NEXT_BLANK.search(text, start)
         end = after.start() if after is not None else len(text.rstrip())
         lines = [line for line in text[start:end].split("\n") if line.strip()]
-        blocks.append((start, end, min(map(_indentation, lines))))
+        prompts = [line.lstrip()[4:] for line in lines if line.lstrip().startswith(">>> ")]
+        if all(map(_python, prompts)):
+            blocks.append((start, end, _shared_indentation(lines)))
     return _disjoint(blocks)
 
 
@@ -380,33 +445,44 @@ def _literal_spans(text: str, fenced: list[tuple[int, int]]) -> tuple[tuple[int,
 
 def _pre_spans(text: str, skip: tuple[tuple[int, int], ...]) -> list[tuple[int, int]]:
     """Each `<pre>` element of markup that shows some text, outside `skip` (sorted, disjoint), a table cell and a
-    heading (where a browser keeps it in the row or the title), its tags included, in order; one forward
-    search for each element's closing tag (one never closed ends the search)."""
+    heading (where a browser keeps it in the row or the title), its tags included, in order.
+
+    One pass over the tags that open and close those (a cell ends at the next cell, row or table,
+    as HTML lets it go unclosed; a table in a cell is rows of its own), and one forward search for
+    each element's closing tag (one never closed ends the search).
+    """
     spans: list[tuple[int, int]] = []
+    cells = [False]  # per open table (the first: outside any), whether a cell of it is open
+    heading = False
     position = 0
-    while (opening := _PRE_OPEN.search(text, position)) is not None:
-        position = opening.end()
-        if (skip and _inside(skip, opening.start())) or _in_cell_or_heading(text, opening.start()):
+    while (tag := _PRE_CONTEXT.search(text, position)) is not None:
+        position = tag.end()
+        if skip and _inside(skip, tag.start()):
             continue
-        closing = _PRE_CLOSE.search(text, position)
-        if closing is None:
-            break
-        if html.unescape(_ELEMENT.sub("", text[opening.end() : closing.start()])).strip():
-            spans.append((opening.start(), closing.end()))
-        position = closing.end()
-    return spans
-
-
-def _in_cell_or_heading(text: str, position: int, reach: int = 4000) -> bool:
-    """Whether `position` is inside a table cell or a heading (one opened within `reach` characters before it)."""
-    opened: set[str] = set()
-    for tag in _CONTAINER_OPEN_CLOSE.finditer(text, max(0, position - reach), position):
-        name = tag.group(2).lower()
-        if tag.group(1):
-            opened.discard(name)
+        closing, name = tag.group(1) == "/", tag.group(2).lower()
+        if name == "pre":
+            if closing or cells[-1] or heading:
+                continue
+            end = _PRE_CLOSE.search(text, position)
+            if end is None:
+                break
+            if html.unescape(_ELEMENT.sub("", text[tag.end() : end.start()])).strip():
+                spans.append((tag.start(), end.end()))
+            position = end.end()
+        elif name in ("td", "th"):
+            cells[-1] = not closing
+        elif name == "tr":
+            cells[-1] = False
+        elif name == "table":
+            if not closing:
+                cells.append(False)
+            elif len(cells) > 1:
+                cells.pop()
+            else:
+                cells[-1] = False
         else:
-            opened.add(name)
-    return bool(opened)
+            heading = not closing
+    return spans
 
 
 def _laid_out(piece: str, whole_first_line: bool, margin: int = 0) -> str:
@@ -415,7 +491,7 @@ def _laid_out(piece: str, whole_first_line: bool, margin: int = 0) -> str:
     the piece takes from its middle (`whole_first_line` false) keeps no leading blanks."""
     lines = [line.rstrip() for line in _LINE_BREAK.split(piece)]
     if margin:
-        lines = [line[min(margin, _indentation(line)) :] for line in lines]
+        lines = [line[min(margin, len(_indentation(line))) :] for line in lines]
     if not whole_first_line:
         lines[0] = lines[0].lstrip()
     return _BLANK_LINES.sub("\n\n", "\n".join(lines).strip("\n"))

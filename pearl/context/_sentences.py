@@ -32,6 +32,7 @@ DEFAULT_MAX_CHARS = 900
 # is hard-wrapped (see `_hard_wrapped`).
 _BLANK_LINE = re.compile(r"\n[ \t\f\v]*\n")
 _NEWLINE = re.compile(r"\n")
+_LINE_BREAK_MARKUP = re.compile(r"\n|<br\s*/?>", re.IGNORECASE)
 _CONTINUED_LINE = re.compile(r"[ \t]{0,40}[a-z]")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]{0,4}[ \t\r]*$")
 _WRAPPED_LINE = 50  # characters a line has at least when it was wrapped (prose wraps at 60-80)
@@ -199,7 +200,10 @@ def _code_units(
 
     unit_start = unit_end = line_start = start
     tokens = 0
-    for line_end in [*(m.start() for m in _NEWLINE.finditer(text, start, end)), end]:
+    # A line ends at a line break, and in markup at a `<br>` too (taken with its line).
+    breaks = _LINE_BREAK_MARKUP if markup else _NEWLINE
+    ends = [(m.start() if m.group() == "\n" else m.end(), m.end()) for m in breaks.finditer(text, start, end)]
+    for line_end, next_start in [*ends, (end, end)]:
         line_tokens = 0
         if token_cap is not None and count is not None:
             line = show(line_start, line_end) if show is not None else _as_read(text, line_start, line_end, shown)
@@ -208,7 +212,7 @@ def _code_units(
         if over and unit_end > unit_start:
             close(unit_start, unit_end)
             unit_start, tokens = line_start, 0
-        unit_end, tokens, line_start = line_end, tokens + line_tokens, line_end + 1
+        unit_end, tokens, line_start = line_end, tokens + line_tokens, next_start
     close(unit_start, unit_end)
     out: list[tuple[int, int, bool]] = []
     for s_start, s_end, continued in units:
@@ -354,7 +358,8 @@ def _cap_tokens(
         shown = _Shown(text, start, end, markup)
         length = shown.length(start, end)
         unit = show(start, end) if show is not None else _as_read(text, start, end, shown)
-        could = length > max_tokens or (4 * length > max_tokens and not unit.isascii())
+        # As shown, a line break that a tag stands for (`<br>` in code) is a character too.
+        could = max(length, len(unit)) > max_tokens or (4 * len(unit) > max_tokens and not unit.isascii())
         tokens = count(unit) if could else 0
         if tokens <= max_tokens:
             out.append((start, end, continued))
