@@ -29,6 +29,7 @@ as shown, and collapsed.
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import re
 import sys
 from collections import Counter
@@ -92,7 +93,7 @@ def code_lines(text: str) -> list[str]:
         parser = _PreText()
         parser.feed(text)
         blocks += parser.blocks
-    return [line.rstrip() for block in blocks for line in block.splitlines() if line.strip()]
+    return _lines(blocks)
 
 
 def _found(wanted: Counter[str], shown: Counter[str]) -> int:
@@ -101,7 +102,7 @@ def _found(wanted: Counter[str], shown: Counter[str]) -> int:
     return sum(min(count, shown[line]) for line, count in wanted.items())
 
 
-def measure(name: str, document: Document, lines: list[str]) -> dict[str, float]:
+def measure(name: str, document: Document, lines: list[str], quiet: bool = False) -> dict[str, float]:
     index = index_document(document, cache=False, ner=False)
     ids = range(index.sentence_count)
     shown = render_sentences(index, ids)
@@ -115,6 +116,8 @@ def measure(name: str, document: Document, lines: list[str]) -> dict[str, float]
     code = [text for text in shown_texts(index) if "\n" in text]
     row["code tokens"] = sum(count_tokens(text) for text in code)
     row["collapsed tokens"] = sum(count_tokens(" ".join(text.split())) for text in code)
+    if quiet:
+        return row
     print(
         f"{name:34} code lines={len(lines):5} as written={row['pearl as written']:.3f} "
         f"(collapsed {row['collapsed as written']:.3f}) own line={row['pearl own line']:.3f} "
@@ -125,26 +128,78 @@ def measure(name: str, document: Document, lines: list[str]) -> dict[str, float]
     return row
 
 
-def _inputs(paths: list[str]) -> list[tuple[str, Document, str]]:
-    """(name, document, the text its code is found in) for each document of `paths`."""
-    out: list[tuple[str, Document, str]] = []
+Entry = tuple[str, Document, list[str]]
+"""A document's name, the document, and its code lines."""
+
+
+def _inputs(paths: list[str]) -> list[Entry]:
+    """Each document of `paths`, its code found in its own text."""
+    out: list[Entry] = []
     for given in paths:
         path = Path(given)
         if path.suffix == ".jsonl":
             for number, leval in enumerate(read_leval(path)):
-                out.append((f"{path.name}#{number}", Document.from_text(leval.text), leval.text))
+                out.append((f"{path.name}#{number}", Document.from_text(leval.text), code_lines(leval.text)))
         else:
-            out.append((path.name, load_document(path), path.read_text(encoding="utf-8")))
+            out.append((path.name, load_document(path), code_lines(path.read_text(encoding="utf-8"))))
     return out
+
+
+def _readmes() -> dict[str, list[Entry]]:
+    """The long descriptions (READMEs) of the Python packages installed beside pearl, of 2,000 characters or more:
+    the Markdown ones with their code as markdown-it-py (CommonMark; installed with pearl's CLI) finds it,
+    the reStructuredText ones as docutils does, when it is installed."""
+    import markdown_it
+
+    try:
+        from docutils import nodes
+        from docutils.core import publish_doctree
+    except ImportError:
+        publish_doctree = None
+        print("# docutils is not installed (pip install docutils): reStructuredText READMEs skipped")
+    parser = markdown_it.MarkdownIt("commonmark")
+    groups: dict[str, list[Entry]] = {"fenced": [], "indented": [], "rst": []}
+    for distribution in sorted(importlib.metadata.distributions(), key=lambda d: d.metadata["Name"] or ""):
+        metadata = distribution.metadata
+        body = metadata.get_payload() if hasattr(metadata, "get_payload") else None  # type: ignore[attr-defined]
+        kind = (metadata.get("Description-Content-Type") or "").lower()
+        if not isinstance(body, str) or len(body) < 2000:
+            continue
+        name, document = f"{metadata['Name']} {metadata['Version']}", Document.from_text(body)
+        if "markdown" in kind:
+            tokens = parser.parse(body)
+            for group, kind_of_block in (("fenced", "fence"), ("indented", "code_block")):
+                blocks = [token.content for token in tokens if token.type == kind_of_block]
+                groups[group].append((name, document, _lines(blocks)))
+        elif "rst" in kind and publish_doctree is not None:
+            tree = publish_doctree(body, settings_overrides={"report_level": 5, "halt_level": 5})
+            blocks = [
+                node.astext()
+                for kind_of_block in (nodes.literal_block, nodes.doctest_block)
+                for node in tree.findall(kind_of_block)
+            ]
+            groups["rst"].append((name, document, _lines(blocks)))
+    return {
+        "installed packages' Markdown READMEs, fenced code": groups["fenced"],
+        "installed packages' Markdown READMEs, indented code (no fence)": groups["indented"],
+        "installed packages' reStructuredText READMEs": groups["rst"],
+    }
+
+
+def _lines(blocks: list[str]) -> list[str]:
+    return [line.rstrip() for block in blocks for line in block.splitlines() if line.strip()]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("paths", nargs="*", help="L-Eval JSONL files or documents")
+    parser.add_argument("--readmes", action="store_true", help="the READMEs of the installed Python packages")
     args = parser.parse_args(argv)
-    groups: dict[str, list[tuple[str, Document, str]]] = {}
+    groups: dict[str, list[Entry]] = {}
     if args.paths:
         groups["given"] = _inputs(args.paths)
+    elif args.readmes:
+        groups = _readmes()
     else:
         groups["README.md (Markdown)"] = _inputs([str(ROOT / "README.md")])
         pages = [str(PYDOCS / page) for page in PAGES if (PYDOCS / page).exists()]
@@ -152,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
             groups["Python docs, .html files"] = _inputs(pages)
             texts = [(Path(page).name, Path(page).read_text(encoding="utf-8")) for page in pages]
             groups["Python docs, saved markup as text"] = [
-                (f"{name} (text)", Document.from_text(text), text) for name, text in texts
+                (f"{name} (text)", Document.from_text(text), code_lines(text)) for name, text in texts
             ]
             # The pages' reStructuredText sources, whose code is the code of the pages built from them.
             sources = [
@@ -160,13 +215,13 @@ def main(argv: list[str] | None = None) -> int:
                 for page, (_, text) in zip(PAGES, texts, strict=True)
             ]
             groups["Python docs, reStructuredText sources"] = [
-                (source.name, load_document(source), text) for source, text in sources if source.exists()
+                (source.name, load_document(source), code_lines(text)) for source, text in sources if source.exists()
             ]
         else:
             print(f"# {PYDOCS} is absent (apt-get install -y python3.11-doc): Python's pages skipped")
     for group, documents in groups.items():
-        print(f"# {group}")
-        rows = [measure(name, document, code_lines(text)) for name, document, text in documents]
+        print(f"# {group} ({len(documents)} documents)")
+        rows = [measure(name, document, lines, quiet=args.readmes) for name, document, lines in documents]
         total = sum(row["lines"] for row in rows) or 1
 
         def share(key: str, rows: list[dict[str, float]] = rows, total: float = total) -> float:

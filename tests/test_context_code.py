@@ -262,3 +262,8 @@ def test_a_folders_restructuredtext_files_are_read_and_their_code_keeps_its_line
     document = load_document(tmp_path)
     assert "widget.run(" in document.text and "a,b" not in document.text
     assert "\nwidget.run(\n    fast=True)" in _everything(document.text)
+
+
+def test_a_fence_in_a_list_item_loses_the_items_indentation_as_markdown_reads_it() -> None:
+    text = "## Install\n\n- With pip:\n  ```sh\n  pip install widget\n    --upgrade\n  ```\n- Done.\n"
+    assert "\n```sh\npip install widget\n  --upgrade\n```\n" in _everything(text)

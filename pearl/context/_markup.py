@@ -324,6 +324,13 @@ def _closed_fences(text: str) -> list[tuple[int, int]]:
     return [(fence.start, fence.end) for fence in fences(text) if fence.closed]
 
 
+def _fence_blocks(text: str, fenced: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
+    """Closed fences as code blocks (start, end, margin): a fence indented in a list item takes as much
+    indentation off its lines as its opening mark has, as Markdown does."""
+    margins = [len(text[start:end]) - len(text[start:end].lstrip(" \t")) for start, end in fenced]
+    return [(start, end, margin) for (start, end), margin in zip(fenced, margins, strict=True)]
+
+
 # What opens a reStructuredText literal block: a line ending in "::" ("For example::", or "::" alone), or a
 # code directive and its option lines; then a blank line.
 _LITERAL_INTRO = re.compile(
@@ -552,8 +559,9 @@ class MarkupView:
             return cls._page(text)
         comments = _comments(text, literal)
         pre = _pre_spans(text, tuple(sorted([*literal, *comments])))  # a fence's `<pre>` is the fence's text
-        code = tuple((start, end) for start, end, _ in _disjoint([(*span, 0) for span in [*fenced, *pre]]))
-        return cls(markup=True, hidden=comments, literal=literal, code=code)
+        blocks = _disjoint([*_fence_blocks(text, fenced), *((start, end, 0) for start, end in pre)])
+        code, margins = tuple((start, end) for start, end, _ in blocks), tuple(margin for *_, margin in blocks)
+        return cls(markup=True, hidden=comments, literal=literal, code=code, margins=margins)
 
     @classmethod
     def _page(cls, text: str) -> MarkupView:
@@ -562,7 +570,7 @@ class MarkupView:
 
     @classmethod
     def _plain(cls, text: str, fenced: list[tuple[int, int]]) -> MarkupView:
-        blocks = _disjoint([*((start, end, 0) for start, end in fenced), *literal_blocks(text)])
+        blocks = _disjoint([*_fence_blocks(text, fenced), *literal_blocks(text)])
         code, margins = tuple((start, end) for start, end, _ in blocks), tuple(margin for *_, margin in blocks)
         if _BROKEN_WORD.search(text) is None:
             return cls(markup=False, code=code, margins=margins)
