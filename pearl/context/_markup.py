@@ -537,8 +537,8 @@ class MarkupView:
     markup, `<pre>` elements; in plain text, reStructuredText's literal and doctest blocks too (see
     `literal_blocks`); sorted and disjoint."""
     margins: tuple[int, ...] = ()
-    """For each of `code`, the indentation its lines lose (a reStructuredText block's: the document's layout);
-    none when empty."""
+    """For each of `code`, the characters of indentation its lines lose, which are the document's layout, not the
+    code's (a reStructuredText block's, a fence's in a list item); none when empty."""
     broken: bool = False
     """Plain text with words hyphenated across lines (see `_join_broken_words`), shown joined."""
     compounds: frozenset[str] = frozenset()
@@ -618,11 +618,12 @@ class MarkupView:
             return _join_broken_words(text, self.compounds) if self.broken else text
         parts: list[str] = []
         position = 0
-        for b_start, b_end in [*self.code, (len(text), len(text))]:
+        margins = self.margins or (0,) * len(self.code)
+        for (b_start, b_end), margin in zip([*self.code, (len(text), len(text))], [*margins, 0], strict=True):
             flowing = self._without_tags(text, position, b_start).split("\n")
             parts.append("\n".join(_BLANKS.sub(" ", line).strip() for line in flowing))
             if b_start < b_end:
-                parts.append(_laid_out(self._without_tags(text, b_start, b_end), whole_first_line=True))
+                parts.append(_laid_out(self._without_tags(text, b_start, b_end), True, margin))
             position = b_end
         return _BLANK_LINES.sub("\n\n", "\n".join(parts)).strip()
 
