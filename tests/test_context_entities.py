@@ -195,6 +195,29 @@ def test_a_name_spelled_with_a_reference_is_read_as_written_out_and_quoted_from_
     assert "Se&aacute;n O&#39;Brien" in quoted and not any(q.startswith(";") or q.endswith("&") for q in quoted)
 
 
+def test_mentions_stay_in_their_sentence_when_its_edge_cuts_a_reference_and_progress_counts_the_text_as_written() -> (
+    None
+):
+    from pearl.context._entities import extract_entities
+
+    text = "He met Andr&eacute; Weil and Andr&eacute; Weil again, then Andr&eacute; Weil left town."
+    cut = text.index("&eacute;") + 3  # two sentences that meet inside the first reference
+    told: list[tuple[int, int]] = []
+    nlp = entities_module.load_ner()
+    data = extract_entities(text, [(0, cut), (cut, len(text))], nlp, progress=lambda d, t, s="": told.append((d, t)))
+    spans = [(0, cut), (cut, len(text))]
+    for start, end, sentence in zip(data.mention_start, data.mention_end, data.mention_sentence, strict=True):
+        assert spans[sentence][0] <= start < end <= spans[sentence][1], (start, end, sentence)
+    assert told and all(total == len(text) for _, total in told), told
+
+
+@pytest.mark.parametrize("ner", [False, True])
+def test_a_no_break_space_written_as_a_reference_joins_the_words_of_a_name(ner: bool) -> None:
+    page = "".join(f"<p>A letter from Jean&nbsp;Dupont reached the mayor on day {i}.</p>" for i in range(3))
+    index = index_document(f"<html><body>{page}</body></html>", cache=False, ner=ner)
+    assert "Jean Dupont" in {e.name for e in index.entities}, [e.name for e in index.entities]
+
+
 def test_a_tag_written_out_with_references_is_text_not_a_cells_end() -> None:
     from pearl.context._entities import _BOUNDARY, _decoded, _without_markup
 

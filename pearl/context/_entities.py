@@ -154,10 +154,13 @@ def extract_entities(
     first, keeping offsets: tag names are not names, nor "###" an amount. `progress` is told the
     characters the NER has read so far.
     """
+    written, length = sentences, len(text)
     text, offsets = _decoded(_without_markup(text))
     counts = Counter(_WORD.findall(text))
     sentences = [(s, s) if i in skip else offsets.into(s, e) for i, (s, e) in enumerate(sentences)]
     found, inside = _capitalised_runs(text, sentences)
+    if progress is not None and offsets.shifts:  # told in the text as written, as the rest of indexing is
+        progress = _Written(progress, offsets, length)
     raw: list[_Raw] = []
     if nlp is not None:
         raw.extend(_ner_mentions(nlp, text, sentences, inside, counts, progress))
@@ -165,8 +168,11 @@ def extract_entities(
         raw.extend(_value_mentions(text, sentences))
     raw.extend(_rule_mentions(text, found, inside, counts, _covered(raw)))
     data = _resolve(text, raw)
-    if offsets.shifts:  # the mentions' spans in the text as written: citations and quotes point there
+    if offsets.shifts:  # the mentions' spans in the text as written (citations and quotes point there)...
         spans = [offsets.back(s, e) for s, e in zip(data.mention_start, data.mention_end, strict=True)]
+        # ...within their sentence's: a reference a sentence's edge cuts gave its character to one side only.
+        bounds = [written[i] for i in data.mention_sentence]
+        spans = [(max(s, lo), min(e, hi)) for (s, e), (lo, hi) in zip(spans, bounds, strict=True)]
         data = data._replace(mention_start=[s for s, _ in spans], mention_end=[e for _, e in spans])
     return data
 
@@ -221,13 +227,14 @@ class _Offsets:
         self._shrunk.append(self._shrunk[-1] + written[1] - written[0] - 1)
 
     def into(self, start: int, end: int) -> tuple[int, int]:
-        """A span of the text as written, in the decoded text (a reference it cuts is taken whole)."""
-        return self._into(start, closing=False), self._into(end, closing=True)
+        """A span of the text as written, in the decoded text (a reference cut by its end is taken whole, one cut by
+        its start left out: two spans that meet inside one do not share its character)."""
+        return self._into(start), self._into(end)
 
-    def _into(self, position: int, closing: bool) -> int:
+    def _into(self, position: int) -> int:
         i = bisect.bisect_right(self._written_ends, position)  # the references before `position`
-        if i < len(self._written_ends) and self._written_starts[i] < position:  # inside reference i
-            return self._decoded_ends[i] - (not closing)
+        if i < len(self._written_ends) and self._written_starts[i] < position:  # inside reference i: it goes
+            return self._decoded_ends[i]  # to the span that ends there, not to the one that starts there
         return position - self._shrunk[i]
 
     def back(self, start: int, end: int) -> tuple[int, int]:
@@ -238,12 +245,22 @@ class _Offsets:
         return position + self._shrunk[bisect.bisect_right(self._decoded_ends, position)]
 
 
+class _Written:
+    """A `Progress` told positions of the decoded text, that tells `told` where they are in the text as written."""
+
+    def __init__(self, told: Progress, offsets: _Offsets, length: int) -> None:
+        self._told, self._offsets, self._length = told, offsets, length
+
+    def __call__(self, done: int, total: int, status: str = "") -> None:
+        self._told(self._offsets.back(done, done)[0], self._length, status)
+
+
 def _decoded(text: str) -> tuple[str, _Offsets]:
     """`text` with each character reference as the character it stands for (`&#39;Buddy&#39;` is the name
     Buddy in quotes, not an amount "39;Buddy&#39"; "Andr&eacute; Weil" one name), and where each moved.
 
-    A reference HTML does not know, or one standing for what is not one printable character, stays as
-    written.
+    One standing for white space (`&nbsp;`, `&#10;`) is a space. A reference HTML does not know, or one
+    standing for what is not one printable character, stays as written.
     """
     offsets = _Offsets()
     if "&" not in text:
@@ -252,6 +269,8 @@ def _decoded(text: str) -> tuple[str, _Offsets]:
     done = length = 0
     for match in _REFERENCE.finditer(text):
         character = html.unescape(match.group())
+        if character.isspace():  # "Andr&eacute;&nbsp;Weil": a no-break space or a line break between words
+            character = " "
         if len(character) != 1 or not character.isprintable():
             continue
         pieces += [text[done : match.start()], character]
