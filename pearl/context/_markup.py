@@ -99,7 +99,8 @@ _MARKDOWN = re.compile(r"^(?:[ \t]{0,3}(?:```|~~~)|#{1,6}[ \t]+\S)", re.MULTILIN
 _CODE_SPAN = re.compile(r"`[^`\n]{1,400}`")
 # A code fence's mark: three or more backticks or tildes opening a line, then what the line says.
 _FENCE_MARK = re.compile(r"^[ \t]{0,8}(`{3,}|~{3,})(.*)$", re.MULTILINE)  # indented too: in a list item
-_BLANK_NEXT = re.compile(r"\r?(?:\Z|\n[ \t]*\r?(?:\n|\Z))")  # at a line's end: the next line is blank, or none
+# At a line's end: the next line is blank, or there is none (searched for: where the paragraph ends).
+_BLANK_AHEAD = re.compile(r"\r?(?:\Z|\n[ \t]*\r?(?:\n|\Z))")
 _PRE_CONTEXT = re.compile(r"<(/?)(pre|td|th|tr|table|h[1-6])(?=[\s/>])[^<>]{0,400}>", re.IGNORECASE)
 _PRE_CLOSE = re.compile(r"</pre\s*>", re.IGNORECASE)
 _LINE_BREAK = re.compile(r"\r\n?|\n")
@@ -317,7 +318,7 @@ def _rule_or_underline(text: str, mark: re.Match[str]) -> bool:
     above = text[text.rfind("\n", 0, max(0, line - 1)) + 1 : max(0, line - 1)].strip() if line > 0 else ""
     if above:
         return len(mark[1]) >= len(above) and not _FENCE_MARK.match(above)
-    return _BLANK_NEXT.match(text, mark.end()) is not None
+    return _BLANK_AHEAD.match(text, mark.end()) is not None
 
 
 def _closed_fences(text: str) -> list[tuple[int, int]]:
@@ -340,7 +341,6 @@ _LITERAL_INTRO = re.compile(
 )
 # A doctest block: a paragraph whose first line opens with the interpreter's prompt.
 _DOCTEST = re.compile(r"(?:\A|\n[ \t]*\r?\n)(?P<line>[ \t]*>>> )")
-_NEXT_BLANK = re.compile(r"\n[ \t]*(?:\r?\n|\Z)")
 _LINE = re.compile(r"[^\n]*\n?")
 _ITEM_MARK = re.compile(r"(?:[-*+\u2022]|\d{1,3}[.)]|[A-Za-z#][.)]|\(\w{1,4}\))[ \t]+")  # "* ", "1) ", "(a) "
 
@@ -424,8 +424,8 @@ def literal_blocks(text: str) -> list[tuple[int, int, int]]:
             covered = end
     for prompt in _DOCTEST.finditer(text) if ">>> " in text else ():
         start = prompt.start("line")
-        after = _NEXT_BLANK.search(text, start)
-        end = after.start() if after is not None else len(text.rstrip())
+        blank = _BLANK_AHEAD.search(text, start)  # the paragraph's end
+        end = blank.start() if blank is not None else len(text)
         lines = [line for line in text[start:end].split("\n") if line.strip()]
         prompts = [line.lstrip()[4:] for line in lines if line.lstrip().startswith(">>> ")]
         if all(map(_python, prompts)):
