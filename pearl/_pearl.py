@@ -5,7 +5,7 @@ self-correction attempts), how it is run, and what happens when no plan is valid
 here and nowhere else; `pearl ask`, evaluation, refinement and the benchmarks all come
 through these methods. Pass the model and the settings explicitly; no globals.
 
-Two things every question gets here, whatever the method:
+What every question gets here, whatever the method:
 
 - A `PearlError` leaves with the question's trace so far attached (`error.trace`): the calls
   made and the one that failed, which is when a trace is needed most.
@@ -243,15 +243,20 @@ class Pearl:
         other._building = self._building
         return other
 
-    def index(self, document: Document) -> DocumentIndex:
-        """The document's index, with its own name and parts: from memory, else the disk cache, else built now."""
-        return self._index(document, None, self.on_stage)
+    def index(self, document: DocumentSource) -> DocumentIndex:
+        """The document's index, with its own name and parts: from memory, else the disk cache, else built now.
 
-    async def aindex(self, document: Document) -> DocumentIndex:
+        `document` is whatever `ask` takes: a `Document`, a path, several paths, or plain text.
+        """
+        return self._index(as_document(document, self.settings.max_bytes), None, self.on_stage)
+
+    async def aindex(self, document: DocumentSource) -> DocumentIndex:
         """`index` in a worker thread, the event loop free meanwhile; cancelled, it stops building the index.
 
         The stages are told (`on_stage`) on the event loop's thread, as every other stage of a question is.
         """
+        if not isinstance(document, Document):  # files are read in the worker thread too
+            document = await asyncio.to_thread(as_document, document, self.settings.max_bytes)
         if self._ready(document.content_hash):  # in memory: no thread needed
             return self._index(document, None, None)
         loop = asyncio.get_running_loop()

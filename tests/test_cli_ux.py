@@ -603,3 +603,14 @@ def test_a_citation_wrapped_over_lines_is_printed_on_one(fake_server: Any, tmp_p
     result = runner.invoke(app, [*args, "--base-url", fake_server.base_url, "--model", "m"])
     assert result.exit_code == 0, result.output
     assert "Mira runs the ferry to the island every morning at six." in result.stdout
+
+
+def test_plan_takes_the_window_option_its_refusal_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PEARL_EMBEDDED_MODEL", _NO_MODEL)
+    # No server is reached: a window that cannot hold the planning prompt is refused before any call.
+    args = ["plan", QUESTION, "--context-window", "1024", "--base-url", "http://127.0.0.1:9/v1", "--model", "m"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert "cannot hold the planning prompt" in result.stderr and "(--context-window)" in result.stderr
+    for option in ("--timeout", "--max-bytes"):  # as `ask` takes them
+        assert option in runner.invoke(app, ["plan", "--help"]).stdout

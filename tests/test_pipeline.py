@@ -18,7 +18,7 @@ from pearl import Pearl, load_document, load_settings
 from pearl._pearl import run_blocking
 from pearl.actions import default_library
 from pearl.cli import app
-from pearl.errors import ConfigError
+from pearl.errors import ConfigError, PearlError
 from pearl.execution import CompressedStepContext, EvidenceBudget, execute_plan
 from pearl.llm import CompletionRequest, FakeLLM
 from pearl.models import Document, Trace
@@ -554,3 +554,20 @@ def test_a_question_cancelled_while_waiting_for_another_threads_build_stops_wait
     assert time.monotonic() - started < 1.5
     builder.join()
     assert ended == ["built"]  # the other thread's build, untouched
+
+
+def test_index_and_aindex_take_what_ask_takes(tmp_path: Path) -> None:
+    model = Pearl(llm=FakeLLM(default="B"), settings=load_settings(cache=False))
+    text = "The keeper lit the lamp. The ship came home."
+    path = tmp_path / "story.txt"
+    path.write_text(text, encoding="utf-8")
+    by_document = model.index(Document.from_text(text)).sentence_count
+    assert model.index(str(path)).sentence_count == by_document
+    assert model.index(path).sentence_count == by_document
+    assert model.index([path]).sentence_count == by_document
+    assert model.index(text).sentence_count == by_document
+    assert asyncio.run(model.aindex(path)).sentence_count == by_document
+    with pytest.raises(PearlError, match="no such file"):
+        model.index("missing.pdf")
+    with pytest.raises(PearlError, match="cannot read a int"):
+        asyncio.run(model.aindex(42))  # type: ignore[arg-type]

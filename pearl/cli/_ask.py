@@ -312,12 +312,15 @@ def plan(
     model: ModelOpt = None,
     api_key: ApiKey = None,
     no_cache: NoCache = False,
+    timeout: Timeout = None,
+    context_window: Window = None,
+    max_bytes: MaxBytes = None,
     quiet: Quiet = False,
 ) -> None:
     """Write a plan for a question (with self-correction) and print it, without running it."""
     stages = StageLine(quiet=quiet)
     with handled():
-        settings = settings_from(base_url, model, api_key, no_cache)
+        settings = settings_from(base_url, model, api_key, no_cache, timeout, context_window, max_bytes)
         pearl = make_pearl(settings, actions, demos, on_stage=stages)
         document = as_document(file, settings.max_bytes) if file else None
         if document is not None:

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pearl._replies import load_json_reply, strip_fence
 from pearl._text import first_problem, shorten, word_stems
-from pearl.actions._models import CTX, Action
+from pearl.actions import CTX, Action
 from pearl.errors import LLMError, MergeReplyError
 from pearl.training._proposals import GRAMMAR_PARAMS, MAX_PARAMS, ProposedAction
 

@@ -23,8 +23,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from pearl.actions._library import seed_library
-from pearl.actions._models import Action, ActionLibrary
+from pearl.actions import Action, ActionLibrary, seed_library
 from pearl.context import entity_sheet, index_document
 from pearl.errors import LLMError, MergeReplyError, ProposalError, ReplyFormatError, stops_a_run
 from pearl.llm import constrained, output_mode

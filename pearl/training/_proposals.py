@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pearl._replies import load_json_reply, strip_fence
 from pearl._text import shorten
-from pearl.actions._models import CTX, ActionLibrary
+from pearl.actions import CTX, ActionLibrary
 from pearl.errors import ProposalError
 
 __all__ = [
