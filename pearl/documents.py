@@ -500,7 +500,9 @@ def _expand(paths: Sequence[str | Path], other_kinds: list[str]) -> list[tuple[P
 
     A folder gives its files of the kinds pearl reads, sorted, except hidden ones and those in
     hidden folders (`.git`, `.venv`): nobody means those as part of the document. Its files of
-    other kinds are left out, and `other_kinds` is told so, one line a folder.
+    other kinds are left out, and `other_kinds` is told so, one line a folder. A file given
+    twice (`a.txt a.txt`, or a folder and a file in it) is read once, where first given, and
+    `other_kinds` is told so, one line a file.
     """
     files: list[tuple[Path, bool]] = []
     for raw in paths:
@@ -532,7 +534,38 @@ def _expand(paths: Sequence[str | Path], other_kinds: list[str]) -> list[tuple[P
             raise DocumentError(f"{path}: not a regular file; to read standard input, give - as the file")
     if not files:
         raise DocumentError("no document given")
-    return files
+    return _once(files, other_kinds)
+
+
+def _same_file(path: Path) -> str:
+    """What two names of one file have in common: the path with symbolic links and `..` resolved."""
+    if str(path) == _STDIN_NAME:
+        return _STDIN_NAME
+    try:
+        return str(path.resolve())
+    except (OSError, RuntimeError):  # a loop of links (RuntimeError before Python 3.13): its name alone
+        return str(path.absolute())
+
+
+def _once(files: list[tuple[Path, bool]], notes: list[str]) -> list[tuple[Path, bool]]:
+    """`files` with each file kept where it first comes; `notes` gets a line for each file given more than once."""
+    kept: dict[str, tuple[Path, bool]] = {}
+    again: dict[str, list[Path]] = {}
+    for path, in_folder in files:
+        key = _same_file(path)
+        if key in kept:
+            again.setdefault(key, []).append(path)
+        else:
+            kept[key] = (path, in_folder)
+    for key, (first, _) in kept.items():
+        repeats = again.get(key)
+        if not repeats:
+            continue
+        times = "twice" if len(repeats) == 1 else f"{len(repeats) + 1} times"
+        others = list(dict.fromkeys(str(p) for p in repeats if p != first))
+        also = f" (also as {', '.join(others)})" if others else ""
+        notes.append(f"{first}: given {times}{also}; read once, where first given")
+    return list(kept.values())
 
 
 def _missing(path: Path) -> str:
@@ -574,7 +607,11 @@ def _folder_files(folder: Path, others: list[Path]) -> Iterator[Path]:
 
 def _name(items: Sequence[str | Path], files: list[Path]) -> str:
     """A document's name: the one file or folder given, or where its files are, with how many files."""
-    given = [Path(_STDIN_NAME if str(item) == _STDIN else item).expanduser() for item in items]
+    named: dict[str, Path] = {}  # `a.txt a.txt` names one file
+    for item in items:
+        path = Path(_STDIN_NAME if str(item) == _STDIN else item).expanduser()
+        named.setdefault(_same_file(path), path)
+    given = list(named.values())
     if len(given) == 1 and not given[0].is_dir():
         return str(given[0])
     count = f"{len(files)} file{'s' if len(files) != 1 else ''}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from typer.testing import CliRunner
 from pearl import Pearl, load_settings
 from pearl.cli import app
 from pearl.errors import ConfigError
-from pearl.llm import FakeLLM
+from pearl.llm import CompletionRequest, FakeLLM
 
 STORY = "Captain Ilse Varga kept the light at Tr'en Point.\n\nShe stayed because her brother Korvin was lost at sea.\n"
 
@@ -56,6 +57,29 @@ def test_an_answer_citing_a_sentence_it_was_not_shown_says_so() -> None:
     silent = FakeLLM(default=lambda request: "She stayed for her brother.")
     answer = Pearl(llm=silent, settings=load_settings(cache=False)).ask(STORY, "Why did Varga stay?", method="rag")
     assert any(note.startswith("the model cited no sentence") for note in answer.notes)
+
+
+def test_made_up_and_unshown_labels_beside_a_valid_one_are_each_noted() -> None:
+    # Sixty sentences, a budget that shows the model a few: it cites one it saw, one it never saw, one made up.
+    story = " ".join(f"Keeper number {n} lit lamp number {n} on night {n}." for n in range(60))
+    seen: list[int] = []
+
+    def reply(request: CompletionRequest) -> str:
+        seen[:] = [
+            int(sid) for sid in re.findall(r"\[S(\d+)\]", request.messages[-1].content.replace("like [S12]", ""))
+        ]
+        unshown = next(sid for sid in range(60) if sid not in seen)
+        return f"It was sabotage [S{seen[0]}] [S{unshown}] [S600]."
+
+    settings = load_settings(cache=False, context_budget=50)
+    answer = Pearl(llm=FakeLLM(default=reply), settings=settings).ask(story, "Who lit lamp 7?", method="rag")
+    unshown = next(sid for sid in range(60) if sid not in seen)
+    assert [c.sentence_id for c in answer.citations] == [seen[0]]  # the valid one kept
+    assert answer.notes == [
+        "the model cited [S600], which the document does not have (its sentences are [S0] to [S59]); "
+        "left out of the evidence",
+        f"the model cited [S{unshown}], which it was not shown; left out of the evidence",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -30,7 +30,7 @@ from pearl.cli._common import StderrHandler, echo
 from pearl.cli._progress import ProgressBar, StageLine, describe_stage
 from pearl.config import default_threads
 from pearl.context import count_words
-from pearl.llm import CompletionRequest, FakeLLM
+from pearl.llm import CompletionRequest, EmbeddedLLM, FakeLLM
 from pearl.prompts import CUT_MARK
 from pearl.trace import render_trace
 
@@ -381,6 +381,29 @@ def test_config_shows_the_window_and_threads_used(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("PEARL_THREADS", "3")
     shown = json.loads(runner.invoke(app, ["config", "--json"]).stdout)
     assert shown["context_window"] == 4096 and shown["threads"] == 3
+
+
+def test_a_model_named_without_a_base_url_is_refused_before_the_embedded_model_loads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the embedded model was loaded or asked")
+
+    monkeypatch.setattr(EmbeddedLLM, "check", never)
+    monkeypatch.setattr(Pearl, "ask", never)
+    result = runner.invoke(app, ["ask", str(SAMPLE), QUESTION, "--model", "qwen"])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "error: --model qwen names a model on a server, but no base URL is set, so the embedded demonstration "
+        "model would answer instead; give --base-url URL (or set PEARL_BASE_URL) as well"
+    ]
+    monkeypatch.setenv("PEARL_MODEL", "qwen")
+    result = runner.invoke(app, ["plan", QUESTION])
+    assert result.exit_code == 2 and "error: model 'qwen' (env PEARL_MODEL) names a model on a server" in result.stderr
+    # `pearl config` shows the settings all the same, with the same words as a note.
+    result = runner.invoke(app, ["config", "--model", "m"])
+    assert result.exit_code == 0 and re.search(r"^model +m +argument$", result.stdout, re.M)
+    assert result.stderr.startswith("note: --model m names a model on a server, but no base URL is set")
 
 
 # --- 4. mining with nothing usable -------------------------------------------------------------------------

@@ -320,7 +320,8 @@ def test_an_answer_cites_a_windows_text_file_where_its_words_are(tmp_path: Path)
     def reply(request: CompletionRequest) -> str:  # plans `plan`, and cites the last two sentences it is shown
         if (request.prompt or "").startswith("plan"):
             return plan
-        shown = re.findall(r"\[S(\d+)\]", request.messages[-1].content)
+        # Not the "[S12]" of the instructions' example, which the answer would note as not shown.
+        shown = re.findall(r"\[S(\d+)\]", request.messages[-1].content.replace("like [S12]", ""))
         return "She wanted the light to fail " + " ".join(f"[S{sid}]" for sid in shown[-2:])
 
     answer = Pearl(llm=FakeLLM(default=reply), settings=load_settings(cache=False)).ask(crlf, question)
@@ -625,3 +626,25 @@ def test_a_loop_of_symbolic_links_or_a_dangling_one_is_named(tmp_path: Path) -> 
         load_document(tmp_path / "gone")
     with pytest.raises(DocumentError, match="no such file or directory"):
         load_document(tmp_path / "never.txt")
+
+
+def test_a_file_given_twice_is_read_once_and_said_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "story").mkdir()
+    (tmp_path / "story" / "a.txt").write_text("Mira runs the ferry.", encoding="utf-8")
+    (tmp_path / "story" / "b.txt").write_text("She lives on the island.", encoding="utf-8")
+    (tmp_path / "link.txt").symlink_to(tmp_path / "story" / "a.txt")
+    monkeypatch.chdir(tmp_path)
+    twice = load_document(["story/a.txt", "story/a.txt"])
+    assert twice.text == "Mira runs the ferry." and len(twice.parts) == 1 and twice.name == "story/a.txt"
+    assert twice.left_out == ["story/a.txt: given twice; read once, where first given"]
+    # A folder and a file in it, under other names too: each file once, where it first came.
+    document = load_document(["story", "story/b.txt", str(tmp_path / "story" / "a.txt"), "link.txt"])
+    assert [Path(p.name).name for p in document.parts] == ["a.txt", "b.txt"]
+    assert document.text.count("Mira runs the ferry.") == 1 and document.text.count("island") == 1
+    assert document.left_out == [
+        f"story/a.txt: given 3 times (also as {tmp_path / 'story' / 'a.txt'}, link.txt); read once, where first given",
+        "story/b.txt: given twice; read once, where first given",
+    ]
+    # `pearl ask` says so (the answer's notes).
+    answer = Pearl(llm=FakeLLM(default="A")).ask(twice, "Who runs the ferry?", method="direct")
+    assert "left out of the document: story/a.txt: given twice; read once, where first given" in answer.notes

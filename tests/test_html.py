@@ -235,6 +235,29 @@ def test_a_step_run_again_is_drawn_with_its_last_attempt(tmp_path: Path) -> None
     assert "EARLIER-ATTEMPT" in others and "(by the final answer call)" not in others
 
 
+def test_a_label_the_document_does_not_have_is_noted_and_not_drawn_as_a_link(tmp_path: Path) -> None:
+    def reply(request: CompletionRequest) -> str:
+        kind = (request.prompt or "").split(".")[0]
+        if kind in ("plan", "plan_fix"):
+            return CHAIN
+        if kind != "answer":
+            return fake_reply(request)
+        shown = re.findall(r"\[S(\d+)\]", request.messages[-1].content.replace("like [S12]", ""))
+        return f"She stayed for her brother [S{shown[0]}] [S600]."
+
+    answer = ask(tmp_path, FakeLLM(default=reply))
+    valid = int(re.findall(r"\[S(\d+)\]", answer.answer)[0])
+    assert valid in [c.sentence_id for c in answer.citations] and 600 not in [c.sentence_id for c in answer.citations]
+    assert [n for n in answer.notes if "[S600]" in n] == [
+        "the model cited [S600], which the document does not have (its sentences are [S0] to [S7]); "
+        "left out of the evidence"
+    ]
+    # Drawn from the document, or from the trace alone (the document gone): [S600] is text, not a link to nothing.
+    for page in (render_answer_page(answer, index_for_trace(answer.trace)), render_trace_page(answer.trace)):
+        said = page.split('class="answer-text">', 1)[1].split("</div>", 1)[0]
+        assert f'data-sid="{valid}">[S{valid}]</a>' in said and " [S600]." in said and 'data-sid="600"' not in page
+
+
 def test_fallback_answer_says_so(tmp_path: Path) -> None:
     answer = ask(tmp_path, hostile_llm(plan=None), plan_attempts=1)
     assert answer.fallback
@@ -300,6 +323,26 @@ def test_eval_keeps_traces_and_writes_report_html(tmp_path: Path) -> None:
     time.sleep(0.01)
     run_eval(pearl, data, ["pearl", "direct"], out)  # resumed: nothing ran, no page is rendered again
     assert {p: p.stat().st_mtime_ns for p in (out / "traces").glob("*.html")} == stamps
+
+
+def test_trace_html_never_replaces_the_page_an_eval_run_wrote_unasked(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    pearl = Pearl(llm=counting_fake_llm(), settings=load_settings(cache=False))
+    run_eval(pearl, load_dataset(SAMPLE_DIR / "custom.jsonl"), ["direct"], out, limit=1)
+    trace = next((out / "traces").glob("*.json"))
+    page = trace.with_suffix(".html")
+    written = page.read_text()
+    assert '"sentences":[' in written  # the run's page shows the dataset's document
+    result = runner.invoke(app, ["trace", "html", str(trace)])
+    assert result.exit_code == 2 and page.read_text() == written
+    assert result.stderr.splitlines() == [
+        f"error: {page} exists (for a trace of pearl eval, it is the page the run wrote); "
+        f"give -o FILE to write elsewhere, or -o {page} to replace it"
+    ]
+    result = runner.invoke(app, ["trace", "html", str(trace), "-o", str(tmp_path / "again.html")])
+    assert result.exit_code == 0 and (tmp_path / "again.html").is_file() and page.read_text() == written
+    result = runner.invoke(app, ["trace", "html", str(trace), "-o", str(page)])  # named: replaced, as asked
+    assert result.exit_code == 0 and page.read_text() != written
 
 
 def test_report_page_tabulates_every_row_and_draws_each_method() -> None:

@@ -33,6 +33,7 @@ from pearl.cli._common import (
     handled,
     make_pearl,
     settings_from,
+    unused_model,
 )
 from pearl.cli._progress import StageLine
 from pearl.config import Settings
@@ -378,12 +379,27 @@ def trace_html(
         ),
     ],
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", metavar="FILE", help="The page to write (default: TRACE.html).")
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            metavar="FILE",
+            help="The page to write (default: TRACE.html, unless that file exists: it is never replaced unasked).",
+        ),
     ] = None,
 ) -> None:
     """Write a trace as a page: answer, plan graph, each step's excerpts, and the document (read again)."""
+    trace = _read_trace(path)
     page = out if out is not None else path.with_suffix(".html")
-    _write_page(page, _read_trace(path))
+    if out is None and page.exists():
+        # For a question of `pearl eval` it is the run's own page, which shows the dataset's document.
+        raise fail(
+            f"{page} exists (for a trace of pearl eval, it is the page the run wrote); "
+            f"give -o FILE to write elsewhere, or -o {page} to replace it"
+        )
+    problem = _write_page(page, trace)
+    if problem:
+        raise fail(f"{problem}; give -o FILE to write it elsewhere")
     echo(f"wrote {page}", err=True)
 
 
@@ -396,8 +412,11 @@ def show_config(
 ) -> None:
     """Show the resolved settings (API key masked) and where each came from."""
     with handled():
-        settings = settings_from(base_url, model, api_key)
+        settings = settings_from(base_url, model, api_key, check=False)
     shown: dict[str, Any] = settings.shown()
+    problem = unused_model(settings)
+    if problem:
+        echo(f"note: {problem}", err=True)
     if as_json:
         echo_json(shown)
         return

@@ -75,6 +75,7 @@ __all__ = [
     "safe",
     "settings_from",
     "stop_on_sigterm",
+    "unused_model",
 ]
 
 BaseUrl = Annotated[
@@ -308,9 +309,18 @@ def settings_from(
     timeout: float | None = None,
     context_window: int | None = None,
     max_bytes: int | None = None,
+    *,
+    check: bool = True,
 ) -> Settings:
-    """Resolve settings, command-line options first."""
-    return load_settings(
+    """Resolve settings, command-line options first.
+
+    Args:
+        check: refuse a model named without a base URL (`unused_model`); `pearl config` shows them instead.
+
+    Raises:
+        ConfigError: a value is malformed, or (with `check`) a model is named without a base URL.
+    """
+    settings = load_settings(
         base_url=base_url,
         model=model,
         api_key=api_key,
@@ -318,6 +328,26 @@ def settings_from(
         timeout=timeout,
         context_window=context_window,
         max_bytes=max_bytes,
+    )
+    problem = unused_model(settings) if check else None
+    if problem:
+        raise ConfigError(problem)
+    return settings
+
+
+def unused_model(settings: Settings) -> str | None:
+    """What to say of a model named without a base URL, or None.
+
+    The model names one on a server; without a server the embedded model answers (it takes no
+    name), so the model given would be ignored and a slow demonstration model run in its place.
+    """
+    if not settings.model or settings.base_url:
+        return None
+    source = settings.sources.get("model", "")
+    named = f"--model {settings.model}" if source == "argument" else f"model {settings.model!r} ({source})"
+    return (
+        f"{named} names a model on a server, but no base URL is set, so the embedded demonstration model "
+        "would answer instead; give --base-url URL (or set PEARL_BASE_URL) as well"
     )
 
 

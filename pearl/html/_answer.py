@@ -210,6 +210,16 @@ def _cited(text: str) -> list[int]:
     return [int(sid) for sid in _CITE.findall(text)]
 
 
+def _sentence_count(trace: Trace, index: DocumentIndex | None) -> int | None:
+    """How many sentences the document has: the index's, else what the trace recorded when it indexed
+    the document (a trace of an older pearl recorded none: None, unknown)."""
+    if index is not None:
+        return index.sentence_count
+    counts = [e.data.get("sentences") for e in trace.events if e.stage == "index" and e.prompt is None]
+    known = [n for n in counts if isinstance(n, int) and not isinstance(n, bool)]
+    return known[-1] if known else None
+
+
 def render_answer_page(answer: Answer, index: DocumentIndex | None = None, *, notes: Sequence[str] = ()) -> str:
     """One self-contained HTML page for an answer: question, answer, plan graph, steps with excerpts, document.
 
@@ -243,6 +253,7 @@ def render_answer_page(answer: Answer, index: DocumentIndex | None = None, *, no
         graph=graph,
         other_stages=[s for s in stages if id(s) not in step_stages],
         document=document,
+        sentences=_sentence_count(trace, index),
         # The name as the user gave it (the trace's), not the absolute path it was read again from.
         document_name=trace.document.name if trace.document else (index.name if index is not None else ""),
         notes=list(notes),

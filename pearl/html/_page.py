@@ -41,14 +41,22 @@ def json_script(value: Any) -> Markup:
     return Markup(text)
 
 
-def cite_parts(text: str) -> list[tuple[str, str]]:
-    """`text` cut into ("text", ...) and ("cite", "12") pieces, so a template can link each `[S12]`."""
+def cite_parts(text: str, sentences: int | None = None) -> list[tuple[str, str]]:
+    """`text` cut into ("text", ...) and ("cite", "12") pieces, so a template can link each `[S12]`.
+
+    Args:
+        sentences: the document's sentence count, when known: a label past its end (a model's
+            made-up `[S600]`) stays text, not a link to nothing.
+    """
     parts: list[tuple[str, str]] = []
     last = 0
     for match in _CITE.finditer(text):
+        sid = int(match.group(1))
+        if sentences is not None and sid >= sentences:
+            continue  # left in the text around it
         if match.start() > last:
             parts.append(("text", text[last : match.start()]))
-        parts.append(("cite", str(int(match.group(1)))))
+        parts.append(("cite", str(sid)))
         last = match.end()
     if last < len(text):
         parts.append(("text", text[last:]))

@@ -66,7 +66,10 @@ class AskContext:
     def _loaded(self, index: DocumentIndex) -> None:
         self._index = index
         self.recorder.note(
-            "index", f"{index.sentence_count} sentences, {len(index.entities)} entities", tokens=index.tokens
+            "index",
+            f"{index.sentence_count} sentences, {len(index.entities)} entities",
+            tokens=index.tokens,
+            sentences=index.sentence_count,  # for a page drawn without the document: which labels exist
         )
 
 
@@ -130,26 +133,58 @@ async def choose_letter(ctx: AskContext, answer: str) -> str | None:
 
 def citations_for(
     index: DocumentIndex, cited: Sequence[int], shown: Sequence[int], answer: str, question: Question, limit: int = 3
-) -> tuple[list[Citation], str | None]:
+) -> tuple[list[Citation], list[str]]:
     """Citations for an answer: the sentences the model cited, else the shown ones closest to question and answer.
 
+    A label of `answer` that names no sentence of the document (`[S600]` in a shorter one), or
+    one the model was not shown (when `shown` is given), is left out of the citations and noted.
+
     Returns:
-        The citations, and a note when they were inferred rather than cited by the model.
+        The citations, and notes: labels left out, or that the citations were inferred rather
+        than cited by the model.
     """
     valid = [sid for sid in dict.fromkeys(cited) if 0 <= sid < index.sentence_count]
     if valid:
-        return [index.citation(sid) for sid in valid[:8]], None
+        return [index.citation(sid) for sid in valid[:8]], _left_out_labels(index, shown, answer)
     if not shown:
-        return [], None
+        return [], []
     allowed = set(shown)
     query = " ".join([question.text, answer])
     ranked = [sid for sid, _ in rank_sentences(index, query) if sid in allowed][:limit]
     if not ranked:
-        return [], None
+        return [], []
     unshown = [sid for sid in cited_ids(answer) if sid not in allowed]
     if unshown:  # "[S1]" copied from an instruction's example, or made up
-        labels = ", ".join(f"[S{sid}]" for sid in unshown[:5])
+        labels = _labels(unshown)
         note = f"the model cited {labels}, which it was not shown; evidence is the closest of those it was shown"
     else:
         note = "the model cited no sentence; evidence is the closest of those it was shown"
-    return [index.citation(sid) for sid in sorted(ranked)], note
+    return [index.citation(sid) for sid in sorted(ranked)], [note]
+
+
+def _labels(sids: Sequence[int], most: int = 5) -> str:
+    """`[S3], [S600]`, the first `most` of `sids`, and how many more."""
+    shown = ", ".join(f"[S{sid}]" for sid in sids[:most])
+    return shown + (f" and {len(sids) - most} more" if len(sids) > most else "")
+
+
+def _left_out_labels(index: DocumentIndex, shown: Sequence[int], answer: str) -> list[str]:
+    """Notes on the labels of `answer` its citations leave out: made up (no such sentence), or never shown.
+
+    Without `shown`, what the model saw is unknown: only labels past the document's end are noted.
+    """
+    count = index.sentence_count
+    allowed = set(shown)
+    labels = cited_ids(answer)
+    made_up = [sid for sid in labels if not 0 <= sid < count]
+    unshown = [sid for sid in labels if 0 <= sid < count and allowed and sid not in allowed]
+    notes = []
+    if made_up:
+        last = f"[S0] to [S{count - 1}]" if count else "none"
+        notes.append(
+            f"the model cited {_labels(made_up)}, which the document does not have (its sentences are {last}); "
+            "left out of the evidence"
+        )
+    if unshown:
+        notes.append(f"the model cited {_labels(unshown)}, which it was not shown; left out of the evidence")
+    return notes

@@ -334,7 +334,7 @@ async def _final_answer(
     letter = await choose_letter(ctx, text) if question.options else None
     answer_text = (free_form or text) if question.options else (text or free_form)
     cited_all = [*answer_cited, *(sid for o in outcomes.values() for sid in o.cited)]
-    citations, evidence_note = citations_for(index, cited_all, shown, answer_text, question)
+    citations, evidence_notes = citations_for(index, cited_all, shown, answer_text, question)
     return Answer(
         question=question.text,
         options=question.options,
@@ -343,5 +343,5 @@ async def _final_answer(
         method=method,
         citations=citations,
         plan=plan.render(),
-        notes=[evidence_note] if evidence_note else [],
+        notes=evidence_notes,
     )

@@ -64,7 +64,7 @@ async def answer_rag(ctx: AskContext) -> Answer:
     completion = await ctx.recorder.acall("answer", template, messages, **reply.params)
     text = completion.text.strip()
     letter = await choose_letter(ctx, text) if question.options else None
-    citations, note = citations_for(index, cited_ids(text, piece.sentence_ids), piece.sentence_ids, text, question)
+    citations, notes = citations_for(index, cited_ids(text, piece.sentence_ids), piece.sentence_ids, text, question)
     return Answer(
         question=question.text,
         options=question.options,
@@ -72,5 +72,5 @@ async def answer_rag(ctx: AskContext) -> Answer:
         letter=letter,
         method="rag",
         citations=citations,
-        notes=[note] if note else [],
+        notes=notes,
     )
