@@ -164,8 +164,10 @@ class _Vectors:
 
 
 def _texts(index: DocumentIndex) -> list[str]:
-    """What is embedded of each sentence: its text, or for markup what a browser shows of it."""
-    if not markup_view(index).markup:
+    """What is embedded of each sentence: its text, or for markup (and plain text with quote marks or a rule
+    down its side) what a prompt shows of it."""
+    view = markup_view(index)
+    if not view.markup and not view.gutters:
         return [index.sentence_text(sid) for sid in range(index.sentence_count)]
     return shown_texts(index)
 

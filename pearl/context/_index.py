@@ -82,25 +82,27 @@ def build_index(document: Document, *, ner: bool = True, progress: Progress | No
     if progress is not None:
         progress(0, len(text), "sentences")
     view = MarkupView.of(text)
+    read = view.read(text)  # quote marks and rules down the side as spaces: offsets are the text's
     segmentation = segment(
-        text,
+        read,
         max_tokens=MAX_UNIT_TOKENS,
         count=count_tokens,
         markup=view.markup,
         code=view.code,
         show=lambda start, end: view.shown(text, start, end),
+        breaks=view.breaks,
     )
     sentences = segmentation.sentences
     if not sentences:
         raise ContextError(f"{document.name}: the document has no text to index")
-    layout = analyse_layout(text, sentences, segmentation.sentence_paragraph, segmentation.continued, view)
+    layout = analyse_layout(read, sentences, segmentation.sentence_paragraph, segmentation.continued, view)
     if progress is not None and ner:
         progress(0, len(text), "loading the entity model")  # spaCy takes seconds to load, once per process
     nlp = load_ner(DEFAULT_MODEL) if ner else None
     skip = {i for i, flags in enumerate(layout.flags) if flags & SentenceFlag.NOT_CONTENT}
     # A unit partly inside a script or a comment ("<!-- Highlight.js Stylesheets --> <link ...>") names
     # nothing there: that text is blanked, offsets kept, before names are looked for.
-    visible = blanked(text, layout.view.hidden)
+    visible = blanked(read, layout.view.hidden)
     entities = extract_entities(visible, sentences, nlp, skip, progress)
     if progress is not None:
         progress(len(text), len(text), "done")

@@ -49,6 +49,7 @@ __all__ = [
     "blanked",
     "fences",
     "flag_markup",
+    "gutters",
     "hidden_spans",
     "is_markup",
     "keep_shown",
@@ -443,6 +444,62 @@ def _disjoint(blocks: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
     return kept
 
 
+# A quote's marks at a line's start: "> ", "> > ", ">>" (an e-mail's, Markdown's). Not Python's prompt (">>> "), nor
+# a comparison ("> 50 mg/dl", ">= 2").
+_QUOTE_MARK = re.compile(r"[ \t]{0,3}(?!>>>(?:[ \t]|$))((?:>[ \t]?)+)(?![ \t]*[\d=])")
+# A rule down a section's side ("     |  Methods defined here:", pydoc's classes; reStructuredText's line blocks).
+_RULE_MARK = re.compile(r"[ \t]*\|(?=[ \t]|$)")
+_RULE_LINES = 3
+"""Lines in a row a rule runs down at least: one or two lines that open with "|" are a table's or a formula's."""
+
+
+def gutters(text: str, code: Sequence[tuple[int, int]] = ()) -> tuple[list[tuple[int, int]], list[int]]:
+    """Marks down the side of plain text that are its layout, not its words: quote marks ("> ", "> > ") and a
+    rule ("|") down three lines or more, as sorted (start, end) spans; and the line starts where such marks
+    begin, end or change (a quote is a passage of its own, not the end of the sentence before it).
+
+    Not in `code` (its spans, sorted and disjoint), and a rule only where most of its lines hold no other "|": a
+    table's rows ("| a | b |") are no rule.
+    """
+    if ">" not in text and "|" not in text:
+        return [], []
+    blocks = tuple(code)
+    starts: list[int] = []
+    kinds: list[str] = []  # per line: ">" as deep as the quote, "|" (a rule, if its run is long enough) or ""
+    marks: list[tuple[int, int]] = []
+    others: list[bool] = []  # whether a "|" line holds another "|" after its mark
+    for line in _LINE.finditer(text):
+        if not line.group():
+            break
+        start, end = line.span()
+        quote = None if _inside(blocks, start) else _QUOTE_MARK.match(text, start, end)
+        rule = None if quote is not None or _inside(blocks, start) else _RULE_MARK.match(text, start, end)
+        mark = quote or rule
+        starts.append(start)
+        kinds.append(">" * quote.group(1).count(">") if quote else "|" if rule else "")
+        marks.append(mark.span() if mark else (start, start))
+        others.append(rule is not None and "|" in text[rule.end() : end])
+    for first, last in _runs(kinds, "|"):
+        if last - first < _RULE_LINES or 3 * sum(others[first:last]) > last - first:
+            kinds[first:last] = [""] * (last - first)
+    spans = [mark for mark, kind in zip(marks, kinds, strict=True) if kind]
+    breaks = [starts[i] for i in range(1, len(kinds)) if kinds[i] != kinds[i - 1]]
+    return spans, breaks
+
+
+def _runs(kinds: list[str], kind: str) -> list[tuple[int, int]]:
+    """The runs of consecutive `kind` in `kinds`, as (first, last + 1)."""
+    runs: list[tuple[int, int]] = []
+    for i, each in enumerate(kinds):
+        if each != kind:
+            continue
+        if runs and runs[-1][1] == i:
+            runs[-1] = (runs[-1][0], i + 1)
+        else:
+            runs.append((i, i + 1))
+    return runs
+
+
 def _literal_spans(text: str, fenced: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
     """Markdown code blocks (`fenced`: closed fences) and code spans, sorted and disjoint."""
     blocks = tuple(fenced)
@@ -544,6 +601,10 @@ class MarkupView:
     compounds: frozenset[str] = frozenset()
     """The pairs of words that text joins with a hyphen within a line (`_compounds`): joined across a line
     break, they keep it."""
+    gutters: tuple[tuple[int, int], ...] = ()
+    """In plain text, quote marks and rules down the side of its lines (see `gutters`), shown as spaces."""
+    breaks: tuple[int, ...] = ()
+    """In plain text, the line starts where a quote or a rule begins, ends or changes: a paragraph ends there."""
 
     @classmethod
     def of(cls, text: str) -> MarkupView:
@@ -572,9 +633,21 @@ class MarkupView:
     def _plain(cls, text: str, fenced: list[tuple[int, int]]) -> MarkupView:
         blocks = _disjoint([*_fence_blocks(text, fenced), *literal_blocks(text)])
         code, margins = tuple((start, end) for start, end, _ in blocks), tuple(margin for *_, margin in blocks)
-        if _BROKEN_WORD.search(text) is None:
-            return cls(markup=False, code=code, margins=margins)
-        return cls(markup=False, broken=True, compounds=_compounds(text), code=code, margins=margins)
+        spans, breaks = gutters(text, code)
+        broken = _BROKEN_WORD.search(text) is not None
+        return cls(
+            markup=False,
+            broken=broken,
+            compounds=_compounds(text) if broken else frozenset(),
+            code=code,
+            margins=margins,
+            gutters=tuple(spans),
+            breaks=tuple(breaks),
+        )
+
+    def read(self, text: str) -> str:
+        """`text` as segmentation and layout read it: with its gutters (quote marks, rules) as spaces."""
+        return blanked(text, self.gutters) if self.gutters else text
 
     def shown(self, text: str, start: int, end: int) -> str:
         """What a browser shows of `text[start:end]`, whitespace collapsed but in code blocks, which keep their
@@ -598,7 +671,9 @@ class MarkupView:
         return "\n".join(part for part in parts if part)
 
     def _as_written(self, text: str, start: int, end: int) -> str:
-        return text[start:end] if not self.markup else self._without_tags(text, start, end)
+        if self.markup:
+            return self._without_tags(text, start, end)
+        return blanked(text, _within(self.gutters, start, end), start, end) if self.gutters else text[start:end]
 
     def _collapsed(self, text: str, start: int, end: int) -> str:
         """What a browser shows of `text[start:end]`, whitespace collapsed."""
@@ -615,6 +690,7 @@ class MarkupView:
         """The whole of `text` as a browser shows it, a line for each block (for plain text, `text` itself, words
         hyphenated across lines joined)."""
         if not self.markup:
+            text = self.read(text)
             return _join_broken_words(text, self.compounds) if self.broken else text
         parts: list[str] = []
         position = 0

@@ -126,6 +126,7 @@ def segment(
     markup: bool = False,
     code: Sequence[tuple[int, int]] = (),
     show: Callable[[int, int], str] | None = None,
+    breaks: Sequence[int] = (),
 ) -> Segmentation:
     """Paragraphs and sentence units of `text`, in order, none empty, none crossing a paragraph.
 
@@ -141,6 +142,8 @@ def segment(
             only between its lines while they fit the caps, as code is read line by line.
         show: what a prompt shows of a span of code (`MarkupView.shown`: its lines and their indentation),
             which `max_tokens` counts there; else code is counted as prose is, tags out and spaces collapsed.
+        breaks: positions (sorted) where a paragraph ends whatever the text says (`MarkupView.breaks`: where a
+            quote begins or ends).
     """
     result = Segmentation()
     soft_newlines = _hard_wrapped(text)
@@ -153,7 +156,7 @@ def segment(
                 units = _code_units(text, start, end, max_chars, max_tokens, count, markup, show)
                 _add_paragraph(result, start, end, units)
         else:
-            for block_start, block_end in _blocks(text, position, stop):
+            for block_start, block_end in _cut(_blocks(text, position, stop), breaks):
                 pieces = [(block_start, block_end)] if soft_newlines else _split_lines(text, block_start, block_end)
                 for start, end in (part for piece in pieces for part in _markup_paragraphs(text, *piece)):
                     start, end = _trim(text, start, end)
@@ -254,6 +257,20 @@ def _blocks(text: str, start: int = 0, end: int | None = None) -> list[tuple[int
         start = match.end()
     spans.append((start, end))
     return spans
+
+
+def _cut(spans: list[tuple[int, int]], breaks: Sequence[int]) -> list[tuple[int, int]]:
+    """`spans` (in order) cut at the `breaks` (sorted) inside them."""
+    if not breaks:
+        return spans
+    out: list[tuple[int, int]] = []
+    for start, end in spans:
+        first = bisect.bisect_right(breaks, start)
+        for cut in breaks[first : bisect.bisect_left(breaks, end)]:
+            out.append((start, cut))
+            start = cut
+        out.append((start, end))
+    return out
 
 
 def _split_lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
