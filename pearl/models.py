@@ -111,7 +111,8 @@ class Document(BaseModel):
     name: WritableStr = "text"
     parts: list[DocumentPart] = Field(default_factory=list)
     left_out: list[WritableStr] = Field(
-        default_factory=list, description="files of a folder given that could not be read, and files given more than once, each with why"
+        default_factory=list,
+        description="files of a folder given that could not be read, and files given twice, each with why",
     )
 
     @property

@@ -39,6 +39,15 @@ def test_unparseable_reply_is_mapped_by_a_second_call(fake_llm: FakeLLM) -> None
     assert answer.letter == "B" and answer.usage.calls == 2
 
 
+def test_labels_in_a_direct_answer_are_noted_not_cited(fake_llm: FakeLLM) -> None:
+    """direct shows no labels: "[S1]" in its reply names nothing it was shown, so it is no citation; a note says so."""
+    fake_llm.enqueue("Her brother was lost at sea [S1].")
+    answer = Pearl(llm=fake_llm, settings=load_settings(cache=False)).ask(STORY, "Why did Varga stay?", method="direct")
+    assert "[S" not in fake_llm.history[0].messages[-1].content
+    assert answer.citations == []
+    assert any("[S1]" in note and "without sentence labels" in note for note in answer.notes)
+
+
 @pytest.mark.parametrize("method", ["direct", "rag"])
 def test_a_reply_naming_no_option_says_so(method: str) -> None:
     fake = FakeLLM(default=lambda request: "It was about the weather.")

@@ -18,7 +18,15 @@ from pearl.protocols import LLM, StageProgress
 from pearl.questions import Question, parse_choice
 from pearl.trace import Recorder
 
-__all__ = ["QUESTION_SHARES", "AskContext", "ReplyFormat", "choose_letter", "citations_for", "reply_format"]
+__all__ = [
+    "QUESTION_SHARES",
+    "AskContext",
+    "ReplyFormat",
+    "choose_letter",
+    "citations_for",
+    "labels_of",
+    "reply_format",
+]
 
 _FREE_TEXT_TOKENS = 256
 _LETTER_TOKENS = 8
@@ -155,14 +163,14 @@ def citations_for(
         return [], []
     unshown = [sid for sid in cited_ids(answer) if sid not in allowed]
     if unshown:  # "[S1]" copied from an instruction's example, or made up
-        labels = _labels(unshown)
+        labels = labels_of(unshown)
         note = f"the model cited {labels}, which it was not shown; evidence is the closest of those it was shown"
     else:
         note = "the model cited no sentence; evidence is the closest of those it was shown"
     return [index.citation(sid) for sid in sorted(ranked)], [note]
 
 
-def _labels(sids: Sequence[int], most: int = 5) -> str:
+def labels_of(sids: Sequence[int], most: int = 5) -> str:
     """`[S3], [S600]`, the first `most` of `sids`, and how many more."""
     shown = ", ".join(f"[S{sid}]" for sid in sids[:most])
     return shown + (f" and {len(sids) - most} more" if len(sids) > most else "")
@@ -182,9 +190,9 @@ def _left_out_labels(index: DocumentIndex, shown: Sequence[int], answer: str) ->
     if made_up:
         last = f"[S0] to [S{count - 1}]" if count else "none"
         notes.append(
-            f"the model cited {_labels(made_up)}, which the document does not have (its sentences are {last}); "
+            f"the model cited {labels_of(made_up)}, which the document does not have (its sentences are {last}); "
             "left out of the evidence"
         )
     if unshown:
-        notes.append(f"the model cited {_labels(unshown)}, which it was not shown; left out of the evidence")
+        notes.append(f"the model cited {labels_of(unshown)}, which it was not shown; left out of the evidence")
     return notes
