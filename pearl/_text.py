@@ -12,7 +12,16 @@ from typing import Annotated
 
 from pydantic import BeforeValidator, ValidationError
 
-__all__ = ["FENCE_TAGS", "STOP_WORDS", "WritableStr", "neutralise_fence", "shorten", "word_stems", "writable"]
+__all__ = [
+    "FENCE_TAGS",
+    "STOP_WORDS",
+    "WritableStr",
+    "counted",
+    "neutralise_fence",
+    "shorten",
+    "word_stems",
+    "writable",
+]
 
 _WORD = re.compile(r"[a-z0-9]+")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -83,3 +92,12 @@ def first_problem(exc: ValidationError) -> tuple[tuple[str | int, ...], str]:
 def shorten(text: str, width: int) -> str:
     """`text` as a message quotes it: whole up to `width` characters, else cut to `width` ending in "..."."""
     return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def counted(count: int, noun: str, plural: str = "") -> str:
+    """`count` and `noun`, the noun plural unless the count is one: "1 sentence", "2,000 sentences", "0 entities".
+
+    Args:
+        plural: the plural when it is not `noun` + "s" ("entities", "batches").
+    """
+    return f"{count:,} {noun if count == 1 else plural or noun + 's'}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from pearl._text import counted
 from pearl.errors import LLMError
 from pearl.models import Completion, CompletionRequest, Message, Trace, TraceEvent
 from pearl.prompts import PromptTemplate, fitted_cuts
@@ -153,7 +154,7 @@ def render_trace(trace: Trace, *, show_prompts: bool = False) -> str:
         if isinstance(notes, list):  # a trace file is read back from disk: take nothing for granted
             lines.extend(f"{stem}  note: {note}" for note in notes)
     lines.append(
-        f"total: {usage.calls} LLM call(s) ({usage.cached_calls} cached), {usage.prompt_tokens:,} prompt "
+        f"total: {counted(usage.calls, 'LLM call')} ({usage.cached_calls} cached), {usage.prompt_tokens:,} prompt "
         f"({usage.uncached_prompt_tokens:,} uncached) + "
         f"{usage.completion_tokens:,} completion tokens, {usage.seconds:.1f}s in the model"
     )

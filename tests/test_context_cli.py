@@ -108,7 +108,7 @@ def test_context_skim_shows_what_a_whole_document_step_sees(app: typer.Typer, tm
         (["index", "{missing}"], "no such file"),
         (["context", "{missing}", "question"], "no such file"),
         (["context", "{empty}", "question"], "empty"),
-        (["context", "{story}", "question", "--budget", "0"], "budget_tokens"),
+        (["context", "{story}", "question", "--budget", "0"], "--budget 0"),
     ],
 )
 def test_bad_input_is_one_line_on_stderr_and_exit_code_2(

@@ -22,7 +22,7 @@ from pearl.actions import (
     save_library,
 )
 from pearl.cli._app import actions_app
-from pearl.cli._common import ActionsOpt, echo, fail, handled
+from pearl.cli._common import ActionsOpt, counted, echo, fail, handled
 
 __all__ = ["diff_command", "export_command", "import_command", "list_command", "show_command"]
 
@@ -38,9 +38,8 @@ def _line(action: Action) -> str:
 
 def _about(library: ActionLibrary) -> str:
     prompts = ", ".join(f"{stage}={pid}" for stage, pid in sorted(library.prompts.items()))
-    return f"# {library.name} v{library.version}: {len(library)} action(s), fingerprint {library.fingerprint[:12]}" + (
-        f"; prompts {prompts}" if prompts else ""
-    )
+    about = f"# {library.name} v{library.version}: {counted(len(library), 'action')}"
+    return f"{about}, fingerprint {library.fingerprint[:12]}" + (f"; prompts {prompts}" if prompts else "")
 
 
 @actions_app.command("list")
@@ -88,8 +87,8 @@ def diff_command(
 ) -> None:
     """What changed between two libraries: `-` removed, `+` added, `~` changed signature or definition."""
     a, b = _load(old), _load(new)
-    echo(f"--- {old} ({a.name} v{a.version}, {len(a)} actions)")
-    echo(f"+++ {new} ({b.name} v{b.version}, {len(b)} actions)")
+    echo(f"--- {old} ({a.name} v{a.version}, {counted(len(a), 'action')})")
+    echo(f"+++ {new} ({b.name} v{b.version}, {counted(len(b), 'action')})")
     removed = [x for x in a.actions if x.name not in b]
     added = [x for x in b.actions if x.name not in a]
     changed = 0
@@ -141,8 +140,13 @@ def import_command(
 @actions_app.command("export")
 def export_command(
     library_file: Annotated[
-        Path, typer.Argument(metavar="LIBRARY", help="A library: pearl's JSON or an action list.", show_default=False)
-    ],
+        Path | None,
+        typer.Argument(
+            metavar="LIBRARY",
+            help="A library: pearl's JSON or an action list (default: the bundled library).",
+            show_default=False,
+        ),
+    ] = None,
     out: Annotated[
         Path | None,
         typer.Option("--out", "-o", metavar="FILE", help="Where to write the action list (default: print it)."),
@@ -158,4 +162,4 @@ def export_command(
         return
     with handled():
         save_library(library, out, format="paper")
-    echo(f"wrote {len(library)} action(s) of {library.name} v{library.version} to {out}", err=True)
+    echo(f"wrote {counted(len(library), 'action')} of {library.name} v{library.version} to {out}", err=True)

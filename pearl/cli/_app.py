@@ -7,15 +7,17 @@ Help is click's plain layout, not rich's panels: paragraphs are re-wrapped to th
 
 from __future__ import annotations
 
+import importlib.metadata
+import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from typer.core import TyperCommand, TyperGroup
 
 from pearl.cli._common import echo, interrupted_exit
 
-__all__ = ["actions_app", "app", "trace_app"]
+__all__ = ["actions_app", "app", "trace_app", "version"]
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -120,5 +122,42 @@ actions_app = _Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
 )
+
+# The distribution's name, which is not the package's: `pip install pearl-qa`, `import pearl`.
+_DISTRIBUTION = "pearl-qa"
+
+
+def version() -> str:
+    """pearl's version: the installed distribution's, else the package's own `__version__` (a checkout on the path)."""
+    try:
+        return importlib.metadata.version(_DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:
+        # The package is loaded (this module is inside it); read, not imported: nothing here imports the public API.
+        return str(getattr(sys.modules.get("pearl"), "__version__", "unknown"))
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        echo(f"pearl {version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print pearl's version and exit.",
+            is_eager=True,
+            expose_value=False,
+            callback=_print_version,
+        ),
+    ] = False,
+) -> None:
+    # The group's own options; its help is the app's.
+    pass
+
+
 app.add_typer(trace_app, name="trace")
 app.add_typer(actions_app, name="actions")

@@ -25,6 +25,7 @@ from pearl.cli._common import (
     Quiet,
     Timeout,
     Window,
+    counted,
     echo,
     echo_json,
     echo_left_out,
@@ -67,7 +68,7 @@ def _render_answer(answer: Answer) -> None:
     for note in answer.notes:
         echo(f"note: {note}", err=True)
     echo(
-        f"[{answer.method}{' (fallback)' if answer.fallback else ''}] {usage.calls} LLM call(s), "
+        f"[{answer.method}{' (fallback)' if answer.fallback else ''}] {counted(usage.calls, 'LLM call')}, "
         f"{usage.prompt_tokens:,} prompt ({usage.uncached_prompt_tokens:,} uncached) + "
         f"{usage.completion_tokens:,} completion tokens, {usage.seconds:.1f}s in the model",
         err=True,
@@ -101,6 +102,21 @@ def _keep_trace(path: Path, trace: Trace, until: str) -> None:
     """Write the trace of a question that did not finish, saying where it is."""
     problem = _write_trace(path, trace)
     echo(f"error: {problem}" if problem else f"note: the trace up to {until} is in {path}", err=True)
+
+
+def _failure_json(error: PearlError, question: Question, method: str, trace: Trace | None) -> dict[str, Any]:
+    """What `ask --json` prints for a question that failed: the error, what was asked, what the calls so far cost."""
+    data: dict[str, Any] = {"question": question.text, "options": question.options, "method": method}
+    data["error"] = str(error)
+    if trace is not None:
+        data["usage"] = trace.usage().model_dump(mode="json")
+    return data
+
+
+def _keep_page(path: Path, trace: Trace, document: Document) -> None:
+    """Write the page of a question that failed (its failed stage drawn as such), saying where it is."""
+    problem = _write_page(path, trace, document)
+    echo(f"error: {problem}" if problem else f"note: the page up to the failure is in {path}", err=True)
 
 
 def _write_page(path: Path, trace: Trace, document: Document | None = None) -> str | None:
@@ -174,8 +190,9 @@ def ask(
     the answer call); it is erased before the answer is printed.
 
     With `--trace FILE`, the record of every stage is written there, also when the question
-    fails (up to the failure). If the file cannot be written after an answer, the answer is
-    printed all the same, then one error line, and the exit code is 1.
+    fails (up to the failure); so is the page of `--html FILE`, and with `--json` a failure
+    prints a JSON object with an "error" key. If the file cannot be written after an answer,
+    the answer is printed all the same, then one error line, and the exit code is 1.
     """
     if len(files_and_question) < 2:
         raise fail('give a file and a question: pearl ask FILE [FILE ...] "question"')
@@ -216,8 +233,13 @@ def ask(
             finally:
                 stages.close()
         except PearlError as exc:
-            if trace is not None and isinstance(exc.trace, Trace):
-                _keep_trace(trace, exc.trace, "the failure")
+            failed = exc.trace if isinstance(exc.trace, Trace) else None
+            if trace is not None and failed is not None:
+                _keep_trace(trace, failed, "the failure")
+            if html is not None and failed is not None:
+                _keep_page(html, failed, document)
+            if as_json:  # stdout is JSON with --json, a failure's too; the error line on stderr follows as ever
+                echo_json(_failure_json(exc, asked, method, failed))
             raise
         except KeyboardInterrupt:
             if trace is not None and started:
@@ -347,12 +369,18 @@ def plan(
     if pearl.llm.is_demo:
         echo(DEMO_NOTICE, err=True)
     if result.plan is None:
-        raise fail(f"no valid plan after {len(result.attempts)} attempt(s)", EXIT_FAILED)
+        raise fail(f"no valid plan after {counted(len(result.attempts), 'attempt')}", EXIT_FAILED)
 
 
 def _read_trace(path: Path) -> Trace:
+    """The trace in `path` (`pearl trace show` and `trace html` alike), or one error line and exit 2."""
     with handled():
         data = decode_json(read_text(path, "trace"), f"{path}: not a pearl trace")
+    # Every field of a trace has a default, so any JSON object would pass for an empty one; a trace
+    # as written (`Trace.model_dump_json`, by ask --trace and eval) always lists its events.
+    if not isinstance(data, dict) or "events" not in data:
+        held = 'it has no "events"' if isinstance(data, dict) else "it is not a JSON object"
+        raise fail(f"{path}: not a pearl trace ({held}); give a file written by pearl ask --trace FILE or pearl eval")
     try:
         return Trace.model_validate(data)
     except ValueError as exc:

@@ -29,6 +29,7 @@ from typing import Annotated, Any, TextIO
 import typer
 
 from pearl._pearl import Pearl
+from pearl._text import counted
 from pearl.actions import default_library, load_library
 from pearl.config import Settings, load_settings
 from pearl.documents import left_out_notes
@@ -64,6 +65,7 @@ __all__ = [
     "StderrHandler",
     "Timeout",
     "Window",
+    "counted",
     "echo",
     "echo_json",
     "example",

@@ -5,14 +5,17 @@ The commands only parse arguments, call `index_document`/`compress`/`entity_shee
 
 from __future__ import annotations
 
+import difflib
+import shlex
 import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from pearl._text import shorten
 from pearl.cli._app import app
-from pearl.cli._common import Quiet, echo, echo_json, echo_left_out, example, fail, handled
+from pearl.cli._common import Quiet, counted, echo, echo_json, echo_left_out, example, fail, handled
 from pearl.cli._progress import StageLine, describe_stage
 from pearl.config import load_settings
 from pearl.context import (
@@ -21,6 +24,7 @@ from pearl.context import (
     compress,
     count_words,
     entity_sheet,
+    find_entities,
     index_document,
     rank_entities,
     skim,
@@ -96,9 +100,15 @@ def index_command(
         return
     echo(sheet)
     echo("")
+    counts = [
+        counted(stats["sentences"], "sentence"),
+        counted(stats["paragraphs"], "paragraph"),
+        counted(stats["entities"], "entity", "entities"),
+        counted(stats["tokens"], "token"),
+        counted(stats["words"], "word"),
+    ]
     echo(
-        f"{stats['name']}: {stats['sentences']:,} sentences, {stats['paragraphs']:,} paragraphs, "
-        f"{stats['entities']:,} entities, {stats['tokens']:,} tokens, {stats['words']:,} words; "
+        f"{stats['name']}: {', '.join(counts)}; "
         f"{seconds:.2f}s ({'cached' if index.from_cache else 'built'}; entities by {index.ner})"
     )
 
@@ -134,11 +144,16 @@ def context_command(
         raise typer.BadParameter("--focus centres a search; --skim reads the whole document", param_hint="'--focus'")
     if not skimmed and not query.strip():
         raise fail("the query is empty: give the words or question to look for (or --skim for the whole document)")
+    if budget < 1:  # checked before indexing; the library's own refusal names its parameter, not the option
+        raise fail(f"--budget {budget}: give the context's size in tokens, at least 1 (e.g. --budget 1500)")
     index, seconds = _build(files, no_cache, no_ner, quiet)
     with handled():
         if load_settings().dense:  # what pearl's calls would be shown: with the dense signal when it is on
             attach_embeddings(index, cache=not no_cache)
         context = skim(index, query, budget) if skimmed else compress(index, query, budget, focus=focus)
+    for item in focus or []:
+        if not find_entities(index, item):
+            echo(f"note: {_unmatched_focus(index, item, files)}", err=True)
     summary = {
         "tokens_kept": context.tokens,
         "tokens_total": index.tokens,
@@ -155,14 +170,30 @@ def context_command(
     echo("")
     share = 100 * context.kept_fraction
     if len(context.sentence_ids) == index.sentence_count:  # the labels make it longer than the text alone
+        whole = "its one sentence" if index.sentence_count == 1 else f"all {index.sentence_count:,} sentences"
         echo(
-            f"kept the whole document: all {index.sentence_count:,} sentences, {context.tokens:,} tokens with "
+            f"kept the whole document: {whole}, {counted(context.tokens, 'token')} with "
             f"their labels ({index.tokens:,} without)"
         )
     elif not context.sentence_ids:
         echo(f"kept nothing: a budget of {budget:,} tokens holds no sentence of the document; give a larger --budget")
     else:
         echo(
-            f"kept {context.tokens:,} of {index.tokens:,} tokens ({share:.1f}%, ratio {context.ratio:.1f}x), "
-            f"{len(context.sentence_ids):,} of {index.sentence_count:,} sentences"
+            f"kept {context.tokens:,} of {counted(index.tokens, 'token')} ({share:.1f}%, ratio {context.ratio:.1f}x), "
+            f"{len(context.sentence_ids):,} of {counted(index.sentence_count, 'sentence')}"
         )
+
+
+def _unmatched_focus(index: DocumentIndex, focus: str, files: list[Path]) -> str:
+    """What to say of a `--focus` that names no entity: its words are then looked for as a phrase (see `compress`)."""
+    names: dict[str, str] = {}  # each spelling, lower-cased, to its entity's name
+    for entity in index.entities:
+        if not entity.is_value:
+            for spelling in (entity.name, *entity.aliases):
+                names.setdefault(spelling.lower(), entity.name)
+    close = difflib.get_close_matches(focus.lower(), names, n=5)
+    nearest = list(dict.fromkeys(names[spelling] for spelling in close))[:3]
+    listed = f"see its entities with: pearl index {shlex.join(str(file) for file in files)}"
+    hint = f"closest entities: {', '.join(nearest)}" if nearest else listed
+    named = f'--focus "{shorten(focus, 60)}" names no entity of the document'
+    return f"{named}, so its words are looked for instead; {hint}"

@@ -20,7 +20,7 @@ import threading
 import time
 from typing import TextIO
 
-from pearl.cli._common import STDERR_LINE, safe
+from pearl.cli._common import STDERR_LINE, counted, safe
 
 __all__ = ["ProgressBar", "StageLine", "describe_stage"]
 
@@ -132,7 +132,7 @@ def describe_stage(stage: str, done: int = 0, total: int = 0) -> str:
         share = f" {done / total:4.0%}" if total and 0 < done < total else ""
         return f"indexing {total:,} words{share}" if total else "indexing"
     if stage == "embed":
-        return f"embedding {total:,} sentences (once: the vectors are kept)"
+        return f"embedding {counted(total, 'sentence')} (once: the vectors are kept)"
     if _ATTEMPT.match(stage):
         return "planning" if done <= 1 else f"planning (attempt {done} of at most {total}; the last was rejected)"
     step = _STEP.match(stage)

@@ -22,6 +22,7 @@ from pearl.cli._common import (
     Quiet,
     Timeout,
     Window,
+    counted,
     echo,
     echo_left_out,
     exit_code,
@@ -72,21 +73,22 @@ def _report_mining(result: MiningResult, out: Path, base: set[str]) -> None:
         for question in result.imagined:
             echo(f"  {question}")
     echo(
-        f"proposed {result.proposed_new} new action(s), {result.distinct_new} distinct after normalisation; "
-        f"{result.uses} use(s) of existing actions"
+        f"proposed {counted(result.proposed_new, 'new action')}, {result.distinct_new} distinct after normalisation; "
+        f"{counted(result.uses, 'use')} of existing actions"
     )
     for r in result.merge.rounds:
         echo(
-            f"merge round {r.round}: {r.before} -> {r.after} actions ({r.batches} batch(es): "
+            f"merge round {r.round}: {r.before} -> {counted(r.after, 'action')} "
+            f"({counted(r.batches, 'batch', 'batches')}: "
             f"{r.llm_batches} merged by the model, {r.fallback_batches} by definition overlap; "
-            f"{r.rewritten} group(s) rewritten into a broader action, {r.kept} merged into a member)"
+            f"{counted(r.rewritten, 'group')} rewritten into a broader action, {r.kept} merged into a member)"
         )
     if result.merge.cut:
-        echo(f"cut {len(result.merge.cut)} least-used action(s): {', '.join(result.merge.cut)}")
+        echo(f"cut {counted(len(result.merge.cut), 'least-used action')}: {', '.join(result.merge.cut)}")
     new = sum(a.name not in base for a in library.actions)
     echo(
-        f"library {library.name} v{library.version}: {len(library)} action(s), {new} new; "
-        f"{result.usage.calls} model call(s) ({result.usage.cached_calls} cached), "
+        f"library {library.name} v{library.version}: {counted(len(library), 'action')}, {new} new; "
+        f"{counted(result.usage.calls, 'model call')} ({result.usage.cached_calls} cached), "
         f"{result.usage.prompt_tokens:,} prompt tokens; wrote {out}"
     )
     for problem in [*result.problems, *result.merge.errors]:
@@ -177,7 +179,7 @@ def mine_command(
             texts = read_questions(questions, limit, data_format)
             if fresh:
                 partial.unlink(missing_ok=True)
-            echo(f"mining {len(texts)} question(s) from {questions}; progress in {partial}", err=True)
+            echo(f"mining {counted(len(texts), 'question')} from {questions}; progress in {partial}", err=True)
             result = asyncio.run(
                 mine_actions(
                     llm,
@@ -215,7 +217,7 @@ def mine_command(
     _report_mining(result, out, set(base.names))
     if questions is not None and result.failed and partial.is_file():  # --document keeps no progress file
         echo(
-            f"note: run the same command again to try the {result.failed} failed question(s) again; "
+            f"note: run the same command again to try the {counted(result.failed, 'failed question')} again; "
             f"the others' replies are read back from {partial}",
             err=True,
         )
@@ -274,7 +276,7 @@ def refine_command(
             echo("note: no question is left for --holdout after the training ones", err=True)
         if fresh:
             partial.unlink(missing_ok=True)
-        echo(f"refining on {len(training)} question(s) of {train}; progress in {partial}", err=True)
+        echo(f"refining on {counted(len(training), 'question')} of {train}; progress in {partial}", err=True)
         result = asyncio.run(
             refine_demos(
                 pearl,
@@ -321,7 +323,7 @@ def refine_command(
     retried = sum(r.model_failed for r in errors)
     if retried and partial.is_file():
         echo(
-            f"note: run the same command again to try the {retried} question(s) the model failed on again; "
+            f"note: run the same command again to try the {counted(retried, 'question')} the model failed on again; "
             f"the others resume from {partial}",
             err=True,
         )

@@ -1,0 +1,221 @@
+"""The command line as a person meets it, continued: `--version`, a JSON file that is not a trace, the
+option a refusal names, a `--focus` that names nothing, `actions export` on its own, counts of one, and
+what `ask --html`/`--json` leave when the question fails."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+import pearl
+from pearl.actions import default_library, render_action_list
+from pearl.cli import app
+from pearl.cli._common import counted
+from pearl.cli._progress import describe_stage
+from pearl.models import Trace
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "datasets" / "sample" / "the_keeper_of_tren_light.txt"
+QUESTION = "Why did Dorota put water in the lamp oil?"
+
+runner = CliRunner()
+
+
+def _one_error_line(stderr: str) -> str:
+    assert stderr.count("\n") == 1 and stderr.startswith("error: "), stderr
+    return stderr
+
+
+# --- 1. --version ------------------------------------------------------------------------------------------
+
+
+def test_version_prints_the_installed_version() -> None:
+    try:
+        expected = importlib.metadata.version("pearl-qa")  # the distribution's name, not the package's
+    except importlib.metadata.PackageNotFoundError:
+        expected = pearl.__version__
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"pearl {expected}\n"
+    assert "--version" in runner.invoke(app, ["--help"]).stdout
+
+
+def test_version_is_read_from_the_distribution_pearl_qa(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The package is `pearl`, the distribution `pearl-qa`: asked for "pearl", metadata finds nothing (or another's).
+    def installed(name: str) -> str:
+        if name != "pearl-qa":
+            raise importlib.metadata.PackageNotFoundError(name)
+        return "9.8.7"
+
+    monkeypatch.setattr(importlib.metadata, "version", installed)
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.stdout == "pearl 9.8.7\n"
+
+
+def test_version_falls_back_to_the_packages_own_when_pearl_is_not_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    def not_installed(name: str) -> str:
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "version", not_installed)
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.stdout == f"pearl {pearl.__version__}\n"
+
+
+# --- 2. a JSON file that is not a trace --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("content", ['{"a": 1}', "[1, 2]", '"a string"'], ids=["object", "list", "string"])
+@pytest.mark.parametrize("command", ["show", "html"])
+def test_trace_commands_refuse_json_that_is_not_a_trace(command: str, content: str, tmp_path: Path) -> None:
+    # `{"a": 1}` validated as an empty trace: `show` printed "model: (unknown)" and zeros, `html` an empty page.
+    path = tmp_path / "other.json"
+    path.write_text(content, encoding="utf-8")
+    page = tmp_path / "page.html"
+    args = ["trace", "show", str(path)] if command == "show" else ["trace", "html", str(path), "-o", str(page)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert _one_error_line(result.stderr).startswith(f"error: {path}: not a pearl trace (")
+    assert "pearl ask --trace FILE" in result.stderr
+    assert result.stdout == "" and not page.exists()
+
+
+@pytest.mark.parametrize("command", ["show", "html"])
+def test_trace_commands_still_read_a_trace_with_nothing_in_it(command: str, tmp_path: Path) -> None:
+    path = tmp_path / "t.json"
+    path.write_text(Trace(question="Who?").model_dump_json(), encoding="utf-8")
+    args = ["trace", command, str(path)] + (["-o", str(tmp_path / "t.html")] if command == "html" else [])
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+
+
+# --- 3. the option a refusal names -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("extra", [[], ["--skim"]], ids=["compress", "skim"])
+@pytest.mark.parametrize("budget", ["0", "-5"])
+def test_context_refuses_a_budget_under_one_naming_the_option(budget: str, extra: list[str]) -> None:
+    result = runner.invoke(app, ["context", str(SAMPLE), "lamp oil", "--budget", budget, *extra])
+    assert result.exit_code == 2, result.output
+    assert _one_error_line(result.stderr).startswith(f"error: --budget {budget}: ")
+    assert "budget_tokens" not in result.stderr and result.stdout == ""
+
+
+# --- 4. a --focus that names no entity ---------------------------------------------------------------------
+
+
+def test_context_says_when_a_focus_names_no_entity_and_which_are_closest() -> None:
+    base = ["context", str(SAMPLE), "lamp oil", "--budget", "200", "--no-ner"]
+    plain = runner.invoke(app, base)
+    assert plain.exit_code == 0 and plain.stderr == ""
+    result = runner.invoke(app, [*base, "-f", "Vargo", "-f", "Dorota", "-f", "Zzyzx"])
+    assert result.exit_code == 0, result.output
+    notes = result.stderr.splitlines()
+    assert len(notes) == 2, notes  # Dorota is an entity: nothing to say of it
+    assert notes[0].startswith('note: --focus "Vargo" names no entity of the document, so its words are looked for')
+    assert notes[0].endswith("closest entities: Varga")
+    assert notes[1].startswith('note: --focus "Zzyzx" names no entity')
+    assert notes[1].endswith(f"see its entities with: pearl index {SAMPLE}")
+    assert result.stdout.rstrip().splitlines()[-1].startswith("kept ")  # the output is what it was
+    as_json = runner.invoke(app, [*base, "-f", "Zzyzx", "--json"])
+    assert json.loads(as_json.stdout)["context"]["focus_entities"] == [] and "Zzyzx" in as_json.stderr
+
+
+# --- 5. actions export on its own --------------------------------------------------------------------------
+
+
+def test_actions_export_without_a_library_exports_the_bundled_one(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["actions", "export"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == render_action_list(default_library())
+    out = tmp_path / "actions.txt"
+    result = runner.invoke(app, ["actions", "export", "-o", str(out)])
+    assert result.exit_code == 0 and out.read_text(encoding="utf-8") == render_action_list(default_library())
+    assert "[LIBRARY]" in runner.invoke(app, ["actions", "export", "--help"]).stdout
+
+
+# --- 6. counts of one --------------------------------------------------------------------------------------
+
+
+def test_counted_says_one_in_the_singular() -> None:
+    assert counted(1, "sentence") == "1 sentence"
+    assert counted(0, "entity", "entities") == "0 entities"
+    assert counted(2_000, "sentence") == "2,000 sentences"
+    assert counted(1, "batch", "batches") == "1 batch"
+    assert describe_stage("embed", 0, 1) == "embedding 1 sentence (once: the vectors are kept)"
+
+
+def test_index_and_context_of_a_one_sentence_document_count_it_right(tmp_path: Path) -> None:
+    doc = tmp_path / "one.txt"
+    doc.write_text("Hello world.\n", encoding="utf-8")
+    result = runner.invoke(app, ["index", str(doc), "--no-ner"])
+    assert result.exit_code == 0, result.output
+    assert f"{doc}: 1 sentence, 1 paragraph, 0 entities, " in result.stdout
+    result = runner.invoke(app, ["context", str(doc), "hello", "--no-ner"])
+    assert result.exit_code == 0, result.output
+    assert "kept the whole document: its one sentence, " in result.stdout
+
+
+def test_actions_commands_count_a_library_of_one_action(tmp_path: Path) -> None:
+    action = {"name": "FIND_X", "params": ["CTX", "X"], "definition": "d"}
+    library = {"name": "one", "version": "1", "actions": [action]}
+    path = tmp_path / "one.json"
+    path.write_text(json.dumps(library), encoding="utf-8")
+    listed = runner.invoke(app, ["actions", "list", str(path)])
+    assert listed.exit_code == 0 and listed.stderr.startswith("# one v1: 1 action, fingerprint ")
+    diff = runner.invoke(app, ["actions", "diff", str(path), str(path)])
+    assert diff.exit_code == 0 and diff.stdout.startswith(f"--- {path} (one v1, 1 action)\n")
+    out = tmp_path / "one.txt"
+    exported = runner.invoke(app, ["actions", "export", str(path), "-o", str(out)])
+    assert exported.exit_code == 0 and exported.stderr == f"wrote 1 action of one v1 to {out}\n"
+
+
+def test_ask_says_one_llm_call_in_the_singular(fake_server: Any) -> None:
+    fake_server.set_default("Because of her grandmother.")
+    args = ["ask", str(SAMPLE), QUESTION, "-m", "direct", "--base-url", fake_server.base_url, "--model", "m"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "[direct] 1 LLM call, " in result.stderr
+
+
+# --- 7. what a failed ask leaves -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["pearl", "direct"])
+def test_a_failed_ask_still_writes_its_page_and_prints_json_with_the_error(
+    method: str, fake_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fakeserver import Reply
+
+    monkeypatch.setenv("PEARL_MAX_RETRIES", "0")
+    fake_server.set_default(Reply.error(500, "the GPU fell over"))
+    page, trace = tmp_path / "page.html", tmp_path / "t.json"
+    args = ["ask", str(SAMPLE), QUESTION, "-m", method, "--html", str(page), "--trace", str(trace), "--json"]
+    result = runner.invoke(app, [*args, "--base-url", fake_server.base_url, "--model", "m", "--no-cache"])
+    assert result.exit_code == 1, result.output
+    data = json.loads(result.stdout)  # stdout is the JSON alone
+    assert data["question"] == QUESTION and data["method"] == method and data["options"] == []
+    assert "GPU fell over" in data["error"] and data["usage"]["calls"] == 1
+    shown = page.read_text(encoding="utf-8")
+    assert 'class="stage failed"' in shown and "GPU fell over" in shown  # the failed stage, drawn as such
+    lines = result.stderr.splitlines()
+    assert f"note: the page up to the failure is in {page}" in lines
+    assert f"note: the trace up to the failure is in {trace}" in lines
+    assert lines[-1].startswith("error: ") and "GPU fell over" in lines[-1]
+    # Without --json, stdout stays empty, as before.
+    plain = runner.invoke(app, [*args[:-1], "--base-url", fake_server.base_url, "--model", "m", "--no-cache"])
+    assert plain.exit_code == 1 and plain.stdout == ""
+
+
+def test_a_question_that_fails_on_bad_settings_keeps_its_exit_code_with_json(fake_server: Any) -> None:
+    from fakeserver import Reply
+
+    fake_server.set_default(Reply.error(401, "bad key"))
+    args = ["ask", str(SAMPLE), QUESTION, "-m", "direct", "--json", "--base-url", fake_server.base_url, "--model", "m"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "bad key" in json.loads(result.stdout)["error"]
