@@ -1,6 +1,6 @@
 """The command line as a person meets it, continued: `--version`, a JSON file that is not a trace, the
 option a refusal names, a `--focus` that names nothing, `actions export` on its own, counts of one, and
-what `ask --html`/`--json` leave when the question fails."""
+what `ask --html`/`--json` leave when the question fails, the file a citation names."""
 
 from __future__ import annotations
 
@@ -219,3 +219,18 @@ def test_a_question_that_fails_on_bad_settings_keeps_its_exit_code_with_json(fak
     result = runner.invoke(app, args)
     assert result.exit_code == 2, result.output
     assert "bad key" in json.loads(result.stdout)["error"]
+
+
+# --- where a citation is --------------------------------------------------------------------------------------
+
+
+def test_citations_name_the_file_as_given_so_two_of_one_name_stay_apart(fake_server: Any, tmp_path: Path) -> None:
+    for folder, text in (("a", "Alice kept the light at Tr'en Point."), ("b", "Bob kept the light at Skerry.")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "README.md").write_text(text + "\n", encoding="utf-8")
+    fake_server.set_default("Alice [S0] and Bob [S1].")
+    args = ["ask", str(tmp_path), "Who kept lights?", "-m", "rag", "--base-url", fake_server.base_url, "--model", "m"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert f"[S0] {tmp_path / 'a' / 'README.md'}:0-" in result.stdout
+    assert f"[S1] {tmp_path / 'b' / 'README.md'}:0-" in result.stdout

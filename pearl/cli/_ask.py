@@ -62,7 +62,7 @@ def _render_answer(answer: Answer) -> None:
         echo(answer.answer or "(no answer)")
     for citation in answer.citations:
         snippet = shorten(" ".join(citation.text.split()), 160)  # a sentence wrapped over lines, on one
-        where = f"{Path(citation.source).name}:{citation.file_start}-{citation.file_end}"
+        where = f"{citation.source}:{citation.file_start}-{citation.file_end}"  # as given: two README.md apart
         echo(f"  [S{citation.sentence_id}] {where} {snippet}")
     usage = answer.usage
     for note in answer.notes:
