@@ -260,8 +260,30 @@ class Settings(BaseModel):
         return data
 
 
+def _named_file_problem(path: Path) -> str | None:
+    """What keeps the settings file `PEARL_CONFIG` names from being read, or None when it can be.
+
+    The default file is optional, but a file the user named is meant to be read: a typo in the
+    name silently left every setting in it unset.
+    """
+    given = os.environ.get("PEARL_CONFIG", "")
+    named = f"PEARL_CONFIG names {given}" + (
+        "" if path.is_absolute() and given == str(path) else f" ({path.absolute()})"
+    )
+    if path.is_dir():
+        return f"{named}, a directory, not a settings file; name the TOML file itself"
+    if not path.exists():
+        return f"{named}, which does not exist; fix the path, or unset PEARL_CONFIG to use the default settings file"
+    if not os.access(path, os.R_OK):
+        return f"{named}, which cannot be read (no permission); make it readable or name another file"
+    return None
+
+
 def _read_file(path: Path) -> dict[str, Any]:
-    text = read_text(path, "settings file", missing_ok=True)
+    problem = _named_file_problem(path) if os.environ.get("PEARL_CONFIG") else None
+    if problem:
+        raise ConfigError(problem)
+    text = read_text(path, "settings file", missing_ok=True)  # the default file is optional
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

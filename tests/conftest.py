@@ -44,6 +44,7 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     monkeypatch.setenv("PEARL_HOME", str(home))
     # PEARL_HOME does not move the settings file, so without this a test would read the user's own.
     monkeypatch.setenv("PEARL_CONFIG", str(home / "config.toml"))
+    (home / "config.toml").touch()  # a file PEARL_CONFIG names must exist (a missing one is a settings error)
     # tiktoken's files are seeded once per session into a shared dir; reseeding per test is waste
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(_tiktoken_dir(tmp_path_factory)))
     return home

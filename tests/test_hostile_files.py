@@ -164,7 +164,8 @@ def test_pearl_home_does_not_move_the_settings_file(tmp_path: Path, monkeypatch:
     assert load_settings().model == "from-xdg"
     shown = runner.invoke(_app(), ["config"]).stdout
     assert re.search(rf"config_file +{re.escape(str(xdg / 'pearl' / 'config.toml'))} +read", shown), shown
-    monkeypatch.setenv("PEARL_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.delenv("XDG_CONFIG_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "nobody"))  # the default file, absent, is not read, and no error
     assert load_settings().model is None
     assert "not found, so not read" in runner.invoke(_app(), ["config"]).stdout
 

@@ -20,6 +20,7 @@ from pearl.cli._common import (
     Quiet,
     Timeout,
     Window,
+    counted,
     echo,
     example,
     exit_code,
@@ -165,7 +166,7 @@ def eval_command(
     errors = sum(m.errors for m in summary.methods)
     if errors:
         echo(
-            f"{errors} question(s) failed (see 'error' in {run_dir / RESULTS_FILE}); "
+            f"{counted(errors, 'question')} failed (see 'error' in {run_dir / RESULTS_FILE}); "
             "add --retry-errors to run only those again",
             err=True,
         )

@@ -226,3 +226,8 @@ class EvalSummary(BaseModel):
     methods: list[MethodSummary]
     comparisons: list[Comparison] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
+    skipped: list[str] = Field(
+        default_factory=list,
+        description="ids of questions not run because their document has no text: bad input, neither counted in "
+        "`questions` nor errors (so --retry-errors does not try them)",
+    )

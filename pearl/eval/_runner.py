@@ -89,6 +89,8 @@ UNANSWERED_STOP = 4
 model's server: see the module's docstring."""
 
 
+_NAMED = 10  # ids a message lists at most
+
 # Seconds between two tries for a run directory's lock while waiting for another run.
 _LOCK_POLL = 0.5
 
@@ -413,7 +415,7 @@ async def arun_eval(
 ) -> EvalSummary:
     """Run `methods` over the questions of `dataset` (see `run_eval`)."""
     chosen_methods = _check_methods(methods)
-    questions = _with_plans(dataset, split, limit, plans, plans_only)
+    questions, skipped = _with_text(dataset, _with_plans(dataset, split, limit, plans, plans_only))
     if concurrency < 1:
         raise ConfigError(f"--concurrency must be 1 or more, got {concurrency}")
     out = Path(out_dir)
@@ -468,7 +470,9 @@ async def arun_eval(
             await _Runner(pearl, documents, results, tally, given).run(todo, concurrency)
         finally:
             results.close()
-        return await asyncio.to_thread(write_summary, out, questions, chosen_methods, config, documents=documents)
+        return await asyncio.to_thread(
+            write_summary, out, questions, chosen_methods, config, documents=documents, skipped=skipped
+        )
 
 
 def _write_trace_pages(out_dir: Path, rows: Sequence[ResultRow], documents: Mapping[str, Document]) -> None:
@@ -516,6 +520,37 @@ def _with_plans(
     return chosen[:limit] if limit is not None else chosen
 
 
+def _with_text(dataset: Dataset, questions: Sequence[EvalQuestion]) -> tuple[list[EvalQuestion], list[str]]:
+    """The questions whose document has text, and the ids of those skipped because theirs has none.
+
+    Such a question is bad input, not a model's failure: run, it was an error that `--retry-errors`
+    could never mend (or, for `direct`, a question asked about nothing).
+
+    Raises:
+        DatasetError: no question is left.
+    """
+    blank = {d.id for d in dataset.documents if not d.text.strip()}
+    kept = [q for q in questions if q.document_id not in blank]
+    skipped = [q.id for q in questions if q.document_id in blank]
+    if skipped:
+        empty = sorted({q.document_id for q in questions if q.document_id in blank})
+        where = f"{', '.join(empty[:_NAMED])}{' ...' if len(empty) > _NAMED else ''}"
+        if not kept:
+            raise DatasetError(
+                f"{dataset.path}: no question to run: the document of every one selected has no text ({where}); "
+                "fill in the documents' text"
+            )
+        log.warning(
+            "%s: skipping %d question(s) whose document has no text (documents %s): %s%s; fill in the text to run them",
+            dataset.path,
+            len(skipped),
+            where,
+            ", ".join(skipped[:_NAMED]),
+            " ..." if len(skipped) > _NAMED else "",
+        )
+    return kept, skipped
+
+
 def _plans_hash(plans: PlanSet | None) -> str | None:
     """What the given plans are, so a resumed run can tell they changed."""
     if plans is None:
@@ -531,6 +566,7 @@ def write_summary(
     config: RunConfig | None,
     *,
     documents: Mapping[str, Document] | None = None,
+    skipped: Sequence[str] = (),
 ) -> EvalSummary:
     """Summarise the rows of `out_dir` for these questions and methods; write `summary.json`, `report.md`
     and `report.html`, which links each question's trace page.
@@ -538,6 +574,7 @@ def write_summary(
     Args:
         documents: the run's documents by id; given, a page is written for each trace that has
             none yet (or an older one), showing the document.
+        skipped: ids of questions left out as bad input (their document has no text), named in the report.
     """
     wanted = {q.id for q in questions}
     rows = [
@@ -546,7 +583,7 @@ def write_summary(
     order = {q.id: i for i, q in enumerate(questions)}
     rows.sort(key=lambda r: order[r.id])
     title = f"pearl eval: {Path(config.data).name}" if config is not None else "pearl eval"
-    summary = summarize(rows, methods=methods, run=config, title=title)
+    summary = summarize(rows, methods=methods, run=config, title=title, skipped=skipped)
     atomic_write_text(out_dir / SUMMARY_FILE, summary.model_dump_json(indent=2) + "\n")
     atomic_write_text(out_dir / REPORT_FILE, render_report(summary))
     if documents is not None:
@@ -585,7 +622,9 @@ def run_eval(
     """Run `methods` over the questions of `dataset`, appending one row per (question, method) to `out_dir`.
 
     Pairs already in `out_dir/results.jsonl` are skipped, so calling again resumes; a question
-    whose model call fails is recorded with its error and the run goes on.
+    whose model call fails is recorded with its error and the run goes on. A question whose
+    document has no text is bad input: it is not run, with a warning, and the report names it
+    (`EvalSummary.skipped`).
 
     Args:
         pearl: the `Pearl` to ask (its model, settings, actions and demonstrations).
@@ -608,6 +647,7 @@ def run_eval(
 
     Raises:
         ConfigError: bad arguments, or `out_dir` holds a run of other data or another model.
+        DatasetError: the document of every selected question has no text.
         RunBusyError: another process is running into `out_dir` (and `wait` is off).
         LLMError: a failure no question can escape (bad key, unknown model); rows so far are kept.
         EmbeddedModelError: the embedded model is missing or cannot load (checked before any question runs).

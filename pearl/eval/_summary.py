@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from itertools import combinations
 
+from pearl._text import counted
 from pearl.eval._metrics import EVIDENCE_MIN_WORDS
 from pearl.eval._models import (
     QUESTION_TYPES,
@@ -20,6 +21,9 @@ from pearl.eval._results import latest_rows
 from pearl.eval._stats import bootstrap_mean, mcnemar_exact, paired_bootstrap
 
 __all__ = ["render_report", "summarize"]
+
+
+_NAMED = 10  # skipped questions the report names, at most (summary.json lists them all)
 
 
 def _mean(values: Sequence[float]) -> float:
@@ -105,6 +109,7 @@ def summarize(
     methods: Sequence[str] | None = None,
     run: RunConfig | None = None,
     title: str = "",
+    skipped: Sequence[str] = (),
 ) -> EvalSummary:
     """Summarise result rows: per method score and cost, by question type and split, paired comparisons.
 
@@ -113,6 +118,7 @@ def summarize(
         methods: methods to report, in this order; default: those in `rows`, in order of appearance.
         run: the run's settings, kept in the summary.
         title: a heading for the report.
+        skipped: ids of questions not run as bad input (their document has no text), named in the report.
     """
     latest = list(latest_rows(rows).values())
     order = list(methods) if methods is not None else list(dict.fromkeys(r.method for r in latest))
@@ -133,6 +139,7 @@ def summarize(
         methods=summaries,
         comparisons=comparisons,
         tags=tags,
+        skipped=list(skipped),
     )
 
 
@@ -161,6 +168,14 @@ def render_report(summary: EvalSummary) -> str:
         "token F1 for free text (best over the gold answers); a failed question scores 0.",
         "",
     ]
+    if summary.skipped:
+        shown = ", ".join(f"`{q}`" for q in summary.skipped[:_NAMED])
+        more = f" and {len(summary.skipped) - _NAMED} more" if len(summary.skipped) > _NAMED else ""
+        out += [
+            f"Skipped {counted(len(summary.skipped), 'question')} whose document has no text (bad input: not run, not "
+            f"counted above, not errors; fill in the text to run them): {shown}{more}.",
+            "",
+        ]
     if any(m.evidence_n for m in summary.methods):
         out += [
             "Evidence shown: of the free-text questions whose gold answer is a span of the document "

@@ -26,6 +26,7 @@ import base64
 import email.utils
 import html
 import logging
+import math
 import random
 import re
 import threading
@@ -36,6 +37,7 @@ from typing import Any, cast
 
 import httpx
 
+from pearl._paths import config_file
 from pearl._replies import JSONReplyError, read_json
 from pearl.config import Settings, key_problem, masked_url, url_problem
 from pearl.errors import (
@@ -353,7 +355,8 @@ class OpenAICompatibleLLM:
             key = self._settings.api_key.get_secret_value()
             problem = key_problem(key)  # Settings checks it; one built with model_construct is not checked
             if problem:
-                raise ConfigError(f"the API key (PEARL_API_KEY) cannot be sent: {problem}; copy the key again")
+                source = self._key_source()
+                raise ConfigError(f"the API key from {source} cannot be sent: {problem}; copy the key again")
             headers["Authorization"] = f"Bearer {key}"
         return headers
 
@@ -425,6 +428,38 @@ class OpenAICompatibleLLM:
                 "json_schema": {"name": "output", "schema": request.json_schema, "strict": False},
             }
         return payload
+
+    def _key_source(self) -> str:
+        """Where the API key came from, as a message names it: "--api-key", "PEARL_API_KEY", "the config file X"."""
+        source = self._settings.sources.get("api_key", "")
+        if source == "argument":
+            return "--api-key"
+        if source.startswith("env "):
+            return source.removeprefix("env ")
+        if source.startswith("file "):
+            return f"the config file {source.removeprefix('file ')}"
+        return "--api-key, PEARL_API_KEY or the config file"  # a `Settings` made in code: its source unknown
+
+    def _refused_key(self, status: int, said: str) -> str:
+        """What a 401/403 refused and what to do, by where the key came from: "pass --api-key" is wrong
+        advice when the key refused came from --api-key."""
+        refused = f"({status}: {said})" if said else f"({status})"
+        if self._settings.api_key is None:
+            return f"the request without an API key {refused}: set PEARL_API_KEY (or OPENAI_API_KEY) or pass --api-key"
+        source = self._key_source()
+        if source == "--api-key":
+            fix = "check the key passed with --api-key (it overrides PEARL_API_KEY and the config file)"
+        elif source == "OPENAI_API_KEY":
+            fix = "it may be for another server; set PEARL_API_KEY (it wins over OPENAI_API_KEY) or pass --api-key"
+        elif source == "PEARL_API_KEY":
+            fix = "set PEARL_API_KEY to a key this server accepts, or pass --api-key"
+        elif source.startswith("the config file"):
+            fix = "fix api_key there, or override it with PEARL_API_KEY or --api-key"
+        else:
+            fix = "check the key"
+        if status == 403:  # a key the server knows may still not be allowed this model
+            fix += f"; or the key may not use model {self._model!r} (--model / PEARL_MODEL)"
+        return f"the API key from {source} {refused}: {fix}"
 
     def _timed_out(self) -> LLMTimeoutError:
         return LLMTimeoutError(
@@ -503,7 +538,7 @@ class OpenAICompatibleLLM:
             )
         if status in (401, 403):
             raise LLMRequestError(
-                f"{url} refused the API key ({status}): set PEARL_API_KEY (or OPENAI_API_KEY) or pass --api-key",
+                f"{url} refused {self._refused_key(status, self._server_message(response)[0][:120])}",
                 status_code=status,
             )
         if status == 404:
@@ -537,6 +572,18 @@ class OpenAICompatibleLLM:
             quote=lambda value: self._redact(value, 120),
         )
 
+    def _over_the_cap(self, hinted: float) -> str:
+        """Which setting refused to wait `hinted` seconds, its value, and where to raise it (no variable sets it)."""
+        cap = self._settings.retry_max_delay
+        source = self._settings.sources.get("retry_max_delay", "default")
+        wanted = math.ceil(hinted)
+        fix = (
+            f"pass retry_max_delay={wanted}"
+            if source == "argument"
+            else f"set retry_max_delay = {wanted} in the [pearl] table of {config_file()}"
+        )
+        return f"over the {cap:g}s limit of retry_max_delay ({source}); to wait that long, {fix}"
+
     def _next_delay(self, error: LLMError, attempt: int, silent: int = 0) -> float:
         """Seconds to wait before the next attempt, or raise `error` when it must not be retried.
 
@@ -554,7 +601,7 @@ class OpenAICompatibleLLM:
         hinted = getattr(error, "retry_after", None)
         if hinted is not None:
             if hinted > cap:
-                error.args = (f"{error.args[0]} (server asked to wait {hinted:.0f}s, over the {cap:.0f}s limit)",)
+                error.args = (f"{error.args[0]} (server asked to wait {hinted:.0f}s, {self._over_the_cap(hinted)})",)
                 raise error
             backoff = max(backoff, hinted)
         last = "; the last if it goes unanswered too" if silent == NO_ANSWER_RETRIES else ""

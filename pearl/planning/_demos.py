@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from pearl._files import atomic_write_text, decode_json, read_text
-from pearl._text import word_stems
+from pearl._text import shorten, word_stems
 from pearl.actions import ActionLibrary
 from pearl.errors import ConfigError, PlanParseError
 from pearl.planning._parser import parse_plan
@@ -88,7 +88,7 @@ def load_demos(path: str | Path, library: ActionLibrary | None = None) -> DemoSt
         try:
             store = DemoStore.model_validate(whole)
         except ValidationError as exc:
-            raise ConfigError(f"{file}: not a demonstration store ({str(exc).splitlines()[0]})") from None
+            raise ConfigError(f"{file}: not a demonstration store: {_problems(exc)}") from None
     else:
         store = _read_jsonl(file, text)
     if library is not None:
@@ -105,16 +105,45 @@ def _read_jsonl(file: Path, text: str) -> DemoStore:
         if not line.strip():
             continue
         data = decode_json(line, f"{file}:{number}")
+        is_header = isinstance(data, dict) and set(data) == {_HEADER_KEY} and not demos and not header
         try:
-            if isinstance(data, dict) and set(data) == {_HEADER_KEY} and not demos and not header:
+            if is_header:
                 header = DemoStore.model_validate({**data[_HEADER_KEY], "demos": []}).model_dump(exclude={"demos"})
                 continue
             demos.append(Demo.model_validate(data))
         except ValidationError as exc:
-            raise ConfigError(f"{file}:{number}: not a demonstration ({str(exc).splitlines()[0]})") from exc
+            what, within = ("header", f"{_HEADER_KEY}.") if is_header else (f"demonstration {len(demos) + 1}", "")
+            raise ConfigError(f"{file}:{number}: not a valid {what}: {_problems(exc, within)}") from None
     if not demos:
         raise ConfigError(f"{file}: holds no demonstrations")
     return DemoStore.model_validate({"name": file.stem, "version": "1", **header, "demos": demos})
+
+
+_SHOWN_PROBLEMS = 3
+
+
+def _problems(exc: ValidationError, within: str = "") -> str:
+    """Where a file's entries fail validation and why, one clause each: `demonstration 2 (demos[1]) field plan:
+    Field required`; pydantic's own message takes three lines per problem and names no entry.
+
+    Args:
+        within: the path of the validated object in the file (`store.`), put before each field.
+    """
+    found = []
+    for err in exc.errors()[:_SHOWN_PROBLEMS]:
+        loc = list(err.get("loc", ()))
+        where = ""
+        if len(loc) >= 2 and loc[0] == "demos" and isinstance(loc[1], int):
+            where = f"demonstration {loc[1] + 1} (demos[{loc[1]}])"
+            loc = loc[2:]
+        if loc:
+            field = within + ".".join(str(part) for part in loc)
+            where = f"{where} field {field}" if where else f"field {field}"
+        got = "" if err.get("type") == "missing" else f" (got {shorten(repr(err.get('input')), 40)})"
+        problem = f"{err.get('msg', 'invalid')}{got}"
+        found.append(f"{where}: {problem}" if where else problem)
+    more = exc.error_count() - _SHOWN_PROBLEMS
+    return "; ".join(found) + (f"; and {more} more" if more > 0 else "")
 
 
 def save_demos(store: DemoStore, path: str | os.PathLike[str]) -> Path:

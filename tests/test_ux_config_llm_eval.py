@@ -1,0 +1,222 @@
+"""Messages that say what is wrong and where: a named settings file, a refused key, a long Retry-After,
+a bad demonstration, and documents with no text in an evaluation set."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from fakeserver import FakeOpenAIServer, Reply
+from typer.testing import CliRunner
+
+from pearl import FakeLLM, Pearl
+from pearl.cli import app
+from pearl.config import load_settings
+from pearl.errors import ConfigError, DatasetError, LLMRequestError, RateLimitError
+from pearl.eval import load_dataset, run_eval
+from pearl.llm import CompletionRequest, Message, OpenAICompatibleLLM
+from pearl.planning import load_demos
+
+runner = CliRunner()
+REQUEST = CompletionRequest(messages=[Message(role="user", content="Who runs the ferry?")], max_tokens=8)
+KEY = "sk-refused-0000000000"
+
+
+# -- 1. a settings file named by PEARL_CONFIG must exist ------------------------------
+
+
+def _refusal() -> str:
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    return str(info.value)
+
+
+def test_a_named_settings_file_that_is_missing_or_a_folder_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = tmp_path / "no" / "such.toml"
+    monkeypatch.setenv("PEARL_CONFIG", str(missing))
+    assert _refusal() == (
+        f"PEARL_CONFIG names {missing}, which does not exist; fix the path, or unset PEARL_CONFIG to use the "
+        "default settings file"
+    )
+    result = runner.invoke(app, ["config"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.count("\n") == 1 and "PEARL_CONFIG" in result.stderr and str(missing) in result.stderr
+    monkeypatch.setenv("PEARL_CONFIG", str(tmp_path))
+    assert _refusal() == f"PEARL_CONFIG names {tmp_path}, a directory, not a settings file; name the TOML file itself"
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PEARL_CONFIG", "typo.toml")  # relative: the message says where it was looked for
+    assert _refusal().startswith(f"PEARL_CONFIG names typo.toml ({tmp_path / 'typo.toml'}), which does not exist")
+
+
+def test_a_named_settings_file_that_cannot_be_read_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[pearl]\nmodel = "m"\n', encoding="utf-8")
+    monkeypatch.setenv("PEARL_CONFIG", str(config))
+    assert load_settings().model == "m"
+    # Tests may run as root, who reads any file: the permission check is what is faked.
+    monkeypatch.setattr(os, "access", lambda path, mode: Path(path) != config)
+    assert _refusal().startswith(f"PEARL_CONFIG names {config}, which cannot be read (no permission)")
+
+
+def test_the_default_settings_file_may_be_absent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PEARL_CONFIG")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "empty"))
+    settings = load_settings()
+    assert settings.model is None and settings.sources["config_file"].startswith("not found")
+
+
+# -- 2. a refused key: the hint names where the key came from -------------------------
+
+
+def _refused(server: FakeOpenAIServer, status: int = 401, **explicit: object) -> str:
+    server.set_default(Reply.error(status, "Incorrect API key provided"))
+    llm = OpenAICompatibleLLM(load_settings(base_url=server.base_url, model="m", **explicit))
+    with pytest.raises(LLMRequestError) as info:
+        llm.complete(REQUEST)
+    return str(info.value)
+
+
+def test_a_key_refused_from_the_argument_does_not_advise_passing_it(fake_server: FakeOpenAIServer) -> None:
+    message = _refused(fake_server, api_key=KEY)
+    assert "refused the API key from --api-key (401: Incorrect API key provided)" in message
+    assert "pass --api-key" not in message and KEY not in message
+
+
+@pytest.mark.parametrize(
+    ("variable", "names"),
+    [
+        ("PEARL_API_KEY", "from PEARL_API_KEY (401: Incorrect API key provided): set PEARL_API_KEY to a key"),
+        ("OPENAI_API_KEY", "from OPENAI_API_KEY (401: Incorrect API key provided): it may be for another server"),
+    ],
+)
+def test_a_key_refused_from_the_environment_names_the_variable(
+    fake_server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch, variable: str, names: str
+) -> None:
+    monkeypatch.setenv(variable, KEY)
+    message = _refused(fake_server)
+    assert names in message and KEY not in message
+
+
+def test_a_key_refused_from_the_config_file_names_the_file(fake_server: FakeOpenAIServer, _isolated_home: Path) -> None:
+    config = _isolated_home / "config.toml"
+    config.write_text(f'[pearl]\napi_key = "{KEY}"\n', encoding="utf-8")
+    message = _refused(fake_server, status=403)
+    assert f"from the config file {config} (403: Incorrect API key provided): fix api_key there" in message
+    assert "may not use model 'm'" in message  # a 403 may be a known key without access to the model
+
+
+def test_a_request_refused_without_a_key_says_how_to_give_one(fake_server: FakeOpenAIServer) -> None:
+    message = _refused(fake_server)
+    assert "refused the request without an API key (401" in message and "pass --api-key" in message
+
+
+def test_cli_a_refused_api_key_option_is_named(fake_server: FakeOpenAIServer, tmp_path: Path) -> None:
+    fake_server.set_default(Reply.error(401, "bad key"))
+    story = tmp_path / "story.txt"
+    story.write_text("Mira runs the ferry. She lives on the island.", encoding="utf-8")
+    argv = ["ask", str(story), "Who?", "-m", "direct", "--base-url", fake_server.base_url, "--model", "m"]
+    result = runner.invoke(app, [*argv, "--api-key", KEY])
+    assert result.exit_code == 2, result.output
+    assert "the API key from --api-key (401: bad key)" in result.stderr and "pass --api-key" not in result.stderr
+
+
+# -- 3. a Retry-After over the limit names the setting --------------------------------
+
+
+def test_a_retry_after_over_the_limit_names_retry_max_delay(
+    fake_server: FakeOpenAIServer, _isolated_home: Path
+) -> None:
+    fake_server.set_default(Reply.rate_limited(retry_after=600))
+    llm = OpenAICompatibleLLM(load_settings(base_url=fake_server.base_url, model="m"))
+    with pytest.raises(RateLimitError) as info:
+        llm.complete(REQUEST)
+    config = _isolated_home / "config.toml"
+    assert (
+        f"over the 60s limit of retry_max_delay (default); to wait that long, set retry_max_delay = 600 in the "
+        f"[pearl] table of {config}"
+    ) in str(info.value)
+    assert len(fake_server.requests) == 1
+    config.write_text("[pearl]\nretry_max_delay = 30\n", encoding="utf-8")
+    llm = OpenAICompatibleLLM(load_settings(base_url=fake_server.base_url, model="m"))
+    with pytest.raises(RateLimitError) as info:
+        llm.complete(REQUEST)
+    assert f"over the 30s limit of retry_max_delay (file {config}); to wait that long, set" in str(info.value)
+
+
+# -- 4. a demonstration that fails validation: file, entry and field ------------------
+
+
+def test_a_bad_demonstration_in_a_store_names_the_file_entry_and_field(tmp_path: Path) -> None:
+    store = tmp_path / "demos.json"
+    demos = [{"question": "Who?", "plan": 's = ANSWER(CTX, "Who?")'}, {"question": "Why?"}]
+    store.write_text(json.dumps({"name": "d", "version": "1", "demos": demos}), encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_demos(store)
+    message = str(info.value)
+    assert message == f"{store}: not a demonstration store: demonstration 2 (demos[1]) field plan: Field required"
+
+
+def test_a_bad_demonstration_line_names_the_line_entry_and_field(tmp_path: Path) -> None:
+    lines = tmp_path / "demos.jsonl"
+    good = json.dumps({"question": "Who?", "plan": 's = ANSWER(CTX, "Who?")'})
+    lines.write_text(f"{good}\n\n{json.dumps({'question': 'Why?', 'plan': 5})}\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_demos(lines)
+    message = str(info.value)
+    assert message == (f"{lines}:3: not a valid demonstration 2: field plan: Input should be a valid string (got 5)"), (
+        message
+    )
+    assert "\n" not in message
+
+
+# -- 5. eval: a document with no text is bad input, skipped and named ------------------
+
+
+def _dataset(folder: Path) -> Path:
+    rows = [
+        {"id": "d1", "text": "Mira runs the ferry to Tr'en. She lives on the island.",
+         "questions": [{"id": "q1", "question": "Who runs the ferry?", "answer": "Mira"}]},
+        {"id": "d2", "text": "", "questions": [{"id": "q2", "question": "Who?", "answer": "x"}]},
+        {"id": "d3", "text": " \n ", "questions": [{"id": "q3", "question": "What?", "answer": "y"}]},
+    ]  # fmt: skip
+    path = folder / "data.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def test_eval_skips_questions_whose_document_has_no_text(tmp_path: Path) -> None:
+    dataset = load_dataset(_dataset(tmp_path))
+    pearl = Pearl(llm=FakeLLM(default="Mira"), settings=load_settings(cache=False))
+    out = tmp_path / "run"
+    summary = run_eval(pearl, dataset, ["direct", "rag"], out)
+    assert summary.skipped == ["q2", "q3"] and summary.questions == 1
+    assert [(m.method, m.n, m.errors) for m in summary.methods] == [("direct", 1, 0), ("rag", 1, 0)]
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert {r["id"] for r in rows} == {"q1"}  # never asked: not a model error to retry
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "Skipped 2 questions whose document has no text" in report and "`q2`, `q3`" in report
+    assert json.loads((out / "summary.json").read_text(encoding="utf-8"))["skipped"] == ["q2", "q3"]
+
+
+def test_eval_with_only_textless_documents_is_a_dataset_error(tmp_path: Path) -> None:
+    dataset = load_dataset(_dataset(tmp_path))
+    empty = dataset.model_copy(update={"questions": [q for q in dataset.questions if q.id != "q1"]})
+    pearl = Pearl(llm=FakeLLM(), settings=load_settings(cache=False))
+    with pytest.raises(DatasetError, match=r"no question to run: .* has no text \(d2, d3\)"):
+        run_eval(pearl, empty, ["direct"], tmp_path / "run")
+
+
+def test_cli_eval_does_not_advise_retry_errors_for_textless_documents(
+    tmp_path: Path, fake_server: FakeOpenAIServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake_server.set_default("Mira")
+    argv = ["eval", str(_dataset(tmp_path)), "-m", "direct,rag", "--out", str(tmp_path / "run")]
+    result = runner.invoke(app, [*argv, "--base-url", fake_server.base_url, "--model", "m"])
+    assert result.exit_code == 0, result.output
+    assert "--retry-errors" not in result.stderr and "failed" not in result.stderr
+    assert "skipping 2 question(s) whose document has no text (documents d2, d3): q2, q3" in caplog.text
+    assert "Skipped 2 questions" in result.stdout
