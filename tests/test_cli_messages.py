@@ -234,3 +234,14 @@ def test_citations_name_the_file_as_given_so_two_of_one_name_stay_apart(fake_ser
     assert result.exit_code == 0, result.output
     assert f"[S0] {tmp_path / 'a' / 'README.md'}:0-" in result.stdout
     assert f"[S1] {tmp_path / 'b' / 'README.md'}:0-" in result.stdout
+
+
+def test_index_refuses_an_entity_sheet_of_no_tokens_naming_the_option() -> None:
+    result = runner.invoke(app, ["index", str(SAMPLE), "--sheet-budget", "0"])
+    assert result.exit_code == 2 and "--sheet-budget" in result.stderr
+
+
+def test_a_missing_library_argument_is_not_called_an_option(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["actions", "export", str(tmp_path / "none.json")])
+    assert result.exit_code == 2
+    assert "does not exist" in result.stderr and "option" not in result.stderr

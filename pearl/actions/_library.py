@@ -60,8 +60,8 @@ def load_library(path: str | os.PathLike[str] | None = None) -> ActionLibrary:
     file = Path(path)
     if not file.exists():
         raise ConfigError(
-            f"action library {file} does not exist; pass a JSON file written by save_library "
-            "(or leave the option out to use the bundled default library)"
+            f"action library {file} does not exist; give a library file (pearl's JSON or an action list), "
+            "or none for the bundled default library"
         )
     raw = read_text(file, "action library")
     if raw.lstrip("\ufeff \t\r\n")[:1] in ("{", "["):

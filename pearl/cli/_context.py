@@ -82,7 +82,7 @@ def index_command(
     no_cache: NoCache = False,
     no_ner: NoNer = False,
     sheet_budget: Annotated[
-        int, typer.Option("--sheet-budget", metavar="TOKENS", help="Tokens for the entity sheet.")
+        int, typer.Option("--sheet-budget", metavar="TOKENS", min=1, help="Tokens for the entity sheet.")
     ] = 300,
     quiet: Quiet = False,
 ) -> None:
