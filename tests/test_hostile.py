@@ -243,7 +243,7 @@ def test_unwritable_page_prints_the_answer_and_writes_the_trace(fake_server: Fak
     assert Trace.model_validate_json(target.read_text(encoding="utf-8")).answer is not None
 
 
-def test_interrupted_ask_writes_its_trace(
+def test_interrupted_ask_writes_its_trace_and_page(
     fake_server: FakeOpenAIServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls = 0
@@ -258,12 +258,15 @@ def test_interrupted_ask_writes_its_trace(
 
     monkeypatch.setattr(OpenAICompatibleLLM, "acomplete", interrupted)
     fake_server.set_default('s1 = FIND_X(CTX, "the light")\ns2 = ANSWER(CTX, "Who kept the light?")')
-    target = tmp_path / "t.json"
-    result = runner.invoke(app, [*ask_args(fake_server, story(tmp_path))[:-2], "--trace", str(target)])
+    target, page = tmp_path / "t.json", tmp_path / "t.html"
+    args = [*ask_args(fake_server, story(tmp_path))[:-2], "--trace", str(target), "--html", str(page)]
+    result = runner.invoke(app, args)
     assert result.exit_code == 130
     assert f"the trace up to the interruption is in {target}" in result.stderr
     kept = Trace.model_validate_json(target.read_text(encoding="utf-8"))
     assert kept.question == "Who kept the light?" and "plan accepted" in [event.stage for event in kept.events]
+    assert f"the page up to the interruption is in {page}" in result.stderr
+    assert "Who kept the light?" in page.read_text(encoding="utf-8")
 
 
 def test_failed_ask_writes_its_trace(

@@ -113,10 +113,10 @@ def _failure_json(error: PearlError, question: Question, method: str, trace: Tra
     return data
 
 
-def _keep_page(path: Path, trace: Trace, document: Document) -> None:
-    """Write the page of a question that failed (its failed stage drawn as such), saying where it is."""
+def _keep_page(path: Path, trace: Trace, document: Document, until: str) -> None:
+    """Write the page of a question that failed or was interrupted (a failed stage drawn as such), saying where."""
     problem = _write_page(path, trace, document)
-    echo(f"error: {problem}" if problem else f"note: the page up to the failure is in {path}", err=True)
+    echo(f"error: {problem}" if problem else f"note: the page up to {until} is in {path}", err=True)
 
 
 def _write_page(path: Path, trace: Trace, document: Document | None = None) -> str | None:
@@ -237,13 +237,15 @@ def ask(
             if trace is not None and failed is not None:
                 _keep_trace(trace, failed, "the failure")
             if html is not None and failed is not None:
-                _keep_page(html, failed, document)
+                _keep_page(html, failed, document, "the failure")
             if as_json:  # stdout is JSON with --json, a failure's too; the error line on stderr follows as ever
                 echo_json(_failure_json(exc, asked, method, failed))
             raise
         except KeyboardInterrupt:
             if trace is not None and started:
                 _keep_trace(trace, started[-1], "the interruption")
+            if html is not None and started:
+                _keep_page(html, started[-1], document, "the interruption")
             raise
     if as_json:
         echo_json(answer.model_dump(mode="json", exclude={"trace"}))
