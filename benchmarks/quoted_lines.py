@@ -42,10 +42,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _shared import default_data_dir, read_leval
 
-from pearl.context._index import MAX_UNIT_TOKENS
+from pearl.context._index import units_of
 from pearl.context._markup import MarkupView
-from pearl.context._sentences import segment
-from pearl.tokens import count_tokens
 
 MODULES = (
     "json",
@@ -86,16 +84,7 @@ def units(text: str, marks: bool) -> Units:
     view = MarkupView.of(text)
     if marks:
         view = dataclasses.replace(view, gutters=(), breaks=())
-    read = view.read(text)
-    seg = segment(
-        read,
-        max_tokens=MAX_UNIT_TOKENS,
-        count=count_tokens,
-        markup=view.markup,
-        code=view.code,
-        show=lambda s, e: view.shown(text, s, e),
-        breaks=view.breaks,
-    )
+    seg = units_of(text, view)
     prompt = " ".join(view.shown(text, s, e) for s, e in seg.sentences)
     return Units(seg.sentences, " ".join(prompt.split()))
 

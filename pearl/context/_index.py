@@ -10,14 +10,14 @@ from pearl.context._entities import DEFAULT_MODEL, extract_entities, load_ner
 from pearl.context._layout import analyse_layout
 from pearl.context._markup import MarkupView, blanked, keep_shown
 from pearl.context._models import DocumentIndex, SentenceFlag
-from pearl.context._sentences import segment
+from pearl.context._sentences import Segmentation, segment
 from pearl.documents import DocumentSource, as_document
 from pearl.errors import ContextError
 from pearl.models import Document
 from pearl.protocols import Progress
 from pearl.tokens import count_tokens
 
-__all__ = ["MAX_UNIT_TOKENS", "build_index", "count_words", "index_document"]
+__all__ = ["MAX_UNIT_TOKENS", "build_index", "count_words", "index_document", "units_of"]
 
 MAX_UNIT_TOKENS = 200
 """No sentence unit is longer: dense text (pre-tokenized words, markup, numbers) would otherwise make
@@ -75,16 +75,11 @@ def index_document(
     return index
 
 
-def build_index(document: Document, *, ner: bool = True, progress: Progress | None = None) -> DocumentIndex:
-    """Index `document` from scratch (no cache); `progress` as in `index_document`."""
-    started = time.perf_counter()
-    text = document.text
-    if progress is not None:
-        progress(0, len(text), "sentences")
-    view = MarkupView.of(text)
-    read = view.read(text)  # quote marks and rules down the side as spaces: offsets are the text's
-    segmentation = segment(
-        read,
+def units_of(text: str, view: MarkupView) -> Segmentation:
+    """`text` cut into sentence units as the index cuts it, read through `view` (quote marks and rules
+    down the side read as spaces, offsets the text's; units capped at `MAX_UNIT_TOKENS` as shown)."""
+    return segment(
+        view.read(text),
         max_tokens=MAX_UNIT_TOKENS,
         count=count_tokens,
         markup=view.markup,
@@ -92,6 +87,17 @@ def build_index(document: Document, *, ner: bool = True, progress: Progress | No
         show=lambda start, end: view.shown(text, start, end),
         breaks=view.breaks,
     )
+
+
+def build_index(document: Document, *, ner: bool = True, progress: Progress | None = None) -> DocumentIndex:
+    """Index `document` from scratch (no cache); `progress` as in `index_document`."""
+    started = time.perf_counter()
+    text = document.text
+    if progress is not None:
+        progress(0, len(text), "sentences")
+    view = MarkupView.of(text)
+    read = view.read(text)
+    segmentation = units_of(text, view)
     sentences = segmentation.sentences
     if not sentences:
         raise ContextError(f"{document.name}: the document has no text to index")
