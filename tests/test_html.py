@@ -37,7 +37,7 @@ from pearl.eval import counting_fake_llm, fake_reply, load_dataset, run_eval, su
 from pearl.html import index_for_trace, render_answer_page, render_report_page, render_trace_page
 from pearl.html._page import json_script
 from pearl.llm import CompletionRequest, FakeLLM
-from pearl.models import Answer, Citation, Trace
+from pearl.models import Answer, Citation, Trace, TraceEvent
 
 runner = CliRunner()
 QUESTION = "Why did Varga stay <b>at the light</b>?"
@@ -269,6 +269,14 @@ def test_fallback_answer_says_so(tmp_path: Path) -> None:
 def test_trace_without_an_answer_still_makes_a_page() -> None:
     page = render_trace_page(Trace(question="What?", method="pearl"), notes=["a note"])
     assert "the trace holds no final answer" in page and "a note" in page and 'id="doc-missing"' in page
+
+
+def test_the_page_of_a_failed_question_says_where_it_failed_at_the_top() -> None:
+    failed = TraceEvent(stage="answer", prompt="answer.v7#0", error="cannot connect to http://127.0.0.1:9/v1")
+    page = render_trace_page(Trace(question="What?", method="pearl", events=[failed]))
+    top = page[: page.index('id="answer"')]
+    assert "the question failed at its answer stage: cannot connect to http://127.0.0.1:9/v1" in top
+    assert "no final answer" not in page
 
 
 # ---------------------------------------------------------------- the commands

@@ -263,13 +263,18 @@ def render_answer_page(answer: Answer, index: DocumentIndex | None = None, *, no
 def render_trace_page(trace: Trace, index: DocumentIndex | None = None, *, notes: Sequence[str] = ()) -> str:
     """The answer page of a trace file (`pearl ask --trace`, or an evaluation run's `traces/`).
 
-    The trace holds the final answer (`Trace.answer`); a trace without one (an older pearl's,
-    or a question that failed) gives a page of its stages with a note saying so.
+    The trace holds the final answer (`Trace.answer`); a trace without one (a question that
+    failed or was stopped, or an older pearl's) gives a page of its stages with a note at the top
+    saying so: for a failure, the stage it failed at and its error.
     """
     said = list(notes)
     if trace.answer is None:
         answer = Answer(question=trace.question, answer="", method=trace.method)
-        said.insert(0, "the trace holds no final answer (the question failed, or an older pearl wrote it)")
+        failed = [event for event in trace.events if event.error]
+        if failed:  # the question failed there: say so at the top, not only in the stage's card below
+            said.insert(0, f"the question failed at its {failed[-1].stage} stage: {failed[-1].error}")
+        else:
+            said.insert(0, "the trace holds no final answer (the question was stopped, or an older pearl wrote it)")
     else:
         answer = trace.answer
     return render_answer_page(answer.model_copy(update={"trace": trace}), index, notes=said)
