@@ -206,3 +206,19 @@ def test_cli_eval_plans_against_the_fake_server(tmp_path: Path, fake_server: Fak
     assert sorted(r["method"] for r in rows) == ["pearl", "pearl-fulldoc"]
     assert all(r["plan_given"] and r["error"] is None and r["plan"].startswith("oil = FIND_EVENT") for r in rows)
     assert not any(r.prompt.rstrip().endswith("Plan:") for r in fake_server.chat_requests)
+
+
+@pytest.mark.parametrize(("action", "noted"), [("FIND_ENDING", True), ("FIND_EVENT", False)])
+def test_cli_eval_notes_plans_whose_actions_the_library_lacks(
+    action: str, noted: bool, tmp_path: Path, fake_server: FakeOpenAIServer
+) -> None:
+    """The paper's plans against the bundled library fail on their actions, question by question: say so first."""
+    fake_server.set_default(server_reply)
+    plan = PAPER_PLAN.replace("FIND_EVENT", action)
+    plans = write_plans(tmp_path / "plans.jsonl", [{"qid": "0", "plan": plan}])
+    args = ["eval", str(QUALITY), "--plans", str(plans), "--plans-only", "-m", "pearl", "--out", str(tmp_path / "run")]
+    result = runner.invoke(app, [*args, *server(fake_server)])
+    assert result.exit_code == 0, result.output
+    note = f"note: 1 of 1 given plans call actions the library default lacks ({action}), and will fail"
+    assert (note in result.stderr) is noted, result.stderr
+    assert ("--actions FILE" in result.stderr) is noted

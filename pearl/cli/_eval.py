@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from pearl.actions import ActionLibrary
 from pearl.cli._app import app
 from pearl.cli._common import (
     ActionsOpt,
@@ -38,6 +39,7 @@ from pearl.eval import (
     RESULTS_FILE,
     SPLITS,
     SUMMARY_FILE,
+    PlanSet,
     arun_eval,
     latest_rows,
     load_dataset,
@@ -123,6 +125,8 @@ def eval_command(
             echo(f"plans: {given.summary()}", err=True)
         settings = settings_from(base_url, model, api_key, no_cache, timeout, context_window)
         pearl = make_pearl(settings, actions, demos)
+        if given is not None:
+            _note_missing_actions(given, pearl.library)
         run_dir = out if out is not None else default_out_dir(data, pearl.llm.model)
         chosen = [m for m in methods.split(",") if m.strip()]
         echo(f"run directory: {run_dir}", err=True)
@@ -172,3 +176,16 @@ def eval_command(
         )
     if pearl.llm.is_demo:
         echo(DEMO_NOTICE, err=True)
+
+
+def _note_missing_actions(given: PlanSet, library: ActionLibrary) -> None:
+    """Say so when most given plans call actions the library lacks: run, each would be its question's error."""
+    failing, names = given.missing_actions(library)
+    if failing and 2 * failing >= len(given.plans):
+        shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+        echo(
+            f"note: {failing} of {len(given.plans)} given plans call actions the library {library.name} lacks "
+            f"({shown}), and will fail; give the plans' own action list with --actions FILE "
+            "(for the paper's plans, its actions_simplified.txt)",
+            err=True,
+        )

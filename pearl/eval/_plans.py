@@ -18,17 +18,24 @@ its row as an error.
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from pearl.errors import DatasetError
+from pearl.actions import ActionLibrary
+from pearl.errors import DatasetError, PlanParseError
 from pearl.eval._loaders import _lines
 from pearl.eval._models import Dataset
+from pearl.planning import parse_plan
 
 __all__ = ["PlanSet", "match_plans", "read_plans"]
 
 _SHOWN_UNMATCHED = 20
+
+# The validator's message for an action that neither the library nor the plan declares.
+_UNKNOWN = re.compile(r"unknown action (\w+)")
 
 
 class PlanSet(BaseModel):
@@ -52,6 +59,21 @@ class PlanSet(BaseModel):
             shown = ", ".join(self.unmatched_ids[:5]) + (", ..." if self.unmatched > 5 else "")
             text += f"; {self.unmatched} match no question (qid {shown})"
         return text
+
+    def missing_actions(self, library: ActionLibrary) -> tuple[int, list[str]]:
+        """How many of the matched plans call an action neither `library` has nor the plan declares,
+        and those actions' names (most frequent first): such a plan is its question's error when run."""
+        failing = 0
+        names: Counter[str] = Counter()
+        for text in self.plans.values():
+            try:
+                parse_plan(text, library)
+            except PlanParseError as exc:
+                unknown = _UNKNOWN.match(exc.reason)
+                if unknown:
+                    failing += 1
+                    names[unknown.group(1)] += 1
+        return failing, [name for name, _ in names.most_common()]
 
 
 def read_plans(path: str | Path) -> list[tuple[str, str]]:
