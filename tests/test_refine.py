@@ -520,3 +520,17 @@ def test_a_refinement_runs_key_holds_the_step_share_only_where_it_sizes_the_step
     assert _run_parts(pearl(step_share=0.3), 1)[-1] == "auto@0.3"
     assert _run_parts(pearl(step_budget=600, step_share=0.3), 1)[-1] == "600"  # a number of tokens: no share
     assert _run_key(pearl(), 1) != _run_key(pearl(step_share=0.3), 1) == _run_key(pearl(step_share=0.3), 1)
+
+
+def test_cli_refine_that_keeps_nothing_writes_nothing_and_says_why(
+    tmp_path: Path, fake_server: FakeOpenAIServer
+) -> None:
+    """A store of no demonstration is refused when read: refine does not write one, nor advise using it."""
+    fake_server.set_default("I would rather not plan.")
+    demos = tmp_path / "demos.jsonl"
+    args = ["refine", "--train", str(QUALITY), "--limit", "1", "--rounds", "0", "-o", str(demos), "--no-cache"]
+    result = runner.invoke(app, [*args, "--base-url", fake_server.base_url, "--model", "m"])
+    assert result.exit_code == 1, result.output
+    assert not demos.exists() and "pearl ask --demos" not in result.output
+    assert "kept no demonstration (1 question got no valid plan)" in result.stderr
+    assert f"{demos} was not written" in result.stderr

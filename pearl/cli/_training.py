@@ -40,6 +40,7 @@ from pearl.planning import save_demos
 from pearl.training import (
     DEFAULT_MAX_ACTIONS,
     MiningResult,
+    RefineResult,
     compare_planning,
     mine_actions,
     mine_document,
@@ -106,6 +107,29 @@ def _nothing_usable(result: MiningResult, out: Path) -> str:
     return (
         f"no usable reply for any of {result.questions} question(s) ({result.malformed} malformed, "
         f"{result.failed} failed; first: {first}), so {out} was not written; {hint}"
+    )
+
+
+def _nothing_kept(result: RefineResult, out: Path, partial: Path) -> str:
+    """The error when refinement kept no demonstration: why, from its records, and what to check."""
+    records = result.records
+    failed = [r for r in records if r.error]
+    no_plan = [r for r in records if not r.error and r.first_plan is None]
+    wrong = [r for r in records if not r.error and r.first_plan is not None and r.kept is None and r.refused is None]
+    why = [
+        f"{counted(len(no_plan), 'question')} got no valid plan" if no_plan else "",
+        f"{counted(len(wrong), 'plan')} ran but did not reach the gold answer" if wrong else "",
+        f"{result.refused} wrote the gold answer into an argument" if result.refused else "",
+        f"{len(failed)} failed (first: {shorten(failed[0].error or '', 100)})" if failed else "",
+    ]
+    hint = (
+        "check that the model writes plans with the library's actions (--actions) and can answer (--model)"
+        if no_plan or failed
+        else "more or easier training questions, or more --rounds, may keep some"
+    )
+    return (
+        f"kept no demonstration ({'; '.join(w for w in why if w)}), so {out} was not written; {hint}; "
+        f"the questions' outcomes are in {partial} (--fresh starts over)"
     )
 
 
@@ -289,14 +313,15 @@ def refine_command(
                 progress_file=partial,
             )
         )
-        save_demos(result.store, out)
+        if result.kept:  # a store of none would only be refused when read (`pearl ask --demos`)
+            save_demos(result.store, out)
         stats = (
             asyncio.run(
                 compare_planning(
                     pearl, dataset, held, {"without the store": pearl.demos, "with the store": result.store}
                 )
             )
-            if held
+            if held and result.kept
             else []
         )
     except (KeyboardInterrupt, PearlError) as exc:
@@ -313,6 +338,8 @@ def refine_command(
     )
     for line in stats:
         echo(f"  {line.line()}")
+    if not result.kept:
+        raise fail(_nothing_kept(result, out, partial), EXIT_FAILED)
     echo(
         f"wrote {out} (store {result.store.name} v{result.store.version}, library {pearl.library.name} "
         f"{pearl.library.fingerprint[:12]}); use it with: pearl ask --demos {out}"
