@@ -262,3 +262,33 @@ def test_cli_config_masks_key() -> None:
     assert result.exit_code == 0
     assert "sk-abcdefghijklmnop" not in result.output
     assert json.loads(result.output)["backend"] == "embedded"
+
+
+def test_a_step_citing_a_sentence_only_another_call_was_shown_is_noted() -> None:
+    """Multiple choice shows the steps' replies as the answer: a label a step wrote of a sentence it was not
+    shown (the step before it was) is no citation, and a note says so, though the run as a whole showed it."""
+    story = " ".join(f"Keeper number {n} lit lamp number {n} on night {n}." for n in range(60))
+    plan = 'b = FIND_X(CTX, "lamp number 40 omega")\na = FIND_X(CTX, "lamp number 7 alpha")'
+    shown: dict[str, set[int]] = {}
+
+    def reply(request: CompletionRequest) -> str:
+        if request.prompt.startswith("plan"):
+            return plan
+        text = request.messages[-1].content
+        if not request.prompt.startswith("step"):
+            return "A"
+        step = "alpha" if "alpha" in text else "omega"
+        shown[step] = {int(sid) for sid in re.findall(r"\[S(\d+)\]", text.replace("like [S12]", ""))}
+        if step == "omega":
+            return "Keeper 40 lit it [S40]."
+        strays = sorted(shown.get("omega", set()) - shown[step])
+        return "Keeper 7 lit it [S7]" + (f" and so did another [S{strays[0]}]." if strays else ".")
+
+    settings = load_settings(cache=False, context_budget=60)
+    answer = Pearl(llm=FakeLLM(default=reply), settings=settings).ask(
+        story, "Who lit lamp 7?", ["Keeper 7", "Keeper 40"], method="pearl"
+    )
+    strays = sorted(shown["omega"] - shown["alpha"])
+    assert strays and f"[S{strays[0]}]" in answer.answer, (shown, answer.answer)
+    assert strays[0] not in [c.sentence_id for c in answer.citations]
+    assert any(f"[S{strays[0]}], which it was not shown" in note for note in answer.notes), answer.notes

@@ -144,8 +144,9 @@ def citations_for(
 ) -> tuple[list[Citation], list[str]]:
     """Citations for an answer: the sentences the model cited, else the shown ones closest to question and answer.
 
-    A label of `answer` that names no sentence of the document (`[S600]` in a shorter one), or
-    one the model was not shown (when `shown` is given), is left out of the citations and noted.
+    `cited` holds the labels each call wrote of sentences it was shown. A label of `answer` that
+    names no sentence of the document (`[S600]` in a shorter one), or one not in `cited` (written
+    by a call that was not shown it; known when `shown` is given), is left out and noted.
 
     Returns:
         The citations, and notes: labels left out, or that the citations were inferred rather
@@ -153,7 +154,7 @@ def citations_for(
     """
     valid = [sid for sid in dict.fromkeys(cited) if 0 <= sid < index.sentence_count]
     if valid:
-        return [index.citation(sid) for sid in valid[:8]], _left_out_labels(index, shown, answer)
+        return [index.citation(sid) for sid in valid[:8]], _left_out_labels(index, valid if shown else None, answer)
     if not shown:
         return [], []
     allowed = set(shown)
@@ -161,7 +162,7 @@ def citations_for(
     ranked = [sid for sid, _ in rank_sentences(index, query) if sid in allowed][:limit]
     if not ranked:
         return [], []
-    unshown = [sid for sid in cited_ids(answer) if sid not in allowed]
+    unshown = cited_ids(answer)  # none is in `cited`: each was written by a call not shown it
     if unshown:  # "[S1]" copied from an instruction's example, or made up
         labels = labels_of(unshown)
         note = f"the model cited {labels}, which it was not shown; evidence is the closest of those it was shown"
@@ -176,16 +177,17 @@ def labels_of(sids: Sequence[int], most: int = 5) -> str:
     return shown + (f" and {len(sids) - most} more" if len(sids) > most else "")
 
 
-def _left_out_labels(index: DocumentIndex, shown: Sequence[int], answer: str) -> list[str]:
-    """Notes on the labels of `answer` its citations leave out: made up (no such sentence), or never shown.
+def _left_out_labels(index: DocumentIndex, backed: Sequence[int] | None, answer: str) -> list[str]:
+    """Notes on the labels of `answer` its citations leave out: made up (no such sentence), or not in
+    `backed` (the labels calls wrote of sentences they were shown).
 
-    Without `shown`, what the model saw is unknown: only labels past the document's end are noted.
+    With `backed` None, what the model saw is unknown: only labels past the document's end are noted.
     """
     count = index.sentence_count
-    allowed = set(shown)
+    allowed = set(backed or ())
     labels = cited_ids(answer)
     made_up = [sid for sid in labels if not 0 <= sid < count]
-    unshown = [sid for sid in labels if 0 <= sid < count and allowed and sid not in allowed]
+    unshown = [sid for sid in labels if 0 <= sid < count and backed is not None and sid not in allowed]
     notes = []
     if made_up:
         last = f"[S0] to [S{count - 1}]" if count else "none"
