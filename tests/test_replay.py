@@ -172,8 +172,13 @@ def test_eval_runs_given_plans_and_records_bad_ones(tmp_path: Path) -> None:
 
     # the same run directory with other plans is another run
     other = match_plans(dataset, write_plans(tmp_path / "other.jsonl", [{"qid": "0", "plan": 'a = FIND_X(CTX, "y")'}]))
-    with pytest.raises(ConfigError, match="plans_sha256"):
+    with pytest.raises(ConfigError, match=r"plans: --plans \S+plans.jsonl there, --plans \S+other.jsonl now\)"):
         run_eval(pearl, dataset, ["pearl"], out, limit=3, plans=other)
+    with pytest.raises(ConfigError, match=r"plans: --plans \S+plans.jsonl there, no --plans now\)"):
+        run_eval(pearl, dataset, ["pearl"], out, limit=3)
+    edited = match_plans(dataset, write_plans(plans, [{"qid": "0", "plan": 'a = FIND_X(CTX, "z")'}]))
+    with pytest.raises(ConfigError, match=r"plans: (--plans \S+plans.jsonl) there, \1 now, whose plans differ\)"):
+        run_eval(pearl, dataset, ["pearl"], out, limit=3, plans=edited)
 
 
 def test_eval_plans_only(tmp_path: Path) -> None:

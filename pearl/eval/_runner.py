@@ -168,6 +168,17 @@ def _run_settings(settings: Settings) -> dict[str, str]:
     return {name: str(getattr(settings, name)) for name in RUN_SETTINGS}
 
 
+def _difference(name: str, there: RunConfig, now: RunConfig) -> str:
+    """How a run folder's run differs from this one in `name`, as the user would change it (not a hash)."""
+    if name == "data_sha256":
+        return f"data: {there.data} there, {now.data} now, whose text differs"
+    if name == "plans_sha256":
+        before, after = (f"--plans {run.plans}" if run.plans else "no --plans" for run in (there, now))
+        edited = there.plans is not None and there.plans == now.plans  # the same file, changed since
+        return f"plans: {before} there, {after} now" + (", whose plans differ" if edited else "")
+    return f"{name} {getattr(there, name)!r} there, {getattr(now, name)!r} now"
+
+
 def _prepare_run(out_dir: Path, config: RunConfig) -> RunConfig:
     """Write `run.json`, or check the existing one describes the same run (same data, format, model, settings)."""
     path = out_dir / RUN_FILE
@@ -180,7 +191,7 @@ def _prepare_run(out_dir: Path, config: RunConfig) -> RunConfig:
                 f"{path} is not a run file ({str(exc).splitlines()[0]}); delete it or choose another --out"
             ) from None
         differences = [
-            f"{name} {getattr(old, name)!r} there, {getattr(config, name)!r} now"
+            _difference(name, old, config)
             for name in ("data_sha256", "format", "model", "backend", "plans_sha256")
             if getattr(old, name) != getattr(config, name)
         ]
