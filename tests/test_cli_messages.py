@@ -245,3 +245,14 @@ def test_a_missing_library_argument_is_not_called_an_option(tmp_path: Path) -> N
     result = runner.invoke(app, ["actions", "export", str(tmp_path / "none.json")])
     assert result.exit_code == 2
     assert "does not exist" in result.stderr and "option" not in result.stderr
+
+
+def test_actions_show_takes_its_library_as_list_does(tmp_path: Path) -> None:
+    one = tmp_path / "one.txt"
+    one.write_text("FIND_LIGHT(CTX, X) # Find where the light X is kept.\n", encoding="utf-8")
+    shown = runner.invoke(app, ["actions", "show", "FIND_LIGHT", str(one)])
+    assert shown.exit_code == 0, shown.output
+    assert shown.stdout.startswith("FIND_LIGHT(CTX, X)") and "library: one" in shown.stdout
+    assert runner.invoke(app, ["actions", "show", "FIND_LIGHT", "--actions", str(one)]).stdout == shown.stdout
+    both = runner.invoke(app, ["actions", "show", "FIND_LIGHT", str(one), "--actions", str(tmp_path / "b.json")])
+    assert both.exit_code == 2 and "two libraries given" in both.stderr

@@ -59,10 +59,16 @@ def list_command(
 @actions_app.command("show")
 def show_command(
     name: Annotated[str, typer.Argument(metavar="NAME", help="The action's name.", show_default=False)],
+    file: Annotated[
+        Path | None,
+        typer.Argument(metavar="FILE", help="A library file, as list takes it (default: the bundled library)."),
+    ] = None,
     actions: ActionsOpt = None,
 ) -> None:
     """Everything about one action: signature, definition, flags, provenance."""
-    library = _load(actions)
+    if file is not None and actions is not None and file != actions:
+        raise fail(f"two libraries given ({file} and --actions {actions}): give one")
+    library = _load(file if file is not None else actions)
     action = library.get(name)
     if action is None:
         close = difflib.get_close_matches(name.upper(), library.names, n=3)
