@@ -80,6 +80,19 @@ def _refused(server: FakeOpenAIServer, status: int = 401, **explicit: object) ->
     return str(info.value)
 
 
+def test_a_404_names_where_the_base_url_and_model_were_set(
+    fake_server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    message = _refused(fake_server, status=404)  # both given as arguments
+    assert "check --base-url (it usually ends in /v1)" in message and "model 'm' (--model)" in message
+    monkeypatch.setenv("PEARL_BASE_URL", fake_server.base_url)
+    monkeypatch.setenv("PEARL_MODEL", "m")
+    fake_server.set_default(Reply.error(404, "no such model"))
+    with pytest.raises(LLMRequestError) as info:
+        OpenAICompatibleLLM(load_settings()).complete(REQUEST)
+    assert "check PEARL_BASE_URL (it usually" in str(info.value) and "(PEARL_MODEL)" in str(info.value)
+
+
 def test_a_key_refused_from_the_argument_does_not_advise_passing_it(fake_server: FakeOpenAIServer) -> None:
     message = _refused(fake_server, api_key=KEY)
     assert "refused the API key from --api-key (401: Incorrect API key provided)" in message

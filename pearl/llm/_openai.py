@@ -429,6 +429,17 @@ class OpenAICompatibleLLM:
             }
         return payload
 
+    def _where_set(self, name: str, option: str, variable: str) -> str:
+        """Where setting `name` came from, as the thing to change: `--base-url`, `PEARL_BASE_URL`, the file."""
+        source = self._settings.sources.get(name, "")
+        if source == "argument":
+            return option
+        if source.startswith("env "):
+            return source.removeprefix("env ")
+        if source.startswith("file "):
+            return f"{name} in {source.removeprefix('file ')}"
+        return f"{option} / {variable}"  # a `Settings` made in code: its source unknown
+
     def _key_source(self) -> str:
         """Where the API key came from, as a message names it: "--api-key", "PEARL_API_KEY", "the config file X"."""
         source = self._settings.sources.get("api_key", "")
@@ -483,7 +494,8 @@ class OpenAICompatibleLLM:
         if isinstance(exc, httpx.TimeoutException):
             return self._timed_out()
         if isinstance(exc, httpx.ConnectError):
-            return LLMConnectionError(f"cannot connect to {url}: is the server running, and is PEARL_BASE_URL right?")
+            where = self._where_set("base_url", "--base-url", "PEARL_BASE_URL")
+            return LLMConnectionError(f"cannot connect to {url}: is the server running, and is {where} right?")
         if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError, httpx.NetworkError)):
             return LLMConnectionError(f"the connection to {url} was dropped ({type(exc).__name__})")
         return LLMConnectionError(f"request to {url} failed ({type(exc).__name__})")
@@ -543,8 +555,9 @@ class OpenAICompatibleLLM:
             )
         if status == 404:
             raise LLMRequestError(
-                f"{url} answered 404 ({self._server_message(response)[0]}): check PEARL_BASE_URL (it usually ends "
-                f"in /v1) and that the server serves model {self._model!r} (PEARL_MODEL / --model)",
+                f"{url} answered 404 ({self._server_message(response)[0]}): check "
+                f"{self._where_set('base_url', '--base-url', 'PEARL_BASE_URL')} (it usually ends in /v1) and that "
+                f"the server serves model {self._model!r} ({self._where_set('model', '--model', 'PEARL_MODEL')})",
                 status_code=status,
             )
         if status >= 400:
