@@ -179,7 +179,7 @@ def test_retry_after_over_the_limit_fails_at_once(fake_server: FakeOpenAIServer)
 
 @pytest.mark.parametrize(
     ("status", "hint"),
-    [(400, "rejected the request"), (401, "PEARL_API_KEY"), (403, "PEARL_API_KEY"), (404, "PEARL_BASE_URL")],
+    [(400, "rejected the request"), (401, "PEARL_API_KEY"), (403, "PEARL_API_KEY"), (404, "check --base-url")],
 )
 def test_client_errors_are_not_retried_and_say_what_to_fix(
     fake_server: FakeOpenAIServer, status: int, hint: str
