@@ -62,7 +62,11 @@ def test_an_answer_citing_a_sentence_it_was_not_shown_says_so() -> None:
     fake = FakeLLM(default=lambda request: "She stayed for her brother [S9999].")
     answer = Pearl(llm=fake, settings=load_settings(cache=False)).ask(STORY, "Why did Varga stay?", method="rag")
     assert answer.citations  # the closest of what it was shown
-    assert any(note.startswith("the model cited [S9999], which it was not shown") for note in answer.notes)
+    assert answer.notes == [
+        "the model cited [S9999], which the document does not have (its sentences are [S0] to [S1]); "
+        "left out of the evidence",
+        "evidence is the closest of the sentences the model was shown",
+    ]
     silent = FakeLLM(default=lambda request: "She stayed for her brother.")
     answer = Pearl(llm=silent, settings=load_settings(cache=False)).ask(STORY, "Why did Varga stay?", method="rag")
     assert any(note.startswith("the model cited no sentence") for note in answer.notes)
@@ -292,3 +296,42 @@ def test_a_step_citing_a_sentence_only_another_call_was_shown_is_noted() -> None
     assert strays and f"[S{strays[0]}]" in answer.answer, (shown, answer.answer)
     assert strays[0] not in [c.sentence_id for c in answer.citations]
     assert any(f"[S{strays[0]}], which it was not shown" in note for note in answer.notes), answer.notes
+
+
+def test_the_answer_call_citing_a_sentence_only_a_step_was_shown_is_noted() -> None:
+    """The final answer call is checked against what it was shown, not what the steps were."""
+    story = " ".join(f"Keeper number {n} lit lamp number {n} on night {n}." for n in range(60))
+    plan = 'b = FIND_X(CTX, "lamp number 40 omega")\na = FIND_X(CTX, "lamp number 7 alpha")\nc = CONCAT(a, b)'
+    steps: set[int] = set()
+    strays: list[int] = []
+
+    def labels(request: CompletionRequest) -> set[int]:
+        return {int(sid) for sid in re.findall(r"\[S(\d+)\]", request.messages[-1].content.replace("like [S12]", ""))}
+
+    def reply(request: CompletionRequest) -> str:
+        if request.prompt.startswith("plan"):
+            return plan
+        if request.prompt.startswith("step"):
+            steps.update(labels(request))
+            return "Keeper 40 lit it [S40]." if "omega" in request.messages[-1].content else "Keeper 7 lit it [S7]."
+        strays[:] = sorted(steps - labels(request))
+        return "Keeper 7 [S7]" + (f" and another [S{strays[0]}]." if strays else ".")
+
+    settings = load_settings(cache=False, context_budget=60)
+    answer = Pearl(llm=FakeLLM(default=reply), settings=settings).ask(story, "Who lit lamp 7?", method="pearl")
+    assert strays, "the answer call was shown every sentence the steps were: the test shows nothing"
+    assert strays[0] not in [c.sentence_id for c in answer.citations]
+    assert any(f"[S{strays[0]}], which it was not shown" in note for note in answer.notes), answer.notes
+
+
+def test_an_answer_citing_more_sentences_than_are_kept_says_so() -> None:
+    story = " ".join(f"Keeper number {n} lit lamp number {n} on night {n}." for n in range(30))
+
+    def reply(request: CompletionRequest) -> str:
+        return "All of them " + " ".join(f"[S{sid}]" for sid in range(30)) + "."
+
+    answer = Pearl(llm=FakeLLM(default=reply), settings=load_settings(cache=False)).ask(
+        story, "Who lit the lamps?", method="rag"
+    )
+    assert len(answer.citations) == 8
+    assert any(note.endswith("sentences; the evidence is the first 8") for note in answer.notes), answer.notes

@@ -29,6 +29,7 @@ __all__ = [
 ]
 
 _FREE_TEXT_TOKENS = 256
+_CITED = 8  # citations an answer keeps at most
 _LETTER_TOKENS = 8
 
 
@@ -154,7 +155,10 @@ def citations_for(
     """
     valid = [sid for sid in dict.fromkeys(cited) if 0 <= sid < index.sentence_count]
     if valid:
-        return [index.citation(sid) for sid in valid[:8]], _left_out_labels(index, valid if shown else None, answer)
+        notes = _left_out_labels(index, valid if shown else None, answer)
+        if len(valid) > _CITED:
+            notes.append(f"the model cited {len(valid)} sentences; the evidence is the first {_CITED}")
+        return [index.citation(sid) for sid in valid[:_CITED]], notes
     if not shown:
         return [], []
     allowed = set(shown)
@@ -162,13 +166,12 @@ def citations_for(
     ranked = [sid for sid, _ in rank_sentences(index, query) if sid in allowed][:limit]
     if not ranked:
         return [], []
-    unshown = cited_ids(answer)  # none is in `cited`: each was written by a call not shown it
-    if unshown:  # "[S1]" copied from an instruction's example, or made up
-        labels = labels_of(unshown)
-        note = f"the model cited {labels}, which it was not shown; evidence is the closest of those it was shown"
-    else:
-        note = "the model cited no sentence; evidence is the closest of those it was shown"
-    return [index.citation(sid) for sid in sorted(ranked)], [note]
+    # None of the answer's labels is in `cited`: each was made up or written by a call not shown it
+    # ("[S1]" copied from an instruction's example).
+    notes = _left_out_labels(index, (), answer)
+    inferred = "evidence is the closest of the sentences the model was shown"
+    notes.append(inferred if notes else f"the model cited no sentence; {inferred}")
+    return [index.citation(sid) for sid in sorted(ranked)], notes
 
 
 def labels_of(sids: Sequence[int], most: int = 5) -> str:

@@ -315,10 +315,12 @@ async def _final_answer(
         place = (plan.steps.index(closing) + 1, len(plan.steps))
     completion = await ctx.recorder.acall("answer", template, template.render(**values), place=place, **reply.params)
     text = completion.text.strip()
-    shown = sorted({*in_shared, *more.sentence_ids, *(sid for o in outcomes.values() for sid in o.shown)})
-    answer_cited = cited_ids(text, shown)
+    # What this call was shown (a label of another step's sentence it repeats is backed by that step's own).
+    seen = sorted({*in_shared, *in_more, *(cited if values["cited"] else [])})
+    answer_cited = cited_ids(text, seen)
+    shown = sorted({*seen, *(sid for o in outcomes.values() for sid in o.shown)})  # by the run, to infer from
     if closing is not None:
-        outcome = StepOutcome(var=closing.var, action=closing.action, output=text, shown=shown, cited=answer_cited)
+        outcome = StepOutcome(var=closing.var, action=closing.action, output=text, shown=seen, cited=answer_cited)
         outcomes = {**outcomes, closing.var: outcome}
         joins = plan.model_copy(update={"steps": plan.steps[plan.steps.index(closing) + 1 :]})
         if joins.steps:
