@@ -534,3 +534,6 @@ def test_cli_refine_that_keeps_nothing_writes_nothing_and_says_why(
     assert not demos.exists() and "pearl ask --demos" not in result.output
     assert "kept no demonstration (1 question got no valid plan)" in result.stderr
     assert f"{demos} was not written" in result.stderr
+    partial = Path(f"{demos}.partial.jsonl")  # gone with a run the model did not fail: named only when it is there
+    error = next(line for line in result.stderr.splitlines() if line.startswith("error: kept no demonstration"))
+    assert not partial.exists() and str(partial) not in error

@@ -119,17 +119,18 @@ def _nothing_kept(result: RefineResult, out: Path, partial: Path) -> str:
     why = [
         f"{counted(len(no_plan), 'question')} got no valid plan" if no_plan else "",
         f"{counted(len(wrong), 'plan')} ran but did not reach the gold answer" if wrong else "",
-        f"{result.refused} wrote the gold answer into an argument" if result.refused else "",
-        f"{len(failed)} failed (first: {shorten(failed[0].error or '', 100)})" if failed else "",
+        f"{counted(result.refused, 'right plan')} wrote the gold answer into an argument" if result.refused else "",
+        f"{counted(len(failed), 'question')} failed (first: {shorten(failed[0].error or '', 100)})" if failed else "",
     ]
     hint = (
         "check that the model writes plans with the library's actions (--actions) and can answer (--model)"
         if no_plan or failed
         else "more or easier training questions, or more --rounds, may keep some"
     )
-    return (
-        f"kept no demonstration ({'; '.join(w for w in why if w)}), so {out} was not written; {hint}; "
-        f"the questions' outcomes are in {partial} (--fresh starts over)"
+    # The progress file outlives a run only when the model failed on a question: the next run retries those.
+    again = f"; run the same command again to retry those that failed (the rest resume from {partial})"
+    return f"kept no demonstration ({'; '.join(w for w in why if w)}), so {out} was not written; {hint}" + (
+        again if partial.is_file() else ""
     )
 
 
