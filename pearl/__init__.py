@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from pearl.questions import Question
     from pearl.trace import render_trace
 
-__version__ = "0.1.0"
+from pearl._version import __version__ as __version__  # re-exported: pearl.__version__
 
 __all__ = [
     "DEFAULT_METHOD",

@@ -7,17 +7,16 @@ Help is click's plain layout, not rich's panels: paragraphs are re-wrapped to th
 
 from __future__ import annotations
 
-import importlib.metadata
-import sys
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 import typer
 from typer.core import TyperCommand, TyperGroup
 
+from pearl._version import __version__
 from pearl.cli._common import echo, interrupted_exit
 
-__all__ = ["actions_app", "app", "trace_app", "version"]
+__all__ = ["actions_app", "app", "trace_app"]
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -123,22 +122,10 @@ actions_app = _Typer(
     rich_markup_mode=None,
 )
 
-# The distribution's name, which is not the package's: `pip install pearl-qa`, `import pearl`.
-_DISTRIBUTION = "pearl-qa"
-
-
-def version() -> str:
-    """pearl's version: the installed distribution's, else the package's own `__version__` (a checkout on the path)."""
-    try:
-        return importlib.metadata.version(_DISTRIBUTION)
-    except importlib.metadata.PackageNotFoundError:
-        # The package is loaded (this module is inside it); read, not imported: nothing here imports the public API.
-        return str(getattr(sys.modules.get("pearl"), "__version__", "unknown"))
-
 
 def _print_version(asked: bool) -> None:
     if asked:
-        echo(f"pearl {version()}")
+        echo(f"pearl {__version__}")
         raise typer.Exit()
 
 

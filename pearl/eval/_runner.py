@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
-import importlib.metadata
 import json
 import logging
 import re
@@ -33,6 +32,7 @@ from pathlib import Path
 
 from pearl._files import FolderLock, atomic_write_text, read_json
 from pearl._pearl import Pearl, run_blocking
+from pearl._version import __version__
 from pearl.config import Settings
 from pearl.context import DocumentIndex
 from pearl.errors import (
@@ -455,7 +455,7 @@ async def arun_eval(
         settings=_run_settings(pearl.settings),
         created=now,
         updated=now,
-        pearl_version=_version(),
+        pearl_version=__version__,
     )
     with await _lock_run(out, wait):
         await _preflight(pearl.llm)
@@ -606,13 +606,6 @@ def write_summary(
     }
     atomic_write_text(out_dir / REPORT_HTML_FILE, render_report_page(summary, rows, pages=pages))
     return summary
-
-
-def _version() -> str:
-    try:
-        return importlib.metadata.version("pearl-qa")
-    except importlib.metadata.PackageNotFoundError:  # a source checkout that was never installed
-        return ""
 
 
 def run_eval(
