@@ -555,16 +555,18 @@ def _once(files: list[tuple[Path, bool]], notes: list[str]) -> list[tuple[Path, 
         key = _same_file(path)
         if key in kept:
             again.setdefault(key, []).append(path)
+            first, found = kept[key]
+            kept[key] = (first, found and in_folder)  # named once is named: its problems are errors, not notes
         else:
             kept[key] = (path, in_folder)
     for key, (first, _) in kept.items():
         repeats = again.get(key)
         if not repeats:
             continue
-        times = "twice" if len(repeats) == 1 else f"{len(repeats) + 1} times"
+        which = "the repeat" if len(repeats) == 1 else f"the {len(repeats)} repeats"
         others = list(dict.fromkeys(str(p) for p in repeats if p != first))
-        also = f" (also as {', '.join(others)})" if others else ""
-        notes.append(f"{first}: given {times}{also}; read once, where first given")
+        also = f" (named {', '.join(others)})" if others else ""
+        notes.append(f"{which} of {first}{also}: it is read once, where first given")
     return list(kept.values())
 
 

@@ -636,15 +636,21 @@ def test_a_file_given_twice_is_read_once_and_said_so(tmp_path: Path, monkeypatch
     monkeypatch.chdir(tmp_path)
     twice = load_document(["story/a.txt", "story/a.txt"])
     assert twice.text == "Mira runs the ferry." and len(twice.parts) == 1 and twice.name == "story/a.txt"
-    assert twice.left_out == ["story/a.txt: given twice; read once, where first given"]
+    assert twice.left_out == ["the repeat of story/a.txt: it is read once, where first given"]
     # A folder and a file in it, under other names too: each file once, where it first came.
     document = load_document(["story", "story/b.txt", str(tmp_path / "story" / "a.txt"), "link.txt"])
     assert [Path(p.name).name for p in document.parts] == ["a.txt", "b.txt"]
     assert document.text.count("Mira runs the ferry.") == 1 and document.text.count("island") == 1
     assert document.left_out == [
-        f"story/a.txt: given 3 times (also as {tmp_path / 'story' / 'a.txt'}, link.txt); read once, where first given",
-        "story/b.txt: given twice; read once, where first given",
+        f"the 2 repeats of story/a.txt (named {tmp_path / 'story' / 'a.txt'}, link.txt): "
+        "it is read once, where first given",
+        "the repeat of story/b.txt: it is read once, where first given",
     ]
     # `pearl ask` says so (the answer's notes).
     answer = Pearl(llm=FakeLLM(default="A")).ask(twice, "Who runs the ferry?", method="direct")
-    assert "left out of the document: story/a.txt: given twice; read once, where first given" in answer.notes
+    assert "left out of the document: the repeat of story/a.txt: it is read once, where first given" in answer.notes
+    # A file named by itself as well as in its folder is named: an empty one is an error, wherever it comes first.
+    (tmp_path / "story" / "empty.txt").write_text("", encoding="utf-8")
+    for given in (["story/empty.txt", "story"], ["story", "story/empty.txt"]):
+        with pytest.raises(DocumentError, match="empty"):
+            load_document(given)
