@@ -395,11 +395,13 @@ def test_a_model_named_without_a_base_url_is_refused_before_the_embedded_model_l
     assert result.exit_code == 2 and result.stdout == ""
     assert result.stderr.splitlines() == [
         "error: --model qwen names a model on a server, but no base URL is set, so the embedded demonstration "
-        "model would answer instead; give --base-url URL (or set PEARL_BASE_URL) as well"
+        "model would answer instead; give --base-url URL (or set PEARL_BASE_URL) as well, or leave --model out "
+        "to use the embedded model"
     ]
     monkeypatch.setenv("PEARL_MODEL", "qwen")
     result = runner.invoke(app, ["plan", QUESTION])
     assert result.exit_code == 2 and "error: model 'qwen' (env PEARL_MODEL) names a model on a server" in result.stderr
+    assert "or unset PEARL_MODEL to use the embedded model" in result.stderr
     # `pearl config` shows the settings all the same, with the same words as a note.
     result = runner.invoke(app, ["config", "--model", "m"])
     assert result.exit_code == 0 and re.search(r"^model +m +argument$", result.stdout, re.M)

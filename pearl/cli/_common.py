@@ -347,9 +347,18 @@ def unused_model(settings: Settings) -> str | None:
         return None
     source = settings.sources.get("model", "")
     named = f"--model {settings.model}" if source == "argument" else f"model {settings.model!r} ({source})"
+    if source == "argument":
+        instead = "leave --model out"
+    elif source.startswith("env "):
+        instead = f"unset {source.removeprefix('env ')}"
+    elif source.startswith("file "):
+        instead = f"remove model from {source.removeprefix('file ')}"
+    else:
+        instead = "name no model"
     return (
         f"{named} names a model on a server, but no base URL is set, so the embedded demonstration model "
-        "would answer instead; give --base-url URL (or set PEARL_BASE_URL) as well"
+        f"would answer instead; give --base-url URL (or set PEARL_BASE_URL) as well, or {instead} "
+        "to use the embedded model"
     )
 
 
