@@ -118,7 +118,7 @@ def test_a_key_refused_from_the_config_file_names_the_file(fake_server: FakeOpen
     config = _isolated_home / "config.toml"
     config.write_text(f'[pearl]\napi_key = "{KEY}"\n', encoding="utf-8")
     message = _refused(fake_server, status=403)
-    assert f"from the config file {config} (403: Incorrect API key provided): fix api_key there" in message
+    assert f"from api_key in {config} (403: Incorrect API key provided): fix it there" in message
     assert "may not use model 'm'" in message  # a 403 may be a known key without access to the model
 
 
@@ -231,5 +231,5 @@ def test_cli_eval_does_not_advise_retry_errors_for_textless_documents(
     result = runner.invoke(app, [*argv, "--base-url", fake_server.base_url, "--model", "m"])
     assert result.exit_code == 0, result.output
     assert "--retry-errors" not in result.stderr and "failed" not in result.stderr
-    assert "skipping 2 question(s) whose document has no text (documents d2, d3): q2, q3" in caplog.text
+    assert "skipping 2 questions whose document has no text (documents d2, d3): q2, q3" in caplog.text
     assert "Skipped 2 questions" in result.stdout

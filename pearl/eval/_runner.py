@@ -32,6 +32,7 @@ from pathlib import Path
 
 from pearl._files import FolderLock, atomic_write_text, read_json
 from pearl._pearl import Pearl, run_blocking
+from pearl._text import counted
 from pearl._version import __version__
 from pearl.config import Settings
 from pearl.context import DocumentIndex
@@ -52,7 +53,7 @@ from pearl.eval._metrics import evidence_shown, score_answer
 from pearl.eval._models import SPLITS, Dataset, EvalQuestion, EvalSummary, ResultRow, RunConfig
 from pearl.eval._plans import PlanSet
 from pearl.eval._results import RESULTS_FILE, ResultsLog, latest_rows, load_results
-from pearl.eval._summary import render_report, summarize
+from pearl.eval._summary import render_report, some_of, summarize
 from pearl.html import index_for_page, render_report_page, render_trace_page
 from pearl.llm import LLM
 from pearl.methods import METHODS
@@ -88,8 +89,6 @@ UNANSWERED_STOP = 4
 """A run stops once this many questions in a row (or as many as run at once, if more) got no answer from the
 model's server: see the module's docstring."""
 
-
-_NAMED = 10  # ids a message lists at most
 
 # Seconds between two tries for a run directory's lock while waiting for another run.
 _LOCK_POLL = 0.5
@@ -545,19 +544,18 @@ def _with_text(dataset: Dataset, questions: Sequence[EvalQuestion]) -> tuple[lis
     skipped = [q.id for q in questions if q.document_id in blank]
     if skipped:
         empty = sorted({q.document_id for q in questions if q.document_id in blank})
-        where = f"{', '.join(empty[:_NAMED])}{' ...' if len(empty) > _NAMED else ''}"
+        where = some_of(empty)
         if not kept:
             raise DatasetError(
                 f"{dataset.path}: no question to run: the document of every one selected has no text ({where}); "
                 "fill in the documents' text"
             )
         log.warning(
-            "%s: skipping %d question(s) whose document has no text (documents %s): %s%s; fill in the text to run them",
+            "%s: skipping %s whose document has no text (documents %s): %s; fill in the text to run them",
             dataset.path,
-            len(skipped),
+            counted(len(skipped), "question"),
             where,
-            ", ".join(skipped[:_NAMED]),
-            " ..." if len(skipped) > _NAMED else "",
+            some_of(skipped),
         )
     return kept, skipped
 

@@ -20,10 +20,16 @@ from pearl.eval._models import (
 from pearl.eval._results import latest_rows
 from pearl.eval._stats import bootstrap_mean, mcnemar_exact, paired_bootstrap
 
-__all__ = ["render_report", "summarize"]
+__all__ = ["render_report", "some_of", "summarize"]
 
 
-_NAMED = 10  # skipped questions the report names, at most (summary.json lists them all)
+_NAMED = 10  # ids a report or message names, at most (summary.json lists them all)
+
+
+def some_of(items: Sequence[str], most: int = _NAMED) -> str:
+    """The first `most` of `items`, comma-separated, and how many more: "q1, q2 and 3 more"."""
+    more = f" and {len(items) - most} more" if len(items) > most else ""
+    return ", ".join(items[:most]) + more
 
 
 def _mean(values: Sequence[float]) -> float:
@@ -169,11 +175,10 @@ def render_report(summary: EvalSummary) -> str:
         "",
     ]
     if summary.skipped:
-        shown = ", ".join(f"`{q}`" for q in summary.skipped[:_NAMED])
-        more = f" and {len(summary.skipped) - _NAMED} more" if len(summary.skipped) > _NAMED else ""
+        shown = some_of([f"`{q}`" for q in summary.skipped])
         out += [
             f"Skipped {counted(len(summary.skipped), 'question')} whose document has no text (bad input: not run, not "
-            f"counted above, not errors; fill in the text to run them): {shown}{more}.",
+            f"counted above, not errors; fill in the text to run them): {shown}.",
             "",
         ]
     if any(m.evidence_n for m in summary.methods):

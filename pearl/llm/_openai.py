@@ -355,7 +355,7 @@ class OpenAICompatibleLLM:
             key = self._settings.api_key.get_secret_value()
             problem = key_problem(key)  # Settings checks it; one built with model_construct is not checked
             if problem:
-                source = self._key_source()
+                source = self._where_set("api_key", "--api-key", "PEARL_API_KEY")
                 raise ConfigError(f"the API key from {source} cannot be sent: {problem}; copy the key again")
             headers["Authorization"] = f"Bearer {key}"
         return headers
@@ -440,32 +440,21 @@ class OpenAICompatibleLLM:
             return f"{name} in {source.removeprefix('file ')}"
         return f"{option} / {variable}"  # a `Settings` made in code: its source unknown
 
-    def _key_source(self) -> str:
-        """Where the API key came from, as a message names it: "--api-key", "PEARL_API_KEY", "the config file X"."""
-        source = self._settings.sources.get("api_key", "")
-        if source == "argument":
-            return "--api-key"
-        if source.startswith("env "):
-            return source.removeprefix("env ")
-        if source.startswith("file "):
-            return f"the config file {source.removeprefix('file ')}"
-        return "--api-key, PEARL_API_KEY or the config file"  # a `Settings` made in code: its source unknown
-
     def _refused_key(self, status: int, said: str) -> str:
         """What a 401/403 refused and what to do, by where the key came from: "pass --api-key" is wrong
         advice when the key refused came from --api-key."""
         refused = f"({status}: {said})" if said else f"({status})"
         if self._settings.api_key is None:
             return f"the request without an API key {refused}: set PEARL_API_KEY (or OPENAI_API_KEY) or pass --api-key"
-        source = self._key_source()
+        source = self._where_set("api_key", "--api-key", "PEARL_API_KEY")
         if source == "--api-key":
             fix = "check the key passed with --api-key (it overrides PEARL_API_KEY and the config file)"
         elif source == "OPENAI_API_KEY":
             fix = "it may be for another server; set PEARL_API_KEY (it wins over OPENAI_API_KEY) or pass --api-key"
         elif source == "PEARL_API_KEY":
             fix = "set PEARL_API_KEY to a key this server accepts, or pass --api-key"
-        elif source.startswith("the config file"):
-            fix = "fix api_key there, or override it with PEARL_API_KEY or --api-key"
+        elif source.startswith("api_key in "):
+            fix = "fix it there, or override it with PEARL_API_KEY or --api-key"
         else:
             fix = "check the key"
         if status == 403:  # a key the server knows may still not be allowed this model
