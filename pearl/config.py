@@ -315,7 +315,7 @@ def load_settings(**explicit: Any) -> Settings:
     path = config_file()
     for key, value in _read_file(path).items():
         values[key], sources[key] = value, f"file {path}"
-    sources["config_file"] = "read" if path.is_file() else "not found, so not read (optional)"
+    sources["config_file"] = "read" if path.exists() and not path.is_dir() else "not found, so not read (optional)"
     for key, names in ENVIRONMENT.items():
         for name in names:
             env = os.environ.get(name)
