@@ -258,6 +258,16 @@ def test_a_label_the_document_does_not_have_is_noted_and_not_drawn_as_a_link(tmp
         assert f'data-sid="{valid}">[S{valid}]</a>' in said and " [S600]." in said and 'data-sid="600"' not in page
 
 
+def test_a_label_in_a_direct_answer_is_not_drawn_as_a_link(tmp_path: Path) -> None:
+    document = tmp_path / "keeper.txt"
+    document.write_text(HOSTILE, encoding="utf-8")
+    llm = FakeLLM(default=lambda request: "She stayed for her brother [S1].")
+    answer = Pearl(llm=llm, settings=load_settings(cache=False)).ask(document, QUESTION, method="direct")
+    page = render_answer_page(answer, index_for_trace(answer.trace))
+    said = page.split('class="answer-text">', 1)[1].split("</div>", 1)[0]
+    assert "[S1]" in said and 'data-sid="1"' not in said
+
+
 def test_fallback_answer_says_so(tmp_path: Path) -> None:
     answer = ask(tmp_path, hostile_llm(plan=None), plan_attempts=1)
     assert answer.fallback

@@ -253,7 +253,8 @@ def render_answer_page(answer: Answer, index: DocumentIndex | None = None, *, no
         graph=graph,
         other_stages=[s for s in stages if id(s) not in step_stages],
         document=document,
-        sentences=_sentence_count(trace, index),
+        # `direct` shows the document unlabelled: a label in its answer names nothing it saw, so none is a link.
+        sentences=0 if answer.method == "direct" else _sentence_count(trace, index),
         # The name as the user gave it (the trace's), not the absolute path it was read again from.
         document_name=trace.document.name if trace.document else (index.name if index is not None else ""),
         notes=list(notes),
