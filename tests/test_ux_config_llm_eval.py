@@ -213,6 +213,9 @@ def test_eval_skips_questions_whose_document_has_no_text(tmp_path: Path) -> None
     report = (out / "report.md").read_text(encoding="utf-8")
     assert "Skipped 2 questions whose document has no text" in report and "`q2`, `q3`" in report
     assert json.loads((out / "summary.json").read_text(encoding="utf-8"))["skipped"] == ["q2", "q3"]
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert 'id="skipped">Skipped 2 questions whose document has no text' in page
+    assert "<code>q2</code>, <code>q3</code>." in page
 
 
 def test_eval_with_only_textless_documents_is_a_dataset_error(tmp_path: Path) -> None:
