@@ -28,6 +28,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from pearl._text import counted
 from pearl.actions import ActionLibrary, default_library
 from pearl.config import Settings, load_settings
 from pearl.context import (
@@ -444,7 +445,7 @@ class Pearl:
             return await _fall_back(ctx, method, "window too small to plan: ", f"; {problem}; {_RAISE_WINDOW}")
         planned = await self._plan(ctx, demos, entity_sheet(await ctx.aindex(), SHEET_TOKENS))
         if planned.plan is None:
-            tried = f"no valid plan after {len(planned.attempts)} attempt(s); "
+            tried = f"no valid plan after {counted(len(planned.attempts), 'attempt')}; "
             return await _fall_back(ctx, method, tried, " instead")
         assert chosen.executor is not None
         return await answer_from_plan(ctx, planned.plan, method=method, executor=chosen.executor)

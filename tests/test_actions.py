@@ -395,7 +395,7 @@ def test_cli_import_and_export(tmp_path: Path) -> None:
     runner = CliRunner()
     result = runner.invoke(app, ["actions", "import", str(source), "-o", str(out)])
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("imported 4 action(s)") and "(1 variadic, 3 line(s) skipped)" in result.stdout
+    assert result.stdout.startswith("imported 4 actions") and "(1 variadic, 3 lines skipped)" in result.stdout
     assert "skipped: " in result.stderr and "FIND_REACTION" in result.stderr
     assert load_library(out).names == ["FIND_ELEMENT", "CONCAT", "LEAST_DESCRIBING", "SUMMARIZE"]
     result = runner.invoke(app, ["actions", "export", str(out)])

@@ -420,7 +420,7 @@ def test_mine_with_no_usable_reply_fails_and_leaves_the_library_alone(fake_serve
     assert result.exit_code == 1
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1
-    assert "no usable reply for any of 3 question(s) (3 malformed, 0 failed" in errors[0]
+    assert "no usable reply for any of 3 questions (3 malformed, 0 failed" in errors[0]
     assert f"{out} was not written" in errors[0] and "check the model" in errors[0]
     assert out.read_text(encoding="utf-8") == "the library of an earlier run"
     assert "wrote" not in result.stdout

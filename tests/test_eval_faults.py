@@ -19,6 +19,7 @@ from conftest import SAMPLE_DIR
 from fakeserver import FakeOpenAIServer, Reply
 
 from pearl import Pearl, load_settings
+from pearl._text import counted
 from pearl.errors import UnansweredError
 from pearl.eval import ResultRow, latest_rows, load_dataset, load_results, run_eval
 
@@ -148,7 +149,7 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path: Path, fake_server
     assert "Traceback" not in stderr
     saved = check_rows(out / "results.jsonl")
     assert 3 <= len(saved) < len(EXPECTED)
-    assert f"{len(saved)} result(s) saved" in stderr
+    assert counted(len(saved), "result") + " saved" in stderr
 
 
 def flaky_server(server: FakeOpenAIServer, always_failing: str) -> Counter[str]:

@@ -138,7 +138,7 @@ def test_leval_tpo_and_coursera_options_are_lines(tmp_path: Path, caplog: pytest
     duty, fuel = coursera.questions  # question 2's gold "AC" names two options: left out, with a warning
     assert duty.question == "What is the keeper's main duty?" and duty.options[-1] == "Teaching"
     assert (duty.gold, fuel.gold, fuel.id) == ("B", "B", "doc1:3")
-    assert "left out 1 question(s) whose gold answer names several options (doc1:2 'AC')" in caplog.text
+    assert "left out 1 question whose gold answer names several options (doc1:2 'AC')" in caplog.text
 
 
 def test_leval_exam_without_options_is_exact_match_free_text(tmp_path: Path) -> None:

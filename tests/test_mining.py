@@ -649,12 +649,12 @@ def test_cli_mine_and_actions_commands(tmp_path: Path, fake_server: FakeOpenAISe
     server = ["--base-url", fake_server.base_url, "--model", "fake-model"]
     result = runner.invoke(app, ["mine", "--questions", str(QUESTIONS), "--limit", "3", "-o", str(out), *server])
     assert result.exit_code == 1 and not out.exists(), result.output  # no reply could be read: no library
-    assert "no usable reply for any of 3 question(s) (3 malformed, 0 failed" in result.stderr
+    assert "no usable reply for any of 3 questions (3 malformed, 0 failed" in result.stderr
     fake_server.set_default(lambda body: "USE: FIND_X\nNEW: FIND_SHIP_NAME(CTX, X) : The name of the ship in X.")
     again = ["mine", "--questions", str(QUESTIONS), "--limit", "3", "-o", str(out), "--no-cache", *server]
     result = runner.invoke(app, again)
     assert result.exit_code == 0, result.output
-    assert "3 proposal(s), 0 malformed" in result.stdout and f"wrote {out}" in result.stdout
+    assert "3 proposals, 0 malformed" in result.stdout and f"wrote {out}" in result.stdout
     library = load_library(out)
     assert library.get("FIND_SHIP_NAME") is not None and library.get("FIND_SHIP_NAME").count == 3  # type: ignore[union-attr]
 
@@ -665,7 +665,7 @@ def test_cli_mine_and_actions_commands(tmp_path: Path, fake_server: FakeOpenAISe
     default = runner.invoke(app, ["actions", "list"])
     assert len(default.stdout.splitlines()) == len(default_library())
     shown = runner.invoke(app, ["actions", "show", "find_ship_name", "--actions", str(out)])
-    assert shown.exit_code == 0 and "asked for by 3 mined question(s)" in shown.stdout
+    assert shown.exit_code == 0 and "asked for by 3 mined questions" in shown.stdout
     missing = runner.invoke(app, ["actions", "show", "FIND_SHIP_NAMES", "--actions", str(out)])
     assert missing.exit_code == 2 and "did you mean FIND_SHIP_NAME" in missing.stderr
     seed = tmp_path / "seed.json"
@@ -714,7 +714,7 @@ def test_cli_mine_document(tmp_path: Path, fake_server: FakeOpenAIServer) -> Non
     args = ["mine", "--document", str(document), "--imagine", "2", "-o", str(out)]
     result = runner.invoke(app, [*args, "--base-url", fake_server.base_url, "--model", "fake-model"])
     assert result.exit_code == 0, result.output
-    assert "imagined 2 question(s)" in result.stdout and "  Why does Varga keep the light?" in result.stdout
+    assert "imagined 2 questions" in result.stdout and "  Why does Varga keep the light?" in result.stdout
     assert load_library(out).names == ["FIND_KEEPER_DUTY"]
 
 

@@ -148,7 +148,7 @@ def test_fallback_runs_when_every_plan_fails() -> None:
     answer = pearl_with(fake, plan_attempts=2).ask(SAMPLE, QUESTION, ["a", "b", "c", "d"])
     assert answer.fallback and answer.method == "pearl"
     assert answer.letter == "B"
-    assert any("no valid plan after 2 attempt(s)" in n for n in answer.notes)
+    assert any("no valid plan after 2 attempts" in n for n in answer.notes)
     assert answer.usage.calls == 3  # two plan attempts, one direct answer over compressed context
 
 

@@ -163,7 +163,7 @@ def test_refine_keeps_right_plans_and_revised_ones() -> None:
     result = asyncio.run(
         refine_demos(pearl, dataset, questions, rounds=2, concurrency=1, on_progress=lambda *a: progress.append(a))
     )
-    assert [r.kept for r in result.records] == ["correct after 1 revision(s)", "correct"]
+    assert [r.kept for r in result.records] == ["correct after 1 revision", "correct"]
     assert result.kept == 2 and result.first_correct == 1 and result.revised == 1 and result.first_valid == 2
     store_ = result.store
     assert (
@@ -201,7 +201,7 @@ def test_rejected_revision_is_fed_back() -> None:
     llm = FakeLLM(default=reply)
     pearl = Pearl(llm=llm, settings=load_settings(cache=False))
     result = asyncio.run(refine_demos(pearl, dataset, dataset.questions[:1], rounds=2))
-    assert result.records[0].kept == "correct after 2 revision(s)"
+    assert result.records[0].kept == "correct after 2 revisions"
     second = [r for r in llm.history if (r.prompt or "").startswith("refine.")][1]
     assert "revision 1 was rejected" in second.messages[-1].content and "NO_SUCH_ACTION" in second.messages[-1].content
 
@@ -317,7 +317,7 @@ def test_refine_resumes_from_its_progress_file(tmp_path: Path) -> None:
         )
     )
     assert result.resumed == 2 and [r.id for r in result.records] == [q.id for q in questions]
-    assert [r.kept for r in result.records[:2]] == ["correct after 1 revision(s)", "correct"] and result.kept == 3
+    assert [r.kept for r in result.records[:2]] == ["correct after 1 revision", "correct"] and result.kept == 3
     asked = " ".join(m.content for r in again.history for m in r.messages)
     assert "Each of the following" in asked and "Why did Dorota put water" not in asked  # only the third ran
     assert seen[0] == (2, 3, "kept 2") and seen[-1][0] == 3
@@ -458,7 +458,7 @@ def test_cli_mine_refine_then_ask_uses_both(tmp_path: Path, fake_server: FakeOpe
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     # The first question (gold B) is right after one revision; the second (gold D) never.
-    assert lines[0].startswith("refined 2 question(s)") and "1 more right after revision; kept 1 demo(s)" in lines[0]
+    assert lines[0].startswith("refined 2 questions") and "1 more right after revision; kept 1 demo" in lines[0]
     assert lines[1].startswith("  without the store: questions=1 valid=1/1")
     assert lines[2].startswith("  with the store: questions=1 valid=1/1")
     assert f"pearl ask --demos {demos} --actions {mined}" in result.stdout

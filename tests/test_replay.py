@@ -105,7 +105,7 @@ def test_paper_qids_match_positions_in_a_quality_file(tmp_path: Path) -> None:
     assert (given.rows, given.by_position, given.duplicates, given.unmatched) == (6, 2, 1, 2)
     assert given.unmatched_ids == ["999", "nope"]
     assert given.summary() == (
-        "3 of 6 given plan(s) match a question (2 by position in the QuALITY file); 1 repeat an earlier qid "
+        "3 of 6 given plans match a question (2 by position in the QuALITY file); 1 repeat an earlier qid "
         "(the first is used); 2 match no question (qid 999, nope)"
     )
     # positions are the paper's numbering of QuALITY files only; other layouts match by id
@@ -204,7 +204,7 @@ def test_cli_eval_plans_against_the_fake_server(tmp_path: Path, fake_server: Fak
     result = runner.invoke(app, [*args, *server(fake_server)])
     assert result.exit_code == 0, result.output
     assert (
-        "plans: 1 of 3 given plan(s) match a question (1 by position in the QuALITY file); 1 repeat an earlier qid "
+        "plans: 1 of 3 given plans match a question (1 by position in the QuALITY file); 1 repeat an earlier qid "
         "(the first is used); 1 match no question (qid 77)" in result.stderr
     )
     rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]

@@ -81,7 +81,7 @@ def show_command(
         flags.append("runs locally, without the model")
     echo(f"  library: {library.name} v{library.version}" + (f"; {', '.join(flags)}" if flags else ""))
     if action.count or action.examples:
-        echo(f"  asked for by {action.count} mined question(s)")
+        echo(f"  asked for by {counted(action.count, 'mined question')}")
         for example in action.examples:
             echo(f"    e.g. {example}")
 
@@ -138,7 +138,8 @@ def import_command(
         echo(f"skipped: {problem}", err=True)
     variadic = sum(a.variadic for a in library.actions)
     echo(
-        f"imported {len(library)} action(s) from {file} ({variadic} variadic, {len(problems)} line(s) skipped); "
+        f"imported {counted(len(library), 'action')} from {file} "
+        f"({variadic} variadic, {counted(len(problems), 'line')} skipped); "
         f"wrote {out}; use it with --actions {out} (or --actions {file} directly)"
     )
 

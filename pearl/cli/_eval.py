@@ -154,7 +154,8 @@ def eval_command(
             raise typer.Exit(interrupted_exit()) from None
         saved = len(latest_rows(load_results(run_dir / RESULTS_FILE)))
         echo(
-            f"interrupted: {saved} result(s) saved in {run_dir / RESULTS_FILE}; run the same command again to resume",
+            f"interrupted: {counted(saved, 'result')} saved in {run_dir / RESULTS_FILE}; "
+            "run the same command again to resume",
             err=True,
         )
         raise typer.Exit(interrupted_exit()) from None

@@ -66,11 +66,15 @@ def _report_mining(result: MiningResult, out: Path, base: set[str]) -> None:
     library = result.library
     resumed = f", {result.resumed} resumed from the progress file" if result.resumed else ""
     echo(
-        f"mined {result.questions} question(s) in {result.seconds:.1f}s: {result.proposals} proposal(s), "
+        f"mined {counted(result.questions, 'question')} in {result.seconds:.1f}s: "
+        f"{counted(result.proposals, 'proposal')}, "
         f"{result.malformed} malformed, {result.failed} failed{resumed}"
     )
     if result.imagined:
-        echo(f"imagined {len(result.imagined)} question(s) ({result.imagine_malformed} line(s) malformed):")
+        echo(
+            f"imagined {counted(len(result.imagined), 'question')} "
+            f"({counted(result.imagine_malformed, 'line')} malformed):"
+        )
         for question in result.imagined:
             echo(f"  {question}")
     echo(
@@ -105,7 +109,7 @@ def _nothing_usable(result: MiningResult, out: Path) -> str:
     else:
         hint = "check the model: it must follow the reply format (an instruction-tuned model, named by --model)"
     return (
-        f"no usable reply for any of {result.questions} question(s) ({result.malformed} malformed, "
+        f"no usable reply for any of {counted(result.questions, 'question')} ({result.malformed} malformed, "
         f"{result.failed} failed; first: {first}), so {out} was not written; {hint}"
     )
 
@@ -330,9 +334,9 @@ def refine_command(
     bar.close()
     errors = [r for r in result.records if r.error]
     echo(
-        f"refined {len(result.records)} question(s) in {result.seconds:.0f}s: "
-        f"{result.first_valid} first plan(s) valid, {result.first_correct} right at once, "
-        f"{result.revised} more right after revision; kept {result.kept} demo(s)"
+        f"refined {counted(len(result.records), 'question')} in {result.seconds:.0f}s: "
+        f"{counted(result.first_valid, 'first plan')} valid, {result.first_correct} right at once, "
+        f"{result.revised} more right after revision; kept {counted(result.kept, 'demo')}"
         + (f"; refused {result.refused} that wrote the gold answer into an argument" if result.refused else "")
         + (f"; {len(errors)} failed" if errors else "")
         + (f"; {result.resumed} resumed from {partial}" if result.resumed else "")

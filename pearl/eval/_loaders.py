@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from pearl._files import decode_json, read_text
-from pearl._text import shorten
+from pearl._text import counted, shorten
 from pearl.errors import DatasetError
 from pearl.eval._metrics import question_type
 from pearl.eval._models import FORMATS, Dataset, EvalDocument, EvalQuestion, Format
@@ -270,11 +270,11 @@ def _leval(line: _Line, obj: dict[str, Any]) -> tuple[EvalDocument, list[EvalQue
             )
     if several:
         log.warning(
-            "%s:%d: left out %d question(s) whose gold answer names several options (%s); "
+            "%s:%d: left out %s whose gold answer names several options (%s); "
             "pearl answers multiple choice with one option",
             line.path,
             line.number,
-            len(several),
+            counted(len(several), "question"),
             ", ".join(several[:3]) + (", ..." if len(several) > 3 else ""),
         )
     return document, questions

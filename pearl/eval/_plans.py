@@ -24,6 +24,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from pearl._text import counted
 from pearl.actions import ActionLibrary
 from pearl.errors import DatasetError, PlanParseError
 from pearl.eval._loaders import _lines
@@ -52,7 +53,7 @@ class PlanSet(BaseModel):
     def summary(self) -> str:
         """One line for the user: what matched, what did not."""
         position = f" ({self.by_position} by position in the QuALITY file)" if self.by_position else ""
-        text = f"{len(self.plans)} of {self.rows} given plan(s) match a question{position}"
+        text = f"{len(self.plans)} of {counted(self.rows, 'given plan')} match a question{position}"
         if self.duplicates:
             text += f"; {self.duplicates} repeat an earlier qid (the first is used)"
         if self.unmatched:

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from pearl._files import atomic_write_text, decode_json, read_text
-from pearl._text import shorten, word_stems
+from pearl._text import counted, shorten, word_stems
 from pearl.actions import ActionLibrary
 from pearl.errors import ConfigError, PlanParseError
 from pearl.planning._parser import parse_plan
@@ -191,8 +191,8 @@ def check_demos(store: DemoStore, library: ActionLibrary) -> tuple[DemoStore, li
         kept.append(demo)
     if dropped:
         warnings.append(
-            f"dropped {len(dropped)} of {len(store.demos)} demonstration(s) whose plans library {library.name} "
-            f"cannot run, e.g. {dropped[0]}"
+            f"dropped {len(dropped)} of {counted(len(store.demos), 'demonstration')} whose plans library "
+            f"{library.name} cannot run, e.g. {dropped[0]}"
         )
     return store.model_copy(update={"demos": kept}), warnings
 

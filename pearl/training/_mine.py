@@ -23,6 +23,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from pearl._text import counted
 from pearl.actions import Action, ActionLibrary, seed_library
 from pearl.context import entity_sheet, index_document
 from pearl.errors import LLMError, MergeReplyError, ProposalError, ReplyFormatError, stops_a_run
@@ -464,7 +465,8 @@ async def mine_document(
     imagined, bad = parse_imagined(reply.text, count)
     if not imagined:
         raise ReplyFormatError(
-            f"the model imagined no usable question about {document.name} ({bad} line(s) off the 'Q: ...' format)"
+            f"the model imagined no usable question about {document.name} "
+            f"({counted(bad, 'line')} off the 'Q: ...' format)"
         )
     shown = library if library is not None else seed_library()
     template = load_prompt("mine_document")

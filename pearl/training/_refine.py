@@ -29,7 +29,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field, ValidationError
 
 from pearl._pearl import Pearl
-from pearl._text import STOP_WORDS
+from pearl._text import STOP_WORDS, counted
 from pearl.actions import ActionLibrary
 from pearl.errors import LLMError, PearlError, PlanParseError, stops_a_run
 from pearl.eval import Dataset, EvalQuestion, score_answer
@@ -301,7 +301,7 @@ class _Refiner:
                 errors.append(f"revision {round_number} failed to run: {exc}")
                 continue
             if _is_right(eval_question, revised):
-                return self._keep(record, question, golds, plan, f"correct after {round_number} revision(s)")
+                return self._keep(record, question, golds, plan, f"correct after {counted(round_number, 'revision')}")
             wrong.append(plan.render())
         return record, None
 
