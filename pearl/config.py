@@ -33,6 +33,7 @@ __all__ = [
     "key_problem",
     "load_settings",
     "masked_url",
+    "set_where",
     "url_problem",
 ]
 
@@ -302,6 +303,18 @@ def _read_file(path: Path) -> dict[str, Any]:
 
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
+
+
+def set_where(settings: Settings, name: str) -> tuple[str, str]:
+    """Where setting `name` came from, as `load_settings` recorded it: ("argument", ""), ("env", the
+    variable), ("file", the settings file's path), or ("", "") when unknown (a `Settings` made in code)."""
+    source = settings.sources.get(name, "")
+    if source == "argument":
+        return "argument", ""
+    for kind in ("env", "file"):
+        if source.startswith(kind + " "):
+            return kind, source.removeprefix(kind + " ")
+    return "", ""
 
 
 def load_settings(**explicit: Any) -> Settings:

@@ -31,7 +31,7 @@ import typer
 from pearl._pearl import Pearl
 from pearl._text import counted
 from pearl.actions import default_library, load_library
-from pearl.config import Settings, load_settings
+from pearl.config import Settings, load_settings, set_where
 from pearl.documents import left_out_notes
 from pearl.errors import (
     ConfigError,
@@ -345,19 +345,15 @@ def unused_model(settings: Settings) -> str | None:
     """
     if not settings.model or settings.base_url:
         return None
-    source = settings.sources.get("model", "")
-    named = f"--model {settings.model}" if source == "argument" else f"model {settings.model!r} ({source})"
-    if source == "argument":
-        instead = "leave --model out"
-    elif source.startswith("env "):
-        instead = f"unset {source.removeprefix('env ')}"
-    elif source.startswith("file "):
-        instead = f"remove model from {source.removeprefix('file ')}"
-    else:
-        instead = "name no model"
+    kind, where = set_where(settings, "model")
+    named = f"model {settings.model!r}" + (f" ({kind} {where})" if kind else "")
+    if kind == "argument":
+        named = f"--model {settings.model}"
+    instead = {"argument": "leave --model out", "env": f"unset {where}", "file": f"remove model from {where}"}
+    instead_of = instead.get(kind, "name no model")
     return (
         f"{named} names a model on a server, but no base URL is set, so the embedded demonstration model "
-        f"would answer instead; give --base-url URL (or set PEARL_BASE_URL) as well, or {instead} "
+        f"would answer instead; give --base-url URL (or set PEARL_BASE_URL) as well, or {instead_of} "
         "to use the embedded model"
     )
 

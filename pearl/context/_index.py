@@ -75,11 +75,12 @@ def index_document(
     return index
 
 
-def units_of(text: str, view: MarkupView) -> Segmentation:
+def units_of(text: str, view: MarkupView, read: str | None = None) -> Segmentation:
     """`text` cut into sentence units as the index cuts it, read through `view` (quote marks and rules
-    down the side read as spaces, offsets the text's; units capped at `MAX_UNIT_TOKENS` as shown)."""
+    down the side read as spaces, offsets the text's; units capped at `MAX_UNIT_TOKENS` as shown).
+    `read`: `view.read(text)`, when the caller has it already."""
     return segment(
-        view.read(text),
+        view.read(text) if read is None else read,
         max_tokens=MAX_UNIT_TOKENS,
         count=count_tokens,
         markup=view.markup,
@@ -97,7 +98,7 @@ def build_index(document: Document, *, ner: bool = True, progress: Progress | No
         progress(0, len(text), "sentences")
     view = MarkupView.of(text)
     read = view.read(text)
-    segmentation = units_of(text, view)
+    segmentation = units_of(text, view, read)
     sentences = segmentation.sentences
     if not sentences:
         raise ContextError(f"{document.name}: the document has no text to index")

@@ -472,32 +472,23 @@ def gutters(text: str, code: Sequence[tuple[int, int]] = ()) -> tuple[list[tuple
         if not line.group():
             break
         start, end = line.span()
-        quote = None if _inside(blocks, start) else _QUOTE_MARK.match(text, start, end)
-        rule = None if quote is not None or _inside(blocks, start) else _RULE_MARK.match(text, start, end)
+        in_code = _inside(blocks, start)
+        quote = None if in_code else _QUOTE_MARK.match(text, start, end)
+        rule = None if in_code or quote is not None else _RULE_MARK.match(text, start, end)
         mark = quote or rule
         starts.append(start)
         kinds.append(">" * quote.group(1).count(">") if quote else "|" if rule else "")
         marks.append(mark.span() if mark else (start, start))
         others.append(rule is not None and "|" in text[rule.end() : end])
-    for first, last in _runs(kinds, "|"):
-        if last - first < _RULE_LINES or 3 * sum(others[first:last]) > last - first:
+    first = 0
+    for kind, run in itertools.groupby(kinds):
+        last = first + len(list(run))
+        if kind == "|" and (last - first < _RULE_LINES or 3 * sum(others[first:last]) > last - first):
             kinds[first:last] = [""] * (last - first)
+        first = last
     spans = [mark for mark, kind in zip(marks, kinds, strict=True) if kind]
     breaks = [starts[i] for i in range(1, len(kinds)) if kinds[i] != kinds[i - 1]]
     return spans, breaks
-
-
-def _runs(kinds: list[str], kind: str) -> list[tuple[int, int]]:
-    """The runs of consecutive `kind` in `kinds`, as (first, last + 1)."""
-    runs: list[tuple[int, int]] = []
-    for i, each in enumerate(kinds):
-        if each != kind:
-            continue
-        if runs and runs[-1][1] == i:
-            runs[-1] = (runs[-1][0], i + 1)
-        else:
-            runs.append((i, i + 1))
-    return runs
 
 
 def _literal_spans(text: str, fenced: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:

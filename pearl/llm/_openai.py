@@ -39,7 +39,7 @@ import httpx
 
 from pearl._paths import config_file
 from pearl._replies import JSONReplyError, read_json
-from pearl.config import Settings, key_problem, masked_url, url_problem
+from pearl.config import Settings, key_problem, masked_url, set_where, url_problem
 from pearl.errors import (
     ConfigError,
     ContextOverflowError,
@@ -431,13 +431,13 @@ class OpenAICompatibleLLM:
 
     def _where_set(self, name: str, option: str, variable: str) -> str:
         """Where setting `name` came from, as the thing to change: `--base-url`, `PEARL_BASE_URL`, the file."""
-        source = self._settings.sources.get(name, "")
-        if source == "argument":
+        kind, where = set_where(self._settings, name)
+        if kind == "argument":
             return option
-        if source.startswith("env "):
-            return source.removeprefix("env ")
-        if source.startswith("file "):
-            return f"{name} in {source.removeprefix('file ')}"
+        if kind == "env":
+            return where
+        if kind == "file":
+            return f"{name} in {where}"
         return f"{option} / {variable}"  # a `Settings` made in code: its source unknown
 
     def _refused_key(self, status: int, said: str) -> str:
