@@ -135,6 +135,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "key_problem",
         "load_settings",
         "masked_url",
+        "set_where",
         "url_problem",
     ],
     "pearl.llm": [
