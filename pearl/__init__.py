@@ -42,11 +42,12 @@ if TYPE_CHECKING:
         RetryableError,
         RunBusyError,
         ServerError,
+        UnansweredError,
     )
     from pearl.execution import execute_plan
     from pearl.llm import LLM, Completion, CompletionRequest, EmbeddedLLM, FakeLLM, OpenAICompatibleLLM, make_llm
     from pearl.models import Answer, Citation, Document, DocumentPart, Message, Trace, TraceEvent, Usage
-    from pearl.planning import DemoStore, Plan, Step, generate_plan, load_demos, parse_plan
+    from pearl.planning import DemoStore, Plan, PlanResult, Step, generate_plan, load_demos, parse_plan
     from pearl.protocols import Progress, StageProgress, StepContext
     from pearl.questions import Question
     from pearl.trace import render_trace
@@ -89,6 +90,7 @@ __all__ = [
     "Plan",
     "PlanError",
     "PlanParseError",
+    "PlanResult",
     "Progress",
     "ProposalError",
     "Question",
@@ -104,6 +106,7 @@ __all__ = [
     "StepContext",
     "Trace",
     "TraceEvent",
+    "UnansweredError",
     "Usage",
     "compress",
     "default_library",

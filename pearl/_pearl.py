@@ -22,10 +22,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import os
 import threading
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any, TypeVar
 
 from pearl._text import counted
@@ -53,13 +56,22 @@ from pearl.planning import (
     PlanResult,
     builtin_demos,
     generate_plan,
+    parse_plan,
     plan_window_problem,
     select_demos,
 )
 from pearl.protocols import LLM, StageProgress
 from pearl.questions import LETTERS, Question, as_question
 
-__all__ = ["DEFAULT_METHOD", "PLAN_DEMOS", "SHEET_TOKENS", "Pearl", "checked_question", "run_blocking"]
+__all__ = [
+    "DEFAULT_METHOD",
+    "MEMORY_INDEXES",
+    "PLAN_DEMOS",
+    "SHEET_TOKENS",
+    "Pearl",
+    "checked_question",
+    "run_blocking",
+]
 
 DEFAULT_METHOD = "pearl"
 PLAN_DEMOS = 4
@@ -70,6 +82,42 @@ _REFIT = "context overflow"
 """The trace stage recording that a question ran again in a smaller window."""
 
 T = TypeVar("T")
+
+
+MEMORY_INDEXES = 16
+"""Indexes a `Pearl` keeps in memory, the most recently used: a long-lived service asked about
+document after document kept every one, with its derived views, for good. One let go comes back
+from the index cache on disk (`index_document`) when it is asked about again."""
+
+
+class _Memory:
+    """The indexes in memory, by content hash, the least recently used let go beyond `MEMORY_INDEXES`;
+    shared by a `Pearl` and its `with_demos` twins. Safe across threads."""
+
+    def __init__(self) -> None:
+        self._kept: OrderedDict[str, DocumentIndex] = OrderedDict()
+        self._embedded: set[str] = set()  # of those kept, the ones given their sentence vectors (`dense`)
+        self._lock = threading.Lock()  # held for a lookup or an update, never for a build
+        self.building = threading.Lock()  # one index built (or embedded) at a time, in whichever thread
+
+    def get(self, key: str, *, embedded: bool = False) -> DocumentIndex | None:
+        """The index of the text with content hash `key`, if kept (and given its vectors, if `embedded`)."""
+        with self._lock:
+            index = self._kept.get(key)
+            if index is None or (embedded and key not in self._embedded):
+                return None
+            self._kept.move_to_end(key)
+            return index
+
+    def put(self, key: str, index: DocumentIndex, *, embedded: bool = False) -> None:
+        with self._lock:
+            self._kept[key] = index
+            self._kept.move_to_end(key)
+            if embedded:
+                self._embedded.add(key)
+            while len(self._kept) > MEMORY_INDEXES:
+                gone, _ = self._kept.popitem(last=False)
+                self._embedded.discard(gone)
 
 
 class _Stopped(Exception):
@@ -85,6 +133,10 @@ def run_blocking(coroutine: Coroutine[Any, Any, T]) -> T:
     try:
         asyncio.get_running_loop()
     except RuntimeError:
+        running = False
+    else:
+        running = True
+    if not running:  # run outside the `except`, or every error it raises would chain "no running event loop"
         return asyncio.run(coroutine)
     # With the caller's context variables (a tracing span, a request id), as `asyncio.run` here would have.
     context = contextvars.copy_context()
@@ -230,18 +282,14 @@ class Pearl:
         self.demos = demos or builtin_demos()
         self.on_stage = on_stage
         self.on_trace = on_trace
-        self._indexes: dict[str, DocumentIndex] = {}
-        self._embedded: set[str] = set()  # content hashes of the indexes given their sentence vectors (`dense`)
-        self._building = threading.Lock()  # one index built (or embedded) at a time, in whichever thread
+        self._memory = _Memory()
 
     def with_demos(self, demos: DemoStore) -> Pearl:
         """The same pipeline (model, settings, library, indexes in memory) planning with other demonstrations."""
         other = Pearl(
             self.llm, self.settings, library=self.library, demos=demos, on_stage=self.on_stage, on_trace=self.on_trace
         )
-        other._indexes = self._indexes
-        other._embedded = self._embedded
-        other._building = self._building
+        other._memory = self._memory
         return other
 
     def index(self, document: DocumentSource) -> DocumentIndex:
@@ -258,7 +306,7 @@ class Pearl:
         """
         if not isinstance(document, Document):  # files are read in the worker thread too
             document = await asyncio.to_thread(as_document, document, self.settings.max_bytes)
-        if self._ready(document.content_hash):  # in memory: no thread needed
+        if self._memory.get(document.content_hash, embedded=self.settings.dense) is not None:  # no thread needed
             return self._index(document, None, None)
         loop = asyncio.get_running_loop()
         on_stage = self.on_stage
@@ -275,37 +323,35 @@ class Pearl:
             stop.set()
             raise
 
-    def _ready(self, key: str) -> bool:
-        """Whether the index of the text with content hash `key` is in memory with all it needs."""
-        return key in self._indexes and (not self.settings.dense or key in self._embedded)
-
     @contextlib.contextmanager
     def _turn(self, stop: threading.Event | None) -> Iterator[None]:
         """Hold the build lock; while another thread builds, a stopped question stops waiting (`_Stopped`)."""
+        building = self._memory.building
         if stop is None:
-            self._building.acquire()
+            building.acquire()
         else:
-            while not self._building.acquire(timeout=0.05):
+            while not building.acquire(timeout=0.05):
                 if stop.is_set():
                     raise _Stopped
         try:
             yield
         finally:
-            self._building.release()
+            building.release()
 
     def _index(self, document: Document, stop: threading.Event | None, tell: StageProgress | None) -> DocumentIndex:
         """`index`, given up (`_Stopped`) once `stop` is set: while waiting for another build, or at the next
         progress report of its own."""
-        key = document.content_hash
-        if not self._ready(key):
+        key, dense = document.content_hash, self.settings.dense
+        index = self._memory.get(key, embedded=dense)
+        if index is None:
             with self._turn(stop):
-                if key not in self._indexes:  # another thread may have built it meanwhile
-                    self._indexes[key] = self._build(document, stop, tell)
-                if self.settings.dense and key not in self._embedded:
-                    index = self._indexes[key]
+                index = self._memory.get(key)  # another thread may have built it meanwhile
+                if index is None:
+                    index = self._build(document, stop, tell)
+                    self._memory.put(key, index)
+                if dense and self._memory.get(key, embedded=True) is None:
                     attach_embeddings(index, progress=None if tell is None else lambda count: tell("embed", 0, count))
-                    self._embedded.add(key)
-        index = self._indexes[key]
+                    self._memory.put(key, index, embedded=True)
         if index.name == document.name and index.parts == document.parts:
             return index
         # Kept by text alone, the index may be another file's with the same text, whose name and parts (which
@@ -457,21 +503,26 @@ class Pearl:
         options: Sequence[str] | None = None,
     ) -> tuple[PlanResult, Trace]:
         """Write a plan for `question` (see `plan`)."""
+        _check_plan_order(question, document)
         q = as_question(question, options)
         # Planning never reads the document; with none given there is no entity sheet either.
         ctx = self._context(document if document is not None else Document.from_text(""), q, "plan")
         demos = self._demos(q)
-        problem = self._plan_window_problem(ctx, demos)
-        if problem is not None:
-            raise ConfigError(f"{problem}; {_RAISE_WINDOW}")
-        sheet = entity_sheet(await ctx.aindex(), SHEET_TOKENS) if document is not None else ""
-        return await self._guarded(ctx, lambda: self._plan(ctx, demos, sheet)), ctx.trace
+
+        async def run() -> PlanResult:
+            problem = self._plan_window_problem(ctx, demos)
+            if problem is not None:
+                raise ConfigError(f"{problem}; {_RAISE_WINDOW}")
+            sheet = entity_sheet(await ctx.aindex(), SHEET_TOKENS) if document is not None else ""
+            return await self._plan(ctx, demos, sheet)
+
+        return await self._guarded(ctx, run), ctx.trace
 
     async def arun_plan(
         self,
         document: DocumentSource,
         question: str | Question,
-        plan: Plan,
+        plan: Plan | str,
         options: Sequence[str] | None = None,
         *,
         method: str = DEFAULT_METHOD,
@@ -480,6 +531,10 @@ class Pearl:
         chosen = _method(method)
         if chosen.executor is None:
             raise ConfigError(f"method {method!r} does not run plans; choose one of {', '.join(_planned_names())}")
+        if isinstance(plan, str):
+            plan = parse_plan(plan, self.library, max_steps=self.settings.max_steps)
+        elif not isinstance(plan, Plan):
+            raise TypeError(f"plan must be a Plan or a plan's text, not {type(plan).__name__}")
         ctx = self._context(document, as_question(question, options), method)
         executor = chosen.executor
         answer = await self._guarded(ctx, lambda: answer_from_plan(ctx, plan, method=method, executor=executor))
@@ -502,7 +557,10 @@ class Pearl:
             method: one of `pearl.methods.METHODS`.
 
         Raises:
-            ConfigError: the question is empty (nothing is read or sent), or an unknown method.
+            QuestionError: the question cannot be asked (empty, one option, an option twice):
+                nothing is read or sent.
+            ConfigError: an unknown method.
+            TypeError: an argument of the wrong kind (the question or its options not text).
             PearlError: bad input, configuration, or a model failure after retries; its `trace`
                 holds what the question did up to the failure.
         """
@@ -517,9 +575,16 @@ class Pearl:
         """Write a plan for `question` with self-correction, without running it.
 
         Args:
-            question: the question; inline options are recognised.
+            question: the question; inline options are recognised. It comes first here (the
+                document is optional): a document or a file's path in its place is refused.
             document: if given, its entity sheet goes into the planning prompt.
             options: the options of a multiple-choice question.
+
+        Raises:
+            TypeError: the arguments look swapped (`plan(document, question)`), or one is of the wrong kind.
+            QuestionError: the question cannot be asked (empty, one option, an option twice).
+            PearlError: configuration, or a model failure after retries; its `trace` holds the
+                planning calls up to the failure.
 
         Returns:
             The plan result (its `plan` is None when every attempt failed) and the trace.
@@ -530,7 +595,7 @@ class Pearl:
         self,
         document: DocumentSource,
         question: str | Question,
-        plan: Plan,
+        plan: Plan | str,
         options: Sequence[str] | None = None,
         *,
         method: str = DEFAULT_METHOD,
@@ -538,15 +603,40 @@ class Pearl:
         """Run a given plan over `document` and answer `question` from its results.
 
         Args:
-            plan: a valid plan (`parse_plan`, `plan_from_json` or `plan`); its actions come from
-                this `Pearl`'s library or the plan's own declarations.
+            plan: a valid plan (`parse_plan`, `plan_from_json` or `plan`), or a plan's text, parsed
+                with this `Pearl`'s library; its actions come from that library or the plan's own
+                declarations.
             method: a method that runs plans: "pearl" or "pearl-fulldoc".
 
         Raises:
             ConfigError: `method` does not run plans.
+            PlanParseError: the plan's text does not parse, with its line and column.
+            QuestionError: the question cannot be asked (empty, one option, an option twice).
+            TypeError: an argument of the wrong kind (the question not text, the plan neither a
+                `Plan` nor text).
             PearlError: bad input, or a model failure after retries.
         """
         return run_blocking(self.arun_plan(document, question, plan, options, method=method))
+
+
+def _names_file(text: str) -> bool:
+    """Whether `text` is the path of an existing file (a question never is)."""
+    if len(text) > 4096 or "\n" in text or not text.strip():
+        return False
+    try:
+        return Path(text).expanduser().is_file()
+    except (OSError, ValueError):  # a name too long for the system, a NUL character
+        return False
+
+
+def _check_plan_order(question: object, document: object) -> None:
+    """Refuse `plan(document, question)`: `plan` takes the question first, unlike `ask`, and a swap
+    planned for a file's name as the question, the question's text taken for the document."""
+    swapped = isinstance(question, (Document, os.PathLike, list, tuple)) or (
+        isinstance(question, str) and isinstance(document, str) and _names_file(question) and not _names_file(document)
+    )
+    if swapped:
+        raise TypeError("plan takes the question first, then the document: plan(question, document)")
 
 
 def _planned_names() -> list[str]:

@@ -10,7 +10,7 @@ import os
 import sys
 import urllib.parse
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
@@ -18,6 +18,9 @@ from pearl._files import read_text
 from pearl._paths import config_file, data_dir
 from pearl.documents import DEFAULT_MAX_BYTES
 from pearl.errors import ConfigError
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -29,6 +32,7 @@ __all__ = [
     "ENVIRONMENT",
     "PATH_VARIABLES",
     "Settings",
+    "SettingsArgs",
     "default_threads",
     "key_problem",
     "load_settings",
@@ -317,7 +321,32 @@ def set_where(settings: Settings, name: str) -> tuple[str, str]:
     return "", ""
 
 
-def load_settings(**explicit: Any) -> Settings:
+class SettingsArgs(TypedDict, total=False):
+    """What `load_settings` takes by name: one setting each, as `Settings` describes it; None is not given."""
+
+    base_url: str | None
+    model: str | None
+    api_key: str | SecretStr | None
+    timeout: float | None
+    max_retries: int | None
+    retry_base_delay: float | None
+    retry_max_delay: float | None
+    concurrency: int | None
+    cache: bool | None
+    context_window: int | None
+    max_bytes: int | None
+    grammar: bool | None
+    json_schema: bool | None
+    step_budget: int | Literal["auto"] | None
+    step_share: float | None
+    context_budget: int | None
+    plan_attempts: int | None
+    max_steps: int | None
+    threads: int | None
+    dense: bool | None
+
+
+def load_settings(**explicit: Unpack[SettingsArgs]) -> Settings:
     """Resolve settings: explicit keyword arguments (None = not given) > environment > config file.
 
     Raises:

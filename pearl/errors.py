@@ -42,6 +42,11 @@ keep it; `pearl ask --trace FILE` writes it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # for the annotation alone: this module sits below the models
+    from pearl.models import Trace
+
 __all__ = [
     "ConfigError",
     "ContextError",
@@ -76,10 +81,10 @@ class PearlError(Exception):
 
     Attributes:
         trace: when raised by `Pearl.ask`, `plan` or `run_plan`: the `pearl.models.Trace` of
-            the question up to the failure (typed loosely here: this module sits below the models).
+            the question up to the failure.
     """
 
-    trace: object | None = None
+    trace: Trace | None = None
 
 
 class ConfigError(PearlError):

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pydantic import BaseModel, ConfigDict, Field
 
 from pearl._text import WritableStr
-from pearl.errors import ConfigError
+from pearl.errors import QuestionError
 
 __all__ = ["LETTERS", "Question", "as_question", "parse_choice", "split_options"]
 
@@ -62,9 +62,10 @@ def as_question(question: str | Question, options: Sequence[str] | None = None) 
     """A `Question` from one, from text and its `options`, or from text alone (inline options recognised).
 
     Raises:
-        ConfigError: the question has no text (options alone are not a question), or has more
-            options than there are letters for.
-        TypeError: the question is not text, or `options` is not a list of strings.
+        QuestionError: the question has no text (options alone are not a question), has one option
+            (nothing to choose between) or more options than there are letters for.
+        TypeError: the question is not text, `options` is not a list of strings, or a `Question`
+            comes with other `options` besides its own.
     """
     if not isinstance(question, (str, Question)):
         raise TypeError(f"the question must be a string or a Question, not {type(question).__name__}")
@@ -73,6 +74,11 @@ def as_question(question: str | Question, options: Sequence[str] | None = None) 
     if given is None or not all(isinstance(option, str) for option in given):
         raise TypeError("options must be a list of strings, one per option (or None for a free-text question)")
     if isinstance(question, Question):
+        if given and given != question.options:  # dropped silently, the question was asked without them
+            raise TypeError(
+                "a Question carries its own options: pass Question(text=..., options=[...]) alone, "
+                "or the question's text with options=[...]"
+            )
         asked = question
     elif given:
         asked = Question(text=question, options=given)
@@ -80,13 +86,13 @@ def as_question(question: str | Question, options: Sequence[str] | None = None) 
         asked = split_options(question)
     if not asked.text.strip():
         # Refused before anything is read or paid for: an empty question would still cost every call.
-        raise ConfigError("the question is empty: give the question's text (options alone are not a question)")
+        raise QuestionError("the question is empty: give the question's text (options alone are not a question)")
     if len(asked.options) == 1:
         # A multiple-choice question with one choice has nothing to choose between: likely a lost option.
-        raise ConfigError("one option: a multiple-choice question needs two or more (or none, for free text)")
+        raise QuestionError("one option: a multiple-choice question needs two or more (or none, for free text)")
     if len(asked.options) > len(LETTERS):
         # Labelled A to J: an eleventh option would never be shown to the model nor chosen.
-        raise ConfigError(f"{len(asked.options)} options: at most {len(LETTERS)} are supported (A to J)")
+        raise QuestionError(f"{len(asked.options)} options: at most {len(LETTERS)} are supported (A to J)")
     return asked
 
 

@@ -10,9 +10,9 @@ import pytest
 from fakeserver import FakeOpenAIServer, Reply
 from typer.testing import CliRunner
 
-from pearl import Pearl, load_settings
+from pearl import Document, Pearl, load_settings
 from pearl.cli import app
-from pearl.errors import ConfigError
+from pearl.errors import ConfigError, ContextError
 from pearl.llm import CompletionRequest, FakeLLM
 
 STORY = "Captain Ilse Varga kept the light at Tr'en Point.\n\nShe stayed because her brother Korvin was lost at sea.\n"
@@ -121,6 +121,15 @@ def test_a_question_of_format_characters_alone_is_empty() -> None:
     fake = FakeLLM(["A"])
     with pytest.raises(ConfigError, match="the question is empty"):
         Pearl(llm=fake, settings=load_settings(cache=False)).ask(STORY, "\u200b\u200d \u2060")
+    assert not fake.history
+
+
+@pytest.mark.parametrize("method", ["direct", "rag", "pearl"])
+def test_a_document_with_no_text_is_refused_before_any_call(method: str) -> None:
+    # direct alone sent the model a prompt with an empty <document> and paid for its reply.
+    fake = FakeLLM(["A"])
+    with pytest.raises(ContextError, match="the document has no text"):
+        Pearl(llm=fake, settings=load_settings(cache=False)).ask(Document.from_text(" \n\t"), "Who?", method=method)
     assert not fake.history
 
 

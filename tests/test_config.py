@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import get_type_hints
 
 import pytest
 from pydantic import ValidationError
 
-from pearl.config import Settings, load_settings
+from pearl.config import Settings, SettingsArgs, load_settings
 from pearl.errors import ConfigError
 
 
@@ -130,3 +131,8 @@ def test_step_budget_reads_auto_in_any_case_and_refuses_other_words(monkeypatch:
     with pytest.raises(ConfigError, match=r"step_budget .*must be auto or a number of tokens .*'lots'") as raised:
         load_settings()
     assert "literal" not in str(raised.value) and "valid integer" not in str(raised.value)
+
+
+def test_load_settings_names_every_setting_for_type_checkers() -> None:
+    # Typed `**Any`, a misspelt setting or a value of the wrong type passed every type checker.
+    assert set(get_type_hints(SettingsArgs)) == set(Settings.model_fields) - {"sources"}

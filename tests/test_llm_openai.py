@@ -8,7 +8,9 @@ import socket
 import threading
 import time
 import weakref
+from typing import Any
 
+import httpx
 import pytest
 from fakeserver import FakeOpenAIServer, Reply
 from pydantic import SecretStr
@@ -376,3 +378,46 @@ def test_health_check_passes_a_live_server_and_names_what_is_wrong(fake_server: 
     make(fake_server).check()
     with pytest.raises(LLMConnectionError, match="cannot connect"):
         OpenAICompatibleLLM(load_settings(base_url="http://127.0.0.1:9/v1", model="m", max_retries=0)).check()
+
+
+def test_concurrency_bounds_every_thread_and_event_loop_together(fake_server: FakeOpenAIServer) -> None:
+    # Kept per event loop, the limit let each thread running `Pearl.ask` in a loop of its own have all
+    # of it: 6 threads, concurrency 2, 6 requests in flight.
+    fake_server.set_default(Reply(delay=0.15, content="x"))
+    llm = make(fake_server, concurrency=2)
+    in_flight = most = 0
+    lock = threading.Lock()
+
+    def count(step: int) -> None:
+        nonlocal in_flight, most
+        with lock:
+            in_flight += step
+            most = max(most, in_flight)
+
+    real_post, real_apost = OpenAICompatibleLLM._post, httpx.AsyncClient.post
+
+    def post(self: OpenAICompatibleLLM, *args: Any, **kwargs: Any) -> httpx.Response:
+        count(1)
+        try:
+            return real_post(self, *args, **kwargs)
+        finally:
+            count(-1)
+
+    async def apost(self: httpx.AsyncClient, *args: Any, **kwargs: Any) -> httpx.Response:
+        count(1)
+        try:
+            return await real_apost(self, *args, **kwargs)
+        finally:
+            count(-1)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(OpenAICompatibleLLM, "_post", post)
+        patch.setattr(httpx.AsyncClient, "post", apost)
+        threads = [threading.Thread(target=asyncio.run, args=(llm.acomplete(REQUEST),)) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        llm.complete(REQUEST)  # the blocking path shares the same slots
+        for thread in threads:
+            thread.join(timeout=10)
+    assert len(fake_server.requests) == 7
+    assert most == 2, most

@@ -18,7 +18,7 @@ from pearl import Pearl, load_document, load_settings
 from pearl._pearl import run_blocking
 from pearl.actions import default_library
 from pearl.cli import app
-from pearl.errors import ConfigError, PearlError
+from pearl.errors import ConfigError, PearlError, PlanParseError, QuestionError
 from pearl.execution import CompressedStepContext, EvidenceBudget, execute_plan
 from pearl.llm import CompletionRequest, FakeLLM
 from pearl.models import Document, Trace
@@ -160,8 +160,34 @@ def test_a_window_too_small_to_show_the_question_to_the_planner_answers_by_rag_w
     assert answer.fallback and answer.method == "pearl" and answer.letter == "B"
     assert answer.notes[0].startswith("window too small to plan: answered by rag")
     assert [r.prompt.split(".")[0] for r in fake.history if r.prompt] == ["direct"]  # rag's one call, no plan call
-    with pytest.raises(ConfigError, match=f"a {window:,}-token window cannot hold the planning prompt"):
+    with pytest.raises(ConfigError, match=f"a {window:,}-token window cannot hold the planning prompt") as caught:
         pearl_with(fake).plan(QUESTION)
+    assert caught.value.trace is not None and caught.value.trace.question == QUESTION  # as every error of plan's
+
+
+@pytest.mark.parametrize("given", ["document", "path", "path as text"])
+def test_plan_refuses_its_arguments_swapped(given: str) -> None:
+    # `plan` takes the question first, `ask` the document: plan(SAMPLE, QUESTION) planned for the
+    # file's name as the question, with the question's text as the document.
+    fake = scripted([GOOD_PLAN])
+    document = {"document": load_document(SAMPLE), "path": SAMPLE, "path as text": str(SAMPLE)}[given]
+    with pytest.raises(
+        TypeError, match=r"plan takes the question first, then the document: plan\(question, document\)"
+    ):
+        pearl_with(fake).plan(document, QUESTION)  # type: ignore[arg-type]
+    assert not fake.history
+    assert pearl_with(fake).plan(QUESTION, document)[0].plan is not None  # the right order still plans
+
+
+def test_run_plan_takes_a_plans_text() -> None:
+    # A plan given as text failed deep inside with "'str' object has no attribute 'steps'".
+    fake = scripted([])
+    answer = pearl_with(fake).run_plan(SAMPLE, QUESTION, GOOD_PLAN, ["a", "b", "c", "d"])
+    assert answer.plan is not None and "FIND_REASON" in answer.plan and answer.letter == "B"
+    with pytest.raises(PlanParseError, match="line 1"):
+        pearl_with(fake).run_plan(SAMPLE, QUESTION, "reason = NOT_AN_ACTION(")
+    with pytest.raises(TypeError, match="plan must be a Plan or a plan's text, not list"):
+        pearl_with(fake).run_plan(SAMPLE, QUESTION, [GOOD_PLAN])  # type: ignore[arg-type]
 
 
 def test_a_window_too_small_even_for_rag_is_a_clear_error() -> None:
@@ -378,7 +404,11 @@ def test_arguments_of_the_wrong_kind_are_refused_when_pearl_is_made(make: Any, m
         (42, None, TypeError, "the question must be a string or a Question, not int"),
         ("Who?", "ABCD", TypeError, "options must be a list of strings"),
         ("Who?", [1, 2], TypeError, "options must be a list of strings"),
-        ("Who?", [f"option {i}" for i in range(11)], ConfigError, "11 options: at most 10"),
+        ("Who?", [f"option {i}" for i in range(11)], QuestionError, "11 options: at most 10"),
+        ("Who?", ["ferry"], QuestionError, "one option: a multiple-choice question needs two"),
+        ("  ", None, QuestionError, "the question is empty"),
+        (None, None, TypeError, "the question must be a string or a Question, not NoneType"),
+        (Question(text="Who?", options=["a", "b"]), ["c", "d"], TypeError, "a Question carries its own options"),
     ],
 )
 def test_questions_of_the_wrong_kind_are_refused_before_any_call(
@@ -401,6 +431,13 @@ def test_the_blocking_methods_work_where_an_event_loop_already_runs() -> None:
         return answer.answer, len(planned.attempts)
 
     assert asyncio.run(inside()) == ("Mira [S0].", load_settings(cache=False).plan_attempts)
+
+
+def test_an_error_from_a_blocking_method_carries_no_false_context() -> None:
+    # Run inside `except RuntimeError`, every error chained "RuntimeError: no running event loop".
+    with pytest.raises(QuestionError) as caught:
+        Pearl(FakeLLM(default="A"), load_settings(cache=False)).ask("Mira runs the ferry.", "  ")
+    assert caught.value.__context__ is None
 
 
 _REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="unset")
@@ -554,6 +591,27 @@ def test_a_question_cancelled_while_waiting_for_another_threads_build_stops_wait
     assert time.monotonic() - started < 1.5
     builder.join()
     assert ended == ["built"]  # the other thread's build, untouched
+
+
+def test_a_long_lived_pearl_keeps_the_latest_indexes_in_memory_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A service asked about document after document kept every index (and its derived views) for good.
+    import pearl._pearl
+
+    original = getattr(pearl._pearl, "index_document")  # noqa: B009 - not re-exported; patched where it is used
+    built: list[str] = []
+
+    def counted(document: Any, **options: Any) -> Any:
+        built.append(document.text)
+        return original(document, cache=False)
+
+    monkeypatch.setattr(pearl._pearl, "index_document", counted)
+    monkeypatch.setattr(pearl._pearl, "MEMORY_INDEXES", 2)
+    model = Pearl(llm=FakeLLM(default="B"), settings=load_settings(cache=False))
+    texts = [f"Keeper {name} lit the lamp." for name in ("Ada", "Bo", "Cy")]
+    for text in [*texts, texts[2], texts[0]]:
+        model.index(Document.from_text(text))
+    # The third let the first go; the third again was in memory; the first again was built again.
+    assert built == [*texts, texts[0]]
 
 
 def test_index_and_aindex_take_what_ask_takes(tmp_path: Path) -> None:

@@ -233,7 +233,7 @@ def ask(
             finally:
                 stages.close()
         except PearlError as exc:
-            failed = exc.trace if isinstance(exc.trace, Trace) else None
+            failed = exc.trace
             if trace is not None and failed is not None:
                 _keep_trace(trace, failed, "the failure")
             if html is not None and failed is not None:
