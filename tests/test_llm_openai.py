@@ -421,3 +421,23 @@ def test_concurrency_bounds_every_thread_and_event_loop_together(fake_server: Fa
             thread.join(timeout=10)
     assert len(fake_server.requests) == 7
     assert most == 2, most
+
+
+def test_a_blocking_call_on_a_loops_thread_does_not_wait_for_that_loops_own_requests(
+    fake_server: FakeOpenAIServer,
+) -> None:
+    # The slot was held by a request of the loop the blocking call froze: the wait never ended.
+    fake_server.set_default(Reply(delay=0.2, content="x"))
+    llm = make(fake_server, concurrency=1)
+
+    async def main() -> list[str]:
+        waiting = asyncio.ensure_future(llm.acomplete(REQUEST))
+        await asyncio.sleep(0.05)  # it holds the one slot now
+        blocking = llm.complete(REQUEST)
+        return [blocking.text, (await waiting).text]
+
+    finished: list[list[str]] = []
+    thread = threading.Thread(target=lambda: finished.append(asyncio.run(main())), daemon=True)
+    thread.start()
+    thread.join(timeout=10)
+    assert finished == [["x", "x"]]

@@ -297,7 +297,7 @@ class OpenAICompatibleLLM:
         payload = self._payload(request)
         window = self._window
         attempt = silent = 0  # attempts made / of them, left without an answer for the whole timeout
-        with self._gate:
+        with self._blocking_slot():
             started = time.perf_counter()  # a wait for the gate (`concurrency`) is not time in the model
             while True:
                 attempt += 1
@@ -402,6 +402,24 @@ class OpenAICompatibleLLM:
         return httpx.AsyncClient(
             base_url=self._base_url, headers=self._headers(), timeout=self._timeout(), transport=transport
         )
+
+    @contextlib.contextmanager
+    def _blocking_slot(self) -> Iterator[None]:
+        """One of the model's request slots, for a blocking call: waited for, except on a thread that runs an
+        event loop. There the slots may be held by that loop's own requests, which cannot go on while this call
+        blocks their thread: the wait would never end. A free slot is taken; none free, the call goes without."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            on_loop = False
+        else:
+            on_loop = True
+        held = self._gate.acquire(blocking=not on_loop)
+        try:
+            yield
+        finally:
+            if held:
+                self._gate.release()
 
     @contextlib.asynccontextmanager
     async def _slot(self) -> AsyncIterator[None]:
