@@ -28,7 +28,6 @@ import unicodedata
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any, TypeVar
 
 from pearl._text import counted
@@ -43,9 +42,9 @@ from pearl.context import (
     entity_sheet,
     index_document,
 )
-from pearl.documents import DocumentSource, as_document, left_out_notes, source_files
+from pearl.documents import DocumentSource, as_document, left_out_notes, names_path, source_files
 from pearl.errors import ConfigError, ContextOverflowError, PearlError, QuestionError
-from pearl.llm import make_llm
+from pearl.llm import LOOP_WAITING, make_llm
 from pearl.llm._reply import LOOP_NOTE
 from pearl.methods import FALLBACK, METHODS, AskContext, Method, answer_from_plan, rag_window_problem
 from pearl.models import Answer, Document, Trace, TraceDocument
@@ -138,8 +137,10 @@ def run_blocking(coroutine: Coroutine[Any, Any, T]) -> T:
         running = True
     if not running:  # run outside the `except`, or every error it raises would chain "no running event loop"
         return asyncio.run(coroutine)
-    # With the caller's context variables (a tracing span, a request id), as `asyncio.run` here would have.
+    # With the caller's context variables (a tracing span, a request id), as `asyncio.run` here would have;
+    # its requests do not wait for a slot the blocked loop's own requests may hold (`LOOP_WAITING`).
     context = contextvars.copy_context()
+    context.run(LOOP_WAITING.set, True)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pearl") as pool:
         return pool.submit(context.run, asyncio.run, coroutine).result()
 
@@ -583,6 +584,7 @@ class Pearl:
         Raises:
             TypeError: the arguments look swapped (`plan(document, question)`), or one is of the wrong kind.
             QuestionError: the question cannot be asked (empty, one option, an option twice).
+            DocumentError: the document cannot be read.
             PearlError: configuration, or a model failure after retries; its `trace` holds the
                 planning calls up to the failure.
 
@@ -619,24 +621,18 @@ class Pearl:
         return run_blocking(self.arun_plan(document, question, plan, options, method=method))
 
 
-def _names_file(text: str) -> bool:
-    """Whether `text` is the path of an existing file (a question never is)."""
-    if len(text) > 4096 or "\n" in text or not text.strip():
-        return False
-    try:
-        return Path(text).expanduser().is_file()
-    except (OSError, ValueError):  # a name too long for the system, a NUL character
-        return False
-
-
 def _check_plan_order(question: object, document: object) -> None:
-    """Refuse `plan(document, question)`: `plan` takes the question first, unlike `ask`, and a swap
-    planned for a file's name as the question, the question's text taken for the document."""
+    """Refuse `plan(document, question)`: `plan` takes the question first, unlike `ask`, and a swap planned
+    for a file's name as the question, the question's text taken for the document. A question that is a
+    path as `as_document` reads a string (an existing file or folder, or `contract.pdf`, `notes/`) is one."""
     swapped = isinstance(question, (Document, os.PathLike, list, tuple)) or (
-        isinstance(question, str) and isinstance(document, str) and _names_file(question) and not _names_file(document)
+        isinstance(question, str) and names_path(question)
     )
     if swapped:
-        raise TypeError("plan takes the question first, then the document: plan(question, document)")
+        raise TypeError(
+            "plan takes the question first, then the document: plan(question, document); "
+            "to plan for a question that is a file's name, pass it as Question(text=...)"
+        )
 
 
 def _planned_names() -> list[str]:

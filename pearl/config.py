@@ -10,7 +10,7 @@ import os
 import sys
 import urllib.parse
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypedDict
+from typing import Any, Literal, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
@@ -19,13 +19,13 @@ from pearl._paths import config_file, data_dir
 from pearl.documents import DEFAULT_MAX_BYTES
 from pearl.errors import ConfigError
 
-if TYPE_CHECKING:
-    from typing_extensions import Unpack
-
 if sys.version_info >= (3, 11):
+    from typing import Unpack
+
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+    from typing_extensions import Unpack
 
 __all__ = [
     "DEFAULT_CONTEXT_WINDOW",

@@ -27,6 +27,7 @@ __all__ = [
     "as_document",
     "left_out_notes",
     "load_document",
+    "names_path",
     "source_files",
 ]
 
@@ -690,6 +691,12 @@ def _reads_as_path(text: str) -> bool:
     if line.lower().endswith(SUPPORTED_SUFFIXES):
         return True
     return ("/" in line or "\\" in line) and not any(c.isspace() for c in line)
+
+
+def names_path(text: str) -> bool:
+    """Whether `as_document` reads `text` as a path: a file or folder that exists, or a string that reads as
+    one (`contract.pdf`, `notes/`), which it refuses as missing rather than take for the text itself."""
+    return _is_existing_path(text) or _reads_as_path(text)
 
 
 def _missing_path(source: str) -> str:

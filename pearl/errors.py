@@ -35,8 +35,9 @@ or the reply is skipped, and every other error stops the operation with its mess
 One exception: a `ContextOverflowError` makes `Pearl` run the question once more, with every
 prompt fitted to the smaller window the backend now assumes (see `Pearl.aask`).
 
-Every `PearlError` raised by `Pearl.ask` (and its siblings) carries `trace`: the record of
-what the question did up to the failure (the calls made, with their errors), so a caller can
+Every `PearlError` raised by `Pearl.ask` (and its siblings) once the question has started (its
+document read; not a missing file or an unknown method) carries `trace`: the record of what the
+question did up to the failure (the calls made, with their errors), so a caller can
 keep it; `pearl ask --trace FILE` writes it.
 """
 

@@ -301,44 +301,6 @@ def test_one_model_serves_one_event_loop_after_another(fake_server: FakeOpenAISe
     assert all(loop() is None for loop in loops[:-1]), "a finished event loop is not kept alive by the model"
 
 
-def test_threads_each_running_a_loop_share_one_model(fake_server: FakeOpenAIServer) -> None:
-    # The gates of ended loops were let go while another thread, starting its own loop, added its
-    # gate: "dictionary changed size during iteration" (or a KeyError, both letting the same go).
-    llm = make(fake_server)
-    errors: list[BaseException] = []
-    threads: list[threading.Thread] = []
-
-    def other_thread() -> None:
-        async def gate() -> None:
-            llm._async_gate()
-
-        try:
-            asyncio.run(gate())
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
-            errors.append(exc)
-
-    class EndedLoop:
-        """A loop that ended; asked so, another thread starts a loop of its own on the same model."""
-
-        def is_closed(self) -> bool:
-            if not threads:
-                threads.append(threading.Thread(target=other_thread))
-                threads[0].start()
-                threads[0].join(timeout=0.3)  # it waits for this thread's turn when the gates are guarded
-            return True
-
-    llm._async_gates[EndedLoop()] = asyncio.Semaphore()  # type: ignore[index]
-
-    async def gate() -> None:
-        llm._async_gate()
-        # This loop stays open until the other thread has added its gate (else it may find this one ended).
-        await asyncio.to_thread(threads[0].join, 5)
-
-    asyncio.run(gate())
-    assert errors == []
-    assert len(llm._async_gates) == 2  # this thread's loop's and the other's; the ended one is gone
-
-
 @pytest.mark.parametrize("path", ["sync", "async"])
 def test_a_wait_for_a_free_slot_is_not_time_in_the_model(fake_server: FakeOpenAIServer, path: str) -> None:
     # Counted, three calls of 0.2 s one at a time reported 0.2, 0.4 and 0.6 s "in the model".

@@ -165,18 +165,40 @@ def test_a_window_too_small_to_show_the_question_to_the_planner_answers_by_rag_w
     assert caught.value.trace is not None and caught.value.trace.question == QUESTION  # as every error of plan's
 
 
-@pytest.mark.parametrize("given", ["document", "path", "path as text"])
+@pytest.mark.parametrize("given", ["document", "path", "path as text", "folder", "missing file", "no document"])
 def test_plan_refuses_its_arguments_swapped(given: str) -> None:
     # `plan` takes the question first, `ask` the document: plan(SAMPLE, QUESTION) planned for the
     # file's name as the question, with the question's text as the document.
     fake = scripted([GOOD_PLAN])
-    document = {"document": load_document(SAMPLE), "path": SAMPLE, "path as text": str(SAMPLE)}[given]
+    first: Any = {
+        "document": load_document(SAMPLE),
+        "path": SAMPLE,
+        "path as text": str(SAMPLE),
+        "folder": f"{SAMPLE.parent}/",
+        "missing file": "contract.pdf",
+        "no document": str(SAMPLE),
+    }[given]
     with pytest.raises(
         TypeError, match=r"plan takes the question first, then the document: plan\(question, document\)"
     ):
-        pearl_with(fake).plan(document, QUESTION)  # type: ignore[arg-type]
+        if given == "no document":
+            pearl_with(fake).plan(first)
+        else:
+            pearl_with(fake).plan(first, QUESTION)
     assert not fake.history
+    document = None if given in ("no document", "missing file") else first
     assert pearl_with(fake).plan(QUESTION, document)[0].plan is not None  # the right order still plans
+
+
+def test_plan_takes_a_question_that_names_a_file_given_as_a_question(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "summary").write_text("notes", encoding="utf-8")
+    fake = scripted([GOOD_PLAN])
+    with pytest.raises(TypeError, match=r"pass it as Question\(text=...\)"):
+        pearl_with(fake).plan("summary", "Mira runs the ferry.")
+    assert pearl_with(fake).plan(Question(text="summary"), "Mira runs the ferry.")[0].plan is not None
 
 
 def test_run_plan_takes_a_plans_text() -> None:
@@ -607,11 +629,15 @@ def test_a_long_lived_pearl_keeps_the_latest_indexes_in_memory_only(monkeypatch:
     monkeypatch.setattr(pearl._pearl, "index_document", counted)
     monkeypatch.setattr(pearl._pearl, "MEMORY_INDEXES", 2)
     model = Pearl(llm=FakeLLM(default="B"), settings=load_settings(cache=False))
-    texts = [f"Keeper {name} lit the lamp." for name in ("Ada", "Bo", "Cy")]
-    for text in [*texts, texts[2], texts[0]]:
+    ada, bo, cy = (f"Keeper {name} lit the lamp." for name in ("Ada", "Bo", "Cy"))
+    for text in (ada, bo, ada, cy, ada):
         model.index(Document.from_text(text))
-    # The third let the first go; the third again was in memory; the first again was built again.
-    assert built == [*texts, texts[0]]
+    # Cy let Bo go, the least recently used (not Ada, the first built); Ada again was in memory.
+    assert built == [ada, bo, cy]
+    model.with_demos(builtin_demos()).index(Document.from_text(cy))  # a twin shares the memory
+    assert built == [ada, bo, cy]
+    model.index(Document.from_text(bo))
+    assert built == [ada, bo, cy, bo]
 
 
 def test_index_and_aindex_take_what_ask_takes(tmp_path: Path) -> None:

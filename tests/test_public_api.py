@@ -144,6 +144,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
     "pearl.llm": [
         "DEMO_NOTICE",
         "LLM",
+        "LOOP_WAITING",
         "CachedLLM",
         "Completion",
         "CompletionRequest",

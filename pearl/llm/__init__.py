@@ -5,6 +5,7 @@ from pearl.llm._constrain import OutputMode, constrained, output_mode
 from pearl.llm._embedded import DEMO_NOTICE, EmbeddedLLM, find_embedded_model
 from pearl.llm._factory import make_llm
 from pearl.llm._fake import FakeLLM, FakeReply
+from pearl.llm._gate import LOOP_WAITING
 from pearl.llm._openai import OpenAICompatibleLLM
 from pearl.models import Completion, CompletionRequest, Message
 from pearl.protocols import LLM
@@ -12,6 +13,7 @@ from pearl.protocols import LLM
 __all__ = [
     "DEMO_NOTICE",
     "LLM",
+    "LOOP_WAITING",
     "CachedLLM",
     "Completion",
     "CompletionRequest",

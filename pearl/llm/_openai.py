@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import email.utils
 import html
 import logging
@@ -33,7 +32,7 @@ import re
 import threading
 import time
 import urllib.parse
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any, cast
 
 import httpx
@@ -53,6 +52,7 @@ from pearl.errors import (
     RetryableError,
     ServerError,
 )
+from pearl.llm._gate import Gate
 from pearl.llm._reply import MAX_BODY_CHARS, Redactor, read_completion
 from pearl.models import Completion, CompletionRequest
 
@@ -108,8 +108,6 @@ def _error_body(response: httpx.Response) -> tuple[str, dict[str, Any]]:
 _BLOCK = re.compile(r"<(script|style|title)\b", re.IGNORECASE)
 _TAG = re.compile(r"<[^<>]*>")  # no "<" inside: each character is scanned once, whatever the page
 _PAGE_CHARS = 100_000  # enough of an error page to find its title in
-_SLOT_POLL = 0.02
-"""Seconds at most between two tries for a request slot held by another thread (`_slot`)."""
 _CONNECT_SECONDS = 10.0  # the most a connection may take to open (half of `timeout` at most)
 NO_ANSWER_RETRIES = 1
 """Retries of a request that had no answer within `timeout` (a 408 is an answer, retried as a 5xx is):
@@ -240,10 +238,8 @@ class OpenAICompatibleLLM:
         self._window = settings.window
         self._model = settings.model
         self._transport = transport
-        # `concurrency` requests at most, from every thread and event loop together (`complete`, `_slot`)...
-        self._gate = threading.BoundedSemaphore(settings.concurrency)
-        # ...waited for in turn within each event loop: a semaphore is bound to the loop it first waits in.
-        self._async_gates: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
+        # `concurrency` requests at most, from every thread and event loop together, first come first served.
+        self._gate = Gate(settings.concurrency)
         self._client: httpx.Client | None = None
         self._lock = threading.Lock()
 
@@ -297,7 +293,7 @@ class OpenAICompatibleLLM:
         payload = self._payload(request)
         window = self._window
         attempt = silent = 0  # attempts made / of them, left without an answer for the whole timeout
-        with self._blocking_slot():
+        with self._gate.slot():
             started = time.perf_counter()  # a wait for the gate (`concurrency`) is not time in the model
             while True:
                 attempt += 1
@@ -315,7 +311,7 @@ class OpenAICompatibleLLM:
         payload = self._payload(request)
         window = self._window
         attempt = silent = 0
-        async with self._slot():
+        async with self._gate.aslot():
             try:
                 client = self._async_client()
             except httpx.InvalidURL as exc:
@@ -402,56 +398,6 @@ class OpenAICompatibleLLM:
         return httpx.AsyncClient(
             base_url=self._base_url, headers=self._headers(), timeout=self._timeout(), transport=transport
         )
-
-    @contextlib.contextmanager
-    def _blocking_slot(self) -> Iterator[None]:
-        """One of the model's request slots, for a blocking call: waited for, except on a thread that runs an
-        event loop. There the slots may be held by that loop's own requests, which cannot go on while this call
-        blocks their thread: the wait would never end. A free slot is taken; none free, the call goes without."""
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            on_loop = False
-        else:
-            on_loop = True
-        held = self._gate.acquire(blocking=not on_loop)
-        try:
-            yield
-        finally:
-            if held:
-                self._gate.release()
-
-    @contextlib.asynccontextmanager
-    async def _slot(self) -> AsyncIterator[None]:
-        """One of the model's `concurrency` request slots, for an async call.
-
-        Waited for in turn with the other calls of this event loop, then taken from the gate every
-        thread shares: threads each running `Pearl.ask` in a loop of their own each had the whole
-        limit (6 threads, `concurrency=2`: 6 requests in flight). The shared gate is a thread's
-        semaphore, which a coroutine must not block on: it is tried, and tried again after a pause
-        that grows to `_SLOT_POLL`, cancellable throughout.
-        """
-        async with self._async_gate():
-            pause = 0.001
-            while not self._gate.acquire(blocking=False):
-                await asyncio.sleep(pause)
-                pause = min(2 * pause, _SLOT_POLL)
-            try:
-                yield
-            finally:
-                self._gate.release()
-
-    def _async_gate(self) -> asyncio.Semaphore:
-        loop = asyncio.get_running_loop()
-        with self._lock:  # threads each running a loop (`run_blocking` in a notebook, a web app) share the model
-            gate = self._async_gates.get(loop)
-            if gate is None:
-                # A script that calls `Pearl.ask` again and again runs each question in a loop of its own: the
-                # gates of loops that have ended go, or every loop would be kept alive by its semaphore.
-                for ended in [other for other in self._async_gates if other.is_closed()]:
-                    del self._async_gates[ended]
-                gate = self._async_gates[loop] = asyncio.Semaphore(self._settings.concurrency)
-            return gate
 
     def _payload(self, request: CompletionRequest) -> dict[str, Any]:
         payload: dict[str, Any] = {
