@@ -28,6 +28,7 @@ __all__ = [
     "read_bytes",
     "read_json",
     "read_text",
+    "try_lock",
 ]
 
 
@@ -166,7 +167,7 @@ class FolderLock:
         if self._fd is not None:
             return True
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        if not _try_lock(fd):
+        if not try_lock(fd):
             os.close(fd)
             return False
         os.ftruncate(fd, 0)
@@ -197,7 +198,8 @@ class FolderLock:
         self.release()
 
 
-def _try_lock(fd: int) -> bool:
+def try_lock(fd: int) -> bool:
+    """Take an exclusive `flock` on the open file `fd` if no other process holds one (True)."""
     if sys.platform == "win32":  # pragma: no cover - no flock; a run folder is not guarded there
         return True
     import fcntl

@@ -74,6 +74,7 @@ __all__ = [
     "ServerError",
     "UnansweredError",
     "stops_a_run",
+    "unanswered",
 ]
 
 
@@ -227,3 +228,9 @@ def stops_a_run(error: PearlError) -> bool:
     if isinstance(error, LLMRequestError):
         return error.status_code in _RUN_STOPPING_STATUS
     return isinstance(error, ConfigError) and not isinstance(error, QuestionError)
+
+
+def unanswered(error: BaseException) -> bool:
+    """Whether `error` is a model server's silence after every retry: no reply, or none it could give (5xx, 429).
+    Question after question failing so, a long run stops (`UnansweredError`) instead of waiting out every retry."""
+    return isinstance(error, RetryableError) and not isinstance(error, LLMResponseError)

@@ -15,10 +15,21 @@ from typer.testing import CliRunner
 
 from pearl.actions import Action, ActionLibrary, default_library, load_library, save_library, seed_library
 from pearl.cli import app
-from pearl.errors import DatasetError, LLMError, LLMRequestError, MergeReplyError, ProposalError
+from pearl.errors import (
+    ConfigError,
+    DatasetError,
+    LLMError,
+    LLMRequestError,
+    MergeReplyError,
+    ProposalError,
+    RunBusyError,
+    ServerError,
+    UnansweredError,
+)
 from pearl.eval import read_questions
 from pearl.llm import CompletionRequest, FakeLLM
 from pearl.models import Document
+from pearl.tokens import count_tokens
 from pearl.training import (
     merge_gbnf,
     merge_json_schema,
@@ -44,6 +55,7 @@ from pearl.training._merge import (
     similar_groups,
 )
 from pearl.training._mine import parse_imagined
+from pearl.training._progress import ProgressFile
 from pearl.training._proposals import ProposedAction
 
 runner = CliRunner()
@@ -200,6 +212,22 @@ def test_normalize_signature_renames_params_in_the_definition() -> None:
     assert action is not None
     assert action.name == "FIND_EVENT_CAUSE" and action.params == ["CTX", "X", "Y"]
     assert action.definition == "Why X happened to Y."
+
+
+@pytest.mark.parametrize(
+    ("params", "definition", "expected"),
+    [
+        # The article was renamed with the parameter A: "X comparison of X and Y."
+        (["CTX", "A", "B"], "A comparison of A and B.", "A comparison of X and Y."),
+        (["CTX", "A", "B"], "A is compared with B. A summary follows.", "X is compared with Y. A summary follows."),
+        # Upper-cased from the reply's words, the parameters were never found in the definition.
+        (["DOCUMENT", "CHARACTER", "TRAIT"], "Find how the character shows the trait.", "Find how X shows Y."),
+        (["CTX", "Y", "X"], "Relate Y to X.", "Relate X to Y."),
+    ],
+)
+def test_normalize_keeps_the_definitions_meaning(params: list[str], definition: str, expected: str) -> None:
+    action = normalize_proposed(ProposedAction(name="ACT", params=params, definition=definition))
+    assert action is not None and action.definition == expected
 
 
 def fake_miner(proposals: dict[str, str], merge: str | None = None) -> FakeLLM:
@@ -483,6 +511,26 @@ def test_merge_in_batches_over_several_rounds() -> None:
     assert all(e.askers <= set(range(5)) for e in kept)  # askers stay sets of question indexes
 
 
+def test_a_round_that_merges_nothing_is_followed_by_rounds_in_other_orders() -> None:
+    # Merging stopped after the first round that merged nothing: near-duplicates its batches kept
+    # apart (by name, FIND_MOTIVE and SEEK_MOTIVE are far apart) were cut instead of merged.
+    entries = [
+        entry("FIND_MOTIVE", "Find the motive of X.", 2),
+        entry("GET_A", "Get A of X.", 1),
+        entry("GET_B", "Get B of X.", 1),
+        entry("SEEK_MOTIVE", "Seek the motive of X.", 2),
+    ]
+
+    async def ask(batch: list[Action], total: int, cap: int) -> str:
+        names = {a.name for a in batch}
+        return "MERGE: FIND_MOTIVE, SEEK_MOTIVE -> FIND_MOTIVE" if {"FIND_MOTIVE", "SEEK_MOTIVE"} <= names else "NONE"
+
+    kept, report = asyncio.run(merge_mined(entries, max_actions=3, ask=ask, batch_size=2))
+    assert report.rounds[0].merged == 0 and any(r.merged for r in report.rounds[1:])
+    assert "SEEK_MOTIVE" in report.renamed and not report.cut
+    assert sorted(e.name for e in kept) == ["FIND_MOTIVE", "GET_A", "GET_B"]
+
+
 # ---------------------------------------------------------------------------------------------- mining end to end
 
 
@@ -550,10 +598,19 @@ def test_a_question_whose_call_failed_is_asked_again_by_the_next_run(tmp_path: P
     assert result.resumed == 3 and result.failed == 0 and not partial.exists()
 
 
-def test_progress_of_another_run_is_not_reused(tmp_path: Path) -> None:
+def test_progress_of_another_run_is_refused_not_dropped(tmp_path: Path) -> None:
+    # Started over with a warning: the replies paid for were lost.
     partial = tmp_path / "p.jsonl"
     partial.write_text('{"pearl_mine": 1, "key": "other"}\n{"q": "x", "reply": "USE: NONE"}\n')
     llm = FakeLLM(default=mining_fake_reply)
+    with pytest.raises(ConfigError, match="holds the progress of another mine run .written by an earlier version"):
+        asyncio.run(mine_actions(llm, ["Why now?"], progress_file=partial))
+    assert not llm.history and "USE: NONE" in partial.read_text()
+    about = {"library": "seed v1", "prompt": "mine.v1#0", "model": "other (fake)", "replies": "text"}
+    partial.write_text(json.dumps({"pearl_mine": 1, "key": "k", "about": about}) + '\n{"q": "x", "reply": "x"}\n')
+    with pytest.raises(ConfigError, match=r"model: other \(fake\) there, fake \(fake\) now"):
+        asyncio.run(mine_actions(llm, ["Why now?"], progress_file=partial))
+    partial.write_text('{"pearl_mine": 1, "key": "other"}\n')  # a header alone: nothing to lose
     result = asyncio.run(mine_actions(llm, ["Why now?"], progress_file=partial))
     assert result.resumed == 0 and len(llm.history) == 1
 
@@ -731,3 +788,47 @@ def test_mining_api_is_explicit() -> None:
     names = pearl.training.__all__
     assert names == sorted(names, key=lambda n: (not n.isupper(), n)) and len(set(names)) == len(names)
     assert all(hasattr(pearl.training, n) for n in names)
+
+
+def test_a_second_run_into_the_same_output_is_refused_while_the_first_goes_on(tmp_path: Path) -> None:
+    # Unlocked, a second run asked every question again, and its rows went into the first's file,
+    # which the first then deleted: the second's progress was lost on the next resume.
+    partial = tmp_path / "p.jsonl"
+    first = ProgressFile(partial, "mine", "k")
+    first.open()
+    first.add("q", reply="USE: NONE")
+    llm = FakeLLM(default=mining_fake_reply)
+    with pytest.raises(RunBusyError, match="another process is writing .*p.jsonl"):
+        asyncio.run(mine_actions(llm, ["Why now?"], progress_file=partial))
+    assert not llm.history and '"q": "q"' in partial.read_text()
+    first.close()  # the first run ends (killed: its file stays)
+    result = asyncio.run(mine_actions(llm, ["Why now?"], progress_file=partial, fresh=True))
+    assert result.proposals == 1 and not partial.exists()
+
+
+def test_mining_stops_once_question_after_question_gets_no_answer(tmp_path: Path) -> None:
+    # With the server down, every question waited out its retries: the paper's 733 would take 25 minutes.
+    partial = tmp_path / "p.jsonl"
+    asked: list[str] = []
+
+    def down(request: CompletionRequest) -> str | LLMError:
+        asked.append(request.messages[-1].content)
+        return "USE: FIND_X\nNEW: NONE" if len(asked) == 1 else ServerError("503: unavailable")
+
+    questions = [f"Why did person {i} leave?" for i in range(20)]
+    with pytest.raises(UnansweredError, match="stopped: 4 questions in a row got no answer .*503: unavailable"):
+        asyncio.run(mine_actions(FakeLLM(default=down, delay=0.01), questions, concurrency=1, progress_file=partial))
+    assert len(asked) == 5
+    assert '"reply": "USE: FIND_X' in partial.read_text()  # the one answered is kept for the next run
+
+
+def test_a_window_that_cannot_hold_the_mining_prompt_is_refused_before_any_call() -> None:
+    # The prompt was never fitted: question after question was sent whole and refused by the server.
+    llm = FakeLLM(default=mining_fake_reply, context_window=600)
+    with pytest.raises(ConfigError, match="600-token window cannot hold the mining prompt: library seed's"):
+        asyncio.run(mine_actions(llm, ["Why now?"]))
+    assert not llm.history
+    roomy = FakeLLM(default=mining_fake_reply, context_window=1400)
+    asyncio.run(mine_actions(roomy, ["Why now? " * 2000]))  # a question longer than the window is cut to fit
+    sent = roomy.history[0].messages[-1].content
+    assert count_tokens(sent) < 1400 and "Why now?" in sent

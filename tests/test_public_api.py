@@ -111,6 +111,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "ServerError",
         "UnansweredError",
         "stops_a_run",
+        "unanswered",
     ],
     "pearl.models": [
         "Answer",
@@ -282,6 +283,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "SPLITS",
         "SUMMARY_FILE",
         "TRACES_DIR",
+        "UNANSWERED_STOP",
         "Comparison",
         "Dataset",
         "EvalDocument",

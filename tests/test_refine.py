@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from pearl import Pearl, load_settings
 from pearl.actions import Action, default_library, load_library, save_library
 from pearl.cli import app
-from pearl.errors import ConfigError, DocumentError, LLMRequestError, ServerError
+from pearl.errors import ConfigError, DocumentError, LLMRequestError, ServerError, UnansweredError
 from pearl.eval import load_dataset
 from pearl.llm import CompletionRequest, FakeLLM
 from pearl.models import Document
@@ -33,6 +33,7 @@ from pearl.planning import (
 )
 from pearl.questions import Question
 from pearl.training import compare_planning, gold_in_arguments, refine_demos
+from pearl.training._refine import _run_about
 
 runner = CliRunner()
 QUALITY = SAMPLE_DIR / "quality_sample.jsonl"
@@ -386,7 +387,7 @@ def test_refine_progress_of_another_run_is_not_reused(tmp_path: Path) -> None:
     pearl = Pearl(llm=refining_fake(), settings=load_settings(cache=False))
     asyncio.run(refine_demos(pearl, dataset, dataset.questions[:1], rounds=1, progress_file=partial))
     assert not partial.exists()
-    partial.write_text('{"pearl_refine": 1, "key": "other"}\n')
+    partial.write_text('{"pearl_refine": 1, "key": "other"}\n')  # a header alone: nothing to lose
     llm = refining_fake()
     result = asyncio.run(
         refine_demos(
@@ -394,6 +395,29 @@ def test_refine_progress_of_another_run_is_not_reused(tmp_path: Path) -> None:
         )
     )
     assert result.resumed == 0 and llm.history
+
+
+def test_refine_progress_of_a_run_with_other_options_is_refused_naming_what_differs(tmp_path: Path) -> None:
+    # Started over with a warning that blamed the library, prompt or model: the rows paid for were dropped.
+    dataset = load_dataset(QUALITY)
+    partial = tmp_path / "p.jsonl"
+    pearl = Pearl(llm=refining_fake(), settings=load_settings(cache=False))
+    asyncio.run(refine_demos(pearl, dataset, dataset.questions[:2], rounds=2, progress_file=partial))
+    header = {"pearl_refine": 1, "key": "k", "about": _run_about(pearl, 2)}  # as a run with --rounds 2 wrote it
+    partial.write_text(json.dumps(header) + '\n{"q": "x"}\n')
+    before = partial.read_text()
+    llm = refining_fake()
+    with pytest.raises(ConfigError, match=r"another refine run \(--rounds: 2 there, 1 now\): .*delete it \(--fresh\)"):
+        asyncio.run(
+            refine_demos(
+                Pearl(llm=llm, settings=load_settings(cache=False)),
+                dataset,
+                dataset.questions[:1],
+                rounds=1,
+                progress_file=partial,
+            )
+        )
+    assert partial.read_text() == before and not llm.history
 
 
 def test_compare_planning_with_and_without_a_store() -> None:
@@ -537,3 +561,21 @@ def test_cli_refine_that_keeps_nothing_writes_nothing_and_says_why(
     partial = Path(f"{demos}.partial.jsonl")  # gone with a run the model did not fail: named only when it is there
     error = next(line for line in result.stderr.splitlines() if line.startswith("error: kept no demonstration"))
     assert not partial.exists() and str(partial) not in error
+
+
+def test_refinement_stops_once_question_after_question_gets_no_answer(tmp_path: Path) -> None:
+    # With the server down, 20 questions took 42 s of retries, and the paper's 733 would take 25 minutes.
+    dataset = load_dataset(QUALITY)
+    llm = FakeLLM(default=lambda request: ServerError("503: unavailable"), delay=0.01)
+    partial = tmp_path / "p.jsonl"
+    with pytest.raises(UnansweredError, match="stopped: 4 questions in a row got no answer .*503: unavailable"):
+        asyncio.run(
+            refine_demos(
+                Pearl(llm=llm, settings=load_settings(cache=False)),
+                dataset,
+                dataset.questions,
+                concurrency=1,
+                progress_file=partial,
+            )
+        )
+    assert len(dataset.questions) > 4 and len({r.messages[-1].content for r in llm.history}) <= 4

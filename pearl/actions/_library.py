@@ -112,7 +112,15 @@ def _bundled(filename: str) -> ActionLibrary:
 
 
 def _parse(raw: str, source: str) -> ActionLibrary:
-    data: Any = decode_json(raw, f"action library {source}")
+    try:
+        data: Any = decode_json(raw, f"action library {source}")
+    except ConfigError:
+        first = raw.lstrip("\ufeff \t\r\n").split("\n", 1)[0]
+        if ('"question"' in first and '"plan"' in first) or first.startswith('{"store"'):  # a store's JSON lines
+            raise ConfigError(
+                f"{source} holds demonstrations, not an action library: give it as --demos (demos=)"
+            ) from None
+        raise
     if not isinstance(data, dict):
         raise ConfigError(
             f"action library {source} must be a JSON object with name, version and actions, not a {type(data).__name__}"

@@ -121,6 +121,12 @@ class ActionLibrary(BaseModel):
         default_factory=dict, description="provenance: stage -> id (`name.vN#hash`) of the prompts that made it"
     )
 
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_text(cls, version: object) -> object:
+        """A version written by hand as a number (`"version": 3`) is read as its text, "3"."""
+        return str(version) if isinstance(version, int | float) and not isinstance(version, bool) else version
+
     @field_validator("actions")
     @classmethod
     def _distinct(cls, actions: list[Action]) -> list[Action]:

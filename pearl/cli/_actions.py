@@ -22,7 +22,7 @@ from pearl.actions import (
     save_library,
 )
 from pearl.cli._app import actions_app
-from pearl.cli._common import ActionsOpt, counted, echo, fail, handled
+from pearl.cli._common import ActionsOpt, counted, echo, fail, handled, refuse_overwriting
 
 __all__ = ["diff_command", "export_command", "import_command", "list_command", "show_command"]
 
@@ -130,8 +130,14 @@ def import_command(
     ] = None,
 ) -> None:
     """Convert the paper's action list into a pearl library (JSON); lines that cannot be read are skipped and listed."""
+    refuse_overwriting(out, "--out", {"action list": file})
     with handled():
         text = read_text(file, "action list")
+        if text.lstrip("\ufeff \t\r\n")[:1] in ("{", "["):
+            raise fail(
+                f"{file} is JSON, not an action list: a pearl library is used as it is (--actions {file}); "
+                f"`pearl actions export {file}` writes it as an action list"
+            )
         library, problems = parse_action_list(text, name=name or file.stem or "actions", source=str(file))
         save_library(library, out)
     for problem in problems:
@@ -167,6 +173,7 @@ def export_command(
     if out is None:
         echo(render_action_list(library), nl=False)
         return
+    refuse_overwriting(out, "--out", {"library": library_file})
     with handled():
         save_library(library, out, format="paper")
     echo(f"wrote {counted(len(library), 'action')} of {library.name} v{library.version} to {out}", err=True)

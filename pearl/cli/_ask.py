@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,6 +24,7 @@ from pearl.cli._common import (
     Quiet,
     Timeout,
     Window,
+    check_output_path,
     counted,
     echo,
     echo_json,
@@ -73,20 +73,6 @@ def _render_answer(answer: Answer) -> None:
         f"{usage.completion_tokens:,} completion tokens, {usage.seconds:.1f}s in the model",
         err=True,
     )
-
-
-def _check_output_path(path: Path, option: str, example_name: str) -> None:
-    """Refuse an output path (`--trace`, `--html`) that cannot be written, before any call is paid for.
-
-    The file is not created yet.
-    """
-    folder = path.parent
-    if path.is_dir():
-        raise fail(f"{option} {path} is a folder; give a file name, e.g. {path / example_name}")
-    if not folder.is_dir():
-        raise fail(f"{option} {path}: there is no folder {folder}; create it or choose another path")
-    if not os.access(path if path.exists() else folder, os.W_OK):
-        raise fail(f"{option} {path}: not writable; choose another path")
 
 
 def _write_trace(path: Path, trace: Trace) -> str | None:
@@ -205,9 +191,9 @@ def ask(
         raise fail(f"--plan runs a plan, which method {method} does not; choose one of {planned}")
     plan_text = _plan_text(given_plan) if given_plan is not None else None
     if trace is not None:
-        _check_output_path(trace, "--trace", "trace.json")
+        check_output_path(trace, "--trace", "trace.json")
     if html is not None:
-        _check_output_path(html, "--html", "answer.html")
+        check_output_path(html, "--html", "answer.html")
         if trace is not None and html.resolve() == trace.resolve():
             raise fail(f"--html and --trace both name {html}: one would overwrite the other; give two files")
     stages = StageLine(quiet=quiet)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -65,6 +66,7 @@ __all__ = [
     "StderrHandler",
     "Timeout",
     "Window",
+    "check_output_path",
     "counted",
     "echo",
     "echo_json",
@@ -74,6 +76,7 @@ __all__ = [
     "handled",
     "interrupted_exit",
     "make_pearl",
+    "refuse_overwriting",
     "safe",
     "settings_from",
     "stop_on_sigterm",
@@ -301,6 +304,35 @@ def handled(hint: str = "") -> Iterator[None]:
         yield
     except PearlError as exc:
         raise fail(f"{exc}{hint}", exit_code(exc)) from None
+
+
+def check_output_path(path: Path, option: str, example_name: str, *, make_folder: bool = False) -> None:
+    """Refuse an output path that cannot be written, before any call is paid for; the file is not created.
+
+    Args:
+        make_folder: the command creates missing folders (`mine`, `refine`): a missing folder is
+            fine, so long as no file stands where one of them would go.
+    """
+    if path.is_dir():
+        raise fail(f"{option} {path} is a folder; give a file name, e.g. {path / example_name}")
+    folder = path.parent
+    if make_folder:
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        if folder.exists() and not folder.is_dir():
+            raise fail(f"{option} {path}: {folder} is a file, not a folder; choose another path")
+    elif not folder.is_dir():
+        raise fail(f"{option} {path}: there is no folder {folder}; create it or choose another path")
+    if not os.access(path if path.exists() else folder, os.W_OK):
+        raise fail(f"{option} {path}: not writable; choose another path")
+
+
+def refuse_overwriting(out: Path, option: str, inputs: dict[str, Path | None]) -> None:
+    """Refuse an output that is one of the command's input files (`--questions q.jsonl -o q.jsonl`):
+    the input would be replaced by the output, its content lost."""
+    for name, given in inputs.items():
+        if given is not None and out.exists() and given.exists() and out.resolve() == given.resolve():
+            raise fail(f"{option} {out} is the {name} file too: writing it would replace what it holds; choose another")
 
 
 def settings_from(

@@ -22,6 +22,7 @@ from pearl.cli._common import (
     Quiet,
     Timeout,
     Window,
+    check_output_path,
     counted,
     echo,
     echo_left_out,
@@ -29,11 +30,12 @@ from pearl.cli._common import (
     fail,
     interrupted_exit,
     make_pearl,
+    refuse_overwriting,
     settings_from,
 )
 from pearl.cli._progress import ProgressBar
 from pearl.documents import load_document
-from pearl.errors import PearlError
+from pearl.errors import ConfigError, PearlError
 from pearl.eval import load_dataset, read_questions, select_questions
 from pearl.llm import DEMO_NOTICE, make_llm
 from pearl.planning import save_demos
@@ -85,7 +87,7 @@ def _report_mining(result: MiningResult, out: Path, base: set[str]) -> None:
         echo(
             f"merge round {r.round}: {r.before} -> {counted(r.after, 'action')} "
             f"({counted(r.batches, 'batch', 'batches')}: "
-            f"{r.llm_batches} merged by the model, {r.fallback_batches} by definition overlap; "
+            f"{r.llm_batches} answered by the model, {r.fallback_batches} merged by definition overlap; "
             f"{counted(r.rewritten, 'group')} rewritten into a broader action, {r.kept} merged into a member)"
         )
     if result.merge.cut:
@@ -103,7 +105,7 @@ def _report_mining(result: MiningResult, out: Path, base: set[str]) -> None:
 def _nothing_usable(result: MiningResult, out: Path) -> str:
     """The error when no reply could be read: a library from nothing would only copy the one mining started from."""
     first = result.problems[0] if result.problems else "no reply"
-    first = shorten(first, 120)
+    first = shorten(first, 400)  # its own advice (raise --timeout, the window) included
     if result.failed == result.questions:
         hint = "check the server and the model (--base-url, --model)"
     else:
@@ -145,7 +147,9 @@ def _stopped(exc: KeyboardInterrupt | PearlError, bar: ProgressBar, partial: Pat
         hint = f"; run the same command again to resume from {partial}" if partial.is_file() else ""
         echo(f"interrupted{hint}", err=True)
         raise typer.Exit(interrupted_exit()) from None
-    hint = f" ({kept} in {partial}; re-run to resume)" if partial.is_file() else ""
+    # A settings error is the same on a re-run (a progress file of another run among them).
+    resumable = partial.is_file() and not isinstance(exc, ConfigError)
+    hint = f" ({kept} in {partial}; re-run to resume)" if resumable else ""
     raise fail(f"{exc}{hint}", exit_code(exc)) from None  # exc is a PearlError here
 
 
@@ -197,6 +201,8 @@ def mine_command(
     if (questions is None) == (document is None):
         which = "not both" if questions is not None else "one of them"
         raise fail(f"give --questions FILE (training questions) or --document FILE (one document), {which}")
+    check_output_path(out, "--out", "actions.json", make_folder=True)  # before a call is paid for
+    refuse_overwriting(out, "--out", {"--questions": questions, "--document": document})
     partial = progress_path(out)
     bar = ProgressBar("mining", quiet=quiet)
     try:
@@ -206,8 +212,6 @@ def mine_command(
         if questions is not None:
             base = given if given is not None else seed_library()
             texts = read_questions(questions, limit, data_format)
-            if fresh:
-                partial.unlink(missing_ok=True)
             echo(f"mining {counted(len(texts), 'question')} from {questions}; progress in {partial}", err=True)
             result = asyncio.run(
                 mine_actions(
@@ -219,6 +223,7 @@ def mine_command(
                     batch_size=batch_size,
                     progress_file=partial,
                     on_progress=bar,
+                    fresh=fresh,
                 )
             )
         elif document is not None:
@@ -294,6 +299,9 @@ def refine_command(
     that writes the gold answer into its arguments is not kept. Progress is kept in
     OUT.partial.jsonl: re-run the same command to resume an interrupted run.
     """
+    check_output_path(out, "--out", "demos.jsonl", make_folder=True)  # before a call is paid for
+    # The new store holds the demonstrations kept this run alone: written over --demos, it would lose the rest.
+    refuse_overwriting(out, "--out", {"--train": train, "--demos": demos, "--actions": actions})
     partial = progress_path(out)
     bar = ProgressBar("refining", quiet=quiet)
     try:
@@ -303,8 +311,6 @@ def refine_command(
         training, held = split_holdout(select_questions(dataset, split), limit, holdout)
         if holdout and not held:
             echo("note: no question is left for --holdout after the training ones", err=True)
-        if fresh:
-            partial.unlink(missing_ok=True)
         echo(f"refining on {counted(len(training), 'question')} of {train}; progress in {partial}", err=True)
         result = asyncio.run(
             refine_demos(
@@ -316,21 +322,25 @@ def refine_command(
                 name=out.stem,
                 on_progress=bar,
                 progress_file=partial,
+                fresh=fresh,
             )
         )
         if result.kept:  # a store of none would only be refused when read (`pearl ask --demos`)
             save_demos(result.store, out)
-        stats = (
-            asyncio.run(
+    except (KeyboardInterrupt, PearlError) as exc:
+        _stopped(exc, bar, partial, "finished questions are kept")
+    stats = []
+    if held and result.kept:
+        try:
+            stats = asyncio.run(
                 compare_planning(
                     pearl, dataset, held, {"without the store": pearl.demos, "with the store": result.store}
                 )
             )
-            if held and result.kept
-            else []
-        )
-    except (KeyboardInterrupt, PearlError) as exc:
-        _stopped(exc, bar, partial, "finished questions are kept")
+        except (KeyboardInterrupt, PearlError) as exc:
+            # The store is written: say so, or a re-run would pay for the whole refinement again.
+            echo(f"wrote {out} ({counted(result.kept, 'demo')}); the --holdout comparison did not finish", err=True)
+            _stopped(exc, bar, partial, "")
     bar.close()
     errors = [r for r in result.records if r.error]
     echo(

@@ -40,13 +40,12 @@ from pearl.errors import (
     ConfigError,
     DatasetError,
     LLMError,
-    LLMResponseError,
     PearlError,
     PlanParseError,
-    RetryableError,
     RunBusyError,
     UnansweredError,
     stops_a_run,
+    unanswered,
 )
 from pearl.eval._loaders import file_sha256
 from pearl.eval._metrics import evidence_shown, score_answer
@@ -356,7 +355,7 @@ class _Runner:
     def _failed(
         self, base: dict[str, object], error: BaseException, started: float, message: str | None = None
     ) -> ResultRow:
-        if isinstance(error, PearlError) and _unanswered(error):
+        if unanswered(error):
             self._silent, self._silence = self._silent + 1, error
         elif isinstance(error, LLMError):  # the server replied, if not with an answer
             self._silent = 0
@@ -401,11 +400,6 @@ class _Runner:
         finally:
             for task in self._indexing.values():
                 task.cancel()
-
-
-def _unanswered(error: PearlError) -> bool:
-    """Whether `error` is the server's silence after every retry: no reply, or none it could give (5xx, 429)."""
-    return isinstance(error, RetryableError) and not isinstance(error, LLMResponseError)
 
 
 async def arun_eval(

@@ -84,6 +84,8 @@ def load_demos(path: str | Path, library: ActionLibrary | None = None) -> DemoSt
         whole: Any = decode_json(text, f"demonstrations {file}")
     except ConfigError:
         whole = None  # not one JSON document: JSON Lines, whose lines are checked one by one
+    if isinstance(whole, dict) and "actions" in whole and "demos" not in whole:
+        raise ConfigError(f"{file} is an action library, not demonstrations: give it as --actions (library=)")
     if isinstance(whole, dict) and "demos" in whole:
         try:
             store = DemoStore.model_validate(whole)

@@ -11,7 +11,8 @@ actions shown (each maps to the new action, see `MergeReport.renamed`); otherwis
 merged deterministically into its most used member. A reply that is not exactly that format
 is set aside and the batch is merged by definition-word overlap instead. Rounds repeat, each
 with the actions in a new order so that near-duplicates meet in a batch, until the library
-fits the cap; when a round merges nothing, the least-used mined actions beyond the cap are cut.
+fits the cap; when three rounds in a row merge nothing (one, when every action was in one batch),
+the least-used mined actions beyond the cap are cut.
 Actions of the library mining started from are never rewritten, merged away or cut.
 """
 
@@ -52,6 +53,8 @@ MAX_GROUP = 10
 _MAX_MERGE_LINES = 60
 _MAX_REPLY_CHARS = 20_000
 _MAX_ROUNDS = 8
+_IDLE_ROUNDS = 3
+"""Rounds in a row, each batching the actions in another order, that may merge nothing before merging stops."""
 _EXAMPLES = 3
 _NOISE = frozenset({"THE", "A", "AN"})
 _DOCUMENT_PARAMS = frozenset({CTX, "CONTEXT", "DOC", "DOCUMENT", "ARTICLE", "STORY", "PASSAGE", "TEXT"})
@@ -158,6 +161,43 @@ def normalize_name(name: str, known: Collection[str] = ()) -> str:
     return result
 
 
+_LINKING = frozenset(
+    {"is", "are", "was", "were", "has", "have", "and", "or", "to", "of", "in", "on", "with", "by", "for"}
+)
+"""Words after a sentence's first "A" that make it a parameter ("A is compared with B"), not an article."""
+
+
+def _rename_params(definition: str, renamed: dict[str, str]) -> str:
+    """`definition` with its parameters' names renamed (`renamed`: old upper-case name -> new), in one pass so
+    that X -> Y and Y -> Z do not chain.
+
+    A name of one letter is matched as written, and not where it is an article opening a sentence ("A
+    comparison of A and B": the first A stays). A longer name is matched in any case: a proposal's
+    parameters are upper-cased, its definition writes them as words ("the trait the character shows" ->
+    "Y X shows", not a definition that names neither).
+    """
+    single = [name for name in renamed if len(name) == 1]
+    longer = [name for name in renamed if len(name) > 1]
+    pattern = "|".join(
+        [
+            *(rf"\b{re.escape(name)}\b" for name in single),
+            *(rf"(?i:\b(?:the |an? )?{re.escape(name)}\b)" for name in longer),
+        ]
+    )
+
+    def rename(match: re.Match[str]) -> str:
+        word = match.group(0)
+        if len(word) == 1:
+            opens = not definition[: match.start()].strip() or re.search(r"[.!?:]\s+$", definition[: match.start()])
+            after = re.match(r" ([a-z]+)\b", definition[match.end() :])
+            if opens and after and after.group(1) not in _LINKING:
+                return word  # an article
+            return renamed[word]
+        return renamed[word.split()[-1].upper()]  # its article dropped: "the character" -> "X"
+
+    return re.sub(pattern, rename, definition)
+
+
 def normalize_proposed(proposed: ProposedAction, known: Collection[str] = ()) -> Action | None:
     """The proposed action in library form: normalised name, parameters `CTX, X, Y, Z`, definition to match.
 
@@ -173,9 +213,7 @@ def normalize_proposed(proposed: ProposedAction, known: Collection[str] = ()) ->
     if document and document[0] != CTX:
         definition = re.sub(rf"\b{re.escape(document[0])}\b", CTX, definition)
     if any(old != new for old, new in renamed.items()):
-        # One pass, so X -> Y and Y -> Z do not chain.
-        pattern = re.compile(r"\b(" + "|".join(re.escape(v) for v in values) + r")\b")
-        definition = pattern.sub(lambda m: renamed[m.group(1)], definition)
+        definition = _rename_params(definition, renamed)
     params = ([CTX] if document else []) + [renamed[v] for v in values]
     try:
         return Action(name=name, params=params, definition=definition[:500])
@@ -563,6 +601,7 @@ async def merge_mined(
     pool = {e.name: e for e in entries}
     report = MergeReport()
     renamed: dict[str, str] = {}
+    idle = 0  # rounds in a row that merged nothing
     for number in range(1, max_rounds + 1):
         if len(pool) <= max_actions:
             break
@@ -604,7 +643,11 @@ async def merge_mined(
         )
         round_.after = len(pool)
         report.rounds.append(round_)
-        if round_.merged == 0:
+        idle = idle + 1 if round_.merged == 0 else 0
+        # A round that merged nothing stops the merging only when a new order cannot help: every action was in
+        # one batch, or the orders of `_IDLE_ROUNDS` rounds in a row found nothing. Stopped after the first, the
+        # near-duplicates its batches kept apart were cut instead (a batch of 4: 17 actions, 5 cut, none merged).
+        if idle and (len(batches) <= 1 or idle >= _IDLE_ROUNDS):
             break
     report.renamed = {name: _resolve(renamed, name) for name in sorted(renamed)}
     if len(pool) > max_actions:

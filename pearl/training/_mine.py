@@ -26,7 +26,15 @@ from pydantic import BaseModel, Field
 from pearl._text import counted
 from pearl.actions import Action, ActionLibrary, seed_library
 from pearl.context import entity_sheet, index_document
-from pearl.errors import LLMError, MergeReplyError, ProposalError, ReplyFormatError, stops_a_run
+from pearl.errors import (
+    ConfigError,
+    LLMError,
+    MergeReplyError,
+    ProposalError,
+    ReplyFormatError,
+    stops_a_run,
+    unanswered,
+)
 from pearl.llm import constrained, output_mode
 from pearl.models import Document, Trace, Usage
 from pearl.prompts import PromptTemplate, load_prompt
@@ -42,7 +50,7 @@ from pearl.training._merge import (
     normalize_name,
     normalize_proposed,
 )
-from pearl.training._progress import ProgressFile, json_line
+from pearl.training._progress import ProgressFile, Silence, json_line
 from pearl.training._proposals import (
     Proposal,
     parse_proposal,
@@ -63,6 +71,8 @@ DEFAULT_MAX_ACTIONS = 80
 _EXAMPLES = 3
 _EXAMPLE_CHARS = 200
 _PROPOSAL_TOKENS = 300
+_QUESTION_FLOOR = 32
+"""Tokens of a question a mining prompt must have room for, beside the action list and the reply."""
 _MERGE_REPLY_TOKENS = 1500
 _MAX_IMAGINED_CHARS = 20_000
 
@@ -155,14 +165,27 @@ async def _propose_all(
         else:
             pending.append(index)
     report()  # the starting point: replies an interrupted run already got count as done
+    window, listed = llm.context_window, shown.render()
+    if pending and template.room_for("question", window, _PROPOSAL_TOKENS, actions=listed, **extra) < _QUESTION_FLOOR:
+        # Sent anyway, every prompt was refused by the server (or cut by it) question after question.
+        raise ConfigError(
+            f"a {window:,}-token window cannot hold the mining prompt: library {shown.name}'s "
+            f"{counted(len(shown), 'action')} and the reply take it all; raise context_window (--context-window) "
+            "if the model takes more, or mine from a smaller library (--actions)"
+        )
     if pending:
         await _preflight(llm)
     gate = asyncio.Semaphore(max(1, concurrency))
+    silence = Silence(concurrency)
 
     async def one(index: int) -> None:
         question = questions[index]
         async with gate:
-            messages = template.render(actions=shown.render(), question=question, **extra)
+            # A long question is cut to what the window holds beside the action list and the reply.
+            values, _ = template.fit(
+                window, _PROPOSAL_TOKENS, {"question": 1.0}, actions=listed, question=question, **extra
+            )
+            messages = template.render(**values)
             try:
                 reply = await Recorder(llm, trace).acall("mine", template, messages, **params)
             except LLMError as exc:
@@ -171,7 +194,12 @@ async def _propose_all(
                 outcomes[index] = _Outcome(problem=f"failed: {exc}", failed=True)
                 counts["done"] += 1
                 report()
+                if unanswered(exc):
+                    silence.silent(str(exc))
+                else:
+                    silence.answered()
                 return
+        silence.answered()
         cut = reply.finish_reason == "length"
         progress.add(_question_key(question), reply=reply.text, cut=cut)
         settle(index, reply.text, cut, resumed=False)
@@ -333,6 +361,7 @@ async def mine_actions(
     progress_file: str | os.PathLike[str] | None = None,
     on_progress: Progress | None = None,
     name: str = "mined",
+    fresh: bool = False,
 ) -> MiningResult:
     """Mine actions from training questions and merge them into a library of at most `max_actions`.
 
@@ -346,11 +375,14 @@ async def mine_actions(
         progress_file: where replies are appended as they come (see `progress_path`); a run that finds
             the file from a killed run of the same mining resumes from it, and removes it when done. A
             question whose call failed is not appended, and the file is then kept: the next run reads
-            the other replies back and asks the failed questions again.
+            the other replies back and asks the failed questions again. It is locked while the run goes on.
         on_progress: told `(done, total, status)` after each question (resumed ones included).
         name: the new library's name.
+        fresh: start over, whatever the progress file holds.
 
     Raises:
+        RunBusyError: another process is writing the same progress file.
+        ConfigError: the progress file is another run's (see `ProgressFile.open`).
         LLMRequestError: the server refused every request (bad key, unknown model or URL).
         EmbeddedModelError: the embedded model cannot be loaded.
     """
@@ -361,28 +393,45 @@ async def mine_actions(
     key = hashlib.sha256(
         f"{base.fingerprint}|{template.id}|{llm.backend}|{llm.model}|{output_mode(llm)}".encode()
     ).hexdigest()[:24]
-    progress = ProgressFile(Path(progress_file) if progress_file is not None else None, "mine", key)
-    progress.open()
-    outcomes = await _propose_all(
-        llm, trace, questions, base, template, {}, concurrency=concurrency, progress=progress, on_progress=on_progress
-    )
-    result = await _finish(
-        llm,
-        trace,
-        outcomes,
-        questions,
-        base,
-        keep_base=True,
-        max_actions=max_actions,
-        batch_size=batch_size,
-        name=name,
-        description=f"Mined from {len(questions)} question(s), starting from library {base.name} v{base.version}.",
-        prompts={**base.prompts, "mine": template.id},
-        started=started,
-    )
-    if not result.failed:  # else kept: the next run reads the replies back and asks the failed questions again
-        progress.remove()
-    return result
+    about = {
+        "library": f"{base.name} v{base.version}",
+        "prompt": template.id,
+        "model": f"{llm.model} ({llm.backend})",
+        "replies": output_mode(llm),
+    }
+    progress = ProgressFile(Path(progress_file) if progress_file is not None else None, "mine", key, about)
+    progress.open(fresh=fresh)
+    try:
+        outcomes = await _propose_all(
+            llm,
+            trace,
+            questions,
+            base,
+            template,
+            {},
+            concurrency=concurrency,
+            progress=progress,
+            on_progress=on_progress,
+        )
+        result = await _finish(
+            llm,
+            trace,
+            outcomes,
+            questions,
+            base,
+            keep_base=True,
+            max_actions=max_actions,
+            batch_size=batch_size,
+            name=name,
+            description=f"Mined from {len(questions)} question(s), starting from library {base.name} v{base.version}.",
+            prompts={**base.prompts, "mine": template.id},
+            started=started,
+        )
+        if not result.failed:  # else kept: the next run reads the replies back and asks the failed questions again
+            progress.remove()
+        return result
+    finally:
+        progress.close()
 
 
 def parse_imagined(text: str, limit: int) -> tuple[list[str], int]:

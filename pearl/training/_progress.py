@@ -1,24 +1,29 @@
 """Progress files: what a long training run has finished, so a killed run resumes where it stopped.
 
 One JSON line per finished item (a mined question's reply, a refined question's outcome),
-appended as it finishes, under a header line naming the run: `{"pearl_<kind>": 1, "key": ...}`.
-The key says what the rows answer (library, prompts, model...); a file from another run is
-set aside and the run starts over. A line cut short by a kill is simply not done.
+appended as it finishes, under a header line naming the run: `{"pearl_<kind>": 1, "key": ...,
+"about": {...}}`. The key says what the rows answer (library, prompts, model...), and `about` the
+same in words. A file from another run is refused, naming what differs (`rounds: 2 there, 1 now`):
+its rows were paid for, and a changed option is more often a slip than a wish to start over,
+which `fresh` does. A line cut short by a kill is simply not done.
+
+The file is also the run's lock: a second run writing the same output while the first goes on
+is refused (`RunBusyError`) instead of asking every question again and mixing its rows into the
+first's file. The lock is `flock`'s, dropped by the kernel when its holder ends, however it ends.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import os
 from pathlib import Path
 from typing import Any
 
-from pearl._files import decode_json
+from pearl._files import decode_json, try_lock
+from pearl.errors import ConfigError, RunBusyError, UnansweredError
+from pearl.eval import UNANSWERED_STOP
 
-__all__ = ["ProgressFile", "json_line", "progress_path"]
-
-log = logging.getLogger("pearl.training")
+__all__ = ["ProgressFile", "Silence", "json_line", "progress_path"]
 
 _FORMAT = 1
 
@@ -45,19 +50,33 @@ class ProgressFile:
         path: the file; None keeps nothing (a run that cannot resume).
         kind: what the run is ("mine", "refine"); part of the header.
         key: what the rows answer; a file under another key is not reused.
+        about: what the key stands for, in words (setting -> value), to say what differs.
     """
 
-    def __init__(self, path: Path | None, kind: str, key: str) -> None:
+    def __init__(self, path: Path | None, kind: str, key: str, about: dict[str, str] | None = None) -> None:
         self.path = path
         self.kind = kind
         self.key = key
+        self.about = about or {}
         self.done: dict[str, dict[str, Any]] = {}
+        self._fd: int | None = None
 
-    def open(self) -> None:
-        """Read the rows of an earlier run of the same key, or start the file afresh."""
+    def open(self, *, fresh: bool = False) -> None:
+        """Lock the file, then read the rows of an earlier run of the same key, or start the file afresh.
+
+        Args:
+            fresh: start afresh whatever the file holds.
+
+        Raises:
+            RunBusyError: another process is writing the file (its run goes on).
+            ConfigError: the file holds the progress of another run (other options, library,
+                prompts or model); its message names what differs.
+        """
         if self.path is None:
             return
-        if self.path.is_file():
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock()
+        if self.path.is_file() and not fresh:
             lines = self.path.read_text(encoding="utf-8", errors="replace").splitlines()
             header = json_line(lines[0]) if lines else None
             if header is not None and header.get(f"pearl_{self.kind}") == _FORMAT and header.get("key") == self.key:
@@ -66,12 +85,61 @@ class ProgressFile:
                     if row is not None and isinstance(row.get("q"), str):
                         self.done[row["q"]] = row
                 return
-            log.warning(
-                "%s is from another %s run (other library, prompt or model); starting over", self.path, self.kind
-            )
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        header_line = json.dumps({f"pearl_{self.kind}": _FORMAT, "key": self.key})
-        self.path.write_text(header_line + "\n", encoding="utf-8")
+            if lines and any(line.strip() for line in lines[1:]):  # rows were paid for: never dropped unasked
+                self.close()
+                raise ConfigError(
+                    f"{self.path} holds the progress of another {self.kind} run ({self._difference(header)}): "
+                    f"run with the same options to resume it, or delete it (--fresh) to start over"
+                )
+        header_line = json.dumps({f"pearl_{self.kind}": _FORMAT, "key": self.key, "about": self.about})
+        self.path.write_text(header_line + "\n", encoding="utf-8")  # the same file: the lock holds
+
+    def _lock(self) -> None:
+        """Hold the file's lock, creating the file if need be; `RunBusyError` when another process holds it.
+
+        A finished run deletes its file: a lock taken on it just before is on a file no longer there,
+        which another run could create afresh and lock too, so the lock is taken again on the new one.
+        """
+        assert self.path is not None
+        while True:
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError as exc:
+                raise ConfigError(f"cannot write the progress file {self.path}: {exc.strerror or exc}") from None
+            if not try_lock(fd):
+                os.close(fd)
+                raise RunBusyError(
+                    f"another process is writing {self.path} (a {self.kind} run into the same output): "
+                    "wait for it to end, or write elsewhere (--out)"
+                )
+            try:
+                here = os.stat(self.path).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                here = False
+            if here:
+                self._fd = fd
+                return
+            os.close(fd)
+
+    def close(self) -> None:
+        """Let go of the lock (the file stays, to resume from). Idempotent."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def _difference(self, header: dict[str, Any] | None) -> str:
+        """What differs between the run that wrote `header` and this one, in words."""
+        there = header.get("about") if header is not None else None
+        if header is None or header.get(f"pearl_{self.kind}") != _FORMAT:
+            return "written by another version of pearl, or not a progress file"
+        if not isinstance(there, dict):
+            return "written by an earlier version of pearl"
+        changed = [
+            f"{name}: {there[name]} there, {value} now"
+            for name, value in self.about.items()
+            if name in there and str(there[name]) != value
+        ]
+        return "; ".join(changed) or "other settings"
 
     def add(self, item_key: str, **fields: Any) -> None:
         """Append one finished item (its fields must be JSON-serialisable)."""
@@ -82,6 +150,33 @@ class ProgressFile:
             handle.flush()
 
     def remove(self) -> None:
-        """Delete the file: the run is complete."""
+        """Delete the file: the run is complete. The lock goes with it."""
         if self.path is not None:
             self.path.unlink(missing_ok=True)
+        self.close()
+
+
+class Silence:
+    """Questions in a row that got no answer from the model's server (see `pearl.errors.unanswered`).
+
+    As many as run at once (at least `UNANSWERED_STOP`) and a long run stops with `UnansweredError`, its
+    progress kept, instead of waiting out every retry of every question left (a dead server: 42 s for 20
+    questions, 25 minutes for the paper's 733).
+    """
+
+    def __init__(self, concurrency: int) -> None:
+        self.enough = max(UNANSWERED_STOP, concurrency)
+        self.count = 0
+
+    def answered(self) -> None:
+        """A question ended with the server heard from (answered, or refused with a reason)."""
+        self.count = 0
+
+    def silent(self, error: str) -> None:
+        """A question got no answer from the server (`error`, after retries); raises once that has gone on."""
+        self.count += 1
+        if self.count >= self.enough:
+            raise UnansweredError(
+                f"stopped: {self.count} questions in a row got no answer from the model's server (the last: "
+                f"{error}); what is done is kept: run the same command again once the server answers"
+            )

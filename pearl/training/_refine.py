@@ -31,7 +31,7 @@ from pydantic import BaseModel, Field, ValidationError
 from pearl._pearl import Pearl
 from pearl._text import STOP_WORDS, counted
 from pearl.actions import ActionLibrary
-from pearl.errors import LLMError, PearlError, PlanParseError, stops_a_run
+from pearl.errors import LLMError, PearlError, PlanParseError, stops_a_run, unanswered
 from pearl.eval import Dataset, EvalQuestion, score_answer
 from pearl.execution import AUTO_SHARE
 from pearl.llm import output_mode
@@ -50,7 +50,7 @@ from pearl.prompts import load_prompt
 from pearl.protocols import Progress
 from pearl.questions import Question
 from pearl.trace import Recorder
-from pearl.training._progress import ProgressFile
+from pearl.training._progress import ProgressFile, Silence
 
 __all__ = [
     "PlanningStats",
@@ -86,6 +86,11 @@ class RefineRecord(BaseModel):
     error: str | None = None
     model_failed: bool = Field(
         default=False, description="the error is the model's, after retries: the next run asks this question again"
+    )
+    unanswered: bool = Field(
+        default=False,
+        exclude=True,
+        description="the model's server gave no answer, after retries (`pearl.errors.unanswered`); not kept",
     )
 
 
@@ -265,7 +270,8 @@ class _Refiner:
         except PearlError as exc:
             if stops_a_run(exc):
                 raise
-            return record.model_copy(update={"error": str(exc), "model_failed": isinstance(exc, LLMError)}), None
+            failed = {"error": str(exc), "model_failed": isinstance(exc, LLMError), "unanswered": unanswered(exc)}
+            return record.model_copy(update=failed), None
         self.usage = self.usage + answer.usage
         if answer.fallback or answer.plan is None:
             return record, None
@@ -292,6 +298,7 @@ class _Refiner:
                     raise
                 record.error = str(exc)
                 record.model_failed = True
+                record.unanswered = unanswered(exc)
                 break
             try:
                 revised = await self._run(document, question, plan)
@@ -331,6 +338,22 @@ def _run_parts(pearl: Pearl, rounds: int) -> list[str]:
     ]
 
 
+def _run_about(pearl: Pearl, rounds: int) -> dict[str, str]:
+    """`_run_parts` in words, to say what differs from the run that wrote a progress file."""
+    parts = _run_parts(pearl, rounds)
+    return {
+        "library": f"{pearl.library.name} v{pearl.library.version}",
+        "demonstrations": f"{counted(len(pearl.demos.demos), 'demo')} ({parts[1][:8]})",
+        "prompts": ", ".join(load_prompt(name).id for name in _PROMPTS),
+        "model": f"{pearl.llm.model} ({pearl.llm.backend})",
+        "replies": output_mode(pearl.llm),
+        "--rounds": str(rounds),
+        "max_steps": str(pearl.settings.max_steps),
+        "plan_attempts": str(pearl.settings.plan_attempts),
+        "step_budget": parts[-1],
+    }
+
+
 def _demos_digest(demos: Iterable[Demo]) -> str:
     return hashlib.sha256("\n".join(f"{d.question}\0{d.plan}" for d in demos).encode("utf-8")).hexdigest()
 
@@ -359,6 +382,7 @@ async def refine_demos(
     name: str = "refined",
     on_progress: Progress | None = None,
     progress_file: str | os.PathLike[str] | None = None,
+    fresh: bool = False,
 ) -> RefineResult:
     """Run `pearl` on training questions with gold answers and keep the plans that led to the gold answer.
 
@@ -374,7 +398,13 @@ async def refine_demos(
             that finds the file of a killed run of the same refinement (same library, demos,
             prompts, model and limits) resumes from it, and removes it when done. A question
             that failed (the model, after retries) is not appended, and the file is then kept:
-            the next run resumes the others and tries the failed ones again.
+            the next run resumes the others and tries the failed ones again. It is locked while the
+            run goes on.
+        fresh: start over, whatever the progress file holds.
+
+    Raises:
+        RunBusyError: another process is writing the same progress file.
+        ConfigError: the progress file is another run's (see `ProgressFile.open`).
 
     Returns:
         The kept demonstrations as a store (tagged with the library's fingerprint and the
@@ -384,59 +414,72 @@ async def refine_demos(
     refiner = _Refiner(pearl, max(0, rounds))
     documents = _documents(dataset)
     progress = ProgressFile(
-        Path(progress_file) if progress_file is not None else None, "refine", _run_key(pearl, rounds)
+        Path(progress_file) if progress_file is not None else None,
+        "refine",
+        _run_key(pearl, rounds),
+        _run_about(pearl, rounds),
     )
-    progress.open()
-    gate = asyncio.Semaphore(max(1, concurrency or pearl.settings.concurrency))
-    results: list[tuple[RefineRecord, Demo | None] | None] = [None] * len(questions)
-    keys = [_question_key(q, documents[q.document_id]) for q in questions]
-    for index, key in enumerate(keys):
-        results[index] = _resumed(progress.done[key]) if key in progress.done else None
-    resumed = sum(r is not None for r in results)
-    counts = {"done": resumed, "kept": sum(r is not None and r[1] is not None for r in results)}
+    progress.open(fresh=fresh)
+    try:
+        gate = asyncio.Semaphore(max(1, concurrency or pearl.settings.concurrency))
+        silence = Silence(concurrency or pearl.settings.concurrency)
+        results: list[tuple[RefineRecord, Demo | None] | None] = [None] * len(questions)
+        keys = [_question_key(q, documents[q.document_id]) for q in questions]
+        for index, key in enumerate(keys):
+            results[index] = _resumed(progress.done[key]) if key in progress.done else None
+        resumed = sum(r is not None for r in results)
+        counts = {"done": resumed, "kept": sum(r is not None and r[1] is not None for r in results)}
 
-    def report() -> None:
-        if on_progress is not None:
-            on_progress(counts["done"], len(questions), f"kept {counts['kept']}")
+        def report() -> None:
+            if on_progress is not None:
+                on_progress(counts["done"], len(questions), f"kept {counts['kept']}")
 
-    async def one(index: int) -> None:
-        q = questions[index]
-        async with gate:
-            record, demo = await refiner.one(documents[q.document_id], q)
-        results[index] = (record, demo)
-        if not record.model_failed:  # left out, so that the next run tries it again (other errors would recur)
-            progress.add(
-                keys[index], record=record.model_dump(mode="json"), demo=demo.model_dump(mode="json") if demo else None
-            )
-        counts["done"] += 1
-        counts["kept"] += demo is not None
+        async def one(index: int) -> None:
+            q = questions[index]
+            async with gate:
+                record, demo = await refiner.one(documents[q.document_id], q)
+            results[index] = (record, demo)
+            if not record.model_failed:  # left out, so that the next run tries it again (other errors would recur)
+                progress.add(
+                    keys[index],
+                    record=record.model_dump(mode="json"),
+                    demo=demo.model_dump(mode="json") if demo else None,
+                )
+            counts["done"] += 1
+            counts["kept"] += demo is not None
+            report()
+            if record.unanswered:
+                silence.silent(record.error or "")
+            else:
+                silence.answered()
+
         report()
-
-    report()
-    await asyncio.gather(*(one(i) for i, r in enumerate(results) if r is None))
-    finished = [r for r in results if r is not None]
-    demos = [demo for _, demo in finished if demo is not None]
-    digest = _demos_digest(demos)
-    store = DemoStore(
-        name=name,
-        version=digest[:12],
-        library=pearl.library.fingerprint,
-        note=(
-            f"Kept by self-refinement on {len(questions)} question(s) of {dataset.path} with {pearl.llm.model}, "
-            f"library {pearl.library.name} v{pearl.library.version}, up to {rounds} revision round(s)."
-        ),
-        prompts={n: load_prompt(n).id for n in _PROMPTS},
-        demos=demos,
-    )
-    if not any(record.model_failed for record, _ in finished):
-        progress.remove()
-    return RefineResult(
-        store=store,
-        records=[r for r, _ in finished],
-        usage=refiner.usage,
-        seconds=time.perf_counter() - started,
-        resumed=resumed,
-    )
+        await asyncio.gather(*(one(i) for i, r in enumerate(results) if r is None))
+        finished = [r for r in results if r is not None]
+        demos = [demo for _, demo in finished if demo is not None]
+        digest = _demos_digest(demos)
+        store = DemoStore(
+            name=name,
+            version=digest[:12],
+            library=pearl.library.fingerprint,
+            note=(
+                f"Kept by self-refinement on {len(questions)} question(s) of {dataset.path} with {pearl.llm.model}, "
+                f"library {pearl.library.name} v{pearl.library.version}, up to {rounds} revision round(s)."
+            ),
+            prompts={n: load_prompt(n).id for n in _PROMPTS},
+            demos=demos,
+        )
+        if not any(record.model_failed for record, _ in finished):
+            progress.remove()
+        return RefineResult(
+            store=store,
+            records=[r for r, _ in finished],
+            usage=refiner.usage,
+            seconds=time.perf_counter() - started,
+            resumed=resumed,
+        )
+    finally:
+        progress.close()
 
 
 async def compare_planning(

@@ -1,0 +1,104 @@
+"""`pearl mine`, `refine` and `actions`: an output that would destroy an input, or cannot be written, is refused
+before any model call is paid for."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from fakeserver import FakeOpenAIServer
+from typer.testing import CliRunner
+
+from pearl.actions import load_library
+from pearl.cli import app
+from pearl.errors import ConfigError
+from pearl.planning import load_demos
+
+SAMPLE = Path(__file__).resolve().parents[1] / "datasets" / "sample"
+runner = CliRunner()
+
+
+def _server(fake_server: FakeOpenAIServer) -> list[str]:
+    return ["--base-url", fake_server.base_url, "--model", "m", "--no-cache"]
+
+
+@pytest.mark.parametrize(
+    ("command", "named"),
+    [
+        (["mine", "--questions", "{q}", "-o", "{q}"], "the --questions file too"),
+        (["refine", "--train", "{t}", "-o", "{t}"], "the --train file too"),
+        (["refine", "--train", "{t}", "--demos", "{d}", "-o", "{d}"], "the --demos file too"),
+        (["actions", "export", "{l}", "-o", "{l}"], "the library file too"),
+    ],
+)
+def test_an_output_that_is_an_input_is_refused(
+    tmp_path: Path, fake_server: FakeOpenAIServer, command: list[str], named: str
+) -> None:
+    # `mine --questions q.jsonl -o q.jsonl` replaced the training questions with a library, exit 0.
+    files = {
+        "q": shutil.copy(SAMPLE / "questions.jsonl", tmp_path / "q.jsonl"),
+        "t": shutil.copy(SAMPLE / "quality_sample.jsonl", tmp_path / "t.jsonl"),
+        "d": tmp_path / "d.jsonl",
+        "l": tmp_path / "l.json",
+    }
+    runner.invoke(app, ["actions", "export", "-o", str(tmp_path / "list.txt")])
+    runner.invoke(app, ["actions", "import", str(tmp_path / "list.txt"), "-o", str(files["l"])])
+    files["d"].write_text('{"question": "Q?", "plan": "x = ANSWER(CTX, \\"Q?\\")"}\n', encoding="utf-8")
+    before = {name: Path(path).read_bytes() for name, path in files.items()}
+    args = [part.format(**{k: str(v) for k, v in files.items()}) for part in command]
+    result = runner.invoke(app, [*args, *(_server(fake_server) if command[0] != "actions" else [])])
+    assert result.exit_code == 2, result.output
+    assert named in result.stderr and "writing it would replace what it holds" in result.stderr
+    assert {name: Path(path).read_bytes() for name, path in files.items()} == before
+    assert fake_server.requests == []
+
+
+@pytest.mark.parametrize("command", ["mine", "refine"])
+@pytest.mark.parametrize("where", ["folder", "under a file"])
+def test_an_output_that_cannot_be_written_is_refused_before_any_call(
+    tmp_path: Path, fake_server: FakeOpenAIServer, command: str, where: str
+) -> None:
+    # A folder as --out was found only when the library was saved, after every call, the progress
+    # file deleted; a path under a file failed with a FileExistsError traceback.
+    (tmp_path / "outdir").mkdir()
+    (tmp_path / "q.txt").write_text("not a folder", encoding="utf-8")
+    out = tmp_path / "outdir" if where == "folder" else tmp_path / "q.txt" / "a.json"
+    inputs = (
+        ["--questions", str(SAMPLE / "questions.jsonl")]
+        if command == "mine"
+        else ["--train", str(SAMPLE / "quality_sample.jsonl")]
+    )
+    result = runner.invoke(app, [command, *inputs, "-o", str(out), *_server(fake_server)])
+    assert result.exit_code == 2, result.output
+    expected = "is a folder; give a file name" if where == "folder" else "is a file, not a folder"
+    assert expected in result.stderr
+    assert fake_server.requests == []
+
+
+def test_a_file_given_in_the_wrong_place_says_where_it_belongs(tmp_path: Path) -> None:
+    # Each said only "not valid JSON: Extra data" or "holds no action", about a well-formed file.
+    runner.invoke(app, ["actions", "export", "-o", str(tmp_path / "list.txt")])
+    library = tmp_path / "lib.json"
+    runner.invoke(app, ["actions", "import", str(tmp_path / "list.txt"), "-o", str(library)])
+    demos = tmp_path / "demos.jsonl"
+    demos.write_text('{"question": "Q?", "plan": "x = ANSWER(CTX, \\"Q?\\")"}\n' * 2, encoding="utf-8")
+    cases = [
+        (["actions", "show", "FIND_X", str(demos)], "holds demonstrations, not an action library: give it as --demos"),
+        (["actions", "import", str(library), "-o", str(tmp_path / "x.json")], "is JSON, not an action list"),
+    ]
+    for args, message in cases:
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2 and message in result.stderr, result.output
+
+
+def test_a_library_written_by_hand_with_a_numeric_version_is_read(tmp_path: Path) -> None:
+    runner.invoke(app, ["actions", "export", "-o", str(tmp_path / "list.txt")])
+    library = tmp_path / "lib.json"
+    runner.invoke(app, ["actions", "import", str(tmp_path / "list.txt"), "-o", str(library)])
+    data = json.loads(library.read_text(encoding="utf-8"))
+    library.write_text(json.dumps({**data, "version": 3}), encoding="utf-8")
+    assert load_library(library).version == "3"
+    with pytest.raises(ConfigError, match="is an action library, not demonstrations"):
+        load_demos(library)
