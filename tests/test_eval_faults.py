@@ -289,7 +289,9 @@ def test_a_run_whose_server_stops_answering_stops_and_says_how_to_go_on(
     with pytest.raises(UnansweredError, match=r"stopped: \d questions in a row got no answer .*--retry-errors"):
         run_eval(Pearl(settings=settings), load_dataset(QUESTIONS), ["direct", "rag"], out, concurrency=2)
     rows = check_rows(out / "results.jsonl")
-    assert 4 <= len(rows) <= 5 and all(r["error_type"] == "LLMTimeoutError" for r in rows), rows
+    # Timed out; on a loaded machine a connection can take longer than its share of the 0.2 s (0.1 s) too.
+    silent = {"LLMTimeoutError", "LLMConnectionError"}
+    assert 4 <= len(rows) <= 5 and all(r["error_type"] in silent for r in rows), rows
     fake_server.set_default(answer_for)  # the server answers again: the run goes on where it stopped
     settings = _eval_settings(fake_server)  # answers in time however busy the machine
     summary = run_eval(Pearl(settings=settings), load_dataset(QUESTIONS), ["direct", "rag"], out, retry_errors=True)

@@ -159,7 +159,12 @@ def stop_on_sigterm() -> None:
 
 
 def interrupted_exit() -> int:
-    """The exit code of a command stopped by KeyboardInterrupt: 143 when SIGTERM stopped it, else 130."""
+    """The exit code of a command stopped by KeyboardInterrupt: 143 when SIGTERM stopped it, else 130.
+
+    Called as the command gives up: asyncio's own report of a task the interrupt ended ("Task exception
+    was never retrieved", with its traceback) would follow the command's one line, and is silenced.
+    """
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL)
     return EXIT_TERMINATED if _TERMINATED.is_set() else EXIT_INTERRUPTED
 
 
