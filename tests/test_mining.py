@@ -223,10 +223,19 @@ def test_normalize_signature_renames_params_in_the_definition() -> None:
         # Upper-cased from the reply's words, the parameters were never found in the definition.
         (["DOCUMENT", "CHARACTER", "TRAIT"], "Find how the character shows the trait.", "Find how X shows Y."),
         (["CTX", "Y", "X"], "Relate Y to X.", "Relate X to Y."),
+        # Named as written where the definition writes it so, never twice ("the name X X").
+        (["CTX", "A", "B"], "A differs from B.", "X differs from Y."),
+        (["CTX", "NAME"], "Find what the name NAME refers to.", "Find what the name X refers to."),
+        (["CTX", "ENTITY"], "Find every entity that ENTITY meets.", "Find every entity that X meets."),
+        (
+            ["CTX", "X", "adjectives"],
+            "The least describing of the adjectives for X.",
+            "The least describing of the Y for X.",
+        ),
     ],
 )
 def test_normalize_keeps_the_definitions_meaning(params: list[str], definition: str, expected: str) -> None:
-    action = normalize_proposed(ProposedAction(name="ACT", params=params, definition=definition))
+    action = normalize_proposed(ProposedAction.model_construct(name="ACT", params=params, definition=definition))
     assert action is not None and action.definition == expected
 
 
@@ -798,7 +807,7 @@ def test_a_second_run_into_the_same_output_is_refused_while_the_first_goes_on(tm
     first.open()
     first.add("q", reply="USE: NONE")
     llm = FakeLLM(default=mining_fake_reply)
-    with pytest.raises(RunBusyError, match="another process is writing .*p.jsonl"):
+    with pytest.raises(RunBusyError, match="another run is writing .*p.jsonl"):
         asyncio.run(mine_actions(llm, ["Why now?"], progress_file=partial))
     assert not llm.history and '"q": "q"' in partial.read_text()
     first.close()  # the first run ends (killed: its file stays)
@@ -832,3 +841,39 @@ def test_a_window_that_cannot_hold_the_mining_prompt_is_refused_before_any_call(
     asyncio.run(mine_actions(roomy, ["Why now? " * 2000]))  # a question longer than the window is cut to fit
     sent = roomy.history[0].messages[-1].content
     assert count_tokens(sent) < 1400 and "Why now?" in sent
+
+
+def test_a_progress_file_keeps_no_lock_once_its_run_cannot_go_on(tmp_path: Path) -> None:
+    # Refused (another run's rows), the file stayed locked: the same process could not open it again.
+    partial = tmp_path / "p.jsonl"
+    partial.write_text('{"pearl_refine": 1, "key": "k"}\n{"q": "x"}\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="the progress of a refine run, not a mine run: write this one elsewhere"):
+        ProgressFile(partial, "mine", "k").open()
+    again = ProgressFile(partial, "mine", "k")
+    again.open(fresh=True)  # not refused as busy: the refused one let the lock go
+    again.open()  # open already: nothing happens
+    again.remove()
+    assert not partial.exists()
+
+
+def test_merging_stops_asking_a_model_that_answered_no_batch_of_a_round() -> None:
+    # Each later round waited out every call's retries again: 70 s and 95 requests against 14 s and 20.
+    calls: list[int] = []
+
+    async def down(batch: list[Action], total: int, cap: int) -> str:
+        calls.append(len(batch))
+        raise ServerError("503: unavailable")
+
+    words = "harbour lamp ferry storm letter debt oath winter garden sword river bell".split()
+    entries = [entry(f"ACT_{i:02d}", f"The {word} of X.", 1) for i, word in enumerate(words)]  # no overlap
+    _, report = asyncio.run(merge_mined(entries, max_actions=4, ask=down, batch_size=4))
+    assert len(calls) == report.rounds[0].batches and len(report.rounds) >= 2
+
+
+def test_mining_for_a_document_refuses_a_window_too_small_before_imagining() -> None:
+    # The questions were imagined (a paid call) before the window was found too small for the mining prompt.
+    llm = FakeLLM(default="Q: Why did she stay?", context_window=600)
+    story = Document.from_text("Captain Ilse Varga kept the light at Tren Point. She stayed for her brother.")
+    with pytest.raises(ConfigError, match="600-token window cannot hold the mining prompt"):
+        asyncio.run(mine_document(llm, story))
+    assert not llm.history

@@ -407,7 +407,9 @@ def test_refine_progress_of_a_run_with_other_options_is_refused_naming_what_diff
     partial.write_text(json.dumps(header) + '\n{"q": "x"}\n')
     before = partial.read_text()
     llm = refining_fake()
-    with pytest.raises(ConfigError, match=r"another refine run \(--rounds: 2 there, 1 now\): .*delete it \(--fresh\)"):
+    with pytest.raises(
+        ConfigError, match=r"another refine run \(--rounds: 2 there, 1 now\): .*start over with --fresh"
+    ):
         asyncio.run(
             refine_demos(
                 Pearl(llm=llm, settings=load_settings(cache=False)),

@@ -121,6 +121,8 @@ def _parse(raw: str, source: str) -> ActionLibrary:
                 f"{source} holds demonstrations, not an action library: give it as --demos (demos=)"
             ) from None
         raise
+    if isinstance(data, dict) and "demos" in data and "actions" not in data:  # a store saved as .json
+        raise ConfigError(f"{source} holds demonstrations, not an action library: give it as --demos (demos=)")
     if not isinstance(data, dict):
         raise ConfigError(
             f"action library {source} must be a JSON object with name, version and actions, not a {type(data).__name__}"

@@ -124,8 +124,9 @@ class ActionLibrary(BaseModel):
     @field_validator("version", mode="before")
     @classmethod
     def _version_text(cls, version: object) -> object:
-        """A version written by hand as a number (`"version": 3`) is read as its text, "3"."""
-        return str(version) if isinstance(version, int | float) and not isinstance(version, bool) else version
+        """A version written by hand as a whole number (`"version": 3`) is read as its text, "3" (not 3.10, which
+        JSON reads as 3.1: that one is refused, to be written as text)."""
+        return str(version) if isinstance(version, int) and not isinstance(version, bool) else version
 
     @field_validator("actions")
     @classmethod

@@ -134,6 +134,7 @@ def import_command(
     with handled():
         text = read_text(file, "action list")
         if text.lstrip("\ufeff \t\r\n")[:1] in ("{", "["):
+            load_library(file)  # says what the file is when it is no library (demonstrations: give it as --demos)
             raise fail(
                 f"{file} is JSON, not an action list: a pearl library is used as it is (--actions {file}); "
                 f"`pearl actions export {file}` writes it as an action list"

@@ -340,7 +340,7 @@ def refine_command(
         except (KeyboardInterrupt, PearlError) as exc:
             # The store is written: say so, or a re-run would pay for the whole refinement again.
             echo(f"wrote {out} ({counted(result.kept, 'demo')}); the --holdout comparison did not finish", err=True)
-            _stopped(exc, bar, partial, "")
+            _stopped(exc, bar, partial, "finished questions are kept")
     bar.close()
     errors = [r for r in result.records if r.error]
     echo(

@@ -11,8 +11,9 @@ actions shown (each maps to the new action, see `MergeReport.renamed`); otherwis
 merged deterministically into its most used member. A reply that is not exactly that format
 is set aside and the batch is merged by definition-word overlap instead. Rounds repeat, each
 with the actions in a new order so that near-duplicates meet in a batch, until the library
-fits the cap; when three rounds in a row merge nothing (one, when every action was in one batch),
-the least-used mined actions beyond the cap are cut.
+fits the cap; when two rounds in a row merge nothing (one, when every action was in one batch),
+the least-used mined actions beyond the cap are cut. Once no batch of a round gets an answer from
+the model (a server down), later rounds merge by definition overlap alone.
 Actions of the library mining started from are never rewritten, merged away or cut.
 """
 
@@ -53,7 +54,7 @@ MAX_GROUP = 10
 _MAX_MERGE_LINES = 60
 _MAX_REPLY_CHARS = 20_000
 _MAX_ROUNDS = 8
-_IDLE_ROUNDS = 3
+_IDLE_ROUNDS = 2
 """Rounds in a row, each batching the actions in another order, that may merge nothing before merging stops."""
 _EXAMPLES = 3
 _NOISE = frozenset({"THE", "A", "AN"})
@@ -168,34 +169,46 @@ _LINKING = frozenset(
 
 
 def _rename_params(definition: str, renamed: dict[str, str]) -> str:
-    """`definition` with its parameters' names renamed (`renamed`: old upper-case name -> new), in one pass so
-    that X -> Y and Y -> Z do not chain.
+    """`definition` with its parameters' names renamed (`renamed`: old name -> new), in one pass so that
+    X -> Y and Y -> Z do not chain.
 
-    A name of one letter is matched as written, and not where it is an article opening a sentence ("A
-    comparison of A and B": the first A stays). A longer name is matched in any case: a proposal's
-    parameters are upper-cased, its definition writes them as words ("the trait the character shows" ->
-    "Y X shows", not a definition that names neither).
+    A name is matched as written. One the definition never writes so, but as a word in any case (a
+    proposal's parameters are upper-cased, "the trait the character shows"), is matched in any case,
+    its article with it ("Y X shows", not a definition that names neither). A one-letter name that
+    opens a sentence before a word that is not a verb or a link, and is written elsewhere too, is an
+    article there ("A comparison of A and B": the first A stays; "A differs from B" is renamed).
     """
-    single = [name for name in renamed if len(name) == 1]
-    longer = [name for name in renamed if len(name) > 1]
+    written = [name for name in renamed if re.search(rf"\b{re.escape(name)}\b", definition)]
+    as_words = [name for name in renamed if len(name) > 1 and name not in written]
+    by_upper = {name.upper(): new for name, new in renamed.items()}
     pattern = "|".join(
         [
-            *(rf"\b{re.escape(name)}\b" for name in single),
-            *(rf"(?i:\b(?:the |an? )?{re.escape(name)}\b)" for name in longer),
+            *(rf"\b{re.escape(name)}\b" for name in written),
+            *(rf"(?i:\b(?:the |an? )?{re.escape(name)}\b)" for name in as_words),
         ]
     )
+    if not pattern:
+        return definition
 
     def rename(match: re.Match[str]) -> str:
         word = match.group(0)
-        if len(word) == 1:
-            opens = not definition[: match.start()].strip() or re.search(r"[.!?:]\s+$", definition[: match.start()])
-            after = re.match(r" ([a-z]+)\b", definition[match.end() :])
-            if opens and after and after.group(1) not in _LINKING:
-                return word  # an article
-            return renamed[word]
-        return renamed[word.split()[-1].upper()]  # its article dropped: "the character" -> "X"
+        if word not in renamed:  # matched as a word, in another case
+            return by_upper[word.split()[-1].upper()]
+        if len(word) == 1 and _is_article(definition, match):
+            return word
+        return renamed[word]
 
     return re.sub(pattern, rename, definition)
+
+
+def _is_article(definition: str, match: re.Match[str]) -> bool:
+    """Whether the one-letter word `match` opens a sentence as an article ("A comparison of A and B")."""
+    before, after = definition[: match.start()], definition[match.end() :]
+    opens = not before.strip() or re.search(r"[.!?:]\s+$", before) is not None
+    noun = re.match(r" ([a-z]+)\b", after)
+    letter = rf"\b{re.escape(match.group(0))}\b"
+    elsewhere = re.search(letter, before) is not None or re.search(letter, after) is not None
+    return opens and noun is not None and noun.group(1) not in _LINKING and elsewhere
 
 
 def normalize_proposed(proposed: ProposedAction, known: Collection[str] = ()) -> Action | None:
@@ -621,6 +634,10 @@ async def merge_mined(
                         report.errors.append(f"round {number}: {answer}")
                 else:
                     replies[i] = answer
+            if live and all(isinstance(answer, LLMError) for answer in answers):
+                # Not one batch answered (a server down): later rounds merge by definition overlap alone,
+                # instead of waiting out every call's retries round after round.
+                ask = None
         groups: list[MergeGroup] = []
         for batch, reply in zip(live, replies, strict=True):
             names = [e.name for e in batch]

@@ -166,14 +166,8 @@ async def _propose_all(
             pending.append(index)
     report()  # the starting point: replies an interrupted run already got count as done
     window, listed = llm.context_window, shown.render()
-    if pending and template.room_for("question", window, _PROPOSAL_TOKENS, actions=listed, **extra) < _QUESTION_FLOOR:
-        # Sent anyway, every prompt was refused by the server (or cut by it) question after question.
-        raise ConfigError(
-            f"a {window:,}-token window cannot hold the mining prompt: library {shown.name}'s "
-            f"{counted(len(shown), 'action')} and the reply take it all; raise context_window (--context-window) "
-            "if the model takes more, or mine from a smaller library (--actions)"
-        )
     if pending:
+        _check_window(llm, template, shown, extra)
         await _preflight(llm)
     gate = asyncio.Semaphore(max(1, concurrency))
     silence = Silence(concurrency)
@@ -207,10 +201,23 @@ async def _propose_all(
     tasks = [asyncio.ensure_future(one(i)) for i in pending]
     try:
         await asyncio.gather(*tasks)
-    finally:
+    finally:  # stopped: the others end too, before the progress file's lock is let go
         for task in tasks:
             task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
     return [o if o is not None else _Outcome(failed=True, problem="failed: not run") for o in outcomes]
+
+
+def _check_window(llm: LLM, template: PromptTemplate, shown: ActionLibrary, extra: dict[str, str]) -> None:
+    """Refuse a window that leaves a mining prompt no room for a question beside `shown`'s action list and the
+    reply: sent anyway, every prompt was refused by the server (or cut by it), question after question."""
+    window = llm.context_window
+    if template.room_for("question", window, _PROPOSAL_TOKENS, actions=shown.render(), **extra) < _QUESTION_FLOOR:
+        raise ConfigError(
+            f"a {window:,}-token window cannot hold the mining prompt: library {shown.name}'s "
+            f"{counted(len(shown), 'action')} and the reply take it all; raise context_window (--context-window) "
+            "if the model takes more, or mine from a smaller library (--actions)"
+        )
 
 
 def _merge_asker(llm: LLM, trace: Trace, template: PromptTemplate) -> Callable[..., Any]:
@@ -504,6 +511,10 @@ async def mine_document(
     trace = Trace(question=f"mine document {document.name}", method="mine", backend=llm.backend, model=llm.model)
     index = await asyncio.to_thread(index_document, document)
     sheet = entity_sheet(index, sheet_tokens)
+    shown = library if library is not None else seed_library()
+    template = load_prompt("mine_document")
+    extra = {"title": document.name, "entity_sheet": sheet}
+    _check_window(llm, template, shown, extra)  # before the questions are imagined and paid for
     await _preflight(llm)
     imagine = load_prompt("imagine")
     count = max(1, min(questions, 20))
@@ -517,15 +528,13 @@ async def mine_document(
             f"the model imagined no usable question about {document.name} "
             f"({counted(bad, 'line')} off the 'Q: ...' format)"
         )
-    shown = library if library is not None else seed_library()
-    template = load_prompt("mine_document")
     outcomes = await _propose_all(
         llm,
         trace,
         imagined,
         shown,
         template,
-        {"title": document.name, "entity_sheet": sheet},
+        extra,
         concurrency=concurrency,
         progress=ProgressFile(None, "mine", ""),
         on_progress=None,

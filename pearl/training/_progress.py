@@ -7,15 +7,17 @@ same in words. A file from another run is refused, naming what differs (`rounds:
 its rows were paid for, and a changed option is more often a slip than a wish to start over,
 which `fresh` does. A line cut short by a kill is simply not done.
 
-The file is also the run's lock: a second run writing the same output while the first goes on
-is refused (`RunBusyError`) instead of asking every question again and mixing its rows into the
-first's file. The lock is `flock`'s, dropped by the kernel when its holder ends, however it ends.
+The file is also the run's lock (where `flock` exists, not on Windows): a second run writing the
+same output while the first goes on is refused (`RunBusyError`) instead of asking every question
+again and mixing its rows into the first's file. The kernel drops the lock when its holder ends,
+however it ends.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -72,12 +74,24 @@ class ProgressFile:
             ConfigError: the file holds the progress of another run (other options, library,
                 prompts or model); its message names what differs.
         """
-        if self.path is None:
+        if self.path is None or self._fd is not None:  # nothing kept, or open already
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"cannot write the progress file {self.path}: {exc.strerror or exc}") from None
         self._lock()
-        if self.path.is_file() and not fresh:
-            lines = self.path.read_text(encoding="utf-8", errors="replace").splitlines()
+        try:
+            self._read(fresh)
+        except BaseException:  # a full disk, a refusal: the lock is not kept by a run that does not go on
+            self.close()
+            raise
+
+    def _read(self, fresh: bool) -> None:
+        """`open` once the lock is held."""
+        assert self.path is not None
+        try:
+            lines = self.path.read_text(encoding="utf-8", errors="replace").splitlines() if not fresh else []
             header = json_line(lines[0]) if lines else None
             if header is not None and header.get(f"pearl_{self.kind}") == _FORMAT and header.get("key") == self.key:
                 for line in lines[1:]:
@@ -86,13 +100,11 @@ class ProgressFile:
                         self.done[row["q"]] = row
                 return
             if lines and any(line.strip() for line in lines[1:]):  # rows were paid for: never dropped unasked
-                self.close()
-                raise ConfigError(
-                    f"{self.path} holds the progress of another {self.kind} run ({self._difference(header)}): "
-                    f"run with the same options to resume it, or delete it (--fresh) to start over"
-                )
-        header_line = json.dumps({f"pearl_{self.kind}": _FORMAT, "key": self.key, "about": self.about})
-        self.path.write_text(header_line + "\n", encoding="utf-8")  # the same file: the lock holds
+                raise ConfigError(f"{self.path} holds {self._difference(header)}")
+            header_line = json.dumps({f"pearl_{self.kind}": _FORMAT, "key": self.key, "about": self.about})
+            self.path.write_text(header_line + "\n", encoding="utf-8")  # the same file: the lock holds
+        except OSError as exc:
+            raise ConfigError(f"cannot write the progress file {self.path}: {exc.strerror or exc}") from None
 
     def _lock(self) -> None:
         """Hold the file's lock, creating the file if need be; `RunBusyError` when another process holds it.
@@ -109,7 +121,7 @@ class ProgressFile:
             if not try_lock(fd):
                 os.close(fd)
                 raise RunBusyError(
-                    f"another process is writing {self.path} (a {self.kind} run into the same output): "
+                    f"another run is writing {self.path} (a {self.kind} run into the same output): "
                     "wait for it to end, or write elsewhere (--out)"
                 )
             try:
@@ -128,18 +140,26 @@ class ProgressFile:
             self._fd = None
 
     def _difference(self, header: dict[str, Any] | None) -> str:
-        """What differs between the run that wrote `header` and this one, in words."""
+        """What the file holds instead of this run's progress, and what to do, in words."""
+        other = next((key[6:] for key in header or {} if key.startswith("pearl_") and key != f"pearl_{self.kind}"), "")
+        if other:  # `mine -o x.json` over what `refine -o x.json` left: --fresh would drop the refinement's rows
+            return f"the progress of a {other} run, not a {self.kind} run: write this one elsewhere (--out)"
         there = header.get("about") if header is not None else None
         if header is None or header.get(f"pearl_{self.kind}") != _FORMAT:
-            return "written by another version of pearl, or not a progress file"
-        if not isinstance(there, dict):
-            return "written by an earlier version of pearl"
-        changed = [
-            f"{name}: {there[name]} there, {value} now"
-            for name, value in self.about.items()
-            if name in there and str(there[name]) != value
-        ]
-        return "; ".join(changed) or "other settings"
+            why = "written by another version of pearl, or not a progress file"
+        elif not isinstance(there, dict):
+            why = "written by an earlier version of pearl"
+        else:
+            changed = [
+                f"{name}: {there[name]} there, {value} now"
+                for name, value in self.about.items()
+                if name in there and str(there[name]) != value
+            ]
+            why = "; ".join(changed) or "a library or demonstrations edited since, under the same name and version"
+        return (
+            f"the progress of another {self.kind} run ({why}): run with the same options to resume it, "
+            "or start over with --fresh (fresh=True), which drops its rows"
+        )
 
     def add(self, item_key: str, **fields: Any) -> None:
         """Append one finished item (its fields must be JSON-serialisable)."""
@@ -150,7 +170,10 @@ class ProgressFile:
             handle.flush()
 
     def remove(self) -> None:
-        """Delete the file: the run is complete. The lock goes with it."""
+        """Delete the file: the run is complete. The lock goes with it, after the file (a run that locks the
+        file meanwhile finds it gone: see `_lock`); before it on Windows, which deletes no open file."""
+        if sys.platform == "win32":  # pragma: no cover - no flock there either: the file is not a lock
+            self.close()
         if self.path is not None:
             self.path.unlink(missing_ok=True)
         self.close()

@@ -454,7 +454,13 @@ async def refine_demos(
                 silence.answered()
 
         report()
-        await asyncio.gather(*(one(i) for i, r in enumerate(results) if r is None))
+        tasks = [asyncio.ensure_future(one(i)) for i, r in enumerate(results) if r is None]
+        try:
+            await asyncio.gather(*tasks)
+        finally:  # stopped (the server silent, a refused key): the others end too, before the lock is let go
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
         finished = [r for r in results if r is not None]
         demos = [demo for _, demo in finished if demo is not None]
         digest = _demos_digest(demos)
