@@ -225,6 +225,9 @@ def test_normalize_signature_renames_params_in_the_definition() -> None:
         (["CTX", "Y", "X"], "Relate Y to X.", "Relate X to Y."),
         # Named as written where the definition writes it so, never twice ("the name X X").
         (["CTX", "A", "B"], "A differs from B.", "X differs from Y."),
+        (["CTX", "A", "B"], "A did not know B.", "X did not know Y."),
+        (["CTX", "A", "B"], "A list of the gifts B gave.", "A list of the gifts Y gave."),
+        (["CTX", "A", "B"], "A causes B when A is present.", "X causes Y when X is present."),
         (["CTX", "NAME"], "Find what the name NAME refers to.", "Find what the name X refers to."),
         (["CTX", "ENTITY"], "Find every entity that ENTITY meets.", "Find every entity that X meets."),
         (
@@ -856,18 +859,32 @@ def test_a_progress_file_keeps_no_lock_once_its_run_cannot_go_on(tmp_path: Path)
     assert not partial.exists()
 
 
-def test_merging_stops_asking_a_model_that_answered_no_batch_of_a_round() -> None:
+def test_merging_stops_asking_a_server_silent_two_rounds_in_a_row() -> None:
     # Each later round waited out every call's retries again: 70 s and 95 requests against 14 s and 20.
+    words = "harbour lamp ferry storm letter debt oath winter garden sword river bell".split()
+    entries = [entry(f"ACT_{i:02d}", f"The {word} of X.", 1) for i, word in enumerate(words)]  # no overlap
     calls: list[int] = []
 
     async def down(batch: list[Action], total: int, cap: int) -> str:
         calls.append(len(batch))
         raise ServerError("503: unavailable")
 
-    words = "harbour lamp ferry storm letter debt oath winter garden sword river bell".split()
-    entries = [entry(f"ACT_{i:02d}", f"The {word} of X.", 1) for i, word in enumerate(words)]  # no overlap
     _, report = asyncio.run(merge_mined(entries, max_actions=4, ask=down, batch_size=4))
-    assert len(calls) == report.rounds[0].batches and len(report.rounds) >= 2
+    assert len(calls) == sum(r.batches for r in report.rounds[:2])
+    assert any("answered no batch of 2 rounds in a row" in error for error in report.errors)
+
+    # A server silent for one round only is asked again, and merges.
+    first_round = len(words) // 4
+    calls.clear()
+
+    async def back(batch: list[Action], total: int, cap: int) -> str:
+        calls.append(len(batch))
+        if len(calls) <= first_round:
+            raise ServerError("503: unavailable")
+        return f"MERGE: {batch[0].name}, {batch[1].name} -> {batch[0].name}"
+
+    _, report = asyncio.run(merge_mined(entries, max_actions=4, ask=back, batch_size=4))
+    assert report.rounds[0].merged == 0 and report.rounds[1].llm_batches > 0 and report.rounds[1].merged > 0
 
 
 def test_mining_for_a_document_refuses_a_window_too_small_before_imagining() -> None:
@@ -877,3 +894,13 @@ def test_mining_for_a_document_refuses_a_window_too_small_before_imagining() -> 
     with pytest.raises(ConfigError, match="600-token window cannot hold the mining prompt"):
         asyncio.run(mine_document(llm, story))
     assert not llm.history
+
+
+def test_a_merge_reply_cut_off_falls_back_to_overlap_instead_of_ending_the_run() -> None:
+    # The asker's MergeReplyError ("the reply was cut off") went past the fallback and ended mining.
+    async def cut(batch: list[Action], total: int, cap: int) -> str:
+        raise MergeReplyError("the reply was cut off at 602 tokens")
+
+    kept, report = asyncio.run(merge_mined(pool(), max_actions=5, ask=cut))
+    assert report.rounds[0].fallback_batches >= 1 and len(kept) <= 5
+    assert any("cut off" in error for error in report.errors)

@@ -201,6 +201,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "ActionLibrary",
         "LibraryFormat",
         "default_library",
+        "holds_demos",
         "load_library",
         "parse_action_list",
         "render_action_list",

@@ -102,3 +102,10 @@ def test_a_library_written_by_hand_with_a_numeric_version_is_read(tmp_path: Path
     assert load_library(library).version == "3"
     with pytest.raises(ConfigError, match="is an action library, not demonstrations"):
         load_demos(library)
+
+
+def test_demonstrations_given_to_actions_import_say_where_they_belong(tmp_path: Path) -> None:
+    demos = tmp_path / "demos.jsonl"
+    demos.write_text('{"question": "Q?", "plan": "x = ANSWER(CTX, \\"Q?\\")"}\n', encoding="utf-8")
+    result = runner.invoke(app, ["actions", "import", str(demos), "-o", str(tmp_path / "x.json")])
+    assert result.exit_code == 2 and "holds demonstrations, not an action list: give it as --demos" in result.stderr

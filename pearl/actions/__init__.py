@@ -5,7 +5,14 @@ Mining and merging live in `pearl.training`.
 
 from __future__ import annotations
 
-from pearl.actions._library import LibraryFormat, default_library, load_library, save_library, seed_library
+from pearl.actions._library import (
+    LibraryFormat,
+    default_library,
+    holds_demos,
+    load_library,
+    save_library,
+    seed_library,
+)
 from pearl.actions._models import CTX, Action, ActionLibrary
 from pearl.actions._paper import LOCAL_ACTIONS, parse_action_list, render_action_list
 
@@ -16,6 +23,7 @@ __all__ = [
     "ActionLibrary",
     "LibraryFormat",
     "default_library",
+    "holds_demos",
     "load_library",
     "parse_action_list",
     "render_action_list",

@@ -16,7 +16,7 @@ from pearl.actions._models import ActionLibrary
 from pearl.actions._paper import parse_action_list, render_action_list
 from pearl.errors import ConfigError
 
-__all__ = ["LibraryFormat", "default_library", "load_library", "save_library", "seed_library"]
+__all__ = ["LibraryFormat", "default_library", "holds_demos", "load_library", "save_library", "seed_library"]
 
 log = logging.getLogger("pearl.actions")
 
@@ -111,18 +111,22 @@ def _bundled(filename: str) -> ActionLibrary:
     return _parse(raw, f"bundled {filename}")
 
 
-def _parse(raw: str, source: str) -> ActionLibrary:
+def holds_demos(raw: str) -> bool:
+    """Whether the JSON text `raw` is a demonstration store (`save_demos`'s JSON Lines, or one saved as .json)."""
     try:
-        data: Any = decode_json(raw, f"action library {source}")
-    except ConfigError:
+        data: Any = decode_json(raw, "demonstrations")
+    except ConfigError:  # JSON Lines: the first line tells
         first = raw.lstrip("\ufeff \t\r\n").split("\n", 1)[0]
-        if ('"question"' in first and '"plan"' in first) or first.startswith('{"store"'):  # a store's JSON lines
-            raise ConfigError(
-                f"{source} holds demonstrations, not an action library: give it as --demos (demos=)"
-            ) from None
-        raise
-    if isinstance(data, dict) and "demos" in data and "actions" not in data:  # a store saved as .json
+        return ('"question"' in first and '"plan"' in first) or first.startswith('{"store"')
+    if not isinstance(data, dict) or "actions" in data:
+        return False
+    return "demos" in data or {"question", "plan"} <= data.keys()  # a store, or a store of one line
+
+
+def _parse(raw: str, source: str) -> ActionLibrary:
+    if holds_demos(raw):
         raise ConfigError(f"{source} holds demonstrations, not an action library: give it as --demos (demos=)")
+    data: Any = decode_json(raw, f"action library {source}")
     if not isinstance(data, dict):
         raise ConfigError(
             f"action library {source} must be a JSON object with name, version and actions, not a {type(data).__name__}"
@@ -149,7 +153,7 @@ def _describe(err: Any, data: dict[str, Any]) -> str:
         else:
             parts.append(str(item))
     where = ".".join(parts) or "top level"
-    return f"{where}: {err.get('msg', 'invalid')}"
+    return f"{where}: {str(err.get('msg', 'invalid')).removeprefix('Value error, ')}"
 
 
 def _action_name(data: dict[str, Any], index: int) -> str | None:

@@ -124,8 +124,12 @@ class ActionLibrary(BaseModel):
     @field_validator("version", mode="before")
     @classmethod
     def _version_text(cls, version: object) -> object:
-        """A version written by hand as a whole number (`"version": 3`) is read as its text, "3" (not 3.10, which
-        JSON reads as 3.1: that one is refused, to be written as text)."""
+        """A version written by hand as a whole number (`"version": 3`) is read as its text, "3"; one with a point
+        is refused, to be written as text (JSON reads 3.10 as 3.1)."""
+        if isinstance(version, float):
+            raise ValueError(
+                f'{version} is a number: write the version as text, in quotes ("3.10", which JSON reads as 3.1)'
+            )
         return str(version) if isinstance(version, int) and not isinstance(version, bool) else version
 
     @field_validator("actions")

@@ -16,6 +16,7 @@ from pearl._files import read_text
 from pearl.actions import (
     Action,
     ActionLibrary,
+    holds_demos,
     load_library,
     parse_action_list,
     render_action_list,
@@ -134,7 +135,8 @@ def import_command(
     with handled():
         text = read_text(file, "action list")
         if text.lstrip("\ufeff \t\r\n")[:1] in ("{", "["):
-            load_library(file)  # says what the file is when it is no library (demonstrations: give it as --demos)
+            if holds_demos(text):
+                raise fail(f"{file} holds demonstrations, not an action list: give it as --demos")
             raise fail(
                 f"{file} is JSON, not an action list: a pearl library is used as it is (--actions {file}); "
                 f"`pearl actions export {file}` writes it as an action list"

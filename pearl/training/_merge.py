@@ -12,8 +12,8 @@ merged deterministically into its most used member. A reply that is not exactly 
 is set aside and the batch is merged by definition-word overlap instead. Rounds repeat, each
 with the actions in a new order so that near-duplicates meet in a batch, until the library
 fits the cap; when two rounds in a row merge nothing (one, when every action was in one batch),
-the least-used mined actions beyond the cap are cut. Once no batch of a round gets an answer from
-the model (a server down), later rounds merge by definition overlap alone.
+the least-used mined actions beyond the cap are cut. Once no batch of two rounds in a row gets an
+answer from the model's server (a server down), later rounds merge by definition overlap alone.
 Actions of the library mining started from are never rewritten, merged away or cut.
 """
 
@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pearl._replies import load_json_reply, strip_fence
 from pearl._text import first_problem, shorten, word_stems
 from pearl.actions import CTX, Action
-from pearl.errors import LLMError, MergeReplyError
+from pearl.errors import LLMError, MergeReplyError, ReplyFormatError, unanswered
 from pearl.training._proposals import GRAMMAR_PARAMS, MAX_PARAMS, ProposedAction
 
 __all__ = [
@@ -56,6 +56,8 @@ _MAX_REPLY_CHARS = 20_000
 _MAX_ROUNDS = 8
 _IDLE_ROUNDS = 2
 """Rounds in a row, each batching the actions in another order, that may merge nothing before merging stops."""
+_SILENT_ROUNDS = 2
+"""Rounds in a row whose every batch got no answer from the model's server before it is asked no more."""
 _EXAMPLES = 3
 _NOISE = frozenset({"THE", "A", "AN"})
 _DOCUMENT_PARAMS = frozenset({CTX, "CONTEXT", "DOC", "DOCUMENT", "ARTICLE", "STORY", "PASSAGE", "TEXT"})
@@ -163,7 +165,10 @@ def normalize_name(name: str, known: Collection[str] = ()) -> str:
 
 
 _LINKING = frozenset(
-    {"is", "are", "was", "were", "has", "have", "and", "or", "to", "of", "in", "on", "with", "by", "for"}
+    {
+        *("is", "are", "was", "were", "has", "have", "had", "and", "or", "to", "of", "in", "on", "with", "by", "for"),
+        *("do", "does", "did", "can", "could", "may", "might", "must", "shall", "should", "will", "would"),
+    }
 )
 """Words after a sentence's first "A" that make it a parameter ("A is compared with B"), not an article."""
 
@@ -175,8 +180,7 @@ def _rename_params(definition: str, renamed: dict[str, str]) -> str:
     A name is matched as written. One the definition never writes so, but as a word in any case (a
     proposal's parameters are upper-cased, "the trait the character shows"), is matched in any case,
     its article with it ("Y X shows", not a definition that names neither). A one-letter name that
-    opens a sentence before a word that is not a verb or a link, and is written elsewhere too, is an
-    article there ("A comparison of A and B": the first A stays; "A differs from B" is renamed).
+    opens a sentence before a noun is an article there (see `_is_article`).
     """
     written = [name for name in renamed if re.search(rf"\b{re.escape(name)}\b", definition)]
     as_words = [name for name in renamed if len(name) > 1 and name not in written]
@@ -202,13 +206,16 @@ def _rename_params(definition: str, renamed: dict[str, str]) -> str:
 
 
 def _is_article(definition: str, match: re.Match[str]) -> bool:
-    """Whether the one-letter word `match` opens a sentence as an article ("A comparison of A and B")."""
+    """Whether the one-letter word `match` opens a sentence as an article: before a noun ("A comparison of A and
+    B", "A list of the gifts B gave"), not a verb or a link ("A differs from B", "A did not know B")."""
     before, after = definition[: match.start()], definition[match.end() :]
     opens = not before.strip() or re.search(r"[.!?:]\s+$", before) is not None
-    noun = re.match(r" ([a-z]+)\b", after)
-    letter = rf"\b{re.escape(match.group(0))}\b"
-    elsewhere = re.search(letter, before) is not None or re.search(letter, after) is not None
-    return opens and noun is not None and noun.group(1) not in _LINKING and elsewhere
+    word = re.match(r" ([a-z]+)\b", after)
+    if not opens or word is None:
+        return False
+    follows = word.group(1)
+    verb = follows in _LINKING or follows.endswith("ed") or (follows.endswith("s") and not follows.endswith("ss"))
+    return not verb
 
 
 def normalize_proposed(proposed: ProposedAction, known: Collection[str] = ()) -> Action | None:
@@ -615,6 +622,7 @@ async def merge_mined(
     report = MergeReport()
     renamed: dict[str, str] = {}
     idle = 0  # rounds in a row that merged nothing
+    silent_rounds = 0  # rounds in a row whose every batch got no answer from the server
     for number in range(1, max_rounds + 1):
         if len(pool) <= max_actions:
             break
@@ -629,15 +637,21 @@ async def merge_mined(
                 *(_ask_safely(ask, [e.action for e in b], before, max_actions) for b in live)
             )
             for i, answer in enumerate(answers):
-                if isinstance(answer, LLMError):
+                if isinstance(answer, LLMError | ReplyFormatError):
                     if len(report.errors) < 5:
                         report.errors.append(f"round {number}: {answer}")
                 else:
                     replies[i] = answer
-            if live and all(isinstance(answer, LLMError) for answer in answers):
-                # Not one batch answered (a server down): later rounds merge by definition overlap alone,
-                # instead of waiting out every call's retries round after round.
+            silent = live and all(isinstance(a, LLMError) and unanswered(a) for a in answers)
+            silent_rounds = silent_rounds + 1 if silent else 0
+            if silent_rounds >= _SILENT_ROUNDS:
+                # The server down: later rounds merge by definition overlap alone, instead of waiting out every
+                # call's retries round after round (70 s and 95 requests where 14 s and 20 did as much).
                 ask = None
+                report.errors.append(
+                    f"round {number}: the model's server answered no batch of {_SILENT_ROUNDS} rounds in a row; "
+                    "later rounds merge by definition overlap alone"
+                )
         groups: list[MergeGroup] = []
         for batch, reply in zip(live, replies, strict=True):
             names = [e.name for e in batch]
@@ -679,11 +693,11 @@ async def merge_mined(
     return [*protected, *mined], report
 
 
-async def _ask_safely(ask: MergeCall, batch: list[Action], total: int, cap: int) -> str | LLMError:
+async def _ask_safely(ask: MergeCall, batch: list[Action], total: int, cap: int) -> str | LLMError | ReplyFormatError:
     # One failed batch (a timeout, a reply cut off) falls back to word overlap; the others still count.
     try:
         return await ask(batch, total, cap)
-    except LLMError as exc:
+    except (LLMError, ReplyFormatError) as exc:
         return exc
 
 

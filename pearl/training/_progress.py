@@ -90,6 +90,7 @@ class ProgressFile:
     def _read(self, fresh: bool) -> None:
         """`open` once the lock is held."""
         assert self.path is not None
+        self.done = {}
         try:
             lines = self.path.read_text(encoding="utf-8", errors="replace").splitlines() if not fresh else []
             header = json_line(lines[0]) if lines else None
@@ -104,7 +105,7 @@ class ProgressFile:
             header_line = json.dumps({f"pearl_{self.kind}": _FORMAT, "key": self.key, "about": self.about})
             self.path.write_text(header_line + "\n", encoding="utf-8")  # the same file: the lock holds
         except OSError as exc:
-            raise ConfigError(f"cannot write the progress file {self.path}: {exc.strerror or exc}") from None
+            raise ConfigError(f"cannot read or write the progress file {self.path}: {exc.strerror or exc}") from None
 
     def _lock(self) -> None:
         """Hold the file's lock, creating the file if need be; `RunBusyError` when another process holds it.
