@@ -295,6 +295,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "PlanSet",
         "ResultRow",
         "RunConfig",
+        "Silence",
         "arun_eval",
         "as_shown",
         "best_over",

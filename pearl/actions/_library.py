@@ -115,18 +115,32 @@ def holds_demos(raw: str) -> bool:
     """Whether the JSON text `raw` is a demonstration store (`save_demos`'s JSON Lines, or one saved as .json)."""
     try:
         data: Any = decode_json(raw, "demonstrations")
-    except ConfigError:  # JSON Lines: the first line tells
-        first = raw.lstrip("\ufeff \t\r\n").split("\n", 1)[0]
-        return ('"question"' in first and '"plan"' in first) or first.startswith('{"store"')
-    if not isinstance(data, dict) or "actions" in data:
-        return False
-    return "demos" in data or {"question", "plan"} <= data.keys()  # a store, or a store of one line
+    except ConfigError:
+        return _demo_lines(raw)
+    return _is_store(data)
+
+
+def _demo_lines(raw: str) -> bool:
+    """Whether `raw`, not one JSON document, is JSON Lines of demonstrations: the first line tells."""
+    first = raw.lstrip("\ufeff \t\r\n").split("\n", 1)[0]
+    return ('"question"' in first and '"plan"' in first) or first.startswith('{"store"')
+
+
+def _is_store(data: Any) -> bool:
+    """Whether the JSON value `data` is a demonstration store, or a store of one line."""
+    return isinstance(data, dict) and "actions" not in data and ("demos" in data or {"question", "plan"} <= data.keys())
 
 
 def _parse(raw: str, source: str) -> ActionLibrary:
-    if holds_demos(raw):
-        raise ConfigError(f"{source} holds demonstrations, not an action library: give it as --demos (demos=)")
-    data: Any = decode_json(raw, f"action library {source}")
+    misplaced = ConfigError(f"{source} holds demonstrations, not an action library: give it as --demos (demos=)")
+    try:
+        data: Any = decode_json(raw, f"action library {source}")
+    except ConfigError:
+        if _demo_lines(raw):
+            raise misplaced from None
+        raise
+    if _is_store(data):
+        raise misplaced
     if not isinstance(data, dict):
         raise ConfigError(
             f"action library {source} must be a JSON object with name, version and actions, not a {type(data).__name__}"

@@ -48,12 +48,12 @@ from pearl.eval._runner import (
     RUN_FILE,
     SUMMARY_FILE,
     TRACES_DIR,
-    UNANSWERED_STOP,
     arun_eval,
     run_eval,
     select_questions,
     write_summary,
 )
+from pearl.eval._silence import UNANSWERED_STOP, Silence
 from pearl.eval._stats import bootstrap_mean, mcnemar_exact, paired_bootstrap
 from pearl.eval._summary import render_report, summarize
 
@@ -78,6 +78,7 @@ __all__ = [
     "PlanSet",
     "ResultRow",
     "RunConfig",
+    "Silence",
     "arun_eval",
     "as_shown",
     "best_over",

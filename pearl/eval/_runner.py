@@ -39,19 +39,17 @@ from pearl.context import DocumentIndex
 from pearl.errors import (
     ConfigError,
     DatasetError,
-    LLMError,
     PearlError,
     PlanParseError,
     RunBusyError,
-    UnansweredError,
     stops_a_run,
-    unanswered,
 )
 from pearl.eval._loaders import file_sha256
 from pearl.eval._metrics import evidence_shown, score_answer
 from pearl.eval._models import SPLITS, Dataset, EvalQuestion, EvalSummary, ResultRow, RunConfig
 from pearl.eval._plans import PlanSet
 from pearl.eval._results import RESULTS_FILE, ResultsLog, latest_rows, load_results
+from pearl.eval._silence import Silence
 from pearl.eval._summary import render_report, some_of, summarize
 from pearl.html import index_for_page, render_report_page, render_trace_page
 from pearl.llm import LLM
@@ -84,9 +82,6 @@ TRACES_DIR = "traces"
 
 # Methods that never read the index; for a run of only these, indexing would be wasted time.
 _NO_INDEX = frozenset({"direct"})
-UNANSWERED_STOP = 4
-"""A run stops once this many questions in a row (or as many as run at once, if more) got no answer from the
-model's server: see the module's docstring."""
 
 
 # Seconds between two tries for a run directory's lock while waiting for another run.
@@ -280,8 +275,7 @@ class _Runner:
         self.out_dir = log_.path.parent
         self.plans = plans or {}
         self._indexing: dict[str, asyncio.Task[None]] = {}
-        self._silent = 0  # rows in a row, the latest last, that got no answer from the server
-        self._silence: BaseException | None = None  # the latest of them
+        self.silence = Silence()  # questions in a row that got no answer from the server
 
     async def _index(self, document: Document) -> None:
         await self.pearl.aindex(document)  # in a worker thread, one document at a time
@@ -321,7 +315,7 @@ class _Runner:
             # row (with its type, for the bug report) and --retry-errors runs it again.
             log.warning("%s [%s]: unexpected %s: %s", question.id, method, type(exc).__name__, exc)
             return self._failed(base, exc, started)
-        self._silent = 0
+        self.silence.heard()
         usage = answer.usage
         trace_file = _trace_file(question.id, method)
         await asyncio.to_thread(
@@ -355,11 +349,7 @@ class _Runner:
     def _failed(
         self, base: dict[str, object], error: BaseException, started: float, message: str | None = None
     ) -> ResultRow:
-        if unanswered(error):
-            self._silent, self._silence = self._silent + 1, error
-        elif isinstance(error, LLMError):  # the server replied, if not with an answer
-            self._silent = 0
-        # else (a question that cannot be asked, a plan that does not parse): nothing said about the server
+        self.silence.heard(error)
         return ResultRow.model_validate(
             {
                 **base,
@@ -372,7 +362,7 @@ class _Runner:
 
     async def run(self, todo: Sequence[tuple[EvalQuestion, str]], concurrency: int) -> None:
         pending = iter(todo)
-        enough = max(UNANSWERED_STOP, concurrency)
+        self.silence = Silence(concurrency)
 
         async def worker() -> None:
             # Workers take pairs in dataset order, so a document's questions run together and
@@ -382,12 +372,7 @@ class _Runner:
                 await asyncio.to_thread(self.log.append, row)
                 self.tally.add(row)
                 self.tally.report()
-                if self._silent >= enough:
-                    raise UnansweredError(
-                        f"stopped: {self._silent} questions in a row got no answer from the model's server "
-                        f"(the last: {self._silence}); once it answers, run the same command with "
-                        "--retry-errors to ask them again"
-                    )
+                self.silence.check("once it answers, run the same command with --retry-errors to ask them again")
 
         tasks = [asyncio.ensure_future(worker()) for _ in range(max(1, min(concurrency, len(todo))))]
         try:

@@ -41,21 +41,14 @@ class Gate:
         self._waiting: deque[_Waiter] = deque()
         self._lock = threading.Lock()
 
-    def _take_free(self) -> bool:
-        """Take a free slot if no one waits for one (True)."""
+    def _take_free(self, waiter: _Waiter | None = None) -> bool:
+        """Take a free slot if no one waits for one (True); else queue `waiter`, if given, for the next (False)."""
         with self._lock:
             if self._free and not self._waiting:
                 self._free -= 1
                 return True
-            return False
-
-    def _queue(self, waiter: _Waiter) -> bool:
-        """Take a free slot (True), or queue `waiter` for the next one (False)."""
-        with self._lock:
-            if self._free and not self._waiting:
-                self._free -= 1
-                return True
-            self._waiting.append(waiter)
+            if waiter is not None:
+                self._waiting.append(waiter)
             return False
 
     def _dequeue(self, waiter: _Waiter) -> bool:
@@ -103,7 +96,7 @@ class Gate:
 
     def _wait(self) -> bool:
         waiter = _Waiter()
-        if self._queue(waiter):
+        if self._take_free(waiter):
             return True
         assert waiter.event is not None
         try:
@@ -126,7 +119,7 @@ class Gate:
 
     async def _await(self) -> bool:
         waiter = _Waiter(asyncio.get_running_loop())
-        if self._queue(waiter):
+        if self._take_free(waiter):
             return True
         assert waiter.future is not None
         try:

@@ -33,8 +33,8 @@ from pearl.errors import (
     ProposalError,
     ReplyFormatError,
     stops_a_run,
-    unanswered,
 )
+from pearl.eval import Silence
 from pearl.llm import constrained, output_mode
 from pearl.models import Document, Trace, Usage
 from pearl.prompts import PromptTemplate, load_prompt
@@ -50,7 +50,7 @@ from pearl.training._merge import (
     normalize_name,
     normalize_proposed,
 )
-from pearl.training._progress import ProgressFile, Silence, json_line
+from pearl.training._progress import SILENT_THEN, ProgressFile, json_line
 from pearl.training._proposals import (
     Proposal,
     parse_proposal,
@@ -188,12 +188,10 @@ async def _propose_all(
                 outcomes[index] = _Outcome(problem=f"failed: {exc}", failed=True)
                 counts["done"] += 1
                 report()
-                if unanswered(exc):
-                    silence.silent(str(exc))
-                else:
-                    silence.answered()
+                silence.heard(exc)
+                silence.check(SILENT_THEN)
                 return
-        silence.answered()
+        silence.heard()
         cut = reply.finish_reason == "length"
         progress.add(_question_key(question), reply=reply.text, cut=cut)
         settle(index, reply.text, cut, resumed=False)

@@ -22,12 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from pearl._files import decode_json, try_lock
-from pearl.errors import ConfigError, RunBusyError, UnansweredError
-from pearl.eval import UNANSWERED_STOP
+from pearl.errors import ConfigError, RunBusyError
 
-__all__ = ["ProgressFile", "Silence", "json_line", "progress_path"]
+__all__ = ["SILENT_THEN", "ProgressFile", "json_line", "progress_path"]
 
 _FORMAT = 1
+SILENT_THEN = "what is done is kept: run the same command again once the server answers"
+"""What a run whose server stopped answering tells the user (see `pearl.eval.Silence`)."""
 
 
 def progress_path(out: str | os.PathLike[str]) -> Path:
@@ -79,7 +80,7 @@ class ProgressFile:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise ConfigError(f"cannot write the progress file {self.path}: {exc.strerror or exc}") from None
+            raise self._unusable(exc) from None
         self._lock()
         try:
             self._read(fresh)
@@ -105,7 +106,7 @@ class ProgressFile:
             header_line = json.dumps({f"pearl_{self.kind}": _FORMAT, "key": self.key, "about": self.about})
             self.path.write_text(header_line + "\n", encoding="utf-8")  # the same file: the lock holds
         except OSError as exc:
-            raise ConfigError(f"cannot read or write the progress file {self.path}: {exc.strerror or exc}") from None
+            raise self._unusable(exc) from None
 
     def _lock(self) -> None:
         """Hold the file's lock, creating the file if need be; `RunBusyError` when another process holds it.
@@ -118,7 +119,7 @@ class ProgressFile:
             try:
                 fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
             except OSError as exc:
-                raise ConfigError(f"cannot write the progress file {self.path}: {exc.strerror or exc}") from None
+                raise self._unusable(exc) from None
             if not try_lock(fd):
                 os.close(fd)
                 raise RunBusyError(
@@ -133,6 +134,9 @@ class ProgressFile:
                 self._fd = fd
                 return
             os.close(fd)
+
+    def _unusable(self, exc: OSError) -> ConfigError:
+        return ConfigError(f"cannot read or write the progress file {self.path}: {exc.strerror or exc}")
 
     def close(self) -> None:
         """Let go of the lock (the file stays, to resume from). Idempotent."""
@@ -178,29 +182,3 @@ class ProgressFile:
         if self.path is not None:
             self.path.unlink(missing_ok=True)
         self.close()
-
-
-class Silence:
-    """Questions in a row that got no answer from the model's server (see `pearl.errors.unanswered`).
-
-    As many as run at once (at least `UNANSWERED_STOP`) and a long run stops with `UnansweredError`, its
-    progress kept, instead of waiting out every retry of every question left (a dead server: 42 s for 20
-    questions, 25 minutes for the paper's 733).
-    """
-
-    def __init__(self, concurrency: int) -> None:
-        self.enough = max(UNANSWERED_STOP, concurrency)
-        self.count = 0
-
-    def answered(self) -> None:
-        """A question ended with the server heard from (answered, or refused with a reason)."""
-        self.count = 0
-
-    def silent(self, error: str) -> None:
-        """A question got no answer from the server (`error`, after retries); raises once that has gone on."""
-        self.count += 1
-        if self.count >= self.enough:
-            raise UnansweredError(
-                f"stopped: {self.count} questions in a row got no answer from the model's server (the last: "
-                f"{error}); what is done is kept: run the same command again once the server answers"
-            )

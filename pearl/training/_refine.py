@@ -32,7 +32,7 @@ from pearl._pearl import Pearl
 from pearl._text import STOP_WORDS, counted
 from pearl.actions import ActionLibrary
 from pearl.errors import LLMError, PearlError, PlanParseError, stops_a_run, unanswered
-from pearl.eval import Dataset, EvalQuestion, score_answer
+from pearl.eval import Dataset, EvalQuestion, Silence, score_answer
 from pearl.execution import AUTO_SHARE
 from pearl.llm import output_mode
 from pearl.models import Answer, Document, Trace, Usage
@@ -50,7 +50,7 @@ from pearl.prompts import load_prompt
 from pearl.protocols import Progress
 from pearl.questions import Question
 from pearl.trace import Recorder
-from pearl.training._progress import ProgressFile, Silence
+from pearl.training._progress import SILENT_THEN, ProgressFile
 
 __all__ = [
     "PlanningStats",
@@ -319,38 +319,45 @@ def _run_key(pearl: Pearl, rounds: int) -> str:
 
 
 def _run_parts(pearl: Pearl, rounds: int) -> list[str]:
-    settings = pearl.settings
-    budget = str(settings.step_budget)
-    # The share only where it sizes the steps and is not the default: runs begun before it could be set keep their key.
-    if settings.step_budget == "auto" and settings.step_share != AUTO_SHARE:
-        budget += f"@{settings.step_share}"
     return [
         pearl.library.fingerprint,
         _demos_digest(pearl.demos.demos),
-        *(load_prompt(name).id for name in _PROMPTS),
+        *_prompt_ids(),
         pearl.llm.backend,
         pearl.llm.model,
         output_mode(pearl.llm),
-        str(rounds),
-        str(settings.max_steps),
-        str(settings.plan_attempts),
-        budget,
+        *_limits(pearl, rounds).values(),
     ]
 
 
 def _run_about(pearl: Pearl, rounds: int) -> dict[str, str]:
     """`_run_parts` in words, to say what differs from the run that wrote a progress file."""
-    parts = _run_parts(pearl, rounds)
     return {
         "library": f"{pearl.library.name} v{pearl.library.version}",
-        "demonstrations": f"{counted(len(pearl.demos.demos), 'demo')} ({parts[1][:8]})",
-        "prompts": ", ".join(load_prompt(name).id for name in _PROMPTS),
+        "demonstrations": f"{counted(len(pearl.demos.demos), 'demo')} ({_demos_digest(pearl.demos.demos)[:8]})",
+        "prompts": ", ".join(_prompt_ids()),
         "model": f"{pearl.llm.model} ({pearl.llm.backend})",
         "replies": output_mode(pearl.llm),
+        **_limits(pearl, rounds),
+    }
+
+
+def _prompt_ids() -> list[str]:
+    return [load_prompt(name).id for name in _PROMPTS]
+
+
+def _limits(pearl: Pearl, rounds: int) -> dict[str, str]:
+    """The run's limits, by the option or setting that sets each, in the order its key joins them."""
+    settings = pearl.settings
+    budget = str(settings.step_budget)
+    # The share only where it sizes the steps and is not the default: runs begun before it could be set keep their key.
+    if settings.step_budget == "auto" and settings.step_share != AUTO_SHARE:
+        budget += f"@{settings.step_share}"
+    return {
         "--rounds": str(rounds),
-        "max_steps": str(pearl.settings.max_steps),
-        "plan_attempts": str(pearl.settings.plan_attempts),
-        "step_budget": parts[-1],
+        "max_steps": str(settings.max_steps),
+        "plan_attempts": str(settings.plan_attempts),
+        "step_budget": budget,
     }
 
 
@@ -451,7 +458,8 @@ async def refine_demos(
             if record.unanswered:
                 silence.silent(record.error or "")
             else:
-                silence.answered()
+                silence.heard()
+            silence.check(SILENT_THEN)
 
         report()
         tasks = [asyncio.ensure_future(one(i)) for i, r in enumerate(results) if r is None]

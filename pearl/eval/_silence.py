@@ -1,0 +1,50 @@
+"""`Silence`: when a long run (an evaluation, mining, refinement) should stop because its model's server no
+longer answers.
+
+Once as many questions in a row as run at once (at least `UNANSWERED_STOP`) have got no answer after all
+their retries (timeouts, refused or dropped connections, 5xx, 429: `pearl.errors.unanswered`), every other
+question would wait out the same retries (four minutes each with a hung server and the default settings;
+a dead server cost mining 42 s for 20 questions, 25 minutes for the paper's 733), so the run stops with
+`UnansweredError`, what it did kept.
+"""
+
+from __future__ import annotations
+
+from pearl.errors import LLMError, UnansweredError, unanswered
+
+__all__ = ["UNANSWERED_STOP", "Silence"]
+
+UNANSWERED_STOP = 4
+"""A run stops once this many questions in a row (or as many as run at once, if more) got no answer from the
+model's server."""
+
+
+class Silence:
+    """Questions in a row that got no answer from the model's server, for a run of `concurrency` at once."""
+
+    def __init__(self, concurrency: int = 1) -> None:
+        self.enough = max(UNANSWERED_STOP, concurrency)
+        self.count = 0
+        self.last = ""
+
+    def heard(self, error: BaseException | None = None) -> None:
+        """A question ended: answered (`error` None), or failed with `error`. An error the server gave
+        (a 4xx, a reply off the format) says it is there; one not about the server (a question that
+        cannot be asked) says nothing either way."""
+        if error is not None and unanswered(error):
+            self.silent(str(error))
+        elif error is None or isinstance(error, LLMError):
+            self.count = 0
+
+    def silent(self, error: str) -> None:
+        """A question got no answer from the server (`error`, after every retry)."""
+        self.count += 1
+        self.last = error
+
+    def check(self, then: str) -> None:
+        """Raise `UnansweredError` once the silence has gone on; `then`: what the user can do."""
+        if self.count >= self.enough:
+            raise UnansweredError(
+                f"stopped: {self.count} questions in a row got no answer from the model's server "
+                f"(the last: {self.last}); {then}"
+            )
