@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
-__all__ = ["LEvalDocument", "default_data_dir", "read_leval"]
+__all__ = ["LEvalDocument", "default_data_dir", "dense_from_environment", "read_leval"]
 
 
 def default_data_dir() -> Path:
     """`../shared/data` beside the checkout (absent in a fresh clone)."""
     return Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def dense_from_environment() -> bool | Literal["auto"]:
+    """`Settings.dense` for a script that makes its settings explicitly (no user's settings file read): `PEARL_DENSE`
+    if set (auto, 1 or 0), else auto, the default."""
+    from pearl import Settings
+
+    return Settings(dense=os.environ.get("PEARL_DENSE", "").strip() or "auto").dense
 
 
 @dataclass

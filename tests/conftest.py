@@ -45,9 +45,29 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     # PEARL_HOME does not move the settings file, so without this a test would read the user's own.
     monkeypatch.setenv("PEARL_CONFIG", str(home / "config.toml"))
     (home / "config.toml").touch()  # a file PEARL_CONFIG names must exist (a missing one is a settings error)
+    # Dense auto (the default) would rank by meaning too where the optional MiniLM wheel is installed, as it is
+    # where CI runs: tests rank by words alone unless they ask for dense, here for commands run as processes of
+    # their own, and in this one by `_dense_auto_finds_no_model` for `Settings()` made in code.
+    monkeypatch.setenv("PEARL_DENSE", "0")
     # tiktoken's files are seeded once per session into a shared dir; reseeding per test is waste
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(_tiktoken_dir(tmp_path_factory)))
     return home
+
+
+@pytest.fixture(autouse=True)
+def _dense_auto_finds_no_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`Settings.dense` auto (the default) ranks by meaning too where the optional MiniLM wheel is installed, as it
+    is where CI runs: tests rank by words alone unless they ask for dense, so that what they expect does not
+    depend on what is installed (with `PEARL_DENSE=0`, set in `_isolated_home`, for settings read from the
+    environment). The tests of auto itself undo both (`dense_auto_installed`)."""
+    monkeypatch.setattr("pearl.context._dense._auto_installed", lambda: False)
+
+
+@pytest.fixture
+def dense_auto_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dense auto, the default, finds the model installed (whether it is or not: tests give their own embedder)."""
+    monkeypatch.delenv("PEARL_DENSE")
+    monkeypatch.setattr("pearl.context._dense._auto_installed", lambda: True)
 
 
 _TIKTOKEN: list[Path] = []

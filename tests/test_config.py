@@ -133,6 +133,23 @@ def test_step_budget_reads_auto_in_any_case_and_refuses_other_words(monkeypatch:
     assert "literal" not in str(raised.value) and "valid integer" not in str(raised.value)
 
 
+@pytest.mark.parametrize(
+    ("word", "expected"), [(" Auto ", "auto"), ("1", True), ("on", True), ("YES", True), ("0", False), ("off", False)]
+)
+def test_dense_reads_auto_on_or_off(monkeypatch: pytest.MonkeyPatch, word: str, expected: object) -> None:
+    monkeypatch.delenv("PEARL_DENSE")  # the tests' own 0 (conftest)
+    assert load_settings().dense == "auto"  # the default: on where the model is installed
+    monkeypatch.setenv("PEARL_DENSE", word)
+    assert load_settings().dense == expected
+
+
+def test_dense_refuses_other_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PEARL_DENSE", "maybe")
+    with pytest.raises(ConfigError, match=r"dense \(env PEARL_DENSE\): must be auto, on .* or off .*'maybe'") as raised:
+        load_settings()
+    assert "literal" not in str(raised.value) and "valid boolean" not in str(raised.value)
+
+
 def test_load_settings_names_every_setting_for_type_checkers() -> None:
     # Typed `**Any`, a misspelt setting or a value of the wrong type passed every type checker.
     assert set(get_type_hints(SettingsArgs)) == set(Settings.model_fields) - {"sources"}

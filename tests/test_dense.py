@@ -1,4 +1,5 @@
-"""Dense similarity (Settings.dense): an opt-in signal of compress, with a fake embedder (the real: test_minilm)."""
+"""Dense similarity (Settings.dense): a signal of compress, on by default where the model is installed, with a fake
+embedder (the real: test_minilm)."""
 
 from __future__ import annotations
 
@@ -94,11 +95,12 @@ def test_settings_dense_gives_every_index_its_vectors_and_says_so(monkeypatch: p
     assert answer.answer.startswith("Every second Tuesday")
     assert ("embed", 0, 6) in told and len(embedder.calls) == 2  # the sentences, then the question
     pearl.ask(TEXT, QUESTION, method="rag")
-    assert len(embedder.calls) == 2 and [t for t in told if t[0] == "embed"] == [("embed", 0, 6)]
+    embedding = [("embed", 0, 6), ("embed", 6, 6)]  # told before, then after each batch
+    assert len(embedder.calls) == 2 and [t for t in told if t[0] == "embed"] == embedding
     # Another process, so to speak: the vectors come from disk (only the question is embedded) and nothing is told.
     again = Pearl(llm=fake, settings=Settings(cache=False, dense=True), on_stage=pearl.on_stage)
     again.ask(TEXT, QUESTION, method="rag")
-    assert embedder.calls == [6, 1, 1] and [t for t in told if t[0] == "embed"] == [("embed", 0, 6)]
+    assert embedder.calls == [6, 1, 1] and [t for t in told if t[0] == "embed"] == embedding
 
 
 def test_dense_without_its_packages_is_refused_before_any_call(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -176,3 +178,110 @@ def test_plain_text_is_embedded_as_written_and_markup_as_shown() -> None:
     page = index_document(f"<!DOCTYPE html>\n<html><body><table>\n{rows}</table></body></html>", cache=False, ner=False)
     texts = _dense._texts(page)
     assert "| Keeper 3 | 1903" in texts and not any("<td>" in text for text in texts)
+
+
+@pytest.mark.usefixtures("dense_auto_installed")
+def test_by_default_a_document_is_ranked_by_meaning_too_when_the_model_is_installed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    embedder = Concepts()
+    monkeypatch.setattr(_dense, "default_embedder", lambda: embedder)
+    fake = FakeLLM(default="Every second Tuesday [S2].")
+    answer = Pearl(llm=fake, settings=Settings(cache=False)).ask(TEXT, QUESTION, method="rag")
+    assert Settings().dense == "auto" and embedder.calls == [6, 1]  # the sentences, then the question
+    assert not [note for note in answer.notes if "words alone" in note]
+
+
+def test_by_default_nothing_is_embedded_without_the_model_and_no_note_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_dense, "default_embedder", lambda: pytest.fail("embedded without the model"))
+    monkeypatch.setattr(_dense, "AUTO_CHARS", 10)
+    fake = FakeLLM(default="Every second Tuesday [S2].")
+    answer = Pearl(llm=fake, settings=Settings(cache=False)).ask(TEXT, QUESTION, method="rag")
+    assert answer.answer.startswith("Every second Tuesday") and answer.notes == []
+
+
+@pytest.mark.usefixtures("dense_auto_installed")
+def test_by_default_a_very_long_document_is_ranked_by_words_and_the_answer_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_dense, "default_embedder", lambda: pytest.fail("embedded a document over AUTO_CHARS"))
+    monkeypatch.setattr(_dense, "AUTO_CHARS", len(TEXT) - 1)
+    pearl = Pearl(llm=FakeLLM(default="Every second Tuesday [S2]."), settings=Settings(cache=False))
+    notes = pearl.ask(TEXT, QUESTION, method="rag").notes
+    assert [n for n in notes if "ranked by its words alone" in n and "PEARL_DENSE=1" in n], notes
+    # direct shows the document as it comes, ranking nothing: no note
+    assert not [n for n in pearl.ask(TEXT, QUESTION, method="direct").notes if "words alone" in n]
+
+
+class Broken:
+    name = "broken/test"
+    tries = 0
+
+    def encode(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        Broken.tries += 1
+        raise ContextError("the dense model did not load (test)")
+
+
+@pytest.mark.usefixtures("dense_auto_installed")
+def test_by_default_a_model_that_does_not_load_leaves_the_words_and_the_answer_says_why(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_dense, "default_embedder", Broken)
+    monkeypatch.setattr(Broken, "tries", 0)
+    fake = FakeLLM(default="Every second Tuesday [S2].")
+    pearl = Pearl(llm=fake, settings=Settings(cache=False))
+    for _ in range(2):
+        answer = pearl.ask(TEXT, QUESTION, method="rag")
+        assert answer.answer.startswith("Every second Tuesday")
+        assert [n for n in answer.notes if "words alone" in n and "did not load (test)" in n], answer.notes
+    assert Broken.tries == 1  # the second question did not try again
+    # Asked for by name, it is an error.
+    monkeypatch.setattr("pearl._pearl.dense_available", lambda: True)
+    with pytest.raises(ContextError, match="did not load"):
+        Pearl(llm=fake, settings=Settings(cache=False, dense=True)).ask(TEXT, QUESTION, method="rag")
+
+
+def test_embedding_stopped_between_batches_keeps_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Stop(Exception):
+        pass
+
+    monkeypatch.setattr(_dense, "EMBED_BATCH", 4)
+    embedder = Concepts()
+    index = index_document(TEXT, cache=False, ner=False)
+    seen: list[int] = []
+
+    def embedded(done: int) -> None:
+        seen.append(done)
+        raise Stop
+
+    with pytest.raises(Stop):
+        attach_embeddings(index, embedder, embedded=embedded)
+    assert seen == [4] and embedder.calls == [4]  # the first batch of 4, then no more
+    assert _dense.dense_scores(index, QUESTION) is None and not list((Path(_dense.data_dir()) / "dense").glob("*"))
+    attach_embeddings(index, embedder, embedded=seen.append)
+    assert embedder.calls == [4, 4, 2] and seen == [4, 4, 6]
+
+
+@pytest.mark.usefixtures("dense_auto_installed")
+def test_pearl_index_embeds_the_sentences_by_default_so_the_first_question_does_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from pearl.cli import app
+
+    doc = tmp_path / "story.txt"
+    doc.write_text(TEXT, encoding="utf-8")
+    embedder = Concepts()
+    monkeypatch.setattr(_dense, "default_embedder", lambda: embedder)
+    result = CliRunner().invoke(app, ["index", str(doc), "--no-ner"])
+    assert result.exit_code == 0, result.output
+    assert embedder.calls == [6]
+    told: list[str] = []
+    Pearl(llm=FakeLLM(default="x [S2]."), settings=Settings(), on_stage=lambda stage, *_: told.append(stage)).ask(
+        doc, QUESTION, method="rag"
+    )
+    assert embedder.calls == [6, 1] and "embed" not in told  # the question alone: the vectors came from disk
+    monkeypatch.setenv("PEARL_DENSE", "0")
+    assert CliRunner().invoke(app, ["index", str(doc), "--no-ner", "--no-cache"]).exit_code == 0
+    assert embedder.calls == [6, 1]

@@ -212,6 +212,8 @@ def test_a_run_resumed_with_other_settings_is_refused_and_an_older_run_file_is_n
         run_eval(pearl(step_share=0.3), data, ["rag"], out, limit=1)
     with pytest.raises(ConfigError, match=r"context_budget 1500 there, 900 now; dense False there, True now"):
         run_eval(pearl(context_budget=900, dense=True), data, ["rag"], out, limit=1)
+    # Dense auto without the model is words alone, as a run before auto (dense False) was: it resumes.
+    assert json.loads((out / "run.json").read_text())["settings"]["dense"] == "False"
     # A run file written before settings were kept resumes with whatever settings, as it always did.
     run_file = json.loads((out / "run.json").read_text())
     del run_file["settings"]

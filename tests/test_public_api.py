@@ -178,6 +178,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "compress",
         "count_words",
         "dense_available",
+        "dense_wanted",
         "entity_graph",
         "entity_named",
         "entity_sentences",

@@ -23,6 +23,7 @@ from pearl.context import (
     attach_embeddings,
     compress,
     count_words,
+    dense_wanted,
     entity_sheet,
     find_entities,
     index_document,
@@ -56,6 +57,16 @@ def _build(files: list[Path], no_cache: bool, no_ner: bool, quiet: bool) -> tupl
 
         try:
             index = index_document(document, cache=not no_cache, ner=not no_ner, progress=progress)
+            # What pearl's calls would rank with: its sentence vectors too when dense similarity is on (auto: the
+            # model installed), embedded here once, as `ask` would the first time.
+            if dense_wanted(load_settings().dense, len(index.text)):
+                total = index.sentence_count
+                attach_embeddings(
+                    index,
+                    cache=not no_cache,
+                    progress=lambda count: line.show(describe_stage("embed", 0, count)),
+                    embedded=lambda done: line.show(describe_stage("embed", done, total)),
+                )
         finally:
             line.close()
     return index, time.perf_counter() - started
@@ -86,7 +97,7 @@ def index_command(
     ] = 300,
     quiet: Quiet = False,
 ) -> None:
-    """Index a document: print its entity sheet and statistics."""
+    """Index a document (and embed its sentences when dense similarity is on): print its entity sheet and statistics."""
     index, seconds = _build(files, no_cache, no_ner, quiet)
     with handled():
         sheet = entity_sheet(index, budget_tokens=sheet_budget)
@@ -148,8 +159,6 @@ def context_command(
         raise fail(f"--budget {budget}: give the context's size in tokens, at least 1 (e.g. --budget 1500)")
     index, seconds = _build(files, no_cache, no_ner, quiet)
     with handled():
-        if load_settings().dense:  # what pearl's calls would be shown: with the dense signal when it is on
-            attach_embeddings(index, cache=not no_cache)
         context = skim(index, query, budget) if skimmed else compress(index, query, budget, focus=focus)
     for item in focus or []:
         if not find_entities(index, item):

@@ -132,7 +132,8 @@ def describe_stage(stage: str, done: int = 0, total: int = 0) -> str:
         share = f" {done / total:4.0%}" if total and 0 < done < total else ""
         return f"indexing {total:,} words{share}" if total else "indexing"
     if stage == "embed":
-        return f"embedding {counted(total, 'sentence')} (once: the vectors are kept)"
+        share = f" {done / total:4.0%}" if total and 0 < done < total else ""
+        return f"embedding {counted(total, 'sentence')} (once: the vectors are kept){share}"
     if _ATTEMPT.match(stage):
         return "planning" if done <= 1 else f"planning (attempt {done} of at most {total}; the last was rejected)"
     step = _STEP.match(stage)

@@ -17,7 +17,7 @@ from pearl.context._compress import (
     sentence_span,
     skim,
 )
-from pearl.context._dense import DENSE_INSTALL, Embedder, MiniLM, attach_embeddings, dense_available
+from pearl.context._dense import DENSE_INSTALL, Embedder, MiniLM, attach_embeddings, dense_available, dense_wanted
 from pearl.context._entities import entity_named, entity_sentences, find_entities
 from pearl.context._graph import entity_graph, relations
 from pearl.context._index import build_index, count_words, index_document
@@ -51,6 +51,7 @@ __all__ = [
     "compress",
     "count_words",
     "dense_available",
+    "dense_wanted",
     "entity_graph",
     "entity_named",
     "entity_sentences",

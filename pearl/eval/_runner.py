@@ -35,7 +35,7 @@ from pearl._pearl import Pearl, run_blocking
 from pearl._text import counted
 from pearl._version import __version__
 from pearl.config import Settings
-from pearl.context import DocumentIndex
+from pearl.context import DocumentIndex, dense_wanted
 from pearl.errors import (
     ConfigError,
     DatasetError,
@@ -158,7 +158,10 @@ RUN_SETTINGS = ("context_window", "step_budget", "step_share", "context_budget",
 
 
 def _run_settings(settings: Settings) -> dict[str, str]:
-    return {name: str(getattr(settings, name)) for name in RUN_SETTINGS}
+    kept = {name: str(getattr(settings, name)) for name in RUN_SETTINGS}
+    if settings.dense == "auto" and not dense_wanted("auto", 0):
+        kept["dense"] = "False"  # auto without the model ranks by words alone, as off does (and as runs before auto)
+    return kept
 
 
 def _difference(name: str, there: RunConfig, now: RunConfig) -> str:

@@ -37,6 +37,8 @@ class Method:
     description: str
     answer: Callable[[AskContext], Awaitable[Answer]] | None = None
     executor: Executor | None = None
+    ranks: bool = False
+    """Whether it shows the sentences `compress` ranks best (and so uses dense similarity, when on)."""
 
     @property
     def planned(self) -> bool:
@@ -47,9 +49,9 @@ class Method:
 METHODS: dict[str, Method] = {
     m.name: m
     for m in (
-        Method("pearl", "plan, then run each step over evidence chosen for it", executor="compressed"),
+        Method("pearl", "plan, then run each step over evidence chosen for it", executor="compressed", ranks=True),
         Method("direct", "one call with as much of the document as fits", answer=answer_direct),
-        Method("rag", "one call over the compressed context for the question", answer=answer_rag),
+        Method("rag", "one call over the compressed context for the question", answer=answer_rag, ranks=True),
         Method("pearl-fulldoc", "plan, then run each step over the whole document (the paper)", executor="fulldoc"),
     )
 }
