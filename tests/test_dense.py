@@ -285,3 +285,28 @@ def test_pearl_index_embeds_the_sentences_by_default_so_the_first_question_does_
     monkeypatch.setenv("PEARL_DENSE", "0")
     assert CliRunner().invoke(app, ["index", str(doc), "--no-ner", "--no-cache"]).exit_code == 0
     assert embedder.calls == [6, 1]
+
+
+def test_texts_go_to_an_embedder_that_says_their_length_shortest_first_and_come_back_in_place(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Measured(Concepts):
+        def __init__(self) -> None:
+            super().__init__()
+            self.seen: list[str] = []
+
+        def length(self, text: str) -> int:
+            return len(text)
+
+        def encode(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+            self.seen += texts
+            return super().encode(texts)
+
+    monkeypatch.setattr(_dense, "EMBED_BATCH", 4)
+    index = index_document(TEXT, cache=False, ner=False)
+    embedder = Measured()
+    attach_embeddings(index, embedder, cache=False)
+    texts = _dense._texts(index)
+    assert embedder.seen == sorted(texts, key=len) and embedder.calls == [4, 2]
+    found = index.derived()[_dense._MEMO].sentences
+    np.testing.assert_allclose(found, Concepts().encode(texts), atol=1e-3)  # each vector with its own sentence

@@ -164,6 +164,10 @@ class MiniLM:
     def encode(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         return self._loaded().encode(texts)
 
+    def length(self, text: str) -> int:
+        """The word pieces the model reads of `text`: `attach_embeddings` embeds texts of like length together."""
+        return len(self._loaded().tokenizer.encode(text))
+
 
 @functools.lru_cache(maxsize=1)
 def default_embedder() -> MiniLM:
@@ -257,15 +261,11 @@ def attach_embeddings(
             progress(index.sentence_count)
         texts = _texts(index)
         # Kept at half precision on disk, and so in memory too: a first run and the next rank alike.
-        batches = []
-        for begin in range(0, len(texts), EMBED_BATCH):
-            batches.append(model.encode(texts[begin : begin + EMBED_BATCH]).astype(np.float16))
-            if embedded is not None:
-                embedded(begin + len(batches[-1]))
-        vectors = np.concatenate(batches) if batches else np.zeros((0, 0), dtype=np.float16)
+        halves = _embed(model, texts, embedded)
+        vectors = halves.astype(np.float32)
         if path is not None and texts:
             buffer = io.BytesIO()
-            np.save(buffer, vectors, allow_pickle=False)
+            np.save(buffer, halves, allow_pickle=False)
             try:
                 atomic_write_bytes(path, buffer.getvalue(), sync=False)
             except OSError as exc:  # a cache that cannot be written costs time, not correctness
@@ -274,6 +274,31 @@ def attach_embeddings(
                 )
     kept = np.asarray(vectors, dtype=np.float32)
     index.memo(_MEMO, lambda: _Vectors(model, kept))
+
+
+def _embed(model: Embedder, texts: list[str], embedded: Callable[[int], None] | None) -> npt.NDArray[np.float16]:
+    """`texts`' vectors, `EMBED_BATCH` at a time, shortest first where the embedder says how long a text is to it
+    (MiniLM's `length`, in word pieces): MiniLM pads each of its batches to its longest text and so batches texts
+    of like length together. Cut in the texts' own order, lengths mixed, the contracts' sentences took half as long
+    again; ordered by characters, a quarter longer; by word pieces, as long as all at once."""
+    if not texts:
+        return np.zeros((0, 0), dtype=np.float16)
+    length: Callable[[str], int] | None = getattr(model, "length", None)
+    order = list(range(len(texts)))
+    if length is not None:
+        sizes = [length(text) for text in texts]
+        order.sort(key=sizes.__getitem__)
+    vectors: npt.NDArray[np.float16] | None = None
+    for begin in range(0, len(order), EMBED_BATCH):
+        chosen = order[begin : begin + EMBED_BATCH]
+        batch = model.encode([texts[i] for i in chosen]).astype(np.float16)
+        if vectors is None:
+            vectors = np.zeros((len(texts), batch.shape[1]), dtype=np.float16)
+        vectors[chosen] = batch
+        if embedded is not None:
+            embedded(begin + len(chosen))
+    assert vectors is not None
+    return vectors
 
 
 def dense_scores(index: DocumentIndex, query: str) -> npt.NDArray[np.float64] | None:
