@@ -655,9 +655,8 @@ def main(argv: list[str] | None = None) -> int:
         print("# steps reply at their longest (max_tokens)")
     dense: Dense = {"on": True, "off": False}.get(args.dense, "auto")
     on = dense is True or (dense == "auto" and dense_available())
-    print(
-        f"# dense similarity {'on' if on else 'off'} (--dense {args.dense}; documents up to {AUTO_CHARS:,} characters)"
-    )
+    up_to = f"; documents up to {AUTO_CHARS:,} characters" if dense == "auto" and on else ""
+    print(f"# dense similarity {'on' if on else 'off'} (--dense {args.dense}{up_to})")
     sets = [select(path, args.limit, args.short_golds) for path in [*defaults, *args.paths]]
     results = asyncio.run(run_all(sets, methods, shapes, actions, args.window, args.long_replies, dense))
     summaries = []
