@@ -2,7 +2,7 @@
 
 Usage:
     python benchmarks/evidence_reach.py [EXTRA.jsonl ...] [--limit N] [--short-golds] [--methods pearl,rag]
-        [--shapes two-step,paper] [--window 8192] [--json OUT] [--long-replies] [--dense] [--ablate]
+        [--shapes two-step,paper] [--window 8192] [--json OUT] [--long-replies] [--dense auto|on|off] [--ablate]
         [--shares 0.15,0.3] [--misses]
 
 With no positional argument it reads the contracts (`leval_legal_contract_qa.jsonl`) and the
@@ -29,6 +29,9 @@ Measured, per question and per method (`pearl`, `pearl-fulldoc`, `rag`, `direct`
 `step_budget=auto` a step is given that share of the document cut to the window; the default is
 `AUTO_SHARE`, 0.2), one line per share and shape, its tokens against the same run's pearl-fulldoc:
 what a smaller or larger budget buys in reach. With `--json` those runs are written too, `share` set.
+
+`--dense auto|on|off` is `Settings.dense`: auto, the default, runs pearl as it runs by default, ranking by meaning
+too where the MiniLM wheel is installed (the header says which); `off` measures words alone, `on` requires the wheel.
 
 `--misses` lists each question pearl did not reach, with where the sentence holding its gold's start
 ranks for the question (1 = best; `rank_sentences`, the ranking `compress` packs from).

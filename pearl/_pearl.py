@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import functools
 import os
 import threading
 import unicodedata
@@ -43,7 +44,7 @@ from pearl.context import (
     entity_sheet,
     index_document,
 )
-from pearl.context._dense import auto_left_out
+from pearl.context._dense import AUTO_CHARS, auto_left_out
 from pearl.documents import DocumentSource, as_document, left_out_notes, names_path, source_files
 from pearl.errors import ConfigError, ContextError, ContextOverflowError, PearlError, QuestionError
 from pearl.llm import LOOP_WAITING, make_llm
@@ -298,20 +299,27 @@ class Pearl:
 
     def index(self, document: DocumentSource) -> DocumentIndex:
         """The document's index, with its own name and parts: from memory, else the disk cache, else built now.
+        With dense similarity on (`Settings.dense`; auto: the MiniLM wheel installed), given its sentence vectors
+        too (from disk, else embedded now), as the first question of `pearl` or `rag` would.
 
         `document` is whatever `ask` takes: a `Document`, a path, several paths, or plain text.
         """
         return self._index(as_document(document, self.settings.max_bytes), None, self.on_stage)
 
     async def aindex(self, document: DocumentSource) -> DocumentIndex:
-        """`index` in a worker thread, the event loop free meanwhile; cancelled, it stops building the index.
+        """`index` in a worker thread, the event loop free meanwhile; cancelled, it stops building the index (or
+        embedding its sentences).
 
         The stages are told (`on_stage`) on the event loop's thread, as every other stage of a question is.
         """
+        return await self._aindex(document, ranks=True)
+
+    async def _aindex(self, document: DocumentSource, *, ranks: bool) -> DocumentIndex:
+        """`aindex`; with `ranks` False (for a method that does not rank sentences), without sentence vectors."""
         if not isinstance(document, Document):  # files are read in the worker thread too
             document = await asyncio.to_thread(as_document, document, self.settings.max_bytes)
-        if self._memory.get(document.content_hash, embedded=self._dense(document)) is not None:  # no thread needed
-            return self._index(document, None, None)
+        if self._memory.get(document.content_hash, embedded=self._dense(document, ranks)) is not None:
+            return self._index(document, None, None, ranks=ranks)  # no thread needed
         loop = asyncio.get_running_loop()
         on_stage = self.on_stage
         tell: StageProgress | None = None
@@ -322,7 +330,7 @@ class Pearl:
 
         stop = threading.Event()
         try:
-            return await asyncio.to_thread(self._index, document, stop, tell)
+            return await asyncio.to_thread(functools.partial(self._index, document, stop, tell, ranks=ranks))
         except asyncio.CancelledError:
             stop.set()
             raise
@@ -342,18 +350,21 @@ class Pearl:
         finally:
             building.release()
 
-    def _index(self, document: Document, stop: threading.Event | None, tell: StageProgress | None) -> DocumentIndex:
+    def _index(
+        self, document: Document, stop: threading.Event | None, tell: StageProgress | None, *, ranks: bool = True
+    ) -> DocumentIndex:
         """`index`, given up (`_Stopped`) once `stop` is set: while waiting for another build, or at the next
-        progress report of its own."""
-        key, dense = document.content_hash, self._dense(document)
-        index = self._memory.get(key, embedded=dense)
+        progress report of its own. With `ranks` False, not given sentence vectors (`_dense`)."""
+        key = document.content_hash
+        index = self._memory.get(key, embedded=self._dense(document, ranks))
         if index is None:
             with self._turn(stop):
                 index = self._memory.get(key)  # another thread may have built it meanwhile
                 if index is None:
                     index = self._build(document, stop, tell)
                     self._memory.put(key, index)
-                if dense and self._memory.get(key, embedded=True) is None:
+                # Decided again in turn: a model that failed to load for another thread is not tried again.
+                if self._dense(document, ranks) and self._memory.get(key, embedded=True) is None:
                     self._embed(key, index, stop, tell)
         if index.name == document.name and index.parts == document.parts:
             return index
@@ -363,10 +374,10 @@ class Pearl:
         # views (`DocumentIndex.memo`: BM25 postings, the graph), which depend on the text alone.
         return index.model_copy(update={"name": document.name, "parts": list(document.parts)})
 
-    def _dense(self, document: Document) -> bool:
-        """Whether `document`'s sentences are ranked by meaning too (`Settings.dense`; auto: `dense_wanted`,
-        and off once the model failed to load)."""
-        if self.settings.dense == "auto" and self._memory.dense_problem is not None:
+    def _dense(self, document: Document, ranks: bool = True) -> bool:
+        """Whether `document`'s sentences are given vectors to rank by meaning too (`Settings.dense`; auto:
+        `dense_wanted`, and off once the model failed to load): not for a method that does not rank (`ranks`)."""
+        if not ranks or (self.settings.dense == "auto" and self._memory.dense_problem is not None):
             return False
         return dense_wanted(self.settings.dense, len(document.text))
 
@@ -415,6 +426,7 @@ class Pearl:
 
     def _context(self, document: DocumentSource, question: Question, method: str) -> AskContext:
         question = checked_question(question)
+        ranks = method in METHODS and METHODS[method].ranks
         doc = as_document(document, self.settings.max_bytes)
         trace = Trace(
             question=question.text,
@@ -434,8 +446,9 @@ class Pearl:
             document=doc,
             question=question,
             library=self.library,
-            load_index=self.index,
-            aload_index=self.aindex,
+            # Sentence vectors only for a method that ranks sentences (not the whole document's, not a plan's).
+            load_index=lambda doc: self._index(doc, None, self.on_stage, ranks=ranks),
+            aload_index=functools.partial(self._aindex, ranks=ranks),
             trace=trace,
             on_stage=self.on_stage,
         )
@@ -470,9 +483,10 @@ class Pearl:
             return [f"evidence ranked by its words alone: dense similarity is off ({self._memory.dense_problem})"]
         if auto_left_out(len(document.text)):
             return [
-                f"evidence ranked by its words alone: a document of {counted(count_words(document.text), 'word')} "
-                "is longer than dense similarity embeds by default (about 100k words, minutes the first time); "
-                "PEARL_DENSE=1 (Settings(dense=True)) embeds it, once"
+                f"evidence ranked by its words alone: at {len(document.text):,} characters, the document is longer "
+                f"than dense similarity embeds by default ({AUTO_CHARS:,}, about 100k words); PEARL_DENSE=1 "
+                "(Settings(dense=True)) ranks it by meaning too, after embedding its sentences (about 40 s per "
+                "100k words on two cores, the first time)"
             ]
         return []
 

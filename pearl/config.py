@@ -232,7 +232,9 @@ class Settings(BaseModel):
             if word not in _TRUE + _FALSE:
                 raise ValueError(f"must be auto, on (1, true, yes) or off (0, false, no), not {value!r}")
             return word in _TRUE
-        return value
+        if value in (0, 1) and not isinstance(value, float):  # True, False, or a TOML 1 or 0
+            return bool(value)
+        raise ValueError(f"must be auto, on (1, true, yes) or off (0, false, no), not {value!r}")
 
     @field_validator("step_budget", mode="before")
     @classmethod

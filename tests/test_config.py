@@ -148,6 +148,11 @@ def test_dense_refuses_other_words(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ConfigError, match=r"dense \(env PEARL_DENSE\): must be auto, on .* or off .*'maybe'") as raised:
         load_settings()
     assert "literal" not in str(raised.value) and "valid boolean" not in str(raised.value)
+    for value in (2, 0.5, None, [True]):
+        with pytest.raises(ValidationError, match=r"must be auto, on .* or off") as refused:
+            Settings(dense=value)  # type: ignore[arg-type]
+        assert "literal" not in str(refused.value)
+    assert Settings(dense=1).dense is True and Settings(dense=0).dense is False  # type: ignore[arg-type]
 
 
 def test_load_settings_names_every_setting_for_type_checkers() -> None:

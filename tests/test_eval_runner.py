@@ -214,6 +214,12 @@ def test_a_run_resumed_with_other_settings_is_refused_and_an_older_run_file_is_n
         run_eval(pearl(context_budget=900, dense=True), data, ["rag"], out, limit=1)
     # Dense auto without the model is words alone, as a run before auto (dense False) was: it resumes.
     assert json.loads((out / "run.json").read_text())["settings"]["dense"] == "False"
+    # With the model, auto is not what that run did, and the refusal says how to go on with it.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("pearl.context._dense._auto_installed", lambda: True)
+        patch.delenv("PEARL_DENSE")  # the tests' own 0 (conftest): the default, auto
+        with pytest.raises(ConfigError, match=r"dense False there, auto now \(PEARL_DENSE=0 ranks as that run did\)"):
+            run_eval(pearl(), data, ["rag"], out, limit=1)
     # A run file written before settings were kept resumes with whatever settings, as it always did.
     run_file = json.loads((out / "run.json").read_text())
     del run_file["settings"]

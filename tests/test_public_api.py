@@ -184,6 +184,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "entity_sentences",
         "entity_sheet",
         "find_entities",
+        "has_vectors",
         "index_document",
         "query_terms",
         "rank_entities",

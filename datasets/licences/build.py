@@ -2,7 +2,7 @@
 
 Usage:
     python datasets/licences/build.py OUT.jsonl
-    python benchmarks/evidence_reach.py OUT.jsonl [--dense]
+    python benchmarks/evidence_reach.py OUT.jsonl [--dense auto|on|off]
     python benchmarks/context_recall.py OUT.jsonl [--dense]
 
 The licence texts are not in this repository: they are read from `/usr/share/common-licenses`,

@@ -2,7 +2,7 @@
 
 Usage:
     python datasets/manpages/build.py OUT.jsonl
-    python benchmarks/evidence_reach.py OUT.jsonl [--dense]
+    python benchmarks/evidence_reach.py OUT.jsonl [--dense auto|on|off]
     python benchmarks/context_recall.py OUT.jsonl [--dense]
 
 The pages are not in this repository: they are rendered from the manual pages installed on the

@@ -2,7 +2,7 @@
 
 Usage:
     python datasets/pydocs/build.py OUT.jsonl [DOCS_DIR]
-    python benchmarks/evidence_reach.py OUT.jsonl [--dense]
+    python benchmarks/evidence_reach.py OUT.jsonl [--dense auto|on|off]
     python benchmarks/context_recall.py OUT.jsonl [--dense]
 
 The pages are not in this repository: they are read, as saved, markup and all, from the HTML

@@ -445,5 +445,5 @@ def show_config(
 
 # Where a default is worked out rather than fixed, `pearl config` says how.
 _DEFAULT_SOURCES = {"threads": "default (the machine's cores, at most 4)"}
-_DENSE_AUTO_ON = "(on: MiniLM is installed; for documents up to about 100k words)"
+_DENSE_AUTO_ON = "(on: MiniLM is installed; for documents up to 600,000 characters, about 100k words)"
 _DENSE_AUTO_OFF = f"(off: MiniLM is not installed; {DENSE_INSTALL})"

@@ -26,11 +26,13 @@ from pearl.context import (
     dense_wanted,
     entity_sheet,
     find_entities,
+    has_vectors,
     index_document,
     rank_entities,
     skim,
 )
 from pearl.documents import as_document
+from pearl.errors import ConfigError, ContextError
 
 __all__ = ["context_command", "index_command"]
 
@@ -42,7 +44,11 @@ NoCache = Annotated[bool, typer.Option("--no-cache", help="Rebuild the index ins
 NoNer = Annotated[bool, typer.Option("--no-ner", help="Find entities with capitalisation rules only (faster).")]
 
 
-def _build(files: list[Path], no_cache: bool, no_ner: bool, quiet: bool) -> tuple[DocumentIndex, float]:
+def _build(
+    files: list[Path], no_cache: bool, no_ner: bool, quiet: bool, *, embed: bool = True
+) -> tuple[DocumentIndex, float]:
+    """The files' index and the seconds it took; with `embed`, given its sentence vectors when dense similarity is
+    on, as `ask` would the first time (`_embedded`)."""
     started = time.perf_counter()
     line = StageLine(quiet=quiet)
     with handled():
@@ -57,19 +63,32 @@ def _build(files: list[Path], no_cache: bool, no_ner: bool, quiet: bool) -> tupl
 
         try:
             index = index_document(document, cache=not no_cache, ner=not no_ner, progress=progress)
-            # What pearl's calls would rank with: its sentence vectors too when dense similarity is on (auto: the
-            # model installed), embedded here once, as `ask` would the first time.
-            if dense_wanted(load_settings().dense, len(index.text)):
-                total = index.sentence_count
-                attach_embeddings(
-                    index,
-                    cache=not no_cache,
-                    progress=lambda count: line.show(describe_stage("embed", 0, count)),
-                    embedded=lambda done: line.show(describe_stage("embed", done, total)),
-                )
+            if embed:
+                _embedded(index, no_cache, line)
         finally:
             line.close()
     return index, time.perf_counter() - started
+
+
+def _embedded(index: DocumentIndex, no_cache: bool, line: StageLine) -> None:
+    """Give `index` its sentence vectors when dense similarity is on (auto: the model installed). With auto, a model
+    that does not load is a note, and the words alone rank, as in `ask`; with dense on, it is an error."""
+    setting = load_settings().dense
+    if not dense_wanted(setting, len(index.text)):
+        return
+    total = index.sentence_count
+    try:
+        attach_embeddings(
+            index,
+            cache=not no_cache,
+            progress=lambda count: line.show(describe_stage("embed", 0, count)),
+            embedded=lambda done: line.show(describe_stage("embed", done, total)),
+        )
+    except (ConfigError, ContextError) as exc:
+        if setting != "auto":
+            raise
+        line.close()
+        echo(f"note: ranked by words alone: dense similarity is off ({exc})", err=True)
 
 
 def _stats(index: DocumentIndex, seconds: float) -> dict[str, Any]:
@@ -98,7 +117,8 @@ def index_command(
     quiet: Quiet = False,
 ) -> None:
     """Index a document (and embed its sentences when dense similarity is on): print its entity sheet and statistics."""
-    index, seconds = _build(files, no_cache, no_ner, quiet)
+    # --no-cache keeps nothing, so vectors embedded now would be thrown away: only a cached index gets them.
+    index, seconds = _build(files, no_cache, no_ner, quiet, embed=not no_cache)
     with handled():
         sheet = entity_sheet(index, budget_tokens=sheet_budget)
     stats = _stats(index, seconds)
@@ -120,7 +140,8 @@ def index_command(
     ]
     echo(
         f"{stats['name']}: {', '.join(counts)}; "
-        f"{seconds:.2f}s ({'cached' if index.from_cache else 'built'}; entities by {index.ner})"
+        f"{seconds:.2f}s ({'cached' if index.from_cache else 'built'}; entities by {index.ner}"
+        f"{'; sentences embedded' if has_vectors(index) else ''})"
     )
 
 

@@ -17,7 +17,15 @@ from pearl.context._compress import (
     sentence_span,
     skim,
 )
-from pearl.context._dense import DENSE_INSTALL, Embedder, MiniLM, attach_embeddings, dense_available, dense_wanted
+from pearl.context._dense import (
+    DENSE_INSTALL,
+    Embedder,
+    MiniLM,
+    attach_embeddings,
+    dense_available,
+    dense_wanted,
+    has_vectors,
+)
 from pearl.context._entities import entity_named, entity_sentences, find_entities
 from pearl.context._graph import entity_graph, relations
 from pearl.context._index import build_index, count_words, index_document
@@ -57,6 +65,7 @@ __all__ = [
     "entity_sentences",
     "entity_sheet",
     "find_entities",
+    "has_vectors",
     "index_document",
     "query_terms",
     "rank_entities",

@@ -61,6 +61,7 @@ __all__ = [
     "dense_available",
     "dense_scores",
     "dense_wanted",
+    "has_vectors",
     "model_folder",
 ]
 
@@ -227,8 +228,11 @@ def _load(path: Path, count: int) -> npt.NDArray[np.float32] | None:
     return np.asarray(vectors, dtype=np.float32)
 
 
+EMBED_PIECES = 8192
+"""Word pieces embedded between two calls of `attach_embeddings`' `embedded` (where to stop, how far it has got):
+about 2.5 s on two cores, whatever the sentences' length."""
 EMBED_BATCH = 256
-"""Sentences embedded between two calls of `attach_embeddings`' `embedded`: a few seconds' work on two cores."""
+"""Texts embedded between two calls of `embedded` for an embedder that does not say how long a text is to it."""
 
 
 def attach_embeddings(
@@ -248,8 +252,8 @@ def attach_embeddings(
         cache: read and write the vectors on disk.
         progress: called with the number of sentences before they are embedded (not when the vectors
             are already with the index or on disk): that takes seconds.
-        embedded: called with the number of sentences embedded so far, after each batch of `EMBED_BATCH`;
-            what it raises stops the embedding, nothing kept.
+        embedded: called after each batch (`EMBED_PIECES`) with how far the embedding has got, in sentences'
+            worth of work; what it raises stops the embedding, nothing kept.
     """
     if _MEMO in index.derived():
         return
@@ -277,28 +281,42 @@ def attach_embeddings(
 
 
 def _embed(model: Embedder, texts: list[str], embedded: Callable[[int], None] | None) -> npt.NDArray[np.float16]:
-    """`texts`' vectors, `EMBED_BATCH` at a time, shortest first where the embedder says how long a text is to it
-    (MiniLM's `length`, in word pieces): MiniLM pads each of its batches to its longest text and so batches texts
-    of like length together. Cut in the texts' own order, lengths mixed, the contracts' sentences took half as long
-    again; ordered by characters, a quarter longer; by word pieces, as long as all at once."""
+    """`texts`' vectors, in batches of `EMBED_PIECES` word pieces, shortest first, where the embedder says how long a
+    text is to it (MiniLM's `length`), else of `EMBED_BATCH` texts in their order. MiniLM pads each of its inner
+    batches to its longest text, so texts of like length go together: cut in the texts' own order, lengths mixed,
+    the contracts' sentences took half as long again; ordered by characters, a quarter longer; by word pieces, as
+    long as all at once. `embedded` is told how far it has got in sentences' worth of work (word pieces)."""
     if not texts:
         return np.zeros((0, 0), dtype=np.float16)
     length: Callable[[str], int] | None = getattr(model, "length", None)
-    order = list(range(len(texts)))
-    if length is not None:
-        sizes = [length(text) for text in texts]
-        order.sort(key=sizes.__getitem__)
+    sizes = [length(text) for text in texts] if length is not None else [1] * len(texts)
+    room = EMBED_PIECES if length is not None else EMBED_BATCH
+    order = sorted(range(len(texts)), key=sizes.__getitem__) if length is not None else list(range(len(texts)))
+    batches: list[list[int]] = [[]]
+    work = 0
+    for i in order:
+        if batches[-1] and work + sizes[i] > room:
+            batches.append([])
+            work = 0
+        batches[-1].append(i)
+        work += sizes[i]
+    total, done = sum(sizes), 0
     vectors: npt.NDArray[np.float16] | None = None
-    for begin in range(0, len(order), EMBED_BATCH):
-        chosen = order[begin : begin + EMBED_BATCH]
+    for chosen in batches:
         batch = model.encode([texts[i] for i in chosen]).astype(np.float16)
         if vectors is None:
             vectors = np.zeros((len(texts), batch.shape[1]), dtype=np.float16)
         vectors[chosen] = batch
+        done += sum(sizes[i] for i in chosen)
         if embedded is not None:
-            embedded(begin + len(chosen))
+            embedded(len(texts) * done // max(1, total))
     assert vectors is not None
     return vectors
+
+
+def has_vectors(index: DocumentIndex) -> bool:
+    """Whether `index` carries its sentences' vectors (`attach_embeddings`): `compress` then ranks by meaning too."""
+    return isinstance(index.derived().get(_MEMO), _Vectors)
 
 
 def dense_scores(index: DocumentIndex, query: str) -> npt.NDArray[np.float64] | None:

@@ -157,6 +157,10 @@ RUN_SETTINGS = ("context_window", "step_budget", "step_share", "context_budget",
 """Settings a run's rows depend on besides the model: a run resumed with others would mix two runs' rows."""
 
 
+_DENSE_AGAIN = {"False": " (PEARL_DENSE=0 ranks as that run did)", "True": " (PEARL_DENSE=1 ranks as that run did)"}
+"""For a run begun with dense similarity otherwise (before auto, or on another machine): how to go on with it."""
+
+
 def _run_settings(settings: Settings) -> dict[str, str]:
     kept = {name: str(getattr(settings, name)) for name in RUN_SETTINGS}
     if settings.dense == "auto" and not dense_wanted("auto", 0):
@@ -195,6 +199,7 @@ def _prepare_run(out_dir: Path, config: RunConfig) -> RunConfig:
         kept, now = old.settings or {}, config.settings or {}
         differences += [
             f"{name} {kept[name]} there, {now[name]} now"
+            + (_DENSE_AGAIN.get(kept[name], "") if name == "dense" else "")
             for name in RUN_SETTINGS
             if name in kept and name in now and kept[name] != now[name]
         ]
