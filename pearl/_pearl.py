@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import dataclasses
 import functools
 import os
 import threading
@@ -467,7 +468,7 @@ class Pearl:
                     *_cut_notes(trace, ctx.question),
                     *_length_notes(trace, ctx.question),
                     *_unchosen_notes(answer),
-                    *self._dense_notes(ctx.document, answer.method),
+                    *self._dense_notes(ctx.document, answer),
                     *answer.notes,
                 ],
             }
@@ -475,16 +476,29 @@ class Pearl:
         trace.answer = final  # a trace file alone shows what came out (`pearl trace html`)
         return final.model_copy(update={"trace": trace})
 
-    def _dense_notes(self, document: Document, method: str) -> list[str]:
-        """A note when dense auto left a method that ranks sentences with words alone, though the model is installed."""
-        if self.settings.dense != "auto" or not METHODS[method].ranks:
+    def _ranking(self, ctx: AskContext, method: str) -> AskContext:
+        """`ctx` for the fallback, which ranks sentences, with their vectors when dense similarity is on, whatever
+        the method it answers for (`pearl-fulldoc` loads its index without them)."""
+        if METHODS[method].ranks:
+            return ctx
+        return dataclasses.replace(
+            ctx,
+            load_index=lambda doc: self._index(doc, None, self.on_stage, ranks=True),
+            aload_index=functools.partial(self._aindex, ranks=True),
+            _index=None,
+        )
+
+    def _dense_notes(self, document: Document, answer: Answer) -> list[str]:
+        """A note when dense auto left a method that ranks sentences (or the fallback, which does) with words alone,
+        though the model is installed."""
+        if self.settings.dense != "auto" or not (METHODS[answer.method].ranks or answer.fallback):
             return []
         if self._memory.dense_problem is not None:
             return [f"evidence ranked by its words alone: dense similarity is off ({self._memory.dense_problem})"]
         if auto_left_out(len(document.text)):
             return [
                 f"evidence ranked by its words alone: at {len(document.text):,} characters, the document is longer "
-                f"than dense similarity embeds by default ({AUTO_CHARS:,}, about 100k words); PEARL_DENSE=1 "
+                f"than dense similarity embeds by default ({AUTO_CHARS:,} characters, about 100k words); PEARL_DENSE=1 "
                 "(Settings(dense=True)) ranks it by meaning too, after embedding its sentences (about 40 s per "
                 "100k words on two cores, the first time)"
             ]
@@ -552,11 +566,13 @@ class Pearl:
             if too_small is not None:
                 raise ConfigError(f"{too_small}; {_RAISE_WINDOW}")
             ctx.recorder.note("plan skipped", problem)
-            return await _fall_back(ctx, method, "window too small to plan: ", f"; {problem}; {_RAISE_WINDOW}")
+            return await _fall_back(
+                self._ranking(ctx, method), method, "window too small to plan: ", f"; {problem}; {_RAISE_WINDOW}"
+            )
         planned = await self._plan(ctx, demos, entity_sheet(await ctx.aindex(), SHEET_TOKENS))
         if planned.plan is None:
             tried = f"no valid plan after {counted(len(planned.attempts), 'attempt')}; "
-            return await _fall_back(ctx, method, tried, " instead")
+            return await _fall_back(self._ranking(ctx, method), method, tried, " instead")
         assert chosen.executor is not None
         return await answer_from_plan(ctx, planned.plan, method=method, executor=chosen.executor)
 

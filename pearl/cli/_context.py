@@ -31,6 +31,7 @@ from pearl.context import (
     rank_entities,
     skim,
 )
+from pearl.context._dense import AUTO_CHARS, auto_left_out
 from pearl.documents import as_document
 from pearl.errors import ConfigError, ContextError
 
@@ -74,6 +75,12 @@ def _embedded(index: DocumentIndex, no_cache: bool, line: StageLine) -> None:
     """Give `index` its sentence vectors when dense similarity is on (auto: the model installed). With auto, a model
     that does not load is a note, and the words alone rank, as in `ask`; with dense on, it is an error."""
     setting = load_settings().dense
+    if setting == "auto" and auto_left_out(len(index.text)):
+        echo(
+            f"note: at {len(index.text):,} characters, the document is longer than dense similarity embeds by default "
+            f"({AUTO_CHARS:,}): ranked by words alone; PEARL_DENSE=1 embeds it",
+            err=True,
+        )
     if not dense_wanted(setting, len(index.text)):
         return
     total = index.sentence_count
@@ -88,7 +95,7 @@ def _embedded(index: DocumentIndex, no_cache: bool, line: StageLine) -> None:
         if setting != "auto":
             raise
         line.close()
-        echo(f"note: ranked by words alone: dense similarity is off ({exc})", err=True)
+        echo(f"note: dense similarity is off ({exc}): evidence is ranked by words alone", err=True)
 
 
 def _stats(index: DocumentIndex, seconds: float) -> dict[str, Any]:

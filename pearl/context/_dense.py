@@ -230,7 +230,7 @@ def _load(path: Path, count: int) -> npt.NDArray[np.float32] | None:
 
 EMBED_PIECES = 8192
 """Word pieces embedded between two calls of `attach_embeddings`' `embedded` (where to stop, how far it has got):
-about 2.5 s on two cores, whatever the sentences' length."""
+2-3 s on two cores (more for long sentences, whose pieces cost more)."""
 EMBED_BATCH = 256
 """Texts embedded between two calls of `embedded` for an embedder that does not say how long a text is to it."""
 

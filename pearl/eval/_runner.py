@@ -157,7 +157,11 @@ RUN_SETTINGS = ("context_window", "step_budget", "step_share", "context_budget",
 """Settings a run's rows depend on besides the model: a run resumed with others would mix two runs' rows."""
 
 
-_DENSE_AGAIN = {"False": " (PEARL_DENSE=0 ranks as that run did)", "True": " (PEARL_DENSE=1 ranks as that run did)"}
+_DENSE_AGAIN = {
+    "False": " (PEARL_DENSE=0 ranks as that run did)",
+    "True": " (PEARL_DENSE=1, with the MiniLM wheel installed, ranks as that run did)",
+    "auto": " (PEARL_DENSE=auto, with the MiniLM wheel installed, ranks as that run did)",
+}
 """For a run begun with dense similarity otherwise (before auto, or on another machine): how to go on with it."""
 
 
@@ -284,9 +288,12 @@ class _Runner:
         self.plans = plans or {}
         self._indexing: dict[str, asyncio.Task[None]] = {}
         self.silence = Silence()  # questions in a row that got no answer from the server
+        self.ranks = True  # whether a method of the run ranks sentences (`run` says)
 
     async def _index(self, document: Document) -> None:
-        await self.pearl.aindex(document)  # in a worker thread, one document at a time
+        # In a worker thread, one document at a time; with sentence vectors only if a method of the run ranks
+        # sentences (a run of direct or pearl-fulldoc alone embeds nothing; a fallback embeds when it comes to it).
+        await self.pearl._aindex(document, ranks=self.ranks)
 
     async def ensure_indexed(self, document_id: str) -> None:
         """Index a document once, however many questions wait for it."""
@@ -371,6 +378,7 @@ class _Runner:
     async def run(self, todo: Sequence[tuple[EvalQuestion, str]], concurrency: int) -> None:
         pending = iter(todo)
         self.silence = Silence(concurrency)
+        self.ranks = any(METHODS[method].ranks for _, method in todo)
 
         async def worker() -> None:
             # Workers take pairs in dataset order, so a document's questions run together and
