@@ -491,7 +491,8 @@ class Pearl:
     def _dense_notes(self, document: Document, answer: Answer) -> list[str]:
         """A note when dense auto left a method that ranks sentences (or the fallback, which does) with words alone,
         though the model is installed."""
-        if self.settings.dense != "auto" or not (METHODS[answer.method].ranks or answer.fallback):
+        method = METHODS.get(answer.method)
+        if self.settings.dense != "auto" or not ((method is not None and method.ranks) or answer.fallback):
             return []
         if self._memory.dense_problem is not None:
             return [f"evidence ranked by its words alone: dense similarity is off ({self._memory.dense_problem})"]

