@@ -38,16 +38,15 @@ from pearl.config import Settings, load_settings
 from pearl.context import (
     DENSE_INSTALL,
     DocumentIndex,
-    attach_embeddings,
     count_words,
     dense_available,
     dense_wanted,
     entity_sheet,
     index_document,
 )
-from pearl.context._dense import AUTO_CHARS, auto_left_out
+from pearl.context._dense import attach_or_why, auto_left_out
 from pearl.documents import DocumentSource, as_document, left_out_notes, names_path, source_files
-from pearl.errors import ConfigError, ContextError, ContextOverflowError, PearlError, QuestionError
+from pearl.errors import ConfigError, ContextOverflowError, PearlError, QuestionError
 from pearl.llm import LOOP_WAITING, make_llm
 from pearl.llm._reply import LOOP_NOTE
 from pearl.methods import FALLBACK, METHODS, AskContext, Method, answer_from_plan, rag_window_problem
@@ -396,14 +395,10 @@ class Pearl:
             if tell is not None:
                 tell("embed", done, total)
 
-        try:
-            attach_embeddings(
-                index, progress=None if tell is None else lambda count: tell("embed", 0, count), embedded=embedded
-            )
-        except (ConfigError, ContextError) as exc:
-            if self.settings.dense != "auto":
-                raise
-            self._memory.dense_problem = str(exc)
+        told = None if tell is None else lambda count: tell("embed", 0, count)
+        problem = attach_or_why(index, self.settings.dense, progress=told, embedded=embedded)
+        if problem is not None:
+            self._memory.dense_problem = problem
             return
         self._memory.put(key, index, embedded=True)
 
@@ -496,14 +491,8 @@ class Pearl:
             return []
         if self._memory.dense_problem is not None:
             return [f"evidence ranked by its words alone: dense similarity is off ({self._memory.dense_problem})"]
-        if auto_left_out(len(document.text)):
-            return [
-                f"evidence ranked by its words alone: at {len(document.text):,} characters, the document is longer "
-                f"than dense similarity embeds by default ({AUTO_CHARS:,} characters, about 100k words); PEARL_DENSE=1 "
-                "(Settings(dense=True)) ranks it by meaning too, after embedding its sentences (about 40 s per "
-                "100k words on two cores, the first time)"
-            ]
-        return []
+        too_long = auto_left_out(len(document.text))
+        return [too_long] if too_long else []
 
     async def _guarded(self, ctx: AskContext, run: Callable[[], Awaitable[T]]) -> T:
         """`run()`, run again once after a context overflow that lowered the window; errors leave with the trace."""

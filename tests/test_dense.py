@@ -489,3 +489,20 @@ def test_an_evaluation_embeds_only_when_a_method_of_the_run_ranks_sentences(
     summary = run_eval(pearl, load_dataset(SAMPLE_DIR / "questions.jsonl"), methods, tmp_path / "run", limit=1)
     assert bool(embedder.calls) is embedded
     assert all(m.errors == 0 and m.fallbacks == 0 for m in summary.methods)
+
+
+@pytest.mark.usefixtures("dense_auto_installed")
+def test_pearl_context_says_when_a_document_is_too_long_for_dense_auto(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from pearl.cli import app
+
+    doc = tmp_path / "story.txt"
+    doc.write_text(TEXT, encoding="utf-8")
+    monkeypatch.setattr(_dense, "default_embedder", lambda: pytest.fail("embedded a document over AUTO_CHARS"))
+    monkeypatch.setattr(_dense, "AUTO_CHARS", len(TEXT) - 1)
+    result = CliRunner().invoke(app, ["context", str(doc), QUESTION, "--no-ner"])
+    assert result.exit_code == 0, result.output
+    assert f"note: evidence ranked by its words alone: at {len(TEXT):,} characters" in result.stderr

@@ -576,7 +576,7 @@ def test_with_dense_on_an_indexed_document_does_not_wait_for_another_being_built
     import pearl._pearl
 
     monkeypatch.setattr(pearl._pearl, "dense_available", lambda: True)
-    monkeypatch.setattr(pearl._pearl, "attach_embeddings", lambda index, **_: None)
+    monkeypatch.setattr("pearl.context._dense.attach_embeddings", lambda index, **_: None)
     model = Pearl(llm=FakeLLM(default="B"), settings=load_settings(cache=False, dense=True))
     ready = load_document(SAMPLE)
     model.index(ready)

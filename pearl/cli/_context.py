@@ -20,7 +20,6 @@ from pearl.cli._progress import StageLine, describe_stage
 from pearl.config import load_settings
 from pearl.context import (
     DocumentIndex,
-    attach_embeddings,
     compress,
     count_words,
     dense_wanted,
@@ -31,9 +30,8 @@ from pearl.context import (
     rank_entities,
     skim,
 )
-from pearl.context._dense import AUTO_CHARS, auto_left_out
+from pearl.context._dense import attach_or_why, auto_left_out
 from pearl.documents import as_document
-from pearl.errors import ConfigError, ContextError
 
 __all__ = ["context_command", "index_command"]
 
@@ -75,27 +73,22 @@ def _embedded(index: DocumentIndex, no_cache: bool, line: StageLine) -> None:
     """Give `index` its sentence vectors when dense similarity is on (auto: the model installed). With auto, a model
     that does not load is a note, and the words alone rank, as in `ask`; with dense on, it is an error."""
     setting = load_settings().dense
-    if setting == "auto" and auto_left_out(len(index.text)):
-        echo(
-            f"note: at {len(index.text):,} characters, the document is longer than dense similarity embeds by default "
-            f"({AUTO_CHARS:,}): ranked by words alone; PEARL_DENSE=1 embeds it",
-            err=True,
-        )
+    too_long = auto_left_out(len(index.text)) if setting == "auto" else None
+    if too_long:
+        echo(f"note: {too_long}", err=True)
     if not dense_wanted(setting, len(index.text)):
         return
     total = index.sentence_count
-    try:
-        attach_embeddings(
-            index,
-            cache=not no_cache,
-            progress=lambda count: line.show(describe_stage("embed", 0, count)),
-            embedded=lambda done: line.show(describe_stage("embed", done, total)),
-        )
-    except (ConfigError, ContextError) as exc:
-        if setting != "auto":
-            raise
+    problem = attach_or_why(
+        index,
+        setting,
+        cache=not no_cache,
+        progress=lambda count: line.show(describe_stage("embed", 0, count)),
+        embedded=lambda done: line.show(describe_stage("embed", done, total)),
+    )
+    if problem is not None:
         line.close()
-        echo(f"note: dense similarity is off ({exc}): evidence is ranked by words alone", err=True)
+        echo(f"note: dense similarity is off ({problem}): evidence is ranked by words alone", err=True)
 
 
 def _stats(index: DocumentIndex, seconds: float) -> dict[str, Any]:

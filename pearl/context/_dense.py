@@ -57,6 +57,7 @@ __all__ = [
     "Embedder",
     "MiniLM",
     "attach_embeddings",
+    "attach_or_why",
     "auto_left_out",
     "dense_available",
     "dense_scores",
@@ -116,14 +117,41 @@ def dense_wanted(setting: bool | Literal["auto"], chars: int) -> bool:
     return bool(setting)
 
 
-def auto_left_out(chars: int) -> bool:
-    """Whether dense auto ranks a document of `chars` characters by its words alone though the model is installed."""
-    return chars > AUTO_CHARS and _auto_installed()
+def auto_left_out(chars: int) -> str | None:
+    """Why dense auto ranks a document of `chars` characters by its words alone though the model is installed (a
+    note for the reader: it is too long), or None when it does not."""
+    if chars <= AUTO_CHARS or not _auto_installed():
+        return None
+    return (
+        f"evidence ranked by its words alone: at {chars:,} characters, the document is longer than dense similarity "
+        f"embeds by default ({AUTO_CHARS:,} characters, about 100k words); PEARL_DENSE=1 (Settings(dense=True)) ranks "
+        "it by meaning too, after embedding its sentences (about 40 s per 100k words on two cores, the first time)"
+    )
 
 
+def attach_or_why(
+    index: DocumentIndex,
+    setting: bool | Literal["auto"],
+    *,
+    cache: bool = True,
+    progress: Callable[[int], None] | None = None,
+    embedded: Callable[[int], None] | None = None,
+) -> str | None:
+    """`attach_embeddings` (the default model) for `setting` (`Settings.dense`), None when it succeeded. With auto,
+    a model that does not load is no error: what went wrong is returned, and the words alone rank."""
+    try:
+        attach_embeddings(index, cache=cache, progress=progress, embedded=embedded)
+    except (ConfigError, ContextError) as exc:
+        if setting != "auto":
+            raise
+        return str(exc)
+    return None
+
+
+@functools.cache
 def _auto_installed() -> bool:
-    """Whether dense auto finds the model installed (the tests say no, so that what they expect does not depend
-    on an optional wheel; the tests of auto say yes)."""
+    """Whether dense auto finds the model installed, looked up once (the tests say no, so that what they expect does
+    not depend on an optional wheel; the tests of auto say yes)."""
     return dense_available()
 
 
