@@ -14,8 +14,10 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import pytest
+from typer.testing import CliRunner
 
 from pearl import Answer, CompletionRequest, FakeLLM, Pearl, Settings
+from pearl.cli import app
 from pearl.context import Weights, _dense, attach_embeddings, compress, index_document
 from pearl.errors import ConfigError, ContextError
 
@@ -50,6 +52,13 @@ class Concepts:
             row = np.array([1.0] + [sum(w in lowered for w in group) for group in CONCEPTS], dtype=np.float32)
             rows.append(row / np.linalg.norm(row))
         return np.vstack(rows)
+
+
+def _story(folder: Path) -> Path:
+    """TEXT as a file, for the commands."""
+    doc = folder / "story.txt"
+    doc.write_text(TEXT, encoding="utf-8")
+    return doc
 
 
 def _boat(index: object) -> int:
@@ -159,12 +168,7 @@ def test_a_query_that_means_nothing_the_document_says_gets_nothing_from_the_sign
 def test_pearl_context_shows_what_the_calls_would_see_with_dense_on(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from typer.testing import CliRunner
-
-    from pearl.cli import app
-
-    doc = tmp_path / "story.txt"
-    doc.write_text(TEXT, encoding="utf-8")
+    doc = _story(tmp_path)
     monkeypatch.setattr(_dense, "default_embedder", Concepts)
     args = ["context", str(doc), QUESTION, "--budget", str(BUDGET), "--no-ner"]
     plain = CliRunner().invoke(app, args)
@@ -270,12 +274,7 @@ def test_embedding_stopped_between_batches_keeps_nothing(monkeypatch: pytest.Mon
 def test_pearl_index_embeds_the_sentences_by_default_so_the_first_question_does_not(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from typer.testing import CliRunner
-
-    from pearl.cli import app
-
-    doc = tmp_path / "story.txt"
-    doc.write_text(TEXT, encoding="utf-8")
+    doc = _story(tmp_path)
     embedder = Concepts()
     monkeypatch.setattr(_dense, "default_embedder", lambda: embedder)
     result = CliRunner().invoke(app, ["index", str(doc), "--no-ner"])
@@ -297,12 +296,7 @@ def test_pearl_index_embeds_the_sentences_by_default_so_the_first_question_does_
 def test_pearl_index_and_context_rank_by_words_when_the_model_does_not_load(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
 ) -> None:
-    from typer.testing import CliRunner
-
-    from pearl.cli import app
-
-    doc = tmp_path / "story.txt"
-    doc.write_text(TEXT, encoding="utf-8")
+    doc = _story(tmp_path)
     monkeypatch.setattr(_dense, "default_embedder", Broken)
     args = [command, str(doc), "--no-ner", *([QUESTION] if command == "context" else [])]
     result = CliRunner().invoke(app, args)
@@ -348,10 +342,6 @@ def test_texts_go_to_an_embedder_that_says_their_length_shortest_first_and_come_
 
 @pytest.mark.parametrize("installed", [True, False])
 def test_pearl_config_says_what_dense_auto_comes_to_here(monkeypatch: pytest.MonkeyPatch, installed: bool) -> None:
-    from typer.testing import CliRunner
-
-    from pearl.cli import app
-
     monkeypatch.delenv("PEARL_DENSE")
     monkeypatch.setattr("pearl.context._dense._auto_installed", lambda: installed)
     result = CliRunner().invoke(app, ["config"])
@@ -495,12 +485,7 @@ def test_an_evaluation_embeds_only_when_a_method_of_the_run_ranks_sentences(
 def test_pearl_context_says_when_a_document_is_too_long_for_dense_auto(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from typer.testing import CliRunner
-
-    from pearl.cli import app
-
-    doc = tmp_path / "story.txt"
-    doc.write_text(TEXT, encoding="utf-8")
+    doc = _story(tmp_path)
     monkeypatch.setattr(_dense, "default_embedder", lambda: pytest.fail("embedded a document over AUTO_CHARS"))
     monkeypatch.setattr(_dense, "AUTO_CHARS", len(TEXT) - 1)
     result = CliRunner().invoke(app, ["context", str(doc), QUESTION, "--no-ner"])
