@@ -1,5 +1,5 @@
-"""`pearl mine`, `refine` and `actions`: an output that would destroy an input, or cannot be written, is refused
-before any model call is paid for."""
+"""`pearl mine`, `refine`, `actions` and `ask`'s `--trace`/`--html`: an output that would destroy an input, or
+cannot be written, is refused before any model call is paid for."""
 
 from __future__ import annotations
 
@@ -53,6 +53,55 @@ def test_an_output_that_is_an_input_is_refused(
     assert named in result.stderr and "writing it would replace what it holds" in result.stderr
     assert {name: Path(path).read_bytes() for name, path in files.items()} == before
     assert fake_server.requests == []
+
+
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        (["{s}", "Why?", "--trace", "{s}"], "the document file too"),
+        (["{o}", "{s}", "Why?", "--html", "{s}"], "the document file too"),
+        (["{f}", "Why?", "--trace", "{f}/story.txt"], "in the document folder"),
+        (["{s}", "Why?", "--plan", "{p}", "--html", "{p}"], "the --plan file too"),
+        (["{s}", "Why?", "--demos", "{d}", "--trace", "{d}"], "the --demos file too"),
+    ],
+)
+def test_ask_refuses_to_write_its_trace_or_page_over_what_it_reads(
+    tmp_path: Path, fake_server: FakeOpenAIServer, options: list[str], named: str
+) -> None:
+    # `pearl ask story.txt "Why?" --trace story.txt` replaced the story with the trace, exit 0.
+    (tmp_path / "folder").mkdir()
+    files = {
+        "s": shutil.copy(SAMPLE / "the_keeper_of_tren_light.txt", tmp_path / "story.txt"),
+        "o": tmp_path / "other.txt",
+        "f": tmp_path / "folder",
+        "p": tmp_path / "plan.txt",
+        "d": tmp_path / "demos.jsonl",
+    }
+    (tmp_path / "other.txt").write_text("Another page of the story.", encoding="utf-8")
+    shutil.copy(SAMPLE / "the_keeper_of_tren_light.txt", tmp_path / "folder" / "story.txt")
+    files["p"].write_text('a = ANSWER(CTX, "Why?")', encoding="utf-8")
+    files["d"].write_text('{"question": "Q?", "plan": "x = ANSWER(CTX, \\"Q?\\")"}\n', encoding="utf-8")
+    kept = [path for path in tmp_path.rglob("*") if path.is_file()]
+    before = {path: path.read_bytes() for path in kept}
+    args = [part.format(**{k: str(v) for k, v in files.items()}) for part in options]
+    result = runner.invoke(app, ["ask", *args, *_server(fake_server)])
+    assert result.exit_code == 2, result.output
+    assert named in result.stderr and "writing it would replace what it holds" in result.stderr
+    assert {path: path.read_bytes() for path in kept} == before
+    assert fake_server.requests == []
+
+
+def test_ask_writes_its_trace_beside_what_it_reads(tmp_path: Path, fake_server: FakeOpenAIServer) -> None:
+    # A new file, even in the document's folder, and a file the question does not read are no one's input.
+    (tmp_path / "folder").mkdir()
+    shutil.copy(SAMPLE / "the_keeper_of_tren_light.txt", tmp_path / "folder" / "story.txt")
+    (tmp_path / "old.json").write_text("{}", encoding="utf-8")
+    for out in (tmp_path / "folder" / "trace.json", tmp_path / "old.json"):
+        result = runner.invoke(
+            app, ["ask", str(tmp_path / "folder"), "Why?", "-m", "rag", "--trace", str(out), *_server(fake_server)]
+        )
+        assert result.exit_code == 0, result.output
+        assert json.loads(out.read_text(encoding="utf-8"))["question"] == "Why?"
 
 
 @pytest.mark.parametrize("command", ["mine", "refine"])

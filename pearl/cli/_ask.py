@@ -33,6 +33,7 @@ from pearl.cli._common import (
     fail,
     handled,
     make_pearl,
+    refuse_overwriting,
     settings_from,
     unused_model,
 )
@@ -196,6 +197,15 @@ def ask(
         check_output_path(html, "--html", "answer.html")
         if trace is not None and html.resolve() == trace.resolve():
             raise fail(f"--html and --trace both name {html}: one would overwrite the other; give two files")
+    inputs = [
+        *(("document", Path(name)) for name in files),
+        ("--actions", actions),
+        ("--demos", demos),
+        ("--plan", _plan_file(given_plan) if given_plan is not None else None),
+    ]
+    for out, flag in ((trace, "--trace"), (html, "--html")):
+        if out is not None:
+            refuse_overwriting(out, flag, inputs)
     stages = StageLine(quiet=quiet)
     with handled():
         settings = settings_from(base_url, model, api_key, no_cache, timeout, context_window, max_bytes)
@@ -293,14 +303,19 @@ def _load_model(pearl: Pearl, stages: StageLine) -> None:
         pearl.llm.check()
 
 
-def _plan_text(value: str) -> str:
-    """`--plan`'s value: a file's text when it names one, else the value itself (a plan written inline)."""
+def _plan_file(value: str) -> Path | None:
+    """The file `--plan`'s value names, or None when it is a plan written inline."""
     path = Path(value)
     try:
-        is_file = len(value) <= 4096 and path.is_file()
+        return path if len(value) <= 4096 and path.is_file() else None
     except (OSError, ValueError):  # a name too long for the file system, a NUL byte: not a file
-        is_file = False
-    if not is_file:
+        return None
+
+
+def _plan_text(value: str) -> str:
+    """`--plan`'s value: a file's text when it names one, else the value itself (a plan written inline)."""
+    path = _plan_file(value)
+    if path is None:
         if "(" in value or "=" in value:
             return writable(value)  # bytes that are not UTF-8 in a shell argument, read as "\ufffd"
         raise fail(f"--plan {value[:80]}: no such file; pass a plan's text or a file holding one")

@@ -21,7 +21,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
@@ -332,12 +332,24 @@ def check_output_path(path: Path, option: str, example_name: str, *, make_folder
         raise fail(f"{option} {path}: not writable; choose another path")
 
 
-def refuse_overwriting(out: Path, option: str, inputs: dict[str, Path | None]) -> None:
-    """Refuse an output that is one of the command's input files (`--questions q.jsonl -o q.jsonl`):
-    the input would be replaced by the output, its content lost."""
-    for name, given in inputs.items():
-        if given is not None and out.exists() and given.exists() and out.resolve() == given.resolve():
+def refuse_overwriting(
+    out: Path, option: str, inputs: dict[str, Path | None] | Iterable[tuple[str, Path | None]]
+) -> None:
+    """Refuse an output that is one of the command's input files (`--questions q.jsonl -o q.jsonl`), or a
+    file inside an input folder (`pearl ask docs/ "..." --trace docs/notes.txt`): what it holds would be
+    replaced by the output, and lost. A new file is no one's input; nor is a file the command would not read."""
+    if not out.exists() or out.is_dir():
+        return
+    target = out.resolve()
+    for name, given in inputs.items() if isinstance(inputs, dict) else inputs:
+        if given is None or not given.exists():
+            continue
+        source = given.resolve()
+        if target == source:
             raise fail(f"{option} {out} is the {name} file too: writing it would replace what it holds; choose another")
+        if given.is_dir() and target.is_relative_to(source):
+            where = f"{option} {out} is in the {name} folder {given}"
+            raise fail(f"{where}: writing it would replace what it holds; choose another")
 
 
 def settings_from(
