@@ -21,7 +21,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
@@ -333,7 +333,7 @@ def check_output_path(path: Path, option: str, example_name: str, *, make_folder
 
 
 def refuse_overwriting(
-    out: Path, option: str, inputs: dict[str, Path | None] | Iterable[tuple[str, Path | None]]
+    out: Path, option: str, inputs: Mapping[str, Path | None] | Iterable[tuple[str, Path | None]]
 ) -> None:
     """Refuse an output that is one of the command's input files (`--questions q.jsonl -o q.jsonl`), or a
     file inside an input folder (`pearl ask docs/ "..." --trace docs/notes.txt`): what it holds would be
@@ -341,7 +341,7 @@ def refuse_overwriting(
     if not out.exists() or out.is_dir():
         return
     target = out.resolve()
-    for name, given in inputs.items() if isinstance(inputs, dict) else inputs:
+    for name, given in inputs.items() if isinstance(inputs, Mapping) else inputs:
         if given is None or not given.exists():
             continue
         source = given.resolve()
