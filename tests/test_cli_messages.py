@@ -201,6 +201,46 @@ def test_a_question_that_fails_on_bad_settings_keeps_its_exit_code_with_json(fak
     assert "bad key" in json.loads(result.stdout)["error"]
 
 
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (["{missing}", QUESTION], "no such file or directory"),
+        (["{sample}", "   "], "the question is empty"),
+        (["{sample}", QUESTION, "-m", "nope"], "unknown method"),
+        (["{sample}", QUESTION, "--trace", "{sample}"], "writing it would replace what it holds"),
+    ],
+)
+def test_ask_with_json_prints_a_json_error_for_a_failure_before_any_call(
+    args: list[str], error: str, fake_server: Any, tmp_path: Path
+) -> None:
+    # `ask --help` promises a JSON object with an "error" key on failure; a missing file printed nothing on stdout.
+    sample = tmp_path / "story.txt"
+    sample.write_bytes(SAMPLE.read_bytes())
+    given = [part.format(missing=tmp_path / "missing.txt", sample=sample) for part in args]
+    server = ["--base-url", fake_server.base_url, "--model", "m"]
+    result = runner.invoke(app, ["ask", *given, "--json", *server])
+    assert result.exit_code == 2, result.output
+    data = json.loads(result.stdout)  # one JSON object, alone on stdout
+    assert error in data["error"] and data["question"] == given[1] and data["options"] == []
+    assert result.stderr.splitlines()[-1] == f"error: {data['error']}"
+    assert fake_server.requests == []
+
+
+def test_ask_with_json_prints_one_object_when_the_trace_fails_after_the_answer(
+    fake_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pearl.cli._ask as ask_module
+
+    monkeypatch.setattr(
+        ask_module, "_write_trace", lambda path, trace: f"could not write the trace to {path} (disk full)"
+    )
+    args = ["ask", str(SAMPLE), QUESTION, "-m", "direct", "--json", "--trace", str(tmp_path / "t.json")]
+    result = runner.invoke(app, [*args, "--base-url", fake_server.base_url, "--model", "m"])
+    assert result.exit_code == 1, result.output
+    assert "answer" in json.loads(result.stdout)  # the answer's object alone: no error object after it
+    assert "disk full" in result.stderr
+
+
 # --- where a citation is --------------------------------------------------------------------------------------
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,6 +19,7 @@ from pearl.cli._common import (
     ApiKey,
     BaseUrl,
     DemosOpt,
+    Failure,
     MaxBytes,
     ModelOpt,
     NoCache,
@@ -126,6 +129,29 @@ def _write_page(path: Path, trace: Trace, document: Document | None = None) -> s
     return None
 
 
+class _Printed:
+    """What `ask --json` has printed on stdout: one JSON object, whatever happens (an answer or an error)."""
+
+    def __init__(self, as_json: bool) -> None:
+        self.as_json = as_json
+        self.done = False
+
+    def json(self, data: dict[str, Any]) -> None:
+        echo_json(data)
+        self.done = True
+
+    @contextmanager
+    def failures(self, words: list[str], options: list[str] | None, method: str) -> Iterator[None]:
+        """With --json, a failure that printed no JSON yet (a missing file, an empty question) prints its error."""
+        try:
+            yield
+        except Failure as exc:
+            if self.as_json and not self.done:
+                question = words[-1] if len(words) > 1 else None
+                self.json({"question": question, "options": options or [], "method": method, "error": exc.message})
+            raise
+
+
 @app.command(epilog=example('pearl ask story.txt "Why did Dorota put water in the lamp oil?"'))
 def ask(
     files_and_question: Annotated[
@@ -181,83 +207,85 @@ def ask(
     prints a JSON object with an "error" key. If the file cannot be written after an answer,
     the answer is printed all the same, then one error line, and the exit code is 1.
     """
-    if len(files_and_question) < 2:
-        raise fail('give a file and a question: pearl ask FILE [FILE ...] "question"')
-    *files, question = files_and_question
-    _check_order(files, question)
-    if method not in METHODS:
-        raise fail(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
-    if given_plan is not None and not METHODS[method].planned:
-        planned = ", ".join(name for name, m in METHODS.items() if m.planned)
-        raise fail(f"--plan runs a plan, which method {method} does not; choose one of {planned}")
-    plan_text = _plan_text(given_plan) if given_plan is not None else None
-    if trace is not None:
-        check_output_path(trace, "--trace", "trace.json")
-    if html is not None:
-        check_output_path(html, "--html", "answer.html")
-        if trace is not None and html.resolve() == trace.resolve():
-            raise fail(f"--html and --trace both name {html}: one would overwrite the other; give two files")
-    inputs = [
-        *(("document", Path(name)) for name in files),
-        ("--actions", actions),
-        ("--demos", demos),
-        ("--plan", _plan_file(given_plan) if given_plan is not None else None),
-    ]
-    for out, flag in ((trace, "--trace"), (html, "--html")):
-        if out is not None:
-            refuse_overwriting(out, flag, inputs)
-    stages = StageLine(quiet=quiet)
-    with handled():
-        settings = settings_from(base_url, model, api_key, no_cache, timeout, context_window, max_bytes)
-        started: list[Trace] = []
-        pearl = make_pearl(settings, actions, demos, on_stage=stages, on_trace=started.append)
-        given = None
-        if plan_text is not None:
+    printed = _Printed(as_json)
+    with printed.failures(files_and_question, option, method):
+        if len(files_and_question) < 2:
+            raise fail('give a file and a question: pearl ask FILE [FILE ...] "question"')
+        *files, question = files_and_question
+        _check_order(files, question)
+        if method not in METHODS:
+            raise fail(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+        if given_plan is not None and not METHODS[method].planned:
+            planned = ", ".join(name for name, m in METHODS.items() if m.planned)
+            raise fail(f"--plan runs a plan, which method {method} does not; choose one of {planned}")
+        plan_text = _plan_text(given_plan) if given_plan is not None else None
+        if trace is not None:
+            check_output_path(trace, "--trace", "trace.json")
+        if html is not None:
+            check_output_path(html, "--html", "answer.html")
+            if trace is not None and html.resolve() == trace.resolve():
+                raise fail(f"--html and --trace both name {html}: one would overwrite the other; give two files")
+        inputs = [
+            *(("document", Path(name)) for name in files),
+            ("--actions", actions),
+            ("--demos", demos),
+            ("--plan", _plan_file(given_plan) if given_plan is not None else None),
+        ]
+        for out, flag in ((trace, "--trace"), (html, "--html")):
+            if out is not None:
+                refuse_overwriting(out, flag, inputs)
+        stages = StageLine(quiet=quiet)
+        with handled():
+            settings = settings_from(base_url, model, api_key, no_cache, timeout, context_window, max_bytes)
+            started: list[Trace] = []
+            pearl = make_pearl(settings, actions, demos, on_stage=stages, on_trace=started.append)
+            given = None
+            if plan_text is not None:
+                try:
+                    given = parse_plan(plan_text, pearl.library, max_steps=settings.max_steps)
+                except PlanParseError as exc:
+                    raise fail(f"--plan does not parse: {exc}") from None
+            document = as_document(files, settings.max_bytes)
+            asked = checked_question(as_question(question, option or None))
             try:
-                given = parse_plan(plan_text, pearl.library, max_steps=settings.max_steps)
-            except PlanParseError as exc:
-                raise fail(f"--plan does not parse: {exc}") from None
-        document = as_document(files, settings.max_bytes)
-        asked = checked_question(as_question(question, option or None))
-        try:
-            try:
-                _load_model(pearl, stages)
-                if given is None:
-                    answer = pearl.ask(document, asked, method=method)
-                else:
-                    answer = pearl.run_plan(document, asked, given, method=method)
-            finally:
-                stages.close()
-        except PearlError as exc:
-            failed = exc.trace
-            if trace is not None and failed is not None:
-                _keep_trace(trace, failed, "the failure")
-            if html is not None and failed is not None:
-                _keep_page(html, failed, document, "the failure")
-            if as_json:  # stdout is JSON with --json, a failure's too; the error line on stderr follows as ever
-                echo_json(_failure_json(exc, asked, method, failed))
-            raise
-        except KeyboardInterrupt:
-            if trace is not None and started:
-                _keep_trace(trace, started[-1], "the interruption")
-            if html is not None and started:
-                _keep_page(html, started[-1], document, "the interruption")
-            raise
-    if as_json:
-        echo_json(answer.model_dump(mode="json", exclude={"trace"}))
-    else:
-        _render_answer(answer)
-    if answer.demo_model:
-        echo(DEMO_NOTICE, err=True)
-    # The answer is shown first: a page or trace that cannot be written loses none of what was paid for.
-    problems: list[str | None] = []
-    if html is not None:
-        problems.append(_write_page(html, answer.trace, document))
-    if trace is not None:
-        problems.append(_write_trace(trace, answer.trace))
-    problem = "; ".join(p for p in problems if p)
-    if problem:
-        raise fail(f"{problem}; the answer above is complete", EXIT_FAILED)
+                try:
+                    _load_model(pearl, stages)
+                    if given is None:
+                        answer = pearl.ask(document, asked, method=method)
+                    else:
+                        answer = pearl.run_plan(document, asked, given, method=method)
+                finally:
+                    stages.close()
+            except PearlError as exc:
+                failed = exc.trace
+                if trace is not None and failed is not None:
+                    _keep_trace(trace, failed, "the failure")
+                if html is not None and failed is not None:
+                    _keep_page(html, failed, document, "the failure")
+                if as_json:  # stdout is JSON with --json, a failure's too; the error line on stderr follows as ever
+                    printed.json(_failure_json(exc, asked, method, failed))
+                raise
+            except KeyboardInterrupt:
+                if trace is not None and started:
+                    _keep_trace(trace, started[-1], "the interruption")
+                if html is not None and started:
+                    _keep_page(html, started[-1], document, "the interruption")
+                raise
+        if as_json:
+            printed.json(answer.model_dump(mode="json", exclude={"trace"}))
+        else:
+            _render_answer(answer)
+        if answer.demo_model:
+            echo(DEMO_NOTICE, err=True)
+        # The answer is shown first: a page or trace that cannot be written loses none of what was paid for.
+        problems: list[str | None] = []
+        if html is not None:
+            problems.append(_write_page(html, answer.trace, document))
+        if trace is not None:
+            problems.append(_write_trace(trace, answer.trace))
+        problem = "; ".join(p for p in problems if p)
+        if problem:
+            raise fail(f"{problem}; the answer above is complete", EXIT_FAILED)
 
 
 def _exists(name: str) -> bool:

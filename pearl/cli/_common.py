@@ -57,6 +57,7 @@ __all__ = [
     "ApiKey",
     "BaseUrl",
     "DemosOpt",
+    "Failure",
     "MaxBytes",
     "ModelOpt",
     "NoCache",
@@ -286,10 +287,18 @@ class StderrHandler(logging.StreamHandler[TextIO]):
             super().emit(record)
 
 
-def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
+class Failure(typer.Exit):
+    """The exit `fail` returns: its line is on stderr already, and kept here (`ask --json` prints it as JSON too)."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(code)
+        self.message = message
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> Failure:
     """Print one clear line on stderr and return the exit to raise."""
     echo(f"error: {message}", err=True)
-    return typer.Exit(code)
+    return Failure(code, message)
 
 
 def exit_code(error: PearlError) -> int:
