@@ -44,6 +44,7 @@ from pearl._files import atomic_write_bytes
 from pearl._paths import data_dir, in_read_only_home
 from pearl.context._markup import markup_view, shown_texts
 from pearl.context._models import DocumentIndex
+from pearl.context._threads import one_blas_thread
 from pearl.errors import ConfigError, ContextError
 
 if TYPE_CHECKING:  # the encoder and its character table load with the model, not with pearl.context
@@ -217,7 +218,8 @@ class _Vectors:
     def query(self, text: str) -> npt.NDArray[np.float64]:
         vector = self.queries.get(text)
         if vector is None:
-            vector = np.asarray(self.embedder.encode([text])[0], dtype=np.float64)
+            with one_blas_thread():  # one short text: split over busy cores it waits on them (`pearl.context._threads`)
+                vector = np.asarray(self.embedder.encode([text])[0], dtype=np.float64)
             if len(self.queries) >= _QUERIES:
                 self.queries.clear()
             self.queries[text] = vector
@@ -354,7 +356,8 @@ def dense_scores(index: DocumentIndex, query: str) -> npt.NDArray[np.float64] | 
         return None
     if found.sentences.shape[0] != index.sentence_count:
         return None
-    similarity = np.maximum(found.sentences.astype(np.float64) @ found.query(query), 0.0)
+    with one_blas_thread():  # one product per sentence, each short: likewise
+        similarity = np.maximum(found.sentences.astype(np.float64) @ found.query(query), 0.0)
     top = float(similarity.max())
     low, high = NOISE
     strength = min(1.0, max(0.0, (top - low) / (high - low)))
