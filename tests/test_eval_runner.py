@@ -214,11 +214,12 @@ def test_a_run_resumed_with_other_settings_is_refused_and_an_older_run_file_is_n
         run_eval(pearl(context_budget=900, dense=True), data, ["rag"], out, limit=1)
     # Dense auto without the model is words alone, as a run before auto (dense False) was: it resumes.
     assert json.loads((out / "run.json").read_text())["settings"]["dense"] == "False"
-    # With the model, auto is not what that run did, and the refusal says how to go on with it.
+    # With the model, auto embeds these short documents, as 1 does: not what that run did; the refusal says how
+    # to go on with it.
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("pearl.context._dense._auto_installed", lambda: True)
         patch.delenv("PEARL_DENSE")  # the tests' own 0 (conftest): the default, auto
-        with pytest.raises(ConfigError, match=r"dense False there, auto now \(PEARL_DENSE=0 ranks as that run did\)"):
+        with pytest.raises(ConfigError, match=r"dense False there, True now; PEARL_DENSE=0 goes on with it"):
             run_eval(pearl(), data, ["rag"], out, limit=1)
     # A run file written before settings were kept resumes with whatever settings, as it always did.
     run_file = json.loads((out / "run.json").read_text())
@@ -226,6 +227,40 @@ def test_a_run_resumed_with_other_settings_is_refused_and_an_older_run_file_is_n
     (out / "run.json").write_text(json.dumps(run_file))
     run_eval(pearl(step_share=0.3), data, ["rag"], out, limit=2)
     assert len(lines_of(out)) == 2
+
+
+def test_a_run_resumes_under_settings_that_come_to_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # `PEARL_DENSE=1` on a run begun with auto, and `PEARL_CONTEXT_WINDOW=8192` on one begun without it, were refused:
+    # "dense auto there, True now", "context_window None there, 8192 now", though each ranks and fits as that run did.
+    out = tmp_path / "run"
+    data = load_dataset(QUESTIONS)
+    monkeypatch.setattr("pearl.context._dense._auto_installed", lambda: True)
+    monkeypatch.delenv("PEARL_DENSE")
+
+    def pearl(**settings: object) -> Pearl:  # `direct` ranks nothing: no model is loaded
+        return Pearl(llm=counting_fake_llm(), settings=load_settings(cache=False, **settings))
+
+    run_eval(pearl(), data, ["direct"], out, limit=1)
+    assert {
+        k: v
+        for k, v in json.loads((out / "run.json").read_text())["settings"].items()
+        if k in ("dense", "context_window")
+    } == {"dense": "True", "context_window": "8192"}
+    # As a run file of the session before kept them: the values set, not what they came to.
+    run_file = json.loads((out / "run.json").read_text())
+    run_file["settings"] |= {"dense": "auto", "context_window": "None"}
+    (out / "run.json").write_text(json.dumps(run_file))
+    run_eval(pearl(dense=True, context_window=8192), data, ["direct"], out, limit=2)
+    run_eval(pearl(), data, ["direct"], out, limit=3)
+    assert len(lines_of(out)) == 3
+    with pytest.raises(
+        ConfigError, match=r"context_window 8192 there, 4096 now; dense True there, False now; PEARL_DENSE=1 goes on"
+    ):
+        run_eval(pearl(dense=False, context_window=4096), data, ["direct"], out, limit=3)
+    # A document longer than auto embeds: auto is no longer 1 there.
+    monkeypatch.setattr("pearl.context._dense.AUTO_CHARS", 10)
+    with pytest.raises(ConfigError, match=r"dense True there, auto now; PEARL_DENSE=1 goes on"):
+        run_eval(pearl(), data, ["direct"], out, limit=3)
 
 
 def test_bad_arguments(tmp_path: Path) -> None:

@@ -34,7 +34,7 @@ from pearl._files import FolderLock, atomic_write_text, read_json
 from pearl._pearl import Pearl, run_blocking
 from pearl._text import counted
 from pearl._version import __version__
-from pearl.config import Settings
+from pearl.config import DEFAULT_CONTEXT_WINDOW, Settings
 from pearl.context import DocumentIndex, dense_wanted
 from pearl.errors import (
     ConfigError,
@@ -158,18 +158,39 @@ RUN_SETTINGS = ("context_window", "step_budget", "step_share", "context_budget",
 
 
 _DENSE_AGAIN = {
-    "False": " (PEARL_DENSE=0 ranks as that run did)",
-    "True": " (PEARL_DENSE=1, with the MiniLM wheel installed, ranks as that run did)",
-    "auto": " (PEARL_DENSE=auto, with the MiniLM wheel installed, ranks as that run did)",
+    "False": "; PEARL_DENSE=0 goes on with it",
+    "True": "; PEARL_DENSE=1 goes on with it (the MiniLM wheel installed)",
+    "auto": "; PEARL_DENSE=auto goes on with it (the MiniLM wheel installed)",
 }
 """For a run begun with dense similarity otherwise (before auto, or on another machine): how to go on with it."""
 
 
-def _run_settings(settings: Settings) -> dict[str, str]:
+def _dense_effect(value: str, longest: int) -> str:
+    """What a `dense` setting (as a run file keeps it) comes to for documents of at most `longest` characters, on
+    this machine: "True" every document embedded, "False" none, "auto" only those up to auto's limit. Two values
+    with one effect rank alike, so a run goes on under either (auto, where the wheel is installed and no document
+    is too long for it, is 1)."""
+    if value != "auto":
+        return value
+    if not dense_wanted("auto", 0):
+        return "False"  # auto without the model ranks by words alone, as off does (and as runs before auto)
+    return "True" if dense_wanted("auto", longest) else "auto"
+
+
+def _run_settings(settings: Settings, longest: int) -> dict[str, str]:
+    """The settings a run's rows depend on, as what they come to (`RUN_SETTINGS`): the window the model is given,
+    dense similarity's effect on documents of at most `longest` characters."""
     kept = {name: str(getattr(settings, name)) for name in RUN_SETTINGS}
-    if settings.dense == "auto" and not dense_wanted("auto", 0):
-        kept["dense"] = "False"  # auto without the model ranks by words alone, as off does (and as runs before auto)
+    kept["context_window"] = str(settings.window)
+    kept["dense"] = _dense_effect(kept["dense"], longest)
     return kept
+
+
+def _kept_effect(name: str, value: str, longest: int) -> str:
+    """What a setting a run file kept comes to, as `_run_settings` words it now (older files kept the value set)."""
+    if name == "context_window" and value == "None":
+        return str(DEFAULT_CONTEXT_WINDOW)  # unset: the default window, then as now
+    return _dense_effect(value, longest) if name == "dense" else value
 
 
 def _difference(name: str, there: RunConfig, now: RunConfig) -> str:
@@ -183,8 +204,9 @@ def _difference(name: str, there: RunConfig, now: RunConfig) -> str:
     return f"{name} {getattr(there, name)!r} there, {getattr(now, name)!r} now"
 
 
-def _prepare_run(out_dir: Path, config: RunConfig) -> RunConfig:
-    """Write `run.json`, or check the existing one describes the same run (same data, format, model, settings)."""
+def _prepare_run(out_dir: Path, config: RunConfig, longest: int) -> RunConfig:
+    """Write `run.json`, or check the existing one describes the same run (same data, format, model, settings);
+    `longest`: characters of the data's longest document (see `_dense_effect`)."""
     path = out_dir / RUN_FILE
     if path.exists():
         data = read_json(path, "run file")
@@ -201,6 +223,7 @@ def _prepare_run(out_dir: Path, config: RunConfig) -> RunConfig:
         ]
         # Settings a run file kept (none before they were kept; one added since is not in older files).
         kept, now = old.settings or {}, config.settings or {}
+        kept = {name: _kept_effect(name, value, longest) for name, value in kept.items()}
         differences += [
             f"{name} {kept[name]} there, {now[name]} now"
             + (_DENSE_AGAIN.get(kept[name], "") if name == "dense" else "")
@@ -435,6 +458,7 @@ async def arun_eval(
             f"cannot create the run directory {out} ({exc.strerror or exc}); choose another --out"
         ) from exc
     now = _now()
+    longest = max((len(d.text) for d in dataset.documents), default=0)
     config = RunConfig(
         data=str(Path(dataset.path).resolve()),
         data_sha256=data_hash,
@@ -446,14 +470,14 @@ async def arun_eval(
         backend=pearl.llm.backend,
         plans=str(Path(plans.path).resolve()) if plans is not None else None,
         plans_sha256=_plans_hash(plans),
-        settings=_run_settings(pearl.settings),
+        settings=_run_settings(pearl.settings, longest),
         created=now,
         updated=now,
         pearl_version=__version__,
     )
     with await _lock_run(out, wait):
         await _preflight(pearl.llm)
-        config = _prepare_run(out, config)
+        config = _prepare_run(out, config, longest)
         documents = {d.id: Document.from_text(d.text, name=d.title or d.id) for d in dataset.documents}
         results = ResultsLog(out / RESULTS_FILE)
         latest = latest_rows(results.open())
