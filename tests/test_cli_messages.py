@@ -162,6 +162,26 @@ def test_ask_says_one_llm_call_in_the_singular(fake_server: Any) -> None:
     assert "[direct] 1 LLM call, " in result.stderr
 
 
+def test_ask_says_when_its_replies_came_from_pearls_cache(fake_server: Any, tmp_path: Path) -> None:
+    # A question asked again read `[rag] 1 LLM call, 1,552 prompt (0 uncached) ...`, as if the model had run.
+    fake_server.set_default("Because of her grandmother.")
+    args = ["ask", str(SAMPLE), QUESTION, "--base-url", fake_server.base_url, "--model", "m"]
+    first = runner.invoke(app, [*args, "-m", "rag"])
+    again = runner.invoke(app, [*args, "-m", "rag"])
+    assert first.exit_code == again.exit_code == 0, again.output
+    assert "[rag] 1 LLM call, " in first.stderr and "[rag] 1 LLM call (from pearl's cache), " in again.stderr
+    assert len(fake_server.requests) == 1
+
+
+def test_the_summary_counts_the_replies_from_pearls_cache_when_some_are(capsys: pytest.CaptureFixture[str]) -> None:
+    from pearl.cli._ask import _render_answer
+    from pearl.models import Answer, Usage
+
+    usage = Usage(prompt_tokens=900, completion_tokens=40, calls=5, cached_calls=2, uncached_prompt_tokens=500)
+    _render_answer(Answer(question="Why?", answer="Because.", method="pearl", usage=usage))
+    assert "[pearl] 5 LLM calls (2 from pearl's cache), 900 prompt (500 uncached)" in capsys.readouterr().err
+
+
 # --- 7. what a failed ask leaves -----------------------------------------------------------------------------
 
 

@@ -71,8 +71,13 @@ def _render_answer(answer: Answer) -> None:
     usage = answer.usage
     for note in answer.notes:
         echo(f"note: {note}", err=True)
+    # A reply read from pearl's own cache cost no call: say so, or the line reads as if the model ran.
+    from_cache = ""
+    if usage.cached_calls:
+        some = f"{usage.cached_calls} " if usage.cached_calls < usage.calls else ""
+        from_cache = f" ({some}from pearl's cache)"
     echo(
-        f"[{answer.method}{' (fallback)' if answer.fallback else ''}] {counted(usage.calls, 'LLM call')}, "
+        f"[{answer.method}{' (fallback)' if answer.fallback else ''}] {counted(usage.calls, 'LLM call')}{from_cache}, "
         f"{usage.prompt_tokens:,} prompt ({usage.uncached_prompt_tokens:,} uncached) + "
         f"{usage.completion_tokens:,} completion tokens, {usage.seconds:.1f}s in the model",
         err=True,
