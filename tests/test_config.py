@@ -114,7 +114,10 @@ def test_step_share_is_a_share_above_0_and_at_most_1(monkeypatch: pytest.MonkeyP
     assert load_settings().step_share == AUTO_SHARE
     monkeypatch.setenv("PEARL_STEP_SHARE", " 0.3 ")
     assert load_settings().step_share == 0.3
-    for word, message in [("0", "greater than 0"), ("1.5", "less than or equal to 1"), ("lots", "valid number")]:
+    refused = [("0", "greater than 0"), ("1.5", "less than or equal to 1"), ("lots", "valid number")]
+    # nan read "Input should be less than or equal to 1": it is no number at all.
+    refused += [("nan", "a finite number"), ("-inf", "a finite number")]
+    for word, message in refused:
         monkeypatch.setenv("PEARL_STEP_SHARE", word)
         with pytest.raises(ConfigError, match=rf"step_share \(env PEARL_STEP_SHARE\): .*{message}"):
             load_settings()

@@ -285,6 +285,10 @@ def test_pearl_index_embeds_the_sentences_by_default_so_the_first_question_does_
         doc, QUESTION, method="rag"
     )
     assert embedder.calls == [6, 1] and "embed" not in told  # the question alone: the vectors came from disk
+    # Indexed again, it says the vectors were read, not made (it said "cached; ... sentences embedded" after 16 s).
+    again = CliRunner().invoke(app, ["index", str(doc), "--no-ner"])
+    assert again.exit_code == 0 and "(index cached; entities by rules; sentence vectors cached)" in again.stdout
+    assert embedder.calls == [6, 1]
     # --no-cache keeps nothing: vectors would be thrown away, so none are made
     result = CliRunner().invoke(app, ["index", str(doc), "--no-ner", "--no-cache"])
     assert result.exit_code == 0 and "embedded" not in result.stdout

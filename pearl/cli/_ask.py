@@ -474,7 +474,7 @@ def show_config(
     api_key: ApiKey = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Show the resolved settings (API key masked) and where each came from."""
+    """Show the resolved settings (API key masked) and where each came from (with --json, the values alone)."""
     with handled():
         settings = settings_from(base_url, model, api_key, check=False)
     shown: dict[str, Any] = settings.shown()

@@ -45,9 +45,9 @@ NoNer = Annotated[bool, typer.Option("--no-ner", help="Find entities with capita
 
 def _build(
     files: list[Path], no_cache: bool, no_ner: bool, quiet: bool, *, embed: bool = True
-) -> tuple[DocumentIndex, float]:
-    """The files' index and the seconds it took; with `embed`, given its sentence vectors when dense similarity is
-    on, as `ask` would the first time (`_embedded`)."""
+) -> tuple[DocumentIndex, float, bool]:
+    """The files' index, the seconds it took and whether its sentences were embedded now; with `embed`, given its
+    sentence vectors when dense similarity is on, as `ask` would the first time (`_embedded`)."""
     started = time.perf_counter()
     line = StageLine(quiet=quiet)
     with handled():
@@ -62,33 +62,40 @@ def _build(
 
         try:
             index = index_document(document, cache=not no_cache, ner=not no_ner, progress=progress)
-            if embed:
-                _embedded(index, no_cache, line)
+            fresh = _embedded(index, no_cache, line) if embed else False
         finally:
             line.close()
-    return index, time.perf_counter() - started
+    return index, time.perf_counter() - started, fresh
 
 
-def _embedded(index: DocumentIndex, no_cache: bool, line: StageLine) -> None:
-    """Give `index` its sentence vectors when dense similarity is on (auto: the model installed). With auto, a model
-    that does not load is a note, and the words alone rank, as in `ask`; with dense on, it is an error."""
+def _embedded(index: DocumentIndex, no_cache: bool, line: StageLine) -> bool:
+    """Give `index` its sentence vectors when dense similarity is on (auto: the model installed); whether they were
+    embedded now (not read from the cache). With auto, a model that does not load is a note, and the words alone
+    rank, as in `ask`; with dense on, it is an error."""
     setting = load_settings().dense
     too_long = auto_left_out(len(index.text)) if setting == "auto" else None
     if too_long:
         echo(f"note: {too_long}", err=True)
     if not dense_wanted(setting, len(index.text)):
-        return
+        return False
     total = index.sentence_count
+    started: list[int] = []  # told only when the sentences are embedded, not when their vectors are read
+
+    def begun(count: int) -> None:
+        started.append(count)
+        line.show(describe_stage("embed", 0, count))
+
     problem = attach_or_why(
         index,
         setting,
         cache=not no_cache,
-        progress=lambda count: line.show(describe_stage("embed", 0, count)),
+        progress=begun,
         embedded=lambda done: line.show(describe_stage("embed", done, total)),
     )
     if problem is not None:
         line.close()
         echo(f"note: dense similarity is off ({problem}): evidence is ranked by words alone", err=True)
+    return bool(started) and problem is None
 
 
 def _stats(index: DocumentIndex, seconds: float) -> dict[str, Any]:
@@ -118,7 +125,7 @@ def index_command(
 ) -> None:
     """Index a document (and embed its sentences when dense similarity is on): print its entity sheet and statistics."""
     # --no-cache keeps nothing, so vectors embedded now would be thrown away: only a cached index gets them.
-    index, seconds = _build(files, no_cache, no_ner, quiet, embed=not no_cache)
+    index, seconds, fresh = _build(files, no_cache, no_ner, quiet, embed=not no_cache)
     with handled():
         sheet = entity_sheet(index, budget_tokens=sheet_budget)
     stats = _stats(index, seconds)
@@ -138,10 +145,11 @@ def index_command(
         counted(stats["tokens"], "token"),
         counted(stats["words"], "word"),
     ]
+    vectors = ("; sentences embedded" if fresh else "; sentence vectors cached") if has_vectors(index) else ""
     echo(
         f"{stats['name']}: {', '.join(counts)}; "
-        f"{seconds:.2f}s ({'cached' if index.from_cache else 'built'}; entities by {index.ner}"
-        f"{'; sentences embedded' if has_vectors(index) else ''})"
+        f"{seconds:.2f}s ({'index cached' if index.from_cache else 'built'}; entities by {index.ner}"
+        f"{vectors})"
     )
 
 
@@ -178,7 +186,7 @@ def context_command(
         raise fail("the query is empty: give the words or question to look for (or --skim for the whole document)")
     if budget < 1:  # checked before indexing; the library's own refusal names its parameter, not the option
         raise fail(f"--budget {budget}: give the context's size in tokens, at least 1 (e.g. --budget 1500)")
-    index, seconds = _build(files, no_cache, no_ner, quiet)
+    index, seconds, _ = _build(files, no_cache, no_ner, quiet)
     with handled():
         context = skim(index, query, budget) if skimmed else compress(index, query, budget, focus=focus)
     for item in focus or []:
