@@ -257,10 +257,21 @@ def test_a_run_resumes_under_settings_that_come_to_the_same(tmp_path: Path, monk
         ConfigError, match=r"context_window 8192 there, 4096 now; dense True there, False now; PEARL_DENSE=1 goes on"
     ):
         run_eval(pearl(dense=False, context_window=4096), data, ["direct"], out, limit=3)
-    # A document longer than auto embeds: auto is no longer 1 there.
+    # A run begun with auto where the wheel was installed ranked by meaning: on a machine without it, auto is
+    # words alone, and the run does not go on that way.
+    run_file = json.loads((out / "run.json").read_text())
+    run_file["settings"]["dense"] = "auto"
+    (out / "run.json").write_text(json.dumps(run_file))
+    with monkeypatch.context() as patch:
+        patch.setattr("pearl.context._dense._auto_installed", lambda: False)
+        with pytest.raises(ConfigError, match=r"dense True there, False now; PEARL_DENSE=1 goes on"):
+            run_eval(pearl(), data, ["direct"], out, limit=3)
+    # A document longer than auto embeds: auto is no longer 1, there or here.
     monkeypatch.setattr("pearl.context._dense.AUTO_CHARS", 10)
-    with pytest.raises(ConfigError, match=r"dense True there, auto now; PEARL_DENSE=1 goes on"):
-        run_eval(pearl(), data, ["direct"], out, limit=3)
+    monkeypatch.setattr("pearl.eval._runner.AUTO_CHARS", 10)
+    run_eval(pearl(), data, ["direct"], out, limit=3)
+    with pytest.raises(ConfigError, match=r"dense auto there, True now; PEARL_DENSE=auto goes on"):
+        run_eval(pearl(dense=True), data, ["direct"], out, limit=3)
 
 
 def test_bad_arguments(tmp_path: Path) -> None:

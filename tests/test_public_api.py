@@ -162,6 +162,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "output_mode",
     ],
     "pearl.context": [
+        "AUTO_CHARS",
         "DENSE_INSTALL",
         "CompressedContext",
         "DocumentIndex",

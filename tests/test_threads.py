@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import numpy as np
@@ -40,14 +41,39 @@ def test_one_thread_inside_and_the_setting_back_after(two_threads: None) -> None
 
 def test_overlapping_uses_put_the_setting_back_once_all_have_left(two_threads: None) -> None:
     # Two uses that overlap without nesting, as two concurrent questions' do: the first to leave must not lift
-    # the limit under the other. (Entered on one thread: OpenBLAS takes a limit from the main thread alone once
-    # that thread has set one, see `pearl.context._threads`.)
+    # the limit under the other.
     first, second = one_blas_thread(), one_blas_thread()
     first.__enter__()
     second.__enter__()
     first.__exit__(None, None, None)
     assert _threads() == 1
     second.__exit__(None, None, None)
+    assert _threads() == 2
+
+
+def test_a_limit_taken_on_one_thread_and_last_left_on_another_is_lifted(two_threads: None) -> None:
+    # threadpoolctl 3.8 lets only the thread that set OpenBLAS's limit set it again: the second thread's
+    # restore was ignored, and numpy stayed on one thread for good.
+    inside, leave = threading.Event(), threading.Event()
+    seen: list[int] = []
+
+    def other() -> None:
+        with one_blas_thread():
+            inside.set()
+            leave.wait(5)
+            seen.append(_threads())
+
+    first = one_blas_thread()
+    first.__enter__()
+    worker = threading.Thread(target=other)
+    worker.start()
+    assert inside.wait(5)
+    first.__exit__(None, None, None)
+    leave.set()
+    worker.join(5)
+    assert seen == [1] and _threads() == 2
+    with one_blas_thread():  # and this thread may take it again
+        assert _threads() == 1
     assert _threads() == 2
 
 

@@ -18,6 +18,7 @@ from pearl.context._compress import (
     skim,
 )
 from pearl.context._dense import (
+    AUTO_CHARS,
     DENSE_INSTALL,
     Embedder,
     MiniLM,
@@ -43,6 +44,7 @@ from pearl.context._query import query_terms
 from pearl.context._sheet import entity_sheet, rank_entities
 
 __all__ = [
+    "AUTO_CHARS",
     "DENSE_INSTALL",
     "CompressedContext",
     "DocumentIndex",

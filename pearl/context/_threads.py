@@ -10,10 +10,11 @@ A document's sentences, embedded once in large batches, keep numpy's threads: id
 1.4 times as fast on two cores, and busy about as fast either way.
 
 The limit is the process's (OpenBLAS has no other), so it is taken while any thread is inside
-`one_blas_thread` and the user's own setting is put back when the last one leaves. (OpenBLAS
-0.3.31, measured: once the main thread has set a limit, one set from another thread is ignored.
-pearl makes a question's vector on the thread that runs its event loop: the main thread, under
-the `pearl` commands. Elsewhere the limit may not take, which costs nothing but its gain.)
+`one_blas_thread`, and the user's own setting is put back when the last one leaves: meanwhile
+numpy's products in other threads run on one thread too. threadpoolctl (3.8 on) lets only one
+thread set OpenBLAS's limit, the one that last did while it lives, and ignores the others; this
+module's lock already orders its uses, so it clears that claim before it sets or restores, or a
+limit taken on one thread and last left on another would stay for good.
 """
 
 from __future__ import annotations
@@ -39,12 +40,22 @@ def _controller() -> Any:
     return ThreadpoolController()
 
 
+def _unclaimed() -> None:
+    """Let this thread set OpenBLAS's limit, whichever thread set it before (see above; a no-op before 3.8)."""
+    import threadpoolctl
+
+    clear = getattr(getattr(threadpoolctl, "OpenBLASController", None), "clear_controlling_thread", None)
+    if clear is not None:
+        clear(force=True)
+
+
 @contextmanager
 def one_blas_thread() -> Iterator[None]:
     """Run the body with numpy's BLAS on one thread (nested and concurrent uses share one limit)."""
     global _inside, _limiter
     with _lock:
         if _inside == 0:
+            _unclaimed()
             _limiter = _controller().limit(limits=1, user_api="blas")
         _inside += 1
     try:
@@ -53,5 +64,7 @@ def one_blas_thread() -> Iterator[None]:
         with _lock:
             _inside -= 1
             if _inside == 0:
+                _unclaimed()
                 _limiter.restore_original_limits()
                 _limiter = None
+                _unclaimed()  # the user's own threads may set it again

@@ -35,7 +35,7 @@ from pearl._pearl import Pearl, run_blocking
 from pearl._text import counted
 from pearl._version import __version__
 from pearl.config import DEFAULT_CONTEXT_WINDOW, Settings
-from pearl.context import DocumentIndex, dense_wanted
+from pearl.context import AUTO_CHARS, DocumentIndex, dense_wanted
 from pearl.errors import (
     ConfigError,
     DatasetError,
@@ -190,7 +190,11 @@ def _kept_effect(name: str, value: str, longest: int) -> str:
     """What a setting a run file kept comes to, as `_run_settings` words it now (older files kept the value set)."""
     if name == "context_window" and value == "None":
         return str(DEFAULT_CONTEXT_WINDOW)  # unset: the default window, then as now
-    return _dense_effect(value, longest) if name == "dense" else value
+    if name == "dense" and value == "auto":
+        # Kept only where the wheel was installed (without it, auto was kept as False): what it did there, whatever
+        # this machine has; a run that ranked by meaning must not go on by words alone.
+        return "True" if longest <= AUTO_CHARS else "auto"
+    return value
 
 
 def _difference(name: str, there: RunConfig, now: RunConfig) -> str:
