@@ -242,6 +242,7 @@ def test_ask_with_json_prints_a_json_error_for_a_failure_before_any_call(
     assert result.exit_code == 2, result.output
     data = json.loads(result.stdout)  # one JSON object, alone on stdout
     assert error in data["error"] and data["question"] == given[1] and data["options"] == []
+    assert data["usage"]["calls"] == 0
     assert result.stderr.splitlines()[-1] == f"error: {data['error']}"
     assert fake_server.requests == []
 

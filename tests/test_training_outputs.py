@@ -4,6 +4,7 @@ cannot be written, is refused before any model call is paid for."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -63,6 +64,7 @@ def test_an_output_that_is_an_input_is_refused(
         (["{f}", "Why?", "--trace", "{f}/story.txt"], "in the document folder"),
         (["{s}", "Why?", "--plan", "{p}", "--html", "{p}"], "the --plan file too"),
         (["{s}", "Why?", "--demos", "{d}", "--trace", "{d}"], "the --demos file too"),
+        (["{s}", "Why?", "--trace", "{h}"], "the document file too"),
     ],
 )
 def test_ask_refuses_to_write_its_trace_or_page_over_what_it_reads(
@@ -76,8 +78,10 @@ def test_ask_refuses_to_write_its_trace_or_page_over_what_it_reads(
         "f": tmp_path / "folder",
         "p": tmp_path / "plan.txt",
         "d": tmp_path / "demos.jsonl",
+        "h": tmp_path / "hard link.txt",
     }
     (tmp_path / "other.txt").write_text("Another page of the story.", encoding="utf-8")
+    os.link(files["s"], files["h"])  # another name for the story: writing it writes the story
     shutil.copy(SAMPLE / "the_keeper_of_tren_light.txt", tmp_path / "folder" / "story.txt")
     files["p"].write_text('a = ANSWER(CTX, "Why?")', encoding="utf-8")
     files["d"].write_text('{"question": "Q?", "plan": "x = ANSWER(CTX, \\"Q?\\")"}\n', encoding="utf-8")
@@ -92,16 +96,27 @@ def test_ask_refuses_to_write_its_trace_or_page_over_what_it_reads(
 
 
 def test_ask_writes_its_trace_beside_what_it_reads(tmp_path: Path, fake_server: FakeOpenAIServer) -> None:
-    # A new file, even in the document's folder, and a file the question does not read are no one's input.
+    # A file of a kind a folder's reading leaves out (.json, or hidden), even in the document's folder, and a file
+    # the question does not read are no one's input: written, and again over the first.
     (tmp_path / "folder").mkdir()
     shutil.copy(SAMPLE / "the_keeper_of_tren_light.txt", tmp_path / "folder" / "story.txt")
     (tmp_path / "old.json").write_text("{}", encoding="utf-8")
-    for out in (tmp_path / "folder" / "trace.json", tmp_path / "old.json"):
-        result = runner.invoke(
-            app, ["ask", str(tmp_path / "folder"), "Why?", "-m", "rag", "--trace", str(out), *_server(fake_server)]
-        )
+    for out in [tmp_path / "folder" / "trace.json", tmp_path / "folder" / ".notes.txt", tmp_path / "old.json"] * 2:
+        args = ["ask", str(tmp_path / "folder"), "Why?", "-m", "rag", "--trace", str(out)]
+        result = runner.invoke(app, [*args, *_server(fake_server)])
         assert result.exit_code == 0, result.output
         assert json.loads(out.read_text(encoding="utf-8"))["question"] == "Why?"
+
+
+def test_ask_refuses_a_page_the_document_folder_would_read_next_time(
+    tmp_path: Path, fake_server: FakeOpenAIServer
+) -> None:
+    (tmp_path / "folder").mkdir()
+    shutil.copy(SAMPLE / "the_keeper_of_tren_light.txt", tmp_path / "folder" / "story.txt")
+    page = tmp_path / "folder" / "answer.html"
+    result = runner.invoke(app, ["ask", str(tmp_path / "folder"), "Why?", "--html", str(page), *_server(fake_server)])
+    assert result.exit_code == 2 and "it would be read as part of it" in result.stderr
+    assert not page.exists() and fake_server.requests == []
 
 
 @pytest.mark.parametrize("command", ["mine", "refine"])

@@ -48,7 +48,7 @@ from pearl.errors import PearlError, PlanParseError
 from pearl.html import index_for_page, index_for_trace, render_trace_page
 from pearl.llm import DEMO_NOTICE
 from pearl.methods import METHODS
-from pearl.models import Answer, Document, Trace
+from pearl.models import Answer, Document, Trace, Usage
 from pearl.planning import parse_plan
 from pearl.questions import Question, as_question
 from pearl.trace import render_trace
@@ -153,7 +153,16 @@ class _Printed:
         except Failure as exc:
             if self.as_json and not self.done:
                 question = words[-1] if len(words) > 1 else None
-                self.json({"question": question, "options": options or [], "method": method, "error": exc.message})
+                usage = Usage().model_dump(mode="json")  # no call made yet
+                self.json(
+                    {
+                        "question": question,
+                        "options": options or [],
+                        "method": method,
+                        "error": exc.message,
+                        "usage": usage,
+                    }
+                )
             raise
 
 
@@ -231,7 +240,7 @@ def ask(
             if trace is not None and html.resolve() == trace.resolve():
                 raise fail(f"--html and --trace both name {html}: one would overwrite the other; give two files")
         inputs = [
-            *(("document", Path(name)) for name in files),
+            *(("document", Path(name).expanduser()) for name in files if name != "-"),  # "-": standard input
             ("--actions", actions),
             ("--demos", demos),
             ("--plan", _plan_file(given_plan) if given_plan is not None else None),

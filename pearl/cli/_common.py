@@ -33,7 +33,7 @@ from pearl._pearl import Pearl
 from pearl._text import counted
 from pearl.actions import default_library, load_library
 from pearl.config import Settings, load_settings, set_where
-from pearl.documents import left_out_notes
+from pearl.documents import SUPPORTED_SUFFIXES, left_out_notes
 from pearl.errors import (
     ConfigError,
     ContextError,
@@ -344,21 +344,33 @@ def check_output_path(path: Path, option: str, example_name: str, *, make_folder
 def refuse_overwriting(
     out: Path, option: str, inputs: Mapping[str, Path | None] | Iterable[tuple[str, Path | None]]
 ) -> None:
-    """Refuse an output that is one of the command's input files (`--questions q.jsonl -o q.jsonl`), or a
-    file inside an input folder (`pearl ask docs/ "..." --trace docs/notes.txt`): what it holds would be
-    replaced by the output, and lost. A new file is no one's input; nor is a file the command would not read."""
-    if not out.exists() or out.is_dir():
+    """Refuse an output that is one of the command's input files (`--questions q.jsonl -o q.jsonl`, a hard link
+    to one too), or that a folder given as input would read (`pearl ask docs/ "..." --trace docs/notes.txt`): what
+    the file holds would be replaced by the output and lost, or the output read as part of the document next time.
+    A file the command does not read is no one's input (`docs/trace.json`: a folder's files of other kinds are not
+    read)."""
+    if out.is_dir():
         return
-    target = out.resolve()
     for name, given in inputs.items() if isinstance(inputs, Mapping) else inputs:
         if given is None or not given.exists():
             continue
-        source = given.resolve()
-        if target == source:
+        if given.is_dir():
+            if _read_from(given, out):
+                where = f"{option} {out} is in the {name} folder {given}"
+                why = "writing it would replace what it holds" if out.exists() else "it would be read as part of it"
+                raise fail(f"{where}: {why}; choose another")
+        elif out.exists() and os.path.samefile(out, given):
             raise fail(f"{option} {out} is the {name} file too: writing it would replace what it holds; choose another")
-        if given.is_dir() and target.is_relative_to(source):
-            where = f"{option} {out} is in the {name} folder {given}"
-            raise fail(f"{where}: writing it would replace what it holds; choose another")
+
+
+def _read_from(folder: Path, path: Path) -> bool:
+    """Whether reading `folder` as a document reads `path` (`pearl.documents`: files of the kinds pearl reads, none
+    hidden or in a hidden folder)."""
+    try:
+        inside = path.resolve().relative_to(folder.resolve())
+    except ValueError:
+        return False
+    return path.suffix.lower() in SUPPORTED_SUFFIXES and not any(part.startswith(".") for part in inside.parts)
 
 
 def settings_from(
