@@ -207,6 +207,23 @@ def test_page_draws_the_plan_and_each_steps_excerpts(tmp_path: Path) -> None:
     assert listed == shown
 
 
+def test_a_steps_excerpts_are_summed_up_by_every_block_they_came_in() -> None:
+    # "34 excerpts shown: 5 of 193 sentences, chosen for the question" named the first block alone.
+    from pearl.html._answer import _stage
+    from pearl.models import Message, TraceEvent
+
+    prompt = (
+        'Question: Why?\n<excerpts name="keeper.txt" note="2 of 9 sentences, chosen for the question">\n'
+        "[S1] One. [S2] Two.\n</excerpts>\nAction: FIND(CTX, X)\n"
+        '<excerpts name="keeper.txt" note="3 more sentences, chosen for this step">\n'
+        "[S5] Five. [S6] Six. [S7] Seven.\n</excerpts>\n"
+    )
+    event = TraceEvent(stage="step s1 = FIND", prompt="step", messages=[Message(role="user", content=prompt)])
+    stage = _stage(1, event)
+    assert [e.sid for e in stage.excerpts] == [1, 2, 5, 6, 7]
+    assert stage.fence_note == "2 of 9 sentences, chosen for the question; 3 more sentences, chosen for this step"
+
+
 def test_a_closing_answer_step_is_drawn_with_the_final_answer_call_that_carried_it_out(tmp_path: Path) -> None:
     answer = ask(tmp_path, hostile_llm(CHAIN + '\nend = ANSWER(CTX, "Why did Varga stay?")'))
     assert len([e for e in answer.trace.events if e.stage == "answer"]) == 1

@@ -106,8 +106,11 @@ def _stage(number: int, event: TraceEvent) -> Stage:
     # The template's own fence opens first; its closing tag is the last one (a document may hold the words).
     close = text.rfind(f"</{fence.group(1)}>")
     body = text[fence.end() : close if close > fence.end() else len(text)]
-    note_match = _NOTE.search(fence.group(2))
-    note = note_match.group(1) if note_match else ""
+    # Every block's note, not the first one's alone: "5 of 193 sentences, chosen for the question" over a step's
+    # 34 excerpts read as if 5 were shown. (The document's own text cannot open a fence: it is neutralised.)
+    blocks = [fence, *_FENCE.finditer(text, fence.end(), close if close > fence.end() else len(text))]
+    notes = [found.group(1) for block in blocks if (found := _NOTE.search(block.group(2)))]
+    note = "; ".join(notes)
     pieces = _LABEL.split(body)
     excerpts = [Excerpt(int(sid), _excerpt_text(chunk)) for sid, chunk in zip(pieces[1::2], pieces[2::2], strict=True)]
     unlabelled = len(pieces[0].strip()) if not excerpts else 0
