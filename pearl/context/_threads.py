@@ -4,8 +4,8 @@ OpenBLAS, which numpy's wheels carry, splits every product over all the cores, a
 wait on each other at each step. For a question (one short text) and its products with the
 sentences' vectors the split gains nothing, and when the cores are busy (a model server on the same
 machine answering another question, another pearl) the waits dominate. On the six contracts
-(`benchmarks/dense_speed.py --busy 2`, two cores, two other processes busy) a question took 298 ms
-on numpy's two threads and 31 ms on one; idle, 13 ms and 19 ms.
+(`benchmarks/dense_speed.py --busy 2`, two cores, two other processes busy) a question took 87 ms
+on numpy's two threads and 43 ms on one (298 and 31 in another run); idle, 16 ms and 19 ms.
 A document's sentences, embedded once in large batches, keep numpy's threads: idle they go about
 1.4 times as fast on two cores, and busy about as fast either way.
 
