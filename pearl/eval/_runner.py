@@ -166,7 +166,7 @@ _DENSE_AGAIN = {
 
 
 def _dense_effect(value: str, longest: int) -> str:
-    """What a `dense` setting (as a run file keeps it) comes to for documents of at most `longest` characters, on
+    """What a `dense` setting (`str(Settings.dense)`) comes to for documents of at most `longest` characters, on
     this machine: "True" every document embedded, "False" none, "auto" only those up to auto's limit. Two values
     with one effect rank alike, so a run goes on under either (auto, where the wheel is installed and no document
     is too long for it, is 1)."""
