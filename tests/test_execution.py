@@ -344,6 +344,31 @@ def test_an_earlier_result_in_the_document_slot_is_what_the_step_reads() -> None
     assert answer.plan is not None and library.get("FIND_REASON") is not None
 
 
+def _every_label(fake: FakeLLM) -> set[int]:
+    return {int(sid) for r in fake.history if not (r.prompt or "").startswith("plan") for sid in labels(user(r))}
+
+
+def test_steps_share_out_a_short_document_so_that_every_sentence_reaches_a_call() -> None:
+    # Three calls read the story where the paper's executor shows it whole three times: showing every sentence
+    # once costs less than 40% of that, so the two steps that search take what no call shows yet between them.
+    fake = scripted(TWO + '\nend = ANSWER(CTX, "Why did Dorota spoil the oil?")')
+    answer = pearl_with(fake).ask(SAMPLE, QUESTION)
+    index = index_document(Document.from_text(SAMPLE.read_text(encoding="utf-8"), name=SAMPLE.name), cache=False)
+    assert _every_label(fake) == set(range(index.sentence_count))
+    budget = next(e for e in answer.trace.events if e.stage == "evidence budget")
+    assert budget.data["shares_out"] and "the steps share out the rest" in budget.output
+    shown = sum(count_tokens(user(r)) for r in fake.history if not (r.prompt or "").startswith("plan"))
+    assert shown < 0.5 * 3 * index.tokens  # the three calls' prompts, frames and all
+    # Two calls that read it (a step, and the answer call carrying out ANSWER): the whole story once would be half
+    # of what the paper's two show, so each keeps to its budget and some sentences reach no call.
+    fake = scripted(
+        'why = FIND_REASON(CTX, "Dorota water lamp oil")\nend = ANSWER(CTX, "Why did Dorota spoil the oil?")'
+    )
+    answer = pearl_with(fake).ask(SAMPLE, QUESTION)
+    assert not next(e for e in answer.trace.events if e.stage == "evidence budget").data["shares_out"]
+    assert len(_every_label(fake)) < 0.8 * index.sentence_count
+
+
 def test_budget_follows_the_window_and_a_short_document_is_shown_whole() -> None:
     long_index = index_document(SAMPLE.read_text(encoding="utf-8") * 5, ner=False)  # ~19k tokens
     small = evidence_budget(long_index, room=6000, setting="auto")

@@ -19,7 +19,12 @@ arguments ask nothing else, else on their words first (`EvidenceBudget.closing`)
 How much each call may show (`evidence_budget`) follows the model's window and the document: a
 document shorter than one call's budget, or than what one `rag` call shows, is shown whole; a
 longer one gets a fixed share of what the window can hold, so the cost grows with the window
-instead of staying at a constant.
+instead of staying at a constant. A document short enough that every sentence of it, shown once,
+comes to at most `SHARE_OUT` of what the paper's executor shows (the whole document in each of the
+plan's steps that read it) is shared out: the steps that search take, besides their own budget,
+their part of what no call shows yet, the best for their words first, so that every sentence
+reaches some call. A plan with one searching step and the answer call seldom qualifies: two calls
+showing the document once between them would already be half of the paper's two.
 """
 
 from __future__ import annotations
@@ -52,6 +57,7 @@ __all__ = [
     "NOTE_TOKENS",
     "OPENING_SHARE",
     "SHARED_SHARE",
+    "SHARE_OUT",
     "CompressedStepContext",
     "EvidenceBudget",
     "FullDocumentContext",
@@ -69,6 +75,10 @@ ANSWER_SHARE = 1.5
 """The final answer call shows the question's own evidence at this multiple of a step's budget,
 and at least `Settings.context_budget`, what `rag` shows, whatever the document's length: it is
 the call that decides, and it never shows the model less about the question than `rag` does."""
+SHARE_OUT = 0.4
+"""What all the calls about a question show together, at most, when the steps share out the rest of a short
+document (`EvidenceBudget.shares_out`): this share of what the paper's executor shows, the document (cut to the
+window) in every step that reads it."""
 NOTE_TOKENS = 16
 """Room kept for an evidence block's note ("12 more sentences, chosen for this step"), which is
 written only once the sentences are chosen. The longest notes (a skimmed step's, with sentences for
@@ -99,6 +109,11 @@ class EvidenceBudget:
     later: int = 0
     """Tokens more for the question the answer call may show once the steps have replied, where their
     results leave room: what `answer` would be if every result could not be at its longest."""
+    shares_out: bool = False
+    """The steps that search share out what no call shows yet, so that every sentence of the document reaches
+    some call: it is short enough that the calls together then show at most `SHARE_OUT` of what the paper's
+    executor would. (A plan of one step that reads the document besides the answer call seldom can: that would
+    take the whole document, where the paper's two calls show it twice.)"""
     floor: int = 0
     """What a `rag` call shows: these tokens are chosen first, exactly as `rag` chooses them, and `answer`
     beyond them goes to the question's next best sentences. (Choosing all of `answer` at once could leave
@@ -116,6 +131,8 @@ def evidence_budget(
     answer_room: int | None = None,
     closing_reply: int = 0,
     share: float = AUTO_SHARE,
+    reading_steps: int = 0,
+    searching_steps: int = 0,
 ) -> EvidenceBudget:
     """How much evidence each call about one question may show.
 
@@ -139,6 +156,10 @@ def evidence_budget(
         closing_reply: tokens the closing step's reply takes from `answer_room` at
             most, when it runs as a step instead.
         share: `Settings.step_share`, the share of the document cut to the window an "auto" step is given.
+        reading_steps: the plan's steps that read the document (each of which the paper's executor shows it whole,
+            cut to the window), the one the answer call carries out included.
+        searching_steps: those run as steps that look for words of their own before anything runs: they can share
+            out what no call shows yet (`EvidenceBudget.shares_out`).
     """
     wanted = max(MIN_CALL_TOKENS, round(share * min(index.tokens, room))) if setting == "auto" else setting
     per_call = max(1, min(wanted, room))
@@ -165,6 +186,10 @@ def evidence_budget(
     # The opening only where the window holds it besides the question's evidence: it is claimed from
     # the steps before the answer call is fitted, and a window too small for it would show it to no call.
     opening = min(opening, max(0, held - answer))
+    # Every sentence once, and the shared block again in each step: within `SHARE_OUT` of the paper's cost, on a
+    # document short enough, the steps take all that no call shows.
+    whole_once = rendered + shared * searching_steps
+    shares_out = searching_steps > 0 and whole_once <= SHARE_OUT * reading_steps * min(rendered, room)
     return EvidenceBudget(
         shared=shared,
         step=per_call - shared,
@@ -173,6 +198,7 @@ def evidence_budget(
         closing=closing,
         later=wanted - answer,
         floor=question,
+        shares_out=shares_out,
     )
 
 
@@ -266,10 +292,17 @@ class CompressedStepContext:
     """
 
     def __init__(
-        self, index: DocumentIndex, question: Question, budget: EvidenceBudget, closing: Step | None = None
+        self,
+        index: DocumentIndex,
+        question: Question,
+        budget: EvidenceBudget,
+        closing: Step | None = None,
+        sharers: int = 0,
     ) -> None:
         self.index = index
         self.budget = budget
+        # Steps still to be served that share out what no call shows (`EvidenceBudget.shares_out`).
+        self._sharers = sharers if budget.shares_out else 0
         self._question = question
         self._query = _question_query(question)
         if budget.whole:
@@ -446,6 +479,13 @@ class CompressedStepContext:
         budget = min(self.budget.step, room)
         if self.budget.whole or budget < 1:
             return StepSlice(text="")
+        if self._sharers > 0 and not request.inputs and not _reads_whole(request.strings, request.inputs):
+            # Its share of what no call shows yet, the best for it first: the last step takes the rest.
+            left = sum(
+                sentence_cost(self.index, sid) for sid in range(self.index.sentence_count) if sid not in self._claimed
+            )
+            budget = min(room, max(budget, -(-left // self._sharers) + NOTE_TOKENS))
+            self._sharers -= 1
         # What the answer call may not hold of the question's evidence comes first; the step's own
         # evidence keeps at least half its budget. Only steps served before anything runs carry it: one that
         # reads earlier results is served when they exist, and what it saw would depend on timing.

@@ -1,8 +1,10 @@
 """The second half of `pearl` and `pearl-fulldoc`: execute a valid plan and answer from its results.
 
 - `pearl`: every call opens with the evidence for the question; each step adds evidence chosen
-  for it; the final answer call sees the question's evidence, every step's result (whole, up to
-  a cap) and the sentences the steps cited, all labelled `[S12]`, and cites what it rests on.
+  for it (on a short document, the steps that search also share out what no call shows yet, so
+  that every sentence reaches some call: `pearl.execution`); the final answer call sees the
+  question's evidence, every step's result (whole, up to a cap) and the sentences the steps
+  cited, all labelled `[S12]`, and cites what it rests on.
   On a free-text question, the plan's last step that reads the document, followed at most by
   joins (CONCAT), when it is ANSWER or reads the document for words of its own
   (`EXTRACT(CTX, "X")`), is carried out by the final answer call, with the step's evidence
@@ -23,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal
 
-from pearl.actions import Action
+from pearl.actions import CTX, Action
 from pearl.context import render_sentences, shown_document
 from pearl.execution import (
     NOTE_TOKENS,
@@ -180,6 +182,20 @@ def _closing_step(ctx: AskContext, plan: Plan) -> Step | None:
     return last if reads and last.strings and not last.inputs else None
 
 
+def _reading(ctx: AskContext, plan: Plan) -> list[Step]:
+    """The plan's steps that read the document (an earlier result in the document's place is not it), each once:
+    a step repeated word for word reuses the first one's result."""
+    steps: list[Step] = []
+    for step in plan.steps:
+        action = _action(ctx, plan, step)
+        if action is None or not action.needs_document or any(s.call == step.call for s in steps):
+            continue
+        over = any(arg.kind == "var" and action.param_at(n) == CTX for n, arg in enumerate(step.args))
+        if not over:
+            steps.append(step)
+    return steps
+
+
 def _provider(
     ctx: AskContext, plan: Plan, executor: Executor, style: StepStyle, closing: Step | None
 ) -> tuple[StepContext, bool]:
@@ -188,6 +204,11 @@ def _provider(
     if executor == "fulldoc":
         return FullDocumentContext(shown_document(ctx.document.text), room), False
     index = ctx.index()
+    reading = _reading(ctx, plan)
+
+    def searching(closing: Step | None) -> int:
+        """The steps run as steps that look for words of their own before anything runs (`slice` serves them)."""
+        return sum(1 for s in reading if s is not closing and not s.inputs and any(a.strip() for a in s.strings))
 
     def budget_for(closing: Step | None) -> EvidenceBudget:
         return evidence_budget(
@@ -198,10 +219,13 @@ def _provider(
             closing_answer=closing is not None,
             answer_room=_answer_room(ctx, plan, closing, style),
             share=ctx.settings.step_share,
+            reading_steps=len(reading),
+            searching_steps=searching(closing),
         )
 
     budget = budget_for(closing)
     if closing is not None and not budget.closing:  # the window cannot hold it: the step runs, its result listed
+        closing = None
         budget = budget_for(None)
     ctx.recorder.note(
         "evidence budget",
@@ -209,7 +233,8 @@ def _provider(
         if budget.whole
         else f"{budget.shared} shared + {budget.step} per step; {budget.answer} on the question"
         + (f" (up to {budget.later} more once the steps have replied)" if budget.later else "")
-        + f" and {budget.opening} of the opening in the answer call",
+        + f" and {budget.opening} of the opening in the answer call"
+        + ("; the steps share out the rest of the document" if budget.shares_out else ""),
         shared=budget.shared,
         step=budget.step,
         answer=budget.answer,
@@ -217,8 +242,10 @@ def _provider(
         opening=budget.opening,
         whole=budget.whole,
         closing=budget.closing,
+        shares_out=budget.shares_out,
     )
-    return CompressedStepContext(index, ctx.question, budget, closing), budget.closing
+    context = CompressedStepContext(index, ctx.question, budget, closing, sharers=searching(closing))
+    return context, budget.closing
 
 
 async def answer_from_plan(ctx: AskContext, plan: Plan, *, method: str, executor: Executor) -> Answer:
