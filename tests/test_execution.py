@@ -369,6 +369,38 @@ def test_steps_share_out_a_short_document_so_that_every_sentence_reaches_a_call(
     assert len(_every_label(fake)) < 0.8 * index.sentence_count
 
 
+def test_a_step_that_reads_earlier_results_still_gets_evidence_of_its_own_in_a_document_shared_out() -> None:
+    # The searching steps took every sentence; a step served once their results exist found nothing left to show.
+    fake = scripted(TWO + '\nr = FIND_REASON(CTX, who)\nend = ANSWER(CTX, "Why did Dorota spoil the oil?")')
+    answer = pearl_with(fake).ask(SAMPLE, QUESTION)
+    assert next(e for e in answer.trace.events if e.stage == "evidence budget").data["shares_out"]
+    reads = next(r for r in by_kind(fake, "step") if "FIND_REASON(CTX, who)" in user(r) or "result of who" in user(r))
+    own = user(reads).split("</excerpts>")[1]
+    assert len(labels(own)) >= 10
+
+
+def test_the_last_step_to_share_a_document_out_takes_what_no_ranking_reaches() -> None:
+    # A contents list scores nothing for any query: `compress` never packs it, however large its budget.
+    contents = "Contents\n" + "\n".join(f"{n}. Chapter {n} ........ {n * 7}" for n in range(1, 15))
+    text = contents + "\n\n" + SAMPLE.read_text(encoding="utf-8")[:6000]
+    index = index_document(Document.from_text(text, name="r.txt"), cache=False)
+    question = Question(text=QUESTION)
+    budget = EvidenceBudget(shared=60, step=340, answer=400, floor=300, shares_out=True)
+    provider = CompressedStepContext(index, question, budget, sharers=1)
+    step = StepRequest(var="s", action="FIND_REASON", strings=["Dorota water lamp oil"], question=question)
+    calls = [provider.shared(), provider.slice(step, 20_000), provider.more_for_question(20_000)]
+    assert {sid for call in calls for sid in call.sentence_ids} == set(range(index.sentence_count))
+
+
+def test_a_number_as_step_budget_is_never_shared_out() -> None:
+    fake = scripted(TWO + '\nend = ANSWER(CTX, "Why did Dorota spoil the oil?")')
+    answer = pearl_with(fake, step_budget=300).ask(SAMPLE, QUESTION)
+    assert not next(e for e in answer.trace.events if e.stage == "evidence budget").data["shares_out"]
+    for request in by_kind(fake, "step"):
+        own = user(request).split("</excerpts>")[1].split("</excerpts>")[0]
+        assert count_tokens(own) < 300 + 60  # its budget, and the block's frame
+
+
 def test_budget_follows_the_window_and_a_short_document_is_shown_whole() -> None:
     long_index = index_document(SAMPLE.read_text(encoding="utf-8") * 5, ner=False)  # ~19k tokens
     small = evidence_budget(long_index, room=6000, setting="auto")

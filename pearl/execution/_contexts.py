@@ -23,8 +23,9 @@ instead of staying at a constant. A document short enough that every sentence of
 comes to at most `SHARE_OUT` of what the paper's executor shows (the whole document in each of the
 plan's steps that read it) is shared out: the steps that search take, besides their own budget,
 their part of what no call shows yet, the best for their words first, so that every sentence
-reaches some call. A plan with one searching step and the answer call seldom qualifies: two calls
-showing the document once between them would already be half of the paper's two.
+reaches some call. A plan with one searching step and the answer call never does: two calls
+showing the document once between them would already be half of the paper's two. Only with
+`step_budget` auto, on a document one call's room holds.
 """
 
 from __future__ import annotations
@@ -112,8 +113,9 @@ class EvidenceBudget:
     shares_out: bool = False
     """The steps that search share out what no call shows yet, so that every sentence of the document reaches
     some call: it is short enough that the calls together then show at most `SHARE_OUT` of what the paper's
-    executor would. (A plan of one step that reads the document besides the answer call seldom can: that would
-    take the whole document, where the paper's two calls show it twice.)"""
+    executor would. (Never with a plan of one step that reads the document besides the answer call: that would
+    take the whole document, where the paper's two calls show it twice.) Only with `step_budget` auto, on a
+    document one call's room holds."""
     floor: int = 0
     """What a `rag` call shows: these tokens are chosen first, exactly as `rag` chooses them, and `answer`
     beyond them goes to the question's next best sentences. (Choosing all of `answer` at once could leave
@@ -189,7 +191,12 @@ def evidence_budget(
     # Every sentence once, and the shared block again in each step: within `SHARE_OUT` of the paper's cost, on a
     # document short enough, the steps take all that no call shows.
     whole_once = rendered + shared * searching_steps
-    shares_out = searching_steps > 0 and whole_once <= SHARE_OUT * reading_steps * min(rendered, room)
+    shares_out = (
+        setting == "auto"  # a number is what a step is given, as the user set it
+        and searching_steps > 0
+        and rendered <= room
+        and whole_once <= SHARE_OUT * reading_steps * rendered
+    )
     return EvidenceBudget(
         shared=shared,
         step=per_call - shared,
@@ -479,13 +486,13 @@ class CompressedStepContext:
         budget = min(self.budget.step, room)
         if self.budget.whole or budget < 1:
             return StepSlice(text="")
+        last = False
         if self._sharers > 0 and not request.inputs and not _reads_whole(request.strings, request.inputs):
             # Its share of what no call shows yet, the best for it first: the last step takes the rest.
-            left = sum(
-                sentence_cost(self.index, sid) for sid in range(self.index.sentence_count) if sid not in self._claimed
-            )
+            left = sum(cost for _, cost in self._unshown_costs(set()))
             budget = min(room, max(budget, -(-left // self._sharers) + NOTE_TOKENS))
             self._sharers -= 1
+            last = self._sharers == 0
         # What the answer call may not hold of the question's evidence comes first; the step's own
         # evidence keeps at least half its budget. Only steps served before anything runs carry it: one that
         # reads earlier results is served when they exist, and what it saw would depend on timing.
@@ -495,6 +502,8 @@ class CompressedStepContext:
             return self._choose(request.strings, request.inputs, request.explanation, min(budget, spare), claim=False)
 
         ids = self._added(owed, room, own_for, least=0)
+        if last:  # and what no ranking reached (a sentence of no score for any query), in document order
+            ids = self._added(ids, room, lambda spare: self._unshown(spare, ids))
         own = [sid for sid in ids if sid not in owed]
         if not request.inputs:  # see `_choose`: a step that reads earlier results claims nothing
             self._claimed.update(own)
@@ -507,6 +516,24 @@ class CompressedStepContext:
         note = f"{len(own)} more sentences, {purpose}" + (f", and {len(owed)} for the question" if owed else "")
         note += _repeated(len(bridged) - len(ids))
         return StepSlice(text=render_sentences(self.index, bridged), sentence_ids=bridged, note=note)
+
+    def _unshown_costs(self, chosen: set[int]) -> list[tuple[int, int]]:
+        """The sentences no call shows yet, besides `chosen`, in document order, with their costs."""
+        return [
+            (sid, sentence_cost(self.index, sid))
+            for sid in range(self.index.sentence_count)
+            if sid not in self._claimed and sid not in chosen
+        ]
+
+    def _unshown(self, budget: int, chosen: list[int]) -> list[int]:
+        """The sentences no call shows yet, besides `chosen`, in document order, as many as `budget` tokens hold."""
+        ids: list[int] = []
+        for sid, cost in self._unshown_costs(set(chosen)):
+            budget -= cost
+            if budget < 0:
+                break
+            ids.append(sid)
+        return ids
 
     def _choose(
         self, strings: list[str], inputs: list[str], explanation: str | None, budget: int, *, claim: bool = True
@@ -522,8 +549,12 @@ class CompressedStepContext:
         question = self._question
         # The step's own words lead; the question's terms fill in what a terse argument leaves out.
         query = " ".join([*strings, *inputs, *([explanation] if explanation else []), question.text, *question.options])
+        # A document shared out leaves nothing unshown: a step that reads earlier results, or skims, looks beyond
+        # the shared evidence alone, or it would be shown nothing of its own.
+        shared_out = self.budget.shares_out and (bool(inputs) or _reads_whole(strings, inputs))
+        claimed = set(self._shared.sentence_ids) if shared_out else self._claimed
         if not _reads_whole(strings, inputs):
-            ids = compress(self.index, query, budget, focus=strings, exclude=self._claimed).sentence_ids
+            ids = compress(self.index, query, budget, focus=strings, exclude=claimed).sentence_ids
             if self._repeatable:
                 # What no call shows comes first, all of it that fits; then the best of what the answer call shows.
                 def again(spare: int) -> list[int]:
@@ -535,7 +566,7 @@ class CompressedStepContext:
             # The document alone (SUMMARIZE(CTX), FIND_MORAL(CTX)): nothing to search for, so the whole of it,
             # skimmed. The answer call's evidence is not passed over: a summary needs the opening too.
             answers = {*self._more, *self._closing, *self._opening}
-            ids = skim(self.index, query, budget, exclude=self._claimed - answers).sentence_ids
+            ids = skim(self.index, query, budget, exclude=claimed - answers).sentence_ids
         if claim:
             self._claimed.update(ids)
         return ids
