@@ -20,12 +20,13 @@ How much each call may show (`evidence_budget`) follows the model's window and t
 document shorter than one call's budget, or than what one `rag` call shows, is shown whole; a
 longer one gets a fixed share of what the window can hold, so the cost grows with the window
 instead of staying at a constant. A document short enough that every sentence of it, shown once,
-comes to at most `SHARE_OUT` of what the paper's executor shows (the whole document in each of the
-plan's steps that read it) is shared out: the steps that search take, besides their own budget,
+comes to at most `SHARE_OUT` of what the paper's executor shows (the whole document, cut to the
+window, in each of the plan's steps that read it) is shared out: the steps that search take, besides their own budget,
 their part of what no call shows yet, the best for their words first, so that every sentence
 reaches some call. A plan with one searching step and the answer call never does: two calls
-showing the document once between them would already be half of the paper's two. Only with
-`step_budget` auto, on a document one call's room holds.
+showing the document once between them would already be half of the paper's two; a plan of many
+such steps may share out a document longer than the window (the paper's executor cuts it to the
+window in every step). Only with `step_budget` auto.
 """
 
 from __future__ import annotations
@@ -114,8 +115,7 @@ class EvidenceBudget:
     """The steps that search share out what no call shows yet, so that every sentence of the document reaches
     some call: it is short enough that the calls together then show at most `SHARE_OUT` of what the paper's
     executor would. (Never with a plan of one step that reads the document besides the answer call: that would
-    take the whole document, where the paper's two calls show it twice.) Only with `step_budget` auto, on a
-    document one call's room holds."""
+    take the whole document, where the paper's two calls show it twice.) Only with `step_budget` auto."""
     floor: int = 0
     """What a `rag` call shows: these tokens are chosen first, exactly as `rag` chooses them, and `answer`
     beyond them goes to the question's next best sentences. (Choosing all of `answer` at once could leave
@@ -191,11 +191,12 @@ def evidence_budget(
     # Every sentence once, and the shared block again in each step: within `SHARE_OUT` of the paper's cost, on a
     # document short enough, the steps take all that no call shows.
     whole_once = rendered + shared * searching_steps
+    # (The paper's executor cuts a longer document to the window: a plan of many steps may share out a document
+    # longer than one call holds, every sentence of it shown, and still cost less.)
     shares_out = (
         setting == "auto"  # a number is what a step is given, as the user set it
         and searching_steps > 0
-        and rendered <= room
-        and whole_once <= SHARE_OUT * reading_steps * rendered
+        and whole_once <= SHARE_OUT * reading_steps * min(rendered, room)
     )
     return EvidenceBudget(
         shared=shared,
