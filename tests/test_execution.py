@@ -397,8 +397,8 @@ def test_a_number_as_step_budget_is_never_shared_out() -> None:
     answer = pearl_with(fake, step_budget=300).ask(SAMPLE, QUESTION)
     assert not next(e for e in answer.trace.events if e.stage == "evidence budget").data["shares_out"]
     for request in by_kind(fake, "step"):
-        own = user(request).split("</excerpts>")[1].split("</excerpts>")[0]
-        assert count_tokens(own) < 300 + 60  # its budget, and the block's frame
+        _, own = re.findall(r"<excerpts[^>]*>(.*?)</excerpts>", user(request), re.DOTALL)
+        assert count_tokens(own) <= 300  # shared out, a step was shown 1,578 tokens of its own
 
 
 def test_budget_follows_the_window_and_a_short_document_is_shown_whole() -> None:
