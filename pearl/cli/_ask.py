@@ -99,13 +99,14 @@ def _keep_trace(path: Path, trace: Trace, until: str) -> None:
     echo(f"error: {problem}" if problem else f"note: the trace up to {until} is in {path}", err=True)
 
 
-def _failure_json(error: PearlError, question: Question, method: str, trace: Trace | None) -> dict[str, Any]:
-    """What `ask --json` prints for a question that failed: the error, what was asked, what the calls so far cost."""
-    data: dict[str, Any] = {"question": question.text, "options": question.options, "method": method}
-    data["error"] = str(error)
-    if trace is not None:
-        data["usage"] = trace.usage().model_dump(mode="json")
-    return data
+def _failure_json(
+    message: str, question: str | None, options: list[str], method: str, trace: Trace | None
+) -> dict[str, Any]:
+    """What `ask --json` prints for a question that failed: the error, what was asked, what the calls so far cost
+    (nothing without a trace: it failed before any call)."""
+    usage = trace.usage() if trace is not None else Usage()
+    data: dict[str, Any] = {"question": question, "options": options, "method": method, "error": message}
+    return data | {"usage": usage.model_dump(mode="json")}
 
 
 def _keep_page(path: Path, trace: Trace, document: Document, until: str) -> None:
@@ -153,16 +154,7 @@ class _Printed:
         except Failure as exc:
             if self.as_json and not self.done:
                 question = words[-1] if len(words) > 1 else None
-                usage = Usage().model_dump(mode="json")  # no call made yet
-                self.json(
-                    {
-                        "question": question,
-                        "options": options or [],
-                        "method": method,
-                        "error": exc.message,
-                        "usage": usage,
-                    }
-                )
+                self.json(_failure_json(exc.message, question, options or [], method, None))
             raise
 
 
@@ -277,7 +269,7 @@ def ask(
                 if html is not None and failed is not None:
                     _keep_page(html, failed, document, "the failure")
                 if as_json:  # stdout is JSON with --json, a failure's too; the error line on stderr follows as ever
-                    printed.json(_failure_json(exc, asked, method, failed))
+                    printed.json(_failure_json(str(exc), asked.text, asked.options, method, failed))
                 raise
             except KeyboardInterrupt:
                 if trace is not None and started:

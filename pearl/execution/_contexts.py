@@ -349,7 +349,7 @@ class CompressedStepContext:
         # On a short document the answer call shows most of it, and a step that looked only beyond that would
         # be shown what is left, however little of it is about the step: there a step looks beyond the shared
         # evidence and the other steps' alone, and may repeat what the answer call shows.
-        left = sum(sentence_cost(index, sid) for sid in range(index.sentence_count) if sid not in self._claimed)
+        left = sum(cost for _, cost in self._unshown_costs(set()))
         if left < budget.step:
             self._repeatable = self._claimed - set(self._shared.sentence_ids)
 
