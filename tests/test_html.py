@@ -396,6 +396,40 @@ def test_report_page_tabulates_every_row_and_draws_each_method() -> None:
     assert "<th>s/q</th><th>model s/q</th>" in page  # wall time, and the time in the model without waits
 
 
+def tied_rows() -> list[Any]:
+    """Rows on which the four methods score alike at a like cost, as with a model at chance: one spot on the chart."""
+    from pearl.eval import ResultRow
+
+    methods = ("pearl", "direct", "rag", "pearl-fulldoc")
+    return [
+        ResultRow(
+            id=f"q{i}",
+            method=m,
+            kind="choice",
+            qtype="what",
+            answer="A",
+            gold="A",
+            correct=True,
+            score=1.0,
+            prompt_tokens=1500 + k,
+            calls=1,
+            seconds=0.1,
+        )
+        for i in range(10)
+        for k, m in enumerate(methods)
+    ]
+
+
+def test_report_chart_labels_of_tied_methods_do_not_overlap() -> None:
+    summary = summarize(tied_rows())
+    page = render_report_page(summary, tied_rows())
+    labels = re.findall(r'<text class="method-label" x="([\d.]+)" y="([\d.]+)" text-anchor="(\w+)"[^>]*>([^<]+)<', page)
+    assert sorted(m for *_, m in labels) == sorted(m.method for m in summary.methods)
+    baselines = [float(y) for _, y, _, _ in labels]
+    assert len(set(baselines)) == len(labels)  # one spot: every name on a line of its own
+    assert all(abs(a - b) >= 15 for n, a in enumerate(baselines) for b in baselines[n + 1 :])
+
+
 # ---------------------------------------------------------------- in a real browser
 
 LOAD_BOUND_MS = 4000
@@ -536,3 +570,22 @@ def test_browser_report_of_a_thousand_rows_filters_and_links(browser: Any, tmp_p
     assert shown and set(shown) == {"error"}
     assert browser.execute_script("return document.querySelectorAll('b').length") == 0
     assert network_requests(browser, url) == []
+
+
+def test_browser_report_chart_labels_apart_and_inside(browser: Any, tmp_path: Path) -> None:
+    page = tmp_path / "report.html"
+    page.write_text(render_report_page(summarize(tied_rows()), tied_rows()), encoding="utf-8")
+    open_page(browser, page)
+    boxes = browser.execute_script(
+        "const svg = document.querySelector('svg.chart').getBoundingClientRect();"
+        "return Array.from(document.querySelectorAll('.method-label'), t => {"
+        " const b = t.getBoundingClientRect();"
+        " return [b.left - svg.left, b.right - svg.left, b.top - svg.top, b.bottom - svg.top, svg.width, svg.height];"
+        "})"
+    )
+    assert len(boxes) == 4
+    for n, (left, right, top, bottom, width, height) in enumerate(boxes):
+        assert left >= 0 and right <= width and top >= 0 and bottom <= height, boxes[n]  # drawn, not clipped
+        for other in boxes[n + 1 :]:
+            apart = right <= other[0] or other[1] <= left or bottom <= other[2] or other[3] <= top
+            assert apart, (boxes[n], other)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 from urllib.parse import urlsplit
 
@@ -18,6 +18,8 @@ from pearl.html._page import render_page
 __all__ = ["ComparisonLike", "GroupLike", "MethodLike", "RowLike", "RunLike", "SummaryLike", "render_report_page"]
 
 _TEXT_CHARS = 160  # answers and golds are cut to this in the table; the trace page has them whole
+_LABEL_CHAR = 7.5  # px a character of a method's label takes at most, on average (12px bold)
+_LABEL_LINE = 15  # px between two labels' baselines (a 12px label draws 14px high)
 _PALETTE = ("#1f5fbf", "#c2410c", "#067647", "#7e22ce", "#a16207", "#0e7490", "#be185d", "#4d7c0f")
 
 
@@ -160,6 +162,8 @@ class Point:
     y_low: float
     y_high: float
     label_x: float
+    label_y: float = 0.0
+    label_anchor: str = "start"
 
 
 @dataclass(frozen=True)
@@ -209,7 +213,35 @@ def _chart(methods: Sequence[MethodLike]) -> Chart:
         )
         for k, m in enumerate(methods)
     ]
-    return Chart(width, height, left, right, top, bottom, x_ticks, y_ticks, points)
+    return Chart(width, height, left, right, top, bottom, x_ticks, y_ticks, _placed(points, width, top, bottom))
+
+
+def _placed(points: list[Point], width: int, top: int, bottom: int) -> list[Point]:
+    """`points` with their labels placed apart, so that no method's name hides another's.
+
+    Methods of a score and cost alike (all at chance, as with the embedded model) would print their
+    names over each other. A label goes just above its point, right of it (left where it would leave
+    the chart), and moves a line down, or up near the axis, until it overlaps no label placed before it.
+    """
+    boxes: list[tuple[float, float, float]] = []  # left, right, baseline of each label placed
+    placed = list(points)
+    for k in sorted(range(len(points)), key=lambda k: (points[k].y, points[k].x)):
+        p = points[k]
+        size = _LABEL_CHAR * len(p.method)
+        anchor = "end" if p.label_x + size > width else "start"
+        x = p.x - 9 if anchor == "end" else p.label_x
+        left, right = (x - size, x) if anchor == "end" else (x, x + size)
+        lines = range((bottom - top) // _LABEL_LINE + 1)  # as many lines as the chart is high, either way
+        below = [p.y - 6 + _LABEL_LINE * n for n in lines]
+        above = [p.y - 6 - _LABEL_LINE * n for n in lines[1:]]
+        inside = [y for y in below + above if top + 10 <= y <= bottom - 2] or [p.y - 6]
+        free = (
+            y for y in inside if all(right <= a or b <= left or abs(y - base) >= _LABEL_LINE for a, b, base in boxes)
+        )
+        y = next(free, inside[0])
+        boxes.append((left, right, y))
+        placed[k] = replace(p, label_x=round(x, 1), label_y=round(y, 1), label_anchor=anchor)
+    return placed
 
 
 def _cut(text: str) -> str:
