@@ -59,9 +59,13 @@ def read_text(path: Path, what: str, error: type[Exception] = ConfigError, *, mi
     """The UTF-8 text of a file pearl reads (a UTF-8 byte-order mark is dropped); see `read_bytes`.
 
     Raises:
-        error: as `read_bytes`, or the file is not UTF-8 text.
+        error: as `read_bytes`, or the file is not UTF-8 text (a PDF, a binary file).
     """
     data = read_bytes(path, what, error, missing_ok=missing_ok)
+    if data.startswith(b"%PDF-"):  # one written as text only would decode, and be read line by line
+        raise error(f"{what} {path} is a PDF, not a text file")
+    if b"\x00" in data[:8192]:
+        raise error(f"{what} {path}: not text (it holds NUL bytes: a binary file, or UTF-16); give a UTF-8 text file")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

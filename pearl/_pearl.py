@@ -248,6 +248,10 @@ def _length_notes(trace: Trace, question: Question) -> list[str]:
 
 
 def _method(name: str) -> Method:
+    if not isinstance(name, str):
+        raise TypeError(
+            f"method must be a method's name, one of {', '.join(sorted(METHODS))}, not {type(name).__name__}"
+        )
     if name not in METHODS:
         raise ConfigError(f"unknown method {name!r}; choose one of {', '.join(sorted(METHODS))}")
     return METHODS[name]
@@ -266,6 +270,10 @@ class Pearl:
         on_trace: given each question's trace as the question starts; the trace fills as the
             question runs, so a caller keeps what an interrupted question did (`pearl ask --trace`
             writes it on Ctrl-C; a failure's trace also comes with its `PearlError`).
+
+    Raises:
+        ConfigError: `library` holds no action; `settings.dense` is True and the optional
+            dense package is not installed.
     """
 
     def __init__(
@@ -282,8 +290,13 @@ class Pearl:
         self.settings = settings or load_settings()
         if self.settings.dense is True and not dense_available():  # before any call is paid for
             raise ConfigError(f"dense=True (PEARL_DENSE) needs an optional package: {DENSE_INSTALL}; or turn it off")
+        self.library = library if library is not None else default_library()
+        if not self.library.actions:  # no plan can be written with no action (an empty library is not "none")
+            raise ConfigError(
+                f"action library {self.library.name!r} holds no action, so no plan can be written; "
+                "give a library with actions, or none for the bundled default library"
+            )
         self.llm = llm if llm is not None else make_llm(self.settings)
-        self.library = library or default_library()
         self.demos = demos or builtin_demos()
         self.on_stage = on_stage
         self.on_trace = on_trace

@@ -137,3 +137,17 @@ def test_context_with_a_budget_that_holds_no_sentence_says_so(app: typer.Typer, 
     result = CliRunner().invoke(app, ["context", str(story_file), "lamp oil", "--budget", "1"])
     assert result.exit_code == 0
     assert "kept nothing: a budget of 1 tokens holds no sentence" in result.output and "inf" not in result.output
+
+
+def test_index_and_context_refuse_a_file_over_the_size_limit(
+    app: typer.Typer, story_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # They read every file whatever its size: PEARL_MAX_BYTES and the settings file were not read, and a document
+    # over the default limit could not be indexed ahead of `ask` (no --max-bytes).
+    runner = CliRunner()
+    monkeypatch.setenv("PEARL_MAX_BYTES", "100")
+    for args in (["index", str(story_file)], ["context", str(story_file), "Korvin"]):
+        refused = runner.invoke(app, args)
+        assert refused.exit_code == 2 and "is over the limit of 100" in refused.stderr, refused.output
+        allowed = runner.invoke(app, [*args, "--max-bytes", "100000"])
+        assert allowed.exit_code == 0, allowed.output

@@ -355,3 +355,38 @@ def test_a_question_failing_before_reaching_the_server_does_not_hide_its_silence
         "LLMTimeoutError",
         "LLMTimeoutError",
     ]
+
+
+def test_a_run_whose_server_answers_with_a_web_page_stops(tmp_path: Path, fake_server: FakeOpenAIServer) -> None:
+    # A base URL that reaches a chat UI answers every request 200 with its page: each question waited out its
+    # retries, read as a server that answers, and the run never stopped.
+    page = "<!doctype html><html><head><title>Open WebUI</title></head><body>app</body></html>"
+    fake_server.set_default(Reply(body=page, headers={"Content-Type": "text/html"}))
+    out = tmp_path / "run"
+    with pytest.raises(UnansweredError, match=r"stopped: 4 questions in a row .*web page \('Open WebUI'\).*/v1"):
+        run_eval(Pearl(settings=_eval_settings(fake_server)), load_dataset(QUESTIONS), ["direct"], out, concurrency=1)
+    assert len(check_rows(out / "results.jsonl")) == 4
+
+
+def test_pearl_eval_fails_when_every_question_failed(
+    tmp_path: Path, fake_server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from pearl.cli import app
+
+    # Three questions, each refused with a 400 that does not stop a run: the run ends, nothing answered.
+    fake_server.set_default(Reply.error(400, "temperature is not supported by this model"))
+    monkeypatch.setenv("PEARL_MAX_RETRIES", "0")
+    out = tmp_path / "run"
+    args = ["eval", str(QUESTIONS), "-m", "direct", "--limit", "3", "--out", str(out), "--no-cache"]
+    server = ["--base-url", fake_server.base_url, "--model", "m"]
+    result = CliRunner().invoke(app, [*args, *server])
+    assert result.exit_code == 1, result.output  # a script or CI job must not read it as done
+    assert "error: all 3 questions failed" in result.stderr and "--retry-errors" in result.stderr
+    fake_server.set_default(answer_for)  # one answered: the run is done, its failures a note
+    again = CliRunner().invoke(app, [*args, *server, "--limit", "4"])
+    assert again.exit_code == 0 and "3 questions failed" in again.stderr and "error:" not in again.stderr
+    # A settings error ends the same way on a re-run, before any question: no "results kept, re-run to resume".
+    wrong = CliRunner().invoke(app, ["eval", str(QUESTIONS), "-m", "direct,bogus", "--out", str(out), *server])
+    assert wrong.exit_code == 2 and "unknown method" in wrong.stderr and "re-run" not in wrong.stderr

@@ -93,6 +93,28 @@ def test_non_utf8_settings_and_demos_name_the_file(tmp_path: Path, monkeypatch: 
         load_settings()
 
 
+def test_a_pdf_or_a_binary_file_given_as_text_is_named_not_read_line_by_line(tmp_path: Path) -> None:
+    # A PDF written as text only was mined as 28 "questions" (`%PDF-1.4`, `<< /Type ...`), each a paid call; a binary
+    # file was told to go through `iconv -f latin1`.
+    pdf = tmp_path / "questions.pdf"
+    pdf.write_text("%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\n%%EOF\n", encoding="ascii")
+    _one_line_error(["mine", "--questions", str(pdf), "-o", str(tmp_path / "a.json")], "is a PDF, not a text file")
+    binary = tmp_path / "questions.bin"
+    binary.write_bytes(b"\x7fELF\x02\x01\x01\x00\x00\x00" + bytes(range(256)))
+    error = _one_line_error(["mine", "--questions", str(binary), "-o", str(tmp_path / "a.json")], "NUL bytes")
+    assert "iconv" not in error
+
+
+def test_pearl_eval_of_questions_one_a_line_says_what_an_evaluation_file_is(tmp_path: Path) -> None:
+    questions = tmp_path / "qs.txt"
+    questions.write_text("Why did she leave?\nWho is the keeper?\n", encoding="utf-8")
+    _one_line_error(
+        ["refine", "--train", str(questions), "-o", str(tmp_path / "d.json")],
+        "not valid JSON",
+        "an evaluation file is JSON Lines, a document with its questions and gold answers a line",
+    )
+
+
 def test_damaged_run_files_are_skipped_or_named(tmp_path: Path) -> None:
     results = tmp_path / "results.jsonl"
     good = {"id": "q1", "method": "direct", "score": 1.0}

@@ -33,7 +33,7 @@ from typer.testing import CliRunner
 from pearl import Pearl, load_settings
 from pearl.cli import app
 from pearl.errors import DocumentError
-from pearl.eval import counting_fake_llm, fake_reply, load_dataset, run_eval, summarize
+from pearl.eval import counting_fake_llm, fake_reply, load_dataset, render_report, run_eval, summarize
 from pearl.html import index_for_trace, render_answer_page, render_report_page, render_trace_page
 from pearl.html._page import json_script
 from pearl.llm import CompletionRequest, FakeLLM
@@ -418,6 +418,13 @@ def tied_rows() -> list[Any]:
         for i in range(10)
         for k, m in enumerate(methods)
     ]
+
+
+def test_report_counts_one_question_in_the_singular() -> None:
+    rows = tied_rows()[:1]
+    assert "<p>1 question, 1 result." in render_report_page(summarize(rows), rows)
+    assert "1 question, 1 result." in render_report(summarize(rows))
+    assert "10 questions, 40 results." in render_report(summarize(tied_rows()))
 
 
 def test_report_chart_labels_of_tied_methods_do_not_overlap() -> None:

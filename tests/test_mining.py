@@ -904,3 +904,56 @@ def test_a_merge_reply_cut_off_falls_back_to_overlap_instead_of_ending_the_run()
     kept, report = asyncio.run(merge_mined(pool(), max_actions=5, ask=cut))
     assert report.rounds[0].fallback_batches >= 1 and len(kept) <= 5
     assert any("cut off" in error for error in report.errors)
+
+
+def test_a_progress_file_holding_no_row_is_not_left_behind(tmp_path: Path) -> None:
+    # Refused before any question (a window too small), a run left a file holding its header alone.
+    partial = tmp_path / "p.jsonl"
+    llm = FakeLLM(default=mining_fake_reply, context_window=600)
+    with pytest.raises(ConfigError, match="cannot hold the mining prompt"):
+        asyncio.run(mine_actions(llm, ["Why now?"], progress_file=partial))
+    assert not partial.exists()
+    kept = ProgressFile(partial, "mine", "k")
+    kept.open()
+    kept.add("q", reply="USE: NONE")
+    kept.close()  # a row: the next run resumes from it
+    assert '"q": "q"' in partial.read_text()
+    other = ProgressFile(partial, "mine", "another key")
+    with pytest.raises(ConfigError, match="the progress of another mine run"):
+        other.open()
+    other.close()
+    assert '"q": "q"' in partial.read_text()  # another run's rows are never dropped
+
+
+def test_mining_refuses_a_cap_the_starting_library_fills(tmp_path: Path) -> None:
+    # Its actions are kept whole: a cap of 3 on the 7 seed actions gave 7, the one mined action cut, said nowhere.
+    llm = FakeLLM(default=mining_fake_reply)
+    with pytest.raises(ConfigError, match="seed has 7 actions, which are kept whole, and the cap is 7"):
+        asyncio.run(mine_actions(llm, ["Why now?"], max_actions=7))
+    document = Document.from_text("Varga keeps the light. Dorota rows the boat.", name="keeper.txt")
+    with pytest.raises(ConfigError, match="cap is 3 .*raise the cap above 42"):
+        asyncio.run(mine_document(llm, document, library=default_library(), max_actions=3))
+    assert not llm.history
+    out = tmp_path / "m.json"
+    result = runner.invoke(app, ["mine", "--questions", str(QUESTIONS), "--max-actions", "3", "-o", str(out)])
+    assert result.exit_code == 2 and "--max-actions" in result.stderr and "raise the cap above 7" in result.stderr
+    assert not out.exists() and not (tmp_path / "m.json.partial.jsonl").exists()
+
+
+def test_cli_mine_document_writes_no_empty_library(tmp_path: Path, fake_server: FakeOpenAIServer) -> None:
+    # The model asked only for the seed library's actions: an empty library was written, which `ask --actions` then
+    # swapped for the default one without a word.
+    def reply(body: dict[str, object]) -> str:
+        messages = body["messages"]
+        assert isinstance(messages, list)
+        if "different questions" in str(messages[-1]["content"]):
+            return "Q: Why does Varga keep the light?\nQ: Who is Dorota?"
+        return "USE: FIND_REASON\nNEW: NONE"
+
+    fake_server.set_default(reply)
+    out = tmp_path / "keeper.json"
+    document = SAMPLE_DIR / "the_keeper_of_tren_light.txt"
+    args = ["mine", "--document", str(document), "--imagine", "2", "-o", str(out)]
+    result = runner.invoke(app, [*args, "--base-url", fake_server.base_url, "--model", "fake-model"])
+    assert result.exit_code == 1 and not out.exists(), result.output
+    assert "proposed no action the seed library lacks for the 2 questions it imagined (2 uses" in result.stderr

@@ -16,8 +16,9 @@ from typer.testing import CliRunner
 
 from pearl import Pearl, load_document, load_settings
 from pearl._pearl import run_blocking
-from pearl.actions import default_library
+from pearl.actions import ActionLibrary, default_library, save_library
 from pearl.cli import app
+from pearl.context import compress, index_document
 from pearl.errors import ConfigError, PearlError, PlanParseError, QuestionError
 from pearl.execution import CompressedStepContext, EvidenceBudget, execute_plan
 from pearl.llm import CompletionRequest, FakeLLM
@@ -412,6 +413,12 @@ def test_a_reused_pearl_cites_each_file_with_the_same_text_in_that_file(
         (lambda: Pearl(FakeLLM(), {"cache": False}), r"settings must be a Settings \(load_settings"),
         (lambda: Pearl(FakeLLM(), library="default.json"), r"library must be an ActionLibrary \(load_library"),
         (lambda: Pearl(FakeLLM(), demos=builtin_demos().demos), r"demos must be a DemoStore \(load_demos"),
+        (lambda: FakeLLM("B"), r"a list of replies, not one str: FakeLLM\(\[reply\]\) .* FakeLLM\(default=reply\)"),
+        (lambda: FakeLLM(lambda request: "B"), "a list of replies, not one function"),
+        (lambda: Pearl(FakeLLM()).ask("Mira.", "Who?", method=["rag"]), "method must be a method's name, one of"),
+        (lambda: compress("contract.txt", "q", 600), r"index must be a DocumentIndex \(index_document"),
+        (lambda: compress(index_document(Document.from_text("Mira.")), "q", "600"), "budget_tokens must be an int"),
+        (lambda: parse_plan("s1 = FIND_X(CTX, 'x')", "default"), "library must be an ActionLibrary"),
     ],
 )
 def test_arguments_of_the_wrong_kind_are_refused_when_pearl_is_made(make: Any, message: str) -> None:
@@ -441,6 +448,18 @@ def test_questions_of_the_wrong_kind_are_refused_before_any_call(
     with pytest.raises(error, match=message):
         Pearl(llm, load_settings(cache=False)).ask("Mira runs the ferry.", question, options, method="direct")
     assert llm.history == []
+
+
+def test_an_empty_action_library_is_refused_not_swapped_for_the_default(tmp_path: Path) -> None:
+    # An empty library is falsy: `library or default_library()` planned with the 42 default actions, unsaid.
+    with pytest.raises(ConfigError, match="action library 'none' holds no action, so no plan can be written"):
+        Pearl(FakeLLM(), library=ActionLibrary(name="none"))
+    empty = tmp_path / "none.json"
+    save_library(ActionLibrary(name="none"), empty)
+    story = tmp_path / "story.txt"
+    story.write_text("Mira runs the ferry.", encoding="utf-8")
+    result = CliRunner().invoke(app, ["ask", str(story), "Who?", "--actions", str(empty)])
+    assert result.exit_code == 2 and "holds no action" in result.stderr, result.output
 
 
 def test_the_blocking_methods_work_where_an_event_loop_already_runs() -> None:

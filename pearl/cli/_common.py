@@ -439,7 +439,7 @@ def make_pearl(
     a display of each question's stages and a keeper of its trace."""
     library = load_library(actions) if actions is not None else None
     # Demos written for another library are dropped, with a warning, rather than shown to the planner.
-    store = load_demos(demos, library or default_library()) if demos is not None else None
+    store = load_demos(demos, library if library is not None else default_library()) if demos is not None else None
     return Pearl(settings=settings, library=library, demos=store, on_stage=on_stage, on_trace=on_trace)
 
 

@@ -15,9 +15,9 @@ import typer
 
 from pearl._text import shorten
 from pearl.cli._app import app
-from pearl.cli._common import Quiet, counted, echo, echo_json, echo_left_out, example, fail, handled
+from pearl.cli._common import MaxBytes, Quiet, counted, echo, echo_json, echo_left_out, example, fail, handled
 from pearl.cli._progress import StageLine, describe_stage
-from pearl.config import load_settings
+from pearl.config import Settings, load_settings
 from pearl.context import (
     DocumentIndex,
     compress,
@@ -44,14 +44,16 @@ NoNer = Annotated[bool, typer.Option("--no-ner", help="Find entities with capita
 
 
 def _build(
-    files: list[Path], no_cache: bool, no_ner: bool, quiet: bool, *, embed: bool = True
+    files: list[Path], no_cache: bool, no_ner: bool, quiet: bool, max_bytes: int | None, *, embed: bool = True
 ) -> tuple[DocumentIndex, float, bool]:
     """The files' index, the seconds it took and whether its sentences were embedded now; with `embed`, given its
-    sentence vectors when dense similarity is on, as `ask` would the first time (`_embedded`)."""
+    sentence vectors when dense similarity is on, as `ask` would the first time (`_embedded`). Files over
+    `max_bytes` (else the setting, `PEARL_MAX_BYTES`) are refused, as `ask` refuses them."""
     started = time.perf_counter()
     line = StageLine(quiet=quiet)
     with handled():
-        document = as_document(files if len(files) > 1 else files[0])
+        settings = load_settings(max_bytes=max_bytes)
+        document = as_document(files if len(files) > 1 else files[0], settings.max_bytes)
         echo_left_out(document)
         # Told in words, as `ask` tells it and a person knows a document's length by; the index counts characters.
         words = count_words(document.text)
@@ -62,17 +64,17 @@ def _build(
 
         try:
             index = index_document(document, cache=not no_cache, ner=not no_ner, progress=progress)
-            fresh = _embedded(index, no_cache, line) if embed else False
+            fresh = _embedded(index, no_cache, line, settings) if embed else False
         finally:
             line.close()
     return index, time.perf_counter() - started, fresh
 
 
-def _embedded(index: DocumentIndex, no_cache: bool, line: StageLine) -> bool:
+def _embedded(index: DocumentIndex, no_cache: bool, line: StageLine, settings: Settings) -> bool:
     """Give `index` its sentence vectors when dense similarity is on (auto: the model installed); whether they were
     embedded now (not read from the cache). With auto, a model that does not load is a note, and the words alone
     rank, as in `ask`; with dense on, it is an error."""
-    setting = load_settings().dense
+    setting = settings.dense
     too_long = auto_left_out(len(index.text)) if setting == "auto" else None
     if too_long:
         echo(f"note: {too_long}", err=True)
@@ -121,11 +123,12 @@ def index_command(
     sheet_budget: Annotated[
         int, typer.Option("--sheet-budget", metavar="TOKENS", min=1, help="Tokens for the entity sheet.")
     ] = 300,
+    max_bytes: MaxBytes = None,
     quiet: Quiet = False,
 ) -> None:
     """Index a document (and embed its sentences when dense similarity is on): print its entity sheet and statistics."""
     # --no-cache keeps nothing, so vectors embedded now would be thrown away: only a cached index gets them.
-    index, seconds, fresh = _build(files, no_cache, no_ner, quiet, embed=not no_cache)
+    index, seconds, fresh = _build(files, no_cache, no_ner, quiet, max_bytes, embed=not no_cache)
     with handled():
         sheet = entity_sheet(index, budget_tokens=sheet_budget)
     stats = _stats(index, seconds)
@@ -177,6 +180,7 @@ def context_command(
     as_json: AsJson = False,
     no_cache: NoCache = False,
     no_ner: NoNer = False,
+    max_bytes: MaxBytes = None,
     quiet: Quiet = False,
 ) -> None:
     """Compress a document to the sentences relevant to QUERY, within --budget tokens."""
@@ -186,7 +190,7 @@ def context_command(
         raise fail("the query is empty: give the words or question to look for (or --skim for the whole document)")
     if budget < 1:  # checked before indexing; the library's own refusal names its parameter, not the option
         raise fail(f"--budget {budget}: give the context's size in tokens, at least 1 (e.g. --budget 1500)")
-    index, seconds, _ = _build(files, no_cache, no_ner, quiet)
+    index, seconds, _ = _build(files, no_cache, no_ner, quiet, max_bytes)
     with handled():
         context = skim(index, query, budget) if skimmed else compress(index, query, budget, focus=focus)
     for item in focus or []:

@@ -12,6 +12,7 @@ import typer
 from pearl.actions import ActionLibrary
 from pearl.cli._app import app
 from pearl.cli._common import (
+    EXIT_FAILED,
     ActionsOpt,
     ApiKey,
     BaseUrl,
@@ -31,7 +32,7 @@ from pearl.cli._common import (
     settings_from,
 )
 from pearl.cli._progress import ProgressBar
-from pearl.errors import PearlError, RunBusyError, UnansweredError
+from pearl.errors import ConfigError, PearlError, UnansweredError
 from pearl.eval import (
     FORMATS,
     REPORT_FILE,
@@ -161,7 +162,8 @@ def eval_command(
         raise typer.Exit(interrupted_exit()) from None
     except PearlError as exc:
         bar.close()
-        kept = started and not isinstance(exc, RunBusyError) and (run_dir / RESULTS_FILE).is_file()
+        # A settings error (another run's lock among them) is the same on a re-run, and may come before any question.
+        kept = started and not isinstance(exc, ConfigError) and (run_dir / RESULTS_FILE).is_file()
         resume = "" if isinstance(exc, UnansweredError) else "; re-run to resume"  # its message says how
         hint = f" (results so far are kept in {run_dir}{resume})" if kept else ""
         raise fail(f"{exc}{hint}", exit_code(exc)) from None
@@ -169,14 +171,15 @@ def eval_command(
     echo(render_report(summary), nl=False)
     echo(f"wrote {run_dir / SUMMARY_FILE}, {run_dir / REPORT_FILE} and {run_dir / REPORT_HTML_FILE}", err=True)
     errors = sum(m.errors for m in summary.methods)
-    if errors:
-        echo(
-            f"{counted(errors, 'question')} failed (see 'error' in {run_dir / RESULTS_FILE}); "
-            "add --retry-errors to run only those again",
-            err=True,
-        )
     if pearl.llm.is_demo:
         echo(DEMO_NOTICE, err=True)
+    if errors:
+        failed = f"{counted(errors, 'question')} failed (see 'error' in {run_dir / RESULTS_FILE})"
+        again = "add --retry-errors to run only those again"
+        if errors < sum(m.n for m in summary.methods):
+            echo(f"{failed}; {again}", err=True)
+        else:  # nothing was answered: a script or CI job must not read the run as done
+            raise fail(f"all {failed}; {again}", EXIT_FAILED)
 
 
 def _note_missing_actions(given: PlanSet, library: ActionLibrary) -> None:

@@ -116,6 +116,15 @@ def _nothing_usable(result: MiningResult, out: Path) -> str:
     )
 
 
+def _nothing_new(result: MiningResult, out: Path) -> str:
+    """The error when mining for a document alone found no action the seed library lacks: an empty library."""
+    return (
+        f"the model proposed no action the seed library lacks for the {counted(len(result.imagined), 'question')} "
+        f"it imagined ({counted(result.uses, 'use')} of the seed library's), so {out} was not written; plans for "
+        "this document can use the default library as it is, or imagine more questions (--imagine N)"
+    )
+
+
 def _nothing_kept(result: RefineResult, out: Path, partial: Path) -> str:
     """The error when refinement kept no demonstration: why, from its records, and what to check."""
     records = result.records
@@ -169,7 +178,13 @@ def mine_command(
     ),
     limit: Limit = None,
     max_actions: Annotated[
-        int, typer.Option("--max-actions", metavar="N", help="Cap on the merged library's size.", min=1)
+        int,
+        typer.Option(
+            "--max-actions",
+            metavar="N",
+            help="Cap on the merged library's size (above the starting library's, which is kept whole).",
+            min=1,
+        ),
     ] = DEFAULT_MAX_ACTIONS,
     actions: Annotated[
         Path | None,
@@ -244,6 +259,9 @@ def mine_command(
         if result.proposals == 0:
             bar.close()
             raise fail(_nothing_usable(result, out), EXIT_FAILED)
+        if not result.library.actions:  # --document alone: the model asked only for the seed library's actions
+            bar.close()
+            raise fail(_nothing_new(result, out), EXIT_FAILED)
         save_library(result.library, out)
     except (KeyboardInterrupt, PearlError) as exc:
         _stopped(exc, bar, partial, "replies so far are kept")

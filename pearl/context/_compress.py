@@ -80,6 +80,18 @@ def sentence_span(index: DocumentIndex, sid: int) -> tuple[int, int]:
     return index.sent_starts[sid], index.sent_ends[sid]
 
 
+def _check_kinds(index: object, query: object, budget_tokens: object) -> None:
+    """Refuse arguments of the wrong kind with what to pass (a file's path for the index, a budget as text)."""
+    if not isinstance(index, DocumentIndex):
+        raise TypeError(
+            f"index must be a DocumentIndex (index_document(Document.from_file(path))), not {type(index).__name__}"
+        )
+    if not isinstance(query, str):
+        raise TypeError(f"query must be a str, not {type(query).__name__}")
+    if not isinstance(budget_tokens, int) or isinstance(budget_tokens, bool):
+        raise TypeError(f"budget_tokens must be an int, not {type(budget_tokens).__name__}")
+
+
 def render_sentences(index: DocumentIndex, ids: Sequence[int]) -> str:
     """Sentences `ids` in document order, each labelled `[S12]`, whitespace collapsed but in code blocks (markup
     as a browser shows it: see `pearl.context.shown_document`).
@@ -325,7 +337,9 @@ def compress(
 
     Raises:
         ContextError: `budget_tokens` is not positive.
+        TypeError: an argument of the wrong kind (a file's path for `index`).
     """
+    _check_kinds(index, query, budget_tokens)
     if budget_tokens < 1:
         raise ContextError(f"budget_tokens must be at least 1, got {budget_tokens}")
     ranking = _score(index, query, list(focus or []), weights)
@@ -412,7 +426,9 @@ def skim(
 
     Raises:
         ContextError: `budget_tokens` is not positive.
+        TypeError: an argument of the wrong kind (a file's path for `index`).
     """
+    _check_kinds(index, query, budget_tokens)
     if budget_tokens < 1:
         raise ContextError(f"budget_tokens must be at least 1, got {budget_tokens}")
     # The opening's bonus falls with every token, so it would break every tie within a stretch for

@@ -114,16 +114,23 @@ def detect_format(path: Path) -> Format:
     Raises:
         DatasetError: unreadable, empty, or the keys match no known layout.
     """
-    for line, obj in _lines(path):
-        found = _format_of(set(obj))
-        if found is None:
-            line.fail(
-                "",
-                f"unknown layout (keys: {', '.join(sorted(obj)[:12])}); expected QuALITY (article, questions), "
-                "L-Eval (input, instructions, outputs) or pearl JSONL (id, text or path, questions); "
-                "or pass --format",
-            )
-        return found
+    layouts = (
+        "expected QuALITY (article, questions), L-Eval (input, instructions, outputs) or pearl JSONL "
+        "(id, text or path, questions)"
+    )
+    try:
+        for line, obj in _lines(path):
+            found = _format_of(set(obj))
+            if found is None:
+                line.fail("", f"unknown layout (keys: {', '.join(sorted(obj)[:12])}); {layouts}; or pass --format")
+            return found
+    except DatasetError as exc:
+        if "not valid JSON" not in str(exc):
+            raise
+        # Questions one a line (what `pearl mine --questions` reads) have no gold answers and no documents.
+        raise DatasetError(
+            f"{exc}; an evaluation file is JSON Lines, a document with its questions and gold answers a line: {layouts}"
+        ) from None
     raise DatasetError(f"{path}: the file is empty")
 
 

@@ -170,8 +170,8 @@ def render_report(summary: EvalSummary) -> str:
         limit = f", limit {run.limit}" if run.limit is not None else ""
         out += [f"Data `{run.data}` ({run.format}), split {run.split}{limit}; model `{run.model}` ({run.backend}).", ""]
     out += [
-        f"{summary.questions} questions, {summary.rows} results. Scores in %: accuracy for multiple choice, "
-        "token F1 for free text (best over the gold answers); a failed question scores 0.",
+        f"{counted(summary.questions, 'question')}, {counted(summary.rows, 'result')}. Scores in %: accuracy for "
+        "multiple choice, token F1 for free text (best over the gold answers); a failed question scores 0.",
         "",
     ]
     if summary.skipped:

@@ -28,6 +28,9 @@ class FakeLLM:
     tokens it has seen before: the longest start of this prompt (messages in order) that an
     earlier prompt shares.
 
+    Raises:
+        TypeError: `replies` is one reply (a string, a function) instead of a list of them.
+
     Example:
         >>> llm = FakeLLM(["first", "second"], default="ok")
         >>> llm.complete(CompletionRequest(messages=[Message(role="user", content="hi")])).text
@@ -46,6 +49,11 @@ class FakeLLM:
         delay: float = 0.0,
         prefix_cache: bool = False,
     ) -> None:
+        if isinstance(replies, str) or callable(replies):  # a str is iterable too: it would be one reply a letter
+            raise TypeError(
+                f"FakeLLM's first argument is a list of replies, not one {type(replies).__name__}: "
+                f"FakeLLM([reply]) queues one reply, FakeLLM(default=reply) gives it to every request"
+            )
         self._queue: deque[FakeReply] = deque(replies)
         self.prefix_cache = prefix_cache
         self.default = default

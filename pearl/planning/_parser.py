@@ -80,7 +80,12 @@ def parse_plan(
     Raises:
         PlanParseError: the first problem, with 1-based line and column and a message a
             model can act on.
+        TypeError: `text` is not a str, or `library` not an ActionLibrary.
     """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be the plan as a str, not {type(text).__name__}")
+    if library is not None and not isinstance(library, ActionLibrary):
+        raise TypeError(f"library must be an ActionLibrary (load_library(path)) or None, not {type(library).__name__}")
     if len(text) > max_chars:
         raise PlanParseError(
             f"the plan is {len(text):,} characters long; the limit is {max_chars:,}. Write only the steps, "

@@ -355,6 +355,15 @@ async def _finish(
 # ---------------------------------------------------------------------------------------------- public entry points
 
 
+def _check_cap(base: ActionLibrary, max_actions: int) -> None:
+    """Refuse, before any call, a cap the starting library fills: its actions are kept whole, so none mined would be."""
+    if len(base) >= max_actions:
+        raise ConfigError(
+            f"the starting library {base.name} has {len(base)} actions, which are kept whole, and the cap is "
+            f"{max_actions} (--max-actions), so no mined action could be added; raise the cap above {len(base)}"
+        )
+
+
 async def mine_actions(
     llm: LLM,
     questions: Sequence[str],
@@ -374,7 +383,8 @@ async def mine_actions(
         llm: the model (wrap it in the response cache to make re-runs free).
         questions: question texts (see `read_questions`).
         library: the library mining starts from, shown to the model and kept whole; default: the seed library.
-        max_actions: the cap on the final library (the starting library's actions are never removed).
+        max_actions: the cap on the final library (the starting library's actions are never removed, so it must
+            be smaller than the cap).
         concurrency: model calls in flight at once.
         batch_size: most actions one merge call is shown (fewer if the context window is small).
         progress_file: where replies are appended as they come (see `progress_path`); a run that finds
@@ -387,12 +397,14 @@ async def mine_actions(
 
     Raises:
         RunBusyError: another process is writing the same progress file.
-        ConfigError: the progress file is another run's (see `ProgressFile.open`).
+        ConfigError: the progress file is another run's (see `ProgressFile.open`); the starting library
+            holds `max_actions` actions or more.
         LLMRequestError: the server refused every request (bad key, unknown model or URL).
         EmbeddedModelError: the embedded model cannot be loaded.
     """
     started = time.perf_counter()
     base = library if library is not None else seed_library()
+    _check_cap(base, max_actions)
     template = load_prompt("mine")
     trace = Trace(question=f"mine {len(questions)} question(s)", method="mine", backend=llm.backend, model=llm.model)
     key = hashlib.sha256(
@@ -499,13 +511,17 @@ async def mine_document(
 
     Args:
         library: merge the new actions into this library (kept whole); None: the result holds
-            the new actions alone (the seed library is still shown, so the model reuses its verbs).
+            the new actions alone (the seed library is still shown, so the model reuses its verbs), and
+            none when the model proposes only actions the seed library has.
         questions: how many questions to imagine.
 
     Raises:
         ReplyFormatError: the model imagined no usable question.
+        ConfigError: `library` holds `max_actions` actions or more.
     """
     started = time.perf_counter()
+    if library is not None:
+        _check_cap(library, max_actions)
     trace = Trace(question=f"mine document {document.name}", method="mine", backend=llm.backend, model=llm.model)
     index = await asyncio.to_thread(index_document, document)
     sheet = entity_sheet(index, sheet_tokens)

@@ -63,6 +63,8 @@ class ProgressFile:
         self.about = about or {}
         self.done: dict[str, dict[str, Any]] = {}
         self._fd: int | None = None
+        self._rows = 0  # rows the file holds: read back, or added by this run
+        self._ours = False  # the file is this run's (its header read back or written): never another run's rows
 
     def open(self, *, fresh: bool = False) -> None:
         """Lock the file, then read the rows of an earlier run of the same key, or start the file afresh.
@@ -100,11 +102,13 @@ class ProgressFile:
                     row = json_line(line)
                     if row is not None and isinstance(row.get("q"), str):
                         self.done[row["q"]] = row
+                self._rows, self._ours = len(self.done), True
                 return
             if lines and any(line.strip() for line in lines[1:]):  # rows were paid for: never dropped unasked
                 raise ConfigError(f"{self.path} holds {self._difference(header)}")
             header_line = json.dumps({f"pearl_{self.kind}": _FORMAT, "key": self.key, "about": self.about})
             self.path.write_text(header_line + "\n", encoding="utf-8")  # the same file: the lock holds
+            self._ours = True
         except OSError as exc:
             raise self._unusable(exc) from None
 
@@ -139,8 +143,11 @@ class ProgressFile:
         return ConfigError(f"cannot read or write the progress file {self.path}: {exc.strerror or exc}")
 
     def close(self) -> None:
-        """Let go of the lock (the file stays, to resume from). Idempotent."""
+        """Let go of the lock: the file stays, to resume from, if it holds a row (a run refused or stopped before
+        any item finished leaves nothing behind). Idempotent."""
         if self._fd is not None:
+            if self._ours and self._rows == 0 and self.path is not None and sys.platform != "win32":
+                self.path.unlink(missing_ok=True)  # under the lock, as `remove` does
             os.close(self._fd)
             self._fd = None
 
@@ -163,7 +170,7 @@ class ProgressFile:
             why = "; ".join(changed) or "a library or demonstrations edited since, under the same name and version"
         return (
             f"the progress of another {self.kind} run ({why}): run with the same options to resume it, "
-            "or start over with --fresh (fresh=True), which drops its rows"
+            "or start over with --fresh (`fresh=True` from Python), which drops its rows"
         )
 
     def add(self, item_key: str, **fields: Any) -> None:
@@ -173,6 +180,7 @@ class ProgressFile:
         with self.path.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps({"q": item_key, **fields}, ensure_ascii=False) + "\n")
             handle.flush()
+        self._rows += 1
 
     def remove(self) -> None:
         """Delete the file: the run is complete. The lock goes with it, after the file (a run that locks the
