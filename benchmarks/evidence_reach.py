@@ -660,7 +660,9 @@ def main(argv: list[str] | None = None) -> int:
     on = dense is True or (dense == "auto" and dense_available())
     up_to = f"; documents up to {AUTO_CHARS:,} characters" if dense == "auto" and on else ""
     print(f"# dense similarity {'on' if on else 'off'} (--dense {args.dense}{up_to})")
-    sets = [select(path, args.limit, args.short_golds) for path in [*defaults, *args.paths]]
+    # A file named and read by default too is measured once.
+    paths = list({path.resolve(): path for path in [*defaults, *args.paths]}.values())
+    sets = [select(path, args.limit, args.short_golds) for path in paths]
     results = asyncio.run(run_all(sets, methods, shapes, actions, args.window, args.long_replies, dense))
     summaries = []
     for files, rows, index_seconds in results:
