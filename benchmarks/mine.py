@@ -73,7 +73,9 @@ def main() -> None:
     parser.add_argument("--embedded", action="store_true", help="also run SmolLM2")
     parser.add_argument("--limit", type=int, default=10, help="questions for the embedded run")
     parser.add_argument("--start", choices=("seed", "empty"), default="empty")
-    parser.add_argument("--embedded-cap", type=int, default=4)
+    parser.add_argument(
+        "--embedded-cap", type=int, default=4, help="mined actions the embedded run keeps beyond the starting library"
+    )
     args = parser.parse_args()
     path = require(Path(args.data))
     questions = read_questions(path)
@@ -84,11 +86,10 @@ def main() -> None:
         llm = EmbeddedLLM()
         llm.check()
         start = seed_library() if args.start == "seed" else ActionLibrary(name="empty")
+        cap = len(start) + args.embedded_cap  # the starting library is kept whole
         started = time.perf_counter()
-        result = asyncio.run(
-            mine_actions(llm, questions[: args.limit], library=start, max_actions=args.embedded_cap, concurrency=1)
-        )
-        report("embedded", result, args.embedded_cap, time.perf_counter() - started)
+        result = asyncio.run(mine_actions(llm, questions[: args.limit], library=start, max_actions=cap, concurrency=1))
+        report("embedded", result, cap, time.perf_counter() - started)
         for problem in [*result.problems, *result.merge.errors]:
             print(f"  note: {problem}")
         started = time.perf_counter()

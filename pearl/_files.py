@@ -63,7 +63,7 @@ def read_text(path: Path, what: str, error: type[Exception] = ConfigError, *, mi
     """
     data = read_bytes(path, what, error, missing_ok=missing_ok)
     if data.startswith(b"%PDF-"):  # one written as text only would decode, and be read line by line
-        raise error(f"{what} {path} is a PDF, not a text file")
+        raise error(f"{what} {path} is a PDF, not a text file; give its text as a UTF-8 file")
     if b"\x00" in data[:8192]:
         raise error(f"{what} {path}: not text (it holds NUL bytes: a binary file, or UTF-16); give a UTF-8 text file")
     try:

@@ -293,7 +293,7 @@ class Pearl:
         self.library = library if library is not None else default_library()
         if not self.library.actions:  # no plan can be written with no action (an empty library is not "none")
             raise ConfigError(
-                f"action library {self.library.name!r} holds no action, so no plan can be written; "
+                f"action library {self.library.name!r} holds no action, so no plan could be written; "
                 "give a library with actions, or none for the bundled default library"
             )
         self.llm = llm if llm is not None else make_llm(self.settings)

@@ -208,7 +208,8 @@ class RateLimitError(RetryableError):
 
 
 class ServerError(RetryableError):
-    """HTTP 5xx, or 409 (a conflict on the server's side, such as a lock)."""
+    """HTTP 5xx, 409 (a conflict on the server's side, such as a lock), or a web page where a completion's JSON
+    should be (a proxy's failure, or a chat UI at a base URL without /v1)."""
 
 
 class LLMTimeoutError(RetryableError):
@@ -231,6 +232,7 @@ def stops_a_run(error: PearlError) -> bool:
 
 
 def unanswered(error: BaseException) -> bool:
-    """Whether `error` is a model server's silence after every retry: no reply, or none it could give (5xx, 429).
+    """Whether `error` is a model server's silence after every retry: no reply, or none it could give (5xx, 429, a
+    web page instead of a completion).
     Question after question failing so, a long run stops (`UnansweredError`) instead of waiting out every retry."""
     return isinstance(error, RetryableError) and not isinstance(error, LLMResponseError)

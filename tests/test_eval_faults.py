@@ -383,10 +383,10 @@ def test_pearl_eval_fails_when_every_question_failed(
     server = ["--base-url", fake_server.base_url, "--model", "m"]
     result = CliRunner().invoke(app, [*args, *server])
     assert result.exit_code == 1, result.output  # a script or CI job must not read it as done
-    assert "error: all 3 questions failed" in result.stderr and "--retry-errors" in result.stderr
+    assert "error: all 3 results failed" in result.stderr and "--retry-errors" in result.stderr
     fake_server.set_default(answer_for)  # one answered: the run is done, its failures a note
     again = CliRunner().invoke(app, [*args, *server, "--limit", "4"])
-    assert again.exit_code == 0 and "3 questions failed" in again.stderr and "error:" not in again.stderr
+    assert again.exit_code == 0 and "3 of 4 results failed" in again.stderr and "error:" not in again.stderr
     # A settings error ends the same way on a re-run, before any question: no "results kept, re-run to resume".
     wrong = CliRunner().invoke(app, ["eval", str(QUESTIONS), "-m", "direct,bogus", "--out", str(out), *server])
     assert wrong.exit_code == 2 and "unknown method" in wrong.stderr and "re-run" not in wrong.stderr

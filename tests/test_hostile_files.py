@@ -105,14 +105,16 @@ def test_a_pdf_or_a_binary_file_given_as_text_is_named_not_read_line_by_line(tmp
     assert "iconv" not in error
 
 
-def test_pearl_eval_of_questions_one_a_line_says_what_an_evaluation_file_is(tmp_path: Path) -> None:
+def test_an_evaluation_file_that_is_questions_one_a_line_or_a_pdf_is_named(tmp_path: Path) -> None:
+    # Refinement and evaluation read JSON Lines: questions one a line got "qs.txt:1: not valid JSON" alone.
     questions = tmp_path / "qs.txt"
     questions.write_text("Why did she leave?\nWho is the keeper?\n", encoding="utf-8")
-    _one_line_error(
-        ["refine", "--train", str(questions), "-o", str(tmp_path / "d.json")],
-        "not valid JSON",
-        "an evaluation file is JSON Lines, a document with its questions and gold answers a line",
-    )
+    every = "an evaluation file is JSON Lines, a document with its questions and gold answers a line"
+    _one_line_error(["refine", "--train", str(questions), "-o", str(tmp_path / "d.json")], "not valid JSON", every)
+    _one_line_error(["eval", str(questions), "--out", str(tmp_path / "run")], "not valid JSON", every)
+    pdf = tmp_path / "data.pdf"
+    pdf.write_text("%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\n%%EOF\n", encoding="ascii")
+    _one_line_error(["eval", str(pdf), "--out", str(tmp_path / "run")], "is a PDF, not an evaluation file")
 
 
 def test_damaged_run_files_are_skipped_or_named(tmp_path: Path) -> None:

@@ -435,6 +435,10 @@ def test_report_chart_labels_of_tied_methods_do_not_overlap() -> None:
     baselines = [float(y) for _, y, _, _ in labels]
     assert len(set(baselines)) == len(labels)  # one spot: every name on a line of its own
     assert all(abs(a - b) >= 15 for n, a in enumerate(baselines) for b in baselines[n + 1 :])
+    lone = render_report_page(summarize(tied_rows()[:1]), tied_rows()[:1])  # at 100%, the chart's top edge
+    y = float(re.findall(r'<circle cx="[\d.]+" cy="([\d.]+)"', lone)[0])
+    label = float(re.findall(r'<text class="method-label" x="[\d.]+" y="([\d.]+)"', lone)[0])
+    assert abs(label - y) <= 10  # beside its point, not a line below it
 
 
 # ---------------------------------------------------------------- in a real browser

@@ -89,6 +89,12 @@ def test_transient_faults_are_retried(fake_server: FakeOpenAIServer, fault: Repl
     assert len(fake_server.requests) == 3
 
 
+def test_a_completion_labelled_as_html_is_read(fake_server: FakeOpenAIServer) -> None:
+    # Its JSON is read first: the label alone does not make it a web page.
+    fake_server.set_default(Reply(content="read", headers={"Content-Type": "text/html"}))
+    assert make(fake_server).complete(REQUEST).text == "read"
+
+
 @pytest.mark.parametrize("path", ["sync", "async"])
 def test_timeout_is_retried_then_succeeds(fake_server: FakeOpenAIServer, path: str) -> None:
     fake_server.enqueue(Reply(delay=1.0, content="late"), "in time")
@@ -103,11 +109,12 @@ def test_timeout_is_retried_then_succeeds(fake_server: FakeOpenAIServer, path: s
         (Reply.error(500, "boom"), ServerError),
         (Reply(drop=True), LLMConnectionError),
         (Reply(body="not json"), LLMResponseError),
+        (Reply(body="<html><title>Open WebUI</title></html>"), ServerError),  # counted as silence: a run stops
         (Reply(body='{"choices": []}'), LLMResponseError),
         (Reply.error(408, "Request timed out"), LLMTimeoutError),
         (Reply(content=" \n "), LLMResponseError),
     ],
-    ids=["429", "500", "reset", "not-json", "no-choices", "408", "white-space-alone"],
+    ids=["429", "500", "reset", "not-json", "web-page", "no-choices", "408", "white-space-alone"],
 )
 @pytest.mark.parametrize("path", ["sync", "async"])
 def test_persistent_faults_fail_within_the_bound(

@@ -923,6 +923,17 @@ def test_a_progress_file_holding_no_row_is_not_left_behind(tmp_path: Path) -> No
         other.open()
     other.close()
     assert '"q": "q"' in partial.read_text()  # another run's rows are never dropped
+    partial.unlink()
+    first = ProgressFile(partial, "mine", "k")
+    first.open()  # a run that has finished nothing yet...
+    partial.unlink()  # ...whose file is gone (deleted by hand), and another run makes and fills a new one
+    second = ProgressFile(partial, "mine", "k")
+    second.open()
+    second.add("q2", reply="USE: NONE")
+    first.close()  # deletes its own file only
+    assert '"q": "q2"' in partial.read_text()
+    second.remove()
+    assert not partial.exists()
 
 
 def test_mining_refuses_a_cap_the_starting_library_fills(tmp_path: Path) -> None:
@@ -956,4 +967,5 @@ def test_cli_mine_document_writes_no_empty_library(tmp_path: Path, fake_server: 
     args = ["mine", "--document", str(document), "--imagine", "2", "-o", str(out)]
     result = runner.invoke(app, [*args, "--base-url", fake_server.base_url, "--model", "fake-model"])
     assert result.exit_code == 1 and not out.exists(), result.output
-    assert "proposed no action the seed library lacks for the 2 questions it imagined (2 uses" in result.stderr
+    said = "the model proposed no new action for the 2 questions it imagined (2 uses of the seed library's actions)"
+    assert said in result.stderr

@@ -452,7 +452,7 @@ def test_questions_of_the_wrong_kind_are_refused_before_any_call(
 
 def test_an_empty_action_library_is_refused_not_swapped_for_the_default(tmp_path: Path) -> None:
     # An empty library is falsy: `library or default_library()` planned with the 42 default actions, unsaid.
-    with pytest.raises(ConfigError, match="action library 'none' holds no action, so no plan can be written"):
+    with pytest.raises(ConfigError, match="action library 'none' holds no action, so no plan could be written"):
         Pearl(FakeLLM(), library=ActionLibrary(name="none"))
     empty = tmp_path / "none.json"
     save_library(ActionLibrary(name="none"), empty)

@@ -32,7 +32,7 @@ from pearl.cli._common import (
     settings_from,
 )
 from pearl.cli._progress import ProgressBar
-from pearl.errors import ConfigError, PearlError, UnansweredError
+from pearl.errors import ConfigError, PearlError, RunBusyError, UnansweredError
 from pearl.eval import (
     FORMATS,
     REPORT_FILE,
@@ -131,6 +131,7 @@ def eval_command(
         run_dir = out if out is not None else default_out_dir(data, pearl.llm.model)
         chosen = [m for m in methods.split(",") if m.strip()]
         echo(f"run directory: {run_dir}", err=True)
+        before = _saved(run_dir / RESULTS_FILE)
         started = True
         summary = asyncio.run(
             arun_eval(
@@ -162,8 +163,10 @@ def eval_command(
         raise typer.Exit(interrupted_exit()) from None
     except PearlError as exc:
         bar.close()
-        # A settings error (another run's lock among them) is the same on a re-run, and may come before any question.
-        kept = started and not isinstance(exc, ConfigError) and (run_dir / RESULTS_FILE).is_file()
+        # A settings error is the same on a re-run: resuming is worth a word only once the run has saved a result
+        # (another run's lock is no such error: that run writes the file).
+        saved = not isinstance(exc, ConfigError) or _saved(run_dir / RESULTS_FILE) != before
+        kept = started and saved and not isinstance(exc, RunBusyError) and (run_dir / RESULTS_FILE).is_file()
         resume = "" if isinstance(exc, UnansweredError) else "; re-run to resume"  # its message says how
         hint = f" (results so far are kept in {run_dir}{resume})" if kept else ""
         raise fail(f"{exc}{hint}", exit_code(exc)) from None
@@ -174,12 +177,20 @@ def eval_command(
     if pearl.llm.is_demo:
         echo(DEMO_NOTICE, err=True)
     if errors:
-        failed = f"{counted(errors, 'question')} failed (see 'error' in {run_dir / RESULTS_FILE})"
-        again = "add --retry-errors to run only those again"
-        if errors < sum(m.n for m in summary.methods):
-            echo(f"{failed}; {again}", err=True)
+        results = sum(m.n for m in summary.methods)  # a question's result per method
+        where = f"(see 'error' in {run_dir / RESULTS_FILE}); add --retry-errors to run only those again"
+        if errors < results:
+            echo(f"{errors:,} of {counted(results, 'result')} failed {where}", err=True)
         else:  # nothing was answered: a script or CI job must not read the run as done
-            raise fail(f"all {failed}; {again}", EXIT_FAILED)
+            raise fail(f"all {counted(results, 'result')} failed {where}", EXIT_FAILED)
+
+
+def _saved(results: Path) -> int:
+    """The size of a run's results file (-1 when there is none): whether a run saved anything."""
+    try:
+        return results.stat().st_size
+    except OSError:
+        return -1
 
 
 def _note_missing_actions(given: PlanSet, library: ActionLibrary) -> None:

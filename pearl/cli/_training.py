@@ -117,11 +117,19 @@ def _nothing_usable(result: MiningResult, out: Path) -> str:
 
 
 def _nothing_new(result: MiningResult, out: Path) -> str:
-    """The error when mining for a document alone found no action the seed library lacks: an empty library."""
+    """The error when mining found no new action and the result holds none (a document's actions saved alone,
+    or an empty starting library)."""
+    imagined = bool(result.imagined)
+    asked = f"the {counted(len(result.imagined), 'question')} it imagined" if imagined else "any question"
+    shown = "the seed library's" if imagined else "the starting library's"
+    if result.failed and result.problems:
+        first = shorten(result.problems[0], 200)
+        then = f"{counted(result.failed, 'question')} got no reply (first: {first}): run the same command again"
+    else:
+        then = ("imagine more questions (--imagine N)" if imagined else "give more questions") + " to find some"
     return (
-        f"the model proposed no action the seed library lacks for the {counted(len(result.imagined), 'question')} "
-        f"it imagined ({counted(result.uses, 'use')} of the seed library's), so {out} was not written; plans for "
-        "this document can use the default library as it is, or imagine more questions (--imagine N)"
+        f"the model proposed no new action for {asked} ({counted(result.uses, 'use')} of {shown} actions), "
+        f"so {out} was not written; {then}"
     )
 
 
@@ -259,7 +267,7 @@ def mine_command(
         if result.proposals == 0:
             bar.close()
             raise fail(_nothing_usable(result, out), EXIT_FAILED)
-        if not result.library.actions:  # --document alone: the model asked only for the seed library's actions
+        if not result.library.actions:  # the model asked only for actions it was shown, and none are kept
             bar.close()
             raise fail(_nothing_new(result, out), EXIT_FAILED)
         save_library(result.library, out)

@@ -88,7 +88,7 @@ def _check_kinds(index: object, query: object, budget_tokens: object) -> None:
         )
     if not isinstance(query, str):
         raise TypeError(f"query must be a str, not {type(query).__name__}")
-    if not isinstance(budget_tokens, int) or isinstance(budget_tokens, bool):
+    if isinstance(budget_tokens, bool) or not hasattr(type(budget_tokens), "__index__"):  # numpy's ints are ints
         raise TypeError(f"budget_tokens must be an int, not {type(budget_tokens).__name__}")
 
 

@@ -79,6 +79,10 @@ def _short(value: Any) -> str:
     return shorten(json.dumps(value, ensure_ascii=False), 60)
 
 
+class _NotJSON(DatasetError):
+    """A line of an evaluation file that is not JSON."""
+
+
 def _lines(path: Path) -> Iterator[tuple[_Line, dict[str, Any]]]:
     try:
         handle = path.open(encoding="utf-8")
@@ -90,7 +94,7 @@ def _lines(path: Path) -> Iterator[tuple[_Line, dict[str, Any]]]:
                 if not raw.strip():
                     continue
                 line = _Line(path, number)
-                obj = decode_json(raw, f"{path}:{number}", DatasetError)
+                obj = decode_json(raw, f"{path}:{number}", _NotJSON)
                 if not isinstance(obj, dict):
                     line.fail("", f"expected a JSON object, got {type(obj).__name__}")
                 yield line, obj
@@ -119,14 +123,19 @@ def detect_format(path: Path) -> Format:
         "(id, text or path, questions)"
     )
     try:
+        with path.open("rb") as handle:
+            pdf = handle.read(5) == b"%PDF-"
+    except OSError:
+        pdf = False  # `_lines` says why it cannot be read
+    if pdf:
+        raise DatasetError(f"{path} is a PDF, not an evaluation file; {layouts}")
+    try:
         for line, obj in _lines(path):
             found = _format_of(set(obj))
             if found is None:
                 line.fail("", f"unknown layout (keys: {', '.join(sorted(obj)[:12])}); {layouts}; or pass --format")
             return found
-    except DatasetError as exc:
-        if "not valid JSON" not in str(exc):
-            raise
+    except _NotJSON as exc:
         # Questions one a line (what `pearl mine --questions` reads) have no gold answers and no documents.
         raise DatasetError(
             f"{exc}; an evaluation file is JSON Lines, a document with its questions and gold answers a line: {layouts}"

@@ -2,7 +2,8 @@
 longer answers.
 
 Once as many questions in a row as run at once (at least `UNANSWERED_STOP`) have got no answer after all
-their retries (timeouts, refused or dropped connections, 5xx, 429: `pearl.errors.unanswered`), every other
+their retries (timeouts, refused or dropped connections, 5xx, 429, a web page instead of a completion:
+`pearl.errors.unanswered`), every other
 question would wait out the same retries (four minutes each with a hung server and the default settings;
 a dead server cost mining 42 s for 20 questions, 25 minutes for the paper's 733), so the run stops with
 `UnansweredError`, what it did kept.

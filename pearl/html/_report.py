@@ -221,7 +221,8 @@ def _placed(points: list[Point], width: int, top: int, bottom: int) -> list[Poin
 
     Methods of a score and cost alike (all at chance, as with the embedded model) would print their
     names over each other. A label goes just above its point, right of it (left where it would leave
-    the chart), and moves a line down, or up near the axis, until it overlaps no label placed before it.
+    the chart), and moves a line down (or up, near the axis) until it overlaps no label placed before
+    it and stays within the chart.
     """
     boxes: list[tuple[float, float, float]] = []  # left, right, baseline of each label placed
     placed = list(points)
@@ -234,7 +235,7 @@ def _placed(points: list[Point], width: int, top: int, bottom: int) -> list[Poin
         lines = range((bottom - top) // _LABEL_LINE + 1)  # as many lines as the chart is high, either way
         below = [p.y - 6 + _LABEL_LINE * n for n in lines]
         above = [p.y - 6 - _LABEL_LINE * n for n in lines[1:]]
-        inside = [y for y in below + above if top + 10 <= y <= bottom - 2] or [p.y - 6]
+        inside = [y for y in below + above if _LABEL_LINE <= y <= bottom - 2] or [p.y - 6]  # drawn within the chart
         free = (
             y for y in inside if all(right <= a or b <= left or abs(y - base) >= _LABEL_LINE for a, b, base in boxes)
         )

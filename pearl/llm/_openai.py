@@ -545,17 +545,17 @@ class OpenAICompatibleLLM:
                 f"{url} rejected the request ({status}): {message}. Check --model and the request parameters.",
                 status_code=status,
             )
-        if response.text.lstrip()[:1] == "<" or "html" in response.headers.get("content-type", "").lower():
-            # A web page: a proxy's passing failure, retried; or a chat UI where the API should be, which a long run
-            # meets question after question, and stops on as on a server that does not answer (`unanswered`).
-            raise ServerError(
-                f"{url} answered {status} with a web page ({self._server_message(response)[0][:80]!r}), not the JSON "
-                f"of an OpenAI-compatible API: check {self._where_set('base_url', '--base-url', 'PEARL_BASE_URL')} "
-                "(it usually ends in /v1)"
-            )
         try:
             body = read_json(response.text, MAX_BODY_CHARS)
         except JSONReplyError as exc:
+            if response.text.lstrip()[:1] == "<":
+                # A web page: a proxy's passing failure, retried; or a chat UI where the API should be, which a long
+                # run meets question after question, and stops on as on a server that does not answer (`unanswered`).
+                raise ServerError(
+                    f"{url} answered {status} with a web page ({self._server_message(response)[0][:80]!r}), not the "
+                    f"JSON of an OpenAI-compatible API: check "
+                    f"{self._where_set('base_url', '--base-url', 'PEARL_BASE_URL')} (it usually ends in /v1)"
+                ) from None
             raise LLMResponseError(
                 f"{url} answered {status} with a body that is {exc.reason}: {self._redact(response.text, 80)!r}"
             ) from None

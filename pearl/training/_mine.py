@@ -359,8 +359,9 @@ def _check_cap(base: ActionLibrary, max_actions: int) -> None:
     """Refuse, before any call, a cap the starting library fills: its actions are kept whole, so none mined would be."""
     if len(base) >= max_actions:
         raise ConfigError(
-            f"the starting library {base.name} has {len(base)} actions, which are kept whole, and the cap is "
-            f"{max_actions} (--max-actions), so no mined action could be added; raise the cap above {len(base)}"
+            f"the starting library {base.name} has {counted(len(base), 'action')}, which are kept whole, and the "
+            f"cap is {max_actions} (max_actions, --max-actions), so no mined action could be added; raise the cap "
+            f"above {len(base)}"
         )
 
 

@@ -94,6 +94,7 @@ class ProgressFile:
         """`open` once the lock is held."""
         assert self.path is not None
         self.done = {}
+        self._rows, self._ours = 0, False
         try:
             lines = self.path.read_text(encoding="utf-8", errors="replace").splitlines() if not fresh else []
             header = json_line(lines[0]) if lines else None
@@ -145,11 +146,27 @@ class ProgressFile:
     def close(self) -> None:
         """Let go of the lock: the file stays, to resume from, if it holds a row (a run refused or stopped before
         any item finished leaves nothing behind). Idempotent."""
-        if self._fd is not None:
-            if self._ours and self._rows == 0 and self.path is not None and sys.platform != "win32":
-                self.path.unlink(missing_ok=True)  # under the lock, as `remove` does
-            os.close(self._fd)
-            self._fd = None
+        if self._fd is None:
+            return
+        fd, self._fd = self._fd, None
+        empty, self._ours = self._ours and self._rows == 0, False
+        try:
+            if empty and sys.platform != "win32":
+                self._unlink(fd)  # under the lock, as `remove` deletes
+        finally:
+            os.close(fd)
+        if empty and sys.platform == "win32":  # pragma: no cover - no lock there: the file is deleted once closed
+            self._unlink(None)
+
+    def _unlink(self, fd: int | None) -> None:
+        """Delete the file if it is still the one `fd` holds (a run may have made a new one since); a file that
+        cannot be deleted stays, its header alone, which the next run reads as nothing done."""
+        assert self.path is not None
+        try:
+            if fd is None or os.stat(self.path).st_ino == os.fstat(fd).st_ino:
+                self.path.unlink()
+        except OSError:
+            pass
 
     def _difference(self, header: dict[str, Any] | None) -> str:
         """What the file holds instead of this run's progress, and what to do, in words."""
@@ -185,6 +202,7 @@ class ProgressFile:
     def remove(self) -> None:
         """Delete the file: the run is complete. The lock goes with it, after the file (a run that locks the
         file meanwhile finds it gone: see `_lock`); before it on Windows, which deletes no open file."""
+        self._ours = False  # deleted here, not again by `close`
         if sys.platform == "win32":  # pragma: no cover - no flock there either: the file is not a lock
             self.close()
         if self.path is not None:
