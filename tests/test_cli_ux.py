@@ -639,3 +639,25 @@ def test_plan_takes_the_window_option_its_refusal_names(monkeypatch: pytest.Monk
     assert "cannot hold the planning prompt" in result.stderr and "(--context-window)" in result.stderr
     for option in ("--timeout", "--max-bytes"):  # as `ask` takes them
         assert option in runner.invoke(app, ["plan", "--help"]).stdout
+
+
+def test_plan_json_prints_an_object_whatever_happens(fake_server: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Refused by the server it printed nothing on stdout; with no valid plan, an object with no "error".
+    from fakeserver import Reply
+
+    monkeypatch.setenv("PEARL_MAX_RETRIES", "0")
+    server = ["--base-url", fake_server.base_url, "--model", "m", "--no-cache", "--json"]
+    fake_server.set_default(Reply.error(400, "temperature is not supported"))
+    refused = runner.invoke(app, ["plan", QUESTION, *server])
+    data = json.loads(refused.stdout)
+    assert refused.exit_code == 2 and data["plan"] is None and "temperature is not supported" in data["error"]
+    assert data["question"] == QUESTION and data["usage"]["calls"] == 1  # the call refused
+    fake_server.set_default("I would rather not plan.")
+    unplanned = runner.invoke(app, ["plan", QUESTION, *server])
+    data = json.loads(unplanned.stdout)
+    assert unplanned.exit_code == 1 and data["plan"] is None and data["error"].startswith("no valid plan after")
+    assert len(data["attempts"]) > 1 and data["usage"]["calls"] == len(data["attempts"])
+    fake_server.set_default('s1 = FIND_X(CTX, "the lamp oil")')
+    planned = runner.invoke(app, ["plan", QUESTION, *server])
+    data = json.loads(planned.stdout)
+    assert planned.exit_code == 0 and data["plan"].startswith("s1 = FIND_X") and "error" not in data

@@ -40,7 +40,7 @@ from pearl.errors import (
 )
 from pearl.llm import CachedLLM, CompletionRequest, FakeLLM, Message, OpenAICompatibleLLM, ResponseCache
 from pearl.llm._embedded import _MODELS, REPEAT_PENALTY, EmbeddedLLM
-from pearl.llm._reply import LOOP_NOTE, reply_chars
+from pearl.llm._reply import LOOP_NOTE, prompt_tokens, reply_chars
 from pearl.models import Completion, Document, Trace
 from pearl.planning import parse_plan, plan_from_json
 from pearl.prompts import CUT_MARK
@@ -476,8 +476,10 @@ def test_embedded_replies_cross_the_same_boundary(tmp_path: Path, monkeypatch: p
     }
     monkeypatch.setitem(_MODELS, (str(gguf), 2048, 1), _Llama(hostile))
     result = EmbeddedLLM(model_path=gguf, context_window=2048, threads=1).complete(REQUEST)
-    assert (result.text, result.prompt_tokens, result.completion_tokens) == ("A\ufffd", 0, 0)
-    assert result.finish_reason is None and len(result.notes) == 3
+    # Counts it cannot read are counted here, as estimates, noted: not 0, as if the call were free.
+    assert (result.text, result.prompt_tokens, result.completion_tokens) == ("A\ufffd", prompt_tokens(REQUEST), 2)
+    assert result.finish_reason is None and len(result.notes) == 4
+    assert any("reported no usable prompt_tokens or completion_tokens: counted here" in n for n in result.notes)
     monkeypatch.setitem(_MODELS, (str(gguf), 2048, 1), _Llama({"choices": []}))
     with pytest.raises(LLMResponseError, match="without any choices"):
         EmbeddedLLM(model_path=gguf, context_window=2048, threads=1).complete(REQUEST)
@@ -682,8 +684,10 @@ def test_an_unstated_limit_lowers_the_window_by_a_quarter_and_a_second_refusal_i
         llm.complete(REQUEST)
     assert info.value.limit is None and llm.context_window == 6144 == info.value.window
     pearl = Pearl(llm=llm, settings=load_settings(cache=False))
-    with pytest.raises(ContextOverflowError, match="PEARL_CONTEXT_WINDOW"):
+    # No number is offered as the fix: the window just refused was one ("set it to 4,608 or less").
+    with pytest.raises(ContextOverflowError, match="PEARL_CONTEXT_WINDOW to the model's context length") as info:
         pearl.ask(STORY, "Who kept the light?", method="direct")
+    assert "or less" not in str(info.value)
     assert len(fake_server.chat_requests) == 3  # the call above, then the question and its one re-run
 
 
@@ -703,6 +707,14 @@ def test_a_server_echoing_the_key_never_gets_it_shown(status: int) -> None:
         with pytest.raises(PearlError) as info:
             short.complete(REQUEST)
         assert "Bearer ***" in str(info.value) and "Bearer x" not in str(info.value)
+
+
+def test_server_text_cut_to_its_length_shows_the_cut() -> None:
+    from pearl.llm._reply import Redactor
+
+    # Cut mid-word with nothing to say so, "'finish_reason': 'st; retrying" read as the server's own words.
+    assert Redactor()("x" * 500, 100) == "x" * 100 + "…"
+    assert Redactor()("short", 100) == "short"
 
 
 def test_an_echoed_key_stays_out_of_stderr_and_results(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 import weakref
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -26,6 +27,7 @@ from pearl.errors import (
     ServerError,
 )
 from pearl.llm import Completion, CompletionRequest, Message, OpenAICompatibleLLM
+from pearl.llm._reply import prompt_tokens
 
 REQUEST = CompletionRequest(messages=[Message(role="user", content="Who is Korvin?")], max_tokens=16)
 
@@ -89,10 +91,37 @@ def test_transient_faults_are_retried(fake_server: FakeOpenAIServer, fault: Repl
     assert len(fake_server.requests) == 3
 
 
+def test_a_reply_without_usage_is_counted_here_and_noted(fake_server: FakeOpenAIServer) -> None:
+    # Counted as 0, a server that sends no usage made every call look free: `ask` said "0 prompt tokens".
+    fake_server.set_default(Reply(body='{"choices": [{"message": {"content": "The ferry, at dawn."}}]}'))
+    result = make(fake_server).complete(REQUEST)
+    assert result.prompt_tokens == prompt_tokens(REQUEST) > 0 and result.completion_tokens == 6
+    assert result.notes == [
+        "the reply reported no usable prompt_tokens or completion_tokens: counted here (cl100k), an estimate"
+    ]
+
+
 def test_a_completion_labelled_as_html_is_read(fake_server: FakeOpenAIServer) -> None:
     # Its JSON is read first: the label alone does not make it a web page.
     fake_server.set_default(Reply(content="read", headers={"Content-Type": "text/html"}))
     assert make(fake_server).complete(REQUEST).text == "read"
+
+
+@pytest.mark.parametrize("path", ["sync", "async"])
+def test_a_retried_call_says_why_and_its_cached_copy_does_not(
+    fake_server: FakeOpenAIServer, path: str, tmp_path: Path
+) -> None:
+    # A trace said "3 attempts" and never why; the reason is this call's, not the reply's to replay.
+    from pearl.llm import CachedLLM, ResponseCache
+
+    fake_server.enqueue(Reply.rate_limited(retry_after=0.01), Reply.error(503, "overloaded"), "recovered")
+    cached = CachedLLM(make(fake_server), ResponseCache(tmp_path / "cache.sqlite"))
+    result = asyncio.run(cached.acomplete(REQUEST)) if path == "async" else cached.complete(REQUEST)
+    assert result.attempts == 3 and len(result.notes) == 1
+    assert result.notes[0].startswith("retried after attempt 1: ") and "Rate limit reached" in result.notes[0]
+    assert "; 2: " in result.notes[0] and "overloaded" in result.notes[0]
+    again = cached.complete(REQUEST)
+    assert again.cached and again.text == "recovered" and again.notes == []
 
 
 @pytest.mark.parametrize("path", ["sync", "async"])

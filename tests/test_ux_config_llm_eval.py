@@ -80,6 +80,18 @@ def _refused(server: FakeOpenAIServer, status: int = 401, **explicit: object) ->
     return str(info.value)
 
 
+def test_a_base_url_ending_in_chat_completions_is_named(fake_server: FakeOpenAIServer) -> None:
+    fake_server.set_default(Reply.error(404, "Not Found"))
+    llm = OpenAICompatibleLLM(load_settings(base_url=f"{fake_server.base_url}/chat/completions", model="m"))
+    with pytest.raises(LLMRequestError) as info:
+        llm.complete(REQUEST)
+    assert (
+        "the base URL from --base-url ends in /chat/completions, which pearl adds itself; give it without (e.g. "
+        in (str(info.value))
+    )
+    assert str(info.value).endswith(f"{fake_server.base_url})")
+
+
 def test_a_404_names_where_the_base_url_and_model_were_set(
     fake_server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -122,9 +134,17 @@ def test_a_key_refused_from_the_config_file_names_the_file(fake_server: FakeOpen
     assert "may not use model 'm'" in message  # a 403 may be a known key without access to the model
 
 
-def test_a_request_refused_without_a_key_says_how_to_give_one(fake_server: FakeOpenAIServer) -> None:
+def test_a_request_refused_without_a_key_says_how_to_give_one(
+    fake_server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     message = _refused(fake_server)
     assert "refused the request without an API key (401" in message and "pass --api-key" in message
+    # An empty --api-key sends no key whatever PEARL_API_KEY holds: "set PEARL_API_KEY" was no fix.
+    monkeypatch.setenv("PEARL_API_KEY", KEY)
+    message = _refused(fake_server, api_key="")
+    assert (
+        "without an API key (401: Incorrect API key provided): --api-key was given empty, which sends none" in message
+    )
 
 
 def test_cli_a_refused_api_key_option_is_named(fake_server: FakeOpenAIServer, tmp_path: Path) -> None:
@@ -158,6 +178,11 @@ def test_a_retry_after_over_the_limit_names_retry_max_delay(
     with pytest.raises(RateLimitError) as info:
         llm.complete(REQUEST)
     assert f"over the 30s limit of retry_max_delay (file {config}); to wait that long, set" in str(info.value)
+    fake_server.set_default(Reply.rate_limited(retry_after=3 * 86_400))  # a quota's reset: no setting to offer
+    with pytest.raises(RateLimitError) as info:
+        llm.complete(REQUEST)
+    assert "(server asked to wait 259200s, over a day, beyond the 30s limit of retry_max_delay" in str(info.value)
+    assert "try again later" in str(info.value) and "set retry_max_delay" not in str(info.value)
 
 
 # -- 4. a demonstration that fails validation: file, entry and field ------------------

@@ -49,7 +49,7 @@ from pearl.html import index_for_page, index_for_trace, render_trace_page
 from pearl.llm import DEMO_NOTICE
 from pearl.methods import METHODS
 from pearl.models import Answer, Document, Trace, Usage
-from pearl.planning import parse_plan
+from pearl.planning import Plan, PlanAttempt, parse_plan
 from pearl.questions import Question, as_question
 from pearl.trace import render_trace
 
@@ -379,25 +379,30 @@ def plan(
 ) -> None:
     """Write a plan for a question (with self-correction) and print it, without running it."""
     stages = StageLine(quiet=quiet)
-    with handled():
-        settings = settings_from(base_url, model, api_key, no_cache, timeout, context_window, max_bytes)
-        pearl = make_pearl(settings, actions, demos, on_stage=stages)
-        document = as_document(file, settings.max_bytes) if file else None
-        if document is not None:
-            echo_left_out(document)
-        asked = checked_question(as_question(question, option or None))
-        try:
-            _load_model(pearl, stages)
-            result, trace = pearl.plan(asked, document)
-        finally:
-            stages.close()
+    failed: Trace | None = None
+    try:
+        with handled():
+            settings = settings_from(base_url, model, api_key, no_cache, timeout, context_window, max_bytes)
+            pearl = make_pearl(settings, actions, demos, on_stage=stages)
+            document = as_document(file, settings.max_bytes) if file else None
+            if document is not None:
+                echo_left_out(document)
+            asked = checked_question(as_question(question, option or None))
+            try:
+                _load_model(pearl, stages)
+                result, trace = pearl.plan(asked, document)
+            except PearlError as exc:
+                failed = exc.trace
+                raise
+            finally:
+                stages.close()
+    except Failure as exc:
+        if as_json:  # stdout is JSON with --json, a failure's too, as with `ask --json`
+            echo_json(_plan_json(question, option or [], None, [], failed, exc.message))
+        raise
+    error = None if result.plan is not None else f"no valid plan after {counted(len(result.attempts), 'attempt')}"
     if as_json:
-        data = {
-            "plan": result.plan.render() if result.plan else None,
-            "attempts": [a.model_dump() for a in result.attempts],
-            "usage": trace.usage().model_dump(),
-        }
-        echo_json(data)
+        echo_json(_plan_json(question, asked.options, result.plan, result.attempts, trace, error))
     elif result.plan is not None:
         echo(result.plan.render())
     for number, attempt in enumerate(result.attempts, start=1):
@@ -405,8 +410,24 @@ def plan(
             echo(f"attempt {number} rejected: {attempt.error}", err=True)
     if pearl.llm.is_demo:
         echo(DEMO_NOTICE, err=True)
-    if result.plan is None:
-        raise fail(f"no valid plan after {counted(len(result.attempts), 'attempt')}", EXIT_FAILED)
+    if error is not None:
+        raise fail(error, EXIT_FAILED)
+
+
+def _plan_json(
+    question: str,
+    options: list[str],
+    plan: Plan | None,
+    attempts: list[PlanAttempt],
+    trace: Trace | None,
+    error: str | None,
+) -> dict[str, Any]:
+    """What `plan --json` prints: the plan (None when there is none) and every attempt, what the calls cost, and the
+    error of a question that got no plan (none when it did)."""
+    usage = trace.usage() if trace is not None else Usage()
+    data: dict[str, Any] = {"question": question, "options": options, "plan": plan.render() if plan else None}
+    data |= {"attempts": [a.model_dump() for a in attempts], "usage": usage.model_dump(mode="json")}
+    return data | ({"error": error} if error is not None else {})
 
 
 def _read_trace(path: Path) -> Trace:

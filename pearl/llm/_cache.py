@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from pearl._paths import in_read_only_home
-from pearl.llm._reply import cut_loop
+from pearl.llm._reply import RETRIED_NOTE, cut_loop
 from pearl.models import Completion, CompletionRequest
 from pearl.protocols import LLM
 
@@ -217,7 +217,7 @@ class CachedLLM:
         if hit is not None:
             return cut_loop(hit).model_copy(update={"cached": True, "latency_s": 0.0})
         completion = self.inner.complete(request)
-        self.cache.put(key, completion)
+        self.cache.put(key, _kept(completion))
         return completion
 
     async def acomplete(self, request: CompletionRequest) -> Completion:
@@ -226,5 +226,11 @@ class CachedLLM:
         if hit is not None:
             return cut_loop(hit).model_copy(update={"cached": True, "latency_s": 0.0})
         completion = await self.inner.acomplete(request)
-        self.cache.put(key, completion)
+        self.cache.put(key, _kept(completion))
         return completion
+
+
+def _kept(completion: Completion) -> Completion:
+    """What the cache keeps of `completion`: the reply, without the note on this call's failed attempts."""
+    notes = [note for note in completion.notes if not note.startswith(RETRIED_NOTE)]
+    return completion if len(notes) == len(completion.notes) else completion.model_copy(update={"notes": notes})

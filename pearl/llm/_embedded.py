@@ -21,7 +21,7 @@ from typing import Any
 
 from pearl.config import DEFAULT_CONTEXT_WINDOW, default_threads
 from pearl.errors import EmbeddedModelError
-from pearl.llm._reply import read_completion
+from pearl.llm._reply import prompt_tokens, read_completion
 from pearl.models import Completion, CompletionRequest
 
 __all__ = ["DEMO_NOTICE", "EmbeddedLLM", "find_embedded_model"]
@@ -234,6 +234,7 @@ class EmbeddedLLM:
             backend=self.backend,
             latency_s=time.perf_counter() - started,
             blank_is_error=False,
+            prompt_tokens=lambda: prompt_tokens(request),
         )
         return completion.model_copy(update={"model": self.model})
 

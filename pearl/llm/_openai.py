@@ -39,6 +39,7 @@ import httpx
 
 from pearl._paths import config_file
 from pearl._replies import JSONReplyError, read_json
+from pearl._text import shorten
 from pearl.config import Settings, key_problem, masked_url, set_where, url_problem
 from pearl.errors import (
     ConfigError,
@@ -53,7 +54,7 @@ from pearl.errors import (
     ServerError,
 )
 from pearl.llm._gate import Gate
-from pearl.llm._reply import MAX_BODY_CHARS, Redactor, read_completion
+from pearl.llm._reply import MAX_BODY_CHARS, RETRIED_NOTE, Redactor, prompt_tokens, read_completion
 from pearl.models import Completion, CompletionRequest
 
 __all__ = ["OpenAICompatibleLLM"]
@@ -108,6 +109,7 @@ def _error_body(response: httpx.Response) -> tuple[str, dict[str, Any]]:
 _BLOCK = re.compile(r"<(script|style|title)\b", re.IGNORECASE)
 _TAG = re.compile(r"<[^<>]*>")  # no "<" inside: each character is scanned once, whatever the page
 _PAGE_CHARS = 100_000  # enough of an error page to find its title in
+_DAY = 86_400.0  # seconds: a Retry-After longer than this is not offered as a retry_max_delay to set
 _CONNECT_SECONDS = 10.0  # the most a connection may take to open (half of `timeout` at most)
 NO_ANSWER_RETRIES = 1
 """Retries of a request that had no answer within `timeout` (a 408 is an answer, retried as a 5xx is):
@@ -118,6 +120,14 @@ would cost the whole timeout again (and give a busy server more of the same work
 def _unanswered(exc: BaseException) -> bool:
     """Whether `exc` is a request left unanswered for the whole timeout (not a connection refused in time)."""
     return isinstance(exc, (asyncio.TimeoutError, httpx.ReadTimeout, httpx.WriteTimeout))
+
+
+def _retried(completion: Completion, failed: list[str]) -> Completion:
+    """`completion` with a note of why the attempts before it failed (a trace said "3 attempts", never why)."""
+    if not failed:
+        return completion
+    why = "; ".join(f"{n}: {shorten(reason, 160)}" for n, reason in enumerate(failed, start=1))
+    return completion.model_copy(update={"notes": [*completion.notes, f"{RETRIED_NOTE}{why}"]})
 
 
 def _page_line(page: str) -> str:
@@ -293,24 +303,28 @@ class OpenAICompatibleLLM:
         payload = self._payload(request)
         window = self._window
         attempt = silent = 0  # attempts made / of them, left without an answer for the whole timeout
+        failed: list[str] = []  # why each attempt before the last was retried
         with self._gate.slot():
             started = time.perf_counter()  # a wait for the gate (`concurrency`) is not time in the model
             while True:
                 attempt += 1
                 try:
                     response = self._post(payload)
-                    return self._parse(response, started, attempt, request.max_tokens, window)
+                    completion = self._parse(response, started, attempt, request.max_tokens, window, request)
+                    return _retried(completion, failed)
                 except (httpx.HTTPError, httpx.InvalidURL) as exc:
                     error: LLMError = self._transport_error(exc)
                     silent += _unanswered(exc)
                 except LLMError as exc:
                     error = exc
                 time.sleep(self._next_delay(error, attempt, silent))
+                failed.append(str(error))
 
     async def acomplete(self, request: CompletionRequest) -> Completion:
         payload = self._payload(request)
         window = self._window
         attempt = silent = 0
+        failed: list[str] = []
         async with self._gate.aslot():
             try:
                 client = self._async_client()
@@ -326,7 +340,8 @@ class OpenAICompatibleLLM:
                         response = await asyncio.wait_for(
                             client.post("/chat/completions", json=payload), self._settings.timeout
                         )
-                        return self._parse(response, started, attempt, request.max_tokens, window)
+                        completion = self._parse(response, started, attempt, request.max_tokens, window, request)
+                        return _retried(completion, failed)
                     except asyncio.TimeoutError:
                         error: LLMError = self._timed_out()
                         silent += 1
@@ -340,6 +355,7 @@ class OpenAICompatibleLLM:
                             raise
                         error = self._transport_error(exc)
                     await asyncio.sleep(self._next_delay(error, attempt, silent))
+                    failed.append(str(error))
 
     def close(self) -> None:
         """Close the pooled connection."""
@@ -433,6 +449,8 @@ class OpenAICompatibleLLM:
         advice when the key refused came from --api-key."""
         refused = f"({status}: {said})" if said else f"({status})"
         if self._settings.api_key is None:
+            if self._settings.sources.get("api_key") == "argument":  # --api-key "" sends none, whatever is set
+                return f"the request without an API key {refused}: --api-key was given empty, which sends none"
             return f"the request without an API key {refused}: set PEARL_API_KEY (or OPENAI_API_KEY) or pass --api-key"
         source = self._where_set("api_key", "--api-key", "PEARL_API_KEY")
         if source == "--api-key":
@@ -491,17 +509,29 @@ class OpenAICompatibleLLM:
                 self._window = max(1, lowered)
             window = self._window
         stated = f"{limit:,} tokens" if limit is not None else "no limit stated"
+        setting = "--context-window / PEARL_CONTEXT_WINDOW"
+        fix = (
+            f"set {setting} to {min(limit, window):,} or less"
+            if limit is not None
+            else f"set {setting} to the model's context length (its model card says it; the server did not)"
+        )
         return ContextOverflowError(
             f"{self._shown_url}/chat/completions refused the prompt as longer than the model's context ({status}: "
             f"{message}; {stated}). The window is now taken as {window:,} tokens (it was {sent_window:,}); if this "
-            f"persists, set --context-window / PEARL_CONTEXT_WINDOW to {min(limit or window, window):,} or less",
+            f"persists, {fix}",
             status_code=status,
             limit=limit,
             window=window,
         )
 
     def _parse(
-        self, response: httpx.Response, started: float, attempt: int, max_tokens: int, sent_window: int
+        self,
+        response: httpx.Response,
+        started: float,
+        attempt: int,
+        max_tokens: int,
+        sent_window: int,
+        request: CompletionRequest | None = None,
     ) -> Completion:
         status = response.status_code
         url = f"{self._shown_url}/chat/completions"
@@ -528,6 +558,13 @@ class OpenAICompatibleLLM:
         if status in (401, 403):
             raise LLMRequestError(
                 f"{url} refused {self._refused_key(status, self._server_message(response)[0][:120])}",
+                status_code=status,
+            )
+        if status == 404 and self._base_url.rstrip("/").endswith("/chat/completions"):
+            where = self._where_set("base_url", "--base-url", "PEARL_BASE_URL")
+            raise LLMRequestError(
+                f"{url} answered 404: the base URL from {where} ends in /chat/completions, which pearl adds itself; "
+                f"give it without (e.g. {self._shown_url.rstrip('/').removesuffix('/chat/completions')})",
                 status_code=status,
             )
         if status == 404:
@@ -568,12 +605,15 @@ class OpenAICompatibleLLM:
             latency_s=time.perf_counter() - started,
             attempts=attempt,
             quote=lambda value: self._redact(value, 120),
+            prompt_tokens=(lambda: prompt_tokens(request)) if request is not None else None,
         )
 
     def _over_the_cap(self, hinted: float) -> str:
         """Which setting refused to wait `hinted` seconds, its value, and where to raise it (no variable sets it)."""
         cap = self._settings.retry_max_delay
         source = self._settings.sources.get("retry_max_delay", "default")
+        if hinted > _DAY:  # a quota's reset date, say: no run waits that long
+            return f"over a day, beyond the {cap:g}s limit of retry_max_delay ({source}); try again later"
         wanted = math.ceil(hinted)
         fix = (
             f"pass retry_max_delay={wanted}"

@@ -11,15 +11,16 @@ string Python cannot encode. What it decides, field by field:
 - the text: lone surrogates (a `\\ud800` escape) become U+FFFD, so it can be hashed, cached,
   printed and written; a text longer than the request allows (`reply_chars(max_tokens)`) is
   cut there and marked `finish_reason="length"`, as if the server had honoured `max_tokens`;
-- `usage` and its token counts: anything but a whole number from 0 to a billion (a string,
-  a list, `1e400`, a negative count) is counted as 0;
+- `usage` and its token counts: a count not reported, or as anything but a whole number from 0 to
+  a billion (a string, a list, `1e400`, a negative count), is counted here with cl100k (the prompt
+  as sent, the reply's text): an estimate, noted;
 - `finish_reason` and `model`: a string, cut to a sane length; anything else is dropped;
 - a reply that ran out of `max_tokens` repeating itself (a small model at temperature 0 writes one
   sentence until the limit) is cut before the first sentence it writes a second time: the
   copies say nothing, and passed on they would crowd the next prompt.
 
-Every replacement is written into `Completion.notes` (and so into the trace): costs counted
-as 0 must not pass for free calls unnoticed.
+Every replacement is written into `Completion.notes` (and so into the trace): estimated costs
+must not pass for reported ones unnoticed.
 
 Server text quoted in an error goes through a `Redactor` first, the one place secrets are
 taken out of what a server sent back (a server may echo the Authorization header).
@@ -33,9 +34,19 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from pearl.errors import LLMRequestError, LLMResponseError
-from pearl.models import Completion
+from pearl.models import Completion, CompletionRequest
+from pearl.tokens import count_tokens
 
-__all__ = ["LOOP_NOTE", "MAX_BODY_CHARS", "Redactor", "cut_loop", "read_completion", "reply_chars"]
+__all__ = [
+    "LOOP_NOTE",
+    "MAX_BODY_CHARS",
+    "RETRIED_NOTE",
+    "Redactor",
+    "cut_loop",
+    "prompt_tokens",
+    "read_completion",
+    "reply_chars",
+]
 
 MAX_BODY_CHARS = 64 * 2**20
 """The largest response body read as JSON; anything bigger is not a chat completion."""
@@ -165,23 +176,48 @@ def _count(value: object) -> int | None:
     return number if 0 <= number <= _MAX_COUNT else None
 
 
-def _usage(body: dict[str, Any], notes: list[str]) -> tuple[int, int, int]:
-    """Prompt, completion and prefix-cached prompt tokens the reply reports (0 for what it does not)."""
+RETRIED_NOTE = "retried after attempt "
+"""How a completion's note on the attempts that failed before it begins: this call's history, not the reply's, so a
+cached copy leaves it out."""
+
+
+def prompt_tokens(request: CompletionRequest) -> int:
+    """The request's prompt tokens counted here (cl100k, and a few a message for the chat format), for a reply whose
+    usage does not say."""
+    return sum(count_tokens(message.content) + 4 for message in request.messages)
+
+
+def _usage(body: dict[str, Any], notes: list[str], text: str, prompt: Callable[[], int] | None) -> tuple[int, int, int]:
+    """Prompt, completion and prefix-cached prompt tokens the reply reports. A count it does not report, or not as
+    one, is counted here (cl100k: the prompt by `prompt`, the reply from its text) and noted as an estimate: a
+    server that sends no usage must not make its calls look free."""
     usage = body.get("usage")
-    if usage is None:
-        return 0, 0, 0
-    if not isinstance(usage, dict):
-        notes.append(f"usage is a {type(usage).__name__}, not an object; its tokens are counted as 0")
-        return 0, 0, 0
-    counts = []
-    for key in ("prompt_tokens", "completion_tokens"):
-        value = usage.get(key)
-        number = _count(value) if value is not None else 0
+    if usage is not None and not isinstance(usage, dict):
+        notes.append(f"usage is a {type(usage).__name__}, not an object")
+    given = usage if isinstance(usage, dict) else {}
+    counters: dict[str, Callable[[], int] | None] = {
+        "prompt_tokens": prompt,
+        "completion_tokens": lambda: count_tokens(text),
+    }
+    counts: list[int] = []
+    estimated: list[str] = []
+    for key, counter in counters.items():
+        value = given.get(key)
+        number = _count(value) if value is not None else None
+        if number is None and value is not None:
+            notes.append(f"usage.{key} {_plain(value)[:40]!r} is not a token count")
         if number is None:
-            notes.append(f"usage.{key} {_plain(value)[:40]!r} is not a token count; counted as 0")
-        counts.append(number or 0)
+            if counter is None:
+                notes.append(f"the reply reported no usable {key}: counted as 0")
+                number = 0
+            else:
+                number = counter()
+                estimated.append(key)
+        counts.append(number)
+    if estimated:
+        notes.append(f"the reply reported no usable {' or '.join(estimated)}: counted here (cl100k), an estimate")
     # OpenAI and vLLM report prefix-cache hits here; a count over the prompt's is not believed.
-    details = usage.get("prompt_tokens_details")
+    details = given.get("prompt_tokens_details")
     raw = details.get("cached_tokens") if isinstance(details, dict) else None
     cached = _count(raw) if raw is not None else 0
     if cached is None or cached > counts[0]:
@@ -210,6 +246,7 @@ def read_completion(
     attempts: int = 1,
     quote: Callable[[object], str] = _plain,
     blank_is_error: bool = True,
+    prompt_tokens: Callable[[], int] | None = None,
 ) -> Completion:
     """Check a chat-completion response object field by field and build the `Completion` from it.
 
@@ -221,6 +258,8 @@ def read_completion(
         quote: renders server data for an error message (redacting secrets).
         blank_is_error: a text of white space alone is no text (a server's glitch, retried); the
             embedded model's own empty reply is its answer (a retry would write the same).
+        prompt_tokens: counts the request's prompt tokens here, for a reply whose usage does not
+            (otherwise such a prompt is counted as 0).
 
     Raises:
         LLMResponseError: no choices, or no text in the first one (or only white space).
@@ -264,11 +303,11 @@ def read_completion(
     if looped:
         notes.append(_loop_note(looped, text))
         text = looped
-    prompt_tokens, completion_tokens, cached_prompt_tokens = _usage(body, notes)
+    prompt, completion_tokens, cached_prompt_tokens = _usage(body, notes, text, prompt_tokens)
     named = _label(body.get("model"), _MAX_MODEL, "model", notes)
     return Completion(
         text=_encodable(text),
-        prompt_tokens=prompt_tokens,
+        prompt_tokens=prompt,
         completion_tokens=completion_tokens,
         cached_prompt_tokens=cached_prompt_tokens,
         latency_s=latency_s,
@@ -307,4 +346,4 @@ class Redactor:
             text = text.replace(secret, "***")
         text = _TOKEN_SCHEME.sub(r"\1\2***", text)
         text = _USERINFO.sub(r"\1***@", text)
-        return _encodable(text[:limit].strip())
+        return _encodable(text[:limit].strip() + ("…" if len(text) > limit else ""))  # a cut shows as one
