@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import SAMPLE_DIR, SHARED_DATA, requires_shared_data
@@ -768,20 +769,26 @@ def test_library_provenance_is_backwards_compatible(tmp_path: Path) -> None:
     assert ActionLibrary(name="x").extended([]).prompts == {}
 
 
-def test_cli_mine_document(tmp_path: Path, fake_server: FakeOpenAIServer) -> None:
+def _mine_document_cli(tmp_path: Path, fake_server: FakeOpenAIServer, proposal: str) -> tuple[Any, Path]:
+    """`pearl mine --document` on the sample story, two questions imagined, each answered with `proposal`."""
+
     def reply(body: dict[str, object]) -> str:
         messages = body["messages"]
         assert isinstance(messages, list)
-        content = str(messages[-1]["content"])
-        if "different questions" in content:
+        if "different questions" in str(messages[-1]["content"]):
             return "Q: Why does Varga keep the light?\nQ: Who is Dorota?"
-        return "USE: FIND_REASON\nNEW: FIND_KEEPER_DUTY(CTX, X) : What the keeper must do about X."
+        return proposal
 
     fake_server.set_default(reply)
     out = tmp_path / "keeper.json"
     document = SAMPLE_DIR / "the_keeper_of_tren_light.txt"
     args = ["mine", "--document", str(document), "--imagine", "2", "-o", str(out)]
-    result = runner.invoke(app, [*args, "--base-url", fake_server.base_url, "--model", "fake-model"])
+    return runner.invoke(app, [*args, "--base-url", fake_server.base_url, "--model", "fake-model"]), out
+
+
+def test_cli_mine_document(tmp_path: Path, fake_server: FakeOpenAIServer) -> None:
+    proposal = "USE: FIND_REASON\nNEW: FIND_KEEPER_DUTY(CTX, X) : What the keeper must do about X."
+    result, out = _mine_document_cli(tmp_path, fake_server, proposal)
     assert result.exit_code == 0, result.output
     assert "imagined 2 questions" in result.stdout and "  Why does Varga keep the light?" in result.stdout
     assert load_library(out).names == ["FIND_KEEPER_DUTY"]
@@ -954,18 +961,7 @@ def test_mining_refuses_a_cap_the_starting_library_fills(tmp_path: Path) -> None
 def test_cli_mine_document_writes_no_empty_library(tmp_path: Path, fake_server: FakeOpenAIServer) -> None:
     # The model asked only for the seed library's actions: an empty library was written, which `ask --actions` then
     # swapped for the default one without a word.
-    def reply(body: dict[str, object]) -> str:
-        messages = body["messages"]
-        assert isinstance(messages, list)
-        if "different questions" in str(messages[-1]["content"]):
-            return "Q: Why does Varga keep the light?\nQ: Who is Dorota?"
-        return "USE: FIND_REASON\nNEW: NONE"
-
-    fake_server.set_default(reply)
-    out = tmp_path / "keeper.json"
-    document = SAMPLE_DIR / "the_keeper_of_tren_light.txt"
-    args = ["mine", "--document", str(document), "--imagine", "2", "-o", str(out)]
-    result = runner.invoke(app, [*args, "--base-url", fake_server.base_url, "--model", "fake-model"])
+    result, out = _mine_document_cli(tmp_path, fake_server, "USE: FIND_REASON\nNEW: NONE")
     assert result.exit_code == 1 and not out.exists(), result.output
     said = "the model proposed no new action for the 2 questions it imagined (2 uses of the seed library's actions)"
     assert said in result.stderr
