@@ -81,6 +81,9 @@ class Completion(BaseModel):
     )
     attempts: int = Field(default=1, description="HTTP attempts it took (retries + 1)")
     notes: list[str] = Field(default_factory=list, description="what was wrong with the reply and replaced")
+    estimated: bool = Field(
+        default=False, description="its token counts were counted by pearl (cl100k): the reply reported none usable"
+    )
 
 
 class DocumentPart(BaseModel):
@@ -184,6 +187,8 @@ class Usage(BaseModel):
     cached_calls: int = 0
     uncached_prompt_tokens: int = 0
     seconds: float = 0.0
+    estimated_calls: int = 0
+    """Calls whose token counts pearl counted itself: their server reported none (see `Completion.estimated`)."""
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(
@@ -193,7 +198,19 @@ class Usage(BaseModel):
             cached_calls=self.cached_calls + other.cached_calls,
             uncached_prompt_tokens=self.uncached_prompt_tokens + other.uncached_prompt_tokens,
             seconds=self.seconds + other.seconds,
+            estimated_calls=self.estimated_calls + other.estimated_calls,
         )
+
+    def tokens_line(self) -> str:
+        """`N prompt (M uncached) + K completion tokens`, marked as estimates when a server reported none."""
+        line = (
+            f"{self.prompt_tokens:,} prompt ({self.uncached_prompt_tokens:,} uncached) + "
+            f"{self.completion_tokens:,} completion tokens"
+        )
+        if not self.estimated_calls:
+            return line
+        which = "" if self.estimated_calls == self.calls else f" for {self.estimated_calls} of the calls"
+        return f"~{line} (counted by pearl{which}: the server reported none)"
 
 
 class StepRequest(BaseModel):
@@ -280,6 +297,7 @@ class Trace(BaseModel):
                 cached_calls=int(event.cached),
                 uncached_prompt_tokens=event.uncached_prompt_tokens,
                 seconds=event.latency_s,
+                estimated_calls=int(event.data.get("estimated") is True),
             )
         return total
 

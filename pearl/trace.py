@@ -26,6 +26,8 @@ def _reply_data(result: Completion | None) -> dict[str, Any]:
         data["notes"] = result.notes
     if result is not None and result.finish_reason == "length":
         data["finish_reason"] = "length"
+    if result is not None and result.estimated:
+        data["estimated"] = True
     return data
 
 
@@ -154,8 +156,7 @@ def render_trace(trace: Trace, *, show_prompts: bool = False) -> str:
         if isinstance(notes, list):  # a trace file is read back from disk: take nothing for granted
             lines.extend(f"{stem}  note: {note}" for note in notes)
     lines.append(
-        f"total: {counted(usage.calls, 'LLM call')} ({usage.cached_calls} cached), {usage.prompt_tokens:,} prompt "
-        f"({usage.uncached_prompt_tokens:,} uncached) + "
-        f"{usage.completion_tokens:,} completion tokens, {usage.seconds:.1f}s in the model"
+        f"total: {counted(usage.calls, 'LLM call')} ({usage.cached_calls} cached), {usage.tokens_line()}, "
+        f"{usage.seconds:.1f}s in the model"
     )
     return "\n".join(lines)

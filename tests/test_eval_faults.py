@@ -387,6 +387,10 @@ def test_pearl_eval_fails_when_every_question_failed(
     fake_server.set_default(answer_for)  # one answered: the run is done, its failures a note
     again = CliRunner().invoke(app, [*args, *server, "--limit", "4"])
     assert again.exit_code == 0 and "3 of 4 results failed" in again.stderr and "error:" not in again.stderr
+    # A setting refused before the run directory is known is one error line, exit 2 (it was a traceback).
+    bad = CliRunner().invoke(app, [*args, *server, "--timeout", "-1"])
+    assert bad.exit_code == 2 and bad.stderr.startswith("error: invalid settings: timeout"), bad.output
+    assert "Traceback" not in bad.output and (bad.exception is None or isinstance(bad.exception, SystemExit))
     # A settings error ends the same way on a re-run, before any question: no "results kept, re-run to resume".
     wrong = CliRunner().invoke(app, ["eval", str(QUESTIONS), "-m", "direct,bogus", "--out", str(out), *server])
     assert wrong.exit_code == 2 and "unknown method" in wrong.stderr and "re-run" not in wrong.stderr

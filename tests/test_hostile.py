@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -313,6 +314,21 @@ MALFORMED_FIELDS: dict[str, str] = {
     "finish-reason-an-object": _body(finish_reason={"why": ["x"]}),
     "model-a-list": _body(model=["m"]),
 }
+
+
+def test_ask_marks_token_counts_a_server_did_not_report(fake_server: FakeOpenAIServer, tmp_path: Path) -> None:
+    # Counted here, they read as the server's own: "1 LLM call, 141 prompt ... tokens".
+    fake_server.set_default(Reply(body=_body(content="Varga kept it [S0].")))
+    result = runner.invoke(app, [*ask_args(fake_server, story(tmp_path)), "--no-cache", "--trace", str(tmp_path / "t")])
+    assert result.exit_code == 0, result.output
+    line = result.stderr.splitlines()[-1]
+    assert re.fullmatch(
+        r"\[direct\] 1 LLM call, ~[\d,]+ prompt \([\d,]+ uncached\) \+ [\d,]+ completion tokens \(counted by "
+        r"pearl: the server reported none\), [\d.]+s in the model",
+        line,
+    ), line
+    shown = runner.invoke(app, ["trace", "show", str(tmp_path / "t")])
+    assert "(counted by pearl: the server reported none)" in shown.stdout.splitlines()[-1]
 
 
 @pytest.mark.parametrize("case", sorted(MALFORMED_FIELDS))

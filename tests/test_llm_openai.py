@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import socket
 import threading
 import time
@@ -99,6 +100,12 @@ def test_a_reply_without_usage_is_counted_here_and_noted(fake_server: FakeOpenAI
     assert result.notes == [
         "the reply reported no usable prompt_tokens or completion_tokens: counted here (cl100k), an estimate"
     ]
+    # One the server stopped at `max_tokens` is counted at its whole length, whatever pearl cuts of it (a loop).
+    looping = "Dorota poured the water. " * 40
+    body = {"choices": [{"message": {"content": looping}, "finish_reason": "length"}]}
+    fake_server.set_default(Reply(body=json.dumps(body)))
+    cut = make(fake_server).complete(REQUEST)
+    assert cut.text == "Dorota poured the water." and cut.completion_tokens == REQUEST.max_tokens
 
 
 def test_a_completion_labelled_as_html_is_read(fake_server: FakeOpenAIServer) -> None:
@@ -121,7 +128,7 @@ def test_a_retried_call_says_why_and_its_cached_copy_does_not(
     assert result.notes[0].startswith("retried after attempt 1: ") and "Rate limit reached" in result.notes[0]
     assert "; 2: " in result.notes[0] and "overloaded" in result.notes[0]
     again = cached.complete(REQUEST)
-    assert again.cached and again.text == "recovered" and again.notes == []
+    assert again.cached and again.text == "recovered" and again.notes == [] and again.attempts == 1
 
 
 @pytest.mark.parametrize("path", ["sync", "async"])

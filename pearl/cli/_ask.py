@@ -78,8 +78,7 @@ def _render_answer(answer: Answer) -> None:
         from_cache = f" ({some}from pearl's cache)"
     echo(
         f"[{answer.method}{' (fallback)' if answer.fallback else ''}] {counted(usage.calls, 'LLM call')}{from_cache}, "
-        f"{usage.prompt_tokens:,} prompt ({usage.uncached_prompt_tokens:,} uncached) + "
-        f"{usage.completion_tokens:,} completion tokens, {usage.seconds:.1f}s in the model",
+        f"{usage.tokens_line()}, {usage.seconds:.1f}s in the model",
         err=True,
     )
 

@@ -165,8 +165,12 @@ def eval_command(
         bar.close()
         # A settings error is the same on a re-run: resuming is worth a word only once the run has saved a result
         # (another run's lock is no such error: that run writes the file).
-        saved = not isinstance(exc, ConfigError) or _saved(run_dir / RESULTS_FILE) != before
-        kept = started and saved and not isinstance(exc, RunBusyError) and (run_dir / RESULTS_FILE).is_file()
+        kept = (
+            started  # the run directory is known: the failure came once the run began
+            and (not isinstance(exc, ConfigError) or _saved(run_dir / RESULTS_FILE) != before)
+            and not isinstance(exc, RunBusyError)
+            and (run_dir / RESULTS_FILE).is_file()
+        )
         resume = "" if isinstance(exc, UnansweredError) else "; re-run to resume"  # its message says how
         hint = f" (results so far are kept in {run_dir}{resume})" if kept else ""
         raise fail(f"{exc}{hint}", exit_code(exc)) from None

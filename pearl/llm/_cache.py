@@ -231,6 +231,7 @@ class CachedLLM:
 
 
 def _kept(completion: Completion) -> Completion:
-    """What the cache keeps of `completion`: the reply, without the note on this call's failed attempts."""
+    """What the cache keeps of `completion`: the reply, without this call's history (its attempts, and the note on
+    why those before the last failed)."""
     notes = [note for note in completion.notes if not note.startswith(RETRIED_NOTE)]
-    return completion if len(notes) == len(completion.notes) else completion.model_copy(update={"notes": notes})
+    return completion.model_copy(update={"notes": notes, "attempts": 1})

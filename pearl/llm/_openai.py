@@ -495,10 +495,11 @@ class OpenAICompatibleLLM:
             return LLMConnectionError(f"the connection to {url} was dropped ({type(exc).__name__})")
         return LLMConnectionError(f"request to {url} failed ({type(exc).__name__})")
 
-    def _server_message(self, response: httpx.Response) -> tuple[str, dict[str, Any]]:
-        """The server's error message, redacted and cut: the one place an error quotes what a server said."""
+    def _server_message(self, response: httpx.Response, limit: int = 300) -> tuple[str, dict[str, Any]]:
+        """The server's error message, redacted and cut to `limit` characters (a cut marked): the one place an error
+        quotes what a server said."""
         message, error = _error_body(response)
-        return self._redact(_one_line(message)), error
+        return self._redact(_one_line(message), limit), error
 
     def _overflow(self, message: str, error: dict[str, Any], status: int, sent_window: int) -> ContextOverflowError:
         """Lower the window prompts are fitted to (once per window: concurrent refusals of one size count once)."""
@@ -557,7 +558,7 @@ class OpenAICompatibleLLM:
             )
         if status in (401, 403):
             raise LLMRequestError(
-                f"{url} refused {self._refused_key(status, self._server_message(response)[0][:120])}",
+                f"{url} refused {self._refused_key(status, self._server_message(response, 120)[0])}",
                 status_code=status,
             )
         if status == 404 and self._base_url.rstrip("/").endswith("/chat/completions"):
@@ -589,7 +590,7 @@ class OpenAICompatibleLLM:
                 # A web page: a proxy's passing failure, retried; or a chat UI where the API should be, which a long
                 # run meets question after question, and stops on as on a server that does not answer (`unanswered`).
                 raise ServerError(
-                    f"{url} answered {status} with a web page ({self._server_message(response)[0][:80]!r}), not the "
+                    f"{url} answered {status} with a web page ({self._server_message(response, 80)[0]!r}), not the "
                     f"JSON of an OpenAI-compatible API: check "
                     f"{self._where_set('base_url', '--base-url', 'PEARL_BASE_URL')} (it usually ends in /v1)"
                 ) from None

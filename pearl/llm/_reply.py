@@ -187,17 +187,21 @@ def prompt_tokens(request: CompletionRequest) -> int:
     return sum(count_tokens(message.content) + 4 for message in request.messages)
 
 
-def _usage(body: dict[str, Any], notes: list[str], text: str, prompt: Callable[[], int] | None) -> tuple[int, int, int]:
-    """Prompt, completion and prefix-cached prompt tokens the reply reports. A count it does not report, or not as
-    one, is counted here (cl100k: the prompt by `prompt`, the reply from its text) and noted as an estimate: a
-    server that sends no usage must not make its calls look free."""
+def _usage(
+    body: dict[str, Any], notes: list[str], written: Callable[[], int], prompt: Callable[[], int] | None
+) -> tuple[int, int, int, bool]:
+    """Prompt, completion and prefix-cached prompt tokens the reply reports, and whether any was counted here.
+
+    A count the reply does not report, or not as one, is counted here (cl100k: the prompt by `prompt`, the reply by
+    `written`) and noted as an estimate: a server that sends no usage must not make its calls look free.
+    """
     usage = body.get("usage")
     if usage is not None and not isinstance(usage, dict):
         notes.append(f"usage is a {type(usage).__name__}, not an object")
     given = usage if isinstance(usage, dict) else {}
     counters: dict[str, Callable[[], int] | None] = {
         "prompt_tokens": prompt,
-        "completion_tokens": lambda: count_tokens(text),
+        "completion_tokens": written,
     }
     counts: list[int] = []
     estimated: list[str] = []
@@ -223,7 +227,7 @@ def _usage(body: dict[str, Any], notes: list[str], text: str, prompt: Callable[[
     if cached is None or cached > counts[0]:
         notes.append(f"usage.prompt_tokens_details.cached_tokens {_plain(raw)[:40]!r} is not believable; counted as 0")
         cached = 0
-    return counts[0], counts[1], cached
+    return counts[0], counts[1], cached, bool(estimated)
 
 
 def _label(value: object, limit: int, what: str, notes: list[str]) -> str | None:
@@ -292,6 +296,7 @@ def read_completion(
         # so --retry-errors never asked again: it is a reply with no content, as a null one is.
         raise LLMResponseError(f"{source} answered with white space alone, no text: {quote(choice)}")
     notes: list[str] = []
+    replied = text
     finish_reason = _label(choice.get("finish_reason"), _MAX_LABEL, "finish_reason", notes)
     limit = reply_chars(max_tokens)
     if len(text) > limit:
@@ -303,7 +308,11 @@ def read_completion(
     if looped:
         notes.append(_loop_note(looped, text))
         text = looped
-    prompt, completion_tokens, cached_prompt_tokens = _usage(body, notes, text, prompt_tokens)
+    # A reply not reported is counted as the server wrote it: all of `max_tokens` where it stopped there, else its
+    # text before any cut here.
+    stopped = choice.get("finish_reason") == "length"
+    written: Callable[[], int] = (lambda: max_tokens) if stopped else (lambda: count_tokens(replied))
+    prompt, completion_tokens, cached_prompt_tokens, estimated = _usage(body, notes, written, prompt_tokens)
     named = _label(body.get("model"), _MAX_MODEL, "model", notes)
     return Completion(
         text=_encodable(text),
@@ -316,6 +325,7 @@ def read_completion(
         finish_reason=finish_reason,
         attempts=attempts,
         notes=notes,
+        estimated=estimated,
     )
 
 
