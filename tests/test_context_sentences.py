@@ -135,6 +135,23 @@ def test_long_unit_is_cut_at_clauses_then_spaces_then_anywhere() -> None:
     assert "".join(no_space[s:e] for s, e in pieces) == no_space
 
 
+@pytest.mark.parametrize(
+    ("text", "units"),
+    [
+        (
+            "ذهب الولد إلى المدرسة. كانت السماء صافية؟ ثم عاد.",
+            ["ذهب الولد إلى المدرسة.", "كانت السماء صافية؟", "ثم عاد."],
+        ),
+        ("הילד הלך לבית הספר. השמיים היו בהירים.", ["הילד הלך לבית הספר.", "השמיים היו בהירים."]),
+        ("लड़का स्कूल गया। आसमान साफ था।", ["लड़का स्कूल गया।", "आसमान साफ था।"]),
+    ],
+    ids=["arabic", "hebrew", "hindi"],
+)
+def test_scripts_without_capitals_split(text: str, units: list[str]) -> None:
+    # A sentence had to start with a capital: Arabic, Hebrew and Hindi text was one unit a paragraph.
+    assert _units(text) == units
+
+
 def test_cjk_full_stops_split() -> None:
     assert _units("北京是中国的首都。上海是最大的城市。") == ["北京是中国的首都。", "上海是最大的城市。"]
 

@@ -306,6 +306,39 @@ def test_the_page_of_a_failed_question_says_where_it_failed_at_the_top() -> None
     assert "no final answer" not in page
 
 
+def test_the_page_of_a_question_that_failed_after_calls_counts_them_and_its_unrun_steps() -> None:
+    # It said "0 model calls", "This method answers without a plan" when planning had failed, and showed the
+    # ANSWER step the final call never ran as "local, no model call".
+    from pearl.errors import PearlError, ServerError
+
+    def planning_fails(request: CompletionRequest) -> str | ServerError:
+        return ServerError("503: overloaded")
+
+    with pytest.raises(PearlError) as caught:
+        Pearl(FakeLLM(default=planning_fails), load_settings(cache=False, plan_attempts=1)).ask(HOSTILE, "Why?")
+    assert caught.value.trace is not None
+    page = render_trace_page(caught.value.trace)
+    assert '<p class="usage">1 model call (0 cached)' in page and "answers without a plan" not in page
+    plan = 'who = FIND_CHARACTER(CTX, "Varga")\nans = ANSWER(CTX, "Why did Varga stay?")'
+
+    def answer_fails(request: CompletionRequest) -> str | ServerError:
+        kind = (request.prompt or "").split(".")[0]
+        return plan if kind == "plan" else "Varga keeps the light [S1]." if kind == "step" else ServerError("503")
+
+    with pytest.raises(PearlError) as caught:
+        Pearl(FakeLLM(default=answer_fails), load_settings(cache=False)).ask(HOSTILE, "Why did Varga stay?")
+    assert caught.value.trace is not None
+    trace = caught.value.trace
+    page = render_trace_page(trace)
+    assert '<p class="usage">3 model calls (0 cached)' in page  # the plan, the step, the answer call that failed
+    assert '<p class="error">503</p>' in page[page.index('id="step-ans"') :][:400]  # the call that carried it out
+    stopped = trace.model_copy(update={"events": trace.events[:-1]})  # stopped before the answer call
+    page = render_trace_page(stopped)
+    assert '<p class="usage">2 model calls (0 cached)' in page
+    node = page[page.index("<title>ans = ANSWER") :]
+    assert node[: node.index("</g>")].endswith('class="node-detail">not run</text>\n')
+
+
 # ---------------------------------------------------------------- the commands
 
 
@@ -418,6 +451,19 @@ def tied_rows() -> list[Any]:
         for i in range(10)
         for k, m in enumerate(methods)
     ]
+
+
+def test_report_shows_the_option_each_method_chose() -> None:
+    # The table showed pearl's steps' prose alone: a "wrong" row beside gold "B" could not be checked.
+    from pearl.eval import ResultRow
+
+    rows = [
+        ResultRow(id="q1", method="pearl", kind="choice", prediction="C", answer="Dorota is the niece [S4].", gold="B"),
+        ResultRow(id="q1", method="direct", kind="choice", prediction="B", answer="(B) The keeper.", gold="B"),
+        ResultRow(id="q2", method="rag", kind="free", prediction="The keeper.", answer="The keeper.", gold="x"),
+    ]
+    table = data_block(render_report_page(summarize(rows), rows), "pearl-rows")["rows"]
+    assert [row[9] for row in table] == ["(C) Dorota is the niece [S4].", "(B) The keeper.", "The keeper."]
 
 
 def test_report_counts_one_question_in_the_singular() -> None:
@@ -570,6 +616,17 @@ def test_browser_report_of_a_thousand_rows_filters_and_links(browser: Any, tmp_p
         "const s = document.getElementById('f-method'); s.value = 'rag'; s.dispatchEvent(new Event('input'))"
     )
     assert browser.find_element("id", "row-count").text == "250 of 1000 rows"
+    browser.execute_script(  # as Selenium's Select and some tools send it: `change` alone
+        "const s = document.getElementById('f-method'); s.value = 'direct'; s.dispatchEvent(new Event('change'))"
+    )
+    assert browser.find_element("id", "row-count").text == "250 of 1000 rows"
+    assert (
+        browser.execute_script("return document.querySelector('#rows-body tr:not(.spacer)').cells[1].textContent")
+        == "direct"
+    )
+    browser.execute_script(
+        "const s = document.getElementById('f-method'); s.value = 'rag'; s.dispatchEvent(new Event('input'))"
+    )
     href = browser.execute_script("return document.querySelector('#rows-body tr a').getAttribute('href')")
     assert href == "traces/q0.rag.html"
     browser.execute_script(

@@ -38,12 +38,15 @@ _SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]{0,4}[ \t\r]*$")
 _WRAPPED_LINE = 50  # characters a line has at least when it was wrapped (prose wraps at 60-80)
 
 # A sentence ends at terminal punctuation (plus closing quotes/brackets) followed by space and
-# something that can start a sentence. A lower-case continuation ("e.g. the") is not a break.
-# Quantifiers are bounded and the word before the mark is read by `_word_before`: an
-# unbounded `\S*` or `[.!?]+` here makes a 200,000-character line of one character quadratic.
+# something that can start a sentence: a capital, a digit, or a letter of a script without case
+# (Hebrew, Arabic, Devanagari, whose own stops "؟", "۔" and "।" end sentences too). A lower-case
+# continuation ("e.g. the") is not a break. Quantifiers are bounded and the word before the mark
+# is read by `_word_before`: an unbounded `\S*` or `[.!?]+` here makes a 200,000-character line of
+# one character quadratic.
+_CASELESS = "\u05d0-\u05ea\u0620-\u064a\u0671-\u06d3\u0904-\u0939"
 _END = re.compile(
-    r"(?P<punct>[.!?]{1,4}|…)(?P<close>[\"'”’»)\]]{0,4})"
-    r"(?=\s+[\"'“‘«(\[]*[A-Z0-9\u00C0-\u00DE\u0391-\u03A9\u0410-\u042F])"
+    r"(?P<punct>[.!?\u061F\u06D4\u0964]{1,4}|…)(?P<close>[\"'”’»)\]]{0,4})"
+    rf"(?=\s+[\"'“‘«(\[]*[A-Z0-9\u00C0-\u00DE\u0391-\u03A9\u0410-\u042F{_CASELESS}])"
 )
 # CJK full stops need no following space.
 _CJK_END = re.compile(r"[。！？]+[」』）]*")

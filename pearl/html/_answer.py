@@ -157,7 +157,7 @@ def _step_stage(var: str, stages: Sequence[Stage]) -> tuple[Stage | None, StepKi
             by = stage.event.carried_out_by
             if by is not None:
                 later = next((s for s in stages[at + 1 :] if s.event.stage == by and s.event.prompt), None)
-                return (later, "llm") if later is not None else (stage, "local")
+                return (later, "llm") if later is not None else (None, "missing")  # the answer call never ran
             return stage, "repeat" if "(same as " in name else "local"
     return None, "missing"
 
@@ -253,6 +253,7 @@ def render_answer_page(answer: Answer, index: DocumentIndex | None = None, *, no
         options=list(zip(question.letters, answer.options, strict=False)),
         usage=answer.usage,
         plan_text=_plan_text(answer, trace),
+        planned=any(stage.event.stage.startswith("plan") for stage in stages),  # a plan was asked for
         graph=graph,
         other_stages=[s for s in stages if id(s) not in step_stages],
         document=document,
@@ -273,7 +274,8 @@ def render_trace_page(trace: Trace, index: DocumentIndex | None = None, *, notes
     """
     said = list(notes)
     if trace.answer is None:
-        answer = Answer(question=trace.question, answer="", method=trace.method)
+        # What the calls it made cost: the page of a stopped question said "0 model calls".
+        answer = Answer(question=trace.question, answer="", method=trace.method, usage=trace.usage())
         failed = [event for event in trace.events if event.error]
         if failed:  # the question failed there: say so at the top, not only in the stage's card below
             said.insert(0, f"the question failed at its {failed[-1].stage} stage: {failed[-1].error}")

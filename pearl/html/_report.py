@@ -142,6 +142,8 @@ class RowLike(Protocol):
     @property
     def seconds(self) -> float: ...
     @property
+    def prediction(self) -> str: ...
+    @property
     def answer(self) -> str: ...
     @property
     def gold(self) -> str | list[str]: ...
@@ -250,6 +252,14 @@ def _cut(text: str) -> str:
     return text if len(text) <= _TEXT_CHARS else text[: _TEXT_CHARS - 1] + "…"
 
 
+def _shown_answer(row: RowLike) -> str:
+    """The row's answer, led by the option it chose on a multiple-choice question (what is scored against the gold
+    letter): pearl's answer text is its steps' prose, which names no letter."""
+    letter = row.prediction.strip()
+    chose = len(letter) == 1 and letter.isalpha() and not row.answer.lstrip().startswith(f"({letter})")
+    return f"({letter}) {row.answer}" if chose else row.answer
+
+
 def _outcome(row: RowLike) -> str:
     if row.error is not None:
         return "error"
@@ -285,7 +295,7 @@ def render_report_page(
             r.prompt_tokens,
             r.calls,
             round(r.seconds, 2),
-            _cut(r.error or r.answer),
+            _cut(r.error or _shown_answer(r)),
             _cut(" | ".join(r.gold) if isinstance(r.gold, list) else r.gold),
             links.get((r.id, r.method), ""),
         ]

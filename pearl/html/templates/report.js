@@ -134,7 +134,7 @@
       window_();
     });
   });
-  controls.forEach(function (c) { c.addEventListener("input", draw); });
+  controls.forEach(function (c) { c.addEventListener("input", draw); c.addEventListener("change", draw); });
   Array.prototype.forEach.call(document.querySelectorAll("th.sortable"), function (th) {
     th.addEventListener("click", function () {
       var col = parseInt(th.getAttribute("data-col"), 10);
