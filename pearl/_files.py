@@ -25,6 +25,8 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_text",
     "decode_json",
+    "is_pdf",
+    "looks_binary",
     "read_bytes",
     "read_json",
     "read_text",
@@ -55,6 +57,17 @@ def read_bytes(path: Path, what: str, error: type[Exception] = ConfigError, *, m
         raise error(f"cannot read {what} {path}: {exc.strerror or exc}") from None
 
 
+def is_pdf(data: bytes) -> bool:
+    """Whether `data` (a file's first bytes are enough) is a PDF, by its signature, whatever the file is named."""
+    return data.startswith(b"%PDF-")
+
+
+def looks_binary(data: bytes) -> bool:
+    """Whether `data` holds NUL bytes in its first 8 KiB: a binary file (or UTF-16/32 text, told by its byte-order
+    mark before this is asked)."""
+    return b"\x00" in data[:8192]
+
+
 def read_text(path: Path, what: str, error: type[Exception] = ConfigError, *, missing_ok: bool = False) -> str:
     """The UTF-8 text of a file pearl reads (a UTF-8 byte-order mark is dropped); see `read_bytes`.
 
@@ -62,9 +75,9 @@ def read_text(path: Path, what: str, error: type[Exception] = ConfigError, *, mi
         error: as `read_bytes`, or the file is not UTF-8 text (a PDF, a binary file).
     """
     data = read_bytes(path, what, error, missing_ok=missing_ok)
-    if data.startswith(b"%PDF-"):  # one written as text only would decode, and be read line by line
+    if is_pdf(data):  # one written as text only would decode, and be read line by line
         raise error(f"{what} {path} is a PDF, not a text file; give its text as a UTF-8 file")
-    if b"\x00" in data[:8192]:
+    if looks_binary(data):
         raise error(f"{what} {path}: not text (it holds NUL bytes: a binary file, or UTF-16); give a UTF-8 text file")
     try:
         return data.decode("utf-8-sig")

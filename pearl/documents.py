@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from html.parser import HTMLParser
 from pathlib import Path
 
+from pearl._files import is_pdf, looks_binary
 from pearl.errors import DocumentError
 from pearl.models import Document, DocumentPart
 
@@ -232,7 +233,7 @@ def _decode(data: bytes, path: Path) -> str:
     encoding, name = next(((enc, name) for bom, enc, name in _BOMS if data.startswith(bom)), ("utf-8", ""))
     binary = DocumentError(f"{path}: looks like a binary file, not text (supported: {', '.join(SUPPORTED_SUFFIXES)})")
     # UTF-16 and UTF-32 text is full of NUL bytes; the NUL characters of a binary file survive decoding.
-    if not name and b"\x00" in data[:8192]:
+    if not name and looks_binary(data):
         raise binary
     try:
         text = data.decode(encoding)
@@ -482,7 +483,7 @@ def _read_one(path: Path, max_bytes: int) -> tuple[str, list[int]]:
         if suffix == ".pdf":
             return _pdf_to_text(path), []
         data = path.read_bytes()
-    if data.startswith(b"%PDF-") or suffix == ".pdf":
+    if is_pdf(data) or suffix == ".pdf":
         return _pdf_to_text(path, data), []
     text = _decode(data, path)
     looks_html = suffix not in (".txt", ".md") and re.match(r"\s*<(!doctype html|html)", text, re.I)

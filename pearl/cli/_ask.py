@@ -103,9 +103,12 @@ def _failure_json(
 ) -> dict[str, Any]:
     """What `ask --json` prints for a question that failed: the error, what was asked, what the calls so far cost
     (nothing without a trace: it failed before any call)."""
-    usage = trace.usage() if trace is not None else Usage()
-    data: dict[str, Any] = {"question": question, "options": options, "method": method, "error": message}
-    return data | {"usage": usage.model_dump(mode="json")}
+    return {"question": question, "options": options, "method": method, "error": message, "usage": _usage_json(trace)}
+
+
+def _usage_json(trace: Trace | None) -> dict[str, Any]:
+    """What a question's calls cost, as `--json` prints it: none without a trace (it failed before any call)."""
+    return (trace.usage() if trace is not None else Usage()).model_dump(mode="json")
 
 
 def _keep_page(path: Path, trace: Trace, document: Document, until: str) -> None:
@@ -423,9 +426,13 @@ def _plan_json(
 ) -> dict[str, Any]:
     """What `plan --json` prints: the plan (None when there is none) and every attempt, what the calls cost, and the
     error of a question that got no plan (none when it did)."""
-    usage = trace.usage() if trace is not None else Usage()
-    data: dict[str, Any] = {"question": question, "options": options, "plan": plan.render() if plan else None}
-    data |= {"attempts": [a.model_dump() for a in attempts], "usage": usage.model_dump(mode="json")}
+    data: dict[str, Any] = {
+        "question": question,
+        "options": options,
+        "plan": plan.render() if plan else None,
+        "attempts": [a.model_dump() for a in attempts],
+        "usage": _usage_json(trace),
+    }
     return data | ({"error": error} if error is not None else {})
 
 

@@ -218,8 +218,7 @@ class _Vectors:
     def query(self, text: str) -> npt.NDArray[np.float64]:
         vector = self.queries.get(text)
         if vector is None:
-            with one_blas_thread():  # one short text: split over busy cores it waits on them (`pearl.context._threads`)
-                vector = np.asarray(self.embedder.encode([text])[0], dtype=np.float64)
+            vector = np.asarray(self.embedder.encode([text])[0], dtype=np.float64)  # on one BLAS thread: `dense_scores`
             if len(self.queries) >= _QUERIES:
                 self.queries.clear()
             self.queries[text] = vector
@@ -356,7 +355,9 @@ def dense_scores(index: DocumentIndex, query: str) -> npt.NDArray[np.float64] | 
         return None
     if found.sentences.shape[0] != index.sentence_count:
         return None
-    with one_blas_thread():  # one product per sentence, each short: likewise
+    # The question's vector (one short text) and one short product per sentence: split over busy cores, they wait on
+    # them (`pearl.context._threads`).
+    with one_blas_thread():
         similarity = np.maximum(found.sentences.astype(np.float64) @ found.query(query), 0.0)
     top = float(similarity.max())
     low, high = NOISE

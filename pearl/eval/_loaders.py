@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
-from pearl._files import decode_json, read_text
+from pearl._files import decode_json, is_pdf, read_text
 from pearl._text import counted, shorten
 from pearl.errors import DatasetError
 from pearl.eval._metrics import question_type
@@ -124,7 +124,7 @@ def detect_format(path: Path) -> Format:
     )
     try:
         with path.open("rb") as handle:
-            pdf = handle.read(5) == b"%PDF-"
+            pdf = is_pdf(handle.read(5))
     except OSError:
         pdf = False  # `_lines` says why it cannot be read
     if pdf:

@@ -31,7 +31,7 @@ window in every step). Only with `step_budget` auto.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -116,6 +116,8 @@ class EvidenceBudget:
     some call: it is short enough that the calls together then show at most `SHARE_OUT` of what the paper's
     executor would. (Never with a plan of one step that reads the document besides the answer call: that would
     take the whole document, where the paper's two calls show it twice.) Only with `step_budget` auto."""
+    sharers: int = 0
+    """The steps that share it out (`searching_steps`), when `shares_out`; else 0."""
     floor: int = 0
     """What a `rag` call shows: these tokens are chosen first, exactly as `rag` chooses them, and `answer`
     beyond them goes to the question's next best sentences. (Choosing all of `answer` at once could leave
@@ -207,6 +209,7 @@ def evidence_budget(
         later=wanted - answer,
         floor=question,
         shares_out=shares_out,
+        sharers=searching_steps if shares_out else 0,
     )
 
 
@@ -518,13 +521,12 @@ class CompressedStepContext:
         note += _repeated(len(bridged) - len(ids))
         return StepSlice(text=render_sentences(self.index, bridged), sentence_ids=bridged, note=note)
 
-    def _unshown_costs(self, chosen: set[int]) -> list[tuple[int, int]]:
-        """The sentences no call shows yet, besides `chosen`, in document order, with their costs."""
-        return [
-            (sid, sentence_cost(self.index, sid))
-            for sid in range(self.index.sentence_count)
-            if sid not in self._claimed and sid not in chosen
-        ]
+    def _unshown_costs(self, chosen: set[int]) -> Iterator[tuple[int, int]]:
+        """The sentences no call shows yet, besides `chosen`, in document order, with their costs (as they are read:
+        `_unshown` stops at the first that does not fit)."""
+        for sid in range(self.index.sentence_count):
+            if sid not in self._claimed and sid not in chosen:
+                yield sid, sentence_cost(self.index, sid)
 
     def _unshown(self, budget: int, chosen: list[int]) -> list[int]:
         """The sentences no call shows yet, besides `chosen`, in document order, as many as `budget` tokens hold."""

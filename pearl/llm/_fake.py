@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 
 from pearl.config import DEFAULT_CONTEXT_WINDOW
 from pearl.errors import LLMError
+from pearl.llm._reply import prompt_tokens
 from pearl.models import Completion, CompletionRequest
 from pearl.tokens import count_tokens
 
@@ -114,7 +115,7 @@ class FakeLLM:
             raise reply
         return Completion(
             text=reply,
-            prompt_tokens=sum(count_tokens(m.content) for m in request.messages),
+            prompt_tokens=prompt_tokens(request),
             cached_prompt_tokens=self._seen_prefix(request) if self.prefix_cache else 0,
             completion_tokens=count_tokens(reply),
             model=self._model,

@@ -182,9 +182,9 @@ cached copy leaves it out."""
 
 
 def prompt_tokens(request: CompletionRequest) -> int:
-    """The request's prompt tokens counted here (cl100k, and a few a message for the chat format), for a reply whose
-    usage does not say."""
-    return sum(count_tokens(message.content) + 4 for message in request.messages)
+    """The request's prompt tokens counted here (cl100k), as `FakeLLM` counts them: for a reply whose usage does not
+    say."""
+    return sum(count_tokens(message.content) for message in request.messages)
 
 
 def _usage(
@@ -199,24 +199,16 @@ def _usage(
     if usage is not None and not isinstance(usage, dict):
         notes.append(f"usage is a {type(usage).__name__}, not an object")
     given = usage if isinstance(usage, dict) else {}
-    counters: dict[str, Callable[[], int] | None] = {
-        "prompt_tokens": prompt,
-        "completion_tokens": written,
-    }
     counts: list[int] = []
     estimated: list[str] = []
-    for key, counter in counters.items():
+    for key, counter in (("prompt_tokens", prompt or (lambda: 0)), ("completion_tokens", written)):
         value = given.get(key)
         number = _count(value) if value is not None else None
         if number is None and value is not None:
             notes.append(f"usage.{key} {_plain(value)[:40]!r} is not a token count")
         if number is None:
-            if counter is None:
-                notes.append(f"the reply reported no usable {key}: counted as 0")
-                number = 0
-            else:
-                number = counter()
-                estimated.append(key)
+            number = counter()
+            estimated.append(key)
         counts.append(number)
     if estimated:
         notes.append(f"the reply reported no usable {' or '.join(estimated)}: counted here (cl100k), an estimate")

@@ -208,7 +208,7 @@ def _provider(
 
     def searching(closing: Step | None) -> int:
         """The steps run as steps that look for words of their own before anything runs (`slice` serves them)."""
-        return sum(1 for s in reading if s is not closing and not s.inputs and any(a.strip() for a in s.strings))
+        return sum(1 for s in reading if s is not closing and not s.inputs and s.strings)  # `strings`: none blank
 
     def budget_for(closing: Step | None) -> EvidenceBudget:
         return evidence_budget(
@@ -244,7 +244,7 @@ def _provider(
         closing=budget.closing,
         shares_out=budget.shares_out,
     )
-    context = CompressedStepContext(index, ctx.question, budget, closing, sharers=searching(closing))
+    context = CompressedStepContext(index, ctx.question, budget, closing, sharers=budget.sharers)
     return context, budget.closing
 
 

@@ -131,11 +131,7 @@ class ProgressFile:
                     f"another run is writing {self.path} (a {self.kind} run into the same output): "
                     "wait for it to end, or write elsewhere (--out)"
                 )
-            try:
-                here = os.stat(self.path).st_ino == os.fstat(fd).st_ino
-            except FileNotFoundError:
-                here = False
-            if here:
+            if self._holds(fd):
                 self._fd = fd
                 return
             os.close(fd)
@@ -158,12 +154,20 @@ class ProgressFile:
         if empty and sys.platform == "win32":  # pragma: no cover - no lock there: the file is deleted once closed
             self._unlink(None)
 
-    def _unlink(self, fd: int | None) -> None:
-        """Delete the file if it is still the one `fd` holds (a run may have made a new one since); a file that
-        cannot be deleted stays, its header alone, which the next run reads as nothing done."""
+    def _holds(self, fd: int) -> bool:
+        """Whether the file at `path` is the one `fd` holds open (not deleted, nor made anew by another run since)."""
         assert self.path is not None
         try:
-            if fd is None or os.stat(self.path).st_ino == os.fstat(fd).st_ino:
+            return os.stat(self.path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            return False
+
+    def _unlink(self, fd: int | None) -> None:
+        """Delete the file if it is still the one `fd` holds (`_holds`); a file that cannot be deleted stays, its
+        header alone, which the next run reads as nothing done."""
+        assert self.path is not None
+        try:
+            if fd is None or self._holds(fd):
                 self.path.unlink()
         except OSError:
             pass
