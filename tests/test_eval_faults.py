@@ -292,10 +292,16 @@ def test_a_run_whose_server_stops_answering_stops_and_says_how_to_go_on(
     # Timed out; on a loaded machine a connection can take longer than its share of the 0.2 s (0.1 s) too.
     silent = {"LLMTimeoutError", "LLMConnectionError"}
     assert 4 <= len(rows) <= 5 and all(r["error_type"] in silent for r in rows), rows
+    # It wrote no report: the rows it saved were summarised nowhere. The report says the run stopped, and why.
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert f"**The run stopped before it finished:** {len(rows)} of 20 results saved; stopped: " in report, report
+    assert f"| direct | {sum(r['method'] == 'direct' for r in rows)} |" in report
+    assert 'id="stopped"' in (out / "report.html").read_text(encoding="utf-8")
     fake_server.set_default(answer_for)  # the server answers again: the run goes on where it stopped
     settings = _eval_settings(fake_server)  # answers in time however busy the machine
     summary = run_eval(Pearl(settings=settings), load_dataset(QUESTIONS), ["direct", "rag"], out, retry_errors=True)
     assert sum(m.errors for m in summary.methods) == 0 and set(latest_rows(load_results(out))) == EXPECTED
+    assert summary.stopped is None and "stopped" not in (out / "report.md").read_text(encoding="utf-8")
 
 
 def test_a_run_with_failures_between_answers_goes_on(tmp_path: Path, fake_server: FakeOpenAIServer) -> None:
@@ -329,7 +335,8 @@ def test_pearl_eval_says_once_how_to_go_on_after_the_server_stops_answering(
     assert result.exit_code == 1, result.output
     error = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert len(error) == 1 and "questions in a row got no answer" in error[0], result.stderr
-    assert f"results so far are kept in {out})" in error[0] and "re-run to resume" not in error[0]
+    assert f"results so far are kept in {out}, and their report in {out / 'report.md'})" in error[0]
+    assert "re-run to resume" not in error[0] and (out / "report.md").is_file()
 
 
 def test_a_question_failing_before_reaching_the_server_does_not_hide_its_silence(

@@ -148,6 +148,59 @@ def test_unexpected_exception_is_recorded_not_fatal(tmp_path: Path) -> None:
     assert [r["error_type"] for r in lines_of(out) if r["error"]] == ["RuntimeError"]
 
 
+def test_a_failed_question_keeps_its_trace_and_what_it_spent(tmp_path: Path) -> None:
+    # A question that failed after its plan and steps were paid for kept no trace (`"trace": null`) and counted
+    # no tokens: the run's totals left out what it spent, and its page could not show where it failed.
+    refused = LLMRequestError("HTTP 400: the request was refused", status_code=400)
+
+    def reply(request: CompletionRequest) -> str:
+        if (request.prompt or "").startswith("answer") and "Question: Why did Dorota" in request.messages[-1].content:
+            raise refused
+        return fake_reply(request)
+
+    out = tmp_path / "run"
+    summary = run_eval(
+        pearl_with(FakeLLM(default=reply, model="counting-fake")), load_dataset(QUESTIONS), ["pearl"], out, limit=6
+    )
+    failed = [r for r in lines_of(out) if r["error"]]
+    assert len(failed) == 1 and failed[0]["error_type"] == "LLMRequestError", failed
+    row = failed[0]
+    assert row["trace"] is not None and (out / row["trace"]).is_file()
+    trace = json.loads((out / row["trace"]).read_text(encoding="utf-8"))
+    assert [e["error"] for e in trace["events"] if e["prompt"]][-1] == str(refused)
+    # The plan and the steps before the refused answer call were paid for, and count in the run's totals.
+    assert row["calls"] >= 3 and row["prompt_tokens"] > 0 and row["completion_tokens"] > 0
+    method = summary.methods[0]
+    assert method.total_prompt_tokens == sum(r["prompt_tokens"] for r in lines_of(out))
+    # Its page is written, and the report links it.
+    page = out / row["trace"].replace(".json", ".html")
+    assert page.is_file() and "refused" in page.read_text(encoding="utf-8")
+    assert row["trace"].replace(".json", ".html") in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_the_report_marks_token_counts_pearl_counted_itself(tmp_path: Path) -> None:
+    # A server that reports no usage: pearl counts the tokens (see `Usage.tokens_line`), and the report said so nowhere.
+    class Unreported(FakeLLM):
+        async def acomplete(self, request: CompletionRequest) -> Completion:
+            done = await super().acomplete(request)
+            return done.model_copy(update={"estimated": True, "prompt_tokens": 100, "completion_tokens": 5})
+
+    out = tmp_path / "run"
+    fake = Unreported(default=fake_reply, model="m")
+    summary = run_eval(pearl_with(fake), load_dataset(QUESTIONS), ["direct"], out, limit=2)
+    assert summary.methods[0].estimated_calls == 2
+    assert all(r["estimated_calls"] == 1 for r in lines_of(out))
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "| ~100 | ~100 | ~5 |" in report and "for 2 calls whose server reported none" in report, report
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "<td>~100</td>" in html and 'id="estimated"' in html
+    # A run whose server reports its usage is marked nowhere.
+    plain = run_eval(pearl_with(counting_fake_llm()), load_dataset(QUESTIONS), ["direct"], tmp_path / "plain", limit=2)
+    assert plain.methods[0].estimated_calls == 0
+    assert "~" not in (tmp_path / "plain" / "report.md").read_text(encoding="utf-8")
+    assert 'id="estimated"' not in (tmp_path / "plain" / "report.html").read_text(encoding="utf-8")
+
+
 def test_bad_credentials_stop_the_run_and_keep_rows(tmp_path: Path) -> None:
     out = tmp_path / "run"
     data = load_dataset(QUESTIONS)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -118,6 +119,7 @@ def eval_command(
 ) -> None:
     """Compare answering methods on an evaluation set; resumable (re-run the same command to continue)."""
     started = False
+    began = 0.0  # when the run began (seconds since the epoch)
     bar = ProgressBar("eval", quiet=quiet)
     try:
         dataset = load_dataset(data, data_format)
@@ -132,6 +134,7 @@ def eval_command(
         chosen = [m for m in methods.split(",") if m.strip()]
         echo(f"run directory: {run_dir}", err=True)
         before = _saved(run_dir / RESULTS_FILE)
+        began = time.time()
         started = True
         summary = asyncio.run(
             arun_eval(
@@ -172,7 +175,10 @@ def eval_command(
             and (run_dir / RESULTS_FILE).is_file()
         )
         resume = "" if isinstance(exc, UnansweredError) else "; re-run to resume"  # its message says how
-        hint = f" (results so far are kept in {run_dir}{resume})" if kept else ""
+        # A run its server stopped writes the report of what it saved (`arun_eval`).
+        written = kept and _newer(run_dir / REPORT_FILE, began)
+        report = f", and their report in {run_dir / REPORT_FILE}" if written else ""
+        hint = f" (results so far are kept in {run_dir}{resume}{report})" if kept else ""
         raise fail(f"{exc}{hint}", exit_code(exc)) from None
     bar.close()
     echo(render_report(summary), nl=False)
@@ -187,6 +193,14 @@ def eval_command(
             echo(f"{errors:,} of {counted(results, 'result')} failed {where}", err=True)
         else:  # nothing was answered: a script or CI job must not read the run as done
             raise fail(f"all {counted(results, 'result')} failed {where}", EXIT_FAILED)
+
+
+def _newer(path: Path, than: float) -> bool:
+    """Whether `path` was written at `than` (seconds since the epoch) or later."""
+    try:
+        return path.stat().st_mtime >= than
+    except OSError:
+        return False
 
 
 def _saved(results: Path) -> int:

@@ -111,6 +111,9 @@ class ResultRow(BaseModel):
     completion_tokens: int = 0
     calls: int = 0
     cached_calls: int = 0
+    estimated_calls: int = Field(
+        default=0, description="calls whose token counts pearl counted itself: their server reported none"
+    )
     seconds: float = 0.0
     llm_seconds: float = 0.0
     plan: str | None = None
@@ -191,6 +194,9 @@ class MethodSummary(BaseModel):
     total_prompt_tokens: int = 0
     total_completion_tokens: int = 0
     cached_calls: int = 0
+    estimated_calls: int = Field(
+        default=0, description="calls of its rows whose token counts pearl counted itself: their server reported none"
+    )
     by_type: dict[str, GroupScore] = Field(default_factory=dict)
     by_tag: dict[str, GroupScore] = Field(default_factory=dict)
 
@@ -230,4 +236,9 @@ class EvalSummary(BaseModel):
         default_factory=list,
         description="ids of questions not run because their document has no text: bad input, neither counted in "
         "`questions` nor errors (so --retry-errors does not try them)",
+    )
+    stopped: str | None = Field(
+        default=None,
+        description="why the run stopped before every question of it had a result (its server stopped answering); "
+        "None for a run that went through",
     )

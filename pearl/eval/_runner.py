@@ -42,6 +42,7 @@ from pearl.errors import (
     PearlError,
     PlanParseError,
     RunBusyError,
+    UnansweredError,
     stops_a_run,
 )
 from pearl.eval._loaders import file_sha256
@@ -347,34 +348,24 @@ class _Runner:
                 plan = parse_plan(given, self.pearl.library, max_steps=self.pearl.settings.max_steps)
                 answer = await self.pearl.arun_plan(document, asked, plan, method=method)
         except PlanParseError as exc:
-            return self._failed(base, exc, started, f"the given plan does not parse: {exc}")
+            return await self._failed(base, exc, started, f"the given plan does not parse: {exc}")
         except PearlError as exc:
             if stops_a_run(exc):
                 raise
-            return self._failed(base, exc, started)
+            return await self._failed(base, exc, started)
         except Exception as exc:  # noqa: BLE001
             # A bug met by one question must not throw away a long run: it is recorded on the
             # row (with its type, for the bug report) and --retry-errors runs it again.
             log.warning("%s [%s]: unexpected %s: %s", question.id, method, type(exc).__name__, exc)
-            return self._failed(base, exc, started)
+            return await self._failed(base, exc, started)
         self.silence.heard()
-        usage = answer.usage
-        trace_file = _trace_file(question.id, method)
-        await asyncio.to_thread(
-            atomic_write_text, self.out_dir / trace_file, answer.trace.model_dump_json() + "\n", sync=False
-        )
         return ResultRow.model_validate(
             {
                 **base,
                 **score_answer(question, answer),
                 "answer": answer.answer,
-                "prompt_tokens": usage.prompt_tokens,
-                "uncached_prompt_tokens": usage.uncached_prompt_tokens,
-                "completion_tokens": usage.completion_tokens,
-                "calls": usage.calls,
-                "cached_calls": usage.cached_calls,
+                **await self._spent(answer.trace, question.id, method),
                 "seconds": round(time.perf_counter() - started, 4),
-                "llm_seconds": round(usage.seconds, 4),
                 "plan": answer.plan,
                 # A request the server refused (a retry with less followed it) showed the model nothing.
                 "evidence_shown": evidence_shown(
@@ -384,17 +375,40 @@ class _Runner:
                 ),
                 "fallback": answer.fallback,
                 "finished": _now(),
-                "trace": trace_file,
             }
         )
 
-    def _failed(
+    async def _spent(self, trace: Trace, question_id: str, method: str) -> dict[str, object]:
+        """A row's cost, from the question's trace, and the trace's file, written beside the results."""
+        trace_file = _trace_file(question_id, method)
+        text = trace.model_dump_json() + "\n"
+        await asyncio.to_thread(atomic_write_text, self.out_dir / trace_file, text, sync=False)
+        usage = trace.usage()
+        return {
+            "prompt_tokens": usage.prompt_tokens,
+            "uncached_prompt_tokens": usage.uncached_prompt_tokens,
+            "completion_tokens": usage.completion_tokens,
+            "calls": usage.calls,
+            "cached_calls": usage.cached_calls,
+            "estimated_calls": usage.estimated_calls,
+            "llm_seconds": round(usage.seconds, 4),
+            "trace": trace_file,
+        }
+
+    async def _failed(
         self, base: dict[str, object], error: BaseException, started: float, message: str | None = None
     ) -> ResultRow:
         self.silence.heard(error)
+        # What the question did before it failed (a `PearlError` carries its trace): the calls it paid for count
+        # in the run's totals, and its page shows them.
+        trace = getattr(error, "trace", None)
+        spent = {}
+        if isinstance(trace, Trace) and trace.events:
+            spent = await self._spent(trace, str(base["id"]), str(base["method"]))
         return ResultRow.model_validate(
             {
                 **base,
+                **spent,
                 "error": message or str(error) or type(error).__name__,
                 "error_type": type(error).__name__,
                 "seconds": round(time.perf_counter() - started, 4),
@@ -501,6 +515,22 @@ async def arun_eval(
             tally.report()
             given = plans.plans if plans is not None else {}
             await _Runner(pearl, documents, results, tally, given).run(todo, concurrency)
+        except PearlError as exc:
+            results.close()
+            # Its server stopped answering, or refused every request: the report shows what was saved, and says so.
+            if (isinstance(exc, UnansweredError) or stops_a_run(exc)) and tally.rows > len(done):
+                stopped = f"{tally.rows:,} of {counted(tally.total, 'result')} saved; {exc}"
+                await asyncio.to_thread(
+                    write_summary,
+                    out,
+                    questions,
+                    chosen_methods,
+                    config,
+                    documents=documents,
+                    skipped=skipped,
+                    stopped=stopped,
+                )
+            raise
         finally:
             results.close()
         return await asyncio.to_thread(
@@ -599,6 +629,7 @@ def write_summary(
     *,
     documents: Mapping[str, Document] | None = None,
     skipped: Sequence[str] = (),
+    stopped: str | None = None,
 ) -> EvalSummary:
     """Summarise the rows of `out_dir` for these questions and methods; write `summary.json`, `report.md`
     and `report.html`, which links each question's trace page.
@@ -607,6 +638,7 @@ def write_summary(
         documents: the run's documents by id; given, a page is written for each trace that has
             none yet (or an older one), showing the document.
         skipped: ids of questions left out as bad input (their document has no text), named in the report.
+        stopped: why the run stopped before every question had a result, said at the top of the reports.
     """
     wanted = {q.id for q in questions}
     rows = [
@@ -615,7 +647,7 @@ def write_summary(
     order = {q.id: i for i, q in enumerate(questions)}
     rows.sort(key=lambda r: order[r.id])
     title = f"pearl eval: {Path(config.data).name}" if config is not None else "pearl eval"
-    summary = summarize(rows, methods=methods, run=config, title=title, skipped=skipped)
+    summary = summarize(rows, methods=methods, run=config, title=title, skipped=skipped, stopped=stopped)
     atomic_write_text(out_dir / SUMMARY_FILE, summary.model_dump_json(indent=2) + "\n")
     atomic_write_text(out_dir / REPORT_FILE, render_report(summary))
     if documents is not None:

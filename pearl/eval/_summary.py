@@ -72,7 +72,7 @@ def _method_summary(method: str, rows: Sequence[ResultRow], tags: Sequence[str])
         fallbacks=sum(r.fallback for r in rows),
         evidence_shown=_mean([float(r.evidence_shown is True) for r in told]) if told else None,
         evidence_n=len(told),
-        # cost of the questions that finished; a failed one's spend is unknown, not zero
+        # cost of the questions that finished (a failed one's spend counts in the totals)
         mean_prompt_tokens=_mean([r.prompt_tokens for r in ok]),
         mean_uncached_prompt_tokens=_mean(
             [r.uncached_prompt_tokens if r.uncached_prompt_tokens is not None else r.prompt_tokens for r in ok]
@@ -84,6 +84,7 @@ def _method_summary(method: str, rows: Sequence[ResultRow], tags: Sequence[str])
         total_prompt_tokens=sum(r.prompt_tokens for r in rows),
         total_completion_tokens=sum(r.completion_tokens for r in rows),
         cached_calls=sum(r.cached_calls for r in rows),
+        estimated_calls=sum(r.estimated_calls for r in rows),
         by_type=_groups(rows, QUESTION_TYPES, "qtype"),
         by_tag=_groups(rows, tags, "tags"),
     )
@@ -116,6 +117,7 @@ def summarize(
     run: RunConfig | None = None,
     title: str = "",
     skipped: Sequence[str] = (),
+    stopped: str | None = None,
 ) -> EvalSummary:
     """Summarise result rows: per method score and cost, by question type and split, paired comparisons.
 
@@ -125,6 +127,7 @@ def summarize(
         run: the run's settings, kept in the summary.
         title: a heading for the report.
         skipped: ids of questions not run as bad input (their document has no text), named in the report.
+        stopped: why the run stopped before every question had a result, said at the top of the report.
     """
     latest = list(latest_rows(rows).values())
     order = list(methods) if methods is not None else list(dict.fromkeys(r.method for r in latest))
@@ -146,7 +149,14 @@ def summarize(
         comparisons=comparisons,
         tags=tags,
         skipped=list(skipped),
+        stopped=stopped,
     )
+
+
+ESTIMATED_NOTE = (
+    "~ marks token counts pearl counted itself (cl100k) for {calls} whose server reported none: "
+    "an estimate, close for GPT models, rougher for others."
+)
 
 
 def _pct(value: float | None) -> str:
@@ -174,6 +184,8 @@ def render_report(summary: EvalSummary) -> str:
         "multiple choice, token F1 for free text (best over the gold answers); a failed question scores 0.",
         "",
     ]
+    if summary.stopped:
+        out += [f"**The run stopped before it finished:** {summary.stopped}", ""]
     if summary.skipped:
         shown = some_of([f"`{q}`" for q in summary.skipped])
         out += [
@@ -197,14 +209,15 @@ def render_report(summary: EvalSummary) -> str:
     head += ["prompt tok/q", "uncached tok/q", "completion tok/q", "calls/q", "s/q", "model s/q", "errors", "fallbacks"]
     rows: list[list[str]] = []
     for m in summary.methods:
+        about = "~" if m.estimated_calls else ""  # counted by pearl, where the server reported none
         row = [m.method, str(m.n), _pct(m.score)]
         row += [_pct(m.accuracy), _pct(m.unparseable)] if choice else []
         row += [_pct(m.em), _pct(m.f1), _pct(m.rouge_l)] if free else []
         row += [f"{_pct(m.evidence_shown)} of {m.evidence_n}" if m.evidence_n else "–"] if evidence else []
         row += [
-            f"{m.mean_prompt_tokens:,.0f}",
-            f"{m.mean_uncached_prompt_tokens:,.0f}",
-            f"{m.mean_completion_tokens:,.0f}",
+            f"{about}{m.mean_prompt_tokens:,.0f}",
+            f"{about}{m.mean_uncached_prompt_tokens:,.0f}",
+            f"{about}{m.mean_completion_tokens:,.0f}",
             f"{m.mean_calls:.1f}",
             f"{m.mean_seconds:.2f}",
             f"{m.mean_llm_seconds:.2f}",
@@ -213,6 +226,9 @@ def render_report(summary: EvalSummary) -> str:
         ]
         rows.append(row)
     out += _table(head, rows)
+    estimated = sum(m.estimated_calls for m in summary.methods)
+    if estimated:
+        out += ["", f"{ESTIMATED_NOTE.format(calls=counted(estimated, 'call'))}"]
     types = [t for t in QUESTION_TYPES if any(t in m.by_type for m in summary.methods)]
     if types:
         counts = {t: max(m.by_type[t].n for m in summary.methods if t in m.by_type) for t in types}
