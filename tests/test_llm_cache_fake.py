@@ -86,6 +86,47 @@ def test_cache_is_safe_under_concurrent_use(tmp_path: Path) -> None:
     assert len(cache) == 180
 
 
+def test_the_same_request_made_while_it_is_in_flight_waits_for_its_reply(tmp_path: Path) -> None:
+    # An evaluation's pearl and pearl-fulldoc plan one question with the same prompt, at once: both were sent.
+    fake = FakeLLM(default="answer", delay=0.2)
+    llm = CachedLLM(fake, ResponseCache(tmp_path / "c.sqlite3"))
+
+    async def three() -> list[Completion]:
+        return list(await asyncio.gather(*(llm.acomplete(request()) for _ in range(3)), llm.acomplete(request("other"))))
+
+    first, *shared, other = asyncio.run(three())
+    assert len(fake.history) == 2 and not first.cached and not other.cached
+    assert [c.text for c in shared] == ["answer", "answer"] and all(c.cached for c in shared)
+
+
+def test_a_request_waiting_on_a_failed_or_cancelled_call_gets_its_error_or_asks_again(tmp_path: Path) -> None:
+    failing = FakeLLM([RateLimitError("slow down")], default="answer", delay=0.2)
+    llm = CachedLLM(failing, ResponseCache(tmp_path / "c.sqlite3"))
+
+    async def both() -> list[Completion | BaseException]:
+        return list(await asyncio.gather(llm.acomplete(request()), llm.acomplete(request()), return_exceptions=True))
+
+    # The same request, the same outcome: one call, its error for both.
+    assert [type(r).__name__ for r in asyncio.run(both())] == ["RateLimitError", "RateLimitError"]
+    assert len(failing.history) == 1
+
+    slow = FakeLLM(default="answer", delay=0.3)
+    llm = CachedLLM(slow, ResponseCache(tmp_path / "d.sqlite3"))
+
+    async def leader_cancelled() -> Completion:
+        leader = asyncio.ensure_future(llm.acomplete(request()))
+        await asyncio.sleep(0.05)
+        waiter = asyncio.ensure_future(llm.acomplete(request()))
+        await asyncio.sleep(0.05)
+        leader.cancel()
+        return await waiter
+
+    # Its question stopped, the call it led is gone: the one waiting asks for itself, and gets its answer (the
+    # fake records a request once its delay is over: the cancelled one never was).
+    answered = asyncio.run(leader_cancelled())
+    assert answered.text == "answer" and not answered.cached and len(slow.history) == 1
+
+
 def test_unwritable_cache_does_not_fail_the_call(tmp_path: Path) -> None:
     cache = ResponseCache(tmp_path / "c.sqlite3")
     (tmp_path / "c.sqlite3").unlink()

@@ -15,6 +15,7 @@ that would not read). Delete the file to start a fresh cache.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -164,12 +165,23 @@ class ResponseCache:
             return 0
 
 
+class _LeaderGone(Exception):
+    """The call a request waited on was cancelled before it had a reply: the request is made afresh."""
+
+
 class CachedLLM:
-    """Wraps any `LLM`; answers repeated requests from a `ResponseCache`."""
+    """Wraps any `LLM`; answers repeated requests from a `ResponseCache`.
+
+    A request made while the same request is in flight on the same event loop (an evaluation's `pearl` and
+    `pearl-fulldoc` plan one question with the same prompt, at once) waits for that call's reply instead
+    of paying for its own, and is answered as from the cache: with its reply, or its error. Should that
+    call be cancelled, the request is made afresh.
+    """
 
     def __init__(self, inner: LLM, cache: ResponseCache) -> None:
         self.inner = inner
         self.cache = cache
+        self._flights: dict[tuple[asyncio.AbstractEventLoop, str], asyncio.Future[Completion]] = {}
 
     @property
     def backend(self) -> str:
@@ -215,19 +227,48 @@ class CachedLLM:
         key = self._key(request)
         hit = self.cache.get(key)
         if hit is not None:
-            return cut_loop(hit).model_copy(update={"cached": True, "latency_s": 0.0})
+            return _as_cached(hit)
         completion = self.inner.complete(request)
         self.cache.put(key, _kept(completion))
         return completion
 
     async def acomplete(self, request: CompletionRequest) -> Completion:
         key = self._key(request)
-        hit = self.cache.get(key)
-        if hit is not None:
-            return cut_loop(hit).model_copy(update={"cached": True, "latency_s": 0.0})
-        completion = await self.inner.acomplete(request)
+        flight = (asyncio.get_running_loop(), key)
+        while True:
+            hit = self.cache.get(key)
+            if hit is not None:
+                return _as_cached(hit)
+            leader = self._flights.get(flight)
+            if leader is None:
+                break
+            try:
+                # Shielded: a waiter cancelled (its question stopped) must not cancel the call others wait on.
+                return _as_cached(_kept(await asyncio.shield(leader)))
+            except _LeaderGone:
+                continue
+        future: asyncio.Future[Completion] = flight[0].create_future()
+        self._flights[flight] = future
+        try:
+            completion = await self.inner.acomplete(request)
+        except Exception as exc:
+            future.set_exception(exc)
+            raise
+        except BaseException:  # cancelled: those waiting make the request themselves
+            future.set_exception(_LeaderGone())
+            raise
+        finally:
+            del self._flights[flight]
+            if future.done():
+                future.exception()  # read: a failure no one waited for is not logged as never retrieved
         self.cache.put(key, _kept(completion))
+        future.set_result(completion)
         return completion
+
+
+def _as_cached(completion: Completion) -> Completion:
+    """A reply given to a request without a call of its own: from the cache, or shared with the same request."""
+    return cut_loop(completion).model_copy(update={"cached": True, "latency_s": 0.0})
 
 
 def _kept(completion: Completion) -> Completion:
