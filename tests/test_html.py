@@ -359,6 +359,12 @@ def test_ask_html_and_trace_html(tmp_path: Path, fake_server: FakeOpenAIServer) 
     result = runner.invoke(app, ["trace", "html", str(trace), "-o", str(tmp_path / "again.html")])
     assert result.exit_code == 0, result.output
     assert '"sentences":[' in (tmp_path / "again.html").read_text()
+    # -o naming the trace, or the document's file, wrote the page over it, exit 0: the trace or the document was lost.
+    for kept, name in ((trace, "trace"), (document, "document's")):
+        before = kept.read_bytes()
+        result = runner.invoke(app, ["trace", "html", str(trace), "-o", str(kept)])
+        assert result.exit_code == 2 and f"-o {kept} is the {name} file too" in result.stderr, result.output
+        assert kept.read_bytes() == before
     document.unlink()  # gone: still a page, without the document, saying why
     result = runner.invoke(app, ["trace", "html", str(trace)])
     assert result.exit_code == 0, result.output

@@ -92,7 +92,8 @@ def test_the_same_request_made_while_it_is_in_flight_waits_for_its_reply(tmp_pat
     llm = CachedLLM(fake, ResponseCache(tmp_path / "c.sqlite3"))
 
     async def three() -> list[Completion]:
-        return list(await asyncio.gather(*(llm.acomplete(request()) for _ in range(3)), llm.acomplete(request("other"))))
+        same = [llm.acomplete(request()) for _ in range(3)]
+        return list(await asyncio.gather(*same, llm.acomplete(request("other"))))
 
     first, *shared, other = asyncio.run(three())
     assert len(fake.history) == 2 and not first.cached and not other.cached

@@ -483,6 +483,9 @@ def trace_html(
     """Write a trace as a page: answer, plan graph, each step's excerpts, and the document (read again)."""
     trace = _read_trace(path)
     page = out if out is not None else path.with_suffix(".html")
+    # The page is read from the trace and the document's files: writing over one of them would lose it.
+    sources = trace.document.sources if trace.document is not None else []
+    refuse_overwriting(page, "-o", [("trace", path), *(("document's", Path(source)) for source in sources)])
     if out is None and page.exists():
         # For a question of `pearl eval` it is the run's own page, which shows the dataset's document.
         raise fail(
