@@ -11,11 +11,12 @@ from conftest import SAMPLE_DIR
 from fakeserver import FakeOpenAIServer
 from typer.testing import CliRunner
 
-from pearl import Pearl, load_settings
+from pearl import Pearl, default_library, load_settings
 from pearl.cli import app
 from pearl.errors import ConfigError, DatasetError
 from pearl.eval import load_dataset, match_plans, read_plans, run_eval
 from pearl.llm import CompletionRequest, FakeLLM
+from pearl.planning import builtin_demos
 
 runner = CliRunner()
 QUALITY = SAMPLE_DIR / "quality_sample.jsonl"
@@ -170,15 +171,47 @@ def test_eval_runs_given_plans_and_records_bad_ones(tmp_path: Path) -> None:
     run = json.loads((out / "run.json").read_text())
     assert run["plans"] == str(plans.resolve()) and run["plans_sha256"]
 
-    # the same run directory with other plans is another run
+    # the same run directory with other plans for a question it answered is another run
+    answered = rf"which differ for 1 question with results \({ids[0]}\)\)"
     other = match_plans(dataset, write_plans(tmp_path / "other.jsonl", [{"qid": "0", "plan": 'a = FIND_X(CTX, "y")'}]))
-    with pytest.raises(ConfigError, match=r"plans: --plans \S+plans.jsonl there, --plans \S+other.jsonl now\)"):
+    with pytest.raises(
+        ConfigError, match=rf"plans: --plans \S+plans.jsonl there, --plans \S+other.jsonl now, {answered}"
+    ):
         run_eval(pearl, dataset, ["pearl"], out, limit=3, plans=other)
-    with pytest.raises(ConfigError, match=r"plans: --plans \S+plans.jsonl there, no --plans now\)"):
+    with pytest.raises(ConfigError, match=rf"plans: --plans \S+plans.jsonl there, no --plans now, {answered}"):
         run_eval(pearl, dataset, ["pearl"], out, limit=3)
     edited = match_plans(dataset, write_plans(plans, [{"qid": "0", "plan": 'a = FIND_X(CTX, "z")'}]))
-    with pytest.raises(ConfigError, match=r"plans: (--plans \S+plans.jsonl) there, \1 now, whose plans differ\)"):
+    with pytest.raises(ConfigError, match=rf"plans: (--plans \S+plans.jsonl) there, \1 now, {answered}"):
         run_eval(pearl, dataset, ["pearl"], out, limit=3, plans=edited)
+    # ...but the plan that did not parse, mended, is run with --retry-errors (the run folder refused it: only
+    # deleting the run went on)
+    mended = match_plans(
+        dataset, write_plans(plans, [{"qid": "0", "plan": PAPER_PLAN}, {"qid": "1", "plan": PAPER_PLAN}])
+    )
+    run_eval(pearl, dataset, ["pearl", "direct"], out, limit=3, plans=mended, retry_errors=True)
+    rows = {(r["id"], r["method"]): r for r in map(json.loads, (out / "results.jsonl").read_text().splitlines())}
+    assert rows[(ids[1], "pearl")]["error"] is None and rows[(ids[1], "pearl")]["plan_given"]
+
+
+def test_a_run_folder_refuses_another_action_library_or_other_demonstrations(tmp_path: Path) -> None:
+    # Rows planned with one library and rows planned with another were mixed in one run, without a word.
+    dataset = load_dataset(QUALITY)
+    out = tmp_path / "run"
+    run_eval(Pearl(llm=replay_fake(), settings=load_settings(cache=False)), dataset, ["pearl"], out, limit=2)
+    kept = json.loads((out / "run.json").read_text())
+    assert kept["actions"] == "'default' v1 (42 actions)" and kept["actions_sha256"] and kept["demos_sha256"]
+    library = default_library()
+    fewer = library.model_copy(update={"name": "fewer", "actions": library.actions[:-1]})
+    with pytest.raises(ConfigError, match=r"actions: 'default' v1 \(42 actions\) there, 'fewer' v1 \(41 actions\) now"):
+        run_eval(Pearl(llm=replay_fake(), library=fewer), dataset, ["pearl"], out, limit=2)
+    demos = builtin_demos()
+    one = demos.model_copy(update={"demos": demos.demos[:1]})
+    with pytest.raises(ConfigError, match=r"demos: .* there, .*\(1 demonstration\) now"):
+        run_eval(Pearl(llm=replay_fake(), demos=one), dataset, ["pearl"], out, limit=2)
+    # A method that plans nothing may be added with any library: the folder keeps the library its plans were made with.
+    run_eval(Pearl(llm=replay_fake(), library=fewer), dataset, ["direct"], out, limit=2)
+    assert json.loads((out / "run.json").read_text())["actions_sha256"] == kept["actions_sha256"]
+    run_eval(Pearl(llm=replay_fake()), dataset, ["pearl", "direct"], out, limit=3)
 
 
 def test_eval_plans_only(tmp_path: Path) -> None:

@@ -145,6 +145,18 @@ class RunConfig(BaseModel):
     backend: str
     plans: str | None = Field(default=None, description="the --plans file, when given plans were run")
     plans_sha256: str | None = None
+    plan_hashes: dict[str, str] | None = Field(
+        default=None,
+        description="each given plan's sha256 (its first 16 digits) by question id, so that a resumed run can tell "
+        "which changed; None in run files written before they were kept",
+    )
+    actions: str | None = Field(
+        default=None,
+        description="the action library plans were written with (name, version, actions), once a planned method ran",
+    )
+    actions_sha256: str | None = Field(default=None, description="its fingerprint (`ActionLibrary.fingerprint`)")
+    demos: str | None = Field(default=None, description="the planner's demonstrations (name, version, count)")
+    demos_sha256: str | None = None
     settings: dict[str, str] | None = Field(
         default=None,
         description="the settings that change what a method shows the model or how it plans (`RUN_SETTINGS`); "

@@ -198,20 +198,42 @@ def _kept_effect(name: str, value: str, longest: int) -> str:
     return value
 
 
-def _difference(name: str, there: RunConfig, now: RunConfig) -> str:
-    """How a run folder's run differs from this one in `name`, as the user would change it (not a hash)."""
+def _difference(name: str, there: RunConfig, now: RunConfig, answered: Sequence[str] = ()) -> str:
+    """How a run folder's run differs from this one in `name`, as the user would change it (not a hash);
+    `answered`: for plans, the questions whose given plan changed that have results."""
     if name == "data_sha256":
         return f"data: {there.data} there, {now.data} now, whose text differs"
     if name == "plans_sha256":
         before, after = (f"--plans {run.plans}" if run.plans else "no --plans" for run in (there, now))
         edited = there.plans is not None and there.plans == now.plans  # the same file, changed since
+        if answered:  # the questions whose results ran another plan than they would now
+            differ = f"which differ for {counted(len(answered), 'question')} with results ({some_of(answered)})"
+            return f"plans: {before} there, {after} now, {differ}"
         return f"plans: {before} there, {after} now" + (", whose plans differ" if edited else "")
+    if name in ("actions_sha256", "demos_sha256"):
+        field = name.removesuffix("_sha256")
+        return f"{field}: {getattr(there, field)} there, {getattr(now, field)} now"
     return f"{name} {getattr(there, name)!r} there, {getattr(now, name)!r} now"
 
 
+def _plans_answered(there: RunConfig, now: RunConfig, results: Path) -> list[str] | None:
+    """Of the questions whose given plan changed (given, edited, or taken away), those a planned method answered:
+    their rows ran the old plan. None where the run file cannot tell which changed (written before it kept them).
+    A question whose rows are all errors (a plan that did not parse, now mended) is free to run its new plan."""
+    if there.plan_hashes is None or now.plan_hashes is None:
+        return None
+    old, new = there.plan_hashes, now.plan_hashes
+    changed = {qid for qid in old.keys() | new.keys() if old.get(qid) != new.get(qid)}
+    rows = latest_rows(load_results(results)) if changed and results.exists() else {}
+    return sorted(
+        {qid for (qid, method), row in rows.items() if qid in changed and METHODS[method].planned and not row.error},
+        key=lambda qid: (len(qid), qid),
+    )
+
+
 def _prepare_run(out_dir: Path, config: RunConfig, longest: int) -> RunConfig:
-    """Write `run.json`, or check the existing one describes the same run (same data, format, model, settings);
-    `longest`: characters of the data's longest document (see `_dense_effect`)."""
+    """Write `run.json`, or check the existing one describes the same run (same data, format, model, settings,
+    plans, actions and demonstrations); `longest`: characters of the data's longest document (see `_dense_effect`)."""
     path = out_dir / RUN_FILE
     if path.exists():
         data = read_json(path, "run file")
@@ -221,10 +243,22 @@ def _prepare_run(out_dir: Path, config: RunConfig, longest: int) -> RunConfig:
             raise ConfigError(
                 f"{path} is not a run file ({str(exc).splitlines()[0]}); delete it or choose another --out"
             ) from None
+        if config.actions_sha256 is None:  # no planned method this time: the library of the planned rows stands
+            config = config.model_copy(update={name: getattr(old, name) for name in _PLANNING})
         differences = [
             _difference(name, old, config)
-            for name in ("data_sha256", "format", "model", "backend", "plans_sha256")
+            for name in ("data_sha256", "format", "model", "backend")
             if getattr(old, name) != getattr(config, name)
+        ]
+        if old.plans_sha256 != config.plans_sha256:
+            answered = _plans_answered(old, config, out_dir / RESULTS_FILE)
+            if answered is None or answered:
+                differences.append(_difference("plans_sha256", old, config, answered or ()))
+        # A library or demonstrations kept (none in older files, nor before a planned method ran) must stay.
+        differences += [
+            _difference(name, old, config)
+            for name in ("actions_sha256", "demos_sha256")
+            if getattr(old, name) is not None and getattr(old, name) != getattr(config, name)
         ]
         # Settings a run file kept (none before they were kept; one added since is not in older files).
         kept, now = old.settings or {}, config.settings or {}
@@ -488,6 +522,8 @@ async def arun_eval(
         backend=pearl.llm.backend,
         plans=str(Path(plans.path).resolve()) if plans is not None else None,
         plans_sha256=_plans_hash(plans),
+        plan_hashes=_plan_hashes(plans),
+        **_planning(pearl, chosen_methods),
         settings=_run_settings(pearl.settings, longest),
         created=now,
         updated=now,
@@ -619,6 +655,30 @@ def _plans_hash(plans: PlanSet | None) -> str | None:
         return None
     blob = json.dumps(sorted(plans.plans.items()), ensure_ascii=False)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def _plan_hashes(plans: PlanSet | None) -> dict[str, str]:
+    """Each given plan's hash by question id, so a resumed run can tell which changed."""
+    given = plans.plans if plans is not None else {}
+    return {qid: hashlib.sha256(plan.encode("utf-8")).hexdigest()[:16] for qid, plan in given.items()}
+
+
+_PLANNING = ("actions", "actions_sha256", "demos", "demos_sha256")
+"""What a run file keeps of how plans were written: the action library and the demonstrations."""
+
+
+def _planning(pearl: Pearl, methods: Sequence[str]) -> dict[str, str | None]:
+    """`_PLANNING` for a run of `methods`: what `pearl` plans with, where one of them plans; else all None."""
+    if not any(METHODS[method].planned for method in methods):
+        return dict.fromkeys(_PLANNING)
+    library, demos = pearl.library, pearl.demos
+    blob = json.dumps([demo.model_dump(mode="json") for demo in demos.demos], ensure_ascii=False, sort_keys=True)
+    return {
+        "actions": f"{library.name!r} v{library.version} ({counted(len(library.actions), 'action')})",
+        "actions_sha256": library.fingerprint,
+        "demos": f"{demos.name!r} v{demos.version} ({counted(len(demos.demos), 'demonstration')})",
+        "demos_sha256": hashlib.sha256(blob.encode("utf-8")).hexdigest(),
+    }
 
 
 def write_summary(
