@@ -722,7 +722,8 @@ def as_document(source: DocumentSource, max_bytes: int = DEFAULT_MAX_BYTES) -> D
     refused rather than read as a one-line document (`Document.from_text` takes any text as it is).
 
     Raises:
-        DocumentError: a path is missing or cannot be read, or `source` is of an unsupported type.
+        DocumentError: a path is missing or cannot be read.
+        TypeError: `source` is of a kind that holds no document (a number, bytes, None).
     """
     if isinstance(source, Document):
         return source
@@ -734,7 +735,7 @@ def as_document(source: DocumentSource, max_bytes: int = DEFAULT_MAX_BYTES) -> D
         return load_document(source, max_bytes=max_bytes)
     if isinstance(source, Sequence) and all(isinstance(item, (str, Path)) for item in source):
         return load_document(list(source), max_bytes=max_bytes)
-    raise DocumentError(f"cannot read a {type(source).__name__} as a document: pass a path, a Document or a string")
+    raise TypeError(f"cannot read a {type(source).__name__} as a document: pass a path, a Document or a string")
 
 
 def source_files(document: Document) -> list[str]:

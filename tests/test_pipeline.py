@@ -202,6 +202,13 @@ def test_plan_takes_a_question_that_names_a_file_given_as_a_question(
     assert pearl_with(fake).plan(Question(text="summary"), "Mira runs the ferry.")[0].plan is not None
 
 
+@pytest.mark.parametrize("document", [123, None, b"Mira runs the ferry."])
+def test_a_document_of_the_wrong_kind_is_a_type_error(document: object) -> None:
+    # It raised DocumentError, which code written to the documented `except TypeError` missed.
+    with pytest.raises(TypeError, match=f"cannot read a {type(document).__name__} as a document: pass a path"):
+        pearl_with(scripted([])).ask(document, QUESTION)  # type: ignore[arg-type]
+
+
 def test_run_plan_takes_a_plans_text() -> None:
     # A plan given as text failed deep inside with "'str' object has no attribute 'steps'".
     fake = scripted([])
@@ -672,5 +679,5 @@ def test_index_and_aindex_take_what_ask_takes(tmp_path: Path) -> None:
     assert asyncio.run(model.aindex(path)).sentence_count == by_document
     with pytest.raises(PearlError, match="no such file"):
         model.index("missing.pdf")
-    with pytest.raises(PearlError, match="cannot read a int"):
+    with pytest.raises(TypeError, match="cannot read a int"):
         asyncio.run(model.aindex(42))  # type: ignore[arg-type]
