@@ -439,9 +439,9 @@ def test_ctrl_c_during_a_command_says_interrupted(monkeypatch: pytest.MonkeyPatc
     assert result.stderr == "interrupted\n"
 
 
-def _stopped_while_waiting(fake_server: Any, command: list[str], stop: signal.Signals) -> tuple[int, str]:
+def _stopped_while_waiting(fake_server: Any, command: list[str], stop: signal.Signals) -> tuple[int, str, str]:
     """Run `command` against a server that answers late, send `stop` once it has asked, and return its
-    exit code and standard error."""
+    exit code, standard error and standard output."""
     from fakeserver import Reply
 
     fake_server.set_default(Reply(content="late", delay=30))
@@ -456,16 +456,16 @@ def _stopped_while_waiting(fake_server: Any, command: list[str], stop: signal.Si
             time.sleep(0.05)
         assert fake_server.requests, "the command never reached the model"
         child.send_signal(stop)
-        _, stderr = child.communicate(timeout=30)
+        stdout, stderr = child.communicate(timeout=30)
     finally:
         if child.poll() is None:
             child.kill()
             child.wait()
-    return child.returncode, stderr
+    return child.returncode, stderr, stdout
 
 
 def test_sigint_while_waiting_for_the_model_says_interrupted(fake_server: Any) -> None:
-    code, stderr = _stopped_while_waiting(fake_server, ["plan", QUESTION], signal.SIGINT)
+    code, stderr, _ = _stopped_while_waiting(fake_server, ["plan", QUESTION], signal.SIGINT)
     assert code == 130
     assert stderr.strip().splitlines()[-1] == "interrupted"
 
@@ -476,11 +476,14 @@ def test_sigterm_stops_ask_as_ctrl_c_does_and_writes_the_trace(
 ) -> None:
     # SIGTERM (kill, a container stopping) ended the process at once, with no trace written.
     trace = tmp_path / "t.json"
-    command = ["ask", str(SAMPLE), QUESTION, "-m", "rag", "--trace", str(trace)]
-    returncode, stderr = _stopped_while_waiting(fake_server, command, stop)
+    command = ["ask", str(SAMPLE), QUESTION, "-m", "rag", "--trace", str(trace), "--json"]
+    returncode, stderr, stdout = _stopped_while_waiting(fake_server, command, stop)
     assert returncode == code, stderr
     assert stderr.strip().splitlines()[-1] == "interrupted"
     assert json.loads(trace.read_text(encoding="utf-8"))["question"] == QUESTION
+    # With --json, stdout is JSON an interrupted question's too (it was empty): what it cost so far.
+    printed = json.loads(stdout)
+    assert printed["error"] == "interrupted" and printed["question"] == QUESTION and printed["usage"]["calls"] == 0
 
 
 # --- 6. swapped arguments ----------------------------------------------------------------------------------

@@ -278,6 +278,9 @@ def ask(
                     _keep_trace(trace, started[-1], "the interruption")
                 if html is not None and started:
                     _keep_page(html, started[-1], document, "the interruption")
+                if as_json:  # stdout is JSON with --json, an interrupted question's too: what its calls cost so far
+                    cost = started[-1] if started else None
+                    printed.json(_failure_json("interrupted", asked.text, asked.options, method, cost))
                 raise
         if as_json:
             printed.json(answer.model_dump(mode="json", exclude={"trace"}))
