@@ -15,7 +15,17 @@ from pearl.models import Completion, CompletionRequest, Message, Trace, TraceEve
 from pearl.prompts import PromptTemplate, fitted_cuts
 from pearl.protocols import LLM, StageProgress
 
-__all__ = ["Recorder", "render_trace"]
+__all__ = ["INTERRUPTED", "Recorder", "interrupted", "render_trace"]
+
+INTERRUPTED = "interrupted"
+"""The stage that closes the trace of a question stopped by Ctrl-C or SIGTERM (`interrupted`)."""
+
+
+def interrupted(trace: Trace, during: str = "") -> Trace:
+    """`trace` closed by a stage saying the question was interrupted, and `during` what ("step 2/4 FIND_X"): a trace
+    kept so would otherwise read as one that went on no further."""
+    said = f"interrupted during {during}" if during else "interrupted"
+    return trace.model_copy(update={"events": [*trace.events, TraceEvent(stage=INTERRUPTED, error=said)]})
 
 
 def _reply_data(result: Completion | None) -> dict[str, Any]:

@@ -480,7 +480,11 @@ def test_sigterm_stops_ask_as_ctrl_c_does_and_writes_the_trace(
     returncode, stderr, stdout = _stopped_while_waiting(fake_server, command, stop)
     assert returncode == code, stderr
     assert stderr.strip().splitlines()[-1] == "interrupted"
-    assert json.loads(trace.read_text(encoding="utf-8"))["question"] == QUESTION
+    kept = json.loads(trace.read_text(encoding="utf-8"))
+    assert kept["question"] == QUESTION
+    # It read as a trace that went no further: it says it was stopped, and while waiting for which call.
+    assert kept["events"][-1]["stage"] == "interrupted", kept["events"]
+    assert kept["events"][-1]["error"].startswith("interrupted during "), kept["events"][-1]
     # With --json, stdout is JSON an interrupted question's too (it was empty): what it cost so far.
     printed = json.loads(stdout)
     assert printed["error"] == "interrupted" and printed["question"] == QUESTION and printed["usage"]["calls"] == 0

@@ -38,6 +38,7 @@ from pearl.html import index_for_trace, render_answer_page, render_report_page, 
 from pearl.html._page import json_script
 from pearl.llm import CompletionRequest, FakeLLM
 from pearl.models import Answer, Citation, Trace, TraceEvent
+from pearl.trace import interrupted
 
 runner = CliRunner()
 QUESTION = "Why did Varga stay <b>at the light</b>?"
@@ -304,6 +305,10 @@ def test_the_page_of_a_failed_question_says_where_it_failed_at_the_top() -> None
     top = page[: page.index('id="answer"')]
     assert "the question failed at its answer stage: cannot connect to http://127.0.0.1:9/v1" in top
     assert "no final answer" not in page
+    # One stopped by Ctrl-C says so (it read "failed at its interrupted stage").
+    stopped = interrupted(Trace(question="What?", method="pearl"), "step 2/4 FIND_X")
+    top = (page := render_trace_page(stopped))[: page.index('id="answer"')]
+    assert "the question was interrupted during step 2/4 FIND_X" in top and "failed at" not in top
 
 
 def test_the_page_of_a_question_that_failed_after_calls_counts_them_and_its_unrun_steps() -> None:

@@ -51,7 +51,7 @@ from pearl.methods import METHODS
 from pearl.models import Answer, Document, Trace, Usage
 from pearl.planning import Plan, PlanAttempt, parse_plan
 from pearl.questions import Question, as_question
-from pearl.trace import render_trace
+from pearl.trace import interrupted, render_trace
 
 __all__ = ["ask", "plan", "show_config", "trace_html", "trace_show"]
 
@@ -274,6 +274,8 @@ def ask(
                     printed.json(_failure_json(str(exc), asked.text, asked.options, method, failed))
                 raise
             except KeyboardInterrupt:
+                if started:  # the trace says where the question was stopped
+                    started[-1] = interrupted(started[-1], stages.last)
                 if trace is not None and started:
                     _keep_trace(trace, started[-1], "the interruption")
                 if html is not None and started:

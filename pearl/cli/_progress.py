@@ -169,6 +169,8 @@ class StageLine(_Display):
         self._text: str | None = None  # what is drawn now; None: nothing
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
+        self.last = ""
+        """The stage the question is in, described ("step 2/4 FIND_X"), drawn or not; "" before the first."""
 
     @property
     def active(self) -> bool:
@@ -176,7 +178,8 @@ class StageLine(_Display):
         return self.tty and not self.quiet
 
     def __call__(self, stage: str, done: int = 0, total: int = 0) -> None:
-        self.show(describe_stage(stage, done, total))
+        self.last = describe_stage(stage, done, total)
+        self.show(self.last)
 
     def show(self, text: str) -> None:
         """Draw `text` (with the seconds since the start) in place of the line before."""

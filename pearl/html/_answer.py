@@ -14,6 +14,7 @@ from pearl.html._page import render_page
 from pearl.models import Answer, Trace, TraceEvent
 from pearl.planning import Plan, parse_plan
 from pearl.questions import Question
+from pearl.trace import INTERRUPTED
 
 __all__ = ["render_answer_page", "render_trace_page"]
 
@@ -277,7 +278,9 @@ def render_trace_page(trace: Trace, index: DocumentIndex | None = None, *, notes
         # What the calls it made cost: the page of a stopped question said "0 model calls".
         answer = Answer(question=trace.question, answer="", method=trace.method, usage=trace.usage())
         failed = [event for event in trace.events if event.error]
-        if failed:  # the question failed there: say so at the top, not only in the stage's card below
+        if failed and failed[-1].stage == INTERRUPTED:
+            said.insert(0, f"the question was {failed[-1].error}")
+        elif failed:  # the question failed there: say so at the top, not only in the stage's card below
             said.insert(0, f"the question failed at its {failed[-1].stage} stage: {failed[-1].error}")
         else:
             said.insert(0, "the trace holds no final answer (the question was stopped, or an older pearl wrote it)")
