@@ -769,8 +769,11 @@ def test_library_provenance_is_backwards_compatible(tmp_path: Path) -> None:
     assert ActionLibrary(name="x").extended([]).prompts == {}
 
 
-def _mine_document_cli(tmp_path: Path, fake_server: FakeOpenAIServer, proposal: str) -> tuple[Any, Path]:
-    """`pearl mine --document` on the sample story, two questions imagined, each answered with `proposal`."""
+def _mine_document_cli(
+    tmp_path: Path, fake_server: FakeOpenAIServer, proposal: str, *more: str
+) -> tuple[Any, Path]:
+    """`pearl mine --document` on the sample story, two questions imagined, each answered with `proposal`; `more`:
+    arguments besides."""
 
     def reply(body: dict[str, object]) -> str:
         messages = body["messages"]
@@ -782,7 +785,7 @@ def _mine_document_cli(tmp_path: Path, fake_server: FakeOpenAIServer, proposal: 
     fake_server.set_default(reply)
     out = tmp_path / "keeper.json"
     document = SAMPLE_DIR / "the_keeper_of_tren_light.txt"
-    args = ["mine", "--document", str(document), "--imagine", "2", "-o", str(out)]
+    args = ["mine", "--document", str(document), "--imagine", "2", "-o", str(out), *more]
     return runner.invoke(app, [*args, "--base-url", fake_server.base_url, "--model", "fake-model"]), out
 
 
@@ -965,3 +968,12 @@ def test_cli_mine_document_writes_no_empty_library(tmp_path: Path, fake_server: 
     assert result.exit_code == 1 and not out.exists(), result.output
     said = "the model proposed no new action for the 2 questions it imagined (2 uses of the seed library's actions)"
     assert said in result.stderr
+    # From a library of one's own, the same: the library was written again unchanged, exit 0.
+    start = tmp_path / "start.json"
+    save_library(default_library(), start)
+    result, out = _mine_document_cli(tmp_path, fake_server, "USE: FIND_REASON\nNEW: NONE", "--actions", str(start))
+    assert result.exit_code == 1 and not out.exists(), result.output
+    assert "(2 uses of the starting library's actions)" in result.stderr
+    # --limit counts questions of a file: with --document it was ignored.
+    result, _ = _mine_document_cli(tmp_path, fake_server, "NEW: NONE", "--limit", "1")
+    assert result.exit_code == 2 and "with --document, --imagine N says how many" in result.stderr

@@ -116,12 +116,12 @@ def _nothing_usable(result: MiningResult, out: Path) -> str:
     )
 
 
-def _nothing_new(result: MiningResult, out: Path) -> str:
+def _nothing_new(result: MiningResult, out: Path, started: bool = False) -> str:
     """The error when mining found no new action and the result holds none (a document's actions saved alone,
-    or an empty starting library)."""
+    or an empty starting library), or only the library it `started` from (--document --actions FILE)."""
     imagined = bool(result.imagined)
     asked = f"the {counted(len(result.imagined), 'question')} it imagined" if imagined else "any question"
-    shown = "the seed library's" if imagined else "the starting library's"
+    shown = "the seed library's" if imagined and not started else "the starting library's"
     if result.failed and result.problems:
         first = shorten(result.problems[0], 200)
         then = f"{counted(result.failed, 'question')} got no reply (first: {first}): run the same command again"
@@ -224,6 +224,8 @@ def mine_command(
     if (questions is None) == (document is None):
         which = "not both" if questions is not None else "one of them"
         raise fail(f"give --questions FILE (training questions) or --document FILE (one document), {which}")
+    if document is not None and limit is not None:  # it was ignored: --imagine says how many questions
+        raise fail("--limit counts the questions of --questions FILE; with --document, --imagine N says how many")
     check_output_path(out, "--out", "actions.json", make_folder=True)  # before a call is paid for
     refuse_overwriting(out, "--out", {"--questions": questions, "--document": document})
     partial = progress_path(out)
@@ -267,9 +269,11 @@ def mine_command(
         if result.proposals == 0:
             bar.close()
             raise fail(_nothing_usable(result, out), EXIT_FAILED)
-        if not result.library.actions:  # the model asked only for actions it was shown, and none are kept
+        # The model asked only for actions it was shown: none is kept, or (--document --actions FILE) the library
+        # would be written unchanged.
+        if not result.library.actions or (document is not None and set(result.library.names) <= set(base.names)):
             bar.close()
-            raise fail(_nothing_new(result, out), EXIT_FAILED)
+            raise fail(_nothing_new(result, out, given is not None), EXIT_FAILED)
         save_library(result.library, out)
     except (KeyboardInterrupt, PearlError) as exc:
         _stopped(exc, bar, partial, "replies so far are kept")
