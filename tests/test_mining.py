@@ -672,6 +672,26 @@ def test_read_questions_formats(tmp_path: Path) -> None:
     bad.write_text('{"question": "Why?"}\n{"q": 1}\n')
     with pytest.raises(DatasetError, match="bad.jsonl:2"):
         read_questions(bad)
+    # A .jsonl file whose first line is broken was read as text: that line one question, the rest too.
+    bad.write_text('not json {\n{"question": "Why?"}\n')
+    with pytest.raises(DatasetError, match="bad.jsonl:1"):
+        read_questions(bad)
+
+
+def test_read_questions_says_what_it_leaves_out_or_doubts(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # Repeats were dropped without a word ("mining 12 questions" of a file of 38), and a story given as questions
+    # was mined line by line.
+    text = tmp_path / "q.txt"
+    text.write_text("Why did she leave?\nWho is Varga?\nWhy did she leave?\nWhy  did she leave?\n")
+    assert read_questions(text) == ["Why did she leave?", "Who is Varga?"]
+    assert "q.txt: 2 repeated questions left out (2 distinct of 4)" in caplog.text
+    caplog.clear()
+    story = SAMPLE_DIR / "the_keeper_of_tren_light.txt"
+    assert len(read_questions(story)) > 10
+    assert "none of its" in caplog.text and "ends with '?'" in caplog.text and "--document FILE" in caplog.text
+    caplog.clear()
+    read_questions(SAMPLE_DIR / "quality_sample.jsonl")
+    assert not caplog.text
 
 
 def test_parse_imagined() -> None:

@@ -386,10 +386,11 @@ def read_questions(path: str | os.PathLike[str], limit: int | None = None, data_
     """Question texts from a QuALITY, L-Eval or pearl JSONL file, JSONL of `{"question": ...}`, or text (one a line).
 
     Options are left out: mining looks at what is asked, not at the answers offered.
-    Duplicates are dropped; `limit` keeps the first N.
+    Duplicates are dropped (a warning says how many); `limit` keeps the first N. A `.jsonl` or `.json` file is
+    JSON whatever its first line holds.
 
     Raises:
-        DatasetError: the file is unreadable or a JSON line has no question.
+        DatasetError: the file is unreadable, a JSON line has no question, or a `.jsonl` line is not JSON.
     """
     file = Path(path)
     text = read_text(file, "questions file", DatasetError)
@@ -397,7 +398,8 @@ def read_questions(path: str | os.PathLike[str], limit: int | None = None, data_
     if not lines:
         raise DatasetError(f"{file}: holds no questions")
     found: list[str] = []
-    if data_format is not None or lines[0][1].startswith("{"):
+    # (A .jsonl file whose first line was broken was read as text, that line a question.)
+    if data_format is not None or lines[0][1].startswith("{") or file.suffix.lower() in (".jsonl", ".json"):
         try:
             chosen = data_format or detect_format(file)
         except DatasetError:
@@ -415,5 +417,22 @@ def read_questions(path: str | os.PathLike[str], limit: int | None = None, data_
                 found.append(question.strip())
     else:
         found = [line for _, line in lines if not line.startswith("#")]
-    unique = list(dict.fromkeys(" ".join(q.split()) for q in found if q.strip()))
+        if len(found) > 1 and not any(line.endswith("?") for line in found):  # a story given where questions go
+            log.warning(
+                "%s: none of its %s ends with '?': each is read as a question (to mine for a document, "
+                "give --document FILE)",
+                file,
+                counted(len(found), "line"),
+            )
+    given = [" ".join(q.split()) for q in found if q.strip()]
+    unique = list(dict.fromkeys(given))
+    if len(unique) < len(given):
+        repeats = len(given) - len(unique)
+        log.warning(
+            "%s: %s left out (%s of %s)",
+            file,
+            counted(repeats, "repeated question"),
+            f"{len(unique):,} distinct",
+            f"{len(given):,}",
+        )
     return unique[:limit] if limit is not None else unique
