@@ -789,9 +789,7 @@ def test_library_provenance_is_backwards_compatible(tmp_path: Path) -> None:
     assert ActionLibrary(name="x").extended([]).prompts == {}
 
 
-def _mine_document_cli(
-    tmp_path: Path, fake_server: FakeOpenAIServer, proposal: str, *more: str
-) -> tuple[Any, Path]:
+def _mine_document_cli(tmp_path: Path, fake_server: FakeOpenAIServer, proposal: str, *more: str) -> tuple[Any, Path]:
     """`pearl mine --document` on the sample story, two questions imagined, each answered with `proposal`; `more`:
     arguments besides."""
 
