@@ -512,6 +512,31 @@ def test_ask_with_the_question_forgotten_refuses_the_last_file_as_one(tmp_path: 
     assert "is a file, not a question" in runner.invoke(app, ["ask", str(SAMPLE), str(spaced)]).stderr
 
 
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        # The query first read as a missing file; forgotten, click named the files as missing.
+        (["context", "Why water?", str(SAMPLE)], 'the query goes last, as in pearl context FILE... "QUERY"'),
+        (["context", str(SAMPLE)], 'give a file and a query: pearl context FILE... "QUERY"'),
+        (["context", str(SAMPLE), str(SAMPLE)], "is a file, not a query"),
+        # The file given as the question was planned for (exit 0).
+        (["plan", str(SAMPLE)], "is a file, not a question: pearl plan plans from the question alone"),
+        # The library's file where the action's name goes read as a missing library.
+        (["actions", "show", str(QUESTIONS), "FIND_X"], "the action's name goes first: pearl actions show NAME FILE"),
+    ],
+    ids=["context-query-first", "context-query-forgotten", "context-file-as-query", "plan-file", "actions-show"],
+)
+def test_other_commands_say_which_argument_goes_where(args: list[str], said: str) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2 and said in result.stderr, result.output
+    assert result.stderr.count("\n") == 1, result.stderr
+
+
+def test_context_takes_files_then_its_query() -> None:
+    result = runner.invoke(app, ["context", str(SAMPLE), str(SAMPLE), "lamp oil", "--budget", "100", "--no-ner"])
+    assert result.exit_code == 0 and "[S" in result.stdout, result.output
+
+
 def test_ask_with_a_missing_file_still_says_so(tmp_path: Path) -> None:
     result = runner.invoke(app, ["ask", str(tmp_path / "missing.txt"), QUESTION])
     assert result.exit_code == 2 and "no such file" in result.stderr and "goes last" not in result.stderr

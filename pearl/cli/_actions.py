@@ -69,6 +69,8 @@ def show_command(
     """Everything about one action: signature, definition, flags, provenance."""
     if file is not None and actions is not None and file != actions:
         raise fail(f"two libraries given ({file} and --actions {actions}): give one")
+    if file is not None and not file.exists() and Path(name).is_file():  # `actions show mined.json FIND_X`
+        raise fail(f"{name} is a file and {file} is not: the action's name goes first: pearl actions show NAME FILE")
     library = _load(file if file is not None else actions)
     action = library.get(name)
     if action is None:

@@ -34,7 +34,9 @@ from pearl.cli._common import (
     echo_left_out,
     example,
     fail,
+    files_then_text,
     handled,
+    is_document_file,
     make_pearl,
     refuse_overwriting,
     settings_from,
@@ -43,7 +45,7 @@ from pearl.cli._common import (
 from pearl.cli._progress import StageLine
 from pearl.config import Settings
 from pearl.context import DENSE_INSTALL, DocumentIndex, dense_wanted
-from pearl.documents import SUPPORTED_SUFFIXES, as_document
+from pearl.documents import as_document
 from pearl.errors import PearlError, PlanParseError
 from pearl.html import index_for_page, index_for_trace, render_trace_page
 from pearl.llm import DEMO_NOTICE
@@ -217,10 +219,7 @@ def ask(
     """
     printed = _Printed(as_json)
     with printed.failures(files_and_question, option, method):
-        if len(files_and_question) < 2:
-            raise fail('give a file and a question: pearl ask FILE [FILE ...] "question"')
-        *files, question = files_and_question
-        _check_order(files, question)
+        files, question = files_then_text(files_and_question, "ask", "question")
         if method not in METHODS:
             raise fail(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
         if given_plan is not None and not METHODS[method].planned:
@@ -301,39 +300,6 @@ def ask(
             raise fail(f"{problem}; the answer above is complete", EXIT_FAILED)
 
 
-def _exists(name: str) -> bool:
-    try:
-        return Path(name).exists()
-    except (OSError, ValueError):  # a name too long for the file system, a NUL byte: not a file
-        return False
-
-
-def _is_document_file(name: str) -> bool:
-    """Whether `name` is a file of a kind pearl reads (`notes.md`), not words that happen to name a folder."""
-    try:
-        path = Path(name)
-        return path.suffix.lower() in SUPPORTED_SUFFIXES and path.is_file()
-    except (OSError, ValueError):  # a name too long for the file system, a NUL byte: not a file
-        return False
-
-
-def _check_order(files: list[str], question: str) -> None:
-    """Refuse the question given first and the file last, which would otherwise read as a missing file."""
-    first = files[0]
-    if not _exists(first) and _exists(question):
-        shown = shorten(first, 60)
-        raise fail(
-            f'"{shown}" is not a file, but the last argument is: the question goes last, as in '
-            'pearl ask FILE... "QUESTION"'
-        )
-    if _is_document_file(question):
-        # `pearl ask notes/*.md` with the question forgotten: the last file would be asked as the question.
-        raise fail(
-            f'the last argument, "{shorten(question, 60)}", is a file, not a question: give the question last, '
-            'in quotes, as in pearl ask FILE... "QUESTION"'
-        )
-
-
 def _load_model(pearl: Pearl, stages: StageLine) -> None:
     """Load the embedded model now, saying so: its loading would otherwise pass for the first call's wait.
 
@@ -388,6 +354,11 @@ def plan(
     stages = StageLine(quiet=quiet)
     failed: Trace | None = None
     try:
+        if is_document_file(question):  # `pearl plan story.txt`: the file's name was planned for as the question
+            raise fail(
+                f'"{shorten(question, 60)}" is a file, not a question: pearl plan plans from the question alone, '
+                'as in pearl plan "QUESTION" (a document\'s entities inform the plan with --file FILE)'
+            )
         with handled():
             settings = settings_from(base_url, model, api_key, no_cache, timeout, context_window, max_bytes)
             pearl = make_pearl(settings, actions, demos, on_stage=stages)

@@ -30,7 +30,7 @@ from typing import Annotated, Any, TextIO
 import typer
 
 from pearl._pearl import Pearl
-from pearl._text import counted
+from pearl._text import counted, shorten
 from pearl.actions import default_library, load_library
 from pearl.config import Settings, load_settings, set_where
 from pearl.documents import SUPPORTED_SUFFIXES, left_out_notes
@@ -371,6 +371,43 @@ def _read_from(folder: Path, path: Path) -> bool:
     except ValueError:
         return False
     return path.suffix.lower() in SUPPORTED_SUFFIXES and not any(part.startswith(".") for part in inside.parts)
+
+
+def _exists(name: str) -> bool:
+    try:
+        return Path(name).exists()
+    except (OSError, ValueError):  # a name too long for the file system, a NUL byte: not a file
+        return False
+
+
+def is_document_file(name: str) -> bool:
+    """Whether `name` is a file of a kind pearl reads (`notes.md`), not words that happen to name a folder."""
+    try:
+        path = Path(name)
+        return path.suffix.lower() in SUPPORTED_SUFFIXES and path.is_file()
+    except (OSError, ValueError):  # a name too long for the file system, a NUL byte: not a file
+        return False
+
+
+def files_then_text(words: list[str], command: str, what: str) -> tuple[list[str], str]:
+    """The files and the text after them of `pearl ask FILE... "QUESTION"` (`what`: "question") or `pearl context`
+    ("query"), refusing the text given first, or forgotten, which would otherwise read as a missing file or be
+    looked for as words."""
+    usage = f'pearl {command} FILE... "{what.upper()}"'
+    if len(words) < 2:
+        raise fail(f"give a file and a {what}: {usage}")
+    *files, text = words
+    if not _exists(files[0]) and _exists(text):
+        raise fail(
+            f'"{shorten(files[0], 60)}" is not a file, but the last argument is: the {what} goes last, as in {usage}'
+        )
+    if is_document_file(text):
+        # `pearl ask notes/*.md` with the question forgotten: the last file would be asked as the question.
+        raise fail(
+            f'the last argument, "{shorten(text, 60)}", is a file, not a {what}: give the {what} last, '
+            f"in quotes, as in {usage}"
+        )
+    return files, text
 
 
 def settings_from(

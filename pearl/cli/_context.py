@@ -15,7 +15,18 @@ import typer
 
 from pearl._text import shorten
 from pearl.cli._app import app
-from pearl.cli._common import MaxBytes, Quiet, counted, echo, echo_json, echo_left_out, example, fail, handled
+from pearl.cli._common import (
+    MaxBytes,
+    Quiet,
+    counted,
+    echo,
+    echo_json,
+    echo_left_out,
+    example,
+    fail,
+    files_then_text,
+    handled,
+)
 from pearl.cli._progress import StageLine, describe_stage
 from pearl.config import Settings, load_settings
 from pearl.context import (
@@ -158,9 +169,13 @@ def index_command(
 
 @app.command("context", epilog=example('pearl context contract.pdf "termination for convenience" --budget 600'))
 def context_command(
-    files: Files,
-    query: Annotated[
-        str, typer.Argument(metavar="QUERY", help="The question or step to compress for.", show_default=False)
+    files_and_query: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="FILE... QUERY",
+            help="One or more files or folders (read as one document), then the question or step to compress for.",
+            show_default=False,
+        ),
     ],
     budget: Annotated[
         int, typer.Option("--budget", "-b", metavar="TOKENS", help="Token budget of the context.")
@@ -184,6 +199,8 @@ def context_command(
     quiet: Quiet = False,
 ) -> None:
     """Compress a document to the sentences relevant to QUERY, within --budget tokens."""
+    names, query = files_then_text(files_and_query, "context", "query")
+    files = [Path(name) for name in names]
     if skimmed and focus:
         raise typer.BadParameter("--focus centres a search; --skim reads the whole document", param_hint="'--focus'")
     if not skimmed and not query.strip():
