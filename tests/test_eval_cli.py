@@ -185,3 +185,28 @@ def test_pearl_command_has_eval_once_wired() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "--retry-errors" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        # A wrong flag was said after notes on the plans and the run folder had been printed.
+        (["-m", "bogus", "--plans", "PLANS"], "error: unknown method(s) bogus; choose from"),
+        (["--plans-only"], "error: --plans-only needs --plans FILE"),
+        # A file named as the run folder: "cannot create the run directory m1.json (File exists)".
+        (["--out", "M1"], "error: the run directory M1 is a file: a run is a folder of files; choose another --out"),
+    ],
+    ids=["unknown-method", "plans-only", "out-is-a-file"],
+)
+def test_eval_refuses_flags_before_anything_else(tmp_path: Path, args: list[str], said: str) -> None:
+    plans = tmp_path / "plans.jsonl"
+    plans.write_text('{"qid": "0", "plan": "a = FIND_X(CTX, \\"x\\")"}\n', encoding="utf-8")
+    file = tmp_path / "m1.json"
+    file.write_text("{}", encoding="utf-8")
+    args = [str(plans) if a == "PLANS" else str(file) if a == "M1" else a for a in args]
+    out = ["--out", str(tmp_path / "run")] if "--out" not in args else []
+    result = runner.invoke(pearl_app, ["eval", str(SAMPLE_DIR / "quality_sample.jsonl"), *args, *out])
+    assert result.exit_code == 2, result.output
+    errors = [line for line in result.stderr.splitlines() if not line.startswith("run directory:")]
+    assert len(errors) == 1 and errors[0].startswith(said.replace("M1", str(file))), result.stderr
+    assert not (tmp_path / "run").exists() and file.read_text(encoding="utf-8") == "{}"

@@ -303,6 +303,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "as_shown",
         "best_over",
         "bootstrap_mean",
+        "check_methods",
         "counting_fake_llm",
         "detect_format",
         "evidence_blocks",

@@ -43,6 +43,7 @@ from pearl.eval import (
     SUMMARY_FILE,
     PlanSet,
     arun_eval,
+    check_methods,
     latest_rows,
     load_dataset,
     load_results,
@@ -122,6 +123,10 @@ def eval_command(
     began = 0.0  # when the run began (seconds since the epoch)
     bar = ProgressBar("eval", quiet=quiet)
     try:
+        # What needs no file read comes first: a wrong flag is said before notes on the plans and the run folder.
+        chosen = check_methods(methods.split(","))
+        if plans_only and plans is None:
+            raise fail("--plans-only needs --plans FILE")
         dataset = load_dataset(data, data_format)
         given = match_plans(dataset, plans) if plans is not None else None
         if given is not None:
@@ -131,7 +136,6 @@ def eval_command(
         if given is not None:
             _note_missing_actions(given, pearl.library)
         run_dir = out if out is not None else default_out_dir(data, pearl.llm.model)
-        chosen = [m for m in methods.split(",") if m.strip()]
         echo(f"run directory: {run_dir}", err=True)
         before = _saved(run_dir / RESULTS_FILE)
         began = time.time()

@@ -135,7 +135,8 @@ def _base_row(question: EvalQuestion, method: str) -> dict[str, object]:
     }
 
 
-def _check_methods(methods: Sequence[str]) -> list[str]:
+def check_methods(methods: Sequence[str]) -> list[str]:
+    """The methods named, each once, in order; `ConfigError` for none or a name `METHODS` does not hold."""
     chosen = list(dict.fromkeys(m.strip() for m in methods if m.strip()))
     if not chosen:
         raise ConfigError(f"no method given; choose from {', '.join(METHODS)}")
@@ -494,7 +495,7 @@ async def arun_eval(
     plans_only: bool = False,
 ) -> EvalSummary:
     """Run `methods` over the questions of `dataset` (see `run_eval`)."""
-    chosen_methods = _check_methods(methods)
+    chosen_methods = check_methods(methods)
     questions, skipped = _with_text(dataset, _with_plans(dataset, split, limit, plans, plans_only))
     if concurrency < 1:
         raise ConfigError(f"--concurrency must be 1 or more, got {concurrency}")
@@ -503,6 +504,8 @@ async def arun_eval(
         data_hash = file_sha256(Path(dataset.path))
     except OSError as exc:
         raise DatasetError(f"{dataset.path}: cannot read ({exc.strerror or exc})") from exc
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"the run directory {out} is a file: a run is a folder of files; choose another --out")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
