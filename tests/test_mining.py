@@ -995,3 +995,19 @@ def test_cli_mine_document_writes_no_empty_library(tmp_path: Path, fake_server: 
     # --limit counts questions of a file: with --document it was ignored.
     result, _ = _mine_document_cli(tmp_path, fake_server, "NEW: NONE", "--limit", "1")
     assert result.exit_code == 2 and "with --document, --imagine N says how many" in result.stderr
+
+
+def test_the_merge_summary_counts_every_batch(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    # "5 batches: 3 answered by the model, 0 merged by definition overlap": the two batches not sent went unsaid.
+    from pearl.cli._training import _report_mining
+    from pearl.training import MergeReport, MergeRound, MiningResult
+
+    rounds = [
+        MergeRound(round=1, before=20, after=15, batches=5, llm_batches=3),
+        MergeRound(round=2, before=15, after=15, batches=2, llm_batches=2),
+    ]
+    result = MiningResult(library=seed_library(), questions=4, merge=MergeReport(rounds=rounds))
+    _report_mining(result, tmp_path / "out.json", set())
+    said = capsys.readouterr().out
+    assert "(5 batches: 3 answered by the model, 0 merged by definition overlap, 2 with nothing to merge;" in said
+    assert "(2 batches: 2 answered by the model, 0 merged by definition overlap; " in said

@@ -46,7 +46,10 @@ def _about(library: ActionLibrary) -> str:
 @actions_app.command("list")
 def list_command(
     file: Annotated[
-        Path | None, typer.Argument(metavar="FILE", help="A library JSON file (default: the bundled library).")
+        Path | None,
+        typer.Argument(
+            metavar="FILE", help="A library: pearl's JSON or an action list (default: the bundled library)."
+        ),
     ] = None,
     counts: Annotated[bool, typer.Option("--counts", help="Append how many mined questions asked for each.")] = False,
 ) -> None:

@@ -84,10 +84,14 @@ def _report_mining(result: MiningResult, out: Path, base: set[str]) -> None:
         f"{counted(result.uses, 'use')} of existing actions"
     )
     for r in result.merge.rounds:
+        # A batch of the starting library's actions alone, or of one action, is not sent: nothing in it can merge.
+        idle = r.batches - r.llm_batches - r.fallback_batches
         echo(
             f"merge round {r.round}: {r.before} -> {counted(r.after, 'action')} "
             f"({counted(r.batches, 'batch', 'batches')}: "
-            f"{r.llm_batches} answered by the model, {r.fallback_batches} merged by definition overlap; "
+            f"{r.llm_batches} answered by the model, {r.fallback_batches} merged by definition overlap"
+            + (f", {idle} with nothing to merge" if idle > 0 else "")
+            + "; "
             f"{counted(r.rewritten, 'group')} rewritten into a broader action, {r.kept} merged into a member)"
         )
     if result.merge.cut:
