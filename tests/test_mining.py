@@ -741,6 +741,9 @@ def test_cli_mine_and_actions_commands(tmp_path: Path, fake_server: FakeOpenAISe
     assert result.exit_code == 1 and not out.exists(), result.output  # no reply could be read: no library
     assert "no usable reply for any of 3 questions (3 malformed, 0 failed" in result.stderr
     fake_server.set_default(lambda body: "USE: FIND_X\nNEW: FIND_SHIP_NAME(CTX, X) : The name of the ship in X.")
+    # The model mended, the same command reads the same replies back from the cache: it says so, and what to add.
+    result = runner.invoke(app, ["mine", "--questions", str(QUESTIONS), "--limit", "3", "-o", str(out), *server])
+    assert result.exit_code == 1 and "replies were read back, 3 from the response cache (--no-cache)" in result.stderr
     again = ["mine", "--questions", str(QUESTIONS), "--limit", "3", "-o", str(out), "--no-cache", *server]
     result = runner.invoke(app, again)
     assert result.exit_code == 0, result.output

@@ -114,9 +114,16 @@ def _nothing_usable(result: MiningResult, out: Path) -> str:
         hint = "check the server and the model (--base-url, --model)"
     else:
         hint = "check the model: it must follow the reply format (an instruction-tuned model, named by --model)"
+    # Replies read back are the same replies again: a model mended since is not asked unless told to.
+    kept = [
+        f"{result.resumed} from the progress file (--fresh)" if result.resumed else "",
+        f"{result.usage.cached_calls} from the response cache (--no-cache)" if result.usage.cached_calls else "",
+    ]
+    read = " and ".join(k for k in kept if k)
+    again = f"; replies were read back, {read}: add those to ask the model afresh" if read else ""
     return (
         f"no usable reply for any of {counted(result.questions, 'question')} ({result.malformed} malformed, "
-        f"{result.failed} failed; first: {first}), so {out} was not written; {hint}"
+        f"{result.failed} failed; first: {first}), so {out} was not written; {hint}{again}"
     )
 
 
