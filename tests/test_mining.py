@@ -1014,3 +1014,23 @@ def test_the_merge_summary_counts_every_batch(capsys: pytest.CaptureFixture[str]
     said = capsys.readouterr().out
     assert "(5 batches: 3 answered by the model, 0 merged by definition overlap, 2 with nothing to merge;" in said
     assert "(2 batches: 2 answered by the model, 0 merged by definition overlap; " in said
+
+
+def test_a_library_mined_for_a_document_is_named_after_it() -> None:
+    # A folder's library was "sample (1 file)-actions"; a file name over 92 characters failed the library's own
+    # name check at the end of the run, every call paid for.
+    from pearl.training._mine import _library_name
+
+    assert _library_name("contract.pdf") == "contract-actions"
+    assert _library_name("sample (1 file)") == "sample-actions" == _library_name("sample (1,234 files)")
+    assert _library_name("My Report v2.pdf") == "My-Report-v2-actions" and _library_name("??.txt") == "document-actions"
+    long = "x" * 300 + ".txt"
+    document = Document.from_text("Varga keeps the light. Dorota rows the boat.", name=long)
+
+    def reply(request: CompletionRequest) -> str:
+        if (request.prompt or "").startswith("imagine"):
+            return "Q: Why does Varga keep the light?"
+        return "USE: FIND_X\nNEW: FIND_KEEPER_DUTY(CTX, X) : What the keeper must do about X."
+
+    result = asyncio.run(mine_document(FakeLLM(default=reply), document, questions=1))
+    assert result.library.name == "x" * 80 + "-actions" and result.library.names == ["FIND_KEEPER_DUTY"]

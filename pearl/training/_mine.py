@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import re
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -119,6 +120,14 @@ class _Outcome(BaseModel):
     problem: str | None = None
     failed: bool = False
     resumed: bool = False
+
+
+def _library_name(document: str) -> str:
+    """A library's name for actions mined for `document`: `contract-actions` for contract.pdf, `sample-actions` for
+    the folder "sample (3 files)" (it was "sample (3 files)-actions"), within a library name's 100 characters."""
+    stem = re.sub(r"\s*\(\d[\d,]* files?\)$", "", Path(document).stem)
+    slug = re.sub(r"[^\w.]+", "-", stem).strip("-.")[:80].rstrip("-.")
+    return f"{slug or 'document'}-actions"
 
 
 async def _propose_all(
@@ -554,7 +563,7 @@ async def mine_document(
         progress=ProgressFile(None, "mine", ""),
         on_progress=None,
     )
-    name = library.name if library is not None else f"{Path(document.name).stem or 'document'}-actions"
+    name = library.name if library is not None else _library_name(document.name)
     description = f"Mined for document {document.name} from {len(imagined)} imagined question(s)" + (
         f", merged into library {library.name} v{library.version}." if library is not None else "."
     )
