@@ -169,7 +169,7 @@ def test_cache_is_keyed_by_content_not_name(tmp_path: Path) -> None:
 
 
 def test_unsupported_source_type() -> None:
-    with pytest.raises(DocumentError, match="cannot read a"):
+    with pytest.raises(TypeError, match="cannot read a"):
         index_document(42)  # type: ignore[arg-type]
 
 
