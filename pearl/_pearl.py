@@ -24,6 +24,7 @@ import contextlib
 import contextvars
 import dataclasses
 import functools
+import logging
 import os
 import threading
 import unicodedata
@@ -64,6 +65,8 @@ from pearl.planning import (
 )
 from pearl.protocols import LLM, StageProgress
 from pearl.questions import LETTERS, Question, as_question
+
+log = logging.getLogger("pearl")
 
 __all__ = [
     "DEFAULT_METHOD",
@@ -298,8 +301,11 @@ class Pearl:
             )
         self.llm = llm if llm is not None else make_llm(self.settings)
         self.demos = demos or builtin_demos()
-        self.on_stage = on_stage
-        self.on_trace = on_trace
+        # A listener that raises is the caller's bug, not the question's: it is logged and the question goes on (one
+        # raising for the indexing stage, told from a worker thread, was logged by asyncio, one for a later stage
+        # failed the question).
+        self.on_stage: StageProgress | None = _Listener.of(on_stage, "on_stage")
+        self.on_trace: Callable[[Trace], None] | None = _Listener.of(on_trace, "on_trace")
         self._memory = _Memory()
 
     def with_demos(self, demos: DemoStore) -> Pearl:
@@ -703,12 +709,36 @@ class Pearl:
         return run_blocking(self.arun_plan(document, question, plan, options, method=method))
 
 
+class _Listener:
+    """A caller's `on_stage` or `on_trace`, called so that its exceptions are logged (once each kind) instead of
+    failing the question."""
+
+    def __init__(self, inner: Callable[..., object], name: str) -> None:
+        self.inner = inner
+        self.name = name
+        self._told: set[str] = set()
+
+    @classmethod
+    def of(cls, inner: Callable[..., Any] | None, name: str) -> Any:
+        return inner if inner is None or isinstance(inner, cls) else cls(inner, name)
+
+    def __call__(self, *args: object) -> None:
+        try:
+            self.inner(*args)
+        except Exception as exc:  # noqa: BLE001 - see the class
+            kind = type(exc).__name__
+            if kind not in self._told:
+                self._told.add(kind)
+                log.warning("%s raised %s: %s (ignored; the question goes on)", self.name, kind, exc)
+
+
 def _check_plan_order(question: object, document: object) -> None:
     """Refuse `plan(document, question)`: `plan` takes the question first, unlike `ask`, and a swap planned
-    for a file's name as the question, the question's text taken for the document. A question that is a
-    path as `as_document` reads a string (an existing file or folder, or `contract.pdf`, `notes/`) is one."""
+    for a file's name as the question, the question's text taken for the document. A question that names an
+    existing file or folder is one, and so is one word that reads as a path (`contract.pdf`, `notes/`); words
+    that end in a file's name ("Summarise README.md") are a question."""
     swapped = isinstance(question, (Document, os.PathLike, list, tuple)) or (
-        isinstance(question, str) and names_path(question)
+        isinstance(question, str) and names_path(question, one_word=True)
     )
     if swapped:
         raise TypeError(

@@ -694,10 +694,13 @@ def _reads_as_path(text: str) -> bool:
     return ("/" in line or "\\" in line) and not any(c.isspace() for c in line)
 
 
-def names_path(text: str) -> bool:
+def names_path(text: str, *, one_word: bool = False) -> bool:
     """Whether `as_document` reads `text` as a path: a file or folder that exists, or a string that reads as
-    one (`contract.pdf`, `notes/`), which it refuses as missing rather than take for the text itself."""
-    return _is_existing_path(text) or _reads_as_path(text)
+    one (`contract.pdf`, `notes/`), which it refuses as missing rather than take for the text itself. With
+    `one_word`, a string that names no file must be one word to read as one ("Summarise README.md" does not)."""
+    if _is_existing_path(text):
+        return True
+    return _reads_as_path(text) and (not one_word or len(text.split()) == 1)
 
 
 def _missing_path(source: str) -> str:

@@ -126,6 +126,8 @@ class Document(BaseModel):
     @classmethod
     def from_text(cls, text: str, name: str = "text") -> Document:
         """A document made of one string; spans refer to that string."""
+        if not isinstance(text, str):  # `len` of a number failed with "object of type 'int' has no len()"
+            raise TypeError(f"text must be a str, not {type(text).__name__} (a file: load_document(path))")
         return cls(text=text, name=name, parts=[DocumentPart(name=name, start=0, end=len(text))])
 
     def part_at(self, offset: int) -> str:

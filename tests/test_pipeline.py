@@ -200,6 +200,9 @@ def test_plan_takes_a_question_that_names_a_file_given_as_a_question(
     with pytest.raises(TypeError, match=r"pass it as Question\(text=...\)"):
         pearl_with(fake).plan("summary", "Mira runs the ferry.")
     assert pearl_with(fake).plan(Question(text="summary"), "Mira runs the ferry.")[0].plan is not None
+    # Words that end in a file's name are a question: they were refused as a path.
+    for question in ("Summarise README.md", "What is in report.pdf"):
+        assert pearl_with(scripted([GOOD_PLAN])).plan(question)[0].plan is not None
 
 
 @pytest.mark.parametrize("document", [123, None, b"Mira runs the ferry."])
@@ -423,7 +426,9 @@ def test_a_reused_pearl_cites_each_file_with_the_same_text_in_that_file(
         (lambda: FakeLLM("B"), r"a list of replies, not one str: FakeLLM\(\[reply\]\) .* FakeLLM\(default=reply\)"),
         (lambda: FakeLLM(lambda request: "B"), "a list of replies, not one function"),
         (lambda: Pearl(FakeLLM()).ask("Mira.", "Who?", method=["rag"]), "method must be a method's name, one of"),
-        (lambda: compress("contract.txt", "q", 600), r"index must be a DocumentIndex \(index_document"),
+        # It named Document.from_file, which does not exist.
+        (lambda: compress("contract.txt", "q", 600), r"index must be a DocumentIndex \(index_document\(path\), or"),
+        (lambda: Document.from_text(123), r"text must be a str, not int \(a file: load_document\(path\)\)"),
         (lambda: compress(index_document(Document.from_text("Mira.")), "q", "600"), "budget_tokens must be an int"),
         (lambda: parse_plan("s1 = FIND_X(CTX, 'x')", "default"), "library must be an ActionLibrary"),
     ],
@@ -681,3 +686,26 @@ def test_index_and_aindex_take_what_ask_takes(tmp_path: Path) -> None:
         model.index("missing.pdf")
     with pytest.raises(TypeError, match="cannot read a int"):
         asyncio.run(model.aindex(42))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("failing", ["index", "plan", "trace"])
+def test_a_listener_that_raises_is_logged_and_the_question_goes_on(
+    failing: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Raised for the indexing stage (told from a worker thread) it was logged by asyncio; for a later stage it failed
+    # the question with the listener's own error.
+    def on_stage(stage: str, done: int = 0, total: int = 0) -> None:
+        if stage.startswith(failing):
+            raise RuntimeError("the display is gone")
+
+    def on_trace(trace: object) -> None:
+        if failing == "trace":
+            raise RuntimeError("the display is gone")
+
+    pearl = Pearl(llm=scripted([GOOD_PLAN]), settings=load_settings(cache=False), on_stage=on_stage, on_trace=on_trace)
+    answer = asyncio.run(
+        pearl.aask(Document.from_text(SAMPLE.read_text(encoding="utf-8")), QUESTION, ["a", "b", "c", "d"])
+    )
+    assert answer.letter is not None and not answer.fallback
+    said = [r.getMessage() for r in caplog.records if "the display is gone" in r.getMessage()]
+    assert len(said) == 1 and said[0].startswith(f"on_{'trace' if failing == 'trace' else 'stage'} raised RuntimeError")

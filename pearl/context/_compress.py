@@ -84,7 +84,7 @@ def _check_kinds(index: object, query: object, budget_tokens: object) -> None:
     """Refuse arguments of the wrong kind with what to pass (a file's path for the index, a budget as text)."""
     if not isinstance(index, DocumentIndex):
         raise TypeError(
-            f"index must be a DocumentIndex (index_document(Document.from_file(path))), not {type(index).__name__}"
+            f"index must be a DocumentIndex (index_document(path), or Pearl().index(path)), not {type(index).__name__}"
         )
     if not isinstance(query, str):
         raise TypeError(f"query must be a str, not {type(query).__name__}")
