@@ -779,3 +779,39 @@ def test_for_multiple_choice_a_closing_step_that_reads_the_document_runs_as_a_st
     options = ["She was paid to.", "She wanted the light to fail.", "By mistake.", "To clean it."]
     pearl_with(fake).ask(twice_as_long(tmp_path), QUESTION, options=options)
     assert len(by_kind(fake, "step")) == 2
+
+
+def test_a_failed_question_s_trace_is_complete_when_its_error_is_raised() -> None:
+    # The steps still running when one failed were cancelled but not waited for: one whose call failed too recorded
+    # it after the question had ended, so an eval row counted a call its trace file did not hold.
+    import asyncio
+
+    from pearl.errors import LLMRequestError, PearlError
+    from pearl.models import Completion
+
+    class SlowToStop(FakeLLM):
+        async def acomplete(self, request: CompletionRequest) -> Completion:
+            if not (request.prompt or "").startswith("step"):
+                return await super().acomplete(request)
+            if "FIND_REASON" in user(request):
+                await asyncio.sleep(0.05)
+                raise LLMRequestError("HTTP 400: refused", status_code=400)
+            try:
+                await asyncio.sleep(5)
+            except asyncio.CancelledError:  # a backend that finishes its call before it stops
+                await asyncio.sleep(0.1)
+            raise LLMRequestError("HTTP 400: refused too", status_code=400)
+
+    async def ask() -> tuple[int, int]:
+        fake = SlowToStop(default=lambda r: PLAN if (r.prompt or "").startswith("plan") else "B")
+        try:
+            await pearl_with(fake).aask(Document.from_text(SAMPLE.read_text(encoding="utf-8")), QUESTION)
+        except PearlError as exc:
+            assert exc.trace is not None
+            raised = len(exc.trace.events)
+            await asyncio.sleep(0.3)
+            return raised, len(exc.trace.events)
+        raise AssertionError("the question did not fail")
+
+    raised, later = asyncio.run(ask())
+    assert raised == later

@@ -416,9 +416,9 @@ class _Runner:
     async def _spent(self, trace: Trace, question_id: str, method: str) -> dict[str, object]:
         """A row's cost, from the question's trace, and the trace's file, written beside the results."""
         trace_file = _trace_file(question_id, method)
-        text = trace.model_dump_json() + "\n"
+        # The file and the row's counts from one reading of the trace, before anything else can run.
+        text, usage = trace.model_dump_json() + "\n", trace.usage()
         await asyncio.to_thread(atomic_write_text, self.out_dir / trace_file, text, sync=False)
-        usage = trace.usage()
         return {
             "prompt_tokens": usage.prompt_tokens,
             "uncached_prompt_tokens": usage.uncached_prompt_tokens,

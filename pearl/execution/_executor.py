@@ -284,4 +284,7 @@ async def execute_plan(
     finally:
         for task in tasks:
             task.cancel()
+        # Until each has stopped: a step whose call failed as another's did would record it in the trace after the
+        # question had ended, and a row written from that trace would count one call its trace file does not hold.
+        await asyncio.gather(*tasks, return_exceptions=True)
     return {step.var: results[step.var] for step in plan.steps}
