@@ -72,15 +72,16 @@ def _method_summary(method: str, rows: Sequence[ResultRow], tags: Sequence[str])
         fallbacks=sum(r.fallback for r in rows),
         evidence_shown=_mean([float(r.evidence_shown is True) for r in told]) if told else None,
         evidence_n=len(told),
-        # cost of the questions that finished (a failed one's spend counts in the totals)
-        mean_prompt_tokens=_mean([r.prompt_tokens for r in ok]),
+        # What a question asked cost, a failed one's spend included (over the answered alone, a method that fails
+        # more looked cheaper: one whose every question failed, free)
+        mean_prompt_tokens=_mean([r.prompt_tokens for r in rows]),
         mean_uncached_prompt_tokens=_mean(
-            [r.uncached_prompt_tokens if r.uncached_prompt_tokens is not None else r.prompt_tokens for r in ok]
+            [r.uncached_prompt_tokens if r.uncached_prompt_tokens is not None else r.prompt_tokens for r in rows]
         ),
-        mean_completion_tokens=_mean([r.completion_tokens for r in ok]),
-        mean_calls=_mean([r.calls for r in ok]),
-        mean_seconds=_mean([r.seconds for r in ok]),
-        mean_llm_seconds=_mean([r.llm_seconds for r in ok]),
+        mean_completion_tokens=_mean([r.completion_tokens for r in rows]),
+        mean_calls=_mean([r.calls for r in rows]),
+        mean_seconds=_mean([r.seconds for r in rows]),
+        mean_llm_seconds=_mean([r.llm_seconds for r in rows]),
         total_prompt_tokens=sum(r.prompt_tokens for r in rows),
         total_completion_tokens=sum(r.completion_tokens for r in rows),
         cached_calls=sum(r.cached_calls for r in rows),
