@@ -404,6 +404,25 @@ def test_eval_keeps_traces_and_writes_report_html(tmp_path: Path) -> None:
     assert {p: p.stat().st_mtime_ns for p in (out / "traces").glob("*.html")} == stamps
 
 
+def test_report_html_shows_what_report_md_shows(tmp_path: Path) -> None:
+    # It had no score by split, no accuracy, EM, F1 or ROUGE-L, no limit, and its question types in another order.
+    out = tmp_path / "run"
+    pearl = Pearl(llm=counting_fake_llm(), settings=load_settings(cache=False))
+    run_eval(pearl, load_dataset(SAMPLE_DIR / "quality_sample.jsonl"), ["direct"], out, limit=5)
+    md, page = (out / "report.md").read_text(), (out / "report.html").read_text()
+    assert "split all, limit 5;" in md and "split all, limit 5;" in page
+    assert "## Score by split" in md and '<h2 id="splits-head">Score by split</h2>' in page
+    for column in ("accuracy", "unparseable"):
+        assert f"| {column} |" in md and f"<th>{column}</th>" in page
+    types_md = re.findall(r"\| (\w+) \(\d+\)", md.split("## Score by question type")[1].split("##")[0])
+    types_page = re.findall(r"<th>(\w+) \(\d+\)</th>", page.split('id="types-head"')[1].split("</table>")[0])
+    assert types_md and types_page == types_md
+    free = tmp_path / "free"
+    run_eval(pearl, load_dataset(SAMPLE_DIR / "questions.jsonl"), ["direct"], free, limit=8)
+    for column in ("EM", "F1", "ROUGE-L"):
+        assert f"<th>{column}</th>" in (free / "report.html").read_text()
+
+
 def test_trace_html_never_replaces_the_page_an_eval_run_wrote_unasked(tmp_path: Path) -> None:
     out = tmp_path / "run"
     pearl = Pearl(llm=counting_fake_llm(), settings=load_settings(cache=False))
@@ -640,6 +659,10 @@ def test_browser_report_of_a_thousand_rows_filters_and_links(browser: Any, tmp_p
     )
     href = browser.execute_script("return document.querySelector('#rows-body tr a').getAttribute('href')")
     assert href == "traces/q0.rag.html"
+    # Sorted by question, ids go in natural order (as text, q10 came between q1 and q2).
+    browser.execute_script("document.querySelector('th[data-col=\"0\"]').click()")
+    ids = [line.split()[0] for line in browser.execute_script(drawn)[:12]]
+    assert ids == [f"q{n}" for n in range(12)], ids
     browser.execute_script(
         "const s = document.getElementById('f-outcome'); s.value = 'error'; s.dispatchEvent(new Event('input'))"
     )

@@ -67,6 +67,22 @@ class MethodLike(Protocol):
     def estimated_calls(self) -> int: ...
     @property
     def by_type(self) -> Mapping[str, GroupLike]: ...
+    @property
+    def by_tag(self) -> Mapping[str, GroupLike]: ...
+    @property
+    def choice_n(self) -> int: ...
+    @property
+    def accuracy(self) -> float | None: ...
+    @property
+    def unparseable(self) -> float | None: ...
+    @property
+    def free_n(self) -> int: ...
+    @property
+    def em(self) -> float | None: ...
+    @property
+    def f1(self) -> float | None: ...
+    @property
+    def rouge_l(self) -> float | None: ...
 
 
 class ComparisonLike(Protocol):
@@ -103,6 +119,8 @@ class RunLike(Protocol):
     def model(self) -> str: ...
     @property
     def backend(self) -> str: ...
+    @property
+    def limit(self) -> int | None: ...
 
 
 class SummaryLike(Protocol):
@@ -122,6 +140,8 @@ class SummaryLike(Protocol):
     def skipped(self) -> Sequence[str]: ...
     @property
     def stopped(self) -> str | None: ...
+    @property
+    def tags(self) -> Sequence[str]: ...
 
 
 class RowLike(Protocol):
@@ -287,7 +307,7 @@ def render_report_page(
     """
     # Only relative links: a page link is a file beside the report, never a scheme (javascript:, http:).
     links = {key: link for key, link in (pages or {}).items() if not urlsplit(link).scheme}
-    types = sorted({t for m in summary.methods for t in m.by_type})
+    types = list(dict.fromkeys(t for m in summary.methods for t in m.by_type))  # in report.md's order
     table = [
         [
             r.id,
@@ -315,5 +335,6 @@ def render_report_page(
         colors={p.method: p.color for p in chart.points},
         types=types,
         type_counts={t: max(m.by_type[t].n for m in summary.methods if t in m.by_type) for t in types},
+        tag_counts={t: max(m.by_tag[t].n for m in summary.methods if t in m.by_tag) for t in summary.tags},
         rows={"methods": [m.method for m in summary.methods], "rows": table},
     )

@@ -12,6 +12,7 @@
   var count = document.getElementById("row-count");
   var controls = ["f-method", "f-outcome", "f-fallback", "f-text"].map(function (id) { return document.getElementById(id); });
   var sortCol = -1, sortDir = 1;
+  var naturally = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
   var list = [], rowHeight = 0, drawnFirst = -1, drawnLast = -1, pending = false;
   // Columns: 0 id, 1 method, 2 type, 3 score, 4 outcome, 5 fallback, 6 prompt tokens, 7 calls, 8 seconds, 9 answer, 10 gold, 11 page
 
@@ -75,6 +76,8 @@
     if (sortCol >= 0) {
       out.sort(function (a, b) {
         var x = a[sortCol], y = b[sortCol];
+        // Text in natural order, numbers within it by value: doc1:2 before doc1:10.
+        if (typeof x === "string" && typeof y === "string") return naturally.compare(x, y) * sortDir;
         return (x < y ? -1 : x > y ? 1 : 0) * sortDir;
       });
     }
