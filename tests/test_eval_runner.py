@@ -465,6 +465,10 @@ def test_mcnemar_in_summary_for_right_wrong_scores() -> None:
     (comparison,) = summarize(rows).comparisons
     assert comparison.a_only == 6 and comparison.b_only == 0
     assert comparison.mcnemar_p == pytest.approx(2 / 64)
+    # Free-text F1s of exactly 0 and 1 are scores, not right and wrong: no McNemar test of them.
+    free = [row(str(i), m, s, kind="free", f1=s) for i in range(6) for m, s in (("a", 1.0), ("b", 0.0))]
+    (comparison,) = summarize(free).comparisons
+    assert comparison.mcnemar_p is None and comparison.a_only is None
 
 
 def test_progress_prints_lines_when_not_a_terminal() -> None:

@@ -94,6 +94,8 @@ def _method_summary(method: str, rows: Sequence[ResultRow], tags: Sequence[str])
 def _compare(a: str, b: str, rows_a: Sequence[ResultRow], rows_b: Sequence[ResultRow]) -> Comparison | None:
     scores_b = {r.id: r.score for r in rows_b}
     pairs = [(r.score, scores_b[r.id]) for r in rows_a if r.id in scores_b]
+    # Right or wrong is multiple choice's: a free-text F1 of exactly 0 or 1 is a score, not an outcome.
+    outcomes = all(r.kind == "choice" for r in rows_a if r.id in scores_b)
     if not pairs:
         return None
     xs = [x for x, _ in pairs]
@@ -102,7 +104,7 @@ def _compare(a: str, b: str, rows_a: Sequence[ResultRow], rows_b: Sequence[Resul
     comparison = Comparison(
         a=a, b=b, n=len(pairs), score_a=_mean(xs), score_b=_mean(ys), diff=diff, ci_low=low, ci_high=high
     )
-    if all(v in (0.0, 1.0) for v in (*xs, *ys)):
+    if outcomes and all(v in (0.0, 1.0) for v in (*xs, *ys)):
         a_only = sum(x > y for x, y in pairs)
         b_only = sum(y > x for x, y in pairs)
         comparison = comparison.model_copy(
@@ -250,7 +252,7 @@ def render_report(summary: EvalSummary) -> str:
         out += ["", "## Paired comparisons", ""]
         out += [
             "Same questions for both methods; difference A − B in points with a 95% paired bootstrap interval "
-            "(2,000 resamples); exact McNemar p-value where every score is right/wrong.",
+            "(2,000 resamples); exact McNemar p-value where every question is multiple choice.",
             "",
         ]
         comp_rows = []
