@@ -9,10 +9,20 @@ from __future__ import annotations
 import os
 import sys
 import urllib.parse
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, TypedDict
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from pearl._files import read_text
 from pearl._paths import config_file, data_dir
@@ -188,13 +198,24 @@ class Settings(BaseModel):
     )
     sources: dict[str, str] = Field(default_factory=dict, exclude=True)
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _config_error(cls, data: Any, handler: ModelWrapValidatorHandler[Settings]) -> Settings:
+        """Bad settings are a `ConfigError`, made with `Settings(...)` too (pydantic's `ValidationError` escaped
+        `except PearlError`), naming each setting and where its value came from."""
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            sources = data.get("sources") if isinstance(data, dict) else None
+            raise ConfigError(f"invalid settings: {_problems(exc, sources or {})}") from exc
+
     @field_validator("base_url")
     @classmethod
     def _usable_url(cls, value: str | None) -> str | None:
         problem = url_problem(value) if value else None
         if problem:
             raise ValueError(f"{problem}; give the server's API root, e.g. http://localhost:8080/v1")
-        return value
+        return value.rstrip("/") if value else value  # as load_settings gives it: `http://x/v1/` is `http://x/v1`
 
     @field_validator("api_key", mode="before")
     @classmethod
@@ -392,12 +413,14 @@ def load_settings(**explicit: Unpack[SettingsArgs]) -> Settings:
             values[key], sources[key] = value, "argument"
     if values.get("base_url"):
         values["base_url"] = str(values["base_url"]).rstrip("/")
-    try:
-        return Settings(**values, sources=sources)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])} ({sources.get(str(err['loc'][0]), 'default')}): "
-            + str(err["msg"]).removeprefix("Value error, ")
-            for err in exc.errors()
-        )
-        raise ConfigError(f"invalid settings: {problems}") from exc
+    return Settings(**values, sources=sources)
+
+
+def _problems(error: ValidationError, sources: Mapping[str, str]) -> str:
+    """Each invalid setting, where its value came from (as `sources` says, when it knows), and what is wrong."""
+    said = []
+    for err in error.errors():
+        name = ".".join(str(part) for part in err["loc"])
+        source = sources.get(str(err["loc"][0])) if err["loc"] else None
+        said.append(f"{name}{f' ({source})' if source else ''}: " + str(err["msg"]).removeprefix("Value error, "))
+    return "; ".join(said)

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import get_type_hints
 
 import pytest
-from pydantic import ValidationError
 
 from pearl.config import Settings, SettingsArgs, load_settings
 from pearl.errors import ConfigError
@@ -121,7 +120,7 @@ def test_step_share_is_a_share_above_0_and_at_most_1(monkeypatch: pytest.MonkeyP
         monkeypatch.setenv("PEARL_STEP_SHARE", word)
         with pytest.raises(ConfigError, match=rf"step_share \(env PEARL_STEP_SHARE\): .*{message}"):
             load_settings()
-    with pytest.raises(ValidationError, match="not a yes or no"):
+    with pytest.raises(ConfigError, match="not a yes or no"):
         Settings(step_share=True)  # type: ignore[arg-type]
 
 
@@ -146,13 +145,28 @@ def test_dense_reads_auto_on_or_off(monkeypatch: pytest.MonkeyPatch, word: str, 
     assert load_settings().dense == expected
 
 
+def test_settings_made_directly_refuse_bad_values_with_a_config_error() -> None:
+    # pydantic's ValidationError escaped `except PearlError`; a base URL's trailing slash was kept (load_settings
+    # strips it).
+    for values, said in (
+        ({"base_url": "localhost:8000"}, "invalid settings: base_url: it must start with http://"),
+        ({"timeout": 0}, "invalid settings: timeout: Input should be greater than 0"),
+        ({"colour": "blue"}, "invalid settings: colour: Extra inputs are not permitted"),
+    ):
+        with pytest.raises(ConfigError, match=said):
+            Settings(**values)  # type: ignore[arg-type]
+    assert (
+        Settings(base_url="http://x/v1/").base_url == "http://x/v1" == load_settings(base_url="http://x/v1/").base_url
+    )
+
+
 def test_dense_refuses_other_words(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PEARL_DENSE", "maybe")
     with pytest.raises(ConfigError, match=r"dense \(env PEARL_DENSE\): must be auto, on .* or off .*'maybe'") as raised:
         load_settings()
     assert "literal" not in str(raised.value) and "valid boolean" not in str(raised.value)
     for value in (2, 0.5, None, [True]):
-        with pytest.raises(ValidationError, match=r"must be auto, on .* or off") as refused:
+        with pytest.raises(ConfigError, match=r"must be auto, on .* or off") as refused:
             Settings(dense=value)  # type: ignore[arg-type]
         assert "literal" not in str(refused.value)
     assert Settings(dense=1).dense is True and Settings(dense=0).dense is False  # type: ignore[arg-type]
