@@ -175,3 +175,11 @@ def test_dense_refuses_other_words(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_load_settings_names_every_setting_for_type_checkers() -> None:
     # Typed `**Any`, a misspelt setting or a value of the wrong type passed every type checker.
     assert set(get_type_hints(SettingsArgs)) == set(Settings.model_fields) - {"sources"}
+
+
+def test_a_library_caller_is_told_the_keyword_as_well_as_the_option() -> None:
+    # From Python, "pass --model or set PEARL_MODEL" named an option the caller has no way to pass.
+    from pearl.llm import make_llm
+
+    with pytest.raises(ConfigError, match=r"pass --model \(model= in Python\) or set PEARL_MODEL"):
+        make_llm(Settings(base_url="http://127.0.0.1:9/v1"))

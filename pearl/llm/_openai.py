@@ -232,10 +232,12 @@ class OpenAICompatibleLLM:
 
     def __init__(self, settings: Settings, *, transport: httpx.BaseTransport | None = None) -> None:
         if not settings.base_url:
-            raise ConfigError("no base URL: pass --base-url or set PEARL_BASE_URL (e.g. http://localhost:8000/v1)")
+            raise ConfigError(
+                "no base URL: pass --base-url (base_url= in Python) or set PEARL_BASE_URL (e.g. http://localhost:8000/v1)"
+            )
         if not settings.model:
             raise ConfigError(
-                f"no model for {masked_url(settings.base_url)}: pass --model or set PEARL_MODEL "
+                f"no model for {masked_url(settings.base_url)}: pass --model (model= in Python) or set PEARL_MODEL "
                 "(`curl <base-url>/models` lists what the server offers)"
             )
         self._settings = settings
