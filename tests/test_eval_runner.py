@@ -176,6 +176,13 @@ def test_a_failed_question_keeps_its_trace_and_what_it_spent(tmp_path: Path) -> 
     page = out / row["trace"].replace(".json", ".html")
     assert page.is_file() and "refused" in page.read_text(encoding="utf-8")
     assert row["trace"].replace(".json", ".html") in (out / "report.html").read_text(encoding="utf-8")
+    # Asked again, it is answered: what the run spent still holds the failed attempt (it dropped out).
+    summary = run_eval(
+        pearl_with(counting_fake_llm()), load_dataset(QUESTIONS), ["pearl"], out, limit=6, retry_errors=True
+    )
+    every = lines_of(out)
+    assert len(every) == 7 and summary.methods[0].errors == 0
+    assert summary.methods[0].total_prompt_tokens == sum(r["prompt_tokens"] for r in every)
 
 
 def test_the_report_marks_token_counts_pearl_counted_itself(tmp_path: Path) -> None:

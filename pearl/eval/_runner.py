@@ -704,13 +704,13 @@ def write_summary(
         stopped: why the run stopped before every question had a result, said at the top of the reports.
     """
     wanted = {q.id for q in questions}
-    rows = [
-        r for r in latest_rows(load_results(out_dir / RESULTS_FILE)).values() if r.id in wanted and r.method in methods
-    ]
+    # Every attempt goes to the summary (what the run spent); it keeps one row a question for everything else.
+    attempts = [r for r in load_results(out_dir / RESULTS_FILE) if r.id in wanted and r.method in methods]
     order = {q.id: i for i, q in enumerate(questions)}
-    rows.sort(key=lambda r: order[r.id])
+    attempts.sort(key=lambda r: order[r.id])  # stable: a question's attempts stay in the order they were made
+    rows = list(latest_rows(attempts).values())
     title = f"pearl eval: {Path(config.data).name}" if config is not None else "pearl eval"
-    summary = summarize(rows, methods=methods, run=config, title=title, skipped=skipped, stopped=stopped)
+    summary = summarize(attempts, methods=methods, run=config, title=title, skipped=skipped, stopped=stopped)
     atomic_write_text(out_dir / SUMMARY_FILE, summary.model_dump_json(indent=2) + "\n")
     atomic_write_text(out_dir / REPORT_FILE, render_report(summary))
     if documents is not None:

@@ -48,7 +48,10 @@ def _groups(rows: Sequence[ResultRow], keys: Iterable[str], key_of: str) -> dict
     return groups
 
 
-def _method_summary(method: str, rows: Sequence[ResultRow], tags: Sequence[str]) -> MethodSummary:
+def _method_summary(
+    method: str, rows: Sequence[ResultRow], tags: Sequence[str], attempts: Sequence[ResultRow] = ()
+) -> MethodSummary:
+    """`rows`: one a question; `attempts`: every row of the method given, earlier failed attempts too."""
     ok = [r for r in rows if r.error is None]
     choice = [r for r in rows if r.kind == "choice"]
     free = [r for r in rows if r.kind == "free"]
@@ -82,8 +85,9 @@ def _method_summary(method: str, rows: Sequence[ResultRow], tags: Sequence[str])
         mean_calls=_mean([r.calls for r in rows]),
         mean_seconds=_mean([r.seconds for r in rows]),
         mean_llm_seconds=_mean([r.llm_seconds for r in rows]),
-        total_prompt_tokens=sum(r.prompt_tokens for r in rows),
-        total_completion_tokens=sum(r.completion_tokens for r in rows),
+        # What the run spent: a question asked again (--retry-errors) paid for its failed attempts too.
+        total_prompt_tokens=sum(r.prompt_tokens for r in attempts or rows),
+        total_completion_tokens=sum(r.completion_tokens for r in attempts or rows),
         cached_calls=sum(r.cached_calls for r in rows),
         estimated_calls=sum(r.estimated_calls for r in rows),
         by_type=_groups(rows, QUESTION_TYPES, "qtype"),
@@ -132,12 +136,15 @@ def summarize(
         skipped: ids of questions not run as bad input (their document has no text), named in the report.
         stopped: why the run stopped before every question had a result, said at the top of the report.
     """
-    latest = list(latest_rows(rows).values())
+    given = list(rows)
+    latest = list(latest_rows(given).values())
     order = list(methods) if methods is not None else list(dict.fromkeys(r.method for r in latest))
     by_method = {m: [r for r in latest if r.method == m] for m in order}
     present = {t for r in latest for t in r.tags}
     tags: list[str] = [t for t in SPLITS if t in present]
-    summaries = [_method_summary(m, by_method[m], tags) for m in order if by_method[m]]
+    summaries = [
+        _method_summary(m, by_method[m], tags, [r for r in given if r.method == m]) for m in order if by_method[m]
+    ]
     comparisons = [
         c
         for a, b in combinations([s.method for s in summaries], 2)
