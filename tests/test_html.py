@@ -286,6 +286,34 @@ def test_a_label_in_a_direct_answer_is_not_drawn_as_a_link(tmp_path: Path) -> No
     assert "[S1]" in said and 'data-sid="1"' not in said
 
 
+def test_labels_no_call_was_shown_are_not_drawn_as_links(tmp_path: Path) -> None:
+    # pearl-fulldoc's steps read the document unlabelled: a label they wrote was a link to a sentence they never saw.
+    # A label within the document that no call of pearl's was shown (made up, or copied) was a link too.
+    def reply(request: CompletionRequest) -> str:
+        kind = (request.prompt or "").split(".")[0]
+        if kind in ("plan", "plan_fix"):
+            return CHAIN
+        shown = re.findall(r"^\[S(\d+)\]", request.messages[-1].content, re.MULTILINE)
+        return f"She stayed for her brother [S{shown[0] if shown else 2}] [S7]."
+
+    document = tmp_path / "keeper.txt"
+    document.write_text(HOSTILE, encoding="utf-8")
+    for method in ("pearl-fulldoc", "pearl"):
+        answer = Pearl(llm=FakeLLM(default=reply), settings=load_settings(cache=False)).ask(
+            document, QUESTION, method=method
+        )
+        page = render_answer_page(answer, index_for_trace(answer.trace))
+        linked = {int(n) for n in re.findall(r'class="cite" href="#S\d+" data-sid="(\d+)">\[S\d+\]</a>', page)}
+        cited = {c.sentence_id for c in answer.citations}
+        if method == "pearl-fulldoc":
+            assert not linked - cited, linked  # only the evidence list's own entries
+            assert "brother [S2] [S7]." in page
+        else:
+            said = "\n".join(m.content.replace("like [S12]", "") for e in answer.trace.events for m in e.messages)
+            shown = {int(n) for n in re.findall(r"\[S(\d+)\]", said)}
+            assert linked and linked <= shown | cited
+
+
 def test_fallback_answer_says_so(tmp_path: Path) -> None:
     answer = ask(tmp_path, hostile_llm(plan=None), plan_attempts=1)
     assert answer.fallback

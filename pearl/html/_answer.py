@@ -118,6 +118,15 @@ def _stage(number: int, event: TraceEvent) -> Stage:
     return Stage(number, event, fence_note=note, excerpts=excerpts, unlabelled_chars=unlabelled)
 
 
+def _shown_labels(stages: Sequence[Stage]) -> set[int] | None:
+    """The labels the question's calls were shown, which alone are links in what the model wrote; None when the
+    trace does not say (its prompts kept no document). A call shown the document unlabelled (`direct`, the
+    paper's executor) was shown none: a label it writes names nothing it saw."""
+    if not any(stage.excerpts or stage.unlabelled_chars for stage in stages):
+        return None
+    return {excerpt.sid for stage in stages for excerpt in stage.excerpts if excerpt.sid is not None}
+
+
 def _excerpt_text(chunk: str) -> str:
     """A labelled sentence's text as the prompt showed it: code (its label on a line of its own) keeps its
     lines and indentation, anything else is one line."""
@@ -258,8 +267,8 @@ def render_answer_page(answer: Answer, index: DocumentIndex | None = None, *, no
         graph=graph,
         other_stages=[s for s in stages if id(s) not in step_stages],
         document=document,
-        # `direct` shows the document unlabelled: a label in its answer names nothing it saw, so none is a link.
-        sentences=0 if answer.method == "direct" else _sentence_count(trace, index),
+        sentences=_sentence_count(trace, index),
+        shown=_shown_labels(stages),
         # The name as the user gave it (the trace's), not the absolute path it was read again from.
         document_name=trace.document.name if trace.document else (index.name if index is not None else ""),
         notes=list(notes),

@@ -15,6 +15,7 @@ import functools
 import hashlib
 import json
 import re
+from collections.abc import Collection
 from importlib import resources
 from typing import Any
 
@@ -41,18 +42,20 @@ def json_script(value: Any) -> Markup:
     return Markup(text)
 
 
-def cite_parts(text: str, sentences: int | None = None) -> list[tuple[str, str]]:
+def cite_parts(text: str, sentences: int | None = None, shown: Collection[int] | None = None) -> list[tuple[str, str]]:
     """`text` cut into ("text", ...) and ("cite", "12") pieces, so a template can link each `[S12]`.
 
     Args:
         sentences: the document's sentence count, when known: a label past its end (a model's
             made-up `[S600]`) stays text, not a link to nothing.
+        shown: the labels the question's calls were shown, when known: another (one the model made up, or
+            copied from an instruction's example) stays text, not a link to a sentence no call saw.
     """
     parts: list[tuple[str, str]] = []
     last = 0
     for match in _CITE.finditer(text):
         sid = int(match.group(1))
-        if sentences is not None and sid >= sentences:
+        if (sentences is not None and sid >= sentences) or (shown is not None and sid not in shown):
             continue  # left in the text around it
         if match.start() > last:
             parts.append(("text", text[last : match.start()]))
