@@ -722,9 +722,9 @@ class _Listener:
     def of(cls, inner: Callable[..., Any] | None, name: str) -> Any:
         return inner if inner is None or isinstance(inner, cls) else cls(inner, name)
 
-    def __call__(self, *args: object) -> None:
+    def __call__(self, *args: object, **kwargs: object) -> None:
         try:
-            self.inner(*args)
+            self.inner(*args, **kwargs)
         except Exception as exc:  # noqa: BLE001 - see the class
             kind = type(exc).__name__
             if kind not in self._told:

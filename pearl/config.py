@@ -207,7 +207,8 @@ class Settings(BaseModel):
             return handler(data)
         except ValidationError as exc:
             sources = data.get("sources") if isinstance(data, dict) else None
-            raise ConfigError(f"invalid settings: {_problems(exc, sources or {})}") from exc
+            known = sources if isinstance(sources, Mapping) else {}
+            raise ConfigError(f"invalid settings: {_problems(exc, known)}") from exc
 
     @field_validator("base_url")
     @classmethod

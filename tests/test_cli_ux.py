@@ -465,9 +465,12 @@ def _stopped_while_waiting(fake_server: Any, command: list[str], stop: signal.Si
 
 
 def test_sigint_while_waiting_for_the_model_says_interrupted(fake_server: Any) -> None:
-    code, stderr, _ = _stopped_while_waiting(fake_server, ["plan", QUESTION], signal.SIGINT)
+    code, stderr, stdout = _stopped_while_waiting(fake_server, ["plan", QUESTION, "--json"], signal.SIGINT)
     assert code == 130
     assert stderr.strip().splitlines()[-1] == "interrupted"
+    # With --json, stdout is JSON an interruption's too (it was empty).
+    printed = json.loads(stdout)
+    assert printed["error"] == "interrupted" and printed["plan"] is None and printed["question"] == QUESTION
 
 
 @pytest.mark.parametrize(("stop", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)], ids=["SIGTERM", "SIGINT"])
@@ -519,12 +522,21 @@ def test_ask_with_the_question_forgotten_refuses_the_last_file_as_one(tmp_path: 
         (["context", "Why water?", str(SAMPLE)], 'the query goes last, as in pearl context FILE... "QUERY"'),
         (["context", str(SAMPLE)], 'give a file and a query: pearl context FILE... "QUERY"'),
         (["context", str(SAMPLE), str(SAMPLE)], "is a file, not a query"),
+        # An empty query is no file: "the last argument is [a file]" named the current folder.
+        (["context", "missing.txt", ""], "the query is empty"),
         # The file given as the question was planned for (exit 0).
         (["plan", str(SAMPLE)], "is a file, not a question: pearl plan plans from the question alone"),
         # The library's file where the action's name goes read as a missing library.
         (["actions", "show", str(QUESTIONS), "FIND_X"], "the action's name goes first: pearl actions show NAME FILE"),
     ],
-    ids=["context-query-first", "context-query-forgotten", "context-file-as-query", "plan-file", "actions-show"],
+    ids=[
+        "context-query-first",
+        "context-query-forgotten",
+        "context-file-as-query",
+        "context-missing-file-empty-query",
+        "plan-file",
+        "actions-show",
+    ],
 )
 def test_other_commands_say_which_argument_goes_where(args: list[str], said: str) -> None:
     result = runner.invoke(app, args)
@@ -693,3 +705,14 @@ def test_plan_json_prints_an_object_whatever_happens(fake_server: Any, monkeypat
     planned = runner.invoke(app, ["plan", QUESTION, *server])
     data = json.loads(planned.stdout)
     assert planned.exit_code == 0 and data["plan"].startswith("s1 = FIND_X") and "error" not in data
+
+
+def test_ask_json_says_interrupted_when_stopped_before_the_question_starts(capsys: pytest.CaptureFixture[str]) -> None:
+    # A Ctrl-C while a large file was read (before the question started) left stdout empty under --json.
+    from pearl.cli._ask import _Printed
+
+    printed = _Printed(as_json=True)
+    with pytest.raises(KeyboardInterrupt), printed.failures(["big.pdf", QUESTION], None, "pearl"):
+        raise KeyboardInterrupt
+    said = json.loads(capsys.readouterr().out)
+    assert said["error"] == "interrupted" and said["question"] == QUESTION and said["usage"]["calls"] == 0

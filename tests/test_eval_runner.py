@@ -628,3 +628,13 @@ def test_evidence_shown_ignores_labels_case_spacing_and_soft_hyphens_and_never_p
     assert evidence_shown(question, "A story without it.", [excerpts("the narrow house")]) is None
     choice = question.model_copy(update={"kind": "choice", "gold": "A"})
     assert evidence_shown(choice, document, [excerpts("the narrow house")]) is None
+
+
+def test_a_trace_that_cannot_be_written_loses_no_row(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "traces").write_text("a file where the folder goes", encoding="utf-8")
+    summary = run_eval(pearl_with(counting_fake_llm()), load_dataset(QUESTIONS), ["direct"], out, limit=2)
+    rows = lines_of(out)
+    assert len(rows) == 2 and all(r["trace"] is None and r["error"] is None for r in rows) and summary.methods[0].n == 2
+    assert "trace not written" in caplog.text

@@ -107,9 +107,11 @@ def test_a_request_waiting_on_a_failed_or_cancelled_call_gets_its_error_or_asks_
     async def both() -> list[Completion | BaseException]:
         return list(await asyncio.gather(llm.acomplete(request()), llm.acomplete(request()), return_exceptions=True))
 
-    # The same request, the same outcome: one call, its error for both.
-    assert [type(r).__name__ for r in asyncio.run(both())] == ["RateLimitError", "RateLimitError"]
-    assert len(failing.history) == 1
+    # The same request, the same outcome: one call, its error for both, each its own (a question's error carries
+    # that question's trace: one object would carry the last one's).
+    first, second = asyncio.run(both())
+    assert type(first).__name__ == type(second).__name__ == "RateLimitError" and first is not second
+    assert str(first) == str(second) and len(failing.history) == 1
 
     slow = FakeLLM(default="answer", delay=0.3)
     llm = CachedLLM(slow, ResponseCache(tmp_path / "d.sqlite3"))
@@ -126,6 +128,22 @@ def test_a_request_waiting_on_a_failed_or_cancelled_call_gets_its_error_or_asks_
     # fake records a request once its delay is over: the cancelled one never was).
     answered = asyncio.run(leader_cancelled())
     assert answered.text == "answer" and not answered.cached and len(slow.history) == 1
+
+
+def test_those_waiting_on_a_call_get_its_reply_whatever_happens_to_the_cache_after(tmp_path: Path) -> None:
+    class Broken(ResponseCache):
+        def put(self, key: str, completion: Completion) -> None:
+            raise RuntimeError("disk on fire")
+
+    llm = CachedLLM(FakeLLM(default="answer", delay=0.1), Broken(tmp_path / "c.sqlite3"))
+
+    async def both() -> list[Completion | BaseException]:
+        calls = [llm.acomplete(request()), llm.acomplete(request())]
+        return list(await asyncio.wait_for(asyncio.gather(*calls, return_exceptions=True), timeout=2))
+
+    # The call's reply was given to those waiting only after the cache had kept it: they waited forever.
+    first, second = asyncio.run(both())
+    assert isinstance(first, RuntimeError) and isinstance(second, Completion) and second.text == "answer"
 
 
 def test_unwritable_cache_does_not_fail_the_call(tmp_path: Path) -> None:

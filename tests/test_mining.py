@@ -1024,6 +1024,7 @@ def test_a_library_mined_for_a_document_is_named_after_it() -> None:
     assert _library_name("contract.pdf") == "contract-actions"
     assert _library_name("sample (1 file)") == "sample-actions" == _library_name("sample (1,234 files)")
     assert _library_name("My Report v2.pdf") == "My-Report-v2-actions" and _library_name("??.txt") == "document-actions"
+    assert _library_name("v1.2 notes (3 files)") == "v1.2-notes-actions"  # a folder's dot is no file's suffix
     long = "x" * 300 + ".txt"
     document = Document.from_text("Varga keeps the light. Dorota rows the boat.", name=long)
 

@@ -204,6 +204,17 @@ def test_a_run_folder_refuses_another_action_library_or_other_demonstrations(tmp
     fewer = library.model_copy(update={"name": "fewer", "actions": library.actions[:-1]})
     with pytest.raises(ConfigError, match=r"actions: 'default' v1 \(42 actions\) there, 'fewer' v1 \(41 actions\) now"):
         run_eval(Pearl(llm=replay_fake(), library=fewer), dataset, ["pearl"], out, limit=2)
+    # Edited under the same name and version, it read "'default' v1 (42 actions) there, 'default' v1 (42 actions)".
+    edited = library.model_copy(
+        update={
+            "actions": [*library.actions[:-1], library.actions[-1].model_copy(update={"definition": "Other words."})]
+        }
+    )
+    with pytest.raises(
+        ConfigError,
+        match=r"actions: 'default' v1 \(42 actions\) there, 'default' v1 \(42 actions\) now, whose actions differ",
+    ):
+        run_eval(Pearl(llm=replay_fake(), library=edited), dataset, ["pearl"], out, limit=2)
     demos = builtin_demos()
     one = demos.model_copy(update={"demos": demos.demos[:1]})
     with pytest.raises(ConfigError, match=r"demos: .* there, .*\(1 demonstration\) now"):

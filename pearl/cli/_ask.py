@@ -152,13 +152,15 @@ class _Printed:
 
     @contextmanager
     def failures(self, words: list[str], options: list[str] | None, method: str) -> Iterator[None]:
-        """With --json, a failure that printed no JSON yet (a missing file, an empty question) prints its error."""
+        """With --json, a failure that printed no JSON yet (a missing file, an empty question) prints its error, and
+        so does a Ctrl-C before the question started (reading a large file)."""
         try:
             yield
-        except Failure as exc:
+        except (Failure, KeyboardInterrupt) as exc:
             if self.as_json and not self.done:
                 question = words[-1] if len(words) > 1 else None
-                self.json(_failure_json(exc.message, question, options or [], method, None))
+                said = exc.message if isinstance(exc, Failure) else "interrupted"
+                self.json(_failure_json(said, question, options or [], method, None))
             raise
 
 
@@ -374,9 +376,10 @@ def plan(
                 raise
             finally:
                 stages.close()
-    except Failure as exc:
-        if as_json:  # stdout is JSON with --json, a failure's too, as with `ask --json`
-            echo_json(_plan_json(question, option or [], None, [], failed, exc.message))
+    except (Failure, KeyboardInterrupt) as exc:
+        if as_json:  # stdout is JSON with --json, a failure's or an interruption's too, as with `ask --json`
+            said = exc.message if isinstance(exc, Failure) else "interrupted"
+            echo_json(_plan_json(question, option or [], None, [], failed, said))
         raise
     error = None if result.plan is not None else f"no valid plan after {counted(len(result.attempts), 'attempt')}"
     if as_json:

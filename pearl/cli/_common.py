@@ -374,6 +374,8 @@ def _read_from(folder: Path, path: Path) -> bool:
 
 
 def _exists(name: str) -> bool:
+    if not name.strip():  # Path("") is the current folder, which exists
+        return False
     try:
         return Path(name).exists()
     except (OSError, ValueError):  # a name too long for the file system, a NUL byte: not a file

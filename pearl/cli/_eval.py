@@ -200,9 +200,10 @@ def eval_command(
 
 
 def _newer(path: Path, than: float) -> bool:
-    """Whether `path` was written at `than` (seconds since the epoch) or later."""
+    """Whether `path` was written at `than` (seconds since the epoch) or later (a file system may keep whole
+    seconds: a second's leeway)."""
     try:
-        return path.stat().st_mtime >= than
+        return path.stat().st_mtime >= than - 1
     except OSError:
         return False
 

@@ -244,6 +244,9 @@ class EvalSummary(BaseModel):
     methods: list[MethodSummary]
     comparisons: list[Comparison] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
+    types: list[str] = Field(
+        default_factory=list, description="the question types the rows hold, in `QUESTION_TYPES`' order"
+    )
     skipped: list[str] = Field(
         default_factory=list,
         description="ids of questions not run because their document has no text: bad input, neither counted in "

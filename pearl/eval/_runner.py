@@ -213,7 +213,9 @@ def _difference(name: str, there: RunConfig, now: RunConfig, answered: Sequence[
         return f"plans: {before} there, {after} now" + (", whose plans differ" if edited else "")
     if name in ("actions_sha256", "demos_sha256"):
         field = name.removesuffix("_sha256")
-        return f"{field}: {getattr(there, field)} there, {getattr(now, field)} now"
+        before, after = getattr(there, field), getattr(now, field)
+        same = f", whose {field} differ" if before == after else ""  # edited under the same name and version
+        return f"{field}: {before} there, {after} now{same}"
     return f"{name} {getattr(there, name)!r} there, {getattr(now, name)!r} now"
 
 
@@ -418,7 +420,12 @@ class _Runner:
         trace_file = _trace_file(question_id, method)
         # The file and the row's counts from one reading of the trace, before anything else can run.
         text, usage = trace.model_dump_json() + "\n", trace.usage()
-        await asyncio.to_thread(atomic_write_text, self.out_dir / trace_file, text, sync=False)
+        kept: str | None = trace_file
+        try:
+            await asyncio.to_thread(atomic_write_text, self.out_dir / trace_file, text, sync=False)
+        except OSError as exc:  # the row is kept all the same (a full disk fails its own write next, and says so)
+            log.warning("%s: trace not written (%s); the row is kept without it", trace_file, exc.strerror or exc)
+            kept = None
         return {
             "prompt_tokens": usage.prompt_tokens,
             "uncached_prompt_tokens": usage.uncached_prompt_tokens,
@@ -427,7 +434,7 @@ class _Runner:
             "cached_calls": usage.cached_calls,
             "estimated_calls": usage.estimated_calls,
             "llm_seconds": round(usage.seconds, 4),
-            "trace": trace_file,
+            "trace": kept,
         }
 
     async def _failed(
@@ -559,16 +566,19 @@ async def arun_eval(
             # Its server stopped answering, or refused every request: the report shows what was saved, and says so.
             if (isinstance(exc, UnansweredError) or stops_a_run(exc)) and tally.rows > len(done):
                 stopped = f"{tally.rows:,} of {counted(tally.total, 'result')} saved; {exc}"
-                await asyncio.to_thread(
-                    write_summary,
-                    out,
-                    questions,
-                    chosen_methods,
-                    config,
-                    documents=documents,
-                    skipped=skipped,
-                    stopped=stopped,
-                )
+                try:
+                    await asyncio.to_thread(
+                        write_summary,
+                        out,
+                        questions,
+                        chosen_methods,
+                        config,
+                        documents=documents,
+                        skipped=skipped,
+                        stopped=stopped,
+                    )
+                except OSError as problem:  # the error that stopped the run is the one to say
+                    log.warning("%s: no report of the results saved (%s)", out, problem.strerror or problem)
             raise
         finally:
             results.close()

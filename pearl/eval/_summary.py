@@ -88,8 +88,8 @@ def _method_summary(
         # What the run spent: a question asked again (--retry-errors) paid for its failed attempts too.
         total_prompt_tokens=sum(r.prompt_tokens for r in attempts or rows),
         total_completion_tokens=sum(r.completion_tokens for r in attempts or rows),
-        cached_calls=sum(r.cached_calls for r in rows),
-        estimated_calls=sum(r.estimated_calls for r in rows),
+        cached_calls=sum(r.cached_calls for r in attempts or rows),
+        estimated_calls=sum(r.estimated_calls for r in attempts or rows),
         by_type=_groups(rows, QUESTION_TYPES, "qtype"),
         by_tag=_groups(rows, tags, "tags"),
     )
@@ -158,6 +158,7 @@ def summarize(
         methods=summaries,
         comparisons=comparisons,
         tags=tags,
+        types=[t for t in QUESTION_TYPES if any(t in m.by_type for m in summaries)],
         skipped=list(skipped),
         stopped=stopped,
     )
@@ -239,7 +240,7 @@ def render_report(summary: EvalSummary) -> str:
     estimated = sum(m.estimated_calls for m in summary.methods)
     if estimated:
         out += ["", f"{ESTIMATED_NOTE.format(calls=counted(estimated, 'call'))}"]
-    types = [t for t in QUESTION_TYPES if any(t in m.by_type for m in summary.methods)]
+    types = summary.types or [t for t in QUESTION_TYPES if any(t in m.by_type for m in summary.methods)]
     if types:
         counts = {t: max(m.by_type[t].n for m in summary.methods if t in m.by_type) for t in types}
         out += ["", "## Score by question type", ""]

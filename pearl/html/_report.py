@@ -142,6 +142,8 @@ class SummaryLike(Protocol):
     def stopped(self) -> str | None: ...
     @property
     def tags(self) -> Sequence[str]: ...
+    @property
+    def types(self) -> Sequence[str]: ...
 
 
 class RowLike(Protocol):
@@ -307,7 +309,7 @@ def render_report_page(
     """
     # Only relative links: a page link is a file beside the report, never a scheme (javascript:, http:).
     links = {key: link for key, link in (pages or {}).items() if not urlsplit(link).scheme}
-    types = list(dict.fromkeys(t for m in summary.methods for t in m.by_type))  # in report.md's order
+    types = list(summary.types) or list(dict.fromkeys(t for m in summary.methods for t in m.by_type))
     table = [
         [
             r.id,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import logging
 import os
 import sqlite3
@@ -247,6 +248,10 @@ class CachedLLM:
                 return _as_cached(_kept(await asyncio.shield(leader)))
             except _LeaderGone:
                 continue
+            except Exception as exc:  # noqa: BLE001 - re-raised, as its own copy
+                # Its own copy: a question's error carries that question's trace (`PearlError.trace`), and one
+                # object raised in several tasks would carry the last one's, its traceback growing with each.
+                raise copy.copy(exc).with_traceback(None) from None
         future: asyncio.Future[Completion] = flight[0].create_future()
         self._flights[flight] = future
         try:
@@ -257,12 +262,13 @@ class CachedLLM:
         except BaseException:  # cancelled: those waiting make the request themselves
             future.set_exception(_LeaderGone())
             raise
+        else:
+            future.set_result(completion)  # before anything else can fail: those waiting must not wait forever
         finally:
             del self._flights[flight]
             if future.done():
                 future.exception()  # read: a failure no one waited for is not logged as never retrieved
         self.cache.put(key, _kept(completion))
-        future.set_result(completion)
         return completion
 
 

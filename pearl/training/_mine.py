@@ -27,6 +27,7 @@ from pydantic import BaseModel, Field
 from pearl._text import counted
 from pearl.actions import Action, ActionLibrary, seed_library
 from pearl.context import entity_sheet, index_document
+from pearl.documents import SUPPORTED_SUFFIXES
 from pearl.errors import (
     ConfigError,
     LLMError,
@@ -125,7 +126,8 @@ class _Outcome(BaseModel):
 def _library_name(document: str) -> str:
     """A library's name for actions mined for `document`: `contract-actions` for contract.pdf, `sample-actions` for
     the folder "sample (3 files)" (it was "sample (3 files)-actions"), within a library name's 100 characters."""
-    stem = re.sub(r"\s*\(\d[\d,]* files?\)$", "", Path(document).stem)
+    name = re.sub(r"\s*\(\d[\d,]* files?\)$", "", document)  # a folder's: "notes (3 files)"
+    stem = Path(name).stem if Path(name).suffix.lower() in SUPPORTED_SUFFIXES else name  # "v1.2 notes" keeps its dot
     slug = re.sub(r"[^\w.]+", "-", stem).strip("-.")[:80].rstrip("-.")
     return f"{slug or 'document'}-actions"
 
