@@ -81,6 +81,22 @@ def test_hard_wrapped_lines_stay_in_one_paragraph_but_one_line_paragraphs_split(
     assert len(segment(long_lines).paragraphs) == 3
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        "2024-03-{day:02d} 12:00:00 INFO worker-{n} processed batch {n} in {n} ms",  # a log
+        "{n},Ship {n},Owner B{n},17",  # a table's rows, each field after a comma
+        "Ship {n}\tOwner B{n}\t{n} EUR",  # tab-separated, starting with a word
+    ],
+    ids=["log", "csv", "tsv"],
+)
+def test_the_short_lines_of_logs_and_tables_are_units_not_wrapping(line: str) -> None:
+    # Short lines read as wrapped prose: a log's were joined into units of a dozen records, cut inside one.
+    lines = [line.format(day=n % 28 + 1, n=n) for n in range(60)]
+    text = "\n".join(lines) + "\n"
+    assert [text[s:e] for s, e in segment(text).sentences] == lines
+
+
 def test_a_wrapped_line_continues_its_sentence_where_most_lines_are_long() -> None:
     # Long lines (table rows, one-line paragraphs) make the text read as not hard-wrapped, yet its
     # prose may still wrap: the sentence the answer is in must not be cut at the wrap.

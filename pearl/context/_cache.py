@@ -20,7 +20,7 @@ from pearl.context._models import DocumentIndex
 __all__ = ["PIPELINE_VERSION", "cache_path", "load_cached", "save_cached"]
 
 # Bump when segmentation, entity extraction or the index layout changes: old files are ignored.
-PIPELINE_VERSION = 44  # 44: sentences of caseless scripts (Arabic, Hebrew, Devanagari) split
+PIPELINE_VERSION = 45  # 45: the short lines of logs and tables are units, not wrapping (44: caseless scripts split)
 
 _log = logging.getLogger("pearl.context")
 

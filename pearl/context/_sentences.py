@@ -235,20 +235,31 @@ def _as_read(text: str, start: int, end: int, shown: _Shown) -> str:
     return " ".join(html.unescape(_TAG.sub("", text[start:end])).split()) if shown.tags else text[start:end]
 
 
+_FIELDS = re.compile(r"(?:[,;\t|][^,;\t|\n]*){2,}")
+"""A line of fields: two separators (commas, semicolons, tabs or bars) or more."""
+
+
 def _hard_wrapped(text: str) -> bool:
     """Whether single newlines are line wrapping (short lines inside paragraphs) rather than breaks.
 
     Wrapped text (Gutenberg, QuALITY) has lines of 60-80 characters inside blank-line
-    paragraphs; text with one paragraph per line (papers, exports) has much longer lines.
+    paragraphs; text with one paragraph per line (papers, exports) has much longer lines. Short lines that are
+    records (a log's, whose lines begin with a date or a number; a table's, each with its fields' separators)
+    are not wrapping either: joined, a log's lines made units of a dozen records, cut inside one.
     """
-    lengths: list[int] = []
+    lines: list[str] = []
     for block_start, block_end in _blocks(text):
         block = text[block_start:block_end].strip()
         if "\n" in block:
-            lengths.extend(len(line) for line in block.split("\n"))
-        if len(lengths) > 2000:  # a sample is enough
+            lines.extend(block.split("\n"))
+        if len(lines) > 2000:  # a sample is enough
             break
-    return bool(lengths) and statistics.median(lengths) <= 100
+    if not lines or statistics.median(len(line) for line in lines) > 100:
+        return False
+    starts = [line.lstrip()[:1] for line in lines if line.strip()]
+    numbered = sum(start.isdigit() for start in starts) >= 0.5 * len(starts)
+    fielded = sum(_FIELDS.search(line) is not None for line in lines) >= 0.8 * len(lines)
+    return not (numbered or fielded)
 
 
 def _blocks(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
