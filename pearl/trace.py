@@ -122,11 +122,13 @@ class Recorder:
         self.trace.events.append(TraceEvent(stage=stage, output=output, data=data, carried_out_by=carried_out_by))
 
 
-def _indent(text: str, prefix: str, width: int = 100, lines: int = 6) -> list[str]:
+def _indent(text: str, prefix: str, width: int | None = 100, lines: int | None = 6) -> list[str]:
+    """`text`'s lines after `prefix`, each cut at `width` characters and the first `lines` of them (None: all)."""
     out = []
-    for line in text.strip().splitlines()[:lines]:
-        out.append(prefix + (line if len(line) <= width else line[: width - 1] + "…"))
-    extra = len(text.strip().splitlines()) - lines
+    every = text.strip().splitlines()
+    for line in every[:lines]:
+        out.append(prefix + (line if width is None or len(line) <= width else line[: width - 1] + "…"))
+    extra = len(every) - len(every[:lines])
     if extra > 0:
         out.append(f"{prefix}… ({extra} more lines)")
     return out
@@ -154,7 +156,8 @@ def render_trace(trace: Trace, *, show_prompts: bool = False) -> str:
         if show_prompts:
             for message in event.messages:
                 lines.append(f"{stem}  {message.role}:")
-                lines.extend(_indent(message.content, stem + "    ", lines=40))
+                # In full, as --prompts says: lines cut at 100 characters and 40 lines hid the evidence and the demos.
+                lines.extend(_indent(message.content, stem + "    ", width=None, lines=None))
         if event.output:
             lines.extend(_indent(event.output, stem + "  "))
         if event.error:

@@ -716,3 +716,16 @@ def test_ask_json_says_interrupted_when_stopped_before_the_question_starts(capsy
         raise KeyboardInterrupt
     said = json.loads(capsys.readouterr().out)
     assert said["error"] == "interrupted" and said["question"] == QUESTION and said["usage"]["calls"] == 0
+
+
+def test_trace_show_prompts_prints_every_prompt_in_full() -> None:
+    # --prompts cut each line at 100 characters and a message at 40 lines, though its help says "in full".
+    from pearl.models import Message, Trace, TraceEvent
+    from pearl.trace import render_trace
+
+    long_line = "evidence " * 40
+    content = "\n".join([long_line.strip(), *(f"[S{n}] line {n}" for n in range(60))])
+    event = TraceEvent(stage="plan (attempt 1)", prompt="plan.v4#0", messages=[Message(role="user", content=content)])
+    shown = render_trace(Trace(question="Q?", events=[event]), show_prompts=True)
+    assert long_line.strip() in shown and "[S59] line 59" in shown and "more lines" not in shown
+    assert long_line.strip() not in render_trace(Trace(question="Q?", events=[event]))  # without: no prompt at all
