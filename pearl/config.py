@@ -88,6 +88,10 @@ ENVIRONMENT: dict[str, tuple[str, ...]] = {
     "dense": ("PEARL_DENSE",),
 }
 
+FALLBACK_ENVIRONMENT = frozenset({"OPENAI_API_KEY"})
+"""Variables other tools set too, which give way to pearl's settings file: an `OPENAI_API_KEY` exported for
+OpenAI's own tools must not be sent, in place of the file's key, to the server the file names."""
+
 
 def masked_url(url: str) -> str:
     """`url` as it may be shown: a password in it (`http://user:pass@host/v1`) becomes `***`.
@@ -385,7 +389,8 @@ class SettingsArgs(TypedDict, total=False):
 
 
 def load_settings(**explicit: Unpack[SettingsArgs]) -> Settings:
-    """Resolve settings: explicit keyword arguments (None = not given) > environment > config file.
+    """Resolve settings: explicit keyword arguments (None = not given) > environment > config file > the
+    variables of other tools (`FALLBACK_ENVIRONMENT`: `OPENAI_API_KEY`).
 
     Raises:
         ConfigError: a value is malformed, or the config file is.
@@ -399,6 +404,8 @@ def load_settings(**explicit: Unpack[SettingsArgs]) -> Settings:
     for key, names in ENVIRONMENT.items():
         for name in names:
             env = os.environ.get(name)
+            if name in FALLBACK_ENVIRONMENT and key in values:  # the settings file says it
+                break
             if env not in (None, ""):
                 if key in ("cache", "grammar", "json_schema"):
                     word = env.strip().lower()

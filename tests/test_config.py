@@ -44,6 +44,19 @@ def test_openai_api_key_is_a_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "sk-pearl-00000000000" not in str(settings.shown())
 
 
+def test_openai_api_key_gives_way_to_the_settings_files_key(
+    _isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An OPENAI_API_KEY exported for OpenAI's tools beat the file's key, and went to the local server the file names.
+    write_config(_isolated_home, '[pearl]\nbase_url = "http://127.0.0.1:8815/v1"\napi_key = "sk-localkey-00000"\n')
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-openai-0000000000")
+    settings = load_settings()
+    assert settings.api_key is not None and settings.api_key.get_secret_value() == "sk-localkey-00000"
+    assert settings.sources["api_key"].startswith("file ")
+    monkeypatch.setenv("PEARL_API_KEY", "sk-pearl-00000000000")  # pearl's own variable still beats the file
+    assert load_settings().sources["api_key"] == "env PEARL_API_KEY"
+
+
 @pytest.mark.parametrize("key", ["sk-\u00e9123", "\u201csk-abc123\u201d", "sk-abc 123", "sk-a\x01bc"])
 def test_a_key_no_http_header_can_carry_is_refused_naming_the_variable(
     monkeypatch: pytest.MonkeyPatch, key: str
