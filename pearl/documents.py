@@ -63,7 +63,9 @@ class _TextExtractor(HTMLParser):
             *("blockquote", "pre", "figure", "figcaption", "address", "details", "summary", "form", "fieldset"),
         }
     )
-    _SKIP = frozenset(("script", "style", "head", "noscript", "template"))
+    # An iframe's text is what a browser without frames shows instead. Text a page hides until clicked (the `hidden`
+    # attribute, `display: none`: a collapsed answer, a tab) is read: it is part of what the page says.
+    _SKIP = frozenset(("script", "style", "head", "noscript", "template", "iframe"))
     _HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
     _CELLS = frozenset(("td", "th"))
     _WHITE = re.compile(r"[ \t\n\r\f]+")  # HTML's white space: a no-break space is text
@@ -127,6 +129,8 @@ class _TextExtractor(HTMLParser):
         self._block()
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "option":  # a list's choices, one word apart ("Option oneOption two")
+            self._space = True
         if tag in self._SKIP:
             self._skipping += 1
         elif tag == "br":

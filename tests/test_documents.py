@@ -72,6 +72,19 @@ def test_html_keeps_visible_text(tmp_path: Path) -> None:
     assert "Title" in text and "One & two." in text and "alert" not in text and "x{}" not in text
 
 
+def test_html_choices_are_words_apart_an_iframes_fallback_is_left_out_and_collapsed_text_kept(tmp_path: Path) -> None:
+    page = (
+        "<body><select><option>Option one<option>Option two</select>"
+        '<iframe src="map.html">Your browser shows no frames.</iframe>'
+        '<details><summary>Fees</summary><p style="display:none">The fee is 40 euros.</p></details>'
+        "<p hidden>Open on Sundays.</p></body>"
+    )
+    text = _html_text(tmp_path, page)
+    assert "Option one Option two" in text and "frames" not in text  # glued: "Option oneOption two"
+    # A collapsed answer or a tab is hidden until clicked, and is part of what the page says: kept.
+    assert "The fee is 40 euros." in text and "Open on Sundays." in text
+
+
 def test_html_headings_and_list_items_keep_what_they_are(tmp_path: Path) -> None:
     page = (
         "<html><body><ul><li>Light</li><li>Coal</li></ul><h1>Traits</h1><p>Traits share behaviour.</p>"
