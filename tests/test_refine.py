@@ -259,6 +259,10 @@ def test_gold_in_arguments_refuses_only_telling_golds() -> None:
         plan("x", "why the Lighthouse keeper retired."), ["nope", "the lighthouse keeper retired"], ""
     )
     assert gold_in_arguments(plan("the retired lighthouse keeper"), ["the lighthouse keeper retired"], "Why?") is None
+    # a number the question does not hold is telling on its own (a plan writing "127 steps" knew it)
+    assert gold_in_arguments(plan("127 steps"), ["127"], "How many steps lead up to the lamp?")
+    assert gold_in_arguments(plan("steps in 1903"), ["127"], "How many steps?") is None  # another number
+    assert gold_in_arguments(plan("the 1903 storm"), ["1903"], "What happened in 1903?") is None  # the question's
     # short or question-only golds never refuse: a plan may name what the question names
     assert gold_in_arguments(plan("yes or no"), ["Yes"], "Did she stay?") is None
     assert gold_in_arguments(plan("Teodor"), ["Teodor"], "Who lit the lamp?") is None

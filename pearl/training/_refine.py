@@ -174,8 +174,9 @@ def gold_in_arguments(plan: Plan, golds: Sequence[str], question: str) -> str | 
     The rule: an argument gives a gold answer away when it contains the whole gold text, word
     for word, after both are normalised (Unicode NFKC, casefolded, apostrophes dropped, other
     punctuation a word break), and the gold is telling: it has at least two words of three or
-    more letters that are neither function words nor words of the question. Short golds ("Yes",
-    "No", "Teodor", "the lamp oil") are never grounds for refusal: a plan has every reason to
+    more letters that are neither function words nor words of the question, or a number the question does not
+    hold ("127": a plan that writes "127 steps" for "How many steps?" knows the answer). Other short golds
+    ("Yes", "No", "Teodor", "the lamp oil") are never grounds for refusal: a plan has every reason to
     write a name or a word of the question, and refusing on those would refuse plans that
     merely look in the right place.
     """
@@ -183,7 +184,8 @@ def gold_in_arguments(plan: Plan, golds: Sequence[str], question: str) -> str | 
     for gold in golds:
         wanted = _words(gold)
         telling = {w for w in wanted if len(w) >= 3 and w not in STOP_WORDS and w not in asked}
-        if len(telling) < _MIN_TELLING_WORDS:
+        number = any(any(c.isdigit() for c in w) and w not in asked for w in wanted)
+        if len(telling) < _MIN_TELLING_WORDS and not number:
             continue
         needle = " " + " ".join(wanted) + " "
         for step in plan.steps:
