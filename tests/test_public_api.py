@@ -228,6 +228,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "builtin_demos",
         "check_demos",
         "choose_actions",
+        "demos_fingerprint",
         "generate_plan",
         "load_demos",
         "parse_plan",

@@ -685,12 +685,11 @@ def _planning(pearl: Pearl, methods: Sequence[str]) -> dict[str, str | None]:
     if not any(METHODS[method].planned for method in methods):
         return dict.fromkeys(_PLANNING)
     library, demos = pearl.library, pearl.demos
-    blob = json.dumps([demo.model_dump(mode="json") for demo in demos.demos], ensure_ascii=False, sort_keys=True)
     return {
         "actions": f"{library.name!r} v{library.version} ({counted(len(library.actions), 'action')})",
         "actions_sha256": library.fingerprint,
         "demos": f"{demos.name!r} v{demos.version} ({counted(len(demos.demos), 'demonstration')})",
-        "demos_sha256": hashlib.sha256(blob.encode("utf-8")).hexdigest(),
+        "demos_sha256": demos.fingerprint,
     }
 
 

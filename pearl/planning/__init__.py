@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from pearl.planning._demos import Demo, DemoStore, builtin_demos, check_demos, load_demos, save_demos, select_demos
+from pearl.planning._demos import (
+    Demo,
+    DemoStore,
+    builtin_demos,
+    check_demos,
+    demos_fingerprint,
+    load_demos,
+    save_demos,
+    select_demos,
+)
 from pearl.planning._generate import (
     PlanAttempt,
     PlanResult,
@@ -36,6 +45,7 @@ __all__ = [
     "builtin_demos",
     "check_demos",
     "choose_actions",
+    "demos_fingerprint",
     "generate_plan",
     "load_demos",
     "parse_plan",

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import logging
 import math
 import os
 from collections import Counter
+from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -20,7 +22,16 @@ from pearl.actions import ActionLibrary
 from pearl.errors import ConfigError, PlanParseError
 from pearl.planning._parser import parse_plan
 
-__all__ = ["Demo", "DemoStore", "builtin_demos", "check_demos", "load_demos", "save_demos", "select_demos"]
+__all__ = [
+    "Demo",
+    "DemoStore",
+    "builtin_demos",
+    "check_demos",
+    "demos_fingerprint",
+    "load_demos",
+    "save_demos",
+    "select_demos",
+]
 
 log = logging.getLogger("pearl.planning")
 
@@ -53,6 +64,16 @@ class DemoStore(BaseModel):
     note: str = ""
     prompts: dict[str, str] = Field(default_factory=dict)
     demos: list[Demo]
+
+    @property
+    def fingerprint(self) -> str:
+        """sha256 (hex) of its demonstrations, questions and plans (`demos_fingerprint`); name and note left out."""
+        return demos_fingerprint(self.demos)
+
+
+def demos_fingerprint(demos: Iterable[Demo]) -> str:
+    """sha256 (hex) of what demonstrations show the planner: each one's question and plan, in order."""
+    return hashlib.sha256("\n".join(f"{d.question}\0{d.plan}" for d in demos).encode("utf-8")).hexdigest()
 
 
 @functools.cache

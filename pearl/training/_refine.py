@@ -23,7 +23,7 @@ import re
 import statistics
 import time
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError
@@ -41,6 +41,7 @@ from pearl.planning import (
     DemoStore,
     Plan,
     choose_actions,
+    demos_fingerprint,
     parse_plan,
     plan_constraints,
     plan_rules,
@@ -323,7 +324,7 @@ def _run_key(pearl: Pearl, rounds: int) -> str:
 def _run_parts(pearl: Pearl, rounds: int) -> list[str]:
     return [
         pearl.library.fingerprint,
-        _demos_digest(pearl.demos.demos),
+        pearl.demos.fingerprint,
         *_prompt_ids(),
         pearl.llm.backend,
         pearl.llm.model,
@@ -336,7 +337,7 @@ def _run_about(pearl: Pearl, rounds: int) -> dict[str, str]:
     """`_run_parts` in words, to say what differs from the run that wrote a progress file."""
     return {
         "library": f"{pearl.library.name} v{pearl.library.version}",
-        "demonstrations": f"{counted(len(pearl.demos.demos), 'demo')} ({_demos_digest(pearl.demos.demos)[:8]})",
+        "demonstrations": f"{counted(len(pearl.demos.demos), 'demo')} ({pearl.demos.fingerprint[:8]})",
         "prompts": ", ".join(_prompt_ids()),
         "model": f"{pearl.llm.model} ({pearl.llm.backend})",
         "replies": output_mode(pearl.llm),
@@ -361,10 +362,6 @@ def _limits(pearl: Pearl, rounds: int) -> dict[str, str]:
         "plan_attempts": str(settings.plan_attempts),
         "step_budget": budget,
     }
-
-
-def _demos_digest(demos: Iterable[Demo]) -> str:
-    return hashlib.sha256("\n".join(f"{d.question}\0{d.plan}" for d in demos).encode("utf-8")).hexdigest()
 
 
 def _question_key(question: EvalQuestion, document: Document) -> str:
@@ -473,7 +470,7 @@ async def refine_demos(
             await asyncio.gather(*tasks, return_exceptions=True)
         finished = [r for r in results if r is not None]
         demos = [demo for _, demo in finished if demo is not None]
-        digest = _demos_digest(demos)
+        digest = demos_fingerprint(demos)
         store = DemoStore(
             name=name,
             version=digest[:12],
