@@ -49,7 +49,7 @@ def _groups(rows: Sequence[ResultRow], keys: Iterable[str], key_of: str) -> dict
 
 
 def _method_summary(
-    method: str, rows: Sequence[ResultRow], tags: Sequence[str], attempts: Sequence[ResultRow] = ()
+    method: str, rows: Sequence[ResultRow], tags: Sequence[str], attempts: Sequence[ResultRow]
 ) -> MethodSummary:
     """`rows`: one a question; `attempts`: every row of the method given, earlier failed attempts too."""
     ok = [r for r in rows if r.error is None]
@@ -86,10 +86,10 @@ def _method_summary(
         mean_seconds=_mean([r.seconds for r in rows]),
         mean_llm_seconds=_mean([r.llm_seconds for r in rows]),
         # What the run spent: a question asked again (--retry-errors) paid for its failed attempts too.
-        total_prompt_tokens=sum(r.prompt_tokens for r in attempts or rows),
-        total_completion_tokens=sum(r.completion_tokens for r in attempts or rows),
-        cached_calls=sum(r.cached_calls for r in attempts or rows),
-        estimated_calls=sum(r.estimated_calls for r in attempts or rows),
+        total_prompt_tokens=sum(r.prompt_tokens for r in attempts),
+        total_completion_tokens=sum(r.completion_tokens for r in attempts),
+        cached_calls=sum(r.cached_calls for r in attempts),
+        estimated_calls=sum(r.estimated_calls for r in attempts),
         by_type=_groups(rows, QUESTION_TYPES, "qtype"),
         by_tag=_groups(rows, tags, "tags"),
     )
