@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
 from pathlib import Path
 from typing import Annotated
 
@@ -33,7 +32,7 @@ from pearl.cli._common import (
     settings_from,
 )
 from pearl.cli._progress import ProgressBar
-from pearl.errors import ConfigError, PearlError, RunBusyError, UnansweredError
+from pearl.errors import ConfigError, PearlError, RunBusyError, UnansweredError, stops_a_run
 from pearl.eval import (
     FORMATS,
     REPORT_FILE,
@@ -120,7 +119,6 @@ def eval_command(
 ) -> None:
     """Compare answering methods on an evaluation set; resumable (re-run the same command to continue)."""
     started = False
-    began = 0.0  # when the run began (seconds since the epoch)
     bar = ProgressBar("eval", quiet=quiet)
     try:
         # What needs no file read comes first: a wrong flag is said before notes on the plans and the run folder.
@@ -138,7 +136,6 @@ def eval_command(
         run_dir = out if out is not None else default_out_dir(data, pearl.llm.model)
         echo(f"run directory: {run_dir}", err=True)
         before = _saved(run_dir / RESULTS_FILE)
-        began = time.time()
         started = True
         summary = asyncio.run(
             arun_eval(
@@ -172,15 +169,17 @@ def eval_command(
         bar.close()
         # A settings error is the same on a re-run: resuming is worth a word only once the run has saved a result
         # (another run's lock is no such error: that run writes the file).
+        saved_now = started and _saved(run_dir / RESULTS_FILE) != before
         kept = (
             started  # the run directory is known: the failure came once the run began
-            and (not isinstance(exc, ConfigError) or _saved(run_dir / RESULTS_FILE) != before)
+            and (not isinstance(exc, ConfigError) or saved_now)
             and not isinstance(exc, RunBusyError)
             and (run_dir / RESULTS_FILE).is_file()
         )
         resume = "" if isinstance(exc, UnansweredError) else "; re-run to resume"  # its message says how
-        # A run its server stopped writes the report of what it saved (`arun_eval`).
-        written = kept and _newer(run_dir / REPORT_FILE, began)
+        # A run stopped once it had saved results writes their report (`arun_eval`, on the same condition).
+        stopping = isinstance(exc, UnansweredError) or stops_a_run(exc)
+        written = kept and saved_now and stopping and (run_dir / REPORT_FILE).is_file()
         report = f", and their report in {run_dir / REPORT_FILE}" if written else ""
         hint = f" (results so far are kept in {run_dir}{resume}{report})" if kept else ""
         raise fail(f"{exc}{hint}", exit_code(exc)) from None
@@ -197,15 +196,6 @@ def eval_command(
             echo(f"{errors:,} of {counted(results, 'result')} failed {where}", err=True)
         else:  # nothing was answered: a script or CI job must not read the run as done
             raise fail(f"all {counted(results, 'result')} failed {where}", EXIT_FAILED)
-
-
-def _newer(path: Path, than: float) -> bool:
-    """Whether `path` was written at `than` (seconds since the epoch) or later (a file system may keep whole
-    seconds: a second's leeway)."""
-    try:
-        return path.stat().st_mtime >= than - 1
-    except OSError:
-        return False
 
 
 def _saved(results: Path) -> int:
