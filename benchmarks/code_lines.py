@@ -24,6 +24,14 @@ A line the code holds n times counts as found at most as many times as the promp
 The baseline in the same run is the same sentences with their whitespace collapsed (how pearl
 showed every sentence before code kept its lines). Tokens: the code sentences' tokens (cl100k)
 as shown, and collapsed.
+
+`--sources`: source files named on their own (`pearl ask tool.py`), every non-blank line of which is a code
+line: pearl's own modules, `pyproject.toml`, a few modules of Python's standard library and the C headers
+of the running Python (`Python.h` and others). Each is read as `pearl ask` reads it (`load_document`: read as
+code, `reads_as_code`), and, the baseline in the same run, as the same text given as prose
+(`Document.from_text`, how pearl read every source file before). Printed per group: the share of code lines
+shown as written and on a line of their own, the units' median and largest tokens, and tokens of all units as
+shown (with the prose reading's alongside).
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ import argparse
 import importlib.metadata
 import re
 import sys
+import sysconfig
 from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
@@ -42,7 +51,7 @@ from _shared import read_leval
 
 from pearl.context import index_document, render_sentences
 from pearl.context._markup import shown_texts
-from pearl.documents import Document, load_document
+from pearl.documents import Document, load_document, reads_as_code
 from pearl.tokens import count_tokens
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -186,6 +195,64 @@ def _readmes() -> dict[str, list[Entry]]:
     }
 
 
+STDLIB = ("textwrap.py", "heapq.py", "argparse.py", "json/decoder.py", "asyncio/locks.py", "shlex.py")
+HEADERS = ("Python.h", "object.h", "pyport.h", "unicodeobject.h", "listobject.h")
+
+
+def _source_groups() -> dict[str, list[Path]]:
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    include = Path(sysconfig.get_paths()["include"])
+    return {
+        "pearl's own modules (.py)": sorted((ROOT / "pearl").rglob("*.py")),
+        "pyproject.toml": [ROOT / "pyproject.toml"],
+        "Python's standard library (.py)": [stdlib / name for name in STDLIB if (stdlib / name).is_file()],
+        "Python's C headers (.h)": [include / name for name in HEADERS if (include / name).is_file()],
+    }
+
+
+def _source_row(path: Path) -> dict[str, float]:
+    """How a source file's lines are shown read as code (`load_document`) and as prose (`Document.from_text`)."""
+    text = path.read_text(encoding="utf-8")
+    lines = _lines([text])
+    row: dict[str, float] = {"lines": len(lines)}
+    for label, document in (("code", load_document(path)), ("prose", Document.from_text(text, name=path.name))):
+        assert any(part.code for part in document.parts) == (label == "code"), path
+        index = index_document(document, cache=False, ner=False)
+        prompt = render_sentences(index, range(index.sentence_count))
+        as_written = Counter(_LABEL.sub("", line) for line in prompt.split("\n"))
+        own = Counter(line.strip() for line in as_written.elements())
+        row[f"{label} as written"] = _found(Counter(lines), as_written)
+        row[f"{label} own line"] = _found(Counter(line.strip() for line in lines), own)
+        row[f"{label} units"] = index.sentence_count
+        row[f"{label} tokens"] = count_tokens(prompt)
+        row[f"{label} largest"] = max(index.sent_tokens)
+        row[f"{label} sizes"] = sum(index.sent_tokens) / index.sentence_count
+    return row
+
+
+def _sources() -> int:
+    for group, paths in _source_groups().items():
+        if not paths:
+            print(f"# {group}: none found")
+            continue
+        assert all(reads_as_code(path) for path in paths)
+        rows = [_source_row(path) for path in paths]
+        total = sum(row["lines"] for row in rows) or 1
+        print(f"# {group} ({len(rows)} files, {total:.0f} non-blank lines)")
+        for label in ("code", "prose"):
+            units = sum(row[f"{label} units"] for row in rows)
+            mean = sum(row[f"{label} sizes"] * row[f"{label} units"] for row in rows) / units
+            print(
+                f"read as {label:5}  as written={sum(row[f'{label} as written'] for row in rows) / total:.3f} "
+                f"own line={sum(row[f'{label} own line'] for row in rows) / total:.3f} "
+                f"units={units:.0f} mean unit={mean:.0f} "
+                f"largest={max(row[f'{label} largest'] for row in rows):.0f} "
+                f"tokens={sum(row[f'{label} tokens'] for row in rows):.0f}",
+                flush=True,
+            )
+    return 0
+
+
 def _lines(blocks: list[str]) -> list[str]:
     return [line.rstrip() for block in blocks for line in block.splitlines() if line.strip()]
 
@@ -194,7 +261,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("paths", nargs="*", help="L-Eval JSONL files or documents")
     parser.add_argument("--readmes", action="store_true", help="the READMEs of the installed Python packages")
+    parser.add_argument("--sources", action="store_true", help="source files read as code, against as prose")
     args = parser.parse_args(argv)
+    if args.sources:
+        return _sources()
     groups: dict[str, list[Entry]] = {}
     if args.paths:
         groups["given"] = _inputs(args.paths)

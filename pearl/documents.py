@@ -1,4 +1,8 @@
-"""Load files into a `Document`: .txt, .md, .rst, .html and .pdf, several files or a folder as one."""
+"""Load files into a `Document`: .txt, .md, .rst, .html and .pdf, several files or a folder as one.
+
+A file named on its own may be of any kind that is text. Source code and configuration files (`reads_as_code`:
+`tool.py`, `main.c`, `config.yaml`, a `Makefile`) are read as code, line by line with their indentation, not
+as prose whose lines wrap. A folder gives only the kinds above: a project's code is named file by file."""
 
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ from pearl.models import Document, DocumentPart
 _log = logging.getLogger(__name__)
 
 __all__ = [
+    "CODE_SUFFIXES",
     "DEFAULT_MAX_BYTES",
     "SUPPORTED_SUFFIXES",
     "DocumentSource",
@@ -29,6 +34,7 @@ __all__ = [
     "left_out_notes",
     "load_document",
     "names_path",
+    "reads_as_code",
     "source_files",
 ]
 
@@ -37,6 +43,17 @@ DocumentSource = Document | str | Path | Sequence[str | Path]
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".rst", ".text", ".html", ".htm", ".pdf")
+CODE_SUFFIXES = frozenset(
+    """.py .pyi .pyw .js .mjs .cjs .jsx .ts .tsx .mts .cts .java .kt .kts .scala .groovy .gradle .go .rs .c .h .cc
+    .cpp .cxx .hpp .hh .hxx .cs .fs .m .mm .swift .rb .php .pl .pm .lua .r .jl .dart .hs .ml .mli .ex .exs .erl .clj
+    .el .lisp .scm .sh .bash .zsh .fish .ps1 .psm1 .bat .cmd .sql .proto .tf .nix .vim .css .scss .sass .less .vue
+    .svelte .yaml .yml .toml .ini .cfg .conf .properties .json .jsonc .json5 .mk .cmake .dockerfile .diff .patch
+    """.split()
+)
+"""Suffixes of source code and configuration files, read as code (`reads_as_code`)."""
+_CODE_NAMES = frozenset(
+    "makefile gnumakefile dockerfile containerfile jenkinsfile vagrantfile rakefile gemfile cmakelists.txt".split()
+)
 _SEPARATOR = "\n\n"
 
 
@@ -459,6 +476,13 @@ def _too_large(path: Path, size: int | None, max_bytes: int) -> _TooLarge:
     return _TooLarge(f"{path}: {what} over the limit of {max_bytes:,}; raise it with --max-bytes or PEARL_MAX_BYTES")
 
 
+def reads_as_code(path: str | Path) -> bool:
+    """Whether a file of this name is source code or configuration (`CODE_SUFFIXES`, a `Makefile`, a `Dockerfile`,
+    `CMakeLists.txt`), read line by line with its indentation (`DocumentPart.code`) rather than as prose."""
+    name = Path(path).name.lower()
+    return Path(name).suffix in CODE_SUFFIXES or name in _CODE_NAMES
+
+
 def _read_stream(path: Path, max_bytes: int) -> bytes:
     """The bytes of standard input or a pipe (`/dev/stdin`, `<(command)`), which has no size to check first."""
     if str(path) == _STDIN_NAME:
@@ -490,7 +514,9 @@ def _read_one(path: Path, max_bytes: int) -> tuple[str, list[int]]:
     if is_pdf(data) or suffix == ".pdf":
         return _pdf_to_text(path, data), []
     text = _decode(data, path)
-    looks_html = suffix not in (".txt", ".md") and re.match(r"\s*<(!doctype html|html)", text, re.I)
+    looks_html = not (suffix in (".txt", ".md") or reads_as_code(path)) and re.match(
+        r"\s*<(!doctype html|html)", text, re.I
+    )
     if suffix in (".html", ".htm") or looks_html:
         text, crlf = _html_to_text(text), []  # offsets count in this text, not in the markup
     else:
@@ -667,7 +693,8 @@ def load_document(paths: str | Path | Sequence[str | Path], max_bytes: int = DEF
             chunks.append(_SEPARATOR)
             offset += len(_SEPARATOR)
         chunks.append(text)
-        parts.append(DocumentPart(name=str(path), start=offset, end=offset + len(text), crlf=crlf))
+        code = reads_as_code(path)
+        parts.append(DocumentPart(name=str(path), start=offset, end=offset + len(text), crlf=crlf, code=code))
         offset += len(text)
     if not read:
         raise DocumentError(f"no file could be read: {'; '.join(skipped)}")

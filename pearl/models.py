@@ -99,6 +99,10 @@ class DocumentPart(BaseModel):
     start: int
     end: int
     crlf: list[int] = Field(default_factory=list)
+    code: bool = Field(
+        default=False,
+        description="the file is source code (`reads_as_code`): read line by line, its indentation kept",
+    )
 
     def file_offset(self, offset: int) -> int:
         """Where character `offset` of this part (counted from `start`) is in the file's decoded text."""
@@ -120,15 +124,27 @@ class Document(BaseModel):
 
     @property
     def content_hash(self) -> str:
-        """A stable hash of the text (sha256, hex): equal text, equal hash, whatever the source."""
-        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+        """A stable hash of the text and how it is read (sha256, hex): equal text, equal hash, whatever the
+        source, unless part of it is source code (`DocumentPart.code`), which is read line by line: then where
+        the code is counts too."""
+        digest = hashlib.sha256(self.text.encode("utf-8"))
+        code = [f"{part.start}:{part.end}" for part in self.parts if part.code]
+        if code:
+            digest.update(("\0code " + " ".join(code)).encode("ascii"))
+        return digest.hexdigest()
+
+    @property
+    def code_spans(self) -> list[tuple[int, int]]:
+        """Where the text is source code (`DocumentPart.code`), in order."""
+        return [(part.start, part.end) for part in self.parts if part.code]
 
     @classmethod
-    def from_text(cls, text: str, name: str = "text") -> Document:
-        """A document made of one string; spans refer to that string."""
+    def from_text(cls, text: str, name: str = "text", *, code: bool = False) -> Document:
+        """A document made of one string; spans refer to that string. `code`: the string is source code, read
+        line by line with its indentation (as a file `reads_as_code` is)."""
         if not isinstance(text, str):  # `len` of a number failed with "object of type 'int' has no len()"
             raise TypeError(f"text must be a str, not {type(text).__name__} (a file: load_document(path))")
-        return cls(text=text, name=name, parts=[DocumentPart(name=name, start=0, end=len(text))])
+        return cls(text=text, name=name, parts=[DocumentPart(name=name, start=0, end=len(text), code=code)])
 
     def part_at(self, offset: int) -> str:
         """Name of the file that holds character `offset`."""
@@ -268,7 +284,7 @@ class TraceDocument(BaseModel):
     """The document a trace is about: enough to read it again and to check it is still the same text."""
 
     name: str
-    content_hash: str = Field(description="sha256 of the text (`Document.content_hash`)")
+    content_hash: str = Field(description="sha256 of the text and of where it is code (`Document.content_hash`)")
     chars: int = 0
     sources: list[str] = Field(
         default_factory=list, description="absolute paths of the files it was read from; empty for text given as such"

@@ -28,3 +28,14 @@ def test_a_fenced_block_is_measured_against_its_collapsed_baseline(
     assert code_lines.main([str(notes)]) == 0
     out = capsys.readouterr().out
     assert "notes.md" in out and "code lines=    2 as written=1.000 (collapsed 0.000)" in out
+
+
+def test_a_source_file_is_measured_read_as_code_against_read_as_prose(tmp_path: Path) -> None:
+    tool = tmp_path / "tool.py"
+    code = "import os\n\n\ndef main():\n    for name in os.listdir():\n        print(name)\n"
+    tool.write_text(code, encoding="utf-8")
+    row = code_lines._source_row(tool)
+    assert row["lines"] == 4
+    assert row["code as written"] == 4 and row["code own line"] == 4
+    # As prose the function's lines run together: only the import, a unit alone, is a line of its own.
+    assert row["prose as written"] == 1 and row["prose own line"] == 1

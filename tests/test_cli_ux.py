@@ -513,6 +513,10 @@ def test_ask_with_the_question_forgotten_refuses_the_last_file_as_one(tmp_path: 
     spaced = tmp_path / "My Notes.md"
     spaced.write_text("# Notes\n", encoding="utf-8")
     assert "is a file, not a question" in runner.invoke(app, ["ask", str(SAMPLE), str(spaced)]).stderr
+    # `pearl ask src/*.py`: a source file, which pearl reads as code, is a file too.
+    tool = tmp_path / "tool.py"
+    tool.write_text("def main():\n    return 0\n", encoding="utf-8")
+    assert "is a file, not a question" in runner.invoke(app, ["ask", str(SAMPLE), str(tool)]).stderr
 
 
 @pytest.mark.parametrize(

@@ -5,9 +5,10 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
-from pearl.context import index_document, render_sentences, shown_document
+from pearl.context import SentenceFlag, index_document, render_sentences, shown_document
 from pearl.context._markup import MarkupView, fences
-from pearl.documents import load_document
+from pearl.documents import load_document, reads_as_code
+from pearl.models import Document
 from pearl.tokens import count_tokens
 
 README = """# Widget
@@ -267,3 +268,99 @@ def test_a_folders_restructuredtext_files_are_read_and_their_code_keeps_its_line
 def test_a_fence_in_a_list_item_loses_the_items_indentation_as_markdown_reads_it() -> None:
     text = "## Install\n\n- With pip:\n  ```sh\n  pip install widget\n    --upgrade\n  ```\n- Done.\n"
     assert "\n```sh\npip install widget\n  --upgrade\n```\n" in _everything(text)
+
+
+TOOL = '''"""Load the settings."""
+
+import json
+from pathlib import Path
+
+# Configuration
+DEFAULTS = {"size": 3}
+
+# Loading
+
+class Loader:
+    """Reads settings files."""
+
+    def load(self, path: Path) -> dict:
+        with path.open() as stream:
+            data = json.load(stream)
+        return {**DEFAULTS, **data}
+'''
+
+
+def test_a_source_file_named_on_its_own_is_read_as_code_block_by_block(tmp_path: Path) -> None:
+    tool = tmp_path / "tool.py"
+    tool.write_text(TOOL, encoding="utf-8")
+    document = load_document(tool)
+    assert document.parts[0].code and document.code_spans == [(0, len(TOOL))]
+    index = index_document(document, cache=False, ner=False)
+    load = next(i for i in range(index.sentence_count) if "def load" in index.sentence_text(i))
+    shown = render_sentences(index, [load])
+    assert shown == (
+        f"[S{load}]\n    def load(self, path: Path) -> dict:\n        with path.open() as stream:\n"
+        "            data = json.load(stream)\n        return {**DEFAULTS, **data}"
+    )
+    # A block between blank lines is a paragraph of its own: the imports are not run into the comment after them.
+    units = [index.sentence_text(i) for i in range(index.sentence_count)]
+    assert "import json\nfrom pathlib import Path" in units
+    assert '# Configuration\nDEFAULTS = {"size": 3}' in units
+    # A comment alone between blank lines is code, not a section's title.
+    assert not any(index.sent_flags[i] & SentenceFlag.HEADING for i in range(index.sentence_count))
+    assert "# Loading" in units
+    # The same text given as prose (how a source file was read before) runs its lines together.
+    prose = index_document(Document.from_text(TOOL), cache=False, ner=False)
+    joined = render_sentences(prose, range(prose.sentence_count))
+    assert "with path.open() as stream: data = json.load(stream)" in joined
+    assert Document.from_text(TOOL, code=True).content_hash == document.content_hash != prose.content_hash
+
+
+def test_reads_as_code_by_suffix_or_name_and_a_folder_still_gives_only_documents(tmp_path: Path) -> None:
+    for name in ("tool.py", "MAIN.C", "config.yaml", "Makefile", "Dockerfile", "CMakeLists.txt", "app.tsx"):
+        assert reads_as_code(name), name
+    for name in ("notes.txt", "README.md", "page.html", "paper.pdf", "requirements.txt", "data.csv"):
+        assert not reads_as_code(name), name
+    (tmp_path / "tool.py").write_text(TOOL, encoding="utf-8")
+    (tmp_path / "notes.md").write_text("# Notes\n\nThe loader reads JSON.\n", encoding="utf-8")
+    folder = load_document(tmp_path)
+    assert [Path(part.name).name for part in folder.parts] == ["notes.md"]
+    both = load_document([tmp_path / "notes.md", tmp_path / "tool.py"])
+    assert [part.code for part in both.parts] == [False, True]
+    # Only the code part is read as code: the notes keep their sentences, the code its lines.
+    index = index_document(both, cache=False, ner=False)
+    everything = render_sentences(index, range(index.sentence_count))
+    assert "The loader reads JSON." in everything and "    def load(self, path: Path) -> dict:\n" in everything
+
+
+def test_a_source_file_is_shown_whole_as_written_even_when_it_reads_as_a_page(tmp_path: Path) -> None:
+    template = (
+        '<!DOCTYPE html>\n<html>\n<body>\n  <div class="card">\n    <h1><?php echo $title; ?></h1>\n'
+        "    <?php foreach ($items as $item): ?>\n      <li><?= $item ?></li>\n    <?php endforeach; ?>\n"
+        "  </div>\n</body>\n</html>\n"
+    )
+    card = tmp_path / "card.php"
+    card.write_text(template, encoding="utf-8")
+    document = load_document(card)
+    assert document.text == template  # not converted from HTML to its text, as a page would be
+    assert shown_document(document.text, tuple(document.code_spans)) == template
+    index = index_document(document, cache=False, ner=False)
+    everything = render_sentences(index, range(index.sentence_count))
+    assert '  <div class="card">\n    <h1><?php echo $title; ?></h1>\n' in everything
+    # Given as text, the same lines are read as a page, its tags out.
+    assert "<h1>" not in shown_document(template)
+
+
+def test_a_long_block_of_code_is_cut_where_the_code_breaks_most() -> None:
+    body = "".join(f"        total += step_{n}(value, weight, limit)\n" for n in range(6))
+    run = f"    def run(self, value, weight, limit):\n        total = 0\n{body}"
+    block = f"{run}    def reset(self):\n        self.total = 0\n"
+    text = "class Runner:\n" + block * 2
+    document = Document.from_text(text, code=True)
+    index = index_document(document, cache=False, ner=False)
+    starts = [index.sentence_text(i).split("\n", 1)[0] for i in range(index.sentence_count)]
+    # Cut before a method (the least indented line that leaves the unit half its cap), never between two
+    # lines of one method's body, and every line kept as written.
+    assert len(starts) > 1 and all(start.startswith(("class Runner", "def run", "def reset")) for start in starts)
+    lines = [line for i in range(index.sentence_count) for line in render_sentences(index, [i]).split("\n")[1:]]
+    assert lines == text.rstrip("\n").split("\n")

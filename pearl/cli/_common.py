@@ -33,7 +33,7 @@ from pearl._pearl import Pearl
 from pearl._text import counted, shorten
 from pearl.actions import default_library, load_library
 from pearl.config import Settings, load_settings, set_where
-from pearl.documents import SUPPORTED_SUFFIXES, left_out_notes
+from pearl.documents import SUPPORTED_SUFFIXES, left_out_notes, reads_as_code
 from pearl.errors import (
     ConfigError,
     ContextError,
@@ -383,10 +383,11 @@ def _exists(name: str) -> bool:
 
 
 def is_document_file(name: str) -> bool:
-    """Whether `name` is a file of a kind pearl reads (`notes.md`), not words that happen to name a folder."""
+    """Whether `name` is a file of a kind pearl reads (`notes.md`, `tool.py`), not words that happen to name a
+    folder."""
     try:
         path = Path(name)
-        return path.suffix.lower() in SUPPORTED_SUFFIXES and path.is_file()
+        return (path.suffix.lower() in SUPPORTED_SUFFIXES or reads_as_code(path)) and path.is_file()
     except (OSError, ValueError):  # a name too long for the file system, a NUL byte: not a file
         return False
 

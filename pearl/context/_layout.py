@@ -137,15 +137,17 @@ def analyse_layout(
             flags[i] |= SentenceFlag.CONTINUATION
     starts = [i for i in range(size) if i == 0 or paragraphs[i] != paragraphs[i - 1]]
     plain = SentenceFlag.TOC | SentenceFlag.BOILERPLATE
+    layout.view = MarkupView.of(text) if view is None else view
     fenced = [(fence.start, fence.closing) for fence in fences(text)]
     # In a fenced code block (one never closed runs to the end) a "# comment", or lines over a closing
-    # fence, are code, not titles; other titles there are left as read.
+    # fence, are code, not titles; other titles there are left as read. A source file has none.
     titles = {
         i
         for i in starts
         if not flags[i] & plain
         and is_heading(units[i])
         and not ((units[i].startswith("#") or "\n" in units[i]) and _inside(fenced, sentences[i][0]))
+        and not any(start <= sentences[i][0] < end for start, end in layout.view.source)
     }
     # A table of contents without dot leaders: its lines are no headings either.
     for i in _contents_lines(units, titles):
@@ -173,7 +175,6 @@ def analyse_layout(
                 header = -1
             if _TABLE_END.search(units[k]):
                 header = -1
-    layout.view = MarkupView.of(text) if view is None else view
     layout.shown = [layout.view.shown(text, s, e) for s, e in sentences]
     flag_markup(text, layout.view, sentences, layout.shown, flags)
     sources = False

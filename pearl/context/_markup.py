@@ -36,7 +36,7 @@ import re
 import sys
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 from pearl.context._models import DocumentIndex, SentenceFlag
@@ -59,6 +59,7 @@ __all__ = [
     "shown_document",
     "shown_text",
     "shown_texts",
+    "source_blocks",
 ]
 
 # Elements of HTML (and of the NQ layout, which capitalises them: "<Td>"). A tag of anything else
@@ -596,9 +597,16 @@ class MarkupView:
     """In plain text, quote marks and rules down the side of its lines (see `gutters`), shown as spaces."""
     breaks: tuple[int, ...] = ()
     """In plain text, the line starts where a quote or a rule begins, ends or changes: a paragraph ends there."""
+    source: tuple[tuple[int, int], ...] = ()
+    """Where the text is source code read as such (`Document.code_spans`: a file `reads_as_code`), sorted and
+    disjoint; its blocks are in `code` and `literal` too."""
 
     @classmethod
-    def of(cls, text: str) -> MarkupView:
+    def of(cls, text: str, source: Sequence[tuple[int, int]] = ()) -> MarkupView:
+        """How to show `text`; `source`: where it is source code (`Document.code_spans`), read as code blocks,
+        a block between blank lines, whatever markup or Markdown it holds."""
+        if source:
+            return cls._with_source(text, tuple(source))
         if is_page(text):
             return cls._page(text)
         fenced = _closed_fences(text)
@@ -614,6 +622,26 @@ class MarkupView:
         blocks = _disjoint([*_fence_blocks(text, fenced), *((start, end, 0) for start, end in pre)])
         code, margins = tuple((start, end) for start, end, _ in blocks), tuple(margin for *_, margin in blocks)
         return cls(markup=True, hidden=comments, literal=literal, code=code, margins=margins)
+
+    @classmethod
+    def _with_source(cls, text: str, source: tuple[tuple[int, int], ...]) -> MarkupView:
+        """The view of the text outside `source`, read as it would be alone (what else would it be read as?), with
+        `source` as code: each block of it between blank lines a code block, indentation its own (no margin)."""
+        view = cls.of(blanked(text, source))  # offsets kept; a fence left open runs to the end, over the code
+        blocks = [*((span, 0) for span in source_blocks(text, source))]
+        for (start, end), margin in zip(view.code, view.margins or (0,) * len(view.code), strict=True):
+            inside = _within(source, start, end)
+            end = min([end, *(s_start for s_start, _ in inside)])
+            if start < end:
+                blocks.append(((start, end), margin))
+        blocks.sort()
+        return replace(
+            view,
+            literal=tuple(sorted([*view.literal, *source])),
+            code=tuple(span for span, _ in blocks),
+            margins=tuple(margin for _, margin in blocks),
+            source=source,
+        )
 
     @classmethod
     def _page(cls, text: str) -> MarkupView:
@@ -783,19 +811,42 @@ def _inside(spans: tuple[tuple[int, int], ...], position: int) -> bool:
     return i >= 0 and spans[i][0] <= position < spans[i][1]
 
 
+_BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
+
+
+def source_blocks(text: str, source: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The blocks of source code in `source` (spans of `text`): runs of lines between blank lines, each from
+    its first line's start (indentation included) to its last line's end."""
+    blocks: list[tuple[int, int]] = []
+    for start, end in source:
+        position = start
+        for gap in [*_BLANK_LINE.finditer(text, start, end), None]:
+            stop = end if gap is None else gap.start()
+            piece = text[position:stop]
+            if piece.strip():
+                first = len(piece) - len(piece.lstrip())
+                lead = piece.rfind("\n", 0, first) + 1  # the first line's start: its indentation is the code's
+                blocks.append((position + lead, position + len(piece.rstrip())))
+            if gap is not None:
+                position = gap.end()
+    return blocks
+
+
 def markup_view(index: DocumentIndex) -> MarkupView:
-    """`MarkupView` of the index's text, built once per index object."""
-    return index.memo(_VIEW, lambda: MarkupView.of(index.text))
+    """`MarkupView` of the index's text (its source code read as such: `DocumentIndex.parts`), built once per
+    index object."""
+    source = tuple((part.start, part.end) for part in index.parts if part.code)
+    return index.memo(_VIEW, lambda: MarkupView.of(index.text, source))
 
 
 @functools.lru_cache(maxsize=4)
-def shown_document(text: str) -> str:
+def shown_document(text: str, source: tuple[tuple[int, int], ...] = ()) -> str:
     """`text` as a browser shows it, when it is markup (see `is_markup`); else `text` itself, words hyphenated
-    across lines joined.
+    across lines joined. `source`: where it is source code (`Document.code_spans`), shown as written.
 
     Kept for the last few texts: `direct` and `pearl-fulldoc` ask for it again for every question.
     """
-    return MarkupView.of(text).document(text)
+    return MarkupView.of(text, source).document(text)
 
 
 def shown_texts(index: DocumentIndex) -> list[str]:

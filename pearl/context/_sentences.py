@@ -194,7 +194,12 @@ def _code_units(
 ) -> list[tuple[int, int, bool]]:
     """The units of a code block: runs of whole lines, each as long as the caps allow (tokens estimated line by
     line, as `show` shows them); a line over them alone is cut as any unit is. Each unit after the first goes
-    on with the block."""
+    on with the block.
+
+    A unit the next line would take over a cap ends where the code breaks most: after its last blank line,
+    else before its last line of the least indentation (a statement of the enclosing block), as long as that
+    leaves it at least half of what it could hold; else before the line that does not fit.
+    """
     shown = _Shown(text, start, end, markup)
     token_cap = max_tokens if max_tokens is not None and count is not None else None
     units: list[tuple[int, int, bool]] = []
@@ -204,22 +209,35 @@ def _code_units(
         if unit_start < unit_end:
             units.append((unit_start, unit_end, bool(units)))
 
-    unit_start = unit_end = line_start = start
-    tokens = 0
     # A line ends at a line break, and in markup at a `<br>` too (taken with its line).
     breaks = _LINE_BREAK_MARKUP if markup else _NEWLINE
     ends = [(m.start() if m.group() == "\n" else m.end(), m.end()) for m in breaks.finditer(text, start, end)]
+    lines: list[tuple[int, int, int, int]] = []  # the unit's lines so far: start, end, tokens, depth (-1: blank above)
+    line_start = start
+    blank_above = False
     for line_end, next_start in [*ends, (end, end)]:
+        written = text[line_start:line_end]
+        if not written.strip():
+            blank_above = bool(lines)
+            line_start = next_start
+            continue
         line_tokens = 0
         if token_cap is not None and count is not None:
             line = show(line_start, line_end) if show is not None else _as_read(text, line_start, line_end, shown)
             line_tokens = count(line) + 1 if line.strip() else 0  # and its line break; a closing tag, nothing
-        over = shown.length(unit_start, line_end) > max_chars or tokens + line_tokens > (token_cap or sys.maxsize)
-        if over and unit_end > unit_start:
-            close(unit_start, unit_end)
-            unit_start, tokens = line_start, 0
-        unit_end, tokens, line_start = line_end, tokens + line_tokens, next_start
-    close(unit_start, unit_end)
+        depth = -1 if blank_above else len(written.expandtabs()) - len(written.expandtabs().lstrip())
+        blank_above = False
+        if lines:
+            tokens = sum(t for _, _, t, _ in lines) + line_tokens
+            over = shown.length(lines[0][0], line_end) > max_chars or tokens > (token_cap or sys.maxsize)
+            if over:
+                cut = _code_cut(lines, max_chars, token_cap, shown)
+                close(lines[0][0], lines[cut - 1][1])
+                lines = lines[cut:]
+        lines.append((line_start, line_end, line_tokens, depth))
+        line_start = next_start
+    if lines:
+        close(lines[0][0], lines[-1][1])
     out: list[tuple[int, int, bool]] = []
     for s_start, s_end, continued in units:
         pieces = [(s_start, s_end)]
@@ -227,6 +245,22 @@ def _code_units(
             pieces = _split_long(text, s_start, s_end, max_chars, markup)
         out.extend((p_start, p_end, continued or i > 0) for i, (p_start, p_end) in enumerate(pieces))
     return out if token_cap is None or count is None else _cap_tokens(text, out, token_cap, count, markup, show)
+
+
+def _code_cut(lines: list[tuple[int, int, int, int]], max_chars: int, token_cap: int | None, shown: _Shown) -> int:
+    """Where a unit of code `lines` (start, end, tokens, depth; -1 after a blank line) ends, the next line not
+    fitting: before the line of least depth, the last of them, that leaves the unit half its caps or more; else
+    all of them."""
+    best = len(lines)
+    tokens = lines[0][2]
+    for at in range(1, len(lines)):
+        half = shown.length(lines[0][0], lines[at - 1][1]) * 2 >= max_chars or (
+            token_cap is not None and tokens * 2 >= token_cap
+        )
+        tokens += lines[at][2]
+        if half and (best == len(lines) or lines[at][3] <= lines[best][3]):
+            best = at
+    return best
 
 
 def _as_read(text: str, start: int, end: int, shown: _Shown) -> str:

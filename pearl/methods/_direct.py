@@ -18,7 +18,7 @@ _TRUNCATED = ' truncated="yes"'
 async def answer_direct(ctx: AskContext) -> Answer:
     """Answer with the whole (truncated to the window) document in one prompt."""
     # As a browser shows it, when it is markup; the text must not close its <document> fence.
-    document = neutralise_fence(shown_document(ctx.document.text))
+    document = neutralise_fence(shown_document(ctx.document.text, tuple(ctx.document.code_spans)))
     if not document.strip():  # refused as the other methods refuse it (`index_document`), before a call is paid for
         raise ContextError(f"{ctx.document.name}: the document has no text to answer from")
     template = load_prompt("direct")

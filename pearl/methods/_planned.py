@@ -202,7 +202,7 @@ def _provider(
     """What the steps are shown, and whether the final answer call carries out the plan's closing step."""
     room = _room(ctx, style)
     if executor == "fulldoc":
-        return FullDocumentContext(shown_document(ctx.document.text), room), False
+        return FullDocumentContext(shown_document(ctx.document.text, tuple(ctx.document.code_spans)), room), False
     index = ctx.index()
     reading = _reading(ctx, plan)
 
