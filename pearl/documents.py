@@ -20,6 +20,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from pearl._files import is_pdf, looks_binary
+from pearl._text import counted
 from pearl.errors import DocumentError
 from pearl.models import Document, DocumentPart
 
@@ -48,11 +49,12 @@ CODE_SUFFIXES = frozenset(
     .cpp .cxx .hpp .hh .hxx .cs .fs .m .mm .swift .rb .php .pl .pm .lua .r .jl .dart .hs .ml .mli .ex .exs .erl .clj
     .el .lisp .scm .sh .bash .zsh .fish .ps1 .psm1 .bat .cmd .sql .proto .tf .nix .vim .css .scss .sass .less .vue
     .svelte .yaml .yml .toml .ini .cfg .conf .properties .json .jsonc .json5 .mk .cmake .dockerfile .diff .patch
-    """.split()
+    .pyx .pxd .cu .cuh .bzl .bazel .hcl .am""".split()
 )
 """Suffixes of source code and configuration files, read as code (`reads_as_code`)."""
 _CODE_NAMES = frozenset(
-    "makefile gnumakefile dockerfile containerfile jenkinsfile vagrantfile rakefile gemfile cmakelists.txt".split()
+    """makefile gnumakefile dockerfile containerfile jenkinsfile vagrantfile rakefile gemfile cmakelists.txt .bashrc
+    .bash_profile .zshrc .profile .vimrc .gitconfig .editorconfig""".split()
 )
 _SEPARATOR = "\n\n"
 
@@ -252,7 +254,9 @@ _BOMS = (
 def _decode(data: bytes, path: Path) -> str:
     """The text of a file's bytes: UTF-8, or UTF-16/32 (or UTF-8) by its byte-order mark, which is dropped."""
     encoding, name = next(((enc, name) for bom, enc, name in _BOMS if data.startswith(bom)), ("utf-8", ""))
-    binary = DocumentError(f"{path}: looks like a binary file, not text (supported: {', '.join(SUPPORTED_SUFFIXES)})")
+    binary = DocumentError(
+        f"{path}: looks like a binary file, not text (pearl reads text, HTML and PDF files, and source code)"
+    )
     # UTF-16 and UTF-32 text is full of NUL bytes; the NUL characters of a binary file survive decoding.
     if not name and looks_binary(data):
         raise binary
@@ -477,10 +481,13 @@ def _too_large(path: Path, size: int | None, max_bytes: int) -> _TooLarge:
 
 
 def reads_as_code(path: str | Path) -> bool:
-    """Whether a file of this name is source code or configuration (`CODE_SUFFIXES`, a `Makefile`, a `Dockerfile`,
-    `CMakeLists.txt`), read line by line with its indentation (`DocumentPart.code`) rather than as prose."""
+    """Whether a file of this name is source code or configuration (`CODE_SUFFIXES`, a `Makefile`, a `Dockerfile`
+    or `Dockerfile.dev`, `CMakeLists.txt`, a `.bashrc`), read line by line with its indentation
+    (`DocumentPart.code`) rather than as prose. (A file of another name that opens with `#!`, a script, is read
+    so too: `load_document`.)"""
     name = Path(path).name.lower()
-    return Path(name).suffix in CODE_SUFFIXES or name in _CODE_NAMES
+    kind = name.split(".", 1)[0]
+    return Path(name).suffix in CODE_SUFFIXES or name in _CODE_NAMES or (kind in _CODE_NAMES and kind != name)
 
 
 def _read_stream(path: Path, max_bytes: int) -> bytes:
@@ -549,9 +556,12 @@ def _expand(paths: Sequence[str | Path], other_kinds: list[str]) -> list[tuple[P
             found = sorted(_folder_files(path, others))
             if others:
                 kinds = sorted({p.suffix.lower() or "no extension" for p in others})
+                code = sum(map(reads_as_code, others))
+                them = "the source file to read it" if code == 1 else f"the {code} source files to read them"
+                named = f"; name {them} as code" if code else ""
                 other_kinds.append(
-                    f"{path}: {len(others)} file{'s' if len(others) != 1 else ''} of kinds pearl does not read "
-                    f"({', '.join(kinds)})"
+                    f"{path}: {counted(len(others), 'file')} of kinds pearl does not read from a folder "
+                    f"({', '.join(kinds)}){named}"
                 )
             if not found:
                 held = f"; it holds files of other kinds ({', '.join(kinds)}): name them to read them" if others else ""
@@ -693,7 +703,7 @@ def load_document(paths: str | Path | Sequence[str | Path], max_bytes: int = DEF
             chunks.append(_SEPARATOR)
             offset += len(_SEPARATOR)
         chunks.append(text)
-        code = reads_as_code(path)
+        code = reads_as_code(path) or (text.startswith("#!") and path.suffix.lower() not in SUPPORTED_SUFFIXES)
         parts.append(DocumentPart(name=str(path), start=offset, end=offset + len(text), crlf=crlf, code=code))
         offset += len(text)
     if not read:
@@ -722,7 +732,8 @@ def _reads_as_path(text: str) -> bool:
         return False
     if line.lower().endswith(SUPPORTED_SUFFIXES):
         return True
-    return ("/" in line or "\\" in line) and not any(c.isspace() for c in line)
+    one_word = not any(c.isspace() for c in line)
+    return one_word and ("/" in line or "\\" in line or reads_as_code(line))
 
 
 def names_path(text: str, *, one_word: bool = False) -> bool:

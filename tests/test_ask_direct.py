@@ -344,3 +344,15 @@ def test_an_answer_citing_more_sentences_than_are_kept_says_so() -> None:
     )
     assert len(answer.citations) == 8
     assert any(note.endswith("sentences; the evidence is the first 8") for note in answer.notes), answer.notes
+
+
+def test_rag_says_it_showed_the_whole_document_not_more_tokens_than_it_has() -> None:
+    short = Document.from_text("The ferry leaves at noon. It returns at six.")
+    answer = Pearl(FakeLLM(default="At noon [S0]."), load_settings(cache=False)).ask(short, "When?", method="rag")
+    context = next(event for event in answer.trace.events if event.stage == "context")
+    # Labels make the whole longer than the text: "18 of 12 tokens" read as a mistake.
+    assert context.output.startswith("the whole document, ") and context.output.endswith(" tokens with its labels")
+    long = Document.from_text(" ".join(f"Sentence {n} says a thing about ferries." for n in range(400)))
+    answer = Pearl(FakeLLM(default="A"), load_settings(cache=False)).ask(long, "When?", method="rag")
+    context = next(event for event in answer.trace.events if event.stage == "context")
+    assert re.fullmatch(r"\d+ of \d+ tokens", context.output)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import itertools
+import json
 from pathlib import Path
 
+from pearl import FakeLLM, Pearl
+from pearl.config import load_settings
 from pearl.context import SentenceFlag, index_document, render_sentences, shown_document
 from pearl.context._markup import MarkupView, fences
 from pearl.documents import load_document, reads_as_code
+from pearl.html import render_answer_page
 from pearl.models import Document
 from pearl.tokens import count_tokens
 
@@ -302,6 +306,12 @@ def test_a_source_file_named_on_its_own_is_read_as_code_block_by_block(tmp_path:
         f"[S{load}]\n    def load(self, path: Path) -> dict:\n        with path.open() as stream:\n"
         "            data = json.load(stream)\n        return {**DEFAULTS, **data}"
     )
+    # The unit, what a citation quotes and an answer page draws, begins with its first line's indentation.
+    assert index.sentence_text(load).startswith("    def load(self, path: Path) -> dict:\n        with")
+    assert index.para_starts[index.sent_para[load]] == index.sent_starts[load] == TOOL.index("    def load")
+    # A unit of one indented line has its label over it too, so that its indentation lines up with the code's.
+    small = index_document(Document.from_text("class A:\n    x = 1\n\n    y = 2\n", code=True), cache=False, ner=False)
+    assert render_sentences(small, [0, 1]) == "[S0]\nclass A:\n    x = 1\n[S1]\n    y = 2"
     # A block between blank lines is a paragraph of its own: the imports are not run into the comment after them.
     units = [index.sentence_text(i) for i in range(index.sentence_count)]
     assert "import json\nfrom pathlib import Path" in units
@@ -317,10 +327,19 @@ def test_a_source_file_named_on_its_own_is_read_as_code_block_by_block(tmp_path:
 
 
 def test_reads_as_code_by_suffix_or_name_and_a_folder_still_gives_only_documents(tmp_path: Path) -> None:
-    for name in ("tool.py", "MAIN.C", "config.yaml", "Makefile", "Dockerfile", "CMakeLists.txt", "app.tsx"):
+    code = ("tool.py", "MAIN.C", "config.yaml", "Makefile", "Dockerfile.dev", "CMakeLists.txt", "app.tsx", ".bashrc")
+    for name in code:
         assert reads_as_code(name), name
-    for name in ("notes.txt", "README.md", "page.html", "paper.pdf", "requirements.txt", "data.csv"):
+    for name in ("notes.txt", "README.md", "page.html", "paper.pdf", "requirements.txt", "data.csv", "Makefile_old"):
         assert not reads_as_code(name), name
+    # A script named for what it does, without a suffix, is code by its first line.
+    script = tmp_path / "cleanup"
+    script.write_text('#!/bin/sh\nset -e\n\nfor f in *.tmp; do\n    rm -f "$f"\ndone\n', encoding="utf-8")
+    assert load_document(script).parts[0].code
+    # No names are looked for in code: identifiers are no people ("False" a PERSON, "NULL" an ORG).
+    loader = index_document(Document.from_text(TOOL, code=True), cache=False, ner=False)
+    assert loader.entities == [] and index_document(TOOL, cache=False, ner=False).entities != []
+    script.unlink()
     (tmp_path / "tool.py").write_text(TOOL, encoding="utf-8")
     (tmp_path / "notes.md").write_text("# Notes\n\nThe loader reads JSON.\n", encoding="utf-8")
     folder = load_document(tmp_path)
@@ -354,13 +373,43 @@ def test_a_source_file_is_shown_whole_as_written_even_when_it_reads_as_a_page(tm
 def test_a_long_block_of_code_is_cut_where_the_code_breaks_most() -> None:
     body = "".join(f"        total += step_{n}(value, weight, limit)\n" for n in range(6))
     run = f"    def run(self, value, weight, limit):\n        total = 0\n{body}"
-    block = f"{run}    def reset(self):\n        self.total = 0\n"
+    comment = "    # Add up every step: the total\n    # and each step's weight.\n"
+    block = f"{comment}{run}    def reset(self):\n        self.total = 0\n"
     text = "class Runner:\n" + block * 2
     document = Document.from_text(text, code=True)
     index = index_document(document, cache=False, ner=False)
-    starts = [index.sentence_text(i).split("\n", 1)[0] for i in range(index.sentence_count)]
+    starts = [index.sentence_text(i).split("\n", 1)[0].lstrip() for i in range(index.sentence_count)]
     # Cut before a method (the least indented line that leaves the unit half its cap), never between two
     # lines of one method's body, and every line kept as written.
-    assert len(starts) > 1 and all(start.startswith(("class Runner", "def run", "def reset")) for start in starts)
+    assert len(starts) > 1 and all(start.startswith(("class Runner", "# Add up", "def reset")) for start in starts)
+    # A comment stays with the code under it: no unit ends with one.
+    assert not any(index.sentence_text(i).rsplit("\n", 1)[-1].lstrip().startswith("#") for i in range(len(starts)))
     lines = [line for i in range(index.sentence_count) for line in render_sentences(index, [i]).split("\n")[1:]]
     assert lines == text.rstrip("\n").split("\n")
+
+
+def test_an_answer_page_draws_a_source_files_code_as_code(tmp_path: Path) -> None:
+    tool = tmp_path / "tool.py"
+    tool.write_text(TOOL, encoding="utf-8")
+    document = load_document(tool)
+    index = index_document(document, cache=False, ner=False)
+    load = next(i for i in range(index.sentence_count) if "def load" in index.sentence_text(i))
+    llm = FakeLLM(default=f"It merges the file's settings over the defaults [S{load}].")
+    answer = Pearl(llm, load_settings(cache=False)).ask(document, "How are settings loaded?", method="rag")
+    assert [c.sentence_id for c in answer.citations] == [load]
+    assert answer.citations[0].text.startswith("    def load(")  # the file's own text, indentation first
+    page = render_answer_page(answer, index)
+    data = json.loads(page.split('<script type="application/json" id="pearl-document">', 1)[1].split("</script>")[0])
+    assert load in data["code"] and set(data["code"]) == set(range(index.sentence_count))
+    # The Evidence list and the excerpts a call was shown keep the code's lines, in a <pre>.
+    assert "<pre>    def load(self, path: Path) -&gt; dict:\n        with path.open() as stream:" in page
+    assert page.count("<pre>    def load(") >= 2
+
+
+def test_minified_code_on_one_line_is_cut_after_its_punctuation_never_inside_a_word() -> None:
+    rows = [{"id": n, "name": f"user{n}", "settings": {"theme": "dark", "timeout": 100 + n}} for n in range(300)]
+    text = json.dumps(rows, separators=(",", ":"))
+    index = index_document(Document.from_text(text, code=True), cache=False, ner=False)
+    assert index.sentence_count > 10 and max(index.sent_tokens) <= 200
+    assert all(text[index.sent_ends[i] - 1] in ",;{}()[]" for i in range(index.sentence_count - 1))
+    assert "".join(index.sentence_text(i) for i in range(index.sentence_count)) == text

@@ -367,7 +367,9 @@ def test_bad_inputs(tmp_path: Path, case: str) -> None:
         load_document(path)
 
 
-@pytest.mark.parametrize("path", ["contract.pdf", "My Documents/report.TXT", "notes/", "C:\\docs\\a.md"])
+@pytest.mark.parametrize(
+    "path", ["contract.pdf", "My Documents/report.TXT", "notes/", "C:\\docs\\a.md", "tool_typo.py", "Makefile"]
+)
 def test_a_missing_path_given_as_a_string_is_refused_not_read_as_text(path: str) -> None:
     # The README's `pearl.ask("contract.pdf", ...)` from the wrong folder once answered about the
     # twelve characters "contract.pdf" instead.
@@ -549,7 +551,12 @@ def test_a_folder_leaves_out_hidden_files_and_says_which_files_it_could_not_read
     (tmp_path / "data.csv").write_text("a,b", encoding="utf-8")
     (tmp_path / "b" / "NOTES").write_text("notes", encoding="utf-8")
     document = load_document(tmp_path)
-    assert f"{tmp_path}: 2 files of kinds pearl does not read (.csv, no extension)" in document.left_out
+    assert f"{tmp_path}: 2 files of kinds pearl does not read from a folder (.csv, no extension)" in document.left_out
+    # Source code is read only when named, and the note says so.
+    (tmp_path / "tool.py").write_text("print(1)\n", encoding="utf-8")
+    note = f"{tmp_path}: 3 files of kinds pearl does not read from a folder (.csv, .py, no extension); "
+    assert note + "name the source file to read it as code" in load_document(tmp_path).left_out
+    (tmp_path / "tool.py").unlink()
     # An answer about it says so, in its notes (which `pearl ask` prints and --json carries).
     answer = Pearl(llm=FakeLLM(default="A")).ask(document, "Who runs the ferry?", method="direct")
     assert [note for note in answer.notes if note.startswith("left out of the document: ")] == [

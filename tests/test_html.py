@@ -595,6 +595,24 @@ def test_browser_citation_click_marks_the_sentence_and_markup_stays_text(browser
     assert browser.execute_script("return performance.getEntriesByType('resource').length") == 0
 
 
+def test_browser_draws_a_source_files_code_line_by_line_in_a_monospace_font(browser: Any, tmp_path: Path) -> None:
+    tool = tmp_path / "tool.py"
+    tool.write_text("import json\n\n\nclass Loader:\n    def load(self, path):\n        return json.load(path)\n")
+    llm = FakeLLM(default="It reads JSON [S1].")
+    answer = Pearl(llm, load_settings(cache=False)).ask(tool, "How does it load?", method="rag")
+    page = tmp_path / "answer.html"
+    page.write_text(render_answer_page(answer, index_for_trace(answer.trace)), encoding="utf-8")
+    open_page(browser, page)
+    drawn = browser.execute_script(
+        "const p = document.getElementById('S1').parentElement;"
+        "return [p.className, p.textContent, getComputedStyle(p).fontFamily, getComputedStyle(p).whiteSpace]"
+    )
+    assert drawn[0] == "code" and drawn[1] == "class Loader:\n    def load(self, path):\n        return json.load(path)"
+    assert "monospace" in drawn[2] and drawn[3] == "pre-wrap"
+    cited = browser.execute_script("return document.querySelector('#cite-S1 pre').textContent")
+    assert cited == drawn[1]
+
+
 def test_browser_fallback_is_visible(browser: Any, tmp_path: Path) -> None:
     page = tmp_path / "fallback.html"
     page.write_text(render_answer_page(ask(tmp_path, hostile_llm(plan=None), plan_attempts=1)), encoding="utf-8")

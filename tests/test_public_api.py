@@ -176,6 +176,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "Weights",
         "attach_embeddings",
         "build_index",
+        "code_sentences",
         "compress",
         "count_words",
         "dense_available",

@@ -170,7 +170,9 @@ def ask(
         list[str],
         typer.Argument(
             metavar="FILE... QUESTION",
-            help="One or more files or folders (read as one document), then the question.",
+            help="One or more files or folders (read as one document), then the question. A source file named "
+            "on its own (tool.py, main.c, config.yaml) is read as code, line by line; a folder gives only .txt, "
+            ".md, .rst, .html and .pdf files.",
             show_default=False,
         ),
     ],

@@ -173,7 +173,8 @@ def context_command(
         list[str],
         typer.Argument(
             metavar="FILE... QUERY",
-            help="One or more files or folders (read as one document), then the question or step to compress for.",
+            help="One or more files or folders (read as one document), then the question or step to compress for. "
+            "A source file named on its own (tool.py) is read as code, line by line.",
             show_default=False,
         ),
     ],

@@ -113,7 +113,8 @@ def _render(index: DocumentIndex, ids: list[int], cut: dict[int, int]) -> str:
         if line and (block or "\n" in shown or not run_on):
             lines.append(" ".join(line))
             line = []
-        block = "\n" in shown  # code, laid out line by line: its label on a line of its own
+        # Code, laid out line by line (or a line of it indented): its label on a line of its own.
+        block = "\n" in shown or shown[:1] in (" ", "\t")
         line.append(f"[S{sid}]\n{shown}" if block else f"[S{sid}] {shown}")
         previous = sid
     if line:

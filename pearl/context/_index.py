@@ -107,6 +107,8 @@ def build_index(document: Document, *, ner: bool = True, progress: Progress | No
         progress(0, len(text), "loading the entity model")  # spaCy takes seconds to load, once per process
     nlp = load_ner(DEFAULT_MODEL) if ner else None
     skip = {i for i, flags in enumerate(layout.flags) if flags & SentenceFlag.NOT_CONTENT}
+    # Names in code are identifiers, which a model trained on prose labels at random ("False" a PERSON).
+    skip.update(i for i, (start, _) in enumerate(sentences) if any(a <= start < b for a, b in view.source))
     # A unit partly inside a script or a comment ("<!-- Highlight.js Stylesheets --> <link ...>") names
     # nothing there: that text is blanked, offsets kept, before names are looked for.
     visible = blanked(read, layout.view.hidden)

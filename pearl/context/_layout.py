@@ -146,7 +146,7 @@ def analyse_layout(
         for i in starts
         if not flags[i] & plain
         and is_heading(units[i])
-        and not ((units[i].startswith("#") or "\n" in units[i]) and _inside(fenced, sentences[i][0]))
+        and not ((units[i].lstrip().startswith("#") or "\n" in units[i]) and _inside(fenced, sentences[i][0]))
         and not any(start <= sentences[i][0] < end for start, end in layout.view.source)
     }
     # A table of contents without dot leaders: its lines are no headings either.

@@ -47,6 +47,7 @@ __all__ = [
     "Fence",
     "MarkupView",
     "blanked",
+    "code_sentences",
     "fences",
     "flag_markup",
     "gutters",
@@ -830,6 +831,13 @@ def source_blocks(text: str, source: Sequence[tuple[int, int]]) -> list[tuple[in
             if gap is not None:
                 position = gap.end()
     return blocks
+
+
+def code_sentences(index: DocumentIndex) -> list[int]:
+    """The sentences of `index` that are code (in a Markdown fence, a `<pre>`, a literal block or a source file),
+    shown line by line with their indentation."""
+    code = markup_view(index).code
+    return [sid for sid, start in enumerate(index.sent_starts) if code and _inside(code, start)]
 
 
 def markup_view(index: DocumentIndex) -> MarkupView:

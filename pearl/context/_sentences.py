@@ -23,6 +23,7 @@ import statistics
 import sys
 import unicodedata
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 __all__ = ["DEFAULT_MAX_CHARS", "LONG_TAG", "Segmentation", "segment"]
 
@@ -86,6 +87,7 @@ _NESTING = frozenset({"table", "ul", "ol", "dl"})
 _CLAUSE_CUT = re.compile(r"[;:](?=\s)")
 _COMMA_CUT = re.compile(r",(?=\s)")
 _SPACE = re.compile(r"\s+")
+_CODE_CUT = re.compile(r"[;,{}()\[\]](?=\S)")
 # A tag, which a reader never sees: in markup, lengths are measured without tags, and no cut falls inside
 # one (a `title="operator: Functions corresponding to..."` attribute is no clause of the sentence around it).
 _TAG = re.compile(r"</?[A-Za-z][\w:.-]{0,30}(?:\s[^<>]{0,1000})?/?>")
@@ -155,6 +157,7 @@ def segment(
     for stop, is_code in zip(edges, itertools.cycle((False, True))):
         if is_code:
             start, end = _trim(text, position, stop)
+            start = _indented(text, start, position)
             if start < end:
                 units = _code_units(text, start, end, max_chars, max_tokens, count, markup, show)
                 _add_paragraph(result, start, end, units)
@@ -198,21 +201,23 @@ def _code_units(
 
     A unit the next line would take over a cap ends where the code breaks most: after its last blank line,
     else before its last line of the least indentation (a statement of the enclosing block), as long as that
-    leaves it at least half of what it could hold; else before the line that does not fit.
+    leaves it at least half of what it could hold; else before the line that does not fit. Never right after a
+    comment line: a comment belongs to the code under it.
     """
     shown = _Shown(text, start, end, markup)
     token_cap = max_tokens if max_tokens is not None and count is not None else None
     units: list[tuple[int, int, bool]] = []
 
     def close(unit_start: int, unit_end: int) -> None:
+        floor = unit_start
         unit_start, unit_end = _trim(text, unit_start, unit_end)
         if unit_start < unit_end:
-            units.append((unit_start, unit_end, bool(units)))
+            units.append((_indented(text, unit_start, floor), unit_end, bool(units)))
 
     # A line ends at a line break, and in markup at a `<br>` too (taken with its line).
     breaks = _LINE_BREAK_MARKUP if markup else _NEWLINE
     ends = [(m.start() if m.group() == "\n" else m.end(), m.end()) for m in breaks.finditer(text, start, end)]
-    lines: list[tuple[int, int, int, int]] = []  # the unit's lines so far: start, end, tokens, depth (-1: blank above)
+    lines: list[_CodeLine] = []  # the unit's lines so far
     line_start = start
     blank_above = False
     for line_end, next_start in [*ends, (end, end)]:
@@ -228,16 +233,17 @@ def _code_units(
         depth = -1 if blank_above else len(written.expandtabs()) - len(written.expandtabs().lstrip())
         blank_above = False
         if lines:
-            tokens = sum(t for _, _, t, _ in lines) + line_tokens
+            tokens = sum(line.tokens for line in lines) + line_tokens
             over = shown.length(lines[0][0], line_end) > max_chars or tokens > (token_cap or sys.maxsize)
             if over:
                 cut = _code_cut(lines, max_chars, token_cap, shown)
-                close(lines[0][0], lines[cut - 1][1])
+                close(lines[0].start, lines[cut - 1].end)
                 lines = lines[cut:]
-        lines.append((line_start, line_end, line_tokens, depth))
+        comment = _COMMENT.match(written) is not None
+        lines.append(_CodeLine(line_start, line_end, line_tokens, depth, comment))
         line_start = next_start
     if lines:
-        close(lines[0][0], lines[-1][1])
+        close(lines[0].start, lines[-1].end)
     out: list[tuple[int, int, bool]] = []
     for s_start, s_end, continued in units:
         pieces = [(s_start, s_end)]
@@ -247,18 +253,30 @@ def _code_units(
     return out if token_cap is None or count is None else _cap_tokens(text, out, token_cap, count, markup, show)
 
 
-def _code_cut(lines: list[tuple[int, int, int, int]], max_chars: int, token_cap: int | None, shown: _Shown) -> int:
-    """Where a unit of code `lines` (start, end, tokens, depth; -1 after a blank line) ends, the next line not
-    fitting: before the line of least depth, the last of them, that leaves the unit half its caps or more; else
-    all of them."""
+class _CodeLine(NamedTuple):
+    start: int
+    end: int
+    tokens: int
+    depth: int
+    """Its indentation, in columns; -1 after a blank line."""
+    comment: bool
+
+
+# A line that is a comment: "#", "//", "/*", "*" (inside a block comment), "--" (SQL, Lua, Haskell), ";" (Lisp, ini).
+_COMMENT = re.compile(r"[ \t]*(?:#(?!!)|//|/\*|\*(?:[ \t]|$)|--(?:[ \t]|$)|;)")
+
+
+def _code_cut(lines: list[_CodeLine], max_chars: int, token_cap: int | None, shown: _Shown) -> int:
+    """Where a unit of code `lines` ends, the next line not fitting: before the line of least depth, the last of
+    them, that leaves the unit half its caps or more and does not follow a comment; else all of them."""
     best = len(lines)
-    tokens = lines[0][2]
+    tokens = lines[0].tokens
     for at in range(1, len(lines)):
-        half = shown.length(lines[0][0], lines[at - 1][1]) * 2 >= max_chars or (
+        half = shown.length(lines[0].start, lines[at - 1].end) * 2 >= max_chars or (
             token_cap is not None and tokens * 2 >= token_cap
         )
-        tokens += lines[at][2]
-        if half and (best == len(lines) or lines[at][3] <= lines[best][3]):
+        tokens += lines[at].tokens
+        if half and not lines[at - 1].comment and (best == len(lines) or lines[at].depth <= lines[best].depth):
             best = at
     return best
 
@@ -380,6 +398,13 @@ def _markup_paragraphs(text: str, start: int, end: int) -> list[tuple[int, int]]
             depth += 1
     edges = [start, *_markup_cuts(text, start, end, cuts), end]
     return list(itertools.pairwise(edges))
+
+
+def _indented(text: str, start: int, floor: int) -> int:
+    """`start`, or the start of its line where only blanks (its indentation) come before it there, down to `floor`:
+    a unit of code begins with its first line's indentation, as the file writes it."""
+    line = max(floor, text.rfind("\n", 0, start) + 1)
+    return line if text[line:start].strip(" \t") == "" else start
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
@@ -570,10 +595,11 @@ def _ends_sentence(word: str, label: str) -> bool:
 
 
 def _split_long(text: str, start: int, end: int, max_chars: int, markup: bool = False) -> list[tuple[int, int]]:
-    """Cut an over-long unit at clause marks, then commas, then spaces, then before tags, then anywhere
-    (`max_chars` as shown: tags count nothing, and only the last resort cuts inside one)."""
+    """Cut an over-long unit at clause marks, then commas, then spaces, then after the punctuation of code with no
+    spaces (minified JavaScript, JSON on one line), then before tags, then anywhere (`max_chars` as shown: tags
+    count nothing, and only the last resort cuts inside one)."""
     shown = _Shown(text, start, end, markup)
-    for pattern in (_CLAUSE_CUT, _COMMA_CUT, _SPACE, None):
+    for pattern in (_CLAUSE_CUT, _COMMA_CUT, _SPACE, _CODE_CUT, None):
         if pattern is None:  # before a tag, where a reader sees no edge: cells written with no space between
             cuts = [edge for edge in shown.starts if start < edge < end]
         else:

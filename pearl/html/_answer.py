@@ -35,6 +35,8 @@ class Excerpt:
 
     sid: int | None
     text: str
+    code: bool = False
+    """Code, shown line by line (its label was on a line of its own)."""
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,10 @@ def _stage(number: int, event: TraceEvent) -> Stage:
     notes = [found.group(1) for block in blocks if (found := _NOTE.search(block.group(2)))]
     note = "; ".join(notes)
     pieces = _LABEL.split(body)
-    excerpts = [Excerpt(int(sid), _excerpt_text(chunk)) for sid, chunk in zip(pieces[1::2], pieces[2::2], strict=True)]
+    excerpts = [
+        Excerpt(int(sid), _excerpt_text(chunk), chunk.startswith("\n"))
+        for sid, chunk in zip(pieces[1::2], pieces[2::2], strict=True)
+    ]
     unlabelled = len(pieces[0].strip()) if not excerpts else 0
     return Stage(number, event, fence_note=note, excerpts=excerpts, unlabelled_chars=unlabelled)
 
@@ -130,7 +135,7 @@ def _shown_labels(stages: Sequence[Stage]) -> set[int] | None:
 def _excerpt_text(chunk: str) -> str:
     """A labelled sentence's text as the prompt showed it: code (its label on a line of its own) keeps its
     lines and indentation, anything else is one line."""
-    if chunk.startswith("\n") and "\n" in chunk.strip():
+    if chunk.startswith("\n") and chunk.strip():
         return chunk[1:].rstrip()
     return " ".join(chunk.split())
 
@@ -267,6 +272,7 @@ def render_answer_page(answer: Answer, index: DocumentIndex | None = None, *, no
         graph=graph,
         other_stages=[s for s in stages if id(s) not in step_stages],
         document=document,
+        code=set(document["code"]) if document is not None else set(),
         sentences=_sentence_count(trace, index),
         shown=_shown_labels(stages),
         # The name as the user gave it (the trace's), not the absolute path it was read again from.

@@ -6,7 +6,7 @@ from bisect import bisect_left
 from collections.abc import Iterable
 from typing import Any
 
-from pearl.context import DocumentIndex, SentenceFlag, index_document
+from pearl.context import DocumentIndex, SentenceFlag, code_sentences, index_document
 from pearl.documents import load_document
 from pearl.errors import DocumentError
 from pearl.models import Document, Trace
@@ -85,6 +85,7 @@ def document_data(index: DocumentIndex, cited: Iterable[int], used: Iterable[int
         "paragraphs": index.sent_para,
         "parts": part_starts,
         "headings": headings,
+        "code": code_sentences(index),  # drawn in a monospace font, as the prompt shows them
         "cited": sorted({i for i in cited if i in valid}),
         "used": sorted({i for i in used if i in valid}),
     }

@@ -59,7 +59,11 @@ async def answer_rag(ctx: AskContext) -> Answer:
     fields, reply, budget = _fields(ctx)
     query = " ".join([question.text, *question.options])
     piece = compress(index, query, budget)
-    ctx.recorder.note("context", f"{piece.tokens} of {piece.source_tokens} tokens", sentences=piece.sentence_ids)
+    # Whole, the labels make it longer than the document: "64 of 56 tokens" read as a mistake.
+    whole = len(piece.sentence_ids) == index.sentence_count
+    kept = f"the whole document, {piece.tokens} tokens with its labels" if whole else None
+    kept = kept or f"{piece.tokens} of {piece.source_tokens} tokens"
+    ctx.recorder.note("context", kept, sentences=piece.sentence_ids)
     messages = template.render(document=piece.text, **fields)
     completion = await ctx.recorder.acall("answer", template, messages, **reply.params)
     text = completion.text.strip()

@@ -13,6 +13,7 @@
   var chunks = [];
   var partAt = {};
   var headings = new Set(doc ? doc.headings : []);
+  var code = new Set(doc && doc.code ? doc.code : []);
   var cited = new Set(doc ? doc.cited : []);
   var used = new Set(doc ? doc.used : []);
 
@@ -54,6 +55,7 @@
       if (p === null || doc.paragraphs[i] !== doc.paragraphs[i - 1]) {
         p = document.createElement("p");
         if (headings.has(i)) p.className = "h";
+        else if (code.has(i)) p.className = "code";
         frag.appendChild(p);
       }
       var s = document.createElement("span");
