@@ -486,8 +486,10 @@ def reads_as_code(path: str | Path) -> bool:
     (`DocumentPart.code`) rather than as prose. (A file of another name that opens with `#!`, a script, is read
     so too: `load_document`.)"""
     name = Path(path).name.lower()
-    kind = name.split(".", 1)[0]
-    return Path(name).suffix in CODE_SUFFIXES or name in _CODE_NAMES or (kind in _CODE_NAMES and kind != name)
+    if name in _CODE_NAMES or Path(name).suffix in CODE_SUFFIXES:
+        return True
+    kind = name.split(".", 1)[0]  # `Dockerfile.dev`, `Makefile.am`; not `Makefile.md`, a document about one
+    return kind in _CODE_NAMES and Path(name).suffix not in SUPPORTED_SUFFIXES
 
 
 def _read_stream(path: Path, max_bytes: int) -> bytes:

@@ -127,11 +127,12 @@ class Document(BaseModel):
         """A stable hash of the text and how it is read (sha256, hex): equal text, equal hash, whatever the
         source, unless part of it is source code (`DocumentPart.code`), which is read line by line: then where
         the code is counts too."""
-        digest = hashlib.sha256(self.text.encode("utf-8"))
+        digest = hashlib.sha256(self.text.encode("utf-8")).hexdigest()
         code = [f"{part.start}:{part.end}" for part in self.parts if part.code]
-        if code:
-            digest.update(("\0code " + " ".join(code)).encode("ascii"))
-        return digest.hexdigest()
+        if not code:
+            return digest
+        # Of another form than a text's alone (a suffix), so that no text can hash as a text read with code.
+        return hashlib.sha256(f"{digest} code {' '.join(code)}".encode("ascii")).hexdigest() + "-code"
 
     @property
     def code_spans(self) -> list[tuple[int, int]]:

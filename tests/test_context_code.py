@@ -413,3 +413,70 @@ def test_minified_code_on_one_line_is_cut_after_its_punctuation_never_inside_a_w
     assert index.sentence_count > 10 and max(index.sent_tokens) <= 200
     assert all(text[index.sent_ends[i] - 1] in ",;{}()[]" for i in range(index.sentence_count - 1))
     assert "".join(index.sentence_text(i) for i in range(index.sentence_count)) == text
+
+
+def test_code_is_cut_where_the_unit_keeps_half_its_cap_and_the_rest_takes_the_next_line() -> None:
+    # An `else:` early in the block is the shallowest line, but cut there the unit would hold a few tokens.
+    body = "".join(f"    total = total + compute_the_step(value_{n}, weight_{n}, limit_{n})\n" for n in range(16))
+    text = f"if ready:\n    total = 0\nelse:\n{body}"
+    index = index_document(Document.from_text(text, code=True), cache=False, ner=False)
+    assert index.sentence_count > 1 and index.sent_tokens[0] >= 100
+    # A cut before a line that leaves the rest no room for the next one is not taken: no line is ever split.
+    long = lambda name, n: f"{name} = [" + ", ".join(f"item_{k}" for k in range(n)) + "]\n"  # noqa: E731
+    text = long("a", 25) + "    " + long("b", 20) + "    " + long("c", 35) + "d = 1\n"
+    index = index_document(Document.from_text(text, code=True), cache=False, ner=False)
+    assert max(index.sent_tokens) <= 200
+    lines = [line for i in range(index.sentence_count) for line in index.sentence_text(i).split("\n")]
+    assert lines == text.rstrip("\n").split("\n")
+    # A line over the cap alone is cut as any unit is; its first piece still opens with the line's indentation.
+    index = index_document(Document.from_text("def f():\n\n    " + long("z", 90), code=True), cache=False, ner=False)
+    assert index.sentence_count > 2 and index.sentence_text(1).startswith("    z = [item_0,")
+
+
+def test_a_source_file_beside_documents_leaves_them_read_as_they_would_be_alone(tmp_path: Path) -> None:
+    # A fence's mark in a docstring opens nothing: the Markdown after the code keeps its titles.
+    (tmp_path / "tick.py").write_text(
+        'def show():\n    """Example:\n\n    ```\n    show()\n    """\n', encoding="utf-8"
+    )
+    (tmp_path / "after.md").write_text("# Usage\n\nCall show.\n\n## Notes\n\nIt prints.\n", encoding="utf-8")
+    both = index_document(load_document([tmp_path / "tick.py", tmp_path / "after.md"]), cache=False, ner=False)
+    alone = index_document(load_document(tmp_path / "after.md"), cache=False, ner=False)
+    headings = [both.sentence_text(i) for i in range(both.sentence_count) if both.sent_flags[i] & SentenceFlag.HEADING]
+    assert headings == ["# Usage", "## Notes"] and sum(f & SentenceFlag.HEADING > 0 for f in alone.sent_flags) == 2
+    # Words hyphenated across lines are joined in the prose that `direct` pastes, never in the code.
+    (tmp_path / "notes.txt").write_text("The com-\nputer adds it.\n", encoding="utf-8")
+    (tmp_path / "calc.py").write_text("total = (value-\n         offset)\n", encoding="utf-8")
+    document = load_document([tmp_path / "notes.txt", tmp_path / "calc.py"])
+    shown = shown_document(document.text, tuple(document.code_spans))
+    assert "The computer adds it." in shown and "total = (value-\n         offset)" in shown
+    # A page's fragment is markup, or not, whatever the size of the code beside it.
+    fragment = '<div class="note">' + "".join(f"<p>Point {n} of the note.</p>" for n in range(12)) + "</div>\n"
+    assert MarkupView.of(fragment).markup
+    (tmp_path / "frag.txt").write_text(fragment, encoding="utf-8")
+    for size in (1, 2000):
+        (tmp_path / "big.py").write_text("x = 1\n" * size, encoding="utf-8")
+        document = load_document([tmp_path / "frag.txt", tmp_path / "big.py"])
+        assert MarkupView.of(document.text, document.code_spans).markup, size
+
+
+def test_a_document_about_a_makefile_is_a_document_and_a_text_never_hashes_as_code() -> None:
+    assert reads_as_code("Makefile.am") and not reads_as_code("Makefile.md") and not reads_as_code("dockerfile.html")
+    code = Document.from_text("x = 1\n", code=True)
+    assert code.content_hash.endswith("-code") and len(Document.from_text("x = 1\n").content_hash) == 64
+    assert code.content_hash != Document.from_text("x = 1\n\0code 0:6").content_hash
+
+
+def test_consecutive_one_line_units_of_code_are_each_on_a_line_of_their_own() -> None:
+    line = lambda name: f"{name} = [" + ", ".join(str(100 + n) for n in range(60)) + "]"  # noqa: E731
+    index = index_document(Document.from_text(f"{line('A')}\n{line('B')}\n", code=True), cache=False, ner=False)
+    assert index.sentence_count == 2
+    assert render_sentences(index, [0, 1]) == f"[S0]\n{line('A')}\n[S1]\n{line('B')}"
+
+
+def test_a_preprocessor_line_is_no_comment_a_cut_may_follow_it() -> None:
+    from pearl.context._sentences import _COMMENT
+
+    for comment in ("# note", "// note", "/* note", " * note", "-- note", "; note", "#"):
+        assert _COMMENT.match(comment), comment
+    for code in ("#include <stdio.h>", "#endif", "  #define N 3", "#!/bin/sh", "x = 1", "*ptr = 3;"):
+        assert not _COMMENT.match(code), code

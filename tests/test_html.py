@@ -32,6 +32,7 @@ from typer.testing import CliRunner
 
 from pearl import Pearl, load_settings
 from pearl.cli import app
+from pearl.context import render_sentences
 from pearl.errors import DocumentError
 from pearl.eval import counting_fake_llm, fake_reply, load_dataset, render_report, run_eval, summarize
 from pearl.html import index_for_trace, render_answer_page, render_report_page, render_trace_page
@@ -154,6 +155,21 @@ def test_index_for_trace_refuses_a_gone_or_changed_file(tmp_path: Path) -> None:
         index_for_trace(answer.trace)
     with pytest.raises(DocumentError, match="older pearl"):
         index_for_trace(Trace())
+
+
+def test_a_trace_of_a_source_file_read_as_prose_by_an_older_pearl_gets_its_page(tmp_path: Path) -> None:
+    tool = tmp_path / "tool.py"
+    tool.write_text("import json\n\n\ndef load(path):\n    return json.load(path)\n", encoding="utf-8")
+    answer = Pearl(FakeLLM(default="It reads JSON [S1]."), load_settings(cache=False)).ask(tool, "How?", method="rag")
+    assert answer.trace.document is not None and answer.trace.document.content_hash.endswith("-code")
+    assert index_for_trace(answer.trace).parts[0].code
+    # Before source files were read as code, the trace's hash was the text's alone, its sentences the prose's.
+    older = answer.trace.document.model_copy(update={"content_hash": hashlib.sha256(tool.read_bytes()).hexdigest()})
+    index = index_for_trace(answer.trace.model_copy(update={"document": older}))
+    assert not index.parts[0].code and render_sentences(index, [1]) == "[S1] def load(path): return json.load(path)"
+    tool.write_text("import json\n", encoding="utf-8")
+    with pytest.raises(DocumentError, match="changed since the trace was written"):
+        index_for_trace(answer.trace.model_copy(update={"document": older}))
 
 
 # ---------------------------------------------------------------- what pages hold

@@ -33,7 +33,7 @@ from pearl.context._bm25 import BM25
 from pearl.context._dense import dense_scores
 from pearl.context._entities import entity_sentences, lookup_entities
 from pearl.context._graph import cooccurrence
-from pearl.context._markup import shown_text, shown_texts
+from pearl.context._markup import is_code, shown_text, shown_texts
 from pearl.context._models import CompressedContext, DocumentIndex, SentenceFlag
 from pearl.context._query import clean_query, query_terms
 from pearl.context._terms import joined_terms, query_variants, stem, term_bases, terms, words
@@ -113,8 +113,8 @@ def _render(index: DocumentIndex, ids: list[int], cut: dict[int, int]) -> str:
         if line and (block or "\n" in shown or not run_on):
             lines.append(" ".join(line))
             line = []
-        # Code, laid out line by line (or a line of it indented): its label on a line of its own.
-        block = "\n" in shown or shown[:1] in (" ", "\t")
+        # Code, laid out line by line: its label on a line of its own, and the next unit on a line of its own too.
+        block = "\n" in shown or is_code(index, sid)
         line.append(f"[S{sid}]\n{shown}" if block else f"[S{sid}] {shown}")
         previous = sid
     if line:

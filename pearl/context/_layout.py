@@ -19,7 +19,7 @@ import bisect
 import re
 from collections import Counter
 
-from pearl.context._markup import MarkupView, fences, flag_markup
+from pearl.context._markup import MarkupView, blanked, fences, flag_markup
 from pearl.context._models import SentenceFlag
 
 __all__ = ["Layout", "analyse_layout", "is_heading"]
@@ -138,7 +138,9 @@ def analyse_layout(
     starts = [i for i in range(size) if i == 0 or paragraphs[i] != paragraphs[i - 1]]
     plain = SentenceFlag.TOC | SentenceFlag.BOILERPLATE
     layout.view = MarkupView.of(text) if view is None else view
-    fenced = [(fence.start, fence.closing) for fence in fences(text)]
+    # (A fence's mark in a source file, in a docstring, opens nothing: the files after it keep their titles.)
+    source = layout.view.source
+    fenced = [(fence.start, fence.closing) for fence in fences(blanked(text, source) if source else text)]
     # In a fenced code block (one never closed runs to the end) a "# comment", or lines over a closing
     # fence, are code, not titles; other titles there are left as read. A source file has none.
     titles = {

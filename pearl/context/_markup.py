@@ -52,6 +52,7 @@ __all__ = [
     "flag_markup",
     "gutters",
     "hidden_spans",
+    "is_code",
     "is_markup",
     "keep_shown",
     "literal_blocks",
@@ -171,7 +172,7 @@ _HIDDEN_CLOSE = {
 }
 _NOTHING_SHOWN = re.compile(r"^[\W_]*$")
 
-_VIEW, _SHOWN = "markup_view", "shown_texts"  # `DocumentIndex.memo` keys
+_VIEW, _SHOWN, _CODE = "markup_view", "shown_texts", "code_sentences"  # `DocumentIndex.memo` keys
 
 DENSE_CHARS = 200
 """A text with HTML elements' tags about this close together or closer, throughout, is markup."""
@@ -265,14 +266,15 @@ def _element_tags(text: str) -> tuple[int, int]:
     return tags, closing
 
 
-def _dense(text: str, literal: tuple[tuple[int, int], ...]) -> bool:
+def _dense(text: str, literal: tuple[tuple[int, int], ...], blank: int = 0) -> bool:
     """Tags of HTML elements about every `DENSE_CHARS` characters or closer, elements closed as markup closes them.
 
     Prose that names tags ("each item is an <li>") opens elements it never closes, and a code
-    example's tags (in `literal`) are no markup.
+    example's tags (in `literal`) are no markup. `blank`: characters of `text` that are no part of it (source
+    code blanked out of a document of several files).
     """
     tags, closing = _element_tags(blanked(text, literal))
-    return tags >= MIN_TAGS and len(text) <= DENSE_CHARS * tags and closing >= CLOSING_SHARE * tags
+    return tags >= MIN_TAGS and len(text) - blank <= DENSE_CHARS * tags and closing >= CLOSING_SHARE * tags
 
 
 class Fence(NamedTuple):
@@ -608,13 +610,19 @@ class MarkupView:
         a block between blank lines, whatever markup or Markdown it holds."""
         if source:
             return cls._with_source(text, tuple(source))
+        return cls._read(text)
+
+    @classmethod
+    def _read(cls, text: str, blank: int = 0) -> MarkupView:
+        """The view of `text`, `blank` characters of which are source code blanked out, which counts for nothing in
+        how dense its tags are."""
         if is_page(text):
             return cls._page(text)
         fenced = _closed_fences(text)
         if _XML.match(text):
             return cls._plain(text, fenced)
         literal = _literal_spans(text, fenced)
-        if not _dense(text, literal):
+        if not _dense(text, literal, blank):
             return cls._plain(text, fenced)
         if _opens_as_fragment(text):
             return cls._page(text)
@@ -628,7 +636,8 @@ class MarkupView:
     def _with_source(cls, text: str, source: tuple[tuple[int, int], ...]) -> MarkupView:
         """The view of the text outside `source`, read as it would be alone (what else would it be read as?), with
         `source` as code: each block of it between blank lines a code block, indentation its own (no margin)."""
-        view = cls.of(blanked(text, source))  # offsets kept; a fence left open runs to the end, over the code
+        # Offsets kept; a fence left open runs to the end, over the code.
+        view = cls._read(blanked(text, source), sum(end - start for start, end in source))
         blocks = [*((span, 0) for span in source_blocks(text, source))]
         for (start, end), margin in zip(view.code, view.margins or (0,) * len(view.code), strict=True):
             inside = _within(source, start, end)
@@ -711,7 +720,14 @@ class MarkupView:
         hyphenated across lines joined)."""
         if not self.markup:
             text = self.read(text)
-            return _join_broken_words(text, self.compounds) if self.broken else text
+            if not self.broken:
+                return text
+            # Words broken across lines are joined in prose alone: in code, "(value-\n offset)" is a subtraction.
+            pieces, position = [], 0
+            for start, end in self.source:
+                pieces += [_join_broken_words(text[position:start], self.compounds), text[start:end]]
+                position = end
+            return "".join([*pieces, _join_broken_words(text[position:], self.compounds)])
         parts: list[str] = []
         position = 0
         margins = self.margins or (0,) * len(self.code)
@@ -836,8 +852,17 @@ def source_blocks(text: str, source: Sequence[tuple[int, int]]) -> list[tuple[in
 def code_sentences(index: DocumentIndex) -> list[int]:
     """The sentences of `index` that are code (in a Markdown fence, a `<pre>`, a literal block or a source file),
     shown line by line with their indentation."""
+    return sorted(index.memo(_CODE, lambda: _code_sentences(index)))
+
+
+def _code_sentences(index: DocumentIndex) -> frozenset[int]:
     code = markup_view(index).code
-    return [sid for sid, start in enumerate(index.sent_starts) if code and _inside(code, start)]
+    return frozenset(sid for sid, start in enumerate(index.sent_starts) if code and _inside(code, start))
+
+
+def is_code(index: DocumentIndex, sid: int) -> bool:
+    """Whether sentence `sid` is code (`code_sentences`)."""
+    return sid in index.memo(_CODE, lambda: _code_sentences(index))
 
 
 def markup_view(index: DocumentIndex) -> MarkupView:

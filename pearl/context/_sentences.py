@@ -232,15 +232,15 @@ def _code_units(
             line_tokens = count(line) + 1 if line.strip() else 0  # and its line break; a closing tag, nothing
         depth = -1 if blank_above else len(written.expandtabs()) - len(written.expandtabs().lstrip())
         blank_above = False
+        code_line = _CodeLine(line_start, line_end, line_tokens, depth, _COMMENT.match(written) is not None)
         if lines:
             tokens = sum(line.tokens for line in lines) + line_tokens
-            over = shown.length(lines[0][0], line_end) > max_chars or tokens > (token_cap or sys.maxsize)
+            over = shown.length(lines[0].start, line_end) > max_chars or tokens > (token_cap or sys.maxsize)
             if over:
-                cut = _code_cut(lines, max_chars, token_cap, shown)
+                cut = _code_cut(lines, code_line, max_chars, token_cap, shown)
                 close(lines[0].start, lines[cut - 1].end)
                 lines = lines[cut:]
-        comment = _COMMENT.match(written) is not None
-        lines.append(_CodeLine(line_start, line_end, line_tokens, depth, comment))
+        lines.append(code_line)
         line_start = next_start
     if lines:
         close(lines[0].start, lines[-1].end)
@@ -250,7 +250,10 @@ def _code_units(
         if shown.length(s_start, s_end) > max_chars:
             pieces = _split_long(text, s_start, s_end, max_chars, markup)
         out.extend((p_start, p_end, continued or i > 0) for i, (p_start, p_end) in enumerate(pieces))
-    return out if token_cap is None or count is None else _cap_tokens(text, out, token_cap, count, markup, show)
+    if token_cap is not None and count is not None:
+        out = _cap_tokens(text, out, token_cap, count, markup, show)
+    # A line too long for a unit alone is cut as any unit is, which trims: a piece opening a line keeps its indentation.
+    return [(_indented(text, s_start, start), s_end, continued) for s_start, s_end, continued in out]
 
 
 class _CodeLine(NamedTuple):
@@ -263,20 +266,30 @@ class _CodeLine(NamedTuple):
 
 
 # A line that is a comment: "#", "//", "/*", "*" (inside a block comment), "--" (SQL, Lua, Haskell), ";" (Lisp, ini).
-_COMMENT = re.compile(r"[ \t]*(?:#(?!!)|//|/\*|\*(?:[ \t]|$)|--(?:[ \t]|$)|;)")
+_COMMENT = re.compile(
+    r"[ \t]*(?:#(?![!]|[ \t]*(?:include|define|undef|if|ifdef|ifndef|elif|else|endif|pragma|error|warning|line|import)"
+    r"\b)|//|/\*|\*(?:[ \t]|$)|--(?:[ \t]|$)|;)"
+)
+"""A comment line (a preprocessor's `#include`, `#endif` is none)."""
 
 
-def _code_cut(lines: list[_CodeLine], max_chars: int, token_cap: int | None, shown: _Shown) -> int:
-    """Where a unit of code `lines` ends, the next line not fitting: before the line of least depth, the last of
-    them, that leaves the unit half its caps or more and does not follow a comment; else all of them."""
+def _code_cut(lines: list[_CodeLine], new: _CodeLine, max_chars: int, token_cap: int | None, shown: _Shown) -> int:
+    """Where a unit of code `lines` ends, the `new` line not fitting: before the line of least depth, the last of
+    them, that leaves the unit half its caps or more, does not follow a comment, and leaves the lines after it room
+    for the new one; else all of them (the new line starts the next unit)."""
     best = len(lines)
+    total = sum(line.tokens for line in lines) + new.tokens
     tokens = lines[0].tokens
     for at in range(1, len(lines)):
         half = shown.length(lines[0].start, lines[at - 1].end) * 2 >= max_chars or (
             token_cap is not None and tokens * 2 >= token_cap
         )
+        rest = shown.length(lines[at].start, new.end) <= max_chars and (
+            token_cap is None or total - tokens <= token_cap
+        )
         tokens += lines[at].tokens
-        if half and not lines[at - 1].comment and (best == len(lines) or lines[at].depth <= lines[best].depth):
+        better = best == len(lines) or lines[at].depth <= lines[best].depth
+        if half and rest and not lines[at - 1].comment and better:
             best = at
     return best
 

@@ -45,6 +45,11 @@ def index_for_trace(trace: Trace) -> DocumentIndex:
         document = load_document(ref.sources)
     except DocumentError as exc:
         raise DocumentError(f"{exc}; the trace's document cannot be read again") from None
+    if document.content_hash != ref.content_hash and document.code_spans:
+        # A trace of a pearl that read source files as prose: its sentence numbers are that reading's.
+        prose = [part.model_copy(update={"code": False}) for part in document.parts]
+        if (as_prose := document.model_copy(update={"parts": prose})).content_hash == ref.content_hash:
+            document = as_prose
     if document.content_hash != ref.content_hash:
         raise DocumentError(
             f"{ref.name}: the file(s) changed since the trace was written (content hash differs); "
