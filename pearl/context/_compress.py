@@ -33,7 +33,7 @@ from pearl.context._bm25 import BM25
 from pearl.context._dense import dense_scores
 from pearl.context._entities import entity_sentences, lookup_entities
 from pearl.context._graph import cooccurrence
-from pearl.context._markup import is_code, shown_text, shown_texts
+from pearl.context._markup import code_set, shown_text, shown_texts
 from pearl.context._models import CompressedContext, DocumentIndex, SentenceFlag
 from pearl.context._query import clean_query, query_terms
 from pearl.context._terms import joined_terms, query_variants, stem, term_bases, terms, words
@@ -106,15 +106,17 @@ def _render(index: DocumentIndex, ids: list[int], cut: dict[int, int]) -> str:
     lines: list[str] = []
     line: list[str] = []
     previous, block = -2, False
+    # Read once: each `DocumentIndex.memo` lookup goes through pydantic's attribute hook, microseconds a sentence.
+    texts, code, para = shown_texts(index), code_set(index), index.sent_para
     for sid in ids:
         # The document's own text must not close the fence it is shown in nor fake a label.
-        shown = neutralise_fence(shown_text(index, sid, cut.get(sid)))
-        run_on = sid == previous + 1 and index.sent_para[sid] == index.sent_para[previous]
+        shown = neutralise_fence(texts[sid] if sid not in cut else shown_text(index, sid, cut[sid]))
+        run_on = sid == previous + 1 and para[sid] == para[previous]
         if line and (block or "\n" in shown or not run_on):
             lines.append(" ".join(line))
             line = []
         # Code, laid out line by line: its label on a line of its own, and the next unit on a line of its own too.
-        block = "\n" in shown or is_code(index, sid)
+        block = "\n" in shown or sid in code
         line.append(f"[S{sid}]\n{shown}" if block else f"[S{sid}] {shown}")
         previous = sid
     if line:

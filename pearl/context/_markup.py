@@ -48,11 +48,11 @@ __all__ = [
     "MarkupView",
     "blanked",
     "code_sentences",
+    "code_set",
     "fences",
     "flag_markup",
     "gutters",
     "hidden_spans",
-    "is_code",
     "is_markup",
     "keep_shown",
     "literal_blocks",
@@ -860,9 +860,9 @@ def _code_sentences(index: DocumentIndex) -> frozenset[int]:
     return frozenset(sid for sid, start in enumerate(index.sent_starts) if code and _inside(code, start))
 
 
-def is_code(index: DocumentIndex, sid: int) -> bool:
-    """Whether sentence `sid` is code (`code_sentences`)."""
-    return sid in index.memo(_CODE, lambda: _code_sentences(index))
+def code_set(index: DocumentIndex) -> frozenset[int]:
+    """`code_sentences` as a set, built once per index object."""
+    return index.memo(_CODE, lambda: _code_sentences(index))
 
 
 def markup_view(index: DocumentIndex) -> MarkupView:
