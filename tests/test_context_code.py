@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pearl import FakeLLM, Pearl
 from pearl.config import load_settings
-from pearl.context import SentenceFlag, index_document, render_sentences, shown_document
+from pearl.context import SentenceFlag, compress, index_document, render_sentences, shown_document, whole_document
 from pearl.context._markup import MarkupView, fences
 from pearl.documents import load_document, reads_as_code
 from pearl.html import render_answer_page
@@ -480,3 +480,39 @@ def test_a_preprocessor_line_is_no_comment_a_cut_may_follow_it() -> None:
         assert _COMMENT.match(comment), comment
     for code in ("#include <stdio.h>", "#endif", "  #define N 3", "#!/bin/sh", "x = 1", "*ptr = 3;"):
         assert not _COMMENT.match(code), code
+
+
+def test_evidence_from_several_files_says_which_file_each_sentence_is_from(tmp_path: Path) -> None:
+    folder = tmp_path / "project"
+    folder.mkdir()
+    (folder / "notes.md").write_text("# Notes\n\nThe loader reads JSON files. It merges defaults.\n", encoding="utf-8")
+    (folder / "tool.py").write_text("import json\n\n\ndef load(path):\n    return json.load(path)\n", encoding="utf-8")
+    document = load_document([folder / "notes.md", folder / "tool.py"])
+    index = index_document(document, cache=False, ner=False)
+    shown = render_sentences(index, range(index.sentence_count))
+    # Names relative to the folder the files share: the user's own folders stay out of the prompt.
+    assert shown.startswith("[file notes.md]\n[S0] # Notes\n[S1] The loader reads JSON files.")
+    assert "It merges defaults.\n[file tool.py]\n[S3]\nimport json\n[S4]\ndef load(path):" in shown
+    assert str(tmp_path) not in shown
+    piece = compress(index, "how does load read json", 40)  # within its budget, the file lines counted
+    assert piece.tokens <= 40 and "[file tool.py]\n[S4]\ndef load(path):" in piece.text
+    # `direct` and the paper's executor paste each file under the same line.
+    assert whole_document(document) == (
+        "[file notes.md]\n# Notes\n\nThe loader reads JSON files. It merges defaults.\n\n\n"
+        "[file tool.py]\nimport json\n\n\ndef load(path):\n    return json.load(path)\n"
+    )
+    # One file: no such line.
+    alone = index_document(load_document(folder / "tool.py"), cache=False, ner=False)
+    assert "[file" not in render_sentences(alone, range(alone.sentence_count))
+    assert whole_document(load_document(folder / "tool.py")).startswith("import json")
+    # An answer page's excerpts leave the line out of the sentence before it.
+    from pearl.html._answer import _excerpt_text
+
+    assert _excerpt_text(" It merges defaults.\n[file tool.py]\n") == "It merges defaults."
+    # The counting fake of `pearl eval` quotes the first sentence, not the line.
+    from pearl.eval._fake import _first_sentence
+
+    assert _first_sentence("[file notes.md]\n[S1] The loader reads JSON files.") == (
+        "The loader reads JSON files.",
+        " [S1]",
+    )

@@ -164,6 +164,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
     "pearl.context": [
         "AUTO_CHARS",
         "DENSE_INSTALL",
+        "FILE_LINE",
         "CompressedContext",
         "DocumentIndex",
         "Embedder",
@@ -197,6 +198,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "sentence_span",
         "shown_document",
         "skim",
+        "whole_document",
     ],
     "pearl.actions": [
         "CTX",

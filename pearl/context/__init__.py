@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from pearl.context._compress import (
+    FILE_LINE,
     Weights,
     compress,
     rank_sentences,
@@ -16,6 +17,7 @@ from pearl.context._compress import (
     sentence_cost,
     sentence_span,
     skim,
+    whole_document,
 )
 from pearl.context._dense import (
     AUTO_CHARS,
@@ -46,6 +48,7 @@ from pearl.context._sheet import entity_sheet, rank_entities
 __all__ = [
     "AUTO_CHARS",
     "DENSE_INSTALL",
+    "FILE_LINE",
     "CompressedContext",
     "DocumentIndex",
     "Embedder",
@@ -79,4 +82,5 @@ __all__ = [
     "sentence_span",
     "shown_document",
     "skim",
+    "whole_document",
 ]

@@ -20,7 +20,10 @@ Tables of contents and repeated page furniture are discounted: they repeat every
 
 from __future__ import annotations
 
+import bisect
+import functools
 import math
+import os
 import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
@@ -33,14 +36,26 @@ from pearl.context._bm25 import BM25
 from pearl.context._dense import dense_scores
 from pearl.context._entities import entity_sentences, lookup_entities
 from pearl.context._graph import cooccurrence
-from pearl.context._markup import code_set, shown_text, shown_texts
+from pearl.context._markup import MarkupView, code_set, shown_document, shown_text, shown_texts
 from pearl.context._models import CompressedContext, DocumentIndex, SentenceFlag
 from pearl.context._query import clean_query, query_terms
 from pearl.context._terms import joined_terms, query_variants, stem, term_bases, terms, words
 from pearl.errors import ContextError
+from pearl.models import Document, DocumentPart
 from pearl.tokens import count_tokens
 
-__all__ = ["Weights", "compress", "rank_sentences", "render_sentences", "sentence_cost", "sentence_span", "skim"]
+__all__ = [
+    "FILE_LINE",
+    "Weights",
+    "compress",
+    "file_names",
+    "rank_sentences",
+    "render_sentences",
+    "sentence_cost",
+    "sentence_span",
+    "skim",
+    "whole_document",
+]
 
 _SPACES = re.compile(r"\s+")
 
@@ -97,7 +112,8 @@ def render_sentences(index: DocumentIndex, ids: Sequence[int]) -> str:
     as a browser shows it: see `pearl.context.shown_document`).
 
     Consecutive sentences of one paragraph share a line; anything else starts a new line, and a sentence
-    of code lines has its label on a line of its own, over them.
+    of code lines has its label on a line of its own, over them. In a document of several files, a line
+    `[file NAME]` opens each file's sentences (`FILE_LINE`), so that the model knows which file says what.
     """
     return _render(index, sorted(set(ids)), {})
 
@@ -108,7 +124,14 @@ def _render(index: DocumentIndex, ids: list[int], cut: dict[int, int]) -> str:
     previous, block = -2, False
     # Read once: each `DocumentIndex.memo` lookup goes through pydantic's attribute hook, microseconds a sentence.
     texts, code, para = shown_texts(index), code_set(index), index.sent_para
+    files, part = file_names(index), -1
     for sid in ids:
+        if files and (now := bisect.bisect_right(files[0], index.sent_starts[sid]) - 1) != part:
+            if line:
+                lines.append(" ".join(line))
+                line = []
+            part, previous = now, -2
+            lines.append(f"[file {files[1][part]}]")
         # The document's own text must not close the fence it is shown in nor fake a label.
         shown = neutralise_fence(texts[sid] if sid not in cut else shown_text(index, sid, cut[sid]))
         run_on = sid == previous + 1 and para[sid] == para[previous]
@@ -122,6 +145,54 @@ def _render(index: DocumentIndex, ids: list[int], cut: dict[int, int]) -> str:
     if line:
         lines.append(" ".join(line))
     return "\n".join(lines)
+
+
+FILE_LINE = re.compile(r"^\[file [^\n\]]*\][ \t]*$", re.MULTILINE)
+"""The line that opens a file's sentences in rendered evidence (`render_sentences`)."""
+
+
+def file_names(index: DocumentIndex) -> tuple[list[int], list[str]] | None:
+    """Where each file of a document of several starts, and its name as evidence gives it (the path relative to
+    the folder the files share, so that a prompt does not carry the user's folders); None for one file."""
+    return index.memo("file_names", lambda: _file_names(index.parts))
+
+
+def whole_document(document: Document) -> str:
+    """The whole of `document` as `direct` and the paper's executor paste it (`shown_document`: markup as a
+    browser shows it, source code as written); in a document of several files, each file's text opened by its
+    `[file NAME]` line, as `render_sentences` opens its sentences."""
+    if len(document.parts) < 2:
+        return shown_document(document.text, tuple(document.code_spans))
+    parts = tuple((part.name, part.start, part.end, part.code) for part in document.parts)
+    return _whole_of_files(document.text, parts)
+
+
+@functools.lru_cache(maxsize=4)
+def _whole_of_files(text: str, parts: tuple[tuple[str, int, int, bool], ...]) -> str:
+    """`whole_document` of several files (name, start, end, code), kept for the last few: `direct` and the paper's
+    executor ask for it again for every question."""
+    names = _short_names([name for name, *_ in parts])
+    pieces = []
+    for (_, start, end, code), name in zip(parts, names, strict=True):
+        piece = text[start:end]
+        pieces.append(f"[file {name}]\n" + MarkupView.of(piece, ((0, len(piece)),) if code else ()).document(piece))
+    return "\n\n".join(pieces)
+
+
+def _file_names(parts: Sequence[DocumentPart]) -> tuple[list[int], list[str]] | None:
+    if len(parts) < 2:
+        return None
+    return [part.start for part in parts], _short_names([part.name for part in parts])
+
+
+def _short_names(names: list[str]) -> list[str]:
+    """`names` (paths) relative to the folder they share; a "]" would end the `[file NAME]` line, so it is ")"."""
+    try:
+        shared = os.path.commonpath([os.path.dirname(name) for name in names])
+    except ValueError:  # absolute and relative paths mixed, or on different drives
+        shared = ""
+    short = [os.path.relpath(name, shared) if shared else name for name in names]
+    return [name.replace("]", ")") for name in short]
 
 
 def _spans(index: DocumentIndex, ids: list[int], cut: dict[int, int]) -> list[tuple[int, int]]:

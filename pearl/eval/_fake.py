@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 
+from pearl.context import FILE_LINE
 from pearl.llm import CompletionRequest, FakeLLM
 from pearl.questions import LETTERS
 
@@ -65,6 +66,7 @@ def _first_passage(text: str) -> str:
 
 def _first_sentence(passage: str, words: int = 30) -> tuple[str, str]:
     """Up to `words` words of the passage's first sentence, and its label ("[S12]") if it has one."""
+    passage = FILE_LINE.sub("", passage).lstrip()  # a document of several files: "[file a.md]" opens its sentences
     label = _LABEL.search(passage)
     start = label.end() if label and label.start() < 5 else 0
     sentence = _LABEL.split(passage[start:], maxsplit=1)[0].split("\n\n", 1)[0]

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pearl.context import DocumentIndex
+from pearl.context import FILE_LINE, DocumentIndex
 from pearl.errors import PlanError
 from pearl.html._document import document_data
 from pearl.html._page import render_page
@@ -135,6 +135,7 @@ def _shown_labels(stages: Sequence[Stage]) -> set[int] | None:
 def _excerpt_text(chunk: str) -> str:
     """A labelled sentence's text as the prompt showed it: code (its label on a line of its own) keeps its
     lines and indentation, anything else is one line."""
+    chunk = FILE_LINE.sub("", chunk)  # the line that opens the next file's sentences, in a document of several
     if chunk.startswith("\n") and chunk.strip():
         return chunk[1:].rstrip()
     return " ".join(chunk.split())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pearl._text import neutralise_fence
-from pearl.context import shown_document
+from pearl.context import whole_document
 from pearl.errors import ContextError
 from pearl.execution import cited_ids
 from pearl.methods._base import QUESTION_SHARES, AskContext, choose_letter, labels_of, reply_format
@@ -18,7 +18,7 @@ _TRUNCATED = ' truncated="yes"'
 async def answer_direct(ctx: AskContext) -> Answer:
     """Answer with the whole (truncated to the window) document in one prompt."""
     # As a browser shows it, when it is markup; the text must not close its <document> fence.
-    document = neutralise_fence(shown_document(ctx.document.text, tuple(ctx.document.code_spans)))
+    document = neutralise_fence(whole_document(ctx.document))
     if not document.strip():  # refused as the other methods refuse it (`index_document`), before a call is paid for
         raise ContextError(f"{ctx.document.name}: the document has no text to answer from")
     template = load_prompt("direct")

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from typing import Literal
 
 from pearl.actions import CTX, Action
-from pearl.context import render_sentences, shown_document
+from pearl.context import render_sentences, whole_document
 from pearl.execution import (
     NOTE_TOKENS,
     CompressedStepContext,
@@ -202,7 +202,7 @@ def _provider(
     """What the steps are shown, and whether the final answer call carries out the plan's closing step."""
     room = _room(ctx, style)
     if executor == "fulldoc":
-        return FullDocumentContext(shown_document(ctx.document.text, tuple(ctx.document.code_spans)), room), False
+        return FullDocumentContext(whole_document(ctx.document), room), False
     index = ctx.index()
     reading = _reading(ctx, plan)
 
