@@ -18,6 +18,7 @@ __all__ = [
     "WritableStr",
     "counted",
     "neutralise_fence",
+    "neutralise_file_lines",
     "shorten",
     "word_stems",
     "writable",
@@ -81,6 +82,18 @@ def neutralise_fence(text: str) -> str:
     """
     text = _FENCE_TAG.sub(lambda m: "＜" + m.group(1) + ("＞" if m.group(2) else ""), text)
     return _LABEL.sub(lambda m: "［" + m.group(1) + ("］" if m.group(2) else ""), text)
+
+
+# A line of a document that reads as the `[file NAME]` line pearl opens a file's sentences with.
+_FILE_LINE = re.compile(r"^([ \t]*)\[(file [^\n]*)\]([ \t]*)$", re.MULTILINE | re.IGNORECASE)
+
+
+def neutralise_file_lines(text: str) -> str:
+    """Document text in which no line passes for the `[file NAME]` line that opens a file's sentences in evidence
+    (`pearl.context.FILE_LINE`): its brackets become full-width look-alikes, one character for one."""
+    if "[file " not in text.lower():
+        return text
+    return _FILE_LINE.sub(lambda m: f"{m.group(1)}［{m.group(2)}］{m.group(3)}", text)
 
 
 def first_problem(exc: ValidationError) -> tuple[tuple[str | int, ...], str]:

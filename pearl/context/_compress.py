@@ -27,11 +27,12 @@ import os
 import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
+from pathlib import PurePath
 
 import numpy as np
 import numpy.typing as npt
 
-from pearl._text import neutralise_fence
+from pearl._text import neutralise_fence, neutralise_file_lines
 from pearl.context._bm25 import BM25
 from pearl.context._dense import dense_scores
 from pearl.context._entities import entity_sentences, lookup_entities
@@ -134,6 +135,7 @@ def _render(index: DocumentIndex, ids: list[int], cut: dict[int, int]) -> str:
             lines.append(f"[file {files[1][part]}]")
         # The document's own text must not close the fence it is shown in nor fake a label.
         shown = neutralise_fence(texts[sid] if sid not in cut else shown_text(index, sid, cut[sid]))
+        shown = neutralise_file_lines(shown)  # nor pass for another file's opening line
         run_on = sid == previous + 1 and para[sid] == para[previous]
         if line and (block or "\n" in shown or not run_on):
             lines.append(" ".join(line))
@@ -147,7 +149,7 @@ def _render(index: DocumentIndex, ids: list[int], cut: dict[int, int]) -> str:
     return "\n".join(lines)
 
 
-FILE_LINE = re.compile(r"^\[file [^\n\]]*\][ \t]*$", re.MULTILINE)
+FILE_LINE = re.compile(r"^\[file [^\n\[\]]*\][ \t]*$", re.MULTILINE)
 """The line that opens a file's sentences in rendered evidence (`render_sentences`)."""
 
 
@@ -175,7 +177,8 @@ def _whole_of_files(text: str, parts: tuple[tuple[str, int, int, bool], ...]) ->
     pieces = []
     for (_, start, end, code), name in zip(parts, names, strict=True):
         piece = text[start:end]
-        pieces.append(f"[file {name}]\n" + MarkupView.of(piece, ((0, len(piece)),) if code else ()).document(piece))
+        shown = MarkupView.of(piece, ((0, len(piece)),) if code else ()).document(piece)
+        pieces.append(f"[file {name}]\n" + neutralise_file_lines(shown))
     return "\n\n".join(pieces)
 
 
@@ -185,14 +188,50 @@ def _file_names(parts: Sequence[DocumentPart]) -> tuple[list[int], list[str]] | 
     return [part.start for part in parts], _short_names([part.name for part in parts])
 
 
+_NAME_CHARS = 60
+"""A `[file NAME]` line's name is cut in the middle to this many characters: its line is paid for in every call."""
+
+
 def _short_names(names: list[str]) -> list[str]:
-    """`names` (paths) relative to the folder they share; a "]" would end the `[file NAME]` line, so it is ")"."""
+    """`names` (paths) as `[file NAME]` lines give them: relative to the folder they share (relative paths that
+    share none as given); where they share none but the root (or mix absolute and relative paths), the fewest
+    last parts that tell them apart. Either way no more of the user's folders than needed reaches a prompt.
+
+    A name cannot break its line, close the document's fence or pass for a label: whitespace is one space,
+    brackets are full-width, and it is cut in the middle to `_NAME_CHARS`."""
     try:
-        shared = os.path.commonpath([os.path.dirname(name) for name in names])
+        shared: str | None = os.path.commonpath([os.path.dirname(name) for name in names])
     except ValueError:  # absolute and relative paths mixed, or on different drives
-        shared = ""
-    short = [os.path.relpath(name, shared) if shared else name for name in names]
-    return [name.replace("]", ")") for name in short]
+        shared = None
+    if shared == "":  # relative paths, as the user gave them
+        short = names
+    elif shared is not None and shared != os.path.dirname(shared):  # a folder, not the root
+        short = [os.path.relpath(name, shared) for name in names]
+    else:
+        short = _fewest_parts(names)
+    out = []
+    for name in short:
+        name = neutralise_fence(" ".join(name.split())).replace("[", "［").replace("]", "］")
+        if len(name) > _NAME_CHARS:
+            name = name[: _NAME_CHARS // 3] + "…" + name[-(_NAME_CHARS - _NAME_CHARS // 3 - 1) :]
+        out.append(name)
+    return out
+
+
+def _fewest_parts(names: list[str]) -> list[str]:
+    """Each of `names` (paths) by its last parts, as few as tell it from the others (`b/notes.md`, `a/notes.md`)."""
+    parts = [PurePath(name).parts or (name,) for name in names]
+    depth = [1] * len(names)
+    while True:
+        shown = ["/".join(p[-d:]) for p, d in zip(parts, depth, strict=True)]
+        again = {name for name in shown if shown.count(name) > 1}
+        grown = False
+        for i, name in enumerate(shown):
+            if name in again and depth[i] < len(parts[i]):
+                depth[i] += 1
+                grown = True
+        if not grown:
+            return shown
 
 
 def _spans(index: DocumentIndex, ids: list[int], cut: dict[int, int]) -> list[tuple[int, int]]:
