@@ -91,7 +91,7 @@ _FILE_LINE = re.compile(r"^([ \t]*)\[(file [^\n]*)\]([ \t]*)$", re.MULTILINE | r
 def neutralise_file_lines(text: str) -> str:
     """Document text in which no line passes for the `[file NAME]` line that opens a file's sentences in evidence
     (`pearl.context.FILE_LINE`): its brackets become full-width look-alikes, one character for one."""
-    if "[file " not in text.lower():
+    if "[" not in text:  # most sentences: no scan
         return text
     return _FILE_LINE.sub(lambda m: f"{m.group(1)}［{m.group(2)}］{m.group(3)}", text)
 

@@ -37,7 +37,7 @@ from pearl.context._bm25 import BM25
 from pearl.context._dense import dense_scores
 from pearl.context._entities import entity_sentences, lookup_entities
 from pearl.context._graph import cooccurrence
-from pearl.context._markup import MarkupView, code_set, shown_document, shown_text, shown_texts
+from pearl.context._markup import code_set, shown_document, shown_text, shown_texts
 from pearl.context._models import CompressedContext, DocumentIndex, SentenceFlag
 from pearl.context._query import clean_query, query_terms
 from pearl.context._terms import joined_terms, query_variants, stem, term_bases, terms, words
@@ -154,8 +154,8 @@ FILE_LINE = re.compile(r"^\[file [^\n\[\]]*\][ \t]*$", re.MULTILINE)
 
 
 def file_names(index: DocumentIndex) -> tuple[list[int], list[str]] | None:
-    """Where each file of a document of several starts, and its name as evidence gives it (the path relative to
-    the folder the files share, so that a prompt does not carry the user's folders); None for one file."""
+    """Where each file of a document of several starts, and its name as evidence gives it (`_short_names`); None
+    for one file."""
     return index.memo("file_names", lambda: _file_names(index.parts))
 
 
@@ -163,8 +163,8 @@ def whole_document(document: Document) -> str:
     """The whole of `document` as `direct` and the paper's executor paste it (`shown_document`: markup as a
     browser shows it, source code as written); in a document of several files, each file's text opened by its
     `[file NAME]` line, as `render_sentences` opens its sentences."""
-    if len(document.parts) < 2:
-        return shown_document(document.text, tuple(document.code_spans))
+    if len(document.parts) < 2:  # a line of its own that reads as a file line is no less a forgery here
+        return neutralise_file_lines(shown_document(document.text, tuple(document.code_spans)))
     parts = tuple((part.name, part.start, part.end, part.code) for part in document.parts)
     return _whole_of_files(document.text, parts)
 
@@ -177,7 +177,7 @@ def _whole_of_files(text: str, parts: tuple[tuple[str, int, int, bool], ...]) ->
     pieces = []
     for (_, start, end, code), name in zip(parts, names, strict=True):
         piece = text[start:end]
-        shown = MarkupView.of(piece, ((0, len(piece)),) if code else ()).document(piece)
+        shown = shown_document(piece, ((0, len(piece)),) if code else ())
         pieces.append(f"[file {name}]\n" + neutralise_file_lines(shown))
     return "\n\n".join(pieces)
 

@@ -638,7 +638,7 @@ class MarkupView:
         `source` as code: each block of it between blank lines a code block, indentation its own (no margin)."""
         # Offsets kept; a fence left open runs to the end, over the code.
         view = cls._read(blanked(text, source), sum(end - start for start, end in source))
-        blocks = [*((span, 0) for span in source_blocks(text, source))]
+        blocks = [(span, 0) for span in source_blocks(text, source)]
         for (start, end), margin in zip(view.code, view.margins or (0,) * len(view.code), strict=True):
             inside = _within(source, start, end)
             end = min([end, *(s_start for s_start, _ in inside)])

@@ -209,10 +209,9 @@ def _code_units(
     units: list[tuple[int, int, bool]] = []
 
     def close(unit_start: int, unit_end: int) -> None:
-        floor = unit_start
-        unit_start, unit_end = _trim(text, unit_start, unit_end)
+        unit_start, unit_end = _trim(text, unit_start, unit_end)  # its indentation is given back once cut (below)
         if unit_start < unit_end:
-            units.append((_indented(text, unit_start, floor), unit_end, bool(units)))
+            units.append((unit_start, unit_end, bool(units)))
 
     # A line ends at a line break, and in markup at a `<br>` too (taken with its line).
     breaks = _LINE_BREAK_MARKUP if markup else _NEWLINE
