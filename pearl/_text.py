@@ -16,6 +16,7 @@ __all__ = [
     "FENCE_TAGS",
     "STOP_WORDS",
     "WritableStr",
+    "attribute_value",
     "counted",
     "neutralise_fence",
     "neutralise_file_lines",
@@ -100,6 +101,12 @@ def first_problem(exc: ValidationError) -> tuple[tuple[str | int, ...], str]:
     """Where a model's first validation error is and what it says, without pydantic's "Value error, " prefix."""
     error = exc.errors()[0]
     return tuple(error.get("loc", ())), str(error.get("msg", "invalid")).removeprefix("Value error, ")
+
+
+def attribute_value(text: str, width: int = 100) -> str:
+    """`text` (a document's name) as a prompt shows it in a tag's `name="..."`: on one line, at most `width`
+    characters, with no double quote to close the attribute and no fence tag or label (`neutralise_fence`)."""
+    return shorten(neutralise_fence(" ".join(text.split())).replace('"', "'"), width)
 
 
 def shorten(text: str, width: int) -> str:

@@ -663,6 +663,11 @@ def _name(items: Sequence[str | Path], files: list[Path]) -> str:
     count = f"{len(files)} file{'s' if len(files) != 1 else ''}"
     if len(given) == 1:
         return f"{given[0]} ({count})"
+    if not any(path.is_absolute() for path in given):
+        # Named as typed, as a folder or one file is: `a.txt notes/b.md` are "here (2 files)", not the absolute path
+        # of the working folder, which prompts would carry to a server. The folder they share, or this one's name.
+        shared = os.path.commonpath([os.path.normpath(f.parent) for f in files])
+        return f"{shared if shared not in ('', '.') else (Path.cwd().name or '.')} ({count})"
     try:
         where = os.path.commonpath([f.parent.absolute() for f in files])
     except ValueError:  # on different drives (Windows): no common folder

@@ -133,6 +133,23 @@ def test_context_refuses_an_empty_query_and_says_when_the_whole_document_is_kept
     assert result.exit_code == 0 and "kept the whole document: all " in result.stdout and "%" not in result.stdout
 
 
+def test_context_counts_what_it_kept_on_the_same_footing_as_the_document(app: typer.Typer, tmp_path: Path) -> None:
+    # Labels and file lines made "kept 12 of 18 tokens" of one short sentence out of three: text against text.
+    (tmp_path / "a.txt").write_text("Alice met Bob in Paris.\n\nBob gave Alice a red book.\n", encoding="utf-8")
+    (tmp_path / "b.md").write_text("Carol lives in Rome.\n", encoding="utf-8")
+    args = ["context", str(tmp_path), "Who lives in Rome?", "--budget", "12"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0 and "[file b.md]\n[S2] Carol lives in Rome." in result.stdout
+    line = result.stdout.rstrip().splitlines()[-1]
+    assert line.startswith("kept 1 of 3 sentences: 12 tokens with their labels; their text is ")
+    kept, total = (int(n) for n in line.split("their text is ")[1].split(" tokens")[0].split(" of the document's "))
+    assert kept < 12 and kept < total
+    data = json.loads(CliRunner().invoke(app, [*args, "--json"]).stdout)
+    assert data["text_tokens_kept"] == kept and data["tokens_total"] == total and data["tokens_kept"] == 12
+    # Spans are offsets into the files joined; each sentence says which file holds it and where in that file.
+    assert data["sentences"] == [{"sentence_id": 2, "source": str(tmp_path / "b.md"), "file_start": 0, "file_end": 20}]
+
+
 def test_context_with_a_budget_that_holds_no_sentence_says_so(app: typer.Typer, story_file: Path) -> None:
     result = CliRunner().invoke(app, ["context", str(story_file), "lamp oil", "--budget", "1"])
     assert result.exit_code == 0

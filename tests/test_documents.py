@@ -589,6 +589,11 @@ def test_files_named_by_absolute_and_relative_paths_are_one_document(
     document = load_document([tmp_path / "d1" / "a.txt", "b.txt"])
     assert document.name == f"{tmp_path} (2 files)"
     assert load_document("d1").name == "d1 (1 file)"  # a folder given is named as given, however many files read
+    # Files named only by relative paths are named as typed: the folder they share, else this folder's own name;
+    # never the working folder's absolute path, which prompts would carry to a server.
+    assert load_document(["d1/a.txt", "b.txt"]).name == f"{tmp_path.name} (2 files)"
+    (tmp_path / "d1" / "c.txt").write_text("Her boat is red.", encoding="utf-8")
+    assert load_document(["d1/a.txt", "d1/c.txt"]).name == "d1 (2 files)"
 
 
 def test_a_file_over_the_size_limit_in_a_folder_stops_the_read(tmp_path: Path) -> None:

@@ -975,6 +975,9 @@ def test_mining_refuses_a_cap_the_starting_library_fills(tmp_path: Path) -> None
     document = Document.from_text("Varga keeps the light. Dorota rows the boat.", name="keeper.txt")
     with pytest.raises(ConfigError, match="cap is 3 .*raise the cap above 42"):
         asyncio.run(mine_document(llm, document, library=default_library(), max_actions=3))
+    for questions in (0, 21):  # 100 was cut to 20 unsaid; one call asks for them all
+        with pytest.raises(ConfigError, match=f"questions={questions}: imagine 1 to 20 questions"):
+            asyncio.run(mine_document(llm, document, questions=questions))
     assert not llm.history
     out = tmp_path / "m.json"
     result = runner.invoke(app, ["mine", "--questions", str(QUESTIONS), "--max-actions", "3", "-o", str(out)])

@@ -214,8 +214,11 @@ def context_command(
     for item in focus or []:
         if not find_entities(index, item):
             echo(f"note: {_unmatched_focus(index, item, files)}", err=True)
+    # Kept sentences' own text, comparable with the document's tokens (`context.tokens` counts labels and file lines).
+    text_kept = sum(index.sent_tokens[i] for i in context.sentence_ids)
     summary = {
         "tokens_kept": context.tokens,
+        "text_tokens_kept": text_kept,
         "tokens_total": index.tokens,
         "ratio": round(context.ratio, 2) if context.tokens else None,
         "sentences_kept": len(context.sentence_ids),
@@ -224,11 +227,12 @@ def context_command(
         "cached": index.from_cache,
     }
     if as_json:
-        echo_json({**summary, "context": context.model_dump()})
+        # `spans` are offsets into the files' joined text; each sentence also says which file holds it, and where.
+        places = [index.citation(i).model_dump(exclude={"text", "start", "end"}) for i in context.sentence_ids]
+        echo_json({**summary, "context": context.model_dump(), "sentences": places})
         return
     echo(context.text)
     echo("")
-    share = 100 * context.kept_fraction
     if len(context.sentence_ids) == index.sentence_count:  # the labels make it longer than the text alone
         whole = "its one sentence" if index.sentence_count == 1 else f"all {index.sentence_count:,} sentences"
         echo(
@@ -238,9 +242,11 @@ def context_command(
     elif not context.sentence_ids:
         echo(f"kept nothing: a budget of {budget:,} tokens holds no sentence of the document; give a larger --budget")
     else:
+        share = 100 * text_kept / max(1, index.tokens)
         echo(
-            f"kept {context.tokens:,} of {counted(index.tokens, 'token')} ({share:.1f}%, ratio {context.ratio:.1f}x), "
-            f"{len(context.sentence_ids):,} of {counted(index.sentence_count, 'sentence')}"
+            f"kept {len(context.sentence_ids):,} of {counted(index.sentence_count, 'sentence')}: "
+            f"{counted(context.tokens, 'token')} with their labels; their text is {text_kept:,} of the "
+            f"document's {counted(index.tokens, 'token')} ({share:.1f}%)"
         )
 
 

@@ -216,7 +216,8 @@ def mine_command(
     ] = None,
     data_format: DataFormat = None,
     imagine: Annotated[
-        int, typer.Option("--imagine", metavar="N", help="--document: questions to imagine.", min=1)
+        int,
+        typer.Option("--imagine", metavar="N", help="--document: questions to imagine (at most 20).", min=1, max=20),
     ] = 5,
     batch_size: Annotated[
         int, typer.Option("--batch-size", metavar="N", help="Most actions one merge call sees.", min=2)

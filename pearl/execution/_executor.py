@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
 
+from pearl._text import attribute_value
 from pearl.actions import CTX, Action, ActionLibrary
 from pearl.errors import ExecutionError
 from pearl.execution._contexts import NOTE_TOKENS
@@ -136,7 +137,7 @@ class _StepRunner:
         self.places = places  # step variable -> (its position in the plan, the plan's length), for progress
         self.question = question
         self.provider = provider
-        self.name = document_name
+        self.name = attribute_value(document_name)
         self.style = style
         self.template = load_prompt("step")
         self.nodoc = load_prompt("step_nodoc")

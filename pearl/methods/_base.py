@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pearl._text import attribute_value
 from pearl.actions import ActionLibrary
 from pearl.config import Settings
 from pearl.context import DocumentIndex, rank_sentences
@@ -48,6 +49,11 @@ class AskContext:
     aload_index: Callable[[Document], Awaitable[DocumentIndex]] | None = None
     """`load_index` off the event loop's thread (`Pearl.aindex`); without it, `load_index` runs in a worker thread."""
     _index: DocumentIndex | None = None
+
+    @property
+    def shown_name(self) -> str:
+        """The document's name as prompts show it, in `name="..."` (`attribute_value`)."""
+        return attribute_value(self.document.name)
 
     @property
     def recorder(self) -> Recorder:

@@ -28,7 +28,7 @@ async def answer_direct(ctx: AskContext) -> Answer:
         ctx.llm.context_window,
         reply.max_tokens,
         QUESTION_SHARES | {"document": 1.0},
-        name=ctx.document.name,
+        name=ctx.shown_name,
         question=question.text,
         options_block=question.options_block(),
         answer_instruction=reply.instruction,

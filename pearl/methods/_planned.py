@@ -66,7 +66,7 @@ def _room(ctx: AskContext, style: StepStyle) -> int:
         QUESTION_SHARES,
         question=question.text,
         options_block=question.options_block(),
-        name=ctx.document.name,
+        name=ctx.shown_name,
         shared_note="",
         shared="",
         signature="",
@@ -119,7 +119,7 @@ def _answer_values(ctx: AskContext, shared: StepSlice, results: str) -> tuple[di
         QUESTION_SHARES | {"results": 0.8},
         question=question.text,
         options_block=question.options_block(),
-        name=ctx.document.name,
+        name=ctx.shown_name,
         shared_note=shared.note,
         shared=shared.text,
         results=results,
@@ -128,7 +128,7 @@ def _answer_values(ctx: AskContext, shared: StepSlice, results: str) -> tuple[di
         answer_instruction=reply.instruction,
     )
     del values["more"], values["cited"]
-    frame = template.part("more", name=ctx.document.name, note="", sentences="")
+    frame = template.part("more", name=ctx.shown_name, note="", sentences="")
     room = template.room_for("more", window, reply.max_tokens, cited="", **values) - count_tokens(frame) - NOTE_TOKENS
     return values, room
 
@@ -324,14 +324,14 @@ async def _final_answer(
     values, room = _answer_values(ctx, shared, results)
     more = provider.more_for_question(room)
     values["more"] = (
-        template.part("more", name=ctx.document.name, note=more.note, sentences=more.text) if more.text else ""
+        template.part("more", name=ctx.shown_name, note=more.note, sentences=more.text) if more.text else ""
     )
     in_more = set(more.sentence_ids)
     cited = [sid for sid in cited if sid not in in_more]
     room = template.room_for("cited", window, reply.max_tokens, **values)
     values["cited"] = ""
     while cited:  # whole sentences or none: drop the last ones until the rest fits
-        block = template.part("cited", name=ctx.document.name, sentences=render_sentences(index, cited))
+        block = template.part("cited", name=ctx.shown_name, sentences=render_sentences(index, cited))
         if count_tokens(block) <= room:
             values["cited"] = block
             break

@@ -33,7 +33,7 @@ def _fitted(ctx: AskContext) -> tuple[PromptTemplate, ReplyFormat, dict[str, str
         ctx.llm.context_window,
         reply.max_tokens,
         QUESTION_SHARES,
-        name=ctx.document.name,
+        name=ctx.shown_name,
         question=question.text,
         options_block=question.options_block(),
         answer_instruction=reply.instruction,

@@ -24,7 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from pearl._text import counted
+from pearl._text import attribute_value, counted
 from pearl.actions import Action, ActionLibrary, seed_library
 from pearl.context import entity_sheet, index_document
 from pearl.documents import SUPPORTED_SUFFIXES
@@ -77,6 +77,8 @@ _QUESTION_FLOOR = 32
 """Tokens of a question a mining prompt must have room for, beside the action list and the reply."""
 _MERGE_REPLY_TOKENS = 1500
 _MAX_IMAGINED_CHARS = 20_000
+MAX_IMAGINED = 20
+"""The most questions `mine_document` imagines: one call asks for them all, each a line of its reply."""
 
 
 class MiningResult(BaseModel):
@@ -525,12 +527,14 @@ async def mine_document(
         library: merge the new actions into this library (kept whole); None: the result holds
             the new actions alone (the seed library is still shown, so the model reuses its verbs), and
             none when the model proposes only actions the seed library has.
-        questions: how many questions to imagine.
+        questions: how many questions to imagine, 1 to `MAX_IMAGINED` (20).
 
     Raises:
         ReplyFormatError: the model imagined no usable question.
-        ConfigError: `library` holds `max_actions` actions or more.
+        ConfigError: `library` holds `max_actions` actions or more, or `questions` is out of range.
     """
+    if not 1 <= questions <= MAX_IMAGINED:  # was cut to 20 unsaid: `--imagine 100` mined from 20
+        raise ConfigError(f"questions={questions}: imagine 1 to {MAX_IMAGINED} questions about a document")
     started = time.perf_counter()
     if library is not None:
         _check_cap(library, max_actions)
@@ -539,16 +543,17 @@ async def mine_document(
     sheet = entity_sheet(index, sheet_tokens)
     shown = library if library is not None else seed_library()
     template = load_prompt("mine_document")
-    extra = {"title": document.name, "entity_sheet": sheet}
+    extra = {"title": attribute_value(document.name), "entity_sheet": sheet}
     _check_window(llm, template, shown, extra)  # before the questions are imagined and paid for
     await _preflight(llm)
     imagine = load_prompt("imagine")
-    count = max(1, min(questions, 20))
-    _, constraint = constrained(llm, grammar=lambda: _imagine_gbnf(count), json_schema=lambda: _imagine_schema(count))
-    params: dict[str, Any] = {"max_tokens": 48 * count + 16, "temperature": 0.0, **constraint}
-    messages = imagine.render(title=document.name, entity_sheet=sheet, count=count)
+    _, constraint = constrained(
+        llm, grammar=lambda: _imagine_gbnf(questions), json_schema=lambda: _imagine_schema(questions)
+    )
+    params: dict[str, Any] = {"max_tokens": 48 * questions + 16, "temperature": 0.0, **constraint}
+    messages = imagine.render(title=extra["title"], entity_sheet=sheet, count=questions)
     reply = await Recorder(llm, trace).acall("imagine", imagine, messages, **params)
-    imagined, bad = parse_imagined(reply.text, count)
+    imagined, bad = parse_imagined(reply.text, questions)
     if not imagined:
         raise ReplyFormatError(
             f"the model imagined no usable question about {document.name} "
