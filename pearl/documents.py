@@ -477,7 +477,9 @@ _STDIN_NAME = "<stdin>"
 def _too_large(path: Path, size: int | None, max_bytes: int) -> _TooLarge:
     """A file over `max_bytes`: its size, or None for a stream stopped at the limit."""
     what = f"{size:,} bytes is" if size is not None else "it is"
-    return _TooLarge(f"{path}: {what} over the limit of {max_bytes:,}; raise it with --max-bytes or PEARL_MAX_BYTES")
+    return _TooLarge(
+        f"{path}: {what} over the limit of {max_bytes:,}; raise it with --max-bytes (max_bytes=) or PEARL_MAX_BYTES"
+    )
 
 
 def reads_as_code(path: str | Path) -> bool:

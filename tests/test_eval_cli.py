@@ -194,7 +194,10 @@ def test_pearl_command_has_eval_once_wired() -> None:
         (["-m", "bogus", "--plans", "PLANS"], "error: unknown method(s) bogus; choose from"),
         (["--plans-only"], "error: --plans-only needs --plans FILE"),
         # A file named as the run folder: "cannot create the run directory m1.json (File exists)".
-        (["--out", "M1"], "error: the run directory M1 is a file: a run is a folder of files; choose another --out"),
+        (
+            ["--out", "M1"],
+            "error: the run directory M1 is a file: a run is a folder of files; choose another --out (out_dir=)",
+        ),
     ],
     ids=["unknown-method", "plans-only", "out-is-a-file"],
 )

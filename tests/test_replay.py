@@ -233,7 +233,7 @@ def test_eval_plans_only(tmp_path: Path) -> None:
     assert summary.rows == 1 and summary.questions == 1
     with pytest.raises(ConfigError, match="no question of the 'short' split has a plan"):
         run_eval(pearl, dataset, ["pearl"], tmp_path / "run2", split="short", plans=given, plans_only=True)
-    with pytest.raises(ConfigError, match="--plans-only needs --plans"):
+    with pytest.raises(ConfigError, match=r"plans_only=True needs plans= \(--plans-only needs --plans FILE\)"):
         run_eval(pearl, dataset, ["pearl"], tmp_path / "run3", plans_only=True)
 
 

@@ -102,13 +102,13 @@ def select_questions(dataset: Dataset, split: str = "all", limit: int | None = N
     if split not in SPLITS:
         raise ConfigError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
     if limit is not None and limit < 1:
-        raise ConfigError(f"--limit must be 1 or more, got {limit}")
+        raise ConfigError(f"--limit (limit=) must be 1 or more, got {limit}")
     chosen = dataset.questions if split == "all" else [q for q in dataset.questions if split in q.tags]
     if not chosen:
         raise ConfigError(
             f"no question of {dataset.path} is in the {split!r} split; split tags come from the QuALITY release "
             "(long/short from untimed_eval2_context, hard from difficult) or from 'tags' in pearl's JSONL; "
-            "use --split all"
+            "use --split all (split='all')"
         )
     return chosen[:limit] if limit is not None else chosen
 
@@ -244,7 +244,7 @@ def _prepare_run(out_dir: Path, config: RunConfig, longest: int) -> RunConfig:
             old = RunConfig.model_validate(data)
         except ValueError as exc:
             raise ConfigError(
-                f"{path} is not a run file ({str(exc).splitlines()[0]}); delete it or choose another --out"
+                f"{path} is not a run file ({str(exc).splitlines()[0]}); delete it or choose another --out (out_dir=)"
             ) from None
         if config.actions_sha256 is None:  # no planned method this time: the library of the planned rows stands
             config = config.model_copy(update={name: getattr(old, name) for name in _PLANNING})
@@ -281,7 +281,7 @@ def _prepare_run(out_dir: Path, config: RunConfig, longest: int) -> RunConfig:
     try:
         atomic_write_text(path, config.model_dump_json(indent=2) + "\n")
     except OSError as exc:
-        raise ConfigError(f"cannot write {path} ({exc.strerror or exc}); choose another --out") from None
+        raise ConfigError(f"cannot write {path} ({exc.strerror or exc}); choose another --out (out_dir=)") from None
     return config
 
 
@@ -294,7 +294,7 @@ async def _lock_run(out_dir: Path, wait: bool) -> FolderLock:
         if not wait:
             raise RunBusyError(
                 f"{out_dir} is in use: another pearl eval ({lock.holder()}) is writing to it; wait for it to "
-                "finish, add --wait to run after it (what it did is not run again), or pass another --out"
+                "finish, add --wait (wait=True) to run after it (what it did is not run again), or pass another --out"
             )
         log.warning("%s is in use by another run (%s); waiting for it to finish", out_dir, lock.holder())
         while not lock.acquire():
@@ -302,7 +302,9 @@ async def _lock_run(out_dir: Path, wait: bool) -> FolderLock:
         return lock
     except OSError as exc:
         problem = exc.strerror or exc
-        raise ConfigError(f"cannot lock the run folder {out_dir} ({problem}); choose another --out") from None
+        raise ConfigError(
+            f"cannot lock the run folder {out_dir} ({problem}); choose another --out (out_dir=)"
+        ) from None
 
 
 class _Tally:
@@ -505,19 +507,21 @@ async def arun_eval(
     chosen_methods = check_methods(methods)
     questions, skipped = _with_text(dataset, _with_plans(dataset, split, limit, plans, plans_only))
     if concurrency < 1:
-        raise ConfigError(f"--concurrency must be 1 or more, got {concurrency}")
+        raise ConfigError(f"--concurrency (concurrency=) must be 1 or more, got {concurrency}")
     out = Path(out_dir)
     try:
         data_hash = file_sha256(Path(dataset.path))
     except OSError as exc:
         raise DatasetError(f"{dataset.path}: cannot read ({exc.strerror or exc})") from exc
     if out.exists() and not out.is_dir():
-        raise ConfigError(f"the run directory {out} is a file: a run is a folder of files; choose another --out")
+        raise ConfigError(
+            f"the run directory {out} is a file: a run is a folder of files; choose another --out (out_dir=)"
+        )
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ConfigError(
-            f"cannot create the run directory {out} ({exc.strerror or exc}); choose another --out"
+            f"cannot create the run directory {out} ({exc.strerror or exc}); choose another --out (out_dir=)"
         ) from exc
     now = _now()
     longest = max((len(d.text) for d in dataset.documents), default=0)
@@ -625,7 +629,7 @@ def _with_plans(
     if not plans_only:
         return select_questions(dataset, split, limit)
     if plans is None:
-        raise ConfigError("--plans-only needs --plans FILE")
+        raise ConfigError("plans_only=True needs plans= (--plans-only needs --plans FILE)")
     chosen = [q for q in select_questions(dataset, split) if q.id in plans.plans]
     if not chosen:
         raise ConfigError(f"no question of the {split!r} split has a plan in {plans.path}; see which qids match above")
