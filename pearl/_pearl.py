@@ -561,6 +561,7 @@ class Pearl:
     ) -> Answer:
         """Answer `question` about `document` (see `ask`)."""
         chosen = _method(method)
+        _check_ask_order(document, question)
         ctx = self._context(document, as_question(question, options), method)
         return self._finish(ctx, await self._guarded(ctx, lambda: self._answer(ctx, chosen, method)))
 
@@ -620,6 +621,7 @@ class Pearl:
         chosen = _method(method)
         if chosen.executor is None:
             raise ConfigError(f"method {method!r} does not run plans; choose one of {', '.join(_planned_names())}")
+        _check_ask_order(document, question)
         if isinstance(plan, str):
             plan = parse_plan(plan, self.library, max_steps=self.settings.max_steps)
         elif not isinstance(plan, Plan):
@@ -649,7 +651,8 @@ class Pearl:
             QuestionError: the question cannot be asked (empty, one option, an option twice):
                 nothing is read or sent.
             ConfigError: an unknown method.
-            TypeError: an argument of the wrong kind (the question or its options not text).
+            TypeError: an argument of the wrong kind (the question or its options not text), or the arguments
+                look swapped: a question that names an existing file, after a document given as text.
             PearlError: bad input, configuration, or a model failure after retries; its `trace`
                 holds what the question did up to the failure.
         """
@@ -703,7 +706,7 @@ class Pearl:
             PlanParseError: the plan's text does not parse, with its line and column.
             QuestionError: the question cannot be asked (empty, one option, an option twice).
             TypeError: an argument of the wrong kind (the question not text, the plan neither a
-                `Plan` nor text).
+                `Plan` nor text), or the document and the question look swapped (see `ask`).
             PearlError: bad input, or a model failure after retries.
         """
         return run_blocking(self.arun_plan(document, question, plan, options, method=method))
@@ -730,6 +733,19 @@ class _Listener:
             if kind not in self._told:
                 self._told.add(kind)
                 log.warning("%s raised %s: %s (ignored; the question goes on)", self.name, kind, exc)
+
+
+def _check_ask_order(document: object, question: object) -> None:
+    """Refuse `ask(question, document)`: with the question's text taken for the document, a file's name was sent to
+    the model as the question, and a plausible answer came back. Swapped is a question that names an existing file
+    or folder in one word while the document given is text, not a path."""
+    if not (isinstance(question, str) and isinstance(document, str) and names_path(question, one_word=True)):
+        return
+    if not names_path(document, one_word=True):
+        raise TypeError(
+            "the document comes first, then the question: ask(document, question); "
+            "to ask a question that is a file's name about this text, pass Question(text=...)"
+        )
 
 
 def _check_plan_order(question: object, document: object) -> None:

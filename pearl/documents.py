@@ -268,12 +268,33 @@ def _decode(data: bytes, path: Path) -> str:
                 f"{path}: starts with a {name} byte-order mark but is not {name} text; "
                 "convert it to UTF-8 first (e.g. with iconv)"
             ) from None
-        raise DocumentError(
-            f"{path}: cannot be decoded as UTF-8 text; convert it to UTF-8 first (e.g. with iconv)"
-        ) from None
+        text = _declared(data, path)
     if "\x00" in text[:8192]:
         raise binary
     return text
+
+
+# A page's own charset, as a browser finds it in its first bytes: <meta charset="...">, or
+# <meta http-equiv="Content-Type" content="text/html; charset=...">.
+_META_CHARSET = re.compile(rb"""<meta\s[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE)
+# What browsers read these labels as (the WHATWG Encoding Standard): windows-1252, which only adds characters.
+_AS_WINDOWS_1252 = {"iso-8859-1", "iso8859-1", "latin1", "latin-1", "l1", "us-ascii", "ascii", "cp819", "ibm819"}
+
+
+def _declared(data: bytes, path: Path) -> str:
+    """Text that is not UTF-8, decoded as the charset a web page saved as Latin-1 or windows-1252 declares
+    in its first bytes, as a browser would; without one, or not decodable so, the error to convert it."""
+    found = _META_CHARSET.search(data[:4096])
+    label = found.group(1).decode("ascii").lower() if found else ""
+    for encoding in ("cp1252", "latin-1") if label in _AS_WINDOWS_1252 else (label,) if label else ():
+        try:
+            return data.decode(encoding)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    said = f", nor as the {label} it declares" if label else ""
+    raise DocumentError(
+        f"{path}: cannot be decoded as UTF-8 text{said}; convert it to UTF-8 first (e.g. with iconv)"
+    ) from None
 
 
 def _pdf_to_text(path: Path, data: bytes | None = None) -> str:

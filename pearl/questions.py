@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pearl._text import WritableStr
+from pearl._text import WritableStr, shorten
 from pearl.errors import QuestionError
 
 __all__ = ["LETTERS", "Question", "as_question", "parse_choice", "split_options"]
@@ -63,7 +63,8 @@ def as_question(question: str | Question, options: Sequence[str] | None = None) 
 
     Raises:
         QuestionError: the question has no text (options alone are not a question), has one option
-            (nothing to choose between) or more options than there are letters for.
+            (nothing to choose between) or more options than there are letters for, or lists options
+            `(A) ... (B) ...` of its own besides `options`.
         TypeError: the question is not text, `options` is not a list of strings, or a `Question`
             comes with other `options` besides its own.
     """
@@ -81,6 +82,12 @@ def as_question(question: str | Question, options: Sequence[str] | None = None) 
             )
         asked = question
     elif given:
+        inline = split_options(question).options
+        if inline:  # both reached the model, two (A) (B) lists, and the letter was mapped onto `options`
+            raise QuestionError(
+                f"the question lists {len(inline)} options of its own ((A) {shorten(inline[0], 30)} ...) and "
+                f"{len(given)} more were given: give the options once, in the question or as options (-o, options=)"
+            )
         asked = Question(text=question, options=given)
     else:
         asked = split_options(question)

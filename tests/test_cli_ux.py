@@ -504,7 +504,9 @@ def test_ask_with_the_question_first_says_it_goes_last() -> None:
     assert 'the question goes last, as in pearl ask FILE... "QUESTION"' in result.stderr
 
 
-def test_ask_with_the_question_forgotten_refuses_the_last_file_as_one(tmp_path: Path) -> None:
+def test_ask_with_the_question_forgotten_refuses_the_last_file_as_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     other = tmp_path / "notes.md"
     other.write_text("# Notes\n\nNothing here.\n", encoding="utf-8")
     result = runner.invoke(app, ["ask", str(SAMPLE), str(other)])
@@ -517,6 +519,15 @@ def test_ask_with_the_question_forgotten_refuses_the_last_file_as_one(tmp_path: 
     tool = tmp_path / "tool.py"
     tool.write_text("def main():\n    return 0\n", encoding="utf-8")
     assert "is a file, not a question" in runner.invoke(app, ["ask", str(SAMPLE), str(tool)]).stderr
+    # `pearl ask docs docs2`: a folder last was asked as the question.
+    folder = tmp_path / "My Docs"
+    folder.mkdir()
+    for last in (str(folder), f"{folder}/", str(tmp_path)):
+        result = runner.invoke(app, ["ask", str(SAMPLE), last])
+        assert result.exit_code == 2 and "is a folder, not a question: give the question last" in result.stderr, last
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["context", str(SAMPLE), "My Docs"])
+    assert result.exit_code == 0 and "kept" in result.stdout  # words that name a folder: a query still
 
 
 @pytest.mark.parametrize(

@@ -351,6 +351,11 @@ BAD_INPUTS: dict[str, tuple[str, bytes | None, str]] = {
     "empty": ("empty.txt", b"", "empty"),
     "binary": ("bin.txt", b"\x00\x01\x02binary", "binary"),
     "undecodable": ("latin.txt", "caf\xe9 ol\xe9".encode("latin-1"), "UTF-8"),
+    "undecodable as declared": (
+        "page.html",
+        b'<html><meta charset="UTF-8"><p>caf\xe9</p></html>',
+        "cannot be decoded as UTF-8 text, nor as the utf-8 it declares",
+    ),
     "pdf-no-text": ("scan.pdf", _pdf(None), "no text layer"),
     "pdf-broken": ("broken.pdf", b"%PDF-1.4 garbage", "PDF"),
     "whitespace": ("blank.txt", b"  \n\n ", "no text"),
@@ -365,6 +370,27 @@ def test_bad_inputs(tmp_path: Path, case: str) -> None:
         path.write_bytes(content)
     with pytest.raises(DocumentError, match=message):
         load_document(path)
+
+
+@pytest.mark.parametrize(
+    ("meta", "encoding"),
+    [
+        ('<meta charset="iso-8859-1">', "cp1252"),  # as browsers read Latin-1: windows-1252, so the euro sign is one
+        ("<META http-equiv='Content-Type' content='text/html; charset=windows-1252'>", "cp1252"),
+        ('<meta charset="Shift_JIS">', "shift_jis"),
+    ],
+)
+def test_a_saved_page_that_is_not_utf8_is_read_in_the_charset_it_declares(
+    tmp_path: Path, meta: str, encoding: str
+) -> None:
+    # It was refused as "cannot be decoded as UTF-8": a page saved in windows-1252 is common, and a browser reads it.
+    words = "Zoë owns the café in Köln; a cup costs 5 €." if encoding == "cp1252" else "日本語の本です。"
+    page = tmp_path / "page.html"
+    page.write_bytes(f"<html><head>{meta}</head><body><p>{words}</p></body></html>".encode(encoding))
+    assert load_document(page).text.strip() == words
+    # UTF-8 is read as UTF-8 whatever a page declares: it is never Latin-1 mis-read as UTF-8.
+    page.write_bytes(f"<html><head>{meta}</head><body><p>Zoë</p></body></html>".encode())
+    assert load_document(page).text.strip() == "Zoë"
 
 
 @pytest.mark.parametrize(

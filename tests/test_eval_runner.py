@@ -455,8 +455,9 @@ def test_summary_and_report_from_rows() -> None:
     assert pearl.by_type["why"].n == 2 and pearl.by_type["why"].score == 0.5
     assert pearl.by_tag["long"].score == 0.5 and direct.by_tag["short"].score == 1.0
     (comparison,) = summary.comparisons
-    assert (comparison.a, comparison.b, comparison.n) == ("pearl", "direct", 4)
-    assert comparison.diff == pytest.approx(2.5 / 4 - 1 / 4)
+    # Question 3 failed on direct: a server's failure, not a score; it read as 0, a gap between the methods.
+    assert (comparison.a, comparison.b, comparison.n, comparison.failed) == ("pearl", "direct", 3, 1)
+    assert comparison.diff == pytest.approx(2.5 / 3 - 1 / 3)
     assert comparison.mcnemar_p is None  # a free-text score of 0.5 is not right/wrong
     report = render_report(summary)
     assert report.startswith("# t\n")
@@ -464,7 +465,8 @@ def test_summary_and_report_from_rows() -> None:
     assert "| s/q | model s/q |" in report
     assert "## Score by question type" in report and "why (2)" in report
     assert "## Score by split" in report and "long (2)" in report
-    assert "## Paired comparisons" in report and "| pearl | direct | 4 |" in report
+    assert "## Paired comparisons" in report and "| pearl | direct | 3 |" in report
+    assert "Left out of the comparisons: questions one of the two methods failed on (pearl/direct 1)" in report
 
 
 def test_mcnemar_in_summary_for_right_wrong_scores() -> None:

@@ -218,6 +218,17 @@ def test_an_output_in_a_missing_folder_is_refused_before_any_call(
     assert not target.parent.exists()
 
 
+@pytest.mark.parametrize("option", ["--trace", "--html"])
+def test_an_output_named_dash_is_refused_not_written_as_a_file(
+    option: str, fake_server: FakeOpenAIServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "-" is standard input for a document; as an output it made a file named "-" in the working folder, unsaid.
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, [*ask_args(fake_server, story(tmp_path)), option, "-"])
+    assert result.exit_code == 2 and f"{option} -: give a file name" in result.stderr
+    assert fake_server.chat_requests == [] and not (tmp_path / "-").exists()
+
+
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
 def test_unwritable_trace_prints_the_answer_then_one_error(fake_server: FakeOpenAIServer, tmp_path: Path) -> None:
     # /dev/full passes every check made before the calls, then fails the write (ENOSPC).

@@ -540,6 +540,19 @@ def test_report_shows_the_option_each_method_chose() -> None:
     assert [row[9] for row in table] == ["(C) Dorota is the niece [S4].", "(B) The keeper.", "The keeper."]
 
 
+def test_report_page_says_which_failed_questions_the_comparisons_leave_out() -> None:
+    rows = tied_rows()
+    rows[1] = rows[1].model_copy(update={"error": "HTTP 500", "score": 0.0, "correct": None})  # q0, direct
+    summary = summarize(rows)
+    assert {(c.a, c.b): c.failed for c in summary.comparisons if c.failed} == {
+        ("pearl", "direct"): 1,
+        ("direct", "rag"): 1,
+        ("direct", "pearl-fulldoc"): 1,
+    }
+    said = "Left out of the comparisons: questions one of the two methods failed on (pearl/direct 1, direct/rag 1, "
+    assert said in render_report(summary) and said in render_report_page(summary, rows)
+
+
 def test_report_counts_one_question_in_the_singular() -> None:
     rows = tied_rows()[:1]
     assert "<p>1 question, 1 result." in render_report_page(summarize(rows), rows)

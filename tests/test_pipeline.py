@@ -191,6 +191,22 @@ def test_plan_refuses_its_arguments_swapped(given: str) -> None:
     assert pearl_with(fake).plan(QUESTION, document)[0].plan is not None  # the right order still plans
 
 
+@pytest.mark.parametrize("given", ["path as text", "folder", "missing file"])
+@pytest.mark.parametrize("call", ["ask", "run_plan"])
+def test_ask_and_run_plan_refuse_the_question_before_the_document(given: str, call: str) -> None:
+    # ask(QUESTION, "notes.txt") indexed the question as the document and sent the file's name as the question.
+    second = {"path as text": str(SAMPLE), "folder": f"{SAMPLE.parent}/", "missing file": "contract.pdf"}[given]
+    fake = scripted([GOOD_PLAN])
+    pearl = pearl_with(fake)
+    with pytest.raises(TypeError, match=r"the document comes first, then the question: ask\(document, question\)"):
+        pearl.ask(QUESTION, second) if call == "ask" else pearl.run_plan(GOOD_PLAN, second, QUESTION)
+    assert not fake.history
+    # A question that is a file's name is still asked, as a Question, and so is any question about a path.
+    asked = pearl.ask("Mira runs the ferry.", Question(text=second), method="rag")
+    assert asked.question == second
+    assert pearl.ask(str(SAMPLE), "notes.txt", method="rag").question == "notes.txt"
+
+
 def test_plan_takes_a_question_that_names_a_file_given_as_a_question(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -469,6 +485,13 @@ def test_arguments_of_the_wrong_kind_are_refused_when_pearl_is_made(make: Any, m
         ("  ", None, QuestionError, "the question is empty"),
         (None, None, TypeError, "the question must be a string or a Question, not NoneType"),
         (Question(text="Who?", options=["a", "b"]), ["c", "d"], TypeError, "a Question carries its own options"),
+        # Both lists reached the model, and the letter was mapped onto the second.
+        (
+            "Who runs it? (A) Mira (B) Tom",
+            ["X", "Y"],
+            QuestionError,
+            r"the question lists 2 options of its own \(\(A\) Mira ...\) and 2 more were given: give the options once",
+        ),
     ],
 )
 def test_questions_of_the_wrong_kind_are_refused_before_any_call(

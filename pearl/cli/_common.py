@@ -327,6 +327,8 @@ def check_output_path(path: Path, option: str, example_name: str, *, make_folder
         make_folder: the command creates missing folders (`mine`, `refine`): a missing folder is
             fine, so long as no file stands where one of them would go.
     """
+    if str(path) == "-":  # read as standard input elsewhere; here it made a file named "-", unsaid
+        raise fail(f"{option} -: give a file name, e.g. {option} {example_name}; '-' is not standard output here")
     if path.is_dir():
         raise fail(f"{option} {path} is a folder; give a file name, e.g. {path / example_name}")
     folder = path.parent
@@ -410,7 +412,21 @@ def files_then_text(words: list[str], command: str, what: str) -> tuple[list[str
             f'the last argument, "{shorten(text, 60)}", is a file, not a {what}: give the {what} last, '
             f"in quotes, as in {usage}"
         )
+    if (len(text.split()) == 1 or "/" in text) and _is_folder(text):
+        # `pearl ask docs docs2`: one word, or a path, that is a folder is a forgotten question. Words that name one
+        # (a folder "My Docs") may be a query.
+        raise fail(
+            f'the last argument, "{shorten(text, 60)}", is a folder, not a {what}: give the {what} last, '
+            f"in quotes, as in {usage}"
+        )
     return files, text
+
+
+def _is_folder(name: str) -> bool:
+    try:
+        return Path(name).expanduser().is_dir()
+    except (OSError, ValueError):  # a name too long for the file system, a NUL byte: no folder
+        return False
 
 
 def settings_from(

@@ -217,12 +217,14 @@ class Comparison(BaseModel):
     """Method `a` against method `b` on the questions both answered (paired).
 
     `ci_low`/`ci_high` bound `diff` (mean of a minus b) with a paired bootstrap; `mcnemar_p`
-    is the exact McNemar test, given when every paired score is 0 or 1.
+    is the exact McNemar test, given when every paired score is 0 or 1. A question either
+    method failed on (its row has an `error`) is left out, and counted in `failed`.
     """
 
     a: str
     b: str
     n: int
+    failed: int = Field(default=0, description="questions both methods were run on, left out: one of them failed")
     score_a: float
     score_b: float
     diff: float

@@ -96,17 +96,29 @@ def _method_summary(
 
 
 def _compare(a: str, b: str, rows_a: Sequence[ResultRow], rows_b: Sequence[ResultRow]) -> Comparison | None:
+    # A question one of the two failed on (its row has an error, scored 0) is no evidence either way: a server's
+    # failures on one method read as a gap between the methods. It is left out, and counted.
+    failed = {r.id for r in (*rows_a, *rows_b) if r.error}
     scores_b = {r.id: r.score for r in rows_b}
-    pairs = [(r.score, scores_b[r.id]) for r in rows_a if r.id in scores_b]
+    both = [r for r in rows_a if r.id in scores_b]
+    pairs = [(r.score, scores_b[r.id]) for r in both if r.id not in failed]
     # Right or wrong is multiple choice's: a free-text F1 of exactly 0 or 1 is a score, not an outcome.
-    outcomes = all(r.kind == "choice" for r in rows_a if r.id in scores_b)
+    outcomes = all(r.kind == "choice" for r in both)
     if not pairs:
         return None
     xs = [x for x, _ in pairs]
     ys = [y for _, y in pairs]
     diff, low, high = paired_bootstrap(xs, ys)
     comparison = Comparison(
-        a=a, b=b, n=len(pairs), score_a=_mean(xs), score_b=_mean(ys), diff=diff, ci_low=low, ci_high=high
+        a=a,
+        b=b,
+        n=len(pairs),
+        failed=len(both) - len(pairs),
+        score_a=_mean(xs),
+        score_b=_mean(ys),
+        diff=diff,
+        ci_low=low,
+        ci_high=high,
     )
     if outcomes and all(v in (0.0, 1.0) for v in (*xs, *ys)):
         a_only = sum(x > y for x, y in pairs)
@@ -273,4 +285,11 @@ def render_report(summary: EvalSummary) -> str:
             p = "–" if c.mcnemar_p is None else f"{c.mcnemar_p:.3f} ({c.a_only}/{c.b_only})"
             comp_rows.append([c.a, c.b, str(c.n), _pct(c.score_a), _pct(c.score_b), f"{100 * c.diff:+.1f}", ci, p])
         out += _table(["A", "B", "n", "A", "B", "A − B", "95% CI", "McNemar p (A only/B only)"], comp_rows)
+        failed = [f"{c.a}/{c.b} {c.failed}" for c in summary.comparisons if c.failed]
+        if failed:
+            out += [
+                "",
+                f"Left out of the comparisons: questions one of the two methods failed on ({', '.join(failed)}); "
+                "the method tables score them 0 (add --retry-errors to ask them again).",
+            ]
     return "\n".join(out) + "\n"
