@@ -47,7 +47,7 @@ from pearl.context import (
 )
 from pearl.context._dense import attach_or_why, auto_left_out
 from pearl.documents import DocumentSource, as_document, left_out_notes, names_path, source_files
-from pearl.errors import ConfigError, ContextOverflowError, PearlError, QuestionError
+from pearl.errors import ConfigError, ContextOverflowError, PearlError, PlanParseError, QuestionError
 from pearl.llm import LOOP_WAITING, make_llm
 from pearl.llm._reply import LOOP_NOTE
 from pearl.methods import FALLBACK, METHODS, AskContext, Method, answer_from_plan, rag_window_problem
@@ -622,14 +622,22 @@ class Pearl:
         if chosen.executor is None:
             raise ConfigError(f"method {method!r} does not run plans; choose one of {', '.join(_planned_names())}")
         _check_ask_order(document, question)
-        if isinstance(plan, str):
-            plan = parse_plan(plan, self.library, max_steps=self.settings.max_steps)
-        elif not isinstance(plan, Plan):
+        if not isinstance(plan, (str, Plan)):
             raise TypeError(f"plan must be a Plan or a plan's text, not {type(plan).__name__}")
         ctx = self._context(document, as_question(question, options), method)
         executor = chosen.executor
-        answer = await self._guarded(ctx, lambda: answer_from_plan(ctx, plan, method=method, executor=executor))
-        return self._finish(ctx, answer)
+
+        async def run() -> Answer:
+            if isinstance(plan, Plan):
+                return await answer_from_plan(ctx, plan, method=method, executor=executor)
+            try:
+                parsed = parse_plan(plan, self.library, max_steps=self.settings.max_steps)
+            except PlanParseError as exc:  # the trace, and a run's page, say which plan and why
+                ctx.recorder.note("plan given", plan, error=str(exc))
+                raise
+            return await answer_from_plan(ctx, parsed, method=method, executor=executor)
+
+        return self._finish(ctx, await self._guarded(ctx, run))
 
     def ask(
         self,
@@ -703,7 +711,8 @@ class Pearl:
 
         Raises:
             ConfigError: `method` does not run plans.
-            PlanParseError: the plan's text does not parse, with its line and column.
+            PlanParseError: the plan's text does not parse, with its line and column; its `trace` records
+                the plan given.
             QuestionError: the question cannot be asked (empty, one option, an option twice).
             TypeError: an argument of the wrong kind (the question not text, the plan neither a
                 `Plan` nor text), or the document and the question look swapped (see `ask`).
@@ -738,10 +747,10 @@ class _Listener:
 def _check_ask_order(document: object, question: object) -> None:
     """Refuse `ask(question, document)`: with the question's text taken for the document, a file's name was sent to
     the model as the question, and a plausible answer came back. Swapped is a question that names an existing file
-    or folder in one word while the document given is text, not a path."""
-    if not (isinstance(question, str) and isinstance(document, str) and names_path(question, one_word=True)):
+    or folder while the document given is text, not a path ("TCP/IP" or "package.json" naming none is a question)."""
+    if not (isinstance(question, str) and isinstance(document, str) and names_path(question, existing=True)):
         return
-    if not names_path(document, one_word=True):
+    if not names_path(document):
         raise TypeError(
             "the document comes first, then the question: ask(document, question); "
             "to ask a question that is a file's name about this text, pass Question(text=...)"

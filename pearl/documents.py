@@ -277,24 +277,36 @@ def _decode(data: bytes, path: Path) -> str:
 # A page's own charset, as a browser finds it in its first bytes: <meta charset="...">, or
 # <meta http-equiv="Content-Type" content="text/html; charset=...">.
 _META_CHARSET = re.compile(rb"""<meta\s[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE)
-# What browsers read these labels as (the WHATWG Encoding Standard): windows-1252, which only adds characters.
-_AS_WINDOWS_1252 = {"iso-8859-1", "iso8859-1", "latin1", "latin-1", "l1", "us-ascii", "ascii", "cp819", "ibm819"}
+# The legacy encodings web pages are saved in (the WHATWG Encoding Standard's, by Python's names); a label naming
+# another codec (utf-16, which a browser reads as UTF-8 in a page's own meta, or a Python-only one such as
+# unicode_escape) is not followed. Latin-1 and ASCII are read as windows-1252, which only adds characters.
+_WEB_ENCODINGS = frozenset(
+    [f"cp125{n}" for n in range(9)]
+    + [f"iso8859-{n}" for n in (2, 3, 4, 5, 6, 7, 8, 10, 13, 14, 15, 16)]
+    + ["koi8-r", "koi8-u", "mac-roman", "mac-cyrillic", "cp866", "cp874", "shift_jis", "cp932", "euc_jp"]
+    + ["iso2022_jp", "euc_kr", "cp949", "gbk", "gb2312", "gb18030", "big5", "big5hkscs"]
+)
+_AS_WINDOWS_1252 = frozenset(["iso8859-1", "ascii"])
+_LABELS = {"windows-874": "cp874", "x-sjis": "shift_jis", "iso88591": "iso8859-1", "x-mac-roman": "mac-roman"}
 
 
 def _declared(data: bytes, path: Path) -> str:
-    """Text that is not UTF-8, decoded as the charset a web page saved as Latin-1 or windows-1252 declares
-    in its first bytes, as a browser would; without one, or not decodable so, the error to convert it."""
+    """Text that is not UTF-8, decoded as the charset a web page saved in a legacy encoding declares in its
+    first bytes, as a browser would; without one, or not decodable so, the error to convert it."""
     found = _META_CHARSET.search(data[:4096])
     label = found.group(1).decode("ascii").lower() if found else ""
-    for encoding in ("cp1252", "latin-1") if label in _AS_WINDOWS_1252 else (label,) if label else ():
+    try:
+        name = codecs.lookup(_LABELS.get(label, label)).name if label else ""
+    except LookupError:
+        name = ""
+    encodings = ("cp1252", "latin-1") if name in _AS_WINDOWS_1252 else (name,) if name in _WEB_ENCODINGS else ()
+    for encoding in encodings:
         try:
             return data.decode(encoding)
-        except (LookupError, UnicodeDecodeError):
+        except UnicodeDecodeError:
             continue
     said = f", nor as the {label} it declares" if label else ""
-    raise DocumentError(
-        f"{path}: cannot be decoded as UTF-8 text{said}; convert it to UTF-8 first (e.g. with iconv)"
-    ) from None
+    raise DocumentError(f"{path}: cannot be decoded as UTF-8 text{said}; convert it to UTF-8 first (e.g. with iconv)")
 
 
 def _pdf_to_text(path: Path, data: bytes | None = None) -> str:
@@ -686,16 +698,26 @@ def _name(items: Sequence[str | Path], files: list[Path]) -> str:
     count = f"{len(files)} file{'s' if len(files) != 1 else ''}"
     if len(given) == 1:
         return f"{given[0]} ({count})"
-    if not any(path.is_absolute() for path in given):
+    if not any(path.is_absolute() or path.drive for path in given):
         # Named as typed, as a folder or one file is: `a.txt notes/b.md` are "here (2 files)", not the absolute path
         # of the working folder, which prompts would carry to a server. The folder they share, or this one's name.
         shared = os.path.commonpath([os.path.normpath(f.parent) for f in files])
-        return f"{shared if shared not in ('', '.') else (Path.cwd().name or '.')} ({count})"
+        if shared in ("", ".") or os.pardir in Path(shared).parts:  # here, or `../a.txt b.txt`: by its own name
+            shared = _folder_name(files)
+        return f"{shared} ({count})"
     try:
         where = os.path.commonpath([f.parent.absolute() for f in files])
     except ValueError:  # on different drives (Windows): no common folder
         where = str(files[0].parent)
     return f"{where} ({count})"
+
+
+def _folder_name(files: list[Path]) -> str:
+    """The name, not the path, of the folder that holds `files` ("." where it has none, or cannot be found)."""
+    try:
+        return Path(os.path.commonpath([f.parent.resolve() for f in files])).name or "."
+    except (OSError, ValueError):  # the working folder gone; on different drives
+        return "."
 
 
 def load_document(paths: str | Path | Sequence[str | Path], max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
@@ -766,13 +788,14 @@ def _reads_as_path(text: str) -> bool:
     return one_word and ("/" in line or "\\" in line or reads_as_code(line))
 
 
-def names_path(text: str, *, one_word: bool = False) -> bool:
+def names_path(text: str, *, one_word: bool = False, existing: bool = False) -> bool:
     """Whether `as_document` reads `text` as a path: a file or folder that exists, or a string that reads as
     one (`contract.pdf`, `notes/`), which it refuses as missing rather than take for the text itself. With
-    `one_word`, a string that names no file must be one word to read as one ("Summarise README.md" does not)."""
+    `one_word`, a string that names no file must be one word to read as one ("Summarise README.md" does not);
+    with `existing`, only a file or folder that exists is one ("TCP/IP", "Node.js" and "and/or" are not)."""
     if _is_existing_path(text):
         return True
-    return _reads_as_path(text) and (not one_word or len(text.split()) == 1)
+    return not existing and _reads_as_path(text) and (not one_word or len(text.split()) == 1)
 
 
 def _missing_path(source: str) -> str:

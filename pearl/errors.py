@@ -49,6 +49,7 @@ if TYPE_CHECKING:  # for the annotation alone: this module sits below the models
     from pearl.models import Trace
 
 __all__ = [
+    "ERROR_NAMES",
     "ConfigError",
     "ContextError",
     "ContextOverflowError",
@@ -75,6 +76,7 @@ __all__ = [
     "UnansweredError",
     "stops_a_run",
     "unanswered",
+    "unanswered_name",
 ]
 
 
@@ -231,8 +233,22 @@ def stops_a_run(error: PearlError) -> bool:
     return isinstance(error, ConfigError) and not isinstance(error, QuestionError)
 
 
+def unanswered_name(name: str) -> bool:
+    """`unanswered` of an error known by its class's name, as result rows keep it (`error_type`)."""
+    kind = ERROR_NAMES.get(name)
+    return kind is not None and issubclass(kind, RetryableError) and not issubclass(kind, LLMResponseError)
+
+
 def unanswered(error: BaseException) -> bool:
     """Whether `error` is a model server's silence after every retry: no reply, or none it could give (5xx, 429, a
     web page instead of a completion).
     Question after question failing so, a long run stops (`UnansweredError`) instead of waiting out every retry."""
     return isinstance(error, RetryableError) and not isinstance(error, LLMResponseError)
+
+
+def _subclasses(kind: type[PearlError]) -> list[type[PearlError]]:
+    return [kind, *(sub for child in kind.__subclasses__() for sub in _subclasses(child))]
+
+
+ERROR_NAMES: dict[str, type[PearlError]] = {kind.__name__: kind for kind in _subclasses(PearlError)}
+"""pearl's errors by class name (every one defined in this module)."""

@@ -13,7 +13,8 @@ from pearl.errors import QuestionError
 __all__ = ["LETTERS", "Question", "as_question", "parse_choice", "split_options"]
 
 LETTERS = "ABCDEFGHIJ"
-_INLINE = re.compile(r"\(([A-J])\)\s*")
+# An inline option mark "(B) " where a word may start: not a clause number's "4(B)".
+_INLINE = re.compile(r"(?:(?<=\s)|^)\(([A-J])\)\s*")
 # An option on a line of its own: "A. text" or "A) text", the letter first on the line.
 _LINE = re.compile(r"^[ \t]*([A-J])[.)][ \t]*", re.MULTILINE)
 
@@ -45,10 +46,14 @@ def split_options(text: str) -> Question:
 
     L-Eval writes both: QuALITY's questions with inline `(A)` marks, TPO's and Coursera's with
     `A. ...` lines under the question. Options are recognised only as a run of consecutive
-    letters from A (two at least); anything else stays text.
+    letters from A (two at least), each where a word may start and none set off by commas;
+    anything else stays text: "What do sections 4(A) and 4(B) require?" and "Which clause, (A)
+    or (B), governs?" are questions.
     """
     for marks in (_INLINE, _LINE):
         run = _option_run(list(marks.finditer(text)))
+        if run and marks is _INLINE and _in_words(text, run):
+            continue
         if run:
             options = [
                 text[m.end() : (run[i + 1].start() if i + 1 < len(run) else len(text))].strip()
@@ -86,7 +91,8 @@ def as_question(question: str | Question, options: Sequence[str] | None = None) 
         if inline:  # both reached the model, two (A) (B) lists, and the letter was mapped onto `options`
             raise QuestionError(
                 f"the question lists {len(inline)} options of its own ((A) {shorten(inline[0], 30)} ...) and "
-                f"{len(given)} more were given: give the options once, in the question or as options (-o, options=)"
+                f"{len(given)} more were given: give the options once, in the question or as options (-o, options=); "
+                "for a question whose text holds such marks, Question(text=..., options=[...])"
             )
         asked = Question(text=question, options=given)
     else:
@@ -101,6 +107,14 @@ def as_question(question: str | Question, options: Sequence[str] | None = None) 
         # Labelled A to J: an eleventh option would never be shown to the model nor chosen.
         raise QuestionError(f"{len(asked.options)} options: at most {len(LETTERS)} are supported (A to J)")
     return asked
+
+
+def _in_words(text: str, run: list[re.Match[str]]) -> bool:
+    """Whether a run of inline marks names letters within the question's words ("Which clause, (A) or (B), governs
+    termination?"), set off by commas, rather than listing options after it."""
+    before = text[: run[0].start()].rstrip()
+    after = [text[m.end() : m.end() + 1] for m in run]
+    return before.endswith(",") or any(char in ",;" for char in after)
 
 
 def _option_run(marks: list[re.Match[str]]) -> list[re.Match[str]]:

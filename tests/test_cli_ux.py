@@ -526,8 +526,10 @@ def test_ask_with_the_question_forgotten_refuses_the_last_file_as_one(
         result = runner.invoke(app, ["ask", str(SAMPLE), last])
         assert result.exit_code == 2 and "is a folder, not a question: give the question last" in result.stderr, last
     monkeypatch.chdir(tmp_path)
-    result = runner.invoke(app, ["context", str(SAMPLE), "My Docs"])
-    assert result.exit_code == 0 and "kept" in result.stdout  # words that name a folder: a query still
+    for query in ("My Docs", "tests", str(folder)):  # keywords that name a folder: a query still, and nothing is paid
+        (tmp_path / "tests").mkdir(exist_ok=True)
+        result = runner.invoke(app, ["context", str(SAMPLE), query])
+        assert result.exit_code == 0 and "kept" in result.stdout, query
 
 
 @pytest.mark.parametrize(

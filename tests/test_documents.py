@@ -351,6 +351,9 @@ BAD_INPUTS: dict[str, tuple[str, bytes | None, str]] = {
     "empty": ("empty.txt", b"", "empty"),
     "binary": ("bin.txt", b"\x00\x01\x02binary", "binary"),
     "undecodable": ("latin.txt", "caf\xe9 ol\xe9".encode("latin-1"), "UTF-8"),
+    # A browser reads a page's own utf-16 meta as UTF-8; decoded as UTF-16, Latin-1 bytes became CJK characters.
+    "declared utf-16": ("page.html", b'<html><meta charset="utf-16"><p>caf\xe9s</p></html>', "nor as the utf-16"),
+    "declared python codec": ("page.html", b'<meta charset="unicode_escape"><p>caf\xe9</p>', "nor as the unicode_"),
     "undecodable as declared": (
         "page.html",
         b'<html><meta charset="UTF-8"><p>caf\xe9</p></html>',
@@ -377,6 +380,7 @@ def test_bad_inputs(tmp_path: Path, case: str) -> None:
     [
         ('<meta charset="iso-8859-1">', "cp1252"),  # as browsers read Latin-1: windows-1252, so the euro sign is one
         ("<META http-equiv='Content-Type' content='text/html; charset=windows-1252'>", "cp1252"),
+        ('<meta charset="iso88591">', "cp1252"),
         ('<meta charset="Shift_JIS">', "shift_jis"),
     ],
 )

@@ -466,7 +466,20 @@ def test_summary_and_report_from_rows() -> None:
     assert "## Score by question type" in report and "why (2)" in report
     assert "## Score by split" in report and "long (2)" in report
     assert "## Paired comparisons" in report and "| pearl | direct | 3 |" in report
-    assert "Left out of the comparisons: questions one of the two methods failed on (pearl/direct 1)" in report
+    assert "questions the model server left unanswered for one of the two methods (pearl/direct 1)" in report
+
+
+def test_paired_comparisons_keep_a_methods_own_failures_and_say_when_nothing_is_left() -> None:
+    # A given plan that does not parse is the method's failure, its 0 a score; a server's silence is no evidence.
+    rows = [row(str(i), "a", 1) for i in range(3)] + [row(str(i), "b", 1) for i in range(3)]
+    rows[3] = row("0", "b", 0, error="line 1: unknown action", error_type="PlanParseError")
+    rows[4] = row("1", "b", 0, error="timed out", error_type="LLMTimeoutError")
+    (comparison,) = summarize(rows).comparisons
+    assert (comparison.n, comparison.failed, comparison.score_b) == (2, 1, 0.5)
+    silent = [row(str(i), m, 0, error="HTTP 503", error_type="ServerError") for i in range(2) for m in "ab"]
+    (comparison,) = summarize(silent).comparisons  # every pair left out: shown with n 0, not dropped unsaid
+    assert (comparison.n, comparison.failed) == (0, 2)
+    assert "| a | b | 0 | – | – | – | – | – |" in render_report(summarize(silent))
 
 
 def test_mcnemar_in_summary_for_right_wrong_scores() -> None:

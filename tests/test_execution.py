@@ -21,6 +21,7 @@ from pearl.execution import (
 from pearl.llm import CompletionRequest
 from pearl.models import StepRequest, StepSlice
 from pearl.planning import Arg, Plan, Step, parse_plan
+from pearl.prompts import CUT_MARK
 from pearl.questions import Question
 from pearl.tokens import count_tokens, truncate_to_tokens
 
@@ -593,6 +594,40 @@ def test_fulldoc_runs_a_closing_answer_step_as_the_paper_does() -> None:
     answer = pearl_with(fake).ask(SAMPLE, QUESTION, method="pearl-fulldoc")
     assert len(by_kind(fake, "step")) == 2 and not by_kind(fake, "answer")
     assert answer.answer == "Thorough answer.\nThorough answer."
+
+
+@pytest.mark.parametrize("window", [2048, 4096, 8192])
+def test_fulldoc_over_a_document_longer_than_the_window_keeps_the_question_and_each_steps_own_words(
+    window: int,
+) -> None:
+    # The document filled the room the question alone left; each step's own fields, fitted after it, then cut the
+    # question, the explanation and the step's words to nothing, so the paper's executor answered blind.
+    plan = (
+        's1 = FIND_CHARACTER(CTX, "Dorota") : who she is\n'
+        's2 = FIND_RELATION(CTX, s1, "the keeper Agnete Varga") : how the two are related\n'
+        "s3 = CONCAT(s1, s2)\n"
+        's4 = ANSWER(s3, "Why did Dorota put water in the lamp oil?") : answer from both'
+    )
+    reply = "Dorota is the keeper's granddaughter, and she tended the lamp every night of the winter [S3]. " * 12
+    fake = scripted(plan, step=reply, window=window)
+    options = ["She was paid to.", "She wanted the light to fail.", "By mistake.", "To clean it."]
+    document = SAMPLE.read_text(encoding="utf-8") * 3  # ~11k tokens: wider than every window here
+    given = parse_plan(plan, default_library())
+    answer = pearl_with(fake).run_plan(document, QUESTION, given, options=options, method="pearl-fulldoc")
+    steps = by_kind(fake, "step")
+    assert len(steps) == 3 and not [n for n in answer.notes if "more than a prompt has room for" in n]
+    for step, words in zip(steps, ["X: Dorota", "Y: the keeper Agnete Varga", "X: Why did Dorota"], strict=True):
+        text = user(step)
+        assert text.startswith(f"Question: {QUESTION}\n(A) She was paid to.") and "Why this step: " in text
+        assert "the whole document, cut to " in text
+        assert sum(count_tokens(m.content) for m in step.messages) + (step.max_tokens or 0) <= window
+        assert words in text and CUT_MARK not in text.split("Inputs:")[1].split("<excerpts")[0]
+    # Cut once for every step, to what the widest step leaves: each step's prompt opens alike (a server's prefix
+    # cache reads the document once), and the note says how far it is cut.
+    shown = {user(step).split("</excerpts>")[0] for step in steps}
+    assert len(shown) == 1 and CUT_MARK not in shown.pop()
+    # s2 takes s1's reply (whole, where the window holds it); s4 reads s3 in place of the document.
+    assert reply.strip()[:200] in user(steps[1]).split("Inputs:")[1]
 
 
 def test_a_long_free_form_answer_is_cut_to_the_window_before_it_is_mapped_to_a_letter() -> None:

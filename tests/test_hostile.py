@@ -225,8 +225,28 @@ def test_an_output_named_dash_is_refused_not_written_as_a_file(
     # "-" is standard input for a document; as an output it made a file named "-" in the working folder, unsaid.
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(app, [*ask_args(fake_server, story(tmp_path)), option, "-"])
-    assert result.exit_code == 2 and f"{option} -: give a file name" in result.stderr
+    assert result.exit_code == 2 and f"{option} -: give a name, e.g. {option} " in result.stderr
     assert fake_server.chat_requests == [] and not (tmp_path / "-").exists()
+
+
+def test_other_outputs_named_dash_print_or_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # `actions import -o -` wrote a file named "-", `eval --out -` a folder named "-", said nowhere.
+    monkeypatch.chdir(tmp_path)
+    listing = tmp_path / "list.txt"
+    listing.write_text("FIND_X(CTX, X) # Find X.\n", encoding="utf-8")
+    trace = tmp_path / "t.json"
+    trace.write_text(Trace(question="Who?").model_dump_json(), encoding="utf-8")
+    data = Path(__file__).resolve().parents[1] / "datasets" / "sample" / "questions.jsonl"
+    for args in (
+        ["actions", "import", str(listing), "-o", "-"],
+        ["eval", str(data), "--out", "-", "--base-url", "http://127.0.0.1:9/v1", "--model", "m"],
+        ["trace", "html", str(trace), "-o", "-"],
+    ):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2 and "-: give a name, e.g. " in result.stderr, args
+    printed = runner.invoke(app, ["actions", "export", "-o", "-"])  # its default is to print: "-" says so too
+    assert printed.exit_code == 0 and printed.stdout.startswith("CONCAT(S1, S2, ...) # ")
+    assert not (tmp_path / "-").exists()
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")

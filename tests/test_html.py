@@ -478,7 +478,7 @@ def test_trace_html_never_replaces_the_page_an_eval_run_wrote_unasked(tmp_path: 
     result = runner.invoke(app, ["trace", "html", str(trace)])
     assert result.exit_code == 2 and page.read_text() == written
     assert result.stderr.splitlines() == [
-        f"error: {page} exists (for a trace of pearl eval, it is the page the run wrote); "
+        f"error: {page} exists (pearl eval writes each trace's page beside it, as pearl ask --html may); "
         f"give -o FILE to write elsewhere, or -o {page} to replace it"
     ]
     result = runner.invoke(app, ["trace", "html", str(trace), "-o", str(tmp_path / "again.html")])
@@ -542,15 +542,19 @@ def test_report_shows_the_option_each_method_chose() -> None:
 
 def test_report_page_says_which_failed_questions_the_comparisons_leave_out() -> None:
     rows = tied_rows()
-    rows[1] = rows[1].model_copy(update={"error": "HTTP 500", "score": 0.0, "correct": None})  # q0, direct
+    server = {"error": "HTTP 500", "error_type": "ServerError", "score": 0.0, "correct": None}
+    rows[1] = rows[1].model_copy(update=server)  # q0, direct
     summary = summarize(rows)
     assert {(c.a, c.b): c.failed for c in summary.comparisons if c.failed} == {
         ("pearl", "direct"): 1,
         ("direct", "rag"): 1,
         ("direct", "pearl-fulldoc"): 1,
     }
-    said = "Left out of the comparisons: questions one of the two methods failed on (pearl/direct 1, direct/rag 1, "
+    said = "the model server left unanswered for one of the two methods (pearl/direct 1, direct/rag 1, "
     assert said in render_report(summary) and said in render_report_page(summary, rows)
+    silent = [r.model_copy(update=server) for r in rows if r.method in ("pearl", "rag")]
+    page = render_report_page(summarize(silent), silent)  # every pair left out: a row of dashes, not a 0.0 score
+    assert '<td>pearl</td><td class="text">rag</td><td>0</td><td>–</td>' in page
 
 
 def test_report_counts_one_question_in_the_singular() -> None:

@@ -191,16 +191,24 @@ def test_plan_refuses_its_arguments_swapped(given: str) -> None:
     assert pearl_with(fake).plan(QUESTION, document)[0].plan is not None  # the right order still plans
 
 
-@pytest.mark.parametrize("given", ["path as text", "folder", "missing file"])
-@pytest.mark.parametrize("call", ["ask", "run_plan"])
+@pytest.mark.parametrize("given", ["path as text", "folder"])
+@pytest.mark.parametrize("call", ["ask", "aask", "run_plan"])
 def test_ask_and_run_plan_refuse_the_question_before_the_document(given: str, call: str) -> None:
     # ask(QUESTION, "notes.txt") indexed the question as the document and sent the file's name as the question.
-    second = {"path as text": str(SAMPLE), "folder": f"{SAMPLE.parent}/", "missing file": "contract.pdf"}[given]
+    second = {"path as text": str(SAMPLE), "folder": f"{SAMPLE.parent}/"}[given]
     fake = scripted([GOOD_PLAN])
     pearl = pearl_with(fake)
     with pytest.raises(TypeError, match=r"the document comes first, then the question: ask\(document, question\)"):
-        pearl.ask(QUESTION, second) if call == "ask" else pearl.run_plan(GOOD_PLAN, second, QUESTION)
+        if call == "ask":
+            pearl.ask(QUESTION, second)
+        elif call == "aask":
+            asyncio.run(pearl.aask(QUESTION, second))
+        else:
+            pearl.run_plan(QUESTION, second, GOOD_PLAN)  # the document's and the question's places swapped
     assert not fake.history
+    # Words that read like a path but name no file are a question about the text.
+    for question in ("TCP/IP", "and/or", "package.json", "contract.pdf"):
+        assert pearl.ask("Mira runs the ferry over TCP/IP.", question, method="rag").question == question
     # A question that is a file's name is still asked, as a Question, and so is any question about a path.
     asked = pearl.ask("Mira runs the ferry.", Question(text=second), method="rag")
     assert asked.question == second

@@ -86,6 +86,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "save_library",
     ],
     "pearl.errors": [
+        "ERROR_NAMES",
         "ConfigError",
         "ContextError",
         "ContextOverflowError",
@@ -112,6 +113,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "UnansweredError",
         "stops_a_run",
         "unanswered",
+        "unanswered_name",
     ],
     "pearl.models": [
         "Answer",
@@ -256,6 +258,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "NOTE_TOKENS",
         "OPENING_SHARE",
         "SHARED_SHARE",
+        "STEP_SHARES",
         "CompressedStepContext",
         "EvidenceBudget",
         "FullDocumentContext",

@@ -9,7 +9,7 @@ import pytest
 import pearl.prompts as prompts_module
 from pearl.errors import ConfigError
 from pearl.prompts import load_prompt
-from pearl.questions import parse_choice, split_options
+from pearl.questions import as_question, parse_choice, split_options
 
 
 def test_split_inline_options() -> None:
@@ -22,6 +22,25 @@ def test_split_inline_options() -> None:
 def test_split_leaves_plain_questions_alone() -> None:
     assert split_options("What is (A) about?").options == []
     assert split_options("Who came?").text == "Who came?"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What do sections 4(A) and 4(B) require?",  # clause numbers, common in contracts
+        "Which clause, (A) or (B), governs termination?",  # letters named in the question's words
+        "Does ((A)) or ((B)) apply?",
+    ],
+)
+def test_letters_in_a_questions_words_are_no_options(question: str) -> None:
+    # They were split off as options ("and 4", "require?"): a free-text question asked as multiple choice.
+    assert split_options(question).options == []
+    assert as_question(question, ["notice", "payment"]).options == ["notice", "payment"]  # and may be given some
+
+
+def test_options_after_the_questions_end_are_split_off() -> None:
+    assert split_options("Each happened EXCEPT: (A) x (B) y").options == ["x", "y"]
+    assert split_options("Who rows?\n\n (A) Mira\n (B) Tom").options == ["Mira", "Tom"]
 
 
 @pytest.mark.parametrize(

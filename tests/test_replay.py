@@ -163,6 +163,12 @@ def test_eval_runs_given_plans_and_records_bad_ones(tmp_path: Path) -> None:
     assert replayed["plan_given"] and replayed["error"] is None and 'FIND_REASON(oil, "")' in replayed["plan"]
     bad = rows[(ids[1], "pearl")]
     assert bad["plan_given"] and bad["error"].startswith("the given plan does not parse: line 1, column 8: unknown")
+    # Its trace is kept, as every failed question's is: the plan given and why it does not parse, on its page.
+    trace = json.loads((out / bad["trace"]).read_text())
+    (event,) = trace["events"]
+    assert event["stage"] == "plan given" and event["output"] == "1. x = FIND_NOTHING(CTX)"
+    assert event["data"]["error"].startswith("line 1, column 8: unknown") and trace["document"]["name"]
+    assert (out / bad["trace"]).with_suffix(".html").is_file()
     planned = rows[(ids[2], "pearl")]
     assert not planned["plan_given"] and "WRITTEN BY THE PLANNER" in planned["plan"]  # no plan given: planned
     assert not rows[(ids[0], "direct")]["plan_given"]  # direct ignores plans

@@ -23,7 +23,7 @@ from pearl.actions import (
     save_library,
 )
 from pearl.cli._app import actions_app
-from pearl.cli._common import ActionsOpt, counted, echo, fail, handled, refuse_overwriting
+from pearl.cli._common import ActionsOpt, counted, echo, fail, handled, refuse_dash, refuse_overwriting
 
 __all__ = ["diff_command", "export_command", "import_command", "list_command", "show_command"]
 
@@ -136,6 +136,7 @@ def import_command(
     ] = None,
 ) -> None:
     """Convert the paper's action list into a pearl library (JSON); lines that cannot be read are skipped and listed."""
+    refuse_dash(out, "--out", "actions.json")
     refuse_overwriting(out, "--out", {"action list": file})
     with handled():
         text = read_text(file, "action list")
@@ -170,7 +171,7 @@ def export_command(
     ] = None,
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", metavar="FILE", help="Where to write the action list (default: print it)."),
+        typer.Option("--out", "-o", metavar="FILE", help="Where to write the action list (default, or -: print it)."),
     ] = None,
 ) -> None:
     """Write a library in the paper's format: NAME(ARGS) # definition, one action a line.
@@ -178,7 +179,7 @@ def export_command(
     Names, parameters and definitions are kept; counts, examples and provenance have no place in the format.
     """
     library = _load(library_file)
-    if out is None:
+    if out is None or str(out) == "-":
         echo(render_action_list(library), nl=False)
         return
     refuse_overwriting(out, "--out", {"library": library_file})

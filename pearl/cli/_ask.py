@@ -38,6 +38,7 @@ from pearl.cli._common import (
     handled,
     is_document_file,
     make_pearl,
+    refuse_dash,
     refuse_overwriting,
     settings_from,
     unused_model,
@@ -435,7 +436,10 @@ def _read_trace(path: Path) -> Trace:
 @trace_app.command("show")
 def trace_show(
     path: Annotated[
-        Path, typer.Argument(metavar="TRACE", help="A trace file written by `pearl ask --trace`.", show_default=False)
+        Path,
+        typer.Argument(
+            metavar="TRACE", help="A trace file written by `pearl ask --trace` or `pearl eval`.", show_default=False
+        ),
     ],
     prompts: Annotated[bool, typer.Option("--prompts", help="Also print every prompt in full.")] = False,
 ) -> None:
@@ -462,6 +466,7 @@ def trace_html(
     ] = None,
 ) -> None:
     """Write a trace as a page: answer, plan graph, each step's excerpts, and the document (read again)."""
+    refuse_dash(out, "-o", "answer.html")
     trace = _read_trace(path)
     page = out if out is not None else path.with_suffix(".html")
     # The page is read from the trace and the document's files: writing over one of them would lose it.
@@ -470,7 +475,7 @@ def trace_html(
     if out is None and page.exists():
         # For a question of `pearl eval` it is the run's own page, which shows the dataset's document.
         raise fail(
-            f"{page} exists (for a trace of pearl eval, it is the page the run wrote); "
+            f"{page} exists (pearl eval writes each trace's page beside it, as pearl ask --html may); "
             f"give -o FILE to write elsewhere, or -o {page} to replace it"
         )
     problem = _write_page(page, trace)

@@ -320,6 +320,12 @@ def handled(hint: str = "") -> Iterator[None]:
         raise fail(f"{exc}{hint}", exit_code(exc)) from None
 
 
+def refuse_dash(path: Path | None, option: str, example_name: str) -> None:
+    """Refuse "-" as an output that is a file or folder: it reads as standard output, and made a file named "-"."""
+    if path is not None and str(path) == "-":
+        raise fail(f"{option} -: give a name, e.g. {option} {example_name}; '-' is not standard output here")
+
+
 def check_output_path(path: Path, option: str, example_name: str, *, make_folder: bool = False) -> None:
     """Refuse an output path that cannot be written, before any call is paid for; the file is not created.
 
@@ -327,8 +333,7 @@ def check_output_path(path: Path, option: str, example_name: str, *, make_folder
         make_folder: the command creates missing folders (`mine`, `refine`): a missing folder is
             fine, so long as no file stands where one of them would go.
     """
-    if str(path) == "-":  # read as standard input elsewhere; here it made a file named "-", unsaid
-        raise fail(f"{option} -: give a file name, e.g. {option} {example_name}; '-' is not standard output here")
+    refuse_dash(path, option, example_name)
     if path.is_dir():
         raise fail(f"{option} {path} is a folder; give a file name, e.g. {path / example_name}")
     folder = path.parent
@@ -412,9 +417,9 @@ def files_then_text(words: list[str], command: str, what: str) -> tuple[list[str
             f'the last argument, "{shorten(text, 60)}", is a file, not a {what}: give the {what} last, '
             f"in quotes, as in {usage}"
         )
-    if (len(text.split()) == 1 or "/" in text) and _is_folder(text):
-        # `pearl ask docs docs2`: one word, or a path, that is a folder is a forgotten question. Words that name one
-        # (a folder "My Docs") may be a query.
+    if what == "question" and (len(text.split()) == 1 or "/" in text) and _is_folder(text):
+        # `pearl ask docs docs2`: one word, or a path, that is a folder is a forgotten question, and every call of it
+        # is paid for. Words that name one ("My Docs") are a question, and `context`'s keywords may name one.
         raise fail(
             f'the last argument, "{shorten(text, 60)}", is a folder, not a {what}: give the {what} last, '
             f"in quotes, as in {usage}"

@@ -29,6 +29,7 @@ from pearl.cli._common import (
     fail,
     interrupted_exit,
     make_pearl,
+    refuse_dash,
     settings_from,
 )
 from pearl.cli._progress import ProgressBar
@@ -123,6 +124,7 @@ def eval_command(
     try:
         # What needs no file read comes first: a wrong flag is said before notes on the plans and the run folder.
         chosen = check_methods(methods.split(","))
+        refuse_dash(out, "--out", "runs/contracts")
         if plans_only and plans is None:
             raise fail("--plans-only needs --plans FILE")
         dataset = load_dataset(data, data_format)

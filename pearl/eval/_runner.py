@@ -56,7 +56,6 @@ from pearl.html import index_for_page, render_report_page, render_trace_page
 from pearl.llm import LLM
 from pearl.methods import METHODS
 from pearl.models import Document, Trace
-from pearl.planning import parse_plan
 from pearl.protocols import Progress
 from pearl.questions import Question
 
@@ -383,9 +382,8 @@ class _Runner:
             if given is None:
                 answer = await self.pearl.aask(document, asked, method=method)
             else:
-                base["plan_given"] = True
-                plan = parse_plan(given, self.pearl.library, max_steps=self.pearl.settings.max_steps)
-                answer = await self.pearl.arun_plan(document, asked, plan, method=method)
+                base["plan_given"] = True  # parsed by `arun_plan`: one that does not parse keeps its trace
+                answer = await self.pearl.arun_plan(document, asked, given, method=method)
         except PlanParseError as exc:
             return await self._failed(base, exc, started, f"the given plan does not parse: {exc}")
         except PearlError as exc:

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from itertools import combinations
 
 from pearl._text import counted
+from pearl.errors import ERROR_NAMES, unanswered_name
 from pearl.eval._metrics import EVIDENCE_MIN_WORDS
 from pearl.eval._models import (
     QUESTION_TYPES,
@@ -95,17 +96,24 @@ def _method_summary(
     )
 
 
+_SERVER_SILENCE = frozenset(name for name in ERROR_NAMES if unanswered_name(name))
+"""The `error_type`s of rows a model server left unanswered (`pearl.errors.unanswered`)."""
+
+
 def _compare(a: str, b: str, rows_a: Sequence[ResultRow], rows_b: Sequence[ResultRow]) -> Comparison | None:
-    # A question one of the two failed on (its row has an error, scored 0) is no evidence either way: a server's
-    # failures on one method read as a gap between the methods. It is left out, and counted.
-    failed = {r.id for r in (*rows_a, *rows_b) if r.error}
+    # A question the server failed to answer for one of the two (its row has such an error, scored 0) is no evidence
+    # either way: its silence on one method read as a gap between the methods. It is left out, and counted. A
+    # method's own failure (a given plan that does not parse, a reply it cannot read) is its score, and stays.
+    failed = {r.id for r in (*rows_a, *rows_b) if r.error and r.error_type in _SERVER_SILENCE}
     scores_b = {r.id: r.score for r in rows_b}
     both = [r for r in rows_a if r.id in scores_b]
     pairs = [(r.score, scores_b[r.id]) for r in both if r.id not in failed]
     # Right or wrong is multiple choice's: a free-text F1 of exactly 0 or 1 is a score, not an outcome.
     outcomes = all(r.kind == "choice" for r in both)
-    if not pairs:
+    if not both:
         return None
+    if not pairs:  # every question both were run on left out: said, not dropped
+        return Comparison(a=a, b=b, n=0, failed=len(both), score_a=0.0, score_b=0.0, diff=0.0)
     xs = [x for x, _ in pairs]
     ys = [y for _, y in pairs]
     diff, low, high = paired_bootstrap(xs, ys)
@@ -283,13 +291,16 @@ def render_report(summary: EvalSummary) -> str:
                 else "–"
             )
             p = "–" if c.mcnemar_p is None else f"{c.mcnemar_p:.3f} ({c.a_only}/{c.b_only})"
+            if not c.n:
+                comp_rows.append([c.a, c.b, "0", "–", "–", "–", "–", "–"])
+                continue
             comp_rows.append([c.a, c.b, str(c.n), _pct(c.score_a), _pct(c.score_b), f"{100 * c.diff:+.1f}", ci, p])
-        out += _table(["A", "B", "n", "A", "B", "A − B", "95% CI", "McNemar p (A only/B only)"], comp_rows)
+        out += _table(["A", "B", "n", "score A", "score B", "A − B", "95% CI", "McNemar p (A only/B only)"], comp_rows)
         failed = [f"{c.a}/{c.b} {c.failed}" for c in summary.comparisons if c.failed]
         if failed:
             out += [
                 "",
-                f"Left out of the comparisons: questions one of the two methods failed on ({', '.join(failed)}); "
-                "the method tables score them 0 (add --retry-errors to ask them again).",
+                f"Left out of the comparisons: questions the model server left unanswered for one of the two methods "
+                f"({', '.join(failed)}); the method tables score them 0 (add --retry-errors to ask them again).",
             ]
     return "\n".join(out) + "\n"

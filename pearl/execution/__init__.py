@@ -12,7 +12,7 @@ from pearl.execution._contexts import (
     FullDocumentContext,
     evidence_budget,
 )
-from pearl.execution._executor import INPUT_TOKENS, StepOutcome, StepStyle, cited_ids, execute_plan
+from pearl.execution._executor import INPUT_TOKENS, STEP_SHARES, StepOutcome, StepStyle, cited_ids, execute_plan
 
 __all__ = [
     "ANSWER_SHARE",
@@ -22,6 +22,7 @@ __all__ = [
     "NOTE_TOKENS",
     "OPENING_SHARE",
     "SHARED_SHARE",
+    "STEP_SHARES",
     "CompressedStepContext",
     "EvidenceBudget",
     "FullDocumentContext",

@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 from pearl._text import attribute_value
 from pearl.actions import CTX, Action, ActionLibrary
 from pearl.errors import ExecutionError
-from pearl.execution._contexts import NOTE_TOKENS
+from pearl.execution._contexts import NOTE_TOKENS, FullDocumentContext
 from pearl.models import StepRequest, StepSlice
 from pearl.planning import Plan, Step
 from pearl.prompts import PromptTemplate, load_prompt
@@ -30,14 +30,14 @@ from pearl.questions import Question
 from pearl.tokens import count_tokens, truncate_to_tokens
 from pearl.trace import Recorder
 
-__all__ = ["INPUT_TOKENS", "StepOutcome", "StepStyle", "cited_ids", "execute_plan"]
+__all__ = ["INPUT_TOKENS", "STEP_SHARES", "StepOutcome", "StepStyle", "cited_ids", "execute_plan"]
 
 _CITE = re.compile(r"\[S(\d+)\]")
 INPUT_TOKENS = 1500
 """An earlier result passed to a step is cut to this many tokens; whole results are rarely longer."""
 _NOT_GIVEN = "(not given)"
-# How much of a step prompt's room each variable part may take, in order (see PromptTemplate.fit).
-_STEP_SHARES = {"question": 0.25, "options_block": 0.3, "explanation": 0.2, "inputs": 0.6}
+STEP_SHARES = {"question": 0.25, "options_block": 0.3, "explanation": 0.2, "inputs": 0.6}
+"""How much of a step prompt's room each variable part may take, in order (see `PromptTemplate.fit`)."""
 
 
 @dataclass(frozen=True)
@@ -164,7 +164,10 @@ class _StepRunner:
         values = self._values(self.template, call)
         frame = {"name": self.name, "shared_note": self.shared.note, "shared": self.shared.text}
         empty_evidence = self.template.part("evidence", name=self.name, note="", context="")
-        fitted, _ = self.template.fit(window, reply, _STEP_SHARES, evidence=empty_evidence, **frame, **values)
+        # The paper's executor shows the whole document in every step: it is cut to what the step's own fields
+        # leave, never they to make room for it. Evidence chosen for a budget is fixed text, as it always fits.
+        shares = {**STEP_SHARES, "shared": 1.0} if isinstance(self.provider, FullDocumentContext) else STEP_SHARES
+        fitted, _ = self.template.fit(window, reply, shares, evidence=empty_evidence, **frame, **values)
         del fitted["evidence"]
         room = self.template.room_for("evidence", window, reply, **fitted)
         return fitted, room - count_tokens(empty_evidence) - NOTE_TOKENS
@@ -184,7 +187,7 @@ class _StepRunner:
         if not action.needs_document:
             template = self.nodoc
             values, _ = template.fit(
-                self.recorder.llm.context_window, self.style.reply_tokens, _STEP_SHARES, **self._values(template, call)
+                self.recorder.llm.context_window, self.style.reply_tokens, STEP_SHARES, **self._values(template, call)
             )
             piece = StepSlice(text="")
         else:

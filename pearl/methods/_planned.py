@@ -29,6 +29,7 @@ from pearl.actions import CTX, Action
 from pearl.context import render_sentences, whole_document
 from pearl.execution import (
     NOTE_TOKENS,
+    STEP_SHARES,
     CompressedStepContext,
     EvidenceBudget,
     FullDocumentContext,
@@ -54,6 +55,7 @@ Executor = Literal["compressed", "fulldoc"]
 _BRIEF = StepStyle(reply_tokens=256, reply_part="brief")
 _PAPER = StepStyle(reply_tokens=512, reply_part="thorough")  # the paper's executor: 512-token replies
 _RESULT_TOKENS = 1000  # a step's result as the final answer call sees it, at most
+_MARGIN_TOKENS = 16  # kept back where a prompt's parts are counted apart: tokens at their joins differ
 
 
 def _room(ctx: AskContext, style: StepStyle) -> int:
@@ -79,6 +81,50 @@ def _room(ctx: AskContext, style: StepStyle) -> int:
     )
     del values["shared"]
     return template.room_for("shared", ctx.llm.context_window, style.reply_tokens, **values)
+
+
+def _whole_room(ctx: AskContext, plan: Plan, style: StepStyle) -> int:
+    """Tokens the paper's executor has for the document in every step that reads it: what is left once the question,
+    its options and the widest such step's own fields (each earlier result at its longest, a step's reply) are in.
+    It filled the room the question alone left, and then the step's fields, fitted after it, cut the question, the
+    step's explanation and its inputs to nothing. (The executor fits the document last, cut to what is left.)"""
+    template = load_prompt("step")
+    window, reply = ctx.llm.context_window, style.reply_tokens
+    filler = " ".join(["word"] * reply)  # a result at its longest, as tokens go
+    question = [count_tokens(ctx.question.text), count_tokens(ctx.question.options_block())]
+    rooms = [_room(ctx, style)]
+    for step in plan.steps:
+        action = _action(ctx, plan, step)
+        if action is None or not action.needs_document:
+            continue
+        params = [*action.params] or ["X"]
+        lines = []  # as the executor lists them; a result where the document goes is shown in its place, cut to fit
+        for i, arg in enumerate(step.args):
+            name = params[min(i, len(params) - 1)]
+            if name == CTX:
+                lines.append(f"{name}: the result of {arg.value} (in the excerpts below), in place of the document")
+            elif arg.kind == "var":
+                lines.append(f"{name} (result of {arg.value}): {filler}")
+            else:
+                lines.append(f"{name}: {arg.value}")
+        explanation = template.part("explanation", explanation=step.explanation) + "\n" if step.explanation else ""
+        sizes = [*question, count_tokens(explanation), count_tokens("\n".join(lines))]
+        fixed = template.room_for(
+            "shared",
+            window,
+            reply,
+            **dict.fromkeys(STEP_SHARES, ""),
+            name=ctx.shown_name,
+            shared_note="",
+            evidence=template.part("evidence", name=ctx.shown_name, note="", context=""),  # as the executor keeps it
+            reply_instruction=template.part(style.reply_part),
+            signature=action.signature,
+            definition=action.definition,
+            action=action.name,
+        )
+        needed = sum(sizes) + NOTE_TOKENS + _MARGIN_TOKENS  # the note: how far the document is cut
+        rooms.append(max(fixed // 2, fixed - needed))  # a question or result too long for any room is cut to its share
+    return max(0, min(rooms))
 
 
 def _action(ctx: AskContext, plan: Plan, step: Step) -> Action | None:
@@ -200,9 +246,9 @@ def _provider(
     ctx: AskContext, plan: Plan, executor: Executor, style: StepStyle, closing: Step | None
 ) -> tuple[StepContext, bool]:
     """What the steps are shown, and whether the final answer call carries out the plan's closing step."""
-    room = _room(ctx, style)
     if executor == "fulldoc":
-        return FullDocumentContext(whole_document(ctx.document), room), False
+        return FullDocumentContext(whole_document(ctx.document), _whole_room(ctx, plan, style)), False
+    room = _room(ctx, style)
     index = ctx.index()
     reading = _reading(ctx, plan)
 
