@@ -62,6 +62,12 @@ def test_eval_all_methods_report_files_and_resume(tmp_path: Path, fake_server: F
     assert again.exit_code == 0 and "resuming: 8 of 8" in again.stderr
     assert len(fake_server.chat_requests) == requests  # nothing asked twice
     assert again.stdout == report
+    assert "note: the report covers" not in again.stderr
+    # A narrower run into the finished folder rewrote its report for one method: say the rest is still there.
+    narrower = runner.invoke(eval_app(), [*args[:3], "1", *args[4:], "-m", "rag"])
+    assert narrower.exit_code == 0 and "| rag | 1 |" in narrower.stdout
+    assert "note: the report covers this run's 1 result; " in narrower.stderr
+    assert "also keeps 7 results of earlier runs" in narrower.stderr
 
 
 def test_default_out_dir_is_deterministic(tmp_path: Path, fake_server: FakeOpenAIServer, monkeypatch: Any) -> None:

@@ -188,6 +188,7 @@ def eval_command(
     bar.close()
     echo(render_report(summary), nl=False)
     echo(f"wrote {run_dir / SUMMARY_FILE}, {run_dir / REPORT_FILE} and {run_dir / REPORT_HTML_FILE}", err=True)
+    _note_rows_left_out(run_dir, summary.rows)
     errors = sum(m.errors for m in summary.methods)
     if pearl.llm.is_demo:
         echo(DEMO_NOTICE, err=True)
@@ -198,6 +199,22 @@ def eval_command(
             echo(f"{errors:,} of {counted(results, 'result')} failed {where}", err=True)
         else:  # nothing was answered: a script or CI job must not read the run as done
             raise fail(f"all {counted(results, 'result')} failed {where}", EXIT_FAILED)
+
+
+def _note_rows_left_out(run_dir: Path, reported: int) -> None:
+    """Say so when the run folder holds results of earlier runs this report leaves out (other methods, more
+    questions): a narrower run into a finished folder rewrote its report, and the rest looked lost."""
+    try:
+        held = len(latest_rows(load_results(run_dir / RESULTS_FILE)))
+    except (OSError, PearlError):  # the report is written; a note is not worth an error
+        return
+    if held > reported:
+        echo(
+            f"note: the report covers this run's {counted(reported, 'result')}; {run_dir / RESULTS_FILE} also keeps "
+            f"{counted(held - reported, 'result')} of earlier runs (other methods or questions): run with those "
+            "to report them too, at no cost",
+            err=True,
+        )
 
 
 def _saved(results: Path) -> int:
