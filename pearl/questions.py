@@ -10,11 +10,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from pearl._text import WritableStr, shorten
 from pearl.errors import QuestionError
 
-__all__ = ["LETTERS", "Question", "as_question", "parse_choice", "split_options"]
+__all__ = ["LETTERS", "Question", "as_question", "asks_then_lists", "parse_choice", "split_options"]
 
 LETTERS = "ABCDEFGHIJ"
-# An inline option mark "(B) " where a word may start: not a clause number's "4(B)".
-_INLINE = re.compile(r"(?:(?<=\s)|^)\(([A-J])\)\s*")
+# An inline option mark "(B) ", not one glued to a word or number: a clause's "4(B)".
+_INLINE = re.compile(r"(?<![\w(])\(([A-J])\)\s*")
+# What ends a question before options that follow it: a mark of its own, or a line break.
+_ASKED = ("?", ":", "\n")
 # An option on a line of its own: "A. text" or "A) text", the letter first on the line.
 _LINE = re.compile(r"^[ \t]*([A-J])[.)][ \t]*", re.MULTILINE)
 
@@ -46,9 +48,9 @@ def split_options(text: str) -> Question:
 
     L-Eval writes both: QuALITY's questions with inline `(A)` marks, TPO's and Coursera's with
     `A. ...` lines under the question. Options are recognised only as a run of consecutive
-    letters from A (two at least), each where a word may start and none set off by commas;
-    anything else stays text: "What do sections 4(A) and 4(B) require?" and "Which clause, (A)
-    or (B), governs?" are questions.
+    letters from A (two at least), none glued to a word and none set off by commas; anything
+    else stays text: "What do sections 4(A) and 4(B) require?" and "Which clause, (A) or (B),
+    governs?" are questions.
     """
     for marks in (_INLINE, _LINE):
         run = _option_run(list(marks.finditer(text)))
@@ -87,7 +89,7 @@ def as_question(question: str | Question, options: Sequence[str] | None = None) 
             )
         asked = question
     elif given:
-        inline = split_options(question).options
+        inline = split_options(question).options if asks_then_lists(question) else []
         if inline:  # both reached the model, two (A) (B) lists, and the letter was mapped onto `options`
             raise QuestionError(
                 f"the question lists {len(inline)} options of its own ((A) {shorten(inline[0], 30)} ...) and "
@@ -110,25 +112,36 @@ def as_question(question: str | Question, options: Sequence[str] | None = None) 
 
 
 def _in_words(text: str, run: list[re.Match[str]]) -> bool:
-    """Whether a run of inline marks names letters within the question's words ("Which clause, (A) or (B), governs
-    termination?"), set off by commas, rather than listing options after it."""
-    before = text[: run[0].start()].rstrip()
-    after = [text[m.end() : m.end() + 1] for m in run]
-    return before.endswith(",") or any(char in ",;" for char in after)
+    """Whether a run of inline marks names letters within the question's words, set off by commas ("Which clause,
+    (A) or (B), governs termination?"), rather than listing options after it."""
+    return any(text[m.end() : m.end() + 1] in (",", ";") for m in run)
+
+
+def asks_then_lists(text: str) -> bool:
+    """Whether `text` is a question and then its options, inline (`(A) ...`, after a "?", a ":" or a line break)
+    or a line each: what `split_options` takes apart, told from letters a question's words name ("Does clause
+    (A) contradict clause (B)?")."""
+    for marks in (_INLINE, _LINE):
+        run = _option_run(list(marks.finditer(text)))
+        if run and (marks is _LINE or text[: run[0].start()].rstrip(" \t").endswith(_ASKED)):
+            return not (marks is _INLINE and _in_words(text, run))
+    return False
 
 
 def _option_run(marks: list[re.Match[str]]) -> list[re.Match[str]]:
-    """The marks of the last run `A, B, C...` (two letters at least), or [] when there is none."""
-    expected = 0
-    start_index = None
+    """The marks of the longest run `A, B, C...` (two letters at least; of runs as long, the last), or [] when there
+    is none. Marks between a run's letters are skipped: an option "Both (A) and (B)" stays in the run A to D."""
+    best: list[re.Match[str]] = []
     for i, mark in enumerate(marks):
-        if mark.group(1) == "A":
-            start_index, expected = i, 1
-        elif start_index is not None and expected < len(LETTERS) and mark.group(1) == LETTERS[expected]:
-            expected += 1
-    if start_index is None or expected < 2:
-        return []
-    return [m for m in marks[start_index:] if m.group(1) in LETTERS[:expected]][:expected]
+        if mark.group(1) != "A":
+            continue
+        run = [mark]
+        for later in marks[i + 1 :]:
+            if len(run) < len(LETTERS) and later.group(1) == LETTERS[len(run)]:
+                run.append(later)
+        if len(run) >= 2 and len(run) >= len(best):
+            best = run
+    return best
 
 
 def parse_choice(reply: str, n_options: int) -> str | None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import pearl.prompts as prompts_module
-from pearl.errors import ConfigError
+from pearl.errors import ConfigError, QuestionError
 from pearl.prompts import load_prompt
 from pearl.questions import as_question, parse_choice, split_options
 
@@ -38,9 +38,27 @@ def test_letters_in_a_questions_words_are_no_options(question: str) -> None:
     assert as_question(question, ["notice", "payment"]).options == ["notice", "payment"]  # and may be given some
 
 
-def test_options_after_the_questions_end_are_split_off() -> None:
-    assert split_options("Each happened EXCEPT: (A) x (B) y").options == ["x", "y"]
-    assert split_options("Who rows?\n\n (A) Mira\n (B) Tom").options == ["Mira", "Tom"]
+@pytest.mark.parametrize(
+    ("question", "options"),
+    [
+        ("Each happened EXCEPT: (A) x (B) y", ["x", "y"]),
+        ("Who rows?\n\n (A) Mira\n (B) Tom", ["Mira", "Tom"]),
+        ("Which is true?(A) red (B) blue", ["red", "blue"]),  # a mark right after the question's end
+        ("According to the text, (A) Tom is rich (B) Tom is poor", ["Tom is rich", "Tom is poor"]),
+        ("Who? (A) Tom (B) Ann (C) Both (A) and (B) (D) Neither", ["Tom", "Ann", "Both (A) and (B)", "Neither"]),
+    ],
+)
+def test_options_after_the_question_are_split_off(question: str, options: list[str]) -> None:
+    assert split_options(question).options == options
+
+
+def test_a_question_naming_letters_may_be_given_options_but_not_a_second_list() -> None:
+    # Its own "(A) and (B)" are words, not a list: refusing them with options given left no way to ask it.
+    for question in ("Which statement about clauses (A) and (B) is true?", "Does (A) contradict (B)?"):
+        assert as_question(question, ["x", "y"]).options == ["x", "y"]
+    with pytest.raises(QuestionError, match="lists 2 options of its own"):
+        as_question("Who runs it? (A) Mira (B) Tom", ["x", "y"])
+    assert split_options("Which? (A) x (B)").options == ["x", ""]  # a last mark with nothing after it still marks
 
 
 @pytest.mark.parametrize(

@@ -217,14 +217,17 @@ class Comparison(BaseModel):
     """Method `a` against method `b` on the questions both answered (paired).
 
     `ci_low`/`ci_high` bound `diff` (mean of a minus b) with a paired bootstrap; `mcnemar_p`
-    is the exact McNemar test, given when every paired score is 0 or 1. A question either
-    method failed on (its row has an `error`) is left out, and counted in `failed`.
+    is the exact McNemar test, given when every paired score is 0 or 1. A question the model
+    server left unanswered for either method (`pearl.errors.unanswered`) is left out, and counted
+    in `failed`; with none left, `n` is 0 and the scores and difference are 0, meaning nothing.
     """
 
     a: str
     b: str
     n: int
-    failed: int = Field(default=0, description="questions both methods were run on, left out: one of them failed")
+    failed: int = Field(
+        default=0, description="questions both methods were run on, left out: the server left one unanswered"
+    )
     score_a: float
     score_b: float
     diff: float

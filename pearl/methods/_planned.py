@@ -28,6 +28,7 @@ from typing import Literal
 from pearl.actions import CTX, Action
 from pearl.context import render_sentences, whole_document
 from pearl.execution import (
+    INPUT_TOKENS,
     NOTE_TOKENS,
     STEP_SHARES,
     CompressedStepContext,
@@ -85,30 +86,34 @@ def _room(ctx: AskContext, style: StepStyle) -> int:
 
 def _whole_room(ctx: AskContext, plan: Plan, style: StepStyle) -> int:
     """Tokens the paper's executor has for the document in every step that reads it: what is left once the question,
-    its options and the widest such step's own fields (each earlier result at its longest, a step's reply) are in.
-    It filled the room the question alone left, and then the step's fields, fitted after it, cut the question, the
-    step's explanation and its inputs to nothing. (The executor fits the document last, cut to what is left.)"""
+    its options and the widest such step's own fields are in, each earlier result at its longest (a step's reply; a
+    join, its parts up to `INPUT_TOKENS`), one read in place of the document too. It filled the room the question
+    alone left, and then the step's fields, fitted after it, cut the question, the step's explanation and its inputs
+    to nothing. (The executor fits the document last, cut to what is left.)"""
     template = load_prompt("step")
     window, reply = ctx.llm.context_window, style.reply_tokens
-    filler = " ".join(["word"] * reply)  # a result at its longest, as tokens go
-    question = [count_tokens(ctx.question.text), count_tokens(ctx.question.options_block())]
+    question = count_tokens(ctx.question.text) + count_tokens(ctx.question.options_block())
+    longest: dict[str, int] = {}  # each step's result at its longest, in tokens
     rooms = [_room(ctx, style)]
     for step in plan.steps:
         action = _action(ctx, plan, step)
         if action is None or not action.needs_document:
+            joined = sum(longest.get(a.value, 0) if a.kind == "var" else count_tokens(a.value) for a in step.args)
+            longest[step.var] = min(INPUT_TOKENS, joined) if action is not None and action.pure else reply
             continue
+        longest[step.var] = reply
         params = [*action.params] or ["X"]
-        lines = []  # as the executor lists them; a result where the document goes is shown in its place, cut to fit
+        lines = []  # as the executor lists them; a result where the document goes is shown in its place
+        results = 0
         for i, arg in enumerate(step.args):
             name = params[min(i, len(params) - 1)]
+            if arg.kind == "var":
+                results += min(INPUT_TOKENS, longest.get(arg.value, reply))
             if name == CTX:
                 lines.append(f"{name}: the result of {arg.value} (in the excerpts below), in place of the document")
-            elif arg.kind == "var":
-                lines.append(f"{name} (result of {arg.value}): {filler}")
             else:
-                lines.append(f"{name}: {arg.value}")
+                lines.append(f"{name} (result of {arg.value}): " if arg.kind == "var" else f"{name}: {arg.value}")
         explanation = template.part("explanation", explanation=step.explanation) + "\n" if step.explanation else ""
-        sizes = [*question, count_tokens(explanation), count_tokens("\n".join(lines))]
         fixed = template.room_for(
             "shared",
             window,
@@ -122,7 +127,8 @@ def _whole_room(ctx: AskContext, plan: Plan, style: StepStyle) -> int:
             definition=action.definition,
             action=action.name,
         )
-        needed = sum(sizes) + NOTE_TOKENS + _MARGIN_TOKENS  # the note: how far the document is cut
+        own = count_tokens(explanation) + count_tokens("\n".join(lines)) + results
+        needed = question + own + NOTE_TOKENS + _MARGIN_TOKENS  # the note: how far the document is cut
         rooms.append(max(fixed // 2, fixed - needed))  # a question or result too long for any room is cut to its share
     return max(0, min(rooms))
 
