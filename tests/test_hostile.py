@@ -732,7 +732,8 @@ def test_an_unstated_limit_lowers_the_window_by_a_quarter_and_a_second_refusal_i
     assert info.value.limit is None and llm.context_window == 6144 == info.value.window
     pearl = Pearl(llm=llm, settings=load_settings(cache=False))
     # No number is offered as the fix: the window just refused was one ("set it to 4,608 or less").
-    with pytest.raises(ContextOverflowError, match="PEARL_CONTEXT_WINDOW to the model's context length") as info:
+    said = r"set context_window \(--context-window / PEARL_CONTEXT_WINDOW\) to the model's context length"
+    with pytest.raises(ContextOverflowError, match=said) as info:
         pearl.ask(STORY, "Who kept the light?", method="direct")
     assert "or less" not in str(info.value)
     assert len(fake_server.chat_requests) == 3  # the call above, then the question and its one re-run

@@ -471,8 +471,8 @@ class OpenAICompatibleLLM:
 
     def _timed_out(self) -> LLMTimeoutError:
         return LLMTimeoutError(
-            f"no answer from {self._shown_url} within {self._settings.timeout:g}s; raise --timeout / PEARL_TIMEOUT "
-            "if the model is slow"
+            f"no answer from {self._shown_url} within {self._settings.timeout:g}s; "
+            "raise timeout (--timeout / PEARL_TIMEOUT) if the model is slow"
         )
 
     def _transport_error(self, exc: Exception) -> LLMError:
@@ -512,7 +512,7 @@ class OpenAICompatibleLLM:
                 self._window = max(1, lowered)
             window = self._window
         stated = f"{limit:,} tokens" if limit is not None else "no limit stated"
-        setting = "--context-window / PEARL_CONTEXT_WINDOW"
+        setting = "context_window (--context-window / PEARL_CONTEXT_WINDOW)"
         fix = (
             f"set {setting} to {min(limit, window):,} or less"
             if limit is not None
@@ -582,7 +582,8 @@ class OpenAICompatibleLLM:
             if _OVERFLOW.search(f"{message} {error.get('type', '')} {error.get('code', '')}"):
                 raise self._overflow(message, error, status, sent_window)
             raise LLMRequestError(
-                f"{url} rejected the request ({status}): {message}. Check --model and the request parameters.",
+                f"{url} rejected the request ({status}): {message}. "
+                "Check the model (--model / PEARL_MODEL) and the request parameters.",
                 status_code=status,
             )
         try:

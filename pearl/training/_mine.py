@@ -227,7 +227,7 @@ def _check_window(llm: LLM, template: PromptTemplate, shown: ActionLibrary, extr
         raise ConfigError(
             f"a {window:,}-token window cannot hold the mining prompt: library {shown.name}'s "
             f"{counted(len(shown), 'action')} and the reply take it all; raise context_window (--context-window) "
-            "if the model takes more, or mine from a smaller library (--actions)"
+            "if the model takes more, or mine from a smaller library (--actions, library=)"
         )
 
 
