@@ -20,6 +20,7 @@ __all__ = [
     "counted",
     "neutralise_fence",
     "neutralise_file_lines",
+    "one_line",
     "shorten",
     "word_stems",
     "writable",
@@ -103,10 +104,16 @@ def first_problem(exc: ValidationError) -> tuple[tuple[str | int, ...], str]:
     return tuple(error.get("loc", ())), str(error.get("msg", "invalid")).removeprefix("Value error, ")
 
 
+def one_line(text: str) -> str:
+    """`text` (a name) as a prompt may show it: its whitespace runs one space, with no fence tag or label
+    (`neutralise_fence`)."""
+    return neutralise_fence(" ".join(text.split()))
+
+
 def attribute_value(text: str, width: int = 100) -> str:
-    """`text` (a document's name) as a prompt shows it in a tag's `name="..."`: on one line, at most `width`
-    characters, with no double quote to close the attribute and no fence tag or label (`neutralise_fence`)."""
-    return shorten(neutralise_fence(" ".join(text.split())).replace('"', "'"), width)
+    """`text` (a document's name) as a prompt shows it in a tag's `name="..."`: `one_line`, at most `width`
+    characters, with no double quote to close the attribute."""
+    return shorten(one_line(text).replace('"', "'"), width)
 
 
 def shorten(text: str, width: int) -> str:

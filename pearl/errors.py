@@ -236,14 +236,18 @@ def stops_a_run(error: PearlError) -> bool:
 def unanswered_name(name: str) -> bool:
     """`unanswered` of an error known by its class's name, as result rows keep it (`error_type`)."""
     kind = ERROR_NAMES.get(name)
-    return kind is not None and issubclass(kind, RetryableError) and not issubclass(kind, LLMResponseError)
+    return kind is not None and _silent(kind)
 
 
 def unanswered(error: BaseException) -> bool:
     """Whether `error` is a model server's silence after every retry: no reply, or none it could give (5xx, 429, a
     web page instead of a completion).
     Question after question failing so, a long run stops (`UnansweredError`) instead of waiting out every retry."""
-    return isinstance(error, RetryableError) and not isinstance(error, LLMResponseError)
+    return _silent(type(error))
+
+
+def _silent(kind: type[BaseException]) -> bool:
+    return issubclass(kind, RetryableError) and not issubclass(kind, LLMResponseError)
 
 
 def _subclasses(kind: type[PearlError]) -> list[type[PearlError]]:

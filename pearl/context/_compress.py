@@ -32,7 +32,7 @@ from pathlib import PurePath
 import numpy as np
 import numpy.typing as npt
 
-from pearl._text import neutralise_fence, neutralise_file_lines
+from pearl._text import neutralise_fence, neutralise_file_lines, one_line
 from pearl.context._bm25 import BM25
 from pearl.context._dense import dense_scores
 from pearl.context._entities import entity_sentences, lookup_entities
@@ -211,7 +211,7 @@ def _short_names(names: list[str]) -> list[str]:
         short = _fewest_parts(names)
     out = []
     for name in short:
-        name = neutralise_fence(" ".join(name.split())).replace("[", "［").replace("]", "］")
+        name = one_line(name).replace("[", "［").replace("]", "］")
         if len(name) > _NAME_CHARS:
             name = name[: _NAME_CHARS // 3] + "…" + name[-(_NAME_CHARS - _NAME_CHARS // 3 - 1) :]
         out.append(name)

@@ -852,7 +852,7 @@ def source_blocks(text: str, source: Sequence[tuple[int, int]]) -> list[tuple[in
 def code_sentences(index: DocumentIndex) -> list[int]:
     """The sentences of `index` that are code (in a Markdown fence, a `<pre>`, a literal block or a source file),
     shown line by line with their indentation."""
-    return sorted(index.memo(_CODE, lambda: _code_sentences(index)))
+    return sorted(code_set(index))
 
 
 def _code_sentences(index: DocumentIndex) -> frozenset[int]:

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from itertools import combinations
 
 from pearl._text import counted
-from pearl.errors import ERROR_NAMES, unanswered_name
+from pearl.errors import unanswered_name
 from pearl.eval._metrics import EVIDENCE_MIN_WORDS
 from pearl.eval._models import (
     QUESTION_TYPES,
@@ -96,15 +96,11 @@ def _method_summary(
     )
 
 
-_SERVER_SILENCE = frozenset(name for name in ERROR_NAMES if unanswered_name(name))
-"""The `error_type`s of rows a model server left unanswered (`pearl.errors.unanswered`)."""
-
-
 def _compare(a: str, b: str, rows_a: Sequence[ResultRow], rows_b: Sequence[ResultRow]) -> Comparison | None:
     # A question the server failed to answer for one of the two (its row has such an error, scored 0) is no evidence
     # either way: its silence on one method read as a gap between the methods. It is left out, and counted. A
     # method's own failure (a given plan that does not parse, a reply it cannot read) is its score, and stays.
-    failed = {r.id for r in (*rows_a, *rows_b) if r.error and r.error_type in _SERVER_SILENCE}
+    failed = {r.id for r in (*rows_a, *rows_b) if r.error and unanswered_name(r.error_type or "")}
     scores_b = {r.id: r.score for r in rows_b}
     both = [r for r in rows_a if r.id in scores_b]
     pairs = [(r.score, scores_b[r.id]) for r in both if r.id not in failed]
