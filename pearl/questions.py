@@ -48,14 +48,14 @@ def split_options(text: str) -> Question:
 
     L-Eval writes both: QuALITY's questions with inline `(A)` marks, TPO's and Coursera's with
     `A. ...` lines under the question. Options are recognised only as a run of consecutive
-    letters from A (two at least), none glued to a word and none set off by commas; anything
-    else stays text: "What do sections 4(A) and 4(B) require?" and "Which clause, (A) or (B),
-    governs?" are questions.
+    letters from A (two at least), none glued to a word, none set off by commas, and not inside
+    the question's own sentence (inline marks with no "?", ":" or line break before them and a
+    "?" after them: `_runs_through`). Anything else stays text: "What do sections 4(A) and 4(B)
+    require?", "Which clause, (A) or (B), governs?" and "Does clause (A) contradict clause (B)?"
+    are questions.
     """
     for marks in (_INLINE, _LINE):
-        run = _option_run(list(marks.finditer(text)))
-        if run and marks is _INLINE and _in_words(text, run):
-            continue
+        run = _lists(text, marks)
         if run:
             options = [
                 text[m.end() : (run[i + 1].start() if i + 1 < len(run) else len(text))].strip()
@@ -121,11 +121,22 @@ def asks_then_lists(text: str) -> bool:
     """Whether `text` is a question and then its options, inline (`(A) ...`, after a "?", a ":" or a line break)
     or a line each: what `split_options` takes apart, told from letters a question's words name ("Does clause
     (A) contradict clause (B)?")."""
-    for marks in (_INLINE, _LINE):
-        run = _option_run(list(marks.finditer(text)))
-        if run and (marks is _LINE or text[: run[0].start()].rstrip(" \t").endswith(_ASKED)):
-            return not (marks is _INLINE and _in_words(text, run))
-    return False
+    return any(_lists(text, marks) for marks in (_INLINE, _LINE))
+
+
+def _lists(text: str, marks: re.Pattern[str]) -> list[re.Match[str]]:
+    """The run of `marks` that lists options after the question, or [] when there is none (see `split_options`)."""
+    run = _option_run(list(marks.finditer(text)))
+    if run and marks is _INLINE and (_in_words(text, run) or _runs_through(text, run)):
+        return []
+    return run
+
+
+def _runs_through(text: str, run: list[re.Match[str]]) -> bool:
+    """Whether the question's own sentence runs through the marks to its "?": it has not ended before them (a "?",
+    ":" or line break) and ends after them ("Does clause (A) contradict clause (B)?"). A stem that the options
+    complete ("According to the text, (A) ... (B) ...") ends with the last option, not with a question mark."""
+    return not text[: run[0].start()].rstrip(" \t").endswith(_ASKED) and text.rstrip().endswith("?")
 
 
 def _option_run(marks: list[re.Match[str]]) -> list[re.Match[str]]:

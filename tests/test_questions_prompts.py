@@ -30,6 +30,7 @@ def test_split_leaves_plain_questions_alone() -> None:
         "What do sections 4(A) and 4(B) require?",  # clause numbers, common in contracts
         "Which clause, (A) or (B), governs termination?",  # letters named in the question's words
         "Does ((A)) or ((B)) apply?",
+        "Does clause (A) contradict clause (B)?",  # the question's sentence runs through the letters to its "?"
     ],
 )
 def test_letters_in_a_questions_words_are_no_options(question: str) -> None:
@@ -45,6 +46,7 @@ def test_letters_in_a_questions_words_are_no_options(question: str) -> None:
         ("Who rows?\n\n (A) Mira\n (B) Tom", ["Mira", "Tom"]),
         ("Which is true?(A) red (B) blue", ["red", "blue"]),  # a mark right after the question's end
         ("According to the text, (A) Tom is rich (B) Tom is poor", ["Tom is rich", "Tom is poor"]),
+        ("The keeper is (A) Tom (B) Ann", ["Tom", "Ann"]),  # a stem the options complete
         ("Who? (A) Tom (B) Ann (C) Both (A) and (B) (D) Neither", ["Tom", "Ann", "Both (A) and (B)", "Neither"]),
     ],
 )
