@@ -691,6 +691,21 @@ def test_a_citation_wrapped_over_lines_is_printed_on_one(fake_server: Any, tmp_p
     assert "Mira runs the ferry to the island every morning at six." in result.stdout
 
 
+def test_a_label_the_answer_shows_and_the_evidence_does_not_is_marked_on_stdout(
+    fake_server: Any, tmp_path: Path
+) -> None:
+    # Printed unmarked, "[S120]" read as evidence; only a note on stderr said the document has no such sentence.
+    doc = tmp_path / "ferry.txt"
+    doc.write_text("Mira runs the ferry.\n\nTom keeps a shop.\n", encoding="utf-8")
+    fake_server.set_default("Mira runs it [S0] [S120].")
+    args = ["ask", str(doc), "Who runs the ferry?", "--method", "rag"]
+    result = runner.invoke(app, [*args, "--base-url", fake_server.base_url, "--model", "m"])
+    assert result.exit_code == 0, result.output
+    assert "  [S120] not in the evidence (see the note)" in result.stdout
+    assert "  [S0] not in the evidence" not in result.stdout  # the cited one is listed as evidence
+    assert "which the document does not have" in result.stderr
+
+
 def test_plan_takes_the_window_option_its_refusal_names(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PEARL_EMBEDDED_MODEL", _NO_MODEL)
     # No server is reached: a window that cannot hold the planning prompt is refused before any call.

@@ -48,6 +48,7 @@ from pearl.config import Settings
 from pearl.context import DENSE_INSTALL, DocumentIndex, dense_wanted
 from pearl.documents import as_document
 from pearl.errors import PearlError, PlanParseError
+from pearl.execution import cited_ids
 from pearl.html import index_for_page, index_for_trace, render_trace_page
 from pearl.llm import DEMO_NOTICE
 from pearl.methods import METHODS
@@ -71,6 +72,13 @@ def _render_answer(answer: Answer) -> None:
         snippet = shorten(" ".join(citation.text.split()), 160)  # a sentence wrapped over lines, on one
         where = f"{citation.source}:{citation.file_start}-{citation.file_end}"  # as given: two README.md apart
         echo(f"  [S{citation.sentence_id}] {where} {snippet}")
+    # A label the answer shows that the evidence does not (made up, or not shown to the call that wrote it): said
+    # here too, where it is read, and not only in a note on stderr.
+    listed = {citation.sentence_id for citation in answer.citations}
+    see = " (see the note)" if answer.notes else ""
+    for sid in cited_ids(answer.answer or ""):
+        if sid not in listed:
+            echo(f"  [S{sid}] not in the evidence{see}")
     usage = answer.usage
     for note in answer.notes:
         echo(f"note: {note}", err=True)
