@@ -852,3 +852,34 @@ def test_a_failed_question_s_trace_is_complete_when_its_error_is_raised() -> Non
 
     raised, later = asyncio.run(ask())
     assert raised == later
+
+
+@pytest.mark.parametrize("method", ["pearl", "rag", "pearl-fulldoc"])
+def test_evidence_is_chosen_off_the_event_loops_thread(method: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Ranking a long document's sentences (by meaning too) takes tens of ms a call, and the first question's
+    # evidence several hundred: on the loop's thread, every other question an app runs on that loop waited for it.
+    import threading
+
+    import pearl.context._compress as compress_module
+    import pearl.tokens as tokens_module
+
+    threads: list[str] = []
+    score, truncate = compress_module._score, tokens_module.truncate_to_tokens
+
+    def scored(*args: object, **kwargs: object) -> object:
+        threads.append(threading.current_thread().name)
+        return score(*args, **kwargs)  # type: ignore[arg-type]
+
+    def truncated(text: str, limit: int) -> tuple[str, bool]:
+        if len(text) > 20_000:  # the whole document, cut to the window (pearl-fulldoc)
+            threads.append(threading.current_thread().name)
+        return truncate(text, limit)
+
+    monkeypatch.setattr(compress_module, "_score", scored)
+    monkeypatch.setattr("pearl.execution._contexts.truncate_to_tokens", truncated)
+    document = SAMPLE.read_text(encoding="utf-8") * 3  # longer than the window: chosen, or cut
+    plan = 'facts = FIND_X(CTX, "lamp oil water")\nwhy = ANSWER(CTX, "Why did Dorota put water in the lamp oil?")'
+    fake = FakeLLM(default=lambda request: plan if (request.prompt or "").startswith("plan") else "Spite [S3].")
+    Pearl(llm=fake, settings=load_settings(cache=False, dense=False)).ask(document, QUESTION, method=method)
+    assert threads, "nothing ranked or cut: the test no longer sees the work it checks"
+    assert threading.main_thread().name not in threads

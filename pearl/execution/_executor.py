@@ -263,9 +263,14 @@ async def execute_plan(
     first_of: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}
     for step in plan.steps:
         first_of.setdefault(step.call, step.var)
-    for step in plan.steps:  # evidence of steps that take no earlier result: chosen now, in plan order
-        if not step.inputs and first_of[step.call] == step.var:
-            runner.prepare(_resolve(step, actions[step.action], {}))
+
+    def prepare() -> None:  # evidence of steps that take no earlier result: chosen now, in plan order
+        for step in plan.steps:
+            if not step.inputs and first_of[step.call] == step.var:
+                runner.prepare(_resolve(step, actions[step.action], {}))
+
+    # Off the event loop: ranking a long document for each step's words takes tens of ms a step.
+    await asyncio.to_thread(prepare)
     results: dict[str, StepOutcome] = dict(known or {})
     done: dict[str, asyncio.Event] = {step.var: asyncio.Event() for step in plan.steps}
 

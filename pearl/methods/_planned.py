@@ -22,6 +22,7 @@ Making the plan is `Pearl`'s job; this module only runs one.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Literal
 
@@ -314,7 +315,8 @@ async def answer_from_plan(ctx: AskContext, plan: Plan, *, method: str, executor
     candidate = _closing_step(ctx, plan)  # pearl-fulldoc runs it as the paper does, as a step
     if executor != "fulldoc":
         await ctx.aindex()  # built in a worker thread; `_provider` and the answer call then find it loaded
-    provider, folded = _provider(ctx, plan, executor, style, candidate)
+    # Off the event loop: ranking the sentences, or cutting a long document to the window, takes up to ~100 ms.
+    provider, folded = await asyncio.to_thread(_provider, ctx, plan, executor, style, candidate)
     closing = candidate if folded else None
     before = plan.steps if closing is None else plan.steps[: plan.steps.index(closing)]
     outcomes = await execute_plan(
@@ -374,7 +376,7 @@ async def _final_answer(
     reply = reply_format(ctx, template, cite=True)
     window = ctx.llm.context_window
     values, room = _answer_values(ctx, shared, results)
-    more = provider.more_for_question(room)
+    more = await asyncio.to_thread(provider.more_for_question, room)  # ranks the sentences: off the loop too
     values["more"] = (
         template.part("more", name=ctx.shown_name, note=more.note, sentences=more.text) if more.text else ""
     )
@@ -415,7 +417,8 @@ async def _final_answer(
     letter = await choose_letter(ctx, text) if question.options else None
     answer_text = (free_form or text) if question.options else (text or free_form)
     cited_all = [*answer_cited, *(sid for o in outcomes.values() for sid in o.cited)]
-    citations, evidence_notes = citations_for(index, cited_all, shown, answer_text, question)
+    # Off the loop: with no valid label, the closest sentences are ranked.
+    citations, evidence_notes = await asyncio.to_thread(citations_for, index, cited_all, shown, answer_text, question)
     return Answer(
         question=question.text,
         options=question.options,
