@@ -263,6 +263,16 @@ def test_cli_eval_plans_against_the_fake_server(tmp_path: Path, fake_server: Fak
     assert not any(r.prompt.rstrip().endswith("Plan:") for r in fake_server.chat_requests)
 
 
+def test_cli_eval_plans_only_with_no_match_is_refused_before_naming_a_run_directory(tmp_path: Path) -> None:
+    # It printed "run directory: ..." first, read as a run begun, though nothing would run.
+    plans = write_plans(tmp_path / "plans.jsonl", [{"qid": "77", "plan": PAPER_PLAN}])
+    args = ["eval", str(QUALITY), "--plans", str(plans), "--plans-only", "--out", str(tmp_path / "run")]
+    result = runner.invoke(app, [*args, "--base-url", "http://127.0.0.1:9/v1", "--model", "m"])
+    assert result.exit_code == 2, result.output
+    assert "no question of the 'all' split has a plan in" in result.stderr
+    assert "run directory" not in result.stderr and not (tmp_path / "run").exists()
+
+
 @pytest.mark.parametrize(("action", "noted"), [("FIND_ENDING", True), ("FIND_EVENT", False)])
 def test_cli_eval_notes_plans_whose_actions_the_library_lacks(
     action: str, noted: bool, tmp_path: Path, fake_server: FakeOpenAIServer

@@ -49,6 +49,7 @@ from pearl.eval import (
     load_results,
     match_plans,
     render_report,
+    select_questions,
 )
 from pearl.llm import DEMO_NOTICE
 from pearl.methods import METHODS
@@ -131,6 +132,8 @@ def eval_command(
         given = match_plans(dataset, plans) if plans is not None else None
         if given is not None:
             echo(f"plans: {given.summary()}", err=True)
+            if plans_only:  # refused before the run directory is named, as nothing is run
+                select_questions(dataset, split, plans=given)
         settings = settings_from(base_url, model, api_key, no_cache, timeout, context_window)
         pearl = make_pearl(settings, actions, demos)
         if given is not None:

@@ -92,11 +92,15 @@ def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
-def select_questions(dataset: Dataset, split: str = "all", limit: int | None = None) -> list[EvalQuestion]:
-    """The questions of `split` ("all", "long", "short", "hard"), the first `limit` of them if given.
+def select_questions(
+    dataset: Dataset, split: str = "all", limit: int | None = None, *, plans: PlanSet | None = None
+) -> list[EvalQuestion]:
+    """The questions of `split` ("all", "long", "short", "hard"), the first `limit` of them if given; with
+    `plans`, only those it has a plan for (`--plans-only`), then the first `limit`.
 
     Raises:
-        ConfigError: an unknown split, or one no question of this dataset is tagged with.
+        ConfigError: an unknown split, or one no question of this dataset is tagged with, or that `plans`
+            has no plan for.
     """
     if split not in SPLITS:
         raise ConfigError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
@@ -109,6 +113,11 @@ def select_questions(dataset: Dataset, split: str = "all", limit: int | None = N
             "(long/short from untimed_eval2_context, hard from difficult) or from 'tags' in pearl's JSONL; "
             "use --split all (split='all')"
         )
+    if plans is not None:
+        chosen = [q for q in chosen if q.id in plans.plans]
+        if not chosen:
+            where = f"no question of the {split!r} split has a plan in {plans.path}"
+            raise ConfigError(f"{where}; see which qids match above")
     return chosen[:limit] if limit is not None else chosen
 
 
@@ -628,10 +637,7 @@ def _with_plans(
         return select_questions(dataset, split, limit)
     if plans is None:
         raise ConfigError("plans_only=True needs plans= (--plans-only needs --plans FILE)")
-    chosen = [q for q in select_questions(dataset, split) if q.id in plans.plans]
-    if not chosen:
-        raise ConfigError(f"no question of the {split!r} split has a plan in {plans.path}; see which qids match above")
-    return chosen[:limit] if limit is not None else chosen
+    return select_questions(dataset, split, limit, plans=plans)
 
 
 def _with_text(dataset: Dataset, questions: Sequence[EvalQuestion]) -> tuple[list[EvalQuestion], list[str]]:
