@@ -841,7 +841,7 @@ def test_a_second_run_into_the_same_output_is_refused_while_the_first_goes_on(tm
     first.open()
     first.add("q", reply="USE: NONE")
     llm = FakeLLM(default=mining_fake_reply)
-    with pytest.raises(RunBusyError, match="another run is writing .*p.jsonl"):
+    with pytest.raises(RunBusyError, match=r"another run is writing .*p.jsonl.*\(--out, progress_file=\)"):
         asyncio.run(mine_actions(llm, ["Why now?"], progress_file=partial))
     assert not llm.history and '"q": "q"' in partial.read_text()
     first.close()  # the first run ends (killed: its file stays)
@@ -881,7 +881,8 @@ def test_a_progress_file_keeps_no_lock_once_its_run_cannot_go_on(tmp_path: Path)
     # Refused (another run's rows), the file stayed locked: the same process could not open it again.
     partial = tmp_path / "p.jsonl"
     partial.write_text('{"pearl_refine": 1, "key": "k"}\n{"q": "x"}\n', encoding="utf-8")
-    with pytest.raises(ConfigError, match="the progress of a refine run, not a mine run: write this one elsewhere"):
+    other = r"the progress of a refine run, not a mine run: write this one elsewhere \(--out, progress_file=\)"
+    with pytest.raises(ConfigError, match=other):
         ProgressFile(partial, "mine", "k").open()
     again = ProgressFile(partial, "mine", "k")
     again.open(fresh=True)  # not refused as busy: the refused one let the lock go

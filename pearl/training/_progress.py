@@ -129,7 +129,7 @@ class ProgressFile:
                 os.close(fd)
                 raise RunBusyError(
                     f"another run is writing {self.path} (a {self.kind} run into the same output): "
-                    "wait for it to end, or write elsewhere (--out)"
+                    "wait for it to end, or write elsewhere (--out, progress_file=)"
                 )
             if self._holds(fd):
                 self._fd = fd
@@ -176,7 +176,8 @@ class ProgressFile:
         """What the file holds instead of this run's progress, and what to do, in words."""
         other = next((key[6:] for key in header or {} if key.startswith("pearl_") and key != f"pearl_{self.kind}"), "")
         if other:  # `mine -o x.json` over what `refine -o x.json` left: --fresh would drop the refinement's rows
-            return f"the progress of a {other} run, not a {self.kind} run: write this one elsewhere (--out)"
+            ours = f"not a {self.kind} run: write this one elsewhere (--out, progress_file=)"
+            return f"the progress of a {other} run, {ours}"
         there = header.get("about") if header is not None else None
         if header is None or header.get(f"pearl_{self.kind}") != _FORMAT:
             why = "written by another version of pearl, or not a progress file"
