@@ -65,6 +65,7 @@ from pearl.planning import (
 )
 from pearl.protocols import LLM, StageProgress
 from pearl.questions import LETTERS, Question, as_question
+from pearl.tokens import get_encoding
 
 log = logging.getLogger("pearl")
 
@@ -516,6 +517,8 @@ class Pearl:
     async def _guarded(self, ctx: AskContext, run: Callable[[], Awaitable[T]]) -> T:
         """`run()`, run again once after a context overflow that lowered the window; errors leave with the trace."""
         window = self.llm.context_window
+        if not get_encoding.cache_info().currsize:  # its first load takes ~0.4 s: in a worker, not on the loop
+            await asyncio.to_thread(get_encoding)
         try:
             try:
                 return await run()

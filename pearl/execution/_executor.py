@@ -252,10 +252,6 @@ async def execute_plan(
     for step in plan.steps:
         if step.action not in actions:
             raise ExecutionError(f"step {step.var}: unknown action {step.action}")
-    import networkx as nx  # loaded on first use: it costs 150 ms at import
-
-    if not nx.is_directed_acyclic_graph(plan.to_graph()):
-        raise ExecutionError("the plan's steps depend on each other in a cycle")
     whole = (numbering or plan).steps
     places = {step.var: (number, len(whole)) for number, step in enumerate(whole, start=1)}
     runner = _StepRunner(recorder, question, provider, document_name, style or StepStyle(), places)
@@ -265,11 +261,16 @@ async def execute_plan(
         first_of.setdefault(step.call, step.var)
 
     def prepare() -> None:  # evidence of steps that take no earlier result: chosen now, in plan order
+        import networkx as nx  # loaded on first use: it costs 150 ms at import
+
+        if not nx.is_directed_acyclic_graph(plan.to_graph()):
+            raise ExecutionError("the plan's steps depend on each other in a cycle")
         for step in plan.steps:
             if not step.inputs and first_of[step.call] == step.var:
                 runner.prepare(_resolve(step, actions[step.action], {}))
 
-    # Off the event loop: ranking a long document for each step's words takes tens of ms a step.
+    # Off the event loop: networkx's first import, and ranking a long document for each step's words (tens of ms
+    # a step).
     await asyncio.to_thread(prepare)
     results: dict[str, StepOutcome] = dict(known or {})
     done: dict[str, asyncio.Event] = {step.var: asyncio.Event() for step in plan.steps}
