@@ -626,6 +626,9 @@ def test_fulldoc_over_a_document_longer_than_the_window_keeps_the_question_and_e
     # cache reads the document once), and the note says how far it is cut.
     shown = {user(step).split("</excerpts>")[0] for step in steps}
     assert len(shown) == 1 and CUT_MARK not in shown.pop()
+    # and the answer says so, as `direct` does: no step read what is past the cut
+    (cut,) = [note for note in answer.notes if note.startswith("document truncated to fit the model's window: kept ")]
+    assert cut.endswith(" tokens in each step that read it")
     # s2 takes s1's reply whole; s4 reads s3, both replies joined, whole in place of the document (it saw none).
     assert reply.strip() in user(steps[1]).split("Inputs:")[1]
     if window > 2048:  # in 2,048 tokens the document keeps half the room, and the join its share of the rest
@@ -657,6 +660,7 @@ def test_fulldoc_is_the_papers_executor() -> None:
     assert story.splitlines()[-1].strip() in user(step)  # the whole document
     assert step.max_tokens == 512 and "Why this step: find her reason" in user(step)
     assert not by_kind(fake, "answer") and answer.answer == "Thorough answer."  # outputs are the answer
+    assert not [note for note in answer.notes if "truncated" in note]  # shown whole: nothing to say
     parse_plan(plan, default_library())
 
 

@@ -330,7 +330,14 @@ async def answer_from_plan(ctx: AskContext, plan: Plan, *, method: str, executor
         numbering=plan,
     )
     if executor == "fulldoc":
-        return await _paper_answer(ctx, plan, _free_form(plan, outcomes), method)
+        answer = await _paper_answer(ctx, plan, _free_form(plan, outcomes), method)
+        assert isinstance(provider, FullDocumentContext)
+        if provider.kept < provider.tokens and _reading(ctx, plan):
+            # As `direct` says it: what is past the cut was never read, by any step.
+            cut = f"kept {provider.kept:,} of {provider.tokens:,} tokens in each step that read it"
+            note = f"document truncated to fit the model's window: {cut}"
+            answer = answer.model_copy(update={"notes": [*answer.notes, note]})
+        return answer
     return await _final_answer(ctx, plan, outcomes, provider, method, closing)
 
 
