@@ -73,6 +73,34 @@ def test_empty_document_is_a_clear_context_error() -> None:
         index_document(" \n\n\t ")
 
 
+def test_markup_that_shows_no_text_is_refused_like_an_empty_document(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given as text, a page of bare tags was one "sentence" of markup: rag and pearl paid for calls about nothing
+    # and cited the tags, where `direct` and the page read from a file refused it.
+    page = "<html><body><div><span></span></div><script>var x = 1;</script></body></html>"
+    with pytest.raises(ContextError, match="no text to index"):
+        index_document(Document.from_text(page), cache=False)
+    assert index_document(Document.from_text("<p>Tom rows.</p>"), cache=False).sentence_count == 1
+    # Cached by an earlier version, it is refused too, before any call.
+    from pearl.context import _index as index_module
+
+    index_module.save_cached(_markup_sentence(page), "ner")
+    monkeypatch.setattr(index_module, "build_index", _no_build)
+    with pytest.raises(ContextError, match="no text to index"):
+        index_document(Document.from_text(page))
+
+
+def _markup_sentence(page: str) -> DocumentIndex:
+    """An index of `page` as one sentence, as pearl built it before markup alone was refused."""
+    ok = index_document(Document.from_text("Tom rows."), cache=False, ner=True)
+    document = Document.from_text(page)
+    update = {"text": page, "content_hash": document.content_hash, "name": document.name, "sent_ends": [len(page)]}
+    return ok.model_copy(update=update)
+
+
+def _no_build(*args: object, **kwargs: object) -> DocumentIndex:
+    raise AssertionError("built afresh: the test meant the cached index to be read")
+
+
 def test_document_without_entities() -> None:
     index = index_document("The cat sat on the mat. It was warm and the day was long.", cache=False)
     assert index.entities == [] and index.sentence_count == 2
@@ -115,6 +143,11 @@ def test_one_line_of_200k_characters() -> None:
 )
 def test_pathological_200k_lines_are_linear(unit: str) -> None:
     started = time.perf_counter()
+    if unit.startswith(("<script", "<!doctype")):  # a script never closed, images: a browser shows no text
+        with pytest.raises(ContextError, match="no text to index"):
+            index_document(unit * (200_000 // len(unit)), cache=False, ner=False)
+        assert time.perf_counter() - started < 5
+        return
     index = index_document(unit * (200_000 // len(unit)), cache=False, ner=False)
     assert time.perf_counter() - started < 5
     assert index.sentence_count >= 1
