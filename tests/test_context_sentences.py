@@ -59,6 +59,44 @@ def test_a_section_number_of_several_levels_stays_with_its_heading_or_clause() -
     assert lettered == ["A.1. Definitions.", "The terms mean this.", "II.3. Scope.", "It applies here."]
 
 
+@pytest.mark.parametrize(
+    ("text", "heading"),
+    [
+        ("# Guide\n\n## 13. Governing Law\n\nThis agreement is governed by Norway's law.", "## 13. Governing Law"),
+        ("It starts here.\n\nSection 3. Termination\n\nEither party may end it.", "Section 3. Termination"),
+        ("It starts here.\n\nARTICLE IV. Miscellaneous\n\nNotices go by post.", "ARTICLE IV. Miscellaneous"),
+        ("<h2>1. Overview</h2><p>Falcon was started by Maria.</p>", "<h2>1. Overview</h2>"),
+        ("<h2>Step 4. Finish</h2><p>Close the lid.</p>", "<h2>Step 4. Finish</h2>"),
+    ],
+)
+def test_a_numbered_heading_is_one_unit(text: str, heading: str) -> None:
+    # Cut at its stop ("## 13." and "Governing Law"), a question about section 13 found the bare number, not the
+    # title, nor the text under it.
+    assert heading in _units(text)
+
+
+def test_a_number_after_other_words_still_ends_a_sentence() -> None:
+    assert _units("He scored 13. Then he left. We met in Room 12. It was cold.") == [
+        "He scored 13.",
+        "Then he left.",
+        "We met in Room 12.",
+        "It was cold.",
+    ]
+
+
+def test_a_question_about_a_numbered_section_is_shown_its_text() -> None:
+    from pearl.context import compress
+    from pearl.models import Document
+
+    parts = ["# Service Agreement\n"]
+    for n in range(1, 13):
+        clauses = " ".join(f"Clause {n}.{k} states that obligation {n * 10 + k} binds both parties." for k in range(8))
+        parts.append(f"\n## {n}. Topic{n} Provisions\n\n{clauses}\n")
+    parts.append("\n## 13. Governing Law\n\nThis agreement is governed by the laws of Norway.\n")
+    index = index_document(Document.from_text("".join(parts)), cache=False, ner=False)
+    assert "Norway" in compress(index, "What does section 13 say?", 120).text
+
+
 def test_numbered_clauses_and_list_items_start_units() -> None:
     text = "2. Term. The term is ten (10) years.\n\nThe following apply:\n(a) the first item;\n(b) the second item."
     units = _units(text)

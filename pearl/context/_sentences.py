@@ -109,6 +109,17 @@ _ENUMERATOR = re.compile(
 )
 
 
+# What may come before a heading's number in the same unit: its tags, Markdown's marks, and one word naming a
+# part of a document ("## 13. Governing Law", "Section 3. Termination", "<h2>Step 4. Finish</h2>"). A number after
+# other words ends a sentence ("He scored 13. Then ...").
+_LABEL_PREFIX = re.compile(
+    r"(?:<[^<>]{0,200}>\s*){0,4}(?:#{1,6}[ \t]+)?"
+    r"(?:(?:section|article|part|chapter|clause|schedule|exhibit|appendix|annex|item|step|rule|title|book|lesson"
+    r"|unit|stage|phase|volume|paragraph|§)[ \t]+)?",
+    re.IGNORECASE,
+)
+
+
 class Segmentation:
     """Paragraph and sentence spans of one text (half-open, whitespace trimmed)."""
 
@@ -590,9 +601,15 @@ def _skip_space(text: str, position: int, end: int) -> int:
 
 def _opening_label(text: str, position: int, floor: int, unit_start: int, end: int) -> str:
     """The characters before the stop at `position` back to the last space ("1.1" of "1.1."), if they open
-    the unit; else ""."""
+    the unit, after a heading's marks, its tags or a word that names a part of a document at most
+    ("## 13.", "<h2>1.", "Section 3.", "Article IV."); else ""."""
     label = _word_before(text, position, floor, stops="")
-    return label if position - len(label) <= _skip_space(text, unit_start, end) else ""
+    label = label[label.rfind(">") + 1 :]  # a tag glued to it ("<h2>1.") is markup before it
+    opened = _skip_space(text, unit_start, end)
+    before = position - len(label)
+    if before <= opened or _LABEL_PREFIX.fullmatch(text, opened, before):
+        return label
+    return ""
 
 
 def _ends_sentence(word: str, label: str) -> bool:
