@@ -267,10 +267,14 @@ def test_cli_eval_plans_only_with_no_match_is_refused_before_naming_a_run_direct
     # It printed "run directory: ..." first, read as a run begun, though nothing would run.
     plans = write_plans(tmp_path / "plans.jsonl", [{"qid": "77", "plan": PAPER_PLAN}])
     args = ["eval", str(QUALITY), "--plans", str(plans), "--plans-only", "--out", str(tmp_path / "run")]
-    result = runner.invoke(app, [*args, "--base-url", "http://127.0.0.1:9/v1", "--model", "m"])
+    args += ["--base-url", "http://127.0.0.1:9/v1", "--model", "m"]
+    result = runner.invoke(app, args)
     assert result.exit_code == 2, result.output
     assert "no question of the 'all' split has a plan in" in result.stderr
     assert "run directory" not in result.stderr and not (tmp_path / "run").exists()
+    custom = Path(__file__).resolve().parents[1] / "datasets" / "sample" / "custom.jsonl"  # none tagged "long"
+    split = runner.invoke(app, ["eval", str(custom), "--split", "long", "--out", str(tmp_path / "run"), *args[-4:]])
+    assert split.exit_code == 2 and "is in the 'long' split" in split.stderr and "run directory" not in split.stderr
 
 
 @pytest.mark.parametrize(("action", "noted"), [("FIND_ENDING", True), ("FIND_EVENT", False)])

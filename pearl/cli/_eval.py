@@ -132,8 +132,8 @@ def eval_command(
         given = match_plans(dataset, plans) if plans is not None else None
         if given is not None:
             echo(f"plans: {given.summary()}", err=True)
-            if plans_only:  # refused before the run directory is named, as nothing is run
-                select_questions(dataset, split, plans=given)
+        # A split, limit or plans that select no question are refused before the run directory is named.
+        select_questions(dataset, split, limit, plans=given if plans_only else None)
         settings = settings_from(base_url, model, api_key, no_cache, timeout, context_window)
         pearl = make_pearl(settings, actions, demos)
         if given is not None:
