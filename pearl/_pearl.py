@@ -62,6 +62,7 @@ from pearl.planning import (
     parse_plan,
     plan_window_problem,
     select_demos,
+    validate_plan,
 )
 from pearl.protocols import LLM, StageProgress
 from pearl.questions import LETTERS, Question, as_question
@@ -631,12 +632,15 @@ class Pearl:
         executor = chosen.executor
 
         async def run() -> Answer:
-            if isinstance(plan, Plan):
-                return await answer_from_plan(ctx, plan, method=method, executor=executor)
+            # A `Plan` is checked as its text would be, against this Pearl's library and `max_steps`: built in
+            # code, or parsed against another library, it could call an action wrongly or run past the limit.
             try:
-                parsed = parse_plan(plan, self.library, max_steps=self.settings.max_steps)
+                if isinstance(plan, Plan):
+                    parsed = validate_plan(plan, self.library, max_steps=self.settings.max_steps)
+                else:
+                    parsed = parse_plan(plan, self.library, max_steps=self.settings.max_steps)
             except PlanParseError as exc:  # the trace, and a run's page, say which plan and why
-                ctx.recorder.note("plan given", plan, error=str(exc))
+                ctx.recorder.note("plan given", plan if isinstance(plan, str) else plan.render(), error=str(exc))
                 raise
             return await answer_from_plan(ctx, parsed, method=method, executor=executor)
 

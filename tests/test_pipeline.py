@@ -247,6 +247,25 @@ def test_run_plan_takes_a_plans_text() -> None:
         pearl_with(fake).run_plan(SAMPLE, QUESTION, [GOOD_PLAN])  # type: ignore[arg-type]
 
 
+def test_run_plan_checks_a_plan_object_as_it_checks_a_plans_text() -> None:
+    # Built in code, or parsed against no library, a Plan ran past Settings.max_steps (12 calls with max_steps=2),
+    # called an action with the wrong number of arguments, or ran with no step at all.
+    from pearl.planning import Plan, parse_plan
+
+    fake = scripted([])
+    pearl = Pearl(llm=fake, settings=load_settings(cache=False, max_steps=2))
+    twelve = parse_plan("\n".join(f's{k} = FIND_X(CTX, "price {k}")' for k in range(12)))
+    for plan, error in [
+        (twelve, "the plan has more than 2 steps"),
+        (parse_plan('s = FIND_X(CTX, "a", "b", "c")'), "FIND_X takes 2 arguments"),
+        (Plan(steps=[]), "the plan has no steps"),
+    ]:
+        with pytest.raises(PlanParseError, match=error) as raised:
+            pearl.run_plan(SAMPLE, QUESTION, plan)
+        assert raised.value.trace is not None and raised.value.trace.events[-1].stage == "plan given"
+    assert not fake.history
+
+
 def test_a_window_too_small_even_for_rag_is_a_clear_error() -> None:
     fake = scripted([GOOD_PLAN], window=256)
     with pytest.raises(
