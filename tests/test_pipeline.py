@@ -492,6 +492,8 @@ def test_a_reused_pearl_cites_each_file_with_the_same_text_in_that_file(
         (lambda: compress("contract.txt", "q", 600), r"index must be a DocumentIndex \(index_document\(path\), or"),
         (lambda: Document.from_text(123), r"text must be a str, not int \(a file: load_document\(path\)\)"),
         (lambda: compress(index_document(Document.from_text("Mira.")), "q", "600"), "budget_tokens must be an int"),
+        # A str is a sequence of letters: "Mira" was four one-letter names, and no focus at all.
+        (lambda: compress(index_document(Document.from_text("Mira.")), "q", 60, "Mira"), r"focus=\['Mira'\]"),
         (lambda: parse_plan("s1 = FIND_X(CTX, 'x')", "default"), "library must be an ActionLibrary"),
     ],
 )

@@ -450,9 +450,11 @@ def compress(
 
     Raises:
         ContextError: `budget_tokens` is not positive.
-        TypeError: an argument of the wrong kind (a file's path for `index`).
+        TypeError: an argument of the wrong kind (a file's path for `index`, a str for `focus`).
     """
     _check_kinds(index, query, budget_tokens)
+    if isinstance(focus, str):  # a str is a sequence of letters: "Dorota" was six one-letter names, no focus at all
+        raise TypeError(f"focus must be a list of names or phrases (focus=[{focus!r}]), not a str")
     if budget_tokens < 1:
         raise ContextError(f"budget_tokens must be at least 1, got {budget_tokens}")
     ranking = _score(index, query, list(focus or []), weights)
