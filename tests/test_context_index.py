@@ -211,3 +211,18 @@ def test_words_of_a_text_without_spaces_are_counted_as_its_language_counts_them(
     index = index_document("東京は日本の首都です。 Tokyo is the capital.", cache=False, ner=False)
     assert index.words == 10 + 4
     assert count_words("我爱你，世界！") == 5 and count_words("one two  three") == 3
+
+
+def test_an_index_pickles_without_its_derived_views() -> None:
+    # With dense on (the default where the MiniLM wheel is installed) the index held a lock among its derived views:
+    # pickling it, to cache it or hand it to a process pool, failed with "cannot pickle '_thread.lock' object".
+    import pickle
+    import threading
+
+    index = index_document("Mira rows the ferry. Tom keeps the shop.", cache=False)
+    compress(index, "Who rows?", 50)  # builds some views
+    index.memo("a lock", threading.Lock)
+    again = pickle.loads(pickle.dumps(index))
+    assert not again.derived() and "a lock" in index.derived()  # the original keeps its own
+    assert again.model_dump() == index.model_dump()
+    assert compress(again, "Who rows?", 50).sentence_ids == compress(index, "Who rows?", 50).sentence_ids

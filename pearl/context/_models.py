@@ -156,6 +156,13 @@ class DocumentIndex(BaseModel):
         """The views derived so far (see `memo`), by key; read-only."""
         return MappingProxyType(self._memo)
 
+    def __getstate__(self) -> dict[Any, Any]:
+        """Pickled without its derived views, as it is saved without them: they are rebuilt on first use (sentence
+        vectors too: `pearl.context.attach_embeddings`), and some hold locks, which cannot be pickled."""
+        state = dict(super().__getstate__())
+        state["__pydantic_private__"] = {**(state.get("__pydantic_private__") or {}), "_memo": {}}
+        return state
+
     @property
     def sentence_count(self) -> int:
         return len(self.sent_starts)
