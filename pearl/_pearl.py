@@ -441,6 +441,13 @@ class Pearl:
 
         return index_document(document, progress=progress)
 
+    async def _read(self, document: DocumentSource) -> DocumentSource:
+        """`document` read, when it names files: in a worker thread, not on the event loop (a large page or PDF
+        takes up to seconds to read and convert)."""
+        if isinstance(document, Document):
+            return document
+        return await asyncio.to_thread(as_document, document, self.settings.max_bytes)
+
     def _context(self, document: DocumentSource, question: Question, method: str) -> AskContext:
         question = checked_question(question)
         ranks = method in METHODS and METHODS[method].ranks
@@ -566,7 +573,8 @@ class Pearl:
         """Answer `question` about `document` (see `ask`)."""
         chosen = _method(method)
         _check_ask_order(document, question)
-        ctx = self._context(document, as_question(question, options), method)
+        asked = checked_question(as_question(question, options))  # refused before the document is read
+        ctx = self._context(await self._read(document), asked, method)
         return self._finish(ctx, await self._guarded(ctx, lambda: self._answer(ctx, chosen, method)))
 
     async def _answer(self, ctx: AskContext, chosen: Method, method: str) -> Answer:
@@ -598,9 +606,9 @@ class Pearl:
     ) -> tuple[PlanResult, Trace]:
         """Write a plan for `question` (see `plan`)."""
         _check_plan_order(question, document)
-        q = as_question(question, options)
+        q = checked_question(as_question(question, options))
         # Planning never reads the document; with none given there is no entity sheet either.
-        ctx = self._context(document if document is not None else Document.from_text(""), q, "plan")
+        ctx = self._context(await self._read(document) if document is not None else Document.from_text(""), q, "plan")
         demos = self._demos(q)
 
         async def run() -> PlanResult:
@@ -628,7 +636,8 @@ class Pearl:
         _check_ask_order(document, question)
         if not isinstance(plan, (str, Plan)):
             raise TypeError(f"plan must be a Plan or a plan's text, not {type(plan).__name__}")
-        ctx = self._context(document, as_question(question, options), method)
+        asked = checked_question(as_question(question, options))  # refused before the document is read
+        ctx = self._context(await self._read(document), asked, method)
         executor = chosen.executor
 
         async def run() -> Answer:

@@ -10,15 +10,17 @@ hash, which goes into cache keys and traces, so editing a prompt invalidates old
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import functools
 import hashlib
 import re
 import string
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from pathlib import Path
 from types import MappingProxyType
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -26,7 +28,18 @@ from pearl.errors import ConfigError
 from pearl.models import Message
 from pearl.tokens import count_tokens, truncate_to_tokens
 
-__all__ = ["CUT_MARK", "SHOWN_FLOOR", "Fitted", "PromptTemplate", "fitted_cuts", "load_prompt", "prompt_dirs"]
+__all__ = [
+    "CUT_MARK",
+    "SHOWN_FLOOR",
+    "Fitted",
+    "PromptTemplate",
+    "fit_in_worker",
+    "fitted_cuts",
+    "load_prompt",
+    "prompt_dirs",
+]
+
+_T = TypeVar("_T")
 
 _FILE = re.compile(r"^(?P<name>[a-z0-9_]+)\.v(?P<version>\d+)\.md$")
 _SECTION = re.compile(r"^## (system|user|part [a-z0-9_]+)\s*$", re.MULTILINE)
@@ -67,6 +80,15 @@ class Fitted(NamedTuple):
 _CUTS: ContextVar[Mapping[str, Mapping[str, int]]] = ContextVar("pearl_prompt_cuts", default=MappingProxyType({}))
 """Per template id, what the latest `fit` of that template in the running task (or thread) cut: each cut
 field and the characters of it kept. Set anew, never changed in place, so concurrent tasks keep their own."""
+
+
+async def fit_in_worker(fit: Callable[..., _T], *args: Any) -> _T:
+    """`fit(*args)` in a worker thread, off the event loop (fitting a long document counts its tokens), with what its
+    fits cut kept for the calls this task sends next (`fitted_cuts`), as if fitted here."""
+    context = contextvars.copy_context()
+    result = await asyncio.get_running_loop().run_in_executor(None, functools.partial(context.run, fit, *args))
+    _CUTS.set(context.get(_CUTS, _CUTS.get()))
+    return result
 
 
 def fitted_cuts(template: PromptTemplate) -> dict[str, int]:

@@ -887,3 +887,28 @@ def test_evidence_is_chosen_off_the_event_loops_thread(method: str, monkeypatch:
     Pearl(llm=fake, settings=load_settings(cache=False, dense=False)).ask(document, QUESTION, method=method)
     assert threads, "nothing ranked or cut: the test no longer sees the work it checks"
     assert threading.main_thread().name not in threads
+
+
+def test_a_file_is_read_and_direct_fits_the_document_off_the_loops_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    # `aask(path)` read and converted the file on the loop's thread (a 1.8 MB page: 124 ms), and `direct` cut the
+    # whole document to the window there (323 ms), on every question.
+    import threading
+
+    import pearl._pearl as pearl_module
+    import pearl.methods._direct as direct_module
+
+    threads: list[str] = []
+
+    def recorded(function: Callable[..., object], *, always: bool) -> Callable[..., object]:
+        def run(*args: object, **kwargs: object) -> object:
+            if always or not isinstance(args[0], Document):  # a Document given is not read again
+                threads.append(threading.current_thread().name)
+            return function(*args, **kwargs)
+
+        return run
+
+    monkeypatch.setattr(pearl_module, "as_document", recorded(pearl_module.as_document, always=False))
+    monkeypatch.setattr(direct_module, "whole_document", recorded(direct_module.whole_document, always=True))
+    fake = FakeLLM(default=lambda request: "Spite.")
+    Pearl(llm=fake, settings=load_settings(cache=False, dense=False)).ask(SAMPLE, QUESTION, method="direct")
+    assert len(threads) == 2 and threading.main_thread().name not in threads

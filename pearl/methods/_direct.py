@@ -6,9 +6,9 @@ from pearl._text import neutralise_fence
 from pearl.context import whole_document
 from pearl.errors import ContextError
 from pearl.execution import cited_ids
-from pearl.methods._base import QUESTION_SHARES, AskContext, choose_letter, labels_of, reply_format
+from pearl.methods._base import QUESTION_SHARES, AskContext, ReplyFormat, choose_letter, labels_of, reply_format
 from pearl.models import Answer
-from pearl.prompts import load_prompt
+from pearl.prompts import Fitted, PromptTemplate, fit_in_worker, load_prompt
 
 __all__ = ["answer_direct"]
 
@@ -17,24 +17,11 @@ _TRUNCATED = ' truncated="yes"'
 
 async def answer_direct(ctx: AskContext) -> Answer:
     """Answer with the whole (truncated to the window) document in one prompt."""
-    # As a browser shows it, when it is markup; the text must not close its <document> fence.
-    document = neutralise_fence(whole_document(ctx.document))
-    if not document.strip():  # refused as the other methods refuse it (`index_document`), before a call is paid for
-        raise ContextError(f"{ctx.document.name}: the document has no text to answer from")
     template = load_prompt("direct")
     question = ctx.question
     reply = reply_format(ctx, template, cite=False)
-    values, fitted = template.fit(
-        ctx.llm.context_window,
-        reply.max_tokens,
-        QUESTION_SHARES | {"document": 1.0},
-        name=ctx.shown_name,
-        question=question.text,
-        options_block=question.options_block(),
-        answer_instruction=reply.instruction,
-        truncated_note=_TRUNCATED,
-        document=document,
-    )
+    # Off the event loop: reading a long document as shown, and counting and cutting its tokens, takes up to seconds.
+    values, fitted = await fit_in_worker(_fitted, ctx, template, reply)
     kept, total = fitted["document"]
     notes = []
     truncated = kept < total
@@ -57,4 +44,24 @@ async def answer_direct(ctx: AskContext) -> Answer:
         letter=letter,
         method="direct",
         notes=notes,
+    )
+
+
+def _fitted(ctx: AskContext, template: PromptTemplate, reply: ReplyFormat) -> tuple[dict[str, str], dict[str, Fitted]]:
+    """The prompt's values with the document cut to the window, and what each field kept of its tokens."""
+    # As a browser shows it, when it is markup; the text must not close its <document> fence.
+    document = neutralise_fence(whole_document(ctx.document))
+    if not document.strip():  # refused as the other methods refuse it (`index_document`), before a call is paid for
+        raise ContextError(f"{ctx.document.name}: the document has no text to answer from")
+    question = ctx.question
+    return template.fit(
+        ctx.llm.context_window,
+        reply.max_tokens,
+        QUESTION_SHARES | {"document": 1.0},
+        name=ctx.shown_name,
+        question=question.text,
+        options_block=question.options_block(),
+        answer_instruction=reply.instruction,
+        truncated_note=_TRUNCATED,
+        document=document,
     )
