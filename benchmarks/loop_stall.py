@@ -6,7 +6,7 @@ Usage:
 
 With no file it reads the contracts (`leval_legal_contract_qa.jsonl`) from `../shared/data`. The first
 document is indexed beforehand (indexing runs in a worker thread and is not measured here). Then, on one
-event loop with a ticker task that wakes every millisecond, each method (`pearl`, `rag`, `pearl-fulldoc`)
+event loop with a ticker task that wakes every millisecond, each method (`pearl`, `rag`, `pearl-fulldoc`, `direct`)
 answers the document's first N questions (default 3) with a fake model that answers at once (a two-step plan
 for the planned methods), in turn. One line per method and question:
 
@@ -32,7 +32,7 @@ from _shared import read_leval
 from pearl import Document, FakeLLM, Pearl, Settings
 from pearl.llm import CompletionRequest
 
-METHODS = ("pearl", "rag", "pearl-fulldoc")
+METHODS = ("pearl", "rag", "pearl-fulldoc", "direct")
 PLAN = 's1 = FIND_X(CTX, "term and termination")\ns2 = ANSWER(CTX, "When does the agreement end?")'
 
 
