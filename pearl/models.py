@@ -176,6 +176,9 @@ class Citation(BaseModel):
     text: str
     file_start: int
     file_end: int
+    inferred: bool = False
+    """True when the model cited no sentence it was shown and pearl chose this one, the closest of those it was
+    shown to the question and the answer: evidence the answer may rest on, not the model's own citation."""
 
     @classmethod
     def of(cls, sentence_id: int, text: str, start: int, end: int, parts: list[DocumentPart], name: str) -> Citation:

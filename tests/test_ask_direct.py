@@ -61,7 +61,7 @@ def test_a_reply_naming_no_option_says_so(method: str) -> None:
 def test_an_answer_citing_a_sentence_it_was_not_shown_says_so() -> None:
     fake = FakeLLM(default=lambda request: "She stayed for her brother [S9999].")
     answer = Pearl(llm=fake, settings=load_settings(cache=False)).ask(STORY, "Why did Varga stay?", method="rag")
-    assert answer.citations  # the closest of what it was shown
+    assert answer.citations and all(c.inferred for c in answer.citations)  # the closest of what it was shown
     assert answer.notes == [
         "the model cited [S9999], which the document does not have (its sentences are [S0] to [S1]); "
         "left out of the evidence",
@@ -88,6 +88,7 @@ def test_made_up_and_unshown_labels_beside_a_valid_one_are_each_noted() -> None:
     answer = Pearl(llm=FakeLLM(default=reply), settings=settings).ask(story, "Who lit lamp 7?", method="rag")
     unshown = next(sid for sid in range(60) if sid not in seen)
     assert [c.sentence_id for c in answer.citations] == [seen[0]]  # the valid one kept
+    assert not answer.citations[0].inferred  # the model's own
     assert answer.notes == [
         "the model cited [S600], which the document does not have (its sentences are [S0] to [S59]); "
         "left out of the evidence",

@@ -704,6 +704,20 @@ def test_a_label_the_answer_shows_and_the_evidence_does_not_is_marked_on_stdout(
     assert "  [S120] not in the evidence (see the note)" in result.stdout
     assert "  [S0] not in the evidence" not in result.stdout  # the cited one is listed as evidence
     assert "which the document does not have" in result.stderr
+    assert "the model cited no sentence" not in result.stdout  # it cited one: [S0] is its own
+
+
+def test_evidence_pearl_chose_is_told_from_the_models_citations(fake_server: Any, tmp_path: Path) -> None:
+    # With no label in the reply, the closest sentences shown were listed as if the model had cited them.
+    doc = tmp_path / "ferry.txt"
+    doc.write_text("Mira runs the ferry.\n\nTom keeps a shop.\n", encoding="utf-8")
+    fake_server.set_default("Mira does.")
+    args = ["ask", str(doc), "Who runs the ferry?", "--method", "rag", "--base-url", fake_server.base_url]
+    result = runner.invoke(app, [*args, "--model", "m"])
+    assert result.exit_code == 0, result.output
+    assert "  (the model cited no sentence; the closest of those it was shown:)\n  [S0] " in result.stdout
+    shown = runner.invoke(app, [*args, "--model", "m", "--json"])
+    assert json.loads(shown.stdout)["citations"][0]["inferred"] is True
 
 
 def test_plan_takes_the_window_option_its_refusal_names(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -142,6 +142,10 @@ def test_a_folder_is_read_again_file_by_file(tmp_path: Path) -> None:
     page = render_answer_page(answer.model_copy(update={"citations": [cited]}), index)
     assert cited.file_start == 0 < cited.start
     assert f"{cited.source}:0–{cited.file_end}" in page and f"{cited.source}:{cited.start}–" not in page
+    said = "The model cited no sentence; these are the closest of those it was shown."
+    assert said not in page  # the model's own citation
+    inferred = cited.model_copy(update={"inferred": True})
+    assert said in render_answer_page(answer.model_copy(update={"citations": [inferred]}), index)
 
 
 def test_index_for_trace_refuses_a_gone_or_changed_file(tmp_path: Path) -> None:

@@ -68,6 +68,8 @@ def _render_answer(answer: Answer) -> None:
             echo(f"\n{answer.answer}")
     else:
         echo(answer.answer or "(no answer)")
+    if any(citation.inferred for citation in answer.citations):  # told apart from the model's own citations
+        echo("  (the model cited no sentence; the closest of those it was shown:)")
     for citation in answer.citations:
         snippet = shorten(" ".join(citation.text.split()), 160)  # a sentence wrapped over lines, on one
         where = f"{citation.source}:{citation.file_start}-{citation.file_end}"  # as given: two README.md apart

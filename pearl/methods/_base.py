@@ -177,7 +177,7 @@ def citations_for(
     notes = _left_out_labels(index, (), answer)
     inferred = "evidence is the closest of the sentences the model was shown"
     notes.append(inferred if notes else f"the model cited no sentence; {inferred}")
-    return [index.citation(sid) for sid in sorted(ranked)], notes
+    return [index.citation(sid).model_copy(update={"inferred": True}) for sid in sorted(ranked)], notes
 
 
 def labels_of(sids: Sequence[int], most: int = 5) -> str:
