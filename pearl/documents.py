@@ -21,7 +21,7 @@ from pathlib import Path
 
 from pearl._files import is_pdf, looks_binary
 from pearl._text import counted
-from pearl.errors import DocumentError
+from pearl.errors import ConfigError, DocumentError, DocumentTooLargeError
 from pearl.models import Document, DocumentPart
 
 _log = logging.getLogger(__name__)
@@ -498,19 +498,15 @@ def _across_pages(pages: list[str], furniture: Callable[[str, int], bool], full:
     return out
 
 
-class _TooLarge(DocumentError):
-    """A file over the size limit: in a folder too, the user decides (raise the limit), not pearl (leave it out)."""
-
-
 _STDIN = "-"
 """The name that reads the document from standard input, as a path in a list of them (`cat f | pearl ask - "q"`)."""
 _STDIN_NAME = "<stdin>"
 
 
-def _too_large(path: Path, size: int | None, max_bytes: int) -> _TooLarge:
+def _too_large(path: Path, size: int | None, max_bytes: int) -> DocumentTooLargeError:
     """A file over `max_bytes`: its size, or None for a stream stopped at the limit."""
     what = f"{size:,} bytes is" if size is not None else "it is"
-    return _TooLarge(
+    return DocumentTooLargeError(
         f"{path}: {what} over the limit of {max_bytes:,}; raise it with --max-bytes (max_bytes=) or PEARL_MAX_BYTES"
     )
 
@@ -729,7 +725,11 @@ def load_document(paths: str | Path | Sequence[str | Path], max_bytes: int = DEF
 
     Raises:
         DocumentError: a path is missing, empty, binary, undecodable, too large, or a PDF without text.
+        ConfigError: `max_bytes` is under 1 (no file could be read).
     """
+    if isinstance(max_bytes, bool) or not hasattr(type(max_bytes), "__index__") or max_bytes < 1:
+        # As `Settings.max_bytes` is refused: 0 read every file as "over the limit of 0".
+        raise ConfigError(f"max_bytes must be a whole number of bytes, 1 or more, got {max_bytes!r}")
     items = [paths] if isinstance(paths, (str, Path)) else list(paths)
     parts: list[DocumentPart] = []
     chunks: list[str] = []
@@ -743,7 +743,7 @@ def load_document(paths: str | Path | Sequence[str | Path], max_bytes: int = DEF
             except PermissionError as exc:
                 raise DocumentError(f"{path}: permission denied") from exc
         except DocumentError as exc:
-            if not in_folder or isinstance(exc, _TooLarge):
+            if not in_folder or isinstance(exc, DocumentTooLargeError):
                 raise
             # One empty or unreadable file in a folder does not stop the rest from being read: it is left out, and
             # the document says so (`Document.left_out`: an answer's notes, the command line).

@@ -55,6 +55,7 @@ __all__ = [
     "ContextOverflowError",
     "DatasetError",
     "DocumentError",
+    "DocumentTooLargeError",
     "EmbeddedModelError",
     "ExecutionError",
     "LLMConnectionError",
@@ -106,6 +107,11 @@ class RunBusyError(ConfigError):
 
 class DocumentError(PearlError):
     """A path cannot be read as a document (missing, empty, binary, too large...)."""
+
+
+class DocumentTooLargeError(DocumentError):
+    """A file over the size limit (`Settings.max_bytes`, `--max-bytes`): in a folder too, the user decides (raise the
+    limit), not pearl (leave it out)."""
 
 
 class ContextError(PearlError):

@@ -10,7 +10,7 @@ import pytest
 from pearl import FakeLLM, Pearl, load_settings
 from pearl.context import SentenceFlag, index_document
 from pearl.documents import _pdf_paragraphs, as_document, load_document
-from pearl.errors import DocumentError
+from pearl.errors import ConfigError, DocumentError, DocumentTooLargeError
 from pearl.llm import CompletionRequest
 
 
@@ -452,8 +452,11 @@ def test_a_folder_of_other_kinds_says_which_and_how_to_read_them(tmp_path: Path)
 
 def test_size_limit(tmp_path: Path) -> None:
     (tmp_path / "big.txt").write_text("word " * 100, encoding="utf-8")
-    with pytest.raises(DocumentError, match="over the limit of 100"):
+    with pytest.raises(DocumentTooLargeError, match="over the limit of 100"):  # a DocumentError, named for what it is
         load_document(tmp_path / "big.txt", max_bytes=100)
+    for limit in (0, -5, 2.5):  # refused as Settings.max_bytes is: 0 read every file as over the limit
+        with pytest.raises(ConfigError, match="max_bytes must be a whole number of bytes, 1 or more"):
+            load_document(tmp_path / "big.txt", max_bytes=limit)  # type: ignore[arg-type]
 
 
 FULL = "The parties agree that the licence granted here covers every site the licensee runs today"  # 88 chars

@@ -283,6 +283,14 @@ def test_api_key_is_sent_but_never_shown() -> None:
         with pytest.raises(LLMRequestError) as info:
             wrong.complete(REQUEST)
     assert "sk-wrong" not in str(info.value)
+    assert "refused the API key from --api-key (" in str(info.value)  # load_settings(api_key=): as the flag gives it
+    # A `Settings` made in code: where the key came from is unknown, and the setting is named beside the flag.
+    from pearl.config import Settings
+
+    coded = Settings(base_url="http://127.0.0.1:9/v1", model="m", api_key="sk-wrong-key-000000", max_retries=0)
+    with FakeOpenAIServer(api_key=secret) as again, pytest.raises(LLMRequestError) as info:
+        OpenAICompatibleLLM(coded.model_copy(update={"base_url": again.base_url})).complete(REQUEST)
+    assert "refused the API key from api_key= / --api-key / PEARL_API_KEY (" in str(info.value)
     settings = load_settings(api_key=secret)
     assert secret not in repr(settings) and secret not in str(settings.shown())
     assert secret not in repr(llm)

@@ -92,6 +92,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "ContextOverflowError",
         "DatasetError",
         "DocumentError",
+        "DocumentTooLargeError",
         "EmbeddedModelError",
         "ExecutionError",
         "LLMConnectionError",

@@ -444,7 +444,7 @@ class OpenAICompatibleLLM:
             return where
         if kind == "file":
             return f"{name} in {where}"
-        return f"{option} / {variable}"  # a `Settings` made in code: its source unknown
+        return f"{name}= / {option} / {variable}"  # a `Settings` made in code: its source unknown
 
     def _refused_key(self, status: int, said: str) -> str:
         """What a 401/403 refused and what to do, by where the key came from: "pass --api-key" is wrong
