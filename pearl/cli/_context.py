@@ -228,7 +228,8 @@ def context_command(
     }
     if as_json:
         # `spans` are offsets into the files' joined text; each sentence also says which file holds it, and where.
-        places = [index.citation(i).model_dump(exclude={"text", "start", "end"}) for i in context.sentence_ids]
+        where = {"text", "start", "end", "inferred"}
+        places = [index.citation(i).model_dump(exclude=where) for i in context.sentence_ids]
         echo_json({**summary, "context": context.model_dump(), "sentences": places})
         return
     echo(context.text)
