@@ -707,6 +707,17 @@ def test_a_label_the_answer_shows_and_the_evidence_does_not_is_marked_on_stdout(
     assert "the model cited no sentence" not in result.stdout  # it cited one: [S0] is its own
 
 
+def test_a_file_name_with_a_line_break_keeps_its_citation_on_one_line(fake_server: Any, tmp_path: Path) -> None:
+    doc = tmp_path / "new\nline.txt"
+    doc.write_text("Mira runs the ferry.\n\nTom keeps a shop.\n", encoding="utf-8")
+    fake_server.set_default("Mira does [S0].")
+    args = ["ask", str(doc), "Who runs the ferry?", "--method", "rag", "--base-url", fake_server.base_url]
+    result = runner.invoke(app, [*args, "--model", "m"])
+    assert result.exit_code == 0, result.output
+    (line,) = [line for line in result.stdout.splitlines() if line.startswith("  [S0] ")]
+    assert "new\u240aline.txt:0-20 Mira runs the ferry." in line
+
+
 def test_evidence_pearl_chose_is_told_from_the_models_citations(fake_server: Any, tmp_path: Path) -> None:
     # With no label in the reply, the closest sentences shown were listed as if the model had cited them.
     doc = tmp_path / "ferry.txt"

@@ -40,6 +40,7 @@ from pearl.cli._common import (
     make_pearl,
     refuse_dash,
     refuse_overwriting,
+    safe_name,
     settings_from,
     unused_model,
 )
@@ -72,7 +73,8 @@ def _render_answer(answer: Answer) -> None:
         echo("  (the model cited no sentence; the closest of those it was shown:)")
     for citation in answer.citations:
         snippet = shorten(" ".join(citation.text.split()), 160)  # a sentence wrapped over lines, on one
-        where = f"{citation.source}:{citation.file_start}-{citation.file_end}"  # as given: two README.md apart
+        # As given: two README.md apart. On one line: a name with a line break in it broke the line in two.
+        where = f"{safe_name(citation.source)}:{citation.file_start}-{citation.file_end}"
         echo(f"  [S{citation.sentence_id}] {where} {snippet}")
     # A label the answer shows that the evidence does not (made up, or not shown to the call that wrote it): said
     # here too, where it is read, and not only in a note on stderr.

@@ -193,6 +193,12 @@ def safe(text: str) -> str:
     return text.replace("\r\n", "\n").translate(_SHOWN)
 
 
+def safe_name(name: str) -> str:
+    """A file's name as one line may print it: `safe`, and its line breaks and tabs shown as symbols too (a name
+    "new\nline.md" printed raw broke a line of the output in two)."""
+    return safe(name).translate({0x0A: 0x240A, 0x09: 0x2409})
+
+
 class _StderrLine:
     """The one line a progress display draws in place on stderr, which whatever else is written there steps around.
 
