@@ -430,5 +430,7 @@ def _problems(error: ValidationError, sources: Mapping[str, str]) -> str:
     for err in error.errors():
         name = ".".join(str(part) for part in err["loc"])
         source = sources.get(str(err["loc"][0])) if err["loc"] else None
+        if source == "argument":  # a flag on the command line, or a keyword of `load_settings`
+            source = f"--{str(err['loc'][0]).replace('_', '-')} / {err['loc'][0]}="
         said.append(f"{name}{f' ({source})' if source else ''}: " + str(err["msg"]).removeprefix("Value error, "))
     return "; ".join(said)

@@ -171,6 +171,9 @@ def test_settings_made_directly_refuse_bad_values_with_a_config_error() -> None:
     assert (
         Settings(base_url="http://x/v1/").base_url == "http://x/v1" == load_settings(base_url="http://x/v1/").base_url
     )
+    # Given to load_settings (or as a flag), the value is named by both: "timeout (argument)" named neither.
+    with pytest.raises(ConfigError, match=r"invalid settings: timeout \(--timeout / timeout=\): Input should be"):
+        load_settings(timeout=0)
 
 
 def test_dense_refuses_other_words(monkeypatch: pytest.MonkeyPatch) -> None:
