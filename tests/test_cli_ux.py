@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from pearl import Pearl, index_document, load_settings
 from pearl._text import shorten
@@ -681,13 +681,22 @@ def test_plan_and_mine_say_which_files_of_a_folder_they_left_out(
     assert "note: left out of the document: " in result.stderr and "empty.md: the file is empty" in result.stderr
 
 
-def test_a_citation_wrapped_over_lines_is_printed_on_one(fake_server: Any, tmp_path: Path) -> None:
-    doc = tmp_path / "wrapped.txt"
-    doc.write_text("Mira runs the ferry to the island\nevery morning at six.\n\nTom keeps a shop.\n", encoding="utf-8")
-    fake_server.set_default("Mira runs it [S0].")
-    args = ["ask", str(doc), "Who runs the ferry?", "--method", "rag"]
-    result = runner.invoke(app, [*args, "--base-url", fake_server.base_url, "--model", "m"])
+def _ask_rag(fake_server: Any, doc: Path, text: str, reply: str, *more: str) -> Result:
+    """`pearl ask DOC "Who runs the ferry?" -m rag` against the fake server replying `reply`, `doc` holding `text`."""
+    doc.write_text(text, encoding="utf-8")
+    fake_server.set_default(reply)
+    server = ["--base-url", fake_server.base_url, "--model", "m"]
+    result = runner.invoke(app, ["ask", str(doc), "Who runs the ferry?", "--method", "rag", *server, *more])
     assert result.exit_code == 0, result.output
+    return result
+
+
+FERRY = "Mira runs the ferry.\n\nTom keeps a shop.\n"
+
+
+def test_a_citation_wrapped_over_lines_is_printed_on_one(fake_server: Any, tmp_path: Path) -> None:
+    text = "Mira runs the ferry to the island\nevery morning at six.\n\nTom keeps a shop.\n"
+    result = _ask_rag(fake_server, tmp_path / "wrapped.txt", text, "Mira runs it [S0].")
     assert "Mira runs the ferry to the island every morning at six." in result.stdout
 
 
@@ -695,12 +704,7 @@ def test_a_label_the_answer_shows_and_the_evidence_does_not_is_marked_on_stdout(
     fake_server: Any, tmp_path: Path
 ) -> None:
     # Printed unmarked, "[S120]" read as evidence; only a note on stderr said the document has no such sentence.
-    doc = tmp_path / "ferry.txt"
-    doc.write_text("Mira runs the ferry.\n\nTom keeps a shop.\n", encoding="utf-8")
-    fake_server.set_default("Mira runs it [S0] [S120].")
-    args = ["ask", str(doc), "Who runs the ferry?", "--method", "rag"]
-    result = runner.invoke(app, [*args, "--base-url", fake_server.base_url, "--model", "m"])
-    assert result.exit_code == 0, result.output
+    result = _ask_rag(fake_server, tmp_path / "ferry.txt", FERRY, "Mira runs it [S0] [S120].")
     assert "  [S120] not in the evidence (see the note)" in result.stdout
     assert "  [S0] not in the evidence" not in result.stdout  # the cited one is listed as evidence
     assert "which the document does not have" in result.stderr
@@ -708,26 +712,16 @@ def test_a_label_the_answer_shows_and_the_evidence_does_not_is_marked_on_stdout(
 
 
 def test_a_file_name_with_a_line_break_keeps_its_citation_on_one_line(fake_server: Any, tmp_path: Path) -> None:
-    doc = tmp_path / "new\nline.txt"
-    doc.write_text("Mira runs the ferry.\n\nTom keeps a shop.\n", encoding="utf-8")
-    fake_server.set_default("Mira does [S0].")
-    args = ["ask", str(doc), "Who runs the ferry?", "--method", "rag", "--base-url", fake_server.base_url]
-    result = runner.invoke(app, [*args, "--model", "m"])
-    assert result.exit_code == 0, result.output
+    result = _ask_rag(fake_server, tmp_path / "new\nline.txt", FERRY, "Mira does [S0].")
     (line,) = [line for line in result.stdout.splitlines() if line.startswith("  [S0] ")]
     assert "new\u240aline.txt:0-20 Mira runs the ferry." in line
 
 
 def test_evidence_pearl_chose_is_told_from_the_models_citations(fake_server: Any, tmp_path: Path) -> None:
     # With no label in the reply, the closest sentences shown were listed as if the model had cited them.
-    doc = tmp_path / "ferry.txt"
-    doc.write_text("Mira runs the ferry.\n\nTom keeps a shop.\n", encoding="utf-8")
-    fake_server.set_default("Mira does.")
-    args = ["ask", str(doc), "Who runs the ferry?", "--method", "rag", "--base-url", fake_server.base_url]
-    result = runner.invoke(app, [*args, "--model", "m"])
-    assert result.exit_code == 0, result.output
+    result = _ask_rag(fake_server, tmp_path / "ferry.txt", FERRY, "Mira does.")
     assert "  (the model cited no sentence; the closest of those it was shown:)\n  [S0] " in result.stdout
-    shown = runner.invoke(app, [*args, "--model", "m", "--json"])
+    shown = _ask_rag(fake_server, tmp_path / "ferry.txt", FERRY, "Mira does.", "--json")
     assert json.loads(shown.stdout)["citations"][0]["inferred"] is True
 
 
