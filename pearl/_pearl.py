@@ -545,7 +545,7 @@ class Pearl:
             raise
 
     def _demos(self, question: Question) -> list[Demo]:
-        return select_demos(self.demos, " ".join([question.text, *question.options]), k=PLAN_DEMOS)
+        return select_demos(self.demos, " ".join([question.text, *question.options]), k=PLAN_DEMOS, asked=question.text)
 
     def _plan_window_problem(self, ctx: AskContext, demos: Sequence[Demo]) -> str | None:
         """Why the window cannot hold a planning prompt that shows the question (see `plan_window_problem`)."""

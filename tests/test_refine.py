@@ -63,6 +63,22 @@ def test_select_demos_by_similarity() -> None:
     assert select_demos(demos, "anything", k=0) == []
 
 
+def test_a_questions_own_demonstration_is_never_shown_for_it() -> None:
+    # Refined on the questions being evaluated, a store showed the planner the very question's plan proven to reach
+    # its gold answer: the paper's demonstrations come from held-out training questions.
+    demos = store("Why did the captain abandon the ship?", "How many crew members survived the storm?")
+    asked = "Why did the  Captain abandon the ship?"
+    picked = select_demos(demos, asked, k=2, fallback=None, asked=asked)
+    assert [d.question for d in picked] == ["How many crew members survived the storm?"]
+    assert select_demos(demos, asked, k=1, fallback=None)[0].question == "Why did the captain abandon the ship?"
+    fake = FakeLLM(default=lambda request: 'a = FIND_X(CTX, "the captain")')
+    Pearl(llm=fake, demos=demos, settings=load_settings(cache=False)).plan("Why did the captain abandon the ship?")
+    (prompt,) = [r for r in fake.history if (r.prompt or "").startswith("plan")]
+    shown = prompt.messages[-1].content
+    assert "Question: How many crew members survived the storm?" in shown
+    assert "Question: Why did the captain abandon the ship?\nPlan:" not in shown
+
+
 def test_select_demos_falls_back_to_the_builtin_ones() -> None:
     small = store("Why did the captain abandon the ship?")
     picked = select_demos(small, "Why did the council reject the plan?", k=4)
@@ -496,15 +512,16 @@ def test_cli_mine_refine_then_ask_uses_both(tmp_path: Path, fake_server: FakeOpe
     store_ = load_demos(demos, load_library(mined))
     assert len(store_.demos) == 1 and store_.library == load_library(mined).fingerprint
 
-    fake_server.reset()
-    fake_server.set_default(server_reply)
-    question = "Why did Dorota put water in the lamp oil?"
     keeper = str(SAMPLE_DIR / "the_keeper_of_tren_light.txt")
-    ask = ["ask", keeper, question, "--actions", str(mined), "--demos", str(demos), "--no-cache"]
-    result = runner.invoke(app, [*ask, *server])
-    assert result.exit_code == 0, result.output
-    plan_prompt = next(r for r in fake_server.chat_requests if r.prompt.rstrip().endswith("Plan:"))
-    assert "REVISED clue" in plan_prompt.prompt  # a demo from the refined store
+    # Asked again, the question refined on is not shown its own demonstration; another question is.
+    for question, shown in (("Why did Dorota put water in the lamp oil?", False), ("Why did Teodor sit up?", True)):
+        fake_server.reset()
+        fake_server.set_default(server_reply)
+        ask = ["ask", keeper, question, "--actions", str(mined), "--demos", str(demos), "--no-cache"]
+        result = runner.invoke(app, [*ask, *server])
+        assert result.exit_code == 0, result.output
+        plan_prompt = next(r for r in fake_server.chat_requests if r.prompt.rstrip().endswith("Plan:"))
+        assert ("REVISED clue" in plan_prompt.prompt) is shown  # the demo from the refined store
 
 
 @pytest.mark.parametrize("command", ["mine", "refine"])

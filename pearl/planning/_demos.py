@@ -225,22 +225,43 @@ def _terms(text: str) -> Counter[str]:
 
 
 def select_demos(
-    store: DemoStore, question: str, k: int = 4, *, fallback: DemoStore | Literal["builtin"] | None = "builtin"
+    store: DemoStore,
+    question: str,
+    k: int = 4,
+    *,
+    fallback: DemoStore | Literal["builtin"] | None = "builtin",
+    asked: str | None = None,
 ) -> list[Demo]:
     """The `k` demonstrations whose questions are most like `question` (tf-idf cosine), best first.
 
     When `store` has fewer than `k`, the rest come from `fallback` (by default the bundled
     demonstrations), likewise by similarity, so a small refined store still gets a full set.
+    With `asked` (the text of the question being planned for), a demonstration of that very question
+    is left out: a store refined on the questions being evaluated would show the model the plan
+    already proven to reach the answer, which the paper's held-out questions never saw.
     """
     if k <= 0:
         return []
+    same = _same_question(asked) if asked is not None else None
+    store = _without(store, same)
     chosen = _rank_demos(store, question, k)
     if len(chosen) < k and fallback is not None:
-        extra = builtin_demos() if fallback == "builtin" else fallback
+        extra = _without(builtin_demos() if fallback == "builtin" else fallback, same)
         have = {(d.question, d.plan) for d in store.demos}
         spare = extra.model_copy(update={"demos": [d for d in extra.demos if (d.question, d.plan) not in have]})
         chosen += _rank_demos(spare, question, k - len(chosen))
     return chosen
+
+
+def _same_question(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def _without(store: DemoStore, same: str | None) -> DemoStore:
+    """`store` less its demonstrations of the question `same` (`_same_question`), if any."""
+    if same is None or not any(_same_question(d.question) == same for d in store.demos):
+        return store
+    return store.model_copy(update={"demos": [d for d in store.demos if _same_question(d.question) != same]})
 
 
 def _rank_demos(store: DemoStore, question: str, k: int) -> list[Demo]:
