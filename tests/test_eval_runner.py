@@ -72,6 +72,14 @@ def test_run_writes_rows_summary_and_report(tmp_path: Path) -> None:
     assert summary.questions == 10 and summary.methods[0].choice_n == 6 and summary.methods[0].free_n == 4
     assert (out / "report.md").read_text() == render_report(summary)
     assert json.loads((out / "summary.json").read_text())["rows"] == 20
+    # No planned method ran: nothing was planned with; and both token columns are explained, in both reports.
+    assert "Planned with" not in render_report(summary)
+    for report in ((out / "report.md").read_text(), (out / "report.html").read_text()):
+        assert "cost by prompt tok/q." in report
+    planned = run_eval(pearl_with(fake), data, ["pearl"], tmp_path / "planned", limit=1)
+    said = "Planned with actions 'default' v1 (42 actions) (`"
+    assert said in render_report(planned) and "demonstrations 'builtin' v" in render_report(planned)
+    assert "Planned with actions" in (tmp_path / "planned" / "report.html").read_text()
 
 
 def test_rerun_skips_finished_pairs_and_resumes_the_rest(tmp_path: Path) -> None:

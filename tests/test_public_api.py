@@ -368,6 +368,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "split_holdout",
     ],
     "pearl.html": [
+        "UNCACHED_NOTE",
         "index_for_page",
         "index_for_trace",
         "render_answer_page",

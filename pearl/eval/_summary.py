@@ -20,6 +20,7 @@ from pearl.eval._models import (
 )
 from pearl.eval._results import latest_rows
 from pearl.eval._stats import bootstrap_mean, mcnemar_exact, paired_bootstrap
+from pearl.html import UNCACHED_NOTE
 
 __all__ = ["render_report", "some_of", "summarize"]
 
@@ -206,6 +207,12 @@ def render_report(summary: EvalSummary) -> str:
     if run is not None:
         limit = f", limit {run.limit}" if run.limit is not None else ""
         out += [f"Data `{run.data}` ({run.format}), split {run.split}{limit}; model `{run.model}` ({run.backend}).", ""]
+        # What the planned methods planned with: two runs with other libraries or demonstrations read alike otherwise.
+        planned = [f"actions {run.actions} (`{run.actions_sha256[:12]}`)" if run.actions and run.actions_sha256 else ""]
+        planned += [f"demonstrations {run.demos}" if run.demos else ""]
+        planned += [f"given plans `{run.plans}`" if run.plans else ""]
+        if any(planned):
+            out += ["Planned with " + "; ".join(p for p in planned if p) + ".", ""]
     out += [
         f"{counted(summary.questions, 'question')}, {counted(summary.rows, 'result')}. Scores in %: accuracy for "
         "multiple choice, token F1 for free text (best over the gold answers); a failed question scores 0.",
@@ -253,6 +260,7 @@ def render_report(summary: EvalSummary) -> str:
         ]
         rows.append(row)
     out += _table(head, rows)
+    out += ["", UNCACHED_NOTE]
     estimated = sum(m.estimated_calls for m in summary.methods)
     if estimated:
         out += ["", f"{ESTIMATED_NOTE.format(calls=counted(estimated, 'call'))}"]

@@ -15,6 +15,13 @@ from __future__ import annotations
 
 from pearl.html._answer import render_answer_page, render_trace_page
 from pearl.html._document import index_for_page, index_for_trace
-from pearl.html._report import render_report_page
+from pearl.html._report import UNCACHED_NOTE, render_report_page
 
-__all__ = ["index_for_page", "index_for_trace", "render_answer_page", "render_report_page", "render_trace_page"]
+__all__ = [
+    "UNCACHED_NOTE",
+    "index_for_page",
+    "index_for_trace",
+    "render_answer_page",
+    "render_report_page",
+    "render_trace_page",
+]

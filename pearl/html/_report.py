@@ -15,8 +15,24 @@ from urllib.parse import urlsplit
 
 from pearl.html._page import render_page
 
-__all__ = ["ComparisonLike", "GroupLike", "MethodLike", "RowLike", "RunLike", "SummaryLike", "render_report_page"]
+__all__ = [
+    "UNCACHED_NOTE",
+    "ComparisonLike",
+    "GroupLike",
+    "MethodLike",
+    "RowLike",
+    "RunLike",
+    "SummaryLike",
+    "render_report_page",
+]
 
+UNCACHED_NOTE = (
+    "prompt tok/q counts every prompt token a method's questions sent. uncached tok/q leaves out what a server's "
+    "prefix cache served and the calls pearl's response cache answered, which depends on what ran before: an "
+    "earlier run, or another method's identical call (pearl and pearl-fulldoc send the same planning call, paid "
+    "by whichever comes first). Compare methods' cost by prompt tok/q."
+)
+"""Under the table of methods, in the Markdown report too: what its two token columns count."""
 _TEXT_CHARS = 160  # answers and golds are cut to this in the table; the trace page has them whole
 _LABEL_CHAR = 7.5  # px a character of a method's label takes at most, on average (12px bold)
 _LABEL_LINE = 15  # px between two labels' baselines (a 12px label draws 14px high)
@@ -341,4 +357,5 @@ def render_report_page(
         type_counts={t: max(m.by_type[t].n for m in summary.methods if t in m.by_type) for t in types},
         tag_counts={t: max(m.by_tag[t].n for m in summary.methods if t in m.by_tag) for t in summary.tags},
         rows={"methods": [m.method for m in summary.methods], "rows": table},
+        uncached_note=UNCACHED_NOTE,
     )
