@@ -209,6 +209,14 @@ def test_429s_and_500s_the_run_completes_and_every_row_is_accounted_for(
     assert len(fake_server.chat_requests) - before == 2  # only the two failed pairs ran again
     assert sum(m.errors for m in summary.methods) == 0
     assert set(latest_rows(load_results(out))) == EXPECTED
+    # Each attempt keeps its own trace: the failed row's pointed at the file the retry then wrote over.
+    attempts = [r for r in load_results(out) if r.id == "doc1:5" and r.method == "direct"]
+    assert [r.error is not None for r in attempts] == [True, False]
+    assert attempts[0].trace == "traces/doc1_5.direct-" + attempts[0].trace.split("-")[-1]  # the first, as before
+    assert attempts[1].trace is not None and ".direct.attempt2" in attempts[1].trace
+    first = json.loads((out / attempts[0].trace).read_text(encoding="utf-8"))
+    assert any(event["error"] for event in first["events"])  # still the failure's trace
+    assert (out / attempts[1].trace).with_suffix(".html").is_file()
 
 
 def test_results_log_appends_whole_lines_from_many_threads(tmp_path: Path) -> None:

@@ -27,6 +27,7 @@ import json
 import logging
 import re
 import time
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -121,10 +122,11 @@ def select_questions(
     return chosen[:limit] if limit is not None else chosen
 
 
-def _trace_file(question_id: str, method: str) -> str:
-    """`traces/<id>.<method>.json`, relative to the run directory; a name unsafe as a file name is
+def _trace_file(question_id: str, method: str, attempt: int = 1) -> str:
+    """`traces/<id>.<method>.json` (`<id>.<method>.attempt2.json` for a pair's second attempt, by `--retry-errors`:
+    the first attempt's row keeps its own trace), relative to the run directory; a name unsafe as a file name is
     cleaned and given a hash of the original, so two ids never share a file."""
-    name = f"{question_id}.{method}"
+    name = f"{question_id}.{method}" + (f".attempt{attempt}" if attempt > 1 else "")
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip(".")[:120]
     if safe != name:
         safe += "-" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:10]
@@ -354,9 +356,11 @@ class _Runner:
         log_: ResultsLog,
         tally: _Tally,
         plans: Mapping[str, str] | None = None,
+        attempts: Mapping[tuple[str, str], int] | None = None,
     ) -> None:
         self.pearl = pearl
         self.log = log_
+        self.attempts = attempts or {}  # rows the results file holds already, by (question id, method)
         self.tally = tally
         self.documents = documents
         self.out_dir = log_.path.parent
@@ -426,7 +430,7 @@ class _Runner:
 
     async def _spent(self, trace: Trace, question_id: str, method: str) -> dict[str, object]:
         """A row's cost, from the question's trace, and the trace's file, written beside the results."""
-        trace_file = _trace_file(question_id, method)
+        trace_file = _trace_file(question_id, method, self.attempts.get((question_id, method), 0) + 1)
         # The file and the row's counts from one reading of the trace, before anything else can run.
         text, usage = trace.model_dump_json() + "\n", trace.usage()
         kept: str | None = trace_file
@@ -555,7 +559,8 @@ async def arun_eval(
         config = _prepare_run(out, config, longest)
         documents = {d.id: Document.from_text(d.text, name=d.title or d.id) for d in dataset.documents}
         results = ResultsLog(out / RESULTS_FILE)
-        latest = latest_rows(results.open())
+        earlier = results.open()
+        latest = latest_rows(earlier)
         try:
             todo: list[tuple[EvalQuestion, str]] = []
             done: list[ResultRow] = []
@@ -571,7 +576,8 @@ async def arun_eval(
                 tally.add(row)
             tally.report()
             given = plans.plans if plans is not None else {}
-            await _Runner(pearl, documents, results, tally, given).run(todo, concurrency)
+            attempts = Counter((row.id, row.method) for row in earlier)
+            await _Runner(pearl, documents, results, tally, given, attempts).run(todo, concurrency)
         except PearlError as exc:
             results.close()
             # Its server stopped answering, or refused every request: the report shows what was saved, and says so.
