@@ -60,6 +60,8 @@ def test_strip_citations() -> None:
     [
         ("Why did Dorota put water in the lamp oil?", "why"),
         ("What was the reason the ship sank?", "why"),
+        ("What is the most likely reason Dennis was sympathetic toward Randall?", "why"),  # QuALITY's; was "other"
+        ("What is a reasonable guess about the ending?", "other"),
         ("Who did Varga suspect?", "who"),
         ("Whose letter arrived first?", "who"),
         ("Each of the following happened on the night of the storm EXCEPT:", "not-except"),

@@ -106,9 +106,13 @@ def test_paper_qids_match_positions_in_a_quality_file(tmp_path: Path) -> None:
     assert (given.rows, given.by_position, given.duplicates, given.unmatched) == (6, 2, 1, 2)
     assert given.unmatched_ids == ["999", "nope"]
     assert given.summary() == (
-        "3 of 6 given plans match a question (2 by position in the QuALITY file); 1 repeat an earlier qid "
+        "3 of 6 given plans match a question (2 by position in the QuALITY file); 1 name a question an earlier row did "
         "(the first is used); 2 match no question (qid 999, nope)"
     )
+    # One question named by id and then by position is a repeat too: it was counted as a match and dropped.
+    twice = [{"qid": ids[3], "plan": "a"}, {"qid": 3, "plan": "b"}]
+    both = match_plans(dataset, write_plans(tmp_path / "both.jsonl", twice))
+    assert both.plans == {ids[3]: "a"} and (both.by_position, both.duplicates) == (0, 1)
     # positions are the paper's numbering of QuALITY files only; other layouts match by id
     custom = load_dataset(SAMPLE_DIR / "custom.jsonl")
     assert match_plans(custom, tmp_path / "plans.jsonl").plans == {}
@@ -254,8 +258,8 @@ def test_cli_eval_plans_against_the_fake_server(tmp_path: Path, fake_server: Fak
     result = runner.invoke(app, [*args, *server(fake_server)])
     assert result.exit_code == 0, result.output
     assert (
-        "plans: 1 of 3 given plans match a question (1 by position in the QuALITY file); 1 repeat an earlier qid "
-        "(the first is used); 1 match no question (qid 77)" in result.stderr
+        "plans: 1 of 3 given plans match a question (1 by position in the QuALITY file); 1 name a question an "
+        "earlier row did (the first is used); 1 match no question (qid 77)" in result.stderr
     )
     rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
     assert sorted(r["method"] for r in rows) == ["pearl", "pearl-fulldoc"]

@@ -124,7 +124,15 @@ _TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
             re.IGNORECASE,
         ),
     ),
-    ("why", re.compile(r"\bwhy\b|\bwhat (?:is|was) the reason\b|\bfor what reason\b|\bwhat (?:motivat|caus)", re.I)),
+    (
+        "why",
+        re.compile(
+            # "What is the most likely reason ...", "What was the main reason ...": a reason asked for, as "why" asks
+            r"\bwhy\b|\bwhat (?:is|was|are|were) (?:the |a )?(?:\w+ ){0,3}reasons?\b|\bfor what reason\b"
+            r"|\bwhat (?:motivat|caus)",
+            re.IGNORECASE,
+        ),
+    ),
     ("who", re.compile(r"\bwho(?:m|se)?\b|\bwhich (?:character|person|people)\b", re.IGNORECASE)),
 )
 

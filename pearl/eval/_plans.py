@@ -46,7 +46,9 @@ class PlanSet(BaseModel):
     rows: int = Field(description="rows read")
     plans: dict[str, str] = Field(default_factory=dict, description="question id -> plan text")
     by_position: int = Field(default=0, description="plans matched by the paper's numbering (position in the file)")
-    duplicates: int = Field(default=0, description="rows whose qid came earlier (the first row is used)")
+    duplicates: int = Field(
+        default=0, description="rows whose question an earlier row named, by its qid or by position (the first is used)"
+    )
     unmatched: int = Field(default=0, description="rows whose qid matches no question")
     unmatched_ids: list[str] = Field(default_factory=list, description=f"the first {_SHOWN_UNMATCHED} of them")
 
@@ -55,7 +57,7 @@ class PlanSet(BaseModel):
         position = f" ({self.by_position} by position in the QuALITY file)" if self.by_position else ""
         text = f"{len(self.plans)} of {counted(self.rows, 'given plan')} match a question{position}"
         if self.duplicates:
-            text += f"; {self.duplicates} repeat an earlier qid (the first is used)"
+            text += f"; {self.duplicates} name a question an earlier row did (the first is used)"
         if self.unmatched:
             shown = ", ".join(self.unmatched_ids[:5]) + (", ..." if self.unmatched > 5 else "")
             text += f"; {self.unmatched} match no question (qid {shown})"
@@ -106,19 +108,17 @@ def match_plans(dataset: Dataset, path: str | Path) -> PlanSet:
     rows = read_plans(path)
     ids = {question.id for question in dataset.questions}
     result = PlanSet(path=str(path), rows=len(rows))
-    seen: set[str] = set()
     for qid, plan in rows:
-        if qid in seen:
-            result.duplicates += 1
-            continue
-        seen.add(qid)
-        if qid in ids:
-            result.plans[qid] = plan
-        elif dataset.format == "quality" and qid.isascii() and qid.isdigit() and int(qid) < len(dataset.questions):
-            result.plans.setdefault(dataset.questions[int(qid)].id, plan)
-            result.by_position += 1
-        else:
+        numbered = qid.isascii() and qid.isdigit() and int(qid) < len(dataset.questions)
+        positional = dataset.format == "quality" and numbered  # the paper's numbering of QuALITY's questions
+        target = qid if qid in ids else dataset.questions[int(qid)].id if positional else None
+        if target is None:
             result.unmatched += 1
             if len(result.unmatched_ids) < _SHOWN_UNMATCHED:
                 result.unmatched_ids.append(qid)
+        elif target in result.plans:  # the same qid again, or one question named both by id and by position
+            result.duplicates += 1
+        else:
+            result.plans[target] = plan
+            result.by_position += target != qid
     return result
