@@ -67,6 +67,7 @@ def test_a_section_number_of_several_levels_stays_with_its_heading_or_clause() -
         ("It starts here.\n\nARTICLE IV. Miscellaneous\n\nNotices go by post.", "ARTICLE IV. Miscellaneous"),
         ("<h2>1. Overview</h2><p>Falcon was started by Maria.</p>", "<h2>1. Overview</h2>"),
         ("<h2>Step 4. Finish</h2><p>Close the lid.</p>", "<h2>Step 4. Finish</h2>"),
+        ("It starts here.\n\n§\u00a012. Scope\n\nIt applies to all.", "§\u00a012. Scope"),
     ],
 )
 def test_a_numbered_heading_is_one_unit(text: str, heading: str) -> None:
@@ -82,6 +83,7 @@ def test_a_number_after_other_words_still_ends_a_sentence() -> None:
         "We met in Room 12.",
         "It was cold.",
     ]
+    assert _units("It was a unit mix. Unit mix. Then it ended.")[-1] == "Then it ended."  # "mix" is no numeral
 
 
 def test_a_question_about_a_numbered_section_is_shown_its_text() -> None:

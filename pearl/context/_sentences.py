@@ -113,11 +113,16 @@ _ENUMERATOR = re.compile(
 # part of a document ("## 13. Governing Law", "Section 3. Termination", "<h2>Step 4. Finish</h2>"). A number after
 # other words ends a sentence ("He scored 13. Then ...").
 _LABEL_PREFIX = re.compile(
-    r"(?:<[^<>]{0,200}>\s*){0,4}(?:#{1,6}[ \t]+)?"
-    r"(?:(?:section|article|part|chapter|clause|schedule|exhibit|appendix|annex|item|step|rule|title|book|lesson"
-    r"|unit|stage|phase|volume|paragraph|§)[ \t]+)?",
+    r"(?:<[^<>]{0,200}>\s{0,8}){0,4}(?:#{1,6}[ \t\u00a0]{1,8})?"
+    r"(?:(?:section|sec\.|article|art\.|part|chapter|ch\.|clause|schedule|exhibit|appendix|annex|item|step|rule|title"
+    r"|book|lesson|unit|stage|phase|volume|paragraph|para\.|§)[ \t\u00a0]{0,8})?",
     re.IGNORECASE,
 )
+_PREFIX_CHARS = 900
+"""The longest stretch before a heading's number `_LABEL_PREFIX` is tried on: bounded, so that a line of a
+200,000 spaces and stops stays linear (every stop of a unit tries it)."""
+# After a word naming a part, the number is a number, a capital Roman numeral or a letter: "Unit mix." is no label.
+_NAMED_LABEL = re.compile(r"^(?:\d{1,3}(?:\.\d{1,3})*|[IVXLCDM]{1,6}|[A-Za-z])$")
 
 
 class Segmentation:
@@ -604,12 +609,16 @@ def _opening_label(text: str, position: int, floor: int, unit_start: int, end: i
     the unit, after a heading's marks, its tags or a word that names a part of a document at most
     ("## 13.", "<h2>1.", "Section 3.", "Article IV."); else ""."""
     label = _word_before(text, position, floor, stops="")
-    label = label[label.rfind(">") + 1 :]  # a tag glued to it ("<h2>1.") is markup before it
+    label = label[max(label.rfind(">"), label.rfind("§")) + 1 :]  # a tag or "§" glued to it ("<h2>1.", "§12.")
     opened = _skip_space(text, unit_start, end)
     before = position - len(label)
-    if before <= opened or _LABEL_PREFIX.fullmatch(text, opened, before):
+    if before <= opened:
         return label
-    return ""
+    prefix = text[opened:before]
+    if len(prefix) > _PREFIX_CHARS or not _LABEL_PREFIX.fullmatch(prefix):
+        return ""
+    named = _TAG.sub("", prefix).strip(" \t\u00a0#")  # the word naming a part, if any ("Section")
+    return label if not named or _NAMED_LABEL.match(label) else ""
 
 
 def _ends_sentence(word: str, label: str) -> bool:
