@@ -121,22 +121,32 @@ def asks_then_lists(text: str) -> bool:
     """Whether `text` is a question and then its options, inline (`(A) ...`, after a "?", a ":" or a line break)
     or a line each: what `split_options` takes apart, told from letters a question's words name ("Does clause
     (A) contradict clause (B)?")."""
-    return any(_lists(text, marks) for marks in (_INLINE, _LINE))
+    return any(_lists(text, marks, asked=True) for marks in (_INLINE, _LINE))
 
 
-def _lists(text: str, marks: re.Pattern[str]) -> list[re.Match[str]]:
-    """The run of `marks` that lists options after the question, or [] when there is none (see `split_options`)."""
+def _lists(text: str, marks: re.Pattern[str], *, asked: bool = False) -> list[re.Match[str]]:
+    """The run of `marks` that lists options after the question, or [] when there is none (see `split_options`);
+    with `asked`, inline marks only after the question's own end ("?", ":" or a line break)."""
     run = _option_run(list(marks.finditer(text)))
-    if run and marks is _INLINE and (_in_words(text, run) or _runs_through(text, run)):
+    if not run or marks is not _INLINE:
+        return run
+    ended = _ended_before(text, run)
+    if (asked and not ended) or _in_words(text, run) or (not ended and _runs_through(text, run)):
         return []
     return run
 
 
+def _ended_before(text: str, run: list[re.Match[str]]) -> bool:
+    """Whether the question has ended before the run's first mark: a "?", ":" or line break."""
+    return text[: run[0].start()].rstrip(" \t\u00a0").endswith(_ASKED)
+
+
 def _runs_through(text: str, run: list[re.Match[str]]) -> bool:
-    """Whether the question's own sentence runs through the marks to its "?": it has not ended before them (a "?",
-    ":" or line break) and ends after them ("Does clause (A) contradict clause (B)?"). A stem that the options
-    complete ("According to the text, (A) ... (B) ...") ends with the last option, not with a question mark."""
-    return not text[: run[0].start()].rstrip(" \t").endswith(_ASKED) and text.rstrip().endswith("?")
+    """Whether the question's own sentence, not ended before the marks, runs through them to its "?": "Does
+    clause (A) contradict clause (B)?", with a quote or more words after it too ("...(B)? Explain."). A stem that
+    the options complete ("According to the text, (A) ... (B) ...") ends with the last option instead."""
+    after = text[run[-1].end() :].lstrip()
+    return text.rstrip().rstrip("\"'”’»)").endswith(("?", "？")) or after.startswith(("?", "？"))
 
 
 def _option_run(marks: list[re.Match[str]]) -> list[re.Match[str]]:

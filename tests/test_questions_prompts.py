@@ -31,6 +31,8 @@ def test_split_leaves_plain_questions_alone() -> None:
         "Which clause, (A) or (B), governs termination?",  # letters named in the question's words
         "Does ((A)) or ((B)) apply?",
         "Does clause (A) contradict clause (B)?",  # the question's sentence runs through the letters to its "?"
+        "Does clause (A) contradict clause (B)? Explain briefly.",
+        'Does clause (A) contradict clause (B)?"',
     ],
 )
 def test_letters_in_a_questions_words_are_no_options(question: str) -> None:
@@ -56,7 +58,8 @@ def test_options_after_the_question_are_split_off(question: str, options: list[s
 
 def test_a_question_naming_letters_may_be_given_options_but_not_a_second_list() -> None:
     # Its own "(A) and (B)" are words, not a list: refusing them with options given left no way to ask it.
-    for question in ("Which statement about clauses (A) and (B) is true?", "Does (A) contradict (B)?"):
+    questions = ("Which statement about clauses (A) and (B) is true?", "Does (A) contradict (B)?")
+    for question in (*questions, "Explain why clause (A) overrides clause (B)"):
         assert as_question(question, ["x", "y"]).options == ["x", "y"]
     with pytest.raises(QuestionError, match="lists 2 options of its own"):
         as_question("Who runs it? (A) Mira (B) Tom", ["x", "y"])
