@@ -424,6 +424,11 @@ def load_settings(**explicit: Unpack[SettingsArgs]) -> Settings:
     return Settings(**values, sources=sources)
 
 
+_FLAGGED = ("base_url", "model", "api_key", "timeout", "context_window", "max_bytes")
+_FLAGS = {name: "--" + name.replace("_", "-") for name in _FLAGGED} | {"cache": "--no-cache"}
+"""The settings `pearl`'s commands take as flags (`pearl.cli`): a bad value given so is named by both."""
+
+
 def _problems(error: ValidationError, sources: Mapping[str, str]) -> str:
     """Each invalid setting, where its value came from (as `sources` says, when it knows), and what is wrong."""
     said = []
@@ -431,6 +436,7 @@ def _problems(error: ValidationError, sources: Mapping[str, str]) -> str:
         name = ".".join(str(part) for part in err["loc"])
         source = sources.get(str(err["loc"][0])) if err["loc"] else None
         if source == "argument":  # a flag on the command line, or a keyword of `load_settings`
-            source = f"--{str(err['loc'][0]).replace('_', '-')} / {err['loc'][0]}="
+            key = str(err["loc"][0])
+            source = f"{_FLAGS[key]} / {key}=" if key in _FLAGS else f"{key}="
         said.append(f"{name}{f' ({source})' if source else ''}: " + str(err["msg"]).removeprefix("Value error, "))
     return "; ".join(said)

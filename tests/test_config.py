@@ -174,6 +174,8 @@ def test_settings_made_directly_refuse_bad_values_with_a_config_error() -> None:
     # Given to load_settings (or as a flag), the value is named by both: "timeout (argument)" named neither.
     with pytest.raises(ConfigError, match=r"invalid settings: timeout \(--timeout / timeout=\): Input should be"):
         load_settings(timeout=0)
+    with pytest.raises(ConfigError, match=r"max_steps \(max_steps=\): "):  # no command takes a --max-steps
+        load_settings(max_steps=0)
 
 
 def test_dense_refuses_other_words(monkeypatch: pytest.MonkeyPatch) -> None:
