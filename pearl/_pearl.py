@@ -525,9 +525,9 @@ class Pearl:
     async def _guarded(self, ctx: AskContext, run: Callable[[], Awaitable[T]]) -> T:
         """`run()`, run again once after a context overflow that lowered the window; errors leave with the trace."""
         window = self.llm.context_window
-        if not get_encoding.cache_info().currsize:  # its first load takes ~0.4 s: in a worker, not on the loop
-            await asyncio.to_thread(get_encoding)
         try:
+            if not get_encoding.cache_info().currsize:  # its first load takes ~0.4 s: in a worker, not on the loop
+                await asyncio.to_thread(get_encoding)  # (inside: an error here leaves with the trace too)
             try:
                 return await run()
             except ContextOverflowError as exc:

@@ -8,7 +8,7 @@ import time
 from pearl.context._cache import PIPELINE_VERSION, load_cached, save_cached
 from pearl.context._entities import DEFAULT_MODEL, extract_entities, load_ner
 from pearl.context._layout import analyse_layout
-from pearl.context._markup import MarkupView, blanked, keep_shown, shown_texts
+from pearl.context._markup import MarkupView, blanked, keep_shown
 from pearl.context._models import DocumentIndex, SentenceFlag
 from pearl.context._sentences import Segmentation, segment
 from pearl.documents import DocumentSource, as_document
@@ -66,8 +66,6 @@ def index_document(
         cached = load_cached(content_hash, mode)
         # An index built by the fallback rules is replaced once the spaCy model is available.
         if cached is not None and not (ner and cached.ner == "rules" and load_ner() is not None):
-            if not any(shown.strip() for shown in shown_texts(cached)):  # cached before `build_index` refused it
-                raise ContextError(f"{document.name}: the document has no text to index")
             cached.name = document.name
             cached.parts = list(document.parts)
             return cached

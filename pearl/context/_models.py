@@ -9,6 +9,7 @@ in the index's memo (`DocumentIndex.memo`), never serialised.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, TypeVar
@@ -155,6 +156,11 @@ class DocumentIndex(BaseModel):
     def derived(self) -> Mapping[str, Any]:
         """The views derived so far (see `memo`), by key; read-only."""
         return MappingProxyType(self._memo)
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> DocumentIndex:
+        """A deep copy without the derived views (rebuilt on first use), as a pickled one: some hold locks."""
+        fields = {name: copy.deepcopy(value, memo) for name, value in self.__dict__.items()}
+        return type(self).model_construct(_fields_set=set(self.model_fields_set), **fields)
 
     def __getstate__(self) -> dict[Any, Any]:
         """Pickled without its derived views, as it is saved without them: they are rebuilt on first use (sentence

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Literal
+from typing import Any, Literal
 
 from pearl.actions import CTX, Action
 from pearl.context import render_sentences, whole_document
@@ -251,10 +251,11 @@ def _reading(ctx: AskContext, plan: Plan) -> list[Step]:
 
 def _provider(
     ctx: AskContext, plan: Plan, executor: Executor, style: StepStyle, closing: Step | None
-) -> tuple[StepContext, bool]:
-    """What the steps are shown, and whether the final answer call carries out the plan's closing step."""
+) -> tuple[StepContext, bool, tuple[str, dict[str, Any]] | None]:
+    """What the steps are shown, whether the final answer call carries out the plan's closing step, and the evidence
+    budget's note for the trace (text and data), which the caller records."""
     if executor == "fulldoc":
-        return FullDocumentContext(whole_document(ctx.document), _whole_room(ctx, plan, style)), False
+        return FullDocumentContext(whole_document(ctx.document), _whole_room(ctx, plan, style)), False, None
     room = _room(ctx, style)
     index = ctx.index()
     reading = _reading(ctx, plan)
@@ -280,25 +281,18 @@ def _provider(
     if closing is not None and not budget.closing:  # the window cannot hold it: the step runs, its result listed
         closing = None
         budget = budget_for(None)
-    ctx.recorder.note(
-        "evidence budget",
+    said = (
         "the whole document in every call"
         if budget.whole
         else f"{budget.shared} shared + {budget.step} per step; {budget.answer} on the question"
         + (f" (up to {budget.later} more once the steps have replied)" if budget.later else "")
         + f" and {budget.opening} of the opening in the answer call"
-        + ("; the steps share out the rest of the document" if budget.shares_out else ""),
-        shared=budget.shared,
-        step=budget.step,
-        answer=budget.answer,
-        later=budget.later,
-        opening=budget.opening,
-        whole=budget.whole,
-        closing=budget.closing,
-        shares_out=budget.shares_out,
+        + ("; the steps share out the rest of the document" if budget.shares_out else "")
     )
+    data = {name: getattr(budget, name) for name in ("shared", "step", "answer", "later", "opening", "whole")}
+    data |= {"closing": budget.closing, "shares_out": budget.shares_out}
     context = CompressedStepContext(index, ctx.question, budget, closing, sharers=budget.sharers)
-    return context, budget.closing
+    return context, budget.closing, (said, data)
 
 
 async def answer_from_plan(ctx: AskContext, plan: Plan, *, method: str, executor: Executor) -> Answer:
@@ -315,8 +309,11 @@ async def answer_from_plan(ctx: AskContext, plan: Plan, *, method: str, executor
     candidate = _closing_step(ctx, plan)  # pearl-fulldoc runs it as the paper does, as a step
     if executor != "fulldoc":
         await ctx.aindex()  # built in a worker thread; `_provider` and the answer call then find it loaded
-    # Off the event loop: ranking the sentences, or cutting a long document to the window, takes up to ~100 ms.
-    provider, folded = await asyncio.to_thread(_provider, ctx, plan, executor, style, candidate)
+    # Off the event loop: ranking the sentences, or cutting a long document to the window, takes up to ~100 ms. The
+    # budget is noted here, on the loop: a question cancelled meanwhile records nothing after it has ended.
+    provider, folded, budget = await asyncio.to_thread(_provider, ctx, plan, executor, style, candidate)
+    if budget is not None:
+        ctx.recorder.note("evidence budget", budget[0], **budget[1])
     closing = candidate if folded else None
     before = plan.steps if closing is None else plan.steps[: plan.steps.index(closing)]
     outcomes = await execute_plan(
