@@ -727,7 +727,8 @@ def load_document(paths: str | Path | Sequence[str | Path], max_bytes: int = DEF
         DocumentError: a path is missing, empty, binary, undecodable, too large, or a PDF without text.
         ConfigError: `max_bytes` is under 1 (no file could be read).
     """
-    if isinstance(max_bytes, bool) or not hasattr(type(max_bytes), "__index__") or max_bytes < 1:
+    whole = isinstance(max_bytes, (int, float)) and not isinstance(max_bytes, bool) and float(max_bytes).is_integer()
+    if not (whole or hasattr(type(max_bytes), "__index__")) or isinstance(max_bytes, bool) or max_bytes < 1:
         # As `Settings.max_bytes` is refused: 0 read every file as "over the limit of 0".
         raise ConfigError(f"max_bytes must be a whole number of bytes, 1 or more, got {max_bytes!r}")
     items = [paths] if isinstance(paths, (str, Path)) else list(paths)

@@ -6,6 +6,7 @@
     ├── ConfigError                 bad or missing settings (URL, model, key, config file)
     │   └── RunBusyError            another process is writing to the same evaluation run folder
     ├── DocumentError               a file that cannot be read as a document
+    │   └── DocumentTooLargeError   a file over the size limit (`max_bytes`)
     ├── ContextError                indexing or compression could not proceed
     ├── DatasetError                a malformed evaluation file (names line and field)
     ├── PlanError                   a plan (the model's or the user's) cannot be used

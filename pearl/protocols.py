@@ -72,7 +72,12 @@ class LLM(Protocol):
 
 
 class StepContext(Protocol):
-    """Chooses what of the document the calls about one question see."""
+    """Chooses what of the document the calls about one question see.
+
+    `execute_plan` calls `slice` for the steps that read no earlier result in a worker thread, in plan order,
+    before any step runs (their evidence takes tens of milliseconds each to choose, off the event loop), and for
+    the others on the event loop, once their inputs exist; never two calls at once.
+    """
 
     def shared(self) -> StepSlice:
         """Evidence every call about the question opens with: the same text each time, so a server can cache it."""

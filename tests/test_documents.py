@@ -454,6 +454,7 @@ def test_size_limit(tmp_path: Path) -> None:
     (tmp_path / "big.txt").write_text("word " * 100, encoding="utf-8")
     with pytest.raises(DocumentTooLargeError, match="over the limit of 100"):  # a DocumentError, named for what it is
         load_document(tmp_path / "big.txt", max_bytes=100)
+    assert load_document(tmp_path / "big.txt", max_bytes=5e6).text  # a whole number, as Settings takes it
     for limit in (0, -5, 2.5):  # refused as Settings.max_bytes is: 0 read every file as over the limit
         with pytest.raises(ConfigError, match="max_bytes must be a whole number of bytes, 1 or more"):
             load_document(tmp_path / "big.txt", max_bytes=limit)  # type: ignore[arg-type]

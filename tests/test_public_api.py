@@ -35,6 +35,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "DocumentError",
         "DocumentIndex",
         "DocumentPart",
+        "DocumentTooLargeError",
         "EmbeddedLLM",
         "EmbeddedModelError",
         "ExecutionError",

@@ -196,7 +196,7 @@ def safe(text: str) -> str:
 def safe_name(name: str) -> str:
     """A file's name as one line may print it: `safe`, and its line breaks and tabs shown as symbols too (a name
     "new\nline.md" printed raw broke a line of the output in two)."""
-    return safe(name).translate({0x0A: 0x240A, 0x09: 0x2409})
+    return safe(name.translate({0x0D: 0x240D, 0x0A: 0x240A, 0x09: 0x2409}))
 
 
 class _StderrLine:
