@@ -879,11 +879,24 @@ def test_evidence_is_chosen_off_the_event_loops_thread(method: str, monkeypatch:
             threads.append(threading.current_thread().name)
         return truncate(text, limit)
 
+    more = CompressedStepContext.more_for_question
+
+    def more_recorded(self: CompressedStepContext, room: int) -> StepSlice:  # the answer call's evidence
+        threads.append(threading.current_thread().name)
+        return more(self, room)
+
     monkeypatch.setattr(compress_module, "_score", scored)
     monkeypatch.setattr("pearl.execution._contexts.truncate_to_tokens", truncated)
+    monkeypatch.setattr(CompressedStepContext, "more_for_question", more_recorded)
     document = SAMPLE.read_text(encoding="utf-8") * 3  # longer than the window: chosen, or cut
     plan = 'facts = FIND_X(CTX, "lamp oil water")\nwhy = ANSWER(CTX, "Why did Dorota put water in the lamp oil?")'
-    fake = FakeLLM(default=lambda request: plan if (request.prompt or "").startswith("plan") else "Spite [S3].")
+
+    def reply(request: CompletionRequest) -> str:
+        kind = (request.prompt or "").split(".")[0]
+        # No reply cites a sentence: the answer's evidence is then ranked from what it was shown (`citations_for`).
+        return plan if kind == "plan" else "Spite."
+
+    fake = FakeLLM(default=reply)
     Pearl(llm=fake, settings=load_settings(cache=False, dense=False)).ask(document, QUESTION, method=method)
     assert threads, "nothing ranked or cut: the test no longer sees the work it checks"
     assert threading.main_thread().name not in threads
