@@ -119,7 +119,7 @@ _LABEL_PREFIX = re.compile(
     re.IGNORECASE,
 )
 _PREFIX_CHARS = 900
-"""The longest stretch before a heading's number `_LABEL_PREFIX` is tried on: bounded, so that a line of a
+"""The longest stretch before a heading's number `_LABEL_PREFIX` is tried on: bounded, so that a line of
 200,000 spaces and stops stays linear (every stop of a unit tries it)."""
 # After a word naming a part, the number is a number, a capital Roman numeral or a letter: "Unit mix." is no label.
 _NAMED_LABEL = re.compile(r"^(?:\d{1,3}(?:\.\d{1,3})*|[IVXLCDM]{1,6}|[A-Za-z])$")
