@@ -716,6 +716,14 @@ def _folder_name(files: list[Path]) -> str:
         return "."
 
 
+def _whole(value: object) -> bool:
+    """Whether `value` is a whole number (an int, numpy's too, or a float such as 5e6)."""
+    try:
+        return int(value) == value  # type: ignore[call-overload,no-any-return]
+    except (TypeError, ValueError, OverflowError):
+        return False
+
+
 def load_document(paths: str | Path | Sequence[str | Path], max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
     """Read one or more files (or folders) as one document, keeping file boundaries.
 
@@ -727,8 +735,7 @@ def load_document(paths: str | Path | Sequence[str | Path], max_bytes: int = DEF
         DocumentError: a path is missing, empty, binary, undecodable, too large, or a PDF without text.
         ConfigError: `max_bytes` is under 1 (no file could be read).
     """
-    whole = isinstance(max_bytes, (int, float)) and not isinstance(max_bytes, bool) and float(max_bytes).is_integer()
-    if not (whole or hasattr(type(max_bytes), "__index__")) or isinstance(max_bytes, bool) or max_bytes < 1:
+    if isinstance(max_bytes, bool) or not _whole(max_bytes) or max_bytes < 1:
         # As `Settings.max_bytes` is refused: 0 read every file as "over the limit of 0".
         raise ConfigError(f"max_bytes must be a whole number of bytes, 1 or more, got {max_bytes!r}")
     items = [paths] if isinstance(paths, (str, Path)) else list(paths)

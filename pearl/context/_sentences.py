@@ -614,8 +614,10 @@ def _opening_label(text: str, position: int, floor: int, unit_start: int, end: i
     before = position - len(label)
     if before <= opened:
         return label
+    if before - opened > _PREFIX_CHARS:  # measured before the slice: a unit of 200,000 characters is not copied
+        return ""
     prefix = text[opened:before]
-    if len(prefix) > _PREFIX_CHARS or not _LABEL_PREFIX.fullmatch(prefix):
+    if not _LABEL_PREFIX.fullmatch(prefix):
         return ""
     named = _TAG.sub("", prefix).strip(" \t\u00a0#")  # the word naming a part, if any ("Section")
     return label if not named or _NAMED_LABEL.match(label) else ""

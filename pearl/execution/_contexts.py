@@ -582,8 +582,8 @@ class FullDocumentContext:
         text = neutralise_fence(text)  # shown inside <excerpts>: it must not close them
         self.tokens = count_tokens(text)
         kept, cut = truncate_to_tokens(text, room)
-        self.kept = count_tokens(kept) if cut else self.tokens
-        """Tokens of the document each step is shown (`tokens` when it is shown whole)."""
+        self.kept = room if cut else self.tokens
+        """Tokens of the document each step is shown, as its note says (`tokens` when it is shown whole)."""
         note = f"the whole document, cut to {room:,} of {self.tokens:,} tokens" if cut else "the whole document"
         self._shared = StepSlice(text=kept, note=note)
 
