@@ -34,6 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from pearl._text import counted
+from pearl._workers import in_worker
 from pearl.actions import ActionLibrary, default_library
 from pearl.config import Settings, load_settings
 from pearl.context import (
@@ -338,7 +339,7 @@ class Pearl:
     async def _aindex(self, document: DocumentSource, *, ranks: bool) -> DocumentIndex:
         """`aindex`; with `ranks` False (for a method that does not rank sentences), without sentence vectors."""
         if not isinstance(document, Document):  # files are read in the worker thread too
-            document = await asyncio.to_thread(as_document, document, self.settings.max_bytes)
+            document = await in_worker(as_document, document, self.settings.max_bytes)
         if self._memory.get(document.content_hash, embedded=self._dense(document, ranks)) is not None:
             return self._index(document, None, None, ranks=ranks)  # no thread needed
         loop = asyncio.get_running_loop()
@@ -446,7 +447,7 @@ class Pearl:
         takes up to seconds to read and convert)."""
         if isinstance(document, Document):
             return document
-        return await asyncio.to_thread(as_document, document, self.settings.max_bytes)
+        return await in_worker(as_document, document, self.settings.max_bytes)
 
     def _context(self, document: DocumentSource, question: Question, method: str) -> AskContext:
         question = checked_question(question)
@@ -527,7 +528,7 @@ class Pearl:
         window = self.llm.context_window
         try:
             if not get_encoding.cache_info().currsize:  # its first load takes ~0.4 s: in a worker, not on the loop
-                await asyncio.to_thread(get_encoding)  # (inside: an error here leaves with the trace too)
+                await in_worker(get_encoding)  # (inside: an error here leaves with the trace too)
             try:
                 return await run()
             except ContextOverflowError as exc:

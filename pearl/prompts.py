@@ -10,7 +10,6 @@ hash, which goes into cache keys and traces, so editing a prompt invalidates old
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import functools
 import hashlib
@@ -24,6 +23,7 @@ from typing import Any, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pearl._workers import in_worker
 from pearl.errors import ConfigError
 from pearl.models import Message
 from pearl.tokens import count_tokens, truncate_to_tokens
@@ -86,7 +86,7 @@ async def fit_in_worker(fit: Callable[..., _T], *args: Any) -> _T:
     """`fit(*args)` in a worker thread, off the event loop (fitting a long document counts its tokens), with what its
     fits cut kept for the calls this task sends next (`fitted_cuts`), as if fitted here."""
     context = contextvars.copy_context()
-    result = await asyncio.get_running_loop().run_in_executor(None, functools.partial(context.run, fit, *args))
+    result = await in_worker(fit, *args, context=context)
     _CUTS.set(context.get(_CUTS, _CUTS.get()))
     return result
 

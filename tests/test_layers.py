@@ -32,6 +32,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "pearl._files",
             "pearl._replies",
             "pearl._text",
+            "pearl._workers",
             "pearl._version",
         ),
     ),

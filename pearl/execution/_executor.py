@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel, Field
 
 from pearl._text import attribute_value
+from pearl._workers import in_worker
 from pearl.actions import CTX, Action, ActionLibrary
 from pearl.errors import ExecutionError
 from pearl.execution._contexts import NOTE_TOKENS, FullDocumentContext
@@ -271,7 +272,7 @@ async def execute_plan(
 
     # Off the event loop: networkx's first import, and ranking a long document for each step's words (tens of ms
     # a step).
-    await asyncio.to_thread(prepare)
+    await in_worker(prepare)
     results: dict[str, StepOutcome] = dict(known or {})
     done: dict[str, asyncio.Event] = {step.var: asyncio.Event() for step in plan.steps}
 

@@ -22,10 +22,10 @@ Making the plan is `Pearl`'s job; this module only runs one.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any, Literal
 
+from pearl._workers import in_worker
 from pearl.actions import CTX, Action
 from pearl.context import render_sentences, whole_document
 from pearl.execution import (
@@ -311,7 +311,7 @@ async def answer_from_plan(ctx: AskContext, plan: Plan, *, method: str, executor
         await ctx.aindex()  # built in a worker thread; `_provider` and the answer call then find it loaded
     # Off the event loop: ranking the sentences, or cutting a long document to the window, takes up to ~100 ms. The
     # budget is noted here, on the loop: a question cancelled meanwhile records nothing after it has ended.
-    provider, folded, budget = await asyncio.to_thread(_provider, ctx, plan, executor, style, candidate)
+    provider, folded, budget = await in_worker(_provider, ctx, plan, executor, style, candidate)
     if budget is not None:
         ctx.recorder.note("evidence budget", budget[0], **budget[1])
     closing = candidate if folded else None
@@ -380,7 +380,7 @@ async def _final_answer(
     reply = reply_format(ctx, template, cite=True)
     window = ctx.llm.context_window
     values, room = _answer_values(ctx, shared, results)
-    more = await asyncio.to_thread(provider.more_for_question, room)  # ranks the sentences: off the loop too
+    more = await in_worker(provider.more_for_question, room)  # ranks the sentences: off the loop too
     values["more"] = (
         template.part("more", name=ctx.shown_name, note=more.note, sentences=more.text) if more.text else ""
     )
@@ -422,7 +422,7 @@ async def _final_answer(
     answer_text = (free_form or text) if question.options else (text or free_form)
     cited_all = [*answer_cited, *(sid for o in outcomes.values() for sid in o.cited)]
     # Off the loop: with no valid label, the closest sentences are ranked.
-    citations, evidence_notes = await asyncio.to_thread(citations_for, index, cited_all, shown, answer_text, question)
+    citations, evidence_notes = await in_worker(citations_for, index, cited_all, shown, answer_text, question)
     return Answer(
         question=question.text,
         options=question.options,

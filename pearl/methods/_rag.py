@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-
+from pearl._workers import in_worker
 from pearl.context import compress
 from pearl.execution import cited_ids
 from pearl.methods._base import QUESTION_SHARES, AskContext, ReplyFormat, choose_letter, citations_for, reply_format
@@ -60,7 +59,7 @@ async def answer_rag(ctx: AskContext) -> Answer:
     template = load_prompt("direct")
     fields, reply, budget = _fields(ctx)
     query = " ".join([question.text, *question.options])
-    piece = await asyncio.to_thread(compress, index, query, budget)  # ranking by meaning: tens of ms, off the loop
+    piece = await in_worker(compress, index, query, budget)  # ranking by meaning: tens of ms, off the loop
     # Whole, the labels make it longer than the document: "64 of 56 tokens" read as a mistake.
     whole = len(piece.sentence_ids) == index.sentence_count
     kept = f"the whole document, {piece.tokens} tokens with its labels" if whole else None
@@ -71,7 +70,7 @@ async def answer_rag(ctx: AskContext) -> Answer:
     text = completion.text.strip()
     letter = await choose_letter(ctx, text) if question.options else None
     cited = cited_ids(text, piece.sentence_ids)
-    citations, notes = await asyncio.to_thread(citations_for, index, cited, piece.sentence_ids, text, question)
+    citations, notes = await in_worker(citations_for, index, cited, piece.sentence_ids, text, question)
     return Answer(
         question=question.text,
         options=question.options,
