@@ -193,14 +193,15 @@ def test_eval_runs_given_plans_and_records_bad_ones(tmp_path: Path) -> None:
     edited = match_plans(dataset, write_plans(plans, [{"qid": "0", "plan": 'a = FIND_X(CTX, "z")'}]))
     with pytest.raises(ConfigError, match=rf"plans: (--plans \S+plans.jsonl) there, \1 now, {answered}"):
         run_eval(pearl, dataset, ["pearl"], out, limit=3, plans=edited)
-    # ...but the plan that did not parse, mended, is run with --retry-errors (the run folder refused it: only
-    # deleting the run went on)
+    # ...but the plan that did not parse, mended, runs on the next run, --retry-errors or not (the run folder
+    # refused it: only deleting the run went on; then the run kept its error row while run.json named the new file)
     mended = match_plans(
         dataset, write_plans(plans, [{"qid": "0", "plan": PAPER_PLAN}, {"qid": "1", "plan": PAPER_PLAN}])
     )
-    run_eval(pearl, dataset, ["pearl", "direct"], out, limit=3, plans=mended, retry_errors=True)
+    run_eval(pearl, dataset, ["pearl", "direct"], out, limit=3, plans=mended)
     rows = {(r["id"], r["method"]): r for r in map(json.loads, (out / "results.jsonl").read_text().splitlines())}
     assert rows[(ids[1], "pearl")]["error"] is None and rows[(ids[1], "pearl")]["plan_given"]
+    assert len((out / "results.jsonl").read_text().splitlines()) == 7  # that row alone ran again
 
 
 def test_a_run_folder_refuses_another_action_library_or_other_demonstrations(tmp_path: Path) -> None:

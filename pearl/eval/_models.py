@@ -118,6 +118,9 @@ class ResultRow(BaseModel):
     llm_seconds: float = 0.0
     plan: str | None = None
     plan_given: bool = Field(default=False, description="the plan came from --plans, not from the planner")
+    plan_sha256: str | None = Field(
+        default=None, description="the given plan's hash (--plans), so a resumed run can tell it changed since"
+    )
     evidence_shown: bool | None = Field(
         default=None,
         description="a gold answer, a span of the document, stood in one prompt the run sent (`evidence_shown`); "

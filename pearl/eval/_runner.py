@@ -396,6 +396,7 @@ class _Runner:
                 answer = await self.pearl.aask(document, asked, method=method)
             else:
                 base["plan_given"] = True  # parsed by `arun_plan`: one that does not parse keeps its trace
+                base["plan_sha256"] = _plan_hash(given)
                 answer = await self.pearl.arun_plan(document, asked, given, method=method)
         except PlanParseError as exc:
             return await self._failed(base, exc, started, f"the given plan does not parse: {exc}")
@@ -562,12 +563,13 @@ async def arun_eval(
         earlier = results.open()
         latest = latest_rows(earlier)
         try:
+            given = plans.plans if plans is not None else {}
             todo: list[tuple[EvalQuestion, str]] = []
             done: list[ResultRow] = []
             for question in questions:
                 for method in chosen_methods:
                     row = latest.get((question.id, method))
-                    if row is None or (retry_errors and row.error is not None):
+                    if row is None or (retry_errors and row.error is not None) or _ran_another_plan(row, given):
                         todo.append((question, method))
                     else:
                         done.append(row)
@@ -575,7 +577,6 @@ async def arun_eval(
             for row in done:
                 tally.add(row)
             tally.report()
-            given = plans.plans if plans is not None else {}
             attempts = Counter((row.id, row.method) for row in earlier)
             await _Runner(pearl, documents, results, tally, given, attempts).run(todo, concurrency)
         except PearlError as exc:
@@ -687,7 +688,21 @@ def _plans_hash(plans: PlanSet | None) -> str | None:
 def _plan_hashes(plans: PlanSet | None) -> dict[str, str]:
     """Each given plan's hash by question id, so a resumed run can tell which changed."""
     given = plans.plans if plans is not None else {}
-    return {qid: hashlib.sha256(plan.encode("utf-8")).hexdigest()[:16] for qid, plan in given.items()}
+    return {qid: _plan_hash(plan) for qid, plan in given.items()}
+
+
+def _plan_hash(plan: str) -> str:
+    return hashlib.sha256(plan.encode("utf-8")).hexdigest()[:16]
+
+
+def _ran_another_plan(row: ResultRow, given: Mapping[str, str]) -> bool:
+    """Whether `row` failed on a plan other than the one given now (mended, given, or taken away): it runs again
+    on a resumed run, --retry-errors or not. A row that did not fail and ran another plan is refused before
+    (`_prepare_run`)."""
+    if row.error is None or not METHODS[row.method].planned:
+        return False
+    now = given.get(row.id)
+    return (row.plan_sha256 if row.plan_given else None) != (_plan_hash(now) if now is not None else None)
 
 
 _PLANNING = ("actions", "actions_sha256", "demos", "demos_sha256")
