@@ -247,14 +247,15 @@ def unanswered_name(name: str) -> bool:
 
 
 def unanswered(error: BaseException) -> bool:
-    """Whether `error` is a model server's silence after every retry: no reply, or none it could give (5xx, 429, a
-    web page instead of a completion).
-    Question after question failing so, a long run stops (`UnansweredError`) instead of waiting out every retry."""
+    """Whether `error` is a model server's silence after every retry: no reply, none it could give (5xx, 429, a
+    web page instead of a completion), or none usable (not JSON, no choices, no text).
+    Question after question failing so, a long run stops (`UnansweredError`) instead of waiting out every retry:
+    a server that answers every request off the format ran a whole evaluation, five requests a question."""
     return _silent(type(error))
 
 
 def _silent(kind: type[BaseException]) -> bool:
-    return issubclass(kind, RetryableError) and not issubclass(kind, LLMResponseError)
+    return issubclass(kind, RetryableError)
 
 
 def _subclasses(kind: type[PearlError]) -> list[type[PearlError]]:

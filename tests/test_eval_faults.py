@@ -249,9 +249,13 @@ def test_a_reply_of_white_space_alone_is_an_error_row_that_retry_errors_runs_aga
     )
     out = tmp_path / "run"
     dataset = load_dataset(QUESTIONS)
-    run_eval(Pearl(settings=settings), dataset, ["direct"], out, concurrency=4)
+    # Every reply so: the run stops once as many questions in a row as run at once (at least 4) got none it could
+    # use (it asked every question of the run, each as many times as retries allow).
+    with pytest.raises(UnansweredError, match=r"stopped: 4 questions in a row got no answer .*white space alone"):
+        run_eval(Pearl(settings=settings), dataset, ["direct"], out, concurrency=1)
     rows = check_rows(out / "results.jsonl")
-    assert rows and all(r["error_type"] == "LLMResponseError" and "white space" in r["error"] for r in rows)
+    assert len(rows) == 4 < len(dataset.questions)
+    assert all(r["error_type"] == "LLMResponseError" and "white space" in r["error"] for r in rows)
     fake_server.set_default(answer_for)
     summary = run_eval(Pearl(settings=settings), dataset, ["direct"], out, retry_errors=True)
     assert sum(m.errors for m in summary.methods) == 0

@@ -215,6 +215,75 @@ def test_retry_after_is_honoured(fake_server: FakeOpenAIServer) -> None:
     assert time.monotonic() - started >= 0.5
 
 
+@pytest.mark.parametrize("path", ["sync", "async"])
+def test_a_model_that_takes_max_completion_tokens_and_its_default_temperature_is_asked_so(
+    fake_server: FakeOpenAIServer, path: str
+) -> None:
+    # OpenAI's reasoning models (o1, o3, gpt-5) refuse max_tokens and any temperature but 1: every call failed (400).
+    fake_server.enqueue(
+        Reply.error(
+            400,
+            "Unsupported parameter: 'max_tokens' is not supported with this model. "
+            "Use 'max_completion_tokens' instead.",
+        ),
+        Reply.error(
+            400,
+            "Unsupported value: 'temperature' does not support 0.0 with this model. "
+            "Only the default (1) value is supported.",
+        ),
+        "answered",
+        "again",
+    )
+    llm = make(fake_server)
+    assert call(llm, path).text == "answered"
+    first, second, third = (r.json for r in fake_server.requests)
+    assert "max_tokens" in first and "temperature" in first
+    assert second["max_completion_tokens"] == 16 and "max_tokens" not in second and "temperature" in second
+    assert "temperature" not in third and third["max_completion_tokens"] == 16
+    assert call(llm, path).text == "again" and len(fake_server.requests) == 4  # learnt: no refusal again
+    assert fake_server.requests[3].json.keys() == third.keys()
+
+
+def test_a_redirect_is_refused_at_once_and_named(fake_server: FakeOpenAIServer) -> None:
+    # Retried five times as "a body that is not valid JSON", the address it pointed to never said.
+    fake_server.enqueue(Reply(status=301, headers={"Location": "https://api.example.com/v1/chat/completions"}, body=""))
+    with pytest.raises(LLMRequestError, match=r"answered 301, a redirect to https://api\.example\.com/v1/chat/compl"):
+        make(fake_server).complete(REQUEST)
+    assert len(fake_server.requests) == 1
+
+
+def test_a_spent_quota_is_not_retried_as_a_rate_limit(fake_server: FakeOpenAIServer) -> None:
+    fake_server.enqueue(
+        Reply.error(429, "You exceeded your current quota, please check your plan.", code="insufficient_quota")
+    )
+    with pytest.raises(LLMRequestError, match="the account has no quota left"):
+        make(fake_server).complete(REQUEST)
+    assert len(fake_server.requests) == 1
+
+
+def test_a_reasoning_models_thinking_is_left_out_of_its_reply(fake_server: FakeOpenAIServer) -> None:
+    # Servers of DeepSeek-R1, Qwen3 and QwQ leave the thinking in the content: every plan was refused at its "<",
+    # and no letter was read (eval scored them unparseable), the replies cached as they came.
+    fake_server.enqueue("<think>\nOkay, the user asks who Korvin is.\n</think>\n\nKorvin is the keeper.")
+    reply = make(fake_server).complete(REQUEST)
+    assert reply.text == "Korvin is the keeper." and any("thinking" in note for note in reply.notes)
+    fake_server.enqueue("<think>\nStill thinking about Korvin")  # its thinking alone: no answer to read
+    with pytest.raises(LLMRequestError, match="wrote only its thinking .* turn its thinking off"):
+        make(fake_server).complete(REQUEST)
+    fake_server.enqueue("Keep the <think> tag in mind.")  # a tag inside the answer is the answer's
+    assert make(fake_server).complete(REQUEST).text == "Keep the <think> tag in mind."
+
+
+@pytest.mark.parametrize(("value", "wait"), [("2", 2.0), ("soon", None), ("30s", None), ("", None), ("Mon, 99", None)])
+def test_a_retry_after_header_that_is_no_number_nor_date_is_ignored(value: str, wait: float | None) -> None:
+    # "soon" or "30s" raised ValueError out of the client: `ask` died with a traceback, eval rows failed.
+    import httpx
+
+    from pearl.llm._openai import _retry_after
+
+    assert _retry_after(httpx.Headers({"Retry-After": value})) == wait
+
+
 def test_retry_after_over_the_limit_fails_at_once(fake_server: FakeOpenAIServer) -> None:
     fake_server.enqueue(Reply.rate_limited(retry_after=600))
     with pytest.raises(RateLimitError, match="over the 60s limit"):

@@ -130,6 +130,21 @@ def test_tolerated_decoration() -> None:
     assert plan.answer_vars == ["d", "e"]
 
 
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("Here is the plan:\n", ""),
+        ("**Plan:**\n\n", "\n\nThis plan finds the oil first, then answers from it."),
+        ("Sure! Here's a plan.\n```plan\n", "\n```\nExplanation: the first step gathers what the second needs."),
+    ],
+)
+def test_a_models_prose_around_its_plan_is_left_out(before: str, after: str) -> None:
+    # Each plan was refused at its first or last line: a chatty model at temperature 0 wrote the same eight times.
+    steps = 'a = FIND_X(CTX, "the oil") : the oil\nb = ANSWER(CTX, "Why?")'
+    plan = parse_plan(before + steps + after, _lib())
+    assert [s.var for s in plan.steps] == ["a", "b"] and plan.steps[0].line == before.count("\n") + 1
+
+
 def test_strings_hold_any_unicode_and_escapes() -> None:
     inside = "Ünïcödé 中文 \u202eRTL\u202c zero\u200bwidth 😀 'x' \\path"
     text = 'a = FIND_X(CTX, "' + inside.replace("\\", "\\\\") + '")\nb = FIND_X(CTX, "tab\\there\\nnext C:\\dir")'
@@ -458,7 +473,8 @@ INVALID = [
     ('a = FIND_X(CTX, , "x")', 1, 17, ["empty argument"]),
     ('a = FIND_X(CTX, "x") then more', 1, 22, ["after the closing parenthesis", "' : explanation'"]),
     ('a FIND_X(CTX, "x")', 1, 1, ["this line is not a step"]),
-    ('Here is my plan:\na = FIND_X(CTX, "x")', 1, 1, ["this line is not a step; write only the plan"]),
+    ('Here is my plan, step by step:\n\nnote = the oil\na = FIND_X(CTX, "x")', 3, 12, ["expected '(' after"]),
+    ('a = FIND_X(CTX, "x")\nThat is all.\nb = FIND_X(CTX, "y")', 2, 1, ["this line is not a step; write only"]),
     ('FIND_X(CTX, "x")', 1, 1, ["FIND_X(...) has no output variable", "result = FIND_X(...)"]),
     ('a == FIND_X(CTX, "x")', 1, 3, ['expected "=" after the variable name a']),
     ("a = ", 1, 5, ["expected an action name after '=', found the end of the line"]),

@@ -62,6 +62,20 @@ __all__ = ["OpenAICompatibleLLM"]
 log = logging.getLogger("pearl.llm")
 
 
+class _Adapted(LLMError):
+    """The model refused a parameter that it takes in another form, which the next request uses (`_adapt`)."""
+
+
+_UNSUPPORTED = re.compile(r"unsupported|not supported|does not support|only the default", re.IGNORECASE)
+
+
+def _no_quota(response: httpx.Response) -> bool:
+    """Whether a 429 says the account's quota is spent (OpenAI's `insufficient_quota`): no wait brings it back."""
+    _, error = _error_body(response)
+    said = f"{error.get('type', '')} {error.get('code', '')}"
+    return "insufficient_quota" in said or "insufficient_quota" in response.text[:2000]
+
+
 def _retry_after(headers: httpx.Headers) -> float | None:
     raw_ms = headers.get("retry-after-ms")
     if raw_ms:
@@ -75,10 +89,12 @@ def _retry_after(headers: httpx.Headers) -> float | None:
     try:
         return max(0.0, float(raw))
     except ValueError:
-        parsed = email.utils.parsedate_to_datetime(raw) if raw else None
-        if parsed is None:
-            return None
-        return max(0.0, parsed.timestamp() - time.time())
+        pass
+    try:  # an HTTP date; anything else ("soon", "30s") says nothing usable: the usual backoff then
+        parsed = email.utils.parsedate_to_datetime(raw)
+    except (ValueError, TypeError, IndexError):
+        return None
+    return max(0.0, parsed.timestamp() - time.time())
 
 
 # What servers say when the prompt is over the model's context, and where they state the limit.
@@ -250,6 +266,10 @@ class OpenAICompatibleLLM:
         self._window = settings.window
         self._model = settings.model
         self._transport = transport
+        # What a model that refuses the usual parameters takes instead, learnt from its first refusal (`_adapt`):
+        # OpenAI's reasoning models (o1, o3, gpt-5) want max_completion_tokens, and only their default temperature.
+        self._reply_field = "max_tokens"
+        self._temperature = True
         # `concurrency` requests at most, from every thread and event loop together, first come first served.
         self._gate = Gate(settings.concurrency)
         self._client: httpx.Client | None = None
@@ -314,6 +334,9 @@ class OpenAICompatibleLLM:
                     response = self._post(payload)
                     completion = self._parse(response, started, attempt, request.max_tokens, window, request)
                     return _retried(completion, failed)
+                except _Adapted:
+                    payload = self._payload(request)  # sent again at once, as the model takes it
+                    continue
                 except (httpx.HTTPError, httpx.InvalidURL) as exc:
                     error: LLMError = self._transport_error(exc)
                     silent += _unanswered(exc)
@@ -344,6 +367,9 @@ class OpenAICompatibleLLM:
                         )
                         completion = self._parse(response, started, attempt, request.max_tokens, window, request)
                         return _retried(completion, failed)
+                    except _Adapted:
+                        payload = self._payload(request)  # sent again at once, as the model takes it
+                        continue
                     except asyncio.TimeoutError:
                         error: LLMError = self._timed_out()
                         silent += 1
@@ -421,9 +447,10 @@ class OpenAICompatibleLLM:
         payload: dict[str, Any] = {
             "model": self._model,
             "messages": [m.model_dump() for m in request.messages],
-            "max_tokens": request.max_tokens,
-            "temperature": request.temperature,
+            self._reply_field: request.max_tokens,
         }
+        if self._temperature:
+            payload["temperature"] = request.temperature
         if request.stop:
             payload["stop"] = request.stop
         if request.grammar and self.supports_grammar:
@@ -527,6 +554,25 @@ class OpenAICompatibleLLM:
             window=window,
         )
 
+    def _adapt(self, message: str, error: dict[str, Any]) -> None:
+        """Raise `_Adapted` when the model refused a parameter it takes otherwise, now sent as it takes it (once)."""
+        param = str(error.get("param") or "")
+        with self._lock:
+            if (
+                self._reply_field == "max_tokens"
+                and "max_completion_tokens" in message
+                and (param == "max_tokens" or "max_tokens" in message.replace("max_completion_tokens", ""))
+            ):
+                self._reply_field = "max_completion_tokens"
+                raise _Adapted(message)
+            if (
+                self._temperature
+                and (param == "temperature" or "'temperature'" in message)
+                and _UNSUPPORTED.search(message)
+            ):
+                self._temperature = False
+                raise _Adapted(message)
+
     def _parse(
         self,
         response: httpx.Response,
@@ -538,6 +584,22 @@ class OpenAICompatibleLLM:
     ) -> Completion:
         status = response.status_code
         url = f"{self._shown_url}/chat/completions"
+        if 300 <= status < 400:  # not followed: a POST redirected is not the same request, and the URL is to mend
+            where = response.headers.get("location")
+            raise LLMRequestError(
+                f"{url} answered {status}, a redirect"
+                + (f" to {self._redact(where, 200)}" if where else "")
+                + f": give {self._where_set('base_url', '--base-url', 'PEARL_BASE_URL')} the address it redirects to"
+                + (" (https, not http?)" if where and where.startswith("https:") and url.startswith("http:") else ""),
+                status_code=status,
+            )
+        if status == 429 and _no_quota(response):
+            raise LLMRequestError(
+                f"{url} refused the request: the account has no quota left (429: "
+                f"{self._server_message(response, 160)[0]}); add credit to it, or use another key "
+                f"({self._where_set('api_key', '--api-key', 'PEARL_API_KEY')})",
+                status_code=status,
+            )
         if status == 429:
             raise RateLimitError(
                 f"rate limited by {self._shown_url} (429): {self._server_message(response)[0]}",
@@ -581,6 +643,8 @@ class OpenAICompatibleLLM:
             message, error = self._server_message(response)
             if _OVERFLOW.search(f"{message} {error.get('type', '')} {error.get('code', '')}"):
                 raise self._overflow(message, error, status, sent_window)
+            if status == 400:
+                self._adapt(message, error)
             raise LLMRequestError(
                 f"{url} rejected the request ({status}): {message}. "
                 "Check the model (--model / PEARL_MODEL) and the request parameters.",
@@ -610,6 +674,7 @@ class OpenAICompatibleLLM:
             attempts=attempt,
             quote=lambda value: self._redact(value, 120),
             prompt_tokens=(lambda: prompt_tokens(request)) if request is not None else None,
+            sent_chars=sum(len(m.content) for m in request.messages) if request is not None else None,
         )
 
     def _over_the_cap(self, hinted: float) -> str:

@@ -188,7 +188,11 @@ def prompt_tokens(request: CompletionRequest) -> int:
 
 
 def _usage(
-    body: dict[str, Any], notes: list[str], written: Callable[[], int], prompt: Callable[[], int] | None
+    body: dict[str, Any],
+    notes: list[str],
+    written: Callable[[], int],
+    prompt: Callable[[], int] | None,
+    sent_chars: int | None = None,
 ) -> tuple[int, int, int, bool]:
     """Prompt, completion and prefix-cached prompt tokens the reply reports, and whether any was counted here.
 
@@ -219,7 +223,21 @@ def _usage(
     if cached is None or cached > counts[0]:
         notes.append(f"usage.prompt_tokens_details.cached_tokens {_plain(raw)[:40]!r} is not believable; counted as 0")
         cached = 0
+    if "prompt_tokens" not in estimated and prompt is not None and sent_chars and sent_chars > 6 * counts[0] + 600:
+        # Far fewer tokens than the characters sent could make (a token is 3-5 characters; a quick test first, the
+        # count only then): the server cut the prompt without a word, as Ollama does past its num_ctx.
+        sent = prompt()
+        if sent > 1.5 * counts[0] + 100:
+            notes.append(f"{SERVER_CUT_NOTE} ({counts[0]:,} of the ~{sent:,} sent): {SERVER_CUT_FIX}")
     return counts[0], counts[1], cached, bool(estimated)
+
+
+SERVER_CUT_NOTE = "the server read fewer prompt tokens than pearl sent"
+"""Opens a reply's note when the server's count says it cut the prompt (`_usage`)."""
+SERVER_CUT_FIX = (
+    "it may have cut the prompt to its own context length (Ollama: num_ctx); raise that on the server, or set "
+    "--context-window to it"
+)
 
 
 def _label(value: object, limit: int, what: str, notes: list[str]) -> str | None:
@@ -229,6 +247,10 @@ def _label(value: object, limit: int, what: str, notes: list[str]) -> str | None
         notes.append(f"{what} is a {type(value).__name__}, not a string; ignored")
         return None
     return _encodable(value[:limit]) or None
+
+
+_THINKING = re.compile(r"\s*<(think|thinking|reasoning)>.*?(</\1>\s*|\Z)", re.DOTALL | re.IGNORECASE)
+"""A reasoning block opening a reply, closed (group 2) or running to its end."""
 
 
 def read_completion(
@@ -243,6 +265,7 @@ def read_completion(
     quote: Callable[[object], str] = _plain,
     blank_is_error: bool = True,
     prompt_tokens: Callable[[], int] | None = None,
+    sent_chars: int | None = None,
 ) -> Completion:
     """Check a chat-completion response object field by field and build the `Completion` from it.
 
@@ -256,6 +279,8 @@ def read_completion(
             embedded model's own empty reply is its answer (a retry would write the same).
         prompt_tokens: counts the request's prompt tokens here, for a reply whose usage does not
             (otherwise such a prompt is counted as 0).
+        sent_chars: the prompt's characters; a reported prompt count far below them is checked with
+            `prompt_tokens` and noted (`SERVER_CUT_NOTE`).
 
     Raises:
         LLMResponseError: no choices, or no text in the first one (or only white space).
@@ -283,11 +308,24 @@ def read_completion(
         )
     if not isinstance(text, str):
         raise LLMResponseError(f"{source} answered with no message content: {quote(choice)}")
+    notes: list[str] = []
+    thinking = _THINKING.match(text)
+    if thinking is not None:
+        # A reasoning model whose server leaves its thinking in the content (DeepSeek-R1, Qwen3, QwQ): the answer is
+        # what follows. Kept, the plan parser refused every plan at its "<", and a letter was never read.
+        rest = text[thinking.end() :]
+        if thinking.group(2) is None or not rest.strip():
+            raise LLMRequestError(
+                f"{source} wrote only its thinking ({len(text):,} characters), no answer"
+                + (f" within {max_tokens} reply tokens" if choice.get("finish_reason") == "length" else "")
+                + "; pearl's calls need a model that answers directly: turn its thinking off, or choose another --model"
+            )
+        notes.append(f"the model's thinking ({thinking.end():,} characters before its answer) was left out")
+        text = rest
     if blank_is_error and not text.strip():
         # Taken as an answer it read as "(no answer)", and an evaluation scored it wrong with no error,
         # so --retry-errors never asked again: it is a reply with no content, as a null one is.
         raise LLMResponseError(f"{source} answered with white space alone, no text: {quote(choice)}")
-    notes: list[str] = []
     replied = text
     finish_reason = _label(choice.get("finish_reason"), _MAX_LABEL, "finish_reason", notes)
     limit = reply_chars(max_tokens)
@@ -304,7 +342,7 @@ def read_completion(
     # text before any cut here.
     stopped = choice.get("finish_reason") == "length"
     written: Callable[[], int] = (lambda: max_tokens) if stopped else (lambda: count_tokens(replied))
-    prompt, completion_tokens, cached_prompt_tokens, estimated = _usage(body, notes, written, prompt_tokens)
+    prompt, completion_tokens, cached_prompt_tokens, estimated = _usage(body, notes, written, prompt_tokens, sent_chars)
     named = _label(body.get("model"), _MAX_MODEL, "model", notes)
     return Completion(
         text=_encodable(text),

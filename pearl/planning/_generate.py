@@ -294,8 +294,14 @@ async def generate_plan(
         try:
             plan = read_plan_reply(reply.text, mode, library, max_steps)
         except PlanParseError as exc:
-            result.attempts.append(PlanAttempt(text=reply.text, error=str(exc)))
-            recorder.note("plan rejected", str(exc), attempt=attempt)
+            error = str(exc)
+            if reply.finish_reason == "length":  # the parser's complaint is about where the reply was cut, not why
+                error = (
+                    f"the reply was cut off at its limit of {reply_tokens} tokens ({error}); write fewer steps, "
+                    "with shorter arguments and explanations"
+                )
+            result.attempts.append(PlanAttempt(text=reply.text, error=error))
+            recorder.note("plan rejected", error, attempt=attempt)
             continue
         result.attempts.append(PlanAttempt(text=reply.text))
         result.plan = plan

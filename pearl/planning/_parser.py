@@ -98,7 +98,26 @@ def parse_plan(
         raise PlanParseError(
             "NUL character (U+0000) in the plan; remove it", text.count("\n", 0, nul) + 1, nul - line_start + 1
         )
-    return _Reader(library, max_steps, max_line_chars, max_string_chars).read(text)
+    return _Reader(library, max_steps, max_line_chars, max_string_chars).read(_without_chatter(text))
+
+
+_STEPLIKE = re.compile(r"=|\b[A-Z][A-Z0-9_]*\s*\(")
+"""A line that is, or was meant to be, a step or a declaration: an assignment, or an ACTION( call."""
+
+
+def _without_chatter(text: str) -> str:
+    """`text` with the model's prose before its first step and after its last blanked ("Here is the plan:",
+    "**Plan:**", a closing "Explanation: ..."): lines with neither an assignment nor an ACTION( call, kept as
+    empty lines so that errors name the lines the model wrote. A "New actions:" header, and everything between the
+    first and the last step, is read as written: a broken step there is still an error."""
+    lines = text.split("\n")
+    meant = [n for n, line in enumerate(lines) if _STEPLIKE.search(line) or _NEW_ACTIONS.match(line.strip())]
+    if not meant:
+        return text
+    steps = [n for n in meant if "=" in lines[n]]
+    # After a "New actions:" header with no step below it, every line is a declaration (or meant as one).
+    last = steps[-1] if steps and steps[-1] == meant[-1] else len(lines) - 1
+    return "\n".join("" if n < meant[0] or n > last else line for n, line in enumerate(lines))
 
 
 class _Reader:
