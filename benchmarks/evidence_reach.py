@@ -260,7 +260,7 @@ class Script:
         last = request.messages[-1].content if request.messages else ""
         if kind in ("plan", "plan_fix"):
             return self.plan
-        if kind not in ("step", "step_nodoc") and ("(A) " in last or "Reply with the letter" in last):
+        if kind not in ("step", "step_nodoc", "step_paper") and ("(A) " in last or "Reply with the letter" in last):
             return "A"
         label = _LABEL.search(last)
         # Cite a label the prompt showed, never quote the document: reach must come from pearl's prompts.

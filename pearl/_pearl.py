@@ -50,8 +50,8 @@ from pearl.context._dense import attach_or_why, auto_left_out
 from pearl.documents import DocumentSource, as_document, left_out_notes, names_path, source_files
 from pearl.errors import ConfigError, ContextOverflowError, PearlError, PlanParseError, QuestionError
 from pearl.llm import LOOP_WAITING, make_llm
-from pearl.llm._reply import LOOP_NOTE
-from pearl.methods import FALLBACK, METHODS, AskContext, Method, answer_from_plan, rag_window_problem
+from pearl.llm._reply import LOOP_NOTE, SERVER_CUT_NOTE
+from pearl.methods import METHODS, AskContext, Method, answer_from_plan, rag_window_problem
 from pearl.models import Answer, Document, Trace, TraceDocument
 from pearl.planning import (
     Demo,
@@ -209,11 +209,12 @@ _RAISE_WINDOW = "raise context_window (--context-window) if the model takes more
 
 
 async def _fall_back(ctx: AskContext, method: str, before: str, after: str) -> Answer:
-    """`method`'s answer given by the fallback method instead, marked so, its note naming the fallback
+    """`method`'s answer given by its fallback method instead, marked so, its note naming the fallback
     between `before` and `after` (why)."""
-    assert FALLBACK.answer is not None
-    answer = await FALLBACK.answer(ctx)
-    note = f"{before}answered by {FALLBACK.name} ({FALLBACK.description}){after}"
+    fallback = METHODS[METHODS[method].fallback]
+    assert fallback.answer is not None
+    answer = await fallback.answer(ctx)
+    note = f"{before}answered by {fallback.name} ({fallback.description}){after}"
     return answer.model_copy(update={"method": method, "fallback": True, "notes": [note, *answer.notes]})
 
 
@@ -251,6 +252,18 @@ def _length_notes(trace: Trace, question: Question) -> list[str]:
     if any(str(note).startswith(LOOP_NOTE) for e in ends for note in e.data.get("notes", [])):
         return ["the model's answer repeated itself until its length limit; it is shown up to the repetition"]
     return ["the model's answer reached its length limit and may be cut off; a narrower question gets a whole one"]
+
+
+def _server_cut_notes(trace: Trace) -> list[str]:
+    """A note when the server read fewer prompt tokens than were sent, in any call (the largest gap): it cut the
+    prompt on its own, so the model answered from less than pearl showed it."""
+    cut = [
+        str(note)
+        for e in trace.events
+        for note in e.data.get("notes", [])
+        if isinstance(note, str) and note.startswith(SERVER_CUT_NOTE)
+    ]
+    return [cut[0]] if len(cut) == 1 else ([f"{cut[0]} (and in {len(cut) - 1} more calls)"] if cut else [])
 
 
 def _method(name: str) -> Method:
@@ -491,6 +504,7 @@ class Pearl:
                     *refits,
                     *_cut_notes(trace, ctx.question),
                     *_length_notes(trace, ctx.question),
+                    *_server_cut_notes(trace),
                     *_unchosen_notes(answer),
                     *self._dense_notes(ctx.document, answer),
                     *answer.notes,
@@ -501,9 +515,9 @@ class Pearl:
         return final.model_copy(update={"trace": trace})
 
     def _ranking(self, ctx: AskContext, method: str) -> AskContext:
-        """`ctx` for the fallback, which ranks sentences, with their vectors when dense similarity is on, whatever
-        the method it answers for (`pearl-fulldoc` loads its index without them)."""
-        if METHODS[method].ranks:
+        """`ctx` for `method`'s fallback: where it ranks sentences (rag), with their vectors when dense similarity
+        is on, whatever the method it answers for."""
+        if METHODS[method].ranks or not METHODS[METHODS[method].fallback].ranks:
             return ctx
         return dataclasses.replace(
             ctx,
@@ -516,7 +530,8 @@ class Pearl:
         """A note when dense auto left a method that ranks sentences (or the fallback, which does) with words alone,
         though the model is installed."""
         method = METHODS.get(answer.method)
-        if self.settings.dense != "auto" or not ((method is not None and method.ranks) or answer.fallback):
+        ranked = method is not None and (method.ranks or (answer.fallback and METHODS[method.fallback].ranks))
+        if self.settings.dense != "auto" or not ranked:
             return []
         if self._memory.dense_problem is not None:
             return [f"evidence ranked by its words alone: dense similarity is off ({self._memory.dense_problem})"]
@@ -585,7 +600,7 @@ class Pearl:
         # Planning calls that cannot show the question cost eight calls for no plan: answer as the fallback would.
         problem = self._plan_window_problem(ctx, demos)
         if problem is not None:
-            too_small = rag_window_problem(ctx)  # the fallback is rag
+            too_small = rag_window_problem(ctx) if chosen.fallback == "rag" else None
             if too_small is not None:
                 raise ConfigError(f"{too_small}; {_RAISE_WINDOW}")
             ctx.recorder.note("plan skipped", problem)

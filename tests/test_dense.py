@@ -373,9 +373,13 @@ def test_methods_that_rank_no_sentences_embed_none_but_their_fallback_does(monke
     assert not pearl.ask(TEXT, QUESTION, method="pearl-fulldoc").fallback  # the whole document in every step
     pearl.plan(QUESTION, TEXT)
     assert embedder.calls == []
-    # With no plan, pearl-fulldoc's answer comes from rag, which ranks: by meaning too, the first time as any other.
+    # With no plan, pearl-fulldoc's answer comes from direct (the paper's zero-shot), which ranks nothing...
     unplanned = Pearl(llm=FakeLLM(default="B [S2]."), settings=Settings(cache=False, plan_attempts=1))
-    assert unplanned.ask(TEXT, QUESTION, method="pearl-fulldoc").fallback
+    answer = unplanned.ask(TEXT, QUESTION, method="pearl-fulldoc")
+    assert answer.fallback and "answered by direct" in answer.notes[0]
+    assert embedder.calls == []
+    # ...and pearl's from rag, which ranks: by meaning too, the first time as any other.
+    assert unplanned.ask(TEXT, QUESTION, method="pearl").fallback
     assert embedder.calls == [6, 1]
     pearl.ask(TEXT, QUESTION, method="rag")
     assert embedder.calls == [6, 1, 1]  # from disk: the question alone

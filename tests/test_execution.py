@@ -592,47 +592,51 @@ def test_the_trace_says_which_call_carried_out_a_closing_answer_step(tmp_path: P
 def test_fulldoc_runs_a_closing_answer_step_as_the_paper_does() -> None:
     fake = scripted(CLOSING, step="Thorough answer.")
     answer = pearl_with(fake).ask(SAMPLE, QUESTION, method="pearl-fulldoc")
-    assert len(by_kind(fake, "step")) == 2 and not by_kind(fake, "answer")
+    assert len(by_kind(fake, "step_paper")) == 2 and not by_kind(fake, "answer")
     assert answer.answer == "Thorough answer.\nThorough answer."
 
 
 @pytest.mark.parametrize("window", [2048, 4096, 8192])
-def test_fulldoc_over_a_document_longer_than_the_window_keeps_the_question_and_each_steps_own_words(
+def test_fulldoc_over_a_document_longer_than_the_window_cuts_it_step_by_step_and_keeps_each_steps_own_words(
     window: int,
 ) -> None:
-    # The document filled the room the question alone left; each step's own fields, fitted after it, then cut the
-    # question, the explanation and the step's words to nothing, so the paper's executor answered blind.
+    # The paper's step: the text its action reads first (the document, or the earlier result the plan puts in its
+    # place, and then no document), the action, its arguments (earlier results whole) and the step's explanation;
+    # never the question. The text is cut to what the step's own fields leave, step by step.
     plan = (
         's1 = FIND_CHARACTER(CTX, "Dorota") : who she is\n'
         's2 = FIND_RELATION(CTX, s1, "the keeper Agnete Varga") : how the two are related\n'
         "s3 = CONCAT(s1, s2)\n"
         's4 = ANSWER(s3, "Why did Dorota put water in the lamp oil?") : answer from both'
     )
-    reply = "Dorota is the keeper's granddaughter, and she tended the lamp every night of the winter [S3]. " * 12
+    reply = "Dorota is the keeper's granddaughter, and she tended the lamp every night of the winter. " * 12
     fake = scripted(plan, step=reply, window=window)
     options = ["She was paid to.", "She wanted the light to fail.", "By mistake.", "To clean it."]
     document = SAMPLE.read_text(encoding="utf-8") * 3  # ~11k tokens: wider than every window here
     given = parse_plan(plan, default_library())
     answer = pearl_with(fake).run_plan(document, QUESTION, given, options=options, method="pearl-fulldoc")
-    steps = by_kind(fake, "step")
+    steps = by_kind(fake, "step_paper")
     assert len(steps) == 3 and not [n for n in answer.notes if "more than a prompt has room for" in n]
-    for step, words in zip(steps, ["X: Dorota", "Y: the keeper Agnete Varga", "X: Why did Dorota"], strict=True):
+    for step, words in zip(steps, ["X = Dorota", "Y = the keeper Agnete Varga", "X = Why did Dorota"], strict=True):
         text = user(step)
-        assert text.startswith(f"Question: {QUESTION}\n(A) She was paid to.") and "Why this step: " in text
-        assert "the whole document, cut to " in text
+        assert "Question:" not in text and "(A) She was paid to." not in text and "[S" not in text
         assert sum(count_tokens(m.content) for m in step.messages) + (step.max_tokens or 0) <= window
-        assert words in text and CUT_MARK not in text.split("Inputs:")[1].split("<excerpts")[0]
-    # Cut once for every step, to what the widest step leaves: each step's prompt opens alike (a server's prefix
-    # cache reads the document once), and the note says how far it is cut.
-    shown = {user(step).split("</excerpts>")[0] for step in steps}
-    assert len(shown) == 1 and CUT_MARK not in shown.pop()
+        assert words in text and "This step: " in text and CUT_MARK not in text.split("</excerpts>")[1]
+    opening = SAMPLE.read_text(encoding="utf-8").split("\n", 1)[0]
+    for step in steps[:2]:  # the document first, cut where the step's own fields leave off
+        text = user(step)
+        assert text.startswith('<excerpts name="text" note="the whole document, cut to ') and opening in text
+        assert text.split("</excerpts>")[0].rstrip().endswith(CUT_MARK.strip())
+    # s2 takes s1's reply whole, where it goes
+    assert f"X = {reply.strip()}" in user(steps[1])
+    # s4 reads s3, both replies joined, whole in place of the document: it is shown no document
+    assert user(steps[2]).startswith('<excerpts name="text" note="the result of s3, in place of the document">')
+    assert opening not in user(steps[2])
+    if window > 2048:
+        assert f"{reply.strip()}\n{reply.strip()}" in user(steps[2])
     # and the answer says so, as `direct` does: no step read what is past the cut
-    (cut,) = [note for note in answer.notes if note.startswith("document truncated to fit the model's window: kept ")]
-    assert cut.endswith(" tokens in each step that read it")
-    # s2 takes s1's reply whole; s4 reads s3, both replies joined, whole in place of the document (it saw none).
-    assert reply.strip() in user(steps[1]).split("Inputs:")[1]
-    if window > 2048:  # in 2,048 tokens the document keeps half the room, and the join its share of the rest
-        assert f"{reply.strip()}\n{reply.strip()}" in user(steps[2]).split("Inputs:")[1]
+    (cut,) = [note for note in answer.notes if note.startswith("document truncated to fit the model's window: ")]
+    assert "a step that read it was shown as little as " in cut
 
 
 def test_a_long_free_form_answer_is_cut_to_the_window_before_it_is_mapped_to_a_letter() -> None:
@@ -655,10 +659,11 @@ def test_fulldoc_is_the_papers_executor() -> None:
     plan = 'why = FIND_REASON(CTX, "Dorota water lamp oil") : find her reason'
     fake = scripted(plan, step="Thorough answer.")
     answer = pearl_with(fake).ask(SAMPLE, QUESTION, method="pearl-fulldoc")
-    (step,) = by_kind(fake, "step")
+    (step,) = by_kind(fake, "step_paper")
     story = SAMPLE.read_text(encoding="utf-8").strip()
     assert story.splitlines()[-1].strip() in user(step)  # the whole document
-    assert step.max_tokens == 512 and "Why this step: find her reason" in user(step)
+    assert step.max_tokens == 512 and "This step: find her reason" in user(step) and QUESTION not in user(step)
+    assert "[S" not in "\n".join(m.content for m in step.messages)  # no labels shown, none asked for
     assert not by_kind(fake, "answer") and answer.answer == "Thorough answer."  # outputs are the answer
     assert not [note for note in answer.notes if "truncated" in note]  # shown whole: nothing to say
     parse_plan(plan, default_library())
@@ -887,6 +892,7 @@ def test_evidence_is_chosen_off_the_event_loops_thread(method: str, monkeypatch:
 
     monkeypatch.setattr(compress_module, "_score", scored)
     monkeypatch.setattr("pearl.execution._contexts.truncate_to_tokens", truncated)
+    monkeypatch.setattr("pearl.execution._executor.truncate_to_tokens", truncated)  # pearl-fulldoc's steps cut it
     monkeypatch.setattr(CompressedStepContext, "more_for_question", more_recorded)
     document = SAMPLE.read_text(encoding="utf-8") * 3  # longer than the window: chosen, or cut
     plan = 'facts = FIND_X(CTX, "lamp oil water")\nwhy = ANSWER(CTX, "Why did Dorota put water in the lamp oil?")'

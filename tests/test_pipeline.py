@@ -43,7 +43,7 @@ def scripted(
         kind = (request.prompt or "").split(".")[0]
         if kind in ("plan", "plan_fix"):
             return queue.pop(0) if queue else "not a plan"
-        if kind in ("step", "step_nodoc"):
+        if kind in ("step", "step_nodoc", "step_paper"):
             return step
         return final
 
@@ -151,6 +151,17 @@ def test_fallback_runs_when_every_plan_fails() -> None:
     assert answer.letter == "B"
     assert any("no valid plan after 2 attempts" in n for n in answer.notes)
     assert answer.usage.calls == 3  # two plan attempts, one direct answer over compressed context
+
+
+def test_fulldoc_falls_back_on_the_whole_document_as_the_paper_does() -> None:
+    # The paper answers zero-shot when no plan is valid; pearl-fulldoc answered by rag, over a few sentences.
+    fake = scripted(["nonsense"] * 5, final="B")
+    answer = pearl_with(fake, plan_attempts=2).ask(SAMPLE, QUESTION, ["a", "b", "c", "d"], method="pearl-fulldoc")
+    assert answer.fallback and answer.method == "pearl-fulldoc" and answer.letter == "B"
+    assert any(n.startswith("no valid plan after 2 attempts; answered by direct") for n in answer.notes)
+    (last,) = fake.history[2:]
+    tail = SAMPLE.read_text(encoding="utf-8").strip().splitlines()[-1].strip()
+    assert tail in last.messages[-1].content and "[S" not in last.messages[-1].content  # the whole story, unlabelled
 
 
 @pytest.mark.parametrize("window", [512, 1200])
@@ -320,7 +331,7 @@ def test_steps_see_less_than_the_whole_document() -> None:
     pearl_with(for_pearl).ask(SAMPLE, QUESTION, method="pearl")
     pearl_with(for_fulldoc).ask(SAMPLE, QUESTION, method="pearl-fulldoc")
     step_tokens = lambda fake: sum(  # noqa: E731
-        len(r.messages[-1].content) for r in fake.history if (r.prompt or "").startswith("step.")
+        len(r.messages[-1].content) for r in fake.history if (r.prompt or "").startswith(("step.", "step_paper."))
     )
     assert step_tokens(for_pearl) * 2 < step_tokens(for_fulldoc)
     assert for_pearl.prompt_tokens < for_fulldoc.prompt_tokens * 0.6  # the ratio on long documents: benchmarks/
@@ -376,7 +387,7 @@ METHOD_CALLS = {
     "direct": ["direct"],
     "rag": ["direct"],
     "pearl": ["plan", "step", "step", "answer"],
-    "pearl-fulldoc": ["plan", "step", "step", "choose"],  # the paper: outputs are the answer, mapped to a letter
+    "pearl-fulldoc": ["plan", "step_paper", "step_paper", "choose"],  # the paper: outputs are the answer, mapped
 }
 
 
@@ -420,6 +431,35 @@ def test_json_schema_backends_plan_in_json_end_to_end(fake_server: object) -> No
     schema = first["response_format"]["json_schema"]["schema"]
     assert "FIND_CHARACTER" in json.dumps(schema) and "Write the plan as JSON" in first["messages"][-1]["content"]
     assert answer.letter == "B"
+
+
+def test_a_plan_cut_off_at_its_token_limit_is_sent_back_saying_so(fake_server: object) -> None:
+    # Only "the string ... is not closed" went back, eight times: neither the model nor the user learnt why.
+    from fakeserver import FakeOpenAIServer, Reply
+
+    assert isinstance(fake_server, FakeOpenAIServer)
+    fake_server.set_default(Reply(content='s1 = FIND_X(CTX, "the oil and the water and the', finish_reason="length"))
+    settings = load_settings(base_url=fake_server.base_url, model="m", cache=False, plan_attempts=2)
+    planned, _ = Pearl(settings=settings).plan(QUESTION)
+    assert planned.plan is None and len(planned.attempts) == 2
+    error = planned.attempts[0].error or ""
+    assert error.startswith("the reply was cut off at its limit of ") and "write fewer steps" in error
+    fix = fake_server.requests[1].json
+    assert fix is not None and "cut off at its limit" in fix["messages"][-1]["content"]
+
+
+def test_a_server_that_cuts_the_prompt_without_a_word_is_noted(fake_server: object) -> None:
+    # Ollama cuts a prompt past its num_ctx and answers: the answer came from part of the story, and nothing said so.
+    from fakeserver import FakeOpenAIServer, Reply
+
+    assert isinstance(fake_server, FakeOpenAIServer)
+    fake_server.set_default(Reply(content="Out of spite.", usage={"prompt_tokens": 2048, "completion_tokens": 4}))
+    settings = load_settings(base_url=fake_server.base_url, model="m", cache=False)
+    answer = Pearl(settings=settings).ask(SAMPLE, QUESTION, method="direct")
+    (note,) = [n for n in answer.notes if n.startswith("the server read fewer prompt tokens than pearl sent")]
+    assert "(2,048 of the ~" in note and "num_ctx" in note and "--context-window" in note
+    fake_server.set_default(Reply(content="Out of spite."))  # its own count (~4 characters a token): no note
+    assert not [n for n in Pearl(settings=settings).ask(SAMPLE, QUESTION, method="direct").notes if "fewer" in n]
 
 
 runner = CliRunner()

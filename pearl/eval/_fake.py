@@ -81,7 +81,8 @@ def fake_reply(request: CompletionRequest) -> str:
     if kind in ("plan", "plan_fix"):
         return f's1 = FIND_X(CTX, "{_quoted(_key_phrase(question))}")\ns2 = ANSWER(CTX, "{_quoted(question)}")'
     letters = _OPTION.findall(text.rsplit("</document>", 1)[-1])
-    if kind not in ("step", "step_nodoc") and (letters or "Reply with the letter" in text or kind == "choose"):
+    steps = ("step", "step_nodoc", "step_paper")
+    if kind not in steps and (letters or "Reply with the letter" in text or kind == "choose"):
         return _letter(text, max(2, len(letters)) if letters else 4)
     sentence, cite = _first_sentence(_first_passage(text))
     return (sentence or f"The document speaks of {_key_phrase(question, 4)}.") + cite

@@ -576,19 +576,30 @@ class CompressedStepContext:
 
 
 class FullDocumentContext:
-    """The paper's executor: the whole document, cut to what the window holds, in every step that reads it."""
+    """The paper's executor: the whole document in every step that reads it, each step cutting it to what its own
+    fields leave of the window (`pearl.execution`'s paper runner), as the paper cuts the article step by step.
 
-    def __init__(self, text: str, room: int) -> None:
+    `room`, when given, cuts it to that many tokens for every step besides.
+    """
+
+    def __init__(self, text: str, room: int | None = None) -> None:
         text = neutralise_fence(text)  # shown inside <excerpts>: it must not close them
         self.tokens = count_tokens(text)
-        kept, cut = truncate_to_tokens(text, room)
-        self.kept = room if cut else self.tokens
-        """Tokens of the document each step is shown, as its note says (`tokens` when it is shown whole)."""
-        note = f"the whole document, cut to {room:,} of {self.tokens:,} tokens" if cut else "the whole document"
-        self._shared = StepSlice(text=kept, note=note)
+        """The whole document's tokens, as shown."""
+        self.text, cut = truncate_to_tokens(text, room) if room is not None else (text, False)
+        self._kept: list[int] = [room] if cut and room is not None else []
+
+    @property
+    def kept(self) -> int:
+        """Tokens of the document the step that kept least of it was shown (`tokens` when every step saw it whole)."""
+        return min(self._kept, default=self.tokens)
+
+    def read(self, tokens: int) -> None:
+        """Record that a step was shown `tokens` of the document."""
+        self._kept.append(tokens)
 
     def shared(self) -> StepSlice:
-        return self._shared
+        return StepSlice(text="")
 
     def more_for_question(self, room: int) -> StepSlice:
         return StepSlice(text="")

@@ -25,7 +25,7 @@ from pearl.errors import ExecutionError
 from pearl.execution._contexts import NOTE_TOKENS, FullDocumentContext
 from pearl.models import StepRequest, StepSlice
 from pearl.planning import Plan, Step
-from pearl.prompts import PromptTemplate, load_prompt
+from pearl.prompts import CUT_MARK, PromptTemplate, load_prompt
 from pearl.protocols import StepContext
 from pearl.questions import Question
 from pearl.tokens import count_tokens, truncate_to_tokens
@@ -75,24 +75,28 @@ class _Call:
     action: Action
     values: list[str]
     over: str | None = None  # an earlier result in the document slot: the action runs over it
+    over_var: str | None = None  # the step whose result that is
 
 
-def _resolve(step: Step, action: Action, results: dict[str, StepOutcome]) -> _Call:
+def _resolve(step: Step, action: Action, results: dict[str, StepOutcome], cap: int | None = INPUT_TOKENS) -> _Call:
+    """The step's arguments, each earlier result cut to `cap` tokens (None: whole, as the paper passes them)."""
     values: list[str] = []
     over: str | None = None
+    over_var: str | None = None
     for position, arg in enumerate(step.args):
         if arg.kind == "ctx":
             values.append(CTX)
         elif arg.kind == "string":
             values.append(arg.value)
         else:
-            text = truncate_to_tokens(results[arg.value].output, INPUT_TOKENS)[0]
+            output = results[arg.value].output
+            text = output if cap is None else truncate_to_tokens(output, cap)[0]
             if action.param_at(position) == CTX and over is None:
-                over = text  # the paper runs the action over an earlier result put where the document goes
+                over, over_var = text, arg.value  # the paper runs the action over a result put where the document goes
                 values.append(CTX)
             else:
                 values.append(text)
-    return _Call(step=step, action=action, values=values, over=over)
+    return _Call(step=step, action=action, values=values, over=over, over_var=over_var)
 
 
 def _inputs_block(call: _Call) -> str:
@@ -215,6 +219,85 @@ class _StepRunner:
         return StepOutcome(var=step.var, action=step.action, output=output, shown=shown, cited=cited_ids(output, shown))
 
 
+class _PaperRunner:
+    """The paper's executor (`pearl-fulldoc`), step by step as the paper lays a step out: the text the action reads
+    first (the whole document, or an earlier result where the plan puts one in the document's place; nothing when
+    the action takes no CTX), then the action and its definition, its arguments with earlier results whole, and
+    the plan's explanation of the step. No question and no sentence labels: the paper's step is shown neither.
+    What a step's own fields leave of the window is the text's; past that it is cut, step by step, as the paper
+    cuts the article (the text comes first, so the calls of a question still share a prefix a server can cache).
+    """
+
+    def __init__(self, recorder: Recorder, provider: FullDocumentContext, document_name: str, style: StepStyle,
+                 places: dict[str, tuple[int, int]]) -> None:  # fmt: skip
+        self.recorder = recorder
+        self.provider = provider
+        self.name = attribute_value(document_name)
+        self.style = style
+        self.places = places
+        self.template = load_prompt("step_paper")
+
+    def prepare(self, call: _Call) -> None:
+        """Nothing to choose beforehand: every step that reads the document reads all of it."""
+
+    def _fitted(self, call: _Call) -> dict[str, str]:
+        template, action = self.template, call.action
+        params = list(action.params)
+        lines = []
+        for position, value in enumerate(call.values):
+            if value == CTX:
+                continue
+            name = params[min(position, len(params) - 1)] if params else f"ARG{position + 1}"
+            lines.append(template.part("argument", name=name, value=value if value.strip() else _NOT_GIVEN))
+        explanation = call.step.explanation or ""
+        reads = action.needs_document
+        if call.over is not None:
+            body, note = call.over, f"the result of {call.over_var}, in place of the document"
+            whole = count_tokens(body)
+        else:
+            body, whole, note = self.provider.text, self.provider.tokens, "the whole document"
+        empty = template.part("text", name=self.name, note=note, body="") + "\n\n" if reads else ""
+        window, reply = self.recorder.llm.context_window, self.style.reply_tokens
+        values, _ = template.fit(
+            window,
+            reply,
+            {"explanation": 0.2, "arguments": 0.6},
+            text=empty,
+            signature=action.signature,
+            definition=action.definition,
+            arguments="\n".join(lines) + "\n" if lines else "",
+            explanation=template.part("explanation", explanation=explanation) + "\n" if explanation else "",
+        )
+        if reads:
+            room = template.room_for("text", window, reply, **{k: v for k, v in values.items() if k != "text"})
+            room -= count_tokens(empty) + NOTE_TOKENS
+            kept, cut = truncate_to_tokens(body, max(0, room - count_tokens(CUT_MARK)))
+            if cut:
+                kept = kept.rstrip() + CUT_MARK
+                note = f"{note}, cut to {room:,} of {whole:,} tokens"
+            if call.over is None:
+                self.provider.read(room if cut else whole)
+            values["text"] = template.part("text", name=self.name, note=note, body=kept) + "\n\n"
+        return values
+
+    async def run(self, call: _Call) -> StepOutcome:
+        step, action = call.step, call.action
+        if action.pure:  # CONCAT: joined locally, no model call
+            output = "\n".join(v for v in call.values if v != CTX)
+            self.recorder.note(f"step {step.var} = {step.action} (local)", output)
+            return StepOutcome(var=step.var, action=step.action, output=output, local=True)
+        values = await in_worker(self._fitted, call)  # cutting a long document to the window: off the event loop
+        reply = await self.recorder.acall(
+            f"step {step.var} = {step.action}",
+            self.template,
+            self.template.render(**values),
+            place=self.places.get(step.var, (0, 0)),
+            max_tokens=self.style.reply_tokens,
+            temperature=0.0,
+        )
+        return StepOutcome(var=step.var, action=step.action, output=reply.text.strip())
+
+
 async def execute_plan(
     plan: Plan,
     library: ActionLibrary,
@@ -255,7 +338,12 @@ async def execute_plan(
             raise ExecutionError(f"step {step.var}: unknown action {step.action}")
     whole = (numbering or plan).steps
     places = {step.var: (number, len(whole)) for number, step in enumerate(whole, start=1)}
-    runner = _StepRunner(recorder, question, provider, document_name, style or StepStyle(), places)
+    runner: _StepRunner | _PaperRunner
+    cap: int | None = INPUT_TOKENS
+    if isinstance(provider, FullDocumentContext):
+        runner, cap = _PaperRunner(recorder, provider, document_name, style or StepStyle(), places), None
+    else:
+        runner = _StepRunner(recorder, question, provider, document_name, style or StepStyle(), places)
     # Models often repeat a step word for word; the repeat reuses the first one's result.
     first_of: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}
     for step in plan.steps:
@@ -286,7 +374,7 @@ async def execute_plan(
             for name in step.inputs:
                 if name in done:  # else known beforehand
                     await done[name].wait()
-            results[step.var] = await runner.run(_resolve(step, actions[step.action], results))
+            results[step.var] = await runner.run(_resolve(step, actions[step.action], results, cap))
         done[step.var].set()
 
     tasks = [asyncio.ensure_future(run(step)) for step in plan.steps]

@@ -39,10 +39,12 @@ class Method:
     executor: Executor | None = None
     ranks: bool = False
     """Whether it shows the sentences `compress` ranks best (and so uses dense similarity, when on)."""
+    fallback: str = "rag"
+    """A planned method's: the method that answers when no valid plan came out of self-correction."""
 
     @property
     def planned(self) -> bool:
-        """Whether the method plans first (and falls back on `FALLBACK` when no plan is valid)."""
+        """Whether the method plans first (and falls back on `fallback` when no plan is valid)."""
         return self.executor is not None
 
 
@@ -52,9 +54,16 @@ METHODS: dict[str, Method] = {
         Method("pearl", "plan, then run each step over evidence chosen for it", executor="compressed", ranks=True),
         Method("direct", "one call with as much of the document as fits", answer=answer_direct),
         Method("rag", "one call over the compressed context for the question", answer=answer_rag, ranks=True),
-        Method("pearl-fulldoc", "plan, then run each step over the whole document (the paper)", executor="fulldoc"),
+        # The paper falls back on answering zero-shot, from the whole document.
+        Method(
+            "pearl-fulldoc",
+            "plan, then run each step over the whole document (the paper)",
+            executor="fulldoc",
+            fallback="direct",
+        ),
     )
 }
 
 FALLBACK = METHODS["rag"]
-"""Answers a planned method's question when no valid plan came out of self-correction."""
+"""Answers `pearl`'s question when no valid plan came out of self-correction (each method names its own:
+`Method.fallback`)."""

@@ -12,10 +12,12 @@
   cost a call and, for ANSWER, ask the same question twice, once on less evidence. (For
   multiple choice the final call only picks a letter, so that step runs as a step and writes
   the answer's text.)
-- `pearl-fulldoc`: the paper's executor, in full: every step that reads the document gets the
-  whole document cut only by the window, the plan's explanation of the step, the earlier
-  results passed to it whole, and up to 512 tokens to answer; the free-form answer is every
-  output no later step uses, and for multiple choice one short call maps it to a letter.
+- `pearl-fulldoc`: the paper's executor: a step whose action takes CTX is shown the whole
+  document first (or the earlier result the plan puts in its place), cut step by step to what
+  the window leaves, then its action and definition, its arguments (earlier results whole) and
+  the plan's explanation of the step, never the question, and has up to 512 tokens to answer;
+  the free-form answer is every output no later step uses, and for multiple choice one short
+  call maps it to a letter.
 
 Making the plan is `Pearl`'s job; this module only runs one.
 """
@@ -29,9 +31,7 @@ from pearl._workers import in_worker
 from pearl.actions import CTX, Action
 from pearl.context import render_sentences, whole_document
 from pearl.execution import (
-    INPUT_TOKENS,
     NOTE_TOKENS,
-    STEP_SHARES,
     CompressedStepContext,
     EvidenceBudget,
     FullDocumentContext,
@@ -83,55 +83,6 @@ def _room(ctx: AskContext, style: StepStyle) -> int:
     )
     del values["shared"]
     return template.room_for("shared", ctx.llm.context_window, style.reply_tokens, **values)
-
-
-def _whole_room(ctx: AskContext, plan: Plan, style: StepStyle) -> int:
-    """Tokens the paper's executor has for the document in every step that reads it: what is left once the question,
-    its options and the widest such step's own fields are in, each earlier result at its longest (a step's reply; a
-    join, its parts up to `INPUT_TOKENS`), one read in place of the document too. It filled the room the question
-    alone left, and then the step's fields, fitted after it, cut the question, the step's explanation and its inputs
-    to nothing. (The executor fits the document last, cut to what is left.)"""
-    template = load_prompt("step")
-    window, reply = ctx.llm.context_window, style.reply_tokens
-    question = count_tokens(ctx.question.text) + count_tokens(ctx.question.options_block())
-    longest: dict[str, int] = {}  # each step's result at its longest, in tokens
-    rooms = [_room(ctx, style)]
-    for step in plan.steps:
-        action = _action(ctx, plan, step)
-        if action is None or not action.needs_document:
-            joined = sum(longest.get(a.value, 0) if a.kind == "var" else count_tokens(a.value) for a in step.args)
-            longest[step.var] = min(INPUT_TOKENS, joined) if action is not None and action.pure else reply
-            continue
-        longest[step.var] = reply
-        params = [*action.params] or ["X"]
-        lines = []  # as the executor lists them; a result where the document goes is shown in its place
-        results = 0
-        for i, arg in enumerate(step.args):
-            name = params[min(i, len(params) - 1)]
-            if arg.kind == "var":
-                results += min(INPUT_TOKENS, longest.get(arg.value, reply))
-            if name == CTX:
-                lines.append(f"{name}: the result of {arg.value} (in the excerpts below), in place of the document")
-            else:
-                lines.append(f"{name} (result of {arg.value}): " if arg.kind == "var" else f"{name}: {arg.value}")
-        explanation = template.part("explanation", explanation=step.explanation) + "\n" if step.explanation else ""
-        fixed = template.room_for(
-            "shared",
-            window,
-            reply,
-            **dict.fromkeys(STEP_SHARES, ""),
-            name=ctx.shown_name,
-            shared_note="",
-            evidence=template.part("evidence", name=ctx.shown_name, note="", context=""),  # as the executor keeps it
-            reply_instruction=template.part(style.reply_part),
-            signature=action.signature,
-            definition=action.definition,
-            action=action.name,
-        )
-        own = count_tokens(explanation) + count_tokens("\n".join(lines)) + results
-        needed = question + own + NOTE_TOKENS + _MARGIN_TOKENS  # the note: how far the document is cut
-        rooms.append(max(fixed // 2, fixed - needed))  # a question or result too long for any room is cut to its share
-    return max(0, min(rooms))
 
 
 def _action(ctx: AskContext, plan: Plan, step: Step) -> Action | None:
@@ -255,7 +206,7 @@ def _provider(
     """What the steps are shown, whether the final answer call carries out the plan's closing step, and the evidence
     budget's note for the trace (text and data), which the caller records."""
     if executor == "fulldoc":
-        return FullDocumentContext(whole_document(ctx.document), _whole_room(ctx, plan, style)), False, None
+        return FullDocumentContext(whole_document(ctx.document)), False, None
     room = _room(ctx, style)
     index = ctx.index()
     reading = _reading(ctx, plan)
@@ -330,8 +281,8 @@ async def answer_from_plan(ctx: AskContext, plan: Plan, *, method: str, executor
         answer = await _paper_answer(ctx, plan, _free_form(plan, outcomes), method)
         assert isinstance(provider, FullDocumentContext)
         if provider.kept < provider.tokens and _reading(ctx, plan):
-            # As `direct` says it: what is past the cut was never read, by any step.
-            cut = f"kept {provider.kept:,} of {provider.tokens:,} tokens in each step that read it"
+            # As `direct` says it: what is past the cut was never read, by that step.
+            cut = f"a step that read it was shown as little as {provider.kept:,} of its {provider.tokens:,} tokens"
             note = f"document truncated to fit the model's window: {cut}"
             answer = answer.model_copy(update={"notes": [*answer.notes, note]})
         return answer
