@@ -244,6 +244,18 @@ def test_a_model_that_takes_max_completion_tokens_and_its_default_temperature_is
     assert fake_server.requests[3].json.keys() == third.keys()
 
 
+def test_content_sent_as_parts_is_read(fake_server: FakeOpenAIServer) -> None:
+    # It was "no message content", retried five times a call.
+    parts = [
+        {"type": "text", "text": "Korvin is "},
+        {"type": "image_url", "image_url": {}},
+        {"type": "text", "text": "the keeper."},
+    ]
+    body = {"choices": [{"index": 0, "message": {"role": "assistant", "content": parts}, "finish_reason": "stop"}]}
+    fake_server.enqueue(Reply(body=json.dumps(body)))
+    assert make(fake_server).complete(REQUEST).text == "Korvin is the keeper."
+
+
 def test_a_redirect_is_refused_at_once_and_named(fake_server: FakeOpenAIServer) -> None:
     # Retried five times as "a body that is not valid JSON", the address it pointed to never said.
     fake_server.enqueue(Reply(status=301, headers={"Location": "https://api.example.com/v1/chat/completions"}, body=""))

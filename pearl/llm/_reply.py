@@ -296,6 +296,9 @@ def read_completion(
     text = message.get("content") if isinstance(message, dict) else None
     if text is None:
         text = choice.get("text")
+    if isinstance(text, list):  # content as parts, as some servers send it: [{"type": "text", "text": "..."}]
+        parts = [part.get("text") for part in text if isinstance(part, dict) and part.get("type", "text") == "text"]
+        text = "".join(part for part in parts if isinstance(part, str)) if parts else None
     if (text is None or (isinstance(text, str) and not text.strip())) and choice.get("finish_reason") == "length":
         # A reasoning model that thought until `max_tokens` ran out (its content null, or "" or a line
         # break as some servers send it beside a `reasoning` field): at temperature 0 a retry would pay for the
