@@ -256,7 +256,7 @@ class _PaperRunner:
             whole = count_tokens(body)
         else:
             body, whole, note = self.provider.text, self.provider.tokens, "the whole document"
-        empty = template.part("text", name=self.name, note=note, body="") + "\n\n" if reads else ""
+        empty = template.part("text", name=self.name, note=note, body="", cut="") + "\n\n" if reads else ""
         window, reply = self.recorder.llm.context_window, self.style.reply_tokens
         values, _ = template.fit(
             window,
@@ -270,14 +270,15 @@ class _PaperRunner:
         )
         if reads:
             room = template.room_for("text", window, reply, **{k: v for k, v in values.items() if k != "text"})
-            room -= count_tokens(empty) + NOTE_TOKENS
+            room -= count_tokens(empty) + count_tokens(template.part("cut", kept="9,999,999", whole="9,999,999"))
             kept, cut = truncate_to_tokens(body, max(0, room - count_tokens(CUT_MARK)))
+            # Said after the text, not in its opening tag: every step's prompt then opens alike, however far it is cut.
+            said = template.part("cut", kept=f"{room:,}", whole=f"{whole:,}") + "\n" if cut else ""
             if cut:
                 kept = kept.rstrip() + CUT_MARK
-                note = f"{note}, cut to {room:,} of {whole:,} tokens"
             if call.over is None:
                 self.provider.read(room if cut else whole)
-            values["text"] = template.part("text", name=self.name, note=note, body=kept) + "\n\n"
+            values["text"] = template.part("text", name=self.name, note=note, body=kept, cut=said) + "\n\n"
         return values
 
     async def run(self, call: _Call) -> StepOutcome:
