@@ -131,6 +131,29 @@ def test_focus_that_names_no_entity_acts_as_weighted_words(story: DocumentIndex)
     assert any("saddlebag" in story.sentence_text(s) for s in context.sentence_ids)
 
 
+def test_chinese_is_searched_by_its_words() -> None:
+    # A run of Han characters was one "word" as long as its clause: no question matched one, and a question about the
+    # spare key was shown the handbook's opening, whatever it asked.
+    chance = random.Random(11)
+    who, did, what = (
+        ["公司", "项目组", "董事会", "市场部"],
+        ["审查了", "推迟了", "批准了"],
+        ["年度预算", "安全规范", "培训计划"],
+    )
+    paragraphs = [
+        "".join(
+            f"{chance.choice(who)}{chance.choice(did)}第{chance.randint(1, 999)}号{chance.choice(what)}。"
+            for _ in range(5)
+        )
+        for _ in range(200)
+    ]
+    paragraphs[120] = "备用钥匙放在三楼会议室的蓝色柜子里。" + paragraphs[120]
+    index = index_document("员工手册\n\n" + "\n\n".join(paragraphs), cache=False, ner=False)
+    kept = compress(index, "备用钥匙放在哪里？", 300)
+    assert "蓝色柜子" in kept.text
+    assert terms("备用钥匙") == ["备用", "用钥", "钥匙"] and terms("linux系统") == ["linux", "系统"]
+
+
 def test_section_heading_carries_relevance_to_its_clauses(contract: DocumentIndex) -> None:
     question = (
         'Highlight the parts (if any) of this contract related to "Insurance" that should be reviewed by a lawyer.'

@@ -39,14 +39,41 @@ _PREFIXES = ("sub", "non")
 _HYPHENATED_PREFIX = re.compile(r"\b(" + "|".join(_PREFIXES) + r")[-‐‑](?=[^\W\d_]{4})")
 
 
+_CJK_RUN = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+"""Han characters and kana: written without spaces, so a run of them is a phrase, not a word."""
+
+
 def words(text: str) -> list[str]:
-    """Lower-cased word tokens, possessive "'s" removed, a hyphenated "non-"/"sub-" joined to its word."""
+    """Lower-cased word tokens, possessive "'s" removed, a hyphenated "non-"/"sub-" joined to its word.
+
+    Chinese and Japanese are written without spaces: a run of Han characters or kana gives its overlapping
+    pairs of characters ("备用钥匙" gives "备用", "用钥", "钥匙"), as search engines index such text, so that a
+    question's words meet the document's; a lone character stays itself. Read whole, a run was one "word" as long
+    as the clause, and no question ever matched it.
+    """
     out = []
     for word in _WORD.findall(_HYPHENATED_PREFIX.sub(r"\1", text.lower())):
         if word.endswith(("'s", "’s")):
             word = word[:-2]
-        out.append(word)
+        if _CJK_RUN.search(word):
+            out.extend(_cjk_pieces(word))
+        else:
+            out.append(word)
     return out
+
+
+def _cjk_pieces(word: str) -> list[str]:
+    pieces: list[str] = []
+    at = 0
+    for run in _CJK_RUN.finditer(word):
+        if run.start() > at:
+            pieces.append(word[at : run.start()])  # "iphone" of "iphone手机"
+        chars = run.group()
+        pieces.extend([chars] if len(chars) == 1 else [chars[i : i + 2] for i in range(len(chars) - 1)])
+        at = run.end()
+    if at < len(word):
+        pieces.append(word[at:])
+    return pieces
 
 
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
