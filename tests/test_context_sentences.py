@@ -532,6 +532,16 @@ def test_markup_structure_survives_an_unclosed_table_and_prose_about_tags_stays_
     assert all(re.sub(r"<[^>]+>", "", cjk[s:e]).strip() for s, e in segment(cjk).sentences)
 
 
+@pytest.mark.parametrize("address", ["li.wei@example.com", "p.raman@example.org", "tr.ops@example.net"])
+def test_an_address_in_angle_brackets_is_no_tag(address: str) -> None:
+    # "<li.wei@example.com>" read as an <li> tag cut the sentence before it (an e-mail's From: and Cc: lines too).
+    line = f"Please contact Li Wei <{address}> about the invoice. The invoice is late."
+    assert _units(line) == [f"Please contact Li Wei <{address}> about the invoice.", "The invoice is late."]
+    assert _units("<ul><li>First item.</li><li>Second item.</li></ul>", 900) != [
+        "<ul><li>First item.</li><li>Second item.</li></ul>"
+    ]  # a tag is still a tag
+
+
 def test_a_table_of_contents_without_dot_leaders_is_no_heading() -> None:
     contract = "\n\n".join(
         [

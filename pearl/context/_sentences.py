@@ -64,12 +64,12 @@ _TABLE_ROW_START = re.compile(r"\n(?=[ \t]*\|)")
 # Table cells stay with their row: "<Tr> <Th> Born </Th> <Td> 12 February 1809 </Td> </Tr>" is one unit.
 _BLOCK_TAG = re.compile(
     r"</?(?:p|li|ul|ol|dl|dt|dd|tr|table|tbody|thead|caption|h[1-6]|div|section|article|blockquote|br|hr)"
-    r"\b[^<>]{0,200}>",
+    r"(?=[\s/>])[^<>]{0,200}>",  # not "\b": an address, "<li.wei@example.com>", is no <li> tag
     re.IGNORECASE,
 )
 # A table row: kept whole when it is short, whatever block markup or stops its cells hold
 # ("<Tr> <Th> <P> • Prime Minister </P> </Th> <Td> Jacinda Ardern </Td> </Tr>").
-_ROW_TAG = re.compile(r"<(/?)tr\b[^<>]{0,200}>", re.IGNORECASE)
+_ROW_TAG = re.compile(r"<(/?)tr(?=[\s/>])[^<>]{0,200}>", re.IGNORECASE)
 _LONG_MARKUP = 400  # characters of markup alone that make a piece of their own
 # A tag that long carries data, not markup: an image or icon inlined as `src="data:image/png;base64,..."`,
 # a long `style` attribute. It is cut from the text around it, where it stands alone (`_markup_cuts`
@@ -81,7 +81,7 @@ _ONLY_CLOSING = re.compile(r"(?:\s*</[^<>]{0,200}>)*\s*")
 # Markup that starts a paragraph when it opens outside any table or list (and a heading that ends
 # one when it closes): a page flattened to one line still has its paragraphs, lists, tables and
 # section titles. Tables and lists nest (a list inside a cell), so their depth is tracked.
-_CONTAINER_TAG = re.compile(r"<(/?)(p|table|ul|ol|dl|blockquote|h[1-6])\b[^<>]{0,200}>", re.IGNORECASE)
+_CONTAINER_TAG = re.compile(r"<(/?)(p|table|ul|ol|dl|blockquote|h[1-6])(?=[\s/>])[^<>]{0,200}>", re.IGNORECASE)
 _NESTING = frozenset({"table", "ul", "ol", "dl"})
 # Where an over-long unit may be cut: after ";" or ":", then after "," (weaker), then at spaces.
 _CLAUSE_CUT = re.compile(r"[;:](?=\s)")
