@@ -43,7 +43,7 @@ DocumentSource = Document | str | Path | Sequence[str | Path]
 """What pearl accepts as a document: a `Document`, a path, several paths, or the text itself."""
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".rst", ".text", ".html", ".htm", ".pdf")
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".rst", ".text", ".html", ".htm", ".pdf", ".eml")
 CODE_SUFFIXES = frozenset(
     """.py .pyi .pyw .js .mjs .cjs .jsx .ts .tsx .mts .cts .java .kt .kts .scala .groovy .gradle .go .rs .c .h .cc
     .cpp .cxx .hpp .hh .hxx .cs .fs .m .mm .swift .rb .php .pl .pm .lua .r .jl .dart .hs .ml .mli .ex .exs .erl .clj
@@ -224,6 +224,36 @@ def _html_to_text(raw: str) -> str:
     parser.feed(raw)
     parser.close()
     return "".join(parser.chunks)
+
+
+_MAIL_HEADERS = ("From", "To", "Cc", "Date", "Subject")
+
+
+def _email_to_text(data: bytes, path: Path) -> str:
+    """An e-mail message (.eml) as its reader sees it: its From, To, Cc, Date and Subject, then the text of its body
+    (the plain-text part, else the HTML part as a browser shows it), each part decoded (quoted-printable, base64,
+    its charset), and a line naming each attachment. Read raw, "room B-204" stood as "room B-=\n204" and the HTML
+    copy repeated every word among its tags."""
+    import email
+    import email.policy
+    from email.message import EmailMessage
+
+    message = email.message_from_bytes(data, policy=email.policy.default)
+    if not isinstance(message, EmailMessage) or not any(message.get(name) for name in (*_MAIL_HEADERS, "MIME-Version")):
+        return _decode(data, path)  # no message headers: text that happens to be named .eml
+    lines = [f"{name}: {message.get(name)}" for name in _MAIL_HEADERS if message.get(name)]
+    body = message.get_body(preferencelist=("plain", "html"))
+    texts: list[str] = []
+    if body is not None:
+        try:
+            content = body.get_content()
+        except (LookupError, ValueError):  # an unknown charset, a broken encoding: the part's bytes as text
+            raw = body.get_payload(decode=True)
+            content = _decode(raw if isinstance(raw, bytes) else b"", path)
+        texts.append(_html_to_text(content) if body.get_content_type() == "text/html" else str(content))
+    for part in message.iter_attachments():
+        texts.append(f"[attachment: {part.get_filename() or part.get_content_type()}]")
+    return "\n".join(lines) + "\n\n" + "\n\n".join(t.strip() for t in texts if t.strip())
 
 
 def _unix_lines(text: str) -> str:
@@ -553,6 +583,8 @@ def _read_one(path: Path, max_bytes: int) -> tuple[str, list[int]]:
         data = path.read_bytes()
     if is_pdf(data) or suffix == ".pdf":
         return _pdf_to_text(path, data), []
+    if suffix == ".eml":
+        return _unix_lines(_email_to_text(data, path)), []  # offsets count in this text, not in the raw message
     text = _decode(data, path)
     looks_html = not (suffix in (".txt", ".md") or reads_as_code(path)) and re.match(
         r"\s*<(!doctype html|html)", text, re.I

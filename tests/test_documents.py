@@ -63,6 +63,28 @@ def _indexed_paragraphs(text: str) -> list[str]:
     return [index.text[start:end] for start, end in zip(index.para_starts, index.para_ends, strict=True)]
 
 
+def test_an_email_message_is_read_as_its_reader_sees_it(tmp_path: Path) -> None:
+    # Read raw: "room B-=\n204", "vendor=E2=80=99s", and the HTML copy repeating every word among its tags.
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "Maria <maria@example.com>", "tom@example.com", "Moved"
+    body = "The vendor’s meeting has moved to Thursday at 3pm in room B-204 — bring the signed order. " * 2
+    message.set_content(body, cte="quoted-printable")
+    message.add_alternative(f"<p>{body}</p>", subtype="html")
+    message.add_attachment(b"%PDF-1.4", maintype="application", subtype="pdf", filename="order.pdf")
+    path = tmp_path / "mail.eml"
+    path.write_bytes(bytes(message))
+    assert b"=E2=80=99" in path.read_bytes()  # as sent: quoted-printable
+    text = load_document(path).text
+    assert text.startswith("From: Maria <maria@example.com>\nTo: tom@example.com\nSubject: Moved\n\n")
+    assert text.count("room B-204 — bring") == 2 and "vendor’s" in text and "<p>" not in text
+    assert text.rstrip().endswith("[attachment: order.pdf]")
+    plain = tmp_path / "notes.eml"
+    plain.write_text("Just notes, no headers.\n", encoding="utf-8")  # named .eml, not a message: read as text
+    assert load_document(plain).text == "Just notes, no headers.\n"
+
+
 def test_html_keeps_visible_text(tmp_path: Path) -> None:
     page = (
         "<html><head><style>x{}</style><script>alert(1)</script></head>"
