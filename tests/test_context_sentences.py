@@ -532,6 +532,23 @@ def test_markup_structure_survives_an_unclosed_table_and_prose_about_tags_stays_
     assert all(re.sub(r"<[^>]+>", "", cjk[s:e]).strip() for s, e in segment(cjk).sentences)
 
 
+def test_dates_and_abbreviations_of_german_and_french_end_no_sentence() -> None:
+    # "vom 3. bis 17." and "August wegen ..." were two units: a citation gave the closing without its month.
+    german = (
+        "Die Kantine bleibt vom 3. bis 17. August wegen Umbauarbeiten geschlossen. Der Vertrag endet am "
+        "31. Dezember 2025. Gemäß Art. 5 Abs. 2 DSGVO ist das zulässig, vgl. Nr. 4 der Anlage."
+    )
+    assert _units(german) == [
+        "Die Kantine bleibt vom 3. bis 17. August wegen Umbauarbeiten geschlossen.",
+        "Der Vertrag endet am 31. Dezember 2025.",
+        "Gemäß Art. 5 Abs. 2 DSGVO ist das zulässig, vgl. Nr. 4 der Anlage.",
+    ]
+    assert _units("Voir l'art. 12 du règlement. C'est clair.") == ["Voir l'art. 12 du règlement.", "C'est clair."]
+    assert _units("He scored 13. May came. He scored 40. August came.") == [
+        "He scored 13.", "May came.", "He scored 40.", "August came."
+    ]  # fmt: skip
+
+
 @pytest.mark.parametrize("address", ["li.wei@example.com", "p.raman@example.org", "tr.ops@example.net"])
 def test_an_address_in_angle_brackets_is_no_tag(address: str) -> None:
     # "<li.wei@example.com>" read as an <li> tag cut the sentence before it (an e-mail's From: and Cc: lines too).

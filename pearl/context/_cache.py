@@ -20,7 +20,7 @@ from pearl.context._models import DocumentIndex
 __all__ = ["PIPELINE_VERSION", "cache_path", "load_cached", "save_cached"]
 
 # Bump when segmentation, entity extraction or the index layout changes: old files are ignored.
-PIPELINE_VERSION = 48  # 48: "<li.wei@example.com>" is no tag; 47: a numbered heading ("## 13. Title") is one unit
+PIPELINE_VERSION = 49  # 49: "am 31. Dezember", "Abs. 2", "l'art. 12" end no sentence; 48: "<li.wei@x.com>" is no tag
 
 _log = logging.getLogger("pearl.context")
 

@@ -99,7 +99,16 @@ _ABBREVIATIONS = frozenset(
     """mr mrs ms messrs mme mlle dr prof st jr sr rev hon gen col capt lt sgt cpl adm cmdr gov sen rep pres
     inc co corp ltd llc plc bros no nos vs v etc al cf approx dept est fig figs eq eqs sec secs art arts
     para paras ch chap vol vols pp p ed eds mt ft ave blvd jan feb mar apr jun jul aug sep sept oct nov dec
-    mon tue tues wed thu thur thurs fri sat sun e.g i.e viz ca op cit ibid""".split()
+    mon tue tues wed thu thur thurs fri sat sun e.g i.e viz ca op cit ibid
+    abs nr bzw ggf vgl usw inkl zzgl evtl sog bspw hrsg z.b d.h u.a env av bd""".split()
+)
+# A day's number before its month is an ordinal in German, Dutch and Scandinavian dates ("vom 3. bis 17. August",
+# "am 31. Dezember"), not the end of a sentence.
+_MONTH_AFTER = re.compile(
+    r"\s{1,3}(?:jan(?:uar|vier|uari)?|feb(?:ruar|ruari)?|fév(?:rier)?|m(?:ä|ae)rz|maart|mars|apr(?:il)?|avr(?:il)?"
+    r"|mai|mei|maj|juni?|juin|juli?|juil(?:let)?|aug(?:ust|usti)?|août|sep(?:t|tember|tembre)?|okt(?:ober)?"
+    r"|oct(?:obre)?|nov(?:ember|embre)?|de[cz](?:ember)?|déc(?:embre)?)\b",
+    re.IGNORECASE,
 )
 # An enumerator at the very start of a unit ("1.", "IV.", "a.") is a label, not a sentence.
 # A clause's label: "1", "2.3.1", "iv", "A", or a letter or Roman numeral with numbered levels ("A.1", "II.3").
@@ -506,6 +515,8 @@ def _boundaries(text: str, start: int, end: int, markup: bool = False) -> list[i
         punct = match.group("punct")
         if punct == "." and not _ends_sentence(word, _opening_label(text, match.start(), start, unit_start, end)):
             continue
+        if punct == "." and word.isdigit() and int(word) <= 31 and _MONTH_AFTER.match(text, match.end(), end):
+            continue
         cut = match.end()
         cuts.append(cut)
         unit_start = cut
@@ -626,7 +637,7 @@ def _opening_label(text: str, position: int, floor: int, unit_start: int, end: i
 def _ends_sentence(word: str, label: str) -> bool:
     """Whether the stop after `word` ends a sentence; `label`: what opens the unit up to the stop, if it does."""
     bare = word.lstrip("\"'“‘([").lower()
-    if bare in _ABBREVIATIONS:
+    if bare.rsplit("'", 1)[-1].rsplit("’", 1)[-1] in _ABBREVIATIONS:  # and after an elision: "l'art. 12"
         return False
     if len(bare) == 1 and bare.isalpha():  # an initial: "J. R. Smith", "U.S."
         return False
