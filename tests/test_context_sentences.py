@@ -532,6 +532,27 @@ def test_markup_structure_survives_an_unclosed_table_and_prose_about_tags_stays_
     assert all(re.sub(r"<[^>]+>", "", cjk[s:e]).strip() for s, e in segment(cjk).sentences)
 
 
+def test_a_chat_logs_messages_and_a_subtitles_cues_are_units() -> None:
+    # Short chat lines were read as wrapped prose, cut at commas into units of several messages; a subtitle's cue
+    # number made half its lines "numbered", so each line of a cue was a unit and a citation half a sentence.
+    chat = "\n".join(f"[2024-04-04 09:{m:02d}] <{'bob' if m % 2 else 'ann'}> ok, see you" for m in range(40))
+    chat += "\n[2024-04-04 10:00] <dmitri> decision: we're going with Postgres 16 for the ledger, not CockroachDB"
+    assert (
+        _units(chat)[-1]
+        == "[2024-04-04 10:00] <dmitri> decision: we're going with Postgres 16 for the ledger, not CockroachDB"
+    )
+    assert len(_units(chat)) == 41
+    cues = "\n\n".join(
+        f"{n}\n00:00:{n:02d},080 --> 00:00:{n + 1:02d},649\n"
+        f"My brother Henrik sold the farm {n}\nto the Van Dorens in 1987."
+        for n in range(1, 30)
+    )
+    units = _units(cues)
+    assert len(units) == 29 and all(
+        u.endswith("sold the farm " + u.split()[0] + "\nto the Van Dorens in 1987.") for u in units
+    )
+
+
 def test_dates_and_abbreviations_of_german_and_french_end_no_sentence() -> None:
     # "vom 3. bis 17." and "August wegen ..." were two units: a citation gave the closing without its month.
     german = (

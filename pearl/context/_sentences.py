@@ -328,6 +328,11 @@ _FIELDS = re.compile(r"(?:[,;\t|][^,;\t|\n]*){2,}")
 """A line of fields: two separators (commas, semicolons, tabs or bars) or more."""
 
 
+_RECORD_START = re.compile(r"[\[(]?\d|<[^<>\s]{1,32}>\s")
+"""How a record's line opens: a date, time or number (a log's, bracketed or not: "[2024-04-04 12:20]"), or a chat's
+nick ("<dmitri> ..."). Lines most of which open so are records, each a unit, not wrapped prose."""
+
+
 def _hard_wrapped(text: str) -> bool:
     """Whether single newlines are line wrapping (short lines inside paragraphs) rather than breaks.
 
@@ -345,8 +350,9 @@ def _hard_wrapped(text: str) -> bool:
             break
     if not lines or statistics.median(len(line) for line in lines) > 100:
         return False
-    starts = [line.lstrip()[:1] for line in lines if line.strip()]
-    numbered = sum(start.isdigit() for start in starts) >= 0.5 * len(starts)
+    # A subtitle's cue number alone on its line says nothing of the lines after it: left out of the count.
+    starts = [line.strip() for line in lines if line.strip() and not line.strip().isdigit()]
+    numbered = sum(_RECORD_START.match(start) is not None for start in starts) >= 0.5 * len(starts)
     fielded = sum(_FIELDS.search(line) is not None for line in lines) >= 0.8 * len(lines)
     return not (numbered or fielded)
 
