@@ -46,8 +46,8 @@ _UNDERLINED = re.compile(
 )
 _SUBSTITUTIONS = re.compile(r"^(?:\|[^|\n]{1,80}\|[ \t_]*)+$")
 _BULLET = re.compile(r"[-*•▪●◦–|][ \t]")  # a list item, or a Markdown table row ("| Auckland | 1,628,900 |")
-_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]{0,9}(?=[\s/>])[^<>]{0,200}>")  # not <li.wei@example.com>
-_HEADING_OPEN = re.compile(r"<h[1-6](?=[\s/>])[^<>]{0,200}>", re.IGNORECASE)
+_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]{0,9}\b[^<>]{0,200}>")
+_HEADING_OPEN = re.compile(r"<h[1-6]\b[^<>]{0,200}>", re.IGNORECASE)
 # Sections that list the document's sources rather than say anything: a web page's references
 # run to most of its length, and their titles match every query. "Notes" is not among them:
 # explanatory notes state facts; nor is "Sources": a river's sources, a paper's data sources.
