@@ -7,6 +7,8 @@ as prose whose lines wrap. A folder gives only the kinds above: a project's code
 from __future__ import annotations
 
 import codecs
+import email.errors
+import email.header
 import errno
 import io
 import logging
@@ -18,6 +20,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 from pearl._files import is_pdf, looks_binary
 from pearl._text import counted
@@ -230,10 +233,11 @@ _MAIL_HEADERS = ("From", "To", "Cc", "Date", "Subject")
 
 
 def _email_to_text(data: bytes, path: Path) -> str:
-    """An e-mail message (.eml) as its reader sees it: its From, To, Cc, Date and Subject, then the text of its body
-    (the plain-text part, else the HTML part as a browser shows it), each part decoded (quoted-printable, base64,
-    its charset), and a line naming each attachment. Read raw, "room B-204" stood as "room B-=\n204" and the HTML
-    copy repeated every word among its tags."""
+    """An e-mail message (.eml) as its reader sees it: its From, To, Cc, Date and Subject as written (encoded words
+    decoded), then the text of its body: every plain-text part not attached (else the HTML ones, as a browser shows
+    them), each decoded (quoted-printable, base64, its charset; an unknown one read as UTF-8 with replacements), a
+    forwarded message in full, and a line naming each other attachment. Read raw, "room B-204" stood as
+    "room B-=\n204" and the HTML copy repeated every word among its tags."""
     import email
     import email.policy
     from email.message import EmailMessage
@@ -241,19 +245,53 @@ def _email_to_text(data: bytes, path: Path) -> str:
     message = email.message_from_bytes(data, policy=email.policy.default)
     if not isinstance(message, EmailMessage) or not any(message.get(name) for name in (*_MAIL_HEADERS, "MIME-Version")):
         return _decode(data, path)  # no message headers: text that happens to be named .eml
-    lines = [f"{name}: {message.get(name)}" for name in _MAIL_HEADERS if message.get(name)]
-    body = message.get_body(preferencelist=("plain", "html"))
+    return _message_text(message)
+
+
+def _message_text(message: Any) -> str:
+    raw: dict[str, list[str]] = {}
+    for key, value in message.raw_items():  # as written: not re-parsed as addresses (",,, <<>>" stays itself)
+        raw.setdefault(key.lower(), []).append(value)
+    lines = []
+    for name in _MAIL_HEADERS:
+        for value in raw.get(name.lower(), []):
+            try:  # encoded words decoded ("=?utf-8?q?Caf=C3=A9?=")
+                shown = str(email.header.make_header(email.header.decode_header(value)))
+            except (ValueError, LookupError, email.errors.HeaderParseError):
+                shown = value
+            lines.append(f"{name}: {' '.join(shown.split())}")
+    leaves = list(_leaves(message))
+    kinds = ("text/plain", "text/html")
     texts: list[str] = []
-    if body is not None:
-        try:
-            content = body.get_content()
-        except (LookupError, ValueError):  # an unknown charset, a broken encoding: the part's bytes as text
-            raw = body.get_payload(decode=True)
-            content = _decode(raw if isinstance(raw, bytes) else b"", path)
-        texts.append(_html_to_text(content) if body.get_content_type() == "text/html" else str(content))
-    for part in message.iter_attachments():
-        texts.append(f"[attachment: {part.get_filename() or part.get_content_type()}]")
+    for kind in kinds:
+        texts = [_part_text(part) for part in leaves if part.get_content_type() == kind and not part.is_attachment()]
+        if texts:
+            break
+    for part in leaves:
+        if part.get_content_type() == "message/rfc822":
+            texts.extend("[forwarded message]\n" + _message_text(inner) for inner in part.iter_parts())
+        elif part.is_attachment() or part.get_content_type() not in kinds:
+            texts.append(f"[attachment: {part.get_filename() or part.get_content_type()}]")
     return "\n".join(lines) + "\n\n" + "\n\n".join(t.strip() for t in texts if t.strip())
+
+
+def _leaves(part: Any) -> Iterator[Any]:
+    """The parts of a message that hold content, in order: a forwarded message is one (not its parts)."""
+    if part.is_multipart() and part.get_content_type() != "message/rfc822":
+        for inner in part.iter_parts():
+            yield from _leaves(inner)
+    else:
+        yield part
+
+
+def _part_text(part: Any) -> str:
+    try:
+        content = part.get_content()
+    except (LookupError, ValueError):  # an unknown charset ("unknown-8bit"), a broken encoding: UTF-8, replaced
+        raw = part.get_payload(decode=True)
+        content = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else str(part.get_payload())
+    text = str(content)
+    return _html_to_text(text) if part.get_content_type() == "text/html" else text
 
 
 def _unix_lines(text: str) -> str:

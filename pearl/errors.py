@@ -229,7 +229,9 @@ class LLMConnectionError(RetryableError):
     """The connection was refused or dropped."""
 
 
-_RUN_STOPPING_STATUS = frozenset({401, 403, 404})
+_RUN_STOPPING_STATUS = frozenset({301, 302, 303, 307, 308, 401, 403, 404, 429})
+"""Statuses of a refusal (`LLMRequestError`) every request would meet: a redirect, a refused key, an unknown URL or
+model, a spent quota (a 429 that is a rate limit is a `RateLimitError`, retried)."""
 
 
 def stops_a_run(error: PearlError) -> bool:
@@ -247,15 +249,15 @@ def unanswered_name(name: str) -> bool:
 
 
 def unanswered(error: BaseException) -> bool:
-    """Whether `error` is a model server's silence after every retry: no reply, none it could give (5xx, 429, a
-    web page instead of a completion), or none usable (not JSON, no choices, no text).
-    Question after question failing so, a long run stops (`UnansweredError`) instead of waiting out every retry:
-    a server that answers every request off the format ran a whole evaluation, five requests a question."""
+    """Whether `error` is a model server's silence after every retry: no reply, or none it could give (5xx, 429, a
+    web page instead of a completion). A reply it cannot use (`LLMResponseError`) is an answer, the method's
+    failure, which comparisons keep; a run stops on those too when they come question after question (`Silence`).
+    Question after question failing so, a long run stops (`UnansweredError`) instead of waiting out every retry."""
     return _silent(type(error))
 
 
 def _silent(kind: type[BaseException]) -> bool:
-    return issubclass(kind, RetryableError)
+    return issubclass(kind, RetryableError) and not issubclass(kind, LLMResponseError)
 
 
 def _subclasses(kind: type[PearlError]) -> list[type[PearlError]]:

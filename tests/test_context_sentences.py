@@ -565,8 +565,9 @@ def test_dates_and_abbreviations_of_german_and_french_end_no_sentence() -> None:
         "Gemäß Art. 5 Abs. 2 DSGVO ist das zulässig, vgl. Nr. 4 der Anlage.",
     ]
     assert _units("Voir l'art. 12 du règlement. C'est clair.") == ["Voir l'art. 12 du règlement.", "C'est clair."]
-    assert _units("He scored 13. May came. He scored 40. August came.") == [
-        "He scored 13.", "May came.", "He scored 40.", "August came."
+    # English: a month's name opens a sentence after a number; "env" and "abs" are words.
+    assert _units("He scored 13. August came. Turn to page 7. September starts. Copy it into .env. Then go.") == [
+        "He scored 13.", "August came.", "Turn to page 7.", "September starts.", "Copy it into .env.", "Then go."
     ]  # fmt: skip
 
 

@@ -80,6 +80,15 @@ def test_an_email_message_is_read_as_its_reader_sees_it(tmp_path: Path) -> None:
     assert text.startswith("From: Maria <maria@example.com>\nTo: tom@example.com\nSubject: Moved\n\n")
     assert text.count("room B-204 — bring") == 2 and "vendor’s" in text and "<p>" not in text
     assert text.rstrip().endswith("[attachment: order.pdf]")
+    forwarded = tmp_path / "fwd.eml"  # a forwarded message in full, once; an unknown charset read, not refused
+    forwarded.write_bytes(
+        b"From: a@b.c\nTo: ,,, <<>>\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=XX\n\n"
+        b"--XX\nContent-Type: text/plain; charset=unknown-8bit\n\nSee below, caf\xe9.\n"
+        b"--XX\nContent-Type: message/rfc822\n\nFrom: c@d.e\nSubject: inner\n\nThe key is under the mat.\n--XX--\n"
+    )
+    text = load_document(forwarded).text
+    assert text.startswith("From: a@b.c\nTo: ,,, <<>>\n\nSee below, caf\ufffd.")  # headers as written
+    assert text.count("The key is under the mat.") == 1 and "[forwarded message]\nFrom: c@d.e\nSubject: inner" in text
     plain = tmp_path / "notes.eml"
     plain.write_text("Just notes, no headers.\n", encoding="utf-8")  # named .eml, not a message: read as text
     assert load_document(plain).text == "Just notes, no headers.\n"

@@ -261,6 +261,17 @@ def test_a_reply_of_white_space_alone_is_an_error_row_that_retry_errors_runs_aga
     assert sum(m.errors for m in summary.methods) == 0
 
 
+def test_a_spent_quota_stops_the_run_at_its_first_question(tmp_path: Path, fake_server: FakeOpenAIServer) -> None:
+    # Refused at once (no wait brings a quota back), it was then written as every question's error row.
+    from pearl.errors import LLMRequestError
+
+    fake_server.set_default(Reply.error(429, "You exceeded your current quota.", code="insufficient_quota"))
+    settings = load_settings(base_url=fake_server.base_url, model="fake-model", cache=False, retry_base_delay=0.01)
+    with pytest.raises(LLMRequestError, match="no quota left"):
+        run_eval(Pearl(settings=settings), load_dataset(QUESTIONS), ["direct"], tmp_path / "run", concurrency=1)
+    assert len(fake_server.requests) <= 2  # the preflight's /models is not a completion
+
+
 def test_a_question_that_cannot_be_asked_is_an_error_row_and_the_run_goes_on(tmp_path: Path) -> None:
     # Refused options (an option twice) raised a settings error, which stops a run: no row was written.
     from pearl.llm import FakeLLM

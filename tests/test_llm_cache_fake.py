@@ -193,6 +193,15 @@ def test_a_looping_reply_kept_from_before_the_loop_cut_is_served_cut(tmp_path: P
     assert llm.complete(request("other")).text == loop
 
 
+def test_a_reasoning_models_reply_kept_with_its_thinking_is_served_without(tmp_path: Path) -> None:
+    # Cached as they came before pearl left thinking out: its plans were refused at their "<" until the cache went.
+    cache = ResponseCache(tmp_path / "c.sqlite3")
+    llm = CachedLLM(FakeLLM(default="unused"), cache)
+    cache.put(llm._key(request()), Completion(text='<think>\nThe user asks.\n</think>\n\ns1 = FIND_X(CTX, "oil")'))
+    served = llm.complete(request())
+    assert served.cached and served.text == 's1 = FIND_X(CTX, "oil")' and any("thinking" in n for n in served.notes)
+
+
 def test_two_servers_serving_a_model_of_one_name_share_no_answer(tmp_path: Path) -> None:
     from pearl import load_settings
     from pearl.llm import OpenAICompatibleLLM

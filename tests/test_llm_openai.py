@@ -256,6 +256,37 @@ def test_content_sent_as_parts_is_read(fake_server: FakeOpenAIServer) -> None:
     assert make(fake_server).complete(REQUEST).text == "Korvin is the keeper."
 
 
+def test_requests_in_flight_when_the_model_first_refuses_max_tokens_are_sent_again_too() -> None:
+    # The first refusal switched the parameter; a second request, sent before it, then met its own refusal, saw the
+    # switch made and failed for good: an eval at the default concurrency lost its first rows.
+    import asyncio
+
+    import httpx
+
+    sent: list[list[str]] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        sent.append(sorted(body))
+        if "max_tokens" in body:
+            if sum("max_tokens" in b for b in sent) < 2:
+                await both_sent.wait()
+            both_sent.set()
+            message = "Unsupported parameter: 'max_tokens'. Use 'max_completion_tokens' instead."
+            return httpx.Response(400, json={"error": {"message": message, "param": "max_tokens"}})
+        return httpx.Response(200, json={"choices": [{"message": {"content": "ok"}, "finish_reason": "stop"}]})
+
+    async def ask_twice() -> list[str]:
+        settings = load_settings(base_url="http://x.test/v1", model="o3", cache=False, retry_base_delay=0.01)
+        llm = OpenAICompatibleLLM(settings, transport=httpx.MockTransport(handler))
+        replies = await asyncio.gather(llm.acomplete(REQUEST), llm.acomplete(REQUEST))
+        return [reply.text for reply in replies]
+
+    both_sent = asyncio.Event()
+    assert asyncio.run(ask_twice()) == ["ok", "ok"]
+    assert sum("max_tokens" in body for body in sent) == 2 and sum("max_completion_tokens" in b for b in sent) == 2
+
+
 def test_a_redirect_is_refused_at_once_and_named(fake_server: FakeOpenAIServer) -> None:
     # Retried five times as "a body that is not valid JSON", the address it pointed to never said.
     fake_server.enqueue(Reply(status=301, headers={"Location": "https://api.example.com/v1/chat/completions"}, body=""))

@@ -460,6 +460,9 @@ def test_a_server_that_cuts_the_prompt_without_a_word_is_noted(fake_server: obje
     assert "(2,048 of the ~" in note and "num_ctx" in note and "--context-window" in note
     fake_server.set_default(Reply(content="Out of spite."))  # its own count (~4 characters a token): no note
     assert not [n for n in Pearl(settings=settings).ask(SAMPLE, QUESTION, method="direct").notes if "fewer" in n]
+    # A count of no context length's size is a prefix cache's (some servers count only what it did not hold).
+    fake_server.set_default(Reply(content="Out of spite.", usage={"prompt_tokens": 1500, "completion_tokens": 4}))
+    assert not [n for n in Pearl(settings=settings).ask(SAMPLE, QUESTION, method="direct").notes if "fewer" in n]
 
 
 runner = CliRunner()

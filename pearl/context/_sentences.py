@@ -100,16 +100,21 @@ _ABBREVIATIONS = frozenset(
     inc co corp ltd llc plc bros no nos vs v etc al cf approx dept est fig figs eq eqs sec secs art arts
     para paras ch chap vol vols pp p ed eds mt ft ave blvd jan feb mar apr jun jul aug sep sept oct nov dec
     mon tue tues wed thu thur thurs fri sat sun e.g i.e viz ca op cit ibid
-    abs nr bzw ggf vgl usw inkl zzgl evtl sog bspw hrsg z.b d.h u.a env av bd""".split()
+    nr bzw ggf vgl usw inkl zzgl evtl sog bspw hrsg z.b d.h u.a""".split()
 )
+_CASED_ABBREVIATIONS = frozenset({"Abs", "Bd", "Abschn"})
+"""Abbreviations only as written ("Abs. 2" of a German statute), which lower-cased are words ("abs", ".env")."""
 # A day's number before its month is an ordinal in German, Dutch and Scandinavian dates ("vom 3. bis 17. August",
 # "am 31. Dezember"), not the end of a sentence.
 _MONTH_AFTER = re.compile(
-    r"\s{1,3}(?:jan(?:uar|vier|uari)?|feb(?:ruar|ruari)?|fév(?:rier)?|m(?:ä|ae)rz|maart|mars|apr(?:il)?|avr(?:il)?"
-    r"|mai|mei|maj|juni?|juin|juli?|juil(?:let)?|aug(?:ust|usti)?|août|sep(?:t|tember|tembre)?|okt(?:ober)?"
-    r"|oct(?:obre)?|nov(?:ember|embre)?|de[cz](?:ember)?|déc(?:embre)?)\b",
+    r"\s{1,3}(?:(?P<own>januar|janvier|januari|februar|februari|février|m(?:ä|ae)rz|maart|mars|avril|mai|mei|maj"
+    r"|juni|juin|juli|juillet|août|okt(?:ober)?|octobre|novembre|dezember|décembre)"
+    r"|april|august|september|november|december)\b",
     re.IGNORECASE,
 )
+_DATE_WORD_BEFORE = re.compile(r"(?:^|\s)(?:am|vom|bis|zum|ab|seit|den|dem|le|du|au|op|tot|van)\s{1,3}$", re.IGNORECASE)
+"""The word before a day's number in a German, French or Dutch date ("am 31. August"), where the month's name is
+English too ("He scored 13. August came." ends its sentence)."""
 # An enumerator at the very start of a unit ("1.", "IV.", "a.") is a label, not a sentence.
 # A clause's label: "1", "2.3.1", "iv", "A", or a letter or Roman numeral with numbered levels ("A.1", "II.3").
 # (A unit opening with a dotted number such as "3.14." or "192.168.1.1." is read as one too.)
@@ -521,7 +526,7 @@ def _boundaries(text: str, start: int, end: int, markup: bool = False) -> list[i
         punct = match.group("punct")
         if punct == "." and not _ends_sentence(word, _opening_label(text, match.start(), start, unit_start, end)):
             continue
-        if punct == "." and word.isdigit() and int(word) <= 31 and _MONTH_AFTER.match(text, match.end(), end):
+        if punct == "." and word.isdigit() and int(word) <= 31 and _dated(text, match.start() - len(word), match, end):
             continue
         cut = match.end()
         cuts.append(cut)
@@ -640,10 +645,22 @@ def _opening_label(text: str, position: int, floor: int, unit_start: int, end: i
     return label if not named or _NAMED_LABEL.match(label) else ""
 
 
+def _dated(text: str, number_start: int, stop: re.Match[str], end: int) -> bool:
+    """Whether the day's number before `stop` opens a date: a month's name after it, one no English sentence opens
+    with, or one after a date's word ("am 31. August", "vom 3. bis 17. August")."""
+    month = _MONTH_AFTER.match(text, stop.end(), end)
+    if month is None:
+        return False
+    return (
+        month.group("own") is not None
+        or _DATE_WORD_BEFORE.search(text, max(0, number_start - 12), number_start) is not None
+    )
+
+
 def _ends_sentence(word: str, label: str) -> bool:
     """Whether the stop after `word` ends a sentence; `label`: what opens the unit up to the stop, if it does."""
     bare = word.lstrip("\"'“‘([").lower()
-    if bare.rsplit("'", 1)[-1].rsplit("’", 1)[-1] in _ABBREVIATIONS:  # and after an elision: "l'art. 12"
+    if bare.rsplit("'", 1)[-1].rsplit("’", 1)[-1] in _ABBREVIATIONS or word in _CASED_ABBREVIATIONS:  # "l'art. 12"
         return False
     if len(bare) == 1 and bare.isalpha():  # an initial: "J. R. Smith", "U.S."
         return False

@@ -383,6 +383,9 @@ class _Runner:
 
     async def run_one(self, question: EvalQuestion, method: str) -> ResultRow:
         base = _base_row(question, method)
+        given = self.plans.get(question.id) if METHODS[method].planned else None
+        if given is not None:  # before anything can fail: a row that failed on indexing ran this plan too
+            base["plan_given"], base["plan_sha256"] = True, _plan_hash(given)
         started = time.perf_counter()
         try:
             if method not in _NO_INDEX:
@@ -391,12 +394,9 @@ class _Runner:
                 started = time.perf_counter()
             document = self.documents[question.document_id]
             asked = Question(text=question.question, options=question.options)
-            given = self.plans.get(question.id) if METHODS[method].planned else None
             if given is None:
                 answer = await self.pearl.aask(document, asked, method=method)
-            else:
-                base["plan_given"] = True  # parsed by `arun_plan`: one that does not parse keeps its trace
-                base["plan_sha256"] = _plan_hash(given)
+            else:  # parsed by `arun_plan`: one that does not parse keeps its trace
                 answer = await self.pearl.arun_plan(document, asked, given, method=method)
         except PlanParseError as exc:
             return await self._failed(base, exc, started, f"the given plan does not parse: {exc}")

@@ -11,7 +11,7 @@ a dead server cost mining 42 s for 20 questions, 25 minutes for the paper's 733)
 
 from __future__ import annotations
 
-from pearl.errors import LLMError, UnansweredError, unanswered
+from pearl.errors import LLMError, LLMResponseError, UnansweredError, unanswered
 
 __all__ = ["UNANSWERED_STOP", "Silence"]
 
@@ -30,9 +30,11 @@ class Silence:
 
     def heard(self, error: BaseException | None = None) -> None:
         """A question ended: answered (`error` None), or failed with `error`. An error the server gave
-        (a 4xx, a reply off the format) says it is there; one not about the server (a question that
-        cannot be asked) says nothing either way."""
-        if error is not None and unanswered(error):
+        (a 4xx) says it is there; one not about the server (a question that cannot be asked) says nothing either
+        way. A reply it could not use (not JSON, no choices, no text) counts as no answer here: a server that
+        answers every request off the format ran a whole evaluation, five requests a question. (Comparisons keep
+        such rows as the method's failures: `unanswered` is False for them.)"""
+        if error is not None and (unanswered(error) or isinstance(error, LLMResponseError)):
             self.silent(str(error))
         elif error is None or isinstance(error, LLMError):
             self.count = 0

@@ -25,7 +25,7 @@ from pearl.errors import ExecutionError
 from pearl.execution._contexts import NOTE_TOKENS, FullDocumentContext
 from pearl.models import StepRequest, StepSlice
 from pearl.planning import Plan, Step
-from pearl.prompts import CUT_MARK, PromptTemplate, load_prompt
+from pearl.prompts import CUT_MARK, PromptTemplate, fit_in_worker, load_prompt
 from pearl.protocols import StepContext
 from pearl.questions import Question
 from pearl.tokens import count_tokens, truncate_to_tokens
@@ -261,7 +261,9 @@ class _PaperRunner:
         values, _ = template.fit(
             window,
             reply,
-            {"explanation": 0.2, "arguments": 0.6},
+            # Earlier results whole, as the paper passes them, unless they alone would fill the window: the paper
+            # cuts the document, not them (it has no room for both at all then).
+            {"explanation": 0.2, "arguments": 0.9},
             text=empty,
             signature=action.signature,
             definition=action.definition,
@@ -271,13 +273,14 @@ class _PaperRunner:
         if reads:
             room = template.room_for("text", window, reply, **{k: v for k, v in values.items() if k != "text"})
             room -= count_tokens(empty) + count_tokens(template.part("cut", kept="9,999,999", whole="9,999,999"))
-            kept, cut = truncate_to_tokens(body, max(0, room - count_tokens(CUT_MARK)))
+            shown = max(0, room - count_tokens(CUT_MARK))
+            kept, cut = truncate_to_tokens(body, shown)
             # Said after the text, not in its opening tag: every step's prompt then opens alike, however far it is cut.
-            said = template.part("cut", kept=f"{room:,}", whole=f"{whole:,}") + "\n" if cut else ""
+            said = template.part("cut", kept=f"{shown:,}", whole=f"{whole:,}") + "\n" if cut else ""
             if cut:
                 kept = kept.rstrip() + CUT_MARK
             if call.over is None:
-                self.provider.read(room if cut else whole)
+                self.provider.read(shown if cut else whole)
             values["text"] = template.part("text", name=self.name, note=note, body=kept, cut=said) + "\n\n"
         return values
 
@@ -287,7 +290,8 @@ class _PaperRunner:
             output = "\n".join(v for v in call.values if v != CTX)
             self.recorder.note(f"step {step.var} = {step.action} (local)", output)
             return StepOutcome(var=step.var, action=step.action, output=output, local=True)
-        values = await in_worker(self._fitted, call)  # cutting a long document to the window: off the event loop
+        # Cutting a long document to the window: off the event loop, what the fit cut kept for the call's trace.
+        values = await fit_in_worker(self._fitted, call)
         reply = await self.recorder.acall(
             f"step {step.var} = {step.action}",
             self.template,

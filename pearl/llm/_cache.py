@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from pearl._paths import in_read_only_home
-from pearl.llm._reply import RETRIED_NOTE, cut_loop
+from pearl.llm._reply import RETRIED_NOTE, cut_loop, without_thinking
 from pearl.models import Completion, CompletionRequest
 from pearl.protocols import LLM
 
@@ -274,7 +274,7 @@ class CachedLLM:
 
 def _as_cached(completion: Completion) -> Completion:
     """A reply given to a request without a call of its own: from the cache, or shared with the same request."""
-    return cut_loop(completion).model_copy(update={"cached": True, "latency_s": 0.0})
+    return without_thinking(cut_loop(completion)).model_copy(update={"cached": True, "latency_s": 0.0})
 
 
 def _kept(completion: Completion) -> Completion:

@@ -332,7 +332,7 @@ class OpenAICompatibleLLM:
                 attempt += 1
                 try:
                     response = self._post(payload)
-                    completion = self._parse(response, started, attempt, request.max_tokens, window, request)
+                    completion = self._parse(response, started, attempt, request.max_tokens, window, request, payload)
                     return _retried(completion, failed)
                 except _Adapted:
                     payload = self._payload(request)  # sent again at once, as the model takes it
@@ -365,7 +365,9 @@ class OpenAICompatibleLLM:
                         response = await asyncio.wait_for(
                             client.post("/chat/completions", json=payload), self._settings.timeout
                         )
-                        completion = self._parse(response, started, attempt, request.max_tokens, window, request)
+                        completion = self._parse(
+                            response, started, attempt, request.max_tokens, window, request, payload
+                        )
                         return _retried(completion, failed)
                     except _Adapted:
                         payload = self._payload(request)  # sent again at once, as the model takes it
@@ -554,22 +556,23 @@ class OpenAICompatibleLLM:
             window=window,
         )
 
-    def _adapt(self, message: str, error: dict[str, Any]) -> None:
-        """Raise `_Adapted` when the model refused a parameter it takes otherwise, now sent as it takes it (once)."""
+    def _adapt(self, message: str, error: dict[str, Any], sent: dict[str, Any] | None) -> None:
+        """Raise `_Adapted` when the model refused a parameter the request `sent` carried and takes otherwise; every
+        request from then on is sent as it takes it. Judged by what this request sent, not by what the next would:
+        requests in flight at the first refusal are refused too, and are sent again as well."""
+        if sent is None:
+            return
         param = str(error.get("param") or "")
         with self._lock:
             if (
-                self._reply_field == "max_tokens"
+                "max_tokens" in sent
                 and "max_completion_tokens" in message
                 and (param == "max_tokens" or "max_tokens" in message.replace("max_completion_tokens", ""))
             ):
                 self._reply_field = "max_completion_tokens"
                 raise _Adapted(message)
-            if (
-                self._temperature
-                and (param == "temperature" or "'temperature'" in message)
-                and _UNSUPPORTED.search(message)
-            ):
+            refused = param == "temperature" or "'temperature'" in message
+            if "temperature" in sent and refused and _UNSUPPORTED.search(message):
                 self._temperature = False
                 raise _Adapted(message)
 
@@ -581,6 +584,7 @@ class OpenAICompatibleLLM:
         max_tokens: int,
         sent_window: int,
         request: CompletionRequest | None = None,
+        sent: dict[str, Any] | None = None,
     ) -> Completion:
         status = response.status_code
         url = f"{self._shown_url}/chat/completions"
@@ -644,7 +648,7 @@ class OpenAICompatibleLLM:
             if _OVERFLOW.search(f"{message} {error.get('type', '')} {error.get('code', '')}"):
                 raise self._overflow(message, error, status, sent_window)
             if status == 400:
-                self._adapt(message, error)
+                self._adapt(message, error, sent)
             raise LLMRequestError(
                 f"{url} rejected the request ({status}): {message}. "
                 "Check the model (--model / PEARL_MODEL) and the request parameters.",

@@ -78,6 +78,17 @@ def _loop_note(kept: str, text: str) -> str:
     return f"{LOOP_NOTE}; cut before the repetition, at {len(kept):,} of {len(text):,} characters"
 
 
+def without_thinking(completion: Completion) -> Completion:
+    """`completion` without a reasoning block before its answer, as `read_completion` leaves it out. For replies kept
+    from before pearl did (a response cache written by an older version): served as they came, every plan in them
+    was refused at its "<" again. A reply of thinking alone is served as it is (an error when read anew)."""
+    thinking = _THINKING.match(completion.text)
+    if thinking is None or thinking.group(2) is None or not completion.text[thinking.end() :].strip():
+        return completion
+    note = f"the model's thinking ({thinking.end():,} characters before its answer) was left out"
+    return completion.model_copy(update={"text": completion.text[thinking.end() :], "notes": [*completion.notes, note]})
+
+
 def cut_loop(completion: Completion) -> Completion:
     """`completion` cut before the loop it ran into at its length limit, as `read_completion` cuts one.
 
@@ -223,9 +234,18 @@ def _usage(
     if cached is None or cached > counts[0]:
         notes.append(f"usage.prompt_tokens_details.cached_tokens {_plain(raw)[:40]!r} is not believable; counted as 0")
         cached = 0
-    if "prompt_tokens" not in estimated and prompt is not None and sent_chars and sent_chars > 6 * counts[0] + 600:
+    cut_to = counts[0]
+    if (
+        "prompt_tokens" not in estimated
+        and prompt is not None
+        and sent_chars
+        and sent_chars > 6 * cut_to + 600
+        and any(0.85 * 2**k <= cut_to <= 2**k for k in range(9, 18))
+    ):
         # Far fewer tokens than the characters sent could make (a token is 3-5 characters; a quick test first, the
-        # count only then): the server cut the prompt without a word, as Ollama does past its num_ctx.
+        # count only then), and about a context length's worth (a power of two): the server cut the prompt without
+        # a word, as Ollama does past its num_ctx. (A server that counts only the tokens its prefix cache did not
+        # hold reports a count of any size.)
         sent = prompt()
         if sent > 1.5 * counts[0] + 100:
             notes.append(f"{SERVER_CUT_NOTE} ({counts[0]:,} of the ~{sent:,} sent): {SERVER_CUT_FIX}")
