@@ -547,6 +547,10 @@ def test_a_chat_logs_messages_and_a_subtitles_cues_are_units() -> None:
         f"My brother Henrik sold the farm {n}\nto the Van Dorens in 1987."
         for n in range(1, 30)
     )
+    one_line = "\n\n".join(
+        f"{n}\n00:00:{n:02d},080 --> 00:00:{n + 1:02d},649\nThe farm was sold in {n}." for n in range(1, 30)
+    )
+    assert len(_units(one_line)) == 29  # cues of one line each: three units a cue before
     units = _units(cues)
     assert len(units) == 29 and all(
         u.endswith("sold the farm " + u.split()[0] + "\nto the Van Dorens in 1987.") for u in units

@@ -333,6 +333,8 @@ _FIELDS = re.compile(r"(?:[,;\t|][^,;\t|\n]*){2,}")
 """A line of fields: two separators (commas, semicolons, tabs or bars) or more."""
 
 
+_CUE_LINE = re.compile(r"\d+|(?:\d{1,2}:)?\d{2}:\d{2}[.,]\d{3}\s*-->\s*(?:\d{1,2}:)?\d{2}:\d{2}[.,]\d{3}.*")
+"""A subtitle's cue number, or its timing line ("00:00:28,080 --> 00:00:30,649", .srt or .vtt)."""
 _RECORD_START = re.compile(r"[\[(]?\d|<[^<>\s]{1,32}>\s")
 """How a record's line opens: a date, time or number (a log's, bracketed or not: "[2024-04-04 12:20]"), or a chat's
 nick ("<dmitri> ..."). Lines most of which open so are records, each a unit, not wrapped prose."""
@@ -355,8 +357,8 @@ def _hard_wrapped(text: str) -> bool:
             break
     if not lines or statistics.median(len(line) for line in lines) > 100:
         return False
-    # A subtitle's cue number alone on its line says nothing of the lines after it: left out of the count.
-    starts = [line.strip() for line in lines if line.strip() and not line.strip().isdigit()]
+    # A subtitle's cue number alone on its line, and its timing line, say nothing of the lines after them: left out.
+    starts = [line.strip() for line in lines if line.strip() and not _CUE_LINE.fullmatch(line.strip())]
     numbered = sum(_RECORD_START.match(start) is not None for start in starts) >= 0.5 * len(starts)
     fielded = sum(_FIELDS.search(line) is not None for line in lines) >= 0.8 * len(lines)
     return not (numbered or fielded)
