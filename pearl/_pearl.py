@@ -255,8 +255,8 @@ def _length_notes(trace: Trace, question: Question) -> list[str]:
 
 
 def _server_cut_notes(trace: Trace) -> list[str]:
-    """A note when the server read fewer prompt tokens than were sent, in any call (the largest gap): it cut the
-    prompt on its own, so the model answered from less than pearl showed it."""
+    """A note when the server read fewer prompt tokens than were sent, in any call (the first such call's, with how
+    many more did): it cut the prompt on its own, so the model answered from less than pearl showed it."""
     cut = [
         str(note)
         for e in trace.events
