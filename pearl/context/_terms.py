@@ -52,10 +52,11 @@ def words(text: str) -> list[str]:
     as the clause, and no question ever matched it.
     """
     out = []
+    cjk = _CJK_RUN.search(text) is not None  # once a text, not once a word: this runs for every unit indexed
     for word in _WORD.findall(_HYPHENATED_PREFIX.sub(r"\1", text.lower())):
         if word.endswith(("'s", "’s")):
             word = word[:-2]
-        if _CJK_RUN.search(word):
+        if cjk and _CJK_RUN.search(word):
             out.extend(_cjk_pieces(word))
         else:
             out.append(word)

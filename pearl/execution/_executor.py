@@ -99,11 +99,16 @@ def _resolve(step: Step, action: Action, results: dict[str, StepOutcome], cap: i
     return _Call(step=step, action=action, values=values, over=over, over_var=over_var)
 
 
+def _param_name(action: Action, position: int) -> str:
+    """The name a prompt gives argument `position` (0-based): its parameter's, the last one's past the end."""
+    params = action.params
+    return params[min(position, len(params) - 1)] if params else f"ARG{position + 1}"
+
+
 def _inputs_block(call: _Call) -> str:
-    params = list(call.action.params)
     lines = []
     for position, (arg, value) in enumerate(zip(call.step.args, call.values, strict=True)):
-        name = params[min(position, len(params) - 1)] if params else f"ARG{position + 1}"
+        name = _param_name(call.action, position)
         if value == CTX:
             if arg.kind == "var":
                 lines.append(f"{name}: the result of {arg.value} (in the excerpts below), in place of the document")
@@ -242,13 +247,11 @@ class _PaperRunner:
 
     def _fitted(self, call: _Call) -> dict[str, str]:
         template, action = self.template, call.action
-        params = list(action.params)
-        lines = []
-        for position, value in enumerate(call.values):
-            if value == CTX:
-                continue
-            name = params[min(position, len(params) - 1)] if params else f"ARG{position + 1}"
-            lines.append(template.part("argument", name=name, value=value if value.strip() else _NOT_GIVEN))
+        lines = [
+            template.part("argument", name=_param_name(action, position), value=value if value.strip() else _NOT_GIVEN)
+            for position, value in enumerate(call.values)
+            if value != CTX
+        ]
         explanation = call.step.explanation or ""
         reads = action.needs_document
         if call.over is not None:
@@ -274,7 +277,8 @@ class _PaperRunner:
             room = template.room_for("text", window, reply, **{k: v for k, v in values.items() if k != "text"})
             room -= count_tokens(empty) + count_tokens(template.part("cut", kept="9,999,999", whole="9,999,999"))
             shown = max(0, room - count_tokens(CUT_MARK))
-            kept, cut = truncate_to_tokens(body, shown)
+            # Counted once already (the document's `tokens`): a text that fits is not tokenized again in each step.
+            kept, cut = (body, False) if whole <= shown else truncate_to_tokens(body, shown)
             # Said after the text, not in its opening tag: every step's prompt then opens alike, however far it is cut.
             said = template.part("cut", kept=f"{shown:,}", whole=f"{whole:,}") + "\n" if cut else ""
             if cut:

@@ -82,11 +82,22 @@ def without_thinking(completion: Completion) -> Completion:
     """`completion` without a reasoning block before its answer, as `read_completion` leaves it out. For replies kept
     from before pearl did (a response cache written by an older version): served as they came, every plan in them
     was refused at its "<" again. A reply of thinking alone is served as it is (an error when read anew)."""
-    thinking = _THINKING.match(completion.text)
-    if thinking is None or thinking.group(2) is None or not completion.text[thinking.end() :].strip():
+    split = _after_thinking(completion.text)
+    if split is None or split[0] is None:
         return completion
-    note = f"the model's thinking ({thinking.end():,} characters before its answer) was left out"
-    return completion.model_copy(update={"text": completion.text[thinking.end() :], "notes": [*completion.notes, note]})
+    return completion.model_copy(update={"text": split[0], "notes": [*completion.notes, split[1]]})
+
+
+def _after_thinking(text: str) -> tuple[str | None, str] | None:
+    """For a reply that opens with a reasoning block: the answer after it (None when there is none) and the note
+    saying it was left out; None for any other reply."""
+    thinking = _THINKING.match(text)
+    if thinking is None:
+        return None
+    answer = text[thinking.end() :]
+    if thinking.group(2) is None or not answer.strip():
+        return None, ""
+    return answer, f"the model's thinking ({thinking.end():,} characters before its answer) was left out"
 
 
 def cut_loop(completion: Completion) -> Completion:
@@ -332,18 +343,18 @@ def read_completion(
     if not isinstance(text, str):
         raise LLMResponseError(f"{source} answered with no message content: {quote(choice)}")
     notes: list[str] = []
-    thinking = _THINKING.match(text)
-    if thinking is not None:
+    split = _after_thinking(text)
+    if split is not None:
         # A reasoning model whose server leaves its thinking in the content (DeepSeek-R1, Qwen3, QwQ): the answer is
         # what follows. Kept, the plan parser refused every plan at its "<", and a letter was never read.
-        rest = text[thinking.end() :]
-        if thinking.group(2) is None or not rest.strip():
+        rest, note = split
+        if rest is None:
             raise LLMRequestError(
                 f"{source} wrote only its thinking ({len(text):,} characters), no answer"
                 + (f" within {max_tokens} reply tokens" if choice.get("finish_reason") == "length" else "")
                 + "; pearl's calls need a model that answers directly: turn its thinking off, or choose another --model"
             )
-        notes.append(f"the model's thinking ({thinking.end():,} characters before its answer) was left out")
+        notes.append(note)
         text = rest
     if blank_is_error and not text.strip():
         # Taken as an answer it read as "(no answer)", and an evaluation scored it wrong with no error,
