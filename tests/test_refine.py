@@ -218,9 +218,26 @@ def test_rejected_revision_is_fed_back() -> None:
     llm = FakeLLM(default=reply)
     pearl = Pearl(llm=llm, settings=load_settings(cache=False))
     result = asyncio.run(refine_demos(pearl, dataset, dataset.questions[:1], rounds=2))
-    assert result.records[0].kept == "correct after 2 revisions"
+    # As the paper's code: the checker's errors go back within the round (the correction loop), not using it up.
+    assert result.records[0].kept == "correct after 1 revision" and result.records[0].revisions == 1
     second = [r for r in llm.history if (r.prompt or "").startswith("refine.")][1]
-    assert "revision 1 was rejected" in second.messages[-1].content and "NO_SUCH_ACTION" in second.messages[-1].content
+    shown = second.messages[-1].content
+    assert "rejected by the checker" in shown and "NO_SUCH_ACTION" in shown
+
+
+def test_a_revision_the_checker_never_passes_uses_its_round() -> None:
+    dataset = load_dataset(QUALITY)
+
+    def reply(request: CompletionRequest) -> str:
+        if (request.prompt or "").startswith("refine."):
+            return "s1 = NO_SUCH_ACTION(CTX)"
+        return str(refining_fake().default(request))  # type: ignore[misc,operator]
+
+    llm = FakeLLM(default=reply)
+    pearl = Pearl(llm=llm, settings=load_settings(cache=False, plan_attempts=3))
+    result = asyncio.run(refine_demos(pearl, dataset, dataset.questions[:1], rounds=2))
+    assert result.kept == 0 and result.records[0].revisions == 2
+    assert sum((r.prompt or "").startswith("refine.") for r in llm.history) == 6  # 3 attempts in each of 2 rounds
 
 
 def _always_wrong(revision: str = REVISED) -> FakeLLM:

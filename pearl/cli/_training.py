@@ -311,7 +311,10 @@ def refine_command(
         Path, typer.Option("--out", "-o", metavar="FILE", help="Where to write the demos (.jsonl, or .json).")
     ] = Path("demos.jsonl"),
     limit: Limit = None,
-    rounds: Annotated[int, typer.Option("--rounds", metavar="N", help="Feedback rounds for a wrong plan.", min=0)] = 2,
+    rounds: Annotated[
+        int,
+        typer.Option("--rounds", metavar="N", help="Feedback rounds for a wrong plan (the paper's code: 3).", min=0),
+    ] = 3,
     holdout: Annotated[
         int,
         typer.Option(

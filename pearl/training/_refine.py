@@ -4,8 +4,10 @@ For each question the whole `pearl` method runs. A plan whose answer maps to the
 becomes a demonstration. A wrong one goes back to the model, as the paper did it, with only
 the news that it did not lead to the right answer and the earlier wrong plans (never the gold
 answer, nor the wrong answer it led to, which for a multiple-choice question would rule an
-option out), for up to `rounds` revisions; each revised plan is parsed, run through the same
-executor and answer step (`run_plan`), and kept when it succeeds. A right plan whose string
+option out), for up to `rounds` revisions (3, as the paper's code); each revised plan is parsed
+(one the checker rejects goes back with its errors, up to `Settings.plan_attempts` calls, as in
+the planner's correction loop), run through the same executor and answer step (`run_plan`), and
+kept when it succeeds. A right plan whose string
 arguments spell out the gold answer is refused (`gold_in_arguments`): as a demonstration it
 would teach the planner to write answers into plans. Each finished question is appended to a
 progress file, so an interrupted run resumes where it stopped.
@@ -225,32 +227,52 @@ class _Refiner:
         return answer
 
     async def _revise(self, question: Question, wrong: list[str], errors: list[str]) -> Plan:
-        """A revision of the last wrong plan; the model is told only that it and the earlier ones were wrong."""
-        max_steps = self.pearl.settings.max_steps
+        """A revision of the last wrong plan; the model is told only that it and the earlier ones were wrong.
+
+        As the paper did it, a revision the checker rejects goes back with its errors, up to
+        `Settings.plan_attempts` calls in all (the planner's correction loop); PlanParseError when none passed."""
+        settings = self.pearl.settings
+        max_steps = settings.max_steps
         # The actions the plan used stay in view (choose_actions keeps what a demo uses), so it can be edited.
         shown = choose_actions(self.library, question.text, [Demo(question=question.text, plan=wrong[-1])])
         mode, params = plan_constraints(self.pearl.llm, shown, max_steps)
         template = self.template
-        values, _ = template.fit(
-            self.pearl.llm.context_window,
-            int(params["max_tokens"]),
-            _REFINE_SHARES,
-            actions=shown.render(),
-            question=question.text,
-            options_block=question.options_block(),
-            plan=wrong[-1],
-            earlier="\n\n".join(reversed(wrong[:-1])) or "(none)",
-            errors="; ".join(errors) or "(none)",
-            **plan_rules(template, shown, max_steps, mode),
-        )
+        rejected: list[str] = []
+        error = ""
         trace = self._trace(question)
+        recorder = Recorder(self.pearl.llm, trace)
         try:
-            reply = await Recorder(self.pearl.llm, trace).acall(
-                f"refine (round {len(wrong)})", template, template.render(**values), **params
-            )
+            for attempt in range(1, settings.plan_attempts + 1):
+                values, _ = template.fit(
+                    self.pearl.llm.context_window,
+                    int(params["max_tokens"]),
+                    _REFINE_SHARES,
+                    actions=shown.render(),
+                    question=question.text,
+                    options_block=question.options_block(),
+                    plan=wrong[-1],
+                    earlier="\n\n".join(reversed(wrong[:-1])) or "(none)",
+                    errors="; ".join([*errors, *rejected]) or "(none)",
+                    **plan_rules(template, shown, max_steps, mode),
+                )
+                reply = await recorder.acall(
+                    f"refine (round {len(wrong)}, attempt {attempt})",
+                    template,
+                    template.render(**values),
+                    place=(attempt, settings.plan_attempts),
+                    **params,
+                )
+                try:
+                    return read_plan_reply(reply.text, mode, self.library, max_steps)
+                except PlanParseError as exc:
+                    error = str(exc)
+                    text = " ".join(reply.text.split()) or "(empty)"
+                    rejected.append(f"a revision ({text}) was rejected by the checker: {error}")
         finally:
             self.usage = self.usage + trace.usage()
-        return read_plan_reply(reply.text, mode, self.library, max_steps)
+        raise PlanParseError(
+            f"{error} (no revision passed the checker in {counted(settings.plan_attempts, 'attempt')})"
+        )
 
     def _keep(
         self, record: RefineRecord, question: Question, golds: list[str], plan: Plan, outcome: str
@@ -383,7 +405,7 @@ async def refine_demos(
     dataset: Dataset,
     questions: Sequence[EvalQuestion],
     *,
-    rounds: int = 2,
+    rounds: int = 3,
     concurrency: int | None = None,
     name: str = "refined",
     on_progress: Progress | None = None,
@@ -396,7 +418,7 @@ async def refine_demos(
         pearl: the pipeline (its model, settings, library, and the demos it starts from).
         dataset: where the questions' documents are.
         questions: training questions (see `pearl.eval.select_questions`).
-        rounds: feedback rounds at most for a plan that led to a wrong answer (0: none).
+        rounds: feedback rounds at most for a plan that led to a wrong answer (0: none; 3, the paper's code's).
         concurrency: questions in flight at once (default: the settings' concurrency).
         name: the new store's name.
         on_progress: told `(done, total, status)` after each question (resumed ones included).
