@@ -95,6 +95,31 @@ def test_rerun_skips_finished_pairs_and_resumes_the_rest(tmp_path: Path) -> None
     assert summary.methods[0].n == 10 and len(lines_of(out)) == 10
 
 
+def test_results_of_changed_prompts_run_again_on_resume(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    out = tmp_path / "run"
+    data = load_dataset(QUESTIONS)
+    fake = counting_fake_llm()
+    run_eval(pearl_with(fake), data, ["direct", "rag"], out, limit=3)
+    assert len(fake.history) == 6 and all(row["prompts_sha256"] for row in lines_of(out))
+    # As an older pearl wrote them: two of direct's rows answered with another version of its prompt, one row
+    # from before rows kept the hash.
+    rows = lines_of(out)
+    direct = [row for row in rows if row["method"] == "direct"]
+    now = direct[0]["prompts_sha256"]
+    direct[0]["prompts_sha256"] = direct[1]["prompts_sha256"] = "0123456789abcdef"
+    direct[2]["prompts_sha256"] = None
+    (out / "results.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    with caplog.at_level("WARNING", logger="pearl"):
+        summary = run_eval(pearl_with(fake), data, ["direct", "rag"], out, limit=3)
+    assert len(fake.history) == 8  # the two rows of the old prompt ran again; nothing else did
+    assert "2 results (2 of direct) were answered with prompts that have changed since" in caplog.text
+    latest = latest_rows(load_results(out))
+    assert sorted(str(row.prompts_sha256) for (_, method), row in latest.items() if method == "direct") == sorted(
+        [now, now, "None"]
+    )
+    assert summary.methods[0].n == 3 and len(lines_of(out)) == 8
+
+
 def test_partial_last_line_is_cut_away_and_never_glued(tmp_path: Path) -> None:
     out = tmp_path / "run"
     data = load_dataset(QUESTIONS)

@@ -22,6 +22,7 @@ from pearl.context import compress, index_document
 from pearl.errors import ConfigError, PearlError, PlanParseError, QuestionError
 from pearl.execution import CompressedStepContext, EvidenceBudget, execute_plan
 from pearl.llm import CompletionRequest, FakeLLM
+from pearl.methods import METHODS
 from pearl.models import Document, Trace
 from pearl.planning import builtin_demos, parse_plan
 from pearl.prompts import CUT_MARK, load_prompt
@@ -162,6 +163,21 @@ def test_fulldoc_falls_back_on_the_whole_document_as_the_paper_does() -> None:
     (last,) = fake.history[2:]
     tail = SAMPLE.read_text(encoding="utf-8").strip().splitlines()[-1].strip()
     assert tail in last.messages[-1].content and "[S" not in last.messages[-1].content  # the whole story, unlabelled
+
+
+@pytest.mark.parametrize("method", list(METHODS))
+def test_a_method_says_every_prompt_it_sends(method: str) -> None:
+    # An evaluation run reruns a method's results when one of these changes (`Method.sends`): a prompt missing here
+    # would leave results of its old text in the method's figures.
+    steps = 's1 = FIND_X(CTX, "the lamp oil")\ns2 = FIND_RELATION(s1, "Dorota", "the oil")\ns3 = ANSWER(s2, "Why?")'
+    sent: set[str] = set()
+    for plans in ([steps], ["nonsense"] * 5):  # a plan that runs (a step without the document), then the fallback
+        for options in ((), ("a", "b", "c", "d")):
+            fake = scripted(list(plans), step="Because of her grandmother [S3].", final="She was afraid [S3].")
+            pearl_with(fake, plan_attempts=2).ask(SAMPLE, QUESTION, list(options), method=method)
+            sent |= {(r.prompt or "").split(".")[0] for r in fake.history}
+    assert sent <= set(METHODS[method].sends)
+    assert {"plan", "plan_fix"} <= sent if METHODS[method].planned else sent == {"direct", "choose"}
 
 
 @pytest.mark.parametrize("window", [512, 1200])

@@ -121,6 +121,11 @@ class ResultRow(BaseModel):
     plan_sha256: str | None = Field(
         default=None, description="the given plan's hash (--plans), so a resumed run can tell it changed since"
     )
+    prompts_sha256: str | None = Field(
+        default=None,
+        description="the hash of the prompt templates the method may send (`Method.sends`), so a resumed run can "
+        "tell they changed since; None in rows of older runs",
+    )
     evidence_shown: bool | None = Field(
         default=None,
         description="a gold answer, a span of the document, stood in one prompt the run sent (`evidence_shown`); "

@@ -4,7 +4,8 @@ A run directory holds `run.json` (what the run is), `results.jsonl` (the rows, a
 they finish), `traces/<id>.<method>.json` (what each question did, written with its row), and
 at the end `summary.json`, `report.md`, `report.html` and a page per trace beside it. Running again with the same
 directory skips the pairs already done, so an interrupted run, even one killed with
-SIGKILL, resumes where it stopped. A question that fails is recorded with its error and
+SIGKILL, resumes where it stopped; a pair answered with prompt templates that have changed since runs again
+(`_ran_other_prompts`). A question that fails is recorded with its error and
 the run goes on; `retry_errors=True` re-runs those. But a run whose model server has stopped
 answering stops too (`UnansweredError`): once as many questions in a row as run at once (at
 least `UNANSWERED_STOP`) have got no answer after all their retries (timeouts, refused or
@@ -57,6 +58,7 @@ from pearl.html import index_for_page, render_report_page, render_trace_page
 from pearl.llm import LLM
 from pearl.methods import METHODS
 from pearl.models import Document, Trace
+from pearl.prompts import load_prompt
 from pearl.protocols import Progress
 from pearl.questions import Question
 
@@ -137,6 +139,7 @@ def _base_row(question: EvalQuestion, method: str) -> dict[str, object]:
     return {
         "id": question.id,
         "method": method,
+        "prompts_sha256": _prompts_hash(method),
         "document_id": question.document_id,
         "kind": question.kind,
         "qtype": question.qtype,
@@ -566,13 +569,24 @@ async def arun_eval(
             given = plans.plans if plans is not None else {}
             todo: list[tuple[EvalQuestion, str]] = []
             done: list[ResultRow] = []
+            other_prompts: Counter[str] = Counter()
             for question in questions:
                 for method in chosen_methods:
                     row = latest.get((question.id, method))
-                    if row is None or (retry_errors and row.error is not None) or _ran_another_plan(row, given):
+                    if row is not None and _ran_other_prompts(row):
+                        other_prompts[method] += 1
+                        todo.append((question, method))
+                    elif row is None or (retry_errors and row.error is not None) or _ran_another_plan(row, given):
                         todo.append((question, method))
                     else:
                         done.append(row)
+            if other_prompts:
+                which = ", ".join(f"{n:,} of {m}" for m, n in other_prompts.items())
+                log.warning(
+                    "%s: %s were answered with prompts that have changed since; they run again",
+                    out,
+                    f"{counted(other_prompts.total(), 'result')} ({which})",
+                )
             tally = _Tally(len(questions) * len(chosen_methods), progress)
             for row in done:
                 tally.add(row)
@@ -693,6 +707,19 @@ def _plan_hashes(plans: PlanSet | None) -> dict[str, str]:
 
 def _plan_hash(plan: str) -> str:
     return hashlib.sha256(plan.encode("utf-8")).hexdigest()[:16]
+
+
+def _prompts_hash(method: str) -> str:
+    """What the prompt templates `method` may send are (their ids, which change with their text)."""
+    ids = sorted(load_prompt(name).id for name in METHODS[method].sends)
+    return hashlib.sha256("\n".join(ids).encode("utf-8")).hexdigest()[:16]
+
+
+def _ran_other_prompts(row: ResultRow) -> bool:
+    """Whether `row` was answered with prompt templates other than this pearl's (edited, or a newer version since the
+    run began): it runs again on a resumed run, so that no method's results mix two prompts. Rows of runs before
+    rows kept it cannot tell, and stand."""
+    return row.prompts_sha256 is not None and row.prompts_sha256 != _prompts_hash(row.method)
 
 
 def _ran_another_plan(row: ResultRow, given: Mapping[str, str]) -> bool:

@@ -41,6 +41,14 @@ class Method:
     """Whether it shows the sentences `compress` ranks best (and so uses dense similarity, when on)."""
     fallback: str = "rag"
     """A planned method's: the method that answers when no valid plan came out of self-correction."""
+    prompts: tuple[str, ...] = ("direct", "choose")
+    """The prompt templates its own calls use (`load_prompt` names; its fallback's are the fallback's)."""
+
+    @property
+    def sends(self) -> tuple[str, ...]:
+        """Every prompt template an answer by this method may have used: its own, and its fallback's if it plans."""
+        own = self.prompts + (METHODS[self.fallback].prompts if self.planned else ())
+        return tuple(dict.fromkeys(own))
 
     @property
     def planned(self) -> bool:
@@ -51,7 +59,13 @@ class Method:
 METHODS: dict[str, Method] = {
     m.name: m
     for m in (
-        Method("pearl", "plan, then run each step over evidence chosen for it", executor="compressed", ranks=True),
+        Method(
+            "pearl",
+            "plan, then run each step over evidence chosen for it",
+            executor="compressed",
+            ranks=True,
+            prompts=("plan", "plan_fix", "step", "step_nodoc", "answer", "choose"),
+        ),
         Method("direct", "one call with as much of the document as fits", answer=answer_direct),
         Method("rag", "one call over the compressed context for the question", answer=answer_rag, ranks=True),
         # The paper falls back on answering zero-shot, from the whole document.
@@ -60,6 +74,7 @@ METHODS: dict[str, Method] = {
             "plan, then run each step over the whole document (the paper)",
             executor="fulldoc",
             fallback="direct",
+            prompts=("plan", "plan_fix", "step_paper", "choose"),
         ),
     )
 }
