@@ -143,6 +143,12 @@ def test_latest_rows_keeps_the_last_row_without_error() -> None:
     assert chosen[("q", "a")].score == 1
     assert latest_rows([row("b", "one", 0), row("b", "two", 0)])[("q", "b")].error == "two"
     assert latest_rows([row("c", None, 0), row("c", None, 1)])[("q", "c")].score == 1
+    # Run again after its prompts changed, a failure replaces the answer of the old prompts.
+    old, new = row("d", None, 1), row("d", "boom", 0)
+    old.prompts_sha256, new.prompts_sha256 = "old", "new"
+    assert latest_rows([old, new])[("q", "d")].error == "boom"
+    new.prompts_sha256 = None  # a row that cannot tell does not
+    assert latest_rows([old, new])[("q", "d")].score == 1
 
 
 def failing_for(word: str, error: Exception) -> FakeLLM:

@@ -56,12 +56,22 @@ def load_results(path: str | Path) -> list[ResultRow]:
 
 
 def latest_rows(rows: Iterable[ResultRow]) -> dict[tuple[str, str], ResultRow]:
-    """One row per (question id, method): the last one without an error, else the last one."""
+    """One row per (question id, method): the last one without an error, else the last one. A row answered with
+    other prompts than the one before it (`ResultRow.prompts_sha256`: run again after they changed) replaces it
+    even when it failed: a method's figures never mix two versions of its prompts."""
     chosen: dict[tuple[str, str], ResultRow] = {}
     for row in rows:
         key = (row.id, row.method)
         previous = chosen.get(key)
-        if previous is None or row.error is None or previous.error is not None:
+        if (
+            previous is None
+            or row.error is None
+            or previous.error is not None
+            or (
+                None not in (row.prompts_sha256, previous.prompts_sha256)
+                and row.prompts_sha256 != previous.prompts_sha256
+            )
+        ):
             chosen[key] = row
     return chosen
 
