@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pearl.context import DocumentIndex, index_document
+from pearl.context import DocumentIndex, compress, index_document
 from pearl.context._layout import analyse_layout, is_heading
 from pearl.context._models import SentenceFlag
 from pearl.context._query import clean_query, query_terms
@@ -454,6 +454,39 @@ INFOBOX = (
     "</Th> <Td> 4,933,210 [5] </Td> </Tr> <Tr> <Th> <P> • Density </P> </Th> <Td> 18.2 / km 2 </Td> </Tr> "
     "</Table> <P> Examplia is an island country . It has two main islands . </P>"
 )
+
+
+EXIT_CODES = """EXIT CODES
+       There are a bunch of different error codes.
+
+       27     Out of memory. A memory allocation request failed.
+
+       28     Operation timeout. The specified time-out period was reached ac-
+              cording to the conditions.
+
+       -k, --insecure
+              Allow insecure server connections. Every transfer skips the check.
+
+This    line  is  justified  prose.  It has wide gaps
+but its lines start at one margin.
+"""
+
+
+def test_a_two_column_entry_is_headed_by_its_label() -> None:
+    # A manual page's exit code: "28" and its title, then a sentence the question's words never reach.
+    index = index_document(EXIT_CODES, cache=False, ner=False)
+    text = _texts(index)
+    title = text.index("28     Operation timeout.")
+    timeout = next(i for i, t in enumerate(text) if t.startswith("The specified time-out"))
+    assert index.sent_heading[timeout] == title
+    one_line = next(i for i, t in enumerate(text) if t.startswith("A memory allocation"))
+    assert text[index.sent_heading[one_line]].startswith("27")
+    # Prose with wide gaps is no entry (its lines start at one margin), nor a label on its own line.
+    assert index.sent_heading[next(i for i, t in enumerate(text) if t.startswith("It has wide gaps"))] == -1
+    assert index.sent_heading[next(i for i, t in enumerate(text) if t.startswith("Every transfer"))] == -1
+    # So the question finds the sentence that answers it.
+    chosen = compress(index, "What does exit code 28 mean?", 60)
+    assert "The specified time-out period" in chosen.text
 
 
 def test_a_table_row_is_one_unit_and_a_header_row_heads_the_rows_under_it() -> None:

@@ -7,6 +7,9 @@ at compression time. In markup (a web page flattened to text) the `<H1>`..`<H6>`
 the headings, and a list item or a table row never is one, however title-like, except that a
 row of header cells alone heads the rows under it ("Population", then "2018 census |
 4,699,755"); in Markdown (and HTML files, read as Markdown headings) a `## ...` line is one.
+An entry of a two-column list, as manual pages and help texts set them ("28     Operation timeout.
+The specified time-out period was reached..."), is headed by its label and title: the sentences
+after them say what the label means, in words a question about the label never uses.
 Tables of contents repeat every heading word and page headers repeat on every page: both are
 marked so compression can discount them (a table of contents by its dot leaders, or as three
 or more lines in a row that each name a heading further on). So is a list of sources, under a
@@ -47,6 +50,12 @@ _UNDERLINED = re.compile(
 _SUBSTITUTIONS = re.compile(r"^(?:\|[^|\n]{1,80}\|[ \t_]*)+$")
 _BULLET = re.compile(r"[-*•▪●◦–|][ \t]")  # a list item, or a Markdown table row ("| Auckland | 1,628,900 |")
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]{0,9}\b[^<>]{0,200}>")
+# An entry of a two-column list, as manual pages, help texts and RFCs set them: a short label, a gap of
+# three spaces or more, then its text ("28     Operation timeout. The specified...", "-k, --insecure   Allow...").
+_HANGING = re.compile(r"[ \t]*[^\s<>|#*•]\S{0,24}(?:, \S{1,25})?(?:[ ]{3,}|\t+)(?=\S)")
+_ENTRY_TITLE = 120
+"""Characters at most of an entry's first unit after its label, for the label and it to head the entry: a title
+("Operation timeout."), not the first sentence of a clause that states a term of its own."""
 _HEADING_OPEN = re.compile(r"<h[1-6]\b[^<>]{0,200}>", re.IGNORECASE)
 # Sections that list the document's sources rather than say anything: a web page's references
 # run to most of its length, and their titles match every query. "Notes" is not among them:
@@ -167,6 +176,13 @@ def analyse_layout(
         for k in range(first, stop):
             if k != section:
                 layout.section[k] = section
+        if (
+            first not in titles
+            and stop - first > 1
+            and _hanging_entry(text, sentences[first][0], sentences[first][1], sentences[stop - 1][1])
+        ):
+            # An entry of a two-column list: its label heads what it says ("28  Operation timeout. The time-out...").
+            layout.heading[first + 1 : stop] = [first] * (stop - first - 1)
         header = -1
         for k in range(first, stop):  # in a table, a row of header cells alone heads the rows under it
             if _is_header_row(units[k]):
@@ -186,6 +202,22 @@ def analyse_layout(
         if sources:
             flags[k] |= SentenceFlag.REFERENCES
     return layout
+
+
+def _hanging_entry(text: str, start: int, first_end: int, end: int) -> bool:
+    """Whether the paragraph `text[start:end]`, whose first unit ends at `first_end`, is an entry of a two-column
+    list: it opens its line with a short label, a gap and the entry's text, and every line after the first is
+    indented to where that text begins (the label hangs out to the left). Justified prose has wide gaps too, but
+    its lines start at one margin."""
+    line_start = text.rfind("\n", 0, start) + 1
+    if text[line_start:start].strip():
+        return False  # the paragraph does not open its line
+    match = _HANGING.match(text, line_start, min(end, line_start + 200))
+    if match is None or first_end - match.end() > _ENTRY_TITLE:
+        return False
+    column = match.end() - line_start
+    lines = text[line_start:end].split("\n")[1:]
+    return all(len(line) - len(line.lstrip(" ")) == column for line in lines if line.strip())
 
 
 _FENCE = re.compile(r"[ ]{0,3}(?:`{3,}|~{3,})")  # a unit that opens with a code fence's mark
