@@ -198,6 +198,21 @@ def test_refine_keeps_right_plans_and_revised_ones() -> None:
     assert progress[-1] == (2, 2, "kept 2")
 
 
+def test_refine_runs_plans_with_the_papers_executor_when_asked() -> None:
+    dataset = load_dataset(QUALITY)
+    llm = refining_fake()
+    pearl = Pearl(llm=llm, settings=load_settings(cache=False))
+    result = asyncio.run(refine_demos(pearl, dataset, dataset.questions[:1], rounds=1, method="pearl-fulldoc"))
+    kinds = {(r.prompt or "").split(".")[0] for r in llm.history}
+    assert "step_paper" in kinds and not kinds & {"step", "step_nodoc"}  # the whole document, as the paper's steps
+    assert result.records[0].revisions == 1 and "plans run by pearl-fulldoc" in (result.store.note or "")
+    assert "step_paper" in result.store.prompts and "step" not in result.store.prompts
+    assert _run_about(pearl, 1, "pearl-fulldoc")["--method"] == "pearl-fulldoc"
+    assert "--method" not in _run_about(pearl, 1)  # a run begun before --method existed resumes
+    with pytest.raises(ConfigError, match="method 'rag' plans none; choose pearl, pearl-fulldoc"):
+        asyncio.run(refine_demos(pearl, dataset, dataset.questions[:1], method="rag"))
+
+
 def test_refine_without_rounds_keeps_only_right_plans() -> None:
     dataset = load_dataset(QUALITY)
     pearl = Pearl(llm=refining_fake(), settings=load_settings(cache=False))
@@ -619,3 +634,11 @@ def test_refinement_stops_once_question_after_question_gets_no_answer(tmp_path: 
             )
         )
     assert len(dataset.questions) > 4 and len({r.messages[-1].content for r in llm.history}) <= 4
+
+
+def test_refine_refuses_a_method_that_plans_nothing_before_any_call(tmp_path: Path) -> None:
+    demos = tmp_path / "demos.jsonl"
+    args = ["refine", "--train", str(QUALITY), "--limit", "1", "-m", "direct", "-o", str(demos), "--no-cache"]
+    result = runner.invoke(app, [*args, "--base-url", "http://127.0.0.1:9/v1", "--model", "m"])
+    assert result.exit_code != 0 and "method 'direct' plans none; choose pearl, pearl-fulldoc" in result.stderr
+    assert "Traceback" not in result.output and not demos.exists()

@@ -8,6 +8,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from pearl._pearl import DEFAULT_METHOD
 from pearl._text import shorten
 from pearl.actions import ActionLibrary, load_library, save_library, seed_library
 from pearl.cli._app import app
@@ -315,6 +316,15 @@ def refine_command(
         int,
         typer.Option("--rounds", metavar="N", help="Feedback rounds for a wrong plan (the paper's code: 3).", min=0),
     ] = 3,
+    method: Annotated[
+        str,
+        typer.Option(
+            "--method",
+            "-m",
+            metavar="NAME",
+            help="What runs each plan: pearl, or pearl-fulldoc (the paper's executor, as the paper refined).",
+        ),
+    ] = DEFAULT_METHOD,
     holdout: Annotated[
         int,
         typer.Option(
@@ -363,6 +373,7 @@ def refine_command(
                 dataset,
                 training,
                 rounds=rounds,
+                method=method,
                 concurrency=concurrency,
                 name=out.stem,
                 on_progress=bar,

@@ -30,13 +30,14 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError
 
-from pearl._pearl import Pearl
+from pearl._pearl import DEFAULT_METHOD, Pearl
 from pearl._text import STOP_WORDS, counted
 from pearl.actions import ActionLibrary
-from pearl.errors import LLMError, PearlError, PlanParseError, stops_a_run, unanswered
+from pearl.errors import ConfigError, LLMError, PearlError, PlanParseError, stops_a_run, unanswered
 from pearl.eval import Dataset, EvalQuestion, Silence, score_answer
 from pearl.execution import AUTO_SHARE
 from pearl.llm import output_mode
+from pearl.methods import METHODS
 from pearl.models import Answer, Document, Trace, Usage
 from pearl.planning import (
     Demo,
@@ -71,6 +72,8 @@ _FREE_TEXT_PASS = 0.5  # token F1 at which a free-text answer counts as right
 _REFINE_SHARES = {"question": 0.25, "options_block": 0.3, "plan": 0.5, "errors": 0.5, "earlier": 1.0}
 _MIN_TELLING_WORDS = 2
 _PROMPTS = ("plan", "plan_fix", "refine", "step", "step_nodoc", "answer", "choose")
+"""The prompts of a refinement with the `pearl` method, in the order its run key joins them (kept as they were: a run
+begun before another method could be chosen resumes); with another method, `refine` and what that method sends."""
 
 
 class RefineRecord(BaseModel):
@@ -210,9 +213,10 @@ def _documents(dataset: Dataset) -> dict[str, Document]:
 class _Refiner:
     """One refinement run: the pipeline, the prompts, the grammar mode, usage so far."""
 
-    def __init__(self, pearl: Pearl, rounds: int) -> None:
+    def __init__(self, pearl: Pearl, rounds: int, method: str) -> None:
         self.pearl = pearl
         self.rounds = rounds
+        self.method = method
         self.library: ActionLibrary = pearl.library
         self.template = load_prompt("refine")
         self.usage = Usage()
@@ -222,7 +226,7 @@ class _Refiner:
         return Trace(question=question.text, method="refine", backend=llm.backend, model=llm.model)
 
     async def _run(self, document: Document, question: Question, plan: Plan) -> Answer:
-        answer = await self.pearl.arun_plan(document, question, plan)
+        answer = await self.pearl.arun_plan(document, question, plan, method=self.method)
         self.usage = self.usage + answer.usage
         return answer
 
@@ -291,7 +295,7 @@ class _Refiner:
         record = RefineRecord(id=eval_question.id, question=eval_question.question)
         golds = _golds(question, eval_question)
         try:
-            answer = await self.pearl.aask(document, question)
+            answer = await self.pearl.aask(document, question, method=self.method)
         except PearlError as exc:
             if stops_a_run(exc):
                 raise
@@ -338,40 +342,45 @@ class _Refiner:
         return record, None
 
 
-def _run_key(pearl: Pearl, rounds: int) -> str:
+def _run_key(pearl: Pearl, rounds: int, method: str = DEFAULT_METHOD) -> str:
     """What a refinement run's rows depend on: library, starting demos, prompts, model, limits."""
-    return hashlib.sha256("|".join(_run_parts(pearl, rounds)).encode()).hexdigest()[:24]
+    return hashlib.sha256("|".join(_run_parts(pearl, rounds, method)).encode()).hexdigest()[:24]
 
 
-def _run_parts(pearl: Pearl, rounds: int) -> list[str]:
+def _run_parts(pearl: Pearl, rounds: int, method: str = DEFAULT_METHOD) -> list[str]:
     return [
         pearl.library.fingerprint,
         pearl.demos.fingerprint,
-        *_prompt_ids(),
+        *_prompt_ids(method),
         pearl.llm.backend,
         pearl.llm.model,
         output_mode(pearl.llm),
-        *_limits(pearl, rounds).values(),
+        *_limits(pearl, rounds, method).values(),
     ]
 
 
-def _run_about(pearl: Pearl, rounds: int) -> dict[str, str]:
+def _run_about(pearl: Pearl, rounds: int, method: str = DEFAULT_METHOD) -> dict[str, str]:
     """`_run_parts` in words, to say what differs from the run that wrote a progress file."""
     return {
         "library": f"{pearl.library.name} v{pearl.library.version}",
         "demonstrations": f"{counted(len(pearl.demos.demos), 'demo')} ({pearl.demos.fingerprint[:8]})",
-        "prompts": ", ".join(_prompt_ids()),
+        "prompts": ", ".join(_prompt_ids(method)),
         "model": f"{pearl.llm.model} ({pearl.llm.backend})",
         "replies": output_mode(pearl.llm),
-        **_limits(pearl, rounds),
+        **_limits(pearl, rounds, method),
     }
 
 
-def _prompt_ids() -> list[str]:
-    return [load_prompt(name).id for name in _PROMPTS]
+def _prompt_names(method: str) -> tuple[str, ...]:
+    """The prompts a refinement with `method` sends (see `_PROMPTS`)."""
+    return _PROMPTS if method == DEFAULT_METHOD else tuple(dict.fromkeys(("refine", *METHODS[method].sends)))
 
 
-def _limits(pearl: Pearl, rounds: int) -> dict[str, str]:
+def _prompt_ids(method: str) -> list[str]:
+    return [load_prompt(name).id for name in _prompt_names(method)]
+
+
+def _limits(pearl: Pearl, rounds: int, method: str) -> dict[str, str]:
     """The run's limits, by the option or setting that sets each, in the order its key joins them."""
     settings = pearl.settings
     budget = str(settings.step_budget)
@@ -379,6 +388,8 @@ def _limits(pearl: Pearl, rounds: int) -> dict[str, str]:
     if settings.step_budget == "auto" and settings.step_share != AUTO_SHARE:
         budget += f"@{settings.step_share}"
     return {
+        # The method only where it is not the default: runs begun before it could be chosen keep their key.
+        **({"--method": method} if method != DEFAULT_METHOD else {}),
         "--rounds": str(rounds),
         "max_steps": str(settings.max_steps),
         "plan_attempts": str(settings.plan_attempts),
@@ -406,19 +417,22 @@ async def refine_demos(
     questions: Sequence[EvalQuestion],
     *,
     rounds: int = 3,
+    method: str = DEFAULT_METHOD,
     concurrency: int | None = None,
     name: str = "refined",
     on_progress: Progress | None = None,
     progress_file: str | os.PathLike[str] | None = None,
     fresh: bool = False,
 ) -> RefineResult:
-    """Run `pearl` on training questions with gold answers and keep the plans that led to the gold answer.
+    """Run a planned method on training questions with gold answers and keep the plans that led to the gold answer.
 
     Args:
         pearl: the pipeline (its model, settings, library, and the demos it starts from).
         dataset: where the questions' documents are.
         questions: training questions (see `pearl.eval.select_questions`).
         rounds: feedback rounds at most for a plan that led to a wrong answer (0: none; 3, the paper's code's).
+        method: the planned method that runs each plan: `pearl`, whose planner the demonstrations serve, or
+            `pearl-fulldoc`, the paper's executor, as the paper refined.
         concurrency: questions in flight at once (default: the settings' concurrency).
         name: the new store's name.
         on_progress: told `(done, total, status)` after each question (resumed ones included).
@@ -432,20 +446,23 @@ async def refine_demos(
 
     Raises:
         RunBusyError: another process is writing the same progress file.
-        ConfigError: the progress file is another run's (see `ProgressFile.open`).
+        ConfigError: the progress file is another run's (see `ProgressFile.open`), or `method` plans no plan.
 
     Returns:
         The kept demonstrations as a store (tagged with the library's fingerprint and the
         prompts that made them), and what happened to each question.
     """
     started = time.perf_counter()
-    refiner = _Refiner(pearl, max(0, rounds))
+    if method not in METHODS or not METHODS[method].planned:
+        planned = ", ".join(name for name, m in METHODS.items() if m.planned)
+        raise ConfigError(f"refinement runs plans: method {method!r} plans none; choose {planned}")
+    refiner = _Refiner(pearl, max(0, rounds), method)
     documents = _documents(dataset)
     progress = ProgressFile(
         Path(progress_file) if progress_file is not None else None,
         "refine",
-        _run_key(pearl, rounds),
-        _run_about(pearl, rounds),
+        _run_key(pearl, rounds, method),
+        _run_about(pearl, rounds, method),
     )
     progress.open(fresh=fresh)
     try:
@@ -499,9 +516,10 @@ async def refine_demos(
             library=pearl.library.fingerprint,
             note=(
                 f"Kept by self-refinement on {len(questions)} question(s) of {dataset.path} with {pearl.llm.model}, "
-                f"library {pearl.library.name} v{pearl.library.version}, up to {rounds} revision round(s)."
+                f"library {pearl.library.name} v{pearl.library.version}, up to {rounds} revision round(s)"
+                + (f", plans run by {method}." if method != DEFAULT_METHOD else ".")
             ),
-            prompts={n: load_prompt(n).id for n in _PROMPTS},
+            prompts={n: load_prompt(n).id for n in _prompt_names(method)},
             demos=demos,
         )
         if not any(record.model_failed for record, _ in finished):
