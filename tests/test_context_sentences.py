@@ -472,6 +472,13 @@ but its lines start at one margin.
 """
 
 
+def test_a_section_numbered_on_two_levels_is_a_heading_in_any_case() -> None:
+    for title in ("2.1 Data collection", "4.11. How do I match only the first occurrence of a pattern?"):
+        assert is_heading(title), title
+    for sentence in ("2.5 million people live there", "1.1 The term of this Agreement is five years.", "1. Install it"):
+        assert not is_heading(sentence), sentence
+
+
 def test_a_two_column_entry_is_headed_by_its_label() -> None:
     # A manual page's exit code: "28" and its title, then a sentence the question's words never reach.
     index = index_document(EXIT_CODES, cache=False, ner=False)
@@ -484,6 +491,16 @@ def test_a_two_column_entry_is_headed_by_its_label() -> None:
     # Prose with wide gaps is no entry (its lines start at one margin), nor a label on its own line.
     assert index.sent_heading[next(i for i, t in enumerate(text) if t.startswith("It has wide gaps"))] == -1
     assert index.sent_heading[next(i for i, t in enumerate(text) if t.startswith("Every transfer"))] == -1
+    # As `man curl | col -b` saves it: the lines under an entry indented with a tab.
+    saved = "       28     Operation timeout. The specified time-out period was reached ac-\n\t      cording to them.\n"
+    index = index_document(saved, cache=False, ner=False)
+    assert index.sent_heading[1] == 0
+    # A line of prose alone with a wide gap after its first word, a Markdown list item: no entries.
+    for alone in (
+        "The   committee met on Tuesday. It approved the budget.\n\nLater it rained. Nobody came.\n",
+        "-   Install the package. It pulls numpy. And more text that is\n    wrapped under it.\n",
+    ):
+        assert all(h == -1 for h in index_document(alone, cache=False, ner=False).sent_heading), alone
     # So the question finds the sentence that answers it.
     chosen = compress(index, "What does exit code 28 mean?", 60)
     assert "The specified time-out period" in chosen.text

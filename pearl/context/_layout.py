@@ -7,9 +7,10 @@ at compression time. In markup (a web page flattened to text) the `<H1>`..`<H6>`
 the headings, and a list item or a table row never is one, however title-like, except that a
 row of header cells alone heads the rows under it ("Population", then "2018 census |
 4,699,755"); in Markdown (and HTML files, read as Markdown headings) a `## ...` line is one.
-An entry of a two-column list, as manual pages and help texts set them ("28     Operation timeout.
-The specified time-out period was reached..."), is headed by its label and title: the sentences
-after them say what the label means, in words a question about the label never uses.
+An entry of a two-column list, as manual pages set them ("28     Operation timeout. The specified
+time-out period was reached..."), is headed by its label and title: the sentences after them say
+what the label means, in words a question about the label never uses. A section numbered on two
+levels or more is a heading whatever its case ("2.1 Data collection", a FAQ's "4.11. How do I...?").
 Tables of contents repeat every heading word and page headers repeat on every page: both are
 marked so compression can discount them (a table of contents by its dot leaders, or as three
 or more lines in a row that each name a heading further on). So is a list of sources, under a
@@ -33,6 +34,9 @@ _ENUMERATOR = re.compile(
     re.IGNORECASE,
 )
 _HEADING_WORD = re.compile(r"[^\W\d_][\w'’\-/&]*")
+# A section numbered on two levels or more, then a title in any case, asked or named: "2.1 Data collection",
+# "4.11. How do I match only the first occurrence?" (not "2.5 million people...", "1.1 The term is five years.").
+_NUMBERED_TITLE = re.compile(r"[ \t]*\d{1,3}(?:\.\d{1,3})+\.?[ \t]+[A-Z][^\n]{0,100}(?<![.,;:!])$")
 _SMALL_WORDS = frozenset("of and the to in for or a an on with by upon as at from its their our your his her".split())
 # Dot leaders then a page number, or the letter that ends a list of exhibits ("SUBLEASE . . . M",
 # "SCHEDULE . . . B-2"). Bounded repeats keep a line of 200,000 dots linear.
@@ -52,7 +56,7 @@ _BULLET = re.compile(r"[-*•▪●◦–|][ \t]")  # a list item, or a Markdown
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]{0,9}\b[^<>]{0,200}>")
 # An entry of a two-column list, as manual pages, help texts and RFCs set them: a short label, a gap of
 # three spaces or more, then its text ("28     Operation timeout. The specified...", "-k, --insecure   Allow...").
-_HANGING = re.compile(r"[ \t]*[^\s<>|#*•]\S{0,24}(?:, \S{1,25})?(?:[ ]{3,}|\t+)(?=\S)")
+_HANGING = re.compile(r"[ \t]*(?![-+–][ \t])[^\s<>|#*•]\S{0,24}(?:, \S{1,25})?(?:[ ]{3,}|[ ]*\t[ \t]*)(?=\S)")
 _ENTRY_TITLE = 120
 """Characters at most of an entry's first unit after its label, for the label and it to head the entry: a title
 ("Operation timeout."), not the first sentence of a clause that states a term of its own."""
@@ -106,6 +110,8 @@ def is_heading(text: str) -> bool:
         return 0 < len(_HEADING_WORD.findall(underlined["title"])) <= 15
     if _TAG.search(text) or _BULLET.match(text) or _SUBSTITUTIONS.match(text) or _FENCE.match(text):
         return False  # markup says which units are headings: a list item is not one, nor a block of code
+    if _NUMBERED_TITLE.match(text) and "\n" not in text.strip() and len(_HEADING_WORD.findall(text)) <= 12:
+        return True
     if len(text) > 120 or text.endswith((",", ";", "?", "!", '"', "”")) or text.startswith(('"', "“", "'")):
         return False
     label = _ENUMERATOR.match(text)
@@ -165,8 +171,10 @@ def analyse_layout(
         flags[i] |= SentenceFlag.TOC
         titles.discard(i)
     _under_headings(units, normalised, titles, flags)
+    bounds = list(zip(starts, [*starts[1:], size], strict=True))  # paragraph first..stop-1
+    entries = [_entry(text, sentences[first][0], sentences[first][1], sentences[stop - 1][1]) for first, stop in bounds]
     section = -1
-    for first, stop in zip(starts, [*starts[1:], size], strict=True):  # paragraph first..stop-1
+    for n, (first, stop) in enumerate(bounds):
         if first in titles:
             flags[first] |= SentenceFlag.HEADING
             if stop - first == 1:
@@ -176,11 +184,7 @@ def analyse_layout(
         for k in range(first, stop):
             if k != section:
                 layout.section[k] = section
-        if (
-            first not in titles
-            and stop - first > 1
-            and _hanging_entry(text, sentences[first][0], sentences[first][1], sentences[stop - 1][1])
-        ):
+        if first not in titles and stop - first > 1 and _listed_entry(entries, n):
             # An entry of a two-column list: its label heads what it says ("28  Operation timeout. The time-out...").
             layout.heading[first + 1 : stop] = [first] * (stop - first - 1)
         header = -1
@@ -204,20 +208,35 @@ def analyse_layout(
     return layout
 
 
-def _hanging_entry(text: str, start: int, first_end: int, end: int) -> bool:
-    """Whether the paragraph `text[start:end]`, whose first unit ends at `first_end`, is an entry of a two-column
-    list: it opens its line with a short label, a gap and the entry's text, and every line after the first is
-    indented to where that text begins (the label hangs out to the left). Justified prose has wide gaps too, but
-    its lines start at one margin."""
-    line_start = text.rfind("\n", 0, start) + 1
-    if text[line_start:start].strip():
-        return False  # the paragraph does not open its line
-    match = _HANGING.match(text, line_start, min(end, line_start + 200))
+def _entry(text: str, start: int, first_end: int, end: int) -> tuple[int, bool] | None:
+    """Where the text of the paragraph `text[start:end]` (its first unit ending at `first_end`) begins, and whether
+    it runs on to more lines, if the paragraph may be an entry of a two-column list: it opens its line with a short
+    label, a gap and the entry's text, and every line after the first is indented to where that text begins (the
+    label hangs out to the left; columns as a terminal shows tabs). Justified prose has wide gaps too, but its
+    lines start at one margin. None where it is no such entry."""
+    line_start = text.rfind("\n", max(0, start - _ENTRY_TITLE), start) + 1
+    if (line_start == 0 and start > _ENTRY_TITLE) or text[line_start:start].strip():
+        return None  # the paragraph does not open its line
+    match = _HANGING.match(text, line_start, min(end, line_start + 2 * _ENTRY_TITLE))
     if match is None or first_end - match.end() > _ENTRY_TITLE:
+        return None
+    column = len(text[line_start : match.end()].expandtabs())
+    lines = [line.expandtabs() for line in text[match.end() : end].split("\n")[1:] if line.strip()]
+    if any(len(line) - len(line.lstrip(" ")) != column for line in lines):
+        return None
+    return column, bool(lines)
+
+
+def _listed_entry(entries: list[tuple[int, bool] | None], n: int) -> bool:
+    """Whether paragraph `n` is an entry of a two-column list (see `_entry`): its text runs on to lines indented
+    under it, or a paragraph next to it is an entry whose text begins in the same column (a line of prose
+    alone, with a wide gap after its first word, is none)."""
+    entry = entries[n]
+    if entry is None:
         return False
-    column = match.end() - line_start
-    lines = text[line_start:end].split("\n")[1:]
-    return all(len(line) - len(line.lstrip(" ")) == column for line in lines if line.strip())
+    column, runs_on = entry
+    neighbours = (entries[k] for k in (n - 1, n + 1) if 0 <= k < len(entries))
+    return runs_on or any(other is not None and other[0] == column for other in neighbours)
 
 
 _FENCE = re.compile(r"[ ]{0,3}(?:`{3,}|~{3,})")  # a unit that opens with a code fence's mark
