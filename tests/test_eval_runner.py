@@ -29,6 +29,7 @@ from pearl.eval import (
     select_questions,
     summarize,
 )
+from pearl.eval import _runner as runner_module
 from pearl.llm import Completion, CompletionRequest, FakeLLM
 from pearl.models import Answer
 from pearl.questions import Question
@@ -95,7 +96,9 @@ def test_rerun_skips_finished_pairs_and_resumes_the_rest(tmp_path: Path) -> None
     assert summary.methods[0].n == 10 and len(lines_of(out)) == 10
 
 
-def test_results_of_changed_prompts_run_again_on_resume(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_results_of_changed_prompts_run_again_on_resume(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = tmp_path / "run"
     data = load_dataset(QUESTIONS)
     fake = counting_fake_llm()
@@ -112,12 +115,20 @@ def test_results_of_changed_prompts_run_again_on_resume(tmp_path: Path, caplog: 
     with caplog.at_level("WARNING", logger="pearl"):
         summary = run_eval(pearl_with(fake), data, ["direct", "rag"], out, limit=3)
     assert len(fake.history) == 8  # the two rows of the old prompt ran again; nothing else did
-    assert "2 results (2 of direct) were answered with prompts that have changed since" in caplog.text
+    assert "2 results (2 of direct) were answered with prompts or an index that have changed since" in caplog.text
     latest = latest_rows(load_results(out))
     assert sorted(str(row.prompts_sha256) for (_, method), row in latest.items() if method == "direct") == sorted(
         [now, now, "None"]
     )
     assert summary.methods[0].n == 3 and len(lines_of(out)) == 8
+    # A new index pipeline chooses other evidence: rag's rows run again, direct's (which reads no index) stand.
+    monkeypatch.setattr(runner_module, "PIPELINE_VERSION", runner_module.PIPELINE_VERSION + 1)
+    runner_module._prompts_hash.cache_clear()
+    try:
+        run_eval(pearl_with(fake), data, ["direct", "rag"], out, limit=3)
+    finally:
+        runner_module._prompts_hash.cache_clear()  # the hashes of this pipeline, for the other tests
+    assert len(fake.history) == 11 and "3 results (3 of rag)" in caplog.text
 
 
 def test_partial_last_line_is_cut_away_and_never_glued(tmp_path: Path) -> None:

@@ -169,6 +169,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "AUTO_CHARS",
         "DENSE_INSTALL",
         "FILE_LINE",
+        "PIPELINE_VERSION",
         "CompressedContext",
         "DocumentIndex",
         "Embedder",

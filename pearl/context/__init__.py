@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from pearl.context._cache import PIPELINE_VERSION
 from pearl.context._compress import (
     FILE_LINE,
     Weights,
@@ -49,6 +50,7 @@ __all__ = [
     "AUTO_CHARS",
     "DENSE_INSTALL",
     "FILE_LINE",
+    "PIPELINE_VERSION",
     "CompressedContext",
     "DocumentIndex",
     "Embedder",

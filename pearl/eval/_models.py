@@ -123,8 +123,8 @@ class ResultRow(BaseModel):
     )
     prompts_sha256: str | None = Field(
         default=None,
-        description="the hash of the prompt templates the method may send (`Method.sends`), so a resumed run can "
-        "tell they changed since; None in rows of older runs",
+        description="the hash of the prompt templates the method may send (`Method.sends`) and, where it reads the "
+        "index, the index pipeline's version, so a resumed run can tell they changed since; None in rows of older runs",
     )
     evidence_shown: bool | None = Field(
         default=None,

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import hashlib
 import json
 import logging
@@ -37,7 +38,7 @@ from pearl._pearl import Pearl, run_blocking
 from pearl._text import counted
 from pearl._version import __version__
 from pearl.config import DEFAULT_CONTEXT_WINDOW, Settings
-from pearl.context import AUTO_CHARS, DocumentIndex, dense_wanted
+from pearl.context import AUTO_CHARS, PIPELINE_VERSION, DocumentIndex, dense_wanted
 from pearl.errors import (
     ConfigError,
     DatasetError,
@@ -583,7 +584,7 @@ async def arun_eval(
             if other_prompts:
                 which = ", ".join(f"{n:,} of {m}" for m, n in other_prompts.items())
                 log.warning(
-                    "%s: %s were answered with prompts that have changed since; they run again",
+                    "%s: %s were answered with prompts or an index that have changed since; they run again",
                     out,
                     f"{counted(other_prompts.total(), 'result')} ({which})",
                 )
@@ -709,16 +710,20 @@ def _plan_hash(plan: str) -> str:
     return hashlib.sha256(plan.encode("utf-8")).hexdigest()[:16]
 
 
+@functools.cache
 def _prompts_hash(method: str) -> str:
-    """What the prompt templates `method` may send are (their ids, which change with their text)."""
+    """What the prompt templates `method` may send are (their ids, which change with their text), and for a method
+    that reads the document's index, which version of the index pipeline chose what they show."""
     ids = sorted(load_prompt(name).id for name in METHODS[method].sends)
+    if method not in _NO_INDEX:
+        ids.append(f"index v{PIPELINE_VERSION}")
     return hashlib.sha256("\n".join(ids).encode("utf-8")).hexdigest()[:16]
 
 
 def _ran_other_prompts(row: ResultRow) -> bool:
-    """Whether `row` was answered with prompt templates other than this pearl's (edited, or a newer version since the
-    run began): it runs again on a resumed run, so that no method's results mix two prompts. Rows of runs before
-    rows kept it cannot tell, and stand."""
+    """Whether `row` was answered with prompt templates, or an index, other than this pearl's (edited, or a newer
+    version since the run began): it runs again on a resumed run, so that no method's results mix two. Rows of runs
+    before rows kept it cannot tell, and stand. (Other changes to the code that fills the prompts go unseen.)"""
     return row.prompts_sha256 is not None and row.prompts_sha256 != _prompts_hash(row.method)
 
 

@@ -146,7 +146,7 @@ def summarize(
     """Summarise result rows: per method score and cost, by question type and split, paired comparisons.
 
     Args:
-        rows: result rows; repeats of a (question, method) pair are reduced to the last without an error.
+        rows: result rows; repeats of a (question, method) pair are reduced as `latest_rows` does.
         methods: methods to report, in this order; default: those in `rows`, in order of appearance.
         run: the run's settings, kept in the summary.
         title: a heading for the report.
