@@ -240,6 +240,25 @@ def test_rejected_revision_is_fed_back() -> None:
     assert "rejected by the checker" in shown and "NO_SUCH_ACTION" in shown
 
 
+def test_the_newest_rejected_revision_comes_first_as_written() -> None:
+    # Cut to fit the window, a prompt keeps the beginning of its errors: the newest rejection must be there.
+    dataset = load_dataset(QUALITY)
+    replies = iter(["s1 = ONE_BAD(CTX)", "s1 = TWO_BAD(CTX)\ns2 = ANSWER(s1, 'x')", REVISED])
+
+    def reply(request: CompletionRequest) -> str:
+        if (request.prompt or "").startswith("refine."):
+            return next(replies)
+        return str(refining_fake().default(request))  # type: ignore[misc,operator]
+
+    llm = FakeLLM(default=reply)
+    pearl = Pearl(llm=llm, settings=load_settings(cache=False))
+    result = asyncio.run(refine_demos(pearl, dataset, dataset.questions[:1], rounds=1))
+    assert result.records[0].kept == "correct after 1 revision"
+    third = [r for r in llm.history if (r.prompt or "").startswith("refine.")][2].messages[-1].content
+    assert "It read:\ns1 = TWO_BAD(CTX)\ns2 = ANSWER(s1, 'x')" in third  # whole, its lines as they were
+    assert third.index("TWO_BAD") < third.index("ONE_BAD")
+
+
 def test_a_revision_the_checker_never_passes_uses_its_round() -> None:
     dataset = load_dataset(QUALITY)
 

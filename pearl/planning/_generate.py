@@ -222,15 +222,27 @@ def plan_rules(
     }
 
 
-def read_plan_reply(text: str, mode: OutputMode, library: ActionLibrary, max_steps: int) -> Plan:
-    """Parse a planner's reply written in `mode` (JSON or the plan language).
+def read_plan_reply(
+    text: str, mode: OutputMode, library: ActionLibrary, max_steps: int, *, cut_at: int | None = None
+) -> Plan:
+    """Parse a planner's reply written in `mode` (JSON or the plan language); `cut_at`: the reply's token limit,
+    where the server cut the reply there (`finish_reason` "length").
 
     Raises:
-        PlanParseError: the reply is not a valid plan; the message says what to fix.
+        PlanParseError: the reply is not a valid plan; the message says what to fix (of a cut reply: that it was
+            cut, not only where, which is all the parser sees).
     """
-    if mode == "json":
-        return plan_from_json(text, library, max_steps=max_steps)
-    return parse_plan(text, library, max_steps=max_steps)
+    try:
+        if mode == "json":
+            return plan_from_json(text, library, max_steps=max_steps)
+        return parse_plan(text, library, max_steps=max_steps)
+    except PlanParseError as exc:
+        if cut_at is None:
+            raise
+        raise PlanParseError(
+            f"the reply was cut off at its limit of {cut_at} tokens ({exc}); write fewer steps, "
+            "with shorter arguments and explanations"
+        ) from None
 
 
 async def generate_plan(
@@ -292,14 +304,10 @@ async def generate_plan(
             f"plan (attempt {attempt})", template, messages, place=(attempt, max_attempts), **params
         )
         try:
-            plan = read_plan_reply(reply.text, mode, library, max_steps)
+            cut_at = reply_tokens if reply.finish_reason == "length" else None
+            plan = read_plan_reply(reply.text, mode, library, max_steps, cut_at=cut_at)
         except PlanParseError as exc:
             error = str(exc)
-            if reply.finish_reason == "length":  # the parser's complaint is about where the reply was cut, not why
-                error = (
-                    f"the reply was cut off at its limit of {reply_tokens} tokens ({error}); write fewer steps, "
-                    "with shorter arguments and explanations"
-                )
             result.attempts.append(PlanAttempt(text=reply.text, error=error))
             recorder.note("plan rejected", error, attempt=attempt)
             continue

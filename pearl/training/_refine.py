@@ -241,7 +241,8 @@ class _Refiner:
         shown = choose_actions(self.library, question.text, [Demo(question=question.text, plan=wrong[-1])])
         mode, params = plan_constraints(self.pearl.llm, shown, max_steps)
         template = self.template
-        rejected: list[str] = []
+        rejected: list[str] = []  # the checker's errors, newest first (what a prompt cut to fit keeps)
+        last = ""  # the newest rejected revision, as written
         error = ""
         trace = self._trace(question)
         recorder = Recorder(self.pearl.llm, trace)
@@ -256,7 +257,7 @@ class _Refiner:
                     options_block=question.options_block(),
                     plan=wrong[-1],
                     earlier="\n\n".join(reversed(wrong[:-1])) or "(none)",
-                    errors="; ".join([*errors, *rejected]) or "(none)",
+                    errors=_feedback(last, rejected, errors),
                     **plan_rules(template, shown, max_steps, mode),
                 )
                 reply = await recorder.acall(
@@ -266,12 +267,13 @@ class _Refiner:
                     place=(attempt, settings.plan_attempts),
                     **params,
                 )
+                cut_at = int(params["max_tokens"]) if reply.finish_reason == "length" else None
                 try:
-                    return read_plan_reply(reply.text, mode, self.library, max_steps)
+                    return read_plan_reply(reply.text, mode, self.library, max_steps, cut_at=cut_at)
                 except PlanParseError as exc:
                     error = str(exc)
-                    text = " ".join(reply.text.split()) or "(empty)"
-                    rejected.append(f"a revision ({text}) was rejected by the checker: {error}")
+                    last = reply.text.strip() or "(empty)"
+                    rejected.insert(0, error)
         finally:
             self.usage = self.usage + trace.usage()
         raise PlanParseError(
@@ -340,6 +342,18 @@ class _Refiner:
                 return self._keep(record, question, golds, plan, f"correct after {counted(round_number, 'revision')}")
             wrong.append(plan.render())
         return record, None
+
+
+def _feedback(last: str, rejected: Sequence[str], rounds: Sequence[str]) -> str:
+    """The `errors` of a revision prompt: the newest revision the checker rejected, as written, and why; why the
+    ones before it were, newest first; then the problems of earlier rounds. Newest first, because a prompt cut to fit
+    the window keeps a field's beginning (`rounds` are oldest first)."""
+    parts = []
+    if rejected:
+        parts.append(f"your last revision was rejected by the checker: {rejected[0]}. It read:\n{last}\n")
+        parts += [f"a revision before it was rejected: {error}" for error in rejected[1:]]
+    parts += reversed(rounds)
+    return "; ".join(parts) or "(none)"
 
 
 def _run_key(pearl: Pearl, rounds: int, method: str = DEFAULT_METHOD) -> str:
