@@ -1,0 +1,35 @@
+"""datasets/usrdocs/build.py: every gold is verbatim, once, in its document (skips where the documents are absent)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from repo_scripts import load_script
+
+from pearl.eval import load_dataset
+
+build = load_script("datasets/usrdocs/build.py")
+
+pytestmark = pytest.mark.skipif(
+    not all(Path(path).is_file() for path in build.DATA), reason="the /usr/share/doc files are not all here"
+)
+
+
+def test_the_set_builds_with_every_gold_verbatim_once(tmp_path: Path) -> None:
+    out = tmp_path / "usrdocs.jsonl"
+    assert build.main([str(out)]) == 0
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == 8 and sum(len(r["instructions"]) for r in rows) == 112
+    for row in rows:
+        assert len(row["instructions"]) == len(row["outputs"])
+        assert all(row["input"].count(gold) == 1 for gold in row["outputs"])
+    assert len(load_dataset(out).questions) == 112  # pearl eval reads it too (as free-text questions)
+
+
+def test_a_gold_that_is_not_in_its_document_stops_the_build(monkeypatch: pytest.MonkeyPatch) -> None:
+    path = next(iter(build.DATA))
+    monkeypatch.setitem(build.DATA, path, [("Who wrote it?", "words this document never says at all")])
+    with pytest.raises(SystemExit, match="question 1: the gold occurs 0 times"):
+        build.build()
