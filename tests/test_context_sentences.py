@@ -724,3 +724,20 @@ def test_a_name_in_camel_case_is_also_searched_by_its_words() -> None:
     assert "donald" in terms("McDonald's menu") and "phone" in terms("the iPhone’s screen")  # no possessive
     # Not every capital inside a word starts one: two letters are no word ("SQuAD" gives no "qu").
     assert set(terms("SQuAD")) == {"squad"} and set(terms("PAPA JOHN'S")) == {"papa", "john"}
+
+
+def test_a_symbol_written_alone_is_also_searched_by_its_name() -> None:
+    # A question says "an actual & character" where a FAQ says "a literal ampersand", or the other way round.
+    assert {"ampersand", "backslash"} <= set(terms("To enter it on the RHS, type '\\&'."))
+    assert "ampersand" in terms("I want an actual & character")
+    assert {"exclam", "bang", "dollar"} <= set(terms("The exclamation mark (!) is special; so is $!"))
+    # A word's own punctuation, or a sign inside a name, is no symbol alone.
+    for text in ("Wow! That was great.", "AT&T and $HOME", "50%", "x^2"):
+        assert not {"exclam", "ampersand", "dollar", "percent", "caret"} & set(terms(text)), text
+    entries = "".join(
+        f"       {sign}      Expands to the {what} of the job most recently run.\n\n"
+        for sign, what in (("?", "exit status"), ("$", "process ID of the shell"), ("!", "process ID"))
+    )
+    index = index_document(entries, cache=False, ner=False)
+    chosen = compress(index, "What does the exclamation mark variable expand to?", 25).text
+    assert "! Expands to the process ID of the job" in chosen and "exit status" not in chosen

@@ -77,15 +77,31 @@ def _cjk_pieces(word: str) -> list[str]:
     return pieces
 
 
+# A symbol written alone, not a word's punctuation ("the exclamation mark (!)", "type '\\&'", "$!", but not "Wow!",
+# "AT&T", "$HOME"), is also the word it is called: a question says "an exclamation mark" or "a literal &" where the
+# document writes the other. Signs a page is full of (Markdown's # and *, a table's |, quotes) are left out.
+_SYMBOL_NAMES = {
+    "!": ("exclamation", "bang"),
+    "&": ("ampersand",),
+    "$": ("dollar",),
+    "%": ("percent",),
+    "~": ("tilde",),
+    "^": ("caret",),
+    "\\": ("backslash",),
+}
+_LONE_SYMBOLS = re.compile(r"(?<![\w!&$%~^\\])[!&$%~^\\]+(?![\w!&$%~^\\])")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _HAS_CAMEL = re.compile(r"[a-z][A-Z]")
 
 
 def terms(text: str) -> list[str]:
     """Index terms of `text`: words minus stop words, stemmed; a name written in camel case
-    ("transferList", "JSONDecodeError") also gives its words ("transfer", "list"; "json", "decode", "error")."""
+    ("transferList", "JSONDecodeError") also gives its words ("transfer", "list"; "json", "decode", "error"), and a
+    symbol written alone its name ("(!)" gives "exclamation" and "bang": `_SYMBOL_NAMES`)."""
     stop = stopwords()
     found = [w for w in words(text) if w not in stop and (len(w) > 1 or w.isdigit())]
+    for run in _LONE_SYMBOLS.findall(text):
+        found.extend(name for symbol in dict.fromkeys(run) for name in _SYMBOL_NAMES[symbol])
     if _HAS_CAMEL.search(text):
         for word in _WORD.findall(text):
             parts = _CAMEL.split(word.removesuffix("'s").removesuffix("’s"))
