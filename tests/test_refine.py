@@ -220,17 +220,21 @@ def test_refine_without_rounds_keeps_only_right_plans() -> None:
     assert result.kept == 1 and [r.revisions for r in result.records] == [0, 0]
 
 
-def test_rejected_revision_is_fed_back() -> None:
-    dataset = load_dataset(QUALITY)
-    llm = refining_fake()
-    replies = iter(["s1 = NO_SUCH_ACTION(CTX)", REVISED])
+def revising_fake(*revisions: str) -> FakeLLM:
+    """`refining_fake`, whose revisions are `revisions` in turn (the last one again once they run out)."""
+    queue = list(revisions)
 
     def reply(request: CompletionRequest) -> str:
         if (request.prompt or "").startswith("refine."):
-            return next(replies)
+            return queue.pop(0) if len(queue) > 1 else queue[0]
         return str(refining_fake().default(request))  # type: ignore[misc,operator]
 
-    llm = FakeLLM(default=reply)
+    return FakeLLM(default=reply)
+
+
+def test_rejected_revision_is_fed_back() -> None:
+    dataset = load_dataset(QUALITY)
+    llm = revising_fake("s1 = NO_SUCH_ACTION(CTX)", REVISED)
     pearl = Pearl(llm=llm, settings=load_settings(cache=False))
     result = asyncio.run(refine_demos(pearl, dataset, dataset.questions[:1], rounds=2))
     # As the paper's code: the checker's errors go back within the round (the correction loop), not using it up.
@@ -243,14 +247,7 @@ def test_rejected_revision_is_fed_back() -> None:
 def test_the_newest_rejected_revision_comes_first_as_written() -> None:
     # Cut to fit the window, a prompt keeps the beginning of its errors: the newest rejection must be there.
     dataset = load_dataset(QUALITY)
-    replies = iter(["s1 = ONE_BAD(CTX)", "s1 = TWO_BAD(CTX)\ns2 = ANSWER(s1, 'x')", REVISED])
-
-    def reply(request: CompletionRequest) -> str:
-        if (request.prompt or "").startswith("refine."):
-            return next(replies)
-        return str(refining_fake().default(request))  # type: ignore[misc,operator]
-
-    llm = FakeLLM(default=reply)
+    llm = revising_fake("s1 = ONE_BAD(CTX)", "s1 = TWO_BAD(CTX)\ns2 = ANSWER(s1, 'x')", REVISED)
     pearl = Pearl(llm=llm, settings=load_settings(cache=False))
     result = asyncio.run(refine_demos(pearl, dataset, dataset.questions[:1], rounds=1))
     assert result.records[0].kept == "correct after 1 revision"
@@ -261,13 +258,7 @@ def test_the_newest_rejected_revision_comes_first_as_written() -> None:
 
 def test_a_revision_the_checker_never_passes_uses_its_round() -> None:
     dataset = load_dataset(QUALITY)
-
-    def reply(request: CompletionRequest) -> str:
-        if (request.prompt or "").startswith("refine."):
-            return "s1 = NO_SUCH_ACTION(CTX)"
-        return str(refining_fake().default(request))  # type: ignore[misc,operator]
-
-    llm = FakeLLM(default=reply)
+    llm = revising_fake("s1 = NO_SUCH_ACTION(CTX)")
     pearl = Pearl(llm=llm, settings=load_settings(cache=False, plan_attempts=3))
     result = asyncio.run(refine_demos(pearl, dataset, dataset.questions[:1], rounds=2))
     assert result.kept == 0 and result.records[0].revisions == 2

@@ -14,17 +14,19 @@ with a gold answer that is a verbatim span of the document, spread over the whol
 
 Each gold is written with single spaces; the document's own text (its line breaks and
 indentation) is what is written out, found by a whitespace-tolerant match, so every gold is
-verbatim in its document. The script stops, naming the question, if a gold is not found exactly
-once. The output layout is the one datasets/licences/build.py writes (one L-Eval row a document).
+verbatim in its document. A document not installed, or a gold its text lacks (another release
+may word it otherwise), is left out and named. The output layout is the one the other sets'
+builders write (one L-Eval row a document; `datasets/_rows.py`).
 """
 
 from __future__ import annotations
 
 import gzip
-import json
-import re
 import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _rows import build_rows, write_rows
 
 SOURCE = "usrdocs"
 
@@ -505,51 +507,29 @@ DATA: dict[str, list[tuple[str, str]]] = {
 }
 
 
-def read(path: str) -> str:
-    """The document's text, decompressed if it is gzipped."""
-    if path.endswith(".gz"):
-        with gzip.open(path) as handle:
-            return handle.read().decode("utf-8")
-    return Path(path).read_bytes().decode("utf-8")
+def read(path: str) -> tuple[str | None, str]:
+    """The document's text (decompressed where it is gzipped), or None and why not."""
+    try:
+        if path.endswith(".gz"):
+            with gzip.open(path) as handle:
+                return handle.read().decode("utf-8"), ""
+        return Path(path).read_text(encoding="utf-8"), ""
+    except FileNotFoundError:
+        return None, f"no {path} (its Debian package is not installed)"
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        return None, f"{path}: {exc}"
 
 
-def build() -> list[dict[str, object]]:
-    """One L-Eval row per document; `SystemExit` naming the question whose gold is not found exactly once."""
-    rows: list[dict[str, object]] = []
-    for path, questions in DATA.items():
-        text = read(path)
-        golds = []
-        for number, (_, gold) in enumerate(questions, 1):
-            pattern = re.compile(r"\s+".join(re.escape(word) for word in gold.split()))
-            found = [m.group() for m in pattern.finditer(text)]
-            if len(found) != 1:
-                raise SystemExit(f"{path} question {number}: the gold occurs {len(found)} times: {gold!r}")
-            assert found[0] in text
-            golds.append(found[0])
-        rows.append(
-            {
-                "input": text,
-                "instructions": [q for q, _ in questions],
-                "outputs": golds,
-                "source": SOURCE,
-                "evaluation": "f1",  # free-text answers, as in the L-Eval contracts
-            }
-        )
-    return rows
+def build() -> tuple[list[dict[str, object]], list[str]]:
+    """One L-Eval row per document found, and what was left out (a document not installed, a gold it lacks)."""
+    return build_rows(DATA, read, SOURCE, "not read")
 
 
 def main(argv: list[str]) -> int:
     if len(argv) != 1:
         print("usage: python datasets/usrdocs/build.py OUT.jsonl", file=sys.stderr)
         return 2
-    missing = [path for path in DATA if not Path(path).is_file()]
-    if missing:
-        print(f"missing: {', '.join(missing)}", file=sys.stderr)
-        return 2
-    rows = build()
-    Path(argv[0]).write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8")
-    print(f"wrote {argv[0]}: {len(rows)} documents, {sum(len(q) for q in DATA.values())} questions")
-    return 0
+    return write_rows(argv[0], *build(), "documents")
 
 
 if __name__ == "__main__":
