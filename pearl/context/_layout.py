@@ -54,8 +54,9 @@ _UNDERLINED = re.compile(
 _SUBSTITUTIONS = re.compile(r"^(?:\|[^|\n]{1,80}\|[ \t_]*)+$")
 _BULLET = re.compile(r"[-*•▪●◦–|][ \t]")  # a list item, or a Markdown table row ("| Auckland | 1,628,900 |")
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]{0,9}\b[^<>]{0,200}>")
-# An entry of a two-column list, as manual pages, help texts and RFCs set them: a short label, a gap of
-# three spaces or more, then its text ("28     Operation timeout. The specified...", "-k, --insecure   Allow...").
+# An entry of a two-column list, as manual pages set them: a short label, a gap of three spaces or more (or a tab),
+# then its text ("28     Operation timeout. The specified...", "-k, --insecure   Allow..."). (A help text's entries,
+# not apart by blank lines, make one paragraph: no entry is found there.)
 _HANGING = re.compile(r"[ \t]*(?![-+–][ \t])[^\s<>|#*•]\S{0,24}(?:, \S{1,25})?(?:[ ]{3,}|[ ]*\t[ \t]*)(?=\S)")
 _ENTRY_TITLE = 120
 """Characters at most of an entry's first unit after its label, for the label and it to head the entry: a title

@@ -234,7 +234,7 @@ class _Refiner:
         """A revision of the last wrong plan; the model is told only that it and the earlier ones were wrong.
 
         As the paper did it, a revision the checker rejects goes back with its errors, up to
-        `Settings.plan_attempts` calls in all (the planner's correction loop); PlanParseError when none passed."""
+        `Settings.plan_attempts` calls in all (a loop like the planner's); PlanParseError when none passed."""
         settings = self.pearl.settings
         max_steps = settings.max_steps
         # The actions the plan used stay in view (choose_actions keeps what a demo uses), so it can be edited.
