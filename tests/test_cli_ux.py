@@ -445,7 +445,14 @@ def _stopped_while_waiting(fake_server: Any, command: list[str], stop: signal.Si
     from fakeserver import Reply
 
     fake_server.set_default(Reply(content="late", delay=30))
-    command = [sys.executable, "-m", "pearl", *command, "--base-url", fake_server.base_url, "--model", "m"]
+    # `python -m pearl`, with Ctrl-C's default handling as a terminal's foreground process has it: run as a
+    # shell's background job (`pytest &`, as a script may start CI), the tests' children would start with SIGINT
+    # ignored, as every background job's are, and never stop.
+    foreground = (
+        "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "runpy.run_module('pearl', run_name='__main__', alter_sys=True)"
+    )
+    command = [sys.executable, "-c", foreground, *command, "--base-url", fake_server.base_url, "--model", "m"]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     child = subprocess.Popen(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
