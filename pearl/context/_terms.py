@@ -89,9 +89,14 @@ _SYMBOL_NAMES = {
     "^": ("caret",),
     "\\": ("backslash",),
 }
-_LONE_SYMBOLS = re.compile(r"(?<![\w!&$%~^\\])[!&$%~^\\]+(?![\w!&$%~^\\])")
+_SYMBOL_RUN = re.compile(r"[!&$%~^\\]+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _HAS_CAMEL = re.compile(r"[a-z][A-Z]")
+
+
+def _in_word(text: str, at: int) -> bool:
+    """Whether `text[at]` is a word character (False off either end)."""
+    return 0 <= at < len(text) and (text[at].isalnum() or text[at] == "_")
 
 
 def terms(text: str) -> list[str]:
@@ -100,8 +105,11 @@ def terms(text: str) -> list[str]:
     symbol written alone its name ("(!)" gives "exclamation" and "bang": `_SYMBOL_NAMES`)."""
     stop = stopwords()
     found = [w for w in words(text) if w not in stop and (len(w) > 1 or w.isdigit())]
-    for run in _LONE_SYMBOLS.findall(text):
-        found.extend(name for symbol in dict.fromkeys(run) for name in _SYMBOL_NAMES[symbol])
+    for run in _SYMBOL_RUN.finditer(text):  # rare: the loop's Python runs for few units
+        start, end = run.span()
+        if _in_word(text, start - 1) or _in_word(text, end):
+            continue  # a word's punctuation ("Wow!"), or a sign inside a name ("AT&T", "$HOME")
+        found.extend(name for symbol in dict.fromkeys(run.group()) for name in _SYMBOL_NAMES[symbol])
     if _HAS_CAMEL.search(text):
         for word in _WORD.findall(text):
             parts = _CAMEL.split(word.removesuffix("'s").removesuffix("’s"))
