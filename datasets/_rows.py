@@ -10,6 +10,17 @@ from pathlib import Path
 from typing import cast
 
 
+def read_page(docs: Path, page: str) -> tuple[str | None, str]:
+    """Page `page` under `docs` as saved (its HTML, markup and all), or None and why not."""
+    path = docs / page
+    try:
+        return path.read_text(encoding="utf-8"), ""
+    except FileNotFoundError:
+        return None, f"no {path}"
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, f"{path}: {exc}"
+
+
 def build_rows(
     data: Mapping[str, Sequence[tuple[str, str]]],
     read: Callable[[str], tuple[str | None, str]],

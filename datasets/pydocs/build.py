@@ -30,7 +30,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _rows import build_rows, write_rows
+from _rows import build_rows, read_page, write_rows
 
 DOCS = Path("/usr/share/doc/python3.11/html")
 
@@ -427,20 +427,9 @@ DATA: dict[str, list[tuple[str, str]]] = {
 }
 
 
-def read(docs: Path, page: str) -> tuple[str | None, str]:
-    """The page's HTML as saved, or None and why not."""
-    path = docs / page
-    try:
-        return path.read_text(encoding="utf-8"), ""
-    except FileNotFoundError:
-        return None, f"no {path}"
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, f"{path}: {exc}"
-
-
 def build(docs: Path = DOCS) -> tuple[list[dict[str, object]], list[str]]:
     """One L-Eval row per page found, and what was left out (a page not installed, a gold its page lacks)."""
-    return build_rows(DATA, lambda page: read(docs, page), "pydocs", "not read")
+    return build_rows(DATA, lambda page: read_page(docs, page), "pydocs", "not read")
 
 
 def main(argv: list[str]) -> int:
