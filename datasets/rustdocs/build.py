@@ -6,12 +6,13 @@ Usage:
 
 The pages are not in this repository: they are read, as saved, markup and all, from the HTML
 documentation rustup installs with a Rust toolchain (DOCS_DIR; by default the stable toolchain's,
-`~/.rustup/toolchains/stable-*/share/doc/rust/html`, else another's). Two generators: five mdBook
-chapters, each from another book (the Rust book's lifetimes chapter, the Rustonomicon's FFI chapter, the
-Reference's type layout, the Cargo book's resolver, the rustc book's exploit mitigations), and
-three rustdoc module pages with long prose (std::fmt, std::collections, std::pin); 3k-7k words
-each as a browser shows them, with scripts, menus, a keyboard-shortcuts pop-up and, on the
-rustdoc pages, a sidebar that repeats every section heading. The questions were written by a
+`$RUSTUP_HOME/toolchains/stable-*/share/doc/rust/html`, RUSTUP_HOME being ~/.rustup unless set;
+else another toolchain's). Two generators: five mdBook chapters, each from another book (the Rust
+book's lifetimes chapter, the Rustonomicon's FFI chapter, the Reference's type layout, the Cargo
+book's resolver, the rustc book's exploit mitigations), and three rustdoc module pages with long
+prose (std::fmt, std::collections, std::pin); 3k-7.5k words each as a browser shows them, with
+scripts, menus, a keyboard-shortcuts pop-up and, on the rustdoc pages, a sidebar that repeats every
+section heading. The questions were written by a
 helper that never saw pearl's code, as a reader of the page would ask, mostly in other words than
 the answer; each gold is prose (no code, heading or menu), lies between two tags (no character
 reference inside), and was checked against Rust 1.95.0's pages: found once in its page. Another
@@ -26,6 +27,7 @@ markup was first shown as a browser shows it; these questions are new.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -439,8 +441,10 @@ DATA: dict[str, list[tuple[str, str]]] = {
 
 
 def default_docs() -> Path | None:
-    """The documentation rustup installed for this user with its stable toolchain (else another), or None."""
-    found = sorted(Path.home().glob(".rustup/toolchains/*/share/doc/rust/html"))
+    """The documentation rustup installed for this user (`RUSTUP_HOME`, else ~/.rustup) with its stable
+    toolchain (else the first other by name), or None."""
+    home = Path(os.environ.get("RUSTUP_HOME") or Path.home() / ".rustup")
+    found = sorted(home.glob("toolchains/*/share/doc/rust/html"))
     stable = [path for path in found if path.parents[3].name.startswith("stable-")]
     return (stable or found or [None])[0]
 
@@ -456,9 +460,10 @@ def main(argv: list[str]) -> int:
         return 2
     docs = Path(argv[1]) if len(argv) == 2 else default_docs()
     if docs is None or not docs.is_dir():
-        where = docs or "~/.rustup/toolchains/*/share/doc/rust/html"
+        where = docs or "$RUSTUP_HOME/toolchains/*/share/doc/rust/html"
         print(f"no {where}: install a Rust toolchain's documentation (rustup component add rust-docs)", file=sys.stderr)
         return 2
+    print(f"pages from {docs}")  # the golds were checked on Rust 1.95.0's; another release may word a few otherwise
     return write_rows(argv[0], *build(docs), "pages")
 
 
