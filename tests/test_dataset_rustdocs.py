@@ -23,8 +23,8 @@ def test_the_set_builds_from_the_installed_pages_with_every_gold_once_in_its_pag
     questions = sum(len(row["instructions"]) for row in rows)
     if (DOCS / "crates1.95.0.js").is_file():  # the release the golds were checked on: every one of them
         assert len(rows) == 8 and questions == 96 and build.build(DOCS)[1] == []
-    else:  # another release words a few otherwise, and those are left out, named
-        assert len(rows) == 8 and questions >= 90
+    else:  # another release words some otherwise (or moves a page): those are left out, named, the rest kept
+        assert len(rows) >= 6 and questions >= 72
     for row in rows:
         assert row["input"].lstrip().lower().startswith("<!doctype html>")  # the page as saved, markup and all
         assert all(row["input"].count(gold) == 1 for gold in row["outputs"])
