@@ -25,6 +25,10 @@ Measured, per question and per method (`pearl`, `pearl-fulldoc`, `rag`, `direct`
     fallbacks   runs whose answer is a fallback (no valid plan: answered by `rag`).
     seconds     wall time of all the method's runs on the file (documents indexed beforehand).
 
+Under each file's lines, pearl is compared question by question with each one-call method run:
+`#   pearl/two-step vs direct: both 87, only direct 2, only pearl 7`. Equal reach can hide different
+questions; "only direct" counts the questions whose gold that one call showed and none of pearl's calls did.
+
 `--shares 0.15,0.3` also runs pearl with `Settings(step_share=...)` at each of those shares (with
 `step_budget=auto` a step is given that share of the document cut to the window; the default is
 `AUTO_SHARE`, 0.2), one line per share and shape, its tokens against the same run's pearl-fulldoc:
@@ -459,10 +463,39 @@ def report(
                 f"vs_fulldoc={ratio} fallbacks={figures['fallbacks']} seconds={figures['seconds']:.1f}"
                 + (f" errors={errors}" if errors else "")
             )
+    for line in paired(rows, methods, shapes):
+        print(line)
     first_errors = {r.error for r in rows if r.error}
     for error in sorted(first_errors)[:5]:
         print(f"#   error: {error}")
     return summary
+
+
+ONE_CALL = ("rag", "direct")
+
+
+def paired(rows: Sequence[Row], methods: Sequence[str], shapes: Sequence[str]) -> list[str]:
+    """Question by question, pearl against each one-call method run: the questions both reach, those only the
+    one-call method reaches (what pearl's calls did not show that one call did), and those only pearl reaches.
+    Two methods of equal reach can show the model different questions' evidence; the second count is what pearl
+    would have to reach besides to show everything that method shows."""
+    reached = {(r.method, r.shape, r.qid): r.reached for r in rows if r.error is None}
+    lines = []
+    for shape in shapes if "pearl" in methods else ():
+        for other in (m for m in ONE_CALL if m in methods):
+            pairs = [
+                (mine, reached[(other, "", qid)])
+                for (method, of, qid), mine in reached.items()
+                if (method, of) == ("pearl", shape) and (other, "", qid) in reached
+            ]
+            if pairs:
+                both = sum(mine and theirs for mine, theirs in pairs)
+                theirs_only = sum(theirs and not mine for mine, theirs in pairs)
+                mine_only = sum(mine and not theirs for mine, theirs in pairs)
+                lines.append(
+                    f"#   pearl/{shape} vs {other}: both {both}, only {other} {theirs_only}, only pearl {mine_only}"
+                )
+    return lines
 
 
 @contextmanager

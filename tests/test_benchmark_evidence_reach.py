@@ -93,3 +93,32 @@ def test_a_gold_counts_only_where_a_prompt_shows_it_as_the_documents_text() -> N
     shown = request('<excerpts name="d" note="">\n[S7] The keeper [S8] lit the lamp at dusk.\n</excerpts>')
     assert evidence_reach.score([asked], gold)[0] == []  # the question's words are not the document shown
     assert evidence_reach.score([asked, shown], gold)[0] == ["answer.v7#x"]
+
+
+def test_pearl_is_compared_with_each_one_call_method_question_by_question() -> None:
+    def row(method: str, shape: str, qid: str, reached: bool, error: str | None = None) -> evidence_reach.Row:
+        return evidence_reach.Row(
+            file="f", qid=qid, method=method, shape=shape, gold=["g"], reached=reached, reached_by=[],
+            tokens=1, uncached=1, calls=1, fallback=False, seconds=0.0, error=error,
+        )  # fmt: skip
+
+    rows = [
+        row("pearl", "two-step", "q1", True),
+        row("pearl", "two-step", "q2", False),
+        row("pearl", "two-step", "q3", True),
+        row("pearl", "two-step", "q4", False, error="boom"),  # a run that failed is not compared
+        row("pearl", "two-step", "q5", False),
+        row("direct", "", "q1", True),
+        row("direct", "", "q2", True),
+        row("direct", "", "q3", False),
+        row("direct", "", "q4", True),
+        row("direct", "", "q5", True),
+        row("rag", "", "q1", True),
+        row("rag", "", "q2", False),
+    ]
+    lines = evidence_reach.paired(rows, ["pearl", "rag", "direct"], ["two-step"])
+    assert lines == [
+        "#   pearl/two-step vs rag: both 1, only rag 0, only pearl 0",
+        "#   pearl/two-step vs direct: both 1, only direct 2, only pearl 1",
+    ]
+    assert evidence_reach.paired(rows, ["rag", "direct"], ["two-step"]) == []  # no pearl run, nothing to compare
