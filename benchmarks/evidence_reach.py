@@ -38,7 +38,8 @@ what a smaller or larger budget buys in reach. With `--json` those runs are writ
 too where the MiniLM wheel is installed (the header says which); `off` measures words alone, `on` requires the wheel.
 
 `--misses` lists each question pearl did not reach, with where the sentence holding its gold's start
-ranks for the question (1 = best; `rank_sentences`, the ranking `compress` packs from).
+ranks for the question (1 = best; `rank_sentences`, the ranking `compress` packs from), and which
+one-call methods of the run showed it.
 
 Matching: the prompt (its messages' contents joined by newlines) and each gold span are
 normalised the same way: sentence labels (`[S12]`) removed, lower-cased, every whitespace run
@@ -587,8 +588,10 @@ def _sentences_as_matched(index: DocumentIndex) -> tuple[list[int], str]:
 
 
 def misses(files: FileSet, rows: list[Row], dense: Dense) -> None:
-    """One line per question pearl's prompts did not reach: its shape, and where its gold ranks for the question."""
+    """One line per question pearl's prompts did not reach: its shape, where its gold ranks for the question, and
+    which one-call methods of the run did show it."""
     items = {item.qid: item for item in files.items}
+    shown = {(r.method, r.qid) for r in rows if r.method in ONE_CALL and r.reached and r.error is None}
     pearl = Pearl(llm=FakeLLM(), settings=Settings(cache=False, dense=dense))
     for row in rows:
         if row.method != "pearl" or row.reached or row.error is not None:
@@ -597,7 +600,9 @@ def misses(files: FileSet, rows: list[Row], dense: Dense) -> None:
         index = pearl.index(files.documents[item.doc])
         ranks = [gold_rank(index, item.question, gold) for gold in item.gold]
         where = ", ".join("not found" if r is None else f"{r} of {index.sentence_count}" for r in ranks)
-        print(f"#   missed {row.qid} ({row.shape}): gold ranks {where} for the question: {item.question[:100]!r}")
+        by = [method for method in ONE_CALL if (method, row.qid) in shown]
+        also = f"; {' and '.join(by)} showed it" if by else ""
+        print(f"#   missed {row.qid} ({row.shape}): gold ranks {where}{also} for the question: {item.question[:100]!r}")
 
 
 def split_list(parser: argparse.ArgumentParser, text: str, allowed: Sequence[str], what: str) -> list[str]:

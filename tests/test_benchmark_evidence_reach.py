@@ -6,6 +6,8 @@ import asyncio
 import sys
 from pathlib import Path
 
+import pytest
+
 from pearl.llm import CompletionRequest
 from pearl.models import Message
 from pearl.tokens import count_tokens
@@ -95,13 +97,14 @@ def test_a_gold_counts_only_where_a_prompt_shows_it_as_the_documents_text() -> N
     assert evidence_reach.score([asked, shown], gold)[0] == ["answer.v7#x"]
 
 
-def test_pearl_is_compared_with_each_one_call_method_question_by_question() -> None:
-    def row(method: str, shape: str, qid: str, reached: bool, error: str | None = None) -> evidence_reach.Row:
-        return evidence_reach.Row(
-            file="f", qid=qid, method=method, shape=shape, gold=["g"], reached=reached, reached_by=[],
-            tokens=1, uncached=1, calls=1, fallback=False, seconds=0.0, error=error,
-        )  # fmt: skip
+def row(method: str, shape: str, qid: str, reached: bool, error: str | None = None) -> evidence_reach.Row:
+    return evidence_reach.Row(
+        file="f", qid=qid, method=method, shape=shape, gold=["g"], reached=reached, reached_by=[],
+        tokens=1, uncached=1, calls=1, fallback=False, seconds=0.0, error=error,
+    )  # fmt: skip
 
+
+def test_pearl_is_compared_with_each_one_call_method_question_by_question() -> None:
     rows = [
         row("pearl", "two-step", "q1", True),
         row("pearl", "two-step", "q2", False),
@@ -122,3 +125,33 @@ def test_pearl_is_compared_with_each_one_call_method_question_by_question() -> N
         "#   pearl/two-step vs direct: both 1, only direct 2, only pearl 1",
     ]
     assert evidence_reach.paired(rows, ["rag", "direct"], ["two-step"]) == []  # no pearl run, nothing to compare
+
+
+def test_a_miss_says_where_its_gold_ranks_and_which_one_call_method_showed_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pearl.models import Document
+
+    text = "The lamp burns oil. Dorota keeps the key.\n\nThe keeper sleeps at noon. The key opens the tower."
+    question = "Who keeps the key to the tower?"
+    items = [evidence_reach.Item(qid=f"set#d0q{n}", doc=0, question=question, gold=["Dorota keeps"]) for n in (0, 1)]
+    files = evidence_reach.FileSet(
+        path=tmp_path / "set.jsonl", documents=[Document.from_text(text)], items=items, skipped={}
+    )
+    rows = [
+        row("pearl", "two-step", "set#d0q0", False),
+        row("pearl", "two-step", "set#d0q1", False),
+        row("pearl", "paper", "set#d0q1", True),  # reached: not listed
+        row("direct", "", "set#d0q0", True),
+        row("rag", "", "set#d0q0", True),
+        row("direct", "", "set#d0q1", False),
+        row("rag", "", "set#d0q1", True, error="boom"),  # a failed run showed nothing
+    ]
+    evidence_reach.misses(files, rows, False)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2
+    assert (
+        lines[0].startswith("#   missed set#d0q0 (two-step): gold ranks ")
+        and "; rag and direct showed it for" in lines[0]
+    )
+    assert lines[1].startswith("#   missed set#d0q1 (two-step): gold ranks ") and "showed it" not in lines[1]
