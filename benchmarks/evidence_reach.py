@@ -106,6 +106,7 @@ METHODS = ("pearl", "pearl-fulldoc", "rag", "direct")
 Dense = bool | Literal["auto"]
 """`Settings.dense`: on, off, or auto (on when the model's wheel is installed, as by default)."""
 PLAN_METHODS = ("pearl", "pearl-fulldoc")
+ONE_CALL = tuple(m for m in METHODS if m not in PLAN_METHODS)
 SHAPES = ("two-step", "paper")
 MORE_SHAPES = ("extract", "paper-join")
 """Shapes measured only when asked for (`--shapes`): plans that end without ANSWER."""
@@ -419,7 +420,8 @@ def mean(values: Sequence[float]) -> float:
 def report(
     files: FileSet, rows: list[Row], methods: Sequence[str], shapes: Sequence[str], window: int
 ) -> list[dict[str, object]]:
-    """Print the file's header and one line per method (and shape); return the same figures."""
+    """Print the file's header, one line per method (and shape), then pearl against each one-call method question
+    by question (`paired`); return the per-method figures."""
     used_docs = len({item.doc for item in files.items})
     print(
         f"# {files.path.name}: {used_docs} documents, {len(files.items)} questions "
@@ -472,22 +474,19 @@ def report(
     return summary
 
 
-ONE_CALL = ("rag", "direct")
-
-
 def paired(rows: Sequence[Row], methods: Sequence[str], shapes: Sequence[str]) -> list[str]:
     """Question by question, pearl against each one-call method run: the questions both reach, those only the
     one-call method reaches (what pearl's calls did not show that one call did), and those only pearl reaches.
     Two methods of equal reach can show the model different questions' evidence; the second count is what pearl
     would have to reach besides to show everything that method shows."""
-    reached = {(r.method, r.shape, r.qid): r.reached for r in rows if r.error is None}
+    reached = {(r.method, r.shape, r.qid): r.reached for r in rows if r.error is None and r.share is None}
     lines = []
     for shape in shapes if "pearl" in methods else ():
         for other in (m for m in ONE_CALL if m in methods):
             pairs = [
                 (mine, reached[(other, "", qid)])
-                for (method, of, qid), mine in reached.items()
-                if (method, of) == ("pearl", shape) and (other, "", qid) in reached
+                for (method, row_shape, qid), mine in reached.items()
+                if (method, row_shape) == ("pearl", shape) and (other, "", qid) in reached
             ]
             if pairs:
                 both = sum(mine and theirs for mine, theirs in pairs)
@@ -591,10 +590,12 @@ def misses(files: FileSet, rows: list[Row], dense: Dense) -> None:
     """One line per question pearl's prompts did not reach: its shape, where its gold ranks for the question, and
     which one-call methods of the run did show it."""
     items = {item.qid: item for item in files.items}
-    shown = {(r.method, r.qid) for r in rows if r.method in ONE_CALL and r.reached and r.error is None}
+    shown = {
+        (r.method, r.qid) for r in rows if r.method in ONE_CALL and r.reached and r.error is None and r.share is None
+    }
     pearl = Pearl(llm=FakeLLM(), settings=Settings(cache=False, dense=dense))
     for row in rows:
-        if row.method != "pearl" or row.reached or row.error is not None:
+        if row.method != "pearl" or row.reached or row.error is not None or row.share is not None:
             continue
         item = items[row.qid]
         index = pearl.index(files.documents[item.doc])
@@ -652,7 +653,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--misses",
         action="store_true",
-        help="list the questions pearl did not reach, with where each gold ranks for its question",
+        help="list the questions pearl did not reach, with where each gold ranks for its question and which "
+        "one-call methods showed it",
     )
     parser.add_argument(
         "--shares",

@@ -97,10 +97,12 @@ def test_a_gold_counts_only_where_a_prompt_shows_it_as_the_documents_text() -> N
     assert evidence_reach.score([asked, shown], gold)[0] == ["answer.v7#x"]
 
 
-def row(method: str, shape: str, qid: str, reached: bool, error: str | None = None) -> evidence_reach.Row:
+def row(
+    method: str, shape: str, qid: str, reached: bool, error: str | None = None, share: float | None = None
+) -> evidence_reach.Row:
     return evidence_reach.Row(
         file="f", qid=qid, method=method, shape=shape, gold=["g"], reached=reached, reached_by=[],
-        tokens=1, uncached=1, calls=1, fallback=False, seconds=0.0, error=error,
+        tokens=1, uncached=1, calls=1, fallback=False, seconds=0.0, error=error, share=share,
     )  # fmt: skip
 
 
@@ -111,6 +113,9 @@ def test_pearl_is_compared_with_each_one_call_method_question_by_question() -> N
         row("pearl", "two-step", "q3", True),
         row("pearl", "two-step", "q4", False, error="boom"),  # a run that failed is not compared
         row("pearl", "two-step", "q5", False),
+        row("pearl", "two-step", "q2", True, share=0.4),  # a --shares run: not the main run's
+        row("pearl", "paper", "q2", True),
+        row("pearl", "paper", "q3", False),
         row("direct", "", "q1", True),
         row("direct", "", "q2", True),
         row("direct", "", "q3", False),
@@ -119,10 +124,12 @@ def test_pearl_is_compared_with_each_one_call_method_question_by_question() -> N
         row("rag", "", "q1", True),
         row("rag", "", "q2", False),
     ]
-    lines = evidence_reach.paired(rows, ["pearl", "rag", "direct"], ["two-step"])
+    lines = evidence_reach.paired(rows, ["pearl", "rag", "direct"], ["two-step", "paper"])
     assert lines == [
         "#   pearl/two-step vs rag: both 1, only rag 0, only pearl 0",
         "#   pearl/two-step vs direct: both 1, only direct 2, only pearl 1",
+        "#   pearl/paper vs rag: both 0, only rag 0, only pearl 1",
+        "#   pearl/paper vs direct: both 1, only direct 0, only pearl 0",
     ]
     assert evidence_reach.paired(rows, ["rag", "direct"], ["two-step"]) == []  # no pearl run, nothing to compare
 
@@ -146,6 +153,8 @@ def test_a_miss_says_where_its_gold_ranks_and_which_one_call_method_showed_it(
         row("rag", "", "set#d0q0", True),
         row("direct", "", "set#d0q1", False),
         row("rag", "", "set#d0q1", True, error="boom"),  # a failed run showed nothing
+        row("pearl", "two-step", "set#d0q0", False, share=0.4),  # a --shares run: not listed
+        row("direct", "", "set#d0q1", True, share=0.4),  # (one-call methods are never swept)
     ]
     evidence_reach.misses(files, rows, False)
     lines = capsys.readouterr().out.splitlines()
