@@ -165,6 +165,38 @@ def test_a_query_that_means_nothing_the_document_says_gets_nothing_from_the_sign
         assert compress(index, "xyzzy qwerty", BUDGET).sentence_ids == [0, 1]
 
 
+def test_a_questions_instructions_are_not_what_its_meaning_is_matched_on() -> None:
+    """What a question says about how to answer ("Highlight the parts ... that should be reviewed by a lawyer",
+    "Which of the following", option labels) is no more embedded than it is searched for by words."""
+
+    class Recording(Concepts):
+        def __init__(self) -> None:
+            super().__init__()
+            self.texts: list[str] = []
+
+        def encode(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+            self.texts.extend(texts)
+            return super().encode(texts)
+
+    index = index_document(TEXT, cache=False, ner=False)
+    embedder = Recording()
+    attach_embeddings(index, embedder, cache=False)
+    embedder.texts.clear()
+    asked = (
+        'Highlight the parts (if any) of this contract related to "Supply Visits" that should be reviewed by a '
+        "lawyer. Details: How often did the vessel with provisions call?"
+    )
+    chosen = compress(index, asked, BUDGET, focus=["the vessel"])
+    assert embedder.texts == ['the vessel "Supply Visits" How often did the vessel with provisions call?']
+    assert _boat(index) in chosen.sentence_ids
+    # A long focus is a question passed whole (ANSWER(CTX, <question>)): its instructions go too; a short one stays.
+    embedder.texts.clear()
+    compress(index, "Supply visits", BUDGET, focus=[asked, "Which of the following"])
+    assert embedder.texts == [
+        '"Supply Visits" How often did the vessel with provisions call? Which of the following Supply visits'
+    ]
+
+
 def test_pearl_context_shows_what_the_calls_would_see_with_dense_on(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

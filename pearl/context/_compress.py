@@ -347,7 +347,10 @@ def _score(index: DocumentIndex, query: str, focus: Sequence[str], weights: Weig
     top = float(lexical.max()) if size else 0.0
     if top > 0:
         lexical = lexical / top
-    similar = dense_scores(index, " ".join([*focus, query])) if weights.dense > 0 else None
+    # Meaning is matched on what the words are searched for: a question's instructions ("Highlight the parts ... that
+    # should be reviewed by a lawyer", option labels) and a long focus's, read as a question, are left out alike.
+    meant = [clean_query(item) if len(item.split()) >= QUESTION_WORDS else item for item in focus]
+    similar = dense_scores(index, " ".join([*meant, clean_query(query)])) if weights.dense > 0 else None
     if similar is not None:
         lexical = lexical + weights.dense * similar
     total = lexical.copy()
