@@ -321,18 +321,19 @@ class _Ranking:
 def _score(index: DocumentIndex, query: str, focus: Sequence[str], weights: Weights) -> _Ranking:
     size = index.sentence_count
     weighted = query_terms(query)
+    asked_for = clean_query(query)  # what the question looks for, its instructions left out
+    # A long focus is a question passed whole ("ANSWER(CTX, <question>)"): its instructions go as the question's
+    # do. A short one is a phrase taken word for word ("price list").
+    phrases = [clean_query(item) if len(item.split()) >= QUESTION_WORDS else item for item in focus]
     focus_ids: list[int] = []
-    for item in focus:
+    for item, phrase in zip(focus, phrases, strict=True):
         found = lookup_entities(index, item)
         if found:
             focus_ids.extend(e for e in found if e not in focus_ids)
         else:
-            # A long focus is a question passed whole ("ANSWER(CTX, <question>)"): its boilerplate goes
-            # as the question's does. A short one is a phrase taken word for word ("price list").
-            phrase = clean_query(item) if len(item.split()) >= QUESTION_WORDS else item
             for term in terms(phrase):
                 weighted[term] = max(weighted.get(term, 0.0), weights.focus_term)
-    question_ids = [e for e in lookup_entities(index, clean_query(query), capitalised=True) if e not in focus_ids]
+    question_ids = [e for e in lookup_entities(index, asked_for, capitalised=True) if e not in focus_ids]
 
     bm25 = _bm25(index)
     asked = words(query)
@@ -347,10 +348,9 @@ def _score(index: DocumentIndex, query: str, focus: Sequence[str], weights: Weig
     top = float(lexical.max()) if size else 0.0
     if top > 0:
         lexical = lexical / top
-    # Meaning is matched on what the words are searched for: a question's instructions ("Highlight the parts ... that
-    # should be reviewed by a lawyer", option labels) and a long focus's, read as a question, are left out alike.
-    meant = [clean_query(item) if len(item.split()) >= QUESTION_WORDS else item for item in focus]
-    similar = dense_scores(index, " ".join([*meant, clean_query(query)])) if weights.dense > 0 else None
+    # Meaning is matched on what the words are searched for: the instructions ("Highlight the parts ... that should be
+    # reviewed by a lawyer", option labels) are left out of both.
+    similar = dense_scores(index, " ".join([*phrases, asked_for])) if weights.dense > 0 else None
     if similar is not None:
         lexical = lexical + weights.dense * similar
     total = lexical.copy()
