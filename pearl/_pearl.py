@@ -27,13 +27,12 @@ import functools
 import logging
 import os
 import threading
-import unicodedata
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from pearl._text import counted
+from pearl._text import counted, visible
 from pearl._workers import in_worker
 from pearl.actions import ActionLibrary, default_library
 from pearl.config import Settings, load_settings
@@ -176,22 +175,16 @@ def _cut_notes(trace: Trace, question: Question) -> list[str]:
     return notes
 
 
-def _visible(text: str) -> bool:
-    """Whether `text` shows anything: a character that is neither white space nor a format character
-    (a zero-width space, a joiner, a direction mark), which a question made of alone would be paid for."""
-    return any(not char.isspace() and unicodedata.category(char) != "Cf" for char in text)
-
-
 def checked_question(question: Question) -> Question:
     """`question`, once it is one a model can be asked: its text and every option visible, no option twice.
 
     Raises:
         QuestionError: the question shows nothing, an option is empty, or two options are the same.
     """
-    if not _visible(question.text):
+    if not visible(question.text):
         raise QuestionError("the question is empty: give the question's text (options alone are not a question)")
     for letter, option in zip(question.letters, question.options, strict=True):
-        if not _visible(option):
+        if not visible(option):
             raise QuestionError(f"option {letter} is empty: give each option's text, or leave the option out")
     seen: dict[str, str] = {}
     for letter, option in zip(question.letters, question.options, strict=True):

@@ -1,12 +1,13 @@
-"""Text helpers: word overlap (the one crude similarity pearl uses where a model or an index would be
-overkill: demonstrations, the planner's slice of the action library, the fallback merge of mined
-actions), the one rule that keeps document text inside the fence a prompt puts it in, and the one
-way a long value is cut short for a message.
+"""Text helpers: whether text shows anything, word overlap (the one crude similarity pearl uses where
+a model or an index would be overkill: demonstrations, the planner's slice of the action library, the
+fallback merge of mined actions), the one rule that keeps document text inside the fence a prompt puts
+it in, and the one way a long value is cut short for a message.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from typing import Annotated
 
@@ -22,11 +23,20 @@ __all__ = [
     "neutralise_file_lines",
     "one_line",
     "shorten",
+    "visible",
     "word_stems",
     "writable",
 ]
 
 _WORD = re.compile(r"[a-z0-9]+")
+
+
+def visible(text: str) -> bool:
+    """Whether `text` shows anything: a character that is neither white space nor a format character
+    (a zero-width space, a joiner, a direction mark). A question, or a document, made of those alone says nothing."""
+    return any(not char.isspace() and unicodedata.category(char) != "Cf" for char in text)
+
+
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 

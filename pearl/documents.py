@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from pearl._files import is_pdf, looks_binary
-from pearl._text import counted
+from pearl._text import counted, visible
 from pearl.errors import ConfigError, DocumentError, DocumentTooLargeError
 from pearl.models import Document, DocumentPart
 
@@ -76,6 +76,12 @@ class _TextExtractor(HTMLParser):
     newlines of short lines as wrapping), and so are two `<br>` in a row, the paragraph break of
     older pages; one `<br>` is a line break. Inside a heading or a table cell, blocks and `<br>`
     are a space: a heading is one line, and a table row one Markdown row.
+
+    End tags HTML lets a page leave out are read where a browser reads them (`_implied`): a
+    paragraph ends at the next block ("<p>One<p>Two", "<p>Text<h2>Next"), a list item at the
+    next item or the list's end, a term or definition at the next one. The head ends where the
+    body's content starts, whether or not `</head>` is written: only what a browser shows
+    nowhere on the page (its title, scripts, styles) is left out.
     """
 
     _BLOCKS = frozenset(
@@ -87,7 +93,13 @@ class _TextExtractor(HTMLParser):
     )
     # An iframe's text is what a browser without frames shows instead. Text a page hides until clicked (the `hidden`
     # attribute, `display: none`: a collapsed answer, a tab) is read: it is part of what the page says.
-    _SKIP = frozenset(("script", "style", "head", "noscript", "template", "iframe"))
+    _SKIP = frozenset(("script", "style", "title", "noscript", "template", "iframe"))
+    # Elements whose end tag a page may leave out, and the elements that bound where an open one is looked for:
+    # "<ul><li>A<ul><li>B</ul><li>C" ends A at C, not at B.
+    _IMPLIED = frozenset(("p", "li", "dt", "dd"))
+    _SCOPES = frozenset(("ul", "ol", "dl", "table", "td", "th", "caption", "button"))
+    # The blocks whose start ends an open paragraph (list items, terms and definitions too).
+    _ENDS_P = (_BLOCKS - {"tr", "caption"}) | {"menu", "center", "dialog"}
     _HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
     _CELLS = frozenset(("td", "th"))
     _WHITE = re.compile(r"[ \t\n\r\f]+")  # HTML's white space: a no-break space is text
@@ -107,6 +119,7 @@ class _TextExtractor(HTMLParser):
         # A table in a cell is rows of its own, so only the innermost table's cell counts.
         self._in_cell = [False]
         self._code: int | None = None  # where the chunks of the `<pre>` being read start
+        self._open: list[str] = []  # the open elements of `_IMPLIED` and `_SCOPES`, innermost last
 
     def _open_code(self) -> None:
         """A `<pre>` opens: a blank line before it, and its text to be fenced when it closes."""
@@ -150,9 +163,48 @@ class _TextExtractor(HTMLParser):
         self._in_cell[-1] = False
         self._block()
 
+    def _implied(self, start: str) -> None:
+        """End what `start` (a start tag) ends of the elements whose end tag a page may leave out, as if written."""
+        if start in self._ENDS_P:
+            self._close_open(("p",))
+        if start == "li":
+            self._close_open(("li",), also=("ul", "ol"))
+        elif start in ("dt", "dd"):
+            self._close_open(("dt", "dd"), also=("dl",))
+
+    def _close_open(self, tags: tuple[str, ...], also: tuple[str, ...] = ()) -> None:
+        """End the innermost open element of `tags` in scope (not beyond a table, a cell or, with `also`, a list), and
+        the implied ones inside it: each a block boundary, as its end tag would be."""
+        for at in range(len(self._open) - 1, -1, -1):
+            tag = self._open[at]
+            if tag in tags:  # it and the implied ones inside it (a scope would have stopped the search)
+                for _ in self._open[at:]:
+                    self._mark = ""
+                    self._block()
+                del self._open[at:]
+                return
+            if tag in self._SCOPES or tag in also:
+                return
+
+    def _pop(self, tag: str) -> None:
+        """An end tag of `_IMPLIED` or `_SCOPES`: the element is no longer open, nor any implied one inside it (which
+        ends as a block boundary)."""
+        if tag not in self._open:
+            return  # a stray end tag: nothing open to end
+        at = len(self._open) - 1 - self._open[::-1].index(tag)
+        for inner in self._open[at + 1 :]:
+            if inner in self._IMPLIED:
+                self._mark = ""
+                self._block()
+        del self._open[at:]
+
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "option":  # a list's choices, one word apart ("Option oneOption two")
             self._space = True
+        if tag in self._ENDS_P or tag in self._IMPLIED:
+            self._implied(tag)
+        if tag in self._IMPLIED or tag in self._SCOPES:
+            self._open.append(tag)
         if tag in self._SKIP:
             self._skipping += 1
         elif tag == "br":
@@ -181,6 +233,8 @@ class _TextExtractor(HTMLParser):
             self._in_cell[-1] = True
 
     def handle_endtag(self, tag: str) -> None:
+        if tag in self._IMPLIED or tag in self._SCOPES:
+            self._pop(tag)
         if tag in self._SKIP:
             self._skipping = max(0, self._skipping - 1)
         elif tag in self._BLOCKS:
@@ -632,7 +686,7 @@ def _read_one(path: Path, max_bytes: int) -> tuple[str, list[int]]:
     else:
         crlf = _crlf_offsets(text)
     text = _unix_lines(text)
-    if not text.strip():
+    if not visible(text):  # white space, or zero-width characters alone
         raise DocumentError(f"{path}: has no text")
     return text, crlf
 

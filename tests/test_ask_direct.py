@@ -125,12 +125,14 @@ def test_a_question_of_format_characters_alone_is_empty() -> None:
     assert not fake.history
 
 
+@pytest.mark.parametrize("text", [" \n\t", "\u200b\u200d\n"])
 @pytest.mark.parametrize("method", ["direct", "rag", "pearl"])
-def test_a_document_with_no_text_is_refused_before_any_call(method: str) -> None:
-    # direct alone sent the model a prompt with an empty <document> and paid for its reply.
+def test_a_document_with_no_text_is_refused_before_any_call(method: str, text: str) -> None:
+    # direct alone sent the model a prompt with an empty <document> and paid for its reply; zero-width
+    # characters alone were indexed as a sentence and sent to every method's model.
     fake = FakeLLM(["A"])
     with pytest.raises(ContextError, match="the document has no text"):
-        Pearl(llm=fake, settings=load_settings(cache=False)).ask(Document.from_text(" \n\t"), "Who?", method=method)
+        Pearl(llm=fake, settings=load_settings(cache=False)).ask(Document.from_text(text), "Who?", method=method)
     assert not fake.history
 
 

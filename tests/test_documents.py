@@ -103,6 +103,53 @@ def test_html_keeps_visible_text(tmp_path: Path) -> None:
     assert "Title" in text and "One & two." in text and "alert" not in text and "x{}" not in text
 
 
+def test_a_head_left_open_and_a_title_out_of_it_are_read_as_a_browser_shows_them(tmp_path: Path) -> None:
+    # HTML lets a page leave out </head>: all its body was skipped with the head ("has no text"). A <title> outside
+    # the head was glued into the first sentence, which citations then quoted.
+    page = (
+        '<!DOCTYPE html><html><head><meta charset="utf-8"><title>Widget FAQ</title><body><h1>Widget FAQ</h1>'
+        "<p>The warranty lasts two years.</p></body></html>"
+    )
+    assert _paragraphs(_html_text(tmp_path, page)) == ["# Widget FAQ", "The warranty lasts two years."]
+    page = "<!doctype html><title>Glossary</title><h1>Terms</h1><p>The warranty lasts two years."
+    assert _paragraphs(_html_text(tmp_path, page)) == ["# Terms", "The warranty lasts two years."]
+
+
+def test_html_end_tags_a_page_leaves_out_end_where_a_browser_ends_them(tmp_path: Path) -> None:
+    # "<p>One<p>Two<h2>Next": a start tag after an open paragraph gave one line break, not a paragraph break, so
+    # paragraphs ran together and the next heading was glued to the sentence before it, no heading any more.
+    page = (
+        "<h2>How do I reset it?</h2><p>Hold the red button.<p>The light blinks twice.<h2>Warranty</h2>"
+        "<p>Two years.<ul><li>Model A<ul><li>Inner</ul><li>Model B</ul><dl><dt>Anvil<dd>A heavy block.</dl>"
+        "<table><tr><td><p>x<td>y</table><p>After."
+    )
+    text = _html_text(tmp_path, page)
+    assert _paragraphs(text) == [
+        "## How do I reset it?",
+        "Hold the red button.",
+        "The light blinks twice.",
+        "## Warranty",
+        "Two years.",
+        "- Model A",
+        "- Inner",
+        "- Model B",
+        "Anvil",
+        "A heavy block.",
+        "| x | y |",  # a paragraph in a cell ends with its cell: the row stays one line
+        "After.",
+    ]
+    index = index_document(text, cache=False, ner=False)
+    units = [sentence.text for sentence in index.sentences()]
+    assert index.sent_section[units.index("Two years.")] == units.index("## Warranty")
+
+
+def test_a_file_of_zero_width_characters_alone_has_no_text(tmp_path: Path) -> None:
+    path = tmp_path / "zw.txt"
+    path.write_text("\u200b\u200b\n", encoding="utf-8")
+    with pytest.raises(DocumentError, match="zw.txt: has no text"):
+        load_document(path)
+
+
 def test_html_choices_are_words_apart_an_iframes_fallback_is_left_out_and_collapsed_text_kept(tmp_path: Path) -> None:
     page = (
         "<body><select><option>Option one<option>Option two</select>"

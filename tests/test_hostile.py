@@ -486,6 +486,15 @@ def test_a_model_that_thinks_until_its_tokens_run_out_is_not_retried(
     assert len(fake_server.chat_requests) == 1
 
 
+@pytest.mark.parametrize(("content", "said"), [("", "an empty text"), (" \n\t", "white space alone, no text")])
+def test_a_reply_with_no_text_says_which(fake_server: FakeOpenAIServer, content: str, said: str) -> None:
+    # An empty content was reported as "answered with white space alone".
+    message = {"role": "assistant", "content": content}
+    fake_server.set_default(Reply(body=json.dumps({"choices": [{"message": message, "finish_reason": "stop"}]})))
+    with pytest.raises(LLMResponseError, match=f"answered with {said}"):
+        openai(fake_server).complete(REQUEST)
+
+
 def test_an_error_body_built_to_hurt_the_decoder_is_still_an_error(fake_server: FakeOpenAIServer) -> None:
     fake_server.set_default(Reply(status=400, body="[" * 100_000))
     with pytest.raises(LLMRequestError, match="rejected the request"):

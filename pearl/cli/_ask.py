@@ -47,7 +47,7 @@ from pearl.cli._common import (
 from pearl.cli._progress import StageLine
 from pearl.config import Settings
 from pearl.context import DENSE_INSTALL, DocumentIndex, dense_wanted
-from pearl.documents import as_document
+from pearl.documents import SUPPORTED_SUFFIXES, as_document
 from pearl.errors import PearlError, PlanParseError
 from pearl.execution import cited_ids
 from pearl.html import index_for_page, index_for_trace, render_trace_page
@@ -184,8 +184,8 @@ def ask(
         typer.Argument(
             metavar="FILE... QUESTION",
             help="One or more files or folders (read as one document), then the question. A source file named "
-            "on its own (tool.py, main.c, config.yaml) is read as code, line by line; a folder gives only .txt, "
-            ".md, .rst, .html and .pdf files.",
+            "on its own (tool.py, main.c, config.yaml) is read as code, line by line; a folder gives only its "
+            f"{', '.join(SUPPORTED_SUFFIXES)} files.",
             show_default=False,
         ),
     ],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 
+from pearl._text import visible
 from pearl.context._cache import PIPELINE_VERSION, load_cached, save_cached
 from pearl.context._entities import DEFAULT_MODEL, extract_entities, load_ner
 from pearl.context._layout import analyse_layout
@@ -58,7 +59,7 @@ def index_document(
         DocumentError: a path cannot be read.
     """
     document = as_document(source)
-    if not document.text.strip():
+    if not visible(document.text):
         raise ContextError(f"{document.name}: the document has no text to index")
     mode = "ner" if ner else "rules"
     content_hash = document.content_hash
@@ -101,7 +102,7 @@ def build_index(document: Document, *, ner: bool = True, progress: Progress | No
     segmentation = units_of(text, view, read)
     sentences = segmentation.sentences
     # Markup alone ("<div><span></span></div>") shows no text: nothing a call could be shown, or cite.
-    if not any(view.shown(text, start, end).strip() for start, end in sentences):
+    if not any(visible(view.shown(text, start, end)) for start, end in sentences):
         raise ContextError(f"{document.name}: the document has no text to index")
     layout = analyse_layout(read, sentences, segmentation.sentence_paragraph, segmentation.continued, view)
     if progress is not None and ner:
@@ -112,8 +113,8 @@ def build_index(document: Document, *, ner: bool = True, progress: Progress | No
     skip.update(i for i, (start, _) in enumerate(sentences) if any(a <= start < b for a, b in view.source))
     # A unit partly inside a script or a comment ("<!-- Highlight.js Stylesheets --> <link ...>") names
     # nothing there: that text is blanked, offsets kept, before names are looked for.
-    visible = blanked(read, layout.view.hidden)
-    entities = extract_entities(visible, sentences, nlp, skip, progress)
+    unhidden = blanked(read, layout.view.hidden)
+    entities = extract_entities(unhidden, sentences, nlp, skip, progress)
     if progress is not None:
         progress(len(text), len(text), "done")
     index = DocumentIndex(

@@ -35,7 +35,7 @@ from pathlib import Path
 
 from pearl._files import FolderLock, atomic_write_text, read_json
 from pearl._pearl import Pearl, run_blocking
-from pearl._text import counted
+from pearl._text import counted, visible
 from pearl._version import __version__
 from pearl.config import DEFAULT_CONTEXT_WINDOW, Settings
 from pearl.context import AUTO_CHARS, PIPELINE_VERSION, DocumentIndex, dense_wanted
@@ -671,7 +671,7 @@ def _with_text(dataset: Dataset, questions: Sequence[EvalQuestion]) -> tuple[lis
     Raises:
         DatasetError: no question is left.
     """
-    blank = {d.id for d in dataset.documents if not d.text.strip()}
+    blank = {d.id for d in dataset.documents if not visible(d.text)}
     kept = [q for q in questions if q.document_id not in blank]
     skipped = [q.id for q in questions if q.document_id in blank]
     if skipped:

@@ -359,7 +359,8 @@ def read_completion(
     if blank_is_error and not text.strip():
         # Taken as an answer it read as "(no answer)", and an evaluation scored it wrong with no error,
         # so --retry-errors never asked again: it is a reply with no content, as a null one is.
-        raise LLMResponseError(f"{source} answered with white space alone, no text: {quote(choice)}")
+        what = "white space alone, no text" if text else "an empty text"
+        raise LLMResponseError(f"{source} answered with {what}: {quote(choice)}")
     replied = text
     finish_reason = _label(choice.get("finish_reason"), _MAX_LABEL, "finish_reason", notes)
     limit = reply_chars(max_tokens)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pearl._text import neutralise_fence
+from pearl._text import neutralise_fence, visible
 from pearl.context import whole_document
 from pearl.errors import ContextError
 from pearl.execution import cited_ids
@@ -51,7 +51,7 @@ def _fitted(ctx: AskContext, template: PromptTemplate, reply: ReplyFormat) -> tu
     """The prompt's values with the document cut to the window, and what each field kept of its tokens."""
     # As a browser shows it, when it is markup; the text must not close its <document> fence.
     document = neutralise_fence(whole_document(ctx.document))
-    if not document.strip():  # refused as the other methods refuse it (`index_document`), before a call is paid for
+    if not visible(document):  # refused as the other methods refuse it (`index_document`), before a call is paid for
         raise ContextError(f"{ctx.document.name}: the document has no text to answer from")
     question = ctx.question
     return template.fit(
