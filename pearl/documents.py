@@ -100,6 +100,7 @@ class _TextExtractor(HTMLParser):
     _SCOPES = frozenset(("ul", "ol", "dl", "table", "td", "th", "caption", "button"))
     # The blocks whose start ends an open paragraph (list items, terms and definitions too).
     _ENDS_P = (_BLOCKS - {"tr", "caption"}) | {"menu", "center", "dialog"}
+    _DEPTH = 512  # open elements kept track of, as a browser's parser limits nesting: each search is bounded
     _HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
     _CELLS = frozenset(("td", "th"))
     _WHITE = re.compile(r"[ \t\n\r\f]+")  # HTML's white space: a no-break space is text
@@ -205,6 +206,8 @@ class _TextExtractor(HTMLParser):
             self._implied(tag)
         if tag in self._IMPLIED or tag in self._SCOPES:
             self._open.append(tag)
+            if len(self._open) > self._DEPTH:  # the outermost forgotten: a search goes no deeper
+                del self._open[0]
         if tag in self._SKIP:
             self._skipping += 1
         elif tag == "br":

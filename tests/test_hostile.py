@@ -28,6 +28,7 @@ from pearl import Pearl, load_settings
 from pearl._replies import MAX_INT_DIGITS, load_json_reply
 from pearl.cli import app
 from pearl.config import masked_url
+from pearl.documents import load_document
 from pearl.errors import (
     ConfigError,
     ContextOverflowError,
@@ -511,6 +512,20 @@ def test_an_error_page_built_to_hurt_the_one_line_summary_is_read_at_once(
     with pytest.raises(LLMRequestError, match="rejected the request"):
         openai(fake_server).complete(REQUEST)
     assert time.perf_counter() - started < 1.5
+
+
+@pytest.mark.parametrize(
+    "page",
+    ["<ul>" * 30_000 + "</table>" * 30_000, "<table>" * 30_000 + "</p>" * 30_000],
+    ids=["lists-then-table-ends", "tables-then-paragraph-ends"],
+)
+def test_an_html_page_built_to_hurt_the_end_tags_it_leaves_out_is_read_at_once(tmp_path: Path, page: str) -> None:
+    # Each stray end tag searched every element left open: 30,000 of each took ~17 s (linear now, ~1 s).
+    path = tmp_path / "deep.html"
+    path.write_text(page + "<p>The text.", encoding="utf-8")
+    started = time.perf_counter()
+    assert load_document(path).text.strip() == "The text."
+    assert time.perf_counter() - started < 6
 
 
 class _Llama:
