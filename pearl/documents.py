@@ -189,10 +189,16 @@ class _TextExtractor(HTMLParser):
 
     def _pop(self, tag: str) -> None:
         """An end tag of `_IMPLIED` or `_SCOPES`: the element is no longer open, nor any implied one inside it (which
-        ends as a block boundary)."""
-        if tag not in self._open:
-            return  # a stray end tag: nothing open to end
-        at = len(self._open) - 1 - self._open[::-1].index(tag)
+        ends as a block boundary). A paragraph's or an item's is looked for in scope, as a start tag looks for one."""
+        if tag in self._IMPLIED:
+            bounds = self._SCOPES | {tag}
+            at = next((i for i in range(len(self._open) - 1, -1, -1) if self._open[i] in bounds), -1)
+            if at < 0 or self._open[at] != tag:
+                return  # a stray end tag: nothing open to end
+        elif tag in self._open:
+            at = len(self._open) - 1 - self._open[::-1].index(tag)
+        else:
+            return
         for inner in self._open[at + 1 :]:
             if inner in self._IMPLIED:
                 self._mark = ""

@@ -121,7 +121,7 @@ def test_html_end_tags_a_page_leaves_out_end_where_a_browser_ends_them(tmp_path:
     page = (
         "<h2>How do I reset it?</h2><p>Hold the red button.<p>The light blinks twice.<h2>Warranty</h2>"
         "<p>Two years.<ul><li>Model A<ul><li>Inner</ul><li>Model B</ul><dl><dt>Anvil<dd>A heavy block.</dl>"
-        "<table><tr><td><p>x<td>y</table><p>After."
+        "<table><tr><td><p>x<td>y</table><p>After.<ul><li>C<table><tr><td>z</li>w</table>more<li>D</ul>"
     )
     text = _html_text(tmp_path, page)
     assert _paragraphs(text) == [
@@ -137,6 +137,10 @@ def test_html_end_tags_a_page_leaves_out_end_where_a_browser_ends_them(tmp_path:
         "A heavy block.",
         "| x | y |",  # a paragraph in a cell ends with its cell: the row stays one line
         "After.",
+        "- C",
+        "| z w |",  # an item's end tag in a cell ends nothing: the item goes on after the table
+        "more",
+        "- D",
     ]
     index = index_document(text, cache=False, ner=False)
     units = [sentence.text for sentence in index.sentences()]
@@ -292,6 +296,10 @@ def test_blocks_in_an_html_table_cell_keep_its_row_on_one_line(tmp_path: Path) -
         "| Old | style |",
         "| rows | too |",
         "After.",
+        "- C",
+        "| z w |",  # an item's end tag in a cell ends nothing: the item goes on after the table
+        "more",
+        "- D",
     ]
     assert _indexed_paragraphs(text) == _paragraphs(text)
 
