@@ -3,7 +3,7 @@
 Usage:
     python benchmarks/evidence_reach.py [EXTRA.jsonl ...] [--limit N] [--short-golds] [--methods pearl,rag]
         [--shapes two-step,paper] [--window 8192] [--json OUT] [--long-replies] [--dense auto|on|off] [--ablate]
-        [--shares 0.15,0.3] [--misses]
+        [--shares 0.15,0.3] [--misses] [--by-document]
 
 With no positional argument it reads the contracts (`leval_legal_contract_qa.jsonl`) and the
 papers (`leval_scientific_qa.jsonl`) from `../shared/data`; extra L-Eval-layout files are added
@@ -36,6 +36,13 @@ what a smaller or larger budget buys in reach. With `--json` those runs are writ
 
 `--dense auto|on|off` is `Settings.dense`: auto, the default, runs pearl as it runs by default, ranking by meaning
 too where the MiniLM wheel is installed (the header says which); `off` measures words alone, `on` requires the wheel.
+
+`--by-document` prints one line per document under its file's lines: its tokens, and for each plan shape pearl's
+tokens a question with, in brackets, their ratio to pearl-fulldoc's with the same plans (as `vs_fulldoc`), and how
+many of its questions pearl and each one-call method reached:
+`#   document 6 (2,270 tokens, 12 questions): pearl/two-step 4,174 (0.69x) reached 12; ...; direct 2,356 reached 12`.
+A file's ratio is its documents' weighed by their questions: this shows which documents cost more than half of the
+paper's executor and where the misses lie.
 
 `--misses` lists each question pearl did not reach, with where the sentence holding its gold's start
 ranks for the question (1 = best; `rank_sentences`, the ranking `compress` packs from), and which
@@ -95,6 +102,7 @@ from _shared import default_data_dir, read_leval
 from context_recall import ABLATIONS
 
 from pearl import CompletionRequest, Document, FakeLLM, Pearl, Settings, default_library
+from pearl._text import counted
 from pearl.context import DocumentIndex, Weights, dense_available, rank_sentences, render_sentences
 from pearl.context import _compress as compress_module
 from pearl.context._dense import AUTO_CHARS
@@ -474,6 +482,33 @@ def report(
     return summary
 
 
+def by_document(files: FileSet, rows: Sequence[Row], shapes: Sequence[str]) -> list[str]:
+    """One line per document of the main run (`--by-document`): its tokens; each shape's pearl tokens a question, and
+    against pearl-fulldoc's; the questions pearl and each one-call method reached."""
+    doc_of = {item.qid: item.doc for item in files.items}
+    main = [r for r in rows if r.error is None and r.share is None]
+    lines = []
+    for doc in sorted(set(doc_of.values())):
+        mine = [r for r in main if doc_of.get(r.qid) == doc]
+        parts = []
+        for shape in shapes:
+            pearl = [r.tokens for r in mine if (r.method, r.shape) == ("pearl", shape)]
+            paper = [r.tokens for r in mine if (r.method, r.shape) == ("pearl-fulldoc", shape)]
+            if pearl:
+                ratio = f" ({sum(pearl) / sum(paper):.2f}x)" if paper else ""
+                reached = sum(r.reached for r in mine if (r.method, r.shape) == ("pearl", shape))
+                parts.append(f"pearl/{shape} {mean(pearl):,.0f}{ratio} reached {reached}")
+        for other in ONE_CALL:
+            theirs = [r for r in mine if r.method == other]
+            if theirs:
+                tokens = mean([r.tokens for r in theirs])
+                parts.append(f"{other} {tokens:,.0f} reached {sum(r.reached for r in theirs)}")
+        questions = counted(sum(1 for item in files.items if item.doc == doc), "question")
+        size = count_tokens(files.documents[doc].text)
+        lines.append(f"#   document {doc} ({size:,} tokens, {questions}): " + "; ".join(parts))
+    return lines
+
+
 def paired(rows: Sequence[Row], methods: Sequence[str], shapes: Sequence[str]) -> list[str]:
     """Question by question, pearl against each one-call method run: the questions both reach, those only the
     one-call method reaches (what pearl's calls did not show that one call did), and those only pearl reaches.
@@ -657,6 +692,11 @@ def main(argv: list[str] | None = None) -> int:
         "one-call methods showed it",
     )
     parser.add_argument(
+        "--by-document",
+        action="store_true",
+        help="one line per document: its tokens, pearl's tokens against pearl-fulldoc's, and who reached how many",
+    )
+    parser.add_argument(
         "--shares",
         default="",
         help="also run pearl with each of these Settings.step_share values (comma list, e.g. 0.15,0.3; "
@@ -708,6 +748,9 @@ def main(argv: list[str] | None = None) -> int:
     for files, rows, index_seconds in results:
         summaries += report(files, rows, methods, shapes, args.window)
         print(f"#   indexing {index_seconds:.1f}s")
+        if args.by_document:
+            for line in by_document(files, rows, shapes):
+                print(line)
         if args.misses:
             misses(files, rows, dense)
         if args.ablate:

@@ -164,3 +164,32 @@ def test_a_miss_says_where_its_gold_ranks_and_which_one_call_method_showed_it(
         and "; rag and direct showed it for" in lines[0]
     )
     assert lines[1].startswith("#   missed set#d0q1 (two-step): gold ranks ") and "showed it" not in lines[1]
+
+
+def test_each_document_shows_its_cost_against_the_papers_executor_and_who_reached_what(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from pearl.models import Document
+
+    docs = [Document.from_text("One short clause."), Document.from_text("A longer clause. " * 40)]
+    items = [
+        evidence_reach.Item(qid=f"set#d{d}q{n}", doc=d, question="q?", gold=["g"]) for d, n in ((0, 0), (1, 0), (1, 1))
+    ]
+    files = evidence_reach.FileSet(path=tmp_path / "set.jsonl", documents=docs, items=items, skipped={})
+    rows = [
+        replace(row("pearl", "two-step", "set#d0q0", True), tokens=300),
+        replace(row("pearl-fulldoc", "two-step", "set#d0q0", True), tokens=200),
+        replace(row("pearl", "two-step", "set#d1q0", True), tokens=400),
+        replace(row("pearl", "two-step", "set#d1q1", False), tokens=600),
+        replace(row("pearl-fulldoc", "two-step", "set#d1q0", True), tokens=1000),
+        replace(row("pearl-fulldoc", "two-step", "set#d1q1", True), tokens=1000),
+        replace(row("pearl", "two-step", "set#d1q1", True, share=0.4), tokens=9000),  # a --shares run: left out
+        replace(row("direct", "", "set#d1q0", True), tokens=700),
+        replace(row("direct", "", "set#d1q1", True, error="boom"), tokens=5),  # a failed run: left out
+    ]
+    lines = evidence_reach.by_document(files, rows, ["two-step"])
+    sizes = [count_tokens(doc.text) for doc in docs]
+    assert lines == [
+        f"#   document 0 ({sizes[0]} tokens, 1 question): pearl/two-step 300 (1.50x) reached 1",
+        f"#   document 1 ({sizes[1]} tokens, 2 questions): pearl/two-step 500 (0.50x) reached 1; direct 700 reached 1",
+    ]
