@@ -94,13 +94,14 @@ class _TextExtractor(HTMLParser):
     # An iframe's text is what a browser without frames shows instead. Text a page hides until clicked (the `hidden`
     # attribute, `display: none`: a collapsed answer, a tab) is read: it is part of what the page says.
     _SKIP = frozenset(("script", "style", "title", "noscript", "template", "iframe"))
-    # Elements whose end tag a page may leave out, and the elements that bound where an open one is looked for:
-    # "<ul><li>A<ul><li>B</ul><li>C" ends A at C, not at B.
+    # Elements whose end tag a page may leave out, and the elements that bound where an open one is looked for
+    # ("<ul><li>A<ul><li>B</ul><li>C" ends A at C, not at B). Cells are kept track of too: the next cell or row ends
+    # the one a page left open, and what is open in it.
     _IMPLIED = frozenset(("p", "li", "dt", "dd"))
     _SCOPES = frozenset(("ul", "ol", "dl", "table", "td", "th", "caption", "button"))
     # The blocks whose start ends an open paragraph (list items, terms and definitions too).
     _ENDS_P = (_BLOCKS - {"tr", "caption"}) | {"menu", "center", "dialog"}
-    _DEPTH = 512  # open elements kept track of, as a browser's parser limits nesting: each search is bounded
+    _DEPTH = 512  # open elements kept track of at most, the outermost forgotten, so that each search is bounded
     _HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
     _CELLS = frozenset(("td", "th"))
     _WHITE = re.compile(r"[ \t\n\r\f]+")  # HTML's white space: a no-break space is text
@@ -121,6 +122,8 @@ class _TextExtractor(HTMLParser):
         self._in_cell = [False]
         self._code: int | None = None  # where the chunks of the `<pre>` being read start
         self._open: list[str] = []  # the open elements of `_IMPLIED` and `_SCOPES`, innermost last
+        self._svg = 0  # open <svg> elements
+        self._svg_titles = 0  # titles open in them, which the SVG's end ends
 
     def _open_code(self) -> None:
         """A `<pre>` opens: a blank line before it, and its text to be fenced when it closes."""
@@ -165,57 +168,73 @@ class _TextExtractor(HTMLParser):
         self._block()
 
     def _implied(self, start: str) -> None:
-        """End what `start` (a start tag) ends of the elements whose end tag a page may leave out, as if written."""
+        """End what `start` (a start tag) ends of the elements whose end tag a page may leave out, as if written: an
+        open paragraph at a block, an item at the next item, a term or definition at the next one, a cell at the next
+        cell or row (with whatever is left open in it)."""
         if start in self._ENDS_P:
             self._close_open(("p",))
         if start == "li":
-            self._close_open(("li",), also=("ul", "ol"))
+            self._close_open(("li",))
         elif start in ("dt", "dd"):
-            self._close_open(("dt", "dd"), also=("dl",))
+            self._close_open(("dt", "dd"))
+        elif start in ("td", "th", "tr") and "table" in self._open:
+            # The current table's open cell: everything above the table ends. (A row is not kept track of.)
+            self._end_above(len(self._open) - 1 - self._open[::-1].index("table"))
 
-    def _close_open(self, tags: tuple[str, ...], also: tuple[str, ...] = ()) -> None:
-        """End the innermost open element of `tags` in scope (not beyond a table, a cell or, with `also`, a list), and
-        the implied ones inside it: each a block boundary, as its end tag would be."""
+    def _close_open(self, tags: tuple[str, ...]) -> None:
+        """End the innermost open element of `tags` in scope (not beyond a list, a table, a cell, a caption or a
+        button), and the implied ones inside it."""
         for at in range(len(self._open) - 1, -1, -1):
             tag = self._open[at]
-            if tag in tags:  # it and the implied ones inside it (a scope would have stopped the search)
-                for _ in self._open[at:]:
-                    self._mark = ""
-                    self._block()
-                del self._open[at:]
+            if tag in tags:
+                self._end_above(at - 1)
                 return
-            if tag in self._SCOPES or tag in also:
+            if tag in self._SCOPES:
                 return
 
+    def _end_above(self, at: int) -> None:
+        """The open elements above `self._open[at]` end. Each of `_IMPLIED` is a block boundary, as its end tag would
+        be, and an item's dash not yet written goes with it (an empty item); a paragraph leaves the dash of the item
+        it opened in ("<li><p><div>Text")."""
+        for inner in self._open[at + 1 :]:
+            if inner in self._IMPLIED:
+                if inner != "p":
+                    self._mark = ""
+                self._block()
+        del self._open[at + 1 :]
+
     def _pop(self, tag: str) -> None:
-        """An end tag of `_IMPLIED` or `_SCOPES`: the element is no longer open, nor any implied one inside it (which
-        ends as a block boundary). A paragraph's or an item's is looked for in scope, as a start tag looks for one."""
+        """An end tag of `_IMPLIED` or `_SCOPES`: the element is no longer open, nor any inside it. A paragraph's or
+        an item's is looked for in scope, as a start tag looks for one; a stray end tag ends nothing."""
         if tag in self._IMPLIED:
             bounds = self._SCOPES | {tag}
             at = next((i for i in range(len(self._open) - 1, -1, -1) if self._open[i] in bounds), -1)
             if at < 0 or self._open[at] != tag:
-                return  # a stray end tag: nothing open to end
+                return
         elif tag in self._open:
             at = len(self._open) - 1 - self._open[::-1].index(tag)
         else:
             return
-        for inner in self._open[at + 1 :]:
-            if inner in self._IMPLIED:
-                self._mark = ""
-                self._block()
-        del self._open[at:]
+        self._end_above(at)
+        del self._open[at]
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "option":  # a list's choices, one word apart ("Option oneOption two")
             self._space = True
-        if tag in self._ENDS_P or tag in self._IMPLIED:
-            self._implied(tag)
+        if tag == "svg":
+            self._svg += 1
+        if self._skipping and tag not in self._SKIP:
+            return  # what a skipped part holds is never shown: it opens, ends and breaks nothing
+        self._implied(tag)
         if tag in self._IMPLIED or tag in self._SCOPES:
             self._open.append(tag)
-            if len(self._open) > self._DEPTH:  # the outermost forgotten: a search goes no deeper
+            if len(self._open) > self._DEPTH:
                 del self._open[0]
         if tag in self._SKIP:
             self._skipping += 1
+            # An SVG's title (its tooltip) ends with the SVG if not before: an HTML title left open runs to the end.
+            if tag == "title" and self._svg:
+                self._svg_titles += 1
         elif tag == "br":
             # Counted as a block boundary: "<br><br>" owes a blank line, a page's paragraph break.
             self._block()
@@ -242,10 +261,19 @@ class _TextExtractor(HTMLParser):
             self._in_cell[-1] = True
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "svg" and self._svg:
+            self._svg -= 1
+            self._skipping = max(0, self._skipping - self._svg_titles)
+            self._svg_titles = 0
+            return
+        if self._skipping and tag not in self._SKIP:
+            return
         if tag in self._IMPLIED or tag in self._SCOPES:
             self._pop(tag)
         if tag in self._SKIP:
             self._skipping = max(0, self._skipping - 1)
+            if tag == "title" and self._svg_titles:
+                self._svg_titles -= 1
         elif tag in self._BLOCKS:
             self._heading = max(0, self._heading - (tag in self._HEADINGS))
             if tag == "pre" and self._pre:
@@ -475,7 +503,7 @@ def _pdf_to_text(path: Path, data: bytes | None = None) -> str:
     # Line breaks as for any text file; a soft hyphen inside a line is invisible.
     pages = [re.sub("\u00ad(?!\n)", "", _unix_lines(p)) for p in pages]
     text = _pdf_paragraphs([p.strip() for p in pages if p.strip()])
-    if not text.strip():
+    if not visible(text):
         raise DocumentError(
             f"{path}: the PDF has no text layer (a scanned image?); run OCR on it first (e.g. ocrmypdf)"
         )
@@ -685,7 +713,10 @@ def _read_one(path: Path, max_bytes: int) -> tuple[str, list[int]]:
     if is_pdf(data) or suffix == ".pdf":
         return _pdf_to_text(path, data), []
     if suffix == ".eml":
-        return _unix_lines(_email_to_text(data, path)), []  # offsets count in this text, not in the raw message
+        text = _unix_lines(_email_to_text(data, path))  # offsets count in this text, not in the raw message
+        if not visible(text):
+            raise DocumentError(f"{path}: has no text")
+        return text, []
     text = _decode(data, path)
     looks_html = not (suffix in (".txt", ".md") or reads_as_code(path)) and re.match(
         r"\s*<(!doctype html|html)", text, re.I

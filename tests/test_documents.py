@@ -147,11 +147,18 @@ def test_html_end_tags_a_page_leaves_out_end_where_a_browser_ends_them(tmp_path:
     assert index.sent_section[units.index("Two years.")] == units.index("## Warranty")
 
 
-def test_a_file_of_zero_width_characters_alone_has_no_text(tmp_path: Path) -> None:
-    path = tmp_path / "zw.txt"
-    path.write_text("\u200b\u200b\n", encoding="utf-8")
-    with pytest.raises(DocumentError, match="zw.txt: has no text"):
-        load_document(path)
+def test_html_cells_left_open_svg_titles_and_skipped_parts_end_nothing_around_them(tmp_path: Path) -> None:
+    # Cells left open were kept track of past the table's end, so a long table pushed the list around it out of
+    # reach; a paragraph's implied end took its item's dash; an SVG's title left open hid the rest of the page; a
+    # list inside <noscript> (never shown) kept the item before it open.
+    rows = "<tr><td>r<td>v" * 600
+    page = (
+        f"<ul><li>A<table>{rows}</table>more<li>B</ul><ul><li><p><div>Item</div></p><li>Two</ul>"
+        "<ul><li>C <noscript><ul><li>Enable scripts</ul></noscript>more<li>D</ul><svg><title>icon</svg><p>Body."
+    )
+    blocks = _paragraphs(_html_text(tmp_path, page))
+    assert blocks[0] == "- A" and blocks[1:601] == ["| r | v |"] * 600
+    assert blocks[601:] == ["more", "- B", "- Item", "- Two", "- C more", "- D", "Body."]
 
 
 def test_html_choices_are_words_apart_an_iframes_fallback_is_left_out_and_collapsed_text_kept(tmp_path: Path) -> None:
@@ -444,6 +451,9 @@ BAD_INPUTS: dict[str, tuple[str, bytes | None, str]] = {
     "pdf-no-text": ("scan.pdf", _pdf(None), "no text layer"),
     "pdf-broken": ("broken.pdf", b"%PDF-1.4 garbage", "PDF"),
     "whitespace": ("blank.txt", b"  \n\n ", "no text"),
+    # Zero-width characters alone were indexed as a sentence and sent to the model.
+    "zero-width": ("zw.txt", "\u200b\u200d\n".encode(), "zw.txt: has no text"),
+    "zero-width-eml": ("zw.eml", "\u200b\n".encode(), "zw.eml: has no text"),  # no headers: read as text
 }
 
 
