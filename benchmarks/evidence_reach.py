@@ -41,8 +41,8 @@ too where the MiniLM wheel is installed (the header says which); `off` measures 
 tokens a question with, in brackets, their ratio to pearl-fulldoc's with the same plans (as `vs_fulldoc`), and how
 many of its questions pearl and each one-call method reached:
 `#   document 6 (2,270 tokens, 12 questions): pearl/two-step 4,174 (0.69x) reached 12; ...; direct 2,356 reached 12`.
-A file's ratio is its documents' weighed by their questions: this shows which documents cost more than half of the
-paper's executor and where the misses lie.
+A file's `vs_fulldoc` sums its documents' tokens, so a long document weighs more than a short one: these lines show
+which documents cost more than half of the paper's executor and where the misses lie.
 
 `--misses` lists each question pearl did not reach, with where the sentence holding its gold's start
 ranks for the question (1 = best; `rank_sentences`, the ranking `compress` packs from), and which
@@ -484,9 +484,10 @@ def report(
 
 def by_document(files: FileSet, rows: Sequence[Row], shapes: Sequence[str]) -> list[str]:
     """One line per document of the main run (`--by-document`): its tokens; each shape's pearl tokens a question, and
-    against pearl-fulldoc's; the questions pearl and each one-call method reached."""
+    against pearl-fulldoc's; the questions pearl and each one-call method reached. Rows are counted as the method
+    lines count them (a failed run too, as nothing reached); a `--shares` run is not the main run."""
     doc_of = {item.qid: item.doc for item in files.items}
-    main = [r for r in rows if r.error is None and r.share is None]
+    main = [r for r in rows if r.share is None]
     lines = []
     for doc in sorted(set(doc_of.values())):
         mine = [r for r in main if doc_of.get(r.qid) == doc]

@@ -185,11 +185,11 @@ def test_each_document_shows_its_cost_against_the_papers_executor_and_who_reache
         replace(row("pearl-fulldoc", "two-step", "set#d1q1", True), tokens=1000),
         replace(row("pearl", "two-step", "set#d1q1", True, share=0.4), tokens=9000),  # a --shares run: left out
         replace(row("direct", "", "set#d1q0", True), tokens=700),
-        replace(row("direct", "", "set#d1q1", True, error="boom"), tokens=5),  # a failed run: left out
+        replace(row("direct", "", "set#d1q1", False, error="boom"), tokens=6),  # a failed run: as the method line
     ]
     lines = evidence_reach.by_document(files, rows, ["two-step"])
     sizes = [count_tokens(doc.text) for doc in docs]
     assert lines == [
         f"#   document 0 ({sizes[0]} tokens, 1 question): pearl/two-step 300 (1.50x) reached 1",
-        f"#   document 1 ({sizes[1]} tokens, 2 questions): pearl/two-step 500 (0.50x) reached 1; direct 700 reached 1",
+        f"#   document 1 ({sizes[1]} tokens, 2 questions): pearl/two-step 500 (0.50x) reached 1; direct 353 reached 1",
     ]
