@@ -492,18 +492,13 @@ def by_document(files: FileSet, rows: Sequence[Row], shapes: Sequence[str]) -> l
     for doc in sorted(set(doc_of.values())):
         mine = [r for r in main if doc_of.get(r.qid) == doc]
         parts = []
-        for shape in shapes:
-            pearl = [r.tokens for r in mine if (r.method, r.shape) == ("pearl", shape)]
-            paper = [r.tokens for r in mine if (r.method, r.shape) == ("pearl-fulldoc", shape)]
-            if pearl:
-                ratio = f" ({sum(pearl) / sum(paper):.2f}x)" if paper else ""
-                reached = sum(r.reached for r in mine if (r.method, r.shape) == ("pearl", shape))
-                parts.append(f"pearl/{shape} {mean(pearl):,.0f}{ratio} reached {reached}")
-        for other in ONE_CALL:
-            theirs = [r for r in mine if r.method == other]
-            if theirs:
-                tokens = mean([r.tokens for r in theirs])
-                parts.append(f"{other} {tokens:,.0f} reached {sum(r.reached for r in theirs)}")
+        for label, method, shape in [*(("pearl/" + s, "pearl", s) for s in shapes), *((m, m, "") for m in ONE_CALL)]:
+            runs = [r for r in mine if (r.method, r.shape) == (method, shape)]
+            if runs:
+                paper = sum(r.tokens for r in mine if (r.method, r.shape) == ("pearl-fulldoc", shape))
+                ratio = f" ({sum(r.tokens for r in runs) / paper:.2f}x)" if method == "pearl" and paper else ""
+                tokens = mean([r.tokens for r in runs])
+                parts.append(f"{label} {tokens:,.0f}{ratio} reached {sum(r.reached for r in runs)}")
         questions = counted(sum(1 for item in files.items if item.doc == doc), "question")
         size = count_tokens(files.documents[doc].text)
         lines.append(f"#   document {doc} ({size:,} tokens, {questions}): " + "; ".join(parts))

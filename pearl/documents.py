@@ -181,16 +181,22 @@ class _TextExtractor(HTMLParser):
             # The current table's open cell: everything above the table ends. (A row is not kept track of.)
             self._end_above(len(self._open) - 1 - self._open[::-1].index("table"))
 
-    def _close_open(self, tags: tuple[str, ...]) -> None:
-        """End the innermost open element of `tags` in scope (not beyond a list, a table, a cell, a caption or a
-        button), and the implied ones inside it."""
+    def _in_scope(self, tags: tuple[str, ...]) -> int:
+        """Where the innermost open element of `tags` is, looked for in scope (not beyond a list, a table, a cell, a
+        caption or a button); -1 if none is."""
         for at in range(len(self._open) - 1, -1, -1):
             tag = self._open[at]
             if tag in tags:
-                self._end_above(at - 1)
-                return
+                return at
             if tag in self._SCOPES:
-                return
+                return -1
+        return -1
+
+    def _close_open(self, tags: tuple[str, ...]) -> None:
+        """End the innermost open element of `tags` in scope, and the implied ones inside it."""
+        at = self._in_scope(tags)
+        if at >= 0:
+            self._end_above(at - 1)
 
     def _end_above(self, at: int) -> None:
         """The open elements above `self._open[at]` end. Each of `_IMPLIED` is a block boundary, as its end tag would
@@ -207,9 +213,8 @@ class _TextExtractor(HTMLParser):
         """An end tag of `_IMPLIED` or `_SCOPES`: the element is no longer open, nor any inside it. A paragraph's or
         an item's is looked for in scope, as a start tag looks for one; a stray end tag ends nothing."""
         if tag in self._IMPLIED:
-            bounds = self._SCOPES | {tag}
-            at = next((i for i in range(len(self._open) - 1, -1, -1) if self._open[i] in bounds), -1)
-            if at < 0 or self._open[at] != tag:
+            at = self._in_scope((tag,))
+            if at < 0:
                 return
         elif tag in self._open:
             at = len(self._open) - 1 - self._open[::-1].index(tag)
@@ -712,19 +717,18 @@ def _read_one(path: Path, max_bytes: int) -> tuple[str, list[int]]:
         data = path.read_bytes()
     if is_pdf(data) or suffix == ".pdf":
         return _pdf_to_text(path, data), []
+    crlf: list[int] = []  # offsets count in the text read, not in a message's or a page's raw bytes
     if suffix == ".eml":
-        text = _unix_lines(_email_to_text(data, path))  # offsets count in this text, not in the raw message
-        if not visible(text):
-            raise DocumentError(f"{path}: has no text")
-        return text, []
-    text = _decode(data, path)
-    looks_html = not (suffix in (".txt", ".md") or reads_as_code(path)) and re.match(
-        r"\s*<(!doctype html|html)", text, re.I
-    )
-    if suffix in (".html", ".htm") or looks_html:
-        text, crlf = _html_to_text(text), []  # offsets count in this text, not in the markup
+        text = _email_to_text(data, path)
     else:
-        crlf = _crlf_offsets(text)
+        text = _decode(data, path)
+        looks_html = not (suffix in (".txt", ".md") or reads_as_code(path)) and re.match(
+            r"\s*<(!doctype html|html)", text, re.I
+        )
+        if suffix in (".html", ".htm") or looks_html:
+            text = _html_to_text(text)
+        else:
+            crlf = _crlf_offsets(text)
     text = _unix_lines(text)
     if not visible(text):  # white space, or zero-width characters alone
         raise DocumentError(f"{path}: has no text")

@@ -39,7 +39,7 @@ from pearl.context._entities import entity_sentences, lookup_entities
 from pearl.context._graph import cooccurrence
 from pearl.context._markup import code_set, shown_document, shown_text, shown_texts
 from pearl.context._models import CompressedContext, DocumentIndex, SentenceFlag
-from pearl.context._query import clean_query, query_terms
+from pearl.context._query import clean_query, cleaned_terms
 from pearl.context._terms import joined_terms, query_variants, stem, term_bases, terms, words
 from pearl.errors import ContextError
 from pearl.models import Document, DocumentPart
@@ -320,8 +320,8 @@ class _Ranking:
 
 def _score(index: DocumentIndex, query: str, focus: Sequence[str], weights: Weights) -> _Ranking:
     size = index.sentence_count
-    weighted = query_terms(query)
     asked_for = clean_query(query)  # what the question looks for, its instructions left out
+    weighted = cleaned_terms(asked_for)
     # A long focus is a question passed whole ("ANSWER(CTX, <question>)"): its instructions go as the question's
     # do. A short one is a phrase taken word for word ("price list").
     phrases = [clean_query(item) if len(item.split()) >= QUESTION_WORDS else item for item in focus]

@@ -12,7 +12,7 @@ import re
 
 from pearl.context._terms import terms
 
-__all__ = ["clean_query", "query_terms"]
+__all__ = ["clean_query", "cleaned_terms", "query_terms"]
 
 _BOILERPLATE = [
     re.compile(p, re.IGNORECASE)
@@ -50,7 +50,11 @@ def query_terms(query: str, quoted_weight: float = 2.0) -> dict[str, float]:
     A term counts once however often it repeats (a repeated word in a question is usually
     the template repeating itself); terms inside quotes weigh `quoted_weight`.
     """
-    cleaned = clean_query(query)
+    return cleaned_terms(clean_query(query), quoted_weight)
+
+
+def cleaned_terms(cleaned: str, quoted_weight: float = 2.0) -> dict[str, float]:
+    """`query_terms` of a query already cleaned (`clean_query`), where the caller needs the cleaned text too."""
     weights: dict[str, float] = dict.fromkeys(terms(cleaned), 1.0)
     for phrase in _QUOTED.findall(cleaned):
         for term in terms(phrase):
