@@ -61,6 +61,7 @@ from pearl.planning import (
     generate_plan,
     parse_plan,
     plan_window_problem,
+    runnable_demos,
     select_demos,
     validate_plan,
 )
@@ -309,7 +310,13 @@ class Pearl:
                 "give a library with actions, or none for the bundled default library"
             )
         self.llm = llm if llm is not None else make_llm(self.settings)
-        self.demos = demos or builtin_demos()
+        # The planner is shown only demonstrations the library can run: the rest are dropped here, said once, so that
+        # a report counts what the planner sees (a mined library may run none of the bundled ones).
+        self.demos, dropped = runnable_demos(demos or builtin_demos(), self.library, bundled=demos is None)
+        if dropped:
+            log.warning("%s", dropped)
+        # A store with fewer than PLAN_DEMOS is topped up from the bundled demonstrations this library runs.
+        self._fallback = self.demos if demos is None else runnable_demos(builtin_demos(), self.library)[0]
         # A listener that raises is the caller's bug, not the question's: it is logged and the question goes on (one
         # raising for the indexing stage, told from a worker thread, was logged by asyncio, one for a later stage
         # failed the question).
@@ -554,7 +561,8 @@ class Pearl:
             raise
 
     def _demos(self, question: Question) -> list[Demo]:
-        return select_demos(self.demos, " ".join([question.text, *question.options]), k=PLAN_DEMOS, asked=question.text)
+        asked = " ".join([question.text, *question.options])
+        return select_demos(self.demos, asked, k=PLAN_DEMOS, fallback=self._fallback, asked=question.text)
 
     def _plan_window_problem(self, ctx: AskContext, demos: Sequence[Demo]) -> str | None:
         """Why the window cannot hold a planning prompt that shows the question (see `plan_window_problem`)."""

@@ -249,6 +249,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "plan_window_problem",
         "read_plan_reply",
         "renumber",
+        "runnable_demos",
         "save_demos",
         "select_demos",
         "validate_plan",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ runner = CliRunner()
 QUALITY = SAMPLE_DIR / "quality_sample.jsonl"
 QUESTION = "Why did Dorota put water in the lamp oil?"
 FIRST = 's1 = FIND_X(CTX, "first look")\ns2 = ANSWER(CTX, "the question")'
+FIRST_REASON = 's1 = FIND_REASON(CTX, "why Mara stayed")'
 REVISED = 's1 = FIND_EVENT(CTX, "REVISED clue")\ns2 = ANSWER_FROM(s1, "the question")'
 
 # ---------------------------------------------------------------------------------------------- demo stores
@@ -125,6 +127,47 @@ def test_load_demos_with_a_library_warns_and_drops(tmp_path: Path, caplog: pytes
     assert "dropped 1 of 2" in caplog.text and "FIND_CLUE" in caplog.text
     mined = default_library().extended([Action(name="FIND_CLUE", params=["CTX", "X"], definition="Clues about X.")])
     assert len(load_demos(path, mined).demos) == 2
+
+
+def test_a_library_the_bundled_demonstrations_do_not_fit_plans_with_those_it_runs_and_says_so(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A library that lacks what most bundled plans call (a mined one, the paper's list) was shown the four most similar
+    # demonstrations less those it could not run: often none, silently, while reports counted all twelve.
+    bundled = builtin_demos()
+    runs = [d for d in bundled.demos if "FIND_REASON(" in d.plan]
+    uses = {name for d in runs for name in re.findall(r"\b([A-Z][A-Z_]*)\(", d.plan)}
+    narrow = default_library().model_copy(
+        update={"name": "narrow", "actions": [a for a in default_library().actions if a.name in uses]}
+    )
+    assert 0 < len(runs) < len(bundled.demos)
+    fake = FakeLLM(default=lambda request: 's1 = FIND_REASON(CTX, "the ship")')
+    with caplog.at_level(logging.WARNING, logger="pearl"):
+        pearl = Pearl(llm=fake, library=narrow, settings=load_settings(cache=False))
+    assert [d.question for d in pearl.demos.demos] == [d.question for d in runs]  # what eval's report counts
+    dropped = len(bundled.demos) - len(runs)
+    assert f"'narrow' cannot run {dropped} of the {len(bundled.demos)} bundled demonstrations" in caplog.text
+    assert f"the planner is shown the {len(runs)} others" in caplog.text
+    pearl.plan("Which question is most like none of them?")
+    (prompt,) = [r for r in fake.history if (r.prompt or "").startswith("plan")]
+    shown = prompt.messages[-1].content
+    assert shown.count("\nPlan:\n") == min(4, len(runs))  # as many as it runs, not the four best less the rest
+    # A store of fewer than four is topped up from the bundled demonstrations the library runs.
+    own = DemoStore(name="own", version="1", demos=[Demo(question="Why did Mara stay?", plan=FIRST_REASON)])
+    fake.history.clear()
+    Pearl(llm=fake, library=narrow, demos=own, settings=load_settings(cache=False)).plan("Why did the crew stay?")
+    (prompt,) = [r for r in fake.history if (r.prompt or "").startswith("plan")]
+    assert prompt.messages[-1].content.count("\nPlan:\n") == 1 + len(runs)
+    # None at all: said, and where demonstrations for it come from.
+    lone = narrow.model_copy(update={"name": "lone", "actions": [narrow.get("FIND_REASON")]})
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="pearl"):
+        assert Pearl(llm=fake, library=lone, settings=load_settings(cache=False)).demos.demos == []
+    assert "plans are written with no example; `pearl refine --actions LIBRARY`" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="pearl"):
+        Pearl(llm=fake, settings=load_settings(cache=False))
+    assert caplog.text == ""  # the bundled library runs them all
 
 
 def test_store_versions_and_prompts_round_trip(tmp_path: Path) -> None:

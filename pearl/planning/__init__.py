@@ -9,6 +9,7 @@ from pearl.planning._demos import (
     check_demos,
     demos_fingerprint,
     load_demos,
+    runnable_demos,
     save_demos,
     select_demos,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "plan_window_problem",
     "read_plan_reply",
     "renumber",
+    "runnable_demos",
     "save_demos",
     "select_demos",
     "validate_plan",

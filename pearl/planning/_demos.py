@@ -8,6 +8,7 @@ import json
 import logging
 import math
 import os
+import re
 from collections import Counter
 from collections.abc import Iterable
 from importlib import resources
@@ -29,6 +30,7 @@ __all__ = [
     "check_demos",
     "demos_fingerprint",
     "load_demos",
+    "runnable_demos",
     "save_demos",
     "select_demos",
 ]
@@ -218,6 +220,39 @@ def check_demos(store: DemoStore, library: ActionLibrary) -> tuple[DemoStore, li
             f"{library.name} cannot run, e.g. {dropped[0]}"
         )
     return store.model_copy(update={"demos": kept}), warnings
+
+
+def runnable_demos(store: DemoStore, library: ActionLibrary, *, bundled: bool = False) -> tuple[DemoStore, str | None]:
+    """`store` without the demos whose plans `library` cannot run, and, when it dropped any, what to tell the user.
+
+    The planner shows only demonstrations it can run (a plan calling an action the library lacks would
+    teach a wrong action), so a library made by `pearl mine` from the paper's seed actions, which lack
+    those the bundled demonstrations call, plans with none of them unless told otherwise.
+
+    Args:
+        bundled: `store` is the bundled demonstrations, used because none were given.
+    """
+    kept, _ = check_demos(store, library)
+    dropped = len(store.demos) - len(kept.demos)
+    if not dropped:
+        return kept, None
+    known = set(library.names)
+    lacking = sorted({name for d in store.demos if d not in kept.demos for name in _CALLED.findall(d.plan)} - known)
+    which = f"the {len(store.demos)} bundled demonstrations" if bundled else f"the {len(store.demos)} of {store.name!r}"
+    calls = f" (they call {', '.join(lacking[:4])}{', ...' if len(lacking) > 4 else ''})" if lacking else ""
+    shown = (
+        f"the planner is shown the {counted(len(kept.demos), 'other')}"
+        if kept.demos
+        else "plans are written with no example"
+    )
+    return kept, (
+        f"action library {library.name!r} cannot run {dropped} of {which}{calls}: {shown}; "
+        "`pearl refine --actions LIBRARY` makes demonstrations for it"
+    )
+
+
+_CALLED = re.compile(r"\b([A-Z][A-Z0-9_]*)\(")
+"""An action called in a plan's text."""
 
 
 def _terms(text: str) -> Counter[str]:
