@@ -408,5 +408,13 @@ def test_cli_import_and_export(tmp_path: Path) -> None:
     assert result.exit_code == 0 and result.stdout.startswith("LEAST_DESCRIBING(CTX, X, ADJECTIVES)")
     bad = tmp_path / "bad.txt"
     bad.write_text("nothing here", encoding="utf-8")
-    result = runner.invoke(app, ["actions", "import", str(bad), "-o", str(out)])
-    assert result.exit_code == 2 and "holds no action" in result.stderr
+    result = runner.invoke(app, ["actions", "import", str(bad), "-o", str(tmp_path / "none.json")])
+    assert result.exit_code == 2 and "holds no action" in result.stderr and not (tmp_path / "none.json").exists()
+    # An existing library is never replaced unasked: `mine` twice in one folder lost the first one.
+    before = out.read_bytes()
+    for command in (["import", str(source)], ["export", str(source)]):
+        result = runner.invoke(app, ["actions", *command, "-o", str(out)])
+        assert result.exit_code == 2 and f"--out {out} exists: add --force" in result.stderr
+        assert out.read_bytes() == before
+    result = runner.invoke(app, ["actions", "export", str(source), "-o", str(out), "--force"])
+    assert result.exit_code == 0 and out.read_bytes() != before

@@ -417,6 +417,10 @@ def test_mine_with_no_usable_reply_fails_and_leaves_the_library_alone(fake_serve
     out.write_text("the library of an earlier run", encoding="utf-8")
     args = ["mine", "--questions", str(QUESTIONS), "--limit", "3", "-o", str(out)]
     result = runner.invoke(app, [*args, "--base-url", fake_server.base_url, "--model", "m"])
+    assert result.exit_code == 2 and f"--out {out} exists: add --force to replace it" in result.stderr
+    assert f"to add to the library it holds, give --actions {out}" in result.stderr
+    assert not fake_server.requests  # refused before a call is paid for
+    result = runner.invoke(app, [*args, "--force", "--base-url", fake_server.base_url, "--model", "m"])
     assert result.exit_code == 1
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1

@@ -57,6 +57,33 @@ def test_an_output_that_is_an_input_is_refused(
 
 
 @pytest.mark.parametrize(
+    "command",
+    [
+        ["mine", "--questions", "{q}", "-o", "{x}"],
+        ["mine", "--document", "{s}", "-o", "{x}"],
+        ["refine", "--train", "{t}", "-o", "{x}"],
+    ],
+)
+def test_an_earlier_runs_output_is_never_replaced_unasked(
+    tmp_path: Path, fake_server: FakeOpenAIServer, command: list[str]
+) -> None:
+    # `pearl mine` twice in one folder wrote its default actions.json over the first run's library, without a word.
+    files = {
+        "q": shutil.copy(SAMPLE / "questions.jsonl", tmp_path / "q.jsonl"),
+        "t": shutil.copy(SAMPLE / "quality_sample.jsonl", tmp_path / "t.jsonl"),
+        "s": SAMPLE / "the_keeper_of_tren_light.txt",
+        "x": tmp_path / "earlier.json",
+    }
+    files["x"].write_text("an earlier run's output", encoding="utf-8")
+    args = [part.format(**{k: str(v) for k, v in files.items()}) for part in command]
+    result = runner.invoke(app, [*args, *_server(fake_server)])
+    assert result.exit_code == 2, result.output
+    assert f"--out {files['x']} exists: add --force to replace it, or choose another --out" in result.stderr
+    assert files["x"].read_text(encoding="utf-8") == "an earlier run's output"
+    assert fake_server.requests == []
+
+
+@pytest.mark.parametrize(
     ("options", "named"),
     [
         (["{s}", "Why?", "--trace", "{s}"], "the document file too"),

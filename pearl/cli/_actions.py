@@ -23,7 +23,17 @@ from pearl.actions import (
     save_library,
 )
 from pearl.cli._app import actions_app
-from pearl.cli._common import ActionsOpt, counted, echo, fail, handled, refuse_dash, refuse_overwriting
+from pearl.cli._common import (
+    ActionsOpt,
+    Force,
+    counted,
+    echo,
+    fail,
+    handled,
+    refuse_dash,
+    refuse_overwriting,
+    refuse_replacing,
+)
 
 __all__ = ["diff_command", "export_command", "import_command", "list_command", "show_command"]
 
@@ -134,10 +144,12 @@ def import_command(
     name: Annotated[
         str | None, typer.Option("--name", metavar="NAME", help="The library's name (default: the file's stem).")
     ] = None,
+    force: Force = False,
 ) -> None:
     """Convert the paper's action list into a pearl library (JSON); lines that cannot be read are skipped and listed."""
     refuse_dash(out, "--out", "actions.json")
     refuse_overwriting(out, "--out", {"action list": file})
+    refuse_replacing(out, "--out", force)
     with handled():
         text = read_text(file, "action list")
         if text.lstrip("\ufeff \t\r\n")[:1] in ("{", "["):
@@ -173,6 +185,7 @@ def export_command(
         Path | None,
         typer.Option("--out", "-o", metavar="FILE", help="Where to write the action list (default, or -: print it)."),
     ] = None,
+    force: Force = False,
 ) -> None:
     """Write a library in the paper's format: NAME(ARGS) # definition, one action a line.
 
@@ -183,6 +196,7 @@ def export_command(
         echo(render_action_list(library), nl=False)
         return
     refuse_overwriting(out, "--out", {"library": library_file})
+    refuse_replacing(out, "--out", force)
     with handled():
         save_library(library, out, format="paper")
     echo(f"wrote {counted(len(library), 'action')} of {library.name} v{library.version} to {out}", err=True)

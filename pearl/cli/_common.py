@@ -126,6 +126,7 @@ DemosOpt = Annotated[
 Quiet = Annotated[
     bool, typer.Option("--quiet", "-q", help="Show no progress on stderr (it is only drawn on a terminal anyway).")
 ]
+Force = Annotated[bool, typer.Option("--force", help="Replace --out if it exists (it is never replaced unasked).")]
 OptionOpt = Annotated[
     list[str] | None,
     typer.Option("--option", "-o", metavar="TEXT", help="An answer option (repeat for multiple choice)."),
@@ -374,6 +375,21 @@ def refuse_overwriting(
                 raise fail(f"{where}: {why}; choose another")
         elif out.exists() and os.path.samefile(out, given):
             raise fail(f"{option} {out} is the {name} file too: writing it would replace what it holds; choose another")
+
+
+def refuse_replacing(out: Path, option: str, force: bool, *, grows: Path | None = None, hint: str = "") -> None:
+    """Refuse to write over a file that exists, unless `force`: an earlier run's library or demonstrations would be
+    lost for good (`pearl mine` twice in one folder wrote its default actions.json over the first library). A file
+    the command reads and adds to (`grows`: `mine --actions lib.json -o lib.json`) is written as asked.
+
+    Args:
+        hint: what else the user may want, after the way out by `--force` ("to add to it, give --actions ...").
+    """
+    if force or not out.is_file():
+        return
+    if grows is not None and grows.is_file() and os.path.samefile(out, grows):
+        return
+    raise fail(f"{option} {out} exists: add --force to replace it, or choose another {option}{hint}")
 
 
 def _read_from(folder: Path, path: Path) -> bool:

@@ -18,6 +18,7 @@ from pearl.cli._common import (
     ApiKey,
     BaseUrl,
     DemosOpt,
+    Force,
     ModelOpt,
     NoCache,
     Quiet,
@@ -32,6 +33,7 @@ from pearl.cli._common import (
     interrupted_exit,
     make_pearl,
     refuse_overwriting,
+    refuse_replacing,
     settings_from,
 )
 from pearl.cli._progress import ProgressBar
@@ -232,6 +234,7 @@ def mine_command(
     timeout: Timeout = None,
     context_window: Window = None,
     quiet: Quiet = False,
+    force: Force = False,
 ) -> None:
     """Mine actions from training questions (or for one document) and merge them into a library."""
     if (questions is None) == (document is None):
@@ -241,6 +244,7 @@ def mine_command(
         raise fail("--limit counts the questions of --questions FILE; with --document, --imagine N says how many")
     check_output_path(out, "--out", "actions.json", make_folder=True)  # before a call is paid for
     refuse_overwriting(out, "--out", {"--questions": questions, "--document": document})
+    refuse_replacing(out, "--out", force, grows=actions, hint=f"; to add to the library it holds, give --actions {out}")
     partial = progress_path(out)
     bar = ProgressBar("mining", quiet=quiet)
     try:
@@ -347,6 +351,7 @@ def refine_command(
     timeout: Timeout = None,
     context_window: Window = None,
     quiet: Quiet = False,
+    force: Force = False,
 ) -> None:
     """Self-refinement: keep the plans that lead to the gold answer (after feedback if need be) as demos.
 
@@ -357,6 +362,7 @@ def refine_command(
     check_output_path(out, "--out", "demos.jsonl", make_folder=True)  # before a call is paid for
     # The new store holds the demonstrations kept this run alone: written over --demos, it would lose the rest.
     refuse_overwriting(out, "--out", {"--train": train, "--demos": demos, "--actions": actions})
+    refuse_replacing(out, "--out", force)
     partial = progress_path(out)
     bar = ProgressBar("refining", quiet=quiet)
     try:
