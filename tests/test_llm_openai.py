@@ -519,7 +519,7 @@ def test_concurrency_bounds_every_thread_and_event_loop_together(fake_server: Fa
             in_flight += step
             most = max(most, in_flight)
 
-    real_post, real_apost = OpenAICompatibleLLM._post, httpx.AsyncClient.post
+    real_post, real_apost = OpenAICompatibleLLM._post, OpenAICompatibleLLM._apost
 
     def post(self: OpenAICompatibleLLM, *args: Any, **kwargs: Any) -> httpx.Response:
         count(1)
@@ -528,7 +528,7 @@ def test_concurrency_bounds_every_thread_and_event_loop_together(fake_server: Fa
         finally:
             count(-1)
 
-    async def apost(self: httpx.AsyncClient, *args: Any, **kwargs: Any) -> httpx.Response:
+    async def apost(self: OpenAICompatibleLLM, *args: Any, **kwargs: Any) -> httpx.Response:
         count(1)
         try:
             return await real_apost(self, *args, **kwargs)
@@ -537,7 +537,7 @@ def test_concurrency_bounds_every_thread_and_event_loop_together(fake_server: Fa
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(OpenAICompatibleLLM, "_post", post)
-        patch.setattr(httpx.AsyncClient, "post", apost)
+        patch.setattr(OpenAICompatibleLLM, "_apost", apost)
         threads = [threading.Thread(target=asyncio.run, args=(llm.acomplete(REQUEST),)) for _ in range(6)]
         for thread in threads:
             thread.start()

@@ -22,7 +22,7 @@ from conftest import SAMPLE_DIR
 
 from pearl import Pearl, load_settings
 from pearl._files import atomic_write_text
-from pearl.errors import ConfigError, DatasetError, LLMRequestError, LLMTimeoutError
+from pearl.errors import ConfigError, DatasetError, LLMRequestError, LLMResponseError, LLMTimeoutError
 from pearl.eval import counting_fake_llm, load_dataset, run_eval
 from pearl.llm import CompletionRequest, Message, OpenAICompatibleLLM
 
@@ -221,6 +221,72 @@ class DrippingServer:
                 if self._stop.wait(self.interval) or time.monotonic() - start > self.limit:
                     return
                 connection.sendall(bytes([byte]))
+
+
+class FloodingServer:
+    """Answers every request with a body that does not end (`status`), sending up to `most` bytes of it; with
+    `announce`, a Content-Length saying so first. Counts what it managed to send."""
+
+    def __init__(self, status: int = 200, announce: bool = False, most: int = 64 * 2**20) -> None:
+        self.status, self.announce, self.most = status, announce, most
+        self.sent = 0
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._listener.getsockname()[1]}/v1"
+
+    def __enter__(self) -> FloodingServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() waiting in `_serve`
+        self._listener.close()
+        self._thread.join(timeout=2)
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self._listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._answer, args=(connection,), daemon=True).start()
+
+    def _answer(self, connection: socket.socket) -> None:
+        with connection, contextlib.suppress(OSError):
+            received = b""
+            while b"\r\n\r\n" not in received:
+                received += connection.recv(65536)
+            length = f"Content-Length: {self.most}\r\n" if self.announce else "Connection: close\r\n"
+            head = f"HTTP/1.1 {self.status} X\r\nContent-Type: application/json\r\n{length}\r\n"
+            connection.sendall(head.encode() + b'{"choices": [{"message": {"content": "')
+            chunk = b"A" * 65536
+            while self.sent < self.most:
+                connection.sendall(chunk)
+                self.sent += len(chunk)
+
+
+@pytest.mark.parametrize("path", ["sync", "async"])
+@pytest.mark.parametrize(
+    ("status", "announce"), [(200, False), (200, True), (500, False)], ids=["ok", "announced", "error"]
+)
+def test_a_reply_too_long_for_any_completion_is_refused_as_it_arrives(
+    monkeypatch: pytest.MonkeyPatch, path: str, status: int, announce: bool
+) -> None:
+    # The body was read whole before its length was checked: a server's 2 GB reply took 6 GB of memory, once per retry.
+    monkeypatch.setattr("pearl.llm._openai.MAX_BODY_BYTES", 2**20)
+    with FloodingServer(status, announce) as server:
+        llm = OpenAICompatibleLLM(
+            load_settings(base_url=server.base_url, model="m", timeout=20.0, max_retries=0, retry_base_delay=0.01)
+        )
+        with pytest.raises(LLMResponseError, match=r"answered \d+ with a body over 1,048,576 bytes") as caught:
+            llm.complete(REQUEST) if path == "sync" else asyncio.run(llm.acomplete(REQUEST))
+        llm.close()
+        assert ("Content-Length says 67,108,864" in str(caught.value)) == announce
+    assert server.sent < 16 * 2**20  # stopped reading: what is sent past that sits in the sockets' buffers
 
 
 @pytest.mark.parametrize(

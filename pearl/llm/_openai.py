@@ -32,7 +32,7 @@ import re
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, cast
 
 import httpx
@@ -223,6 +223,46 @@ class _Deadline(httpx.SyncByteStream):
         self._inner.close()
 
 
+MAX_BODY_BYTES = MAX_BODY_CHARS
+"""The most of a response body read (decoded), in bytes: past it the reply is refused as it arrives. Read whole and
+checked after, a server's 2 GB body took 6 GB of memory, once per retry."""
+
+
+class _Body:
+    """A response body read chunk by chunk, refused (`too_long(response, announced)`) once it passes
+    `MAX_BODY_BYTES`, or at once when its Content-Length says it will."""
+
+    def __init__(self, too_long: Callable[[httpx.Response, int | None], Exception], response: httpx.Response) -> None:
+        self._too_long = too_long
+        self._response = response
+        self._chunks: list[bytes] = []
+        self._size = 0
+        try:
+            announced = int(response.headers.get("content-length", ""))
+        except ValueError:
+            return
+        if announced > MAX_BODY_BYTES:  # compressed or not: a body never decodes to less
+            raise too_long(response, announced)
+
+    def add(self, chunk: bytes) -> None:
+        self._size += len(chunk)
+        if self._size > MAX_BODY_BYTES:
+            raise self._too_long(self._response, None)
+        self._chunks.append(chunk)
+
+    def response(self) -> httpx.Response:
+        """The response with the body read (decoded: its encoding headers dropped), as `client.post` returns one."""
+        drop = ("content-encoding", "content-length", "transfer-encoding")
+        headers = [(k, v) for k, v in self._response.headers.multi_items() if k.lower() not in drop]
+        return httpx.Response(
+            self._response.status_code,
+            headers=headers,
+            content=b"".join(self._chunks),
+            request=self._response.request,
+            extensions=self._response.extensions,
+        )
+
+
 def _secrets(settings: Settings) -> list[str]:
     found = [settings.api_key.get_secret_value()] if settings.api_key is not None else []
     try:
@@ -362,9 +402,7 @@ class OpenAICompatibleLLM:
                     try:
                         # The whole attempt, not each read: httpx's read timeout starts again with every
                         # byte, so a server sending one byte a second was never timed out.
-                        response = await asyncio.wait_for(
-                            client.post("/chat/completions", json=payload), self._settings.timeout
-                        )
+                        response = await asyncio.wait_for(self._apost(client, payload), self._settings.timeout)
                         completion = self._parse(
                             response, started, attempt, request.max_tokens, window, request, payload
                         )
@@ -427,8 +465,26 @@ class OpenAICompatibleLLM:
         deadline = time.monotonic() + self._settings.timeout
         with self._sync_client().stream("POST", "/chat/completions", json=payload) as response:
             response.stream = _Deadline(cast("httpx.SyncByteStream", response.stream), deadline, response.request)
-            response.read()
-        return response
+            body = _Body(self._too_long, response)
+            for chunk in response.iter_bytes():
+                body.add(chunk)
+        return body.response()
+
+    async def _apost(self, client: httpx.AsyncClient, payload: dict[str, Any]) -> httpx.Response:
+        """One attempt, its body read as it comes and refused past `MAX_BODY_BYTES` (see `_Body`)."""
+        async with client.stream("POST", "/chat/completions", json=payload) as response:
+            body = _Body(self._too_long, response)
+            async for chunk in response.aiter_bytes():
+                body.add(chunk)
+        return body.response()
+
+    def _too_long(self, response: httpx.Response, announced: int | None) -> LLMResponseError:
+        said = f" (its Content-Length says {announced:,})" if announced is not None else ""
+        return LLMResponseError(
+            f"{self._shown_url}/chat/completions answered {response.status_code} with a body over "
+            f"{MAX_BODY_BYTES:,} bytes{said}, which no chat completion needs: is "
+            f"{self._where_set('base_url', '--base-url', 'PEARL_BASE_URL')} an OpenAI-compatible API?"
+        )
 
     def _sync_client(self) -> httpx.Client:
         with self._lock:
