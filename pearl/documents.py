@@ -125,6 +125,15 @@ class _TextExtractor(HTMLParser):
         self._svg = 0  # open <svg> elements
         self._svg_titles = 0  # titles open in them, which the SVG's end ends
 
+    # Markup a page leaves unfinished at its end: a comment, a declaration or a processing instruction (`<!-- old
+    # policy:` ... to the end), or a tag. A browser shows none of it; Python's parser gave it as text, tags and all.
+    _UNFINISHED = re.compile(r"<[!?/A-Za-z]")
+
+    def close(self) -> None:
+        if self.cdata_elem is None and self._UNFINISHED.match(self.rawdata):
+            self.rawdata = ""
+        super().close()
+
     def _open_code(self) -> None:
         """A `<pre>` opens: a blank line before it, and its text to be fenced when it closes."""
         if self._pre == 1 and not (self._heading or self._in_cell[-1]):
