@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -177,6 +180,34 @@ def test_second_call_reads_the_cache_and_a_corrupt_cache_is_rebuilt() -> None:
     path.write_bytes(b"\xff\xfe not json at all")
     assert not index_document(TEXT).from_cache
     assert not index_document(TEXT, cache=False).from_cache
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda d: d.update(sent_starts=d["sent_starts"][:-3]),
+        lambda d: d.update(mention_sentence=[len(d["sent_starts"]) + 5 for _ in d["mention_sentence"]]),
+        lambda d: d.update(sent_ends=[len(d["text"]) + 9 for _ in d["sent_ends"]]),
+        lambda d: d["entities"][0].update(first_sentence=10**6),
+    ],
+    ids=["cut", "mention", "offset", "entity"],
+)
+def test_a_cache_that_parses_but_does_not_fit_together_is_rebuilt(
+    damage: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A cache file cut short inside a list still parsed, and `pearl context` ended in "zip() argument 2 is longer".
+    first = index_document(TEXT)
+    path = cache_path(first.content_hash, "ner")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    damage(data)
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="pearl"):
+        rebuilt = index_document(TEXT)
+    assert not rebuilt.from_cache and rebuilt.model_dump() == first.model_dump() | {
+        "build_seconds": rebuilt.build_seconds
+    }
+    assert "ignoring corrupt index cache" in caplog.text
+    compress(rebuilt, "Korvin", 60)
 
 
 def test_cache_is_keyed_by_content_not_name(tmp_path: Path) -> None:

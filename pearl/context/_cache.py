@@ -49,8 +49,46 @@ def load_cached(content_hash: str, mode: str) -> DocumentIndex | None:
         return None
     if index.content_hash != content_hash or index.version != PIPELINE_VERSION:
         return None
+    problem = _inconsistent(index)
+    if problem:  # it parses, but its parts do not fit together (a file edited, or half-written by another tool)
+        _log.warning("ignoring corrupt index cache %s (%s); rebuilding it", path, problem)
+        return None
     index.from_cache = True
     return index
+
+
+def _inconsistent(index: DocumentIndex) -> str | None:
+    """What does not fit together in an index read from disk, if anything: per-sentence and per-mention lists of
+    other lengths, ids and offsets out of range (a cache cut short gave a traceback far from the cause)."""
+    sentences, mentions = len(index.sent_starts), len(index.mention_entity)
+    per_sentence = ("sent_ends", "sent_tokens", "sent_para", "sent_heading", "sent_section", "sent_flags")
+    lengths = {name: sentences for name in per_sentence}
+    lengths |= {"mention_sentence": mentions, "mention_start": mentions, "mention_end": mentions}
+    lengths["para_ends"] = len(index.para_starts)
+    for name, wanted in lengths.items():
+        if len(getattr(index, name)) != wanted:
+            return f"{name} has {len(getattr(index, name)):,} entries, not {wanted:,}"
+    size = len(index.text)
+    ranges = {
+        "sent_starts": (0, size),
+        "sent_ends": (0, size),
+        "para_starts": (0, size),
+        "para_ends": (0, size),
+        "mention_start": (0, size),
+        "mention_end": (0, size),
+        "sent_para": (0, len(index.para_starts) - 1),
+        "sent_heading": (-1, sentences - 1),
+        "sent_section": (-1, sentences - 1),
+        "mention_sentence": (0, sentences - 1),
+        "mention_entity": (0, len(index.entities) - 1),
+    }
+    for name, (low, high) in ranges.items():
+        values = getattr(index, name)
+        if values and not low <= min(values) <= max(values) <= high:
+            return f"{name} out of range"
+    if any(not 0 <= entity.first_sentence < max(sentences, 1) for entity in index.entities):
+        return "an entity's first sentence out of range"
+    return None
 
 
 def save_cached(index: DocumentIndex, mode: str) -> Path | None:
