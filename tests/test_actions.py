@@ -406,6 +406,11 @@ def test_cli_import_and_export(tmp_path: Path) -> None:
     # every command that takes --actions reads the paper's format directly
     result = runner.invoke(app, ["actions", "show", "least_describing", "--actions", str(source)])
     assert result.exit_code == 0 and result.stdout.startswith("LEAST_DESCRIBING(CTX, X, ADJECTIVES)")
+    # A name the library lacks points at that library's list, not the bundled one's.
+    result = runner.invoke(app, ["actions", "show", "NOPE_NOTHING", str(source)])
+    assert result.exit_code == 2 and f"; see: pearl actions list {source}" in result.stderr
+    result = runner.invoke(app, ["actions", "show", "NOPE_NOTHING"])
+    assert result.exit_code == 2 and result.stderr.rstrip().endswith("; see: pearl actions list")
     bad = tmp_path / "bad.txt"
     bad.write_text("nothing here", encoding="utf-8")
     result = runner.invoke(app, ["actions", "import", str(bad), "-o", str(tmp_path / "none.json")])

@@ -1002,6 +1002,14 @@ def test_cli_mine_document_writes_no_empty_library(tmp_path: Path, fake_server: 
     # --limit counts questions of a file: with --document it was ignored.
     result, _ = _mine_document_cli(tmp_path, fake_server, "NEW: NONE", "--limit", "1")
     assert result.exit_code == 2 and "with --document, --imagine N says how many" in result.stderr
+    # So were --format with --document, and --imagine with --questions.
+    result, _ = _mine_document_cli(tmp_path, fake_server, "NEW: NONE", "--format", "leval")
+    assert result.exit_code == 2 and "--format says how --questions FILE is laid out" in result.stderr
+    questions = SAMPLE_DIR / "questions.jsonl"
+    args = ["mine", "--questions", str(questions), "--imagine", "3", "-o", str(tmp_path / "q.json")]
+    result = CliRunner().invoke(app, [*args, "--base-url", fake_server.base_url, "--model", "m"])
+    assert result.exit_code == 2 and "--imagine N says how many questions to imagine for --document" in result.stderr
+    assert not (tmp_path / "q.json").exists()
 
 
 def test_the_merge_summary_counts_every_batch(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

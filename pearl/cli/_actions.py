@@ -7,6 +7,7 @@ Every command that takes a library reads pearl's JSON or the paper's action list
 from __future__ import annotations
 
 import difflib
+import shlex
 from pathlib import Path
 from typing import Annotated
 
@@ -84,11 +85,13 @@ def show_command(
         raise fail(f"two libraries given ({file} and --actions {actions}): give one")
     if file is not None and not file.exists() and Path(name).is_file():  # `actions show mined.json FIND_X`
         raise fail(f"{name} is a file and {file} is not: the action's name goes first: pearl actions show NAME FILE")
-    library = _load(file if file is not None else actions)
+    source = file if file is not None else actions
+    library = _load(source)
     action = library.get(name)
     if action is None:
         close = difflib.get_close_matches(name.upper(), library.names, n=3)
-        hint = f"; did you mean {', '.join(close)}?" if close else "; see: pearl actions list"
+        listing = "pearl actions list" + (f" {shlex.quote(str(source))}" if source is not None else "")
+        hint = f"; did you mean {', '.join(close)}?" if close else f"; see: {listing}"
         raise fail(f"library {library.name} has no action {name.upper()}{hint}")
     echo(action.signature)
     echo(f"  {action.definition}")

@@ -61,6 +61,8 @@ Concurrency = Annotated[
     int | None,
     typer.Option("--concurrency", metavar="N", help="Model calls in flight at once (default: settings).", min=1),
 ]
+DEFAULT_IMAGINED = 5
+"""Questions `pearl mine --document` imagines unless told otherwise."""
 DataFormat = Annotated[
     str | None,
     typer.Option("--format", metavar="FORMAT", help="quality, leval or jsonl (default: from the first line)."),
@@ -219,9 +221,11 @@ def mine_command(
     ] = None,
     data_format: DataFormat = None,
     imagine: Annotated[
-        int,
-        typer.Option("--imagine", metavar="N", help="--document: questions to imagine (at most 20).", min=1, max=20),
-    ] = 5,
+        int | None,
+        typer.Option(
+            "--imagine", metavar="N", help="--document: questions to imagine (at most 20; default 5).", min=1, max=20
+        ),
+    ] = None,
     batch_size: Annotated[
         int, typer.Option("--batch-size", metavar="N", help="Most actions one merge call sees.", min=2)
     ] = 80,
@@ -242,6 +246,12 @@ def mine_command(
         raise fail(f"give --questions FILE (training questions) or --document FILE (one document), {which}")
     if document is not None and limit is not None:  # it was ignored: --imagine says how many questions
         raise fail("--limit counts the questions of --questions FILE; with --document, --imagine N says how many")
+    if questions is not None and imagine is not None:  # each was ignored without a word
+        raise fail(
+            "--imagine N says how many questions to imagine for --document FILE; --questions are read, not imagined"
+        )
+    if document is not None and data_format is not None:
+        raise fail("--format says how --questions FILE is laid out; --document FILE is read as its kind says")
     check_output_path(out, "--out", "actions.json", make_folder=True)  # before a call is paid for
     refuse_overwriting(out, "--out", {"--questions": questions, "--document": document})
     refuse_replacing(out, "--out", force, grows=actions, hint=f"; to add to the library it holds, give --actions {out}")
@@ -278,7 +288,7 @@ def mine_command(
                     llm,
                     doc,
                     library=given,
-                    questions=imagine,
+                    questions=imagine or DEFAULT_IMAGINED,
                     max_actions=max_actions,
                     concurrency=concurrency or settings.concurrency,
                 )
