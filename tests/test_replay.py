@@ -296,3 +296,6 @@ def test_cli_eval_notes_plans_whose_actions_the_library_lacks(
     note = f"note: 1 of 1 given plans call actions the library default lacks ({action}), and will fail"
     assert (note in result.stderr) is noted, result.stderr
     assert ("--actions FILE" in result.stderr) is noted
+    # Run again, it fails the same way: mending the plan is what helps, not --retry-errors.
+    mend = f"1 given plan does not parse: mend it in {plans}, and the next run runs it again"
+    assert (mend in result.stderr) is noted and "--retry-errors" not in result.stderr

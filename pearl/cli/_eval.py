@@ -88,7 +88,11 @@ def eval_command(
         Path | None, typer.Option("--out", metavar="DIR", help="Run directory (default: runs/<data stem>-<model>).")
     ] = None,
     retry_errors: Annotated[
-        bool, typer.Option("--retry-errors", help="Run again only the questions that failed last time.")
+        bool,
+        typer.Option(
+            "--retry-errors",
+            help="Also run again the questions whose last result is an error (those not run yet are run anyway).",
+        ),
     ] = False,
     wait: Annotated[
         bool,
@@ -197,11 +201,29 @@ def eval_command(
         echo(DEMO_NOTICE, err=True)
     if errors:
         results = sum(m.n for m in summary.methods)  # a question's result per method
-        where = f"(see 'error' in {run_dir / RESULTS_FILE}); add --retry-errors to run only those again"
+        where = f"(see 'error' in {run_dir / RESULTS_FILE}); " + _what_to_do(run_dir, errors, plans)
         if errors < results:
             echo(f"{errors:,} of {counted(results, 'result')} failed {where}", err=True)
         else:  # nothing was answered: a script or CI job must not read the run as done
             raise fail(f"all {counted(results, 'result')} failed {where}", EXIT_FAILED)
+
+
+def _what_to_do(run_dir: Path, errors: int, plans: Path | None) -> str:
+    """How to run the failed questions again: --retry-errors, except for a given plan that does not parse, which fails
+    the same way until it is mended (a changed plan is run again by the next run)."""
+    unparsed = 0
+    if plans is not None:
+        try:
+            rows = list(latest_rows(load_results(run_dir / RESULTS_FILE)).values())
+        except (OSError, PearlError):
+            rows = []
+        unparsed = min(errors, sum(row.plan_given and row.error_type == "PlanParseError" for row in rows))
+    if not unparsed:
+        return "add --retry-errors to run only those again"
+    one = unparsed == 1
+    bad = f"{counted(unparsed, 'given plan')} {'does' if one else 'do'} not parse: mend {'it' if one else 'them'} in "
+    bad += f"{plans}, and the next run runs {'it' if one else 'them'} again"
+    return bad if unparsed == errors else f"add --retry-errors to run the others again; {bad}"
 
 
 def _note_rows_left_out(run_dir: Path, reported: int) -> None:
