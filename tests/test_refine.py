@@ -34,7 +34,7 @@ from pearl.planning import (
 )
 from pearl.questions import Question
 from pearl.training import compare_planning, gold_in_arguments, refine_demos
-from pearl.training._refine import _run_about
+from pearl.training._refine import _limits, _run_about
 
 runner = CliRunner()
 QUALITY = SAMPLE_DIR / "quality_sample.jsonl"
@@ -251,7 +251,7 @@ def test_refine_runs_plans_with_the_papers_executor_when_asked() -> None:
     assert result.records[0].revisions == 1 and "plans run by pearl-fulldoc" in (result.store.note or "")
     assert "step_paper" in result.store.prompts and "step" not in result.store.prompts
     assert _run_about(pearl, 1, "pearl-fulldoc")["--method"] == "pearl-fulldoc"
-    assert "--method" not in _run_about(pearl, 1)  # a run begun before --method existed resumes
+    assert "--method" not in _limits(pearl, 1, "pearl")  # the key: a run begun before --method existed resumes
     with pytest.raises(ConfigError, match="method 'rag' plans none; choose pearl, pearl-fulldoc"):
         asyncio.run(refine_demos(pearl, dataset, dataset.questions[:1], method="rag"))
 
@@ -525,6 +525,21 @@ def test_refine_progress_of_a_run_with_other_options_is_refused_naming_what_diff
             )
         )
     assert partial.read_text() == before and not llm.history
+    # Another method is named as such, not by the ids of the prompts it sends.
+    with pytest.raises(
+        ConfigError, match=r"another refine run \(--method: pearl there, pearl-fulldoc now\): "
+    ) as caught:
+        asyncio.run(
+            refine_demos(
+                Pearl(llm=llm, settings=load_settings(cache=False)),
+                dataset,
+                dataset.questions[:1],
+                rounds=2,
+                progress_file=partial,
+                method="pearl-fulldoc",
+            )
+        )
+    assert "prompts" not in str(caught.value)
 
 
 def test_compare_planning_with_and_without_a_store() -> None:

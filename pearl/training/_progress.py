@@ -184,11 +184,11 @@ class ProgressFile:
         elif not isinstance(there, dict):
             why = "written by an earlier version of pearl"
         else:
-            changed = [
-                f"{name}: {there[name]} there, {value} now"
-                for name, value in self.about.items()
-                if name in there and str(there[name]) != value
-            ]
+            differs = [name for name, value in self.about.items() if name in there and str(there[name]) != value]
+            # Another method sends other prompts: its name says so, their ids would only bury it.
+            if "--method" in differs and "prompts" in differs:
+                differs.remove("prompts")
+            changed = [f"{name}: {there[name]} there, {self.about[name]} now" for name in differs]
             why = "; ".join(changed) or "a library or demonstrations edited since, under the same name and version"
         return (
             f"the progress of another {self.kind} run ({why}): run with the same options to resume it, "

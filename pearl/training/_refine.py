@@ -381,6 +381,8 @@ def _run_about(pearl: Pearl, rounds: int, method: str = DEFAULT_METHOD) -> dict[
         "prompts": ", ".join(_prompt_ids(method)),
         "model": f"{pearl.llm.model} ({pearl.llm.backend})",
         "replies": output_mode(pearl.llm),
+        # The method always (the key leaves the default out), so that a resume with another says so by its name.
+        "--method": method,
         **_limits(pearl, rounds, method),
     }
 
