@@ -216,7 +216,9 @@ def _unchosen_notes(answer: Answer) -> list[str]:
     """A note when a multiple-choice answer names none of the options: its letter is None."""
     if not answer.options or answer.letter is not None:
         return []
-    return [f"the reply named none of the options ({', '.join(LETTERS[: len(answer.options)])}): no letter chosen"]
+    letters = LETTERS[: len(answer.options)]
+    # Not "named none": "not A but C" names two, as bare letters, which are no choice to read.
+    return [f'no letter chosen: the reply chose none of {", ".join(letters)} as one is read ("B", "answer: B", "(B)")']
 
 
 def _check_types(llm: object, settings: object, library: object, demos: object) -> None:

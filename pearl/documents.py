@@ -482,6 +482,17 @@ def _declared(data: bytes, path: Path) -> str:
     raise DocumentError(f"{path}: cannot be decoded as UTF-8 text{said}; convert it to UTF-8 first (e.g. with iconv)")
 
 
+def _head(path: Path, data: bytes | None, size: int = 1024) -> bytes:
+    """The first `size` bytes of a file (of `data`, where it was read already); none when it cannot be read."""
+    if data is not None:
+        return data[:size]
+    try:
+        with path.open("rb") as file:
+            return file.read(size)
+    except OSError:
+        return b""
+
+
 def _pdf_to_text(path: Path, data: bytes | None = None) -> str:
     try:
         import pypdf
@@ -513,6 +524,10 @@ def _pdf_to_text(path: Path, data: bytes | None = None) -> str:
             "pip install cryptography (or save a decrypted copy first, e.g. qpdf --decrypt in.pdf out.pdf)"
         ) from None
     except (PyPdfError, ValueError, KeyError, OSError) as exc:
+        if b"%PDF-" not in _head(path, data):  # "Stream has ended unexpectedly" said nothing of a text file named .pdf
+            raise DocumentError(
+                f"{path}: not a PDF (it does not open with %PDF-): another kind of file named .pdf?"
+            ) from exc
         raise DocumentError(f"{path}: not a readable PDF ({exc})") from exc
     # Line breaks as for any text file; a soft hyphen inside a line is invisible.
     pages = [re.sub("\u00ad(?!\n)", "", _unix_lines(p)) for p in pages]

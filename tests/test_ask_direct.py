@@ -55,7 +55,7 @@ def test_a_reply_naming_no_option_says_so(method: str) -> None:
         STORY, "Why did Varga stay?", ["Money", "Orders"], method=method
     )
     assert answer.letter is None
-    assert "the reply named none of the options (A, B): no letter chosen" in answer.notes
+    assert 'no letter chosen: the reply chose none of A, B as one is read ("B", "answer: B", "(B)")' in answer.notes
 
 
 def test_an_answer_citing_a_sentence_it_was_not_shown_says_so() -> None:

@@ -552,6 +552,8 @@ def test_ask_with_the_question_forgotten_refuses_the_last_file_as_one(
         (["context", str(SAMPLE), str(SAMPLE)], "is a file, not a query"),
         # An empty query is no file: "the last argument is [a file]" named the current folder.
         (["context", "missing.txt", ""], "the query is empty"),
+        # An empty --focus centred on nothing, with a note calling it an unknown name.
+        (["context", str(SAMPLE), "water", "-f", " "], "a --focus is empty: give the entity or phrase"),
         # The file given as the question was planned for (exit 0).
         (["plan", str(SAMPLE)], "is a file, not a question: pearl plan plans from the question alone"),
         # The library's file where the action's name goes read as a missing library.
@@ -562,6 +564,7 @@ def test_ask_with_the_question_forgotten_refuses_the_last_file_as_one(
         "context-query-forgotten",
         "context-file-as-query",
         "context-missing-file-empty-query",
+        "context-empty-focus",
         "plan-file",
         "actions-show",
     ],

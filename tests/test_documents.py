@@ -466,7 +466,9 @@ BAD_INPUTS: dict[str, tuple[str, bytes | None, str]] = {
         "cannot be decoded as UTF-8 text, nor as the utf-8 it declares",
     ),
     "pdf-no-text": ("scan.pdf", _pdf(None), "no text layer"),
-    "pdf-broken": ("broken.pdf", b"%PDF-1.4 garbage", "PDF"),
+    "pdf-broken": ("broken.pdf", b"%PDF-1.4 garbage", "broken.pdf: not a readable PDF"),
+    # A text file named .pdf was "not a readable PDF (Stream has ended unexpectedly)".
+    "pdf-not-one": ("story.pdf", b"Once upon a time.\n", r"story.pdf: not a PDF \(it does not open with %PDF-\)"),
     "whitespace": ("blank.txt", b"  \n\n ", "no text"),
     # Zero-width characters alone were indexed as a sentence and sent to the model.
     "zero-width": ("zw.txt", "\u200b\u200d\n".encode(), "zw.txt: has no text"),

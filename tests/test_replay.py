@@ -74,6 +74,9 @@ def test_ask_plan_errors_are_one_line(tmp_path: Path) -> None:
         (["--plan", 'a = NO_SUCH(CTX, "x")'], "--plan does not parse: line 1, column 5: unknown action NO_SUCH"),
         (["--plan", 'a = ANSWER(CTX, "q")'], "a plan of ANSWER alone is not a plan"),
         (["--plan", str(tmp_path / "missing.txt")], "no such file; pass a plan's text or a file holding one"),
+        # An empty value and a folder were "no such file" too.
+        (["--plan", ""], "--plan is empty: pass a plan's text or a file holding one"),
+        (["--plan", str(tmp_path)], f"--plan {tmp_path} is a folder: pass a plan's text"),
         (["--plan", 'a = FIND_X(CTX, "x")', "-m", "direct"], "--plan runs a plan, which method direct does not"),
     ]
     for extra, message in cases:

@@ -11,7 +11,7 @@ import typer
 
 from pearl._files import decode_json, read_text
 from pearl._pearl import DEFAULT_METHOD, Pearl, checked_question
-from pearl._text import shorten, writable
+from pearl._text import shorten, visible, writable
 from pearl.cli._app import app, trace_app
 from pearl.cli._common import (
     EXIT_FAILED,
@@ -336,12 +336,23 @@ def _plan_file(value: str) -> Path | None:
         return None
 
 
+def _is_folder(value: str) -> bool:
+    try:
+        return len(value) <= 4096 and Path(value).is_dir()
+    except (OSError, ValueError):
+        return False
+
+
 def _plan_text(value: str) -> str:
     """`--plan`'s value: a file's text when it names one, else the value itself (a plan written inline)."""
     path = _plan_file(value)
     if path is None:
         if "(" in value or "=" in value:
             return writable(value)  # bytes that are not UTF-8 in a shell argument, read as "\ufffd"
+        if not visible(value):
+            raise fail("--plan is empty: pass a plan's text or a file holding one")
+        if _is_folder(value):
+            raise fail(f"--plan {value[:80]} is a folder: pass a plan's text or a file holding one")
         raise fail(f"--plan {value[:80]}: no such file; pass a plan's text or a file holding one")
     with handled():
         return writable(read_text(path, "plan"))

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from pearl._text import shorten
+from pearl._text import shorten, visible
 from pearl.cli._app import app
 from pearl.cli._common import (
     MaxBytes,
@@ -206,6 +206,8 @@ def context_command(
         raise typer.BadParameter("--focus centres a search; --skim reads the whole document", param_hint="'--focus'")
     if not skimmed and not query.strip():
         raise fail("the query is empty: give the words or question to look for (or --skim for the whole document)")
+    if any(not visible(item) for item in focus or []):  # it centred on nothing and was noted as an unknown name
+        raise fail("a --focus is empty: give the entity or phrase to centre on, or leave the option out")
     if budget < 1:  # checked before indexing; the library's own refusal names its parameter, not the option
         raise fail(f"--budget {budget}: give the context's size in tokens, at least 1 (e.g. --budget 1500)")
     index, seconds, _ = _build(files, no_cache, no_ner, quiet, max_bytes)
