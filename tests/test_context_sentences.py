@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import SAMPLE_DIR
 
 from pearl.context import DocumentIndex, compress, index_document
 from pearl.context._layout import analyse_layout, is_heading
@@ -312,6 +313,24 @@ def test_a_sentence_said_again_under_each_heading_is_content_not_furniture() -> 
     units = [pages[s:e] for s, e in seg.sentences]
     header = [i for i, unit in enumerate(units) if unit.startswith("Confidential")]
     assert len(header) == 4 and all(layout.flags[i] & SentenceFlag.BOILERPLATE for i in header)
+
+
+def test_a_passage_copied_three_times_is_content_and_its_names_stay_on_the_sheet() -> None:
+    # A draft and its revisions in one folder, or a text pasted three times: every short sentence was found three times
+    # and read as page furniture, so the entity sheet kept 12 of the story's 71 names.
+    story = (SAMPLE_DIR / "the_keeper_of_tren_light.txt").read_text(encoding="utf-8")
+    once = index_document(story, cache=False)
+    thrice = index_document("\n\n".join([story] * 3), cache=False)
+    assert not any(flags & SentenceFlag.BOILERPLATE for flags in thrice.sent_flags[: once.sentence_count])
+    assert {e.name for e in thrice.entities} >= {e.name for e in once.entities if e.mentions > 2}
+    # A sidebar of one item over and over ("- Shl<i32>", once per type) is no passage: still furniture.
+    items = "\n".join(f"- Add<{t}>" for t in ("i8", "i16", "i32", "i64") for _ in range(12))
+    text = f"The integer types.\n\n{items}\n\nThe end of the page."
+    seg = segment(text)
+    layout = analyse_layout(text, seg.sentences, seg.sentence_paragraph, seg.continued)
+    units = [text[s:e] for s, e in seg.sentences]
+    sidebar = [i for i, unit in enumerate(units) if unit.startswith("- Add")]
+    assert len(sidebar) == 48 and all(layout.flags[i] & SentenceFlag.BOILERPLATE for i in sidebar)
 
 
 def test_terms_stem_and_drop_stop_words() -> None:
