@@ -226,3 +226,24 @@ def try_lock(fd: int) -> bool:
     except BlockingIOError:
         return False
     return True
+
+
+def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
+    """A validation error's location as a reader writes it: `events[1].prompt_tokens`, `actions[3].definition`."""
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts[-1:] = [f"{parts[-1] if parts else ''}[{item}]"]
+        else:
+            parts.append(str(item))
+    return ".".join(parts) or "top level"
+
+
+def invalid_fields(errors: list[Any], count: int, shown: int = 3) -> str:
+    """Where a file fails validation and why, one clause each (`events[1].prompt_tokens: Input should be a valid
+    integer`), from pydantic's `exc.errors()` and `exc.error_count()`: its own message names no entry."""
+    found = [
+        f"{field_path(tuple(err.get('loc', ())))}: {str(err.get('msg', 'invalid')).removeprefix('Value error, ')}"
+        for err in errors[:shown]
+    ]
+    return "; ".join(found) + (f"; and {count - shown} more" if count > shown else "")

@@ -17,7 +17,7 @@ from pearl.actions import default_library, render_action_list
 from pearl.cli import app
 from pearl.cli._common import counted
 from pearl.cli._progress import describe_stage
-from pearl.models import Trace
+from pearl.models import Trace, TraceEvent
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "datasets" / "sample" / "the_keeper_of_tren_light.txt"
@@ -62,6 +62,18 @@ def test_trace_commands_refuse_json_that_is_not_a_trace(command: str, content: s
     assert _one_error_line(result.stderr).startswith(f"error: {path}: not a pearl trace (")
     assert "pearl ask --trace FILE" in result.stderr
     assert result.stdout == "" and not page.exists()
+
+
+def test_a_damaged_trace_names_the_field(tmp_path: Path) -> None:
+    # One bad value was "not a pearl trace (1 validation error for Trace)", whatever and wherever it was.
+    trace = Trace(question="Who?", events=[TraceEvent(stage="answer", prompt_tokens=12)])
+    data = json.loads(trace.model_dump_json())
+    data["events"][0]["prompt_tokens"] = "many"
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    result = runner.invoke(app, ["trace", "show", str(path)])
+    assert result.exit_code == 2, result.output
+    assert _one_error_line(result.stderr).startswith(f"error: {path}: a damaged pearl trace (events[0].prompt_tokens: ")
 
 
 @pytest.mark.parametrize("command", ["show", "html"])

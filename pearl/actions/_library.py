@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from pearl._files import atomic_write_text, decode_json, read_text
+from pearl._files import atomic_write_text, decode_json, field_path, read_text
 from pearl.actions._models import ActionLibrary
 from pearl.actions._paper import parse_action_list, render_action_list
 from pearl.errors import ConfigError
@@ -156,17 +156,12 @@ def _parse(raw: str, source: str) -> ActionLibrary:
 def _describe(err: Any, data: dict[str, Any]) -> str:
     """`actions[3] (FIND_X).definition: field required`, pointing at the culprit."""
     loc: tuple[Any, ...] = tuple(err.get("loc", ()))
-    parts: list[str] = []
-    for item in loc:
-        if isinstance(item, int):
-            parts[-1:] = [f"{parts[-1] if parts else ''}[{item}]"]
-            if parts and parts[-1].startswith("actions[") and len(parts) == 1:
-                name = _action_name(data, item)
-                if name:
-                    parts[-1] += f" ({name})"
-        else:
-            parts.append(str(item))
-    where = ".".join(parts) or "top level"
+    where = field_path(loc)
+    if len(loc) >= 2 and loc[0] == "actions" and isinstance(loc[1], int):
+        name = _action_name(data, loc[1])
+        if name:
+            head = f"actions[{loc[1]}]"
+            where = f"{head} ({name}){where[len(head) :]}"
     return f"{where}: {str(err.get('msg', 'invalid')).removeprefix('Value error, ')}"
 
 

@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 
-from pearl._files import decode_json, read_text
+from pearl._files import decode_json, invalid_fields, read_text
 from pearl._pearl import DEFAULT_METHOD, Pearl, checked_question
 from pearl._text import shorten, visible, writable
 from pearl.cli._app import app, trace_app
@@ -452,8 +453,8 @@ def _read_trace(path: Path) -> Trace:
         raise fail(f"{path}: not a pearl trace ({held}); give a file written by pearl ask --trace FILE or pearl eval")
     try:
         return Trace.model_validate(data)
-    except ValueError as exc:
-        raise fail(f"{path}: not a pearl trace ({str(exc).splitlines()[0]})") from None
+    except ValidationError as exc:  # a trace with a damaged field: which one ("not a pearl trace" said nothing)
+        raise fail(f"{path}: a damaged pearl trace ({invalid_fields(exc.errors(), exc.error_count())})") from None
 
 
 @trace_app.command("show")

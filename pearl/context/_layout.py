@@ -136,7 +136,7 @@ and its revisions, read as furniture all through: the entity sheet kept 12 of 71
 
 
 def _copied(normalised: list[str], repeats: Counter[str]) -> set[int]:
-    """The units in runs that are each repeated three times or more, in a row, at least `COPIED_RUN` of them different."""
+    """The units in runs of units each repeated three times or more, at least `COPIED_RUN` of them different."""
     copied: set[int] = set()
     run: list[int] = []
     for i, unit in enumerate([*normalised, None]):
