@@ -486,6 +486,50 @@ def test_a_question_that_fails_for_a_reason_of_its_own_is_not_asked_again(
     assert not any(r.model_failed for r in result.records) and not partial.exists()
 
 
+def test_a_refinement_resumed_with_fewer_questions_keeps_the_rest_of_its_progress(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Resumed with --limit 4 after --limit 6 stopped, the run deleted the file and question 5's paid-for result.
+    from pearl.training._progress import ProgressFile
+
+    dataset = load_dataset(QUALITY)
+    partial = tmp_path / "p.jsonl"
+    with monkeypatch.context() as patch:  # a run of two questions that stopped before deleting its file
+        patch.setattr(ProgressFile, "remove", lambda self: None)
+        asyncio.run(
+            refine_demos(
+                Pearl(llm=refining_fake(), settings=load_settings(cache=False)),
+                dataset,
+                dataset.questions[:2],
+                rounds=1,
+                progress_file=partial,
+            )
+        )
+    held = partial.read_text(encoding="utf-8")
+    llm = refining_fake()
+    fewer = asyncio.run(
+        refine_demos(
+            Pearl(llm=llm, settings=load_settings(cache=False)),
+            dataset,
+            dataset.questions[:1],
+            rounds=1,
+            progress_file=partial,
+        )
+    )
+    assert fewer.resumed == 1 and fewer.store.demos and not llm.history
+    assert partial.read_text(encoding="utf-8") == held  # the second question's row is still there
+    both = asyncio.run(
+        refine_demos(
+            Pearl(llm=llm, settings=load_settings(cache=False)),
+            dataset,
+            dataset.questions[:2],
+            rounds=1,
+            progress_file=partial,
+        )
+    )
+    assert both.resumed == 2 and not llm.history and not partial.exists()  # all of it used: done with
+
+
 def test_refine_progress_of_another_run_is_not_reused(tmp_path: Path) -> None:
     dataset = load_dataset(QUALITY)
     partial = tmp_path / "p.jsonl"
@@ -681,9 +725,10 @@ def test_cli_refine_that_keeps_nothing_writes_nothing_and_says_why(
     assert not demos.exists() and "pearl ask --demos" not in result.output
     assert "kept no demonstration (1 question got no valid plan)" in result.stderr
     assert f"{demos} was not written" in result.stderr
-    partial = Path(f"{demos}.partial.jsonl")  # gone with a run the model did not fail: named only when it is there
+    # Kept, and said: it was deleted, so a run with more questions paid for these again.
+    partial = Path(f"{demos}.partial.jsonl")
     error = next(line for line in result.stderr.splitlines() if line.startswith("error: kept no demonstration"))
-    assert not partial.exists() and str(partial) not in error
+    assert partial.exists() and f"their results are kept in {partial}, which a run with more questions" in error
 
 
 def test_refinement_stops_once_question_after_question_gets_no_answer(tmp_path: Path) -> None:

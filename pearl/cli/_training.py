@@ -166,8 +166,13 @@ def _nothing_kept(result: RefineResult, out: Path, partial: Path) -> str:
         if no_plan or failed
         else "more or easier training questions, or more --rounds, may keep some"
     )
-    # The progress file outlives a run only when the model failed on a question: the next run retries those.
-    again = f"; run the same command again to retry those that failed (the rest resume from {partial})"
+    # The progress file outlives a run that kept nothing: the next run retries what the model failed on, and a run
+    # with more questions reads the others back.
+    again = (
+        f"; run the same command again to retry those that failed (the rest resume from {partial})"
+        if failed
+        else f"; their results are kept in {partial}, which a run with more questions (--limit) reads back"
+    )
     return f"kept no demonstration ({'; '.join(w for w in why if w)}), so {out} was not written; {hint}" + (
         again if partial.is_file() else ""
     )

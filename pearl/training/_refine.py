@@ -538,7 +538,10 @@ async def refine_demos(
             prompts={n: load_prompt(n).id for n in _prompt_names(method)},
             demos=demos,
         )
-        if not any(record.model_failed for record, _ in finished):
+        # Done with the file only when nothing in it is still worth keeping: a run that kept no demonstration (a rerun
+        # with more questions reads its rows back), or one resumed with fewer questions than it holds, leaves it.
+        others = set(progress.done) - set(keys)
+        if demos and not others and not any(record.model_failed for record, _ in finished):
             progress.remove()
         return RefineResult(
             store=store,
