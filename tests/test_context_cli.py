@@ -153,7 +153,19 @@ def test_context_counts_what_it_kept_on_the_same_footing_as_the_document(app: ty
 def test_context_with_a_budget_that_holds_no_sentence_says_so(app: typer.Typer, story_file: Path) -> None:
     result = CliRunner().invoke(app, ["context", str(story_file), "lamp oil", "--budget", "1"])
     assert result.exit_code == 0
-    assert "kept nothing: a budget of 1 tokens holds no sentence" in result.output and "inf" not in result.output
+    assert result.stdout.startswith("kept nothing: a budget of 1 token holds no sentence")  # no blank lines first
+    assert "inf" not in result.output
+
+
+@pytest.mark.parametrize("command", [["index"], ["context", "--", "lamp oil"]], ids=["index", "context"])
+def test_index_and_context_json_say_a_failure_in_json_too(app: typer.Typer, tmp_path: Path, command: list[str]) -> None:
+    # A script reading --json got an empty stdout; ask --json and plan --json print {"error": ...}.
+    missing = str(tmp_path / "nothere.txt")
+    args = [command[0], missing, *command[2:]] if command[0] == "context" else [command[0], missing]
+    result = CliRunner().invoke(app, [*args, "--json"])
+    assert result.exit_code == 2
+    assert json.loads(result.stdout) == {"error": f"{missing}: no such file or directory"}
+    assert CliRunner().invoke(app, args).stdout == ""  # without --json, stdout stays empty
 
 
 def test_index_and_context_refuse_a_file_over_the_size_limit(

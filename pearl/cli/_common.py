@@ -15,6 +15,7 @@ Exit codes (also in the README):
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -306,6 +307,22 @@ def fail(message: str, code: int = EXIT_USAGE) -> Failure:
     """Print one clear line on stderr and return the exit to raise."""
     echo(f"error: {message}", err=True)
     return Failure(code, message)
+
+
+def json_errors(command: Callable[..., None]) -> Callable[..., None]:
+    """A command whose `--json` (`as_json`) output is one JSON object, a failure's too: `{"error": "..."}` on stdout
+    besides the error line on stderr, as `ask --json` prints, so that a script reading stdout sees it failed."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> None:
+        try:
+            command(*args, **kwargs)
+        except (Failure, KeyboardInterrupt) as exc:
+            if kwargs.get("as_json"):
+                echo_json({"error": exc.message if isinstance(exc, Failure) else "interrupted"})
+            raise
+
+    return run
 
 
 def exit_code(error: PearlError) -> int:

@@ -26,6 +26,7 @@ from pearl.cli._common import (
     fail,
     files_then_text,
     handled,
+    json_errors,
 )
 from pearl.cli._progress import StageLine, describe_stage
 from pearl.config import Settings, load_settings
@@ -126,6 +127,7 @@ def _stats(index: DocumentIndex, seconds: float) -> dict[str, Any]:
 
 
 @app.command("index", epilog=example("pearl index contract.pdf --json"))
+@json_errors
 def index_command(
     files: Files,
     as_json: AsJson = False,
@@ -168,6 +170,7 @@ def index_command(
 
 
 @app.command("context", epilog=example('pearl context contract.pdf "termination for convenience" --budget 600'))
+@json_errors
 def context_command(
     files_and_query: Annotated[
         list[str],
@@ -234,8 +237,9 @@ def context_command(
         places = [index.citation(i).model_dump(exclude=where) for i in context.sentence_ids]
         echo_json({**summary, "context": context.model_dump(), "sentences": places})
         return
-    echo(context.text)
-    echo("")
+    if context.text:  # nothing kept: no blank lines before saying so
+        echo(context.text)
+        echo("")
     if len(context.sentence_ids) == index.sentence_count:  # the labels make it longer than the text alone
         whole = "its one sentence" if index.sentence_count == 1 else f"all {index.sentence_count:,} sentences"
         echo(
@@ -243,7 +247,8 @@ def context_command(
             f"their labels ({index.tokens:,} without)"
         )
     elif not context.sentence_ids:
-        echo(f"kept nothing: a budget of {budget:,} tokens holds no sentence of the document; give a larger --budget")
+        held = f"a budget of {counted(budget, 'token')} holds no sentence of the document"
+        echo(f"kept nothing: {held}; give a larger --budget")
     else:
         share = 100 * text_kept / max(1, index.tokens)
         echo(
