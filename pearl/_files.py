@@ -52,7 +52,7 @@ def read_bytes(path: Path, what: str, error: type[Exception] = ConfigError, *, m
             return b""
         raise error(f"{what} {path} does not exist") from None
     except IsADirectoryError:
-        raise error(f"{what} {path} is a directory, not a file; move it away or name the file itself") from None
+        raise error(f"{what} {path} is a folder, not a file; name a file in it") from None
     except OSError as exc:
         raise error(f"cannot read {what} {path}: {exc.strerror or exc}") from None
 

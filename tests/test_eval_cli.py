@@ -199,10 +199,11 @@ def test_pearl_command_has_eval_once_wired() -> None:
         # A wrong flag was said after notes on the plans and the run folder had been printed.
         (["-m", "bogus", "--plans", "PLANS"], "error: unknown method(s) bogus; choose from"),
         (["--plans-only"], "error: --plans-only needs --plans FILE"),
-        # A file named as the run folder: "cannot create the run directory m1.json (File exists)".
+        # A file named as the run folder: "cannot create the run directory m1.json (File exists)". The command line
+        # names its option alone, not the Python parameter too ("--out (out_dir=)").
         (
             ["--out", "M1"],
-            "error: the run directory M1 is a file: a run is a folder of files; choose another --out (out_dir=)",
+            "error: the run directory M1 is a file: a run is a folder of files; choose another --out\n",
         ),
     ],
     ids=["unknown-method", "plans-only", "out-is-a-file"],
@@ -216,6 +217,6 @@ def test_eval_refuses_flags_before_anything_else(tmp_path: Path, args: list[str]
     out = ["--out", str(tmp_path / "run")] if "--out" not in args else []
     result = runner.invoke(pearl_app, ["eval", str(SAMPLE_DIR / "quality_sample.jsonl"), *args, *out])
     assert result.exit_code == 2, result.output
-    errors = [line for line in result.stderr.splitlines() if not line.startswith("run directory:")]
+    errors = [line + "\n" for line in result.stderr.splitlines() if not line.startswith("run directory:")]
     assert len(errors) == 1 and errors[0].startswith(said.replace("M1", str(file))), result.stderr
     assert not (tmp_path / "run").exists() and file.read_text(encoding="utf-8") == "{}"

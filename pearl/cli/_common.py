@@ -19,6 +19,7 @@ import functools
 import json
 import logging
 import os
+import re
 import signal
 import sys
 import threading
@@ -303,8 +304,14 @@ class Failure(typer.Exit):
         self.message = message
 
 
+# The library's messages name a setting by its option and its Python parameter both ("--out (out_dir=)", "(--out,
+# progress_file=)", "--fresh (`fresh=True` from Python)"): on the command line, the option alone.
+_PYTHON_NAMES = re.compile(r" \(`?[a-z_]+=[^()`\s]*`?(?: (?:in|from) Python)?\)|, [a-z_]+=(?=\))")
+
+
 def fail(message: str, code: int = EXIT_USAGE) -> Failure:
     """Print one clear line on stderr and return the exit to raise."""
+    message = _PYTHON_NAMES.sub("", message)
     echo(f"error: {message}", err=True)
     return Failure(code, message)
 
