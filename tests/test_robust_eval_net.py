@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gzip
 import json
 import os
 import socket
@@ -287,6 +288,68 @@ def test_a_reply_too_long_for_any_completion_is_refused_as_it_arrives(
         llm.close()
         assert ("Content-Length says 67,108,864" in str(caught.value)) == announce
     assert server.sent < 16 * 2**20  # stopped reading: what is sent past that sits in the sockets' buffers
+
+
+class ScriptedServer:
+    """Answers the i-th request with the i-th of `replies` (raw bytes: status line, headers, body), the last again."""
+
+    def __init__(self, *replies: bytes) -> None:
+        self.replies = list(replies)
+        self.requests = 0
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._listener.getsockname()[1]}/v1"
+
+    def __enter__(self) -> ScriptedServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)
+        self._listener.close()
+        self._thread.join(timeout=2)
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self._listener.accept()
+            except OSError:
+                return
+            reply = self.replies[min(self.requests, len(self.replies) - 1)]
+            self.requests += 1
+            with connection, contextlib.suppress(OSError):
+                received = b""
+                while b"\r\n\r\n" not in received:
+                    received += connection.recv(65536)
+                connection.sendall(reply)
+
+
+def _reply(status: str, body: bytes, *headers: bytes) -> bytes:
+    head = [f"HTTP/1.1 {status}".encode(), b"Content-Type: application/json", b"Connection: close", *headers]
+    return b"\r\n".join([*head, b"Content-Length: %d" % len(body), b"", body])
+
+
+@pytest.mark.parametrize("path", ["sync", "async"])
+def test_a_reply_read_within_the_cap_keeps_what_its_headers_say(path: str) -> None:
+    # The reply rebuilt from its chunks re-encoded its headers as ASCII: a proxy's "X-Served-By: café-proxy" made every
+    # call a UnicodeEncodeError traceback. Its Retry-After must still be honoured, its gzip body decoded once.
+    gzipped = gzip.compress(COMPLETION)
+    busy = _reply("429 Too Many Requests", b'{"error": {"message": "slow down"}}', b"Retry-After: 1")
+    ok = _reply("200 OK", gzipped, b"Content-Encoding: gzip", "X-Served-By: café-proxy".encode())
+    with ScriptedServer(busy, ok) as server:
+        llm = OpenAICompatibleLLM(
+            load_settings(base_url=server.base_url, model="m", timeout=5.0, max_retries=2, retry_base_delay=0.01)
+        )
+        started = time.monotonic()
+        completion = llm.complete(REQUEST) if path == "sync" else asyncio.run(llm.acomplete(REQUEST))
+        elapsed = time.monotonic() - started
+        llm.close()
+    assert completion.text == "ok" and server.requests == 2
+    assert elapsed >= 0.9  # the server's Retry-After, not the 0.01 s backoff
 
 
 @pytest.mark.parametrize(

@@ -241,7 +241,7 @@ class _Body:
             announced = int(response.headers.get("content-length", ""))
         except ValueError:
             return
-        if announced > MAX_BODY_BYTES:  # compressed or not: a body never decodes to less
+        if announced > MAX_BODY_BYTES:  # what is sent: refused before a byte of it is read
             raise too_long(response, announced)
 
     def add(self, chunk: bytes) -> None:
@@ -252,8 +252,9 @@ class _Body:
 
     def response(self) -> httpx.Response:
         """The response with the body read (decoded: its encoding headers dropped), as `client.post` returns one."""
-        drop = ("content-encoding", "content-length", "transfer-encoding")
-        headers = [(k, v) for k, v in self._response.headers.multi_items() if k.lower() not in drop]
+        # As sent (bytes): a value outside ASCII ("X-Served-By: café-proxy") would not encode again as a str.
+        drop = (b"content-encoding", b"content-length", b"transfer-encoding")
+        headers = [(k, v) for k, v in self._response.headers.raw if k.lower() not in drop]
         return httpx.Response(
             self._response.status_code,
             headers=headers,
@@ -355,9 +356,11 @@ class OpenAICompatibleLLM:
         the first real request will say what is wrong.
         """
         try:
-            response = self._sync_client().get("/models")
+            response = self._send("GET", "/models")
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise self._transport_error(exc) from None
+        except LLMResponseError:  # a body past the cap: the first real request will say so
+            return
         if response.status_code in (401, 403):
             self._parse(response, time.perf_counter(), 1, 0, self._window)
 
@@ -462,8 +465,12 @@ class OpenAICompatibleLLM:
         line and headers are bounded by the read timeout alone; `acomplete`, which `Pearl` uses,
         bounds the whole attempt.
         """
+        return self._send("POST", "/chat/completions", payload)
+
+    def _send(self, method: str, path: str, payload: dict[str, Any] | None = None) -> httpx.Response:
+        """`_post`'s blocking attempt for any request (`check`'s GET /models too), its body read within the cap."""
         deadline = time.monotonic() + self._settings.timeout
-        with self._sync_client().stream("POST", "/chat/completions", json=payload) as response:
+        with self._sync_client().stream(method, path, json=payload) as response:
             response.stream = _Deadline(cast("httpx.SyncByteStream", response.stream), deadline, response.request)
             body = _Body(self._too_long, response)
             for chunk in response.iter_bytes():
