@@ -83,6 +83,44 @@ def test_an_earlier_runs_output_is_never_replaced_unasked(
     assert fake_server.requests == []
 
 
+def test_a_mining_run_that_said_to_run_it_again_is_run_again(
+    tmp_path: Path, fake_server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A question the server failed on: the library is written and the run says to run the same command again, for it.
+    # That command was then refused, its --out existing.
+    from fakeserver import Reply
+
+    def reply(body: dict[str, object]) -> object:
+        text = json.dumps(body["messages"])
+        if "How many years passed" in text and not failed:
+            failed.append(1)
+            return Reply.error(500, "the server is unwell")
+        return "USE: FIND_X\nNEW: FIND_SHIP_NAME(CTX, X) : The name of the ship in X."
+
+    failed: list[int] = []
+    fake_server.set_default(reply)
+    monkeypatch.setenv("PEARL_MAX_RETRIES", "0")
+    out = tmp_path / "mined.json"
+    args = [
+        "mine",
+        "--questions",
+        str(SAMPLE / "questions.jsonl"),
+        "--limit",
+        "6",
+        "-o",
+        str(out),
+        *_server(fake_server),
+    ]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0 and out.is_file() and "run the same command again" in first.stderr, first.output
+    asked = len(fake_server.chat_requests)
+    again = runner.invoke(app, args)
+    assert again.exit_code == 0, again.output
+    assert "exists" not in again.stderr and len(fake_server.chat_requests) - asked >= 1
+    assert not (tmp_path / "mined.json.partial.jsonl").exists()  # all done now
+    assert runner.invoke(app, args).exit_code == 2  # and a finished run's library is not replaced unasked
+
+
 @pytest.mark.parametrize(
     ("options", "named"),
     [

@@ -401,15 +401,18 @@ def refuse_overwriting(
             raise fail(f"{option} {out} is the {name} file too: writing it would replace what it holds; choose another")
 
 
-def refuse_replacing(out: Path, option: str, force: bool, *, grows: Path | None = None, hint: str = "") -> None:
+def refuse_replacing(
+    out: Path, option: str, force: bool, *, grows: Path | None = None, progress: Path | None = None, hint: str = ""
+) -> None:
     """Refuse to write over a file that exists, unless `force`: an earlier run's library or demonstrations would be
     lost for good (`pearl mine` twice in one folder wrote its default actions.json over the first library). A file
-    the command reads and adds to (`grows`: `mine --actions lib.json -o lib.json`) is written as asked.
+    the command reads and adds to (`grows`: `mine --actions lib.json -o lib.json`) is written as asked, and so is
+    one whose run left a `progress` file to resume (a run that wrote it and said to run again for what failed).
 
     Args:
         hint: what else the user may want, after the way out by `--force` ("to add to it, give --actions ...").
     """
-    if force or not out.is_file():
+    if force or not out.is_file() or (progress is not None and progress.is_file()):
         return
     if grows is not None and grows.is_file() and os.path.samefile(out, grows):
         return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shlex
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -259,8 +260,9 @@ def mine_command(
         raise fail("--format says how --questions FILE is laid out; --document FILE is read as its kind says")
     check_output_path(out, "--out", "actions.json", make_folder=True)  # before a call is paid for
     refuse_overwriting(out, "--out", {"--questions": questions, "--document": document})
-    refuse_replacing(out, "--out", force, grows=actions, hint=f"; to add to the library it holds, give --actions {out}")
     partial = progress_path(out)
+    grow = f"; to add to the library it holds, give --actions {shlex.quote(str(out))}"
+    refuse_replacing(out, "--out", force, grows=actions, progress=partial, hint=grow)
     bar = ProgressBar("mining", quiet=quiet)
     try:
         settings = settings_from(base_url, model, api_key, no_cache, timeout, context_window)
@@ -377,8 +379,8 @@ def refine_command(
     check_output_path(out, "--out", "demos.jsonl", make_folder=True)  # before a call is paid for
     # The new store holds the demonstrations kept this run alone: written over --demos, it would lose the rest.
     refuse_overwriting(out, "--out", {"--train": train, "--demos": demos, "--actions": actions})
-    refuse_replacing(out, "--out", force)
     partial = progress_path(out)
+    refuse_replacing(out, "--out", force, progress=partial)
     bar = ProgressBar("refining", quiet=quiet)
     try:
         settings = settings_from(base_url, model, api_key, no_cache, timeout, context_window)
