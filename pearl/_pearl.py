@@ -82,6 +82,8 @@ __all__ = [
 ]
 
 DEFAULT_METHOD = "pearl"
+_WARNED: set[tuple[str, str]] = set()
+"""(library, demonstrations) fingerprints whose dropped demonstrations were said already, in this process."""
 PLAN_DEMOS = 4
 """Demonstrations shown to the planner, the most similar to the question first."""
 SHEET_TOKENS = 250
@@ -314,8 +316,13 @@ class Pearl:
         self.llm = llm if llm is not None else make_llm(self.settings)
         # The planner is shown only demonstrations the library can run: the rest are dropped here, said once, so that
         # a report counts what the planner sees (a mined library may run none of the bundled ones).
-        self.demos, dropped = runnable_demos(demos or builtin_demos(), self.library, bundled=demos is None)
-        if dropped:
+        given = demos or builtin_demos()
+        self.demos, dropped = runnable_demos(given, self.library)
+        # What runs and resumes are keyed on: the store as given, which with the library fixes what is shown. (The
+        # filtered store's would change the key of a run begun before demonstrations were filtered.)
+        self.demos_fingerprint = given.fingerprint
+        if dropped and (self.library.fingerprint, given.fingerprint) not in _WARNED:  # once, not per `with_demos`
+            _WARNED.add((self.library.fingerprint, given.fingerprint))
             log.warning("%s", dropped)
         # A store with fewer than PLAN_DEMOS is topped up from the bundled demonstrations this library runs.
         self._fallback = self.demos if demos is None else runnable_demos(builtin_demos(), self.library)[0]

@@ -231,7 +231,7 @@ def test_results_file_that_is_a_directory_is_one_clear_error(tmp_path: Path, fak
     out = tmp_path / "run"
     (out / "results.jsonl").mkdir(parents=True)
     args = ["eval", str(SAMPLE_DIR / "quality_sample.jsonl"), "--limit", "1", "-m", "direct", "--out", str(out)]
-    _one_line_error([*args, "--base-url", fake_server.base_url, "--model", "m"], "results.jsonl is a folder, not a file")
+    _one_line_error([*args, "--base-url", fake_server.base_url, "--model", "m"], "results.jsonl is a folder")
 
 
 def _permissions(monkeypatch: pytest.MonkeyPatch, allowed: int) -> None:

@@ -130,7 +130,7 @@ def test_load_demos_with_a_library_warns_and_drops(tmp_path: Path, caplog: pytes
 
 
 def test_a_library_the_bundled_demonstrations_do_not_fit_plans_with_those_it_runs_and_says_so(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A library that lacks what most bundled plans call (a mined one, the paper's list) was shown the four most similar
     # demonstrations less those it could not run: often none, silently, while reports counted all twelve.
@@ -142,12 +142,17 @@ def test_a_library_the_bundled_demonstrations_do_not_fit_plans_with_those_it_run
     )
     assert 0 < len(runs) < len(bundled.demos)
     fake = FakeLLM(default=lambda request: 's1 = FIND_REASON(CTX, "the ship")')
+    monkeypatch.setattr("pearl._pearl._WARNED", set())
     with caplog.at_level(logging.WARNING, logger="pearl"):
         pearl = Pearl(llm=fake, library=narrow, settings=load_settings(cache=False))
+        Pearl(llm=fake, library=narrow, settings=load_settings(cache=False))  # said once, not for each Pearl
     assert [d.question for d in pearl.demos.demos] == [d.question for d in runs]  # what eval's report counts
     dropped = len(bundled.demos) - len(runs)
-    assert f"'narrow' cannot run {dropped} of the {len(bundled.demos)} bundled demonstrations" in caplog.text
-    assert f"the planner is shown the {len(runs)} others" in caplog.text
+    said = f"'narrow' cannot run {dropped} of the {len(bundled.demos)} bundled demonstrations"
+    assert caplog.text.count(said) == 1 and f"the planner chooses among the {len(runs)} others;" in caplog.text
+    assert "`pearl refine --train FILE --actions LIBRARY` makes demonstrations for it" in caplog.text
+    # Runs are keyed on the store as given, as before demonstrations were filtered: older runs resume.
+    assert pearl.demos_fingerprint == bundled.fingerprint != pearl.demos.fingerprint
     pearl.plan("Which question is most like none of them?")
     (prompt,) = [r for r in fake.history if (r.prompt or "").startswith("plan")]
     shown = prompt.messages[-1].content
@@ -163,7 +168,7 @@ def test_a_library_the_bundled_demonstrations_do_not_fit_plans_with_those_it_run
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="pearl"):
         assert Pearl(llm=fake, library=lone, settings=load_settings(cache=False)).demos.demos == []
-    assert "plans are written with no example; `pearl refine --actions LIBRARY`" in caplog.text
+    assert "plans are written with no example; `pearl refine --train FILE --actions LIBRARY`" in caplog.text
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="pearl"):
         Pearl(llm=fake, settings=load_settings(cache=False))

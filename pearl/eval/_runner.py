@@ -750,7 +750,7 @@ def _planning(pearl: Pearl, methods: Sequence[str]) -> dict[str, str | None]:
         "actions": f"{library.name!r} v{library.version} ({counted(len(library.actions), 'action')})",
         "actions_sha256": library.fingerprint,
         "demos": f"{demos.name!r} v{demos.version} ({counted(len(demos.demos), 'demonstration')})",
-        "demos_sha256": demos.fingerprint,
+        "demos_sha256": pearl.demos_fingerprint,  # the store as given: see `Pearl.demos_fingerprint`
     }
 
 

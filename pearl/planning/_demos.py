@@ -222,37 +222,40 @@ def check_demos(store: DemoStore, library: ActionLibrary) -> tuple[DemoStore, li
     return store.model_copy(update={"demos": kept}), warnings
 
 
-def runnable_demos(store: DemoStore, library: ActionLibrary, *, bundled: bool = False) -> tuple[DemoStore, str | None]:
+def runnable_demos(store: DemoStore, library: ActionLibrary) -> tuple[DemoStore, str | None]:
     """`store` without the demos whose plans `library` cannot run, and, when it dropped any, what to tell the user.
 
     The planner shows only demonstrations it can run (a plan calling an action the library lacks would
     teach a wrong action), so a library made by `pearl mine` from the paper's seed actions, which lack
     those the bundled demonstrations call, plans with none of them unless told otherwise.
-
-    Args:
-        bundled: `store` is the bundled demonstrations, used because none were given.
     """
     kept, _ = check_demos(store, library)
     dropped = len(store.demos) - len(kept.demos)
     if not dropped:
         return kept, None
-    known = set(library.names)
-    lacking = sorted({name for d in store.demos if d not in kept.demos for name in _CALLED.findall(d.plan)} - known)
+    bundled = store.fingerprint == _bundled_fingerprint()
+    lacking = sorted({name for d in store.demos if d not in kept.demos for name in ACTION_CALL.findall(d.plan)})
+    lacking = [name for name in lacking if name not in library]
     which = f"the {len(store.demos)} bundled demonstrations" if bundled else f"the {len(store.demos)} of {store.name!r}"
     calls = f" (they call {', '.join(lacking[:4])}{', ...' if len(lacking) > 4 else ''})" if lacking else ""
-    shown = (
-        f"the planner is shown the {counted(len(kept.demos), 'other')}"
-        if kept.demos
-        else "plans are written with no example"
-    )
+    if kept.demos:
+        also = "" if bundled else ", and the bundled ones it runs"
+        shown = f"the planner chooses among the {counted(len(kept.demos), 'other')}{also}"
+    else:
+        shown = "plans are written with no example" if bundled else "the planner is shown the bundled ones it runs"
     return kept, (
         f"action library {library.name!r} cannot run {dropped} of {which}{calls}: {shown}; "
-        "`pearl refine --actions LIBRARY` makes demonstrations for it"
+        "`pearl refine --train FILE --actions LIBRARY` makes demonstrations for it"
     )
 
 
-_CALLED = re.compile(r"\b([A-Z][A-Z0-9_]*)\(")
-"""An action called in a plan's text."""
+ACTION_CALL = re.compile(r"\b([A-Z][A-Z0-9_]+)\(")
+"""An action called in a plan's text: its name."""
+
+
+@functools.cache
+def _bundled_fingerprint() -> str:
+    return builtin_demos().fingerprint
 
 
 def _terms(text: str) -> Counter[str]:

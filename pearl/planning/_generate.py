@@ -13,7 +13,6 @@ a fallback when every attempt failed.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,7 +22,7 @@ from pearl._text import word_stems
 from pearl.actions import ActionLibrary
 from pearl.errors import PlanParseError
 from pearl.llm import OutputMode, constrained
-from pearl.planning._demos import Demo
+from pearl.planning._demos import ACTION_CALL, Demo
 from pearl.planning._grammar import plan_from_json, plan_gbnf, plan_json_schema, plan_to_json
 from pearl.planning._models import Arg, Plan, Step
 from pearl.planning._parser import parse_plan
@@ -86,7 +85,7 @@ def choose_actions(library: ActionLibrary, question: str, demos: Sequence[Demo],
     if len(library.actions) <= limit:
         return library
     wanted = set(word_stems(question))
-    used = {m for d in demos for m in re.findall(r"\b([A-Z][A-Z0-9_]+)\(", d.plan)}
+    used = {m for d in demos for m in ACTION_CALL.findall(d.plan)}
     chosen: list[str] = [n for n in _CORE if n in library]
     chosen += [n for n in sorted(used) if n in library and n not in chosen]
 

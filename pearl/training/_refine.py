@@ -364,7 +364,7 @@ def _run_key(pearl: Pearl, rounds: int, method: str = DEFAULT_METHOD) -> str:
 def _run_parts(pearl: Pearl, rounds: int, method: str = DEFAULT_METHOD) -> list[str]:
     return [
         pearl.library.fingerprint,
-        pearl.demos.fingerprint,
+        pearl.demos_fingerprint,
         *_prompt_ids(method),
         pearl.llm.backend,
         pearl.llm.model,
@@ -377,7 +377,7 @@ def _run_about(pearl: Pearl, rounds: int, method: str = DEFAULT_METHOD) -> dict[
     """`_run_parts` in words, to say what differs from the run that wrote a progress file."""
     return {
         "library": f"{pearl.library.name} v{pearl.library.version}",
-        "demonstrations": f"{counted(len(pearl.demos.demos), 'demo')} ({pearl.demos.fingerprint[:8]})",
+        "demonstrations": f"{counted(len(pearl.demos.demos), 'demo')} ({pearl.demos_fingerprint[:8]})",
         "prompts": ", ".join(_prompt_ids(method)),
         "model": f"{pearl.llm.model} ({pearl.llm.backend})",
         "replies": output_mode(pearl.llm),
