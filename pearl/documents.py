@@ -125,9 +125,10 @@ class _TextExtractor(HTMLParser):
         self._svg = 0  # open <svg> elements
         self._svg_titles = 0  # titles open in them, which the SVG's end ends
 
-    # Markup a page leaves unfinished at its end: a comment, a declaration or a processing instruction (`<!-- old
-    # policy:` ... to the end), or a tag. A browser shows none of it; Python's parser gave it as text, tags and all.
-    _UNFINISHED = re.compile(r"<[!?/A-Za-z]")
+    # A comment, a declaration or a processing instruction a page leaves unclosed at its end (`<!-- old policy:` ...
+    # to the end): a browser shows none of it; Python's parser gave it as text, tags and all. (A tag left open is
+    # kept as text, as before: an unbalanced quote in one would otherwise drop the rest of the page without a word.)
+    _UNFINISHED = re.compile(r"<[!?]")
 
     def close(self) -> None:
         if self.cdata_elem is None and self._UNFINISHED.match(self.rawdata):
