@@ -331,6 +331,20 @@ def test_a_passage_copied_three_times_is_content_and_its_names_stay_on_the_sheet
     units = [text[s:e] for s, e in seg.sentences]
     sidebar = [i for i, unit in enumerate(units) if unit.startswith("- Add")]
     assert len(sidebar) == 48 and all(layout.flags[i] & SentenceFlag.BOILERPLATE for i in sidebar)
+    # Nor is a menu of a dozen items atop each page, a small part of what the pages say.
+    menu = "\n".join(
+        f"- {item}" for item in "Home News Sport Weather Travel Music Film Books Food Shop Jobs Help".split()
+    )
+    pages = "".join(
+        f"{menu}\n\nPage {n}. "
+        + " ".join(f"Sentence {k} of page {n} tells its own part of the story." for k in range(8))
+        + "\n\n"
+        for n in range(1, 4)
+    )
+    seg = segment(pages)
+    layout = analyse_layout(pages, seg.sentences, seg.sentence_paragraph, seg.continued)
+    items = [i for i, (s, e) in enumerate(seg.sentences) if pages[s:e].startswith("- ")]
+    assert len(items) == 36 and all(layout.flags[i] & SentenceFlag.BOILERPLATE for i in items)
 
 
 def test_terms_stem_and_drop_stop_words() -> None:

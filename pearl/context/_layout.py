@@ -130,13 +130,20 @@ def is_heading(text: str) -> bool:
 
 
 COPIED_RUN = 10
-"""Different units in a row, each found three times or more, that are a passage copied, not page furniture: a page's
-header and footer are a line or a few, between text that differs. (Three copies of a story in a folder, a draft
-and its revisions, read as furniture all through: the entity sheet kept 12 of 71 names.)"""
+"""Different units in a row, each found three times or more, that may be a passage copied rather than page
+furniture: a page's header and footer are a line or a few. (Three copies of a story in a folder, a draft and its
+revisions, read as furniture all through: the entity sheet kept 12 of 71 names.)"""
+COPIED_SHARE = 0.5
+"""...when units found three times or more are at least this share of the document's text: a navigation menu of a
+dozen items on every page is a run as long, and a small part of what the pages say."""
 
 
 def _copied(normalised: list[str], repeats: Counter[str]) -> set[int]:
-    """The units in runs of units each repeated three times or more, at least `COPIED_RUN` of them different."""
+    """The units of a document that repeats itself (`COPIED_SHARE`) in runs of units each repeated three times or
+    more, at least `COPIED_RUN` of them different."""
+    repeated = sum(len(unit) for unit in normalised if repeats[unit] >= 3)
+    if repeated < COPIED_SHARE * sum(len(unit) for unit in normalised):
+        return set()
     copied: set[int] = set()
     run: list[int] = []
     for i, unit in enumerate([*normalised, None]):
