@@ -302,3 +302,7 @@ def test_cli_eval_notes_plans_whose_actions_the_library_lacks(
     # Run again, it fails the same way: mending the plan is what helps, not --retry-errors.
     mend = f"1 given plan does not parse: mend it in {plans}, and the next run runs it again"
     assert (mend in result.stderr) is noted and "--retry-errors" not in result.stderr
+    if noted:  # one plan, however many methods ran it, and only this run's rows
+        both = ["eval", str(QUALITY), "--plans", str(plans), "--limit", "1", "-m", "pearl,pearl-fulldoc"]
+        result = runner.invoke(app, [*both, "--out", str(tmp_path / "both"), *server(fake_server)])
+        assert "all 2 results failed" in result.stderr and mend in result.stderr, result.stderr

@@ -137,7 +137,7 @@ def eval_command(
         if given is not None:
             echo(f"plans: {given.summary()}", err=True)
         # A split, limit or plans that select no question are refused before the run directory is named.
-        select_questions(dataset, split, limit, plans=given if plans_only else None)
+        selected = select_questions(dataset, split, limit, plans=given if plans_only else None)
         settings = settings_from(base_url, model, api_key, no_cache, timeout, context_window)
         pearl = make_pearl(settings, actions, demos)
         if given is not None:
@@ -201,29 +201,32 @@ def eval_command(
         echo(DEMO_NOTICE, err=True)
     if errors:
         results = sum(m.n for m in summary.methods)  # a question's result per method
-        where = f"(see 'error' in {run_dir / RESULTS_FILE}); " + _what_to_do(run_dir, errors, plans)
+        asked = {(q.id, method) for q in selected for method in chosen}
+        where = f"(see 'error' in {run_dir / RESULTS_FILE}); " + _what_to_do(run_dir, errors, plans, asked)
         if errors < results:
             echo(f"{errors:,} of {counted(results, 'result')} failed {where}", err=True)
         else:  # nothing was answered: a script or CI job must not read the run as done
             raise fail(f"all {counted(results, 'result')} failed {where}", EXIT_FAILED)
 
 
-def _what_to_do(run_dir: Path, errors: int, plans: Path | None) -> str:
+def _what_to_do(run_dir: Path, errors: int, plans: Path | None, asked: set[tuple[str, str]]) -> str:
     """How to run the failed questions again: --retry-errors, except for a given plan that does not parse, which fails
-    the same way until it is mended (a changed plan is run again by the next run)."""
-    unparsed = 0
+    the same way until it is mended (a changed plan is run again by the next run). `asked`: this run's (question id,
+    method) pairs, of the rows the folder holds."""
+    unparsed: list[str] = []  # the failed results of plans that do not parse: a question's, once per method
     if plans is not None:
         try:
-            rows = list(latest_rows(load_results(run_dir / RESULTS_FILE)).values())
+            rows = [row for key, row in latest_rows(load_results(run_dir / RESULTS_FILE)).items() if key in asked]
         except (OSError, PearlError):
             rows = []
-        unparsed = min(errors, sum(row.plan_given and row.error_type == "PlanParseError" for row in rows))
+        unparsed = [row.id for row in rows if row.plan_given and row.error_type == "PlanParseError"]
     if not unparsed:
         return "add --retry-errors to run only those again"
-    one = unparsed == 1
-    bad = f"{counted(unparsed, 'given plan')} {'does' if one else 'do'} not parse: mend {'it' if one else 'them'} in "
+    plans_bad = len(set(unparsed))
+    one = plans_bad == 1
+    bad = f"{counted(plans_bad, 'given plan')} {'does' if one else 'do'} not parse: mend {'it' if one else 'them'} in "
     bad += f"{plans}, and the next run runs {'it' if one else 'them'} again"
-    return bad if unparsed == errors else f"add --retry-errors to run the others again; {bad}"
+    return bad if len(unparsed) >= errors else f"add --retry-errors to run the others again; {bad}"
 
 
 def _note_rows_left_out(run_dir: Path, reported: int) -> None:
