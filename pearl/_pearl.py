@@ -219,8 +219,10 @@ def _unchosen_notes(answer: Answer) -> list[str]:
     if not answer.options or answer.letter is not None:
         return []
     letters = LETTERS[: len(answer.options)]
+    last = letters[-1]
     # Not "named none": "not A but C" names two, as bare letters, which are no choice to read.
-    return [f'no letter chosen: the reply chose none of {", ".join(letters)} as one is read ("B", "answer: B", "(B)")']
+    written = f'"{last}", "answer: {last}" or "({last})"'
+    return [f"no letter chosen: the reply names none of {', '.join(letters)} as a choice is written ({written})"]
 
 
 def _check_types(llm: object, settings: object, library: object, demos: object) -> None:
