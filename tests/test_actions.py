@@ -308,7 +308,7 @@ def test_missing_library_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist") as info:
         load_library(tmp_path / "nope.json")
     assert "nope.json" in str(info.value)
-    with pytest.raises(ConfigError, match="is a directory"):
+    with pytest.raises(ConfigError, match="is a folder, not a file"):
         load_library(tmp_path)
     assert issubclass(ConfigError, PearlError)
 

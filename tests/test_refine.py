@@ -499,39 +499,20 @@ def test_a_refinement_resumed_with_fewer_questions_keeps_the_rest_of_its_progres
 
     dataset = load_dataset(QUALITY)
     partial = tmp_path / "p.jsonl"
+
+    def refine(llm: FakeLLM, count: int) -> Any:
+        pearl = Pearl(llm=llm, settings=load_settings(cache=False))
+        return asyncio.run(refine_demos(pearl, dataset, dataset.questions[:count], rounds=1, progress_file=partial))
+
     with monkeypatch.context() as patch:  # a run of two questions that stopped before deleting its file
         patch.setattr(ProgressFile, "remove", lambda self: None)
-        asyncio.run(
-            refine_demos(
-                Pearl(llm=refining_fake(), settings=load_settings(cache=False)),
-                dataset,
-                dataset.questions[:2],
-                rounds=1,
-                progress_file=partial,
-            )
-        )
+        refine(refining_fake(), 2)
     held = partial.read_text(encoding="utf-8")
     llm = refining_fake()
-    fewer = asyncio.run(
-        refine_demos(
-            Pearl(llm=llm, settings=load_settings(cache=False)),
-            dataset,
-            dataset.questions[:1],
-            rounds=1,
-            progress_file=partial,
-        )
-    )
+    fewer = refine(llm, 1)
     assert fewer.resumed == 1 and fewer.store.demos and not llm.history
     assert partial.read_text(encoding="utf-8") == held  # the second question's row is still there
-    both = asyncio.run(
-        refine_demos(
-            Pearl(llm=llm, settings=load_settings(cache=False)),
-            dataset,
-            dataset.questions[:2],
-            rounds=1,
-            progress_file=partial,
-        )
-    )
+    both = refine(llm, 2)
     assert both.resumed == 2 and not llm.history and not partial.exists()  # all of it used: done with
 
 

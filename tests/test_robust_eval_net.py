@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from conftest import SAMPLE_DIR
@@ -26,6 +26,9 @@ from pearl._files import atomic_write_text
 from pearl.errors import ConfigError, DatasetError, LLMRequestError, LLMResponseError, LLMTimeoutError
 from pearl.eval import counting_fake_llm, load_dataset, run_eval
 from pearl.llm import CompletionRequest, Message, OpenAICompatibleLLM
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 REQUEST = CompletionRequest(messages=[Message(role="user", content="Who is Korvin?")], max_tokens=16)
 # A good first line of each layout, so the bad line is the second and the format is recognised from the first.
@@ -170,14 +173,11 @@ COMPLETION = json.dumps(
 ).encode()
 
 
-class DrippingServer:
-    """An HTTP server on 127.0.0.1 that sends its answer one byte every `interval` seconds, for `limit` seconds.
+class RawServer:
+    """An HTTP server on 127.0.0.1 written on a socket, for replies no well-behaved server sends: each connection is
+    answered by `_answer` in a thread of its own, once `_request` has read the request."""
 
-    `headers=True` drips the status line and headers too; else they come at once and the body drips.
-    """
-
-    def __init__(self, *, interval: float = 0.2, limit: float = 8.0, headers: bool = False) -> None:
-        self.interval, self.limit, self.drip_headers = interval, limit, headers
+    def __init__(self) -> None:
         self.requests = 0
         self._listener = socket.create_server(("127.0.0.1", 0))
         self._stop = threading.Event()
@@ -187,12 +187,14 @@ class DrippingServer:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self._listener.getsockname()[1]}/v1"
 
-    def __enter__(self) -> DrippingServer:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() waiting in `_serve`
         self._listener.close()
         self._thread.join(timeout=2)
 
@@ -203,71 +205,67 @@ class DrippingServer:
             except OSError:
                 return
             self.requests += 1
-            threading.Thread(target=self._answer, args=(connection,), daemon=True).start()
+            threading.Thread(target=self._answered, args=(connection, self.requests), daemon=True).start()
 
-    def _answer(self, connection: socket.socket) -> None:
+    def _answered(self, connection: socket.socket, number: int) -> None:
         with connection, contextlib.suppress(OSError):
-            received = b""
-            while b"\r\n\r\n" not in received:
-                received += connection.recv(65536)
-            head, _, body = received.partition(b"\r\n\r\n")
-            length = next(int(h.split(b":")[1]) for h in head.split(b"\r\n") if h.lower().startswith(b"content-length"))
-            while len(body) < length:
-                body += connection.recv(65536)
-            header = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(COMPLETION)}\r\n\r\n"
-            start = time.monotonic()
-            if not self.drip_headers:
-                connection.sendall(header.encode())
-            for byte in (header.encode() if self.drip_headers else b"") + COMPLETION:
-                if self._stop.wait(self.interval) or time.monotonic() - start > self.limit:
-                    return
-                connection.sendall(bytes([byte]))
+            _read_request(connection)
+            self._answer(connection, number)
+
+    def _answer(self, connection: socket.socket, number: int) -> None:
+        """Answer the `number`-th request (from 1)."""
+        raise NotImplementedError
 
 
-class FloodingServer:
+def _read_request(connection: socket.socket) -> None:
+    """Read a request's head, and as much of its body as its Content-Length says."""
+    received = b""
+    while b"\r\n\r\n" not in received:
+        received += connection.recv(65536)
+    head, _, body = received.partition(b"\r\n\r\n")
+    lengths = [int(h.split(b":")[1]) for h in head.split(b"\r\n") if h.lower().startswith(b"content-length")]
+    while lengths and len(body) < lengths[0]:
+        body += connection.recv(65536)
+
+
+class DrippingServer(RawServer):
+    """Sends its answer one byte every `interval` seconds, for `limit` seconds.
+
+    `headers=True` drips the status line and headers too; else they come at once and the body drips.
+    """
+
+    def __init__(self, *, interval: float = 0.2, limit: float = 8.0, headers: bool = False) -> None:
+        super().__init__()
+        self.interval, self.limit, self.drip_headers = interval, limit, headers
+
+    def _answer(self, connection: socket.socket, number: int) -> None:
+        header = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(COMPLETION)}\r\n\r\n"
+        start = time.monotonic()
+        if not self.drip_headers:
+            connection.sendall(header.encode())
+        for byte in (header.encode() if self.drip_headers else b"") + COMPLETION:
+            if self._stop.wait(self.interval) or time.monotonic() - start > self.limit:
+                return
+            connection.sendall(bytes([byte]))
+
+
+class FloodingServer(RawServer):
     """Answers every request with a body that does not end (`status`), sending up to `most` bytes of it; with
     `announce`, a Content-Length saying so first. Counts what it managed to send."""
 
     def __init__(self, status: int = 200, announce: bool = False, most: int = 64 * 2**20) -> None:
+        super().__init__()
         self.status, self.announce, self.most = status, announce, most
         self.sent = 0
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self._thread = threading.Thread(target=self._serve, daemon=True)
 
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._listener.getsockname()[1]}/v1"
-
-    def __enter__(self) -> FloodingServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        with contextlib.suppress(OSError):
-            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() waiting in `_serve`
-        self._listener.close()
-        self._thread.join(timeout=2)
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                connection, _ = self._listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._answer, args=(connection,), daemon=True).start()
-
-    def _answer(self, connection: socket.socket) -> None:
-        with connection, contextlib.suppress(OSError):
-            received = b""
-            while b"\r\n\r\n" not in received:
-                received += connection.recv(65536)
-            length = f"Content-Length: {self.most}\r\n" if self.announce else "Connection: close\r\n"
-            head = f"HTTP/1.1 {self.status} X\r\nContent-Type: application/json\r\n{length}\r\n"
-            connection.sendall(head.encode() + b'{"choices": [{"message": {"content": "')
-            chunk = b"A" * 65536
-            while self.sent < self.most:
-                connection.sendall(chunk)
-                self.sent += len(chunk)
+    def _answer(self, connection: socket.socket, number: int) -> None:
+        length = f"Content-Length: {self.most}\r\n" if self.announce else "Connection: close\r\n"
+        head = f"HTTP/1.1 {self.status} X\r\nContent-Type: application/json\r\n{length}\r\n"
+        connection.sendall(head.encode() + b'{"choices": [{"message": {"content": "')
+        chunk = b"A" * 65536
+        while self.sent < self.most:
+            connection.sendall(chunk)
+            self.sent += len(chunk)
 
 
 @pytest.mark.parametrize("path", ["sync", "async"])
@@ -290,42 +288,15 @@ def test_a_reply_too_long_for_any_completion_is_refused_as_it_arrives(
     assert server.sent < 16 * 2**20  # stopped reading: what is sent past that sits in the sockets' buffers
 
 
-class ScriptedServer:
+class ScriptedServer(RawServer):
     """Answers the i-th request with the i-th of `replies` (raw bytes: status line, headers, body), the last again."""
 
     def __init__(self, *replies: bytes) -> None:
+        super().__init__()
         self.replies = list(replies)
-        self.requests = 0
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self._thread = threading.Thread(target=self._serve, daemon=True)
 
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._listener.getsockname()[1]}/v1"
-
-    def __enter__(self) -> ScriptedServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        with contextlib.suppress(OSError):
-            self._listener.shutdown(socket.SHUT_RDWR)
-        self._listener.close()
-        self._thread.join(timeout=2)
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                connection, _ = self._listener.accept()
-            except OSError:
-                return
-            reply = self.replies[min(self.requests, len(self.replies) - 1)]
-            self.requests += 1
-            with connection, contextlib.suppress(OSError):
-                received = b""
-                while b"\r\n\r\n" not in received:
-                    received += connection.recv(65536)
-                connection.sendall(reply)
+    def _answer(self, connection: socket.socket, number: int) -> None:
+        connection.sendall(self.replies[min(number, len(self.replies)) - 1])
 
 
 def _reply(status: str, body: bytes, *headers: bytes) -> bytes:
