@@ -594,6 +594,11 @@ def test_fulldoc_runs_a_closing_answer_step_as_the_paper_does() -> None:
     answer = pearl_with(fake).ask(SAMPLE, QUESTION, method="pearl-fulldoc")
     assert len(by_kind(fake, "step_paper")) == 2 and not by_kind(fake, "answer")
     assert answer.answer == "Thorough answer.\nThorough answer."
+    # The paper's executor shows the document unlabelled, as direct does: a label the model writes is noted, not cited.
+    answer = pearl_with(scripted(CLOSING, step="Her aunt [S3].")).ask(SAMPLE, QUESTION, method="pearl-fulldoc")
+    assert answer.citations == []
+    said = "the model wrote [S3], but pearl-fulldoc shows the document without sentence labels"
+    assert any(note.startswith(said) for note in answer.notes), answer.notes
 
 
 @pytest.mark.parametrize("window", [2048, 4096, 8192])

@@ -180,6 +180,18 @@ def citations_for(
     return [index.citation(sid).model_copy(update={"inferred": True}) for sid in sorted(ranked)], notes
 
 
+def unlabelled_notes(text: str, method: str) -> list[str]:
+    """A note when a reply of a method that shows the document without labels (`direct`, `pearl-fulldoc`) writes
+    some: each is the model's invention (or a guess), and the answer has no citations."""
+    labels = cited_ids(text)
+    if not labels:
+        return []
+    return [
+        f"the model wrote {labels_of(labels)}, but {method} shows the document without sentence labels: "
+        "they name no sentence it was shown, so the answer has no citations"
+    ]
+
+
 def labels_of(sids: Sequence[int], most: int = 5) -> str:
     """`[S3], [S600]`, the first `most` of `sids`, and how many more."""
     shown = ", ".join(f"[S{sid}]" for sid in sids[:most])

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pearl._text import neutralise_fence, visible
 from pearl.context import whole_document
 from pearl.errors import ContextError
-from pearl.execution import cited_ids
-from pearl.methods._base import QUESTION_SHARES, AskContext, ReplyFormat, choose_letter, labels_of, reply_format
+from pearl.methods._base import QUESTION_SHARES, AskContext, ReplyFormat, choose_letter, reply_format, unlabelled_notes
 from pearl.models import Answer
 from pearl.prompts import Fitted, PromptTemplate, fit_in_worker, load_prompt
 
@@ -31,12 +30,7 @@ async def answer_direct(ctx: AskContext) -> Answer:
     completion = await ctx.recorder.acall("answer", template, messages, **reply.params)
     letter = await choose_letter(ctx, completion.text) if question.options else None
     ctx.recorder.note("document", data={"tokens_total": total, "tokens_kept": kept})
-    labels = cited_ids(completion.text)
-    if labels:  # the document was shown unlabelled: a label is the model's invention (or a guess)
-        notes.append(
-            f"the model wrote {labels_of(labels)}, but direct shows the document without sentence labels: "
-            "they name no sentence it was shown, so the answer has no citations"
-        )
+    notes += unlabelled_notes(completion.text, "direct")
     return Answer(
         question=question.text,
         options=question.options,

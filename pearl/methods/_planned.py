@@ -41,7 +41,14 @@ from pearl.execution import (
     evidence_budget,
     execute_plan,
 )
-from pearl.methods._base import QUESTION_SHARES, AskContext, choose_letter, citations_for, reply_format
+from pearl.methods._base import (
+    QUESTION_SHARES,
+    AskContext,
+    choose_letter,
+    citations_for,
+    reply_format,
+    unlabelled_notes,
+)
 from pearl.methods._rag import rag_budget
 from pearl.models import Answer, StepSlice
 from pearl.planning import ANSWER, Plan, Step
@@ -279,6 +286,8 @@ async def answer_from_plan(ctx: AskContext, plan: Plan, *, method: str, executor
     )
     if executor == "fulldoc":
         answer = await _paper_answer(ctx, plan, _free_form(plan, outcomes), method)
+        # The paper's executor shows the document unlabelled, as `direct` does, and says so as it does.
+        answer = answer.model_copy(update={"notes": [*answer.notes, *unlabelled_notes(answer.answer, method)]})
         assert isinstance(provider, FullDocumentContext)
         if provider.kept < provider.tokens and _reading(ctx, plan):
             # As `direct` says it: what is past the cut was never read, by that step.
