@@ -274,6 +274,11 @@ def test_unwritable_page_prints_the_answer_and_writes_the_trace(fake_server: Fak
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "/dev/full: cannot write the page" in errors[0]
     assert Trace.model_validate_json(target.read_text(encoding="utf-8")).answer is not None
+    # With --json, the one object on stdout says so too: a script reading it saw a success.
+    result = runner.invoke(app, [*ask_args(fake_server, story(tmp_path)), "--html", "/dev/full", "--json"])
+    data = json.loads(result.stdout)
+    assert result.exit_code == 1 and data["answer"] == "Varga kept it."
+    assert data["error"] == "/dev/full: cannot write the page (No space left on device); the answer is complete"
 
 
 def test_interrupted_ask_writes_its_trace_and_page(

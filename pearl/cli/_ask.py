@@ -301,21 +301,23 @@ def ask(
                     cost = started[-1] if started else None
                     printed.json(_failure_json("interrupted", asked.text, asked.options, method, cost))
                 raise
-        if as_json:
-            printed.json(answer.model_dump(mode="json", exclude={"trace"}))
-        else:
+        if not as_json:
             _render_answer(answer)
         if answer.demo_model:
             echo(DEMO_NOTICE, err=True)
-        # The answer is shown first: a page or trace that cannot be written loses none of what was paid for.
+        # The answer is shown first: a page or trace that cannot be written loses none of what was paid for. With
+        # --json, the one object printed says so too, so that a script reading stdout sees it.
         problems: list[str | None] = []
         if html is not None:
             problems.append(_write_page(html, answer.trace, document))
         if trace is not None:
             problems.append(_write_trace(trace, answer.trace))
         problem = "; ".join(p for p in problems if p)
+        if as_json:
+            said = {"error": f"{problem}; the answer is complete"} if problem else {}
+            printed.json(answer.model_dump(mode="json", exclude={"trace"}) | said)
         if problem:
-            raise fail(f"{problem}; the answer above is complete", EXIT_FAILED)
+            raise fail(f"{problem}; the answer {'' if as_json else 'above '}is complete", EXIT_FAILED)
 
 
 def _load_model(pearl: Pearl, stages: StageLine) -> None:
