@@ -210,7 +210,7 @@ class Usage(BaseModel):
     uncached_prompt_tokens: int = 0
     seconds: float = 0.0
     estimated_calls: int = 0
-    """Calls whose token counts pearl counted itself: their server reported none (see `Completion.estimated`)."""
+    """Calls whose token counts pearl counted itself: their server reported none usable (see `Completion.estimated`)."""
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(
@@ -232,7 +232,7 @@ class Usage(BaseModel):
         if not self.estimated_calls:
             return line
         which = "" if self.estimated_calls == self.calls else f" for {self.estimated_calls} of the calls"
-        return f"~{line} (counted by pearl{which}: the server reported none)"
+        return f"~{line} (counted by pearl{which}: the server reported none usable)"
 
 
 class StepRequest(BaseModel):

@@ -248,7 +248,7 @@ def test_the_report_marks_token_counts_pearl_counted_itself(tmp_path: Path) -> N
     assert summary.methods[0].estimated_calls == 2
     assert all(r["estimated_calls"] == 1 for r in lines_of(out))
     report = (out / "report.md").read_text(encoding="utf-8")
-    assert "| ~100 | ~100 | ~5 |" in report and "for 2 calls whose server reported none" in report, report
+    assert "| ~100 | ~100 | ~5 |" in report and "for 2 calls whose server reported none usable" in report, report
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "<td>~100</td>" in html and 'id="estimated"' in html
     # A run whose server reports its usage is marked nowhere.

@@ -361,11 +361,16 @@ def test_ask_marks_token_counts_a_server_did_not_report(fake_server: FakeOpenAIS
     line = result.stderr.splitlines()[-1]
     assert re.fullmatch(
         r"\[direct\] 1 LLM call, ~[\d,]+ prompt \([\d,]+ uncached\) \+ [\d,]+ completion tokens \(counted by "
-        r"pearl: the server reported none\), [\d.]+s in the model",
+        r"pearl: the server reported none usable\), [\d.]+s in the model",
         line,
     ), line
     shown = runner.invoke(app, ["trace", "show", str(tmp_path / "t")])
-    assert "(counted by pearl: the server reported none)" in shown.stdout.splitlines()[-1]
+    assert "(counted by pearl: the server reported none usable)" in shown.stdout.splitlines()[-1]
+    # A count past belief is none usable either: "the server reported none" read as untrue.
+    absurd = {"prompt_tokens": 10, "completion_tokens": 10**15}
+    fake_server.set_default(Reply(body=_body(content="Kept [S0].", usage=absurd)))
+    result = runner.invoke(app, [*ask_args(fake_server, story(tmp_path)), "--no-cache"])
+    assert "(counted by pearl: the server reported none usable)" in result.stderr.splitlines()[-1], result.stderr
 
 
 @pytest.mark.parametrize("case", sorted(MALFORMED_FIELDS))

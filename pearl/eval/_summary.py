@@ -182,7 +182,7 @@ def summarize(
 
 
 ESTIMATED_NOTE = (
-    "~ marks token counts pearl counted itself (cl100k) for {calls} whose server reported none: "
+    "~ marks token counts pearl counted itself (cl100k) for {calls} whose server reported none usable: "
     "an estimate, close for GPT models, rougher for others."
 )
 
@@ -243,7 +243,7 @@ def render_report(summary: EvalSummary) -> str:
     head += ["prompt tok/q", "uncached tok/q", "completion tok/q", "calls/q", "s/q", "model s/q", "errors", "fallbacks"]
     rows: list[list[str]] = []
     for m in summary.methods:
-        about = "~" if m.estimated_calls else ""  # counted by pearl, where the server reported none
+        about = "~" if m.estimated_calls else ""  # counted by pearl, where the server reported none usable
         row = [m.method, str(m.n), _pct(m.score)]
         row += [_pct(m.accuracy), _pct(m.unparseable)] if choice else []
         row += [_pct(m.em), _pct(m.f1), _pct(m.rouge_l)] if free else []
