@@ -112,7 +112,7 @@ class ResultRow(BaseModel):
     calls: int = 0
     cached_calls: int = 0
     estimated_calls: int = Field(
-        default=0, description="calls whose token counts pearl counted itself: their server reported none"
+        default=0, description="calls whose token counts pearl counted itself: their server reported none usable"
     )
     seconds: float = 0.0
     llm_seconds: float = 0.0
@@ -203,7 +203,10 @@ class MethodSummary(BaseModel):
         default=None, description="share of the questions it can be told for whose gold answer the model was shown"
     )
     evidence_n: int = Field(default=0, description="questions `evidence_shown` is told for")
-    mean_prompt_tokens: float = 0.0
+    mean_prompt_tokens: float = Field(
+        default=0.0,
+        description="prompt tokens per question, over its latest result (a failed one's spend included): what a question costs",
+    )
     mean_uncached_prompt_tokens: float = 0.0
     mean_completion_tokens: float = 0.0
     mean_calls: float = 0.0
@@ -211,11 +214,17 @@ class MethodSummary(BaseModel):
     mean_llm_seconds: float = Field(
         default=0.0, description="seconds in the model per question, waits for a turn left out (see `llm_seconds`)"
     )
-    total_prompt_tokens: int = 0
-    total_completion_tokens: int = 0
+    total_prompt_tokens: int = Field(
+        default=0,
+        description=(
+            "prompt tokens the run spent, over every attempt: a question asked again (--retry-errors) adds the"
+            " attempts it replaced, so this can exceed `mean_prompt_tokens` times `n`"
+        ),
+    )
+    total_completion_tokens: int = Field(default=0, description="completion tokens the run spent, every attempt")
     cached_calls: int = 0
     estimated_calls: int = Field(
-        default=0, description="calls of its rows whose token counts pearl counted itself: their server reported none"
+        default=0, description="calls of its rows whose token counts pearl counted itself: their server reported none usable"
     )
     by_type: dict[str, GroupScore] = Field(default_factory=dict)
     by_tag: dict[str, GroupScore] = Field(default_factory=dict)
