@@ -423,3 +423,5 @@ def test_cli_import_and_export(tmp_path: Path) -> None:
         assert out.read_bytes() == before
     result = runner.invoke(app, ["actions", "export", str(source), "-o", str(out), "--force"])
     assert result.exit_code == 0 and out.read_bytes() != before
+    result = runner.invoke(app, ["actions", "import", str(source), "-o", str(out), "--force"])
+    assert result.exit_code == 0 and load_library(out).actions == load_library(source).actions

@@ -641,6 +641,14 @@ def test_cli_mine_refine_then_ask_uses_both(tmp_path: Path, fake_server: FakeOpe
     assert f"progress in {demos}.partial.jsonl" in result.stderr and not Path(f"{demos}.partial.jsonl").exists()
     store_ = load_demos(demos, load_library(mined))
     assert len(store_.demos) == 1 and store_.library == load_library(mined).fingerprint
+    # A store already there is replaced with --force alone.
+    demos.write_text("an earlier store", encoding="utf-8")
+    result = runner.invoke(app, [*args, "-o", str(demos), "--actions", str(mined), *server])
+    assert result.exit_code == 2 and f"--out {demos} exists: add --force" in result.stderr
+    assert demos.read_text(encoding="utf-8") == "an earlier store"
+    result = runner.invoke(app, [*args, "-o", str(demos), "--actions", str(mined), "--force", *server])
+    assert result.exit_code == 0, result.output
+    assert load_demos(demos, load_library(mined)).demos == store_.demos
 
     keeper = str(SAMPLE_DIR / "the_keeper_of_tren_light.txt")
     # Asked again, the question refined on is not shown its own demonstration; another question is.
