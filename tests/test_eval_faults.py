@@ -272,8 +272,9 @@ def test_a_spent_quota_stops_the_run_at_its_first_question(tmp_path: Path, fake_
     assert len(fake_server.requests) <= 2  # the preflight's /models is not a completion
 
 
-def test_a_question_that_cannot_be_asked_is_an_error_row_and_the_run_goes_on(tmp_path: Path) -> None:
-    # Refused options (an option twice) raised a settings error, which stops a run: no row was written.
+def test_a_question_that_cannot_be_asked_is_skipped_and_the_run_goes_on(tmp_path: Path) -> None:
+    # Refused options (an option twice) raised a settings error, which stops a run: no row was written. Then it was an
+    # error row, which --retry-errors failed the same way: it is bad input, named in the report.
     from pearl.llm import FakeLLM
 
     story = (SAMPLE_DIR / "the_keeper_of_tren_light.txt").resolve()
@@ -284,11 +285,11 @@ def test_a_question_that_cannot_be_asked_is_an_error_row_and_the_run_goes_on(tmp
     data = tmp_path / "custom.jsonl"
     data.write_text(json.dumps({"id": "k", "path": str(story), "questions": questions}) + "\n", encoding="utf-8")
     out = tmp_path / "run"
-    run_eval(Pearl(llm=FakeLLM(default="B"), settings=load_settings(cache=False)), load_dataset(data), ["direct"], out)
+    pearl = Pearl(llm=FakeLLM(default="B"), settings=load_settings(cache=False))
+    summary = run_eval(pearl, load_dataset(data), ["direct"], out)
     rows = check_rows(out / "results.jsonl")
-    assert len(rows) == 2
-    failed = [row for row in rows if row["error"]]
-    assert len(failed) == 1 and failed[0]["error_type"] == "QuestionError" and "are the same" in failed[0]["error"]
+    assert [(row["id"], row["error"]) for row in rows] == [("fine", None)]
+    assert summary.skipped == ["twice"] and "options A and C are the same ('None')" in summary.skipped_why["twice"]
 
 
 def _eval_settings(server: FakeOpenAIServer, **overrides: Any) -> Any:
@@ -363,10 +364,12 @@ def test_pearl_eval_says_once_how_to_go_on_after_the_server_stops_answering(
 
 
 def test_a_question_failing_before_reaching_the_server_does_not_hide_its_silence(
-    tmp_path: Path, fake_server: FakeOpenAIServer
+    tmp_path: Path, fake_server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A question that cannot be asked (an option twice) says nothing of the server: it reset the count, and a
-    # run against a dead server with such questions here and there never stopped.
+    # run against a dead server with such questions here and there never stopped. (A run now skips such a question
+    # before it starts; its check is let through here, to stand for any question failing before the server.)
+    monkeypatch.setattr("pearl.eval._runner.checked_question", lambda question: question)
     story = (SAMPLE_DIR / "the_keeper_of_tren_light.txt").resolve()
     fine = {"question": "Who?", "options": ["The boatman", "The keeper"], "answer": "B"}
     twice = {"question": "Who?", "options": ["None", "None"], "answer": "B"}

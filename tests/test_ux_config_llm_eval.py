@@ -243,6 +243,45 @@ def test_eval_skips_questions_whose_document_has_no_text(tmp_path: Path) -> None
     assert "<code>q2</code>, <code>q3</code>." in page
 
 
+def test_eval_skips_questions_that_cannot_be_asked_and_documents_of_markup_alone(
+    tmp_path: Path, fake_server: FakeOpenAIServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    # An option twice, an empty option, a page of markup that shows nothing: each was an error row per method, and
+    # the run said to add --retry-errors, which failed them the same way.
+    rows = [
+        {"id": "d1", "text": "Mira runs the ferry to Tr'en. She lives on the island.", "questions": [
+            {"id": "q1", "question": "Who runs the ferry?", "answer": "Mira"},
+            {"id": "q2", "question": "Who runs it?", "options": ["Mira", "mira ", "Jon", "Kay"], "answer": "A"},
+            {"id": "q3", "question": "Who?", "options": ["Mira", "", "Jon", "Kay"], "answer": "A"}]},
+        {"id": "d2", "text": "<html><body><div></div></body></html>",
+         "questions": [{"id": "q4", "question": "What?", "answer": "y"}]},
+    ]  # fmt: skip
+    data = tmp_path / "data.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    fake_server.set_default("Mira")
+    out = tmp_path / "run"
+    argv = ["eval", str(data), "-m", "direct,rag", "--out", str(out)]
+    result = runner.invoke(app, [*argv, "--base-url", fake_server.base_url, "--model", "m"])
+    assert result.exit_code == 0, result.output
+    assert "--retry-errors" not in result.stderr and "failed" not in result.stderr
+    assert "skipping 2 questions that cannot be asked as given: q2 (options A and B are the same" in caplog.text
+    assert "q3 (option B is empty" in caplog.text
+    assert "skipping 1 question whose document has no text (documents d2): q4" in caplog.text
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["skipped"] == ["q2", "q3", "q4"] and summary["questions"] == 1
+    assert set(summary["skipped_why"]) == {"q2", "q3"} and summary["skipped_why"]["q3"].startswith("option B is empty")
+    assert {json.loads(line)["id"] for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines()} == {
+        "q1"
+    }
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "Skipped 1 question whose document has no text" in report and "`q4`" in report
+    assert "Skipped 2 questions that cannot be asked as given" in report and "`q3` (option B is empty" in report
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert 'id="skipped">Skipped 1 question whose document has no text' in page
+    assert 'id="unaskable">Skipped 2 questions that cannot be asked as given' in page
+    assert "<code>q2</code> (options A and B are the same (&#39;mira&#39;)" in page
+
+
 def test_eval_with_only_textless_documents_is_a_dataset_error(tmp_path: Path) -> None:
     dataset = load_dataset(_dataset(tmp_path))
     empty = dataset.model_copy(update={"questions": [q for q in dataset.questions if q.id != "q1"]})

@@ -205,7 +205,9 @@ class MethodSummary(BaseModel):
     evidence_n: int = Field(default=0, description="questions `evidence_shown` is told for")
     mean_prompt_tokens: float = Field(
         default=0.0,
-        description="prompt tokens per question, over its latest result (a failed one's spend included): what a question costs",
+        description=(
+            "prompt tokens per question, over its latest result (a failed one's spend included): what a question costs"
+        ),
     )
     mean_uncached_prompt_tokens: float = 0.0
     mean_completion_tokens: float = 0.0
@@ -224,7 +226,8 @@ class MethodSummary(BaseModel):
     total_completion_tokens: int = Field(default=0, description="completion tokens the run spent, every attempt")
     cached_calls: int = 0
     estimated_calls: int = Field(
-        default=0, description="calls of its rows whose token counts pearl counted itself: their server reported none usable"
+        default=0,
+        description="calls of its rows whose token counts pearl counted itself: their server reported none usable",
     )
     by_type: dict[str, GroupScore] = Field(default_factory=dict)
     by_tag: dict[str, GroupScore] = Field(default_factory=dict)
@@ -271,8 +274,14 @@ class EvalSummary(BaseModel):
     )
     skipped: list[str] = Field(
         default_factory=list,
-        description="ids of questions not run because their document has no text: bad input, neither counted in "
-        "`questions` nor errors (so --retry-errors does not try them)",
+        description="ids of questions not run as bad input (their document has no text, or they cannot be asked as "
+        "given: an empty option, an option twice): neither counted in `questions` nor errors (so --retry-errors "
+        "does not try them)",
+    )
+    skipped_why: dict[str, str] = Field(
+        default_factory=dict,
+        description="why each question of `skipped` that cannot be asked as given was not run; the others' "
+        "document has no text",
     )
     stopped: str | None = Field(
         default=None,

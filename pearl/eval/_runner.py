@@ -34,16 +34,17 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from pearl._files import FolderLock, atomic_write_text, read_json
-from pearl._pearl import Pearl, run_blocking
+from pearl._pearl import Pearl, checked_question, run_blocking
 from pearl._text import counted, visible
 from pearl._version import __version__
 from pearl.config import DEFAULT_CONTEXT_WINDOW, Settings
-from pearl.context import AUTO_CHARS, PIPELINE_VERSION, DocumentIndex, dense_wanted
+from pearl.context import AUTO_CHARS, PIPELINE_VERSION, DocumentIndex, dense_wanted, shown_document
 from pearl.errors import (
     ConfigError,
     DatasetError,
     PearlError,
     PlanParseError,
+    QuestionError,
     RunBusyError,
     UnansweredError,
     stops_a_run,
@@ -54,7 +55,7 @@ from pearl.eval._models import SPLITS, Dataset, EvalQuestion, EvalSummary, Resul
 from pearl.eval._plans import PlanSet
 from pearl.eval._results import RESULTS_FILE, ResultsLog, latest_rows, load_results
 from pearl.eval._silence import Silence
-from pearl.eval._summary import render_report, some_of, summarize
+from pearl.eval._summary import NO_TEXT, render_report, some_of, summarize
 from pearl.html import index_for_page, render_report_page, render_trace_page
 from pearl.llm import LLM
 from pearl.methods import METHODS
@@ -521,7 +522,7 @@ async def arun_eval(
 ) -> EvalSummary:
     """Run `methods` over the questions of `dataset` (see `run_eval`)."""
     chosen_methods = check_methods(methods)
-    questions, skipped = _with_text(dataset, _with_plans(dataset, split, limit, plans, plans_only))
+    questions, skipped = _runnable(dataset, _with_plans(dataset, split, limit, plans, plans_only))
     if concurrency < 1:
         raise ConfigError(f"--concurrency (concurrency=) must be 1 or more, got {concurrency}")
     out = Path(out_dir)
@@ -662,8 +663,9 @@ def _with_plans(
     return select_questions(dataset, split, limit, plans=plans)
 
 
-def _with_text(dataset: Dataset, questions: Sequence[EvalQuestion]) -> tuple[list[EvalQuestion], list[str]]:
-    """The questions whose document has text, and the ids of those skipped because theirs has none.
+def _runnable(dataset: Dataset, questions: Sequence[EvalQuestion]) -> tuple[list[EvalQuestion], dict[str, str]]:
+    """The questions that can be run, and why each of the others is skipped: its document has no text (none at all,
+    or markup that shows nothing), or it cannot be asked as given (an empty option, an option twice).
 
     Such a question is bad input, not a model's failure: run, it was an error that `--retry-errors`
     could never mend (or, for `direct`, a question asked about nothing).
@@ -671,25 +673,49 @@ def _with_text(dataset: Dataset, questions: Sequence[EvalQuestion]) -> tuple[lis
     Raises:
         DatasetError: no question is left.
     """
-    blank = {d.id for d in dataset.documents if not visible(d.text)}
-    kept = [q for q in questions if q.document_id not in blank]
-    skipped = [q.id for q in questions if q.document_id in blank]
-    if skipped:
-        empty = sorted({q.document_id for q in questions if q.document_id in blank})
-        where = some_of(empty)
-        if not kept:
-            raise DatasetError(
-                f"{dataset.path}: no question to run: the document of every one selected has no text ({where}); "
-                "fill in the documents' text"
-            )
+    blank = {d.id for d in dataset.documents if not visible(d.text) or not visible(shown_document(d.text))}
+    skipped: dict[str, str] = {}
+    for question in questions:
+        if question.document_id in blank:
+            skipped[question.id] = NO_TEXT
+            continue
+        try:
+            checked_question(Question(text=question.question, options=question.options))
+        except QuestionError as exc:
+            skipped[question.id] = str(exc)
+    kept = [q for q in questions if q.id not in skipped]
+    empty = sorted({q.document_id for q in questions if q.document_id in blank})
+    unaskable = {qid: why for qid, why in skipped.items() if why != NO_TEXT}
+    if not kept:
+        said = []
+        if empty:
+            which = "some" if unaskable else "every one"
+            said.append(f"the document of {which} selected has no text ({some_of(empty)})")
+        if unaskable:
+            said.append(f"{counted(len(unaskable), 'question')} cannot be asked as given ({_why(unaskable)})")
+        raise DatasetError(f"{dataset.path}: no question to run: {'; '.join(said)}; mend the data file")
+    if empty:
+        no_text = [qid for qid, why in skipped.items() if why == NO_TEXT]
         log.warning(
             "%s: skipping %s whose document has no text (documents %s): %s; fill in the text to run them",
             dataset.path,
-            counted(len(skipped), "question"),
-            where,
-            some_of(skipped),
+            counted(len(no_text), "question"),
+            some_of(empty),
+            some_of(no_text),
+        )
+    if unaskable:
+        log.warning(
+            "%s: skipping %s that cannot be asked as given: %s; mend them in the file to run them",
+            dataset.path,
+            counted(len(unaskable), "question"),
+            _why(unaskable),
         )
     return kept, skipped
+
+
+def _why(skipped: Mapping[str, str]) -> str:
+    """`q7 (options A and B are the same ...)`, for the first few."""
+    return some_of([f"{qid} ({why})" for qid, why in skipped.items()])
 
 
 def _plans_hash(plans: PlanSet | None) -> str | None:
@@ -761,7 +787,7 @@ def write_summary(
     config: RunConfig | None,
     *,
     documents: Mapping[str, Document] | None = None,
-    skipped: Sequence[str] = (),
+    skipped: Sequence[str] | Mapping[str, str] = (),
     stopped: str | None = None,
 ) -> EvalSummary:
     """Summarise the rows of `out_dir` for these questions and methods; write `summary.json`, `report.md`
@@ -770,7 +796,7 @@ def write_summary(
     Args:
         documents: the run's documents by id; given, a page is written for each trace that has
             none yet (or an older one), showing the document.
-        skipped: ids of questions left out as bad input (their document has no text), named in the report.
+        skipped: questions left out as bad input, named in the report (as `summarize` takes them).
         stopped: why the run stopped before every question had a result, said at the top of the reports.
     """
     wanted = {q.id for q in questions}
@@ -813,8 +839,8 @@ def run_eval(
 
     Pairs already in `out_dir/results.jsonl` are skipped, so calling again resumes; a question
     whose model call fails is recorded with its error and the run goes on. A question whose
-    document has no text is bad input: it is not run, with a warning, and the report names it
-    (`EvalSummary.skipped`).
+    document has no text, or that cannot be asked as given (an empty option, an option twice), is bad input: it is
+    not run, with a warning, and the report names it (`EvalSummary.skipped`, `skipped_why`).
 
     Args:
         pearl: the `Pearl` to ask (its model, settings, actions and demonstrations).

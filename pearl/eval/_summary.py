@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import combinations
 
 from pearl._text import counted
@@ -140,7 +140,7 @@ def summarize(
     methods: Sequence[str] | None = None,
     run: RunConfig | None = None,
     title: str = "",
-    skipped: Sequence[str] = (),
+    skipped: Sequence[str] | Mapping[str, str] = (),
     stopped: str | None = None,
 ) -> EvalSummary:
     """Summarise result rows: per method score and cost, by question type and split, paired comparisons.
@@ -150,9 +150,11 @@ def summarize(
         methods: methods to report, in this order; default: those in `rows`, in order of appearance.
         run: the run's settings, kept in the summary.
         title: a heading for the report.
-        skipped: ids of questions not run as bad input (their document has no text), named in the report.
+        skipped: ids of questions not run as bad input, named in the report: with why each was not (`NO_TEXT`, or
+            why it cannot be asked as given), or ids alone, whose document has no text.
         stopped: why the run stopped before every question had a result, said at the top of the report.
     """
+    why = dict(skipped) if isinstance(skipped, Mapping) else dict.fromkeys(skipped, NO_TEXT)
     given = list(rows)
     latest = list(latest_rows(given).values())
     order = list(methods) if methods is not None else list(dict.fromkeys(r.method for r in latest))
@@ -176,9 +178,19 @@ def summarize(
         comparisons=comparisons,
         tags=tags,
         types=[t for t in QUESTION_TYPES if any(t in m.by_type for m in summaries)],
-        skipped=list(skipped),
+        skipped=list(why),
+        skipped_why={qid: reason for qid, reason in why.items() if reason != NO_TEXT},
         stopped=stopped,
     )
+
+
+NO_TEXT = "its document has no text"
+"""Why a question was skipped, when its document has no text (as `summarize` takes `skipped`)."""
+
+
+def skipped_kinds(summary: EvalSummary) -> tuple[list[str], dict[str, str]]:
+    """The skipped questions whose document has no text, and those that cannot be asked as given, with why."""
+    return [q for q in summary.skipped if q not in summary.skipped_why], dict(summary.skipped_why)
 
 
 ESTIMATED_NOTE = (
@@ -220,11 +232,18 @@ def render_report(summary: EvalSummary) -> str:
     ]
     if summary.stopped:
         out += [f"**The run stopped before it finished:** {summary.stopped}", ""]
-    if summary.skipped:
-        shown = some_of([f"`{q}`" for q in summary.skipped])
+    no_text, unaskable = skipped_kinds(summary)
+    if no_text:
         out += [
-            f"Skipped {counted(len(summary.skipped), 'question')} whose document has no text (bad input: not run, not "
-            f"counted above, not errors; fill in the text to run them): {shown}.",
+            f"Skipped {counted(len(no_text), 'question')} whose document has no text (bad input: not run, not "
+            f"counted above, not errors; fill in the text to run them): {some_of([f'`{q}`' for q in no_text])}.",
+            "",
+        ]
+    if unaskable:
+        shown = some_of([f"`{q}` ({why})" for q, why in unaskable.items()])
+        out += [
+            f"Skipped {counted(len(unaskable), 'question')} that cannot be asked as given (bad input: not run, not "
+            f"counted above, not errors; mend them in the data file to run them): {shown}.",
             "",
         ]
     if any(m.evidence_n for m in summary.methods):
