@@ -42,6 +42,7 @@ if TYPE_CHECKING:
         ReplyFormatError,
         RetryableError,
         RunBusyError,
+        RunWriteError,
         ServerError,
         UnansweredError,
     )
@@ -101,6 +102,7 @@ __all__ = [
     "ReplyFormatError",
     "RetryableError",
     "RunBusyError",
+    "RunWriteError",
     "ServerError",
     "Settings",
     "StageProgress",

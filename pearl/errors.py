@@ -4,7 +4,8 @@
 
     PearlError                      root; `str(e)` is a message a user can act on
     ├── ConfigError                 bad or missing settings (URL, model, key, config file)
-    │   └── RunBusyError            another process is writing to the same evaluation run folder
+    │   ├── RunBusyError            another process is writing to the same evaluation run folder
+    │   └── RunWriteError           an evaluation run's files cannot be written (a full disk); what was saved stays
     ├── DocumentError               a file that cannot be read as a document
     │   └── DocumentTooLargeError   a file over the size limit (`max_bytes`)
     ├── ContextError                indexing or compression could not proceed
@@ -74,6 +75,7 @@ __all__ = [
     "ReplyFormatError",
     "RetryableError",
     "RunBusyError",
+    "RunWriteError",
     "ServerError",
     "UnansweredError",
     "stops_a_run",
@@ -104,6 +106,18 @@ class QuestionError(ConfigError):
 
 class RunBusyError(ConfigError):
     """Another process holds the lock of an evaluation run folder; wait for it or use another folder."""
+
+
+class RunWriteError(ConfigError):
+    """An evaluation run cannot write its files (a full disk, a folder where a file goes); the results written before
+    stay, and running the same command again resumes.
+
+    Attributes:
+        summary: the run's `pearl.eval.EvalSummary`, when every result was saved and only the reports could not be
+            written; None otherwise.
+    """
+
+    summary: object | None = None
 
 
 class DocumentError(PearlError):

@@ -427,3 +427,58 @@ def test_pearl_eval_fails_when_every_question_failed(
     # A settings error ends the same way on a re-run, before any question: no "results kept, re-run to resume".
     wrong = CliRunner().invoke(app, ["eval", str(QUESTIONS), "-m", "direct,bogus", "--out", str(out), *server])
     assert wrong.exit_code == 2 and "unknown method" in wrong.stderr and "re-run" not in wrong.stderr
+
+
+def test_a_full_disk_stops_the_run_with_one_error_and_keeps_what_was_saved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A full disk ended `pearl eval` in a traceback from the results file, and a half-written row could be left.
+    import errno
+    import os
+
+    from pearl.errors import RunWriteError
+    from pearl.llm import FakeLLM
+
+    real_write, rows_written = os.write, []
+
+    def write(fd: int, data: Any) -> int:
+        if not os.readlink(f"/proc/self/fd/{fd}").endswith("results.jsonl"):
+            return real_write(fd, data)
+        if len(rows_written) == 2:  # the second row: half of it fits, then the disk is full
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        rows_written.append(1)
+        return real_write(fd, data if len(rows_written) == 1 else bytes(data)[: len(data) // 2])
+
+    out = tmp_path / "run"
+    pearl = Pearl(llm=FakeLLM(default="B"), settings=load_settings(cache=False))
+    monkeypatch.setattr(os, "write", write)
+    with pytest.raises(RunWriteError, match=r"cannot save a result in .*results.jsonl \(No space left on device\)"):
+        run_eval(pearl, load_dataset(QUESTIONS), ["direct"], out, limit=3, concurrency=1)
+    monkeypatch.setattr(os, "write", real_write)
+    assert len(check_rows(out / "results.jsonl")) == 1  # the half row taken back: no partial line
+    summary = run_eval(pearl, load_dataset(QUESTIONS), ["direct"], out, limit=3, concurrency=1)
+    assert summary.methods[0].n == 3 and len(check_rows(out / "results.jsonl")) == 3
+
+
+def test_reports_that_cannot_be_written_are_printed_and_named(tmp_path: Path, fake_server: FakeOpenAIServer) -> None:
+    # A folder where report.html goes (or a full disk at the end) ended the run in a traceback, with no report.
+    from typer.testing import CliRunner
+
+    from pearl.cli import app
+
+    fake_server.set_default("B")
+    out = tmp_path / "run"
+    (out / "report.html").mkdir(parents=True)
+    args = ["eval", str(QUESTIONS), "-m", "direct", "--limit", "2", "--out", str(out), "--no-cache"]
+    result = CliRunner().invoke(app, [*args, "--base-url", fake_server.base_url, "--model", "m"])
+    assert result.exit_code == 2 and result.stdout.startswith("# pearl eval: questions.jsonl"), result.output
+    error = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert error == [
+        f"error: cannot write {out / 'report.html'} (Is a directory); the results are saved in "
+        f"{out / 'results.jsonl'}: once it can be written, the same command writes the reports, asking nothing again"
+    ]
+    assert (out / "summary.json").is_file() and len(check_rows(out / "results.jsonl")) == 2
+    (out / "report.html").rmdir()
+    asked = len(fake_server.chat_requests)
+    result = CliRunner().invoke(app, [*args, "--base-url", fake_server.base_url, "--model", "m"])
+    assert result.exit_code == 0 and (out / "report.html").is_file() and len(fake_server.chat_requests) == asked

@@ -33,7 +33,7 @@ from pearl.cli._common import (
     settings_from,
 )
 from pearl.cli._progress import ProgressBar
-from pearl.errors import ConfigError, PearlError, RunBusyError, UnansweredError, stops_a_run
+from pearl.errors import ConfigError, PearlError, RunBusyError, RunWriteError, UnansweredError, stops_a_run
 from pearl.eval import (
     FORMATS,
     REPORT_FILE,
@@ -41,6 +41,7 @@ from pearl.eval import (
     RESULTS_FILE,
     SPLITS,
     SUMMARY_FILE,
+    EvalSummary,
     PlanSet,
     arun_eval,
     check_methods,
@@ -174,6 +175,11 @@ def eval_command(
             err=True,
         )
         raise typer.Exit(interrupted_exit()) from None
+    except RunWriteError as exc:  # every result saved, the reports not written: the report is printed all the same
+        bar.close()
+        if isinstance(exc.summary, EvalSummary):
+            echo(render_report(exc.summary), nl=False)
+        raise fail(str(exc), exit_code(exc)) from None
     except PearlError as exc:
         bar.close()
         # A settings error is the same on a re-run: resuming is worth a word only once the run has saved a result

@@ -9,6 +9,7 @@ readers keep its last row without an error.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -17,7 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from pearl._files import decode_json, read_bytes
-from pearl.errors import ConfigError
+from pearl.errors import ConfigError, RunWriteError
 from pearl.eval._models import ResultRow
 
 __all__ = ["RESULTS_FILE", "ResultsLog", "latest_rows", "load_results"]
@@ -106,16 +107,29 @@ class ResultsLog:
         return rows
 
     def append(self, row: ResultRow) -> None:
-        """Write one row as one line and make it durable before returning."""
+        """Write one row as one line and make it durable before returning.
+
+        Raises:
+            RunWriteError: the line cannot be written (a full disk); the file is left as it was before it.
+        """
         line = (json.dumps(row.model_dump(mode="json"), ensure_ascii=False) + "\n").encode("utf-8")
         with self._lock:
             if self._fd is None:
                 raise RuntimeError("ResultsLog.append() before open()")
-            view = memoryview(line)
-            while view:  # a regular file takes it in one write; loop only for the pathological case
-                written = os.write(self._fd, view)
-                view = view[written:]
-            os.fsync(self._fd)
+            end = os.fstat(self._fd).st_size
+            try:
+                view = memoryview(line)
+                while view:  # a regular file takes it in one write; loop only for the pathological case
+                    written = os.write(self._fd, view)
+                    view = view[written:]
+                os.fsync(self._fd)
+            except OSError as exc:
+                with contextlib.suppress(OSError):  # a part of the line would glue the next run's first row onto it
+                    os.ftruncate(self._fd, end)
+                raise RunWriteError(
+                    f"cannot save a result in {self.path} ({exc.strerror or exc}); the results saved before it are "
+                    "kept: once it can be written, run the same command again to resume"
+                ) from None
 
     def close(self) -> None:
         """Close the file (idempotent); waits for a write in progress."""

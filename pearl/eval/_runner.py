@@ -30,7 +30,7 @@ import logging
 import re
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from pearl._files import FolderLock, atomic_write_text, read_json
@@ -46,6 +46,7 @@ from pearl.errors import (
     PlanParseError,
     QuestionError,
     RunBusyError,
+    RunWriteError,
     UnansweredError,
     stops_a_run,
 )
@@ -611,8 +612,8 @@ async def arun_eval(
                         skipped=skipped,
                         stopped=stopped,
                     )
-                except OSError as problem:  # the error that stopped the run is the one to say
-                    log.warning("%s: no report of the results saved (%s)", out, problem.strerror or problem)
+                except RunWriteError as problem:  # the error that stopped the run is the one to say
+                    log.warning("no report of the results saved: %s", problem)
             raise
         finally:
             results.close()
@@ -649,7 +650,15 @@ def _write_trace_pages(out_dir: Path, rows: Sequence[ResultRow], documents: Mapp
         elif trace.document is not None and trace.document.content_hash != index.content_hash:
             notes.append("the document is not shown: the dataset's text changed since this question ran")
             index = None
-        atomic_write_text(page, render_trace_page(trace, index, notes=notes), sync=False)
+        try:
+            atomic_write_text(page, render_trace_page(trace, index, notes=notes), sync=False)
+        except OSError as exc:  # a full disk fails every page after it: said once
+            log.warning(
+                "%s: trace pages not written from here on (%s); once they can be, the same command writes them",
+                page,
+                exc.strerror or exc,
+            )
+            return
 
 
 def _with_plans(
@@ -807,8 +816,21 @@ def write_summary(
     rows = list(latest_rows(attempts).values())
     title = f"pearl eval: {Path(config.data).name}" if config is not None else "pearl eval"
     summary = summarize(attempts, methods=methods, run=config, title=title, skipped=skipped, stopped=stopped)
-    atomic_write_text(out_dir / SUMMARY_FILE, summary.model_dump_json(indent=2) + "\n")
-    atomic_write_text(out_dir / REPORT_FILE, render_report(summary))
+
+    def write(name: str, render: Callable[[], str]) -> None:
+        try:
+            atomic_write_text(out_dir / name, render())
+        except OSError as exc:  # a full disk, a folder in the way: the results are saved, the reports can follow
+            error = RunWriteError(
+                f"cannot write {out_dir / name} ({exc.strerror or exc}); the results are saved in "
+                f"{out_dir / RESULTS_FILE}: once it can be written, the same command writes the reports, asking "
+                "nothing again"
+            )
+            error.summary = summary
+            raise error from None
+
+    write(SUMMARY_FILE, lambda: summary.model_dump_json(indent=2) + "\n")
+    write(REPORT_FILE, lambda: render_report(summary))
     if documents is not None:
         _write_trace_pages(out_dir, rows, documents)
     pages = {
@@ -816,7 +838,7 @@ def write_summary(
         for r in rows
         if r.trace is not None and (out_dir / (page := r.trace.removesuffix(".json") + ".html")).is_file()
     }
-    atomic_write_text(out_dir / REPORT_HTML_FILE, render_report_page(summary, rows, pages=pages))
+    write(REPORT_HTML_FILE, lambda: render_report_page(summary, rows, pages=pages))
     return summary
 
 
