@@ -215,14 +215,17 @@ async def _fall_back(ctx: AskContext, method: str, before: str, after: str) -> A
 
 
 def _unchosen_notes(answer: Answer) -> list[str]:
-    """A note when a multiple-choice answer names none of the options: its letter is None."""
+    """A note when a multiple-choice answer names none of the options, or several: its letter is None."""
     if not answer.options or answer.letter is not None:
         return []
     letters = LETTERS[: len(answer.options)]
     last = letters[-1]
     # Not "named none": "not A but C" names two, as bare letters, which are no choice to read.
     written = f'"{last}", "answer: {last}" or "({last})"'
-    return [f"no letter chosen: the reply names none of {', '.join(letters)} as a choice is written ({written})"]
+    return [
+        f"no letter chosen: the reply names none of {', '.join(letters)} as a choice is written ({written}), "
+        f'or names several ("{letters[0]} or {last}")'
+    ]
 
 
 def _check_types(llm: object, settings: object, library: object, demos: object) -> None:

@@ -176,8 +176,12 @@ def parse_choice(reply: str, n_options: int) -> str | None:
         rf"(?:answer|option|choice)\s*(?:is|:)?\s*\(?([{letters}])\)?\b",
         rf"\(([{letters}])\)",
     )
+    # "B or C", "(B) or (C)", "A, B, C or D", "B/C": a hedge names several, none of them the answer.
+    more = re.compile(rf"\)?(?:\s*,\s*\(?[{letters}]\)?)*\s*,?\s*(?:or|and|/)\s*\(?([{letters}])\)?(?!\w)")
     for pattern in patterns:
         match = re.search(pattern, text, re.IGNORECASE if pattern is not patterns[0] else 0)
         if match:
-            return match.group(1).upper()
+            letter = match.group(1).upper()
+            hedge = more.match(text, match.end(1))
+            return None if hedge is not None and hedge.group(1) != letter else letter
     return None

@@ -77,6 +77,15 @@ def test_a_question_naming_letters_may_be_given_options_but_not_a_second_list() 
         ("none", None),
         ("", None),
         ("E", None),
+        # A hedge names several: it was read as the first, and a model that hedged scored more.
+        ("B or C", None),
+        ("(B) or (C)", None),
+        ("A, B, C or D", None),
+        ("B/C", None),
+        ("The answer is B or D", None),
+        ("B, because A is wrong", "B"),
+        ("It is (B), not (C)", "B"),
+        ("B or B", "B"),
     ],
 )
 def test_parse_choice(reply: str, letter: str | None) -> None:
