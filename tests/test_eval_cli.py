@@ -146,7 +146,8 @@ def test_wrong_key_stops_with_a_clear_message(tmp_path: Path, fake_server: FakeO
         eval_app(), ["eval", str(QUALITY), "-m", "direct", "--out", str(tmp_path / "r"), *server_args(fake_server)]
     )
     assert result.exit_code == 2
-    assert "PEARL_API_KEY" in result.stderr and "re-run to resume" in result.stderr
+    # Nothing was saved: "results so far are kept ...; re-run to resume" sent the user back to the same refusal.
+    assert "PEARL_API_KEY" in result.stderr and "results so far" not in result.stderr
 
 
 @requires_shared_data

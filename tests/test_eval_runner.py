@@ -309,6 +309,24 @@ def test_a_run_directory_of_another_model_is_refused(tmp_path: Path) -> None:
     assert len(lines_of(out)) == 4
 
 
+def test_a_run_that_saved_nothing_or_planned_nothing_takes_this_runs_settings(tmp_path: Path) -> None:
+    # A mistyped model (a 404 on the first call) left a folder of no results, which refused the model mended.
+    out = tmp_path / "run"
+    data = load_dataset(QUESTIONS)
+    (out).mkdir()
+    (out / "results.jsonl").write_text("", encoding="utf-8")
+    run_eval(pearl_with(counting_fake_llm(model="fake-modle")), data, ["direct"], out, limit=1)
+    (out / "results.jsonl").write_text("", encoding="utf-8")  # as the 404 left it
+    run_eval(pearl_with(counting_fake_llm()), data, ["direct"], out, limit=1)
+    assert json.loads((out / "run.json").read_text())["model"] == "counting-fake"
+    # A folder with no planned rows takes a planned method's settings and plans as this run's.
+    shared = {"llm": counting_fake_llm()}
+    run_eval(Pearl(**shared, settings=load_settings(cache=False, max_steps=3)), data, ["pearl"], out, limit=1)
+    kept = json.loads((out / "run.json").read_text())
+    assert kept["settings"]["max_steps"] == "3" and kept["actions_sha256"] is not None
+    assert {row["method"] for row in lines_of(out)} == {"direct", "pearl"}
+
+
 def test_a_run_resumed_with_other_settings_is_refused_and_an_older_run_file_is_not(tmp_path: Path) -> None:
     out = tmp_path / "run"
     data = load_dataset(QUESTIONS)
@@ -318,8 +336,12 @@ def test_a_run_resumed_with_other_settings_is_refused_and_an_older_run_file_is_n
 
     run_eval(pearl(), data, ["rag"], out, limit=1)
     assert json.loads((out / "run.json").read_text())["settings"]["step_share"] == "0.2"
-    with pytest.raises(ConfigError, match=r"step_share 0.2 there, 0.3 now.*pass another --out"):
-        run_eval(pearl(step_share=0.3), data, ["rag"], out, limit=1)
+    # rag writes no plan: how plans are written is no difference for its rows (it was refused), and stays as kept.
+    run_eval(pearl(step_share=0.3, max_steps=3), data, ["rag"], out, limit=1)
+    assert json.loads((out / "run.json").read_text())["settings"]["step_share"] == "0.2"
+    run_eval(pearl(), data, ["pearl"], out, limit=1)
+    with pytest.raises(ConfigError, match=r"step_share 0.2 there, 0.3 now; max_steps 8 there, 3 now.*pass another"):
+        run_eval(pearl(step_share=0.3, max_steps=3), data, ["pearl"], out, limit=1)
     with pytest.raises(ConfigError, match=r"context_budget 1500 there, 900 now; dense False there, True now"):
         run_eval(pearl(context_budget=900, dense=True), data, ["rag"], out, limit=1)
     # Dense auto without the model is words alone, as a run before auto (dense False) was: it resumes.
@@ -336,7 +358,7 @@ def test_a_run_resumed_with_other_settings_is_refused_and_an_older_run_file_is_n
     del run_file["settings"]
     (out / "run.json").write_text(json.dumps(run_file))
     run_eval(pearl(step_share=0.3), data, ["rag"], out, limit=2)
-    assert len(lines_of(out)) == 2
+    assert len([row for row in lines_of(out) if row["method"] == "rag"]) == 2
 
 
 def test_a_run_resumes_under_settings_that_come_to_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -189,7 +189,7 @@ def eval_command(
             started  # the run directory is known: the failure came once the run began
             and (not isinstance(exc, ConfigError) or saved_now)
             and not isinstance(exc, RunBusyError)
-            and (run_dir / RESULTS_FILE).is_file()
+            and _saved(run_dir / RESULTS_FILE) > 0  # a run that saved nothing holds nothing to resume
         )
         resume = "" if isinstance(exc, UnansweredError) else "; re-run to resume"  # its message says how
         # A run stopped once it had saved results writes their report (`arun_eval`, on the same condition).

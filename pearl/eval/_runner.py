@@ -173,6 +173,8 @@ async def _preflight(llm: LLM) -> None:
 
 RUN_SETTINGS = ("context_window", "step_budget", "step_share", "context_budget", "dense", "max_steps", "plan_attempts")
 """Settings a run's rows depend on besides the model: a run resumed with others would mix two runs' rows."""
+PLANNED_SETTINGS = ("step_budget", "step_share", "max_steps", "plan_attempts")
+"""Of `RUN_SETTINGS`, those only the methods that plan depend on."""
 
 
 _DENSE_AGAIN = {
@@ -250,11 +252,22 @@ def _plans_answered(there: RunConfig, now: RunConfig, results: Path) -> list[str
     )
 
 
+def _with_planning(run: RunConfig, source: RunConfig) -> RunConfig:
+    """`run` with how `source` writes plans: its library, demonstrations, given plans and `PLANNED_SETTINGS`."""
+    settings = {k: v for k, v in (run.settings or {}).items() if k not in PLANNED_SETTINGS}
+    settings |= {k: v for k, v in (source.settings or {}).items() if k in PLANNED_SETTINGS}
+    fields = (*_PLANNING, "plans", "plans_sha256", "plan_hashes")
+    return run.model_copy(update={**{name: getattr(source, name) for name in fields}, "settings": settings})
+
+
 def _prepare_run(out_dir: Path, config: RunConfig, longest: int) -> RunConfig:
     """Write `run.json`, or check the existing one describes the same run (same data, format, model, settings,
     plans, actions and demonstrations); `longest`: characters of the data's longest document (see `_dense_effect`)."""
     path = out_dir / RUN_FILE
-    if path.exists():
+    results = out_dir / RESULTS_FILE
+    # A run that saved nothing (a mistyped model, a server down) holds nothing to mix with: this one replaces it.
+    rows = load_results(results) if path.exists() and results.is_file() else []
+    if rows:
         data = read_json(path, "run file")
         try:
             old = RunConfig.model_validate(data)
@@ -262,8 +275,12 @@ def _prepare_run(out_dir: Path, config: RunConfig, longest: int) -> RunConfig:
             raise ConfigError(
                 f"{path} is not a run file ({str(exc).splitlines()[0]}); delete it or choose another --out (out_dir=)"
             ) from None
-        if config.actions_sha256 is None:  # no planned method this time: the library of the planned rows stands
-            config = config.model_copy(update={name: getattr(old, name) for name in _PLANNING})
+        if config.actions_sha256 is None:
+            # No planned method this time: the planned rows' library, demonstrations and settings stand, kept for the
+            # run that adds to them.
+            config = _with_planning(config, old)
+        elif not any(METHODS[row.method].planned for row in rows if row.method in METHODS):
+            old = _with_planning(old, config)  # no planned row there: how plans are written mixes nothing
         differences = [
             _difference(name, old, config)
             for name in ("data_sha256", "format", "model", "backend")
