@@ -83,6 +83,21 @@ def test_format_is_detected_and_can_be_forced(tmp_path: Path) -> None:
         load_dataset(SAMPLE_DIR / "questions.jsonl", "csv")
 
 
+def test_files_opening_with_a_byte_order_mark_are_read(tmp_path: Path) -> None:
+    # As Notepad saves UTF-8: "not valid JSON: Unexpected UTF-8 BOM (decode using utf-8-sig)", for the data file; a
+    # document read through "path" kept the mark as its first character.
+    data = tmp_path / "bom.jsonl"
+    data.write_bytes(b"\xef\xbb\xbf" + (SAMPLE_DIR / "questions.jsonl").read_bytes())
+    assert len(load_dataset(data).questions) == len(load_dataset(SAMPLE_DIR / "questions.jsonl").questions)
+    (tmp_path / "story.txt").write_bytes(b"\xef\xbb\xbf" + STORY.encode("utf-8"))
+    custom = tmp_path / "custom.jsonl"
+    custom.write_text(
+        json.dumps({"id": "k", "path": "story.txt", "questions": [{"question": "Who?", "answer": "x"}]}) + "\n",
+        encoding="utf-8",
+    )
+    assert load_dataset(custom).documents[0].text == STORY
+
+
 def test_leval_gold_lists_and_option_text(tmp_path: Path) -> None:
     path = write_lines(
         tmp_path / "l.jsonl",

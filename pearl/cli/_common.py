@@ -65,6 +65,7 @@ __all__ = [
     "NoCache",
     "OptionOpt",
     "Quiet",
+    "QuietRun",
     "SafeFormatter",
     "StderrHandler",
     "Timeout",
@@ -127,6 +128,15 @@ DemosOpt = Annotated[
 ]
 Quiet = Annotated[
     bool, typer.Option("--quiet", "-q", help="Show no progress on stderr (it is only drawn on a terminal anyway).")
+]
+QuietRun = Annotated[
+    bool,
+    typer.Option(
+        "--quiet",
+        "-q",
+        help="Show no progress on stderr (on a terminal a bar redrawn in place; off one, a line about every tenth "
+        "of the run).",
+    ),
 ]
 Force = Annotated[bool, typer.Option("--force", help="Replace --out if it exists (it is never replaced unasked).")]
 OptionOpt = Annotated[

@@ -19,7 +19,7 @@ from pearl.cli._common import (
     DemosOpt,
     ModelOpt,
     NoCache,
-    Quiet,
+    QuietRun,
     Timeout,
     Window,
     counted,
@@ -122,7 +122,7 @@ def eval_command(
     no_cache: NoCache = False,
     timeout: Timeout = None,
     context_window: Window = None,
-    quiet: Quiet = False,
+    quiet: QuietRun = False,
 ) -> None:
     """Compare answering methods on an evaluation set; resumable (re-run the same command to continue)."""
     started = False

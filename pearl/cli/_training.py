@@ -22,7 +22,7 @@ from pearl.cli._common import (
     Force,
     ModelOpt,
     NoCache,
-    Quiet,
+    QuietRun,
     Timeout,
     Window,
     check_output_path,
@@ -243,7 +243,7 @@ def mine_command(
     no_cache: NoCache = False,
     timeout: Timeout = None,
     context_window: Window = None,
-    quiet: Quiet = False,
+    quiet: QuietRun = False,
     force: Force = False,
 ) -> None:
     """Mine actions from training questions (or for one document) and merge them into a library."""
@@ -367,7 +367,7 @@ def refine_command(
     no_cache: NoCache = False,
     timeout: Timeout = None,
     context_window: Window = None,
-    quiet: Quiet = False,
+    quiet: QuietRun = False,
     force: Force = False,
 ) -> None:
     """Self-refinement: keep the plans that lead to the gold answer (after feedback if need be) as demos.

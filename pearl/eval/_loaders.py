@@ -85,7 +85,7 @@ class _NotJSON(DatasetError):
 
 def _lines(path: Path) -> Iterator[tuple[_Line, dict[str, Any]]]:
     try:
-        handle = path.open(encoding="utf-8")
+        handle = path.open(encoding="utf-8-sig")  # a byte-order mark at the start, as editors on Windows write
     except OSError as exc:
         raise DatasetError(f"{path}: cannot read ({exc.strerror or exc})") from exc
     with handle:
@@ -306,7 +306,7 @@ def _custom(line: _Line, obj: dict[str, Any]) -> tuple[EvalDocument, list[EvalQu
         relative = line.get(obj, "path", str)
         source = line.path.parent / relative
         try:
-            text = source.read_text(encoding="utf-8")
+            text = source.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
             line.fail("path", f"cannot read {source} ({exc})")
     document = EvalDocument(id=doc_id, title=str(obj.get("title") or doc_id), text=text)
