@@ -174,7 +174,7 @@ def _check_step(
     if action is None and library is not None:
         action = library.get(step.action)
         if action is None:
-            raise PlanParseError(_unknown_action(step.action, library, declared), line, spot.action_col)
+            raise PlanParseError(_unknown_action(step, library, declared), line, spot.action_col)
     if action is not None:
         _check_arity(step, action, spot)
     for index, arg in enumerate(step.args):
@@ -193,13 +193,21 @@ def _check_step(
             _check_ctx_position(arg, index, action, line, column)
 
 
-def _unknown_action(name: str, library: ActionLibrary, declared: dict[str, Action]) -> str:
+_VALUE_NAMES = "XYZWVUTSRQPONMLKJIHGFEDCBA"
+
+
+def _unknown_action(step: Step, library: ActionLibrary, declared: dict[str, Action]) -> str:
+    name = step.action
     names = [*library.names, *declared]
     close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
     hint = f"did you mean {' or '.join(close)}? " if close else ""
+    # The declaration the call fits, as it was written: CTX where it passes CTX, a value name for each other argument
+    # (a declaration of another shape is refused next, for the call's number of arguments).
+    values = iter(_VALUE_NAMES)
+    params = ", ".join("CTX" if arg.kind == "ctx" else next(values, "X") for arg in step.args)
     return (
         f"unknown action {name}; {hint}use an action from the list, "
-        f'or declare it under "New actions:" as - {name}(CTX, X) : what it does'
+        f'or declare it under "New actions:" as - {name}({params}) : what it does'
     )
 
 
