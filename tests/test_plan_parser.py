@@ -449,9 +449,9 @@ INVALID = [
     ),
     ('a = TOTALLY_NEW(CTX, "x")', 1, 5, ["unknown action TOTALLY_NEW; use an action from the list"]),
     # The declaration offered fits the call: "(CTX, X)" for every call, declared, was refused for its arity next.
-    ('a = TOTALLY_NEW(CTX, "x")', 1, 5, ['as - TOTALLY_NEW(CTX, X) : what it does']),
-    ("a = FIND_WATER(CTX)", 1, 5, ['as - FIND_WATER(CTX) : what it does']),
-    ('a = FIND_X(CTX, "x")\nb = WEIGH(a, "y", CTX)', 2, 5, ['as - WEIGH(X, Y, CTX) : what it does']),
+    ('a = TOTALLY_NEW(CTX, "x")', 1, 5, ["as - TOTALLY_NEW(CTX, X) : what it does"]),
+    ("a = FIND_WATER(CTX)", 1, 5, ["as - FIND_WATER(CTX) : what it does"]),
+    ('a = FIND_X(CTX, "x")\nb = WEIGH(a, "y", CTX)', 2, 5, ["as - WEIGH(X, Y, CTX) : what it does"]),
     ("a = FIND_X(CTX)", 1, 15, ["FIND_X takes 2 arguments: FIND_X(CTX, X), but 1 was given"]),
     ('a = FIND_X(CTX, "x", "y")', 1, 22, ["FIND_X takes 2 arguments", "but 3 were given"]),
     ('a = SUMMARIZE(CTX, "x")', 1, 20, ["SUMMARIZE takes 1 argument: SUMMARIZE(CTX), but 2 were given"]),
