@@ -109,6 +109,9 @@ def test_parse_empty_but_valid(reply: str) -> None:
         ("NEW: NONE\nNEW: FIND_Y(CTX) : find y", "NONE"),
         ("NEW: FIND_Y(CTX) : find y\nNEW: NONE", "NONE"),
         ("NEW: 9LIVES(CTX) : count lives", "not a valid action name"),
+        # Names a plan reads as something else: an action CTX, a mined ANSWER taken as the closing step.
+        ("NEW: CTX(X) : the document", "CTX names the document in a plan, not an action"),
+        ("NEW: answer(CTX, X) : answers", "ANSWER is the step that closes a plan"),
         ("use: FIND_X", "expected a 'USE"),
         ("- USE: FIND_X", "expected a 'USE"),
         ("NEW: FIND_Y(CTX) : " + "word " * 60, "longer than"),

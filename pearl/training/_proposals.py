@@ -26,6 +26,7 @@ from pearl._replies import load_json_reply, strip_fence
 from pearl._text import shorten
 from pearl.actions import CTX, ActionLibrary
 from pearl.errors import ProposalError
+from pearl.planning import ANSWER
 
 __all__ = [
     "GRAMMAR_PARAMS",
@@ -125,11 +126,25 @@ def _params(raw: list[str], line: int) -> list[str]:
     return params
 
 
+_RESERVED = {
+    CTX: "names the document in a plan, not an action",
+    ANSWER: "is the step that closes a plan, which pearl runs itself",
+}
+"""Names a mined action cannot take: a plan reads them as something else."""
+
+
+def _new_name(raw: str, line: int) -> str:
+    name = _name(raw, line)
+    if name.upper() in _RESERVED:
+        raise ProposalError(f"{name} {_RESERVED[name.upper()]}; give the new action another name", line)
+    return name
+
+
 def _new_action(body: str, line: int) -> ProposedAction:
     match = _NEW_BODY.fullmatch(body)
     if not match:
         raise ProposalError("expected 'NEW: NAME(CTX, X) : definition' or 'NEW: NONE'", line)
-    name = _name(match.group(1), line)
+    name = _new_name(match.group(1), line)
     raw_params = [p for p in match.group(2).split(",")]
     if raw_params == [""] or (len(raw_params) == 1 and not raw_params[0].strip()):
         raw_params = []
@@ -219,7 +234,7 @@ def parse_proposal_json(text: str) -> Proposal:
         _check_text(definition, index)
         new.append(
             ProposedAction(
-                name=_name(name, index), params=_params(params, index), definition=_definition(definition, index)
+                name=_new_name(name, index), params=_params(params, index), definition=_definition(definition, index)
             )
         )
     return _collect([_name(n, 0) for n in raw_use], new, 0)
