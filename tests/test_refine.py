@@ -69,8 +69,22 @@ def test_a_questions_own_demonstration_is_never_shown_for_it() -> None:
     # Refined on the questions being evaluated, a store showed the planner the very question's plan proven to reach
     # its gold answer: the paper's demonstrations come from held-out training questions.
     demos = store("Why did the captain abandon the ship?", "How many crew members survived the storm?")
-    asked = "Why did the  Captain abandon the ship?"
-    picked = select_demos(demos, asked, k=2, fallback=None, asked=asked)
+    # Other case, spacing, quote marks or its "?" left off: the same question (only the first two were).
+    for asked in (
+        "Why did the  Captain abandon the ship?",
+        "Why did the captain abandon the ship",
+        "why DID the captain abandon the ship ?",
+    ):
+        picked = select_demos(demos, asked, k=2, fallback=None, asked=asked)
+        assert [d.question for d in picked] == ["How many crew members survived the storm?"], asked
+    curly = store("Why did the keeper's son leave Tr'en?", "How many crew members survived the storm?")
+    picked = select_demos(
+        curly,
+        "Why did the keeper’s son leave Tr’en?",
+        k=2,
+        fallback=None,
+        asked="Why did the keeper’s son leave Tr’en?",
+    )
     assert [d.question for d in picked] == ["How many crew members survived the storm?"]
     assert select_demos(demos, asked, k=1, fallback=None)[0].question == "Why did the captain abandon the ship?"
     fake = FakeLLM(default=lambda request: 'a = FIND_X(CTX, "the captain")')

@@ -9,6 +9,7 @@ import logging
 import math
 import os
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from importlib import resources
@@ -292,7 +293,9 @@ def select_demos(
 
 
 def _same_question(text: str) -> str:
-    return " ".join(text.casefold().split())
+    """`text`'s words alone: the question asked with other quote marks ("Tr’en"), case, spacing or its "?" left off
+    is the same question, whose own demonstration would show the model its answer."""
+    return " ".join(re.findall(r"\w+", unicodedata.normalize("NFKC", text).casefold()))
 
 
 def _without(store: DemoStore, same: str | None) -> DemoStore:
