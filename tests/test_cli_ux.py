@@ -530,6 +530,11 @@ def test_ask_with_the_question_forgotten_refuses_the_last_file_as_one(
     tool = tmp_path / "tool.py"
     tool.write_text("def main():\n    return 0\n", encoding="utf-8")
     assert "is a file, not a question" in runner.invoke(app, ["ask", str(SAMPLE), str(tool)]).stderr
+    # A file pearl does not read (`questions.jsonl`) was asked as the question, and every call paid for.
+    data = tmp_path / "questions.jsonl"
+    data.write_text('{"q": 1}\n', encoding="utf-8")
+    result = runner.invoke(app, ["ask", str(SAMPLE), str(data)])
+    assert result.exit_code == 2 and "is a file, not a question: give the question last" in result.stderr
     # `pearl ask docs docs2`: a folder last was asked as the question.
     folder = tmp_path / "My Docs"
     folder.mkdir()

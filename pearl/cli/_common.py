@@ -476,21 +476,24 @@ def files_then_text(words: list[str], command: str, what: str) -> tuple[list[str
             f'the last argument, "{shorten(text, 60)}", is a file, not a {what}: give the {what} last, '
             f"in quotes, as in {usage}"
         )
-    if what == "question" and (len(text.split()) == 1 or "/" in text) and _is_folder(text):
-        # `pearl ask docs docs2`: one word, or a path, that is a folder is a forgotten question, and every call of it
-        # is paid for. Words that name one ("My Docs") are a question, and `context`'s keywords may name one.
+    if what == "question" and (len(text.split()) == 1 or "/" in text) and (kind := _file_or_folder(text)):
+        # `pearl ask docs docs2`, `pearl ask story.txt questions.jsonl`: one word, or a path, that is a folder or a
+        # file (of any kind) is a forgotten question, and every call of it is paid for. Words that name one ("My
+        # Docs") are a question, and `context`'s keywords may name one.
         raise fail(
-            f'the last argument, "{shorten(text, 60)}", is a folder, not a {what}: give the {what} last, '
+            f'the last argument, "{shorten(text, 60)}", is a {kind}, not a {what}: give the {what} last, '
             f"in quotes, as in {usage}"
         )
     return files, text
 
 
-def _is_folder(name: str) -> bool:
+def _file_or_folder(name: str) -> str:
+    """"folder" or "file" when `name` is one, else ""."""
     try:
-        return Path(name).expanduser().is_dir()
-    except (OSError, ValueError):  # a name too long for the file system, a NUL byte: no folder
-        return False
+        path = Path(name).expanduser()
+        return "folder" if path.is_dir() else "file" if path.is_file() else ""
+    except (OSError, ValueError):  # a name too long for the file system, a NUL byte: neither
+        return ""
 
 
 def settings_from(
