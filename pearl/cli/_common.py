@@ -488,7 +488,7 @@ def files_then_text(words: list[str], command: str, what: str) -> tuple[list[str
 
 
 def _file_or_folder(name: str) -> str:
-    """"folder" or "file" when `name` is one, else ""."""
+    """ "folder" or "file" when `name` is one, else ""."""
     try:
         path = Path(name).expanduser()
         return "folder" if path.is_dir() else "file" if path.is_file() else ""
