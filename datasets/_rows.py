@@ -10,6 +10,19 @@ from pathlib import Path
 from typing import cast
 
 
+def not_run(argv: Sequence[str], usage: str, doc: str | None, counts: tuple[int, ...] = (1,)) -> int | None:
+    """The exit code when `argv` does not name what `usage` asks for (OUT.jsonl...), having said so, else None: an
+    option was taken as the file to write (`--help` became a 735 KB file named "--help"). `-h`/`--help` prints `doc`
+    and exits 0."""
+    if len(argv) in counts and not any(arg.startswith("-") for arg in argv):
+        return None
+    if argv and argv[0] in ("-h", "--help"):
+        print(doc or f"usage: {usage}")
+        return 0
+    print(f"usage: {usage}", file=sys.stderr)
+    return 2
+
+
 def read_page(docs: Path, page: str) -> tuple[str | None, str]:
     """Page `page` under `docs` as saved (its HTML, markup and all), or None and why not."""
     path = docs / page

@@ -27,6 +27,9 @@ import re
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _rows import not_run
+
 LICENCES = Path("/usr/share/common-licenses")
 
 
@@ -510,9 +513,8 @@ def build(folder: Path = LICENCES) -> list[dict[str, object]]:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print("usage: python datasets/licences/build.py OUT.jsonl", file=sys.stderr)
-        return 2
+    if (code := not_run(argv, "python datasets/licences/build.py OUT.jsonl", __doc__)) is not None:
+        return code
     missing = [name for name in DATA if not (LICENCES / name).is_file()]
     if missing:
         print(f"{LICENCES}: no {', '.join(missing)} (Debian and Ubuntu install them)", file=sys.stderr)

@@ -30,7 +30,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _rows import build_rows, write_rows
+from _rows import build_rows, not_run, write_rows
 
 # (question, gold written with single spaces), per manual page "NAME.SECTION"
 DATA: dict[str, list[tuple[str, str]]] = {
@@ -413,9 +413,8 @@ def build() -> tuple[list[dict[str, object]], list[str]]:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print("usage: python datasets/manpages/build.py OUT.jsonl", file=sys.stderr)
-        return 2
+    if (code := not_run(argv, "python datasets/manpages/build.py OUT.jsonl", __doc__)) is not None:
+        return code
     if shutil.which("man") is None:
         print("no `man` here: install man-db (apt-get install -y man-db)", file=sys.stderr)
         return 2

@@ -30,7 +30,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _rows import build_rows, read_page, write_rows
+from _rows import build_rows, not_run, read_page, write_rows
 
 DOCS = Path("/usr/share/doc/python3.11/html")
 
@@ -433,9 +433,8 @@ def build(docs: Path = DOCS) -> tuple[list[dict[str, object]], list[str]]:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) not in (1, 2):
-        print("usage: python datasets/pydocs/build.py OUT.jsonl [DOCS_DIR]", file=sys.stderr)
-        return 2
+    if (code := not_run(argv, "python datasets/pydocs/build.py OUT.jsonl [DOCS_DIR]", __doc__, (1, 2))) is not None:
+        return code
     docs = Path(argv[1]) if len(argv) == 2 else DOCS
     if not docs.is_dir():
         print(f"no {docs}: install python3.11-doc (apt-get install -y python3.11-doc)", file=sys.stderr)

@@ -32,7 +32,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _rows import build_rows, read_page, write_rows
+from _rows import build_rows, not_run, read_page, write_rows
 
 SOURCE = "rustdocs"
 
@@ -455,9 +455,8 @@ def build(docs: Path) -> tuple[list[dict[str, object]], list[str]]:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) not in (1, 2):
-        print("usage: python datasets/rustdocs/build.py OUT.jsonl [DOCS_DIR]", file=sys.stderr)
-        return 2
+    if (code := not_run(argv, "python datasets/rustdocs/build.py OUT.jsonl [DOCS_DIR]", __doc__, (1, 2))) is not None:
+        return code
     docs = Path(argv[1]) if len(argv) == 2 else default_docs()
     if docs is None or not docs.is_dir():
         where = docs or "$RUSTUP_HOME/toolchains/*/share/doc/rust/html"

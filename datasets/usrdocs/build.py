@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _rows import build_rows, write_rows
+from _rows import build_rows, not_run, write_rows
 
 SOURCE = "usrdocs"
 
@@ -526,9 +526,8 @@ def build() -> tuple[list[dict[str, object]], list[str]]:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print("usage: python datasets/usrdocs/build.py OUT.jsonl", file=sys.stderr)
-        return 2
+    if (code := not_run(argv, "python datasets/usrdocs/build.py OUT.jsonl", __doc__)) is not None:
+        return code
     return write_rows(argv[0], *build(), "documents")
 
 
