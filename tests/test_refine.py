@@ -763,3 +763,23 @@ def test_refine_refuses_a_method_that_plans_nothing_before_any_call(tmp_path: Pa
     result = runner.invoke(app, [*args, "--base-url", "http://127.0.0.1:9/v1", "--model", "m"])
     assert result.exit_code != 0 and "method 'direct' plans none; choose pearl, pearl-fulldoc" in result.stderr
     assert "Traceback" not in result.output and not demos.exists()
+
+
+@pytest.mark.parametrize(
+    ("reply", "right"),
+    [
+        ("The Gull's Tithe [S3].", True),
+        ("It is certainly not the Gull's Tithe.", False),  # half its words are the gold's: F1 0.5, and kept
+        ("It wasn't the Gull’s Tithe.", False),
+        ("Not the Gull's Tithe but the Heron.", False),
+    ],
+)
+def test_a_free_text_answer_that_denies_the_gold_is_not_right(reply: str, right: bool) -> None:
+    from pearl.eval import EvalQuestion
+    from pearl.models import Answer
+    from pearl.training._refine import _is_right
+
+    question = EvalQuestion(id="q", document_id="d", question="Which boat?", gold="the Gull's Tithe", kind="free")
+    assert _is_right(question, Answer(question="Which boat?", answer=reply, method="pearl")) is right
+    denied = EvalQuestion(id="q", document_id="d", question="Who?", gold="not the keeper", kind="free")  # it denies
+    assert _is_right(denied, Answer(question="Who?", answer="Not the keeper.", method="pearl"))

@@ -153,12 +153,22 @@ class RefineResult(BaseModel):
         return sum(r.kept is not None and not r.first_correct for r in self.records)
 
 
+_NEGATIONS = frozenset({"not", "no", "never", "none", "neither", "nor", "nothing", "nobody", "cannot", "without"})
+"""Words that deny: a free-text answer that writes one where no gold answer does may be denying the gold."""
+
+
 def _is_right(question: EvalQuestion, answer: Answer) -> bool:
     scored = score_answer(question, answer)
     if question.kind == "choice":
         return bool(scored.get("correct"))
     score = scored.get("score", 0.0)
-    return isinstance(score, float) and score >= _FREE_TEXT_PASS
+    if not (isinstance(score, float) and score >= _FREE_TEXT_PASS):
+        return False
+    # "It is certainly not the Gull's Tithe" shares half its words with the gold, the Gull's Tithe: a plan is kept
+    # only when proven right, so an answer that denies where no gold does is not counted (a demonstration lost at
+    # worst, where a wrong one would be shown for every question like it).
+    denies = {*_words(answer.answer.replace("n’t", " not").replace("n't", " not"))} & _NEGATIONS
+    return not denies or any(denies & set(_words(gold)) for gold in question.golds or [question.gold])
 
 
 def _words(text: str) -> list[str]:
