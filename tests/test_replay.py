@@ -109,8 +109,8 @@ def test_paper_qids_match_positions_in_a_quality_file(tmp_path: Path) -> None:
     assert (given.rows, given.by_position, given.duplicates, given.unmatched) == (6, 2, 1, 2)
     assert given.unmatched_ids == ["999", "nope"]
     assert given.summary() == (
-        "3 of 6 given plans match a question (2 by position in the QuALITY file); 1 name a question an earlier row did "
-        "(the first is used); 2 match no question (qid 999, nope)"
+        "3 of 6 given plans match a question (2 by position in the QuALITY file); 1 names a question an earlier row "
+        "names (the first is used); 2 match no question (qid 999, nope)"
     )
     # One question named by id and then by position is a repeat too: it was counted as a match and dropped.
     twice = [{"qid": ids[3], "plan": "a"}, {"qid": 3, "plan": "b"}]
@@ -262,9 +262,15 @@ def test_cli_eval_plans_against_the_fake_server(tmp_path: Path, fake_server: Fak
     result = runner.invoke(app, [*args, *server(fake_server)])
     assert result.exit_code == 0, result.output
     assert (
-        "plans: 1 of 3 given plans match a question (1 by position in the QuALITY file); 1 name a question an "
-        "earlier row did (the first is used); 1 match no question (qid 77)" in result.stderr
+        "plans: 1 of 3 given plans match a question (1 by position in the QuALITY file); 1 names a question an "
+        "earlier row names (the first is used); 1 match no question (qid 77)" in result.stderr
     )
+    # Of the plans matched, how many the run's questions have, when it selects fewer than the file holds.
+    assert "; 1 of them for the 1 question this run selects" in result.stderr
+    limited = runner.invoke(
+        app, [*args[:4], "-m", "pearl", "--limit", "1", "--out", str(tmp_path / "r2"), *server(fake_server)]
+    )
+    assert "(qid 77); 1 of them for the 1 question this run selects" in limited.stderr, limited.output
     rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
     assert sorted(r["method"] for r in rows) == ["pearl", "pearl-fulldoc"]
     assert all(r["plan_given"] and r["error"] is None and r["plan"].startswith("oil = FIND_EVENT") for r in rows)

@@ -135,10 +135,13 @@ def eval_command(
             raise fail("--plans-only needs --plans FILE")
         dataset = load_dataset(data, data_format)
         given = match_plans(dataset, plans) if plans is not None else None
-        if given is not None:
-            echo(f"plans: {given.summary()}", err=True)
         # A split, limit or plans that select no question are refused before the run directory is named.
         selected = select_questions(dataset, split, limit, plans=given if plans_only else None)
+        if given is not None:
+            run = {question.id for question in selected}
+            among = sum(qid in run for qid in given.plans)
+            narrowed = f"; {among} of them for the {counted(len(run), 'question')} this run selects"
+            echo(f"plans: {given.summary()}{narrowed if len(run) < len(dataset.questions) else ''}", err=True)
         settings = settings_from(base_url, model, api_key, no_cache, timeout, context_window)
         pearl = make_pearl(settings, actions, demos)
         if given is not None:

@@ -57,7 +57,9 @@ class PlanSet(BaseModel):
         position = f" ({self.by_position} by position in the QuALITY file)" if self.by_position else ""
         text = f"{len(self.plans)} of {counted(self.rows, 'given plan')} match a question{position}"
         if self.duplicates:
-            text += f"; {self.duplicates} name a question an earlier row did (the first is used)"
+            one = self.duplicates == 1
+            again = "names a question an earlier row names" if one else "name questions earlier rows name"
+            text += f"; {self.duplicates} {again} (the first is used)"
         if self.unmatched:
             shown = ", ".join(self.unmatched_ids[:5]) + (", ..." if self.unmatched > 5 else "")
             text += f"; {self.unmatched} match no question (qid {shown})"
