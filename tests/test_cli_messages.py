@@ -166,6 +166,36 @@ def test_actions_commands_count_a_library_of_one_action(tmp_path: Path) -> None:
     assert exported.exit_code == 0 and exported.stderr == f"wrote 1 action of one v1 to {out}\n"
 
 
+def test_actions_diff_tells_edited_libraries_and_imported_lists_apart(tmp_path: Path) -> None:
+    # A library edited by hand kept its version, and diff's headers read the same; a change of `pure` alone printed
+    # a "changed" definition whose two sides were the same text; every imported list was "v1".
+    def library(path: Path, definition: str, pure: bool) -> Path:
+        action = {"name": "JOIN", "params": ["X", "Y"], "definition": definition, "pure": pure}
+        path.write_text(json.dumps({"name": "lib", "version": "1", "actions": [action]}), encoding="utf-8")
+        return path
+
+    a = library(tmp_path / "a.json", "Join X and Y.", True)
+    b = library(tmp_path / "b.json", "Join X and Y.", False)
+    diff = runner.invoke(app, ["actions", "diff", str(a), str(b)])
+    assert diff.exit_code == 0, diff.output
+    lines = diff.stdout.splitlines()
+    assert lines[0].startswith(f"--- {a} (lib v1, content ") and lines[1].startswith(f"+++ {b} (lib v1, content ")
+    assert lines[0][-22:] != lines[1][-22:]
+    assert lines[2:] == [
+        "~ JOIN: run by pearl, no model call -> run by the model",
+        "0 added, 0 removed, 1 changed, 0 unchanged",
+    ]
+    same = runner.invoke(app, ["actions", "diff", str(a), str(a)])
+    assert same.stdout.startswith(f"--- {a} (lib v1, 1 action)\n")
+    versions = []
+    for text in ("FIND_X(CTX, X) # one\n", "FIND_X(CTX, X) # two\n"):
+        (tmp_path / "list.txt").write_text(text, encoding="utf-8")
+        out = tmp_path / f"{len(versions)}.json"
+        assert runner.invoke(app, ["actions", "import", str(tmp_path / "list.txt"), "-o", str(out)]).exit_code == 0
+        versions.append(json.loads(out.read_text(encoding="utf-8"))["version"])
+    assert versions[0] != versions[1] and len(versions[0]) == 12
+
+
 def test_ask_says_one_llm_call_in_the_singular(fake_server: Any) -> None:
     fake_server.set_default("Because of her grandmother.")
     args = ["ask", str(SAMPLE), QUESTION, "-m", "direct", "--base-url", fake_server.base_url, "--model", "m"]

@@ -122,7 +122,8 @@ def parse_action_list(
             f"{source} holds no action: expected a JSON library or lines like FIND_X(CTX, X) # what it returns{first}"
         )
     library = ActionLibrary(name=name, description=f"Imported from the action list {source}.", actions=actions)
-    return library, problems
+    # Its version is its content's, as a mined library's is: two lists imported under one name are told apart.
+    return library.model_copy(update={"version": library.fingerprint[:12]}), problems
 
 
 def render_action_list(library: ActionLibrary) -> str:

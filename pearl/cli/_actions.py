@@ -112,8 +112,11 @@ def diff_command(
 ) -> None:
     """What changed between two libraries: `-` removed, `+` added, `~` changed signature or definition."""
     a, b = _load(old), _load(new)
-    echo(f"--- {old} ({a.name} v{a.version}, {counted(len(a), 'action')})")
-    echo(f"+++ {new} ({b.name} v{b.version}, {counted(len(b), 'action')})")
+    # A library edited by hand keeps its version: its content tells it apart.
+    edited = a.version == b.version and a.fingerprint != b.fingerprint
+    for mark, path, library in (("---", old, a), ("+++", new, b)):
+        content = f", content {library.fingerprint[:12]}" if edited else ""
+        echo(f"{mark} {path} ({library.name} v{library.version}{content}, {counted(len(library), 'action')})")
     removed = [x for x in a.actions if x.name not in b]
     added = [x for x in b.actions if x.name not in a]
     changed = 0
@@ -128,9 +131,13 @@ def diff_command(
         if before.signature != after.signature:
             changed += 1
             echo(f"~ {before.signature} -> {after.signature}")
-        if before.definition != after.definition or before.pure != after.pure:
+        if before.definition != after.definition:
             changed += before.signature == after.signature
             echo(f"~ {after.name}: {before.definition!r} -> {after.definition!r}")
+        if before.pure != after.pure:  # the same text, run otherwise: by pearl itself, or by the model
+            changed += before.signature == after.signature and before.definition == after.definition
+            runs = ("run by pearl, no model call", "run by the model")
+            echo(f"~ {after.name}: {runs[not before.pure]} -> {runs[not after.pure]}")
     same = len(a) - len(removed) - changed
     echo(f"{len(added)} added, {len(removed)} removed, {changed} changed, {same} unchanged")
 
