@@ -453,6 +453,10 @@ INVALID = [
     ("a = FIND_WATER(CTX)", 1, 5, ["as - FIND_WATER(CTX) : what it does"]),
     ('a = FIND_X(CTX, "x")\nb = WEIGH(a, "y", CTX)', 2, 5, ["as - WEIGH(X, Y, CTX) : what it does"]),
     ("a = FIND_X(CTX)", 1, 15, ["FIND_X takes 2 arguments: FIND_X(CTX, X), but 1 was given"]),
+    # Each said what it found otherwise: "expected '=' ..., found '='", "expected '(' after the action name A".
+    ('a == FIND_X(CTX, "x")', 1, 3, ['write one "=" after the variable name a, not "=="']),
+    ('a = FIND_X(CTX, "x")\nb = a', 2, 5, ["b = a calls no action", "pass a as an argument"]),
+    ("b = CTX", 1, 5, ["b = CTX calls no action"]),
     ('a = FIND_X(CTX, "x", "y")', 1, 22, ["FIND_X takes 2 arguments", "but 3 were given"]),
     ('a = SUMMARIZE(CTX, "x")', 1, 20, ["SUMMARIZE takes 1 argument: SUMMARIZE(CTX), but 2 were given"]),
     ("a = CONCAT()", 1, 12, ["CONCAT takes at least 1 argument: CONCAT(S1, S2, ...), but 0 were given"]),
@@ -480,7 +484,6 @@ INVALID = [
     ('Here is my plan, step by step:\n\nnote = the oil\na = FIND_X(CTX, "x")', 3, 12, ["expected '(' after"]),
     ('a = FIND_X(CTX, "x")\nThat is all.\nb = FIND_X(CTX, "y")', 2, 1, ["this line is not a step; write only"]),
     ('FIND_X(CTX, "x")', 1, 1, ["FIND_X(...) has no output variable", "result = FIND_X(...)"]),
-    ('a == FIND_X(CTX, "x")', 1, 3, ['expected "=" after the variable name a']),
     ("a = ", 1, 5, ["expected an action name after '=', found the end of the line"]),
     ('a = "x"', 1, 5, ["expected an action name after '=', found a string"]),
     ('a = FIND_X CTX, "x")', 1, 12, ["expected '(' after the action name FIND_X"]),

@@ -290,8 +290,9 @@ class _StepScanner(_Scanner):
             if not ch:
                 self.fail(f"expected a step after the numbering, like: {_EXAMPLE}")
             found = "a string" if ch in _CLOSER else _label(ch)
-            detail = self.bad_char(ch) + "; " if not ch.isascii() or unicodedata.category(ch)[0] == "C" else ""
-            self.fail(f"{detail}expected a step like: {_EXAMPLE} (found {found})")
+            if not ch.isascii() or unicodedata.category(ch)[0] == "C":  # the character is named once, by bad_char
+                self.fail(f"{self.bad_char(ch)}; expected a step like: {_EXAMPLE}")
+            self.fail(f"expected a step like: {_EXAMPLE} (found {found})")
         name_end = self.pos
         self.skip_space()
         if self.peek() != "=" or self.peek(1) == "=":
@@ -301,6 +302,8 @@ class _StepScanner(_Scanner):
                 self.fail(
                     f"{var}(...) has no output variable; write each step as: result = {var.upper()}(...)", var_col
                 )
+            if self.peek(1) == "=":  # `a == FIND_X(...)`: "found '='" read as if "=" were not there
+                self.fail(f'write one "=" after the variable name {var}, not "=="; a step looks like: {_EXAMPLE}')
             after = "the end of the line" if not self.peek() else _label(self.peek())
             self.fail(f'expected "=" after the variable name {var}, found {after}; a step looks like: {_EXAMPLE}')
         self.pos += 1
@@ -320,6 +323,13 @@ class _StepScanner(_Scanner):
         if self.peek() != "(":
             if self.peek() == ".":
                 self.fail("attribute access is not allowed; a step calls one action: " + _EXAMPLE)
+            if not self.peek() and (action == "CTX" or not action.isupper()):
+                # `b = a`, `b = CTX`: a copy of a result or of the document, not a call
+                self.fail(
+                    f"{var} = {action} calls no action: a step is name = ACTION(arguments); pass {action} as an "
+                    f"argument of the step that uses it",
+                    action_col,
+                )
             self.fail(f"expected '(' after the action name {action.upper()}")
         self.pos += 1
         args, arg_cols = self._args()
