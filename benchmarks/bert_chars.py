@@ -82,12 +82,23 @@ def check() -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if args and args[0] in ("-h", "--help"):
+        print(__doc__)
+        return 0
+    if len(args) != 1 or (args[0].startswith("-") and args != ["--check"]):
+        print(__doc__, file=sys.stderr)
+        return 2
+    try:
+        import tokenizers  # both uses need it: said once, not in a traceback
+    except ModuleNotFoundError:
+        print(
+            "needs the tokenizers package, which pearl does not (pip install tokenizers, e.g. in a separate "
+            "environment)",
+            file=sys.stderr,
+        )
+        return 2
     if args == ["--check"]:
         return check()
-    if len(args) != 1:
-        print(__doc__)
-        return 2
-    import tokenizers
     from tokenizers.normalizers import BertNormalizer
     from tokenizers.pre_tokenizers import BertPreTokenizer
 
