@@ -16,7 +16,7 @@ def not_run(argv: Sequence[str], usage: str, doc: str | None, counts: tuple[int,
     and exits 0."""
     if len(argv) in counts and not any(arg.startswith("-") for arg in argv):
         return None
-    if argv and argv[0] in ("-h", "--help"):
+    if "-h" in argv or "--help" in argv:
         print(doc or f"usage: {usage}")
         return 0
     print(f"usage: {usage}", file=sys.stderr)

@@ -4,8 +4,7 @@
 
     PearlError                      root; `str(e)` is a message a user can act on
     ├── ConfigError                 bad or missing settings (URL, model, key, config file)
-    │   ├── RunBusyError            another process is writing to the same evaluation run folder
-    │   └── RunWriteError           an evaluation run's files cannot be written (a full disk); what was saved stays
+    │   └── RunBusyError            another process is writing to the same evaluation run folder
     ├── DocumentError               a file that cannot be read as a document
     │   └── DocumentTooLargeError   a file over the size limit (`max_bytes`)
     ├── ContextError                indexing or compression could not proceed
@@ -16,6 +15,7 @@
     │   ├── ProposalError           a mining reply (`USE:` / `NEW:` lines)
     │   └── MergeReplyError         a merge reply (`MERGE: A, B -> A`)
     ├── ExecutionError              a plan step failed while running
+    ├── RunWriteError               an evaluation run's files cannot be written (a full disk); what was saved stays
     └── LLMError                    anything that went wrong talking to a model
         ├── LLMRequestError         the request itself is wrong: 400/401/403/404
         │   └── ContextOverflowError   the server refused the prompt as longer than the model's context
@@ -108,7 +108,7 @@ class RunBusyError(ConfigError):
     """Another process holds the lock of an evaluation run folder; wait for it or use another folder."""
 
 
-class RunWriteError(ConfigError):
+class RunWriteError(PearlError):
     """An evaluation run cannot write its files (a full disk, a folder where a file goes); the results written before
     stay, and running the same command again resumes.
 
@@ -253,6 +253,8 @@ def stops_a_run(error: PearlError) -> bool:
     model or URL, bad settings), so that the run should stop rather than record it per item."""
     if isinstance(error, LLMRequestError):
         return error.status_code in _RUN_STOPPING_STATUS
+    if isinstance(error, RunWriteError):  # a full disk: the next result cannot be saved either
+        return True
     return isinstance(error, ConfigError) and not isinstance(error, QuestionError)
 
 

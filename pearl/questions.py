@@ -176,12 +176,18 @@ def parse_choice(reply: str, n_options: int) -> str | None:
         rf"(?:answer|option|choice)\s*(?:is|:)?\s*\(?([{letters}])\)?\b",
         rf"\(([{letters}])\)",
     )
-    # "B or C", "(B) or (C)", "A, B, C or D", "B/C": a hedge names several, none of them the answer.
-    more = re.compile(rf"\)?(?:\s*,\s*\(?[{letters}]\)?)*\s*,?\s*(?:or|and|/)\s*\(?([{letters}])\)?(?!\w)")
+    # "B or C", "(B) or (C)", "A, B, C or D", "B/C": a hedge names several, none of them the answer ("B, and C is
+    # wrong" names one). A later pattern may still find the answer given after it ("B or C? ... Answer: C").
+    more = re.compile(rf"\)?(?:\s*,\s*\(?[{letters}]\)?)*\s*,?\s*(?:or|/)\s*\(?([{letters}])\)?(?!\w)")
+    hedged = 0  # the end of the last hedge found: a letter within it is one of those it names
     for pattern in patterns:
-        match = re.search(pattern, text, re.IGNORECASE if pattern is not patterns[0] else 0)
-        if match:
+        flags = re.IGNORECASE if pattern is not patterns[0] else 0
+        for match in re.finditer(pattern, text, flags):
+            if match.start(1) < hedged:
+                continue
             letter = match.group(1).upper()
             hedge = more.match(text, match.end(1))
-            return None if hedge is not None and hedge.group(1) != letter else letter
+            if hedge is None or hedge.group(1) == letter:
+                return letter
+            hedged = max(hedged, hedge.end())
     return None

@@ -456,6 +456,7 @@ def test_a_full_disk_stops_the_run_with_one_error_and_keeps_what_was_saved(
         run_eval(pearl, load_dataset(QUESTIONS), ["direct"], out, limit=3, concurrency=1)
     monkeypatch.setattr(os, "write", real_write)
     assert len(check_rows(out / "results.jsonl")) == 1  # the half row taken back: no partial line
+    assert "1 of 3 results saved; cannot save a result" in (out / "report.md").read_text(encoding="utf-8")
     summary = run_eval(pearl, load_dataset(QUESTIONS), ["direct"], out, limit=3, concurrency=1)
     assert summary.methods[0].n == 3 and len(check_rows(out / "results.jsonl")) == 3
 
@@ -471,7 +472,7 @@ def test_reports_that_cannot_be_written_are_printed_and_named(tmp_path: Path, fa
     (out / "report.html").mkdir(parents=True)
     args = ["eval", str(QUESTIONS), "-m", "direct", "--limit", "2", "--out", str(out), "--no-cache"]
     result = CliRunner().invoke(app, [*args, "--base-url", fake_server.base_url, "--model", "m"])
-    assert result.exit_code == 2 and result.stdout.startswith("# pearl eval: questions.jsonl"), result.output
+    assert result.exit_code == 1 and result.stdout.startswith("# pearl eval: questions.jsonl"), result.output
     error = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert error == [
         f"error: cannot write {out / 'report.html'} (Is a directory); the results are saved in "

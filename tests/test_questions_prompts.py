@@ -86,6 +86,11 @@ def test_a_question_naming_letters_may_be_given_options_but_not_a_second_list() 
         ("B, because A is wrong", "B"),
         ("It is (B), not (C)", "B"),
         ("B or B", "B"),
+        ("either (B) or (C)", None),
+        # Not hedges: one letter named as the answer, another as wrong; a hedge the answer follows.
+        ("Answer: B, and C is wrong", "B"),
+        ("The answer is (D), and (A) is a distractor", "D"),
+        ("B or C? The text settles it. Answer: C", "C"),
     ],
 )
 def test_parse_choice(reply: str, letter: str | None) -> None:

@@ -77,6 +77,10 @@ def test_a_questions_own_demonstration_is_never_shown_for_it() -> None:
     ):
         picked = select_demos(demos, asked, k=2, fallback=None, asked=asked)
         assert [d.question for d in picked] == ["How many crew members survived the storm?"], asked
+    sums = store("What is 2+2?", "What is 2-2?")  # symbols other than quote marks tell questions apart
+    assert [d.question for d in select_demos(sums, "What is 2+2", k=2, fallback=None, asked="What is 2+2")] == [
+        "What is 2-2?"
+    ]
     curly = store("Why did the keeper's son leave Tr'en?", "How many crew members survived the storm?")
     picked = select_demos(
         curly,
@@ -781,5 +785,12 @@ def test_a_free_text_answer_that_denies_the_gold_is_not_right(reply: str, right:
 
     question = EvalQuestion(id="q", document_id="d", question="Which boat?", gold="the Gull's Tithe", kind="free")
     assert _is_right(question, Answer(question="Which boat?", answer=reply, method="pearl")) is right
-    denied = EvalQuestion(id="q", document_id="d", question="Who?", gold="not the keeper", kind="free")  # it denies
-    assert _is_right(denied, Answer(question="Who?", answer="Not the keeper.", method="pearl"))
+    # A gold that denies too, in its own words: "didn't" read as "didnt" on one side failed an exact answer.
+    for gold, reply in (
+        ("not the keeper", "Not the keeper."),
+        ("He didn't go to the lighthouse", "He didn't go to the lighthouse."),
+        ("It can not be opened", "It cannot be opened."),
+        ("never the keeper", "Not the keeper."),
+    ):
+        denied = EvalQuestion(id="q", document_id="d", question="Who?", gold=gold, kind="free")
+        assert _is_right(denied, Answer(question="Who?", answer=reply, method="pearl")), gold

@@ -56,6 +56,8 @@ class Action(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Action:
+        if self.name == CTX:  # `b = CTX(a)` would read as a call of the document
+            raise ValueError("CTX names the document in a plan, not an action; give the action another name")
         if len(set(self.params)) != len(self.params):
             raise ValueError(f"{self.name}: parameter names must be distinct, got {', '.join(self.params)}")
         if self.variadic and (not self.params or self.params[-1] == CTX):

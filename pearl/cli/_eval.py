@@ -178,13 +178,12 @@ def eval_command(
             err=True,
         )
         raise typer.Exit(interrupted_exit()) from None
-    except RunWriteError as exc:  # every result saved, the reports not written: the report is printed all the same
-        bar.close()
-        if isinstance(exc.summary, EvalSummary):
-            echo(render_report(exc.summary), nl=False)
-        raise fail(str(exc), exit_code(exc)) from None
     except PearlError as exc:
         bar.close()
+        if isinstance(exc, RunWriteError) and isinstance(exc.summary, EvalSummary):
+            # Every result saved, the reports not written: the report is printed all the same.
+            echo(render_report(exc.summary), nl=False)
+            raise fail(str(exc), exit_code(exc)) from None
         # A settings error is the same on a re-run: resuming is worth a word only once the run has saved a result
         # (another run's lock is no such error: that run writes the file).
         saved_now = started and _saved(run_dir / RESULTS_FILE) != before

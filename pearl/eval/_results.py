@@ -126,10 +126,7 @@ class ResultsLog:
             except OSError as exc:
                 with contextlib.suppress(OSError):  # a part of the line would glue the next run's first row onto it
                     os.ftruncate(self._fd, end)
-                raise RunWriteError(
-                    f"cannot save a result in {self.path} ({exc.strerror or exc}); the results saved before it are "
-                    "kept: once it can be written, run the same command again to resume"
-                ) from None
+                raise RunWriteError(f"cannot save a result in {self.path} ({exc.strerror or exc})") from None
 
     def close(self) -> None:
         """Close the file (idempotent); waits for a write in progress."""

@@ -699,7 +699,12 @@ def _runnable(dataset: Dataset, questions: Sequence[EvalQuestion]) -> tuple[list
     Raises:
         DatasetError: no question is left.
     """
-    blank = {d.id for d in dataset.documents if not visible(d.text) or not visible(shown_document(d.text))}
+    wanted = {q.document_id for q in questions}  # a page's markup is read for the questions run, not the whole file
+    blank = {
+        d.id
+        for d in dataset.documents
+        if d.id in wanted and (not visible(d.text) or not visible(shown_document(d.text)))
+    }
     skipped: dict[str, str] = {}
     for question in questions:
         if question.document_id in blank:
@@ -838,10 +843,11 @@ def write_summary(
         try:
             atomic_write_text(out_dir / name, render())
         except OSError as exc:  # a full disk, a folder in the way: the results are saved, the reports can follow
+            # A run that stopped (a result not saved, a server that stopped answering) has questions left to ask.
+            then = "resumes the run and writes them" if stopped else "writes the reports, asking nothing again"
             error = RunWriteError(
                 f"cannot write {out_dir / name} ({exc.strerror or exc}); the results are saved in "
-                f"{out_dir / RESULTS_FILE}: once it can be written, the same command writes the reports, asking "
-                "nothing again"
+                f"{out_dir / RESULTS_FILE}: once it can be written, the same command {then}"
             )
             error.summary = summary
             raise error from None

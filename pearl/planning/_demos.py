@@ -295,7 +295,11 @@ def select_demos(
 def _same_question(text: str) -> str:
     """`text`'s words alone: the question asked with other quote marks ("Tr’en"), case, spacing or its "?" left off
     is the same question, whose own demonstration would show the model its answer."""
-    return " ".join(re.findall(r"\w+", unicodedata.normalize("NFKC", text).casefold()))
+    folded = unicodedata.normalize("NFKC", text).casefold().translate(_QUOTES)
+    return " ".join(folded.split()).rstrip(" ?.!")  # "2+2" and "2-2" stay two questions
+
+
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2032": "'"})
 
 
 def _without(store: DemoStore, same: str | None) -> DemoStore:

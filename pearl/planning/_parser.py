@@ -302,7 +302,7 @@ class _StepScanner(_Scanner):
                 self.fail(
                     f"{var}(...) has no output variable; write each step as: result = {var.upper()}(...)", var_col
                 )
-            if self.peek(1) == "=":  # `a == FIND_X(...)`: "found '='" read as if "=" were not there
+            if self.peek() == "=" and self.peek(1) == "=":  # `a == FIND_X(...)`: "found '='" read as if none were
                 self.fail(f'write one "=" after the variable name {var}, not "=="; a step looks like: {_EXAMPLE}')
             after = "the end of the line" if not self.peek() else _label(self.peek())
             self.fail(f'expected "=" after the variable name {var}, found {after}; a step looks like: {_EXAMPLE}')
@@ -323,7 +323,7 @@ class _StepScanner(_Scanner):
         if self.peek() != "(":
             if self.peek() == ".":
                 self.fail("attribute access is not allowed; a step calls one action: " + _EXAMPLE)
-            if not self.peek() and (action == "CTX" or not action.isupper()):
+            if self.peek() in ("", ":", "#") and (action == "CTX" or not action.isupper()):
                 # `b = a`, `b = CTX`: a copy of a result or of the document, not a call
                 self.fail(
                     f"{var} = {action} calls no action: a step is name = ACTION(arguments); pass {action} as an "

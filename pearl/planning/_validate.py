@@ -204,7 +204,8 @@ def _unknown_action(step: Step, library: ActionLibrary, declared: dict[str, Acti
     # The declaration the call fits, as it was written: CTX where it passes CTX, a value name for each other argument
     # (a declaration of another shape is refused next, for the call's number of arguments).
     values = iter(_VALUE_NAMES)
-    params = ", ".join("CTX" if arg.kind == "ctx" else next(values, "X") for arg in step.args)
+    first_ctx = next((i for i, arg in enumerate(step.args) if arg.kind == "ctx"), None)  # an action reads it once
+    params = ", ".join("CTX" if i == first_ctx else next(values, "X") for i, _ in enumerate(step.args))
     return (
         f"unknown action {name}; {hint}use an action from the list, "
         f'or declare it under "New actions:" as - {name}({params}) : what it does'

@@ -157,6 +157,11 @@ _NEGATIONS = frozenset({"not", "no", "never", "none", "neither", "nor", "nothing
 """Words that deny: a free-text answer that writes one where no gold answer does may be denying the gold."""
 
 
+def _denies(text: str) -> bool:
+    """Whether `text` writes a word that denies (`_NEGATIONS`; "didn't" is "did not")."""
+    return bool(set(_words(re.sub(r"n['\u2019]t\b", " not", text, flags=re.IGNORECASE))) & _NEGATIONS)
+
+
 def _is_right(question: EvalQuestion, answer: Answer) -> bool:
     scored = score_answer(question, answer)
     if question.kind == "choice":
@@ -167,8 +172,7 @@ def _is_right(question: EvalQuestion, answer: Answer) -> bool:
     # "It is certainly not the Gull's Tithe" shares half its words with the gold, the Gull's Tithe: a plan is kept
     # only when proven right, so an answer that denies where no gold does is not counted (a demonstration lost at
     # worst, where a wrong one would be shown for every question like it).
-    denies = {*_words(answer.answer.replace("n’t", " not").replace("n't", " not"))} & _NEGATIONS
-    return not denies or any(denies & set(_words(gold)) for gold in question.golds or [question.gold])
+    return not _denies(answer.answer) or any(_denies(gold) for gold in question.golds or [question.gold])
 
 
 def _words(text: str) -> list[str]:
