@@ -270,7 +270,7 @@ class Settings(BaseModel):
             word = value.strip()
             if word.lower() == "auto":
                 return "auto"
-            if not word.lstrip("+-").isdigit():
+            if not word.lstrip("+-").isdecimal():
                 raise ValueError(f"must be auto or a number of tokens (at least 50), not {value!r}")
             value = int(word)
         if isinstance(value, int) and not isinstance(value, bool) and value < 50:

@@ -85,6 +85,16 @@ def test_a_number_after_other_words_still_ends_a_sentence() -> None:
         "It was cold.",
     ]
     assert _units("It was a unit mix. Unit mix. Then it ended.")[-1] == "Then it ended."  # "mix" is no numeral
+    # Digits that are no decimal numeral (superscripts, circled) ended every command in int()'s ValueError: Python's
+    # own documentation writes "2⁵³." (random.html).
+    assert _units("Exact up to 2⁵³. Beyond that they round. Footnote ¹. Next. Step ①. Done.") == [
+        "Exact up to 2⁵³.",
+        "Beyond that they round.",
+        "Footnote ¹.",
+        "Next.",
+        "Step ①.",
+        "Done.",
+    ]
 
 
 def test_a_question_about_a_numbered_section_is_shown_its_text() -> None:

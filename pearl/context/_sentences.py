@@ -528,7 +528,8 @@ def _boundaries(text: str, start: int, end: int, markup: bool = False) -> list[i
         punct = match.group("punct")
         if punct == "." and not _ends_sentence(word, _opening_label(text, match.start(), start, unit_start, end)):
             continue
-        if punct == "." and word.isdigit() and int(word) <= 31 and _dated(text, match.start() - len(word), match, end):
+        day = word.isdecimal() and int(word) <= 31  # "2⁵³" is digits, but no numeral int() reads
+        if punct == "." and day and _dated(text, match.start() - len(word), match, end):
             continue
         cut = match.end()
         cuts.append(cut)
