@@ -528,7 +528,7 @@ def _boundaries(text: str, start: int, end: int, markup: bool = False) -> list[i
         punct = match.group("punct")
         if punct == "." and not _ends_sentence(word, _opening_label(text, match.start(), start, unit_start, end)):
             continue
-        day = word.isdecimal() and int(word) <= 31  # "2⁵³" is digits, but no numeral int() reads
+        day = len(word) <= 2 and word.isdecimal() and int(word) <= 31  # "2⁵³" is digits, no numeral int() reads
         if punct == "." and day and _dated(text, match.start() - len(word), match, end):
             continue
         cut = match.end()
