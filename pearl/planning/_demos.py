@@ -293,8 +293,8 @@ def select_demos(
 
 
 def _same_question(text: str) -> str:
-    """`text`'s words alone: the question asked with other quote marks ("Tr’en"), case, spacing or its "?" left off
-    is the same question, whose own demonstration would show the model its answer."""
+    """`text` as a key: the question asked with other quote marks ("Tr’en"), case, spacing or its closing "?" left
+    off is the same question, whose own demonstration would show the model its answer."""
     folded = unicodedata.normalize("NFKC", text).casefold().translate(_QUOTES)
     return " ".join(folded.split()).rstrip(" ?.!")  # "2+2" and "2-2" stay two questions
 
