@@ -425,11 +425,20 @@ _BOMS = (
 )
 
 
+_PACKED = (
+    (b"PK\x03\x04", "a ZIP archive (as Word, OpenDocument and EPUB files are)", "; save it as PDF or text"),
+    (b"\x1f\x8b", "a gzip-compressed file", "; decompress it first (gunzip)"),
+    (b"\xd0\xcf\x11\xe0", "an Office 97-2003 file (.doc, .xls)", "; save it as PDF or text"),
+)
+"""Binary files a user may well give as a document, by their first bytes: what to do with them instead."""
+
+
 def _decode(data: bytes, path: Path) -> str:
     """The text of a file's bytes: UTF-8, or UTF-16/32 (or UTF-8) by its byte-order mark, which is dropped."""
     encoding, name = next(((enc, name) for bom, enc, name in _BOMS if data.startswith(bom)), ("utf-8", ""))
+    kind, advice = next(((what, do) for magic, what, do in _PACKED if data.startswith(magic)), ("a binary file", ""))
     binary = DocumentError(
-        f"{path}: looks like a binary file, not text (pearl reads text, HTML and PDF files, and source code)"
+        f"{path}: looks like {kind}, not text (pearl reads text, HTML and PDF files, and source code){advice}"
     )
     # UTF-16 and UTF-32 text is full of NUL bytes; the NUL characters of a binary file survive decoding.
     if not name and looks_binary(data):
