@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -39,6 +39,7 @@ from pearl.cli._common import (
     handled,
     is_document_file,
     make_pearl,
+    path_kind,
     refuse_dash,
     refuse_overwriting,
     safe_name,
@@ -332,15 +333,7 @@ def _load_model(pearl: Pearl, stages: StageLine) -> None:
 
 def _plan_file(value: str) -> Path | None:
     """The file `--plan`'s value names, or None when it is a plan written inline."""
-    return Path(value) if _names(value, Path.is_file) else None
-
-
-def _names(value: str, kind: Callable[[Path], bool]) -> bool:
-    """Whether `value` names a path of that `kind` (`Path.is_file`, `Path.is_dir`): a plan written inline does not."""
-    try:
-        return len(value) <= 4096 and kind(Path(value))
-    except (OSError, ValueError):  # a name too long for the file system, a NUL byte: no path
-        return False
+    return Path(value) if len(value) <= 4096 and path_kind(value) == "file" else None
 
 
 def _plan_text(value: str) -> str:
@@ -351,7 +344,7 @@ def _plan_text(value: str) -> str:
             return writable(value)  # bytes that are not UTF-8 in a shell argument, read as "\ufffd"
         if not visible(value):
             raise fail("--plan is empty: pass a plan's text or a file holding one")
-        if _names(value, Path.is_dir):
+        if len(value) <= 4096 and path_kind(value) == "folder":
             raise fail(f"--plan {value[:80]} is a folder: pass a plan's text or a file holding one")
         raise fail(f"--plan {value[:80]}: no such file; pass a plan's text or a file holding one")
     with handled():

@@ -476,7 +476,7 @@ def files_then_text(words: list[str], command: str, what: str) -> tuple[list[str
             f'the last argument, "{shorten(text, 60)}", is a file, not a {what}: give the {what} last, '
             f"in quotes, as in {usage}"
         )
-    if what == "question" and (len(text.split()) == 1 or "/" in text) and (kind := _file_or_folder(text)):
+    if what == "question" and (len(text.split()) == 1 or "/" in text) and (kind := path_kind(text)):
         # `pearl ask docs docs2`, `pearl ask story.txt questions.jsonl`: one word, or a path, that is a folder or a
         # file (of any kind) is a forgotten question, and every call of it is paid for. Words that name one ("My
         # Docs") are a question, and `context`'s keywords may name one.
@@ -487,8 +487,8 @@ def files_then_text(words: list[str], command: str, what: str) -> tuple[list[str
     return files, text
 
 
-def _file_or_folder(name: str) -> str:
-    """ "folder" or "file" when `name` is one, else ""."""
+def path_kind(name: str) -> str:
+    """`"folder"` or `"file"` when `name` names one, else `""` (a plan or question written inline names neither)."""
     try:
         path = Path(name).expanduser()
         return "folder" if path.is_dir() else "file" if path.is_file() else ""

@@ -237,7 +237,7 @@ def _difference(name: str, there: RunConfig, now: RunConfig, answered: Sequence[
     return f"{name} {getattr(there, name)!r} there, {getattr(now, name)!r} now"
 
 
-def _plans_answered(there: RunConfig, now: RunConfig, results: Path) -> list[str] | None:
+def _plans_answered(there: RunConfig, now: RunConfig, rows: Sequence[ResultRow]) -> list[str] | None:
     """Of the questions whose given plan changed (given, edited, or taken away), those a planned method answered:
     their rows ran the old plan. None where the run file cannot tell which changed (written before it kept them).
     A question whose rows are all errors (a plan that did not parse, now mended) is free to run its new plan."""
@@ -245,9 +245,9 @@ def _plans_answered(there: RunConfig, now: RunConfig, results: Path) -> list[str
         return None
     old, new = there.plan_hashes, now.plan_hashes
     changed = {qid for qid in old.keys() | new.keys() if old.get(qid) != new.get(qid)}
-    rows = latest_rows(load_results(results)) if changed and results.exists() else {}
+    latest = latest_rows(rows) if changed else {}
     return sorted(
-        {qid for (qid, method), row in rows.items() if qid in changed and METHODS[method].planned and not row.error},
+        {qid for (qid, method), row in latest.items() if qid in changed and METHODS[method].planned and not row.error},
         key=lambda qid: (len(qid), qid),
     )
 
@@ -287,7 +287,7 @@ def _prepare_run(out_dir: Path, config: RunConfig, longest: int) -> RunConfig:
             if getattr(old, name) != getattr(config, name)
         ]
         if old.plans_sha256 != config.plans_sha256:
-            answered = _plans_answered(old, config, out_dir / RESULTS_FILE)
+            answered = _plans_answered(old, config, rows)  # the folder's rows, read once
             if answered is None or answered:
                 differences.append(_difference("plans_sha256", old, config, answered or ()))
         # A library or demonstrations kept (none in older files, nor before a planned method ran) must stay.
