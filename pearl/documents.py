@@ -503,7 +503,9 @@ def _head(path: Path, data: bytes | None, size: int = 1024) -> bytes:
         return b""
 
 
-def _pdf_to_text(path: Path, data: bytes | None = None) -> str:
+def _pdf_to_text(path: Path, data: bytes | None = None, notes: list[str] | None = None) -> str:
+    """The text of a PDF, as paragraphs (`_pdf_paragraphs`); where some of its pages show no text (scanned, or
+    pictures alone), which they are is added to `notes`, for the reader (`Document.left_out`)."""
     try:
         import pypdf
         from pypdf.errors import DependencyError, PyPdfError
@@ -539,14 +541,49 @@ def _pdf_to_text(path: Path, data: bytes | None = None) -> str:
                 f"{path}: not a PDF (it does not open with %PDF-): another kind of file named .pdf?"
             ) from exc
         raise DocumentError(f"{path}: not a readable PDF ({exc})") from exc
-    # Line breaks as for any text file; a soft hyphen inside a line is invisible.
-    pages = [re.sub("\u00ad(?!\n)", "", _unix_lines(p)) for p in pages]
+    # Line breaks as for any text file; a soft hyphen inside a line is invisible; a ligature is its letters
+    # ("ﬁnancial" is "financial" to a search); a line drawn twice, a little apart, to look bold is one line.
+    pages = [_undoubled(re.sub("\u00ad(?!\n)", "", _unix_lines(p)).translate(_LIGATURES)) for p in pages]
     text = _pdf_paragraphs([p.strip() for p in pages if p.strip()])
     if not visible(text):
         raise DocumentError(
             f"{path}: the PDF has no text layer (a scanned image?); run OCR on it first (e.g. ocrmypdf)"
         )
+    blank = [n for n, page in enumerate(pages, 1) if not visible(page)]
+    if blank and notes is not None:
+        notes.append(
+            f"{path}: {_numbers('page', blank)} of {len(pages)} show no text (scanned, or pictures alone?); "
+            "to read scanned pages, run OCR on the PDF first (e.g. ocrmypdf)"
+        )
     return text
+
+
+_LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl"})
+
+
+def _undoubled(page: str) -> str:
+    """`page` with each line that is one text of several words twice over, with nothing between, written once:
+    a PDF draws a heading twice, a little apart, to make it look bold ("Fake Bold HeadingFake Bold Heading")."""
+
+    def once(line: str) -> str:
+        half = len(line) // 2
+        doubled = len(line) % 2 == 0 and line[:half] == line[half:] and " " in line[:half].strip()
+        return line[:half] if doubled else line
+
+    return "\n".join(once(line) for line in page.split("\n"))
+
+
+def _numbers(noun: str, numbers: list[int]) -> str:
+    """`numbers` (sorted) in runs: "page 3", "pages 2-4 and 9"."""
+    runs: list[list[int]] = []
+    for n in numbers:
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    said = [str(run[0]) if len(run) == 1 else f"{run[0]}-{run[-1]}" for run in runs]
+    listed = said[0] if len(said) == 1 else f"{', '.join(said[:-1])} and {said[-1]}"
+    return f"{noun}{'' if len(numbers) == 1 else 's'} {listed}"
 
 
 _HYPHENATED_END = re.compile(r"([^\W\d_]+)[-\u00ad]$")
@@ -585,11 +622,17 @@ def _pdf_paragraphs(pages: list[str]) -> str:
     full = widths[len(widths) * 4 // 5]
     known = set(_WORDS.findall("\n".join(pages).lower()))
     # A page's furniture is its first or last two lines at most ("ACME Corp. Confidential" over "Page 1 of 3"),
-    # told by the pages whose edges it is on, whatever its page number.
+    # told by the pages whose edges it is on, whatever its page number, and found at the edges more often than
+    # anywhere else on the pages: a statement's rows, or a report's run of alike sentences, look alike once
+    # their digits are set aside, at the edges of every page and all the more between them.
     edges = Counter(line for page in printed for line in {_edge_key(page[i]) for i in _edge(len(page))} if line)
+    inside = Counter(
+        _edge_key(line) for page in printed for i, line in enumerate(page) if line.strip() and i not in _edge(len(page))
+    )
 
     def furniture(line: str, pages: int = 2) -> bool:
-        return edges[_edge_key(line)] >= pages or bool(_PAGE_NUMBER.fullmatch(line.strip()))
+        key = _edge_key(line)
+        return (edges[key] >= pages and inside[key] < edges[key]) or bool(_PAGE_NUMBER.fullmatch(line.strip()))
 
     out: list[str] = []
     for page in printed:
@@ -735,8 +778,9 @@ def _read_stream(path: Path, max_bytes: int) -> bytes:
     return data
 
 
-def _read_one(path: Path, max_bytes: int) -> tuple[str, list[int]]:
-    """The text of one file, line ends as "\n", and where a "\n" is "\r\n" in the file (`DocumentPart.crlf`)."""
+def _read_one(path: Path, max_bytes: int, notes: list[str]) -> tuple[str, list[int]]:
+    """The text of one file, line ends as "\n", and where a "\n" is "\r\n" in the file (`DocumentPart.crlf`);
+    what a reader should know of what it leaves out of the file (a PDF's pages without text) goes to `notes`."""
     suffix = path.suffix.lower()
     if str(path) == _STDIN_NAME or not path.is_file():
         data = _read_stream(path, max_bytes)
@@ -747,10 +791,10 @@ def _read_one(path: Path, max_bytes: int) -> tuple[str, list[int]]:
         if size == 0:
             raise DocumentError(f"{path}: the file is empty")
         if suffix == ".pdf":
-            return _pdf_to_text(path), []
+            return _pdf_to_text(path, notes=notes), []
         data = path.read_bytes()
     if is_pdf(data) or suffix == ".pdf":
-        return _pdf_to_text(path, data), []
+        return _pdf_to_text(path, data, notes), []
     crlf: list[int] = []  # offsets count in the text read, not in a message's or a page's raw bytes
     if suffix == ".eml":
         text = _email_to_text(data, path)
@@ -949,7 +993,7 @@ def load_document(paths: str | Path | Sequence[str | Path], max_bytes: int = DEF
     for path, in_folder in _expand(items, skipped):
         try:
             try:
-                text, crlf = _read_one(path, max_bytes)
+                text, crlf = _read_one(path, max_bytes, skipped)
             except PermissionError as exc:
                 raise DocumentError(f"{path}: permission denied") from exc
         except DocumentError as exc:
@@ -974,7 +1018,8 @@ def load_document(paths: str | Path | Sequence[str | Path], max_bytes: int = DEF
 
 
 def left_out_notes(document: Document) -> list[str]:
-    """What to tell a reader about the files of a folder `document` could not read (`Document.left_out`)."""
+    """What to tell a reader about what `document` leaves out (`Document.left_out`): the files of a folder it could
+    not read, files given twice, a PDF's pages that show no text."""
     return [f"left out of the document: {why}" for why in document.left_out]
 
 

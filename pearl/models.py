@@ -119,7 +119,8 @@ class Document(BaseModel):
     parts: list[DocumentPart] = Field(default_factory=list)
     left_out: list[WritableStr] = Field(
         default_factory=list,
-        description="files of a folder given that could not be read, and files given twice, each with why",
+        description="files of a folder given that could not be read, files given twice, and a PDF's pages that "
+        "show no text, each with why",
     )
 
     @property

@@ -9,24 +9,37 @@ import pytest
 
 from pearl import FakeLLM, Pearl, load_settings
 from pearl.context import SentenceFlag, index_document
-from pearl.documents import _pdf_paragraphs, as_document, load_document
+from pearl.documents import _pdf_paragraphs, as_document, left_out_notes, load_document
 from pearl.errors import ConfigError, DocumentError, DocumentTooLargeError
 from pearl.llm import CompletionRequest
 
 
 def _pdf(text: str | list[str] | None) -> bytes:
     """A minimal one-page PDF, with `text` drawn on it (a list: one line each) or no text layer at all."""
-    lines = [text] if isinstance(text, str) else text or []
-    drawn = " ".join(f"({line}) Tj 0 -14 Td" for line in lines)
-    stream = f"BT /F1 10 Tf 72 720 Td {drawn} ET".encode() if lines else b""
+    return _pdf_pages([[text] if isinstance(text, str) else text or []])
+
+
+def _pdf_pages(pages: list[list[str]], drawn: str = "({line}) Tj 0 -14 Td") -> bytes:
+    """A minimal PDF of these pages, each with its lines drawn (`drawn`, for each line); a page of no lines has no
+    text layer. Bytes 128-130 are the ligatures fi, ffi and fl in its font, as a typeset PDF's often are."""
+    kids = " ".join(f"{3 + 2 * n} 0 R" for n in range(len(pages)))
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids.encode(), len(pages)),
     ]
+    font = 3 + 2 * len(pages)
+    for number, lines in enumerate(pages):
+        shown = " ".join(drawn.format(line=line) for line in lines)
+        stream = f"BT /F1 10 Tf 72 720 Td {shown} ET".encode("latin-1") if lines else b""
+        objects.append(
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents %d 0 R "
+            b"/Resources << /Font << /F1 %d 0 R >> >> >>" % (4 + 2 * number, font)
+        )
+        objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
+    objects.append(
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding "
+        b"<< /Type /Encoding /BaseEncoding /WinAnsiEncoding /Differences [128 /fi 129 /ffi 130 /fl] >> >>"
+    )
     out = b"%PDF-1.4\n"
     offsets = []
     for number, body in enumerate(objects, start=1):
@@ -679,6 +692,44 @@ def test_pdf_paragraph_running_over_a_page_break_is_joined_and_the_furniture_set
     last = "and so the first page ends with a sentence that is whole, with all of the words it needs."
     following = "The second page opens a new paragraph, with a line as long as any other line here\nand goes on."
     assert len(_pdf_paragraphs([f"{FULL}\n{FULL}\n{last}", following]).split("\n\n")) == 2
+
+
+def test_a_pdfs_ligatures_are_letters_and_a_line_drawn_twice_to_look_bold_is_one_line(tmp_path: Path) -> None:
+    # Typeset PDFs draw "fi" as one glyph, which pypdf reads as U+FB01: no search for "financial" found
+    # "\ufb01nancial". A heading drawn twice, a little apart, read as "HeadingHeading".
+    lines = ["The \x80nancial o\x81cer signed the \x82oor plan.", "Fake Bold Heading"]
+    (tmp_path / "l.pdf").write_bytes(_pdf_pages([lines], drawn="({line}) Tj 0.4 0 Td ({line}) Tj -0.4 -14 Td"))
+    assert load_document(tmp_path / "l.pdf").text == "The financial officer signed the floor plan.\nFake Bold Heading"
+
+
+def test_a_pdfs_pages_without_text_are_named_in_the_documents_notes(tmp_path: Path) -> None:
+    # A half-scanned PDF read as its pages with text alone, without a word that the rest is not there.
+    pages = [["Page one text about Hanoi."], [], [], ["Page four text about Hue."], [], ["Six."], []]
+    (tmp_path / "scan.pdf").write_bytes(_pdf_pages(pages))
+    document = load_document(tmp_path / "scan.pdf")
+    assert "Hanoi" in document.text and "Hue" in document.text
+    assert left_out_notes(document) == [
+        f"left out of the document: {tmp_path / 'scan.pdf'}: pages 2-3, 5 and 7 of 7 show no text "
+        "(scanned, or pictures alone?); to read scanned pages, run OCR on the PDF first (e.g. ocrmypdf)"
+    ]
+    (tmp_path / "full.pdf").write_bytes(_pdf_pages([["One."], ["Two."]]))
+    assert load_document(tmp_path / "full.pdf").left_out == []
+
+
+def test_pdf_rows_alike_but_for_their_digits_stay_in_order_at_a_page_break() -> None:
+    # A statement's rows, or a report's sentences that differ only in their numbers, are alike once
+    # their digits are set aside, at the edge of every page: they are text, not furniture, and were
+    # moved to the end of the document (the pages' bodies spliced together without them).
+    rows = [
+        f"2023-01-{day:02} Payment to ACME Ltd invoice {1000 + day} amount {day * 37}.00 EUR" for day in range(1, 31)
+    ]
+    pages = [
+        "\n".join(["Account statement - Musterbank AG", *rows[n * 10 : n * 10 + 10], f"Page {n + 1}"]) for n in range(3)
+    ]
+    lines = [line for line in _pdf_paragraphs(pages).split("\n") if line]
+    assert [line for line in lines if line in rows] == rows
+    # The header and the page numbers are still furniture, set apart from the rows.
+    assert lines.count("Account statement - Musterbank AG") == 3 and {"Page 1", "Page 2", "Page 3"} <= set(lines)
 
 
 def test_a_folder_leaves_out_hidden_files_and_says_which_files_it_could_not_read(tmp_path: Path) -> None:
