@@ -154,6 +154,29 @@ def test_chinese_is_searched_by_its_words() -> None:
     assert terms("备用钥匙") == ["备用", "用钥", "钥匙"] and terms("linux系统") == ["linux", "系统"]
 
 
+def test_korean_nouns_are_found_whatever_particle_they_carry() -> None:
+    # Korean glues a particle to its noun, which changes with the noun's role ("열쇠는", "열쇠를"): read as whole words,
+    # a question met a sentence only where both wrote the same particle, and this one was shown the opening instead.
+    chance = random.Random(7)
+    who, what, did = (
+        ["회사는", "사업부가", "이사회는", "영업팀이"],
+        ["연간 예산을", "안전 규정을", "교육 계획을"],
+        ["검토했습니다", "연기했습니다", "승인했습니다"],
+    )
+    paragraphs = [
+        " ".join(
+            f"{chance.choice(who)} 제{chance.randint(1, 999)}호 {chance.choice(what)} {chance.choice(did)}."
+            for _ in range(5)
+        )
+        for _ in range(200)
+    ]
+    paragraphs[120] = "예비 열쇠는 삼층 회의실의 파란 상자에 있습니다. " + paragraphs[120]
+    index = index_document("직원 안내서\n\n" + "\n\n".join(paragraphs), cache=False, ner=False)
+    kept = compress(index, "열쇠를 어디에 두었습니까?", 60)
+    assert "파란 상자" in kept.text
+    assert terms("서울에서") == ["서울", "울에", "에서"] and terms("pearl은 서울의") == ["pearl", "서울", "울의"]
+
+
 def test_section_heading_carries_relevance_to_its_clauses(contract: DocumentIndex) -> None:
     question = (
         'Highlight the parts (if any) of this contract related to "Insurance" that should be reviewed by a lawyer.'

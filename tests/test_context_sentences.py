@@ -211,11 +211,16 @@ def test_long_unit_is_cut_at_clauses_then_spaces_then_anywhere() -> None:
         ),
         ("הילד הלך לבית הספר. השמיים היו בהירים.", ["הילד הלך לבית הספר.", "השמיים היו בהירים."]),
         ("लड़का स्कूल गया। आसमान साफ था।", ["लड़का स्कूल गया।", "आसमान साफ था।"]),
+        (
+            "서울은 한국의 수도입니다. 부산은 항구 도시입니까? 안 돼. 집에 가.",
+            ["서울은 한국의 수도입니다.", "부산은 항구 도시입니까?", "안 돼.", "집에 가."],
+        ),
     ],
-    ids=["arabic", "hebrew", "hindi"],
+    ids=["arabic", "hebrew", "hindi", "korean"],
 )
 def test_scripts_without_capitals_split(text: str, units: list[str]) -> None:
-    # A sentence had to start with a capital: Arabic, Hebrew and Hindi text was one unit a paragraph.
+    # A sentence had to start with a capital: Arabic, Hebrew, Hindi and Korean text was one unit a paragraph (and a
+    # Korean word of one syllable before a stop, "돼.", read as an initial).
     assert _units(text) == units
 
 

@@ -40,11 +40,11 @@ _WRAPPED_LINE = 50  # characters a line has at least when it was wrapped (prose 
 
 # A sentence ends at terminal punctuation (plus closing quotes/brackets) followed by space and
 # something that can start a sentence: a capital, a digit, or a letter of a script without case
-# (Hebrew, Arabic, Devanagari, whose own stops "؟", "۔" and "।" end sentences too). A lower-case
-# continuation ("e.g. the") is not a break. Quantifiers are bounded and the word before the mark
-# is read by `_word_before`: an unbounded `\S*` or `[.!?]+` here makes a 200,000-character line of
-# one character quadratic.
-_CASELESS = "\u05d0-\u05ea\u0620-\u064a\u0671-\u06d3\u0904-\u0939"
+# (Hebrew, Arabic, Devanagari, whose own stops "؟", "۔" and "।" end sentences too; Korean, whose
+# Hangul syllables and jamo follow ". " as Latin letters do). A lower-case continuation ("e.g. the")
+# is not a break. Quantifiers are bounded and the word before the mark is read by `_word_before`:
+# an unbounded `\S*` or `[.!?]+` here makes a 200,000-character line of one character quadratic.
+_CASELESS = "\u05d0-\u05ea\u0620-\u064a\u0671-\u06d3\u0904-\u0939\u1100-\u11ff\u3131-\u318e\uac00-\ud7a3"
 _END = re.compile(
     r"(?P<punct>[.!?\u061F\u06D4\u0964]{1,4}|…)(?P<close>[\"'”’»)\]]{0,4})"
     rf"(?=\s+[\"'“‘«(\[]*[A-Z0-9\u00C0-\u00DE\u0391-\u03A9\u0410-\u042F{_CASELESS}])"
@@ -665,7 +665,8 @@ def _ends_sentence(word: str, label: str) -> bool:
     bare = word.lstrip("\"'“‘([").lower()
     if bare.rsplit("'", 1)[-1].rsplit("’", 1)[-1] in _ABBREVIATIONS or word in _CASED_ABBREVIATIONS:  # "l'art. 12"
         return False
-    if len(bare) == 1 and bare.isalpha():  # an initial: "J. R. Smith", "U.S."
+    # An initial: "J. R. Smith", "U.S.". A Hangul syllable is a word ("안 돼. 집에 가."), never one.
+    if len(bare) == 1 and bare.isalpha() and not "\uac00" <= bare <= "\ud7a3":
         return False
     # "1.", "1.1." or "IV." opening a unit labels it; the label and its text stay one unit.
     return _ENUMERATOR.match(label.lstrip("\"'“‘([")) is None

@@ -39,8 +39,9 @@ _PREFIXES = ("sub", "non")
 _HYPHENATED_PREFIX = re.compile(r"\b(" + "|".join(_PREFIXES) + r")[-‐‑](?=[^\W\d_]{4})")
 
 
-_CJK_RUN = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
-"""Han characters and kana: written without spaces, so a run of them is a phrase, not a word."""
+_CJK_RUN = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7a3]+")
+"""Han characters and kana, written without spaces, so that a run of them is a phrase, not a word; and Hangul
+syllables, whose words carry their particles and endings glued on ("서울은", "서울에서" are "서울" and a particle)."""
 
 
 def words(text: str) -> list[str]:
@@ -49,7 +50,9 @@ def words(text: str) -> list[str]:
     Chinese and Japanese are written without spaces: a run of Han characters or kana gives its overlapping
     pairs of characters ("备用钥匙" gives "备用", "用钥", "钥匙"), as search engines index such text, so that a
     question's words meet the document's; a lone character stays itself. Read whole, a run was one "word" as long
-    as the clause, and no question ever matched it.
+    as the clause, and no question ever matched it. Korean is indexed the same way: its words are spaced, but a
+    noun comes with a particle that changes with its role ("서울은", "서울에서", "서울의"), so whole words met
+    only where both wrote the same particle; in pairs, all three give "서울".
     """
     out = []
     cjk = _CJK_RUN.search(text) is not None  # once a text, not once a word: this runs for every unit indexed
