@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
+from collections.abc import Collection
 from typing import NoReturn
 
 from pydantic import ValidationError
@@ -180,7 +181,7 @@ class _Reader:
                 f"{self.max_steps}",
                 number,
             )
-        step, spot = _StepScanner(line, number).scan()
+        step, spot = _StepScanner(line, number).scan({step.var for step in self.steps})
         self.steps.append(step)
         self.spots.append(spot)
 
@@ -281,7 +282,8 @@ class _Scanner:
 class _StepScanner(_Scanner):
     """`[1.] var = ACTION(arg, ...) [: explanation | # comment]`."""
 
-    def scan(self) -> tuple[Step, Spot]:
+    def scan(self, results: Collection[str] = ()) -> tuple[Step, Spot]:
+        """The step on this line; `results`: the variables the steps before it set (as read: lower case)."""
         self.skip_numbering()
         var_col = self.col
         var = self.name()
@@ -323,8 +325,8 @@ class _StepScanner(_Scanner):
         if self.peek() != "(":
             if self.peek() == ".":
                 self.fail("attribute access is not allowed; a step calls one action: " + _EXAMPLE)
-            if self.peek() in ("", ":", "#") and (action == "CTX" or not action.isupper()):
-                # `b = a`, `b = CTX`: a copy of a result or of the document, not a call
+            if self.peek() in ("", ":", "#") and (action == "CTX" or not action.isupper() or action.lower() in results):
+                # `b = a`, `b = CTX`, `b = A` after `A = ...`: a copy of a result or of the document, not a call
                 self.fail(
                     f"{var} = {action} calls no action: a step is name = ACTION(arguments); pass {action} as an "
                     f"argument of the step that uses it",
