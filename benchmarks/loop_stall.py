@@ -2,7 +2,7 @@
 requests on that loop waits.
 
 Usage:
-    python benchmarks/loop_stall.py [FILE.jsonl] [--questions N] [--dense auto|on|off]
+    python benchmarks/loop_stall.py [FILE.jsonl] [--questions N] [--dense auto|on|off] [--server]
 
 With no file it reads the contracts (`leval_legal_contract_qa.jsonl`) from `../shared/data`. The first
 document is indexed beforehand (indexing runs in a worker thread and is not measured here). Then, on one
@@ -16,15 +16,21 @@ for the planned methods), in turn. One line per method and question:
     total   the question's wall time (ms)
 
 The first question of the run also pays one-time costs (the tokenizer's and the prompts' first load).
+
+With `--server` the fake model is a fake OpenAI-compatible server on 127.0.0.1 (`tests/fakeserver.py`, in a
+thread of this process), reached through pearl's HTTP client as a real server would be: what making the calls'
+clients and connections costs the loop is counted too.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from _common import SHARED_DATA, require
 from _shared import read_leval
@@ -38,6 +44,12 @@ PLAN = 's1 = FIND_X(CTX, "term and termination")\ns2 = ANSWER(CTX, "When does th
 
 def reply(request: CompletionRequest) -> str:
     return PLAN if (request.prompt or "").startswith("plan") else "It says so [S1]."
+
+
+def served_reply(request: dict[str, Any]) -> str:
+    """`reply`, for the fake server: a planning prompt is the one that ends asking for the plan."""
+    last = str(request["messages"][-1].get("content", ""))
+    return PLAN if last.rstrip().endswith("Plan:") else "It says so [S1]."
 
 
 async def measure(pearl: Pearl, document: Document, questions: list[str]) -> None:
@@ -76,14 +88,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("path", nargs="?", type=Path, default=SHARED_DATA / "leval_legal_contract_qa.jsonl")
     parser.add_argument("--questions", type=int, default=3, help="questions per method (default 3)")
     parser.add_argument("--dense", choices=("auto", "on", "off"), default="auto", help="Settings.dense")
+    parser.add_argument("--server", action="store_true", help="call a fake OpenAI-compatible server over HTTP")
     args = parser.parse_args(argv)
     first = read_leval(require(args.path), limit=1)[0]
     dense = {"on": True, "off": False}.get(args.dense, "auto")
-    pearl = Pearl(llm=FakeLLM(default=reply), settings=Settings(cache=False, dense=dense))
-    document = Document.from_text(first.text, name=args.path.stem)
-    pearl.index(document)
-    print(f"# {args.path.name}: document 0, {len(first.text):,} characters; dense {args.dense}")
-    asyncio.run(measure(pearl, document, first.questions[: args.questions]))
+    with contextlib.ExitStack() as stack:
+        if args.server:
+            sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+            from fakeserver import FakeOpenAIServer
+
+            server = stack.enter_context(FakeOpenAIServer())
+            server.set_default(served_reply)
+            settings = Settings(cache=False, dense=dense, base_url=server.base_url, model="fake", api_key="none")
+            pearl = Pearl(settings=settings)
+        else:
+            pearl = Pearl(llm=FakeLLM(default=reply), settings=Settings(cache=False, dense=dense))
+        document = Document.from_text(first.text, name=args.path.stem)
+        pearl.index(document)
+        model = "a fake server over HTTP" if args.server else "FakeLLM"
+        print(f"# {args.path.name}: document 0, {len(first.text):,} characters; dense {args.dense}; model {model}")
+        asyncio.run(measure(pearl, document, first.questions[: args.questions]))
     return 0
 
 

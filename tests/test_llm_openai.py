@@ -68,6 +68,30 @@ def test_async_matches_sync(fake_server: FakeOpenAIServer) -> None:
     assert asyncio.run(llm.acomplete(REQUEST)).text == llm.complete(REQUEST).text == "same"
 
 
+def test_the_tls_settings_are_made_once_not_for_each_calls_client(
+    fake_server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # httpx makes them (certifi's certificates loaded) for each client it is not given them: some 70 ms a call on
+    # the event loop, every call's client being new (one per event loop's call).
+    made: list[object] = []
+    default = httpx._transports.default.create_ssl_context
+
+    def counted(verify: object = True, *args: Any, **kwargs: Any) -> Any:
+        if verify is True:
+            made.append(verify)
+        return default(verify, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(httpx._transports.default, "create_ssl_context", counted)
+    fake_server.set_default("ok")
+    llm = make(fake_server)
+
+    async def three() -> list[Completion]:
+        return [await llm.acomplete(REQUEST) for _ in range(3)]
+
+    assert [c.text for c in asyncio.run(three())] == ["ok"] * 3
+    assert made == []
+
+
 @pytest.mark.parametrize(
     "fault",
     [
