@@ -405,14 +405,46 @@ def _unix_lines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _crlf_offsets(text: str) -> list[int]:
-    """Where `_unix_lines(text)` has a "\n" that `text` writes as "\r\n" (offsets into the former)."""
-    offsets: list[int] = []
-    at = text.find("\r\n")
-    while at >= 0:
-        offsets.append(at - len(offsets))  # each "\r\n" before it is one character shorter
-        at = text.find("\r\n", at + 2)
-    return offsets
+# A line end, and nroff's overstrikes as `man ls | cat` saves a manual page: a character struck over itself is bold
+# ("N\bN", "N\bN\bN"), over "_" underlined ("_\bf"), each one character of the page (two backspaces go back over a
+# character two columns wide).
+_LINE_END_OR_OVERSTRIKE = re.compile(r"\r\n?|[^\x08\r\n](?:\x08{1,2}[^\x08\r\n])+")
+
+
+def _struck(run: str) -> str:
+    """The one character an overstrike shows: the last struck but an underline's "_", as `less` reads it (`col -b`
+    keeps the last, which leaves "_" of "f\\b_", an underline written after its letter)."""
+    struck = run.replace("\x08", "")
+    return next((char for char in reversed(struck) if char != "_"), "_")
+
+
+def _as_text(text: str, overstrikes: bool = True) -> tuple[str, list[int], list[int]]:
+    """`text` with line ends as "\n" and (with `overstrikes`) each overstrike as the character it shows; where a
+    "\n" of it is "\r\n" in `text` (`DocumentPart.crlf`), and where `text` has characters it leaves out
+    (`DocumentPart.dropped`), as offsets into the text returned."""
+    if "\r" not in text and not (overstrikes and "\x08" in text):
+        return text, [], []
+    pieces: list[str] = []
+    crlf: list[int] = []
+    dropped: list[int] = []
+    done = length = 0
+    for match in _LINE_END_OR_OVERSTRIKE.finditer(text):
+        run = match.group()
+        if run[0] != "\r" and not overstrikes:
+            continue
+        pieces.append(text[done : match.start()])
+        length += match.start() - done
+        if run[0] == "\r":  # "\r\n", or "\r" alone (an old Mac's line end)
+            if run == "\r\n":
+                crlf.append(length)
+            pieces.append("\n")
+        else:
+            dropped += [length] * (len(run) - 1)  # all before the one character shown: a span takes the whole run
+            pieces.append(_struck(run))
+        length += 1
+        done = match.end()
+    pieces.append(text[done:])
+    return "".join(pieces), crlf, dropped
 
 
 # Byte-order marks, UTF-32's before UTF-16's (whose little-endian mark begins UTF-32's).
@@ -778,9 +810,10 @@ def _read_stream(path: Path, max_bytes: int) -> bytes:
     return data
 
 
-def _read_one(path: Path, max_bytes: int, notes: list[str]) -> tuple[str, list[int]]:
-    """The text of one file, line ends as "\n", and where a "\n" is "\r\n" in the file (`DocumentPart.crlf`);
-    what a reader should know of what it leaves out of the file (a PDF's pages without text) goes to `notes`."""
+def _read_one(path: Path, max_bytes: int, notes: list[str]) -> tuple[str, list[int], list[int]]:
+    """The text of one file, line ends as "\n", where a "\n" is "\r\n" in the file (`DocumentPart.crlf`), and
+    where the file has characters the text leaves out (`DocumentPart.dropped`: overstrikes); what a reader should
+    know of what it leaves out of the file (a PDF's pages without text) goes to `notes`."""
     suffix = path.suffix.lower()
     if str(path) == _STDIN_NAME or not path.is_file():
         data = _read_stream(path, max_bytes)
@@ -791,11 +824,12 @@ def _read_one(path: Path, max_bytes: int, notes: list[str]) -> tuple[str, list[i
         if size == 0:
             raise DocumentError(f"{path}: the file is empty")
         if suffix == ".pdf":
-            return _pdf_to_text(path, notes=notes), []
+            return _pdf_to_text(path, notes=notes), [], []
         data = path.read_bytes()
     if is_pdf(data) or suffix == ".pdf":
-        return _pdf_to_text(path, data, notes), []
+        return _pdf_to_text(path, data, notes), [], []
     crlf: list[int] = []  # offsets count in the text read, not in a message's or a page's raw bytes
+    dropped: list[int] = []
     if suffix == ".eml":
         text = _email_to_text(data, path)
     else:
@@ -805,12 +839,12 @@ def _read_one(path: Path, max_bytes: int, notes: list[str]) -> tuple[str, list[i
         )
         if suffix in (".html", ".htm") or looks_html:
             text = _html_to_text(text)
-        else:
-            crlf = _crlf_offsets(text)
+        else:  # source code is as written: a backspace in it is no overstrike
+            text, crlf, dropped = _as_text(text, overstrikes=not reads_as_code(path))
     text = _unix_lines(text)
     if not visible(text):  # white space, or zero-width characters alone
         raise DocumentError(f"{path}: has no text")
-    return text, crlf
+    return text, crlf, dropped
 
 
 def _expand(paths: Sequence[str | Path], other_kinds: list[str]) -> list[tuple[Path, bool]]:
@@ -993,7 +1027,7 @@ def load_document(paths: str | Path | Sequence[str | Path], max_bytes: int = DEF
     for path, in_folder in _expand(items, skipped):
         try:
             try:
-                text, crlf = _read_one(path, max_bytes, skipped)
+                text, crlf, dropped = _read_one(path, max_bytes, skipped)
             except PermissionError as exc:
                 raise DocumentError(f"{path}: permission denied") from exc
         except DocumentError as exc:
@@ -1010,7 +1044,8 @@ def load_document(paths: str | Path | Sequence[str | Path], max_bytes: int = DEF
             offset += len(_SEPARATOR)
         chunks.append(text)
         code = reads_as_code(path) or (text.startswith("#!") and path.suffix.lower() not in SUPPORTED_SUFFIXES)
-        parts.append(DocumentPart(name=str(path), start=offset, end=offset + len(text), crlf=crlf, code=code))
+        end = offset + len(text)
+        parts.append(DocumentPart(name=str(path), start=offset, end=end, crlf=crlf, dropped=dropped, code=code))
         offset += len(text)
     if not read:
         raise DocumentError(f"no file could be read: {'; '.join(skipped)}")

@@ -91,6 +91,8 @@ class DocumentPart(BaseModel):
 
     The document writes every line end as "\n"; `crlf` lists where (offsets from `start`) the
     file writes one as "\r\n", a character longer, so that offsets into the file can be given.
+    `dropped` does so for the other characters of the file the text leaves out: an overstrike of
+    a manual page saved by `man ls | cat` ("N\\bN", bold) is one character of the text.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -99,6 +101,11 @@ class DocumentPart(BaseModel):
     start: int
     end: int
     crlf: list[int] = Field(default_factory=list)
+    dropped: list[int] = Field(
+        default_factory=list,
+        description="where the file has a character the text leaves out: its offset from `start` in the text, once "
+        "for each such character before the text's character there (sorted)",
+    )
     code: bool = Field(
         default=False,
         description="the file is source code (`reads_as_code`): read line by line, its indentation kept",
@@ -106,7 +113,7 @@ class DocumentPart(BaseModel):
 
     def file_offset(self, offset: int) -> int:
         """Where character `offset` of this part (counted from `start`) is in the file's decoded text."""
-        return offset + bisect_left(self.crlf, offset)
+        return offset + bisect_left(self.crlf, offset) + bisect_left(self.dropped, offset)
 
 
 class Document(BaseModel):
@@ -165,9 +172,10 @@ class Citation(BaseModel):
     `start`/`end` are offsets into the document's text, where several files are joined into
     one (what spans and views of the whole document use); `file_start`/`file_end` are offsets
     into the text of the one file `source` names, which is what a reader opening that file
-    needs: characters of the file as decoded, its byte-order mark left out and a Windows line
-    end ("\r\n") two of them (for a UTF-8 file, `open(source, encoding="utf-8-sig",
-    newline="").read()[file_start:file_end]`); an HTML or PDF file's in its extracted text.
+    needs: characters of the file as decoded, its byte-order mark left out, a Windows line
+    end ("\r\n") two of them and a manual page's overstrike ("N\\bN") all of its (for a UTF-8
+    file, `open(source, encoding="utf-8-sig", newline="").read()[file_start:file_end]`); an
+    HTML or PDF file's in its extracted text.
     """
 
     sentence_id: int

@@ -466,6 +466,41 @@ def test_an_answer_cites_a_windows_text_file_where_its_words_are(tmp_path: Path)
         assert decoded[citation.file_start : citation.file_end].replace("\r\n", "\n") == citation.text
 
 
+def test_a_manual_page_saved_with_its_overstrikes_reads_as_col_b_shows_it(tmp_path: Path) -> None:
+    # `man ls | cat` bolds a character by striking it over itself and underlines it by striking it over "_": read as
+    # written, "N\bNA\bAM\bME\bE" was no "NAME" a question could match, nor "_\bf_\bi_\bl_\be" a "file".
+    def bold(word: str) -> str:
+        return "".join(f"{char}\b{char}" for char in word)
+
+    def underline(word: str) -> str:
+        return "".join(f"_\b{char}" for char in word)
+
+    plain = (
+        "NAME\n       ls - list directory contents\n\nSYNOPSIS\n       ls [OPTION]... [FILE]...\n\n"
+        "DESCRIPTION\n       List information about the FILEs.  Sort entries alphabetically.\n\n"
+        "       -a, --all\n              do not ignore entries starting with .\n"
+    )
+    struck = plain.replace("-a, --all", f"{bold('-a')}, {bold('--all')}")
+    for title in ("NAME", "SYNOPSIS", "DESCRIPTION"):
+        struck = struck.replace(f"{title}\n", f"{bold(title)}\n")
+    for argument in ("OPTION", "FILE"):
+        struck = struck.replace(f"[{argument}]", f"[{underline(argument)}]")
+    path = tmp_path / "ls.txt"
+    path.write_bytes(struck.replace("\n", "\r\n", 3).encode("utf-8"))  # a Windows line end or three too
+    assert load_document(path).text == plain
+    # A citation's offsets are the file's: its span takes every character of each overstrike.
+    decoded = _on_disk(path, "utf-8")
+    index = index_document(path, cache=False, ner=False)
+    citations = [index.citation(sid) for sid in range(index.sentence_count)]
+    assert citations[0].file_start == 0 and citations[-1].file_end == len(decoded.rstrip())
+    for citation in citations:
+        shown = re.sub(r".\x08", "", decoded[citation.file_start : citation.file_end]).replace("\r\n", "\n")
+        assert shown == citation.text
+    # Source code is read as written: a backspace in it is no overstrike.
+    (tmp_path / "tool.py").write_text('BOLD = "N\bN"\n', encoding="utf-8")
+    assert load_document(tmp_path / "tool.py").text == 'BOLD = "N\bN"\n'
+
+
 BAD_INPUTS: dict[str, tuple[str, bytes | None, str]] = {
     # id: (file name, content or None for "do not create", expected message)
     "missing": ("missing.txt", None, "no such file"),
