@@ -330,6 +330,22 @@ def test_a_sentence_said_again_under_each_heading_is_content_not_furniture() -> 
     assert len(header) == 4 and all(layout.flags[i] & SentenceFlag.BOILERPLATE for i in header)
 
 
+def test_a_form_feed_is_a_page_break_that_ends_its_paragraph() -> None:
+    # `pdftotext` ends each page with a form feed, which opens the next page's first line: "- 1 -\n\fHYDROLOGY ..." was
+    # one unit, neither a page number nor a running header, and wrapped prose ran on over the page break.
+    body = "The basin was measured at station {n} in the spring of\nthat year, and the levels were written down"
+    pages = [f"HYDROLOGY REPORT    Confidential\n\n{body.format(n=n)}\n\n- {n} -\n" for n in range(1, 5)]
+    text = "\f".join(pages)
+    index = index_document(text, cache=False, ner=False)
+    units = [index.sentence_text(i) for i in range(index.sentence_count)]
+    assert units.count("- 2 -") == 1 and units.count("HYDROLOGY REPORT    Confidential") == 4
+    furniture = [i for i, unit in enumerate(units) if unit.startswith(("- ", "HYDROLOGY"))]
+    assert len(furniture) == 8 and all(index.sent_flags[i] & SentenceFlag.BOILERPLATE for i in furniture)
+    # A page break inside a line, or a sentence, ends its paragraph all the same.
+    assert _units("It ran on to the next\fpage of the report.") == ["It ran on to the next", "page of the report."]
+    assert len(segment("One page.\n\fTwo page.").paragraphs) == 2
+
+
 def test_a_passage_copied_three_times_is_content_and_its_names_stay_on_the_sheet() -> None:
     # A draft and its revisions in one folder, or a text pasted three times: every short sentence was found three times
     # and read as page furniture, so the entity sheet kept 12 of the story's 71 names.

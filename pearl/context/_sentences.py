@@ -29,9 +29,10 @@ __all__ = ["DEFAULT_MAX_CHARS", "LONG_TAG", "Segmentation", "segment"]
 
 DEFAULT_MAX_CHARS = 900
 
-# Paragraphs: a blank line always separates them; a single newline does too unless the text
-# is hard-wrapped (see `_hard_wrapped`).
-_BLANK_LINE = re.compile(r"\n[ \t\f\v]*\n")
+# Paragraphs: a blank line always separates them, and so does a form feed, a page break (`pdftotext` ends each page
+# with one, which opens the next page's first line: "- 1 -\n\fREPORT 2023" was one unit, no page number nor header);
+# a single newline does too unless the text is hard-wrapped (see `_hard_wrapped`).
+_BLANK_LINE = re.compile(r"\n[ \t\f\v]*\n|\f")
 _NEWLINE = re.compile(r"\n")
 _LINE_BREAK_MARKUP = re.compile(r"\n|<br\s*/?>", re.IGNORECASE)
 _CONTINUED_LINE = re.compile(r"[ \t]{0,40}[a-z]")
@@ -365,7 +366,7 @@ def _hard_wrapped(text: str) -> bool:
 
 
 def _blocks(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
-    """`text[start:end]` cut at its blank lines."""
+    """`text[start:end]` cut at its blank lines and form feeds."""
     end = len(text) if end is None else end
     spans: list[tuple[int, int]] = []
     for match in _BLANK_LINE.finditer(text, start, end):
