@@ -492,6 +492,9 @@ def _decode(data: bytes, path: Path) -> str:
 # A page's own charset, as a browser finds it in its first bytes: <meta charset="...">, or
 # <meta http-equiv="Content-Type" content="text/html; charset=...">.
 _META_CHARSET = re.compile(rb"""<meta\s[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE)
+# Else the encoding of the XML declaration an XHTML page (an XML file) opens with: <?xml version="1.0"
+# encoding="ISO-8859-1"?>, which a browser follows where no meta names one.
+_XML_ENCODING = re.compile(rb"""\s*<\?xml\s[^<>]{0,200}?\bencoding\s*=\s*["']\s*([A-Za-z0-9._:-]+)""")
 # The legacy encodings web pages are saved in (the WHATWG Encoding Standard's, by Python's names); a label naming
 # another codec (utf-16, which a browser reads as UTF-8 in a page's own meta, or a Python-only one such as
 # unicode_escape) is not followed. Latin-1 and ASCII are read as windows-1252, which only adds characters.
@@ -507,8 +510,9 @@ _LABELS = {"windows-874": "cp874", "x-sjis": "shift_jis", "iso88591": "iso8859-1
 
 def _declared(data: bytes, path: Path) -> str:
     """Text that is not UTF-8, decoded as the charset a web page saved in a legacy encoding declares in its
-    first bytes, as a browser would; without one, or not decodable so, the error to convert it."""
-    found = _META_CHARSET.search(data[:4096])
+    first bytes (a meta's, else its XML declaration's), as a browser would; without one, or not decodable so, the
+    error to convert it."""
+    found = _META_CHARSET.search(data[:4096]) or _XML_ENCODING.match(data)
     label = found.group(1).decode("ascii").lower() if found else ""
     try:
         name = codecs.lookup(_LABELS.get(label, label)).name if label else ""
@@ -810,6 +814,14 @@ def _read_stream(path: Path, max_bytes: int) -> bytes:
     return data
 
 
+_HTML_SUFFIXES = (".html", ".htm", ".xhtml")
+# A page, whatever its name: a doctype or `<html>` first, after an XHTML page's XML declaration and comments. (A
+# comment ends at its first "-->": read lazily, "<!--a--><!--b-->" was one comment or two, and 30 of them 2**29 ways.)
+_HTML_PAGE = re.compile(
+    r"\s*(?:<\?xml\s[^<>]{0,200}>\s*)?(?:<!--(?:[^-]|-(?!->)){0,2000}-->\s*)*<(?:!doctype html|html)\b", re.I
+)
+
+
 def _read_one(path: Path, max_bytes: int, notes: list[str]) -> tuple[str, list[int], list[int]]:
     """The text of one file, line ends as "\n", where a "\n" is "\r\n" in the file (`DocumentPart.crlf`), and
     where the file has characters the text leaves out (`DocumentPart.dropped`: overstrikes); what a reader should
@@ -834,10 +846,8 @@ def _read_one(path: Path, max_bytes: int, notes: list[str]) -> tuple[str, list[i
         text = _email_to_text(data, path)
     else:
         text = _decode(data, path)
-        looks_html = not (suffix in (".txt", ".md") or reads_as_code(path)) and re.match(
-            r"\s*<(!doctype html|html)", text, re.I
-        )
-        if suffix in (".html", ".htm") or looks_html:
+        looks_html = not (suffix in (".txt", ".md") or reads_as_code(path)) and _HTML_PAGE.match(text)
+        if suffix in _HTML_SUFFIXES or looks_html:
             text = _html_to_text(text)
         else:  # source code is as written: a backspace in it is no overstrike
             text, crlf, dropped = _as_text(text, overstrikes=not reads_as_code(path))

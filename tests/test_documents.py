@@ -561,6 +561,24 @@ def test_a_saved_page_that_is_not_utf8_is_read_in_the_charset_it_declares(
     assert load_document(page).text.strip() == "Zoë"
 
 
+@pytest.mark.parametrize("name", ["page.html", "page.xhtml", "saved-page"])
+def test_an_xhtml_page_is_read_as_a_page_in_the_encoding_its_xml_declaration_names(tmp_path: Path, name: str) -> None:
+    # An XHTML page opens with an XML declaration, which names its encoding where no meta does: a Latin-1 page was
+    # refused as "cannot be decoded as UTF-8", and one named .xhtml (or with no suffix) was read as text, tags and all.
+    words = "Zoë owns the café in Köln."
+    page = tmp_path / name
+    xhtml = '<html xmlns="http://www.w3.org/1999/xhtml"><head><title>Menu</title></head>'
+    latin = f'<?xml version="1.0" encoding="ISO-8859-1"?>{xhtml}<body><p>{words}</p></body></html>'
+    page.write_bytes(latin.encode("latin-1"))
+    assert load_document(page).text == words
+    doctype = '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" "xhtml1-strict.dtd">'
+    utf8 = (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n{doctype}\n<!-- saved -->\n{xhtml}<body><h1>Menu</h1><p>{words}</p>'
+    )
+    page.write_text(f"{utf8}</body></html>\n", encoding="utf-8")
+    assert load_document(page).text.strip() == f"# Menu\n\n{words}"
+
+
 @pytest.mark.parametrize(
     "path", ["contract.pdf", "My Documents/report.TXT", "notes/", "C:\\docs\\a.md", "tool_typo.py", "Makefile"]
 )
