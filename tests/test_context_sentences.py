@@ -782,6 +782,27 @@ def test_each_row_of_a_markdown_table_is_a_unit_also_in_wrapped_text() -> None:
     assert "The table lists\ncities, wrapped." in units  # the prose around it is still read as wrapped
 
 
+def test_a_markdown_tables_delimiter_row_is_no_unit_nor_shown() -> None:
+    # The "|---|---|" under a header row says it is one: no words, yet it was a unit of its own, shown as evidence.
+    text = (
+        "The options.\n\n| Option | Default |\n| :--- | ---: |\n| --fast | off |\n\n"
+        "Option | Default\n-------|--------\n--dir | ~/.widget\n\n|---|---|\n\nThat is all."
+    )
+    seg = segment(text)
+    units = [text[s:e] for s, e in seg.sentences]
+    assert units == [
+        "The options.",
+        "| Option | Default |",
+        "| --fast | off |",
+        "Option | Default",
+        "--dir | ~/.widget",
+        "That is all.",
+    ]
+    assert sorted(set(seg.sentence_paragraph)) == list(range(len(seg.paragraphs)))  # a delimiter alone: no paragraph
+    index = index_document(text, cache=False, ner=False)
+    assert "-|-" not in compress(index, "Which option is off by default?", 1000).text
+
+
 def test_a_name_in_camel_case_is_also_searched_by_its_words() -> None:
     assert {"transfer", "list"} <= set(terms("They cannot be listed in transferList."))
     assert {"json", "decod", "error"} <= set(terms("It raises JSONDecodeError."))

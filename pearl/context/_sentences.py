@@ -61,6 +61,11 @@ _ITEM_START = re.compile(
 # A line that is a row of a Markdown or text table ("| Name | City |") is a unit of its own, also where single
 # newlines are line wrapping.
 _TABLE_ROW_START = re.compile(r"\n(?=[ \t]*\|)")
+# The row under a Markdown table's header that says it is one ("|---|:--:|", "---|---"): no words, so no unit, not
+# shown to a model (between two units it was one of its own). Each cell a run of hyphens, colons at its ends.
+_DELIMITER_CELLS = r"[ \t]*(?:\|[ \t]*)?:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*(?:\|[ \t]*)?"
+_DELIMITER_ROW = re.compile(_DELIMITER_CELLS)
+_DELIMITER_LINE = re.compile(rf"^(?=[^\n|]*\|){_DELIMITER_CELLS}$", re.MULTILINE)
 # Block-level markup left in plain text: a unit ends before an opening tag and after a closing one.
 # Table cells stay with their row: "<Tr> <Th> Born </Th> <Td> 12 February 1809 </Td> </Tr>" is one unit.
 _BLOCK_TAG = re.compile(
@@ -202,7 +207,8 @@ def segment(
                     units = _sentences(text, start, end, max_chars, markup)
                     if max_tokens is not None and count is not None:
                         units = _cap_tokens(text, units, max_tokens, count, markup)
-                    _add_paragraph(result, start, end, units)
+                    if units:  # none: a table's delimiter row alone
+                        _add_paragraph(result, start, end, units)
         position = stop
     return result
 
@@ -473,7 +479,7 @@ def _sentences(text: str, start: int, end: int, max_chars: int, markup: bool) ->
     for cut in [*cuts, end]:
         s, e = _trim(text, previous, cut)
         previous = cut
-        if s >= e:
+        if s >= e or (text.find("|", s, e) >= 0 and _DELIMITER_ROW.fullmatch(text, s, e)):
             continue
         if _Shown(text, s, e, markup).length(s, e) > max_chars:
             pieces = _split_long(text, s, e, max_chars, markup)
@@ -538,6 +544,7 @@ def _boundaries(text: str, start: int, end: int, markup: bool = False) -> list[i
     if "\n" in text[start:end]:
         cuts.extend(m.start() for m in _ITEM_START.finditer(text, start, end))
         cuts.extend(m.start() for m in _TABLE_ROW_START.finditer(text, start, end))
+        cuts.extend(edge for m in _DELIMITER_LINE.finditer(text, start, end) for edge in m.span())
     if any("\u3000" <= ch <= "\u9fff" for ch in text[start : min(end, start + 200)]):
         cuts.extend(m.end() for m in _CJK_END.finditer(text, start, end))
     if "<" in text[start:end]:
