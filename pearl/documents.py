@@ -46,7 +46,7 @@ DocumentSource = Document | str | Path | Sequence[str | Path]
 """What pearl accepts as a document: a `Document`, a path, several paths, or the text itself."""
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".rst", ".text", ".html", ".htm", ".pdf", ".eml")
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".rst", ".text", ".html", ".htm", ".xhtml", ".pdf", ".eml")
 CODE_SUFFIXES = frozenset(
     """.py .pyi .pyw .js .mjs .cjs .jsx .ts .tsx .mts .cts .java .kt .kts .scala .groovy .gradle .go .rs .c .h .cc
     .cpp .cxx .hpp .hh .hxx .cs .fs .m .mm .swift .rb .php .pl .pm .lua .r .jl .dart .hs .ml .mli .ex .exs .erl .clj

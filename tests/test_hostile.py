@@ -28,6 +28,7 @@ from pearl import Pearl, load_settings
 from pearl._replies import MAX_INT_DIGITS, load_json_reply
 from pearl.cli import app
 from pearl.config import masked_url
+from pearl.context._markup import is_page
 from pearl.documents import load_document
 from pearl.errors import (
     ConfigError,
@@ -521,6 +522,15 @@ def test_an_error_page_built_to_hurt_the_one_line_summary_is_read_at_once(
     started = time.perf_counter()
     with pytest.raises(LLMRequestError, match="rejected the request"):
         openai(fake_server).complete(REQUEST)
+    assert time.perf_counter() - started < 1.5
+
+
+def test_a_run_of_comments_before_no_page_is_read_at_once() -> None:
+    # A lazy comment in the saved-page pattern could end at any later "-->": 24 comments opening a text that is
+    # no page took ~5 s to be told so, each one more twice as long.
+    text = "<!--a-->" * 24 + "<p>Not a page: no doctype, no <html>.</p>"
+    started = time.perf_counter()
+    assert not is_page(text) and is_page("<!--a-->" * 24 + "<!DOCTYPE html><p>A page.</p>")
     assert time.perf_counter() - started < 1.5
 
 
