@@ -46,13 +46,13 @@ if TYPE_CHECKING:
         ServerError,
         UnansweredError,
     )
-    from pearl.execution import execute_plan
+    from pearl.execution import StepOutcome, execute_plan
     from pearl.llm import LLM, Completion, CompletionRequest, EmbeddedLLM, FakeLLM, OpenAICompatibleLLM, make_llm
     from pearl.models import Answer, Citation, Document, DocumentPart, Message, Trace, TraceEvent, Usage
-    from pearl.planning import DemoStore, Plan, PlanResult, Step, generate_plan, load_demos, parse_plan
+    from pearl.planning import Demo, DemoStore, Plan, PlanResult, Step, generate_plan, load_demos, parse_plan
     from pearl.protocols import Progress, StageProgress, StepContext
     from pearl.questions import Question
-    from pearl.trace import render_trace
+    from pearl.trace import Recorder, render_trace
 
 from pearl._version import __version__ as __version__  # re-exported: pearl.__version__
 
@@ -70,6 +70,7 @@ __all__ = [
     "ContextError",
     "ContextOverflowError",
     "DatasetError",
+    "Demo",
     "DemoStore",
     "Document",
     "DocumentError",
@@ -99,6 +100,7 @@ __all__ = [
     "Question",
     "QuestionError",
     "RateLimitError",
+    "Recorder",
     "ReplyFormatError",
     "RetryableError",
     "RunBusyError",
@@ -108,6 +110,7 @@ __all__ = [
     "StageProgress",
     "Step",
     "StepContext",
+    "StepOutcome",
     "Trace",
     "TraceEvent",
     "UnansweredError",

@@ -401,7 +401,7 @@ def _part_text(part: Any) -> str:
 
 
 def _unix_lines(text: str) -> str:
-    """`text` with Windows and old Mac line ends as "\n"."""
+    """`text` with Windows and old Mac line ends as "\\n"."""
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -419,8 +419,8 @@ def _struck(run: str) -> str:
 
 
 def _as_text(text: str, overstrikes: bool = True) -> tuple[str, list[int], list[int]]:
-    """`text` with line ends as "\n" and (with `overstrikes`) each overstrike as the character it shows; where a
-    "\n" of it is "\r\n" in `text` (`DocumentPart.crlf`), and where `text` has characters it leaves out
+    """`text` with line ends as "\\n" and (with `overstrikes`) each overstrike as the character it shows; where a
+    "\\n" of it is "\\r\\n" in `text` (`DocumentPart.crlf`), and where `text` has characters it leaves out
     (`DocumentPart.dropped`), as offsets into the text returned."""
     if "\r" not in text and not (overstrikes and "\x08" in text):
         return text, [], []
@@ -823,7 +823,7 @@ _HTML_PAGE = re.compile(
 
 
 def _read_one(path: Path, max_bytes: int, notes: list[str]) -> tuple[str, list[int], list[int]]:
-    """The text of one file, line ends as "\n", where a "\n" is "\r\n" in the file (`DocumentPart.crlf`), and
+    """The text of one file, line ends as "\\n", where a "\\n" is "\\r\\n" in the file (`DocumentPart.crlf`), and
     where the file has characters the text leaves out (`DocumentPart.dropped`: overstrikes); what a reader should
     know of what it leaves out of the file (a PDF's pages without text) goes to `notes`."""
     suffix = path.suffix.lower()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from bisect import bisect_left
+from collections.abc import Iterator
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -89,8 +90,8 @@ class Completion(BaseModel):
 class DocumentPart(BaseModel):
     """One source file inside a document: `text[start:end]` came from `name`.
 
-    The document writes every line end as "\n"; `crlf` lists where (offsets from `start`) the
-    file writes one as "\r\n", a character longer, so that offsets into the file can be given.
+    The document writes every line end as "\\n"; `crlf` lists where (offsets from `start`) the
+    file writes one as "\\r\\n", a character longer, so that offsets into the file can be given.
     `dropped` does so for the other characters of the file the text leaves out: an overstrike of
     a manual page saved by `man ls | cat` ("N\\bN", bold) is one character of the text.
     """
@@ -173,7 +174,7 @@ class Citation(BaseModel):
     one (what spans and views of the whole document use); `file_start`/`file_end` are offsets
     into the text of the one file `source` names, which is what a reader opening that file
     needs: characters of the file as decoded, its byte-order mark left out, a Windows line
-    end ("\r\n") two of them and a manual page's overstrike ("N\\bN") all of its (for a UTF-8
+    end ("\\r\\n") two of them and a manual page's overstrike ("N\\bN") as many as it has (for a UTF-8
     file, `open(source, encoding="utf-8-sig", newline="").read()[file_start:file_end]`); an
     HTML or PDF file's in its extracted text.
     """
@@ -304,6 +305,19 @@ class TraceDocument(BaseModel):
     )
 
 
+class _Shown(str):
+    """Text a model's repr shows as it is, not quoted."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def _events_said(events: list[TraceEvent]) -> str:
+    """`events` in a line: "<4 events: plan, step s1 = FIND_X, step s2 = ANSWER, answer>"."""
+    stages = ", ".join(event.stage for event in events[:12]) + (", ..." if len(events) > 12 else "")
+    return f"<{len(events)} event{'' if len(events) == 1 else 's'}{': ' if events else ''}{stages}>"
+
+
 class Trace(BaseModel):
     """Everything one question did, in order; `document` and `answer` say what it was about and what came out."""
 
@@ -314,6 +328,12 @@ class Trace(BaseModel):
     events: list[TraceEvent] = Field(default_factory=list)
     document: TraceDocument | None = None
     answer: Answer | None = Field(default=None, description="the final answer, its own `trace` left empty")
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        # Its events hold every prompt whole: printed so, an answer (which carries its trace) was tens of thousands
+        # of characters of prompts, the answer lost in them. The events are named by their stages instead.
+        for name, value in super().__repr_args__():
+            yield name, _Shown(_events_said(self.events)) if name == "events" else value
 
     def usage(self) -> Usage:
         """Total cost of the LLM calls in the trace."""

@@ -30,6 +30,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "ContextError",
         "ContextOverflowError",
         "DatasetError",
+        "Demo",
         "DemoStore",
         "Document",
         "DocumentError",
@@ -59,6 +60,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "Question",
         "QuestionError",
         "RateLimitError",
+        "Recorder",
         "ReplyFormatError",
         "RetryableError",
         "RunBusyError",
@@ -68,6 +70,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "StageProgress",
         "Step",
         "StepContext",
+        "StepOutcome",
         "Trace",
         "TraceEvent",
         "UnansweredError",
@@ -484,7 +487,10 @@ def test_code_built_on_pearl_is_type_checked_against_its_types(tmp_path: Path) -
         "pearl = Pearl(llm=FakeLLM(['B']), settings=load_settings(cache=False))\n"
         "answer = pearl.ask('Mira runs the ferry.', 'Who runs the ferry?', method='rag')\n"
         "text: str = answer.answer\n"
-        "count: int = answer.answer\n",
+        "count: int = answer.answer\n"
+        # A listener for each stage, as a user writes one: the protocol's defaults refused it.
+        "def told(stage: str, done: int, total: int) -> None: ...\n"
+        "Pearl(llm=FakeLLM(['B']), on_stage=told)\n",
         encoding="utf-8",
     )
     run = subprocess.run(
@@ -496,3 +502,30 @@ def test_code_built_on_pearl_is_type_checked_against_its_types(tmp_path: Path) -
     )
     errors = run.stdout.strip().splitlines()
     assert len(errors) == 1 and "user.py:5: error: Incompatible types in assignment" in errors[0], run.stdout
+
+
+def test_public_docstrings_say_escapes_as_escapes() -> None:
+    # `help(pearl.Citation)` printed a real line break where its docstring meant the characters "\r\n".
+    import inspect
+    import re
+
+    for name in pearl.__all__:
+        value = getattr(pearl, name)
+        members = [value, *vars(value).values()] if inspect.isclass(value) else [value]
+        for member in members:
+            doc = member.__doc__ if inspect.isclass(member) or inspect.isroutine(member) else None
+            if isinstance(doc, str):
+                assert not re.search(r'[\r\x08]|"\n"', doc), f"{name}: {member!r}"
+
+
+def test_an_answer_prints_its_traces_events_by_their_stages_not_every_prompt() -> None:
+    # An answer carries its trace, whose events hold every prompt whole: printed, it was 65,000 characters for a
+    # 16,000-character story, the answer lost in them.
+    story = " ".join(f"Mira ferried {n} passengers across the strait on day {n}." for n in range(400))
+    llm = pearl.FakeLLM(default="She ferried them [S1].")
+    answer = pearl.Pearl(llm=llm, settings=pearl.Settings(cache=False)).ask(
+        story, "Who ran the ferry?", method="direct"
+    )
+    shown = repr(answer)
+    assert "events=<2 events: answer, document>" in shown and story[:200] not in shown, shown[:2000]
+    assert len(shown) < 3000 and str(answer).count("She ferried them [S1].") >= 1
