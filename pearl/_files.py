@@ -21,6 +21,7 @@ from pearl._replies import read_json as read_json_text
 from pearl.errors import ConfigError
 
 __all__ = [
+    "PAGE_PREAMBLE",
     "FolderLock",
     "atomic_write_bytes",
     "atomic_write_text",
@@ -55,6 +56,12 @@ def read_bytes(path: Path, what: str, error: type[Exception] = ConfigError, *, m
         raise error(f"{what} {path} is a folder, not a file; name a file in it") from None
     except OSError as exc:
         raise error(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+
+
+PAGE_PREAMBLE = r"(?:<\?xml[^<>]{0,200}>\s*)*(?:<!--(?:[^-]|-(?!->)){0,2000}-->\s*)*"
+"""A pattern for what may open a saved web page before its doctype or `<html>`: an XHTML page's XML declaration
+(and processing instructions), then comments, each to its first "-->". (Read lazily, a comment could end at any
+later "-->": "<!--a--><!--b-->" was one comment or two, and a run of 30 before text that is no page 2**29 ways.)"""
 
 
 def is_pdf(data: bytes) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Iterable
 from typing import Annotated
 
 from pydantic import BeforeValidator, ValidationError
@@ -18,6 +19,7 @@ __all__ = [
     "STOP_WORDS",
     "WritableStr",
     "attribute_value",
+    "consecutive_runs",
     "counted",
     "neutralise_fence",
     "neutralise_file_lines",
@@ -35,6 +37,17 @@ def visible(text: str) -> bool:
     """Whether `text` shows anything: a character that is neither white space nor a format character
     (a zero-width space, a joiner, a direction mark). A question, or a document, made of those alone says nothing."""
     return any(not char.isspace() and unicodedata.category(char) != "Cf" for char in text)
+
+
+def consecutive_runs(numbers: Iterable[int]) -> list[list[int]]:
+    """`numbers` (sorted) in runs of consecutive ones: [2, 3, 5, 7, 8] gives [[2, 3], [5], [7, 8]]."""
+    runs: list[list[int]] = []
+    for number in numbers:
+        if runs and runs[-1][-1] == number - 1:
+            runs[-1].append(number)
+        else:
+            runs.append([number])
+    return runs
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")

@@ -22,8 +22,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from pearl._files import is_pdf, looks_binary
-from pearl._text import counted, visible
+from pearl._files import PAGE_PREAMBLE, is_pdf, looks_binary
+from pearl._text import consecutive_runs, counted, visible
 from pearl.errors import ConfigError, DocumentError, DocumentTooLargeError
 from pearl.models import Document, DocumentPart
 
@@ -588,7 +588,8 @@ def _pdf_to_text(path: Path, data: bytes | None = None, notes: list[str] | None 
     blank = [n for n, page in enumerate(pages, 1) if not visible(page)]
     if blank and notes is not None:
         notes.append(
-            f"{path}: {_numbers('page', blank)} of {len(pages)} show no text (scanned, or pictures alone?); "
+            f"{path}: {_numbers('page', blank)} of {len(pages)} {'shows' if len(blank) == 1 else 'show'} no text "
+            "(scanned, or pictures alone?); "
             "to read scanned pages, run OCR on the PDF first (e.g. ocrmypdf)"
         )
     return text
@@ -598,12 +599,13 @@ _LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\uf
 
 
 def _undoubled(page: str) -> str:
-    """`page` with each line that is one text of several words twice over, with nothing between, written once:
-    a PDF draws a heading twice, a little apart, to make it look bold ("Fake Bold HeadingFake Bold Heading")."""
+    """`page` with each line that is one text twice over, with nothing between, written once: a PDF draws a heading
+    twice, a little apart, to make it look bold ("Fake Bold HeadingFake Bold Heading", "SUMMARYSUMMARY"). A word
+    under six letters, twice ("murmur", "couscous"), is a word."""
 
     def once(line: str) -> str:
         half = len(line) // 2
-        doubled = len(line) % 2 == 0 and line[:half] == line[half:] and " " in line[:half].strip()
+        doubled = len(line) % 2 == 0 and line[:half] == line[half:] and (" " in line[:half].strip() or half >= 6)
         return line[:half] if doubled else line
 
     return "\n".join(once(line) for line in page.split("\n"))
@@ -611,13 +613,7 @@ def _undoubled(page: str) -> str:
 
 def _numbers(noun: str, numbers: list[int]) -> str:
     """`numbers` (sorted) in runs: "page 3", "pages 2-4 and 9"."""
-    runs: list[list[int]] = []
-    for n in numbers:
-        if runs and n == runs[-1][-1] + 1:
-            runs[-1].append(n)
-        else:
-            runs.append([n])
-    said = [str(run[0]) if len(run) == 1 else f"{run[0]}-{run[-1]}" for run in runs]
+    said = [str(run[0]) if len(run) == 1 else f"{run[0]}-{run[-1]}" for run in consecutive_runs(numbers)]
     listed = said[0] if len(said) == 1 else f"{', '.join(said[:-1])} and {said[-1]}"
     return f"{noun}{'' if len(numbers) == 1 else 's'} {listed}"
 
@@ -815,11 +811,8 @@ def _read_stream(path: Path, max_bytes: int) -> bytes:
 
 
 _HTML_SUFFIXES = (".html", ".htm", ".xhtml")
-# A page, whatever its name: a doctype or `<html>` first, after an XHTML page's XML declaration and comments. (A
-# comment ends at its first "-->": read lazily, "<!--a--><!--b-->" was one comment or two, and 30 of them 2**29 ways.)
-_HTML_PAGE = re.compile(
-    r"\s*(?:<\?xml\s[^<>]{0,200}>\s*)?(?:<!--(?:[^-]|-(?!->)){0,2000}-->\s*)*<(?:!doctype html|html)\b", re.I
-)
+# A page, whatever its name: a doctype or `<html>` first, after an XHTML page's XML declaration and comments.
+_HTML_PAGE = re.compile(rf"\s*{PAGE_PREAMBLE}<(?:!doctype html|html)\b", re.I)
 
 
 def _read_one(path: Path, max_bytes: int, notes: list[str]) -> tuple[str, list[int], list[int]]:
@@ -850,11 +843,17 @@ def _read_one(path: Path, max_bytes: int, notes: list[str]) -> tuple[str, list[i
         if suffix in _HTML_SUFFIXES or looks_html:
             text = _html_to_text(text)
         else:  # source code is as written: a backspace in it is no overstrike
-            text, crlf, dropped = _as_text(text, overstrikes=not reads_as_code(path))
+            text, crlf, dropped = _as_text(text, overstrikes=not _is_code(path, text))
     text = _unix_lines(text)
     if not visible(text):  # white space, or zero-width characters alone
         raise DocumentError(f"{path}: has no text")
     return text, crlf, dropped
+
+
+def _is_code(path: Path, text: str) -> bool:
+    """Whether the file at `path`, which reads as `text`, is source code (`DocumentPart.code`): by its name, or a
+    script of another name that opens with `#!`."""
+    return reads_as_code(path) or (text.startswith("#!") and path.suffix.lower() not in SUPPORTED_SUFFIXES)
 
 
 def _expand(paths: Sequence[str | Path], other_kinds: list[str]) -> list[tuple[Path, bool]]:
@@ -1053,7 +1052,7 @@ def load_document(paths: str | Path | Sequence[str | Path], max_bytes: int = DEF
             chunks.append(_SEPARATOR)
             offset += len(_SEPARATOR)
         chunks.append(text)
-        code = reads_as_code(path) or (text.startswith("#!") and path.suffix.lower() not in SUPPORTED_SUFFIXES)
+        code = _is_code(path, text)
         end = offset + len(text)
         parts.append(DocumentPart(name=str(path), start=offset, end=end, crlf=crlf, dropped=dropped, code=code))
         offset += len(text)

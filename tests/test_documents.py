@@ -499,6 +499,8 @@ def test_a_manual_page_saved_with_its_overstrikes_reads_as_col_b_shows_it(tmp_pa
     # Source code is read as written: a backspace in it is no overstrike.
     (tmp_path / "tool.py").write_text('BOLD = "N\bN"\n', encoding="utf-8")
     assert load_document(tmp_path / "tool.py").text == 'BOLD = "N\bN"\n'
+    (tmp_path / "tool").write_text('#!/bin/sh\nprintf "N\bN"\n', encoding="utf-8")  # a script named by its #!
+    assert load_document(tmp_path / "tool").text == '#!/bin/sh\nprintf "N\bN"\n'
 
 
 BAD_INPUTS: dict[str, tuple[str, bytes | None, str]] = {
@@ -752,9 +754,12 @@ def test_pdf_paragraph_running_over_a_page_break_is_joined_and_the_furniture_set
 def test_a_pdfs_ligatures_are_letters_and_a_line_drawn_twice_to_look_bold_is_one_line(tmp_path: Path) -> None:
     # Typeset PDFs draw "fi" as one glyph, which pypdf reads as U+FB01: no search for "financial" found
     # "\ufb01nancial". A heading drawn twice, a little apart, read as "HeadingHeading".
-    lines = ["The \x80nancial o\x81cer signed the \x82oor plan.", "Fake Bold Heading"]
+    lines = ["The \x80nancial o\x81cer signed the \x82oor plan.", "Fake Bold Heading", "SUMMARY"]
     (tmp_path / "l.pdf").write_bytes(_pdf_pages([lines], drawn="({line}) Tj 0.4 0 Td ({line}) Tj -0.4 -14 Td"))
-    assert load_document(tmp_path / "l.pdf").text == "The financial officer signed the floor plan.\nFake Bold Heading"
+    text = load_document(tmp_path / "l.pdf").text
+    assert text == "The financial officer signed the floor plan.\nFake Bold Heading\nSUMMARY"
+    (tmp_path / "w.pdf").write_bytes(_pdf_pages([["Tom cooked couscous.", "couscous"]]))  # a word, twice: kept
+    assert load_document(tmp_path / "w.pdf").text == "Tom cooked couscous.\ncouscous"
 
 
 def test_a_pdfs_pages_without_text_are_named_in_the_documents_notes(tmp_path: Path) -> None:
@@ -769,6 +774,8 @@ def test_a_pdfs_pages_without_text_are_named_in_the_documents_notes(tmp_path: Pa
     ]
     (tmp_path / "full.pdf").write_bytes(_pdf_pages([["One."], ["Two."]]))
     assert load_document(tmp_path / "full.pdf").left_out == []
+    (tmp_path / "one.pdf").write_bytes(_pdf_pages([["One."], []]))
+    assert "page 2 of 2 shows no text" in load_document(tmp_path / "one.pdf").left_out[0]
 
 
 def test_pdf_rows_alike_but_for_their_digits_stay_in_order_at_a_page_break() -> None:
@@ -781,10 +788,20 @@ def test_pdf_rows_alike_but_for_their_digits_stay_in_order_at_a_page_break() -> 
     pages = [
         "\n".join(["Account statement - Musterbank AG", *rows[n * 10 : n * 10 + 10], f"Page {n + 1}"]) for n in range(3)
     ]
-    lines = [line for line in _pdf_paragraphs(pages).split("\n") if line]
+    text = _pdf_paragraphs(pages)
+    lines = [line for line in text.split("\n") if line]
     assert [line for line in lines if line in rows] == rows
-    # The header and the page numbers are still furniture, set apart from the rows.
-    assert lines.count("Account statement - Musterbank AG") == 3 and {"Page 1", "Page 2", "Page 3"} <= set(lines)
+    # The header and the page numbers are still furniture: the rows run on over them, which follow the rows.
+    assert "\n".join(rows) in text
+    paragraphs = text.split("\n\n")
+    assert paragraphs.count("Account statement - Musterbank AG") == 3 and {"Page 1", "Page 2", "Page 3"} <= set(
+        paragraphs
+    )
+    # A running header the body quotes once is furniture still: it is at the pages' edges more often.
+    quoted = [page.replace(rows[5], "Account statement - Musterbank AG") for page in pages]
+    paragraphs = _pdf_paragraphs(quoted).split("\n\n")
+    header = "Account statement - Musterbank AG"
+    assert paragraphs[-5:] == ["Page 1", header, "Page 2", header, "Page 3"], paragraphs
 
 
 def test_a_folder_leaves_out_hidden_files_and_says_which_files_it_could_not_read(tmp_path: Path) -> None:

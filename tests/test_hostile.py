@@ -525,12 +525,14 @@ def test_an_error_page_built_to_hurt_the_one_line_summary_is_read_at_once(
     assert time.perf_counter() - started < 1.5
 
 
-def test_a_run_of_comments_before_no_page_is_read_at_once() -> None:
-    # A lazy comment in the saved-page pattern could end at any later "-->": 24 comments opening a text that is
-    # no page took ~5 s to be told so, each one more twice as long.
+def test_a_run_of_comments_before_no_page_is_read_at_once(tmp_path: Path) -> None:
+    # A lazy comment in the saved-page patterns could end at any later "-->": 24 comments opening a text that is
+    # no page took ~5 s to be told so, each one more twice as long (to index it, and to read a file of no suffix).
     text = "<!--a-->" * 24 + "<p>Not a page: no doctype, no <html>.</p>"
+    (tmp_path / "notes").write_text(text, encoding="utf-8")
     started = time.perf_counter()
     assert not is_page(text) and is_page("<!--a-->" * 24 + "<!DOCTYPE html><p>A page.</p>")
+    assert load_document(tmp_path / "notes").text == text  # no page: read as text
     assert time.perf_counter() - started < 1.5
 
 

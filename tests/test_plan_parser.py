@@ -460,6 +460,8 @@ INVALID = [
     ('a = FIND_X(CTX, "x")\nb = a : a copy', 2, 5, ["b = a calls no action"]),
     # A result named in capitals is still a result: "expected '(' after the action name A" said it was an action.
     ('A = FIND_X(CTX, "x")\nb = A : a copy', 2, 5, ["b = A calls no action", "pass A as an argument"]),
+    # ...but a result named as an action is the action, its "(" forgotten.
+    ('find_x = FIND_X(CTX, "x")\nb = FIND_X', 2, 11, ["expected '(' after the action name FIND_X"]),
     ('a := FIND_X(CTX, "x")', 1, 3, ["expected \"=\" after the variable name a, found ':'"]),
     ('New actions:\n- CTX(X) : the text\n\na = CTX("x")', 2, 3, ["CTX names the document in a plan, not an action"]),
     ("a = FOO(CTX, CTX)", 1, 5, ["as - FOO(CTX, X) : what it does"]),

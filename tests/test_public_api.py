@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -506,9 +508,6 @@ def test_code_built_on_pearl_is_type_checked_against_its_types(tmp_path: Path) -
 
 def test_public_docstrings_say_escapes_as_escapes() -> None:
     # `help(pearl.Citation)` printed a real line break where its docstring meant the characters "\r\n".
-    import inspect
-    import re
-
     for name in pearl.__all__:
         value = getattr(pearl, name)
         members = [value, *vars(value).values()] if inspect.isclass(value) else [value]

@@ -276,7 +276,7 @@ def echo(message: str = "", *, err: bool = False, nl: bool = True) -> None:
 
 
 def echo_left_out(document: Document) -> None:
-    """Say on stderr which files of a folder `document` could not read (`Document.left_out`)."""
+    """Say on stderr what `document` leaves out (`Document.left_out`): files it could not read, pages without text."""
     for note in left_out_notes(document):
         echo(f"note: {note}", err=True)
 

@@ -39,6 +39,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
+from pearl._files import PAGE_PREAMBLE
 from pearl.context._models import DocumentIndex, SentenceFlag
 from pearl.context._sentences import LONG_TAG
 
@@ -157,13 +158,8 @@ def _join_broken_words(text: str, compounds: frozenset[str]) -> str:
 _BLANKS = re.compile(r"[ \t\r\f\v]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 # Text that opens as a saved page: a doctype or `<html>` first (after a byte-order mark, an XML
-# declaration, comments). A page named in prose ("put a <link> in the <head>") is no page. A comment ends
-# at its first "-->": read lazily, "<!--a--><!--b-->" was one comment or two, and a run of 30 of them
-# before no page 2**29 ways.
-_PAGE = re.compile(
-    r"[\s\ufeff]*(?:<\?xml[^<>]{0,200}>\s*)?(?:<!--(?:[^-]|-(?!->)){0,2000}-->\s*)*<(?:!doctype|html|head)\b",
-    re.IGNORECASE,
-)
+# declaration, comments). A page named in prose ("put a <link> in the <head>") is no page.
+_PAGE = re.compile(rf"[\s\ufeff]*{PAGE_PREAMBLE}<(?:!doctype|html|head)\b", re.IGNORECASE)
 # Elements whose content a browser does not show as text: a page saved with its markup carries
 # its scripts, style sheets, drawings and comments, whose words match questions and read as names.
 _HIDDEN_NAMES = ("script", "style", "svg", "noscript", "template")

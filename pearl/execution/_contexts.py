@@ -35,7 +35,7 @@ from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-from pearl._text import neutralise_fence
+from pearl._text import consecutive_runs, neutralise_fence
 from pearl.config import DEFAULT_STEP_SHARE
 from pearl.context import (
     DocumentIndex,
@@ -390,12 +390,7 @@ class CompressedStepContext:
         if self._ranks is None:
             self._ranks = {sid: n for n, (sid, _) in enumerate(rank_sentences(self.index, self._query))}
         ranks = self._ranks
-        runs: list[list[int]] = []
-        for sid in sorted(pool):
-            if runs and runs[-1][-1] == sid - 1:
-                runs[-1].append(sid)
-            else:
-                runs.append([sid])
+        runs = consecutive_runs(sorted(pool))
 
         def rank(sid: int) -> int:
             return ranks.get(sid, len(ranks))

@@ -190,10 +190,11 @@ def _stated_limit(message: str, error: dict[str, Any]) -> int | None:
 
 
 @functools.lru_cache(maxsize=4)
-def _tls(cafile: str, capath: str) -> ssl.SSLContext:
+def _tls(cert_file: str, cert_dir: str) -> ssl.SSLContext:
     """The TLS settings httpx makes for a client by default (certifi's certificates, or those `SSL_CERT_FILE` or
-    `SSL_CERT_DIR` name, which are the arguments), made once: loading the certificates takes tens of
-    milliseconds, on the event loop when made for each call's client."""
+    `SSL_CERT_DIR` name), made once for each value of those two variables, which the arguments are (httpx reads
+    them itself): loading the certificates takes tens of milliseconds, on the event loop when made for each call's
+    client."""
     return httpx.create_ssl_context(trust_env=True)
 
 

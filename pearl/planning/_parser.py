@@ -181,9 +181,16 @@ class _Reader:
                 f"{self.max_steps}",
                 number,
             )
-        step, spot = _StepScanner(line, number).scan({step.var for step in self.steps})
+        step, spot = _StepScanner(line, number).scan({step.var for step in self.steps if not self._is_action(step.var)})
         self.steps.append(step)
         self.spots.append(spot)
+
+    def _is_action(self, name: str) -> bool:
+        """Whether `name` (in any case) names an action of the library or one the plan declares."""
+        upper = name.upper()
+        return any(action.name == upper for action in self.actions) or (
+            self.library is not None and self.library.get(upper) is not None
+        )
 
     def _declaration(self, line: str, number: int, start: int) -> None:
         action = _DeclarationScanner(line, number, start).scan()
