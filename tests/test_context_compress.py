@@ -131,49 +131,57 @@ def test_focus_that_names_no_entity_acts_as_weighted_words(story: DocumentIndex)
     assert any("saddlebag" in story.sentence_text(s) for s in context.sentence_ids)
 
 
-def test_chinese_is_searched_by_its_words() -> None:
-    # A run of Han characters was one "word" as long as its clause: no question matched one, and a question about the
-    # spare key was shown the handbook's opening, whatever it asked.
+@pytest.mark.parametrize(
+    ("who", "what", "did", "clause", "hidden", "question", "budget", "shown"),
+    [
+        # A run of Han characters was one "word" as long as its clause: no question matched one, and a question
+        # about the spare key was shown the handbook's opening, whatever it asked.
+        (
+            ["公司", "项目组", "董事会", "市场部"],
+            ["年度预算", "安全规范", "培训计划"],
+            ["审查了", "推迟了", "批准了"],
+            "{who}{did}第{n}号{what}。",
+            "备用钥匙放在三楼会议室的蓝色柜子里。",
+            "备用钥匙放在哪里？",
+            300,
+            "蓝色柜子",
+        ),
+        # Korean glues a particle to its noun, which changes with the noun's role ("열쇠는", "열쇠를"): read as whole
+        # words, a question met a sentence only where both wrote the same particle.
+        (
+            ["회사는", "사업부가", "이사회는", "영업팀이"],
+            ["연간 예산을", "안전 규정을", "교육 계획을"],
+            ["검토했습니다", "연기했습니다", "승인했습니다"],
+            "{who} 제{n}호 {what} {did}. ",
+            "예비 열쇠는 삼층 회의실의 파란 상자에 있습니다. ",
+            "열쇠를 어디에 두었습니까?",
+            60,
+            "파란 상자",
+        ),
+    ],
+    ids=["chinese", "korean"],
+)
+def test_text_without_spaces_between_its_words_is_searched_by_them(
+    who: list[str], what: list[str], did: list[str], clause: str, hidden: str, question: str, budget: int, shown: str
+) -> None:
     chance = random.Random(11)
-    who, did, what = (
-        ["公司", "项目组", "董事会", "市场部"],
-        ["审查了", "推迟了", "批准了"],
-        ["年度预算", "安全规范", "培训计划"],
-    )
     paragraphs = [
         "".join(
-            f"{chance.choice(who)}{chance.choice(did)}第{chance.randint(1, 999)}号{chance.choice(what)}。"
+            clause.format(
+                who=chance.choice(who), did=chance.choice(did), n=chance.randint(1, 999), what=chance.choice(what)
+            )
             for _ in range(5)
-        )
+        ).strip()
         for _ in range(200)
     ]
-    paragraphs[120] = "备用钥匙放在三楼会议室的蓝色柜子里。" + paragraphs[120]
-    index = index_document("员工手册\n\n" + "\n\n".join(paragraphs), cache=False, ner=False)
-    kept = compress(index, "备用钥匙放在哪里？", 300)
-    assert "蓝色柜子" in kept.text
+    paragraphs[120] = hidden + paragraphs[120]
+    index = index_document("Staff handbook\n\n" + "\n\n".join(paragraphs), cache=False, ner=False)
+    assert shown in compress(index, question, budget).text
+
+
+def test_han_and_hangul_are_read_in_overlapping_pairs() -> None:
     assert terms("备用钥匙") == ["备用", "用钥", "钥匙"] and terms("linux系统") == ["linux", "系统"]
-
-
-def test_korean_nouns_are_found_whatever_particle_they_carry() -> None:
-    # Korean glues a particle to its noun, which changes with the noun's role ("열쇠는", "열쇠를"): read as whole words,
-    # a question met a sentence only where both wrote the same particle, and this one was shown the opening instead.
-    chance = random.Random(7)
-    who, what, did = (
-        ["회사는", "사업부가", "이사회는", "영업팀이"],
-        ["연간 예산을", "안전 규정을", "교육 계획을"],
-        ["검토했습니다", "연기했습니다", "승인했습니다"],
-    )
-    paragraphs = [
-        " ".join(
-            f"{chance.choice(who)} 제{chance.randint(1, 999)}호 {chance.choice(what)} {chance.choice(did)}."
-            for _ in range(5)
-        )
-        for _ in range(200)
-    ]
-    paragraphs[120] = "예비 열쇠는 삼층 회의실의 파란 상자에 있습니다. " + paragraphs[120]
-    index = index_document("직원 안내서\n\n" + "\n\n".join(paragraphs), cache=False, ner=False)
-    kept = compress(index, "열쇠를 어디에 두었습니까?", 60)
-    assert "파란 상자" in kept.text
+    # A Korean noun with its particle gives the noun ("서울에서", "서울의": "서울").
     assert terms("서울에서") == ["서울", "울에", "에서"] and terms("pearl은 서울의") == ["pearl", "서울", "울의"]
 
 
