@@ -20,6 +20,7 @@ from pydantic import (
     ModelWrapValidatorHandler,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -152,6 +153,25 @@ into every step, the final answer call included. A larger share shows more of th
 (README, "What a larger budget buys")."""
 
 
+_NUMBERS = (
+    "timeout",
+    "max_retries",
+    "retry_base_delay",
+    "retry_max_delay",
+    "concurrency",
+    "context_window",
+    "max_bytes",
+    "step_budget",
+    "step_share",
+    "context_budget",
+    "plan_attempts",
+    "max_steps",
+    "threads",
+)
+"""The settings that are numbers, which refuse a yes or no (a bool is an int to Python, and to pydantic)."""
+_WANTED = {"step_budget": "auto or a number of tokens (at least 50)", "step_share": "a number above 0 and at most 1"}
+
+
 class Settings(BaseModel):
     """Resolved settings. `sources` says where each value came from (for `pearl config`)."""
 
@@ -240,11 +260,14 @@ class Settings(BaseModel):
             raise ValueError(f"{problem}; copy the key again, without quotes or spaces")
         return value
 
-    @field_validator("step_share", mode="before")
+    @field_validator(*_NUMBERS, mode="before")
     @classmethod
-    def _step_share(cls, value: object) -> object:
-        if isinstance(value, bool):  # a number would take True for 1: the whole document
-            raise ValueError("must be a number above 0 and at most 1, not a yes or no")
+    def _no_yes_or_no(cls, value: object, info: ValidationInfo) -> object:
+        # pydantic takes True for 1 and False for 0: `step_budget = true` in the settings file was a budget of 1
+        # token (a number is held to 50 at least), which failed the question after its planning call was paid for.
+        if isinstance(value, bool):
+            wanted = _WANTED.get(info.field_name or "", "a number")
+            raise ValueError(f"must be {wanted}, not a yes or no ({str(value).lower()})")
         return value
 
     @field_validator("dense", mode="before")

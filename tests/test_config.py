@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import get_type_hints
+from typing import get_args, get_type_hints
 
 import pytest
 
@@ -135,6 +135,26 @@ def test_step_share_is_a_share_above_0_and_at_most_1(monkeypatch: pytest.MonkeyP
             load_settings()
     with pytest.raises(ConfigError, match="not a yes or no"):
         Settings(step_share=True)  # type: ignore[arg-type]
+
+
+def test_every_number_refuses_a_yes_or_no(_isolated_home: Path) -> None:
+    # pydantic takes True for 1: step_budget=True was a 1-token budget (a number is held to 50), which failed the
+    # question after its planning call was paid for; timeout=True was one second.
+    numbers = [
+        name
+        for name, field in Settings.model_fields.items()
+        if {int, float} & set(get_args(field.annotation) or (field.annotation,))
+    ]
+    assert "step_budget" in numbers and "threads" in numbers and "cache" not in numbers
+    for name in numbers:
+        for value in (True, False):
+            with pytest.raises(ConfigError, match=rf"invalid settings: {name}: must be .*not a yes or no"):
+                Settings(**{name: value})
+            with pytest.raises(ConfigError, match=rf"{name} \(.*{name}=\): must be .*not a yes or no"):
+                load_settings(**{name: value})  # type: ignore[misc]
+    write_config(_isolated_home, "[pearl]\nstep_budget = true\n")
+    with pytest.raises(ConfigError, match=r"step_budget \(file .*\): must be auto or a number of tokens .*\(true\)"):
+        load_settings()
 
 
 def test_step_budget_reads_auto_in_any_case_and_refuses_other_words(monkeypatch: pytest.MonkeyPatch) -> None:
