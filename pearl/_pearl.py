@@ -50,7 +50,7 @@ from pearl.documents import DocumentSource, as_document, left_out_notes, names_p
 from pearl.errors import ConfigError, ContextOverflowError, PearlError, PlanParseError, QuestionError
 from pearl.llm import LOOP_WAITING, make_llm
 from pearl.llm._reply import LOOP_NOTE, SERVER_CUT_NOTE
-from pearl.methods import METHODS, AskContext, Method, answer_from_plan, rag_window_problem
+from pearl.methods import METHODS, AskContext, Method, answer_from_plan
 from pearl.models import Answer, Document, Trace, TraceDocument
 from pearl.planning import (
     Demo,
@@ -202,6 +202,18 @@ def checked_question(question: Question) -> Question:
 
 
 _RAISE_WINDOW = "raise context_window (--context-window) if the model takes more"
+
+
+def _check_window(ctx: AskContext, method: Method) -> None:
+    """Refuse, before any call, a question the one call of `method` cannot show in the model's window: sent anyway,
+    a prompt with neither the question, its options nor any of the document was answered (every method refuses so).
+
+    Raises:
+        ConfigError: the window cannot hold `method`'s prompt showing the question (see `Method.window_problem`).
+    """
+    too_small = method.window_problem(ctx) if method.window_problem is not None else None
+    if too_small is not None:
+        raise ConfigError(f"{too_small}; {_RAISE_WINDOW}")
 
 
 async def _fall_back(ctx: AskContext, method: str, before: str, after: str) -> Answer:
@@ -610,14 +622,13 @@ class Pearl:
 
     async def _answer(self, ctx: AskContext, chosen: Method, method: str) -> Answer:
         if chosen.answer is not None:
+            _check_window(ctx, chosen)
             return await chosen.answer(ctx)
         demos = self._demos(ctx.question)
         # Planning calls that cannot show the question cost eight calls for no plan: answer as the fallback would.
         problem = self._plan_window_problem(ctx, demos)
         if problem is not None:
-            too_small = rag_window_problem(ctx) if chosen.fallback == "rag" else None
-            if too_small is not None:
-                raise ConfigError(f"{too_small}; {_RAISE_WINDOW}")
+            _check_window(ctx, METHODS[chosen.fallback])
             ctx.recorder.note("plan skipped", problem)
             return await _fall_back(
                 self._ranking(ctx, method), method, "window too small to plan: ", f"; {problem}; {_RAISE_WINDOW}"

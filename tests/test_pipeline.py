@@ -293,12 +293,18 @@ def test_run_plan_checks_a_plan_object_as_it_checks_a_plans_text() -> None:
     assert not fake.history
 
 
-def test_a_window_too_small_even_for_rag_is_a_clear_error() -> None:
-    fake = scripted([GOOD_PLAN], window=256)
+@pytest.mark.parametrize("method", sorted(METHODS))
+@pytest.mark.parametrize("options", [(), ("Money", "Fear")])
+def test_a_window_too_small_to_show_the_question_is_refused_by_every_method(
+    method: str, options: tuple[str, ...]
+) -> None:
+    # pearl refused; rag, direct and pearl-fulldoc (falling back on direct) sent a prompt with neither the question,
+    # its options nor any of the document, and gave the reply as the answer.
+    fake = scripted([GOOD_PLAN], window=100 if options else 256)
     with pytest.raises(
         ConfigError, match="window cannot hold even one call showing the question; raise context_window"
     ):
-        pearl_with(fake).ask(SAMPLE, QUESTION)
+        pearl_with(fake).ask(SAMPLE, QUESTION, list(options), method=method)
     assert not fake.history
 
 

@@ -292,6 +292,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "answer_rag",
         "choose_letter",
         "citations_for",
+        "direct_window_problem",
         "rag_window_problem",
         "reply_format",
     ],

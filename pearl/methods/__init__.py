@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from pearl.methods._base import QUESTION_SHARES, AskContext, ReplyFormat, choose_letter, citations_for, reply_format
-from pearl.methods._direct import answer_direct
+from pearl.methods._direct import answer_direct, direct_window_problem
 from pearl.methods._planned import Executor, answer_from_plan
 from pearl.methods._rag import answer_rag, rag_window_problem
 from pearl.models import Answer
@@ -24,6 +24,7 @@ __all__ = [
     "answer_rag",
     "choose_letter",
     "citations_for",
+    "direct_window_problem",
     "rag_window_problem",
     "reply_format",
 ]
@@ -43,6 +44,9 @@ class Method:
     """A planned method's: the method that answers when no valid plan came out of self-correction."""
     prompts: tuple[str, ...] = ("direct", "choose")
     """The prompt templates its own calls use (`load_prompt` names; its fallback's are the fallback's)."""
+    window_problem: Callable[[AskContext], str | None] | None = None
+    """A one-call method's: why the model's window cannot hold its prompt showing the question, or None when it can.
+    Checked before the method (or a planned one falling back on it) makes any call: such a prompt answers nothing."""
 
     @property
     def sends(self) -> tuple[str, ...]:
@@ -66,8 +70,19 @@ METHODS: dict[str, Method] = {
             ranks=True,
             prompts=("plan", "plan_fix", "step", "step_nodoc", "answer", "choose"),
         ),
-        Method("direct", "one call with as much of the document as fits", answer=answer_direct),
-        Method("rag", "one call over the compressed context for the question", answer=answer_rag, ranks=True),
+        Method(
+            "direct",
+            "one call with as much of the document as fits",
+            answer=answer_direct,
+            window_problem=direct_window_problem,
+        ),
+        Method(
+            "rag",
+            "one call over the compressed context for the question",
+            answer=answer_rag,
+            ranks=True,
+            window_problem=rag_window_problem,
+        ),
         # The paper falls back on answering zero-shot, from the whole document.
         Method(
             "pearl-fulldoc",

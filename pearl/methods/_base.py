@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +14,7 @@ from pearl.context import DocumentIndex, rank_sentences
 from pearl.execution import cited_ids
 from pearl.llm import constrained
 from pearl.models import Citation, Document, Trace
-from pearl.prompts import PromptTemplate, load_prompt
+from pearl.prompts import Fitted, PromptTemplate, load_prompt
 from pearl.protocols import LLM, StageProgress
 from pearl.questions import Question, parse_choice
 from pearl.trace import Recorder
@@ -27,6 +27,7 @@ __all__ = [
     "citations_for",
     "labels_of",
     "reply_format",
+    "unshown_question",
 ]
 
 _FREE_TEXT_TOKENS = 256
@@ -90,6 +91,14 @@ class AskContext:
 
 QUESTION_SHARES = {"question": 0.25, "options_block": 0.3}
 """The most of a prompt's room a question and its options may take; the evidence gets the rest."""
+
+
+def unshown_question(ctx: AskContext, report: Mapping[str, Fitted]) -> str | None:
+    """Why a one-call prompt cannot be sent, given what fitting it to the window kept (`report`): the question or its
+    options lost (under `SHOWN_FLOOR` tokens left of them), so the model would answer without being asked; or None."""
+    if any(report[field].lost for field in QUESTION_SHARES if field in report):
+        return f"a {ctx.llm.context_window:,}-token window cannot hold even one call showing the question"
+    return None
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,19 @@ from __future__ import annotations
 from pearl._text import neutralise_fence, visible
 from pearl.context import whole_document
 from pearl.errors import ContextError
-from pearl.methods._base import QUESTION_SHARES, AskContext, ReplyFormat, choose_letter, reply_format, unlabelled_notes
+from pearl.methods._base import (
+    QUESTION_SHARES,
+    AskContext,
+    ReplyFormat,
+    choose_letter,
+    reply_format,
+    unlabelled_notes,
+    unshown_question,
+)
 from pearl.models import Answer
 from pearl.prompts import Fitted, PromptTemplate, fit_in_worker, load_prompt
 
-__all__ = ["answer_direct"]
+__all__ = ["answer_direct", "direct_window_problem"]
 
 _TRUNCATED = ' truncated="yes"'
 
@@ -41,12 +49,25 @@ async def answer_direct(ctx: AskContext) -> Answer:
     )
 
 
+def direct_window_problem(ctx: AskContext) -> str | None:
+    """Why the window cannot hold a `direct` prompt that shows the question (whole, or `SHOWN_FLOOR` tokens of it)."""
+    template = load_prompt("direct")
+    return unshown_question(ctx, _fit(ctx, template, reply_format(ctx, template, cite=False), "")[1])
+
+
 def _fitted(ctx: AskContext, template: PromptTemplate, reply: ReplyFormat) -> tuple[dict[str, str], dict[str, Fitted]]:
     """The prompt's values with the document cut to the window, and what each field kept of its tokens."""
     # As a browser shows it, when it is markup; the text must not close its <document> fence.
     document = neutralise_fence(whole_document(ctx.document))
     if not visible(document):  # refused as the other methods refuse it (`index_document`), before a call is paid for
         raise ContextError(f"{ctx.document.name}: the document has no text to answer from")
+    return _fit(ctx, template, reply, document)
+
+
+def _fit(
+    ctx: AskContext, template: PromptTemplate, reply: ReplyFormat, document: str
+) -> tuple[dict[str, str], dict[str, Fitted]]:
+    """The prompt's values with `document` cut to the window (the question and options first, to their shares)."""
     question = ctx.question
     return template.fit(
         ctx.llm.context_window,

@@ -5,7 +5,15 @@ from __future__ import annotations
 from pearl._workers import in_worker
 from pearl.context import compress
 from pearl.execution import cited_ids
-from pearl.methods._base import QUESTION_SHARES, AskContext, ReplyFormat, choose_letter, citations_for, reply_format
+from pearl.methods._base import (
+    QUESTION_SHARES,
+    AskContext,
+    ReplyFormat,
+    choose_letter,
+    citations_for,
+    reply_format,
+    unshown_question,
+)
 from pearl.models import Answer
 from pearl.prompts import Fitted, PromptTemplate, load_prompt
 
@@ -19,10 +27,7 @@ def rag_budget(ctx: AskContext) -> int:
 
 def rag_window_problem(ctx: AskContext) -> str | None:
     """Why the window cannot hold a `rag` prompt that shows the question (whole, or `SHOWN_FLOOR` tokens of it)."""
-    _, _, _, report = _fitted(ctx)
-    if any(fitted.lost for fitted in report.values()):
-        return f"a {ctx.llm.context_window:,}-token window cannot hold even one call showing the question"
-    return None
+    return unshown_question(ctx, _fitted(ctx)[3])
 
 
 def _fitted(ctx: AskContext) -> tuple[PromptTemplate, ReplyFormat, dict[str, str], dict[str, Fitted]]:
