@@ -51,7 +51,7 @@ from pearl.errors import ConfigError, ContextOverflowError, PearlError, PlanPars
 from pearl.llm import LOOP_WAITING, make_llm
 from pearl.llm._reply import LOOP_NOTE, SERVER_CUT_NOTE
 from pearl.methods import METHODS, AskContext, Method, answer_from_plan
-from pearl.models import Answer, Document, Trace, TraceDocument
+from pearl.models import Answer, Completion, CompletionRequest, Document, Trace, TraceDocument
 from pearl.planning import (
     Demo,
     DemoStore,
@@ -157,8 +157,9 @@ def run_blocking(coroutine: Coroutine[Any, Any, T]) -> T:
         return pool.submit(context.run, asyncio.run, coroutine).result()
 
 
-def _cut_notes(trace: Trace, question: Question) -> list[str]:
-    """A note for the question (or its options) when a prompt had to cut it to its share of the window.
+def _cut_notes(trace: Trace, question: Question, window: str) -> list[str]:
+    """A note for the question (or its options) when a prompt had to cut it to its share of the window (`window`: what
+    sets it, to raise).
 
     Read from what each call records of its prompt's fitting (`TraceEvent.cut`), so it says what
     the model saw: `PromptTemplate.fit` gives the question at most a quarter of a prompt's room.
@@ -172,8 +173,7 @@ def _cut_notes(trace: Trace, question: Question) -> list[str]:
         if kept:
             notes.append(
                 f"the {what} is {len(text):,} characters, more than a prompt has room for: the model saw only "
-                f"the first {min(kept):,} in at least one call; shorten it, or raise context_window if the model "
-                "takes more"
+                f"the first {min(kept):,} in at least one call; shorten it, or raise {window} if the model takes more"
             )
     return notes
 
@@ -201,10 +201,7 @@ def checked_question(question: Question) -> Question:
     return question
 
 
-_RAISE_WINDOW = "raise context_window (--context-window) if the model takes more"
-
-
-def _check_window(ctx: AskContext, method: Method) -> None:
+def _check_window(ctx: AskContext, method: Method, advice: str) -> None:
     """Refuse, before any call, a question the one call of `method` cannot show in the model's window: sent anyway,
     a prompt with neither the question, its options nor any of the document was answered (every method refuses so).
 
@@ -213,7 +210,7 @@ def _check_window(ctx: AskContext, method: Method) -> None:
     """
     too_small = method.window_problem(ctx) if method.window_problem is not None else None
     if too_small is not None:
-        raise ConfigError(f"{too_small}; {_RAISE_WINDOW}")
+        raise ConfigError(f"{too_small}; {advice}")
 
 
 async def _fall_back(ctx: AskContext, method: str, before: str, after: str) -> Answer:
@@ -331,6 +328,12 @@ class Pearl:
                 "give a library with actions, or none for the bundled default library"
             )
         self.llm = llm if llm is not None else make_llm(self.settings)
+        # A model passed in has a window of its own, which `settings.context_window` lowers when set (the model
+        # takes no more than its own): set smaller, it was ignored, and prompts were fitted to the model's.
+        self._own_window = llm is not None
+        cap = self.settings.context_window
+        if llm is not None and cap is not None and cap < llm.context_window:
+            self.llm = _Capped(llm, cap)
         # The planner is shown only demonstrations the library can run: the rest are dropped here, said once, so that
         # a report counts what the planner sees (a mined library may run none of the bundled ones).
         given = demos or builtin_demos()
@@ -356,7 +359,25 @@ class Pearl:
             self.llm, self.settings, library=self.library, demos=demos, on_stage=self.on_stage, on_trace=self.on_trace
         )
         other._memory = self._memory
+        other._own_window = self._own_window  # its model made from the settings, or not
         return other
+
+    @property
+    def _window_setting(self) -> str:
+        """What sets the window prompts are fitted to, as the thing to raise: `context_window`, or the model's own
+        window when a model passed in has a smaller one than any `context_window` set (which only lowers it)."""
+        if not self._own_window or isinstance(self.llm, _Capped):
+            return "context_window"
+        name = type(self.llm).__name__
+        return f"the window of the model passed as llm ({name}'s own; Settings.context_window can only lower it)"
+
+    @property
+    def _raise_window(self) -> str:
+        """What to do about a window too small, for the end of a message."""
+        setting = self._window_setting
+        if setting == "context_window":
+            setting += " (--context-window)"
+        return f"raise {setting} if the model takes more"
 
     def index(self, document: DocumentSource) -> DocumentIndex:
         """The document's index, with its own name and parts: from memory, else the disk cache, else built now.
@@ -528,7 +549,7 @@ class Pearl:
                 "notes": [
                     *left_out_notes(ctx.document),
                     *refits,
-                    *_cut_notes(trace, ctx.question),
+                    *_cut_notes(trace, ctx.question, self._window_setting),
                     *_length_notes(trace, ctx.question),
                     *_server_cut_notes(trace),
                     *_unchosen_notes(answer),
@@ -622,16 +643,16 @@ class Pearl:
 
     async def _answer(self, ctx: AskContext, chosen: Method, method: str) -> Answer:
         if chosen.answer is not None:
-            _check_window(ctx, chosen)
+            _check_window(ctx, chosen, self._raise_window)
             return await chosen.answer(ctx)
         demos = self._demos(ctx.question)
         # Planning calls that cannot show the question cost eight calls for no plan: answer as the fallback would.
         problem = self._plan_window_problem(ctx, demos)
         if problem is not None:
-            _check_window(ctx, METHODS[chosen.fallback])
+            _check_window(ctx, METHODS[chosen.fallback], self._raise_window)
             ctx.recorder.note("plan skipped", problem)
             return await _fall_back(
-                self._ranking(ctx, method), method, "window too small to plan: ", f"; {problem}; {_RAISE_WINDOW}"
+                self._ranking(ctx, method), method, "window too small to plan: ", f"; {problem}; {self._raise_window}"
             )
         planned = await self._plan(ctx, demos, entity_sheet(await ctx.aindex(), SHEET_TOKENS))
         if planned.plan is None:
@@ -656,7 +677,7 @@ class Pearl:
         async def run() -> PlanResult:
             problem = self._plan_window_problem(ctx, demos)
             if problem is not None:
-                raise ConfigError(f"{problem}; {_RAISE_WINDOW}")
+                raise ConfigError(f"{problem}; {self._raise_window}")
             sheet = entity_sheet(await ctx.aindex(), SHEET_TOKENS) if document is not None else ""
             return await self._plan(ctx, demos, sheet)
 
@@ -777,6 +798,59 @@ class Pearl:
             PearlError: bad input, or a model failure after retries.
         """
         return run_blocking(self.arun_plan(document, question, plan, options, method=method))
+
+
+class _Capped:
+    """A model passed to `Pearl`, its window lowered to `Settings.context_window`: every prompt is fitted to it.
+
+    The rest of the model is the model's own, its attributes (`history`, `base_url`) too. A window the backend
+    lowers itself (a server that refused a prompt as too long) is taken when it is the smaller.
+    """
+
+    def __init__(self, inner: LLM, window: int) -> None:
+        self.inner = inner
+        self.window = window
+
+    @property
+    def backend(self) -> str:
+        return self.inner.backend
+
+    @property
+    def model(self) -> str:
+        return self.inner.model
+
+    @property
+    def context_window(self) -> int:
+        return min(self.window, self.inner.context_window)
+
+    @property
+    def supports_grammar(self) -> bool:
+        return self.inner.supports_grammar
+
+    @property
+    def supports_json_schema(self) -> bool:
+        return self.inner.supports_json_schema
+
+    @property
+    def is_demo(self) -> bool:
+        return self.inner.is_demo
+
+    def check(self) -> None:
+        self.inner.check()
+
+    def complete(self, request: CompletionRequest) -> Completion:
+        return self.inner.complete(request)
+
+    async def acomplete(self, request: CompletionRequest) -> Completion:
+        return await self.inner.acomplete(request)
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "inner":  # not set yet (a copy being made): no recursion through `self.inner`
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+    def __repr__(self) -> str:
+        return f"{self.inner!r} (window {self.context_window:,})"
 
 
 class _Listener:

@@ -190,7 +190,9 @@ class Settings(BaseModel):
     retry_max_delay: float = Field(default=60.0, ge=0, description="longest single wait, Retry-After included")
     concurrency: int = Field(default=4, ge=1, le=256, description="requests in flight at once")
     cache: bool = Field(default=True, description="on-disk response cache")
-    context_window: int | None = Field(default=None, ge=512, description="model context in tokens")
+    context_window: int | None = Field(
+        default=None, ge=512, description="model context in tokens; a model passed to Pearl(llm=...): lowers its own"
+    )
     max_bytes: int = Field(default=DEFAULT_MAX_BYTES, ge=1, description="largest input file")
     grammar: bool = Field(default=False, description="send GBNF grammars to the server (llama.cpp server)")
     json_schema: bool = Field(default=False, description="send JSON schemas as response_format (OpenAI, vLLM)")

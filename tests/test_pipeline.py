@@ -302,10 +302,40 @@ def test_a_window_too_small_to_show_the_question_is_refused_by_every_method(
     # its options nor any of the document, and gave the reply as the answer.
     fake = scripted([GOOD_PLAN], window=100 if options else 256)
     with pytest.raises(
-        ConfigError, match="window cannot hold even one call showing the question; raise context_window"
+        ConfigError, match=r"window cannot hold even one call showing the question; raise the window of the model"
     ):
         pearl_with(fake).ask(SAMPLE, QUESTION, list(options), method=method)
     assert not fake.history
+
+
+def test_a_context_window_set_smaller_than_the_models_own_is_honoured() -> None:
+    # Settings.context_window was ignored for a model passed in: a 3,841-token prompt for a window set to 1,024.
+    fake = FakeLLM(default="B")  # its own window: 8,192
+    pearl = pearl_with(fake, context_window=1024)
+    answer = pearl.ask(SAMPLE, QUESTION, method="direct")
+    assert max(e.prompt_tokens for e in answer.trace.events) <= 1024 and "document truncated" in answer.notes[0]
+    assert pearl.llm.context_window == 1024 and pearl.llm.history is fake.history  # the model's own, but its window
+    assert pearl_with(fake, context_window=16384).llm.context_window == 8192  # never raised past the model's own
+
+
+@pytest.mark.parametrize(
+    ("own", "setting", "advice"),
+    [
+        (
+            1000,
+            32768,
+            "raise the window of the model passed as llm (FakeLLM's own; Settings.context_window can only lower",
+        ),
+        (1000, None, "raise the window of the model passed as llm (FakeLLM's own"),
+        (8192, 1000, "raise context_window (--context-window) if the model takes more"),
+    ],
+)
+def test_a_window_too_small_names_what_sets_it(own: int, setting: int | None, advice: str) -> None:
+    # With the model's own window in force, "raise context_window (--context-window)" changed nothing.
+    answer = pearl_with(scripted([GOOD_PLAN], window=own), context_window=setting).ask(SAMPLE, QUESTION, ["a", "b"])
+    assert answer.notes[0].startswith("window too small to plan: answered by rag") and advice in answer.notes[0]
+    with pytest.raises(ConfigError, match=re.escape(advice)):
+        pearl_with(scripted([], window=own), context_window=setting).with_demos(builtin_demos()).plan(QUESTION)
 
 
 def test_a_window_that_holds_the_planning_prompt_plans_as_before() -> None:
