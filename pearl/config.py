@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal, TypedDict
 
@@ -46,6 +46,7 @@ __all__ = [
     "SettingsArgs",
     "default_threads",
     "key_problem",
+    "load_flag_settings",
     "load_settings",
     "masked_url",
     "set_where",
@@ -377,12 +378,13 @@ _FALSE = ("0", "false", "no", "off")
 
 
 def set_where(settings: Settings, name: str) -> tuple[str, str]:
-    """Where setting `name` came from, as `load_settings` recorded it: ("argument", ""), ("env", the
+    """Where setting `name` came from, as `load_settings` recorded it: ("argument", "") for a keyword of
+    `load_settings`, ("flag", the option) for one of `pearl`'s commands (`load_flag_settings`), ("env", the
     variable), ("file", the settings file's path), or ("", "") when unknown (a `Settings` made in code)."""
     source = settings.sources.get(name, "")
     if source == "argument":
         return "argument", ""
-    for kind in ("env", "file"):
+    for kind in ("flag", "env", "file"):
         if source.startswith(kind + " "):
             return kind, source.removeprefix(kind + " ")
     return "", ""
@@ -420,6 +422,25 @@ def load_settings(**explicit: Unpack[SettingsArgs]) -> Settings:
     Raises:
         ConfigError: a value is malformed, or the config file is.
     """
+    return _resolve(explicit, lambda key: "argument")
+
+
+def load_flag_settings(**flags: Unpack[SettingsArgs]) -> Settings:
+    """`load_settings` as `pearl`'s commands call it: each value given is recorded as the flag it was given with
+    (`--api-key`), so that a message about it names the flag typed, not a keyword of `load_settings`.
+
+    Raises:
+        ConfigError: a value is malformed, or the config file is.
+        TypeError: a setting no command takes as a flag.
+    """
+    unflagged = sorted(key for key, value in flags.items() if value is not None and key not in _FLAGS)
+    if unflagged:
+        raise TypeError(f"no command takes {', '.join(unflagged)} as a flag: pass it to load_settings")
+    return _resolve(flags, lambda key: f"flag {_FLAGS[key]}")
+
+
+def _resolve(explicit: Mapping[str, Any], given: Callable[[str], str]) -> Settings:
+    """`load_settings`, each value in `explicit` recorded as coming from `given(its name)`."""
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
     path = config_file()
@@ -443,7 +464,7 @@ def load_settings(**explicit: Unpack[SettingsArgs]) -> Settings:
                 break
     for key, value in explicit.items():
         if value is not None:
-            values[key], sources[key] = value, "argument"
+            values[key], sources[key] = value, given(key)
     if values.get("base_url"):
         values["base_url"] = str(values["base_url"]).rstrip("/")
     return Settings(**values, sources=sources)
@@ -451,7 +472,7 @@ def load_settings(**explicit: Unpack[SettingsArgs]) -> Settings:
 
 _FLAGGED = ("base_url", "model", "api_key", "timeout", "context_window", "max_bytes")
 _FLAGS = {name: "--" + name.replace("_", "-") for name in _FLAGGED} | {"cache": "--no-cache"}
-"""The settings `pearl`'s commands take as flags (`pearl.cli`): a bad value given so is named by both."""
+"""The settings `pearl`'s commands take as flags (`pearl.cli`, through `load_flag_settings`)."""
 
 
 def _problems(error: ValidationError, sources: Mapping[str, str]) -> str:
@@ -460,8 +481,9 @@ def _problems(error: ValidationError, sources: Mapping[str, str]) -> str:
     for err in error.errors():
         name = ".".join(str(part) for part in err["loc"])
         source = sources.get(str(err["loc"][0])) if err["loc"] else None
-        if source == "argument":  # a flag on the command line, or a keyword of `load_settings`
-            key = str(err["loc"][0])
-            source = f"{_FLAGS[key]} / {key}=" if key in _FLAGS else f"{key}="
+        if source == "argument":  # a keyword of `load_settings`, as the caller wrote it
+            source = f"{err['loc'][0]}="
+        elif source and source.startswith("flag "):  # a flag of a command, as the user typed it
+            source = source.removeprefix("flag ")
         said.append(f"{name}{f' ({source})' if source else ''}: " + str(err["msg"]).removeprefix("Value error, "))
     return "; ".join(said)

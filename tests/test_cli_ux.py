@@ -404,7 +404,7 @@ def test_a_model_named_without_a_base_url_is_refused_before_the_embedded_model_l
     assert "or unset PEARL_MODEL to use the embedded model" in result.stderr
     # `pearl config` shows the settings all the same, with the same words as a note.
     result = runner.invoke(app, ["config", "--model", "m"])
-    assert result.exit_code == 0 and re.search(r"^model +m +argument$", result.stdout, re.M)
+    assert result.exit_code == 0 and re.search(r"^model +m +flag --model$", result.stdout, re.M)
     assert result.stderr.startswith("note: --model m names a model on a server, but no base URL is set")
 
 

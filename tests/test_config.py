@@ -8,7 +8,7 @@ from typing import get_args, get_type_hints
 
 import pytest
 
-from pearl.config import Settings, SettingsArgs, load_settings
+from pearl.config import Settings, SettingsArgs, load_flag_settings, load_settings
 from pearl.errors import ConfigError
 
 
@@ -191,11 +191,16 @@ def test_settings_made_directly_refuse_bad_values_with_a_config_error() -> None:
     assert (
         Settings(base_url="http://x/v1/").base_url == "http://x/v1" == load_settings(base_url="http://x/v1/").base_url
     )
-    # Given to load_settings (or as a flag), the value is named by both: "timeout (argument)" named neither.
-    with pytest.raises(ConfigError, match=r"invalid settings: timeout \(--timeout / timeout=\): Input should be"):
+    # Given to load_settings, the value is named by its keyword; given as a command's flag, by the flag ("timeout
+    # (argument)" named neither; "--timeout / timeout=" named a flag to a Python caller).
+    with pytest.raises(ConfigError, match=r"invalid settings: timeout \(timeout=\): Input should be"):
         load_settings(timeout=0)
+    with pytest.raises(ConfigError, match=r"invalid settings: timeout \(--timeout\): Input should be"):
+        load_flag_settings(timeout=0)
     with pytest.raises(ConfigError, match=r"max_steps \(max_steps=\): "):  # no command takes a --max-steps
         load_settings(max_steps=0)
+    with pytest.raises(TypeError, match="no command takes max_steps as a flag"):
+        load_flag_settings(max_steps=0)
 
 
 def test_dense_refuses_other_words(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -360,7 +360,7 @@ def test_retry_after_over_the_limit_fails_at_once(fake_server: FakeOpenAIServer)
 
 @pytest.mark.parametrize(
     ("status", "hint"),
-    [(400, "rejected the request"), (401, "PEARL_API_KEY"), (403, "PEARL_API_KEY"), (404, "check --base-url")],
+    [(400, "rejected the request"), (401, "PEARL_API_KEY"), (403, "PEARL_API_KEY"), (404, "check base_url=")],
 )
 def test_client_errors_are_not_retried_and_say_what_to_fix(
     fake_server: FakeOpenAIServer, status: int, hint: str
@@ -419,7 +419,9 @@ def test_api_key_is_sent_but_never_shown() -> None:
         with pytest.raises(LLMRequestError) as info:
             wrong.complete(REQUEST)
     assert "sk-wrong" not in str(info.value)
-    assert "refused the API key from --api-key (" in str(info.value)  # load_settings(api_key=): as the flag gives it
+    assert "refused the API key from api_key= (" in str(
+        info.value
+    )  # load_settings(api_key=): the keyword, not the flag
     # A `Settings` made in code: where the key came from is unknown, and the setting is named beside the flag.
     from pearl.config import Settings
 

@@ -148,6 +148,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "SettingsArgs",
         "default_threads",
         "key_problem",
+        "load_flag_settings",
         "load_settings",
         "masked_url",
         "set_where",

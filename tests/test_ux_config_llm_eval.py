@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from pearl import FakeLLM, Pearl
 from pearl.cli import app
 from pearl.config import load_settings
-from pearl.errors import ConfigError, DatasetError, LLMRequestError, RateLimitError
+from pearl.errors import ConfigError, DatasetError, LLMConnectionError, LLMRequestError, RateLimitError
 from pearl.eval import load_dataset, run_eval
 from pearl.llm import CompletionRequest, Message, OpenAICompatibleLLM
 from pearl.planning import load_demos
@@ -85,9 +85,8 @@ def test_a_base_url_ending_in_chat_completions_is_named(fake_server: FakeOpenAIS
     llm = OpenAICompatibleLLM(load_settings(base_url=f"{fake_server.base_url}/chat/completions", model="m"))
     with pytest.raises(LLMRequestError) as info:
         llm.complete(REQUEST)
-    assert (
-        "the base URL from --base-url ends in /chat/completions, which pearl adds itself; give it without (e.g. "
-        in (str(info.value))
+    assert "the base URL from base_url= ends in /chat/completions, which pearl adds itself; give it without (e.g. " in (
+        str(info.value)
     )
     assert str(info.value).endswith(f"{fake_server.base_url})")
 
@@ -95,8 +94,8 @@ def test_a_base_url_ending_in_chat_completions_is_named(fake_server: FakeOpenAIS
 def test_a_404_names_where_the_base_url_and_model_were_set(
     fake_server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    message = _refused(fake_server, status=404)  # both given as arguments
-    assert "check --base-url (it usually ends in /v1)" in message and "model 'm' (--model)" in message
+    message = _refused(fake_server, status=404)  # both given to load_settings
+    assert "check base_url= (it usually ends in /v1)" in message and "model 'm' (model=)" in message
     monkeypatch.setenv("PEARL_BASE_URL", fake_server.base_url)
     monkeypatch.setenv("PEARL_MODEL", "m")
     fake_server.set_default(Reply.error(404, "no such model"))
@@ -107,8 +106,45 @@ def test_a_404_names_where_the_base_url_and_model_were_set(
 
 def test_a_key_refused_from_the_argument_does_not_advise_passing_it(fake_server: FakeOpenAIServer) -> None:
     message = _refused(fake_server, api_key=KEY)
-    assert "refused the API key from --api-key (401: Incorrect API key provided)" in message
+    assert "refused the API key from api_key= (401: Incorrect API key provided)" in message
     assert "pass --api-key" not in message and KEY not in message
+
+
+def test_a_library_caller_is_told_the_keyword_not_a_commands_flag(fake_server: FakeOpenAIServer) -> None:
+    # load_settings(api_key=...) called from Python: "refused the API key from --api-key ... check the key passed with
+    # --api-key" and "is --base-url right?" named options a Python caller has no way to pass.
+    message = _refused(fake_server, api_key=KEY)
+    assert "from api_key= (401: Incorrect API key provided): check the key passed as api_key= (it overrides" in message
+    assert "--api-key" not in message
+    refused = OpenAICompatibleLLM(load_settings(base_url="http://127.0.0.1:9/v1", model="m", max_retries=0))
+    with pytest.raises(LLMConnectionError, match=r"is the server running, and is base_url= right\?$"):
+        refused.complete(REQUEST)
+    with pytest.raises(ConfigError, match=r"^invalid settings: timeout \(timeout=\): Input should be greater than 0$"):
+        load_settings(timeout=0)
+
+
+def test_cli_errors_name_the_flags_as_typed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A command's flags reach the settings through load_flag_settings: its messages name them, not the keywords.
+    story = tmp_path / "story.txt"
+    story.write_text("Mira runs the ferry.", encoding="utf-8")
+    argv = [
+        "ask",
+        str(story),
+        "Who?",
+        "-m",
+        "direct",
+        "--model",
+        "m",
+        "--no-cache",
+        "--base-url",
+        "http://127.0.0.1:9/v1",
+    ]
+    result = runner.invoke(app, [*argv, "--timeout", "0"])
+    assert result.exit_code == 2
+    assert result.stderr == "error: invalid settings: timeout (--timeout): Input should be greater than 0\n"
+    monkeypatch.setenv("PEARL_MAX_RETRIES", "0")
+    result = runner.invoke(app, argv)
+    assert result.exit_code != 0 and "is the server running, and is --base-url right?" in result.stderr
 
 
 @pytest.mark.parametrize(
@@ -142,9 +178,7 @@ def test_a_request_refused_without_a_key_says_how_to_give_one(
     # An empty --api-key sends no key whatever PEARL_API_KEY holds: "set PEARL_API_KEY" was no fix.
     monkeypatch.setenv("PEARL_API_KEY", KEY)
     message = _refused(fake_server, api_key="")
-    assert (
-        "without an API key (401: Incorrect API key provided): --api-key was given empty, which sends none" in message
-    )
+    assert "without an API key (401: Incorrect API key provided): api_key= was given empty, which sends none" in message
 
 
 def test_cli_a_refused_api_key_option_is_named(fake_server: FakeOpenAIServer, tmp_path: Path) -> None:

@@ -34,7 +34,7 @@ import typer
 from pearl._pearl import Pearl
 from pearl._text import counted, shorten
 from pearl.actions import default_library, load_library
-from pearl.config import Settings, load_settings, set_where
+from pearl.config import Settings, load_flag_settings, set_where
 from pearl.documents import SUPPORTED_SUFFIXES, left_out_notes, reads_as_code
 from pearl.errors import (
     ConfigError,
@@ -515,7 +515,7 @@ def settings_from(
     Raises:
         ConfigError: a value is malformed, or (with `check`) a model is named without a base URL.
     """
-    settings = load_settings(
+    settings = load_flag_settings(
         base_url=base_url,
         model=model,
         api_key=api_key,
@@ -540,9 +540,9 @@ def unused_model(settings: Settings) -> str | None:
         return None
     kind, where = set_where(settings, "model")
     named = f"model {settings.model!r}" + (f" ({kind} {where})" if kind else "")
-    if kind == "argument":
+    if kind == "flag":
         named = f"--model {settings.model}"
-    instead = {"argument": "leave --model out", "env": f"unset {where}", "file": f"remove model from {where}"}
+    instead = {"flag": "leave --model out", "env": f"unset {where}", "file": f"remove model from {where}"}
     instead_of = instead.get(kind, "name no model")
     return (
         f"{named} names a model on a server, but no base URL is set, so the embedded demonstration model "

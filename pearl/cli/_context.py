@@ -29,7 +29,7 @@ from pearl.cli._common import (
     json_errors,
 )
 from pearl.cli._progress import StageLine, describe_stage
-from pearl.config import Settings, load_settings
+from pearl.config import Settings, load_flag_settings
 from pearl.context import (
     DocumentIndex,
     compress,
@@ -64,7 +64,7 @@ def _build(
     started = time.perf_counter()
     line = StageLine(quiet=quiet)
     with handled():
-        settings = load_settings(max_bytes=max_bytes)
+        settings = load_flag_settings(max_bytes=max_bytes)
         document = as_document(files if len(files) > 1 else files[0], settings.max_bytes)
         echo_left_out(document)
         # Told in words, as `ask` tells it and a person knows a document's length by; the index counts characters.

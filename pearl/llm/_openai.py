@@ -545,11 +545,12 @@ class OpenAICompatibleLLM:
         return payload
 
     def _where_set(self, name: str, option: str, variable: str) -> str:
-        """Where setting `name` came from, as the thing to change: `--base-url`, `PEARL_BASE_URL`, the file."""
+        """Where setting `name` came from, as the thing to change: `base_url=` (a keyword of `load_settings`),
+        `--base-url` (a command's flag), `PEARL_BASE_URL`, the file."""
         kind, where = set_where(self._settings, name)
         if kind == "argument":
-            return option
-        if kind == "env":
+            return f"{name}="
+        if kind in ("flag", "env"):
             return where
         if kind == "file":
             return f"{name} in {where}"
@@ -559,13 +560,19 @@ class OpenAICompatibleLLM:
         """What a 401/403 refused and what to do, by where the key came from: "pass --api-key" is wrong
         advice when the key refused came from --api-key."""
         refused = f"({status}: {said})" if said else f"({status})"
+        given = set_where(self._settings, "api_key")[0] in ("argument", "flag")
         if self._settings.api_key is None:
-            if self._settings.sources.get("api_key") == "argument":  # --api-key "" sends none, whatever is set
-                return f"the request without an API key {refused}: --api-key was given empty, which sends none"
-            return f"the request without an API key {refused}: set PEARL_API_KEY (or OPENAI_API_KEY) or pass --api-key"
+            if given:  # --api-key "" (or api_key="") sends none, whatever is set
+                where = self._where_set("api_key", "--api-key", "PEARL_API_KEY")
+                return f"the request without an API key {refused}: {where} was given empty, which sends none"
+            return (
+                f"the request without an API key {refused}: set PEARL_API_KEY (or OPENAI_API_KEY) or pass --api-key "
+                "(api_key= in Python)"
+            )
         source = self._where_set("api_key", "--api-key", "PEARL_API_KEY")
-        if source == "--api-key":
-            fix = "check the key passed with --api-key (it overrides PEARL_API_KEY and the config file)"
+        if given:
+            passed = "as" if source == "api_key=" else "with"
+            fix = f"check the key passed {passed} {source} (it overrides PEARL_API_KEY and the config file)"
         elif source == "OPENAI_API_KEY":
             fix = "it may be for another server; set PEARL_API_KEY (it wins over OPENAI_API_KEY) or pass --api-key"
         elif source == "PEARL_API_KEY":
