@@ -704,6 +704,10 @@ class Pearl:
         executor = chosen.executor
 
         async def run() -> Answer:
+            # Its answer call shows the question as the method's fallback would in its one call: a window too small
+            # for that failed on a budget of 0 tokens (pearl) or answered a prompt without the question
+            # (pearl-fulldoc).
+            _check_window(ctx, METHODS[chosen.fallback], self._raise_window)
             # A `Plan` is checked as its text would be, against this Pearl's library and `max_steps`: built in
             # code, or parsed against another library, it could call an action wrongly or run past the limit.
             try:

@@ -306,6 +306,10 @@ def test_a_window_too_small_to_show_the_question_is_refused_by_every_method(
     ):
         pearl_with(fake).ask(SAMPLE, QUESTION, list(options), method=method)
     assert not fake.history
+    if METHODS[method].executor is not None:  # a plan given to run: its answer call shows the question too
+        with pytest.raises(ConfigError, match=r"window cannot hold even one call showing the question"):
+            pearl_with(fake).run_plan(SAMPLE, QUESTION, GOOD_PLAN, list(options), method=method)
+        assert not fake.history
 
 
 def test_a_context_window_set_smaller_than_the_models_own_is_honoured() -> None:
