@@ -26,11 +26,12 @@ def data_dir(*, create: bool = True) -> Path:
         create: make the folder if it is missing, and check it can be used.
 
     A folder that can be read but not written (a cache shared read-only, a read-only mount) is used
-    as it is: what its caches hold is read, nothing new is kept, and a warning says so once.
+    as it is: what its caches hold is read, nothing new is kept, and a warning says so once; so is the
+    usual place when it cannot be made (a read-only home), which holds nothing.
 
     Raises:
-        ConfigError: `create` is set and the folder cannot be made or read (e.g. `PEARL_HOME`
-            names a path under a file, or a folder without permission to read it).
+        ConfigError: `create` is set and the folder cannot be read, or `PEARL_HOME` names one that cannot be
+            made (a path under a file).
     """
     home = os.environ.get("PEARL_HOME")
     xdg = os.environ.get("XDG_CACHE_HOME")
@@ -44,7 +45,19 @@ def data_dir(*, create: bool = True) -> Path:
         try:
             path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise ConfigError(f"cannot create pearl's data folder {path} ({exc.strerror or exc}); {fix}") from None
+            if home:  # named on purpose: a mistake to mend
+                raise ConfigError(f"cannot create pearl's data folder {path} ({exc.strerror or exc}); {fix}") from None
+            # The usual place, in a home that cannot be written (a read-only mount): used as a read-only folder is,
+            # nothing kept, said once; a command without caches runs as it would anywhere.
+            if path not in _READ_ONLY:
+                _READ_ONLY.add(path)
+                _log.warning(
+                    "pearl's data folder %s cannot be created (%s): nothing is kept between runs (%s)",
+                    path,
+                    exc.strerror or exc,
+                    fix,
+                )
+            return path
         if not os.access(path, os.R_OK | os.X_OK):
             raise ConfigError(f"pearl's data folder {path} cannot be read; {fix}")
         if not os.access(path, os.W_OK) and path not in _READ_ONLY:

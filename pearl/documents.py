@@ -871,6 +871,9 @@ def _expand(paths: Sequence[str | Path], other_kinds: list[str]) -> list[tuple[P
             files.append((Path(_STDIN_NAME), False))
             continue
         path = Path(raw).expanduser()
+        url = _URL.match(str(raw))  # a `Path` keeps one slash of "https://": said as typed
+        if url and not path.exists():
+            raise DocumentError(f"{url.group(1)}://{str(raw)[url.end() :]}: {_NOT_URLS}")
         if not path.exists():
             raise DocumentError(f"{path}: {_missing(path)}")
         if path.is_dir():
@@ -932,6 +935,10 @@ def _once(files: list[tuple[Path, bool]], notes: list[str]) -> list[tuple[Path, 
         also = f" (named {', '.join(others)})" if others else ""
         notes.append(f"{which} of {first}{also}: it is read once, where first given")
     return list(kept.values())
+
+
+_URL = re.compile(r"(?i)(https?|ftp):/+(?=[^/])")
+_NOT_URLS = "pearl reads local files, not URLs: download it first (`curl -O URL`)"
 
 
 def _missing(path: Path) -> str:
@@ -1101,8 +1108,8 @@ def _missing_path(source: str) -> str:
     """Why `source`, a string that reads as a path but names nothing, is refused, and what to pass instead."""
     name = source.strip()
     text = "to ask about this text itself, pass Document.from_text(text)"
-    if re.match(r"(?i)(https?|ftp)://", name):
-        return f"{name}: pearl reads local files, not URLs: download it first (`curl -O URL`); {text}"
+    if _URL.match(name):
+        return f"{name}: {_NOT_URLS}; {text}"
     if _is_existing_path(name):  # a line read from a file list keeps its line break
         return f"{source!r} has white space around a file's name: strip it to read the file; {text}"
     path = Path(name).expanduser()

@@ -43,7 +43,11 @@ def _seed(name: str) -> None:
     TIKTOKEN_CACHE_DIR for the whole process)."""
     cache = os.environ.get("TIKTOKEN_CACHE_DIR")
     if not cache:
-        cache = str(data_dir() / "tiktoken")
+        try:
+            cache = str(data_dir() / "tiktoken")
+        except ConfigError as exc:  # no data folder (a read-only home): a command run without caches still counts
+            cache = _private_folder()
+            _log.debug("no data folder for tiktoken's file (%s); using %s for this process", exc, cache)
         os.environ["TIKTOKEN_CACHE_DIR"] = cache
     target = Path(cache) / hashlib.sha1(_URL.format(name=name).encode()).hexdigest()
     if target.exists() or name not in _SHIPPED:
@@ -60,8 +64,7 @@ def _seed(name: str) -> None:
         atomic_write_bytes(target, contents, sync=False)
     except OSError as exc:
         try:
-            private = tempfile.mkdtemp(prefix="pearl-tiktoken-")
-            atexit.register(shutil.rmtree, private, ignore_errors=True)
+            private = _private_folder()
             atomic_write_bytes(Path(private) / target.name, contents, sync=False)
         except OSError:
             raise ConfigError(
@@ -70,6 +73,13 @@ def _seed(name: str) -> None:
             ) from None
         _log.debug("tiktoken's cache %s cannot be written (%s); using %s for this process", cache, exc, private)
         os.environ["TIKTOKEN_CACHE_DIR"] = private
+
+
+def _private_folder() -> str:
+    """A temporary folder for tiktoken's files, removed when the process ends."""
+    private = tempfile.mkdtemp(prefix="pearl-tiktoken-")
+    atexit.register(shutil.rmtree, private, ignore_errors=True)
+    return private
 
 
 @functools.lru_cache(maxsize=4)

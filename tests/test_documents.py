@@ -952,3 +952,13 @@ def test_a_file_given_twice_is_read_once_and_said_so(tmp_path: Path, monkeypatch
     for given in (["story/empty.txt", "story"], ["story", "story/empty.txt"]):
         with pytest.raises(DocumentError, match="empty"):
             load_document(given)
+
+
+@pytest.mark.parametrize("given", ["https://example.com/doc.html", Path("http://example.com/x.pdf")])
+def test_a_url_is_told_to_be_downloaded_first_as_typed(given: str | Path) -> None:
+    # A command's file argument is a `Path`, which keeps one slash of "https://": "https:/example.com/doc.html: no such
+    # file or directory" said neither what was typed nor what to do.
+    with pytest.raises(DocumentError) as raised:
+        load_document(given)
+    typed = str(given).replace(":/", "://", 1) if isinstance(given, Path) else given
+    assert str(raised.value) == f"{typed}: pearl reads local files, not URLs: download it first (`curl -O URL`)"

@@ -263,6 +263,30 @@ def test_an_unusable_pearl_home_is_one_clear_error(
     assert isinstance(Settings().shown()["data_dir"], str)  # `pearl config` still shows where it is
 
 
+def test_a_home_where_the_data_folder_cannot_be_made_runs_without_caches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_server: FakeOpenAIServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A read-only home: every command stopped at "cannot create pearl's data folder", --no-cache or not. Only a
+    # PEARL_HOME named on purpose is a mistake to mend (above); the usual place is used as a read-only one is.
+    (tmp_path / "afile").write_text("x", encoding="utf-8")
+    monkeypatch.delenv("PEARL_HOME", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "afile" / "cache"))
+    monkeypatch.delenv("TIKTOKEN_CACHE_DIR", raising=False)
+    monkeypatch.setattr("pearl._paths._READ_ONLY", set())
+    doc = tmp_path / "doc.txt"
+    doc.write_text("Mira runs the ferry. She lives on the island.", encoding="utf-8")
+    fake_server.set_default("Mira [S0].")
+    server = ["--base-url", fake_server.base_url, "--model", "m"]
+    with caplog.at_level(logging.WARNING):
+        for args in (["ask", str(doc), "Who runs the ferry?", "-m", "rag", *server], ["index", str(doc)]):
+            result = runner.invoke(_app(), args)
+            assert result.exit_code == 0, (args, result.output)
+    assert [r.message for r in caplog.records if "cannot be created" in r.message] == [
+        f"pearl's data folder {tmp_path / 'afile' / 'cache' / 'pearl'} cannot be created (Not a directory): nothing is "
+        "kept between runs (set XDG_CACHE_HOME or PEARL_HOME to a folder you can write to)"
+    ]
+
+
 def _read_only(folder: Path) -> Callable[[], object]:
     """Make `folder` and everything in it read-only, for root too (`chattr +i`); returns what undoes it."""
     paths = [folder, *folder.rglob("*")]
