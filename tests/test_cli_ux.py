@@ -739,7 +739,7 @@ def test_a_file_name_with_a_line_break_keeps_its_citation_on_one_line(fake_serve
 def test_evidence_pearl_chose_is_told_from_the_models_citations(fake_server: Any, tmp_path: Path) -> None:
     # With no label in the reply, the closest sentences shown were listed as if the model had cited them.
     result = _ask_rag(fake_server, tmp_path / "ferry.txt", FERRY, "Mira does.")
-    assert "  (the model cited no sentence; the closest of those it was shown:)\n  [S0] " in result.stdout
+    assert "  (the model cited none of the sentences it was shown; the closest of them:)\n  [S0] " in result.stdout
     shown = _ask_rag(fake_server, tmp_path / "ferry.txt", FERRY, "Mira does.", "--json")
     assert json.loads(shown.stdout)["citations"][0]["inferred"] is True
 

@@ -142,7 +142,7 @@ def test_a_folder_is_read_again_file_by_file(tmp_path: Path) -> None:
     page = render_answer_page(answer.model_copy(update={"citations": [cited]}), index)
     assert cited.file_start == 0 < cited.start
     assert f"{cited.source}:0–{cited.file_end}" in page and f"{cited.source}:{cited.start}–" not in page
-    said = "The model cited no sentence; these are the closest of those it was shown."
+    said = "The model cited none of the sentences it was shown; these are the closest of them."
     assert said not in page  # the model's own citation
     inferred = cited.model_copy(update={"inferred": True})
     assert said in render_answer_page(answer.model_copy(update={"citations": [inferred]}), index)

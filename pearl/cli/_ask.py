@@ -72,7 +72,7 @@ def _render_answer(answer: Answer) -> None:
     else:
         echo(answer.answer or "(no answer)")
     if any(citation.inferred for citation in answer.citations):  # told apart from the model's own citations
-        echo("  (the model cited no sentence; the closest of those it was shown:)")
+        echo("  (the model cited none of the sentences it was shown; the closest of them:)")
     for citation in answer.citations:
         snippet = shorten(" ".join(citation.text.split()), 160)  # a sentence wrapped over lines, on one
         # As given: two README.md apart. On one line: a name with a line break in it broke the line in two.
