@@ -5,6 +5,7 @@ what `ask --html`/`--json` leave when the question fails, the file a citation na
 from __future__ import annotations
 
 import importlib.metadata
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ import pearl
 from pearl.actions import default_library, render_action_list
 from pearl.cli import app
 from pearl.cli._common import counted
-from pearl.cli._progress import describe_stage
+from pearl.cli._progress import StageLine, describe_stage
 from pearl.models import Trace, TraceEvent
 
 REPO = Path(__file__).resolve().parents[1]
@@ -139,6 +140,14 @@ def test_counted_says_one_in_the_singular() -> None:
     assert counted(2_000, "sentence") == "2,000 sentences"
     assert counted(1, "batch", "batches") == "1 batch"
     assert describe_stage("embed", 0, 1) == "embedding 1 sentence (once: the vectors are kept)"
+
+
+def test_a_stage_stopped_is_told_without_what_only_a_finished_one_does() -> None:
+    # "interrupted during embedding 400 sentences (once: the vectors are kept)": vectors stopped half-way are not.
+    line = StageLine(io.StringIO(), tty=False)
+    line("embed", 40, 400)
+    assert line.last == "embedding 400 sentences  10%"
+    assert describe_stage("embed", 40, 400) == "embedding 400 sentences (once: the vectors are kept)  10%"
 
 
 def test_index_and_context_of_a_one_sentence_document_count_it_right(tmp_path: Path) -> None:

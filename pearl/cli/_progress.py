@@ -126,14 +126,16 @@ _STEP = re.compile(r"step \S+ = (?P<action>\S+)$")
 _ATTEMPT = re.compile(r"plan \(attempt \d+\)$")
 
 
-def describe_stage(stage: str, done: int = 0, total: int = 0) -> str:
-    """A stage as `StageLine` shows it: "planning (attempt 2 of at most 8)", "step 2/4 FIND_X"."""
+def describe_stage(stage: str, done: int = 0, total: int = 0, *, running: bool = True) -> str:
+    """A stage as `StageLine` shows it: "planning (attempt 2 of at most 8)", "step 2/4 FIND_X"; not `running`, as a
+    stage stopped is told (an embedding stopped keeps no vectors)."""
     if stage == "index":
         share = f" {done / total:4.0%}" if total and 0 < done < total else ""
         return f"indexing {total:,} words{share}" if total else "indexing"
     if stage == "embed":
         share = f" {done / total:4.0%}" if total and 0 < done < total else ""
-        return f"embedding {counted(total, 'sentence')} (once: the vectors are kept){share}"
+        kept = " (once: the vectors are kept)" if running else ""
+        return f"embedding {counted(total, 'sentence')}{kept}{share}"
     if _ATTEMPT.match(stage):
         return "planning" if done <= 1 else f"planning (attempt {done} of at most {total}; the last was rejected)"
     step = _STEP.match(stage)
@@ -170,7 +172,8 @@ class StageLine(_Display):
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
         self.last = ""
-        """The stage the question is in, described ("step 2/4 FIND_X"), drawn or not; "" before the first."""
+        """The stage the question is in, described as a stage stopped is ("step 2/4 FIND_X"), drawn or not; "" before
+        the first."""
 
     @property
     def active(self) -> bool:
@@ -178,8 +181,8 @@ class StageLine(_Display):
         return self.tty and not self.quiet
 
     def __call__(self, stage: str, done: int = 0, total: int = 0) -> None:
-        self.last = describe_stage(stage, done, total)
-        self.show(self.last)
+        self.last = describe_stage(stage, done, total, running=False)
+        self.show(describe_stage(stage, done, total))
 
     def show(self, text: str) -> None:
         """Draw `text` (with the seconds since the start) in place of the line before."""
