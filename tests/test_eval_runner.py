@@ -30,6 +30,7 @@ from pearl.eval import (
     summarize,
 )
 from pearl.eval import _runner as runner_module
+from pearl.html import DEMO_SCORES, render_report_page
 from pearl.llm import Completion, CompletionRequest, FakeLLM
 from pearl.models import Answer
 from pearl.questions import Question
@@ -76,7 +77,11 @@ def test_run_writes_rows_summary_and_report(tmp_path: Path) -> None:
     # No planned method ran: nothing was planned with; and both token columns are explained, in both reports.
     assert "Planned with" not in render_report(summary)
     for report in ((out / "report.md").read_text(), (out / "report.html").read_text()):
-        assert "cost by prompt tok/q." in report
+        assert "cost by prompt tok/q." in report and DEMO_SCORES not in report
+    # A run of the embedded model says, in both reports, that it answers at chance (said only on stderr before).
+    assert summary.run is not None
+    demo = summary.model_copy(update={"run": summary.run.model_copy(update={"backend": "embedded"})})
+    assert DEMO_SCORES in render_report(demo) and DEMO_SCORES in render_report_page(demo, [])
     planned = run_eval(pearl_with(fake), data, ["pearl"], tmp_path / "planned", limit=1)
     said = "Planned with actions 'default' v1 (42 actions) (`"
     assert said in render_report(planned) and "demonstrations 'builtin' v" in render_report(planned)

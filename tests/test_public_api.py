@@ -380,6 +380,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "split_holdout",
     ],
     "pearl.html": [
+        "DEMO_SCORES",
         "UNCACHED_NOTE",
         "index_for_page",
         "index_for_trace",

@@ -20,7 +20,7 @@ from pearl.eval._models import (
 )
 from pearl.eval._results import latest_rows
 from pearl.eval._stats import bootstrap_mean, mcnemar_exact, paired_bootstrap
-from pearl.html import UNCACHED_NOTE
+from pearl.html import DEMO_SCORES, UNCACHED_NOTE
 
 __all__ = ["render_report", "some_of", "summarize"]
 
@@ -219,6 +219,8 @@ def render_report(summary: EvalSummary) -> str:
     if run is not None:
         limit = f", limit {run.limit}" if run.limit is not None else ""
         out += [f"Data `{run.data}` ({run.format}), split {run.split}{limit}; model `{run.model}` ({run.backend}).", ""]
+        if run.backend == "embedded":
+            out += [f"**{DEMO_SCORES}**", ""]
         # What the planned methods planned with: two runs with other libraries or demonstrations read alike otherwise.
         planned = [f"actions {run.actions} (`{run.actions_sha256[:12]}`)" if run.actions and run.actions_sha256 else ""]
         planned += [f"demonstrations {run.demos}" if run.demos else ""]

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from pearl.html._answer import render_answer_page, render_trace_page
 from pearl.html._document import index_for_page, index_for_trace
-from pearl.html._report import UNCACHED_NOTE, render_report_page
+from pearl.html._report import DEMO_SCORES, UNCACHED_NOTE, render_report_page
 
 __all__ = [
+    "DEMO_SCORES",
     "UNCACHED_NOTE",
     "index_for_page",
     "index_for_trace",

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from pearl.html._page import render_page
 
 __all__ = [
+    "DEMO_SCORES",
     "UNCACHED_NOTE",
     "ComparisonLike",
     "GroupLike",
@@ -26,6 +27,11 @@ __all__ = [
     "render_report_page",
 ]
 
+DEMO_SCORES = (
+    "Answered by the embedded demonstration model, which answers at chance level: these scores measure the pipeline "
+    "(cost, evidence shown), not answers; point pearl at a real model for those."
+)
+"""What a report of a run of the embedded model says under its model line (its note on stderr is gone with the run)."""
 UNCACHED_NOTE = (
     "prompt tok/q counts every prompt token a method's questions sent. uncached tok/q leaves out what a server's "
     "prefix cache served and the calls pearl's response cache answered, which depends on what ran before: an "
@@ -360,4 +366,5 @@ def render_report_page(
         tag_counts={t: max(m.by_tag[t].n for m in summary.methods if t in m.by_tag) for t in summary.tags},
         rows={"methods": [m.method for m in summary.methods], "rows": table},
         uncached_note=UNCACHED_NOTE,
+        demo_scores=DEMO_SCORES,
     )
