@@ -6,6 +6,8 @@ vLLM, Ollama, llama.cpp server, LM Studio: anything OpenAI-compatible) switches 
 
 from __future__ import annotations
 
+import difflib
+import logging
 import os
 import sys
 import urllib.parse
@@ -439,6 +441,22 @@ def load_flag_settings(**flags: Unpack[SettingsArgs]) -> Settings:
     return _resolve(flags, lambda key: f"flag {_FLAGS[key]}")
 
 
+_log = logging.getLogger(__name__)
+_UNKNOWN_SAID: set[str] = set()
+
+
+def _said_unknown_variables() -> None:
+    """Warn, once a name, of a `PEARL_` variable set that pearl does not read: a name misspelt was ignored in
+    silence, where the settings file refuses a setting it does not know."""
+    known = [*PATH_VARIABLES, *(name for names in ENVIRONMENT.values() for name in names if name.startswith("PEARL_"))]
+    for name in sorted(os.environ):
+        if name.startswith("PEARL_") and name not in known and name not in _UNKNOWN_SAID:
+            _UNKNOWN_SAID.add(name)
+            close = difflib.get_close_matches(name, known, n=1)
+            guess = f" (did you mean {close[0]}?)" if close else ""
+            _log.warning("pearl reads no environment variable %s%s; it is ignored", name, guess)
+
+
 def _resolve(explicit: Mapping[str, Any], given: Callable[[str], str]) -> Settings:
     """`load_settings`, each value in `explicit` recorded as coming from `given(its name)`."""
     values: dict[str, Any] = {}
@@ -447,6 +465,7 @@ def _resolve(explicit: Mapping[str, Any], given: Callable[[str], str]) -> Settin
     for key, value in _read_file(path).items():
         values[key], sources[key] = value, f"file {path}"
     sources["config_file"] = "read" if path.exists() and not path.is_dir() else "not found, so not read (optional)"
+    _said_unknown_variables()
     for key, names in ENVIRONMENT.items():
         for name in names:
             env = os.environ.get(name)

@@ -383,6 +383,22 @@ def test_config_shows_the_window_and_threads_used(monkeypatch: pytest.MonkeyPatc
     assert shown["context_window"] == 4096 and shown["threads"] == 3
 
 
+def test_config_says_what_is_not_set_and_names_a_variable_it_does_not_read(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # "model  None  default" read as a model named None; PEARL_MODLE=x was ignored in silence.
+    for name in ("PEARL_BASE_URL", "PEARL_MODEL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PEARL_MODLE", "qwen")
+    monkeypatch.setattr("pearl.config._UNKNOWN_SAID", set())  # said once a process
+    with caplog.at_level(logging.WARNING):
+        lines = {line.split()[0]: line for line in runner.invoke(app, ["config"]).stdout.splitlines()}
+    assert lines["model"].split(None, 1)[1].startswith("(not set)")
+    assert json.loads(runner.invoke(app, ["config", "--json"]).stdout)["model"] is None  # the value as it is
+    said = [r.getMessage() for r in caplog.records if "PEARL_MODLE" in r.getMessage()]
+    assert said == ["pearl reads no environment variable PEARL_MODLE (did you mean PEARL_MODEL?); it is ignored"]
+
+
 def test_a_model_named_without_a_base_url_is_refused_before_the_embedded_model_loads(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -521,7 +521,8 @@ def show_config(
         source = settings.sources.get(key, _DEFAULT_SOURCES.get(key, "default" if key in Settings.model_fields else ""))
         if key == "dense" and value == "auto":  # what auto comes to on this machine
             source += " " + (_DENSE_AUTO_ON if dense_wanted("auto", 0) else _DENSE_AUTO_OFF)
-        echo(f"{key:16} {value!s:50} {source}".rstrip())
+        shown_value = "(not set)" if value is None else str(value)  # "None" read as a value, or a model so named
+        echo(f"{key:16} {shown_value:50} {source}".rstrip())
 
 
 # Where a default is worked out rather than fixed, `pearl config` says how.
