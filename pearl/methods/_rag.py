@@ -67,8 +67,8 @@ async def answer_rag(ctx: AskContext) -> Answer:
     piece = await in_worker(compress, index, query, budget)  # ranking by meaning: tens of ms, off the loop
     # Whole, the labels make it longer than the document: "64 of 56 tokens" read as a mistake.
     whole = len(piece.sentence_ids) == index.sentence_count
-    kept = f"the whole document, {piece.tokens} tokens with its labels" if whole else None
-    kept = kept or f"{piece.tokens} of {piece.source_tokens} tokens"
+    kept = f"the whole document, {piece.tokens:,} tokens with its labels" if whole else None
+    kept = kept or f"{piece.tokens:,} of {piece.source_tokens:,} tokens"
     ctx.recorder.note("context", kept, sentences=piece.sentence_ids)
     messages = template.render(document=piece.text, **fields)
     completion = await ctx.recorder.acall("answer", template, messages, **reply.params)
