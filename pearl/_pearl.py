@@ -50,6 +50,7 @@ from pearl.documents import DocumentSource, as_document, left_out_notes, names_p
 from pearl.errors import ConfigError, ContextOverflowError, PearlError, PlanParseError, QuestionError
 from pearl.llm import LOOP_WAITING, make_llm
 from pearl.llm._reply import LOOP_NOTE, SERVER_CUT_NOTE
+from pearl.llm._wrap import Wrapped
 from pearl.methods import METHODS, AskContext, Method, answer_from_plan
 from pearl.models import Answer, Completion, CompletionRequest, Document, Trace, TraceDocument
 from pearl.planning import (
@@ -804,7 +805,7 @@ class Pearl:
         return run_blocking(self.arun_plan(document, question, plan, options, method=method))
 
 
-class _Capped:
+class _Capped(Wrapped):
     """A model passed to `Pearl`, its window lowered to `Settings.context_window`: every prompt is fitted to it.
 
     The rest of the model is the model's own, its attributes (`history`, `base_url`) too. A window the backend
@@ -812,35 +813,12 @@ class _Capped:
     """
 
     def __init__(self, inner: LLM, window: int) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.window = window
-
-    @property
-    def backend(self) -> str:
-        return self.inner.backend
-
-    @property
-    def model(self) -> str:
-        return self.inner.model
 
     @property
     def context_window(self) -> int:
         return min(self.window, self.inner.context_window)
-
-    @property
-    def supports_grammar(self) -> bool:
-        return self.inner.supports_grammar
-
-    @property
-    def supports_json_schema(self) -> bool:
-        return self.inner.supports_json_schema
-
-    @property
-    def is_demo(self) -> bool:
-        return self.inner.is_demo
-
-    def check(self) -> None:
-        self.inner.check()
 
     def complete(self, request: CompletionRequest) -> Completion:
         return self.inner.complete(request)

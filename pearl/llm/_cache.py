@@ -28,6 +28,7 @@ from pathlib import Path
 
 from pearl._paths import in_read_only_home
 from pearl.llm._reply import RETRIED_NOTE, cut_loop, without_thinking
+from pearl.llm._wrap import Wrapped
 from pearl.models import Completion, CompletionRequest
 from pearl.protocols import LLM
 
@@ -170,7 +171,7 @@ class _LeaderGone(Exception):
     """The call a request waited on was cancelled before it had a reply: the request is made afresh."""
 
 
-class CachedLLM:
+class CachedLLM(Wrapped):
     """Wraps any `LLM`; answers repeated requests from a `ResponseCache`.
 
     A request made while the same request is in flight on the same event loop (an evaluation's `pearl` and
@@ -180,36 +181,9 @@ class CachedLLM:
     """
 
     def __init__(self, inner: LLM, cache: ResponseCache) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.cache = cache
         self._flights: dict[tuple[asyncio.AbstractEventLoop, str], asyncio.Future[Completion]] = {}
-
-    @property
-    def backend(self) -> str:
-        return self.inner.backend
-
-    @property
-    def model(self) -> str:
-        return self.inner.model
-
-    @property
-    def context_window(self) -> int:
-        return self.inner.context_window
-
-    @property
-    def supports_grammar(self) -> bool:
-        return self.inner.supports_grammar
-
-    @property
-    def supports_json_schema(self) -> bool:
-        return self.inner.supports_json_schema
-
-    @property
-    def is_demo(self) -> bool:
-        return self.inner.is_demo
-
-    def check(self) -> None:
-        self.inner.check()
 
     def _key(self, request: CompletionRequest) -> str:
         # Whether the backend enforces a grammar changes the answer, so it is part of the key; so does a
