@@ -617,7 +617,9 @@ async def arun_eval(
             results.close()
             # Its server stopped answering, or refused every request: the report shows what was saved, and says so.
             if (isinstance(exc, UnansweredError) or stops_a_run(exc)) and tally.rows > len(done):
-                stopped = f"{tally.rows:,} of {counted(tally.total, 'result')} saved; {exc}"
+                # How many were saved is counted from the results file the report reads, not the tally: a question in
+                # flight when the run stopped may have saved its result since.
+                stopped = str(exc)
                 try:
                     await asyncio.to_thread(
                         write_summary,
@@ -828,7 +830,8 @@ def write_summary(
         documents: the run's documents by id; given, a page is written for each trace that has
             none yet (or an older one), showing the document.
         skipped: questions left out as bad input, named in the report (as `summarize` takes them).
-        stopped: why the run stopped before every question had a result, said at the top of the reports.
+        stopped: why the run stopped before every question had a result, said at the top of the reports after how
+            many results were saved.
     """
     wanted = {q.id for q in questions}
     # Every attempt goes to the summary (what the run spent); it keeps one row a question for everything else.
@@ -836,6 +839,8 @@ def write_summary(
     order = {q.id: i for i, q in enumerate(questions)}
     attempts.sort(key=lambda r: order[r.id])  # stable: a question's attempts stay in the order they were made
     rows = list(latest_rows(attempts).values())
+    if stopped is not None:
+        stopped = f"{len(rows):,} of {counted(len(questions) * len(methods), 'result')} saved; {stopped}"
     title = f"pearl eval: {Path(config.data).name}" if config is not None else "pearl eval"
     summary = summarize(attempts, methods=methods, run=config, title=title, skipped=skipped, stopped=stopped)
 
