@@ -658,9 +658,10 @@ def _pdf_paragraphs(pages: list[str]) -> str:
     # anywhere else on the pages: a statement's rows, or a report's run of alike sentences, look alike once
     # their digits are set aside, at the edges of every page and all the more between them.
     edges = Counter(line for page in printed for line in {_edge_key(page[i]) for i in _edge(len(page))} if line)
-    inside = Counter(
-        _edge_key(line) for page in printed for i, line in enumerate(page) if line.strip() and i not in _edge(len(page))
-    )
+    inside: Counter[str] = Counter()
+    for page in printed:
+        edge = set(_edge(len(page)))
+        inside.update(_edge_key(line) for i, line in enumerate(page) if line.strip() and i not in edge)
 
     def furniture(line: str, pages: int = 2) -> bool:
         key = _edge_key(line)
@@ -836,15 +837,14 @@ def _read_one(path: Path, max_bytes: int, notes: list[str]) -> tuple[str, list[i
     crlf: list[int] = []  # offsets count in the text read, not in a message's or a page's raw bytes
     dropped: list[int] = []
     if suffix == ".eml":
-        text = _email_to_text(data, path)
+        text = _unix_lines(_email_to_text(data, path))
     else:
         text = _decode(data, path)
         looks_html = not (suffix in (".txt", ".md") or reads_as_code(path)) and _HTML_PAGE.match(text)
         if suffix in _HTML_SUFFIXES or looks_html:
-            text = _html_to_text(text)
-        else:  # source code is as written: a backspace in it is no overstrike
+            text = _unix_lines(_html_to_text(text))
+        else:  # line ends read by `_as_text`, which says where they were "\r\n"; source code keeps its backspaces
             text, crlf, dropped = _as_text(text, overstrikes=not _is_code(path, text))
-    text = _unix_lines(text)
     if not visible(text):  # white space, or zero-width characters alone
         raise DocumentError(f"{path}: has no text")
     return text, crlf, dropped
@@ -871,10 +871,10 @@ def _expand(paths: Sequence[str | Path], other_kinds: list[str]) -> list[tuple[P
             files.append((Path(_STDIN_NAME), False))
             continue
         path = Path(raw).expanduser()
-        url = _URL.match(str(raw))  # a `Path` keeps one slash of "https://": said as typed
-        if url and not path.exists():
-            raise DocumentError(f"{url.group(1)}://{str(raw)[url.end() :]}: {_NOT_URLS}")
         if not path.exists():
+            url = _URL.match(str(raw))  # a `Path` keeps one slash of "https://": said as typed
+            if url:
+                raise DocumentError(f"{url.group(1)}://{str(raw)[url.end() :]}: {_NOT_URLS}")
             raise DocumentError(f"{path}: {_missing(path)}")
         if path.is_dir():
             others: list[Path] = []
