@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -20,7 +21,7 @@ from fakeserver import FakeOpenAIServer, Reply
 
 from pearl import Pearl, load_settings
 from pearl._text import counted
-from pearl.errors import UnansweredError
+from pearl.errors import LLMRequestError, UnansweredError
 from pearl.eval import ResultRow, latest_rows, load_dataset, load_results, run_eval
 
 QUESTIONS = SAMPLE_DIR / "questions.jsonl"
@@ -307,13 +308,15 @@ def test_a_run_whose_server_stops_answering_stops_and_says_how_to_go_on(
     tmp_path: Path, fake_server: FakeOpenAIServer
 ) -> None:
     # It went on: every question waited out its retries (with a hung server, two timeouts, four minutes each).
-    fake_server.set_default(Reply(delay=1.0))
-    settings = _eval_settings(fake_server, timeout=0.2)
+    fake_server.set_default(Reply(delay=3.0))
+    # (A second, not less: the run's first request, a listing of the models, is answered at once, but on a machine
+    # busy enough it took over 0.2 s, and the run stopped there, before asking anything.)
+    settings = _eval_settings(fake_server, timeout=1.0)
     out = tmp_path / "run"
     with pytest.raises(UnansweredError, match=r"stopped: \d questions in a row got no answer .*--retry-errors"):
         run_eval(Pearl(settings=settings), load_dataset(QUESTIONS), ["direct", "rag"], out, concurrency=2)
     rows = check_rows(out / "results.jsonl")
-    # Timed out; on a loaded machine a connection can take longer than its share of the 0.2 s (0.1 s) too.
+    # Timed out; on a loaded machine a connection can take longer than its share of the second (half) too.
     silent = {"LLMTimeoutError", "LLMConnectionError"}
     assert 4 <= len(rows) <= 5 and all(r["error_type"] in silent for r in rows), rows
     # It wrote no report: the rows it saved were summarised nowhere. The report says the run stopped, and why.
@@ -326,6 +329,31 @@ def test_a_run_whose_server_stops_answering_stops_and_says_how_to_go_on(
     summary = run_eval(Pearl(settings=settings), load_dataset(QUESTIONS), ["direct", "rag"], out, retry_errors=True)
     assert sum(m.errors for m in summary.methods) == 0 and set(latest_rows(load_results(out))) == EXPECTED
     assert summary.stopped is None and "stopped" not in (out / "report.md").read_text(encoding="utf-8")
+
+
+def test_a_result_being_written_when_the_run_stops_is_saved(
+    tmp_path: Path, fake_server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first question is answered and its result written slowly; the second is refused (a key the server
+    # rejects stops the run) while that write is on its way. The stop cancelled the writer, whose thread then met
+    # the closed file: a result paid for was lost, and the report counted one row fewer than the run had.
+    from pearl.eval._results import ResultsLog
+
+    count = itertools.count()
+    refused = dataclasses.replace(Reply.error(401, "bad key"), delay=0.2)  # once the first result is being written
+    fake_server.set_default(lambda body: answer_for(body) if next(count) == 0 else refused)
+    append = ResultsLog.append
+
+    def slow_append(self: ResultsLog, row: ResultRow) -> None:
+        time.sleep(0.5)
+        append(self, row)
+
+    monkeypatch.setattr(ResultsLog, "append", slow_append)
+    out = tmp_path / "run"
+    with pytest.raises(LLMRequestError):
+        run_eval(Pearl(settings=_eval_settings(fake_server)), load_dataset(QUESTIONS), ["direct"], out, concurrency=2)
+    rows = check_rows(out / "results.jsonl")
+    assert [(r["answer"], r["error"]) for r in rows] == [("B", None)], rows
 
 
 def test_a_run_with_failures_between_answers_goes_on(tmp_path: Path, fake_server: FakeOpenAIServer) -> None:

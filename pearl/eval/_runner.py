@@ -389,6 +389,7 @@ class _Runner:
         self.out_dir = log_.path.parent
         self.plans = plans or {}
         self._indexing: dict[str, asyncio.Task[None]] = {}
+        self._saving: set[asyncio.Future[None]] = set()  # results being written, which a stop waits for
         self.silence = Silence()  # questions in a row that got no answer from the server
         self.ranks = True  # whether a method of the run ranks sentences (`run` says)
 
@@ -404,7 +405,8 @@ class _Runner:
             task = self._indexing[document_id] = asyncio.ensure_future(self._index(self.documents[document_id]))
         await asyncio.shield(task)
 
-    async def run_one(self, question: EvalQuestion, method: str) -> ResultRow:
+    async def run_one(self, question: EvalQuestion, method: str) -> tuple[ResultRow, BaseException | None]:
+        """A question's result row, and the error it failed with (None: answered)."""
         base = _base_row(question, method)
         given = self.plans.get(question.id) if METHODS[method].planned else None
         if given is not None:  # before anything can fail: a row that failed on indexing ran this plan too
@@ -432,8 +434,7 @@ class _Runner:
             # row (with its type, for the bug report) and --retry-errors runs it again.
             log.warning("%s [%s]: unexpected %s: %s", question.id, method, type(exc).__name__, exc)
             return await self._failed(base, exc, started)
-        self.silence.heard()
-        return ResultRow.model_validate(
+        row = ResultRow.model_validate(
             {
                 **base,
                 **score_answer(question, answer),
@@ -451,6 +452,7 @@ class _Runner:
                 "finished": _now(),
             }
         )
+        return row, None
 
     async def _spent(self, trace: Trace, question_id: str, method: str) -> dict[str, object]:
         """A row's cost, from the question's trace, and the trace's file, written beside the results."""
@@ -476,15 +478,14 @@ class _Runner:
 
     async def _failed(
         self, base: dict[str, object], error: BaseException, started: float, message: str | None = None
-    ) -> ResultRow:
-        self.silence.heard(error)
+    ) -> tuple[ResultRow, BaseException]:
         # What the question did before it failed (a `PearlError` carries its trace): the calls it paid for count
         # in the run's totals, and its page shows them.
         trace = getattr(error, "trace", None)
         spent = {}
         if isinstance(trace, Trace) and trace.events:
             spent = await self._spent(trace, str(base["id"]), str(base["method"]))
-        return ResultRow.model_validate(
+        row = ResultRow.model_validate(
             {
                 **base,
                 **spent,
@@ -494,6 +495,7 @@ class _Runner:
                 "finished": _now(),
             }
         )
+        return row, error
 
     async def run(self, todo: Sequence[tuple[EvalQuestion, str]], concurrency: int) -> None:
         pending = iter(todo)
@@ -504,8 +506,16 @@ class _Runner:
             # Workers take pairs in dataset order, so a document's questions run together and
             # the next document is indexed only when its first question comes up.
             for question, method in pending:
-                row = await self.run_one(question, method)
-                await asyncio.to_thread(self.log.append, row)
+                row, error = await self.run_one(question, method)
+                # A result paid for is saved even when the run stops meanwhile: the stop cancels the questions in
+                # flight, not a write (a worker thread's, which would go on and find the file closed).
+                saving = asyncio.ensure_future(asyncio.to_thread(self.log.append, row))
+                self._saving.add(saving)
+                saving.add_done_callback(self._saving.discard)
+                await asyncio.shield(saving)
+                # Counted once saved: a run stopped by silence has saved every question of it (one still being
+                # written when another stopped the run counted nowhere, and its paid-for row was lost).
+                self.silence.heard(error)
                 self.tally.add(row)
                 self.tally.report()
                 self.silence.check("once it answers, run the same command with --retry-errors to ask them again")
@@ -514,9 +524,13 @@ class _Runner:
         try:
             await asyncio.gather(*tasks)
         except BaseException:
+            saving = list(self._saving)  # a cancelled worker starts no write: these are all there will be
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            for problem in await asyncio.gather(*saving, return_exceptions=True):
+                if problem is not None:  # the error that stopped the run is the one to raise
+                    log.warning("a result was not saved: %s", problem)
             raise
         finally:
             for task in self._indexing.values():
@@ -617,8 +631,8 @@ async def arun_eval(
             results.close()
             # Its server stopped answering, or refused every request: the report shows what was saved, and says so.
             if (isinstance(exc, UnansweredError) or stops_a_run(exc)) and tally.rows > len(done):
-                # How many were saved is counted from the results file the report reads, not the tally: a question in
-                # flight when the run stopped may have saved its result since.
+                # How many were saved is counted from the results file the report reads, not the tally: a result
+                # being written when the run stopped is saved (`_Runner.run` waits for it) but was not tallied.
                 stopped = str(exc)
                 try:
                     await asyncio.to_thread(
