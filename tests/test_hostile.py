@@ -828,6 +828,80 @@ def test_an_echoed_key_stays_out_of_stderr_and_results(tmp_path: Path, monkeypat
     assert '"error"' in rows and "Authorization" in rows and SECRET not in rows
 
 
+# A key the server quotes that is not the one sent (OpenAI: "Incorrect API key provided: sk-..."): a key
+# pasted for another account, or another server's, which must not reach a terminal, a log or a results file.
+OTHER_KEY = "sk-proj-Other0123456789abcdefXYZ"
+QUOTED = [
+    f"Incorrect API key provided: {OTHER_KEY}. You can find your API key at https://platform.openai.com/account/api-keys.",
+    "Incorrect API key provided: sk-proj-abc*****************************xyz. You can find your API key at https://x",
+    "invalid x-api-key: 3f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c",
+    "{'error': 'unauthorized', 'api_key': 'Zq8hT2pLmN4vB6xC9kR1sW3y'}",
+    "token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U has expired",
+    "API key not valid. Please pass a valid API key: AIzaSyA1234567890abcdefghijklmnopqrstu",
+    "the password given was hunter22hunter22",
+    "Invalid API key: gsk_4xQ9m2Lr8Tz6Wv1Yb3Nc5Pd7Hf0Jk",
+]
+SECRET_PARTS = re.compile(r"Other0123|\*\*\*\*\*x|3f9a8b|Zq8hT2|eyJhbG|AIzaSy|hunter22|gsk_4x")
+
+
+@pytest.mark.parametrize("said", QUOTED)
+def test_a_key_the_server_quotes_is_redacted_and_the_message_says_so(said: str) -> None:
+    from pearl.llm._reply import Redactor
+
+    shown = Redactor()(said, 300)
+    assert not SECRET_PARTS.search(shown) and "[key redacted]" in shown
+    assert shown.split()[0] == said.split()[0]  # what the server said of the key stays
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "hf_hub_download failed: invalid_api_key; find your key at https://example.com/account/api-keys.",
+        "model meta-llama/Llama-3.1-8B-Instruct: maximum context length is 8192 tokens",
+        "token expired; key rotated on 2024-05-01",
+        "The key sk-learn is unknown",
+    ],
+)
+def test_words_that_are_no_key_stay_readable(said: str) -> None:
+    from pearl.llm._reply import Redactor
+
+    assert Redactor()(said, 300) == said
+
+
+def test_a_key_cut_where_the_quote_is_cut_shows_no_part_of_it() -> None:
+    from pearl.llm._reply import Redactor
+
+    # The text is read to 4x the limit before the secrets in it are taken out: a key cut there no longer matched,
+    # and the keys redacted before it made room for its first characters in the 100 shown.
+    key = "Zq8hT2pLmN4vB6xC9kR1sW3y"
+    said = ("sk-" + "a1" * 95 + " ") * 2 + f"user {key} is unknown"
+    assert said.index(key) == 393  # cut at 400: 7 characters into the key
+    shown = Redactor([key])(said, 100)
+    assert shown.startswith("[key redacted] [key redacted] user") and "Zq8h" not in shown
+
+
+def test_a_refusal_quoting_another_key_keeps_it_out_of_every_output(tmp_path: Path) -> None:
+    with FakeOpenAIServer() as server:
+        server.set_default(Reply.error(401, QUOTED[0]))
+        with pytest.raises(LLMRequestError) as info:
+            openai(server, api_key=SECRET).complete(REQUEST)
+        assert OTHER_KEY not in str(info.value) and "provided: [key redacted]. You can find" in str(info.value)
+        trace, out = tmp_path / "trace.json", tmp_path / "run"
+        result = runner.invoke(app, [*ask_args(server, story(tmp_path)), "--json", "--trace", str(trace)])
+        assert result.exit_code == 2 and "[key redacted]" in result.stderr and "[key redacted]" in result.stdout
+        assert OTHER_KEY not in result.output and OTHER_KEY not in trace.read_text(encoding="utf-8")
+        # A 401 stops an evaluation at once; a 400 lets it finish, its error in every result, trace and report.
+        server.set_default(Reply.error(400, QUOTED[0]))
+        dataset = REPO / "datasets" / "sample" / "custom.jsonl"
+        args = ["eval", str(dataset), "--methods", "direct", "--limit", "2", "--out", str(out)]
+        result = runner.invoke(app, [*args, "--base-url", server.base_url, "--model", "m"])
+        assert result.exit_code == 1 and OTHER_KEY not in result.output
+    written = {path.name: path.read_text(encoding="utf-8") for path in out.rglob("*") if path.is_file()}
+    assert {"results.jsonl", "report.md", "report.html"} <= set(written) and len(written) > 6  # and the traces
+    assert [name for name, text in written.items() if "[key redacted]" in text] != []
+    assert [name for name, text in written.items() if OTHER_KEY in text] == []
+
+
 def test_a_password_in_the_base_url_is_never_shown(tmp_path: Path) -> None:
     url = "http://user:hunter2-pass@127.0.0.1:9/v1"
     assert masked_url(url) == "http://user:***@127.0.0.1:9/v1"

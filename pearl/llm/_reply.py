@@ -398,13 +398,41 @@ def read_completion(
 # only with a base64 blob after it, so that "Basic auth is off" stays readable.
 _TOKEN_SCHEME = re.compile(r"(?i)\b(bearer(?=\s)|basic(?=\s+[A-Za-z0-9+/]{8,}=*))(\s+)[A-Za-z0-9._~+/=:-]+")
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]+@")
+# Keys a server may quote that are not the one pearl sent ("Incorrect API key provided: sk-proj-ab***yz"): a
+# provider's prefix then a token, a JWT, or a token-like string right after a word such as "key" or "token". A
+# token must hold a digit or a "*" (a key masked by the server), so that words ("hf_hub_download",
+# "invalid_api_key") stay readable.
+_TOKEN = r"[A-Za-z0-9_.~+/=*-]"  # a match ends before a full stop: "provided: sk-... You can" keeps its sentence end
+_PREFIXED_KEY = re.compile(
+    rf"\b(?:(?:sk|rk|gsk|hf|gh[pousr]|github_pat|xai|pplx|nvapi|r8)[-_]|AIza|AKIA|eyJ){_TOKEN}{{8,}}(?<!\.)"
+)
+_AFTER_KEY_WORD = re.compile(
+    r"(?i)(\b(?:api[ _-]?key|key|token|secret|password|passwd|credentials?)\b[^A-Za-z0-9\n]{0,4}"
+    r"(?:(?:provided|given|used|sent|was|is|value)[^A-Za-z0-9\n]{1,4}){0,2})"
+    rf"({_TOKEN}{{12,}}(?<!\.))"
+)
+_CUT_WORD = re.compile(r"(?<=\s)\S+\Z")
+KEY_REDACTED = "[key redacted]"
+"""What stands where a key-like string was taken out of a server's text: it says that one was, and none of it."""
+
+
+def _key_like(token: str) -> bool:
+    return any(c.isdigit() or c == "*" for c in token)
+
+
+def _without_keys(text: str) -> str:
+    """`text` with every key-like string in it replaced by `KEY_REDACTED`."""
+    text = _PREFIXED_KEY.sub(lambda m: KEY_REDACTED if _key_like(m.group()) else m.group(), text)
+    return _AFTER_KEY_WORD.sub(lambda m: m.group(1) + KEY_REDACTED if _key_like(m.group(2)) else m.group(), text)
 
 
 class Redactor:
     """Takes secrets out of text a server sent back, before it is quoted in an error.
 
     Removes each given secret (the API key, a password in the base URL) wherever it appears,
-    any `Bearer ...` / `Basic ...` credential, and the user part of any URL, then cuts the text.
+    any `Bearer ...` / `Basic ...` credential, the user part of any URL, and any other key the
+    text quotes (a server saying which key it refused: `KEY_REDACTED` says one was taken out), then
+    cuts the text.
 
     Args:
         secrets: strings never to show; those under 4 characters are left to the patterns
@@ -416,9 +444,14 @@ class Redactor:
 
     def __call__(self, value: object, limit: int = 300) -> str:
         text = value if isinstance(value, str) else str(value)
-        text = text[: limit * 4]  # enough to find a secret that crosses the cut below
+        if len(text) > limit * 4:  # enough to find a secret that crosses the cut below
+            head = text[: limit * 4]
+            if not text[limit * 4].isspace():  # the word cut goes: a key's first characters may not be known for one
+                head = _CUT_WORD.sub("", head)
+            text = head + " …"
         for secret in self._secrets:
             text = text.replace(secret, "***")
         text = _TOKEN_SCHEME.sub(r"\1\2***", text)
         text = _USERINFO.sub(r"\1***@", text)
+        text = _without_keys(text)
         return _encodable(text[:limit].strip() + ("…" if len(text) > limit else ""))  # a cut shows as one
