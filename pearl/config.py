@@ -47,6 +47,7 @@ __all__ = [
     "Settings",
     "SettingsArgs",
     "default_threads",
+    "given_with",
     "key_problem",
     "load_flag_settings",
     "load_settings",
@@ -392,6 +393,25 @@ def set_where(settings: Settings, name: str) -> tuple[str, str]:
     return "", ""
 
 
+_GIVEN_AS = "given_as"
+"""The entry of `Settings.sources` that says how the caller that resolved the settings gives a setting: "flags" (one of
+`pearl`'s commands, through `load_flag_settings`) or "keywords" (`load_settings`)."""
+
+
+def given_with(settings: Settings, name: str) -> str:
+    """How the caller that resolved `settings` gives setting `name` itself, for a message to say: its flag
+    (`--api-key`) to a command (`load_flag_settings`), its keyword (`api_key=`) to `load_settings`, and both,
+    `--api-key (api_key= in Python)`, when unknown (a `Settings` made in code). A setting no command takes as a flag
+    is named to a command by its environment variable."""
+    keyword, flag = f"{name}=", _FLAGS.get(name)
+    caller = settings.sources.get(_GIVEN_AS)
+    if caller == "flags":
+        return flag or (ENVIRONMENT[name][0] if name in ENVIRONMENT else keyword)
+    if caller == "keywords" or flag is None:
+        return keyword
+    return f"{flag} ({keyword} in Python)"
+
+
 class SettingsArgs(TypedDict, total=False):
     """What `load_settings` takes by name: one setting each, as `Settings` describes it; None is not given."""
 
@@ -424,7 +444,7 @@ def load_settings(**explicit: Unpack[SettingsArgs]) -> Settings:
     Raises:
         ConfigError: a value is malformed, or the config file is.
     """
-    return _resolve(explicit, lambda key: "argument")
+    return _resolve(explicit, lambda key: "argument", "keywords")
 
 
 def load_flag_settings(**flags: Unpack[SettingsArgs]) -> Settings:
@@ -438,7 +458,7 @@ def load_flag_settings(**flags: Unpack[SettingsArgs]) -> Settings:
     unflagged = sorted(key for key, value in flags.items() if value is not None and key not in _FLAGS)
     if unflagged:
         raise TypeError(f"no command takes {', '.join(unflagged)} as a flag: pass it to load_settings")
-    return _resolve(flags, lambda key: f"flag {_FLAGS[key]}")
+    return _resolve(flags, lambda key: f"flag {_FLAGS[key]}", "flags")
 
 
 _log = logging.getLogger(__name__)
@@ -457,10 +477,11 @@ def _said_unknown_variables() -> None:
             _log.warning("pearl reads no environment variable %s%s; it is ignored", name, guess)
 
 
-def _resolve(explicit: Mapping[str, Any], given: Callable[[str], str]) -> Settings:
-    """`load_settings`, each value in `explicit` recorded as coming from `given(its name)`."""
+def _resolve(explicit: Mapping[str, Any], given: Callable[[str], str], given_as: str) -> Settings:
+    """`load_settings`, each value in `explicit` recorded as coming from `given(its name)`, and the caller as one that
+    gives settings as `given_as` ("flags" or "keywords": see `given_with`)."""
     values: dict[str, Any] = {}
-    sources: dict[str, str] = {}
+    sources: dict[str, str] = {_GIVEN_AS: given_as}
     path = config_file()
     for key, value in _read_file(path).items():
         values[key], sources[key] = value, f"file {path}"

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from pearl import FakeLLM, Pearl
 from pearl.cli import app
-from pearl.config import load_settings
+from pearl.config import Settings, given_with, load_flag_settings, load_settings
 from pearl.errors import ConfigError, DatasetError, LLMConnectionError, LLMRequestError, RateLimitError
 from pearl.eval import load_dataset, run_eval
 from pearl.llm import CompletionRequest, Message, OpenAICompatibleLLM
@@ -160,6 +160,30 @@ def test_a_key_refused_from_the_environment_names_the_variable(
     monkeypatch.setenv(variable, KEY)
     message = _refused(fake_server)
     assert names in message and KEY not in message
+    # From Python, the other way to give a key is the keyword: "or pass --api-key" named an option no caller has.
+    assert "pass one with api_key=" in message or "pass that key with api_key=" in message
+    assert "--api-key" not in message
+
+
+@pytest.mark.parametrize(
+    ("variable", "fix"),
+    [
+        ("PEARL_API_KEY", "set PEARL_API_KEY to a key this server accepts (or pass one with --api-key, which"),
+        ("OPENAI_API_KEY", "set PEARL_API_KEY to this server's key (it wins over OPENAI_API_KEY), or pass that key "),
+    ],
+)
+def test_cli_a_key_refused_from_the_environment_names_the_variable_and_the_flag(
+    fake_server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, variable: str, fix: str
+) -> None:
+    fake_server.set_default(Reply.error(401, "bad key"))
+    monkeypatch.setenv(variable, KEY)
+    story = tmp_path / "story.txt"
+    story.write_text("Mira runs the ferry.", encoding="utf-8")
+    argv = ["ask", str(story), "Who?", "-m", "direct", "--base-url", fake_server.base_url, "--model", "m"]
+    result = runner.invoke(app, argv)
+    assert result.exit_code == 2, result.output
+    assert f"refused the API key from {variable} (401: bad key): " in result.stderr and fix in result.stderr
+    assert "api_key=" not in result.stderr and KEY not in result.stderr
 
 
 def test_a_key_refused_from_the_config_file_names_the_file(fake_server: FakeOpenAIServer, _isolated_home: Path) -> None:
@@ -174,11 +198,33 @@ def test_a_request_refused_without_a_key_says_how_to_give_one(
     fake_server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     message = _refused(fake_server)
-    assert "refused the request without an API key (401" in message and "pass --api-key" in message
+    assert "refused the request without an API key (401" in message
+    assert message.endswith("set PEARL_API_KEY (or OPENAI_API_KEY) or pass api_key=") and "--api-key" not in message
     # An empty --api-key sends no key whatever PEARL_API_KEY holds: "set PEARL_API_KEY" was no fix.
     monkeypatch.setenv("PEARL_API_KEY", KEY)
     message = _refused(fake_server, api_key="")
     assert "without an API key (401: Incorrect API key provided): api_key= was given empty, which sends none" in message
+
+
+def test_cli_a_request_refused_without_a_key_names_the_flag(fake_server: FakeOpenAIServer, tmp_path: Path) -> None:
+    fake_server.set_default(Reply.error(401, "no key"))
+    story = tmp_path / "story.txt"
+    story.write_text("Mira runs the ferry.", encoding="utf-8")
+    argv = ["ask", str(story), "Who?", "-m", "direct", "--base-url", fake_server.base_url, "--model", "m"]
+    result = runner.invoke(app, argv)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.rstrip().endswith(
+        "refused the request without an API key (401: no key): set PEARL_API_KEY (or OPENAI_API_KEY) or pass --api-key"
+    )
+
+
+def test_settings_made_in_code_name_both_ways_to_give_a_key() -> None:
+    coded = Settings(base_url="http://127.0.0.1:9/v1", model="m")  # no sources: the caller is unknown
+    assert given_with(coded, "api_key") == "--api-key (api_key= in Python)"
+    assert given_with(load_settings(), "api_key") == "api_key="
+    assert given_with(load_flag_settings(), "api_key") == "--api-key"
+    assert given_with(load_flag_settings(), "concurrency") == "PEARL_CONCURRENCY"  # no command takes it as a flag
+    assert given_with(load_settings(), "concurrency") == given_with(coded, "concurrency") == "concurrency="
 
 
 def test_cli_a_refused_api_key_option_is_named(fake_server: FakeOpenAIServer, tmp_path: Path) -> None:

@@ -43,7 +43,7 @@ import httpx
 from pearl._paths import config_file
 from pearl._replies import JSONReplyError, read_json
 from pearl._text import shorten
-from pearl.config import Settings, key_problem, masked_url, set_where, url_problem
+from pearl.config import Settings, given_with, key_problem, masked_url, set_where, url_problem
 from pearl.errors import (
     ConfigError,
     ContextOverflowError,
@@ -558,27 +558,29 @@ class OpenAICompatibleLLM:
 
     def _refused_key(self, status: int, said: str) -> str:
         """What a 401/403 refused and what to do, by where the key came from: "pass --api-key" is wrong
-        advice when the key refused came from --api-key."""
+        advice when the key refused came from --api-key, or from a variable (a key was given), and to a
+        caller in Python, who passes api_key=."""
         refused = f"({status}: {said})" if said else f"({status})"
         given = set_where(self._settings, "api_key")[0] in ("argument", "flag")
+        option = given_with(self._settings, "api_key")  # --api-key to a command, api_key= in Python
         if self._settings.api_key is None:
             if given:  # --api-key "" (or api_key="") sends none, whatever is set
                 where = self._where_set("api_key", "--api-key", "PEARL_API_KEY")
                 return f"the request without an API key {refused}: {where} was given empty, which sends none"
-            return (
-                f"the request without an API key {refused}: set PEARL_API_KEY (or OPENAI_API_KEY) or pass --api-key "
-                "(api_key= in Python)"
-            )
+            return f"the request without an API key {refused}: set PEARL_API_KEY (or OPENAI_API_KEY) or pass {option}"
         source = self._where_set("api_key", "--api-key", "PEARL_API_KEY")
         if given:
             passed = "as" if source == "api_key=" else "with"
             fix = f"check the key passed {passed} {source} (it overrides PEARL_API_KEY and the config file)"
         elif source == "OPENAI_API_KEY":
-            fix = "it may be for another server; set PEARL_API_KEY (it wins over OPENAI_API_KEY) or pass --api-key"
+            fix = (
+                "it may be for another server; set PEARL_API_KEY to this server's key (it wins over OPENAI_API_KEY), "
+                f"or pass that key with {option}"
+            )
         elif source == "PEARL_API_KEY":
-            fix = "set PEARL_API_KEY to a key this server accepts, or pass --api-key"
+            fix = f"set PEARL_API_KEY to a key this server accepts (or pass one with {option}, which overrides it)"
         elif source.startswith("api_key in "):
-            fix = "fix it there, or override it with PEARL_API_KEY or --api-key"
+            fix = f"fix it there, or override it with PEARL_API_KEY or {option}"
         else:
             fix = "check the key"
         if status == 403:  # a key the server knows may still not be allowed this model
