@@ -576,7 +576,7 @@ def test_ask_with_the_question_forgotten_refuses_the_last_file_as_one(
         # An empty --focus centred on nothing, with a note calling it an unknown name.
         (["context", str(SAMPLE), "water", "-f", " "], "a --focus is empty: give the entity or phrase"),
         # The file given as the question was planned for (exit 0).
-        (["plan", str(SAMPLE)], "is a file, not a question: pearl plan plans from the question alone"),
+        (["plan", str(SAMPLE)], "is a file, not a question: give the question after it, in quotes, as in pearl plan"),
         # The library's file where the action's name goes read as a missing library.
         (["actions", "show", str(QUESTIONS), "FIND_X"], "the action's name goes first: pearl actions show NAME FILE"),
     ],
@@ -769,6 +769,43 @@ def test_plan_takes_the_window_option_its_refusal_names(monkeypatch: pytest.Monk
     assert "cannot hold the planning prompt" in result.stderr and "(--context-window)" in result.stderr
     for option in ("--timeout", "--max-bytes"):  # as `ask` takes them
         assert option in runner.invoke(app, ["plan", "--help"]).stdout
+
+
+def test_plan_takes_files_then_the_question_as_ask_does_and_its_older_form_too(fake_server: Any) -> None:
+    # `pearl plan QUESTION --file FILE` while ask and context take FILE QUESTION: `pearl plan FILE QUESTION` was
+    # refused ("Got unexpected extra argument").
+    server = ["--base-url", fake_server.base_url, "--model", "m", "--no-cache"]
+    prompts = []
+    for args in ([str(SAMPLE), QUESTION], [QUESTION, "--file", str(SAMPLE)], [QUESTION]):
+        fake_server.reset()
+        fake_server.set_default('s1 = FIND_REASON(CTX, "the lamp oil")')
+        result = runner.invoke(app, ["plan", *args, *server])
+        assert result.exit_code == 0 and result.stdout.startswith("s1 = FIND_REASON"), result.output
+        prompts.append(fake_server.chat_requests[0].prompt)
+    assert prompts[0] == prompts[1] != prompts[2]  # the document informs the plan either way; the question alone, not
+    assert "Aubreck" in prompts[0] and "Aubreck" not in prompts[2]  # a place in the story, not in the question
+    folder = SAMPLE.parent  # several files or folders, as ask takes them, read as one document
+    result = runner.invoke(app, ["plan", str(SAMPLE), str(folder), QUESTION, "--json", *server])
+    assert result.exit_code == 0 and json.loads(result.stdout)["question"] == QUESTION, result.output
+    shown = runner.invoke(app, ["plan", "--help"]).stdout
+    assert "[FILE...] QUESTION" in shown and 'pearl plan story.txt "Why did Dorota' in shown
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["{sample}", QUESTION, "--file", "{sample}"], "a document before the question and one with --file: give it "),
+        ([QUESTION, "{sample}"], "is not a file, but the last argument is: the question goes last, as in pearl plan"),
+        (["Why", "did", "she"], '"Why" is no file or folder: give pearl plan FILE... "QUESTION", or "QUESTION" alone'),
+        (["{sample}", "{sample}"], 'the last argument, "'),
+    ],
+    ids=["document-twice", "question-first", "question-unquoted", "no-question"],
+)
+def test_plan_says_which_argument_goes_where(args: list[str], said: str, fake_server: Any) -> None:
+    server = ["--base-url", fake_server.base_url, "--model", "m", "--json"]
+    result = runner.invoke(app, ["plan", *(arg.format(sample=SAMPLE) for arg in args), *server])
+    assert result.exit_code == 2 and said in result.stderr and result.stderr.count("\n") == 1, result.output
+    assert said in json.loads(result.stdout)["error"] and not fake_server.requests  # refused before any call
 
 
 def test_plan_json_prints_an_object_whatever_happens(fake_server: Any, monkeypatch: pytest.MonkeyPatch) -> None:

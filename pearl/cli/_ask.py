@@ -351,12 +351,66 @@ def _plan_text(value: str) -> str:
         return writable(read_text(path, "plan"))
 
 
-@app.command(epilog=example('pearl plan "Why did Dorota put water in the lamp oil?" --file story.txt'))
+_PLAN_USAGE = 'pearl plan FILE... "QUESTION"'
+
+
+def _plan_input(words: list[str], given: list[Path]) -> tuple[list[str], str]:
+    """The files and the question of `pearl plan [FILE...] QUESTION`, as `ask` takes them, and of the older
+    `pearl plan QUESTION [--file FILE]`: one argument is the question; more are files or folders, then the question.
+
+    Refused: a file given as the only argument (its name would be planned for as the question), a document given both
+    before the question and with --file, the question first (`files_then_text`), and a first argument naming nothing
+    (a question of several words unquoted, which was read as a missing file)."""
+    if len(words) == 1:
+        if is_document_file(words[0]):
+            raise fail(
+                f'"{shorten(words[0], 60)}" is a file, not a question: give the question after it, in quotes, as in '
+                f'{_PLAN_USAGE} (or pearl plan "QUESTION" to plan from the question alone)'
+            )
+        return [str(path) for path in given], words[0]
+    if given:
+        raise fail(f"a document before the question and one with --file: give it one way, as in {_PLAN_USAGE}")
+    files, question = files_then_text(words, "plan", "question")
+    if files[0] != "-" and not _names_something(files[0]):
+        raise fail(
+            f'"{shorten(files[0], 60)}" is no file or folder: give {_PLAN_USAGE}, or "QUESTION" alone, in quotes to '
+            "keep its words together"
+        )
+    return files, question
+
+
+def _names_something(name: str) -> bool:
+    try:
+        return Path(name).expanduser().exists()
+    except (OSError, ValueError):  # a name too long for the file system, a NUL byte: nothing
+        return False
+
+
+@app.command(
+    epilog=example(
+        'pearl plan story.txt "Why did Dorota put water in the lamp oil?"',
+        'pearl plan "Why did Dorota put water in the lamp oil?"',
+    )
+)
 def plan(
-    question: Annotated[str, typer.Argument(metavar="QUESTION", help="The question to plan for.", show_default=False)],
+    files_and_question: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="[FILE...] QUESTION",
+            help="The question to plan for, after the files or folders (read as one document) whose entity sheet "
+            "informs the plan; the question alone is planned for without a document.",
+            show_default=False,
+        ),
+    ],
     file: Annotated[
         list[Path] | None,
-        typer.Option("--file", "-f", metavar="FILE", help="A document whose entity sheet informs the plan."),
+        typer.Option(
+            "--file",
+            "-f",
+            metavar="FILE",
+            help="A document whose entity sheet informs the plan, as FILE before the question does (the older "
+            'form: pearl plan "QUESTION" --file FILE).',
+        ),
     ] = None,
     option: OptionOpt = None,
     actions: ActionsOpt = None,
@@ -371,19 +425,20 @@ def plan(
     max_bytes: MaxBytes = None,
     quiet: Quiet = False,
 ) -> None:
-    """Write a plan for a question (with self-correction) and print it, without running it."""
+    """Write a plan for a question (with self-correction) and print it, without running it.
+
+    With files before the question (or --file), the document's entity sheet informs the plan;
+    with the question alone, the plan is written from the question.
+    """
     stages = StageLine(quiet=quiet)
     failed: Trace | None = None
+    question = files_and_question[-1]
     try:
-        if is_document_file(question):  # `pearl plan story.txt`: the file's name was planned for as the question
-            raise fail(
-                f'"{shorten(question, 60)}" is a file, not a question: pearl plan plans from the question alone, '
-                'as in pearl plan "QUESTION" (a document\'s entities inform the plan with --file FILE)'
-            )
+        files, question = _plan_input(files_and_question, file or [])
         with handled():
             settings = settings_from(base_url, model, api_key, no_cache, timeout, context_window, max_bytes)
             pearl = make_pearl(settings, actions, demos, on_stage=stages)
-            document = as_document(file, settings.max_bytes) if file else None
+            document = as_document(files, settings.max_bytes) if files else None
             if document is not None:
                 echo_left_out(document)
             asked = checked_question(as_question(question, option or None))
