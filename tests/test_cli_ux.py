@@ -531,6 +531,22 @@ def test_ask_with_the_question_first_says_it_goes_last() -> None:
     assert 'the question goes last, as in pearl ask FILE... "QUESTION"' in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["ask", "Why", "did", "she", "go?"], '"Why" is no file or folder: if the words from it on are the question'),
+        (["ask", "{sample}", "Why", "did", "she", "go?"], '"Why" is no file or folder: if the words from it on are'),
+        (["context", "{sample}", "lamp", "oil"], '"lamp" is no file or folder: if the words from it on are the query'),
+    ],
+    ids=["ask", "ask-after-a-file", "context"],
+)
+def test_a_question_unquoted_is_told_to_be_quoted(args: list[str], said: str) -> None:
+    # Its words were read as files: "error: Why: no such file or directory".
+    result = runner.invoke(app, [arg.format(sample=SAMPLE) for arg in args])
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1, result.output
+    assert said in result.stderr and "put them in quotes, as in pearl " in result.stderr, result.stderr
+
+
 def test_ask_with_the_question_forgotten_refuses_the_last_file_as_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -796,7 +812,7 @@ def test_plan_takes_files_then_the_question_as_ask_does_and_its_older_form_too(f
     [
         (["{sample}", QUESTION, "--file", "{sample}"], "a document before the question and one with --file: give it "),
         ([QUESTION, "{sample}"], "is not a file, but the last argument is: the question goes last, as in pearl plan"),
-        (["Why", "did", "she"], '"Why" is no file or folder: give pearl plan FILE... "QUESTION", or "QUESTION" alone'),
+        (["Why", "did", "she"], '"Why" is no file or folder: if the words from it on are the question, put them in'),
         (["{sample}", "{sample}"], 'the last argument, "'),
     ],
     ids=["document-twice", "question-first", "question-unquoted", "no-question"],

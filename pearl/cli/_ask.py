@@ -370,20 +370,7 @@ def _plan_input(words: list[str], given: list[Path]) -> tuple[list[str], str]:
         return [str(path) for path in given], words[0]
     if given:
         raise fail(f"a document before the question and one with --file: give it one way, as in {_PLAN_USAGE}")
-    files, question = files_then_text(words, "plan", "question")
-    if files[0] != "-" and not _names_something(files[0]):
-        raise fail(
-            f'"{shorten(files[0], 60)}" is no file or folder: give {_PLAN_USAGE}, or "QUESTION" alone, in quotes to '
-            "keep its words together"
-        )
-    return files, question
-
-
-def _names_something(name: str) -> bool:
-    try:
-        return Path(name).expanduser().exists()
-    except (OSError, ValueError):  # a name too long for the file system, a NUL byte: nothing
-        return False
+    return files_then_text(words, "plan", "question")
 
 
 @app.command(

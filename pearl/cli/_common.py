@@ -448,6 +448,12 @@ def _exists(name: str) -> bool:
         return False
 
 
+def _a_word(name: str) -> bool:
+    """Whether `name` reads as a word rather than a path: letters alone, perhaps with an apostrophe, a hyphen or a
+    question's closing mark ("Why", "didn't", "go?")."""
+    return bool(re.fullmatch(r"[^\W\d_]+(?:['’-][^\W\d_]+)*[?!,]?", name))
+
+
 def is_document_file(name: str) -> bool:
     """Whether `name` is a file of a kind pearl reads (`notes.md`, `tool.py`), not words that happen to name a
     folder."""
@@ -469,6 +475,14 @@ def files_then_text(words: list[str], command: str, what: str) -> tuple[list[str
     if not _exists(files[0]) and _exists(text):
         raise fail(
             f'"{shorten(files[0], 60)}" is not a file, but the last argument is: the {what} goes last, as in {usage}'
+        )
+    unquoted = next((name for name in files if _a_word(name) and not _exists(name)), None)
+    if unquoted is not None:
+        # `pearl ask story.txt Why did she go`: the question's words, unquoted, were read as files, and the user was
+        # told "Why: no such file or directory".
+        raise fail(
+            f'"{shorten(unquoted, 60)}" is no file or folder: if the words from it on are the {what}, put them in '
+            f"quotes, as in {usage}"
         )
     if is_document_file(text):
         # `pearl ask notes/*.md` with the question forgotten: the last file would be asked as the question.
