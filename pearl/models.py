@@ -354,12 +354,20 @@ class Trace(BaseModel):
 
 
 class Answer(BaseModel):
-    """What `ask` returns: the answer, the letter for multiple choice, its evidence and its cost."""
+    """What `ask` returns: the answer, the letter for multiple choice, its evidence and its cost.
+
+    For a multiple-choice question, `answer` is the chosen option's text and `letter` its letter; when no option can
+    be read from what the model wrote (it names none, or hedges between several), `letter` is None and `answer` is
+    "" (a note says so). What the choice was read from is `explanation`: the steps' results for `pearl` and
+    `pearl-fulldoc`, the model's reply for `direct` and `rag` when it is more than the letter. For a free-text
+    question, `answer` is the model's answer and `explanation` None.
+    """
 
     question: str
     options: list[str] = Field(default_factory=list)
     answer: str
     letter: str | None = None
+    explanation: str | None = None
     method: str
     citations: list[Citation] = Field(default_factory=list)
     plan: str | None = None

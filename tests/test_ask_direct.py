@@ -284,7 +284,7 @@ def test_cli_config_masks_key() -> None:
 
 
 def test_a_step_citing_a_sentence_only_another_call_was_shown_is_noted() -> None:
-    """Multiple choice shows the steps' replies as the answer: a label a step wrote of a sentence it was not
+    """Multiple choice shows the steps' replies as the explanation: a label a step wrote of a sentence it was not
     shown (the step before it was) is no citation, and a note says so, though the run as a whole showed it."""
     story = " ".join(f"Keeper number {n} lit lamp number {n} on night {n}." for n in range(60))
     plan = 'b = FIND_X(CTX, "lamp number 40 omega")\na = FIND_X(CTX, "lamp number 7 alpha")'
@@ -308,7 +308,7 @@ def test_a_step_citing_a_sentence_only_another_call_was_shown_is_noted() -> None
         story, "Who lit lamp 7?", ["Keeper 7", "Keeper 40"], method="pearl"
     )
     strays = sorted(shown["omega"] - shown["alpha"])
-    assert strays and f"[S{strays[0]}]" in answer.answer, (shown, answer.answer)
+    assert strays and f"[S{strays[0]}]" in (answer.explanation or ""), (shown, answer.explanation)
     assert strays[0] not in [c.sentence_id for c in answer.citations]
     assert any(f"[S{strays[0]}], which it was not shown" in note for note in answer.notes), answer.notes
 

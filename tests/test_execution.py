@@ -527,13 +527,14 @@ def test_a_closing_answer_step_runs_as_a_step_where_the_answer_call_cannot_hold_
     assert not evidence_budget(long_index, room=6000, setting=900).closing
 
 
-def test_for_multiple_choice_a_closing_answer_step_runs_and_writes_the_answers_text(tmp_path: Path) -> None:
-    # The final call of a multiple-choice question replies with a letter alone: ANSWER's reply is the text.
+def test_for_multiple_choice_a_closing_answer_step_runs_and_writes_the_answers_explanation(tmp_path: Path) -> None:
+    # The final call of a multiple-choice question replies with a letter alone: ANSWER's reply is the explanation.
     fake = scripted(CLOSING, step=lambda r: f"{user(r).split('Step: ')[1].split('(')[0]} says so [S3].", final="B")
     options = ["She was paid to.", "She wanted the light to fail.", "By mistake.", "To clean it."]
     answer = pearl_with(fake).ask(twice_as_long(tmp_path), QUESTION, options=options)
-    assert len(by_kind(fake, "step")) == 2 and answer.letter == "B"
-    assert "ANSWER says so" in answer.answer and "FIND_REASON says so" in answer.answer
+    assert len(by_kind(fake, "step")) == 2 and answer.letter == "B" and answer.answer == options[1]
+    assert answer.explanation is not None
+    assert "ANSWER says so" in answer.explanation and "FIND_REASON says so" in answer.explanation
 
 
 def test_a_closing_answer_steps_own_words_still_choose_evidence_in_the_final_answer_call() -> None:

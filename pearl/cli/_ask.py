@@ -57,18 +57,17 @@ from pearl.llm import DEMO_NOTICE
 from pearl.methods import METHODS
 from pearl.models import Answer, Document, Trace, Usage
 from pearl.planning import Plan, PlanAttempt, parse_plan
-from pearl.questions import Question, as_question
+from pearl.questions import as_question
 from pearl.trace import interrupted, render_trace
 
 __all__ = ["ask", "plan", "show_config", "trace_html", "trace_show"]
 
 
 def _render_answer(answer: Answer) -> None:
-    if answer.letter:
-        option = Question(text=answer.question, options=answer.options).option(answer.letter)
-        echo(f"({answer.letter}) {option}".rstrip())
-        if answer.answer and answer.answer.strip().strip("().") != answer.letter:
-            echo(f"\n{answer.answer}")
+    if answer.options:
+        echo(f"({answer.letter}) {answer.answer}".rstrip() if answer.letter else "(no option chosen)")
+        if answer.explanation:
+            echo(f"\n{answer.explanation}")
     else:
         echo(answer.answer or "(no answer)")
     if any(citation.inferred for citation in answer.citations):  # told apart from the model's own citations
@@ -82,7 +81,7 @@ def _render_answer(answer: Answer) -> None:
     # here too, where it is read, and not only in a note on stderr.
     listed = {citation.sentence_id for citation in answer.citations}
     see = " (see the note)" if answer.notes else ""
-    for sid in cited_ids(answer.answer or ""):
+    for sid in cited_ids(f"{answer.answer}\n{answer.explanation or ''}"):
         if sid not in listed:
             echo(f"  [S{sid}] not in the evidence{see}")
     usage = answer.usage

@@ -97,6 +97,11 @@ class ResultRow(BaseModel):
     tags: list[str] = Field(default_factory=list)
     prediction: str = ""
     answer: str = ""
+    explanation: str | None = Field(
+        default=None,
+        description="for multiple choice, what the option was chosen from (`Answer.explanation`); None for free text "
+        "and in rows of older runs",
+    )
     gold: str | list[str] = ""
     correct: bool | None = None
     unparseable: bool = False

@@ -439,6 +439,7 @@ class _Runner:
                 **base,
                 **score_answer(question, answer),
                 "answer": answer.answer,
+                "explanation": answer.explanation,
                 **await self._spent(answer.trace, question.id, method),
                 "seconds": round(time.perf_counter() - started, 4),
                 "plan": answer.plan,

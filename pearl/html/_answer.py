@@ -258,7 +258,7 @@ def render_answer_page(answer: Answer, index: DocumentIndex | None = None, *, no
     step_stages = {id(node.stage) for node in graph.nodes} if graph else set()
     step_stages |= {id(stage) for stage in stages if stage.event.carried_out_by}  # drawn as the call that ran it
     used = [sid for stage in stages for sid in _cited(stage.event.output)]
-    cited = [c.sentence_id for c in answer.citations] + _cited(answer.answer)
+    cited = [c.sentence_id for c in answer.citations] + _cited(f"{answer.answer}\n{answer.explanation or ''}")
     document: dict[str, Any] | None = document_data(index, cited, used) if index is not None else None
     question = Question(text=answer.question, options=answer.options)
     return render_page(

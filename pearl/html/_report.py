@@ -306,7 +306,7 @@ def _cut(text: str) -> str:
 
 def _shown_answer(row: RowLike) -> str:
     """The row's answer, led by the option it chose on a multiple-choice question (what is scored against the gold
-    letter): pearl's answer text is its steps' prose, which names no letter."""
+    letter): the answer is the option's text, which names no letter (in rows of older runs, the steps' prose)."""
     letter = row.prediction.strip()
     chose = len(letter) == 1 and letter.isalpha() and not row.answer.lstrip().startswith(f"({letter})")
     return f"({letter}) {row.answer}" if chose else row.answer

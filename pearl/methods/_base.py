@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 from pearl._text import attribute_value
 from pearl.actions import ActionLibrary
@@ -22,10 +22,13 @@ from pearl.trace import Recorder
 __all__ = [
     "QUESTION_SHARES",
     "AskContext",
+    "Chosen",
     "ReplyFormat",
+    "answer_fields",
     "choose_letter",
     "citations_for",
     "labels_of",
+    "letter_alone",
     "reply_format",
     "unshown_question",
 ]
@@ -153,6 +156,34 @@ async def choose_letter(ctx: AskContext, answer: str) -> str | None:
     constraint = _letter_constraint(ctx.llm, question)
     reply = await ctx.recorder.acall("choose", template, messages, max_tokens=_CHOICE_TOKENS, **constraint)
     return parse_choice(reply.text, len(question.options))
+
+
+class Chosen(TypedDict):
+    """An `Answer`'s fields that say what it answers (`answer_fields`)."""
+
+    answer: str
+    letter: str | None
+    explanation: str | None
+
+
+def answer_fields(question: Question, letter: str | None, prose: str) -> Chosen:
+    """An `Answer`'s `answer`, `letter` and `explanation`, made alike by every method.
+
+    For multiple choice, `answer` is the chosen option's text, "" when `letter` is None (no option could be read),
+    and `prose`, what the choice was read from, is the `explanation` unless it is the letter alone ("B", "(B)"):
+    `answer` held the steps' prose for `pearl` and the model's reply for `direct`, "B" or a paragraph, so a script
+    reading it got either. For free text, `answer` is `prose`.
+    """
+    prose = prose.strip()
+    if not question.options:
+        return Chosen(answer=prose, letter=None, explanation=None)
+    explanation = None if letter_alone(prose, letter) else prose or None
+    return Chosen(answer=question.option(letter or ""), letter=letter, explanation=explanation)
+
+
+def letter_alone(reply: str, letter: str | None) -> bool:
+    """Whether `reply` is `letter` and nothing more ("B", "(B)", "B."): it explains nothing."""
+    return letter is not None and reply.strip().strip("(). ") == letter
 
 
 def citations_for(

@@ -9,6 +9,7 @@ from pearl.methods._base import (
     QUESTION_SHARES,
     AskContext,
     ReplyFormat,
+    answer_fields,
     choose_letter,
     reply_format,
     unlabelled_notes,
@@ -42,8 +43,7 @@ async def answer_direct(ctx: AskContext) -> Answer:
     return Answer(
         question=question.text,
         options=question.options,
-        answer=completion.text.strip(),
-        letter=letter,
+        **answer_fields(question, letter, completion.text),
         method="direct",
         notes=notes,
     )

@@ -11,7 +11,7 @@
   budget added to the call's: nothing else reads its result, and run as a step as well it would
   cost a call and, for ANSWER, ask the same question twice, once on less evidence. (For
   multiple choice the final call only picks a letter, so that step runs as a step and writes
-  the answer's text.)
+  the answer's explanation.)
 - `pearl-fulldoc`: the paper's executor: a step whose action takes CTX is shown the whole
   document first (or the earlier result the plan puts in its place), cut step by step to what
   the window leaves, then its action and definition, its arguments (earlier results whole) and
@@ -44,8 +44,10 @@ from pearl.execution import (
 from pearl.methods._base import (
     QUESTION_SHARES,
     AskContext,
+    answer_fields,
     choose_letter,
     citations_for,
+    letter_alone,
     reply_format,
     unlabelled_notes,
 )
@@ -176,7 +178,7 @@ def _closing_step(ctx: AskContext, plan: Plan) -> Step | None:
     Not a step that reads earlier results (what it is shown is chosen before they exist), one
     that reads the whole document with no words to look for (SUMMARIZE(CTX) is shown it skimmed)
     or one that repeats an earlier step, and not for multiple choice: there the final call
-    replies with a letter alone, and the step's reply is the answer's text.
+    replies with a letter alone, and the step's reply is the answer's explanation.
     """
     if ctx.question.options:
         return None
@@ -285,9 +287,10 @@ async def answer_from_plan(ctx: AskContext, plan: Plan, *, method: str, executor
         numbering=plan,
     )
     if executor == "fulldoc":
-        answer = await _paper_answer(ctx, plan, _free_form(plan, outcomes), method)
+        free_form = _free_form(plan, outcomes)
+        answer = await _paper_answer(ctx, plan, free_form, method)
         # The paper's executor shows the document unlabelled, as `direct` does, and says so as it does.
-        answer = answer.model_copy(update={"notes": [*answer.notes, *unlabelled_notes(answer.answer, method)]})
+        answer = answer.model_copy(update={"notes": [*answer.notes, *unlabelled_notes(free_form, method)]})
         assert isinstance(provider, FullDocumentContext)
         if provider.kept < provider.tokens and _reading(ctx, plan):
             # As `direct` says it: what is past the cut was never read, by that step.
@@ -309,8 +312,7 @@ async def _paper_answer(ctx: AskContext, plan: Plan, free_form: str, method: str
     return Answer(
         question=question.text,
         options=question.options,
-        answer=free_form,
-        letter=letter,
+        **answer_fields(question, letter, free_form),
         method=method,
         plan=plan.render(),
     )
@@ -379,15 +381,19 @@ async def _final_answer(
             )
     free_form = _free_form(plan, outcomes)
     letter = await choose_letter(ctx, text) if question.options else None
-    answer_text = (free_form or text) if question.options else (text or free_form)
+    if question.options:
+        # The steps wrote the answer's prose; a final reply that says more than a letter is what the letter was read
+        # from (or why none was), kept with it.
+        answer_text = "\n\n".join(part for part in (free_form, "" if letter_alone(text, letter) else text) if part)
+    else:
+        answer_text = text or free_form
     cited_all = [*answer_cited, *(sid for o in outcomes.values() for sid in o.cited)]
     # Off the loop: with no valid label, the closest sentences are ranked.
     citations, evidence_notes = await in_worker(citations_for, index, cited_all, shown, answer_text, question)
     return Answer(
         question=question.text,
         options=question.options,
-        answer=answer_text,
-        letter=letter,
+        **answer_fields(question, letter, answer_text),
         method=method,
         citations=citations,
         plan=plan.render(),

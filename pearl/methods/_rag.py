@@ -9,6 +9,7 @@ from pearl.methods._base import (
     QUESTION_SHARES,
     AskContext,
     ReplyFormat,
+    answer_fields,
     choose_letter,
     citations_for,
     reply_format,
@@ -79,8 +80,7 @@ async def answer_rag(ctx: AskContext) -> Answer:
     return Answer(
         question=question.text,
         options=question.options,
-        answer=text,
-        letter=letter,
+        **answer_fields(question, letter, text),
         method="rag",
         citations=citations,
         notes=notes,

@@ -1,0 +1,140 @@
+"""A multiple-choice answer reads alike whatever the method: `answer` the chosen option's text, `letter` its letter,
+`explanation` the prose it was chosen from; with no option readable, `letter` None and `answer` "" (the prose kept)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import SAMPLE_DIR
+from fakeserver import FakeOpenAIServer
+from typer.testing import CliRunner
+
+from pearl import Pearl, load_settings
+from pearl.cli import app
+from pearl.eval import load_dataset, run_eval
+from pearl.html import render_answer_page
+from pearl.llm import CompletionRequest, FakeLLM
+from pearl.models import Answer
+
+SAMPLE = Path(__file__).resolve().parents[1] / "datasets" / "sample" / "the_keeper_of_tren_light.txt"
+QUESTION = "Why did Dorota put water in the lamp oil?"
+OPTIONS = ["She was paid to.", "Her grandmother asked her to.", "By mistake.", "To clean it."]
+PLAN = 'reason = FIND_REASON(CTX, "Dorota put water in the lamp oil")\nwho = FIND_CHARACTER(CTX, "Dorota")'
+STEP = "Her grandmother asked her to spoil it [S3]."
+METHODS = ["pearl", "pearl-fulldoc", "rag", "direct"]
+
+LETTER = "B"
+NAMED = "The answer is (B): her grandmother asked her to [S3]."
+UNNAMED = "She did it because her grandmother asked her to [S3]."
+HEDGED = "Either (B) or (C); the text does not say which."
+
+
+def _fake(final: str, choose: str) -> FakeLLM:
+    """Plans, steps, the final reply (`final`) and the call that maps prose to a letter (`choose`), by prompt."""
+
+    def reply(request: CompletionRequest) -> str:
+        kind = (request.prompt or "").split(".")[0]
+        if kind in ("plan", "plan_fix"):
+            return PLAN
+        if kind.startswith("step"):
+            return STEP
+        return choose if kind == "choose" else final
+
+    return FakeLLM(default=reply)
+
+
+def _ask(method: str, final: str, choose: str, options: list[str] | None = OPTIONS) -> Answer:
+    pearl = Pearl(llm=_fake(final, choose), settings=load_settings(cache=False))
+    return pearl.ask(SAMPLE, QUESTION, options, method=method)
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize(
+    ("final", "choose"),
+    [(LETTER, LETTER), (NAMED, LETTER), (UNNAMED, LETTER)],
+    ids=["the letter", "prose naming it", "prose naming none, mapped"],
+)
+def test_a_chosen_option_is_the_answer_and_the_prose_its_explanation(method: str, final: str, choose: str) -> None:
+    # pearl and pearl-fulldoc put their steps' prose in `answer`, direct and rag the model's reply ("B", or a
+    # paragraph when the model wrote one): a script reading `answer` got a letter, an option or a paragraph.
+    answer = _ask(method, final, choose)
+    assert (answer.letter, answer.answer) == ("B", OPTIONS[1]), answer
+    prose = answer.explanation or ""
+    if method in ("pearl", "pearl-fulldoc"):  # the steps wrote it
+        assert prose.startswith(STEP), prose
+    if method != "pearl-fulldoc":  # its final reply, when it says more than the letter (fulldoc has none)
+        assert (final in prose) == (final != LETTER), prose
+    if method in ("rag", "direct") and final == LETTER:
+        assert answer.explanation is None
+    assert not [note for note in answer.notes if note.startswith("no letter chosen")]
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("final", [UNNAMED, HEDGED], ids=["prose naming none", "prose naming two"])
+def test_with_no_option_readable_the_answer_says_none_was_chosen_and_keeps_the_prose(method: str, final: str) -> None:
+    answer = _ask(method, final, choose="I cannot tell from this.")
+    assert answer.letter is None and answer.answer == "", answer
+    prose = answer.explanation or ""
+    assert (STEP in prose) == (method in ("pearl", "pearl-fulldoc")) and (final in prose) != (method == "pearl-fulldoc")
+    assert [note for note in answer.notes if note.startswith("no letter chosen")], answer.notes
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_free_text_answer_is_the_prose_with_no_explanation(method: str) -> None:
+    answer = _ask(method, UNNAMED, choose=LETTER, options=None)
+    assert answer.letter is None and answer.explanation is None
+    assert answer.answer == (STEP + "\n" + STEP if method == "pearl-fulldoc" else UNNAMED)
+
+
+runner = CliRunner()
+
+
+def test_ask_json_and_its_printed_answer_give_the_option_and_the_prose_apart(
+    fake_server: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    story = tmp_path / "story.txt"
+    story.write_text(SAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+    args = ["ask", str(story), QUESTION, *(a for o in OPTIONS for a in ("-o", o)), "-m", "direct"]
+    server = ["--base-url", fake_server.base_url, "--model", "m"]
+    fake_server.enqueue(NAMED)
+    result = runner.invoke(app, [*args, *server, "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert (data["answer"], data["letter"], data["explanation"]) == (OPTIONS[1], "B", NAMED)
+    fake_server.enqueue(NAMED)
+    result = runner.invoke(app, [*args, *server, "--no-cache"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"(B) {OPTIONS[1]}\n\n{NAMED}\n"), result.stdout
+    # No option readable: the reply names none, and neither does the call that maps it to one.
+    fake_server.enqueue(UNNAMED, "none of them")
+    result = runner.invoke(app, [*args, *server, "--json", "--no-cache"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert (data["answer"], data["letter"], data["explanation"]) == ("", None, UNNAMED)
+    fake_server.enqueue(UNNAMED, "none of them")
+    result = runner.invoke(app, [*args, *server, "--no-cache"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"(no option chosen)\n\n{UNNAMED}\n"), result.stdout
+    assert "note: no letter chosen" in result.stderr
+
+
+def test_the_answer_page_shows_the_option_and_the_prose_or_that_none_was_chosen() -> None:
+    chosen = Answer(question=QUESTION, options=OPTIONS, answer=OPTIONS[1], letter="B", explanation=NAMED, method="rag")
+    page = render_answer_page(chosen)
+    answer = page[page.index('<div class="answer" id="answer">') :]
+    assert '<div class="answer-text">Her grandmother asked her to.</div>' in answer
+    assert '<div class="answer-explanation" id="explanation">The answer is (B): her grandmother' in answer
+    assert 'data-sid="3">[S3]</a>' in answer[: answer.index("</div>\n</div>")]  # its labels link to the sentences
+    none = chosen.model_copy(update={"answer": "", "letter": None, "explanation": UNNAMED})
+    page = render_answer_page(none)
+    assert '<span class="muted">(no option chosen)</span>' in page and "She did it because her grandmother" in page
+
+
+def test_an_evaluation_row_keeps_the_option_and_the_prose_apart(tmp_path: Path) -> None:
+    data = load_dataset(SAMPLE_DIR / "quality_sample.jsonl")
+    pearl = Pearl(llm=_fake(NAMED, LETTER), settings=load_settings(cache=False))
+    run_eval(pearl, data, ["direct"], tmp_path / "run", limit=1)
+    (row,) = [json.loads(line) for line in (tmp_path / "run" / "results.jsonl").read_text().splitlines()]
+    assert (row["prediction"], row["explanation"]) == ("B", NAMED) and row["answer"] == data.questions[0].options[1]
