@@ -257,8 +257,10 @@ def test_a_failed_ask_still_writes_its_page_and_prints_json_with_the_error(
     assert f"note: the page up to the failure is in {page}" in lines
     assert f"note: the trace up to the failure is in {trace}" in lines
     assert lines[-1].startswith("error: ") and "GPU fell over" in lines[-1]
-    # Without --json, stdout stays empty, as before.
-    plain = runner.invoke(app, [*args[:-1], "--base-url", fake_server.base_url, "--model", "m", "--no-cache"])
+    # Without --json, stdout stays empty, as before (--force: the first run's page and trace are there).
+    plain = runner.invoke(
+        app, [*args[:-1], "--base-url", fake_server.base_url, "--model", "m", "--no-cache", "--force"]
+    )
     assert plain.exit_code == 1 and plain.stdout == ""
 
 

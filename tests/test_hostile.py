@@ -231,6 +231,30 @@ def test_an_output_named_dash_is_refused_not_written_as_a_file(
     assert fake_server.chat_requests == [] and not (tmp_path / "-").exists()
 
 
+@pytest.mark.parametrize("option", ["--trace", "--html"])
+def test_an_output_that_exists_is_refused_before_any_call_unless_forced(
+    option: str, fake_server: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    # An earlier question's trace or page was written over without a word (trace html and mine refuse so).
+    fake_server.set_default("Varga kept it.")
+    target = tmp_path / "kept.out"
+    target.write_text("an earlier question's record", encoding="utf-8")
+    args = [*ask_args(fake_server, story(tmp_path)), option, str(target)]
+    said = f"error: {option} {target} exists: add --force to replace it, or choose another {option}"
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2 and result.stderr.splitlines() == [said] and result.stdout == ""
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 2 and json.loads(result.stdout)["error"] == said.removeprefix("error: ")
+    assert fake_server.chat_requests == [] and target.read_text(encoding="utf-8") == "an earlier question's record"
+    result = runner.invoke(app, [*args, "--force"])
+    assert result.exit_code == 0 and "Varga kept it." in result.stdout, result.output
+    assert "Varga kept it." in target.read_text(encoding="utf-8")
+    # --force replaces an output, never what the question reads.
+    document = tmp_path / "story.txt"
+    result = runner.invoke(app, [*ask_args(fake_server, document), option, str(document), "--force"])
+    assert result.exit_code == 2 and "is the document file too" in result.stderr and document.read_text() == STORY
+
+
 def test_other_outputs_named_dash_print_or_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # `actions import -o -` wrote a file named "-", `eval --out -` a folder named "-", said nowhere.
     monkeypatch.chdir(tmp_path)

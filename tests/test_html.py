@@ -483,12 +483,18 @@ def test_trace_html_never_replaces_the_page_an_eval_run_wrote_unasked(tmp_path: 
     assert result.exit_code == 2 and page.read_text() == written
     assert result.stderr.splitlines() == [
         f"error: {page} exists (pearl eval writes each trace's page beside it, as pearl ask --html may); "
-        f"give -o FILE to write elsewhere, or -o {page} to replace it"
+        "give -o FILE to write elsewhere, or add --force to replace it"
     ]
     result = runner.invoke(app, ["trace", "html", str(trace), "-o", str(tmp_path / "again.html")])
     assert result.exit_code == 0 and (tmp_path / "again.html").is_file() and page.read_text() == written
-    result = runner.invoke(app, ["trace", "html", str(trace), "-o", str(page)])  # named: replaced, as asked
-    assert result.exit_code == 0 and page.read_text() != written
+    # Named by -o, it was replaced without a word, where ask --html and every other output refuse.
+    result = runner.invoke(app, ["trace", "html", str(trace), "-o", str(page)])
+    assert result.exit_code == 2 and page.read_text() == written
+    assert result.stderr.splitlines() == [f"error: -o {page} exists: add --force to replace it, or choose another -o"]
+    for named in (["-o", str(page)], []):
+        page.write_text(written, encoding="utf-8")
+        result = runner.invoke(app, ["trace", "html", str(trace), *named, "--force"])  # asked: replaced
+        assert result.exit_code == 0 and page.read_text() != written, named
 
 
 def test_report_page_tabulates_every_row_and_draws_each_method() -> None:

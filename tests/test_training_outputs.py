@@ -162,12 +162,12 @@ def test_ask_refuses_to_write_its_trace_or_page_over_what_it_reads(
 
 def test_ask_writes_its_trace_beside_what_it_reads(tmp_path: Path, fake_server: FakeOpenAIServer) -> None:
     # A file of a kind a folder's reading leaves out (.json, or hidden), even in the document's folder, and a file
-    # the question does not read are no one's input: written, and again over the first.
+    # the question does not read are no one's input: written, and again over the first (with --force, as any file).
     (tmp_path / "folder").mkdir()
     shutil.copy(SAMPLE / "the_keeper_of_tren_light.txt", tmp_path / "folder" / "story.txt")
     (tmp_path / "old.json").write_text("{}", encoding="utf-8")
     for out in [tmp_path / "folder" / "trace.json", tmp_path / "folder" / ".notes.txt", tmp_path / "old.json"] * 2:
-        args = ["ask", str(tmp_path / "folder"), "Why?", "-m", "rag", "--trace", str(out)]
+        args = ["ask", str(tmp_path / "folder"), "Why?", "-m", "rag", "--trace", str(out), "--force"]
         result = runner.invoke(app, [*args, *_server(fake_server)])
         assert result.exit_code == 0, result.output
         assert json.loads(out.read_text(encoding="utf-8"))["question"] == "Why?"

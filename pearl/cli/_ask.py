@@ -42,6 +42,7 @@ from pearl.cli._common import (
     path_kind,
     refuse_dash,
     refuse_overwriting,
+    refuse_replacing,
     safe_name,
     settings_from,
     unused_model,
@@ -198,14 +199,28 @@ def ask(
     demos: DemosOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a machine-readable result with usage.")] = False,
     trace: Annotated[
-        Path | None, typer.Option("--trace", metavar="FILE", help="Write every stage's record to this file.")
+        Path | None,
+        typer.Option(
+            "--trace",
+            metavar="FILE",
+            help="Write every stage's record to this file (one that exists: only with --force).",
+        ),
     ] = None,
     html: Annotated[
         Path | None,
         typer.Option(
-            "--html", metavar="FILE", help="Write a page: the answer, its plan, each step's excerpts and the document."
+            "--html",
+            metavar="FILE",
+            help="Write a page: the answer, its plan, each step's excerpts and the document (a file that exists: "
+            "only with --force).",
         ),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Replace the --trace and --html files if they exist (they are never replaced unasked)."
+        ),
+    ] = False,
     given_plan: Annotated[
         str | None,
         typer.Option(
@@ -233,7 +248,8 @@ def ask(
     With `--trace FILE`, the record of every stage is written there, also when the question
     fails (up to the failure); so is the page of `--html FILE`, and with `--json` a failure
     prints a JSON object with an "error" key. If the file cannot be written after an answer,
-    the answer is printed all the same, then one error line, and the exit code is 1.
+    the answer is printed all the same, then one error line, and the exit code is 1. A file
+    that exists is replaced only with `--force`: refused before any call otherwise.
     """
     printed = _Printed(as_json)
     with printed.failures(files_and_question, option, method):
@@ -259,6 +275,8 @@ def ask(
         for out, flag in ((trace, "--trace"), (html, "--html")):
             if out is not None:
                 refuse_overwriting(out, flag, inputs)
+                # Before any call: a trace or page of an earlier question was lost, written over without a word.
+                refuse_replacing(out, flag, force)
         stages = StageLine(quiet=quiet)
         with handled():
             settings = settings_from(base_url, model, api_key, no_cache, timeout, context_window, max_bytes)
@@ -518,9 +536,12 @@ def trace_html(
             "--out",
             "-o",
             metavar="FILE",
-            help="The page to write (default: TRACE.html, unless that file exists: it is never replaced unasked).",
+            help="The page to write (default: TRACE.html); a file that exists is replaced only with --force.",
         ),
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the page if it exists (it is never replaced unasked).")
+    ] = False,
 ) -> None:
     """Write a trace as a page: answer, plan graph, each step's excerpts, and the document (read again)."""
     refuse_dash(out, "-o", "answer.html")
@@ -529,12 +550,13 @@ def trace_html(
     # The page is read from the trace and the document's files: writing over one of them would lose it.
     sources = trace.document.sources if trace.document is not None else []
     refuse_overwriting(page, "-o", [("trace", path), *(("document's", Path(source)) for source in sources)])
-    if out is None and page.exists():
+    if out is None and page.exists() and not force:
         # For a question of `pearl eval` it is the run's own page, which shows the dataset's document.
         raise fail(
             f"{page} exists (pearl eval writes each trace's page beside it, as pearl ask --html may); "
-            f"give -o FILE to write elsewhere, or -o {page} to replace it"
+            "give -o FILE to write elsewhere, or add --force to replace it"
         )
+    refuse_replacing(page, "-o", force)  # named by -o too: replaced unsaid, where ask --html and the rest refuse
     problem = _write_page(page, trace)
     if problem:
         raise fail(f"{problem}; give -o FILE to write it elsewhere")
