@@ -138,3 +138,12 @@ def test_an_evaluation_row_keeps_the_option_and_the_prose_apart(tmp_path: Path) 
     run_eval(pearl, data, ["direct"], tmp_path / "run", limit=1)
     (row,) = [json.loads(line) for line in (tmp_path / "run" / "results.jsonl").read_text().splitlines()]
     assert (row["prediction"], row["explanation"]) == ("B", NAMED) and row["answer"] == data.questions[0].options[1]
+
+
+def test_an_evaluation_report_shows_what_the_model_wrote_when_it_chose_no_option(tmp_path: Path) -> None:
+    # The answer cell was empty: with no option read, `answer` is "", and the prose is the row's explanation.
+    data = load_dataset(SAMPLE_DIR / "quality_sample.jsonl")
+    pearl = Pearl(llm=_fake(UNNAMED, "I cannot tell from this."), settings=load_settings(cache=False))
+    run_eval(pearl, data, ["direct"], tmp_path / "run", limit=1)
+    page = (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
+    assert "(no option chosen) She did it because her grandmother" in page
