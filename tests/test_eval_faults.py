@@ -353,7 +353,7 @@ def test_a_result_being_written_when_the_run_stops_is_saved(
     with pytest.raises(LLMRequestError):
         run_eval(Pearl(settings=_eval_settings(fake_server)), load_dataset(QUESTIONS), ["direct"], out, concurrency=2)
     rows = check_rows(out / "results.jsonl")
-    assert [(r["answer"], r["error"]) for r in rows] == [("B", None)], rows
+    assert [(r["prediction"], r["error"]) for r in rows] == [("B", None)], rows
 
 
 def test_a_run_with_failures_between_answers_goes_on(tmp_path: Path, fake_server: FakeOpenAIServer) -> None:
