@@ -448,6 +448,32 @@ def test_merge_rewrites_a_group_into_a_broader_action() -> None:
     assert (first.rewritten, first.kept, first.merged) == (1, 1, 3) and report.rewritten == 1
 
 
+def test_a_family_split_over_lines_into_one_broader_action_becomes_that_action() -> None:
+    # A line holds at most MAX_GROUP actions: a model folding a bigger family into one broader action writes one
+    # line per part, each naming the same action. Every part joins it (the later ones were merged into their most
+    # used member instead, leaving the narrow actions the model had folded away).
+    family = [entry(f"FIND_{w}_INFO", f"Find facts about the {w.lower()} X.", i + 1) for i, w in enumerate("ABCD")]
+    other = [entry("FIND_ONE", "Find one thing about X.", 1), entry("FIND_TWO", "Find two things about X.", 2)]
+    broader = "FIND_INFO(CTX, X, Y) : Find information of the kind Y about X."
+    reply = (
+        f"MERGE: FIND_A_INFO, FIND_B_INFO -> {broader}\n"
+        f"MERGE: FIND_C_INFO, FIND_D_INFO -> {broader}\n"
+        # The same name with other parameters is another action: refused, merged into the most used member.
+        "MERGE: FIND_ONE, FIND_TWO -> FIND_INFO(CTX, X) : Find anything at all about X."
+    )
+
+    async def ask(batch: list[Action], total: int, cap: int) -> str:
+        return reply
+
+    kept, report = asyncio.run(merge_mined([*family, *other], max_actions=2, ask=ask))
+    assert [e.name for e in kept] == ["FIND_INFO", "FIND_TWO"]
+    assert kept[0].action.definition == "Find information of the kind Y about X." and kept[0].askers == set(range(4))
+    assert report.renamed == {**{f"FIND_{w}_INFO": "FIND_INFO" for w in "ABCD"}, "FIND_ONE": "FIND_TWO"}
+    first = report.rounds[0]
+    assert (first.rewritten, first.kept, first.merged) == (2, 1, 4)
+    assert report.errors == ["round 1: rewrite refused: FIND_INFO is already another action of the library"]
+
+
 def test_a_rewrite_that_does_not_check_out_falls_back_to_the_deterministic_merge() -> None:
     kept, report = merged_by(
         "MERGE: LIST_CLUES, GATHER_CLUES -> FIND_CLUES(CTX, X, ...) : Every clue the document gives about X.\n"

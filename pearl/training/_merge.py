@@ -6,7 +6,8 @@ keeps its most common signature. Merging shows a model batches of actions and re
 line per group, either `MERGE: A, B, C -> A` (keep A as it is) or, as the paper's
 simplification did, `MERGE: A, B, C -> BROADER(CTX, X, Y) : definition` (rewrite the group
 into one broader action). A rewrite is taken only when it checks out: a parsed signature, a
-one-line definition, a name that is not another action's, and every merged name one of the
+one-line definition, a name that is not another action's (lines that rewrite parts of one family
+into the same action, with the same parameters, all join it), and every merged name one of the
 actions shown (each maps to the new action, see `MergeReport.renamed`); otherwise its group is
 merged deterministically into its most used member. A reply that is not exactly that format
 is set aside and the batch is merged by definition-word overlap instead. Rounds repeat, each
@@ -504,14 +505,21 @@ def _resolve(renamed: dict[str, str], name: str) -> str:
     return name
 
 
+def _joins(existing: Mined, action: Action) -> bool:
+    """Whether a rewrite into `action`, whose name `existing` already holds, is a group joining it: a mined action
+    (never the starting library's, which is kept as it is) with the same parameters, not another action."""
+    return not existing.protected and existing.action.params == action.params and not existing.action.variadic
+
+
 def _apply(
     pool: dict[str, Mined], groups: Sequence[MergeGroup], renamed: dict[str, str], notes: list[str]
 ) -> tuple[int, int, int]:
     """Make each group one action: its rewrite when that checks out, else its kept member.
 
     A protected (library) member is never rewritten or merged away: a group holding one is
-    merged into it. `renamed` gains every merged name -> the action it became; `notes` why
-    a rewrite was not taken.
+    merged into it. A rewrite into a mined action already in the pool under that name and with
+    those parameters (an earlier line's rewrite) joins it. `renamed` gains every merged name ->
+    the action it became; `notes` why a rewrite was not taken.
 
     Returns:
         Actions that went, groups rewritten, groups merged into a member.
@@ -523,6 +531,18 @@ def _apply(
             continue
         protected = [m for m in live if pool[m].protected]
         action, refused = group.action, group.refused
+        same = pool.get(action.name) if action is not None and action.name not in live else None
+        if action is not None and not protected and same is not None and _joins(same, action):
+            # A family too big for one line (MAX_GROUP) is split over several lines that all name the same broader
+            # action: each line after the first joins the action the first made.
+            for member in live:
+                entry = pool.pop(member)
+                same.askers |= entry.askers
+                same.first_seen = min(same.first_seen, entry.first_seen)
+                renamed[member] = action.name
+            gone += len(live)
+            rewritten += 1
+            continue
         if action is not None and protected:
             refused = f"{action.name}: the group holds {protected[0]}, an action mining started from, kept as it is"
         elif action is not None and action.name in pool and action.name not in live:
