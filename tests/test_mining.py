@@ -47,6 +47,7 @@ from pearl.training import (
     proposal_json_schema,
 )
 from pearl.training._merge import (
+    MAX_GROUP,
     MergeGroup,
     MergeReport,
     Mined,
@@ -472,6 +473,16 @@ def test_a_family_split_over_lines_into_one_broader_action_becomes_that_action()
     first = report.rounds[0]
     assert (first.rewritten, first.kept, first.merged) == (2, 1, 4)
     assert report.errors == ["round 1: rewrite refused: FIND_INFO is already another action of the library"]
+
+
+def test_the_merge_prompt_tells_the_model_how_many_actions_a_group_may_hold() -> None:
+    # A line of more is refused, and with it the batch's whole reply: the model must be told, and how to do without.
+    llm = mining_fake_llm()
+    questions = [f"What did visitor number {i} notice about the lighthouse?" for i in range(40)]
+    asyncio.run(mine_actions(llm, questions, max_actions=12))
+    merges = [r for r in llm.history if (r.prompt or "").startswith("merge.")]
+    assert merges and all(f"a group holds at most {MAX_GROUP} actions" in r.messages[0].content for r in merges)
+    assert all("each naming the same broader action" in r.messages[0].content for r in merges)
 
 
 def test_a_rewrite_that_does_not_check_out_falls_back_to_the_deterministic_merge() -> None:

@@ -44,6 +44,7 @@ from pearl.protocols import LLM, Progress
 from pearl.tokens import count_tokens
 from pearl.trace import Recorder
 from pearl.training._merge import (
+    MAX_GROUP,
     MergeReport,
     Mined,
     merge_gbnf,
@@ -244,7 +245,11 @@ def _merge_asker(llm: LLM, trace: Trace, template: PromptTemplate) -> Callable[.
             **constraint,
         }
         messages = template.render(
-            actions="\n".join(a.render() for a in batch), total=total, max_actions=cap, count=len(batch)
+            actions="\n".join(a.render() for a in batch),
+            total=total,
+            max_actions=cap,
+            count=len(batch),
+            max_group=MAX_GROUP,
         )
         reply = await Recorder(llm, trace).acall("merge", template, messages, **params)
         if reply.finish_reason == "length":
@@ -334,7 +339,13 @@ async def _finish(
     merge_template = load_prompt("merge")
     reply_tokens = _MERGE_REPLY_TOKENS
     budget = merge_template.room_for(
-        "actions", llm.context_window, reply_tokens, total=len(pool), max_actions=max_actions, count=batch_size
+        "actions",
+        llm.context_window,
+        reply_tokens,
+        total=len(pool),
+        max_actions=max_actions,
+        count=batch_size,
+        max_group=MAX_GROUP,
     )
     kept, report = await merge_mined(
         pool,
