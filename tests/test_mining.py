@@ -485,6 +485,19 @@ def test_the_merge_prompt_tells_the_model_how_many_actions_a_group_may_hold() ->
     assert all("each naming the same broader action" in r.messages[0].content for r in merges)
 
 
+def test_no_mined_action_takes_a_reserved_name_by_normalising_or_rewriting() -> None:
+    # ANSWER closes a plan and is refused as a proposed name; THE_ANSWER normalised into it all the same.
+    proposed = ProposedAction(name="THE_ANSWER", params=["CTX", "X"], definition="Answer the question X.")
+    assert normalize_proposed(proposed) is None
+    result = asyncio.run(
+        mine_actions(FakeLLM(default="USE: FIND_X\nNEW: THE_ANSWER(CTX, X) : Answer the question X."), ["Why?"])
+    )
+    assert result.library.names == seed_library().names and result.proposals == 1
+    kept, report = merged_by("MERGE: LIST_CLUES, GATHER_CLUES -> ANSWER(CTX, X) : Answer X from the clues found.")
+    assert "ANSWER" not in [e.name for e in kept] and report.renamed["LIST_CLUES"] == "GATHER_CLUES"
+    assert any("ANSWER is the step that closes a plan" in e for e in report.errors)
+
+
 def test_a_rewrite_that_does_not_check_out_falls_back_to_the_deterministic_merge() -> None:
     kept, report = merged_by(
         "MERGE: LIST_CLUES, GATHER_CLUES -> FIND_CLUES(CTX, X, ...) : Every clue the document gives about X.\n"

@@ -33,7 +33,7 @@ from pearl._replies import load_json_reply, strip_fence
 from pearl._text import first_problem, shorten, word_stems
 from pearl.actions import CTX, Action
 from pearl.errors import LLMError, MergeReplyError, ReplyFormatError, unanswered
-from pearl.training._proposals import GRAMMAR_PARAMS, MAX_PARAMS, ProposedAction
+from pearl.training._proposals import GRAMMAR_PARAMS, MAX_PARAMS, RESERVED, ProposedAction
 
 __all__ = [
     "MAX_GROUP",
@@ -222,10 +222,10 @@ def _is_article(definition: str, match: re.Match[str]) -> bool:
 def normalize_proposed(proposed: ProposedAction, known: Collection[str] = ()) -> Action | None:
     """The proposed action in library form: normalised name, parameters `CTX, X, Y, Z`, definition to match.
 
-    Returns None when the name normalises to nothing.
+    Returns None when the name normalises to nothing, or to a name a mined action cannot take (ANSWER).
     """
     name = normalize_name(proposed.name, known)
-    if not name:
+    if not name or name in RESERVED:  # THE_ANSWER normalises to ANSWER, a name a mined action cannot take
         return None
     document = [p for p in proposed.params if p in _DOCUMENT_PARAMS][:1]
     values = [p for p in proposed.params if p not in document][: len(_VALUE_PARAMS)]
@@ -265,6 +265,8 @@ def _rewrite(
 ) -> Action:
     """The broader action a rewrite proposes; raises ValueError saying why it cannot be taken."""
     upper = name.upper()
+    if upper in RESERVED:
+        raise ValueError(f"{upper} {RESERVED[upper]}; a rewrite takes another name")
     if upper in names and upper not in members:
         raise ValueError(f"{upper} is another action shown; a rewrite takes a new name or a member's")
     cleaned = [p.strip() for p in params]

@@ -32,6 +32,7 @@ __all__ = [
     "GRAMMAR_PARAMS",
     "MAX_NEW",
     "MAX_PARAMS",
+    "RESERVED",
     "Proposal",
     "ProposedAction",
     "parse_proposal",
@@ -126,7 +127,7 @@ def _params(raw: list[str], line: int) -> list[str]:
     return params
 
 
-_RESERVED = {
+RESERVED = {
     CTX: "names the document in a plan, not an action",
     ANSWER: "is the step that closes a plan, which pearl runs itself",
 }
@@ -135,8 +136,8 @@ _RESERVED = {
 
 def _new_name(raw: str, line: int) -> str:
     name = _name(raw, line)
-    if name.upper() in _RESERVED:
-        raise ProposalError(f"{name} {_RESERVED[name.upper()]}; give the new action another name", line)
+    if name.upper() in RESERVED:
+        raise ProposalError(f"{name} {RESERVED[name.upper()]}; give the new action another name", line)
     return name
 
 
