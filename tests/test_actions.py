@@ -343,6 +343,13 @@ def test_read_the_papers_action_list(tmp_path: Path) -> None:
         parse_action_list("hello\nworld", source="notes.txt")
 
 
+def test_an_action_lines_problem_names_the_action_once() -> None:
+    # It read "BAR: action: BAR: parameter names must be distinct".
+    _, problems = parse_action_list("OK(CTX) # fine\nBAR(CTX, CTX) # twice\nBAZ(CTX, X) # " + "x" * 5000, source="l")
+    assert problems[0] == "l:2: BAR: parameter names must be distinct, got CTX, CTX; line skipped", problems
+    assert problems[1].startswith("l:3: BAZ: definition: "), problems  # a field's problem names the field
+
+
 def test_action_list_round_trips(tmp_path: Path) -> None:
     library, _ = parse_action_list(PAPER_LIST, name="paper")
     text = render_action_list(library)

@@ -76,8 +76,10 @@ def _action(line: str) -> Action:
         )
     except ValidationError as exc:
         loc, message = first_problem(exc)
-        field = ".".join(str(p) for p in loc) or "action"
-        raise ValueError(f"{name}: {field}: {message}") from None
+        if message.startswith(f"{name}:"):  # a check of the whole action names it already
+            raise ValueError(message) from None
+        field = ".".join(str(p) for p in loc)
+        raise ValueError(f"{name}: {field}: {message}" if field else f"{name}: {message}") from None
 
 
 def parse_action_list(
