@@ -49,7 +49,7 @@ def answer_for(body: dict[str, Any]) -> str:
     return "B" if "Reply with the letter" in last else "the Ostrava Belle"
 
 
-def start_eval(tmp_path: Path, server: FakeOpenAIServer, out: Path) -> subprocess.Popen[str]:
+def start_eval(tmp_path: Path, server: FakeOpenAIServer, out: Path, *extra: str) -> subprocess.Popen[str]:
     driver = tmp_path / "driver.py"
     driver.write_text(DRIVER, encoding="utf-8")
     command = [
@@ -68,6 +68,7 @@ def start_eval(tmp_path: Path, server: FakeOpenAIServer, out: Path) -> subproces
         server.base_url,
         "--model",
         "fake-model",
+        *extra,
     ]
     return subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
@@ -151,6 +152,38 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path: Path, fake_server
     saved = check_rows(out / "results.jsonl")
     assert 3 <= len(saved) < len(EXPECTED)
     assert counted(len(saved), "result") + " saved" in stderr
+
+
+def test_ctrl_c_writes_the_report_of_the_results_saved(tmp_path: Path, fake_server: FakeOpenAIServer) -> None:
+    """An interrupted run's reports are of what its folder now holds, not an earlier run's left beside more rows."""
+    out = tmp_path / "run"
+    fake_server.set_default(lambda body: answer_for(body))
+    first = start_eval(tmp_path, fake_server, out, "--limit", "1")  # a finished run's report: 1 question
+    _, stderr = first.communicate(timeout=120)
+    assert first.returncode == 0, stderr
+    served = itertools.count()
+    fake_server.set_default(
+        lambda body: Reply(content=answer_for(body), delay=0.1 if next(served) < 8 else 60.0)  # then hangs
+    )
+    process = start_eval(tmp_path, fake_server, out)
+    try:
+        wait_for_rows(out / "results.jsonl", 5, process)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, stderr
+    saved = check_rows(out / "results.jsonl")
+    assert 5 <= len(saved) < len(EXPECTED)
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["rows"] == len(saved)  # not the first run's 2
+    assert summary["stopped"].startswith(f"{len(saved)} of 20 results saved; the run was interrupted")
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "**The run stopped before it finished:**" in report and "interrupted" in report
+    assert "The run stopped before it finished" in (out / "report.html").read_text(encoding="utf-8")
+    assert f"(their report in {out / 'report.md'})" in stderr
+    assert "Traceback" not in stderr
 
 
 def flaky_server(server: FakeOpenAIServer, always_failing: str) -> Counter[str]:

@@ -172,8 +172,11 @@ def eval_command(
             echo("interrupted", err=True)
             raise typer.Exit(interrupted_exit()) from None
         saved = len(latest_rows(load_results(run_dir / RESULTS_FILE)))
+        # A run interrupted once it saved results writes their report (`arun_eval`), after the last of them.
+        written = _saved(run_dir / RESULTS_FILE) != before and _newer(run_dir / REPORT_FILE, run_dir / RESULTS_FILE)
+        report = f" (their report in {run_dir / REPORT_FILE})" if written else ""
         echo(
-            f"interrupted: {counted(saved, 'result')} saved in {run_dir / RESULTS_FILE}; "
+            f"interrupted: {counted(saved, 'result')} saved in {run_dir / RESULTS_FILE}{report}; "
             "run the same command again to resume",
             err=True,
         )
@@ -259,6 +262,14 @@ def _saved(results: Path) -> int:
         return results.stat().st_size
     except OSError:
         return -1
+
+
+def _newer(path: Path, than: Path) -> bool:
+    """Whether `path` was written no earlier than `than` (False when either is missing)."""
+    try:
+        return path.stat().st_mtime_ns >= than.stat().st_mtime_ns
+    except OSError:
+        return False
 
 
 def _note_missing_actions(given: PlanSet, library: ActionLibrary) -> None:

@@ -290,6 +290,6 @@ class EvalSummary(BaseModel):
     )
     stopped: str | None = Field(
         default=None,
-        description="why the run stopped before every question of it had a result (its server stopped answering); "
-        "None for a run that went through",
+        description="why the run stopped before every question of it had a result (its server stopped answering, or "
+        "it was interrupted); None for a run that went through",
     )

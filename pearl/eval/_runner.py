@@ -93,6 +93,9 @@ _NO_INDEX = frozenset({"direct"})
 # Seconds between two tries for a run directory's lock while waiting for another run.
 _LOCK_POLL = 0.5
 
+INTERRUPTED = "the run was interrupted; run the same command again to resume"
+"""What the reports of an interrupted run say at the top (`EvalSummary.stopped`), after how many results were saved."""
+
 
 def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
@@ -600,10 +603,11 @@ async def arun_eval(
         results = ResultsLog(out / RESULTS_FILE)
         earlier = results.open()
         latest = latest_rows(earlier)
+        done: list[ResultRow] = []
+        tally = _Tally(len(questions) * len(chosen_methods), progress)
         try:
             given = plans.plans if plans is not None else {}
             todo: list[tuple[EvalQuestion, str]] = []
-            done: list[ResultRow] = []
             other_prompts: Counter[str] = Counter()
             for question in questions:
                 for method in chosen_methods:
@@ -622,7 +626,6 @@ async def arun_eval(
                     out,
                     f"{counted(other_prompts.total(), 'result')} ({which})",
                 )
-            tally = _Tally(len(questions) * len(chosen_methods), progress)
             for row in done:
                 tally.add(row)
             tally.report()
@@ -647,6 +650,17 @@ async def arun_eval(
                         stopped=stopped,
                     )
                 except RunWriteError as problem:  # the error that stopped the run is the one to say
+                    log.warning("no report of the results saved: %s", problem)
+            raise
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            results.close()
+            # Interrupted (Ctrl-C): the reports of the rows saved, as a stop writes them. Left as they were, they were
+            # an earlier run's (fewer questions, other methods) beside a results file that holds more. No trace pages:
+            # an interrupted run should end promptly, and the next run writes the pages it finds missing.
+            if tally.rows > len(done):
+                try:
+                    write_summary(out, questions, chosen_methods, config, skipped=skipped, stopped=INTERRUPTED)
+                except RunWriteError as problem:
                     log.warning("no report of the results saved: %s", problem)
             raise
         finally:
