@@ -412,10 +412,11 @@ def test_pearl_eval_says_once_how_to_go_on_after_the_server_stops_answering(
 
     from pearl.cli import app
 
-    fake_server.set_default(Reply(delay=1.0))
+    fake_server.set_default(Reply(delay=3.0))
     monkeypatch.setenv("PEARL_MAX_RETRIES", "0")
     out = tmp_path / "run"
-    args = ["eval", str(QUESTIONS), "-m", "direct", "--out", str(out), "--timeout", "0.2", "--no-cache"]
+    # A second, not 0.2: on a busy machine the run's first request (the model list, answered at once) took longer.
+    args = ["eval", str(QUESTIONS), "-m", "direct", "--out", str(out), "--timeout", "1", "--no-cache"]
     result = CliRunner().invoke(app, [*args, "--base-url", fake_server.base_url, "--model", "m"])
     assert result.exit_code == 1, result.output
     error = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
