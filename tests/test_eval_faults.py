@@ -438,9 +438,9 @@ def test_a_question_failing_before_reaching_the_server_does_not_hide_its_silence
     questions = [{**q, "id": f"q{i}"} for i, q in enumerate([fine, twice, fine, fine, fine, fine])]
     data = tmp_path / "custom.jsonl"
     data.write_text(json.dumps({"id": "k", "path": str(story), "questions": questions}) + "\n", encoding="utf-8")
-    fake_server.set_default(Reply(delay=1.0))
+    fake_server.set_default(Reply(delay=3.0))
     out = tmp_path / "run"
-    settings = _eval_settings(fake_server, timeout=0.2, max_retries=0)
+    settings = _eval_settings(fake_server, timeout=1.0, max_retries=0)  # (0.2 s could time out the model list too)
     with pytest.raises(UnansweredError, match="stopped: 4 questions in a row"):
         run_eval(Pearl(settings=settings), load_dataset(data), ["direct"], out, concurrency=1)
     assert [r["error_type"] for r in check_rows(out / "results.jsonl")] == [
