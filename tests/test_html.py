@@ -228,6 +228,60 @@ def test_page_draws_the_plan_and_each_steps_excerpts(tmp_path: Path) -> None:
     assert listed == shown
 
 
+def _path_points(d: str, samples: int = 40) -> list[tuple[float, float]]:
+    """Points along an SVG path of M, L and C commands (as the plan graph draws its edges)."""
+    tokens = re.findall(r"[MLC]|-?\d+(?:\.\d+)?", d)
+    points: list[tuple[float, float]] = []
+    at = (0.0, 0.0)
+    k = 0
+    while k < len(tokens):
+        command = tokens[k]
+        count = {"M": 1, "L": 1, "C": 3}[command]
+        xy = [float(t) for t in tokens[k + 1 : k + 1 + 2 * count]]
+        k += 1 + 2 * count
+        ends = [(xy[i], xy[i + 1]) for i in range(0, len(xy), 2)]
+        if command == "C":
+            (x1, y1), (x2, y2), (x3, y3) = ends
+            for n in range(1, samples + 1):
+                t = n / samples
+                a, b, c, e = (1 - t) ** 3, 3 * (1 - t) ** 2 * t, 3 * (1 - t) * t**2, t**3
+                points.append((a * at[0] + b * x1 + c * x2 + e * x3, a * at[1] + b * y1 + c * y2 + e * y3))
+        elif command == "L":
+            points += [
+                (at[0] + (ends[0][0] - at[0]) * n / samples, at[1] + (ends[0][1] - at[1]) * n / samples)
+                for n in range(1, samples + 1)
+            ]
+        else:
+            points.append(ends[0])
+        at = ends[-1]
+    return points
+
+
+def test_a_plan_graphs_lines_never_run_behind_a_step_they_do_not_join() -> None:
+    # `cmp` reads `who` and `why`, and `why` reads `who`: the line who -> cmp ran straight behind the box of
+    # `why`, its arrowhead on why -> cmp's, so the graph drew the chain who -> why -> cmp alone.
+    from pearl.html._answer import _graph
+    from pearl.planning import parse_plan
+
+    plan = parse_plan(
+        'who = FIND_CHARACTER(CTX, "Varga")\nlast = FIND_EVENT(CTX, "the storm")\n'
+        'why = FIND_MOTIVE(CTX, who, "staying")\nboth = CONCAT(why, last)\ncmp = COMPARE(who, both)\n'
+        "end = COMPARE(cmp, last)",
+        None,
+    )
+    graph = _graph(plan, [])
+    boxes = {n.var: (n.x, n.y, n.x + graph.node_w, n.y + graph.node_h) for n in graph.nodes}
+    ends = [(source, step.var) for step in plan.steps for source in step.inputs]
+    assert len(graph.edges) == len(ends) == 7
+    for (source, target), d in zip(ends, graph.edges, strict=True):
+        points = _path_points(d)
+        for var, (left, top, right, bottom) in boxes.items():
+            if var not in (source, target):
+                inside = [p for p in points if left < p[0] < right and top < p[1] < bottom]
+                assert not inside, f"{source} -> {target} runs behind {var}"
+        assert all(0 <= x <= graph.width and 0 <= y <= graph.height for x, y in points)  # drawn, not cut off
+
+
 def test_a_steps_excerpts_are_summed_up_by_every_block_they_came_in() -> None:
     # "34 excerpts shown: 5 of 193 sentences, chosen for the question" named the first block alone.
     from pearl.html._answer import _stage

@@ -206,22 +206,39 @@ def _graph(plan: Plan, stages: Sequence[Stage]) -> Graph:
                 y=y,
             )
         )
-    edges = []
+    height = max(rows.values(), default=1)
+    edges, lanes = [], [0] * (height + 1)
     for step in plan.steps:
         x2, y2 = where[step.var]
         for name in step.inputs:
             if name not in where:
                 continue
             x1, y1 = where[name]
-            start, end, mid = (x1 + _NODE_W, y1 + _NODE_H // 2), (x2, y2 + _NODE_H // 2), (x1 + _NODE_W + x2) // 2
-            edges.append(f"M{start[0]},{start[1]} C{mid},{start[1]} {mid},{end[1]} {end[0]},{end[1]}")
+            (sx, sy), (ex, ey) = (x1 + _NODE_W, y1 + _NODE_H // 2), (x2, y2 + _NODE_H // 2)
+            if ex - sx <= _GAP_X:  # the next column: a curve through the gap between the two
+                mid = (sx + ex) // 2
+                edges.append(f"M{sx},{sy} C{mid},{sy} {mid},{ey} {ex},{ey}")
+                continue
+            # Past a column: a straight line would run behind that column's boxes, so that `a -> c` beside
+            # `a -> b -> c` drew as the chain alone. It runs between two rows instead, in the band nearest its
+            # ends (one below the last row if need be), a few pixels apart from other lines in that band.
+            band = min(
+                range(1, height + 1), key=lambda r: abs(_PAD + r * (_NODE_H + _GAP_Y) - _GAP_Y // 2 - (sy + ey) / 2)
+            )
+            lane = _PAD + band * (_NODE_H + _GAP_Y) - _GAP_Y // 2 + (lanes[band] % 3 - 1) * 4
+            lanes[band] += 1
+            out, into = sx + _GAP_X // 2, ex - _GAP_X // 2
+            edges.append(
+                f"M{sx},{sy} C{out},{sy} {out},{lane} {sx + _GAP_X},{lane} L{ex - _GAP_X},{lane} "
+                f"C{into},{lane} {into},{ey} {ex},{ey}"
+            )
     columns = max(depth.values(), default=0) + 1
-    height = max(rows.values(), default=1)
+    below = _GAP_Y if lanes[height] else 0  # the band under the last row, when a line runs there
     return Graph(
         nodes=nodes,
         edges=edges,
         width=2 * _PAD + columns * _NODE_W + (columns - 1) * _GAP_X,
-        height=2 * _PAD + height * _NODE_H + (height - 1) * _GAP_Y,
+        height=2 * _PAD + height * _NODE_H + (height - 1) * _GAP_Y + below,
     )
 
 
