@@ -710,6 +710,45 @@ def test_browser_draws_a_source_files_code_line_by_line_in_a_monospace_font(brow
     assert cited == drawn[1]
 
 
+def test_browser_plan_graph_text_stays_inside_its_boxes(browser: Any, tmp_path: Path) -> None:
+    # A 24-character label ran 8px past its box, and a cached call's cost line 25px past it (cut off at the
+    # graph's edge in its last column).
+    from pearl.models import Message
+
+    plan = 'motive_of_the_girl = FIND_MOTIVE(CTX, "Dorota", "water")\nwho = FIND_CHARACTER(CTX, "Dorota")\n'
+    plan += 'answer_the_question = SUMMARIZE_X(who, "why")'
+    events = [TraceEvent(stage="plan accepted", output=plan)]
+    for var, action in (
+        ("motive_of_the_girl", "FIND_MOTIVE"),
+        ("who", "FIND_CHARACTER"),
+        ("answer_the_question", "SUMMARIZE_X"),
+    ):
+        events.append(
+            TraceEvent(
+                stage=f"step {var} = {action}",
+                prompt="step.v2",
+                prompt_tokens=123_456,
+                completion_tokens=1_234,
+                latency_s=12.34,
+                cached=True,
+                output="o",
+                messages=[Message(role="user", content="q")],
+            )
+        )
+    answer = Answer(question="Why?", answer="a", method="pearl", plan=plan, trace=Trace(question="Why?", events=events))
+    page = tmp_path / "graph.html"
+    page.write_text(render_answer_page(answer), encoding="utf-8")
+    open_page(browser, page)
+    over = browser.execute_script(
+        "return Array.from(document.querySelectorAll('.graph .node'), g => {"
+        " const r = g.querySelector('rect').getBBox();"
+        " return Array.from(g.querySelectorAll('text'), t => { const b = t.getBBox();"
+        "  return [t.textContent, b.x >= r.x && b.x + b.width <= r.x + r.width - 4]; });"
+        "}).flat().filter(([, inside]) => !inside)"
+    )
+    assert over == []
+
+
 def test_browser_fallback_is_visible(browser: Any, tmp_path: Path) -> None:
     page = tmp_path / "fallback.html"
     page.write_text(render_answer_page(ask(tmp_path, hostile_llm(plan=None), plan_attempts=1)), encoding="utf-8")

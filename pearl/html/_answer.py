@@ -23,8 +23,11 @@ _NOTE = re.compile(r'\bnote="([^"]*)"')
 _LABEL = re.compile(r"\[S(\d+)\][ \t]*")
 _CITE = re.compile(r"\[S(\d+)\]")
 
-# The plan graph: node size and spacing in SVG pixels.
-_NODE_W, _NODE_H, _GAP_X, _GAP_Y, _PAD = 190, 52, 56, 16, 8
+# The plan graph: node size and spacing in SVG pixels. A box holds a label of _LABEL_CHARS characters of 13px
+# monospace (7.8px each in the widest common fonts) and a cached call's cost line ("123,456+1,234 tok, 12.34s,
+# cached", 11px), with 10px either side.
+_NODE_W, _NODE_H, _GAP_X, _GAP_Y, _PAD = 220, 52, 56, 16, 8
+_LABEL_CHARS = 25
 
 StepKind = Literal["llm", "local", "repeat", "missing"]
 
@@ -67,7 +70,7 @@ class StepNode:
     @property
     def label(self) -> str:
         text = f"{self.var} = {self.action}"
-        return text if len(text) <= 24 else text[:23] + "…"
+        return text if len(text) <= _LABEL_CHARS else text[: _LABEL_CHARS - 1] + "…"
 
     @property
     def detail(self) -> str:
