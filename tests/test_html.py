@@ -856,6 +856,38 @@ def test_browser_report_of_a_thousand_rows_filters_and_links(browser: Any, tmp_p
     assert network_requests(browser, url) == []
 
 
+def test_browser_report_page_never_scrolls_sideways(browser: Any, tmp_path: Path) -> None:
+    # A run of multiple-choice and free-text questions has the methods table's every column (20): wider than the
+    # page's 1200px, it made the whole page scroll sideways, on a phone a screen and a half of it.
+    from pearl.eval import ResultRow
+
+    rows = [
+        *synthetic_rows(40),
+        *(
+            ResultRow(
+                id=f"f{i}", method=m, kind="free", answer="x", gold="x y z", em=1.0, f1=1.0, rouge_l=1.0, score=1.0
+            ).model_copy(update={"evidence_shown": True, "tags": ["short", "hard"]})
+            for i in range(10)
+            for m in ("pearl", "direct", "rag", "pearl-fulldoc")
+        ),
+    ]
+    page = tmp_path / "report.html"
+    page.write_text(render_report_page(summarize(rows), rows), encoding="utf-8")
+    try:
+        for width in (1400, 390):
+            browser.set_window_size(width, 900)
+            open_page(browser, page)
+            sizes = browser.execute_script("const e = document.documentElement; return [e.scrollWidth, e.clientWidth]")
+            assert sizes[0] <= sizes[1], (width, sizes)
+            # Each wide table scrolls in its own box instead, so none of it is out of reach.
+            assert browser.execute_script(
+                "return Array.from(document.querySelectorAll('table'), t => t.parentElement)"
+                ".every(box => box.scrollWidth <= box.clientWidth || getComputedStyle(box).overflowX === 'auto')"
+            )
+    finally:
+        browser.set_window_size(1400, 1000)
+
+
 def test_browser_report_chart_labels_apart_and_inside(browser: Any, tmp_path: Path) -> None:
     page = tmp_path / "report.html"
     page.write_text(render_report_page(summarize(tied_rows()), tied_rows()), encoding="utf-8")
