@@ -888,6 +888,33 @@ def test_browser_report_page_never_scrolls_sideways(browser: Any, tmp_path: Path
         browser.set_window_size(1400, 1000)
 
 
+def test_browser_report_table_sorts_from_the_keyboard_and_says_how(browser: Any, tmp_path: Path) -> None:
+    # "Click a column to sort": the headers took clicks alone, out of reach of Tab, and said nothing of the order.
+    from selenium.webdriver.common.keys import Keys
+
+    rows = synthetic_rows(60)
+    page = tmp_path / "report.html"
+    page.write_text(render_report_page(summarize(rows), rows), encoding="utf-8")
+    open_page(browser, page)
+    browser.find_element("id", "f-text").click()
+    browser.switch_to.active_element.send_keys(Keys.TAB)
+    assert browser.execute_script("return document.activeElement.closest('th').dataset.col") == "0"
+    calls = "return Array.from(document.querySelectorAll('#rows-body tr:not(.spacer)'), r => +r.cells[6].textContent)"
+    for _ in range(6):  # on to the column of calls (question, method, type, outcome, score, prompt tok, calls)
+        browser.switch_to.active_element.send_keys(Keys.TAB)
+    assert browser.execute_script("return document.activeElement.closest('th').dataset.col") == "7"
+    browser.switch_to.active_element.send_keys(Keys.ENTER)
+    drawn = browser.execute_script(calls)
+    assert drawn == sorted(drawn) and drawn[0] == min(r.calls for r in rows)
+    browser.switch_to.active_element.send_keys(" ")  # again: the other way
+    drawn = browser.execute_script(calls)
+    assert drawn == sorted(drawn, reverse=True) and drawn[0] == max(r.calls for r in rows)
+    said = browser.execute_script(
+        "return Array.from(document.querySelectorAll('th[aria-sort]'), th => [th.dataset.col, th.ariaSort])"
+    )
+    assert said == [["7", "descending"]]
+
+
 def test_browser_report_chart_labels_apart_and_inside(browser: Any, tmp_path: Path) -> None:
     page = tmp_path / "report.html"
     page.write_text(render_report_page(summarize(tied_rows()), tied_rows()), encoding="utf-8")

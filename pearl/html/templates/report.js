@@ -138,11 +138,15 @@
     });
   });
   controls.forEach(function (c) { c.addEventListener("input", draw); c.addEventListener("change", draw); });
-  Array.prototype.forEach.call(document.querySelectorAll("th.sortable"), function (th) {
+  // Each column's name is a button (Tab reaches it, Enter or Space sorts); the sorted column says its order.
+  var headers = document.querySelectorAll("th.sortable");
+  Array.prototype.forEach.call(headers, function (th) {
     th.addEventListener("click", function () {
       var col = parseInt(th.getAttribute("data-col"), 10);
       sortDir = col === sortCol ? -sortDir : 1;
       sortCol = col;
+      Array.prototype.forEach.call(headers, function (other) { other.removeAttribute("aria-sort"); });
+      th.setAttribute("aria-sort", sortDir > 0 ? "ascending" : "descending");
       draw();
     });
   });
