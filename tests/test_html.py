@@ -749,6 +749,40 @@ def test_browser_plan_graph_text_stays_inside_its_boxes(browser: Any, tmp_path: 
     assert over == []
 
 
+def test_browser_a_direction_override_turns_no_other_sentence_or_link_backwards(browser: Any, tmp_path: Path) -> None:
+    # One U+202E (right-to-left override) left open in a sentence drew every later sentence of its paragraph
+    # backwards ("tfel ehS"), cited ones too, and in an answer reversed its links: "[2S] dna [1S]".
+    from pearl.html._document import index_for_page
+    from pearl.models import Document, DocumentPart
+
+    hebrew = "\u05e9\u05dc\u05d5\u05dd \u05e2\u05d5\u05dc\u05dd. \u05d0\u05e0\u05d9 \u05db\u05d0\u05df."
+    text = f"The fee is \u202e001 pounds. The keeper paid it at once. She left.\n\n{hebrew}"
+    index = index_for_page(
+        Document(text=text, name="bidi.txt", parts=[DocumentPart(name="bidi.txt", start=0, end=len(text))])
+    )
+    assert index.sentence_count == 5
+    said = "Paid \u202eat once [S1] and [S2]."
+    answer = Answer(question="Paid?", answer=said, method="pearl", citations=[index.citation(1), index.citation(2)])
+    page = tmp_path / "bidi.html"
+    page.write_text(render_answer_page(answer, index), encoding="utf-8")
+    open_page(browser, page)
+    left_to_right = browser.execute_script(
+        "return [1, 2].map(i => { const t = document.getElementById('S' + i).firstChild, r = document.createRange();"
+        " r.setStart(t, 0); r.setEnd(t, 1); const first = r.getBoundingClientRect().left;"
+        " r.setStart(t, t.length - 1); r.setEnd(t, t.length); return first < r.getBoundingClientRect().left; })"
+    )
+    assert left_to_right == [True, True]
+    links = browser.execute_script(
+        "return Array.from(document.querySelectorAll('.answer-text a.cite'), a => a.getBoundingClientRect().left)"
+    )
+    assert links[0] < links[1]
+    # A Hebrew paragraph still reads right to left: its first sentence is the right one.
+    first, second = browser.execute_script(
+        "return [3, 4].map(i => document.getElementById('S' + i).getBoundingClientRect().left)"
+    )
+    assert first > second
+
+
 def test_browser_fallback_is_visible(browser: Any, tmp_path: Path) -> None:
     page = tmp_path / "fallback.html"
     page.write_text(render_answer_page(ask(tmp_path, hostile_llm(plan=None), plan_attempts=1)), encoding="utf-8")

@@ -54,6 +54,9 @@
       }
       if (p === null || doc.paragraphs[i] !== doc.paragraphs[i - 1]) {
         p = document.createElement("p");
+        // Its own direction, from its first letter: sentences are isolated, so this orders them (right to left
+        // in a Hebrew or Arabic paragraph).
+        p.dir = "auto";
         if (headings.has(i)) p.className = "h";
         else if (code.has(i)) p.className = "code";
         frag.appendChild(p);
