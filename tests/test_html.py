@@ -692,6 +692,32 @@ def test_browser_citation_click_marks_the_sentence_and_markup_stays_text(browser
     assert browser.execute_script("return performance.getEntriesByType('resource').length") == 0
 
 
+def test_browser_without_the_document_a_label_goes_to_an_excerpt_that_shows_its_sentence(
+    browser: Any, tmp_path: Path
+) -> None:
+    # The document not shown (its file changed or gone), a step's [S5] that the answer does not cite did nothing.
+    answer = ask(tmp_path)
+    page = tmp_path / "answer.html"
+    page.write_text(render_answer_page(answer), encoding="utf-8")
+    open_page(browser, page)
+    assert browser.execute_script("return document.getElementById('doc-body')") is None
+    cited = {c.sentence_id for c in answer.citations}
+    shown = browser.execute_script(
+        "return Array.from(document.querySelectorAll('.excerpt-list a.cite'), a => +a.dataset.sid)"
+    )
+    sid = next(n for n in shown if n not in cited)
+    assert not browser.execute_script(
+        "return Array.from(document.querySelectorAll('details.excerpts')).some(d => d.open)"
+    )
+    # Inside a closed list: opened with the click (a script's click, as a link cannot be clicked unseen).
+    browser.execute_script(f"document.querySelector('.excerpt-list a.cite[data-sid=\"{sid}\"]').click()")
+    marked = browser.execute_script(
+        "const m = document.querySelector('.marked'); return m && [m.tagName, m.textContent, m.closest('details').open]"
+    )
+    assert marked is not None and marked[0] == "LI" and marked[1].startswith(f"[S{sid}]") and marked[2]
+    assert browser.execute_script("return document.querySelectorAll('.marked').length") == 1
+
+
 def test_browser_draws_a_source_files_code_line_by_line_in_a_monospace_font(browser: Any, tmp_path: Path) -> None:
     tool = tmp_path / "tool.py"
     tool.write_text("import json\n\n\nclass Loader:\n    def load(self, path):\n        return json.load(path)\n")

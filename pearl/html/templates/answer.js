@@ -93,10 +93,23 @@
     }
   }
 
-  function goTo(sid) {
+  // Without the document, where the sentence's text is on the page: the evidence list, or else an excerpt list
+  // holding it (the clicked link's own, if it is in one), opened.
+  function shownItem(sid, link) {
+    var item = document.getElementById("cite-S" + sid);
+    if (item) return item;
+    var own = link && link.closest(".excerpt-list li");
+    if (own) return own;
+    var other = document.querySelector('.excerpt-list a.cite[data-sid="' + sid + '"]');
+    return other ? other.closest("li") : null;
+  }
+
+  function goTo(sid, link) {
     if (!doc || !(sid >= 0 && sid < doc.sentences.length)) {
-      var item = document.getElementById("cite-S" + sid);
+      var item = shownItem(sid, link);
       if (item) {
+        var box = item.closest("details");
+        if (box) box.open = true;
         mark(item);
         item.scrollIntoView({ block: "center" });
       }
@@ -125,7 +138,7 @@
     var link = event.target.closest ? event.target.closest("a.cite") : null;
     if (!link) return;
     event.preventDefault();
-    goTo(parseInt(link.getAttribute("data-sid"), 10));
+    goTo(parseInt(link.getAttribute("data-sid"), 10), link);
   });
 
   if (doc && body) {
