@@ -299,6 +299,22 @@ def test_a_steps_excerpts_are_summed_up_by_every_block_they_came_in() -> None:
     assert stage.fence_note == "2 of 9 sentences, chosen for the question; 3 more sentences, chosen for this step"
 
 
+def test_a_steps_excerpts_hold_nothing_of_the_prompt_between_their_blocks() -> None:
+    # The text between two blocks (the step's instructions) was drawn as the end of the first block's last
+    # sentence: "Two. </excerpts> Action: FIND(CTX, X) What it does: ...".
+    from pearl.html._answer import _stage
+    from pearl.models import Message, TraceEvent
+
+    prompt = (
+        'Question: Why?\n<excerpts name="keeper.txt" note="2 of 9 sentences, chosen for the question">\n'
+        "[S1] One. [S2] Two.\n</excerpts>\nAction: FIND(CTX, X)\nWhat it does: finds X.\n"
+        '<excerpts name="keeper.txt" note="3 more sentences, chosen for this step">\n'
+        "[S5] Five. [S6] Six. [S7] Seven.\n</excerpts>\nReply in one line.\n"
+    )
+    event = TraceEvent(stage="step s1 = FIND", prompt="step", messages=[Message(role="user", content=prompt)])
+    assert [e.text for e in _stage(1, event).excerpts] == ["One.", "Two.", "Five.", "Six.", "Seven."]
+
+
 def test_a_closing_answer_step_is_drawn_with_the_final_answer_call_that_carried_it_out(tmp_path: Path) -> None:
     answer = ask(tmp_path, hostile_llm(CHAIN + '\nend = ANSWER(CTX, "Why did Varga stay?")'))
     assert len([e for e in answer.trace.events if e.stage == "answer"]) == 1

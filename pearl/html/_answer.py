@@ -110,19 +110,27 @@ def _stage(number: int, event: TraceEvent) -> Stage:
     if fence is None:
         return Stage(number, event)
     # The template's own fence opens first; its closing tag is the last one (a document may hold the words).
-    close = text.rfind(f"</{fence.group(1)}>")
-    body = text[fence.end() : close if close > fence.end() else len(text)]
+    closing = f"</{fence.group(1)}>"
+    close = text.rfind(closing)
     # Every block's note, not the first one's alone: "5 of 193 sentences, chosen for the question" over a step's
     # 34 excerpts read as if 5 were shown. (The document's own text cannot open a fence: it is neutralised.)
     blocks = [fence, *_FENCE.finditer(text, fence.end(), close if close > fence.end() else len(text))]
     notes = [found.group(1) for block in blocks if (found := _NOTE.search(block.group(2)))]
     note = "; ".join(notes)
-    pieces = _LABEL.split(body)
-    excerpts = [
-        Excerpt(int(sid), _excerpt_text(chunk), chunk.startswith("\n"))
-        for sid, chunk in zip(pieces[1::2], pieces[2::2], strict=True)
-    ]
-    unlabelled = len(pieces[0].strip()) if not excerpts else 0
+    # Each block's own text, up to its last closing tag before the next block opens: what the prompt says between
+    # two blocks (the step's instructions) is no part of the first block's last sentence.
+    excerpts: list[Excerpt] = []
+    unlabelled = 0
+    for at, block in enumerate(blocks):
+        limit = blocks[at + 1].start() if at + 1 < len(blocks) else len(text)
+        end = text.rfind(closing, block.end(), limit)
+        pieces = _LABEL.split(text[block.end() : end if end >= 0 else limit])
+        unlabelled += len(pieces[0].strip())
+        excerpts += [
+            Excerpt(int(sid), _excerpt_text(chunk), chunk.startswith("\n"))
+            for sid, chunk in zip(pieces[1::2], pieces[2::2], strict=True)
+        ]
+    unlabelled = unlabelled if not excerpts else 0
     return Stage(number, event, fence_note=note, excerpts=excerpts, unlabelled_chars=unlabelled)
 
 
