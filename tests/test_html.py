@@ -123,6 +123,20 @@ def test_text_given_as_such_has_no_sources() -> None:
         index_for_trace(answer.trace)
 
 
+def test_the_cited_sentence_buttons_are_off_when_no_sentence_is_cited(tmp_path: Path) -> None:
+    # They did nothing when clicked: nothing to go to.
+    story = tmp_path / "story.txt"
+    story.write_text(HOSTILE, encoding="utf-8")
+    answer = Pearl(llm=hostile_llm(), settings=load_settings(cache=False)).ask(story, QUESTION)
+    index = index_for_trace(answer.trace)
+    assert answer.citations and 'id="next-cite" title="next cited sentence">' in render_answer_page(answer, index)
+    page = render_answer_page(
+        answer.model_copy(update={"citations": [], "answer": "Nobody says.", "explanation": None}), index
+    )
+    assert 'id="prev-cite" title="no sentence is cited" disabled>' in page
+    assert 'id="next-cite" title="no sentence is cited" disabled>' in page
+
+
 def test_a_folder_is_read_again_file_by_file(tmp_path: Path) -> None:
     folder = tmp_path / "story"
     folder.mkdir()
@@ -460,6 +474,10 @@ def test_the_page_of_a_question_that_failed_after_calls_counts_them_and_its_unru
     assert '<p class="usage">2 model calls (0 cached)' in page
     node = page[page.index("<title>ans = ANSWER") :]
     assert node[: node.index("</g>")].endswith('class="node-detail">not run</text>\n')
+    # A step not run is drawn greyed and dashed, not in the red of the one that failed.
+    assert '<g class="node missing">' in page[: page.index("<title>ans = ANSWER")][-300:]
+    assert ".graph .node.missing rect{fill:#f7f8fa;stroke:#aab2bf;stroke-dasharray:2 3}" in page
+    assert ".node.missing rect{stroke:var(--bad)}" not in page and ".node.failed rect{stroke:var(--bad)}" in page
 
 
 # ---------------------------------------------------------------- the commands
