@@ -30,7 +30,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pearl._text import counted, visible
 from pearl._workers import in_worker
@@ -140,7 +140,8 @@ def run_blocking(coroutine: Coroutine[Any, Any, T]) -> T:
     """Run `coroutine` to its end and return its result, for the blocking twins of async methods.
 
     Where this thread already runs an event loop (a Jupyter notebook, an async web app),
-    `asyncio.run` refuses to start another; the coroutine then runs in a thread of its own.
+    `asyncio.run` refuses to start another; the coroutine then runs in a thread of its own, and is cancelled (and
+    waited for) when the wait is interrupted (a notebook's interrupt, Ctrl-C).
     """
     try:
         asyncio.get_running_loop()
@@ -154,8 +155,45 @@ def run_blocking(coroutine: Coroutine[Any, Any, T]) -> T:
     # its requests do not wait for a slot the blocked loop's own requests may hold (`LOOP_WAITING`).
     context = contextvars.copy_context()
     context.run(LOOP_WAITING.set, True)
+    job = _Cancellable(coroutine)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pearl") as pool:
-        return pool.submit(context.run, asyncio.run, coroutine).result()
+        future = pool.submit(context.run, asyncio.run, job.run())
+        try:
+            return future.result()
+        except BaseException:
+            # Interrupted while waiting (a notebook's interrupt, Ctrl-C): the question is cancelled, as `asyncio.run`
+            # cancels its task, and the pool's exit waits for it to stop. Not cancelled, it ran on to its end, every
+            # call paid for, before the interrupt was seen.
+            if not future.done():
+                job.cancel()
+            raise
+
+
+class _Cancellable(Generic[T]):
+    """A coroutine run by `asyncio.run` in another thread, which this thread can cancel, before it starts too."""
+
+    def __init__(self, coroutine: Coroutine[Any, Any, T]) -> None:
+        self._coroutine = coroutine
+        self._lock = threading.Lock()
+        self._cancelled = False
+        self._task: tuple[asyncio.AbstractEventLoop, asyncio.Task[Any]] | None = None
+
+    async def run(self) -> T:
+        with self._lock:
+            task = asyncio.current_task()
+            if self._cancelled or task is None:
+                self._coroutine.close()
+                raise asyncio.CancelledError
+            self._task = (asyncio.get_running_loop(), task)
+        return await self._coroutine
+
+    def cancel(self) -> None:
+        with self._lock:
+            self._cancelled = True
+            if self._task is not None:
+                loop, task = self._task
+                with contextlib.suppress(RuntimeError):  # its loop closed: it has ended already
+                    loop.call_soon_threadsafe(task.cancel)
 
 
 def _cut_notes(trace: Trace, question: Question, window: str) -> list[str]:

@@ -678,6 +678,44 @@ def test_run_blocking_inside_a_running_loop_keeps_the_callers_context_variables(
     assert asyncio.run(inside()) == "r-42"
 
 
+_INTERRUPTED_IN_A_LOOP = """
+import asyncio, os, signal, sys, threading, time
+from pearl import Document, FakeLLM, Pearl, load_settings
+
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as a notebook's kernel has it, whatever started us
+PLAN = 'reason = FIND_REASON(CTX, "Dorota put water in the lamp oil")'
+llm = FakeLLM(default=lambda request: PLAN if (request.prompt or "").startswith("plan") else "B", delay=1.0)
+pearl = Pearl(llm, load_settings(cache=False))
+document = Document.from_text("Dorota put water in the lamp oil. She wanted the lamp to fail.")
+pearl.index(document)
+
+async def cell():  # a notebook's cell: code run while the kernel's event loop runs
+    threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()
+    pearl.ask(document, "Why did Dorota put water in the lamp oil?")
+
+started = time.monotonic()
+try:
+    asyncio.new_event_loop().run_until_complete(cell())  # no SIGINT handler of asyncio.run's own
+except KeyboardInterrupt:
+    print(f"{time.monotonic() - started:.1f} {len(llm.history)}")
+"""
+
+
+def test_a_blocking_question_interrupted_inside_a_running_loop_stops(tmp_path: Path) -> None:
+    # In a notebook, interrupting `ask` waited for the question's thread to run every remaining call (plan, steps,
+    # answer: minutes with a real model) before the interrupt was raised; now the question is cancelled.
+    import os
+    import subprocess
+    import sys
+
+    script = tmp_path / "cell.py"
+    script.write_text(_INTERRUPTED_IN_A_LOOP, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=60)
+    seconds, calls = done.stdout.split()
+    assert float(seconds) < 1.5 and calls == "0", done.stdout + done.stderr  # the plan call, cancelled in flight
+
+
 def test_options_given_by_a_generator_are_all_asked() -> None:
     # Checked one by one, then read again: none were left and the question was asked as free text.
     llm = FakeLLM(default="B")
