@@ -388,9 +388,28 @@ class Pearl:
         # A listener that raises is the caller's bug, not the question's: it is logged and the question goes on (one
         # raising for the indexing stage, told from a worker thread, was logged by asyncio, one for a later stage
         # failed the question).
-        self.on_stage: StageProgress | None = _Listener.of(on_stage, "on_stage")
-        self.on_trace: Callable[[Trace], None] | None = _Listener.of(on_trace, "on_trace")
+        self.on_stage = on_stage
+        self.on_trace = on_trace
         self._memory = _Memory()
+
+    @property
+    def on_stage(self) -> StageProgress | None:
+        """Told as each stage of a question starts (see `Pearl`); one set later is called as one passed in."""
+        return self._on_stage
+
+    @on_stage.setter
+    def on_stage(self, listener: StageProgress | None) -> None:
+        # Wrapped here, not in `__init__` alone: one set on the attribute that raised failed the question.
+        self._on_stage: StageProgress | None = _Listener.of(listener, "on_stage")
+
+    @property
+    def on_trace(self) -> Callable[[Trace], None] | None:
+        """Given each question's trace as the question starts (see `Pearl`); one set later is called alike."""
+        return self._on_trace
+
+    @on_trace.setter
+    def on_trace(self, listener: Callable[[Trace], None] | None) -> None:
+        self._on_trace: Callable[[Trace], None] | None = _Listener.of(listener, "on_trace")
 
     def with_demos(self, demos: DemoStore) -> Pearl:
         """The same pipeline (model, settings, library, indexes in memory) planning with other demonstrations."""

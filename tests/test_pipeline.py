@@ -917,3 +917,17 @@ def test_a_listener_that_raises_is_logged_and_the_question_goes_on(
     assert answer.letter is not None and not answer.fallback
     said = [r.getMessage() for r in caplog.records if "the display is gone" in r.getMessage()]
     assert len(said) == 1 and said[0].startswith(f"on_{'trace' if failing == 'trace' else 'stage'} raised RuntimeError")
+
+
+def test_a_listener_set_after_the_pearl_is_made_that_raises_is_logged_too(caplog: pytest.LogCaptureFixture) -> None:
+    # Set on the attribute, it was called unwrapped, and its error failed the question.
+    def broken(*args: object) -> None:
+        raise RuntimeError("the display is gone")
+
+    pearl = Pearl(llm=scripted([GOOD_PLAN]), settings=load_settings(cache=False))
+    pearl.on_stage = broken
+    pearl.on_trace = broken
+    answer = pearl.ask(Document.from_text(SAMPLE.read_text(encoding="utf-8")), QUESTION, ["a", "b", "c", "d"])
+    assert answer.letter is not None and not answer.fallback
+    said = sorted(r.getMessage().split(":")[0] for r in caplog.records if "the display is gone" in r.getMessage())
+    assert said == ["on_stage raised RuntimeError", "on_trace raised RuntimeError"]
