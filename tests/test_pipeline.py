@@ -684,7 +684,7 @@ from pearl import Document, FakeLLM, Pearl, load_settings
 
 signal.signal(signal.SIGINT, signal.default_int_handler)  # as a notebook's kernel has it, whatever started us
 PLAN = 'reason = FIND_REASON(CTX, "Dorota put water in the lamp oil")'
-llm = FakeLLM(default=lambda request: PLAN if (request.prompt or "").startswith("plan") else "B", delay=1.0)
+llm = FakeLLM(default=lambda request: PLAN if (request.prompt or "").startswith("plan") else "B", delay=2.0)
 pearl = Pearl(llm, load_settings(cache=False))
 document = Document.from_text("Dorota put water in the lamp oil. She wanted the lamp to fail.")
 pearl.index(document)
@@ -713,7 +713,8 @@ def test_a_blocking_question_interrupted_inside_a_running_loop_stops(tmp_path: P
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=60)
     seconds, calls = done.stdout.split()
-    assert float(seconds) < 1.5 and calls == "0", done.stdout + done.stderr  # the plan call, cancelled in flight
+    # Not cancelled, it ran its three calls (6 s); cancelled, it waits out the plan call's sleep in its thread at most.
+    assert float(seconds) < 4.0 and calls == "0", done.stdout + done.stderr  # the plan call, cancelled in flight
 
 
 def test_options_given_by_a_generator_are_all_asked() -> None:
