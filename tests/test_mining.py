@@ -51,6 +51,7 @@ from pearl.training._merge import (
     MergeGroup,
     MergeReport,
     Mined,
+    _apply,
     merge_mined,
     normalize_proposed,
     parse_merge_json,
@@ -473,6 +474,38 @@ def test_a_family_split_over_lines_into_one_broader_action_becomes_that_action()
     first = report.rounds[0]
     assert (first.rewritten, first.kept, first.merged) == (2, 1, 4)
     assert report.errors == ["round 1: rewrite refused: FIND_INFO is already another action of the library"]
+
+
+def test_a_split_family_may_keep_a_members_name_and_never_joins_an_unrelated_action() -> None:
+    # The first line keeps a member's name for the broader action: the second line naming it was refused as
+    # "another action shown", and its part of the family stayed apart.
+    family = [entry(f"FIND_{w}_INFO", f"Find facts about the {w.lower()} X.", i + 1) for i, w in enumerate("ABCD")]
+    broader = "FIND_A_INFO(CTX, X, Y) : Find information of the kind Y about X."
+    reply = f"MERGE: FIND_A_INFO, FIND_B_INFO -> {broader}\nMERGE: FIND_C_INFO, FIND_D_INFO -> {broader}"
+
+    async def ask(batch: list[Action], total: int, cap: int) -> str:
+        return reply
+
+    kept, report = asyncio.run(merge_mined(family, max_actions=1, ask=ask))
+    assert [e.name for e in kept] == ["FIND_A_INFO"] and kept[0].askers == set(range(4)) and not report.errors
+    assert report.renamed == {f"FIND_{w}_INFO": "FIND_A_INFO" for w in "BCD"}
+    # A rewrite into the name of a pool's action that no line of the reply made (one of another batch, not shown)
+    # folded its group into that unrelated action, whose definition it kept, without a note.
+    spy = entry("FIND_SPY", "Find who informed on X to the police.", 9)
+    facts = [entry("FIND_E_FACTS", "Find facts E about X.", 1), entry("FIND_F_FACTS", "Find facts F about X.", 2)]
+    pool = {e.name: e for e in (spy, *facts)}
+    groups = parse_merge_reply(
+        "MERGE: FIND_E_FACTS, FIND_F_FACTS -> FIND_SPY(CTX, X) : Any fact.", ["FIND_E_FACTS", "FIND_F_FACTS"]
+    )
+    notes: list[str] = []
+    renamed: dict[str, str] = {}
+    _apply(pool, groups, renamed, notes)
+    assert pool["FIND_SPY"].action.definition == "Find who informed on X to the police." and pool[
+        "FIND_SPY"
+    ].askers == set(range(9))
+    assert renamed == {"FIND_E_FACTS": "FIND_F_FACTS"} and notes == [
+        "FIND_SPY is already another action of the library"
+    ]
 
 
 def test_the_merge_prompt_tells_the_model_how_many_actions_a_group_may_hold() -> None:

@@ -261,13 +261,19 @@ def _check_members(members: list[str], names: Collection[str], taken: set[str], 
 
 
 def _rewrite(
-    name: str, params: Sequence[str], definition: str | None, members: list[str], names: Collection[str]
+    name: str,
+    params: Sequence[str],
+    definition: str | None,
+    members: list[str],
+    names: Collection[str],
+    rewrites: Collection[str] = (),
 ) -> Action:
-    """The broader action a rewrite proposes; raises ValueError saying why it cannot be taken."""
+    """The broader action a rewrite proposes; raises ValueError saying why it cannot be taken. `rewrites`: the
+    names earlier lines of the reply rewrote into, which a later line may name too (a family split over lines)."""
     upper = name.upper()
     if upper in RESERVED:
         raise ValueError(f"{upper} {RESERVED[upper]}; a rewrite takes another name")
-    if upper in names and upper not in members:
+    if upper in names and upper not in members and upper not in rewrites:
         raise ValueError(f"{upper} is another action shown; a rewrite takes a new name or a member's")
     cleaned = [p.strip() for p in params]
     if cleaned == [""]:
@@ -294,6 +300,7 @@ def _group(
     taken: set[str],
     where: str,
     rewrite: tuple[Sequence[str], str] | None = None,
+    rewrites: Collection[str] = (),
 ) -> MergeGroup:
     """A checked group: `target` is a member to keep, or `NAME(PARAMS) : definition` to rewrite the group into
     (or the rewrite's `NAME` with its parameters and definition given apart, as a JSON reply gives them)."""
@@ -318,7 +325,7 @@ def _group(
     else:
         name, (params, definition) = target, rewrite
     try:
-        action = _rewrite(name, params, definition, members, names)
+        action = _rewrite(name, params, definition, members, names, rewrites)
     except ValueError as exc:
         return MergeGroup(members=members, refused=f"{where}: {exc}")
     return MergeGroup(members=members, into=action.name, action=action)
@@ -355,7 +362,7 @@ def parse_merge_reply(text: str, names: Collection[str]) -> list[MergeGroup]:
         members = [m.strip().upper() for m in match.group(1).split(",")]
         if not all(_IDENT.fullmatch(m) for m in members):
             raise MergeReplyError(f"line {number}: action names are letters, digits and _")
-        group = _group(members, match.group(2).strip(), names, taken, f"line {number}")
+        group = _group(members, match.group(2).strip(), names, taken, f"line {number}", rewrites=_targets(groups))
         taken.update(members)
         groups.append(group)
     return groups
@@ -389,9 +396,14 @@ def parse_merge_json(text: str, names: Collection[str]) -> list[MergeGroup]:
                 raise MergeReplyError(f"merges[{index}]: params must be a list of names, definition a string")
             rewrite = (params, definition)
         members = [m.strip().upper() for m in members]
-        groups.append(_group(members, target.strip(), names, taken, f"merges[{index}]", rewrite))
+        groups.append(_group(members, target.strip(), names, taken, f"merges[{index}]", rewrite, _targets(groups)))
         taken.update(members)
     return groups
+
+
+def _targets(groups: Sequence[MergeGroup]) -> set[str]:
+    """The names `groups` rewrite into."""
+    return {group.action.name for group in groups if group.action is not None}
 
 
 def _literal(text: str) -> str:
@@ -507,10 +519,11 @@ def _resolve(renamed: dict[str, str], name: str) -> str:
     return name
 
 
-def _joins(existing: Mined, action: Action) -> bool:
-    """Whether a rewrite into `action`, whose name `existing` already holds, is a group joining it: a mined action
-    (never the starting library's, which is kept as it is) with the same parameters, not another action."""
-    return not existing.protected and existing.action.params == action.params and not existing.action.variadic
+def _joins(existing: Mined, action: Action, made: Collection[str]) -> bool:
+    """Whether a rewrite into `action`, whose name `existing` already holds, is a group joining it: an action an
+    earlier line of the same reply rewrote into (`made`), with the same parameters; not another action of the pool,
+    which a rewrite into its name would fold an unrelated group into."""
+    return action.name in made and not existing.protected and existing.action.params == action.params
 
 
 def _apply(
@@ -519,14 +532,15 @@ def _apply(
     """Make each group one action: its rewrite when that checks out, else its kept member.
 
     A protected (library) member is never rewritten or merged away: a group holding one is
-    merged into it. A rewrite into a mined action already in the pool under that name and with
-    those parameters (an earlier line's rewrite) joins it. `renamed` gains every merged name ->
+    merged into it. A rewrite into the action an earlier group's rewrite made, with the same
+    parameters (a family split over lines), joins it. `renamed` gains every merged name ->
     the action it became; `notes` why a rewrite was not taken.
 
     Returns:
         Actions that went, groups rewritten, groups merged into a member.
     """
     gone = rewritten = kept = 0
+    made: set[str] = set()  # the actions this reply's rewrites made, which a later line may join
     for group in groups:
         live = [m for m in dict.fromkeys(_resolve(renamed, m) for m in group.members) if m in pool]
         if len(live) < 2:
@@ -534,7 +548,7 @@ def _apply(
         protected = [m for m in live if pool[m].protected]
         action, refused = group.action, group.refused
         same = pool.get(action.name) if action is not None and action.name not in live else None
-        if action is not None and not protected and same is not None and _joins(same, action):
+        if action is not None and not protected and same is not None and _joins(same, action, made):
             # A family too big for one line (MAX_GROUP) is split over several lines that all name the same broader
             # action: each line after the first joins the action the first made.
             for member in live:
@@ -553,6 +567,7 @@ def _apply(
             merged = [pool.pop(m) for m in live]
             askers: set[int] = set().union(*(e.askers for e in merged))
             pool[action.name] = Mined(action=action, askers=askers, first_seen=min(e.first_seen for e in merged))
+            made.add(action.name)
             renamed.pop(action.name, None)  # the name is an action again
             for member in live:
                 if member != action.name:
