@@ -135,6 +135,7 @@ def test_the_cited_sentence_buttons_are_off_when_no_sentence_is_cited(tmp_path: 
     )
     assert 'id="prev-cite" title="no sentence is cited" disabled>' in page
     assert 'id="next-cite" title="no sentence is cited" disabled>' in page
+    assert _unclosed(page) == [], _unclosed(page)
 
 
 def test_a_folder_is_read_again_file_by_file(tmp_path: Path) -> None:
@@ -598,6 +599,30 @@ def test_report_page_tabulates_every_row_and_draws_each_method() -> None:
     assert labels == [m.method for m in summary.methods]
     assert all(m.score_low is not None and m.score_low <= m.score <= (m.score_high or 0) for m in summary.methods)
     assert "<b>in bold</b>" not in page
+    assert _unclosed(page) == [], _unclosed(page)  # a stray </div> closed nothing, or the section around it
+
+
+def _unclosed(page: str) -> list[str]:
+    """The `div`, `section` and `main` end tags of `page` that close no element of theirs, and those never closed."""
+    from html.parser import HTMLParser
+
+    problems: list[str] = []
+    open_tags: list[str] = []
+
+    class Nesting(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag in ("div", "section", "main"):
+                open_tags.append(tag)
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag in ("div", "section", "main"):
+                if not open_tags or open_tags[-1] != tag:
+                    problems.append(f"</{tag}> at line {self.getpos()[0]} closes {open_tags[-1:] or 'nothing'}")
+                else:
+                    open_tags.pop()
+
+    Nesting().feed(page)
+    return problems + [f"<{tag}> never closed" for tag in open_tags]
     assert "<th>s/q</th><th>model s/q</th>" in page  # wall time, and the time in the model without waits
 
 
