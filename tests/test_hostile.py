@@ -864,8 +864,10 @@ QUOTED = [
     "API key not valid. Please pass a valid API key: AIzaSyA1234567890abcdefghijklmnopqrstu",
     "the password given was hunter22hunter22",
     "Invalid API key: gsk_4xQ9m2Lr8Tz6Wv1Yb3Nc5Pd7Hf0Jk",
+    "Rejected csk-9fj3k2l1m0n8b7v6c5x4z3 for this endpoint",
+    "Unauthorized: fw_3Zk8pQ2rT5vX9yB1nM4cL7hJ",
 ]
-SECRET_PARTS = re.compile(r"Other0123|\*\*\*\*\*x|3f9a8b|Zq8hT2|eyJhbG|AIzaSy|hunter22|gsk_4x")
+SECRET_PARTS = re.compile(r"Other0123|\*\*\*\*\*x|3f9a8b|Zq8hT2|eyJhbG|AIzaSy|hunter22|gsk_4x|csk-9f|fw_3Z")
 
 
 @pytest.mark.parametrize("said", QUOTED)
@@ -884,6 +886,8 @@ def test_a_key_the_server_quotes_is_redacted_and_the_message_says_so(said: str) 
         "model meta-llama/Llama-3.1-8B-Instruct: maximum context length is 8192 tokens",
         "token expired; key rotated on 2024-05-01",
         "The key sk-learn is unknown",
+        "The model pplx-70b-online does not exist",
+        "model xai-grok-beta-2024 not found; try sk-llama-3.1-8b",
     ],
 )
 def test_words_that_are_no_key_stay_readable(said: str) -> None:

@@ -401,10 +401,11 @@ _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]+@")
 # Keys a server may quote that are not the one pearl sent ("Incorrect API key provided: sk-proj-ab***yz"): a
 # provider's prefix then a token, a JWT, or a token-like string right after a word such as "key" or "token". A
 # token must hold a digit or a "*" (a key masked by the server), so that words ("hf_hub_download",
-# "invalid_api_key") stay readable.
+# "invalid_api_key") stay readable, and a prefixed one 16 characters at least after its prefix (keys run 16 to
+# 160), so that a model's name ("pplx-70b-online", "xai-grok-beta-2024"), which a user must see to mend it, stays.
 _TOKEN = r"[A-Za-z0-9_.~+/=*-]"  # a match ends before a full stop: "provided: sk-... You can" keeps its sentence end
 _PREFIXED_KEY = re.compile(
-    rf"\b(?:(?:sk|rk|gsk|hf|gh[pousr]|github_pat|xai|pplx|nvapi|r8)[-_]|AIza|AKIA|eyJ){_TOKEN}{{8,}}(?<!\.)"
+    rf"\b(?:(?:sk|rk|gsk|csk|hf|gh[pousr]|github_pat|xai|pplx|nvapi|r8|fw|tvly)[-_]|AIza|AKIA|eyJ){_TOKEN}{{16,}}(?<!\.)"
 )
 _AFTER_KEY_WORD = re.compile(
     r"(?i)(\b(?:api[ _-]?key|key|token|secret|password|passwd|credentials?)\b[^A-Za-z0-9\n]{0,4}"
