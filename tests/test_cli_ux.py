@@ -547,6 +547,11 @@ def test_a_question_unquoted_is_told_to_be_quoted(args: list[str], said: str) ->
     assert said in result.stderr and "put them in quotes, as in pearl " in result.stderr, result.stderr
 
 
+def test_a_quoted_question_after_a_mistyped_file_is_told_the_file_is_missing() -> None:
+    result = runner.invoke(app, ["ask", "contrat", "Who signs the contract?"])
+    assert result.exit_code == 2 and result.stderr == "error: contrat: no such file or directory\n", result.stderr
+
+
 def test_ask_with_the_question_forgotten_refuses_the_last_file_as_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -814,12 +819,13 @@ def test_plan_takes_files_then_the_question_as_ask_does_and_its_older_form_too(f
         ([QUESTION, "{sample}"], "is not a file, but the last argument is: the question goes last, as in pearl plan"),
         (["Why", "did", "she"], '"Why" is no file or folder: if the words from it on are the question, put them in'),
         (["{sample}", "{sample}"], 'the last argument, "'),
+        (["{folder}"], "is a folder, not a question: give the question after it"),
     ],
-    ids=["document-twice", "question-first", "question-unquoted", "no-question"],
+    ids=["document-twice", "question-first", "question-unquoted", "no-question", "a-folder-alone"],
 )
 def test_plan_says_which_argument_goes_where(args: list[str], said: str, fake_server: Any) -> None:
     server = ["--base-url", fake_server.base_url, "--model", "m", "--json"]
-    result = runner.invoke(app, ["plan", *(arg.format(sample=SAMPLE) for arg in args), *server])
+    result = runner.invoke(app, ["plan", *(arg.format(sample=SAMPLE, folder=SAMPLE.parent) for arg in args), *server])
     assert result.exit_code == 2 and said in result.stderr and result.stderr.count("\n") == 1, result.output
     assert said in json.loads(result.stdout)["error"] and not fake_server.requests  # refused before any call
 

@@ -375,16 +375,20 @@ def _plan_input(words: list[str], given: list[Path]) -> tuple[list[str], str]:
     """The files and the question of `pearl plan [FILE...] QUESTION`, as `ask` takes them, and of the older
     `pearl plan QUESTION [--file FILE]`: one argument is the question; more are files or folders, then the question.
 
-    Refused: a file given as the only argument (its name would be planned for as the question), a document given both
-    before the question and with --file, the question first (`files_then_text`), and a first argument naming nothing
-    (a question of several words unquoted, which was read as a missing file)."""
+    Refused: a file or folder given as the only argument (its name would be planned for as the question), a
+    document given both before the question and with --file, the question first, and a question's words unquoted
+    (`files_then_text`)."""
     if len(words) == 1:
-        if is_document_file(words[0]):
+        (only,) = words
+        # A file, or a folder named by one word or a path (`pearl plan notes/`); words that name one ("My Docs") are a
+        # question.
+        kind = "file" if is_document_file(only) else (len(only.split()) == 1 or "/" in only) and path_kind(only)
+        if kind:
             raise fail(
-                f'"{shorten(words[0], 60)}" is a file, not a question: give the question after it, in quotes, as in '
+                f'"{shorten(only, 60)}" is a {kind}, not a question: give the question after it, in quotes, as in '
                 f'{_PLAN_USAGE} (or pearl plan "QUESTION" to plan from the question alone)'
             )
-        return [str(path) for path in given], words[0]
+        return [str(path) for path in given], only
     if given:
         raise fail(f"a document before the question and one with --file: give it one way, as in {_PLAN_USAGE}")
     return files_then_text(words, "plan", "question")

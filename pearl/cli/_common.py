@@ -477,9 +477,10 @@ def files_then_text(words: list[str], command: str, what: str) -> tuple[list[str
             f'"{shorten(files[0], 60)}" is not a file, but the last argument is: the {what} goes last, as in {usage}'
         )
     unquoted = next((name for name in files if _a_word(name) and not _exists(name)), None)
-    if unquoted is not None:
+    if unquoted is not None and len(text.split()) == 1:
         # `pearl ask story.txt Why did she go`: the question's words, unquoted, were read as files, and the user was
-        # told "Why: no such file or directory".
+        # told "Why: no such file or directory". (A question quoted after a mistyped file name, `pearl ask contrat
+        # "Who signs?"`, is told that the file is missing.)
         raise fail(
             f'"{shorten(unquoted, 60)}" is no file or folder: if the words from it on are the {what}, put them in '
             f"quotes, as in {usage}"
