@@ -30,6 +30,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeoutError
 from typing import Any, Generic, TypeVar
 
 from pearl._text import counted, visible
@@ -159,7 +160,12 @@ def run_blocking(coroutine: Coroutine[Any, Any, T]) -> T:
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pearl") as pool:
         future = pool.submit(context.run, asyncio.run, job.run())
         try:
-            return future.result()
+            while True:  # in short waits: on Windows a wait without a timeout cannot be interrupted
+                try:
+                    return future.result(timeout=0.25)
+                except FuturesTimeoutError:
+                    if future.done():  # the question's own TimeoutError (the same class from Python 3.11)
+                        raise
         except BaseException:
             # Interrupted while waiting (a notebook's interrupt, Ctrl-C): the question is cancelled, as `asyncio.run`
             # cancels its task, and the pool's exit waits for it to stop. Not cancelled, it ran on to its end, every

@@ -253,6 +253,20 @@ def test_429s_and_500s_the_run_completes_and_every_row_is_accounted_for(
     assert (out / attempts[1].trace).with_suffix(".html").is_file()
 
 
+def test_a_result_written_after_its_log_is_closed_is_saved(tmp_path: Path) -> None:
+    # A write on its way when a second interrupt cut the run's wait short met the closed file, and was lost.
+    from pearl.eval._results import ResultsLog
+
+    log = ResultsLog(tmp_path / "results.jsonl")
+    with pytest.raises(RuntimeError, match="before open"):
+        log.append(ResultRow(id="q0", method="m"))
+    log.open()
+    log.append(ResultRow(id="q1", method="m"))
+    log.close()
+    log.append(ResultRow(id="q2", method="m"))
+    assert [r.id for r in load_results(tmp_path)] == ["q1", "q2"]
+
+
 def test_results_log_appends_whole_lines_from_many_threads(tmp_path: Path) -> None:
     from pearl.eval._results import ResultsLog
 

@@ -678,6 +678,28 @@ def test_run_blocking_inside_a_running_loop_keeps_the_callers_context_variables(
     assert asyncio.run(inside()) == "r-42"
 
 
+@pytest.mark.timeout(60)  # broken, it waits forever
+def test_run_blocking_inside_a_running_loop_returns_at_once_and_raises_the_questions_own_timeout() -> None:
+    # It waits in short steps (a wait without a timeout cannot be interrupted on Windows): a result comes at once, and
+    # a question's own TimeoutError (the waits' own class from Python 3.11) is raised, not waited out again forever.
+    async def slow() -> str:
+        await asyncio.sleep(0.3)
+        return "done"
+
+    async def times_out() -> str:
+        raise TimeoutError("the model took too long")
+
+    async def inside() -> tuple[str, float]:
+        started = time.monotonic()
+        result = run_blocking(slow())
+        with pytest.raises(TimeoutError, match="the model took too long"):
+            run_blocking(times_out())
+        return result, time.monotonic() - started
+
+    result, seconds = asyncio.run(inside())
+    assert result == "done" and seconds < 5
+
+
 _INTERRUPTED_IN_A_LOOP = """
 import asyncio, os, signal, sys, threading, time
 from pearl import Document, FakeLLM, Pearl, load_settings

@@ -83,6 +83,7 @@ class ResultsLog:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._fd: int | None = None
+        self._opened = False
         self._lock = threading.Lock()
 
     def open(self) -> list[ResultRow]:
@@ -104,6 +105,7 @@ class ResultsLog:
             self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         except OSError as exc:
             raise ConfigError(f"cannot write results file {self.path}: {exc.strerror or exc}") from None
+        self._opened = True
         return rows
 
     def append(self, row: ResultRow) -> None:
@@ -114,19 +116,30 @@ class ResultsLog:
         """
         line = (json.dumps(row.model_dump(mode="json"), ensure_ascii=False) + "\n").encode("utf-8")
         with self._lock:
-            if self._fd is None:
+            if self._fd is None and not self._opened:
                 raise RuntimeError("ResultsLog.append() before open()")
-            end = os.fstat(self._fd).st_size
+            # A result whose write was on its way when the run stopped and closed the file is saved all the same.
+            fd = self._fd if self._fd is not None else self._reopen()
+            end = os.fstat(fd).st_size
             try:
                 view = memoryview(line)
                 while view:  # a regular file takes it in one write; loop only for the pathological case
-                    written = os.write(self._fd, view)
+                    written = os.write(fd, view)
                     view = view[written:]
-                os.fsync(self._fd)
+                os.fsync(fd)
             except OSError as exc:
                 with contextlib.suppress(OSError):  # a part of the line would glue the next run's first row onto it
-                    os.ftruncate(self._fd, end)
+                    os.ftruncate(fd, end)
                 raise RunWriteError(f"cannot save a result in {self.path} ({exc.strerror or exc})") from None
+            finally:
+                if fd != self._fd:
+                    os.close(fd)
+
+    def _reopen(self) -> int:
+        try:
+            return os.open(self.path, os.O_WRONLY | os.O_APPEND)
+        except OSError as exc:
+            raise RunWriteError(f"cannot save a result in {self.path} ({exc.strerror or exc})") from None
 
     def close(self) -> None:
         """Close the file (idempotent); waits for a write in progress."""

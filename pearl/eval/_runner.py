@@ -532,7 +532,9 @@ class _Runner:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            for problem in await asyncio.gather(*saving, return_exceptions=True):
+            # (Shielded: a second interrupt leaves them to finish, and a write that comes after the file is closed
+            # opens it again: `ResultsLog.append`.)
+            for problem in await asyncio.shield(asyncio.gather(*saving, return_exceptions=True)):
                 if problem is not None:  # the error that stopped the run is the one to raise
                     log.warning("a result was not saved: %s", problem)
             raise
@@ -658,8 +660,10 @@ async def arun_eval(
             # an earlier run's (fewer questions, other methods) beside a results file that holds more. No trace pages:
             # an interrupted run should end promptly, and the next run writes the pages it finds missing.
             if tally.rows > len(done):
-                try:
-                    write_summary(out, questions, chosen_methods, config, skipped=skipped, stopped=INTERRUPTED)
+                try:  # off the event loop, which an async caller's cancel may leave running its other work
+                    await asyncio.to_thread(
+                        write_summary, out, questions, chosen_methods, config, skipped=skipped, stopped=INTERRUPTED
+                    )
                 except RunWriteError as problem:
                     log.warning("no report of the results saved: %s", problem)
             raise
