@@ -168,7 +168,7 @@ def test_a_key_refused_from_the_environment_names_the_variable(
 @pytest.mark.parametrize(
     ("variable", "fix"),
     [
-        ("PEARL_API_KEY", "set PEARL_API_KEY to a key this server accepts (or pass one with --api-key, which"),
+        ("PEARL_API_KEY", "set PEARL_API_KEY to a key this server accepts, or pass one with --api-key, which"),
         ("OPENAI_API_KEY", "set PEARL_API_KEY to this server's key (it wins over OPENAI_API_KEY), or pass that key "),
     ],
 )

@@ -199,8 +199,6 @@ class RowLike(Protocol):
     def answer(self) -> str: ...
     @property
     def gold(self) -> str | list[str]: ...
-    @property
-    def explanation(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -310,8 +308,11 @@ def _shown_answer(row: RowLike) -> str:
     """The row's answer, led by the option it chose on a multiple-choice question (what is scored against the gold
     letter): the answer is the option's text, which names no letter (in rows of older runs, the steps' prose)."""
     letter = row.prediction.strip()
-    if not row.answer and row.explanation:  # multiple choice, no option read: what the model wrote instead
-        return f"(no option chosen) {row.explanation}"
+    # Multiple choice, no option read: what the model wrote instead (`explanation`, which rows of older runs, and
+    # rows a caller makes, may not have).
+    explanation = getattr(row, "explanation", None)
+    if not row.answer and explanation:
+        return f"(no option chosen) {explanation}"
     chose = len(letter) == 1 and letter.isalpha() and not row.answer.lstrip().startswith(f"({letter})")
     return f"({letter}) {row.answer}" if chose else row.answer
 

@@ -578,7 +578,7 @@ class OpenAICompatibleLLM:
                 f"or pass that key with {option}"
             )
         elif source == "PEARL_API_KEY":
-            fix = f"set PEARL_API_KEY to a key this server accepts (or pass one with {option}, which overrides it)"
+            fix = f"set PEARL_API_KEY to a key this server accepts, or pass one with {option}, which overrides it"
         elif source.startswith("api_key in "):
             fix = f"fix it there, or override it with PEARL_API_KEY or {option}"
         else:
