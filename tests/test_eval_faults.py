@@ -128,6 +128,19 @@ def test_sigkill_mid_run_then_resume_loses_nothing_and_duplicates_nothing(
     assert len(fake_server.chat_requests) <= len(EXPECTED) + 2
 
 
+def interrupt_after_rows(process: subprocess.Popen[str], results: Path, count: int) -> str:
+    """Ctrl-C to `process` once `results` holds `count` rows; its stderr, once it has exited as interrupted (130)."""
+    try:
+        wait_for_rows(results, count, process)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, stderr
+    return stderr
+
+
 def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path: Path, fake_server: FakeOpenAIServer) -> None:
     served = itertools.count()
 
@@ -139,14 +152,7 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path: Path, fake_server
     fake_server.set_default(reply)
     out = tmp_path / "run"
     process = start_eval(tmp_path, fake_server, out)
-    try:
-        wait_for_rows(out / "results.jsonl", 3, process)
-        process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == 130, stderr
+    stderr = interrupt_after_rows(process, out / "results.jsonl", 3)
     assert "interrupted:" in stderr and "run the same command again to resume" in stderr
     assert "Traceback" not in stderr
     saved = check_rows(out / "results.jsonl")
@@ -165,15 +171,7 @@ def test_ctrl_c_writes_the_report_of_the_results_saved(tmp_path: Path, fake_serv
     fake_server.set_default(
         lambda body: Reply(content=answer_for(body), delay=0.1 if next(served) < 8 else 60.0)  # then hangs
     )
-    process = start_eval(tmp_path, fake_server, out)
-    try:
-        wait_for_rows(out / "results.jsonl", 5, process)
-        process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == 130, stderr
+    stderr = interrupt_after_rows(start_eval(tmp_path, fake_server, out), out / "results.jsonl", 5)
     saved = check_rows(out / "results.jsonl")
     assert 5 <= len(saved) < len(EXPECTED)
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
