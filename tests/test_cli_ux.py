@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import typer
 from typer.testing import CliRunner, Result
 
 from pearl import Pearl, index_document, load_settings
@@ -361,11 +362,27 @@ def test_ask_help_names_its_arguments_as_typed() -> None:
     assert "also when the question fails (up to the failure)" in " ".join(text.split())
 
 
-@pytest.mark.parametrize("command", ["ask", "index", "context", "plan", "eval"])
-def test_help_ends_with_an_example(command: str) -> None:
-    text = _help([command])
+EVERY_COMMAND = [
+    *([name] for name in ("ask", "plan", "index", "context", "eval", "mine", "refine", "config")),
+    *(["trace", name] for name in ("show", "html")),
+    *(["actions", name] for name in ("list", "show", "diff", "import", "export")),
+]
+
+
+def test_every_command_is_listed() -> None:
+    def leaves(command: Any, path: list[str]) -> list[list[str]]:  # typer's own click: its groups have commands
+        subs = getattr(command, "commands", None)
+        return [leaf for name, sub in subs.items() for leaf in leaves(sub, [*path, name])] if subs else [path]
+
+    assert sorted(leaves(typer.main.get_command(app), [])) == sorted(EVERY_COMMAND)
+
+
+@pytest.mark.parametrize("command", EVERY_COMMAND, ids=" ".join)
+def test_help_ends_with_an_example(command: list[str]) -> None:
+    # The README promises it of every command ("Every command at a glance").
+    text = _help(command)
     example = text.split("Example:\n", 1)[1].splitlines()[0]
-    assert example.startswith(f"    pearl {command} ") and len(example) <= 80
+    assert example.startswith(f"    pearl {' '.join(command)} ") and len(example) <= 80
 
 
 # --- 3. config ---------------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from pearl.cli._common import (
     Force,
     counted,
     echo,
+    example,
     fail,
     handled,
     refuse_dash,
@@ -54,7 +55,7 @@ def _about(library: ActionLibrary) -> str:
     return f"{about}, fingerprint {library.fingerprint[:12]}" + (f"; prompts {prompts}" if prompts else "")
 
 
-@actions_app.command("list")
+@actions_app.command("list", epilog=example("pearl actions list mined.json --counts"))
 def list_command(
     file: Annotated[
         Path | None,
@@ -71,7 +72,7 @@ def list_command(
         echo(_line(action) + (f"  [{action.count}]" if counts else ""))
 
 
-@actions_app.command("show")
+@actions_app.command("show", epilog=example("pearl actions show FIND_REASON mined.json"))
 def show_command(
     name: Annotated[str, typer.Argument(metavar="NAME", help="The action's name.", show_default=False)],
     file: Annotated[
@@ -101,11 +102,11 @@ def show_command(
     echo(f"  library: {library.name} v{library.version}" + (f"; {', '.join(flags)}" if flags else ""))
     if action.count or action.examples:
         echo(f"  asked for by {counted(action.count, 'mined question')}")
-        for example in action.examples:
-            echo(f"    e.g. {example}")
+        for asked in action.examples:
+            echo(f"    e.g. {asked}")
 
 
-@actions_app.command("diff")
+@actions_app.command("diff", epilog=example("pearl actions diff actions.json mined.json"))
 def diff_command(
     old: Annotated[Path, typer.Argument(metavar="OLD", help="The first library.", show_default=False)],
     new: Annotated[Path, typer.Argument(metavar="NEW", help="The second library.", show_default=False)],
@@ -142,7 +143,7 @@ def diff_command(
     echo(f"{len(added)} added, {len(removed)} removed, {changed} changed, {same} unchanged")
 
 
-@actions_app.command("import")
+@actions_app.command("import", epilog=example("pearl actions import actions_simplified.txt -o paper.json"))
 def import_command(
     file: Annotated[
         Path,
@@ -181,7 +182,7 @@ def import_command(
     )
 
 
-@actions_app.command("export")
+@actions_app.command("export", epilog=example("pearl actions export mined.json -o mined.txt"))
 def export_command(
     library_file: Annotated[
         Path | None,

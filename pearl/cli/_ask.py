@@ -512,7 +512,7 @@ def _read_trace(path: Path) -> Trace:
         raise fail(f"{path}: a damaged pearl trace ({invalid_fields(exc.errors(), exc.error_count())})") from None
 
 
-@trace_app.command("show")
+@trace_app.command("show", epilog=example("pearl trace show t.json"))
 def trace_show(
     path: Annotated[
         Path,
@@ -526,7 +526,7 @@ def trace_show(
     echo(render_trace(_read_trace(path), show_prompts=prompts))
 
 
-@trace_app.command("html")
+@trace_app.command("html", epilog=example("pearl trace html t.json -o page.html"))
 def trace_html(
     path: Annotated[
         Path,
@@ -567,7 +567,7 @@ def trace_html(
     echo(f"wrote {page}", err=True)
 
 
-@app.command("config")
+@app.command("config", epilog=example("pearl config --json"))
 def show_config(
     base_url: BaseUrl = None,
     model: ModelOpt = None,

@@ -29,6 +29,7 @@ from pearl.cli._common import (
     counted,
     echo,
     echo_left_out,
+    example,
     exit_code,
     fail,
     interrupted_exit,
@@ -192,7 +193,7 @@ def _stopped(exc: KeyboardInterrupt | PearlError, bar: ProgressBar, partial: Pat
     raise fail(f"{exc}{hint}", exit_code(exc)) from None  # exc is a PearlError here
 
 
-@app.command("mine")
+@app.command("mine", epilog=example("pearl mine --questions train.jsonl -o mined.json"))
 def mine_command(
     questions: Annotated[
         Path | None,
@@ -323,7 +324,7 @@ def mine_command(
         echo(DEMO_NOTICE, err=True)
 
 
-@app.command("refine")
+@app.command("refine", epilog=example("pearl refine --train train.jsonl --actions mined.json -o demos.jsonl"))
 def refine_command(
     train: Annotated[
         Path,
