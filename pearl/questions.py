@@ -94,7 +94,7 @@ def as_question(question: str | Question, options: Sequence[str] | None = None) 
             raise QuestionError(
                 f"the question lists {len(inline)} options of its own ((A) {shorten(inline[0], 30)} ...) and "
                 f"{len(given)} more were given: give the options once, in the question or as options (-o, options=); "
-                "for a question whose text holds such marks, Question(text=..., options=[...])"
+                "from Python, a question whose text holds such marks is asked as Question(text=..., options=[...])"
             )
         asked = Question(text=question, options=given)
     else:

@@ -564,6 +564,13 @@ def test_a_question_unquoted_is_told_to_be_quoted(args: list[str], said: str) ->
     assert said in result.stderr and "put them in quotes, as in pearl " in result.stderr, result.stderr
 
 
+def test_options_in_the_question_and_given_with_o_are_refused_in_the_commands_terms() -> None:
+    # It ended "for a question whose text holds such marks, Question(text=..., options=[...])": Python only.
+    result = runner.invoke(app, ["ask", str(SAMPLE), "Which? (A) x (B) y", "-o", "A", "-o", "B"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.endswith("give the options once, in the question or as options (-o)\n"), result.stderr
+
+
 def test_a_quoted_question_after_a_mistyped_file_is_told_the_file_is_missing() -> None:
     result = runner.invoke(app, ["ask", "contrat", "Who signs the contract?"])
     assert result.exit_code == 2 and result.stderr == "error: contrat: no such file or directory\n", result.stderr

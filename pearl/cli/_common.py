@@ -315,8 +315,9 @@ class Failure(typer.Exit):
 
 
 # The library's messages name a setting by its option and its Python parameter both ("--out (out_dir=)", "(--out,
-# progress_file=)", "--fresh (`fresh=True` from Python)"): on the command line, the option alone.
-_PYTHON_NAMES = re.compile(r" \(`?[a-z_]+=[^()`\s]*`?(?: (?:in|from) Python)?\)|, [a-z_]+=(?=\))")
+# progress_file=)", "--fresh (`fresh=True` from Python)"), and may end with what only Python can do ("; from Python,
+# ..."): on the command line, the option alone.
+_PYTHON_NAMES = re.compile(r" \(`?[a-z_]+=[^()`\s]*`?(?: (?:in|from) Python)?\)|, [a-z_]+=(?=\))|; from Python, [^;]*$")
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> Failure:
