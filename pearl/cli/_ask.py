@@ -36,6 +36,7 @@ from pearl.cli._common import (
     example,
     fail,
     files_then_text,
+    forgotten_question,
     handled,
     is_document_file,
     make_pearl,
@@ -380,9 +381,7 @@ def _plan_input(words: list[str], given: list[Path]) -> tuple[list[str], str]:
     (`files_then_text`)."""
     if len(words) == 1:
         (only,) = words
-        # A file, or a folder named by one word or a path (`pearl plan notes/`); words that name one ("My Docs") are a
-        # question.
-        kind = "file" if is_document_file(only) else (len(only.split()) == 1 or "/" in only) and path_kind(only)
+        kind = "file" if is_document_file(only) else forgotten_question(only)  # `pearl plan notes/`
         if kind:
             raise fail(
                 f'"{shorten(only, 60)}" is a {kind}, not a question: give the question after it, in quotes, as in '

@@ -486,21 +486,21 @@ def files_then_text(words: list[str], command: str, what: str) -> tuple[list[str
             f'"{shorten(unquoted, 60)}" is no file or folder: if the words from it on are the {what}, put them in '
             f"quotes, as in {usage}"
         )
-    if is_document_file(text):
-        # `pearl ask notes/*.md` with the question forgotten: the last file would be asked as the question.
-        raise fail(
-            f'the last argument, "{shorten(text, 60)}", is a file, not a {what}: give the {what} last, '
-            f"in quotes, as in {usage}"
-        )
-    if what == "question" and (len(text.split()) == 1 or "/" in text) and (kind := path_kind(text)):
-        # `pearl ask docs docs2`, `pearl ask story.txt questions.jsonl`: one word, or a path, that is a folder or a
-        # file (of any kind) is a forgotten question, and every call of it is paid for. Words that name one ("My
-        # Docs") are a question, and `context`'s keywords may name one.
+    # `pearl ask notes/*.md`, `pearl ask docs docs2` with the question forgotten: the last file would be asked as
+    # the question, and every call of it paid for. (`context`'s keywords may name a file of another kind.)
+    kind = "file" if is_document_file(text) else forgotten_question(text) if what == "question" else ""
+    if kind:
         raise fail(
             f'the last argument, "{shorten(text, 60)}", is a {kind}, not a {what}: give the {what} last, '
             f"in quotes, as in {usage}"
         )
     return files, text
+
+
+def forgotten_question(text: str) -> str:
+    """`"file"` or `"folder"` when `text`, given as a question, is one word or a path naming one (`story.txt`,
+    `notes/`): the question was forgotten. Words that name one ("My Docs") are a question."""
+    return path_kind(text) if len(text.split()) == 1 or "/" in text else ""
 
 
 def path_kind(name: str) -> str:

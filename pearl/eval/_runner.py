@@ -633,38 +633,33 @@ async def arun_eval(
             tally.report()
             attempts = Counter((row.id, row.method) for row in earlier)
             await _Runner(pearl, documents, results, tally, given, attempts).run(todo, concurrency)
-        except PearlError as exc:
+        except (PearlError, asyncio.CancelledError, KeyboardInterrupt) as exc:
             results.close()
-            # Its server stopped answering, or refused every request: the report shows what was saved, and says so.
-            if (isinstance(exc, UnansweredError) or stops_a_run(exc)) and tally.rows > len(done):
-                # How many were saved is counted from the results file the report reads, not the tally: a result
-                # being written when the run stopped is saved (`_Runner.run` waits for it) but was not tallied.
-                stopped = str(exc)
-                try:
+            # A run stopped once it saved results writes their report, saying why it stopped: its server stopped
+            # answering, or refused every request (with the trace pages), or it was interrupted (without: it should
+            # end promptly, and the next run writes the pages it finds missing). Left as they were, the reports were
+            # an earlier run's beside a results file that holds more. How many were saved is counted from the results
+            # file the report reads, not the tally: a result being written at the stop is saved (`_Runner.run` waits
+            # for it) but was not tallied.
+            if not isinstance(exc, PearlError):
+                stopped, pages = INTERRUPTED, None
+            elif isinstance(exc, UnansweredError) or stops_a_run(exc):
+                stopped, pages = str(exc), documents
+            else:
+                stopped = None
+            if stopped is not None and tally.rows > len(done):
+                try:  # off the event loop, which an async caller's cancel may leave running its other work
                     await asyncio.to_thread(
                         write_summary,
                         out,
                         questions,
                         chosen_methods,
                         config,
-                        documents=documents,
+                        documents=pages,
                         skipped=skipped,
                         stopped=stopped,
                     )
                 except RunWriteError as problem:  # the error that stopped the run is the one to say
-                    log.warning("no report of the results saved: %s", problem)
-            raise
-        except (asyncio.CancelledError, KeyboardInterrupt):
-            results.close()
-            # Interrupted (Ctrl-C): the reports of the rows saved, as a stop writes them. Left as they were, they were
-            # an earlier run's (fewer questions, other methods) beside a results file that holds more. No trace pages:
-            # an interrupted run should end promptly, and the next run writes the pages it finds missing.
-            if tally.rows > len(done):
-                try:  # off the event loop, which an async caller's cancel may leave running its other work
-                    await asyncio.to_thread(
-                        write_summary, out, questions, chosen_methods, config, skipped=skipped, stopped=INTERRUPTED
-                    )
-                except RunWriteError as problem:
                     log.warning("no report of the results saved: %s", problem)
             raise
         finally:
