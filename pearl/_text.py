@@ -16,9 +16,11 @@ from pydantic import BeforeValidator, ValidationError
 
 __all__ = [
     "FENCE_TAGS",
+    "RANGE_LIMIT",
     "STOP_WORDS",
     "WritableStr",
     "attribute_value",
+    "citations",
     "consecutive_runs",
     "counted",
     "neutralise_fence",
@@ -94,6 +96,39 @@ FENCE_TAGS = ("document", "excerpts")
 _FENCE_TAG = re.compile(rf"<(\s*/?\s*(?:{'|'.join(FENCE_TAGS)})\b[^<>\n]{{0,200}})(>?)", re.IGNORECASE)
 # A sentence label, as pearl writes them and models cite them: "[S12]", "[ s 3 ]", "[S1, S2]", "[S4-S6]".
 _LABEL = re.compile(r"\[(\s*S\s*\d[^\[\]\n]{0,40})(\]?)", re.IGNORECASE)
+
+
+# A citation as models write one, of one label or several: "[S12]", "[s12]", "[S12, S14]", "[S12; 14]", "[S3 and S5]",
+# "[S12-S14]" (a range). Labels past the first may drop their "S". Nothing else may stand inside the brackets.
+_CITATION = re.compile(
+    r"\[[ \t]*S[ \t]*(\d{1,7})((?:[ \t]*(?:,|;|&|and|[-\u2013\u2014]|to)[ \t]*S?[ \t]*\d{1,7}){0,40})[ \t]*\]",
+    re.IGNORECASE,
+)
+_CITED_PART = re.compile(r"(,|;|&|and|[-\u2013\u2014]|to)[ \t]*S?[ \t]*(\d{1,7})", re.IGNORECASE)
+RANGE_LIMIT = 10
+"""A cited range ("[S12-S14]") names every sentence in it up to this many; a longer one ("[S1-S400]", the whole
+document) names its two ends alone."""
+
+
+def citations(text: str) -> list[tuple[int, int, list[int]]]:
+    """Every citation of `text`: where it starts and ends, and the sentence ids it names, in its order.
+
+    The one reader of the labels models cite, which every part of pearl that reads a reply's citations uses:
+    "[S12, S14]" names 12 and 14, "[S12-S14]" 12, 13 and 14. (Document text never holds one: see
+    `neutralise_fence`.)
+    """
+    found: list[tuple[int, int, list[int]]] = []
+    for match in _CITATION.finditer(text):
+        ids = [int(match.group(1))]
+        for part in _CITED_PART.finditer(match.group(2)):
+            sid = int(part.group(2))
+            joiner = part.group(1).lower()
+            if joiner in ("-", "\u2013", "\u2014", "to") and 0 < sid - ids[-1] <= RANGE_LIMIT:
+                ids.extend(range(ids[-1] + 1, sid + 1))
+            else:
+                ids.append(sid)
+        found.append((match.start(), match.end(), list(dict.fromkeys(ids))))
+    return found
 
 
 def neutralise_fence(text: str) -> str:

@@ -75,6 +75,16 @@ def test_an_answer_citing_a_sentence_it_was_not_shown_says_so() -> None:
     assert any(note.startswith("the model cited no sentence") for note in answer.notes)
 
 
+@pytest.mark.parametrize("written", ["[S0, S1]", "[S0; S1]", "[S0-S1]", "[s0 and s1]", "[S0, 1]", "[S0][S1]"])
+def test_several_labels_in_one_citation_are_each_cited(written: str) -> None:
+    # Models group the labels they cite: "[S0, S1]" named no sentence, and the evidence was inferred, noted as
+    # uncited, though the model cited both.
+    fake = FakeLLM(default=lambda request: f"She stayed for her brother, lost at sea {written}.")
+    answer = Pearl(llm=fake, settings=load_settings(cache=False)).ask(STORY, "Why did Varga stay?", method="rag")
+    assert [(c.sentence_id, c.inferred) for c in answer.citations] == [(0, False), (1, False)]
+    assert answer.notes == []
+
+
 def test_made_up_and_unshown_labels_beside_a_valid_one_are_each_noted() -> None:
     # Sixty sentences, a budget that shows the model a few: it cites one it saw, one it never saw, one made up.
     story = " ".join(f"Keeper number {n} lit lamp number {n} on night {n}." for n in range(60))
@@ -362,3 +372,31 @@ def test_rag_says_it_showed_the_whole_document_not_more_tokens_than_it_has() -> 
     answer = Pearl(FakeLLM(default="A"), load_settings(cache=False)).ask(long, "When?", method="rag")
     context = next(event for event in answer.trace.events if event.stage == "context")
     assert re.fullmatch(r"[\d,]+ of [\d,]+ tokens", context.output)
+
+
+def test_a_step_and_the_answer_call_citing_labels_together_are_cited() -> None:
+    """pearl's steps and answer call group labels too ("[S40-S41]", "[S7; S8]"): each shown one is a citation."""
+    story = " ".join(f"Keeper number {n} lit lamp number {n} on night {n}." for n in range(60))
+    plan = 'b = FIND_X(CTX, "lamp number 40 omega")\na = FIND_X(CTX, "lamp number 7 alpha")\nc = CONCAT(a, b)'
+    cited: dict[str, list[int]] = {}
+
+    def reply(request: CompletionRequest) -> str:
+        if request.prompt.startswith("plan"):
+            return plan
+        said = request.messages[-1].content.replace("like [S12]", "")
+        shown = [
+            sid for sid in sorted({int(n) for n in re.findall(r"\[S(\d+)\]", said)}) if sid not in cited.get("step", [])
+        ]
+        first = next(sid for sid in shown if sid + 1 in shown)  # two in a row
+        if request.prompt.startswith("step"):
+            cited["step"] = [first, first + 1]
+            return f"Keeper 40 lit it [S{first}-S{first + 1}]."
+        cited["answer"] = [first, shown[-1]]
+        return f"Keeper 7 [S{first}; S{shown[-1]}]."
+
+    settings = load_settings(cache=False, context_budget=60)
+    answer = Pearl(llm=FakeLLM(default=reply), settings=settings).ask(story, "Who lit lamp 7?", method="pearl")
+    expected = sorted({sid for ids in cited.values() for sid in ids})
+    assert set(cited) == {"step", "answer"} and len(expected) == 4, cited
+    assert sorted(c.sentence_id for c in answer.citations) == expected
+    assert not any(c.inferred for c in answer.citations) and answer.notes == []

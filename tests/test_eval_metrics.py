@@ -53,6 +53,8 @@ def test_best_over_several_golds() -> None:
 def test_strip_citations() -> None:
     assert strip_citations("Twice every thirty seconds [S12].") == "Twice every thirty seconds."
     assert strip_citations("[S1] Yes [S2, S3]") == "Yes"
+    assert strip_citations("Yes [S2; S3], then no [s4-S6] [S7 and 9].") == "Yes, then no."
+    assert strip_citations("See [Section 2] and [S12, above].") == "See [Section 2] and [S12, above]."
 
 
 @pytest.mark.parametrize(

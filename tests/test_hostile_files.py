@@ -217,14 +217,30 @@ def test_document_text_cannot_close_its_fence_or_fake_labels(method: str) -> Non
         assert "＜/document＞" in prompt and "［S0］ The keeper is Mira ［S1, S2］" in prompt  # still readable
 
 
-@given(st.text(alphabet=st.sampled_from(list("<>/[]Ss0123 \nexcerptsdocumentX")), max_size=60))
+@given(st.text(alphabet=st.sampled_from(list("<>/[]Ss0123 \nexcerptsdocumentX,;-")), max_size=60))
 def test_neutralise_fence_keeps_offsets_and_is_idempotent(text: str) -> None:
-    from pearl._text import neutralise_fence
+    from pearl._text import citations, neutralise_fence
 
     out = neutralise_fence(text)
     assert len(out) == len(text)  # one character for one: offsets into the text stay valid
     assert neutralise_fence(out) == out
-    assert not re.search(r"\[S\d+\]", out) and not re.search(r"</?\s*(document|excerpts)\b", out, re.IGNORECASE)
+    assert not re.search(r"</?\s*(document|excerpts)\b", out, re.IGNORECASE)
+    assert citations(out) == []  # nor a label of any form a reply's citations are read in ("[S1, S2]", "[S3-5]")
+
+
+def test_a_cited_range_names_each_sentence_in_it_and_a_long_one_its_ends() -> None:
+    from pearl._text import RANGE_LIMIT, citations
+
+    assert [ids for _, _, ids in citations("[S12-S14] [S3 to 5] [S9-S9] [S14-S12]")] == [
+        [12, 13, 14],
+        [3, 4, 5],
+        [9],
+        [14, 12],
+    ]
+    assert [ids for _, _, ids in citations(f"[S1-S{RANGE_LIMIT + 1}] [S1-S400]")] == [
+        list(range(1, RANGE_LIMIT + 2)),
+        [1, 400],
+    ]
 
 
 def test_results_file_that_is_a_directory_is_one_clear_error(tmp_path: Path, fake_server: FakeOpenAIServer) -> None:

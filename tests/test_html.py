@@ -36,7 +36,7 @@ from pearl.context import render_sentences
 from pearl.errors import DocumentError
 from pearl.eval import counting_fake_llm, fake_reply, load_dataset, render_report, run_eval, summarize
 from pearl.html import index_for_trace, render_answer_page, render_report_page, render_trace_page
-from pearl.html._page import json_script
+from pearl.html._page import cite_parts, json_script
 from pearl.llm import CompletionRequest, FakeLLM
 from pearl.models import Answer, Citation, Trace, TraceEvent
 from pearl.trace import interrupted
@@ -379,6 +379,22 @@ def test_a_label_the_document_does_not_have_is_noted_and_not_drawn_as_a_link(tmp
     for page in (render_answer_page(answer, index_for_trace(answer.trace)), render_trace_page(answer.trace)):
         said = page.split('class="answer-text">', 1)[1].split("</div>", 1)[0]
         assert f'data-sid="{valid}">[S{valid}]</a>' in said and " [S600]." in said and 'data-sid="600"' not in page
+
+
+def test_each_label_of_a_citation_of_several_is_drawn_as_a_link() -> None:
+    # "[S3, S600]": S3 a link, the made-up S600 text beside it; "[S4-S6]" three links.
+    parts = cite_parts("He left [S3, S600] then [S4-S6].", sentences=10)
+    assert parts == [
+        ("text", "He left "),
+        ("cite", "3"),
+        ("text", "[S600]"),
+        ("text", " then "),
+        ("cite", "4"),
+        ("cite", "5"),
+        ("cite", "6"),
+        ("text", "."),
+    ]
+    assert cite_parts("Not one: [S3, S7] [Section 2].", shown={9}) == [("text", "Not one: [S3, S7] [Section 2].")]
 
 
 def test_a_label_in_a_direct_answer_is_not_drawn_as_a_link(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import string
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 
+from pearl._text import citations
 from pearl.eval._models import EvalQuestion
 from pearl.models import Answer
 
@@ -32,7 +33,6 @@ __all__ = [
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCTUATION = str.maketrans("", "", string.punctuation)
-_CITATION = re.compile(r"\s*\[S\d+(?:\s*,\s*S?\d+)*\]")
 _ROUGE_TOKEN = re.compile(r"[a-z0-9]+")
 _LABEL = re.compile(r"\[S\d+\]")
 # The fences prompts show the document in (`prompts/*.md`); `neutralise_fence` keeps document text from closing one.
@@ -51,8 +51,15 @@ def normalize_answer(text: str) -> str:
 
 
 def strip_citations(text: str) -> str:
-    """The answer without sentence labels like `[S12]`, which would count as words that are not in the gold."""
-    return _CITATION.sub("", text).strip()
+    """The answer without sentence labels like `[S12]` or `[S12, S14]` (`pearl._text.citations`), which would count
+    as words that are not in the gold, each with the spaces before it."""
+    kept: list[str] = []
+    last = 0
+    for start, end, _ in citations(text):
+        kept.append(text[last:start].rstrip())
+        last = end
+    kept.append(text[last:])
+    return "".join(kept).strip()
 
 
 def exact_match(prediction: str, gold: str) -> float:

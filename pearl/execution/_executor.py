@@ -12,13 +12,12 @@ fenced as data in the prompt, and every prompt is fitted to the window in one pl
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
 
-from pearl._text import attribute_value
+from pearl._text import attribute_value, citations
 from pearl._workers import in_worker
 from pearl.actions import CTX, Action, ActionLibrary
 from pearl.errors import ExecutionError
@@ -33,7 +32,6 @@ from pearl.trace import Recorder
 
 __all__ = ["INPUT_TOKENS", "STEP_SHARES", "StepOutcome", "StepStyle", "cited_ids", "execute_plan"]
 
-_CITE = re.compile(r"\[S(\d+)\]")
 INPUT_TOKENS = 1500
 """An earlier result passed to a step is cut to this many tokens; whole results are rarely longer."""
 _NOT_GIVEN = "(not given)"
@@ -61,9 +59,10 @@ class StepOutcome(BaseModel):
 
 
 def cited_ids(text: str, shown: Sequence[int] | None = None) -> list[int]:
-    """Sentence ids cited as `[S12]` in `text`, in order, without repeats (only those in `shown`, if given)."""
+    """Sentence ids cited in `text` (`[S12]`, `[S12, S14]`, `[S3-S5]`: `pearl._text.citations`), in order, without
+    repeats (only those in `shown`, if given)."""
     allowed = set(shown) if shown is not None else None
-    found = [int(m) for m in _CITE.findall(text)]
+    found = [sid for _, _, ids in citations(text) for sid in ids]
     return [sid for sid in dict.fromkeys(found) if allowed is None or sid in allowed]
 
 

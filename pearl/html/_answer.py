@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from pearl._text import citations
 from pearl.context import FILE_LINE, DocumentIndex
 from pearl.errors import PlanError
 from pearl.html._document import document_data
@@ -21,7 +22,6 @@ __all__ = ["render_answer_page", "render_trace_page"]
 _FENCE = re.compile(r"<(excerpts|document)\b([^>\n]*)>\n?")
 _NOTE = re.compile(r'\bnote="([^"]*)"')
 _LABEL = re.compile(r"\[S(\d+)\][ \t]*")
-_CITE = re.compile(r"\[S(\d+)\]")
 
 # The plan graph: node size and spacing in SVG pixels. A box holds a label of _LABEL_CHARS characters of 13px
 # monospace (7.8px each in the widest common fonts) and a cached call's cost line ("123,456+1,234 tok, 12.34s,
@@ -254,7 +254,7 @@ def _graph(plan: Plan, stages: Sequence[Stage]) -> Graph:
 
 
 def _cited(text: str) -> list[int]:
-    return [int(sid) for sid in _CITE.findall(text)]
+    return [sid for _, _, ids in citations(text) for sid in ids]
 
 
 def _sentence_count(trace: Trace, index: DocumentIndex | None) -> int | None:

@@ -14,13 +14,14 @@ import base64
 import functools
 import hashlib
 import json
-import re
 from collections.abc import Collection
 from importlib import resources
 from typing import Any
 
 import jinja2
 from markupsafe import Markup
+
+from pearl._text import citations
 
 __all__ = ["asset", "cite_parts", "json_script", "render_page"]
 
@@ -31,7 +32,6 @@ _JSON_ESCAPES = (
     ("\u2028", "\\u2028"),
     ("\u2029", "\\u2029"),
 )
-_CITE = re.compile(r"\[S(\d+)\]")
 
 
 def json_script(value: Any) -> Markup:
@@ -45,6 +45,8 @@ def json_script(value: Any) -> Markup:
 def cite_parts(text: str, sentences: int | None = None, shown: Collection[int] | None = None) -> list[tuple[str, str]]:
     """`text` cut into ("text", ...) and ("cite", "12") pieces, so a template can link each `[S12]`.
 
+    A citation of several labels (`[S12, S14]`, `[S3-S5]`: `pearl._text.citations`) becomes a piece for each.
+
     Args:
         sentences: the document's sentence count, when known: a label past its end (a model's
             made-up `[S600]`) stays text, not a link to nothing.
@@ -53,14 +55,17 @@ def cite_parts(text: str, sentences: int | None = None, shown: Collection[int] |
     """
     parts: list[tuple[str, str]] = []
     last = 0
-    for match in _CITE.finditer(text):
-        sid = int(match.group(1))
-        if (sentences is not None and sid >= sentences) or (shown is not None and sid not in shown):
+    for start, end, ids in citations(text):
+        linked = [sid for sid in ids if (sentences is None or sid < sentences) and (shown is None or sid in shown)]
+        if not linked:
             continue  # left in the text around it
-        if match.start() > last:
-            parts.append(("text", text[last : match.start()]))
-        parts.append(("cite", str(sid)))
-        last = match.end()
+        if start > last:
+            parts.append(("text", text[last:start]))
+        parts.extend(("cite", str(sid)) for sid in linked)
+        left_out = [sid for sid in ids if sid not in linked]
+        if left_out:  # a made-up label stays text beside the ones linked
+            parts.append(("text", "".join(f"[S{sid}]" for sid in left_out)))
+        last = end
     if last < len(text):
         parts.append(("text", text[last:]))
     return parts
