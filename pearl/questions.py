@@ -165,15 +165,23 @@ def _option_run(marks: list[re.Match[str]]) -> list[re.Match[str]]:
     return best
 
 
+_EMPHASIS = re.compile(r"\*\*?|__|`+")
+
+
 def parse_choice(reply: str, n_options: int) -> str | None:
     """The option letter a reply names, or None when it names none (or several equally)."""
     letters = LETTERS[:n_options]
-    text = reply.strip()
+    # Markdown's emphasis and code marks say nothing of the choice: "**B**", "`(C)`", "**Answer:** D".
+    text = _EMPHASIS.sub("", reply).strip()
     if not text:
         return None
+    alone = re.fullmatch(rf"\(?([{letters}])\)?[.)]?", text, re.IGNORECASE)
+    if alone:  # the letter and nothing more, in either case: "b", "(c)"
+        return alone.group(1).upper()
     patterns = (
         rf"^\(?([{letters}])\)?(?:[\s.:)\-,]|$)",  # "B", "(B)", "B. because..."
-        rf"(?:answer|option|choice)\s*(?:is|:)?\s*\(?([{letters}])\)?\b",
+        # "The answer is B", "Answer: (C)", "the answer is: D", "Final answer - A", "option B"
+        rf"(?:answer|option|choice)(?:\s+is)?\s*[:\-\u2013\u2014]?\s*\(?([{letters}])\)?\b",
         rf"\(([{letters}])\)",
     )
     # "B or C", "(B) or (C)", "A, B, C or D", "B/C": a hedge names several, none of them the answer ("B, and C is

@@ -91,6 +91,16 @@ def test_a_question_naming_letters_may_be_given_options_but_not_a_second_list() 
         ("Answer: B, and C is wrong", "B"),
         ("The answer is (D), and (A) is a distractor", "D"),
         ("B or C? The text settles it. Answer: C", "C"),
+        # As capable models write it: in Markdown, after "is:", or the letter alone in lower case.
+        ("**B**", "B"),
+        ("`(C)`", "C"),
+        ("**Answer:** D", "D"),
+        ("The answer is: B", "B"),
+        ("Final answer - A", "A"),
+        ("b", "B"),
+        ("(c).", "C"),
+        ("The answer is **B** or **C**", None),
+        ("a lamp", None),
     ],
 )
 def test_parse_choice(reply: str, letter: str | None) -> None:
