@@ -295,9 +295,9 @@ def test_a_reply_of_white_space_alone_is_an_error_row_that_retry_errors_runs_aga
     )
     out = tmp_path / "run"
     dataset = load_dataset(QUESTIONS)
-    # Every reply so: the run stops once as many questions in a row as run at once (at least 4) got none it could
+    # Every reply so: the run stops once as many results in a row as run at once (at least 4) got none it could
     # use (it asked every question of the run, each as many times as retries allow).
-    with pytest.raises(UnansweredError, match=r"stopped: 4 questions in a row got no answer .*white space alone"):
+    with pytest.raises(UnansweredError, match=r"stopped: 4 results in a row .* got no answer .*white space alone"):
         run_eval(Pearl(settings=settings), dataset, ["direct"], out, concurrency=1)
     rows = check_rows(out / "results.jsonl")
     assert len(rows) == 4 < len(dataset.questions)
@@ -358,7 +358,7 @@ def test_a_run_whose_server_stops_answering_stops_and_says_how_to_go_on(
     # busy enough it took over 0.2 s, and the run stopped there, before asking anything.)
     settings = _eval_settings(fake_server, timeout=1.0)
     out = tmp_path / "run"
-    with pytest.raises(UnansweredError, match=r"stopped: \d questions in a row got no answer .*--retry-errors"):
+    with pytest.raises(UnansweredError, match=r"stopped: \d results in a row .* got no answer .*--retry-errors"):
         run_eval(Pearl(settings=settings), load_dataset(QUESTIONS), ["direct", "rag"], out, concurrency=2)
     rows = check_rows(out / "results.jsonl")
     # Timed out; on a loaded machine a connection can take longer than its share of the second (half) too.
@@ -432,9 +432,35 @@ def test_pearl_eval_says_once_how_to_go_on_after_the_server_stops_answering(
     result = CliRunner().invoke(app, [*args, "--base-url", fake_server.base_url, "--model", "m"])
     assert result.exit_code == 1, result.output
     error = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
-    assert len(error) == 1 and "questions in a row got no answer" in error[0], result.stderr
+    assert len(error) == 1 and "results in a row (one per question and method) got no answer" in error[0], result.stderr
     assert f"results so far are kept in {out}, and their report in {out / 'report.md'})" in error[0]
     assert "re-run to resume" not in error[0] and (out / "report.md").is_file()
+
+
+def test_pearl_eval_stopped_by_silence_counts_results_not_questions(
+    tmp_path: Path, fake_server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # It said "4 questions in a row": with three methods those four results were two questions' (q1 by each method,
+    # q2 by one). The command, the reports and summary.json all say what was counted.
+    from typer.testing import CliRunner
+
+    from pearl.cli import app
+
+    fake_server.set_default(Reply.error(503, "unavailable"))
+    monkeypatch.setenv("PEARL_MAX_RETRIES", "0")
+    out = tmp_path / "run"
+    args = ["eval", str(QUESTIONS), "-m", "direct,rag,pearl", "--out", str(out), "--concurrency", "1", "--no-cache"]
+    result = CliRunner().invoke(app, [*args, "--base-url", fake_server.base_url, "--model", "m"])
+    assert result.exit_code == 1, result.output
+    rows = check_rows(out / "results.jsonl")
+    assert len(rows) == 4 and len({row["id"] for row in rows}) == 2, rows
+    said = "stopped: 4 results in a row (one per question and method) got no answer from the model's server"
+    assert said in result.stderr, result.stderr
+    assert said in json.loads((out / "summary.json").read_text(encoding="utf-8"))["stopped"]
+    for report in ("report.md", "report.html"):
+        text = (out / report).read_text(encoding="utf-8")
+        assert said.replace("'", "&#39;" if report.endswith("html") else "'") in text
+        assert "questions in a row" not in text
 
 
 def test_a_question_failing_before_reaching_the_server_does_not_hide_its_silence(
@@ -453,7 +479,7 @@ def test_a_question_failing_before_reaching_the_server_does_not_hide_its_silence
     fake_server.set_default(Reply(delay=3.0))
     out = tmp_path / "run"
     settings = _eval_settings(fake_server, timeout=1.0, max_retries=0)  # (0.2 s could time out the model list too)
-    with pytest.raises(UnansweredError, match="stopped: 4 questions in a row"):
+    with pytest.raises(UnansweredError, match="stopped: 4 results in a row"):
         run_eval(Pearl(settings=settings), load_dataset(data), ["direct"], out, concurrency=1)
     assert [r["error_type"] for r in check_rows(out / "results.jsonl")] == [
         "LLMTimeoutError",
@@ -470,7 +496,7 @@ def test_a_run_whose_server_answers_with_a_web_page_stops(tmp_path: Path, fake_s
     page = "<!doctype html><html><head><title>Open WebUI</title></head><body>app</body></html>"
     fake_server.set_default(Reply(body=page, headers={"Content-Type": "text/html"}))
     out = tmp_path / "run"
-    with pytest.raises(UnansweredError, match=r"stopped: 4 questions in a row .*web page \('Open WebUI'\).*/v1"):
+    with pytest.raises(UnansweredError, match=r"stopped: 4 results in a row .*web page \('Open WebUI'\).*/v1"):
         run_eval(Pearl(settings=_eval_settings(fake_server)), load_dataset(QUESTIONS), ["direct"], out, concurrency=1)
     assert len(check_rows(out / "results.jsonl")) == 4
 

@@ -7,10 +7,10 @@ directory skips the pairs already done, so an interrupted run, even one killed w
 SIGKILL, resumes where it stopped; a pair answered with prompt templates that have changed since runs again
 (`_ran_other_prompts`). A question that fails is recorded with its error and
 the run goes on; `retry_errors=True` re-runs those. But a run whose model server has stopped
-answering stops too (`UnansweredError`): once as many questions in a row as run at once (at
-least `UNANSWERED_STOP`) have got no answer after all their retries (timeouts, refused or
-dropped connections, 5xx, 429), every other question would wait out the same retries, four
-minutes each with a hung server and the default settings.
+answering stops too (`UnansweredError`): once as many results in a row as run at once (at
+least `UNANSWERED_STOP`; a question has one per method) have got no answer after all their retries
+(timeouts, refused or dropped connections, 5xx, 429), every other question would wait out the same
+retries, four minutes each with a hung server and the default settings.
 
 One process at a time owns a run directory: a run holds a lock on `run.lock` in it from
 before it reads what is done until the summary is written. A second run into the same
@@ -92,6 +92,10 @@ _NO_INDEX = frozenset({"direct"})
 
 # Seconds between two tries for a run directory's lock while waiting for another run.
 _LOCK_POLL = 0.5
+
+_SILENT_RESULTS = "results in a row (one per question and method)"
+"""What a run's `Silence` counts: a question's result for each method, not questions (with three methods, four
+results in a row can be two questions)."""
 
 INTERRUPTED = "the run was interrupted; run the same command again to resume"
 """What the reports of an interrupted run say at the top (`EvalSummary.stopped`), after how many results were saved."""
@@ -393,7 +397,7 @@ class _Runner:
         self.plans = plans or {}
         self._indexing: dict[str, asyncio.Task[None]] = {}
         self._saving: set[asyncio.Future[None]] = set()  # results being written, which a stop waits for
-        self.silence = Silence()  # questions in a row that got no answer from the server
+        self.silence = Silence(counts=_SILENT_RESULTS)  # results in a row that got no answer from the server
         self.ranks = True  # whether a method of the run ranks sentences (`run` says)
 
     async def _index(self, document: Document) -> None:
@@ -503,7 +507,7 @@ class _Runner:
 
     async def run(self, todo: Sequence[tuple[EvalQuestion, str]], concurrency: int) -> None:
         pending = iter(todo)
-        self.silence = Silence(concurrency)
+        self.silence = Silence(concurrency, _SILENT_RESULTS)
         self.ranks = any(METHODS[method].ranks for _, method in todo)
 
         async def worker() -> None:

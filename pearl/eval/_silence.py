@@ -6,7 +6,8 @@ their retries (timeouts, refused or dropped connections, 5xx, 429, a web page in
 `pearl.errors.unanswered`), every other
 question would wait out the same retries (four minutes each with a hung server and the default settings;
 a dead server cost mining 42 s for 20 questions, 25 minutes for the paper's 733), so the run stops with
-`UnansweredError`, what it did kept.
+`UnansweredError`, what it did kept. An evaluation counts results, a question's one per method, and says so: with
+three methods, four in a row can be two questions.
 """
 
 from __future__ import annotations
@@ -16,15 +17,17 @@ from pearl.errors import LLMError, LLMResponseError, UnansweredError, unanswered
 __all__ = ["UNANSWERED_STOP", "Silence"]
 
 UNANSWERED_STOP = 4
-"""A run stops once this many questions in a row (or as many as run at once, if more) got no answer from the
-model's server."""
+"""A run stops once this many questions (an evaluation's results) in a row, or as many as run at once if more, got
+no answer from the model's server."""
 
 
 class Silence:
-    """Questions in a row that got no answer from the model's server, for a run of `concurrency` at once."""
+    """Questions in a row that got no answer from the model's server, for a run of `concurrency` at once; `counts`:
+    what its message calls them (an evaluation counts its results, a question's one per method, not questions)."""
 
-    def __init__(self, concurrency: int = 1) -> None:
+    def __init__(self, concurrency: int = 1, counts: str = "questions in a row") -> None:
         self.enough = max(UNANSWERED_STOP, concurrency)
+        self.counts = counts
         self.count = 0
         self.last = ""
 
@@ -48,6 +51,6 @@ class Silence:
         """Raise `UnansweredError` once the silence has gone on; `then`: what the user can do."""
         if self.count >= self.enough:
             raise UnansweredError(
-                f"stopped: {self.count} questions in a row got no answer from the model's server "
+                f"stopped: {self.count} {self.counts} got no answer from the model's server "
                 f"(the last: {self.last}); {then}"
             )
