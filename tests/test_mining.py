@@ -780,6 +780,23 @@ def test_read_questions_says_what_it_leaves_out_or_doubts(tmp_path: Path, caplog
     assert not caplog.text
 
 
+def test_read_questions_takes_a_question_in_other_letter_case_as_a_repeat(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Spacing aside, a repeat was dropped; in other letter case it was mined again, paid for twice. As with a repeat
+    # written the same, its options (which mining does not read) do not keep it apart.
+    asked = [
+        {"id": "a", "question": "Who is Dorota?", "options": ["A cook", "A keeper"], "answer": "B"},
+        {"id": "b", "question": "who is dorota? ", "options": ["A boatman", "A child"], "answer": "A"},
+        {"id": "c", "question": "Why does Varga stay?", "options": ["Duty", "Fear"], "answer": "A"},
+    ]
+    data = tmp_path / "train.jsonl"
+    data.write_text(json.dumps({"id": "k", "text": "Dorota keeps the light. " * 5, "questions": asked}) + "\n")
+    assert read_questions(data) == ["Who is Dorota?", "Why does Varga stay?"]
+    said = "1 repeated question left out (2 distinct of 3, letter case aside: 'who is dorota?' is 'Who is Dorota?')"
+    assert f"train.jsonl: {said}" in caplog.text, caplog.text
+
+
 def test_parse_imagined() -> None:
     questions, bad = parse_imagined("Q: Why does Varga stay on the rock?\nnot a question\nQ: Who is Dorota?\nQ: x", 5)
     assert questions == ["Why does Varga stay on the rock?", "Who is Dorota?"] and bad == 2

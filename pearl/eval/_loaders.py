@@ -386,7 +386,8 @@ def read_questions(path: str | os.PathLike[str], limit: int | None = None, data_
     """Question texts from a QuALITY, L-Eval or pearl JSONL file, JSONL of `{"question": ...}`, or text (one a line).
 
     Options are left out: mining looks at what is asked, not at the answers offered.
-    Duplicates are dropped (a warning says how many); `limit` keeps the first N. A `.jsonl` or `.json` file is
+    Duplicates, spacing and letter case aside, are dropped, the first spelling kept (a warning says how many; a
+    repeat's options, like any question's, are not read); `limit` keeps the first N. A `.jsonl` or `.json` file is
     JSON whatever its first line holds.
 
     Raises:
@@ -425,14 +426,25 @@ def read_questions(path: str | os.PathLike[str], limit: int | None = None, data_
                 counted(len(found), "line"),
             )
     given = [" ".join(q.split()) for q in found if q.strip()]
-    unique = list(dict.fromkeys(given))
+    # A question written again in other letter case ("who is dorota?") is the same question: it was mined twice, paid
+    # for twice and its proposals counted twice. The first spelling is kept.
+    first: dict[str, str] = {}
+    for question in given:
+        first.setdefault(question.casefold(), question)
+    unique = list(first.values())
     if len(unique) < len(given):
         repeats = len(given) - len(unique)
+        kept = set(unique)
+        recased = next((q for q in given if q not in kept), None)  # a repeat in other case, named as an example
+        case = ""
+        if recased is not None:
+            case = f", letter case aside: {shorten(recased, 60)!r} is {shorten(first[recased.casefold()], 60)!r}"
         log.warning(
-            "%s: %s left out (%s of %s)",
+            "%s: %s left out (%s of %s%s)",
             file,
             counted(repeats, "repeated question"),
             f"{len(unique):,} distinct",
             f"{len(given):,}",
+            case,
         )
     return unique[:limit] if limit is not None else unique
