@@ -47,6 +47,7 @@ __all__ = [
     "Settings",
     "SettingsArgs",
     "default_threads",
+    "for_caller",
     "given_with",
     "key_problem",
     "load_flag_settings",
@@ -410,6 +411,19 @@ def given_with(settings: Settings, name: str) -> str:
     if caller == "keywords" or flag is None:
         return keyword
     return f"{flag} ({keyword} in Python)"
+
+
+def for_caller(settings: Settings, command: str, python: str) -> str:
+    """What to tell the caller that resolved `settings`, as `given_with` tells it: `command` (what to do on the
+    command line, "run the same command again") to one of `pearl`'s commands (`load_flag_settings`), `python`
+    ("call run_eval again") to a caller of `load_settings`, and `command (from Python, python)` when unknown (a
+    `Settings` made in code)."""
+    caller = settings.sources.get(_GIVEN_AS)
+    if caller == "flags":
+        return command
+    if caller == "keywords":
+        return python
+    return f"{command} (from Python, {python})"
 
 
 class SettingsArgs(TypedDict, total=False):

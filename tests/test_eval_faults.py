@@ -21,6 +21,7 @@ from fakeserver import FakeOpenAIServer, Reply
 
 from pearl import Pearl, load_settings
 from pearl._text import counted
+from pearl.config import Settings
 from pearl.errors import LLMRequestError, UnansweredError
 from pearl.eval import ResultRow, latest_rows, load_dataset, load_results, run_eval
 
@@ -176,12 +177,41 @@ def test_ctrl_c_writes_the_report_of_the_results_saved(tmp_path: Path, fake_serv
     assert 5 <= len(saved) < len(EXPECTED)
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["rows"] == len(saved)  # not the first run's 2
-    assert summary["stopped"].startswith(f"{len(saved)} of 20 results saved; the run was interrupted")
+    stopped = f"{len(saved)} of 20 results saved; the run was interrupted; run the same command again to resume"
+    assert summary["stopped"] == stopped
     report = (out / "report.md").read_text(encoding="utf-8")
     assert "**The run stopped before it finished:**" in report and "interrupted" in report
     assert "The run stopped before it finished" in (out / "report.html").read_text(encoding="utf-8")
     assert f"(their report in {out / 'report.md'})" in stderr
     assert "Traceback" not in stderr
+
+
+@pytest.mark.parametrize(
+    ("made", "resume"),
+    [
+        ("load_settings", "call run_eval again with the same arguments to resume"),
+        # Made in code: who called is not known, so both are said.
+        ("in code", "run the same command again (from Python, call run_eval again with the same arguments) to resume"),
+    ],
+)
+def test_an_interrupted_run_called_from_python_says_how_to_resume_from_python(
+    tmp_path: Path, made: str, resume: str
+) -> None:
+    # Its report said "run the same command again", a command the caller never ran.
+    from pearl.llm import FakeLLM
+
+    def interrupt(done: int, total: int, status: str = "") -> None:
+        if done >= 3:
+            raise KeyboardInterrupt
+
+    out = tmp_path / "run"
+    settings = load_settings(cache=False) if made == "load_settings" else Settings(cache=False)
+    pearl = Pearl(llm=FakeLLM(default="B"), settings=settings)
+    with pytest.raises(KeyboardInterrupt):
+        run_eval(pearl, load_dataset(QUESTIONS), ["direct"], out, concurrency=1, progress=interrupt)
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["stopped"] == f"3 of 10 results saved; the run was interrupted; {resume}"
+    assert resume in (out / "report.md").read_text(encoding="utf-8")
 
 
 def flaky_server(server: FakeOpenAIServer, always_failing: str) -> Counter[str]:
@@ -358,7 +388,10 @@ def test_a_run_whose_server_stops_answering_stops_and_says_how_to_go_on(
     # busy enough it took over 0.2 s, and the run stopped there, before asking anything.)
     settings = _eval_settings(fake_server, timeout=1.0)
     out = tmp_path / "run"
-    with pytest.raises(UnansweredError, match=r"stopped: \d results in a row .* got no answer .*--retry-errors"):
+    with pytest.raises(
+        UnansweredError,
+        match=r"stopped: \d results in a row .* got no answer .*call run_eval again with retry_errors=True",
+    ):
         run_eval(Pearl(settings=settings), load_dataset(QUESTIONS), ["direct", "rag"], out, concurrency=2)
     rows = check_rows(out / "results.jsonl")
     # Timed out; on a loaded machine a connection can take longer than its share of the second (half) too.
@@ -434,6 +467,7 @@ def test_pearl_eval_says_once_how_to_go_on_after_the_server_stops_answering(
     error = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert len(error) == 1 and "results in a row (one per question and method) got no answer" in error[0], result.stderr
     assert f"results so far are kept in {out}, and their report in {out / 'report.md'})" in error[0]
+    assert "once it answers, run the same command with --retry-errors to ask them again" in error[0]
     assert "re-run to resume" not in error[0] and (out / "report.md").is_file()
 
 

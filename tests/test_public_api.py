@@ -147,6 +147,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "Settings",
         "SettingsArgs",
         "default_threads",
+        "for_caller",
         "given_with",
         "key_problem",
         "load_flag_settings",

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from pearl import FakeLLM, Pearl
 from pearl.cli import app
-from pearl.config import Settings, given_with, load_flag_settings, load_settings
+from pearl.config import Settings, for_caller, given_with, load_flag_settings, load_settings
 from pearl.errors import ConfigError, DatasetError, LLMConnectionError, LLMRequestError, RateLimitError
 from pearl.eval import load_dataset, run_eval
 from pearl.llm import CompletionRequest, Message, OpenAICompatibleLLM
@@ -225,6 +225,13 @@ def test_settings_made_in_code_name_both_ways_to_give_a_key() -> None:
     assert given_with(load_flag_settings(), "api_key") == "--api-key"
     assert given_with(load_flag_settings(), "concurrency") == "PEARL_CONCURRENCY"  # no command takes it as a flag
     assert given_with(load_settings(), "concurrency") == given_with(coded, "concurrency") == "concurrency="
+
+
+def test_what_to_do_is_said_in_the_callers_terms() -> None:
+    coded = Settings(base_url="http://127.0.0.1:9/v1", model="m")
+    assert for_caller(load_flag_settings(), "run it again", "call it again") == "run it again"
+    assert for_caller(load_settings(), "run it again", "call it again") == "call it again"
+    assert for_caller(coded, "run it again", "call it again") == "run it again (from Python, call it again)"
 
 
 def test_cli_a_refused_api_key_option_is_named(fake_server: FakeOpenAIServer, tmp_path: Path) -> None:

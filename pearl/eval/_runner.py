@@ -37,7 +37,7 @@ from pearl._files import FolderLock, atomic_write_text, read_json
 from pearl._pearl import Pearl, checked_question, run_blocking
 from pearl._text import counted, visible
 from pearl._version import __version__
-from pearl.config import DEFAULT_CONTEXT_WINDOW, Settings
+from pearl.config import DEFAULT_CONTEXT_WINDOW, Settings, for_caller
 from pearl.context import AUTO_CHARS, PIPELINE_VERSION, DocumentIndex, dense_wanted, shown_document
 from pearl.errors import (
     ConfigError,
@@ -97,8 +97,20 @@ _SILENT_RESULTS = "results in a row (one per question and method)"
 """What a run's `Silence` counts: a question's result for each method, not questions (with three methods, four
 results in a row can be two questions)."""
 
-INTERRUPTED = "the run was interrupted; run the same command again to resume"
-"""What the reports of an interrupted run say at the top (`EvalSummary.stopped`), after how many results were saved."""
+
+def _interrupted(settings: Settings) -> str:
+    """What the reports of an interrupted run say at the top (`EvalSummary.stopped`), after how many results were
+    saved: how to resume, in the caller's terms (`pearl eval` is run again, `run_eval` called again)."""
+    again = for_caller(settings, "run the same command again", "call run_eval again with the same arguments")
+    return f"the run was interrupted; {again} to resume"
+
+
+def _retry_silent(settings: Settings) -> str:
+    """What a run stopped by its silent server tells the caller to do (`Silence.check`), in its terms."""
+    again = for_caller(
+        settings, "run the same command with --retry-errors", "call run_eval again with retry_errors=True"
+    )
+    return f"once it answers, {again} to ask them again"
 
 
 def _now() -> str:
@@ -526,7 +538,7 @@ class _Runner:
                 self.silence.heard(error)
                 self.tally.add(row)
                 self.tally.report()
-                self.silence.check("once it answers, run the same command with --retry-errors to ask them again")
+                self.silence.check(_retry_silent(self.pearl.settings))
 
         tasks = [asyncio.ensure_future(worker()) for _ in range(max(1, min(concurrency, len(todo))))]
         try:
@@ -646,7 +658,7 @@ async def arun_eval(
             # file the report reads, not the tally: a result being written at the stop is saved (`_Runner.run` waits
             # for it) but was not tallied.
             if not isinstance(exc, PearlError):
-                stopped, pages = INTERRUPTED, None
+                stopped, pages = _interrupted(pearl.settings), None
             elif isinstance(exc, UnansweredError) or stops_a_run(exc):
                 stopped, pages = str(exc), documents
             else:
