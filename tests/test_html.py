@@ -1023,6 +1023,38 @@ def test_browser_report_page_never_scrolls_sideways(browser: Any, tmp_path: Path
         browser.set_window_size(1400, 1000)
 
 
+def test_browser_report_table_headers_stay_in_sight_down_a_long_table(browser: Any, tmp_path: Path) -> None:
+    # The summary tables' boxes, there to scroll sideways, also held their sticky header: it stuck to a box as tall
+    # as its table, which never scrolled, so a long table's header went off the page with its first rows. Each box
+    # is now at most three quarters of the window high, scrolling down inside, its header kept at its top.
+    from pearl.eval import ResultRow
+
+    rows = [
+        ResultRow(id=f"q{i}", method=f"m{k:02d}", kind="choice", answer="B", gold="B", correct=True, score=1.0)
+        for k in range(12)  # tables of 12 methods and of their 66 pairs (`summarize` takes any methods' rows)
+        for i in range(3)
+    ]
+    page = tmp_path / "report.html"
+    page.write_text(render_report_page(summarize(rows), rows), encoding="utf-8")
+    try:
+        for width, height in ((1400, 700), (390, 700)):
+            browser.set_window_size(width, height)
+            open_page(browser, page)
+            # Each table's last row brought into view, as reading down to it does: its header is in view too.
+            seen = browser.execute_script(
+                "return Array.from(document.querySelectorAll('table'), t => {"
+                "  t.rows[t.rows.length - 1].scrollIntoView({block: 'end'});"
+                "  const top = t.querySelector('thead th').getBoundingClientRect().top;"
+                "  return [t.id || t.closest('section').getAttribute('aria-labelledby'), t.rows.length,"
+                "          top >= 0 && top < innerHeight];"
+                "})"
+            )
+            assert len(seen) >= 4 and max(count for _, count, _ in seen) > 60, seen
+            assert all(in_view for _, _, in_view in seen), (width, seen)
+    finally:
+        browser.set_window_size(1400, 1000)
+
+
 def test_browser_report_table_sorts_from_the_keyboard_and_says_how(browser: Any, tmp_path: Path) -> None:
     # "Click a column to sort": the headers took clicks alone, out of reach of Tab, and said nothing of the order.
     from selenium.webdriver.common.keys import Keys
