@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import NoReturn
 
 from pydantic import ValidationError
@@ -35,15 +35,25 @@ _APOSTROPHES = ("'", "\u2019")
 _WORD_AFTER = re.compile(r"[ \t]+(\w+)")
 _OPERATOR_WORDS = {"and", "or", "not", "if", "else", "in", "is", "for", "lambda"}
 """Words after a closing quote that make a Python expression of it (`"a" or "b"`), not a quotation."""
-_TAIL = re.compile(r"\)\s*[:#]")
+_TAIL = re.compile(r"\)\s*(?:[:#;\u2014\u2013]|//|--?\s)")
+"""A step's `)` and what may follow it to begin an explanation or a comment."""
 _STRING_PREFIXES = {"f", "r", "b", "u", "rb", "br", "fr", "rf"}
 _OPERATORS = set("+-*/%<>=!&|^~@?;$")
 _MAX_NAME = 64
 
-_NUMBERING = re.compile(r"(?:step\s*)?\d{1,3}\s*[.):]\s*|[-*\u2022]\s*", re.IGNORECASE)
+_NUMBERING = re.compile(r"(?:step\s*)?\d{1,3}\s*[.):]\s*|[-*\u2022](?!\*)\s*", re.IGNORECASE)  # `**s1**` is bold
 _HEADER = re.compile(r"(?:plan|answer|steps)\s*:", re.IGNORECASE)
 _NEW_ACTIONS = re.compile(r"new\s+actions?\s*:", re.IGNORECASE)
-_STEP_START = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\s*=(?!=)")
+_STEP_START = re.compile(r"(?:\*\*|`)*[A-Za-z_][A-Za-z0-9_]*(?:\*\*|`)*\s*=(?!=)")
+_MARKS = ("**", "`")
+"""Markdown a model wraps a step's name, call or line in (`**s1** = ...`, `` `s1 = FIND_X(...)` ``): read as if
+not there, once closed, where the step ends (after `)`, after `;` or at the end of the line) or right after the
+name it opened before."""
+_MARK_NAMES = {"**": "'**'", "`": "the backtick"}
+_DASH = re.compile(r"(?://|--?)(?=\s|$)|[\u2014\u2013]")
+"""What a model writes for ' : ' before an explanation (' - ', ' -- ', an em or an en dash) or for `#` (`//`)."""
+_OPERAND = re.compile(r"\s*(?:([\"'\u201c\u2018\d])|([A-Za-z_][A-Za-z0-9_]*)\s*(\()?)")
+"""After ' - ' or ' // ': a quoted string, a number, a name (CTX or a result) or a call reads as arithmetic."""
 _NONE = re.compile(r"(?:none|n/a|no new actions?)\s*\.?", re.IGNORECASE)
 _EXAMPLE = 'name = ACTION(CTX, "text", earlier_name)'
 
@@ -64,8 +74,12 @@ def parse_plan(
     earlier line. Also reads the paper's form: a `New actions:` block (`- None`, or
     `- NAME(CTX, X) : definition` lines whose actions then become valid for this plan),
     then numbered steps. Blank lines, code fences, `1.`/`-`/`*` numbering and a leading
-    `Plan:` line are ignored. Variable names are case-insensitive and stored lower-case;
-    action names are stored upper-case.
+    `Plan:` line are ignored. So are the habits of models that write markdown or code, whose
+    reading is not in doubt: `**` or backticks around a step's name, call or line, a `;`
+    after the call, ` - `, ` -- `, ` — ` or ` – ` for ` : ` and `//` for `#` (unless what
+    follows reads as an operand: `- s1`, `- "b"`, `- 2`), and arguments named by the action's
+    parameters (`FIND_RELATION(CTX, Y="b", X="a")`), put in the parameters' order. Variable
+    names are case-insensitive and stored lower-case; action names are stored upper-case.
 
     Args:
         text: the plan as the model wrote it.
@@ -181,16 +195,22 @@ class _Reader:
                 f"{self.max_steps}",
                 number,
             )
-        step, spot = _StepScanner(line, number).scan({step.var for step in self.steps if not self._is_action(step.var)})
+        results = {step.var for step in self.steps if not self._is_action(step.var)}
+        step, spot = _StepScanner(line, number).scan(results, self._action, unknown_refused=self.library is not None)
         self.steps.append(step)
         self.spots.append(spot)
 
+    def _action(self, name: str) -> Action | None:
+        """The action `name` (in any case) calls: one the plan declares, else the library's."""
+        upper = name.upper()
+        declared = next((action for action in self.actions if action.name == upper), None)
+        if declared is not None or self.library is None:
+            return declared
+        return self.library.get(upper)
+
     def _is_action(self, name: str) -> bool:
         """Whether `name` (in any case) names an action of the library or one the plan declares."""
-        upper = name.upper()
-        return any(action.name == upper for action in self.actions) or (
-            self.library is not None and self.library.get(upper) is not None
-        )
+        return self._action(name) is not None
 
     def _declaration(self, line: str, number: int, start: int) -> None:
         action = _DeclarationScanner(line, number, start).scan()
@@ -287,11 +307,31 @@ class _Scanner:
 
 
 class _StepScanner(_Scanner):
-    """`[1.] var = ACTION(arg, ...) [: explanation | # comment]`."""
+    """`[1.] var = ACTION(arg, ...) [;] [: explanation | # comment]`."""
 
-    def scan(self, results: Collection[str] = ()) -> tuple[Step, Spot]:
-        """The step on this line; `results`: the variables the steps before it set (as read: lower case)."""
+    def __init__(self, text: str, line: int, start: int = 0) -> None:
+        super().__init__(text, line, start)
+        self._marks: list[tuple[str, int]] = []  # markdown opened and not yet closed: (mark, its column)
+        self._results: Collection[str] = ()
+
+    def scan(
+        self,
+        results: Collection[str] = (),
+        action_of: Callable[[str], Action | None] = lambda name: None,
+        *,
+        unknown_refused: bool = False,
+    ) -> tuple[Step, Spot]:
+        """The step on this line.
+
+        Args:
+            results: the variables the steps before it set (as read: lower case).
+            action_of: the action a name calls (None if unknown), whose parameters name arguments (`X="a"`).
+            unknown_refused: whether the validator refuses an unknown action: then its named arguments are
+                left as written, for that error to come first.
+        """
+        self._results = results
         self.skip_numbering()
+        self._open_marks()
         var_col = self.col
         var = self.name()
         if var is None:
@@ -302,6 +342,7 @@ class _StepScanner(_Scanner):
             if not ch.isascii() or unicodedata.category(ch)[0] == "C":  # the character is named once, by bad_char
                 self.fail(f"{self.bad_char(ch)}; expected a step like: {_EXAMPLE}")
             self.fail(f"expected a step like: {_EXAMPLE} (found {found})")
+        self._close_marks()
         name_end = self.pos
         self.skip_space()
         if self.peek() != "=" or self.peek(1) == "=":
@@ -317,6 +358,8 @@ class _StepScanner(_Scanner):
             self.fail(f'expected "=" after the variable name {var}, found {after}; a step looks like: {_EXAMPLE}')
         self.pos += 1
         self.skip_space()
+        opened = len(self._marks)
+        self._open_marks()
         action_col = self.col
         action = self.name()
         if action is None:
@@ -328,6 +371,7 @@ class _StepScanner(_Scanner):
                 f"action names are UPPER_SNAKE_CASE and start with a letter, like FIND_X; {action} is not one",
                 action_col,
             )
+        self._close_marks(opened)
         self.skip_space()
         if self.peek() != "(":
             if self.peek() == ".":
@@ -341,8 +385,19 @@ class _StepScanner(_Scanner):
                 )
             self.fail(f"expected '(' after the action name {action.upper()}")
         self.pos += 1
-        args, arg_cols = self._args()
+        args, arg_cols, keywords = self._args()
         close_col = self.col - 1
+        if any(keywords):
+            known = action_of(action)
+            if known is not None:
+                args, arg_cols = self._by_parameter(known, args, arg_cols, keywords, close_col)
+            elif not unknown_refused:
+                first = next(i for i, keyword in enumerate(keywords) if keyword)
+                self.fail(
+                    f"keyword arguments ({keywords[first]}=...) only name the parameters of a listed or declared "
+                    f"action, and {action.upper()} is neither; pass arguments by position",
+                    arg_cols[first],
+                )
         explanation = self._tail()
         try:
             step = Step(var=var, action=action, args=args, explanation=explanation, line=self.line)
@@ -350,18 +405,21 @@ class _StepScanner(_Scanner):
             self.fail(exc.errors()[0]["msg"], var_col)
         return step, Spot(self.line, var_col, action_col, tuple(arg_cols), close_col)
 
-    def _args(self) -> tuple[list[Arg], list[int]]:
+    def _args(self) -> tuple[list[Arg], list[int], list[str | None]]:
+        """The arguments, where each begins and the parameter each names (`X="a"`; None: passed by position)."""
         args: list[Arg] = []
         cols: list[int] = []
+        keywords: list[str | None] = []
         last_closer = ""
         while True:
             self.skip_space()
             if self.peek() == ")":
                 self.pos += 1
-                return args, cols
+                return args, cols, keywords
             cols.append(self.col)
-            arg, last_closer = self._arg(len(args) + 1)
+            arg, last_closer, keyword = self._arg(len(args) + 1)
             args.append(arg)
+            keywords.append(keyword)
             self.skip_space()
             ch = self.peek()
             if ch == ",":
@@ -369,8 +427,42 @@ class _StepScanner(_Scanner):
                 continue
             if ch == ")":
                 self.pos += 1
-                return args, cols
+                return args, cols, keywords
             self._after_arg(ch, len(args), last_closer)
+
+    def _by_parameter(
+        self, action: Action, args: list[Arg], cols: list[int], keywords: list[str | None], close_col: int
+    ) -> tuple[list[Arg], list[int]]:
+        """`args` in the order of `action`'s parameters, those passed by name (`X="a"`) moved to their places."""
+        first = next(i for i, keyword in enumerate(keywords) if keyword)
+        slots = {i: (args[i], cols[i]) for i in range(first)}
+        for number, (arg, col, keyword) in enumerate(zip(args, cols, keywords, strict=True), start=1):
+            if number <= first:
+                continue
+            if keyword is None:
+                self.fail(
+                    f"argument {number} is passed by position after {keywords[first]}=...; pass every argument "
+                    f"by position, as in {action.signature}, or name each one after the first named one",
+                    col,
+                )
+            param = keyword.upper()
+            if param not in action.params:
+                self.fail(
+                    f"{action.name} has no parameter {keyword}: {action.signature}; pass arguments by position",
+                    col,
+                )
+            index = action.params.index(param)
+            if index in slots:
+                self.fail(f"{param} of {action.signature} is given twice; give each argument once", col)
+            slots[index] = (arg, col)
+        missing = next(i for i in range(len(slots) + 1) if i not in slots)
+        if missing < max(slots):
+            self.fail(
+                f"no argument for {action.params[missing]} of {action.signature}; pass one "
+                '("" leaves it out), in the order of the parameters',
+                close_col,
+            )
+        return [slots[i][0] for i in sorted(slots)], [slots[i][1] for i in sorted(slots)]
 
     def _after_arg(self, ch: str, count: int, last_closer: str) -> NoReturn:
         if not ch:
@@ -392,11 +484,12 @@ class _StepScanner(_Scanner):
             self.fail("attribute access is not allowed; pass CTX, a quoted string or a variable as it is")
         self._not_an_argument(ch, f"after argument {count}")
 
-    def _arg(self, number: int) -> tuple[Arg, str]:
+    def _arg(self, number: int, keyword: str | None = None) -> tuple[Arg, str, str | None]:
+        """Argument `number`, the quote that closed it ("" if none) and the parameter it names (`X="a"`), if any."""
         ch = self.peek()
         start = self.col
         if ch in _CLOSER:
-            return Arg.string(self._string()), _CLOSER[ch]
+            return Arg.string(self._string()), _CLOSER[ch], keyword
         name = self.name()
         if name is not None:
             if name.lower() in _STRING_PREFIXES and self.peek() in _CLOSER:
@@ -417,10 +510,16 @@ class _StepScanner(_Scanner):
             if nxt == "[":
                 self.fail(f"indexing ({name}[...]) is not allowed; pass the whole variable", start)
             if nxt == "=" and self.peek(1) != "=":
-                self.fail(f"keyword arguments ({name}=...) are not allowed; pass arguments by position", start)
+                if keyword is not None:
+                    self.fail(f"{keyword}={name}=... is not an argument; write {keyword}=value", start)
+                self.pos += 1
+                self.skip_space()
+                if self.peek() in ("", ",", ")"):
+                    self.fail(f"{name}= has no value; write {name}=value, or pass arguments by position")
+                return self._arg(number, name)
             if name.upper() == CTX:
-                return Arg.ctx(), ""
-            return Arg.var(name), ""
+                return Arg.ctx(), "", keyword
+            return Arg.var(name), "", keyword
         if not ch:
             self.fail(f"the line ends where argument {number} should be; close the argument list with )")
         self._not_an_argument(ch, f"as argument {number}")
@@ -526,19 +625,71 @@ class _StepScanner(_Scanner):
             at += 1
         return self.text[at] if at < len(self.text) else ""
 
+    def _open_marks(self) -> None:
+        while mark := next((mark for mark in _MARKS if self.text.startswith(mark, self.pos)), None):
+            self._marks.append((mark, self.col))
+            self.pos += len(mark)
+
+    def _close_marks(self, opened: int = 0) -> None:
+        """Close, at the cursor, the marks opened since there were `opened` of them."""
+        while len(self._marks) > opened and self.text.startswith(self._marks[-1][0], self.pos):
+            self.pos += len(self._marks.pop()[0])
+
     def _tail(self) -> str | None:
+        """After the step's `)`: `;`, marks that close, then ' : explanation' (or ' - ', ' — '...), `# comment`."""
         self.skip_space()
+        self._close_marks()
+        self.skip_space()
+        semicolon = self.col if self.peek() == ";" else 0
+        if semicolon:
+            self.pos += 1
+            self.skip_space()
+            self._close_marks()
+            self.skip_space()
+        if self._marks:  # closed at the end of the line, after the explanation
+            closers = "".join(mark for mark, _ in reversed(self._marks))
+            end = len(self.text.rstrip()) - len(closers)
+            mark, col = self._marks[-1]
+            if end < self.pos or not self.text.startswith(closers, end):
+                self.fail(
+                    f"{_MARK_NAMES[mark]} in column {col} is never closed; write the step without it, like: {_EXAMPLE}",
+                    col,
+                )
+            self.text = self.text[:end]
         ch = self.peek()
         if not ch or ch == "#":
             return None
         if ch == ":":
             return self.text[self.pos + 1 :].strip() or None
+        dash = _DASH.match(self.text, self.pos)
+        if dash:
+            rest = self.text[dash.end() :]
+            operand = _OPERAND.match(rest)
+            if dash.group()[0] in "-/" and operand and self._is_operand(operand):
+                self.fail(
+                    f"operator '{dash.group()}' after the closing parenthesis: a step is one ACTION(...) call, to join "
+                    "results use CONCAT(a, b); write what the step finds as ' : explanation'"
+                )
+            return None if dash.group() == "//" else rest.strip() or None
         if ch == "." and not self.text[self.pos + 1 :].strip():
             return None  # a sentence-final full stop is harmless
+        if semicolon:
+            self.fail(
+                "';' ends the step, but the line goes on; a step is one ACTION(...) call, optionally followed by "
+                "' : explanation', and the next step goes on its own line",
+                semicolon,
+            )
         self.fail(
             f"unexpected {_label(ch)} after the closing parenthesis; a step is one ACTION(...) call, "
             "optionally followed by ' : explanation'"
         )
+
+    def _is_operand(self, operand: re.Match[str]) -> bool:
+        """Whether the words after ' - ' begin as an operand would: `"b"`, `2`, CTX, an earlier result, `F(...)`."""
+        quote, name, call = operand.groups()
+        if quote is not None:
+            return True
+        return call is not None or name.upper() == CTX or name.lower() in self._results
 
 
 class _DeclarationScanner(_Scanner):
