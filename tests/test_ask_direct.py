@@ -17,6 +17,14 @@ from pearl.llm import CompletionRequest, FakeLLM
 
 STORY = "Captain Ilse Varga kept the light at Tr'en Point.\n\nShe stayed because her brother Korvin was lost at sea.\n"
 
+TWO_LAMPS = 'b = FIND_X(CTX, "lamp number 40 omega")\na = FIND_X(CTX, "lamp number 7 alpha")'
+"""Two steps over `keepers(60)`, each looking for one keeper: the steps are shown different sentences."""
+
+
+def keepers(count: int) -> str:
+    """A story of `count` sentences alike but for their numbers: a small budget shows a call a few of them."""
+    return " ".join(f"Keeper number {n} lit lamp number {n} on night {n}." for n in range(count))
+
 
 def test_multiple_choice_letter_and_usage(fake_llm: FakeLLM) -> None:
     fake = fake_llm
@@ -87,7 +95,7 @@ def test_several_labels_in_one_citation_are_each_cited(written: str) -> None:
 
 def test_made_up_and_unshown_labels_beside_a_valid_one_are_each_noted() -> None:
     # Sixty sentences, a budget that shows the model a few: it cites one it saw, one it never saw, one made up.
-    story = " ".join(f"Keeper number {n} lit lamp number {n} on night {n}." for n in range(60))
+    story = keepers(60)
     seen: list[int] = []
 
     def reply(request: CompletionRequest) -> str:
@@ -296,8 +304,8 @@ def test_cli_config_masks_key() -> None:
 def test_a_step_citing_a_sentence_only_another_call_was_shown_is_noted() -> None:
     """Multiple choice shows the steps' replies as the explanation: a label a step wrote of a sentence it was not
     shown (the step before it was) is no citation, and a note says so, though the run as a whole showed it."""
-    story = " ".join(f"Keeper number {n} lit lamp number {n} on night {n}." for n in range(60))
-    plan = 'b = FIND_X(CTX, "lamp number 40 omega")\na = FIND_X(CTX, "lamp number 7 alpha")'
+    story = keepers(60)
+    plan = TWO_LAMPS
     shown: dict[str, set[int]] = {}
 
     def reply(request: CompletionRequest) -> str:
@@ -325,8 +333,8 @@ def test_a_step_citing_a_sentence_only_another_call_was_shown_is_noted() -> None
 
 def test_the_answer_call_citing_a_sentence_only_a_step_was_shown_is_noted() -> None:
     """The final answer call is checked against what it was shown, not what the steps were."""
-    story = " ".join(f"Keeper number {n} lit lamp number {n} on night {n}." for n in range(60))
-    plan = 'b = FIND_X(CTX, "lamp number 40 omega")\na = FIND_X(CTX, "lamp number 7 alpha")\nc = CONCAT(a, b)'
+    story = keepers(60)
+    plan = f"{TWO_LAMPS}\nc = CONCAT(a, b)"
     steps: set[int] = set()
     strays: list[int] = []
 
@@ -350,7 +358,7 @@ def test_the_answer_call_citing_a_sentence_only_a_step_was_shown_is_noted() -> N
 
 
 def test_an_answer_citing_more_sentences_than_are_kept_says_so() -> None:
-    story = " ".join(f"Keeper number {n} lit lamp number {n} on night {n}." for n in range(30))
+    story = keepers(30)
 
     def reply(request: CompletionRequest) -> str:
         return "All of them " + " ".join(f"[S{sid}]" for sid in range(30)) + "."
@@ -376,8 +384,8 @@ def test_rag_says_it_showed_the_whole_document_not_more_tokens_than_it_has() -> 
 
 def test_a_step_and_the_answer_call_citing_labels_together_are_cited() -> None:
     """pearl's steps and answer call group labels too ("[S40-S41]", "[S7; S8]"): each shown one is a citation."""
-    story = " ".join(f"Keeper number {n} lit lamp number {n} on night {n}." for n in range(60))
-    plan = 'b = FIND_X(CTX, "lamp number 40 omega")\na = FIND_X(CTX, "lamp number 7 alpha")\nc = CONCAT(a, b)'
+    story = keepers(60)
+    plan = f"{TWO_LAMPS}\nc = CONCAT(a, b)"
     cited: dict[str, list[int]] = {}
 
     def reply(request: CompletionRequest) -> str:
