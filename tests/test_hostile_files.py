@@ -243,6 +243,20 @@ def test_a_cited_range_names_each_sentence_in_it_and_a_long_one_its_ends() -> No
     ]
 
 
+def test_an_unclosed_group_of_labels_is_read_at_once() -> None:
+    # "[S1,   1,   1, ... x": each run of spaces could be split two ways, so the reader tried every split before
+    # finding no "]" (six seconds for twelve labels, doubling with each one more): a reply, a step's output or a
+    # trace could hang the answer, the page or the eval metrics that read its citations.
+    import time
+
+    from pearl._text import citations
+
+    hostile = "[S1" + ",   1" * 12 + " x"
+    started = time.perf_counter()
+    assert citations(hostile) == [] and citations(hostile.replace(" x", "]")) == [(0, len(hostile) - 1, [1])]
+    assert time.perf_counter() - started < 1.0
+
+
 def test_results_file_that_is_a_directory_is_one_clear_error(tmp_path: Path, fake_server: FakeOpenAIServer) -> None:
     out = tmp_path / "run"
     (out / "results.jsonl").mkdir(parents=True)
