@@ -166,6 +166,16 @@ def _option_run(marks: list[re.Match[str]]) -> list[re.Match[str]]:
 
 
 _EMPHASIS = re.compile(r"\*\*?|__|`+")
+_ARTICLE = re.compile(r"[ai](?<!\(.)\s+[a-z]")
+# A line after the first that opens with an option's letter, as a list of the options does.
+_LISTED = re.compile(r"\n[ \t]*(?:[-*+>][ \t]*)?\(?[A-J][.):]")
+
+
+def _article(text: str, match: re.Match[str]) -> bool:
+    """Whether the letter `match` found after "is", ":" or a dash is the word "a" (or "i") of a sentence going on:
+    "the answer - a tricky one - is C", "Answer: a bridge" ("option a is right" names a letter)."""
+    said = text[match.start() : match.start(1)].rstrip(" \t")
+    return said.endswith(("is", ":", "-", "\u2013", "\u2014")) and _ARTICLE.match(text, match.start(1)) is not None
 
 
 def parse_choice(reply: str, n_options: int) -> str | None:
@@ -190,8 +200,10 @@ def parse_choice(reply: str, n_options: int) -> str | None:
     hedged = 0  # the end of the last hedge found: a letter within it is one of those it names
     for pattern in patterns:
         flags = re.IGNORECASE if pattern is not patterns[0] else 0
+        if pattern is patterns[0] and _LISTED.search(text, 1):
+            continue  # "**A.** Paris: wrong\n**B.** Rome: right" goes through the options, A first of them
         for match in re.finditer(pattern, text, flags):
-            if match.start(1) < hedged:
+            if match.start(1) < hedged or _article(text, match):
                 continue
             letter = match.group(1).upper()
             hedge = more.match(text, match.end(1))

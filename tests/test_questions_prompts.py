@@ -101,6 +101,15 @@ def test_a_question_naming_letters_may_be_given_options_but_not_a_second_list() 
         ("(c).", "C"),
         ("The answer is **B** or **C**", None),
         ("a lamp", None),
+        # The word "a" after "answer -" or "answer:" is no letter: the dash read it as one, over the answer given after.
+        ("It's a tough choice - a case could be made for B, but the answer is C.", "C"),
+        ("The answer - a tricky one - is C", None),
+        ("Answer: a bridge", None),
+        ("option a is correct", "A"),
+        ("Answer: a", "A"),
+        # A reply going through the options, in Markdown as plain: not the first of them.
+        ("**A.** Paris: wrong\n**B.** Rome: right", None),
+        ("A. Paris: wrong\nB. Rome: right\n\nAnswer: B", "B"),
     ],
 )
 def test_parse_choice(reply: str, letter: str | None) -> None:
