@@ -311,6 +311,9 @@ HABITS_STILL_REFUSED = [
     ('s1 = COUNT(CTX, "Dorota") -- 1', 1, 27, "operator '--' after the closing parenthesis"),
     ('s1 = COUNT(CTX, "Dorota") // 2', 1, 27, "operator '//' after the closing parenthesis"),
     ('s1 = COUNT(CTX, "Dorota") - FIND_X(CTX, "y")', 1, 27, "write what the step finds as ' : explanation'"),
+    # nor does a dash before a second step: its explanation would have swallowed the step
+    ('s1 = FIND_CHARACTER(CTX, "Dorota") - s2 = FIND_X(CTX, "x")', 1, 36, "a second step after '-' on the same line"),
+    ('s1 = FIND_CHARACTER(CTX, "Dorota") — **s2** = FIND_X(CTX, "x")', 1, 36, "a second step after '—'"),
     # named arguments that name no parameter, name one twice, leave a gap, or come before a positional one
     ('s1 = FIND_CHARACTER(CTX, Z="Dorota")', 1, 26, "FIND_CHARACTER has no parameter Z: FIND_CHARACTER(CTX, X)"),
     ("s1 = FIND_CHARACTER(CTX, CTX=CTX)", 1, 26, "CTX of FIND_CHARACTER(CTX, X) is given twice"),

@@ -665,6 +665,11 @@ class _StepScanner(_Scanner):
         if dash:
             rest = self.text[dash.end() :]
             operand = _OPERAND.match(rest)
+            if dash.group() != "//" and _STEP_START.match(rest.lstrip()):
+                self.fail(
+                    f"a second step after '{dash.group()}' on the same line; each step goes on its own line, "
+                    "optionally followed by ' : explanation'"
+                )
             if dash.group()[0] in "-/" and operand and self._is_operand(operand):
                 self.fail(
                     f"operator '{dash.group()}' after the closing parenthesis: a step is one ACTION(...) call, to join "
