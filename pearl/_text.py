@@ -99,14 +99,15 @@ _LABEL = re.compile(r"\[(\s*S\s*\d[^\[\]\n]{0,40})(\]?)", re.IGNORECASE)
 
 
 # A citation as models write one, of one label or several: "[S12]", "[s12]", "[S12, S14]", "[S12; 14]", "[S3 and S5]",
-# "[S12-S14]" (a range). Labels past the first may drop their "S". Nothing else may stand inside the brackets.
+# "[S3, S5, and S7]", "[S12-S14]" (a range). Labels past the first may drop their "S". Nothing else may stand inside
+# the brackets.
 # Each run of spaces has one place in the pattern (`[ \t]*(?:S[ \t]*)?`, not `[ \t]*S?[ \t]*`): with two, an
 # unclosed "[S1,   1,   1, ..." was split every way before failing, seconds for a dozen labels.
+_JOINER = r"(?:,(?:[ \t]*(?:and|&))?|;|&|and|[-\u2013\u2014]|to)"
 _CITATION = re.compile(
-    r"\[[ \t]*S[ \t]*(\d{1,7})((?:[ \t]*(?:,|;|&|and|[-\u2013\u2014]|to)[ \t]*(?:S[ \t]*)?\d{1,7}){0,40})[ \t]*\]",
-    re.IGNORECASE,
+    rf"\[[ \t]*S[ \t]*(\d{{1,7}})((?:[ \t]*{_JOINER}[ \t]*(?:S[ \t]*)?\d{{1,7}}){{0,40}})[ \t]*\]", re.IGNORECASE
 )
-_CITED_PART = re.compile(r"(,|;|&|and|[-\u2013\u2014]|to)[ \t]*(?:S[ \t]*)?(\d{1,7})", re.IGNORECASE)
+_CITED_PART = re.compile(rf"({_JOINER})[ \t]*(?:S[ \t]*)?(\d{{1,7}})", re.IGNORECASE)
 RANGE_LIMIT = 10
 """A cited range ("[S12-S14]") names every sentence in it up to this many; a longer one ("[S1-S400]", the whole
 document) names its two ends alone."""

@@ -243,6 +243,18 @@ def test_a_cited_range_names_each_sentence_in_it_and_a_long_one_its_ends() -> No
     ]
 
 
+def test_a_list_of_labels_with_a_comma_before_its_and_names_each_of_them() -> None:
+    # "[S3, S5 and S7]" named three sentences, "[S3, S5, and S7]" none: the answer's evidence was inferred instead.
+    from pearl._text import citations
+
+    assert [ids for _, _, ids in citations("[S3, S5, and S7] [S1, & S2] [S8-S9, and 12]")] == [
+        [3, 5, 7],
+        [1, 2],
+        [8, 9, 12],
+    ]
+    assert citations("[S3, and]") == []
+
+
 def test_an_unclosed_group_of_labels_is_read_at_once() -> None:
     # "[S1,   1,   1, ... x": each run of spaces could be split two ways, so the reader tried every split before
     # finding no "]" (six seconds for twelve labels, doubling with each one more): a reply, a step's output or a
