@@ -188,7 +188,10 @@ class Settings(BaseModel):
     timeout: float = Field(
         default=120.0,
         gt=0,
-        description="seconds one attempt at a request may take in all (each retry has as long again)",
+        description=(
+            "seconds one attempt at a request may take in all (each retry has as long again); the embedded model is "
+            "held to it only when it is set, each call from when the model starts on it"
+        ),
     )
     max_retries: int = Field(default=4, ge=0, le=20, description="retries after the first attempt")
     retry_base_delay: float = Field(default=1.0, ge=0, description="first backoff delay in seconds")

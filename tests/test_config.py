@@ -226,3 +226,19 @@ def test_a_library_caller_is_told_the_keyword_as_well_as_the_option() -> None:
 
     with pytest.raises(ConfigError, match=r"pass --model \(model= in Python\) or set PEARL_MODEL"):
         make_llm(Settings(base_url="http://127.0.0.1:9/v1"))
+
+
+def test_the_embedded_model_is_held_to_a_timeout_only_when_one_is_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    # --timeout / PEARL_TIMEOUT / timeout= were silently ignored by the embedded model; its default (sized for a
+    # server's round trip) is not imposed on it, since a busy machine's demonstration model answers, only later.
+    from pearl.llm import EmbeddedLLM, make_llm
+
+    def held_to(settings: Settings) -> float | None:
+        llm = make_llm(settings)
+        assert isinstance(llm, EmbeddedLLM)
+        return llm._timeout
+
+    assert held_to(Settings(cache=False)) is None and held_to(load_settings(cache=False)) is None
+    assert held_to(Settings(cache=False, timeout=3)) == 3 and held_to(load_settings(cache=False, timeout=4)) == 4
+    monkeypatch.setenv("PEARL_TIMEOUT", "5")
+    assert held_to(load_settings(cache=False)) == 5

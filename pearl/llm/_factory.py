@@ -18,7 +18,10 @@ def make_llm(settings: Settings) -> LLM:
     if settings.backend == "openai":
         llm = OpenAICompatibleLLM(settings)
     else:
-        llm = EmbeddedLLM(context_window=settings.window, threads=settings.threads)
+        # A timeout holds the local model only when one was given: its default is sized for a server's network
+        # round trip, and the demonstration model on a busy machine may take longer to answer, but it answers.
+        timeout = settings.timeout if "timeout" in settings.model_fields_set else None
+        llm = EmbeddedLLM(context_window=settings.window, threads=settings.threads, timeout=timeout)
     if settings.cache:
         cache = ResponseCache(data_dir() / "cache" / "responses.sqlite3")
         if cache.usable:  # a damaged cache has warned once already; the model answers without it
