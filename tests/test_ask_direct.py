@@ -366,8 +366,38 @@ def test_an_answer_citing_more_sentences_than_are_kept_says_so() -> None:
     answer = Pearl(llm=FakeLLM(default=reply), settings=load_settings(cache=False)).ask(
         story, "Who lit the lamps?", method="rag"
     )
-    assert len(answer.citations) == 8
-    assert any(note.endswith("sentences; the evidence is the first 8") for note in answer.notes), answer.notes
+    assert len(answer.citations) == 24  # every label the reply wrote, up to a bound
+    assert any(note.endswith("sentences; the evidence is the first 24") for note in answer.notes), answer.notes
+
+
+def test_an_answer_keeps_every_sentence_its_own_reply_cited() -> None:
+    # "Highlight the parts" of a contract cites a dozen sentences: the ninth and after were dropped, the steps'
+    # citations counted against the same cap. The final reply's own are kept whole; the steps' fill up to 8.
+    story = keepers(30)
+    rag = Pearl(
+        llm=FakeLLM(default="All of them " + " ".join(f"[S{n}]" for n in range(12))),
+        settings=load_settings(cache=False),
+    )
+    answer = rag.ask(story, "Who lit the lamps?", method="rag")
+    assert [c.sentence_id for c in answer.citations] == list(range(12)) and answer.notes == []
+    final: list[int] = []
+
+    def reply(request: CompletionRequest) -> str:
+        if request.prompt.startswith("plan"):
+            return TWO_LAMPS
+        shown = sorted(
+            {int(n) for n in re.findall(r"\[S(\d+)\]", request.messages[-1].content.replace("like [S12]", ""))}
+        )
+        if request.prompt.startswith("step"):
+            return "Keepers " + " ".join(f"[S{sid}]" for sid in shown[-6:])
+        final[:] = shown[:10]
+        return "These " + " ".join(f"[S{sid}]" for sid in final)
+
+    answer = Pearl(llm=FakeLLM(default=reply), settings=load_settings(cache=False, context_budget=60)).ask(
+        keepers(60), "Who lit lamp 7?", method="pearl"
+    )
+    assert len(final) == 10 and [c.sentence_id for c in answer.citations] == final
+    assert any(note.endswith("sentences; the evidence is the first 10") for note in answer.notes), answer.notes
 
 
 def test_rag_says_it_showed_the_whole_document_not_more_tokens_than_it_has() -> None:

@@ -81,6 +81,22 @@ def test_with_no_option_readable_the_answer_says_none_was_chosen_and_keeps_the_p
     assert [note for note in answer.notes if note.startswith("no letter chosen")], answer.notes
 
 
+@pytest.mark.parametrize(("steps_say", "noted"), [("The notes point to (C) [S3].", True), (STEP, False)])
+def test_an_explanation_arguing_for_another_option_than_the_one_chosen_is_noted(steps_say: str, noted: bool) -> None:
+    # The final call is shown evidence no step was, and may choose otherwise than the steps' prose: the explanation
+    # argued for (C) beside the letter B, unsaid.
+    def reply(request: CompletionRequest) -> str:
+        kind = (request.prompt or "").split(".")[0]
+        return PLAN if kind in ("plan", "plan_fix") else steps_say if kind.startswith("step") else LETTER
+
+    answer = Pearl(llm=FakeLLM(default=reply), settings=load_settings(cache=False)).ask(SAMPLE, QUESTION, OPTIONS)
+    assert answer.letter == "B" and steps_say in (answer.explanation or "")
+    said = (
+        "the explanation (the steps' results) points to option C; the final call, shown more of the document, chose B"
+    )
+    assert (said in answer.notes) == noted, answer.notes
+
+
 @pytest.mark.parametrize("method", METHODS)
 def test_a_free_text_answer_is_the_prose_with_no_explanation(method: str) -> None:
     answer = _ask(method, UNNAMED, choose=LETTER, options=None)

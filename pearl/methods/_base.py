@@ -34,7 +34,11 @@ __all__ = [
 ]
 
 _FREE_TEXT_TOKENS = 256
-_CITED = 8  # citations an answer keeps at most
+_CITED = 8
+"""Citations an answer keeps at most, besides those its final reply wrote itself (see `_OWN_CITED`)."""
+_OWN_CITED = 24
+"""Citations of the final reply's own an answer keeps at most: every one, as a rule ("highlight the parts" of a
+contract can take a dozen), the steps' then only where fewer than `_CITED` are kept."""
 _LETTER_TOKENS = 8
 
 
@@ -187,12 +191,19 @@ def letter_alone(reply: str, letter: str | None) -> bool:
 
 
 def citations_for(
-    index: DocumentIndex, cited: Sequence[int], shown: Sequence[int], answer: str, question: Question, limit: int = 3
+    index: DocumentIndex,
+    cited: Sequence[int],
+    shown: Sequence[int],
+    answer: str,
+    question: Question,
+    limit: int = 3,
+    own: int = 0,
 ) -> tuple[list[Citation], list[str]]:
     """Citations for an answer: the sentences the model cited, else the shown ones closest to question and answer.
 
-    `cited` holds the labels each call wrote of sentences it was shown. A label of `answer` that
-    names no sentence of the document (`[S600]` in a shorter one), or one not in `cited` (written
+    `cited` holds the labels each call wrote of sentences it was shown, the final reply's own first (the first
+    `own` of them): those are kept whole (up to `_OWN_CITED`), the steps' only up to `_CITED` in all. A label of
+    `answer` that names no sentence of the document (`[S600]` in a shorter one), or one not in `cited` (written
     by a call that was not shown it; known when `shown` is given), is left out and noted.
 
     Returns:
@@ -202,9 +213,11 @@ def citations_for(
     valid = [sid for sid in dict.fromkeys(cited) if 0 <= sid < index.sentence_count]
     if valid:
         notes = _left_out_labels(index, valid if shown else None, answer)
-        if len(valid) > _CITED:
-            notes.append(f"the model cited {len(valid)} sentences; the evidence is the first {_CITED}")
-        return [index.citation(sid) for sid in valid[:_CITED]], notes
+        mine = {sid for sid in cited[:own] if 0 <= sid < index.sentence_count}
+        kept = max(_CITED, min(len(mine), _OWN_CITED))
+        if len(valid) > kept:
+            notes.append(f"the model cited {len(valid)} sentences; the evidence is the first {kept}")
+        return [index.citation(sid) for sid in valid[:kept]], notes
     if not shown:
         return [], []
     allowed = set(shown)

@@ -24,6 +24,7 @@ Making the plan is `Pearl`'s job; this module only runs one.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -56,6 +57,7 @@ from pearl.models import Answer, StepSlice
 from pearl.planning import ANSWER, Plan, Step
 from pearl.prompts import load_prompt
 from pearl.protocols import StepContext
+from pearl.questions import parse_choice
 from pearl.tokens import count_tokens, truncate_to_tokens
 
 __all__ = ["Executor", "answer_from_plan"]
@@ -389,7 +391,16 @@ async def _final_answer(
         answer_text = text or free_form
     cited_all = [*answer_cited, *(sid for o in outcomes.values() for sid in o.cited)]
     # Off the loop: with no valid label, the closest sentences are ranked.
-    citations, evidence_notes = await in_worker(citations_for, index, cited_all, shown, answer_text, question)
+    cite = functools.partial(citations_for, own=len(answer_cited))
+    citations, evidence_notes = await in_worker(cite, index, cited_all, shown, answer_text, question)
+    # The final call sees evidence no step did and may choose otherwise than the steps' prose, which is the
+    # explanation: said, so that an explanation arguing for another option is not read as the answer's reasons.
+    argued = parse_choice(free_form, len(question.options)) if question.options and letter else None
+    if argued is not None and argued != letter:
+        evidence_notes.append(
+            f"the explanation (the steps' results) points to option {argued}; the final call, shown more of the "
+            f"document, chose {letter}"
+        )
     return Answer(
         question=question.text,
         options=question.options,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from pearl._workers import in_worker
 from pearl.context import compress
 from pearl.execution import cited_ids
@@ -76,7 +78,8 @@ async def answer_rag(ctx: AskContext) -> Answer:
     text = completion.text.strip()
     letter = await choose_letter(ctx, text) if question.options else None
     cited = cited_ids(text, piece.sentence_ids)
-    citations, notes = await in_worker(citations_for, index, cited, piece.sentence_ids, text, question)
+    cite = functools.partial(citations_for, own=len(cited))  # every label is the reply's own
+    citations, notes = await in_worker(cite, index, cited, piece.sentence_ids, text, question)
     return Answer(
         question=question.text,
         options=question.options,
