@@ -450,19 +450,27 @@ def test_a_run_with_failures_between_answers_goes_on(tmp_path: Path, fake_server
     assert len(rows) == 10 and sum(m.errors for m in summary.methods) == 6
 
 
-def test_pearl_eval_says_once_how_to_go_on_after_the_server_stops_answering(
-    tmp_path: Path, fake_server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _eval_command(
+    tmp_path: Path, fake_server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch, reply: Reply, *options: str
+) -> tuple[Any, Path]:
+    """`pearl eval` on the questions file against `fake_server` answering `reply`, never retried: its result, and its
+    run folder."""
     from typer.testing import CliRunner
 
     from pearl.cli import app
 
-    fake_server.set_default(Reply(delay=3.0))
+    fake_server.set_default(reply)
     monkeypatch.setenv("PEARL_MAX_RETRIES", "0")
     out = tmp_path / "run"
+    server = ["--base-url", fake_server.base_url, "--model", "m"]
+    return CliRunner().invoke(app, ["eval", str(QUESTIONS), *options, "--out", str(out), "--no-cache", *server]), out
+
+
+def test_pearl_eval_says_once_how_to_go_on_after_the_server_stops_answering(
+    tmp_path: Path, fake_server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # A second, not 0.2: on a busy machine the run's first request (the model list, answered at once) took longer.
-    args = ["eval", str(QUESTIONS), "-m", "direct", "--out", str(out), "--timeout", "1", "--no-cache"]
-    result = CliRunner().invoke(app, [*args, "--base-url", fake_server.base_url, "--model", "m"])
+    result, out = _eval_command(tmp_path, fake_server, monkeypatch, Reply(delay=3.0), "-m", "direct", "--timeout", "1")
     assert result.exit_code == 1, result.output
     error = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert len(error) == 1 and "results in a row (one per question and method) got no answer" in error[0], result.stderr
@@ -476,15 +484,10 @@ def test_pearl_eval_stopped_by_silence_counts_results_not_questions(
 ) -> None:
     # It said "4 questions in a row": with three methods those four results were two questions' (q1 by each method,
     # q2 by one). The command, the reports and summary.json all say what was counted.
-    from typer.testing import CliRunner
-
-    from pearl.cli import app
-
-    fake_server.set_default(Reply.error(503, "unavailable"))
-    monkeypatch.setenv("PEARL_MAX_RETRIES", "0")
-    out = tmp_path / "run"
-    args = ["eval", str(QUESTIONS), "-m", "direct,rag,pearl", "--out", str(out), "--concurrency", "1", "--no-cache"]
-    result = CliRunner().invoke(app, [*args, "--base-url", fake_server.base_url, "--model", "m"])
+    unavailable = Reply.error(503, "unavailable")
+    result, out = _eval_command(
+        tmp_path, fake_server, monkeypatch, unavailable, "-m", "direct,rag,pearl", "--concurrency", "1"
+    )
     assert result.exit_code == 1, result.output
     rows = check_rows(out / "results.jsonl")
     assert len(rows) == 4 and len({row["id"] for row in rows}) == 2, rows
