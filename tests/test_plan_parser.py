@@ -328,9 +328,7 @@ HABITS_STILL_REFUSED = [
 
 @pytest.mark.parametrize(("text", "line", "column", "fragment"), HABITS_STILL_REFUSED)
 def test_habits_whose_reading_is_in_doubt_are_still_refused(text: str, line: int, column: int, fragment: str) -> None:
-    err = _error(text)
-    assert (err.line, err.column) == (line, column), str(err)
-    assert fragment in err.reason
+    _refused_at(text, line, column, fragment)
 
 
 def test_named_arguments_need_an_action_whose_parameters_are_known() -> None:
@@ -755,6 +753,11 @@ HOSTILE = [
 
 @pytest.mark.parametrize(("text", "line", "column", "fragment"), HOSTILE)
 def test_hostile_input(text: str, line: int, column: int, fragment: str) -> None:
+    _refused_at(text, line, column, fragment)
+
+
+def _refused_at(text: str, line: int, column: int, fragment: str) -> None:
+    """`text` is refused at `line`, `column`, with a reason that says `fragment`."""
     err = _error(text)
     assert (err.line, err.column) == (line, column), str(err)
     assert fragment in err.reason
