@@ -297,19 +297,24 @@ def test_a_plan_graphs_lines_never_run_behind_a_step_they_do_not_join() -> None:
         assert all(0 <= x <= graph.width and 0 <= y <= graph.height for x, y in points)  # drawn, not cut off
 
 
-def test_a_steps_excerpts_are_summed_up_by_every_block_they_came_in() -> None:
-    # "34 excerpts shown: 5 of 193 sentences, chosen for the question" named the first block alone.
+def _two_block_stage(between: str, after: str) -> Any:
+    """How the page draws a step whose prompt shows two excerpt blocks, `between` them and `after` the second."""
     from pearl.html._answer import _stage
     from pearl.models import Message, TraceEvent
 
     prompt = (
         'Question: Why?\n<excerpts name="keeper.txt" note="2 of 9 sentences, chosen for the question">\n'
-        "[S1] One. [S2] Two.\n</excerpts>\nAction: FIND(CTX, X)\n"
+        f"[S1] One. [S2] Two.\n</excerpts>\n{between}"
         '<excerpts name="keeper.txt" note="3 more sentences, chosen for this step">\n'
-        "[S5] Five. [S6] Six. [S7] Seven.\n</excerpts>\n"
+        f"[S5] Five. [S6] Six. [S7] Seven.\n</excerpts>\n{after}"
     )
     event = TraceEvent(stage="step s1 = FIND", prompt="step", messages=[Message(role="user", content=prompt)])
-    stage = _stage(1, event)
+    return _stage(1, event)
+
+
+def test_a_steps_excerpts_are_summed_up_by_every_block_they_came_in() -> None:
+    # "34 excerpts shown: 5 of 193 sentences, chosen for the question" named the first block alone.
+    stage = _two_block_stage("Action: FIND(CTX, X)\n", "")
     assert [e.sid for e in stage.excerpts] == [1, 2, 5, 6, 7]
     assert stage.fence_note == "2 of 9 sentences, chosen for the question; 3 more sentences, chosen for this step"
 
@@ -317,17 +322,8 @@ def test_a_steps_excerpts_are_summed_up_by_every_block_they_came_in() -> None:
 def test_a_steps_excerpts_hold_nothing_of_the_prompt_between_their_blocks() -> None:
     # The text between two blocks (the step's instructions) was drawn as the end of the first block's last
     # sentence: "Two. </excerpts> Action: FIND(CTX, X) What it does: ...".
-    from pearl.html._answer import _stage
-    from pearl.models import Message, TraceEvent
-
-    prompt = (
-        'Question: Why?\n<excerpts name="keeper.txt" note="2 of 9 sentences, chosen for the question">\n'
-        "[S1] One. [S2] Two.\n</excerpts>\nAction: FIND(CTX, X)\nWhat it does: finds X.\n"
-        '<excerpts name="keeper.txt" note="3 more sentences, chosen for this step">\n'
-        "[S5] Five. [S6] Six. [S7] Seven.\n</excerpts>\nReply in one line.\n"
-    )
-    event = TraceEvent(stage="step s1 = FIND", prompt="step", messages=[Message(role="user", content=prompt)])
-    assert [e.text for e in _stage(1, event).excerpts] == ["One.", "Two.", "Five.", "Six.", "Seven."]
+    stage = _two_block_stage("Action: FIND(CTX, X)\nWhat it does: finds X.\n", "Reply in one line.\n")
+    assert [e.text for e in stage.excerpts] == ["One.", "Two.", "Five.", "Six.", "Seven."]
 
 
 def test_a_closing_answer_step_is_drawn_with_the_final_answer_call_that_carried_it_out(tmp_path: Path) -> None:
