@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pearl._text import WritableStr, shorten
 from pearl.errors import QuestionError
 
-__all__ = ["LETTERS", "Question", "as_question", "asks_then_lists", "parse_choice", "split_options"]
+__all__ = ["LETTERS", "Question", "as_question", "asks_then_lists", "letter_alone", "parse_choice", "split_options"]
 
 LETTERS = "ABCDEFGHIJ"
 # An inline option mark "(B) ", not one glued to a word or number: a clause's "4(B)".
@@ -166,6 +166,7 @@ def _option_run(marks: list[re.Match[str]]) -> list[re.Match[str]]:
 
 
 _EMPHASIS = re.compile(r"\*\*?|__|`+")
+_ALONE = re.compile(r"\(?([A-J])\)?[.)]?", re.IGNORECASE)  # a letter and nothing more: "b", "(C)", "D."
 _ARTICLE = re.compile(r"[ai](?<!\(.)\s+[a-z]")
 # A line after the first that opens with an option's letter, as a list of the options does.
 _LISTED = re.compile(r"\n[ \t]*(?:[-*+>][ \t]*)?\(?[A-J][.):]")
@@ -178,6 +179,13 @@ def _article(text: str, match: re.Match[str]) -> bool:
     return said.endswith(("is", ":", "-", "\u2013", "\u2014")) and _ARTICLE.match(text, match.start(1)) is not None
 
 
+def letter_alone(reply: str, letter: str | None) -> bool:
+    """Whether `reply` is `letter` and nothing more, as `parse_choice` reads one ("B", "(b)", "**B**"): it explains
+    nothing."""
+    alone = _ALONE.fullmatch(_EMPHASIS.sub("", reply).strip())
+    return letter is not None and alone is not None and alone.group(1).upper() == letter
+
+
 def parse_choice(reply: str, n_options: int) -> str | None:
     """The option letter a reply names, or None when it names none (or several equally)."""
     letters = LETTERS[:n_options]
@@ -185,8 +193,8 @@ def parse_choice(reply: str, n_options: int) -> str | None:
     text = _EMPHASIS.sub("", reply).strip()
     if not text:
         return None
-    alone = re.fullmatch(rf"\(?([{letters}])\)?[.)]?", text, re.IGNORECASE)
-    if alone:  # the letter and nothing more, in either case: "b", "(c)"
+    alone = _ALONE.fullmatch(text)
+    if alone and alone.group(1).upper() in letters:  # the letter and nothing more, in either case: "b", "(c)"
         return alone.group(1).upper()
     patterns = (
         rf"^\(?([{letters}])\)?(?:[\s.:)\-,]|$)",  # "B", "(B)", "B. because..."

@@ -81,6 +81,15 @@ def test_with_no_option_readable_the_answer_says_none_was_chosen_and_keeps_the_p
     assert [note for note in answer.notes if note.startswith("no letter chosen")], answer.notes
 
 
+@pytest.mark.parametrize("method", ["rag", "direct", "pearl"])
+@pytest.mark.parametrize("final", ["**B**", "b", "`(B)`"])
+def test_a_letter_in_markdown_or_lower_case_explains_nothing(method: str, final: str) -> None:
+    # parse_choice read "**B**" as B, but the reply was kept as the answer's explanation: it is the letter alone.
+    answer = _ask(method, final, choose="A")
+    assert answer.letter == "B"
+    assert final not in (answer.explanation or ""), answer.explanation
+
+
 @pytest.mark.parametrize(("steps_say", "noted"), [("The notes point to (C) [S3].", True), (STEP, False)])
 def test_an_explanation_arguing_for_another_option_than_the_one_chosen_is_noted(steps_say: str, noted: bool) -> None:
     # The final call is shown evidence no step was, and may choose otherwise than the steps' prose: the explanation

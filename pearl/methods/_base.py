@@ -16,7 +16,7 @@ from pearl.llm import constrained
 from pearl.models import Citation, Document, Trace
 from pearl.prompts import Fitted, PromptTemplate, load_prompt
 from pearl.protocols import LLM, StageProgress
-from pearl.questions import Question, parse_choice
+from pearl.questions import Question, letter_alone, parse_choice
 from pearl.trace import Recorder
 
 __all__ = [
@@ -183,11 +183,6 @@ def answer_fields(question: Question, letter: str | None, prose: str) -> Chosen:
         return Chosen(answer=prose, letter=None, explanation=None)
     explanation = None if letter_alone(prose, letter) else prose or None
     return Chosen(answer=question.option(letter or ""), letter=letter, explanation=explanation)
-
-
-def letter_alone(reply: str, letter: str | None) -> bool:
-    """Whether `reply` is `letter` and nothing more ("B", "(B)", "B."): it explains nothing."""
-    return letter is not None and reply.strip().strip("(). ") == letter
 
 
 def citations_for(
