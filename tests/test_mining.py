@@ -962,8 +962,10 @@ def test_mining_stops_once_question_after_question_gets_no_answer(tmp_path: Path
         return "USE: FIND_X\nNEW: NONE" if len(asked) == 1 else ServerError("503: unavailable")
 
     questions = [f"Why did person {i} leave?" for i in range(20)]
-    with pytest.raises(UnansweredError, match="stopped: 4 questions in a row got no answer .*503: unavailable"):
+    with pytest.raises(UnansweredError, match="stopped: 4 questions in a row got no answer .*503: unavailable") as err:
         asyncio.run(mine_actions(FakeLLM(default=down, delay=0.01), questions, concurrency=1, progress_file=partial))
+    # Told to a Python caller as to the command line: it said "run the same command again", a command never run.
+    assert "command" not in str(err.value) and "started again once the server answers, resumes" in str(err.value)
     assert len(asked) == 5
     assert '"reply": "USE: FIND_X' in partial.read_text()  # the one answered is kept for the next run
 

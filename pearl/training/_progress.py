@@ -27,8 +27,9 @@ from pearl.errors import ConfigError, RunBusyError
 __all__ = ["SILENT_THEN", "ProgressFile", "json_line", "progress_path"]
 
 _FORMAT = 1
-SILENT_THEN = "what is done is kept: run the same command again once the server answers"
-"""What a run whose server stopped answering tells the user (see `pearl.eval.Silence`)."""
+SILENT_THEN = "what is done is kept: the same run, started again once the server answers, resumes from there"
+"""What a run whose server stopped answering tells the user (see `pearl.eval.Silence`), in words that fit a command
+and a Python call alike: mining and refinement are both, and neither knows which it is."""
 
 
 def progress_path(out: str | os.PathLike[str]) -> Path:
