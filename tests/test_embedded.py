@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from pearl import Pearl, load_settings
 from pearl.cli import app
 from pearl.errors import LLMTimeoutError
-from pearl.llm import CompletionRequest, EmbeddedLLM, Message, OpenAICompatibleLLM, find_embedded_model
+from pearl.llm import Completion, CompletionRequest, EmbeddedLLM, Message, OpenAICompatibleLLM, find_embedded_model
 from pearl.llm._embedded import _worker
 
 pytestmark = [
@@ -142,6 +142,23 @@ def test_every_call_runs_on_the_model_s_one_thread() -> None:
     finally:
         del model.create_chat_completion
     assert len(seen) == 2 and len(set(seen)) == 1 and seen[0].startswith("pearl-embedded")
+
+
+def test_the_prompt_prefix_llama_cpp_reuses_is_reported_as_cached() -> None:
+    # llama.cpp reads again only what follows the prefix its context still holds from the call before; every
+    # embedded call was reported as read afresh, so a question's uncached tokens were all of its tokens.
+    llm = EmbeddedLLM(context_window=2048)
+    shared = [Message(role="system", content="Answer briefly."), Message(role="user", content=STORY * 4)]
+
+    def asked(*messages: Message) -> Completion:
+        return llm.complete(CompletionRequest(messages=list(messages), max_tokens=2))
+
+    first = asked(*shared, Message(role="user", content="Who kept the light?"))
+    second = asked(*shared, Message(role="user", content="Why did she stay?"))
+    other = asked(Message(role="user", content="Name three colours of the sea at dawn, please."))
+    assert first.prompt_tokens > 200
+    assert 0.8 * first.prompt_tokens <= second.cached_prompt_tokens < second.prompt_tokens
+    assert other.cached_prompt_tokens < 0.3 * other.prompt_tokens
 
 
 def test_cli_ask_uses_the_embedded_model_and_says_so(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -104,6 +105,27 @@ def _close_all() -> None:
         for model in _MODELS.values():
             model.close()
         _MODELS.clear()
+
+
+def _report_reused(result: object, before: Sequence[int], after: Sequence[int]) -> None:
+    """Put into `result`'s usage, as a server with a prefix cache reports it, the prompt tokens llama.cpp did not
+    read again: those its context still held from the call before (`before`), up to the first that differs from
+    this call's prompt (the first of `after`, what the context holds now: the prompt, then the reply).
+
+    llama.cpp reuses that prefix by itself; reported, a question's uncached tokens in `ask`'s summary, traces and
+    eval reports say what the model read afresh, as they do for a server. A reply without a usable usage, or
+    whose prompt count is not a number, is left as it is (`read_completion` judges it).
+    """
+    usage = result.get("usage") if isinstance(result, dict) else None
+    prompt = usage.get("prompt_tokens") if isinstance(usage, dict) else None
+    if not isinstance(usage, dict) or not isinstance(prompt, int) or isinstance(prompt, bool):
+        return
+    reused = 0
+    for old, new in zip(before, after[:prompt], strict=False):  # a prompt may be longer or shorter than the last
+        if old != new:
+            break
+        reused += 1
+    usage["prompt_tokens_details"] = {"cached_tokens": reused}
 
 
 class EmbeddedLLM:
@@ -228,8 +250,10 @@ class EmbeddedLLM:
                 timer = threading.Timer(self._timeout, self._expire, (cancel, expired))
                 timer.daemon = True
                 timer.start()
+            before = list(model.input_ids)  # what the model's context holds from the call before
             try:
                 result = model.create_chat_completion(**kwargs)
+                _report_reused(result, before, model.input_ids)
             except ValueError as exc:  # llama.cpp says "Requested tokens exceed context window"
                 raise EmbeddedModelError(f"the embedded model rejected the request: {exc}") from exc
             except RuntimeError:  # llama_decode returned 2: aborted
