@@ -22,6 +22,7 @@ from pearl._files import atomic_write_text, decode_json, read_text
 from pearl._text import counted, shorten, word_stems
 from pearl.actions import ActionLibrary
 from pearl.errors import ConfigError, PlanParseError
+from pearl.planning._kinds import DocumentKind
 from pearl.planning._parser import parse_plan
 
 __all__ = [
@@ -52,6 +53,9 @@ class Demo(BaseModel):
     plan: str
     outcome: str | None = Field(default=None, description="how the plan did when it was recorded, e.g. 'correct'")
     library: str | None = Field(default=None, description="fingerprint of the action library it was written for")
+    kind: DocumentKind | None = Field(
+        default=None, description="the kind of document its question is about (see `document_kind`), if known"
+    )
 
 
 class DemoStore(BaseModel):
@@ -81,7 +85,7 @@ def demos_fingerprint(demos: Iterable[Demo]) -> str:
 
 @functools.cache
 def _builtin_text() -> str:
-    return resources.files("pearl.planning").joinpath("data/demos.v2.json").read_text(encoding="utf-8")
+    return resources.files("pearl.planning").joinpath("data/demos.v3.json").read_text(encoding="utf-8")
 
 
 def builtin_demos() -> DemoStore:
