@@ -60,6 +60,7 @@ from pearl.planning import (
     Plan,
     PlanResult,
     builtin_demos,
+    document_kind,
     generate_plan,
     parse_plan,
     plan_window_problem,
@@ -671,9 +672,13 @@ class Pearl:
             exc.trace = ctx.trace
             raise
 
-    def _demos(self, question: Question) -> list[Demo]:
+    def _demos(self, question: Question, document: Document) -> list[Demo]:
+        """The demonstrations to plan `question` with: like it, those of its document's kind (a contract's, a paper's)
+        first, the kind told from the document's words (from the question's when the document's tell none, or there
+        is no document)."""
         asked = " ".join([question.text, *question.options])
-        return select_demos(self.demos, asked, k=PLAN_DEMOS, fallback=self._fallback, asked=question.text)
+        kind = document_kind(document.text) or document_kind(asked)
+        return select_demos(self.demos, asked, k=PLAN_DEMOS, fallback=self._fallback, asked=question.text, kind=kind)
 
     def _plan_window_problem(self, ctx: AskContext, demos: Sequence[Demo]) -> str | None:
         """Why the window cannot hold a planning prompt that shows the question (see `plan_window_problem`)."""
@@ -709,7 +714,7 @@ class Pearl:
         if chosen.answer is not None:
             _check_window(ctx, chosen, self._raise_window)
             return await chosen.answer(ctx)
-        demos = self._demos(ctx.question)
+        demos = self._demos(ctx.question, ctx.document)
         # Planning calls that cannot show the question cost eight calls for no plan: answer as the fallback would.
         problem = self._plan_window_problem(ctx, demos)
         if problem is not None:
@@ -736,7 +741,7 @@ class Pearl:
         q = checked_question(as_question(question, options))
         # Planning never reads the document; with none given there is no entity sheet either.
         ctx = self._context(await self._read(document) if document is not None else Document.from_text(""), q, "plan")
-        demos = self._demos(q)
+        demos = self._demos(q, ctx.document)
 
         async def run() -> PlanResult:
             problem = self._plan_window_problem(ctx, demos)

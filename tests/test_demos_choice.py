@@ -1,14 +1,20 @@
-"""The bundled demonstrations cover stories, legal texts, papers and manuals, and a document's kind is told from its
-words."""
+"""Which demonstrations the planner is shown: the bundled ones cover stories, legal texts, papers and manuals, and a
+question about a contract or a paper is shown those of its document's kind even when it shares no word with them."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from conftest import SAMPLE_DIR
 from pydantic import ValidationError
 
+from pearl import Pearl, load_settings
+from pearl._text import word_stems
 from pearl.actions import default_library
-from pearl.planning import Demo, builtin_demos, check_demos, document_kind, parse_plan
+from pearl.llm import FakeLLM
+from pearl.models import Document
+from pearl.planning import Demo, DemoStore, builtin_demos, check_demos, document_kind, parse_plan, select_demos
 from pearl.planning._kinds import KINDS
 
 CONTRACT = (
@@ -37,10 +43,28 @@ MANUAL = (
     "function load(path) returns the parsed settings and raises an error when the file is missing."
 )
 STORY = (SAMPLE_DIR / "the_keeper_of_tren_light.txt").read_text(encoding="utf-8")
+PLAN = 's1 = FIND_X(CTX, "what the question asks")\ns2 = ANSWER_FROM(s1, "the question")'
 
 
 def bundled(kind: str) -> list[Demo]:
     return [d for d in builtin_demos().demos if d.kind == kind]
+
+
+def shown_in_plan_prompt(question: str, document: Document | None, demos: DemoStore | None = None) -> list[Demo]:
+    """The demonstrations `Pearl.plan` shows the planner for `question` about `document`, in order."""
+    fake = FakeLLM(default=PLAN)
+    Pearl(llm=fake, demos=demos, settings=load_settings(cache=False)).plan(question, document)
+    (request,) = [r for r in fake.history if (r.prompt or "").startswith("plan")]
+    prompt = request.messages[-1].content
+    shown = re.findall(r"^Question: (.*)\nPlan:$", prompt, flags=re.MULTILINE)
+    known = {d.question: d for d in [*builtin_demos().demos, *(demos.demos if demos else [])]}
+    return [known[q] for q in shown]
+
+
+def shares_no_word(question: str, demos: list[Demo]) -> bool:
+    """Whether `question` shares no word (as similarity counts them) with the demos' questions and plans."""
+    theirs = {w for d in demos for w in word_stems(f"{d.question} {d.plan}")}
+    return not set(word_stems(question)) & theirs
 
 
 def test_the_bundled_demonstrations_run_on_the_default_library_and_cover_every_kind() -> None:
@@ -61,3 +85,53 @@ def test_the_kind_of_a_document_is_told_from_its_words() -> None:
     assert document_kind("") is None
     assert document_kind("The bridge opened in May and carries four lanes over the river.") is None
     assert document_kind("Which clause of the contract covers late payment?") == "legal"  # a question's own words
+
+
+def test_a_contract_question_worded_unlike_the_contract_demonstrations_is_shown_them() -> None:
+    question = "How many units are to be ordered per quarter at the least?"
+    legal = bundled("legal")
+    assert shares_no_word(question, legal)  # similarity alone cannot find them
+    shown = shown_in_plan_prompt(question, Document.from_text(CONTRACT))
+    assert len(shown) == 4 and all(d.kind == "legal" for d in shown[: len(legal)])
+
+
+def test_a_paper_question_is_shown_the_paper_demonstrations() -> None:
+    question = "Which two subtasks are handled at once?"
+    paper = bundled("paper")
+    assert shares_no_word(question, paper)
+    shown = shown_in_plan_prompt(question, Document.from_text(PAPER))
+    assert [d.kind for d in shown[: len(paper)]] == ["paper"] * len(paper)
+    picked = select_demos(builtin_demos(), question, kind=document_kind(MANUAL))
+    assert [d.kind for d in picked[:3]] == ["manual"] * 3  # the same question about a manual: the manual's
+
+
+def test_a_story_question_is_still_shown_story_demonstrations() -> None:
+    # Its "conditions" and "agree" are the termination demonstration's words: by similarity alone that one came first.
+    question = "On what conditions does Dorota agree to keep the light?"
+    assert select_demos(builtin_demos(), question)[0].kind == "legal"
+    assert [d.kind for d in shown_in_plan_prompt(question, Document.from_text(STORY))] == ["story"] * 4
+
+
+def test_a_refined_store_is_still_preferred_whatever_the_document() -> None:
+    # A refined store's demonstrations have no kind; they come before any bundled one, which fill the rest.
+    refined = [
+        Demo(question=f"Why did crew member {n} leave the ship?", plan=f's1 = FIND_REASON(CTX, "{n}")') for n in "ABCD"
+    ]
+    one = DemoStore(name="refined", version="1", demos=refined[:1])
+    shown = shown_in_plan_prompt(
+        "How many units are to be ordered per quarter at the least?", Document.from_text(CONTRACT), one
+    )
+    assert shown[0] == refined[0] and [d.kind for d in shown[1:]] == ["legal"] * 3
+    four = DemoStore(name="refined", version="1", demos=refined)
+    shown = shown_in_plan_prompt(
+        "How many units are to be ordered per quarter at the least?", Document.from_text(CONTRACT), four
+    )
+    assert shown == refined
+
+
+def test_a_demonstrations_plan_arguments_count_towards_its_similarity() -> None:
+    # Its question says "she" and "go"; its plan's arguments say what it asks in the words a user may use.
+    other = Demo(question="Who came to visit in winter?", plan='s1 = FIND_X(CTX, "the winter visitors")')
+    worded = Demo(question="Why did she go?", plan='s1 = FIND_REASON(CTX, "the keeper leaves the lighthouse")')
+    store = DemoStore(name="own", version="1", demos=[other, worded])
+    assert select_demos(store, "Why did the keeper leave the lighthouse?", k=1, fallback=None) == [worded]

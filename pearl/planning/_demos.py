@@ -1,4 +1,4 @@
-"""Demonstrations: question -> plan pairs shown to the planner, chosen per question by similarity."""
+"""Demonstrations: question -> plan pairs shown to the planner, chosen per question by document kind and similarity."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import os
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -274,12 +274,19 @@ def select_demos(
     *,
     fallback: DemoStore | Literal["builtin"] | None = "builtin",
     asked: str | None = None,
+    kind: DocumentKind | None = None,
 ) -> list[Demo]:
-    """The `k` demonstrations whose questions are most like `question` (tf-idf cosine), best first.
+    """The `k` demonstrations most like `question`, best first: of the document's `kind` first, then by similarity.
+
+    With `kind` (the document's, from `document_kind`), demonstrations of that kind come first, then those of no
+    kind (a refined store's), then the others: a contract question worded unlike every contract demonstration
+    ("... related to Volume Restriction ...") would otherwise be shown four story plans. Within each group, the
+    order is the tf-idf cosine between `question` and the demonstration's question with the quoted arguments of
+    its plan, which say what it asks in other words ("termination of the agreement"), then the store's order.
 
     When `store` has fewer than `k`, the rest come from `fallback` (by default the bundled
-    demonstrations), likewise by similarity, so a small refined store still gets a full set.
-    With `asked` (the text of the question being planned for), a demonstration of that very question
+    demonstrations), chosen alike, so a small refined store still gets a full set: its own come first, whatever
+    their kind. With `asked` (the text of the question being planned for), a demonstration of that very question
     is left out: a store refined on the questions being evaluated would show the model the plan
     already proven to reach the answer, which the paper's held-out questions never saw.
     """
@@ -287,12 +294,12 @@ def select_demos(
         return []
     same = _same_question(asked) if asked is not None else None
     store = _without(store, same)
-    chosen = _rank_demos(store, question, k)
+    chosen = _rank_demos(store, question, k, kind)
     if len(chosen) < k and fallback is not None:
         extra = _without(builtin_demos() if fallback == "builtin" else fallback, same)
         have = {(d.question, d.plan) for d in store.demos}
         spare = extra.model_copy(update={"demos": [d for d in extra.demos if (d.question, d.plan) not in have]})
-        chosen += _rank_demos(spare, question, k - len(chosen))
+        chosen += _rank_demos(spare, question, k - len(chosen), kind)
     return chosen
 
 
@@ -313,22 +320,40 @@ def _without(store: DemoStore, same: str | None) -> DemoStore:
     return store.model_copy(update={"demos": [d for d in store.demos if _same_question(d.question) != same]})
 
 
-def _rank_demos(store: DemoStore, question: str, k: int) -> list[Demo]:
+_QUOTED = re.compile(r'"([^"]*)"')
+_PLAN_WEIGHT = 0.5
+"""What a word of a demonstration's plan arguments counts for beside one of its question: they paraphrase it."""
+
+
+def _demo_terms(demo: Demo) -> dict[str, float]:
+    terms: dict[str, float] = dict(_terms(demo.question))
+    for word, count in _terms(" ".join(_QUOTED.findall(demo.plan))).items():
+        terms[word] = terms.get(word, 0.0) + _PLAN_WEIGHT * count
+    return terms
+
+
+def _rank_demos(store: DemoStore, question: str, k: int, kind: DocumentKind | None = None) -> list[Demo]:
+    """The `k` best of `store` for `question` (see `select_demos`)."""
     if k <= 0 or not store.demos:
         return []
-    docs = [_terms(d.question) for d in store.demos]
+    docs = [_demo_terms(d) for d in store.demos]
     df: Counter[str] = Counter(t for d in docs for t in d)
     n = len(docs)
 
-    def vector(terms: Counter[str]) -> dict[str, float]:
+    def vector(terms: Mapping[str, float]) -> dict[str, float]:
         return {t: c * math.log(1 + n / (1 + df.get(t, 0))) for t, c in terms.items()}
+
+    def group(demo: Demo) -> int:
+        if kind is None or demo.kind == kind:
+            return 0
+        return 1 if demo.kind is None else 2
 
     query = vector(_terms(question))
     qnorm = math.sqrt(sum(v * v for v in query.values())) or 1.0
     scored = []
-    for index, terms in enumerate(docs):
+    for index, (demo, terms) in enumerate(zip(store.demos, docs, strict=True)):
         vec = vector(terms)
         norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
         score = sum(query.get(t, 0.0) * v for t, v in vec.items()) / (qnorm * norm)
-        scored.append((-score, index))
-    return [store.demos[i] for _, i in sorted(scored)[:k]]
+        scored.append((group(demo), -score, index))
+    return [store.demos[i] for _, _, i in sorted(scored)[:k]]

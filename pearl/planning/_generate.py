@@ -1,7 +1,8 @@
 """Plan generation with self-correction.
 
 The planner sees the question (and options), a relevant slice of the action library, a few
-demonstrations chosen by similarity and the document's entity sheet, never the document.
+demonstrations chosen by the document's kind and similarity (`select_demos`) and the document's entity sheet,
+never the document.
 Where the backend enforces a GBNF grammar the plan is constrained so that every sentence the
 model can write is valid; a JSON schema is used where the server takes one. Whatever comes
 back goes through the one validator; a rejected plan goes back to the model with every error
