@@ -107,24 +107,28 @@ _JOINER = r"(?:,(?:[ \t]*(?:and|&))?|;|&|and|[-\u2013\u2014]|to)"
 _CITATION = re.compile(
     rf"\[[ \t]*S[ \t]*(\d{{1,7}})((?:[ \t]*{_JOINER}[ \t]*(?:S[ \t]*)?\d{{1,7}}){{0,40}})[ \t]*\]", re.IGNORECASE
 )
-_CITED_PART = re.compile(rf"({_JOINER})[ \t]*(?:S[ \t]*)?(\d{{1,7}})", re.IGNORECASE)
+_CITED_PART = re.compile(rf"({_JOINER})[ \t]*(S[ \t]*)?(\d{{1,7}})", re.IGNORECASE)
 RANGE_LIMIT = 10
 """A cited range ("[S12-S14]") names every sentence in it up to this many; a longer one ("[S1-S400]", the whole
-document) names its two ends alone."""
+document) names its two ends alone. A number written without its "S" that is longer than the sentence id before it
+names a sentence only this near it ("[S8, 12]", "[S95-102]"): further, it is a year or a page ("[S3, 2021]")."""
 
 
 def citations(text: str) -> list[tuple[int, int, list[int]]]:
     """Every citation of `text`: where it starts and ends, and the sentence ids it names, in its order.
 
     The one reader of the labels models cite, which every part of pearl that reads a reply's citations uses:
-    "[S12, S14]" names 12 and 14, "[S12-S14]" 12, 13 and 14. (Document text never holds one: see
+    "[S12, S14]" names 12 and 14, "[S12-S14]" 12, 13 and 14, "[S12, 14]" 12 and 14, but "[S3, 2021]" 3 alone (a
+    year or a page after a label is no sentence: `RANGE_LIMIT`). (Document text never holds one: see
     `neutralise_fence`.)
     """
     found: list[tuple[int, int, list[int]]] = []
     for match in _CITATION.finditer(text):
         ids = [int(match.group(1))]
         for part in _CITED_PART.finditer(match.group(2)):
-            sid = int(part.group(2))
+            sid = int(part.group(3))
+            if part.group(2) is None and _not_a_label(sid, ids[-1]):
+                continue
             joiner = part.group(1).lower()
             if joiner in ("-", "\u2013", "\u2014", "to") and 0 < sid - ids[-1] <= RANGE_LIMIT:
                 ids.extend(range(ids[-1] + 1, sid + 1))
@@ -132,6 +136,13 @@ def citations(text: str) -> list[tuple[int, int, list[int]]]:
                 ids.append(sid)
         found.append((match.start(), match.end(), list(dict.fromkeys(ids))))
     return found
+
+
+def _not_a_label(number: int, before: int) -> bool:
+    """Whether `number`, written without its "S" after the label of sentence `before`, is no sentence id: longer
+    than `before` and far from it, as a year or a page is ("[S3, 2021]", "[S40, 1999]"). A model that drops the "S"
+    of a label writes one of the same length ("[S12, 45]"), or one just past a power of ten ("[S8, 12]")."""
+    return len(str(number)) > len(str(before)) and abs(number - before) > RANGE_LIMIT
 
 
 def neutralise_fence(text: str) -> str:

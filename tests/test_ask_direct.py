@@ -93,6 +93,14 @@ def test_several_labels_in_one_citation_are_each_cited(written: str) -> None:
     assert answer.notes == []
 
 
+def test_a_year_after_a_label_is_not_noted_as_a_made_up_sentence() -> None:
+    # "[S1, 2021]" was read as citing S2021 too: noted as a sentence the document does not have.
+    fake = FakeLLM(default=lambda request: "She stayed for her brother, lost at sea in 2021 [S1, 2021].")
+    answer = Pearl(llm=fake, settings=load_settings(cache=False)).ask(STORY, "Why did Varga stay?", method="rag")
+    assert [(c.sentence_id, c.inferred) for c in answer.citations] == [(1, False)]
+    assert answer.notes == []
+
+
 def test_made_up_and_unshown_labels_beside_a_valid_one_are_each_noted() -> None:
     # Sixty sentences, a budget that shows the model a few: it cites one it saw, one it never saw, one made up.
     story = keepers(60)

@@ -255,6 +255,27 @@ def test_a_list_of_labels_with_a_comma_before_its_and_names_each_of_them() -> No
     assert citations("[S3, and]") == []
 
 
+def test_a_year_after_a_label_is_no_sentence() -> None:
+    # "[S3, 2021]" named S2021: the answer was noted as citing a sentence the document does not have, and its page
+    # showed "[S2021]". A number written without its "S" is a label's only when it could be one the model shortened.
+    from pearl._text import citations
+
+    assert [ids for _, _, ids in citations("[S3, 2021] [S40; 1999] [S450, 2021] [S3, 2021, S5] [S3, S2021]")] == [
+        [3],
+        [40],
+        [450],
+        [3, 5],
+        [3, 2021],  # written as a label: one, made up or not
+    ]
+    assert [ids for _, _, ids in citations("[S12, 45] [S8, 12] [S95-102] [S2019, 2021] [S30, 4]")] == [
+        [12, 45],
+        [8, 12],
+        list(range(95, 103)),
+        [2019, 2021],
+        [30, 4],
+    ]
+
+
 def test_an_unclosed_group_of_labels_is_read_at_once() -> None:
     # "[S1,   1,   1, ... x": each run of spaces could be split two ways, so the reader tried every split before
     # finding no "]" (six seconds for twelve labels, doubling with each one more): a reply, a step's output or a
