@@ -378,12 +378,12 @@ def test_a_label_the_document_does_not_have_is_noted_and_not_drawn_as_a_link(tmp
 
 
 def test_each_label_of_a_citation_of_several_is_drawn_as_a_link() -> None:
-    # "[S3, S600]": S3 a link, the made-up S600 text beside it; "[S4-S6]" three links.
+    # "[S3, S600]": S3 a link, the citation as written beside it (S600 is no sentence); "[S4-S6]" three links.
     parts = cite_parts("He left [S3, S600] then [S4-S6].", sentences=10)
     assert parts == [
         ("text", "He left "),
         ("cite", "3"),
-        ("text", "[S600]"),
+        ("text", "[S3, S600]"),
         ("text", " then "),
         ("cite", "4"),
         ("cite", "5"),
@@ -391,6 +391,22 @@ def test_each_label_of_a_citation_of_several_is_drawn_as_a_link() -> None:
         ("text", "."),
     ]
     assert cite_parts("Not one: [S3, S7] [Section 2].", shown={9}) == [("text", "Not one: [S3, S7] [Section 2].")]
+
+
+def test_a_citation_its_links_cannot_say_whole_keeps_its_text_as_written() -> None:
+    # A range past the document's end (10 sentences, S0 to S9) was drawn as links to S8 and S9, then "[S10][S11][S12]":
+    # labels the model never wrote, in the text as if cited. A year after a label was drawn as "[S2021]".
+    parts = cite_parts("Dawn [S8-S12]. Built in 2021 [S3, 2021].", sentences=10)
+    assert parts == [
+        ("text", "Dawn "),
+        ("cite", "8"),
+        ("cite", "9"),
+        ("text", "[S8-S12]"),
+        ("text", ". Built in 2021 "),
+        ("cite", "3"),
+        ("text", "[S3, 2021]"),
+        ("text", "."),
+    ]
 
 
 def test_a_label_in_a_direct_answer_is_not_drawn_as_a_link(tmp_path: Path) -> None:

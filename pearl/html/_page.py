@@ -14,6 +14,7 @@ import base64
 import functools
 import hashlib
 import json
+import re
 from collections.abc import Collection
 from importlib import resources
 from typing import Any
@@ -24,6 +25,8 @@ from markupsafe import Markup
 from pearl._text import citations
 
 __all__ = ["asset", "cite_parts", "json_script", "render_page"]
+
+_NUMBER = re.compile(r"\d+")
 
 _JSON_ESCAPES = (
     ("<", "\\u003c"),
@@ -45,7 +48,10 @@ def json_script(value: Any) -> Markup:
 def cite_parts(text: str, sentences: int | None = None, shown: Collection[int] | None = None) -> list[tuple[str, str]]:
     """`text` cut into ("text", ...) and ("cite", "12") pieces, so a template can link each `[S12]`.
 
-    A citation of several labels (`[S12, S14]`, `[S3-S5]`: `pearl._text.citations`) becomes a piece for each.
+    A citation of several labels (`[S12, S14]`, `[S3-S5]`: `pearl._text.citations`) becomes a piece for each. One
+    that its links cannot say whole (a label of no sentence, a range running past the document's end, a year after
+    a label) keeps its text as written, after the links to the sentences of it that exist: `[S8-S12]` in a document
+    of 10 sentences is links to S8 and S9, then `[S8-S12]`, not `[S10][S11][S12]`, labels the model never wrote.
 
     Args:
         sentences: the document's sentence count, when known: a label past its end (a model's
@@ -62,9 +68,10 @@ def cite_parts(text: str, sentences: int | None = None, shown: Collection[int] |
         if start > last:
             parts.append(("text", text[last:start]))
         parts.extend(("cite", str(sid)) for sid in linked)
-        left_out = [sid for sid in ids if sid not in linked]
-        if left_out:  # a made-up label stays text beside the ones linked
-            parts.append(("text", "".join(f"[S{sid}]" for sid in left_out)))
+        written = text[start:end]
+        # Every number in a citation is a label's but a year the reader left out ("[S3, 2021]").
+        if len(linked) < len(ids) or any(int(number) not in ids for number in _NUMBER.findall(written)):
+            parts.append(("text", written))
         last = end
     if last < len(text):
         parts.append(("text", text[last:]))
