@@ -179,6 +179,22 @@ def _article(text: str, match: re.Match[str]) -> bool:
     return said.endswith(("is", ":", "-", "\u2013", "\u2014")) and _ARTICLE.match(text, match.start(1)) is not None
 
 
+# What a reply calls the option it chooses: "right", "correct", "the best answer", "my answer", "the one".
+_CHOSEN = r"(?:answer|option|choice|one)\b"
+_RIGHT = rf"(?:(?:the|my)\s+)?(?:(?:right|correct|best|most\s+likely)\b(?:\s+{_CHOSEN})?|{_CHOSEN})"
+# After a letter: it is the subject of a sentence that goes on ("A is tempting", "(B) seems plausible").
+_SPOKEN_OF = re.compile(r"\)?\s+(?:is|isn['\u2019]t|was|seems|looks|appears|sounds)\b", re.IGNORECASE)
+_CALLED_RIGHT = re.compile(rf"\)?\s+(?:is|seems(?:\s+to\s+be)?|looks)\s+{_RIGHT}", re.IGNORECASE)
+_OR_BEFORE = re.compile(r"(?:\bor|/)\s*\(?\Z", re.IGNORECASE)
+
+
+def _spoken_of(text: str, match: re.Match[str]) -> bool:
+    """Whether the letter `match` found is one the reply speaks of without calling it right, the subject of a
+    sentence that says something else of it: "A is tempting, but C is right", "(A) seems plausible; the answer is
+    C" ("C is right", "B is the answer" and "B. because" give theirs)."""
+    return _SPOKEN_OF.match(text, match.end(1)) is not None and _CALLED_RIGHT.match(text, match.end(1)) is None
+
+
 def letter_alone(reply: str, letter: str | None) -> bool:
     """Whether `reply` is `letter` and nothing more, as `parse_choice` reads one ("B", "(b)", "**B**"): it explains
     nothing."""
@@ -187,7 +203,11 @@ def letter_alone(reply: str, letter: str | None) -> bool:
 
 
 def parse_choice(reply: str, n_options: int) -> str | None:
-    """The option letter a reply names, or None when it names none (or several equally)."""
+    """The option letter a reply names, or None when it names none (or several equally).
+
+    A letter the reply speaks of without calling it right ("A is tempting") gives way to one it calls right or
+    gives as its answer ("but C is right", "the answer is C"); with none such, it is the reply's letter, as before.
+    """
     letters = LETTERS[:n_options]
     # Markdown's emphasis and code marks say nothing of the choice: "**B**", "`(C)`", "**Answer:** D".
     text = _EMPHASIS.sub("", reply).strip()
@@ -200,12 +220,16 @@ def parse_choice(reply: str, n_options: int) -> str | None:
         rf"^\(?([{letters}])\)?(?:[\s.:)\-,]|$)",  # "B", "(B)", "B. because..."
         # "The answer is B", "Answer: (C)", "the answer is: D", "Final answer - A", "option B"
         rf"(?:answer|option|choice)(?:\s+is)?\s*[:\-\u2013\u2014]?\s*\(?([{letters}])\)?\b",
+        # "C is right", "(C) is the correct answer", "C seems right", "C is my answer"
+        rf"(?<![\w(])\(?([{letters}])(?=\)?\s+(?:is|seems|looks)\s)",
         rf"\(([{letters}])\)",
     )
+    called_right = patterns[2]
     # "B or C", "(B) or (C)", "A, B, C or D", "B/C": a hedge names several, none of them the answer ("B, and C is
     # wrong" names one). A later pattern may still find the answer given after it ("B or C? ... Answer: C").
     more = re.compile(rf"\)?(?:\s*,\s*\(?[{letters}]\)?)*\s*,?\s*(?:or|/)\s*\(?([{letters}])\)?(?!\w)")
     hedged = 0  # the end of the last hedge found: a letter within it is one of those it names
+    spoken: str | None = None  # the first letter spoken of without being called right: the answer if none is
     for pattern in patterns:
         flags = re.IGNORECASE if pattern is not patterns[0] else 0
         if pattern is patterns[0] and _LISTED.search(text, 1):
@@ -213,9 +237,18 @@ def parse_choice(reply: str, n_options: int) -> str | None:
         for match in re.finditer(pattern, text, flags):
             if match.start(1) < hedged or _article(text, match):
                 continue
+            if pattern is called_right:
+                if _CALLED_RIGHT.match(text, match.end(1)) is None:
+                    continue
+                if _OR_BEFORE.search(text, max(0, match.start() - 20), match.start()):  # "C or D is right"
+                    hedged = len(text)
+                    continue
             letter = match.group(1).upper()
             hedge = more.match(text, match.end(1))
-            if hedge is None or hedge.group(1) == letter:
+            if hedge is not None and hedge.group(1) != letter:
+                hedged = max(hedged, hedge.end())
+            elif _spoken_of(text, match):
+                spoken = spoken or letter
+            else:
                 return letter
-            hedged = max(hedged, hedge.end())
-    return None
+    return spoken if not hedged else None

@@ -110,6 +110,15 @@ def test_a_question_naming_letters_may_be_given_options_but_not_a_second_list() 
         # A reply going through the options, in Markdown as plain: not the first of them.
         ("**A.** Paris: wrong\n**B.** Rome: right", None),
         ("A. Paris: wrong\nB. Rome: right\n\nAnswer: B", "B"),
+        # An option set aside for another: the first letter was read, the one the reply chose was not.
+        ("A is tempting, but C is right", "C"),
+        ("**A** is tempting, but **C** is right", "C"),
+        ("(A) seems plausible; (C) is the correct answer.", "C"),
+        ("A is tempting, but the answer is C", "C"),
+        ("Option A is wrong. Option C is correct.", "C"),
+        ("A is tempting, but C or D is right", None),
+        ("B. D is correct in the text, so it is not the exception.", "B"),  # given first, then others spoken of
+        ("B is true.", "B"),  # spoken of, and no other letter called right
     ],
 )
 def test_parse_choice(reply: str, letter: str | None) -> None:
