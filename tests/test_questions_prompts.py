@@ -125,6 +125,16 @@ def test_parse_choice(reply: str, letter: str | None) -> None:
     assert parse_choice(reply, 4) == letter
 
 
+def test_a_reply_with_a_long_run_of_spaces_is_read_at_once() -> None:
+    # The hedge reader split a run of spaces two ways before failing: a letter and 20,000 spaces took 2 s, 50,000
+    # took 15 (a step's prose is read too, for the option it argues for).
+    import time
+
+    started = time.perf_counter()
+    assert parse_choice("A" + " " * 50_000 + "is right", 4) == "A"
+    assert time.perf_counter() - started < 1.0
+
+
 def test_prompts_load_by_name_and_version() -> None:
     newest = load_prompt("direct")
     assert load_prompt("direct.v2") == newest
