@@ -37,6 +37,10 @@ or the reply is skipped, and every other error stops the operation with its mess
 One exception: a `ContextOverflowError` makes `Pearl` run the question once more, with every
 prompt fitted to the smaller window the backend now assumes (see `Pearl.aask`).
 
+A model that raises an error of its own, not one of these (a user's `LLM` raising
+`RuntimeError("quota")`), fails the call with an `LLMError` naming it, the original chained as its
+`__cause__` (see `pearl.trace.Recorder`); it is not retried. Ctrl-C and cancellation pass as they are.
+
 Every `PearlError` raised by `Pearl.ask` (and its siblings) once the question has started (its
 document read; not a missing file or an unknown method) carries `trace`: the record of what the
 question did up to the failure (the calls made, with their errors), so a caller can

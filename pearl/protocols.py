@@ -63,7 +63,12 @@ class LLM(Protocol):
         ...
 
     def complete(self, request: CompletionRequest) -> Completion:
-        """Answer one request, blocking."""
+        """Answer one request, blocking.
+
+        Raises:
+            LLMError: the call failed (`RetryableError` for what may succeed later; the backend retries it). An
+                error of another kind reaches pearl's caller as an `LLMError` naming it.
+        """
         ...
 
     async def acomplete(self, request: CompletionRequest) -> Completion:

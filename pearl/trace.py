@@ -9,8 +9,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from pearl._text import counted
-from pearl.errors import LLMError
+from pearl._text import counted, shorten
+from pearl.errors import LLMError, PearlError
 from pearl.models import Completion, CompletionRequest, Message, Trace, TraceEvent
 from pearl.prompts import PromptTemplate, fitted_cuts
 from pearl.protocols import LLM, StageProgress
@@ -114,12 +114,30 @@ class Recorder:
         except LLMError as exc:
             self._record(stage, template, request, None, exc, started)
             raise
+        except PearlError:
+            raise
+        except Exception as exc:
+            # A model of the user's own raises its own errors ("quota"): one of pearl's, so that a question, a run and
+            # the command line treat it as any model's failure, recorded here and said in one line, the original
+            # chained. Ctrl-C and cancellation are no `Exception`: they stop the question, unwrapped.
+            error = _model_failure(self.llm, exc)
+            self._record(stage, template, request, None, error, started)
+            raise error from exc
         self._record(stage, template, request, result, None, started)
         return result
 
     def note(self, stage: str, output: str = "", *, carried_out_by: str | None = None, **data: Any) -> None:
         """Record a local step (no LLM call); `carried_out_by`: the later stage that ran it instead."""
         self.trace.events.append(TraceEvent(stage=stage, output=output, data=data, carried_out_by=carried_out_by))
+
+
+def _model_failure(llm: LLM, exc: Exception) -> LLMError:
+    """An `LLMError` naming `exc`, an error of `llm`'s own (not one of pearl's), raised by a call to it."""
+    said = shorten(" ".join(str(exc).split()), 300)
+    return LLMError(
+        f"the model ({llm.backend}/{llm.model}) failed with an error of its own, {type(exc).__name__}"
+        + (f": {said}" if said else "")
+    )
 
 
 def _indent(text: str, prefix: str, width: int | None = 100, lines: int | None = 6) -> list[str]:

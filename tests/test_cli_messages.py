@@ -264,6 +264,24 @@ def test_a_failed_ask_still_writes_its_page_and_prints_json_with_the_error(
     assert plain.exit_code == 1 and plain.stdout == ""
 
 
+def test_a_models_own_error_is_one_line_not_a_traceback(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # A model of pearl's own or the user's that raised an error of its own (not one of pearl's) ended `pearl ask`
+    # in a traceback, and kept no trace of the question.
+    from pearl.llm import CompletionRequest, FakeLLM
+
+    def quota(request: CompletionRequest) -> str:
+        raise RuntimeError("quota")
+
+    monkeypatch.setattr("pearl._pearl.make_llm", lambda settings: FakeLLM(default=quota, model="mine"))
+    trace = tmp_path / "t.json"
+    args = ["ask", str(SAMPLE), QUESTION, "-m", "direct", "--trace", str(trace), "--base-url", "http://127.0.0.1:9/v1"]
+    result = runner.invoke(app, [*args, "--model", "m", "--no-cache"])
+    assert result.exit_code == 1 and not isinstance(result.exception, RuntimeError), result.output
+    said = result.stderr.splitlines()
+    assert said[-1] == "error: the model (fake/mine) failed with an error of its own, RuntimeError: quota"
+    assert f"note: the trace up to the failure is in {trace}" in said
+
+
 def test_a_question_that_fails_on_bad_settings_keeps_its_exit_code_with_json(fake_server: Any) -> None:
     from fakeserver import Reply
 

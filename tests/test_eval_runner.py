@@ -194,13 +194,35 @@ def test_failures_are_recorded_and_retry_errors_reruns_only_them(tmp_path: Path)
     assert all(r.error is None for r in latest_rows(load_results(out)).values())
 
 
-def test_unexpected_exception_is_recorded_not_fatal(tmp_path: Path) -> None:
+def test_unexpected_exception_is_recorded_not_fatal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A bug in pearl's own code, met by one question (a model's own errors are model failures: the next test).
+    asks = Pearl.aask
+
+    async def buggy(self: Pearl, document: Any, question: Any, *args: Any, **kwargs: Any) -> Any:
+        if "Agnete" in question.text:
+            raise RuntimeError("bug")
+        return await asks(self, document, question, *args, **kwargs)
+
+    monkeypatch.setattr(Pearl, "aask", buggy)
     out = tmp_path / "run"
-    summary = run_eval(
-        pearl_with(failing_for("Agnete", RuntimeError("bug"))), load_dataset(QUESTIONS), ["direct"], out, limit=6
-    )
+    summary = run_eval(pearl_with(counting_fake_llm()), load_dataset(QUESTIONS), ["direct"], out, limit=6)
     assert summary.methods[0].errors == 1
     assert [r["error_type"] for r in lines_of(out) if r["error"]] == ["RuntimeError"]
+
+
+def test_a_models_own_error_is_recorded_as_the_models_failure(tmp_path: Path) -> None:
+    # A model of the user's own that raised RuntimeError("quota") was recorded as a bug in pearl, with no trace of
+    # the calls the question had made.
+    out = tmp_path / "run"
+    summary = run_eval(
+        pearl_with(failing_for("Agnete", RuntimeError("quota"))), load_dataset(QUESTIONS), ["direct"], out, limit=6
+    )
+    assert summary.methods[0].errors == 1
+    failed = [r for r in lines_of(out) if r["error"]]
+    assert [(r["error_type"], r["error"]) for r in failed] == [
+        ("LLMError", "the model (fake/counting-fake) failed with an error of its own, RuntimeError: quota")
+    ]
+    assert failed[0]["trace"] is not None  # the failed call, recorded
 
 
 def test_a_failed_question_keeps_its_trace_and_what_it_spent(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from pearl._pearl import run_blocking
 from pearl.actions import ActionLibrary, default_library, save_library
 from pearl.cli import app
 from pearl.context import compress, index_document
-from pearl.errors import ConfigError, PearlError, PlanParseError, QuestionError
+from pearl.errors import ConfigError, LLMError, PearlError, PlanParseError, QuestionError
 from pearl.execution import CompressedStepContext, EvidenceBudget, execute_plan
 from pearl.llm import CompletionRequest, FakeLLM
 from pearl.methods import METHODS
@@ -662,6 +662,34 @@ def test_an_error_from_a_blocking_method_carries_no_false_context() -> None:
     with pytest.raises(QuestionError) as caught:
         Pearl(FakeLLM(default="A"), load_settings(cache=False)).ask("Mira runs the ferry.", "  ")
     assert caught.value.__context__ is None
+
+
+def _raises(error: BaseException) -> FakeLLM:
+    """A model of the user's own that fails every call with its own `error`, not one of pearl's."""
+
+    def reply(request: CompletionRequest) -> str:
+        raise error
+
+    return FakeLLM(default=reply, model="mine")
+
+
+@pytest.mark.parametrize("method", ["pearl", "rag", "direct"])
+def test_a_models_own_error_is_an_llm_error_naming_it(method: str) -> None:
+    # A model object of the user's own that raised RuntimeError("quota") failed `ask` with that error as it was: no
+    # pearl error to catch, no trace with it, no event for the failed call, and a traceback from `pearl ask`.
+    quota = RuntimeError("quota\nexceeded")
+    with pytest.raises(LLMError) as caught:
+        pearl_with(_raises(quota)).ask(SAMPLE, QUESTION, method=method)
+    error = caught.value
+    assert str(error) == "the model (fake/mine) failed with an error of its own, RuntimeError: quota exceeded"
+    assert error.__cause__ is quota  # chained, for the caller who wants it
+    assert error.trace is not None and error.trace.events[-1].error == str(error)  # the failed call is recorded
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, asyncio.CancelledError])
+def test_an_interrupt_or_a_cancellation_in_the_model_stops_the_question_as_it_is(stop: type[BaseException]) -> None:
+    with pytest.raises(stop):
+        asyncio.run(pearl_with(_raises(stop())).aask(SAMPLE, QUESTION, method="direct"))
 
 
 _REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="unset")
