@@ -107,6 +107,13 @@ def _close_all() -> None:
         _MODELS.clear()
 
 
+def _held(model: Any) -> list[int] | None:
+    """The tokens `model`'s context holds (llama-cpp-python's `Llama.input_ids`), or None for a model that does not
+    say."""
+    held = getattr(model, "input_ids", None)
+    return None if held is None else [int(token) for token in held]
+
+
 def _report_reused(result: object, before: Sequence[int], after: Sequence[int]) -> None:
     """Put into `result`'s usage, as a server with a prefix cache reports it, the prompt tokens llama.cpp did not
     read again: those its context still held from the call before (`before`), up to the first that differs from
@@ -250,10 +257,11 @@ class EmbeddedLLM:
                 timer = threading.Timer(self._timeout, self._expire, (cancel, expired))
                 timer.daemon = True
                 timer.start()
-            before = list(model.input_ids)  # what the model's context holds from the call before
+            before = _held(model)  # what the model's context holds from the call before
             try:
                 result = model.create_chat_completion(**kwargs)
-                _report_reused(result, before, model.input_ids)
+                if before is not None:
+                    _report_reused(result, before, _held(model) or [])
             except ValueError as exc:  # llama.cpp says "Requested tokens exceed context window"
                 raise EmbeddedModelError(f"the embedded model rejected the request: {exc}") from exc
             except RuntimeError:  # llama_decode returned 2: aborted
