@@ -172,6 +172,17 @@ _ARTICLE = re.compile(r"[ai](?<!\(.)\s+[a-z]")
 _LISTED = re.compile(r"\n[ \t]*(?:[-*+>][ \t]*)?\(?[A-J][.):]")
 
 
+# "I" as the reply's own word, not the ninth option: "I think (B) fits", "I'd say C" (but "I is right", "(I)").
+_PRONOUN = re.compile(r"I(?:\s+(?!(?:is|isn|was|seems|looks|appears)\b)[a-z]|['\u2019][a-z])")
+
+
+def _pronoun(text: str, match: re.Match[str]) -> bool:
+    """Whether the letter `match` found is the word "I" of a sentence going on, where a question has nine options
+    or more."""
+    start = match.start(1)
+    return text[start - 1 : start] != "(" and _PRONOUN.match(text, start) is not None
+
+
 def _article(text: str, match: re.Match[str]) -> bool:
     """Whether the letter `match` found after "is", ":" or a dash is the word "a" (or "i") of a sentence going on:
     "the answer - a tricky one - is C", "Answer: a bridge" ("option a is right" names a letter)."""
@@ -236,7 +247,7 @@ def parse_choice(reply: str, n_options: int) -> str | None:
         if pattern is patterns[0] and _LISTED.search(text, 1):
             continue  # "**A.** Paris: wrong\n**B.** Rome: right" goes through the options, A first of them
         for match in re.finditer(pattern, text, flags):
-            if match.start(1) < hedged or _article(text, match):
+            if match.start(1) < hedged or _article(text, match) or _pronoun(text, match):
                 continue
             if pattern is called_right:
                 if _CALLED_RIGHT.match(text, match.end(1)) is None:

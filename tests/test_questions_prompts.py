@@ -125,6 +125,22 @@ def test_parse_choice(reply: str, letter: str | None) -> None:
     assert parse_choice(reply, 4) == letter
 
 
+@pytest.mark.parametrize(
+    ("reply", "letter"),
+    [
+        ("I think (B) fits best.", "B"),  # read as the ninth option, I
+        ("I'd pick (C).", "C"),
+        ("I believe the answer is J.", "J"),
+        ("I", "I"),
+        ("I is right.", "I"),
+        ("(I) fits best.", "I"),
+        ("The answer is I.", "I"),
+    ],
+)
+def test_the_word_i_is_no_option_among_ten(reply: str, letter: str | None) -> None:
+    assert parse_choice(reply, 10) == letter
+
+
 def test_a_reply_with_a_long_run_of_spaces_is_read_at_once() -> None:
     # The hedge reader split a run of spaces two ways before failing: a letter and 20,000 spaces took 2 s, 50,000
     # took 15 (a step's prose is read too, for the option it argues for).
