@@ -88,8 +88,7 @@ def test_pearl_tells_each_stage_as_it_starts() -> None:
         ("plan (attempt 1)", 1, 8),
         ("step reason = FIND_REASON", 1, 3),
         ("step who = FIND_CHARACTER", 2, 3),
-        ("step end = ANSWER_FROM", 3, 3),
-        ("answer", 0, 0),
+        ("answer", 3, 3),  # it carries out end = ANSWER_FROM(who, ...), which reads a result and no document
     ]
     assert sorted(seen_at_call) == sorted(stage for stage, _, _ in calls)
 
@@ -183,7 +182,7 @@ def test_ask_on_a_terminal_shows_its_stages_on_stderr_and_keeps_json_clean(
     assert shown[0].startswith("pearl: indexing 3,") and "words" in shown[0]
     for stage in ("pearl: planning", "pearl: step 1/3 FIND_REASON", "pearl: step 2/3 FIND_CHARACTER"):
         assert stage in shown
-    assert shown[-1] == "pearl: answering"
+    assert shown[-1] == "pearl: answering (step 3/3)"  # the answer call carries out the closing ANSWER_FROM
     assert "\r\x1b[K" in result.stderr  # erased before the answer
 
 

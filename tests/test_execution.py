@@ -829,6 +829,35 @@ def test_a_closing_step_the_final_answer_call_cannot_do_for_it_runs_as_a_step(
     assert any(e.stage.startswith("step end = ") for e in answer.trace.events)  # it ran (or reused why's result)
 
 
+@pytest.mark.parametrize(
+    "last",
+    [
+        'end = ANSWER_FROM(why, "Why did Dorota put water in the lamp oil?")',
+        'end = COMPARE(why, "what Agnete Varga says of it")',
+        'end = ANSWER_FROM(why, "Why?")\nall = CONCAT(why, end)',
+    ],
+)
+def test_a_closing_step_on_earlier_results_is_carried_out_by_the_final_answer_call(tmp_path: Path, last: str) -> None:
+    # The final answer call lists every result and answers from them: run as a step first, ANSWER_FROM(notes, ...)
+    # cost a call to say what the final answer then said again, on less evidence (the demonstrations end so).
+    fake = scripted(f'why = FIND_REASON(CTX, "Dorota water lamp oil")\n{last}')
+    answer = pearl_with(fake).ask(twice_as_long(tmp_path), QUESTION)
+    assert len(by_kind(fake, "step")) == 1 and not by_kind(fake, "step_nodoc") and len(fake.history) == 3
+    action = last.split(" = ")[1].split("(")[0]
+    definition = default_library().get(action).definition  # type: ignore[union-attr]
+    assert f"(carried out by the final answer below, which is this step's result: {definition})" in user(
+        by_kind(fake, "answer")[0]
+    )
+    assert f"step end = {action} (by the final answer call)" in [e.stage for e in answer.trace.events]
+
+
+def test_for_multiple_choice_a_closing_step_on_earlier_results_runs_as_a_step(tmp_path: Path) -> None:
+    fake = scripted('why = FIND_REASON(CTX, "Dorota water lamp oil")\nend = SELECT(why, "the likeliest")', final="B")
+    options = ["She was paid to.", "She wanted the light to fail.", "By mistake.", "To clean it."]
+    pearl_with(fake).ask(twice_as_long(tmp_path), QUESTION, options=options)
+    assert len(by_kind(fake, "step_nodoc")) == 1  # its reply is the answer's explanation
+
+
 def test_for_multiple_choice_a_closing_step_that_reads_the_document_runs_as_a_step(tmp_path: Path) -> None:
     fake = scripted('why = FIND_REASON(CTX, "Dorota water lamp oil")\nend = EXTRACT(CTX, "lamp oil")', final="B")
     options = ["She was paid to.", "She wanted the light to fail.", "By mistake.", "To clean it."]

@@ -11,7 +11,9 @@
   budget added to the call's: nothing else reads its result, and run as a step as well it would
   cost a call and, for ANSWER, ask the same question twice, once on less evidence. (For
   multiple choice the final call only picks a letter, so that step runs as a step and writes
-  the answer's explanation.)
+  the answer's explanation.) On a free-text question the final answer call also carries out a last step that
+  reads earlier results and no document (`ANSWER_FROM(notes, "...")`), with no budget added: it lists every
+  result that step could read and answers from them.
 - `pearl-fulldoc`: the paper's executor: a step whose action takes CTX is shown the whole
   document first (or the earlier result the plan puts in its place), cut step by step to what
   the window leaves, then its action and definition, its arguments (earlier results whole) and
@@ -197,6 +199,25 @@ def _closing_step(ctx: AskContext, plan: Plan) -> Step | None:
     return last if reads and last.strings and not last.inputs else None
 
 
+def _closing_on_results(ctx: AskContext, plan: Plan) -> Step | None:
+    """The plan's last step, followed at most by joins, when it reads earlier results and no document
+    (`ANSWER_FROM(notes, "...")`, `COMPARE(a, b)`, `CALCULATE(dates, "...")`) and the final answer call can carry
+    it out: that call lists every result it could read and answers from them, so run as a step as well it costs a
+    call to say what the final answer then says again, on less evidence. Not for multiple choice (as
+    `_closing_step`), nor a step with no earlier result to read (`ANSWER_FROM("the storm", "Why?")`: its text is
+    all it has), nor a repeat."""
+    if ctx.question.options:
+        return None
+    position = len(plan.steps) - 1
+    while position > 0 and _joins(ctx, plan, plan.steps[position]):
+        position -= 1
+    last = plan.steps[position] if position > 0 else None
+    if last is None or not last.inputs or any(s.call == last.call for s in plan.steps[:position]):
+        return None
+    action = _action(ctx, plan, last)
+    return last if action is not None and not action.pure and not action.needs_document else None
+
+
 def _reading(ctx: AskContext, plan: Plan) -> list[Step]:
     """The plan's steps that read the document (an earlier result in the document's place is not it), each once:
     a step repeated word for word reuses the first one's result."""
@@ -276,7 +297,8 @@ async def answer_from_plan(ctx: AskContext, plan: Plan, *, method: str, executor
     provider, folded, budget = await in_worker(_provider, ctx, plan, executor, style, candidate)
     if budget is not None:
         ctx.recorder.note("evidence budget", budget[0], **budget[1])
-    closing = candidate if folded else None
+    # A closing step on earlier results alone takes no evidence budget: the answer call carries it out as it is.
+    closing = candidate if folded else _closing_on_results(ctx, plan) if executor != "fulldoc" else None
     before = plan.steps if closing is None else plan.steps[: plan.steps.index(closing)]
     outcomes = await execute_plan(
         plan.model_copy(update={"steps": before}),
