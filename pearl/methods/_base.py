@@ -211,7 +211,7 @@ def citations_for(
         mine = {sid for sid in cited[:own] if 0 <= sid < index.sentence_count}
         kept = max(_CITED, min(len(mine), _OWN_CITED))
         if len(valid) > kept:
-            notes.append(f"the model cited {len(valid)} sentences; the evidence is the first {kept}")
+            notes.append(_kept_note(len(valid), len(mine), kept))
         return [index.citation(sid) for sid in valid[:kept]], notes
     if not shown:
         return [], []
@@ -226,6 +226,18 @@ def citations_for(
     inferred = "evidence is the closest of the sentences the model was shown"
     notes.append(inferred if notes else f"the model cited no sentence; {inferred}")
     return [index.citation(sid).model_copy(update={"inferred": True}) for sid in sorted(ranked)], notes
+
+
+def _kept_note(cited: int, own: int, kept: int) -> str:
+    """What `citations_for` says when it keeps `kept` of the `cited` sentences, `own` of them the final reply's: a
+    count of the answer's and its steps' together read as the answer's own ("the model cited 14 sentences" of an
+    answer that cited 6)."""
+    if not own or own >= cited:
+        return f"the model cited {cited} sentences; the evidence is the first {kept}"
+    said = f"the answer cited {own} sentences and its steps {cited - own} more; the evidence is the answer's "
+    if own > kept:
+        return f"{said}first {kept}"
+    return said + (f"{own} and the steps' first {kept - own}" if kept > own else f"{own}")
 
 
 def unlabelled_notes(text: str, method: str) -> list[str]:
