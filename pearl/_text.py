@@ -110,8 +110,8 @@ _CITATION = re.compile(
 _CITED_PART = re.compile(rf"({_JOINER})[ \t]*(S[ \t]*)?(\d{{1,7}})", re.IGNORECASE)
 RANGE_LIMIT = 10
 """A cited range ("[S12-S14]") names every sentence in it up to this many; a longer one ("[S1-S400]", the whole
-document) names its two ends alone. A number written without its "S" that is longer than the sentence id before it
-names a sentence only this near it ("[S8, 12]", "[S95-102]"): further, it is a year or a page ("[S3, 2021]")."""
+document) names its two ends alone. A year written without an "S" after a shorter label names a sentence only this
+near it ("[S998, 1000]"): further, it is a year ("[S3, 2021]")."""
 
 
 def citations(text: str) -> list[tuple[int, int, list[int]]]:
@@ -139,10 +139,10 @@ def citations(text: str) -> list[tuple[int, int, list[int]]]:
 
 
 def _not_a_label(number: int, before: int) -> bool:
-    """Whether `number`, written without its "S" after the label of sentence `before`, is no sentence id: longer
-    than `before` and far from it, as a year or a page is ("[S3, 2021]", "[S40, 1999]"). A model that drops the "S"
-    of a label writes one of the same length ("[S12, 45]"), or one just past a power of ten ("[S8, 12]")."""
-    return len(str(number)) > len(str(before)) and abs(number - before) > RANGE_LIMIT
+    """Whether `number`, written without its "S" after the label of sentence `before`, is no sentence id: a year
+    ("[S3, 2021]", "[S40; 1999]"), longer than `before` and far from it. A model that drops the "S" of labels writes
+    numbers of any length ("[S12, 45]", "[S5, 16]", "[S9, 100]"); "[S998, 1000]" is one too, being near."""
+    return 1000 <= number <= 2999 and len(str(number)) > len(str(before)) and abs(number - before) > RANGE_LIMIT
 
 
 def neutralise_fence(text: str) -> str:

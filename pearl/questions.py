@@ -172,8 +172,13 @@ _ARTICLE = re.compile(r"[ai](?<!\(.)\s+[a-z]")
 _LISTED = re.compile(r"\n[ \t]*(?:[-*+>][ \t]*)?\(?[A-J][.):]")
 
 
-# "I" as the reply's own word, not the ninth option: "I think (B) fits", "I'd say C" (but "I is right", "(I)").
-_PRONOUN = re.compile(r"I(?:\s+(?!(?:is|isn|was|seems|looks|appears)\b)[a-z]|['\u2019][a-z])")
+# "I" as the reply's own word, not the ninth option: "I think (B) fits", "I'd pick (C)" (but "I is right", "(I)",
+# "I because the text says so", "I fits best").
+_PRONOUN = re.compile(
+    r"I(?:['\u2019][a-z]|\s+(?:am|think|believe|guess|suspect|feel|would|will|choose|chose|pick|picked|select|"
+    r"selected|say|agree|need|must|have|had|do|don't|can|cannot|can't|could|should|might|may|see|saw|read|found|"
+    r"lean|prefer|go|went|conclude|also|really|only)\b)"
+)
 
 
 def _pronoun(text: str, match: re.Match[str]) -> bool:
@@ -193,16 +198,23 @@ def _article(text: str, match: re.Match[str]) -> bool:
 # What a reply calls the option it chooses: "right", "correct", "the best answer", "my answer", "the one".
 _CHOSEN = r"(?:answer|option|choice|one)\b"
 _RIGHT = rf"(?:(?:the|my)\s+)?(?:(?:right|correct|best|most\s+likely)\b(?:\s+{_CHOSEN})?|{_CHOSEN})"
-# After a letter: it is the subject of a sentence that goes on ("A is tempting", "(B) seems plausible").
-_SPOKEN_OF = re.compile(r"\)?\s+(?:is|isn['\u2019]t|was|seems|looks|appears|sounds)\b", re.IGNORECASE)
+# After a letter: the reply sets it aside ("A is tempting", "(B) seems plausible", "A is wrong", "A is not right").
+_SPOKEN_OF = re.compile(
+    r"\)?\s+(?:is|was|seems|looks|appears|sounds)\s+(?:(?:not|n['\u2019]t)\b|(?:\w+\s+)?(?:tempting|plausible|"
+    r"attractive|appealing|wrong|incorrect|misleading|a\s+trap|a\s+distractor)\b)|\)?\s+(?:isn|wasn)['\u2019]t\b",
+    re.IGNORECASE,
+)
+# Where a letter called right may stand: opening the reply or a clause ("..., but C is right"), not inside words
+# ("Vitamin C is the correct treatment", "Plan B is the best option", "readers assume A is the right answer").
+_CLAUSE_END = re.compile(r"(?:^|[.;:,!?\n]|\b(?:but|and|so|whereas|while|thus|hence|therefore|instead))\s*\(?\Z", re.I)
 _CALLED_RIGHT = re.compile(rf"\)?\s+(?:is|seems(?:\s+to\s+be)?|looks)\s+{_RIGHT}", re.IGNORECASE)
 _OR_BEFORE = re.compile(r"(?:\bor|/)\s*\(?\Z", re.IGNORECASE)
 
 
 def _spoken_of(text: str, match: re.Match[str]) -> bool:
-    """Whether the letter `match` found is one the reply speaks of without calling it right, the subject of a
-    sentence that says something else of it: "A is tempting, but C is right", "(A) seems plausible; the answer is
-    C" ("C is right", "B is the answer" and "B. because" give theirs)."""
+    """Whether the letter `match` found is one the reply sets aside: "A is tempting, but C is right", "(A) seems
+    plausible; the answer is C", "Option A is wrong" ("C is right", "B is supported by the text" and "B. because"
+    give theirs)."""
     return _SPOKEN_OF.match(text, match.end(1)) is not None and _CALLED_RIGHT.match(text, match.end(1)) is None
 
 
@@ -231,11 +243,11 @@ def parse_choice(reply: str, n_options: int) -> str | None:
         rf"^\(?([{letters}])\)?(?:[\s.:)\-,]|$)",  # "B", "(B)", "B. because..."
         # "The answer is B", "Answer: (C)", "the answer is: D", "Final answer - A", "option B"
         rf"(?:answer|option|choice)(?:\s+is)?\s*[:\-\u2013\u2014]?\s*\(?([{letters}])\)?\b",
-        # "C is right", "(C) is the correct answer", "C seems right", "C is my answer"
-        rf"(?<![\w(])\(?([{letters}])(?=\)?\s+(?:is|seems|looks)\s)",
         rf"\(([{letters}])\)",
+        # "..., but C is right", "(C) is the correct answer", "C seems right", "C is my answer"
+        rf"(?<![\w(])\(?([{letters}])(?=\)?\s+(?:is|seems|looks)\s)",
     )
-    called_right = patterns[2]
+    called_right = patterns[3]
     # "B or C", "(B) or (C)", "A, B, C or D", "B/C": a hedge names several, none of them the answer ("B, and C is
     # wrong" names one). A later pattern may still find the answer given after it ("B or C? ... Answer: C").
     # One place for each run of spaces (`\s*(?:,\s*)?`, not `\s*,?\s*`): a letter and 20,000 spaces took 2 s.
@@ -247,13 +259,17 @@ def parse_choice(reply: str, n_options: int) -> str | None:
         if pattern is patterns[0] and _LISTED.search(text, 1):
             continue  # "**A.** Paris: wrong\n**B.** Rome: right" goes through the options, A first of them
         for match in re.finditer(pattern, text, flags):
-            if match.start(1) < hedged or _article(text, match) or _pronoun(text, match):
+            if match.start(1) < hedged or _article(text, match):
+                continue
+            if pattern in (patterns[0], called_right) and _pronoun(text, match):
                 continue
             if pattern is called_right:
                 if _CALLED_RIGHT.match(text, match.end(1)) is None:
                     continue
                 if _OR_BEFORE.search(text, max(0, match.start() - 20), match.start()):  # "C or D is right"
                     hedged = len(text)
+                    continue
+                if not _CLAUSE_END.search(text, 0, match.start()):
                     continue
             letter = match.group(1).upper()
             hedge = more.match(text, match.end(1))

@@ -135,8 +135,7 @@ def _model_failure(llm: LLM, exc: Exception) -> LLMError:
     """An `LLMError` naming `exc`, an error of `llm`'s own (not one of pearl's), raised by a call to it."""
     said = shorten(" ".join(str(exc).split()), 300)
     return LLMError(
-        f"the model ({llm.backend}/{llm.model}) failed with an error of its own, {type(exc).__name__}"
-        + (f": {said}" if said else "")
+        f"the model ({llm.backend}/{llm.model}) raised {type(exc).__name__}" + (f": {said}" if said else "")
     )
 
 

@@ -278,7 +278,7 @@ def test_a_models_own_error_is_one_line_not_a_traceback(monkeypatch: pytest.Monk
     result = runner.invoke(app, [*args, "--model", "m", "--no-cache"])
     assert result.exit_code == 1 and not isinstance(result.exception, RuntimeError), result.output
     said = result.stderr.splitlines()
-    assert said[-1] == "error: the model (fake/mine) failed with an error of its own, RuntimeError: quota"
+    assert said[-1] == "error: the model (fake/mine) raised RuntimeError: quota"
     assert f"note: the trace up to the failure is in {trace}" in said
 
 

@@ -220,7 +220,7 @@ def test_a_models_own_error_is_recorded_as_the_models_failure(tmp_path: Path) ->
     assert summary.methods[0].errors == 1
     failed = [r for r in lines_of(out) if r["error"]]
     assert [(r["error_type"], r["error"]) for r in failed] == [
-        ("LLMError", "the model (fake/counting-fake) failed with an error of its own, RuntimeError: quota")
+        ("LLMError", "the model (fake/counting-fake) raised RuntimeError: quota")
     ]
     assert failed[0]["trace"] is not None  # the failed call, recorded
 

@@ -257,7 +257,8 @@ def test_a_list_of_labels_with_a_comma_before_its_and_names_each_of_them() -> No
 
 def test_a_year_after_a_label_is_no_sentence() -> None:
     # "[S3, 2021]" named S2021: the answer was noted as citing a sentence the document does not have, and its page
-    # showed "[S2021]". A number written without its "S" is a label's only when it could be one the model shortened.
+    # showed "[S2021]". A number written without its "S" is a label's unless it is a year far past the label before
+    # it: "[S5, 16]", "[S9, 100]", "[S1, 20, 21]" name their sentences (a rule of length alone dropped them).
     from pearl._text import citations
 
     assert [ids for _, _, ids in citations("[S3, 2021] [S40; 1999] [S450, 2021] [S3, 2021, S5] [S3, S2021]")] == [
@@ -267,6 +268,8 @@ def test_a_year_after_a_label_is_no_sentence() -> None:
         [3, 5],
         [3, 2021],  # written as a label: one, made up or not
     ]
+    shortened = "[S5, 16] [S9, 100] [S1, 20, 21] [S998, 1000]"
+    assert [ids for _, _, ids in citations(shortened)] == [[5, 16], [9, 100], [1, 20, 21], [998, 1000]]
     assert [ids for _, _, ids in citations("[S12, 45] [S8, 12] [S95-102] [S2019, 2021] [S30, 4]")] == [
         [12, 45],
         [8, 12],

@@ -681,7 +681,7 @@ def test_a_models_own_error_is_an_llm_error_naming_it(method: str) -> None:
     with pytest.raises(LLMError) as caught:
         pearl_with(_raises(quota)).ask(SAMPLE, QUESTION, method=method)
     error = caught.value
-    assert str(error) == "the model (fake/mine) failed with an error of its own, RuntimeError: quota exceeded"
+    assert str(error) == "the model (fake/mine) raised RuntimeError: quota exceeded"
     assert error.__cause__ is quota  # chained, for the caller who wants it
     assert error.trace is not None and error.trace.events[-1].error == str(error)  # the failed call is recorded
 

@@ -119,6 +119,14 @@ def test_a_question_naming_letters_may_be_given_options_but_not_a_second_list() 
         ("A is tempting, but C or D is right", None),
         ("B. D is correct in the text, so it is not the exception.", "B"),  # given first, then others spoken of
         ("B is true.", "B"),  # spoken of, and no other letter called right
+        # The reply's letter is not set aside by a later one called right in passing, nor by an option's words.
+        ("B is supported by the text. A seems correct at first, but the passage contradicts it.", "B"),
+        ("B is the strongest reading. C looks right but ignores the second paragraph.", "B"),
+        ("(B) is consistent with the account, whereas (D) seems correct only on a superficial reading.", "B"),
+        ("B is what the passage says; many readers assume A is the right answer, but it is not.", "B"),
+        ("Vitamin C is the correct treatment, so (B).", "B"),
+        ("Plan B is the best option, as the text says. (A)", "A"),
+        ("A is tempting.\nC is right.", "C"),
     ],
 )
 def test_parse_choice(reply: str, letter: str | None) -> None:
@@ -135,6 +143,9 @@ def test_parse_choice(reply: str, letter: str | None) -> None:
         ("I is right.", "I"),
         ("(I) fits best.", "I"),
         ("The answer is I.", "I"),
+        ("The answer is I because the narrator says so.", "I"),  # "I" then a word that is no pronoun's verb
+        ("Option I best fits the passage.", "I"),
+        ("I fits best.", "I"),
     ],
 )
 def test_the_word_i_is_no_option_among_ten(reply: str, letter: str | None) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
-from pearl._text import attribute_value
+from pearl._text import attribute_value, counted
 from pearl.actions import ActionLibrary
 from pearl.config import Settings
 from pearl.context import DocumentIndex, rank_sentences
@@ -234,7 +234,8 @@ def _kept_note(cited: int, own: int, kept: int) -> str:
     answer that cited 6)."""
     if not own or own >= cited:
         return f"the model cited {cited} sentences; the evidence is the first {kept}"
-    said = f"the answer cited {own} sentences and its steps {cited - own} more; the evidence is the answer's "
+    steps = cited - own
+    said = f"the answer cited {counted(own, 'sentence')} and its steps {steps} more; the evidence is the answer's "
     if own > kept:
         return f"{said}first {kept}"
     return said + (f"{own} and the steps' first {kept - own}" if kept > own else f"{own}")

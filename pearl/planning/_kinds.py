@@ -8,7 +8,8 @@ Each kind has cue words its documents use far more often than the others do: a c
 "hereunder"; a paper's "dataset", "baseline", "et al."; a manual's "install", "option", "returns"; a story's
 "said", "looked", "she". The kind is the one whose cue words are the most frequent in the text's first
 100,000 characters, when they make up at least 1 word in 100 and are a fifth more frequent than the next kind's;
-otherwise the text has no kind (a news page, a short question with no cue word). Measured on the shared contracts,
+otherwise the text has no kind (a short question with no cue word, a text whose cues are few or split). A news
+report or a biography, which tells of people with "said" and "she", reads as a story. Measured on the shared contracts,
 papers and stories, and on licences, man pages, pydoc pages and READMEs, every document got its kind.
 """
 
