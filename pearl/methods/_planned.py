@@ -172,6 +172,22 @@ def _answer_room(ctx: AskContext, plan: Plan, closing: Step | None, style: StepS
     return room - sum(longest[var] for var in listed)
 
 
+def _last_before_joins(ctx: AskContext, plan: Plan) -> Step | None:
+    """The plan's last step but the joins (CONCAT) after it, which the final answer call may carry out: none for
+    multiple choice (there the final call replies with a letter alone, and the step's reply is the answer's
+    explanation), for a plan of that step alone, or for a step that repeats an earlier one (it reuses the first one's
+    result, at no cost)."""
+    if ctx.question.options:
+        return None
+    position = len(plan.steps) - 1
+    while position > 0 and _joins(ctx, plan, plan.steps[position]):
+        position -= 1
+    last = plan.steps[position] if position > 0 else None
+    if last is None or any(s.call == last.call for s in plan.steps[:position]):
+        return None
+    return last
+
+
 def _closing_step(ctx: AskContext, plan: Plan) -> Step | None:
     """The plan's last step that reads the document, when the final answer call can carry it out.
 
@@ -184,14 +200,9 @@ def _closing_step(ctx: AskContext, plan: Plan) -> Step | None:
     or one that repeats an earlier step, and not for multiple choice: there the final call
     replies with a letter alone, and the step's reply is the answer's explanation.
     """
-    if ctx.question.options:
+    last = _last_before_joins(ctx, plan)
+    if last is None:
         return None
-    position = len(plan.steps) - 1
-    while position > 0 and _joins(ctx, plan, plan.steps[position]):
-        position -= 1
-    last = plan.steps[position] if position > 0 else None
-    if last is None or any(s.call == last.call for s in plan.steps[:position]):
-        return None  # a repeated step reuses the first one's result, at no cost
     if last.action == ANSWER:
         return last
     action = _action(ctx, plan, last)
@@ -206,13 +217,8 @@ def _closing_on_results(ctx: AskContext, plan: Plan) -> Step | None:
     call to say what the final answer then says again, on less evidence. Not for multiple choice (as
     `_closing_step`), nor a step with no earlier result to read (`ANSWER_FROM("the storm", "Why?")`: its text is
     all it has), nor a repeat."""
-    if ctx.question.options:
-        return None
-    position = len(plan.steps) - 1
-    while position > 0 and _joins(ctx, plan, plan.steps[position]):
-        position -= 1
-    last = plan.steps[position] if position > 0 else None
-    if last is None or not last.inputs or any(s.call == last.call for s in plan.steps[:position]):
+    last = _last_before_joins(ctx, plan)
+    if last is None or not last.inputs:
         return None
     action = _action(ctx, plan, last)
     return last if action is not None and not action.pure and not action.needs_document else None
