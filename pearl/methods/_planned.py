@@ -303,8 +303,10 @@ async def answer_from_plan(ctx: AskContext, plan: Plan, *, method: str, executor
     provider, folded, budget = await in_worker(_provider, ctx, plan, executor, style, candidate)
     if budget is not None:
         ctx.recorder.note("evidence budget", budget[0], **budget[1])
-    # A closing step on earlier results alone takes no evidence budget: the answer call carries it out as it is.
-    closing = candidate if folded else _closing_on_results(ctx, plan) if executor != "fulldoc" else None
+    closing = candidate if folded else None
+    if closing is None and executor != "fulldoc":
+        # A closing step on earlier results alone takes no evidence budget: the answer call carries it out as it is.
+        closing = _closing_on_results(ctx, plan)
     before = plan.steps if closing is None else plan.steps[: plan.steps.index(closing)]
     outcomes = await execute_plan(
         plan.model_copy(update={"steps": before}),
