@@ -60,8 +60,8 @@ from pearl.planning import (
     Plan,
     PlanResult,
     builtin_demos,
-    document_kind,
     generate_plan,
+    kind_asked_about,
     parse_plan,
     plan_window_problem,
     runnable_demos,
@@ -677,7 +677,7 @@ class Pearl:
         first, the kind told from the document's words (from the question's when the document's tell none, or there
         is no document)."""
         asked = " ".join([question.text, *question.options])
-        kind = document_kind(document.text) or document_kind(asked)
+        kind = kind_asked_about(document.text, asked)
         return select_demos(self.demos, asked, k=PLAN_DEMOS, fallback=self._fallback, asked=question.text, kind=kind)
 
     def _plan_window_problem(self, ctx: AskContext, demos: Sequence[Demo]) -> str | None:

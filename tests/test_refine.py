@@ -256,6 +256,8 @@ def test_refine_keeps_right_plans_and_revised_ones() -> None:
     )
     revised = next(d for d in store_.demos if d.outcome and "revision" in d.outcome)
     assert "REVISED clue" in revised.plan and revised.library == default_library().fingerprint
+    # Labelled with their document's kind, as the planner chooses demonstrations by it (QuALITY's are stories).
+    assert [d.kind for d in store_.demos] == ["story", "story"]
     parse_plan(revised.plan, default_library())
     refine_prompt = next(r for r in llm.history if (r.prompt or "").startswith("refine."))
     content = refine_prompt.messages[-1].content

@@ -279,8 +279,9 @@ def select_demos(
     """The `k` demonstrations most like `question`, best first: of the document's `kind` first, then by similarity.
 
     With `kind` (the document's, from `document_kind`), demonstrations of that kind come first, then those of no
-    kind (a refined store's), then the others: a contract question worded unlike every contract demonstration
-    ("... related to Volume Restriction ...") would otherwise be shown four story plans. Within each group, the
+    kind (a store refined before `refine_demos` labelled what it keeps), then the others: a contract question worded
+    unlike every contract demonstration ("... related to Volume Restriction ...") would otherwise be shown four story
+    plans. Within each group, the
     order is the tf-idf cosine between `question` and the demonstration's question with the quoted arguments of
     its plan, which say what it asks in other words ("termination of the agreement"), then the store's order.
 

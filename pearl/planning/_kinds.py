@@ -19,7 +19,7 @@ import re
 from collections import Counter
 from typing import Literal, get_args
 
-__all__ = ["DocumentKind", "document_kind"]
+__all__ = ["DocumentKind", "document_kind", "kind_asked_about"]
 
 DocumentKind = Literal["story", "legal", "paper", "manual"]
 """A kind of document: fiction and narratives; contracts, licences, policies; research papers; manuals, API
@@ -73,3 +73,10 @@ def document_kind(text: str) -> DocumentKind | None:
     if best < _FLOOR or best < _LEAD * second:
         return None
     return kind
+
+
+def kind_asked_about(document: str, asked: str) -> DocumentKind | None:
+    """The kind of document a question (`asked`: its text and options) is about, as demonstrations are chosen by it
+    (`select_demos`) and labelled when kept (`refine_demos`): the document's, else the question's own words' (an
+    empty document, or one whose words tell none)."""
+    return document_kind(document) or document_kind(asked)

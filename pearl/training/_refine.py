@@ -45,6 +45,7 @@ from pearl.planning import (
     Plan,
     choose_actions,
     demos_fingerprint,
+    kind_asked_about,
     parse_plan,
     plan_constraints,
     plan_rules,
@@ -295,15 +296,18 @@ class _Refiner:
         )
 
     def _keep(
-        self, record: RefineRecord, question: Question, golds: list[str], plan: Plan, outcome: str
+        self, record: RefineRecord, question: Question, golds: list[str], plan: Plan, outcome: str, document: Document
     ) -> tuple[RefineRecord, Demo | None]:
         leak = gold_in_arguments(plan, golds, question.text)
         if leak is not None:
             record.refused = leak
             return record, None
         record.kept = outcome
+        # Labelled with the kind its question is about, as the planner chooses by it: a store refined on contracts and
+        # stories shows a contract question the contract plans first.
+        kind = kind_asked_about(document.text, " ".join([question.text, *question.options]))
         return record, Demo(
-            question=question.text, plan=plan.render(), outcome=outcome, library=self.library.fingerprint
+            question=question.text, plan=plan.render(), outcome=outcome, library=self.library.fingerprint, kind=kind
         )
 
     async def one(self, document: Document, eval_question: EvalQuestion) -> tuple[RefineRecord, Demo | None]:
@@ -328,7 +332,7 @@ class _Refiner:
         record.first_steps = len(first.steps)
         if _is_right(eval_question, answer):
             record.first_correct = True
-            return self._keep(record, question, golds, first, "correct")
+            return self._keep(record, question, golds, first, "correct", document)
         wrong = [answer.plan]
         errors: list[str] = []
         for round_number in range(1, self.rounds + 1):
@@ -353,7 +357,8 @@ class _Refiner:
                 errors.append(f"revision {round_number} failed to run: {exc}")
                 continue
             if _is_right(eval_question, revised):
-                return self._keep(record, question, golds, plan, f"correct after {counted(round_number, 'revision')}")
+                outcome = f"correct after {counted(round_number, 'revision')}"
+                return self._keep(record, question, golds, plan, outcome, document)
             wrong.append(plan.render())
         return record, None
 
