@@ -25,7 +25,9 @@ Measured, per question and per method (`pearl`, `pearl-fulldoc`, `rag`, `direct`
     fallbacks   runs whose answer is a fallback (no valid plan: answered by `rag`).
     seconds     wall time of all the method's runs on the file (documents indexed beforehand).
 
-Under each file's lines, pearl is compared question by question with each one-call method run:
+Under each file's lines, pearl's reach is split by call (`#   pearl/two-step by call: the answer call reaches 0.895,
+a step 0.237`: a step that searches looks beyond what the answer call shows, so the steps show a gold less often), and
+pearl is compared question by question with each one-call method run:
 `#   pearl/two-step vs direct: both 87, only direct 2, only pearl 7`. Equal reach can hide different
 questions; "only direct" counts the questions whose gold that one call showed and none of pearl's calls did.
 
@@ -474,7 +476,7 @@ def report(
                 f"vs_fulldoc={ratio} fallbacks={figures['fallbacks']} seconds={figures['seconds']:.1f}"
                 + (f" errors={errors}" if errors else "")
             )
-    for line in paired(rows, methods, shapes):
+    for line in [*by_call(rows, shapes), *paired(rows, methods, shapes)]:
         print(line)
     first_errors = {r.error for r in rows if r.error}
     for error in sorted(first_errors)[:5]:
@@ -502,6 +504,21 @@ def by_document(files: FileSet, rows: Sequence[Row], shapes: Sequence[str]) -> l
         questions = counted(sum(1 for item in files.items if item.doc == doc), "question")
         size = count_tokens(files.documents[doc].text)
         lines.append(f"#   document {doc} ({size:,} tokens, {questions}): " + "; ".join(parts))
+    return lines
+
+
+def by_call(rows: Sequence[Row], shapes: Sequence[str]) -> list[str]:
+    """For each plan shape, which of pearl's calls reach: the final answer call's prompt alone, and any step's.
+
+    By design a step that searches looks beyond what the answer call shows (`pearl.execution`), so the calls together
+    cover more of the document: the steps show the gold less often than the answer call does, and seldom the same."""
+    lines = []
+    for shape in shapes:
+        runs = [r for r in rows if (r.method, r.shape) == ("pearl", shape) and r.share is None]
+        if runs:
+            answer = mean([float(any(p.startswith("answer.") for p in r.reached_by)) for r in runs])
+            steps = mean([float(any(p.startswith("step") for p in r.reached_by)) for r in runs])
+            lines.append(f"#   pearl/{shape} by call: the answer call reaches {answer:.3f}, a step {steps:.3f}")
     return lines
 
 

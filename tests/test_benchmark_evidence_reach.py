@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -132,6 +133,23 @@ def test_pearl_is_compared_with_each_one_call_method_question_by_question() -> N
         "#   pearl/paper vs direct: both 1, only direct 0, only pearl 0",
     ]
     assert evidence_reach.paired(rows, ["rag", "direct"], ["two-step"]) == []  # no pearl run, nothing to compare
+
+
+def test_pearls_reach_is_split_by_the_call_that_showed_the_gold() -> None:
+    def by(qid: str, *prompts: str, share: float | None = None) -> evidence_reach.Row:
+        return dataclasses.replace(row("pearl", "two-step", qid, bool(prompts), share=share), reached_by=list(prompts))
+
+    rows = [
+        by("q1", "answer.v8#a"),
+        by("q2", "step.v3#b", "answer.v8#a"),
+        by("q3", "step_nodoc.v2#c"),
+        by("q4"),
+        by("q5", "step.v3#b", share=0.4),  # a --shares run: not the main run's
+        dataclasses.replace(row("direct", "", "q1", True), reached_by=["direct.v2#d"]),
+    ]
+    assert evidence_reach.by_call(rows, ["two-step", "paper"]) == [
+        "#   pearl/two-step by call: the answer call reaches 0.500, a step 0.500"
+    ]
 
 
 def test_a_miss_says_where_its_gold_ranks_and_which_one_call_method_showed_it(
