@@ -188,6 +188,26 @@ def _pronoun(text: str, match: re.Match[str]) -> bool:
     return text[start - 1 : start] != "(" and _PRONOUN.match(text, start) is not None
 
 
+# The word "A" opening a sentence ("A jealous rival wanted the keeper gone."), not the option: a lower-case word
+# follows, none that a letter given as the answer is followed by ("A because ...", "A is right", "A fits best").
+_OPENING_ARTICLE = re.compile(
+    r"A[ \t]+(?!(?:is|was|seems|looks|appears|sounds|fits|matches|because|since|as|and|or|would|best|it|only|"
+    r"then|so|but|again|too|here|now|then|for|of|with)\b)[a-z]"
+)
+
+
+def _opening_article(text: str, match: re.Match[str], options: Sequence[str]) -> bool:
+    """Whether the "A" `match` found at a sentence's start is the article: a lower-case word follows that is neither
+    one a letter given as the answer is followed by nor the start of option A's own text ("A to protect her
+    grandmother" with option A "to protect her grandmother")."""
+    start = match.start(1)
+    if _OPENING_ARTICLE.match(text, start) is None:
+        return False
+    said = " ".join(text[start + 1 :].split()[:3]).casefold()
+    own = " ".join(options[0].split()[:3]).casefold() if options else ""
+    return not (own and said.startswith(own))
+
+
 def _article(text: str, match: re.Match[str]) -> bool:
     """Whether the letter `match` found after "is", ":" or a dash is the word "a" (or "i") of a sentence going on:
     "the answer - a tricky one - is C", "Answer: a bridge" ("option a is right" names a letter)."""
@@ -225,11 +245,13 @@ def letter_alone(reply: str, letter: str | None) -> bool:
     return letter is not None and alone is not None and alone.group(1).upper() == letter
 
 
-def parse_choice(reply: str, n_options: int) -> str | None:
+def parse_choice(reply: str, n_options: int, options: Sequence[str] = ()) -> str | None:
     """The option letter a reply names, or None when it names none (or several equally).
 
     A letter the reply speaks of without calling it right ("A is tempting") gives way to one it calls right or
     gives as its answer ("but C is right", "the answer is C"); with none such, it is the reply's letter, as before.
+    A reply that opens with the word "A" ("A jealous rival ...") names no letter by it; with `options` (their texts),
+    one that goes on with option A's own text ("A to protect her grandmother") does.
     """
     letters = LETTERS[:n_options]
     # Markdown's emphasis and code marks say nothing of the choice: "**B**", "`(C)`", "**Answer:** D".
@@ -262,6 +284,8 @@ def parse_choice(reply: str, n_options: int) -> str | None:
             if match.start(1) < hedged or _article(text, match):
                 continue
             if pattern in (patterns[0], called_right) and _pronoun(text, match):
+                continue
+            if pattern is patterns[0] and _opening_article(text, match, options):
                 continue
             if pattern is called_right:
                 if _CALLED_RIGHT.match(text, match.end(1)) is None:

@@ -152,6 +152,25 @@ def test_the_word_i_is_no_option_among_ten(reply: str, letter: str | None) -> No
     assert parse_choice(reply, 10) == letter
 
 
+@pytest.mark.parametrize(
+    ("reply", "letter"),
+    [
+        # A step's prose opening with the word "A" named option A: pearl-fulldoc answered A without asking the model.
+        ("A jealous rival: she wanted the keeper gone.", None),
+        ("A storm put the lamp out, so the answer is C.", "C"),
+        ("A to protect her grandmother", "A"),  # option A's own words after its letter
+        ("A because she loved her grandmother.", "A"),
+        ("A fits best.", "A"),
+        ("A is right.", "A"),
+        ("A, since the text says so.", "A"),
+        ("A", "A"),
+    ],
+)
+def test_a_reply_opening_with_the_word_a_names_no_option_by_it(reply: str, letter: str | None) -> None:
+    options = ["to protect her grandmother", "to get money", "to make the keeper leave", "by accident"]
+    assert parse_choice(reply, 4, options) == letter
+
+
 def test_a_reply_with_a_long_run_of_spaces_is_read_at_once() -> None:
     # The hedge reader split a run of spaces two ways before failing: a letter and 20,000 spaces took 2 s, 50,000
     # took 15 (a step's prose is read too, for the option it argues for).
