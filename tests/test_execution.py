@@ -969,3 +969,16 @@ def test_a_file_is_read_and_direct_fits_the_document_off_the_loops_thread(monkey
     fake = FakeLLM(default=lambda request: "Spite.")
     Pearl(llm=fake, settings=load_settings(cache=False, dense=False)).ask(SAMPLE, QUESTION, method="direct")
     assert len(threads) == 2 and threading.main_thread().name not in threads
+
+
+@pytest.mark.parametrize("method", ["pearl", "pearl-fulldoc"])
+def test_a_value_that_reads_ctx_is_a_value_not_the_document(method: str) -> None:
+    # The document's place in a step's arguments was told by its text, "CTX": a string argument "CTX" (a valve's name)
+    # was left out of the step's inputs, and a result reading "CTX" out of a join.
+    fake = scripted('a = FIND_X(CTX, "CTX")\nb = FIND_X(CTX, "lamp")', step="CTX")
+    answer = pearl_with(fake).run_plan(SAMPLE, "What is the CTX valve?", 'a = FIND_X(CTX, "CTX")\nb = CONCAT(a)',
+                                       method=method)  # fmt: skip
+    first = user(next(r for r in fake.history if (r.prompt or "").startswith("step")))
+    assert re.search(r"\bX ?[:=] CTX\b", first)  # "X: CTX" in pearl's step, "X = CTX" in the paper's
+    if method == "pearl-fulldoc":  # the paper's answer is the join's result
+        assert answer.answer == "CTX"

@@ -75,6 +75,13 @@ class _Call:
     values: list[str]
     over: str | None = None  # an earlier result in the document slot: the action runs over it
     over_var: str | None = None  # the step whose result that is
+    document: frozenset[int] = frozenset()
+    """The positions of `values` that stand for the document (CTX, or the result put in its place), told apart by
+    where they are, not by their text: a string or a result that reads "CTX" is a value like any other."""
+
+    def given(self) -> list[tuple[int, str]]:
+        """The arguments the step is given as values, with their positions: all but the document's."""
+        return [(position, value) for position, value in enumerate(self.values) if position not in self.document]
 
 
 def _resolve(step: Step, action: Action, results: dict[str, StepOutcome], cap: int | None = INPUT_TOKENS) -> _Call:
@@ -82,9 +89,11 @@ def _resolve(step: Step, action: Action, results: dict[str, StepOutcome], cap: i
     values: list[str] = []
     over: str | None = None
     over_var: str | None = None
+    document: set[int] = set()
     for position, arg in enumerate(step.args):
         if arg.kind == "ctx":
             values.append(CTX)
+            document.add(position)
         elif arg.kind == "string":
             values.append(arg.value)
         else:
@@ -93,9 +102,10 @@ def _resolve(step: Step, action: Action, results: dict[str, StepOutcome], cap: i
             if action.param_at(position) == CTX and over is None:
                 over, over_var = text, arg.value  # the paper runs the action over a result put where the document goes
                 values.append(CTX)
+                document.add(position)
             else:
                 values.append(text)
-    return _Call(step=step, action=action, values=values, over=over, over_var=over_var)
+    return _Call(step=step, action=action, values=values, over=over, over_var=over_var, document=frozenset(document))
 
 
 def _param_name(action: Action, position: int) -> str:
@@ -108,7 +118,7 @@ def _inputs_block(call: _Call) -> str:
     lines = []
     for position, (arg, value) in enumerate(zip(call.step.args, call.values, strict=True)):
         name = _param_name(call.action, position)
-        if value == CTX:
+        if position in call.document:
             if arg.kind == "var":
                 lines.append(f"{name}: the result of {arg.value} (in the excerpts below), in place of the document")
             continue
@@ -124,7 +134,7 @@ def _request(call: _Call, question: Question) -> StepRequest:
         action=call.action.name,
         definition=call.action.definition,
         strings=step.strings,
-        inputs=[v for v, a in zip(call.values, step.args, strict=True) if a.kind == "var" and v != CTX],
+        inputs=[value for position, value in call.given() if step.args[position].kind == "var"],
         explanation=step.explanation,
         question=question,
     )
@@ -190,7 +200,7 @@ class _StepRunner:
     async def run(self, call: _Call) -> StepOutcome:
         step, action = call.step, call.action
         if action.pure:  # CONCAT and friends: joined locally, no model call
-            output = "\n".join(v for v in call.values if v != CTX)
+            output = "\n".join(value for _, value in call.given())
             self.recorder.note(f"step {step.var} = {step.action} (local)", output)
             return StepOutcome(var=step.var, action=step.action, output=output, local=True)
         if not action.needs_document:
@@ -248,8 +258,7 @@ class _PaperRunner:
         template, action = self.template, call.action
         lines = [
             template.part("argument", name=_param_name(action, position), value=value if value.strip() else _NOT_GIVEN)
-            for position, value in enumerate(call.values)
-            if value != CTX
+            for position, value in call.given()
         ]
         explanation = call.step.explanation or ""
         reads = action.needs_document
@@ -290,7 +299,7 @@ class _PaperRunner:
     async def run(self, call: _Call) -> StepOutcome:
         step, action = call.step, call.action
         if action.pure:  # CONCAT: joined locally, no model call
-            output = "\n".join(v for v in call.values if v != CTX)
+            output = "\n".join(value for _, value in call.given())
             self.recorder.note(f"step {step.var} = {step.action} (local)", output)
             return StepOutcome(var=step.var, action=step.action, output=output, local=True)
         # Cutting a long document to the window: off the event loop, what the fit cut kept for the call's trace.
