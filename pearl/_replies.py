@@ -14,7 +14,7 @@ from typing import Any
 
 __all__ = ["MAX_INT_DIGITS", "JSONReplyError", "load_json_reply", "read_json", "strip_fence"]
 
-_FENCE = re.compile(r"\s*```[A-Za-z]*[ \t]*\n(.*?)\n?[ \t]*```\s*", re.DOTALL)
+_FENCE_INFO = re.compile(r"[A-Za-z]*[ \t]*")  # what may follow a fence's opening ``` on its line: "json"
 
 MAX_INT_DIGITS = 640
 """The longest integer a model's JSON may hold. No count, index or id needs more; Python's own
@@ -34,9 +34,19 @@ class JSONReplyError(ValueError):
 
 
 def strip_fence(text: str) -> str:
-    """`text` without one enclosing ``` fence: chat models add one even when told not to."""
-    match = _FENCE.fullmatch(text)
-    return match.group(1) if match else text
+    """`text` without one enclosing ``` fence: chat models add one even when told not to.
+
+    The fence's lines are found by position, in linear time: a pattern with a lazy body before the closing fence
+    backtracked over a long run of spaces ("```json" and 100,000 spaces took 13 s).
+    """
+    stripped = text.strip()
+    if len(stripped) < 6 or not (stripped.startswith("```") and stripped.endswith("```")):
+        return text
+    newline = stripped.find("\n")
+    if newline < 0 or _FENCE_INFO.fullmatch(stripped, 3, newline) is None:
+        return text
+    body = stripped[newline + 1 : -3].rstrip(" \t")  # the closing fence's own indentation
+    return body[:-1] if body.endswith("\n") else body
 
 
 def _bounded_int(digits: str) -> int:

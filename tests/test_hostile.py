@@ -25,7 +25,7 @@ from test_llm_openai import REQUEST, make
 from typer.testing import CliRunner
 
 from pearl import Pearl, load_settings
-from pearl._replies import MAX_INT_DIGITS, load_json_reply
+from pearl._replies import MAX_INT_DIGITS, load_json_reply, strip_fence
 from pearl.cli import app
 from pearl.config import masked_url
 from pearl.context._markup import is_page
@@ -670,6 +670,30 @@ def test_the_embedded_models_time_leaves_out_the_wait_for_it(tmp_path: Path, mon
 def test_hostile_json_plans_are_plan_errors(reply: str) -> None:
     with pytest.raises(PlanParseError, match="the plan is"):
         plan_from_json(reply)
+
+
+def test_a_fence_and_a_long_run_of_spaces_is_refused_at_once() -> None:
+    # The fence was stripped by a pattern that backtracked over the spaces: 13 s before the size was checked.
+    started = time.perf_counter()
+    with pytest.raises(PlanParseError, match="the plan is 100,008 characters long"):
+        plan_from_json("```json\n" + " " * 100_000)
+    assert time.perf_counter() - started < 1.0
+
+
+@pytest.mark.parametrize(
+    ("reply", "inside"),
+    [
+        ('```json\n{"steps": []}\n```', '{"steps": []}'),
+        ("  ```\n{}\n  ```  \n", "{}"),  # the closing fence indented, spaces and a line break after it
+        ("```\n```", ""),
+        ("```\nline one\n\n```", "line one\n"),  # one line break before the closing fence is the fence's
+        ("```json {} ```", "```json {} ```"),  # no line of its own: no fence
+        ("```json\r\n{}\n```", "```json\r\n{}\n```"),  # a carriage return after the info string: as before
+        ("plain", "plain"),
+    ],
+)
+def test_a_fence_around_a_reply_is_stripped(reply: str, inside: str) -> None:
+    assert strip_fence(reply) == inside
 
 
 def test_hostile_json_plans_go_back_to_the_model_then_fall_back() -> None:
