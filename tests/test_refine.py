@@ -211,6 +211,10 @@ def test_store_versions_and_prompts_round_trip(tmp_path: Path) -> None:
     bad.write_text('{"question": "Why?", "plan": "a = FIND_X(CTX)"}\n{"store": {"name": "late header"}}\n')
     with pytest.raises(ConfigError, match="bad.jsonl:2"):
         load_demos(bad)
+    for header in ("5", "null", "[]"):  # a header that is no object: a TypeError escaped
+        bad.write_text(f'{{"store": {header}}}\n{{"question": "Why?", "plan": "a = FIND_X(CTX)"}}\n')
+        with pytest.raises(ConfigError, match='bad.jsonl:1: not a valid header: "store" must be an object'):
+            load_demos(bad)
 
 
 # ---------------------------------------------------------------------------------------------- refinement

@@ -136,6 +136,9 @@ def _read_jsonl(file: Path, text: str) -> DemoStore:
             continue
         data = decode_json(line, f"{file}:{number}")
         is_header = isinstance(data, dict) and set(data) == {_HEADER_KEY} and not demos and not header
+        if is_header and not isinstance(data[_HEADER_KEY], dict):
+            found = type(data[_HEADER_KEY]).__name__
+            raise ConfigError(f'{file}:{number}: not a valid header: "{_HEADER_KEY}" must be an object, not {found}')
         try:
             if is_header:
                 header = DemoStore.model_validate({**data[_HEADER_KEY], "demos": []}).model_dump(exclude={"demos"})
