@@ -13,12 +13,14 @@ from pearl.errors import QuestionError
 __all__ = ["LETTERS", "Question", "as_question", "asks_then_lists", "letter_alone", "parse_choice", "split_options"]
 
 LETTERS = "ABCDEFGHIJ"
+# Marks are read past J, so that an eleventh option is counted and refused, not read as part of the tenth.
+_MARKS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 # An inline option mark "(B) ", not one glued to a word or number: a clause's "4(B)".
-_INLINE = re.compile(r"(?<![\w(])\(([A-J])\)\s*")
+_INLINE = re.compile(r"(?<![\w(])\(([A-Z])\)\s*")
 # What ends a question before options that follow it: a mark of its own, or a line break.
 _ASKED = ("?", ":", "\n")
 # An option on a line of its own: "A. text" or "A) text", the letter first on the line.
-_LINE = re.compile(r"^[ \t]*([A-J])[.)][ \t]*", re.MULTILINE)
+_LINE = re.compile(r"^[ \t]*([A-Z])[.)][ \t]*", re.MULTILINE)
 
 
 class Question(BaseModel):
@@ -158,7 +160,7 @@ def _option_run(marks: list[re.Match[str]]) -> list[re.Match[str]]:
             continue
         run = [mark]
         for later in marks[i + 1 :]:
-            if len(run) < len(LETTERS) and later.group(1) == LETTERS[len(run)]:
+            if len(run) < len(_MARKS) and later.group(1) == _MARKS[len(run)]:
                 run.append(later)
         if len(run) >= 2 and len(run) >= len(best):
             best = run

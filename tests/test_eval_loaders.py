@@ -230,6 +230,16 @@ def test_eval_runs_a_tpo_file(tmp_path: Path, fake_server: Any) -> None:
             r"questions\[0\]\.tags: unknown tag",
         ),
         ([{"id": "d", "path": "missing.txt", "questions": []}], r"bad\.jsonl:1: path: cannot read"),
+        (  # an eleventh option was read into the tenth
+            [
+                {
+                    "instructions": ["q\n" + "\n".join(f"{x}. o{x}" for x in "ABCDEFGHIJK")],
+                    "outputs": ["B"],
+                    "input": "t",
+                }
+            ],
+            r"bad\.jsonl:1: instructions\[0\]: 11 options: at most 10 are supported",
+        ),
         (
             [{"id": "d", "text": "t", "questions": [{"question": "q", "answer": "a"}]}] * 2,
             r"bad\.jsonl:2: id: document id 'd' appears on an earlier line",

@@ -19,6 +19,17 @@ def test_split_inline_options() -> None:
     assert q.letters == "ABCD"
 
 
+def test_an_eleventh_option_is_counted_and_refused_not_read_into_the_tenth() -> None:
+    # Marks stopped at J: "(J) q (K) p" was one option, "q (K) p", and ten options were asked without a word.
+    inline = "Which? (A) x (B) y (C) z (D) w (E) v (F) u (G) t (H) s (I) r (J) q (K) p"
+    lines = "Which?\n" + "\n".join(f"{letter}. option {letter}" for letter in "ABCDEFGHIJK")
+    for question in (inline, lines):
+        assert len(split_options(question).options) == 11
+        with pytest.raises(QuestionError, match="11 options: at most 10 are supported"):
+            as_question(question)
+    assert as_question("Which? (A) x (B) y (K) z").options == ["x", "y (K) z"]  # no run: a mark in an option's words
+
+
 def test_split_leaves_plain_questions_alone() -> None:
     assert split_options("What is (A) about?").options == []
     assert split_options("Who came?").text == "Who came?"

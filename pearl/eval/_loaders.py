@@ -258,6 +258,9 @@ def _leval(line: _Line, obj: dict[str, Any]) -> tuple[EvalDocument, list[EvalQue
             line.fail(f"instructions[{i}]", f"expected a non-empty string, got {_short(instruction)}")
         golds = _golds(line, output, f"outputs[{i}]")
         parsed = split_options(instruction)
+        if len(parsed.options) > len(LETTERS):
+            many = f"{len(parsed.options)} options: at most {len(LETTERS)} are supported (A to J)"
+            line.fail(f"instructions[{i}]", many)
         qid = f"{doc_id}:{i + 1}"
         if parsed.options and _SEVERAL.match(golds[0]):
             several.append(f"{qid} {golds[0].strip()!r}")
