@@ -264,14 +264,17 @@ def parse_choice(reply: str, n_options: int, options: Sequence[str] = ()) -> str
     if alone and alone.group(1).upper() in letters:  # the letter and nothing more, in either case: "b", "(c)"
         return alone.group(1).upper()
     patterns = (
+        # The answer given as such comes first, wherever it stands: a reply that goes through the options before it
+        # ("Option A (Money) is unlikely. ... The answer is C", "A) Money - no. ... Answer: C") was read as A.
+        # "The answer is B", "Answer: (C)", "the answer is: D", "Final answer - A", "\boxed{C}"
+        rf"(?:answer(?:\s+is)?\s*[:\-\u2013\u2014]?|\\boxed\{{)\s*\(?([{letters}])\)?\b",
         rf"^\(?([{letters}])\)?(?:[\s.:)\-,]|$)",  # "B", "(B)", "B. because..."
-        # "The answer is B", "Answer: (C)", "the answer is: D", "Final answer - A", "option B"
-        rf"(?:answer|option|choice)(?:\s+is)?\s*[:\-\u2013\u2014]?\s*\(?([{letters}])\)?\b",
+        rf"(?:option|choice)(?:\s+is)?\s*[:\-\u2013\u2014]?\s*\(?([{letters}])\)?\b",  # "option B", "my choice is C"
         rf"\(([{letters}])\)",
         # "..., but C is right", "(C) is the correct answer", "C seems right", "C is my answer"
         rf"(?<![\w(])\(?([{letters}])(?=\)?\s+(?:is|seems|looks)\s)",
     )
-    called_right = patterns[3]
+    opening, called_right = patterns[1], patterns[4]
     # "B or C", "(B) or (C)", "A, B, C or D", "B/C": a hedge names several, none of them the answer ("B, and C is
     # wrong" names one). A later pattern may still find the answer given after it ("B or C? ... Answer: C").
     # One place for each run of spaces (`\s*(?:,\s*)?`, not `\s*,?\s*`): a letter and 20,000 spaces took 2 s.
@@ -279,15 +282,15 @@ def parse_choice(reply: str, n_options: int, options: Sequence[str] = ()) -> str
     hedged = 0  # the end of the last hedge found: a letter within it is one of those it names
     spoken: str | None = None  # the first letter spoken of without being called right: the answer if none is
     for pattern in patterns:
-        flags = re.IGNORECASE if pattern is not patterns[0] else 0
-        if pattern is patterns[0] and _LISTED.search(text, 1):
+        flags = re.IGNORECASE if pattern is not opening else 0
+        if pattern is opening and _LISTED.search(text, 1):
             continue  # "**A.** Paris: wrong\n**B.** Rome: right" goes through the options, A first of them
         for match in re.finditer(pattern, text, flags):
             if match.start(1) < hedged or _article(text, match):
                 continue
-            if pattern in (patterns[0], called_right) and _pronoun(text, match):
+            if pattern in (opening, called_right) and _pronoun(text, match):
                 continue
-            if pattern is patterns[0] and _opening_article(text, match, options):
+            if pattern is opening and _opening_article(text, match, options):
                 continue
             if pattern is called_right:
                 if _CALLED_RIGHT.match(text, match.end(1)) is None:

@@ -138,6 +138,13 @@ def test_a_question_naming_letters_may_be_given_options_but_not_a_second_list() 
         ("Vitamin C is the correct treatment, so (B).", "B"),
         ("Plan B is the best option, as the text says. (A)", "A"),
         ("A is tempting.\nC is right.", "C"),
+        # A reply going through the options before it gives its answer: read as the first option it went through.
+        ("Option A (Money) is unlikely. Option B is unlikely. The answer is C.", "C"),
+        ("A: wrong. B: wrong. C: right. D: wrong. Final answer: C", "C"),
+        ("Let me consider each option:\nA) Money - not supported.\nB) Her brother - no.\n\nAnswer: C", "C"),
+        ("A) Money B) Her brother C) Orders D) Fear\nAnswer: C", "C"),
+        ("So the result is \\boxed{C}.", "C"),
+        ("B. The answer key is elsewhere.", "B"),
     ],
 )
 def test_parse_choice(reply: str, letter: str | None) -> None:
