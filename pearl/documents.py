@@ -878,7 +878,14 @@ def _expand(paths: Sequence[str | Path], other_kinds: list[str]) -> list[tuple[P
             raise DocumentError(f"{path}: {_missing(path)}")
         if path.is_dir():
             others: list[Path] = []
-            found = sorted(_folder_files(path, others))
+            outside: list[Path] = []
+            found = sorted(_folder_files(path, others, outside))
+            if outside:
+                links = ", ".join(str(p) for p in sorted(outside)[:3]) + (", ..." if len(outside) > 3 else "")
+                other_kinds.append(
+                    f"{path}: {counted(len(outside), 'symbolic link')} to files outside it ({links}): "
+                    "name a file to read it"
+                )
             if others:
                 kinds = sorted({p.suffix.lower() or "no extension" for p in others})
                 code = sum(map(reads_as_code, others))
@@ -890,6 +897,10 @@ def _expand(paths: Sequence[str | Path], other_kinds: list[str]) -> list[tuple[P
                 )
             if not found:
                 held = f"; it holds files of other kinds ({', '.join(kinds)}): name them to read them" if others else ""
+                if outside:
+                    leads = "leads" if len(outside) == 1 else "lead"
+                    links = counted(len(outside), "symbolic link")
+                    held += f"; {links} in it {leads} outside it: name a file to read it"
                 raise DocumentError(
                     f"{path}: is a directory with no files of the kinds read from a folder "
                     f"({', '.join(SUPPORTED_SUFFIXES)}){held}"
@@ -963,14 +974,20 @@ def _is_pipe(path: Path) -> bool:
         return False
 
 
-def _folder_files(folder: Path, others: list[Path]) -> Iterator[Path]:
+def _folder_files(folder: Path, others: list[Path], outside: list[Path]) -> Iterator[Path]:
     """The files of kinds pearl reads under `folder`, hidden files and folders left out, unvisited; the
-    files of other kinds go to `others`."""
+    files of other kinds go to `others`, and symbolic links to files outside the folder to `outside`: a link to
+    `/etc/passwd` in a folder of notes would send that file to the model's server, which naming the folder never
+    asked for. (Links to folders are not walked.)"""
+    within = folder.resolve()
     for root, dirs, names in os.walk(folder):
         dirs[:] = [d for d in dirs if not d.startswith(".")]  # pruned: a `.venv` or `.git` is never walked
         for name in names:
             path = Path(root, name)
             if name.startswith(".") or not path.is_file():
+                continue
+            if path.is_symlink() and not path.resolve().is_relative_to(within):
+                outside.append(path)
                 continue
             if path.suffix.lower() in SUPPORTED_SUFFIXES:
                 yield path

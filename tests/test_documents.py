@@ -837,6 +837,29 @@ def test_a_folder_leaves_out_hidden_files_and_says_which_files_it_could_not_read
     ]
 
 
+def test_a_folder_reads_no_file_a_symbolic_link_in_it_leads_outside_it(tmp_path: Path) -> None:
+    # A link to /etc/passwd in a folder of notes was read, and its lines went to the model's server.
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:x:0:0:root:/root:/bin/bash", encoding="utf-8")
+    notes = tmp_path / "notes"
+    (notes / "sub").mkdir(parents=True)
+    (notes / "a.txt").write_text("Anna met Bob.", encoding="utf-8")
+    (notes / "sub" / "link.txt").symlink_to(secret)
+    (notes / "again.txt").symlink_to(notes / "a.txt")  # within the folder: read, once
+    document = load_document(notes)
+    assert "root:x" not in document.text and "Anna met Bob." in document.text
+    assert (
+        document.left_out[0]
+        == f"{notes}: 1 symbolic link to files outside it ({notes}/sub/link.txt): name a file to read it"
+    )
+    assert any("again.txt" in why and "read once" in why for why in document.left_out)
+    assert "root:x" in load_document(notes / "sub" / "link.txt").text  # named, it is read
+    (notes / "a.txt").unlink()
+    (notes / "again.txt").unlink()
+    with pytest.raises(DocumentError, match="1 symbolic link in it leads outside it: name a file to read it"):
+        load_document(notes)
+
+
 def test_a_folder_of_files_none_of_which_reads_says_why_for_each(tmp_path: Path) -> None:
     (tmp_path / "a.md").write_text("", encoding="utf-8")
     (tmp_path / "b.txt").write_bytes(b"\x00\x01\x02binary\x00\x00" * 20)
