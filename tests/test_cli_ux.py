@@ -843,8 +843,11 @@ def test_plan_takes_files_then_the_question_as_ask_does_and_its_older_form_too(f
         (["Why", "did", "she"], '"Why" is no file or folder: if the words from it on are the question, put them in'),
         (["{sample}", "{sample}"], 'the last argument, "'),
         (["{folder}"], "is a folder, not a question: give the question after it"),
+        # A file mistyped, the question forgotten: it was planned for as the question.
+        (["contract.pdf"], '"contract.pdf" names no file or folder, and reads as a path, not a question: give the'),
+        (["notes/"], '"notes/" names no file or folder, and reads as a path'),
     ],
-    ids=["document-twice", "question-first", "question-unquoted", "no-question", "a-folder-alone"],
+    ids=["document-twice", "question-first", "question-unquoted", "no-question", "a-folder-alone", "no-file", "no-dir"],
 )
 def test_plan_says_which_argument_goes_where(args: list[str], said: str, fake_server: Any) -> None:
     server = ["--base-url", fake_server.base_url, "--model", "m", "--json"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -372,6 +373,10 @@ def _plan_text(value: str) -> str:
 _PLAN_USAGE = 'pearl plan FILE... "QUESTION"'
 
 
+_PATH_LIKE = re.compile(r"\S*[/\\]\S*|[^\s/\\]+\.[A-Za-z][A-Za-z0-9]{0,4}")
+"""One word with a folder's slash in it, or a name with an extension: `notes/`, `./a.txt`, `report.docx`."""
+
+
 def _plan_input(words: list[str], given: list[Path]) -> tuple[list[str], str]:
     """The files and the question of `pearl plan [FILE...] QUESTION`, as `ask` takes them, and of the older
     `pearl plan QUESTION [--file FILE]`: one argument is the question; more are files or folders, then the question.
@@ -386,6 +391,12 @@ def _plan_input(words: list[str], given: list[Path]) -> tuple[list[str], str]:
             raise fail(
                 f'"{shorten(only, 60)}" is a {kind}, not a question: give the question after it, in quotes, as in '
                 f'{_PLAN_USAGE} (or pearl plan "QUESTION" to plan from the question alone)'
+            )
+        if _PATH_LIKE.fullmatch(only) and not only.endswith("?"):  # `pearl plan contract.pdf`, a file mistyped
+            raise fail(
+                f'"{shorten(only, 60)}" names no file or folder, and reads as a path, not a question: give the file, '
+                f'then the question in quotes, as in {_PLAN_USAGE} (or pearl plan "QUESTION" to plan from the '
+                "question alone)"
             )
         return [str(path) for path in given], only
     if given:
