@@ -26,6 +26,7 @@ from pearl.errors import (
     LLMTimeoutError,
     RateLimitError,
     ServerError,
+    stops_a_run,
 )
 from pearl.llm import Completion, CompletionRequest, Message, OpenAICompatibleLLM
 from pearl.llm._reply import prompt_tokens
@@ -278,6 +279,31 @@ def test_content_sent_as_parts_is_read(fake_server: FakeOpenAIServer) -> None:
     body = {"choices": [{"index": 0, "message": {"role": "assistant", "content": parts}, "finish_reason": "stop"}]}
     fake_server.enqueue(Reply(body=json.dumps(body)))
     assert make(fake_server).complete(REQUEST).text == "Korvin is the keeper."
+
+
+@pytest.mark.parametrize(
+    ("choice", "said"),
+    [
+        (
+            {"message": {"role": "assistant", "content": None, "refusal": "I can't help with that."}},
+            "refused to answer: I can't help with that.",
+        ),
+        (
+            {"message": {"role": "assistant", "content": ""}, "finish_reason": "content_filter"},
+            "its content filter blocked the reply (finish_reason content_filter)",
+        ),
+    ],
+    ids=["refusal", "content-filter"],
+)
+def test_a_refusal_or_a_blocked_reply_is_said_once_and_not_retried(
+    fake_server: FakeOpenAIServer, choice: dict[str, Any], said: str
+) -> None:
+    # Each was "answered with no message content" (or "an empty text"), retried up to max_retries times.
+    fake_server.enqueue(Reply(body=json.dumps({"choices": [{"index": 0, **choice}]})))
+    with pytest.raises(LLMRequestError) as raised:
+        make(fake_server).complete(REQUEST)
+    assert said in str(raised.value) and len(fake_server.requests) == 1
+    assert not stops_a_run(raised.value)  # another question may be answered: an evaluation goes on
 
 
 def test_requests_in_flight_when_the_model_first_refuses_max_tokens_are_sent_again_too() -> None:

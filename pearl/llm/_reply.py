@@ -315,7 +315,8 @@ def read_completion(
 
     Raises:
         LLMResponseError: no choices, or no text in the first one (or only white space).
-        LLMRequestError: no text because the reply ran out of `max_tokens`.
+        LLMRequestError: no text because the reply ran out of `max_tokens`, the model refused (`message.refusal`) or
+            a content filter blocked it (`finish_reason` "content_filter"): a retry would end the same way.
     """
     if not isinstance(body, dict):
         raise LLMResponseError(f"{source} answered with JSON that is not an object: {quote(body)}")
@@ -330,7 +331,17 @@ def read_completion(
     if isinstance(text, list):  # content as parts, as some servers send it: [{"type": "text", "text": "..."}]
         parts = [part.get("text") for part in text if isinstance(part, dict) and part.get("type", "text") == "text"]
         text = "".join(part for part in parts if isinstance(part, str)) if parts else None
-    if (text is None or (isinstance(text, str) and not text.strip())) and choice.get("finish_reason") == "length":
+    blank = text is None or (isinstance(text, str) and not text.strip())
+    refusal = message.get("refusal") if isinstance(message, dict) else None
+    if blank and isinstance(refusal, str) and refusal.strip():
+        # OpenAI's field for a model that declines: the same request is declined again, and retries paid for it.
+        raise LLMRequestError(f"{source} refused to answer: {quote(refusal.strip())}")
+    if blank and choice.get("finish_reason") == "content_filter":
+        raise LLMRequestError(
+            f"{source} gave no answer: its content filter blocked the reply (finish_reason content_filter); "
+            "the same request would be blocked again"
+        )
+    if blank and choice.get("finish_reason") == "length":
         # A reasoning model that thought until `max_tokens` ran out (its content null, or "" or a line
         # break as some servers send it beside a `reasoning` field): at temperature 0 a retry would pay for the
         # same thinking again and end the same way.
