@@ -61,13 +61,13 @@ from pearl.planning import (
     PlanResult,
     builtin_demos,
     generate_plan,
-    kind_asked_about,
     parse_plan,
     plan_window_problem,
     runnable_demos,
     select_demos,
     validate_plan,
 )
+from pearl.planning._kinds import kind_asked_about
 from pearl.protocols import LLM, StageProgress
 from pearl.questions import LETTERS, Question, as_question
 from pearl.tokens import get_encoding

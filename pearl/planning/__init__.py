@@ -25,7 +25,7 @@ from pearl.planning._generate import (
     renumber,
 )
 from pearl.planning._grammar import plan_from_json, plan_gbnf, plan_json_schema, plan_to_json
-from pearl.planning._kinds import DocumentKind, document_kind, kind_asked_about
+from pearl.planning._kinds import DocumentKind, document_kind
 from pearl.planning._models import Arg, ArgKind, Plan, Step
 from pearl.planning._parser import DEFAULT_MAX_CHARS, DEFAULT_MAX_LINE_CHARS, parse_plan
 from pearl.planning._validate import ANSWER, DEFAULT_MAX_STEPS, DEFAULT_MAX_STRING_CHARS, validate_plan
@@ -51,7 +51,6 @@ __all__ = [
     "demos_fingerprint",
     "document_kind",
     "generate_plan",
-    "kind_asked_about",
     "load_demos",
     "parse_plan",
     "plan_constraints",

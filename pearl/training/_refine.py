@@ -45,12 +45,12 @@ from pearl.planning import (
     Plan,
     choose_actions,
     demos_fingerprint,
-    kind_asked_about,
     parse_plan,
     plan_constraints,
     plan_rules,
     read_plan_reply,
 )
+from pearl.planning._kinds import kind_asked_about
 from pearl.prompts import load_prompt
 from pearl.protocols import Progress
 from pearl.questions import Question
