@@ -194,8 +194,11 @@ class Settings(BaseModel):
         ),
     )
     max_retries: int = Field(default=4, ge=0, le=20, description="retries after the first attempt")
-    retry_base_delay: float = Field(default=1.0, ge=0, description="first backoff delay in seconds")
-    retry_max_delay: float = Field(default=60.0, ge=0, description="longest single wait, Retry-After included")
+    # At most a day: a wait longer than that is a quota's reset, which no run waits for (1e300 waited for ever).
+    retry_base_delay: float = Field(default=1.0, ge=0, le=86_400, description="first backoff delay in seconds")
+    retry_max_delay: float = Field(
+        default=60.0, ge=0, le=86_400, description="longest single wait, Retry-After included (at most a day)"
+    )
     concurrency: int = Field(default=4, ge=1, le=256, description="requests in flight at once")
     cache: bool = Field(default=True, description="on-disk response cache")
     context_window: int | None = Field(

@@ -268,8 +268,15 @@ def test_a_retry_after_over_the_limit_names_retry_max_delay(
     fake_server.set_default(Reply.rate_limited(retry_after=3 * 86_400))  # a quota's reset: no setting to offer
     with pytest.raises(RateLimitError) as info:
         llm.complete(REQUEST)
-    assert "(server asked to wait 259200s, over a day, beyond the 30s limit of retry_max_delay" in str(info.value)
+    assert "(server asked to wait over a day, beyond the 30s limit of retry_max_delay" in str(info.value)
     assert "try again later" in str(info.value) and "set retry_max_delay" not in str(info.value)
+    fake_server.set_default(Reply.rate_limited(retry_after=1e15))  # was written out in 16 digits (1e308 in 309)
+    with pytest.raises(RateLimitError, match=r"\(server asked to wait over a day, beyond the 30s limit"):
+        llm.complete(REQUEST)
+    for setting in ("retry_max_delay", "retry_base_delay"):  # 1e300 waited for ever; a day is the most
+        config.write_text(f"[pearl]\n{setting} = 1e300\n", encoding="utf-8")
+        with pytest.raises(ConfigError, match=f"{setting} .*: Input should be less than or equal to 86400"):
+            load_settings(base_url=fake_server.base_url, model="m")
 
 
 # -- 4. a demonstration that fails validation: file, entry and field ------------------

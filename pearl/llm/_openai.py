@@ -775,7 +775,7 @@ class OpenAICompatibleLLM:
         cap = self._settings.retry_max_delay
         source = self._settings.sources.get("retry_max_delay", "default")
         if hinted > _DAY:  # a quota's reset date, say: no run waits that long
-            return f"over a day, beyond the {cap:g}s limit of retry_max_delay ({source}); try again later"
+            return f"beyond the {cap:g}s limit of retry_max_delay ({source}); try again later"
         wanted = math.ceil(hinted)
         fix = (
             f"pass retry_max_delay={wanted}"
@@ -801,7 +801,8 @@ class OpenAICompatibleLLM:
         hinted = getattr(error, "retry_after", None)
         if hinted is not None:
             if hinted > cap:
-                error.args = (f"{error.args[0]} (server asked to wait {hinted:.0f}s, {self._over_the_cap(hinted)})",)
+                asked = "over a day" if hinted > _DAY else f"{hinted:.0f}s"  # not 1e308 written out in 309 digits
+                error.args = (f"{error.args[0]} (server asked to wait {asked}, {self._over_the_cap(hinted)})",)
                 raise error
             backoff = max(backoff, hinted)
         last = "; the last if it goes unanswered too" if silent == NO_ANSWER_RETRIES else ""
