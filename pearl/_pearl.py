@@ -765,7 +765,7 @@ class Pearl:
         chosen = _method(method)
         if chosen.executor is None:
             raise ConfigError(f"method {method!r} does not run plans; choose one of {', '.join(_planned_names())}")
-        _check_ask_order(document, question)
+        _check_ask_order(document, question, "run_plan(document, question, plan)")
         if not isinstance(plan, (str, Plan)):
             raise TypeError(f"plan must be a Plan or a plan's text, not {type(plan).__name__}")
         asked = checked_question(as_question(question, options))  # refused before the document is read
@@ -926,15 +926,16 @@ class _Listener:
                 log.warning("%s raised %s: %s (ignored; the question goes on)", self.name, kind, exc)
 
 
-def _check_ask_order(document: object, question: object) -> None:
+def _check_ask_order(document: object, question: object, call: str = "ask(document, question)") -> None:
     """Refuse `ask(question, document)`: with the question's text taken for the document, a file's name was sent to
     the model as the question, and a plausible answer came back. Swapped is a question that names an existing file
-    or folder while the document given is text, not a path ("TCP/IP" or "package.json" naming none is a question)."""
+    or folder while the document given is text, not a path ("TCP/IP" or "package.json" naming none is a question).
+    `call` is how the method called is written, for the message."""
     if not (isinstance(question, str) and isinstance(document, str) and names_path(question, existing=True)):
         return
     if not names_path(document):
         raise TypeError(
-            "the document comes first, then the question: ask(document, question); "
+            f"the document comes first, then the question: {call}; "
             "to ask a question that is a file's name about this text, pass Question(text=...)"
         )
 

@@ -225,7 +225,8 @@ def test_ask_and_run_plan_refuse_the_question_before_the_document(given: str, ca
     second = {"path as text": str(SAMPLE), "folder": f"{SAMPLE.parent}/"}[given]
     fake = scripted([GOOD_PLAN])
     pearl = pearl_with(fake)
-    with pytest.raises(TypeError, match=r"the document comes first, then the question: ask\(document, question\)"):
+    written = r"run_plan\(document, question, plan\)" if call == "run_plan" else r"ask\(document, question\)"
+    with pytest.raises(TypeError, match=r"the document comes first, then the question: " + written):
         if call == "ask":
             pearl.ask(QUESTION, second)
         elif call == "aask":
