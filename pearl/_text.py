@@ -19,6 +19,7 @@ __all__ = [
     "RANGE_LIMIT",
     "STOP_WORDS",
     "WritableStr",
+    "as_text",
     "attribute_value",
     "citations",
     "consecutive_runs",
@@ -200,3 +201,45 @@ def counted(count: int, noun: str, plural: str = "") -> str:
         plural: the plural when it is not `noun` + "s" ("entities", "batches").
     """
     return f"{count:,} {noun if count == 1 else plural or noun + 's'}"
+
+
+# A line end, and nroff's overstrikes as `man ls | cat` saves a manual page: a character struck over itself is bold
+# ("N\bN", "N\bN\bN"), over "_" underlined ("_\bf"), each one character of the page (two backspaces go back over a
+# character two columns wide).
+_LINE_END_OR_OVERSTRIKE = re.compile(r"\r\n?|[^\x08\r\n](?:\x08{1,2}[^\x08\r\n])+")
+
+
+def _struck(run: str) -> str:
+    """The one character an overstrike shows: the last struck but an underline's "_", as `less` reads it (`col -b`
+    keeps the last, which leaves "_" of "f\\b_", an underline written after its letter)."""
+    struck = run.replace("\x08", "")
+    return next((char for char in reversed(struck) if char != "_"), "_")
+
+
+def as_text(text: str, overstrikes: bool = True) -> tuple[str, list[int], list[int]]:
+    """`text` with line ends as "\\n" and (with `overstrikes`) each overstrike as the character it shows; where a
+    "\\n" of it is "\\r\\n" in `text` (`DocumentPart.crlf`), and where `text` has characters it leaves out
+    (`DocumentPart.dropped`), as offsets into the text returned."""
+    if "\r" not in text and not (overstrikes and "\x08" in text):
+        return text, [], []
+    pieces: list[str] = []
+    crlf: list[int] = []
+    dropped: list[int] = []
+    done = length = 0
+    for match in _LINE_END_OR_OVERSTRIKE.finditer(text):
+        run = match.group()
+        if run[0] != "\r" and not overstrikes:
+            continue
+        pieces.append(text[done : match.start()])
+        length += match.start() - done
+        if run[0] == "\r":  # "\r\n", or "\r" alone (an old Mac's line end)
+            if run == "\r\n":
+                crlf.append(length)
+            pieces.append("\n")
+        else:
+            dropped += [length] * (len(run) - 1)  # all before the one character shown: a span takes the whole run
+            pieces.append(_struck(run))
+        length += 1
+        done = match.end()
+    pieces.append(text[done:])
+    return "".join(pieces), crlf, dropped

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from pearl._files import PAGE_PREAMBLE, is_pdf, looks_binary
-from pearl._text import consecutive_runs, counted, visible
+from pearl._text import as_text, consecutive_runs, counted, visible
 from pearl.errors import ConfigError, DocumentError, DocumentTooLargeError
 from pearl.models import Document, DocumentPart
 
@@ -403,48 +403,6 @@ def _part_text(part: Any) -> str:
 def _unix_lines(text: str) -> str:
     """`text` with Windows and old Mac line ends as "\\n"."""
     return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
-# A line end, and nroff's overstrikes as `man ls | cat` saves a manual page: a character struck over itself is bold
-# ("N\bN", "N\bN\bN"), over "_" underlined ("_\bf"), each one character of the page (two backspaces go back over a
-# character two columns wide).
-_LINE_END_OR_OVERSTRIKE = re.compile(r"\r\n?|[^\x08\r\n](?:\x08{1,2}[^\x08\r\n])+")
-
-
-def _struck(run: str) -> str:
-    """The one character an overstrike shows: the last struck but an underline's "_", as `less` reads it (`col -b`
-    keeps the last, which leaves "_" of "f\\b_", an underline written after its letter)."""
-    struck = run.replace("\x08", "")
-    return next((char for char in reversed(struck) if char != "_"), "_")
-
-
-def _as_text(text: str, overstrikes: bool = True) -> tuple[str, list[int], list[int]]:
-    """`text` with line ends as "\\n" and (with `overstrikes`) each overstrike as the character it shows; where a
-    "\\n" of it is "\\r\\n" in `text` (`DocumentPart.crlf`), and where `text` has characters it leaves out
-    (`DocumentPart.dropped`), as offsets into the text returned."""
-    if "\r" not in text and not (overstrikes and "\x08" in text):
-        return text, [], []
-    pieces: list[str] = []
-    crlf: list[int] = []
-    dropped: list[int] = []
-    done = length = 0
-    for match in _LINE_END_OR_OVERSTRIKE.finditer(text):
-        run = match.group()
-        if run[0] != "\r" and not overstrikes:
-            continue
-        pieces.append(text[done : match.start()])
-        length += match.start() - done
-        if run[0] == "\r":  # "\r\n", or "\r" alone (an old Mac's line end)
-            if run == "\r\n":
-                crlf.append(length)
-            pieces.append("\n")
-        else:
-            dropped += [length] * (len(run) - 1)  # all before the one character shown: a span takes the whole run
-            pieces.append(_struck(run))
-        length += 1
-        done = match.end()
-    pieces.append(text[done:])
-    return "".join(pieces), crlf, dropped
 
 
 # Byte-order marks, UTF-32's before UTF-16's (whose little-endian mark begins UTF-32's).
@@ -843,8 +801,8 @@ def _read_one(path: Path, max_bytes: int, notes: list[str]) -> tuple[str, list[i
         looks_html = not (suffix in (".txt", ".md") or reads_as_code(path)) and _HTML_PAGE.match(text)
         if suffix in _HTML_SUFFIXES or looks_html:
             text = _unix_lines(_html_to_text(text))
-        else:  # line ends read by `_as_text`, which says where they were "\r\n"; source code keeps its backspaces
-            text, crlf, dropped = _as_text(text, overstrikes=not _is_code(path, text))
+        else:  # line ends read by `as_text`, which says where they were "\r\n"; source code keeps its backspaces
+            text, crlf, dropped = as_text(text, overstrikes=not _is_code(path, text))
     if not visible(text):  # white space, or zero-width characters alone
         raise DocumentError(f"{path}: has no text")
     return text, crlf, dropped

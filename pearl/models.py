@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pearl._text import WritableStr
+from pearl._text import WritableStr, as_text
 from pearl.questions import Question
 
 __all__ = [
@@ -150,11 +150,17 @@ class Document(BaseModel):
 
     @classmethod
     def from_text(cls, text: str, name: str = "text", *, code: bool = False) -> Document:
-        """A document made of one string; spans refer to that string. `code`: the string is source code, read
-        line by line with its indentation (as a file `reads_as_code` is)."""
+        """A document made of one string; a citation's `file_start`/`file_end` refer to that string. `code`: the
+        string is source code, read line by line with its indentation (as a file `reads_as_code` is).
+
+        Its line ends are read as a file's are: "\r\n" and "\r" as "\n" in `text` (read as given, a text with
+        Windows line ends had no paragraphs and no headings), where `start`/`end` count; `file_start`/`file_end`
+        count in the string as given."""
         if not isinstance(text, str):  # `len` of a number failed with "object of type 'int' has no len()"
             raise TypeError(f"text must be a str, not {type(text).__name__} (a file: load_document(path))")
-        return cls(text=text, name=name, parts=[DocumentPart(name=name, start=0, end=len(text), code=code)])
+        read, crlf, _ = as_text(text, overstrikes=False)
+        part = DocumentPart(name=name, start=0, end=len(read), code=code, crlf=crlf)
+        return cls(text=read, name=name, parts=[part])
 
     def part_at(self, offset: int) -> str:
         """Name of the file that holds character `offset`."""

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pearl import FakeLLM, Pearl, load_settings
+from pearl import Document, FakeLLM, Pearl, load_settings
 from pearl.context import SentenceFlag, index_document
 from pearl.documents import _pdf_paragraphs, as_document, left_out_notes, load_document
 from pearl.errors import ConfigError, DocumentError, DocumentTooLargeError
@@ -415,6 +415,21 @@ def test_a_byte_order_mark_does_not_let_a_binary_file_in(tmp_path: Path, content
     (tmp_path / "odd.txt").write_bytes(content)
     with pytest.raises(DocumentError, match=message):
         load_document(tmp_path / "odd.txt")
+
+
+@pytest.mark.parametrize("end", ["\r\n", "\r"])
+def test_text_given_with_windows_line_ends_reads_as_it_does_with_unix_ones(end: str) -> None:
+    # Given as a string (Document.from_text, ask(text), index_document(text)), "\r\n" was read as it is: no blank
+    # line was one, so the text had one paragraph and no headings.
+    lines = ["INTRODUCTION", "", "The company was founded in 1990 by two friends", "who met at school.", "",
+             "TERMS AND CONDITIONS", "", "The term is five years."]  # fmt: skip
+    given = end.join(lines)
+    windows, unix = (index_document(Document.from_text(t), cache=False) for t in (given, "\n".join(lines)))
+    assert windows.text == unix.text and windows.sent_flags == unix.sent_flags and windows.sentence_count == 4
+    assert any(f & SentenceFlag.HEADING for f in windows.sent_flags)
+    for sid in range(windows.sentence_count):  # a citation's file offsets count in the string as given
+        citation = windows.citation(sid)
+        assert given[citation.file_start : citation.file_end].replace(end, "\n") == citation.text
 
 
 def _on_disk(path: Path, encoding: str) -> str:
