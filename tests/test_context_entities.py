@@ -339,3 +339,12 @@ def test_a_question_in_lower_case_still_names_people_of_two_words() -> None:
     # A question written with capitals is read by its capitals, as before.
     assert named("Who paid Grant?") == {"Hugh Grant"}
     assert named("who paid hugh grant and Bullock?") == {"Sandra Bullock"}
+
+
+@pytest.mark.parametrize("space", ["\n", "   ", "\t", " "])
+def test_a_mention_after_the_leaves_out_the_and_any_white_space_after_it(space: str) -> None:
+    # "the\nUnited Nations" (hard-wrapped) kept "the"; "the   Skarrow Sound" kept two spaces in the mention.
+    text = f"He wrote to the{space}United Nations about the famine. Later the United Nations replied."
+    index = index_document(text, cache=False)
+    assert {(m.text, text[m.start : m.end]) for m in index.mentions()} == {("United Nations", "United Nations")}
+    assert [e.name for e in index.entities] == ["United Nations"]

@@ -385,10 +385,19 @@ def _clean_span(text: str, start: int, end: int) -> tuple[int, int]:
         end -= 1
     if text[max(start, end - 2) : end] in ("'s", "’s", "'S", "’S"):
         end -= 2
-    lowered = text[start : start + 4].lower()
-    if lowered == "the " and end - start > 4:
-        start += 4
+    # "the" and the white space after it, whatever it is: a hard-wrapped "the\nUnited Nations", "the   Sound"
+    # (spaCy reads white space collapsed; the mention is cut from the text as written).
+    the = _THE.match(text, start, end)
+    if the is not None and the.end() < end:
+        start = the.end()
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
     return start, end
+
+
+_THE = re.compile(r"the\s+", re.IGNORECASE)
 
 
 def _value_mentions(text: str, sentences: list[tuple[int, int]]) -> Iterator[_Raw]:
