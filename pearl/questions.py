@@ -167,11 +167,29 @@ def _option_run(marks: list[re.Match[str]]) -> list[re.Match[str]]:
     return best
 
 
+_THINKING = re.compile(r"^\s*<think>.*?</think>", re.DOTALL)  # a reasoning model's thoughts, before its reply
 _EMPHASIS = re.compile(r"\*\*?|__|`+")
 _ALONE = re.compile(r"\(?([A-J])\)?[.)]?", re.IGNORECASE)  # a letter and nothing more: "b", "(C)", "D."
 _ARTICLE = re.compile(r"[ai](?<!\(.)\s+[a-z]")
 # A line after the first that opens with an option's letter, as a list of the options does.
 _LISTED = re.compile(r"\n[ \t]*(?:[-*+>][ \t]*)?\(?[A-J][.):]")
+# A letter the reply writes as a label, opening a line or a clause and followed by a label's mark: "A) Fear - no",
+# "- B: supported", "Option C (Money): not mentioned", "1. Option A (fear): ...", "(D) Ordered - no", "| A | No |".
+_LABEL = re.compile(
+    r"^[^\w\n(]{0,8}(?:\d+[.)][ \t]*)?(?:(?:option|choice)[ \t]+)?\(([A-J])\)(?=[ \t]*[:\-\u2013\u2014|]?[ \t]+\S)"
+    r"|(?:^|(?<=[.;:]\s))[^\w\n(]{0,8}(?:\d+[.)][ \t]*)?(?:(?:option|choice)[ \t]+)?"
+    r"([A-J])\)?(?=[ \t]*(?:[.):|\-\u2013\u2014]|\([^()\n]*\)[ \t]*[:\-\u2013\u2014])(?:\s|$))",
+    re.MULTILINE | re.IGNORECASE,
+)
+
+
+def _walk_items(text: str) -> set[int]:
+    """Where the letters of a walk through the options stand: labels of two or more different letters, each the
+    head of what the reply says of that option ("Option A: no.\nOption B: yes."), none of them its answer."""
+    labels = [
+        (m.start(1) if m.group(1) else m.start(2), (m.group(1) or m.group(2)).upper()) for m in _LABEL.finditer(text)
+    ]
+    return {at for at, _ in labels} if len({letter for _, letter in labels}) >= 2 else set()
 
 
 # "I" as the reply's own word, not the ninth option: "I think (B) fits", "I'd pick (C)" (but "I is right", "(I)",
@@ -210,11 +228,14 @@ def _opening_article(text: str, match: re.Match[str], options: Sequence[str]) ->
     return not (own and said.startswith(own))
 
 
-def _article(text: str, match: re.Match[str]) -> bool:
-    """Whether the letter `match` found after "is", ":" or a dash is the word "a" (or "i") of a sentence going on:
-    "the answer - a tricky one - is C", "Answer: a bridge" ("option a is right" names a letter)."""
-    said = text[match.start() : match.start(1)].rstrip(" \t")
-    return said.endswith(("is", ":", "-", "\u2013", "\u2014")) and _ARTICLE.match(text, match.start(1)) is not None
+def _article(text: str, match: re.Match[str], options: Sequence[str] = ()) -> bool:
+    """Whether the letter `match` found after "is", ":", a dash or the word "answer" is the word "a" (or "i") of a
+    sentence going on: "the answer - a tricky one - is C", "Answer: a bridge", "**Answer:** A sense of duty ...",
+    "To answer a question ..." ("option a is right", "Answer: A because ..." name a letter)."""
+    said = text[match.start() : match.start(1)].rstrip()
+    if not said.lower().endswith(("is", ":", "-", "\u2013", "\u2014", "answer")):
+        return False
+    return _ARTICLE.match(text, match.start(1)) is not None or _opening_article(text, match, options)
 
 
 # What a reply calls the option it chooses: "right", "correct", "the best answer", "my answer", "the one".
@@ -222,8 +243,11 @@ _CHOSEN = r"(?:answer|option|choice|one)\b"
 _RIGHT = rf"(?:(?:the|my)\s+)?(?:(?:right|correct|best|most\s+likely)\b(?:\s+{_CHOSEN})?|{_CHOSEN})"
 # After a letter: the reply sets it aside ("A is tempting", "(B) seems plausible", "A is wrong", "A is not right").
 _SPOKEN_OF = re.compile(
-    r"\)?\s+(?:is|was|seems|looks|appears|sounds)\s+(?:(?:not|n['\u2019]t)\b|(?:\w+\s+)?(?:tempting|plausible|"
-    r"attractive|appealing|wrong|incorrect|misleading|a\s+trap|a\s+distractor)\b)|\)?\s+(?:isn|wasn)['\u2019]t\b",
+    r"\)?\s+(?:is|was|seems|looks|appears|sounds|(?:would|could|might|can|may)\s+be)\s+(?:(?:not|n['\u2019]t)\b|"
+    r"(?:\w+\s+)?(?:tempting|plausible|attractive|appealing|reasonable|wrong|incorrect|misleading|a\s+trap|"
+    r"a\s+distractor|unlikely|false|untrue|unsupported|irrelevant|inaccurate|implausible|contradicted|partly|"
+    r"partially|ruled\s+out|eliminated|excluded)\b)|\)?\s+(?:isn|wasn|doesn|don|didn|can|couldn|wouldn)['\u2019]t\b"
+    r"|\)?\s+(?:(?:does|do|did|could|would)\s+not|cannot)\b",
     re.IGNORECASE,
 )
 # Where a letter called right may stand: opening the reply or a clause ("..., but C is right"), not inside words
@@ -257,7 +281,7 @@ def parse_choice(reply: str, n_options: int, options: Sequence[str] = ()) -> str
     """
     letters = LETTERS[:n_options]
     # Markdown's emphasis and code marks say nothing of the choice: "**B**", "`(C)`", "**Answer:** D".
-    text = _EMPHASIS.sub("", reply).strip()
+    text = _EMPHASIS.sub("", _THINKING.sub("", reply)).strip()
     if not text:
         return None
     alone = _ALONE.fullmatch(text)
@@ -267,18 +291,30 @@ def parse_choice(reply: str, n_options: int, options: Sequence[str] = ()) -> str
         # The answer given as such comes first, wherever it stands: a reply that goes through the options before it
         # ("Option A (Money) is unlikely. ... The answer is C", "A) Money - no. ... Answer: C") was read as A.
         # "The answer is B", "Answer: (C)", "the answer is: D", "Final answer - A", "\boxed{C}"
-        rf"(?:answer(?:\s+is)?\s*[:\-\u2013\u2014]?|\\boxed\{{)\s*\(?([{letters}])\)?\b",
+        rf"(?:answer[\"'\u201d]?(?:\s+is)?(?:\s*[:\-\u2013\u2014])?|\\boxed\{{(?:\\text\{{)?)\s*[\"'\u201c\u2018\[]?\(?([{letters}])\)?\b",
+        # "So B.", "Therefore, (B).", "Conclusion: B", "→ B": a conclusion that is a letter alone
+        rf"(?:^|(?<=[.;:!?\n]))[ \t]*(?:so|thus|hence|therefore|conclusion|overall|→|=>)(?:\s*[,:])?\s*"
+        rf"\(?([{letters}])\)?(?=[.!]?\s*$|[.!]\s)",
         rf"^\(?([{letters}])\)?(?:[\s.:)\-,]|$)",  # "B", "(B)", "B. because..."
-        rf"(?:option|choice)(?:\s+is)?\s*[:\-\u2013\u2014]?\s*\(?([{letters}])\)?\b",  # "option B", "my choice is C"
-        rf"\(([{letters}])\)",
+        # "option B", "my choice is C"
+        rf"(?:option|choice)(?:\s+is)?(?:\s*[:\-\u2013\u2014])?\s*\(?([{letters}])\)?\b",
+        rf"(?<![\w])\(([{letters}])\)",
         # "..., but C is right", "(C) is the correct answer", "C seems right", "C is my answer"
         rf"(?<![\w(])\(?([{letters}])(?=\)?\s+(?:is|seems|looks)\s)",
     )
-    opening, called_right = patterns[1], patterns[4]
+    opening, paren, called_right = patterns[2], patterns[4], patterns[5]
     # "B or C", "(B) or (C)", "A, B, C or D", "B/C": a hedge names several, none of them the answer ("B, and C is
     # wrong" names one). A later pattern may still find the answer given after it ("B or C? ... Answer: C").
     # One place for each run of spaces (`\s*(?:,\s*)?`, not `\s*,?\s*`): a letter and 20,000 spaces took 2 s.
     more = re.compile(rf"\)?(?:\s*,\s*\(?[{letters}]\)?)*\s*(?:,\s*)?(?:or|/)\s*\(?([{letters}])\)?(?!\w)")
+    items = _walk_items(text)
+    first = text.find("(a)")
+    enumerated = first >= 0 and text.find("(b)", first) >= 0  # "(a) ..., (b) ...": points made, in lower case
+    # "B and D", "B, D", "(B) and (D) are defensible": two letters named together, at the end or as a plural subject.
+    both = re.compile(
+        rf"\)?\s*(?:,\s*(?:(?:and|&)\s*)?|(?:and|&)\s*)\(?([{letters}])\)?(?=[.!]?\s*$|\s*(?:are|were|both|seem|look)\b)",
+        re.IGNORECASE,
+    )
     hedged = 0  # the end of the last hedge found: a letter within it is one of those it names
     spoken: str | None = None  # the first letter spoken of without being called right: the answer if none is
     for pattern in patterns:
@@ -286,8 +322,12 @@ def parse_choice(reply: str, n_options: int, options: Sequence[str] = ()) -> str
         if pattern is opening and _LISTED.search(text, 1):
             continue  # "**A.** Paris: wrong\n**B.** Rome: right" goes through the options, A first of them
         for match in re.finditer(pattern, text, flags):
-            if match.start(1) < hedged or _article(text, match):
+            if match.start(1) < hedged or _article(text, match, options):
                 continue
+            if pattern is paren and match.group(1).islower() and enumerated:
+                continue  # "two reasons: (a) her promise and (b) the storm" enumerates; it names no option
+            if pattern not in (patterns[0], patterns[1], called_right) and match.start(1) in items:
+                continue  # "Option A: no.\nOption B: yes.\n\nB is correct": the walk's labels are not its answer
             if pattern in (opening, called_right) and _pronoun(text, match):
                 continue
             if pattern is opening and _opening_article(text, match, options):
@@ -302,6 +342,8 @@ def parse_choice(reply: str, n_options: int, options: Sequence[str] = ()) -> str
                     continue
             letter = match.group(1).upper()
             hedge = more.match(text, match.end(1))
+            if hedge is None:
+                hedge = both.match(text, match.end(1))
             if hedge is not None and hedge.group(1) != letter:
                 hedged = max(hedged, hedge.end())
             elif _spoken_of(text, match):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -196,6 +197,27 @@ def test_a_reply_with_a_long_run_of_spaces_is_read_at_once() -> None:
 
     started = time.perf_counter()
     assert parse_choice("A" + " " * 50_000 + "is right", 4) == "A"
+    assert time.perf_counter() - started < 1.0
+
+
+# Replies as capable models write them (helper-151 wrote 194), each read as a wrong letter before: a walk through the
+# options read as its first label, a letter set aside in other words ("unlikely", "ruled out"), a reasoning model's
+# <think> block, "Answer: A sense of duty ..." (the article), "(a) ... (b) ..." points, two letters named together.
+CAPABLE_REPLIES = json.loads((Path(__file__).parent / "data" / "choice_replies.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("case", CAPABLE_REPLIES["replies"], ids=lambda case: case["style"])
+def test_replies_as_capable_models_write_them_are_read_for_the_letter_they_give(case: dict[str, str]) -> None:
+    options = ["Fear of the storm", "Duty to the keeper", "Money", "She was ordered to"]
+    assert parse_choice(case["reply"], 4, options) == case["letter"], case["reply"]
+
+
+def test_a_reply_of_many_short_clauses_is_read_at_once() -> None:
+    # A label's lead-in ("- ", "* ", "| ") was any run of marks: ". " 50,000 times took 331 s.
+    import time
+
+    started = time.perf_counter()
+    assert parse_choice(". " * 50_000 + "B", 4) is None
     assert time.perf_counter() - started < 1.0
 
 
