@@ -176,7 +176,7 @@ _LISTED = re.compile(r"\n[ \t]*(?:[-*+>][ \t]*)?\(?[A-J][.):]")
 # A letter the reply writes as a label, opening a line or a clause and followed by a label's mark: "A) Fear - no",
 # "- B: supported", "Option C (Money): not mentioned", "1. Option A (fear): ...", "(D) Ordered - no", "| A | No |".
 _LABEL = re.compile(
-    r"^[^\w\n(]{0,8}(?:\d+[.)][ \t]*)?(?:(?:option|choice)[ \t]+)?\(([A-J])\)(?=[ \t]*[:\-\u2013\u2014|]?[ \t]+\S)"
+    r"^[^\w\n(]{0,8}(?:\d+[.)][ \t]*)?(?:(?:option|choice)[ \t]+)?\(([A-J])\)(?=(?:[ \t]*[:\-\u2013\u2014|])?[ \t]+\S)"
     r"|(?:^|(?<=[.;:]\s))[^\w\n(]{0,8}(?:\d+[.)][ \t]*)?(?:(?:option|choice)[ \t]+)?"
     r"([A-J])\)?(?=[ \t]*(?:[.):|\-\u2013\u2014]|\([^()\n]*\)[ \t]*[:\-\u2013\u2014])(?:\s|$))",
     re.MULTILINE | re.IGNORECASE,
@@ -184,12 +184,15 @@ _LABEL = re.compile(
 
 
 def _walk_items(text: str) -> set[int]:
-    """Where the letters of a walk through the options stand: labels of two or more different letters, each the
-    head of what the reply says of that option ("Option A: no.\nOption B: yes."), none of them its answer."""
+    """Where the letters of a walk through the options stand: labels of two or more different letters, from the
+    first "A" label on, each the head of what the reply says of that option ("Option A: no.\nOption B: yes."), none
+    of them its answer. A label before the walk's "A" is the answer given first ("(B) Duty.\n\n(A) Fear: no ...")."""
     labels = [
         (m.start(1) if m.group(1) else m.start(2), (m.group(1) or m.group(2)).upper()) for m in _LABEL.finditer(text)
     ]
-    return {at for at, _ in labels} if len({letter for _, letter in labels}) >= 2 else set()
+    first = next((i for i, (_, letter) in enumerate(labels) if letter == "A"), len(labels))
+    walk = labels[first:]
+    return {at for at, _ in walk} if len({letter for _, letter in walk}) >= 2 else set()
 
 
 # "I" as the reply's own word, not the ninth option: "I think (B) fits", "I'd pick (C)" (but "I is right", "(I)",
@@ -209,10 +212,13 @@ def _pronoun(text: str, match: re.Match[str]) -> bool:
 
 
 # The word "A" opening a sentence ("A jealous rival wanted the keeper gone."), not the option: a lower-case word
-# follows, none that a letter given as the answer is followed by ("A because ...", "A is right", "A fits best").
+# follows, none that a letter given as the answer is followed by ("A because ...", "A is right", "A fits best",
+# "A based on [S7]", "A describes her motive best").
 _OPENING_ARTICLE = re.compile(
     r"A[ \t]+(?!(?:is|was|seems|looks|appears|sounds|fits|matches|because|since|as|and|or|would|best|it|only|"
-    r"then|so|but|again|too|here|now|then|for|of|with)\b)[a-z]"
+    r"then|so|but|again|too|here|now|for|of|with|based|according|given|due|per|in|which|considering|describes|"
+    r"reflects|captures|explains|states|says|shows|supports|aligns|agrees|corresponds|correctly|accurately|"
+    r"clearly|directly|most|also|remains|makes|gives|answers|covers|follows)\b)[a-z]"
 )
 
 
@@ -223,19 +229,23 @@ def _opening_article(text: str, match: re.Match[str], options: Sequence[str]) ->
     start = match.start(1)
     if _OPENING_ARTICLE.match(text, start) is None:
         return False
-    said = " ".join(text[start + 1 :].split()[:3]).casefold()
+    said = " ".join(text[start + 1 : start + 200].split()[:3]).casefold()
     own = " ".join(options[0].split()[:3]).casefold() if options else ""
     return not (own and said.startswith(own))
 
 
 def _article(text: str, match: re.Match[str], options: Sequence[str] = ()) -> bool:
     """Whether the letter `match` found after "is", ":", a dash or the word "answer" is the word "a" (or "i") of a
-    sentence going on: "the answer - a tricky one - is C", "Answer: a bridge", "**Answer:** A sense of duty ...",
-    "To answer a question ..." ("option a is right", "Answer: A because ..." name a letter)."""
+    sentence going on: "the answer - a tricky one - is C", "Answer: a bridge", "To answer a question ..."; and after
+    "Answer:" or an "Answer" heading, a capital "A" too ("**Answer:** A sense of duty ..."). "option a is right",
+    "Answer: A because ..." and "The answer is A based on [S7]" name a letter."""
     said = text[match.start() : match.start(1)].rstrip()
-    if not said.lower().endswith(("is", ":", "-", "\u2013", "\u2014", "answer")):
+    lowered = said.lower()
+    if not lowered.endswith(("is", ":", "-", "\u2013", "\u2014", "answer")):
         return False
-    return _ARTICLE.match(text, match.start(1)) is not None or _opening_article(text, match, options)
+    if _ARTICLE.match(text, match.start(1)) is not None:
+        return True
+    return lowered.endswith((":", "answer")) and _opening_article(text, match, options)
 
 
 # What a reply calls the option it chooses: "right", "correct", "the best answer", "my answer", "the one".
@@ -244,10 +254,12 @@ _RIGHT = rf"(?:(?:the|my)\s+)?(?:(?:right|correct|best|most\s+likely)\b(?:\s+{_C
 # After a letter: the reply sets it aside ("A is tempting", "(B) seems plausible", "A is wrong", "A is not right").
 _SPOKEN_OF = re.compile(
     r"\)?\s+(?:is|was|seems|looks|appears|sounds|(?:would|could|might|can|may)\s+be)\s+(?:(?:not|n['\u2019]t)\b|"
-    r"(?:\w+\s+)?(?:tempting|plausible|attractive|appealing|reasonable|wrong|incorrect|misleading|a\s+trap|"
+    r"(?:\w+\s+)?(?:tempting|plausible|attractive|appealing|wrong|incorrect|misleading|a\s+trap|"
     r"a\s+distractor|unlikely|false|untrue|unsupported|irrelevant|inaccurate|implausible|contradicted|partly|"
     r"partially|ruled\s+out|eliminated|excluded)\b)|\)?\s+(?:isn|wasn|doesn|don|didn|can|couldn|wouldn)['\u2019]t\b"
-    r"|\)?\s+(?:(?:does|do|did|could|would)\s+not|cannot)\b",
+    r"|\)?\s+(?:(?:does|do|did|could|would)\s+not|cannot)\b"
+    # a concession: "A sounds reasonable, but ...", "A seems right at first, but ..."
+    r"|\)?\s+(?:is|was|seems|looks|appears|sounds)\s+(?:\w+\s+){0,3}?\w+,?\s+but\b",
     re.IGNORECASE,
 )
 # Where a letter called right may stand: opening the reply or a clause ("..., but C is right"), not inside words
@@ -267,7 +279,7 @@ def _spoken_of(text: str, match: re.Match[str]) -> bool:
 def letter_alone(reply: str, letter: str | None) -> bool:
     """Whether `reply` is `letter` and nothing more, as `parse_choice` reads one ("B", "(b)", "**B**"): it explains
     nothing."""
-    alone = _ALONE.fullmatch(_EMPHASIS.sub("", reply).strip())
+    alone = _ALONE.fullmatch(_EMPHASIS.sub("", _THINKING.sub("", reply)).strip())
     return letter is not None and alone is not None and alone.group(1).upper() == letter
 
 
@@ -291,13 +303,16 @@ def parse_choice(reply: str, n_options: int, options: Sequence[str] = ()) -> str
         # The answer given as such comes first, wherever it stands: a reply that goes through the options before it
         # ("Option A (Money) is unlikely. ... The answer is C", "A) Money - no. ... Answer: C") was read as A.
         # "The answer is B", "Answer: (C)", "the answer is: D", "Final answer - A", "\boxed{C}"
-        rf"(?:answer[\"'\u201d]?(?:\s+is)?(?:\s*[:\-\u2013\u2014])?|\\boxed\{{(?:\\text\{{)?)\s*[\"'\u201c\u2018\[]?\(?([{letters}])\)?\b",
+        # Only where it is given as the answer: "answer is", "answer:", "answer -" (a bare "answer C" is read with
+        # "option C" below: "B is right; answer D assumes ..." gives B).
+        rf"(?:answer[\"'\u201d]?(?:\s+is\b(?:\s*[:\-\u2013\u2014])?|\s*[:\-\u2013\u2014])|\\boxed\{{(?:\\text\{{)?)"
+        rf"\s*[\"'\u201c\u2018\[]?\(?([{letters}])\)?\b",
         # "So B.", "Therefore, (B).", "Conclusion: B", "→ B": a conclusion that is a letter alone
         rf"(?:^|(?<=[.;:!?\n]))[ \t]*(?:so|thus|hence|therefore|conclusion|overall|→|=>)(?:\s*[,:])?\s*"
         rf"\(?([{letters}])\)?(?=[.!]?\s*$|[.!]\s)",
         rf"^\(?([{letters}])\)?(?:[\s.:)\-,]|$)",  # "B", "(B)", "B. because..."
-        # "option B", "my choice is C"
-        rf"(?:option|choice)(?:\s+is)?(?:\s*[:\-\u2013\u2014])?\s*\(?([{letters}])\)?\b",
+        # "option B", "my choice is C", "answer C (money) is never mentioned"
+        rf"(?:option|choice|answer)(?:\s+is)?(?:\s*[:\-\u2013\u2014])?\s*\(?([{letters}])\)?\b",
         rf"(?<![\w])\(([{letters}])\)",
         # "..., but C is right", "(C) is the correct answer", "C seems right", "C is my answer"
         rf"(?<![\w(])\(?([{letters}])(?=\)?\s+(?:is|seems|looks)\s)",
@@ -338,7 +353,7 @@ def parse_choice(reply: str, n_options: int, options: Sequence[str] = ()) -> str
                 if _OR_BEFORE.search(text, max(0, match.start() - 20), match.start()):  # "C or D is right"
                     hedged = len(text)
                     continue
-                if not _CLAUSE_END.search(text, 0, match.start()):
+                if not _CLAUSE_END.search(text, max(0, match.start() - 40), match.start()):
                     continue
             letter = match.group(1).upper()
             hedge = more.match(text, match.end(1))
