@@ -1095,10 +1095,10 @@ def _missing_path(source: str) -> str:
 def as_document(source: DocumentSource, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
     """A `Document` from a document, a path, a list of paths, or a string.
 
-    A string is a path if a file or folder of that name exists; otherwise it is the text itself,
-    and offsets refer to it, unless it reads as a path (`contract.pdf`, `notes/`): that is a
-    path mistyped, or relative to another folder (or a URL, which pearl does not fetch), and is
-    refused rather than read as a one-line document (`Document.from_text` takes any text as it is).
+    A string is a path if a file or folder of that name exists; otherwise it is the text itself
+    (`Document.from_text`: a citation's `file_start`/`file_end` count in it as given), unless it reads as a path
+    (`contract.pdf`, `notes/`): that is a path mistyped, or relative to another folder (or a URL, which pearl does
+    not fetch), and is refused rather than read as a one-line document (`Document.from_text` takes any text).
 
     Raises:
         DocumentError: a path is missing or cannot be read.

@@ -153,7 +153,7 @@ class Document(BaseModel):
         """A document made of one string; a citation's `file_start`/`file_end` refer to that string. `code`: the
         string is source code, read line by line with its indentation (as a file `reads_as_code` is).
 
-        Its line ends are read as a file's are: "\r\n" and "\r" as "\n" in `text` (read as given, a text with
+        Its line ends are read as a file's are: "\\r\\n" and "\\r" as "\\n" in `text` (read as given, a text with
         Windows line ends had no paragraphs and no headings), where `start`/`end` count; `file_start`/`file_end`
         count in the string as given."""
         if not isinstance(text, str):  # `len` of a number failed with "object of type 'int' has no len()"

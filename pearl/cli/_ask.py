@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -52,7 +51,7 @@ from pearl.cli._common import (
 from pearl.cli._progress import StageLine
 from pearl.config import Settings
 from pearl.context import DENSE_INSTALL, DocumentIndex, dense_wanted
-from pearl.documents import SUPPORTED_SUFFIXES, as_document
+from pearl.documents import SUPPORTED_SUFFIXES, as_document, names_path
 from pearl.errors import PearlError, PlanParseError
 from pearl.execution import cited_ids
 from pearl.html import index_for_page, index_for_trace, render_trace_page
@@ -373,10 +372,6 @@ def _plan_text(value: str) -> str:
 _PLAN_USAGE = 'pearl plan FILE... "QUESTION"'
 
 
-_PATH_LIKE = re.compile(r"\S*[/\\]\S*|[^\s/\\]+\.[A-Za-z][A-Za-z0-9]{0,4}")
-"""One word with a folder's slash in it, or a name with an extension: `notes/`, `./a.txt`, `report.docx`."""
-
-
 def _plan_input(words: list[str], given: list[Path]) -> tuple[list[str], str]:
     """The files and the question of `pearl plan [FILE...] QUESTION`, as `ask` takes them, and of the older
     `pearl plan QUESTION [--file FILE]`: one argument is the question; more are files or folders, then the question.
@@ -392,7 +387,7 @@ def _plan_input(words: list[str], given: list[Path]) -> tuple[list[str], str]:
                 f'"{shorten(only, 60)}" is a {kind}, not a question: give the question after it, in quotes, as in '
                 f'{_PLAN_USAGE} (or pearl plan "QUESTION" to plan from the question alone)'
             )
-        if _PATH_LIKE.fullmatch(only) and not only.endswith("?"):  # `pearl plan contract.pdf`, a file mistyped
+        if names_path(only, one_word=True):  # `pearl plan contract.pdf`, a file mistyped: as `Pearl.plan` refuses it
             raise fail(
                 f'"{shorten(only, 60)}" names no file or folder, and reads as a path, not a question: give the file, '
                 f'then the question in quotes, as in {_PLAN_USAGE} (or pearl plan "QUESTION" to plan from the '
