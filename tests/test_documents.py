@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pearl import Document, FakeLLM, Pearl, load_settings
-from pearl.context import SentenceFlag, index_document
+from pearl.context import SentenceFlag, index_document, render_sentences
 from pearl.documents import _pdf_paragraphs, as_document, left_out_notes, load_document
 from pearl.errors import ConfigError, DocumentError, DocumentTooLargeError
 from pearl.llm import CompletionRequest
@@ -1000,3 +1000,27 @@ def test_a_url_is_told_to_be_downloaded_first_as_typed(given: str | Path) -> Non
         load_document(given)
     typed = str(given).replace(":/", "://", 1) if isinstance(given, Path) else given
     assert str(raised.value) == f"{typed}: pearl reads local files, not URLs: download it first (`curl -O URL`)"
+
+
+def test_each_file_of_a_folder_is_read_as_it_would_be_alone(tmp_path: Path) -> None:
+    # A fence left open in a.md was closed in b.md: one code block across both, cited in a.md with b.md's line.
+    fence = tmp_path / "fence"
+    fence.mkdir()
+    (fence / "a.md").write_text("Intro text here.\n\n```python\nx = 1\ny = 2\n", encoding="utf-8")
+    (fence / "b.md").write_text("z = 3\n```\n\nAfter the fence. Done.\n", encoding="utf-8")
+    index = index_document(load_document(fence), cache=False, ner=False)
+    for sid in range(index.sentence_count):
+        citation = index.citation(sid)
+        own = Path(citation.source).read_text(encoding="utf-8")
+        assert own[citation.file_start : citation.file_end] == citation.text, citation
+    # A saved page first in a folder made every file read as markup: a note's tags and words were deleted.
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    page = "<!DOCTYPE html><html><head><title>Saved</title></head><body><p>A saved page.</p></body></html>"
+    (mixed / "a.txt").write_text(page, encoding="utf-8")
+    note = "Notes on markup. Write <b> to start bold and </b> to end it. In C, a<b && c>d compares."
+    (mixed / "b.txt").write_text(note, encoding="utf-8")
+    index = index_document(load_document(mixed), cache=False, ner=False)
+    shown = render_sentences(index, range(index.sentence_count))
+    assert "Write <b> to start bold and </b> to end it." in shown and "a<b && c>d compares." in shown
+    assert "A saved page." in shown  # its tags shown as text: the files are not all read alike

@@ -603,12 +603,63 @@ class MarkupView:
     disjoint; its blocks are in `code` and `literal` too."""
 
     @classmethod
-    def of(cls, text: str, source: Sequence[tuple[int, int]] = ()) -> MarkupView:
+    def of(
+        cls, text: str, source: Sequence[tuple[int, int]] = (), parts: Sequence[tuple[int, int, bool]] = ()
+    ) -> MarkupView:
         """How to show `text`; `source`: where it is source code (`Document.code_spans`), read as code blocks,
-        a block between blank lines, whatever markup or Markdown it holds."""
+        a block between blank lines, whatever markup or Markdown it holds; `parts`: where each of its files is, and
+        whether it is source code, for a text of several (`of_parts`)."""
+        if len(parts) > 1:
+            return cls.of_parts(text, parts)
         if source:
             return cls._with_source(text, tuple(source))
         return cls._read(text)
+
+    @classmethod
+    def of_parts(cls, text: str, parts: Sequence[tuple[int, int, bool]]) -> MarkupView:
+        """How to show `text` joined from several files, each `(start, end, code)` read as it would be alone: a fence
+        left open in one file was closed in the next, one code block across both and a sentence cited in the
+        wrong file; a saved page first in a folder made every file read as markup, and a note's "<b>" deleted.
+
+        Where the files are not all read alike (some markup, some not), every file is read as plain text with its
+        code blocks: a tag shown is better than words deleted.
+        """
+        views = [
+            cls._with_source(text[start:end], ((0, end - start),)) if code else cls._read(text[start:end])
+            for start, end, code in parts
+        ]
+        if len({(view.markup, view.page) for view in views}) > 1:
+            views = [
+                view if not view.markup else cls._plain(text[start:end], _closed_fences(text[start:end]))
+                for view, (start, end, _) in zip(views, parts, strict=True)
+            ]
+        return cls._joined(views, [start for start, _, _ in parts])
+
+    @classmethod
+    def _joined(cls, views: Sequence[MarkupView], offsets: Sequence[int]) -> MarkupView:
+        """One view of the files `views` read, each starting at its offset in the joined text."""
+        placed = list(zip(views, offsets, strict=True))
+
+        def spans(field: str) -> tuple[tuple[int, int], ...]:
+            shifted = ((start + at, end + at) for view, at in placed for start, end in getattr(view, field))
+            return tuple(shifted)
+
+        def margins(view: MarkupView) -> tuple[int, ...]:
+            return view.margins or (0,) * len(view.code)
+
+        return cls(
+            markup=views[0].markup if views else False,
+            page=views[0].page if views else False,
+            hidden=spans("hidden"),
+            literal=spans("literal"),
+            code=spans("code"),
+            margins=tuple(margin for view in views for margin in margins(view)),
+            broken=any(view.broken for view in views),
+            compounds=frozenset().union(*(view.compounds for view in views)),
+            gutters=spans("gutters"),
+            breaks=tuple(b + at for view, at in placed for b in view.breaks),
+            source=spans("source"),
+        )
 
     @classmethod
     def _read(cls, text: str, blank: int = 0) -> MarkupView:
@@ -867,7 +918,8 @@ def markup_view(index: DocumentIndex) -> MarkupView:
     """`MarkupView` of the index's text (its source code read as such: `DocumentIndex.parts`), built once per
     index object."""
     source = tuple((part.start, part.end) for part in index.parts if part.code)
-    return index.memo(_VIEW, lambda: MarkupView.of(index.text, source))
+    parts = tuple((part.start, part.end, part.code) for part in index.parts)
+    return index.memo(_VIEW, lambda: MarkupView.of(index.text, source, parts))
 
 
 @functools.lru_cache(maxsize=4)
