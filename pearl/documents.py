@@ -774,10 +774,11 @@ _HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 _HTML_PAGE = re.compile(rf"\s*{PAGE_PREAMBLE}<(?:!doctype html|html)\b", re.I)
 
 
-def _read_one(path: Path, max_bytes: int, notes: list[str]) -> tuple[str, list[int], list[int]]:
-    """The text of one file, line ends as "\\n", where a "\\n" is "\\r\\n" in the file (`DocumentPart.crlf`), and
-    where the file has characters the text leaves out (`DocumentPart.dropped`: overstrikes); what a reader should
-    know of what it leaves out of the file (a PDF's pages without text) goes to `notes`."""
+def _read_one(path: Path, max_bytes: int, notes: list[str]) -> tuple[str, list[int], list[int], bool]:
+    """The text of one file, line ends as "\\n", where a "\\n" is "\\r\\n" in the file (`DocumentPart.crlf`),
+    where the file has characters the text leaves out (`DocumentPart.dropped`: overstrikes), and whether the text was
+    taken out of a page, a PDF or an e-mail (`DocumentPart.plain`); what a reader should know of what it leaves out of
+    the file (a PDF's pages without text) goes to `notes`."""
     suffix = path.suffix.lower()
     if str(path) == _STDIN_NAME or not path.is_file():
         data = _read_stream(path, max_bytes)
@@ -788,12 +789,13 @@ def _read_one(path: Path, max_bytes: int, notes: list[str]) -> tuple[str, list[i
         if size == 0:
             raise DocumentError(f"{path}: the file is empty")
         if suffix == ".pdf":
-            return _pdf_to_text(path, notes=notes), [], []
+            return _pdf_to_text(path, notes=notes), [], [], True
         data = path.read_bytes()
     if is_pdf(data) or suffix == ".pdf":
-        return _pdf_to_text(path, data, notes), [], []
+        return _pdf_to_text(path, data, notes), [], [], True
     crlf: list[int] = []  # offsets count in the text read, not in a message's or a page's raw bytes
     dropped: list[int] = []
+    extracted = True
     if suffix == ".eml":
         text = _unix_lines(_email_to_text(data, path))
     else:
@@ -803,9 +805,10 @@ def _read_one(path: Path, max_bytes: int, notes: list[str]) -> tuple[str, list[i
             text = _unix_lines(_html_to_text(text))
         else:  # line ends read by `as_text`, which says where they were "\r\n"; source code keeps its backspaces
             text, crlf, dropped = as_text(text, overstrikes=not _is_code(path, text))
+            extracted = False
     if not visible(text):  # white space, or zero-width characters alone
         raise DocumentError(f"{path}: has no text")
-    return text, crlf, dropped
+    return text, crlf, dropped, extracted
 
 
 def _is_code(path: Path, text: str) -> bool:
@@ -1018,7 +1021,7 @@ def load_document(paths: str | Path | Sequence[str | Path], max_bytes: int = DEF
     for path, in_folder in _expand(items, skipped):
         try:
             try:
-                text, crlf, dropped = _read_one(path, max_bytes, skipped)
+                text, crlf, dropped, extracted = _read_one(path, max_bytes, skipped)
             except PermissionError as exc:
                 raise DocumentError(f"{path}: permission denied") from exc
         except DocumentError as exc:
@@ -1036,7 +1039,8 @@ def load_document(paths: str | Path | Sequence[str | Path], max_bytes: int = DEF
         chunks.append(text)
         code = _is_code(path, text)
         end = offset + len(text)
-        parts.append(DocumentPart(name=str(path), start=offset, end=end, crlf=crlf, dropped=dropped, code=code))
+        part = DocumentPart(name=str(path), start=offset, end=end, crlf=crlf, dropped=dropped, code=code)
+        parts.append(part.model_copy(update={"plain": extracted}) if extracted else part)
         offset += len(text)
     if not read:
         raise DocumentError(f"no file could be read: {'; '.join(skipped)}")

@@ -111,6 +111,11 @@ class DocumentPart(BaseModel):
         default=False,
         description="the file is source code (`reads_as_code`): read line by line, its indentation kept",
     )
+    plain: bool = Field(
+        default=False,
+        description="the file's text was taken out of a page, a PDF or an e-mail: text, never read as markup (its "
+        "'<p>' was written '&lt;p&gt;', and read as a tag it was deleted)",
+    )
 
     def file_offset(self, offset: int) -> int:
         """Where character `offset` of this part (counted from `start`) is in the file's decoded text."""

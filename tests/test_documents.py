@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pearl import Document, FakeLLM, Pearl, load_settings
-from pearl.context import SentenceFlag, index_document, render_sentences
+from pearl.context import SentenceFlag, index_document, render_sentences, whole_document
 from pearl.documents import _pdf_paragraphs, as_document, left_out_notes, load_document
 from pearl.errors import ConfigError, DocumentError, DocumentTooLargeError
 from pearl.llm import CompletionRequest
@@ -1024,3 +1024,22 @@ def test_each_file_of_a_folder_is_read_as_it_would_be_alone(tmp_path: Path) -> N
     shown = render_sentences(index, range(index.sentence_count))
     assert "Write <b> to start bold and </b> to end it." in shown and "a<b && c>d compares." in shown
     assert "A saved page." in shown  # its tags shown as text: the files are not all read alike
+
+
+def test_a_pages_escaped_tags_are_its_text_not_markup(tmp_path: Path) -> None:
+    # "&lt;p&gt;" on a page is the text "<p>": read back as markup where such tags were dense, it was deleted.
+    items = "".join(
+        f"<li>Wrap a paragraph in &lt;p&gt; and &lt;/p&gt;; item {n} of the list explains why.</li>" for n in range(12)
+    )
+    page = tmp_path / "cheat.html"
+    page.write_text(f"<!DOCTYPE html><html><body><h1>HTML cheat sheet</h1><ul>{items}</ul></body></html>")
+    document = load_document(page)
+    assert document.parts[0].plain
+    index = index_document(document, cache=False, ner=False)
+    shown = render_sentences(index, range(index.sentence_count))
+    assert shown.count("<p> and </p>") == 12, shown[:300]
+    assert whole_document(document).count("<p> and </p>") == 12  # as direct and the paper's executor paste it
+    # Alongside a note, in a folder, alike.
+    (tmp_path / "note.txt").write_text("A note.", encoding="utf-8")
+    index = index_document(load_document(tmp_path), cache=False, ner=False)
+    assert render_sentences(index, range(index.sentence_count)).count("<p> and </p>") == 12

@@ -20,7 +20,7 @@ from pearl.context._models import DocumentIndex
 __all__ = ["PIPELINE_VERSION", "cache_path", "load_cached", "save_cached"]
 
 # Bump when segmentation, entity extraction or the index layout changes: old files are ignored.
-PIPELINE_VERSION = 59  # 59: each file of several is read as it would be alone (a fence, a page, its tags)
+PIPELINE_VERSION = 60  # 60: a page's text is never read as markup; 59: each file of several is read alone
 # 56: Korean sentences end at ". "; 55: a passage copied three times is no page furniture
 # 54: a symbol alone is also its name
 # 53: "2.1 Data collection" is a heading

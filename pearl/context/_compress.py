@@ -164,20 +164,21 @@ def whole_document(document: Document) -> str:
     browser shows it, source code as written); in a document of several files, each file's text opened by its
     `[file NAME]` line, as `render_sentences` opens its sentences."""
     if len(document.parts) < 2:  # a line of its own that reads as a file line is no less a forgery here
-        return neutralise_file_lines(shown_document(document.text, tuple(document.code_spans)))
-    parts = tuple((part.name, part.start, part.end, part.code) for part in document.parts)
+        plain = bool(document.parts) and document.parts[0].plain
+        return neutralise_file_lines(shown_document(document.text, tuple(document.code_spans), plain))
+    parts = tuple((part.name, part.start, part.end, part.code, part.plain) for part in document.parts)
     return _whole_of_files(document.text, parts)
 
 
 @functools.lru_cache(maxsize=4)
-def _whole_of_files(text: str, parts: tuple[tuple[str, int, int, bool], ...]) -> str:
-    """`whole_document` of several files (name, start, end, code), kept for the last few: `direct` and the paper's
-    executor ask for it again for every question."""
+def _whole_of_files(text: str, parts: tuple[tuple[str, int, int, bool, bool], ...]) -> str:
+    """`whole_document` of several files (name, start, end, code, plain), kept for the last few: `direct` and the
+    paper's executor ask for it again for every question."""
     names = _short_names([name for name, *_ in parts])
     pieces = []
-    for (_, start, end, code), name in zip(parts, names, strict=True):
+    for (_, start, end, code, plain), name in zip(parts, names, strict=True):
         piece = text[start:end]
-        shown = shown_document(piece, ((0, len(piece)),) if code else ())
+        shown = shown_document(piece, ((0, len(piece)),) if code else (), plain)
         pieces.append(f"[file {name}]\n" + neutralise_file_lines(shown))
     return "\n\n".join(pieces)
 

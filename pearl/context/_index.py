@@ -97,7 +97,8 @@ def build_index(document: Document, *, ner: bool = True, progress: Progress | No
     text = document.text
     if progress is not None:
         progress(0, len(text), "sentences")
-    view = MarkupView.of(text, document.code_spans, [(part.start, part.end, part.code) for part in document.parts])
+    parts = [(part.start, part.end, part.code, part.plain) for part in document.parts]
+    view = MarkupView.of(text, document.code_spans, parts)
     read = view.read(text)
     segmentation = units_of(text, view, read)
     sentences = segmentation.sentences

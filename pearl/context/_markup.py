@@ -604,36 +604,40 @@ class MarkupView:
 
     @classmethod
     def of(
-        cls, text: str, source: Sequence[tuple[int, int]] = (), parts: Sequence[tuple[int, int, bool]] = ()
+        cls, text: str, source: Sequence[tuple[int, int]] = (), parts: Sequence[tuple[int, int, bool, bool]] = ()
     ) -> MarkupView:
         """How to show `text`; `source`: where it is source code (`Document.code_spans`), read as code blocks,
         a block between blank lines, whatever markup or Markdown it holds; `parts`: where each of its files is, and
-        whether it is source code, for a text of several (`of_parts`)."""
+        whether it is source code and whether it is text taken out of a page (`DocumentPart.plain`), for a text of
+        several (`of_parts`) or one taken out of a page."""
         if len(parts) > 1:
             return cls.of_parts(text, parts)
+        if parts and not source:
+            start, end, code, plain = parts[0]
+            if code:
+                source = ((start, end),)
+            elif plain:  # a page's text: "&lt;p&gt;" is "<p>" in it, no tag
+                return cls._plain(text, _closed_fences(text))
         if source:
             return cls._with_source(text, tuple(source))
         return cls._read(text)
 
     @classmethod
-    def of_parts(cls, text: str, parts: Sequence[tuple[int, int, bool]]) -> MarkupView:
-        """How to show `text` joined from several files, each `(start, end, code)` read as it would be alone: a fence
-        left open in one file was closed in the next, one code block across both and a sentence cited in the
-        wrong file; a saved page first in a folder made every file read as markup, and a note's "<b>" deleted.
+    def of_parts(cls, text: str, parts: Sequence[tuple[int, int, bool, bool]]) -> MarkupView:
+        """How to show `text` joined from several files, each `(start, end, code, plain)` read as it would be alone
+        (`of`): a fence left open in one file was closed in the next, one code block across both and a sentence cited
+        in the wrong file; a saved page first in a folder made every file read as markup, and a note's "<b>" deleted.
 
         Where the files are not all read alike (some markup, some not), every file is read as plain text with its
         code blocks: a tag shown is better than words deleted.
         """
-        views = [
-            cls._with_source(text[start:end], ((0, end - start),)) if code else cls._read(text[start:end])
-            for start, end, code in parts
-        ]
+        views = [cls.of(text[start:end], (), [(0, end - start, code, plain)]) for start, end, code, plain in parts]
         if len({(view.markup, view.page) for view in views}) > 1:
             views = [
                 view if not view.markup else cls._plain(text[start:end], _closed_fences(text[start:end]))
-                for view, (start, end, _) in zip(views, parts, strict=True)
+                for view, (start, end, *_) in zip(views, parts, strict=True)
             ]
-        return cls._joined(views, [start for start, _, _ in parts])
+        return cls._joined(views, [start for start, *_ in parts])
 
     @classmethod
     def _joined(cls, views: Sequence[MarkupView], offsets: Sequence[int]) -> MarkupView:
@@ -918,18 +922,19 @@ def markup_view(index: DocumentIndex) -> MarkupView:
     """`MarkupView` of the index's text (its source code read as such: `DocumentIndex.parts`), built once per
     index object."""
     source = tuple((part.start, part.end) for part in index.parts if part.code)
-    parts = tuple((part.start, part.end, part.code) for part in index.parts)
+    parts = tuple((part.start, part.end, part.code, part.plain) for part in index.parts)
     return index.memo(_VIEW, lambda: MarkupView.of(index.text, source, parts))
 
 
 @functools.lru_cache(maxsize=4)
-def shown_document(text: str, source: tuple[tuple[int, int], ...] = ()) -> str:
+def shown_document(text: str, source: tuple[tuple[int, int], ...] = (), plain: bool = False) -> str:
     """`text` as a browser shows it, when it is markup (see `is_markup`); else `text` itself, words hyphenated
-    across lines joined. `source`: where it is source code (`Document.code_spans`), shown as written.
+    across lines joined. `source`: where it is source code (`Document.code_spans`), shown as written; `plain`: text
+    taken out of a page (`DocumentPart.plain`), never markup.
 
     Kept for the last few texts: `direct` and `pearl-fulldoc` ask for it again for every question.
     """
-    return MarkupView.of(text, source).document(text)
+    return MarkupView.of(text, source, [(0, len(text), bool(source), plain)]).document(text)
 
 
 def shown_texts(index: DocumentIndex) -> list[str]:
