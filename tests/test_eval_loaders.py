@@ -161,6 +161,24 @@ def test_leval_exam_without_options_is_exact_match_free_text(tmp_path: Path) -> 
     line = {"input": "x", "instructions": ["How many lamps?"], "outputs": ["12"], "evaluation": "exam"}
     (question,) = load_dataset(write_lines(tmp_path / "gsm.jsonl", line)).questions
     assert question.kind == "free" and question.gold == "12"
+    # A gold opening with the word "A" is no option letter: the file failed to load ("... has no options").
+    line = {"input": "x", "instructions": ["What sings?"], "outputs": ["A bird that sings"], "evaluation": "exam"}
+    (question,) = load_dataset(write_lines(tmp_path / "topic.jsonl", line)).questions
+    assert question.kind == "free" and question.gold == "A bird that sings"
+
+
+def test_a_gold_given_as_an_options_text_is_that_option_whatever_its_quote_marks(tmp_path: Path) -> None:
+    # "A lighthouse keeper’s assistant" (a curly apostrophe) matched no option exactly and was read as the letter A.
+    options = ["The keeper", "A lighthouse keeper's assistant", "A fisherman", "Nobody"]
+    questions = [
+        {"question": "Who was she?", "options": options, "answer": "A lighthouse keeper\u2019s assistant"},
+        {"question": "Who else?", "options": options, "answer": "a  fisherman"},  # case and spacing aside
+        {"question": "And then?", "options": options, "answer": "(D) Nobody"},  # a label before the text
+        {"question": "Who first?", "options": options, "answer": "A"},
+    ]
+    path = tmp_path / "mine.jsonl"
+    path.write_text(json.dumps({"id": "d", "text": "t", "questions": questions}) + "\n", encoding="utf-8")
+    assert [q.gold for q in load_dataset(path).questions] == ["B", "C", "D", "A"]
 
 
 def test_eval_runs_a_tpo_file(tmp_path: Path, fake_server: Any) -> None:

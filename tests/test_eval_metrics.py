@@ -41,6 +41,8 @@ def test_rouge_l_known_values() -> None:
     assert rouge_l("the gunman kill police", "police killed the gunman") == pytest.approx(0.5)
     assert rouge_l("A B C", "a b c") == 1.0
     assert rouge_l("x y", "") == 0.0
+    # No letter or digit on either side shares nothing (as rouge-score scores it): it was 1.0.
+    assert rouge_l("Я не знаю", "Москва") == 0.0 and rouge_l("我不知道", "北京") == 0.0 and rouge_l("", "—") == 0.0
 
 
 def test_best_over_several_golds() -> None:

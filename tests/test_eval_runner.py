@@ -722,6 +722,32 @@ def test_a_prompt_the_server_refused_showed_the_model_nothing(tmp_path: Path, mo
     assert [r["evidence_shown"] for r in lines_of(tmp_path / "run")] == [False]
 
 
+def test_a_question_that_failed_counts_in_evidence_shown_as_what_it_showed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A failed question was left out of the figure: "100.0 of 1" where the same table scored 2 questions.
+    from pearl.errors import ServerError
+
+    data_file = tmp_path / "story.jsonl"
+    questions = ["Where did Agnete Varga live that winter?", "How far is the rock from Port Aubreck?"]
+    golds = ["in the narrow house on Caddow Street", "seven miles from the harbour wall of Port Aubreck"]
+    data_file.write_text(json.dumps({"input": STORY_TEXT, "instructions": questions, "outputs": golds}) + "\n")
+    pearl = pearl_with(counting_fake_llm())
+    real = pearl.aask
+
+    async def failing(document: object, question: Question, method: str = "direct") -> Answer:
+        if question.text.startswith("How far"):
+            raise ServerError("500 from the server")
+        return await real(document, question, method=method)
+
+    monkeypatch.setattr(pearl, "aask", failing)
+    summary = run_eval(pearl, load_dataset(data_file), ["direct"], tmp_path / "run")
+    shown = {r["id"].rsplit(":", 1)[-1]: (r["evidence_shown"], r["error"] is None) for r in lines_of(tmp_path / "run")}
+    assert shown == {"1": (True, True), "2": (False, False)}
+    (direct,) = summary.methods
+    assert (direct.evidence_shown, direct.evidence_n, direct.errors) == (0.5, 2, 1)
+
+
 def test_evidence_shown_ignores_labels_case_spacing_and_soft_hyphens_and_never_pieces_a_gold_together() -> None:
     from pearl.eval import evidence_shown
 

@@ -24,6 +24,7 @@ import json
 import logging
 import os
 import re
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NoReturn
@@ -39,7 +40,11 @@ __all__ = ["detect_format", "file_sha256", "load_dataset", "read_questions"]
 
 log = logging.getLogger("pearl.eval")
 
-_LETTER = re.compile(r"^\s*\(?([A-J])\)?(?:[\s.:)\-]|$)")
+# An option's letter alone ("B", "(B)", "B."), or marked as a label before text ("(B) She was upset", "B. She was",
+# "B) She"): a gold of "A lighthouse keeper's assistant" is an option's text, not the letter A.
+_BARE_LETTER = re.compile(r"^\s*\(?([A-J])\)?[.:)]?\s*$")
+_MARKED_LETTER = re.compile(r"^\s*(?:\(([A-J])\)|([A-J])[.:)])")
+_QUOTE_MARKS = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 # A gold answer naming several options, as L-Eval's Coursera questions have: "AC", "A, C", "ABD".
 _SEVERAL = re.compile(r"^\s*[A-J](?:\s*,?\s*[A-J])+\s*$")
 # Coursera numbers its questions: "Question 3. Which ...".
@@ -152,16 +157,22 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _same_words(text: str) -> str:
+    """`text` as an option's text is compared: case, quote marks and spacing aside."""
+    return " ".join(unicodedata.normalize("NFKC", text).translate(_QUOTE_MARKS).casefold().split())
+
+
 def _letter_of(gold: str, options: list[str]) -> str | None:
-    # An option's own text first: "A person who..." is option text, not the letter A.
-    wanted = gold.strip().casefold()
+    """The option letter a gold answer names: an option's own text first ("A person who..." is option text, not the
+    letter A; "A lighthouse keeper’s assistant" with its curly apostrophe is the option's text too), then a letter
+    alone or marked as a label ("(B) She was upset ...")."""
+    wanted = _same_words(gold)
     for letter, option in zip(LETTERS, options, strict=False):
-        if option.strip().casefold() == wanted:
+        if _same_words(option) == wanted:
             return letter
-    match = _LETTER.match(gold)
-    if match and match.group(1) in LETTERS[: len(options)]:
-        return match.group(1)
-    return None
+    match = _BARE_LETTER.match(gold) or _MARKED_LETTER.match(gold)
+    named: str | None = next((group for group in match.groups() if group), None) if match else None
+    return named if named is not None and named in LETTERS[: len(options)] else None
 
 
 def _quality(line: _Line, obj: dict[str, Any]) -> tuple[EvalDocument, list[EvalQuestion]]:
@@ -270,7 +281,7 @@ def _leval(line: _Line, obj: dict[str, Any]) -> tuple[EvalDocument, list[EvalQue
         exam = evaluation == "exam" or (evaluation is None and letter is not None)
         # "exam" is L-Eval's exact-match scoring, not always multiple choice (gsm100 answers a number):
         # only a gold answer that is an option letter calls for options.
-        if exam and (parsed.options or _LETTER.match(golds[0])):
+        if exam and (parsed.options or _BARE_LETTER.match(golds[0]) or _MARKED_LETTER.match(golds[0])):
             if not parsed.options:
                 line.fail(
                     f"instructions[{i}]",

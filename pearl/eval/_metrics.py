@@ -97,8 +97,8 @@ def rouge_l(prediction: str, gold: str) -> float:
     """ROUGE-L F1 (beta = 1): longest common subsequence of lower-cased alphanumeric tokens, no stemming."""
     pred = _ROUGE_TOKEN.findall(prediction.lower())
     ref = _ROUGE_TOKEN.findall(gold.lower())
-    if not pred or not ref:
-        return float(pred == ref)
+    if not pred or not ref:  # as rouge-score does: two answers of no letter or digit ("Я не знаю", "北京") share none
+        return 0.0
     lcs = _lcs_length(pred, ref)
     if lcs == 0:
         return 0.0

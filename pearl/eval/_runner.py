@@ -60,7 +60,7 @@ from pearl.eval._summary import NO_TEXT, render_report, some_of, summarize
 from pearl.html import index_for_page, render_report_page, render_trace_page
 from pearl.llm import LLM
 from pearl.methods import METHODS
-from pearl.models import Document, Trace
+from pearl.models import Document, Trace, TraceEvent
 from pearl.prompts import load_prompt
 from pearl.protocols import Progress
 from pearl.questions import Question
@@ -443,16 +443,16 @@ class _Runner:
             else:  # parsed by `arun_plan`: one that does not parse keeps its trace
                 answer = await self.pearl.arun_plan(document, asked, given, method=method)
         except PlanParseError as exc:
-            return await self._failed(base, exc, started, f"the given plan does not parse: {exc}")
+            return await self._failed(base, exc, started, f"the given plan does not parse: {exc}", question)
         except PearlError as exc:
             if stops_a_run(exc):
                 raise
-            return await self._failed(base, exc, started)
+            return await self._failed(base, exc, started, question=question)
         except Exception as exc:  # noqa: BLE001
             # A bug met by one question must not throw away a long run: it is recorded on the
             # row (with its type, for the bug report) and --retry-errors runs it again.
             log.warning("%s [%s]: unexpected %s: %s", question.id, method, type(exc).__name__, exc)
-            return await self._failed(base, exc, started)
+            return await self._failed(base, exc, started, question=question)
         row = ResultRow.model_validate(
             {
                 **base,
@@ -462,17 +462,18 @@ class _Runner:
                 **await self._spent(answer.trace, question.id, method),
                 "seconds": round(time.perf_counter() - started, 4),
                 "plan": answer.plan,
-                # A request the server refused (a retry with less followed it) showed the model nothing.
-                "evidence_shown": evidence_shown(
-                    question,
-                    document.text,
-                    ("\n".join(m.content for m in e.messages) for e in answer.trace.events if e.error is None),
-                ),
+                "evidence_shown": self._shown(question, answer.trace.events),
                 "fallback": answer.fallback,
                 "finished": _now(),
             }
         )
         return row, None
+
+    def _shown(self, question: EvalQuestion, events: Sequence[TraceEvent]) -> bool | None:
+        """Whether the requests of `events` showed the model a gold answer (`evidence_shown`). A request the server
+        refused (a retry with less followed it) showed the model nothing."""
+        prompts = ("\n".join(m.content for m in e.messages) for e in events if e.error is None)
+        return evidence_shown(question, self.documents[question.document_id].text, prompts)
 
     async def _spent(self, trace: Trace, question_id: str, method: str) -> dict[str, object]:
         """A row's cost, from the question's trace, and the trace's file, written beside the results."""
@@ -497,14 +498,21 @@ class _Runner:
         }
 
     async def _failed(
-        self, base: dict[str, object], error: BaseException, started: float, message: str | None = None
+        self,
+        base: dict[str, object],
+        error: BaseException,
+        started: float,
+        message: str | None = None,
+        question: EvalQuestion | None = None,
     ) -> tuple[ResultRow, BaseException]:
         # What the question did before it failed (a `PearlError` carries its trace): the calls it paid for count
         # in the run's totals, and its page shows them.
         trace = getattr(error, "trace", None)
-        spent = {}
+        spent: dict[str, object] = {}
         if isinstance(trace, Trace) and trace.events:
             spent = await self._spent(trace, str(base["id"]), str(base["method"]))
+        if question is not None:  # counted as evidence too: left out, a method that failed its hard questions gained
+            spent["evidence_shown"] = self._shown(question, trace.events if isinstance(trace, Trace) else [])
         row = ResultRow.model_validate(
             {
                 **base,

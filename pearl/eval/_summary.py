@@ -57,7 +57,7 @@ def _method_summary(
     ok = [r for r in rows if r.error is None]
     choice = [r for r in rows if r.kind == "choice"]
     free = [r for r in rows if r.kind == "free"]
-    told = [r for r in ok if r.evidence_shown is not None]
+    told = [r for r in rows if r.evidence_shown is not None]  # a question that failed counts, as in `score`
     scores = [r.score for r in rows]
     _, low, high = bootstrap_mean(scores) if scores else (0.0, None, None)
     return MethodSummary(
