@@ -341,6 +341,11 @@ def test_read_the_papers_action_list(tmp_path: Path) -> None:
     assert parse_action_list(f"LONG(CTX) # {long}")[0].actions[0].definition == long  # FIND_ELEMENT-length lists
     with pytest.raises(ConfigError, match=r"holds no action.*expected NAME\(ARGS\) # definition"):
         parse_action_list("hello\nworld", source="notes.txt")
+    # A name over 100 characters was a pydantic traceback; a file's own long name is cut to 100.
+    with pytest.raises(ConfigError, match="the library's name is 120 characters long; at most 100"):
+        parse_action_list("OK(CTX) # fine", name="n" * 120, source="l.txt")
+    (tmp_path / f"{'a' * 120}.txt").write_text("OK(CTX) # fine\n", encoding="utf-8")
+    assert load_library(tmp_path / f"{'a' * 120}.txt").name == "a" * 100
 
 
 def test_an_action_lines_problem_names_the_action_once() -> None:

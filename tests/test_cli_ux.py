@@ -623,6 +623,8 @@ def test_ask_with_the_question_forgotten_refuses_the_last_file_as_one(
         (["plan", str(SAMPLE)], "is a file, not a question: give the question after it, in quotes, as in pearl plan"),
         # The library's file where the action's name goes read as a missing library.
         (["actions", "show", str(QUESTIONS), "FIND_X"], "the action's name goes first: pearl actions show NAME FILE"),
+        # The name forgotten: "library default has no action /PATH/QUESTIONS.JSONL".
+        (["actions", "show", str(QUESTIONS)], "is a file, not an action's name: pearl actions show NAME"),
     ],
     ids=[
         "context-query-first",
@@ -632,6 +634,7 @@ def test_ask_with_the_question_forgotten_refuses_the_last_file_as_one(
         "context-empty-focus",
         "plan-file",
         "actions-show",
+        "actions-show-name-forgotten",
     ],
 )
 def test_other_commands_say_which_argument_goes_where(args: list[str], said: str) -> None:

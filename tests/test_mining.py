@@ -79,6 +79,11 @@ def test_parse_good_proposal() -> None:
     assert proposal.new[0].params == ["CTX", "X", "Y"] and proposal.new[1].params == ["CTX", "X"]
     assert proposal.new[0].definition == "Explain why X behaves as Y."
     assert parse_proposal(proposal.render()) == proposal
+    # Names copied with their parameters, as the prompt lists the actions: the whole reply was refused.
+    assert parse_proposal("USE: FIND_REASON(CTX, X), FIND_CHARACTER(CTX, X)\nNEW: NONE").use == [
+        "FIND_REASON",
+        "FIND_CHARACTER",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -1152,3 +1157,23 @@ def test_a_library_mined_for_a_document_is_named_after_it() -> None:
 
     result = asyncio.run(mine_document(FakeLLM(default=reply), document, questions=1))
     assert result.library.name == "x" * 80 + "-actions" and result.library.names == ["FIND_KEEPER_DUTY"]
+
+
+def test_a_row_added_after_a_line_cut_short_is_read_back(tmp_path: Path) -> None:
+    # A run killed mid-write left '{"q": "cut sho'; the next run's first row went onto that line, and was lost.
+    from pearl.training._progress import ProgressFile
+
+    path = tmp_path / "actions.json.partial.jsonl"
+    first = ProgressFile(path, "mine", "key-1")
+    first.open()
+    first.add("a", reply="USE: NONE")
+    first.close()
+    path.write_text(path.read_text(encoding="utf-8") + '{"q": "cut sho', encoding="utf-8")
+    second = ProgressFile(path, "mine", "key-1")
+    second.open()
+    second.add("b", reply="USE: FIND_X")
+    second.close()
+    third = ProgressFile(path, "mine", "key-1")
+    third.open()
+    assert set(third.done) == {"a", "b"}
+    third.close()

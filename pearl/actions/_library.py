@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from pearl._files import atomic_write_text, decode_json, field_path, read_text
-from pearl.actions._models import ActionLibrary
+from pearl.actions._models import MAX_LIBRARY_NAME, ActionLibrary
 from pearl.actions._paper import parse_action_list, render_action_list
 from pearl.errors import ConfigError
 
@@ -66,7 +66,7 @@ def load_library(path: str | os.PathLike[str] | None = None) -> ActionLibrary:
     raw = read_text(file, "action library")
     if raw.lstrip("\ufeff \t\r\n")[:1] in ("{", "["):
         return _parse(raw, str(file))
-    library, problems = parse_action_list(raw, name=file.stem or "actions", source=str(file))
+    library, problems = parse_action_list(raw, name=file.stem[:MAX_LIBRARY_NAME] or "actions", source=str(file))
     for problem in problems:
         log.warning("%s", problem)
     return library

@@ -18,6 +18,8 @@ CTX = "CTX"
 
 _NAME_PATTERN = r"^[A-Z][A-Z0-9_]*$"
 
+MAX_LIBRARY_NAME = 100
+"""The longest name a library may have."""
 ActionName = Annotated[str, StringConstraints(pattern=_NAME_PATTERN, min_length=1, max_length=64)]
 ParamName = Annotated[str, StringConstraints(pattern=_NAME_PATTERN, min_length=1, max_length=32)]
 
@@ -115,7 +117,7 @@ class ActionLibrary(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=MAX_LIBRARY_NAME)
     version: str = Field(default="1", min_length=1, max_length=40)
     description: str = ""
     actions: list[Action] = Field(default_factory=list)

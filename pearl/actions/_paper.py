@@ -25,7 +25,7 @@ import re
 from pydantic import ValidationError
 
 from pearl._text import first_problem
-from pearl.actions._models import Action, ActionLibrary
+from pearl.actions._models import MAX_LIBRARY_NAME, Action, ActionLibrary
 from pearl.errors import ConfigError
 
 __all__ = ["LOCAL_ACTIONS", "parse_action_list", "render_action_list"]
@@ -123,6 +123,8 @@ def parse_action_list(
         raise ConfigError(
             f"{source} holds no action: expected a JSON library or lines like FIND_X(CTX, X) # what it returns{first}"
         )
+    if len(name) > MAX_LIBRARY_NAME:  # a file's name, or --name: a pydantic traceback before
+        raise ConfigError(f"{source}: the library's name is {len(name)} characters long; at most {MAX_LIBRARY_NAME}")
     library = ActionLibrary(name=name, description=f"Imported from the action list {source}.", actions=actions)
     # Its version is its content's, as a mined library's is: two lists imported under one name are told apart.
     return library.model_copy(update={"version": library.fingerprint[:12]}), problems

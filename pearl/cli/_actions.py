@@ -23,6 +23,7 @@ from pearl.actions import (
     render_action_list,
     save_library,
 )
+from pearl.actions._models import MAX_LIBRARY_NAME
 from pearl.cli._app import actions_app
 from pearl.cli._common import (
     ActionsOpt,
@@ -86,6 +87,8 @@ def show_command(
         raise fail(f"two libraries given ({file} and --actions {actions}): give one")
     if file is not None and not file.exists() and Path(name).is_file():  # `actions show mined.json FIND_X`
         raise fail(f"{name} is a file and {file} is not: the action's name goes first: pearl actions show NAME FILE")
+    if file is None and actions is None and Path(name).is_file():  # `actions show mined.json`: the name forgotten
+        raise fail(f"{name} is a file, not an action's name: pearl actions show NAME {shlex.quote(name)}")
     source = file if file is not None else actions
     library = _load(source)
     action = library.get(name)
@@ -170,7 +173,9 @@ def import_command(
                 f"{file} is JSON, not an action list: a pearl library is used as it is (--actions {file}); "
                 f"`pearl actions export {file}` writes it as an action list"
             )
-        library, problems = parse_action_list(text, name=name or file.stem or "actions", source=str(file))
+        library, problems = parse_action_list(
+            text, name=name or file.stem[:MAX_LIBRARY_NAME] or "actions", source=str(file)
+        )
         save_library(library, out)
     for problem in problems:
         echo(f"skipped: {problem}", err=True)

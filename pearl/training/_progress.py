@@ -65,6 +65,7 @@ class ProgressFile:
         self.done: dict[str, dict[str, Any]] = {}
         self._fd: int | None = None
         self._rows = 0  # rows the file holds: read back, or added by this run
+        self._ended = False  # whether the file's last line was checked for a line end, before the first row added
         self._ours = False  # the file is this run's (its header read back or written): never another run's rows
 
     def open(self, *, fresh: bool = False) -> None:
@@ -200,10 +201,28 @@ class ProgressFile:
         """Append one finished item (its fields must be JSON-serialisable)."""
         if self.path is None:
             return
+        row = json.dumps({"q": item_key, **fields}, ensure_ascii=False) + "\n"
+        if not self._ended:  # a run stopped mid-write left a line cut short: the next row starts a line of its own
+            self._ended = True
+            if self._cut_short():
+                row = "\n" + row
         with self.path.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps({"q": item_key, **fields}, ensure_ascii=False) + "\n")
+            handle.write(row)
             handle.flush()
         self._rows += 1
+
+    def _cut_short(self) -> bool:
+        """Whether the file's last line has no line end (a row written onto it was lost with it)."""
+        if self.path is None:
+            return False
+        try:
+            with self.path.open("rb") as handle:
+                if handle.seek(0, 2) == 0:
+                    return False
+                handle.seek(-1, 2)
+                return handle.read(1) != b"\n"
+        except OSError:
+            return False
 
     def remove(self) -> None:
         """Delete the file: the run is complete. The lock goes with it, after the file (a run that locks the

@@ -141,6 +141,9 @@ def _new_name(raw: str, line: int) -> str:
     return name
 
 
+_PARAMETERS = re.compile(r"\([^()]*\)")
+
+
 def _new_action(body: str, line: int) -> ProposedAction:
     match = _NEW_BODY.fullmatch(body)
     if not match:
@@ -190,7 +193,9 @@ def parse_proposal(text: str) -> Proposal:
                 raise ProposalError("a second USE line; list every action on one line", number)
             if not rest:
                 raise ProposalError("USE names no action; write 'USE: NONE' when none fits", number)
-            use = [] if rest == "NONE" else [_name(n, number) for n in rest.split(",")]
+            # Names as the prompt lists the actions, with their parameters ("USE: FIND_REASON(CTX, X)"), are names.
+            named = _PARAMETERS.sub("", rest)
+            use = [] if rest == "NONE" else [_name(n, number) for n in named.split(",")]
         elif sep and head == "NEW":
             if rest == "NONE":
                 if new or new_none:
