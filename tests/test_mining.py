@@ -1177,3 +1177,37 @@ def test_a_row_added_after_a_line_cut_short_is_read_back(tmp_path: Path) -> None
     third.open()
     assert set(third.done) == {"a", "b"}
     third.close()
+
+
+def test_a_mine_that_grows_its_own_library_and_fails_a_question_leaves_it_to_resume(
+    tmp_path: Path, fake_server: FakeOpenAIServer
+) -> None:
+    # `--actions lib.json -o lib.json` wrote the library over its start, and the same command then refused the
+    # progress file as another run's (its key is the library it started from): only --fresh, and paid replies lost.
+    from fakeserver import Reply
+
+    questions = tmp_path / "q.txt"
+    questions.write_text("\n".join(f"Why does person {i} leave the village?" for i in range(6)) + "\n")
+    library = tmp_path / "lib.json"
+    save_library(seed_library(), library)
+    start = library.read_text(encoding="utf-8")
+    failing = {"on": True}
+
+    def reply(body: dict[str, Any]) -> Reply | str:
+        content = str(body["messages"][-1]["content"])
+        if "must shrink" in content:
+            return "NONE"
+        if failing["on"] and "person 3 " in content:
+            return Reply.error(500, "boom")
+        return "USE: FIND_X\nNEW: FIND_SHIP_NAME(CTX, X) : The name of the ship in X."
+
+    fake_server.set_default(reply)
+    args = ["mine", "--questions", str(questions), "--actions", str(library), "-o", str(library), "--no-cache"]
+    args += ["--base-url", fake_server.base_url, "--model", "fake-model"]
+    result = runner.invoke(app, args, env={"PEARL_MAX_RETRIES": "0"})
+    assert result.exit_code == 1 and "1 question got no reply, so" in result.stderr, result.output
+    assert library.read_text(encoding="utf-8") == start  # left as it was
+    failing["on"] = False
+    result = runner.invoke(app, args, env={"PEARL_MAX_RETRIES": "0"})
+    assert result.exit_code == 0 and "5 of 6 already done" in result.output, result.output
+    assert load_library(library).get("FIND_SHIP_NAME") is not None

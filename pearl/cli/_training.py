@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shlex
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -309,6 +310,16 @@ def mine_command(
         if not result.library.actions or (document is not None and set(result.library.names) <= set(base.names)):
             bar.close()
             raise fail(_nothing_new(result, out, given is not None), EXIT_FAILED)
+        if questions is not None and result.failed and actions is not None and _grows(out, actions):
+            # Written over the library it grows, the run could not be resumed: its progress is that library's.
+            bar.close()
+            them = "it" if result.failed == 1 else "them"
+            raise fail(
+                f"{counted(result.failed, 'question')} got no reply, so {out}, the library this run grows, is left as "
+                f"it was: run the same command again to ask {them} again (the others' replies are read back from "
+                f"{partial}), or give another --out",
+                EXIT_FAILED,
+            )
         save_library(result.library, out)
     except (KeyboardInterrupt, PearlError) as exc:
         _stopped(exc, bar, partial, "replies so far are kept")
@@ -322,6 +333,11 @@ def mine_command(
         )
     if llm.is_demo:
         echo(DEMO_NOTICE, err=True)
+
+
+def _grows(out: Path, actions: Path) -> bool:
+    """Whether `out` is the library file `actions` names: the run grows it in place."""
+    return out.is_file() and actions.is_file() and os.path.samefile(out, actions)
 
 
 @app.command("refine", epilog=example("pearl refine --train train.jsonl --actions mined.json -o demos.jsonl"))
