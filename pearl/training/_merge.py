@@ -320,6 +320,10 @@ def _group(
                 f"{where}: expected an action of the group or NAME(CTX, X) : definition, got {shown!r}"
             )
         name, params, definition = match.group(1), match.group(2).split(","), match.group(3)
+        if not (definition or "").strip() and name.upper() in members:
+            # A member named with the signature it was shown, no definition: the member to keep
+            # ("MERGE: FIND_GROUND, FIND_CAUSE -> FIND_GROUND(CTX, X)"), not a rewrite that has none.
+            return MergeGroup(members=members, into=name.upper())
     elif not _IDENT.fullmatch(target):
         raise MergeReplyError(f"{where}: {target[:40]!r} is not an action name")
     else:
