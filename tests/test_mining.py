@@ -308,6 +308,11 @@ def test_parse_merge_reply_good() -> None:
     assert parse_merge_reply("MERGE: FIND_CAUSE, FIND_REASON -> FIND_CAUSE(CTX, X)", NAMES) == [
         MergeGroup(members=["FIND_CAUSE", "FIND_REASON"], into="FIND_CAUSE")
     ]
+    # A rewrite's parameters are read as a proposal's: FIND_WHY(DOCUMENT, EVENT) read no document before.
+    rewrite = "MERGE: FIND_CAUSE, FIND_REASON -> FIND_WHY(DOCUMENT, EVENT) : Why EVENT happens."
+    (group,) = parse_merge_reply(rewrite, NAMES)
+    assert group.action is not None and group.action.params == ["CTX", "X"] and group.action.needs_document
+    assert group.action.name == "FIND_WHY" and group.action.definition == "Why X happens."
 
 
 @pytest.mark.parametrize(

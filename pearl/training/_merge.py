@@ -288,9 +288,13 @@ def _rewrite(
     if len(text) > _MAX_DEFINITION_CHARS:
         raise ValueError(f"{upper}: the definition is longer than {_MAX_DEFINITION_CHARS} characters")
     try:
-        return Action(name=upper, params=[p.upper() for p in cleaned], definition=text)
+        action = Action(name=upper, params=[p.upper() for p in cleaned], definition=text)
     except ValidationError as exc:
         raise ValueError(f"{upper}: {first_problem(exc)[1]}") from None
+    # Its parameters read as a proposal's are (`normalize_proposed`): FIND_WHY(DOCUMENT, EVENT) reads the document,
+    # as CTX, X; kept as written, the broader action no longer read the document its members read.
+    normal = normalize_proposed(ProposedAction(name=upper, params=action.params, definition=text))
+    return action if normal is None else normal.model_copy(update={"name": upper})
 
 
 def _group(
