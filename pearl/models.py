@@ -139,14 +139,20 @@ class Document(BaseModel):
     @property
     def content_hash(self) -> str:
         """A stable hash of the text and how it is read (sha256, hex): equal text, equal hash, whatever the
-        source, unless part of it is source code (`DocumentPart.code`), which is read line by line: then where
-        the code is counts too."""
+        source, unless part of it is source code (`DocumentPart.code`), which is read line by line, or text taken
+        out of a page (`DocumentPart.plain`), never read as markup, or it is several files, each read as it would be
+        alone: then where those are counts too (a page's text and the same text saved as a .txt share no index)."""
         digest = hashlib.sha256(self.text.encode("utf-8")).hexdigest()
         code = [f"{part.start}:{part.end}" for part in self.parts if part.code]
-        if not code:
+        plain = [f"{part.start}:{part.end}" for part in self.parts if part.plain]
+        files = [f"{part.start}:{part.end}" for part in self.parts] if len(self.parts) > 1 else []
+        if not code and not plain and not files:
             return digest
         # Of another form than a text's alone (a suffix), so that no text can hash as a text read with code.
-        return hashlib.sha256(f"{digest} code {' '.join(code)}".encode("ascii")).hexdigest() + "-code"
+        if not plain and not files:
+            return hashlib.sha256(f"{digest} code {' '.join(code)}".encode("ascii")).hexdigest() + "-code"
+        how = f"{digest} code {' '.join(code)} plain {' '.join(plain)} files {' '.join(files)}"
+        return hashlib.sha256(how.encode("ascii")).hexdigest() + "-read"
 
     @property
     def code_spans(self) -> list[tuple[int, int]]:

@@ -1016,14 +1016,17 @@ def test_each_file_of_a_folder_is_read_as_it_would_be_alone(tmp_path: Path) -> N
     # A saved page first in a folder made every file read as markup: a note's tags and words were deleted.
     mixed = tmp_path / "mixed"
     mixed.mkdir()
-    page = "<!DOCTYPE html><html><head><title>Saved</title></head><body><p>A saved page.</p></body></html>"
+    script = "<script>window.dataLayer = window.dataLayer || [];</script>"
+    page = f"<!DOCTYPE html><html><head><title>Saved</title>{script}</head><body><p>A saved page.</p></body></html>"
     (mixed / "a.txt").write_text(page, encoding="utf-8")
     note = "Notes on markup. Write <b> to start bold and </b> to end it. In C, a<b && c>d compares."
     (mixed / "b.txt").write_text(note, encoding="utf-8")
     index = index_document(load_document(mixed), cache=False, ner=False)
     shown = render_sentences(index, range(index.sentence_count))
     assert "Write <b> to start bold and </b> to end it." in shown and "a<b && c>d compares." in shown
-    assert "A saved page." in shown  # its tags shown as text: the files are not all read alike
+    assert "A saved page." in shown and "<p>A saved page." not in shown  # the page read as one, the note as written
+    assert "dataLayer" not in shown  # its script hidden: read as plain text, it was indexed as sentences
+    assert Document.from_text(load_document(mixed).text).content_hash != load_document(mixed).content_hash
 
 
 def test_a_pages_escaped_tags_are_its_text_not_markup(tmp_path: Path) -> None:
@@ -1039,6 +1042,9 @@ def test_a_pages_escaped_tags_are_its_text_not_markup(tmp_path: Path) -> None:
     shown = render_sentences(index, range(index.sentence_count))
     assert shown.count("<p> and </p>") == 12, shown[:300]
     assert whole_document(document).count("<p> and </p>") == 12  # as direct and the paper's executor paste it
+    # The same text saved as a .txt is read otherwise, so it shares no index with the page (the cache served one
+    # reading for the other).
+    assert Document.from_text(document.text).content_hash != document.content_hash
     # Alongside a note, in a folder, alike.
     (tmp_path / "note.txt").write_text("A note.", encoding="utf-8")
     index = index_document(load_document(tmp_path), cache=False, ner=False)

@@ -1221,23 +1221,3 @@ def test_a_mine_that_grows_its_own_library_and_fails_a_question_leaves_it_to_res
     result = runner.invoke(app, args, env={"PEARL_MAX_RETRIES": "0"})
     assert result.exit_code == 0 and "5 of 6 already done" in result.output, result.output
     assert load_library(library).get("FIND_SHIP_NAME") is not None
-
-
-def test_a_run_resumed_with_fewer_questions_keeps_the_others_replies(tmp_path: Path) -> None:
-    # Resumed with the first 3 of 10 questions (--limit 3), the run deleted the file and the 5 other paid replies.
-    questions = [f"Why does person {i} leave the village?" for i in range(10)]
-    partial = tmp_path / "actions.json.partial.jsonl"
-
-    def fails_on_eight(request: CompletionRequest) -> str | LLMError:
-        if "person 8 " in request.messages[-1].content:
-            return LLMError("server went away")
-        return mining_fake_reply(request)
-
-    first = asyncio.run(mine_actions(FakeLLM(default=fails_on_eight), questions, concurrency=1, progress_file=partial))
-    assert first.failed == 1 and partial.exists()
-    fewer = asyncio.run(mine_actions(FakeLLM(default=mining_fake_reply), questions[:3], progress_file=partial))
-    assert fewer.resumed == 3 and partial.exists()
-    second = FakeLLM(default=mining_fake_reply)
-    result = asyncio.run(mine_actions(second, questions, concurrency=1, progress_file=partial))
-    assert result.resumed == 9 and result.failed == 0 and not partial.exists()
-    assert len([r for r in second.history if (r.prompt or "").startswith("mine.")]) == 1

@@ -628,16 +628,17 @@ class MarkupView:
         (`of`): a fence left open in one file was closed in the next, one code block across both and a sentence cited
         in the wrong file; a saved page first in a folder made every file read as markup, and a note's "<b>" deleted.
 
-        Where the files are not all read alike (some markup, some not), every file is read as plain text with its
-        code blocks: a tag shown is better than words deleted.
+        Where some files are markup and some are not, the whole is read as markup and the files that are not are
+        kept as written (`literal`: their tags and character references shown as they stand), so that a page's
+        scripts stay hidden and a note's "<b>" stays.
         """
         views = [cls.of(text[start:end], (), [(0, end - start, code, plain)]) for start, end, code, plain in parts]
-        if len({(view.markup, view.page) for view in views}) > 1:
-            views = [
-                view if not view.markup else cls._plain(text[start:end], _closed_fences(text[start:end]))
-                for view, (start, end, *_) in zip(views, parts, strict=True)
-            ]
-        return cls._joined(views, [start for start, *_ in parts])
+        joined = cls._joined(views, [start for start, *_ in parts])
+        if not any(view.markup for view in views) or all(view.markup for view in views):
+            return joined
+        written = [(start, end) for view, (start, end, *_) in zip(views, parts, strict=True) if not view.markup]
+        literal = tuple(sorted([*joined.literal, *written]))
+        return replace(joined, markup=True, page=any(view.page for view in views), literal=literal)
 
     @classmethod
     def _joined(cls, views: Sequence[MarkupView], offsets: Sequence[int]) -> MarkupView:
@@ -652,8 +653,8 @@ class MarkupView:
             return view.margins or (0,) * len(view.code)
 
         return cls(
-            markup=views[0].markup if views else False,
-            page=views[0].page if views else False,
+            markup=bool(views) and all(view.markup for view in views),
+            page=bool(views) and all(view.page for view in views),
             hidden=spans("hidden"),
             literal=spans("literal"),
             code=spans("code"),

@@ -469,10 +469,7 @@ async def mine_actions(
             prompts={**base.prompts, "mine": template.id},
             started=started,
         )
-        # Kept when a question failed (the next run reads the replies back and asks it again), or when the file holds
-        # replies to questions this run did not ask (a run resumed with fewer, `--limit 3`, deleted the others').
-        others = set(progress.done) - {_question_key(question) for question in questions}
-        if not result.failed and not others:
+        if not result.failed:  # else kept: the next run reads the replies back and asks the failed questions again
             progress.remove()
         return result
     finally:
