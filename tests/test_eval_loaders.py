@@ -175,10 +175,12 @@ def test_a_gold_given_as_an_options_text_is_that_option_whatever_its_quote_marks
         {"question": "Who else?", "options": options, "answer": "a  fisherman"},  # case and spacing aside
         {"question": "And then?", "options": options, "answer": "(D) Nobody"},  # a label before the text
         {"question": "Who first?", "options": options, "answer": "A"},
+        {"question": "Who then?", "options": options, "answer": "B - A lighthouse keeper's assistant"},
+        {"question": "Who last?", "options": options, "answer": "D Nobody"},
     ]
     path = tmp_path / "mine.jsonl"
     path.write_text(json.dumps({"id": "d", "text": "t", "questions": questions}) + "\n", encoding="utf-8")
-    assert [q.gold for q in load_dataset(path).questions] == ["B", "C", "D", "A"]
+    assert [q.gold for q in load_dataset(path).questions] == ["B", "C", "D", "A", "B", "D"]
 
 
 def test_eval_runs_a_tpo_file(tmp_path: Path, fake_server: Any) -> None:

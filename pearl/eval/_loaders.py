@@ -44,6 +44,7 @@ log = logging.getLogger("pearl.eval")
 # "B) She"): a gold of "A lighthouse keeper's assistant" is an option's text, not the letter A.
 _BARE_LETTER = re.compile(r"^\s*\(?([A-J])\)?[.:)]?\s*$")
 _MARKED_LETTER = re.compile(r"^\s*(?:\(([A-J])\)|([A-J])[.:)])")
+_LABELLED_TEXT = re.compile(r"^\s*([A-J])\s*[-\u2013\u2014]?\s+(\S.*)$", re.DOTALL)
 _QUOTE_MARKS = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 # A gold answer naming several options, as L-Eval's Coursera questions have: "AC", "A, C", "ABD".
 _SEVERAL = re.compile(r"^\s*[A-J](?:\s*,?\s*[A-J])+\s*$")
@@ -172,6 +173,12 @@ def _letter_of(gold: str, options: list[str]) -> str | None:
             return letter
     match = _BARE_LETTER.match(gold) or _MARKED_LETTER.match(gold)
     named: str | None = next((group for group in match.groups() if group), None) if match else None
+    if named is None:  # "B - A lighthouse keeper's assistant", "D Nobody": a letter, then that option's own text
+        labelled = _LABELLED_TEXT.match(gold)
+        if labelled is not None:
+            at = LETTERS.find(labelled.group(1))
+            if at < len(options) and _same_words(options[at]) == _same_words(labelled.group(2)):
+                named = labelled.group(1)
     return named if named is not None and named in LETTERS[: len(options)] else None
 
 
