@@ -491,6 +491,21 @@ def test_a_family_split_over_lines_into_one_broader_action_becomes_that_action()
     assert report.errors == ["round 1: rewrite refused: FIND_INFO is already another action of the library"]
 
 
+def test_a_split_familys_later_lines_may_name_the_broader_action_alone() -> None:
+    # As the prompt asks ("each naming the same broader action"), a later line named it alone: "'FIND_INFO' is not one
+    # of the actions shown", and the whole reply, every group in it, was thrown away for word overlap.
+    family = [entry(f"FIND_{w}_INFO", f"Find facts about the {w.lower()} X.", i + 1) for i, w in enumerate("ABCD")]
+    broader = "FIND_INFO(CTX, X, Y) : Find information of the kind Y about X."
+    reply = f"MERGE: FIND_A_INFO, FIND_B_INFO -> {broader}\nMERGE: FIND_C_INFO, FIND_D_INFO -> FIND_INFO"
+
+    async def ask(batch: list[Action], total: int, cap: int) -> str:
+        return reply
+
+    kept, report = asyncio.run(merge_mined(family, max_actions=1, ask=ask))
+    assert [e.name for e in kept] == ["FIND_INFO"] and kept[0].askers == set(range(4)) and not report.errors
+    assert report.renamed == {f"FIND_{w}_INFO": "FIND_INFO" for w in "ABCD"}
+
+
 def test_a_split_family_may_keep_a_members_name_and_never_joins_an_unrelated_action() -> None:
     # The first line keeps a member's name for the broader action: the second line naming it was refused as
     # "another action shown", and its part of the family stayed apart.

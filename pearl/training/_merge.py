@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -304,13 +304,18 @@ def _group(
     taken: set[str],
     where: str,
     rewrite: tuple[Sequence[str], str] | None = None,
-    rewrites: Collection[str] = (),
+    rewrites: Mapping[str, Action] | None = None,
 ) -> MergeGroup:
     """A checked group: `target` is a member to keep, or `NAME(PARAMS) : definition` to rewrite the group into
     (or the rewrite's `NAME` with its parameters and definition given apart, as a JSON reply gives them)."""
     _check_members(members, names, taken, where)
+    made = rewrites or {}
     if rewrite is None and _IDENT.fullmatch(target):
         target = target.upper()
+        if target in made and target not in members:
+            # A family split over lines, the later ones naming the broader action an earlier line made by its name
+            # alone, as the prompt asks them to name it: they join it (the reply was refused as a whole).
+            return MergeGroup(members=members, action=made[target])
         if target not in names:
             raise MergeReplyError(f"{where}: {target[:40]!r} is not one of the actions shown")
         if target not in members:
@@ -333,7 +338,7 @@ def _group(
     else:
         name, (params, definition) = target, rewrite
     try:
-        action = _rewrite(name, params, definition, members, names, rewrites)
+        action = _rewrite(name, params, definition, members, names, made)
     except ValueError as exc:
         return MergeGroup(members=members, refused=f"{where}: {exc}")
     return MergeGroup(members=members, into=action.name, action=action)
@@ -409,9 +414,9 @@ def parse_merge_json(text: str, names: Collection[str]) -> list[MergeGroup]:
     return groups
 
 
-def _targets(groups: Sequence[MergeGroup]) -> set[str]:
-    """The names `groups` rewrite into."""
-    return {group.action.name for group in groups if group.action is not None}
+def _targets(groups: Sequence[MergeGroup]) -> dict[str, Action]:
+    """The actions `groups` rewrite into, by name."""
+    return {group.action.name: group.action for group in groups if group.action is not None}
 
 
 def _literal(text: str) -> str:
