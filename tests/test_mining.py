@@ -1233,6 +1233,37 @@ def test_a_mine_that_grows_its_own_library_and_fails_a_question_leaves_it_to_res
     assert result.exit_code == 1 and "1 question got no reply, so" in result.stderr, result.output
     assert library.read_text(encoding="utf-8") == start  # left as it was
     failing["on"] = False
+    # A run limited to the first few keeps the others' replies in the file: the library it grows is left too.
+    result = runner.invoke(app, [*args, "--limit", "3"], env={"PEARL_MAX_RETRIES": "0"})
+    assert result.exit_code == 1 and "keeps the replies to questions --limit left out" in result.stderr, result.output
+    assert library.read_text(encoding="utf-8") == start
     result = runner.invoke(app, args, env={"PEARL_MAX_RETRIES": "0"})
     assert result.exit_code == 0 and "5 of 6 already done" in result.output, result.output
     assert load_library(library).get("FIND_SHIP_NAME") is not None
+
+
+def test_a_run_limited_to_fewer_questions_keeps_the_others_replies_when_asked_to(tmp_path: Path) -> None:
+    # Resumed with the first 3 of 10 questions (pearl mine --limit 3), the run deleted the other paid replies.
+    questions = [f"Why does person {i} leave the village?" for i in range(10)]
+    partial = tmp_path / "actions.json.partial.jsonl"
+
+    def fails_on_eight(request: CompletionRequest) -> str | LLMError:
+        if "person 8 " in request.messages[-1].content:
+            return LLMError("server went away")
+        return mining_fake_reply(request)
+
+    first = asyncio.run(mine_actions(FakeLLM(default=fails_on_eight), questions, concurrency=1, progress_file=partial))
+    assert first.failed == 1 and partial.exists()
+    limited = asyncio.run(
+        mine_actions(FakeLLM(default=mining_fake_reply), questions[:3], progress_file=partial, keep_unasked=True)
+    )
+    assert limited.resumed == 3 and partial.exists()
+    second = FakeLLM(default=mining_fake_reply)
+    result = asyncio.run(mine_actions(second, questions, concurrency=1, progress_file=partial))
+    assert result.resumed == 9 and result.failed == 0 and not partial.exists()
+    assert len([r for r in second.history if (r.prompt or "").startswith("mine.")]) == 1
+    # Not asked to keep them, a run with nothing failed is done with the file (an edited question's row kept it
+    # for ever).
+    asyncio.run(mine_actions(FakeLLM(default=fails_on_eight), questions, concurrency=1, progress_file=partial))
+    asyncio.run(mine_actions(FakeLLM(default=mining_fake_reply), questions[:3], progress_file=partial))
+    assert not partial.exists()

@@ -285,6 +285,7 @@ def mine_command(
                     progress_file=partial,
                     on_progress=bar,
                     fresh=fresh,
+                    keep_unasked=limit is not None,
                 )
             )
         elif document is not None:
@@ -310,14 +311,19 @@ def mine_command(
         if not result.library.actions or (document is not None and set(result.library.names) <= set(base.names)):
             bar.close()
             raise fail(_nothing_new(result, out, given is not None), EXIT_FAILED)
-        if questions is not None and result.failed and actions is not None and _grows(out, actions):
+        kept = result.failed or (limit is not None and partial.is_file())  # the progress file stays for a next run
+        if questions is not None and kept and actions is not None and _grows(out, actions):
             # Written over the library it grows, the run could not be resumed: its progress is that library's.
             bar.close()
             them = "it" if result.failed == 1 else "them"
+            if result.failed:
+                why = f"{counted(result.failed, 'question')} got no reply"
+                then = f"run the command again to ask {them} again"
+            else:
+                why, then = f"{partial} keeps the replies to questions --limit left out", "run without --limit"
             raise fail(
-                f"{counted(result.failed, 'question')} got no reply, so {out}, the library this run grows, is left as "
-                f"it was: run the same command again to ask {them} again (the others' replies are read back from "
-                f"{partial}), or give another --out",
+                f"{why}, so {out}, the library this run grows, is left as it was: {then} (the replies so far are read "
+                f"back from {partial}), or give another --out",
                 EXIT_FAILED,
             )
         save_library(result.library, out)

@@ -401,6 +401,7 @@ async def mine_actions(
     on_progress: Progress | None = None,
     name: str = "mined",
     fresh: bool = False,
+    keep_unasked: bool = False,
 ) -> MiningResult:
     """Mine actions from training questions and merge them into a library of at most `max_actions`.
 
@@ -419,6 +420,8 @@ async def mine_actions(
         on_progress: told `(done, total, status)` after each question (resumed ones included).
         name: the new library's name.
         fresh: start over, whatever the progress file holds.
+        keep_unasked: keep the progress file, too, while it holds replies to questions this run did not ask (a run
+            limited to the first few, `pearl mine --limit 3`, leaves the others' paid replies for a longer run).
 
     Raises:
         RunBusyError: another process is writing the same progress file.
@@ -469,7 +472,10 @@ async def mine_actions(
             prompts={**base.prompts, "mine": template.id},
             started=started,
         )
-        if not result.failed:  # else kept: the next run reads the replies back and asks the failed questions again
+        # Kept when a question failed (the next run reads the replies back and asks it again), and with
+        # `keep_unasked` while it holds replies to questions this run did not ask.
+        unasked = set(progress.done) - {_question_key(question) for question in questions} if keep_unasked else set()
+        if not result.failed and not unasked:
             progress.remove()
         return result
     finally:
