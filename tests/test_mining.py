@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -491,17 +492,22 @@ def test_a_family_split_over_lines_into_one_broader_action_becomes_that_action()
     assert report.errors == ["round 1: rewrite refused: FIND_INFO is already another action of the library"]
 
 
-def test_a_split_familys_later_lines_may_name_the_broader_action_alone() -> None:
-    # As the prompt asks ("each naming the same broader action"), a later line named it alone: "'FIND_INFO' is not one
-    # of the actions shown", and the whole reply, every group in it, was thrown away for word overlap.
+def _merged_family(broader: str, second: str) -> tuple[list[Mined], MergeReport]:
+    """Four FIND_?_INFO actions merged with a reply whose first line rewrites two into `broader` and whose second
+    line merges the other two into `second`."""
     family = [entry(f"FIND_{w}_INFO", f"Find facts about the {w.lower()} X.", i + 1) for i, w in enumerate("ABCD")]
-    broader = "FIND_INFO(CTX, X, Y) : Find information of the kind Y about X."
-    reply = f"MERGE: FIND_A_INFO, FIND_B_INFO -> {broader}\nMERGE: FIND_C_INFO, FIND_D_INFO -> FIND_INFO"
+    reply = f"MERGE: FIND_A_INFO, FIND_B_INFO -> {broader}\nMERGE: FIND_C_INFO, FIND_D_INFO -> {second}"
 
     async def ask(batch: list[Action], total: int, cap: int) -> str:
         return reply
 
-    kept, report = asyncio.run(merge_mined(family, max_actions=1, ask=ask))
+    return asyncio.run(merge_mined(family, max_actions=1, ask=ask))
+
+
+def test_a_split_familys_later_lines_may_name_the_broader_action_alone() -> None:
+    # As the prompt asks ("each naming the same broader action"), a later line named it alone: "'FIND_INFO' is not one
+    # of the actions shown", and the whole reply, every group in it, was thrown away for word overlap.
+    kept, report = _merged_family("FIND_INFO(CTX, X, Y) : Find information of the kind Y about X.", "FIND_INFO")
     assert [e.name for e in kept] == ["FIND_INFO"] and kept[0].askers == set(range(4)) and not report.errors
     assert report.renamed == {f"FIND_{w}_INFO": "FIND_INFO" for w in "ABCD"}
 
@@ -509,14 +515,8 @@ def test_a_split_familys_later_lines_may_name_the_broader_action_alone() -> None
 def test_a_split_family_may_keep_a_members_name_and_never_joins_an_unrelated_action() -> None:
     # The first line keeps a member's name for the broader action: the second line naming it was refused as
     # "another action shown", and its part of the family stayed apart.
-    family = [entry(f"FIND_{w}_INFO", f"Find facts about the {w.lower()} X.", i + 1) for i, w in enumerate("ABCD")]
     broader = "FIND_A_INFO(CTX, X, Y) : Find information of the kind Y about X."
-    reply = f"MERGE: FIND_A_INFO, FIND_B_INFO -> {broader}\nMERGE: FIND_C_INFO, FIND_D_INFO -> {broader}"
-
-    async def ask(batch: list[Action], total: int, cap: int) -> str:
-        return reply
-
-    kept, report = asyncio.run(merge_mined(family, max_actions=1, ask=ask))
+    kept, report = _merged_family(broader, broader)
     assert [e.name for e in kept] == ["FIND_A_INFO"] and kept[0].askers == set(range(4)) and not report.errors
     assert report.renamed == {f"FIND_{w}_INFO": "FIND_A_INFO" for w in "BCD"}
     # A rewrite into the name of a pool's action that no line of the reply made (one of another batch, not shown)
@@ -709,16 +709,21 @@ def test_mine_resumes_from_the_progress_file(tmp_path: Path) -> None:
     assert not partial.exists()
 
 
-def test_a_question_whose_call_failed_is_asked_again_by_the_next_run(tmp_path: Path) -> None:
-    questions = [f"Why does person {i} leave?" for i in range(4)]
-    partial = tmp_path / "actions.json.partial.jsonl"
+def _failing_on(person: int) -> Callable[[CompletionRequest], str | LLMError]:
+    """`mining_fake_reply`, but the question about person `person` gets no reply."""
 
-    def fails_on_two(request: CompletionRequest) -> str | LLMError:
-        if "person 2" in request.messages[-1].content:
+    def reply(request: CompletionRequest) -> str | LLMError:
+        if f"person {person} " in request.messages[-1].content:
             return LLMError("server went away")
         return mining_fake_reply(request)
 
-    first = asyncio.run(mine_actions(FakeLLM(default=fails_on_two), questions, concurrency=1, progress_file=partial))
+    return reply
+
+
+def test_a_question_whose_call_failed_is_asked_again_by_the_next_run(tmp_path: Path) -> None:
+    questions = [f"Why does person {i} leave?" for i in range(4)]
+    partial = tmp_path / "actions.json.partial.jsonl"
+    first = asyncio.run(mine_actions(FakeLLM(default=_failing_on(2)), questions, concurrency=1, progress_file=partial))
     assert first.failed == 1 and partial.exists(), "a run with a failed question keeps its progress file"
     second = FakeLLM(default=mining_fake_reply)
     result = asyncio.run(mine_actions(second, questions, concurrency=1, progress_file=partial))
@@ -1246,12 +1251,7 @@ def test_a_run_limited_to_fewer_questions_keeps_the_others_replies_when_asked_to
     # Resumed with the first 3 of 10 questions (pearl mine --limit 3), the run deleted the other paid replies.
     questions = [f"Why does person {i} leave the village?" for i in range(10)]
     partial = tmp_path / "actions.json.partial.jsonl"
-
-    def fails_on_eight(request: CompletionRequest) -> str | LLMError:
-        if "person 8 " in request.messages[-1].content:
-            return LLMError("server went away")
-        return mining_fake_reply(request)
-
+    fails_on_eight = _failing_on(8)
     first = asyncio.run(mine_actions(FakeLLM(default=fails_on_eight), questions, concurrency=1, progress_file=partial))
     assert first.failed == 1 and partial.exists()
     limited = asyncio.run(
