@@ -18,12 +18,14 @@ __all__ = [
     "FENCE_TAGS",
     "RANGE_LIMIT",
     "STOP_WORDS",
+    "THINKING",
     "WritableStr",
     "as_text",
     "attribute_value",
     "citations",
     "consecutive_runs",
     "counted",
+    "folded",
     "neutralise_fence",
     "neutralise_file_lines",
     "one_line",
@@ -243,3 +245,14 @@ def as_text(text: str, overstrikes: bool = True) -> tuple[str, list[int], list[i
         done = match.end()
     pieces.append(text[done:])
     return "".join(pieces), crlf, dropped
+
+
+THINKING = re.compile(r"\s*<(think|thinking|reasoning)>.*?(</\1>\s*|\Z)", re.DOTALL | re.IGNORECASE)
+"""A reasoning block opening a reply, closed (group 2) or running to its end."""
+
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2032": "'"})
+
+
+def folded(text: str) -> str:
+    """`text` as a key that other quote marks ("Tr’en"), case, spacing and Unicode forms do not change."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().translate(_QUOTES).split())

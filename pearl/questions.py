@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pearl._text import WritableStr, shorten
+from pearl._text import THINKING, WritableStr, shorten
 from pearl.errors import QuestionError
 
 __all__ = ["LETTERS", "Question", "as_question", "asks_then_lists", "letter_alone", "parse_choice", "split_options"]
@@ -167,7 +167,6 @@ def _option_run(marks: list[re.Match[str]]) -> list[re.Match[str]]:
     return best
 
 
-_THINKING = re.compile(r"^\s*<think>.*?</think>", re.DOTALL)  # a reasoning model's thoughts, before its reply
 _EMPHASIS = re.compile(r"\*\*?|__|`+")
 _ALONE = re.compile(r"\(?([A-J])\)?[.)]?", re.IGNORECASE)  # a letter and nothing more: "b", "(C)", "D."
 _ARTICLE = re.compile(r"[ai](?<!\(.)\s+[a-z]")
@@ -276,10 +275,17 @@ def _spoken_of(text: str, match: re.Match[str]) -> bool:
     return _SPOKEN_OF.match(text, match.end(1)) is not None and _CALLED_RIGHT.match(text, match.end(1)) is None
 
 
+def _after_thinking(reply: str) -> str:
+    """`reply` after the reasoning block it opens with, when the block is closed (a model's thoughts, not its reply;
+    pearl's backends leave them out as they read a reply, a caller's own model may not)."""
+    thinking = THINKING.match(reply)
+    return reply[thinking.end() :] if thinking is not None and thinking.group(2) is not None else reply
+
+
 def letter_alone(reply: str, letter: str | None) -> bool:
     """Whether `reply` is `letter` and nothing more, as `parse_choice` reads one ("B", "(b)", "**B**"): it explains
     nothing."""
-    alone = _ALONE.fullmatch(_EMPHASIS.sub("", _THINKING.sub("", reply)).strip())
+    alone = _ALONE.fullmatch(_EMPHASIS.sub("", _after_thinking(reply)).strip())
     return letter is not None and alone is not None and alone.group(1).upper() == letter
 
 
@@ -293,7 +299,7 @@ def parse_choice(reply: str, n_options: int, options: Sequence[str] = ()) -> str
     """
     letters = LETTERS[:n_options]
     # Markdown's emphasis and code marks say nothing of the choice: "**B**", "`(C)`", "**Answer:** D".
-    text = _EMPHASIS.sub("", _THINKING.sub("", reply)).strip()
+    text = _EMPHASIS.sub("", _after_thinking(reply)).strip()
     if not text:
         return None
     alone = _ALONE.fullmatch(text)

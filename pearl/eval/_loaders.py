@@ -24,13 +24,12 @@ import json
 import logging
 import os
 import re
-import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
 from pearl._files import decode_json, is_pdf, read_text
-from pearl._text import counted, shorten
+from pearl._text import counted, folded, shorten
 from pearl.errors import DatasetError
 from pearl.eval._metrics import question_type
 from pearl.eval._models import FORMATS, Dataset, EvalDocument, EvalQuestion, Format
@@ -45,7 +44,6 @@ log = logging.getLogger("pearl.eval")
 _BARE_LETTER = re.compile(r"^\s*\(?([A-J])\)?[.:)]?\s*$")
 _MARKED_LETTER = re.compile(r"^\s*(?:\(([A-J])\)|([A-J])[.:)])")
 _LABELLED_TEXT = re.compile(r"^\s*([A-J])\s*[-\u2013\u2014]?\s+(\S.*)$", re.DOTALL)
-_QUOTE_MARKS = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 # A gold answer naming several options, as L-Eval's Coursera questions have: "AC", "A, C", "ABD".
 _SEVERAL = re.compile(r"^\s*[A-J](?:\s*,?\s*[A-J])+\s*$")
 # Coursera numbers its questions: "Question 3. Which ...".
@@ -158,18 +156,13 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _same_words(text: str) -> str:
-    """`text` as an option's text is compared: case, quote marks and spacing aside."""
-    return " ".join(unicodedata.normalize("NFKC", text).translate(_QUOTE_MARKS).casefold().split())
-
-
 def _letter_of(gold: str, options: list[str]) -> str | None:
     """The option letter a gold answer names: an option's own text first ("A person who..." is option text, not the
     letter A; "A lighthouse keeper’s assistant" with its curly apostrophe is the option's text too), then a letter
     alone or marked as a label ("(B) She was upset ...")."""
-    wanted = _same_words(gold)
+    wanted = folded(gold)
     for letter, option in zip(LETTERS, options, strict=False):
-        if _same_words(option) == wanted:
+        if folded(option) == wanted:
             return letter
     match = _BARE_LETTER.match(gold) or _MARKED_LETTER.match(gold)
     named: str | None = next((group for group in match.groups() if group), None) if match else None
@@ -177,7 +170,7 @@ def _letter_of(gold: str, options: list[str]) -> str | None:
         labelled = _LABELLED_TEXT.match(gold)
         if labelled is not None:
             at = LETTERS.find(labelled.group(1))
-            if at < len(options) and _same_words(options[at]) == _same_words(labelled.group(2)):
+            if at < len(options) and folded(options[at]) == folded(labelled.group(2)):
                 named = labelled.group(1)
     return named if named is not None and named in LETTERS[: len(options)] else None
 

@@ -33,6 +33,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from pearl._text import THINKING
 from pearl.errors import LLMRequestError, LLMResponseError
 from pearl.models import Completion, CompletionRequest
 from pearl.tokens import count_tokens
@@ -91,7 +92,7 @@ def without_thinking(completion: Completion) -> Completion:
 def _after_thinking(text: str) -> tuple[str | None, str] | None:
     """For a reply that opens with a reasoning block: the answer after it (None when there is none) and the note
     saying it was left out; None for any other reply."""
-    thinking = _THINKING.match(text)
+    thinking = THINKING.match(text)
     if thinking is None:
         return None
     answer = text[thinking.end() :]
@@ -278,10 +279,6 @@ def _label(value: object, limit: int, what: str, notes: list[str]) -> str | None
         notes.append(f"{what} is a {type(value).__name__}, not a string; ignored")
         return None
     return _encodable(value[:limit]) or None
-
-
-_THINKING = re.compile(r"\s*<(think|thinking|reasoning)>.*?(</\1>\s*|\Z)", re.DOTALL | re.IGNORECASE)
-"""A reasoning block opening a reply, closed (group 2) or running to its end."""
 
 
 def read_completion(

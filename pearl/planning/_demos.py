@@ -9,7 +9,6 @@ import logging
 import math
 import os
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from importlib import resources
@@ -19,7 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from pearl._files import atomic_write_text, decode_json, read_text
-from pearl._text import counted, shorten, word_stems
+from pearl._text import counted, folded, shorten, word_stems
 from pearl.actions import ActionLibrary
 from pearl.errors import ConfigError, PlanParseError
 from pearl.planning._kinds import DocumentKind
@@ -310,11 +309,7 @@ def select_demos(
 def _same_question(text: str) -> str:
     """`text` as a key: the question asked with other quote marks ("Tr’en"), case, spacing or its closing "?" left
     off is the same question, whose own demonstration would show the model its answer."""
-    folded = unicodedata.normalize("NFKC", text).casefold().translate(_QUOTES)
-    return " ".join(folded.split()).rstrip(" ?.!")  # "2+2" and "2-2" stay two questions
-
-
-_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2032": "'"})
+    return folded(text).rstrip(" ?.!")  # "2+2" and "2-2" stay two questions
 
 
 def _without(store: DemoStore, same: str | None) -> DemoStore:
