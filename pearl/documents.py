@@ -1039,8 +1039,9 @@ def load_document(paths: str | Path | Sequence[str | Path], max_bytes: int = DEF
         chunks.append(text)
         code = _is_code(path, text)
         end = offset + len(text)
-        part = DocumentPart(name=str(path), start=offset, end=end, crlf=crlf, dropped=dropped, code=code)
-        parts.append(part.model_copy(update={"plain": extracted}) if extracted else part)
+        parts.append(
+            DocumentPart(name=str(path), start=offset, end=end, crlf=crlf, dropped=dropped, code=code, plain=extracted)
+        )
         offset += len(text)
     if not read:
         raise DocumentError(f"no file could be read: {'; '.join(skipped)}")

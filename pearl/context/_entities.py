@@ -390,10 +390,6 @@ def _clean_span(text: str, start: int, end: int) -> tuple[int, int]:
     the = _THE.match(text, start, end)
     if the is not None and the.end() < end:
         start = the.end()
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
     return start, end
 
 
