@@ -55,6 +55,12 @@ CODE_SUFFIXES = frozenset(
     .pyx .pxd .cu .cuh .bzl .bazel .hcl .am""".split()
 )
 """Suffixes of source code and configuration files, read as code (`reads_as_code`)."""
+_OTHER_FILE_SUFFIXES = (
+    ".docx", ".doc", ".odt", ".rtf", ".epub", ".pages", ".xlsx", ".xls", ".ods", ".csv", ".tsv", ".numbers", ".pptx",
+    ".ppt", ".odp", ".key", ".tex", ".xml", ".log", ".adoc", ".org",
+)  # fmt: skip
+"""Suffixes of documents that are not of a kind pearl reads as such (a Word file, a spreadsheet) or that it reads as
+plain text: a string of one line that ends in one names a file (`_reads_as_path`), not the text to ask about."""
 _CODE_NAMES = frozenset(
     """makefile gnumakefile dockerfile containerfile jenkinsfile vagrantfile rakefile gemfile cmakelists.txt .bashrc
     .bash_profile .zshrc .profile .vimrc .gitconfig .editorconfig""".split()
@@ -1064,11 +1070,12 @@ def _is_existing_path(text: str) -> bool:
 
 
 def _reads_as_path(text: str) -> bool:
-    """One line naming a file of a kind pearl reads (`contract.pdf`), or a path without spaces (`notes/`)."""
+    """One line naming a file of a kind pearl reads (`contract.pdf`) or another kind of document (`report.docx`,
+    `data.csv`: `_OTHER_FILE_SUFFIXES`), or a path without spaces (`notes/`)."""
     line = text.strip()
     if not line or "\n" in line or len(line) > 4096:
         return False
-    if line.lower().endswith(SUPPORTED_SUFFIXES):
+    if line.lower().endswith(SUPPORTED_SUFFIXES + _OTHER_FILE_SUFFIXES):
         return True
     one_word = not any(c.isspace() for c in line)
     return one_word and ("/" in line or "\\" in line or reads_as_code(line))

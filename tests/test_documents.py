@@ -599,7 +599,19 @@ def test_an_xhtml_page_is_read_as_a_page_in_the_encoding_its_xml_declaration_nam
 
 
 @pytest.mark.parametrize(
-    "path", ["contract.pdf", "My Documents/report.TXT", "notes/", "C:\\docs\\a.md", "tool_typo.py", "Makefile"]
+    "path",
+    [
+        "contract.pdf",
+        "My Documents/report.TXT",
+        "notes/",
+        "C:\\docs\\a.md",
+        "tool_typo.py",
+        "Makefile",
+        # Documents of kinds pearl does not read as such were read as the text of their names.
+        "report.docx",
+        "Q3 results.xlsx",
+        "data.csv",
+    ],
 )
 def test_a_missing_path_given_as_a_string_is_refused_not_read_as_text(path: str) -> None:
     # The README's `pearl.ask("contract.pdf", ...)` from the wrong folder once answered about the
