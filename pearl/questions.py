@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence, Set
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -80,9 +80,12 @@ def as_question(question: str | Question, options: Sequence[str] | None = None) 
     if not isinstance(question, (str, Question)):
         raise TypeError(f"the question must be a string or a Question, not {type(question).__name__}")
     # Read once: a generator checked, then read again, gave no options (a free-text question).
-    given = None if isinstance(options, str) else list(options or ())
+    # A mapping gave its keys ("A", "B") for the options' texts, and a set has no order for the letters to follow.
+    unordered = isinstance(options, (Mapping, Set))
+    given = None if isinstance(options, str) or unordered else list(options or ())
     if given is None or not all(isinstance(option, str) for option in given):
-        raise TypeError("options must be a list of strings, one per option (or None for a free-text question)")
+        hint = f", not a {type(options).__name__}: pass the options' texts in order" if unordered else ""
+        raise TypeError(f"options must be a list of strings, one per option (or None for a free-text question){hint}")
     if isinstance(question, Question):
         if given and given != question.options:  # dropped silently, the question was asked without them
             raise TypeError(

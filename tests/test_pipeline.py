@@ -609,6 +609,9 @@ def test_arguments_of_the_wrong_kind_are_refused_when_pearl_is_made(make: Any, m
         (42, None, TypeError, "the question must be a string or a Question, not int"),
         ("Who?", "ABCD", TypeError, "options must be a list of strings"),
         ("Who?", [1, 2], TypeError, "options must be a list of strings"),
+        # A dict's keys were asked as the options ("A", "B"), and the answer was a key, not the option's text.
+        ("Who?", {"A": "Mira", "B": "Tom"}, TypeError, "not a dict: pass the options' texts in order"),
+        ("Who?", {"Mira", "Tom"}, TypeError, "not a set: pass the options' texts in order"),
         ("Who?", [f"option {i}" for i in range(11)], QuestionError, "11 options: at most 10"),
         ("Who?", ["ferry"], QuestionError, "one option: a multiple-choice question needs two"),
         ("  ", None, QuestionError, "the question is empty"),
