@@ -18,8 +18,9 @@ from pearl import Pearl, load_document, load_settings
 from pearl._pearl import run_blocking
 from pearl.actions import ActionLibrary, default_library, save_library
 from pearl.cli import app
-from pearl.context import compress, index_document
+from pearl.context import compress, entity_sheet, index_document
 from pearl.errors import ConfigError, LLMError, PearlError, PlanParseError, QuestionError
+from pearl.eval import check_methods
 from pearl.execution import CompressedStepContext, EvidenceBudget, execute_plan
 from pearl.llm import CompletionRequest, FakeLLM
 from pearl.methods import METHODS
@@ -590,6 +591,10 @@ def test_a_reused_pearl_cites_each_file_with_the_same_text_in_that_file(
         (lambda: Pearl(FakeLLM()).ask("Mira.", "Who?", method=["rag"]), "method must be a method's name, one of"),
         # It named Document.from_file, which does not exist.
         (lambda: compress("contract.txt", "q", 600), r"index must be a DocumentIndex \(index_document\(path\), or"),
+        # It raised AttributeError: 'str' object has no attribute 'entities'.
+        (lambda: entity_sheet("contract.txt"), r"index must be a DocumentIndex \(index_document\(path\), or"),
+        # One name was read letter by letter: "unknown method(s) d, i, r, e, c, t".
+        (lambda: check_methods("direct"), r"methods must be a list of names, as in \['direct'\], not a str"),
         (lambda: Document.from_text(123), r"text must be a str, not int \(a file: load_document\(path\)\)"),
         (lambda: compress(index_document(Document.from_text("Mira.")), "q", "600"), "budget_tokens must be an int"),
         # A str is a sequence of letters: "Mira" was four one-letter names, and no focus at all.

@@ -38,7 +38,7 @@ from pearl.context._dense import dense_scores
 from pearl.context._entities import entity_sentences, lookup_entities
 from pearl.context._graph import cooccurrence
 from pearl.context._markup import code_set, shown_document, shown_text, shown_texts
-from pearl.context._models import CompressedContext, DocumentIndex, SentenceFlag
+from pearl.context._models import CompressedContext, DocumentIndex, SentenceFlag, check_index
 from pearl.context._query import clean_query, cleaned_terms
 from pearl.context._terms import joined_terms, query_variants, stem, term_bases, terms, words
 from pearl.errors import ContextError
@@ -98,10 +98,7 @@ def sentence_span(index: DocumentIndex, sid: int) -> tuple[int, int]:
 
 def _check_kinds(index: object, query: object, budget_tokens: object) -> None:
     """Refuse arguments of the wrong kind with what to pass (a file's path for the index, a budget as text)."""
-    if not isinstance(index, DocumentIndex):
-        raise TypeError(
-            f"index must be a DocumentIndex (index_document(path), or Pearl().index(path)), not {type(index).__name__}"
-        )
+    check_index(index)
     if not isinstance(query, str):
         raise TypeError(f"query must be a str, not {type(query).__name__}")
     if isinstance(budget_tokens, bool) or not hasattr(type(budget_tokens), "__index__"):  # numpy's ints are ints

@@ -30,6 +30,7 @@ __all__ = [
     "Relation",
     "Sentence",
     "SentenceFlag",
+    "check_index",
 ]
 
 # spaCy's OntoNotes labels that name something, and those that give a value (dates, amounts).
@@ -244,3 +245,11 @@ class CompressedContext(BaseModel):
     def kept_fraction(self) -> float:
         """Share of the document's tokens kept."""
         return self.tokens / self.source_tokens if self.source_tokens else 0.0
+
+
+def check_index(index: object) -> None:
+    """Refuse an index of the wrong kind (a file's path, a `Document`) with what to pass instead."""
+    if not isinstance(index, DocumentIndex):
+        raise TypeError(
+            f"index must be a DocumentIndex (index_document(path), or Pearl().index(path)), not {type(index).__name__}"
+        )

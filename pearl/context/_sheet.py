@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pearl.context._graph import relations
-from pearl.context._models import DocumentIndex, Entity
+from pearl.context._models import DocumentIndex, Entity, check_index
 from pearl.tokens import count_tokens
 
 __all__ = ["entity_sheet", "rank_entities"]
@@ -51,7 +51,11 @@ def entity_sheet(index: DocumentIndex, budget_tokens: int = 300, related: int = 
     Each line gives the name, type, other spellings, mention count, first sentence and the
     entities it co-occurs with most (with co-occurrence weights). Lines are added in order of
     importance until the next one would not fit.
+
+    Raises:
+        TypeError: `index` is not a `DocumentIndex` (a file's path: index it first, `index_document(path)`).
     """
+    check_index(index)
     ranked = rank_entities(index)
     header = f"Entities ({len(index.entities)} in {index.sentence_count} sentences):"
     if not ranked:

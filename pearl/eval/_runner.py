@@ -171,7 +171,10 @@ def _base_row(question: EvalQuestion, method: str) -> dict[str, object]:
 
 
 def check_methods(methods: Sequence[str]) -> list[str]:
-    """The methods named, each once, in order; `ConfigError` for none or a name `METHODS` does not hold."""
+    """The methods named, each once, in order; `ConfigError` for none or a name `METHODS` does not hold, `TypeError`
+    for one name not in a list ("direct" was read as the methods d, i, r, e, c, t)."""
+    if isinstance(methods, str):
+        raise TypeError(f"methods must be a list of names, as in [{methods!r}], not a str")
     chosen = list(dict.fromkeys(m.strip() for m in methods if m.strip()))
     if not chosen:
         raise ConfigError(f"no method given; choose from {', '.join(METHODS)}")
