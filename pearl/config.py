@@ -178,7 +178,13 @@ _WANTED = {"step_budget": "auto or a number of tokens (at least 50)", "step_shar
 
 
 class Settings(BaseModel):
-    """Resolved settings. `sources` says where each value came from (for `pearl config`)."""
+    """Resolved settings. `sources` says where each value came from (for `pearl config`).
+
+    Built directly, `Settings(step_share=0.3)` holds the values given and the defaults, nothing else: not the
+    environment (`PEARL_BASE_URL`, `PEARL_API_KEY`...) nor the config file, so a server set there is not used (the
+    embedded model is). `load_settings(step_share=0.3)` resolves them as `pearl`'s commands do, the values given
+    first; `Pearl()` with no settings calls it.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 

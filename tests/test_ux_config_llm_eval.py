@@ -206,6 +206,23 @@ def test_a_request_refused_without_a_key_says_how_to_give_one(
     assert "without an API key (401: Incorrect API key provided): api_key= was given empty, which sends none" in message
 
 
+def test_settings_made_in_code_that_miss_a_key_set_in_the_environment_say_so(
+    fake_server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `Settings(...)` reads no environment: "set PEARL_API_KEY" was the advice with PEARL_API_KEY set.
+    fake_server.set_default(Reply.error(401, "no key"))
+    monkeypatch.setenv("PEARL_API_KEY", KEY)
+    llm = OpenAICompatibleLLM(Settings(base_url=fake_server.base_url, model="m"))
+    with pytest.raises(LLMRequestError) as info:
+        llm.complete(REQUEST)
+    assert str(info.value).endswith(
+        "without an API key (401: no key): PEARL_API_KEY is set, but these settings were made as Settings(...), which "
+        "reads neither the environment nor the config file; make them with load_settings(...) to use it, or pass "
+        "api_key="
+    )
+    assert KEY not in str(info.value)
+
+
 def test_cli_a_request_refused_without_a_key_names_the_flag(fake_server: FakeOpenAIServer, tmp_path: Path) -> None:
     fake_server.set_default(Reply.error(401, "no key"))
     story = tmp_path / "story.txt"

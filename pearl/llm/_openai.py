@@ -567,6 +567,13 @@ class OpenAICompatibleLLM:
             if given:  # --api-key "" (or api_key="") sends none, whatever is set
                 where = self._where_set("api_key", "--api-key", "PEARL_API_KEY")
                 return f"the request without an API key {refused}: {where} was given empty, which sends none"
+            named = [name for name in ("PEARL_API_KEY", "OPENAI_API_KEY") if os.environ.get(name)]
+            if named and not self._settings.sources:  # `Settings(...)` made in code reads no environment
+                return (
+                    f"the request without an API key {refused}: {named[0]} is set, but these settings were made as "
+                    "Settings(...), which reads neither the environment nor the config file; make them with "
+                    "load_settings(...) to use it, or pass api_key="
+                )
             return f"the request without an API key {refused}: set PEARL_API_KEY (or OPENAI_API_KEY) or pass {option}"
         source = self._where_set("api_key", "--api-key", "PEARL_API_KEY")
         if given:
