@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from pearl._files import PAGE_PREAMBLE, is_pdf, looks_binary
-from pearl._text import as_text, consecutive_runs, counted, visible
+from pearl._text import as_text, consecutive_runs, counted, shorten, visible
 from pearl.errors import ConfigError, DocumentError, DocumentTooLargeError
 from pearl.models import Document, DocumentPart
 
@@ -1125,6 +1125,14 @@ def as_document(source: DocumentSource, max_bytes: int = DEFAULT_MAX_BYTES) -> D
     if isinstance(source, (str, Path)):
         return load_document(source, max_bytes=max_bytes)
     if isinstance(source, Sequence) and all(isinstance(item, (str, Path)) for item in source):
+        # A list is of files: a passage in it (a string that is no file and does not read as a path) was refused as
+        # a missing file, with nothing said of how to ask about passages.
+        passages = [item for item in source if isinstance(item, str) and not names_path(item)]
+        if passages:
+            raise DocumentError(
+                f"{shorten(passages[0], 60)!r} is not a file: a list is of files or folders; to ask about passages "
+                'of text, join them into one: Document.from_text("\n\n".join(passages))'
+            )
         return load_document(list(source), max_bytes=max_bytes)
     raise TypeError(f"cannot read a {type(source).__name__} as a document: pass a path, a Document or a string")
 

@@ -622,6 +622,18 @@ def test_a_missing_path_given_as_a_string_is_refused_not_read_as_text(path: str)
     assert llm.history == []
 
 
+def test_a_list_of_passages_is_refused_with_how_to_ask_about_them(tmp_path: Path) -> None:
+    # It said "Alice went home.: no such file or directory", and nothing of how to ask about passages.
+    story = tmp_path / "story.txt"
+    story.write_text("Mira runs the ferry.", encoding="utf-8")
+    llm = FakeLLM(default="ok")
+    with pytest.raises(DocumentError, match=r"'Alice went home\.' is not a file: a list is of files or folders"):
+        Pearl(llm, load_settings(cache=False)).ask([str(story), "Alice went home."], "Who?", method="direct")
+    assert llm.history == []
+    with pytest.raises(DocumentError, match="missing.txt: no such file"):  # a file's name still reads as one
+        Pearl(llm, load_settings(cache=False)).ask([str(story), str(tmp_path / "missing.txt")], "Who?")
+
+
 @pytest.mark.parametrize(
     ("source", "message"),
     [
