@@ -1069,6 +1069,17 @@ def _is_existing_path(text: str) -> bool:
         return False
 
 
+def _passage(text: str) -> bool:
+    """Whether `text`, given in a list of files, is a passage of text instead: words, naming no file or folder, that do
+    not read as a path."""
+    if len(text.split()) < 2 or _reads_as_path(text):
+        return False
+    try:
+        return not os.path.lexists(os.path.expanduser(text))
+    except (OSError, ValueError):  # a name too long for the file system, or with a NUL in it
+        return True
+
+
 def _reads_as_path(text: str) -> bool:
     """One line naming a file of a kind pearl reads (`contract.pdf`) or another kind of document (`report.docx`,
     `data.csv`: `_OTHER_FILE_SUFFIXES`), or a path without spaces (`notes/`)."""
@@ -1125,13 +1136,13 @@ def as_document(source: DocumentSource, max_bytes: int = DEFAULT_MAX_BYTES) -> D
     if isinstance(source, (str, Path)):
         return load_document(source, max_bytes=max_bytes)
     if isinstance(source, Sequence) and all(isinstance(item, (str, Path)) for item in source):
-        # A list is of files: a passage in it (a string that is no file and does not read as a path) was refused as
-        # a missing file, with nothing said of how to ask about passages.
-        passages = [item for item in source if isinstance(item, str) and not names_path(item)]
+        # A list is of files: a passage in it (words that name no file and do not read as a path) was refused as a
+        # missing file, with nothing said of how to ask about passages. One word is a file's name mistyped.
+        passages = [item for item in source if isinstance(item, str) and _passage(item)]
         if passages:
             raise DocumentError(
                 f"{shorten(passages[0], 60)!r} is not a file: a list is of files or folders; to ask about passages "
-                'of text, join them into one: Document.from_text("\n\n".join(passages))'
+                'of text, join them into one: Document.from_text("\\n\\n".join(passages))'
             )
         return load_document(list(source), max_bytes=max_bytes)
     raise TypeError(f"cannot read a {type(source).__name__} as a document: pass a path, a Document or a string")
