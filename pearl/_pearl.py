@@ -270,8 +270,11 @@ async def _fall_back(ctx: AskContext, method: str, before: str, after: str) -> A
 
 
 def _unchosen_notes(answer: Answer) -> list[str]:
-    """A note when a multiple-choice answer names none of the options, or several: its letter is None."""
-    if not answer.options or answer.letter is not None:
+    """A note when a multiple-choice answer names none of the options, or several: its letter is None; and when a
+    free-text answer is empty (a model of the user's own, or the embedded one, replied with no text)."""
+    if not answer.options:
+        return [] if answer.answer.strip() else ["the model answered with no text"]
+    if answer.letter is not None:
         return []
     letters = LETTERS[: len(answer.options)]
     last = letters[-1]

@@ -12,7 +12,18 @@ import json
 import re
 from typing import Any
 
-__all__ = ["MAX_INT_DIGITS", "JSONReplyError", "load_json_reply", "read_json", "strip_fence"]
+from pearl._text import THINKING
+from pearl.models import Completion
+
+__all__ = [
+    "MAX_INT_DIGITS",
+    "JSONReplyError",
+    "after_thinking",
+    "load_json_reply",
+    "read_json",
+    "strip_fence",
+    "without_thinking",
+]
 
 _FENCE_INFO = re.compile(r"[A-Za-z]*[ \t]*")  # what may follow a fence's opening ``` on its line: "json"
 
@@ -83,3 +94,25 @@ def load_json_reply(text: str, max_chars: int, error: type[Exception]) -> Any:
         return read_json(strip_fence(text) if len(text) <= max_chars else text, max_chars)
     except JSONReplyError as exc:
         raise error(f"the reply is {exc}") from None
+
+
+def without_thinking(completion: Completion) -> Completion:
+    """`completion` without a reasoning block before its answer, as `read_completion` leaves it out. For replies kept
+    from before pearl did (a response cache written by an older version): served as they came, every plan in them
+    was refused at its "<" again. A reply of thinking alone is served as it is (an error when read anew)."""
+    split = after_thinking(completion.text)
+    if split is None or split[0] is None:
+        return completion
+    return completion.model_copy(update={"text": split[0], "notes": [*completion.notes, split[1]]})
+
+
+def after_thinking(text: str) -> tuple[str | None, str] | None:
+    """For a reply that opens with a reasoning block: the answer after it (None when there is none) and the note
+    saying it was left out; None for any other reply."""
+    thinking = THINKING.match(text)
+    if thinking is None:
+        return None
+    answer = text[thinking.end() :]
+    if thinking.group(2) is None or not answer.strip():
+        return None, ""
+    return answer, f"the model's thinking ({thinking.end():,} characters before its answer) was left out"

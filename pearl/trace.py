@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from pearl._replies import without_thinking
 from pearl._text import counted, shorten
 from pearl.errors import LLMError, PearlError
 from pearl.models import Completion, CompletionRequest, Message, Trace, TraceEvent
@@ -123,6 +124,9 @@ class Recorder:
             error = _model_failure(self.llm, exc)
             self._record(stage, template, request, None, error, started)
             raise error from exc
+        # Thinking left in a reply is left out here too, for a model of the user's own: pearl's backends left it out
+        # already (`read_completion`), and the answer of one that did not kept its "<think>" block.
+        result = without_thinking(result)
         self._record(stage, template, request, result, None, started)
         return result
 

@@ -69,6 +69,20 @@ def test_a_reply_naming_no_option_or_several_says_so(method: str, reply: str) ->
     assert f'{said}, or names several ("A or B")' in answer.notes
 
 
+@pytest.mark.parametrize("method", ["direct", "rag", "pearl"])
+def test_a_model_of_ones_own_is_read_at_the_same_boundary(method: str) -> None:
+    # A model of the user's own (here FakeLLM, which pearl's reply reader never sees) kept its "<think>" block in the
+    # answer, and an empty reply was an empty answer with nothing said.
+    fake = FakeLLM(default=lambda request: "<think>Who stayed?</think>Varga stayed for the money [S0].")
+    answer = Pearl(llm=fake, settings=load_settings(cache=False)).ask(STORY, "Why did Varga stay?", method=method)
+    assert answer.answer == "Varga stayed for the money [S0]."
+    notes = [note for event in answer.trace.events for note in event.data.get("notes", [])]
+    assert any("the model's thinking (" in note for note in notes)
+    empty = Pearl(llm=FakeLLM(default=lambda request: ""), settings=load_settings(cache=False))
+    answer = empty.ask(STORY, "Why did Varga stay?", method=method)
+    assert answer.answer == "" and "the model answered with no text" in answer.notes
+
+
 def test_an_answer_citing_a_sentence_it_was_not_shown_says_so() -> None:
     fake = FakeLLM(default=lambda request: "She stayed for her brother [S9999].")
     answer = Pearl(llm=fake, settings=load_settings(cache=False)).ask(STORY, "Why did Varga stay?", method="rag")

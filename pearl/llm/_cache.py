@@ -27,7 +27,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from pearl._paths import in_read_only_home
-from pearl.llm._reply import RETRIED_NOTE, cut_loop, without_thinking
+from pearl._replies import without_thinking
+from pearl.llm._reply import RETRIED_NOTE, cut_loop
 from pearl.llm._wrap import Wrapped
 from pearl.models import Completion, CompletionRequest
 from pearl.protocols import LLM

@@ -33,7 +33,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from pearl._text import THINKING
+from pearl._replies import after_thinking
 from pearl.errors import LLMRequestError, LLMResponseError
 from pearl.models import Completion, CompletionRequest
 from pearl.tokens import count_tokens
@@ -77,28 +77,6 @@ def reply_chars(max_tokens: int) -> int:
 
 def _loop_note(kept: str, text: str) -> str:
     return f"{LOOP_NOTE}; cut before the repetition, at {len(kept):,} of {len(text):,} characters"
-
-
-def without_thinking(completion: Completion) -> Completion:
-    """`completion` without a reasoning block before its answer, as `read_completion` leaves it out. For replies kept
-    from before pearl did (a response cache written by an older version): served as they came, every plan in them
-    was refused at its "<" again. A reply of thinking alone is served as it is (an error when read anew)."""
-    split = _after_thinking(completion.text)
-    if split is None or split[0] is None:
-        return completion
-    return completion.model_copy(update={"text": split[0], "notes": [*completion.notes, split[1]]})
-
-
-def _after_thinking(text: str) -> tuple[str | None, str] | None:
-    """For a reply that opens with a reasoning block: the answer after it (None when there is none) and the note
-    saying it was left out; None for any other reply."""
-    thinking = THINKING.match(text)
-    if thinking is None:
-        return None
-    answer = text[thinking.end() :]
-    if thinking.group(2) is None or not answer.strip():
-        return None, ""
-    return answer, f"the model's thinking ({thinking.end():,} characters before its answer) was left out"
 
 
 def cut_loop(completion: Completion) -> Completion:
@@ -351,7 +329,7 @@ def read_completion(
     if not isinstance(text, str):
         raise LLMResponseError(f"{source} answered with no message content: {quote(choice)}")
     notes: list[str] = []
-    split = _after_thinking(text)
+    split = after_thinking(text)
     if split is not None:
         # A reasoning model whose server leaves its thinking in the content (DeepSeek-R1, Qwen3, QwQ): the answer is
         # what follows. Kept, the plan parser refused every plan at its "<", and a letter was never read.
