@@ -138,6 +138,22 @@ def test_the_cited_sentence_buttons_are_off_when_no_sentence_is_cited(tmp_path: 
     assert _unclosed(page) == [], _unclosed(page)
 
 
+@pytest.mark.parametrize("method", ["direct", "rag"])
+def test_labels_left_out_of_the_evidence_are_not_drawn_as_cited(tmp_path: Path, method: str) -> None:
+    # The page marked every label of the answer as cited, [S40] of a 9-sentence story and all that `direct` (shown no
+    # labels) wrote, beside notes saying they were left out of the evidence.
+    story = tmp_path / "story.txt"
+    filler = " ".join(f"Row {n} of the ledger was copied out again." for n in range(300))
+    story.write_text(f"{HOSTILE}\n\n{filler}\n", encoding="utf-8")
+    fake = FakeLLM(default=lambda request: "She stayed for the lamp [S1] [S250].")
+    answer = Pearl(llm=fake, settings=load_settings(cache=False)).ask(story, QUESTION, method=method)
+    index = index_for_trace(answer.trace)
+    assert index.sentence_count > 250  # [S250] is a sentence: rag was not shown it, and direct is shown no label
+    document = data_block(render_answer_page(answer, index), "pearl-document")
+    assert document["cited"] == [c.sentence_id for c in answer.citations] == ([1] if method == "rag" else [])
+    assert document["used"] == ([1] if method == "rag" else [])
+
+
 def test_a_folder_is_read_again_file_by_file(tmp_path: Path) -> None:
     folder = tmp_path / "story"
     folder.mkdir()

@@ -253,6 +253,13 @@ def _graph(plan: Plan, stages: Sequence[Stage]) -> Graph:
     )
 
 
+def _was_shown(stage: Stage, sid: int) -> bool:
+    """Whether `stage`'s call was shown sentence `sid`; true where its trace does not say (no document kept)."""
+    if not (stage.excerpts or stage.unlabelled_chars):
+        return True
+    return any(excerpt.sid == sid for excerpt in stage.excerpts)
+
+
 def _cited(text: str) -> list[int]:
     return [sid for _, _, ids in citations(text) for sid in ids]
 
@@ -285,8 +292,11 @@ def render_answer_page(answer: Answer, index: DocumentIndex | None = None, *, no
     graph = _graph(plan, stages) if plan is not None and plan.steps else None
     step_stages = {id(node.stage) for node in graph.nodes} if graph else set()
     step_stages |= {id(stage) for stage in stages if stage.event.carried_out_by}  # drawn as the call that ran it
-    used = [sid for stage in stages for sid in _cited(stage.event.output)]
-    cited = [c.sentence_id for c in answer.citations] + _cited(f"{answer.answer}\n{answer.explanation or ''}")
+    # Only what the answer cites, and labels a call wrote of sentences it was shown: a label the model made up, or
+    # wrote of a sentence it was not shown (`direct` is shown none), was drawn as cited, which the answer's notes
+    # say it is not.
+    used = [sid for stage in stages for sid in _cited(stage.event.output) if _was_shown(stage, sid)]
+    cited = [c.sentence_id for c in answer.citations]
     document: dict[str, Any] | None = document_data(index, cited, used) if index is not None else None
     question = Question(text=answer.question, options=answer.options)
     return render_page(
