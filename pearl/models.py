@@ -193,7 +193,9 @@ class Citation(BaseModel):
     needs: characters of the file as decoded, its byte-order mark left out, a Windows line
     end ("\\r\\n") two of them and a manual page's overstrike ("N\\bN") as many as it has (for a UTF-8
     file, `open(source, encoding="utf-8-sig", newline="").read()[file_start:file_end]`); an
-    HTML or PDF file's in its extracted text.
+    HTML or PDF file's in its extracted text. `text` is the sentence as written, except where the document is
+    markup read as text (a page given as a `.txt` file or a string): there it is what the model was shown, the
+    page's words with its tags and scripts hidden and its entities decoded (`pearl.context.cite`).
     """
 
     sentence_id: int

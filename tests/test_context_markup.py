@@ -11,6 +11,7 @@ from pearl import Pearl, load_settings
 from pearl.context import DocumentIndex, SentenceFlag, compress, index_document, rank_sentences, render_sentences
 from pearl.context._markup import MarkupView, is_markup, shown_document, shown_text, shown_texts
 from pearl.eval import counting_fake_llm
+from pearl.llm import FakeLLM
 from pearl.tokens import count_tokens
 
 KEEPERS = "".join(
@@ -203,6 +204,23 @@ def test_every_method_shows_a_page_as_a_browser_does(method: str) -> None:
     prompts = [m.content for request in fake.history for m in request.messages]
     assert any("The lamp of Tren Light burned paraffin oil until 1951." in p for p in prompts)
     assert not any(mark in p for p in prompts for mark in ('class="anchor"', "<code>", 'var anchor = "'))
+
+
+def test_a_page_read_as_text_is_cited_as_the_model_was_shown_it() -> None:
+    # The evidence under the answer was the page's source: a cited sentence began "<!DOCTYPE html> <html>..." and
+    # ran into a script's "The founder was Bob", which the model never saw, beside an answer naming Clara.
+    page = (
+        '<!DOCTYPE html>\n<html><head><title>Acme History</title>\n<script>var note = "The founder was Bob. Not '
+        'Clara.";</script></head>\n<body><p>Acme was founded by Clara Weiss &amp; Ada Lind.</p></body></html>\n'
+    )
+    fake = FakeLLM(default=lambda request: "Clara Weiss and Ada Lind [S0] [S2].")
+    answer = Pearl(llm=fake, settings=load_settings(cache=False)).ask(page, "Who founded Acme?", method="rag")
+    assert [c.text for c in answer.citations] == ["Acme History", "Acme was founded by Clara Weiss & Ada Lind."]
+    assert page[answer.citations[1].file_start : answer.citations[1].file_end].startswith("<p>Acme was")  # as written
+    # Plain text is cited as written, its line breaks and spaces kept.
+    plain = "Clara  Weiss founded\nAcme in 1901. It grew."
+    answer = Pearl(llm=fake, settings=load_settings(cache=False)).ask(plain, "Who founded Acme?", method="rag")
+    assert answer.citations[0].text == "Clara  Weiss founded\nAcme in 1901."
 
 
 def test_an_index_read_back_shows_its_sentences_as_the_one_built() -> None:

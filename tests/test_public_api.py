@@ -192,6 +192,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "Weights",
         "attach_embeddings",
         "build_index",
+        "cite",
         "code_sentences",
         "compress",
         "count_words",

@@ -32,6 +32,7 @@ from pearl.cli._progress import StageLine, describe_stage
 from pearl.config import Settings, load_flag_settings
 from pearl.context import (
     DocumentIndex,
+    cite,
     compress,
     count_words,
     dense_wanted,
@@ -234,7 +235,7 @@ def context_command(
     if as_json:
         # `spans` are offsets into the files' joined text; each sentence also says which file holds it, and where.
         where = {"text", "start", "end", "inferred"}
-        places = [index.citation(i).model_dump(exclude=where) for i in context.sentence_ids]
+        places = [cite(index, i).model_dump(exclude=where) for i in context.sentence_ids]
         echo_json({**summary, "context": context.model_dump(), "sentences": places})
         return
     if context.text:  # nothing kept: no blank lines before saying so

@@ -33,7 +33,7 @@ from pearl.context._dense import (
 from pearl.context._entities import entity_named, entity_sentences, find_entities
 from pearl.context._graph import entity_graph, relations
 from pearl.context._index import build_index, count_words, index_document
-from pearl.context._markup import code_sentences, shown_document
+from pearl.context._markup import cite, code_sentences, shown_document
 from pearl.context._models import (
     CompressedContext,
     DocumentIndex,
@@ -63,6 +63,7 @@ __all__ = [
     "Weights",
     "attach_embeddings",
     "build_index",
+    "cite",
     "code_sentences",
     "compress",
     "count_words",

@@ -42,12 +42,14 @@ from typing import NamedTuple
 from pearl._files import PAGE_PREAMBLE
 from pearl.context._models import DocumentIndex, SentenceFlag
 from pearl.context._sentences import LONG_TAG
+from pearl.models import Citation
 
 __all__ = [
     "SEPARATING_NAMES",
     "Fence",
     "MarkupView",
     "blanked",
+    "cite",
     "code_sentences",
     "code_set",
     "fences",
@@ -952,6 +954,17 @@ def keep_shown(index: DocumentIndex, view: MarkupView, shown: list[str]) -> None
     """Hand a freshly built index the view and the sentences as shown that building it computed."""
     index.memo(_VIEW, lambda: view)
     index.memo(_SHOWN, lambda: shown)
+
+
+def cite(index: DocumentIndex, sid: int) -> Citation:
+    """Sentence `sid` as a citation (`DocumentIndex.citation`), its text as the model was shown it where that is more
+    than the original's white space laid out anew: a page read as text shows its words, its tags and scripts hidden and
+    its entities decoded, and a citation of its source ("<script>var note = ...") showed what the model never saw."""
+    citation = index.citation(sid)
+    shown = shown_text(index, sid)
+    if citation.text.split() == shown.split():
+        return citation
+    return citation.model_copy(update={"text": shown})
 
 
 def shown_text(index: DocumentIndex, sid: int, end: int | None = None) -> str:

@@ -10,7 +10,7 @@ from typing import Any, TypedDict
 from pearl._text import attribute_value, counted
 from pearl.actions import ActionLibrary
 from pearl.config import Settings
-from pearl.context import DocumentIndex, rank_sentences
+from pearl.context import DocumentIndex, cite, rank_sentences
 from pearl.execution import cited_ids
 from pearl.llm import constrained
 from pearl.models import Citation, Document, Trace
@@ -212,7 +212,7 @@ def citations_for(
         kept = max(_CITED, min(len(mine), _OWN_CITED))
         if len(valid) > kept:
             notes.append(_kept_note(len(valid), len(mine), kept))
-        return [index.citation(sid) for sid in valid[:kept]], notes
+        return [cite(index, sid) for sid in valid[:kept]], notes
     if not shown:
         return [], []
     allowed = set(shown)
@@ -225,7 +225,7 @@ def citations_for(
     notes = _left_out_labels(index, (), answer)
     inferred = "evidence is the closest of the sentences the model was shown"
     notes.append(inferred if notes else f"the model cited no sentence; {inferred}")
-    return [index.citation(sid).model_copy(update={"inferred": True}) for sid in sorted(ranked)], notes
+    return [cite(index, sid).model_copy(update={"inferred": True}) for sid in sorted(ranked)], notes
 
 
 def _kept_note(cited: int, own: int, kept: int) -> str:
