@@ -271,11 +271,22 @@ _CALLED_RIGHT = re.compile(rf"\)?\s+(?:is|seems(?:\s+to\s+be)?|looks)\s+{_RIGHT}
 _OR_BEFORE = re.compile(r"(?:\bor|/)\s*\(?\Z", re.IGNORECASE)
 
 
-def _spoken_of(text: str, match: re.Match[str]) -> bool:
-    """Whether the letter `match` found is one the reply sets aside: "A is tempting, but C is right", "(A) seems
-    plausible; the answer is C", "Option A is wrong" ("C is right", "B is supported by the text" and "B. because"
-    give theirs)."""
-    return _SPOKEN_OF.match(text, match.end(1)) is not None and _CALLED_RIGHT.match(text, match.end(1)) is None
+# Words that set a letter aside without ruling it out ("A seems plausible", "A is partly right", and "D is false", the
+# answer to "which is NOT true?"): with no other letter given, the reply's letter is that one. Any other ("A is wrong",
+# "A is tempting", "A sounds right, but") rules it out.
+_NOT_RULED_OUT = re.compile(r"\b(?:plausible|attractive|appealing|partly|partially|false|untrue)\b", re.IGNORECASE)
+_RULING_OUT = re.compile(r"\b(?:not|but|cannot)\b|n['\u2019]t\b", re.IGNORECASE)
+
+
+def _spoken_of(text: str, match: re.Match[str]) -> str | None:
+    """How the reply speaks of the letter `match` found, when it sets it aside: "ruled out" ("A is tempting, but C is
+    right", "Option A is wrong", "A is unlikely"), or "aside" where it does not rule it out ("(A) seems plausible; the
+    answer is C"); None when it does not set it aside ("C is right", "B is supported by the text", "B. because")."""
+    aside = _SPOKEN_OF.match(text, match.end(1))
+    if aside is None or _CALLED_RIGHT.match(text, match.end(1)) is not None:
+        return None
+    said = aside.group(0)
+    return "aside" if _NOT_RULED_OUT.search(said) and not _RULING_OUT.search(said) else "ruled out"
 
 
 def _after_thinking(reply: str) -> str:
@@ -311,14 +322,16 @@ def parse_choice(reply: str, n_options: int, options: Sequence[str] = ()) -> str
     patterns = (
         # The answer given as such comes first, wherever it stands: a reply that goes through the options before it
         # ("Option A (Money) is unlikely. ... The answer is C", "A) Money - no. ... Answer: C") was read as A.
-        # "The answer is B", "Answer: (C)", "the answer is: D", "Final answer - A", "\boxed{C}"
+        # "The answer is B", "Answer: (C)", "the answer is: D", "Final answer - A", "\boxed{C}", "the best fit is B"
         # Only where it is given as the answer: "answer is", "answer:", "answer -" (a bare "answer C" is read with
         # "option C" below: "B is right; answer D assumes ..." gives B).
-        rf"(?:answer[\"'\u201d]?(?:\s+is\b(?:\s*[:\-\u2013\u2014])?|\s*[:\-\u2013\u2014])|\\boxed\{{(?:\\text\{{)?)"
+        rf"(?:(?:answer[\"'\u201d]?|best\s+(?:fit|match))(?:\s+is\b(?:\s*[:\-\u2013\u2014])?|\s*[:\-\u2013\u2014])|\\boxed\{{(?:\\text\{{)?)"
         rf"\s*[\"'\u201c\u2018\[]?\(?([{letters}])\)?\b",
         # "So B.", "Therefore, (B).", "Conclusion: B", "→ B": a conclusion that is a letter alone
-        rf"(?:^|(?<=[.;:!?\n]))[ \t]*(?:so|thus|hence|therefore|conclusion|overall|→|=>)(?:\s*[,:])?\s*"
+        rf"(?:^|(?<=[.;:!?\n,]))[ \t]*(?:so|thus|hence|therefore|conclusion|overall|→|=>)(?:\s*[,:])?\s*"
         rf"\(?([{letters}])\)?(?=[.!]?\s*$|[.!]\s)",
+        # "A is unlikely. C.": a letter alone, the reply's last sentence
+        rf"(?<=[.;!?\n])[ \t]*\(?([{letters}])\)?[.!]?\s*$",
         rf"^\(?([{letters}])\)?(?:[\s.:)\-,]|$)",  # "B", "(B)", "B. because..."
         # "option B", "my choice is C", "answer C (money) is never mentioned"
         rf"(?:option|choice|answer)(?:\s+is)?(?:\s*[:\-\u2013\u2014])?\s*\(?([{letters}])\)?\b",
@@ -326,7 +339,7 @@ def parse_choice(reply: str, n_options: int, options: Sequence[str] = ()) -> str
         # "..., but C is right", "(C) is the correct answer", "C seems right", "C is my answer"
         rf"(?<![\w(])\(?([{letters}])(?=\)?\s+(?:is|seems|looks)\s)",
     )
-    opening, paren, called_right = patterns[2], patterns[4], patterns[5]
+    last, opening, paren, called_right = patterns[2], patterns[3], patterns[5], patterns[6]
     # "B or C", "(B) or (C)", "A, B, C or D", "B/C": a hedge names several, none of them the answer ("B, and C is
     # wrong" names one). A later pattern may still find the answer given after it ("B or C? ... Answer: C").
     # One place for each run of spaces (`\s*(?:,\s*)?`, not `\s*,?\s*`): a letter and 20,000 spaces took 2 s.
@@ -342,7 +355,7 @@ def parse_choice(reply: str, n_options: int, options: Sequence[str] = ()) -> str
     hedged = 0  # the end of the last hedge found: a letter within it is one of those it names
     spoken: str | None = None  # the first letter spoken of without being called right: the answer if none is
     for pattern in patterns:
-        flags = re.IGNORECASE if pattern is not opening else 0
+        flags = re.IGNORECASE if pattern not in (opening, last) else 0
         if pattern is opening and _LISTED.search(text, 1):
             continue  # "**A.** Paris: wrong\n**B.** Rome: right" goes through the options, A first of them
         for match in re.finditer(pattern, text, flags):
@@ -350,7 +363,7 @@ def parse_choice(reply: str, n_options: int, options: Sequence[str] = ()) -> str
                 continue
             if pattern is paren and match.group(1).islower() and enumerated:
                 continue  # "two reasons: (a) her promise and (b) the storm" enumerates; it names no option
-            if pattern not in (patterns[0], patterns[1], called_right) and match.start(1) in items:
+            if pattern not in (patterns[0], patterns[1], last, called_right) and match.start(1) in items:
                 continue  # "Option A: no.\nOption B: yes.\n\nB is correct": the walk's labels are not its answer
             if pattern in (opening, called_right) and _pronoun(text, match):
                 continue
@@ -370,8 +383,10 @@ def parse_choice(reply: str, n_options: int, options: Sequence[str] = ()) -> str
                 hedge = both.match(text, match.end(1))
             if hedge is not None and hedge.group(1) != letter:
                 hedged = max(hedged, hedge.end())
-            elif _spoken_of(text, match):
-                spoken = spoken or letter
+            elif (aside := _spoken_of(text, match)) is not None:
+                # A letter ruled out is no answer: with none other given, the reply names none, and the model is
+                # asked for its letter ("A is tempting, so C." read as A, with nothing said).
+                spoken = spoken or (letter if aside == "aside" else None)
             else:
                 return letter
     return spoken if not hedged else None
