@@ -194,6 +194,19 @@ def test_pearl_command_has_eval_once_wired() -> None:
     assert "--retry-errors" in result.stdout
 
 
+def test_plans_only_with_no_plan_for_a_question_says_which_qids_the_plans_name(tmp_path: Path) -> None:
+    # "see which qids match above", above which nothing was printed: the error came before the plans' summary.
+    plans = tmp_path / "plans.jsonl"
+    plans.write_text('{"qid": "nope", "plan": "s1 = FIND_X(CTX, \\"x\\")"}\n', encoding="utf-8")
+    args = ["eval", str(QUALITY), "--plans", str(plans), "--plans-only", "--out", str(tmp_path / "run")]
+    result = runner.invoke(pearl_app, args)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.strip() == (
+        f"error: no question of the 'all' split has a plan in {plans}: 0 of 1 given plan match a question; "
+        "1 match no question (qid nope)"
+    )
+
+
 @pytest.mark.parametrize(
     ("args", "said"),
     [

@@ -142,7 +142,7 @@ def select_questions(
         chosen = [q for q in chosen if q.id in plans.plans]
         if not chosen:
             where = f"no question of the {split!r} split has a plan in {plans.path}"
-            raise ConfigError(f"{where}; see which qids match above")
+            raise ConfigError(f"{where}: {plans.summary()}")
     return chosen[:limit] if limit is not None else chosen
 
 
