@@ -376,12 +376,14 @@ def test_every_command_is_listed() -> None:
     assert sorted(leaves(typer.main.get_command(app), [])) == sorted(EVERY_COMMAND)
 
 
-@pytest.mark.parametrize("command", EVERY_COMMAND, ids=" ".join)
+@pytest.mark.parametrize("command", [*EVERY_COMMAND, [], ["trace"], ["actions"]], ids=lambda c: " ".join(c) or "pearl")
 def test_help_ends_with_an_example(command: list[str]) -> None:
-    # The README promises it of every command ("Every command at a glance").
+    # The README promises it of every command ("Every command at a glance"); `pearl --help`, `pearl trace --help`
+    # and `pearl actions --help` ended with their lists of commands.
     text = _help(command)
     example = text.split("Example:\n", 1)[1].splitlines()[0]
-    assert example.startswith(f"    pearl {' '.join(command)} ") and len(example) <= 80
+    assert example.startswith(f"    {' '.join(['pearl', *command])} ") and len(example) <= 80
+    assert text.rstrip().splitlines()[-1].startswith("    pearl ")
 
 
 # --- 3. config ---------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from pearl._version import __version__
-from pearl.cli._common import echo, interrupted_exit
+from pearl.cli._common import echo, example, interrupted_exit
 
 __all__ = ["actions_app", "app", "trace_app"]
 
@@ -107,6 +107,7 @@ class _Typer(typer.Typer):
 app = _Typer(
     name="pearl",
     help="Answer questions about long documents by planning and executing actions (PEARL).",
+    epilog=example('pearl ask story.txt "Why did Dorota put water in the lamp oil?"'),
     cls=_Group,
     no_args_is_help=True,
     add_completion=False,
@@ -114,10 +115,14 @@ app = _Typer(
     rich_markup_mode=None,
 )
 trace_app = _Typer(
-    help="Inspect traces written by `pearl ask --trace FILE`.", no_args_is_help=True, rich_markup_mode=None
+    help="Inspect traces written by `pearl ask --trace FILE`.",
+    epilog=example("pearl trace show t.json", "pearl trace html t.json -o page.html"),
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 actions_app = _Typer(
     help="Inspect, compare and convert action libraries (pearl's JSON or the paper's action list).",
+    epilog=example("pearl actions list", "pearl actions show FIND_CHARACTER"),
     no_args_is_help=True,
     rich_markup_mode=None,
 )

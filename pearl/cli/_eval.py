@@ -232,7 +232,7 @@ def _what_to_do(run_dir: Path, errors: int, plans: Path | None, asked: set[tuple
             rows = []
         unparsed = [row.id for row in rows if row.plan_given and row.error_type == "PlanParseError"]
     if not unparsed:
-        return "add --retry-errors to run only those again"
+        return "add --retry-errors to run those again"
     plans_bad = len(set(unparsed))
     one = plans_bad == 1
     bad = f"{counted(plans_bad, 'given plan')} {'does' if one else 'do'} not parse: mend {'it' if one else 'them'} in "
