@@ -95,6 +95,13 @@ def test_an_answer_citing_a_sentence_it_was_not_shown_says_so() -> None:
     silent = FakeLLM(default=lambda request: "She stayed for her brother.")
     answer = Pearl(llm=silent, settings=load_settings(cache=False)).ask(STORY, "Why did Varga stay?", method="rag")
     assert any(note.startswith("the model cited no sentence") for note in answer.notes)
+    # A label written otherwise than pearl reads them was "no sentence" cited, beside the "(S1)" the user could see.
+    loose = FakeLLM(default=lambda request: "She stayed for her brother (S1).")
+    answer = Pearl(llm=loose, settings=load_settings(cache=False)).ask(STORY, "Why did Varga stay?", method="rag")
+    assert answer.notes == [
+        "the model wrote '(S1)', which pearl does not read as a label ([S12] is one); evidence is the closest of the "
+        "sentences the model was shown"
+    ]
 
 
 @pytest.mark.parametrize("written", ["[S0, S1]", "[S0; S1]", "[S0-S1]", "[s0 and s1]", "[S0, 1]", "[S0][S1]"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
@@ -224,8 +225,19 @@ def citations_for(
     # ("[S1]" copied from an instruction's example).
     notes = _left_out_labels(index, (), answer)
     inferred = "evidence is the closest of the sentences the model was shown"
-    notes.append(inferred if notes else f"the model cited no sentence; {inferred}")
+    if notes:
+        notes.append(inferred)
+    elif loose := _LOOSE_LABEL.search(answer):  # it did name one, as pearl does not read a label: "(S4)", "sentence 4"
+        notes.append(
+            f"the model wrote {loose.group(0)!r}, which pearl does not read as a label ([S12] is one); {inferred}"
+        )
+    else:
+        notes.append(f"the model cited no sentence; {inferred}")
     return [cite(index, sid).model_copy(update={"inferred": True}) for sid in sorted(ranked)], notes
+
+
+# A sentence named otherwise than pearl's labels are read (`pearl._text.citations`): "(S4)", "S4", "sentence 4".
+_LOOSE_LABEL = re.compile(r"(?<![\w\[])\(?(?:S|sentence\s+)\d{1,7}\b\)?", re.IGNORECASE)
 
 
 def _kept_note(cited: int, own: int, kept: int) -> str:
