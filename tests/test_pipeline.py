@@ -504,6 +504,13 @@ def test_a_plan_cut_off_at_its_token_limit_is_sent_back_saying_so(fake_server: o
     assert error.startswith("the reply was cut off at its limit of ") and "write fewer steps" in error
     fix = fake_server.requests[1].json
     assert fix is not None and "cut off at its limit" in fix["messages"][-1]["content"]
+    # Cut where what is left parses (after a whole step, or in an explanation), it was accepted without its last steps.
+    cut = 'oil = FIND_X(CTX, "the lamp oil") : what happened to the oil\nwhy = FIND_REASON(CTX, oil) : the reasons Do'
+    fake_server.set_default(Reply(content=cut, finish_reason="length"))
+    planned, _ = Pearl(settings=settings).plan(QUESTION)
+    assert planned.plan is None and len(planned.attempts) == 2
+    assert (planned.attempts[0].error or "").startswith("the reply was cut off at its limit of ")
+    assert "after 2 steps: the plan's last steps may be missing" in (planned.attempts[0].error or "")
 
 
 def test_a_server_that_cuts_the_prompt_without_a_word_is_noted(fake_server: object) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from pearl._text import word_stems
+from pearl._text import counted, word_stems
 from pearl.actions import ActionLibrary
 from pearl.errors import PlanParseError
 from pearl.llm import OutputMode, constrained
@@ -230,12 +230,14 @@ def read_plan_reply(
 
     Raises:
         PlanParseError: the reply is not a valid plan; the message says what to fix (of a cut reply: that it was
-            cut, not only where, which is all the parser sees).
+            cut, not only where, which is all the parser sees). A cut reply is refused even where what is left of it
+            parses: a cut after a whole step, or in an explanation, reads as a plan without its last steps.
     """
     try:
         if mode == "json":
-            return plan_from_json(text, library, max_steps=max_steps)
-        return parse_plan(text, library, max_steps=max_steps)
+            plan = plan_from_json(text, library, max_steps=max_steps)
+        else:
+            plan = parse_plan(text, library, max_steps=max_steps)
     except PlanParseError as exc:
         if cut_at is None:
             raise
@@ -243,6 +245,12 @@ def read_plan_reply(
             f"the reply was cut off at its limit of {cut_at} tokens ({exc}); write fewer steps, "
             "with shorter arguments and explanations"
         ) from None
+    if cut_at is not None:
+        raise PlanParseError(
+            f"the reply was cut off at its limit of {cut_at} tokens, after {counted(len(plan.steps), 'step')}: the "
+            "plan's last steps may be missing; write fewer steps, with shorter arguments and explanations"
+        )
+    return plan
 
 
 async def generate_plan(
