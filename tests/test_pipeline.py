@@ -81,6 +81,17 @@ def test_self_correction_sends_errors_back() -> None:
     assert len(rejected) == 2 and "line 1" in (rejected[0].output or "")
 
 
+def test_the_rejected_plan_is_shown_with_the_lines_its_error_names() -> None:
+    # The plan shown was stripped: "line 3, column 21" named what the model saw at line 1, column 18 (helper-161).
+    fake = scripted(["\n\n   s1 = FIND_REASON(CTX, s9)", GOOD_PLAN])
+    answer = pearl_with(fake).ask(SAMPLE, QUESTION)
+    assert not answer.fallback
+    fix = next(r for r in fake.history if (r.prompt or "").startswith("plan_fix")).messages[-1].content
+    assert "line 3, column 26: " in fix
+    shown = fix.split("Your last plan was rejected:\n", 1)[1].split("\n")
+    assert shown[2][25:].startswith("s9)")  # line 3, column 26, as the model sees it
+
+
 def test_fix_prompt_keeps_the_demos_the_sheet_and_every_error() -> None:
     broken = ["s1 = FIND_REASON(CTX, undefined_var)", 'x = NO_SUCH_ACTION(CTX, "y")', 'a = ANSWER(CTX, "q")']
     fake = scripted([*broken, GOOD_PLAN])

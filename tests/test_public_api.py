@@ -261,6 +261,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "plan_to_json",
         "plan_window_problem",
         "read_plan_reply",
+        "rejected_text",
         "renumber",
         "runnable_demos",
         "save_demos",

@@ -22,6 +22,7 @@ from pearl.planning._generate import (
     plan_rules,
     plan_window_problem,
     read_plan_reply,
+    rejected_text,
     renumber,
 )
 from pearl.planning._grammar import plan_from_json, plan_gbnf, plan_json_schema, plan_to_json
@@ -61,6 +62,7 @@ __all__ = [
     "plan_to_json",
     "plan_window_problem",
     "read_plan_reply",
+    "rejected_text",
     "renumber",
     "runnable_demos",
     "save_demos",

@@ -42,6 +42,7 @@ __all__ = [
     "plan_rules",
     "plan_window_problem",
     "read_plan_reply",
+    "rejected_text",
     "renumber",
 ]
 
@@ -327,4 +328,10 @@ async def generate_plan(
 
 
 def _plan_text(attempt: PlanAttempt) -> str:
-    return attempt.text.strip() or "(empty)"
+    return rejected_text(attempt.text)
+
+
+def rejected_text(reply: str) -> str:
+    """A rejected reply as a correction prompt shows it: as written, so that the line and column its error names
+    are the ones shown (stripped, its leading blank lines made "line 3" the first line shown); "(empty)" for none."""
+    return reply.rstrip() if reply.strip() else "(empty)"

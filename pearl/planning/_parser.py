@@ -41,7 +41,11 @@ _STRING_PREFIXES = {"f", "r", "b", "u", "rb", "br", "fr", "rf"}
 _OPERATORS = set("+-*/%<>=!&|^~@?;$")
 _MAX_NAME = 64
 
-_NUMBERING = re.compile(r"(?:step\s*)?\d{1,3}\s*[.):]\s*|[-*\u2022](?!\*)\s*", re.IGNORECASE)  # `**s1**` is bold
+# "1.", "1)", "Step 1:", "1 -", "(1)", "[1]", "**Step 1:**", a bullet; not `**s1**`, which is bold.
+_NUMBERING = re.compile(
+    r"(?:\*\*)?(?:step\s*)?(?:\d{1,3}\s*(?:[.):]|-(?=\s))|\(\d{1,3}\)|\[\d{1,3}\])(?:\*\*)?\s*|[-*\u2022](?!\*)\s*",
+    re.IGNORECASE,
+)
 _HEADER = re.compile(r"(?:plan|answer|steps)\s*:", re.IGNORECASE)
 _NEW_ACTIONS = re.compile(r"new\s+actions?\s*:", re.IGNORECASE)
 _STEP_START = re.compile(r"(?:\*\*|`)*[A-Za-z_][A-Za-z0-9_]*(?:\*\*|`)*\s*=(?!=)")
@@ -116,17 +120,29 @@ def parse_plan(
     return _Reader(library, max_steps, max_line_chars, max_string_chars).read(_without_chatter(text))
 
 
-_STEPLIKE = re.compile(r"=|\b[A-Z][A-Z0-9_]*\s*\(")
-"""A line that is, or was meant to be, a step or a declaration: an assignment, or an ACTION( call."""
+_CALL_START = re.compile(r"[A-Z][A-Z0-9_]+\s*\(")
+"""A line that opens with an ACTION( call: a step without its name (an error to send back), or a declaration."""
+
+
+def _meant_as_step(line: str) -> bool:
+    """Whether `line` is, or was meant to be, a step or a declaration: once its numbering and marks are passed over,
+    it opens with an assignment (`s1 =`) or an ACTION( call; or it is a "New actions:" header. Prose that names an
+    action ("Here's a plan using FIND_X (to gather facts):") or holds a "=" further on is none."""
+    stripped = line.strip()
+    if _NEW_ACTIONS.match(stripped):
+        return True
+    numbering = _NUMBERING.match(stripped)
+    rest = (stripped[numbering.end() :] if numbering else stripped).lstrip("*` \t")
+    return bool(_STEP_START.match(rest) or _CALL_START.match(rest))
 
 
 def _without_chatter(text: str) -> str:
     """`text` with the model's prose before its first step and after its last blanked ("Here is the plan:",
-    "**Plan:**", a closing "Explanation: ..."): lines with neither an assignment nor an ACTION( call, kept as
-    empty lines so that errors name the lines the model wrote. A "New actions:" header, and everything between the
-    first and the last step, is read as written: a broken step there is still an error."""
+    "**Plan:**", a closing "Explanation: ..."): lines not meant as steps (`_meant_as_step`), kept as empty lines so
+    that errors name the lines the model wrote. A "New actions:" header, and everything between the first and the
+    last step, is read as written: a broken step there is still an error."""
     lines = text.split("\n")
-    meant = [n for n, line in enumerate(lines) if _STEPLIKE.search(line) or _NEW_ACTIONS.match(line.strip())]
+    meant = [n for n, line in enumerate(lines) if _meant_as_step(line)]
     if not meant:
         return text
     steps = [n for n in meant if "=" in lines[n]]
@@ -170,7 +186,8 @@ class _Reader:
 
     def _line(self, line: str, number: int) -> None:
         stripped = line.strip()
-        if not stripped or stripped.startswith("```"):
+        # A fence, a comment or a Markdown heading ("# Step 2: explain", "### Step 2"): no step was meant.
+        if not stripped or stripped.startswith(("```", "#")):
             return
         indent = len(line) - len(line.lstrip())
         if not self.steps and _HEADER.fullmatch(stripped):
@@ -189,6 +206,8 @@ class _Reader:
         if self.block_seen and not self.steps and not _looks_like_step(stripped):
             self._declaration(line, number, 0)
             return
+        if self.steps and "(" not in stripped and "=" not in stripped:
+            return  # prose between steps, with neither a call nor an assignment ("Explanation: ..." under its step)
         if len(self.steps) == self.max_steps:
             raise PlanParseError(
                 f"the plan has more than {self.max_steps} steps; merge or drop steps so there are at most "
@@ -383,6 +402,12 @@ class _StepScanner(_Scanner):
                     f"argument of the step that uses it",
                     action_col,
                 )
+            if action.lower() in results:  # `s3 = s1 + s2`: results are joined by an action
+                self.fail(
+                    f"{action} is an earlier result, not an action: a step calls one action on it, and results are "
+                    f"joined with CONCAT({action}, ...)",
+                    action_col,
+                )
             self.fail(f"expected '(' after the action name {action.upper()}")
         self.pos += 1
         args, arg_cols, keywords = self._args()
@@ -457,10 +482,11 @@ class _StepScanner(_Scanner):
             slots[index] = (arg, col)
         missing = next(i for i in range(len(slots) + 1) if i not in slots)
         if missing < max(slots):
+            param = action.params[missing]
+            # CTX takes the document (or an earlier result), never "": the advice to leave it out was refused next.
+            give = "pass CTX, the document, first" if param == "CTX" else 'pass one ("" leaves it out)'
             self.fail(
-                f"no argument for {action.params[missing]} of {action.signature}; pass one "
-                '("" leaves it out), in the order of the parameters',
-                close_col,
+                f"no argument for {param} of {action.signature}; {give}, in the order of the parameters", close_col
             )
         return [slots[i][0] for i in sorted(slots)], [slots[i][1] for i in sorted(slots)]
 

@@ -49,6 +49,7 @@ from pearl.planning import (
     plan_constraints,
     plan_rules,
     read_plan_reply,
+    rejected_text,
 )
 from pearl.planning._kinds import kind_asked_about
 from pearl.prompts import load_prompt
@@ -287,7 +288,7 @@ class _Refiner:
                     return read_plan_reply(reply.text, mode, self.library, max_steps, cut_at=cut_at)
                 except PlanParseError as exc:
                     error = str(exc)
-                    last = reply.text.strip() or "(empty)"
+                    last = rejected_text(reply.text)
                     rejected.insert(0, error)
         finally:
             self.usage = self.usage + trace.usage()
