@@ -279,6 +279,29 @@ def test_comments_headings_and_numbering_between_steps_cost_no_retry(text: str) 
     assert [(s.var, s.action) for s in plan.steps] == [("a", "FIND_X"), ("b", "ANSWER")]
 
 
+def test_an_explanation_on_the_line_under_its_step_is_the_steps() -> None:
+    plan = parse_plan('1. a = FIND_X(CTX, "the oil")\n   Explanation: find the oil\n2. b = ANSWER(CTX, "Why?")', _lib())
+    assert [s.explanation for s in plan.steps] == ["find the oil", None]
+
+
+@pytest.mark.parametrize(
+    "last",
+    [
+        "Finally, s3 = FIND_X(CTX, s1) : why",
+        "Final step: s3 = FIND_X(CTX, s1)",
+        "let s3 = FIND_X(CTX, s1)",
+        "s3 := FIND_X(CTX, s1)",
+        "s3 \uff1d FIND_X\uff08CTX, s1\uff09",
+    ],
+)
+def test_a_step_however_introduced_is_read_or_refused_never_left_out(last: str) -> None:
+    # Taken for prose after the last step, it was left out, and the plan ran without it, nothing said.
+    with pytest.raises(PlanParseError, match="line 3"):
+        parse_plan(f's1 = FIND_X(CTX, "a")\ns2 = FIND_X(CTX, "b")\n{last}\n', _lib())
+    with pytest.raises(PlanParseError, match="line 2"):  # and between steps
+        parse_plan(f's1 = FIND_X(CTX, "a")\n{last}\ns4 = FIND_X(CTX, "b")\n', _lib())
+
+
 def test_strings_and_explanations_keep_the_marks_dashes_and_semicolons_they_hold() -> None:
     text = (
         's1 = FIND_X(CTX, "a - b; c = d **e**")\n'

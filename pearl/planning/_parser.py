@@ -48,6 +48,8 @@ _NUMBERING = re.compile(
 )
 _HEADER = re.compile(r"(?:plan|answer|steps)\s*:", re.IGNORECASE)
 _NEW_ACTIONS = re.compile(r"new\s+actions?\s*:", re.IGNORECASE)
+_OWN_LINE_EXPLANATION = re.compile(r"(?:\*\*)?(?:explanation|purpose|reason|why)(?:\*\*)?\s*:(?:\*\*)?\s*(.+)", re.I)
+"""An explanation a model writes on a line of its own under its step."""
 _STEP_START = re.compile(r"(?:\*\*|`)*[A-Za-z_][A-Za-z0-9_]*(?:\*\*|`)*\s*=(?!=)")
 _MARKS = ("**", "`")
 """Markdown a model wraps a step's name, call or line in (`**s1** = ...`, `` `s1 = FIND_X(...)` ``): read as if
@@ -122,14 +124,18 @@ def parse_plan(
 
 _CALL_START = re.compile(r"[A-Z][A-Z0-9_]+\s*\(")
 """A line that opens with an ACTION( call: a step without its name (an error to send back), or a declaration."""
+_ASSIGNED_CALL = re.compile(r"\w\s*(?::?=|\uff1d)\s*[*`]*\s*\w+\s*[*`]*\s*[(\uff08]")
+"""Anywhere on a line, a name assigned a call ("Finally, s3 = FIND_MOTIVE(", "s3 := F(", full-width "s3 ＝ F（"):
+a step, however it is introduced, to be read or refused, never left out."""
 
 
 def _meant_as_step(line: str) -> bool:
     """Whether `line` is, or was meant to be, a step or a declaration: once its numbering and marks are passed over,
-    it opens with an assignment (`s1 =`) or an ACTION( call; or it is a "New actions:" header. Prose that names an
-    action ("Here's a plan using FIND_X (to gather facts):") or holds a "=" further on is none."""
+    it opens with an assignment (`s1 =`) or an ACTION( call; anywhere on it, a name is assigned a call; or it is a
+    "New actions:" header. Prose that names an action ("Here's a plan using FIND_X (to gather facts):") or holds a
+    "=" with no call after it is none."""
     stripped = line.strip()
-    if _NEW_ACTIONS.match(stripped):
+    if _NEW_ACTIONS.match(stripped) or _ASSIGNED_CALL.search(stripped):
         return True
     numbering = _NUMBERING.match(stripped)
     rest = (stripped[numbering.end() :] if numbering else stripped).lstrip("*` \t")
@@ -206,8 +212,13 @@ class _Reader:
         if self.block_seen and not self.steps and not _looks_like_step(stripped):
             self._declaration(line, number, 0)
             return
-        if self.steps and "(" not in stripped and "=" not in stripped:
-            return  # prose between steps, with neither a call nor an assignment ("Explanation: ..." under its step)
+        if self.steps and not any(mark in stripped for mark in "(=\uff08\uff1d"):
+            # Prose between steps, with neither a call nor an assignment: an explanation on a line of its own under
+            # its step ("Explanation: who she is") is that step's, where it has none.
+            said = _OWN_LINE_EXPLANATION.fullmatch(stripped)
+            if said is not None and self.steps[-1].explanation is None:
+                self.steps[-1] = self.steps[-1].model_copy(update={"explanation": said.group(1).strip()})
+            return
         if len(self.steps) == self.max_steps:
             raise PlanParseError(
                 f"the plan has more than {self.max_steps} steps; merge or drop steps so there are at most "
