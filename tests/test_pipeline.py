@@ -522,6 +522,11 @@ def test_a_plan_cut_off_at_its_token_limit_is_sent_back_saying_so(fake_server: o
     assert planned.plan is None and len(planned.attempts) == 2
     assert (planned.attempts[0].error or "").startswith("the reply was cut off at its limit of ")
     assert "after 2 steps: the plan's last steps may be missing" in (planned.attempts[0].error or "")
+    # Cut in a repetition it ran into after the plan, which pearl cut off, the plan is whole (helper-162).
+    looping = 'oil = FIND_X(CTX, "the lamp oil")\nwhy = FIND_REASON(CTX, oil)\n' + "This plan finds why. " * 40
+    fake_server.set_default(Reply(content=looping, finish_reason="length"))
+    planned, _ = Pearl(settings=settings).plan(QUESTION)
+    assert planned.plan is not None and [s.var for s in planned.plan.steps] == ["oil", "why"]
 
 
 def test_a_server_that_cuts_the_prompt_without_a_word_is_noted(fake_server: object) -> None:

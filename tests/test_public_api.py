@@ -171,6 +171,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "OutputMode",
         "ResponseCache",
         "constrained",
+        "cut_at_limit",
         "find_embedded_model",
         "make_llm",
         "output_mode",

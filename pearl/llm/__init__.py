@@ -7,6 +7,7 @@ from pearl.llm._factory import make_llm
 from pearl.llm._fake import FakeLLM, FakeReply
 from pearl.llm._gate import LOOP_WAITING
 from pearl.llm._openai import OpenAICompatibleLLM
+from pearl.llm._reply import cut_at_limit
 from pearl.models import Completion, CompletionRequest, Message
 from pearl.protocols import LLM
 
@@ -25,6 +26,7 @@ __all__ = [
     "OutputMode",
     "ResponseCache",
     "constrained",
+    "cut_at_limit",
     "find_embedded_model",
     "make_llm",
     "output_mode",

@@ -43,6 +43,7 @@ __all__ = [
     "MAX_BODY_CHARS",
     "RETRIED_NOTE",
     "Redactor",
+    "cut_at_limit",
     "cut_loop",
     "prompt_tokens",
     "read_completion",
@@ -77,6 +78,12 @@ def reply_chars(max_tokens: int) -> int:
 
 def _loop_note(kept: str, text: str) -> str:
     return f"{LOOP_NOTE}; cut before the repetition, at {len(kept):,} of {len(text):,} characters"
+
+
+def cut_at_limit(completion: Completion) -> bool:
+    """Whether `completion` stopped at its length limit with what it was writing cut there; not when only a repetition
+    it ran into was cut (`cut_loop`): what came before the loop is what it wrote."""
+    return completion.finish_reason == "length" and not any(note.startswith(LOOP_NOTE) for note in completion.notes)
 
 
 def cut_loop(completion: Completion) -> Completion:

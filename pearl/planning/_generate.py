@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 from pearl._text import counted, word_stems
 from pearl.actions import ActionLibrary
 from pearl.errors import PlanParseError
-from pearl.llm import OutputMode, constrained
+from pearl.llm import OutputMode, constrained, cut_at_limit
 from pearl.planning._demos import ACTION_CALL, Demo
 from pearl.planning._grammar import plan_from_json, plan_gbnf, plan_json_schema, plan_to_json
 from pearl.planning._models import Arg, Plan, Step
@@ -313,7 +313,7 @@ async def generate_plan(
             f"plan (attempt {attempt})", template, messages, place=(attempt, max_attempts), **params
         )
         try:
-            cut_at = reply_tokens if reply.finish_reason == "length" else None
+            cut_at = reply_tokens if cut_at_limit(reply) else None
             plan = read_plan_reply(reply.text, mode, library, max_steps, cut_at=cut_at)
         except PlanParseError as exc:
             error = str(exc)

@@ -36,7 +36,7 @@ from pearl.actions import ActionLibrary
 from pearl.errors import ConfigError, LLMError, PearlError, PlanParseError, stops_a_run, unanswered
 from pearl.eval import Dataset, EvalQuestion, Silence, score_answer
 from pearl.execution import AUTO_SHARE
-from pearl.llm import output_mode
+from pearl.llm import cut_at_limit, output_mode
 from pearl.methods import METHODS
 from pearl.models import Answer, Document, Trace, Usage
 from pearl.planning import (
@@ -283,7 +283,7 @@ class _Refiner:
                     place=(attempt, settings.plan_attempts),
                     **params,
                 )
-                cut_at = int(params["max_tokens"]) if reply.finish_reason == "length" else None
+                cut_at = int(params["max_tokens"]) if cut_at_limit(reply) else None
                 try:
                     return read_plan_reply(reply.text, mode, self.library, max_steps, cut_at=cut_at)
                 except PlanParseError as exc:
