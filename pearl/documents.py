@@ -55,12 +55,12 @@ CODE_SUFFIXES = frozenset(
     .pyx .pxd .cu .cuh .bzl .bazel .hcl .am""".split()
 )
 """Suffixes of source code and configuration files, read as code (`reads_as_code`)."""
-_OTHER_FILE_SUFFIXES = (
-    ".docx", ".doc", ".odt", ".rtf", ".epub", ".pages", ".xlsx", ".xls", ".ods", ".csv", ".tsv", ".numbers", ".pptx",
-    ".ppt", ".odp", ".key", ".tex", ".xml", ".log", ".adoc", ".org",
-)  # fmt: skip
-"""Suffixes of documents that are not of a kind pearl reads as such (a Word file, a spreadsheet) or that it reads as
-plain text: a string of one line that ends in one names a file (`_reads_as_path`), not the text to ask about."""
+_OFFICE_SUFFIXES = (".docx", ".doc", ".odt", ".rtf", ".epub", ".xlsx", ".xls", ".ods", ".pptx", ".ppt", ".odp")
+"""Suffixes of documents pearl does not read (a Word file, a spreadsheet): a string of one line that ends in one names
+a file (`_reads_as_path`), not the text to ask about, as one ending in a suffix pearl reads does."""
+_DATA_SUFFIXES = (".csv", ".tsv", ".tex", ".xml", ".log")
+"""...and of files read as plain text, which only a string of one word ending in one names: a sentence may end in one
+("See the notes in debug.log")."""
 _CODE_NAMES = frozenset(
     """makefile gnumakefile dockerfile containerfile jenkinsfile vagrantfile rakefile gemfile cmakelists.txt .bashrc
     .bash_profile .zshrc .profile .vimrc .gitconfig .editorconfig""".split()
@@ -1070,9 +1070,14 @@ def _is_existing_path(text: str) -> bool:
 
 
 def _passage(text: str) -> bool:
-    """Whether `text`, given in a list of files, is a passage of text instead: words, naming no file or folder, that do
-    not read as a path."""
-    if len(text.split()) < 2 or _reads_as_path(text):
+    """Whether `text`, given in a list of files, is a passage of text instead: a sentence ("Alice went home.") or six
+    words or more, naming no file or folder, not reading as a path and with no folder in it ("My Documents/story" and
+    "Meeting notes" are files mistyped, which the command line names too)."""
+    said = text.strip()
+    words = len(said.split())
+    if words < 2 or _reads_as_path(said) or "/" in said or "\\" in said:
+        return False
+    if words < 6 and not said.endswith((".", "!", "?", '"', "\u201d")):
         return False
     try:
         return not os.path.lexists(os.path.expanduser(text))
@@ -1081,15 +1086,15 @@ def _passage(text: str) -> bool:
 
 
 def _reads_as_path(text: str) -> bool:
-    """One line naming a file of a kind pearl reads (`contract.pdf`) or another kind of document (`report.docx`,
-    `data.csv`: `_OTHER_FILE_SUFFIXES`), or a path without spaces (`notes/`)."""
+    """One line naming a file of a kind pearl reads (`contract.pdf`) or a document it does not (`report.docx`:
+    `_OFFICE_SUFFIXES`), or a path without spaces (`notes/`, `data.csv`)."""
     line = text.strip()
     if not line or "\n" in line or len(line) > 4096:
         return False
-    if line.lower().endswith(SUPPORTED_SUFFIXES + _OTHER_FILE_SUFFIXES):
+    if line.lower().endswith(SUPPORTED_SUFFIXES + _OFFICE_SUFFIXES):
         return True
     one_word = not any(c.isspace() for c in line)
-    return one_word and ("/" in line or "\\" in line or reads_as_code(line))
+    return one_word and ("/" in line or "\\" in line or reads_as_code(line) or line.lower().endswith(_DATA_SUFFIXES))
 
 
 def names_path(text: str, *, one_word: bool = False, existing: bool = False) -> bool:

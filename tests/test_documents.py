@@ -622,6 +622,22 @@ def test_a_missing_path_given_as_a_string_is_refused_not_read_as_text(path: str)
     assert llm.history == []
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["Guido van Rossum created Python; its homepage is python.org", "See the notes in debug.log", "Open data.csv"],
+)
+def test_a_sentence_ending_in_a_files_name_is_text(text: str) -> None:
+    # Refused as a missing file once .org, .log and .csv were taken for files' names in any one-line string.
+    assert as_document(text).text == text
+
+
+@pytest.mark.parametrize("name", ["My Documents/story", "Meeting notes"])
+def test_a_missing_file_in_a_list_is_said_missing_not_a_passage(name: str) -> None:
+    # `pearl ask "Meeting notes" ...` was told to join passages with Python's Document.from_text.
+    with pytest.raises(DocumentError, match=f"{name}: no such file or directory"):
+        as_document([name])
+
+
 def test_a_list_of_passages_is_refused_with_how_to_ask_about_them(tmp_path: Path) -> None:
     # It said "Alice went home.: no such file or directory", and nothing of how to ask about passages.
     story = tmp_path / "story.txt"
