@@ -271,11 +271,16 @@ _CALLED_RIGHT = re.compile(rf"\)?\s+(?:is|seems(?:\s+to\s+be)?|looks)\s+{_RIGHT}
 _OR_BEFORE = re.compile(r"(?:\bor|/)\s*\(?\Z", re.IGNORECASE)
 
 
-# Words that set a letter aside without ruling it out ("A seems plausible", "A is partly right", and "D is false", the
-# answer to "which is NOT true?"): with no other letter given, the reply's letter is that one. Any other ("A is wrong",
-# "A is tempting", "A sounds right, but") rules it out.
-_NOT_RULED_OUT = re.compile(r"\b(?:plausible|attractive|appealing|partly|partially|false|untrue)\b", re.IGNORECASE)
-_RULING_OUT = re.compile(r"\b(?:not|but|cannot)\b|n['\u2019]t\b", re.IGNORECASE)
+# Words that rule a letter out ("A is wrong", "A is tempting", "A is unlikely", "A sounds right, but"): with no other
+# letter given, the reply names none. Any other way of setting a letter aside ("A seems plausible", "D is false", "D is
+# not mentioned", "A is not wrong") keeps it the reply's letter: the answer to "which is NOT true?" is written so.
+_RULED_OUT = re.compile(
+    r"\b(?:tempting|wrong|incorrect|misleading|trap|distractor|unlikely|unsupported|irrelevant|inaccurate|implausible|"
+    r"contradicted|ruled\s+out|eliminated|excluded)\b",
+    re.IGNORECASE,
+)
+_NEGATED = re.compile(r"\b(?:not|cannot)\b|n['\u2019]t\b", re.IGNORECASE)
+_CONCEDED = re.compile(r",?\s+but\b\Z", re.IGNORECASE)
 
 
 def _spoken_of(text: str, match: re.Match[str]) -> str | None:
@@ -286,7 +291,8 @@ def _spoken_of(text: str, match: re.Match[str]) -> str | None:
     if aside is None or _CALLED_RIGHT.match(text, match.end(1)) is not None:
         return None
     said = aside.group(0)
-    return "aside" if _NOT_RULED_OUT.search(said) and not _RULING_OUT.search(said) else "ruled out"
+    ruled_out = _CONCEDED.search(said) is not None or (_RULED_OUT.search(said) and not _NEGATED.search(said))
+    return "ruled out" if ruled_out else "aside"
 
 
 def _after_thinking(reply: str) -> str:
