@@ -78,9 +78,10 @@ def test_a_model_of_ones_own_is_read_at_the_same_boundary(method: str) -> None:
     assert answer.answer == "Varga stayed for the money [S0]."
     notes = [note for event in answer.trace.events for note in event.data.get("notes", [])]
     assert any("the model's thinking (" in note for note in notes)
-    empty = Pearl(llm=FakeLLM(default=lambda request: ""), settings=load_settings(cache=False))
-    answer = empty.ask(STORY, "Why did Varga stay?", method=method)
-    assert answer.answer == "" and "the model answered with no text" in answer.notes
+    for reply in ("", "<think>Who stayed? Varga, per [S0].</think>"):  # thinking alone was given as the answer
+        empty = Pearl(llm=FakeLLM(default=lambda request, reply=reply: reply), settings=load_settings(cache=False))
+        answer = empty.ask(STORY, "Why did Varga stay?", method=method)
+        assert answer.answer == "" and "the model answered with no text" in answer.notes
 
 
 def test_an_answer_citing_a_sentence_it_was_not_shown_says_so() -> None:
@@ -102,6 +103,9 @@ def test_an_answer_citing_a_sentence_it_was_not_shown_says_so() -> None:
         "the model wrote '(S1)', which pearl does not read as a label ([S12] is one); evidence is the closest of the "
         "sentences the model was shown"
     ]
+    s3 = FakeLLM(default=lambda request: "Her letters are kept on Amazon S3 in Frankfurt.")  # no label
+    answer = Pearl(llm=s3, settings=load_settings(cache=False)).ask(STORY, "Why did Varga stay?", method="rag")
+    assert any(note.startswith("the model cited no sentence") for note in answer.notes)
 
 
 @pytest.mark.parametrize("written", ["[S0, S1]", "[S0; S1]", "[S0-S1]", "[s0 and s1]", "[S0, 1]", "[S0][S1]"])

@@ -217,10 +217,10 @@ def test_a_page_read_as_text_is_cited_as_the_model_was_shown_it() -> None:
     answer = Pearl(llm=fake, settings=load_settings(cache=False)).ask(page, "Who founded Acme?", method="rag")
     assert [c.text for c in answer.citations] == ["Acme History", "Acme was founded by Clara Weiss & Ada Lind."]
     assert page[answer.citations[1].file_start : answer.citations[1].file_end].startswith("<p>Acme was")  # as written
-    # Plain text is cited as written, its line breaks and spaces kept.
-    plain = "Clara  Weiss founded\nAcme in 1901. It grew."
+    # Plain text is cited as written, its line breaks, spaces and words hyphenated across lines kept.
+    plain = "Clara  Weiss founded\nAcme, self-\ncontained and well-\nknown, in 1901. It grew."
     answer = Pearl(llm=fake, settings=load_settings(cache=False)).ask(plain, "Who founded Acme?", method="rag")
-    assert answer.citations[0].text == "Clara  Weiss founded\nAcme in 1901."
+    assert answer.citations[0].text == "Clara  Weiss founded\nAcme, self-\ncontained and well-\nknown, in 1901."
 
 
 def test_an_index_read_back_shows_its_sentences_as_the_one_built() -> None:

@@ -961,6 +961,8 @@ def cite(index: DocumentIndex, sid: int) -> Citation:
     than the original's white space laid out anew: a page read as text shows its words, its tags and scripts hidden and
     its entities decoded, and a citation of its source ("<script>var note = ...") showed what the model never saw."""
     citation = index.citation(sid)
+    if "<" not in citation.text and "&" not in citation.text:  # no tag, no entity: not markup (a word hyphenated
+        return citation  # across lines is shown joined, and cited as written)
     shown = shown_text(index, sid)
     if citation.text.split() == shown.split():
         return citation

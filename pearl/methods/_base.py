@@ -236,8 +236,9 @@ def citations_for(
     return [cite(index, sid).model_copy(update={"inferred": True}) for sid in sorted(ranked)], notes
 
 
-# A sentence named otherwise than pearl's labels are read (`pearl._text.citations`): "(S4)", "S4", "sentence 4".
-_LOOSE_LABEL = re.compile(r"(?<![\w\[])\(?(?:S|sentence\s+)\d{1,7}\b\)?", re.IGNORECASE)
+# A sentence named otherwise than pearl's labels are read (`pearl._text.citations`): "(S4)", "(S3, S5)", "sentence 4".
+# Not a bare "S3": "Amazon S3", a step's "s2".
+_LOOSE_LABEL = re.compile(r"\(\s*[Ss]\s*\d{1,7}\b[^()\n]{0,40}\)|\b(?i:sentences?)\s+\d{1,7}\b")
 
 
 def _kept_note(cited: int, own: int, kept: int) -> str:
