@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import json
 import re
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -293,6 +294,14 @@ def test_tally_merges_counts_and_keeps_the_most_common_signature() -> None:
 
 
 NAMES = ["FIND_CAUSE", "FIND_REASON", "FIND_MOTIVE", "LIST_CLUES"]
+
+
+def test_a_merge_reply_of_runaway_spaces_is_refused_at_once() -> None:
+    # "MERGE:" and 3,000 spaces then "-" took 10 s, 50 minutes at the reply's size cap (helper-160).
+    started = time.perf_counter()
+    with pytest.raises(MergeReplyError):
+        parse_merge_reply("MERGE:" + " " * 4_000 + "-", NAMES)
+    assert time.perf_counter() - started < 1
 
 
 def test_parse_merge_reply_good() -> None:

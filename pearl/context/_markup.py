@@ -118,7 +118,8 @@ _SPACES = re.compile(r"\s+")
 _BROKEN_WORD = re.compile(r"(?<=[^\W\d_])[-\u2010\u00ad][ \t]*\r?\n[ \t]*(?=[a-z])")
 _WORD_END = re.compile(r"[^\W\d_]{1,40}$")
 _WORD_START = re.compile(r"[^\W\d_]{1,40}")
-_COMPOUND = re.compile(r"[^\W\d_]+(?:[-\u2010][^\W\d_]+)+")
+# From a word's start only: tried at every letter of a run of 40,000 it took 39 s (helper-160).
+_COMPOUND = re.compile(r"(?<![^\W\d_])[^\W\d_]+(?:[-\u2010][^\W\d_]+)+")
 _SUSPENDED = frozenset(("and", "or", "nor", "to"))
 """Words after which a hyphen at a line's end is the text's own when a hyphenated word follows them:
 "pre-\nand post-war" (but "gover-\nnor" is "governor")."""
