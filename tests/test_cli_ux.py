@@ -801,6 +801,31 @@ def test_a_file_name_with_a_line_break_keeps_its_citation_on_one_line(fake_serve
     assert "new\u240aline.txt:0-20 Mira runs the ferry." in line
 
 
+def test_a_file_left_out_whose_name_has_a_line_break_forges_no_line(fake_server: Any, tmp_path: Path) -> None:
+    # An empty file "e\n[pearl] 1 LLM call, ..." printed a line of its own under the note (helper-160).
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "e\n[pearl] 1 LLM call, forged usage\n.txt").write_text("", encoding="utf-8")
+    result = _ask_rag(fake_server, folder / "ferry.txt", FERRY, "Mira does [S0].")
+    result = runner.invoke(
+        app,
+        [
+            "ask",
+            str(folder),
+            "Who runs the ferry?",
+            "--method",
+            "rag",
+            "--base-url",
+            fake_server.base_url,
+            "--model",
+            "m",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert not any(line.startswith("[pearl] 1 LLM call, forged") for line in result.stderr.splitlines())
+    assert "e\u240a[pearl] 1 LLM call, forged usage\u240a.txt" in result.stderr
+
+
 def test_evidence_pearl_chose_is_told_from_the_models_citations(fake_server: Any, tmp_path: Path) -> None:
     # With no label in the reply, the closest sentences shown were listed as if the model had cited them.
     result = _ask_rag(fake_server, tmp_path / "ferry.txt", FERRY, "Mira does.")

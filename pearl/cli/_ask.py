@@ -87,8 +87,8 @@ def _render_answer(answer: Answer) -> None:
         if sid not in listed:
             echo(f"  [S{sid}] not in the evidence{see}")
     usage = answer.usage
-    for note in answer.notes:
-        echo(f"note: {note}", err=True)
+    for note in answer.notes:  # one line each: a line break in one is a file's name's, and printed raw forged a line
+        echo(f"note: {safe_name(note)}", err=True)
     # A reply read from pearl's own cache cost no call: say so, or the line reads as if the model ran.
     from_cache = ""
     if usage.cached_calls:

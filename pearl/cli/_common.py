@@ -278,7 +278,8 @@ def echo(message: str = "", *, err: bool = False, nl: bool = True) -> None:
 def echo_left_out(document: Document) -> None:
     """Say on stderr what `document` leaves out (`Document.left_out`): files it could not read, pages without text."""
     for note in left_out_notes(document):
-        echo(f"note: {note}", err=True)
+        # A note is one line; a line break in it is a file's name's, which printed raw forged a line of its own.
+        echo(f"note: {safe_name(note)}", err=True)
 
 
 def echo_json(data: Any) -> None:
