@@ -249,7 +249,11 @@ def test_eval_runs_a_tpo_file(tmp_path: Path, fake_server: Any) -> None:
             [{"id": "d", "text": "t", "questions": [{"question": "q", "answer": "a", "tags": ["easy"]}]}],
             r"questions\[0\]\.tags: unknown tag",
         ),
-        ([{"id": "d", "path": "missing.txt", "questions": []}], r"bad\.jsonl:1: path: cannot read"),
+        ([{"id": "d", "path": "missing.txt", "questions": []}], r"bad\.jsonl:1: path: .*missing\.txt does not exist"),
+        # A data set could name any file: its text went to the model and into the run's traces (helper-160).
+        ([{"id": "d", "path": "../secret.txt", "questions": []}], r"path: \.\./secret\.txt is outside the data set's"),
+        ([{"id": "d", "path": "/etc/hostname", "questions": []}], r"path: /etc/hostname is outside the data set's"),
+        ([{"id": "d", "path": "/dev/zero", "questions": []}], r"path: /dev/zero is outside the data set's folder"),
         (  # an eleventh option was read into the tenth
             [
                 {

@@ -30,6 +30,7 @@ from typing import Any, NoReturn
 
 from pearl._files import decode_json, is_pdf, read_text
 from pearl._text import counted, folded, shorten
+from pearl.documents import DEFAULT_MAX_BYTES
 from pearl.errors import DatasetError
 from pearl.eval._metrics import question_type
 from pearl.eval._models import FORMATS, Dataset, EvalDocument, EvalQuestion, Format
@@ -310,19 +311,31 @@ def _leval(line: _Line, obj: dict[str, Any]) -> tuple[EvalDocument, list[EvalQue
     return document, questions
 
 
+def _document_file(line: _Line, relative: str) -> str:
+    """The text of the document file a data set's row names by `path`: a regular file in the data set's folder (or
+    below it), of at most `DEFAULT_MAX_BYTES`. A data set from someone else that named "/home/me/.ssh/id_rsa" or
+    "../x" sent that file's text to the model and into the run's traces, and one naming "/dev/zero" was read until
+    memory ran out."""
+    folder = line.path.parent.resolve()
+    source = (line.path.parent / relative).resolve()
+    if not source.is_relative_to(folder):
+        line.fail("path", f"{relative} is outside the data set's folder {folder}; documents must be in it or below it")
+    try:
+        if not source.is_file():
+            line.fail("path", f"{source} is not a file" if source.exists() else f"{source} does not exist")
+        size = source.stat().st_size
+        if size > DEFAULT_MAX_BYTES:
+            line.fail("path", f"{source} is {size:,} bytes, over the {DEFAULT_MAX_BYTES:,} a document may have")
+        return source.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        line.fail("path", f"cannot read {source} ({exc})")
+
+
 def _custom(line: _Line, obj: dict[str, Any]) -> tuple[EvalDocument, list[EvalQuestion]]:
     doc_id = line.get(obj, "id", str)
     if not doc_id.strip():
         line.fail("id", "must not be empty")
-    if "text" in obj:
-        text = line.get(obj, "text", str)
-    else:
-        relative = line.get(obj, "path", str)
-        source = line.path.parent / relative
-        try:
-            text = source.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            line.fail("path", f"cannot read {source} ({exc})")
+    text = line.get(obj, "text", str) if "text" in obj else _document_file(line, line.get(obj, "path", str))
     document = EvalDocument(id=doc_id, title=str(obj.get("title") or doc_id), text=text)
     questions: list[EvalQuestion] = []
     for i, item in enumerate(line.get(obj, "questions", list)):
