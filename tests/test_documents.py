@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -636,6 +637,25 @@ def test_a_missing_file_in_a_list_is_said_missing_not_a_passage(name: str) -> No
     # `pearl ask "Meeting notes" ...` was told to join passages with Python's Document.from_text.
     with pytest.raises(DocumentError, match=f"{name}: no such file or directory"):
         as_document([name])
+
+
+def test_a_folder_of_folders_nested_deep_is_read(tmp_path: Path) -> None:
+    # os.walk recurses before Python 3.12: 1,400 folders one in another raised RecursionError (helper-160). Here 400
+    # under a recursion limit of 300, which os.walk's recursion passes and the read must not need.
+    deep = tmp_path / "notes"
+    bottom = deep / "/".join(["a"] * 400)
+    bottom.mkdir(parents=True)
+    (deep / "top.txt").write_text("Mira runs the ferry.", encoding="utf-8")
+    (bottom / "bottom.txt").write_text("Tom keeps a shop.", encoding="utf-8")
+    (deep / ".hidden").mkdir()
+    (deep / ".hidden" / "no.txt").write_text("Not read.", encoding="utf-8")
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(300)
+    try:
+        text = load_document(deep).text
+    finally:
+        sys.setrecursionlimit(limit)
+    assert "Mira runs the ferry." in text and "Tom keeps a shop." in text and "Not read." not in text
 
 
 def test_a_list_of_passages_is_refused_with_how_to_ask_about_them(tmp_path: Path) -> None:
