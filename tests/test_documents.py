@@ -10,7 +10,7 @@ import pytest
 
 from pearl import Document, FakeLLM, Pearl, load_settings
 from pearl.context import SentenceFlag, index_document, render_sentences, whole_document
-from pearl.documents import _pdf_paragraphs, as_document, left_out_notes, load_document
+from pearl.documents import _pdf_paragraphs, _pdf_to_text, as_document, left_out_notes, load_document
 from pearl.errors import ConfigError, DocumentError, DocumentTooLargeError
 from pearl.llm import CompletionRequest
 
@@ -353,6 +353,16 @@ def test_a_markdown_heading_mark_is_no_entity() -> None:
 def test_pdf_with_text(tmp_path: Path) -> None:
     (tmp_path / "d.pdf").write_bytes(_pdf("The lease ends in 2031."))
     assert "The lease ends in 2031." in load_document(tmp_path / "d.pdf").text
+
+
+def test_a_pdfs_text_is_read_up_to_the_size_limit_page_by_page(tmp_path: Path) -> None:
+    # The limit was on the file's bytes alone: 18 KB whose pages share one compressed stream gave 54 million characters
+    # in 81 s, and more pages would have filled the memory (helper-160).
+    pages = [[f"Line {n} of page {p} says what the lease holds." for n in range(40)] for p in range(3)]
+    data = _pdf_pages(pages)
+    with pytest.raises(DocumentTooLargeError, match=r"its text is over 2,000 characters by page 2 of 3, over the"):
+        _pdf_to_text(tmp_path / "d.pdf", data, max_chars=2_000)
+    assert "page 2" in _pdf_to_text(tmp_path / "d.pdf", data, max_chars=len(data))
 
 
 def test_pdf_lines_become_paragraphs_and_hyphenated_words_join(tmp_path: Path) -> None:
