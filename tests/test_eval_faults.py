@@ -353,13 +353,14 @@ def test_a_question_that_cannot_be_asked_is_skipped_and_the_run_goes_on(tmp_path
     # error row, which --retry-errors failed the same way: it is bad input, named in the report.
     from pearl.llm import FakeLLM
 
-    story = (SAMPLE_DIR / "the_keeper_of_tren_light.txt").resolve()
+    story = tmp_path / "story.txt"  # a data set's documents are in its folder
+    story.write_text((SAMPLE_DIR / "the_keeper_of_tren_light.txt").read_text(encoding="utf-8"), encoding="utf-8")
     questions = [
         {"id": "twice", "question": "Who?", "options": ["None", "The keeper", "None", "A boatman"], "answer": "B"},
         {"id": "fine", "question": "Who?", "options": ["The boatman", "The assistant keeper"], "answer": "B"},
     ]
     data = tmp_path / "custom.jsonl"
-    data.write_text(json.dumps({"id": "k", "path": str(story), "questions": questions}) + "\n", encoding="utf-8")
+    data.write_text(json.dumps({"id": "k", "path": story.name, "questions": questions}) + "\n", encoding="utf-8")
     out = tmp_path / "run"
     pearl = Pearl(llm=FakeLLM(default="B"), settings=load_settings(cache=False))
     summary = run_eval(pearl, load_dataset(data), ["direct"], out)
@@ -507,12 +508,13 @@ def test_a_question_failing_before_reaching_the_server_does_not_hide_its_silence
     # run against a dead server with such questions here and there never stopped. (A run now skips such a question
     # before it starts; its check is let through here, to stand for any question failing before the server.)
     monkeypatch.setattr("pearl.eval._runner.checked_question", lambda question: question)
-    story = (SAMPLE_DIR / "the_keeper_of_tren_light.txt").resolve()
+    story = tmp_path / "story.txt"  # a data set's documents are in its folder
+    story.write_text((SAMPLE_DIR / "the_keeper_of_tren_light.txt").read_text(encoding="utf-8"), encoding="utf-8")
     fine = {"question": "Who?", "options": ["The boatman", "The keeper"], "answer": "B"}
     twice = {"question": "Who?", "options": ["None", "None"], "answer": "B"}
     questions = [{**q, "id": f"q{i}"} for i, q in enumerate([fine, twice, fine, fine, fine, fine])]
     data = tmp_path / "custom.jsonl"
-    data.write_text(json.dumps({"id": "k", "path": str(story), "questions": questions}) + "\n", encoding="utf-8")
+    data.write_text(json.dumps({"id": "k", "path": story.name, "questions": questions}) + "\n", encoding="utf-8")
     fake_server.set_default(Reply(delay=3.0))
     out = tmp_path / "run"
     settings = _eval_settings(fake_server, timeout=1.0, max_retries=0)  # (0.2 s could time out the model list too)
