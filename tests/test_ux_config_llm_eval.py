@@ -206,6 +206,16 @@ def test_a_request_refused_without_a_key_says_how_to_give_one(
     assert "without an API key (401: Incorrect API key provided): api_key= was given empty, which sends none" in message
 
 
+def test_a_reply_that_quotes_the_api_key_has_it_taken_out(fake_server: FakeOpenAIServer) -> None:
+    # A server echoing the request's Authorization header in its reply had the key kept in the answer, the trace, the
+    # page and the response cache (helper-160).
+    fake_server.set_default(lambda request: f"debug: Authorization: Bearer {KEY}; answer: Mira")
+    llm = OpenAICompatibleLLM(load_settings(base_url=fake_server.base_url, model="m", api_key=KEY))
+    completion = llm.complete(REQUEST)
+    assert KEY not in completion.text and completion.text == "debug: Authorization: Bearer ***; answer: Mira"
+    assert "the reply quoted the API key: taken out, shown as ***" in completion.notes
+
+
 def test_settings_made_in_code_that_miss_a_key_set_in_the_environment_say_so(
     fake_server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -764,7 +764,7 @@ class OpenAICompatibleLLM:
             raise LLMResponseError(
                 f"{url} answered {status} with a body that is {exc.reason}: {self._redact(response.text, 80)!r}"
             ) from None
-        return read_completion(
+        completion = read_completion(
             body,
             source=url,
             max_tokens=max_tokens,
@@ -775,6 +775,14 @@ class OpenAICompatibleLLM:
             quote=lambda value: self._redact(value, 120),
             prompt_tokens=(lambda: prompt_tokens(request)) if request is not None else None,
             sent_chars=sum(len(m.content) for m in request.messages) if request is not None else None,
+        )
+        # A server that echoes the request's key in its reply (a proxy's debug output) had it kept in the answer, the
+        # trace, the page and the response cache.
+        text = self._redact.secrets_out(completion.text)
+        if text == completion.text:
+            return completion
+        return completion.model_copy(
+            update={"text": text, "notes": [*completion.notes, "the reply quoted the API key: taken out, shown as ***"]}
         )
 
     def _over_the_cap(self, hinted: float) -> str:

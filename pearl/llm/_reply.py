@@ -436,6 +436,12 @@ class Redactor:
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
 
+    def secrets_out(self, text: str) -> str:
+        """`text` with each secret given replaced by `***`, nothing else changed: for a reply, whose text is used."""
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
     def __call__(self, value: object, limit: int = 300) -> str:
         text = value if isinstance(value, str) else str(value)
         if len(text) > limit * 4:  # enough to find a secret that crosses the cut below
