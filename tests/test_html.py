@@ -190,6 +190,19 @@ def test_index_for_trace_refuses_a_gone_or_changed_file(tmp_path: Path) -> None:
         index_for_trace(answer.trace)
     with pytest.raises(DocumentError, match="older pearl"):
         index_for_trace(Trace())
+    # A trace is a file anyone may pass on: one naming "/usr" had it walked for 29 s before its hash refused it, a
+    # pipe named there blocked for ever, and a huge file was read whole (helper-160).
+    named = answer.trace.document
+    assert named is not None
+    for sources, said in (([str(tmp_path)], "names what is not a file"), (["/dev/null"], "names what is not a file")):
+        forged = answer.trace.model_copy(update={"document": named.model_copy(update={"sources": sources})})
+        with pytest.raises(DocumentError, match=said):
+            index_for_trace(forged)
+    big = tmp_path / "big.txt"
+    big.write_text("x" * (9 * named.chars + 100), encoding="utf-8")
+    forged = answer.trace.model_copy(update={"document": named.model_copy(update={"sources": [str(big)]})})
+    with pytest.raises(DocumentError, match="larger than the trace's document was"):
+        index_for_trace(forged)
 
 
 def test_a_trace_of_a_source_file_read_as_prose_by_an_older_pearl_gets_its_page(tmp_path: Path) -> None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from pearl.context import DocumentIndex, SentenceFlag, code_sentences, index_document
-from pearl.documents import load_document
+from pearl.documents import load_document, reads_as_code
 from pearl.errors import DocumentError
 from pearl.models import Document, Trace
 
@@ -41,6 +42,7 @@ def index_for_trace(trace: Trace) -> DocumentIndex:
             "name is not valid text), so it cannot be read again "
             "(for a question of `pearl eval`, open the page the run wrote beside the trace)"
         )
+    _check_sources(ref.sources, ref.chars)
     try:
         document = load_document(ref.sources)
     except DocumentError as exc:
@@ -56,6 +58,31 @@ def index_for_trace(trace: Trace) -> DocumentIndex:
             "sentence numbers would not match, so the document is not shown"
         )
     return index_for_page(document)
+
+
+_BYTES_PER_CHAR = 8
+"""The most bytes a character of a text file's text may take: four in UTF-8, seven for an overstruck one of a manual
+page ("字\\b字"); a PDF or a page may take many more, and `_check_sources` leaves those to the content hash."""
+
+
+def _check_sources(sources: list[str], chars: int) -> None:
+    """Refuse to read what a trace names unless it is files, and text files no larger than its text can be: a trace
+    is a file anyone may pass on, and one naming "/usr" had it walked for 29 s (a pipe named there would block for
+    ever) before its content hash refused it."""
+    total = 0
+    for source in sources:
+        path = Path(source)
+        if not path.exists():  # one gone is said so by `load_document`
+            continue
+        if not path.is_file():
+            raise DocumentError(f"{source}: the trace names what is not a file; its document cannot be read again")
+        if path.suffix.lower() in _TEXT_SUFFIXES or reads_as_code(path):
+            total += path.stat().st_size
+    if total > _BYTES_PER_CHAR * chars + 16 * len(sources):
+        raise DocumentError("the file(s) are larger than the trace's document was; its document is not read again")
+
+
+_TEXT_SUFFIXES = (".txt", ".md", ".markdown", ".rst", ".text")
 
 
 def document_data(index: DocumentIndex, cited: Iterable[int], used: Iterable[int] = ()) -> dict[str, Any]:
