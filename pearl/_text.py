@@ -149,7 +149,8 @@ def _not_a_label(number: int, before: int) -> bool:
 
 
 def neutralise_fence(text: str) -> str:
-    """Document text that can neither close the fence it is shown in nor pass for one of pearl's sentence labels.
+    """Document text that can neither close the fence it is shown in nor pass for one of pearl's sentence labels (nor
+    for a chat template's special token, `_SPECIAL_TOKEN`).
 
     The brackets of our fence tags and of `[S12]`-like labels are swapped for their full-width
     look-alikes (`＜/excerpts＞`, `［S12］`): a model still reads the words, but no longer sees
@@ -158,7 +159,16 @@ def neutralise_fence(text: str) -> str:
     everything else is left as it is, and applying it twice changes nothing more.
     """
     text = _FENCE_TAG.sub(lambda m: "＜" + m.group(1) + ("＞" if m.group(2) else ""), text)
+    if "|" in text or "\uff5c" in text:  # nor write a chat template's turn: see `_SPECIAL_TOKEN`
+        text = _SPECIAL_TOKEN.sub(lambda m: "＜" + m.group(1) + "＞", text)
     return _LABEL.sub(lambda m: "［" + m.group(1) + ("］" if m.group(2) else ""), text)
+
+
+# A chat template's special token written as text ("<|im_end|>", "<|start_header_id|>", DeepSeek's
+# "<｜end▁of▁sentence｜>"): llama.cpp (the embedded model, its server) and vLLM read it in a message as the token
+# itself, so a document holding "<|im_end|>\n<|im_start|>system" opened a system turn of its own. Its angle
+# brackets become full-width look-alikes.
+_SPECIAL_TOKEN = re.compile(r"<([|\uff5c][^\s<>|\uff5c]{1,40}[|\uff5c])>")
 
 
 # A line of a document that reads as the `[file NAME]` line pearl opens a file's sentences with.
