@@ -134,7 +134,7 @@ def url_problem(url: str) -> str | None:
         return "it names no host"
     if port == 0:
         return "the port must be 1-65535"
-    if parts.query or parts.fragment:
+    if "?" in url or "#" in url:  # a bare "?" too: urlsplit gives it no query
         # pearl adds /chat/completions after it: "…/v1?key=…/chat/completions" found nothing, and the key was shown.
         return "it has a query string or a fragment (?… or #…), which pearl cannot call; give a key with --api-key"
     return None

@@ -186,6 +186,7 @@ def test_settings_made_directly_refuse_bad_values_with_a_config_error() -> None:
         # Called as ".../v1?key=K/chat/completions", a 404, and the key shown in the error, trace and page (helper-160).
         ({"base_url": "http://x/v1?key=K"}, "invalid settings: base_url: it has a query string or a fragment"),
         ({"base_url": "http://x/v1#top"}, "invalid settings: base_url: it has a query string or a fragment"),
+        ({"base_url": "http://x/v1?"}, "invalid settings: base_url: it has a query string or a fragment"),
         ({"timeout": 0}, "invalid settings: timeout: Input should be greater than 0"),
         ({"colour": "blue"}, "invalid settings: colour: Extra inputs are not permitted"),
     ):

@@ -199,7 +199,7 @@ def test_index_for_trace_refuses_a_gone_or_changed_file(tmp_path: Path) -> None:
         with pytest.raises(DocumentError, match=said):
             index_for_trace(forged)
     big = tmp_path / "big.txt"
-    big.write_text("x" * (9 * named.chars + 100), encoding="utf-8")
+    big.write_text("x" * (13 * named.chars + 100), encoding="utf-8")
     forged = answer.trace.model_copy(update={"document": named.model_copy(update={"sources": [str(big)]})})
     with pytest.raises(DocumentError, match="larger than the trace's document was"):
         index_for_trace(forged)

@@ -214,6 +214,11 @@ def test_a_reply_that_quotes_the_api_key_has_it_taken_out(fake_server: FakeOpenA
     completion = llm.complete(REQUEST)
     assert KEY not in completion.text and completion.text == "debug: Authorization: Bearer ***; answer: Mira"
     assert "the reply quoted the API key: taken out, shown as ***" in completion.notes
+    # A short key is a word as often as a key: "ollama" or "none" was taken out of the answer's own words (helper-163).
+    fake_server.set_default(lambda request: "None of the options; the ollama note says none.")
+    for short in ("ollama", "none"):
+        llm = OpenAICompatibleLLM(load_settings(base_url=fake_server.base_url, model="m", api_key=short))
+        assert llm.complete(REQUEST).text == "None of the options; the ollama note says none."
 
 
 def test_settings_made_in_code_that_miss_a_key_set_in_the_environment_say_so(

@@ -319,7 +319,11 @@ def _document_file(line: _Line, relative: str) -> str:
     folder = line.path.parent.resolve()
     source = (line.path.parent / relative).resolve()
     if not source.is_relative_to(folder):
-        line.fail("path", f"{relative} is outside the data set's folder {folder}; documents must be in it or below it")
+        # A link is judged by where it leads: a data set received as an archive may link to ~/.ssh.
+        leads = "" if (folder / relative).absolute() == source else f" (it leads to {source})"
+        line.fail(
+            "path", f"{relative} is outside the data set's folder {folder}{leads}; documents must be in it or below it"
+        )
     try:
         if not source.is_file():
             line.fail("path", f"{source} is not a file" if source.exists() else f"{source} does not exist")

@@ -60,9 +60,10 @@ def index_for_trace(trace: Trace) -> DocumentIndex:
     return index_for_page(document)
 
 
-_BYTES_PER_CHAR = 8
-"""The most bytes a character of a text file's text may take: four in UTF-8, seven for an overstruck one of a manual
-page ("字\\b字"); a PDF or a page may take many more, and `_check_sources` leaves those to the content hash."""
+_BYTES_PER_CHAR = 12
+"""The most bytes a character of a text file's text may take: four in UTF-8, nine for a bold underlined one of a
+manual page ("_\\b字\\b字"); a PDF or a page may take many more, and `_check_sources` leaves those to the content
+hash."""
 
 
 def _check_sources(sources: list[str], chars: int) -> None:

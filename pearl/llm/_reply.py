@@ -420,6 +420,10 @@ def _without_keys(text: str) -> str:
     return _AFTER_KEY_WORD.sub(lambda m: m.group(1) + KEY_REDACTED if _key_like(m.group(2)) else m.group(), text)
 
 
+KEY_LIKE = 16
+"""The fewest characters of a secret `Redactor.secrets_out` takes out of a reply's text (an OpenAI key has over 40)."""
+
+
 class Redactor:
     """Takes secrets out of text a server sent back, before it is quoted in an error.
 
@@ -437,9 +441,12 @@ class Redactor:
         self._secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
 
     def secrets_out(self, text: str) -> str:
-        """`text` with each secret given replaced by `***`, nothing else changed: for a reply, whose text is used."""
+        """`text` with each secret given of `KEY_LIKE` characters or more replaced by `***`, nothing else changed: for
+        a reply, whose text is used. A shorter one is a word as often as a key ("ollama", "none", "EMPTY", which local
+        servers are given), and taking it out of a reply changed the answer."""
         for secret in self._secrets:
-            text = text.replace(secret, "***")
+            if len(secret) >= KEY_LIKE:
+                text = text.replace(secret, "***")
         return text
 
     def __call__(self, value: object, limit: int = 300) -> str:
