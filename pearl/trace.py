@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from pearl._replies import after_thinking, without_thinking
+from pearl._replies import after_thinking
 from pearl._text import counted, shorten
 from pearl.errors import LLMError, PearlError
 from pearl.models import Completion, CompletionRequest, Message, Trace, TraceEvent
@@ -126,10 +126,11 @@ class Recorder:
             raise error from exc
         # Thinking left in a reply is left out here too, for a model of the user's own: pearl's backends left it out
         # already (`read_completion`), and the answer of one that did not kept its "<think>" block.
-        result = without_thinking(result)
-        if (split := after_thinking(result.text)) is not None and split[0] is None:  # its thinking alone: no answer
-            note = f"the model wrote only its thinking ({len(result.text):,} characters), no answer; left out"
-            result = result.model_copy(update={"text": "", "notes": [*result.notes, note]})
+        if (split := after_thinking(result.text)) is not None:
+            answer, note = split
+            if answer is None:  # its thinking alone: no answer
+                note = f"the model wrote only its thinking ({len(result.text):,} characters), no answer; left out"
+            result = result.model_copy(update={"text": answer or "", "notes": [*result.notes, note]})
         self._record(stage, template, request, result, None, started)
         return result
 

@@ -137,8 +137,7 @@ def _meant_as_step(line: str) -> bool:
     stripped = line.strip()
     if _NEW_ACTIONS.match(stripped) or _ASSIGNED_CALL.search(stripped):
         return True
-    numbering = _NUMBERING.match(stripped)
-    rest = (stripped[numbering.end() :] if numbering else stripped).lstrip("*` \t")
+    rest = _unnumbered(stripped).lstrip("*` \t")
     return bool(_STEP_START.match(rest) or _CALL_START.match(rest))
 
 
@@ -250,9 +249,13 @@ class _Reader:
 
 
 def _looks_like_step(stripped: str) -> bool:
+    return bool(_STEP_START.match(_unnumbered(stripped)))
+
+
+def _unnumbered(stripped: str) -> str:
+    """A stripped line after its numbering ("1.", "Step 2:", a bullet), if any."""
     numbering = _NUMBERING.match(stripped)
-    rest = stripped[numbering.end() :] if numbering else stripped
-    return bool(_STEP_START.match(rest))
+    return stripped[numbering.end() :] if numbering else stripped
 
 
 def _label(ch: str) -> str:
