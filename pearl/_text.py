@@ -95,10 +95,35 @@ def word_stems(text: str, ignore: frozenset[str] = frozenset()) -> Counter[str]:
 FENCE_TAGS = ("document", "excerpts")
 """The tags prompts fence document text with (`<document ...>` ... `</document>`, see prompts/*.md)."""
 
-# A tag of one of our fences, opening or closing, however spaced or cased: "</excerpts>", "< / Document >".
-_FENCE_TAG = re.compile(rf"<(\s*/?\s*(?:{'|'.join(FENCE_TAGS)})\b[^<>\n]{{0,200}})(>?)", re.IGNORECASE)
-# A sentence label, as pearl writes them and models cite them: "[S12]", "[ s 3 ]", "[S1, S2]", "[S4-S6]".
-_LABEL = re.compile(r"\[(\s*S\s*\d[^\[\]\n]{0,40})(\]?)", re.IGNORECASE)
+# Characters that show nothing (zero-width spaces and joiners, soft hyphens, direction marks, variation selectors):
+# a document can hide them inside a tag or a label ("</exc\u200berpts>", "[\u200bS2]"), which a model reads past.
+_HIDDEN = "\u00ad\u034f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufe00-\ufe0f\ufeff"
+_GAP = rf"[\s{_HIDDEN}]*"
+# Letters a document can write in a look-alike (Cyrillic, Greek; the full-width forms are added in `_spelled`), to
+# spell one of our tags or labels that a model reads as such and a plain pattern does not: "</еxcerpts>", "[Ѕ3]".
+_LOOK_ALIKES = {
+    "c": "\u0441\u03f2", "d": "\u0501", "e": "\u0435\u04bd", "f": "", "i": "\u0456\u0131\u03b9", "l": "\u04cf",
+    "m": "", "n": "", "o": "\u043e\u03bf\u0585", "p": "\u0440\u03c1", "r": "", "s": "\u0455", "t": "",
+    "u": "\u057d", "x": "\u0445\u03c7",
+}  # fmt: skip
+
+
+def _spelled(word: str) -> str:
+    """A pattern for `word` (lower case) written in look-alike letters too, hidden characters between them."""
+    return f"[{_HIDDEN}]*".join(f"[{ch}{chr(ord(ch) - 0x61 + 0xFF41)}{_LOOK_ALIKES[ch]}]" for ch in word)
+
+
+_SLASH = "[/\u2044\u2215\uff0f]"
+# A tag of one of our fences, opening or closing, however spaced, cased or spelled: "</excerpts>", "< / Document >",
+# "</exc\u200berpts>".
+_FENCE_TAG = re.compile(
+    rf"<({_GAP}{_SLASH}?{_GAP}(?:{'|'.join(_spelled(tag) for tag in FENCE_TAGS)})\b[^<>\n]{{0,200}})(>?)", re.IGNORECASE
+)
+# A sentence label, as pearl writes them and models cite them: "[S12]", "[ s 3 ]", "[S1, S2]", "[S4-S6]", "[\u200bS2]".
+_LABEL = re.compile(rf"\[({_GAP}{_spelled('s')}{_GAP}\d[^\[\]\n]{{0,40}})(\]?)", re.IGNORECASE)
+# Unicode's tag characters, invisible: a model can read them as the letters they shadow ("ASCII smuggling"), so a
+# document could hide an instruction in them. Each becomes U+FFFD, one character for one.
+_TAG_CHARACTERS = re.compile("[\U000e0000-\U000e007f]")
 
 
 # A citation as models write one, of one label or several: "[S12]", "[s12]", "[S12, S14]", "[S12; 14]", "[S3 and S5]",
@@ -155,24 +180,35 @@ def neutralise_fence(text: str) -> str:
     The brackets of our fence tags and of `[S12]`-like labels are swapped for their full-width
     look-alikes (`＜/excerpts＞`, `［S12］`): a model still reads the words, but no longer sees
     the end of the document or a label it could cite, and pearl's own label parsers (`[S12]`)
-    never match them. One character is replaced by one, so offsets into the text stay valid;
-    everything else is left as it is, and applying it twice changes nothing more.
+    never match them. A tag or label spelled with characters that show nothing between its letters or with
+    Cyrillic, Greek or full-width look-alike letters ("</exc\u200berpts>", "[Ѕ3]") is one too; Unicode's invisible
+    tag characters, which a model can read as the letters they shadow, become U+FFFD. One character is replaced by
+    one, so offsets into the text stay valid; everything else is left as it is, and applying it twice changes
+    nothing more.
     """
+    if not text.isascii():
+        text = _TAG_CHARACTERS.sub("\ufffd", text)
     text = _FENCE_TAG.sub(lambda m: "＜" + m.group(1) + ("＞" if m.group(2) else ""), text)
-    if "|" in text or "\uff5c" in text:  # nor write a chat template's turn: see `_SPECIAL_TOKEN`
-        text = _SPECIAL_TOKEN.sub(lambda m: "＜" + m.group(1) + "＞", text)
+    text = _SPECIAL_TOKEN.sub(lambda m: _FULL_WIDTH[m.group()[0]] + m.group()[1:-1] + _FULL_WIDTH[m.group()[-1]], text)
     return _LABEL.sub(lambda m: "［" + m.group(1) + ("］" if m.group(2) else ""), text)
 
 
-# A chat template's special token written as text ("<|im_end|>", "<|start_header_id|>", DeepSeek's
-# "<｜end▁of▁sentence｜>"): llama.cpp (the embedded model, its server) and vLLM read it in a message as the token
-# itself, so a document holding "<|im_end|>\n<|im_start|>system" opened a system turn of its own. Its angle
-# brackets become full-width look-alikes.
-_SPECIAL_TOKEN = re.compile(r"<([|\uff5c][^\s<>|\uff5c]{1,40}[|\uff5c])>")
+# A chat template's special token written as text: llama.cpp (the embedded model, its server) and vLLM read it in
+# a message as the token itself, so a document holding "<|im_end|>\n<|im_start|>system" opened a system turn of its
+# own. Its brackets become full-width look-alikes. ChatML, Llama 3, Phi and most others write "<|...|>", DeepSeek
+# "<｜...｜>", Gemma "<start_of_turn>", Llama 2 and Mistral "<s>" "</s>", Mistral's newer tokenizers "[INST]".
+_SPECIAL_TOKEN = re.compile(
+    r"<[|\uff5c][^\s<>|\uff5c]{1,40}[|\uff5c]>"
+    r"|</?(?:s|unk|pad|bos|eos|start_of_turn|end_of_turn|start_of_image|end_of_image)>"
+    r"|\[/?(?:INST|SYSTEM_PROMPT|AVAILABLE_TOOLS|TOOL_CALLS|TOOL_RESULTS|TOOL_CONTENT|THINK)\]"
+)
+_FULL_WIDTH = {"<": "＜", ">": "＞", "[": "［", "]": "］"}
 
 
 # A line of a document that reads as the `[file NAME]` line pearl opens a file's sentences with.
-_FILE_LINE = re.compile(r"^([ \t]*)\[(file [^\n]*)\]([ \t]*)$", re.MULTILINE | re.IGNORECASE)
+_FILE_LINE = re.compile(
+    rf"^([ \t]*)\[([{_HIDDEN}]*{_spelled('file')}[ \t{_HIDDEN}][^\n]*)\]([ \t]*)$", re.MULTILINE | re.IGNORECASE
+)
 
 
 def neutralise_file_lines(text: str) -> str:

@@ -547,6 +547,18 @@ def test_eight_steps_with_explanations_round_trip() -> None:
     assert "more than 7 steps" in str(_error(text, max_steps=7))
 
 
+def test_the_library_functions_hold_a_plan_to_the_steps_pearl_does() -> None:
+    # parse_plan allowed 12 steps by default while Pearl's settings allow 8 (helper-161).
+    from pearl.config import Settings
+
+    assert Settings().max_steps == pearl.planning.DEFAULT_MAX_STEPS == 8
+    nine = "\n".join(f's{k} = FIND_X(CTX, "part {k}")' for k in range(1, 10))
+    assert "more than 8 steps" in str(_error(nine))
+    step = {"action": "FIND_X", "args": [{"kind": "ctx"}, {"kind": "string", "value": "part"}]}
+    with pytest.raises(PlanParseError, match="more than 8 steps|at most 8"):
+        plan_from_json({"steps": [{"var": f"s{k}", **step} for k in range(1, 10)]}, _lib())
+
+
 def test_answer_only_ends_a_plan() -> None:
     fine = parse_plan('a = FIND_X(CTX, "x")\nb = ANSWER(a, "the question")', _lib())
     assert [s.action for s in fine.steps] == ["FIND_X", "ANSWER"]
@@ -849,8 +861,8 @@ def test_size_limits() -> None:
 
 def test_too_many_steps() -> None:
     lines = [f's{i} = FIND_X(CTX, "x")' for i in range(1, 14)]
-    assert len(parse_plan("\n".join(lines[:12]), _lib()).steps) == 12
-    err = _error("\n".join(lines))
+    assert len(parse_plan("\n".join(lines[:12]), _lib(), max_steps=12).steps) == 12
+    err = _error("\n".join(lines), max_steps=12)
     assert (err.line, err.column) == (13, 0)
     assert "more than 12 steps; merge or drop steps so there are at most 12" in err.reason
     err = _error("\n".join(lines[:4]), max_steps=3)
@@ -861,7 +873,7 @@ def test_ten_thousand_steps_fail_fast() -> None:
     text = "\n".join(f's{i} = FIND_X(CTX, "x")' for i in range(10_000))
     started = time.perf_counter()
     assert "characters long" in _error(text).reason
-    assert "more than 12 steps" in _error(text, max_chars=10**7).reason
+    assert "more than 8 steps" in _error(text, max_chars=10**7).reason
     assert time.perf_counter() - started < 1.0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pearl._text import one_line
 from pearl.context._graph import relations
 from pearl.context._models import DocumentIndex, Entity, check_index
 from pearl.tokens import count_tokens
@@ -33,15 +34,17 @@ def _aliases(entity: Entity, limit: int = 3) -> list[str]:
 
 
 def _line(index: DocumentIndex, entity: Entity, related: int) -> str:
-    aliases = _aliases(entity)
-    parts = [f"- {entity.name} ({entity.label}"]
+    # Names are the document's words, shown outside any fence: one line each, with no tag, label or chat token.
+    aliases = [one_line(alias) for alias in _aliases(entity)]
+    parts = [f"- {one_line(entity.name)} ({entity.label}"]
     if aliases:
         parts.append("; aka " + ", ".join(aliases))
     parts.append(f"; {entity.mentions}x; from S{entity.first_sentence})")
     if related and not entity.is_value:
         partners = relations(index, entity.id, related)
         if partners:
-            parts.append(" with " + ", ".join(f"{index.entities[r.target].name} {r.weight:g}" for r in partners))
+            names = [one_line(index.entities[r.target].name) for r in partners]
+            parts.append(" with " + ", ".join(f"{name} {r.weight:g}" for name, r in zip(names, partners, strict=True)))
     return "".join(parts)
 
 

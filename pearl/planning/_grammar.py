@@ -140,7 +140,7 @@ def _shape_error(exc: ValidationError, prefix: tuple[str | int, ...] = ()) -> Pl
     return PlanParseError(f"{where}: {message}", line)
 
 
-def plan_gbnf(library: ActionLibrary, max_steps: int = 5, *, max_string_chars: int = 80) -> str:
+def plan_gbnf(library: ActionLibrary, max_steps: int = DEFAULT_MAX_STEPS, *, max_string_chars: int = 80) -> str:
     """A llama.cpp GBNF grammar whose every sentence is a valid plan for `library`.
 
     Step k always assigns `sk` and may read only CTX, a quoted string (one line, no quote

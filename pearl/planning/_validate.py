@@ -23,8 +23,10 @@ __all__ = [
     "validate_plan",
 ]
 
-DEFAULT_MAX_STEPS = 12
-"""The paper's released plans have at most 8 steps; 12 leaves room without inviting sprawl."""
+DEFAULT_MAX_STEPS = 8
+"""Steps a plan may have unless the caller says otherwise: the paper's released plans have at most 8, and
+`Settings.max_steps` defaults to this too (a setting may allow up to 12), so a plan read with the library's
+functions is held to what `Pearl` holds it to."""
 DEFAULT_MAX_STRING_CHARS = 500
 ANSWER = "ANSWER"
 """The action that answers the question from the document: only a plan's last step, after others gathered evidence.
