@@ -271,6 +271,9 @@ def test_markdown_and_code_habits_are_read_as_written_without_them(text: str, st
         '(1) a = FIND_X(CTX, "the oil")\n(2) b = ANSWER(CTX, "Why?")',
         '[1] a = FIND_X(CTX, "the oil")\n[2] b = ANSWER(CTX, "Why?")',
         '1 - a = FIND_X(CTX, "the oil")\n2 - b = ANSWER(CTX, "Why?")',
+        # nested, as a Markdown list of steps is written (helper-162)
+        '- **Step 1:** a = FIND_X(CTX, "the oil")\n- **Step 2:** b = ANSWER(CTX, "Why?")',
+        '1. Step 1: a = FIND_X(CTX, "the oil")\n2. Step 2: b = ANSWER(CTX, "Why?")',
     ],
 )
 def test_comments_headings_and_numbering_between_steps_cost_no_retry(text: str) -> None:

@@ -254,8 +254,18 @@ def _looks_like_step(stripped: str) -> bool:
 
 def _unnumbered(stripped: str) -> str:
     """A stripped line after its numbering ("1.", "Step 2:", a bullet), if any."""
-    numbering = _NUMBERING.match(stripped)
-    return stripped[numbering.end() :] if numbering else stripped
+    return stripped[_numbering_end(stripped, 0) :]
+
+
+def _numbering_end(text: str, pos: int) -> int:
+    """Where the numbering at `pos` ends (`pos` when there is none): one, or two nested ("- **Step 1:**",
+    "1. Step 1:"), as a list of steps in Markdown is written."""
+    for _ in range(2):
+        numbering = _NUMBERING.match(text, pos)
+        if numbering is None or numbering.end() == pos:
+            break
+        pos = numbering.end()
+    return pos
 
 
 def _label(ch: str) -> str:
@@ -299,9 +309,7 @@ class _Scanner:
 
     def skip_numbering(self) -> None:
         self.skip_space()
-        numbering = _NUMBERING.match(self.text, self.pos)
-        if numbering:
-            self.pos = numbering.end()
+        self.pos = _numbering_end(self.text, self.pos)
 
     def fail(self, reason: str, col: int | None = None) -> NoReturn:
         raise PlanParseError(reason, self.line, col if col is not None else self.col)
