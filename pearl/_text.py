@@ -115,9 +115,11 @@ def _spelled(word: str) -> str:
 
 _SLASH = "[/\u2044\u2215\uff0f]"
 # A tag of one of our fences, opening or closing, however spaced, cased or spelled: "</excerpts>", "< / Document >",
-# "</exc\u200berpts>".
+# "</exc\u200berpts>". (A run of spaces before a slash and one after each, never two in a row: "<" and a long run
+# of spaces took seconds, split every way between two runs, before failing.)
 _FENCE_TAG = re.compile(
-    rf"<({_GAP}{_SLASH}?{_GAP}(?:{'|'.join(_spelled(tag) for tag in FENCE_TAGS)})\b[^<>\n]{{0,200}})(>?)", re.IGNORECASE
+    rf"<({_GAP}(?:{_SLASH}{_GAP})*(?:{'|'.join(_spelled(tag) for tag in FENCE_TAGS)})\b[^<>\n]{{0,200}})(>?)",
+    re.IGNORECASE,
 )
 # A sentence label, as pearl writes them and models cite them: "[S12]", "[ s 3 ]", "[S1, S2]", "[S4-S6]", "[\u200bS2]".
 _LABEL = re.compile(rf"\[({_GAP}{_spelled('s')}{_GAP}\d[^\[\]\n]{{0,40}})(\]?)", re.IGNORECASE)

@@ -331,6 +331,20 @@ def test_an_unclosed_group_of_labels_is_read_at_once() -> None:
     assert time.perf_counter() - started < 1.0
 
 
+@pytest.mark.parametrize("gap", [" ", "\n", "\u200b", "/ "])
+def test_a_long_run_after_an_angle_bracket_is_neutralised_at_once(gap: str) -> None:
+    # "<" and 20,000 spaces took 16 s: the run could be split between the spaces before a slash and those after it,
+    # and every split was tried before failing (helper-164). A document shown in every call would hang each of them.
+    import time
+
+    from pearl._text import neutralise_fence
+
+    hostile = ("<" + gap * 100_000) * 2 + "</excerpts>"
+    started = time.perf_counter()
+    assert neutralise_fence(hostile).endswith("＜/excerpts＞")
+    assert time.perf_counter() - started < 1.0
+
+
 def test_results_file_that_is_a_directory_is_one_clear_error(tmp_path: Path, fake_server: FakeOpenAIServer) -> None:
     out = tmp_path / "run"
     (out / "results.jsonl").mkdir(parents=True)
