@@ -97,14 +97,19 @@ FENCE_TAGS = ("document", "excerpts")
 
 # Characters that show nothing (zero-width spaces and joiners, soft hyphens, direction marks, variation selectors):
 # a document can hide them inside a tag or a label ("</exc\u200berpts>", "[\u200bS2]"), which a model reads past.
-_HIDDEN = "\u00ad\u034f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufe00-\ufe0f\ufeff"
+_HIDDEN = (
+    "\u00ad\u034f\u061c\u115f\u1160\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\u3164"
+    "\ufe00-\ufe0f\ufeff\uffa0\U000e0100-\U000e01ef"
+)
 _GAP = rf"[\s{_HIDDEN}]*"
 # Letters a document can write in a look-alike (Cyrillic, Greek; the full-width forms are added in `_spelled`), to
 # spell one of our tags or labels that a model reads as such and a plain pattern does not: "</еxcerpts>", "[Ѕ3]".
+# Matched without case, so a lower-case form stands for its capital too: Greek "\u03b5" for "\u0395", "\u03c4" and
+# Cyrillic "\u0442" for the capital T's.
 _LOOK_ALIKES = {
-    "c": "\u0441\u03f2", "d": "\u0501", "e": "\u0435\u04bd", "f": "", "i": "\u0456\u0131\u03b9", "l": "\u04cf",
-    "m": "", "n": "", "o": "\u043e\u03bf\u0585", "p": "\u0440\u03c1", "r": "", "s": "\u0455", "t": "",
-    "u": "\u057d", "x": "\u0445\u03c7",
+    "c": "\u0441\u03f2", "d": "\u0501", "e": "\u0435\u04bd\u03b5", "f": "", "i": "\u0456\u0131\u03b9",
+    "l": "\u04cf", "m": "\u043c\u03bc", "n": "\u03bd\u0578", "o": "\u043e\u03bf\u0585", "p": "\u0440\u03c1",
+    "r": "", "s": "\u0455\u13da\uab8a\u054f\ua731", "t": "\u0442\u03c4", "u": "\u057d", "x": "\u0445\u03c7",
 }  # fmt: skip
 
 
@@ -114,18 +119,21 @@ def _spelled(word: str) -> str:
 
 
 _SLASH = "[/\u2044\u2215\uff0f]"
-# A tag of one of our fences, opening or closing, however spaced, cased or spelled: "</excerpts>", "< / Document >",
-# "</exc\u200berpts>". (A run of spaces before a slash and one after each, never two in a row: "<" and a long run
-# of spaces took seconds, split every way between two runs, before failing.)
+# A tag of one of our fences, opening or closing, however spaced, cased or spelled, its angle brackets too:
+# "</excerpts>", "< / Document >", "</exc\u200berpts>", "\u2039/excerpts\u203a". (A run of spaces before a slash and
+# one after each, never two in a row: "<" and a long run of spaces took seconds, split every way between two runs,
+# before failing.)
 _FENCE_TAG = re.compile(
-    rf"<({_GAP}(?:{_SLASH}{_GAP})*(?:{'|'.join(_spelled(tag) for tag in FENCE_TAGS)})\b[^<>\n]{{0,200}})(>?)",
+    rf"[<\u2039\u3008\ufe64]({_GAP}(?:{_SLASH}{_GAP})*(?:{'|'.join(_spelled(tag) for tag in FENCE_TAGS)})\b"
+    rf"[^<>\u2039\u203a\u3008\u3009\ufe64\ufe65\n]{{0,200}})([>\u203a\u3009\ufe65]?)",
     re.IGNORECASE,
 )
 # A sentence label, as pearl writes them and models cite them: "[S12]", "[ s 3 ]", "[S1, S2]", "[S4-S6]", "[\u200bS2]".
 _LABEL = re.compile(rf"\[({_GAP}{_spelled('s')}{_GAP}\d[^\[\]\n]{{0,40}})(\]?)", re.IGNORECASE)
-# Unicode's tag characters, invisible: a model can read them as the letters they shadow ("ASCII smuggling"), so a
-# document could hide an instruction in them. Each becomes U+FFFD, one character for one.
-_TAG_CHARACTERS = re.compile("[\U000e0000-\U000e007f]")
+# Characters that show nothing and can carry text a model may read: Unicode's tag characters, which shadow ASCII
+# ("ASCII smuggling"), and runs of variation selectors, one of which may follow a character to choose its form but
+# two or more of which in a row encode bytes. Each becomes U+FFFD, one character for one.
+_SMUGGLED = re.compile("[\U000e0000-\U000e007f]|[\ufe00-\ufe0f\U000e0100-\U000e01ef]{2,}")
 
 
 # A citation as models write one, of one label or several: "[S12]", "[s12]", "[S12, S14]", "[S12; 14]", "[S3 and S5]",
@@ -175,7 +183,7 @@ def _not_a_label(number: int, before: int) -> bool:
     return 1000 <= number <= 2999 and len(str(number)) > len(str(before)) and abs(number - before) > RANGE_LIMIT
 
 
-def neutralise_fence(text: str) -> str:
+def neutralise_fence(text: str, *, labels: bool = True) -> str:
     """Document text that can neither close the fence it is shown in nor pass for one of pearl's sentence labels (nor
     for a chat template's special token, `_SPECIAL_TOKEN`).
 
@@ -186,30 +194,36 @@ def neutralise_fence(text: str) -> str:
     Cyrillic, Greek or full-width look-alike letters ("</exc\u200berpts>", "[Ѕ3]") is one too; Unicode's invisible
     tag characters, which a model can read as the letters they shadow, become U+FFFD. One character is replaced by
     one, so offsets into the text stay valid; everything else is left as it is, and applying it twice changes
-    nothing more.
+    nothing more. `labels=False` leaves labels as they are: for a step's result, whose labels the model wrote of
+    sentences it was shown, and which later prompts show outside the document's fence or in place of the document.
     """
     if not text.isascii():
-        text = _TAG_CHARACTERS.sub("\ufffd", text)
+        text = _SMUGGLED.sub(lambda m: "\ufffd" * len(m.group()), text)
     text = _FENCE_TAG.sub(lambda m: "＜" + m.group(1) + ("＞" if m.group(2) else ""), text)
     text = _SPECIAL_TOKEN.sub(lambda m: _FULL_WIDTH[m.group()[0]] + m.group()[1:-1] + _FULL_WIDTH[m.group()[-1]], text)
+    if not labels:
+        return text
     return _LABEL.sub(lambda m: "［" + m.group(1) + ("］" if m.group(2) else ""), text)
 
 
 # A chat template's special token written as text: llama.cpp (the embedded model, its server) and vLLM read it in
 # a message as the token itself, so a document holding "<|im_end|>\n<|im_start|>system" opened a system turn of its
 # own. Its brackets become full-width look-alikes. ChatML, Llama 3, Phi and most others write "<|...|>", DeepSeek
-# "<｜...｜>", Gemma "<start_of_turn>", Llama 2 and Mistral "<s>" "</s>", Mistral's newer tokenizers "[INST]".
+# "<｜...｜>", Gemma "<start_of_turn>", Mistral's newer tokenizers "[INST]". (Not Llama 2's "<s>" and "</s>", which
+# open no turn without "[INST]" and are a strike-through in HTML and a placeholder in manuals: "--strategy <s>".)
 _SPECIAL_TOKEN = re.compile(
     r"<[|\uff5c][^\s<>|\uff5c]{1,40}[|\uff5c]>"
-    r"|</?(?:s|unk|pad|bos|eos|start_of_turn|end_of_turn|start_of_image|end_of_image)>"
+    r"|<(?:bos|eos|start_of_turn|end_of_turn|start_of_image|end_of_image)>"
     r"|\[/?(?:INST|SYSTEM_PROMPT|AVAILABLE_TOOLS|TOOL_CALLS|TOOL_RESULTS|TOOL_CONTENT|THINK)\]"
 )
 _FULL_WIDTH = {"<": "＜", ">": "＞", "[": "［", "]": "］"}
 
 
 # A line of a document that reads as the `[file NAME]` line pearl opens a file's sentences with.
+_LINE_GAP = rf"(?:[^\S\n]|[{_HIDDEN}])"  # a space of any kind but a line break, or a character that shows nothing
 _FILE_LINE = re.compile(
-    rf"^([ \t]*)\[([{_HIDDEN}]*{_spelled('file')}[ \t{_HIDDEN}][^\n]*)\]([ \t]*)$", re.MULTILINE | re.IGNORECASE
+    rf"^({_LINE_GAP}*)\[([{_HIDDEN}]*{_spelled('file')}{_LINE_GAP}[^\n]*)\]({_LINE_GAP}*)$",
+    re.MULTILINE | re.IGNORECASE,
 )
 
 

@@ -544,3 +544,7 @@ def test_a_file_line_names_its_file_by_no_more_of_its_path_than_needed_and_canno
     assert len(long) == 60 and long.endswith("/file.md") and "…" in long
     # A line of a document that reads as a file line, whatever it holds, has full-width brackets.
     assert neutralise_file_lines("x\n[file a[b).txt]\n[File y.txt]\ny") == "x\n［file a[b).txt］\n［File y.txt］\ny"
+    # ... characters that show nothing at either end of the line, a no-break space, a look-alike letter (helper-164)
+    for line in ("\u200b[file a.py]", "[file a.py]\u200b", "\ufeff[file a.py]", "[file\u00a0a.py]", "[f\u0456le a.py]"):
+        assert neutralise_file_lines(line) == line.replace("[", "［").replace("]", "］")
+    assert neutralise_file_lines("[files] [fileX]") == "[files] [fileX]"

@@ -314,3 +314,14 @@ def test_shared_contract_file() -> None:
 def test_shared_scientific_file() -> None:
     data = load_dataset(SHARED_DATA / "leval_scientific_qa.jsonl")
     assert len(data.documents) == 6 and all(q.kind == "free" for q in data.questions)
+
+
+def test_a_long_given_plan_calling_an_unknown_action_counts_as_missing_it() -> None:
+    # A plan of 9 to 12 steps (as max_steps 12 allows) was refused for its length before its unknown action was
+    # seen, so `eval --plans` did not say the library lacked it (helper-164).
+    from pearl.actions import default_library
+    from pearl.eval._plans import PlanSet
+
+    ten = "\n".join(f's{k} = FIND_X(CTX, "part {k}")' for k in range(1, 10)) + '\ns10 = FIND_CLUE(CTX, "the end")'
+    given = PlanSet(path="plans.jsonl", rows=1, plans={"q1": ten})
+    assert given.missing_actions(default_library()) == (1, ["FIND_CLUE"])

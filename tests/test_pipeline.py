@@ -294,7 +294,7 @@ def test_run_plan_checks_a_plan_object_as_it_checks_a_plans_text() -> None:
 
     fake = scripted([])
     pearl = Pearl(llm=fake, settings=load_settings(cache=False, max_steps=2))
-    twelve = parse_plan("\n".join(f's{k} = FIND_X(CTX, "price {k}")' for k in range(12)))
+    twelve = parse_plan("\n".join(f's{k} = FIND_X(CTX, "price {k}")' for k in range(12)), max_steps=12)
     for plan, error in [
         (twelve, "the plan has more than 2 steps"),
         (parse_plan('s = FIND_X(CTX, "a", "b", "c")'), "FIND_X takes 2 arguments"),

@@ -131,6 +131,20 @@ def test_check_demos_drops_plans_the_library_cannot_run() -> None:
     assert check_demos(builtin_demos(), library)[1] == []  # the bundled store names its library "default"
 
 
+@pytest.mark.parametrize(("max_steps", "shown"), [(12, True), (8, False)])
+def test_a_demonstration_is_shown_when_its_plan_has_no_more_steps_than_plans_may(max_steps: int, shown: bool) -> None:
+    # With max_steps 12, refinement keeps plans of 9 to 12 steps; the planning prompt read them against the default
+    # of 8 and left them out unsaid (helper-164). A demonstration longer than plans may be would teach one refused.
+    ten = "\n".join(f's{k} = FIND_CHARACTER(CTX, "sailor {k}")' for k in range(1, 10)) + "\ns10 = ANSWER(CTX, s9)"
+    sailors = Demo(question="Who are the nine sailors of the Aurora?", plan=ten)
+    demos = DemoStore(name="own", version="1", demos=[sailors])
+    fake = FakeLLM(default='s1 = FIND_X(CTX, "sailors")')
+    Pearl(llm=fake, settings=load_settings(cache=False, max_steps=max_steps), demos=demos).plan("Which sailors serve?")
+    prompt = fake.history[0].messages[-1].content
+    assert ('s9 = FIND_CHARACTER(CTX, "sailor 9")' in prompt) is shown
+    assert ("Who are the nine sailors" in prompt) is shown
+
+
 def test_load_demos_with_a_library_warns_and_drops(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     path = tmp_path / "demos.jsonl"
     lines = [

@@ -72,7 +72,7 @@ class PlanSet(BaseModel):
         names: Counter[str] = Counter()
         for text in self.plans.values():
             try:
-                parse_plan(text, library)
+                parse_plan(text, library, max_steps=1000)  # its actions are asked about here, not its length
             except PlanParseError as exc:
                 unknown = _UNKNOWN.match(exc.reason)
                 if unknown:

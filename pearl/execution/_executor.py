@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
 
-from pearl._text import attribute_value, citations
+from pearl._text import attribute_value, citations, neutralise_fence
 from pearl._workers import in_worker
 from pearl.actions import CTX, Action, ActionLibrary
 from pearl.errors import ExecutionError
@@ -106,6 +106,13 @@ def _resolve(step: Step, action: Action, results: dict[str, StepOutcome], cap: i
             else:
                 values.append(text)
     return _Call(step=step, action=action, values=values, over=over, over_var=over_var, document=frozenset(document))
+
+
+def _as_input(reply: str) -> str:
+    """A step's reply as later prompts show it, an argument or in the document's place: a reply that copies the
+    document (EXTRACT does, word for word) can no more close a fence or write a chat template's token than the
+    document can; its labels are the model's own, of sentences it was shown, and stay."""
+    return neutralise_fence(reply.strip(), labels=False)
 
 
 def _param_name(action: Action, position: int) -> str:
@@ -228,7 +235,7 @@ class _StepRunner:
             max_tokens=self.style.reply_tokens,
             temperature=0.0,
         )
-        output = reply.text.strip()
+        output = _as_input(reply.text)
         shown = [*self.shared.sentence_ids, *piece.sentence_ids] if action.needs_document else []
         return StepOutcome(var=step.var, action=step.action, output=output, shown=shown, cited=cited_ids(output, shown))
 
@@ -312,7 +319,7 @@ class _PaperRunner:
             max_tokens=self.style.reply_tokens,
             temperature=0.0,
         )
-        return StepOutcome(var=step.var, action=step.action, output=reply.text.strip())
+        return StepOutcome(var=step.var, action=step.action, output=_as_input(reply.text))
 
 
 async def execute_plan(

@@ -118,13 +118,15 @@ def renumber(plan: Plan) -> Plan:
     return Plan(steps=steps, new_actions=plan.new_actions)
 
 
-def _render_demos(demos: Sequence[Demo], library: ActionLibrary, mode: str) -> str:
+def _render_demos(demos: Sequence[Demo], library: ActionLibrary, mode: str, max_steps: int) -> str:
     blocks = []
     for demo in demos:
         try:
-            plan = parse_plan(demo.plan, library)
+            plan = parse_plan(demo.plan, library, max_steps=max_steps)
         except PlanParseError:
-            continue  # a demo written for another library: skip it rather than teach a wrong action
+            # A demo written for another library, or longer than the plan asked for: skip it rather than teach a
+            # wrong action or a plan the checker refuses.
+            continue
         if mode == "grammar":
             text = renumber(plan).render(explanations=False)
         elif mode == "json":
@@ -284,7 +286,7 @@ async def generate_plan(
         "question": question.text,
         "options_block": question.options_block(),
         "entity_sheet": entity_sheet or "(not available)",
-        "demos": _render_demos(demos, shown, mode),
+        "demos": _render_demos(demos, shown, mode, max_steps),
     }
     # The prompt (and grammar) show a relevant part of the library; any action of the whole library is accepted.
     result = PlanResult(library=library)
