@@ -85,7 +85,7 @@ __all__ = [
 ]
 
 DEFAULT_METHOD = "pearl"
-_WARNED: set[tuple[str, str]] = set()
+_WARNED: set[tuple[str, str, int]] = set()
 """(library, demonstrations) fingerprints whose dropped demonstrations were said already, in this process."""
 PLAN_DEMOS = 4
 """Demonstrations shown to the planner, the most similar to the question first."""
@@ -386,15 +386,18 @@ class Pearl:
         # The planner is shown only demonstrations the library can run: the rest are dropped here, said once, so that
         # a report counts what the planner sees (a mined library may run none of the bundled ones).
         given = demos or builtin_demos()
-        self.demos, dropped = runnable_demos(given, self.library)
+        self.demos, dropped = runnable_demos(given, self.library, self.settings.max_steps)
         # What runs and resumes are keyed on: the store as given, which with the library fixes what is shown. (The
         # filtered store's would change the key of a run begun before demonstrations were filtered.)
         self.demos_fingerprint = given.fingerprint
-        if dropped and (self.library.fingerprint, given.fingerprint) not in _WARNED:  # once, not per `with_demos`
-            _WARNED.add((self.library.fingerprint, given.fingerprint))
+        warned = (self.library.fingerprint, given.fingerprint, self.settings.max_steps)
+        if dropped and warned not in _WARNED:  # once, not per `with_demos`
+            _WARNED.add(warned)
             log.warning("%s", dropped)
         # A store with fewer than PLAN_DEMOS is topped up from the bundled demonstrations this library runs.
-        self._fallback = self.demos if demos is None else runnable_demos(builtin_demos(), self.library)[0]
+        self._fallback = (
+            self.demos if demos is None else runnable_demos(builtin_demos(), self.library, self.settings.max_steps)[0]
+        )
         # A listener that raises is the caller's bug, not the question's: it is logged and the question goes on (one
         # raising for the indexing stage, told from a worker thread, was logged by asyncio, one for a later stage
         # failed the question).

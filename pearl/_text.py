@@ -109,7 +109,7 @@ _GAP = rf"[\s{_HIDDEN}]*"
 _LOOK_ALIKES = {
     "c": "\u0441\u03f2", "d": "\u0501", "e": "\u0435\u04bd\u03b5", "f": "", "i": "\u0456\u0131\u03b9",
     "l": "\u04cf", "m": "\u043c\u03bc", "n": "\u03bd\u0578", "o": "\u043e\u03bf\u0585", "p": "\u0440\u03c1",
-    "r": "", "s": "\u0455\u13da\uab8a\u054f\ua731", "t": "\u0442\u03c4", "u": "\u057d", "x": "\u0445\u03c7",
+    "r": "", "s": "\u0455\u13da\ua731", "t": "\u0442\u03c4", "u": "\u057d", "x": "\u0445\u03c7",
 }  # fmt: skip
 
 
@@ -119,21 +119,27 @@ def _spelled(word: str) -> str:
 
 
 _SLASH = "[/\u2044\u2215\uff0f]"
+_OPEN, _CLOSE = "<\u02c2\u2039\u2329\u27e8\u3008\ufe64", ">\u02c3\u203a\u232a\u27e9\u3009\ufe65"  # and look-alikes
 # A tag of one of our fences, opening or closing, however spaced, cased or spelled, its angle brackets too:
 # "</excerpts>", "< / Document >", "</exc\u200berpts>", "\u2039/excerpts\u203a". (A run of spaces before a slash and
 # one after each, never two in a row: "<" and a long run of spaces took seconds, split every way between two runs,
 # before failing.)
 _FENCE_TAG = re.compile(
-    rf"[<\u2039\u3008\ufe64]({_GAP}(?:{_SLASH}{_GAP})*(?:{'|'.join(_spelled(tag) for tag in FENCE_TAGS)})\b"
-    rf"[^<>\u2039\u203a\u3008\u3009\ufe64\ufe65\n]{{0,200}})([>\u203a\u3009\ufe65]?)",
+    rf"[{_OPEN}]({_GAP}(?:{_SLASH}{_GAP})*(?:{'|'.join(_spelled(tag) for tag in FENCE_TAGS)})\b"
+    rf"[^{_OPEN}{_CLOSE}\n]{{0,200}})([{_CLOSE}]?)",
     re.IGNORECASE,
 )
 # A sentence label, as pearl writes them and models cite them: "[S12]", "[ s 3 ]", "[S1, S2]", "[S4-S6]", "[\u200bS2]".
 _LABEL = re.compile(rf"\[({_GAP}{_spelled('s')}{_GAP}\d[^\[\]\n]{{0,40}})(\]?)", re.IGNORECASE)
 # Characters that show nothing and can carry text a model may read: Unicode's tag characters, which shadow ASCII
-# ("ASCII smuggling"), and runs of variation selectors, one of which may follow a character to choose its form but
-# two or more of which in a row encode bytes. Each becomes U+FFFD, one character for one.
-_SMUGGLED = re.compile("[\U000e0000-\U000e007f]|[\ufe00-\ufe0f\U000e0100-\U000e01ef]{2,}")
+# ("ASCII smuggling"), except in the flag of a subdivision (a black flag, up to six tags, a cancel tag: England's),
+# and a variation selector after another, where one may follow a character to choose its form but a run encodes
+# bytes. Each becomes U+FFFD, one character for one.
+_VARIATION = "\ufe00-\ufe0f\U000e0100-\U000e01ef"
+_SMUGGLED = re.compile(
+    f"(\U0001f3f4[\U000e0030-\U000e0039\U000e0061-\U000e007a]{{1,6}}\U000e007f)|[\U000e0000-\U000e007f]"
+    f"|(?<=[{_VARIATION}])[{_VARIATION}]"
+)
 
 
 # A citation as models write one, of one label or several: "[S12]", "[s12]", "[S12, S14]", "[S12; 14]", "[S3 and S5]",
@@ -198,7 +204,7 @@ def neutralise_fence(text: str, *, labels: bool = True) -> str:
     sentences it was shown, and which later prompts show outside the document's fence or in place of the document.
     """
     if not text.isascii():
-        text = _SMUGGLED.sub(lambda m: "\ufffd" * len(m.group()), text)
+        text = _SMUGGLED.sub(lambda m: m.group() if m.group(1) else "\ufffd", text)
     text = _FENCE_TAG.sub(lambda m: "＜" + m.group(1) + ("＞" if m.group(2) else ""), text)
     text = _SPECIAL_TOKEN.sub(lambda m: _FULL_WIDTH[m.group()[0]] + m.group()[1:-1] + _FULL_WIDTH[m.group()[-1]], text)
     if not labels:

@@ -132,17 +132,24 @@ def test_check_demos_drops_plans_the_library_cannot_run() -> None:
 
 
 @pytest.mark.parametrize(("max_steps", "shown"), [(12, True), (8, False)])
-def test_a_demonstration_is_shown_when_its_plan_has_no_more_steps_than_plans_may(max_steps: int, shown: bool) -> None:
+def test_a_demonstration_is_shown_when_its_plan_has_no_more_steps_than_plans_may(
+    max_steps: int, shown: bool, caplog: pytest.LogCaptureFixture
+) -> None:
     # With max_steps 12, refinement keeps plans of 9 to 12 steps; the planning prompt read them against the default
-    # of 8 and left them out unsaid (helper-164). A demonstration longer than plans may be would teach one refused.
+    # of 8 and left them out unsaid (helper-164). One longer than plans may be would teach a plan the checker
+    # refuses: it is left out before the demonstrations are chosen, so others take its place, and the user is told.
     ten = "\n".join(f's{k} = FIND_CHARACTER(CTX, "sailor {k}")' for k in range(1, 10)) + "\ns10 = ANSWER(CTX, s9)"
-    sailors = Demo(question="Who are the nine sailors of the Aurora?", plan=ten)
-    demos = DemoStore(name="own", version="1", demos=[sailors])
+    sailors = [Demo(question=f"Who are the nine sailors of ship {n}?", plan=ten) for n in range(4)]
+    demos = DemoStore(name="own", version="1", demos=sailors)
     fake = FakeLLM(default='s1 = FIND_X(CTX, "sailors")')
-    Pearl(llm=fake, settings=load_settings(cache=False, max_steps=max_steps), demos=demos).plan("Which sailors serve?")
+    with caplog.at_level(logging.WARNING):
+        pearl = Pearl(llm=fake, settings=load_settings(cache=False, max_steps=max_steps), demos=demos)
+    pearl.plan("Which sailors serve?")
     prompt = fake.history[0].messages[-1].content
     assert ('s9 = FIND_CHARACTER(CTX, "sailor 9")' in prompt) is shown
-    assert ("Who are the nine sailors" in prompt) is shown
+    assert prompt.count("\nQuestion: ") == 5  # four demonstrations, then the question: the bundled ones fill in
+    said = "4 of the demonstrations of 'own' have more steps than max_steps (8) allows and are not shown"
+    assert (said in caplog.text) is not shown
 
 
 def test_load_demos_with_a_library_warns_and_drops(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

@@ -108,11 +108,12 @@ def _resolve(step: Step, action: Action, results: dict[str, StepOutcome], cap: i
     return _Call(step=step, action=action, values=values, over=over, over_var=over_var, document=frozenset(document))
 
 
-def _as_input(reply: str) -> str:
-    """A step's reply as later prompts show it, an argument or in the document's place: a reply that copies the
-    document (EXTRACT does, word for word) can no more close a fence or write a chat template's token than the
-    document can; its labels are the model's own, of sentences it was shown, and stay."""
-    return neutralise_fence(reply.strip(), labels=False)
+def _as_input(text: str) -> str:
+    """An earlier result (or a plan's text argument) as a prompt shows it, an argument or in the document's place: a
+    result that copies the document (EXTRACT does, word for word) can no more close a fence or write a chat
+    template's token than the document can; its labels are the model's own, of sentences it was shown, and stay.
+    The result itself, which the user may be shown as the answer, is kept as the model wrote it."""
+    return neutralise_fence(text, labels=False) if text.strip() else ""
 
 
 def _param_name(action: Action, position: int) -> str:
@@ -130,7 +131,7 @@ def _inputs_block(call: _Call) -> str:
                 lines.append(f"{name}: the result of {arg.value} (in the excerpts below), in place of the document")
             continue
         source = f" (result of {arg.value})" if arg.kind == "var" else ""
-        lines.append(f"{name}{source}: {value if value.strip() else _NOT_GIVEN}")
+        lines.append(f"{name}{source}: {_as_input(value) or _NOT_GIVEN}")
     return "\n".join(lines) or "(none)"
 
 
@@ -220,7 +221,7 @@ class _StepRunner:
             template = self.template
             values, room = self._fitted(call)
             if call.over is not None:
-                text, _ = truncate_to_tokens(call.over, max(0, room))
+                text, _ = truncate_to_tokens(_as_input(call.over), max(0, room))
                 piece = StepSlice(text=text, note="an earlier result, in place of the document")
             else:
                 self.prepare(call)
@@ -235,7 +236,7 @@ class _StepRunner:
             max_tokens=self.style.reply_tokens,
             temperature=0.0,
         )
-        output = _as_input(reply.text)
+        output = reply.text.strip()
         shown = [*self.shared.sentence_ids, *piece.sentence_ids] if action.needs_document else []
         return StepOutcome(var=step.var, action=step.action, output=output, shown=shown, cited=cited_ids(output, shown))
 
@@ -264,13 +265,13 @@ class _PaperRunner:
     def _fitted(self, call: _Call) -> dict[str, str]:
         template, action = self.template, call.action
         lines = [
-            template.part("argument", name=_param_name(action, position), value=value if value.strip() else _NOT_GIVEN)
+            template.part("argument", name=_param_name(action, position), value=_as_input(value) or _NOT_GIVEN)
             for position, value in call.given()
         ]
         explanation = call.step.explanation or ""
         reads = action.needs_document
         if call.over is not None:
-            body, note = call.over, f"the result of {call.over_var}, in place of the document"
+            body, note = _as_input(call.over), f"the result of {call.over_var}, in place of the document"
             whole = count_tokens(body)
         else:
             body, whole, note = self.provider.text, self.provider.tokens, "the whole document"
@@ -319,7 +320,7 @@ class _PaperRunner:
             max_tokens=self.style.reply_tokens,
             temperature=0.0,
         )
-        return StepOutcome(var=step.var, action=step.action, output=_as_input(reply.text))
+        return StepOutcome(var=step.var, action=step.action, output=reply.text.strip())
 
 
 async def execute_plan(

@@ -30,6 +30,7 @@ import functools
 from collections.abc import Callable
 from typing import Any, Literal
 
+from pearl._text import neutralise_fence
 from pearl._workers import in_worker
 from pearl.actions import CTX, Action
 from pearl.context import render_sentences, whole_document
@@ -351,7 +352,9 @@ async def _paper_answer(ctx: AskContext, plan: Plan, free_form: str, method: str
 
 
 def _result(outcome: StepOutcome) -> str:
-    return truncate_to_tokens(outcome.output, _RESULT_TOKENS)[0] or "(empty)"
+    # Shown to the answer call outside the document's fence: a result that copies the document can no more close a
+    # fence or write a chat template's token than the document can (its labels, the model's own, stay).
+    return truncate_to_tokens(neutralise_fence(outcome.output, labels=False), _RESULT_TOKENS)[0] or "(empty)"
 
 
 async def _final_answer(

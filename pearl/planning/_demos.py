@@ -229,19 +229,32 @@ def check_demos(store: DemoStore, library: ActionLibrary) -> tuple[DemoStore, li
     return store.model_copy(update={"demos": kept}), warnings
 
 
-def runnable_demos(store: DemoStore, library: ActionLibrary) -> tuple[DemoStore, str | None]:
-    """`store` without the demos whose plans `library` cannot run, and, when it dropped any, what to tell the user.
+def runnable_demos(
+    store: DemoStore, library: ActionLibrary, max_steps: int | None = None
+) -> tuple[DemoStore, str | None]:
+    """`store` without the demos whose plans `library` cannot run, or that have more than `max_steps` steps, and,
+    when it dropped any, what to tell the user.
 
     The planner shows only demonstrations it can run (a plan calling an action the library lacks would
-    teach a wrong action), so a library made by `pearl mine` from the paper's seed actions, which lack
-    those the bundled demonstrations call, plans with none of them unless told otherwise.
+    teach a wrong action; one longer than plans may be, a plan the checker refuses), so a library made by
+    `pearl mine` from the paper's seed actions, which lack those the bundled demonstrations call, plans with none
+    of them unless told otherwise.
     """
-    kept, _ = check_demos(store, library)
-    dropped = len(store.demos) - len(kept.demos)
+    runnable, _ = check_demos(store, library)
+    kept, too_long = runnable, None
+    if max_steps is not None:
+        short = [d for d in runnable.demos if _steps(d, library) <= max_steps]
+        if len(short) < len(runnable.demos):
+            kept = runnable.model_copy(update={"demos": short})
+            too_long = (
+                f"{len(runnable.demos) - len(short)} of the demonstrations of {store.name!r} have more steps than "
+                f"max_steps ({max_steps}) allows and are not shown (a larger max_steps, PEARL_MAX_STEPS, shows them)"
+            )
+    dropped = len(store.demos) - len(runnable.demos)
     if not dropped:
-        return kept, None
+        return kept, too_long
     bundled = store.fingerprint == _bundled_fingerprint()
-    lacking = sorted({name for d in store.demos if d not in kept.demos for name in ACTION_CALL.findall(d.plan)})
+    lacking = sorted({name for d in store.demos if d not in runnable.demos for name in ACTION_CALL.findall(d.plan)})
     lacking = [name for name in lacking if name not in library]
     which = f"the {len(store.demos)} bundled demonstrations" if bundled else f"the {len(store.demos)} of {store.name!r}"
     calls = f" (they call {', '.join(lacking[:4])}{', ...' if len(lacking) > 4 else ''})" if lacking else ""
@@ -250,10 +263,16 @@ def runnable_demos(store: DemoStore, library: ActionLibrary) -> tuple[DemoStore,
         shown = f"the planner chooses among the {counted(len(kept.demos), 'other')}{also}"
     else:
         shown = "plans are written with no example" if bundled else "the planner is shown the bundled ones it runs"
-    return kept, (
+    said = (
         f"action library {library.name!r} cannot run {dropped} of {which}{calls}: {shown}; "
         "`pearl refine --train FILE --actions LIBRARY` makes demonstrations for it"
     )
+    return kept, said if too_long is None else f"{said}; {too_long}"
+
+
+def _steps(demo: Demo, library: ActionLibrary) -> int:
+    """How many steps the plan of `demo`, one `check_demos` kept, has."""
+    return len(parse_plan(demo.plan, library, max_steps=_MAX_DEMO_STEPS).steps)
 
 
 ACTION_CALL = re.compile(r"\b([A-Z][A-Z0-9_]+)\(")
