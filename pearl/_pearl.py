@@ -85,8 +85,9 @@ __all__ = [
 ]
 
 DEFAULT_METHOD = "pearl"
-_WARNED: set[tuple[str, str, int]] = set()
-"""(library, demonstrations) fingerprints whose dropped demonstrations were said already, in this process."""
+_WARNED: set[tuple[str, str, str]] = set()
+"""(library, demonstrations) fingerprints and what was said of the demonstrations they drop, said already in this
+process."""
 PLAN_DEMOS = 4
 """Demonstrations shown to the planner, the most similar to the question first."""
 SHEET_TOKENS = 250
@@ -387,10 +388,10 @@ class Pearl:
         # a report counts what the planner sees (a mined library may run none of the bundled ones).
         given = demos or builtin_demos()
         self.demos, dropped = runnable_demos(given, self.library, self.settings.max_steps)
-        # What runs and resumes are keyed on: the store as given, which with the library fixes what is shown. (The
-        # filtered store's would change the key of a run begun before demonstrations were filtered.)
+        # What runs and resumes are keyed on: the store as given, which with the library and max_steps (keyed on apart)
+        # fixes what is shown. (The filtered store's would change the key of a run begun before they were filtered.)
         self.demos_fingerprint = given.fingerprint
-        warned = (self.library.fingerprint, given.fingerprint, self.settings.max_steps)
+        warned = (self.library.fingerprint, given.fingerprint, dropped or "")
         if dropped and warned not in _WARNED:  # once, not per `with_demos`
             _WARNED.add(warned)
             log.warning("%s", dropped)

@@ -132,14 +132,21 @@ _FENCE_TAG = re.compile(
 # A sentence label, as pearl writes them and models cite them: "[S12]", "[ s 3 ]", "[S1, S2]", "[S4-S6]", "[\u200bS2]".
 _LABEL = re.compile(rf"\[({_GAP}{_spelled('s')}{_GAP}\d[^\[\]\n]{{0,40}})(\]?)", re.IGNORECASE)
 # Characters that show nothing and can carry text a model may read: Unicode's tag characters, which shadow ASCII
-# ("ASCII smuggling"), except in the flag of a subdivision (a black flag, up to six tags, a cancel tag: England's),
-# and a variation selector after another, where one may follow a character to choose its form but a run encodes
-# bytes. Each becomes U+FFFD, one character for one.
+# ("ASCII smuggling"), except in the three flags written with them (England's, Scotland's, Wales's: a black flag, the
+# tags "gbeng", "gbsct" or "gbwls", a cancel tag); and a variation selector after another or after a character that
+# shows nothing, where one may follow a character to choose its form but a run encodes bytes. Each becomes U+FFFD,
+# one character for one. (One selector after each letter of ordinary text still passes: that needs Unicode's table
+# of which characters take one.)
 _VARIATION = "\ufe00-\ufe0f\U000e0100-\U000e01ef"
-_SMUGGLED = re.compile(
-    f"(\U0001f3f4[\U000e0030-\U000e0039\U000e0061-\U000e007a]{{1,6}}\U000e007f)|[\U000e0000-\U000e007f]"
-    f"|(?<=[{_VARIATION}])[{_VARIATION}]"
-)
+
+
+def _tags(text: str) -> str:
+    """`text` (ASCII) written in Unicode's tag characters."""
+    return "".join(chr(0xE0000 + ord(c)) for c in text)
+
+
+_TAGGED_FLAG = f"\U0001f3f4{_tags('gb')}(?:{_tags('eng')}|{_tags('sct')}|{_tags('wls')}){_tags(chr(0x7F))}"
+_SMUGGLED = re.compile(f"({_TAGGED_FLAG})|[\U000e0000-\U000e007f]|(?<=[{_HIDDEN}])[{_VARIATION}]")
 
 
 # A citation as models write one, of one label or several: "[S12]", "[s12]", "[S12, S14]", "[S12; 14]", "[S3 and S5]",

@@ -152,6 +152,20 @@ def test_a_demonstration_is_shown_when_its_plan_has_no_more_steps_than_plans_may
     assert (said in caplog.text) is not shown
 
 
+def test_a_short_max_steps_leaves_out_the_longer_bundled_demonstrations_without_a_word(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Asking for short plans, the user is not told on every run that our longer examples are not shown (helper-166).
+    fake = FakeLLM(default='s1 = FIND_X(CTX, "sailors")')
+    with caplog.at_level(logging.WARNING):
+        pearl = Pearl(llm=fake, settings=load_settings(cache=False, max_steps=2))
+    pearl.plan("Why did the keeper leave the light?")
+    assert "demonstrations" not in caplog.text
+    prompt = fake.history[0].messages[-1].content
+    examples = prompt.split("Example plans:")[1].split("\nQuestion: ")[1:-1]
+    assert len(examples) == 4 and all(example.count(" = ") <= 2 for example in examples)
+
+
 def test_load_demos_with_a_library_warns_and_drops(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     path = tmp_path / "demos.jsonl"
     lines = [

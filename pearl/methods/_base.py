@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
-from pearl._text import attribute_value, counted
+from pearl._text import attribute_value, counted, neutralise_fence
 from pearl.actions import ActionLibrary
 from pearl.config import Settings
 from pearl.context import DocumentIndex, cite, rank_sentences
@@ -154,7 +154,8 @@ async def choose_letter(ctx: AskContext, answer: str) -> str | None:
         QUESTION_SHARES | {"answer": 1.0},
         question=question.text,
         options_block=question.options_block(),
-        answer=answer,
+        # The paper's executor's answer is its steps' results, which may copy the document: no fence or chat token.
+        answer=neutralise_fence(answer, labels=False),
         letters=", ".join(letters),
     )
     messages = template.render(**values)

@@ -122,7 +122,8 @@ def _results(ctx: AskContext, plan: Plan, closing: Step | None, result: Callable
             return template.part("closing_step", definition=action.definition)
         return template.part("joined", names=", ".join(step.inputs)) if _joins(ctx, plan, step) else result(step)
 
-    return "\n\n".join(f"{step.render(explanation=False)}\n-> {shown(step)}" for step in plan.steps)
+    steps = [neutralise_fence(step.render(explanation=False), labels=False) for step in plan.steps]  # its text too
+    return "\n\n".join(f"{text}\n-> {shown(step)}" for text, step in zip(steps, plan.steps, strict=True))
 
 
 def _answer_values(ctx: AskContext, shared: StepSlice, results: str) -> tuple[dict[str, str], int]:

@@ -241,19 +241,22 @@ def runnable_demos(
     of them unless told otherwise.
     """
     runnable, _ = check_demos(store, library)
+    bundled = store.fingerprint == _bundled_fingerprint()
     kept, too_long = runnable, None
     if max_steps is not None:
         short = [d for d in runnable.demos if _steps(d, library) <= max_steps]
         if len(short) < len(runnable.demos):
             kept = runnable.model_copy(update={"demos": short})
-            too_long = (
-                f"{len(runnable.demos) - len(short)} of the demonstrations of {store.name!r} have more steps than "
-                f"max_steps ({max_steps}) allows and are not shown (a larger max_steps, PEARL_MAX_STEPS, shows them)"
-            )
+            # Said of the user's own demonstrations only: the bundled ones longer than a short max_steps asked for are
+            # simply not the examples it wants.
+            if not bundled:
+                too_long = (
+                    f"{len(runnable.demos) - len(short)} of the demonstrations of {store.name!r} have more steps than "
+                    f"max_steps ({max_steps}) allows and are not shown (PEARL_MAX_STEPS, larger, shows them)"
+                )
     dropped = len(store.demos) - len(runnable.demos)
     if not dropped:
         return kept, too_long
-    bundled = store.fingerprint == _bundled_fingerprint()
     lacking = sorted({name for d in store.demos if d not in runnable.demos for name in ACTION_CALL.findall(d.plan)})
     lacking = [name for name in lacking if name not in library]
     which = f"the {len(store.demos)} bundled demonstrations" if bundled else f"the {len(store.demos)} of {store.name!r}"
