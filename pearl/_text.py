@@ -205,7 +205,8 @@ def neutralise_fence(text: str, *, labels: bool = True) -> str:
     the end of the document or a label it could cite, and pearl's own label parsers (`[S12]`)
     never match them. A tag or label spelled with characters that show nothing between its letters or with
     Cyrillic, Greek or full-width look-alike letters ("</exc\u200berpts>", "[Ѕ3]") is one too; Unicode's invisible
-    tag characters, which a model can read as the letters they shadow, become U+FFFD. One character is replaced by
+    tag characters and runs of variation selectors, which can carry text a model reads, become U+FFFD (`_SMUGGLED`).
+    One character is replaced by
     one, so offsets into the text stay valid; everything else is left as it is, and applying it twice changes
     nothing more. `labels=False` leaves labels as they are: for a step's result, whose labels the model wrote of
     sentences it was shown, and which later prompts show outside the document's fence or in place of the document.

@@ -232,7 +232,9 @@ class Settings(BaseModel):
     plan_attempts: int = Field(
         default=8, ge=1, le=20, description="plan generations at most (self-correction; the paper re-prompts up to 8)"
     )
-    max_steps: int = Field(default=8, ge=1, le=12, description="steps a plan may have (the paper's plans have 1-8)")
+    max_steps: int = Field(
+        default=8, ge=1, le=12, description="steps a plan may have (the paper's released plans have 2-7)"
+    )
     threads: int | None = Field(
         default=None, ge=1, le=256, description="CPU threads for the embedded model (default: cores, at most 4)"
     )

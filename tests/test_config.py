@@ -77,7 +77,7 @@ def test_a_pasted_keys_surrounding_white_space_is_dropped(monkeypatch: pytest.Mo
 
 def test_planning_budget_is_the_papers_and_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = load_settings()
-    assert (settings.plan_attempts, settings.max_steps) == (8, 8)  # the paper re-prompts 8 times; plans have 1-8 steps
+    assert (settings.plan_attempts, settings.max_steps) == (8, 8)  # the paper's re-prompts; its plans: 2-7 steps
     monkeypatch.setenv("PEARL_PLAN_ATTEMPTS", "3")
     monkeypatch.setenv("PEARL_MAX_STEPS", "5")
     assert (load_settings().plan_attempts, load_settings().max_steps) == (3, 5)

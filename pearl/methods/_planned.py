@@ -122,7 +122,8 @@ def _results(ctx: AskContext, plan: Plan, closing: Step | None, result: Callable
             return template.part("closing_step", definition=action.definition)
         return template.part("joined", names=", ".join(step.inputs)) if _joins(ctx, plan, step) else result(step)
 
-    steps = [neutralise_fence(step.render(explanation=False), labels=False) for step in plan.steps]  # its text too
+    # A step's text arguments are the planner's words, which may quote the document: no fence or chat token either.
+    steps = [neutralise_fence(step.render(explanation=False), labels=False) for step in plan.steps]
     return "\n\n".join(f"{text}\n-> {shown(step)}" for text, step in zip(steps, plan.steps, strict=True))
 
 

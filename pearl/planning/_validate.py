@@ -24,7 +24,7 @@ __all__ = [
 ]
 
 DEFAULT_MAX_STEPS = 8
-"""Steps a plan may have unless the caller says otherwise: the paper's released plans have at most 8, and
+"""Steps a plan may have unless the caller says otherwise: the paper's 733 released plans have 2 to 7, and
 `Settings.max_steps` defaults to this too (a setting may allow up to 12), so a plan read with the library's
 functions is held to what `Pearl` holds it to."""
 DEFAULT_MAX_STRING_CHARS = 500
