@@ -98,8 +98,8 @@ FENCE_TAGS = ("document", "excerpts")
 # Characters that show nothing (zero-width spaces and joiners, soft hyphens, direction marks, variation selectors):
 # a document can hide them inside a tag or a label ("</exc\u200berpts>", "[\u200bS2]"), which a model reads past.
 _HIDDEN = (
-    "\u00ad\u034f\u061c\u115f\u1160\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\u3164"
-    "\ufe00-\ufe0f\ufeff\uffa0\U000e0100-\U000e01ef"
+    "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f"
+    "\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0\U0001d173-\U0001d17a\U000e0100-\U000e01ef"
 )
 _GAP = rf"[\s{_HIDDEN}]*"
 # Letters a document can write in a look-alike (Cyrillic, Greek; the full-width forms are added in `_spelled`), to
@@ -133,10 +133,10 @@ _FENCE_TAG = re.compile(
 _LABEL = re.compile(rf"\[({_GAP}{_spelled('s')}{_GAP}\d[^\[\]\n]{{0,40}})(\]?)", re.IGNORECASE)
 # Characters that show nothing and can carry text a model may read: Unicode's tag characters, which shadow ASCII
 # ("ASCII smuggling"), except in the three flags written with them (England's, Scotland's, Wales's: a black flag, the
-# tags "gbeng", "gbsct" or "gbwls", a cancel tag); and a variation selector after another or after a character that
-# shows nothing, where one may follow a character to choose its form but a run encodes bytes. Each becomes U+FFFD,
-# one character for one. (One selector after each letter of ordinary text still passes: that needs Unicode's table
-# of which characters take one.)
+# tags "gbeng", "gbsct" or "gbwls", a cancel tag); and a variation selector after another, after a space or after a
+# character that shows nothing, where one may follow a character to choose its form but a run encodes bytes. Each
+# becomes U+FFFD, one character for one. (One selector after each letter of ordinary text still passes: that needs
+# Unicode's table of which characters take one.)
 _VARIATION = "\ufe00-\ufe0f\U000e0100-\U000e01ef"
 
 
@@ -146,7 +146,9 @@ def _tags(text: str) -> str:
 
 
 _TAGGED_FLAG = f"\U0001f3f4{_tags('gb')}(?:{_tags('eng')}|{_tags('sct')}|{_tags('wls')}){_tags(chr(0x7F))}"
-_SMUGGLED = re.compile(f"({_TAGGED_FLAG})|[\U000e0000-\U000e007f]|(?<=[{_HIDDEN}])[{_VARIATION}]")
+_SMUGGLED = re.compile(
+    f"({_TAGGED_FLAG})|[\U000e0000-\U000e007f]|(?<=[\\s{_HIDDEN}\U000e0000-\U000e007f])[{_VARIATION}]"
+)
 
 
 # A citation as models write one, of one label or several: "[S12]", "[s12]", "[S12, S14]", "[S12; 14]", "[S3 and S5]",

@@ -29,6 +29,7 @@ from pearl.planning import (
     check_demos,
     load_demos,
     parse_plan,
+    runnable_demos,
     save_demos,
     select_demos,
 )
@@ -150,6 +151,11 @@ def test_a_demonstration_is_shown_when_its_plan_has_no_more_steps_than_plans_may
     assert prompt.count("\nQuestion: ") == 5  # four demonstrations, then the question: the bundled ones fill in
     said = "4 of the demonstrations of 'own' have more steps than max_steps (8) allows and are not shown"
     assert (said in caplog.text) is not shown
+    one = runnable_demos(DemoStore(name="one", version="1", demos=sailors[:1]), default_library(), 8)[1]
+    assert one == (
+        "1 of the demonstrations of 'one' has more steps than max_steps (8) allows and is not shown "
+        "(a larger max_steps, PEARL_MAX_STEPS, shows it)"
+    )
 
 
 def test_a_short_max_steps_leaves_out_the_longer_bundled_demonstrations_without_a_word(

@@ -250,9 +250,11 @@ def runnable_demos(
             # Said of the user's own demonstrations only: the bundled ones longer than a short max_steps asked for are
             # simply not the examples it wants.
             if not bundled:
+                n = len(runnable.demos) - len(short)
+                have, are, them = ("has", "is", "it") if n == 1 else ("have", "are", "them")
                 too_long = (
-                    f"{len(runnable.demos) - len(short)} of the demonstrations of {store.name!r} have more steps than "
-                    f"max_steps ({max_steps}) allows and are not shown (PEARL_MAX_STEPS, larger, shows them)"
+                    f"{n} of the demonstrations of {store.name!r} {have} more steps than max_steps ({max_steps}) "
+                    f"allows and {are} not shown (a larger max_steps, PEARL_MAX_STEPS, shows {them})"
                 )
     dropped = len(store.demos) - len(runnable.demos)
     if not dropped:
@@ -261,9 +263,9 @@ def runnable_demos(
     lacking = [name for name in lacking if name not in library]
     which = f"the {len(store.demos)} bundled demonstrations" if bundled else f"the {len(store.demos)} of {store.name!r}"
     calls = f" (they call {', '.join(lacking[:4])}{', ...' if len(lacking) > 4 else ''})" if lacking else ""
-    if kept.demos:
+    if runnable.demos:
         also = "" if bundled else ", and the bundled ones it runs"
-        shown = f"the planner chooses among the {counted(len(kept.demos), 'other')}{also}"
+        shown = f"the planner chooses among the {counted(len(runnable.demos), 'other')}{also}"
     else:
         shown = "plans are written with no example" if bundled else "the planner is shown the bundled ones it runs"
     said = (
