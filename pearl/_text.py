@@ -120,15 +120,23 @@ def _spelled(word: str) -> str:
 
 _SLASH = "[/\u2044\u2215\uff0f]"
 _OPEN, _CLOSE = "<\u02c2\u2039\u2329\u27e8\u3008\ufe64", ">\u02c3\u203a\u232a\u27e9\u3009\ufe65"  # and look-alikes
+
+
 # A tag of one of our fences, opening or closing, however spaced, cased or spelled, its angle brackets too:
 # "</excerpts>", "< / Document >", "</exc\u200berpts>", "\u2039/excerpts\u203a". (A run of spaces before a slash and
 # one after each, never two in a row: "<" and a long run of spaces took seconds, split every way between two runs,
 # before failing.)
-_FENCE_TAG = re.compile(
-    rf"[{_OPEN}]({_GAP}(?:{_SLASH}{_GAP})*(?:{'|'.join(_spelled(tag) for tag in FENCE_TAGS)})\b"
-    rf"[^{_OPEN}{_CLOSE}\n]{{0,200}})([{_CLOSE}]?)",
-    re.IGNORECASE,
-)
+def _fence_tag(opening: str, closing: str) -> re.Pattern[str]:
+    tags = "|".join(_spelled(tag) for tag in FENCE_TAGS)
+    return re.compile(
+        rf"[{opening}]({_GAP}(?:{_SLASH}{_GAP})*(?:{tags})\b[^{opening}{closing}\n]{{0,200}})([{closing}]?)",
+        re.IGNORECASE,
+    )
+
+
+_FENCE_TAG = _fence_tag(_OPEN, _CLOSE)
+_PLAIN_FENCE_TAG = _fence_tag("<", ">")
+"""For text with no look-alike bracket: an opener of one character is found ten times faster."""
 # A sentence label, as pearl writes them and models cite them: "[S12]", "[ s 3 ]", "[S1, S2]", "[S4-S6]", "[\u200bS2]".
 _LABEL = re.compile(rf"\[({_GAP}{_spelled('s')}{_GAP}\d[^\[\]\n]{{0,40}})(\]?)", re.IGNORECASE)
 # Characters that show nothing and can carry text a model may read: Unicode's tag characters, which shadow ASCII
@@ -146,8 +154,9 @@ def _tags(text: str) -> str:
 
 
 _TAGGED_FLAG = f"\U0001f3f4{_tags('gb')}(?:{_tags('eng')}|{_tags('sct')}|{_tags('wls')}){_tags(chr(0x7F))}"
+_SMUGGLING = re.compile(f"[\U000e0000-\U000e007f{_VARIATION}]")
 _SMUGGLED = re.compile(
-    f"({_TAGGED_FLAG})|[\U000e0000-\U000e007f]|(?<=[\\s{_HIDDEN}\U000e0000-\U000e007f])[{_VARIATION}]"
+    f"({_TAGGED_FLAG})|[\U000e0000-\U000e007f]|[{_VARIATION}](?<=[\\s{_HIDDEN}\U000e0000-\U000e007f][{_VARIATION}])"
 )
 
 
@@ -200,7 +209,7 @@ def _not_a_label(number: int, before: int) -> bool:
 
 def neutralise_fence(text: str, *, labels: bool = True) -> str:
     """Document text that can neither close the fence it is shown in nor pass for one of pearl's sentence labels (nor
-    for a chat template's special token, `_SPECIAL_TOKEN`).
+    for a chat template's special token, `_SPECIAL_TOKENS`).
 
     The brackets of our fence tags and of `[S12]`-like labels are swapped for their full-width
     look-alikes (`＜/excerpts＞`, `［S12］`): a model still reads the words, but no longer sees
@@ -213,10 +222,16 @@ def neutralise_fence(text: str, *, labels: bool = True) -> str:
     nothing more. `labels=False` leaves labels as they are: for a step's result, whose labels the model wrote of
     sentences it was shown, and which later prompts show outside the document's fence or in place of the document.
     """
-    if not text.isascii():
+    plain = text.isascii()
+    if not plain and _SMUGGLING.search(text):  # one scan for a class first: the replacing pattern is slower
         text = _SMUGGLED.sub(lambda m: m.group() if m.group(1) else "\ufffd", text)
-    text = _FENCE_TAG.sub(lambda m: "＜" + m.group(1) + ("＞" if m.group(2) else ""), text)
-    text = _SPECIAL_TOKEN.sub(lambda m: _FULL_WIDTH[m.group()[0]] + m.group()[1:-1] + _FULL_WIDTH[m.group()[-1]], text)
+    look_alike = not plain and any(bracket in text for bracket in _OPEN[1:])
+    if "<" not in text and "[" not in text and not look_alike:
+        return text  # most sentences: no bracket a tag, a token or a label opens with, so no scan
+    fence_tag = _FENCE_TAG if look_alike else _PLAIN_FENCE_TAG
+    text = fence_tag.sub(lambda m: "＜" + m.group(1) + ("＞" if m.group(2) else ""), text)
+    for token in _SPECIAL_TOKENS:
+        text = token.sub(lambda m: _FULL_WIDTH[m.group()[0]] + m.group()[1:-1] + _FULL_WIDTH[m.group()[-1]], text)
     if not labels:
         return text
     return _LABEL.sub(lambda m: "［" + m.group(1) + ("］" if m.group(2) else ""), text)
@@ -227,10 +242,13 @@ def neutralise_fence(text: str, *, labels: bool = True) -> str:
 # own. Its brackets become full-width look-alikes. ChatML, Llama 3, Phi and most others write "<|...|>", DeepSeek
 # "<｜...｜>", Gemma "<start_of_turn>", Mistral's newer tokenizers "[INST]". (Not Llama 2's "<s>" and "</s>", which
 # open no turn without "[INST]" and are a strike-through in HTML and a placeholder in manuals: "--strategy <s>".)
-_SPECIAL_TOKEN = re.compile(
-    r"<[|\uff5c][^\s<>|\uff5c]{1,40}[|\uff5c]>"
-    r"|<(?:bos|eos|start_of_turn|end_of_turn|start_of_image|end_of_image)>"
-    r"|\[/?(?:INST|SYSTEM_PROMPT|AVAILABLE_TOOLS|TOOL_CALLS|TOOL_RESULTS|TOOL_CONTENT|THINK)\]"
+_SPECIAL_TOKENS = (  # two patterns, each opening with one character: one pattern of both took seven times as long
+    # (not across a full-width bracket: what an earlier pass made of a token inside, "<|a<eos>b|>", stays apart)
+    re.compile(
+        r"<(?:[|\uff5c][^\s<>|\uff5c\uff1c\uff1e]{1,40}[|\uff5c]"
+        r"|bos|eos|start_of_turn|end_of_turn|start_of_image|end_of_image)>"
+    ),
+    re.compile(r"\[/?(?:INST|SYSTEM_PROMPT|AVAILABLE_TOOLS|TOOL_CALLS|TOOL_RESULTS|TOOL_CONTENT|THINK)\]"),
 )
 _FULL_WIDTH = {"<": "＜", ">": "＞", "[": "［", "]": "］"}
 

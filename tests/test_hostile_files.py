@@ -270,6 +270,8 @@ def test_emoji_and_ordinary_text_are_left_as_written() -> None:
     assert neutralise_fence(ordinary) == ordinary
     assert neutralise_fence("\u2764\ufe0f\ufe0f") == "\u2764\ufe0f\ufffd"  # a run: all but the first
     assert neutralise_fence("a\u200b\ufe01b") == "a\u200b\ufffdb"  # after a character that shows nothing
+    once = neutralise_fence("<|a<eos>b|>")  # a token inside another's brackets: applied twice, nothing more changes
+    assert once == "<|a＜eos＞b|>" and neutralise_fence(once) == once
     for sep in (" ", "\u200a", "\u2800", "\u17b4", "\U0001d173", "\U000e0041"):  # a run spaced out (helper-167)
         assert neutralise_fence("x" + (sep + "\ufe01") * 3).count("\ufe01") == 0
     assert neutralise_fence("\U0001f3f4\U000e0069\U000e0067\U000e007f") == "\U0001f3f4" + "\ufffd" * 3  # no such flag

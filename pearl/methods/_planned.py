@@ -122,9 +122,10 @@ def _results(ctx: AskContext, plan: Plan, closing: Step | None, result: Callable
             return template.part("closing_step", definition=action.definition)
         return template.part("joined", names=", ".join(step.inputs)) if _joins(ctx, plan, step) else result(step)
 
-    # A step's text arguments are the planner's words, which may quote the document: no fence or chat token either.
-    steps = [neutralise_fence(step.render(explanation=False), labels=False) for step in plan.steps]
-    return "\n\n".join(f"{text}\n-> {shown(step)}" for text, step in zip(steps, plan.steps, strict=True))
+    listed = "\n\n".join(f"{step.render(explanation=False)}\n-> {shown(step)}" for step in plan.steps)
+    # Shown outside the document's fence: a result that copies the document, or a text argument that quotes it, can no
+    # more close a fence or write a chat template's token than the document can (labels, the model's own, stay).
+    return neutralise_fence(listed, labels=False)
 
 
 def _answer_values(ctx: AskContext, shared: StepSlice, results: str) -> tuple[dict[str, str], int]:
@@ -354,9 +355,7 @@ async def _paper_answer(ctx: AskContext, plan: Plan, free_form: str, method: str
 
 
 def _result(outcome: StepOutcome) -> str:
-    # Shown to the answer call outside the document's fence: a result that copies the document can no more close a
-    # fence or write a chat template's token than the document can (its labels, the model's own, stay).
-    return truncate_to_tokens(neutralise_fence(outcome.output, labels=False), _RESULT_TOKENS)[0] or "(empty)"
+    return truncate_to_tokens(outcome.output, _RESULT_TOKENS)[0] or "(empty)"
 
 
 async def _final_answer(
