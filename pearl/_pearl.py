@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import copy
 import dataclasses
 import functools
 import logging
@@ -676,6 +677,12 @@ class Pearl:
                 )
                 return await run()
         except PearlError as exc:
+            if exc.trace is not None and exc.trace is not ctx.trace:
+                # One object raised again (a model's error kept and raised for each call): another question's trace
+                # is on it, and would be replaced by this one's under the first caller's feet. This question's copy.
+                copied = copy.copy(exc).with_traceback(None)
+                copied.trace = ctx.trace
+                raise copied from exc.__cause__
             exc.trace = ctx.trace
             raise
 

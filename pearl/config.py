@@ -11,7 +11,7 @@ import logging
 import os
 import sys
 import urllib.parse
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal, TypedDict
 
@@ -245,6 +245,12 @@ class Settings(BaseModel):
         "for documents up to 600,000 characters (about 100k words)",
     )
     sources: dict[str, str] = Field(default_factory=dict, exclude=True)
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        # A password in the base URL is masked, as the API key beside it is: an application logging its settings
+        # with %r wrote it in clear.
+        for name, value in super().__repr_args__():
+            yield name, masked_url(value) if name == "base_url" and isinstance(value, str) else value
 
     @model_validator(mode="wrap")
     @classmethod

@@ -851,6 +851,9 @@ def _expand(paths: Sequence[str | Path], other_kinds: list[str]) -> list[tuple[P
         if str(raw) == _STDIN:
             files.append((Path(_STDIN_NAME), False))
             continue
+        if isinstance(raw, str) and not raw.strip():
+            # `Path("")` is the current folder: an unset shell variable ("$DOC") read every file under it.
+            raise DocumentError(f"{raw!r} names no file: give a file or folder (an unset variable?)")
         path = Path(raw).expanduser()
         if not path.exists():
             url = _URL.match(str(raw))  # a `Path` keeps one slash of "https://": said as typed
@@ -1189,6 +1192,19 @@ def as_document(source: DocumentSource, max_bytes: int = DEFAULT_MAX_BYTES) -> D
                 'of text, join them into one: Document.from_text("\\n\\n".join(passages))'
             )
         return load_document(list(source), max_bytes=max_bytes)
+    if isinstance(source, Sequence) and not isinstance(source, (bytes, bytearray)):
+        # "cannot read a list": a list of paths is read, so the message said nothing of what was wrong with this one.
+        kinds = sorted({type(item).__name__ for item in source if not isinstance(item, (str, Path))})
+        join = (
+            "; to ask about several Documents, join their texts: "
+            'Document.from_text("\\n\\n".join(d.text for d in docs))'
+            if any(isinstance(item, Document) for item in source)
+            else ""
+        )
+        raise TypeError(
+            f"cannot read a {type(source).__name__} holding {' and '.join(kinds)} as a document: "
+            f"a list is of files or folders{join}"
+        )
     raise TypeError(f"cannot read a {type(source).__name__} as a document: pass a path, a Document or a string")
 
 

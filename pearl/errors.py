@@ -4,6 +4,7 @@
 
     PearlError                      root; `str(e)` is a message a user can act on
     ├── ConfigError                 bad or missing settings (URL, model, key, config file)
+    │   ├── QuestionError           a question that cannot be asked (empty, one option, an option twice)
     │   └── RunBusyError            another process is writing to the same evaluation run folder
     ├── DocumentError               a file that cannot be read as a document
     │   └── DocumentTooLargeError   a file over the size limit (`max_bytes`)

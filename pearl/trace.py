@@ -124,6 +124,14 @@ class Recorder:
             error = _model_failure(self.llm, exc)
             self._record(stage, template, request, None, error, started)
             raise error from exc
+        if not isinstance(result, Completion):  # a model of the user's own returning its text: "'str' object has no
+            what = "None" if result is None else f"a {type(result).__name__}"  # attribute 'text'", from no call
+            error = LLMError(  # pearl could name
+                f"the model ({self.llm.backend}/{self.llm.model}) returned {what}, not a Completion: its acomplete "
+                "must return pearl.Completion(text=...)"
+            )
+            self._record(stage, template, request, None, error, started)
+            raise error
         # Thinking left in a reply is left out here too, for a model of the user's own: pearl's backends left it out
         # already (`read_completion`), and the answer of one that did not kept its "<think>" block.
         if (split := after_thinking(result.text)) is not None:

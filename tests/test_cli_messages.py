@@ -150,6 +150,26 @@ def test_a_stage_stopped_is_told_without_what_only_a_finished_one_does() -> None
     assert describe_stage("embed", 40, 400) == "embedding 400 sentences (once: the vectors are kept)  10%"
 
 
+SERVER = ["--base-url", "http://127.0.0.1:9/v1", "--model", "m"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["index", ""], ["context", "", "code"], ["ask", "", "What is the code?", *SERVER], ["plan", "", "Who?", *SERVER]],
+)
+def test_an_empty_file_name_is_refused_not_read_as_the_current_folder(
+    args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `pearl ask "$UNSET" "..."` read every file under the current folder and sent it to the model (helper-170).
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "private.txt").write_text("The safe's code is 4711.", encoding="utf-8")
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    message = 'error: a file\'s name is empty: give a file or folder (an unset variable, as in "$DOC"?)\n'
+    assert _one_error_line(result.stderr) == message
+    assert "4711" not in result.output
+
+
 def test_index_and_context_of_a_one_sentence_document_count_it_right(tmp_path: Path) -> None:
     doc = tmp_path / "one.txt"
     doc.write_text("Hello world.\n", encoding="utf-8")

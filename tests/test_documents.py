@@ -649,6 +649,36 @@ def test_a_missing_file_in_a_list_is_said_missing_not_a_passage(name: str) -> No
         as_document([name])
 
 
+def test_an_empty_name_is_refused_not_read_as_the_current_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `Path("")` is the current folder: load_document("") and ask([""], ...) read every file under it and sent it to
+    # the model (helper-170), as `pearl ask "$UNSET" "..."` did.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "private.txt").write_text("The safe's code is 4711.", encoding="utf-8")
+    llm = FakeLLM(default="ok")
+    with pytest.raises(DocumentError, match="'' names no file"):
+        load_document("")
+    with pytest.raises(DocumentError, match="' ' names no file"):
+        Pearl(llm, load_settings(cache=False)).ask([" "], "Who?", method="direct")
+    assert llm.history == []
+
+
+@pytest.mark.parametrize(
+    ("items", "message"),
+    [
+        ("documents", r"a list holding Document as a document: .*join their texts: Document\.from_text"),
+        ([1, 2.5], r"a list holding float and int as a document: a list is of files or folders$"),
+    ],
+)
+def test_a_list_not_of_paths_is_told_what_a_list_holds(items: object, message: str) -> None:
+    # It said "cannot read a list as a document: pass a path, a Document or a string", yet a list of paths is read.
+    if items == "documents":
+        items = [Document.from_text("Mira runs the ferry."), Document.from_text("Tom keeps a shop.")]
+    with pytest.raises(TypeError, match=message):
+        as_document(items)  # type: ignore[arg-type]
+
+
 def test_a_folder_of_folders_nested_deep_is_read(tmp_path: Path) -> None:
     # os.walk recurses before Python 3.12: 1,400 folders one in another raised RecursionError (helper-160). Here 400
     # under a recursion limit of 300, which os.walk's recursion passes and the read must not need.

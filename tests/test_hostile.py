@@ -960,7 +960,10 @@ def test_a_password_in_the_base_url_is_never_shown(tmp_path: Path) -> None:
     for args in (["config", "--base-url", url], ["config", "--base-url", url, "--json"]):
         result = runner.invoke(app, args)
         assert result.exit_code == 0 and "hunter2" not in result.output and "user:***@127.0.0.1" in result.output
-    llm = OpenAICompatibleLLM(load_settings(base_url=url, model="m", max_retries=0))
+    settings = load_settings(base_url=url, model="m", max_retries=0)
+    assert settings.base_url == url  # used as given; shown masked, as the key beside it (an app logging them with %r)
+    assert "hunter2" not in repr(settings) and "hunter2" not in str(settings) and "user:***@" in repr(settings)
+    llm = OpenAICompatibleLLM(settings)
     with pytest.raises(LLMConnectionError) as info:
         llm.complete(REQUEST)
     assert "hunter2" not in str(info.value) and "user:***@" in str(info.value) and "hunter2" not in repr(llm)

@@ -19,12 +19,12 @@ from pearl._pearl import run_blocking
 from pearl.actions import ActionLibrary, default_library, save_library
 from pearl.cli import app
 from pearl.context import compress, entity_sheet, index_document
-from pearl.errors import ConfigError, LLMError, PearlError, PlanParseError, QuestionError
+from pearl.errors import ConfigError, LLMError, LLMTimeoutError, PearlError, PlanParseError, QuestionError
 from pearl.eval import check_methods
 from pearl.execution import CompressedStepContext, EvidenceBudget, execute_plan
 from pearl.llm import CompletionRequest, FakeLLM
 from pearl.methods import METHODS
-from pearl.models import Document, Trace
+from pearl.models import Completion, Document, Trace
 from pearl.planning import builtin_demos, parse_plan
 from pearl.prompts import CUT_MARK, load_prompt
 from pearl.questions import Question
@@ -190,6 +190,37 @@ def test_a_method_says_every_prompt_it_sends(method: str) -> None:
             pearl_with(fake, plan_attempts=2).ask(SAMPLE, QUESTION, list(options), method=method)
             sent |= {(r.prompt or "").split(".")[0] for r in fake.history}
     assert sent == set(METHODS[method].sends)  # none left out, and none named that is never sent
+
+
+def test_each_questions_error_carries_its_own_trace_when_the_model_raises_one_object() -> None:
+    # FakeLLM raised the very object it was given, and a model of the user's own may keep one and raise it again:
+    # both questions' errors then carried the second question's trace, and the object's traceback grew (helper-170).
+    kept = LLMTimeoutError("slow")
+
+    class Raising(FakeLLM):
+        async def acomplete(self, request: CompletionRequest) -> Completion:
+            raise kept
+
+    for llm in (FakeLLM(default=LLMTimeoutError("slow")), Raising()):
+        pearl = pearl_with(llm)
+        caught = []
+        for question in ("Who keeps the light?", "Who is Dorota?"):
+            with pytest.raises(LLMTimeoutError) as info:
+                pearl.ask(SAMPLE, question, method="rag")
+            caught.append(info.value)
+        assert [error.trace.question for error in caught if error.trace] == ["Who keeps the light?", "Who is Dorota?"]
+
+
+@pytest.mark.parametrize("reply", ["ok", None])
+def test_a_model_returning_no_completion_is_an_llm_error_naming_it(reply: str | None) -> None:
+    # "AttributeError: 'str' object has no attribute 'text'" from pearl's own code, with no trace (helper-170).
+    class Returning(FakeLLM):
+        async def acomplete(self, request: CompletionRequest) -> Completion:
+            return reply  # type: ignore[return-value]
+
+    with pytest.raises(LLMError, match=r"returned (a str|None), not a Completion: .*pearl\.Completion\(text=") as info:
+        pearl_with(Returning(model="mine")).ask(SAMPLE, QUESTION, method="rag")
+    assert info.value.trace is not None and info.value.trace.events[-1].error
 
 
 @pytest.mark.parametrize("window", [512, 1200])

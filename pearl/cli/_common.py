@@ -474,6 +474,7 @@ def files_then_text(words: list[str], command: str, what: str) -> tuple[list[str
     if len(words) < 2:
         raise fail(f"give a file and a {what}: {usage}")
     *files, text = words
+    refuse_empty(files)
     if not _exists(files[0]) and _exists(text):
         raise fail(
             f'"{shorten(files[0], 60)}" is not a file, but the last argument is: the {what} goes last, as in {usage}'
@@ -496,6 +497,12 @@ def files_then_text(words: list[str], command: str, what: str) -> tuple[list[str
             f"in quotes, as in {usage}"
         )
     return files, text
+
+
+def refuse_empty(names: list[str]) -> None:
+    """Refuse a file named by an empty string: it would read as the current folder, every file under it."""
+    if any(not name.strip() for name in names):
+        raise fail('a file\'s name is empty: give a file or folder (an unset variable, as in "$DOC"?)')
 
 
 def forgotten_question(text: str) -> str:

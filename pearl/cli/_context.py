@@ -27,6 +27,7 @@ from pearl.cli._common import (
     files_then_text,
     handled,
     json_errors,
+    refuse_empty,
 )
 from pearl.cli._progress import StageLine, describe_stage
 from pearl.config import Settings, load_flag_settings
@@ -49,7 +50,8 @@ from pearl.documents import as_document
 __all__ = ["context_command", "index_command"]
 
 Files = Annotated[
-    list[Path], typer.Argument(metavar="FILE...", help="Files or folders read as one document.", show_default=False)
+    # Strings, not paths: typer makes "" the current folder.
+    list[str], typer.Argument(metavar="FILE...", help="Files or folders read as one document.", show_default=False)
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 NoCache = Annotated[bool, typer.Option("--no-cache", help="Rebuild the index instead of reading the cache.")]
@@ -142,7 +144,10 @@ def index_command(
 ) -> None:
     """Index a document (and embed its sentences when dense similarity is on): print its entity sheet and statistics."""
     # --no-cache keeps nothing, so vectors embedded now would be thrown away: only a cached index gets them.
-    index, seconds, fresh = _build(files, no_cache, no_ner, quiet, max_bytes, embed=not no_cache)
+    refuse_empty(files)
+    index, seconds, fresh = _build(
+        [Path(name) for name in files], no_cache, no_ner, quiet, max_bytes, embed=not no_cache
+    )
     with handled():
         sheet = entity_sheet(index, budget_tokens=sheet_budget)
     stats = _stats(index, seconds)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import os
 import threading
 import time
@@ -112,7 +113,9 @@ class FakeLLM:
         if callable(reply) and not isinstance(reply, LLMError):
             reply = reply(request)
         if isinstance(reply, LLMError):
-            raise reply
+            # A copy each time, as a server's error is new each time: one object raised for two questions carried
+            # the second's trace in both (`PearlError.trace`), its traceback growing with every call.
+            raise copy.copy(reply).with_traceback(None)
         return Completion(
             text=reply,
             prompt_tokens=prompt_tokens(request),
