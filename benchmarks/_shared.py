@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-__all__ = ["LEvalDocument", "default_data_dir", "dense_from_environment", "read_leval"]
+__all__ = ["LEvalDocument", "default_data_dir", "dense_from_environment", "read_leval", "token_margin_for"]
 
 
 def default_data_dir() -> Path:
@@ -22,6 +22,16 @@ def dense_from_environment() -> bool | Literal["auto"]:
     from pearl import Settings
 
     return Settings(dense=os.environ.get("PEARL_DENSE", "").strip() or "auto").dense
+
+
+def token_margin_for(llm: object) -> float:
+    """`Settings.token_margin` for a script's model: 0 for pearl's fakes, which count tokens with cl100k as pearl does
+    (and as GPT-4, the paper's model, does), so that `direct` and the paper's executor are shown as much of a
+    document as the paper's runs were; the default for a real model (the embedded SmolLM2 counts 4-6% more)."""
+    from pearl.config import DEFAULT_TOKEN_MARGIN
+    from pearl.llm import FakeLLM
+
+    return 0.0 if isinstance(llm, FakeLLM) else DEFAULT_TOKEN_MARGIN
 
 
 @dataclass

@@ -19,6 +19,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from _common import SHARED_DATA, questions, require
+from _shared import token_margin_for
 
 from pearl import Pearl, load_settings
 from pearl.eval import counting_fake_llm
@@ -29,7 +30,7 @@ FILES = ("leval_quality.jsonl", "leval_legal_contract_qa.jsonl")
 
 
 def measure(llm: LLM, path: Path, limit: int | None) -> dict[str, dict[str, float]]:
-    pearl = Pearl(llm=llm, settings=load_settings(cache=False))
+    pearl = Pearl(llm=llm, settings=load_settings(cache=False, token_margin=token_margin_for(llm)))
     totals: dict[str, list[tuple[int, int, float, bool]]] = defaultdict(list)
     for document, question in questions(path, limit):
         pearl.index(document)

@@ -37,7 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _shared import dense_from_environment
+from _shared import dense_from_environment, token_margin_for
 
 from pearl import Pearl, Settings
 from pearl.cli._progress import ProgressBar
@@ -69,7 +69,8 @@ class Run:
 def run(llm: LLM, path: Path, out: Path, *, limit: int | None, concurrency: int, rerun: bool = False) -> Run:
     """Run all four methods over `path` into `out`; with `rerun`, issue the same run again and time it."""
     # Explicit defaults, the user's config must not leak in; PEARL_DENSE=0: words alone where MiniLM is installed.
-    pearl = Pearl(llm=llm, settings=Settings(cache=False, dense=dense_from_environment()))
+    settings = Settings(cache=False, dense=dense_from_environment(), token_margin=token_margin_for(llm))
+    pearl = Pearl(llm=llm, settings=settings)
     dataset = load_dataset(path)
     print(f"\n{path.name} with {llm.model} -> {out}", file=sys.stderr)
     started = time.perf_counter()

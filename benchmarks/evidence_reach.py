@@ -100,7 +100,7 @@ from typing import Literal
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _shared import default_data_dir, read_leval
+from _shared import default_data_dir, read_leval, token_margin_for
 from context_recall import ABLATIONS
 
 from pearl import CompletionRequest, Document, FakeLLM, Pearl, Settings, default_library
@@ -377,7 +377,9 @@ async def run_file(
     script = Script(long=long_replies)
     # prefix_cache: the fake reports, as a caching server would, the prompt tokens it saw before.
     fake = FakeLLM(default=script.reply, context_window=window, prefix_cache=True)
-    pearl = Pearl(llm=fake, settings=Settings(cache=False, dense=dense, step_share=share))
+    pearl = Pearl(
+        llm=fake, settings=Settings(cache=False, dense=dense, step_share=share, token_margin=token_margin_for(fake))
+    )
     started = time.perf_counter()
     for d in sorted({item.doc for item in files.items}):
         pearl.index(files.documents[d])
@@ -641,7 +643,8 @@ def misses(files: FileSet, rows: list[Row], dense: Dense) -> None:
     shown = {
         (r.method, r.qid) for r in rows if r.method in ONE_CALL and r.reached and r.error is None and r.share is None
     }
-    pearl = Pearl(llm=FakeLLM(), settings=Settings(cache=False, dense=dense))
+    fake = FakeLLM()
+    pearl = Pearl(llm=fake, settings=Settings(cache=False, dense=dense, token_margin=token_margin_for(fake)))
     for row in rows:
         if row.method != "pearl" or row.reached or row.error is not None or row.share is not None:
             continue

@@ -44,7 +44,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _shared import default_data_dir, dense_from_environment, read_leval
+from _shared import default_data_dir, dense_from_environment, read_leval, token_margin_for
 
 import pearl.execution._contexts as contexts
 from pearl import Document, FakeLLM, Pearl, Settings
@@ -164,7 +164,9 @@ async def run(path: Path, action: str, window: int) -> dict[str, list[Row]]:
                 contexts.skim = chooser  # the step context's chooser for a whole-document step
                 contexts.CompressedStepContext._choose = _choosing  # type: ignore[method-assign]
                 try:
-                    settings = Settings(cache=False, dense=dense_from_environment())
+                    settings = Settings(
+                        cache=False, dense=dense_from_environment(), token_margin=token_margin_for(fake)
+                    )
                     await Pearl(llm=fake, settings=settings).aask(document, question, method="pearl")
                 finally:
                     contexts.skim = skim

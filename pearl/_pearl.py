@@ -69,6 +69,7 @@ from pearl.planning import (
     validate_plan,
 )
 from pearl.planning._kinds import kind_asked_about
+from pearl.prompts import token_margin
 from pearl.protocols import LLM, StageProgress
 from pearl.questions import LETTERS, Question, as_question
 from pearl.tokens import get_encoding
@@ -664,18 +665,19 @@ class Pearl:
         try:
             if not get_encoding.cache_info().currsize:  # its first load takes ~0.4 s: in a worker, not on the loop
                 await in_worker(get_encoding)  # (inside: an error here leaves with the trace too)
-            try:
-                return await run()
-            except ContextOverflowError as exc:
-                if self.llm.context_window >= window:
-                    raise  # nothing would be fitted differently
-                ctx.recorder.note(
-                    _REFIT,
-                    f"the server refused a prompt as longer than the model's context (limit: "
-                    f"{f'{exc.limit:,} tokens' if exc.limit else 'not stated'}); ran again with every prompt "
-                    f"fitted to {self.llm.context_window:,} tokens instead of {window:,}",
-                )
-                return await run()
+            with token_margin(self.settings.token_margin):
+                try:
+                    return await run()
+                except ContextOverflowError as exc:
+                    if self.llm.context_window >= window:
+                        raise  # nothing would be fitted differently
+                    ctx.recorder.note(
+                        _REFIT,
+                        f"the server refused a prompt as longer than the model's context (limit: "
+                        f"{f'{exc.limit:,} tokens' if exc.limit else 'not stated'}); ran again with every prompt "
+                        f"fitted to {self.llm.context_window:,} tokens instead of {window:,}",
+                    )
+                    return await run()
         except PearlError as exc:
             if exc.trace is not None and exc.trace is not ctx.trace:
                 # One object raised again (a model's error kept and raised for each call): another question's trace

@@ -87,6 +87,7 @@ ENVIRONMENT: dict[str, tuple[str, ...]] = {
     "json_schema": ("PEARL_JSON_SCHEMA",),
     "step_budget": ("PEARL_STEP_BUDGET",),
     "step_share": ("PEARL_STEP_SHARE",),
+    "token_margin": ("PEARL_TOKEN_MARGIN",),
     "context_budget": ("PEARL_CONTEXT_BUDGET",),
     "plan_attempts": ("PEARL_PLAN_ATTEMPTS",),
     "max_steps": ("PEARL_MAX_STEPS",),
@@ -154,6 +155,13 @@ def key_problem(key: str) -> str | None:
     return None
 
 
+DEFAULT_TOKEN_MARGIN = 0.2
+"""`Settings.token_margin` by default: pearl counts tokens as OpenAI's cl100k tokenizer does (GPT-4's, GPT-3.5's),
+and another model's tokenizer may count more for the same text (the embedded SmolLM2's 4-6% more on the shared
+files; a smaller vocabulary, more), so a fifth of the window is kept back, and a server that still refuses a prompt
+as too long has the question run again fitted to the limit it states. With a model that counts as cl100k does, 0
+fills the window as the paper's runs (GPT-4) did."""
+
 DEFAULT_STEP_SHARE = 0.2
 """`Settings.step_share` by default: with `step_budget=auto`, one step shows at most this share of what the
 paper's executor would (the document cut to the window), so a plan costs under half of pasting the document
@@ -171,13 +179,18 @@ _NUMBERS = (
     "max_bytes",
     "step_budget",
     "step_share",
+    "token_margin",
     "context_budget",
     "plan_attempts",
     "max_steps",
     "threads",
 )
 """The settings that are numbers, which refuse a yes or no (a bool is an int to Python, and to pydantic)."""
-_WANTED = {"step_budget": "auto or a number of tokens (at least 50)", "step_share": "a number above 0 and at most 1"}
+_WANTED = {
+    "step_budget": "auto or a number of tokens (at least 50)",
+    "step_share": "a number above 0 and at most 1",
+    "token_margin": "a number from 0 to 0.5",
+}
 
 
 class Settings(BaseModel):
@@ -225,6 +238,13 @@ class Settings(BaseModel):
         gt=0,
         le=1,
         description="with step_budget auto: the share of the document, cut to the window, one step may be shown",
+    )
+    token_margin: float = Field(
+        default=DEFAULT_TOKEN_MARGIN,
+        ge=0,
+        le=0.5,
+        description="the share of the model's window every prompt leaves free, as the model's tokenizer may count "
+        "more tokens than pearl's (cl100k); 0 for a model that counts as cl100k does (GPT-4, GPT-3.5)",
     )
     context_budget: int = Field(
         default=1500, ge=50, description="context tokens for rag and the fallback; the answer call shows at least this"
@@ -467,6 +487,7 @@ class SettingsArgs(TypedDict, total=False):
     json_schema: bool | None
     step_budget: int | Literal["auto"] | None
     step_share: float | None
+    token_margin: float | None
     context_budget: int | None
     plan_attempts: int | None
     max_steps: int | None

@@ -10,12 +10,13 @@ hash, which goes into cache keys and traces, so editing a prompt invalidates old
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
 import hashlib
 import re
 import string
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from pathlib import Path
 from types import MappingProxyType
@@ -24,6 +25,7 @@ from typing import Any, NamedTuple, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from pearl._workers import in_worker
+from pearl.config import DEFAULT_TOKEN_MARGIN
 from pearl.errors import ConfigError
 from pearl.models import Message
 from pearl.tokens import count_tokens, truncate_to_tokens
@@ -37,6 +39,7 @@ __all__ = [
     "fitted_cuts",
     "load_prompt",
     "prompt_dirs",
+    "token_margin",
 ]
 
 _T = TypeVar("_T")
@@ -195,10 +198,25 @@ class PromptTemplate(BaseModel):
         return messages
 
 
+_MARGIN: ContextVar[float] = ContextVar("pearl_token_margin", default=DEFAULT_TOKEN_MARGIN)
+"""The share of the window every prompt fitted in the running task leaves free (`Settings.token_margin`)."""
+
+
+@contextlib.contextmanager
+def token_margin(margin: float) -> Iterator[None]:
+    """Fit every prompt inside the block, in this task (and the workers it starts), leaving `margin` of the window
+    free: pearl counts tokens with cl100k, and the model's tokenizer may count more (`Settings.token_margin`)."""
+    token = _MARGIN.set(margin)
+    try:
+        yield
+    finally:
+        _MARGIN.reset(token)
+
+
 def _room(template: PromptTemplate, window: int, reply_tokens: int, values: Mapping[str, object]) -> int:
-    # Counts are cl100k estimates; other models' tokenizers differ, so a fifth of the window is kept back.
+    # Counts are cl100k's; another model's tokenizer may count more, so `token_margin` of the window is kept back.
     overhead = sum(count_tokens(m.content) for m in template.render(**values))
-    return max(0, int((window - reply_tokens - 64) * 0.8) - overhead)
+    return max(0, int((window - reply_tokens - 64) * (1 - _MARGIN.get())) - overhead)
 
 
 def _parse(path: Path, name: str, version: int) -> PromptTemplate:

@@ -137,6 +137,16 @@ def test_step_share_is_a_share_above_0_and_at_most_1(monkeypatch: pytest.MonkeyP
         Settings(step_share=True)  # type: ignore[arg-type]
 
 
+def test_token_margin_is_a_share_from_0_to_one_half(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().token_margin == 0.2
+    monkeypatch.setenv("PEARL_TOKEN_MARGIN", "0")
+    assert load_settings().token_margin == 0
+    for word, message in [("-0.1", "greater than or equal to 0"), ("0.8", "less than or equal to 0.5")]:
+        monkeypatch.setenv("PEARL_TOKEN_MARGIN", word)
+        with pytest.raises(ConfigError, match=rf"token_margin \(env PEARL_TOKEN_MARGIN\): .*{message}"):
+            load_settings()
+
+
 def test_every_number_refuses_a_yes_or_no(_isolated_home: Path) -> None:
     # pydantic takes True for 1: step_budget=True was a 1-token budget (a number is held to 50), which failed the
     # question after its planning call was paid for; timeout=True was one second.

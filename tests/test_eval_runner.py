@@ -371,6 +371,8 @@ def test_a_run_resumed_with_other_settings_is_refused_and_an_older_run_file_is_n
         run_eval(pearl(step_share=0.3, max_steps=3), data, ["pearl"], out, limit=1)
     with pytest.raises(ConfigError, match=r"context_budget 1500 there, 900 now; dense False there, True now"):
         run_eval(pearl(context_budget=900, dense=True), data, ["rag"], out, limit=1)
+    with pytest.raises(ConfigError, match=r"token_margin 0.2 there, 0.0 now"):  # what every method shows differs
+        run_eval(pearl(token_margin=0), data, ["rag"], out, limit=1)
     # Dense auto without the model is words alone, as a run before auto (dense False) was: it resumes.
     assert json.loads((out / "run.json").read_text())["settings"]["dense"] == "False"
     # With the model, auto embeds these short documents, as 1 does: not what that run did; the refusal says how

@@ -193,7 +193,16 @@ async def _preflight(llm: LLM) -> None:
     await asyncio.to_thread(llm.check)
 
 
-RUN_SETTINGS = ("context_window", "step_budget", "step_share", "context_budget", "dense", "max_steps", "plan_attempts")
+RUN_SETTINGS = (
+    "context_window",
+    "token_margin",
+    "step_budget",
+    "step_share",
+    "context_budget",
+    "dense",
+    "max_steps",
+    "plan_attempts",
+)
 """Settings a run's rows depend on besides the model: a run resumed with others would mix two runs' rows."""
 PLANNED_SETTINGS = ("step_budget", "step_share", "max_steps", "plan_attempts")
 """Of `RUN_SETTINGS`, those only the methods that plan depend on."""

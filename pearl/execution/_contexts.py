@@ -84,8 +84,8 @@ window) in every step that reads it."""
 NOTE_TOKENS = 16
 """Room kept for an evidence block's note ("12 more sentences, chosen for this step"), which is
 written only once the sentences are chosen. The longest notes (a skimmed step's, with sentences for
-the question and some repeated) run to about 25 tokens: the rest comes out of the fifth of the
-window every prompt keeps back for other tokenizers (`PromptTemplate.room_for`)."""
+the question and some repeated) run to about 25 tokens: the rest comes out of the 64 tokens every
+prompt keeps free besides `Settings.token_margin` (`PromptTemplate.room_for`)."""
 OPENING_SHARE = 0.15
 """The final answer call also shows the document's opening, in this share of a step's budget
 (tables of contents and page furniture skipped; see `_opening`): a contract names its parties

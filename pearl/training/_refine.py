@@ -33,6 +33,7 @@ from pydantic import BaseModel, Field, ValidationError
 from pearl._pearl import DEFAULT_METHOD, Pearl
 from pearl._text import STOP_WORDS, counted
 from pearl.actions import ActionLibrary
+from pearl.config import DEFAULT_TOKEN_MARGIN
 from pearl.errors import ConfigError, LLMError, PearlError, PlanParseError, stops_a_run, unanswered
 from pearl.eval import Dataset, EvalQuestion, Silence, score_answer
 from pearl.execution import AUTO_SHARE
@@ -423,6 +424,8 @@ def _limits(pearl: Pearl, rounds: int, method: str) -> dict[str, str]:
     # The share only where it sizes the steps and is not the default: runs begun before it could be set keep their key.
     if settings.step_budget == "auto" and settings.step_share != AUTO_SHARE:
         budget += f"@{settings.step_share}"
+    # The window's margin likewise only where it is not the default.
+    margin = {"token_margin": str(settings.token_margin)} if settings.token_margin != DEFAULT_TOKEN_MARGIN else {}
     return {
         # The method only where it is not the default: runs begun before it could be chosen keep their key.
         **({"--method": method} if method != DEFAULT_METHOD else {}),
@@ -430,6 +433,7 @@ def _limits(pearl: Pearl, rounds: int, method: str) -> dict[str, str]:
         "max_steps": str(settings.max_steps),
         "plan_attempts": str(settings.plan_attempts),
         "step_budget": budget,
+        **margin,
     }
 
 
