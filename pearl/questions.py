@@ -255,13 +255,14 @@ _CHOSEN = r"(?:answer|option|choice|one)\b"
 _RIGHT = rf"(?:(?:the|my)\s+)?(?:(?:right|correct|best|most\s+likely)\b(?:\s+{_CHOSEN})?|{_CHOSEN})"
 # After a letter: the reply sets it aside ("A is tempting", "(B) seems plausible", "A is wrong", "A is not right").
 _SPOKEN_OF = re.compile(
-    r"\)?\s+(?:is|was|seems|looks|appears|sounds|(?:would|could|might|can|may)\s+be)\s+(?:(?:not|n['\u2019]t)\b|"
+    r"\)?\s+(?:is|was|are|were|seems?|looks?|appears?|sounds?|(?:would|could|might|can|may)\s+be)\s+"
+    r"(?:(?:not|n['\u2019]t)\b|"
     r"(?:\w+\s+)?(?:tempting|plausible|attractive|appealing|wrong|incorrect|misleading|a\s+trap|"
     r"a\s+distractor|unlikely|false|untrue|unsupported|irrelevant|inaccurate|implausible|contradicted|partly|"
-    r"partially|ruled\s+out|eliminated|excluded)\b)|\)?\s+(?:isn|wasn|doesn|don|didn|can|couldn|wouldn)['\u2019]t\b"
+    r"partially|ruled\s+out|eliminated|excluded)\b)|\)?\s+(?:isn|wasn|aren|weren|doesn|don|didn|can|couldn|wouldn)['\u2019]t\b"
     r"|\)?\s+(?:(?:does|do|did|could|would)\s+not|cannot)\b"
     # a concession: "A sounds reasonable, but ...", "A seems right at first, but ..."
-    r"|\)?\s+(?:is|was|seems|looks|appears|sounds)\s+(?:\w+\s+){0,3}?\w+,?\s+but\b",
+    r"|\)?\s+(?:is|was|are|were|seems?|looks?|appears?|sounds?)\s+(?:\w+\s+){0,3}?\w+,?\s+but\b",
     re.IGNORECASE,
 )
 # Where a letter called right may stand: opening the reply or a clause ("..., but C is right"), not inside words
@@ -283,12 +284,44 @@ _NEGATED = re.compile(r"\b(?:not|cannot)\b|n['\u2019]t\b", re.IGNORECASE)
 _CONCEDED = re.compile(r",?\s+but\b\Z", re.IGNORECASE)
 
 
-def _spoken_of(text: str, match: re.Match[str]) -> str | None:
+# Between a letter and what the reply says of it: the other letters said with it ("A, C, and D are wrong") and what
+# the option says, in brackets ("A (Money) is wrong").
+_ALSO_SAID = re.compile(rf"(?:\)?\s*,\s*(?:and\s+|&\s*)?|\)?\s+(?:and|&)\s+)\(?[{LETTERS}]\)?(?![\w(])")
+_GLOSS = re.compile(r"\)?\s*\([^()\n]{1,80}\)")
+_SPACED = re.compile(r"\)?[ \t]*")
+
+
+_PLURAL = re.compile(r"\)?\s+(?:are|were|aren|weren|seem|look|appear|sound|do|don|did|didn)\b", re.IGNORECASE)
+
+
+def _verdict_at(text: str, end: int, own: str) -> int:
+    """Where what the reply says of a letter ending at `end` begins: after the letters said with it, of which it says
+    something in the plural ("A, C and D are wrong"; "B, and C is wrong" says it of C), and what its option says, in
+    brackets or as written (`own`, its option's text): "(A) Money is wrong" says "is wrong" of A."""
+    listed = end
+    while (also := _ALSO_SAID.match(text, listed)) is not None:
+        listed = also.end()
+    if listed > end and _PLURAL.match(text, listed):
+        return listed
+    if (gloss := _GLOSS.match(text, end)) is not None:
+        return gloss.end()
+    spaced = _SPACED.match(text, end)
+    start = spaced.end() if spaced is not None else end
+    if own and text[start : start + len(own)].casefold() == own.casefold():
+        return start + len(own)
+    return end
+
+
+def _spoken_of(text: str, match: re.Match[str], options: Sequence[str] = ()) -> str | None:
     """How the reply speaks of the letter `match` found, when it sets it aside: "ruled out" ("A is tempting, but C is
-    right", "Option A is wrong", "A is unlikely"), or "aside" where it does not rule it out ("(A) seems plausible; the
-    answer is C"); None when it does not set it aside ("C is right", "B is supported by the text", "B. because")."""
-    aside = _SPOKEN_OF.match(text, match.end(1))
-    if aside is None or _CALLED_RIGHT.match(text, match.end(1)) is not None:
+    right", "Option A is wrong", "A is unlikely", "A (Money) is wrong", "A, C and D are wrong"), or "aside" where it
+    does not rule it out ("(A) seems plausible; the answer is C"); None when it does not set it aside ("C is right",
+    "B is supported by the text", "B. because")."""
+    number = LETTERS.find(match.group(1).upper())
+    own = " ".join(options[number].split()) if 0 <= number < len(options) else ""
+    at = _verdict_at(text, match.end(1), own)
+    aside = _SPOKEN_OF.match(text, at)
+    if aside is None or _CALLED_RIGHT.match(text, at) is not None:
         return None
     said = aside.group(0)
     ruled_out = _CONCEDED.search(said) is not None or (_RULED_OUT.search(said) and not _NEGATED.search(said))
@@ -389,7 +422,7 @@ def parse_choice(reply: str, n_options: int, options: Sequence[str] = ()) -> str
                 hedge = both.match(text, match.end(1))
             if hedge is not None and hedge.group(1) != letter:
                 hedged = max(hedged, hedge.end())
-            elif (aside := _spoken_of(text, match)) is not None:
+            elif (aside := _spoken_of(text, match, options)) is not None:
                 # A letter ruled out is no answer: with none other given, the reply names none, and the model is
                 # asked for its letter ("A is tempting, so C." read as A, with nothing said).
                 spoken = spoken or (letter if aside == "aside" else None)

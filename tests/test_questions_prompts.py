@@ -155,6 +155,27 @@ def test_parse_choice(reply: str, letter: str | None) -> None:
 @pytest.mark.parametrize(
     ("reply", "letter"),
     [
+        # An option ruled out by name, or with others, before the one chosen: read as the first (helper-168).
+        ("Option A (Money) is wrong; option B is right.", "B"),
+        ("(A) Money is incorrect. (B) To stop the light is correct.", "B"),
+        ("A (money) is wrong; B is right.", "B"),
+        ("A, C, and D are wrong; B is correct.", "B"),
+        ("A, C and D are incorrect. B is correct.", "B"),
+        ("(A) Money does not fit; (B) To stop the light fits [S120].", "B"),
+        ("A, C, and D are wrong.", None),  # none chosen: the model is asked for its letter
+        # Its words or a gloss after a letter chosen do not set it aside.
+        ("A (Money) is the answer.", "A"),
+        ("(A) Money is the reason.", "A"),
+        ("A is false; C is true.", "A"),  # as before: the answer to "which is NOT true?"
+    ],
+)
+def test_parse_choice_reads_past_an_options_words_and_letters_said_with_it(reply: str, letter: str | None) -> None:
+    assert parse_choice(reply, 4, ["Money", "To stop the light", "Orders", "Fear"]) == letter
+
+
+@pytest.mark.parametrize(
+    ("reply", "letter"),
+    [
         ("I think (B) fits best.", "B"),  # read as the ninth option, I
         ("I'd pick (C).", "C"),
         ("I believe the answer is J.", "J"),
