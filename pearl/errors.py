@@ -184,7 +184,15 @@ class MergeReplyError(ReplyFormatError):
 
 
 class LLMError(PearlError):
-    """Something went wrong talking to a model."""
+    """Something went wrong talking to a model.
+
+    Attributes:
+        prompt_tokens, completion_tokens: what the server billed for the failed call, when its reply said
+            (a reply with no answer in it: refused, blocked, or cut at `max_tokens` before any text); else 0.
+    """
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
 
 
 class LLMRequestError(LLMError):

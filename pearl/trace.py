@@ -79,8 +79,9 @@ class Recorder:
                 prompt=template.id,
                 messages=request.messages,
                 output=result.text if result else "",
-                prompt_tokens=result.prompt_tokens if result else 0,
-                completion_tokens=result.completion_tokens if result else 0,
+                # A failed call the server billed (a reply with no answer in it) counts too.
+                prompt_tokens=result.prompt_tokens if result else error.prompt_tokens if error else 0,
+                completion_tokens=result.completion_tokens if result else error.completion_tokens if error else 0,
                 latency_s=result.latency_s if result else time.perf_counter() - started,
                 cached=result.cached if result else False,
                 cached_prompt_tokens=result.cached_prompt_tokens if result else 0,

@@ -306,6 +306,38 @@ def test_a_refusal_or_a_blocked_reply_is_said_once_and_not_retried(
     assert not stops_a_run(raised.value)  # another question may be answered: an evaluation goes on
 
 
+@pytest.mark.parametrize(
+    ("choice", "usage", "billed"),
+    [
+        (
+            {"message": {"content": ""}, "finish_reason": "length"},
+            {"prompt_tokens": 4000, "completion_tokens": 16},
+            4000,
+        ),
+        ({"message": {"content": None, "refusal": "No."}}, {"prompt_tokens": 900, "completion_tokens": 2}, 900),
+        ({"message": {"content": ""}, "finish_reason": "content_filter"}, None, None),  # counted here
+    ],
+    ids=["length", "refusal", "no-usage"],
+)
+def test_a_reply_with_no_answer_counts_the_tokens_it_was_billed(
+    fake_server: FakeOpenAIServer, choice: dict[str, Any], usage: dict[str, int] | None, billed: int | None
+) -> None:
+    # Raised before its usage was read, it counted as 0 tokens: a method that failed so looked free in `pearl eval`
+    # (helper-169: 24,000 prompt tokens reported by the server, "prompt tok/q 0").
+    from pearl import Pearl
+
+    body: dict[str, Any] = {"choices": [{"index": 0, **choice}], **({"usage": usage} if usage else {})}
+    fake_server.set_default(Reply(body=json.dumps(body)))
+    pearl = Pearl(llm=make(fake_server), settings=load_settings(cache=False, dense=False))
+    with pytest.raises(LLMRequestError) as raised:
+        pearl.ask("Korvin keeps the light on Tren.", "Who keeps the light?", method="direct")
+    trace = raised.value.trace
+    assert trace is not None
+    sent = prompt_tokens(CompletionRequest(messages=trace.events[-1].messages))  # counted here, with cl100k
+    assert raised.value.prompt_tokens == (billed if billed is not None else sent) > 0
+    assert trace.usage().prompt_tokens == raised.value.prompt_tokens
+
+
 def test_requests_in_flight_when_the_model_first_refuses_max_tokens_are_sent_again_too() -> None:
     # The first refusal switched the parameter; a second request, sent before it, then met its own refusal, saw the
     # switch made and failed for good: an eval at the default concurrency lost its first rows.

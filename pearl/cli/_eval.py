@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from pearl._text import shorten
 from pearl.actions import ActionLibrary
 from pearl.cli._app import app
 from pearl.cli._common import (
@@ -33,7 +34,16 @@ from pearl.cli._common import (
     settings_from,
 )
 from pearl.cli._progress import ProgressBar
-from pearl.errors import ConfigError, PearlError, RunBusyError, RunWriteError, UnansweredError, stops_a_run
+from pearl.errors import (
+    ERROR_NAMES,
+    ConfigError,
+    PearlError,
+    RetryableError,
+    RunBusyError,
+    RunWriteError,
+    UnansweredError,
+    stops_a_run,
+)
 from pearl.eval import (
     FORMATS,
     REPORT_FILE,
@@ -224,15 +234,24 @@ def _what_to_do(run_dir: Path, errors: int, plans: Path | None, asked: set[tuple
     """How to run the failed questions again: --retry-errors, except for a given plan that does not parse, which fails
     the same way until it is mended (a changed plan is run again by the next run). `asked`: this run's (question id,
     method) pairs, of the rows the folder holds."""
-    unparsed: list[str] = []  # the failed results of plans that do not parse: a question's, once per method
-    if plans is not None:
-        try:
-            rows = [row for key, row in latest_rows(load_results(run_dir / RESULTS_FILE)).items() if key in asked]
-        except (OSError, PearlError):
-            rows = []
-        unparsed = [row.id for row in rows if row.plan_given and row.error_type == "PlanParseError"]
+    try:
+        rows = [row for key, row in latest_rows(load_results(run_dir / RESULTS_FILE)).items() if key in asked]
+    except (OSError, PearlError):
+        rows = []
+    # The failed results of plans that do not parse: a question's, once per method.
+    unparsed = [row.id for row in rows if plans is not None and row.plan_given and row.error_type == "PlanParseError"]
     if not unparsed:
-        return "add --retry-errors to run those again"
+        # Named: "add --retry-errors" alone was said of an error that says a retry fails the same way ("choose
+        # another --model"), which the user then had to look up in the results file.
+        failed = [row for row in rows if row.error]
+        if not failed:
+            return "add --retry-errors to run those again"
+        said = shorten(" ".join((failed[0].error or "").split()), 300)
+        same = ", each the same" if len(failed) > 1 and len({row.error for row in failed}) == 1 else ""
+        kind = ERROR_NAMES.get(failed[0].error_type or "")
+        if kind is not None and issubclass(kind, RetryableError):  # a timeout, a 5xx: may pass on its own
+            return f"add --retry-errors to run those again (the first error{same}: {said})"
+        return f"the first error{same}: {said}; a retry fails the same way until that is mended, then --retry-errors"
     plans_bad = len(set(unparsed))
     one = plans_bad == 1
     bad = f"{counted(plans_bad, 'given plan')} {'does' if one else 'do'} not parse: mend {'it' if one else 'them'} in "

@@ -266,6 +266,16 @@ def _label(value: object, limit: int, what: str, notes: list[str]) -> str | None
     return _encodable(value[:limit]) or None
 
 
+def _billed(
+    error: LLMRequestError, body: dict[str, Any], prompt: Callable[[], int] | None, written: int = 0
+) -> LLMRequestError:
+    """`error`, for a reply that holds no answer, with the tokens the server billed for it (`LLMError.prompt_tokens`):
+    a call that failed so costs what any call does, and a method that fails more must not look cheaper. Counted
+    here (cl100k) where the reply does not say."""
+    error.prompt_tokens, error.completion_tokens, _, _ = _usage(body, [], lambda: written, prompt)
+    return error
+
+
 def read_completion(
     body: object,
     *,
@@ -317,21 +327,30 @@ def read_completion(
     refusal = message.get("refusal") if isinstance(message, dict) else None
     if blank and isinstance(refusal, str) and refusal.strip():
         # OpenAI's field for a model that declines: the same request is declined again, and retries paid for it.
-        raise LLMRequestError(f"{source} refused to answer: {quote(refusal.strip())}")
+        raise _billed(LLMRequestError(f"{source} refused to answer: {quote(refusal.strip())}"), body, prompt_tokens)
     if blank and choice.get("finish_reason") == "content_filter":
-        raise LLMRequestError(
-            f"{source} gave no answer: its content filter blocked the reply (finish_reason content_filter); "
-            "the same request would be blocked again"
+        raise _billed(
+            LLMRequestError(
+                f"{source} gave no answer: its content filter blocked the reply (finish_reason content_filter); "
+                "the same request would be blocked again"
+            ),
+            body,
+            prompt_tokens,
         )
     if blank and choice.get("finish_reason") == "length":
         # A reasoning model that thought until `max_tokens` ran out (its content null, or "" or a line
         # break as some servers send it beside a `reasoning` field): at temperature 0 a retry would pay for the
         # same thinking again and end the same way.
         thought = isinstance(message, dict) and any(message.get(k) for k in ("reasoning_content", "reasoning"))
-        raise LLMRequestError(
-            f"{source} used all {max_tokens} reply tokens {'thinking ' if thought else ''}before writing any "
-            "answer; pearl's calls need a model that answers directly: turn its thinking off, or choose "
-            "another --model"
+        raise _billed(
+            LLMRequestError(
+                f"{source} used all {max_tokens} reply tokens {'thinking ' if thought else ''}before writing any "
+                "answer; pearl's calls need a model that answers directly: turn its thinking off, or choose "
+                "another --model"
+            ),
+            body,
+            prompt_tokens,
+            written=max_tokens,
         )
     if not isinstance(text, str):
         raise LLMResponseError(f"{source} answered with no message content: {quote(choice)}")
