@@ -390,6 +390,21 @@ def test_merge_applies_model_groups_and_protects_library_actions() -> None:
     assert len(names) == len(set(names)) == 4
 
 
+def test_near_duplicates_are_merged_under_the_cap_too_in_one_round() -> None:
+    # Under --max-actions no merge call was made: a mined library kept FIND_CAUSE and FIND_WHY beside FIND_REASON
+    # (helper-169). The paper merged its mined list whatever its size.
+    calls: list[int] = []
+
+    async def ask(batch: list[Action], total: int, cap: int) -> str:
+        calls.append(total)
+        return "MERGE: FIND_REASON, FIND_CAUSE, FIND_WHY -> FIND_REASON" if len(calls) == 1 else "NONE"
+
+    kept, report = asyncio.run(merge_mined(pool(), max_actions=80, ask=ask))
+    assert calls == [7] and len(report.rounds) == 1  # one round: under the cap, no second
+    names = [e.name for e in kept]
+    assert names[0] == "FIND_REASON" and {"FIND_CAUSE", "FIND_WHY"}.isdisjoint(names)
+
+
 def test_parse_merge_reply_rewrites_and_refused_rewrites() -> None:
     groups = parse_merge_reply(
         "MERGE: FIND_CAUSE, FIND_REASON -> find_why(ctx, X) : Explain why X happens, from what the document states.\n"
@@ -755,7 +770,7 @@ def test_progress_of_another_run_is_refused_not_dropped(tmp_path: Path) -> None:
         asyncio.run(mine_actions(llm, ["Why now?"], progress_file=partial))
     partial.write_text('{"pearl_mine": 1, "key": "other"}\n')  # a header alone: nothing to lose
     result = asyncio.run(mine_actions(llm, ["Why now?"], progress_file=partial))
-    assert result.resumed == 0 and len(llm.history) == 1
+    assert result.resumed == 0 and [(r.prompt or "").split(".")[0] for r in llm.history] == ["mine", "merge"]
 
 
 def test_model_failures_are_counted_not_fatal() -> None:
@@ -877,7 +892,7 @@ def test_cli_mine_and_actions_commands(tmp_path: Path, fake_server: FakeOpenAISe
         messages = body["messages"]
         assert isinstance(messages, list)
         content = str(messages[-1]["content"])
-        if "must shrink to at most" in content:
+        if "The library has" in content:
             return "NONE"
         return "USE: FIND_X\nNEW: FIND_SHIP_NAME(CTX, X) : The name of the ship in X.\nNEW: oops"
 
@@ -1234,7 +1249,7 @@ def test_a_mine_that_grows_its_own_library_and_fails_a_question_leaves_it_to_res
 
     def reply(body: dict[str, Any]) -> Reply | str:
         content = str(body["messages"][-1]["content"])
-        if "must shrink" in content:
+        if "The library has" in content:
             return "NONE"
         if failing["on"] and "person 3 " in content:
             return Reply.error(500, "boom")

@@ -673,7 +673,7 @@ def server_reply(body: dict[str, Any]) -> str:
         return REVISED
     if content.rstrip().endswith("Plan:"):
         return FIRST
-    if "must shrink to at most" in content:
+    if "The library has" in content:
         return "NONE"
     if content.rstrip().endswith("Reply:"):
         return "USE: FIND_X\nNEW: FIND_CLUE(CTX, X) : The clues the document gives about X."
