@@ -787,7 +787,26 @@ def test_cli_refine_that_keeps_nothing_writes_nothing_and_says_why(
     # Kept, and said: it was deleted, so a run with more questions paid for these again.
     partial = Path(f"{demos}.partial.jsonl")
     error = next(line for line in result.stderr.splitlines() if line.startswith("error: kept no demonstration"))
-    assert partial.exists() and f"their results are kept in {partial}, which a run with more questions" in error
+    assert partial.exists() and f"their results are kept in {partial}, which a run with a larger --limit" in error
+
+
+@pytest.mark.parametrize("limit", [None, 3])
+def test_a_refinement_that_kept_nothing_advises_only_what_the_next_run_takes(tmp_path: Path, limit: int | None) -> None:
+    # It advised "more --rounds", which the next run refuses (its progress was made with --rounds 3), and "a run with
+    # more questions (--limit)" when no --limit was given (helper-169).
+    from pearl.cli._training import _nothing_kept
+    from pearl.training import RefineRecord, RefineResult
+
+    partial = tmp_path / "d.jsonl.partial.jsonl"
+    partial.write_text("{}\n")
+    wrong = RefineRecord(id="q1", question="Who?", first_plan='s1 = FIND_X(CTX, "who")', first_steps=1)
+    said = _nothing_kept(RefineResult(store=store(), records=[wrong]), tmp_path / "d.jsonl", partial, limit, 3)
+    assert "1 plan ran but did not reach the gold answer" in said
+    assert (
+        "or more --rounds (a run of its own: with --fresh, or another --out; these results were reached with " in said
+    )
+    more = "a larger --limit" if limit else "more questions"
+    assert said.endswith(f"which a run with {more} and the same --rounds reads back")
 
 
 def test_refinement_stops_once_question_after_question_gets_no_answer(tmp_path: Path) -> None:

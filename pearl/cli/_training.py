@@ -152,7 +152,7 @@ def _nothing_new(result: MiningResult, out: Path, started: bool = False) -> str:
     )
 
 
-def _nothing_kept(result: RefineResult, out: Path, partial: Path) -> str:
+def _nothing_kept(result: RefineResult, out: Path, partial: Path, limit: int | None, rounds: int) -> str:
     """The error when refinement kept no demonstration: why, from its records, and what to check."""
     records = result.records
     failed = [r for r in records if r.error]
@@ -164,17 +164,21 @@ def _nothing_kept(result: RefineResult, out: Path, partial: Path) -> str:
         f"{counted(result.refused, 'right plan')} wrote the gold answer into an argument" if result.refused else "",
         f"{counted(len(failed), 'question')} failed (first: {shorten(failed[0].error or '', 100)})" if failed else "",
     ]
+    # More --rounds is a run of its own (the progress file's rows were made with --rounds as given): said so, as the
+    # next run refuses to mix them.
     hint = (
         "check that the model writes plans with the library's actions (--actions) and can answer (--model)"
         if no_plan or failed
-        else "more or easier training questions, or more --rounds, may keep some"
+        else f"more or easier training questions may keep some, or more --rounds (a run of its own: with --fresh, or "
+        f"another --out; these results were reached with --rounds {rounds})"
     )
     # The progress file outlives a run that kept nothing: the next run retries what the model failed on, and a run
     # with more questions reads the others back.
+    more = "a larger --limit" if limit is not None else "more questions"
     again = (
         f"; run the same command again to retry those that failed (the rest resume from {partial})"
         if failed
-        else f"; their results are kept in {partial}, which a run with more questions (--limit) reads back"
+        else f"; their results are kept in {partial}, which a run with {more} and the same --rounds reads back"
     )
     return f"kept no demonstration ({'; '.join(w for w in why if w)}), so {out} was not written; {hint}" + (
         again if partial.is_file() else ""
@@ -337,6 +341,7 @@ def mine_command(
             f"the others' replies are read back from {partial}",
             err=True,
         )
+
     if llm.is_demo:
         echo(DEMO_NOTICE, err=True)
 
@@ -456,7 +461,7 @@ def refine_command(
     for line in stats:
         echo(f"  {line.line()}")
     if not result.kept:
-        raise fail(_nothing_kept(result, out, partial), EXIT_FAILED)
+        raise fail(_nothing_kept(result, out, partial, limit, rounds), EXIT_FAILED)
     echo(
         f"wrote {out} (store {result.store.name} v{result.store.version}, library {pearl.library.name} "
         f"{pearl.library.fingerprint[:12]}); use it with: pearl ask --demos {out}"
