@@ -170,10 +170,13 @@ _CITATION = re.compile(
     rf"\[[ \t]*S[ \t]*(\d{{1,7}})((?:[ \t]*{_JOINER}[ \t]*(?:S[ \t]*)?\d{{1,7}}){{0,40}})[ \t]*\]", re.IGNORECASE
 )
 _CITED_PART = re.compile(rf"({_JOINER})[ \t]*(S[ \t]*)?(\d{{1,7}})", re.IGNORECASE)
-RANGE_LIMIT = 10
-"""A cited range ("[S12-S14]") names every sentence in it up to this many; a longer one ("[S1-S400]", the whole
-document) names its two ends alone. A year written without an "S" after a shorter label names a sentence only this
-near it ("[S998, 1000]"): further, it is a year ("[S3, 2021]")."""
+RANGE_LIMIT = 23
+"""A cited range ("[S12-S14]") names every sentence in it up to this many after its first (24 in all, as many as an
+answer keeps of its own citations: a contract's clause runs to a dozen sentences); a longer one ("[S1-S400]", the
+whole document) names its two ends alone. (At 10, "[S2-S13]" named S2 and S13 alone, unsaid: helper-168.)"""
+_NEAR = 10
+"""A year written without an "S" after a shorter label names a sentence only this near it ("[S998, 1000]"):
+further, it is a year ("[S3, 2021]")."""
 
 
 def citations(text: str) -> list[tuple[int, int, list[int]]]:
@@ -181,7 +184,7 @@ def citations(text: str) -> list[tuple[int, int, list[int]]]:
 
     The one reader of the labels models cite, which every part of pearl that reads a reply's citations uses:
     "[S12, S14]" names 12 and 14, "[S12-S14]" 12, 13 and 14, "[S12, 14]" 12 and 14, but "[S3, 2021]" 3 alone (a
-    year or a page after a label is no sentence: `RANGE_LIMIT`). (Document text never holds one: see
+    year or a page after a label is no sentence: `_NEAR`). (Document text never holds one: see
     `neutralise_fence`.)
     """
     found: list[tuple[int, int, list[int]]] = []
@@ -204,7 +207,7 @@ def _not_a_label(number: int, before: int) -> bool:
     """Whether `number`, written without its "S" after the label of sentence `before`, is no sentence id: a year
     ("[S3, 2021]", "[S40; 1999]"), longer than `before` and far from it. A model that drops the "S" of labels writes
     numbers of any length ("[S12, 45]", "[S5, 16]", "[S9, 100]"); "[S998, 1000]" is one too, being near."""
-    return 1000 <= number <= 2999 and len(str(number)) > len(str(before)) and abs(number - before) > RANGE_LIMIT
+    return 1000 <= number <= 2999 and len(str(number)) > len(str(before)) and abs(number - before) > _NEAR
 
 
 def neutralise_fence(text: str, *, labels: bool = True) -> str:

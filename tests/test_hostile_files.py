@@ -300,10 +300,13 @@ def test_a_cited_range_names_each_sentence_in_it_and_a_long_one_its_ends() -> No
         [9],
         [14, 12],
     ]
-    assert [ids for _, _, ids in citations(f"[S1-S{RANGE_LIMIT + 1}] [S1-S400]")] == [
+    assert [ids for _, _, ids in citations(f"[S1-S{RANGE_LIMIT + 1}] [S1-S{RANGE_LIMIT + 2}] [S1-S400]")] == [
         list(range(1, RANGE_LIMIT + 2)),
+        [1, RANGE_LIMIT + 2],
         [1, 400],
     ]
+    # A clause of a dozen sentences, as a contract's runs, is named whole: "[S2-S13]" named its two ends alone.
+    assert [ids for _, _, ids in citations("[S2-S13]")] == [list(range(2, 14))]
 
 
 def test_a_list_of_labels_with_a_comma_before_its_and_names_each_of_them() -> None:
