@@ -6,6 +6,7 @@ import asyncio
 import gc
 import json
 import socket
+import ssl
 import threading
 import time
 import weakref
@@ -336,6 +337,29 @@ def test_a_reply_with_no_answer_counts_the_tokens_it_was_billed(
     sent = prompt_tokens(CompletionRequest(messages=trace.events[-1].messages))  # counted here, with cl100k
     assert raised.value.prompt_tokens == (billed if billed is not None else sent) > 0
     assert trace.usage().prompt_tokens == raised.value.prompt_tokens
+
+
+def test_https_to_a_plain_http_server_says_so_and_is_not_retried(fake_server: FakeOpenAIServer) -> None:
+    # Said "cannot connect ...: is the server running?" and retried 5 times, though no retry can pass (helper-168).
+    url = fake_server.base_url.replace("http://", "https://")
+    llm = OpenAICompatibleLLM(load_settings(base_url=url, model="m", max_retries=4, retry_base_delay=5))
+    started = time.perf_counter()
+    with pytest.raises(LLMRequestError, match=r"the server does not speak HTTPS \(.*WRONG_VERSION_NUMBER.*use http://"):
+        llm.complete(REQUEST)
+    assert time.perf_counter() - started < 4  # no retry waited for
+
+
+def test_an_untrusted_certificate_is_said_with_how_to_trust_it() -> None:
+    from pearl.llm._openai import _tls_advice, _tls_failure
+
+    refused = ssl.SSLCertVerificationError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed")
+    wrapped = httpx.ConnectError("certificate verify failed")
+    wrapped.__cause__ = httpcore_error = Exception(refused)
+    assert _tls_failure(wrapped) is refused and httpcore_error.args == (refused,)
+    said = _tls_advice("https://llm.local/v1", refused)
+    assert said.startswith("https://llm.local/v1: the server's certificate is not trusted (")
+    assert "point SSL_CERT_FILE at its certificate" in said
+    assert _tls_failure(httpx.ConnectError("[Errno 111] Connection refused")) is None
 
 
 def test_requests_in_flight_when_the_model_first_refuses_max_tokens_are_sent_again_too() -> None:

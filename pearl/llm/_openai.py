@@ -291,6 +291,35 @@ def _secrets(settings: Settings) -> list[str]:
     return [s for s in found if s]
 
 
+def _tls_failure(exc: BaseException) -> ssl.SSLError | None:
+    """The TLS error under a failed connection (httpx wraps it twice), if that is what failed."""
+    seen: BaseException | None = exc
+    for _ in range(6):
+        if seen is None:
+            return None
+        if isinstance(seen, ssl.SSLError):
+            return seen
+        found = next((arg for arg in seen.args if isinstance(arg, ssl.SSLError)), None)
+        if found is not None:
+            return found
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _tls_advice(url: str, error: ssl.SSLError) -> str:
+    """What a TLS failure connecting to `url` means, and what to do: it fails the same way however often tried."""
+    reason = getattr(error, "reason", None) or type(error).__name__
+    said = shorten(" ".join(str(error).split()), 160)
+    if reason == "CERTIFICATE_VERIFY_FAILED" or isinstance(error, ssl.SSLCertVerificationError):
+        return (
+            f"{url}: the server's certificate is not trusted ({said}); for a server of your own with a self-signed "
+            "certificate, point SSL_CERT_FILE at its certificate (or its CA's), which must name the host"
+        )
+    if reason in ("WRONG_VERSION_NUMBER", "HTTP_REQUEST", "UNKNOWN_PROTOCOL", "RECORD_LAYER_FAILURE"):
+        return f"{url}: the server does not speak HTTPS ({said}); if it serves plain HTTP, use http:// in the base URL"
+    return f"{url}: the TLS handshake failed ({said})"
+
+
 class OpenAICompatibleLLM:
     """Chat completions from any OpenAI-compatible server.
 
@@ -615,6 +644,9 @@ class OpenAICompatibleLLM:
             )
         if isinstance(exc, httpx.TimeoutException):
             return self._timed_out()
+        if isinstance(exc, httpx.ConnectError) and (tls := _tls_failure(exc)) is not None:
+            # Said as "is the server running?" and retried 5 times, though no retry can pass (helper-168).
+            return LLMRequestError(_tls_advice(url, tls))
         if isinstance(exc, httpx.ConnectError):
             where = self._where_set("base_url", "--base-url", "PEARL_BASE_URL")
             return LLMConnectionError(f"cannot connect to {url}: is the server running, and is {where} right?")
