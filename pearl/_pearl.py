@@ -764,7 +764,9 @@ class Pearl:
             if problem is not None:
                 raise ConfigError(f"{problem}; {self._raise_window}")
             sheet = entity_sheet(await ctx.aindex(), SHEET_TOKENS) if document is not None else ""
-            return await self._plan(ctx, demos, sheet)
+            planned = await self._plan(ctx, demos, sheet)
+            # A question cut to fit the planning prompt is said, as `ask` says it: the planner never saw its end.
+            return planned.model_copy(update={"notes": _cut_notes(ctx.trace, q, self._window_setting)})
 
         return await self._guarded(ctx, run), ctx.trace
 

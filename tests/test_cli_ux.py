@@ -666,6 +666,20 @@ def test_a_100k_character_question_is_answered_with_a_note_that_it_was_cut(fake_
     assert [note for note in notes if note.startswith(f"the question is {len(question):,} characters")], notes
 
 
+def test_plan_says_when_the_question_was_cut_and_gives_it_as_ask_does(fake_server: Any) -> None:
+    # `pearl plan` cut a long question to fit the planning prompt and said nothing (the planner never saw its end), and
+    # its --json gave the question with its options in it, where `ask --json` gives them apart (helper-168).
+    question = "Who keeps the light? " + "Tell me more about the lamp. " * 3500 + "(A) Varga (B) Dorota"
+    result = runner.invoke(app, ["plan", str(SAMPLE), question, *_server(fake_server)])
+    assert result.exit_code == 0, result.output
+    assert "note: the question is " in result.stderr and "saw only the first" in result.stderr
+    shown = json.loads(runner.invoke(app, ["plan", str(SAMPLE), question, "--json", *_server(fake_server)]).stdout)
+    assert shown["options"] == ["Varga", "Dorota"] and not shown["question"].endswith("(B) Dorota")
+    assert [note for note in shown["notes"] if note.startswith("the question is ")], shown["notes"]
+    short = json.loads(runner.invoke(app, ["plan", str(SAMPLE), QUESTION, "--json", *_server(fake_server)]).stdout)
+    assert short["notes"] == []
+
+
 def test_a_question_cut_to_fit_the_prompts_says_so() -> None:
     def reply(request: CompletionRequest) -> str:
         return TWO_STEPS if (request.prompt or "").startswith("plan.") else "Because of her grandmother [S3]."

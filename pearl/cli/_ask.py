@@ -469,13 +469,15 @@ def plan(
             echo_json(_plan_json(question, option or [], None, [], failed, said))
         raise
     error = None if result.plan is not None else f"no valid plan after {counted(len(result.attempts), 'attempt')}"
-    if as_json:
-        echo_json(_plan_json(question, asked.options, result.plan, result.attempts, trace, error))
+    if as_json:  # the question as asked, its options apart, as `ask --json` gives it
+        echo_json(_plan_json(asked.text, asked.options, result.plan, result.attempts, trace, error, result.notes))
     elif result.plan is not None:
         echo(result.plan.render())
     for number, attempt in enumerate(result.attempts, start=1):
         if attempt.error:
             echo(f"attempt {number} rejected: {attempt.error}", err=True)
+    for note in result.notes:
+        echo(f"note: {note}", err=True)
     if pearl.llm.is_demo:
         echo(DEMO_NOTICE, err=True)
     if error is not None:
@@ -489,6 +491,7 @@ def _plan_json(
     attempts: list[PlanAttempt],
     trace: Trace | None,
     error: str | None,
+    notes: list[str] | None = None,
 ) -> dict[str, Any]:
     """What `plan --json` prints: the plan (None when there is none) and every attempt, what the calls cost, and the
     error of a question that got no plan (none when it did)."""
@@ -498,6 +501,7 @@ def _plan_json(
         "plan": plan.render() if plan else None,
         "attempts": [a.model_dump() for a in attempts],
         "usage": _usage_json(trace),
+        "notes": notes or [],
     }
     return data | ({"error": error} if error is not None else {})
 

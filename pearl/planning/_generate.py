@@ -75,6 +75,9 @@ class PlanResult(BaseModel):
     plan: Plan | None = None
     attempts: list[PlanAttempt] = Field(default_factory=list)
     library: ActionLibrary
+    notes: list[str] = Field(
+        default_factory=list, description="what the planner was not shown: a question cut to fit its prompt"
+    )
 
 
 def choose_actions(library: ActionLibrary, question: str, demos: Sequence[Demo], limit: int = 16) -> ActionLibrary:
