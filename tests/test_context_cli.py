@@ -83,6 +83,15 @@ def test_context_shows_compressed_text_and_what_it_kept(app: typer.Typer, story_
     assert data["context"]["focus_entities"] == ["Korvin"] and data["ratio"] > 1
 
 
+def test_context_counts_what_it_kept_of_a_sentence_cut_to_fit(app: typer.Typer, story_file: Path) -> None:
+    # The whole sentence's tokens were counted where one word of it was shown (helper-168).
+    result = CliRunner().invoke(app, ["context", str(story_file), "letter council", "-b", "5", "--json"])
+    data = json.loads(result.output)
+    assert data["context"]["truncated"] and data["text_tokens_kept"] < data["tokens_kept"] <= 5
+    said = CliRunner().invoke(app, ["context", str(story_file), "letter council", "-b", "5"]).output
+    assert "kept 1 of 6 sentences, cut to fit: " in said
+
+
 def test_context_skim_shows_what_a_whole_document_step_sees(app: typer.Typer, tmp_path: Path) -> None:
     chronicle = tmp_path / "chronicle.txt"
     chronicle.write_text(

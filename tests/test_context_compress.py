@@ -308,6 +308,18 @@ def test_sentence_longer_than_the_budget_is_truncated_to_fit(story: DocumentInde
     assert _collapse(story.text[start:end]) in context.text
 
 
+def test_a_budget_smaller_than_the_best_sentence_cuts_it_rather_than_show_others(story: DocumentIndex) -> None:
+    # With the opening's bonus (the default), sentences the query does not touch fit where the best does not, and were
+    # shown instead, uncut and unsaid ("truncated": false): `pearl context FILE "secret code" --budget 100` showed a
+    # sentence of random words (helper-168).
+    context = compress(story, "What did the council pay for the seal?", 12)
+    assert context.truncated and len(context.sentence_ids) == 1, context
+    (start, end), sid = context.spans[0], context.sentence_ids[0]
+    assert start == story.sent_starts[sid] and end < story.sent_ends[sid]
+    said = story.text[story.sent_starts[sid] : story.sent_ends[sid]].lower()
+    assert "council" in said and "seal" in said, said
+
+
 def test_budget_must_be_positive(story: DocumentIndex) -> None:
     with pytest.raises(ContextError, match="budget_tokens"):
         compress(story, "Korvin", 0)

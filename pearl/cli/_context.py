@@ -46,6 +46,7 @@ from pearl.context import (
 )
 from pearl.context._dense import attach_or_why, auto_left_out
 from pearl.documents import as_document
+from pearl.tokens import count_tokens
 
 __all__ = ["context_command", "index_command"]
 
@@ -226,7 +227,12 @@ def context_command(
         if not find_entities(index, item):
             echo(f"note: {_unmatched_focus(index, item, files)}", err=True)
     # Kept sentences' own text, comparable with the document's tokens (`context.tokens` counts labels and file lines).
-    text_kept = sum(index.sent_tokens[i] for i in context.sentence_ids)
+    # A sentence cut to fit the budget counts what was kept of it (its whole was counted: 18 tokens for one word shown).
+    text_kept = (
+        sum(count_tokens(index.text[start:end]) for start, end in context.spans)
+        if context.truncated
+        else sum(index.sent_tokens[i] for i in context.sentence_ids)
+    )
     summary = {
         "tokens_kept": context.tokens,
         "text_tokens_kept": text_kept,
@@ -257,8 +263,9 @@ def context_command(
         echo(f"kept nothing: {held}; give a larger --budget")
     else:
         share = 100 * text_kept / max(1, index.tokens)
+        cut = ", cut to fit" if context.truncated else ""
         echo(
-            f"kept {len(context.sentence_ids):,} of {counted(index.sentence_count, 'sentence')}: "
+            f"kept {len(context.sentence_ids):,} of {counted(index.sentence_count, 'sentence')}{cut}: "
             f"{counted(context.tokens, 'token')} with their labels; their text is {text_kept:,} of the "
             f"document's {counted(index.tokens, 'token')} ({share:.1f}%)"
         )

@@ -472,11 +472,22 @@ def compress(
     kept = _pack(index, order, budget_tokens, prefix=not relevant)
     if relevant:
         kept = _add_neighbours(index, kept, scores, budget_tokens, blocked)
+    best = order[0] if relevant else -1
+    if relevant and sentence_cost(index, best) > budget_tokens and not _near_best(scores, kept, best):
+        # A budget smaller than the best sentence was filled with whatever fits, sentences the query hardly touches
+        # (a faint opening bonus): the best is cut to fit instead, as when no sentence fits at all (helper-168).
+        return _fitted(index, [], [best], budget_tokens, ranking, lambda ids: ids[-1], top_up=False)
 
     def weakest(ids: list[int]) -> int:
         return min(ids, key=lambda sid: (scores[sid], -sid)) if relevant else ids[-1]
 
     return _fitted(index, sorted(kept), order, budget_tokens, ranking, weakest, top_up=relevant)
+
+
+def _near_best(scores: npt.NDArray[np.float64], kept: Collection[int], best: int) -> bool:
+    """Whether a sentence of `kept` scores at least half what sentence `best` does: the query is about it too (an
+    opening bonus alone, up to `Weights.lead`, is not)."""
+    return any(scores[sid] >= 0.5 * scores[best] for sid in kept)
 
 
 def _fitted(
