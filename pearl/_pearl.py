@@ -393,10 +393,9 @@ class Pearl:
         # What runs and resumes are keyed on: the store as given, which with the library and max_steps (keyed on apart)
         # fixes what is shown. (The filtered store's would change the key of a run begun before they were filtered.)
         self.demos_fingerprint = given.fingerprint
-        warned = (self.library.fingerprint, given.fingerprint, dropped or "")
-        if dropped and warned not in _WARNED:  # once, not per `with_demos`
-            _WARNED.add(warned)
-            log.warning("%s", dropped)
+        # Said when a question is first planned, not here: a run that plans nothing (`direct`, `rag`, given plans
+        # alone) was warned of demonstrations it never shows.
+        self._dropped = (self.library.fingerprint, given.fingerprint, dropped or "")
         # A store with fewer than PLAN_DEMOS is topped up from the bundled demonstrations this library runs.
         self._fallback = (
             self.demos if demos is None else runnable_demos(builtin_demos(), self.library, self.settings.max_steps)[0]
@@ -692,6 +691,10 @@ class Pearl:
         """The demonstrations to plan `question` with: like it, those of its document's kind (a contract's, a paper's)
         first, the kind told from the document's words (from the question's when the document's tell none, or there
         is no document)."""
+        warned = self._dropped
+        if warned[2] and warned not in _WARNED:  # once, not per `with_demos` nor per question
+            _WARNED.add(warned)
+            log.warning("%s", warned[2])
         asked = " ".join([question.text, *question.options])
         kind = kind_asked_about(document.text, asked)
         return select_demos(self.demos, asked, k=PLAN_DEMOS, fallback=self._fallback, asked=question.text, kind=kind)

@@ -39,6 +39,7 @@ from pearl.training._refine import _limits, _run_about
 
 runner = CliRunner()
 QUALITY = SAMPLE_DIR / "quality_sample.jsonl"
+SAMPLE_STORY = SAMPLE_DIR / "the_keeper_of_tren_light.txt"
 QUESTION = "Why did Dorota put water in the lamp oil?"
 FIRST = 's1 = FIND_X(CTX, "first look")\ns2 = ANSWER(CTX, "the question")'
 FIRST_REASON = 's1 = FIND_REASON(CTX, "why Mara stayed")'
@@ -204,7 +205,10 @@ def test_a_library_the_bundled_demonstrations_do_not_fit_plans_with_those_it_run
     monkeypatch.setattr("pearl._pearl._WARNED", set())
     with caplog.at_level(logging.WARNING, logger="pearl"):
         pearl = Pearl(llm=fake, library=narrow, settings=load_settings(cache=False))
-        Pearl(llm=fake, library=narrow, settings=load_settings(cache=False))  # said once, not for each Pearl
+        pearl.ask(SAMPLE_STORY, "Who keeps the light?", method="rag")
+        assert caplog.text == ""  # said when a question is planned: rag shows no demonstration (helper-169)
+        pearl.plan("Why did the keeper stay?")
+        Pearl(llm=fake, library=narrow, settings=load_settings(cache=False)).plan("Why?")  # said once, not per Pearl
     assert [d.question for d in pearl.demos.demos] == [d.question for d in runs]  # what eval's report counts
     dropped = len(bundled.demos) - len(runs)
     said = f"'narrow' cannot run {dropped} of the {len(bundled.demos)} bundled demonstrations"
@@ -212,6 +216,7 @@ def test_a_library_the_bundled_demonstrations_do_not_fit_plans_with_those_it_run
     assert "`pearl refine --train FILE --actions LIBRARY` makes demonstrations for it" in caplog.text
     # Runs are keyed on the store as given, as before demonstrations were filtered: older runs resume.
     assert pearl.demos_fingerprint == bundled.fingerprint != pearl.demos.fingerprint
+    fake.history.clear()
     pearl.plan("Which question is most like none of them?")
     (prompt,) = [r for r in fake.history if (r.prompt or "").startswith("plan")]
     shown = prompt.messages[-1].content
@@ -226,11 +231,13 @@ def test_a_library_the_bundled_demonstrations_do_not_fit_plans_with_those_it_run
     lone = narrow.model_copy(update={"name": "lone", "actions": [narrow.get("FIND_REASON")]})
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="pearl"):
-        assert Pearl(llm=fake, library=lone, settings=load_settings(cache=False)).demos.demos == []
+        alone = Pearl(llm=fake, library=lone, settings=load_settings(cache=False))
+        assert alone.demos.demos == []
+        alone.plan("Why did the crew stay?")
     assert "plans are written with no example; `pearl refine --train FILE --actions LIBRARY`" in caplog.text
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="pearl"):
-        Pearl(llm=fake, settings=load_settings(cache=False))
+        Pearl(llm=fake, settings=load_settings(cache=False)).plan("Why did the crew stay?")
     assert caplog.text == ""  # the bundled library runs them all
 
 
