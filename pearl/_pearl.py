@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
-import copy
 import dataclasses
 import functools
 import logging
@@ -49,7 +48,7 @@ from pearl.context import (
 )
 from pearl.context._dense import attach_or_why, auto_left_out
 from pearl.documents import DocumentSource, as_document, left_out_notes, names_path, source_files
-from pearl.errors import ConfigError, ContextOverflowError, PearlError, PlanParseError, QuestionError
+from pearl.errors import ConfigError, ContextOverflowError, PearlError, PlanParseError, QuestionError, own_copy
 from pearl.llm import LOOP_WAITING, make_llm
 from pearl.llm._reply import LOOP_NOTE, SERVER_CUT_NOTE
 from pearl.llm._wrap import Wrapped
@@ -678,10 +677,9 @@ class Pearl:
                     )
                     return await run()
         except PearlError as exc:
-            if exc.trace is not None and exc.trace is not ctx.trace:
+            if exc.trace is not None and exc.trace is not ctx.trace and (copied := own_copy(exc)) is not exc:
                 # One object raised again (a model's error kept and raised for each call): another question's trace
                 # is on it, and would be replaced by this one's under the first caller's feet. This question's copy.
-                copied = copy.copy(exc).with_traceback(None)
                 copied.trace = ctx.trace
                 raise copied from exc.__cause__
             exc.trace = ctx.trace

@@ -50,7 +50,8 @@ keep it; `pearl ask --trace FILE` writes it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import copy
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:  # for the annotation alone: this module sits below the models
     from pearl.models import Trace
@@ -83,6 +84,7 @@ __all__ = [
     "RunWriteError",
     "ServerError",
     "UnansweredError",
+    "own_copy",
     "stops_a_run",
     "unanswered",
     "unanswered_name",
@@ -295,3 +297,16 @@ def _subclasses(kind: type[PearlError]) -> list[type[PearlError]]:
 
 ERROR_NAMES: dict[str, type[PearlError]] = {kind.__name__: kind for kind in _subclasses(PearlError)}
 """pearl's errors by class name (every one defined in this module)."""
+
+
+_E = TypeVar("_E", bound=BaseException)
+
+
+def own_copy(error: _E) -> _E:
+    """A copy of `error`, with no traceback, to raise where one object would be raised again (for another question,
+    another waiter): each carries its own `trace` and traceback. `error` itself when its class cannot be copied (a
+    constructor of its own that takes other arguments: copying calls it with the error's `args`)."""
+    try:
+        return copy.copy(error).with_traceback(None)
+    except Exception:  # noqa: BLE001 - any failure to rebuild it: the original serves
+        return error

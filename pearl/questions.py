@@ -291,20 +291,26 @@ _GLOSS = re.compile(r"\)?\s*\([^()\n]{1,80}\)")
 _SPACED = re.compile(r"\)?[ \t]*")
 
 
-_PLURAL = re.compile(r"\)?\s+(?:are|were|aren|weren|seem|look|appear|sound|do|don|did|didn)\b", re.IGNORECASE)
+# A plural verdict, perhaps after "all" or "both" ("A, C and D all seem wrong").
+_PLURAL = re.compile(
+    r"\)?\s+(?:(?:all|both)\s+)?(?=(?:are|were|aren|weren|seem|look|appear|sound|do|don|did|didn)\b)", re.IGNORECASE
+)
 
 
-def _verdict_at(text: str, end: int, own: str) -> int:
-    """Where what the reply says of a letter ending at `end` begins: after the letters said with it, of which it says
-    something in the plural ("A, C and D are wrong"; "B, and C is wrong" says it of C), and what its option says, in
-    brackets or as written (`own`, its option's text): "(A) Money is wrong" says "is wrong" of A."""
-    listed = end
-    while (also := _ALSO_SAID.match(text, listed)) is not None:
-        listed = also.end()
-    if listed > end and _PLURAL.match(text, listed):
-        return listed
-    if (gloss := _GLOSS.match(text, end)) is not None:
-        return gloss.end()
+def _verdict_at(text: str, end: int, own: str, *, listed: bool = True) -> int:
+    """Where what the reply says of a letter ending at `end` begins: after what its option says, in brackets or as
+    written (`own`, its option's text): "(A) Money is wrong" says "is wrong" of A; and, with `listed`, after the letters
+    said with it (each with its words in brackets), of which it says something in the plural ("A, C and D are wrong",
+    "A (Money) and C (Fear) are wrong"; "B, and C is wrong" says it of C). A letter given as the answer is not
+    `listed`: "The answer is D, A and B are wrong" says nothing of D."""
+    glossed = gloss.end() if (gloss := _GLOSS.match(text, end)) is not None else end
+    after = glossed
+    while listed and (also := _ALSO_SAID.match(text, after)) is not None:
+        after = gloss.end() if (gloss := _GLOSS.match(text, also.end())) is not None else also.end()
+    if after > glossed and (plural := _PLURAL.match(text, after)) is not None:
+        return plural.end() - 1  # before the space the verdict's pattern opens with
+    if glossed > end:
+        return glossed
     spaced = _SPACED.match(text, end)
     start = spaced.end() if spaced is not None else end
     if own and text[start : start + len(own)].casefold() == own.casefold():
@@ -312,20 +318,25 @@ def _verdict_at(text: str, end: int, own: str) -> int:
     return end
 
 
-def _spoken_of(text: str, match: re.Match[str], options: Sequence[str] = ()) -> str | None:
+def _spoken_of(text: str, match: re.Match[str], options: Sequence[str] = (), *, given: bool = False) -> str | None:
     """How the reply speaks of the letter `match` found, when it sets it aside: "ruled out" ("A is tempting, but C is
     right", "Option A is wrong", "A is unlikely", "A (Money) is wrong", "A, C and D are wrong"), or "aside" where it
     does not rule it out ("(A) seems plausible; the answer is C"); None when it does not set it aside ("C is right",
     "B is supported by the text", "B. because")."""
     number = LETTERS.find(match.group(1).upper())
     own = " ".join(options[number].split()) if 0 <= number < len(options) else ""
-    at = _verdict_at(text, match.end(1), own)
+    at = _verdict_at(text, match.end(1), own, listed=not given)
     aside = _SPOKEN_OF.match(text, at)
     if aside is None or _CALLED_RIGHT.match(text, at) is not None:
         return None
     said = aside.group(0)
     ruled_out = _CONCEDED.search(said) is not None or (_RULED_OUT.search(said) and not _NEGATED.search(said))
     return "ruled out" if ruled_out else "aside"
+
+
+def _given(text: str, match: re.Match[str], pattern: str, patterns: Sequence[str]) -> bool:
+    """Whether the letter `match` found is given as the answer: "The answer is D", "So D.", "the right option is C"."""
+    return pattern in patterns[:2] or re.search(r"\bis\b", text[match.start() : match.start(1)]) is not None
 
 
 def _after_thinking(reply: str) -> str:
@@ -422,7 +433,7 @@ def parse_choice(reply: str, n_options: int, options: Sequence[str] = ()) -> str
                 hedge = both.match(text, match.end(1))
             if hedge is not None and hedge.group(1) != letter:
                 hedged = max(hedged, hedge.end())
-            elif (aside := _spoken_of(text, match, options)) is not None:
+            elif (aside := _spoken_of(text, match, options, given=_given(text, match, pattern, patterns))) is not None:
                 # A letter ruled out is no answer: with none other given, the reply names none, and the model is
                 # asked for its letter ("A is tempting, so C." read as A, with nothing said).
                 spoken = spoken or (letter if aside == "aside" else None)

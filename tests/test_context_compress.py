@@ -318,6 +318,9 @@ def test_a_budget_smaller_than_the_best_sentence_cuts_it_rather_than_show_others
     assert start == story.sent_starts[sid] and end < story.sent_ends[sid]
     said = story.text[story.sent_starts[sid] : story.sent_ends[sid]].lower()
     assert "council" in said and "seal" in said, said
+    # pearl's own calls keep what fits: their prompts show the best sentence whole further on, and a cut copy of it in
+    # the question's shared block repeated it (helper-172).
+    assert not compress(story, "What did the council pay for the seal?", 12, cut_best=False).truncated
 
 
 def test_budget_must_be_positive(story: DocumentIndex) -> None:

@@ -540,6 +540,32 @@ def test_a_run_whose_server_answers_with_a_web_page_stops(tmp_path: Path, fake_s
     assert len(check_rows(out / "results.jsonl")) == 4
 
 
+@pytest.mark.parametrize(
+    ("kinds", "said"),
+    [
+        (["LLMRequestError", "ServerError", "ServerError"], "add --retry-errors to run those again (the first error: "),
+        (
+            ["LLMRequestError", "LLMRequestError"],
+            "a retry fails the same way until that is mended, then --retry-errors",
+        ),
+    ],
+)
+def test_the_closing_advice_judges_each_failure_by_its_kind(tmp_path: Path, kinds: list[str], said: str) -> None:
+    # Judged by the first failure alone: a run whose first question was blocked and whose others got 503s was told
+    # a retry fails the same way, though --retry-errors would pass the 503s (helper-172).
+    from pearl.cli._eval import _what_to_do
+    from pearl.eval import ResultRow
+
+    rows = [
+        ResultRow(id=f"q{n}", method="direct", error=f"{kind} {n}", error_type=kind) for n, kind in enumerate(kinds)
+    ]
+    (tmp_path / "results.jsonl").write_text("".join(row.model_dump_json() + "\n" for row in rows))
+    advice = _what_to_do(tmp_path, len(rows), None, {(row.id, "direct") for row in rows})
+    assert said in advice, advice
+    if "ServerError" in kinds:
+        assert "(the first error: ServerError 1); one of them fails alike until what it says is mended" in advice
+
+
 def test_pearl_eval_fails_when_every_question_failed(
     tmp_path: Path, fake_server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

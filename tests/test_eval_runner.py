@@ -373,6 +373,13 @@ def test_a_run_resumed_with_other_settings_is_refused_and_an_older_run_file_is_n
         run_eval(pearl(context_budget=900, dense=True), data, ["rag"], out, limit=1)
     with pytest.raises(ConfigError, match=r"token_margin 0.2 there, 0.0 now"):  # what every method shows differs
         run_eval(pearl(token_margin=0), data, ["rag"], out, limit=1)
+    # A run file kept before the margin could be set ran at a fifth: resumed at another, it was not refused.
+    kept = json.loads((out / "run.json").read_text())
+    del kept["settings"]["token_margin"]
+    (out / "run.json").write_text(json.dumps(kept))
+    with pytest.raises(ConfigError, match=r"token_margin 0.2 there, 0.0 now"):
+        run_eval(pearl(token_margin=0), data, ["rag"], out, limit=1)
+    run_eval(pearl(), data, ["rag"], out, limit=1)  # and resumed at a fifth, it goes on
     # Dense auto without the model is words alone, as a run before auto (dense False) was: it resumes.
     assert json.loads((out / "run.json").read_text())["settings"]["dense"] == "False"
     # With the model, auto embeds these short documents, as 1 does: not what that run did; the refusal says how

@@ -211,6 +211,28 @@ def test_each_questions_error_carries_its_own_trace_when_the_model_raises_one_ob
         assert [error.trace.question for error in caught if error.trace] == ["Who keeps the light?", "Who is Dorota?"]
 
 
+def test_an_error_whose_class_cannot_be_copied_is_raised_as_it_is() -> None:
+    # Copied for each question, an error class with a constructor of its own ("code" by keyword) was rebuilt from its
+    # args and failed: FakeLLM's reply became "raised TypeError", a second raise of one object a bare TypeError.
+    class Refused(LLMError):
+        def __init__(self, *, code: int) -> None:
+            super().__init__(f"refused with code {code}")
+            self.code = code
+
+    kept = Refused(code=418)
+
+    class Raising(FakeLLM):
+        async def acomplete(self, request: CompletionRequest) -> Completion:
+            raise kept
+
+    for llm in (FakeLLM(default=Refused(code=418)), Raising()):
+        pearl = pearl_with(llm)
+        for question in ("Who keeps the light?", "Who is Dorota?"):
+            with pytest.raises(Refused, match="refused with code 418") as info:
+                pearl.ask(SAMPLE, question, method="rag")
+            assert info.value.code == 418
+
+
 @pytest.mark.parametrize("reply", ["ok", None])
 def test_a_model_returning_no_completion_is_an_llm_error_naming_it(reply: str | None) -> None:
     # "AttributeError: 'str' object has no attribute 'text'" from pearl's own code, with no trace (helper-170).

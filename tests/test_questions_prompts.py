@@ -167,6 +167,14 @@ def test_parse_choice(reply: str, letter: str | None) -> None:
         ("A (Money) is the answer.", "A"),
         ("(A) Money is the reason.", "A"),
         ("A is false; C is true.", "A"),  # as before: the answer to "which is NOT true?"
+        # A letter given as the answer, then others ruled out: the answer (helper-172: read as none).
+        ("The answer is D, A and B are wrong.", "D"),
+        ("Answer: B, C and D are wrong", "B"),
+        ("The correct option is C, A and D are incorrect.", "C"),
+        # Lists with the options' words in brackets, or "all": each ruled out (helper-172: read as A).
+        ("A (Money) and C (Orders) are wrong; B is right.", "B"),
+        ("A (Money), C, and D are wrong; B is correct.", "B"),
+        ("A, C and D all seem wrong; B is correct.", "B"),
     ],
 )
 def test_parse_choice_reads_past_an_options_words_and_letters_said_with_it(reply: str, letter: str | None) -> None:

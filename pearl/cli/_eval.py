@@ -246,17 +246,34 @@ def _what_to_do(run_dir: Path, errors: int, plans: Path | None, asked: set[tuple
         failed = [row for row in rows if row.error]
         if not failed:
             return "add --retry-errors to run those again"
-        said = shorten(" ".join((failed[0].error or "").split()), 300)
         same = ", each the same" if len(failed) > 1 and len({row.error for row in failed}) == 1 else ""
-        kind = ERROR_NAMES.get(failed[0].error_type or "")
-        if kind is not None and issubclass(kind, RetryableError):  # a timeout, a 5xx: may pass on its own
-            return f"add --retry-errors to run those again (the first error{same}: {said})"
-        return f"the first error{same}: {said}; a retry fails the same way until that is mended, then --retry-errors"
+        # Each failure judged by its own kind: a timeout or a 5xx may pass on its own, a refused request fails alike.
+        passing = [row for row in failed if _may_pass(row.error_type)]
+        first = shorten(" ".join(((passing or failed)[0].error or "").split()), 300)
+        if not passing:
+            return (
+                f"the first error{same}: {first}; a retry fails the same way until that is mended, then --retry-errors"
+            )
+        alike = len(failed) - len(passing)
+        rest = (
+            ""
+            if not alike
+            else "; one of them fails alike until what it says is mended"
+            if alike == 1
+            else f"; {alike} of them fail alike until what they say is mended"
+        )
+        return f"add --retry-errors to run those again (the first error{same}: {first}){rest}"
     plans_bad = len(set(unparsed))
     one = plans_bad == 1
     bad = f"{counted(plans_bad, 'given plan')} {'does' if one else 'do'} not parse: mend {'it' if one else 'them'} in "
     bad += f"{plans}, and the next run runs {'it' if one else 'them'} again"
     return bad if len(unparsed) >= errors else f"add --retry-errors to run the others again; {bad}"
+
+
+def _may_pass(error_type: str | None) -> bool:
+    """Whether a failure of this kind (a row's `error_type`) may pass when asked again: pearl's retried errors."""
+    kind = ERROR_NAMES.get(error_type or "")
+    return kind is not None and issubclass(kind, RetryableError)
 
 
 def _note_rows_left_out(run_dir: Path, reported: int) -> None:

@@ -433,6 +433,7 @@ def compress(
     *,
     exclude: Collection[int] = (),
     weights: Weights = DEFAULT_WEIGHTS,
+    cut_best: bool = True,
 ) -> CompressedContext:
     """The sentences of `index` most useful for `query`, rendered within `budget_tokens`.
 
@@ -443,6 +444,9 @@ def compress(
         focus: entity names or phrases to centre on (e.g. a plan step's arguments).
         exclude: sentence ids not to choose (e.g. evidence the prompt already shows elsewhere).
         weights: how the signals combine.
+        cut_best: when the best sentence cannot fit whole and nothing kept scores half what it does, the best cut
+            to fit instead (what a reader asking for that budget wants); False keeps what fits (pearl's own calls,
+            whose prompts show the best sentence whole further on).
 
     Returns:
         The rendered context, its exact token count, the kept sentence ids and their
@@ -473,7 +477,7 @@ def compress(
     if relevant:
         kept = _add_neighbours(index, kept, scores, budget_tokens, blocked)
     best = order[0] if relevant else -1
-    if relevant and sentence_cost(index, best) > budget_tokens and not _near_best(scores, kept, best):
+    if cut_best and relevant and sentence_cost(index, best) > budget_tokens and not _near_best(scores, kept, best):
         # A budget smaller than the best sentence was filled with whatever fits, sentences the query hardly touches
         # (a faint opening bonus): the best is cut to fit instead, as when no sentence fits at all (helper-168).
         return _fitted(index, [], [best], budget_tokens, ranking, lambda ids: ids[-1], top_up=False)

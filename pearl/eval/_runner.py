@@ -37,7 +37,7 @@ from pearl._files import FolderLock, atomic_write_text, read_json
 from pearl._pearl import Pearl, checked_question, run_blocking
 from pearl._text import counted, visible
 from pearl._version import __version__
-from pearl.config import DEFAULT_CONTEXT_WINDOW, Settings, for_caller
+from pearl.config import DEFAULT_CONTEXT_WINDOW, DEFAULT_TOKEN_MARGIN, Settings, for_caller
 from pearl.context import AUTO_CHARS, PIPELINE_VERSION, DocumentIndex, dense_wanted, shown_document
 from pearl.errors import (
     ConfigError,
@@ -330,6 +330,8 @@ def _prepare_run(out_dir: Path, config: RunConfig, longest: int) -> RunConfig:
         # Settings a run file kept (none before they were kept; one added since is not in older files).
         kept, now = old.settings or {}, config.settings or {}
         kept = {name: _kept_effect(name, value, longest) for name, value in kept.items()}
+        if kept and "token_margin" not in kept:  # kept before the margin could be set: a fifth, as then
+            kept["token_margin"] = str(DEFAULT_TOKEN_MARGIN)
         differences += [
             f"{name} {kept[name]} there, {now[name]} now"
             + (_DENSE_AGAIN.get(kept[name], "") if name == "dense" else "")

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 import logging
 import os
 import sqlite3
@@ -28,6 +27,7 @@ from pathlib import Path
 
 from pearl._paths import in_read_only_home
 from pearl._replies import without_thinking
+from pearl.errors import own_copy
 from pearl.llm._reply import RETRIED_NOTE, cut_loop
 from pearl.llm._wrap import Wrapped
 from pearl.models import Completion, CompletionRequest
@@ -226,7 +226,7 @@ class CachedLLM(Wrapped):
             except Exception as exc:  # noqa: BLE001 - re-raised, as its own copy
                 # Its own copy: a question's error carries that question's trace (`PearlError.trace`), and one
                 # object raised in several tasks would carry the last one's, its traceback growing with each.
-                raise copy.copy(exc).with_traceback(None) from None
+                raise own_copy(exc) from None
         future: asyncio.Future[Completion] = flight[0].create_future()
         self._flights[flight] = future
         try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import copy
 import os
 import threading
 import time
@@ -11,7 +10,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 
 from pearl.config import DEFAULT_CONTEXT_WINDOW
-from pearl.errors import LLMError
+from pearl.errors import LLMError, own_copy
 from pearl.llm._reply import prompt_tokens
 from pearl.models import Completion, CompletionRequest
 from pearl.tokens import count_tokens
@@ -115,7 +114,7 @@ class FakeLLM:
         if isinstance(reply, LLMError):
             # A copy each time, as a server's error is new each time: one object raised for two questions carried
             # the second's trace in both (`PearlError.trace`), its traceback growing with every call.
-            raise copy.copy(reply).with_traceback(None)
+            raise own_copy(reply)
         return Completion(
             text=reply,
             prompt_tokens=prompt_tokens(request),
