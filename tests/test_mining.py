@@ -936,6 +936,33 @@ def test_cli_mine_needs_one_source() -> None:
     assert result.exit_code == 2 and "--questions FILE" in result.stderr
 
 
+def test_cli_mine_fits_its_prompts_with_the_token_margin(
+    tmp_path: Path, fake_server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Mining runs outside any question and ignored the setting: a window that holds its prompt at a margin of 0 was
+    # refused as at a fifth (helper-172).
+    fake_server.set_default(lambda body: "USE: FIND_X\nNEW: FIND_SHIP_NAME(CTX, X) : The name of the ship in X.")
+    args = ["mine", "--questions", str(QUESTIONS), "--limit", "1", "--context-window", "900"]
+    server = ["--base-url", fake_server.base_url, "--model", "fake-model", "--no-cache"]
+    refused = runner.invoke(app, [*args, "-o", str(tmp_path / "a.json"), *server])
+    assert refused.exit_code == 2 and "900-token window cannot hold the mining prompt" in refused.stderr
+    monkeypatch.setenv("PEARL_TOKEN_MARGIN", "0")
+    mined = runner.invoke(app, [*args, "-o", str(tmp_path / "b.json"), *server])
+    assert mined.exit_code == 0, mined.output
+
+
+@pytest.mark.parametrize("args", [["mine", "--document", ""], ["plan", "--file", "", "Who keeps the light?"]])
+def test_an_empty_file_option_is_refused_not_read_as_the_current_folder(
+    args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # typer made "" the current folder: `pearl mine --document "$DOC"` with DOC unset sent every file under it to
+    # the model (helper-172).
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "private.txt").write_text("The safe's code is 4711.", encoding="utf-8")
+    result = runner.invoke(app, [*args, "--base-url", "http://127.0.0.1:9/v1", "--model", "m"])
+    assert result.exit_code == 2 and "a file's name is empty" in result.stderr, result.output
+
+
 def test_library_provenance_is_backwards_compatible(tmp_path: Path) -> None:
     old = tmp_path / "old.json"
     old.write_text(

@@ -352,6 +352,25 @@ def revising_fake(*revisions: str) -> FakeLLM:
     return FakeLLM(default=reply)
 
 
+def test_every_prompt_of_a_refinement_is_fitted_with_its_token_margin(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The revision prompt is fitted outside a question's run, and ignored the margin the plans it revises kept
+    # (helper-172: {'plan': {0.0}, ..., 'refine': {0.2}}).
+    from pearl import prompts
+
+    margins: dict[str, set[float]] = {}
+    fit = prompts.PromptTemplate.fit
+
+    def recorded(self: prompts.PromptTemplate, *args: Any, **kwargs: Any) -> Any:
+        margins.setdefault(self.name, set()).add(prompts._MARGIN.get())
+        return fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(prompts.PromptTemplate, "fit", recorded)
+    dataset = load_dataset(QUALITY)
+    pearl = Pearl(llm=refining_fake(), settings=load_settings(cache=False, token_margin=0))
+    asyncio.run(refine_demos(pearl, dataset, dataset.questions[:1], rounds=1, concurrency=1))
+    assert "refine" in margins and set().union(*margins.values()) == {0.0}, margins
+
+
 def test_rejected_revision_is_fed_back() -> None:
     dataset = load_dataset(QUALITY)
     llm = revising_fake("s1 = NO_SUCH_ACTION(CTX)", REVISED)

@@ -42,6 +42,7 @@ from pearl.cli._common import (
     make_pearl,
     path_kind,
     refuse_dash,
+    refuse_empty,
     refuse_overwriting,
     refuse_replacing,
     safe_name,
@@ -372,7 +373,7 @@ def _plan_text(value: str) -> str:
 _PLAN_USAGE = 'pearl plan FILE... "QUESTION"'
 
 
-def _plan_input(words: list[str], given: list[Path]) -> tuple[list[str], str]:
+def _plan_input(words: list[str], given: list[str]) -> tuple[list[str], str]:
     """The files and the question of `pearl plan [FILE...] QUESTION`, as `ask` takes them, and of the older
     `pearl plan QUESTION [--file FILE]`: one argument is the question; more are files or folders, then the question.
 
@@ -393,7 +394,8 @@ def _plan_input(words: list[str], given: list[Path]) -> tuple[list[str], str]:
                 f'then the question in quotes, as in {_PLAN_USAGE} (or pearl plan "QUESTION" to plan from the '
                 "question alone)"
             )
-        return [str(path) for path in given], only
+        refuse_empty(given)
+        return list(given), only
     if given:
         raise fail(f"a document before the question and one with --file: give it one way, as in {_PLAN_USAGE}")
     return files_then_text(words, "plan", "question")
@@ -415,8 +417,8 @@ def plan(
             show_default=False,
         ),
     ],
-    file: Annotated[
-        list[Path] | None,
+    file: Annotated[  # strings: typer makes "" the current folder, every file under it read
+        list[str] | None,
         typer.Option(
             "--file",
             "-f",

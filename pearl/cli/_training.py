@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import os
 import shlex
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -35,16 +36,19 @@ from pearl.cli._common import (
     fail,
     interrupted_exit,
     make_pearl,
+    refuse_empty,
     refuse_overwriting,
     refuse_replacing,
     settings_from,
 )
 from pearl.cli._progress import ProgressBar
+from pearl.config import Settings
 from pearl.documents import load_document
 from pearl.errors import ConfigError, PearlError
 from pearl.eval import load_dataset, read_questions, select_questions
 from pearl.llm import DEMO_NOTICE, make_llm
 from pearl.planning import save_demos
+from pearl.prompts import token_margin
 from pearl.training import (
     DEFAULT_MAX_ACTIONS,
     MiningResult,
@@ -206,8 +210,8 @@ def mine_command(
             "--questions", metavar="FILE", help="Training questions: QuALITY, L-Eval, JSONL or text, one a line."
         ),
     ] = None,
-    document: Annotated[
-        Path | None, typer.Option("--document", metavar="FILE", help="Mine actions suited to this document instead.")
+    document: Annotated[  # a string: typer makes "" the current folder, every file under it sent to the model
+        str | None, typer.Option("--document", metavar="FILE", help="Mine actions suited to this document instead.")
     ] = None,
     out: Annotated[Path, typer.Option("--out", "-o", metavar="FILE", help="Where to write the library (JSON).")] = Path(
         "actions.json"
@@ -253,6 +257,8 @@ def mine_command(
     force: Force = False,
 ) -> None:
     """Mine actions from training questions (or for one document) and merge them into a library."""
+    if document is not None:
+        refuse_empty([document])
     if (questions is None) == (document is None):
         which = "not both" if questions is not None else "one of them"
         raise fail(f"give --questions FILE (training questions) or --document FILE (one document), {which}")
@@ -265,7 +271,9 @@ def mine_command(
     if document is not None and data_format is not None:
         raise fail("--format says how --questions FILE is laid out; --document FILE is read as its kind says")
     check_output_path(out, "--out", "actions.json", make_folder=True)  # before a call is paid for
-    refuse_overwriting(out, "--out", {"--questions": questions, "--document": document})
+    refuse_overwriting(
+        out, "--out", {"--questions": questions, "--document": Path(document) if document is not None else None}
+    )
     partial = progress_path(out)
     grow = f"; to add to the library it holds, give --actions {shlex.quote(str(out))}"
     refuse_replacing(out, "--out", force, grows=actions, progress=partial, hint=grow)
@@ -278,7 +286,8 @@ def mine_command(
             base = given if given is not None else seed_library()
             texts = read_questions(questions, limit, data_format)
             echo(f"mining {counted(len(texts), 'question')} from {questions}; progress in {partial}", err=True)
-            result = asyncio.run(
+            result = _mined(
+                settings,
                 mine_actions(
                     llm,
                     texts,
@@ -290,14 +299,15 @@ def mine_command(
                     on_progress=bar,
                     fresh=fresh,
                     keep_unasked=limit is not None,
-                )
+                ),
             )
         elif document is not None:
             # Without --actions the new actions are saved alone: none of the result's actions is "old".
             base = given if given is not None else ActionLibrary(name="none")
-            doc = load_document(document, max_bytes=settings.max_bytes)
+            doc = load_document(Path(document), max_bytes=settings.max_bytes)
             echo_left_out(doc)
-            result = asyncio.run(
+            result = _mined(
+                settings,
                 mine_document(
                     llm,
                     doc,
@@ -305,7 +315,7 @@ def mine_command(
                     questions=imagine or DEFAULT_IMAGINED,
                     max_actions=max_actions,
                     concurrency=concurrency or settings.concurrency,
-                )
+                ),
             )
         if result.proposals == 0:
             bar.close()
@@ -344,6 +354,13 @@ def mine_command(
 
     if llm.is_demo:
         echo(DEMO_NOTICE, err=True)
+
+
+def _mined(settings: Settings, mining: Coroutine[Any, Any, MiningResult]) -> MiningResult:
+    """`mining` run to its end with every prompt fitted leaving `Settings.token_margin` of the window free: mining
+    runs outside any question (`Pearl` sets it for a question's calls), and ignored the setting (helper-172)."""
+    with token_margin(settings.token_margin):
+        return asyncio.run(mining)
 
 
 def _grows(out: Path, actions: Path) -> bool:

@@ -405,6 +405,9 @@ async def mine_actions(
 ) -> MiningResult:
     """Mine actions from training questions and merge them into a library of at most `max_actions`.
 
+    Prompts are fitted leaving `Settings.token_margin` of the window free as set for the caller's context (a fifth
+    unless set, as `pearl mine` sets it: `with pearl.prompts.token_margin(0): ...`).
+
     Args:
         llm: the model (wrap it in the response cache to make re-runs free).
         questions: question texts (see `read_questions`).

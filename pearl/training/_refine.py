@@ -53,7 +53,7 @@ from pearl.planning import (
     rejected_text,
 )
 from pearl.planning._kinds import kind_asked_about
-from pearl.prompts import load_prompt
+from pearl.prompts import load_prompt, token_margin
 from pearl.protocols import Progress
 from pearl.questions import Question
 from pearl.trace import Recorder
@@ -265,18 +265,21 @@ class _Refiner:
         recorder = Recorder(self.pearl.llm, trace)
         try:
             for attempt in range(1, settings.plan_attempts + 1):
-                values, _ = template.fit(
-                    self.pearl.llm.context_window,
-                    int(params["max_tokens"]),
-                    _REFINE_SHARES,
-                    actions=shown.render(),
-                    question=question.text,
-                    options_block=question.options_block(),
-                    plan=wrong[-1],
-                    earlier="\n\n".join(reversed(wrong[:-1])) or "(none)",
-                    errors=_feedback(last, rejected, errors),
-                    **plan_rules(template, shown, max_steps, mode),
-                )
+                # Outside a question's run (`Pearl._guarded`), so the margin is set here: the revision prompt ignored
+                # it while the plans it revises kept it (helper-172).
+                with token_margin(settings.token_margin):
+                    values, _ = template.fit(
+                        self.pearl.llm.context_window,
+                        int(params["max_tokens"]),
+                        _REFINE_SHARES,
+                        actions=shown.render(),
+                        question=question.text,
+                        options_block=question.options_block(),
+                        plan=wrong[-1],
+                        earlier="\n\n".join(reversed(wrong[:-1])) or "(none)",
+                        errors=_feedback(last, rejected, errors),
+                        **plan_rules(template, shown, max_steps, mode),
+                    )
                 reply = await recorder.acall(
                     f"refine (round {len(wrong)}, attempt {attempt})",
                     template,
