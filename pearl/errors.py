@@ -50,7 +50,6 @@ keep it; `pearl ask --trace FILE` writes it.
 
 from __future__ import annotations
 
-import copy
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:  # for the annotation alone: this module sits below the models
@@ -304,9 +303,12 @@ _E = TypeVar("_E", bound=BaseException)
 
 def own_copy(error: _E) -> _E:
     """A copy of `error`, with no traceback, to raise where one object would be raised again (for another question,
-    another waiter): each carries its own `trace` and traceback. `error` itself when its class cannot be copied (a
-    constructor of its own that takes other arguments: copying calls it with the error's `args`)."""
-    try:
-        return copy.copy(error).with_traceback(None)
+    another waiter): each carries its own `trace` and traceback. Made without its constructor, which may take other
+    arguments than the error's `args`; `error` itself when it cannot be made so."""
+    try:  # without calling its constructor, which may take other arguments than its `args` (a code, by position)
+        copied = type(error).__new__(type(error), *error.args)
+        copied.args = error.args
+        copied.__dict__.update(error.__dict__)
+        return copied.with_traceback(None)
     except Exception:  # noqa: BLE001 - any failure to rebuild it: the original serves
         return error

@@ -255,7 +255,7 @@ _CHOSEN = r"(?:answer|option|choice|one)\b"
 _RIGHT = rf"(?:(?:the|my)\s+)?(?:(?:right|correct|best|most\s+likely)\b(?:\s+{_CHOSEN})?|{_CHOSEN})"
 # After a letter: the reply sets it aside ("A is tempting", "(B) seems plausible", "A is wrong", "A is not right").
 _SPOKEN_OF = re.compile(
-    r"\)?\s+(?:is|was|are|were|seems?|looks?|appears?|sounds?|(?:would|could|might|can|may)\s+be)\s+"
+    r"\)?\s+(?:is|was|are|were|seems?|looks?|appears?|sounds?|(?:would|could|might|can|may|must)\s+(?:(?:all|both)\s+)?be)\s+"
     r"(?:(?:not|n['\u2019]t)\b|"
     r"(?:\w+\s+)?(?:tempting|plausible|attractive|appealing|wrong|incorrect|misleading|a\s+trap|"
     r"a\s+distractor|unlikely|false|untrue|unsupported|irrelevant|inaccurate|implausible|contradicted|partly|"
@@ -291,9 +291,11 @@ _GLOSS = re.compile(r"\)?\s*\([^()\n]{1,80}\)")
 _SPACED = re.compile(r"\)?[ \t]*")
 
 
-# A plural verdict, perhaps after "all" or "both" ("A, C and D all seem wrong").
+# A plural verdict, perhaps after "all" or "both" ("A, C and D all seem wrong", "B and C can be ruled out").
 _PLURAL = re.compile(
-    r"\)?\s+(?:(?:all|both)\s+)?(?=(?:are|were|aren|weren|seem|look|appear|sound|do|don|did|didn)\b)", re.IGNORECASE
+    r"\)?\s+(?:(?:all|both)\s+)?(?=(?:are|were|aren|weren|seem|look|appear|sound|do|don|did|didn|can|could|may|might|"
+    r"must|would)\b)",
+    re.IGNORECASE,
 )
 
 
@@ -305,7 +307,14 @@ def _verdict_at(text: str, end: int, own: str, *, listed: bool = True) -> int:
     `listed`: "The answer is D, A and B are wrong" says nothing of D."""
     glossed = gloss.end() if (gloss := _GLOSS.match(text, end)) is not None else end
     after = glossed
-    while listed and (also := _ALSO_SAID.match(text, after)) is not None:
+    joined = False  # an item joined by "and" closes a list: after a second, the first began another clause
+    for _ in range(len(LETTERS) if listed else 0):  # no more letters than options: a long run is read once, not anew
+        if (also := _ALSO_SAID.match(text, after)) is None:  # from each letter in it (it was quadratic)
+            break
+        if joined:  # "B, and A and C are wrong" says it of A and C, not of B
+            after = glossed
+            break
+        joined = re.search(r"and|&", also.group(0), re.IGNORECASE) is not None
         after = gloss.end() if (gloss := _GLOSS.match(text, also.end())) is not None else also.end()
     if after > glossed and (plural := _PLURAL.match(text, after)) is not None:
         return plural.end() - 1  # before the space the verdict's pattern opens with
@@ -332,6 +341,18 @@ def _spoken_of(text: str, match: re.Match[str], options: Sequence[str] = (), *, 
     said = aside.group(0)
     ruled_out = _CONCEDED.search(said) is not None or (_RULED_OUT.search(said) and not _NEGATED.search(said))
     return "ruled out" if ruled_out else "aside"
+
+
+_FITS = re.compile(r"\)?\s+(?:fits|matches)\b", re.IGNORECASE)
+
+
+def _affirmed(text: str, match: re.Match[str], options: Sequence[str]) -> bool:
+    """Whether the reply says of the letter `match` found, past its option's words, that it is the one: "Option B is
+    the right one", "(B) To stop the light fits [S120]"."""
+    number = LETTERS.find(match.group(1).upper())
+    own = " ".join(options[number].split()) if 0 <= number < len(options) else ""
+    at = _verdict_at(text, match.end(1), own, listed=False)
+    return _CALLED_RIGHT.match(text, at) is not None or _FITS.match(text, at) is not None
 
 
 def _given(text: str, match: re.Match[str], pattern: str, patterns: Sequence[str]) -> bool:
@@ -387,7 +408,7 @@ def parse_choice(reply: str, n_options: int, options: Sequence[str] = ()) -> str
         rf"(?:option|choice|answer)(?:\s+is)?(?:\s*[:\-\u2013\u2014])?\s*\(?([{letters}])\)?\b",
         rf"(?<![\w])\(([{letters}])\)",
         # "..., but C is right", "(C) is the correct answer", "C seems right", "C is my answer"
-        rf"(?<![\w(])\(?([{letters}])(?=\)?\s+(?:is|seems|looks)\s)",
+        rf"(?<![\w(])\(?([{letters}])(?=\)?\s+(?:\([^()\n]{{1,80}}\)\s+)?(?:is|seems|looks)\s)",
     )
     last, opening, paren, called_right = patterns[2], patterns[3], patterns[5], patterns[6]
     # "B or C", "(B) or (C)", "A, B, C or D", "B/C": a hedge names several, none of them the answer ("B, and C is
@@ -419,8 +440,9 @@ def parse_choice(reply: str, n_options: int, options: Sequence[str] = ()) -> str
                 continue
             if pattern is opening and _opening_article(text, match, options):
                 continue
-            if pattern is called_right:
-                if _CALLED_RIGHT.match(text, match.end(1)) is None:
+            if pattern is called_right:  # "C is correct", "C (Money) is correct"
+                glossed = gloss.end() if (gloss := _GLOSS.match(text, match.end(1))) is not None else match.end(1)
+                if _CALLED_RIGHT.match(text, glossed) is None:
                     continue
                 if _OR_BEFORE.search(text, max(0, match.start() - 20), match.start()):  # "C or D is right"
                     hedged = len(text)
@@ -437,6 +459,14 @@ def parse_choice(reply: str, n_options: int, options: Sequence[str] = ()) -> str
                 # A letter ruled out is no answer: with none other given, the reply names none, and the model is
                 # asked for its letter ("A is tempting, so C." read as A, with nothing said).
                 spoken = spoken or (letter if aside == "aside" else None)
+            elif spoken is not None and not (
+                pattern in (last, called_right)
+                or _given(text, match, pattern, patterns)
+                or _affirmed(text, match, options)
+            ):
+                # A letter set aside without being ruled out ("D (The harbor master) is not mentioned") gives way only
+                # to one given as the answer or called right, not to one named in passing ("Option A is in [S1]").
+                continue
             else:
                 return letter
     return spoken if not hedged else None

@@ -219,6 +219,16 @@ def test_an_error_whose_class_cannot_be_copied_is_raised_as_it_is() -> None:
             super().__init__(f"refused with code {code}")
             self.code = code
 
+    class Coded(LLMError):  # rebuilt from its args, the code was the message: "refused with code refused with ..."
+        def __init__(self, code: int) -> None:
+            super().__init__(f"refused with code {code}")
+            self.code = code
+
+    for error in (Coded(418), Coded(418)):  # each a copy of its own, its message and code as raised
+        with pytest.raises(Coded) as coded:
+            pearl_with(FakeLLM(default=error)).ask(SAMPLE, "Who keeps the light?", method="rag")
+        assert str(coded.value) == "refused with code 418" and coded.value.code == 418 and coded.value is not error
+
     kept = Refused(code=418)
 
     class Raising(FakeLLM):

@@ -175,6 +175,15 @@ def test_parse_choice(reply: str, letter: str | None) -> None:
         ("A (Money) and C (Orders) are wrong; B is right.", "B"),
         ("A (Money), C, and D are wrong; B is correct.", "B"),
         ("A, C and D all seem wrong; B is correct.", "B"),
+        ("B, and A and C are wrong.", "B"),  # the second "and" says it of A and C alone
+        # helper-173: past an option's words, a letter set aside gives way only to one given as the answer or called
+        # right, not to one named in passing (a NOT question's answer was read as A); a letter called right past its
+        # words; a list ruled out with a modal verb.
+        ("D (Fear) is not mentioned. Option A is mentioned in [S1].", "D"),
+        ("(D) Fear is not mentioned. (A) Money is mentioned in [S1].", "D"),
+        ("Option A is not mentioned anywhere. Option C is not either. Option B is the right one.", "B"),
+        ("A (Money) is wrong. B (Light) is wrong. C (Orders) is correct.", "C"),
+        ("B, C, and D can all be ruled out. A is right.", "A"),
     ],
 )
 def test_parse_choice_reads_past_an_options_words_and_letters_said_with_it(reply: str, letter: str | None) -> None:
