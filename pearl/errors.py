@@ -50,6 +50,8 @@ keep it; `pearl ask --trace FILE` writes it.
 
 from __future__ import annotations
 
+import copy
+import types
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:  # for the annotation alone: this module sits below the models
@@ -303,12 +305,21 @@ _E = TypeVar("_E", bound=BaseException)
 
 def own_copy(error: _E) -> _E:
     """A copy of `error`, with no traceback, to raise where one object would be raised again (for another question,
-    another waiter): each carries its own `trace` and traceback. Made without its constructor, which may take other
-    arguments than the error's `args`; `error` itself when it cannot be made so."""
-    try:  # without calling its constructor, which may take other arguments than its `args` (a code, by position)
-        copied = type(error).__new__(type(error), *error.args)
+    another waiter): each carries its own `trace` and traceback. An error whose class has a constructor of its own
+    (which may take other arguments than the error's `args`: a code, by position or by keyword) is made without it,
+    its `args`, attributes and slots copied; one with Python's constructor is copied as Python copies it (which keeps
+    what a built-in error holds outside its attributes: a `UnicodeDecodeError`'s reason, a file error's name).
+    `error` itself when it cannot be made so."""
+    kind = type(error)
+    try:
+        if not isinstance(kind.__init__, types.FunctionType):
+            return copy.copy(error).with_traceback(None)
+        copied = kind.__new__(kind, *error.args)
         copied.args = error.args
-        copied.__dict__.update(error.__dict__)
+        copied.__dict__.update(getattr(error, "__dict__", {}))
+        for slot in (name for klass in kind.__mro__ for name in getattr(klass, "__slots__", ())):
+            if slot not in ("__dict__", "__weakref__") and hasattr(error, slot):
+                setattr(copied, slot, getattr(error, slot))
         return copied.with_traceback(None)
-    except Exception:  # noqa: BLE001 - any failure to rebuild it: the original serves
+    except Exception:  # noqa: BLE001 - any failure to make it: the original serves
         return error

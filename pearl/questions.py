@@ -340,19 +340,11 @@ def _spoken_of(text: str, match: re.Match[str], options: Sequence[str] = (), *, 
         return None
     said = aside.group(0)
     ruled_out = _CONCEDED.search(said) is not None or (_RULED_OUT.search(said) and not _NEGATED.search(said))
+    if not ruled_out and at > match.end(1):
+        # Past its words, only what rules a letter out is read: "D (The harbor master) is not mentioned" is a NOT
+        # question's answer, and set aside it gave way to the next letter named ("Option A is in [S1]": helper-173).
+        return None
     return "ruled out" if ruled_out else "aside"
-
-
-_FITS = re.compile(r"\)?\s+(?:fits|matches)\b", re.IGNORECASE)
-
-
-def _affirmed(text: str, match: re.Match[str], options: Sequence[str]) -> bool:
-    """Whether the reply says of the letter `match` found, past its option's words, that it is the one: "Option B is
-    the right one", "(B) To stop the light fits [S120]"."""
-    number = LETTERS.find(match.group(1).upper())
-    own = " ".join(options[number].split()) if 0 <= number < len(options) else ""
-    at = _verdict_at(text, match.end(1), own, listed=False)
-    return _CALLED_RIGHT.match(text, at) is not None or _FITS.match(text, at) is not None
 
 
 def _given(text: str, match: re.Match[str], pattern: str, patterns: Sequence[str]) -> bool:
@@ -459,14 +451,6 @@ def parse_choice(reply: str, n_options: int, options: Sequence[str] = ()) -> str
                 # A letter ruled out is no answer: with none other given, the reply names none, and the model is
                 # asked for its letter ("A is tempting, so C." read as A, with nothing said).
                 spoken = spoken or (letter if aside == "aside" else None)
-            elif spoken is not None and not (
-                pattern in (last, called_right)
-                or _given(text, match, pattern, patterns)
-                or _affirmed(text, match, options)
-            ):
-                # A letter set aside without being ruled out ("D (The harbor master) is not mentioned") gives way only
-                # to one given as the answer or called right, not to one named in passing ("Option A is in [S1]").
-                continue
             else:
                 return letter
     return spoken if not hedged else None

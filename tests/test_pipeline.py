@@ -243,6 +243,26 @@ def test_an_error_whose_class_cannot_be_copied_is_raised_as_it_is() -> None:
             assert info.value.code == 418
 
 
+def test_own_copy_keeps_what_each_kind_of_error_holds() -> None:
+    # Made without its constructor, a built-in error lost what it holds outside its attributes (a UnicodeDecodeError's
+    # message became ''), and a slotted one its slots (helper-174); copied with it, a constructor taking a code by
+    # position got the message as its code (helper-173).
+    from pearl.errors import own_copy
+
+    class Slotted(LLMError):
+        __slots__ = ("code",)
+
+        def __init__(self, code: int) -> None:
+            super().__init__(f"refused with code {code}")
+            self.code = code
+
+    decode = UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")
+    missing = FileNotFoundError(2, "No such file", "x.txt")
+    for error, kept in ((decode, "reason"), (missing, "filename"), (Slotted(418), "code")):
+        copied = own_copy(error)
+        assert copied is not error and str(copied) == str(error) and getattr(copied, kept) == getattr(error, kept)
+
+
 @pytest.mark.parametrize("reply", ["ok", None])
 def test_a_model_returning_no_completion_is_an_llm_error_naming_it(reply: str | None) -> None:
     # "AttributeError: 'str' object has no attribute 'text'" from pearl's own code, with no trace (helper-170).

@@ -161,7 +161,6 @@ def test_parse_choice(reply: str, letter: str | None) -> None:
         ("A (money) is wrong; B is right.", "B"),
         ("A, C, and D are wrong; B is correct.", "B"),
         ("A, C and D are incorrect. B is correct.", "B"),
-        ("(A) Money does not fit; (B) To stop the light fits [S120].", "B"),
         ("A, C, and D are wrong.", None),  # none chosen: the model is asked for its letter
         # Its words or a gloss after a letter chosen do not set it aside.
         ("A (Money) is the answer.", "A"),
@@ -176,14 +175,17 @@ def test_parse_choice(reply: str, letter: str | None) -> None:
         ("A (Money), C, and D are wrong; B is correct.", "B"),
         ("A, C and D all seem wrong; B is correct.", "B"),
         ("B, and A and C are wrong.", "B"),  # the second "and" says it of A and C alone
-        # helper-173: past an option's words, a letter set aside gives way only to one given as the answer or called
-        # right, not to one named in passing (a NOT question's answer was read as A); a letter called right past its
-        # words; a list ruled out with a modal verb.
+        # helper-173: past an option's words only what rules a letter out is read, so a NOT question's answer set aside
+        # there ("is not mentioned") does not give way to the next letter named (it was read as A); a letter called
+        # right past its words; a list ruled out with a modal verb. (helper-174: "(A) is not correct. (B) is supported"
+        # still gives B, the next letter named, as before.)
         ("D (Fear) is not mentioned. Option A is mentioned in [S1].", "D"),
         ("(D) Fear is not mentioned. (A) Money is mentioned in [S1].", "D"),
         ("Option A is not mentioned anywhere. Option C is not either. Option B is the right one.", "B"),
         ("A (Money) is wrong. B (Light) is wrong. C (Orders) is correct.", "C"),
         ("B, C, and D can all be ruled out. A is right.", "A"),
+        ("(A) is not correct. (B) is supported by [S4]. (C) is not mentioned.", "B"),
+        ("A is not supported by the text. I'll go with option B.", "B"),
     ],
 )
 def test_parse_choice_reads_past_an_options_words_and_letters_said_with_it(reply: str, letter: str | None) -> None:
