@@ -120,6 +120,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "RunWriteError",
         "ServerError",
         "UnansweredError",
+        "own_copy",
         "stops_a_run",
         "unanswered",
         "unanswered_name",
