@@ -92,6 +92,21 @@ def test_context_counts_what_it_kept_of_a_sentence_cut_to_fit(app: typer.Typer, 
     assert "kept 1 of 6 sentences, cut to fit: " in said
 
 
+def test_context_cuts_the_best_sentence_rather_than_show_what_it_hardly_touches(
+    app: typer.Typer, tmp_path: Path
+) -> None:
+    # With a budget under the best sentence, short sentences the query does not touch were shown instead (helper-168).
+    clause = "The secret code is BLUEFISH, said the keeper, " + " ".join(
+        f"and the lamp burned night {i}" for i in range(12)
+    )
+    filler = [f"Paragraph {i} talks about weather and tides near the harbour." for i in range(30)]
+    doc = tmp_path / "code.txt"
+    doc.write_text("\n\n".join([*filler, clause + "."]), encoding="utf-8")
+    result = CliRunner().invoke(app, ["context", str(doc), "secret code", "-b", "60", "--no-ner", "--json"])
+    data = json.loads(result.output)
+    assert data["context"]["truncated"] and "BLUEFISH" in data["context"]["text"], data["context"]["text"]
+
+
 def test_context_skim_shows_what_a_whole_document_step_sees(app: typer.Typer, tmp_path: Path) -> None:
     chronicle = tmp_path / "chronicle.txt"
     chronicle.write_text(

@@ -312,7 +312,7 @@ def test_a_budget_smaller_than_the_best_sentence_cuts_it_rather_than_show_others
     # With the opening's bonus (the default), sentences the query does not touch fit where the best does not, and were
     # shown instead, uncut and unsaid ("truncated": false): `pearl context FILE "secret code" --budget 100` showed a
     # sentence of random words (helper-168).
-    context = compress(story, "What did the council pay for the seal?", 12)
+    context = compress(story, "What did the council pay for the seal?", 12, cut_best=True)
     assert context.truncated and len(context.sentence_ids) == 1, context
     (start, end), sid = context.spans[0], context.sentence_ids[0]
     assert start == story.sent_starts[sid] and end < story.sent_ends[sid]

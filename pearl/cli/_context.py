@@ -222,7 +222,7 @@ def context_command(
         raise fail(f"--budget {budget}: give the context's size in tokens, at least 1 (e.g. --budget 1500)")
     index, seconds, _ = _build(files, no_cache, no_ner, quiet, max_bytes)
     with handled():
-        context = skim(index, query, budget) if skimmed else compress(index, query, budget, focus=focus)
+        context = skim(index, query, budget) if skimmed else compress(index, query, budget, focus=focus, cut_best=True)
     for item in focus or []:
         if not find_entities(index, item):
             echo(f"note: {_unmatched_focus(index, item, files)}", err=True)

@@ -433,7 +433,7 @@ def compress(
     *,
     exclude: Collection[int] = (),
     weights: Weights = DEFAULT_WEIGHTS,
-    cut_best: bool = True,
+    cut_best: bool = False,
 ) -> CompressedContext:
     """The sentences of `index` most useful for `query`, rendered within `budget_tokens`.
 
@@ -445,8 +445,8 @@ def compress(
         exclude: sentence ids not to choose (e.g. evidence the prompt already shows elsewhere).
         weights: how the signals combine.
         cut_best: when the best sentence cannot fit whole and nothing kept scores half what it does, the best cut
-            to fit instead (what a reader asking for that budget wants); False keeps what fits (pearl's own calls,
-            whose prompts show the best sentence whole further on).
+            to fit instead of what does fit (what a reader asking for that budget wants: `pearl context`). Off, what
+            fits is kept: pearl's own calls, whose prompts show the best sentence whole further on.
 
     Returns:
         The rendered context, its exact token count, the kept sentence ids and their

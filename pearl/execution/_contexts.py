@@ -320,8 +320,7 @@ class CompressedStepContext:
             ids = list(range(index.sentence_count))
             self._shared = StepSlice(text=render_sentences(index, ids), sentence_ids=ids, note="the whole document")
         else:
-            # What fits, as ever: a best sentence over this small budget is shown whole further on, not cut here.
-            piece = compress(index, self._query, budget.shared, cut_best=False)
+            piece = compress(index, self._query, budget.shared)
             note = f"{len(piece.sentence_ids)} of {index.sentence_count} sentences, chosen for the question"
             self._shared = StepSlice(text=piece.text, sentence_ids=piece.sentence_ids, note=note)
         self._claimed: set[int] = set(self._shared.sentence_ids)
@@ -369,9 +368,7 @@ class CompressedStepContext:
             return []
         shared = set(self._shared.sentence_ids)
         floor = self.budget.floor
-        base = (
-            set(compress(self.index, self._query, floor, cut_best=False).sentence_ids) - shared if floor > 0 else set()
-        )
+        base = set(compress(self.index, self._query, floor).sentence_ids) - shared if floor > 0 else set()
 
         room = total - count_tokens(self._shared.text)  # the answer call shows the shared block, then these
         if count_tokens(render_sentences(self.index, sorted(base))) > room:
@@ -427,7 +424,7 @@ class CompressedStepContext:
 
     def _next_best(self, budget: int, shown: set[int]) -> list[int]:
         """The question's best sentences within `budget` tokens, less `shown`."""
-        piece = compress(self.index, self._query, budget, exclude=shown, cut_best=False) if budget > 0 else None
+        piece = compress(self.index, self._query, budget, exclude=shown) if budget > 0 else None
         return [] if piece is None or piece.truncated else piece.sentence_ids
 
     def _added(
@@ -469,7 +466,7 @@ class CompressedStepContext:
         tokens = count_tokens(text)
         if tokens > room:  # a smaller window than the budget assumed: the most relevant that fit
             others = set(range(self.index.sentence_count)) - set(ids)
-            piece = compress(self.index, self._query, room, exclude=others, cut_best=False)
+            piece = compress(self.index, self._query, room, exclude=others)
             if piece.truncated or not piece.sentence_ids:
                 return StepSlice(text=piece.text, sentence_ids=piece.sentence_ids, note="cut to fit")
             ids, text, tokens = piece.sentence_ids, piece.text, piece.tokens
@@ -555,12 +552,12 @@ class CompressedStepContext:
         shared_out = self.budget.shares_out and (bool(inputs) or _reads_whole(strings, inputs))
         claimed = set(self._shared.sentence_ids) if shared_out else self._claimed
         if not _reads_whole(strings, inputs):
-            ids = compress(self.index, query, budget, focus=strings, exclude=claimed, cut_best=False).sentence_ids
+            ids = compress(self.index, query, budget, focus=strings, exclude=claimed).sentence_ids
             if self._repeatable:
                 # What no call shows comes first, all of it that fits; then the best of what the answer call shows.
                 def again(spare: int) -> list[int]:
                     shown = (self._claimed - self._repeatable) | set(ids)
-                    return compress(self.index, query, spare, focus=strings, exclude=shown, cut_best=False).sentence_ids
+                    return compress(self.index, query, spare, focus=strings, exclude=shown).sentence_ids
 
                 ids = self._added(ids, budget, again)
         else:
