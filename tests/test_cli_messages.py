@@ -170,6 +170,37 @@ def test_an_empty_file_name_is_refused_not_read_as_the_current_folder(
     assert "4711" not in result.output
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["eval", "{data}", "--out", "", *SERVER],
+        ["eval", "", *SERVER],
+        ["eval", "{data}", "--plans", "", *SERVER],
+        ["ask", "{data}", "Who?", "--trace", "", *SERVER],
+        ["ask", "{data}", "Who?", "--actions", "", *SERVER],
+        ["trace", "html", "{data}", "-o", ""],
+        ["actions", "list", ""],
+        ["actions", "import", "{data}", "-o", ""],
+        ["mine", "{data}", "--out", "", *SERVER],
+        ["refine", "{data}", "--out", "", *SERVER],
+    ],
+)
+def test_an_empty_path_option_is_refused_not_read_as_the_current_folder(
+    args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `pearl eval DATA --out "$OUT"` with OUT unset wrote the run into the current folder: typer reads "" as ".".
+    data = tmp_path / "data" / "q.jsonl"
+    data.parent.mkdir()
+    data.write_text('{"question": "Who?", "document": "Tom.", "answer": "Tom"}\n', encoding="utf-8")
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    result = runner.invoke(app, [arg.format(data=data) for arg in args])
+    assert result.exit_code == 2, result.output
+    assert "the name is empty: give a file or folder" in result.stderr
+    assert not any(work.iterdir())
+
+
 def test_index_and_context_of_a_one_sentence_document_count_it_right(tmp_path: Path) -> None:
     doc = tmp_path / "one.txt"
     doc.write_text("Hello world.\n", encoding="utf-8")

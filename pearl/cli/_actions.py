@@ -32,6 +32,7 @@ from pearl.cli._common import (
     echo,
     example,
     fail,
+    given_path,
     handled,
     refuse_dash,
     refuse_overwriting,
@@ -61,7 +62,9 @@ def list_command(
     file: Annotated[
         Path | None,
         typer.Argument(
-            metavar="FILE", help="A library: pearl's JSON or an action list (default: the bundled library)."
+            metavar="FILE",
+            help="A library: pearl's JSON or an action list (default: the bundled library).",
+            parser=given_path,
         ),
     ] = None,
     counts: Annotated[bool, typer.Option("--counts", help="Append how many mined questions asked for each.")] = False,
@@ -78,7 +81,9 @@ def show_command(
     name: Annotated[str, typer.Argument(metavar="NAME", help="The action's name.", show_default=False)],
     file: Annotated[
         Path | None,
-        typer.Argument(metavar="FILE", help="A library file, as list takes it (default: the bundled library)."),
+        typer.Argument(
+            metavar="FILE", help="A library file, as list takes it (default: the bundled library).", parser=given_path
+        ),
     ] = None,
     actions: ActionsOpt = None,
 ) -> None:
@@ -111,8 +116,12 @@ def show_command(
 
 @actions_app.command("diff", epilog=example("pearl actions diff actions.json mined.json"))
 def diff_command(
-    old: Annotated[Path, typer.Argument(metavar="OLD", help="The first library.", show_default=False)],
-    new: Annotated[Path, typer.Argument(metavar="NEW", help="The second library.", show_default=False)],
+    old: Annotated[
+        Path, typer.Argument(metavar="OLD", help="The first library.", show_default=False, parser=given_path)
+    ],
+    new: Annotated[
+        Path, typer.Argument(metavar="NEW", help="The second library.", show_default=False, parser=given_path)
+    ],
 ) -> None:
     """What changed between two libraries: `-` removed, `+` added, `~` changed signature or definition."""
     a, b = _load(old), _load(new)
@@ -154,7 +163,9 @@ def import_command(
             metavar="FILE", help="An action list in the paper's format: NAME(ARGS) # definition.", show_default=False
         ),
     ],
-    out: Annotated[Path, typer.Option("--out", "-o", metavar="FILE", help="Where to write the library (JSON).")],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", metavar="FILE", help="Where to write the library (JSON).", parser=given_path)
+    ],
     name: Annotated[
         str | None, typer.Option("--name", metavar="NAME", help="The library's name (default: the file's stem).")
     ] = None,
@@ -195,11 +206,18 @@ def export_command(
             metavar="LIBRARY",
             help="A library: pearl's JSON or an action list (default: the bundled library).",
             show_default=False,
+            parser=given_path,
         ),
     ] = None,
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", metavar="FILE", help="Where to write the action list (default, or -: print it)."),
+        typer.Option(
+            "--out",
+            "-o",
+            metavar="FILE",
+            help="Where to write the action list (default, or -: print it).",
+            parser=given_path,
+        ),
     ] = None,
     force: Force = False,
 ) -> None:

@@ -37,6 +37,7 @@ from pearl.cli._common import (
     fail,
     files_then_text,
     forgotten_question,
+    given_path,
     handled,
     is_document_file,
     make_pearl,
@@ -206,6 +207,7 @@ def ask(
             "--trace",
             metavar="FILE",
             help="Write every stage's record to this file (one that exists: only with --force).",
+            parser=given_path,
         ),
     ] = None,
     html: Annotated[
@@ -215,6 +217,7 @@ def ask(
             metavar="FILE",
             help="Write a page: the answer, its plan, each step's excerpts and the document (a file that exists: "
             "only with --force).",
+            parser=given_path,
         ),
     ] = None,
     force: Annotated[
@@ -552,6 +555,7 @@ def trace_html(
             "-o",
             metavar="FILE",
             help="The page to write (default: TRACE.html); a file that exists is replaced only with --force.",
+            parser=given_path,
         ),
     ] = None,
     force: Annotated[

@@ -77,6 +77,7 @@ __all__ = [
     "example",
     "exit_code",
     "fail",
+    "given_path",
     "handled",
     "interrupted_exit",
     "make_pearl",
@@ -113,6 +114,16 @@ Window = Annotated[
 MaxBytes = Annotated[
     int | None, typer.Option("--max-bytes", metavar="BYTES", help="Largest input file (env PEARL_MAX_BYTES).")
 ]
+
+
+def given_path(text: str) -> Path:
+    """A file or folder named on the command line (typer's `parser=`): refuses an empty name, which a path reads as
+    the current folder (`--out "$DIR"` with `DIR` unset wrote a run into it)."""
+    if not text.strip():
+        raise typer.BadParameter('the name is empty: give a file or folder (an unset variable, as in "$DIR"?)')
+    return Path(text)
+
+
 ActionsOpt = Annotated[
     Path | None,
     typer.Option(
@@ -120,11 +131,17 @@ ActionsOpt = Annotated[
         metavar="FILE",
         help="Action library: pearl's JSON or the paper's action list, NAME(ARGS) # definition lines "
         "(default: the bundled library).",
+        parser=given_path,
     ),
 ]
 DemosOpt = Annotated[
     Path | None,
-    typer.Option("--demos", metavar="FILE", help="Demonstrations for the planner, JSON or JSONL (default: bundled)."),
+    typer.Option(
+        "--demos",
+        metavar="FILE",
+        help="Demonstrations for the planner, JSON or JSONL (default: bundled).",
+        parser=given_path,
+    ),
 ]
 Quiet = Annotated[
     bool, typer.Option("--quiet", "-q", help="Show no progress on stderr (it is only drawn on a terminal anyway).")

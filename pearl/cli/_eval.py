@@ -28,6 +28,7 @@ from pearl.cli._common import (
     example,
     exit_code,
     fail,
+    given_path,
     interrupted_exit,
     make_pearl,
     refuse_dash,
@@ -79,7 +80,10 @@ def default_out_dir(data: Path, model: str) -> Path:
 @app.command("eval", epilog=example("pearl eval datasets/sample/quality_sample.jsonl -m pearl,rag --limit 5"))
 def eval_command(
     data: Annotated[
-        Path, typer.Argument(metavar="DATA", help="QuALITY, L-Eval or pearl JSONL file.", show_default=False)
+        Path,
+        typer.Argument(
+            metavar="DATA", help="QuALITY, L-Eval or pearl JSONL file.", show_default=False, parser=given_path
+        ),
     ],
     data_format: Annotated[
         str | None,
@@ -96,7 +100,10 @@ def eval_command(
         int, typer.Option("--concurrency", metavar="N", help="Questions in flight at once.", min=1)
     ] = 4,
     out: Annotated[
-        Path | None, typer.Option("--out", metavar="DIR", help="Run directory (default: runs/<data stem>-<model>).")
+        Path | None,
+        typer.Option(
+            "--out", metavar="DIR", help="Run directory (default: runs/<data stem>-<model>).", parser=given_path
+        ),
     ] = None,
     retry_errors: Annotated[
         bool,
@@ -121,6 +128,7 @@ def eval_command(
             "position (from 0, the paper's numbering of the official release). Used by pearl and pearl-fulldoc; "
             "questions without a plan are planned as usual (see --plans-only); a plan that does not parse is "
             "recorded as its row's error; qids matching no question are counted and listed.",
+            parser=given_path,
         ),
     ] = None,
     plans_only: Annotated[

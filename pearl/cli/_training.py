@@ -34,6 +34,7 @@ from pearl.cli._common import (
     example,
     exit_code,
     fail,
+    given_path,
     interrupted_exit,
     make_pearl,
     refuse_empty,
@@ -207,15 +208,18 @@ def mine_command(
     questions: Annotated[
         Path | None,
         typer.Option(
-            "--questions", metavar="FILE", help="Training questions: QuALITY, L-Eval, JSONL or text, one a line."
+            "--questions",
+            metavar="FILE",
+            help="Training questions: QuALITY, L-Eval, JSONL or text, one a line.",
+            parser=given_path,
         ),
     ] = None,
     document: Annotated[  # a string: typer makes "" the current folder, every file under it sent to the model
         str | None, typer.Option("--document", metavar="FILE", help="Mine actions suited to this document instead.")
     ] = None,
-    out: Annotated[Path, typer.Option("--out", "-o", metavar="FILE", help="Where to write the library (JSON).")] = Path(
-        "actions.json"
-    ),
+    out: Annotated[
+        Path, typer.Option("--out", "-o", metavar="FILE", help="Where to write the library (JSON).", parser=given_path)
+    ] = Path("actions.json"),
     limit: Limit = None,
     max_actions: Annotated[
         int,
@@ -233,6 +237,7 @@ def mine_command(
             metavar="FILE",
             help="Library to start from and keep whole (default: the seed library; with --document: "
             "the new actions are saved alone).",
+            parser=given_path,
         ),
     ] = None,
     data_format: DataFormat = None,
@@ -375,7 +380,10 @@ def refine_command(
         typer.Option("--train", metavar="FILE", help="Training questions with gold answers (QuALITY, L-Eval, JSONL)."),
     ],
     out: Annotated[
-        Path, typer.Option("--out", "-o", metavar="FILE", help="Where to write the demos (.jsonl, or .json).")
+        Path,
+        typer.Option(
+            "--out", "-o", metavar="FILE", help="Where to write the demos (.jsonl, or .json).", parser=given_path
+        ),
     ] = Path("demos.jsonl"),
     limit: Limit = None,
     rounds: Annotated[
