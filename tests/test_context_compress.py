@@ -247,6 +247,30 @@ def test_a_focus_string_loses_the_questions_boilerplate_too(contract: DocumentIn
     assert "list" in compress(contract, "What does it cost?", 150, focus=["price list"]).query_terms
 
 
+def test_a_question_passed_whole_as_focus_ranks_as_the_question_does() -> None:
+    # "one party's use" names no one: read as a centre, "Party" (in nearly every sentence of a contract) outranked
+    # the clause asked for, for a step that passes the question whole (ANSWER(CTX, <question>)).
+    index = index_document(
+        "\n\n".join(
+            [
+                "SUPPLY AGREEMENT",
+                'This Supply Agreement is made between Acme Industries, Inc. ("Acme") and Korvin Foods LLC, '
+                'each a "Party".',
+                "Each Party shall appoint a representative to the steering committee.",
+                "Each Party shall keep the other Party's information confidential.",
+                "A Party may terminate this Agreement on ninety days notice to the other Party.",
+                "Neither Party may assign this Agreement without the consent of the other Party.",
+                "Orders above the annual volume threshold of 10,000 units are charged a fee increase of ten percent.",
+            ]
+        ),
+        cache=False,
+    )
+    question = "Is there a fee increase or consent requirement if one party's use of the product exceeds a threshold?"
+    best = rank_sentences(index, question)[0][0]
+    assert "volume threshold" in render_sentences(index, [best])
+    assert rank_sentences(index, question, focus=[question])[0][0] == best
+
+
 def test_a_hyphenated_non_is_part_of_its_word_not_a_word_of_its_own() -> None:
     # "Non-Transferable" must not make every "NON-COMPETITION" heading, and the clauses under
     # it, look relevant; "sublicense" still meets "license".

@@ -314,6 +314,8 @@ class _Ranking:
     scores: npt.NDArray[np.float64]
     terms: list[str]
     focus: list[int]
+    matched: npt.NDArray[np.bool_]
+    """The sentences that hold a word or a name of the query (or of the focus), not scored by their place alone."""
 
 
 def _score(index: DocumentIndex, query: str, focus: Sequence[str], weights: Weights) -> _Ranking:
@@ -324,14 +326,22 @@ def _score(index: DocumentIndex, query: str, focus: Sequence[str], weights: Weig
     # do. A short one is a phrase taken word for word ("price list").
     phrases = [clean_query(item) if len(item.split()) >= QUESTION_WORDS else item for item in focus]
     focus_ids: list[int] = []
+    asked_ids = lookup_entities(index, asked_for, capitalised=True)
     for item, phrase in zip(focus, phrases, strict=True):
-        found = lookup_entities(index, item)
+        if len(item.split()) >= QUESTION_WORDS:
+            # Its names are looked up as a question's are, and weigh as they do: "one party's use" in a question is no
+            # name, and a name found is not a centre (every sentence of a contract near "Party" would outrank the
+            # clause asked for).
+            asked_ids += lookup_entities(index, phrase, capitalised=True)
+            found = []
+        else:
+            found = lookup_entities(index, item)
         if found:
             focus_ids.extend(e for e in found if e not in focus_ids)
         else:
             for term in terms(phrase):
                 weighted[term] = max(weighted.get(term, 0.0), weights.focus_term)
-    question_ids = [e for e in lookup_entities(index, asked_for, capitalised=True) if e not in focus_ids]
+    question_ids = [e for e in dict.fromkeys(asked_ids) if e not in focus_ids]
 
     bm25 = _bm25(index)
     asked = words(query)
@@ -343,6 +353,7 @@ def _score(index: DocumentIndex, query: str, focus: Sequence[str], weights: Weig
     for sequence in [asked, *(words(item) for item in focus)]:
         weighted.update(joined_terms(sequence, weighted, bm25))
     lexical = bm25.scores(weighted) if weighted else np.zeros(size)
+    worded = lexical > 0
     top = float(lexical.max()) if size else 0.0
     if top > 0:
         lexical = lexical / top
@@ -377,6 +388,7 @@ def _score(index: DocumentIndex, query: str, focus: Sequence[str], weights: Weig
         entity_scores[sentences] += weights.query_entity * rarity
         entity_scores[sentences[0]] += weights.first_mention * rarity
     total += entity_scores
+    matched = worded | (entity_scores > 0)
 
     flags = _flag_array(index)
     content = (flags & SentenceFlag.NOT_CONTENT) == 0
@@ -402,7 +414,7 @@ def _score(index: DocumentIndex, query: str, focus: Sequence[str], weights: Weig
     # Markup a browser shows nothing of (a script, an image inlined as data, in pieces) is worth nothing,
     # whatever it inherited from the sentences around it.
     total[(flags & SentenceFlag.MARKUP) != 0] = 0.0
-    return _Ranking(scores=total, terms=sorted(weighted), focus=focus_ids)
+    return _Ranking(scores=total, terms=sorted(weighted), focus=focus_ids, matched=matched)
 
 
 def _partners(index: DocumentIndex, entity: int, limit: int) -> list[tuple[int, float]]:
@@ -416,12 +428,25 @@ def _partners(index: DocumentIndex, entity: int, limit: int) -> list[tuple[int, 
 
 
 def rank_sentences(
-    index: DocumentIndex, query: str, focus: Sequence[str] | None = None, limit: int | None = None
+    index: DocumentIndex,
+    query: str,
+    focus: Sequence[str] | None = None,
+    limit: int | None = None,
+    *,
+    matching: bool = False,
 ) -> list[tuple[int, float]]:
-    """Sentence ids with a positive score for `query`, best first, with their scores."""
+    """Sentence ids with a positive score for `query`, best first, with their scores.
+
+    A score may come from a sentence's place alone (the opening of a document scores a little for any query), or from
+    its neighbours'; with `matching`, only the sentences that hold a word or a name of the query or the focus.
+    """
     ranking = _score(index, query, focus or [], DEFAULT_WEIGHTS)
     order = np.argsort(-ranking.scores, kind="stable")
-    out = [(int(i), float(ranking.scores[i])) for i in order if ranking.scores[i] > 0]
+    out = [
+        (int(i), float(ranking.scores[i]))
+        for i in order
+        if ranking.scores[i] > 0 and (ranking.matched[i] or not matching)
+    ]
     return out[:limit] if limit is not None else out
 
 
