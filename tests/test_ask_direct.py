@@ -109,6 +109,20 @@ def test_an_answer_citing_a_sentence_it_was_not_shown_says_so() -> None:
     assert any(note.startswith("the model cited no sentence") for note in answer.notes)
 
 
+def test_an_uncited_answer_sharing_no_word_with_the_document_is_given_no_evidence() -> None:
+    # The opening scores a little for any query: "the closest" sentences were the title and the first ones.
+    fake = FakeLLM(default=lambda request: "No warranty is mentioned.")
+    answer = Pearl(llm=fake, settings=load_settings(cache=False)).ask(STORY, "Is there a warranty?", method="rag")
+    assert answer.citations == []
+    assert answer.notes == [
+        "the model cited no sentence; no evidence: none of the sentences the model was shown shares a word with the "
+        "question or the answer"
+    ]
+    worded = FakeLLM(default=lambda request: "Her brother was lost.")
+    answer = Pearl(llm=worded, settings=load_settings(cache=False)).ask(STORY, "Why did she stay?", method="rag")
+    assert [c.sentence_id for c in answer.citations] == [1]
+
+
 @pytest.mark.parametrize("written", ["[S0, S1]", "[S0; S1]", "[S0-S1]", "[s0 and s1]", "[S0, 1]", "[S0][S1]"])
 def test_several_labels_in_one_citation_are_each_cited(written: str) -> None:
     # Models group the labels they cite: "[S0, S1]" named no sentence, and the evidence was inferred, noted as

@@ -219,13 +219,17 @@ def citations_for(
         return [], []
     allowed = set(shown)
     query = " ".join([question.text, answer])
-    ranked = [sid for sid, _ in rank_sentences(index, query) if sid in allowed][:limit]
-    if not ranked:
-        return [], []
+    # Only sentences that share a word or a name with them: the document's opening scores a little for any query, and
+    # "The document does not mention a warranty" was given its title and first sentences as evidence (helper-175).
+    ranked = [sid for sid, _ in rank_sentences(index, query, matching=True) if sid in allowed][:limit]
     # None of the answer's labels is in `cited`: each was made up or written by a call not shown it
     # ("[S1]" copied from an instruction's example).
     notes = _left_out_labels(index, (), answer)
-    inferred = "evidence is the closest of the sentences the model was shown"
+    inferred = (
+        "evidence is the closest of the sentences the model was shown"
+        if ranked
+        else "no evidence: none of the sentences the model was shown shares a word with the question or the answer"
+    )
     if notes:
         notes.append(inferred)
     elif loose := _LOOSE_LABEL.search(answer):  # it did name one, as pearl does not read a label: "(S4)", "sentence 4"
