@@ -265,6 +265,9 @@ def test_markdown_and_code_habits_are_read_as_written_without_them(text: str, st
         "```",
         '### Step 1\na = FIND_X(CTX, "the oil")\n### Step 2\nb = ANSWER(CTX, "Why?")',
         '1. a = FIND_X(CTX, "the oil")\n   Explanation: find the oil\n2. b = ANSWER(CTX, "Why?")',
+        # prose with brackets in it, which was read as a step and refused (helper-176)
+        '1. a = FIND_X(CTX, "the oil")\n   This step finds the oil (e.g. its colour).\n2. b = ANSWER(CTX, "Why?")',
+        'a = FIND_X(CTX, "the oil")\nThat is all (now).\nb = ANSWER(CTX, "Why?")',
         # numbering as models write it
         '**Step 1:** a = FIND_X(CTX, "the oil")\n**Step 2:** b = ANSWER(CTX, "Why?")',
         'Step 1 - a = FIND_X(CTX, "the oil")\nStep 2 - b = ANSWER(CTX, "Why?")',
@@ -285,6 +288,24 @@ def test_comments_headings_and_numbering_between_steps_cost_no_retry(text: str) 
 def test_an_explanation_on_the_line_under_its_step_is_the_steps() -> None:
     plan = parse_plan('1. a = FIND_X(CTX, "the oil")\n   Explanation: find the oil\n2. b = ANSWER(CTX, "Why?")', _lib())
     assert [s.explanation for s in plan.steps] == ["find the oil", None]
+    plan = parse_plan(
+        '1. a = FIND_X(CTX, "oil")\n   Explanation: the oil (the lamp\'s)\n2. b = ANSWER(CTX, "Why?")', _lib()
+    )
+    assert [s.explanation for s in plan.steps] == ["the oil (the lamp's)", None]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        'Why does the Skipper stop abruptly after he says "when you\'re running a blockade"?',
+        'What is meant by the phrase "cause found and corrected" in the log?',
+        'What does the "Governing Law" (s. 12) clause say?',
+    ],
+)
+def test_a_question_pasted_whole_into_a_plan_keeps_its_own_quotes(question: str) -> None:
+    # A quotation closing before "in", "(" or the question's "?" ended the string: refused eight times, then `rag`.
+    plan = parse_plan(f'notes = FIND_X(CTX, "x")\nanswer = ANSWER(CTX, "{question}")', _lib())
+    assert plan.steps[-1].args[-1] == Arg.string(question)
 
 
 @pytest.mark.parametrize(
@@ -665,13 +686,12 @@ INVALID = [
         'a = FIND_CHARACTERS(CTX, "x")',
         1,
         5,
-        ["unknown action FIND_CHARACTERS", "did you mean FIND_CHARACTER", "New actions:"],
+        ["unknown action FIND_CHARACTERS", "did you mean FIND_CHARACTER", "use an action from the list"],
     ),
+    # No declaration is offered: the prompts ask for listed actions, and a plan written as JSON cannot declare one.
     ('a = TOTALLY_NEW(CTX, "x")', 1, 5, ["unknown action TOTALLY_NEW; use an action from the list"]),
-    # The declaration offered fits the call: "(CTX, X)" for every call, declared, was refused for its arity next.
-    ('a = TOTALLY_NEW(CTX, "x")', 1, 5, ["as - TOTALLY_NEW(CTX, X) : what it does"]),
-    ("a = FIND_WATER(CTX)", 1, 5, ["as - FIND_WATER(CTX) : what it does"]),
-    ('a = FIND_X(CTX, "x")\nb = WEIGH(a, "y", CTX)', 2, 5, ["as - WEIGH(X, Y, CTX) : what it does"]),
+    ("a = FIND_WATER(CTX)", 1, 5, ["unknown action FIND_WATER; "]),
+    ('a = FIND_X(CTX, "x")\nb = WEIGH(a, "y", CTX)', 2, 5, ["unknown action WEIGH; "]),
     ("a = FIND_X(CTX)", 1, 15, ["FIND_X takes 2 arguments: FIND_X(CTX, X), but 1 was given"]),
     # Each said what it found otherwise: "expected '=' ..., found '='", "expected '(' after the action name A".
     ('a == FIND_X(CTX, "x")', 1, 3, ['write one "=" after the variable name a, not "=="']),
@@ -684,7 +704,7 @@ INVALID = [
     ('find_x = FIND_X(CTX, "x")\nb = FIND_X', 2, 11, ["expected '(' after the action name FIND_X"]),
     ('a := FIND_X(CTX, "x")', 1, 3, ["expected \"=\" after the variable name a, found ':'"]),
     ('New actions:\n- CTX(X) : the text\n\na = CTX("x")', 2, 3, ["CTX names the document in a plan, not an action"]),
-    ("a = FOO(CTX, CTX)", 1, 5, ["as - FOO(CTX, X) : what it does"]),
+    ("a = FOO(CTX, CTX)", 1, 5, ["unknown action FOO; "]),
     ('a = FIND_X(CTX, "x", "y")', 1, 22, ["FIND_X takes 2 arguments", "but 3 were given"]),
     ('a = SUMMARIZE(CTX, "x")', 1, 20, ["SUMMARIZE takes 1 argument: SUMMARIZE(CTX), but 2 were given"]),
     ("a = CONCAT()", 1, 12, ["CONCAT takes at least 1 argument: CONCAT(S1, S2, ...), but 0 were given"]),
@@ -710,7 +730,12 @@ INVALID = [
     ('a = FIND_X(CTX, "x") then more', 1, 22, ["after the closing parenthesis", "' : explanation'"]),
     ('a FIND_X(CTX, "x")', 1, 1, ["this line is not a step"]),
     ('Here is my plan, step by step:\n\nnote = the oil\na = FIND_X(CTX, "x")', 3, 12, ["expected '(' after"]),
-    ('a = FIND_X(CTX, "x")\nThat is all (now).\nb = FIND_X(CTX, "y")', 2, 1, ["this line is not a step; write only"]),
+    (
+        'a = FIND_X(CTX, "x")\nThen FIND_X(CTX, "z").\nb = FIND_X(CTX, "y")',
+        2,
+        1,
+        ["this line is not a step; write only"],
+    ),
     ('FIND_X(CTX, "x")', 1, 1, ["FIND_X(...) has no output variable", "result = FIND_X(...)"]),
     ("a = ", 1, 5, ["expected an action name after '=', found the end of the line"]),
     ('a = "x"', 1, 5, ["expected an action name after '=', found a string"]),
@@ -1350,3 +1375,18 @@ def test_gbnf_loads_in_llama_cpp() -> None:
     for library, steps in ((_tiny(), 3), (_lib(), 12)):
         grammar = llama_cpp.LlamaGrammar.from_string(plan_gbnf(library, steps), verbose=False)
         assert grammar is not None
+
+
+@pytest.mark.parametrize("header", ["**New actions:**", "### New actions", "## New actions:", "**New Actions**:"])
+def test_a_new_actions_header_in_bold_or_as_a_heading_is_one(header: str) -> None:
+    # Its declarations were read as steps without a name: "FIND_GIFT(...) has no output variable" (helper-176).
+    text = f'{header}\n- FIND_GIFT(CTX, X) : the gift X gave\n\n1. g = FIND_GIFT(CTX, "Dorota")\n2. ans = CONCAT(g)'
+    plan = parse_plan(text, _lib())
+    assert [action.name for action in plan.new_actions] == ["FIND_GIFT"]
+    assert [step.action for step in plan.steps] == ["FIND_GIFT", "CONCAT"]
+
+
+def test_an_unknown_action_is_not_answered_with_a_declaration_the_prompts_do_not_offer() -> None:
+    # The prompts say "Use only the actions listed", and a plan written as JSON cannot declare one (helper-176).
+    reason = _error('a = TOTALLY_NEW(CTX, "x")').reason
+    assert reason == "unknown action TOTALLY_NEW; use an action from the list"

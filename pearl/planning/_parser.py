@@ -32,9 +32,6 @@ DEFAULT_MAX_LINE_CHARS = 2_000
 _CLOSER = {'"': '"', "'": "'", "\u201c": "\u201d", "\u201d": "\u201d", "\u2018": "\u2019"}
 _ESCAPED = {'"', "'", "\\", "\u201c", "\u201d", "\u2018", "\u2019"}
 _APOSTROPHES = ("'", "\u2019")
-_WORD_AFTER = re.compile(r"[ \t]+(\w+)")
-_OPERATOR_WORDS = {"and", "or", "not", "if", "else", "in", "is", "for", "lambda"}
-"""Words after a closing quote that make a Python expression of it (`"a" or "b"`), not a quotation."""
 _TAIL = re.compile(r"\)\s*(?:[:#;\u2014\u2013]|//|--?\s)")
 """A step's `)` and what may follow it to begin an explanation or a comment."""
 _STRING_PREFIXES = {"f", "r", "b", "u", "rb", "br", "fr", "rf"}
@@ -48,6 +45,8 @@ _NUMBERING = re.compile(
 )
 _HEADER = re.compile(r"(?:plan|answer|steps)\s*:", re.IGNORECASE)
 _NEW_ACTIONS = re.compile(r"new\s+actions?\s*:", re.IGNORECASE)
+_NEW_ACTIONS_HEADING = re.compile(r"(?:#{1,6}[ \t]*|\*\*[ \t]*)new\s+actions?\s*:?\s*(?:\*\*)?\s*:?", re.IGNORECASE)
+"""The header as a Markdown heading or in bold, alone on its line ("### New actions", "**New actions:**")."""
 _OWN_LINE_EXPLANATION = re.compile(r"(?:\*\*)?(?:explanation|purpose|reason|why)(?:\*\*)?\s*:(?:\*\*)?\s*(.+)", re.I)
 """An explanation a model writes on a line of its own under its step."""
 _STEP_START = re.compile(r"(?:\*\*|`)*[A-Za-z_][A-Za-z0-9_]*(?:\*\*|`)*\s*=(?!=)")
@@ -124,6 +123,8 @@ def parse_plan(
 
 _CALL_START = re.compile(r"[A-Z][A-Z0-9_]+\s*\(")
 """A line that opens with an ACTION( call: a step without its name (an error to send back), or a declaration."""
+_ANY_CALL = re.compile(r"\b[A-Z][A-Z0-9_]+\s*[(\uff08]")
+"""Anywhere on a line, what looks like an ACTION( call: a line between steps that holds one is read as a step."""
 _ASSIGNED_CALL = re.compile(r"\w\s*(?::?=|\uff1d)\s*[*`]*\s*\w+\s*[*`]*\s*[(\uff08]")
 """Anywhere on a line, a name assigned a call ("Finally, s3 = FIND_MOTIVE(", "s3 := F(", full-width "s3 ＝ F（"):
 a step, however it is introduced, to be read or refused, never left out."""
@@ -135,7 +136,7 @@ def _meant_as_step(line: str) -> bool:
     "New actions:" header. Prose that names an action ("Here's a plan using FIND_X (to gather facts):") or holds a
     "=" with no call after it is none."""
     stripped = line.strip()
-    if _NEW_ACTIONS.match(stripped) or _ASSIGNED_CALL.search(stripped):
+    if _NEW_ACTIONS.match(stripped) or _NEW_ACTIONS_HEADING.fullmatch(stripped) or _ASSIGNED_CALL.search(stripped):
         return True
     rest = _unnumbered(stripped).lstrip("*` \t")
     return bool(_STEP_START.match(rest) or _CALL_START.match(rest))
@@ -191,13 +192,13 @@ class _Reader:
 
     def _line(self, line: str, number: int) -> None:
         stripped = line.strip()
-        # A fence, a comment or a Markdown heading ("# Step 2: explain", "### Step 2"): no step was meant.
-        if not stripped or stripped.startswith(("```", "#")):
-            return
         indent = len(line) - len(line.lstrip())
+        header = _NEW_ACTIONS.match(stripped) or _NEW_ACTIONS_HEADING.fullmatch(stripped)
+        # A fence, a comment or a Markdown heading ("# Step 2: explain", "### Step 2"): no step was meant.
+        if not stripped or (stripped.startswith(("```", "#")) and not header):
+            return
         if not self.steps and _HEADER.fullmatch(stripped):
             return
-        header = _NEW_ACTIONS.match(stripped)
         if header:
             if self.steps:
                 raise PlanParseError('the "New actions:" block must come before the first step', number, indent + 1)
@@ -211,9 +212,10 @@ class _Reader:
         if self.block_seen and not self.steps and not _looks_like_step(stripped):
             self._declaration(line, number, 0)
             return
-        if self.steps and not any(mark in stripped for mark in "(=\uff08\uff1d"):
-            # Prose between steps, with neither a call nor an assignment: an explanation on a line of its own under
-            # its step ("Explanation: who she is") is that step's, where it has none.
+        if self.steps and not any(mark in stripped for mark in "=\uff1d") and not _ANY_CALL.search(stripped):
+            # Prose between steps, with neither a call nor an assignment (brackets it may hold: "(the keeper's
+            # wife)"): an explanation on a line of its own under its step ("Explanation: who she is") is that
+            # step's, where it has none.
             said = _OWN_LINE_EXPLANATION.fullmatch(stripped)
             if said is not None and self.steps[-1].explanation is None:
                 self.steps[-1] = self.steps[-1].model_copy(update={"explanation": said.group(1).strip()})
@@ -633,11 +635,11 @@ class _StepScanner(_Scanner):
         retirement'`), and a question pasted into a plan carries its own. A quote is read as text
         only where it looks like one and a later quote on the line can still close the string (one
         followed by `,` or `)`): a double quote opening a quotation (a space before it that does
-        not follow a comma, a word right after) or closing an open one (a space, then a word that
-        is not an operator like `or`), or an apostrophe between two letters; and never once the
-        string has run past a `)` into an explanation or comment. Any other quote closes the
-        string, so that `"a" "b"`, `"a" or "b"` and `"law" clause, "venue"` are refused as before,
-        with the error pointing where it did.
+        not follow a comma, a word right after) or closing an open one (followed by anything but
+        `,`, `)` or the end of the line: a word, `in`, `(`, `?`), or an apostrophe between two
+        letters; and never once the string has run past a `)` into an explanation or comment. Any
+        other quote closes the string, so that `"a" "b"`, `"a" or "b"` and `"law" clause, "venue"`
+        are refused as before, with the error pointing where it did.
         """
         before = self.text[self.pos - 1] if self.pos > 0 else ""
         after = self.peek(1)
@@ -647,10 +649,12 @@ class _StepScanner(_Scanner):
         elif _is_space(before):
             inner = opening = after.isalnum() and self.text[self.pos - 2 : self.pos - 1] != ","
         else:
-            word = _WORD_AFTER.match(self.text, self.pos + 1)
             curly = closer == "\u201d" and "\u201c" in self.text[self._string_start : self.pos]
-            opened = self._open_quotes > 0 or curly  # a closing quote only after an opening one
-            inner = opened and word is not None and word.group(1).lower() not in _OPERATOR_WORDS
+            # A closing quote only after an opening one, followed by anything but what ends an argument: a word (an
+            # operator word too: "the phrase "cause found" in the log"), a bracket, a question's mark ("he says
+            # "run"?"). Without one opened, `"a" or "b"` is two strings.
+            opened = self._open_quotes > 0 or curly
+            inner = opened and self._after(self.pos) not in (",", ")", "")
         if inner and _TAIL.search(self.text, self._string_start, self.pos):
             inner = False  # the string ran past its step's ')' into the explanation: it was never closed
         if not inner:

@@ -195,23 +195,14 @@ def _check_step(
             _check_ctx_position(arg, index, action, line, column)
 
 
-_VALUE_NAMES = "XYZWVUTSRQPONMLKJIHGFEDCBA"
-
-
 def _unknown_action(step: Step, library: ActionLibrary, declared: dict[str, Action]) -> str:
     name = step.action
     names = [*library.names, *declared]
     close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
     hint = f"did you mean {' or '.join(close)}? " if close else ""
-    # The declaration the call fits, as it was written: CTX where it passes CTX, a value name for each other argument
-    # (a declaration of another shape is refused next, for the call's number of arguments).
-    values = iter(_VALUE_NAMES)
-    first_ctx = next((i for i, arg in enumerate(step.args) if arg.kind == "ctx"), None)  # an action reads it once
-    params = ", ".join("CTX" if i == first_ctx else next(values, "X") for i, _ in enumerate(step.args))
-    return (
-        f"unknown action {name}; {hint}use an action from the list, "
-        f'or declare it under "New actions:" as - {name}({params}) : what it does'
-    )
+    # Not "or declare it under New actions:", as the paper's planner may: pearl's prompts ask for the listed actions
+    # alone, and a plan written as JSON has no place for a declaration (helper-176).
+    return f"unknown action {name}; {hint}use an action from the list"
 
 
 def _check_arity(step: Step, action: Action, spot: Spot) -> None:
