@@ -161,15 +161,16 @@ _SMUGGLED = re.compile(
 
 
 # A citation as models write one, of one label or several: "[S12]", "[s12]", "[S12, S14]", "[S12; 14]", "[S3 and S5]",
-# "[S3, S5, and S7]", "[S12-S14]" (a range). Labels past the first may drop their "S". Nothing else may stand inside
-# the brackets.
+# "[S3, S5, and S7]", "[S3 S5]", "[S3/S5]", "[S12-S14]" (a range). Labels past the first may drop their "S" (not
+# after spaces alone: "[S3 2021]" is no list). Nothing else may stand inside the brackets.
 # Each run of spaces has one place in the pattern (`[ \t]*(?:S[ \t]*)?`, not `[ \t]*S?[ \t]*`): with two, an
 # unclosed "[S1,   1,   1, ..." was split every way before failing, seconds for a dozen labels.
-_JOINER = r"(?:,(?:[ \t]*(?:and|&))?|;|&|and|[-\u2013\u2014]|to)"
+_JOINER = r"(?:,(?:[ \t]*(?:and|&))?|;|&|/|and|[-\u2013\u2014]|to)"
 _CITATION = re.compile(
-    rf"\[[ \t]*S[ \t]*(\d{{1,7}})((?:[ \t]*{_JOINER}[ \t]*(?:S[ \t]*)?\d{{1,7}}){{0,40}})[ \t]*\]", re.IGNORECASE
+    rf"\[[ \t]*S[ \t]*(\d{{1,7}})((?:(?:[ \t]*{_JOINER}[ \t]*(?:S[ \t]*)?|[ \t]+S[ \t]*)\d{{1,7}}){{0,40}})[ \t]*\]",
+    re.IGNORECASE,
 )
-_CITED_PART = re.compile(rf"({_JOINER})[ \t]*(S[ \t]*)?(\d{{1,7}})", re.IGNORECASE)
+_CITED_PART = re.compile(rf"(?:({_JOINER})[ \t]*(S[ \t]*)?|[ \t]+(S[ \t]*))(\d{{1,7}})", re.IGNORECASE)
 RANGE_LIMIT = 23
 """A cited range ("[S12-S14]") names every sentence in it up to this many after its first (24 in all, as many as an
 answer keeps of its own citations: a contract's clause runs to a dozen sentences); a longer one ("[S1-S400]", the
@@ -191,10 +192,10 @@ def citations(text: str) -> list[tuple[int, int, list[int]]]:
     for match in _CITATION.finditer(text):
         ids = [int(match.group(1))]
         for part in _CITED_PART.finditer(match.group(2)):
-            sid = int(part.group(3))
-            if part.group(2) is None and _not_a_label(sid, ids[-1]):
+            sid = int(part.group(4))
+            if part.group(2) is None and part.group(3) is None and _not_a_label(sid, ids[-1]):
                 continue
-            joiner = part.group(1).lower()
+            joiner = (part.group(1) or "").lower()
             if joiner in ("-", "\u2013", "\u2014", "to") and 0 < sid - ids[-1] <= RANGE_LIMIT:
                 ids.extend(range(ids[-1] + 1, sid + 1))
             else:

@@ -123,7 +123,9 @@ def test_an_uncited_answer_sharing_no_word_with_the_document_is_given_no_evidenc
     assert [c.sentence_id for c in answer.citations] == [1]
 
 
-@pytest.mark.parametrize("written", ["[S0, S1]", "[S0; S1]", "[S0-S1]", "[s0 and s1]", "[S0, 1]", "[S0][S1]"])
+@pytest.mark.parametrize(
+    "written", ["[S0, S1]", "[S0; S1]", "[S0-S1]", "[s0 and s1]", "[S0, 1]", "[S0][S1]", "[S0 S1]", "[S0/S1]"]
+)
 def test_several_labels_in_one_citation_are_each_cited(written: str) -> None:
     # Models group the labels they cite: "[S0, S1]" named no sentence, and the evidence was inferred, noted as
     # uncited, though the model cited both.
