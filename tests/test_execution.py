@@ -1014,3 +1014,22 @@ def test_a_value_that_reads_ctx_is_a_value_not_the_document(method: str) -> None
     assert re.search(r"\bX ?[:=] CTX\b", first)  # "X: CTX" in pearl's step, "X = CTX" in the paper's
     if method == "pearl-fulldoc":  # the paper's answer is the join's result
         assert answer.answer == "CTX"
+
+
+def test_an_answer_page_shows_no_excerpts_for_a_result_read_in_place_of_the_document() -> None:
+    # The step reading `t` was shown t's reply where the document goes; the page listed that reply's labels as its
+    # excerpts ("[S600] ." a link to a sentence the document does not have) and shaded them as cited (helper-175).
+    import json
+
+    from pearl.html import render_answer_page
+
+    def reply(request: CompletionRequest) -> str:
+        return "The oil is in [S600] and [S2]." if "Dorota" in request.messages[-1].content else "Water [S1]."
+
+    pearl = Pearl(llm=FakeLLM(default=reply), settings=load_settings(cache=False))
+    plan = 't = FIND_X(CTX, "Dorota oil")\nu = FIND_X(t, "water")'
+    answer = pearl.run_plan(SAMPLE, QUESTION, plan)
+    page = render_answer_page(answer, pearl.index(SAMPLE))
+    data = json.loads(page.split('<script type="application/json" id="pearl-document">', 1)[1].split("</script>")[0])
+    assert 600 not in data["used"]
+    assert 'data-sid="600"' not in page

@@ -274,6 +274,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "ANSWER_SHARE",
         "AUTO_SHARE",
         "INPUT_TOKENS",
+        "IN_PLACE",
         "MIN_CALL_TOKENS",
         "NOTE_TOKENS",
         "OPENING_SHARE",

@@ -12,12 +12,21 @@ from pearl.execution._contexts import (
     FullDocumentContext,
     evidence_budget,
 )
-from pearl.execution._executor import INPUT_TOKENS, STEP_SHARES, StepOutcome, StepStyle, cited_ids, execute_plan
+from pearl.execution._executor import (
+    IN_PLACE,
+    INPUT_TOKENS,
+    STEP_SHARES,
+    StepOutcome,
+    StepStyle,
+    cited_ids,
+    execute_plan,
+)
 
 __all__ = [
     "ANSWER_SHARE",
     "AUTO_SHARE",
     "INPUT_TOKENS",
+    "IN_PLACE",
     "MIN_CALL_TOKENS",
     "NOTE_TOKENS",
     "OPENING_SHARE",

@@ -30,9 +30,12 @@ from pearl.questions import Question
 from pearl.tokens import count_tokens, truncate_to_tokens
 from pearl.trace import Recorder
 
-__all__ = ["INPUT_TOKENS", "STEP_SHARES", "StepOutcome", "StepStyle", "cited_ids", "execute_plan"]
+__all__ = ["INPUT_TOKENS", "IN_PLACE", "STEP_SHARES", "StepOutcome", "StepStyle", "cited_ids", "execute_plan"]
 
 INPUT_TOKENS = 1500
+IN_PLACE = "in place of the document"
+"""How the note of an evidence block that holds an earlier result, not excerpts, ends: its labels are the model's, of
+sentences some earlier call was shown (a page reads them as no excerpts)."""
 """An earlier result passed to a step is cut to this many tokens; whole results are rarely longer."""
 _NOT_GIVEN = "(not given)"
 STEP_SHARES = {"question": 0.25, "options_block": 0.3, "explanation": 0.2, "inputs": 0.6}
@@ -128,7 +131,7 @@ def _inputs_block(call: _Call) -> str:
         name = _param_name(call.action, position)
         if position in call.document:
             if arg.kind == "var":
-                lines.append(f"{name}: the result of {arg.value} (in the excerpts below), in place of the document")
+                lines.append(f"{name}: the result of {arg.value} (in the excerpts below), {IN_PLACE}")
             continue
         source = f" (result of {arg.value})" if arg.kind == "var" else ""
         lines.append(f"{name}{source}: {_as_input(value) or _NOT_GIVEN}")
@@ -222,7 +225,7 @@ class _StepRunner:
             values, room = self._fitted(call)
             if call.over is not None:
                 text, _ = truncate_to_tokens(_as_input(call.over), max(0, room))
-                piece = StepSlice(text=text, note="an earlier result, in place of the document")
+                piece = StepSlice(text=text, note=f"an earlier result, {IN_PLACE}")
             else:
                 self.prepare(call)
                 piece = self._slices[step.var]
@@ -271,7 +274,7 @@ class _PaperRunner:
         explanation = call.step.explanation or ""
         reads = action.needs_document
         if call.over is not None:
-            body, note = _as_input(call.over), f"the result of {call.over_var}, in place of the document"
+            body, note = _as_input(call.over), f"the result of {call.over_var}, {IN_PLACE}"
             whole = count_tokens(body)
         else:
             body, whole, note = self.provider.text, self.provider.tokens, "the whole document"

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pearl._text import citations
 from pearl.context import FILE_LINE, DocumentIndex
 from pearl.errors import PlanError
+from pearl.execution import IN_PLACE
 from pearl.html._document import document_data
 from pearl.html._page import render_page
 from pearl.models import Answer, Trace, TraceEvent
@@ -122,6 +123,9 @@ def _stage(number: int, event: TraceEvent) -> Stage:
     excerpts: list[Excerpt] = []
     unlabelled = 0
     for at, block in enumerate(blocks):
+        found = _NOTE.search(block.group(2))
+        if found is not None and found.group(1).endswith(IN_PLACE):
+            continue  # an earlier result shown where the document goes: its labels are the model's, no excerpts
         limit = blocks[at + 1].start() if at + 1 < len(blocks) else len(text)
         end = text.rfind(closing, block.end(), limit)
         pieces = _LABEL.split(text[block.end() : end if end >= 0 else limit])
