@@ -468,6 +468,14 @@ def test_gold_in_arguments_refuses_only_telling_golds() -> None:
     # an explanation steers the step's evidence and is in its prompt: the gold there gives it away too
     explained = parse_plan('s1 = FIND_X(CTX, "the fire") : shows the keeper drowned the signal fire', library)
     assert "explanation" in (gold_in_arguments(explained, ["the keeper drowned the signal fire"], "Why?") or "")
+    # so does a declared action's definition, which the steps that call it are shown (helper-176)
+    declared = parse_plan(
+        "New actions:\n- CHECK_FIRE(CTX, X) : check that the keeper drowned the signal fire, about X\n\n"
+        's1 = CHECK_FIRE(CTX, "the fire")',
+        library,
+    )
+    said = gold_in_arguments(declared, ["the keeper drowned the signal fire"], "Why?") or ""
+    assert "CHECK_FIRE" in said and "definition" in said
 
 
 def test_refine_refuses_a_right_plan_that_writes_the_gold_answer() -> None:

@@ -211,6 +211,10 @@ def gold_in_arguments(plan: Plan, golds: Sequence[str], question: str) -> str | 
         if len(telling) < _MIN_TELLING_WORDS and not number:
             continue
         needle = " " + " ".join(wanted) + " "
+        # A declared action's definition goes into the prompts of the steps that call it.
+        for action in plan.new_actions:
+            if needle in " " + " ".join(_words(action.definition)) + " ":
+                return f"the new action {action.name} writes the gold answer {gold[:60]!r} into its definition"
         for step in plan.steps:
             for arg in step.args:
                 if arg.kind == "string" and needle in " " + " ".join(_words(arg.value)) + " ":
