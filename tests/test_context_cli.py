@@ -88,6 +88,10 @@ def test_context_counts_what_it_kept_of_a_sentence_cut_to_fit(app: typer.Typer, 
     result = CliRunner().invoke(app, ["context", str(story_file), "letter council", "-b", "5", "--json"])
     data = json.loads(result.output)
     assert data["context"]["truncated"] and data["text_tokens_kept"] < data["tokens_kept"] <= 5
+    # The cut sentence's place ends where it was cut: the whole sentence's was given (helper-175).
+    [(start, end)] = data["context"]["spans"]
+    [place] = data["sentences"]
+    assert place["cut"] and (place["file_start"], place["file_end"]) == (start, end)
     said = CliRunner().invoke(app, ["context", str(story_file), "letter council", "-b", "5"]).output
     assert "kept 1 of 6 sentences, cut to fit: " in said
 
