@@ -131,6 +131,14 @@ def test_check_demos_drops_plans_the_library_cannot_run() -> None:
     same, warnings = check_demos(kept.model_copy(update={"library": library.fingerprint}), library)
     assert same.demos == kept.demos and warnings == []
     assert check_demos(builtin_demos(), library)[1] == []  # the bundled store names its library "default"
+    # A mined library keeps its version, the fingerprint it was mined with, when edited by hand (helper-176).
+    mined = library.model_copy(update={"name": "mined", "version": library.fingerprint[:12]})
+    edited = mined.model_copy(update={"actions": mined.actions[1:]})
+    _, warnings = check_demos(kept.model_copy(update={"library": library.fingerprint}), edited)
+    assert warnings == [
+        f"demonstrations mixed v2 were made for library mined v{library.fingerprint[:12]} as it was mined, and it has "
+        f"been changed since (its fingerprint is now {edited.fingerprint[:12]})"
+    ]
 
 
 @pytest.mark.parametrize(("max_steps", "shown"), [(12, True), (8, False)])

@@ -208,8 +208,15 @@ def check_demos(store: DemoStore, library: ActionLibrary) -> tuple[DemoStore, li
     """
     warnings: list[str] = []
     if store.library is not None and store.library not in (library.fingerprint, library.name):
+        # A mined library's version is its fingerprint as mined: one edited since keeps it ("made for aa241c231619,
+        # not mined vaa241c231619" read as a contradiction: helper-176).
+        edited = len(library.version) >= 8 and store.library.startswith(library.version)
         warnings.append(
-            f"demonstrations {store.name} v{store.version} were made for library {store.library[:12]}, "
+            f"demonstrations {store.name} v{store.version} were made for library {library.name} "
+            f"v{library.version} as it was mined, and it has been changed since (its fingerprint is now "
+            f"{library.fingerprint[:12]})"
+            if edited
+            else f"demonstrations {store.name} v{store.version} were made for library {store.library[:12]}, "
             f"not {library.name} v{library.version} ({library.fingerprint[:12]})"
         )
     kept: list[Demo] = []
