@@ -81,3 +81,16 @@ def test_a_deeper_quote_and_its_end_each_begin_a_passage() -> None:
 def test_text_without_marks_is_read_as_before() -> None:
     text = "The keeper lit the lamp.\nHe said: 3 > 2 and a | b.\n"
     assert MarkupView.of(text).gutters == () and MarkupView.of(text).read(text) is text
+
+
+def test_a_quoted_sentence_is_cited_as_written_whatever_it_holds() -> None:
+    # With "&" or "<" in it, a sentence whose words the prompt shows without its "> " marks was cited as shown: the
+    # marks and line break gone, where the same sentence without an "&" kept them (helper-175).
+    from pearl.context import cite
+
+    text = "Notes.\n\n> Quoted & replied\n> text continues & ends here.\n\nAfter."
+    index = index_document(text, cache=False, ner=False)
+    quoted = next(sid for sid in range(index.sentence_count) if "Quoted" in index.sentence_text(sid))
+    citation = cite(index, quoted)
+    assert citation.text == "Quoted & replied\n> text continues & ends here."
+    assert citation.text == text[citation.start : citation.end]

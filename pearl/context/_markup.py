@@ -965,7 +965,12 @@ def cite(index: DocumentIndex, sid: int) -> Citation:
     if "<" not in citation.text and "&" not in citation.text:  # no tag, no entity: not markup (a word hyphenated
         return citation  # across lines is shown joined, and cited as written)
     shown = shown_text(index, sid)
-    if citation.text.split() == shown.split():
+    # The quote marks and rules down the side of plain text's lines ("> ", " |  ") are its layout too.
+    written = list(citation.text)
+    for start, end in markup_view(index).gutters:
+        for at in range(max(start, citation.start), min(end, citation.end)):
+            written[at - citation.start] = " "
+    if "".join(written).split() == shown.split():
         return citation
     return citation.model_copy(update={"text": shown})
 
