@@ -1390,3 +1390,14 @@ def test_an_unknown_action_is_not_answered_with_a_declaration_the_prompts_do_not
     # The prompts say "Use only the actions listed", and a plan written as JSON cannot declare one (helper-176).
     reason = _error('a = TOTALLY_NEW(CTX, "x")').reason
     assert reason == "unknown action TOTALLY_NEW; use an action from the list"
+
+
+def test_prose_after_the_plan_that_names_an_action_before_a_bracket_is_left_out() -> None:
+    # "- FIND_CHARACTER (step 1) tells us ..." was read as a step without its name, and the plan refused (helper-176).
+    text = (
+        '1. d = FIND_CHARACTER(CTX, "Dorota")\n2. ans = CONCAT(d)\n\n'
+        "- FIND_CHARACTER (step 1) tells us who Dorota is.\n- CONCAT (step 2) joins them."
+    )
+    assert [step.var for step in parse_plan(text, _lib()).steps] == ["d", "ans"]
+    with pytest.raises(PlanParseError, match="has no output variable"):  # a step without its name still is one
+        parse_plan('1. d = FIND_CHARACTER(CTX, "Dorota")\nFIND_X(CTX, "a") : why', _lib())

@@ -139,7 +139,27 @@ def _meant_as_step(line: str) -> bool:
     if _NEW_ACTIONS.match(stripped) or _NEW_ACTIONS_HEADING.fullmatch(stripped) or _ASSIGNED_CALL.search(stripped):
         return True
     rest = _unnumbered(stripped).lstrip("*` \t")
-    return bool(_STEP_START.match(rest) or _CALL_START.match(rest))
+    return bool(_STEP_START.match(rest) or (_CALL_START.match(rest) and _call_closes_line(rest)))
+
+
+def _call_closes_line(text: str) -> bool:
+    """Whether the call `text` opens with ends the line, or an explanation or comment follows it: a step written
+    without its name, or a declaration. Prose that names an action before a bracket ("FIND_CHARACTER (step 1) tells us
+    who she is.", under a plan) goes on in words."""
+    depth, quote = 0, ""
+    for at, ch in enumerate(text):
+        if quote:
+            quote = "" if ch == _CLOSER[quote] else quote
+        elif ch in _CLOSER:
+            quote = ch
+        elif ch in "(\uff08":
+            depth += 1
+        elif ch in ")\uff09":
+            depth -= 1
+            if depth == 0:
+                tail = text[at + 1 :].strip().strip("*`").strip()
+                return not tail or bool(_TAIL.match(")" + " " + tail)) or tail[0] in ":#;"
+    return True  # never closed: a broken step, to be refused where it broke
 
 
 def _without_chatter(text: str) -> str:
