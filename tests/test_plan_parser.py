@@ -1116,6 +1116,10 @@ def test_plan_from_json_forms_and_errors() -> None:
     too_many = {"steps": [{"var": f"s{i}", "action": "SUMMARIZE", "args": [{"kind": "ctx"}]} for i in range(4)]}
     with pytest.raises(PlanParseError, match="more than 3 steps"):
         plan_from_json(too_many, _lib(), max_steps=3)
+    # Said of the step, not of "line 2", which in the JSON the model wrote is '"steps": [' (helper-176).
+    with pytest.raises(PlanParseError) as info:
+        plan_from_json({"steps": [good["steps"][0], {"var": "b", "action": "NOPE", "args": []}]}, _lib())
+    assert str(info.value).startswith("step 2: unknown action NOPE") and info.value.line == 2
 
 
 # --- GBNF ---------------------------------------------------------------------------------

@@ -91,8 +91,8 @@ def plan_from_json(
 ) -> Plan:
     """Read a plan written as JSON (raw text from a model, or already decoded) and validate it.
 
-    Errors use the step's 1-based position as their line, which is also its line in
-    `plan.render()`; a JSON syntax error keeps the JSON's own line and column.
+    Errors name the step they are about ("step 2: unknown action ...") and keep its 1-based position as their
+    `line`, which is also its line in `plan.render()`; a JSON syntax error keeps the JSON's own line and column.
 
     Raises:
         PlanParseError: malformed JSON, a wrong shape, or any rule `parse_plan` enforces.
@@ -119,7 +119,16 @@ def plan_from_json(
             )
         except ValidationError as exc:
             raise _shape_error(exc, ("steps", index)) from None
-    return validate_plan(Plan(steps=steps), library, max_steps=max_steps, max_string_chars=max_string_chars)
+    try:
+        return validate_plan(Plan(steps=steps), library, max_steps=max_steps, max_string_chars=max_string_chars)
+    except PlanParseError as exc:
+        if not exc.line:
+            raise
+        # Said of the step: the model wrote JSON, whose line 2 is '"steps": [' (helper-176). `line` keeps the step's
+        # position, its line in `plan.render()`.
+        error = PlanParseError(f"step {exc.line}: {exc.reason}")
+        error.line = exc.line
+        raise error from None
 
 
 def plan_to_json(plan: Plan) -> dict[str, Any]:
