@@ -21,6 +21,7 @@ from pydantic import SecretStr
 from pearl.config import load_settings
 from pearl.errors import (
     ConfigError,
+    ContextOverflowError,
     LLMConnectionError,
     LLMRequestError,
     LLMResponseError,
@@ -489,6 +490,30 @@ def test_context_overflow_message_names_the_setting(fake_server: FakeOpenAIServe
     fake_server.set_default(Reply.error(400, "This model's maximum context length is 4096 tokens"))
     with pytest.raises(LLMRequestError, match="PEARL_CONTEXT_WINDOW"):
         make(fake_server).complete(REQUEST)
+
+
+@pytest.mark.parametrize(
+    ("status", "message", "window"),
+    [
+        (500, "Context size has been exceeded.", 3072),  # llama.cpp, as a 500 too: no limit stated, a quarter off
+        (
+            400,
+            "Trying to keep the first 5210 tokens when context the overflows. However, the model is loaded with "
+            "context length of only 4096 tokens, which is not enough.",
+            4096,
+        ),  # LM Studio
+        (422, "`inputs` tokens + `max_new_tokens` must be <= 2048. Given: 3000 `inputs` tokens", 2048),  # TGI
+    ],
+)
+def test_a_context_overflow_as_other_servers_word_it_lowers_the_window_at_once(
+    fake_server: FakeOpenAIServer, status: int, message: str, window: int
+) -> None:
+    # llama.cpp's 500 was retried five times as a server error, LM Studio's 400 was "check the model" (helper-177).
+    fake_server.set_default(Reply.error(status, message))
+    llm = make(fake_server, context_window=4096 if window == 3072 else 8192)
+    with pytest.raises(ContextOverflowError, match="PEARL_CONTEXT_WINDOW"):
+        llm.complete(REQUEST)
+    assert len(fake_server.requests) == 1 and llm.context_window == window
 
 
 def test_api_key_is_sent_but_never_shown() -> None:

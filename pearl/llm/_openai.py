@@ -101,14 +101,19 @@ def _retry_after(headers: httpx.Headers) -> float | None:
 
 
 # What servers say when the prompt is over the model's context, and where they state the limit.
+# (llama.cpp: "Context size has been exceeded.", sent as a 500 too; LM Studio: "... when context the overflows.
+# However, the model is loaded with context length of only 4096 tokens"; TGI: "`inputs` tokens + `max_new_tokens`
+# must be <= 4096".)
 _OVERFLOW = re.compile(
     r"maximum context length|context_length_exceeded|context length exceeded|exceeds? (?:the )?available context"
-    r"|exceed_context_size|exceeds? (?:the )?context window|maximum model length|max_model_len|prompt is too long",
+    r"|exceed_context_size|exceeds? (?:the )?context window|maximum model length|max_model_len|prompt is too long"
+    r"|context size has been exceeded|context (?:the )?overflows|context length of only \d+"
+    r"|tokens \+ `?max_new_tokens`? must be <=",
     re.IGNORECASE,
 )
 _STATED_LIMIT = re.compile(
     r"maximum context length is (\d+)|available context size \((\d+) tokens\)|context window of (\d+)"
-    r"|maximum model length (?:of |is )?(\d+)",
+    r"|maximum model length (?:of |is )?(\d+)|context length of only (\d+)|max_new_tokens`? must be <= (\d+)",
     re.IGNORECASE,
 )
 
@@ -738,6 +743,11 @@ class OpenAICompatibleLLM:
                 retry_after=_retry_after(response.headers),
             )
         if status >= 500:
+            # A server that says the prompt is over the model's context (llama.cpp does so with a 500) means what a
+            # 400 saying so means: retried as it is, it is refused the same way.
+            message, error = self._server_message(response)
+            if _OVERFLOW.search(f"{message} {error.get('type', '')} {error.get('code', '')}"):
+                raise self._overflow(message, error, status, sent_window)
             raise ServerError(
                 f"server error {status} from {url}: {self._server_message(response)[0]}",
                 retry_after=_retry_after(response.headers),
