@@ -651,3 +651,24 @@ def test_reports_that_cannot_be_written_are_printed_and_named(tmp_path: Path, fa
     asked = len(fake_server.chat_requests)
     result = CliRunner().invoke(app, [*args, "--base-url", fake_server.base_url, "--model", "m"])
     assert result.exit_code == 0 and (out / "report.html").is_file() and len(fake_server.chat_requests) == asked
+
+
+def test_a_window_the_server_lowered_is_the_runs_and_the_run_goes_on_at_it(
+    tmp_path: Path, fake_server: FakeOpenAIServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    # run.json kept the window set while the rows ran at the one the server's refusal named, and the run resumed at
+    # that window, as the error said to set it, was refused as "another run" (helper-177).
+    def limited(body: dict[str, Any]) -> Reply | str:
+        prompt = sum(len(str(m["content"])) for m in body["messages"]) // 4 + int(body.get("max_tokens") or 0)
+        return answer_for(body) if prompt <= 3000 else Reply.error(400, "maximum context length is 3000 tokens")
+
+    fake_server.set_default(limited)
+    settings = load_settings(base_url=fake_server.base_url, model="fake-model", api_key="sk-test", cache=False)
+    out = tmp_path / "run"
+    with caplog.at_level("WARNING"):
+        run_eval(Pearl(settings=settings), load_dataset(QUESTIONS), ["direct"], out, limit=2)
+    assert json.loads((out / "run.json").read_text(encoding="utf-8"))["settings"]["context_window"] == "3000"
+    assert "pass --context-window 3000" in caplog.text
+    again = settings.model_copy(update={"context_window": 3000})
+    summary = run_eval(Pearl(settings=again), load_dataset(QUESTIONS), ["direct"], out, limit=3)
+    assert sum(m.errors for m in summary.methods) == 0

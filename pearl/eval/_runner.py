@@ -636,6 +636,7 @@ async def arun_eval(
         updated=now,
         pearl_version=__version__,
     )
+    start_window = pearl.llm.context_window
     with await _lock_run(out, wait):
         await _preflight(pearl.llm)
         config = _prepare_run(out, config, longest)
@@ -685,6 +686,7 @@ async def arun_eval(
                 stopped, pages = str(exc), documents
             else:
                 stopped = None
+            config = _lowered_window(out, config, pearl.llm, start_window)
             if stopped is not None and tally.rows > len(done):
                 try:  # off the event loop, which an async caller's cancel may leave running its other work
                     await asyncio.to_thread(
@@ -702,9 +704,38 @@ async def arun_eval(
             raise
         finally:
             results.close()
+        config = _lowered_window(out, config, pearl.llm, start_window)
         return await asyncio.to_thread(
             write_summary, out, questions, chosen_methods, config, documents=documents, skipped=skipped
         )
+
+
+def _lowered_window(out_dir: Path, config: RunConfig, llm: LLM, start: int) -> RunConfig:
+    """`config`, its window the one the model's server left the run with: one that refused prompts as over the
+    model's context lowered it (`ContextOverflowError`), and the rows from then on ran at that. `run.json` says so,
+    so that the run goes on at it (`--context-window` as the warning says); it said the window set, and the run
+    resumed at the window the server's error named was refused as "another run" (helper-177). `start`: the model's
+    window when the run began (a model's own may be smaller than the one set, which the run keeps)."""
+    kept = (config.settings or {}).get("context_window")
+    if kept is None or not kept.isdigit() or llm.context_window >= min(start, int(kept)):
+        return config
+    window = llm.context_window
+    config = config.model_copy(update={"settings": {**(config.settings or {}), "context_window": str(window)}})
+    log.warning(
+        "%s: the server refused prompts as over the model's context: the window was lowered from %s to %s tokens "
+        "for the rest of the run, and run.json says %s; to go on with this run, pass --context-window %s "
+        "(PEARL_CONTEXT_WINDOW)",
+        out_dir,
+        f"{int(kept):,}",
+        f"{window:,}",
+        window,
+        window,
+    )
+    try:
+        atomic_write_text(out_dir / RUN_FILE, config.model_dump_json(indent=2) + "\n")
+    except OSError as exc:
+        log.warning("%s: not written (%s)", out_dir / RUN_FILE, exc.strerror or exc)
+    return config
 
 
 def _write_trace_pages(out_dir: Path, rows: Sequence[ResultRow], documents: Mapping[str, Document]) -> None:
