@@ -699,3 +699,11 @@ def test_a_blocking_call_on_a_loops_thread_does_not_wait_for_that_loops_own_requ
     thread.start()
     thread.join(timeout=10)
     assert finished == [["x", "x"]]
+
+
+@pytest.mark.parametrize("path", ["sync", "async"])
+def test_a_wait_a_rate_limit_asks_for_is_no_time_in_the_model(fake_server: FakeOpenAIServer, path: str) -> None:
+    # Two 429s asking for a wait were "8.0s in the model" for a model that answered at once (helper-177).
+    fake_server.enqueue(Reply.rate_limited(retry_after=0.5), Reply.rate_limited(retry_after=0.5), "recovered")
+    result = call(make(fake_server), path)
+    assert result.text == "recovered" and result.latency_s < 0.5

@@ -431,7 +431,9 @@ class OpenAICompatibleLLM:
                     silent += _unanswered(exc)
                 except LLMError as exc:
                     error = exc
-                time.sleep(self._next_delay(error, attempt, silent))
+                delay = self._next_delay(error, attempt, silent)
+                time.sleep(delay)
+                started += delay  # a wait before a retry (a rate limit's Retry-After) is no time in the model either
                 failed.append(str(error))
 
     async def acomplete(self, request: CompletionRequest) -> Completion:
@@ -471,7 +473,9 @@ class OpenAICompatibleLLM:
                         if not _bad_url(exc):
                             raise
                         error = self._transport_error(exc)
-                    await asyncio.sleep(self._next_delay(error, attempt, silent))
+                    delay = self._next_delay(error, attempt, silent)
+                    await asyncio.sleep(delay)
+                    started += delay  # a wait before a retry (a rate limit's Retry-After) is no time in the model
                     failed.append(str(error))
 
     def close(self) -> None:
