@@ -175,7 +175,9 @@ def test_context_counts_what_it_kept_on_the_same_footing_as_the_document(app: ty
     data = json.loads(CliRunner().invoke(app, [*args, "--json"]).stdout)
     assert data["text_tokens_kept"] == kept and data["tokens_total"] == total and data["tokens_kept"] == 12
     # Spans are offsets into the files joined; each sentence says which file holds it and where in that file.
-    assert data["sentences"] == [{"sentence_id": 2, "source": str(tmp_path / "b.md"), "file_start": 0, "file_end": 20}]
+    assert data["sentences"] == [
+        {"sentence_id": 2, "source": str(tmp_path / "b.md"), "file_start": 0, "file_end": 20, "cut": False}
+    ]
 
 
 def test_context_with_a_budget_that_holds_no_sentence_says_so(app: typer.Typer, story_file: Path) -> None:

@@ -1095,7 +1095,7 @@ def test_plan_from_json_forms_and_errors() -> None:
         ('{"steps": [', 1, 12, "the plan is not valid JSON"),
         ("[1, 2]", 0, 0, "must be a JSON object"),
         ({"steps": []}, 0, 0, "steps: List should have at least 1 item"),
-        ({"steps": [{"var": "a", "args": []}]}, 1, 0, "steps[0].action: Field required"),
+        ({"steps": [{"var": "a", "args": []}]}, 1, 0, "step 1 (action): Field required"),
         ({"steps": [good["steps"][0], {"var": "b", "action": "X", "args": [{"kind": "number"}]}]}, 2, 0, "kind"),
         ({"steps": [{"var": "a", "action": "__x", "args": []}]}, 1, 0, "not an action name"),
         ({"steps": good["steps"], "notes": "hi"}, 0, 0, "notes: Extra inputs are not permitted"),
@@ -1405,3 +1405,41 @@ def test_prose_after_the_plan_that_names_an_action_before_a_bracket_is_left_out(
     assert [step.var for step in parse_plan(text, _lib()).steps] == ["d", "ans"]
     with pytest.raises(PlanParseError, match="has no output variable"):  # a step without its name still is one
         parse_plan('1. d = FIND_CHARACTER(CTX, "Dorota")\nFIND_X(CTX, "a") : why', _lib())
+
+
+@pytest.mark.parametrize(
+    "last",
+    ['ANSWER(CTX, "Why did Dorota come?").', "ANSWER(s1, s2) to give the answer.", 'ANSWER(s1, "Who?")?'],
+)
+def test_a_step_without_its_name_is_refused_whatever_follows_it(last: str) -> None:
+    # Read as prose after the plan, it was left out, and the plan ran without its last step (helper-178).
+    with pytest.raises(PlanParseError, match="ANSWER\\(...\\) has no output variable"):
+        parse_plan(f's1 = FIND_X(CTX, "Dorota")\ns2 = FIND_X(CTX, "the letter")\n{last}', _lib())
+
+
+@pytest.mark.parametrize(
+    ("between", "prose"),
+    [
+        ("Explanation: what the NDA (non-disclosure agreement) forbids", True),
+        ("That is all (now).", True),
+        ('find_x(CTX, "b")', False),  # a call in lower case, without its name: refused, not left out
+        ("SUMMARIZE (step 1) gives the gist", True),
+    ],
+)
+def test_a_line_between_steps_is_a_step_where_a_bracket_holds_arguments(between: str, prose: bool) -> None:
+    text = f's1 = FIND_X(CTX, "a")\n{between}\ns2 = ANSWER(s1, "q")'
+    if prose:
+        assert [step.var for step in parse_plan(text, _lib()).steps] == ["s1", "s2"]
+    else:
+        with pytest.raises(PlanParseError, match="line 2"):
+            parse_plan(text, _lib())
+
+
+@pytest.mark.parametrize("body", ["No new actions are needed.", "None.", "(none)", "- None needed; all are listed"])
+@pytest.mark.parametrize("header", ["### New actions", "**New actions:**"])
+def test_a_new_actions_heading_with_prose_under_it_or_after_the_steps_costs_no_retry(header: str, body: str) -> None:
+    # Read as prose before the heading was a header, then refused: "expected '(' after the new action's name NO", and
+    # after the steps "the block must come before the first step" (helper-178).
+    steps = 's1 = FIND_X(CTX, "a")\ns2 = ANSWER(s1, "q")'
+    for text in (f"{header}\n{body}\n\n{steps}", f"{steps}\n\n{header}\n{body}"):
+        assert [step.var for step in parse_plan(text, _lib()).steps] == ["s1", "s2"]

@@ -195,7 +195,13 @@ def context_command(
     ] = 1500,
     focus: Annotated[
         list[str] | None,
-        typer.Option("--focus", "-f", metavar="TEXT", help="An entity or phrase to centre on (repeatable)."),
+        typer.Option(
+            "--focus",
+            "-f",
+            metavar="TEXT",
+            help="An entity or phrase to centre on (repeatable); one of 8 words or more is read as a question, "
+            "its names weighed as a question's, none made a centre.",
+        ),
     ] = None,
     skimmed: Annotated[
         bool,

@@ -86,7 +86,8 @@ class Weights:
 
 DEFAULT_WEIGHTS = Weights()
 QUESTION_WORDS = 8
-"""A focus string of this many words or more is read as a question, its instruction words removed."""
+"""A focus string of this many words or more is read as a question: its instruction words removed, its names looked
+up where capitalised and weighed as a question's (by rarity, none made a centre)."""
 
 
 def sentence_span(index: DocumentIndex, sid: int) -> tuple[int, int]:
@@ -466,7 +467,8 @@ def compress(
         index: the document's index (see `index_document`).
         query: the question or step; instruction boilerplate and option letters are ignored.
         budget_tokens: hard limit on the tokens of the rendered text, labels included.
-        focus: entity names or phrases to centre on (e.g. a plan step's arguments).
+        focus: entity names or phrases to centre on (e.g. a plan step's arguments); one of `QUESTION_WORDS` words or
+            more is read as a question, its instructions left out and its names weighed as a question's, none a centre.
         exclude: sentence ids not to choose (e.g. evidence the prompt already shows elsewhere).
         weights: how the signals combine.
         cut_best: when the best sentence cannot fit whole and nothing kept scores half what it does, the best cut

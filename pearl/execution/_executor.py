@@ -33,10 +33,10 @@ from pearl.trace import Recorder
 __all__ = ["INPUT_TOKENS", "IN_PLACE", "STEP_SHARES", "StepOutcome", "StepStyle", "cited_ids", "execute_plan"]
 
 INPUT_TOKENS = 1500
+"""An earlier result passed to a step is cut to this many tokens; whole results are rarely longer."""
 IN_PLACE = "in place of the document"
 """How the note of an evidence block that holds an earlier result, not excerpts, ends: its labels are the model's, of
 sentences some earlier call was shown (a page reads them as no excerpts)."""
-"""An earlier result passed to a step is cut to this many tokens; whole results are rarely longer."""
 _NOT_GIVEN = "(not given)"
 STEP_SHARES = {"question": 0.25, "options_block": 0.3, "explanation": 0.2, "inputs": 0.6}
 """How much of a step prompt's room each variable part may take, in order (see `PromptTemplate.fit`)."""

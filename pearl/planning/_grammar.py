@@ -145,8 +145,14 @@ def _shape_error(exc: ValidationError, prefix: tuple[str | int, ...] = ()) -> Pl
     where_from, message = first_problem(exc)
     loc = (*prefix, *where_from)
     line = loc[1] + 1 if len(loc) > 1 and loc[0] == "steps" and isinstance(loc[1], int) else 0
-    where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".") or "plan"
-    return PlanParseError(f"{where}: {message}", line)
+    if not line:
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".") or "plan"
+        return PlanParseError(f"{where}: {message}")
+    # Said of the step, as the rules' errors are (`plan_from_json`), one numbering: "step 2 (args[1].kind): ...".
+    inside = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc[2:]).lstrip(".")
+    error = PlanParseError(f"step {line}{f' ({inside})' if inside else ''}: {message}")
+    error.line = line
+    return error
 
 
 def plan_gbnf(library: ActionLibrary, max_steps: int = DEFAULT_MAX_STEPS, *, max_string_chars: int = 80) -> str:

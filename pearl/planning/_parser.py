@@ -123,8 +123,9 @@ def parse_plan(
 
 _CALL_START = re.compile(r"[A-Z][A-Z0-9_]+\s*\(")
 """A line that opens with an ACTION( call: a step without its name (an error to send back), or a declaration."""
-_ANY_CALL = re.compile(r"\b[A-Z][A-Z0-9_]+\s*[(\uff08]")
-"""Anywhere on a line, what looks like an ACTION( call: a line between steps that holds one is read as a step."""
+_NAMED_BRACKET = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]*[ \t]*[(\uff08]")
+"""A name, then a bracket: a call where what the bracket holds reads as arguments (`_holds_arguments`)."""
+_ONE_TOKEN = re.compile(r"[ \t]*(?:[A-Za-z_][A-Za-z0-9_]*[ \t]*=[ \t]*)?[\w.\-]*[ \t]*")
 _ASSIGNED_CALL = re.compile(r"\w\s*(?::?=|\uff1d)\s*[*`]*\s*\w+\s*[*`]*\s*[(\uff08]")
 """Anywhere on a line, a name assigned a call ("Finally, s3 = FIND_MOTIVE(", "s3 := F(", full-width "s3 ＝ F（"):
 a step, however it is introduced, to be read or refused, never left out."""
@@ -143,23 +144,52 @@ def _meant_as_step(line: str) -> bool:
 
 
 def _call_closes_line(text: str) -> bool:
-    """Whether the call `text` opens with ends the line, or an explanation or comment follows it: a step written
-    without its name, or a declaration. Prose that names an action before a bracket ("FIND_CHARACTER (step 1) tells us
-    who she is.", under a plan) goes on in words."""
+    """Whether the call `text` opens with ends the line, or an explanation or comment follows it, or its bracket holds
+    arguments (`_holds_arguments`): a step written without its name ("ANSWER(CTX, "Why?")."), or a declaration. Prose
+    that names an action before a bracket ("FIND_CHARACTER (step 1) tells us who she is.", under a plan) is none."""
+    inside, end = _bracket(text, text.index("(") if "(" in text else text.index("\uff08"))
+    if end is None or _holds_arguments(inside):
+        return True  # never closed: a broken step, to be refused where it broke
+    tail = text[end + 1 :].strip().strip("*`").strip()
+    return not tail or bool(_TAIL.match(")" + " " + tail)) or tail[0] in ":#;"
+
+
+def _holds_call(line: str) -> bool:
+    """Whether `line` holds a call: a name, then a bracket that holds arguments, or is never closed. Not prose's
+    brackets: "who she is (the keeper's wife)", "the NDA (non-disclosure agreement)"."""
+    for found in _NAMED_BRACKET.finditer(line):
+        inside, end = _bracket(line, found.end() - 1)
+        # A word in lower case before a bracket is prose's ("all (now)") unless it holds a text or CTX: "find_x(CTX".
+        loud = any(ch.isupper() or ch == "_" for ch in found.group(0))
+        if end is None or (_holds_arguments(inside) if loud else _holds_arguments(inside, words=False)):
+            return True
+    return False
+
+
+def _bracket(text: str, at: int) -> tuple[str, int | None]:
+    """What the bracket opened at `at` holds, and where it closes (None: never), quoted text read as such."""
     depth, quote = 0, ""
-    for at, ch in enumerate(text):
+    for pos in range(at, len(text)):
+        ch = text[pos]
         if quote:
             quote = "" if ch == _CLOSER[quote] else quote
-        elif ch in _CLOSER:
+        elif ch in '"\u201c':
             quote = ch
         elif ch in "(\uff08":
             depth += 1
         elif ch in ")\uff09":
             depth -= 1
             if depth == 0:
-                tail = text[at + 1 :].strip().strip("*`").strip()
-                return not tail or bool(_TAIL.match(")" + " " + tail)) or tail[0] in ":#;"
-    return True  # never closed: a broken step, to be refused where it broke
+                return text[at + 1 : pos], pos
+    return text[at + 1 :], None
+
+
+def _holds_arguments(inside: str, *, words: bool = True) -> bool:
+    """Whether a bracket's text reads as a call's arguments: a quoted text or CTX in it, or (with `words`) only single
+    words and numbers between commas ("s1, s2", "X=s1"); not words of prose ("step 1", "e.g. her role")."""
+    if any(q in inside for q in '"\u201c\u201d') or re.search(r"\bctx\b", inside, re.IGNORECASE):
+        return True
+    return words and all(_ONE_TOKEN.fullmatch(piece) for piece in inside.split(","))
 
 
 def _without_chatter(text: str) -> str:
@@ -190,6 +220,7 @@ class _Reader:
         self.actions: list[Action] = []
         self.decl_lines: list[int] = []
         self.block_seen = False
+        self.block_lenient = False  # the block's header was in bold or a heading: its lines of prose are left out
 
     def read(self, text: str) -> Plan:
         for number, line in enumerate(text.split("\n"), start=1):
@@ -219,20 +250,26 @@ class _Reader:
             return
         if not self.steps and _HEADER.fullmatch(stripped):
             return
+        # The header in bold or as a heading ("### New actions") is read leniently: no prompt asks for it, and the
+        # model's words under it ("No new actions are needed.") or after the steps were prose, left out.
+        heading = header is not None and _NEW_ACTIONS.match(stripped) is None
+        if heading and self.steps:
+            return
         if header:
             if self.steps:
                 raise PlanParseError('the "New actions:" block must come before the first step', number, indent + 1)
             if self.block_seen:
                 raise PlanParseError('only one "New actions:" block is allowed; merge them', number, indent + 1)
-            self.block_seen = True
+            self.block_seen, self.block_lenient = True, heading
             rest = stripped[header.end() :]
             if rest.strip():
                 self._declaration(line, number, indent + header.end())
             return
         if self.block_seen and not self.steps and not _looks_like_step(stripped):
-            self._declaration(line, number, 0)
+            if not self.block_lenient or _CALL_START.match(_unnumbered(stripped).lstrip("*` \t")):
+                self._declaration(line, number, 0)
             return
-        if self.steps and not any(mark in stripped for mark in "=\uff1d") and not _ANY_CALL.search(stripped):
+        if self.steps and not any(mark in stripped for mark in "=\uff1d") and not _holds_call(stripped):
             # Prose between steps, with neither a call nor an assignment (brackets it may hold: "(the keeper's
             # wife)"): an explanation on a line of its own under its step ("Explanation: who she is") is that
             # step's, where it has none.
