@@ -319,3 +319,45 @@ def test_named_parts_are_part_of_the_hash(tmp_path: Path, monkeypatch: pytest.Mo
         assert load_prompt("probe").id != before.id  # editing only a part invalidates cached answers too
     finally:
         load_prompt.cache_clear()
+
+
+WHY = "Why did the keeper stay on the island?"
+NOT_MENTIONED = "Which of these is NOT mentioned in the story?"
+
+
+@pytest.mark.parametrize(
+    ("reply", "asked", "letter"),
+    [
+        # a letter given as the answer heads a list ruled out, and another is called right after it
+        ("Answer: B, C and D are wrong; A is correct.", None, "A"),
+        ("The answer is D, A and B are wrong.", None, "D"),  # none called right after: the letter given stands
+        # a relative clause between a letter and what the reply says of it
+        ('B, which says "Duty to the keeper", is wrong. A, which says "Fear of the storm", is correct.', None, "A"),
+        ("I choose C.", None, "C"),
+        # of a question that asks what is so, a letter said not to be so is ruled out
+        ("B is not the answer; A is correct.", WHY, "A"),
+        ("B and C aren't supported; D doesn't fit. That leaves A.", WHY, None),  # ruled out, none given: asked again
+        ("A is not wrong.", WHY, "A"),  # a double negative rules nothing out
+        ("B is not supported. I choose A.", None, "A"),
+        # of one that asks what is not there, the letter said not to be there is the answer
+        ("A is not mentioned; option B is mentioned in [S1].", NOT_MENTIONED, "A"),
+        ("B is mentioned ([S2]). C is mentioned ([S4]). D is mentioned ([S6]). A is not.", NOT_MENTIONED, "A"),
+        ("A does not appear anywhere; option B is discussed in [S3].", NOT_MENTIONED, "A"),
+        ("The answer is C.", NOT_MENTIONED, "C"),
+    ],
+)
+def test_a_reply_is_read_with_what_its_question_asks(reply: str, asked: str | None, letter: str | None) -> None:
+    # Each was a wrong letter (B), the first named. Of helper-173's and helper-174's 3,456 replies, read with their
+    # question, with and without the options' texts: 822 wrong letters before, 240 now, none right before and wrong now.
+    options = ["Fear of the storm", "Duty to the keeper", "Money", "She was ordered to"]
+    assert parse_choice(reply, 4, options, asked=asked) == letter
+
+
+def test_a_reply_read_with_its_question_is_read_at_once() -> None:
+    import time
+
+    for asked in (WHY, NOT_MENTIONED):
+        for reply in ("A is not " * 20_000, "Answer: A, B, " * 10_000 + "C is correct", "B, which " * 20_000):
+            started = time.perf_counter()
+            parse_choice(reply, 4, asked=asked)
+            assert time.perf_counter() - started < 1.0, reply[:20]
