@@ -281,26 +281,6 @@ _RULED_OUT = re.compile(
     re.IGNORECASE,
 )
 _NEGATED = re.compile(r"\b(?:not|cannot)\b|n['\u2019]t\b", re.IGNORECASE)
-# A question that asks for the option the document does not have ("Which is NOT mentioned?", "all of the following
-# EXCEPT"), and what a reply says of an option's being there.
-_ASKS_FOR_ABSENT = re.compile(r"\b(?:NOT|EXCEPT)\b|\bnot\s+(?:mentioned|included|discussed|stated|described|listed)\b")
-_THERE = r"(?:mentioned|covered|discussed|stated|described|listed|included|found|present|there|named|given)\b"
-_ABSENT = re.compile(
-    rf"\)?\s+(?:(?:is|are|was|were)\s+(?:not|never)|isn['\u2019]t|aren['\u2019]t|wasn['\u2019]t|weren['\u2019]t)\s+"
-    rf"(?:\w+\s+)?{_THERE}|\)?\s+(?:(?:does|do|did)\s+not|doesn['\u2019]t|don['\u2019]t|didn['\u2019]t)\s+appear\b"
-    r"|\)?\s+(?:is|are)\s+(?:absent|missing|the\s+exception)\b|\)?\s+(?:is|are)\s+not\s*(?:[.;!]|$)",
-    re.IGNORECASE,
-)
-_PRESENT = re.compile(rf"\)?\s+(?:is|are|was|were)\s+(?!not\b|never\b)(?:\w+\s+)?{_THERE}", re.IGNORECASE)
-_CLAUSE = re.compile(r"[^.;:,!?\n]{0,80}")
-_FALSE = re.compile(r"\b(?:false|untrue|unsupported|contradicted)\b", re.IGNORECASE)
-# A question that asks for the option that is not so ("Which is NOT mentioned?", "all EXCEPT", "the least likely",
-# "Which statement is false?"): a reply's "A is not mentioned" may be its answer. One that does not ask so, its "A
-# is not supported" rules A out.
-_ASKS_NEGATIVE = re.compile(
-    r"\b(?:not|never|no|none|except|least|false|untrue|incorrect|wrong|neither|nor|without)\b|n['\u2019]t\b",
-    re.IGNORECASE,
-)
 _CONCEDED = re.compile(r",?\s+but\b\Z", re.IGNORECASE)
 
 
@@ -308,8 +288,6 @@ _CONCEDED = re.compile(r",?\s+but\b\Z", re.IGNORECASE)
 # the option says, in brackets ("A (Money) is wrong").
 _ALSO_SAID = re.compile(rf"(?:\)?\s*,\s*(?:and\s+|&\s*)?|\)?\s+(?:and|&)\s+)\(?[{LETTERS}]\)?(?![\w(])")
 _GLOSS = re.compile(r"\)?\s*\([^()\n]{1,80}\)")
-_RELATIVE = re.compile(r"\)?\s*,\s+(?:which|that|who)\s[^,;.!?\n]{1,80},")
-"""A relative clause between a letter and what the reply says of it: "B, which says the lamp was full, is wrong"."""
 _SPACED = re.compile(r"\)?[ \t]*")
 
 
@@ -328,7 +306,6 @@ def _verdict_at(text: str, end: int, own: str, *, listed: bool = True) -> int:
     "A (Money) and C (Fear) are wrong"; "B, and C is wrong" says it of C). A letter given as the answer is not
     `listed`: "The answer is D, A and B are wrong" says nothing of D."""
     glossed = gloss.end() if (gloss := _GLOSS.match(text, end)) is not None else end
-    glossed = relative.end() if (relative := _RELATIVE.match(text, glossed)) is not None else glossed
     after = glossed
     joined = False  # an item joined by "and" closes a list: after a second, the first began another clause
     for _ in range(len(LETTERS) if listed else 0):  # no more letters than options: a long run is read once, not anew
@@ -350,9 +327,7 @@ def _verdict_at(text: str, end: int, own: str, *, listed: bool = True) -> int:
     return end
 
 
-def _spoken_of(
-    text: str, match: re.Match[str], options: Sequence[str] = (), *, given: bool = False, positive: bool = False
-) -> str | None:
+def _spoken_of(text: str, match: re.Match[str], options: Sequence[str] = (), *, given: bool = False) -> str | None:
     """How the reply speaks of the letter `match` found, when it sets it aside: "ruled out" ("A is tempting, but C is
     right", "Option A is wrong", "A is unlikely", "A (Money) is wrong", "A, C and D are wrong"), or "aside" where it
     does not rule it out ("(A) seems plausible; the answer is C"); None when it does not set it aside ("C is right",
@@ -365,45 +340,11 @@ def _spoken_of(
         return None
     said = aside.group(0)
     ruled_out = _CONCEDED.search(said) is not None or (_RULED_OUT.search(said) and not _NEGATED.search(said))
-    # Of a question that asks for what is so, "A is not supported", "A doesn't fit", "A is false" rule A out too (not
-    # "A is not wrong", "A is not false").
-    clause = text[aside.start() : aside.start() + 120]
-    clause = clause[: len(found.group(0))] if (found := _CLAUSE.match(clause)) is not None else clause  # to its end
-    bad = _RULED_OUT.search(clause) is not None or _FALSE.search(clause) is not None
-    ruled_out = ruled_out or (positive and (_NEGATED.search(clause) is not None) != bad)
     if not ruled_out and at > match.end(1):
         # Past its words, only what rules a letter out is read: "D (The harbor master) is not mentioned" is a NOT
         # question's answer, and set aside it gave way to the next letter named ("Option A is in [S1]": helper-173).
         return None
     return "ruled out" if ruled_out else "aside"
-
-
-def _overruled(text: str, match: re.Match[str], options: Sequence[str], letters: str, positive: bool) -> bool:
-    """Whether a letter given as the answer heads a list of letters the reply rules out, and the reply goes on to call
-    another letter right: "Answer: B, C and D are wrong; A is correct" (read as B). Without a letter called right
-    after it, the letter given stands: "The answer is D, A and B are wrong." """
-    if _spoken_of(text, match, options, positive=positive) != "ruled out":
-        return False
-    own = match.group(1).upper()
-    right = re.compile(
-        rf"(?<![\w(])\(?([{letters}])\)?(?:\s*\([^()\n]{{1,80}}\))?(?:{_RELATIVE.pattern})?(?={_CALLED_RIGHT.pattern})",
-        re.I,
-    )
-    return any(
-        found.group(1).upper() != own and _CLAUSE_END.search(text, max(0, found.start() - 40), found.start())
-        for found in right.finditer(text, match.end(1))
-    )
-
-
-def _presence(text: str, match: re.Match[str], options: Sequence[str], given: bool) -> str | None:
-    """What the reply says of whether the letter `match` found is in the document: "absent" ("A is not mentioned",
-    "A does not appear", "A is not."), "present" ("B is mentioned in [S2]", "B, C and D are all there"), or None."""
-    number = LETTERS.find(match.group(1).upper())
-    own = " ".join(options[number].split()) if 0 <= number < len(options) else ""
-    at = _verdict_at(text, match.end(1), own, listed=not given)
-    if _ABSENT.match(text, at):
-        return "absent"
-    return "present" if _PRESENT.match(text, at) else None
 
 
 def _given(text: str, match: re.Match[str], pattern: str, patterns: Sequence[str]) -> bool:
@@ -425,12 +366,8 @@ def letter_alone(reply: str, letter: str | None) -> bool:
     return letter is not None and alone is not None and alone.group(1).upper() == letter
 
 
-def parse_choice(reply: str, n_options: int, options: Sequence[str] = (), *, asked: str | None = None) -> str | None:
+def parse_choice(reply: str, n_options: int, options: Sequence[str] = ()) -> str | None:
     """The option letter a reply names, or None when it names none (or several equally).
-
-    `asked`, the question's text, when known: of a question that does not ask for what is not so (no "not", "except",
-    "least", "false" ...), a letter the reply says is not so ("B is not supported", "B doesn't fit") is ruled out, as
-    one it calls wrong is. Of one that does, or unknown, it may be the answer ("A is not mentioned").
 
     A letter the reply speaks of without calling it right ("A is tempting") gives way to one it calls right or
     gives as its answer ("but C is right", "the answer is C"); with none such, it is the reply's letter, as before.
@@ -438,8 +375,6 @@ def parse_choice(reply: str, n_options: int, options: Sequence[str] = (), *, ask
     one that goes on with option A's own text ("A to protect her grandmother") does.
     """
     letters = LETTERS[:n_options]
-    positive = asked is not None and _ASKS_NEGATIVE.search(asked) is None
-    negative = asked is not None and _ASKS_FOR_ABSENT.search(asked) is not None
     # Markdown's emphasis and code marks say nothing of the choice: "**B**", "`(C)`", "**Answer:** D".
     text = _EMPHASIS.sub("", _after_thinking(reply)).strip()
     if not text:
@@ -463,14 +398,11 @@ def parse_choice(reply: str, n_options: int, options: Sequence[str] = (), *, ask
         rf"^\(?([{letters}])\)?(?:[\s.:)\-,]|$)",  # "B", "(B)", "B. because..."
         # "option B", "my choice is C", "answer C (money) is never mentioned"
         rf"(?:option|choice|answer)(?:\s+is)?(?:\s*[:\-\u2013\u2014])?\s*\(?([{letters}])\)?\b",
-        # "I choose A", "I'd go with (C)", "I pick D."
-        rf"\b(?:choose|pick|select|go\s+with|opt\s+for)\s+\(?([{letters}])\)?(?![\w(])",
         rf"(?<![\w])\(([{letters}])\)",
         # "..., but C is right", "(C) is the correct answer", "C seems right", "C is my answer"
-        rf"(?<![\w(])\(?([{letters}])(?=\)?(?:,\s+(?:which|that|who)\s[^,;.!?\n]{{1,80}},)?\s+(?:\([^()\n]{{1,80}}\)\s+)?"
-        r"(?:is|seems|looks|does|doesn['\u2019]t)\s)",
+        rf"(?<![\w(])\(?([{letters}])(?=\)?\s+(?:\([^()\n]{{1,80}}\)\s+)?(?:is|seems|looks)\s)",
     )
-    last, opening, paren, called_right = patterns[2], patterns[3], patterns[6], patterns[7]
+    last, opening, paren, called_right = patterns[2], patterns[3], patterns[5], patterns[6]
     # "B or C", "(B) or (C)", "A, B, C or D", "B/C": a hedge names several, none of them the answer ("B, and C is
     # wrong" names one). A later pattern may still find the answer given after it ("B or C? ... Answer: C").
     # One place for each run of spaces (`\s*(?:,\s*)?`, not `\s*,?\s*`): a letter and 20,000 spaces took 2 s.
@@ -500,12 +432,9 @@ def parse_choice(reply: str, n_options: int, options: Sequence[str] = (), *, ask
                 continue
             if pattern is opening and _opening_article(text, match, options):
                 continue
-            if pattern is called_right:  # "C is correct", "C (Money) is correct", "C, which says ..., is correct"
+            if pattern is called_right:  # "C is correct", "C (Money) is correct"
                 glossed = gloss.end() if (gloss := _GLOSS.match(text, match.end(1))) is not None else match.end(1)
-                glossed = relative.end() if (relative := _RELATIVE.match(text, glossed)) is not None else glossed
-                # Of a question asking what is not there, "A is not mentioned" is the answer given, as "C is right".
-                absent = negative and _presence(text, match, options, False) == "absent"
-                if _CALLED_RIGHT.match(text, glossed) is None and not absent:
+                if _CALLED_RIGHT.match(text, glossed) is None:
                     continue
                 if _OR_BEFORE.search(text, max(0, match.start() - 20), match.start()):  # "C or D is right"
                     hedged = len(text)
@@ -518,16 +447,7 @@ def parse_choice(reply: str, n_options: int, options: Sequence[str] = (), *, ask
                 hedge = both.match(text, match.end(1))
             if hedge is not None and hedge.group(1) != letter:
                 hedged = max(hedged, hedge.end())
-            elif negative and (presence := _presence(text, match, options, _given(text, match, pattern, patterns))):
-                # Of a question asking what is not so: "A is not mentioned" gives A, "B is mentioned in [S2]" sets B
-                # aside.
-                if presence == "absent":
-                    return letter
-            elif (given := _given(text, match, pattern, patterns)) and _overruled(
-                text, match, options, letters, positive
-            ):
-                continue  # "Answer: B, C and D are wrong; A is correct": B heads a list the reply rules out
-            elif (aside := _spoken_of(text, match, options, given=given, positive=positive)) is not None:
+            elif (aside := _spoken_of(text, match, options, given=_given(text, match, pattern, patterns))) is not None:
                 # A letter ruled out is no answer: with none other given, the reply names none, and the model is
                 # asked for its letter ("A is tempting, so C." read as A, with nothing said).
                 spoken = spoken or (letter if aside == "aside" else None)

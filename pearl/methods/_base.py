@@ -142,7 +142,7 @@ _CHOICE_TOKENS = 4
 async def choose_letter(ctx: AskContext, answer: str) -> str | None:
     """Map a free-form answer to an option letter: parse it, else ask the model (constrained where possible)."""
     question = ctx.question
-    letter = parse_choice(answer, len(question.options), question.options, asked=question.text)
+    letter = parse_choice(answer, len(question.options), question.options)
     if letter is not None or not question.options:
         return letter
     template = load_prompt("choose")
@@ -161,7 +161,7 @@ async def choose_letter(ctx: AskContext, answer: str) -> str | None:
     messages = template.render(**values)
     constraint = _letter_constraint(ctx.llm, question)
     reply = await ctx.recorder.acall("choose", template, messages, max_tokens=_CHOICE_TOKENS, **constraint)
-    return parse_choice(reply.text, len(question.options), question.options, asked=question.text)
+    return parse_choice(reply.text, len(question.options), question.options)
 
 
 class Chosen(TypedDict):

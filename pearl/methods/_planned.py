@@ -429,11 +429,7 @@ async def _final_answer(
     citations, evidence_notes = await in_worker(cite, index, cited_all, shown, answer_text, question)
     # The final call sees evidence no step did and may choose otherwise than the steps' prose, which is the
     # explanation: said, so that an explanation arguing for another option is not read as the answer's reasons.
-    argued = (
-        parse_choice(free_form, len(question.options), question.options, asked=question.text)
-        if question.options and letter
-        else None
-    )
+    argued = parse_choice(free_form, len(question.options), question.options) if question.options and letter else None
     if argued is not None and argued != letter:
         evidence_notes.append(
             f"the explanation (the steps' results) points to option {argued}; the final call, shown more of the "
