@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Mapping, Sequence, Set
 
@@ -288,6 +289,8 @@ _CONCEDED = re.compile(r",?\s+but\b\Z", re.IGNORECASE)
 # the option says, in brackets ("A (Money) is wrong").
 _ALSO_SAID = re.compile(rf"(?:\)?\s*,\s*(?:and\s+|&\s*)?|\)?\s+(?:and|&)\s+)\(?[{LETTERS}]\)?(?![\w(])")
 _GLOSS = re.compile(r"\)?\s*\([^()\n]{1,80}\)")
+_RELATIVE = re.compile(r"\)?\s*,\s+(?:which|that|who)\s[^,;.!?\n]{1,80},")
+"""A relative clause between a letter and what the reply says of it: "B, which says the lamp was full, is wrong"."""
 _SPACED = re.compile(r"\)?[ \t]*")
 
 
@@ -306,6 +309,7 @@ def _verdict_at(text: str, end: int, own: str, *, listed: bool = True) -> int:
     "A (Money) and C (Fear) are wrong"; "B, and C is wrong" says it of C). A letter given as the answer is not
     `listed`: "The answer is D, A and B are wrong" says nothing of D."""
     glossed = gloss.end() if (gloss := _GLOSS.match(text, end)) is not None else end
+    glossed = relative.end() if (relative := _RELATIVE.match(text, glossed)) is not None else glossed
     after = glossed
     joined = False  # an item joined by "and" closes a list: after a second, the first began another clause
     for _ in range(len(LETTERS) if listed else 0):  # no more letters than options: a long run is read once, not anew
@@ -345,6 +349,28 @@ def _spoken_of(text: str, match: re.Match[str], options: Sequence[str] = (), *, 
         # question's answer, and set aside it gave way to the next letter named ("Option A is in [S1]": helper-173).
         return None
     return "ruled out" if ruled_out else "aside"
+
+
+def _called_right(text: str, letters: str) -> list[tuple[int, str]]:
+    """Where the reply calls a letter right, opening a clause ("...; A is correct", "A (Money) is right"), and which."""
+    right = re.compile(
+        rf"(?<![\w(])\(?([{letters}])\)?(?:\s*\([^()\n]{{1,80}}\))?(?:{_RELATIVE.pattern})?(?={_CALLED_RIGHT.pattern})",
+        re.IGNORECASE,
+    )
+    return [
+        (found.start(), found.group(1).upper())
+        for found in right.finditer(text)
+        if _CLAUSE_END.search(text, max(0, found.start() - 40), found.start())
+    ]
+
+
+def _overruled(text: str, match: re.Match[str], options: Sequence[str], right: Sequence[tuple[int, str]]) -> bool:
+    """Whether a letter given as the answer heads a list of letters the reply rules out, and the reply goes on to call
+    another letter right (`right`, from `_called_right`): "Answer: B, C and D are wrong; A is correct" (read as B).
+    Without a letter called right after it, the letter given stands: "The answer is D, A and B are wrong." """
+    own = match.group(1).upper()
+    later = right[bisect.bisect_left(right, (match.end(1), "")) :]
+    return any(letter != own for _, letter in later) and _spoken_of(text, match, options) == "ruled out"
 
 
 def _given(text: str, match: re.Match[str], pattern: str, patterns: Sequence[str]) -> bool:
@@ -400,7 +426,8 @@ def parse_choice(reply: str, n_options: int, options: Sequence[str] = ()) -> str
         rf"(?:option|choice|answer)(?:\s+is)?(?:\s*[:\-\u2013\u2014])?\s*\(?([{letters}])\)?\b",
         rf"(?<![\w])\(([{letters}])\)",
         # "..., but C is right", "(C) is the correct answer", "C seems right", "C is my answer"
-        rf"(?<![\w(])\(?([{letters}])(?=\)?\s+(?:\([^()\n]{{1,80}}\)\s+)?(?:is|seems|looks)\s)",
+        rf"(?<![\w(])\(?([{letters}])(?=\)?(?:,\s+(?:which|that|who)\s[^,;.!?\n]{{1,80}},)?\s+(?:\([^()\n]{{1,80}}\)\s+)?"
+        r"(?:is|seems|looks)\s)",
     )
     last, opening, paren, called_right = patterns[2], patterns[3], patterns[5], patterns[6]
     # "B or C", "(B) or (C)", "A, B, C or D", "B/C": a hedge names several, none of them the answer ("B, and C is
@@ -415,6 +442,7 @@ def parse_choice(reply: str, n_options: int, options: Sequence[str] = ()) -> str
         rf"\)?\s*(?:,\s*(?:(?:and|&)\s*)?|(?:and|&)\s*)\(?([{letters}])\)?(?=[.!]?\s*$|\s*(?:are|were|both|seem|look)\b)",
         re.IGNORECASE,
     )
+    right = _called_right(text, letters)
     hedged = 0  # the end of the last hedge found: a letter within it is one of those it names
     spoken: str | None = None  # the first letter spoken of without being called right: the answer if none is
     for pattern in patterns:
@@ -432,8 +460,9 @@ def parse_choice(reply: str, n_options: int, options: Sequence[str] = ()) -> str
                 continue
             if pattern is opening and _opening_article(text, match, options):
                 continue
-            if pattern is called_right:  # "C is correct", "C (Money) is correct"
+            if pattern is called_right:  # "C is correct", "C (Money) is correct", "C, which says ..., is correct"
                 glossed = gloss.end() if (gloss := _GLOSS.match(text, match.end(1))) is not None else match.end(1)
+                glossed = relative.end() if (relative := _RELATIVE.match(text, glossed)) is not None else glossed
                 if _CALLED_RIGHT.match(text, glossed) is None:
                     continue
                 if _OR_BEFORE.search(text, max(0, match.start() - 20), match.start()):  # "C or D is right"
@@ -447,7 +476,9 @@ def parse_choice(reply: str, n_options: int, options: Sequence[str] = ()) -> str
                 hedge = both.match(text, match.end(1))
             if hedge is not None and hedge.group(1) != letter:
                 hedged = max(hedged, hedge.end())
-            elif (aside := _spoken_of(text, match, options, given=_given(text, match, pattern, patterns))) is not None:
+            elif (given := _given(text, match, pattern, patterns)) and _overruled(text, match, options, right):
+                continue  # "Answer: B, C and D are wrong; A is correct": B heads a list the reply rules out
+            elif (aside := _spoken_of(text, match, options, given=given)) is not None:
                 # A letter ruled out is no answer: with none other given, the reply names none, and the model is
                 # asked for its letter ("A is tempting, so C." read as A, with nothing said).
                 spoken = spoken or (letter if aside == "aside" else None)
