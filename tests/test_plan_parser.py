@@ -1424,6 +1424,7 @@ def test_a_step_without_its_name_is_refused_whatever_follows_it(last: str) -> No
         ("That is all (now).", True),
         ('find_x(CTX, "b")', False),  # a call in lower case, without its name: refused, not left out
         ("SUMMARIZE (step 1) gives the gist", True),
+        ("Note (s1) is used below", True),  # a word of prose, capitalised: no action's name
     ],
 )
 def test_a_line_between_steps_is_a_step_where_a_bracket_holds_arguments(between: str, prose: bool) -> None:

@@ -159,8 +159,10 @@ def _holds_call(line: str) -> bool:
     brackets: "who she is (the keeper's wife)", "the NDA (non-disclosure agreement)"."""
     for found in _NAMED_BRACKET.finditer(line):
         inside, end = _bracket(line, found.end() - 1)
-        # A word in lower case before a bracket is prose's ("all (now)") unless it holds a text or CTX: "find_x(CTX".
-        loud = any(ch.isupper() or ch == "_" for ch in found.group(0))
+        # A word before a bracket is prose's ("all (now)", "Note (s1)") unless it is written as an action's name is
+        # (capitals, or an underscore) or the bracket holds a text or CTX ("find_x(CTX, ...").
+        name = found.group(0).rstrip("(\uff08 \t")
+        loud = name.isupper() or "_" in name
         if end is None or (_holds_arguments(inside) if loud else _holds_arguments(inside, words=False)):
             return True
     return False
