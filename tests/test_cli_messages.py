@@ -197,7 +197,7 @@ def test_an_empty_path_option_is_refused_not_read_as_the_current_folder(
     monkeypatch.chdir(work)
     result = runner.invoke(app, [arg.format(data=data) for arg in args])
     assert result.exit_code == 2, result.output
-    assert "the name is empty: give a file or folder" in result.stderr
+    assert "a file's name is empty: give a file or folder" in result.stderr  # as `refuse_empty` says it
     assert not any(work.iterdir())
 
 

@@ -43,7 +43,6 @@ from pearl.cli._common import (
     make_pearl,
     path_kind,
     refuse_dash,
-    refuse_empty,
     refuse_overwriting,
     refuse_replacing,
     safe_name,
@@ -376,7 +375,7 @@ def _plan_text(value: str) -> str:
 _PLAN_USAGE = 'pearl plan FILE... "QUESTION"'
 
 
-def _plan_input(words: list[str], given: list[str]) -> tuple[list[str], str]:
+def _plan_input(words: list[str], given: list[Path]) -> tuple[list[str], str]:
     """The files and the question of `pearl plan [FILE...] QUESTION`, as `ask` takes them, and of the older
     `pearl plan QUESTION [--file FILE]`: one argument is the question; more are files or folders, then the question.
 
@@ -397,8 +396,7 @@ def _plan_input(words: list[str], given: list[str]) -> tuple[list[str], str]:
                 f'then the question in quotes, as in {_PLAN_USAGE} (or pearl plan "QUESTION" to plan from the '
                 "question alone)"
             )
-        refuse_empty(given)
-        return list(given), only
+        return [str(path) for path in given], only
     if given:
         raise fail(f"a document before the question and one with --file: give it one way, as in {_PLAN_USAGE}")
     return files_then_text(words, "plan", "question")
@@ -420,14 +418,15 @@ def plan(
             show_default=False,
         ),
     ],
-    file: Annotated[  # strings: typer makes "" the current folder, every file under it read
-        list[str] | None,
+    file: Annotated[
+        list[Path] | None,
         typer.Option(
             "--file",
             "-f",
             metavar="FILE",
             help="A document whose entity sheet informs the plan, as FILE before the question does (the older "
             'form: pearl plan "QUESTION" --file FILE).',
+            parser=given_path,
         ),
     ] = None,
     option: OptionOpt = None,

@@ -118,12 +118,11 @@ MaxBytes = Annotated[
 
 def given_path(text: str | Path) -> Path:
     """A file or folder named on the command line (typer's `parser=`): refuses an empty name, which a path reads as
-    the current folder (`--out "$DIR"` with `DIR` unset wrote a run into it). A default (`Path("actions.json")`) is
-    passed through as it is."""
+    the current folder (`--out "$DIR"` with `DIR` unset wrote a run into it), as `refuse_empty` refuses a file named
+    so. A default (`Path("actions.json")`) is passed through as it is."""
     if isinstance(text, Path):
         return text
-    if not text.strip():
-        raise typer.BadParameter('the name is empty: give a file or folder (an unset variable, as in "$DIR"?)')
+    refuse_empty([text])
     return Path(text)
 
 

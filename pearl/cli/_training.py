@@ -37,7 +37,6 @@ from pearl.cli._common import (
     given_path,
     interrupted_exit,
     make_pearl,
-    refuse_empty,
     refuse_overwriting,
     refuse_replacing,
     settings_from,
@@ -214,8 +213,11 @@ def mine_command(
             parser=given_path,
         ),
     ] = None,
-    document: Annotated[  # a string: typer makes "" the current folder, every file under it sent to the model
-        str | None, typer.Option("--document", metavar="FILE", help="Mine actions suited to this document instead.")
+    document: Annotated[
+        Path | None,
+        typer.Option(
+            "--document", metavar="FILE", help="Mine actions suited to this document instead.", parser=given_path
+        ),
     ] = None,
     out: Annotated[
         Path, typer.Option("--out", "-o", metavar="FILE", help="Where to write the library (JSON).", parser=given_path)
@@ -262,8 +264,6 @@ def mine_command(
     force: Force = False,
 ) -> None:
     """Mine actions from training questions (or for one document) and merge them into a library."""
-    if document is not None:
-        refuse_empty([document])
     if (questions is None) == (document is None):
         which = "not both" if questions is not None else "one of them"
         raise fail(f"give --questions FILE (training questions) or --document FILE (one document), {which}")
@@ -276,9 +276,7 @@ def mine_command(
     if document is not None and data_format is not None:
         raise fail("--format says how --questions FILE is laid out; --document FILE is read as its kind says")
     check_output_path(out, "--out", "actions.json", make_folder=True)  # before a call is paid for
-    refuse_overwriting(
-        out, "--out", {"--questions": questions, "--document": Path(document) if document is not None else None}
-    )
+    refuse_overwriting(out, "--out", {"--questions": questions, "--document": document})
     partial = progress_path(out)
     grow = f"; to add to the library it holds, give --actions {shlex.quote(str(out))}"
     refuse_replacing(out, "--out", force, grows=actions, progress=partial, hint=grow)
@@ -309,7 +307,7 @@ def mine_command(
         elif document is not None:
             # Without --actions the new actions are saved alone: none of the result's actions is "old".
             base = given if given is not None else ActionLibrary(name="none")
-            doc = load_document(Path(document), max_bytes=settings.max_bytes)
+            doc = load_document(document, max_bytes=settings.max_bytes)
             echo_left_out(doc)
             result = _mined(
                 settings,
