@@ -753,7 +753,7 @@ class OpenAICompatibleLLM:
             if _OVERFLOW.search(f"{message} {error.get('type', '')} {error.get('code', '')}"):
                 raise self._overflow(message, error, status, sent_window)
             raise ServerError(
-                f"server error {status} from {url}: {self._server_message(response)[0]}",
+                f"server error {status} from {url}: {message}",
                 retry_after=_retry_after(response.headers),
             )
         if status == 408:  # the server (or a proxy before it) gave up waiting: as a timeout here, retried
