@@ -351,22 +351,22 @@ def _spoken_of(text: str, match: re.Match[str], options: Sequence[str] = (), *, 
     return "ruled out" if ruled_out else "aside"
 
 
-def _called_right(text: str, letters: str) -> list[tuple[int, str]]:
-    """Where the reply calls a letter right, opening a clause ("...; A is correct", "A (Money) is right"), and which."""
-    right = re.compile(
-        rf"(?<![\w(])\(?([{letters}])\)?(?:\s*\([^()\n]{{1,80}}\))?(?:{_RELATIVE.pattern})?(?={_CALLED_RIGHT.pattern})",
-        re.IGNORECASE,
-    )
-    return [
-        (found.start(), found.group(1).upper())
-        for found in right.finditer(text)
-        if _CLAUSE_END.search(text, max(0, found.start() - 40), found.start())
-    ]
+def _calls_right(text: str, match: re.Match[str]) -> bool:
+    """Whether the reply calls the letter `match` found right, past what its option says and a relative clause: "C is
+    correct", "C (Money) is correct", "C, which says ..., is correct"."""
+    glossed = gloss.end() if (gloss := _GLOSS.match(text, match.end(1))) is not None else match.end(1)
+    glossed = relative.end() if (relative := _RELATIVE.match(text, glossed)) is not None else glossed
+    return _CALLED_RIGHT.match(text, glossed) is not None
+
+
+def _opens_clause(text: str, match: re.Match[str]) -> bool:
+    """Whether the letter `match` found opens the reply or a clause ("..., but C is right"), not words ("Vitamin C")."""
+    return _CLAUSE_END.search(text, max(0, match.start() - 40), match.start()) is not None
 
 
 def _overruled(text: str, match: re.Match[str], options: Sequence[str], right: Sequence[tuple[int, str]]) -> bool:
     """Whether a letter given as the answer heads a list of letters the reply rules out, and the reply goes on to call
-    another letter right (`right`, from `_called_right`): "Answer: B, C and D are wrong; A is correct" (read as B).
+    another letter right (`right`: where, and which): "Answer: B, C and D are wrong; A is correct" (read as B).
     Without a letter called right after it, the letter given stands: "The answer is D, A and B are wrong." """
     own = match.group(1).upper()
     later = right[bisect.bisect_left(right, (match.end(1), "")) :]
@@ -442,7 +442,13 @@ def parse_choice(reply: str, n_options: int, options: Sequence[str] = ()) -> str
         rf"\)?\s*(?:,\s*(?:(?:and|&)\s*)?|(?:and|&)\s*)\(?([{letters}])\)?(?=[.!]?\s*$|\s*(?:are|were|both|seem|look)\b)",
         re.IGNORECASE,
     )
-    right = _called_right(text, letters)
+    # Where a letter is called right, opening a clause, and which: a letter given as the answer gives way to one
+    # called right after it, where the reply rules it out (`_overruled`).
+    right = [
+        (found.start(), found.group(1).upper())
+        for found in re.finditer(called_right, text, re.IGNORECASE)
+        if _calls_right(text, found) and _opens_clause(text, found)
+    ]
     hedged = 0  # the end of the last hedge found: a letter within it is one of those it names
     spoken: str | None = None  # the first letter spoken of without being called right: the answer if none is
     for pattern in patterns:
@@ -461,14 +467,12 @@ def parse_choice(reply: str, n_options: int, options: Sequence[str] = ()) -> str
             if pattern is opening and _opening_article(text, match, options):
                 continue
             if pattern is called_right:  # "C is correct", "C (Money) is correct", "C, which says ..., is correct"
-                glossed = gloss.end() if (gloss := _GLOSS.match(text, match.end(1))) is not None else match.end(1)
-                glossed = relative.end() if (relative := _RELATIVE.match(text, glossed)) is not None else glossed
-                if _CALLED_RIGHT.match(text, glossed) is None:
+                if not _calls_right(text, match):
                     continue
                 if _OR_BEFORE.search(text, max(0, match.start() - 20), match.start()):  # "C or D is right"
                     hedged = len(text)
                     continue
-                if not _CLAUSE_END.search(text, max(0, match.start() - 40), match.start()):
+                if not _opens_clause(text, match):
                     continue
             letter = match.group(1).upper()
             hedge = more.match(text, match.end(1))
