@@ -967,7 +967,10 @@ def cite(index: DocumentIndex, sid: int) -> Citation:
     shown = shown_text(index, sid)
     # The quote marks and rules down the side of plain text's lines ("> ", " |  ") are its layout too.
     written = list(citation.text)
-    for start, end in markup_view(index).gutters:
+    gutters = markup_view(index).gutters  # sorted and disjoint: those before the sentence are passed over
+    for start, end in gutters[max(0, bisect.bisect_left(gutters, (citation.start, citation.start)) - 1) :]:
+        if start >= citation.end:
+            break
         for at in range(max(start, citation.start), min(end, citation.end)):
             written[at - citation.start] = " "
     if "".join(written).split() == shown.split():
