@@ -271,6 +271,30 @@ def test_a_question_passed_whole_as_focus_ranks_as_the_question_does() -> None:
     assert rank_sentences(index, question, focus=[question])[0][0] == best
 
 
+def test_a_long_phrase_as_focus_still_centres_on_the_name_it_holds() -> None:
+    # Only a focus that asks or instructs is a question passed whole; a long phrase naming someone is a centre, as a
+    # short one is ("Captain Ramos" found, his sentences kept).
+    index = index_document(
+        " ".join(
+            [
+                "The harbour of Port Sable was quiet that winter.",
+                "Captain Ramos commanded the blockade runner Swallow.",
+                "The first mate, Elena Quist, kept the ship's log.",
+                *(f"Fishing boats came back to the harbour with little catch on day {n}." for n in range(1, 30)),
+                "Ramos shouted at the mate when the log showed a missing night.",
+            ]
+        ),
+        cache=False,
+    )
+    phrase = "the quarrel between Captain Ramos and the first mate on the blockade runner"
+    context = compress(index, phrase, 60, focus=[phrase])
+    assert any("Ramos" in name for name in context.focus_entities), context.focus_entities
+    assert "Captain Ramos commanded" in context.text, context.text
+    # The same words asked as a question weigh the name as a question's, none a centre.
+    asked = "Why was there a quarrel between Captain Ramos and the first mate on the blockade runner?"
+    assert compress(index, asked, 60, focus=[asked]).focus_entities == []
+
+
 def test_a_hyphenated_non_is_part_of_its_word_not_a_word_of_its_own() -> None:
     # "Non-Transferable" must not make every "NON-COMPETITION" heading, and the clauses under
     # it, look relevant; "sublicense" still meets "license".

@@ -199,8 +199,9 @@ def context_command(
             "--focus",
             "-f",
             metavar="TEXT",
-            help="An entity or phrase to centre on (repeatable); one of 8 words or more is read as a question, "
-            "its names weighed as a question's, none made a centre.",
+            help="An entity or phrase to centre on (repeatable); a question passed whole (8 words or more, asking or "
+            "instructing: 'Why ...?', 'Describe ...') is read as one, its names weighed as a question's, none made a "
+            "centre.",
         ),
     ] = None,
     skimmed: Annotated[

@@ -86,8 +86,22 @@ class Weights:
 
 DEFAULT_WEIGHTS = Weights()
 QUESTION_WORDS = 8
-"""A focus string of this many words or more is read as a question: its instruction words removed, its names looked
-up where capitalised and weighed as a question's (by rarity, none made a centre)."""
+"""A focus string of this many words or more that asks or instructs (`reads_as_question`) is read as a question: its
+instruction words removed, its names looked up where capitalised and weighed as a question's (by rarity, none made a
+centre)."""
+# A question's or an instruction's first word. Not "Will", "May", "Can": names that open a phrase ("Will Turner's ...").
+_ASKS = re.compile(
+    r"\W*(?:(?i:who|whom|whose|what|which|when|where|why|how|highlight|describe|explain|identify|summari[sz]e|list|find"
+    r"|tell|give|please|briefly)|is|are|was|were|do|does|did|has|have|had|could|should|would|shall|must|Is|Are|Was"
+    r"|Were|Do|Does|Did|Has|Have|Had|Could|Should|Would|Shall|Must)\b"
+)
+
+
+def reads_as_question(focus: str) -> bool:
+    """Whether a focus string is a question passed whole (a plan's `ANSWER(CTX, <question>)`), not a phrase to centre
+    on: `QUESTION_WORDS` words or more that ask (a question mark, a question's first word) or instruct ("Highlight
+    the parts ... that should be reviewed by a lawyer", "Describe ...")."""
+    return len(focus.split()) >= QUESTION_WORDS and (focus.rstrip().endswith("?") or bool(_ASKS.match(focus)))
 
 
 def sentence_span(index: DocumentIndex, sid: int) -> tuple[int, int]:
@@ -323,13 +337,14 @@ def _score(index: DocumentIndex, query: str, focus: Sequence[str], weights: Weig
     size = index.sentence_count
     asked_for = clean_query(query)  # what the question looks for, its instructions left out
     weighted = cleaned_terms(asked_for)
-    # A long focus is a question passed whole ("ANSWER(CTX, <question>)"): its instructions go as the question's
-    # do. A short one is a phrase taken word for word ("price list").
-    phrases = [clean_query(item) if len(item.split()) >= QUESTION_WORDS else item for item in focus]
+    # A focus that asks is a question passed whole ("ANSWER(CTX, <question>)"): its instructions go as the
+    # question's do. Any other is a phrase taken word for word ("price list", "Captain Ramos's quarrel with ...").
+    asking = [reads_as_question(item) for item in focus]
+    phrases = [clean_query(item) if asks else item for item, asks in zip(focus, asking, strict=True)]
     focus_ids: list[int] = []
     asked_ids = lookup_entities(index, asked_for, capitalised=True)
-    for item, phrase in zip(focus, phrases, strict=True):
-        if len(item.split()) >= QUESTION_WORDS:
+    for item, phrase, asks in zip(focus, phrases, asking, strict=True):
+        if asks:
             # Its names are looked up as a question's are, and weigh as they do: "one party's use" in a question is no
             # name, and a name found is not a centre (every sentence of a contract near "Party" would outrank the
             # clause asked for).
@@ -467,8 +482,9 @@ def compress(
         index: the document's index (see `index_document`).
         query: the question or step; instruction boilerplate and option letters are ignored.
         budget_tokens: hard limit on the tokens of the rendered text, labels included.
-        focus: entity names or phrases to centre on (e.g. a plan step's arguments); one of `QUESTION_WORDS` words or
-            more is read as a question, its instructions left out and its names weighed as a question's, none a centre.
+        focus: entity names or phrases to centre on (e.g. a plan step's arguments); a question passed whole
+            (`reads_as_question`) is read as one, its instructions left out and its names weighed as a question's,
+            none a centre.
         exclude: sentence ids not to choose (e.g. evidence the prompt already shows elsewhere).
         weights: how the signals combine.
         cut_best: when the best sentence cannot fit whole and nothing kept scores half what it does, the best cut
