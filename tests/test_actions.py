@@ -437,3 +437,23 @@ def test_cli_import_and_export(tmp_path: Path) -> None:
     assert result.exit_code == 0 and out.read_bytes() != before
     result = runner.invoke(app, ["actions", "import", str(source), "-o", str(out), "--force"])
     assert result.exit_code == 0 and load_library(out).actions == load_library(source).actions
+
+
+def test_an_imported_list_calls_the_documents_parameter_ctx_and_writes_its_definitions_to_match() -> None:
+    # FIND_LINK(doc, X, Y) was imported taking a DOC no plan could pass the document to; "find_reason(ctx, x) # why
+    # x happens" kept its lower-case x beside the parameter X (helper-181).
+    library, problems = parse_action_list(
+        "FIND_LINK(doc, X, Y) # how X and Y are linked\n"
+        "find_reason(ctx, x) # why x happens\n"
+        "FIND_IN(DOCUMENT, X) # where X is said in DOCUMENT\n"
+        "TELL(STORY, CTX) # what CTX says of the story\n"
+    )
+    assert not problems
+    shown = [f"{action.signature} # {action.definition}" for action in library.actions]
+    assert shown == [
+        "FIND_LINK(CTX, X, Y) # how X and Y are linked",
+        "FIND_REASON(CTX, X) # why X happens",
+        "FIND_IN(CTX, X) # where X is said in CTX",
+        "TELL(STORY, CTX) # what CTX says of the story",  # CTX given: STORY is a value
+    ]
+    assert library.actions[0].needs_document

@@ -135,3 +135,17 @@ def test_a_demonstrations_plan_arguments_count_towards_its_similarity() -> None:
     worded = Demo(question="Why did she go?", plan='s1 = FIND_REASON(CTX, "the keeper leaves the lighthouse")')
     store = DemoStore(name="own", version="1", demos=[other, worded])
     assert select_demos(store, "Why did the keeper leave the lighthouse?", k=1, fallback=None) == [worded]
+
+
+def test_a_demonstration_refined_on_several_documents_fills_one_slot() -> None:
+    # A contract question asked of three documents was refined into three copies of one demonstration, and filled
+    # three of the four slots (helper-181).
+    plan = 's1 = FIND_CLAUSE(CTX, "the expiration date")\ns2 = ANSWER(s1, "When does the agreement expire?")'
+    copies = [Demo(question="When does the agreement expire?", plan=plan, kind="legal") for _ in range(3)]
+    others = [
+        Demo(question="What is the renewal term?", plan='s1 = FIND_CLAUSE(CTX, "the renewal term")', kind="legal"),
+        Demo(question="Who may terminate?", plan='s1 = FIND_CLAUSE(CTX, "termination rights")', kind="legal"),
+    ]
+    store = DemoStore(name="refined", version="1", demos=[*copies, *others])
+    chosen = select_demos(store, "When does the renewal term after expiry start?", 4, fallback=None, kind="legal")
+    assert len(chosen) == 3 and chosen.count(copies[0]) == 1, chosen

@@ -54,6 +54,7 @@ from pearl.training._merge import (
     MergeReport,
     Mined,
     _apply,
+    _parse_any,
     merge_mined,
     normalize_proposed,
     parse_merge_json,
@@ -103,11 +104,39 @@ def test_parse_empty_but_valid(reply: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("reply", "use", "new"),
+    [
+        ("Sure! Here are the actions you need:\nUSE: FIND_X", ["FIND_X"], []),
+        ("use: FIND_X\nnew: none", ["FIND_X"], []),
+        ("- USE: FIND_X\n- NEW: NONE.", ["FIND_X"], []),
+        ("**USE:** FIND_REASON.\n**NEW:** FIND_Y(CTX, X) : find y", ["FIND_REASON"], ["FIND_Y"]),
+        ("USE: FIND_REASON and FIND_CHARACTER", ["FIND_REASON", "FIND_CHARACTER"], []),
+        ("USE: NONE\nNEW:\n1. FIND_Y(CTX, X) : find y\n2. FIND_Z(CTX) : find z", [], ["FIND_Y", "FIND_Z"]),
+        ("USE: FIND_X\nNEW: FIND_Y(CTX) : find y\n\nThese cover the question.", ["FIND_X"], ["FIND_Y"]),
+        ("USE: NONE\nNEW:\n- FIND_Y(CTX, X) : find y\nThat is all.", [], ["FIND_Y"]),
+    ],
+)
+def test_parse_reads_replies_as_chat_models_write_them(reply: str, use: list[str], new: list[str]) -> None:
+    # A preamble, bold, bullets, "Use:", "NONE." or "and" between names made the whole reply malformed, and the
+    # question's proposals were lost (helper-181).
+    proposal = parse_proposal(reply)
+    assert proposal.use == use and [action.name for action in proposal.new] == new
+
+
+def test_a_fenced_json_proposal_is_read_as_json() -> None:
+    from pearl.training._mine import _parse
+
+    reply = '```json\n{"use": ["FIND_X"], "new": []}\n```'
+    assert _parse(reply).use == ["FIND_X"]
+
+
+@pytest.mark.parametrize(
     ("reply", "where"),
     [
         ("", "no USE or NEW line"),
-        ("Sure! Here are the actions you need:\nUSE: FIND_X", "line 1"),
         ("USE: FIND_X\nUSE: FIND_REASON", "second USE"),
+        ("USE: FIND_X\nI think this one also helps:\nNEW: FIND_Y(CTX) : find y", "line 2"),  # prose between items
+        ("Sure, here it is.", "line 1: expected a 'USE"),
         ("USE:", "USE names no action"),
         ("NEW: FIND_X", "expected 'NEW: NAME(CTX, X)"),
         ("NEW: FIND_Y(CTX, X)", "expected 'NEW: NAME(CTX, X)"),
@@ -121,8 +150,6 @@ def test_parse_empty_but_valid(reply: str) -> None:
         # Names a plan reads as something else: an action CTX, a mined ANSWER taken as the closing step.
         ("NEW: CTX(X) : the document", "CTX names the document in a plan, not an action"),
         ("NEW: answer(CTX, X) : answers", "ANSWER is the step that closes a plan"),
-        ("use: FIND_X", "expected a 'USE"),
-        ("- USE: FIND_X", "expected a 'USE"),
         ("NEW: FIND_Y(CTX) : " + "word " * 60, "longer than"),
         ("\n".join(f"NEW: ACT_{i}(CTX, X) : does thing {i}" for i in range(7)), "at most 6"),
     ],
@@ -326,19 +353,64 @@ def test_parse_merge_reply_good() -> None:
 
 
 @pytest.mark.parametrize(
+    ("reply", "merged"),
+    [
+        ("None.", []),
+        ("none", []),
+        ("No merges.", []),
+        ("Looking at these, none are duplicates.\n\nNONE", []),
+        ("MERGE: FIND_CAUSE -> FIND_CAUSE", []),  # one action kept as it is
+        ("MERGE: FIND_CAUSE, FIND_CAUSE -> FIND_CAUSE", []),
+        ("**MERGE:** FIND_CAUSE, FIND_REASON -> FIND_REASON", [["FIND_CAUSE", "FIND_REASON"]]),
+        ("1. MERGE: FIND_CAUSE, FIND_REASON \u2192 FIND_REASON", [["FIND_CAUSE", "FIND_REASON"]]),
+        ("- merge: `FIND_CAUSE`, `FIND_REASON` => FIND_REASON", [["FIND_CAUSE", "FIND_REASON"]]),
+        (
+            "Here are the merges:\nMERGE: FIND_CAUSE, FIND_REASON -> FIND_REASON\nThese two say the same.",
+            [["FIND_CAUSE", "FIND_REASON"]],
+        ),
+        ("NONE\nMERGE: FIND_CAUSE, FIND_REASON -> FIND_REASON", [["FIND_CAUSE", "FIND_REASON"]]),
+    ],
+)
+def test_parse_merge_reply_reads_replies_as_chat_models_write_them(reply: str, merged: list[list[str]]) -> None:
+    # A reply off the bare format was set aside whole and its batch merged by word overlap: "None." merged
+    # FIND_LATEST_EVENT into FIND_EARLIEST_EVENT (helper-181).
+    assert [group.members for group in parse_merge_reply(reply, NAMES)] == merged
+
+
+def test_a_fenced_json_merge_reply_is_read_as_json() -> None:
+    reply = '```json\n{"merges": [{"actions": ["FIND_CAUSE", "FIND_REASON"], "into": "FIND_REASON"}]}\n```'
+    assert [group.members for group in _parse_any(reply, sorted(NAMES))] == [["FIND_CAUSE", "FIND_REASON"]]
+
+
+def test_merging_by_word_overlap_keeps_apart_actions_named_for_a_word_their_definitions_differ_in() -> None:
+    # FIND_BUYER and FIND_SELLER ("the buyer party ..." / "the seller party ...") are opposites, not one action;
+    # FIND_CAUSE and FIND_WHY, whose definitions say the same, still merge.
+    entries = [
+        entry("FIND_BUYER", "Find the buyer party named in the contract X.", 2),
+        entry("FIND_SELLER", "Find the seller party named in the contract X.", 1),
+        entry("FIND_LATEST_EVENT", "Find the latest event in the life of X.", 1),
+        entry("FIND_EARLIEST_EVENT", "Find the earliest event in the life of X.", 1),
+        entry("FIND_CAUSE", "Explain why X happens, from the causes the document states.", 3),
+        entry("FIND_WHY", "Explain why X happens from the causes stated in the document.", 1),
+    ]
+    assert [group.members for group in similar_groups(entries)] == [["FIND_CAUSE", "FIND_WHY"]]
+
+
+@pytest.mark.parametrize(
     ("reply", "why"),
     [
         ("", "empty"),
         ("Sure, these are duplicates: FIND_CAUSE and FIND_REASON", "expected 'MERGE"),
+        ("USE: FIND_CAUSE\nNEW: FIND_BUYER(CTX, X) : the buyer", "line 1: expected 'MERGE"),
+        ("1. MERGE FIND_CAUSE, FIND_REASON", "line 1: expected 'MERGE"),
+        ("MERGE: FIND_CAUSE, FIND_CAUSE, FIND_REASON -> FIND_CAUSE", "listed twice"),
+        ("MERGE: FIND_CAUSE -> FIND_REASON", "at least two"),
         ("MERGE: FIND_CAUSE, FIND_WHY -> FIND_CAUSE", "not one of the actions shown"),
         ("MERGE: FIND_CAUSE, FIND_REASON -> FIND_MOTIVE", "must be one of the group"),
-        ("MERGE: FIND_CAUSE, FIND_CAUSE -> FIND_CAUSE", "listed twice"),
-        ("MERGE: FIND_CAUSE -> FIND_CAUSE", "at least two"),
         (
             "MERGE: FIND_CAUSE, FIND_REASON -> FIND_REASON\nMERGE: FIND_REASON, FIND_MOTIVE -> FIND_MOTIVE",
             "another group",
         ),
-        ("NONE\nMERGE: FIND_CAUSE, FIND_REASON -> FIND_REASON", "expected 'MERGE"),
         ("MERGE: FIND_CAUSE, FIND_REASON -> FIND_REASON; DROP TABLE", "expected an action of the group or NAME("),
         ("MERGE: FIND_CAUSE, FIND_WHY -> WHY(CTX, X) : Why X happens.", "not one of the actions shown"),
         ("MERGE: " + ", ".join(["FIND_CAUSE"] * 5000) + " -> FIND_CAUSE", "characters"),
@@ -861,6 +933,19 @@ def test_parse_imagined() -> None:
     assert questions == ["Why does Varga stay on the rock?", "Who is Dorota?"] and bad == 2
     assert parse_imagined('{"questions": ["How does the storm end?"]}', 3) == (["How does the storm end?"], 0)
     assert parse_imagined("[" * 5000, 3)[0] == []
+    # As chat models number and mark them: "1. Why ...?", "Q1: ...", "- Q: ...", "**Question 2:** ..." (each was a
+    # line off the format, and `mine --document` imagined no question: helper-181).
+    reply = (
+        "Here are five questions:\n1. Why does Varga stay on the rock?\nQ2: Who is Dorota?\n- Q: What is in the oil?\n"
+        "**Question 4:** How does the storm end?\n5. The lamp goes out."
+    )
+    assert parse_imagined(reply, 9) == (
+        ["Why does Varga stay on the rock?", "Who is Dorota?", "What is in the oil?", "How does the storm end?"],
+        2,
+    )
+    assert parse_imagined('```json\n{"questions": ["How does the storm end?"]}\n```', 3)[0] == [
+        "How does the storm end?"
+    ]
 
 
 def test_mine_document_alone_and_merged() -> None:
@@ -929,6 +1014,44 @@ def test_cli_mine_and_actions_commands(tmp_path: Path, fake_server: FakeOpenAISe
     assert diff.exit_code == 0
     assert "+ FIND_SHIP_NAME(CTX, X)  The name of the ship in X." in diff.stdout
     assert "1 added, 0 removed, 0 changed, 7 unchanged" in diff.stdout
+
+
+def test_cli_mine_says_what_each_merged_action_became(tmp_path: Path, fake_server: FakeOpenAIServer) -> None:
+    # Merged actions vanished from the library unsaid: the user could not see a merge to disagree with (helper-181).
+    def reply(body: dict[str, object]) -> str:
+        messages = body["messages"]
+        assert isinstance(messages, list)
+        if "The library has" in str(messages[-1]["content"]):
+            return "MERGE: FIND_SHIP_NAME, FIND_VESSEL_NAME -> FIND_SHIP_NAME"
+        return (
+            "USE: FIND_REASON, FIND_CHARACTER\nNEW: FIND_SHIP_NAME(CTX, X) : The name of the ship in X.\n"
+            "NEW: FIND_VESSEL_NAME(CTX, X) : What the vessel in X is called."
+        )
+
+    fake_server.set_default(reply)
+    out = tmp_path / "mined.json"
+    server = ["--base-url", fake_server.base_url, "--model", "fake-model"]
+    result = runner.invoke(app, ["mine", "--questions", str(QUESTIONS), "--limit", "2", "-o", str(out), *server])
+    assert result.exit_code == 0, result.output
+    assert "  merged into FIND_SHIP_NAME: FIND_VESSEL_NAME" in result.stdout.splitlines(), result.stdout
+    assert load_library(out).get("FIND_VESSEL_NAME") is None
+    # FIND_CHARACTER is no action of the seed library: its uses are said to be left out, not dropped unsaid.
+    assert "note: 2 uses named no action of the library, not counted: FIND_CHARACTER (2)" in result.stderr
+
+
+def test_cli_mine_writes_no_json_over_an_action_list_in_the_papers_format(tmp_path: Path) -> None:
+    # Growing the paper's actions_simplified.txt in place replaced its lines with JSON (helper-181).
+    listed = tmp_path / "actions_simplified.txt"
+    listed.write_text("FIND_CHARACTER(CTX, X) # Find the character X in the story\n", encoding="utf-8")
+    server = ["--base-url", "http://127.0.0.1:9/v1", "--model", "m"]
+    for out in (listed, tmp_path / "grown.txt"):
+        args = ["mine", "--questions", str(QUESTIONS), "--actions", str(listed), "-o", str(out), "--force", *server]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, result.output
+        assert "an action list in the paper's format, but mine writes pearl's JSON library" in result.stderr
+        assert f"give --out {out.with_suffix('.json')}" in result.stderr
+    assert listed.read_text(encoding="utf-8").startswith("FIND_CHARACTER(CTX, X) #")
+    assert not (tmp_path / "grown.txt").exists()
 
 
 def test_cli_mine_needs_one_source() -> None:

@@ -830,6 +830,11 @@ def test_cli_refine_that_keeps_nothing_writes_nothing_and_says_why(
     partial = Path(f"{demos}.partial.jsonl")
     error = next(line for line in result.stderr.splitlines() if line.startswith("error: kept no demonstration"))
     assert partial.exists() and f"their results are kept in {partial}, which a run with a larger --limit" in error
+    # The same command again reads the same plans back, no call made: it says what to add to ask afresh.
+    asked = len(fake_server.requests)
+    result = runner.invoke(app, [*args, "--base-url", fake_server.base_url, "--model", "m"])
+    assert result.exit_code == 1 and len(fake_server.requests) == asked, result.output
+    assert f"replies were read back, 1 from {partial} (--fresh): add those to ask the model afresh" in result.stderr
 
 
 @pytest.mark.parametrize("limit", [None, 3])

@@ -11,10 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from pearl.errors import ConfigError
 
-__all__ = ["CTX", "Action", "ActionLibrary"]
+__all__ = ["CTX", "DOCUMENT_PARAMS", "Action", "ActionLibrary"]
 
 CTX = "CTX"
 """The parameter (and plan argument) that stands for the document itself."""
+DOCUMENT_PARAMS = frozenset({CTX, "CONTEXT", "DOC", "DOCUMENT", "ARTICLE", "STORY", "PASSAGE", "TEXT"})
+"""Names a model or a hand-written list gives the document's parameter: each is read as `CTX`."""
 
 _NAME_PATTERN = r"^[A-Z][A-Z0-9_]*$"
 

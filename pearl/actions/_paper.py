@@ -6,7 +6,8 @@
 The format holds names, parameters and definitions, nothing else. Reading it:
 
 - blank lines and lines starting with `#` are skipped;
-- parameter names are upper-cased (`LEAST_DESCRIBING(CTX, X, adjectives)` takes `ADJECTIVES`);
+- parameter names are upper-cased (`LEAST_DESCRIBING(CTX, X, adjectives)` takes `ADJECTIVES`), the document's
+  called `CTX` (`FIND_LINK(DOC, X, Y)`, see `DOCUMENT_PARAMS`), definitions written to match (`_renamed`);
   a trailing `...` makes the action variadic;
 - `CONCAT` is marked pure (run locally, without the model), as the paper's executor runs it;
 - a line that cannot become an action (no `# definition`, an empty or overlong definition,
@@ -25,7 +26,7 @@ import re
 from pydantic import ValidationError
 
 from pearl._text import first_problem
-from pearl.actions._models import MAX_LIBRARY_NAME, Action, ActionLibrary
+from pearl.actions._models import CTX, DOCUMENT_PARAMS, MAX_LIBRARY_NAME, Action, ActionLibrary
 from pearl.errors import ConfigError
 
 __all__ = ["LOCAL_ACTIONS", "parse_action_list", "render_action_list"]
@@ -40,7 +41,7 @@ _VARIADIC = ("...", "\u2026")
 
 
 def _params(raw: str) -> tuple[list[str], bool]:
-    """`CTX, X, ...` -> (["CTX", "X"], True); raises ValueError with the reason."""
+    """`CTX, X, ...` -> (["CTX", "X", ...], True), as written; raises ValueError with the reason."""
     parts = [p.strip() for p in raw.split(",")] if raw.strip() else []
     variadic = bool(parts) and parts[-1] in _VARIADIC
     if variadic:
@@ -48,7 +49,24 @@ def _params(raw: str) -> tuple[list[str], bool]:
     for part in parts:
         if not _NAME.fullmatch(part):
             raise ValueError(f"parameter {part[:30]!r} is not a name (letters, digits and _)")
-    return [p.upper() for p in parts], variadic
+    return parts, variadic
+
+
+def _renamed(params: list[str], definition: str) -> tuple[list[str], str]:
+    """Parameters upper-cased and the document's called `CTX` (the first of `DOCUMENT_PARAMS` when none is CTX:
+    `FIND_LINK(doc, X, Y)` took a `DOC` no plan could pass the document to), the definition written to match where
+    it names them as they were written: a one-letter name in lower case ("why x happens"), or the document's name in
+    capitals ("X in DOC")."""
+    upper = [p.upper() for p in params]
+    renamed = dict(zip(params, upper, strict=True))
+    if CTX not in upper:
+        document = next((p for p in params if p.upper() in DOCUMENT_PARAMS), None)
+        if document is not None:
+            renamed[document] = CTX
+    for old, new in renamed.items():
+        if old != new and (old.isupper() or (len(old) == 1 and old not in ("a", "i"))):
+            definition = re.sub(rf"\b{re.escape(old)}\b", new, definition)
+    return [renamed[p] for p in params], definition
 
 
 def _action(line: str) -> Action:
@@ -65,12 +83,13 @@ def _action(line: str) -> Action:
         raise ValueError(f"{name} has no definition; add one after '#'")
     if not definition.strip():
         raise ValueError(f"{name} has an empty definition; say after '#' what it returns")
-    params, variadic = _params(match.group("params"))
+    written, variadic = _params(match.group("params"))
+    params, definition = _renamed(written, definition.strip())
     try:
         return Action(
             name=name,
             params=params,
-            definition=definition.strip(),
+            definition=definition,
             variadic=variadic,
             pure=name in LOCAL_ACTIONS,
         )

@@ -13,7 +13,7 @@ import typer
 
 from pearl._pearl import DEFAULT_METHOD
 from pearl._text import shorten
-from pearl.actions import ActionLibrary, load_library, save_library, seed_library
+from pearl.actions import ActionLibrary, load_library, parse_action_list, save_library, seed_library
 from pearl.cli._app import app
 from pearl.cli._common import (
     EXIT_FAILED,
@@ -106,6 +106,12 @@ def _report_mining(result: MiningResult, out: Path, base: set[str]) -> None:
             + "; "
             f"{counted(r.rewritten, 'group')} rewritten into a broader action, {r.kept} merged into a member)"
         )
+    merged_into: dict[str, list[str]] = {}
+    for name, into in result.merge.renamed.items():
+        merged_into.setdefault(into, []).append(name)
+    for into, names in sorted(merged_into.items()):
+        # What vanished, and where to: a merge the user disagrees with is seen, not found missing later.
+        echo(f"  merged into {into}: {', '.join(names)}")
     if result.merge.cut:
         echo(f"cut {counted(len(result.merge.cut), 'least-used action')}: {', '.join(result.merge.cut)}")
     new = sum(a.name not in base for a in library.actions)
@@ -184,8 +190,18 @@ def _nothing_kept(result: RefineResult, out: Path, partial: Path, limit: int | N
         if failed
         else f"; their results are kept in {partial}, which a run with {more} and the same --rounds reads back"
     )
-    return f"kept no demonstration ({'; '.join(w for w in why if w)}), so {out} was not written; {hint}" + (
-        again if partial.is_file() else ""
+    # Plans read back are the same plans again: a model mended since is not asked unless told to (the same command
+    # said the same error, with no call made: helper-181).
+    kept = [
+        f"{result.resumed} from {partial} (--fresh)" if result.resumed and no_plan else "",
+        f"{result.usage.cached_calls} from the response cache (--no-cache)" if result.usage.cached_calls else "",
+    ]
+    read = " and ".join(k for k in kept if k)
+    afresh = f"; replies were read back, {read}: add those to ask the model afresh" if read and no_plan else ""
+    return (
+        f"kept no demonstration ({'; '.join(w for w in why if w)}), so {out} was not written; {hint}"
+        + (again if partial.is_file() else "")
+        + afresh
     )
 
 
@@ -276,6 +292,7 @@ def mine_command(
     if document is not None and data_format is not None:
         raise fail("--format says how --questions FILE is laid out; --document FILE is read as its kind says")
     check_output_path(out, "--out", "actions.json", make_folder=True)  # before a call is paid for
+    _refuse_action_list(out)
     refuse_overwriting(out, "--out", {"--questions": questions, "--document": document})
     partial = progress_path(out)
     grow = f"; to add to the library it holds, give --actions {shlex.quote(str(out))}"
@@ -364,6 +381,26 @@ def _mined(settings: Settings, mining: Coroutine[Any, Any, MiningResult]) -> Min
     runs outside any question (`Pearl` sets it for a question's calls), and ignored the setting (helper-172)."""
     with token_margin(settings.token_margin):
         return asyncio.run(mining)
+
+
+def _refuse_action_list(out: Path) -> None:
+    """Refuse to write the mined library, pearl's JSON, over an action list in the paper's format or to a `.txt` file:
+    growing `actions_simplified.txt` in place replaced its `NAME(ARGS) # definition` lines with JSON (helper-181)."""
+    listed = out.suffix.lower() == ".txt"
+    if not listed and out.is_file() and out.stat().st_size < 5_000_000:
+        text = out.read_text(encoding="utf-8", errors="replace").removeprefix("\ufeff").lstrip()
+        if text and text[0] not in "{[":
+            try:
+                listed = bool(parse_action_list(text)[0].actions)
+            except ConfigError:  # text of another kind: replaced only with --force, as any file
+                listed = False
+    if listed:
+        json_out = out.with_suffix(".json")
+        raise fail(
+            f"--out {out} {'holds' if out.is_file() else 'is a .txt file:'} an action list in the paper's format, but "
+            f"mine writes pearl's JSON library (counts, examples): give --out {shlex.quote(str(json_out))}, then "
+            f"`pearl actions export {shlex.quote(str(json_out))} -o FILE.txt` for the paper's format"
+        )
 
 
 def _grows(out: Path, actions: Path) -> bool:

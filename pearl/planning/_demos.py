@@ -327,7 +327,7 @@ def select_demos(
     if k <= 0:
         return []
     same = _same_question(asked) if asked is not None else None
-    store = _without(store, same)
+    store = _distinct(_without(store, same))
     chosen = _rank_demos(store, question, k, kind)
     if len(chosen) < k and fallback is not None:
         extra = _without(builtin_demos() if fallback == "builtin" else fallback, same)
@@ -348,6 +348,20 @@ def _without(store: DemoStore, same: str | None) -> DemoStore:
     if same is None or not any(_same_question(d.question) == same for d in store.demos):
         return store
     return store.model_copy(update={"demos": [d for d in store.demos if _same_question(d.question) != same]})
+
+
+def _distinct(store: DemoStore) -> DemoStore:
+    """`store` with each demonstration once: a question asked of several documents (a contract's "Expiration Date")
+    is refined into one demonstration a document, the same plan each time, and filled three of four slots
+    (helper-181). The first of each is kept."""
+    seen: set[tuple[str, str]] = set()
+    kept = []
+    for demo in store.demos:
+        key = (_same_question(demo.question), " ".join(demo.plan.split()))
+        if key not in seen:
+            seen.add(key)
+            kept.append(demo)
+    return store if len(kept) == len(store.demos) else store.model_copy(update={"demos": kept})
 
 
 _QUOTED = re.compile(r'"([^"]*)"')

@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pearl._replies import load_json_reply, strip_fence
 from pearl._text import first_problem, shorten, word_stems
 from pearl.actions import CTX, Action
+from pearl.actions._models import DOCUMENT_PARAMS
 from pearl.errors import LLMError, MergeReplyError, ReplyFormatError, unanswered
 from pearl.training._proposals import GRAMMAR_PARAMS, MAX_PARAMS, RESERVED, ProposedAction
 
@@ -61,10 +62,13 @@ _SILENT_ROUNDS = 2
 """Rounds in a row whose every batch got no answer from the model's server before it is asked no more."""
 _EXAMPLES = 3
 _NOISE = frozenset({"THE", "A", "AN"})
-_DOCUMENT_PARAMS = frozenset({CTX, "CONTEXT", "DOC", "DOCUMENT", "ARTICLE", "STORY", "PASSAGE", "TEXT"})
 _VALUE_PARAMS = ("X", "Y", "Z", "W")
 # Each run of spaces has one place in the pattern: "MERGE:" and 3,000 spaces then "-" took 10 s (helper-160).
-_MERGE_LINE = re.compile(r"MERGE:[ \t]*(\S(?:.*?\S)?)[ \t]*->[ \t]*(.+)")
+_MERGE_LINE = re.compile(r"(?i:MERGE)[ \t]*:[ \t]*(\S(?:.*?\S)?)[ \t]*(?:->|=>|\u2192)[ \t]*(.+)")
+# What chat models wrap a line in: bold or code marks, a bullet or a number ("1. **MERGE:** A, B -> A").
+_MARKS = re.compile(r"\*\*|`")
+_BULLET = re.compile(r"(?:[-*+\u2022][ \t]+|\d{1,3}[.)][ \t]*)")
+_NO_MERGE = re.compile(r"(?i:none|no merges?|nothing to merge)[ \t]*[.!]?")
 _REWRITE = re.compile(r"([A-Za-z][A-Za-z0-9_]*)[ \t]*\(([^()]*)\)[ \t]*(?::[ \t]*(.*))?", re.ASCII)
 _IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*", re.ASCII)
 _MIN_DEFINITION_CHARS = 8
@@ -228,7 +232,7 @@ def normalize_proposed(proposed: ProposedAction, known: Collection[str] = ()) ->
     name = normalize_name(proposed.name, known)
     if not name or name in RESERVED:  # THE_ANSWER normalises to ANSWER, a name a mined action cannot take
         return None
-    document = [p for p in proposed.params if p in _DOCUMENT_PARAMS][:1]
+    document = [p for p in proposed.params if p in DOCUMENT_PARAMS][:1]
     values = [p for p in proposed.params if p not in document][: len(_VALUE_PARAMS)]
     renamed = dict(zip(values, _VALUE_PARAMS, strict=False))
     definition = proposed.definition
@@ -348,37 +352,53 @@ def _group(
 def parse_merge_reply(text: str, names: Collection[str]) -> list[MergeGroup]:
     """Read `MERGE: A, B, C -> A` and `MERGE: A, B -> BROADER(CTX, X) : definition` lines (or a lone `NONE`).
 
-    A rewrite that does not check out (signature, definition, a name of another action shown)
-    comes back with `refused` set; its group is then merged into its most used member.
+    As chat models write them: in any case, bulleted, numbered or in bold, with `=>` or an arrow, among lines of
+    prose (which say nothing to merge, and are passed over); "None." alone, or with prose, merges nothing. A line
+    that keeps one action as it is ("MERGE: A -> A") merges nothing either. A rewrite that does not check out
+    (signature, definition, a name of another action shown) comes back with `refused` set; its group is then merged
+    into its most used member.
 
     Returns:
         The groups; empty for NONE.
 
     Raises:
-        MergeReplyError: any line off the format, an unknown name, or a name in two groups.
+        MergeReplyError: a MERGE line off the format, an unknown name, a name in two groups, or no MERGE line and no
+        NONE.
     """
     if len(text) > _MAX_REPLY_CHARS:
         raise MergeReplyError(f"the reply is {len(text):,} characters; at most {_MAX_REPLY_CHARS:,}")
     lines = [line.strip() for line in strip_fence(text).splitlines() if line.strip()]
-    if lines == ["NONE"]:
-        return []
     if not lines:
         raise MergeReplyError("the reply is empty; expected MERGE lines or NONE")
     if len(lines) > _MAX_MERGE_LINES:
         raise MergeReplyError(f"{len(lines)} lines; at most {_MAX_MERGE_LINES}")
     groups: list[MergeGroup] = []
     taken: set[str] = set()
+    prose: tuple[int, str] | None = None  # the first line that is no MERGE line
+    said_none = False
     for number, line in enumerate(lines, start=1):
-        match = _MERGE_LINE.fullmatch(line)
+        plain = _MARKS.sub("", line).strip()
+        bullet = _BULLET.match(plain)
+        plain = plain[bullet.end() :] if bullet else plain
+        match = _MERGE_LINE.fullmatch(plain)
         if not match:
-            shown = shorten(line, 40)
-            raise MergeReplyError(f"line {number}: expected 'MERGE: A, B -> A', got {shown!r}")
+            if plain[:5].upper() == "MERGE":
+                raise MergeReplyError(f"line {number}: expected 'MERGE: A, B -> A', got {shorten(line, 40)!r}")
+            said_none = said_none or _NO_MERGE.fullmatch(plain) is not None
+            prose = prose or (number, line)
+            continue
         members = [m.strip().upper() for m in match.group(1).split(",")]
         if not all(_IDENT.fullmatch(m) for m in members):
             raise MergeReplyError(f"line {number}: action names are letters, digits and _")
-        group = _group(members, match.group(2).strip(), names, taken, f"line {number}", rewrites=_targets(groups))
+        target = match.group(2).strip()
+        if len(set(members)) == 1 and _IDENT.fullmatch(target) and target.upper() == members[0]:
+            continue  # one action kept as it is
+        group = _group(members, target, names, taken, f"line {number}", rewrites=_targets(groups))
         taken.update(members)
         groups.append(group)
+    if not groups and not said_none and prose is not None:
+        number, line = prose
+        raise MergeReplyError(f"line {number}: expected 'MERGE: A, B -> A', got {shorten(line, 40)!r}")
     return groups
 
 
@@ -488,17 +508,30 @@ def _rank(entry: Mined) -> tuple[int, int, int, str]:
     return (0 if entry.protected else 1, -len(entry.askers) - entry.action.count, entry.first_seen, entry.name)
 
 
+def _contrasted(a: Action, b: Action) -> bool:
+    """Whether two actions' definitions differ in a word one of them is named for: FIND_BUYER and FIND_SELLER ("the
+    buyer party ..." against "the seller party ..."), FIND_LATEST_EVENT and FIND_EARLIEST_EVENT. Words alike
+    otherwise, they are opposites or neighbours, not one action (FIND_CAUSE and FIND_WHY, whose definitions say the
+    same, are)."""
+    named = set(word_stems(f"{a.name} {b.name}".replace("_", " "), _GENERIC))
+    differ = set(word_stems(a.definition, _GENERIC)) ^ set(word_stems(b.definition, _GENERIC))
+    return bool(differ & named)
+
+
 def similar_groups(entries: Sequence[Mined], threshold: float = 0.5) -> list[MergeGroup]:
-    """Groups of near-duplicates by definition-word overlap (Jaccard >= `threshold`), same signature only.
+    """Groups of near-duplicates by definition-word overlap (Jaccard >= `threshold`), same signature only, never two
+    whose definitions differ in a word one of them is named for (`_contrasted`: FIND_BUYER and FIND_SELLER).
 
     Pairs are joined most similar first; a group holds at most one protected action and
-    `MAX_GROUP` actions; it keeps its protected action, else its most used one.
+    `MAX_GROUP` actions, no two of them contrasted; it keeps its protected action, else its most used one.
     """
     words = {e.name: _words(e.action) for e in entries}
     pairs: list[tuple[float, str, str]] = []
     for i, a in enumerate(entries):
         for b in entries[i + 1 :]:
             if a.action.params != b.action.params or (a.protected and b.protected):
+                continue
+            if _contrasted(a.action, b.action):
                 continue
             union = words[a.name] | words[b.name]
             score = len(words[a.name] & words[b.name]) / len(union) if union else 0.0
@@ -511,6 +544,8 @@ def similar_groups(entries: Sequence[Mined], threshold: float = 0.5) -> list[Mer
         if ga is gb or len(ga) + len(gb) > MAX_GROUP:
             continue
         if any(by_name[n].protected for n in ga) and any(by_name[n].protected for n in gb):
+            continue
+        if any(_contrasted(by_name[x].action, by_name[y].action) for x in ga for y in gb):
             continue
         ga.extend(gb)
         for name in gb:
@@ -756,7 +791,7 @@ async def _ask_safely(ask: MergeCall, batch: list[Action], total: int, cap: int)
 
 
 def _parse_any(reply: str, names: Sequence[str]) -> list[MergeGroup]:
-    stripped = reply.strip()
+    stripped = strip_fence(reply).strip()  # a fenced JSON reply is JSON
     if stripped.startswith("{"):
         return parse_merge_json(stripped, names)
     return parse_merge_reply(stripped, names)

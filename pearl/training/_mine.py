@@ -24,6 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from pearl._replies import strip_fence
 from pearl._text import attribute_value, counted
 from pearl.actions import Action, ActionLibrary, seed_library
 from pearl.context import entity_sheet, index_document
@@ -106,7 +107,7 @@ class MiningResult(BaseModel):
 
 
 def _parse(text: str) -> Proposal:
-    stripped = text.strip()
+    stripped = strip_fence(text).strip()  # a fenced JSON reply is JSON
     return parse_proposal_json(stripped) if stripped.startswith("{") else parse_proposal(stripped)
 
 
@@ -262,11 +263,15 @@ def _merge_asker(llm: LLM, trace: Trace, template: PromptTemplate) -> Callable[.
 # ---------------------------------------------------------------------------------------------- tally and build
 
 
-def _tally(outcomes: Sequence[_Outcome], base: ActionLibrary, *, keep_base: bool) -> tuple[list[Mined], dict[str, int]]:
-    """Pool entries: the base library's (protected, when kept) and one per distinct normalised new action."""
+def _tally(
+    outcomes: Sequence[_Outcome], base: ActionLibrary, *, keep_base: bool
+) -> tuple[list[Mined], dict[str, int], dict[str, int]]:
+    """Pool entries: the base library's (protected, when kept) and one per distinct normalised new action; counts;
+    and the names `USE:` gave that are no action of the library, with how often (not counted as uses)."""
     base_names = set(base.names)
     entries = {a.name: Mined(action=a, protected=True, first_seen=i) for i, a in enumerate(base.actions)}
     stats = {"uses": 0, "proposed_new": 0}
+    unknown: dict[str, int] = {}
     first_pass = {normalize_name(p.name) for o in outcomes if o.proposal for p in o.proposal.new}
     known = base_names | first_pass
     # name -> signature -> (askers, definition, first seen)
@@ -280,6 +285,8 @@ def _tally(outcomes: Sequence[_Outcome], base: ActionLibrary, *, keep_base: bool
             if name in base_names:
                 stats["uses"] += 1
                 entries[name].askers.add(index)
+            else:
+                unknown[name] = unknown.get(name, 0) + 1
         for proposed in outcome.proposal.new:
             stats["proposed_new"] += 1
             action = normalize_proposed(proposed, known)
@@ -303,7 +310,7 @@ def _tally(outcomes: Sequence[_Outcome], base: ActionLibrary, *, keep_base: bool
         action = Action(name=name, params=list(params), definition=definition)
         mined.append(Mined(action=action, askers=askers, first_seen=first))
     pool = ([*entries.values()] if keep_base else []) + mined
-    return pool, stats
+    return pool, stats, unknown
 
 
 def _build(
@@ -335,7 +342,7 @@ async def _finish(
     prompts: dict[str, str],
     started: float,
 ) -> MiningResult:
-    pool, stats = _tally(outcomes, base, keep_base=keep_base)
+    pool, stats, unknown = _tally(outcomes, base, keep_base=keep_base)
     merge_template = load_prompt("merge")
     reply_tokens = _MERGE_REPLY_TOKENS
     budget = merge_template.room_for(
@@ -359,6 +366,14 @@ async def _finish(
         kept, questions, name=name, description=description, prompts={**prompts, "merge": merge_template.id}
     )
     problems = [o.problem for o in outcomes if o.problem][:5]
+    if unknown:
+        # Said, not dropped unsaid: a model naming actions of another library (FIND_CHARACTER when mining from the
+        # seed library) proposes nothing for them (helper-181).
+        named = ", ".join(f"{n} ({c})" if c > 1 else n for n, c in sorted(unknown.items(), key=lambda kv: -kv[1])[:5])
+        more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+        problems.append(
+            f"{counted(sum(unknown.values()), 'use')} named no action of the library, not counted: {named}{more}"
+        )
     return MiningResult(
         library=library,
         questions=len(questions),
@@ -485,9 +500,26 @@ async def mine_actions(
         progress.close()
 
 
+_QUESTION_HEAD = re.compile(r"(?i:q|question)[ \t]*\d{0,3}[ \t]*[:.)][ \t]*")
+_LISTED = re.compile(r"(?:[-*+\u2022][ \t]+|\d{1,3}[.)][ \t]*)")
+
+
+def _imagined_line(line: str) -> str | None:
+    """The question a line of the reply holds: after `Q:` ("Q1:", "- Q:", "**Question 2:**"), or a bulleted or
+    numbered line that asks ("1. Why ...?"); None for any other."""
+    plain = line.replace("**", "").strip()
+    listed = _LISTED.match(plain)
+    plain = plain[listed.end() :] if listed else plain
+    head = _QUESTION_HEAD.match(plain)
+    if head:
+        return plain[head.end() :]
+    return plain if listed and plain.rstrip().endswith("?") else None
+
+
 def parse_imagined(text: str, limit: int) -> tuple[list[str], int]:
-    """Questions from `Q: ...` lines (or JSON `{"questions": [...]}`), and how many lines were off the format."""
-    stripped = text.strip()[:_MAX_IMAGINED_CHARS]
+    """Questions from `Q: ...` lines, as chat models write them too (`_imagined_line`), or JSON
+    `{"questions": [...]}`; and how many lines were off the format."""
+    stripped = strip_fence(text.strip()[:_MAX_IMAGINED_CHARS]).strip()
     found: list[str] = []
     bad = 0
     if stripped.startswith("{"):
@@ -502,9 +534,9 @@ def parse_imagined(text: str, limit: int) -> tuple[list[str], int]:
         for line in stripped.splitlines():
             if not line.strip():
                 continue
-            head, sep, rest = line.strip().partition(":")
-            if sep and head == "Q":
-                candidates.append(rest)
+            question = _imagined_line(line)
+            if question is not None:
+                candidates.append(question)
             else:
                 bad += 1
     for candidate in candidates:

@@ -7,8 +7,10 @@ The reply format, one item per line::
 
 `USE:` (at most once) names library actions the question would need, or says `NONE`;
 `NEW:` (at most `MAX_NEW` times) declares an action the library lacks, or says `NONE`.
-Nothing else is allowed: any other line makes the whole reply malformed, because a model
-that wanders off the format is not to be trusted in the lines that happen to match. The
+The marks chat models add (bold, bullets, "Use:", "NONE.") and a line of prose before or after
+the items are read past (see `parse_proposal`); prose between the items makes the whole reply
+malformed, because a model that wanders off the format is not to be trusted in the lines that
+happen to match. The
 parser is a hand-written matcher over plain strings; nothing the model writes is evaluated.
 A GBNF grammar (for llama.cpp-style backends) and a JSON schema (for servers that take one)
 describe the same replies; JSON replies go through the same field checks.
@@ -166,8 +168,34 @@ def _collect(use: list[str], new: list[ProposedAction], line: int) -> Proposal:
     return Proposal(use=list(dict.fromkeys(use)), new=list(distinct.values()))
 
 
+# What chat models wrap a line in: bold or code marks, a bullet or a number ("1. **NEW:** ...", "- USE: ...").
+_MARKS = re.compile(r"\*\*|`")
+_BULLET = re.compile(r"(?:[-*+\u2022][ \t]+|\d{1,2}[.)][ \t]*)")
+_NONE = re.compile(r"(?i:none)[ \t]*\.?")
+_USE_SPLIT = re.compile(r"[ \t]*(?:,|;|&|\band\b)[ \t]*")
+
+
+def _plain(line: str) -> tuple[str, bool]:
+    """`line` without the marks chat models add, and whether it was a bulleted or numbered item."""
+    plain = _MARKS.sub("", line).strip()
+    bullet = _BULLET.match(plain)
+    return (plain[bullet.end() :].strip(), True) if bullet else (plain, False)
+
+
+def _head(plain: str) -> tuple[str, str]:
+    """("USE" or "NEW", what follows its colon) for an item line, in any case; ("", "") for any other."""
+    head, sep, rest = plain.partition(":")
+    head = head.strip().upper()
+    return (head, rest.strip()) if sep and head in ("USE", "NEW") else ("", "")
+
+
 def parse_proposal(text: str) -> Proposal:
     """Read a reply in the `USE:` / `NEW:` line format.
+
+    As chat models write it: `Use:` / `New:` in any case, bulleted or in bold, "NONE." with its full stop, names
+    after `USE:` joined by "and" or ending in a full stop, the new actions listed one a line under a bare `NEW:`,
+    a line of prose before the first item or after the last ("Here is my answer:"). Prose between the items is
+    wandering off the format: the reply is refused.
 
     Raises:
         ProposalError: anything off the format (the message names the line).
@@ -175,39 +203,51 @@ def parse_proposal(text: str) -> Proposal:
     if len(text) > _MAX_REPLY_CHARS:
         raise ProposalError(f"the reply is {len(text):,} characters; a proposal fits in {_MAX_REPLY_CHARS:,}")
     body = strip_fence(text)
-    use: list[str] | None = None
-    new: list[ProposedAction] = []
-    new_none = False
     # Only "\n" ends a line: splitlines() would also split on U+2028 and friends, which are not the format.
-    for number, raw in enumerate(body.split("\n"), start=1):
-        line = raw.strip()
-        if not line:
-            continue
+    lines = [(number, raw.strip()) for number, raw in enumerate(body.split("\n"), start=1) if raw.strip()]
+    for number, line in lines:
         if len(line) > _MAX_LINE_CHARS:
             raise ProposalError(f"the line is longer than {_MAX_LINE_CHARS} characters", number)
         _check_text(line, number)
-        head, sep, rest = line.partition(":")
-        rest = rest.strip()
-        if sep and head == "USE":
+    items = [i for i, (_, line) in enumerate(lines) if _head(_plain(line)[0])[0]]
+    if not items:
+        if lines:
+            number, line = lines[0]
+            raise ProposalError(f"expected a 'USE: ...' or 'NEW: ...' line, got {shorten(line, 40)!r}", number)
+        raise ProposalError("the reply has no USE or NEW line")
+    use: list[str] | None = None
+    new: list[ProposedAction] = []
+    new_none = False
+    listing = False  # under a bare "NEW:", whose actions follow one a line
+    for number, line in lines[items[0] :]:
+        plain, bulleted = _plain(line)
+        head, rest = _head(plain)
+        if not head and listing and (bulleted or _NEW_BODY.fullmatch(plain)):
+            new.append(_new_action(plain, number))
+            continue
+        if not head:
+            if number > lines[items[-1]][0]:
+                break  # prose after the last item
+            raise ProposalError(f"expected a 'USE: ...' or 'NEW: ...' line, got {shorten(line, 40)!r}", number)
+        listing = False
+        if head == "USE":
             if use is not None:
                 raise ProposalError("a second USE line; list every action on one line", number)
             if not rest:
                 raise ProposalError("USE names no action; write 'USE: NONE' when none fits", number)
             # Names as the prompt lists the actions, with their parameters ("USE: FIND_REASON(CTX, X)"), are names.
-            named = _PARAMETERS.sub("", rest)
-            use = [] if rest == "NONE" else [_name(n, number) for n in named.split(",")]
-        elif sep and head == "NEW":
-            if rest == "NONE":
-                if new or new_none:
-                    raise ProposalError("'NEW: NONE' cannot stand beside other NEW lines", number)
-                new_none = True
-                continue
-            if new_none:
+            named = _PARAMETERS.sub("", rest).rstrip(" \t.;,")
+            use = [] if _NONE.fullmatch(rest) else [_name(n, number) for n in _USE_SPLIT.split(named) if n.strip()]
+        elif _NONE.fullmatch(rest):
+            if new or new_none:
                 raise ProposalError("'NEW: NONE' cannot stand beside other NEW lines", number)
-            new.append(_new_action(rest, number))
+            new_none = True
+        elif new_none:
+            raise ProposalError("'NEW: NONE' cannot stand beside other NEW lines", number)
+        elif not rest:
+            listing = True
         else:
-            shown = shorten(line, 40)
-            raise ProposalError(f"expected a 'USE: ...' or 'NEW: ...' line, got {shown!r}", number)
+            new.append(_new_action(rest, number))
     if use is None and not new and not new_none:
         raise ProposalError("the reply has no USE or NEW line")
     return _collect(use or [], new, 0)
