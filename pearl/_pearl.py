@@ -48,7 +48,15 @@ from pearl.context import (
 )
 from pearl.context._dense import attach_or_why, auto_left_out
 from pearl.documents import DocumentSource, as_document, left_out_notes, names_path, source_files
-from pearl.errors import ConfigError, ContextOverflowError, PearlError, PlanParseError, QuestionError, own_copy
+from pearl.errors import (
+    ConfigError,
+    ContextOverflowError,
+    PearlError,
+    PlanError,
+    PlanParseError,
+    QuestionError,
+    own_copy,
+)
 from pearl.llm import LOOP_WAITING, make_llm
 from pearl.llm._reply import LOOP_NOTE, SERVER_CUT_NOTE
 from pearl.llm._wrap import Wrapped
@@ -775,7 +783,7 @@ class Pearl:
         self,
         document: DocumentSource,
         question: str | Question,
-        plan: Plan | str,
+        plan: Plan | PlanResult | str,
         options: Sequence[str] | None = None,
         *,
         method: str = DEFAULT_METHOD,
@@ -785,8 +793,7 @@ class Pearl:
         if chosen.executor is None:
             raise ConfigError(f"method {method!r} does not run plans; choose one of {', '.join(_planned_names())}")
         _check_ask_order(document, question, "run_plan(document, question, plan)")
-        if not isinstance(plan, (str, Plan)):
-            raise TypeError(f"plan must be a Plan or a plan's text, not {type(plan).__name__}")
+        plan = _given_plan(plan)
         asked = checked_question(as_question(question, options))  # refused before the document is read
         ctx = self._context(await self._read(document), asked, method)
         executor = chosen.executor
@@ -867,7 +874,7 @@ class Pearl:
         self,
         document: DocumentSource,
         question: str | Question,
-        plan: Plan | str,
+        plan: Plan | PlanResult | str,
         options: Sequence[str] | None = None,
         *,
         method: str = DEFAULT_METHOD,
@@ -875,9 +882,9 @@ class Pearl:
         """Run a given plan over `document` and answer `question` from its results.
 
         Args:
-            plan: a valid plan (`parse_plan`, `plan_from_json` or `plan`), or a plan's text, parsed
-                with this `Pearl`'s library; its actions come from that library or the plan's own
-                declarations.
+            plan: a valid plan (`parse_plan`, `plan_from_json`, or the `PlanResult` `plan` returns first), or a
+                plan's text, parsed with this `Pearl`'s library; its actions come from that library or the plan's
+                own declarations.
             method: a method that runs plans: "pearl" or "pearl-fulldoc".
 
         Raises:
@@ -943,6 +950,20 @@ class _Listener:
             if kind not in self._told:
                 self._told.add(kind)
                 log.warning("%s raised %s: %s (ignored; the question goes on)", self.name, kind, exc)
+
+
+def _given_plan(plan: object) -> Plan | str:
+    """The plan `run_plan` was given, as a `Plan` or its text: a `PlanResult` gives its plan (refused when planning
+    failed); `plan`'s own (PlanResult, Trace) pair is named for what it is."""
+    if isinstance(plan, PlanResult):
+        if plan.plan is None:
+            raise PlanError(f"the PlanResult holds no plan: each of its {len(plan.attempts)} attempts failed")
+        return plan.plan
+    if isinstance(plan, tuple) and plan and isinstance(plan[0], PlanResult):
+        raise TypeError("plan() returns (PlanResult, Trace): pass its PlanResult, e.g. run_plan(doc, question, result)")
+    if not isinstance(plan, (str, Plan)):
+        raise TypeError(f"plan must be a Plan, a PlanResult or a plan's text, not {type(plan).__name__}")
+    return plan
 
 
 def _check_ask_order(document: object, question: object, call: str = "ask(document, question)") -> None:

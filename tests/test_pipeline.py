@@ -19,7 +19,7 @@ from pearl._pearl import run_blocking
 from pearl.actions import ActionLibrary, default_library, save_library
 from pearl.cli import app
 from pearl.context import compress, entity_sheet, index_document
-from pearl.errors import ConfigError, LLMError, LLMTimeoutError, PearlError, PlanParseError, QuestionError
+from pearl.errors import ConfigError, LLMError, LLMTimeoutError, PearlError, PlanError, PlanParseError, QuestionError
 from pearl.eval import check_methods
 from pearl.execution import CompressedStepContext, EvidenceBudget, execute_plan
 from pearl.llm import CompletionRequest, FakeLLM
@@ -366,8 +366,21 @@ def test_run_plan_takes_a_plans_text() -> None:
     assert answer.plan is not None and "FIND_REASON" in answer.plan and answer.letter == "B"
     with pytest.raises(PlanParseError, match="line 1"):
         pearl_with(fake).run_plan(SAMPLE, QUESTION, "reason = NOT_AN_ACTION(")
-    with pytest.raises(TypeError, match="plan must be a Plan or a plan's text, not list"):
+    with pytest.raises(TypeError, match="plan must be a Plan, a PlanResult or a plan's text, not list"):
         pearl_with(fake).run_plan(SAMPLE, QUESTION, [GOOD_PLAN])  # type: ignore[arg-type]
+
+
+def test_run_plan_takes_what_plan_returns() -> None:
+    # plan() returns (PlanResult, Trace); run_plan refused both the pair and its PlanResult (helper-180).
+    pearl = pearl_with(scripted([GOOD_PLAN]))
+    result, _trace = pearl.plan(QUESTION, SAMPLE, ["a", "b", "c", "d"])
+    answer = pearl.run_plan(SAMPLE, QUESTION, result, ["a", "b", "c", "d"])
+    assert answer.plan is not None and "FIND_REASON" in answer.plan
+    with pytest.raises(TypeError, match=r"plan\(\) returns \(PlanResult, Trace\): pass its PlanResult"):
+        pearl.run_plan(SAMPLE, QUESTION, (result, _trace))  # type: ignore[arg-type]
+    failed = result.model_copy(update={"plan": None})
+    with pytest.raises(PlanError, match="the PlanResult holds no plan"):
+        pearl.run_plan(SAMPLE, QUESTION, failed)
 
 
 def test_run_plan_checks_a_plan_object_as_it_checks_a_plans_text() -> None:

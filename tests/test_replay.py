@@ -83,6 +83,20 @@ def test_ask_plan_errors_are_one_line(tmp_path: Path) -> None:
         result = runner.invoke(app, ["ask", str(KEEPER), QUESTION, *extra])
         assert result.exit_code == 2, result.output
         assert message in result.stderr and "Traceback" not in result.output
+    # A plan calling actions of another list (the paper's FIND_ENDING) is told of --actions, as eval --plans tells
+    # it (helper-180); with --actions given, not.
+    result = runner.invoke(app, ["ask", str(KEEPER), QUESTION, "--plan", 'a = FIND_ENDING(CTX, "x")'])
+    assert "give it with --actions FILE (for the paper's plans, its actions_simplified.txt)" in result.stderr
+    listed = tmp_path / "list.txt"
+    listed.write_text("FIND_X(CTX, X) # find X\n", encoding="utf-8")
+    result = runner.invoke(
+        app, ["ask", str(KEEPER), QUESTION, "--actions", str(listed), "--plan", 'a = FIND_ENDING(CTX, "x")']
+    )
+    assert (
+        result.exit_code == 2
+        and "unknown action FIND_ENDING" in result.stderr
+        and "--actions FILE" not in result.stderr
+    )
 
 
 # ---------------------------------------------------------------------------------------------- matching qids

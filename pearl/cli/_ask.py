@@ -291,7 +291,14 @@ def ask(
                 try:
                     given = parse_plan(plan_text, pearl.library, max_steps=settings.max_steps)
                 except PlanParseError as exc:
-                    raise fail(f"--plan does not parse: {exc}") from None
+                    # A plan written for another list of actions (the paper's): said as `eval --plans` says it.
+                    other = (
+                        "; a plan written for another action list runs with that list: give it with --actions FILE "
+                        "(for the paper's plans, its actions_simplified.txt)"
+                        if "unknown action" in str(exc) and actions is None
+                        else ""
+                    )
+                    raise fail(f"--plan does not parse: {exc}{other}") from None
             document = as_document(files, settings.max_bytes)
             asked = checked_question(as_question(question, option or None))
             try:
