@@ -489,7 +489,23 @@ def _declared(data: bytes, path: Path) -> str:
         except UnicodeDecodeError:
             continue
     said = f", nor as the {label} it declares" if label else ""
-    raise DocumentError(f"{path}: cannot be decoded as UTF-8 text{said}; convert it to UTF-8 first (e.g. with iconv)")
+    raise DocumentError(
+        f"{path}: cannot be decoded as UTF-8 text{said} ({_first_bad_byte(data)}); convert it to UTF-8 first "
+        "(e.g. with iconv)"
+    )
+
+
+def _first_bad_byte(data: bytes) -> str:
+    """Where the first byte that is not UTF-8 is: "byte 0xe9 at line 3, column 12, offset 5,000". One stray byte of
+    another encoding in a UTF-8 file is mended there; the whole file converted from Latin-1 garbles its UTF-8."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
+        return f"byte 0x{data[exc.start]:02x} at line {line:,}, column {column:,}, offset {exc.start:,}"
+    return "as a whole"
 
 
 def _head(path: Path, data: bytes | None, size: int = 1024) -> bytes:

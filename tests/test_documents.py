@@ -537,7 +537,12 @@ BAD_INPUTS: dict[str, tuple[str, bytes | None, str]] = {
     # A Word file and a gzipped manual page were "a binary file": named, with what to do instead.
     "docx": ("memo.docx", b"PK\x03\x04\x14\x00\x00\x00\x08\x00word/document.xml", r"a ZIP archive .*save it as PDF"),
     "gzip": ("ls.1.gz", b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03+\xc9\xc8", r"gzip-compressed.*gunzip"),
-    "undecodable": ("latin.txt", "caf\xe9 ol\xe9".encode("latin-1"), "UTF-8"),
+    # Where the stray byte is: one byte of another encoding is mended there (helper-182).
+    "undecodable": (
+        "latin.txt",
+        "caf\xe9 ol\xe9".encode("latin-1"),
+        r"UTF-8 text \(byte 0xe9 at line 1, column 4, offset 3\)",
+    ),
     # A browser reads a page's own utf-16 meta as UTF-8; decoded as UTF-16, Latin-1 bytes became CJK characters.
     "declared utf-16": ("page.html", b'<html><meta charset="utf-16"><p>caf\xe9s</p></html>', "nor as the utf-16"),
     "declared python codec": ("page.html", b'<meta charset="unicode_escape"><p>caf\xe9</p>', "nor as the unicode_"),
