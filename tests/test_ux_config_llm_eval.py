@@ -426,3 +426,22 @@ def test_cli_eval_does_not_advise_retry_errors_for_textless_documents(
     assert "--retry-errors" not in result.stderr and "failed" not in result.stderr
     assert "skipping 2 questions whose document has no text (documents d2, d3): q2, q3" in caplog.text
     assert "Skipped 2 questions" in result.stdout
+
+
+def test_config_names_the_embedded_models_file_and_what_is_wrong_with_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # PEARL_EMBEDDED_MODEL pointing at no file was not shown; the first question failed on it (helper-180).
+    monkeypatch.setenv("PEARL_EMBEDDED_MODEL", str(tmp_path / "missing.gguf"))
+    result = runner.invoke(app, ["config"])
+    assert result.exit_code == 0, result.output
+    line = next(line for line in result.stdout.splitlines() if line.startswith("embedded_model"))
+    assert "(none)" in line and f"PEARL_EMBEDDED_MODEL={tmp_path / 'missing.gguf'}: no such file" in line
+    model = tmp_path / "own.gguf"
+    model.write_bytes(b"GGUF")
+    monkeypatch.setenv("PEARL_EMBEDDED_MODEL", str(model))
+    line = next(line for line in runner.invoke(app, ["config"]).stdout.splitlines() if line.startswith("embedded_"))
+    assert str(model) in line and line.endswith("PEARL_EMBEDDED_MODEL")
+    # A server named: no embedded model in use, none shown.
+    served = runner.invoke(app, ["config", "--base-url", "http://127.0.0.1:9/v1", "--model", "m"])
+    assert "embedded_model" not in served.stdout

