@@ -548,3 +548,18 @@ def test_a_file_line_names_its_file_by_no_more_of_its_path_than_needed_and_canno
     for line in ("\u200b[file a.py]", "[file a.py]\u200b", "\ufeff[file a.py]", "[file\u00a0a.py]", "[f\u0456le a.py]"):
         assert neutralise_file_lines(line) == line.replace("[", "［").replace("]", "］")
     assert neutralise_file_lines("[files] [fileX]") == "[files] [fileX]"
+
+
+def test_a_code_block_in_prose_names_no_entity() -> None:
+    # Identifiers of a Markdown fence were listed as names ("True (NAME)", 'Connect(Host="London (ORG)'), as they are
+    # not for a source file (helper-182).
+    text = (
+        "# Installing Frobnicator\n\nFrobnicator was written by Ada Lovelace. Install it with pip.\n\n"
+        "```python\nimport frobnicator\nConfig = frobnicator.Settings(Verbose=True, Retries=None, Mode=False)\n"
+        'Client = frobnicator.Client(Config)\nClient.Connect(Host="London", Port=8080)\n'
+        'Response = Client.Fetch("Paris")\n```\n\nAfter that, Ada Lovelace recommends restarting.\n'
+    )
+    index = index_document(Document.from_text(text, name="readme.md"), cache=False)
+    names = [entity.name for entity in index.entities]
+    assert "Ada Lovelace" in names, names
+    assert not any(word in name for name in names for word in ("True", "London", "Paris", "Client", "Port")), names

@@ -698,3 +698,15 @@ def test_two_words_of_the_question_match_the_one_word_the_document_writes_for_th
     assert ranked[0] == 0  # "dataset", written as one word
     # Only where the document writes the joined word: "data" and "set" still match on their own.
     assert {3, 4} <= set(ranked)
+
+
+def test_a_sentence_cut_to_fit_is_cut_between_words() -> None:
+    # "Wick changed, lamp reli": a sentence of fewer than 32 spaces was cut between characters though a prefix
+    # ending at a space fitted (helper-182).
+    index = index_document(
+        "The keeper slept. Wick changed, lamp relit and the shutters closed.", cache=False, ner=False
+    )
+    context = compress(index, "lamp", 8, cut_best=True)
+    assert context.truncated and context.text.endswith("lamp"), context.text
+    (start, end) = context.spans[0]
+    assert index.text[start:end] == "Wick changed, lamp"

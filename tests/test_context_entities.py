@@ -361,3 +361,13 @@ def test_a_mention_after_the_leaves_out_the_and_any_white_space_after_it(space: 
     index = index_document(text, cache=False)
     assert {(m.text, text[m.start : m.end]) for m in index.mentions()} == {("United Nations", "United Nations")}
     assert [e.name for e in index.entities] == ["United Nations"]
+
+
+def test_a_date_or_a_denied_verb_is_no_name() -> None:
+    # A changelog's sign-off lines made "Thu" and "Mar" names, and "Don’t" one of its people (helper-182).
+    lines = [
+        f" -- Julian Klode <jak@example.org>  {day}, {n} Mar 2024 10:00:00 +0100\n\n  * Fix the parser. Don’t crash."
+        for n, day in enumerate(["Thu", "Mon", "Tue", "Thu", "Fri"], start=1)
+    ]
+    names = {entity.name for entity in index_document("\n\n".join(lines), cache=False, ner=False).entities}
+    assert not names & {"Thu", "Mon", "Tue", "Fri", "Mar", "Don’t", "Don"}, names

@@ -278,3 +278,15 @@ def test_a_broken_words_hyphen_is_kept_only_where_the_document_writes_it(
     text = f"It says {broken} and more besides, at some length here.\n\nIt also says {elsewhere or 'nothing else'}."
     index = index_document(text, cache=False, ner=False)
     assert shown in render_sentences(index, [0])
+
+
+def test_markup_given_as_text_names_no_tag_and_cuts_no_name_at_one() -> None:
+    # "<!DOCTYPE html>" gave the entity DOCTYPE (an ORG), and "<td>Peter Gibbons</td>" the name Peter alone, where
+    # the same page read as .html gave the whole names (helper-182).
+    page = (
+        "<!DOCTYPE html><html><body><table><tr><td>W-100</td><td>Peter Gibbons</td></tr>"
+        "<tr><td>W-200</td><td>Samir Nagheenanajar</td></tr></table>"
+        "<p>Peter Gibbons works at Initech in Austin.</p></body></html>"
+    )
+    names = [entity.name for entity in index_document(page, cache=False).entities]
+    assert "DOCTYPE" not in names and {"Peter Gibbons", "Samir Nagheenanajar"} <= set(names), names

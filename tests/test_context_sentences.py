@@ -43,6 +43,31 @@ def test_sentences_respect_abbreviations_initials_and_enumerators() -> None:
     ]
 
 
+def test_a_lettered_schedule_or_a_closing_abbreviation_ends_its_sentence() -> None:
+    # "Schedule A." was read as an initial, "etc." and "Inc." as mid-sentence: a contract's "Exhibit G. In witness
+    # whereof ..." was one unit with the clause after it (helper-182).
+    text = (
+        "The Provider shall deliver the services described in Schedule A. Either party may terminate. "
+        "See Exhibit G. In witness whereof the parties sign. Take vitamin C. It helps. "
+        "We had apples, pears, etc. The results were good. He works at Apple Inc. She likes it. "
+        "Apple Inc. announced a phone. J. R. R. Tolkien met John F. Kennedy."
+    )
+    assert _units(text) == [
+        "The Provider shall deliver the services described in Schedule A.",
+        "Either party may terminate.",
+        "See Exhibit G.",
+        "In witness whereof the parties sign.",
+        "Take vitamin C.",
+        "It helps.",
+        "We had apples, pears, etc.",
+        "The results were good.",
+        "He works at Apple Inc.",
+        "She likes it.",
+        "Apple Inc. announced a phone.",
+        "J. R. R. Tolkien met John F. Kennedy.",
+    ]
+
+
 def test_a_section_number_of_several_levels_stays_with_its_heading_or_clause() -> None:
     text = (
         "2.3. Promotions. 2.3.1. The Company will promote the service. 2.3.2. Notwithstanding the above, no fee "
@@ -826,3 +851,40 @@ def test_a_symbol_written_alone_is_also_searched_by_its_name() -> None:
     index = index_document(entries, cache=False, ner=False)
     chosen = compress(index, "What does the exclamation mark variable expand to?", 25).text
     assert "! Expands to the process ID of the job" in chosen and "exit status" not in chosen
+
+
+def test_a_footer_that_numbers_its_page_is_page_furniture() -> None:
+    # "Confidential - Page N" repeats but for its number: it was read as a heading (every clause of the next page
+    # under it) and named as an entity (helper-182). "Page N of 7" was furniture already.
+    pages = [
+        f"ACME SERVICES AGREEMENT\n\nClause {n}. The Supplier shall deliver lot {n} to the Buyer.\n\n"
+        f"Confidential - Page {n}\n\f"
+        for n in range(1, 6)
+    ]
+    index = index_document("".join(pages), cache=False, ner=False)
+    footers = [i for i, text in enumerate(_texts(index)) if text.startswith("Confidential")]
+    assert len(footers) == 5
+    assert all(index.sent_flags[i] & SentenceFlag.BOILERPLATE for i in footers)
+    assert not any(index.sent_section[i] in footers for i in range(index.sentence_count))
+    # Numbered clauses and sections are no footers, however many there are.
+    clauses = [i for i, text in enumerate(_texts(index)) if text.startswith("Clause")]
+    assert not any(index.sent_flags[i] & SentenceFlag.BOILERPLATE for i in clauses)
+
+
+def test_a_manual_pages_section_labels_are_headings_of_their_own() -> None:
+    # "DESCRIPTION\n       Bash is ..." was one unit, label and sentence, and no section had a heading (helper-182).
+    text = (
+        "BASH(1)                  General Commands Manual                  BASH(1)\n\n"
+        "NAME\n       bash - GNU Bourne-Again SHell\n\n"
+        "DESCRIPTION\n       Bash is an sh-compatible command language interpreter.  It reads commands.\n\n"
+        "OPTIONS\n       All of the single-character shell options can be used.\n"
+    )
+    index = index_document(text, cache=False, ner=False)
+    texts = _texts(index)
+    for label in ("NAME", "DESCRIPTION", "OPTIONS"):
+        assert label in texts, texts
+        assert index.sent_flags[texts.index(label)] & SentenceFlag.HEADING
+    first = next(i for i, unit in enumerate(texts) if unit.startswith("Bash is"))
+    assert index.sent_heading[first] == texts.index("DESCRIPTION")
+    # A label over text that is not indented under it stays as it was read.
+    assert _units("NOTE\nThe lamp was lit.") == ["NOTE\nThe lamp was lit."]

@@ -776,12 +776,23 @@ def _top_up(
 
 
 def _truncated(index: DocumentIndex, sid: int, budget: int) -> tuple[list[int], dict[int, int], str, int]:
-    """The longest prefix of sentence `sid` (cut at a space) that fits, for when no sentence fits whole."""
+    """The longest prefix of sentence `sid` (cut at a space) that fits, for when no sentence fits whole; cut between
+    characters only where no prefix ending at a space fits ("Wick changed, lamp reli" was cut so, though "Wick
+    changed," fits: helper-182)."""
     start, end = index.sent_starts[sid], index.sent_ends[sid]
-    cuts = [m.start() for m in _SPACES.finditer(index.text, start, end)]
-    if len(cuts) < 32:  # hardly any spaces (a run of symbols, CJK): cut between characters
-        cuts = sorted(set(cuts) | set(range(start + 1, end, max(1, (end - start) // 64))))
-    cuts.append(end)
+    spaces = [m.start() for m in _SPACES.finditer(index.text, start, end)]
+    best = _longest_fitting(index, sid, [*spaces, end], budget)
+    if best[0] or len(spaces) >= 32:
+        return best
+    # Hardly any spaces, or none before the budget runs out (a run of symbols, CJK): cut between characters.
+    cuts = sorted(set(spaces) | set(range(start + 1, end, max(1, (end - start) // 64))))
+    return _longest_fitting(index, sid, [*cuts, end], budget)
+
+
+def _longest_fitting(
+    index: DocumentIndex, sid: int, cuts: list[int], budget: int
+) -> tuple[list[int], dict[int, int], str, int]:
+    """Sentence `sid` cut at the last of `cuts` (ascending) whose prefix fits `budget`, by bisection."""
     lo, hi = 0, len(cuts) - 1
     best: tuple[list[int], dict[int, int], str, int] = ([], {}, "", 0)
     while lo <= hi:

@@ -177,7 +177,7 @@ def extract_entities(
     return data
 
 
-_MARKUP = re.compile(r"</?[A-Za-z][A-Za-z0-9]{0,15}(?:\s[^<>]{0,200})?/?>")
+_MARKUP = re.compile(r"</?[A-Za-z][A-Za-z0-9]{0,15}(?:\s[^<>]{0,200})?/?>|<![A-Za-z][^<>]{0,200}>")  # "<!DOCTYPE html>"
 _TAG_NAME = re.compile(r"</?([A-Za-z][A-Za-z0-9]{0,15})")
 _HEADING_MARK = re.compile(r"^#{1,6}(?=[ \t])", re.MULTILINE)  # "## History": the NER read "##" as money
 _REFERENCE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
@@ -199,7 +199,9 @@ def _without_markup(text: str) -> str:
         def blank(match: re.Match[str]) -> str:
             name = _TAG_NAME.match(match.group())
             block = name is not None and name.group(1).lower() in SEPARATING_NAMES  # "✓ </Td> <Td> Mac Catalyst"
-            return (_BOUNDARY if block else " ").ljust(len(match.group()))
+            # The mark stands apart from the words either side: "<td>Peter Gibbons</td>" as "Gibbons|" was read
+            # "Peter" alone (helper-182).
+            return f" {_BOUNDARY}".ljust(len(match.group())) if block else " " * len(match.group())
 
         text = _MARKUP.sub(blank, text)
     return text
@@ -414,15 +416,24 @@ def _overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
     return i > 0 and spans[i - 1][1] > start
 
 
+_CALENDAR = frozenset(
+    "mon tue tues wed thu thur thurs fri sat sun jan feb mar apr jun jul aug sep sept oct nov dec".split()
+)
+"""Days' and months' short names, as dates write them ("Thu, 12 Mar 2020"): no one's name (a changelog's sign-off
+lines made "Thu" and "Mar" names of the document: helper-182)."""
+
+
 def _is_proper(word: str, counts: Counter[str]) -> bool:
     """Whether a capitalised word is a name here: the document rarely writes it in lower case."""
     bare = word[:-2] if word.endswith(("'s", "’s")) else word
     lower = bare.lower()
-    if len(bare) < 2 or lower in stopwords() or lower in _TITLES:
+    if len(bare) < 2 or lower in stopwords() or lower in _TITLES or lower.rstrip(".") in _CALENDAR:
         return False
     contraction = _CONTRACTION.match(lower)
     if contraction and (contraction.group(1) in stopwords() or contraction.group(1) == "i"):
         return False  # "I'm", "We'll", "They'd"
+    if lower.endswith(("n't", "n’t")):
+        return False  # "Don’t", "Won't": a verb denied, no name
     own = counts.get(bare, 0) + counts.get(bare + "'s", 0) + counts.get(bare + "’s", 0)
     common = counts.get(lower, 0)
     if bare.isupper() and len(bare) > 1:

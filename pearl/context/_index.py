@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 import time
 
@@ -110,8 +111,14 @@ def build_index(document: Document, *, ner: bool = True, progress: Progress | No
         progress(0, len(text), "loading the entity model")  # spaCy takes seconds to load, once per process
     nlp = load_ner(DEFAULT_MODEL) if ner else None
     skip = {i for i, flags in enumerate(layout.flags) if flags & SentenceFlag.NOT_CONTENT}
-    # Names in code are identifiers, which a model trained on prose labels at random ("False" a PERSON).
-    skip.update(i for i, (start, _) in enumerate(sentences) if any(a <= start < b for a, b in view.source))
+    # Names in code are identifiers, which a model trained on prose labels at random ("False" a PERSON): in a
+    # source file, and in a code block of any other (a Markdown fence, a page's `<pre>`, a literal block).
+    code = sorted({*view.source, *view.code})
+    code_starts = [a for a, _ in code]
+    for i, (start, _) in enumerate(sentences):
+        block = bisect.bisect_right(code_starts, start) - 1
+        if block >= 0 and start < code[block][1]:
+            skip.add(i)
     # A unit partly inside a script or a comment ("<!-- Highlight.js Stylesheets --> <link ...>") names
     # nothing there: that text is blanked, offsets kept, before names are looked for.
     unhidden = blanked(read, layout.view.hidden)

@@ -43,6 +43,8 @@ _SMALL_WORDS = frozenset("of and the to in for or a an on with by upon as at fro
 _TOC = re.compile(r"\.(?: ?\.){2}[ .]{0,40}(?:\d|[A-Z](?:-?\d{1,3})?\s*$)")
 _NO_LETTERS = re.compile(r"^[\W\d_]*$")
 _DIGITS = re.compile(r"\d+")
+# A page's number in a header or a footer: "Confidential - Page 3", "Page 3 of 7", "p. 12".
+_PAGE_NUMBER = re.compile(r"(?i:\bpage|\bp\.)\s*\d+")
 _SPACES = re.compile(r"\s+")
 # A Markdown heading line ("## Using the API"): a heading by declaration, whatever its case.
 _MARKDOWN_HEADING = re.compile(r"#{1,6}[ \t]+\S")
@@ -171,11 +173,16 @@ def analyse_layout(
     normalised = [_SPACES.sub(" ", u) for u in units]
     repeats = Counter(normalised)
     copied = _copied(normalised, repeats)
+    # A footer that numbers its page ("Confidential - Page 1", "... - Page 2") repeats but for the number.
+    paged = [_DIGITS.sub("#", u) if len(u) < 100 and _PAGE_NUMBER.search(u) else None for u in normalised]
+    page_repeats = Counter(p for p in paged if p is not None)
     flags = layout.flags
     for i, unit in enumerate(units):
         if _TOC.search(unit):
             flags[i] |= SentenceFlag.TOC
-        furniture = repeats[normalised[i]] >= 3 and len(unit) < 200 and i not in copied
+        page = paged[i]
+        repeated = repeats[normalised[i]] >= 3 or (page is not None and page_repeats[page] >= 3)
+        furniture = repeated and len(unit) < 200 and i not in copied
         if furniture or _NO_LETTERS.match(unit):
             flags[i] |= SentenceFlag.BOILERPLATE
         if continued[i] or (i and units[i - 1].endswith(":")):

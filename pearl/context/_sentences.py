@@ -58,6 +58,9 @@ _ITEM_START = re.compile(
     r"\n[ \t]*(?=(?:[-*•▪●◦–]|\(?(?:\d{1,3}(?:\.\d{1,3})+\.?|\d{1,3}[.)]|[a-zA-Z][.)]|[ivxlcdmIVXLCDM]{1,6}[.)])"
     r"|\((?:[a-zA-Z]{1,2}|[ivxlcdm]{1,6}|\d{1,3})\))\s)"
 )
+# A division's label in capitals alone on its line, over text indented under it, as a manual page lays out its
+# sections ("DESCRIPTION\n       Bash is ..."): the label is a unit of its own, the text's heading.
+_LABEL_OVER_INDENTED = re.compile(r"(?:^|(?<=\n))[A-Z][A-Z0-9]*(?:[ \t][A-Z0-9&/\-]+){0,4}[ \t]*\n(?=[ \t]{3,}\S)")
 # A line that is a row of a Markdown or text table ("| Name | City |") is a unit of its own, also where single
 # newlines are line wrapping.
 _TABLE_ROW_START = re.compile(r"\n(?=[ \t]*\|)")
@@ -533,7 +536,12 @@ def _boundaries(text: str, start: int, end: int, markup: bool = False) -> list[i
             if not word:
                 continue
         punct = match.group("punct")
-        if punct == "." and not _ends_sentence(word, _opening_label(text, match.start(), start, unit_start, end)):
+        if punct == "." and not _ends_sentence(
+            word,
+            _opening_label(text, match.start(), start, unit_start, end),
+            _previous_word(text, match.start() - len(word), start),
+            _NEXT_WORD.match(text, match.end(), end)[1],  # type: ignore[index]
+        ):
             continue
         day = len(word) <= 2 and word.isdecimal() and int(word) <= 31  # "2⁵³" is digits, no numeral int() reads
         if punct == "." and day and _dated(text, match.start() - len(word), match, end):
@@ -544,6 +552,7 @@ def _boundaries(text: str, start: int, end: int, markup: bool = False) -> list[i
     if "\n" in text[start:end]:
         cuts.extend(m.start() for m in _ITEM_START.finditer(text, start, end))
         cuts.extend(m.start() for m in _TABLE_ROW_START.finditer(text, start, end))
+        cuts.extend(m.end() - 1 for m in _LABEL_OVER_INDENTED.finditer(text, start, end) if m.start() >= start)
         cuts.extend(edge for m in _DELIMITER_LINE.finditer(text, start, end) for edge in m.span())
     if any("\u3000" <= ch <= "\u9fff" for ch in text[start : min(end, start + 200)]):
         cuts.extend(m.end() for m in _CJK_END.finditer(text, start, end))
@@ -621,6 +630,17 @@ def _word_before(text: str, position: int, floor: int, stops: str = ".!?") -> st
     return text[start:position]
 
 
+_NEXT_WORD = re.compile(r"\s*[\"'“‘«(\[]*(\w*)")
+
+
+def _previous_word(text: str, position: int, floor: int) -> str:
+    """The word before the spaces before `position` ("Schedule" of "Schedule A."), its marks left out."""
+    before = position
+    while before > floor and text[before - 1] in " \t":
+        before -= 1
+    return _word_before(text, before, floor).strip("\"'“‘([,;:")
+
+
 def _detached_word(text: str, position: int, floor: int) -> str:
     """The word before a stop that stands alone ("word ."), or "" when it is a leader dot or a stray mark."""
     before = position
@@ -668,14 +688,33 @@ def _dated(text: str, number_start: int, stop: re.Match[str], end: int) -> bool:
     )
 
 
-def _ends_sentence(word: str, label: str) -> bool:
-    """Whether the stop after `word` ends a sentence; `label`: what opens the unit up to the stop, if it does."""
+_LETTERED = frozenset(
+    """schedule exhibit appendix annex attachment addendum rider section article part plan option class type grade
+    form item group phase tier level vitamin table figure chapter category series unit block lot zone division
+    title stage step model""".split()
+)
+"""Words a letter names a thing after ("Schedule A", "Exhibit G", "Plan B"): a stop after that letter is no
+initial's, and ends its sentence before a capital ("... described in Schedule A. Either party may ...")."""
+_CLOSING_ABBREVIATIONS = frozenset("etc inc ltd corp co llc plc".split())
+"""Abbreviations that close a phrase ("apples, pears, etc.", "Apple Inc."): one ends its sentence too when a word
+that opens sentences follows (`_OPENERS`)."""
+_OPENERS = frozenset(
+    """the this these those that it its he she they we you his her their our my your in on at for if when while
+    after before upon each either neither no any all such there here however""".split()
+)
+
+
+def _ends_sentence(word: str, label: str, previous: str = "", following: str = "") -> bool:
+    """Whether the stop after `word` ends a sentence; `label`: what opens the unit up to the stop, if it does;
+    `previous` and `following`: the words before `word` and after the stop."""
     bare = word.lstrip("\"'“‘([").lower()
-    if bare.rsplit("'", 1)[-1].rsplit("’", 1)[-1] in _ABBREVIATIONS or word in _CASED_ABBREVIATIONS:  # "l'art. 12"
-        return False
-    # An initial: "J. R. Smith", "U.S.". A Hangul syllable is a word ("안 돼. 집에 가."), never one.
+    abbreviation = bare.rsplit("'", 1)[-1].rsplit("’", 1)[-1]
+    if abbreviation in _ABBREVIATIONS or word in _CASED_ABBREVIATIONS:  # "l'art. 12"
+        return abbreviation in _CLOSING_ABBREVIATIONS and following.lower() in _OPENERS
+    # An initial: "J. R. Smith", "U.S.". A Hangul syllable is a word ("안 돼. 집에 가."), never one. A letter that
+    # names a schedule or a plan is none ("Schedule A.").
     if len(bare) == 1 and bare.isalpha() and not "\uac00" <= bare <= "\ud7a3":
-        return False
+        return previous.lower() in _LETTERED and word == bare.upper()
     # "1.", "1.1." or "IV." opening a unit labels it; the label and its text stay one unit.
     return _ENUMERATOR.match(label.lstrip("\"'“‘([")) is None
 
