@@ -82,6 +82,20 @@ def test_with_no_option_readable_the_answer_says_none_was_chosen_and_keeps_the_p
 
 
 @pytest.mark.parametrize("method", ["rag", "direct", "pearl"])
+@pytest.mark.parametrize(
+    "final", ["I'm sorry, I can't choose between these.", "None of the options fits what the notes say."]
+)
+def test_a_reply_that_declines_to_choose_is_not_made_a_letter(method: str, final: str) -> None:
+    # Asked to map a refusal to an option, a compliant model picks one: "I can't choose" came out as A, unsaid
+    # (helper-184). No letter is asked for; the answer says none was chosen.
+    fake = _fake(final, choose="A")
+    answer = Pearl(llm=fake, settings=load_settings(cache=False)).ask(SAMPLE, QUESTION, OPTIONS, method=method)
+    assert answer.letter is None and answer.answer == "", answer
+    assert not [r for r in fake.history if (r.prompt or "").startswith("choose")]
+    assert [note for note in answer.notes if note.startswith("no letter chosen")], answer.notes
+
+
+@pytest.mark.parametrize("method", ["rag", "direct", "pearl"])
 @pytest.mark.parametrize("final", ["**B**", "b", "`(B)`"])
 def test_a_letter_in_markdown_or_lower_case_explains_nothing(method: str, final: str) -> None:
     # parse_choice read "**B**" as B, but the reply was kept as the answer's explanation: it is the letter alone.

@@ -139,11 +139,29 @@ _CHOICE_TOKENS = 4
 """The reply of the call that maps an answer to a letter: the letter alone."""
 
 
+# A short reply that declines to choose: asked to map it to a letter, a compliant model picks one, and the refusal
+# came out as a confident answer ("I'm sorry, I can't choose between these." gave A: helper-184).
+_DECLINED = re.compile(
+    r"\b(?:can(?:not|'t|\u2019t)|unable to|won'?t|will not|do(?:es)?(?: not|n'?t)) (?:choose|determine|decide|pick"
+    r"|select|tell|say which|answer)\b|\bnone of (?:the|these|them)\b|\bnot enough information\b"
+    r"|\bcannot be (?:determined|answered)\b",
+    re.IGNORECASE,
+)
+_DECLINED_CHARS = 300
+"""Replies longer than this are an answer's prose (the paper's executor's steps joined), mapped by the model."""
+
+
+def declined(answer: str) -> bool:
+    """Whether `answer`, naming no option, is a short reply declining to choose one (see `_DECLINED`)."""
+    return len(answer) <= _DECLINED_CHARS and _DECLINED.search(answer) is not None
+
+
 async def choose_letter(ctx: AskContext, answer: str) -> str | None:
-    """Map a free-form answer to an option letter: parse it, else ask the model (constrained where possible)."""
+    """Map a free-form answer to an option letter: parse it, else ask the model (constrained where possible); None
+    for a short reply that declines to choose, which no letter is asked for."""
     question = ctx.question
     letter = parse_choice(answer, len(question.options), question.options)
-    if letter is not None or not question.options:
+    if letter is not None or not question.options or declined(answer):
         return letter
     template = load_prompt("choose")
     letters = question.letters
