@@ -585,6 +585,7 @@ def test_pearl_eval_fails_when_every_question_failed(
     # The error named, and that a retry fails alike until it is mended: "add --retry-errors" alone was said of it.
     assert "the first error, each the same: " in result.stderr and "temperature is not supported" in result.stderr
     assert "a retry fails the same way until that is mended, then --retry-errors" in result.stderr
+    assert ".;" not in result.stderr and "content filter" in result.stderr  # (helper-183)
     fake_server.set_default(answer_for)  # one answered: the run is done, its failures a note
     again = CliRunner().invoke(app, [*args, *server, "--limit", "4"])
     assert again.exit_code == 0 and "3 of 4 results failed" in again.stderr and "error:" not in again.stderr

@@ -96,6 +96,20 @@ def test_files_opening_with_a_byte_order_mark_are_read(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert load_dataset(custom).documents[0].text == STORY
+    # A UTF-16 file, or a PDF, is read as `pearl ask` reads it: a codec's error was quoted before (helper-183).
+    (tmp_path / "story16.txt").write_bytes(STORY.encode("utf-16"))
+    custom.write_text(
+        json.dumps({"id": "k", "path": "story16.txt", "questions": [{"question": "Who?", "answer": "x"}]}) + "\n",
+        encoding="utf-8",
+    )
+    assert load_dataset(custom).documents[0].text == STORY
+    (tmp_path / "scan.pdf").write_bytes(b"%PDF-1.4 garbage")
+    custom.write_text(
+        json.dumps({"id": "k", "path": "scan.pdf", "questions": [{"question": "Who?", "answer": "x"}]}) + "\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(DatasetError, match=r"custom\.jsonl:1: path: .*scan\.pdf: not a readable PDF"):
+        load_dataset(custom)
 
 
 def test_leval_gold_lists_and_option_text(tmp_path: Path) -> None:

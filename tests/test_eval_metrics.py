@@ -102,3 +102,12 @@ def test_paired_bootstrap() -> None:
     assert paired_bootstrap(a, b) == (diff, low, high)  # seeded: reproducible
     with pytest.raises(ValueError):
         paired_bootstrap([1], [1, 0])
+
+
+def test_typographic_and_straight_punctuation_score_alike() -> None:
+    # '"Party"' against '“Party”' scored 0, "Tr'en Light" against "Tr’en Light" 0.5, "2010-2012" against "2010–2012"
+    # 0: Unicode's punctuation counted as letters of a word (helper-183).
+    assert exact_match('"Party"', "\u201cParty\u201d") == 1.0
+    assert token_f1("Tr'en Light", "Tr\u2019en Light") == 1.0
+    assert token_f1("2010-2012", "2010\u20132012") == 1.0
+    assert token_f1("café", "cafe") == 0.0  # letters stay what they are

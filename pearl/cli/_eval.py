@@ -257,7 +257,7 @@ def _what_to_do(run_dir: Path, errors: int, plans: Path | None, asked: set[tuple
         same = ", each the same" if len(failed) > 1 and len({row.error for row in failed}) == 1 else ""
         # Each failure judged by its own kind: a timeout or a 5xx may pass on its own, a refused request fails alike.
         passing = [row for row in failed if _may_pass(row.error_type)]
-        first = shorten(" ".join(((passing or failed)[0].error or "").split()), 300)
+        first = shorten(" ".join(((passing or failed)[0].error or "").split()), 300).rstrip(".")
         if not passing:
             return (
                 f"the first error{same}: {first}; a retry fails the same way until that is mended, then --retry-errors"

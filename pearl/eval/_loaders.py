@@ -30,8 +30,8 @@ from typing import Any, NoReturn
 
 from pearl._files import decode_json, is_pdf, read_text
 from pearl._text import counted, folded, shorten
-from pearl.documents import DEFAULT_MAX_BYTES
-from pearl.errors import DatasetError
+from pearl.documents import DEFAULT_MAX_BYTES, load_document
+from pearl.errors import DatasetError, DocumentError
 from pearl.eval._metrics import question_type
 from pearl.eval._models import FORMATS, Dataset, EvalDocument, EvalQuestion, Format
 from pearl.questions import LETTERS, split_options
@@ -330,9 +330,21 @@ def _document_file(line: _Line, relative: str) -> str:
         size = source.stat().st_size
         if size > DEFAULT_MAX_BYTES:
             line.fail("path", f"{source} is {size:,} bytes, over the {DEFAULT_MAX_BYTES:,} a document may have")
-        return source.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
+        if source.suffix.lower() not in _READ_AS_ASK_READS:
+            try:
+                return source.read_text(encoding="utf-8-sig")  # a page's markup and all, as a text row holds it
+            except UnicodeDecodeError:
+                pass
+        # A PDF, an e-mail, UTF-16 text: read as `pearl ask` reads the file (a codec's error quoted before).
+        return load_document(source).text
+    except DocumentError as exc:
+        line.fail("path", str(exc))
+    except OSError as exc:
         line.fail("path", f"cannot read {source} ({exc})")
+
+
+_READ_AS_ASK_READS = frozenset({".pdf", ".eml"})
+"""Kinds of file a `path` document is read as a file of its kind is, not as text (helper-183)."""
 
 
 def _custom(line: _Line, obj: dict[str, Any]) -> tuple[EvalDocument, list[EvalQuestion]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import re
 import string
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 
@@ -44,8 +45,11 @@ long prompt by chance."""
 
 
 def normalize_answer(text: str) -> str:
-    """SQuAD's normalisation: lower case, no punctuation, no articles (a, an, the), single spaces."""
+    """SQuAD's normalisation: lower case, no punctuation, no articles (a, an, the), single spaces. Punctuation is
+    Unicode's as well as ASCII's: "Tr’en" is "Tr'en", "2010–2012" is "2010-2012" (helper-183)."""
     text = text.lower().translate(_PUNCTUATION)
+    if not text.isascii():
+        text = "".join(ch for ch in text if not unicodedata.category(ch).startswith("P"))
     text = _ARTICLES.sub(" ", text)
     return " ".join(text.split())
 

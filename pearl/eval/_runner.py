@@ -335,6 +335,8 @@ def _prepare_run(out_dir: Path, config: RunConfig, longest: int) -> RunConfig:
         differences += [
             f"{name} {kept[name]} there, {now[name]} now"
             + (_DENSE_AGAIN.get(kept[name], "") if name == "dense" else "")
+            # A window the server lowered mid-run is kept: going on with it is the usual case (helper-183).
+            + (f"; --context-window {kept[name]} goes on with it" if name == "context_window" else "")
             for name in RUN_SETTINGS
             if name in kept and name in now and kept[name] != now[name]
         ]

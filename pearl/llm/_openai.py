@@ -792,8 +792,9 @@ class OpenAICompatibleLLM:
             if status == 400:
                 self._adapt(message, error, sent)
             raise LLMRequestError(
-                f"{url} rejected the request ({status}): {message}. "
-                "Check the model (--model / PEARL_MODEL) and the request parameters.",
+                f"{url} rejected the request ({status}): {message.rstrip('.')}. "
+                "Check the model (--model / PEARL_MODEL) and the request parameters (where other requests pass, what "
+                "this one holds: a server's content filter refuses some)",
                 status_code=status,
             )
         try:
