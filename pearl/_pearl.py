@@ -61,7 +61,7 @@ from pearl.llm import LOOP_WAITING, make_llm
 from pearl.llm._reply import LOOP_NOTE, SERVER_CUT_NOTE
 from pearl.llm._wrap import Wrapped
 from pearl.methods import METHODS, AskContext, Method, answer_from_plan
-from pearl.models import Answer, Completion, CompletionRequest, Document, Trace, TraceDocument
+from pearl.models import Answer, Completion, CompletionRequest, Document, Trace, TraceDocument, TraceEvent
 from pearl.planning import (
     Demo,
     DemoStore,
@@ -76,7 +76,7 @@ from pearl.planning import (
     validate_plan,
 )
 from pearl.planning._kinds import kind_asked_about
-from pearl.prompts import token_margin
+from pearl.prompts import CUT_MARK, token_margin
 from pearl.protocols import LLM, StageProgress
 from pearl.questions import LETTERS, Question, as_question
 from pearl.tokens import get_encoding
@@ -316,10 +316,24 @@ def _check_types(llm: object, settings: object, library: object, demos: object) 
 
 
 def _length_notes(trace: Trace, question: Question) -> list[str]:
-    """A note when a free-text answer stopped at the answer call's reply limit: its end may be missing."""
+    """A note when a free-text answer stopped at the answer call's reply limit: its end may be missing; and one when
+    a step's reply did, passed on marked as cut (`CUT_MARK`): the paper's executor's answer is its steps' replies."""
+    cut = [
+        e.stage.split()[1]
+        for e in trace.events
+        if e.stage.startswith("step ") and e.data.get("finish_reason") == "length" and len(e.stage.split()) > 1
+    ]
+    one = len(cut) == 1
+    said = f"the reply of step {cut[0]} reached its length limit" if one else ""
+    said = said or f"the replies of steps {', '.join(cut)} reached their length limit"
+    steps = [f"{said} and {'was' if one else 'were'} passed on cut, marked '{CUT_MARK.strip()}'"] if cut else []
     ends = [e for e in trace.events if e.stage == "answer" and e.data.get("finish_reason") == "length"]
     if question.options or not ends:
-        return []
+        return steps
+    return steps + _answer_length_note(ends)
+
+
+def _answer_length_note(ends: list[TraceEvent]) -> list[str]:
     if any(str(note).startswith(LOOP_NOTE) for e in ends for note in e.data.get("notes", [])):
         return ["the model's answer repeated itself until its length limit; it is shown up to the repetition"]
     return ["the model's answer reached its length limit and may be cut off; a narrower question gets a whole one"]

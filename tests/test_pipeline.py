@@ -625,6 +625,35 @@ def test_a_plan_cut_off_at_its_token_limit_is_sent_back_saying_so(fake_server: o
     assert planned.plan is not None and [s.var for s in planned.plan.steps] == ["oil", "why"]
 
 
+@pytest.mark.parametrize("method", ["pearl", "pearl-fulldoc"])
+def test_a_step_cut_off_at_its_reply_limit_is_passed_on_marked_and_noted(fake_server: object, method: str) -> None:
+    # Steps stopped at their reply limit mid-sentence went into the answer prompt whole, and the paper's executor's
+    # answer, its steps' replies, ended mid-word: neither marked nor noted (helper-184).
+    from fakeserver import FakeOpenAIServer, Reply
+
+    assert isinstance(fake_server, FakeOpenAIServer)
+
+    def reply(request: dict[str, object]) -> Reply:
+        said = str(request["messages"])
+        if said.rstrip(" '}]").endswith("Plan:"):
+            return Reply(content=GOOD_PLAN)
+        if "The plan has been carried out" in said:  # pearl's answer call
+            return Reply(content="She wanted her aunt home [S127].")
+        return Reply(content="Dorota put water in the oil because she hoped the Board would", finish_reason="length")
+
+    fake_server.set_default(reply)
+    settings = load_settings(base_url=fake_server.base_url, model="m", cache=False)
+    answer = Pearl(settings=settings).ask(SAMPLE, "Why did Dorota put water in the lamp oil?", method=method)
+    assert [n for n in answer.notes if "reached" in n and "length limit and w" in n and "marked '[...]'" in n], (
+        answer.notes
+    )
+    prompts = [str(r.json["messages"]) for r in fake_server.requests if r.json]
+    if method == "pearl":  # the answer call is shown the steps' results as cut
+        assert "the Board would [...]" in prompts[-1], prompts[-1][-800:]
+    else:  # the paper's answer is its steps' replies
+        assert (answer.explanation or answer.answer).endswith("the Board would [...]"), answer
+
+
 def test_a_server_that_cuts_the_prompt_without_a_word_is_noted(fake_server: object) -> None:
     # Ollama cuts a prompt past its num_ctx and answers: the answer came from part of the story, and nothing said so.
     from fakeserver import FakeOpenAIServer, Reply

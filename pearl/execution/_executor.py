@@ -22,7 +22,7 @@ from pearl._workers import in_worker
 from pearl.actions import CTX, Action, ActionLibrary
 from pearl.errors import ExecutionError
 from pearl.execution._contexts import NOTE_TOKENS, FullDocumentContext
-from pearl.models import StepRequest, StepSlice
+from pearl.models import Completion, StepRequest, StepSlice
 from pearl.planning import Plan, Step
 from pearl.prompts import CUT_MARK, PromptTemplate, fit_in_worker, load_prompt
 from pearl.protocols import StepContext
@@ -239,7 +239,7 @@ class _StepRunner:
             max_tokens=self.style.reply_tokens,
             temperature=0.0,
         )
-        output = reply.text.strip()
+        output = _marked(reply)
         shown = [*self.shared.sentence_ids, *piece.sentence_ids] if action.needs_document else []
         return StepOutcome(var=step.var, action=step.action, output=output, shown=shown, cited=cited_ids(output, shown))
 
@@ -323,7 +323,15 @@ class _PaperRunner:
             max_tokens=self.style.reply_tokens,
             temperature=0.0,
         )
-        return StepOutcome(var=step.var, action=step.action, output=reply.text.strip())
+        return StepOutcome(var=step.var, action=step.action, output=_marked(reply))
+
+
+def _marked(reply: Completion) -> str:
+    """A step's reply as its result: its text, ended by `CUT_MARK` (as a field cut to fit the window is) where the
+    reply stopped at its length limit, wherever it is passed on (a later step, the answer call, the paper's answer):
+    passed on unmarked, a result cut mid-sentence read as whole (helper-184)."""
+    output = reply.text.strip()
+    return output + CUT_MARK if output and reply.finish_reason == "length" else output
 
 
 async def execute_plan(
