@@ -189,7 +189,6 @@ ABLATIONS = {
     "-lead": replace(_ON, lead=0.0),
     "-bridge": replace(_ON, bridge=0.0),
     "-reference": replace(_ON, reference=0.0),
-    "-speech": replace(_ON, speech=0.0),
     "-paragraphs": replace(_ON, paragraphs=0),
     "-discount": replace(_ON, discount=1.0),
 }

@@ -710,25 +710,3 @@ def test_a_sentence_cut_to_fit_is_cut_between_words() -> None:
     assert context.truncated and context.text.endswith("lamp"), context.text
     (start, end) = context.spans[0]
     assert index.text[start:end] == "Wick changed, lamp"
-
-
-def test_the_rest_of_a_speech_inherits_from_its_start() -> None:
-    # '"I only put in a little ... so that the lamp would go out. [S128] ... [S130] You would have to come home."':
-    # the motive, at the end of the speech, shares no word with "Why did Dorota put water in the lamp oil?", and no
-    # call showed it (helper-184). A sentence inside a quotation still open inherits from the one before it.
-    text = " ".join(
-        [
-            *(f"The keeper climbed the stairs on night {n} and looked out at the grey sea." for n in range(12)),
-            'Dorota set the can down. "I only put water in the lamp oil so that the lamp would go out.',
-            "Papa said the Board would close a light with a bad report.",
-            'Then you would have to come home, Aunt Ilse."',
-            "The keeper said nothing at all.",
-        ]
-    )
-    index = index_document(text, cache=False, ner=False)
-    ranked = [index.sentence_text(sid) for sid, _ in rank_sentences(index, "Why did Dorota put water in the lamp oil?")]
-    home = ranked.index('Then you would have to come home, Aunt Ilse."')
-    after = (
-        ranked.index("The keeper said nothing at all.") if "The keeper said nothing at all." in ranked else len(ranked)
-    )
-    assert home < 4 and home < after, ranked[:6]

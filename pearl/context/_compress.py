@@ -80,7 +80,6 @@ class Weights:
     dense: float = 0.2  # weight of dense similarity (1 for the most similar sentence), when the index has vectors
     bridge: float = 0.8  # share a sentence gets of the weaker of its two relevant neighbours in its paragraph
     reference: float = 0.5  # share a sentence opening on "They", "This can"... gets of the one before
-    speech: float = 0.7  # share a sentence inside a quotation the one before left open gets of it
     paragraphs: int = 3  # the best sentences whose whole paragraph is taken right after them...
     paragraph_tokens: int = 300  # ...when the paragraph has at most this many tokens
 
@@ -321,26 +320,6 @@ def _refers_back(index: DocumentIndex) -> npt.NDArray[np.int64]:
     return index.memo("refers_back", build)
 
 
-def _in_speech(index: DocumentIndex) -> npt.NDArray[np.int64]:
-    """Sentences that open inside a quotation left open by the sentence before them, in the same paragraph: the
-    rest of a speech ('"I only put in a little ... [S128] ... [S129] You would have to come home, Aunt Ilse."')."""
-
-    def build() -> npt.NDArray[np.int64]:
-        found = []
-        open_straight, open_curly = False, 0
-        for sid in range(index.sentence_count):
-            if sid and index.sent_para[sid] != index.sent_para[sid - 1]:
-                open_straight, open_curly = False, 0  # a paragraph ends what its quotes left open
-            elif sid and (open_straight or open_curly > 0):
-                found.append(sid)
-            text = index.text[index.sent_starts[sid] : index.sent_ends[sid]]
-            open_straight ^= text.count('"') % 2 == 1
-            open_curly = max(0, open_curly + text.count("\u201c") - text.count("\u201d"))
-        return np.asarray(found, dtype=np.int64)
-
-    return index.memo("in_speech", build)
-
-
 def _flag_array(index: DocumentIndex) -> npt.NDArray[np.int64]:
     return index.memo("flags", lambda: np.asarray(index.sent_flags, dtype=np.int64))
 
@@ -442,9 +421,6 @@ def _score(index: DocumentIndex, query: str, focus: Sequence[str], weights: Weig
     if weights.reference > 0:
         for i in _refers_back(index):  # forward only, in order: a run of them inherits down the run
             total[i] = max(total[i], weights.reference * total[i - 1])
-    if weights.speech > 0:
-        for i in _in_speech(index):  # forward, in order: the rest of a speech inherits from its start, fading
-            total[i] = max(total[i], weights.speech * total[i - 1])
     if weights.bridge > 0 and size > 2:
         # A sentence between two relevant ones of its paragraph belongs to the same passage.
         para = np.asarray(index.sent_para)
