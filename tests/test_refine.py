@@ -197,6 +197,23 @@ def test_load_demos_with_a_library_warns_and_drops(tmp_path: Path, caplog: pytes
     assert len(load_demos(path, mined).demos) == 2
 
 
+def test_two_stores_joined_with_cat_are_read_as_one(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # --demos takes one file; `cat a.jsonl b.jsonl` was refused at b's header: "not a valid demonstration 5: field
+    # question: Field required" (helper-181).
+    first, second, both = tmp_path / "a.jsonl", tmp_path / "b.jsonl", tmp_path / "both.jsonl"
+    save_demos(store("Why did the captain leave?", "Who is Mara?"), first)
+    save_demos(store("When does the lease end?"), second)
+    both.write_text(first.read_text() + second.read_text())
+    with caplog.at_level(logging.WARNING, logger="pearl.planning"):
+        loaded = load_demos(both)
+    assert [d.question for d in loaded.demos] == [
+        "Why did the captain leave?",
+        "Who is Mara?",
+        "When does the lease end?",
+    ]
+    assert "the header of another store" in caplog.text
+
+
 def test_a_library_the_bundled_demonstrations_do_not_fit_plans_with_those_it_runs_and_says_so(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:

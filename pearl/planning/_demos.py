@@ -134,6 +134,13 @@ def _read_jsonl(file: Path, text: str) -> DemoStore:
         if not line.strip():
             continue
         data = decode_json(line, f"{file}:{number}")
+        if isinstance(data, dict) and set(data) == {_HEADER_KEY} and (demos or header):
+            # Stores joined with `cat` (--demos takes one file): the next store's header was "not a valid
+            # demonstration ... field question: Field required" (helper-181). Its demonstrations join the first's.
+            log.warning(
+                "%s:%d: the header of another store; its demonstrations are read with the first's", file, number
+            )
+            continue
         is_header = isinstance(data, dict) and set(data) == {_HEADER_KEY} and not demos and not header
         if is_header and not isinstance(data[_HEADER_KEY], dict):
             found = type(data[_HEADER_KEY]).__name__
