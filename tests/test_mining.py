@@ -1177,6 +1177,11 @@ def test_mining_stops_once_question_after_question_gets_no_answer(tmp_path: Path
     assert "command" not in str(err.value) and "started again once the server answers, resumes" in str(err.value)
     assert len(asked) == 5
     assert '"reply": "USE: FIND_X' in partial.read_text()  # the one answered is kept for the next run
+    # With none answered, it does not say that what is done is kept (helper-181).
+    asked.append("the first is answered no more")
+    with pytest.raises(UnansweredError, match="no question was answered, so nothing is kept") as err:
+        asyncio.run(mine_actions(FakeLLM(default=down, delay=0.01), questions, concurrency=1))
+    assert "what is done is kept" not in str(err.value)
 
 
 def test_a_window_that_cannot_hold_the_mining_prompt_is_refused_before_any_call() -> None:

@@ -134,7 +134,7 @@ def _read_jsonl(file: Path, text: str) -> DemoStore:
         if not line.strip():
             continue
         data = decode_json(line, f"{file}:{number}")
-        if isinstance(data, dict) and set(data) == {_HEADER_KEY} and (demos or header):
+        if isinstance(data, dict) and set(data) == {_HEADER_KEY} and header:
             # Stores joined with `cat` (--demos takes one file): the next store's header was "not a valid
             # demonstration ... field question: Field required" (helper-181). Its demonstrations join the first's.
             log.warning(

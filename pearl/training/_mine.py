@@ -54,7 +54,7 @@ from pearl.training._merge import (
     normalize_name,
     normalize_proposed,
 )
-from pearl.training._progress import SILENT_THEN, ProgressFile, json_line
+from pearl.training._progress import ProgressFile, json_line
 from pearl.training._proposals import (
     Proposal,
     parse_proposal,
@@ -204,7 +204,7 @@ async def _propose_all(
                 counts["done"] += 1
                 report()
                 silence.heard(exc)
-                silence.check(SILENT_THEN)
+                silence.check(progress.silent_then())
                 return
         silence.heard()
         cut = reply.finish_reason == "length"

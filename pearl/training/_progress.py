@@ -24,10 +24,15 @@ from typing import Any
 from pearl._files import decode_json, try_lock
 from pearl.errors import ConfigError, RunBusyError
 
-__all__ = ["SILENT_THEN", "ProgressFile", "json_line", "progress_path"]
+__all__ = ["SILENT_NOTHING", "SILENT_THEN", "ProgressFile", "json_line", "progress_path"]
 
 _FORMAT = 1
 SILENT_THEN = "what is done is kept: the same run, started again once the server answers, resumes from there"
+SILENT_NOTHING = (
+    "no question was answered, so nothing is kept: the same run, started again once the server answers, starts over"
+)
+"""What `SILENT_THEN` says instead when the run stopped before any question was done (helper-181: it said what is done
+is kept, of a run that kept nothing)."""
 """What a run whose server stopped answering tells the user (see `pearl.eval.Silence`), in words that fit a command
 and a Python call alike: mining and refinement are both, and neither knows which it is."""
 
@@ -65,6 +70,7 @@ class ProgressFile:
         self.done: dict[str, dict[str, Any]] = {}
         self._fd: int | None = None
         self._rows = 0  # rows the file holds: read back, or added by this run
+        self._added = 0  # items this run finished
         self._ended = False  # whether the file's last line was checked for a line end, before the first row added
         self._ours = False  # the file is this run's (its header read back or written): never another run's rows
 
@@ -197,8 +203,18 @@ class ProgressFile:
             "or start over with --fresh (`fresh=True` from Python), which drops its rows"
         )
 
+    @property
+    def kept(self) -> bool:
+        """Whether any item is finished: read back, or added by this run (kept in the file, where there is one)."""
+        return self._added > 0 or bool(self.done)
+
+    def silent_then(self) -> str:
+        """What a run stopped by a silent server can do: resume what is kept (`SILENT_THEN`), or start again."""
+        return SILENT_THEN if self.kept else SILENT_NOTHING
+
     def add(self, item_key: str, **fields: Any) -> None:
         """Append one finished item (its fields must be JSON-serialisable)."""
+        self._added += 1
         if self.path is None:
             return
         row = json.dumps({"q": item_key, **fields}, ensure_ascii=False) + "\n"

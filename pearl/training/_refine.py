@@ -57,7 +57,7 @@ from pearl.prompts import load_prompt, token_margin
 from pearl.protocols import Progress
 from pearl.questions import Question
 from pearl.trace import Recorder
-from pearl.training._progress import SILENT_THEN, ProgressFile
+from pearl.training._progress import ProgressFile
 
 __all__ = [
     "PlanningStats",
@@ -544,7 +544,7 @@ async def refine_demos(
                 silence.silent(record.error or "")
             else:
                 silence.heard()
-            silence.check(SILENT_THEN)
+            silence.check(progress.silent_then())
 
         report()
         tasks = [asyncio.ensure_future(one(i)) for i, r in enumerate(results) if r is None]
