@@ -321,7 +321,10 @@ def _length_notes(trace: Trace, question: Question) -> list[str]:
     cut = [
         e.stage.split()[1]
         for e in trace.events
-        if e.stage.startswith("step ") and e.data.get("finish_reason") == "length" and len(e.stage.split()) > 1
+        if e.stage.startswith("step ")
+        and e.data.get("finish_reason") == "length"
+        and len(e.stage.split()) > 1
+        and not any(str(note).startswith(LOOP_NOTE) for note in e.data.get("notes", []))  # whole up to its loop
     ]
     one = len(cut) == 1
     said = f"the reply of step {cut[0]} reached its length limit" if one else ""

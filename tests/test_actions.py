@@ -457,3 +457,8 @@ def test_an_imported_list_calls_the_documents_parameter_ctx_and_writes_its_defin
         "TELL(STORY, CTX) # what CTX says of the story",  # CTX given: STORY is a value
     ]
     assert library.actions[0].needs_document
+    # A one-letter parameter is renamed as a word alone: not in "didn't", "character's", "e.g." (helper-185).
+    (action,) = parse_action_list("FIND_AT(CTX, t) # what t says of the character's doubt, e.g. what didn't happen")[
+        0
+    ].actions
+    assert action.definition == "what T says of the character's doubt, e.g. what didn't happen"

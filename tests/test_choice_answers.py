@@ -95,6 +95,22 @@ def test_a_reply_that_declines_to_choose_is_not_made_a_letter(method: str, final
     assert [note for note in answer.notes if note.startswith("no letter chosen")], answer.notes
 
 
+@pytest.mark.parametrize(
+    ("final", "options"),
+    [
+        ("Her grandmother won't tell anyone about the smugglers, so she asked Dorota to spoil the light.", OPTIONS),
+        ("The passage does not say which, but most likely her grandmother asked her to.", OPTIONS),
+        ("None of the above.", [*OPTIONS[:3], "None of the above"]),  # an option that is itself a refusal
+    ],
+)
+def test_an_answer_that_only_mentions_declining_is_mapped_to_a_letter(final: str, options: list[str]) -> None:
+    # Only a reply that opens by declining is one: these are answers, asked for their letter (helper-185).
+    fake = _fake(final, choose="B" if options == OPTIONS else "D")
+    answer = Pearl(llm=fake, settings=load_settings(cache=False)).ask(SAMPLE, QUESTION, options, method="rag")
+    assert answer.letter == ("B" if options == OPTIONS else "D"), answer
+    assert [r for r in fake.history if (r.prompt or "").startswith("choose")]
+
+
 @pytest.mark.parametrize("method", ["rag", "direct", "pearl"])
 @pytest.mark.parametrize("final", ["**B**", "b", "`(B)`"])
 def test_a_letter_in_markdown_or_lower_case_explains_nothing(method: str, final: str) -> None:

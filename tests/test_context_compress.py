@@ -293,6 +293,12 @@ def test_a_long_phrase_as_focus_still_centres_on_the_name_it_holds() -> None:
     # The same words asked as a question weigh the name as a question's, none a centre.
     asked = "Why was there a quarrel between Captain Ramos and the first mate on the blockade runner?"
     assert compress(index, asked, 60, focus=[asked]).focus_entities == []
+    # An instruction or a question without its mark is one too (helper-185).
+    for said in (
+        "Determine the reason for the quarrel between Captain Ramos and the first mate",
+        "In what year did Captain Ramos first quarrel with the first mate",
+    ):
+        assert compress(index, said, 60, focus=[said]).focus_entities == [], said
 
 
 def test_a_hyphenated_non_is_part_of_its_word_not_a_word_of_its_own() -> None:

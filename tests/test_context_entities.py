@@ -371,3 +371,6 @@ def test_a_date_or_a_denied_verb_is_no_name() -> None:
     ]
     names = {entity.name for entity in index_document("\n\n".join(lines), cache=False, ner=False).entities}
     assert not names & {"Thu", "Mon", "Tue", "Fri", "Mar", "Don’t", "Don"}, names
+    # Outside a date, "Jan" is a name (helper-185).
+    story = "Jan walked to the harbour at dawn. The fishermen greeted Jan warmly. Everyone liked Jan."
+    assert "Jan" in {entity.name for entity in index_document(story, cache=False, ner=False).entities}

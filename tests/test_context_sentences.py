@@ -66,6 +66,14 @@ def test_a_lettered_schedule_or_a_closing_abbreviation_ends_its_sentence() -> No
         "Apple Inc. announced a phone.",
         "J. R. R. Tolkien met John F. Kennedy.",
     ]
+    # Only before a word that opens sentences, in its own case, after no quote or bracket (helper-185).
+    for whole in (
+        "He joined the group J. Smith had founded.",
+        "The report by Section A. Smith was filed.",
+        "ACME INC. ON BEHALF OF ITSELF AND ITS SUBSIDIARIES SHALL INDEMNIFY BETA.",
+        'This Agreement is made between Acme Inc. ("The Company") and Beta LLC.',
+    ):
+        assert _units(whole) == [whole]
 
 
 def test_a_section_number_of_several_levels_stays_with_its_heading_or_clause() -> None:
@@ -869,6 +877,12 @@ def test_a_footer_that_numbers_its_page_is_page_furniture() -> None:
     # Numbered clauses and sections are no footers, however many there are.
     clauses = [i for i, text in enumerate(_texts(index)) if text.startswith("Clause")]
     assert not any(index.sent_flags[i] & SentenceFlag.BOILERPLATE for i in clauses)
+    # Only the page's number is set aside: rows that differ in more than it are rows (helper-185).
+    rows = [f"Route {n} departs at {8 + n}:15 (see page {n + 2})." for n in range(1, 5)]
+    routes = index_document(" ".join(["Buses leave the square each day."] * 5 + rows), cache=False, ner=False)
+    assert not any(
+        routes.sent_flags[i] & SentenceFlag.BOILERPLATE for i, t in enumerate(_texts(routes)) if "Route" in t
+    )
 
 
 def test_a_manual_pages_section_labels_are_headings_of_their_own() -> None:
@@ -888,3 +902,6 @@ def test_a_manual_pages_section_labels_are_headings_of_their_own() -> None:
     assert index.sent_heading[first] == texts.index("DESCRIPTION")
     # A label over text that is not indented under it stays as it was read.
     assert _units("NOTE\nThe lamp was lit.") == ["NOTE\nThe lamp was lit."]
+    # A play's speaker, over each of his lines, is no heading of a section (helper-185).
+    play = "SAILOR\n      The tide turns at dawn.\n\nSAILOR\n      Aye, we wait."
+    assert _units(play) == ["SAILOR\n      The tide turns at dawn.", "SAILOR\n      Aye, we wait."]

@@ -149,3 +149,7 @@ def test_a_demonstration_refined_on_several_documents_fills_one_slot() -> None:
     store = DemoStore(name="refined", version="1", demos=[*copies, *others])
     chosen = select_demos(store, "When does the renewal term after expiry start?", 4, fallback=None, kind="legal")
     assert len(chosen) == 3 and chosen.count(copies[0]) == 1, chosen
+    # A copy of another kind is another demonstration: the legal one is chosen for a legal question (helper-185).
+    story, legal = copies[0].model_copy(update={"kind": "story"}), copies[0]
+    both = DemoStore(name="refined", version="1", demos=[story, legal])
+    assert select_demos(both, "When does the agreement expire?", 1, fallback=None, kind="legal") == [legal]

@@ -114,6 +114,7 @@ def test_parse_empty_but_valid(reply: str) -> None:
         ("USE: NONE\nNEW:\n1. FIND_Y(CTX, X) : find y\n2. FIND_Z(CTX) : find z", [], ["FIND_Y", "FIND_Z"]),
         ("USE: FIND_X\nNEW: FIND_Y(CTX) : find y\n\nThese cover the question.", ["FIND_X"], ["FIND_Y"]),
         ("USE: NONE\nNEW:\n- FIND_Y(CTX, X) : find y\nThat is all.", [], ["FIND_Y"]),
+        ("USE: I would use FIND_REASON and FIND_CHARACTER.", ["FIND_REASON", "FIND_CHARACTER"], []),  # helper-185
     ],
 )
 def test_parse_reads_replies_as_chat_models_write_them(reply: str, use: list[str], new: list[str]) -> None:
@@ -137,6 +138,10 @@ def test_a_fenced_json_proposal_is_read_as_json() -> None:
         ("USE: FIND_X\nUSE: FIND_REASON", "second USE"),
         ("USE: FIND_X\nI think this one also helps:\nNEW: FIND_Y(CTX) : find y", "line 2"),  # prose between items
         ("Sure, here it is.", "line 1: expected a 'USE"),
+        # Near the format is no prose to pass over; a bare NEW: lists something (helper-185).
+        ("USE: FIND_X\nNEW FIND_Y(CTX, X): find y", "line 2: expected a 'USE"),
+        ("NEW FIND_Y(CTX, X): find y\nUSE: FIND_X", "line 1: expected a 'USE"),
+        ("USE: NONE\nNEW:", "NEW: lists no action under it"),
         ("USE:", "USE names no action"),
         ("NEW: FIND_X", "expected 'NEW: NAME(CTX, X)"),
         ("NEW: FIND_Y(CTX, X)", "expected 'NEW: NAME(CTX, X)"),
@@ -358,6 +363,9 @@ def test_parse_merge_reply_good() -> None:
         ("None.", []),
         ("none", []),
         ("No merges.", []),
+        ("No merges needed.", []),
+        ("None of these need merging.", []),
+        ("Merge candidates below:\nMERGE: FIND_CAUSE, FIND_REASON -> FIND_REASON", [["FIND_CAUSE", "FIND_REASON"]]),
         ("Looking at these, none are duplicates.\n\nNONE", []),
         ("MERGE: FIND_CAUSE -> FIND_CAUSE", []),  # one action kept as it is
         ("MERGE: FIND_CAUSE, FIND_CAUSE -> FIND_CAUSE", []),
@@ -394,6 +402,12 @@ def test_merging_by_word_overlap_keeps_apart_actions_named_for_a_word_their_defi
         entry("FIND_WHY", "Explain why X happens from the causes stated in the document.", 1),
     ]
     assert [group.members for group in similar_groups(entries)] == [["FIND_CAUSE", "FIND_WHY"]]
+    # A name that only adds a word sets nothing against the other: they merge, as before (helper-185).
+    added = [
+        entry("FIND_CHARACTER_TRAITS", "Find the personality traits of character X in the story.", 2),
+        entry("FIND_TRAITS", "Find the personality traits of X in the story.", 1),
+    ]
+    assert [group.members for group in similar_groups(added)] == [["FIND_CHARACTER_TRAITS", "FIND_TRAITS"]]
 
 
 @pytest.mark.parametrize(
@@ -403,6 +417,8 @@ def test_merging_by_word_overlap_keeps_apart_actions_named_for_a_word_their_defi
         ("Sure, these are duplicates: FIND_CAUSE and FIND_REASON", "expected 'MERGE"),
         ("USE: FIND_CAUSE\nNEW: FIND_BUYER(CTX, X) : the buyer", "line 1: expected 'MERGE"),
         ("1. MERGE FIND_CAUSE, FIND_REASON", "line 1: expected 'MERGE"),
+        # A group that left out "MERGE:" is no prose to pass over (helper-185).
+        ("MERGE: FIND_CAUSE, FIND_REASON -> FIND_REASON\nFIND_MOTIVE, LIST_CLUES -> FIND_MOTIVE", "line 2: expected"),
         ("MERGE: FIND_CAUSE, FIND_CAUSE, FIND_REASON -> FIND_CAUSE", "listed twice"),
         ("MERGE: FIND_CAUSE -> FIND_REASON", "at least two"),
         ("MERGE: FIND_CAUSE, FIND_WHY -> FIND_CAUSE", "not one of the actions shown"),

@@ -654,6 +654,29 @@ def test_a_step_cut_off_at_its_reply_limit_is_passed_on_marked_and_noted(fake_se
         assert (answer.explanation or answer.answer).endswith("the Board would [...]"), answer
 
 
+def test_a_step_that_ran_into_a_loop_at_its_reply_limit_is_passed_on_whole_unmarked(fake_server: object) -> None:
+    # Cut before the repetition it ran into, the reply is whole: it was marked ' [...]' and said cut (helper-185).
+    from fakeserver import FakeOpenAIServer, Reply
+
+    assert isinstance(fake_server, FakeOpenAIServer)
+    looping = "Dorota wanted her aunt to come home [S129]. " + "The lamp went out again. " * 40
+
+    def reply(request: dict[str, object]) -> Reply:
+        said = str(request["messages"])
+        if said.rstrip(" '}]").endswith("Plan:"):
+            return Reply(content=GOOD_PLAN)
+        if "The plan has been carried out" in said:
+            return Reply(content="She wanted her aunt home [S129].")
+        return Reply(content=looping, finish_reason="length")
+
+    fake_server.set_default(reply)
+    settings = load_settings(base_url=fake_server.base_url, model="m", cache=False)
+    answer = Pearl(settings=settings).ask(SAMPLE, QUESTION)
+    assert not [n for n in answer.notes if "passed on cut" in n], answer.notes
+    final = str(fake_server.requests[-1].json["messages"])  # type: ignore[index]
+    assert "[...]" not in final.split("The plan has been carried out")[-1], final[-600:]
+
+
 def test_a_server_that_cuts_the_prompt_without_a_word_is_noted(fake_server: object) -> None:
     # Ollama cuts a prompt past its num_ctx and answers: the answer came from part of the story, and nothing said so.
     from fakeserver import FakeOpenAIServer, Reply

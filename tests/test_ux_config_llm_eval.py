@@ -442,6 +442,9 @@ def test_config_names_the_embedded_models_file_and_what_is_wrong_with_it(
     monkeypatch.setenv("PEARL_EMBEDDED_MODEL", str(model))
     line = next(line for line in runner.invoke(app, ["config"]).stdout.splitlines() if line.startswith("embedded_"))
     assert str(model) in line and line.endswith("PEARL_EMBEDDED_MODEL")
+    model.write_text("not a model")  # any file was shown as a fine model (helper-185)
+    line = next(line for line in runner.invoke(app, ["config"]).stdout.splitlines() if line.startswith("embedded_"))
+    assert line.endswith("PEARL_EMBEDDED_MODEL: not a GGUF model file")
     # A server named: no embedded model in use, none shown.
     served = runner.invoke(app, ["config", "--base-url", "http://127.0.0.1:9/v1", "--model", "m"])
     assert "embedded_model" not in served.stdout

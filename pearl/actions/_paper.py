@@ -65,7 +65,8 @@ def _renamed(params: list[str], definition: str) -> tuple[list[str], str]:
             renamed[document] = CTX
     for old, new in renamed.items():
         if old != new and (old.isupper() or (len(old) == 1 and old not in ("a", "i"))):
-            definition = re.sub(rf"\b{re.escape(old)}\b", new, definition)
+            # As a word alone: not the "t" of "didn't", the "s" of "character's", the "e" of "e.g." (helper-185).
+            definition = re.sub(rf"(?<![\w'\u2019.]){re.escape(old)}(?![\w'\u2019]|\.\w)", new, definition)
     return [renamed[p] for p in params], definition
 
 

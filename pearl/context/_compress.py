@@ -89,11 +89,15 @@ QUESTION_WORDS = 8
 """A focus string of this many words or more that asks or instructs (`reads_as_question`) is read as a question: its
 instruction words removed, its names looked up where capitalised and weighed as a question's (by rarity, none made a
 centre)."""
-# A question's or an instruction's first word. Not "Will", "May", "Can": names that open a phrase ("Will Turner's ...").
+# A question's or an instruction's first word (helper-185: "Determine ...", "In what year ..."). Not "Will" or "May" in
+# capitals: names that open a phrase ("Will Turner's ..."); "State" and "Name" only before what they ask for.
 _ASKS = re.compile(
     r"\W*(?:(?i:who|whom|whose|what|which|when|where|why|how|highlight|describe|explain|identify|summari[sz]e|list|find"
-    r"|tell|give|please|briefly)|is|are|was|were|do|does|did|has|have|had|could|should|would|shall|must|Is|Are|Was"
-    r"|Were|Do|Does|Did|Has|Have|Had|Could|Should|Would|Shall|Must)\b"
+    r"|tell|give|please|briefly|determine|compare|extract|provide|outline|discuss"
+    r"|(?:state|name)\s+(?:the|all|every|each|what|which|whether|how|why)"
+    r"|(?:in|at|for|to|on|by|from|of|with|during|after|before|under)\s+(?:what|which|whose|whom))"
+    r"|is|are|was|were|do|does|did|has|have|had|could|should|would|shall|must|can|will"
+    r"|Is|Are|Was|Were|Do|Does|Did|Has|Have|Had|Could|Should|Would|Shall|Must|Can)\b"
 )
 
 

@@ -419,15 +419,25 @@ def _overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
 _CALENDAR = frozenset(
     "mon tue tues wed thu thur thurs fri sat sun jan feb mar apr jun jul aug sep sept oct nov dec".split()
 )
-"""Days' and months' short names, as dates write them ("Thu, 12 Mar 2020"): no one's name (a changelog's sign-off
-lines made "Thu" and "Mar" names of the document: helper-182)."""
+"""Days' and months' short names, no one's name where they write a date (a changelog's sign-off lines, "Thu, 12 Mar
+2020", made "Thu" and "Mar" names: helper-182); elsewhere "Jan" and "Sun" are names (`_in_date`, helper-185)."""
+_DATE_AFTER = re.compile(r"\.?,?[ \t]*\d")
+_DATE_BEFORE = re.compile(r"\d[ \t]*$")
+
+
+def _in_date(text: str, start: int, end: int) -> bool:
+    """Whether the word at `text[start:end]` is a day's or a month's short name written in a date: a number
+    after it ("Thu, 12", "Mar 2020") or before it ("12 Mar")."""
+    if text[start:end].lower().rstrip(".") not in _CALENDAR:
+        return False
+    return _DATE_AFTER.match(text, end) is not None or _DATE_BEFORE.search(text, max(0, start - 4), start) is not None
 
 
 def _is_proper(word: str, counts: Counter[str]) -> bool:
     """Whether a capitalised word is a name here: the document rarely writes it in lower case."""
     bare = word[:-2] if word.endswith(("'s", "’s")) else word
     lower = bare.lower()
-    if len(bare) < 2 or lower in stopwords() or lower in _TITLES or lower.rstrip(".") in _CALENDAR:
+    if len(bare) < 2 or lower in stopwords() or lower in _TITLES:
         return False
     contraction = _CONTRACTION.match(lower)
     if contraction and (contraction.group(1) in stopwords() or contraction.group(1) == "i"):
@@ -510,7 +520,7 @@ def _name_runs(
     while i < len(words) - 1 and words[i][2].lower().rstrip(".") in _TITLES:
         title = True
         i += 1
-    proper = [j for j in range(i, len(words)) if _is_proper(words[j][2], counts)]
+    proper = [j for j in range(i, len(words)) if _is_proper(words[j][2], counts) and not _in_date(text, *words[j][:2])]
     if not proper:
         return
     # Runs of consecutive proper words; an inner common word ends a name.

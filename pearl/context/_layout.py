@@ -45,6 +45,13 @@ _NO_LETTERS = re.compile(r"^[\W\d_]*$")
 _DIGITS = re.compile(r"\d+")
 # A page's number in a header or a footer: "Confidential - Page 3", "Page 3 of 7", "p. 12".
 _PAGE_NUMBER = re.compile(r"(?i:\bpage|\bp\.)\s*\d+")
+
+
+def _page_mark(match: re.Match[str]) -> str:
+    """A page's number written as "#": "Page 3" as "Page #"."""
+    return _DIGITS.sub("#", match.group(0))
+
+
 _SPACES = re.compile(r"\s+")
 # A Markdown heading line ("## Using the API"): a heading by declaration, whatever its case.
 _MARKDOWN_HEADING = re.compile(r"#{1,6}[ \t]+\S")
@@ -174,7 +181,8 @@ def analyse_layout(
     repeats = Counter(normalised)
     copied = _copied(normalised, repeats)
     # A footer that numbers its page ("Confidential - Page 1", "... - Page 2") repeats but for the number.
-    paged = [_DIGITS.sub("#", u) if len(u) < 100 and _PAGE_NUMBER.search(u) else None for u in normalised]
+    # Only the page's number is set aside: "Route 1 departs at 9:15 (see page 3)" and "Route 2 ..." are two rows.
+    paged = [_PAGE_NUMBER.sub(_page_mark, u) if len(u) < 100 and _PAGE_NUMBER.search(u) else None for u in normalised]
     page_repeats = Counter(p for p in paged if p is not None)
     flags = layout.flags
     for i, unit in enumerate(units):

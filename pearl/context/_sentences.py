@@ -61,6 +61,15 @@ _ITEM_START = re.compile(
 # A division's label in capitals alone on its line, over text indented under it, as a manual page lays out its
 # sections ("DESCRIPTION\n       Bash is ..."): the label is a unit of its own, the text's heading.
 _LABEL_OVER_INDENTED = re.compile(r"(?:^|(?<=\n))[A-Z][A-Z0-9]*(?:[ \t][A-Z0-9&/\-]+){0,4}[ \t]*\n(?=[ \t]{3,}\S)")
+
+
+def _once(text: str, label: re.Match[str]) -> bool:
+    """Whether a division's label (`_LABEL_OVER_INDENTED`) stands once in `text`, as a manual page's sections do; a
+    play's speakers, over their lines, come again and again, and are no headings (helper-185)."""
+    name = label.group(0).strip()
+    return text.count(f"\n{name}\n") + text.startswith(f"{name}\n") <= 1
+
+
 # A line that is a row of a Markdown or text table ("| Name | City |") is a unit of its own, also where single
 # newlines are line wrapping.
 _TABLE_ROW_START = re.compile(r"\n(?=[ \t]*\|)")
@@ -552,7 +561,7 @@ def _boundaries(text: str, start: int, end: int, markup: bool = False) -> list[i
     if "\n" in text[start:end]:
         cuts.extend(m.start() for m in _ITEM_START.finditer(text, start, end))
         cuts.extend(m.start() for m in _TABLE_ROW_START.finditer(text, start, end))
-        cuts.extend(m.end() - 1 for m in _LABEL_OVER_INDENTED.finditer(text, start, end) if m.start() >= start)
+        cuts.extend(m.end() - 1 for m in _LABEL_OVER_INDENTED.finditer(text, start, end) if _once(text, m))
         cuts.extend(edge for m in _DELIMITER_LINE.finditer(text, start, end) for edge in m.span())
     if any("\u3000" <= ch <= "\u9fff" for ch in text[start : min(end, start + 200)]):
         cuts.extend(m.end() for m in _CJK_END.finditer(text, start, end))
@@ -630,7 +639,7 @@ def _word_before(text: str, position: int, floor: int, stops: str = ".!?") -> st
     return text[start:position]
 
 
-_NEXT_WORD = re.compile(r"\s*[\"'“‘«(\[]*(\w*)")
+_NEXT_WORD = re.compile(r"\s*(\w*)")  # the word after a stop, none where a quote or a bracket opens first
 
 
 def _previous_word(text: str, position: int, floor: int) -> str:
@@ -709,12 +718,16 @@ def _ends_sentence(word: str, label: str, previous: str = "", following: str = "
     `previous` and `following`: the words before `word` and after the stop."""
     bare = word.lstrip("\"'“‘([").lower()
     abbreviation = bare.rsplit("'", 1)[-1].rsplit("’", 1)[-1]
+    # What follows opens a sentence: a word that opens sentences, in its own case ("The", not "THE" of a clause in
+    # capitals, nor '("The Company")', which `following` is not given: helper-185).
+    opens = following.lower() in _OPENERS and following[:1].isupper() and not following[1:2].isupper()
     if abbreviation in _ABBREVIATIONS or word in _CASED_ABBREVIATIONS:  # "l'art. 12"
-        return abbreviation in _CLOSING_ABBREVIATIONS and following.lower() in _OPENERS
+        return abbreviation in _CLOSING_ABBREVIATIONS and opens
     # An initial: "J. R. Smith", "U.S.". A Hangul syllable is a word ("안 돼. 집에 가."), never one. A letter that
-    # names a schedule or a plan is none ("Schedule A.").
+    # names a schedule or a plan is none before a sentence's opening word ("Schedule A. Either party ...", not
+    # "Section A. Smith").
     if len(bare) == 1 and bare.isalpha() and not "\uac00" <= bare <= "\ud7a3":
-        return previous.lower() in _LETTERED and word == bare.upper()
+        return previous.lower() in _LETTERED and word == bare.upper() and opens
     # "1.", "1.1." or "IV." opening a unit labels it; the label and its text stay one unit.
     return _ENUMERATOR.match(label.lstrip("\"'“‘([")) is None
 

@@ -22,6 +22,7 @@ from pearl._workers import in_worker
 from pearl.actions import CTX, Action, ActionLibrary
 from pearl.errors import ExecutionError
 from pearl.execution._contexts import NOTE_TOKENS, FullDocumentContext
+from pearl.llm._reply import cut_at_limit
 from pearl.models import Completion, StepRequest, StepSlice
 from pearl.planning import Plan, Step
 from pearl.prompts import CUT_MARK, PromptTemplate, fit_in_worker, load_prompt
@@ -331,7 +332,9 @@ def _marked(reply: Completion) -> str:
     reply stopped at its length limit, wherever it is passed on (a later step, the answer call, the paper's answer):
     passed on unmarked, a result cut mid-sentence read as whole (helper-184)."""
     output = reply.text.strip()
-    return output + CUT_MARK if output and reply.finish_reason == "length" else output
+    # Not where only a repetition it ran into was cut (what came before it is whole), nor twice.
+    cut = cut_at_limit(reply) and not output.endswith(CUT_MARK.strip())
+    return output + CUT_MARK if output and cut else output
 
 
 async def execute_plan(

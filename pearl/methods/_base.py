@@ -139,21 +139,26 @@ _CHOICE_TOKENS = 4
 """The reply of the call that maps an answer to a letter: the letter alone."""
 
 
-# A short reply that declines to choose: asked to map it to a letter, a compliant model picks one, and the refusal
-# came out as a confident answer ("I'm sorry, I can't choose between these." gave A: helper-184).
+# A short reply that declines to choose, as a whole: asked to map it to a letter, a compliant model picks one, and the
+# refusal came out as a confident answer ("I'm sorry, I can't choose between these." gave A: helper-184). Only a reply
+# that opens by declining: "the captain doesn't answer her letters, so ..." or "it does not say which, but most likely
+# B" is an answer to map (helper-185).
 _DECLINED = re.compile(
-    r"\b(?:can(?:not|'t|\u2019t)|unable to|won'?t|will not|do(?:es)?(?: not|n'?t)) (?:choose|determine|decide|pick"
-    r"|select|tell|say which|answer)\b|\bnone of (?:the|these|them)\b|\bnot enough information\b"
-    r"|\bcannot be (?:determined|answered)\b",
+    r"\W*(?:(?:i'?m|i am)\s+sorry|sorry|i\s+(?:can(?:not|'t|\u2019t)|am\s+unable\s+to|won'?t|do\s+not|don'?t)\s+"
+    r"(?:choose|determine|decide|pick|select|tell|say|answer|know)|none\s+of\s+(?:the|these|them)\b"
+    r"|(?:it|this|the\s+answer)\s+cannot\s+be\s+(?:determined|answered)|(?:there\s+is\s+)?not\s+enough\s+information)",
     re.IGNORECASE,
 )
 _DECLINED_CHARS = 300
 """Replies longer than this are an answer's prose (the paper's executor's steps joined), mapped by the model."""
 
 
-def declined(answer: str) -> bool:
-    """Whether `answer`, naming no option, is a short reply declining to choose one (see `_DECLINED`)."""
-    return len(answer) <= _DECLINED_CHARS and _DECLINED.search(answer) is not None
+def declined(answer: str, options: Sequence[str] = ()) -> bool:
+    """Whether `answer`, naming no option, is a short reply that opens by declining to choose one (see `_DECLINED`);
+    not where an option is itself a refusal ("None of the above"), which the reply may be choosing."""
+    if len(answer) > _DECLINED_CHARS or _DECLINED.match(answer) is None:
+        return False
+    return not any(re.match(r"\W*(?:none|neither|not enough|cannot)\b", option, re.IGNORECASE) for option in options)
 
 
 async def choose_letter(ctx: AskContext, answer: str) -> str | None:
@@ -161,7 +166,7 @@ async def choose_letter(ctx: AskContext, answer: str) -> str | None:
     for a short reply that declines to choose, which no letter is asked for."""
     question = ctx.question
     letter = parse_choice(answer, len(question.options), question.options)
-    if letter is not None or not question.options or declined(answer):
+    if letter is not None or not question.options or declined(answer, question.options):
         return letter
     template = load_prompt("choose")
     letters = question.letters

@@ -361,10 +361,10 @@ def _distinct(store: DemoStore) -> DemoStore:
     """`store` with each demonstration once: a question asked of several documents (a contract's "Expiration Date")
     is refined into one demonstration a document, the same plan each time, and filled three of four slots
     (helper-181). The first of each is kept."""
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str, str]] = set()
     kept = []
     for demo in store.demos:
-        key = (_same_question(demo.question), " ".join(demo.plan.split()))
+        key = (_same_question(demo.question), " ".join(demo.plan.split()), demo.kind or "")  # a legal copy stays
         if key not in seen:
             seen.add(key)
             kept.append(demo)

@@ -68,7 +68,10 @@ _MERGE_LINE = re.compile(r"(?i:MERGE)[ \t]*:[ \t]*(\S(?:.*?\S)?)[ \t]*(?:->|=>|\
 # What chat models wrap a line in: bold or code marks, a bullet or a number ("1. **MERGE:** A, B -> A").
 _MARKS = re.compile(r"\*\*|`")
 _BULLET = re.compile(r"(?:[-*+\u2022][ \t]+|\d{1,3}[.)][ \t]*)")
-_NO_MERGE = re.compile(r"(?i:none|no merges?|nothing to merge)[ \t]*[.!]?")
+# A reply saying nothing merges: "None.", "No merges needed.", "None of these need merging.", "Nothing to merge".
+_NO_MERGE = re.compile(r"(?i:none\b|no\s+merges?\b|nothing\s+to\s+merge\b|no\s+(?:actions?|duplicates?)\s)")
+_MERGE_HEAD = re.compile(r"(?i:merge)[ \t]*:")
+_ARROW = re.compile(r"->|=>|\u2192")
 _REWRITE = re.compile(r"([A-Za-z][A-Za-z0-9_]*)[ \t]*\(([^()]*)\)[ \t]*(?::[ \t]*(.*))?", re.ASCII)
 _IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*", re.ASCII)
 _MIN_DEFINITION_CHARS = 8
@@ -382,9 +385,11 @@ def parse_merge_reply(text: str, names: Collection[str]) -> list[MergeGroup]:
         plain = plain[bullet.end() :] if bullet else plain
         match = _MERGE_LINE.fullmatch(plain)
         if not match:
-            if plain[:5].upper() == "MERGE":
+            # A MERGE line off the format, or one that left out "MERGE:" ("FIND_C, FIND_D -> FIND_C"), is an error
+            # (a group merged or dropped unseen otherwise: helper-185); other lines are prose.
+            if _MERGE_HEAD.match(plain) or _ARROW.search(plain):
                 raise MergeReplyError(f"line {number}: expected 'MERGE: A, B -> A', got {shorten(line, 40)!r}")
-            said_none = said_none or _NO_MERGE.fullmatch(plain) is not None
+            said_none = said_none or _NO_MERGE.match(plain) is not None
             prose = prose or (number, line)
             continue
         members = [m.strip().upper() for m in match.group(1).split(",")]
@@ -509,18 +514,21 @@ def _rank(entry: Mined) -> tuple[int, int, int, str]:
 
 
 def _contrasted(a: Action, b: Action) -> bool:
-    """Whether two actions' definitions differ in a word one of them is named for: FIND_BUYER and FIND_SELLER ("the
-    buyer party ..." against "the seller party ..."), FIND_LATEST_EVENT and FIND_EARLIEST_EVENT. Words alike
-    otherwise, they are opposites or neighbours, not one action (FIND_CAUSE and FIND_WHY, whose definitions say the
-    same, are)."""
-    named = set(word_stems(f"{a.name} {b.name}".replace("_", " "), _GENERIC))
-    differ = set(word_stems(a.definition, _GENERIC)) ^ set(word_stems(b.definition, _GENERIC))
-    return bool(differ & named)
+    """Whether two actions are named for words their definitions set against each other: each definition holds a word
+    of its own name the other's lacks (FIND_BUYER's "the buyer party ..." against FIND_SELLER's "the seller party
+    ...", FIND_LATEST_EVENT against FIND_EARLIEST_EVENT). Words alike otherwise, they are opposites or neighbours,
+    not one action. A name that only adds a word (FIND_CHARACTER_TRAITS beside FIND_TRAITS) sets nothing against
+    the other: they merge (helper-185)."""
+    words_a = set(word_stems(a.definition, _GENERIC))
+    words_b = set(word_stems(b.definition, _GENERIC))
+    own_a = set(word_stems(a.name.replace("_", " "), _GENERIC)) & (words_a - words_b)
+    own_b = set(word_stems(b.name.replace("_", " "), _GENERIC)) & (words_b - words_a)
+    return bool(own_a) and bool(own_b)
 
 
 def similar_groups(entries: Sequence[Mined], threshold: float = 0.5) -> list[MergeGroup]:
     """Groups of near-duplicates by definition-word overlap (Jaccard >= `threshold`), same signature only, never two
-    whose definitions differ in a word one of them is named for (`_contrasted`: FIND_BUYER and FIND_SELLER).
+    named for words their definitions set against each other (`_contrasted`: FIND_BUYER and FIND_SELLER).
 
     Pairs are joined most similar first; a group holds at most one protected action and
     `MAX_GROUP` actions, no two of them contrasted; it keeps its protected action, else its most used one.

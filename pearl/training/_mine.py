@@ -500,7 +500,8 @@ async def mine_actions(
         progress.close()
 
 
-_QUESTION_HEAD = re.compile(r"(?i:q|question)[ \t]*\d{0,3}[ \t]*[:.)][ \t]*")
+# One run of spaces before the mark, digits or not ("Q" and 20,000 spaces took 1.6 s with two: helper-185).
+_QUESTION_HEAD = re.compile(r"(?i:q|question)[ \t]*(?:\d{1,3}[ \t]*)?[:.)][ \t]*")
 _LISTED = re.compile(r"(?:[-*+\u2022][ \t]+|\d{1,3}[.)][ \t]*)")
 
 

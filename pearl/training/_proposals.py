@@ -172,7 +172,10 @@ def _collect(use: list[str], new: list[ProposedAction], line: int) -> Proposal:
 _MARKS = re.compile(r"\*\*|`")
 _BULLET = re.compile(r"(?:[-*+\u2022][ \t]+|\d{1,2}[.)][ \t]*)")
 _NONE = re.compile(r"(?i:none)[ \t]*\.?")
-_USE_SPLIT = re.compile(r"[ \t]*(?:,|;|&|\band\b)[ \t]*")
+_USE_SPLIT = re.compile(r",|;|&|\band\b")  # the pieces stripped after: one run of spaces in the pattern, none
+_ACTION_NAME = re.compile(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b")  # FIND_REASON in "I would use FIND_REASON"
+# A line near the format that a chat model's prose is not: "NEW FIND_Y(CTX, X): ...", "use FIND_X" (helper-185).
+_NEAR_ITEM = re.compile(r"(?i:use|new)\b|.*\(\s*CTX\b")
 
 
 def _plain(line: str) -> tuple[str, bool]:
@@ -215,6 +218,9 @@ def parse_proposal(text: str) -> Proposal:
             number, line = lines[0]
             raise ProposalError(f"expected a 'USE: ...' or 'NEW: ...' line, got {shorten(line, 40)!r}", number)
         raise ProposalError("the reply has no USE or NEW line")
+    for number, line in lines[: items[0]]:  # prose before the first item; not a line near the format
+        if _NEAR_ITEM.match(_plain(line)[0]):
+            raise ProposalError(f"expected a 'USE: ...' or 'NEW: ...' line, got {shorten(line, 40)!r}", number)
     use: list[str] | None = None
     new: list[ProposedAction] = []
     new_none = False
@@ -226,9 +232,11 @@ def parse_proposal(text: str) -> Proposal:
             new.append(_new_action(plain, number))
             continue
         if not head:
-            if number > lines[items[-1]][0]:
+            if number > lines[items[-1]][0] and not _NEAR_ITEM.match(plain):
                 break  # prose after the last item
             raise ProposalError(f"expected a 'USE: ...' or 'NEW: ...' line, got {shorten(line, 40)!r}", number)
+        if listing and not new:
+            raise ProposalError("NEW: lists no action under it; write 'NEW: NONE' when none is needed", number)
         listing = False
         if head == "USE":
             if use is not None:
@@ -237,7 +245,7 @@ def parse_proposal(text: str) -> Proposal:
                 raise ProposalError("USE names no action; write 'USE: NONE' when none fits", number)
             # Names as the prompt lists the actions, with their parameters ("USE: FIND_REASON(CTX, X)"), are names.
             named = _PARAMETERS.sub("", rest).rstrip(" \t.;,")
-            use = [] if _NONE.fullmatch(rest) else [_name(n, number) for n in _USE_SPLIT.split(named) if n.strip()]
+            use = [] if _NONE.fullmatch(rest) else [_name(n, number) for n in _used(named)]
         elif _NONE.fullmatch(rest):
             if new or new_none:
                 raise ProposalError("'NEW: NONE' cannot stand beside other NEW lines", number)
@@ -248,9 +256,23 @@ def parse_proposal(text: str) -> Proposal:
             listing = True
         else:
             new.append(_new_action(rest, number))
+    if listing and not new:
+        raise ProposalError("NEW: lists no action under it; write 'NEW: NONE' when none is needed")
     if use is None and not new and not new_none:
         raise ProposalError("the reply has no USE or NEW line")
     return _collect(use or [], new, 0)
+
+
+def _used(named: str) -> list[str]:
+    """The names a `USE:` line gives: each piece between commas or "and", or the action names written in capitals in
+    a piece of prose ("I would use FIND_REASON" gives FIND_REASON, not a name "I WOULD USE FIND_REASON")."""
+    names: list[str] = []
+    for piece in (p.strip() for p in _USE_SPLIT.split(named)):
+        if not piece:
+            continue
+        written = _ACTION_NAME.findall(piece)
+        names += written if written and " " in piece else [piece]
+    return names
 
 
 def parse_proposal_json(text: str) -> Proposal:
