@@ -1068,6 +1068,11 @@ def test_cli_mine_writes_no_json_over_an_action_list_in_the_papers_format(tmp_pa
         assert f"give --out {out.with_suffix('.json')}" in result.stderr
     assert listed.read_text(encoding="utf-8").startswith("FIND_CHARACTER(CTX, X) #")
     assert not (tmp_path / "grown.txt").exists()
+    # Told by what it holds, whatever its name (helper-185: only .txt names were tried).
+    other = tmp_path / "actions.list"
+    other.write_text(listed.read_text(encoding="utf-8"), encoding="utf-8")
+    result = runner.invoke(app, ["mine", "--questions", str(QUESTIONS), "-o", str(other), "--force", *server])
+    assert result.exit_code == 2 and "holds an action list in the paper's format" in result.stderr, result.output
 
 
 def test_cli_mine_needs_one_source() -> None:
