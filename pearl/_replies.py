@@ -20,12 +20,24 @@ __all__ = [
     "JSONReplyError",
     "after_thinking",
     "load_json_reply",
+    "plain_line",
     "read_json",
     "strip_fence",
     "without_thinking",
 ]
 
 _FENCE_INFO = re.compile(r"[A-Za-z]*[ \t]*")  # what may follow a fence's opening ``` on its line: "json"
+_EMPHASIS = re.compile(r"\*\*|`")
+_LIST_MARK = re.compile(r"(?:[-*+\u2022][ \t]+|\d{1,3}[.)][ \t]*)")
+
+
+def plain_line(line: str) -> tuple[str, bool]:
+    """A line of a reply without what chat models wrap a line of a line format in, bold or code marks and a bullet
+    or a number ("1. **MERGE:** A, B -> A", "- USE: FIND_X"); and whether it was bulleted or numbered."""
+    plain = _EMPHASIS.sub("", line).strip()
+    mark = _LIST_MARK.match(plain)
+    return (plain[mark.end() :].strip(), True) if mark else (plain, False)
+
 
 MAX_INT_DIGITS = 640
 """The longest integer a model's JSON may hold. No count, index or id needs more; Python's own

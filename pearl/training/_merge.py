@@ -29,7 +29,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from pearl._replies import load_json_reply, strip_fence
+from pearl._replies import load_json_reply, plain_line, strip_fence
 from pearl._text import first_problem, shorten, word_stems
 from pearl.actions import CTX, Action
 from pearl.actions._models import DOCUMENT_PARAMS
@@ -65,9 +65,6 @@ _NOISE = frozenset({"THE", "A", "AN"})
 _VALUE_PARAMS = ("X", "Y", "Z", "W")
 # Each run of spaces has one place in the pattern: "MERGE:" and 3,000 spaces then "-" took 10 s (helper-160).
 _MERGE_LINE = re.compile(r"(?i:MERGE)[ \t]*:[ \t]*(\S(?:.*?\S)?)[ \t]*(?:->|=>|\u2192)[ \t]*(.+)")
-# What chat models wrap a line in: bold or code marks, a bullet or a number ("1. **MERGE:** A, B -> A").
-_MARKS = re.compile(r"\*\*|`")
-_BULLET = re.compile(r"(?:[-*+\u2022][ \t]+|\d{1,3}[.)][ \t]*)")
 # A reply saying nothing merges: "None.", "No merges needed.", "None of these need merging.", "Nothing to merge".
 _NO_MERGE = re.compile(r"(?i:none\b|no\s+merges?\b|nothing\s+to\s+merge\b|no\s+(?:actions?|duplicates?)\s)")
 _MERGE_HEAD = re.compile(r"(?i:merge)[ \t]*:")
@@ -380,9 +377,7 @@ def parse_merge_reply(text: str, names: Collection[str]) -> list[MergeGroup]:
     prose: tuple[int, str] | None = None  # the first line that is no MERGE line
     said_none = False
     for number, line in enumerate(lines, start=1):
-        plain = _MARKS.sub("", line).strip()
-        bullet = _BULLET.match(plain)
-        plain = plain[bullet.end() :] if bullet else plain
+        plain, _ = plain_line(line)
         match = _MERGE_LINE.fullmatch(plain)
         if not match:
             # A MERGE line off the format, or one that left out "MERGE:" ("FIND_C, FIND_D -> FIND_C"), is an error

@@ -24,7 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from pearl._replies import strip_fence
+from pearl._replies import plain_line, strip_fence
 from pearl._text import attribute_value, counted
 from pearl.actions import Action, ActionLibrary, seed_library
 from pearl.context import entity_sheet, index_document
@@ -502,15 +502,12 @@ async def mine_actions(
 
 # One run of spaces before the mark, digits or not ("Q" and 20,000 spaces took 1.6 s with two: helper-185).
 _QUESTION_HEAD = re.compile(r"(?i:q|question)[ \t]*(?:\d{1,3}[ \t]*)?[:.)][ \t]*")
-_LISTED = re.compile(r"(?:[-*+\u2022][ \t]+|\d{1,3}[.)][ \t]*)")
 
 
 def _imagined_line(line: str) -> str | None:
     """The question a line of the reply holds: after `Q:` ("Q1:", "- Q:", "**Question 2:**"), or a bulleted or
     numbered line that asks ("1. Why ...?"); None for any other."""
-    plain = line.replace("**", "").strip()
-    listed = _LISTED.match(plain)
-    plain = plain[listed.end() :] if listed else plain
+    plain, listed = plain_line(line)
     head = _QUESTION_HEAD.match(plain)
     if head:
         return plain[head.end() :]

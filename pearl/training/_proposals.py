@@ -24,7 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pearl._replies import load_json_reply, strip_fence
+from pearl._replies import load_json_reply, plain_line, strip_fence
 from pearl._text import shorten
 from pearl.actions import CTX, ActionLibrary
 from pearl.errors import ProposalError
@@ -168,21 +168,11 @@ def _collect(use: list[str], new: list[ProposedAction], line: int) -> Proposal:
     return Proposal(use=list(dict.fromkeys(use)), new=list(distinct.values()))
 
 
-# What chat models wrap a line in: bold or code marks, a bullet or a number ("1. **NEW:** ...", "- USE: ...").
-_MARKS = re.compile(r"\*\*|`")
-_BULLET = re.compile(r"(?:[-*+\u2022][ \t]+|\d{1,2}[.)][ \t]*)")
 _NONE = re.compile(r"(?i:none)[ \t]*\.?")
 _USE_SPLIT = re.compile(r",|;|&|\band\b")  # the pieces stripped after: one run of spaces in the pattern, none
 _ACTION_NAME = re.compile(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b")  # FIND_REASON in "I would use FIND_REASON"
 # A line near the format that a chat model's prose is not: "NEW FIND_Y(CTX, X): ...", "use FIND_X" (helper-185).
 _NEAR_ITEM = re.compile(r"(?i:use|new)\b|.*\(\s*CTX\b")
-
-
-def _plain(line: str) -> tuple[str, bool]:
-    """`line` without the marks chat models add, and whether it was a bulleted or numbered item."""
-    plain = _MARKS.sub("", line).strip()
-    bullet = _BULLET.match(plain)
-    return (plain[bullet.end() :].strip(), True) if bullet else (plain, False)
 
 
 def _head(plain: str) -> tuple[str, str]:
@@ -212,21 +202,21 @@ def parse_proposal(text: str) -> Proposal:
         if len(line) > _MAX_LINE_CHARS:
             raise ProposalError(f"the line is longer than {_MAX_LINE_CHARS} characters", number)
         _check_text(line, number)
-    items = [i for i, (_, line) in enumerate(lines) if _head(_plain(line)[0])[0]]
+    items = [i for i, (_, line) in enumerate(lines) if _head(plain_line(line)[0])[0]]
     if not items:
         if lines:
             number, line = lines[0]
             raise ProposalError(f"expected a 'USE: ...' or 'NEW: ...' line, got {shorten(line, 40)!r}", number)
         raise ProposalError("the reply has no USE or NEW line")
     for number, line in lines[: items[0]]:  # prose before the first item; not a line near the format
-        if _NEAR_ITEM.match(_plain(line)[0]):
+        if _NEAR_ITEM.match(plain_line(line)[0]):
             raise ProposalError(f"expected a 'USE: ...' or 'NEW: ...' line, got {shorten(line, 40)!r}", number)
     use: list[str] | None = None
     new: list[ProposedAction] = []
     new_none = False
     listing = False  # under a bare "NEW:", whose actions follow one a line
     for number, line in lines[items[0] :]:
-        plain, bulleted = _plain(line)
+        plain, bulleted = plain_line(line)
         head, rest = _head(plain)
         if not head and listing and (bulleted or _NEW_BODY.fullmatch(plain)):
             new.append(_new_action(plain, number))
