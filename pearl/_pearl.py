@@ -987,7 +987,11 @@ def _check_ask_order(document: object, question: object, call: str = "ask(docume
     """Refuse `ask(question, document)`: with the question's text taken for the document, a file's name was sent to
     the model as the question, and a plausible answer came back. Swapped is a question that names an existing file
     or folder while the document given is text, not a path ("TCP/IP" or "package.json" naming none is a question).
-    `call` is how the method called is written, for the message."""
+    `call` is how the method called is written, for the message. A `Document` or a path where the question goes is
+    swapped too: "the question must be a string or a Question, not Document" did not say the document goes first
+    (helper-182)."""
+    if isinstance(question, (Document, os.PathLike)) and isinstance(document, str):
+        raise TypeError(f"the document comes first, then the question: {call}")
     if not (isinstance(question, str) and isinstance(document, str) and names_path(question, existing=True)):
         return
     if not names_path(document):

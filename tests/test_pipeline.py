@@ -313,11 +313,17 @@ def test_plan_refuses_its_arguments_swapped(given: str) -> None:
     assert pearl_with(fake).plan(QUESTION, document)[0].plan is not None  # the right order still plans
 
 
-@pytest.mark.parametrize("given", ["path as text", "folder"])
+@pytest.mark.parametrize("given", ["path as text", "folder", "Document", "Path"])
 @pytest.mark.parametrize("call", ["ask", "aask", "run_plan"])
 def test_ask_and_run_plan_refuse_the_question_before_the_document(given: str, call: str) -> None:
-    # ask(QUESTION, "notes.txt") indexed the question as the document and sent the file's name as the question.
-    second = {"path as text": str(SAMPLE), "folder": f"{SAMPLE.parent}/"}[given]
+    # ask(QUESTION, "notes.txt") indexed the question as the document and sent the file's name as the question; a
+    # Document or a Path second was "the question must be a string or a Question, not Document" (helper-182).
+    second = {
+        "path as text": str(SAMPLE),
+        "folder": f"{SAMPLE.parent}/",
+        "Document": Document.from_text(SAMPLE.read_text(encoding="utf-8")),
+        "Path": SAMPLE,
+    }[given]
     fake = scripted([GOOD_PLAN])
     pearl = pearl_with(fake)
     written = r"run_plan\(document, question, plan\)" if call == "run_plan" else r"ask\(document, question\)"
@@ -333,8 +339,9 @@ def test_ask_and_run_plan_refuse_the_question_before_the_document(given: str, ca
     for question in ("TCP/IP", "and/or", "package.json", "contract.pdf"):
         assert pearl.ask("Mira runs the ferry over TCP/IP.", question, method="rag").question == question
     # A question that is a file's name is still asked, as a Question, and so is any question about a path.
-    asked = pearl.ask("Mira runs the ferry.", Question(text=second), method="rag")
-    assert asked.question == second
+    if isinstance(second, str):
+        asked = pearl.ask("Mira runs the ferry.", Question(text=second), method="rag")
+        assert asked.question == second
     assert pearl.ask(str(SAMPLE), "notes.txt", method="rag").question == "notes.txt"
 
 
