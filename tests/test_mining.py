@@ -115,6 +115,7 @@ def test_parse_empty_but_valid(reply: str) -> None:
         ("USE: FIND_X\nNEW: FIND_Y(CTX) : find y\n\nThese cover the question.", ["FIND_X"], ["FIND_Y"]),
         ("USE: NONE\nNEW:\n- FIND_Y(CTX, X) : find y\nThat is all.", [], ["FIND_Y"]),
         ("USE: I would use FIND_REASON and FIND_CHARACTER.", ["FIND_REASON", "FIND_CHARACTER"], []),  # helper-185
+        ("USE: FIND_X\nNEW: NONE\nNew actions are not needed: use these to answer.", ["FIND_X"], []),
     ],
 )
 def test_parse_reads_replies_as_chat_models_write_them(reply: str, use: list[str], new: list[str]) -> None:

@@ -172,7 +172,7 @@ _NONE = re.compile(r"(?i:none)[ \t]*\.?")
 _USE_SPLIT = re.compile(r",|;|&|\band\b")  # the pieces stripped after: one run of spaces in the pattern, none
 _ACTION_NAME = re.compile(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b")  # FIND_REASON in "I would use FIND_REASON"
 # A line near the format that a chat model's prose is not: "NEW FIND_Y(CTX, X): ...", "use FIND_X" (helper-185).
-_NEAR_ITEM = re.compile(r"(?i:use|new)\b|.*\(\s*CTX\b")
+_NEAR_ITEM = re.compile(r"(?i:use|new)[ \t:]+[A-Z][A-Z0-9]*_|.*\(\s*CTX\b")  # not "New actions are not needed."
 
 
 def _head(plain: str) -> tuple[str, str]:
