@@ -16,12 +16,14 @@ Everything here is regex and plain loops over candidate boundaries, linear in th
 from __future__ import annotations
 
 import bisect
+import functools
 import html
 import itertools
 import re
 import statistics
 import sys
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
@@ -63,11 +65,13 @@ _ITEM_START = re.compile(
 _LABEL_OVER_INDENTED = re.compile(r"(?:^|(?<=\n))[A-Z][A-Z0-9]*(?:[ \t][A-Z0-9&/\-]+){0,4}[ \t]*\n(?=[ \t]{3,}\S)")
 
 
-def _once(text: str, label: re.Match[str]) -> bool:
-    """Whether a division's label (`_LABEL_OVER_INDENTED`) stands once in `text`, as a manual page's sections do; a
-    play's speakers, over their lines, come again and again, and are no headings (helper-185)."""
-    name = label.group(0).strip()
-    return text.count(f"\n{name}\n") + text.startswith(f"{name}\n") <= 1
+@functools.lru_cache(maxsize=2)
+def _labels_once(text: str) -> frozenset[str]:
+    """The division labels (`_LABEL_OVER_INDENTED`) that stand once in `text`, as a manual page's sections do; a
+    play's speakers, over their lines, come again and again, and are no headings (helper-185). Read once a text: its
+    paragraphs are cut one by one, and counting each label's lines anew for each scanned the whole text again."""
+    counts = Counter(label.group(0).strip() for label in _LABEL_OVER_INDENTED.finditer(text))
+    return frozenset(name for name, count in counts.items() if count == 1)
 
 
 # A line that is a row of a Markdown or text table ("| Name | City |") is a unit of its own, also where single
@@ -561,7 +565,11 @@ def _boundaries(text: str, start: int, end: int, markup: bool = False) -> list[i
     if "\n" in text[start:end]:
         cuts.extend(m.start() for m in _ITEM_START.finditer(text, start, end))
         cuts.extend(m.start() for m in _TABLE_ROW_START.finditer(text, start, end))
-        cuts.extend(m.end() - 1 for m in _LABEL_OVER_INDENTED.finditer(text, start, end) if _once(text, m))
+        cuts.extend(
+            m.end() - 1
+            for m in _LABEL_OVER_INDENTED.finditer(text, start, end)
+            if m.group(0).strip() in _labels_once(text)
+        )
         cuts.extend(edge for m in _DELIMITER_LINE.finditer(text, start, end) for edge in m.span())
     if any("\u3000" <= ch <= "\u9fff" for ch in text[start : min(end, start + 200)]):
         cuts.extend(m.end() for m in _CJK_END.finditer(text, start, end))
