@@ -326,10 +326,17 @@ def _length_notes(trace: Trace, question: Question) -> list[str]:
         and len(e.stage.split()) > 1
         and not any(str(note).startswith(LOOP_NOTE) for note in e.data.get("notes", []))  # whole up to its loop
     ]
-    one = len(cut) == 1
-    said = f"the reply of step {cut[0]} reached its length limit" if one else ""
-    said = said or f"the replies of steps {', '.join(cut)} reached their length limit"
-    steps = [f"{said} and {'was' if one else 'were'} passed on cut, marked '{CUT_MARK.strip()}'"] if cut else []
+    steps = []
+    if cut:
+        whose = (
+            f"reply of step {cut[0]} reached its"
+            if len(cut) == 1
+            else f"replies of steps {', '.join(cut)} reached their"
+        )
+        steps.append(
+            f"the {whose} length limit and {'was' if len(cut) == 1 else 'were'} passed on cut, marked "
+            f"'{CUT_MARK.strip()}'"
+        )
     ends = [e for e in trace.events if e.stage == "answer" and e.data.get("finish_reason") == "length"]
     if question.options or not ends:
         return steps

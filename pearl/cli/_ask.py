@@ -17,6 +17,7 @@ from pearl._text import shorten, visible, writable
 from pearl.cli._app import app, trace_app
 from pearl.cli._common import (
     EXIT_FAILED,
+    PLANS_OWN_ACTIONS,
     ActionsOpt,
     ApiKey,
     BaseUrl,
@@ -294,8 +295,8 @@ def ask(
                 except PlanParseError as exc:
                     # A plan written for another list of actions (the paper's): said as `eval --plans` says it.
                     other = (
-                        "; a plan written for another action list runs with that list: give it with --actions FILE "
-                        "(for the paper's plans, its actions_simplified.txt)"
+                        "; a plan written for another action list runs with that list: give it with "
+                        + PLANS_OWN_ACTIONS
                         if "unknown action" in str(exc) and actions is None
                         else ""
                     )

@@ -54,6 +54,7 @@ __all__ = [
     "EXIT_INTERRUPTED",
     "EXIT_TERMINATED",
     "EXIT_USAGE",
+    "PLANS_OWN_ACTIONS",
     "STDERR_LINE",
     "ActionsOpt",
     "ApiKey",
@@ -114,6 +115,10 @@ Window = Annotated[
 MaxBytes = Annotated[
     int | None, typer.Option("--max-bytes", metavar="BYTES", help="Largest input file (env PEARL_MAX_BYTES).")
 ]
+
+
+PLANS_OWN_ACTIONS = "--actions FILE (for the paper's plans, its actions_simplified.txt)"
+"""How `ask --plan` and `eval --plans` say to give a plan the action list it was written for."""
 
 
 def given_path(text: str | Path) -> Path:

@@ -14,6 +14,7 @@ from pearl.actions import ActionLibrary
 from pearl.cli._app import app
 from pearl.cli._common import (
     EXIT_FAILED,
+    PLANS_OWN_ACTIONS,
     ActionsOpt,
     ApiKey,
     BaseUrl,
@@ -323,7 +324,6 @@ def _note_missing_actions(given: PlanSet, library: ActionLibrary) -> None:
         shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
         echo(
             f"note: {failing} of {len(given.plans)} given plans call actions the library {library.name} lacks "
-            f"({shown}), and will fail; give the plans' own action list with --actions FILE "
-            "(for the paper's plans, its actions_simplified.txt)",
+            f"({shown}), and will fail; give the plans' own action list with {PLANS_OWN_ACTIONS}",
             err=True,
         )

@@ -44,14 +44,7 @@ _TOC = re.compile(r"\.(?: ?\.){2}[ .]{0,40}(?:\d|[A-Z](?:-?\d{1,3})?\s*$)")
 _NO_LETTERS = re.compile(r"^[\W\d_]*$")
 _DIGITS = re.compile(r"\d+")
 # A page's number in a header or a footer: "Confidential - Page 3", "Page 3 of 7", "p. 12".
-_PAGE_NUMBER = re.compile(r"(?i:\bpage|\bp\.)\s*\d+")
-
-
-def _page_mark(match: re.Match[str]) -> str:
-    """A page's number written as "#": "Page 3" as "Page #"."""
-    return _DIGITS.sub("#", match.group(0))
-
-
+_PAGE_NUMBER = re.compile(r"((?i:\bpage|\bp\.)\s*)\d+")
 _SPACES = re.compile(r"\s+")
 # A Markdown heading line ("## Using the API"): a heading by declaration, whatever its case.
 _MARKDOWN_HEADING = re.compile(r"#{1,6}[ \t]+\S")
@@ -182,14 +175,14 @@ def analyse_layout(
     copied = _copied(normalised, repeats)
     # A footer that numbers its page ("Confidential - Page 1", "... - Page 2") repeats but for the number.
     # Only the page's number is set aside: "Route 1 departs at 9:15 (see page 3)" and "Route 2 ..." are two rows.
-    paged = [_PAGE_NUMBER.sub(_page_mark, u) if len(u) < 100 and _PAGE_NUMBER.search(u) else None for u in normalised]
-    page_repeats = Counter(p for p in paged if p is not None)
+    paged = [_PAGE_NUMBER.subn(r"\1#", u) if len(u) < 100 else ("", 0) for u in normalised]
+    page_repeats = Counter(p for p, numbered in paged if numbered)
     flags = layout.flags
     for i, unit in enumerate(units):
         if _TOC.search(unit):
             flags[i] |= SentenceFlag.TOC
-        page = paged[i]
-        repeated = repeats[normalised[i]] >= 3 or (page is not None and page_repeats[page] >= 3)
+        page, numbered = paged[i]
+        repeated = repeats[normalised[i]] >= 3 or (numbered > 0 and page_repeats[page] >= 3)
         furniture = repeated and len(unit) < 200 and i not in copied
         if furniture or _NO_LETTERS.match(unit):
             flags[i] |= SentenceFlag.BOILERPLATE

@@ -151,6 +151,7 @@ _DECLINED = re.compile(
 )
 _DECLINED_CHARS = 300
 """Replies longer than this are an answer's prose (the paper's executor's steps joined), mapped by the model."""
+_REFUSING_OPTION = re.compile(r"\W*(?:none|neither|not enough|cannot)\b", re.IGNORECASE)  # "None of the above"
 
 
 def declined(answer: str, options: Sequence[str] = ()) -> bool:
@@ -158,7 +159,7 @@ def declined(answer: str, options: Sequence[str] = ()) -> bool:
     not where an option is itself a refusal ("None of the above"), which the reply may be choosing."""
     if len(answer) > _DECLINED_CHARS or _DECLINED.match(answer) is None:
         return False
-    return not any(re.match(r"\W*(?:none|neither|not enough|cannot)\b", option, re.IGNORECASE) for option in options)
+    return not any(_REFUSING_OPTION.match(option) for option in options)
 
 
 async def choose_letter(ctx: AskContext, answer: str) -> str | None:

@@ -28,13 +28,13 @@ __all__ = ["SILENT_NOTHING", "SILENT_THEN", "ProgressFile", "json_line", "progre
 
 _FORMAT = 1
 SILENT_THEN = "what is done is kept: the same run, started again once the server answers, resumes from there"
+"""What a run whose server stopped answering tells the user (see `pearl.eval.Silence`), in words that fit a command
+and a Python call alike: mining and refinement are both, and neither knows which it is."""
 SILENT_NOTHING = (
     "no question was answered, so nothing is kept: the same run, started again once the server answers, starts over"
 )
 """What `SILENT_THEN` says instead when the run stopped before any question was done (helper-181: it said what is done
 is kept, of a run that kept nothing)."""
-"""What a run whose server stopped answering tells the user (see `pearl.eval.Silence`), in words that fit a command
-and a Python call alike: mining and refinement are both, and neither knows which it is."""
 
 
 def progress_path(out: str | os.PathLike[str]) -> Path:

@@ -202,21 +202,21 @@ def parse_proposal(text: str) -> Proposal:
         if len(line) > _MAX_LINE_CHARS:
             raise ProposalError(f"the line is longer than {_MAX_LINE_CHARS} characters", number)
         _check_text(line, number)
-    items = [i for i, (_, line) in enumerate(lines) if _head(plain_line(line)[0])[0]]
+    read = [(number, line, *plain_line(line)) for number, line in lines]  # (number, line, plain, bulleted)
+    items = [i for i, (_, _, plain, _) in enumerate(read) if _head(plain)[0]]
     if not items:
         if lines:
             number, line = lines[0]
             raise ProposalError(f"expected a 'USE: ...' or 'NEW: ...' line, got {shorten(line, 40)!r}", number)
         raise ProposalError("the reply has no USE or NEW line")
-    for number, line in lines[: items[0]]:  # prose before the first item; not a line near the format
-        if _NEAR_ITEM.match(plain_line(line)[0]):
+    for number, line, plain, _ in read[: items[0]]:  # prose before the first item; not a line near the format
+        if _NEAR_ITEM.match(plain):
             raise ProposalError(f"expected a 'USE: ...' or 'NEW: ...' line, got {shorten(line, 40)!r}", number)
     use: list[str] | None = None
     new: list[ProposedAction] = []
     new_none = False
     listing = False  # under a bare "NEW:", whose actions follow one a line
-    for number, line in lines[items[0] :]:
-        plain, bulleted = plain_line(line)
+    for number, line, plain, bulleted in read[items[0] :]:
         head, rest = _head(plain)
         if not head and listing and (bulleted or _NEW_BODY.fullmatch(plain)):
             new.append(_new_action(plain, number))
