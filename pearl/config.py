@@ -413,6 +413,15 @@ def _read_file(path: Path) -> dict[str, Any]:
     section = raw.get("pearl", raw)
     if not isinstance(section, dict):
         raise ConfigError(f"{path}: [pearl] must be a table")
+    # A key written above the [pearl] table is outside it, where it was dropped in silence: the file's base URL
+    # unread, the embedded model answered. Refused as an unknown setting is (another tool's table is let be).
+    above = sorted(key for key, value in raw.items() if key != "pearl" and not isinstance(value, dict))
+    if section is not raw and above:
+        one = len(above) == 1
+        raise ConfigError(
+            f"{path}: {', '.join(above)} {'is' if one else 'are'} written above the [pearl] table, outside it, where "
+            f"pearl does not read {'it' if one else 'them'}; move {'it' if one else 'them'} under [pearl]"
+        )
     known = set(Settings.model_fields) - {"sources"}
     unknown = sorted(set(section) - known)
     if unknown:

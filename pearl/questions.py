@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence, Set
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pearl._text import THINKING, WritableStr, shorten
+from pearl._text import WritableStr, shorten
 from pearl.errors import QuestionError
 
 __all__ = ["LETTERS", "Question", "as_question", "asks_then_lists", "letter_alone", "parse_choice", "split_options"]
@@ -379,10 +379,12 @@ def _given(text: str, match: re.Match[str], pattern: str, patterns: Sequence[str
 
 
 def _after_thinking(reply: str) -> str:
-    """`reply` after the reasoning block it opens with, when the block is closed (a model's thoughts, not its reply;
-    pearl's backends leave them out as they read a reply, a caller's own model may not)."""
-    thinking = THINKING.match(reply)
-    return reply[thinking.end() :] if thinking is not None and thinking.group(2) is not None else reply
+    """`reply` after its reasoning block, when the block is closed (a model's thoughts, not its reply; pearl's
+    backends leave them out as they read a reply, a caller's own model may not): see `after_thinking`."""
+    from pearl._replies import after_thinking  # here: pearl._replies reads pearl.models, which reads this module
+
+    split = after_thinking(reply)
+    return split[0] if split is not None and split[0] is not None else reply
 
 
 def letter_alone(reply: str, letter: str | None) -> bool:

@@ -17,6 +17,7 @@ from pearl.eval import load_dataset, run_eval
 from pearl.html import render_answer_page
 from pearl.llm import CompletionRequest, FakeLLM
 from pearl.models import Answer
+from pearl.questions import parse_choice
 
 SAMPLE = Path(__file__).resolve().parents[1] / "datasets" / "sample" / "the_keeper_of_tren_light.txt"
 QUESTION = "Why did Dorota put water in the lamp oil?"
@@ -204,3 +205,10 @@ def test_an_evaluation_report_shows_what_the_model_wrote_when_it_chose_no_option
     run_eval(pearl, data, ["direct"], tmp_path / "run", limit=1)
     page = (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
     assert "(no option chosen) She did it because her grandmother" in page
+
+
+def test_a_reply_closing_a_thinking_block_its_template_opened_is_read_after_the_close() -> None:
+    # DeepSeek-R1's distills and QwQ reply with their thinking, then a lone "</think>" (the template opened the block
+    # in the prompt): a caller's own model's reply read with its thinking chose the letter it thought of first.
+    assert parse_choice("The answer is A, I think. Hmm, no.\n</think>\n\nThe answer is C.", 4) == "C"
+    assert parse_choice("<think>The answer is A?</think>The answer is C.", 4) == "C"

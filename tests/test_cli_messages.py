@@ -284,6 +284,38 @@ def test_the_summary_counts_the_replies_from_pearls_cache_when_some_are(capsys: 
     assert "[pearl] 5 LLM calls (2 from pearl's cache), 900 prompt (500 uncached)" in capsys.readouterr().err
 
 
+# --- an API key given without a server ------------------------------------------------------------------------
+
+
+def test_an_api_key_flag_without_a_base_url_is_refused_as_a_model_named_so_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The key was dropped in silence and the embedded demonstration model answered, where --model was refused.
+    from pearl._pearl import Pearl
+    from pearl.cli._common import settings_from
+    from pearl.llm import EmbeddedLLM
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the embedded model was loaded or asked")
+
+    monkeypatch.setattr(EmbeddedLLM, "check", never)
+    monkeypatch.setattr(Pearl, "ask", never)
+    result = runner.invoke(app, ["ask", str(SAMPLE), QUESTION, "--api-key", "sk-flag-1234567890"])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert _one_error_line(result.stderr) == (
+        "error: --api-key gives a key for a server, but no base URL is set, so the embedded demonstration model "
+        "would answer instead; give --base-url URL (or set PEARL_BASE_URL) as well, or leave --api-key out to use "
+        "the embedded model\n"
+    )
+    both = runner.invoke(app, ["plan", QUESTION, "--model", "qwen", "--api-key", "sk-flag-1234567890"])
+    assert both.exit_code == 2
+    assert "--model qwen names a model on a server and --api-key gives a key for a server, but" in both.stderr
+    assert "or leave --model out and leave --api-key out to use the embedded model" in both.stderr
+    assert "sk-flag" not in result.stderr + both.stderr
+    # A key from the environment is another tool's as often as pearl's (OPENAI_API_KEY): it is let be.
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-env-1234567890")
+    monkeypatch.setenv("PEARL_API_KEY", "sk-env-1234567890")
+    assert settings_from().api_key is not None
+
+
 # --- 7. what a failed ask leaves -----------------------------------------------------------------------------
 
 

@@ -111,6 +111,30 @@ def test_malformed_values_are_config_errors(_isolated_home: Path, monkeypatch: p
         load_settings()
 
 
+def test_settings_written_above_the_pearl_table_are_refused_naming_them(_isolated_home: Path) -> None:
+    # Read as outside the table and dropped in silence: the file's base URL and key unread, the embedded model ran.
+    write_config(
+        _isolated_home,
+        'base_url = "http://127.0.0.1:8780/v1"\napi_key = "sk-file-1234567890"\n\n[pearl]\nmodel = "m"\n',
+    )
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+    said = str(raised.value)
+    assert said.endswith(
+        ": api_key, base_url are written above the [pearl] table, outside it, where pearl does not "
+        "read them; move them under [pearl]"
+    )
+    assert "sk-file" not in said
+    write_config(_isolated_home, 'model = "m"\n[pearl]\ntimeout = 5\n')
+    with pytest.raises(ConfigError, match=r"model is written above the \[pearl\] table, .* move it under \[pearl\]"):
+        load_settings()
+    # Without a [pearl] table the file's keys are the settings, and another tool's table beside [pearl] is let be.
+    write_config(_isolated_home, 'base_url = "http://127.0.0.1:8780/v1"\nmodel = "m"\n')
+    assert load_settings().model == "m"
+    write_config(_isolated_home, '[pearl]\nmodel = "m"\nbase_url = "http://127.0.0.1:8780/v1"\n[other]\nx = 1\n')
+    assert load_settings().model == "m"
+
+
 def test_every_variable_the_package_reads_is_isolated_in_tests() -> None:
     # conftest clears the settings' own list; a name read anywhere else would leak the user's environment in.
     from conftest import USER_ENV

@@ -558,10 +558,12 @@ def settings_from(
     """Resolve settings, command-line options first.
 
     Args:
-        check: refuse a model named without a base URL (`unused_model`); `pearl config` shows them instead.
+        check: refuse a model named, or --api-key given, without a base URL (`unused_model`); `pearl config`
+            shows them instead.
 
     Raises:
-        ConfigError: a value is malformed, or (with `check`) a model is named without a base URL.
+        ConfigError: a value is malformed, or (with `check`) a model is named, or --api-key given, without a base
+            URL.
     """
     settings = load_flag_settings(
         base_url=base_url,
@@ -579,22 +581,32 @@ def settings_from(
 
 
 def unused_model(settings: Settings) -> str | None:
-    """What to say of a model named without a base URL, or None.
+    """What to say of a model named, or an API key passed with --api-key, without a base URL, or None.
 
-    The model names one on a server; without a server the embedded model answers (it takes no
-    name), so the model given would be ignored and a slow demonstration model run in its place.
+    The model names one on a server, and the key is a server's; without a server the embedded model
+    answers (it takes neither), so what was given would be ignored and a slow demonstration model run in
+    its place. A key from the environment is let be: `OPENAI_API_KEY` is set for other tools too.
     """
-    if not settings.model or settings.base_url:
+    if settings.base_url:
         return None
-    kind, where = set_where(settings, "model")
-    named = f"model {settings.model!r}" + (f" ({kind} {where})" if kind else "")
-    if kind == "flag":
-        named = f"--model {settings.model}"
-    instead = {"flag": "leave --model out", "env": f"unset {where}", "file": f"remove model from {where}"}
-    instead_of = instead.get(kind, "name no model")
+    given: list[str] = []  # what was given, each with what to do instead
+    instead: list[str] = []
+    if settings.model:
+        kind, where = set_where(settings, "model")
+        named = f"model {settings.model!r}" + (f" ({kind} {where})" if kind else "")
+        if kind == "flag":
+            named = f"--model {settings.model}"
+        given.append(f"{named} names a model on a server")
+        fixes = {"flag": "leave --model out", "env": f"unset {where}", "file": f"remove model from {where}"}
+        instead.append(fixes.get(kind, "name no model"))
+    if settings.api_key is not None and set_where(settings, "api_key")[0] == "flag":
+        given.append("--api-key gives a key for a server")
+        instead.append("leave --api-key out")
+    if not given:
+        return None
     return (
-        f"{named} names a model on a server, but no base URL is set, so the embedded demonstration model "
-        f"would answer instead; give --base-url URL (or set PEARL_BASE_URL) as well, or {instead_of} "
+        f"{' and '.join(given)}, but no base URL is set, so the embedded demonstration model "
+        f"would answer instead; give --base-url URL (or set PEARL_BASE_URL) as well, or {' and '.join(instead)} "
         "to use the embedded model"
     )
 

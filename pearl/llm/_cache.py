@@ -28,7 +28,7 @@ from pathlib import Path
 from pearl._paths import in_read_only_home
 from pearl._replies import without_thinking
 from pearl.errors import own_copy
-from pearl.llm._reply import RETRIED_NOTE, cut_loop
+from pearl.llm._reply import RETRIED_NOTE, SERVER_CUT_NOTE, cut_loop
 from pearl.llm._wrap import Wrapped
 from pearl.models import Completion, CompletionRequest
 from pearl.protocols import LLM
@@ -178,7 +178,8 @@ class CachedLLM(Wrapped):
     A request made while the same request is in flight on the same event loop (an evaluation's `pearl` and
     `pearl-fulldoc` plan one question with the same prompt, at once) waits for that call's reply instead
     of paying for its own, and is answered as from the cache: with its reply, or its error. Should that
-    call be cancelled, the request is made afresh.
+    call be cancelled, the request is made afresh. A reply the server gave from a prompt it cut on its own
+    (`SERVER_CUT_NOTE`) is not kept: once the server is fixed, as its note advises, the request is asked again.
     """
 
     def __init__(self, inner: LLM, cache: ResponseCache) -> None:
@@ -201,18 +202,18 @@ class CachedLLM(Wrapped):
 
     def complete(self, request: CompletionRequest) -> Completion:
         key = self._key(request)
-        hit = self.cache.get(key)
+        hit = self._hit(key)
         if hit is not None:
             return _as_cached(hit)
         completion = self.inner.complete(request)
-        self.cache.put(key, _kept(completion))
+        self._put(key, completion)
         return completion
 
     async def acomplete(self, request: CompletionRequest) -> Completion:
         key = self._key(request)
         flight = (asyncio.get_running_loop(), key)
         while True:
-            hit = self.cache.get(key)
+            hit = self._hit(key)
             if hit is not None:
                 return _as_cached(hit)
             leader = self._flights.get(flight)
@@ -243,13 +244,31 @@ class CachedLLM(Wrapped):
             del self._flights[flight]
             if future.done():
                 future.exception()  # read: a failure no one waited for is not logged as never retrieved
-        self.cache.put(key, _kept(completion))
+        self._put(key, completion)
         return completion
+
+    def _hit(self, key: str) -> Completion | None:
+        """The cached reply for `key`, or None; one the server answered from a cut prompt is none (see `_put`): kept by
+        a version before this one, it came back after the server was fixed."""
+        hit = self.cache.get(key)
+        return None if hit is None or _server_cut(hit) else hit
+
+    def _put(self, key: str, completion: Completion) -> None:
+        """Keep `completion`, unless the server answered it from a prompt it cut (`SERVER_CUT_NOTE`): its note tells
+        the user to fix the server, and the same request asked again must reach the fixed server, not the cut answer
+        kept here."""
+        if not _server_cut(completion):
+            self.cache.put(key, _kept(completion))
 
 
 def _as_cached(completion: Completion) -> Completion:
     """A reply given to a request without a call of its own: from the cache, or shared with the same request."""
     return without_thinking(cut_loop(completion)).model_copy(update={"cached": True, "latency_s": 0.0})
+
+
+def _server_cut(completion: Completion) -> bool:
+    """Whether the server read fewer prompt tokens than were sent for `completion`: it answered a prompt it cut."""
+    return any(note.startswith(SERVER_CUT_NOTE) for note in completion.notes)
 
 
 def _kept(completion: Completion) -> Completion:

@@ -3,11 +3,11 @@
 Retries with exponential backoff and full jitter on 429, 5xx, 408 and 409 (as the official SDK
 does), timeouts, dropped connections and garbled replies, honouring Retry-After; a bounded number
 of attempts; 400/401/403/404 are not retried and say what to fix. A request the server left
-unanswered for the whole `timeout` is asked again only `NO_ANSWER_RETRIES` times: a hung
-server fails after two timeouts, not `max_retries + 1` (ten minutes with the defaults). The
-API key goes only into the Authorization header: never into a log line, a trace or an error
-message; server text quoted in an error is redacted first (a server may echo the header), and a
-password in the base URL is shown as `***`.
+unanswered for the whole `timeout`, or one a gateway before the server gave up on (504, Cloudflare's 524),
+is asked again only `NO_ANSWER_RETRIES` times: a hung server fails after two timeouts, not
+`max_retries + 1` (ten minutes with the defaults). The API key goes only into the Authorization
+header: never into a log line, a trace or an error message; server text quoted in an error is
+redacted first (a server may echo the header), and a password in the base URL is shown as `***`.
 
 Every response body goes through the guarded JSON decoder and `read_completion`, the one
 boundary where a reply's types, sizes and encodings are checked (see `pearl.llm._reply`).
@@ -136,9 +136,13 @@ _PAGE_CHARS = 100_000  # enough of an error page to find its title in
 _DAY = 86_400.0  # seconds: a Retry-After longer than this is not offered as a retry_max_delay to set
 _CONNECT_SECONDS = 10.0  # the most a connection may take to open (half of `timeout` at most)
 NO_ANSWER_RETRIES = 1
-"""Retries of a request that had no answer within `timeout` (a 408 is an answer, retried as a 5xx is):
-once, for a server that was busy; a second silence is a hung or overloaded server, and each retry
-would cost the whole timeout again (and give a busy server more of the same work)."""
+"""Retries of a request that had no answer within `timeout`, or whose gateway gave up waiting for one
+(`GATEWAY_TIMEOUTS`; a 408 is an answer, retried as a 5xx is): once, for a server that was busy; a
+second silence is a hung or overloaded server, and each retry would cost the whole timeout again
+(and give a busy server more of the same work)."""
+GATEWAY_TIMEOUTS = frozenset({504, 524})
+"""Statuses of a gateway (a proxy; Cloudflare's 524) that gave up waiting for the server behind it: the attempt had
+no answer, as one `timeout` ended here had none."""
 
 
 def _unanswered(exc: BaseException) -> bool:
@@ -419,8 +423,10 @@ class OpenAICompatibleLLM:
             started = time.perf_counter()  # a wait for the gate (`concurrency`) is not time in the model
             while True:
                 attempt += 1
+                status = 0  # this attempt's, once it has one
                 try:
                     response = self._post(payload)
+                    status = response.status_code
                     completion = self._parse(response, started, attempt, request.max_tokens, window, request, payload)
                     return _retried(completion, failed)
                 except _Adapted:
@@ -431,6 +437,7 @@ class OpenAICompatibleLLM:
                     silent += _unanswered(exc)
                 except LLMError as exc:
                     error = exc
+                    silent += status in GATEWAY_TIMEOUTS
                 delay = self._next_delay(error, attempt, silent)
                 time.sleep(delay)
                 started += delay  # a wait before a retry (a rate limit's Retry-After) is no time in the model either
@@ -450,10 +457,12 @@ class OpenAICompatibleLLM:
                 started = time.perf_counter()  # a wait for the gate (`concurrency`) is not time in the model
                 while True:
                     attempt += 1
+                    status = 0  # this attempt's, once it has one
                     try:
                         # The whole attempt, not each read: httpx's read timeout starts again with every
                         # byte, so a server sending one byte a second was never timed out.
                         response = await asyncio.wait_for(self._apost(client, payload), self._settings.timeout)
+                        status = response.status_code
                         completion = self._parse(
                             response, started, attempt, request.max_tokens, window, request, payload
                         )
@@ -469,6 +478,7 @@ class OpenAICompatibleLLM:
                         silent += _unanswered(exc)
                     except LLMError as exc:
                         error = exc
+                        silent += status in GATEWAY_TIMEOUTS
                     except Exception as exc:
                         if not _bad_url(exc):
                             raise

@@ -6,7 +6,8 @@ string Python cannot encode. What it decides, field by field:
 
 - no `choices`, a choice that is not an object, no text content (or white space alone, from a
   server): `LLMResponseError` (retried);
-  no text because the reply ran out of `max_tokens` (a reasoning model still thinking):
+  no text because the reply ran out of `max_tokens` (a reasoning model still thinking), or because the model
+  wrote only its thinking (in `reasoning_content`, or in the text before a `</think>`):
   `LLMRequestError` (not retried: it would end the same way);
 - the text: lone surrogates (a `\\ud800` escape) become U+FFFD, so it can be hashed, cached,
   printed and written; a text longer than the request allows (`reply_chars(max_tokens)`) is
@@ -266,6 +267,17 @@ def _label(value: object, limit: int, what: str, notes: list[str]) -> str | None
     return _encodable(value[:limit]) or None
 
 
+def _reasoning(message: object) -> tuple[str, str]:
+    """The field in which a reply's message holds the model's thinking (vLLM and DeepSeek: `reasoning_content`;
+    Ollama and OpenRouter: `reasoning`) and that thinking, or ("", "") when it holds none."""
+    if isinstance(message, dict):
+        for field in ("reasoning_content", "reasoning"):
+            thought = message.get(field)
+            if isinstance(thought, str) and thought.strip():
+                return field, thought
+    return "", ""
+
+
 def _billed(
     error: LLMRequestError, body: dict[str, Any], prompt: Callable[[], int] | None, written: int = 0
 ) -> LLMRequestError:
@@ -307,8 +319,9 @@ def read_completion(
 
     Raises:
         LLMResponseError: no choices, or no text in the first one (or only white space).
-        LLMRequestError: no text because the reply ran out of `max_tokens`, the model refused (`message.refusal`) or
-            a content filter blocked it (`finish_reason` "content_filter"): a retry would end the same way.
+        LLMRequestError: no text because the reply ran out of `max_tokens`, the model wrote only its thinking, the
+            model refused (`message.refusal`) or a content filter blocked it (`finish_reason` "content_filter"): a
+            retry would end the same way.
     """
     if not isinstance(body, dict):
         raise LLMResponseError(f"{source} answered with JSON that is not an object: {quote(body)}")
@@ -351,6 +364,19 @@ def read_completion(
             body,
             prompt_tokens,
             written=max_tokens,
+        )
+    field, thinking = _reasoning(message) if blank else ("", "")
+    if thinking:
+        # A reasoning model that thought, then stopped without an answer, its thinking in a field of its own: retried,
+        # it thinks the same way again, and paid for each time; `max_retries` attempts said only "no message content".
+        raise _billed(
+            LLMRequestError(
+                f"{source} wrote only its thinking ({len(thinking):,} characters, in {field}), no answer; "
+                "pearl's calls need a model that answers directly: turn its thinking off, or choose another --model"
+            ),
+            body,
+            prompt_tokens,
+            written=min(max_tokens, count_tokens(thinking[: reply_chars(max_tokens)])),
         )
     if not isinstance(text, str):
         raise LLMResponseError(f"{source} answered with no message content: {quote(choice)}")
