@@ -190,8 +190,9 @@ class LLMError(PearlError):
     """Something went wrong talking to a model.
 
     Attributes:
-        prompt_tokens, completion_tokens: what the server billed for the failed call, when its reply said
-            (a reply with no answer in it: refused, blocked, or cut at `max_tokens` before any text); else 0.
+        prompt_tokens, completion_tokens: what the server billed for the failed call, its retried attempts
+            included, when their replies said (a reply with no answer in it: refused, blocked, cut at `max_tokens`
+            before any text, or retried for no choices or no text); else 0.
     """
 
     prompt_tokens: int = 0

@@ -85,6 +85,15 @@ class Completion(BaseModel):
     estimated: bool = Field(
         default=False, description="its token counts were counted by pearl (cl100k): the reply reported none usable"
     )
+    retried_prompt_tokens: int = Field(
+        default=0, ge=0, description="of `prompt_tokens`, those billed for attempts that failed before this reply"
+    )
+    retried_completion_tokens: int = Field(
+        default=0, ge=0, description="of `completion_tokens`, those billed for attempts that failed before this reply"
+    )
+    retried_cached_prompt_tokens: int = Field(
+        default=0, ge=0, description="of `cached_prompt_tokens`, those of attempts that failed before this reply"
+    )
 
 
 class DocumentPart(BaseModel):

@@ -6,6 +6,7 @@ import asyncio
 import io
 import json
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -312,6 +313,43 @@ def test_missing_embedded_model_fails_before_any_question(tmp_path: Path) -> Non
     with pytest.raises(EmbeddedModelError, match="not installed"):
         run_eval(pearl_with(fake), load_dataset(QUESTIONS), ["direct"], tmp_path / "run")
     assert fake.history == [] and not (tmp_path / "run" / "results.jsonl").exists()
+
+
+class SilentServerFake(FakeLLM):
+    """A fake whose `check()` blocks as `GET /models` does on a server that does not answer, until `answer` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.checking = threading.Event()
+        self.answer = threading.Event()
+
+    def check(self) -> None:
+        self.checking.set()
+        self.answer.wait(20)
+
+
+def test_cancelling_a_run_during_its_check_does_not_wait_for_the_server(tmp_path: Path) -> None:
+    # Ctrl-C at the start of `pearl eval` did nothing until the server answered `GET /models` or its timeout ran out
+    # (two minutes): `asyncio.run` waited for the thread the check ran in.
+    from pearl.eval import arun_eval
+
+    fake = SilentServerFake()
+
+    async def main() -> None:
+        run = asyncio.ensure_future(arun_eval(pearl_with(fake), load_dataset(QUESTIONS), ["direct"], tmp_path / "r"))
+        while not fake.checking.is_set():
+            await asyncio.sleep(0.01)
+        run.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await run
+
+    started = time.perf_counter()
+    try:
+        asyncio.run(main())
+        assert time.perf_counter() - started < 5
+    finally:
+        fake.answer.set()
+    assert fake.history == [] and not (tmp_path / "r" / "results.jsonl").exists()
 
 
 def test_a_request_the_embedded_model_rejects_is_one_failed_row(tmp_path: Path) -> None:

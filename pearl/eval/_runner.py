@@ -22,12 +22,15 @@ is killed, so a dead run never blocks the next.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import datetime as dt
 import functools
 import hashlib
 import json
 import logging
 import re
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -189,8 +192,36 @@ async def _preflight(llm: LLM) -> None:
 
     After this, an `EmbeddedModelError` is about one request (e.g. a prompt over the window) and
     is recorded on its row like any other failure.
+
+    The check blocks (a server's `GET /models`, up to its `timeout`; the embedded model loading), so it runs in a
+    thread of its own, which a cancelled run does not wait for. Run by `asyncio.to_thread`, Ctrl-C at the start of a
+    run did nothing until a silent server's timeout (two minutes by default): `asyncio.run` waits for its worker
+    threads before it returns.
     """
-    await asyncio.to_thread(llm.check)
+    loop = asyncio.get_running_loop()
+    checked: asyncio.Future[None] = loop.create_future()
+
+    def settle(error: BaseException | None) -> None:
+        if checked.done():  # cancelled: the run is stopping, and nothing reads how the check went
+            return
+        if error is None:
+            checked.set_result(None)
+        else:
+            checked.set_exception(error)
+
+    def check() -> None:
+        error: BaseException | None = None
+        try:
+            llm.check()
+        except BaseException as exc:  # noqa: BLE001 - raised in the run, which awaits it
+            error = exc
+        with contextlib.suppress(RuntimeError):  # the event loop is closed: the run was cancelled and has ended
+            loop.call_soon_threadsafe(settle, error)
+
+    # With the run's context variables, as `asyncio.to_thread` would have; a daemon, so that no exit waits for it.
+    context = contextvars.copy_context()
+    threading.Thread(target=context.run, args=(check,), name="pearl-check", daemon=True).start()
+    await checked
 
 
 RUN_SETTINGS = (

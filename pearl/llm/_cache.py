@@ -28,7 +28,7 @@ from pathlib import Path
 from pearl._paths import in_read_only_home
 from pearl._replies import without_thinking
 from pearl.errors import own_copy
-from pearl.llm._reply import RETRIED_NOTE, SERVER_CUT_NOTE, cut_loop
+from pearl.llm._reply import RETRIED_NOTE, SERVER_CUT_NOTE, cut_loop, without_failed_attempts
 from pearl.llm._wrap import Wrapped
 from pearl.models import Completion, CompletionRequest
 from pearl.protocols import LLM
@@ -272,7 +272,9 @@ def _server_cut(completion: Completion) -> bool:
 
 
 def _kept(completion: Completion) -> Completion:
-    """What the cache keeps of `completion`: the reply, without this call's history (its attempts, and the note on
-    why those before the last failed)."""
+    """What the cache keeps of `completion`: the reply, without this call's history (its attempts, the note on why
+    those before the last failed, and the tokens they were billed, which a request answered with this reply later
+    does not pay)."""
+    completion = without_failed_attempts(completion)
     notes = [note for note in completion.notes if not note.startswith(RETRIED_NOTE)]
     return completion.model_copy(update={"notes": notes, "attempts": 1})

@@ -57,7 +57,15 @@ from pearl.errors import (
     ServerError,
 )
 from pearl.llm._gate import Gate
-from pearl.llm._reply import MAX_BODY_CHARS, RETRIED_NOTE, Redactor, prompt_tokens, read_completion
+from pearl.llm._reply import (
+    MAX_BODY_CHARS,
+    RETRIED_NOTE,
+    Redactor,
+    cached_tokens,
+    failed_billed_note,
+    prompt_tokens,
+    read_completion,
+)
 from pearl.models import Completion, CompletionRequest
 
 __all__ = ["OpenAICompatibleLLM"]
@@ -150,12 +158,56 @@ def _unanswered(exc: BaseException) -> bool:
     return isinstance(exc, (asyncio.TimeoutError, httpx.ReadTimeout, httpx.WriteTimeout))
 
 
-def _retried(completion: Completion, failed: list[str]) -> Completion:
-    """`completion` with a note of why the attempts before it failed (a trace said "3 attempts", never why)."""
-    if not failed:
-        return completion
-    why = "; ".join(f"{n}: {shorten(reason, 160)}" for n, reason in enumerate(failed, start=1))
-    return completion.model_copy(update={"notes": [*completion.notes, f"{RETRIED_NOTE}{why}"]})
+class _Failed:
+    """The attempts of one call that failed: why each did, and what the server billed for them.
+
+    A reply with no answer in it (no choices, no content) is retried, but the server billed it when its usage says so:
+    those tokens go into the usage of the reply that follows, or onto the error that ends the call
+    (`LLMError.prompt_tokens`), so that `pearl ask`, its `--json` and an evaluation's tokens per question say what the
+    call cost. Dropped, a server that answered blank twice then well was billed 3,000 prompt tokens and pearl said
+    1,000, and five replies without choices cost nothing.
+    """
+
+    def __init__(self) -> None:
+        self.why: list[str] = []
+        self.prompt_tokens = self.completion_tokens = self.cached_prompt_tokens = 0
+
+    def billed(self, error: LLMError, body: object) -> None:
+        """Count what the reply `body`, refused with `error`, was billed: `error.prompt_tokens` and
+        `completion_tokens` (`read_completion` sets them), and the part of its prompt its usage says came from the
+        server's prefix cache, so that a retried call's uncached tokens are not overstated."""
+        self.prompt_tokens += error.prompt_tokens
+        self.completion_tokens += error.completion_tokens
+        self.cached_prompt_tokens += cached_tokens(body, error.prompt_tokens)
+
+    def charged(self, error: LLMError) -> LLMError:
+        """`error` with what every failed attempt so far was billed, its own included: what the call cost, should
+        `error` end it."""
+        error.prompt_tokens, error.completion_tokens = self.prompt_tokens, self.completion_tokens
+        return error
+
+    def before(self, completion: Completion) -> Completion:
+        """`completion` with the attempts that failed before it: what they were billed added to its usage, and noted
+        (`failed_billed_note`: a cached copy leaves it out), and why each failed (a trace said "3 attempts", never
+        why)."""
+        if not self.why:
+            return completion
+        why = "; ".join(f"{n}: {shorten(reason, 160)}" for n, reason in enumerate(self.why, start=1))
+        notes = [*completion.notes, f"{RETRIED_NOTE}{why}"]
+        if not (self.prompt_tokens or self.completion_tokens):
+            return completion.model_copy(update={"notes": notes})
+        notes.append(failed_billed_note(self.prompt_tokens, self.completion_tokens, self.cached_prompt_tokens))
+        return completion.model_copy(
+            update={
+                "prompt_tokens": completion.prompt_tokens + self.prompt_tokens,
+                "completion_tokens": completion.completion_tokens + self.completion_tokens,
+                "cached_prompt_tokens": completion.cached_prompt_tokens + self.cached_prompt_tokens,
+                "retried_prompt_tokens": self.prompt_tokens,
+                "retried_completion_tokens": self.completion_tokens,
+                "retried_cached_prompt_tokens": self.cached_prompt_tokens,
+                "notes": notes,
+            }
+        )
 
 
 def _page_line(page: str) -> str:
@@ -418,7 +470,7 @@ class OpenAICompatibleLLM:
         payload = self._payload(request)
         window = self._window
         attempt = silent = 0  # attempts made / of them, left without an answer for the whole timeout
-        failed: list[str] = []  # why each attempt before the last was retried
+        failed = _Failed()  # why each attempt before the last was retried, and what they were billed
         with self._gate.slot():
             started = time.perf_counter()  # a wait for the gate (`concurrency`) is not time in the model
             while True:
@@ -427,8 +479,10 @@ class OpenAICompatibleLLM:
                 try:
                     response = self._post(payload)
                     status = response.status_code
-                    completion = self._parse(response, started, attempt, request.max_tokens, window, request, payload)
-                    return _retried(completion, failed)
+                    completion = self._parse(
+                        response, started, attempt, request.max_tokens, window, request, payload, failed
+                    )
+                    return failed.before(completion)
                 except _Adapted:
                     payload = self._payload(request)  # sent again at once, as the model takes it
                     continue
@@ -438,16 +492,16 @@ class OpenAICompatibleLLM:
                 except LLMError as exc:
                     error = exc
                     silent += status in GATEWAY_TIMEOUTS
-                delay = self._next_delay(error, attempt, silent)
+                delay = self._next_delay(failed.charged(error), attempt, silent)
                 time.sleep(delay)
                 started += delay  # a wait before a retry (a rate limit's Retry-After) is no time in the model either
-                failed.append(str(error))
+                failed.why.append(str(error))
 
     async def acomplete(self, request: CompletionRequest) -> Completion:
         payload = self._payload(request)
         window = self._window
         attempt = silent = 0
-        failed: list[str] = []
+        failed = _Failed()
         async with self._gate.aslot():
             try:
                 client = self._async_client()
@@ -464,9 +518,9 @@ class OpenAICompatibleLLM:
                         response = await asyncio.wait_for(self._apost(client, payload), self._settings.timeout)
                         status = response.status_code
                         completion = self._parse(
-                            response, started, attempt, request.max_tokens, window, request, payload
+                            response, started, attempt, request.max_tokens, window, request, payload, failed
                         )
-                        return _retried(completion, failed)
+                        return failed.before(completion)
                     except _Adapted:
                         payload = self._payload(request)  # sent again at once, as the model takes it
                         continue
@@ -483,10 +537,10 @@ class OpenAICompatibleLLM:
                         if not _bad_url(exc):
                             raise
                         error = self._transport_error(exc)
-                    delay = self._next_delay(error, attempt, silent)
+                    delay = self._next_delay(failed.charged(error), attempt, silent)
                     await asyncio.sleep(delay)
                     started += delay  # a wait before a retry (a rate limit's Retry-After) is no time in the model
-                    failed.append(str(error))
+                    failed.why.append(str(error))
 
     def close(self) -> None:
         """Close the pooled connection."""
@@ -732,7 +786,10 @@ class OpenAICompatibleLLM:
         sent_window: int,
         request: CompletionRequest | None = None,
         sent: dict[str, Any] | None = None,
+        failed: _Failed | None = None,
     ) -> Completion:
+        """The completion in `response`, or the error it is; a reply refused for holding no answer is counted in
+        `failed` with what it was billed."""
         status = response.status_code
         url = f"{self._shown_url}/chat/completions"
         if 300 <= status < 400:  # not followed: a POST redirected is not the same request, and the URL is to mend
@@ -821,18 +878,23 @@ class OpenAICompatibleLLM:
             raise LLMResponseError(
                 f"{url} answered {status} with a body that is {exc.reason}: {self._redact(response.text, 80)!r}"
             ) from None
-        completion = read_completion(
-            body,
-            source=url,
-            max_tokens=max_tokens,
-            model=self._model,
-            backend=self.backend,
-            latency_s=time.perf_counter() - started,
-            attempts=attempt,
-            quote=lambda value: self._redact(value, 120),
-            prompt_tokens=(lambda: prompt_tokens(request)) if request is not None else None,
-            sent_chars=sum(len(m.content) for m in request.messages) if request is not None else None,
-        )
+        try:
+            completion = read_completion(
+                body,
+                source=url,
+                max_tokens=max_tokens,
+                model=self._model,
+                backend=self.backend,
+                latency_s=time.perf_counter() - started,
+                attempts=attempt,
+                quote=lambda value: self._redact(value, 120),
+                prompt_tokens=(lambda: prompt_tokens(request)) if request is not None else None,
+                sent_chars=sum(len(m.content) for m in request.messages) if request is not None else None,
+            )
+        except LLMError as exc:
+            if failed is not None:
+                failed.billed(exc, body)
+            raise
         # A server that echoes the request's key in its reply (a proxy's debug output) had it kept in the answer, the
         # trace, the page and the response cache.
         text = self._redact.secrets_out(completion.text)

@@ -14,7 +14,8 @@ string Python cannot encode. What it decides, field by field:
   cut there and marked `finish_reason="length"`, as if the server had honoured `max_tokens`;
 - `usage` and its token counts: a count not reported, or as anything but a whole number from 0 to
   a billion (a string, a list, `1e400`, a negative count), is counted here with cl100k (the prompt
-  as sent, the reply's text): an estimate, noted;
+  as sent, the reply's text): an estimate, noted; a reply refused for holding no answer carries what it
+  was billed on its error (`LLMError.prompt_tokens`), when its usage says or it cannot be retried;
 - `finish_reason` and `model`: a string, cut to a sane length; anything else is dropped;
 - a reply that ran out of `max_tokens` repeating itself (a small model at temperature 0 writes one
   sentence until the limit) is cut before the first sentence it writes a second time: the
@@ -32,23 +33,27 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 from pearl._replies import after_thinking
-from pearl.errors import LLMRequestError, LLMResponseError
+from pearl.errors import LLMError, LLMRequestError, LLMResponseError
 from pearl.models import Completion, CompletionRequest
 from pearl.tokens import count_tokens
 
 __all__ = [
+    "FAILED_BILLED_NOTE",
     "LOOP_NOTE",
     "MAX_BODY_CHARS",
     "RETRIED_NOTE",
     "Redactor",
+    "cached_tokens",
     "cut_at_limit",
     "cut_loop",
+    "failed_billed_note",
     "prompt_tokens",
     "read_completion",
     "reply_chars",
+    "without_failed_attempts",
 ]
 
 MAX_BODY_CHARS = 64 * 2**20
@@ -188,6 +193,38 @@ def _count(value: object) -> int | None:
 RETRIED_NOTE = "retried after attempt "
 """How a completion's note on the attempts that failed before it begins: this call's history, not the reply's, so a
 cached copy leaves it out."""
+FAILED_BILLED_NOTE = "the attempts that failed before it were billed "
+"""How a completion's note on the tokens billed for the attempts that failed before it begins (`failed_billed_note`):
+they are in its usage (and in `Completion.retried_prompt_tokens` ...), since the call cost them; a cached copy leaves
+them out (`without_failed_attempts`)."""
+
+
+def failed_billed_note(prompt: int, completion: int, cached: int) -> str:
+    """The note saying a completion's usage holds `prompt` (`cached` of them from the server's prefix cache) and
+    `completion` tokens billed for attempts that failed before it (`FAILED_BILLED_NOTE`)."""
+    return (
+        f"{FAILED_BILLED_NOTE}{prompt:,} prompt tokens ({cached:,} of them from the server's cache) and "
+        f"{completion:,} completion tokens, counted in this reply's usage"
+    )
+
+
+def without_failed_attempts(completion: Completion) -> Completion:
+    """`completion` as its reply alone cost: without the tokens attempts that failed before it were billed
+    (`Completion.retried_prompt_tokens` ..., and their note), which a request answered with the same reply later (from
+    the cache, or sharing the call) did not pay for. Its other notes are kept."""
+    if not (completion.retried_prompt_tokens or completion.retried_completion_tokens):
+        return completion
+    return completion.model_copy(
+        update={
+            "prompt_tokens": max(0, completion.prompt_tokens - completion.retried_prompt_tokens),
+            "completion_tokens": max(0, completion.completion_tokens - completion.retried_completion_tokens),
+            "cached_prompt_tokens": max(0, completion.cached_prompt_tokens - completion.retried_cached_prompt_tokens),
+            "retried_prompt_tokens": 0,
+            "retried_completion_tokens": 0,
+            "retried_cached_prompt_tokens": 0,
+            "notes": [note for note in completion.notes if not note.startswith(FAILED_BILLED_NOTE)],
+        }
+    )
 
 
 def prompt_tokens(request: CompletionRequest) -> int:
@@ -225,11 +262,8 @@ def _usage(
         counts.append(number)
     if estimated:
         notes.append(f"the reply reported no usable {' or '.join(estimated)}: counted here (cl100k), an estimate")
-    # OpenAI and vLLM report prefix-cache hits here; a count over the prompt's is not believed.
-    details = given.get("prompt_tokens_details")
-    raw = details.get("cached_tokens") if isinstance(details, dict) else None
-    cached = _count(raw) if raw is not None else 0
-    if cached is None or cached > counts[0]:
+    cached, raw = _cached(given, counts[0])
+    if cached is None:
         notes.append(f"usage.prompt_tokens_details.cached_tokens {_plain(raw)[:40]!r} is not believable; counted as 0")
         cached = 0
     cut_to = counts[0]
@@ -248,6 +282,23 @@ def _usage(
         if sent > 1.5 * counts[0] + 100:
             notes.append(f"{SERVER_CUT_NOTE} ({counts[0]:,} of the ~{sent:,} sent): {SERVER_CUT_FIX}")
     return counts[0], counts[1], cached, bool(estimated)
+
+
+def _cached(usage: dict[str, Any], prompt: int) -> tuple[int | None, object]:
+    """The prefix-cached prompt tokens `usage` reports (0 when it reports none; None when its count is not a believable
+    one, or over the `prompt` tokens counted), and the value it gave."""
+    # OpenAI and vLLM report prefix-cache hits here; a count over the prompt's is not believed.
+    details = usage.get("prompt_tokens_details")
+    raw = details.get("cached_tokens") if isinstance(details, dict) else None
+    cached = _count(raw) if raw is not None else 0
+    return (None if cached is None or cached > prompt else cached), raw
+
+
+def cached_tokens(body: object, prompt: int) -> int:
+    """The prefix-cached prompt tokens a reply's usage reports, of the `prompt` tokens it was billed; 0 when it reports
+    none believable. For a reply that failed: what `_usage` counts for one that did not."""
+    usage = body.get("usage") if isinstance(body, dict) else None
+    return (_cached(usage, prompt)[0] or 0) if isinstance(usage, dict) else 0
 
 
 SERVER_CUT_NOTE = "the server read fewer prompt tokens than pearl sent"
@@ -278,14 +329,24 @@ def _reasoning(message: object) -> tuple[str, str]:
     return "", ""
 
 
-def _billed(
-    error: LLMRequestError, body: dict[str, Any], prompt: Callable[[], int] | None, written: int = 0
-) -> LLMRequestError:
+_E = TypeVar("_E", bound=LLMError)
+
+
+def _billed(error: _E, body: dict[str, Any], prompt: Callable[[], int] | None, written: int = 0) -> _E:
     """`error`, for a reply that holds no answer, with the tokens the server billed for it (`LLMError.prompt_tokens`):
     a call that failed so costs what any call does, and a method that fails more must not look cheaper. Counted
     here (cl100k) where the reply does not say."""
     error.prompt_tokens, error.completion_tokens, _, _ = _usage(body, [], lambda: written, prompt)
     return error
+
+
+def _retried_billed(
+    error: LLMResponseError, body: dict[str, Any], prompt: Callable[[], int] | None
+) -> LLMResponseError:
+    """`error`, for a reply with no usable answer that is retried, with what the server billed for it when its usage
+    says (`_billed`): the call that retries it pays for it too. A reply whose usage says nothing is not counted: a
+    body without choices may come from a proxy, not from a model that read the prompt."""
+    return _billed(error, body, prompt) if isinstance(body.get("usage"), dict) else error
 
 
 def read_completion(
@@ -318,16 +379,19 @@ def read_completion(
             `prompt_tokens` and noted (`SERVER_CUT_NOTE`).
 
     Raises:
-        LLMResponseError: no choices, or no text in the first one (or only white space).
+        LLMResponseError: no choices, or no text in the first one (or only white space); with the tokens billed for
+            it (`LLMError.prompt_tokens`) when its usage says.
         LLMRequestError: no text because the reply ran out of `max_tokens`, the model wrote only its thinking, the
             model refused (`message.refusal`) or a content filter blocked it (`finish_reason` "content_filter"): a
-            retry would end the same way.
+            retry would end the same way. With the tokens billed for it, counted here where its usage does not say.
     """
     if not isinstance(body, dict):
         raise LLMResponseError(f"{source} answered with JSON that is not an object: {quote(body)}")
     choices = body.get("choices")
     if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
-        raise LLMResponseError(f"{source} answered without any choices: {quote(body)}")
+        raise _retried_billed(
+            LLMResponseError(f"{source} answered without any choices: {quote(body)}"), body, prompt_tokens
+        )
     choice: dict[str, Any] = choices[0]
     message = choice.get("message")
     text = message.get("content") if isinstance(message, dict) else None
@@ -379,7 +443,9 @@ def read_completion(
             written=min(max_tokens, count_tokens(thinking[: reply_chars(max_tokens)])),
         )
     if not isinstance(text, str):
-        raise LLMResponseError(f"{source} answered with no message content: {quote(choice)}")
+        raise _retried_billed(
+            LLMResponseError(f"{source} answered with no message content: {quote(choice)}"), body, prompt_tokens
+        )
     notes: list[str] = []
     split = after_thinking(text)
     if split is not None:
@@ -387,10 +453,17 @@ def read_completion(
         # what follows. Kept, the plan parser refused every plan at its "<", and a letter was never read.
         rest, note = split
         if rest is None:
-            raise LLMRequestError(
-                f"{source} wrote only its thinking ({len(text):,} characters), no answer"
-                + (f" within {max_tokens} reply tokens" if choice.get("finish_reason") == "length" else "")
-                + "; pearl's calls need a model that answers directly: turn its thinking off, or choose another --model"
+            stopped = choice.get("finish_reason") == "length"
+            raise _billed(
+                LLMRequestError(
+                    f"{source} wrote only its thinking ({len(text):,} characters), no answer"
+                    + (f" within {max_tokens} reply tokens" if stopped else "")
+                    + "; pearl's calls need a model that answers directly: turn its thinking off, or choose another "
+                    "--model"
+                ),
+                body,
+                prompt_tokens,
+                written=max_tokens if stopped else min(max_tokens, count_tokens(text[: reply_chars(max_tokens)])),
             )
         notes.append(note)
         text = rest
@@ -398,7 +471,7 @@ def read_completion(
         # Taken as an answer it read as "(no answer)", and an evaluation scored it wrong with no error,
         # so --retry-errors never asked again: it is a reply with no content, as a null one is.
         what = "white space alone, no text" if text else "an empty text"
-        raise LLMResponseError(f"{source} answered with {what}: {quote(choice)}")
+        raise _retried_billed(LLMResponseError(f"{source} answered with {what}: {quote(choice)}"), body, prompt_tokens)
     replied = text
     finish_reason = _label(choice.get("finish_reason"), _MAX_LABEL, "finish_reason", notes)
     limit = reply_chars(max_tokens)
