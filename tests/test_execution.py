@@ -696,6 +696,14 @@ def test_a_long_free_form_answer_is_cut_to_the_window_before_it_is_mapped_to_a_l
     assert answer.letter == "C" and "To clean it." in user(choose)
 
 
+def test_the_papers_answer_gives_a_repeated_steps_output_once() -> None:
+    # A step that repeats another is run once; its output, given again, made the answer say the same thing twice.
+    plan = 's1 = FIND_X(CTX, "the oil")\ns2 = FIND_X(CTX, "the oil")'
+    fake = scripted(plan, step="She wanted the light to fail.")
+    answer = pearl_with(fake).run_plan(SAMPLE, QUESTION, parse_plan(plan, default_library()), method="pearl-fulldoc")
+    assert len(by_kind(fake, "step_paper")) == 1 and answer.answer == "She wanted the light to fail."
+
+
 def test_fulldoc_is_the_papers_executor() -> None:
     plan = 'why = FIND_REASON(CTX, "Dorota water lamp oil") : find her reason'
     fake = scripted(plan, step="Thorough answer.")

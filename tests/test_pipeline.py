@@ -632,6 +632,31 @@ def test_a_plan_cut_off_at_its_token_limit_is_sent_back_saying_so(fake_server: o
     assert planned.plan is not None and [s.var for s in planned.plan.steps] == ["oil", "why"]
 
 
+def test_a_plan_whose_reply_was_cut_after_it_ended_is_whole(fake_server: object) -> None:
+    # A chatty model's fenced plan, then prose cut at the limit: all attempts were refused, told to write fewer
+    # steps, which cannot help (helper-186).
+    from fakeserver import FakeOpenAIServer, Reply
+
+    assert isinstance(fake_server, FakeOpenAIServer)
+    steps = 'oil = FIND_X(CTX, "the lamp oil") : what happened to the oil\nwhy = FIND_REASON(CTX, oil) : the reasons'
+    settings = load_settings(base_url=fake_server.base_url, model="m", cache=False, plan_attempts=1)
+    whole = [
+        f"Sure! Here is a plan.\n\n```\n{steps}\n```\n\n**Explanation:**\n1. First we find what happened to the o",
+        f'{steps}\n\nQuestion: How does Mara feel when the ship does not return?\nPlan:\nnews = FIND_X(CTX, "Ma',
+    ]
+    for reply in whole:
+        fake_server.set_default(Reply(content=reply, finish_reason="length"))
+        planned, _ = Pearl(settings=settings).plan(QUESTION)
+        assert planned.plan is not None and [s.var for s in planned.plan.steps] == ["oil", "why"], reply
+    # Cut in prose after unfenced steps, the plan may have lost steps; the model is told to write nothing after them.
+    fake_server.set_default(
+        Reply(content=f"{steps}\n\nThis plan first finds what happened to the o", finish_reason="length")
+    )
+    planned, _ = Pearl(settings=settings).plan(QUESTION)
+    assert planned.plan is None
+    assert "write only the plan's steps, nothing after them" in (planned.attempts[0].error or "")
+
+
 @pytest.mark.parametrize("method", ["pearl", "pearl-fulldoc"])
 def test_a_step_cut_off_at_its_reply_limit_is_passed_on_marked_and_noted(fake_server: object, method: str) -> None:
     # Steps stopped at their reply limit mid-sentence went into the answer prompt whole, and the paper's executor's

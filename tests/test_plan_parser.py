@@ -53,6 +53,97 @@ def _error(text: str, library: ActionLibrary | None = None, **limits: int) -> Pl
     return info.value
 
 
+def test_a_model_going_on_to_the_next_example_ends_the_plan_there() -> None:
+    # Small models continue the demonstrations' pattern: the next made-up question's steps were merged into the plan
+    # and run, their results in the answer (helper-186).
+    plan = """who = FIND_CHARACTER(CTX, "Dorota") : who Dorota is
+why = FIND_REASON(CTX, "Dorota put water in the lamp oil") : why she did it
+
+Question: How does Mara feel when the ship does not return?
+Plan:
+news = FIND_EVENT(CTX, "Mara learns the ship will not return")
+feeling = FIND_EMOTION(CTX, "Mara", "learning the ship will not return")"""
+    for text in (plan, plan.replace("Question:", "**Question:**"), plan.replace("Question:", "### Example 2:")):
+        assert [s.var for s in parse_plan(text, _lib()).steps] == ["who", "why"], text
+    # Read as written before any step ("Question: ..." restated first) and where no step came before it.
+    restated = "Question: Why did Dorota put water in the lamp oil?\nPlan:\n" + plan
+    assert [s.var for s in parse_plan(restated, _lib()).steps] == ["who", "why"]
+
+
+def test_a_plan_none_of_whose_steps_reads_the_document_is_refused() -> None:
+    # The planner never sees the document: its own words became pearl-fulldoc's answer, with no evidence (helper-186).
+    for text in ('answer = CONCAT("Dorota wanted the keeper to leave")', 'a = CONCAT("x", "y")\nb = CONCAT(a, "z")'):
+        error = _error(text)
+        assert "no step reads the document; pass CTX" in error.reason and error.line == 1, text
+    parse_plan('a = FIND_CHARACTER(CTX, "Dorota")\nb = CONCAT(a, "z")', _lib())  # one step that reads it is enough
+
+
+def test_a_name_written_for_the_document_is_told_to_be_ctx() -> None:
+    # Told to quote "document" as words, the model did, and was refused again: CTX goes there (helper-186).
+    for name in ("document", "doc", "context", "Document"):
+        error = _error(f's1 = FIND_CHARACTER({name}, "Dorota")')
+        assert "the document is written CTX" in error.reason and "quote them" not in error.reason, name
+
+
+def test_a_step_written_in_its_markdown_heading_is_read() -> None:
+    # "## Step 2: why = ..." was left out as a heading: a plan of one step, unsaid (helper-186).
+    plan = 'who = FIND_CHARACTER(CTX, "Dorota")\n## Step 2: why = FIND_REASON(CTX, "the water in the oil")'
+    assert [s.var for s in parse_plan(plan, _lib()).steps] == ["who", "why"]
+    headed = '### Step 1: who = FIND_CHARACTER(CTX, "Dorota")\n### **Step 2** - why = FIND_REASON(CTX, who)'
+    assert [s.var for s in parse_plan(headed, _lib()).steps] == ["who", "why"]
+    error = _error("### Step 1: who = FIND_CHARACTER(CTX, Dorota)")  # columns of the line as written
+    assert (error.line, error.column) == (1, 39)
+    # A comment or a heading that holds no step is still no step.
+    assert len(parse_plan('# Step 1: find her\nwho = FIND_CHARACTER(CTX, "Dorota")\n### Step 2', _lib()).steps) == 1
+
+
+def test_explanations_on_lines_of_their_own_go_to_their_own_steps() -> None:
+    # Written above each step, each was given to the step before it and the last step had none; written under
+    # each step, the last step's was left out with the prose after the plan (helper-186).
+    above = """**Step 1**
+Purpose: identify who Dorota is
+`who = FIND_CHARACTER(CTX, "Dorota")`
+
+**Step 2**
+Purpose: find why she did it
+`why = FIND_REASON(CTX, "Dorota put water in the lamp oil")`"""
+    under = """1. s1 = FIND_CHARACTER(CTX, "Dorota")
+   Explanation: who Dorota is
+2. s2 = FIND_REASON(CTX, "Dorota put water in the lamp oil")
+   Explanation: why she did it"""
+    assert [s.explanation for s in parse_plan(above, _lib()).steps] == ["identify who Dorota is", "find why she did it"]
+    assert [s.explanation for s in parse_plan(under, _lib()).steps] == ["who Dorota is", "why she did it"]
+    # The model's words about the whole plan after it are no step's.
+    closing = (
+        's1 = FIND_CHARACTER(CTX, "Dorota")\ns2 = FIND_REASON(CTX, s1)\nExplanation: the plan finds her, then why.'
+    )
+    assert [s.explanation for s in parse_plan(closing, _lib()).steps] == [None, None]
+
+
+def test_prose_that_names_a_call_is_told_it_is_no_step_not_of_a_variable_named_for_its_first_word() -> None:
+    # 'expected "=" after the variable name Next, found ','': the model was told it wrote a variable (helper-186).
+    first = 's1 = FIND_CHARACTER(CTX, "Dorota")\n'
+    for prose in (
+        "Next, we use FIND_REASON (with CTX) to find why.",
+        'Explanation: uses FIND_CHARACTER(CTX, "Dorota")',
+    ):
+        error = _error(first + prose + '\ns2 = FIND_REASON(CTX, "why")')
+        assert error.reason.startswith("this line is not a step") and (error.line, error.column) == (2, 1), prose
+    for prefixed in ('Step 1 (identify her): s1 = FIND_CHARACTER(CTX, "Dorota")', 'let s1 = FIND_CHARACTER(CTX, "D")'):
+        error = _error(prefixed)
+        assert error.reason.startswith("write nothing before the step's name"), prefixed
+
+
+def test_a_new_actions_block_that_says_in_words_it_declares_none_declares_none() -> None:
+    # "None needed." was read as a declaration of an action NONE: "expected '(' after ..." (helper-186).
+    steps = '1. s1 = FIND_X(CTX, "a") : x\n2. s2 = FIND_REASON(CTX, "b") : y'
+    for block in ("New actions: none needed", "New actions:\n- None needed.", "New actions: (none)", "New actions: []"):
+        plan = parse_plan(f"{block}\n\n{steps}", _lib())
+        assert len(plan.steps) == 2 and not plan.new_actions, block
+    plan = parse_plan(f"New actions:\n- None (all actions are in the list)\n\n{steps}", _lib())
+    assert not plan.new_actions
+
+
 def test_public_api() -> None:
     # the plan-language part of the package's API (plan generation adds more names beside it)
     mine = {
@@ -1010,7 +1101,10 @@ def _plans(
     for index, var in enumerate(variables):
         # ANSWER only ends a plan of two or more steps (the validator's rule).
         last = index == len(variables) - 1 and index > 0
-        action = draw(st.sampled_from([a for a in actions if a.name != "ANSWER" or last]))
+        # The first step reads the document: a plan none of whose steps does is refused (and plan_gbnf's first is one).
+        action = draw(
+            st.sampled_from([a for a in actions if (a.name != "ANSWER" or last) and (index or a.needs_document)])
+        )
         fewest = len(action.params) if names is not None else action.min_args
         n_args = draw(st.integers(fewest, fewest + 3)) if action.variadic else len(action.params)
         args: list[Arg] = []
@@ -1091,6 +1185,10 @@ def test_plan_from_json_forms_and_errors() -> None:
     }
     plan = plan_from_json("```json\n" + json.dumps(good) + "\n```", _lib())
     assert plan.render() == 'a = FIND_X(CTX, "x")\nb = CONCAT(a) : done'
+    # Amid prose, as a server that ignores the schema lets a chat model write it: refused as "not valid JSON",
+    # attempt after attempt, where text mode reads the same prose around its plan (helper-186).
+    for chatty in ("Here is the plan:\n```json\n{}\n```\nIt finds a first.", "Here is the plan: {} Done."):
+        assert plan_from_json(chatty.format(json.dumps(good)), _lib()).render() == plan.render()
     cases: list[tuple[Any, int, int, str]] = [
         ('{"steps": [', 1, 12, "the plan is not valid JSON"),
         ("[1, 2]", 0, 0, "must be a JSON object"),
@@ -1101,6 +1199,22 @@ def test_plan_from_json_forms_and_errors() -> None:
         ({"steps": good["steps"], "notes": "hi"}, 0, 0, "notes: Extra inputs are not permitted"),
         ({"steps": [{"var": "a", "action": "NOPE", "args": []}]}, 1, 0, "unknown action NOPE"),
         ({"steps": [good["steps"][1]]}, 1, 0, '"a" is not defined yet'),
+        # a bare value for an argument was told "a valid dictionary or instance of Arg"; CTX as a var, to quote it
+        ({"steps": [{"var": "a", "action": "FIND_X", "args": ["CTX", "x"]}]}, 1, 0, "(args[0]): write each argument"),
+        (
+            {
+                "steps": [
+                    {
+                        "var": "a",
+                        "action": "FIND_X",
+                        "args": [{"kind": "var", "value": "CTX"}, {"kind": "string", "value": "x"}],
+                    }
+                ]
+            },
+            1,
+            0,
+            '"ctx"}',
+        ),
         (
             {"steps": [{"var": "a", "action": "SUMMARIZE", "args": [{"kind": "string", "value": "x"}]}]},
             1,
@@ -1253,10 +1367,7 @@ def test_gbnf_example_for_a_small_library() -> None:
     assert body["act-c"] == '"SUMMARIZE"'
     assert body["act-vv"] == '"COMPARE"'
     assert body["doc-3"] == '"CTX" | "s1" | "s2"'
-    assert body["step-1"] == (
-        '"s1 = " ( act-vv-more "(" str ", " str (", " str)* ")" | act-cv "(CTX, " str ")" '
-        '| act-c "(CTX)" | act-vv "(" str ", " str ")" ) "\\n"'
-    )
+    assert body["step-1"] == '"s1 = " ( act-cv "(CTX, " str ")" | act-c "(CTX)" ) "\\n"'  # the first reads CTX
     assert body["step-3"] == (
         '"s3 = " ( act-vv-more "(" arg-3 ", " arg-3 (", " arg-3)* ")" | act-cv "(" doc-3 ", " arg-3 ")" '
         '| act-c "(" doc-3 ")" | act-vv "(" arg-3 ", " arg-3 ")" ) "\\n"'
@@ -1356,11 +1467,15 @@ def test_gbnf_accepts_examples() -> None:
     for text in [
         "s1 = SUMMARIZE(CTX)\n",
         's1 = FIND_X(CTX, "the narrator")\ns2 = FIND_X(CTX, s1)\ns3 = CONCAT(s1, s2, "x", s2)\n',
-        's1 = COMPARE("a", "b")\n',
         's1 = FIND_X(CTX, "' + "x" * 80 + '")\n',
     ]:
         assert regex.fullmatch(text), text
         parse_plan(text, _tiny())
+    # A plan that never reads the document: the parser refuses it, so the grammar must not write it.
+    for text in ['s1 = COMPARE("a", "b")\n', 's1 = COMPARE("a", "b")\ns2 = CONCAT(s1, "c")\n']:
+        assert not regex.fullmatch(text), text
+        with pytest.raises(PlanParseError, match="no step reads the document"):
+            parse_plan(text, _tiny())
 
 
 def test_gbnf_limits() -> None:

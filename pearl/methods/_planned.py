@@ -338,7 +338,11 @@ async def answer_from_plan(ctx: AskContext, plan: Plan, *, method: str, executor
 
 
 def _free_form(plan: Plan, outcomes: dict[str, StepOutcome]) -> str:
-    return "\n".join(outcomes[var].output for var in plan.answer_vars).strip()
+    """The outputs no later step reads, a step that repeats another's call once: it is run once, and its output, given
+    again, made the answer say it twice (helper-186)."""
+    steps = {step.var: step for step in plan.steps}
+    once = set({steps[var].call: var for var in reversed(plan.answer_vars)}.values())  # the first of each call
+    return "\n".join(outcomes[var].output for var in plan.answer_vars if var in once).strip()
 
 
 async def _paper_answer(ctx: AskContext, plan: Plan, free_form: str, method: str) -> Answer:

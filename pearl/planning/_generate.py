@@ -26,7 +26,7 @@ from pearl.llm import OutputMode, constrained, cut_at_limit
 from pearl.planning._demos import ACTION_CALL, Demo
 from pearl.planning._grammar import plan_from_json, plan_gbnf, plan_json_schema, plan_to_json
 from pearl.planning._models import Arg, Plan, Step
-from pearl.planning._parser import parse_plan
+from pearl.planning._parser import parse_plan, plan_ends_before, plan_ends_with_step
 from pearl.planning._validate import ANSWER, DEFAULT_MAX_STEPS
 from pearl.prompts import PromptTemplate, load_prompt
 from pearl.protocols import LLM
@@ -237,7 +237,9 @@ def read_plan_reply(
     Raises:
         PlanParseError: the reply is not a valid plan; the message says what to fix (of a cut reply: that it was
             cut, not only where, which is all the parser sees). A cut reply is refused even where what is left of it
-            parses: a cut after a whole step, or in an explanation, reads as a plan without its last steps.
+            parses: a cut after a whole step, or in an explanation, reads as a plan without its last steps. Not
+            where the reply shows its plan ended before the cut (`plan_ends_before`: a fence closed after the
+            last step, the next example begun): what was cut is prose after a whole plan.
     """
     try:
         if mode == "json":
@@ -251,10 +253,13 @@ def read_plan_reply(
             f"the reply was cut off at its limit of {cut_at} tokens ({exc}); write fewer steps, "
             "with shorter arguments and explanations"
         ) from None
-    if cut_at is not None:
+    if cut_at is not None and not (mode != "json" and plan_ends_before(text)):
+        fix = "write fewer steps, with shorter arguments and explanations"
+        if mode != "json" and not plan_ends_with_step(text):
+            fix = "write only the plan's steps, nothing after them"  # the cut was in prose after the steps
         raise PlanParseError(
             f"the reply was cut off at its limit of {cut_at} tokens, after {counted(len(plan.steps), 'step')}: the "
-            "plan's last steps may be missing; write fewer steps, with shorter arguments and explanations"
+            f"plan's last steps may be missing; {fix}"
         )
     return plan
 

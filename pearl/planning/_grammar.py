@@ -102,11 +102,14 @@ def plan_from_json(
         try:
             obj: Any = read_json(strip_fence(text), DEFAULT_MAX_CHARS)
         except JSONReplyError as exc:
-            raise PlanParseError(f"the plan is {exc.reason}", exc.line, exc.column) from None
+            obj = _object_inside(text)
+            if obj is None:
+                raise PlanParseError(f"the plan is {exc.reason}", exc.line, exc.column) from None
     else:
         obj = dict(data)
     if not isinstance(obj, dict):
         raise PlanParseError('the plan must be a JSON object like {"steps": [...]}')
+    _check_arg_objects(obj)
     try:
         parsed = PlanJSON.model_validate(obj)
     except ValidationError as exc:
@@ -129,6 +132,36 @@ def plan_from_json(
         error = PlanParseError(f"step {exc.line}: {exc.reason}")
         error.line = exc.line
         raise error from None
+
+
+def _object_inside(text: str) -> dict[str, Any] | None:
+    """The JSON object a reply holds amid prose ("Here is the plan:", a fenced block, words after it), as a server
+    that ignores the schema lets a chat model write it; None where there is no one object to read."""
+    start, end = text.find("{"), text.rfind("}")
+    if start < 0 or end < start:
+        return None
+    try:
+        obj = read_json(text[start : end + 1], DEFAULT_MAX_CHARS)
+    except JSONReplyError:
+        return None
+    return obj if isinstance(obj, dict) else None
+
+
+def _check_arg_objects(obj: dict[str, Any]) -> None:
+    """Refuse an argument written as a bare value (`"args": ["CTX", "Dorota"]`) saying how to write it: the shape's
+    own message named a Python class ("a valid dictionary or instance of Arg")."""
+    steps = obj.get("steps")
+    for index, step in enumerate(steps if isinstance(steps, list) else []):
+        args = step.get("args") if isinstance(step, dict) else None
+        for position, arg in enumerate(args if isinstance(args, list) else []):
+            if not isinstance(arg, dict):
+                error = PlanParseError(
+                    f"step {index + 1} (args[{position}]): write each argument as an object, "
+                    '{"kind": "ctx"} for the document, {"kind": "string", "value": "..."} for a text, '
+                    '{"kind": "var", "value": "s1"} for an earlier step\'s result'
+                )
+                error.line = index + 1
+                raise error
 
 
 def plan_to_json(plan: Plan) -> dict[str, Any]:
@@ -164,9 +197,11 @@ def plan_gbnf(library: ActionLibrary, max_steps: int = DEFAULT_MAX_STEPS, *, max
     `s(k-1)` may stand instead (the action then reads that result). Each action's call has
     exactly its parameter count with CTX in its declared places (actions of the same shape
     share one rule); a variadic action takes its declared parameters and may repeat the
-    last. ANSWER, when the library has it, can only be the last step of two or more. A plan
-    has 1..`max_steps` steps, each ending in a newline. No explanations and no empty
-    strings: tokens a small model spends on prose are tokens it does not spend on the plan.
+    last. The first step reads the document (an action that takes CTX: `check_plan` refuses a
+    plan none of whose steps does). ANSWER, when the library has it, can only be the last step
+    of two or more. A plan has 1..`max_steps` steps, each ending in a newline. No explanations
+    and no empty strings: tokens a small model spends on prose are tokens it does not spend on
+    the plan.
 
     Raises:
         ConfigError: a library with no action but ANSWER, or limits out of range.
@@ -178,6 +213,8 @@ def plan_gbnf(library: ActionLibrary, max_steps: int = DEFAULT_MAX_STEPS, *, max
         raise ConfigError(
             f"action library {library.name} has only ANSWER, which cannot be a plan on its own; add other actions"
         )
+    if not any(CTX in a.params for a in others):
+        raise ConfigError(f"action library {library.name} has no action that reads the document (CTX); add one")
     if not 1 <= max_steps <= _MAX_GRAMMAR_STEPS:
         raise ConfigError(f"max_steps must be between 1 and {_MAX_GRAMMAR_STEPS}, got {max_steps}")
     if not 1 <= max_string_chars <= DEFAULT_MAX_STRING_CHARS:
@@ -195,7 +232,10 @@ def plan_gbnf(library: ActionLibrary, max_steps: int = DEFAULT_MAX_STEPS, *, max
         rules.append((f"tail-{k}", f"{body} | answer-{k}" if ends else body))
     for k in range(1, max_steps + 1):
         arg, doc = ("str", None) if k == 1 else (f"arg-{k}", f"doc-{k}")
-        calls = [f"{rule} {_call(group[0], arg, doc)}" for rule, group in shapes.items()]
+        # The first step reads the document (`check_plan` refuses a plan none of whose steps does).
+        calls = [
+            f"{rule} {_call(group[0], arg, doc)}" for rule, group in shapes.items() if k > 1 or CTX in group[0].params
+        ]
         rules.append((f"step-{k}", f"{_literal(f's{k} = ')} ( {' | '.join(calls)} ) {_literal(chr(10))}"))
     if ends:
         assert answer is not None
@@ -209,7 +249,8 @@ def plan_gbnf(library: ActionLibrary, max_steps: int = DEFAULT_MAX_STEPS, *, max
     rest = f"{_STRING_BODY}{{0,{max_string_chars - 1}}} " if max_string_chars > 1 else ""
     rules.append(("str", f'"\\"" {_STRING_FIRST} {rest}"\\""'))
     for rule, group in shapes.items():
-        rules.append((rule, " | ".join(_literal(a.name) for a in group)))
+        if max_steps > 1 or CTX in group[0].params:  # a plan of one step calls only actions that read the document
+            rules.append((rule, " | ".join(_literal(a.name) for a in group)))
 
     header = (
         f"# pearl plan grammar: library {library.name} v{library.version} ({library.fingerprint[:12]}), "

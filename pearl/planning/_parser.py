@@ -22,7 +22,7 @@ from pearl.errors import PlanParseError
 from pearl.planning._models import Arg, Plan, Step
 from pearl.planning._validate import DEFAULT_MAX_STEPS, DEFAULT_MAX_STRING_CHARS, Spot, check_plan
 
-__all__ = ["DEFAULT_MAX_CHARS", "DEFAULT_MAX_LINE_CHARS", "parse_plan"]
+__all__ = ["DEFAULT_MAX_CHARS", "DEFAULT_MAX_LINE_CHARS", "parse_plan", "plan_ends_before", "plan_ends_with_step"]
 
 DEFAULT_MAX_CHARS = 20_000
 DEFAULT_MAX_LINE_CHARS = 2_000
@@ -49,6 +49,10 @@ _NEW_ACTIONS_HEADING = re.compile(r"(?:#{1,6}[ \t]*|\*\*[ \t]*)new\s+actions?\s*
 """The header as a Markdown heading or in bold, alone on its line ("### New actions", "**New actions:**")."""
 _OWN_LINE_EXPLANATION = re.compile(r"(?:\*\*)?(?:explanation|purpose|reason|why)(?:\*\*)?\s*:(?:\*\*)?\s*(.+)", re.I)
 """An explanation a model writes on a line of its own under its step."""
+_STEP_HEADING = re.compile(
+    r"#{1,6}[ \t]*(?:(?:\*\*)?step[ \t]*)?\d{1,3}[ \t]*(?:\*\*)?[ \t]*[:.)\-\u2013\u2014]?[ \t]*(?:\*\*)?[ \t]*", re.I
+)
+"""A Markdown heading naming a step ("### Step 2:", "## **Step 1** -", "#1"), on a line that may hold the step."""
 _STEP_START = re.compile(r"(?:\*\*|`)*[A-Za-z_][A-Za-z0-9_]*(?:\*\*|`)*\s*=(?!=)")
 _MARKS = ("**", "`")
 """Markdown a model wraps a step's name, call or line in (`**s1** = ...`, `` `s1 = FIND_X(...)` ``): read as if
@@ -59,7 +63,13 @@ _DASH = re.compile(r"(?://|--?)(?=\s|$)|[\u2014\u2013]")
 """What a model writes for ' : ' before an explanation (' - ', ' -- ', an em or an en dash) or for `#` (`//`)."""
 _OPERAND = re.compile(r"\s*(?:([\"'\u201c\u2018\d])|([A-Za-z_][A-Za-z0-9_]*)\s*(\()?)")
 """After ' - ' or ' // ': a quoted string, a number, a name (CTX or a result) or a call reads as arithmetic."""
-_NONE = re.compile(r"(?:none|n/a|no new actions?)\s*\.?", re.IGNORECASE)
+_NONE = re.compile(
+    r"\(?(?:none|n/a|no new actions?)\)?(?:\s+(?:are\s+|is\s+)?(?:needed|required|necessary))?(?:\s*\([^()]*\))?\s*\.?"
+    r"|\[\]",
+    re.IGNORECASE,
+)
+"""A "New actions:" block's word that it declares none: "None", "None needed.", "(none)", "No new actions are
+needed.", "None (all are listed)", "[]"."""
 _EXAMPLE = 'name = ACTION(CTX, "text", earlier_name)'
 
 
@@ -118,7 +128,9 @@ def parse_plan(
         raise PlanParseError(
             "NUL character (U+0000) in the plan; remove it", text.count("\n", 0, nul) + 1, nul - line_start + 1
         )
-    return _Reader(library, max_steps, max_line_chars, max_string_chars).read(_without_chatter(text))
+    reader = _Reader(library, max_steps, max_line_chars, max_string_chars)
+    reader.above = _explains_above(text)
+    return reader.read(_without_chatter(text))
 
 
 _CALL_START = re.compile(r"[A-Z][A-Z0-9_]+\s*\(")
@@ -194,19 +206,97 @@ def _holds_arguments(inside: str, *, words: bool = True) -> bool:
     return words and all(_ONE_TOKEN.fullmatch(piece) for piece in inside.split(","))
 
 
+_NEXT_QUESTION = re.compile(r"(?:#{1,6}[ \t]*|\*\*)?(?:question|example(?:[ \t]+\d{1,3})?)[ \t]*(?:\*\*)?[ \t]*:", re.I)
+"""A line that opens the next example after a plan ("Question: How does Mara ...?", "**Example 2:**"): a model
+that goes on with the pattern of the demonstrations it was shown, whose next plan is not this question's."""
+
+
+def _next_question(lines: list[str]) -> int:
+    """The line at which the model, after writing at least one step, began another question's example (see
+    `_NEXT_QUESTION`): where this plan ends. `len(lines)` where it began none."""
+    stepped = False
+    for n, line in enumerate(lines):
+        stripped = _unnumbered(line.strip())
+        if stepped and _NEXT_QUESTION.match(stripped):
+            return n
+        stepped = stepped or (_meant_as_step(line) and "=" in line)
+    return len(lines)
+
+
+def plan_ends_before(text: str) -> bool:
+    """Whether a reply shows where its plan ended, before its last line: a code fence closed after the last step,
+    or the next example begun (`_NEXT_QUESTION`). A reply cut at its length limit after either holds its plan whole:
+    what was cut is prose after it."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    end = _next_question(lines)
+    if end < len(lines):
+        return True
+    steps = [n for n, line in enumerate(lines) if _meant_as_step(line)]
+    fences = [n for n, line in enumerate(lines) if line.strip().startswith("```")]
+    return bool(steps) and any(n < steps[0] for n in fences) and any(n > steps[-1] for n in fences)
+
+
+def plan_ends_with_step(text: str) -> bool:
+    """Whether the reply's last line that is not blank or a fence is (meant as) a step: a reply cut there may have
+    lost steps after it; one that ends in prose was cut after its steps, in what the model wrote about them."""
+    lines = [line for line in text.replace("\r", "\n").split("\n") if line.strip().strip("`")]
+    return bool(lines) and _meant_as_step(lines[-1])
+
+
 def _without_chatter(text: str) -> str:
     """`text` with the model's prose before its first step and after its last blanked ("Here is the plan:",
     "**Plan:**", a closing "Explanation: ..."): lines not meant as steps (`_meant_as_step`), kept as empty lines so
     that errors name the lines the model wrote. A "New actions:" header, and everything between the first and the
-    last step, is read as written: a broken step there is still an error."""
+    last step, is read as written: a broken step there is still an error. Where the model went on to another
+    question's example, everything from there on is blanked: that plan is not this question's."""
     lines = text.split("\n")
+    end = _next_question(lines)
+    lines = [*lines[:end], *([""] * (len(lines) - end))]
     meant = [n for n, line in enumerate(lines) if _meant_as_step(line)]
     if not meant:
         return text
     steps = [n for n in meant if "=" in lines[n]]
     # After a "New actions:" header with no step below it, every line is a declaration (or meant as one).
     last = steps[-1] if steps and steps[-1] == meant[-1] else len(lines) - 1
-    return "\n".join("" if n < meant[0] or n > last else line for n, line in enumerate(lines))
+    kept = _explanations_outside(lines, steps)
+    return "\n".join("" if (n < meant[0] or n > last) and n not in kept else line for n, line in enumerate(lines))
+
+
+def _is_explanation(line: str) -> bool:
+    """Whether `line` is an explanation on a line of its own ("Explanation: who she is", "Purpose: ...")."""
+    stripped = _unnumbered(line.strip())
+    return "=" not in stripped and _OWN_LINE_EXPLANATION.fullmatch(stripped) is not None
+
+
+def _explains_above(text: str) -> bool:
+    """Whether the model wrote each step's explanation on a line of its own above the step ("Purpose: who she is",
+    then the step), not under it: its first such line comes before the first step, at most two lines before, and
+    none comes right under that step."""
+    lines = text.split("\n")
+    first_step = next((n for n, line in enumerate(lines) if _meant_as_step(line) and "=" in line), None)
+    first_said = next((n for n, line in enumerate(lines) if _is_explanation(line)), None)
+    if first_step is None or first_said is None or not 0 < first_step - first_said <= 2:
+        return False
+    return not (first_step + 1 < len(lines) and _is_explanation(lines[first_step + 1]))  # one under it: below
+
+
+def _explanations_outside(lines: list[str], steps: list[int]) -> set[int]:
+    """The explanation lines of the first and the last step that lie outside the lines between them: the first step's
+    above it (where explanations are written above their steps), the last step's right under it (where each
+    earlier step has one right under it too, or it is indented under its step). A closing "Explanation: the plan
+    finds ..." after a blank line, or after steps that have none, is the model's prose about the plan."""
+    if not steps:
+        return set()
+    kept = {n for n in range(max(0, steps[0] - 2), steps[0]) if _is_explanation(lines[n])}
+    after = steps[-1] + 1
+    if after < len(lines) and _is_explanation(lines[after]):
+        under = all(n + 1 < len(lines) and _is_explanation(lines[n + 1]) for n in steps[:-1])
+        indented = len(lines[after]) - len(lines[after].lstrip()) > len(lines[steps[-1]]) - len(
+            lines[steps[-1]].lstrip()
+        )
+        if (under and len(steps) > 1) or indented:
+            kept.add(after)
+    return kept
 
 
 class _Reader:
@@ -223,6 +313,8 @@ class _Reader:
         self.decl_lines: list[int] = []
         self.block_seen = False
         self.block_lenient = False  # the block's header was in bold or a heading: its lines of prose are left out
+        self.above = False  # explanations on lines of their own are written above their steps (`_explains_above`)
+        self.pending: str | None = None  # such an explanation, for the step below it
 
     def read(self, text: str) -> Plan:
         for number, line in enumerate(text.split("\n"), start=1):
@@ -247,10 +339,20 @@ class _Reader:
         stripped = line.strip()
         indent = len(line) - len(line.lstrip())
         header = _NEW_ACTIONS.match(stripped) or _NEW_ACTIONS_HEADING.fullmatch(stripped)
+        titled = _STEP_HEADING.match(stripped)
+        if titled is not None and _meant_as_step(stripped[titled.end() :]):
+            # A step written in its heading ("### Step 2: why = FIND_REASON(...)"): read, columns kept (helper-186).
+            indent += titled.end()
+            stripped = stripped[titled.end() :]
+            line = " " * indent + stripped
         # A fence, a comment or a Markdown heading ("# Step 2: explain", "### Step 2"): no step was meant.
-        if not stripped or (stripped.startswith(("```", "#")) and not header):
+        elif not stripped or (stripped.startswith(("```", "#")) and not header):
             return
         if not self.steps and _HEADER.fullmatch(stripped):
+            return
+        if self.above and not self.steps and _is_explanation(stripped):
+            said = _OWN_LINE_EXPLANATION.fullmatch(_unnumbered(stripped))
+            self.pending = said.group(1).strip() if said is not None else None
             return
         # The header in bold or as a heading ("### New actions") is read leniently: no prompt asks for it, and the
         # model's words under it ("No new actions are needed.") or after the steps were prose, left out.
@@ -275,8 +377,10 @@ class _Reader:
             # Prose between steps, with neither a call nor an assignment (brackets it may hold: "(the keeper's
             # wife)"): an explanation on a line of its own under its step ("Explanation: who she is") is that
             # step's, where it has none.
-            said = _OWN_LINE_EXPLANATION.fullmatch(stripped)
-            if said is not None and self.steps[-1].explanation is None:
+            said = _OWN_LINE_EXPLANATION.fullmatch(_unnumbered(stripped))
+            if said is not None and self.above:
+                self.pending = said.group(1).strip()
+            elif said is not None and self.steps[-1].explanation is None:
                 self.steps[-1] = self.steps[-1].model_copy(update={"explanation": said.group(1).strip()})
             return
         if len(self.steps) == self.max_steps:
@@ -287,6 +391,9 @@ class _Reader:
             )
         results = {step.var for step in self.steps if not self._is_action(step.var)}
         step, spot = _StepScanner(line, number).scan(results, self._action, unknown_refused=self.library is not None)
+        if self.pending is not None and step.explanation is None:
+            step = step.model_copy(update={"explanation": self.pending})
+        self.pending = None
         self.steps.append(step)
         self.spots.append(spot)
 
@@ -448,6 +555,13 @@ class _StepScanner(_Scanner):
         name_end = self.pos
         self.skip_space()
         if self.peek() != "=" or self.peek(1) == "=":
+            # Not a variable the model named, but a word of prose: "Next, we use FIND_REASON (with CTX) ...",
+            # "Step 1 (identify Dorota): s1 = ..." were told of a variable called "Next" or "Step" (helper-186).
+            rest = self.text[name_end:]
+            if _ASSIGNED_CALL.search(rest):
+                self.fail(
+                    f"write nothing before the step's name: begin the line with the step, like: {_EXAMPLE}", var_col
+                )
             if self.pos > name_end and self.peek().isalpha():
                 self.fail(f"this line is not a step; write only the plan, one step per line like: {_EXAMPLE}", var_col)
             if self.peek() == "(":
@@ -456,6 +570,8 @@ class _StepScanner(_Scanner):
                 )
             if self.peek() == "=" and self.peek(1) == "=":  # `a == FIND_X(...)`: "found '='" read as if none were
                 self.fail(f'write one "=" after the variable name {var}, not "=="; a step looks like: {_EXAMPLE}')
+            if not any(mark in rest for mark in "=\uff1d"):
+                self.fail(f"this line is not a step; write only the plan, one step per line like: {_EXAMPLE}", var_col)
             after = "the end of the line" if not self.peek() else _label(self.peek())
             self.fail(f'expected "=" after the variable name {var}, found {after}; a step looks like: {_EXAMPLE}')
         self.pos += 1

@@ -108,6 +108,13 @@ def check_plan(
         if step.action == ANSWER:
             _check_answer_step(index, len(steps), spot)
         assigned[step.var] = spot.line
+    if not any(arg.kind == "ctx" for step in steps for arg in step.args):
+        # The planner never sees the document: a plan none of whose steps reads it answers from the planner's
+        # own words ('answer = CONCAT("Dorota wanted ...")'), with no evidence (helper-186).
+        raise PlanParseError(
+            "no step reads the document; pass CTX to the steps that look for what the question depends on",
+            spots[0].line,
+        )
     kept = [a for a in new_actions if declared.get(a.name) is a]
     return Plan(steps=list(steps), new_actions=kept)
 
@@ -247,6 +254,13 @@ def _check_ctx_position(arg: Arg, index: int, action: Action, line: int, column:
         raise PlanParseError(reason, line, column)
 
 
+_DOCUMENT_NAMES = frozenset(
+    {"ctx", "document", "doc", "context", "text", "the_document", "story", "article", "passage"}
+)
+"""Names a model writes for the document where the plan language has CTX: quoting them, as an undefined name is
+told to, passes the words instead (and is refused again where CTX is wanted)."""
+
+
 def _check_reference(
     arg: Arg,
     step: Step,
@@ -276,6 +290,8 @@ def _check_reference(
     later_line = next((s.line for st, s in zip(later, later_spots, strict=True) if st.var == name), None)
     if later_line is not None:
         reason += f'; "{name}" is assigned later, on line {later_line}, so move that step above this one'
+    elif name.lower() in _DOCUMENT_NAMES:
+        reason += '; the document is written CTX (in a plan written as JSON, {"kind": "ctx"})'
     elif library is not None and name.upper() in library:
         reason += f"; {name.upper()} is an action: call it on its own line and pass the variable it assigns"
     else:
