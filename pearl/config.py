@@ -399,6 +399,14 @@ def _named_file_problem(path: Path) -> str | None:
     return None
 
 
+def _table(value: object) -> bool:
+    """Whether a TOML value read at the top of a file is a table (`[other]`) or an array of tables (`[[servers]]`),
+    which may come after `[pearl]`: only a plain key must stand above every table."""
+    return isinstance(value, dict) or (
+        isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+    )
+
+
 def _read_file(path: Path) -> dict[str, Any]:
     problem = _named_file_problem(path) if os.environ.get("PEARL_CONFIG") else None
     if problem:
@@ -415,7 +423,7 @@ def _read_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: [pearl] must be a table")
     # A key written above the [pearl] table is outside it, where it was dropped in silence: the file's base URL
     # unread, the embedded model answered. Refused as an unknown setting is (another tool's table is let be).
-    above = sorted(key for key, value in raw.items() if key != "pearl" and not isinstance(value, dict))
+    above = sorted(key for key, value in raw.items() if key != "pearl" and not _table(value))
     if section is not raw and above:
         one = len(above) == 1
         raise ConfigError(

@@ -193,10 +193,12 @@ class LLMError(PearlError):
         prompt_tokens, completion_tokens: what the server billed for the failed call, its retried attempts
             included, when their replies said (a reply with no answer in it: refused, blocked, cut at `max_tokens`
             before any text, or retried for no choices or no text); else 0.
+        cached_prompt_tokens: of `prompt_tokens`, those the server's usage said it read from its prefix cache.
     """
 
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cached_prompt_tokens: int = 0
 
 
 class LLMRequestError(LLMError):

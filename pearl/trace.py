@@ -84,7 +84,11 @@ class Recorder:
                 completion_tokens=result.completion_tokens if result else error.completion_tokens if error else 0,
                 latency_s=result.latency_s if result else time.perf_counter() - started,
                 cached=result.cached if result else False,
-                cached_prompt_tokens=result.cached_prompt_tokens if result else 0,
+                cached_prompt_tokens=result.cached_prompt_tokens
+                if result
+                else error.cached_prompt_tokens
+                if error
+                else 0,
                 attempts=result.attempts if result else 0,
                 error=str(error) if error else None,
                 cut=fitted_cuts(template),

@@ -133,6 +133,9 @@ def test_settings_written_above_the_pearl_table_are_refused_naming_them(_isolate
     assert load_settings().model == "m"
     write_config(_isolated_home, '[pearl]\nmodel = "m"\nbase_url = "http://127.0.0.1:8780/v1"\n[other]\nx = 1\n')
     assert load_settings().model == "m"
+    # nor an array of tables after it (helper-190: refused as "written above" it)
+    write_config(_isolated_home, '[pearl]\nmodel = "m"\nbase_url = "http://127.0.0.1:8780/v1"\n[[servers]]\nx = 1\n')
+    assert load_settings().model == "m"
 
 
 def test_every_variable_the_package_reads_is_isolated_in_tests() -> None:

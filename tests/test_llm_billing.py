@@ -107,3 +107,41 @@ def test_pearl_ask_counts_the_retried_replies_in_its_usage(fake_server: FakeOpen
     assert answer.answer == "Korvin."
     usage = answer.usage
     assert (usage.prompt_tokens, usage.completion_tokens, usage.uncached_prompt_tokens) == (2000, 503, 2000)
+
+
+def test_a_call_that_gives_up_keeps_its_attempts_prefix_cache_hits(fake_server: FakeOpenAIServer) -> None:
+    # The error carried what was billed but not what of it came from the server's cache: a call that gave up after
+    # four replies of 1,000 prompt tokens, 900 of them cached, was traced as 4,000 uncached (helper-190).
+    from pearl import Pearl
+    from pearl.errors import PearlError
+
+    fake_server.set_default(reply({"content": ""}, 1000, 0, cached=900))
+    pearl = Pearl(llm=make(fake_server), settings=load_settings(cache=False, dense=False))
+    with pytest.raises(PearlError) as info:
+        pearl.ask("Korvin keeps the light on Tren.", "Who keeps the light?", method="direct")
+    assert info.value.trace is not None
+    usage = info.value.trace.usage()
+    assert (usage.prompt_tokens, usage.uncached_prompt_tokens) == (4000, 400)
+
+
+def test_a_request_that_waited_on_a_failed_call_is_not_billed_for_it(
+    fake_server: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    # Two methods planning one question at once share the call; when it failed, each one's error carried its bill,
+    # every retried attempt's tokens included: 8,000 prompt tokens counted for 4,000 billed (helper-190).
+    fake_server.set_default(
+        lambda request: Reply(body=json.dumps({"choices": [], "usage": {"prompt_tokens": 1000}}), delay=0.2)
+    )
+    llm = CachedLLM(make(fake_server), ResponseCache(tmp_path / "cache.sqlite3"))
+
+    async def billed() -> int:
+        try:
+            await llm.acomplete(REQUEST)
+        except LLMResponseError as exc:
+            return exc.prompt_tokens
+        raise AssertionError("the call should have failed")
+
+    async def both() -> list[int]:
+        return list(await asyncio.gather(billed(), billed()))
+
+    assert sorted(asyncio.run(both())) == [0, 4000] and len(fake_server.chat_requests) == 4

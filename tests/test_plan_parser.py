@@ -68,6 +68,15 @@ feeling = FIND_EMOTION(CTX, "Mara", "learning the ship will not return")"""
     # Read as written before any step ("Question: ..." restated first) and where no step came before it.
     restated = "Question: Why did Dorota put water in the lamp oil?\nPlan:\n" + plan
     assert [s.var for s in parse_plan(restated, _lib()).steps] == ["who", "why"]
+    # A question restated above each step opens no other plan: no "Plan:" follows it (helper-190: cut there, a plan
+    # of one step was accepted and answered from).
+    asked = """Question: Who is Dorota?
+who = FIND_CHARACTER(CTX, "Dorota")
+Question: Why did Dorota put water in the lamp oil?
+why = FIND_REASON(CTX, "Dorota put water in the lamp oil")
+Example: the answer joins both.
+ans = CONCAT(who, why)"""
+    assert [s.var for s in parse_plan(asked, _lib()).steps] == ["who", "why", "ans"]
 
 
 def test_a_plan_none_of_whose_steps_reads_the_document_is_refused() -> None:
@@ -83,6 +92,9 @@ def test_a_name_written_for_the_document_is_told_to_be_ctx() -> None:
     for name in ("document", "doc", "context", "Document"):
         error = _error(f's1 = FIND_CHARACTER({name}, "Dorota")')
         assert "the document is written CTX" in error.reason and "quote them" not in error.reason, name
+    # Where the action takes words, "story" may be the words to look for (the paper's plans pass "story").
+    error = _error("s1 = FIND_CHARACTER(CTX, story)")
+    assert 'quote them: "story"' in error.reason and "written CTX" not in error.reason
 
 
 def test_a_step_written_in_its_markdown_heading_is_read() -> None:
@@ -93,8 +105,11 @@ def test_a_step_written_in_its_markdown_heading_is_read() -> None:
     assert [s.var for s in parse_plan(headed, _lib()).steps] == ["who", "why"]
     error = _error("### Step 1: who = FIND_CHARACTER(CTX, Dorota)")  # columns of the line as written
     assert (error.line, error.column) == (1, 39)
-    # A comment or a heading that holds no step is still no step.
+    # A comment or a heading that holds no step is still no step: a heading naming a call above its step, a step
+    # commented out (helper-190: read, and run).
     assert len(parse_plan('# Step 1: find her\nwho = FIND_CHARACTER(CTX, "Dorota")\n### Step 2', _lib()).steps) == 1
+    commented = 'who = FIND_CHARACTER(CTX, "Dorota")\n# 2. alt = FIND_CHARACTER(CTX, "the keeper")\n### Step 2: FIND_REASON(CTX, who)\nwhy = FIND_REASON(CTX, who)'
+    assert [s.var for s in parse_plan(commented, _lib()).steps] == ["who", "why"]
 
 
 def test_explanations_on_lines_of_their_own_go_to_their_own_steps() -> None:
@@ -112,6 +127,15 @@ Purpose: find why she did it
 2. s2 = FIND_REASON(CTX, "Dorota put water in the lamp oil")
    Explanation: why she did it"""
     assert [s.explanation for s in parse_plan(above, _lib()).steps] == ["identify who Dorota is", "find why she did it"]
+    # Written above each step with no blank line between (helper-190: refused, "this line is not a step").
+    compact = "\n".join(line for line in above.split("\n") if line and not line.startswith("**"))
+    assert [s.explanation for s in parse_plan(compact, _lib()).steps] == [
+        "identify who Dorota is",
+        "find why she did it",
+    ]
+    # A line of prose above the steps, then explanations under each: the prose is no step's.
+    intro = "Reason: the question turns on her motive.\n" + under
+    assert [s.explanation for s in parse_plan(intro, _lib()).steps] == ["who Dorota is", "why she did it"]
     assert [s.explanation for s in parse_plan(under, _lib()).steps] == ["who Dorota is", "why she did it"]
     # The model's words about the whole plan after it are no step's.
     closing = (
@@ -132,6 +156,7 @@ def test_prose_that_names_a_call_is_told_it_is_no_step_not_of_a_variable_named_f
     for prefixed in ('Step 1 (identify her): s1 = FIND_CHARACTER(CTX, "Dorota")', 'let s1 = FIND_CHARACTER(CTX, "D")'):
         error = _error(prefixed)
         assert error.reason.startswith("write nothing before the step's name"), prefixed
+    assert not _error('s1: str = FIND_CHARACTER(CTX, "D")').reason.startswith("write nothing before")  # name first
 
 
 def test_a_new_actions_block_that_says_in_words_it_declares_none_declares_none() -> None:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from pearl._paths import in_read_only_home
 from pearl._replies import without_thinking
-from pearl.errors import own_copy
+from pearl.errors import LLMError, own_copy
 from pearl.llm._reply import RETRIED_NOTE, SERVER_CUT_NOTE, cut_loop, without_failed_attempts
 from pearl.llm._wrap import Wrapped
 from pearl.models import Completion, CompletionRequest
@@ -226,8 +226,9 @@ class CachedLLM(Wrapped):
                 continue
             except Exception as exc:  # noqa: BLE001 - re-raised, as its own copy
                 # Its own copy: a question's error carries that question's trace (`PearlError.trace`), and one
-                # object raised in several tasks would carry the last one's, its traceback growing with each.
-                raise own_copy(exc) from None
+                # object raised in several tasks would carry the last one's, its traceback growing with each. It
+                # carries no tokens: the call that failed billed them once, to the request that made it.
+                raise _unbilled(own_copy(exc)) from None
         future: asyncio.Future[Completion] = flight[0].create_future()
         self._flights[flight] = future
         try:
@@ -264,6 +265,15 @@ class CachedLLM(Wrapped):
 def _as_cached(completion: Completion) -> Completion:
     """A reply given to a request without a call of its own: from the cache, or shared with the same request."""
     return without_thinking(cut_loop(completion)).model_copy(update={"cached": True, "latency_s": 0.0})
+
+
+def _unbilled(error: Exception) -> Exception:
+    """`error`, shared with a request that waited on the call that raised it, without what that call was billed (see
+    `_kept`): counted for each waiter too, two methods planning one question at once paid it twice, with every
+    retried attempt's tokens (helper-190)."""
+    if isinstance(error, LLMError):
+        error.prompt_tokens = error.completion_tokens = error.cached_prompt_tokens = 0
+    return error
 
 
 def _server_cut(completion: Completion) -> bool:

@@ -184,6 +184,7 @@ class _Failed:
         """`error` with what every failed attempt so far was billed, its own included: what the call cost, should
         `error` end it."""
         error.prompt_tokens, error.completion_tokens = self.prompt_tokens, self.completion_tokens
+        error.cached_prompt_tokens = self.cached_prompt_tokens
         return error
 
     def before(self, completion: Completion) -> Completion:

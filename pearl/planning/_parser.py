@@ -50,9 +50,10 @@ _NEW_ACTIONS_HEADING = re.compile(r"(?:#{1,6}[ \t]*|\*\*[ \t]*)new\s+actions?\s*
 _OWN_LINE_EXPLANATION = re.compile(r"(?:\*\*)?(?:explanation|purpose|reason|why)(?:\*\*)?\s*:(?:\*\*)?\s*(.+)", re.I)
 """An explanation a model writes on a line of its own under its step."""
 _STEP_HEADING = re.compile(
-    r"#{1,6}[ \t]*(?:(?:\*\*)?step[ \t]*)?\d{1,3}[ \t]*(?:\*\*)?[ \t]*[:.)\-\u2013\u2014]?[ \t]*(?:\*\*)?[ \t]*", re.I
+    r"#{1,6}[ \t]+(?:\*\*)?step[ \t]*\d{1,3}[ \t]*(?:\*\*)?[ \t]*[:.)\-\u2013\u2014]?[ \t]*(?:\*\*)?[ \t]*", re.I
 )
-"""A Markdown heading naming a step ("### Step 2:", "## **Step 1** -", "#1"), on a line that may hold the step."""
+"""A Markdown heading naming a step ("### Step 2:", "## **Step 1** -"), on a line that may hold the step itself (an
+assignment: "### Step 2: FIND_REASON(CTX, who)" above its step is a heading, "# 1. who = ..." a comment)."""
 _STEP_START = re.compile(r"(?:\*\*|`)*[A-Za-z_][A-Za-z0-9_]*(?:\*\*|`)*\s*=(?!=)")
 _MARKS = ("**", "`")
 """Markdown a model wraps a step's name, call or line in (`**s1** = ...`, `` `s1 = FIND_X(...)` ``): read as if
@@ -128,9 +129,17 @@ def parse_plan(
         raise PlanParseError(
             "NUL character (U+0000) in the plan; remove it", text.count("\n", 0, nul) + 1, nul - line_start + 1
         )
+    # Before any pattern reads a line: some backtrack over a long run of spaces (a 19,000-character line took 12 s).
+    for number, line in enumerate(text.split("\n"), start=1):
+        if len(line) > max_line_chars:
+            raise PlanParseError(
+                f"line is {len(line):,} characters long; keep each line under {max_line_chars:,} characters",
+                number,
+                max_line_chars + 1,
+            )
     reader = _Reader(library, max_steps, max_line_chars, max_string_chars)
     reader.above = _explains_above(text)
-    return reader.read(_without_chatter(text))
+    return reader.read(_without_chatter(text, reader.above))
 
 
 _CALL_START = re.compile(r"[A-Z][A-Z0-9_]+\s*\(")
@@ -207,18 +216,24 @@ def _holds_arguments(inside: str, *, words: bool = True) -> bool:
 
 
 _NEXT_QUESTION = re.compile(r"(?:#{1,6}[ \t]*|\*\*)?(?:question|example(?:[ \t]+\d{1,3})?)[ \t]*(?:\*\*)?[ \t]*:", re.I)
-"""A line that opens the next example after a plan ("Question: How does Mara ...?", "**Example 2:**"): a model
-that goes on with the pattern of the demonstrations it was shown, whose next plan is not this question's."""
+"""A line that may open the next example after a plan ("Question: How does Mara ...?", "**Example 2:**"): a model
+that goes on with the pattern of the demonstrations it was shown, whose next plan is not this question's (see
+`_next_question`)."""
 
 
 def _next_question(lines: list[str]) -> int:
-    """The line at which the model, after writing at least one step, began another question's example (see
-    `_NEXT_QUESTION`): where this plan ends. `len(lines)` where it began none."""
+    """The line at which the model, after writing at least one step, began another question's example as the
+    demonstrations are laid out: a `_NEXT_QUESTION` line, then a "Plan:" header before any step. Where this plan
+    ends; `len(lines)` where it began none. A question restated above each step ("Question: Who is Dorota?", then
+    its step) opens no plan: cut there, the steps after it were dropped (helper-190)."""
     stepped = False
     for n, line in enumerate(lines):
-        stripped = _unnumbered(line.strip())
-        if stepped and _NEXT_QUESTION.match(stripped):
-            return n
+        if stepped and _NEXT_QUESTION.match(_unnumbered(line.strip())):
+            for after in lines[n + 1 :]:
+                if _HEADER.fullmatch(after.strip().strip("*#` \t")):
+                    return n
+                if _meant_as_step(after):
+                    break
         stepped = stepped or (_meant_as_step(line) and "=" in line)
     return len(lines)
 
@@ -243,12 +258,13 @@ def plan_ends_with_step(text: str) -> bool:
     return bool(lines) and _meant_as_step(lines[-1])
 
 
-def _without_chatter(text: str) -> str:
+def _without_chatter(text: str, above: bool = False) -> str:
     """`text` with the model's prose before its first step and after its last blanked ("Here is the plan:",
     "**Plan:**", a closing "Explanation: ..."): lines not meant as steps (`_meant_as_step`), kept as empty lines so
     that errors name the lines the model wrote. A "New actions:" header, and everything between the first and the
     last step, is read as written: a broken step there is still an error. Where the model went on to another
-    question's example, everything from there on is blanked: that plan is not this question's."""
+    question's example, everything from there on is blanked: that plan is not this question's. `above`: explanations
+    are written above their steps (`_explains_above`)."""
     lines = text.split("\n")
     end = _next_question(lines)
     lines = [*lines[:end], *([""] * (len(lines) - end))]
@@ -258,7 +274,7 @@ def _without_chatter(text: str) -> str:
     steps = [n for n in meant if "=" in lines[n]]
     # After a "New actions:" header with no step below it, every line is a declaration (or meant as one).
     last = steps[-1] if steps and steps[-1] == meant[-1] else len(lines) - 1
-    kept = _explanations_outside(lines, steps)
+    kept = _explanations_outside(lines, steps, above)
     return "\n".join("" if (n < meant[0] or n > last) and n not in kept else line for n, line in enumerate(lines))
 
 
@@ -270,24 +286,27 @@ def _is_explanation(line: str) -> bool:
 
 def _explains_above(text: str) -> bool:
     """Whether the model wrote each step's explanation on a line of its own above the step ("Purpose: who she is",
-    then the step), not under it: its first such line comes before the first step, at most two lines before, and
-    none comes right under that step."""
+    then the step), not under it: its first such line comes at most two lines before the first step, and none comes
+    right under the last step. ("Purpose: a" / step / "Purpose: b" / step reads either way but for the last step; a
+    line of prose above the steps, then explanations under each, has one under the last.)"""
     lines = text.split("\n")
-    first_step = next((n for n, line in enumerate(lines) if _meant_as_step(line) and "=" in line), None)
+    steps = [n for n, line in enumerate(lines) if _meant_as_step(line) and "=" in line]
     first_said = next((n for n, line in enumerate(lines) if _is_explanation(line)), None)
-    if first_step is None or first_said is None or not 0 < first_step - first_said <= 2:
+    if not steps or first_said is None or not 0 < steps[0] - first_said <= 2:
         return False
-    return not (first_step + 1 < len(lines) and _is_explanation(lines[first_step + 1]))  # one under it: below
+    return not (steps[-1] + 1 < len(lines) and _is_explanation(lines[steps[-1] + 1]))
 
 
-def _explanations_outside(lines: list[str], steps: list[int]) -> set[int]:
+def _explanations_outside(lines: list[str], steps: list[int], above: bool) -> set[int]:
     """The explanation lines of the first and the last step that lie outside the lines between them: the first step's
-    above it (where explanations are written above their steps), the last step's right under it (where each
-    earlier step has one right under it too, or it is indented under its step). A closing "Explanation: the plan
+    above it, where explanations are written above their steps (`above`); else the last step's right under it (where
+    each earlier step has one right under it too, or it is indented under its step). A closing "Explanation: the plan
     finds ..." after a blank line, or after steps that have none, is the model's prose about the plan."""
     if not steps:
         return set()
-    kept = {n for n in range(max(0, steps[0] - 2), steps[0]) if _is_explanation(lines[n])}
+    if above:
+        return {n for n in range(max(0, steps[0] - 2), steps[0]) if _is_explanation(lines[n])}
+    kept: set[int] = set()
     after = steps[-1] + 1
     if after < len(lines) and _is_explanation(lines[after]):
         under = all(n + 1 < len(lines) and _is_explanation(lines[n + 1]) for n in steps[:-1])
@@ -317,13 +336,7 @@ class _Reader:
         self.pending: str | None = None  # such an explanation, for the step below it
 
     def read(self, text: str) -> Plan:
-        for number, line in enumerate(text.split("\n"), start=1):
-            if len(line) > self.max_line_chars:
-                raise PlanParseError(
-                    f"line is {len(line):,} characters long; keep each line under {self.max_line_chars:,} characters",
-                    number,
-                    self.max_line_chars + 1,
-                )
+        for number, line in enumerate(text.split("\n"), start=1):  # each within `max_line_chars` (`parse_plan`)
             self._line(line, number)
         return check_plan(
             self.steps,
@@ -340,7 +353,7 @@ class _Reader:
         indent = len(line) - len(line.lstrip())
         header = _NEW_ACTIONS.match(stripped) or _NEW_ACTIONS_HEADING.fullmatch(stripped)
         titled = _STEP_HEADING.match(stripped)
-        if titled is not None and _meant_as_step(stripped[titled.end() :]):
+        if titled is not None and _STEP_START.match(stripped[titled.end() :].lstrip("*` \t")):
             # A step written in its heading ("### Step 2: why = FIND_REASON(...)"): read, columns kept (helper-186).
             indent += titled.end()
             stripped = stripped[titled.end() :]
@@ -558,7 +571,7 @@ class _StepScanner(_Scanner):
             # Not a variable the model named, but a word of prose: "Next, we use FIND_REASON (with CTX) ...",
             # "Step 1 (identify Dorota): s1 = ..." were told of a variable called "Next" or "Step" (helper-186).
             rest = self.text[name_end:]
-            if _ASSIGNED_CALL.search(rest):
+            if _ASSIGNED_CALL.search(rest) and not rest.lstrip().startswith(":"):  # `s1: str = F(...)`: said below
                 self.fail(
                     f"write nothing before the step's name: begin the line with the step, like: {_EXAMPLE}", var_col
                 )

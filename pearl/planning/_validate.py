@@ -189,7 +189,8 @@ def _check_step(
     for index, arg in enumerate(step.args):
         column = spot.arg(index)
         if arg.kind == "var":
-            _check_reference(arg, step, index, column, line, later, later_spots, assigned, library)
+            at_document = action is not None and action.param_at(index) == CTX
+            _check_reference(arg, step, index, column, line, later, later_spots, assigned, library, at_document)
         # An empty string is allowed: the paper's plans write "" for an argument they leave out.
         elif arg.kind == "string" and len(arg.value) > max_string_chars:
             raise PlanParseError(
@@ -257,8 +258,9 @@ def _check_ctx_position(arg: Arg, index: int, action: Action, line: int, column:
 _DOCUMENT_NAMES = frozenset(
     {"ctx", "document", "doc", "context", "text", "the_document", "story", "article", "passage"}
 )
-"""Names a model writes for the document where the plan language has CTX: quoting them, as an undefined name is
-told to, passes the words instead (and is refused again where CTX is wanted)."""
+"""Names a model writes for the document where the plan language has CTX: quoting them there, as an undefined name is
+told to, passes the words instead (and is refused again where CTX is wanted). Elsewhere they may be words to look for
+("story"), to be quoted."""
 
 
 def _check_reference(
@@ -271,7 +273,10 @@ def _check_reference(
     later_spots: Sequence[Spot],
     assigned: dict[str, int],
     library: ActionLibrary | None,
+    at_document: bool = False,
 ) -> None:
+    """Refuse a name `arg` reads that no earlier step assigns, saying what to do; `at_document`: it stands where the
+    action takes CTX."""
     name = arg.value
     if name in assigned:
         return
@@ -290,7 +295,7 @@ def _check_reference(
     later_line = next((s.line for st, s in zip(later, later_spots, strict=True) if st.var == name), None)
     if later_line is not None:
         reason += f'; "{name}" is assigned later, on line {later_line}, so move that step above this one'
-    elif name.lower() in _DOCUMENT_NAMES:
+    elif at_document and name.lower() in _DOCUMENT_NAMES:
         reason += '; the document is written CTX (in a plan written as JSON, {"kind": "ctx"})'
     elif library is not None and name.upper() in library:
         reason += f"; {name.upper()} is an action: call it on its own line and pass the variable it assigns"
