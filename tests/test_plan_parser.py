@@ -108,7 +108,10 @@ def test_a_step_written_in_its_markdown_heading_is_read() -> None:
     # A comment or a heading that holds no step is still no step: a heading naming a call above its step, a step
     # commented out (helper-190: read, and run).
     assert len(parse_plan('# Step 1: find her\nwho = FIND_CHARACTER(CTX, "Dorota")\n### Step 2', _lib()).steps) == 1
-    commented = 'who = FIND_CHARACTER(CTX, "Dorota")\n# 2. alt = FIND_CHARACTER(CTX, "the keeper")\n### Step 2: FIND_REASON(CTX, who)\nwhy = FIND_REASON(CTX, who)'
+    commented = (
+        'who = FIND_CHARACTER(CTX, "Dorota")\n# 2. alt = FIND_CHARACTER(CTX, "the keeper")\n'
+        "### Step 2: FIND_REASON(CTX, who)\nwhy = FIND_REASON(CTX, who)"
+    )
     assert [s.var for s in parse_plan(commented, _lib()).steps] == ["who", "why"]
 
 
