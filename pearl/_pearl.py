@@ -221,16 +221,18 @@ def _cut_notes(trace: Trace, question: Question, window: str) -> list[str]:
     the model saw: `PromptTemplate.fit` gives the question at most a quarter of a prompt's room.
     """
     notes = []
-    for what, field, text in (
-        ("question", "question", question.text),
-        ("options", "options_block", question.options_block()),
-    ):
+    for field, text in (("question", question.text), ("options_block", question.options_block())):
         kept = [event.cut[field] for event in trace.events if field in event.cut]
-        if kept:
-            notes.append(
-                f"the {what} is {len(text):,} characters, more than a prompt has room for: the model saw only "
-                f"the first {min(kept):,} in at least one call; shorten it, or raise {window} if the model takes more"
-            )
+        if not kept:
+            continue
+        if field == "question":
+            said = f"the question is {len(text):,} characters, more than a prompt has room for: the model saw only "
+            said += f"the first {min(kept):,}"
+        else:  # cut option by option (`EACH_LINE_SHOWN`): every letter stays in sight
+            said = f"the options are {len(text):,} characters, more than a prompt has room for: the model saw the "
+            said += f"longest of them only in part ({min(kept):,} characters of them in all)"
+        them = "it" if field == "question" else "them"
+        notes.append(f"{said} in at least one call; shorten {them}, or raise {window} if the model takes more")
     return notes
 
 

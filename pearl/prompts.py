@@ -59,6 +59,34 @@ CUT_MARK = " [...]"
 _CUT_MARK_TOKENS = 3
 
 
+EACH_LINE_SHOWN = frozenset({"options_block"})
+"""Fields whose every line must stay in sight when they are cut: an option's letter and the start of its text. Cut from
+its end as other fields are, a long first option left the rest out, and the model's "B" named an option it never
+saw (helper-191)."""
+
+
+def _each_line_cut(text: str, allowed: int) -> str:
+    """`text` within `allowed` tokens, each of its lines kept in part: the short ones whole, the rest cut to an equal
+    share of what the short ones leave, each ending with `CUT_MARK`."""
+    lines = text.split("\n")
+    costs = [count_tokens(line) for line in lines]
+    room = max(0, allowed - len(lines))  # the line breaks, and a token's slack where lines join
+    share = room // len(lines)
+    for taken, cost in enumerate(sorted(costs)):  # from the shortest: whole while it fits its share of what is left
+        share = room // (len(lines) - taken)
+        if cost > share:
+            break
+        room -= cost
+    kept = []
+    for line, cost in zip(lines, costs, strict=True):
+        if cost <= share:
+            kept.append(line)
+        else:
+            cut, _ = truncate_to_tokens(line, max(0, share - _CUT_MARK_TOKENS))
+            kept.append(cut.rstrip() + CUT_MARK)
+    return "\n".join(kept)
+
+
 SHOWN_FLOOR = 64
 """Tokens of a field that must survive fitting for the field to count as shown (all of it when shorter):
 a prompt that keeps less of the question does not show the model what it is asked, and is not sent."""
@@ -167,7 +195,10 @@ class PromptTemplate(BaseModel):
             text = values.get(field, "")
             total = count_tokens(text)
             allowed = room if share >= 1 else int(room * max(0.0, share))
-            if total > allowed:
+            if total > allowed and field in EACH_LINE_SHOWN:
+                text = _each_line_cut(text, allowed)
+                cuts[field] = len(text)
+            elif total > allowed:
                 cut, _ = truncate_to_tokens(text, allowed - _CUT_MARK_TOKENS)
                 text = cut.rstrip() + CUT_MARK if allowed > _CUT_MARK_TOKENS else ""
                 cuts[field] = max(0, len(text) - len(CUT_MARK))  # characters of the field the model sees

@@ -75,6 +75,14 @@ def test_a_damaged_trace_names_the_field(tmp_path: Path) -> None:
     result = runner.invoke(app, ["trace", "show", str(path)])
     assert result.exit_code == 2, result.output
     assert _one_error_line(result.stderr).startswith(f"error: {path}: a damaged pearl trace (events[0].prompt_tokens: ")
+    # Numbers no call can have had were shown ("-5+29 tok", "nans in the model"): refused the same way (helper-191).
+    for field, value in (("prompt_tokens", -5), ("latency_s", float("nan")), ("cached_prompt_tokens", -1)):
+        bad = json.loads(trace.model_dump_json())
+        bad["events"][0][field] = value
+        path.write_text(json.dumps(bad), encoding="utf-8")
+        result = runner.invoke(app, ["trace", "show", str(path)])
+        assert result.exit_code == 2, (field, result.output)
+        assert f"a damaged pearl trace (events[0].{field}: " in result.stderr
 
 
 @pytest.mark.parametrize("command", ["show", "html"])
@@ -451,3 +459,28 @@ def test_actions_show_takes_its_library_as_list_does(tmp_path: Path) -> None:
     assert runner.invoke(app, ["actions", "show", "FIND_LIGHT", "--actions", str(one)]).stdout == shown.stdout
     both = runner.invoke(app, ["actions", "show", "FIND_LIGHT", str(one), "--actions", str(tmp_path / "b.json")])
     assert both.exit_code == 2 and "two libraries given" in both.stderr
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize("json_flag", [[], ["--json"]], ids=["text", "json"])
+def test_a_stdout_that_cannot_be_written_is_one_error_line(tmp_path: Path, json_flag: list[str]) -> None:
+    # `pearl ... > /dev/full` (a full disk) ended in a 60-line OSError traceback (helper-191).
+    import os
+    import subprocess
+    import sys
+
+    story = tmp_path / "story.txt"
+    story.write_text("Dorota put water in the lamp oil. The keeper did not know.", encoding="utf-8")
+    env = {**os.environ, "PEARL_HOME": str(tmp_path / "home"), "PEARL_DENSE": "0"}
+    with open("/dev/full", "w") as full:  # a device, written by the child process
+        done = subprocess.run(
+            [sys.executable, "-m", "pearl", "context", str(story), "lamp oil", "--no-ner", *json_flag],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "error: cannot write the output: No space left on device"
+    assert done.stderr.count("error:") == 1

@@ -180,6 +180,17 @@ def test_context_counts_what_it_kept_on_the_same_footing_as_the_document(app: ty
     ]
 
 
+def test_context_shows_by_default_what_rag_shows_at_the_context_budget_setting(
+    app: typer.Typer, story_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "The sentences pearl would show": with PEARL_CONTEXT_BUDGET=600 rag showed 600 tokens, context 1,500 (helper-191).
+    monkeypatch.setenv("PEARL_CONTEXT_BUDGET", "60")
+    data = json.loads(CliRunner().invoke(app, ["context", str(story_file), "lamp oil", "--json"]).stdout)
+    assert 0 < data["tokens_kept"] <= 60
+    data = json.loads(CliRunner().invoke(app, ["context", str(story_file), "lamp oil", "-b", "30", "--json"]).stdout)
+    assert 0 < data["tokens_kept"] <= 30  # the option still rules
+
+
 def test_context_with_a_budget_that_holds_no_sentence_says_so(app: typer.Typer, story_file: Path) -> None:
     result = CliRunner().invoke(app, ["context", str(story_file), "lamp oil", "--budget", "1"])
     assert result.exit_code == 0

@@ -716,3 +716,23 @@ def test_a_sentence_cut_to_fit_is_cut_between_words() -> None:
     assert context.truncated and context.text.endswith("lamp"), context.text
     (start, end) = context.spans[0]
     assert index.text[start:end] == "Wick changed, lamp"
+
+
+def test_a_sentence_that_fits_whole_is_not_called_cut() -> None:
+    # The packing's estimate of a sentence's cost can be over by a few tokens: at a budget of exactly its rendered
+    # cost the sentence was shown whole yet flagged `truncated`, and the answer call's next best evidence, which drops
+    # a truncated piece, dropped it (helper-191).
+    from pearl.context._compress import sentence_cost
+
+    sample = Path(__file__).resolve().parents[1] / "datasets" / "sample" / "the_keeper_of_tren_light.txt"
+    index = index_document(sample.read_text(encoding="utf-8"), cache=False, ner=False)
+    checked = 0
+    for sid in range(index.sentence_count):
+        whole = render_sentences(index, [sid])
+        if count_tokens(whole) >= sentence_cost(index, sid):
+            continue
+        others = [s for s in range(index.sentence_count) if s != sid]
+        piece = compress(index, whole, count_tokens(whole), exclude=others)
+        assert piece.sentence_ids == [sid] and not piece.truncated and piece.text == whole, sid
+        checked += 1
+    assert checked > 20

@@ -1041,3 +1041,16 @@ def test_an_answer_page_shows_no_excerpts_for_a_result_read_in_place_of_the_docu
     data = json.loads(page.split('<script type="application/json" id="pearl-document">', 1)[1].split("</script>")[0])
     assert 600 not in data["used"]
     assert 'data-sid="600"' not in page
+
+
+def test_long_options_are_cut_option_by_option_so_every_letter_stays_in_sight() -> None:
+    # Cut from the end as one field, two long options left (B) and (C) out of every prompt, and the model's "B" was
+    # taken as the answer: an option it never saw (helper-191).
+    long = "because of the reef " * 300
+    options = [f"Money {long}", f"Her brother {long}", "Orders"]
+    fake = scripted(PLAN, final="B [S3]", window=2048)
+    answer = pearl_with(fake).ask(SAMPLE, QUESTION, options)
+    shown = [user(r) for r in fake.history if "(A) " in user(r)]
+    assert shown and all("(B) Her brother" in text and "(C) Orders" in text for text in shown)
+    (note,) = [n for n in answer.notes if n.startswith("the options are ")]
+    assert "the longest of them only in part" in note and "shorten them" in note

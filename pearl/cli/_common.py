@@ -293,7 +293,7 @@ STDERR_LINE = _StderrLine()
 def echo(message: str = "", *, err: bool = False, nl: bool = True) -> None:
     """Print `message` through `safe` (to stderr with `err`, around the progress line): the one way the CLI prints."""
     if not err:
-        typer.echo(safe(message), nl=nl)
+        _to_stdout(safe(message), nl=nl)
         return
     with STDERR_LINE.around():
         typer.echo(safe(message), err=True, nl=nl)
@@ -308,7 +308,25 @@ def echo_left_out(document: Document) -> None:
 
 def echo_json(data: Any) -> None:
     """Print `data` as indented JSON; the decoded data is exact, and no raw control character reaches the terminal."""
-    typer.echo(json.dumps(data, indent=2, ensure_ascii=False).translate(_JSON_ESCAPED))
+    _to_stdout(json.dumps(data, indent=2, ensure_ascii=False).translate(_JSON_ESCAPED))
+
+
+_UNWRITABLE: list[OSError] = []
+"""The error stdout gave, once it could not be written: nothing more is tried there (a failure's JSON after it)."""
+
+
+def _to_stdout(text: str, *, nl: bool = True) -> None:
+    """Write `text` to stdout; a stdout that cannot be written (a full disk, `> /dev/full`) is one error line, not a
+    traceback (helper-191), and is not written again. A closed pipe (`| head -1`) is left to its own handling."""
+    if _UNWRITABLE:
+        return
+    try:
+        typer.echo(text, nl=nl)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        _UNWRITABLE.append(exc)
+        raise fail(f"cannot write the output: {exc.strerror or exc}", EXIT_FAILED) from None
 
 
 class SafeFormatter(logging.Formatter):

@@ -191,8 +191,16 @@ def context_command(
         ),
     ],
     budget: Annotated[
-        int, typer.Option("--budget", "-b", metavar="TOKENS", help="Token budget of the context.")
-    ] = 1500,
+        int | None,
+        typer.Option(
+            "--budget",
+            "-b",
+            metavar="TOKENS",
+            help="Token budget of the context. [default: the context_budget setting (PEARL_CONTEXT_BUDGET), 1500: "
+            "what rag shows]",
+            show_default=False,
+        ),
+    ] = None,
     focus: Annotated[
         list[str] | None,
         typer.Option(
@@ -227,6 +235,9 @@ def context_command(
         raise fail("the query is empty: give the words or question to look for (or --skim for the whole document)")
     if any(not visible(item) for item in focus or []):  # it centred on nothing and was noted as an unknown name
         raise fail("a --focus is empty: give the entity or phrase to centre on, or leave the option out")
+    if budget is None:  # what `rag` shows, as the settings (the environment, the config file) say
+        with handled():
+            budget = load_flag_settings().context_budget
     if budget < 1:  # checked before indexing; the library's own refusal names its parameter, not the option
         raise fail(f"--budget {budget}: give the context's size in tokens, at least 1 (e.g. --budget 1500)")
     index, seconds, _ = _build(files, no_cache, no_ner, quiet, max_bytes)

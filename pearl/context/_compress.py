@@ -786,6 +786,11 @@ def _truncated(index: DocumentIndex, sid: int, budget: int) -> tuple[list[int], 
     start, end = index.sent_starts[sid], index.sent_ends[sid]
     spaces = [m.start() for m in _SPACES.finditer(index.text, start, end)]
     best = _longest_fitting(index, sid, [*spaces, end], budget)
+    if best[1].get(sid) == end:  # whole after all (the packing's estimate of its cost was over): not cut
+        text = _render(index, [sid], {})
+        tokens = count_tokens(text)
+        if tokens <= budget:
+            return [sid], {}, text, tokens
     if best[0] or len(spaces) >= 32:
         return best
     # Hardly any spaces, or none before the budget runs out (a run of symbols, CJK): cut between characters.
