@@ -336,7 +336,9 @@ class _TextExtractor(HTMLParser):
 
 def _html_to_text(raw: str) -> str:
     parser = _TextExtractor()
-    parser.feed(raw)
+    # Line ends made "\n" first, as a browser's input stream does: the line break a browser drops after <pre> was
+    # a "\r\n" of which the "\r" stayed, a blank first line of code in a page saved with Windows line ends.
+    parser.feed(raw.replace("\r\n", "\n").replace("\r", "\n"))
     parser.close()
     return "".join(parser.chunks)
 

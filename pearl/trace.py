@@ -12,9 +12,10 @@ from typing import Any
 from pearl._replies import after_thinking
 from pearl._text import counted, shorten
 from pearl.errors import LLMError, PearlError
-from pearl.models import Completion, CompletionRequest, Message, Trace, TraceEvent
+from pearl.models import Answer, Completion, CompletionRequest, Message, Trace, TraceEvent
 from pearl.prompts import PromptTemplate, fitted_cuts
 from pearl.protocols import LLM, StageProgress
+from pearl.questions import LETTERS
 
 __all__ = ["INTERRUPTED", "Recorder", "interrupted", "render_trace"]
 
@@ -196,8 +197,8 @@ def render_trace(trace: Trace, *, show_prompts: bool = False) -> str:
                 lines.append(f"{stem}  {message.role}:")
                 # In full, as --prompts says: lines cut at 100 characters and 40 lines hid the evidence and the demos.
                 lines.extend(_indent(message.content, stem + "    ", width=None, lines=None))
-        if event.output:
-            lines.extend(_indent(event.output, stem + "  "))
+        if event.output:  # whole with --prompts, as the prompts are
+            lines.extend(_indent(event.output, stem + "  ", *((None, None) if show_prompts else ())))
         if event.error:
             lines.append(f"{stem}  error: {event.error}")
         if event.cut:
@@ -206,8 +207,25 @@ def render_trace(trace: Trace, *, show_prompts: bool = False) -> str:
         notes = event.data.get("notes") if event.prompt else None
         if isinstance(notes, list):  # a trace file is read back from disk: take nothing for granted
             lines.extend(f"{stem}  note: {note}" for note in notes)
+    lines.extend(_outcome(trace.answer))
     lines.append(
         f"total: {counted(usage.calls, 'LLM call')} ({usage.cached_calls} cached), {usage.tokens_line()}, "
         f"{usage.seconds:.1f}s in the model"
     )
     return "\n".join(lines)
+
+
+def _outcome(answer: Answer | None) -> list[str]:
+    """How the question ended, as the trace keeps it: the answer (the option a letter chose, by its text), whether a
+    fallback gave it, what it cites and its notes. Without it, a reply "B [S3] [S999]" was all `trace show` said: not
+    what B was, that no plan was valid, nor that S999 is no sentence (helper-191)."""
+    if answer is None:
+        return []
+    chosen = answer.options[LETTERS.index(answer.letter)] if answer.letter and answer.letter in LETTERS else None
+    said = f"({answer.letter}) {chosen}" if chosen is not None else answer.answer
+    lines = ["answer (fallback):" if answer.fallback else "answer:"]
+    lines += _indent(said or "(none)", "  ")
+    if answer.citations:
+        lines.append("  cites: " + ", ".join(f"S{c.sentence_id}" for c in answer.citations))
+    lines += [f"  note: {note}" for note in answer.notes]
+    return lines

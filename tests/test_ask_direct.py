@@ -39,6 +39,16 @@ def test_multiple_choice_letter_and_usage(fake_llm: FakeLLM) -> None:
     assert "Tr'en Point" in prompt and "(B) Her brother was lost at sea" in prompt
 
 
+def test_direct_says_in_its_trace_how_much_of_the_document_it_showed(fake_llm: FakeLLM) -> None:
+    # Noted with `data=`, its counts were nested out of sight: `trace show` printed a bare "document" (helper-191).
+    from pearl.trace import render_trace
+
+    answer = Pearl(llm=fake_llm, settings=load_settings(cache=False)).ask(STORY, "Why did Varga stay?", method="direct")
+    (noted,) = [e for e in answer.trace.events if e.stage == "document"]
+    assert noted.output.startswith("the whole document, ") and noted.data["tokens_kept"] == noted.data["tokens_total"]
+    assert "└─ answer" not in render_trace(answer.trace).split("document")[0]  # noted before the call, as rag notes
+
+
 def test_unparseable_reply_is_mapped_by_a_second_call(fake_llm: FakeLLM) -> None:
     fake = fake_llm
     fake.enqueue("Because of her brother, I believe.", "B")
@@ -328,7 +338,8 @@ def test_cli_trace_file_and_cache(fake_server: FakeOpenAIServer, tmp_path: Path)
     args = ["ask", str(doc), "Who kept the light?", "--base-url", fake_server.base_url, "--model", "m", "-m", "direct"]
     trace = tmp_path / "trace.json"
     assert runner.invoke(app, [*args, "--trace", str(trace)]).exit_code == 0
-    assert json.loads(trace.read_text())["events"][0]["prompt"].startswith("direct.v2#")
+    events = json.loads(trace.read_text())["events"]
+    assert events[0]["stage"] == "document" and events[1]["prompt"].startswith("direct.v2#")
     assert runner.invoke(app, args).exit_code == 0
     assert len(fake_server.requests) == 1  # the second answer came from the cache
     assert runner.invoke(app, [*args, "--no-cache"]).exit_code == 0

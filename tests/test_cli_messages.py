@@ -484,3 +484,25 @@ def test_a_stdout_that_cannot_be_written_is_one_error_line(tmp_path: Path, json_
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr.strip().splitlines()[-1] == "error: cannot write the output: No space left on device"
     assert done.stderr.count("error:") == 1
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["ask", "x.txt", "Why?", "--timeout", "abc"], ["ask"], ["context", "x.txt", "lamp", "-b", "abc"]],
+    ids=["bad-value", "missing-argument", "context"],
+)
+def test_a_usage_error_with_json_is_json_too(args: list[str]) -> None:
+    # click's usage errors left stdout empty under --json, where every other failure prints {"error": ...} (helper-191).
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 2
+    said = json.loads(result.stdout)
+    assert list(said) == ["error"] and said["error"]
+    assert runner.invoke(app, args).stdout == ""  # without --json, nothing on stdout
+
+
+def test_a_question_that_fails_before_it_starts_gives_its_options_apart_in_json(tmp_path: Path) -> None:
+    # Failed early (a missing file), the JSON said question "Why? (A) Money (B) Her brother", options []; failed later,
+    # question "Why?" and the options listed (helper-191).
+    result = runner.invoke(app, ["ask", str(tmp_path / "none.txt"), "Why? (A) Money (B) Her brother", "--json"])
+    said = json.loads(result.stdout)
+    assert (said["question"], said["options"]) == ("Why?", ["Money", "Her brother"]) and said["error"]

@@ -944,3 +944,26 @@ def test_trace_show_prompts_prints_every_prompt_in_full() -> None:
     shown = render_trace(Trace(question="Q?", events=[event]), show_prompts=True)
     assert long_line.strip() in shown and "[S59] line 59" in shown and "more lines" not in shown
     assert long_line.strip() not in render_trace(Trace(question="Q?", events=[event]))  # without: no prompt at all
+    # nor the replies and errors: a rejected plan's reason was cut at 100 characters, --prompts or not (helper-191)
+    replied = event.model_copy(update={"output": long_line.strip(), "messages": []})
+    assert long_line.strip() in render_trace(Trace(question="Q?", events=[replied]), show_prompts=True)
+
+
+def test_trace_show_says_how_the_question_ended() -> None:
+    # The reply "B [S3] [S999]" was all it showed: not what B was, that a fallback answered, what it cites, nor the
+    # notes saying no plan was valid and S999 is no sentence (helper-191).
+    from pearl.models import Answer, Citation, Trace
+    from pearl.trace import render_trace
+
+    answer = Answer(
+        question="Why?",
+        options=["Money", "Her brother"],
+        answer="Her brother",
+        letter="B",
+        method="pearl",
+        fallback=True,
+        citations=[Citation(sentence_id=3, start=0, end=5, text="Her b", source="s.txt", file_start=0, file_end=5)],
+        notes=["no valid plan after 8 attempts; answered by rag"],
+    )
+    shown = render_trace(Trace(question="Why?", method="pearl", answer=answer))
+    assert "answer (fallback):\n  (B) Her brother\n  cites: S3\n  note: no valid plan after 8 attempts" in shown

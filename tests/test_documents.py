@@ -1154,3 +1154,13 @@ def test_a_pages_escaped_tags_are_its_text_not_markup(tmp_path: Path) -> None:
     (tmp_path / "note.txt").write_text("A note.", encoding="utf-8")
     index = index_document(load_document(tmp_path), cache=False, ner=False)
     assert render_sentences(index, range(index.sentence_count)).count("<p> and </p>") == 12
+
+
+def test_a_page_with_windows_line_ends_reads_as_the_same_page_with_unix_ones(tmp_path: Path) -> None:
+    # The line break a browser drops right after <pre> was "\r\n": its "\n" went and a blank first line of code stayed
+    # (helper-191).
+    page = "<html><body><pre>\ndef f():\n    return 1\n</pre><p>Text here.</p></body></html>"
+    unix, windows = tmp_path / "unix.html", tmp_path / "windows.html"
+    unix.write_text(page, encoding="utf-8", newline="")
+    windows.write_text(page.replace("\n", "\r\n"), encoding="utf-8", newline="")
+    assert load_document(windows).text == load_document(unix).text == "```\ndef f():\n    return 1\n```\n\nText here."

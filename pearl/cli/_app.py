@@ -14,7 +14,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from pearl._version import __version__
-from pearl.cli._common import echo, example, interrupted_exit
+from pearl.cli._common import echo, echo_json, example, interrupted_exit
 
 __all__ = ["actions_app", "app", "trace_app"]
 
@@ -44,7 +44,18 @@ def _option_names(param: Any) -> str:
 
 
 class _Command(TyperCommand):
-    """A command whose usage line and help rows show metavars, never Python types."""
+    """A command whose usage line and help rows show metavars, never Python types, and whose `--json` output is JSON
+    for a usage error too (`--timeout abc`, a missing argument): a script reading stdout got nothing (helper-191)."""
+
+    def make_context(self, info_name: Any, args: list[str], parent: Any = None, **extra: Any) -> Any:
+        wants_json = "--json" in args[: args.index("--")] if "--" in args else "--json" in args
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except Exception as exc:  # click's UsageError (typer ships its own copy of click: told by its method)
+            said = getattr(exc, "format_message", None)
+            if wants_json and callable(said):
+                echo_json({"error": said()})
+            raise
 
     def collect_usage_pieces(self, ctx: Any) -> list[str]:
         pieces = [self.options_metavar] if self.options_metavar else []

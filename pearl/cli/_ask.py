@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -119,6 +119,12 @@ def _keep_trace(path: Path, trace: Trace, until: str) -> None:
     echo(f"error: {problem}" if problem else f"note: the trace up to {until} is in {path}", err=True)
 
 
+def _split(question: str, options: list[str]) -> tuple[str, list[str]]:
+    """The question's text and its options, inline ones split off (`as_question`)."""
+    asked = as_question(question, options or None)
+    return asked.text, asked.options
+
+
 def _failure_json(
     message: str, question: str | None, options: list[str], method: str, trace: Trace | None
 ) -> dict[str, Any]:
@@ -177,9 +183,12 @@ class _Printed:
             yield
         except (Failure, KeyboardInterrupt) as exc:
             if self.as_json and not self.done:
-                question = words[-1] if len(words) > 1 else None
+                question, listed = (words[-1] if len(words) > 1 else None), options or []
+                if question is not None:  # its options apart, as a question that failed later says it (helper-191)
+                    with suppress(PearlError, TypeError):
+                        question, listed = _split(question, listed)
                 said = exc.message if isinstance(exc, Failure) else "interrupted"
-                self.json(_failure_json(said, question, options or [], method, None))
+                self.json(_failure_json(said, question, listed, method, None))
             raise
 
 

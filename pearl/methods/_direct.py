@@ -35,10 +35,12 @@ async def answer_direct(ctx: AskContext) -> Answer:
     truncated = kept < total
     if truncated:
         notes.append(f"document truncated to fit the model's window: kept {kept:,} of {total:,} tokens")
+    # Before the call, as `rag` notes its context, and said: `data=` nested it, and `trace show` showed a bare stage.
+    shown = f"{kept:,} of {total:,} tokens" if truncated else f"the whole document, {total:,} tokens"
+    ctx.recorder.note("document", shown, tokens_total=total, tokens_kept=kept)
     messages = template.render(**{**values, "truncated_note": _TRUNCATED if truncated else ""})
     completion = await ctx.recorder.acall("answer", template, messages, **reply.params)
     letter = await choose_letter(ctx, completion.text) if question.options else None
-    ctx.recorder.note("document", data={"tokens_total": total, "tokens_kept": kept})
     notes += unlabelled_notes(completion.text, "direct")
     return Answer(
         question=question.text,
