@@ -12,7 +12,7 @@ import json
 import re
 from typing import Any
 
-from pearl._text import THINKING
+from pearl._text import after_thinking
 from pearl.models import Completion
 
 __all__ = [
@@ -116,35 +116,3 @@ def without_thinking(completion: Completion) -> Completion:
     if split is None or split[0] is None:
         return completion
     return completion.model_copy(update={"text": split[0], "notes": [*completion.notes, split[1]]})
-
-
-_OPENED = re.compile(r"<think>", re.IGNORECASE)
-_LAST_CLOSED = re.compile(r".*(</think>)\s*", re.DOTALL | re.IGNORECASE)  # up to the last close: one backward pass
-
-
-def _thinking_end(text: str) -> int | None:
-    """Where the answer starts in a reply whose chat template opened its reasoning block in the prompt (DeepSeek-R1's
-    distills, QwQ): its thinking, then a "</think>" with no "<think>" before it, then the answer. After the last such
-    close, as the thinking may quote one; None for a reply without one."""
-    closed = _LAST_CLOSED.match(text)
-    if closed is None or _OPENED.search(text, 0, closed.start(1)) is not None:
-        return None
-    return closed.end()
-
-
-def after_thinking(text: str) -> tuple[str | None, str] | None:
-    """For a reply that opens with a reasoning block, or holds the close of one its chat template opened: the answer
-    after it (None when there is none) and the note saying it was left out; None for any other reply."""
-    thinking = THINKING.match(text)
-    if thinking is None:
-        end = _thinking_end(text)
-        if end is None:
-            return None
-    elif thinking.group(2) is None:
-        return None, ""
-    else:
-        end = thinking.end()
-    answer = text[end:]
-    if not answer.strip():
-        return None, ""
-    return answer, f"the model's thinking ({end:,} characters before its answer) was left out"

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence, Set
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pearl._text import WritableStr, shorten
+from pearl._text import WritableStr, after_thinking, shorten
 from pearl.errors import QuestionError
 
 __all__ = ["LETTERS", "Question", "as_question", "asks_then_lists", "letter_alone", "parse_choice", "split_options"]
@@ -381,8 +381,6 @@ def _given(text: str, match: re.Match[str], pattern: str, patterns: Sequence[str
 def _after_thinking(reply: str) -> str:
     """`reply` after its reasoning block, when the block is closed (a model's thoughts, not its reply; pearl's
     backends leave them out as they read a reply, a caller's own model may not): see `after_thinking`."""
-    from pearl._replies import after_thinking  # here: pearl._replies reads pearl.models, which reads this module
-
     split = after_thinking(reply)
     return split[0] if split is not None and split[0] is not None else reply
 

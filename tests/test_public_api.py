@@ -538,5 +538,5 @@ def test_an_answer_prints_its_traces_events_by_their_stages_not_every_prompt() -
         story, "Who ran the ferry?", method="direct"
     )
     shown = repr(answer)
-    assert "events=<2 events: answer, document>" in shown and story[:200] not in shown, shown[:2000]
+    assert "events=<2 events: document, answer>" in shown and story[:200] not in shown, shown[:2000]
     assert len(shown) < 3000 and str(answer).count("She ferried them [S1].") >= 1
