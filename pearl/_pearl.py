@@ -228,7 +228,7 @@ def _cut_notes(trace: Trace, question: Question, window: str) -> list[str]:
         if field == "question":
             said = f"the question is {len(text):,} characters, more than a prompt has room for: the model saw only "
             said += f"the first {min(kept):,}"
-        else:  # cut option by option (`EACH_LINE_SHOWN`): every letter stays in sight
+        else:  # cut option by option (`EACH_ITEM_SHOWN`): every letter stays in sight
             said = f"the options are {len(text):,} characters, more than a prompt has room for: the model saw the "
             said += f"longest of them only in part ({min(kept):,} characters of them in all)"
         them = "it" if field == "question" else "them"

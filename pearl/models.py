@@ -302,13 +302,12 @@ class TraceEvent(BaseModel):
     prompt: str | None = None
     messages: list[Message] = Field(default_factory=list)
     output: str = ""
-    # Counts and times no call can have had (a damaged trace file: "-5+29 tok", "nans in the model") are refused.
-    prompt_tokens: int = Field(default=0, ge=0)
-    completion_tokens: int = Field(default=0, ge=0)
-    latency_s: float = Field(default=0.0, ge=0.0, allow_inf_nan=False)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_s: float = 0.0
     cached: bool = False
-    cached_prompt_tokens: int = Field(default=0, ge=0)
-    attempts: int = Field(default=0, ge=0)
+    cached_prompt_tokens: int = 0
+    attempts: int = 0
     error: str | None = None
     cut: dict[str, int] = Field(default_factory=dict)
     """The prompt's fields cut to fit the model's window ("question", "document"...), each with the characters

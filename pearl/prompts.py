@@ -59,32 +59,52 @@ CUT_MARK = " [...]"
 _CUT_MARK_TOKENS = 3
 
 
-EACH_LINE_SHOWN = frozenset({"options_block"})
-"""Fields whose every line must stay in sight when they are cut: an option's letter and the start of its text. Cut from
-its end as other fields are, a long first option left the rest out, and the model's "B" named an option it never
-saw (helper-191)."""
+EACH_ITEM_SHOWN = frozenset({"options_block"})
+"""Fields of labelled items, "(A) ..." lines, of which every item's label and the start of its text must stay in sight
+when the field is cut. Cut from its end as other fields are, a long first option left the rest out, and the model's
+"B" named an option it never saw (helper-191)."""
+_ITEM_START = re.compile(r"\(([A-J])\) ")
 
 
-def _each_line_cut(text: str, allowed: int) -> str:
-    """`text` within `allowed` tokens, each of its lines kept in part: the short ones whole, the rest cut to an equal
-    share of what the short ones leave, each ending with `CUT_MARK`."""
-    lines = text.split("\n")
-    costs = [count_tokens(line) for line in lines]
-    room = max(0, allowed - len(lines))  # the line breaks, and a token's slack where lines join
-    share = room // len(lines)
+def _items(text: str) -> list[str]:
+    """`text`'s items: each opens on a line "(A) ", "(B) "..., in order; lines between them (an option of several
+    lines, a poem, code) are its item's."""
+    items: list[str] = []
+    for line in text.split("\n"):
+        start = _ITEM_START.match(line)
+        if items and not (start and start.group(1) == "ABCDEFGHIJ"[len(items) % 10]):
+            items[-1] += "\n" + line
+        else:
+            items.append(line)
+    return items
+
+
+def _each_item_cut(text: str, allowed: int) -> str:
+    """`text` within `allowed` tokens, each of its items (`_items`) kept in part: the short ones whole, the rest cut,
+    their lines run together, to an equal share of what the short ones leave, each ending with `CUT_MARK`; "" where
+    not even every item's label fits (the field is then not shown: `SHOWN_FLOOR`). Cut line by line, an option of
+    many lines lost its label with the rest (helper-192)."""
+    items = _items(text)
+    costs = [count_tokens(item) for item in items]
+    room = max(0, allowed - len(items))  # the line breaks, and a token's slack where items join
+    share = room // len(items)
     for taken, cost in enumerate(sorted(costs)):  # from the shortest: whole while it fits its share of what is left
-        share = room // (len(lines) - taken)
+        share = room // (len(items) - taken)
         if cost > share:
             break
         room -= cost
     kept = []
-    for line, cost in zip(lines, costs, strict=True):
+    for item, cost in zip(items, costs, strict=True):
         if cost <= share:
-            kept.append(line)
-        else:
-            cut, _ = truncate_to_tokens(line, max(0, share - _CUT_MARK_TOKENS))
-            kept.append(cut.rstrip() + CUT_MARK)
-    return "\n".join(kept)
+            kept.append(item)
+            continue
+        label = _ITEM_START.match(item)
+        head = label.group(0) if label else ""
+        body = " ".join(item[len(head) :].split())
+        cut, _ = truncate_to_tokens(body, max(0, share - _CUT_MARK_TOKENS - count_tokens(head)))
+        kept.append(head + cut.rstrip() + CUT_MARK)
+    shown = "\n".join(kept)
+    return shown if count_tokens(shown) <= allowed else ""
 
 
 SHOWN_FLOOR = 64
@@ -195,8 +215,8 @@ class PromptTemplate(BaseModel):
             text = values.get(field, "")
             total = count_tokens(text)
             allowed = room if share >= 1 else int(room * max(0.0, share))
-            if total > allowed and field in EACH_LINE_SHOWN:
-                text = _each_line_cut(text, allowed)
+            if total > allowed and field in EACH_ITEM_SHOWN:
+                text = _each_item_cut(text, allowed)
                 cuts[field] = len(text)
             elif total > allowed:
                 cut, _ = truncate_to_tokens(text, allowed - _CUT_MARK_TOKENS)

@@ -221,7 +221,12 @@ def _outcome(answer: Answer | None) -> list[str]:
     what B was, that no plan was valid, nor that S999 is no sentence (helper-191)."""
     if answer is None:
         return []
-    chosen = answer.options[LETTERS.index(answer.letter)] if answer.letter and answer.letter in LETTERS else None
+    letters = LETTERS[: len(answer.options)]  # a letter outside them ("E" of two, "BC") is shown as the answer is
+    chosen = (
+        answer.options[letters.index(answer.letter)]
+        if answer.letter and len(answer.letter) == 1 and answer.letter in letters
+        else None
+    )
     said = f"({answer.letter}) {chosen}" if chosen is not None else answer.answer
     lines = ["answer (fallback):" if answer.fallback else "answer:"]
     lines += _indent(said or "(none)", "  ")

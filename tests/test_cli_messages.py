@@ -83,6 +83,7 @@ def test_a_damaged_trace_names_the_field(tmp_path: Path) -> None:
         result = runner.invoke(app, ["trace", "show", str(path)])
         assert result.exit_code == 2, (field, result.output)
         assert f"a damaged pearl trace (events[0].{field}: " in result.stderr
+        assert "no count or time a call can have had" in result.stderr
 
 
 @pytest.mark.parametrize("command", ["show", "html"])
@@ -500,9 +501,59 @@ def test_a_usage_error_with_json_is_json_too(args: list[str]) -> None:
     assert runner.invoke(app, args).stdout == ""  # without --json, nothing on stdout
 
 
+@pytest.mark.parametrize(
+    "args",
+    [["trace", "show", "--json", "t.json"], ["ask", "x.txt", "Why?", "-o", "--json", "-o", "b", "--timeout", "abc"]],
+    ids=["no-json-option", "json-as-a-value"],
+)
+def test_a_usage_error_is_json_only_where_the_command_was_given_its_json_flag(args: list[str]) -> None:
+    # A command with no --json, or "--json" as an option's text, got {"error": ...} on stdout (helper-192).
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2 and result.stdout == ""
+
+
+def test_a_stdout_that_could_not_be_written_does_not_silence_the_next_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Remembered for the process, it left every later command in it (a test suite, a program calling the app) silent.
+    import typer
+
+    from pearl.cli._common import Failure, echo_json
+
+    written = typer.echo
+
+    def full(message: object = None, *, err: bool = False, **kwargs: Any) -> None:  # stdout on a full disk
+        if not err:
+            raise OSError(28, "No space left on device")
+        written(message, err=True, **kwargs)
+
+    story = tmp_path / "story.txt"
+    story.write_text("Dorota put water in the lamp oil. The keeper did not know.", encoding="utf-8")
+    with monkeypatch.context() as patch:
+        patch.setattr(typer, "echo", full)
+        with pytest.raises(Failure):
+            echo_json({"a": 1})
+    result = runner.invoke(app, ["context", str(story), "lamp oil", "--no-ner", "--json"])
+    assert json.loads(result.stdout)["sentences_kept"] >= 1
+
+
 def test_a_question_that_fails_before_it_starts_gives_its_options_apart_in_json(tmp_path: Path) -> None:
     # Failed early (a missing file), the JSON said question "Why? (A) Money (B) Her brother", options []; failed later,
     # question "Why?" and the options listed (helper-191).
     result = runner.invoke(app, ["ask", str(tmp_path / "none.txt"), "Why? (A) Money (B) Her brother", "--json"])
     said = json.loads(result.stdout)
     assert (said["question"], said["options"]) == ("Why?", ["Money", "Her brother"]) and said["error"]
+
+
+def test_a_model_of_ones_own_that_reports_impossible_counts_is_still_answered() -> None:
+    # The trace's limits, once on every event, refused a call already paid for: ask() raised pydantic's error. They
+    # are a trace file's, checked as it is read (helper-192).
+    from pearl import Completion, FakeLLM, Pearl
+
+    class Mine(FakeLLM):
+        async def acomplete(self, request: Any) -> Completion:
+            await super().acomplete(request)
+            return Completion(text="B", prompt_tokens=-1)
+
+    answer = Pearl(llm=Mine()).ask("The sky was blue. " * 5, "What colour?", ["red", "blue"], method="direct")
+    assert answer.letter == "B"

@@ -967,3 +967,7 @@ def test_trace_show_says_how_the_question_ended() -> None:
     )
     shown = render_trace(Trace(question="Why?", method="pearl", answer=answer))
     assert "answer (fallback):\n  (B) Her brother\n  cites: S3\n  note: no valid plan after 8 attempts" in shown
+    # A letter past the options (a trace written by hand, a model of one's own): its answer shown, no IndexError.
+    for letter in ("E", "BC"):
+        odd = answer.model_copy(update={"letter": letter, "answer": "something else"})
+        assert "answer (fallback):\n  something else" in render_trace(Trace(question="Why?", answer=odd))

@@ -1054,3 +1054,9 @@ def test_long_options_are_cut_option_by_option_so_every_letter_stays_in_sight() 
     assert shown and all("(B) Her brother" in text and "(C) Orders" in text for text in shown)
     (note,) = [n for n in answer.notes if n.startswith("the options are ")]
     assert "the longest of them only in part" in note and "shorten them" in note
+    # Options of many lines each (code): cut line by line, every line of them lost its letter (helper-192).
+    code = "\n".join(f"x{k} = compute({k})" for k in range(150))
+    fake = scripted(PLAN, final="B [S3]", window=2048)
+    pearl_with(fake).ask(SAMPLE, QUESTION, [f"the first snippet:\n{code}", f"the second snippet:\n{code}", "neither"])
+    shown = [user(r) for r in fake.history if "(A) " in user(r)]
+    assert shown and all("(B) the second snippet:" in text and "(C) neither" in text for text in shown)

@@ -14,7 +14,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from pearl._version import __version__
-from pearl.cli._common import echo, echo_json, example, interrupted_exit
+from pearl.cli._common import echo, echo_json, example, fresh_stdout, interrupted_exit
 
 __all__ = ["actions_app", "app", "trace_app"]
 
@@ -48,7 +48,7 @@ class _Command(TyperCommand):
     for a usage error too (`--timeout abc`, a missing argument): a script reading stdout got nothing (helper-191)."""
 
     def make_context(self, info_name: Any, args: list[str], parent: Any = None, **extra: Any) -> Any:
-        wants_json = "--json" in args[: args.index("--")] if "--" in args else "--json" in args
+        wants_json = self._asks_json(args)
         try:
             return super().make_context(info_name, args, parent=parent, **extra)
         except Exception as exc:  # click's UsageError (typer ships its own copy of click: told by its method)
@@ -56,6 +56,25 @@ class _Command(TyperCommand):
             if wants_json and callable(said):
                 echo_json({"error": said()})
             raise
+
+    def _asks_json(self, args: list[str]) -> bool:
+        """Whether `args` give this command's own --json flag: not a command without one (`trace show --json`), not
+        an option's value (`-o --json`), not after `--`."""
+        options = [p for p in self.params if p.param_type_name == "option"]
+        if not any("--json" in p.opts for p in options):
+            return False
+        takes_value = {
+            name
+            for p in options
+            if not getattr(p, "is_flag", False) and not getattr(p, "count", False)
+            for name in p.opts
+        }
+        for number, arg in enumerate(args):
+            if arg == "--":
+                return False
+            if arg == "--json" and not (number and args[number - 1] in takes_value):
+                return True
+        return False
 
     def collect_usage_pieces(self, ctx: Any) -> list[str]:
         pieces = [self.options_metavar] if self.options_metavar else []
@@ -93,6 +112,7 @@ class _Group(TyperGroup):
     command list shows each command's first sentence whole, wrapped rather than cut with `...`."""
 
     def invoke(self, ctx: Any) -> Any:
+        fresh_stdout()
         return _interruptible(super().invoke, ctx)
 
     def format_commands(self, ctx: Any, formatter: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -538,9 +539,28 @@ def _read_trace(path: Path) -> Trace:
         held = 'it has no "events"' if isinstance(data, dict) else "it is not a JSON object"
         raise fail(f"{path}: not a pearl trace ({held}); give a file written by pearl ask --trace FILE or pearl eval")
     try:
-        return Trace.model_validate(data)
+        trace = Trace.model_validate(data)
     except ValidationError as exc:  # a trace with a damaged field: which one ("not a pearl trace" said nothing)
         raise fail(f"{path}: a damaged pearl trace ({invalid_fields(exc.errors(), exc.error_count())})") from None
+    impossible = _impossible_number(trace)
+    if impossible:
+        raise fail(f"{path}: a damaged pearl trace ({impossible})")
+    return trace
+
+
+_COUNTS = ("prompt_tokens", "completion_tokens", "cached_prompt_tokens", "attempts", "latency_s")
+
+
+def _impossible_number(trace: Trace) -> str | None:
+    """The first count or time in `trace` no call can have had, named as a damaged field is ("events[1].latency_s:
+    ..."), or None. Shown, a damaged file said "-5+29 tok" and "nans in the model" (helper-191). Refused here, where
+    a file is read, not in the model: a model of one's own that reports -1 tokens must still be answered."""
+    for number, event in enumerate(trace.events):
+        for field in _COUNTS:
+            value = getattr(event, field)
+            if not math.isfinite(value) or value < 0:
+                return f"events[{number}].{field}: {value!r} is no count or time a call can have had"
+    return None
 
 
 @trace_app.command("show", epilog=example("pearl trace show t.json"))

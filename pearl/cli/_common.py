@@ -312,7 +312,13 @@ def echo_json(data: Any) -> None:
 
 
 _UNWRITABLE: list[OSError] = []
-"""The error stdout gave, once it could not be written: nothing more is tried there (a failure's JSON after it)."""
+"""The error stdout gave, once it could not be written in this command: nothing more is tried there (a failure's JSON
+after it). Cleared as each command starts (`fresh_stdout`): a process that runs several must not go silent."""
+
+
+def fresh_stdout() -> None:
+    """Forget that stdout could not be written (`_UNWRITABLE`): a command starts."""
+    _UNWRITABLE.clear()
 
 
 def _to_stdout(text: str, *, nl: bool = True) -> None:

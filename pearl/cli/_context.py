@@ -197,7 +197,7 @@ def context_command(
             "-b",
             metavar="TOKENS",
             help="Token budget of the context. [default: the context_budget setting (PEARL_CONTEXT_BUDGET), 1500: "
-            "what rag shows]",
+            "what rag shows where the model's window holds it]",
             show_default=False,
         ),
     ] = None,
