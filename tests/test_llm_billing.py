@@ -9,24 +9,13 @@ from typing import Any
 
 import pytest
 from fakeserver import FakeOpenAIServer, Reply
+from llm_clients import make
 
 from pearl.config import load_settings
 from pearl.errors import LLMRequestError, LLMResponseError
 from pearl.llm import CachedLLM, Completion, CompletionRequest, Message, OpenAICompatibleLLM, ResponseCache
 
 REQUEST = CompletionRequest(messages=[Message(role="user", content="Who is Korvin?")], max_tokens=16)
-
-
-def make(server: FakeOpenAIServer, **overrides: object) -> OpenAICompatibleLLM:
-    values: dict[str, object] = {
-        "base_url": server.base_url,
-        "model": "fake-model",
-        "retry_base_delay": 0.01,
-        "max_retries": 3,
-        "timeout": 2.0,
-    }
-    values.update(overrides)
-    return OpenAICompatibleLLM(load_settings(**values))
 
 
 def call(llm: OpenAICompatibleLLM | CachedLLM, path: str) -> Completion:

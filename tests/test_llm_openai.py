@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from fakeserver import FakeOpenAIServer, Reply
+from llm_clients import make
 from pydantic import SecretStr
 
 from pearl.config import load_settings
@@ -34,18 +35,6 @@ from pearl.llm import Completion, CompletionRequest, Message, OpenAICompatibleLL
 from pearl.llm._reply import prompt_tokens
 
 REQUEST = CompletionRequest(messages=[Message(role="user", content="Who is Korvin?")], max_tokens=16)
-
-
-def make(server: FakeOpenAIServer, **overrides: object) -> OpenAICompatibleLLM:
-    values: dict[str, object] = {
-        "base_url": server.base_url,
-        "model": "fake-model",
-        "retry_base_delay": 0.01,
-        "max_retries": 3,
-        "timeout": 2.0,
-    }
-    values.update(overrides)
-    return OpenAICompatibleLLM(load_settings(**values))
 
 
 def call(llm: OpenAICompatibleLLM, path: str) -> Completion:

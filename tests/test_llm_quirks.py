@@ -8,10 +8,10 @@ import asyncio
 import json
 from pathlib import Path
 
+import llm_clients as clients
 import pytest
 from fakeserver import FakeOpenAIServer, Reply
 
-from pearl.config import load_settings
 from pearl.errors import LLMRequestError, ServerError
 from pearl.llm import CachedLLM, Completion, CompletionRequest, Message, OpenAICompatibleLLM, ResponseCache
 from pearl.llm._reply import SERVER_CUT_NOTE
@@ -20,15 +20,7 @@ REQUEST = CompletionRequest(messages=[Message(role="user", content="Who keeps th
 
 
 def make(server: FakeOpenAIServer, **overrides: object) -> OpenAICompatibleLLM:
-    values: dict[str, object] = {
-        "base_url": server.base_url,
-        "model": "fake-model",
-        "retry_base_delay": 0.01,
-        "max_retries": 4,
-        "timeout": 2.0,
-    }
-    values.update(overrides)
-    return OpenAICompatibleLLM(load_settings(**values))
+    return clients.make(server, **{"max_retries": 4, **overrides})  # a retry more than the others' tests
 
 
 def call(llm: OpenAICompatibleLLM | CachedLLM, path: str, request: CompletionRequest = REQUEST) -> Completion:
