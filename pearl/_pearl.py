@@ -621,6 +621,7 @@ class Pearl:
         doc = as_document(document, self.settings.max_bytes)
         trace = Trace(
             question=question.text,
+            options=question.options,
             method=method,
             backend=self.llm.backend,
             model=self.llm.model,

@@ -350,6 +350,9 @@ class Trace(BaseModel):
     """Everything one question did, in order; `document` and `answer` say what it was about and what came out."""
 
     question: str = ""
+    options: list[str] = Field(
+        default_factory=list, description="the question's options: a failed question's page lists them too"
+    )
     method: str = ""
     backend: str = ""
     model: str = ""

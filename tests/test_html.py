@@ -484,6 +484,39 @@ def test_fallback_answer_says_so(tmp_path: Path) -> None:
     assert 'id="fallback"' not in render_answer_page(ask(tmp_path))
 
 
+def test_a_fallback_for_a_window_too_small_to_plan_says_no_plan_was_asked_for(tmp_path: Path) -> None:
+    # Its banner said "No valid plan was found" and its plan section "the attempts are below": there were none
+    # (helper-193).
+    fake = FakeLLM(default="B [S3]", context_window=1024)
+    story = (SAMPLE_DIR / "the_keeper_of_tren_light.txt").read_text(encoding="utf-8")
+    answer = Pearl(llm=fake, settings=load_settings(cache=False)).ask(story, "Who keeps the light?")
+    assert answer.fallback
+    page = render_answer_page(answer)
+    assert "No plan could be asked for" in page and "No valid plan was found" not in page
+    assert "the attempts are below" not in page
+
+
+def test_the_question_answer_evidence_and_outputs_take_their_own_direction(tmp_path: Path) -> None:
+    # An Arabic answer's pieces, kept apart around its links, were laid out left to right, its question's "?" at the
+    # wrong end: only the document's paragraphs had dir="auto" (helper-193).
+    answer = ask(tmp_path)
+    page = render_answer_page(answer, index_for_trace(answer.trace))
+    for opened in (
+        '<h1 dir="auto" id="q-head"',
+        '<div dir="auto" class="answer-text">',
+        '<span dir="auto" class="ctext">',
+    ):
+        assert opened in page, opened
+    assert '<div dir="auto" class="output">' in page
+
+
+def test_the_page_of_a_failed_multiple_choice_question_lists_its_options() -> None:
+    # The trace kept no options: a failed question's page dropped them (helper-193).
+    trace = Trace(question="How many steps?", options=["96", "127"], method="rag")
+    page = render_trace_page(trace)
+    assert "(A)</span> 96" in page and "(B)</span> 127" in page
+
+
 def test_trace_without_an_answer_still_makes_a_page() -> None:
     page = render_trace_page(Trace(question="What?", method="pearl"), notes=["a note"])
     assert "the trace holds no final answer" in page and "a note" in page and 'id="doc-missing"' in page
@@ -808,6 +841,27 @@ def test_browser_citation_click_marks_the_sentence_and_markup_stays_text(browser
     assert browser.execute_script("return performance.getEntriesByType('resource').length") == 0
 
 
+def test_browser_a_citation_opened_as_a_link_shows_its_sentence_below_the_documents_header(
+    browser: Any, tmp_path: Path
+) -> None:
+    # Opened as answer.html#S40 (a new tab, a shared link), the browser's own jump put the sentence at the top of the
+    # pane, under the sticky header, out of sight (helper-193).
+    story = (SAMPLE_DIR / "the_keeper_of_tren_light.txt").read_text(encoding="utf-8")
+    answer = ask(tmp_path, text=story)
+    page = tmp_path / "answer.html"
+    page.write_text(render_answer_page(answer, index_for_trace(answer.trace)), encoding="utf-8")
+    sid = 60  # far enough down the story that the pane must scroll to it
+    browser.get("about:blank")  # loaded afresh, as a new tab loads it: not a jump within the page already open
+    browser.get(page.resolve().as_uri() + f"#S{sid}")
+    time.sleep(1.0)  # the page draws the document, then the browser jumps to the anchor
+    top, head = browser.execute_script(
+        "return [document.getElementById(arguments[0]).getBoundingClientRect().top,"
+        " document.querySelector('.doc-head').getBoundingClientRect().bottom]",
+        f"S{sid}",
+    )
+    assert top >= head - 1, (top, head)
+
+
 def test_browser_without_the_document_a_label_goes_to_an_excerpt_that_shows_its_sentence(
     browser: Any, tmp_path: Path
 ) -> None:
@@ -931,6 +985,28 @@ def test_browser_fallback_is_visible(browser: Any, tmp_path: Path) -> None:
     open_page(browser, page)
     banner = browser.find_element("id", "fallback")
     assert banner.is_displayed() and "Fallback answer" in banner.text
+
+
+def test_browser_printing_draws_the_whole_document_and_every_row(browser: Any, tmp_path: Path) -> None:
+    # Drawn as they scroll into view, the document and the question table printed a few screens of themselves: the
+    # first 2,200 of 17,000 characters, 6 of 250 questions (helper-193).
+    index = synthetic_index(20_000)
+    answer = Answer(question="Where?", answer="Here [S10].", method="pearl", citations=[index.citation(10)])
+    page = tmp_path / "answer.html"
+    page.write_text(render_answer_page(answer, index), encoding="utf-8")
+    open_page(browser, page)
+    drawn = "return document.querySelectorAll('.s').length"
+    assert browser.execute_script(drawn) < index.sentence_count
+    browser.execute_script("window.dispatchEvent(new Event('beforeprint'))")
+    assert browser.execute_script(drawn) == index.sentence_count
+    rows = synthetic_rows(250)
+    report = tmp_path / "report.html"
+    report.write_text(render_report_page(summarize(rows), rows), encoding="utf-8")
+    open_page(browser, report)
+    drawn = "return document.querySelectorAll('#rows-body tr:not(.spacer)').length"
+    assert browser.execute_script(drawn) < len(rows)
+    browser.execute_script("window.dispatchEvent(new Event('beforeprint'))")
+    assert browser.execute_script(drawn) == len(rows)
 
 
 def test_browser_million_word_page_loads_and_scrolls(browser: Any, tmp_path: Path) -> None:

@@ -311,7 +311,8 @@ def render_answer_page(answer: Answer, index: DocumentIndex | None = None, *, no
         options=list(zip(question.letters, answer.options, strict=False)),
         usage=answer.usage,
         plan_text=_plan_text(answer, trace),
-        planned=any(stage.event.stage.startswith("plan") for stage in stages),  # a plan was asked for
+        # A plan was asked for ("plan skipped": the window could not hold a planning prompt, and none was)
+        planned=any(stage.event.stage.startswith("plan") and stage.event.prompt for stage in stages),
         graph=graph,
         other_stages=[s for s in stages if id(s) not in step_stages],
         document=document,
@@ -334,7 +335,9 @@ def render_trace_page(trace: Trace, index: DocumentIndex | None = None, *, notes
     said = list(notes)
     if trace.answer is None:
         # What the calls it made cost: the page of a stopped question said "0 model calls".
-        answer = Answer(question=trace.question, answer="", method=trace.method, usage=trace.usage())
+        answer = Answer(
+            question=trace.question, options=trace.options, answer="", method=trace.method, usage=trace.usage()
+        )
         failed = [event for event in trace.events if event.error]
         if failed and failed[-1].stage == INTERRUPTED:
             said.insert(0, f"the question was {failed[-1].error}")

@@ -39,7 +39,9 @@ UNCACHED_NOTE = (
     "by whichever comes first). Compare methods' cost by prompt tok/q."
 )
 """Under the table of methods, in the Markdown report too: what its two token columns count."""
-_TEXT_CHARS = 160  # answers and golds are cut to this in the table; the trace page has them whole
+_TEXT_CHARS = (
+    600  # answers and golds are cut to this in the table (its hover and search too); their pages hold them whole
+)
 _LABEL_CHAR = 7.5  # px a character of a method's label takes at most, on average (12px bold)
 _LABEL_LINE = 15  # px between two labels' baselines (a 12px label draws 14px high)
 _PALETTE = ("#1f5fbf", "#c2410c", "#067647", "#7e22ce", "#a16207", "#0e7490", "#be185d", "#4d7c0f")

@@ -171,6 +171,8 @@
         observer.observe(c.el);
       });
     }
+    // Printed, the whole document: the chunks not yet scrolled to would print as blank space.
+    window.addEventListener("beforeprint", function () { chunks.forEach(renderChunk); });
     document.getElementById("prev-cite").addEventListener("click", function () { step(-1); });
     document.getElementById("next-cite").addEventListener("click", function () { step(1); });
   }

@@ -129,6 +129,14 @@
     }
   }
 
+  // Printed, every row that matches: the table draws only the rows in view.
+  window.addEventListener("beforeprint", function () {
+    tbody.textContent = "";
+    tbody.appendChild(rowsBetween(0, list.length));
+    drawnFirst = drawnLast = -1;
+  });
+  window.addEventListener("afterprint", function () { window_(); });
+
   wrap.addEventListener("scroll", function () {
     if (pending) return;
     pending = true;
