@@ -1140,6 +1140,24 @@ def test_browser_report_page_never_scrolls_sideways(browser: Any, tmp_path: Path
         browser.set_window_size(1400, 1000)
 
 
+def test_browser_report_answer_column_keeps_its_room_on_a_narrow_screen(browser: Any, tmp_path: Path) -> None:
+    # The other columns' fixed widths took all of a 1000 px table: the answer column was 0 px wide, its header and
+    # cells gone (helper-193).
+    rows = synthetic_rows(20)
+    page = tmp_path / "report.html"
+    page.write_text(render_report_page(summarize(rows), rows), encoding="utf-8")
+    try:
+        for width in (1000, 390):
+            browser.set_window_size(width, 900)
+            open_page(browser, page)
+            answer = browser.execute_script(
+                "return document.querySelector('#rows .c-answer').getBoundingClientRect().width"
+            )
+            assert answer >= 150, (width, answer)
+    finally:
+        browser.set_window_size(1400, 1000)
+
+
 def test_browser_report_table_headers_stay_in_sight_down_a_long_table(browser: Any, tmp_path: Path) -> None:
     # The summary tables' boxes, there to scroll sideways, also held their sticky header: it stuck to a box as tall
     # as its table, which never scrolled, so a long table's header went off the page with its first rows. Each box
