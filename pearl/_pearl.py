@@ -80,6 +80,7 @@ from pearl.prompts import CUT_MARK, token_margin
 from pearl.protocols import LLM, StageProgress
 from pearl.questions import LETTERS, Question, as_question
 from pearl.tokens import get_encoding
+from pearl.trace import PLAN_SKIPPED
 
 log = logging.getLogger("pearl")
 
@@ -771,7 +772,7 @@ class Pearl:
         problem = self._plan_window_problem(ctx, demos)
         if problem is not None:
             _check_window(ctx, METHODS[chosen.fallback], self._raise_window)
-            ctx.recorder.note("plan skipped", problem)
+            ctx.recorder.note(PLAN_SKIPPED, problem)
             return await _fall_back(
                 self._ranking(ctx, method), method, "window too small to plan: ", f"; {problem}; {self._raise_window}"
             )

@@ -180,9 +180,10 @@ def test_the_answer_page_shows_the_option_and_the_prose_or_that_none_was_chosen(
     chosen = Answer(question=QUESTION, options=OPTIONS, answer=OPTIONS[1], letter="B", explanation=NAMED, method="rag")
     page = render_answer_page(chosen)
     answer = page[page.index('<div class="answer" id="answer">') :]
-    assert '<div class="answer-text"><span class="t">Her grandmother asked her to.</span></div>' in answer
+    assert '<div dir="auto" class="answer-text"><span class="t">Her grandmother asked her to.</span></div>' in answer
     assert (
-        '<div class="answer-explanation" id="explanation"><span class="t">The answer is (B): her grandmother' in answer
+        '<div dir="auto" class="answer-explanation" id="explanation"><span class="t">The answer is (B): her grandmother'
+        in answer
     )
     assert 'data-sid="3">[S3]</a>' in answer[: answer.index("</div>\n</div>")]  # its labels link to the sentences
     none = chosen.model_copy(update={"answer": "", "letter": None, "explanation": UNNAMED})

@@ -16,7 +16,7 @@ from pearl.html._page import render_page
 from pearl.models import Answer, Trace, TraceEvent
 from pearl.planning import Plan, parse_plan
 from pearl.questions import Question
-from pearl.trace import INTERRUPTED
+from pearl.trace import INTERRUPTED, PLAN_SKIPPED
 
 __all__ = ["render_answer_page", "render_trace_page"]
 
@@ -311,8 +311,10 @@ def render_answer_page(answer: Answer, index: DocumentIndex | None = None, *, no
         options=list(zip(question.letters, answer.options, strict=False)),
         usage=answer.usage,
         plan_text=_plan_text(answer, trace),
-        # A plan was asked for ("plan skipped": the window could not hold a planning prompt, and none was)
-        planned=any(stage.event.stage.startswith("plan") and stage.event.prompt for stage in stages),
+        planned=any(stage.event.stage.startswith("plan") for stage in stages),  # a plan was asked for
+        # None could be: the window could not hold a planning prompt. Told by its own stage, not by the absence of
+        # plan calls: an answer rendered without its trace (`ask --json`'s) has none (helper-194).
+        plan_skipped=any(stage.event.stage == PLAN_SKIPPED for stage in stages),
         graph=graph,
         other_stages=[s for s in stages if id(s) not in step_stages],
         document=document,

@@ -176,6 +176,13 @@
     document.getElementById("prev-cite").addEventListener("click", function () { step(-1); });
     document.getElementById("next-cite").addEventListener("click", function () { step(1); });
   }
+  // The sentence a link's #S40 opens on lands below the document's sticky header, however tall it is (page.css).
+  function headHeight() {
+    var head = pane && pane.querySelector(".doc-head");
+    if (head) document.documentElement.style.setProperty("--doc-head", head.offsetHeight + "px");
+  }
+  headHeight();
+  window.addEventListener("resize", headHeight);
   var wanted = /^#S(\d+)$/.exec(location.hash);
   if (wanted) goTo(parseInt(wanted[1], 10));
   document.body.setAttribute("data-ready", "1");

@@ -45,7 +45,7 @@
     cell(tr, (100 * r[3]).toFixed(1));
     cell(tr, r[6].toLocaleString("en"));
     cell(tr, String(r[7]));
-    cell(tr, r[8].toFixed(2));
+    cell(tr, r[8].toFixed(2)).title = r[8].toFixed(2) + " s";  // a time the column cuts can be read whole
     cell(tr, r[5] ? "fallback" : "", "text");
     cell(tr, r[9], "text long").title = r[9];
     cell(tr, r[10], "text long").title = r[10];
