@@ -80,7 +80,7 @@ from pearl.prompts import CUT_MARK, token_margin
 from pearl.protocols import LLM, StageProgress
 from pearl.questions import LETTERS, Question, as_question
 from pearl.tokens import get_encoding
-from pearl.trace import PLAN_SKIPPED
+from pearl.trace import PLAN_SKIPPED, PLAN_SKIPPED_NOTE
 
 log = logging.getLogger("pearl")
 
@@ -774,7 +774,7 @@ class Pearl:
             _check_window(ctx, METHODS[chosen.fallback], self._raise_window)
             ctx.recorder.note(PLAN_SKIPPED, problem)
             return await _fall_back(
-                self._ranking(ctx, method), method, "window too small to plan: ", f"; {problem}; {self._raise_window}"
+                self._ranking(ctx, method), method, PLAN_SKIPPED_NOTE, f"; {problem}; {self._raise_window}"
             )
         planned = await self._plan(ctx, demos, entity_sheet(await ctx.aindex(), SHEET_TOKENS))
         if planned.plan is None:

@@ -17,12 +17,14 @@ from pearl.prompts import PromptTemplate, fitted_cuts
 from pearl.protocols import LLM, StageProgress
 from pearl.questions import LETTERS
 
-__all__ = ["INTERRUPTED", "PLAN_SKIPPED", "Recorder", "interrupted", "render_trace"]
+__all__ = ["INTERRUPTED", "PLAN_SKIPPED", "PLAN_SKIPPED_NOTE", "Recorder", "interrupted", "render_trace"]
 
 INTERRUPTED = "interrupted"
 """The stage that closes the trace of a question stopped by Ctrl-C or SIGTERM (`interrupted`)."""
 PLAN_SKIPPED = "plan skipped"
 """The stage of a question whose model's window could not hold a planning prompt: no plan was asked for."""
+PLAN_SKIPPED_NOTE = "window too small to plan: "
+"""How the answer's note opens on such a question: said with the answer, where its trace may not be."""
 
 
 def interrupted(trace: Trace, during: str = "") -> Trace:

@@ -494,9 +494,12 @@ def test_a_fallback_for_a_window_too_small_to_plan_says_no_plan_was_asked_for(tm
     page = render_answer_page(answer)
     assert "No plan could be asked for" in page and "No valid plan was found" not in page
     assert "the attempts are below" not in page
-    # Told by its own stage: an answer of no valid plan, rendered without its trace (ask --json's), is not one.
+    # Rendered without its trace (ask --json's answer), it says the same from its note; an answer of no valid plan
+    # says that, and that its attempts are not on the page (helpers 194 and 195).
+    assert "No plan could be asked for" in render_answer_page(answer.model_copy(update={"trace": Trace()}))
     unplanned = answer.model_copy(update={"trace": Trace(), "notes": ["no valid plan after 8 attempts"]})
-    assert "No valid plan was found" in render_answer_page(unplanned)
+    page = render_answer_page(unplanned)
+    assert "No valid plan was found" in page and "the attempts are not on this page" in page
 
 
 def test_the_question_answer_evidence_and_outputs_take_their_own_direction(tmp_path: Path) -> None:

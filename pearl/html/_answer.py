@@ -16,7 +16,7 @@ from pearl.html._page import render_page
 from pearl.models import Answer, Trace, TraceEvent
 from pearl.planning import Plan, parse_plan
 from pearl.questions import Question
-from pearl.trace import INTERRUPTED, PLAN_SKIPPED
+from pearl.trace import INTERRUPTED, PLAN_SKIPPED, PLAN_SKIPPED_NOTE
 
 __all__ = ["render_answer_page", "render_trace_page"]
 
@@ -311,10 +311,12 @@ def render_answer_page(answer: Answer, index: DocumentIndex | None = None, *, no
         options=list(zip(question.letters, answer.options, strict=False)),
         usage=answer.usage,
         plan_text=_plan_text(answer, trace),
-        planned=any(stage.event.stage.startswith("plan") for stage in stages),  # a plan was asked for
-        # None could be: the window could not hold a planning prompt. Told by its own stage, not by the absence of
-        # plan calls: an answer rendered without its trace (`ask --json`'s) has none (helper-194).
-        plan_skipped=any(stage.event.stage == PLAN_SKIPPED for stage in stages),
+        # Plan attempts on this page (their stages); none could be asked for (the window could not hold a planning
+        # prompt), told by its stage or, for an answer rendered without its trace (`ask --json`'s), by its note: not
+        # by the absence of plan calls, which such an answer also has (helpers 194 and 195).
+        planned=any(stage.event.stage.startswith("plan") and stage.event.stage != PLAN_SKIPPED for stage in stages),
+        plan_skipped=any(stage.event.stage == PLAN_SKIPPED for stage in stages)
+        or any(note.startswith(PLAN_SKIPPED_NOTE) for note in answer.notes),
         graph=graph,
         other_stages=[s for s in stages if id(s) not in step_stages],
         document=document,
