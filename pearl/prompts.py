@@ -28,6 +28,7 @@ from pearl._workers import in_worker
 from pearl.config import DEFAULT_TOKEN_MARGIN
 from pearl.errors import ConfigError
 from pearl.models import Message
+from pearl.questions import LETTERS
 from pearl.tokens import count_tokens, truncate_to_tokens
 
 __all__ = [
@@ -72,7 +73,7 @@ def _items(text: str) -> list[str]:
     items: list[str] = []
     for line in text.split("\n"):
         start = _ITEM_START.match(line)
-        if items and not (start and start.group(1) == "ABCDEFGHIJ"[len(items) % 10]):
+        if items and not (start and start.group(1) == LETTERS[len(items) % len(LETTERS)]):
             items[-1] += "\n" + line
         else:
             items.append(line)

@@ -95,3 +95,16 @@ def fake_server() -> Iterator[object]:
 
 
 requires_shared_data = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="../shared/data is not beside the checkout")
+
+
+@pytest.fixture
+def embedded_model_untouched(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail the test if the embedded model is loaded or a question asked: a command must refuse before either."""
+    from pearl._pearl import Pearl
+    from pearl.llm import EmbeddedLLM
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the embedded model was loaded or asked")
+
+    monkeypatch.setattr(EmbeddedLLM, "check", never)
+    monkeypatch.setattr(Pearl, "ask", never)

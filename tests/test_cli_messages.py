@@ -296,17 +296,11 @@ def test_the_summary_counts_the_replies_from_pearls_cache_when_some_are(capsys: 
 # --- an API key given without a server ------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("embedded_model_untouched")
 def test_an_api_key_flag_without_a_base_url_is_refused_as_a_model_named_so_is(monkeypatch: pytest.MonkeyPatch) -> None:
     # The key was dropped in silence and the embedded demonstration model answered, where --model was refused.
-    from pearl._pearl import Pearl
     from pearl.cli._common import settings_from
-    from pearl.llm import EmbeddedLLM
 
-    def never(*args: object, **kwargs: object) -> None:
-        raise AssertionError("the embedded model was loaded or asked")
-
-    monkeypatch.setattr(EmbeddedLLM, "check", never)
-    monkeypatch.setattr(Pearl, "ask", never)
     result = runner.invoke(app, ["ask", str(SAMPLE), QUESTION, "--api-key", "sk-flag-1234567890"])
     assert result.exit_code == 2 and result.stdout == ""
     assert _one_error_line(result.stderr) == (

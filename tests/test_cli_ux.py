@@ -31,7 +31,7 @@ from pearl.cli._common import StderrHandler, echo
 from pearl.cli._progress import ProgressBar, StageLine, describe_stage
 from pearl.config import default_threads
 from pearl.context import count_words
-from pearl.llm import CompletionRequest, EmbeddedLLM, FakeLLM
+from pearl.llm import CompletionRequest, FakeLLM
 from pearl.prompts import CUT_MARK
 from pearl.trace import render_trace
 
@@ -417,14 +417,10 @@ def test_config_says_what_is_not_set_and_names_a_variable_it_does_not_read(
     assert said == ["pearl reads no environment variable PEARL_MODLE (did you mean PEARL_MODEL?); it is ignored"]
 
 
+@pytest.mark.usefixtures("embedded_model_untouched")
 def test_a_model_named_without_a_base_url_is_refused_before_the_embedded_model_loads(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def never(*args: object, **kwargs: object) -> None:
-        raise AssertionError("the embedded model was loaded or asked")
-
-    monkeypatch.setattr(EmbeddedLLM, "check", never)
-    monkeypatch.setattr(Pearl, "ask", never)
     result = runner.invoke(app, ["ask", str(SAMPLE), QUESTION, "--model", "qwen"])
     assert result.exit_code == 2 and result.stdout == ""
     assert result.stderr.splitlines() == [

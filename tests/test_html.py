@@ -1122,6 +1122,17 @@ def test_browser_report_of_a_thousand_rows_filters_and_links(browser: Any, tmp_p
     assert network_requests(browser, url) == []
 
 
+def at_widths(browser: Any, page: Path, widths: tuple[int, ...], height: int = 900) -> Iterator[int]:
+    """`page` opened at each window width in turn (yielded), the window put back to 1400 x 1000 after."""
+    try:
+        for width in widths:
+            browser.set_window_size(width, height)
+            open_page(browser, page)
+            yield width
+    finally:
+        browser.set_window_size(1400, 1000)
+
+
 def test_browser_report_page_never_scrolls_sideways(browser: Any, tmp_path: Path) -> None:
     # A run of multiple-choice and free-text questions has the methods table's every column (20): wider than the
     # page's 1200px, it made the whole page scroll sideways, on a phone a screen and a half of it.
@@ -1139,19 +1150,14 @@ def test_browser_report_page_never_scrolls_sideways(browser: Any, tmp_path: Path
     ]
     page = tmp_path / "report.html"
     page.write_text(render_report_page(summarize(rows), rows), encoding="utf-8")
-    try:
-        for width in (1400, 390):
-            browser.set_window_size(width, 900)
-            open_page(browser, page)
-            sizes = browser.execute_script("const e = document.documentElement; return [e.scrollWidth, e.clientWidth]")
-            assert sizes[0] <= sizes[1], (width, sizes)
-            # Each wide table scrolls in its own box instead, so none of it is out of reach.
-            assert browser.execute_script(
-                "return Array.from(document.querySelectorAll('table'), t => t.parentElement)"
-                ".every(box => box.scrollWidth <= box.clientWidth || getComputedStyle(box).overflowX === 'auto')"
-            )
-    finally:
-        browser.set_window_size(1400, 1000)
+    for width in at_widths(browser, page, (1400, 390)):
+        sizes = browser.execute_script("const e = document.documentElement; return [e.scrollWidth, e.clientWidth]")
+        assert sizes[0] <= sizes[1], (width, sizes)
+        # Each wide table scrolls in its own box instead, so none of it is out of reach.
+        assert browser.execute_script(
+            "return Array.from(document.querySelectorAll('table'), t => t.parentElement)"
+            ".every(box => box.scrollWidth <= box.clientWidth || getComputedStyle(box).overflowX === 'auto')"
+        )
 
 
 def test_browser_report_answer_column_keeps_its_room_on_a_narrow_screen(browser: Any, tmp_path: Path) -> None:
@@ -1160,22 +1166,15 @@ def test_browser_report_answer_column_keeps_its_room_on_a_narrow_screen(browser:
     rows = synthetic_rows(20)
     page = tmp_path / "report.html"
     page.write_text(render_report_page(summarize(rows), rows), encoding="utf-8")
-    try:
-        for width in (1000, 390):
-            browser.set_window_size(width, 900)
-            open_page(browser, page)
-            answer = browser.execute_script(
-                "return document.querySelector('#rows .c-answer').getBoundingClientRect().width"
-            )
-            assert answer >= 140, (width, answer)
-        for width in (1400, 1920):  # and a desktop's box holds the table without scrolling (helper-194: 89 px)
-            browser.set_window_size(width, 900)
-            open_page(browser, page)
-            box = "const b = document.getElementById('rows-wrap'); return [b.scrollWidth, b.clientWidth]"
-            sizes = browser.execute_script(box)
-            assert sizes[0] <= sizes[1], (width, sizes)
-    finally:
-        browser.set_window_size(1400, 1000)
+    for width in at_widths(browser, page, (1000, 390)):
+        answer = browser.execute_script(
+            "return document.querySelector('#rows .c-answer').getBoundingClientRect().width"
+        )
+        assert answer >= 140, (width, answer)
+    for width in at_widths(browser, page, (1400, 1920)):  # a desktop's box holds the table unscrolled (helper-194)
+        box = "const b = document.getElementById('rows-wrap'); return [b.scrollWidth, b.clientWidth]"
+        sizes = browser.execute_script(box)
+        assert sizes[0] <= sizes[1], (width, sizes)
 
 
 def test_browser_report_table_headers_stay_in_sight_down_a_long_table(browser: Any, tmp_path: Path) -> None:
@@ -1191,23 +1190,18 @@ def test_browser_report_table_headers_stay_in_sight_down_a_long_table(browser: A
     ]
     page = tmp_path / "report.html"
     page.write_text(render_report_page(summarize(rows), rows), encoding="utf-8")
-    try:
-        for width, height in ((1400, 700), (390, 700)):
-            browser.set_window_size(width, height)
-            open_page(browser, page)
-            # Each table's last row brought into view, as reading down to it does: its header is in view too.
-            seen = browser.execute_script(
-                "return Array.from(document.querySelectorAll('table'), t => {"
-                "  t.rows[t.rows.length - 1].scrollIntoView({block: 'end'});"
-                "  const top = t.querySelector('thead th').getBoundingClientRect().top;"
-                "  return [t.id || t.closest('section').getAttribute('aria-labelledby'), t.rows.length,"
-                "          top >= 0 && top < innerHeight];"
-                "})"
-            )
-            assert len(seen) >= 4 and max(count for _, count, _ in seen) > 60, seen
-            assert all(in_view for _, _, in_view in seen), (width, seen)
-    finally:
-        browser.set_window_size(1400, 1000)
+    for width in at_widths(browser, page, (1400, 390), height=700):
+        # Each table's last row brought into view, as reading down to it does: its header is in view too.
+        seen = browser.execute_script(
+            "return Array.from(document.querySelectorAll('table'), t => {"
+            "  t.rows[t.rows.length - 1].scrollIntoView({block: 'end'});"
+            "  const top = t.querySelector('thead th').getBoundingClientRect().top;"
+            "  return [t.id || t.closest('section').getAttribute('aria-labelledby'), t.rows.length,"
+            "          top >= 0 && top < innerHeight];"
+            "})"
+        )
+        assert len(seen) >= 4 and max(count for _, count, _ in seen) > 60, seen
+        assert all(in_view for _, _, in_view in seen), (width, seen)
 
 
 def test_browser_report_table_sorts_from_the_keyboard_and_says_how(browser: Any, tmp_path: Path) -> None:
