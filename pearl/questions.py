@@ -253,14 +253,22 @@ def _article(text: str, match: re.Match[str], options: Sequence[str] = ()) -> bo
 
 # What a reply calls the option it chooses: "right", "correct", "the best answer", "my answer", "the one".
 _CHOSEN = r"(?:answer|option|choice|one)\b"
-_RIGHT = rf"(?:(?:the|my)\s+)?(?:(?:right|correct|best|most\s+likely)\b(?:\s+{_CHOSEN})?|{_CHOSEN})"
+# A letter called right, or righter than another ("A is more plausible", "C is the better answer"; not "A is more
+# likely to be wrong").
+_LIKELY = r"(?:likely|plausible|probable|convincing|accurate|consistent|reasonable|supported|appropriate)"
+_RIGHT = (
+    rf"(?:(?:the|my)\s+)?(?:(?:right|correct|best|most\s+likely|(?:more|most)\s+{_LIKELY}(?!\s+to\b)|better)\b"
+    rf"(?:\s+{_CHOSEN})?|{_CHOSEN})"
+)
 # After a letter: the reply sets it aside ("A is tempting", "(B) seems plausible", "A is wrong", "A is not right").
 _SPOKEN_OF = re.compile(
     r"\)?\s+(?:is|was|are|were|seems?|looks?|appears?|sounds?|(?:would|could|might|can|may|must)\s+(?:(?:all|both)\s+)?be)\s+"
     r"(?:(?:not|n['\u2019]t)\b|"
     r"(?:\w+\s+)?(?:tempting|plausible|attractive|appealing|wrong|incorrect|misleading|a\s+trap|"
     r"a\s+distractor|unlikely|false|untrue|unsupported|irrelevant|inaccurate|implausible|contradicted|partly|"
-    r"partially|ruled\s+out|eliminated|excluded)\b)|\)?\s+(?:isn|wasn|aren|weren|doesn|don|didn|can|couldn|wouldn)['\u2019]t\b"
+    r"partially|ruled\s+out|eliminated|excluded|less\s+"
+    + _LIKELY
+    + r")\b)|\)?\s+(?:isn|wasn|aren|weren|doesn|don|didn|can|couldn|wouldn)['\u2019]t\b"
     r"|\)?\s+(?:(?:does|do|did|could|would)\s+not|cannot)\b"
     # a concession: "A sounds reasonable, but ...", "A seems right at first, but ..."
     r"|\)?\s+(?:is|was|are|were|seems?|looks?|appears?|sounds?)\s+(?:\w+\s+){0,3}?\w+,?\s+but\b",
@@ -278,7 +286,7 @@ _OR_BEFORE = re.compile(r"(?:\bor|/)\s*\(?\Z", re.IGNORECASE)
 # not mentioned", "A is not wrong") keeps it the reply's letter: the answer to "which is NOT true?" is written so.
 _RULED_OUT = re.compile(
     r"\b(?:tempting|wrong|incorrect|misleading|trap|distractor|unlikely|unsupported|irrelevant|inaccurate|implausible|"
-    r"contradicted|ruled\s+out|eliminated|excluded)\b",
+    r"contradicted|ruled\s+out|eliminated|excluded|less\s+" + _LIKELY + r")\b",
     re.IGNORECASE,
 )
 _NEGATED = re.compile(r"\b(?:not|cannot)\b|n['\u2019]t\b", re.IGNORECASE)
@@ -349,6 +357,19 @@ def _spoken_of(text: str, match: re.Match[str], options: Sequence[str] = (), *, 
         # question's answer, and set aside it gave way to the next letter named ("Option A is in [S1]": helper-173).
         return None
     return "ruled out" if ruled_out else "aside"
+
+
+# A letter called right to concede it: "A seems right, but ...", "A is the better option at first glance, but ...".
+_CONCESSION = re.compile(r"\)?\s+(?:is|was|seems?|looks?|appears?|sounds?)\s+(?:\w+\s+){0,5}?\w+,?\s+but\b", re.I)
+
+
+def _conceded(text: str, match: re.Match[str], right: Sequence[tuple[int, str]]) -> bool:
+    """Whether the reply calls the letter `match` found right only to concede it, and calls another right after it
+    (`right`: where, and which): "A seems right, but C is correct" (read as A). Without another called right, the
+    letter stands: "A is correct, but B is also possible"."""
+    own = match.group(1).upper()
+    later = right[bisect.bisect_left(right, (match.end(1), "")) :]
+    return _CONCESSION.match(text, match.end(1)) is not None and any(letter != own for _, letter in later)
 
 
 def _calls_right(text: str, match: re.Match[str]) -> bool:
@@ -486,6 +507,8 @@ def parse_choice(reply: str, n_options: int, options: Sequence[str] = ()) -> str
                 # A letter ruled out is no answer: with none other given, the reply names none, and the model is
                 # asked for its letter ("A is tempting, so C." read as A, with nothing said).
                 spoken = spoken or (letter if aside == "aside" else None)
+            elif not given and _conceded(text, match, right):
+                continue  # "A seems right, but C is correct"
             else:
                 return letter
     return spoken if not hedged else None

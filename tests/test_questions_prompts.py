@@ -139,6 +139,15 @@ def test_a_question_naming_letters_may_be_given_options_but_not_a_second_list() 
         ("Vitamin C is the correct treatment, so (B).", "B"),
         ("Plan B is the best option, as the text says. (A)", "A"),
         ("A is tempting.\nC is right.", "C"),
+        # One letter called righter than another, or called right to concede it: the first was read.
+        ("B is plausible, but A is more plausible.", "A"),
+        ("A is less likely; C is more consistent with the text.", "C"),
+        ("A seems right, but C is correct.", "C"),
+        ("A is the better option at first glance, but B is correct.", "B"),
+        ("A is less likely than C.", None),  # the model is asked for its letter
+        ("B is more plausible than A.", "B"),
+        ("A is correct, but B is also possible.", "A"),  # no other called right
+        ("C is the better answer.", "C"),
         # A reply going through the options before it gives its answer: read as the first option it went through.
         ("Option A (Money) is unlikely. Option B is unlikely. The answer is C.", "C"),
         ("A: wrong. B: wrong. C: right. D: wrong. Final answer: C", "C"),
