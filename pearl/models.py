@@ -295,6 +295,11 @@ class StepSlice(BaseModel):
     note: str = ""
 
 
+INTERRUPTED = "interrupted"
+"""A trace's word for a question stopped by Ctrl-C or SIGTERM: the stage that closes its trace
+(`pearl.trace.interrupted`), and the error of the call it was waiting for."""
+
+
 class TraceEvent(BaseModel):
     """One stage's record: an LLM call, or a local step (no prompt, no tokens)."""
 
@@ -370,7 +375,7 @@ class Trace(BaseModel):
         """Total cost of the LLM calls in the trace."""
         total = Usage()
         for event in self.events:
-            if event.prompt is None:
+            if event.prompt is None or event.error == INTERRUPTED:  # stopped waiting for it: no reply, cost unknown
                 continue
             total = total + Usage(
                 prompt_tokens=event.prompt_tokens,

@@ -6,21 +6,20 @@ and usage is always the sum of what the trace shows.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
 from pearl._replies import after_thinking
 from pearl._text import counted, shorten
 from pearl.errors import LLMError, PearlError
-from pearl.models import Answer, Completion, CompletionRequest, Message, Trace, TraceEvent
+from pearl.models import INTERRUPTED, Answer, Completion, CompletionRequest, Message, Trace, TraceEvent
 from pearl.prompts import PromptTemplate, fitted_cuts
 from pearl.protocols import LLM, StageProgress
 from pearl.questions import LETTERS
 
 __all__ = ["INTERRUPTED", "PLAN_SKIPPED", "PLAN_SKIPPED_NOTE", "Recorder", "interrupted", "render_trace"]
 
-INTERRUPTED = "interrupted"
-"""The stage that closes the trace of a question stopped by Ctrl-C or SIGTERM (`interrupted`)."""
 PLAN_SKIPPED = "plan skipped"
 """The stage of a question whose model's window could not hold a planning prompt: no plan was asked for."""
 PLAN_SKIPPED_NOTE = "window too small to plan: "
@@ -77,6 +76,8 @@ class Recorder:
         result: Completion | None,
         error: LLMError | None,
         started: float,
+        *,
+        said: str | None = None,
     ) -> None:
         self.trace.events.append(
             TraceEvent(
@@ -95,7 +96,7 @@ class Recorder:
                 if error
                 else 0,
                 attempts=result.attempts if result else 0,
-                error=str(error) if error else None,
+                error=str(error) if error else said,
                 cut=fitted_cuts(template),
                 data=_reply_data(result),
             )
@@ -122,6 +123,11 @@ class Recorder:
         started = time.perf_counter()
         try:
             result = await self.llm.acomplete(request)
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            # Stopped while the model was asked (Ctrl-C, SIGTERM): the call is kept, with what it was shown, so that a
+            # page of the trace draws it interrupted, not as a step never run. No reply: no call counted.
+            self._record(stage, template, request, None, None, started, said=INTERRUPTED)
+            raise
         except LLMError as exc:
             self._record(stage, template, request, None, exc, started)
             raise

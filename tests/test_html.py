@@ -6,6 +6,7 @@ The browser tests skip, saying why, where no Chromium with its driver is install
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -578,6 +579,41 @@ def test_the_page_of_a_question_that_failed_after_calls_counts_them_and_its_unru
     assert '<g class="node missing">' in page[: page.index("<title>ans = ANSWER")][-300:]
     assert ".graph .node.missing rect{fill:#f7f8fa;stroke:#aab2bf;stroke-dasharray:2 3}" in page
     assert ".node.missing rect{stroke:var(--bad)}" not in page and ".node.failed rect{stroke:var(--bad)}" in page
+
+
+def test_a_step_stopped_waiting_for_its_reply_is_drawn_interrupted_with_its_prompt() -> None:
+    # Ctrl-C while a step waited on the model: the trace kept nothing of its call, and the page drew it "not run".
+    waiting = asyncio.Event()
+
+    class Hangs(FakeLLM):
+        async def acomplete(self, request: CompletionRequest) -> Any:
+            if (request.prompt or "").startswith("step"):
+                waiting.set()
+                await asyncio.Event().wait()  # a model that never answers
+            return await super().acomplete(request)
+
+    started: list[Trace] = []
+    pearl = Pearl(Hangs(default=lambda request: CHAIN), load_settings(cache=False), on_trace=started.append)
+
+    async def stopped() -> None:
+        asking = asyncio.ensure_future(pearl.aask(HOSTILE, "Why did Varga stay?"))
+        await waiting.wait()
+        asking.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await asking
+
+    asyncio.run(asyncio.wait_for(stopped(), 30))
+    step = next(event for event in started[0].events if event.stage.startswith("step"))
+    assert step.error == "interrupted" and "Varga" in step.messages[-1].content  # what it was shown is kept
+    assert started[0].usage().calls == 1  # the plan: a call stopped waiting has no reply and no known cost
+    page = render_trace_page(started[0])
+    assert "the question was interrupted during its step" in page
+    node = page[page.index("<title>who = FIND_CHARACTER") :]
+    assert node[: node.index("</g>")].endswith('class="node-detail">interrupted</text>\n')
+    assert '<g class="node llm interrupted">' in page[: page.index("<title>who = FIND_CHARACTER")][-300:]
+    # Closed by the command line's stage, it says during what, as before.
+    page = render_trace_page(interrupted(started[0], "step 1/2 FIND_CHARACTER"))
+    assert "the question was interrupted during step 1/2 FIND_CHARACTER" in page
 
 
 # ---------------------------------------------------------------- the commands

@@ -78,6 +78,8 @@ class StepNode:
         if self.stage is None:
             return "not run"
         event = self.stage.event
+        if event.error == INTERRUPTED:  # the question was stopped waiting for its reply
+            return "interrupted"
         if event.error:
             return "failed"
         if self.kind == "local":
@@ -343,7 +345,9 @@ def render_trace_page(trace: Trace, index: DocumentIndex | None = None, *, notes
             question=trace.question, options=trace.options, answer="", method=trace.method, usage=trace.usage()
         )
         failed = [event for event in trace.events if event.error]
-        if failed and failed[-1].stage == INTERRUPTED:
+        if failed and failed[-1].error == INTERRUPTED:  # a call stopped waiting, the library's trace ends on it
+            said.insert(0, f"the question was interrupted during its {failed[-1].stage} stage")
+        elif failed and failed[-1].stage == INTERRUPTED:
             said.insert(0, f"the question was {failed[-1].error}")
         elif failed:  # the question failed there: say so at the top, not only in the stage's card below
             said.insert(0, f"the question failed at its {failed[-1].stage} stage: {failed[-1].error}")
