@@ -68,6 +68,45 @@ _CODE_NAMES = frozenset(
 _SEPARATOR = "\n\n"
 
 
+def _html_number(value: str | None, default: int) -> int:
+    """An ordered list's `start` or an item's `value`, as a browser reads it (an integer, else `default`)."""
+    try:
+        return int((value or "").strip()) if value is not None else default
+    except ValueError:
+        return default
+
+
+def _numbered(number: int, kind: str) -> str:
+    """`number` as an ordered list of `kind` (its `type`: "1", "a", "A", "i", "I") shows it."""
+    if kind in ("a", "A") and number > 0:
+        letters = ""
+        while number > 0:
+            number, rest = divmod(number - 1, 26)
+            letters = chr(ord("a") + rest) + letters
+        return letters if kind == "a" else letters.upper()
+    if kind in ("i", "I") and 0 < number < 4000:
+        roman = ""
+        for value, mark in (
+            (1000, "m"),
+            (900, "cm"),
+            (500, "d"),
+            (400, "cd"),
+            (100, "c"),
+            (90, "xc"),
+            (50, "l"),
+            (40, "xl"),
+            (10, "x"),
+            (9, "ix"),
+            (5, "v"),
+            (4, "iv"),
+            (1, "i"),
+        ):
+            count, number = divmod(number, value)
+            roman += mark * count
+        return roman if kind == "i" else roman.upper()
+    return str(number)
+
+
 class _TextExtractor(HTMLParser):
     """Visible text of an HTML page as a browser lays it out: block elements become line breaks,
     headings `## Title` lines and list items `- item` lines, so the index still knows which is which.
@@ -130,6 +169,10 @@ class _TextExtractor(HTMLParser):
         self._open: list[str] = []  # the open elements of `_IMPLIED` and `_SCOPES`, innermost last
         self._svg = 0  # open <svg> elements
         self._svg_titles = 0  # titles open in them, which the SVG's end ends
+        # Per open list, innermost last: its tag and, for an ordered one, its next item's number and its type ("1",
+        # "a", "A", "i", "I"): an item is written "3. ", as a browser numbers it ("- " for every item lost the
+        # numbers "step 2" means).
+        self._lists: list[tuple[str, int, str]] = []
 
     # A comment, a declaration or a processing instruction a page leaves unclosed at its end (`<!-- old policy:` ...
     # to the end): a browser shows none of it; Python's parser gave it as text, tags and all. (A tag left open is
@@ -239,6 +282,26 @@ class _TextExtractor(HTMLParser):
         self._end_above(at)
         del self._open[at]
 
+    def _item_mark(self, attrs: list[tuple[str, str | None]]) -> str:
+        """How a list item opens: "- ", or its number in an ordered list ("3. ", "c. ", "iv. "; `value` sets it)."""
+        if not self._lists or self._lists[-1][0] != "ol":
+            return "- "
+        tag, number, kind = self._lists[-1]
+        number = _html_number(dict(attrs).get("value"), number)
+        self._lists[-1] = (tag, number + 1, kind)
+        return f"{_numbered(number, kind)}. "
+
+    def _list_starts(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("ol", "ul", "menu"):
+            given = dict(attrs)
+            self._lists.append((tag, _html_number(given.get("start"), 1), (given.get("type") or "1").strip()))
+            del self._lists[: -self._DEPTH]
+
+    def _list_ends(self, tag: str) -> None:
+        if tag in ("ol", "ul", "menu") and any(open_tag == tag for open_tag, _, _ in self._lists):
+            while self._lists and self._lists.pop()[0] != tag:  # lists left open inside it end with it
+                pass
+
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "option":  # a list's choices, one word apart ("Option oneOption two")
             self._space = True
@@ -247,6 +310,7 @@ class _TextExtractor(HTMLParser):
         if self._skipping and tag not in self._SKIP:
             return  # what a skipped part holds is never shown: it opens, ends and breaks nothing
         self._implied(tag)
+        self._list_starts(tag, attrs)
         if tag in self._IMPLIED or tag in self._SCOPES:
             self._open.append(tag)
             if len(self._open) > self._DEPTH:
@@ -273,7 +337,7 @@ class _TextExtractor(HTMLParser):
                     # Written as a Markdown heading, so the index knows it for one whatever its words.
                     self._mark = "#" * int(tag[1]) + " "
             elif tag == "li" and not self._in_cell[-1]:
-                self._mark = "- "  # a list item, which is never a heading however short
+                self._mark = self._item_mark(attrs)  # a list item, which is never a heading however short
             if tag == "pre":
                 self._pre += 1
                 self._open_code()
@@ -291,6 +355,7 @@ class _TextExtractor(HTMLParser):
             return
         if tag in self._IMPLIED or tag in self._SCOPES:
             self._pop(tag)
+        self._list_ends(tag)
         if tag in self._SKIP:
             self._skipping = max(0, self._skipping - 1)
             if tag == "title" and self._svg_titles:
@@ -432,14 +497,19 @@ _PACKED = (
 
 
 def _decode(data: bytes, path: Path) -> str:
-    """The text of a file's bytes: UTF-8, or UTF-16/32 (or UTF-8) by its byte-order mark, which is dropped."""
+    """The text of a file's bytes: UTF-8, or UTF-16/32 (or UTF-8) by its byte-order mark, which is dropped; UTF-16
+    without one (`_unmarked_utf16`), or a one-byte encoding (`_declared`)."""
     encoding, name = next(((enc, name) for bom, enc, name in _BOMS if data.startswith(bom)), ("utf-8", ""))
     kind, advice = next(((what, do) for magic, what, do in _PACKED if data.startswith(magic)), ("a binary file", ""))
     binary = DocumentError(
         f"{path}: looks like {kind}, not text (pearl reads text, HTML and PDF files, and source code){advice}"
     )
+    if data.lstrip()[:5] == b"{\\rtf":  # text, but its words amid control words: "\\f0\\fs24 Dear Mr. Thompson,\\"
+        raise DocumentError(f"{path}: is an RTF document, which pearl does not read; save it as PDF or text")
+    if not name and (unmarked := _unmarked_utf16(data)) is not None:
+        encoding = unmarked
     # UTF-16 and UTF-32 text is full of NUL bytes; the NUL characters of a binary file survive decoding.
-    if not name and looks_binary(data):
+    elif not name and looks_binary(data):
         raise binary
     try:
         text = data.decode(encoding)
@@ -449,10 +519,38 @@ def _decode(data: bytes, path: Path) -> str:
                 f"{path}: starts with a {name} byte-order mark but is not {name} text; "
                 "convert it to UTF-8 first (e.g. with iconv)"
             ) from None
+        if encoding != "utf-8":
+            raise binary from None
         text = _declared(data, path)
     if "\x00" in text[:8192]:
         raise binary
     return text
+
+
+def _unmarked_utf16(data: bytes) -> str | None:
+    """ "utf-16-le" or "utf-16-be" for text in UTF-16 without a byte-order mark (as some Windows tools save it), told
+    by its NUL bytes: the high byte of nearly every character of Latin text, on one side of each pair alone; else
+    None (a binary file has NULs on both sides)."""
+    head = data[:8192]
+    if len(head) < 8 or b"\x00" not in head:
+        return None
+    pairs = len(head) // 2
+    even, odd = head[0 : pairs * 2 : 2].count(0), head[1 : pairs * 2 : 2].count(0)
+    encoding = (
+        "utf-16-le"
+        if odd >= 0.3 * pairs and even <= 0.01 * pairs
+        else "utf-16-be"
+        if even >= 0.3 * pairs and odd <= 0.01 * pairs
+        else None
+    )
+    if encoding is None:
+        return None
+    try:
+        text = head[: pairs * 2].decode(encoding)
+    except UnicodeDecodeError:  # a character cut at the end of the head is not written so
+        text = head[: pairs * 2 - 2].decode(encoding, "replace")
+    controls = sum(1 for ch in text if ch < " " and ch not in "\t\n\r\f")
+    return encoding if controls <= 0.01 * len(text) else None  # "\x00\x01" pairs are no text
 
 
 # A page's own charset, as a browser finds it in its first bytes: <meta charset="...">, or
@@ -474,12 +572,33 @@ _AS_WINDOWS_1252 = frozenset(["iso8859-1", "ascii"])
 _LABELS = {"windows-874": "cp874", "x-sjis": "shift_jis", "iso88591": "iso8859-1", "x-mac-roman": "mac-roman"}
 
 
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+"""The opening of a character written in UTF-8 past ASCII."""
+_WESTERN_SHARE = 0.15
+
+
+def _western(data: bytes) -> bool:
+    """Whether text that is not UTF-8 is Western text in a one-byte encoding (saved in Windows-1252 or Latin-1): no
+    character in it written in UTF-8 (else it is UTF-8 with stray bytes of another encoding, each of whose UTF-8
+    characters Windows-1252 would garble), and few bytes past ASCII (accents: about 1 in 50 bytes of French or
+    German; Russian in Windows-1251 or Japanese in Shift JIS is most of its bytes, which Windows-1252 would read as
+    accented garbage)."""
+    high = len(data) - len(data.translate(None, bytes(range(128, 256))))
+    return _UTF8_SEQUENCE.search(data) is None and high <= _WESTERN_SHARE * len(data)
+
+
 def _declared(data: bytes, path: Path) -> str:
     """Text that is not UTF-8, decoded as the charset a web page saved in a legacy encoding declares in its
-    first bytes (a meta's, else its XML declaration's), as a browser would; without one, or not decodable so, the
-    error to convert it."""
+    first bytes (a meta's, else its XML declaration's), as a browser would; without one, Western text (`_western`)
+    as Windows-1252, as browsers read an undeclared page (Latin-1 is the same but for a few punctuation marks);
+    else the error to convert it."""
     found = _META_CHARSET.search(data[:4096]) or _XML_ENCODING.match(data)
     label = found.group(1).decode("ascii").lower() if found else ""
+    if not label and _western(data):
+        try:
+            return data.decode("cp1252")
+        except UnicodeDecodeError:  # one of the five bytes Windows-1252 leaves undefined: control characters in Latin-1
+            return data.decode("latin-1")
     try:
         name = codecs.lookup(_LABELS.get(label, label)).name if label else ""
     except LookupError:

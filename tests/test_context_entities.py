@@ -174,6 +174,29 @@ def test_markup_tags_are_not_entities() -> None:
 
 
 @pytest.mark.parametrize("ner", [False, True])
+def test_links_and_web_addresses_are_not_read_into_names(ner: bool) -> None:
+    # "Maria Garcia](https://github.com/MariaGarcia" was a PERSON; the rules read "MariaGarcia" from the address.
+    readme = (
+        "FastWidget is maintained by [Maria Garcia](https://github.com/MariaGarcia).\n\n"
+        "Thanks to [Maria Garcia](https://github.com/MariaGarcia) for the logo.\n\n"
+        "See `Remington Rand <https://example.com/rr>`_ for the history of Remington Rand.\n"
+    )
+    names = {e.name for e in index_document(readme, cache=False, ner=ner).entities}
+    assert {"Maria Garcia", "Remington Rand"} <= names, names
+    assert not any(mark in name for name in names for mark in "]()`:/<") and "MariaGarcia" not in names, names
+
+
+def test_a_no_break_space_joins_the_words_of_a_name() -> None:
+    # Pasted from the web: "John\u00a0Doe" was two names, "John" and "Doe".
+    index = index_document(
+        "We met John\u00a0Doe at Acme\u00a0Widgets\u00a0Ltd on Monday. Later John\u00a0Doe wrote to Acme\u00a0Widgets\u00a0Ltd.",
+        cache=False,
+        ner=False,
+    )
+    assert {e.name for e in index.entities} == {"John Doe", "Acme Widgets Ltd"}
+
+
+@pytest.mark.parametrize("ner", [False, True])
 def test_character_references_are_read_as_their_characters_not_as_names_or_amounts(ner: bool) -> None:
     # A page as Sphinx writes one: quotes in code as &#39;, a breadcrumb's » as &#187;. The NER read
     # "&#39;Buddy&#39;" as an amount "39;Buddy&#39", and "&#187;" as the amount 187.

@@ -152,6 +152,32 @@ def test_numbered_clauses_and_list_items_start_units() -> None:
     assert "(b) the second item." in units
 
 
+def test_an_item_of_a_numbered_list_in_wrapped_text_keeps_its_number() -> None:
+    # In a hard-wrapped paragraph, "2." was cut off as a sentence of its own, and its item read without it.
+    wrapped = (
+        "The committee met on Tuesday to discuss the new policy for the\ndepartment and, after a long debate, agreed "
+        "on the following\npoints, which take effect next month and apply to all staff\n\n1. File a report each week"
+        "\n2. Reports are due on Friday\n3. Late reports are noted. They count against the team."
+    )
+    units = _units(wrapped)
+    assert units[-4:] == [
+        "1. File a report each week",
+        "2. Reports are due on Friday",
+        "3. Late reports are noted.",
+        "They count against the team.",
+    ]
+    # Lines opening on named labels, one after another: "Step 2." stays with its step.
+    assert _units("Setup is short.\nStep 1. Download the archive\nStep 2. Unpack it here") == [
+        "Setup is short.",
+        "Step 1. Download the archive\nStep 2. Unpack it here",
+    ]
+    # One alone is a wrapped line's start: its sentence ends at its number, as before.
+    assert _units("The terms are as set out in\nSection 3. The next part is here.") == [
+        "The terms are as set out in\nSection 3.",
+        "The next part is here.",
+    ]
+
+
 def test_hard_wrapped_lines_stay_in_one_paragraph_but_one_line_paragraphs_split() -> None:
     wrapped = (
         "The rain fell on the old town of Avalon while the captain\n"
@@ -259,6 +285,10 @@ def test_scripts_without_capitals_split(text: str, units: list[str]) -> None:
 
 def test_cjk_full_stops_split() -> None:
     assert _units("北京是中国的首都。上海是最大的城市。") == ["北京是中国的首都。", "上海是最大的城市。"]
+    # After a line of English of 200 characters or more too: its stops were read only where a paragraph opened CJK.
+    english = "Source: a line of English about the capital cities of Asia, written for the reader who wants it, " * 3
+    units = _units(english + "北京是中国的首都。上海是最大的城市。")
+    assert units[-2].endswith("it, 北京是中国的首都。") and units[-1] == "上海是最大的城市。"
 
 
 def test_layout_marks_headings_sections_toc_and_furniture() -> None:

@@ -260,8 +260,8 @@ def test_pretty_printed_html_keeps_its_headings_and_list_items(tmp_path: Path) -
         "### Later years",
         "She retired in 2010.",
         "## References",
-        "- Smith, J. (2001). A Book. Retrieved 5 May 2010. ISBN 123.",
-        "- Doe, K. (2003). Another Book. Retrieved 6 May 2010. ISBN 456.",
+        "1. Smith, J. (2001). A Book. Retrieved 5 May 2010. ISBN 123.",  # numbered as a browser numbers them
+        "2. Doe, K. (2003). Another Book. Retrieved 6 May 2010. ISBN 456.",
     ]
     index = index_document(text, cache=False, ner=False)
 
@@ -272,6 +272,21 @@ def test_pretty_printed_html_keeps_its_headings_and_list_items(tmp_path: Path) -
     sources = flagged(SentenceFlag.REFERENCES)
     assert sources[0] == "## References" and sources[-1] == "ISBN 456." and len(sources) == 9
     assert not {"Book", "Retrieved", "ISBN"} & {entity.name for entity in index.entities}
+
+
+def test_an_ordered_lists_items_are_numbered_as_a_browser_numbers_them(tmp_path: Path) -> None:
+    # Every item was "- ": "what is step 2?" had no step 2 to find.
+    page = (
+        '<ol><li>Clone</li><li>Run<ul><li>twice</li></ul></li><li>Start</li></ol><ol start="5"><li>Five<li>Six</ol>'
+        '<ol type="a"><li>x<li value="4">d<ol type="I"><li>in</ol><li>e</ol><p>after</p>'
+    )
+    assert _paragraphs(_html_text(tmp_path, page)) == [
+        *("1. Clone", "2. Run", "- twice", "3. Start", "5. Five", "6. Six", "a. x", "d. d", "I. in", "e. e", "after")
+    ]
+    # Items one after another are no headings, numbered or not ("2. Install Python" is a short capitalised line).
+    index = index_document(_html_text(tmp_path, "<p>Set up:</p><ol><li>Install Python</li><li>Clone It</li></ol>"))
+    items = [i for i in range(index.sentence_count) if index.sentence_text(i)[0].isdigit()]
+    assert len(items) == 2 and not any(index.sent_flags[i] & SentenceFlag.HEADING for i in items)
 
 
 def test_html_tables_are_rows_of_cells_and_no_headings(tmp_path: Path) -> None:
@@ -414,9 +429,26 @@ def test_text_with_a_byte_order_mark_is_read_in_its_encoding(tmp_path: Path, enc
     assert load_document(tmp_path / "notepad.txt").text == "Dorota keeps the light at Tr’en.\nThe lamp burns oil.\n"
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "cp1252", "latin-1"])
+def test_text_saved_without_a_mark_in_utf_16_or_a_western_encoding_is_read(tmp_path: Path, encoding: str) -> None:
+    # UTF-16 with no byte-order mark was "a binary file"; a letter saved in Windows-1252 "cannot be decoded as UTF-8".
+    text = "Zoë keeps the café at Köln. The ferry leaves at noon, and Mira runs it for the islanders.\n" * 3
+    if encoding == "cp1252":
+        text = text.replace("café", "“café”")  # punctuation Latin-1 does not have
+    (tmp_path / "letter.txt").write_bytes(text.encode(encoding))
+    assert load_document(tmp_path / "letter.txt").text == text
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
+        # Most bytes past ASCII: Russian in Windows-1251 would read as accented garbage; one byte of another encoding
+        # in UTF-8 would garble each of its UTF-8 characters. Both are refused, saying where.
+        ("Паром уходит в полдень. Мира ведёт его.".encode("cp1251"), "cannot be decoded as UTF-8"),
+        ("Zoë keeps the café at Köln and the ferry. ".encode() * 3 + b"caf\xe9", "byte 0xe9 at line 1, column 130"),
+        # Its words amid control words ("\\f0\\fs24 Dear Mr. Thompson,"): refused as a .docx is.
+        (b"{\\rtf1\\ansi{\\fonttbl\\f0 Times;}\\f0\\fs24 Dear Mr. Thompson,\\par}", "RTF document.*save it as PDF"),
+        (b"\x00\x01" * 40 + b"binary", "binary"),  # NULs on both sides of each pair: no UTF-16
         (b"\xff\xfe" + "a\x00b".encode("utf-16-le"), "binary"),  # NUL characters are no text, BOM or not
         (b"\xff\xfe" + b"\x00\xd8\x41\x00", "UTF-16 byte-order mark but is not UTF-16"),  # a lone surrogate
         (b"\xef\xbb\xbfcaf\xe9", "UTF-8 byte-order mark but is not UTF-8"),

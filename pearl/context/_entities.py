@@ -61,7 +61,7 @@ _TITLES = frozenset(
 _UPPER = "A-Z\u00c0-\u00d6\u00d8-\u00de\u0391-\u03a9\u0410-\u042f"
 _NAME_WORD = rf"[{_UPPER}][\w'’\-]*"
 # An abbreviated title ("Mr.", "Dr.", "Capt.") may open a run: "Mr. Korvin" is one mention.
-_CAPITALISED = re.compile(rf"(?:[{_UPPER}][a-z]{{1,3}}\.[ \t]+)?{_NAME_WORD}(?:[ \t]+{_NAME_WORD})*")
+_CAPITALISED = re.compile(rf"(?:[{_UPPER}][a-z]{{1,3}}\.[ \t\u00a0]+)?{_NAME_WORD}(?:[ \t\u00a0]+{_NAME_WORD})*")
 _WORD = re.compile(r"[^\W\d_][\w'’\-]*")
 _TRIGGER = re.compile(rf"[{_UPPER}0-9]")
 _FIRST_WORD = re.compile(r"[\W_]*([^\W\d_][\w'’\-]*)")
@@ -181,12 +181,17 @@ _MARKUP = re.compile(r"</?[A-Za-z][A-Za-z0-9]{0,15}(?:\s[^<>]{0,200})?/?>|<![A-Z
 _TAG_NAME = re.compile(r"</?([A-Za-z][A-Za-z0-9]{0,15})")
 _HEADING_MARK = re.compile(r"^#{1,6}(?=[ \t])", re.MULTILINE)  # "## History": the NER read "##" as money
 _REFERENCE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+# A web address, and the marks of a Markdown link or image around its words ("[Maria Garcia](https://...)"), and the
+# backquotes of code or of a reST link ("`Remington Rand <https://...>`_"): no name runs into them.
+_URL = re.compile(r"<?\b(?:https?|ftp)://[^\s<>()\[\]]+>?|\bwww\.[^\s<>()\[\]]+")
+_LINK_MARKS = re.compile(r"!?\[(?=[^\[\]\n]{0,300}\]\()|\]\([^()\n]{0,500}\)|`_{0,2}")
 _BOUNDARY = "|"
 """What a block tag becomes for the NER: a mark no name crosses (the mentions are cut at it)."""
 
 
 def _without_markup(text: str) -> str:
-    """`text` with every markup tag and Markdown heading mark blanked out, so offsets stay the same.
+    """`text` with every markup tag, Markdown heading mark, web address and link mark blanked out, so offsets stay the
+    same.
 
     An inline tag (`<B>`, `<A href=...>`) becomes spaces, as a name may run across it; a block tag
     (`</Td>`, `<Li>`) becomes `_BOUNDARY` and spaces, as a name never runs from one cell into the next.
@@ -194,6 +199,10 @@ def _without_markup(text: str) -> str:
     """
     if "#" in text:
         text = _HEADING_MARK.sub(lambda m: " " * len(m.group()), text)
+    if "://" in text or "www." in text:
+        text = _URL.sub(lambda m: " " * len(m.group()), text)
+    if "](" in text or "`" in text:
+        text = _LINK_MARKS.sub(lambda m: " " * len(m.group()), text)
     if "<" in text:
 
         def blank(match: re.Match[str]) -> str:

@@ -20,8 +20,10 @@ or more lines in a row that each name a heading further on). So is a list of sou
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from collections import Counter
+from collections.abc import Sequence
 
 from pearl.context._markup import MarkupView, blanked, fences, flag_markup
 from pearl.context._models import SentenceFlag
@@ -208,6 +210,7 @@ def analyse_layout(
     for i in _contents_lines(units, titles):
         flags[i] |= SentenceFlag.TOC
         titles.discard(i)
+    titles -= _numbered_list(units, starts, titles)
     _under_headings(units, normalised, titles, flags)
     bounds = list(zip(starts, [*starts[1:], size], strict=True))  # paragraph first..stop-1
     entries = [_entry(text, sentences[first][0], sentences[first][1], sentences[stop - 1][1]) for first, stop in bounds]
@@ -324,6 +327,24 @@ _CONTENTS_IGNORED = frozenset("article section chapter part edit the and of".spl
 def _contents_key(unit: str) -> tuple[str, ...]:
     words = _CONTENTS_WORD.findall(_TAG.sub(" ", unit).lower())
     return tuple(w for w in words if w not in _CONTENTS_IGNORED)
+
+
+_ITEM_NUMBER = re.compile(r"\s*(\d{1,3})[.)][ \t]")
+
+
+def _numbered_list(units: list[str], starts: Sequence[int], titles: set[int]) -> set[int]:
+    """Paragraphs read as titles that are items of a numbered list: two or more in a row, numbered one after the
+    other ("1. Smith, J. (2001).", "2. Doe, K. (2003)."; "1. Install Python", "2. Clone the repository"). Numbered
+    headings have their sections between them."""
+    numbers = {}
+    for i in titles:
+        if (number := _ITEM_NUMBER.match(units[i])) is not None:
+            numbers[i] = int(number.group(1))
+    items: set[int] = set()
+    for first, then in itertools.pairwise(starts):
+        if first in numbers and then in numbers and numbers[then] == numbers[first] + 1:
+            items |= {first, then}
+    return items
 
 
 def _contents_lines(units: list[str], titles: set[int]) -> list[int]:

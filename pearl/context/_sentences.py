@@ -54,6 +54,7 @@ _END = re.compile(
 )
 # CJK full stops need no following space.
 _CJK_END = re.compile(r"[。！？]+[」』）]*")
+_CJK_CHAR = re.compile(r"[\u3000-\u9fff]")
 # A line that starts a list item or a numbered clause starts a new unit even without a full stop
 # before it ("...the following:\n(a) ...").
 _ITEM_START = re.compile(
@@ -155,6 +156,24 @@ _LABEL_PREFIX = re.compile(
     re.IGNORECASE,
 )
 _PREFIX_CHARS = 900
+_NAMED_LINE = re.compile(
+    r"(?:^|\n)[ \t]*(section|article|part|chapter|clause|schedule|exhibit|appendix|annex|item|step|rule|lesson|unit|"
+    r"stage|phase|paragraph)[ \t\u00a0]{1,8}(?:\d{1,3}(?:\.\d{1,3})*|[IVXLCDM]{1,6}|[A-Za-z])\.[ \t]",
+    re.IGNORECASE,
+)
+
+
+def _named_lines(text: str, start: int, end: int) -> list[int]:
+    """Where lines open on a named label, next to another of the same name ("Step 1. Download\nStep 2. Unpack"):
+    each such line is read from its start for its label. One alone is not: a wrapped line may open so ("as set out
+    in\nSection 3. The Company ...")."""
+    found = [(m.start(), m.start(1), m.group(1).lower()) for m in _NAMED_LINE.finditer(text, start, end)]
+    kept: set[int] = set()
+    for (at, name_at, name), (then, then_name_at, other) in itertools.pairwise(found):
+        between = text[name_at:then_name_at]
+        if name == other and between.count("\n") <= 3 and "\n\n" not in between.replace(" ", "").replace("\t", ""):
+            kept |= {at, then}  # two of a run, a line or a few apart, no paragraph between
+    return sorted(kept)
 """The longest stretch before a heading's number `_LABEL_PREFIX` is tried on: bounded, so that a line of
 200,000 spaces and stops stays linear (every stop of a unit tries it)."""
 # After a word naming a part, the number is a number, a capital Roman numeral or a letter: "Unit mix." is no label.
@@ -540,7 +559,15 @@ def _boundaries(text: str, start: int, end: int, markup: bool = False) -> list[i
     """Cut positions inside `text[start:end]` (each the end of a sentence), sorted."""
     cuts: list[int] = []
     unit_start = start
+    lines = "\n" in text[start:end]
+    # Where list items start: each opens a unit, so that its own label is read as one ("2. Reports are due" on a line
+    # of its own in a wrapped paragraph: "2." was cut off as a sentence).
+    items = [m.start() for m in _ITEM_START.finditer(text, start, end)] if lines else []
+    opens = sorted({*items, *_named_lines(text, start, end)}) if lines else []
     for match in _END.finditer(text, start, end):
+        item = bisect.bisect_right(opens, match.start()) - 1
+        if item >= 0 and opens[item] > unit_start:
+            unit_start = opens[item]
         word = _word_before(text, match.start(), start)
         if not word:
             # A stop standing alone: pre-tokenized text ("the end . Then") ends the sentence at it,
@@ -562,8 +589,8 @@ def _boundaries(text: str, start: int, end: int, markup: bool = False) -> list[i
         cut = match.end()
         cuts.append(cut)
         unit_start = cut
-    if "\n" in text[start:end]:
-        cuts.extend(m.start() for m in _ITEM_START.finditer(text, start, end))
+    if lines:
+        cuts.extend(items)
         cuts.extend(m.start() for m in _TABLE_ROW_START.finditer(text, start, end))
         cuts.extend(
             m.end() - 1
@@ -571,7 +598,7 @@ def _boundaries(text: str, start: int, end: int, markup: bool = False) -> list[i
             if m.group(0).strip() in _labels_once(text)
         )
         cuts.extend(edge for m in _DELIMITER_LINE.finditer(text, start, end) for edge in m.span())
-    if any("\u3000" <= ch <= "\u9fff" for ch in text[start : min(end, start + 200)]):
+    if _CJK_CHAR.search(text, start, end):  # anywhere: a paragraph may open on a line of English
         cuts.extend(m.end() for m in _CJK_END.finditer(text, start, end))
     if "<" in text[start:end]:
         tags = [
