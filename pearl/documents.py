@@ -385,7 +385,7 @@ class _TextExtractor(HTMLParser):
             self._space = self._space or data.startswith(" ")
             trailing = data.endswith(" ")
             data = data.strip(" ")
-        if not data:
+        if not data or data == "\u00b6":  # a heading's permalink, as Sphinx writes one: "Installation Guide¶"
             return
         if self.chunks and self._breaks:
             self.chunks.append("\n" * self._breaks)

@@ -283,6 +283,12 @@ def test_scripts_without_capitals_split(text: str, units: list[str]) -> None:
     assert _units(text) == units
 
 
+def test_a_closing_quote_set_apart_in_pre_tokenized_text_ends_its_sentence() -> None:
+    # "it is over . '' The crowd left ." was one unit: a quote standing apart hid the stop before it.
+    assert _units("He said `` it is over . '' The crowd left .") == ["He said `` it is over . ''", "The crowd left ."]
+    assert _units("It is over . ” Then we left .") == ["It is over . ”", "Then we left ."]
+
+
 def test_cjk_full_stops_split() -> None:
     assert _units("北京是中国的首都。上海是最大的城市。") == ["北京是中国的首都。", "上海是最大的城市。"]
     # After a line of English of 200 characters or more too: its stops were read only where a paragraph opened CJK.

@@ -289,6 +289,12 @@ def test_an_ordered_lists_items_are_numbered_as_a_browser_numbers_them(tmp_path:
     assert len(items) == 2 and not any(index.sent_flags[i] & SentenceFlag.HEADING for i in items)
 
 
+def test_a_headings_permalink_mark_is_not_part_of_it(tmp_path: Path) -> None:
+    # Sphinx's "¶" link after every heading: "Installation Guide¶" was the heading, and a word of the entity sheet.
+    page = '<h1>Installation Guide<a class="headerlink" href="#guide" title="Permalink">¶</a></h1><p>See ¶ 12.</p>'
+    assert _paragraphs(_html_text(tmp_path, page)) == ["# Installation Guide", "See ¶ 12."]
+
+
 def test_html_tables_are_rows_of_cells_and_no_headings(tmp_path: Path) -> None:
     page = """<table>
       <tr><th>City</th>

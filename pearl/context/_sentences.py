@@ -49,7 +49,9 @@ _WRAPPED_LINE = 50  # characters a line has at least when it was wrapped (prose 
 # an unbounded `\S*` or `[.!?]+` here makes a 200,000-character line of one character quadratic.
 _CASELESS = "\u05d0-\u05ea\u0620-\u064a\u0671-\u06d3\u0904-\u0939\u1100-\u11ff\u3131-\u318e\uac00-\ud7a3"
 _END = re.compile(
-    r"(?P<punct>[.!?\u061F\u06D4\u0964]{1,4}|…)(?P<close>[\"'”’»)\]]{0,4})"
+    # A closing quote may stand apart, as pre-tokenized text writes it ("over . '' The"; "''" and the curly ones only
+    # close: a straight quote may open the next sentence).
+    r"(?P<punct>[.!?\u061F\u06D4\u0964]{1,4}|…)(?P<close>[\"'”’»)\]]{0,4}(?:[ \t]+(?:''|”|’)(?=\s))?)"
     rf"(?=\s+[\"'“‘«(\[]*[A-Z0-9\u00C0-\u00DE\u0391-\u03A9\u0410-\u042F{_CASELESS}])"
 )
 # CJK full stops need no following space.
@@ -174,6 +176,8 @@ def _named_lines(text: str, start: int, end: int) -> list[int]:
         if name == other and between.count("\n") <= 3 and "\n\n" not in between.replace(" ", "").replace("\t", ""):
             kept |= {at, then}  # two of a run, a line or a few apart, no paragraph between
     return sorted(kept)
+
+
 """The longest stretch before a heading's number `_LABEL_PREFIX` is tried on: bounded, so that a line of
 200,000 spaces and stops stays linear (every stop of a unit tries it)."""
 # After a word naming a part, the number is a number, a capital Roman numeral or a letter: "Unit mix." is no label.
