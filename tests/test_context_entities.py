@@ -189,7 +189,8 @@ def test_links_and_web_addresses_are_not_read_into_names(ner: bool) -> None:
 def test_a_no_break_space_joins_the_words_of_a_name() -> None:
     # Pasted from the web: "John\u00a0Doe" was two names, "John" and "Doe".
     index = index_document(
-        "We met John\u00a0Doe at Acme\u00a0Widgets\u00a0Ltd on Monday. Later John\u00a0Doe wrote to Acme\u00a0Widgets\u00a0Ltd.",
+        "We met John\u00a0Doe at Acme\u00a0Widgets\u00a0Ltd on Monday. "
+        "Later John\u00a0Doe wrote to Acme\u00a0Widgets\u00a0Ltd.",
         cache=False,
         ner=False,
     )
