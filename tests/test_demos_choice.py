@@ -11,10 +11,19 @@ from pydantic import ValidationError
 
 from pearl import Pearl, load_settings
 from pearl._text import word_stems
-from pearl.actions import default_library
+from pearl.actions import default_library, seed_library
 from pearl.llm import FakeLLM
 from pearl.models import Document
-from pearl.planning import Demo, DemoStore, builtin_demos, check_demos, document_kind, parse_plan, select_demos
+from pearl.planning import (
+    Demo,
+    DemoStore,
+    builtin_demos,
+    check_demos,
+    document_kind,
+    parse_plan,
+    seed_demos,
+    select_demos,
+)
 from pearl.planning._kinds import KINDS
 
 CONTRACT = (
@@ -153,3 +162,23 @@ def test_a_demonstration_refined_on_several_documents_fills_one_slot() -> None:
     story, legal = copies[0].model_copy(update={"kind": "story"}), copies[0]
     both = DemoStore(name="refined", version="1", demos=[story, legal])
     assert select_demos(both, "When does the agreement expire?", 1, fallback=None, kind="legal") == [legal]
+
+
+def test_a_library_of_the_seed_actions_plans_from_the_seed_demonstrations(caplog: pytest.LogCaptureFixture) -> None:
+    # A library `pearl mine` grew from the seed actions runs none of the bundled demonstrations: it planned, and
+    # `pearl refine` started, with "Example plans: (none)". The paper's refinement started from 4 seed examples.
+    seeds = seed_demos()
+    assert len(seeds.demos) == 4 and len({d.kind for d in seeds.demos}) > 1
+    for demo in seeds.demos:  # each runs on the seed actions alone
+        assert parse_plan(demo.plan, seed_library()).steps
+    fake = FakeLLM(default=lambda request: 'x = FIND_X(CTX, "the crew") : who they are')
+    with caplog.at_level("WARNING", logger="pearl"):
+        pearl = Pearl(llm=fake, library=seed_library(), settings=load_settings(cache=False))
+        pearl.plan("Why did the crew stay?")
+    assert pearl.demos.demos == seeds.demos
+    (prompt,) = [r for r in fake.history if (r.prompt or "").startswith("plan")]
+    assert prompt.messages[-1].content.count("\nPlan:\n") == 4
+    assert "the planner is shown the 4 seed demonstrations it runs instead" in caplog.text
+    # The bundled library runs the bundled ones: the seed ones are not shown with them.
+    shown = Pearl(llm=fake, settings=load_settings(cache=False)).demos.demos
+    assert shown == builtin_demos().demos and not any(demo in shown for demo in seeds.demos)

@@ -267,6 +267,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "renumber",
         "runnable_demos",
         "save_demos",
+        "seed_demos",
         "select_demos",
         "validate_plan",
     ],

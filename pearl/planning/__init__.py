@@ -11,6 +11,7 @@ from pearl.planning._demos import (
     load_demos,
     runnable_demos,
     save_demos,
+    seed_demos,
     select_demos,
 )
 from pearl.planning._generate import (
@@ -66,6 +67,7 @@ __all__ = [
     "renumber",
     "runnable_demos",
     "save_demos",
+    "seed_demos",
     "select_demos",
     "validate_plan",
 ]

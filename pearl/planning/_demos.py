@@ -92,6 +92,15 @@ def builtin_demos() -> DemoStore:
     return DemoStore.model_validate_json(_builtin_text())
 
 
+@functools.cache
+def seed_demos() -> DemoStore:
+    """Four hand-written demonstrations in the seven seed actions alone: what a library that runs none of the
+    bundled ones (one `pearl mine` grew from the seed actions) plans and refines from, as the paper's refinement
+    started from 4 seed examples. (It planned with none: "Example plans: (none)".)"""
+    text = resources.files("pearl.planning").joinpath("data/seed_demos.v1.json").read_text(encoding="utf-8")
+    return DemoStore.model_validate_json(text)
+
+
 def load_demos(path: str | Path, library: ActionLibrary | None = None) -> DemoStore:
     """Load a demonstration store: a JSON `DemoStore`, or JSON Lines of `Demo` objects.
 
@@ -256,11 +265,14 @@ def runnable_demos(
     """
     runnable, _ = check_demos(store, library)
     bundled = store.fingerprint == _bundled_fingerprint()
-    kept, too_long = runnable, None
+    # A library that runs none of the bundled demonstrations is shown the seed ones it runs (`seed_demos`).
+    seeds = check_demos(seed_demos(), library)[0].demos if bundled and not runnable.demos else []
+    shown = runnable.model_copy(update={"demos": seeds}) if seeds else runnable
+    kept, too_long = shown, None
     if max_steps is not None:
-        short = [d for d in runnable.demos if _steps(d, library) <= max_steps]
-        if len(short) < len(runnable.demos):
-            kept = runnable.model_copy(update={"demos": short})
+        short = [d for d in shown.demos if _steps(d, library) <= max_steps]
+        if len(short) < len(shown.demos):
+            kept = shown.model_copy(update={"demos": short})
             # Said of the user's own demonstrations only: the bundled ones longer than a short max_steps asked for are
             # simply not the examples it wants.
             if not bundled:
@@ -277,13 +289,15 @@ def runnable_demos(
     lacking = [name for name in lacking if name not in library]
     which = f"the {len(store.demos)} bundled demonstrations" if bundled else f"the {len(store.demos)} of {store.name!r}"
     calls = f" (they call {', '.join(lacking[:4])}{', ...' if len(lacking) > 4 else ''})" if lacking else ""
-    if runnable.demos:
+    if seeds:
+        instead = f"the planner is shown the {counted(len(seeds), 'seed demonstration')} it runs instead"
+    elif runnable.demos:
         also = "" if bundled else ", and the bundled ones it runs"
-        shown = f"the planner chooses among the {counted(len(runnable.demos), 'other')}{also}"
+        instead = f"the planner chooses among the {counted(len(runnable.demos), 'other')}{also}"
     else:
-        shown = "plans are written with no example" if bundled else "the planner is shown the bundled ones it runs"
+        instead = "plans are written with no example" if bundled else "the planner is shown the bundled ones it runs"
     said = (
-        f"action library {library.name!r} cannot run {dropped} of {which}{calls}: {shown}; "
+        f"action library {library.name!r} cannot run {dropped} of {which}{calls}: {instead}; "
         "`pearl refine --train FILE --actions LIBRARY` makes demonstrations for it"
     )
     return kept, said if too_long is None else f"{said}; {too_long}"
