@@ -287,6 +287,13 @@ def test_an_ordered_lists_items_are_numbered_as_a_browser_numbers_them(tmp_path:
     index = index_document(_html_text(tmp_path, "<p>Set up:</p><ol><li>Install Python</li><li>Clone It</li></ol>"))
     items = [i for i in range(index.sentence_count) if index.sentence_text(i)[0].isdigit()]
     assert len(items) == 2 and not any(index.sent_flags[i] & SentenceFlag.HEADING for i in items)
+    # A contract's numbered headings, each opening its clause's paragraph, stay headings (a step's search finds their
+    # sections by them).
+    contract = index_document("1. Term. The term is ten years.\n\n2. Payment. The Licensee pays at once.", cache=False)
+    assert [contract.sentence_text(i) for i in range(contract.sentence_count)] == [
+        *("1. Term.", "The term is ten years.", "2. Payment.", "The Licensee pays at once.")
+    ]
+    assert [bool(flags & SentenceFlag.HEADING) for flags in contract.sent_flags] == [True, False, True, False]
 
 
 def test_a_headings_permalink_mark_is_not_part_of_it(tmp_path: Path) -> None:

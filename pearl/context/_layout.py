@@ -333,17 +333,26 @@ _ITEM_NUMBER = re.compile(r"\s*(\d{1,3})[.)][ \t]")
 
 
 def _numbered_list(units: list[str], starts: Sequence[int], titles: set[int]) -> set[int]:
-    """Paragraphs read as titles that are items of a numbered list: two or more in a row, numbered one after the
-    other ("1. Smith, J. (2001).", "2. Doe, K. (2003)."; "1. Install Python", "2. Clone the repository"). Numbered
-    headings have their sections between them."""
+    """Units read as titles that are items of a numbered list: paragraphs of one unit, two or more in a row, numbered
+    one after the other ("1. Install Python", "2. Clone the repository"), and the numbered entries of a list of sources
+    ("1. Smith, J. (2001). A Book."). A contract's numbered headings open paragraphs of their own clauses ("2. Term.
+    The term is ..."): un-titled, a step's search lost their sections."""
     numbers = {}
     for i in titles:
         if (number := _ITEM_NUMBER.match(units[i])) is not None:
             numbers[i] = int(number.group(1))
+    alone = {first for first, stop in itertools.pairwise([*starts, len(units)]) if stop - first == 1}
     items: set[int] = set()
     for first, then in itertools.pairwise(starts):
-        if first in numbers and then in numbers and numbers[then] == numbers[first] + 1:
+        if {first, then} <= alone and then in numbers and numbers.get(first) == numbers[then] - 1:
             items |= {first, then}
+    sources, expected = False, 1  # under a list of sources's title, entries numbered from 1 ("2. Payment." is none)
+    for i in sorted(titles):
+        if sources and numbers.get(i) == expected:
+            items.add(i)
+            expected += 1
+        else:
+            sources, expected = _is_back_matter(units[i]), 1
     return items
 
 
