@@ -173,6 +173,13 @@ class _TextExtractor(HTMLParser):
         # "a", "A", "i", "I"): an item is written "3. ", as a browser numbers it ("- " for every item lost the
         # numbers "step 2" means).
         self._lists: list[tuple[str, int, str]] = []
+        # A page's navigation (`<nav>`, role="navigation": menus, breadcrumbs, a sidebar's contents) is read after
+        # its text, not before: it was the page's opening (30 menu links were all a small budget kept of a news
+        # page). `navigation` holds its text, `page_text` the rest; `_nav` the element being read, by name, and its
+        # depth.
+        self.navigation: list[str] = []
+        self._nav: tuple[str, int] | None = None
+        self.page_text: list[str] = self.chunks
 
     # A comment, a declaration or a processing instruction a page leaves unclosed at its end (`<!-- old policy:` ...
     # to the end): a browser shows none of it; Python's parser gave it as text, tags and all. (A tag left open is
@@ -302,6 +309,26 @@ class _TextExtractor(HTMLParser):
             while self._lists and self._lists.pop()[0] != tag:  # lists left open inside it end with it
                 pass
 
+    def _navigation_starts(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self._nav is not None:
+            if tag == self._nav[0]:
+                self._nav = (tag, self._nav[1] + 1)
+            return
+        navigation = tag == "nav" or (dict(attrs).get("role") or "").strip().lower() == "navigation"
+        if navigation and not self._pre and not self._in_cell[-1]:  # not where a line or a row is being written
+            self._block()
+            self._nav = (tag, 1)
+            self.chunks, self._breaks = self.navigation, 2 if self.navigation else 0
+
+    def _navigation_ends(self, tag: str) -> None:
+        if self._nav is None or tag != self._nav[0]:
+            return
+        if self._nav[1] > 1:
+            self._nav = (tag, self._nav[1] - 1)
+            return
+        self._nav = None
+        self.chunks, self._breaks = self.page_text, 2 if self.page_text else 0
+
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "option":  # a list's choices, one word apart ("Option oneOption two")
             self._space = True
@@ -310,6 +337,7 @@ class _TextExtractor(HTMLParser):
         if self._skipping and tag not in self._SKIP:
             return  # what a skipped part holds is never shown: it opens, ends and breaks nothing
         self._implied(tag)
+        self._navigation_starts(tag, attrs)
         self._list_starts(tag, attrs)
         if tag in self._IMPLIED or tag in self._SCOPES:
             self._open.append(tag)
@@ -375,6 +403,7 @@ class _TextExtractor(HTMLParser):
                 self._cells = int(self._in_cell[-1])  # the rest of the cell starts a line of the row
         elif tag in self._CELLS:
             self._in_cell[-1] = False
+        self._navigation_ends(tag)
 
     def handle_data(self, data: str) -> None:
         if self._skipping:
@@ -405,7 +434,9 @@ def _html_to_text(raw: str) -> str:
     # a "\r\n" of which the "\r" stayed, a blank first line of code in a page saved with Windows line ends.
     parser.feed(raw.replace("\r\n", "\n").replace("\r", "\n"))
     parser.close()
-    return "".join(parser.chunks)
+    text = "".join(parser.page_text)
+    navigation = "".join(parser.navigation).strip("\n")
+    return f"{text}\n\n{navigation}" if text and navigation else text or navigation
 
 
 _MAIL_HEADERS = ("From", "To", "Cc", "Date", "Subject")

@@ -290,3 +290,22 @@ def test_markup_given_as_text_names_no_tag_and_cuts_no_name_at_one() -> None:
     )
     names = [entity.name for entity in index_document(page, cache=False).entities]
     assert "DOCTYPE" not in names and {"Peter Gibbons", "Samir Nagheenanajar"} <= set(names), names
+
+
+def test_a_saved_pages_navigation_is_page_furniture_not_its_opening() -> None:
+    # Menus, breadcrumbs and a sidebar's contents opened the page and took its opening's bonus: a small budget kept
+    # the menu of a news page and little of its story (helper-196).
+    menu = "".join(f"<li><a href='/{n}'>Section {n}</a></li>" for n in range(30))
+    page = (
+        f"<!DOCTYPE html><html><body><nav><ul>{menu}</ul></nav><div class='related' role='navigation'><ul><li>Index"
+        "</li><li>Modules</li></ul></div><h1>Storm damage</h1><p>The storm hit the harbour on Monday night.</p>"
+        "<p>Repairs will cost two million pounds, the council said.</p></body></html>"
+    )
+    index = index_document(page, cache=False, ner=False)
+    texts = [index.sentence_text(i) for i in range(index.sentence_count)]
+    furniture = [t for t, f in zip(texts, index.sent_flags, strict=True) if f & SentenceFlag.BOILERPLATE]
+    assert any("Section 0" in t for t in furniture) and any("Modules" in t for t in furniture)
+    assert not any("storm" in t.lower() for t in furniture)
+    kept = compress(index, "How much will the repairs cost?", 60)
+    # It kept six menu links and the answer; now the story, and what budget is left beside it.
+    assert "two million pounds" in kept.text and "The storm hit" in kept.text and "Section 0" not in kept.text

@@ -296,6 +296,20 @@ def test_an_ordered_lists_items_are_numbered_as_a_browser_numbers_them(tmp_path:
     assert [bool(flags & SentenceFlag.HEADING) for flags in contract.sent_flags] == [True, False, True, False]
 
 
+def test_a_pages_navigation_is_read_after_its_text(tmp_path: Path) -> None:
+    # A news page's menu opened the document: 30 links were all a small budget kept of it (helper-196).
+    page = (
+        "<html><body><nav><ul><li><a href='/'>Home</a></li><li>Sport</li></ul></nav>"
+        "<div class='related' role='navigation'><ul><li>Index</li></ul></div><h1>Storm damage</h1>"
+        "<p>Repairs will cost 2 million pounds.</p><nav><nav>Top</nav> Back</nav><p>The end.</p></body></html>"
+    )
+    assert _paragraphs(_html_text(tmp_path, page)) == [
+        *("# Storm damage", "Repairs will cost 2 million pounds.", "The end."),
+        *("- Home", "- Sport", "- Index", "Top\nBack"),  # nothing of it left out
+    ]
+    assert _html_text(tmp_path, "<nav><a>Only</a> <a>a menu</a></nav>") == "Only a menu"
+
+
 def test_a_headings_permalink_mark_is_not_part_of_it(tmp_path: Path) -> None:
     # Sphinx's "¶" link after every heading: "Installation Guide¶" was the heading, and a word of the entity sheet.
     page = '<h1>Installation Guide<a class="headerlink" href="#guide" title="Permalink">¶</a></h1><p>See ¶ 12.</p>'

@@ -22,7 +22,7 @@ __all__ = ["PIPELINE_VERSION", "cache_path", "load_cached", "save_cached"]
 # Bump when segmentation, entity extraction or the index layout changes: old files are ignored.
 PIPELINE_VERSION = 63  # 63: a list item's number stays with it in wrapped text; CJK stops after a line of English;
 # links, addresses and backquotes are in no name; a no-break space joins a name; numbered items in a row no headings;
-# a closing quote set apart ends a sentence ("over . '' The")
+# a closing quote set apart ends a sentence ("over . '' The"); a saved page's navigation is page furniture
 # 62: 61's rules narrowed (helper-185): before a sentence's opening word only, a label that
 # stands once, only a page's number set aside, "Jan" a name outside a date
 # 61: "Schedule A." and "etc. The" end sentences; a manual page's section labels are units; "Confidential - Page 3" is

@@ -214,6 +214,39 @@ def hidden_spans(text: str) -> list[tuple[int, int]]:
     return _with_long_tags(text, spans)
 
 
+# A page's navigation: a `<nav>` element, or any element with role="navigation" (Sphinx's "related" bars).
+_NAVIGATION_OPEN = re.compile(
+    r"<(nav)(?=[\s/>])[^<>]{0,400}>|<([A-Za-z][\w-]{0,20})\s[^<>]{0,400}?\brole\s*=\s*[\"']?navigation\b[^<>]{0,400}>",
+    re.IGNORECASE,
+)
+
+
+def navigation_spans(text: str, hidden: Sequence[tuple[int, int]] = ()) -> list[tuple[int, int]]:
+    """Character spans of a saved page's navigation (menus, breadcrumbs, a table of contents repeated for the
+    sidebar), outermost only, in order: page furniture, which the page's opening is not (a news page's menu of 30
+    links was all a small budget kept of it). Elements of the same name inside one are counted, so that its own
+    closing tag is found; one never closed is no navigation. Outside `hidden` (a script's text)."""
+    spans: list[tuple[int, int]] = []
+    unclosed: set[str] = set()  # each looked for to the end once: a page of 10,000 unclosed ones stays linear
+    position = 0
+    while (opening := _NAVIGATION_OPEN.search(text, position)) is not None:
+        position = opening.end()
+        name = (opening.group(1) or opening.group(2)).lower()
+        if name in unclosed or _within(tuple(hidden), opening.start(), opening.end()):
+            continue
+        tags = re.compile(rf"<(/?){re.escape(name)}(?=[\s/>])[^<>]{{0,400}}>", re.IGNORECASE)
+        depth = 1
+        for tag in tags.finditer(text, position):
+            depth += -1 if tag.group(1) else 0 if tag.group(0).endswith("/>") else 1
+            if depth == 0:
+                spans.append((opening.start(), tag.end()))
+                position = tag.end()
+                break
+        else:
+            unclosed.add(name)
+    return spans
+
+
 def _with_long_tags(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """`spans` (sorted, disjoint) with the `LONG_TAG`s outside them, in order."""
     merged: list[tuple[int, int]] = []
@@ -229,7 +262,7 @@ def flag_markup(
     text: str, view: MarkupView, sentences: list[tuple[int, int]], shown: list[str], flags: list[int]
 ) -> None:
     """Flag as `MARKUP` the units of a markup text a browser shows nothing of: tags alone, or all inside
-    the `hidden` spans (`shown`: each unit as `view` shows it).
+    the `hidden` spans (`shown`: each unit as `view` shows it); as `BOILERPLATE` those all inside its navigation.
 
     A unit with a word outside them keeps its content: a heading beside its link icon's drawing.
     Only markup, and not in its code blocks (`MarkupView.shown` keeps their tags): in a tutorial,
@@ -241,6 +274,10 @@ def flag_markup(
         marked = "<" in text[start:end] or ">" in text[start:end] or _within(view.hidden, start, end)
         if marked and _NOTHING_SHOWN.match(shown[i]):
             flags[i] |= SentenceFlag.MARKUP
+        elif (inside := _within(view.navigation, start, end)) and _NOTHING_SHOWN.match(
+            _ELEMENT.sub("", blanked(text, inside, start, end))
+        ):
+            flags[i] |= SentenceFlag.BOILERPLATE  # a menu, a breadcrumb: furniture, not the page's opening
 
 
 def blanked(text: str, spans: Sequence[tuple[int, int]], start: int = 0, end: int | None = None) -> str:
@@ -589,6 +626,8 @@ class MarkupView:
     """Code blocks, shown line by line with their indentation (see `_laid_out`): closed Markdown fences and, in
     markup, `<pre>` elements; in plain text, reStructuredText's literal and doctest blocks too (see
     `literal_blocks`); sorted and disjoint."""
+    navigation: tuple[tuple[int, int], ...] = ()
+    """A saved page's navigation (`navigation_spans`): page furniture, sorted and disjoint."""
     margins: tuple[int, ...] = ()
     """For each of `code`, the characters of indentation its lines lose, which are the document's layout, not the
     code's (a reStructuredText block's, a fence's in a list item); none when empty."""
@@ -713,7 +752,8 @@ class MarkupView:
     @classmethod
     def _page(cls, text: str) -> MarkupView:
         hidden = tuple(hidden_spans(text))
-        return cls(markup=True, page=True, hidden=hidden, code=tuple(_pre_spans(text, hidden)))
+        navigation = tuple(navigation_spans(text, hidden))
+        return cls(markup=True, page=True, hidden=hidden, code=tuple(_pre_spans(text, hidden)), navigation=navigation)
 
     @classmethod
     def _plain(cls, text: str, fenced: list[tuple[int, int]]) -> MarkupView:
