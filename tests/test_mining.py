@@ -1468,3 +1468,130 @@ def test_a_run_limited_to_fewer_questions_keeps_the_others_replies_when_asked_to
     asyncio.run(mine_actions(FakeLLM(default=fails_on_eight), questions, concurrency=1, progress_file=partial))
     asyncio.run(mine_actions(FakeLLM(default=mining_fake_reply), questions[:3], progress_file=partial))
     assert not partial.exists()
+
+
+# ---------------------------------------------------------------------------------------------- helper-197
+
+
+def _merges_down(request: CompletionRequest) -> str | LLMError:
+    """`mining_fake_reply`, but every merge call gets a 503 (after its retries)."""
+    if (request.prompt or "").startswith("merge."):
+        return ServerError("server error 503: unavailable")
+    return mining_fake_reply(request)
+
+
+def test_a_library_merged_without_the_server_is_incomplete_and_its_replies_kept(tmp_path: Path) -> None:
+    # Merging fell back to word overlap, the run called itself done and deleted its progress file: the only sign was
+    # a note, and a run again paid for every question.
+    questions = [f"Why does person {i} leave the village?" for i in range(8)]
+    partial = tmp_path / "actions.json.partial.jsonl"
+    first = asyncio.run(mine_actions(FakeLLM(default=_merges_down), questions, max_actions=9, progress_file=partial))
+    assert first.failed == 0 and first.merge.failed_batches >= 1 and not first.complete
+    assert first.progress_kept and partial.exists()
+    healthy = FakeLLM(default=mining_fake_reply)
+    second = asyncio.run(mine_actions(healthy, questions, max_actions=9, progress_file=partial))
+    assert second.complete and second.resumed == 8 and not second.progress_kept and not partial.exists()
+    assert {(r.prompt or "").split(".")[0] for r in healthy.history} == {"merge"}  # no question asked again
+
+
+def test_merge_rounds_report_their_progress() -> None:
+    seen: list[tuple[int, int, str]] = []
+    questions = [f"Why does person {i} leave the village?" for i in range(8)]
+    result = asyncio.run(
+        mine_actions(FakeLLM(default=mining_fake_reply), questions, max_actions=9, on_merge=lambda *a: seen.append(a))
+    )
+    rounds = [r for r in result.merge.rounds if r.llm_batches + r.fallback_batches]
+    assert seen and seen[0][0] == 0 and seen[0][2] == "round 1"
+    finished = [report for report in seen if report[0] == report[1]]
+    assert len(finished) == len(rounds) and finished[-1][2] == f"round {rounds[-1].round}"
+
+
+def _merge_down_server(body: dict[str, Any]) -> Any:
+    from fakeserver import Reply
+
+    if "The library has" in str(body["messages"][-1]["content"]):
+        return Reply.error(500, "the server is unwell")
+    return "USE: FIND_X\nNEW: FIND_SHIP_NAME(CTX, X) : The name of the ship in X."
+
+
+def test_cli_mine_whose_merge_got_no_answer_exits_1_and_the_same_command_completes_it(
+    tmp_path: Path, fake_server: FakeOpenAIServer
+) -> None:
+    # Exit 0, "note: round 1: server error 500 ...", and the progress file deleted: nothing said the library was
+    # merged by word overlap alone, nor what to do.
+    fake_server.set_default(_merge_down_server)
+    out = tmp_path / "mined.json"
+    args = ["mine", "--questions", str(QUESTIONS), "--limit", "3", "-o", str(out), "--no-cache"]
+    args += ["--base-url", fake_server.base_url, "--model", "fake-model"]
+    result = runner.invoke(app, args, env={"PEARL_MAX_RETRIES": "0"})
+    assert result.exit_code == 1 and out.is_file(), result.output
+    last = result.stderr.splitlines()[-1]
+    assert last.startswith(f"error: the library written to {out} is incomplete: 1 merge batch got no answer from")
+    assert f"run the same command again to complete it (the replies so far are read back from {out}." in last
+    assert "merged by definition overlap (1 for want of an answer from the server)" in result.stdout
+    fake_server.set_default(lambda body: "NONE" if "The library has" in str(body["messages"][-1]["content"]) else "")
+    asked = len(fake_server.chat_requests)
+    again = runner.invoke(app, args, env={"PEARL_MAX_RETRIES": "0"})  # no --force: its progress file says to
+    assert again.exit_code == 0 and "3 of 3 already done" in again.stderr, again.output
+    assert len(fake_server.chat_requests) - asked == 1  # the merge alone
+    assert not Path(f"{out}.partial.jsonl").exists()
+
+
+def test_cli_mine_shows_the_merge_rounds_progress(tmp_path: Path, fake_server: FakeOpenAIServer) -> None:
+    # The bar reached 100%, then up to 8 rounds of merge calls went by with nothing shown.
+    fake_server.set_default(
+        lambda body: (
+            "NONE"
+            if "The library has" in str(body["messages"][-1]["content"])
+            else "USE: FIND_X\nNEW: FIND_SHIP_NAME(CTX, X) : The name of the ship in X."
+        )
+    )
+    out = tmp_path / "mined.json"
+    args = ["mine", "--questions", str(QUESTIONS), "--limit", "2", "-o", str(out), "--no-cache"]
+    result = runner.invoke(app, [*args, "--base-url", fake_server.base_url, "--model", "fake-model"])
+    assert result.exit_code == 0, result.output
+    assert "merging [####################] 1/1 100%  round 1" in result.stderr
+
+
+def test_cli_mine_says_a_file_of_comments_holds_no_questions(tmp_path: Path, fake_server: FakeOpenAIServer) -> None:
+    # "no usable reply for any of 0 questions ... check the server": the server was blamed for an empty file.
+    questions = tmp_path / "cq.txt"
+    questions.write_text("# q\n\n# another comment\n", encoding="utf-8")
+    args = ["mine", "--questions", str(questions), "-o", str(tmp_path / "o.json")]
+    result = runner.invoke(app, [*args, "--base-url", fake_server.base_url, "--model", "fake-model"])
+    assert result.exit_code == 2, result.output
+    assert f"{questions} holds no questions, only comments ('#' lines)" in result.stderr
+    assert "server" not in result.stderr and fake_server.requests == []
+
+
+@pytest.mark.parametrize("name", ["qs.json", "qs.jsonl"])
+def test_cli_mine_says_a_json_array_of_questions_is_laid_out_otherwise(
+    tmp_path: Path, fake_server: FakeOpenAIServer, name: str
+) -> None:
+    # "qs.json:1: not valid JSON: Expecting value (line 1, column 2)": its "[" quoted, the layout unsaid.
+    questions = tmp_path / name
+    asked = [{"question": "Who is Dorota?"}, {"question": "Why does Varga stay?"}]
+    questions.write_text("\ufeff" + json.dumps(asked, indent=2) + "\n", encoding="utf-8")
+    args = ["mine", "--questions", str(questions), "-o", str(tmp_path / "o.json")]
+    result = runner.invoke(app, [*args, "--base-url", fake_server.base_url, "--model", "fake-model"])
+    assert result.exit_code == 2, result.output
+    assert f"{questions} is a JSON array; a questions file holds one JSON object a line" in result.stderr
+    assert "Expecting value" not in result.stderr and fake_server.requests == []
+
+
+def test_cli_mine_document_says_a_bad_imagined_reply_is_read_back_from_the_cache(
+    tmp_path: Path, fake_server: FakeOpenAIServer
+) -> None:
+    # The same command failed the same way, no call made, and nothing said the reply came from the cache.
+    fake_server.set_default("I cannot think of any questions.")
+    document = SAMPLE_DIR / "the_keeper_of_tren_light.txt"
+    args = ["mine", "--document", str(document), "--imagine", "2", "-o", str(tmp_path / "keeper.json")]
+    args += ["--base-url", fake_server.base_url, "--model", "fake-model"]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 1 and "imagined no usable question" in first.stderr, first.output
+    assert "--no-cache" not in first.stderr  # asked the model: nothing read back
+    asked = len(fake_server.chat_requests)
+    again = runner.invoke(app, args)
+    assert again.exit_code == 1 and len(fake_server.chat_requests) == asked, again.output
+    assert "the reply was read back from the response cache: add --no-cache to ask afresh" in again.stderr
+    assert "cache=False" not in again.stderr

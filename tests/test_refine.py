@@ -924,3 +924,116 @@ def test_a_free_text_answer_that_denies_the_gold_is_not_right(reply: str, right:
     ):
         denied = EvalQuestion(id="q", document_id="d", question="Who?", gold=gold, kind="free")
         assert _is_right(denied, Answer(question="Who?", answer=reply, method="pearl")), gold
+
+
+# ---------------------------------------------------------------------------------------------- helper-197
+
+
+def test_a_revised_plan_the_server_failed_to_run_is_the_models_failure_not_a_wrong_plan(tmp_path: Path) -> None:
+    # Its steps got a 503 after their retries, the revision call got through: the question was kept in the progress
+    # file as "ran but did not reach the gold answer", never tried again, and the model was told the server's error
+    # as feedback on its plan.
+    dataset = load_dataset(QUALITY)
+    partial = tmp_path / "demos.jsonl.partial.jsonl"
+
+    def reply(request: CompletionRequest) -> str | ServerError:
+        if "REVISED" in request.messages[-1].content and not (request.prompt or "").startswith("refine."):
+            return ServerError("server error 503: unavailable (gave up after 5 attempts)")
+        return str(refining_fake().default(request))  # type: ignore[misc,operator]
+
+    llm = FakeLLM(default=reply)
+    pearl = Pearl(llm=llm, settings=load_settings(cache=False))
+    result = asyncio.run(refine_demos(pearl, dataset, dataset.questions[:2], rounds=2, progress_file=partial))
+    record = result.records[0]
+    assert record.model_failed and record.error is not None and "503" in record.error and record.kept is None
+    revisions = [r.messages[-1].content for r in llm.history if (r.prompt or "").startswith("refine.")]
+    assert len(revisions) == 1 and "503" not in revisions[0]  # no second round told of the server's error
+    held = partial.read_text(encoding="utf-8")
+    assert dataset.questions[0].id not in held and dataset.questions[1].id in held  # asked again by the next run
+    again = asyncio.run(
+        refine_demos(
+            Pearl(llm=refining_fake(), settings=load_settings(cache=False)),
+            dataset,
+            dataset.questions[:2],
+            rounds=2,
+            progress_file=partial,
+        )
+    )
+    assert again.resumed == 1 and again.records[0].kept == "correct after 1 revision" and not partial.exists()
+
+
+def test_a_revised_plan_that_fails_for_its_own_reasons_is_still_fed_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pearl.errors import ExecutionError
+    from pearl.training._refine import _Refiner
+
+    dataset = load_dataset(QUALITY)
+    run = _Refiner._run
+    calls: list[int] = []
+
+    async def fails_once(self: _Refiner, *args: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ExecutionError("step s1: the plan's steps depend on each other in a cycle")
+        return await run(self, *args)
+
+    monkeypatch.setattr(_Refiner, "_run", fails_once)
+    llm = refining_fake()
+    result = asyncio.run(
+        refine_demos(Pearl(llm=llm, settings=load_settings(cache=False)), dataset, dataset.questions[:1], rounds=2)
+    )
+    assert not result.records[0].model_failed and result.records[0].kept == "correct after 2 revisions"
+    second = [r.messages[-1].content for r in llm.history if (r.prompt or "").startswith("refine.")][1]
+    assert "revision 1 failed to run: step s1: the plan's steps depend on each other in a cycle" in second
+
+
+def test_a_refinement_whose_store_cannot_be_written_keeps_its_progress(tmp_path: Path) -> None:
+    # The progress file was deleted before the store was written: a folder in its place lost the whole run.
+    dataset = load_dataset(QUALITY)
+    partial = tmp_path / "demos.jsonl.partial.jsonl"
+
+    def refused(result: Any) -> None:
+        raise ConfigError("cannot write demonstrations to demos.jsonl: Is a directory")
+
+    pearl = Pearl(llm=refining_fake(), settings=load_settings(cache=False))
+    with pytest.raises(ConfigError, match="Is a directory"):
+        asyncio.run(refine_demos(pearl, dataset, dataset.questions[:2], rounds=1, progress_file=partial, save=refused))
+    assert len(partial.read_text(encoding="utf-8").splitlines()) == 3  # the header and both questions
+    saved: list[int] = []
+    llm = refining_fake()
+    result = asyncio.run(
+        refine_demos(
+            Pearl(llm=llm, settings=load_settings(cache=False)),
+            dataset,
+            dataset.questions[:2],
+            rounds=1,
+            progress_file=partial,
+            save=lambda result: saved.append(result.kept),
+        )
+    )
+    assert result.resumed == 2 and saved == [2] and not llm.history and not partial.exists()
+
+
+def test_compare_planning_reports_each_plan() -> None:
+    dataset = load_dataset(QUALITY)
+    pearl = Pearl(llm=refining_fake(), settings=load_settings(cache=False))
+    seen: list[tuple[int, int, str]] = []
+    asyncio.run(
+        compare_planning(
+            pearl,
+            dataset,
+            dataset.questions[4:6],
+            {"without": pearl.demos, "with": pearl.demos},
+            on_progress=lambda *a: seen.append(a),
+        )
+    )
+    assert seen == [(0, 4, "without"), (1, 4, "without"), (2, 4, "without"), (3, 4, "with"), (4, 4, "with")]
+
+
+def test_cli_refine_shows_the_holdout_comparisons_progress(tmp_path: Path, fake_server: FakeOpenAIServer) -> None:
+    # --holdout N planned 2 x N questions after the bar had reached its end, with nothing shown.
+    fake_server.set_default(server_reply)
+    demos = tmp_path / "demos.jsonl"
+    args = ["refine", "--train", str(QUALITY), "--limit", "1", "--holdout", "2", "--rounds", "1", "-o", str(demos)]
+    result = runner.invoke(app, [*args, "--no-cache", "--base-url", fake_server.base_url, "--model", "fake-model"])
+    assert result.exit_code == 0, result.output
+    assert "comparing [####################] 4/4 100%  with the store" in result.stderr

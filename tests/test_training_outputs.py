@@ -112,7 +112,10 @@ def test_a_mining_run_that_said_to_run_it_again_is_run_again(
         *_server(fake_server),
     ]
     first = runner.invoke(app, args)
-    assert first.exit_code == 0 and out.is_file() and "run the same command again" in first.stderr, first.output
+    # Written, but incomplete: exit 1, its last line saying so (a script took it for done at exit 0).
+    assert first.exit_code == 1 and out.is_file(), first.output
+    assert "is incomplete: 1 of 6 questions got no reply" in first.stderr.splitlines()[-1]
+    assert "run the same command again to complete it" in first.stderr
     asked = len(fake_server.chat_requests)
     again = runner.invoke(app, args)
     assert again.exit_code == 0, again.output
@@ -238,3 +241,80 @@ def test_demonstrations_given_to_actions_import_say_where_they_belong(tmp_path: 
     demos.write_text('{"question": "Q?", "plan": "x = ANSWER(CTX, \\"Q?\\")"}\n', encoding="utf-8")
     result = runner.invoke(app, ["actions", "import", str(demos), "-o", str(tmp_path / "x.json")])
     assert result.exit_code == 2 and "holds demonstrations, not an action list: give it as --demos" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["mine", "refine"])
+def test_concurrency_above_four_reaches_the_models_client(
+    tmp_path: Path, fake_server: FakeOpenAIServer, command: str
+) -> None:
+    # --concurrency sized the command's own gate alone: the client, sized by the setting, let 4 calls through.
+    import threading
+    import time
+
+    lock = threading.Lock()
+    flight = {"now": 0, "most": 0}
+
+    def reply(body: dict[str, object]) -> str:
+        with lock:
+            flight["now"] += 1
+            flight["most"] = max(flight["most"], flight["now"])
+        time.sleep(0.3)
+        with lock:
+            flight["now"] -= 1
+        content = json.dumps(body["messages"])
+        if "The library has" in content:
+            return "NONE"
+        return "USE: FIND_X\nNEW: FIND_SHIP_NAME(CTX, X) : The name of the ship in X." if command == "mine" else "A"
+
+    fake_server.set_default(reply)
+    data = (
+        ["--questions", str(SAMPLE / "questions.jsonl")]
+        if command == "mine"
+        else ["--train", str(SAMPLE / "quality_sample.jsonl")]
+    )
+    args = [command, *data, "-o", str(tmp_path / "out.json"), "--concurrency", "6", *_server(fake_server)]
+    runner.invoke(app, [*args, *(["--rounds", "0"] if command == "refine" else [])])
+    assert flight["most"] > 4, flight
+
+
+@pytest.mark.parametrize("command", ["mine", "refine"])
+def test_an_output_that_cannot_be_written_at_the_end_keeps_the_runs_progress(
+    tmp_path: Path, fake_server: FakeOpenAIServer, command: str
+) -> None:
+    # A folder made where the output goes while the run went on: "cannot write demonstrations to wr.jsonl: Is a
+    # directory", and the progress file deleted before, the whole run lost.
+    out = tmp_path / ("wr.json" if command == "mine" else "wr.jsonl")
+
+    def reply(body: dict[str, object]) -> str:
+        out.mkdir(exist_ok=True)
+        messages = body["messages"]
+        assert isinstance(messages, list)
+        content = str(messages[-1]["content"])
+        if "The library has" in content:
+            return "NONE"
+        if content.rstrip().endswith("Plan:"):
+            return 's1 = FIND_X(CTX, "first look")\ns2 = ANSWER(CTX, "the question")'
+        if "Reply with the letter" in content or "Reply with one letter" in content:
+            return "B"
+        return "USE: FIND_X\nNEW: FIND_SHIP_NAME(CTX, X) : The name of the ship in X."
+
+    fake_server.set_default(reply)
+    data = (
+        ["--questions", str(SAMPLE / "questions.jsonl")]
+        if command == "mine"
+        else ["--train", str(SAMPLE / "quality_sample.jsonl")]
+    )
+    args = [command, *data, "--limit", "2", "-o", str(out), *_server(fake_server)]
+    result = runner.invoke(app, args)
+    partial = Path(f"{out}.partial.jsonl")
+    assert result.exit_code == 2 and "Is a directory" in result.stderr, result.output
+    assert f"kept in {partial}; once {out} can be written, re-run to write it" in result.stderr
+    assert partial.is_file()
+    out.rmdir()
+    fake_server.set_default(lambda body: "NONE")
+    asked = len(fake_server.chat_requests)
+    again = runner.invoke(app, args)
+    assert again.exit_code == 0 and "2 of 2 already done" in again.stderr, again.output
+    assert out.is_file() and not partial.exists()
+    if command == "refine":  # every question read back: no call made
+        assert len(fake_server.chat_requests) == asked

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shlex
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -44,7 +44,7 @@ from pearl.cli._common import (
 from pearl.cli._progress import ProgressBar
 from pearl.config import Settings
 from pearl.documents import load_document
-from pearl.errors import ConfigError, PearlError
+from pearl.errors import ConfigError, DatasetError, PearlError
 from pearl.eval import load_dataset, read_questions, select_questions
 from pearl.llm import DEMO_NOTICE, make_llm
 from pearl.planning import save_demos
@@ -66,7 +66,9 @@ __all__ = ["mine_command", "refine_command"]
 Limit = Annotated[int | None, typer.Option("--limit", metavar="N", help="Only the first N questions.", min=1)]
 Concurrency = Annotated[
     int | None,
-    typer.Option("--concurrency", metavar="N", help="Model calls in flight at once (default: settings).", min=1),
+    typer.Option(
+        "--concurrency", metavar="N", help="Model calls in flight at once (default: settings).", min=1, max=256
+    ),
 ]
 DEFAULT_IMAGINED = 5
 """Questions `pearl mine --document` imagines unless told otherwise."""
@@ -102,6 +104,7 @@ def _report_mining(result: MiningResult, out: Path, base: set[str]) -> None:
             f"merge round {r.round}: {r.before} -> {counted(r.after, 'action')} "
             f"({counted(r.batches, 'batch', 'batches')}: "
             f"{r.llm_batches} answered by the model, {r.fallback_batches} merged by definition overlap"
+            + (f" ({r.failed_batches} for want of an answer from the server)" if r.failed_batches else "")
             + (f", {idle} with nothing to merge" if idle > 0 else "")
             + "; "
             f"{counted(r.rewritten, 'group')} rewritten into a broader action, {r.kept} merged into a member)"
@@ -205,17 +208,112 @@ def _nothing_kept(result: RefineResult, out: Path, partial: Path, limit: int | N
     )
 
 
-def _stopped(exc: KeyboardInterrupt | PearlError, bar: ProgressBar, partial: Path, kept: str) -> NoReturn:
-    """End a resumable command that was interrupted or failed, naming the progress file it can resume from."""
-    bar.close()
+class _LaterBar:
+    """A `ProgressBar` drawn from its first report on, its seconds counted from there: what follows a command's
+    main bar (the merge rounds after mining's, the --holdout plans after refinement's), which showed nothing while
+    its calls went on (helper-197)."""
+
+    def __init__(self, label: str, quiet: bool) -> None:
+        self.label = label
+        self.quiet = quiet
+        self.bar: ProgressBar | None = None
+
+    def __call__(self, done: int, total: int, status: str = "") -> None:
+        if self.bar is None:
+            self.bar = ProgressBar(self.label, quiet=self.quiet)
+        self.bar(done, total, status)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _stopped(
+    exc: KeyboardInterrupt | PearlError,
+    bars: Sequence[ProgressBar | _LaterBar],
+    partial: Path,
+    kept: str,
+    unwritten: Path | None = None,
+) -> NoReturn:
+    """End a resumable command that was interrupted or failed, naming the progress file it can resume from;
+    `unwritten`: the output that could not be written, once the run was done."""
+    for bar in bars:
+        bar.close()
     if isinstance(exc, KeyboardInterrupt):
         hint = f"; run the same command again to resume from {partial}" if partial.is_file() else ""
         echo(f"interrupted{hint}", err=True)
         raise typer.Exit(interrupted_exit()) from None
+    if unwritten is not None and partial.is_file():
+        # The run's work is kept, for the same command to write once it can (the progress file went before the
+        # output was written, and a folder in its place lost the whole run: helper-197).
+        raise fail(f"{exc} ({kept} in {partial}; once {unwritten} can be written, re-run to write it)", exit_code(exc))
     # A settings error is the same on a re-run (a progress file of another run among them).
     resumable = partial.is_file() and not isinstance(exc, ConfigError)
     hint = f" ({kept} in {partial}; re-run to resume)" if resumable else ""
     raise fail(f"{exc}{hint}", exit_code(exc)) from None  # exc is a PearlError here
+
+
+def _with_concurrency(settings: Settings, concurrency: int | None) -> Settings:
+    """`settings` with `--concurrency` as their `concurrency`: the option sized only the command's own gate, and the
+    model's client, sized by the setting, let 4 calls through whatever it said (helper-197)."""
+    if concurrency is None:
+        return settings
+    sources = {**settings.sources, "concurrency": "flag --concurrency"}
+    return settings.model_copy(update={"concurrency": concurrency, "sources": sources})
+
+
+def _read_questions(path: Path, limit: int | None, data_format: str | None) -> list[str]:
+    """`read_questions`, saying what a file that gives mining no question holds instead."""
+    try:
+        texts = read_questions(path, limit, data_format)
+    except DatasetError as exc:
+        if not _json_array(path):
+            raise
+        # Its first line, "[", was quoted as not valid JSON ("Expecting value (line 1, column 2)"), which said nothing
+        # of the layout (helper-197).
+        raise DatasetError(
+            f'{path} is a JSON array; a questions file holds one JSON object a line (JSON Lines: {{"question": "..."}} '
+            "or a QuALITY, L-Eval or pearl JSONL line), or one question a line as text"
+        ) from exc
+    if not texts:
+        # Its lines are all comments: "no usable reply for any of 0 questions ... check the server" blamed the
+        # model's server (helper-197).
+        raise DatasetError(f"{path} holds no questions, only comments ('#' lines): write one question a line")
+    return texts
+
+
+def _json_array(path: Path) -> bool:
+    """Whether `path` opens as a JSON array (`[` first, a byte-order mark and blank space aside)."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return False
+    return head.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n").startswith("[")
+
+
+def _incomplete(result: MiningResult, out: Path, partial: Path | None, cache: bool) -> str:
+    """The last line of a mining run whose library lacks what the model's server did not answer, and how the same
+    command completes it (`partial`: the progress file it reads back; None for --document, which keeps none)."""
+    missing = []
+    if result.failed:
+        first = next((p.removeprefix("failed: ") for p in result.problems if p.startswith("failed: ")), "")
+        missing.append(
+            f"{result.failed} of {counted(result.questions, 'question')} got no reply"
+            + (f" (first: {shorten(first, 200)})" if first else "")
+        )
+    if result.merge.failed_batches:
+        batches = result.merge.failed_batches
+        missing.append(
+            f"{counted(batches, 'merge batch', 'merge batches')} got no answer from the model's server and "
+            f"{'was' if batches == 1 else 'were'} merged by definition overlap"
+        )
+    if partial is not None:
+        again = f"run the same command again to complete it (the replies so far are read back from {partial})"
+    else:
+        cached = " (the replies so far are read back from the response cache)" if cache else ""
+        again = f"run the same command again with --force to complete it{cached}"
+    return f"the library written to {out} is incomplete: {'; '.join(missing)}; {again}"
 
 
 @app.command("mine", epilog=example("pearl mine --questions train.jsonl -o mined.json"))
@@ -298,13 +396,38 @@ def mine_command(
     grow = f"; to add to the library it holds, give --actions {shlex.quote(str(out))}"
     refuse_replacing(out, "--out", force, grows=actions, progress=partial, hint=grow)
     bar = ProgressBar("mining", quiet=quiet)
+    merging = _LaterBar("merging", quiet)
+    unwritten: list[Path] = []  # the output while it is written: a failure there keeps the run's progress
+
+    def refused(result: MiningResult) -> str | None:
+        """Why the result is not written, or None."""
+        if result.proposals == 0:
+            return _nothing_usable(result, out)
+        # The model asked only for actions it was shown: none is kept, or (--document --actions FILE) the library
+        # would be written unchanged.
+        if not result.library.actions or (document is not None and set(result.library.names) <= set(base.names)):
+            return _nothing_new(result, out, given is not None)
+        if questions is not None and result.progress_kept and actions is not None and _grows(out, actions):
+            # Written over the library it grows, the run could not be resumed: its progress is that library's.
+            return _left_as_it_was(result, out, partial)
+        return None
+
+    def write(result: MiningResult) -> None:
+        """Write the library, unless it is `refused`: before the progress file is removed (`mine_actions`)."""
+        if refused(result) is None:
+            unwritten.append(out)
+            save_library(result.library, out)
+            unwritten.clear()
+
     try:
-        settings = settings_from(base_url, model, api_key, no_cache, timeout, context_window)
+        settings = _with_concurrency(
+            settings_from(base_url, model, api_key, no_cache, timeout, context_window), concurrency
+        )
         given = load_library(actions) if actions is not None else None
         llm = make_llm(settings)
         if questions is not None:
             base = given if given is not None else seed_library()
-            texts = read_questions(questions, limit, data_format)
+            texts = _read_questions(questions, limit, data_format)
             echo(f"mining {counted(len(texts), 'question')} from {questions}; progress in {partial}", err=True)
             result = _mined(
                 settings,
@@ -313,12 +436,14 @@ def mine_command(
                     texts,
                     library=base,
                     max_actions=max_actions,
-                    concurrency=concurrency or settings.concurrency,
+                    concurrency=settings.concurrency,
                     batch_size=batch_size,
                     progress_file=partial,
                     on_progress=bar,
                     fresh=fresh,
                     keep_unasked=limit is not None,
+                    on_merge=merging,
+                    save=write,
                 ),
             )
         elif document is not None:
@@ -334,46 +459,46 @@ def mine_command(
                     library=given,
                     questions=imagine or DEFAULT_IMAGINED,
                     max_actions=max_actions,
-                    concurrency=concurrency or settings.concurrency,
+                    concurrency=settings.concurrency,
                 ),
             )
-        if result.proposals == 0:
+            write(result)  # no progress file to keep
+        problem = refused(result)
+        if problem is not None:
             bar.close()
-            raise fail(_nothing_usable(result, out), EXIT_FAILED)
-        # The model asked only for actions it was shown: none is kept, or (--document --actions FILE) the library
-        # would be written unchanged.
-        if not result.library.actions or (document is not None and set(result.library.names) <= set(base.names)):
-            bar.close()
-            raise fail(_nothing_new(result, out, given is not None), EXIT_FAILED)
-        kept = result.failed or (limit is not None and partial.is_file())  # the progress file stays for a next run
-        if questions is not None and kept and actions is not None and _grows(out, actions):
-            # Written over the library it grows, the run could not be resumed: its progress is that library's.
-            bar.close()
-            them = "it" if result.failed == 1 else "them"
-            if result.failed:
-                why = f"{counted(result.failed, 'question')} got no reply"
-                then = f"run the command again to ask {them} again"
-            else:
-                why, then = f"{partial} keeps the replies to questions --limit left out", "run without --limit"
-            raise fail(
-                f"{why}, so {out}, the library this run grows, is left as it was: {then} (the replies so far are read "
-                f"back from {partial}), or give another --out",
-                EXIT_FAILED,
-            )
-        save_library(result.library, out)
+            merging.close()
+            raise fail(problem, EXIT_FAILED)
     except (KeyboardInterrupt, PearlError) as exc:
-        _stopped(exc, bar, partial, "replies so far are kept")
+        _stopped(exc, [bar, merging], partial, "replies so far are kept", unwritten[0] if unwritten else None)
     bar.close()
+    merging.close()
     _report_mining(result, out, set(base.names))
-    if questions is not None and result.failed and partial.is_file():  # --document keeps no progress file
-        echo(
-            f"note: run the same command again to try the {counted(result.failed, 'failed question')} again; "
-            f"the others' replies are read back from {partial}",
-            err=True,
-        )
-
     if llm.is_demo:
         echo(DEMO_NOTICE, err=True)
+    if not result.complete:
+        # Said to be done (exit 0, a note), a library short of what the server did not answer passed for finished with
+        # a script or CI job (helper-197). The progress file keeps the replies for the same command to complete it.
+        where = partial if questions is not None and partial.is_file() else None
+        raise fail(_incomplete(result, out, where, settings.cache), EXIT_FAILED)
+
+
+def _left_as_it_was(result: MiningResult, out: Path, partial: Path) -> str:
+    """The error when a run that keeps its progress file would write over the library it grows (`--actions FILE -o
+    FILE`): the next run's progress would be another library's."""
+    them = "it" if result.failed == 1 else "them"
+    if result.failed:
+        why = f"{counted(result.failed, 'question')} got no reply"
+        then = f"run the command again to ask {them} again"
+    elif result.merge.failed_batches:
+        batches = result.merge.failed_batches
+        why = f"{counted(batches, 'merge batch', 'merge batches')} got no answer from the model's server"
+        then = "run the command again to merge with the model"
+    else:
+        why, then = f"{partial} keeps the replies to questions --limit left out", "run without --limit"
+    return (
+        f"{why}, so {out}, the library this run grows, is left as it was: {then} (the replies so far are read "
+        f"back from {partial}), or give another --out"
+    )
 
 
 def _mined(settings: Settings, mining: Coroutine[Any, Any, MiningResult]) -> MiningResult:
@@ -470,8 +595,20 @@ def refine_command(
     partial = progress_path(out)
     refuse_replacing(out, "--out", force, progress=partial)
     bar = ProgressBar("refining", quiet=quiet)
+    comparing = _LaterBar("comparing", quiet)
+    unwritten: list[Path] = []  # the output while it is written: a failure there keeps the run's progress
+
+    def write(result: RefineResult) -> None:
+        """Write the store: before the progress file is removed (`refine_demos`)."""
+        if result.kept:  # a store of none would only be refused when read (`pearl ask --demos`)
+            unwritten.append(out)
+            save_demos(result.store, out)
+            unwritten.clear()
+
     try:
-        settings = settings_from(base_url, model, api_key, no_cache, timeout, context_window)
+        settings = _with_concurrency(
+            settings_from(base_url, model, api_key, no_cache, timeout, context_window), concurrency
+        )
         pearl = make_pearl(settings, actions, demos)
         dataset = load_dataset(train, data_format)
         training, held = split_holdout(select_questions(dataset, split), limit, holdout)
@@ -490,25 +627,24 @@ def refine_command(
                 on_progress=bar,
                 progress_file=partial,
                 fresh=fresh,
+                save=write,
             )
         )
-        if result.kept:  # a store of none would only be refused when read (`pearl ask --demos`)
-            save_demos(result.store, out)
     except (KeyboardInterrupt, PearlError) as exc:
-        _stopped(exc, bar, partial, "finished questions are kept")
+        _stopped(exc, [bar], partial, "finished questions are kept", unwritten[0] if unwritten else None)
     stats = []
     if held and result.kept:
+        bar.close()
+        stores = {"without the store": pearl.demos, "with the store": result.store}
         try:
-            stats = asyncio.run(
-                compare_planning(
-                    pearl, dataset, held, {"without the store": pearl.demos, "with the store": result.store}
-                )
-            )
+            stats = asyncio.run(compare_planning(pearl, dataset, held, stores, on_progress=comparing))
         except (KeyboardInterrupt, PearlError) as exc:
             # The store is written: say so, or a re-run would pay for the whole refinement again.
+            comparing.close()
             echo(f"wrote {out} ({counted(result.kept, 'demo')}); the --holdout comparison did not finish", err=True)
-            _stopped(exc, bar, partial, "finished questions are kept")
+            _stopped(exc, [bar], partial, "finished questions are kept")
     bar.close()
+    comparing.close()
     errors = [r for r in result.records if r.error]
     echo(
         f"refined {counted(len(result.records), 'question')} in {result.seconds:.0f}s: "

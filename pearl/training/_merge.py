@@ -34,6 +34,7 @@ from pearl._text import first_problem, shorten, word_stems
 from pearl.actions import CTX, Action
 from pearl.actions._models import DOCUMENT_PARAMS
 from pearl.errors import LLMError, MergeReplyError, ReplyFormatError, unanswered
+from pearl.protocols import Progress
 from pearl.training._proposals import GRAMMAR_PARAMS, MAX_PARAMS, RESERVED, ProposedAction
 
 __all__ = [
@@ -117,6 +118,11 @@ class MergeRound(BaseModel):
     batches: int = 0
     llm_batches: int = Field(default=0, description="batches merged as the model said")
     fallback_batches: int = Field(default=0, description="batches whose reply was unusable, merged by word overlap")
+    failed_batches: int = Field(
+        default=0,
+        description="of `fallback_batches`, those whose call failed (after retries), or was not made once the server "
+        "had gone silent: the library lacks the model's merging of them, which a run again asks for",
+    )
     merged: int = Field(default=0, description="actions that went (merged into another or rewritten)")
     rewritten: int = Field(default=0, description="groups rewritten into one broader action with a new definition")
     kept: int = Field(
@@ -145,6 +151,11 @@ class MergeReport(BaseModel):
     def kept(self) -> int:
         """Groups merged deterministically into one of their members, over all rounds."""
         return sum(r.kept for r in self.rounds)
+
+    @property
+    def failed_batches(self) -> int:
+        """Batches merged by word overlap for want of an answer from the model's server, over all rounds."""
+        return sum(r.failed_batches for r in self.rounds)
 
 
 # ---------------------------------------------------------------------------------------------- normalisation
@@ -693,6 +704,7 @@ async def merge_mined(
     budget_tokens: int = 4000,
     threshold: float = 0.5,
     max_rounds: int = _MAX_ROUNDS,
+    on_progress: Progress | None = None,
 ) -> tuple[list[Mined], MergeReport]:
     """Merge near-duplicates: one round whatever the pool's size (the paper merged its mined list, not only its
     excess), then round after round until at most `max_actions` remain.
@@ -707,6 +719,8 @@ async def merge_mined(
         batch_size: most actions shown at once.
         action_tokens: an action's prompt cost; `budget_tokens` is what one batch may spend.
         threshold: Jaccard overlap at which the word-overlap fallback merges two actions.
+        on_progress: told `(done, total, status)` as a round's calls are answered: `done` of its `total` batches
+            sent, `status` the round ("round 2"); each round starts again from 0.
 
     Returns:
         The surviving entries (protected first, in their order, then mined ones by use) and a
@@ -717,6 +731,7 @@ async def merge_mined(
     renamed: dict[str, str] = {}
     idle = 0  # rounds in a row that merged nothing
     silent_rounds = 0  # rounds in a row whose every batch got no answer from the server
+    silenced = False  # the server given up on: later rounds send no batch, for want of an answer
     for number in range(1, max_rounds + 1):
         # Under the cap, near-duplicates are merged all the same: a mined library of 45 kept four names for
         # finding a feeling and three for a reason beside FIND_REASON, with no merge call made (helper-169).
@@ -728,12 +743,15 @@ async def merge_mined(
         # A batch of protected actions alone has nothing that may be merged away: no call.
         live = [b for b in batches if sum(not e.protected for e in b) and len(b) > 1]
         replies: list[str | None] = [None] * len(live)
+        if silenced:
+            round_.failed_batches = len(live)
         if ask is not None:
-            answers = await asyncio.gather(
-                *(_ask_safely(ask, [e.action for e in b], before, max_actions) for b in live)
-            )
+            answers = await _ask_round(ask, live, before, max_actions, on_progress, f"round {number}")
             for i, answer in enumerate(answers):
                 if isinstance(answer, LLMError | ReplyFormatError):
+                    # A call that failed is the server's (or the connection's), not the model's: a run again may get
+                    # its answer, where a reply off the format would come back the same (from the response cache).
+                    round_.failed_batches += isinstance(answer, LLMError)
                     if len(report.errors) < 5:
                         report.errors.append(f"round {number}: {answer}")
                 else:
@@ -743,7 +761,7 @@ async def merge_mined(
             if silent_rounds >= _SILENT_ROUNDS:
                 # The server down: later rounds merge by definition overlap alone, instead of waiting out every
                 # call's retries round after round (70 s and 95 requests where 14 s and 20 did as much).
-                ask = None
+                ask, silenced = None, True
                 report.errors.append(
                     f"round {number}: the model's server answered no batch of {_SILENT_ROUNDS} rounds in a row; "
                     "later rounds merge by definition overlap alone"
@@ -787,6 +805,28 @@ async def merge_mined(
     protected = sorted((e for e in pool.values() if e.protected), key=lambda e: e.first_seen)
     mined = sorted((e for e in pool.values() if not e.protected), key=lambda e: (-len(e.askers), e.first_seen, e.name))
     return [*protected, *mined], report
+
+
+async def _ask_round(
+    ask: MergeCall, live: Sequence[list[Mined]], total: int, cap: int, on_progress: Progress | None, status: str
+) -> list[str | LLMError | ReplyFormatError]:
+    """One round's calls, at once, each batch's reply or error in order; `on_progress` told as each is answered (a
+    round of a large library's merging waits minutes on a local model, after the mining bar reached its end)."""
+    done = 0
+
+    def report() -> None:
+        if on_progress is not None and live:
+            on_progress(done, len(live), status)
+
+    async def one(batch: list[Mined]) -> str | LLMError | ReplyFormatError:
+        nonlocal done
+        answer = await _ask_safely(ask, [e.action for e in batch], total, cap)
+        done += 1
+        report()
+        return answer
+
+    report()
+    return list(await asyncio.gather(*(one(b) for b in live)))
 
 
 async def _ask_safely(ask: MergeCall, batch: list[Action], total: int, cap: int) -> str | LLMError | ReplyFormatError:

@@ -101,6 +101,17 @@ class MiningResult(BaseModel):
     imagine_malformed: int = Field(default=0, description="document mining: imagined lines off the format")
     usage: Usage = Field(default_factory=Usage)
     seconds: float = 0.0
+    progress_kept: bool = Field(
+        default=False,
+        description="the progress file is left for a next run: the library is not `complete`, or (keep_unasked) the "
+        "file holds replies to questions this run did not ask",
+    )
+
+    @property
+    def complete(self) -> bool:
+        """Whether every question got a reply and every merge batch an answer: a library short of either is what the
+        model's server let through, which a run again completes (it was written and said to be done: helper-197)."""
+        return not self.failed and not self.merge.failed_batches
 
 
 # ---------------------------------------------------------------------------------------------- model calls
@@ -341,6 +352,7 @@ async def _finish(
     description: str,
     prompts: dict[str, str],
     started: float,
+    on_merge: Progress | None = None,
 ) -> MiningResult:
     pool, stats, unknown = _tally(outcomes, base, keep_base=keep_base)
     merge_template = load_prompt("merge")
@@ -361,6 +373,7 @@ async def _finish(
         batch_size=batch_size,
         action_tokens=lambda a: count_tokens(a.render()) + 1,
         budget_tokens=max(200, budget),
+        on_progress=on_merge,
     )
     library = _build(
         kept, questions, name=name, description=description, prompts={**prompts, "merge": merge_template.id}
@@ -417,6 +430,8 @@ async def mine_actions(
     name: str = "mined",
     fresh: bool = False,
     keep_unasked: bool = False,
+    on_merge: Progress | None = None,
+    save: Callable[[MiningResult], object] | None = None,
 ) -> MiningResult:
     """Mine actions from training questions and merge them into a library of at most `max_actions`.
 
@@ -434,12 +449,17 @@ async def mine_actions(
         progress_file: where replies are appended as they come (see `progress_path`); a run that finds
             the file from a killed run of the same mining resumes from it, and removes it when done. A
             question whose call failed is not appended, and the file is then kept: the next run reads
-            the other replies back and asks the failed questions again. It is locked while the run goes on.
+            the other replies back and asks the failed questions again; so it is when a merge batch got no
+            answer (`MiningResult.complete`). It is locked while the run goes on.
         on_progress: told `(done, total, status)` after each question (resumed ones included).
         name: the new library's name.
         fresh: start over, whatever the progress file holds.
         keep_unasked: keep the progress file, too, while it holds replies to questions this run did not ask (a run
             limited to the first few, `pearl mine --limit 3`, leaves the others' paid replies for a longer run).
+        on_merge: told `(done, total, status)` as each merge round's batches are answered (see `merge_mined`).
+        save: called with the result before the progress file is removed: a library that cannot be written (a
+            full disk, a folder in its place) leaves every reply for the run again (the file was removed first,
+            and the whole run lost). What it raises ends the run, the file kept.
 
     Raises:
         RunBusyError: another process is writing the same progress file.
@@ -447,6 +467,7 @@ async def mine_actions(
             holds `max_actions` actions or more.
         LLMRequestError: the server refused every request (bad key, unknown model or URL).
         EmbeddedModelError: the embedded model cannot be loaded.
+        Whatever `save` raises.
     """
     started = time.perf_counter()
     base = library if library is not None else seed_library()
@@ -489,11 +510,17 @@ async def mine_actions(
             description=f"Mined from {len(questions)} question(s), starting from library {base.name} v{base.version}.",
             prompts={**base.prompts, "mine": template.id},
             started=started,
+            on_merge=on_merge,
         )
-        # Kept when a question failed (the next run reads the replies back and asks it again), and with
-        # `keep_unasked` while it holds replies to questions this run did not ask.
+        # Kept when a question failed (the next run reads the replies back and asks it again) or a merge batch got no
+        # answer (the next run merges again), and with `keep_unasked` while it holds replies to questions this run
+        # did not ask.
         unasked = set(progress.done) - {_question_key(question) for question in questions} if keep_unasked else set()
-        if not result.failed and not unasked:
+        kept = not result.complete or bool(unasked)
+        result = result.model_copy(update={"progress_kept": kept and progress.path is not None and progress.kept})
+        if save is not None:
+            save(result)
+        if not kept:
             progress.remove()
         return result
     finally:
@@ -605,9 +632,12 @@ async def mine_document(
     reply = await Recorder(llm, trace).acall("imagine", imagine, messages, **params)
     imagined, bad = parse_imagined(reply.text, questions)
     if not imagined:
+        # A reply read back from the response cache is the same reply again, model mended or not: without a word,
+        # the same command failed the same way, no call made.
+        cached = "; the reply was read back from the response cache: add --no-cache (cache=False) to ask afresh"
         raise ReplyFormatError(
             f"the model imagined no usable question about {document.name} "
-            f"({counted(bad, 'line')} off the 'Q: ...' format)"
+            f"({counted(bad, 'line')} off the 'Q: ...' format)" + (cached if reply.cached else "")
         )
     outcomes = await _propose_all(
         llm,

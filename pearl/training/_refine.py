@@ -25,7 +25,7 @@ import re
 import statistics
 import time
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError
@@ -354,12 +354,17 @@ class _Refiner:
             except LLMError as exc:
                 if stops_a_run(exc):
                     raise
-                record.error = str(exc)
-                record.model_failed = True
-                record.unanswered = unanswered(exc)
-                break
+                return _model_failed(record, exc), None
             try:
                 revised = await self._run(document, question, plan)
+            except LLMError as exc:
+                # The model's server failed a step or the answer (after retries), not the plan: the question is
+                # the model's failure, as when its first plan's calls fail, and tried again by the next run. Taken as
+                # the plan's, it was kept as "did not reach the gold answer" for good, and the server's error went
+                # to the model as feedback on the plan (helper-197).
+                if stops_a_run(exc):
+                    raise
+                return _model_failed(record, exc), None
             except PearlError as exc:
                 if stops_a_run(exc):
                     raise
@@ -370,6 +375,11 @@ class _Refiner:
                 return self._keep(record, question, golds, plan, outcome, document)
             wrong.append(plan.render())
         return record, None
+
+
+def _model_failed(record: RefineRecord, error: LLMError) -> RefineRecord:
+    """`record` of a question the model failed on (after retries): not kept in the progress file, so asked again."""
+    return record.model_copy(update={"error": str(error), "model_failed": True, "unanswered": unanswered(error)})
 
 
 def _feedback(last: str, rejected: Sequence[str], rounds: Sequence[str]) -> str:
@@ -470,6 +480,7 @@ async def refine_demos(
     on_progress: Progress | None = None,
     progress_file: str | os.PathLike[str] | None = None,
     fresh: bool = False,
+    save: Callable[[RefineResult], object] | None = None,
 ) -> RefineResult:
     """Run a planned method on training questions with gold answers and keep the plans that led to the gold answer.
 
@@ -490,10 +501,14 @@ async def refine_demos(
             the next run resumes the others and tries the failed ones again. It is locked while the
             run goes on.
         fresh: start over, whatever the progress file holds.
+        save: called with the result before the progress file is removed: a store that cannot be written (a full
+            disk, a folder in its place) leaves every finished question for the run again (the file was removed
+            first, and the whole run lost). What it raises ends the run, the file kept.
 
     Raises:
         RunBusyError: another process is writing the same progress file.
         ConfigError: the progress file is another run's (see `ProgressFile.open`), or `method` plans no plan.
+        Whatever `save` raises.
 
     Returns:
         The kept demonstrations as a store (tagged with the library's fingerprint and the
@@ -569,32 +584,47 @@ async def refine_demos(
             prompts={n: load_prompt(n).id for n in _prompt_names(method)},
             demos=demos,
         )
-        # Done with the file only when nothing in it is still worth keeping: a run that kept no demonstration (a rerun
-        # with more questions reads its rows back), or one resumed with fewer questions than it holds, leaves it.
-        others = set(progress.done) - set(keys)
-        if demos and not others and not any(record.model_failed for record, _ in finished):
-            progress.remove()
-        return RefineResult(
+        result = RefineResult(
             store=store,
             records=[r for r, _ in finished],
             usage=refiner.usage,
             seconds=time.perf_counter() - started,
             resumed=resumed,
         )
+        if save is not None:
+            save(result)
+        # Done with the file only when nothing in it is still worth keeping: a run that kept no demonstration (a rerun
+        # with more questions reads its rows back), or one resumed with fewer questions than it holds, leaves it.
+        others = set(progress.done) - set(keys)
+        if demos and not others and not any(record.model_failed for record, _ in finished):
+            progress.remove()
+        return result
     finally:
         progress.close()
 
 
 async def compare_planning(
-    pearl: Pearl, dataset: Dataset, questions: Sequence[EvalQuestion], stores: Mapping[str, DemoStore]
+    pearl: Pearl,
+    dataset: Dataset,
+    questions: Sequence[EvalQuestion],
+    stores: Mapping[str, DemoStore],
+    *,
+    on_progress: Progress | None = None,
 ) -> list[PlanningStats]:
     """Plan each question once per store (demos picked from it by similarity) and report validity and length.
 
     Plans are made by `Pearl.aplan` with each store in turn (entity sheet, self-correction,
     the settings' attempts and step limit) but not executed.
+
+    Args:
+        on_progress: told `(done, total, status)` as each plan is made, over every store (`status`: the store's
+            label).
     """
     documents = _documents(dataset)
     stats: list[PlanningStats] = []
+    total, done = len(questions) * len(stores), 0
+    if on_progress is not None:
+        on_progress(0, total, next(iter(stores), ""))
     for label, store in stores.items():
         planner = pearl.with_demos(store)
         usage = Usage()
@@ -608,6 +638,9 @@ async def compare_planning(
                 valid += 1
                 valid_first += result.attempts[0].error is None
                 steps.append(len(result.plan.steps))
+            done += 1
+            if on_progress is not None:
+                on_progress(done, total, label)
         stats.append(
             PlanningStats(
                 label=label,
