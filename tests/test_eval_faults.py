@@ -22,7 +22,7 @@ from fakeserver import FakeOpenAIServer, Reply
 from pearl import Pearl, load_settings
 from pearl._text import counted
 from pearl.config import Settings
-from pearl.errors import LLMRequestError, UnansweredError
+from pearl.errors import ConfigError, LLMRequestError, UnansweredError
 from pearl.eval import ResultRow, latest_rows, load_dataset, load_results, run_eval
 
 QUESTIONS = SAMPLE_DIR / "questions.jsonl"
@@ -669,7 +669,190 @@ def test_a_window_the_server_lowered_is_the_runs_and_the_run_goes_on_at_it(
     with caplog.at_level("WARNING"):
         run_eval(Pearl(settings=settings), load_dataset(QUESTIONS), ["direct"], out, limit=2)
     assert json.loads((out / "run.json").read_text(encoding="utf-8"))["settings"]["context_window"] == "3000"
-    assert "pass --context-window 3000" in caplog.text
+    assert "the same settings go on with this run at 3,000" in caplog.text
     again = settings.model_copy(update={"context_window": 3000})
     summary = run_eval(Pearl(settings=again), load_dataset(QUESTIONS), ["direct"], out, limit=3)
     assert sum(m.errors for m in summary.methods) == 0
+    # Passed as the run said, the window set is still the run's: the same settings go on with it (below).
+    assert json.loads((out / "run.json").read_text(encoding="utf-8"))["window_set"] == "8192"
+
+
+def _refusing_over(limit: int, refused: list[int]) -> Any:
+    """A server's reply that refuses, as vLLM does, a prompt over `limit` tokens (4 characters each), counting the
+    refusals in `refused`."""
+
+    def reply(body: dict[str, Any]) -> Reply | str:
+        prompt = sum(len(str(m["content"])) for m in body["messages"]) // 4 + int(body.get("max_tokens") or 0)
+        if prompt <= limit:
+            return answer_for(body)
+        refused.append(prompt)
+        return Reply.error(400, f"This model's maximum context length is {limit} tokens.")
+
+    return reply
+
+
+def test_the_same_settings_go_on_with_a_run_whose_server_lowered_its_window(
+    tmp_path: Path, fake_server: FakeOpenAIServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The window the server lowered was kept in run.json, and the same settings again were refused as "another run
+    # (context_window 3000 there, 8192 now)": a finished run could not rebuild its report, an interrupted one could not
+    # go on as "run the same command again" said.
+    refused: list[int] = []
+    fake_server.set_default(_refusing_over(3000, refused))
+    settings = load_settings(base_url=fake_server.base_url, model="fake-model", api_key="sk-test", cache=False)
+    out = tmp_path / "run"
+    run_eval(Pearl(settings=settings), load_dataset(QUESTIONS), ["direct"], out, limit=2)
+    assert refused, "the server must have lowered the window"
+    refused.clear()
+    asked = len(fake_server.chat_requests)
+    with caplog.at_level("WARNING"):
+        summary = run_eval(Pearl(settings=settings), load_dataset(QUESTIONS), ["direct"], out, limit=2)  # the report
+    assert len(fake_server.chat_requests) == asked and summary.methods[0].n == 2
+    said = "going on at the 3,000-token window the model's server lowered this run to (from 8,192, the window set)"
+    assert [r.getMessage() for r in caplog.records if said in r.getMessage()] == [f"{out}: {said}"]
+    pearl = Pearl(settings=settings)
+    summary = run_eval(pearl, load_dataset(QUESTIONS), ["direct"], out, limit=4)
+    # Fitted to the run's window from its first prompt: none refused again, and the caller's model is left as it was.
+    assert sum(m.errors for m in summary.methods) == 0 and summary.methods[0].n == 4 and not refused
+    assert pearl.llm.context_window == 8192
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert (run["settings"]["context_window"], run["window_set"]) == ("3000", "8192")
+    # Another window again is another run, and the message names both windows that go on with it.
+    with pytest.raises(
+        ConfigError,
+        match=r"context_window 3000 there, 2000 now; --context-window 8192 \(the window the run began with; its "
+        r"server lowered it\) or 3000 goes on with it",
+    ):
+        run_eval(
+            Pearl(settings=settings.model_copy(update={"context_window": 2000})),
+            load_dataset(QUESTIONS),
+            ["direct"],
+            out,
+            limit=4,
+        )
+
+
+def test_pearl_eval_interrupted_after_its_server_lowered_the_window_resumes_with_the_same_command(
+    tmp_path: Path, fake_server: FakeOpenAIServer
+) -> None:
+    # Ctrl-C said "run the same command again to resume", and the same command was refused: "runs/ctx2 holds another
+    # run (context_window 4000 there, 8192 now; --context-window 4000 goes on with it)".
+    refused: list[int] = []
+    within = _refusing_over(3000, refused)
+    served = itertools.count()
+
+    def then_hangs(body: dict[str, Any]) -> Reply | str:
+        # Answered at once at first, then hanging: the run cannot finish before Ctrl-C.
+        reply = within(body)
+        return reply if isinstance(reply, Reply) or next(served) < 4 else Reply(content=reply, delay=60.0)
+
+    fake_server.set_default(then_hangs)
+    out = tmp_path / "run"
+    stderr = interrupt_after_rows(
+        start_eval(tmp_path, fake_server, out, "--methods", "direct"), out / "results.jsonl", 2
+    )
+    assert "run the same command again to resume" in stderr and refused
+    refused.clear()
+    fake_server.set_default(within)
+    resumed = start_eval(tmp_path, fake_server, out, "--methods", "direct")
+    stdout, stderr = resumed.communicate(timeout=120)
+    assert resumed.returncode == 0, stderr
+    assert "going on at the 3,000-token window the model's server lowered this run to (from 8,192" in stderr
+    assert "holds another run" not in stderr and not refused
+    assert "| direct | 10 |" in stdout
+
+
+def _three_documents(tmp_path: Path) -> Path:
+    """A pearl JSONL file of three documents of their own text, five questions each (doc-a first)."""
+    lines = []
+    for name, what in (("a", "lighthouse"), ("b", "ferry"), ("c", "harbour")):
+        text = f"The {what} log of {name.upper()}. " + " ".join(f"The {what} keeper wrote line {n}." for n in range(9))
+        questions = [
+            {"question": f"What did the {what} keeper write {n}?", "options": ["Lines", "Songs"], "answer": "A"}
+            for n in range(5)
+        ]
+        lines.append(json.dumps({"id": f"doc-{name}", "text": text, "questions": questions}) + "\n")
+    data = tmp_path / "three.jsonl"
+    data.write_text("".join(lines), encoding="utf-8")
+    return data
+
+
+def _failing_on(text: str, reply: Reply) -> Any:
+    """A server's reply: `reply` to any prompt showing `text`, the letter A to every other."""
+
+    def answer(body: dict[str, Any]) -> Reply | str:
+        return reply if any(text in str(m["content"]) for m in body["messages"]) else "A"
+
+    return answer
+
+
+@pytest.mark.parametrize("document", ["ferry", "lighthouse"])  # in the middle, and first (nothing answered yet)
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_a_document_the_server_always_fails_on_does_not_stop_the_run(
+    tmp_path: Path,
+    fake_server: FakeOpenAIServer,
+    caplog: pytest.LogCaptureFixture,
+    document: str,
+    concurrency: int,
+) -> None:
+    # A server answering 500 to any prompt showing one document's text stopped the run after four of them ("got no
+    # answer from the model's server"), though it answered every other document; each run again added four errors.
+    fake_server.set_default(_failing_on(f"The {document} log", Reply.error(500, "the worker crashed")))
+    out = tmp_path / "run"
+    data = load_dataset(_three_documents(tmp_path))
+    settings = _eval_settings(fake_server, max_retries=0)
+    with caplog.at_level("WARNING"):
+        summary = run_eval(Pearl(settings=settings), data, ["direct"], out, concurrency=concurrency)
+    rows = latest_rows(load_results(out))
+    failed = sorted(qid for (qid, _), row in rows.items() if row.error)
+    bad = {"ferry": "doc-b", "lighthouse": "doc-a"}[document]
+    assert len(rows) == 15 and failed == [f"{bad}:{n}" for n in range(1, 6)], rows
+    assert summary.stopped is None and summary.methods[0].errors == 5
+    assert f"{bad}: " in caplog.text and "failed while the server answers others" in caplog.text
+    fake_server.set_default("A")  # mended: --retry-errors asks them again
+    summary = run_eval(Pearl(settings=settings), data, ["direct"], out, retry_errors=True)
+    assert summary.methods[0].errors == 0
+
+
+def test_errors_across_documents_in_a_row_still_stop_the_run(tmp_path: Path, fake_server: FakeOpenAIServer) -> None:
+    # The server fails on every document: three results of the first in a row, then another document's question is
+    # asked first, and fails too: a dead server, stopped as soon as before.
+    fake_server.set_default(Reply.error(500, "down"))
+    out = tmp_path / "run"
+    data = load_dataset(_three_documents(tmp_path))
+    with pytest.raises(UnansweredError, match=r"stopped: 4 results in a row .*500 from .*: down"):
+        run_eval(Pearl(settings=_eval_settings(fake_server, max_retries=0)), data, ["direct"], out, concurrency=1)
+    assert [row["id"] for row in check_rows(out / "results.jsonl")] == ["doc-a:1", "doc-a:2", "doc-a:3", "doc-b:1"]
+
+
+def test_silence_counts_one_documents_failures_only_where_the_server_says_nothing_else() -> None:
+    from pearl.errors import LLMTimeoutError, ServerError
+    from pearl.eval import Silence
+
+    def failed(silence: Silence, kind: type[Exception], *documents: str, others: bool = False) -> None:
+        for document in documents:
+            silence.heard(kind("no"), document)
+            silence.check("go on", others=others)
+
+    # Failures with an error status, one document's: the next question asked is another document's (`probe`).
+    silence = Silence()
+    failed(silence, ServerError, "d1", "d1", "d1", "d1", "d1", others=True)
+    assert silence.probe == "d1"
+    silence.heard(None, "d2")  # answered: the failures were d1's
+    assert silence.count == 0 and silence.probe is None
+    # With no other document left to ask: the run goes on where the server answered another before...
+    failed(silence, ServerError, "d3", "d3", "d3", "d3", "d3")
+    # ...and stops where it answered none, as a server down behind its proxy does.
+    with pytest.raises(UnansweredError, match="stopped: 4 questions in a row"):
+        failed(Silence(), ServerError, "d1", "d1", "d1", "d1")
+    # Failures across documents, or with no reply at all (a timeout), stop the run whatever is left.
+    with pytest.raises(UnansweredError):
+        failed(Silence(), ServerError, "d1", "d1", "d1", "d2", others=True)
+    with pytest.raises(UnansweredError):
+        failed(Silence(), LLMTimeoutError, "d1", "d1", "d1", "d1", others=True)
+    # Mining and refinement say no document: every failure counts, as before.
+    with pytest.raises(UnansweredError):
+        silence = Silence()
+        for _ in range(4):
+            silence.heard(ServerError("no"))
+            silence.check("go on", others=True)

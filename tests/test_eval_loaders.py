@@ -339,3 +339,44 @@ def test_a_long_given_plan_calling_an_unknown_action_counts_as_missing_it() -> N
     ten = "\n".join(f's{k} = FIND_X(CTX, "part {k}")' for k in range(1, 10)) + '\ns10 = FIND_CLUE(CTX, "the end")'
     given = PlanSet(path="plans.jsonl", rows=1, plans={"q1": ten})
     assert given.missing_actions(default_library()) == (1, ["FIND_CLUE"])
+
+
+def test_a_byte_that_is_not_utf8_is_placed_by_line_and_offset_in_the_file(tmp_path: Path) -> None:
+    # One L-Eval line, then bytes 0xff 0xfe: "not UTF-8 text (invalid start byte at byte 3813)", the decoder's place in
+    # the block it was reading; the byte stood at 36,581 of the file, on line 2.
+    first = json.dumps({"input": STORY * 2, "instructions": ["Who?"], "outputs": ["Varga"]}).encode("utf-8") + b"\n"
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(first + b'{"input": "x\xff\xfe"}\n')
+    at = len(first) + len(b'{"input": "x')
+    with pytest.raises(DatasetError) as error:
+        load_dataset(path, "leval")
+    assert str(error.value) == (
+        f"{path}:2: not UTF-8 text (byte 0xff, invalid start byte, at column 13, offset {at:,} of the file); "
+        "save it as UTF-8"
+    )
+
+
+def test_leval_exam_options_labelled_in_lower_case_are_options(tmp_path: Path) -> None:
+    # "(a) ... (b) ...", gold "(b)": split_options reads capitals alone, and the question was scored as free text,
+    # by F1 against "(b)".
+    line = {
+        "input": "doc",
+        "instructions": [
+            "Who kept the light?\n (a) Varga, as (c) says (b) Dorota (c) Teodor",
+            "What burned?\na. Oil\nb. Gas",
+            "Which clause (a) applies?",
+        ],
+        "outputs": ["(b)", "a", "(a)"],
+        "evaluation": "exam",
+    }
+    with pytest.raises(DatasetError, match=r"instructions\[2\]: evaluation is 'exam' but the question has no options"):
+        load_dataset(write_lines(tmp_path / "exam.jsonl", line))  # "(a)" names an option, and there is none
+    line["instructions"], line["outputs"] = line["instructions"][:2], line["outputs"][:2]
+    inline, lines = load_dataset(write_lines(tmp_path / "exam.jsonl", line)).questions
+    assert (inline.kind, inline.question, inline.gold) == ("choice", "Who kept the light?", "B")
+    assert inline.options == ["Varga, as (c) says", "Dorota", "Teodor"]  # the words as written
+    assert (lines.kind, lines.options, lines.gold) == ("choice", ["Oil", "Gas"], "A")
+    # A letter alone with no options is what it was: free text (an exam's exact-match answer).
+    line = {"input": "doc", "instructions": ["Which variable?"], "outputs": ["b"], "evaluation": "exam"}
+    (free,) = load_dataset(write_lines(tmp_path / "free.jsonl", line)).questions
+    assert (free.kind, free.gold) == ("free", "b")

@@ -828,3 +828,50 @@ def test_a_trace_that_cannot_be_written_loses_no_row(tmp_path: Path, caplog: pyt
     rows = lines_of(out)
     assert len(rows) == 2 and all(r["trace"] is None and r["error"] is None for r in rows) and summary.methods[0].n == 2
     assert "trace not written" in caplog.text
+
+
+def test_a_row_of_a_method_this_pearl_does_not_know_is_left_out_when_the_plans_change(tmp_path: Path) -> None:
+    # A results file holding a row of "pearl-v0" (a method since renamed) and a changed --plans: KeyError: 'pearl-v0'.
+    from pearl.eval import PlanSet
+
+    data = load_dataset(QUALITY)
+    first = data.questions[0].id
+    out = tmp_path / "run"
+    unparsed = PlanSet(path="plans.jsonl", rows=1, plans={first: "1. x = FIND_NOTHING(CTX)"})
+    run_eval(pearl_with(counting_fake_llm()), data, ["pearl"], out, limit=1, plans=unparsed)
+    (row,) = lines_of(out)
+    assert row["error"] and row["plan_given"]
+    older = ResultRow(id=first, method="pearl-v0", answer="B", prediction="B")  # answered, by a method now unknown
+    with (out / "results.jsonl").open("a", encoding="utf-8") as results:
+        results.write(older.model_dump_json() + "\n")
+    mended = PlanSet(path="plans.jsonl", rows=1, plans={first: 'a = FIND_EVENT(CTX, "the keeper")'})
+    summary = run_eval(pearl_with(counting_fake_llm()), data, ["pearl"], out, limit=1, plans=mended)
+    assert summary.methods[0].n == 1 and [r["method"] for r in lines_of(out)] == ["pearl", "pearl-v0", "pearl"]
+
+
+def test_questions_the_loader_left_out_are_named_in_the_reports(tmp_path: Path) -> None:
+    # An L-Eval question whose gold names several options ("AC") was said on stderr at load, then in no report, unlike
+    # every other question a run skips.
+    options = "\nA. Trim the wick\nB. Fly\nC. Log the weather\nD. Sink"
+    line = {
+        "input": STORY_TEXT,
+        "instructions": [f"Question {n}. Which can a keeper do?{options}" for n in range(1, 5)],
+        "outputs": ["A", "AC", "C", "BD"],
+        "evaluation": "exam",
+    }
+    data = tmp_path / "coursera.jsonl"
+    data.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    dataset = load_dataset(data)
+    assert [q.id for q in dataset.questions] == ["doc1:1", "doc1:3"]
+    out = tmp_path / "run"
+    summary = run_eval(pearl_with(counting_fake_llm()), dataset, ["direct"], out, limit=1)
+    assert summary.skipped == []  # doc1:2 stands after the first question: not in this run
+    summary = run_eval(pearl_with(counting_fake_llm()), dataset, ["direct"], out)
+    assert summary.skipped == ["doc1:2", "doc1:4"]
+    why = "its gold answer names several options, and pearl answers multiple choice with one ('AC')"
+    assert summary.skipped_why["doc1:2"] == why
+    assert json.loads((out / "summary.json").read_text(encoding="utf-8"))["skipped_why"]["doc1:2"] == why
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "Skipped 2 questions that cannot be asked as given" in report and f"`doc1:2` ({why})" in report
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert 'id="unaskable"' in page and "<code>doc1:4</code>" in page

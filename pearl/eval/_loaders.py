@@ -34,7 +34,7 @@ from pearl.documents import DEFAULT_MAX_BYTES, load_document
 from pearl.errors import DatasetError, DocumentError
 from pearl.eval._metrics import question_type
 from pearl.eval._models import FORMATS, Dataset, EvalDocument, EvalQuestion, Format
-from pearl.questions import LETTERS, split_options
+from pearl.questions import LETTERS, Question, split_options
 
 __all__ = ["detect_format", "file_sha256", "load_dataset", "read_questions"]
 
@@ -45,11 +45,19 @@ log = logging.getLogger("pearl.eval")
 _BARE_LETTER = re.compile(r"^\s*\(?([A-J])\)?[.:)]?\s*$")
 _MARKED_LETTER = re.compile(r"^\s*(?:\(([A-J])\)|([A-J])[.:)])")
 _LABELLED_TEXT = re.compile(r"^\s*([A-J])\s*[-\u2013\u2014]?\s+(\S.*)$", re.DOTALL)
+# The same in lower case, as some L-Eval exam files label their options ("(a) ... (b) ...", gold "(b)"): split_options
+# reads capitals alone, and such a question was scored as free text, by F1 against "(b)".
+_LOWER_BARE = re.compile(r"^\s*\(?([a-j])\)?[.:)]?\s*$")
+_LOWER_MARKED = re.compile(r"^\s*(?:\(([a-j])\)|([a-j])[.:)])")
+_LOWER_INLINE = re.compile(r"(?<![\w(])\(([a-z])\)")
+_LOWER_LINE = re.compile(r"^([ \t]*)([a-z])(?=[.)])", re.MULTILINE)
+_MARK = re.compile(r"\s*(?:\([A-Z]\)|[A-Z][.)])\s*")  # an option's mark once raised, as split_options reads it
 # A gold answer naming several options, as L-Eval's Coursera questions have: "AC", "A, C", "ABD".
 _SEVERAL = re.compile(r"^\s*[A-J](?:\s*,?\s*[A-J])+\s*$")
 # Coursera numbers its questions: "Question 3. Which ...".
 _NUMBERED = re.compile(r"^Question\s+\d+\s*[.:)]\s*", re.IGNORECASE)
 _TAGS = frozenset({"long", "short", "hard"})
+_SEVERAL_WHY = "its gold answer names several options, and pearl answers multiple choice with one"
 
 
 class _Line:
@@ -58,6 +66,8 @@ class _Line:
     def __init__(self, path: Path, number: int) -> None:
         self.path = path
         self.number = number
+        # Questions of the line not loaded, by id: how many of the line's loaded questions come before each, and why.
+        self.left_out: dict[str, tuple[int, str]] = {}
 
     def fail(self, field: str, problem: str) -> NoReturn:
         where = f"{self.path}:{self.number}"
@@ -104,7 +114,30 @@ def _lines(path: Path) -> Iterator[tuple[_Line, dict[str, Any]]]:
                     line.fail("", f"expected a JSON object, got {type(obj).__name__}")
                 yield line, obj
         except UnicodeDecodeError as exc:
-            raise DatasetError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+            raise DatasetError(f"{path}{_not_utf8(path, exc)}") from exc
+
+
+def _not_utf8(path: Path, error: UnicodeDecodeError) -> str:
+    """Where the first byte of `path` that is not UTF-8 is, as `:3: not UTF-8 text (...)`. The decoder's error
+    counts from the start of the block it was reading, not of the file, and names no line: one L-Eval line, then
+    bytes 0xff 0xfe, was said to be "at byte 3813", the byte at 36,581 of the file on line 2."""
+    offset = 0
+    try:
+        with path.open("rb") as handle:
+            for number, raw in enumerate(handle, start=1):
+                try:
+                    raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    column = len(raw[: exc.start].decode("utf-8")) + 1
+                    byte = f"byte 0x{raw[exc.start]:02x}, {exc.reason}"
+                    return (
+                        f":{number}: not UTF-8 text ({byte}, at column {column:,}, offset {offset + exc.start:,} of "
+                        "the file); save it as UTF-8"
+                    )
+                offset += len(raw)
+    except OSError:
+        pass
+    return f": not UTF-8 text ({error.reason})"  # read again, it decoded (changed meanwhile): what is known
 
 
 def _format_of(keys: set[str]) -> Format | None:
@@ -174,6 +207,40 @@ def _letter_of(gold: str, options: list[str]) -> str | None:
             if at < len(options) and folded(options[at]) == folded(labelled.group(2)):
                 named = labelled.group(1)
     return named if named is not None and named in LETTERS[: len(options)] else None
+
+
+def _raised_label(gold: str) -> str | None:
+    """`gold` with its option letter in capitals, where it is a lower-case letter alone or marked as a label ("b",
+    "(b)", "b) Nobody"); else None."""
+    match = _LOWER_BARE.match(gold) or _LOWER_MARKED.match(gold)
+    if match is None:
+        return None
+    group = 1 if match.group(1) else 2
+    return gold[: match.start(group)] + gold[match.start(group)].upper() + gold[match.end(group) :]
+
+
+def _lower_case_options(text: str) -> Question | None:
+    """The question and its options where they are labelled in lower case (inline `(a) ... (b) ...`, or lines `a.
+    ...`), read as `split_options` reads capitals, the texts as written; None where there are none."""
+    raised = _LOWER_INLINE.sub(lambda m: f"({m.group(1).upper()})", text)
+    raised = _LOWER_LINE.sub(lambda m: m.group(1) + m.group(2).upper(), raised)
+    parsed = split_options(raised)
+    if not parsed.options:
+        return None
+    # Only marks were raised, a letter for a letter: each part stands in `text` where it stands in `raised`, and is
+    # taken from there (a "(c)" in an option's own words stays as written).
+    at = len(raised) - len(raised.lstrip())
+    parts: list[str] = []
+    for i, part in enumerate([parsed.text, *parsed.options]):
+        mark = _MARK.match(raised, at) if i else None
+        if i and mark is None:
+            return parsed
+        at = mark.end() if mark is not None else at
+        if not raised.startswith(part, at):
+            return parsed
+        parts.append(text[at : at + len(part)])
+        at += len(part)
+    return Question(text=parts[0], options=parts[1:])
 
 
 def _quality(line: _Line, obj: dict[str, Any]) -> tuple[EvalDocument, list[EvalQuestion]]:
@@ -269,20 +336,27 @@ def _leval(line: _Line, obj: dict[str, Any]) -> tuple[EvalDocument, list[EvalQue
         if not isinstance(instruction, str) or not instruction.strip():
             line.fail(f"instructions[{i}]", f"expected a non-empty string, got {_short(instruction)}")
         golds = _golds(line, output, f"outputs[{i}]")
-        parsed = split_options(instruction)
+        parsed, gold = split_options(instruction), golds[0]
+        if not parsed.options and evaluation in ("exam", None) and (raised := _raised_label(gold)) is not None:
+            lower = _lower_case_options(instruction)
+            if lower is not None:  # "(a) ... (b) ...", gold "(b)": the options and letter B
+                parsed, gold = lower, raised
+            elif _LOWER_MARKED.match(gold):  # "(b)" names an option: with evaluation 'exam', refused as "(B)" is
+                gold = raised
         if len(parsed.options) > len(LETTERS):
             many = f"{len(parsed.options)} options: at most {len(LETTERS)} are supported (A to J)"
             line.fail(f"instructions[{i}]", many)
         qid = f"{doc_id}:{i + 1}"
         if parsed.options and _SEVERAL.match(golds[0]):
             several.append(f"{qid} {golds[0].strip()!r}")
+            line.left_out[qid] = (len(questions), f"{_SEVERAL_WHY} ({golds[0].strip()!r})")
             continue
-        letter = _letter_of(golds[0], parsed.options) if parsed.options else None
+        letter = _letter_of(gold, parsed.options) if parsed.options else None
         base: dict[str, Any] = {"id": qid, "document_id": doc_id, "qtype": question_type(parsed.text)}
         exam = evaluation == "exam" or (evaluation is None and letter is not None)
         # "exam" is L-Eval's exact-match scoring, not always multiple choice (gsm100 answers a number):
         # only a gold answer that is an option letter calls for options.
-        if exam and (parsed.options or _BARE_LETTER.match(golds[0]) or _MARKED_LETTER.match(golds[0])):
+        if exam and (parsed.options or _BARE_LETTER.match(gold) or _MARKED_LETTER.match(gold)):
             if not parsed.options:
                 line.fail(
                     f"instructions[{i}]",
@@ -299,7 +373,7 @@ def _leval(line: _Line, obj: dict[str, Any]) -> tuple[EvalDocument, list[EvalQue
             questions.append(
                 EvalQuestion(**base, question=instruction.strip(), gold=golds[0], golds=golds, kind="free")
             )
-    if several:
+    if several:  # named in the report of a run too (`Dataset.left_out`)
         log.warning(
             "%s:%d: left out %s whose gold answer names several options (%s); "
             "pearl answers multiple choice with one option",
@@ -406,6 +480,7 @@ def load_dataset(path: str | Path, format: str | None = None) -> Dataset:
     questions: list[EvalQuestion] = []
     doc_ids: set[str] = set()
     question_ids: set[str] = set()
+    left_out: dict[str, tuple[int, str]] = {}
     for line, obj in _lines(path):
         if chosen == "leval" and not {"input", "instructions", "outputs"} <= set(obj):
             missing = sorted({"input", "instructions", "outputs"} - set(obj))
@@ -418,11 +493,12 @@ def load_dataset(path: str | Path, format: str | None = None) -> Dataset:
             if question.id in question_ids:
                 line.fail("questions", f"question id {question.id!r} appears earlier; ids must be unique")
             question_ids.add(question.id)
+        left_out |= {qid: (len(questions) + at, why) for qid, (at, why) in line.left_out.items()}
         documents.append(document)
         questions.extend(found)
     if not questions:
         raise DatasetError(f"{path}: no questions found")
-    return Dataset(path=str(path), format=chosen, documents=documents, questions=questions)
+    return Dataset(path=str(path), format=chosen, documents=documents, questions=questions, left_out=left_out)
 
 
 def read_questions(path: str | os.PathLike[str], limit: int | None = None, data_format: str | None = None) -> list[str]:

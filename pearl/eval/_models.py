@@ -70,6 +70,11 @@ class Dataset(BaseModel):
     format: Format
     documents: list[EvalDocument]
     questions: list[EvalQuestion]
+    left_out: dict[str, tuple[int, str]] = Field(
+        default_factory=dict,
+        description="questions of the file not loaded, by id: how many loaded questions come before each, and why it "
+        "was left out (an L-Eval gold answer naming several options); a run's report names those it would have run",
+    )
 
     def document(self, document_id: str) -> EvalDocument:
         """The document with this id (KeyError if none)."""
@@ -174,6 +179,12 @@ class RunConfig(BaseModel):
         default=None,
         description="the settings that change what a method shows the model or how it plans (`RUN_SETTINGS`); "
         "None in run files written before they were kept",
+    )
+    window_set: str | None = Field(
+        default=None,
+        description="the context window set when the run began, where the model's server lowered it since "
+        "(`settings` holds the window the rows ran at): the same settings go on at the lowered one; None where no "
+        "server lowered it, and in run files written before this was kept",
     )
     created: str = ""
     updated: str = ""
@@ -280,8 +291,8 @@ class EvalSummary(BaseModel):
     skipped: list[str] = Field(
         default_factory=list,
         description="ids of questions not run as bad input (their document has no text, or they cannot be asked as "
-        "given: an empty option, an option twice): neither counted in `questions` nor errors (so --retry-errors "
-        "does not try them)",
+        "given: an empty option, an option twice, a gold answer naming several options): neither counted in "
+        "`questions` nor errors (so --retry-errors does not try them)",
     )
     skipped_why: dict[str, str] = Field(
         default_factory=dict,

@@ -10,7 +10,8 @@ the run goes on; `retry_errors=True` re-runs those. But a run whose model server
 answering stops too (`UnansweredError`): once as many results in a row as run at once (at
 least `UNANSWERED_STOP`; a question has one per method) have got no answer after all their retries
 (timeouts, refused or dropped connections, 5xx, 429), every other question would wait out the same
-retries, four minutes each with a hung server and the default settings.
+retries, four minutes each with a hung server and the default settings. Failures of one document alone that the
+server answered with an error status are that document's, not a dead server's: the run goes on (`Silence`).
 
 One process at a time owns a run directory: a run holds a lock on `run.lock` in it from
 before it reads what is done until the summary is written. A second run into the same
@@ -24,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import copy
 import datetime as dt
 import functools
 import hashlib
@@ -32,9 +34,10 @@ import logging
 import re
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from pearl._files import FolderLock, atomic_write_text, read_json
 from pearl._pearl import Pearl, checked_question, run_blocking
@@ -61,7 +64,8 @@ from pearl.eval._results import RESULTS_FILE, ResultsLog, latest_rows, load_resu
 from pearl.eval._silence import Silence
 from pearl.eval._summary import NO_TEXT, render_report, some_of, summarize
 from pearl.html import index_for_page, render_report_page, render_trace_page
-from pearl.llm import LLM
+from pearl.llm import LLM, Completion, CompletionRequest
+from pearl.llm._wrap import Wrapped
 from pearl.methods import METHODS
 from pearl.models import Document, Trace, TraceEvent
 from pearl.prompts import load_prompt
@@ -302,14 +306,20 @@ def _difference(name: str, there: RunConfig, now: RunConfig, answered: Sequence[
 def _plans_answered(there: RunConfig, now: RunConfig, rows: Sequence[ResultRow]) -> list[str] | None:
     """Of the questions whose given plan changed (given, edited, or taken away), those a planned method answered:
     their rows ran the old plan. None where the run file cannot tell which changed (written before it kept them).
-    A question whose rows are all errors (a plan that did not parse, now mended) is free to run its new plan."""
+    A question whose rows are all errors (a plan that did not parse, now mended) is free to run its new plan. A row of
+    a method this pearl does not know (renamed since) is left out, as `_prepare_run` leaves it out: it raised KeyError
+    here."""
     if there.plan_hashes is None or now.plan_hashes is None:
         return None
     old, new = there.plan_hashes, now.plan_hashes
     changed = {qid for qid in old.keys() | new.keys() if old.get(qid) != new.get(qid)}
     latest = latest_rows(rows) if changed else {}
     return sorted(
-        {qid for (qid, method), row in latest.items() if qid in changed and METHODS[method].planned and not row.error},
+        {
+            qid
+            for (qid, method), row in latest.items()
+            if qid in changed and method in METHODS and METHODS[method].planned and not row.error
+        },
         key=lambda qid: (len(qid), qid),
     )
 
@@ -363,11 +373,11 @@ def _prepare_run(out_dir: Path, config: RunConfig, longest: int) -> RunConfig:
         kept = {name: _kept_effect(name, value, longest) for name, value in kept.items()}
         if kept and "token_margin" not in kept:  # kept before the margin could be set: a fifth, as then
             kept["token_margin"] = str(DEFAULT_TOKEN_MARGIN)
+        config, now, carried = _window_carried(old, config, kept, now)
         differences += [
             f"{name} {kept[name]} there, {now[name]} now"
             + (_DENSE_AGAIN.get(kept[name], "") if name == "dense" else "")
-            # A window the server lowered mid-run is kept: going on with it is the usual case (helper-183).
-            + (f"; --context-window {kept[name]} goes on with it" if name == "context_window" else "")
+            + (_window_again(kept[name], old.window_set) if name == "context_window" else "")
             for name in RUN_SETTINGS
             if name in kept and name in now and kept[name] != now[name]
         ]
@@ -376,12 +386,54 @@ def _prepare_run(out_dir: Path, config: RunConfig, longest: int) -> RunConfig:
                 f"{out_dir} holds another run ({'; '.join(differences)}); "
                 f"pass another --out, or delete {out_dir} to start over"
             )
+        if carried:
+            log.warning(
+                "%s: going on at the %s-token window the model's server lowered this run to (from %s, the window set)",
+                out_dir,
+                _tokens(now["context_window"]),
+                _tokens(str(old.window_set)),
+            )
         config = config.model_copy(update={"created": old.created or config.created})
     try:
         atomic_write_text(path, config.model_dump_json(indent=2) + "\n")
     except OSError as exc:
         raise ConfigError(f"cannot write {path} ({exc.strerror or exc}); choose another --out (out_dir=)") from None
     return config
+
+
+def _window_carried(
+    old: RunConfig, config: RunConfig, kept: Mapping[str, str], now: dict[str, str]
+) -> tuple[RunConfig, dict[str, str], bool]:
+    """`config` and its settings `now`, going on at the window the model's server lowered the run to (`kept`, of
+    `old`) where the window set is the one the run began with: the same command resumes the run; and whether it does.
+    The window lowered is the run's own (its rows from then on ran at it), not another run's: resumed with the same
+    command, the run was refused as "another run (context_window 4000 there, 8192 now)", a finished one's report could
+    not be rebuilt, and "run the same command again to resume" (Ctrl-C) and "--retry-errors" (a silent server) said
+    what was refused."""
+    began, lowered = old.window_set, kept.get("context_window")
+    if began is None or lowered is None:
+        return config, now, False
+    carried = now.get("context_window") == began and lowered != began
+    if carried:
+        now = {**now, "context_window": lowered}
+    if now.get("context_window") == lowered:  # the window set, or the lowered one passed (as the run said to)
+        config = config.model_copy(update={"settings": now, "window_set": began})
+    return config, now, carried
+
+
+def _window_again(kept: str, began: str | None) -> str:
+    """How to go on with a run whose window differs: the window it kept (a server's lowered window: helper-183), or
+    the one it began with, where the server lowered it."""
+    if began is None or began == kept:
+        return f"; --context-window {kept} goes on with it"
+    return (
+        f"; --context-window {began} (the window the run began with; its server lowered it) or {kept} goes on with it"
+    )
+
+
+def _tokens(window: str) -> str:
+    """A window kept as digits, as messages write numbers (8,192)."""
+    return f"{int(window):,}" if window.isdigit() else window
 
 
 async def _lock_run(out_dir: Path, wait: bool) -> FolderLock:
@@ -573,15 +625,40 @@ class _Runner:
         return row, error
 
     async def run(self, todo: Sequence[tuple[EvalQuestion, str]], concurrency: int) -> None:
-        pending = iter(todo)
+        pending = deque(todo)
+        asking: Counter[str] = Counter()  # the documents of the pairs being asked
         self.silence = Silence(concurrency, _SILENT_RESULTS)
         self.ranks = any(METHODS[method].ranks for _, method in todo)
 
+        def take() -> tuple[EvalQuestion, str] | None:
+            # In dataset order, so a document's questions run together and the next document is indexed only when
+            # its first question comes up; but where failures of one document in a row are one short of stopping
+            # the run, another document's question first, to tell a server that fails on that document from a dead
+            # one (`Silence.probe`).
+            if not pending:
+                return None
+            alone = self.silence.probe
+            if alone is not None and pending[0][0].document_id == alone:
+                other = next((i for i, (q, _) in enumerate(pending) if q.document_id != alone), None)
+                if other is not None:
+                    pair = pending[other]
+                    del pending[other]
+                    return pair
+            return pending.popleft()
+
+        def others() -> bool:
+            """Whether a question of another document than the failing one is to come, or on its way."""
+            alone = self.silence.probe
+            return any(q.document_id != alone for q, _ in pending) or any(d != alone for d in +asking)
+
         async def worker() -> None:
-            # Workers take pairs in dataset order, so a document's questions run together and
-            # the next document is indexed only when its first question comes up.
-            for question, method in pending:
-                row, error = await self.run_one(question, method)
+            while (pair := take()) is not None:
+                question, method = pair
+                asking[question.document_id] += 1
+                try:
+                    row, error = await self.run_one(question, method)
+                finally:
+                    asking[question.document_id] -= 1
                 # A result paid for is saved even when the run stops meanwhile: the stop cancels the questions in
                 # flight, not a write (a worker thread's, which would go on and find the file closed).
                 saving = asyncio.ensure_future(asyncio.to_thread(self.log.append, row))
@@ -590,10 +667,11 @@ class _Runner:
                 await asyncio.shield(saving)
                 # Counted once saved: a run stopped by silence has saved every question of it (one still being
                 # written when another stopped the run counted nowhere, and its paid-for row was lost).
-                self.silence.heard(error)
+                self.silence.heard(error, question.document_id)
                 self.tally.add(row)
                 self.tally.report()
-                self.silence.check(_retry_silent(self.pearl.settings))
+                enough = self.silence.count >= self.silence.enough
+                self.silence.check(_retry_silent(self.pearl.settings), others=enough and others())
 
         tasks = [asyncio.ensure_future(worker()) for _ in range(max(1, min(concurrency, len(todo))))]
         try:
@@ -632,6 +710,7 @@ async def arun_eval(
     """Run `methods` over the questions of `dataset` (see `run_eval`)."""
     chosen_methods = check_methods(methods)
     questions, skipped = _runnable(dataset, _with_plans(dataset, split, limit, plans, plans_only))
+    skipped = _with_left_out(dataset, skipped, split, limit, plans_only)
     if concurrency < 1:
         raise ConfigError(f"--concurrency (concurrency=) must be 1 or more, got {concurrency}")
     out = Path(out_dir)
@@ -669,10 +748,11 @@ async def arun_eval(
         updated=now,
         pearl_version=__version__,
     )
-    start_window = pearl.llm.context_window
     with await _lock_run(out, wait):
         await _preflight(pearl.llm)
         config = _prepare_run(out, config, longest)
+        pearl = _at_run_window(pearl, config)
+        start_window = pearl.llm.context_window
         documents = {d.id: Document.from_text(d.text, name=d.title or d.id) for d in dataset.documents}
         results = ResultsLog(out / RESULTS_FILE)
         earlier = results.open()
@@ -753,22 +833,65 @@ def _lowered_window(out_dir: Path, config: RunConfig, llm: LLM, start: int) -> R
     if kept is None or not kept.isdigit() or llm.context_window >= min(start, int(kept)):
         return config
     window = llm.context_window
-    config = config.model_copy(update={"settings": {**(config.settings or {}), "context_window": str(window)}})
+    config = config.model_copy(
+        update={
+            "settings": {**(config.settings or {}), "context_window": str(window)},
+            # The window set, kept once (a run lowered twice began at the first): the same command goes on at this one.
+            "window_set": config.window_set or kept,
+        }
+    )
     log.warning(
         "%s: the server refused prompts as over the model's context: the window was lowered from %s to %s tokens "
-        "for the rest of the run, and run.json says %s; to go on with this run, pass --context-window %s "
-        "(PEARL_CONTEXT_WINDOW)",
+        "for the rest of the run, and run.json says so: the same settings go on with this run at %s",
         out_dir,
         f"{int(kept):,}",
         f"{window:,}",
-        window,
-        window,
+        f"{window:,}",
     )
     try:
         atomic_write_text(out_dir / RUN_FILE, config.model_dump_json(indent=2) + "\n")
     except OSError as exc:
         log.warning("%s: not written (%s)", out_dir / RUN_FILE, exc.strerror or exc)
     return config
+
+
+class _RunWindow(Wrapped):
+    """A run's model, every prompt fitted to the window the model's server lowered the run to before
+    (`RunConfig.window_set`): going on at the window set, the first request of every question in flight was refused
+    again. A window the backend lowers further is taken when it is the smaller. The rest is the model's own."""
+
+    def __init__(self, inner: LLM, window: int) -> None:
+        super().__init__(inner)
+        self.window = window
+
+    @property
+    def context_window(self) -> int:
+        return min(self.window, self.inner.context_window)
+
+    def complete(self, request: CompletionRequest) -> Completion:
+        return self.inner.complete(request)
+
+    async def acomplete(self, request: CompletionRequest) -> Completion:
+        return await self.inner.acomplete(request)
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "inner":  # not set yet (a copy being made): no recursion through `self.inner`
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+    def __repr__(self) -> str:
+        return f"{self.inner!r} (window {self.context_window:,})"
+
+
+def _at_run_window(pearl: Pearl, config: RunConfig) -> Pearl:
+    """`pearl`, or a copy of it asking its model at the window its server lowered the run to (`_window_carried`);
+    the caller's own `Pearl` is left as it was."""
+    kept = (config.settings or {}).get("context_window")
+    if config.window_set is None or kept is None or not kept.isdigit() or int(kept) >= pearl.llm.context_window:
+        return pearl
+    lowered = copy.copy(pearl)  # the same settings, library, demonstrations and indexes in memory
+    lowered.llm = _RunWindow(pearl.llm, int(kept))
+    return lowered
 
 
 def _write_trace_pages(out_dir: Path, rows: Sequence[ResultRow], documents: Mapping[str, Document]) -> None:
@@ -874,6 +997,21 @@ def _runnable(dataset: Dataset, questions: Sequence[EvalQuestion]) -> tuple[list
             _why(unaskable),
         )
     return kept, skipped
+
+
+def _with_left_out(
+    dataset: Dataset, skipped: Mapping[str, str], split: str, limit: int | None, plans_only: bool
+) -> dict[str, str]:
+    """`skipped`, with the questions the loader left out (`Dataset.left_out`) that this selection would have run, in
+    the file's order: they were said on stderr alone, and the report named every other question skipped but these.
+    Such a question has no tags (L-Eval's) and no given plan: only the whole set takes it, the first `limit` up to
+    where it stands."""
+    if split != "all" or plans_only or not dataset.left_out:
+        return dict(skipped)
+    place = {question.id: 2 * at for at, question in enumerate(dataset.questions)}
+    chosen = {qid: (2 * at - 1, why) for qid, (at, why) in dataset.left_out.items() if limit is None or at < limit}
+    merged = {qid: (place.get(qid, 0), why) for qid, why in skipped.items()} | chosen
+    return {qid: why for qid, (_, why) in sorted(merged.items(), key=lambda item: item[1][0])}
 
 
 def _why(skipped: Mapping[str, str]) -> str:
