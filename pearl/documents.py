@@ -68,6 +68,9 @@ _CODE_NAMES = frozenset(
 _SEPARATOR = "\n\n"
 
 
+_OWN_NUMBER = re.compile(r"\(?\d{1,3}(?:\.\d{1,3})*[.)](?:\s|$)")  # "3.", "3.1.", "(3)": not "A. Smith wrote"
+
+
 def _html_number(value: str | None, default: int) -> int:
     """An ordered list's `start` or an item's `value`, as a browser reads it (an integer, else `default`)."""
     try:
@@ -178,6 +181,7 @@ class _TextExtractor(HTMLParser):
         # page). `navigation` holds its text, `page_text` the rest; `_nav` the element being read, by name, and its
         # depth.
         self.navigation: list[str] = []
+        self._links = 0  # open <a> elements
         self._nav: tuple[str, int] | None = None
         self.page_text: list[str] = self.chunks
 
@@ -290,18 +294,23 @@ class _TextExtractor(HTMLParser):
         del self._open[at]
 
     def _item_mark(self, attrs: list[tuple[str, str | None]]) -> str:
-        """How a list item opens: "- ", or its number in an ordered list ("3. ", "c. ", "iv. "; `value` sets it)."""
+        """How a list item opens: "- ", and in an ordered list its number after it ("- 3. ", "- c. ", "- iv. "; `value`
+        sets it). The dash says it is an item, never a heading ("1. Install Python" over a code block headed the
+        section after it)."""
         if not self._lists or self._lists[-1][0] != "ol":
             return "- "
         tag, number, kind = self._lists[-1]
+        if kind == "reversed":  # counted down from a number not known before its items are: a browser's is not guessed
+            return "- "
         number = _html_number(dict(attrs).get("value"), number)
         self._lists[-1] = (tag, number + 1, kind)
-        return f"{_numbered(number, kind)}. "
+        return f"- {_numbered(number, kind)}. "
 
     def _list_starts(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in ("ol", "ul", "menu"):
             given = dict(attrs)
-            self._lists.append((tag, _html_number(given.get("start"), 1), (given.get("type") or "1").strip()))
+            kind = "reversed" if "reversed" in given else (given.get("type") or "1").strip()
+            self._lists.append((tag, _html_number(given.get("start"), 1), kind))
             del self._lists[: -self._DEPTH]
 
     def _list_ends(self, tag: str) -> None:
@@ -330,6 +339,7 @@ class _TextExtractor(HTMLParser):
         self.chunks, self._breaks = self.page_text, 2 if self.page_text else 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._links += tag == "a"
         if tag == "option":  # a list's choices, one word apart ("Option oneOption two")
             self._space = True
         if tag == "svg":
@@ -374,6 +384,7 @@ class _TextExtractor(HTMLParser):
             self._in_cell[-1] = True
 
     def handle_endtag(self, tag: str) -> None:
+        self._links = max(0, self._links - (tag == "a"))
         if tag == "svg" and self._svg:
             self._svg -= 1
             self._skipping = max(0, self._skipping - self._svg_titles)
@@ -414,7 +425,7 @@ class _TextExtractor(HTMLParser):
             self._space = self._space or data.startswith(" ")
             trailing = data.endswith(" ")
             data = data.strip(" ")
-        if not data or data == "\u00b6":  # a heading's permalink, as Sphinx writes one: "Installation Guide¶"
+        if not data or (data == "\u00b6" and self._links):  # a heading's permalink link: "Installation Guide¶"
             return
         if self.chunks and self._breaks:
             self.chunks.append("\n" * self._breaks)
@@ -424,6 +435,8 @@ class _TextExtractor(HTMLParser):
             self._row = True
         elif self.chunks and not self._breaks and (self._space or self._mark):
             self.chunks.append(" ")
+        if self._mark.startswith("- ") and len(self._mark) > 2 and _OWN_NUMBER.match(data):
+            self._mark = "- "  # an item that writes its own number ("<strong>3.1.</strong> Settings"): one, not two
         self.chunks.append(self._mark + data)
         self._breaks, self._mark, self._space, self._cells = 0, "", trailing, 0
 
@@ -539,6 +552,7 @@ def _decode(data: bytes, path: Path) -> str:
         raise DocumentError(f"{path}: is an RTF document, which pearl does not read; save it as PDF or text")
     if not name and (unmarked := _unmarked_utf16(data)) is not None:
         encoding = unmarked
+        data = data[: len(data) // 2 * 2]  # a byte after the last character ("\n" added by a tool) is none of its
     # UTF-16 and UTF-32 text is full of NUL bytes; the NUL characters of a binary file survive decoding.
     elif not name and looks_binary(data):
         raise binary
@@ -609,13 +623,19 @@ _WESTERN_SHARE = 0.15
 
 
 def _western(data: bytes) -> bool:
-    """Whether text that is not UTF-8 is Western text in a one-byte encoding (saved in Windows-1252 or Latin-1): no
-    character in it written in UTF-8 (else it is UTF-8 with stray bytes of another encoding, each of whose UTF-8
-    characters Windows-1252 would garble), and few bytes past ASCII (accents: about 1 in 50 bytes of French or
-    German; Russian in Windows-1251 or Japanese in Shift JIS is most of its bytes, which Windows-1252 would read as
-    accented garbage)."""
+    """Whether text that is not UTF-8 is Western text in a one-byte encoding (saved in Windows-1252 or Latin-1): its
+    bytes past ASCII mostly not UTF-8 characters (else it is UTF-8 with stray bytes of another encoding, each of
+    whose UTF-8 characters Windows-1252 would garble), and few (accents: about 1 in 50 bytes of French or German;
+    Russian in Windows-1251 or Japanese in Shift JIS is most of its bytes, which Windows-1252 would read as accented
+    garbage)."""
     high = len(data) - len(data.translate(None, bytes(range(128, 256))))
-    return _UTF8_SEQUENCE.search(data) is None and high <= _WESTERN_SHARE * len(data)
+    if high > _WESTERN_SHARE * len(data):
+        return False
+    # A pair of Windows-1252 characters may spell a UTF-8 one ("ß“" is bytes DF 93): a Western file has few of those
+    # and many bytes UTF-8 cannot read; UTF-8 with a stray byte, the other way round (helper-201: a German contract
+    # with one „groß“ was refused).
+    spelled = [len(match.group()) for match in _UTF8_SEQUENCE.finditer(data)]
+    return high - sum(spelled) > 2 * len(spelled)
 
 
 def _declared(data: bytes, path: Path) -> str:
@@ -626,6 +646,12 @@ def _declared(data: bytes, path: Path) -> str:
     found = _META_CHARSET.search(data[:4096]) or _XML_ENCODING.match(data)
     label = found.group(1).decode("ascii").lower() if found else ""
     if not label and _western(data):
+        # Said: Central European text in Windows-1250 reads so too, a few of its letters wrong ("ř" as "ø").
+        _log.warning(
+            "%s: not UTF-8, read as Windows-1252 (Western European); if it is in another encoding, convert it to UTF-8 "
+            "(iconv)",
+            path,
+        )
         try:
             return data.decode("cp1252")
         except UnicodeDecodeError:  # one of the five bytes Windows-1252 leaves undefined: control characters in Latin-1

@@ -359,8 +359,13 @@ def _spoken_of(text: str, match: re.Match[str], options: Sequence[str] = (), *, 
     return "ruled out" if ruled_out else "aside"
 
 
-# A letter called right to concede it: "A seems right, but ...", "A is the better option at first glance, but ...".
-_CONCESSION = re.compile(r"\)?\s+(?:is|was|seems?|looks?|appears?|sounds?)\s+(?:\w+\s+){0,5}?\w+,?\s+but\b", re.I)
+# A letter called right to concede it: "A seems right, but ...", "A is the better option at first glance, but ...";
+# not "A is right, but C is more plausible than D" (helper-201: read as C), which holds to A.
+_CONCESSION = re.compile(
+    r"\)?\s+(?:(?:seems?|looks?|appears?|sounds?)\s+(?:\w+\s+){0,5}?\w+|(?:is|was)\s+(?:\w+\s+){0,5}?at\s+first"
+    r"(?:\s+(?:glance|sight))?),?\s+but\b",
+    re.I,
+)
 
 
 def _conceded(text: str, match: re.Match[str], right: Sequence[tuple[int, str]]) -> bool:

@@ -125,8 +125,11 @@ class Recorder:
             result = await self.llm.acomplete(request)
         except (asyncio.CancelledError, KeyboardInterrupt):
             # Stopped while the model was asked (Ctrl-C, SIGTERM): the call is kept, with what it was shown, so that a
-            # page of the trace draws it interrupted, not as a step never run. No reply: no call counted.
-            self._record(stage, template, request, None, None, started, said=INTERRUPTED)
+            # page of the trace draws it interrupted, not as a step never run. No reply: no call counted. A call
+            # cancelled because another failed (the executor stops a failed plan's other steps) is not: the trace is
+            # of that failure, which the page's headline would have said was an interruption (helper-201).
+            if not any(event.error for event in self.trace.events):
+                self._record(stage, template, request, None, None, started, said=INTERRUPTED)
             raise
         except LLMError as exc:
             self._record(stage, template, request, None, exc, started)

@@ -166,15 +166,26 @@ def test_an_item_of_a_numbered_list_in_wrapped_text_keeps_its_number() -> None:
         "3. Late reports are noted.",
         "They count against the team.",
     ]
-    # Lines opening on named labels, one after another: "Step 2." stays with its step.
+    # Lines opening on named labels, one after another: "Step 2." stays with its step, each step a unit.
+    steps = ["Step 1. Download the archive", "Step 2. Unpack it here"]
     assert _units("Setup is short.\nStep 1. Download the archive\nStep 2. Unpack it here") == [
         "Setup is short.",
-        "Step 1. Download the archive\nStep 2. Unpack it here",
+        *steps,
     ]
-    # One alone is a wrapped line's start: its sentence ends at its number, as before.
+    assert _units("Do this:\nStep 1. Download the archive\nStep 2. Unpack it here") == ["Do this:", *steps]
+    assert _units("Setup is short, as follows.\n\nStep 1. Download the archive\nStep 2. Unpack it here")[1:] == steps
+    # One alone is a wrapped line's start: its sentence ends at its number, as before; so do two that a wrapped
+    # paragraph happens to open lines with (helper-201: one unit of three sentences).
     assert _units("The terms are as set out in\nSection 3. The next part is here.") == [
         "The terms are as set out in\nSection 3.",
         "The next part is here.",
+    ]
+    assert _units(
+        "Fees are due as provided in\nSection 4. The Licensor may end it as in\nSection 5. Either may sue."
+    ) == [
+        "Fees are due as provided in\nSection 4.",
+        "The Licensor may end it as in\nSection 5.",
+        "Either may sue.",
     ]
 
 

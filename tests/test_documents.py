@@ -260,8 +260,8 @@ def test_pretty_printed_html_keeps_its_headings_and_list_items(tmp_path: Path) -
         "### Later years",
         "She retired in 2010.",
         "## References",
-        "1. Smith, J. (2001). A Book. Retrieved 5 May 2010. ISBN 123.",  # numbered as a browser numbers them
-        "2. Doe, K. (2003). Another Book. Retrieved 6 May 2010. ISBN 456.",
+        "- 1. Smith, J. (2001). A Book. Retrieved 5 May 2010. ISBN 123.",  # numbered as a browser numbers them
+        "- 2. Doe, K. (2003). Another Book. Retrieved 6 May 2010. ISBN 456.",
     ]
     index = index_document(text, cache=False, ner=False)
 
@@ -281,12 +281,19 @@ def test_an_ordered_lists_items_are_numbered_as_a_browser_numbers_them(tmp_path:
         '<ol type="a"><li>x<li value="4">d<ol type="I"><li>in</ol><li>e</ol><p>after</p>'
     )
     assert _paragraphs(_html_text(tmp_path, page)) == [
-        *("1. Clone", "2. Run", "- twice", "3. Start", "5. Five", "6. Six", "a. x", "d. d", "I. in", "e. e", "after")
+        *("- 1. Clone", "- 2. Run", "- twice", "- 3. Start", "- 5. Five", "- 6. Six", "- a. x", "- d. d", "- I. in"),
+        *("- e. e", "after"),
     ]
-    # Items one after another are no headings, numbered or not ("2. Install Python" is a short capitalised line).
-    index = index_document(_html_text(tmp_path, "<p>Set up:</p><ol><li>Install Python</li><li>Clone It</li></ol>"))
-    items = [i for i in range(index.sentence_count) if index.sentence_text(i)[0].isdigit()]
+    # Counted down (`reversed`), or numbered by the items themselves (mdBook's contents), no number is made up.
+    assert _paragraphs(_html_text(tmp_path, "<ol reversed><li>Three<li>Two</ol>")) == ["- Three", "- Two"]
+    own = "<ol><li><a><strong>1.</strong> What is rustdoc?</a><li><a><strong>3.1.</strong> Settings</a></ol>"
+    assert _paragraphs(_html_text(tmp_path, own)) == ["- 1. What is rustdoc?", "- 3.1. Settings"]
+    # An item is never a heading, numbered or not ("1. Install Python" over its code block headed what came after it).
+    steps = "<ol><li><p>Install Python</p><pre>apt install python3</pre></li><li><p>Clone It</p></li></ol>"
+    index = index_document(_html_text(tmp_path, f"<h1>Setting Up</h1>{steps}"))
+    items = [i for i in range(index.sentence_count) if index.sentence_text(i).startswith("- ")]
     assert len(items) == 2 and not any(index.sent_flags[i] & SentenceFlag.HEADING for i in items)
+    assert set(index.sent_section[1:]) == {0}  # all under "# Setting Up"
     # A contract's numbered headings, each opening its clause's paragraph, stay headings (a step's search finds their
     # sections by them).
     contract = index_document("1. Term. The term is ten years.\n\n2. Payment. The Licensee pays at once.", cache=False)
@@ -312,8 +319,13 @@ def test_a_pages_navigation_is_read_after_its_text(tmp_path: Path) -> None:
 
 def test_a_headings_permalink_mark_is_not_part_of_it(tmp_path: Path) -> None:
     # Sphinx's "¶" link after every heading: "Installation Guide¶" was the heading, and a word of the entity sheet.
-    page = '<h1>Installation Guide<a class="headerlink" href="#guide" title="Permalink">¶</a></h1><p>See ¶ 12.</p>'
-    assert _paragraphs(_html_text(tmp_path, page)) == ["# Installation Guide", "See ¶ 12."]
+    page = (
+        '<h1>Installation Guide<a class="headerlink" href="#guide" title="Permalink">¶</a></h1><p>See ¶ 12.</p>'
+        "<p>As stated in <b>¶</b> 12 of the agreement.</p>"  # a paragraph mark of its own, not a link's, is kept
+    )
+    assert _paragraphs(_html_text(tmp_path, page)) == [
+        *("# Installation Guide", "See ¶ 12.", "As stated in ¶ 12 of the agreement.")
+    ]
 
 
 def test_html_tables_are_rows_of_cells_and_no_headings(tmp_path: Path) -> None:
@@ -464,6 +476,13 @@ def test_text_saved_without_a_mark_in_utf_16_or_a_western_encoding_is_read(tmp_p
         text = text.replace("café", "“café”")  # punctuation Latin-1 does not have
     (tmp_path / "letter.txt").write_bytes(text.encode(encoding))
     assert load_document(tmp_path / "letter.txt").text == text
+    if encoding.startswith("utf-16"):  # a byte after its last character (a "\n" a tool added) is none of its
+        (tmp_path / "letter.txt").write_bytes(text.encode(encoding) + b"\n")
+        assert load_document(tmp_path / "letter.txt").text == text
+    else:  # bytes of two Windows-1252 characters may spell one UTF-8 character: „groß“ ends in ß“, bytes DF 93
+        german = "Der Käufer zahlt den Preis für die Größe „groß“ binnen zehn Tagen nach Lieferung der Ware.\n" * 3
+        (tmp_path / "letter.txt").write_bytes(german.encode("cp1252"))
+        assert load_document(tmp_path / "letter.txt").text == german
 
 
 @pytest.mark.parametrize(

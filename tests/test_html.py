@@ -34,7 +34,7 @@ from typer.testing import CliRunner
 from pearl import Pearl, load_settings
 from pearl.cli import app
 from pearl.context import render_sentences
-from pearl.errors import DocumentError
+from pearl.errors import DocumentError, PearlError, ServerError
 from pearl.eval import counting_fake_llm, fake_reply, load_dataset, render_report, run_eval, summarize
 from pearl.html import index_for_trace, render_answer_page, render_report_page, render_trace_page
 from pearl.html._page import cite_parts, json_script
@@ -547,7 +547,6 @@ def test_the_page_of_a_failed_question_says_where_it_failed_at_the_top() -> None
 def test_the_page_of_a_question_that_failed_after_calls_counts_them_and_its_unrun_steps() -> None:
     # It said "0 model calls", "This method answers without a plan" when planning had failed, and showed the
     # ANSWER step the final call never ran as "local, no model call".
-    from pearl.errors import PearlError, ServerError
 
     def planning_fails(request: CompletionRequest) -> str | ServerError:
         return ServerError("503: overloaded")
@@ -614,6 +613,28 @@ def test_a_step_stopped_waiting_for_its_reply_is_drawn_interrupted_with_its_prom
     # Closed by the command line's stage, it says during what, as before.
     page = render_trace_page(interrupted(started[0], "step 1/2 FIND_CHARACTER"))
     assert "the question was interrupted during step 1/2 FIND_CHARACTER" in page
+
+
+def test_a_step_cancelled_because_another_failed_leaves_the_failure_the_pages_headline() -> None:
+    # Two steps at once, one failing while the other waited: the other, cancelled, was kept as "interrupted" after
+    # the failure, and the page said the question was interrupted, not why it failed (helper-201).
+    class OneFails(FakeLLM):
+        async def acomplete(self, request: CompletionRequest) -> Any:
+            shown = request.messages[-1].content
+            if (request.prompt or "").startswith("step") and "X: Varga" in shown:
+                await asyncio.Event().wait()  # waits until cancelled
+            if (request.prompt or "").startswith("step"):
+                await asyncio.sleep(0.05)
+                raise ServerError("server said 500: boom")
+            return await super().acomplete(request)
+
+    plan = 'a = FIND_CHARACTER(CTX, "Varga")\nb = FIND_CHARACTER(CTX, "Dorota")\nc = FIND_RELATION(CTX, a, b)'
+    with pytest.raises(PearlError) as caught:
+        Pearl(OneFails(default=lambda request: plan), load_settings(cache=False)).ask(HOSTILE, "Who are they?")
+    assert caught.value.trace is not None
+    page = render_trace_page(caught.value.trace)
+    assert "the question failed at its step" in page and "boom" in page
+    assert "the question was interrupted" not in page and 'class="node-detail">interrupted<' not in page
 
 
 # ---------------------------------------------------------------- the commands

@@ -152,29 +152,37 @@ _ENUMERATOR = re.compile(
 # part of a document ("## 13. Governing Law", "Section 3. Termination", "<h2>Step 4. Finish</h2>"). A number after
 # other words ends a sentence ("He scored 13. Then ...").
 _LABEL_PREFIX = re.compile(
-    r"(?:<[^<>]{0,200}>\s{0,8}){0,4}(?:#{1,6}[ \t\u00a0]{1,8})?"
+    r"(?:<[^<>]{0,200}>\s{0,8}){0,4}(?:#{1,6}[ \t\u00a0]{1,8}|[-*•][ \t]{1,8})?"
     r"(?:(?:section|sec\.|article|art\.|part|chapter|ch\.|clause|schedule|exhibit|appendix|annex|item|step|rule|title"
     r"|book|lesson|unit|stage|phase|volume|paragraph|para\.|§)[ \t\u00a0]{0,8})?",
     re.IGNORECASE,
 )
 _PREFIX_CHARS = 900
 _NAMED_LINE = re.compile(
-    r"(?:^|\n)[ \t]*(section|article|part|chapter|clause|schedule|exhibit|appendix|annex|item|step|rule|lesson|unit|"
+    r"^[ \t]*(section|article|part|chapter|clause|schedule|exhibit|appendix|annex|item|step|rule|lesson|unit|"
     r"stage|phase|paragraph)[ \t\u00a0]{1,8}(?:\d{1,3}(?:\.\d{1,3})*|[IVXLCDM]{1,6}|[A-Za-z])\.[ \t]",
-    re.IGNORECASE,
+    re.IGNORECASE | re.MULTILINE,
 )
+_LINE_ENDED = re.compile(r"[.:;!?)\]][\"'”’]?[ \t]*\n[ \t]*\Z")
+"""The line before a line: ended as a sentence or a list's lead ends ("Setup is short.", "as follows:")."""
 
 
 def _named_lines(text: str, start: int, end: int) -> list[int]:
-    """Where lines open on a named label, next to another of the same name ("Step 1. Download\nStep 2. Unpack"):
-    each such line is read from its start for its label. One alone is not: a wrapped line may open so ("as set out
-    in\nSection 3. The Company ...")."""
+    """Where lines open on a named label, next to another of the same name ("Step 1. Download\nStep 2. Unpack"), the
+    first opening its paragraph or after a line that ended: a list, each line a unit, read from its start for its
+    label. One alone is not, nor two a wrapped paragraph opens lines with ("as set out in\nSection 3. The Company
+    ...")."""
     found = [(m.start(), m.start(1), m.group(1).lower()) for m in _NAMED_LINE.finditer(text, start, end)]
     kept: set[int] = set()
     for (at, name_at, name), (then, then_name_at, other) in itertools.pairwise(found):
         between = text[name_at:then_name_at]
-        if name == other and between.count("\n") <= 3 and "\n\n" not in between.replace(" ", "").replace("\t", ""):
-            kept |= {at, then}  # two of a run, a line or a few apart, no paragraph between
+        if name != other or between.count("\n") > 3 or "\n\n" in between.replace(" ", "").replace("\t", ""):
+            continue
+        # A run opens its paragraph or follows a line that ended ("Setup is short.\nStep 1. ..."): two cross-references
+        # that a wrapped paragraph happens to open lines with ("as provided in\nSection 4. The Licensor ... in\nSection
+        # 5. Either party") are no run, and their sentences were joined (helper-201).
+        if at in kept or at <= start or _LINE_ENDED.search(text, max(start, at - 200), at):
+            kept |= {at, then}
     return sorted(kept)
 
 
@@ -567,7 +575,8 @@ def _boundaries(text: str, start: int, end: int, markup: bool = False) -> list[i
     # Where list items start: each opens a unit, so that its own label is read as one ("2. Reports are due" on a line
     # of its own in a wrapped paragraph: "2." was cut off as a sentence).
     items = [m.start() for m in _ITEM_START.finditer(text, start, end)] if lines else []
-    opens = sorted({*items, *_named_lines(text, start, end)}) if lines else []
+    named = _named_lines(text, start, end) if lines else []
+    opens = sorted({*items, *named})
     for match in _END.finditer(text, start, end):
         item = bisect.bisect_right(opens, match.start()) - 1
         if item >= 0 and opens[item] > unit_start:
@@ -595,6 +604,7 @@ def _boundaries(text: str, start: int, end: int, markup: bool = False) -> list[i
         unit_start = cut
     if lines:
         cuts.extend(items)
+        cuts.extend(named)  # a run of them is a list: each starts a unit, as an item does
         cuts.extend(m.start() for m in _TABLE_ROW_START.finditer(text, start, end))
         cuts.extend(
             m.end() - 1

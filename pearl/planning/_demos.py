@@ -289,12 +289,12 @@ def runnable_demos(
     lacking = [name for name in lacking if name not in library]
     which = f"the {len(store.demos)} bundled demonstrations" if bundled else f"the {len(store.demos)} of {store.name!r}"
     calls = f" (they call {', '.join(lacking[:4])}{', ...' if len(lacking) > 4 else ''})" if lacking else ""
-    if seeds:
-        instead = f"the planner is shown the {counted(len(seeds), 'seed demonstration')} it runs instead"
+    if seeds and kept.demos:  # as many as max_steps lets through
+        instead = f"the planner is shown the {counted(len(kept.demos), 'seed demonstration')} it runs instead"
     elif runnable.demos:
         also = "" if bundled else ", and the bundled ones it runs"
         instead = f"the planner chooses among the {counted(len(runnable.demos), 'other')}{also}"
-    else:
+    else:  # (seed ones, where max_steps lets none through, are none)
         instead = "plans are written with no example" if bundled else "the planner is shown the bundled ones it runs"
     said = (
         f"action library {library.name!r} cannot run {dropped} of {which}{calls}: {instead}; "
