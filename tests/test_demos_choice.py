@@ -179,6 +179,9 @@ def test_a_library_of_the_seed_actions_plans_from_the_seed_demonstrations(caplog
     (prompt,) = [r for r in fake.history if (r.prompt or "").startswith("plan")]
     assert prompt.messages[-1].content.count("\nPlan:\n") == 4
     assert "the planner is shown the 4 seed demonstrations it runs instead" in caplog.text
+    # As many as max_steps lets through are said (helper-201: "4" where none was shown).
+    short = Pearl(llm=fake, library=seed_library(), settings=load_settings(cache=False, max_steps=2))
+    assert short.demos.demos == [] and "plans are written with no example" in short._dropped[2]
     # The bundled library runs the bundled ones: the seed ones are not shown with them.
     shown = Pearl(llm=fake, settings=load_settings(cache=False)).demos.demos
     assert shown == builtin_demos().demos and not any(demo in shown for demo in seeds.demos)
