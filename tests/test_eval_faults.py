@@ -808,7 +808,9 @@ def test_a_document_the_server_always_fails_on_does_not_stop_the_run(
     bad = {"ferry": "doc-b", "lighthouse": "doc-a"}[document]
     assert len(rows) == 15 and failed == [f"{bad}:{n}" for n in range(1, 6)], rows
     assert summary.stopped is None and summary.methods[0].errors == 5
-    assert f"{bad}: " in caplog.text and "failed while the server answers others" in caplog.text
+    if concurrency == 1:  # one at a time, its failures come in a row and the run says why it goes on; four at once
+        # may answer others between them (which way is the machine's timing), and the report says which failed
+        assert f"{bad}: " in caplog.text and "failed while the server answers others" in caplog.text
     fake_server.set_default("A")  # mended: --retry-errors asks them again
     summary = run_eval(Pearl(settings=settings), data, ["direct"], out, retry_errors=True)
     assert summary.methods[0].errors == 0
