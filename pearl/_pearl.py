@@ -59,9 +59,9 @@ from pearl.errors import (
 )
 from pearl.llm import LOOP_WAITING, make_llm
 from pearl.llm._reply import LOOP_NOTE, SERVER_CUT_NOTE
-from pearl.llm._wrap import Wrapped
+from pearl.llm._wrap import Capped
 from pearl.methods import METHODS, AskContext, Method, answer_from_plan
-from pearl.models import Answer, Completion, CompletionRequest, Document, Trace, TraceDocument, TraceEvent
+from pearl.models import Answer, Document, Trace, TraceDocument, TraceEvent
 from pearl.planning import (
     Demo,
     DemoStore,
@@ -419,7 +419,7 @@ class Pearl:
         self._own_window = llm is not None
         cap = self.settings.context_window
         if llm is not None and cap is not None and cap < llm.context_window:
-            self.llm = _Capped(llm, cap)
+            self.llm = Capped(llm, cap)
         # The planner is shown only demonstrations the library can run: the rest are dropped here, said once, so that
         # a report counts what the planner sees (a mined library may run none of the bundled ones).
         given = demos or builtin_demos()
@@ -473,7 +473,7 @@ class Pearl:
     def _window_setting(self) -> str:
         """What sets the window prompts are fitted to, as the thing to raise: `context_window`, or the model's own
         window when a model passed in has a smaller one than any `context_window` set (which only lowers it)."""
-        if not self._own_window or isinstance(self.llm, _Capped):
+        if not self._own_window or isinstance(self.llm, Capped):
             return "context_window"
         name = type(self.llm).__name__
         return f"the window of the model passed as llm ({name}'s own; Settings.context_window can only lower it)"
@@ -925,36 +925,6 @@ class Pearl:
             PearlError: bad input, or a model failure after retries.
         """
         return run_blocking(self.arun_plan(document, question, plan, options, method=method))
-
-
-class _Capped(Wrapped):
-    """A model passed to `Pearl`, its window lowered to `Settings.context_window`: every prompt is fitted to it.
-
-    The rest of the model is the model's own, its attributes (`history`, `base_url`) too. A window the backend
-    lowers itself (a server that refused a prompt as too long) is taken when it is the smaller.
-    """
-
-    def __init__(self, inner: LLM, window: int) -> None:
-        super().__init__(inner)
-        self.window = window
-
-    @property
-    def context_window(self) -> int:
-        return min(self.window, self.inner.context_window)
-
-    def complete(self, request: CompletionRequest) -> Completion:
-        return self.inner.complete(request)
-
-    async def acomplete(self, request: CompletionRequest) -> Completion:
-        return await self.inner.acomplete(request)
-
-    def __getattr__(self, name: str) -> Any:
-        if name == "inner":  # not set yet (a copy being made): no recursion through `self.inner`
-            raise AttributeError(name)
-        return getattr(self.inner, name)
-
-    def __repr__(self) -> str:
-        return f"{self.inner!r} (window {self.context_window:,})"
 
 
 class _Listener:

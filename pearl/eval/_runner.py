@@ -37,7 +37,6 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 from pearl._files import FolderLock, atomic_write_text, read_json
 from pearl._pearl import Pearl, checked_question, run_blocking
@@ -64,8 +63,8 @@ from pearl.eval._results import RESULTS_FILE, ResultsLog, latest_rows, load_resu
 from pearl.eval._silence import Silence
 from pearl.eval._summary import NO_TEXT, render_report, some_of, summarize
 from pearl.html import index_for_page, render_report_page, render_trace_page
-from pearl.llm import LLM, Completion, CompletionRequest
-from pearl.llm._wrap import Wrapped
+from pearl.llm import LLM
+from pearl.llm._wrap import Capped
 from pearl.methods import METHODS
 from pearl.models import Document, Trace, TraceEvent
 from pearl.prompts import load_prompt
@@ -855,34 +854,6 @@ def _lowered_window(out_dir: Path, config: RunConfig, llm: LLM, start: int) -> R
     return config
 
 
-class _RunWindow(Wrapped):
-    """A run's model, every prompt fitted to the window the model's server lowered the run to before
-    (`RunConfig.window_set`): going on at the window set, the first request of every question in flight was refused
-    again. A window the backend lowers further is taken when it is the smaller. The rest is the model's own."""
-
-    def __init__(self, inner: LLM, window: int) -> None:
-        super().__init__(inner)
-        self.window = window
-
-    @property
-    def context_window(self) -> int:
-        return min(self.window, self.inner.context_window)
-
-    def complete(self, request: CompletionRequest) -> Completion:
-        return self.inner.complete(request)
-
-    async def acomplete(self, request: CompletionRequest) -> Completion:
-        return await self.inner.acomplete(request)
-
-    def __getattr__(self, name: str) -> Any:
-        if name == "inner":  # not set yet (a copy being made): no recursion through `self.inner`
-            raise AttributeError(name)
-        return getattr(self.inner, name)
-
-    def __repr__(self) -> str:
-        return f"{self.inner!r} (window {self.context_window:,})"
-
-
 def _at_run_window(pearl: Pearl, config: RunConfig) -> Pearl:
     """`pearl`, or a copy of it asking its model at the window its server lowered the run to (`_window_carried`);
     the caller's own `Pearl` is left as it was."""
@@ -890,7 +861,7 @@ def _at_run_window(pearl: Pearl, config: RunConfig) -> Pearl:
     if config.window_set is None or kept is None or not kept.isdigit() or int(kept) >= pearl.llm.context_window:
         return pearl
     lowered = copy.copy(pearl)  # the same settings, library, demonstrations and indexes in memory
-    lowered.llm = _RunWindow(pearl.llm, int(kept))
+    lowered.llm = Capped(pearl.llm, int(kept))
     return lowered
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from pearl.models import Completion, CompletionRequest
 from pearl.protocols import LLM
 
-__all__ = ["Wrapped"]
+__all__ = ["Capped", "Wrapped"]
 
 
 class Wrapped:
@@ -40,3 +43,36 @@ class Wrapped:
 
     def check(self) -> None:
         self.inner.check()
+
+
+class Capped(Wrapped):
+    """A model with its window lowered to `window`: every prompt is fitted to it. A model passed to `Pearl`, under
+    `Settings.context_window`; an evaluation's, at the window its server lowered the run to before
+    (`RunConfig.window_set`: going on at the window set, the first request of every question in flight was refused
+    again).
+
+    The rest of the model is the model's own, its attributes (`history`, `base_url`) too. A window the backend
+    lowers itself (a server that refused a prompt as too long) is taken when it is the smaller.
+    """
+
+    def __init__(self, inner: LLM, window: int) -> None:
+        super().__init__(inner)
+        self.window = window
+
+    @property
+    def context_window(self) -> int:
+        return min(self.window, self.inner.context_window)
+
+    def complete(self, request: CompletionRequest) -> Completion:
+        return self.inner.complete(request)
+
+    async def acomplete(self, request: CompletionRequest) -> Completion:
+        return await self.inner.acomplete(request)
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "inner":  # not set yet (a copy being made): no recursion through `self.inner`
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+    def __repr__(self) -> str:
+        return f"{self.inner!r} (window {self.context_window:,})"
