@@ -68,7 +68,18 @@ _CODE_NAMES = frozenset(
 _SEPARATOR = "\n\n"
 
 
-_OWN_NUMBER = re.compile(r"\(?\d{1,3}(?:\.\d{1,3})*[.)](?:\s|$)")  # "3.", "3.1.", "(3)": not "A. Smith wrote"
+_OWN_NUMBER = re.compile(r"\(?(\d{1,3}(?:\.\d{1,3})*)[.)](?:\s|$)")  # "3.", "3.1.", "(3)": not "A. Smith wrote"
+
+
+def _own_number(data: str, mark: str) -> bool:
+    """Whether an item's text opens on its own number (`mark`, "- 3. ", is the one the list gives it): the same
+    number, or one of several levels ("3.1."), as a book's contents numbers its chapters; not another number that
+    is the item's words ("5. Mai 2020" as the first item)."""
+    own = _OWN_NUMBER.match(data)
+    if own is None:
+        return False
+    levels = own.group(1).split(".")
+    return len(levels) > 1 or mark == f"- {levels[0]}. "
 
 
 def _html_number(value: str | None, default: int) -> int:
@@ -435,7 +446,7 @@ class _TextExtractor(HTMLParser):
             self._row = True
         elif self.chunks and not self._breaks and (self._space or self._mark):
             self.chunks.append(" ")
-        if self._mark.startswith("- ") and len(self._mark) > 2 and _OWN_NUMBER.match(data):
+        if self._mark.startswith("- ") and len(self._mark) > 2 and _own_number(data, self._mark):
             self._mark = "- "  # an item that writes its own number ("<strong>3.1.</strong> Settings"): one, not two
         self.chunks.append(self._mark + data)
         self._breaks, self._mark, self._space, self._cells = 0, "", trailing, 0

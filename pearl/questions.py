@@ -362,19 +362,29 @@ def _spoken_of(text: str, match: re.Match[str], options: Sequence[str] = (), *, 
 # A letter called right to concede it: "A seems right, but ...", "A is the better option at first glance, but ...";
 # not "A is right, but C is more plausible than D" (helper-201: read as C), which holds to A.
 _CONCESSION = re.compile(
-    r"\)?\s+(?:(?:seems?|looks?|appears?|sounds?)\s+(?:\w+\s+){0,5}?\w+|(?:is|was)\s+(?:\w+\s+){0,5}?at\s+first"
-    r"(?:\s+(?:glance|sight))?),?\s+but\b",
+    r"\)?\s+(?:(?:seems?|looks?|appears?|sounds?)\s+(?:\w+\s+){0,5}?\w+|(?:is|was)\s+(?:\w+\s+){0,5}?(?:at\s+first"
+    r"(?:\s+(?:glance|sight))?|in\s+part|partly|partially|in\s+some\s+(?:respects|ways)|to\s+(?:some|an)\s+extent|"
+    r"as\s+far\s+as\s+it\s+goes)),?\s+but\b",
+    re.I,
+)
+# A letter called right outright, then another called the answer after "but": "A is right, but C is the best answer".
+_GRANTED = re.compile(r"\)?\s+(?:is|was)\s+(?:\w+\s+){0,2}?(?:right|correct|true|accurate),?\s+but\b", re.I)
+_THE_ANSWER = re.compile(
+    rf"\(?[{LETTERS}]\)?\s+(?:is|seems\s+to\s+be)\s+(?:the|my)\s+(?:(?:best|right|correct|most\s+likely)\s+)?{_CHOSEN}",
     re.I,
 )
 
 
 def _conceded(text: str, match: re.Match[str], right: Sequence[tuple[int, str]]) -> bool:
     """Whether the reply calls the letter `match` found right only to concede it, and calls another right after it
-    (`right`: where, and which): "A seems right, but C is correct" (read as A). Without another called right, the
-    letter stands: "A is correct, but B is also possible"."""
+    (`right`: where, and which): "A seems right, but C is correct", "A is right in part, but C is correct" (read as
+    A); or calls it right, then another the answer: "A is right, but C is the best answer". Otherwise the letter
+    stands: "A is correct, but B is also possible", "A is right, but C is more plausible than D" (helper-201)."""
     own = match.group(1).upper()
-    later = right[bisect.bisect_left(right, (match.end(1), "")) :]
-    return _CONCESSION.match(text, match.end(1)) is not None and any(letter != own for _, letter in later)
+    later = [(at, letter) for at, letter in right[bisect.bisect_left(right, (match.end(1), "")) :] if letter != own]
+    if _CONCESSION.match(text, match.end(1)) is not None:
+        return bool(later)
+    return _GRANTED.match(text, match.end(1)) is not None and any(_THE_ANSWER.match(text, at) for at, _ in later)
 
 
 def _calls_right(text: str, match: re.Match[str]) -> bool:

@@ -121,14 +121,17 @@ class Recorder:
         self.stage(stage, *place)
         request = self._request(template, messages, **params)
         started = time.perf_counter()
+        before = len(self.trace.events)
         try:
             result = await self.llm.acomplete(request)
         except (asyncio.CancelledError, KeyboardInterrupt):
             # Stopped while the model was asked (Ctrl-C, SIGTERM): the call is kept, with what it was shown, so that a
             # page of the trace draws it interrupted, not as a step never run. No reply: no call counted. A call
-            # cancelled because another failed (the executor stops a failed plan's other steps) is not: the trace is
-            # of that failure, which the page's headline would have said was an interruption (helper-201).
-            if not any(event.error for event in self.trace.events):
+            # cancelled because another failed meanwhile (the executor stops a failed plan's other steps) is not: the
+            # trace is of that failure, which the page's headline would have said was an interruption (helper-201).
+            # (Other calls stopped by the same Ctrl-C, and failures before this call began, do not count: helper-202.)
+            failed = any(event.error not in (None, INTERRUPTED) for event in self.trace.events[before:])
+            if not failed:
                 self._record(stage, template, request, None, None, started, said=INTERRUPTED)
             raise
         except LLMError as exc:

@@ -174,6 +174,16 @@ def test_an_item_of_a_numbered_list_in_wrapped_text_keeps_its_number() -> None:
     ]
     assert _units("Do this:\nStep 1. Download the archive\nStep 2. Unpack it here") == ["Do this:", *steps]
     assert _units("Setup is short, as follows.\n\nStep 1. Download the archive\nStep 2. Unpack it here")[1:] == steps
+    assert _units("Installation\nStep 1. Download the archive\nStep 2. Unpack it here") == ["Installation", *steps]
+    assert _units("CONTENTS\nChapter 1. The Lighthouse\nChapter 2. The Storm") == [
+        *("CONTENTS", "Chapter 1. The Lighthouse", "Chapter 2. The Storm")
+    ]
+    # Nor a paragraph opening on a label, a wrapped reference two lines below (helper-202: cut off its sentence).
+    wrapped = "Section 4. Termination. The Licensor may end this\nAgreement as provided in\nSection 5. Either may sue."
+    assert _units(wrapped)[-2:] == [
+        "The Licensor may end this\nAgreement as provided in\nSection 5.",
+        "Either may sue.",
+    ]
     # One alone is a wrapped line's start: its sentence ends at its number, as before; so do two that a wrapped
     # paragraph happens to open lines with (helper-201: one unit of three sentences).
     assert _units("The terms are as set out in\nSection 3. The next part is here.") == [

@@ -288,6 +288,8 @@ def test_an_ordered_lists_items_are_numbered_as_a_browser_numbers_them(tmp_path:
     assert _paragraphs(_html_text(tmp_path, "<ol reversed><li>Three<li>Two</ol>")) == ["- Three", "- Two"]
     own = "<ol><li><a><strong>1.</strong> What is rustdoc?</a><li><a><strong>3.1.</strong> Settings</a></ol>"
     assert _paragraphs(_html_text(tmp_path, own)) == ["- 1. What is rustdoc?", "- 3.1. Settings"]
+    # Another number an item opens with is its words (helper-202: "5. Mai 2020" lost the list's number).
+    assert _paragraphs(_html_text(tmp_path, "<ol><li>5. Mai 2020</li></ol>")) == ["- 1. 5. Mai 2020"]
     # An item is never a heading, numbered or not ("1. Install Python" over its code block headed what came after it).
     steps = "<ol><li><p>Install Python</p><pre>apt install python3</pre></li><li><p>Clone It</p></li></ol>"
     index = index_document(_html_text(tmp_path, f"<h1>Setting Up</h1>{steps}"))

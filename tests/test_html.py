@@ -615,6 +615,34 @@ def test_a_step_stopped_waiting_for_its_reply_is_drawn_interrupted_with_its_prom
     assert "the question was interrupted during step 1/2 FIND_CHARACTER" in page
 
 
+def test_every_step_stopped_waiting_for_its_reply_is_kept_interrupted() -> None:
+    # Two steps waited at once: the first cancelled was kept, as an error, and the second, seeing it, was not
+    # (helper-202: drawn "not run").
+    waiting: list[str] = []
+
+    class Hangs(FakeLLM):
+        async def acomplete(self, request: CompletionRequest) -> Any:
+            if (request.prompt or "").startswith("step"):
+                waiting.append(request.messages[-1].content)
+                await asyncio.Event().wait()
+            return await super().acomplete(request)
+
+    plan = 'a = FIND_CHARACTER(CTX, "Varga")\nb = FIND_CHARACTER(CTX, "Dorota")\nc = FIND_RELATION(CTX, a, b)'
+    started: list[Trace] = []
+    pearl = Pearl(Hangs(default=lambda request: plan), load_settings(cache=False), on_trace=started.append)
+
+    async def stopped() -> None:
+        asking = asyncio.ensure_future(pearl.aask(HOSTILE, "Who are they?"))
+        while len(waiting) < 2:
+            await asyncio.sleep(0.01)
+        asking.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await asking
+
+    asyncio.run(asyncio.wait_for(stopped(), 30))
+    assert sorted(e.stage.split()[1] for e in started[0].events if e.error == "interrupted") == ["a", "b"]
+
+
 def test_a_step_cancelled_because_another_failed_leaves_the_failure_the_pages_headline() -> None:
     # Two steps at once, one failing while the other waited: the other, cancelled, was kept as "interrupted" after
     # the failure, and the page said the question was interrupted, not why it failed (helper-201).

@@ -149,6 +149,8 @@ def test_a_question_naming_letters_may_be_given_options_but_not_a_second_list() 
         ("A is correct, but B is also possible.", "A"),  # no other called right
         ("A is right, but C is more plausible than D.", "A"),  # a firm answer is no concession (helper-201: C)
         ("A is correct, but B is correct too.", "A"),
+        ("A is right, but C is the best answer.", "C"),  # another called the answer after it
+        ("A is right in part, but C is correct.", "C"),  # conceded
         ("C is the better answer.", "C"),
         # A reply going through the options before it gives its answer: read as the first option it went through.
         ("Option A (Money) is unlikely. Option B is unlikely. The answer is C.", "C"),

@@ -20,7 +20,9 @@ from pearl.context._models import DocumentIndex
 __all__ = ["PIPELINE_VERSION", "cache_path", "load_cached", "save_cached"]
 
 # Bump when segmentation, entity extraction or the index layout changes: old files are ignored.
-PIPELINE_VERSION = 64  # 64: a run of named labels ("Step 1. ...\nStep 2. ...") is one only after a line that ended,
+PIPELINE_VERSION = 65  # 65: a run of named labels is one where no line of it goes on from the line before it
+# ("Installation\nStep 1. ..." is one; "as provided in\nSection 5." is none)
+# 64: a run of named labels ("Step 1. ...\nStep 2. ...") is one only after a line that ended,
 # each line a unit; "- 1." opens an item (HTML's ordered lists)
 # 63: a list item's number stays with it in wrapped text; CJK stops after a line of English;
 # links, addresses and backquotes are in no name; a no-break space joins a name; numbered items in a row no headings;

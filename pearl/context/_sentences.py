@@ -163,25 +163,29 @@ _NAMED_LINE = re.compile(
     r"stage|phase|paragraph)[ \t\u00a0]{1,8}(?:\d{1,3}(?:\.\d{1,3})*|[IVXLCDM]{1,6}|[A-Za-z])\.[ \t]",
     re.IGNORECASE | re.MULTILINE,
 )
-_LINE_ENDED = re.compile(r"[.:;!?)\]][\"'”’]?[ \t]*\n[ \t]*\Z")
-"""The line before a line: ended as a sentence or a list's lead ends ("Setup is short.", "as follows:")."""
+_LINE_GOES_ON = re.compile(
+    r"(?:\b(?:a|an|the|of|in|on|at|to|by|for|from|with|under|per|see|and|or|nor|as|than|this|that|these|those|its|"
+    r"their|our|your|his|her|is|are|was|were|be|pursuant|including|into|upon|within|between)|[,(\-\u2013\u2014])"
+    r"[ \t]*\n[ \t]*\Z",
+    re.IGNORECASE,
+)
+"""The line before a line, where its sentence goes on into it: "as provided in", "subject to the terms of,"."""
 
 
 def _named_lines(text: str, start: int, end: int) -> list[int]:
     """Where lines open on a named label, next to another of the same name ("Step 1. Download\nStep 2. Unpack"), the
-    first opening its paragraph or after a line that ended: a list, each line a unit, read from its start for its
-    label. One alone is not, nor two a wrapped paragraph opens lines with ("as set out in\nSection 3. The Company
-    ...")."""
+    line before neither going on into it: a list, each line a unit, read from its start for its label. One alone is
+    not, nor two a wrapped paragraph opens lines with ("as set out in\nSection 3. The Company ...")."""
     found = [(m.start(), m.start(1), m.group(1).lower()) for m in _NAMED_LINE.finditer(text, start, end)]
     kept: set[int] = set()
     for (at, name_at, name), (then, then_name_at, other) in itertools.pairwise(found):
         between = text[name_at:then_name_at]
         if name != other or between.count("\n") > 3 or "\n\n" in between.replace(" ", "").replace("\t", ""):
             continue
-        # A run opens its paragraph or follows a line that ended ("Setup is short.\nStep 1. ..."): two cross-references
-        # that a wrapped paragraph happens to open lines with ("as provided in\nSection 4. The Licensor ... in\nSection
-        # 5. Either party") are no run, and their sentences were joined (helper-201).
-        if at in kept or at <= start or _LINE_ENDED.search(text, max(start, at - 200), at):
+        # Neither line of a run goes on from the line before it ("Setup is short.\nStep 1. ...", "Installation\nStep 1.
+        # ..."): two cross-references that a wrapped paragraph happens to open lines with ("as provided in\nSection 4.
+        # The Licensor ... in\nSection 5. Either party") are no run, and their sentences were joined (helper-201).
+        if not any(_LINE_GOES_ON.search(text, max(start, line - 200), line) for line in (at, then)):
             kept |= {at, then}
     return sorted(kept)
 
