@@ -56,7 +56,6 @@ _END = re.compile(
 )
 # CJK full stops need no following space.
 _CJK_END = re.compile(r"[。！？]+[」』）]*")
-_CJK_CHAR = re.compile(r"[\u3000-\u9fff]")
 # A line that starts a list item or a numbered clause starts a new unit even without a full stop
 # before it ("...the following:\n(a) ...").
 _ITEM_START = re.compile(
@@ -151,16 +150,19 @@ _ENUMERATOR = re.compile(
 # What may come before a heading's number in the same unit: its tags, Markdown's marks, and one word naming a
 # part of a document ("## 13. Governing Law", "Section 3. Termination", "<h2>Step 4. Finish</h2>"). A number after
 # other words ends a sentence ("He scored 13. Then ...").
+_PARTS = (
+    r"section|sec\.|article|art\.|part|chapter|ch\.|clause|schedule|exhibit|appendix|annex|item|step|rule|title|book"
+    r"|lesson|unit|stage|phase|volume|paragraph|para\.|§"
+)
+"""Words that name a part of a document before its number ("Section 3.", "Step 2.")."""
 _LABEL_PREFIX = re.compile(
     r"(?:<[^<>]{0,200}>\s{0,8}){0,4}(?:#{1,6}[ \t\u00a0]{1,8}|[-*•][ \t]{1,8})?"
-    r"(?:(?:section|sec\.|article|art\.|part|chapter|ch\.|clause|schedule|exhibit|appendix|annex|item|step|rule|title"
-    r"|book|lesson|unit|stage|phase|volume|paragraph|para\.|§)[ \t\u00a0]{0,8})?",
+    rf"(?:(?:{_PARTS})[ \t\u00a0]{{0,8}})?",
     re.IGNORECASE,
 )
 _PREFIX_CHARS = 900
 _NAMED_LINE = re.compile(
-    r"^[ \t]*(section|article|part|chapter|clause|schedule|exhibit|appendix|annex|item|step|rule|lesson|unit|"
-    r"stage|phase|paragraph)[ \t\u00a0]{1,8}(?:\d{1,3}(?:\.\d{1,3})*|[IVXLCDM]{1,6}|[A-Za-z])\.[ \t]",
+    rf"^[ \t]*({_PARTS})[ \t\u00a0]{{1,8}}(?:\d{{1,3}}(?:\.\d{{1,3}})*|[IVXLCDM]{{1,6}}|[A-Za-z])\.[ \t]",
     re.IGNORECASE | re.MULTILINE,
 )
 _LINE_GOES_ON = re.compile(
@@ -616,8 +618,7 @@ def _boundaries(text: str, start: int, end: int, markup: bool = False) -> list[i
             if m.group(0).strip() in _labels_once(text)
         )
         cuts.extend(edge for m in _DELIMITER_LINE.finditer(text, start, end) for edge in m.span())
-    if _CJK_CHAR.search(text, start, end):  # anywhere: a paragraph may open on a line of English
-        cuts.extend(m.end() for m in _CJK_END.finditer(text, start, end))
+    cuts.extend(m.end() for m in _CJK_END.finditer(text, start, end))  # anywhere: after a line of English too
     if "<" in text[start:end]:
         tags = [
             tag.end() if text[tag.start() + 1] == "/" else tag.start() for tag in _BLOCK_TAG.finditer(text, start, end)
