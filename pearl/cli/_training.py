@@ -44,7 +44,7 @@ from pearl.cli._common import (
 from pearl.cli._progress import ProgressBar
 from pearl.config import Settings
 from pearl.documents import load_document
-from pearl.errors import ConfigError, DatasetError, PearlError
+from pearl.errors import ConfigError, PearlError
 from pearl.eval import load_dataset, read_questions, select_questions
 from pearl.llm import DEMO_NOTICE, make_llm
 from pearl.planning import save_demos
@@ -255,41 +255,12 @@ def _stopped(
 
 def _with_concurrency(settings: Settings, concurrency: int | None) -> Settings:
     """`settings` with `--concurrency` as their `concurrency`: the option sized only the command's own gate, and the
-    model's client, sized by the setting, let 4 calls through whatever it said (helper-197)."""
+    model's client, sized by the setting, let 4 calls through whatever it said (helper-197). (Not one of the flags
+    every command takes, `pearl.config._FLAGS`: `ask` has none, and `eval`'s means questions in flight.)"""
     if concurrency is None:
         return settings
     sources = {**settings.sources, "concurrency": "flag --concurrency"}
     return settings.model_copy(update={"concurrency": concurrency, "sources": sources})
-
-
-def _read_questions(path: Path, limit: int | None, data_format: str | None) -> list[str]:
-    """`read_questions`, saying what a file that gives mining no question holds instead."""
-    try:
-        texts = read_questions(path, limit, data_format)
-    except DatasetError as exc:
-        if not _json_array(path):
-            raise
-        # Its first line, "[", was quoted as not valid JSON ("Expecting value (line 1, column 2)"), which said nothing
-        # of the layout (helper-197).
-        raise DatasetError(
-            f'{path} is a JSON array; a questions file holds one JSON object a line (JSON Lines: {{"question": "..."}} '
-            "or a QuALITY, L-Eval or pearl JSONL line), or one question a line as text"
-        ) from exc
-    if not texts:
-        # Its lines are all comments: "no usable reply for any of 0 questions ... check the server" blamed the
-        # model's server (helper-197).
-        raise DatasetError(f"{path} holds no questions, only comments ('#' lines): write one question a line")
-    return texts
-
-
-def _json_array(path: Path) -> bool:
-    """Whether `path` opens as a JSON array (`[` first, a byte-order mark and blank space aside)."""
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(4096)
-    except OSError:
-        return False
-    return head.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n").startswith("[")
 
 
 def _incomplete(result: MiningResult, out: Path, partial: Path | None, cache: bool) -> str:
@@ -427,7 +398,7 @@ def mine_command(
         llm = make_llm(settings)
         if questions is not None:
             base = given if given is not None else seed_library()
-            texts = _read_questions(questions, limit, data_format)
+            texts = read_questions(questions, limit, data_format)
             echo(f"mining {counted(len(texts), 'question')} from {questions}; progress in {partial}", err=True)
             result = _mined(
                 settings,

@@ -510,7 +510,8 @@ def read_questions(path: str | os.PathLike[str], limit: int | None = None, data_
     JSON whatever its first line holds.
 
     Raises:
-        DatasetError: the file is unreadable, a JSON line has no question, or a `.jsonl` line is not JSON.
+        DatasetError: the file is unreadable, holds no question (comments alone), is a JSON array, a JSON line has
+            no question, or a `.jsonl` line is not JSON.
     """
     file = Path(path)
     text = read_text(file, "questions file", DatasetError)
@@ -520,6 +521,13 @@ def read_questions(path: str | os.PathLike[str], limit: int | None = None, data_
     found: list[str] = []
     # (A .jsonl file whose first line was broken was read as text, that line a question.)
     if data_format is not None or lines[0][1].startswith("{") or file.suffix.lower() in (".jsonl", ".json"):
+        if lines[0][1].startswith("["):
+            # Its first line, "[", was quoted as not valid JSON ("Expecting value (line 1, column 2)"), which said
+            # nothing of the layout (helper-197).
+            raise DatasetError(
+                f'{file} is a JSON array; a questions file holds one JSON object a line (JSON Lines: {{"question": '
+                '"..."} or a QuALITY, L-Eval or pearl JSONL line), or one question a line as text'
+            )
         try:
             chosen = data_format or detect_format(file)
         except DatasetError:
@@ -537,6 +545,8 @@ def read_questions(path: str | os.PathLike[str], limit: int | None = None, data_
                 found.append(question.strip())
     else:
         found = [line for _, line in lines if not line.startswith("#")]
+        if not found:  # "no usable reply for any of 0 questions ... check the server" blamed the server (helper-197)
+            raise DatasetError(f"{file} holds no questions, only comments ('#' lines): write one question a line")
         if len(found) > 1 and not any(line.endswith("?") for line in found):  # a story given where questions go
             log.warning(
                 "%s: none of its %s ends with '?': each is read as a question (to mine for a document, "
