@@ -59,6 +59,8 @@ class ProgressBar(_Display):
         tty: redraw in place; default: whether `stream` is a terminal.
         interval: without a terminal, the longest wait between two lines while the run advances.
         quiet: draw no bar (`--quiet`); `message` still prints.
+        later: count the seconds from the first report, not from when the bar was made: a bar for what follows a
+            command's main one (mining's merge rounds, refinement's --holdout plans).
     """
 
     def __init__(
@@ -69,10 +71,12 @@ class ProgressBar(_Display):
         tty: bool | None = None,
         interval: float = 60.0,
         quiet: bool = False,
+        later: bool = False,
     ) -> None:
         super().__init__(stream, tty, quiet)
         self.label = label
         self.interval = interval
+        self.later = later
         self._tenth = -1
         self._last_line = self.started
         self._drawn = False
@@ -89,6 +93,8 @@ class ProgressBar(_Display):
     def __call__(self, done: int, total: int, status: str = "") -> None:
         if self.quiet:
             return
+        if self._tenth < 0 and self.later:
+            self.started = self._last_line = time.perf_counter()
         if self._tenth < 0 and done > 0:
             # The first report is the starting point: work counted there was done by an earlier run.
             self.message(f"resuming: {done} of {total} already done")

@@ -208,29 +208,9 @@ def _nothing_kept(result: RefineResult, out: Path, partial: Path, limit: int | N
     )
 
 
-class _LaterBar:
-    """A `ProgressBar` drawn from its first report on, its seconds counted from there: what follows a command's
-    main bar (the merge rounds after mining's, the --holdout plans after refinement's), which showed nothing while
-    its calls went on (helper-197)."""
-
-    def __init__(self, label: str, quiet: bool) -> None:
-        self.label = label
-        self.quiet = quiet
-        self.bar: ProgressBar | None = None
-
-    def __call__(self, done: int, total: int, status: str = "") -> None:
-        if self.bar is None:
-            self.bar = ProgressBar(self.label, quiet=self.quiet)
-        self.bar(done, total, status)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
 def _stopped(
     exc: KeyboardInterrupt | PearlError,
-    bars: Sequence[ProgressBar | _LaterBar],
+    bars: Sequence[ProgressBar],
     partial: Path,
     kept: str,
     unwritten: Path | None = None,
@@ -367,7 +347,7 @@ def mine_command(
     grow = f"; to add to the library it holds, give --actions {shlex.quote(str(out))}"
     refuse_replacing(out, "--out", force, grows=actions, progress=partial, hint=grow)
     bar = ProgressBar("mining", quiet=quiet)
-    merging = _LaterBar("merging", quiet)
+    merging = ProgressBar("merging", quiet=quiet, later=True)
     unwritten: list[Path] = []  # the output while it is written: a failure there keeps the run's progress
 
     def refused(result: MiningResult) -> str | None:
@@ -566,7 +546,7 @@ def refine_command(
     partial = progress_path(out)
     refuse_replacing(out, "--out", force, progress=partial)
     bar = ProgressBar("refining", quiet=quiet)
-    comparing = _LaterBar("comparing", quiet)
+    comparing = ProgressBar("comparing", quiet=quiet, later=True)
     unwritten: list[Path] = []  # the output while it is written: a failure there keeps the run's progress
 
     def write(result: RefineResult) -> None:
