@@ -162,15 +162,18 @@ _SMUGGLED = re.compile(
 
 
 # A citation as models write one, of one label or several: "[S12]", "[s12]", "[S12, S14]", "[S12; 14]", "[S3 and S5]",
-# "[S3, S5, and S7]", "[S3 S5]", "[S3/S5]", "[S12-S14]" (a range). Labels past the first may drop their "S" (not
-# after spaces alone: "[S3 2021]" is no list). Nothing else may stand inside the brackets.
+# "[S3, S5, and S7]", "[S3 S5]", "[S3/S5]", "[S12-S14]" (a range); in round brackets as well as square ("(S12)",
+# "(S120, S171)": models that cite in the style of references write them so); with a page or a line after the labels
+# ("[S3, p. 4]", "(S3; lines 2-3)"), which names no sentence. Labels past the first may drop their "S" (not after
+# spaces alone: "[S3 2021]" is no list). Nothing else may stand inside the brackets ("(S3 Table)" is no citation).
 # Each run of spaces has one place in the pattern (`[ \t]*(?:S[ \t]*)?`, not `[ \t]*S?[ \t]*`): with two, an
 # unclosed "[S1,   1,   1, ..." was split every way before failing, seconds for a dozen labels.
 _JOINER = r"(?:,(?:[ \t]*(?:and|&))?|;|&|/|and|[-\u2013\u2014]|to)"
-_CITATION = re.compile(
-    rf"\[[ \t]*S[ \t]*(\d{{1,7}})((?:(?:[ \t]*{_JOINER}[ \t]*(?:S[ \t]*)?|[ \t]+S[ \t]*)\d{{1,7}}){{0,40}})[ \t]*\]",
-    re.IGNORECASE,
-)
+_LABELS = rf"[ \t]*S[ \t]*(\d{{1,7}})((?:(?:[ \t]*{_JOINER}[ \t]*(?:S[ \t]*)?|[ \t]+S[ \t]*)\d{{1,7}}){{0,40}})"
+_PLACE = r"[,;][ \t]*(?:pp?|pages?|para|paragraphs?|ll?|lines?)\.?[ \t]*\d{1,6}(?:[ \t]*[-\u2013][ \t]*\d{1,6})?"
+PLACE = re.compile(_PLACE, re.IGNORECASE)
+"""A page or a line written after a citation's labels ("[S3, p. 4]"), which names no sentence."""
+_CITATION = re.compile(rf"\[{_LABELS}(?:[ \t]*{_PLACE})?[ \t]*\]|\({_LABELS}(?:[ \t]*{_PLACE})?[ \t]*\)", re.IGNORECASE)
 _CITED_PART = re.compile(rf"(?:({_JOINER})[ \t]*(S[ \t]*)?|[ \t]+(S[ \t]*))(\d{{1,7}})", re.IGNORECASE)
 RANGE_LIMIT = 23
 """A cited range ("[S12-S14]") names every sentence in it up to this many after its first (24 in all, as many as an
@@ -191,8 +194,9 @@ def citations(text: str) -> list[tuple[int, int, list[int]]]:
     """
     found: list[tuple[int, int, list[int]]] = []
     for match in _CITATION.finditer(text):
-        ids = [int(match.group(1))]
-        for part in _CITED_PART.finditer(match.group(2)):
+        first, rest = match.group(1, 2) if match.group(1) is not None else match.group(3, 4)
+        ids = [int(first)]
+        for part in _CITED_PART.finditer(rest):
             sid = int(part.group(4))
             if part.group(2) is None and part.group(3) is None and _not_a_label(sid, ids[-1]):
                 continue

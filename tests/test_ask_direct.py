@@ -107,12 +107,13 @@ def test_an_answer_citing_a_sentence_it_was_not_shown_says_so() -> None:
     silent = FakeLLM(default=lambda request: "She stayed for her brother.")
     answer = Pearl(llm=silent, settings=load_settings(cache=False)).ask(STORY, "Why did Varga stay?", method="rag")
     assert any(note.startswith("the model cited no sentence") for note in answer.notes)
-    # A label written otherwise than pearl reads them was "no sentence" cited, beside the "(S1)" the user could see.
-    loose = FakeLLM(default=lambda request: "She stayed for her brother (S1).")
+    # A label written otherwise than pearl reads them was "no sentence" cited, beside the "sentence 1" the user could
+    # see.
+    loose = FakeLLM(default=lambda request: "She stayed for her brother (sentence 1).")
     answer = Pearl(llm=loose, settings=load_settings(cache=False)).ask(STORY, "Why did Varga stay?", method="rag")
     assert answer.notes == [
-        "the model wrote '(S1)', which pearl does not read as a label ([S12] is one); evidence is the closest of the "
-        "sentences the model was shown"
+        "the model wrote 'sentence 1', which pearl does not read as a label ([S12] is one); evidence is the closest "
+        "of the sentences the model was shown"
     ]
     s3 = FakeLLM(default=lambda request: "Her letters are kept on Amazon S3 in Frankfurt.")  # no label
     answer = Pearl(llm=s3, settings=load_settings(cache=False)).ask(STORY, "Why did Varga stay?", method="rag")
@@ -134,11 +135,16 @@ def test_an_uncited_answer_sharing_no_word_with_the_document_is_given_no_evidenc
 
 
 @pytest.mark.parametrize(
-    "written", ["[S0, S1]", "[S0; S1]", "[S0-S1]", "[s0 and s1]", "[S0, 1]", "[S0][S1]", "[S0 S1]", "[S0/S1]"]
+    "written",
+    [
+        *("[S0, S1]", "[S0; S1]", "[S0-S1]", "[s0 and s1]", "[S0, 1]", "[S0][S1]", "[S0 S1]", "[S0/S1]"),
+        *("(S0, S1)", "(S0)(S1)", "[S0, p. 1] [S1]", "(S0-S1; lines 2-3)"),
+    ],
 )
 def test_several_labels_in_one_citation_are_each_cited(written: str) -> None:
     # Models group the labels they cite: "[S0, S1]" named no sentence, and the evidence was inferred, noted as
-    # uncited, though the model cited both.
+    # uncited, though the model cited both. Models that cite as references are cited write round brackets, or a page
+    # after the label: "(S0, S1)" and "[S0, p. 1]" named nothing, and were noted as labels pearl does not read.
     fake = FakeLLM(default=lambda request: f"She stayed for her brother, lost at sea {written}.")
     answer = Pearl(llm=fake, settings=load_settings(cache=False)).ask(STORY, "Why did Varga stay?", method="rag")
     assert [(c.sentence_id, c.inferred) for c in answer.citations] == [(0, False), (1, False)]

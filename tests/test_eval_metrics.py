@@ -57,6 +57,9 @@ def test_strip_citations() -> None:
     assert strip_citations("[S1] Yes [S2, S3]") == "Yes"
     assert strip_citations("Yes [S2; S3], then no [s4-S6] [S7 and 9].") == "Yes, then no."
     assert strip_citations("See [Section 2] and [S12, above].") == "See [Section 2] and [S12, above]."
+    # Round brackets and a page after the labels, as references are cited: they counted as words not in the gold.
+    assert strip_citations("Yes (S2, S3), then no [S4, p. 7] (S5; lines 2-3).") == "Yes, then no."
+    assert strip_citations("See (S1 Table) and (Sect. 2).") == "See (S1 Table) and (Sect. 2)."
 
 
 @pytest.mark.parametrize(

@@ -437,6 +437,15 @@ def test_a_citation_its_links_cannot_say_whole_keeps_its_text_as_written() -> No
         ("text", "[S3, 2021]"),
         ("text", "."),
     ]
+    # Round brackets, and a page after the labels, are links too; the page is the linked sentence's to show.
+    assert cite_parts("Dawn (S8, S9), built [S3, p. 2].", sentences=10) == [
+        ("text", "Dawn "),
+        ("cite", "8"),
+        ("cite", "9"),
+        ("text", ", built "),
+        ("cite", "3"),
+        ("text", "."),
+    ]
 
 
 def test_a_label_in_a_direct_answer_is_not_drawn_as_a_link(tmp_path: Path) -> None:

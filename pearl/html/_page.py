@@ -22,7 +22,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from pearl._text import citations
+from pearl._text import PLACE, citations
 
 __all__ = ["asset", "cite_parts", "json_script", "render_page"]
 
@@ -69,8 +69,10 @@ def cite_parts(text: str, sentences: int | None = None, shown: Collection[int] |
             parts.append(("text", text[last:start]))
         parts.extend(("cite", str(sid)) for sid in linked)
         written = text[start:end]
-        # Every number in a citation is a label's but a year the reader left out ("[S3, 2021]").
-        if len(linked) < len(ids) or any(int(number) not in ids for number in _NUMBER.findall(written)):
+        # Every number in a citation is a label's but a year the reader left out ("[S3, 2021]") and a page after the
+        # labels ("[S3, p. 4]"), which the link's sentence shows.
+        numbers = _NUMBER.findall(PLACE.sub("", written))
+        if len(linked) < len(ids) or any(int(number) not in ids for number in numbers):
             parts.append(("text", written))
         last = end
     if last < len(text):

@@ -256,7 +256,7 @@ def citations_for(
     )
     if notes:
         notes.append(inferred)
-    elif loose := _LOOSE_LABEL.search(answer):  # it did name one, as pearl does not read a label: "(S4)", "sentence 4"
+    elif loose := _LOOSE_LABEL.search(answer):  # it did name one, as pearl does not read a label: "sentence 4"
         notes.append(
             f"the model wrote {loose.group(0)!r}, which pearl does not read as a label ([S12] is one); {inferred}"
         )
@@ -265,7 +265,7 @@ def citations_for(
     return [cite(index, sid).model_copy(update={"inferred": True}) for sid in sorted(ranked)], notes
 
 
-# A sentence named otherwise than pearl's labels are read (`pearl._text.citations`): "(S4)", "(S3, S5)", "sentence 4".
+# A sentence named otherwise than pearl's labels are read (`pearl._text.citations`): "(S4 above)", "sentence 4".
 # Not a bare "S3": "Amazon S3", a step's "s2".
 _LOOSE_LABEL = re.compile(r"\(\s*[Ss]\s*\d{1,7}\b[^()\n]{0,40}\)|\b(?i:sentences?)\s+\d{1,7}\b")
 
