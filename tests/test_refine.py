@@ -786,6 +786,35 @@ def test_cli_mine_refine_then_ask_uses_both(tmp_path: Path, fake_server: FakeOpe
         assert ("REVISED clue" in plan_prompt.prompt) is shown  # the demo from the refined store
 
 
+def test_cli_refine_with_questions_the_model_failed_on_writes_the_store_and_exits_1(
+    tmp_path: Path, fake_server: FakeOpenAIServer
+) -> None:
+    # It exited 0 with a note: a script or CI job took a store short of a question for a finished one.
+    failing = load_dataset(QUALITY).questions[1].question
+
+    def reply(body: dict[str, Any]) -> str | Reply:
+        if failing in str(body["messages"]):
+            return Reply.error(503, "unavailable")
+        return server_reply(body)
+
+    fake_server.set_default(reply)
+    demos = tmp_path / "demos.jsonl"
+    args = ["refine", "--train", str(QUALITY), "--limit", "2", "--rounds", "1", "-o", str(demos), "--no-cache"]
+    server = ["--base-url", fake_server.base_url, "--model", "m"]
+    result = runner.invoke(app, [*args, *server], env={"PEARL_MAX_RETRIES": "0"})
+    assert result.exit_code == 1, result.output
+    partial = Path(f"{demos}.partial.jsonl")
+    assert len(load_demos(demos, default_library()).demos) == 1 and partial.is_file()
+    assert (
+        f"error: the store written to {demos} is incomplete: 1 question the model failed on was not refined; run the "
+        f"same command again to try it again (the others resume from {partial})" in result.stderr
+    )
+    fake_server.set_default(server_reply)
+    result = runner.invoke(app, [*args, "--force", *server])
+    assert result.exit_code == 0 and "1 resumed from" in result.stdout, result.output
+    assert not partial.exists()
+
+
 @pytest.mark.parametrize("command", ["mine", "refine"])
 def test_cli_training_stops_on_a_refused_key_with_one_line(
     command: str, tmp_path: Path, fake_server: FakeOpenAIServer

@@ -616,12 +616,15 @@ def refine_command(
     )
     for record in errors[:3]:
         echo(f"note: {record.id}: {record.error}", err=True)
-    retried = sum(r.model_failed for r in errors)
-    if retried and partial.is_file():
-        echo(
-            f"note: run the same command again to try the {counted(retried, 'question')} the model failed on again; "
-            f"the others resume from {partial}",
-            err=True,
-        )
     if pearl.llm.is_demo:
         echo(DEMO_NOTICE, err=True)
+    retried = sum(r.model_failed for r in errors)
+    if retried and partial.is_file():
+        # Said to be done (exit 0, a note), a store short of the questions the model failed on passed for finished
+        # with a script or CI job, as mining's incomplete library did.
+        raise fail(
+            f"the store written to {out} is incomplete: {counted(retried, 'question')} the model failed on "
+            f"{'was' if retried == 1 else 'were'} not refined; run the same command again to try "
+            f"{'it' if retried == 1 else 'them'} again (the others resume from {partial})",
+            EXIT_FAILED,
+        )
