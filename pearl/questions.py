@@ -277,7 +277,10 @@ _SPOKEN_OF = re.compile(
 # Where a letter called right may stand: opening the reply or a clause ("..., but C is right"), not inside words
 # ("Vitamin C is the correct treatment", "Plan B is the best option", "readers assume A is the right answer").
 _CLAUSE_END = re.compile(r"(?:^|[.;:,!?\n]|\b(?:but|and|so|whereas|while|thus|hence|therefore|instead))\s*\(?\Z", re.I)
-_CALLED_RIGHT = re.compile(rf"\)?\s+(?:is|seems(?:\s+to\s+be)?|looks)\s+{_RIGHT}", re.IGNORECASE)
+# "C is correct", "C seems to be the answer", and "..., but B is." after a letter set aside ("A isn't supported; B is.")
+_CALLED_RIGHT = re.compile(
+    rf"\)?\s+(?:(?:is|seems(?:\s+to\s+be)?|looks)\s+{_RIGHT}|is(?=\s*[.!;]?\s*$|\s*[.!;]\s))", re.IGNORECASE
+)
 _OR_BEFORE = re.compile(r"(?:\bor|/)\s*\(?\Z", re.IGNORECASE)
 
 
@@ -375,16 +378,21 @@ _THE_ANSWER = re.compile(
 )
 
 
-def _conceded(text: str, match: re.Match[str], right: Sequence[tuple[int, str]]) -> bool:
+def _conceded(
+    text: str, match: re.Match[str], right: Sequence[tuple[int, str]], later: Sequence[frozenset[str]]
+) -> bool:
     """Whether the reply calls the letter `match` found right only to concede it, and calls another right after it
-    (`right`: where, and which): "A seems right, but C is correct", "A is right in part, but C is correct" (read as
+    (`right`: where, and which; `later`: the letters called right from each on): "A seems right, but C is correct",
+    "A is right in part, but C is correct" (read as
     A); or calls it right, then another the answer: "A is right, but C is the best answer". Otherwise the letter
     stands: "A is correct, but B is also possible", "A is right, but C is more plausible than D" (helper-201)."""
     own = match.group(1).upper()
-    later = [(at, letter) for at, letter in right[bisect.bisect_left(right, (match.end(1), "")) :] if letter != own]
+    first = bisect.bisect_left(right, (match.end(1), ""))
     if _CONCESSION.match(text, match.end(1)) is not None:
-        return bool(later)
-    return _GRANTED.match(text, match.end(1)) is not None and any(_THE_ANSWER.match(text, at) for at, _ in later)
+        return bool(later[first] - {own})
+    return _GRANTED.match(text, match.end(1)) is not None and any(
+        _THE_ANSWER.match(text, at) for at, letter in right[first:] if letter != own
+    )
 
 
 def _calls_right(text: str, match: re.Match[str]) -> bool:
@@ -395,9 +403,35 @@ def _calls_right(text: str, match: re.Match[str]) -> bool:
     return _CALLED_RIGHT.match(text, glossed) is not None
 
 
+def _called_later(
+    text: str, match: re.Match[str], right: Sequence[tuple[int, str]], later: Sequence[frozenset[str]]
+) -> bool:
+    """Whether the letter `match` found is only named ("Option A is unrelated", "(A) mentions fear"), and the reply
+    calls another right after it (`right`: where, and which; `later`: the letters called right from each of them
+    on): the named letter gives way to it."""
+    letters = later[bisect.bisect_left(right, (match.end(1), ""))]
+    return bool(letters - {match.group(1).upper()}) and not _calls_right(text, match)
+
+
+def _from_each(right: Sequence[tuple[int, str]]) -> list[frozenset[str]]:
+    """The letters called right from each entry of `right` on (one more, empty, for none)."""
+    later = [frozenset[str]()]
+    for _, letter in reversed(right):
+        later.append(later[-1] | {letter})
+    return later[::-1]
+
+
 def _opens_clause(text: str, match: re.Match[str]) -> bool:
-    """Whether the letter `match` found opens the reply or a clause ("..., but C is right"), not words ("Vitamin C")."""
-    return _CLAUSE_END.search(text, max(0, match.start() - 40), match.start()) is not None
+    """Whether the letter `match` found opens the reply or a clause ("..., but C is right", "so option C is right"),
+    not words ("Vitamin C")."""
+    start = match.start()
+    named = _NAMED.search(text, max(0, start - 20), start)
+    if named is not None:
+        start = named.start()
+    return _CLAUSE_END.search(text, max(0, start - 40), start) is not None
+
+
+_NAMED = re.compile(r"\b(?:option|choice)\s+\Z", re.IGNORECASE)
 
 
 def _overruled(text: str, match: re.Match[str], options: Sequence[str], right: Sequence[tuple[int, str]]) -> bool:
@@ -428,11 +462,107 @@ def letter_alone(reply: str, letter: str | None) -> bool:
     return letter is not None and alone is not None and alone.group(1).upper() == letter
 
 
+# Words that give a letter as the answer: "answer is", "Answer:", "the best fit is", "The answer must be",
+# "The answer, therefore, is", "The answer to this question is", "the correct option is", "the best choice would be".
+_GIVEN_AS = (
+    r"(?:(?:answer[\"'\u201d]?|best\s+(?:fit|match)|(?:correct|right|best|final|most\s+"
+    + _LIKELY
+    + r")\s+(?:option|choice|one))(?:\s+(?:here|then|therefore|thus|now|to\s+(?:this|the)\s+question))?"
+    r"(?:\s*,\s*(?:then|therefore|thus|I\s+think|I\s+believe)\s*,)?"
+    r"(?:\s+(?:is|must\s+be|should\s+be|has\s+to\s+be|would\s+be|appears\s+to\s+be|seems\s+to\s+be)\b"
+    r"(?:\s+(?:definitely|clearly|therefore|thus|then|certainly|indeed|likely|probably|most\s+likely))?"
+    r"(?:\s*[:\uff1a\-\u2013\u2014])?|\s*[:\uff1a\-\u2013\u2014]))"
+)
+_GIVEN_AS_ELSEWHERE = (
+    r"(?:(?:正确)?答案|r\u00e9ponse|respuesta|antwort|\u043e\u0442\u0432\u0435\u0442)(?:\s+correct[ae]?)?"
+    r"(?:\s*[:\uff1a]|\s*[\u662f\u4e3a]|\s+(?:est|es|ist)\b(?:\s+la\b)?)|选"
+)
+# A letter alone that ends a reply's reasoning: "It's B.", "That leaves B.", "it has to be B", "I'd go with B".
+_LEAVES = (
+    r"it['\u2019]s|it\s+(?:is|has\s+to\s+be|must\s+be)|(?:that|this)\s+leaves|leaving|"
+    r"I(?:['\u2019]d|['\u2019]ll|\s+would|\s+will)?\s+(?:go\s+with|say|pick|choose|select)|my\s+(?:pick|choice)\s+is"
+)
+# A sentence that draws the reply's conclusion: "Therefore, B is the correct answer.", "Based on this analysis,
+# Option B is the correct choice." A letter called right in the last such sentence is the reply's answer, before
+# the letters its reasoning went through ("Option A suggests ... Option B suggests ...", read as A).
+_CONCLUDES = re.compile(
+    r"[^\w\n]{0,8}(?:so(?!\s+far\b)|thus|hence|therefore|consequently|overall|ultimately|conclusion|"
+    r"in\s+(?:conclusion|summary|short|sum)|to\s+(?:conclude|sum\s+up)|all\s+in\s+all|based\s+on|"
+    r"given\s+(?:this|that|the)|this\s+means|that\s+means)\b",
+    re.IGNORECASE,
+)
+# A letter called right with a limit, which concludes nothing: "Thus, A is correct only in part", "B is right, but".
+_QUALIFIED = re.compile(r"\b(?:only|in\s+part|partly|partially|but|if|unless|although|though)\b", re.IGNORECASE)
+_SENTENCE = re.compile(r"[^.!?\n]*(?:[.!?]+|\n|\Z)")
+# Words before a letter that set it aside: "Unlike option A, ...", "rather than (A)", "other than A".
+_SET_ASIDE_BEFORE = re.compile(
+    r"\b(?:unlike|rather\s+than|instead\s+of|other\s+than|apart\s+from|except(?:\s+for)?)\s+"
+    r"(?:(?:option|choice)\s+)?\(?\Z",
+    re.IGNORECASE,
+)
+# A self-correction: a later answer given after it is the reply's ("Answer: A. Wait, re-reading [S4], the answer is
+# B").
+_REVISION = re.compile(
+    r"\b(?:wait|actually|on\s+(?:second|further)\s+thought|re-?reading|correction|scratch\s+that|I\s+was\s+wrong)\b",
+    re.IGNORECASE,
+)
+
+
+def _revised(text: str, given: str, flags: int) -> int:
+    """Where the reply corrects itself between two answers it gives (`given`: the pattern of an answer given), so
+    that the later one stands; 0 when it does not."""
+    at = [found.start(1) for found in re.finditer(given, text, flags)]
+    if len(at) < 2:
+        return 0
+    revisions = [r for r in _REVISION.finditer(text, at[0]) if r.end() <= at[-1]]
+    return revisions[-1].end() if revisions else 0
+
+
+# What a reply going through the options says of each, after its label: "A: Incorrect. B: Correct.", "A. No\nB. Yes".
+_VERDICT = re.compile(
+    r"[ \t]*(?:[:.)|\-\u2013\u2014][ \t]*)?(?:(correct|right|true|yes|\u2713|\u2714|\u2705)|"
+    r"(incorrect|wrong|false|no|\u2717|\u2718|\u274c))(?!\w)",
+    re.IGNORECASE,
+)
+
+
+def _walk_verdict(text: str, letters: str) -> str | None:
+    """The one option a walk through the options calls right by a verdict after its label, ruling another out
+    ("A: Incorrect. B: Correct. C: Incorrect."); None when it calls none right, or several."""
+    right: set[str] = set()
+    wrong: set[str] = set()
+    for label in _LABEL.finditer(text):
+        letter = (label.group(1) or label.group(2)).upper()
+        verdict = _VERDICT.match(text, label.end(1) if label.group(1) else label.end(2))
+        if verdict is not None and letter in letters:
+            (right if verdict.group(1) else wrong).add(letter)
+    return right.pop() if len(right) == 1 and wrong - right else None
+
+
+def _concluded(text: str, right: Sequence[tuple[int, str]]) -> str | None:
+    """The letter the reply's last sentence of conclusion calls right ("Therefore, B is the correct answer",
+    "Thus (B) is correct"), when it calls one alone (`right`: where letters are called right, and which)."""
+    for sentence in reversed(list(_SENTENCE.finditer(text))):
+        if not sentence.group().strip() or _CONCLUDES.match(sentence.group()) is None:
+            continue
+        within = right[
+            bisect.bisect_left(right, (sentence.start(), "")) : bisect.bisect_left(right, (sentence.end(), ""))
+        ]
+        called = {letter for at, letter in within if not _QUALIFIED.search(text, at, sentence.end())}
+        if called:
+            return called.pop() if len(called) == 1 else None
+    return None
+
+
 def parse_choice(reply: str, n_options: int, options: Sequence[str] = ()) -> str | None:
     """The option letter a reply names, or None when it names none (or several equally).
 
     A letter the reply speaks of without calling it right ("A is tempting") gives way to one it calls right or
     gives as its answer ("but C is right", "the answer is C"); with none such, it is the reply's letter, as before.
+    An answer given ("The answer must be B", "答案：B") comes first, the later one where the reply corrects itself
+    ("Wait, ..."); then the letter the last sentence of conclusion calls right ("Therefore, B is the correct
+    answer"), or that a walk's verdicts do ("A: Incorrect. B: Correct."); a letter only named ("Option A suggests
+    ...") gives way to one called right after it.
     A reply that opens with the word "A" ("A jealous rival ...") names no letter by it; with `options` (their texts),
     one that goes on with option A's own text ("A to protect her grandmother") does.
     """
@@ -450,10 +580,14 @@ def parse_choice(reply: str, n_options: int, options: Sequence[str] = ()) -> str
         # "The answer is B", "Answer: (C)", "the answer is: D", "Final answer - A", "\boxed{C}", "the best fit is B"
         # Only where it is given as the answer: "answer is", "answer:", "answer -" (a bare "answer C" is read with
         # "option C" below: "B is right; answer D assumes ..." gives B).
-        rf"(?:(?:answer[\"'\u201d]?|best\s+(?:fit|match))(?:\s+is\b(?:\s*[:\-\u2013\u2014])?|\s*[:\-\u2013\u2014])|\\boxed\{{(?:\\text\{{)?)"
-        rf"\s*[\"'\u201c\u2018\[]?\(?([{letters}])\)?\b",
-        # "So B.", "Therefore, (B).", "Conclusion: B", "→ B": a conclusion that is a letter alone
-        rf"(?:^|(?<=[.;:!?\n,]))[ \t]*(?:so|thus|hence|therefore|conclusion|overall|→|=>)(?:\s*[,:])?\s*"
+        # "The answer must be B", "The answer, therefore, is B", "the correct option is B", "The answer is clearly B"
+        # and in the reply's language: "答案：B", "La bonne réponse est B", "Die Antwort ist B", "Ответ: B"
+        rf"(?:{_GIVEN_AS}|{_GIVEN_AS_ELSEWHERE}|\\boxed\{{(?:\\text\{{)?)"
+        rf"\s*[\"'\u201c\u2018\[\u300c\u00ab]?[(\uff08]?([{letters}])[)\uff09]?\b(?!\s+(?:if|unless)\b)",
+        # "So B.", "Therefore, (B).", "Conclusion: B", "→ B", "It's B.", "That leaves B.", "I'd go with B.": a
+        # conclusion that is a letter alone
+        rf"(?:^|(?<=[.;:!?\n,]))[ \t]*(?:so|thus|hence|therefore|conclusion|overall|→|=>|(?:but\s+)?(?:{_LEAVES}))"
+        r"(?:\s*[,:])?\s*"
         rf"\(?([{letters}])\)?(?=[.!]?\s*$|[.!]\s)",
         # "A is unlikely. C.": a letter alone, the reply's last sentence
         rf"(?<=[.;!?\n])[ \t]*\(?([{letters}])\)?[.!]?\s*$",
@@ -463,13 +597,17 @@ def parse_choice(reply: str, n_options: int, options: Sequence[str] = ()) -> str
         rf"(?<![\w])\(([{letters}])\)",
         # "..., but C is right", "(C) is the correct answer", "C seems right", "C is my answer"
         rf"(?<![\w(])\(?([{letters}])(?=\)?(?:,\s+(?:which|that|who)\s[^,;.!?\n]{{1,80}},)?\s+(?:\([^()\n]{{1,80}}\)\s+)?"
-        r"(?:is|seems|looks)\s)",
+        r"(?:is|seems|looks)(?:\s|[.!;]))",
     )
-    last, opening, paren, called_right = patterns[2], patterns[3], patterns[5], patterns[6]
+    last, opening, named, paren, called_right = patterns[2], patterns[3], patterns[4], patterns[5], patterns[6]
     # "B or C", "(B) or (C)", "A, B, C or D", "B/C": a hedge names several, none of them the answer ("B, and C is
     # wrong" names one). A later pattern may still find the answer given after it ("B or C? ... Answer: C").
     # One place for each run of spaces (`\s*(?:,\s*)?`, not `\s*,?\s*`): a letter and 20,000 spaces took 2 s.
-    more = re.compile(rf"\)?(?:\s*,\s*\(?[{letters}]\)?)*\s*(?:,\s*)?(?:or|/)\s*\(?([{letters}])\)?(?!\w)")
+    # "B, or maybe D", "B (or possibly D)" too.
+    more = re.compile(
+        rf"\)?(?:\s*,\s*\(?[{letters}]\)?)*\s*(?:,\s*)?\(?(?:or|/)\s*(?:(?:maybe|perhaps|possibly)\s+)?"
+        rf"\(?([{letters}])\)?(?!\w)"
+    )
     items = _walk_items(text)
     first = text.find("(a)")
     enumerated = first >= 0 and text.find("(b)", first) >= 0  # "(a) ..., (b) ...": points made, in lower case
@@ -485,15 +623,25 @@ def parse_choice(reply: str, n_options: int, options: Sequence[str] = ()) -> str
         for found in re.finditer(called_right, text, re.IGNORECASE)
         if _calls_right(text, found) and _opens_clause(text, found)
     ]
+    later = _from_each(right)
     hedged = 0  # the end of the last hedge found: a letter within it is one of those it names
     spoken: str | None = None  # the first letter spoken of without being called right: the answer if none is
     for pattern in patterns:
+        if pattern is patterns[1] and not hedged:
+            # "Option A suggests ... Therefore, B is the correct answer" (read as A); "A: Incorrect. B: Correct."
+            concluded = _concluded(text, right) or _walk_verdict(text, letters)
+            if concluded is not None:
+                return concluded
         flags = re.IGNORECASE if pattern not in (opening, last) else 0
         if pattern is opening and _LISTED.search(text, 1):
             continue  # "**A.** Paris: wrong\n**B.** Rome: right" goes through the options, A first of them
+        # An answer given again after the reply corrects itself is its answer: "Answer: A. Wait, ... The answer is B."
+        revised = _revised(text, pattern, flags) if pattern is patterns[0] else 0
         for match in re.finditer(pattern, text, flags):
-            if match.start(1) < hedged or _article(text, match, options):
+            if match.start(1) < max(hedged, revised) or _article(text, match, options):
                 continue
+            if pattern is not patterns[0] and _SET_ASIDE_BEFORE.search(text, max(0, match.start() - 30), match.start()):
+                continue  # "Unlike option A, option B is supported by the text"
             if pattern is paren and match.group(1).islower() and enumerated:
                 continue  # "two reasons: (a) her promise and (b) the storm" enumerates; it names no option
             if pattern not in (patterns[0], patterns[1], last, called_right) and match.start(1) in items:
@@ -522,8 +670,10 @@ def parse_choice(reply: str, n_options: int, options: Sequence[str] = ()) -> str
                 # A letter ruled out is no answer: with none other given, the reply names none, and the model is
                 # asked for its letter ("A is tempting, so C." read as A, with nothing said).
                 spoken = spoken or (letter if aside == "aside" else None)
-            elif not given and _conceded(text, match, right):
+            elif not given and _conceded(text, match, right, later):
                 continue  # "A seems right, but C is correct"
+            elif pattern in (named, paren) and not given and _called_later(text, match, right, later):
+                continue  # "Option A is unrelated to her motive. Option B is the best choice."
             else:
                 return letter
     return spoken if not hedged else None
