@@ -53,9 +53,10 @@ def split_options(text: str) -> Question:
     `A. ...` lines under the question. Options are recognised only as a run of consecutive
     letters from A (two at least), none glued to a word, none set off by commas, and not inside
     the question's own sentence (inline marks with no "?", ":" or line break before them and a
-    "?" after them: `_runs_through`). Anything else stays text: "What do sections 4(A) and 4(B)
-    require?", "Which clause, (A) or (B), governs?" and "Does clause (A) contradict clause (B)?"
-    are questions.
+    "?" after them: `_runs_through`; nor after a word naming what they label, or with no option's text between
+    them: `_referred_to`). Anything else stays text: "What do sections 4(A) and 4(B)
+    require?", "Which clause, (A) or (B), governs?", "Does clause (A) contradict clause (B)?" and "Compare
+    clause (A) and clause (B)." are questions.
     """
     for marks in (_INLINE, _LINE):
         run = _lists(text, marks)
@@ -139,7 +140,30 @@ def _lists(text: str, marks: re.Pattern[str], *, asked: bool = False) -> list[re
     ended = _ended_before(text, run)
     if (asked and not ended) or _in_words(text, run) or (not ended and _runs_through(text, run)):
         return []
+    if not ended and _referred_to(text, run):
+        return []
     return run
+
+
+# A word that names what a mark labels in the question's own words: "clause (A)", "section (B)", "Figure (C)".
+_REFERENCE = re.compile(
+    r"\b(?:clauses?|sections?|subsections?|paragraphs?|articles?|parts?|items?|steps?|points?|cases?|figures?|fig\.|"
+    r"tables?|exhibits?|schedules?|appendi(?:x|ces)|annex(?:es)?|rules?|lines?|notes?|footnotes?|"
+    r"sentences?|columns?|rows?|boxes|conditions?|provisions?)[ \t]*\Z",
+    re.IGNORECASE,
+)
+# What an option cannot be: nothing, marks alone, or a word that joins two marks ("(A) and (B)").
+_NO_OPTION = re.compile(r"[\W_]*|[\W_]*(?:and|or|vs|versus|with|to|from|nor|than)[\W_]*", re.IGNORECASE)
+
+
+def _referred_to(text: str, run: list[re.Match[str]]) -> bool:
+    """Whether the marks of a run with no end of the question before it are letters the question's words refer to,
+    not options: one follows a word naming what it labels ("Compare clause (A) and clause (B)"), or what stands
+    between two marks, or after the last, is no option ("What do clauses (A) and (B) say", "Summarise (A) and (B)")."""
+    if any(_REFERENCE.search(text, max(0, m.start() - 30), m.start()) for m in run):
+        return True
+    parts = [text[m.end() : (run[i + 1].start() if i + 1 < len(run) else len(text))] for i, m in enumerate(run)]
+    return any(_NO_OPTION.fullmatch(part.strip()) for part in parts)
 
 
 def _ended_before(text: str, run: list[re.Match[str]]) -> bool:

@@ -45,6 +45,12 @@ def test_split_leaves_plain_questions_alone() -> None:
         "Does clause (A) contradict clause (B)?",  # the question's sentence runs through the letters to its "?"
         "Does clause (A) contradict clause (B)? Explain briefly.",
         'Does clause (A) contradict clause (B)?"',
+        # No "?": the letters were split off as options ("and", "say"), or refused ("option B is empty") (helper-205)
+        "What do clauses (A) and (B) say",
+        "Compare clause (A) and clause (B).",
+        "Describe the difference between clause (A) and clause (B) of the lease.",
+        "Explain how clause (A) differs from clause (B)",
+        "Summarise (A) and (B)",
     ],
 )
 def test_letters_in_a_questions_words_are_no_options(question: str) -> None:
@@ -61,6 +67,7 @@ def test_letters_in_a_questions_words_are_no_options(question: str) -> None:
         ("Which is true?(A) red (B) blue", ["red", "blue"]),  # a mark right after the question's end
         ("According to the text, (A) Tom is rich (B) Tom is poor", ["Tom is rich", "Tom is poor"]),
         ("The keeper is (A) Tom (B) Ann", ["Tom", "Ann"]),  # a stem the options complete
+        ("Pick one of these options (A) Paris (B) Rome", ["Paris", "Rome"]),
         ("Who? (A) Tom (B) Ann (C) Both (A) and (B) (D) Neither", ["Tom", "Ann", "Both (A) and (B)", "Neither"]),
     ],
 )
