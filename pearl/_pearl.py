@@ -24,6 +24,7 @@ import contextlib
 import contextvars
 import dataclasses
 import functools
+import inspect
 import logging
 import os
 import threading
@@ -299,6 +300,32 @@ def _unchosen_notes(answer: Answer) -> list[str]:
     ]
 
 
+_MEMBERS = {
+    "backend": 'backend = "mine"',
+    "model": 'model = "its-name"',
+    "context_window": "context_window = 8192",
+    "supports_grammar": "supports_grammar = False",
+    "supports_json_schema": "supports_json_schema = False",
+    "is_demo": "is_demo = False",
+    "check": "def check(self) -> None: ...",
+}
+"""What a model must have besides `complete` and `acomplete` (`pearl.protocols.LLM`), and how a class may give it."""
+
+
+def _has(llm: object, name: str) -> bool:
+    """Whether `llm` has the attribute `name`, found without reading it (a property is not run); a wrapper that hands
+    what it lacks to another (`__getattr__`) is taken at its word."""
+    return _found(llm, name) or _found(type(llm), "__getattr__")
+
+
+def _found(owner: object, name: str) -> bool:
+    try:
+        inspect.getattr_static(owner, name)
+    except AttributeError:
+        return False
+    return True
+
+
 def _check_types(llm: object, settings: object, library: object, demos: object) -> None:
     """Refuse arguments of the wrong kind now, with what to pass, rather than fail on them mid-question."""
     if isinstance(llm, Settings):
@@ -308,6 +335,13 @@ def _check_types(llm: object, settings: object, library: object, demos: object) 
         raise TypeError(
             f"llm must be a model (FakeLLM, OpenAICompatibleLLM, make_llm(settings)), not {type(llm).__name__}; "
             "to name a server's model, use Pearl(settings=load_settings(base_url=..., model=...))"
+        )
+    # Looked up without being read (a property may be costly): one missing failed mid-question, after a paid call.
+    missing = [name for name in _MEMBERS if llm is not None and not _has(llm, name)]
+    if missing:
+        raise TypeError(
+            f"llm ({type(llm).__name__}) lacks {', '.join(missing)} of pearl.protocols.LLM: add "
+            f"{'it' if len(missing) == 1 else 'them'} to its class ({'; '.join(_MEMBERS[name] for name in missing)})"
         )
     for name, value, kind, wanted in (
         ("settings", settings, Settings, "a Settings (load_settings(...))"),

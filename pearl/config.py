@@ -272,6 +272,20 @@ class Settings(BaseModel):
         for name, value in super().__repr_args__():
             yield name, masked_url(value) if name == "base_url" and isinstance(value, str) else value
 
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Settings:
+        """A copy with the values in `update`, checked as `Settings(...)` checks them (pydantic's own copy checks
+        none: `concurrency=0` made every question wait forever for a free slot, `step_budget="lots"` failed mid-
+        question).
+
+        Raises:
+            ConfigError: a value in `update` is not a valid setting, or names none.
+        """
+        if not update:
+            return super().model_copy(deep=deep)
+        values = {name: getattr(self, name) for name in type(self).model_fields}
+        values.update(update)
+        return type(self).model_validate(values)
+
     @model_validator(mode="wrap")
     @classmethod
     def _config_error(cls, data: Any, handler: ModelWrapValidatorHandler[Settings]) -> Settings:

@@ -105,7 +105,7 @@ class Progress(Protocol):
     earlier, interrupted run already did that much (a resumed evaluation or mining run).
     """
 
-    def __call__(self, done: int, total: int, status: str = "") -> None: ...
+    def __call__(self, done: int, total: int, status: str) -> None: ...
 
 
 class StageProgress(Protocol):

@@ -283,3 +283,21 @@ def test_the_embedded_model_is_held_to_a_timeout_only_when_one_is_given(monkeypa
     assert held_to(Settings(cache=False, timeout=3)) == 3 and held_to(load_settings(cache=False, timeout=4)) == 4
     monkeypatch.setenv("PEARL_TIMEOUT", "5")
     assert held_to(load_settings(cache=False)) == 5
+
+
+def test_a_copy_of_settings_with_other_values_checks_them() -> None:
+    # pydantic's model_copy checks nothing: concurrency=0 made every question wait forever for a free slot, and
+    # step_budget="lots" failed mid-question, after its first call was paid for (helper-205).
+    settings = load_settings(base_url="http://127.0.0.1:9/v1", model="m", api_key="sk-abcdefghijklmnop123")
+    for bad, said in (
+        ({"concurrency": 0}, "concurrency: Input should be greater than or equal to 1"),
+        ({"step_budget": "lots"}, "step_budget: must be auto or a number of tokens"),
+        ({"max_retries": -1}, "max_retries"),
+        ({"concurency": 2}, "concurency: Extra inputs are not permitted"),
+    ):
+        with pytest.raises(ConfigError, match=re.escape(said)):
+            settings.model_copy(update=bad)
+    copied = settings.model_copy(update={"concurrency": 3})
+    assert copied.concurrency == 3 and copied.model_copy(update={"concurrency": settings.concurrency}) == settings
+    assert copied.api_key is not None and copied.api_key.get_secret_value() == "sk-abcdefghijklmnop123"
+    assert copied.sources == settings.sources and copied.base_url == settings.base_url

@@ -781,6 +781,18 @@ def test_a_reused_pearl_cites_each_file_with_the_same_text_in_that_file(
     assert built == [str(crlf)]  # built once, for the first question, and shared by the index and its copies
 
 
+class _ShortModel:
+    backend = "mine"
+    model = "m"
+    context_window = 8192
+
+    def complete(self, request: CompletionRequest) -> Completion:
+        return Completion(text="x [S0].")
+
+    async def acomplete(self, request: CompletionRequest) -> Completion:
+        return Completion(text="x [S0].")
+
+
 @pytest.mark.parametrize(
     ("make", "message"),
     [
@@ -803,6 +815,12 @@ def test_a_reused_pearl_cites_each_file_with_the_same_text_in_that_file(
         # A str is a sequence of letters: "Mira" was four one-letter names, and no focus at all.
         (lambda: compress(index_document(Document.from_text("Mira.")), "q", 60, "Mira"), r"focus=\['Mira'\]"),
         (lambda: parse_plan("s1 = FIND_X(CTX, 'x')", "default"), "library must be an ActionLibrary"),
+        # A model of one's own short of the protocol: AttributeError 'is_demo' after a paid call (helper-205).
+        (
+            lambda: Pearl(_ShortModel()),
+            r"llm \(_ShortModel\) lacks supports_grammar, supports_json_schema, is_demo, check of "
+            r"pearl.protocols.LLM: add them to its class \(supports_grammar = False; .*is_demo = False; def check",
+        ),
     ],
 )
 def test_arguments_of_the_wrong_kind_are_refused_when_pearl_is_made(make: Any, message: str) -> None:

@@ -505,7 +505,12 @@ def test_code_built_on_pearl_is_type_checked_against_its_types(tmp_path: Path) -
         "count: int = answer.answer\n"
         # A listener for each stage, as a user writes one: the protocol's defaults refused it.
         "def told(stage: str, done: int, total: int) -> None: ...\n"
-        "Pearl(llm=FakeLLM(['B']), on_stage=told)\n",
+        "Pearl(llm=FakeLLM(['B']), on_stage=told)\n"
+        # And for a long operation's progress, as a function or a lambda: status's default refused both (helper-205).
+        "from pearl import index_document\n"
+        "def advanced(done: int, total: int, status: str) -> None: ...\n"
+        "index_document('Mira runs the ferry.', progress=advanced)\n"
+        "index_document('Mira runs the ferry.', progress=lambda done, total, status: None)\n",
         encoding="utf-8",
     )
     run = subprocess.run(
