@@ -250,6 +250,12 @@ class Usage(BaseModel):
     estimated_calls: int = 0
     """Calls whose token counts pearl counted itself: their server reported none usable (see `Completion.estimated`)."""
 
+    def __radd__(self, other: int) -> Usage:
+        """`sum(answer.usage for answer in answers)`: the sum starts from 0 (a TypeError, int + Usage, before)."""
+        if isinstance(other, int) and not isinstance(other, bool) and other == 0:
+            return self
+        return NotImplemented
+
     def __add__(self, other: Usage) -> Usage:
         return Usage(
             prompt_tokens=self.prompt_tokens + other.prompt_tokens,
@@ -399,19 +405,28 @@ class Answer(BaseModel):
     question, `answer` is the model's answer and `explanation` None.
     """
 
-    question: str
-    options: list[str] = Field(default_factory=list)
-    answer: str
-    letter: str | None = None
-    explanation: str | None = None
-    method: str
-    citations: list[Citation] = Field(default_factory=list)
-    plan: str | None = None
-    fallback: bool = False
-    usage: Usage = Field(default_factory=Usage)
-    trace: Trace = Field(default_factory=Trace)
-    notes: list[str] = Field(default_factory=list)
-    demo_model: bool = False
+    question: str = Field(description="the question as asked, without its options")
+    options: list[str] = Field(
+        default_factory=list, description="the options' texts, in letter order; [] for free text"
+    )
+    answer: str = Field(description="the answer; for multiple choice, the chosen option's text")
+    letter: str | None = Field(default=None, description="the chosen option's letter (multiple choice only)")
+    explanation: str | None = Field(default=None, description="what the choice was read from, when more than a letter")
+    method: str = Field(description="the method asked for: pearl, pearl-fulldoc, rag or direct")
+    citations: list[Citation] = Field(
+        default_factory=list,
+        description="the evidence: sentences the model cited, or (marked `inferred`) the closest it was shown",
+    )
+    plan: str | None = Field(default=None, description="the plan that ran, as text (planned methods only)")
+    fallback: bool = Field(
+        default=False, description="True when the method's fallback answered instead (a note says which and why)"
+    )
+    usage: Usage = Field(default_factory=Usage, description="tokens, calls and seconds the question cost")
+    trace: Trace = Field(default_factory=Trace, description="every stage and call, with prompts and replies")
+    notes: list[str] = Field(default_factory=list, description="what the user should know: cuts, fallbacks, labels")
+    demo_model: bool = Field(
+        default=False, description="True when the embedded demonstration model answered: not meant to be right"
+    )
 
 
 Trace.model_rebuild()  # `Trace.answer` refers to `Answer`, defined after it

@@ -546,3 +546,20 @@ def test_an_answer_prints_its_traces_events_by_their_stages_not_every_prompt() -
     shown = repr(answer)
     assert "events=<2 events: document, answer>" in shown and story[:200] not in shown, shown[:2000]
     assert len(shown) < 3000 and str(answer).count("She ferried them [S1].") >= 1
+
+
+def test_a_sentence_id_the_index_lacks_is_an_index_error_and_usages_sum() -> None:
+    # S-1 was the last sentence, as a list's -1, and its citation said sentence_id -1; sum() of usages raised
+    # TypeError (int + Usage) (helper-205).
+    from pearl import FakeLLM, Pearl, index_document, load_settings
+    from pearl.models import Document
+
+    index = index_document(Document.from_text("Mira runs the ferry. Tom rows."))
+    for read in (index.citation, index.sentence_text, index.sentence):
+        for sid in (-1, index.sentence_count):
+            with pytest.raises(IndexError, match=f"no sentence S{sid}: the index has S0 to S1"):
+                read(sid)
+    pearl_ = Pearl(llm=FakeLLM(default="Mira [S0]."), settings=load_settings(cache=False))
+    answers = [pearl_.ask("Mira runs the ferry.", question, method="rag") for question in ("Who?", "Who rows?")]
+    total = sum(answer.usage for answer in answers)
+    assert total == answers[0].usage + answers[1].usage and total.calls == 2

@@ -178,10 +178,15 @@ class DocumentIndex(BaseModel):
     def paragraph_count(self) -> int:
         return len(self.para_starts)
 
+    def _known(self, sid: int) -> None:
+        """Raise IndexError for an id the index has no sentence of (S-1 was the last sentence, as a list's -1)."""
+        if not 0 <= sid < len(self.sent_starts):
+            count = len(self.sent_starts)
+            raise IndexError(f"no sentence S{sid}: the index has " + (f"S0 to S{count - 1}" if count else "none"))
+
     def sentence(self, sid: int) -> Sentence:
         """Sentence `sid` as an object (raises IndexError for an unknown id)."""
-        if not 0 <= sid < len(self.sent_starts):
-            raise IndexError(f"no sentence S{sid}: the index has {len(self.sent_starts)}")
+        self._known(sid)
         start, end = self.sent_starts[sid], self.sent_ends[sid]
         return Sentence(
             id=sid,
@@ -193,6 +198,8 @@ class DocumentIndex(BaseModel):
         )
 
     def sentence_text(self, sid: int) -> str:
+        """The text of sentence `sid` (raises IndexError for an unknown id)."""
+        self._known(sid)
         return self.text[self.sent_starts[sid] : self.sent_ends[sid]]
 
     def sentences(self) -> list[Sentence]:
@@ -200,7 +207,9 @@ class DocumentIndex(BaseModel):
         return [self.sentence(i) for i in range(len(self.sent_starts))]
 
     def citation(self, sid: int) -> Citation:
-        """Sentence `sid` as a citation of the original text and the file it came from."""
+        """Sentence `sid` as a citation of the original text and the file it came from (raises IndexError for an unknown
+        id)."""
+        self._known(sid)
         return Citation.of(sid, self.text, self.sent_starts[sid], self.sent_ends[sid], self.parts, self.name)
 
     def mentions(self, entity: int | None = None) -> list[Mention]:
