@@ -17,7 +17,7 @@ import re
 import stat
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -1251,6 +1251,11 @@ def _whole(value: object) -> bool:
         return False
 
 
+def _many(paths: object) -> bool:
+    """Whether `paths` is a collection of paths to read, not one (bytes are no list of paths)."""
+    return isinstance(paths, Iterable) and not isinstance(paths, (bytes, bytearray, Mapping))
+
+
 def load_document(paths: str | Path | Sequence[str | Path], max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
     """Read one or more files (or folders) as one document, keeping file boundaries.
 
@@ -1261,11 +1266,19 @@ def load_document(paths: str | Path | Sequence[str | Path], max_bytes: int = DEF
     Raises:
         DocumentError: a path is missing, empty, binary, undecodable, too large, or a PDF without text.
         ConfigError: `max_bytes` is under 1 (no file could be read).
+        TypeError: `paths` is neither a path nor a list of paths.
     """
     if isinstance(max_bytes, bool) or not _whole(max_bytes) or max_bytes < 1:
         # As `Settings.max_bytes` is refused: 0 read every file as "over the limit of 0".
         raise ConfigError(f"max_bytes must be a whole number of bytes, 1 or more, got {max_bytes!r}")
-    items = [paths] if isinstance(paths, (str, Path)) else list(paths)
+    items = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths) if _many(paths) else None
+    if items is None or not all(isinstance(item, (str, os.PathLike)) for item in items):
+        # "'int' object is not iterable", or a str of bytes read as a path
+        wrong = paths if items is None else next(i for i in items if not isinstance(i, (str, os.PathLike)))
+        raise TypeError(
+            f"paths must be a path (str or Path) or a list of them, not {type(wrong).__name__}"
+            + (": text to read is Document.from_text(text)" if isinstance(wrong, bytes) else "")
+        )
     parts: list[DocumentPart] = []
     chunks: list[str] = []
     offset = 0

@@ -803,6 +803,12 @@ class _ShortModel:
         (lambda: Pearl(FakeLLM(), demos=builtin_demos().demos), r"demos must be a DemoStore \(load_demos"),
         (lambda: FakeLLM("B"), r"a list of replies, not one str: FakeLLM\(\[reply\]\) .* FakeLLM\(default=reply\)"),
         (lambda: FakeLLM(lambda request: "B"), "a list of replies, not one function"),
+        # "FakeLLM has no reply queued and no default", and mid-question "object of type 'RuntimeError' has no len()"
+        (lambda: FakeLLM([None]), "a FakeLLM reply is a string, an LLMError to raise .* not NoneType"),
+        # "'int' object is not iterable"
+        (lambda: load_document(5), r"paths must be a path \(str or Path\) or a list of them, not int"),
+        (lambda: load_document(b"Mira."), r"not bytes: text to read is Document.from_text\(text\)"),
+        (lambda: FakeLLM(default=RuntimeError("boom")), r"a FakeLLM default is .* not RuntimeError \(RuntimeError"),
         (lambda: Pearl(FakeLLM()).ask("Mira.", "Who?", method=["rag"]), "method must be a method's name, one of"),
         # It named Document.from_file, which does not exist.
         (lambda: compress("contract.txt", "q", 600), r"index must be a DocumentIndex \(index_document\(path\), or"),

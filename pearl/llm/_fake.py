@@ -30,7 +30,8 @@ class FakeLLM:
     earlier prompt shares.
 
     Raises:
-        TypeError: `replies` is one reply (a string, a function) instead of a list of them.
+        TypeError: `replies` is one reply (a string, a function) instead of a list of them, or a reply (or
+            `default`) is none of the three kinds.
 
     Example:
         >>> llm = FakeLLM(["first", "second"], default="ok")
@@ -55,7 +56,9 @@ class FakeLLM:
                 f"FakeLLM's first argument is a list of replies, not one {type(replies).__name__}: "
                 f"FakeLLM([reply]) queues one reply, FakeLLM(default=reply) gives it to every request"
             )
-        self._queue: deque[FakeReply] = deque(replies)
+        self._queue: deque[FakeReply] = deque(_checked(list(replies)))
+        if default is not None:
+            _checked([default], "default")
         self.prefix_cache = prefix_cache
         self.default = default
         self.history: list[CompletionRequest] = []
@@ -69,7 +72,7 @@ class FakeLLM:
     def enqueue(self, *replies: FakeReply) -> None:
         """Add replies to the end of the queue."""
         with self._lock:
-            self._queue.extend(replies)
+            self._queue.extend(_checked(list(replies)))
 
     @property
     def backend(self) -> str:
@@ -144,3 +147,17 @@ class FakeLLM:
         if self.delay:
             await asyncio.sleep(self.delay)
         return self._answer(request)
+
+
+def _checked(replies: list[FakeReply], name: str = "reply") -> list[FakeReply]:
+    """`replies`, each a string, an `LLMError` or a function; else a TypeError saying what a reply may be (a None
+    queued was said as "no reply queued and no default"; a RuntimeError as "object of type 'RuntimeError' has no
+    len()", mid-question)."""
+    for reply in replies:
+        if not isinstance(reply, (str, LLMError)) and not callable(reply):
+            raise TypeError(
+                f"a FakeLLM {name} is a string, an LLMError to raise (e.g. ServerError('503')) or a function of the "
+                f"request returning either, not {type(reply).__name__}"
+                + (f" ({reply!r})" if isinstance(reply, BaseException) else "")
+            )
+    return replies
