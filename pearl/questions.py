@@ -268,7 +268,7 @@ def _article(text: str, match: re.Match[str], options: Sequence[str] = ()) -> bo
     "Answer: A because ..." and "The answer is A based on [S7]" name a letter."""
     said = text[match.start() : match.start(1)].rstrip()
     lowered = said.lower()
-    if not lowered.endswith(("is", ":", "-", "\u2013", "\u2014", "answer")):
+    if not lowered.endswith(("is", ":", "-", "\u2013", "\u2014", "answer", "be", *_ADVERBS)):
         return False
     if _ARTICLE.match(text, match.start(1)) is not None:
         return True
@@ -422,9 +422,31 @@ def _conceded(
 def _calls_right(text: str, match: re.Match[str]) -> bool:
     """Whether the reply calls the letter `match` found right, past what its option says and a relative clause: "C is
     correct", "C (Money) is correct", "C, which says ..., is correct"."""
+    return _called_right_end(text, match) is not None
+
+
+def _called_right_end(text: str, match: re.Match[str]) -> int | None:
+    """Where the words calling the letter `match` found right end ("C is correct|"), or None where they do not."""
     glossed = gloss.end() if (gloss := _GLOSS.match(text, match.end(1))) is not None else match.end(1)
     glossed = relative.end() if (relative := _RELATIVE.match(text, glossed)) is not None else glossed
-    return _CALLED_RIGHT.match(text, glossed) is not None
+    called = _CALLED_RIGHT.match(text, glossed)
+    return called.end() if called is not None else None
+
+
+# After a letter called right: the end of what is said of it, without a limit ("C is correct.", "C is the answer,
+# as [S3] shows"); not "A is correct in stating ...", "A is right about the storm, yet ...", "C is correct?".
+_OUTRIGHT = re.compile(
+    r"\s*(?:\[S\d+[^\]\n]{0,20}\]\s*)?(?:[.!;\n]|$|,?\s*(?:because|since|according\s+to|based\s+on|"
+    r"as\s+(?:shown|stated|seen|said|\[S)|for\s+(?:this|that)\s+reason)\b)",
+    re.IGNORECASE,
+)
+
+
+def _outright(text: str, match: re.Match[str]) -> bool:
+    """Whether the reply calls the letter `match` found right with no limit: "Therefore, B is the correct answer.",
+    not "A is correct in part", "A is correct that there was a storm, but ..." or "So C is correct? No ..."."""
+    end = _called_right_end(text, match)
+    return end is not None and _OUTRIGHT.match(text, end) is not None
 
 
 def _called_later(
@@ -486,6 +508,8 @@ def letter_alone(reply: str, letter: str | None) -> bool:
     return letter is not None and alone is not None and alone.group(1).upper() == letter
 
 
+# Words between "the answer is" and the letter it gives: "The answer is clearly B" (and the article: "is clearly a").
+_ADVERBS = ("definitely", "clearly", "therefore", "thus", "then", "certainly", "indeed", "likely", "probably")
 # Words that give a letter as the answer: "answer is", "Answer:", "the best fit is", "The answer must be",
 # "The answer, therefore, is", "The answer to this question is", "the correct option is", "the best choice would be".
 _GIVEN_AS = (
@@ -494,7 +518,7 @@ _GIVEN_AS = (
     + r")\s+(?:option|choice|one))(?:\s+(?:here|then|therefore|thus|now|to\s+(?:this|the)\s+question))?"
     r"(?:\s*,\s*(?:then|therefore|thus|I\s+think|I\s+believe)\s*,)?"
     r"(?:\s+(?:is|must\s+be|should\s+be|has\s+to\s+be|would\s+be|appears\s+to\s+be|seems\s+to\s+be)\b"
-    r"(?:\s+(?:definitely|clearly|therefore|thus|then|certainly|indeed|likely|probably|most\s+likely))?"
+    rf"(?:\s+(?:{'|'.join(_ADVERBS)}))?"
     r"(?:\s*[:\uff1a\-\u2013\u2014])?|\s*[:\uff1a\-\u2013\u2014]))"
 )
 _GIVEN_AS_ELSEWHERE = (
@@ -515,12 +539,11 @@ _CONCLUDES = re.compile(
     r"given\s+(?:this|that|the)|this\s+means|that\s+means)\b",
     re.IGNORECASE,
 )
-# A letter called right with a limit, which concludes nothing: "Thus, A is correct only in part", "B is right, but".
-_QUALIFIED = re.compile(r"\b(?:only|in\s+part|partly|partially|but|if|unless|although|though)\b", re.IGNORECASE)
 _SENTENCE = re.compile(r"[^.!?\n]*(?:[.!?]+|\n|\Z)")
-# Words before a letter that set it aside: "Unlike option A, ...", "rather than (A)", "other than A".
+# Words before a letter that set it aside: "Unlike option A, ...", "rather than (A)" (not "except (B)": "nothing
+# except (B) explains it").
 _SET_ASIDE_BEFORE = re.compile(
-    r"\b(?:unlike|rather\s+than|instead\s+of|other\s+than|apart\s+from|except(?:\s+for)?)\s+"
+    r"\b(?:unlike|rather\s+than|instead\s+of)\s+"
     r"(?:(?:option|choice)\s+)?\(?\Z",
     re.IGNORECASE,
 )
@@ -532,14 +555,47 @@ _REVISION = re.compile(
 )
 
 
+# Words that make an answer given someone else's, or a supposition, in its clause: "A common mistake is to think the
+# right choice is D", "Some might say the answer is D", "whether the answer is D", "I was wrong earlier when I said
+# the answer is D".
+_REPORTED = re.compile(
+    r"\b(?:if|whether|unless|suppose|supposing|assuming|mistakes?|mistakenly|wrong|wrongly|earlier|draft|might|could|"
+    r"argue[sd]?|naive|some|many|others|people|readers|tempting)\b",
+    re.IGNORECASE,
+)
+_CLAUSE = re.compile(r"[.;:!?,\n\u2014(]|\bbut\b", re.IGNORECASE)
+# A supposition in the sentence before a letter: "If the question were about the first night, it's A."
+_SUPPOSED = re.compile(r"\b(?:if|unless|whether|suppose|supposing|assuming)\b", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"[.!?\n]")
+_SUPPOSITION_END = re.compile(r"[.!?\n;]|\bbut\b", re.IGNORECASE)
+
+
+def _before(text: str, at: int, ends: re.Pattern[str], reach: int = 200) -> str:
+    """The text before `at` back to the last match of `ends` (within `reach` characters): its clause or sentence."""
+    start = max(0, at - reach)
+    stops = [stop.end() for stop in ends.finditer(text, start, at)]
+    return text[stops[-1] if stops else start : at]
+
+
+def _reported(text: str, match: re.Match[str]) -> bool:
+    """Whether an answer the reply gives is said as another's, or supposed, in its own clause ("Some might say the
+    answer is D"); or is what would be, in a sentence that supposes ("If the question asked about [S5], the answer
+    would be D")."""
+    if _REPORTED.search(_before(text, match.start(), _CLAUSE)) is not None:
+        return True
+    return (
+        "would" in match.group(0).lower() and _SUPPOSED.search(_before(text, match.start(), _SENTENCE_END)) is not None
+    )
+
+
 def _revised(text: str, given: str, flags: int) -> int:
-    """Where the reply corrects itself between two answers it gives (`given`: the pattern of an answer given), so
-    that the later one stands; 0 when it does not."""
-    at = [found.start(1) for found in re.finditer(given, text, flags)]
-    if len(at) < 2:
+    """Where the answer stands that the reply gives last, after correcting itself between it and the first
+    (`given`: the pattern of an answer given): "Answer: A ... Wait, ... The answer is B"; 0 when it does not."""
+    found = [(m.start(1), m.group(1).upper()) for m in re.finditer(given, text, flags) if not _reported(text, m)]
+    if len(found) < 2 or found[-1][1] == found[0][1]:
         return 0
-    revisions = [r for r in _REVISION.finditer(text, at[0]) if r.end() <= at[-1]]
-    return revisions[-1].end() if revisions else 0
+    revision = _REVISION.search(text, found[0][0], found[-1][0])
+    return found[-1][0] if revision is not None else 0
 
 
 # What a reply going through the options says of each, after its label: "A: Incorrect. B: Correct.", "A. No\nB. Yes".
@@ -558,23 +614,38 @@ def _walk_verdict(text: str, letters: str) -> str | None:
     for label in _LABEL.finditer(text):
         letter = (label.group(1) or label.group(2)).upper()
         verdict = _VERDICT.match(text, label.end(1) if label.group(1) else label.end(2))
-        if verdict is not None and letter in letters:
-            (right if verdict.group(1) else wrong).add(letter)
+        if letter not in letters:
+            continue
+        if verdict is None:
+            return None  # an option gone through without a verdict: "B: the text says she owed him"
+        line = text.find("\n", verdict.end())
+        if verdict.group(1) and _LIMITED.search(text, verdict.end(), line if line >= 0 else len(text)):
+            return None  # "A: Correct that there was a storm, but not her reason"
+        (right if verdict.group(1) else wrong).add(letter)
     return right.pop() if len(right) == 1 and wrong - right else None
 
 
-def _concluded(text: str, right: Sequence[tuple[int, str]]) -> str | None:
-    """The letter the reply's last sentence of conclusion calls right ("Therefore, B is the correct answer",
-    "Thus (B) is correct"), when it calls one alone (`right`: where letters are called right, and which)."""
+# A verdict with a limit after it: "True that ...", "Correct in part", "Yes, the storm is mentioned, but ...".
+_LIMITED = re.compile(
+    r"\b(?:that|but|only|partly|partially|in|if|though|although|about|yet|however|irrelevant)\b", re.IGNORECASE
+)
+
+
+def _concluded(text: str, right: Sequence[tuple[int, str]], letters: str) -> str | None:
+    """The letter the reply's last sentence of conclusion that names a letter calls right outright ("Therefore, B is
+    the correct answer", "Thus (B) is correct"), when it calls one alone (`right`: where letters are so called, and
+    which). A last conclusion that names a letter otherwise ("So, D.", "Therefore, A is correct in part") is left to
+    the rest of the reader."""
+    named = re.compile(rf"(?<![\w(])\(?[{letters}]\)?(?!\w)")
     for sentence in reversed(list(_SENTENCE.finditer(text))):
-        if not sentence.group().strip() or _CONCLUDES.match(sentence.group()) is None:
+        said = sentence.group()
+        if said.rstrip().endswith("?") or _CONCLUDES.match(said) is None or named.search(said) is None:
             continue
-        within = right[
-            bisect.bisect_left(right, (sentence.start(), "")) : bisect.bisect_left(right, (sentence.end(), ""))
-        ]
-        called = {letter for at, letter in within if not _QUALIFIED.search(text, at, sentence.end())}
-        if called:
-            return called.pop() if len(called) == 1 else None
+        first, end = bisect.bisect_left(right, (sentence.start(), "")), bisect.bisect_left(right, (sentence.end(), ""))
+        called = {letter for _, letter in right[first:end]}
+        if _REVISION.search(text, sentence.end()) is not None:
+            return None  # "Therefore, A is correct. Wait, no: ..."
+        return called.pop() if len(called) == 1 else None
     return None
 
 
@@ -607,12 +678,12 @@ def parse_choice(reply: str, n_options: int, options: Sequence[str] = ()) -> str
         # "The answer must be B", "The answer, therefore, is B", "the correct option is B", "The answer is clearly B"
         # and in the reply's language: "答案：B", "La bonne réponse est B", "Die Antwort ist B", "Ответ: B"
         rf"(?:{_GIVEN_AS}|{_GIVEN_AS_ELSEWHERE}|\\boxed\{{(?:\\text\{{)?)"
-        rf"\s*[\"'\u201c\u2018\[\u300c\u00ab]?[(\uff08]?([{letters}])[)\uff09]?\b(?!\s+(?:if|unless)\b)",
+        rf"\s*[\"'\u201c\u2018\[\u300c\u00ab]?[(\uff08]?([{letters}])[)\uff09]?\b(?!\s+(?:only\s+)?(?:if|unless)\b)",
         # "So B.", "Therefore, (B).", "Conclusion: B", "→ B", "It's B.", "That leaves B.", "I'd go with B.": a
         # conclusion that is a letter alone
         rf"(?:^|(?<=[.;:!?\n,]))[ \t]*(?:so|thus|hence|therefore|conclusion|overall|→|=>|(?:but\s+)?(?:{_LEAVES}))"
         r"(?:\s*[,:])?\s*"
-        rf"\(?([{letters}])\)?(?=[.!]?\s*$|[.!]\s)",
+        rf"\(?([{letters}])\)?(?=[.!]?\s*$|[.!]\s+(?![a-z]))",
         # "A is unlikely. C.": a letter alone, the reply's last sentence
         rf"(?<=[.;!?\n])[ \t]*\(?([{letters}])\)?[.!]?\s*$",
         rf"^\(?([{letters}])\)?(?:[\s.:)\-,]|$)",  # "B", "(B)", "B. because..."
@@ -642,18 +713,23 @@ def parse_choice(reply: str, n_options: int, options: Sequence[str] = ()) -> str
     )
     # Where a letter is called right, opening a clause, and which: a letter given as the answer gives way to one
     # called right after it, where the reply rules it out (`_overruled`).
-    right = [
-        (found.start(), found.group(1).upper())
+    found_right = [
+        found
         for found in re.finditer(called_right, text, re.IGNORECASE)
         if _calls_right(text, found) and _opens_clause(text, found)
     ]
+    right = [(found.start(), found.group(1).upper()) for found in found_right]
     later = _from_each(right)
+    # Called right with no limit ("Therefore, B is the correct answer."): a conclusion's letter, and one a letter
+    # only named gives way to.
+    outright = [(found.start(), found.group(1).upper()) for found in found_right if _outright(text, found)]
+    later_outright = _from_each(outright)
     hedged = 0  # the end of the last hedge found: a letter within it is one of those it names
     spoken: str | None = None  # the first letter spoken of without being called right: the answer if none is
     for pattern in patterns:
         if pattern is patterns[1] and not hedged:
             # "Option A suggests ... Therefore, B is the correct answer" (read as A); "A: Incorrect. B: Correct."
-            concluded = _concluded(text, right) or _walk_verdict(text, letters)
+            concluded = _concluded(text, outright, letters) or _walk_verdict(text, letters)
             if concluded is not None:
                 return concluded
         flags = re.IGNORECASE if pattern not in (opening, last) else 0
@@ -664,6 +740,10 @@ def parse_choice(reply: str, n_options: int, options: Sequence[str] = ()) -> str
         for match in re.finditer(pattern, text, flags):
             if match.start(1) < max(hedged, revised) or _article(text, match, options):
                 continue
+            if pattern is patterns[0] and _reported(text, match):
+                continue  # "A common mistake is to think the right choice is D"
+            if pattern is patterns[1] and _SUPPOSED.search(_before(text, match.start(), _SUPPOSITION_END)):
+                continue  # "If the question were about the first night, it's A."
             if pattern is not patterns[0] and _SET_ASIDE_BEFORE.search(text, max(0, match.start() - 30), match.start()):
                 continue  # "Unlike option A, option B is supported by the text"
             if pattern is paren and match.group(1).islower() and enumerated:
@@ -696,7 +776,7 @@ def parse_choice(reply: str, n_options: int, options: Sequence[str] = ()) -> str
                 spoken = spoken or (letter if aside == "aside" else None)
             elif not given and _conceded(text, match, right, later):
                 continue  # "A seems right, but C is correct"
-            elif pattern in (named, paren) and not given and _called_later(text, match, right, later):
+            elif pattern in (named, paren) and not given and _called_later(text, match, outright, later_outright):
                 continue  # "Option A is unrelated to her motive. Option B is the best choice."
             else:
                 return letter
