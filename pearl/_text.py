@@ -6,6 +6,7 @@ it in, and the one way a long value is cut short for a message.
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from collections import Counter
@@ -193,7 +194,11 @@ def citations(text: str) -> list[tuple[int, int, list[int]]]:
     `neutralise_fence`.)
     """
     found: list[tuple[int, int, list[int]]] = []
+    code = _code_spans(text)
     for match in _CITATION.finditer(text):
+        after_one = bool(found) and found[-1][1] == match.start()  # "[S1][S2]", "(S1)(S2)"
+        if _code_like(text, match, after_one) or (code and _inside(code, match.start())):
+            continue
         first, rest = match.group(1, 2) if match.group(1) is not None else match.group(3, 4)
         ids = [int(first)]
         for part in _CITED_PART.finditer(rest):
@@ -207,6 +212,32 @@ def citations(text: str) -> list[tuple[int, int, list[int]]]:
                 ids.append(sid)
         found.append((match.start(), match.end(), list(dict.fromkeys(ids))))
     return found
+
+
+_CODE_SPAN = re.compile(r"```.*?(?:```|\Z)|`[^`\n]+`", re.DOTALL)
+
+
+def _code_spans(text: str) -> list[tuple[int, int]]:
+    """Where `text` writes code in Markdown (a fenced block, a span in backticks): labels there are code's."""
+    return [(m.start(), m.end()) for m in _CODE_SPAN.finditer(text)] if "`" in text else []
+
+
+def _inside(spans: list[tuple[int, int]], at: int) -> bool:
+    """Whether `at` falls in one of `spans` (in order, apart)."""
+    i = bisect.bisect_right([start for start, _ in spans], at) - 1
+    return i >= 0 and at < spans[i][1]
+
+
+def _code_like(text: str, match: re.Match[str], after_one: bool) -> bool:
+    """Whether a bracketed label is code's, not a citation: a call's arguments ("merge(s1, s2)", "f(S1)"), an index
+    written in lower case after a name ("counts[s1]", "a[0][s1]"), or round brackets around a lower-case "s" ("(s1,
+    s2)"). One right after a citation (`after_one`: "[S1][S2]") is a citation."""
+    before = text[match.start() - 1] if match.start() > 0 else ""
+    glued = not after_one and (before.isalnum() or before in ("_", ")", "]"))
+    lower = text[match.start() + 1 : match.end()].lstrip(" \t")[:1] == "s"
+    if text[match.start()] == "(":
+        return glued or lower
+    return glued and lower
 
 
 def _not_a_label(number: int, before: int) -> bool:

@@ -507,3 +507,23 @@ def test_eval_dataset_with_a_huge_integer_names_the_line(tmp_path: Path) -> None
     with pytest.raises(Exception, match=r"data\.jsonl:1: not usable JSON") as info:
         load_dataset(path)
     assert type(info.value).__name__ == "DatasetError"
+
+
+def test_code_in_an_answer_is_not_read_as_citations() -> None:
+    # "Call merge(s1, s2)" cited S1 and S2 as the model's own, and the answer page drew "merge[S1][S2]"; an index
+    # "counts[s1]" and labels in backticks or a fenced block were citations too (helper-204).
+    from pearl._text import citations
+    from pearl.html._page import cite_parts
+
+    for code in (
+        "Call merge(s1, s2) with two strings.",
+        "Use len(s1) + len(s2), or look up counts[s1].",
+        "Call f(S1) first.",
+        "Run `f[S1]` or `(S2)`.",
+        "```\nx = table[S1]\n(S2)\n```",
+        "A lower case pair (s1, s2).",
+    ):
+        assert citations(code) == [], code
+        assert cite_parts(code, sentences=10) == [("text", code)]
+    cited = "It was full[S3]. She stayed (S4). See `f[S1]` [S5]. [s6]"
+    assert [ids for _, _, ids in citations(cited)] == [[3], [4], [5], [6]]
