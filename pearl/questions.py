@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections.abc import Mapping, Sequence, Set
 
@@ -24,6 +25,9 @@ _ASKED = ("?", ":", "\n")
 _LINE = re.compile(r"^[ \t]*([A-Z])[.)][ \t]*", re.MULTILINE)
 
 
+_LINE_BREAKS = re.compile(r"[ \t]*(?:\r\n?|[\n\v\f\x1c-\x1e\x85\u2028\u2029])\s*")
+
+
 class Question(BaseModel):
     """A question, with options when it is multiple choice."""
 
@@ -42,8 +46,12 @@ class Question(BaseModel):
         return self.options[index] if 0 <= index < len(self.options) else ""
 
     def options_block(self) -> str:
-        """Options as `(A) text` lines, or "" for a free-text question."""
-        return "\n".join(f"({letter}) {option}" for letter, option in zip(self.letters, self.options, strict=False))
+        """Options as `(A) text` lines, or "" for a free-text question. An option's line breaks are spaces: one
+        holding "\n(C) ..." showed the model an option of its own under a letter another option has."""
+        return "\n".join(
+            f"({letter}) {_LINE_BREAKS.sub(' ', option)}"
+            for letter, option in zip(self.letters, self.options, strict=False)
+        )
 
 
 def split_options(text: str) -> Question:
@@ -436,7 +444,7 @@ def _called_right_end(text: str, match: re.Match[str]) -> int | None:
 # After a letter called right: the end of what is said of it, without a limit ("C is correct.", "C is the answer,
 # as [S3] shows"); not "A is correct in stating ...", "A is right about the storm, yet ...", "C is correct?".
 _OUTRIGHT = re.compile(
-    r"\s*(?:\[S\d+[^\]\n]{0,20}\]\s*)?(?:[.!;\n]|$|,?\s*(?:because|since|according\s+to|based\s+on|"
+    r"\s*(?:\[S\d+[^\]\n]{0,20}\]\s*)?(?:here\b\s*)?(?:[.!;\n]|$|,?\s*(?:because|since|according\s+to|based\s+on|"
     r"as\s+(?:shown|stated|seen|said|\[S)|for\s+(?:this|that)\s+reason)\b)",
     re.IGNORECASE,
 )
@@ -456,7 +464,14 @@ def _called_later(
     calls another right after it (`right`: where, and which; `later`: the letters called right from each of them
     on): the named letter gives way to it."""
     letters = later[bisect.bisect_left(right, (match.end(1), ""))]
-    return bool(letters - {match.group(1).upper()}) and not _calls_right(text, match)
+    if not letters - {match.group(1).upper()} or _calls_right(text, match):
+        return False
+    return _PREDICATE.search(text, max(0, match.start() - 12), match.start()) is None
+
+
+_PREDICATE = re.compile(r"\b(?:is|was)\s+\Z", re.IGNORECASE)
+_ASIDE = re.compile(r"^\W*\(|\b(?:for|if|when|unless|note|completeness)\b", re.IGNORECASE)
+_NEGATIVE = re.compile(r"\b(?:NOT|EXCEPT|LEAST)\b|\bexception\b")
 
 
 def _from_each(right: Sequence[tuple[int, str]]) -> list[frozenset[str]]:
@@ -477,7 +492,7 @@ def _opens_clause(text: str, match: re.Match[str]) -> bool:
     return _CLAUSE_END.search(text, max(0, start - 40), start) is not None
 
 
-_NAMED = re.compile(r"\b(?:option|choice)\s+\Z", re.IGNORECASE)
+_NAMED = re.compile(r"\b(?:option|choice|I\s+(?:think|believe))\s+\Z", re.IGNORECASE)
 
 
 def _overruled(text: str, match: re.Match[str], options: Sequence[str], right: Sequence[tuple[int, str]]) -> bool:
@@ -550,20 +565,38 @@ _SET_ASIDE_BEFORE = re.compile(
 # A self-correction: a later answer given after it is the reply's ("Answer: A. Wait, re-reading [S4], the answer is
 # B").
 _REVISION = re.compile(
-    r"\b(?:wait|actually|on\s+(?:second|further)\s+thought|re-?reading|correction|scratch\s+that|I\s+was\s+wrong)\b",
+    r"\b(?:wait|hold\s+on|actually,?\s+no|on\s+(?:second|further)\s+thought|on\s+reflection|re-?reading|"
+    r"reconsider(?:ing)?|correction|scratch\s+that|I\s+was\s+wrong)\b",
     re.IGNORECASE,
 )
 
 
-# Words that make an answer given someone else's, or a supposition, in its clause: "A common mistake is to think the
-# right choice is D", "Some might say the answer is D", "whether the answer is D", "I was wrong earlier when I said
-# the answer is D".
+# What makes an answer given someone else's, or a supposition, in its clause before it: "whether the answer is D",
+# "Some might say the answer is D", "Nobody would say ...", "The captain thinks the best answer is D", "A common
+# mistake is to think the right choice is D", "I was wrong earlier when I said the answer is D". Not the reply's
+# own "I think the answer is B", "I'd argue that the answer is B", "In some ways the answer is B".
 _REPORTED = re.compile(
-    r"\b(?:if|whether|unless|suppose|supposing|assuming|mistakes?|mistakenly|wrong|wrongly|earlier|draft|might|could|"
-    r"argue[sd]?|naive|some|many|others|people|readers|tempting)\b",
+    r"\b(?:whether|if|unless)\s+(?:the\s+)?\Z"
+    r"|\b(?:nobody|no\s+one)\s+(?:\w+\s+)?(?:say|says|said|think|thinks|argue|argues|claim|claims|believe|believes)\b"
+    r"|\b(?:someone|somebody|many|others|people|readers|(?<!\bno\s)one)\s+(?:\w+\s+){0,2}?"
+    r"(?:say|says|said|think|thinks|thought|argue|argues|argued|claim|claims|claimed|assume|assumes|believe|believes|"
+    r"might|may|could|would)\b"
+    r"|\bsome\s+(?:might|may|could|would|say|argue|think|claim|believe)\b"
+    r"|\b(?:the|a|an)\s+\w+\s+(?:thinks|believes|claims|argues|assumes|insists)\b"
+    r"|\bnaive(?:ly)?\b|\bat\s+first\b"
+    r"|\b(?:mistake|mistaken|mistakenly|wrong|wrongly)\b[^.;:!?]*\b(?:think|thinks|say|says|assume|assumes|read|pick|"
+    r"choose)\b"
+    r"|\b(?:earlier|previously|at\s+first)\b[^.;:!?]*\b(?:said|wrote|answered|thought|chose|picked)\b",
     re.IGNORECASE,
 )
-_CLAUSE = re.compile(r"[.;:!?,\n\u2014(]|\bbut\b", re.IGNORECASE)
+_CLAUSE = re.compile(r"[.;:!?,\n\u2014(]|\b(?:but|and)\b", re.IGNORECASE)
+# After a letter given: what makes it a first thought ("The answer appears to be A at first, but ...").
+_TENTATIVE = re.compile(r"\)?\s*,?\s*(?:at\s+first|only\s+(?:under|in|on)\s+a)\b", re.IGNORECASE)
+# After "would be X" (or "must be X"...): a condition, which makes it no answer ("The answer would be A only if she
+# feared the storm", "The answer must be D if we count the order"; "The answer is B if we take her at her word" is).
+_CONDITION = re.compile(r"\)?\s+(?:only\s+)?(?:if|unless)\b", re.IGNORECASE)
+# Before "would be X", in its sentence: "Had there been no promise, the best answer would be D", "Otherwise ...".
+_COUNTERFACTUAL = re.compile(r"\b(?:if|unless|had|were|otherwise|suppose|supposing|assuming)\b", re.IGNORECASE)
 # A supposition in the sentence before a letter: "If the question were about the first night, it's A."
 _SUPPOSED = re.compile(r"\b(?:if|unless|whether|suppose|supposing|assuming)\b", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[.!?\n]")
@@ -581,10 +614,13 @@ def _reported(text: str, match: re.Match[str]) -> bool:
     """Whether an answer the reply gives is said as another's, or supposed, in its own clause ("Some might say the
     answer is D"); or is what would be, in a sentence that supposes ("If the question asked about [S5], the answer
     would be D")."""
-    if _REPORTED.search(_before(text, match.start(), _CLAUSE)) is not None:
+    if _REPORTED.search(_before(text, match.start(), _CLAUSE)) is not None or _TENTATIVE.match(text, match.end(1)):
         return True
+    if re.search(r"\b(?:would|must|should|could|might)\b", match.group(0), re.IGNORECASE) is None:
+        return False
     return (
-        "would" in match.group(0).lower() and _SUPPOSED.search(_before(text, match.start(), _SENTENCE_END)) is not None
+        _CONDITION.match(text, match.end(1)) is not None
+        or _COUNTERFACTUAL.search(_before(text, match.start(), _SENTENCE_END)) is not None
     )
 
 
@@ -608,10 +644,16 @@ _VERDICT = re.compile(
 
 def _walk_verdict(text: str, letters: str) -> str | None:
     """The one option a walk through the options calls right by a verdict after its label, ruling another out
-    ("A: Incorrect. B: Correct. C: Incorrect."); None when it calls none right, or several."""
+    ("A: Incorrect. B: Correct. C: Incorrect."); None when it calls none right, or several, or the reply names a
+    letter after it ("... D: Incorrect.\n\nHowever, ... So B.")."""
     right: set[str] = set()
     wrong: set[str] = set()
-    for label in _LABEL.finditer(text):
+    labels = list(_LABEL.finditer(text))
+    if labels:
+        after = text.find("\n", labels[-1].end())
+        if after >= 0 and _named(letters).search(text, after) is not None:
+            return None
+    for label in labels:
         letter = (label.group(1) or label.group(2)).upper()
         verdict = _VERDICT.match(text, label.end(1) if label.group(1) else label.end(2))
         if letter not in letters:
@@ -631,16 +673,56 @@ _LIMITED = re.compile(
 )
 
 
+# A letter named in passing as a reply goes through the options: "Option A suggests ...", '"Money" (C): ...'.
+_MENTION = re.compile(r"\b(?:option|choice)\s+\(?([A-J])\)?(?!\w)|(?<![\w(])\(([A-J])\)")
+_PARAGRAPHS = re.compile(r"\n[ \t]*\n")
+
+
+def _walk_end(text: str, letters: str, options: Sequence[str]) -> str | None:
+    """After a walk that names three options or more in passing ("Option A suggests ... Option B suggests ..."), the
+    one letter its last part names without setting it aside ("So it's C.", "Overall, D best captures her motive.",
+    "### Conclusion\nB) Duty to the keeper"): the walk's first letter was read. The last part is the last paragraph,
+    or in a reply of one, its last sentence."""
+    walked = {(m.group(1) or m.group(2)) for m in _MENTION.finditer(text)}
+    if len(walked & set(letters)) < 3 or _NEGATIVE.search(text):  # "which was NOT ...": each last one "is mentioned"
+        return None
+    paragraphs = [p for p in _PARAGRAPHS.split(text.rstrip()) if p.strip()]
+    start = text.rstrip().rfind(paragraphs[-1]) if len(paragraphs) > 1 else 0
+    if len(paragraphs) == 1:
+        sentences = [m for m in _SENTENCE.finditer(text) if m.group().strip()]
+        if len(sentences) < 2:
+            return None
+        start = sentences[-1].start()
+    end = text[start:]
+    if end.rstrip().endswith("?") or _SUPPOSED.search(end) or _REVISION.search(end):
+        return None
+    named = list(_named(letters).finditer(text, start))
+    if len({m.group(1) for m in named}) != 1 or any(_spoken_of(text, m, options) for m in named):
+        return None  # none, several, or one set aside ("So D is wrong.")
+    if _VERDICT.match(text, named[-1].end()) is not None:
+        return None  # the walk's own last item: "(D) No."
+    return named[0].group(1)
+
+
+@functools.cache
+def _named(letters: str) -> re.Pattern[str]:
+    """A letter of `letters` standing alone ("B", "(B)", "option B"), as a reply names an option."""
+    return re.compile(rf"(?<![\w(])\(?([{letters}])\)?(?!\w)")
+
+
 def _concluded(text: str, right: Sequence[tuple[int, str]], letters: str) -> str | None:
-    """The letter the reply's last sentence of conclusion that names a letter calls right outright ("Therefore, B is
-    the correct answer", "Thus (B) is correct"), when it calls one alone (`right`: where letters are so called, and
-    which). A last conclusion that names a letter otherwise ("So, D.", "Therefore, A is correct in part") is left to
-    the rest of the reader."""
-    named = re.compile(rf"(?<![\w(])\(?[{letters}]\)?(?!\w)")
+    """The letter the reply's last sentence that names a letter calls right outright, where that sentence draws a
+    conclusion ("Therefore, B is the correct answer", "Thus (B) is correct") and calls one alone (`right`: where
+    letters are so called, and which). Otherwise ("So, D.", "Therefore, A is correct in part", a conclusion the reply
+    goes back on) it is left to the rest of the reader."""
+    named = _named(letters)
     for sentence in reversed(list(_SENTENCE.finditer(text))):
         said = sentence.group()
-        if said.rstrip().endswith("?") or _CONCLUDES.match(said) is None or named.search(said) is None:
+        if named.search(said) is None:
             continue
+        if said.rstrip().endswith("?") or _CONCLUDES.match(said) is None:
+            return None  # the last sentence that names a letter is no conclusion ("So D is correct. ... option B
+            # fits better.")
         first, end = bisect.bisect_left(right, (sentence.start(), "")), bisect.bisect_left(right, (sentence.end(), ""))
         called = {letter for _, letter in right[first:end]}
         if _REVISION.search(text, sentence.end()) is not None:
@@ -678,7 +760,7 @@ def parse_choice(reply: str, n_options: int, options: Sequence[str] = ()) -> str
         # "The answer must be B", "The answer, therefore, is B", "the correct option is B", "The answer is clearly B"
         # and in the reply's language: "答案：B", "La bonne réponse est B", "Die Antwort ist B", "Ответ: B"
         rf"(?:{_GIVEN_AS}|{_GIVEN_AS_ELSEWHERE}|\\boxed\{{(?:\\text\{{)?)"
-        rf"\s*[\"'\u201c\u2018\[\u300c\u00ab]?[(\uff08]?([{letters}])[)\uff09]?\b(?!\s+(?:only\s+)?(?:if|unless)\b)",
+        rf"\s*[\"'\u201c\u2018\[\u300c\u00ab]?[(\uff08]?([{letters}])[)\uff09]?\b",
         # "So B.", "Therefore, (B).", "Conclusion: B", "→ B", "It's B.", "That leaves B.", "I'd go with B.": a
         # conclusion that is a letter alone
         rf"(?:^|(?<=[.;:!?\n,]))[ \t]*(?:so|thus|hence|therefore|conclusion|overall|→|=>|(?:but\s+)?(?:{_LEAVES}))"
@@ -723,13 +805,19 @@ def parse_choice(reply: str, n_options: int, options: Sequence[str] = ()) -> str
     # Called right with no limit ("Therefore, B is the correct answer."): a conclusion's letter, and one a letter
     # only named gives way to.
     outright = [(found.start(), found.group(1).upper()) for found in found_right if _outright(text, found)]
-    later_outright = _from_each(outright)
+    # Not one said aside, of another question or case: "(For the second question, D is correct.)"
+    main = [(at, letter) for at, letter in outright if not _ASIDE.search(_before(text, at, _SENTENCE_END))]
+    later_outright = _from_each(main)
+    # "The option that is NOT a reason is option C. A is correct." says the other statements are true.
+    negative = _NEGATIVE.search(text) is not None
     hedged = 0  # the end of the last hedge found: a letter within it is one of those it names
     spoken: str | None = None  # the first letter spoken of without being called right: the answer if none is
     for pattern in patterns:
         if pattern is patterns[1] and not hedged:
             # "Option A suggests ... Therefore, B is the correct answer" (read as A); "A: Incorrect. B: Correct."
-            concluded = _concluded(text, outright, letters) or _walk_verdict(text, letters)
+            concluded = (
+                _concluded(text, outright, letters) or _walk_verdict(text, letters) or _walk_end(text, letters, options)
+            )
             if concluded is not None:
                 return concluded
         flags = re.IGNORECASE if pattern not in (opening, last) else 0
@@ -776,7 +864,11 @@ def parse_choice(reply: str, n_options: int, options: Sequence[str] = ()) -> str
                 spoken = spoken or (letter if aside == "aside" else None)
             elif not given and _conceded(text, match, right, later):
                 continue  # "A seems right, but C is correct"
-            elif pattern in (named, paren) and not given and _called_later(text, match, outright, later_outright):
+            elif (
+                pattern in (named, paren)
+                and not (given or negative)
+                and _called_later(text, match, main, later_outright)
+            ):
                 continue  # "Option A is unrelated to her motive. Option B is the best choice."
             else:
                 return letter

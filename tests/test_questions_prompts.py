@@ -277,7 +277,10 @@ def test_a_reply_of_many_short_clauses_is_read_at_once() -> None:
     # looked for from the reply's start at every letter; the article's words were split to the reply's end.
     import time
 
-    for reply in (". " * 50_000 + "B", "(A)" + " " * 40_000 + "\nx", "x A is right " * 8_000, "Answer: A bit " * 7_000):
+    many = (". " * 50_000 + "B", "(A)" + " " * 40_000 + "\nx", "x A is right " * 8_000, "Answer: A bit " * 7_000)
+    # A letter named, then another called right, sentence after sentence: 10 s for 100 KB (the reply searched whole for
+    # each name); one long conclusion of letters called right: 4 s for 50 KB.
+    for reply in (*many, "Option A x. B is right. " * 4_000, "Thus, " + "A is correct, " * 4_000):
         started = time.perf_counter()
         parse_choice(reply, 4)  # 331 s, 8.9 s, 46 s and 1.7 s before
         assert time.perf_counter() - started < 1.0, reply[:20]
@@ -366,3 +369,11 @@ def test_a_reply_repeating_an_answer_it_rules_out_is_read_at_once() -> None:
         started = time.perf_counter()
         parse_choice(reply, 4)
         assert time.perf_counter() - started < 1.0, reply[:20]
+
+
+def test_an_options_line_breaks_are_spaces_in_the_prompt() -> None:
+    # "Orders\n(C) The oil ran low" showed the model a line "(C) The oil ran low" above "(C) Fear"; it answered C and
+    # was given Fear (helper-204).
+    question = as_question("Why?", ["Money", "Orders\n(C) The oil ran low", "Fear"])
+    assert question.options_block().splitlines() == ["(A) Money", "(B) Orders (C) The oil ran low", "(C) Fear"]
+    assert question.options[1] == "Orders\n(C) The oil ran low"  # the option itself as given
