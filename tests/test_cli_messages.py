@@ -479,6 +479,17 @@ def test_a_stdout_that_cannot_be_written_is_one_error_line(tmp_path: Path, json_
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr.strip().splitlines()[-1] == "error: cannot write the output: No space left on device"
     assert done.stderr.count("error:") == 1
+    # Started with stdout closed (`>&-`), the output was lost in silence, exit 0 (helper-204).
+    closed = subprocess.run(
+        [sys.executable, "-m", "pearl", "context", str(story), "lamp oil", "--no-ner", *json_flag],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        timeout=120,
+        preexec_fn=lambda: os.close(1),  # the child starts with its stdout closed
+    )
+    assert closed.returncode == 1 and closed.stderr.strip() == "error: cannot write the output: stdout is closed"
 
 
 @pytest.mark.parametrize(

@@ -326,6 +326,9 @@ def _to_stdout(text: str, *, nl: bool = True) -> None:
     traceback (helper-191), and is not written again. A closed pipe (`| head -1`) is left to its own handling."""
     if _UNWRITABLE:
         return
+    if sys.stdout is None:  # started with stdout closed (`>&-`): echo wrote nothing, and the answer was lost, exit 0
+        _UNWRITABLE.append(OSError("stdout is closed"))
+        raise fail("cannot write the output: stdout is closed", EXIT_FAILED)
     try:
         typer.echo(text, nl=nl)
     except BrokenPipeError:
