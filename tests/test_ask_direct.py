@@ -525,3 +525,14 @@ def test_a_step_and_the_answer_call_citing_labels_together_are_cited() -> None:
     assert set(cited) == {"step", "answer"} and len(expected) == 4, cited
     assert sorted(c.sentence_id for c in answer.citations) == expected
     assert not any(c.inferred for c in answer.citations) and answer.notes == []
+
+
+@pytest.mark.parametrize(
+    "written", ["as S1 says", "(see S1)", "S0, S1", "[1]", "{S1}", "\u3010S1\u3011", "\uff3bS1\uff3d"]
+)
+def test_a_label_pearl_does_not_read_is_said_as_written_not_as_no_citation(written: str) -> None:
+    # The note said "the model cited no sentence", untrue of a reply that named one its own way (helper-204).
+    fake = FakeLLM(default=lambda request: f"She stayed for her brother, {written}.")
+    answer = Pearl(llm=fake, settings=load_settings(cache=False)).ask(STORY, "Why did Varga stay?", method="rag")
+    assert len(answer.notes) == 1 and answer.notes[0].startswith("the model wrote "), answer.notes
+    assert "which pearl does not read as a label ([S12] is one)" in answer.notes[0]
