@@ -59,7 +59,7 @@ from pearl.errors import (
     own_copy,
 )
 from pearl.llm import LOOP_WAITING, make_llm
-from pearl.llm._reply import LOOP_NOTE, SERVER_CUT_NOTE
+from pearl.llm._reply import FILTERED_NOTE, LOOP_NOTE, SERVER_CUT_NOTE
 from pearl.llm._wrap import Capped
 from pearl.methods import METHODS, AskContext, Method, answer_from_plan
 from pearl.models import Answer, Document, Trace, TraceDocument, TraceEvent
@@ -388,14 +388,17 @@ def _answer_length_note(ends: list[TraceEvent]) -> list[str]:
 
 def _server_cut_notes(trace: Trace) -> list[str]:
     """A note when the server read fewer prompt tokens than were sent, in any call (the first such call's, with how
-    many more did): it cut the prompt on its own, so the model answered from less than pearl showed it."""
+    many more did): it cut the prompt on its own, so the model answered from less than pearl showed it. And one when
+    its content filter cut a reply short (its stage named)."""
     cut = [
         str(note)
         for e in trace.events
         for note in e.data.get("notes", [])
         if isinstance(note, str) and note.startswith(SERVER_CUT_NOTE)
     ]
-    return [cut[0]] if len(cut) == 1 else ([f"{cut[0]} (and in {len(cut) - 1} more calls)"] if cut else [])
+    filtered = [e.stage for e in trace.events if FILTERED_NOTE in e.data.get("notes", [])]
+    said = [f"{FILTERED_NOTE}: {', '.join(filtered)}"] if filtered else []
+    return said + ([cut[0]] if len(cut) == 1 else ([f"{cut[0]} (and in {len(cut) - 1} more calls)"] if cut else []))
 
 
 def _method(name: str) -> Method:

@@ -272,6 +272,30 @@ def test_content_sent_as_parts_is_read(fake_server: FakeOpenAIServer) -> None:
     assert make(fake_server).complete(REQUEST).text == "Korvin is the keeper."
 
 
+def test_a_reply_a_content_filter_cut_short_is_noted_in_the_answer(
+    fake_server: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    # Azure sends the text written before its filter stopped the reply: it was shown as a whole answer, no note
+    # (helper-204).
+    from pearl import Pearl
+
+    choice = {
+        "index": 0,
+        "message": {"role": "assistant", "content": "The oil [S0]"},
+        "finish_reason": "content_filter",
+    }
+    fake_server.set_default(Reply(body=json.dumps({"choices": [choice]})))
+    completion = make(fake_server).complete(REQUEST)
+    assert completion.text == "The oil [S0]" and completion.finish_reason == "content_filter"
+    assert any("the server's content filter cut the reply short" in note for note in completion.notes)
+    settings = load_settings(base_url=fake_server.base_url, model="m", cache=False, max_retries=0)
+    answer = Pearl(settings=settings).ask("Mira filled the oil. Tom rowed.", "What did Mira fill?", method="direct")
+    assert answer.notes[0] == (
+        "the server's content filter cut the reply short (finish_reason content_filter); what came before is kept: "
+        "answer"
+    )
+
+
 @pytest.mark.parametrize(
     ("choice", "said"),
     [
@@ -531,9 +555,12 @@ def test_api_key_is_sent_but_never_shown() -> None:
 
 
 def test_an_unsendable_key_is_a_config_error_not_a_unicode_error(fake_server: FakeOpenAIServer) -> None:
-    # Settings refuses such a key; one that skipped validation must still fail as pearl, not as httpx.
+    # Settings refuses such a key (its model_copy too); one that skipped validation must still fail as pearl, not as
+    # httpx.
+    from pydantic import BaseModel
+
     settings = load_settings(base_url=fake_server.base_url, model="m")
-    unchecked = settings.model_copy(update={"api_key": SecretStr("sk-\u00e9123")})
+    unchecked = BaseModel.model_copy(settings, update={"api_key": SecretStr("sk-\u00e9123")})
     llm = OpenAICompatibleLLM(unchecked)
     for path in ("sync", "async"):
         with pytest.raises(ConfigError, match="PEARL_API_KEY"):

@@ -301,6 +301,11 @@ def cached_tokens(body: object, prompt: int) -> int:
     return (_cached(usage, prompt)[0] or 0) if isinstance(usage, dict) else 0
 
 
+FILTERED_NOTE = (
+    "the server's content filter cut the reply short (finish_reason content_filter); what came before is kept"
+)
+"""A reply's note when a content filter stopped it partway (Azure OpenAI sends the text written so far): it may lack
+its end, as a reply cut at its length limit may."""
 SERVER_CUT_NOTE = "the server read fewer prompt tokens than pearl sent"
 """Opens a reply's note when the server's count says it cut the prompt (`_usage`)."""
 SERVER_CUT_FIX = (
@@ -474,6 +479,8 @@ def read_completion(
         raise _retried_billed(LLMResponseError(f"{source} answered with {what}: {quote(choice)}"), body, prompt_tokens)
     replied = text
     finish_reason = _label(choice.get("finish_reason"), _MAX_LABEL, "finish_reason", notes)
+    if finish_reason == "content_filter":
+        notes.append(FILTERED_NOTE)
     limit = reply_chars(max_tokens)
     if len(text) > limit:
         notes.append(
