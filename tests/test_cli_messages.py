@@ -562,3 +562,27 @@ def test_a_model_of_ones_own_that_reports_impossible_counts_is_still_answered() 
 
     answer = Pearl(llm=Mine()).ask("The sky was blue. " * 5, "What colour?", ["red", "blue"], method="direct")
     assert answer.letter == "B"
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_stderr_that_cannot_be_written_loses_its_notes_not_the_answer(tmp_path: Path, fake_server: Any) -> None:
+    # The answer was printed, then the usage line to stderr failed: exit 1 (helper-204).
+    import os
+    import subprocess
+    import sys
+
+    fake_server.set_default("Dorota put water in the oil.")
+    story = tmp_path / "story.txt"
+    story.write_text("Dorota put water in the lamp oil. The keeper did not know.", encoding="utf-8")
+    env = {**os.environ, "PEARL_HOME": str(tmp_path / "home"), "PEARL_DENSE": "0"}
+    server = ["--base-url", fake_server.base_url, "--model", "m", "--no-cache"]
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "pearl", "ask", str(story), "Who put water in the oil?", "-m", "direct", *server],
+            stdout=subprocess.PIPE,
+            stderr=full,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+    assert done.returncode == 0 and done.stdout.startswith("Dorota put water in the oil."), done.stdout

@@ -15,6 +15,7 @@ Exit codes (also in the README):
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
@@ -295,7 +296,9 @@ def echo(message: str = "", *, err: bool = False, nl: bool = True) -> None:
     if not err:
         _to_stdout(safe(message), nl=nl)
         return
-    with STDERR_LINE.around():
+    with STDERR_LINE.around(), contextlib.suppress(OSError):
+        # A stderr that cannot be written (`2>/dev/full`, closed) loses its notes, not the command: an answer written
+        # to stdout exited 1 (helper-204).
         typer.echo(safe(message), err=True, nl=nl)
 
 
