@@ -510,7 +510,9 @@ class Pearl:
     def _window_setting(self) -> str:
         """What sets the window prompts are fitted to, as the thing to raise: `context_window`, or the model's own
         window when a model passed in has a smaller one than any `context_window` set (which only lowers it)."""
-        if not self._own_window or isinstance(self.llm, Capped):
+        if isinstance(self.llm, Capped):
+            return self.llm.set_by
+        if not self._own_window:
             return "context_window"
         name = type(self.llm).__name__
         return f"the window of the model passed as llm ({name}'s own; Settings.context_window can only lower it)"

@@ -717,6 +717,17 @@ def test_the_same_settings_go_on_with_a_run_whose_server_lowered_its_window(
     assert pearl.llm.context_window == 8192
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert (run["settings"]["context_window"], run["window_set"]) == ("3000", "8192")
+    # A window too small at the run's window is said to be the server's: "raise context_window" would have the server
+    # refuse the longer prompts again.
+    from pearl.eval._models import RunConfig
+    from pearl.eval._runner import _at_run_window
+
+    going_on = _at_run_window(pearl, RunConfig.model_validate(run))
+    assert going_on._raise_window == (
+        "raise the server's context length (it refused longer prompts in this run: vLLM --max-model-len, Ollama "
+        "num_ctx) if the model takes more"
+    )
+    assert pearl._raise_window == "raise context_window (--context-window) if the model takes more"
     # Another window again is another run, and the message names both windows that go on with it.
     with pytest.raises(
         ConfigError,

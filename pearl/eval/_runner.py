@@ -854,6 +854,11 @@ def _lowered_window(out_dir: Path, config: RunConfig, llm: LLM, start: int) -> R
     return config
 
 
+SERVER_WINDOW = (
+    "the server's context length (it refused longer prompts in this run: vLLM --max-model-len, Ollama num_ctx)"
+)
+
+
 def _at_run_window(pearl: Pearl, config: RunConfig) -> Pearl:
     """`pearl`, or a copy of it asking its model at the window its server lowered the run to (`_window_carried`);
     the caller's own `Pearl` is left as it was."""
@@ -861,7 +866,9 @@ def _at_run_window(pearl: Pearl, config: RunConfig) -> Pearl:
     if config.window_set is None or kept is None or not kept.isdigit() or int(kept) >= pearl.llm.context_window:
         return pearl
     lowered = copy.copy(pearl)  # the same settings, library, demonstrations and indexes in memory
-    lowered.llm = Capped(pearl.llm, int(kept))
+    # A window too small is said to be the server's, which refused longer prompts: raising --context-window (what
+    # the message said) would have it refuse them again.
+    lowered.llm = Capped(pearl.llm, int(kept), set_by=SERVER_WINDOW)
     return lowered
 
 

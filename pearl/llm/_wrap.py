@@ -55,9 +55,11 @@ class Capped(Wrapped):
     lowers itself (a server that refused a prompt as too long) is taken when it is the smaller.
     """
 
-    def __init__(self, inner: LLM, window: int) -> None:
+    def __init__(self, inner: LLM, window: int, *, set_by: str = "context_window") -> None:
         super().__init__(inner)
         self.window = window
+        self.set_by = set_by
+        """What set the window, as the thing to raise: `Settings.context_window`, or the server's context length."""
 
     @property
     def context_window(self) -> int:
