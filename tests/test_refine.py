@@ -314,6 +314,32 @@ def refining_fake(right_at_once: str = "Varga suspect") -> FakeLLM:
     return FakeLLM(default=reply)
 
 
+@pytest.mark.parametrize(
+    ("steps_say", "kept"),
+    [
+        ("Some evidence [S2].", "correct"),
+        ("The excerpts say nothing about this.", None),  # no step found anything: the final call answered alone
+        ("The evidence points to (A) [S2].", None),  # the steps argued for another option than the gold one chosen
+    ],
+)
+def test_a_plan_is_proven_right_only_where_its_steps_led_to_the_answer(steps_say: str, kept: str | None) -> None:
+    # A plan of steps that found nothing was kept as a demonstration: the final call, shown the question's own
+    # evidence, answered right without them (helper-210). The paper counts a plan right by its own outputs.
+    fake = refining_fake()
+    inner = fake.default
+
+    def reply(request: CompletionRequest) -> str:
+        if (request.prompt or "").startswith(("step.", "step_nodoc.")):
+            return steps_say
+        return str(inner(request))  # type: ignore[misc,operator]
+
+    dataset = load_dataset(QUALITY)
+    pearl = Pearl(llm=FakeLLM(default=reply), settings=load_settings(cache=False))
+    result = asyncio.run(refine_demos(pearl, dataset, dataset.questions[1:2], rounds=0))  # right at once (D)
+    assert [r.kept for r in result.records] == [kept]
+    assert len(result.store.demos) == (1 if kept else 0)
+
+
 def test_refine_keeps_right_plans_and_revised_ones() -> None:
     dataset = load_dataset(QUALITY)
     questions = dataset.questions[:2]  # Dorota (gold B, wrong at first), Varga's suspect (gold D, right at once)

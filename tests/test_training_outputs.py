@@ -296,7 +296,9 @@ def test_an_output_that_cannot_be_written_at_the_end_keeps_the_runs_progress(
             return 's1 = FIND_X(CTX, "first look")\ns2 = ANSWER(CTX, "the question")'
         if "Reply with the letter" in content or "Reply with one letter" in content:
             return "B"
-        return "USE: FIND_X\nNEW: FIND_SHIP_NAME(CTX, X) : The name of the ship in X."
+        if content.rstrip().endswith("Reply:"):
+            return "USE: FIND_X\nNEW: FIND_SHIP_NAME(CTX, X) : The name of the ship in X."
+        return "Some evidence [S2]."  # a step that found some: refinement keeps only plans whose steps led somewhere
 
     fake_server.set_default(reply)
     data = (

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 
 from pearl.methods._base import QUESTION_SHARES, AskContext, ReplyFormat, choose_letter, citations_for, reply_format
 from pearl.methods._direct import answer_direct, direct_window_problem
-from pearl.methods._planned import Executor, answer_from_plan
+from pearl.methods._planned import ARGUED_NOTE, Executor, answer_from_plan
 from pearl.methods._rag import answer_rag, rag_window_problem
 from pearl.models import Answer
 
 __all__ = [
+    "ARGUED_NOTE",
     "FALLBACK",
     "METHODS",
     "QUESTION_SHARES",

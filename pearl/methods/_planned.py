@@ -362,6 +362,10 @@ def _result(outcome: StepOutcome) -> str:
     return truncate_to_tokens(outcome.output, _RESULT_TOKENS)[0] or "(empty)"
 
 
+ARGUED_NOTE = "the explanation (the steps' results) points to option "
+"""Opens an answer's note when the steps' results argue for another option than the final call chose."""
+
+
 async def _final_answer(
     ctx: AskContext,
     plan: Plan,
@@ -435,10 +439,7 @@ async def _final_answer(
     # explanation: said, so that an explanation arguing for another option is not read as the answer's reasons.
     argued = parse_choice(free_form, len(question.options), question.options) if question.options and letter else None
     if argued is not None and argued != letter:
-        evidence_notes.append(
-            f"the explanation (the steps' results) points to option {argued}; the final call, shown more of the "
-            f"document, chose {letter}"
-        )
+        evidence_notes.append(f"{ARGUED_NOTE}{argued}; the final call, shown more of the document, chose {letter}")
     return Answer(
         question=question.text,
         options=question.options,

@@ -1,6 +1,7 @@
 """Self-refinement: run the pipeline on training questions and keep the plans that led to the gold answer.
 
-For each question the whole `pearl` method runs. A plan whose answer maps to the gold one
+For each question the whole `pearl` method runs. A plan whose answer maps to the gold one, and
+to which its steps led (`_steps_led`: a step cited evidence, none argued for another option),
 becomes a demonstration. A wrong one goes back to the model, as the paper did it, with only
 the news that it did not lead to the right answer and the earlier wrong plans (never the gold
 answer, nor the wrong answer it led to, which for a multiple-choice question would rule an
@@ -36,9 +37,9 @@ from pearl.actions import ActionLibrary
 from pearl.config import DEFAULT_TOKEN_MARGIN
 from pearl.errors import ConfigError, LLMError, PearlError, PlanParseError, stops_a_run, unanswered
 from pearl.eval import Dataset, EvalQuestion, Silence, score_answer
-from pearl.execution import AUTO_SHARE
+from pearl.execution import AUTO_SHARE, cited_ids
 from pearl.llm import cut_at_limit, output_mode
-from pearl.methods import METHODS
+from pearl.methods import ARGUED_NOTE, METHODS
 from pearl.models import Answer, Document, Trace, Usage
 from pearl.planning import (
     Demo,
@@ -339,7 +340,7 @@ class _Refiner:
             return record.model_copy(update={"error": f"the pipeline's plan does not read back: {exc}"}), None
         record.first_plan = answer.plan
         record.first_steps = len(first.steps)
-        if _is_right(eval_question, answer):
+        if _is_right(eval_question, answer) and _steps_led(answer, self.method):
             record.first_correct = True
             return self._keep(record, question, golds, first, "correct", document)
         wrong = [answer.plan]
@@ -370,11 +371,26 @@ class _Refiner:
                     raise
                 errors.append(f"revision {round_number} failed to run: {exc}")
                 continue
-            if _is_right(eval_question, revised):
+            if _is_right(eval_question, revised) and _steps_led(revised, self.method):
                 outcome = f"correct after {counted(round_number, 'revision')}"
                 return self._keep(record, question, golds, plan, outcome, document)
             wrong.append(plan.render())
         return record, None
+
+
+def _steps_led(answer: Answer, method: str) -> bool:
+    """Whether the plan's steps led to `answer`, not the final call alone: with `pearl`, whose final call is shown the
+    question's own evidence besides the steps' results, a step cited a sentence it was shown and no step's result
+    points to another option than the one chosen. A plan of steps that found nothing ("The excerpts say nothing
+    about the weather") was kept as proven right, the final call having answered from its own evidence (helper-210);
+    the paper counts a plan right by its own outputs. `pearl-fulldoc`'s answer is its steps' replies."""
+    if method != DEFAULT_METHOD:
+        return True
+    if any(note.startswith(ARGUED_NOTE) for note in answer.notes):
+        return False
+    return any(
+        cited_ids(event.output) for event in answer.trace.events if event.stage.startswith("step ") and not event.error
+    )
 
 
 def _model_failed(record: RefineRecord, error: LLMError) -> RefineRecord:
