@@ -340,6 +340,21 @@ def test_a_plan_is_proven_right_only_where_its_steps_led_to_the_answer(steps_say
     assert len(result.store.demos) == (1 if kept else 0)
 
 
+def test_a_revision_is_shown_example_plans_as_the_planner_is() -> None:
+    # The revision prompt showed no example plan: the paper's showed four, and pearl's planner is shown four
+    # (helper-210). Never the question's own.
+    llm = refining_fake()
+    dataset = load_dataset(QUALITY)
+    pearl = Pearl(llm=llm, settings=load_settings(cache=False))
+    asyncio.run(refine_demos(pearl, dataset, dataset.questions[:1], rounds=1))
+    planned = next(r.messages[-1].content for r in llm.history if (r.prompt or "").startswith("plan."))
+    revision = next(r.messages[-1].content for r in llm.history if (r.prompt or "").startswith("refine."))
+    shown = revision.split("Example plans:\n", 1)[1].split("\n\nQuestion: " + dataset.questions[0].question)[0]
+    assert shown.count("Question: ") == 4 and shown.count("Plan:") == 4
+    assert shown in planned  # the demonstrations the planner was shown for this question
+    assert dataset.questions[0].question not in shown
+
+
 def test_refine_keeps_right_plans_and_revised_ones() -> None:
     dataset = load_dataset(QUALITY)
     questions = dataset.questions[:2]  # Dorota (gold B, wrong at first), Varga's suspect (gold D, right at once)
@@ -355,7 +370,7 @@ def test_refine_keeps_right_plans_and_revised_ones() -> None:
     assert (
         store_.library == default_library().fingerprint
         and store_.version
-        and store_.prompts["refine"].startswith("refine.v4#")
+        and store_.prompts["refine"].startswith("refine.v5#")
     )
     revised = next(d for d in store_.demos if d.outcome and "revision" in d.outcome)
     assert "REVISED clue" in revised.plan and revised.library == default_library().fingerprint

@@ -24,6 +24,7 @@ from pearl.planning._generate import (
     plan_window_problem,
     read_plan_reply,
     rejected_text,
+    render_demos,
     renumber,
 )
 from pearl.planning._grammar import plan_from_json, plan_gbnf, plan_json_schema, plan_to_json
@@ -64,6 +65,7 @@ __all__ = [
     "plan_window_problem",
     "read_plan_reply",
     "rejected_text",
+    "render_demos",
     "renumber",
     "runnable_demos",
     "save_demos",

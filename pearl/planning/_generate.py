@@ -121,7 +121,9 @@ def renumber(plan: Plan) -> Plan:
     return Plan(steps=steps, new_actions=plan.new_actions)
 
 
-def _render_demos(demos: Sequence[Demo], library: ActionLibrary, mode: str, max_steps: int) -> str:
+def render_demos(demos: Sequence[Demo], library: ActionLibrary, mode: str, max_steps: int) -> str:
+    """Demonstrations as a planning prompt shows them, in the plan form `mode` asks for; those `library` cannot run
+    are left out."""
     blocks = []
     for demo in demos:
         try:
@@ -294,7 +296,7 @@ async def generate_plan(
         "question": question.text,
         "options_block": question.options_block(),
         "entity_sheet": entity_sheet or "(not available)",
-        "demos": _render_demos(demos, shown, mode, max_steps),
+        "demos": render_demos(demos, shown, mode, max_steps),
     }
     # The prompt (and grammar) show a relevant part of the library; any action of the whole library is accepted.
     result = PlanResult(library=library)

@@ -52,6 +52,7 @@ from pearl.planning import (
     plan_rules,
     read_plan_reply,
     rejected_text,
+    render_demos,
 )
 from pearl.planning._kinds import kind_asked_about
 from pearl.prompts import load_prompt, token_margin
@@ -73,7 +74,7 @@ __all__ = [
 _FREE_TEXT_PASS = 0.5  # token F1 at which a free-text answer counts as right
 # How much of the window each part of a revision prompt may take (see PromptTemplate.fit):
 # the plan to revise first, then the errors, then the earlier wrong plans, newest first.
-_REFINE_SHARES = {"question": 0.25, "options_block": 0.3, "plan": 0.5, "errors": 0.5, "earlier": 1.0}
+_REFINE_SHARES = {"question": 0.25, "options_block": 0.3, "plan": 0.5, "errors": 0.5, "demos": 1.0, "earlier": 1.0}
 _MIN_TELLING_WORDS = 2
 _PROMPTS = ("plan", "plan_fix", "refine", "step", "step_nodoc", "answer", "choose")
 """The prompts of a refinement with the `pearl` method, in the order its run key joins them (kept as they were: a run
@@ -252,15 +253,17 @@ class _Refiner:
         self.usage = self.usage + answer.usage
         return answer
 
-    async def _revise(self, question: Question, wrong: list[str], errors: list[str]) -> Plan:
-        """A revision of the last wrong plan; the model is told only that it and the earlier ones were wrong.
+    async def _revise(self, document: Document, question: Question, wrong: list[str], errors: list[str]) -> Plan:
+        """A revision of the last wrong plan; the model is told only that it and the earlier ones were wrong, and
+        shown the demonstrations the planner is shown for the question (the paper's revision prompt showed four).
 
         As the paper did it, a revision the checker rejects goes back with its errors, up to
         `Settings.plan_attempts` calls in all (a loop like the planner's); PlanParseError when none passed."""
         settings = self.pearl.settings
         max_steps = settings.max_steps
         # The actions the plan used stay in view (choose_actions keeps what a demo uses), so it can be edited.
-        shown = choose_actions(self.library, question.text, [Demo(question=question.text, plan=wrong[-1])])
+        demos = self.pearl._demos(question, document)
+        shown = choose_actions(self.library, question.text, [Demo(question=question.text, plan=wrong[-1]), *demos])
         mode, params = plan_constraints(self.pearl.llm, shown, max_steps)
         template = self.template
         rejected: list[str] = []  # the checker's errors, newest first (what a prompt cut to fit keeps)
@@ -278,6 +281,7 @@ class _Refiner:
                         int(params["max_tokens"]),
                         _REFINE_SHARES,
                         actions=shown.render(),
+                        demos=render_demos(demos, shown, mode, max_steps),
                         question=question.text,
                         options_block=question.options_block(),
                         plan=wrong[-1],
@@ -348,7 +352,7 @@ class _Refiner:
         for round_number in range(1, self.rounds + 1):
             record.revisions = round_number
             try:
-                plan = await self._revise(question, wrong, errors)
+                plan = await self._revise(document, question, wrong, errors)
             except PlanParseError as exc:
                 errors.append(f"revision {round_number} was rejected: {exc}")
                 continue
