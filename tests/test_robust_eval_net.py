@@ -137,10 +137,13 @@ def test_a_malformed_base_url_is_a_config_error(url: str) -> None:
 @pytest.mark.parametrize("url", BAD_URLS)
 @pytest.mark.parametrize("path", ["sync", "async"])
 def test_the_backend_reports_a_url_httpx_refuses_without_a_traceback(url: str, path: str) -> None:
-    # Settings made without the check (model_copy): httpx's InvalidURL, and under asyncio an ExceptionGroup
-    # holding the socket's OverflowError, were tracebacks; no host was "cannot connect", retried.
+    # Settings made without the check (pydantic's own model_copy; pearl's checks): httpx's InvalidURL, and under
+    # asyncio an ExceptionGroup holding the socket's OverflowError, were tracebacks; no host was "cannot connect",
+    # retried.
+    from pydantic import BaseModel
+
     settings = load_settings(base_url="http://localhost:8080/v1", model="m", max_retries=3, retry_base_delay=0.01)
-    llm = OpenAICompatibleLLM(settings.model_copy(update={"base_url": url}))
+    llm = OpenAICompatibleLLM(BaseModel.model_copy(settings, update={"base_url": url}))
     started = time.monotonic()
     with pytest.raises(LLMRequestError, match="is not a base URL pearl can call .*PEARL_BASE_URL"):
         llm.complete(REQUEST) if path == "sync" else asyncio.run(llm.acomplete(REQUEST))
