@@ -147,6 +147,21 @@ _CALL_START = re.compile(r"[A-Z][A-Z0-9_]+\s*\(")
 _NAMED_BRACKET = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]*[ \t]*[(\uff08]")
 """A name, then a bracket: a call where what the bracket holds reads as arguments (`_holds_arguments`)."""
 _ONE_TOKEN = re.compile(r"[ \t]*(?:[A-Za-z_][A-Za-z0-9_]*[ \t]*=[ \t]*)?[\w.\-]*[ \t]*")
+_TITLE = re.compile(
+    r"(?:\*\*([A-Za-z][^*:=`\n]{0,78}?)\*\*|([A-Za-z][^*:=`\n]{0,78}?[ \t][^*:=`\n]{0,78}?))"
+    r"[ \t]*(?::|[\u2014\u2013]|[ \t]-)[ \t]*(?:\*\*)?[ \t]*"
+    r"(?=(?:\*\*|`)*[A-Za-z_][A-Za-z0-9_]*(?:\*\*|`)*[ \t]*=(?!=)[ \t]*[*`]*[ \t]*[A-Za-z_]\w*[ \t]*[*`]*[ \t]*\()"
+)
+"""A title a model writes before its step after the numbering, ending in ":" or a dash ("1. **Identify Dorota**:
+s1 = ...", "Step 1 — s1 = ..."): read as the step's explanation where it writes none."""
+
+
+def _titled(title: str) -> str:
+    """A step's title as its explanation, without a "Step 1" of its own ("Step 1 (identify Dorota)": "identify
+    Dorota"; "Step 1": none)."""
+    return re.sub(r"^step\s*\d+\s*", "", title.strip(), flags=re.IGNORECASE).strip(" ()[]")
+
+
 _ASSIGNED_CALL = re.compile(r"\w\s*(?::?=|\uff1d)\s*[*`]*\s*\w+\s*[*`]*\s*[(\uff08]")
 """Anywhere on a line, a name assigned a call ("Finally, s3 = FIND_MOTIVE(", "s3 := F(", full-width "s3 ＝ F（"):
 a step, however it is introduced, to be read or refused, never left out."""
@@ -553,6 +568,9 @@ class _StepScanner(_Scanner):
         """
         self._results = results
         self.skip_numbering()
+        title = _TITLE.match(self.text, self.pos)
+        if title is not None:  # "1. **Identify Dorota**: s1 = ..." (helper-209): the title is the step's explanation
+            self.pos = title.end()
         self._open_marks()
         var_col = self.col
         var = self.name()
@@ -635,7 +653,7 @@ class _StepScanner(_Scanner):
                     f"action, and {action.upper()} is neither; pass arguments by position",
                     arg_cols[first],
                 )
-        explanation = self._tail()
+        explanation = self._tail() or (_titled(title.group(1) or title.group(2)) if title is not None else "")
         try:
             step = Step(var=var, action=action, args=args, explanation=explanation, line=self.line)
         except ValidationError as exc:  # pragma: no cover - the scanner already enforces these rules

@@ -7,6 +7,7 @@ because the self-correction loop sends them back verbatim.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -199,18 +200,66 @@ def _check_step(
                 line,
                 column,
             )
+        elif arg.kind == "string" and (named := _result_in_string(arg.value, assigned)) is not None:
+            raise PlanParseError(named, line, column)
         if action is not None:
             _check_ctx_position(arg, index, action, line, column)
 
 
 def _unknown_action(step: Step, library: ActionLibrary, declared: dict[str, Action]) -> str:
     name = step.action
-    names = [*library.names, *declared]
-    close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+    close = _closest_actions(name, [*library.actions, *declared.values()])
     hint = f"did you mean {' or '.join(close)}? " if close else ""
     # Not "or declare it under New actions:", as the paper's planner may: pearl's prompts ask for the listed actions
     # alone, and a plan written as JSON has no place for a declaration (helper-176).
     return f"unknown action {name}; {hint}use an action from the list"
+
+
+_VERB_WORDS = frozenset({"find", "get", "identify", "determine", "the", "of", "a", "an", "x", "y"})
+
+
+def _closest_actions(name: str, actions: Sequence[Action], n: int = 3) -> list[str]:
+    """The actions an unknown `name` most likely means: by what its words name, in an action's name or definition
+    (FIND_CAUSE: FIND_REASON, which explains "the causes"; FIND_LOCATION: FIND_PLACE, where X "is located"), or
+    by spelling past the verb they share (FIND_CHARACTR: FIND_CHARACTER). Spelling alone, the shared "FIND_" chose
+    FIND_CLAUSE, the contract clause finder, for FIND_CAUSE (helper-209)."""
+    words = [w for w in name.lower().split("_") if w and w not in _VERB_WORDS]
+    scored: list[tuple[float, float, str]] = []
+    for action in actions:
+        own = [w for w in action.name.lower().split("_") if w and w not in _VERB_WORDS]
+        spelled = difflib.SequenceMatcher(None, "_".join(words), "_".join(own)).ratio() if words and own else 0.0
+        said = re.findall(r"[a-z]+", action.definition.lower())
+        found = [_names_it(word, said, own) for word in words]
+        meant = sum(found) / len(found) if found else 0.0
+        if meant >= 0.5 or spelled >= 0.6:
+            scored.append((meant, spelled, action.name))
+    scored.sort(key=lambda item: (-item[0], -item[1]))  # what it names first, then spelling; ties in library order
+    return [found for _, _, found in scored[:n]]
+
+
+def _names_it(word: str, said: Sequence[str], own: Sequence[str]) -> bool:
+    """Whether `word` of an unknown action's name is a word of an action's definition (`said`: "causes" for
+    "cause", "located" for "location") or shares its stem with a word of its name ("motive" for "motivation")."""
+    stem = word[: max(4, len(word) - 3)]
+    return any(w.startswith(stem) for w in said) or any(w[:5] == word[:5] and len(word) >= 5 for w in own)
+
+
+_PLACEHOLDER = re.compile(r"\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}")
+
+
+def _result_in_string(value: str, assigned: dict[str, int]) -> str | None:
+    """Why a string argument that means an earlier step's result cannot: a placeholder ("the departure described in
+    {ev}") is the text itself, and the result never reached the step (helper-209)."""
+    known = {name.lower(): name for name in assigned}
+    for found in _PLACEHOLDER.finditer(value):
+        if found.group(1).lower() in known:
+            name = known[found.group(1).lower()]
+            return (
+                f'"{value}" holds {{{found.group(1)}}}, which a string cannot fill in: the step would get the text '
+                f"{found.group()}, not {name}'s result; pass {name} as an argument of its own (or join it first: "
+                f'joined = CONCAT({name}, "..."))'
+            )
+    return None  # a step's name in quotes is text: the paper's plans name a step after a person ("peggy", "Peggy")
 
 
 def _check_arity(step: Step, action: Action, spot: Spot) -> None:
@@ -227,7 +276,16 @@ def _check_arity(step: Step, action: Action, spot: Spot) -> None:
         plural = "argument" if high == 1 else "arguments"
         expected = f"{action.name} takes {high} {plural}: {action.signature}"
     column = spot.arg(high) if high is not None and count > high else (spot.close_col or spot.action_col)
-    raise PlanParseError(f"{expected}, but {count} {'was' if count == 1 else 'were'} given", spot.line, column)
+    said = f"{expected}, but {count} {'was' if count == 1 else 'were'} given"
+    if high is not None and count > high:
+        # What the model most likely meant, not the count alone (helper-209): "COMPARE(CTX, s1, s2)" passes the
+        # document to an action that does not read it; "ANSWER_FROM(s1, s2, "q")" passes two results for one.
+        if step.args[0].kind == "ctx" and not action.needs_document and count - 1 == high:
+            said += f": {action.name} does not read the document; drop CTX"
+            column = spot.arg(0)
+        elif sum(arg.kind == "var" for arg in step.args) > 1 and any(p != CTX for p in action.params):
+            said += "; to pass several results as one, join them first: joined = CONCAT(s1, s2)"
+    raise PlanParseError(said, spot.line, column)
 
 
 def _check_ctx_position(arg: Arg, index: int, action: Action, line: int, column: int) -> None:
