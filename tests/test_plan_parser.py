@@ -812,6 +812,8 @@ INVALID = [
     ("b = FIND_X(CTX, a)", 1, 17, ["defined so far: none yet", 'quote them: "a"']),
     ('b = FIND_X(CTX, a)\na = FIND_X(CTX, "y")', 1, 17, ["assigned later, on line 2", "move that step above"]),
     ('chars = FIND_X(CTX, "x")\nb = FIND_X(CTX, chrs)', 2, 17, ["did you mean chars?"]),
+    ('s1 = FIND_X(CTX, "x")\ns2 = FIND_X(CTX, step1)', 2, 18, ["did you mean s1?"]),  # 'quote them: "step1"'
+    ('a = FIND_X(CTX, "x")\nb = a', 2, 5, ["or delete the line (the final answer call is shown every step's result)"]),
     ("a = SUMMARIZE_X(CTX, summarize)", 1, 22, ["SUMMARIZE is an action: call it on its own line"]),
     ("a = FIND_X(CTX, a)", 1, 17, ['"a" is used as its own input']),
     ('a = FIND_X(CTX, "x")\nA = FIND_X(CTX, "y")', 2, 1, ['"a" is already assigned on line 1', "new name"]),

@@ -629,7 +629,8 @@ class _StepScanner(_Scanner):
                 # `b = a`, `b = CTX`, `b = A` after `A = ...`: a copy of a result or of the document, not a call
                 self.fail(
                     f"{var} = {action} calls no action: a step is name = ACTION(arguments); pass {action} as an "
-                    f"argument of the step that uses it",
+                    f"argument of the step that uses it, or delete the line (the final answer call is shown every "
+                    f"step's result)",
                     action_col,
                 )
             if action.lower() in results:  # `s3 = s1 + s2`: results are joined by an action

@@ -313,6 +313,13 @@ def _check_ctx_position(arg: Arg, index: int, action: Action, line: int, column:
         raise PlanParseError(reason, line, column)
 
 
+def _same_number(name: str, assigned: dict[str, int]) -> list[str]:
+    """The one earlier step whose name ends in the number `name` ends in ("step1" for "s1"), if there is one."""
+    number = re.search(r"\d+$", name)
+    same = [var for var in assigned if number is not None and re.search(rf"\D{number.group()}$", var)]
+    return same if len(same) == 1 else []
+
+
 _DOCUMENT_NAMES = frozenset(
     {"ctx", "document", "doc", "context", "text", "the_document", "story", "article", "passage"}
 )
@@ -358,7 +365,7 @@ def _check_reference(
     elif library is not None and name.upper() in library:
         reason += f"; {name.upper()} is an action: call it on its own line and pass the variable it assigns"
     else:
-        close = difflib.get_close_matches(name, list(assigned), n=1, cutoff=0.75)
+        close = difflib.get_close_matches(name, list(assigned), n=1, cutoff=0.75) or _same_number(name, assigned)
         if close:
             reason += f"; did you mean {close[0]}?"
         else:
