@@ -195,9 +195,10 @@ def citations(text: str) -> list[tuple[int, int, list[int]]]:
     """
     found: list[tuple[int, int, list[int]]] = []
     code = _code_spans(text)
+    starts = [start for start, _ in code]
     for match in _CITATION.finditer(text):
         after_one = bool(found) and found[-1][1] == match.start()  # "[S1][S2]", "(S1)(S2)"
-        if _code_like(text, match, after_one) or (code and _inside(code, match.start())):
+        if _code_like(text, match, after_one) or (code and _inside(starts, code, match.start())):
             continue
         first, rest = match.group(1, 2) if match.group(1) is not None else match.group(3, 4)
         ids = [int(first)]
@@ -214,17 +215,25 @@ def citations(text: str) -> list[tuple[int, int, list[int]]]:
     return found
 
 
-_CODE_SPAN = re.compile(r"```.*?(?:```|\Z)|`[^`\n]+`", re.DOTALL)
+# Markdown code: a fenced block closed by its fence, or a span in backticks on one line (not LaTeX's ``quote'').
+_CODE_SPAN = re.compile(r"^[ \t]*```.*?^[ \t]*```|(?<!`)(`{1,2})(?!`)([^\n]+?)(?<!`)\1(?!`)", re.DOTALL | re.MULTILINE)
 
 
 def _code_spans(text: str) -> list[tuple[int, int]]:
-    """Where `text` writes code in Markdown (a fenced block, a span in backticks): labels there are code's."""
-    return [(m.start(), m.end()) for m in _CODE_SPAN.finditer(text)] if "`" in text else []
+    """Where `text` writes code in Markdown (a fenced block, a span in backticks): labels there are code's. A span of
+    prose (LaTeX's ``quote'', a backtick typed for an apostrophe: "don`t go [S3] and `x`") is none."""
+    if "`" not in text:
+        return []
+    return [
+        (m.start(), m.end())
+        for m in _CODE_SPAN.finditer(text)
+        if m.group(2) is None or ("''" not in m.group(2) and m.group(2).count(" ") < 2)
+    ]
 
 
-def _inside(spans: list[tuple[int, int]], at: int) -> bool:
-    """Whether `at` falls in one of `spans` (in order, apart)."""
-    i = bisect.bisect_right([start for start, _ in spans], at) - 1
+def _inside(starts: list[int], spans: list[tuple[int, int]], at: int) -> bool:
+    """Whether `at` falls in one of `spans` (in order, apart; `starts` their starts)."""
+    i = bisect.bisect_right(starts, at) - 1
     return i >= 0 and at < spans[i][1]
 
 

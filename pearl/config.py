@@ -283,8 +283,10 @@ class Settings(BaseModel):
         if not update:
             return super().model_copy(deep=deep)
         values = {name: getattr(self, name) for name in type(self).model_fields}
-        values.update(update)
-        return type(self).model_validate(values)
+        checked = type(self).model_validate({**values, **update})
+        # pydantic's copy of the checked values: the fields given stay those given (the embedded model's timeout
+        # applies only when `timeout` was set, and a copy that marked every field set cut it off at 120 s).
+        return super().model_copy(update={name: getattr(checked, name) for name in update}, deep=deep)
 
     @model_validator(mode="wrap")
     @classmethod

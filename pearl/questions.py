@@ -155,21 +155,22 @@ def _lists(text: str, marks: re.Pattern[str], *, asked: bool = False) -> list[re
 
 # A word that names what a mark labels in the question's own words: "clause (A)", "section (B)", "Figure (C)".
 _REFERENCE = re.compile(
-    r"\b(?:clauses?|sections?|subsections?|paragraphs?|articles?|parts?|items?|steps?|points?|cases?|figures?|fig\.|"
-    r"tables?|exhibits?|schedules?|appendi(?:x|ces)|annex(?:es)?|rules?|lines?|notes?|footnotes?|"
-    r"sentences?|columns?|rows?|boxes|conditions?|provisions?)[ \t]*\Z",
+    r"\b(?:clauses?|sections?|subsections?|paragraphs?|articles?|parts?|steps?|figures?|fig\.|tables?|exhibits?|"
+    r"schedules?|appendi(?:x|ces)|annex(?:es)?|rules?|footnotes?|sentences?|columns?|rows?|conditions?|provisions?)"
+    r"[ \t]*\Z",
     re.IGNORECASE,
 )
-# What an option cannot be: nothing, marks alone, or a word that joins two marks ("(A) and (B)").
-_NO_OPTION = re.compile(r"[\W_]*|[\W_]*(?:and|or|vs|versus|with|to|from|nor|than)[\W_]*", re.IGNORECASE)
+# What an option cannot be: nothing, a sentence's punctuation, or a word that joins two marks ("(A) and (B)"); a
+# symbol may be one ("(A) + (B) -").
+_NO_OPTION = re.compile(r"[.,;:?!]*|[.,;:?!]*(?:and|or|vs\.?|versus|with|to|from|nor|than)[.,;:?!]*", re.IGNORECASE)
 
 
 def _referred_to(text: str, run: list[re.Match[str]]) -> bool:
     """Whether the marks of a run with no end of the question before it are letters the question's words refer to,
-    not options: one follows a word naming what it labels ("Compare clause (A) and clause (B)"), or what stands
+    not options: the first follows a word naming what it labels ("Compare clause (A) and clause (B)"), or what stands
     between two marks, or after the last, is no option ("What do clauses (A) and (B) say", "Summarise (A) and (B)")."""
-    if any(_REFERENCE.search(text, max(0, m.start() - 30), m.start()) for m in run):
-        return True
+    if _REFERENCE.search(text, max(0, run[0].start() - 30), run[0].start()):
+        return True  # before the first mark: after it, a word may be an option's own ("(A) two lines (B) a circle")
     parts = [text[m.end() : (run[i + 1].start() if i + 1 < len(run) else len(text))] for i, m in enumerate(run)]
     return any(_NO_OPTION.fullmatch(part.strip()) for part in parts)
 
@@ -470,7 +471,11 @@ def _called_later(
 
 
 _PREDICATE = re.compile(r"\b(?:is|was)\s+\Z", re.IGNORECASE)
-_ASIDE = re.compile(r"^\W*\(|\b(?:for|if|when|unless|note|completeness)\b", re.IGNORECASE)
+_ASIDE = re.compile(
+    r"^\W*\(|\b(?:if|when|unless|note|completeness)\b|\bfor\s+(?:(?:the|a|an|another|this|that)\s+)?(?:\w+\s+)?"
+    r"(?:question|case|part|item)\b",
+    re.IGNORECASE,
+)
 _NEGATIVE = re.compile(r"\b(?:NOT|EXCEPT|LEAST)\b|\bexception\b")
 
 
@@ -596,7 +601,10 @@ _TENTATIVE = re.compile(r"\)?\s*,?\s*(?:at\s+first|only\s+(?:under|in|on)\s+a)\b
 # feared the storm", "The answer must be D if we count the order"; "The answer is B if we take her at her word" is).
 _CONDITION = re.compile(r"\)?\s+(?:only\s+)?(?:if|unless)\b", re.IGNORECASE)
 # Before "would be X", in its sentence: "Had there been no promise, the best answer would be D", "Otherwise ...".
-_COUNTERFACTUAL = re.compile(r"\b(?:if|unless|had|were|otherwise|suppose|supposing|assuming)\b", re.IGNORECASE)
+_INVERTED = r"(?:^|[,;(])\W*(?:had|were)\s+(?:there|she|he|it|they|we|i|you|the|a|an|this|that)\b"
+"""A condition written by inversion: "Had there been no promise, ...", "Were the letter the reason, ..."."""
+_COUNTERFACTUAL = re.compile(rf"\b(?:if|unless|otherwise|suppose|supposing|assuming)\b|{_INVERTED}", re.IGNORECASE)
+_SUPPOSED_INVERTED = re.compile(_INVERTED, re.IGNORECASE)
 # A supposition in the sentence before a letter: "If the question were about the first night, it's A."
 _SUPPOSED = re.compile(r"\b(?:if|unless|whether|suppose|supposing|assuming)\b", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[.!?\n]")
@@ -622,6 +630,12 @@ def _reported(text: str, match: re.Match[str]) -> bool:
         _CONDITION.match(text, match.end(1)) is not None
         or _COUNTERFACTUAL.search(_before(text, match.start(), _SENTENCE_END)) is not None
     )
+
+
+def _supposed(before: str) -> bool:
+    """Whether the words before a letter suppose it ("If the question were about the first night, it's A", "Had
+    she been paid, it's C")."""
+    return _SUPPOSED.search(before) is not None or _SUPPOSED_INVERTED.search(before) is not None
 
 
 def _revised(text: str, given: str, flags: int) -> int:
@@ -660,21 +674,23 @@ def _walk_verdict(text: str, letters: str) -> str | None:
             continue
         if verdict is None:
             return None  # an option gone through without a verdict: "B: the text says she owed him"
-        line = text.find("\n", verdict.end())
-        if verdict.group(1) and _LIMITED.search(text, verdict.end(), line if line >= 0 else len(text)):
+        if verdict.group(1) and _LIMITED.match(text, verdict.end()):
             return None  # "A: Correct that there was a storm, but not her reason"
         (right if verdict.group(1) else wrong).add(letter)
     return right.pop() if len(right) == 1 and wrong - right else None
 
 
-# A verdict with a limit after it: "True that ...", "Correct in part", "Yes, the storm is mentioned, but ...".
+# A verdict with a limit right after it: "True that ...", "Correct in part", "Yes, the storm is mentioned, but ...";
+# not "Correct, as stated in [S3]".
 _LIMITED = re.compile(
-    r"\b(?:that|but|only|partly|partially|in|if|though|although|about|yet|however|irrelevant)\b", re.IGNORECASE
+    r"[ \t]*[,;:\-\u2013\u2014]?[ \t]*(?:[\w']+[ \t]+){0,4}?(?:that|but|only|partly|partially|in[ \t]+part|if|though|"
+    r"although|about|yet|however|irrelevant)\b",
+    re.IGNORECASE,
 )
 
 
 # A letter named in passing as a reply goes through the options: "Option A suggests ...", '"Money" (C): ...'.
-_MENTION = re.compile(r"\b(?:option|choice)\s+\(?([A-J])\)?(?!\w)|(?<![\w(])\(([A-J])\)")
+_MENTION = re.compile(r"\b(?i:option|choice)\s+\(?([A-J])\)?(?!\w)|(?<![\w(])\(([A-J])\)")
 _PARAGRAPHS = re.compile(r"\n[ \t]*\n")
 
 
@@ -696,7 +712,7 @@ def _walk_end(text: str, letters: str, options: Sequence[str]) -> str | None:
     end = text[start:]
     if end.rstrip().endswith("?") or _SUPPOSED.search(end) or _REVISION.search(end):
         return None
-    named = list(_named(letters).finditer(text, start))
+    named = [m for m in _named(letters).finditer(text, start) if not _opening_article(text, m, options)]
     if len({m.group(1) for m in named}) != 1 or any(_spoken_of(text, m, options) for m in named):
         return None  # none, several, or one set aside ("So D is wrong.")
     if _VERDICT.match(text, named[-1].end()) is not None:
@@ -765,7 +781,7 @@ def parse_choice(reply: str, n_options: int, options: Sequence[str] = ()) -> str
         # conclusion that is a letter alone
         rf"(?:^|(?<=[.;:!?\n,]))[ \t]*(?:so|thus|hence|therefore|conclusion|overall|→|=>|(?:but\s+)?(?:{_LEAVES}))"
         r"(?:\s*[,:])?\s*"
-        rf"\(?([{letters}])\)?(?=[.!]?\s*$|[.!]\s+(?![a-z]))",
+        rf"\(?([{letters}])\)?(?=[.!]?\s*$|[.!]\s+(?-i:(?![a-z])))",
         # "A is unlikely. C.": a letter alone, the reply's last sentence
         rf"(?<=[.;!?\n])[ \t]*\(?([{letters}])\)?[.!]?\s*$",
         rf"^\(?([{letters}])\)?(?:[\s.:)\-,]|$)",  # "B", "(B)", "B. because..."
@@ -825,12 +841,15 @@ def parse_choice(reply: str, n_options: int, options: Sequence[str] = ()) -> str
             continue  # "**A.** Paris: wrong\n**B.** Rome: right" goes through the options, A first of them
         # An answer given again after the reply corrects itself is its answer: "Answer: A. Wait, ... The answer is B."
         revised = _revised(text, pattern, flags) if pattern is patterns[0] else 0
-        for match in re.finditer(pattern, text, flags):
+        found = list(re.finditer(pattern, text, flags))
+        # A conclusion drawn later stands over one drawn before it: "That leaves B. But wait, ... So D.", "My first
+        # instinct: it's A. ... So B."
+        for match in reversed(found) if pattern is patterns[1] else found:
             if match.start(1) < max(hedged, revised) or _article(text, match, options):
                 continue
             if pattern is patterns[0] and _reported(text, match):
                 continue  # "A common mistake is to think the right choice is D"
-            if pattern is patterns[1] and _SUPPOSED.search(_before(text, match.start(), _SUPPOSITION_END)):
+            if pattern is patterns[1] and _supposed(_before(text, match.start(), _SUPPOSITION_END)):
                 continue  # "If the question were about the first night, it's A."
             if pattern is not patterns[0] and _SET_ASIDE_BEFORE.search(text, max(0, match.start() - 30), match.start()):
                 continue  # "Unlike option A, option B is supported by the text"

@@ -301,3 +301,6 @@ def test_a_copy_of_settings_with_other_values_checks_them() -> None:
     assert copied.concurrency == 3 and copied.model_copy(update={"concurrency": settings.concurrency}) == settings
     assert copied.api_key is not None and copied.api_key.get_secret_value() == "sk-abcdefghijklmnop123"
     assert copied.sources == settings.sources and copied.base_url == settings.base_url
+    # What was given stays what was given: every field marked set gave the embedded model a 120 s timeout.
+    assert copied.model_fields_set == settings.model_fields_set | {"concurrency"}
+    assert "timeout" not in load_settings().model_copy(update={"concurrency": 2}).model_fields_set

@@ -169,6 +169,7 @@ def test_prose_that_names_a_call_is_told_it_is_no_step_not_of_a_variable_named_f
         ('Step 1 (identify her): s1 = FIND_CHARACTER(CTX, "Dorota")', "identify her"),
         ('Step 1 \u2014 s1 = FIND_CHARACTER(CTX, "Dorota")', None),
         ('Final step: s1 = FIND_CHARACTER(CTX, "Dorota") : who she is', "who she is"),
+        ('**Step 1 \u2014 identify**: s1 = FIND_CHARACTER(CTX, "Dorota")', "identify"),
     ],
 )
 def test_a_title_before_a_step_is_its_explanation(line: str, explanation: str | None) -> None:

@@ -377,3 +377,35 @@ def test_an_options_line_breaks_are_spaces_in_the_prompt() -> None:
     question = as_question("Why?", ["Money", "Orders\n(C) The oil ran low", "Fear"])
     assert question.options_block().splitlines() == ["(A) Money", "(B) Orders (C) The oil ran low", "(C) Fear"]
     assert question.options[1] == "Orders\n(C) The oil ran low"  # the option itself as given
+
+
+@pytest.mark.parametrize(
+    ("reply", "letter"),
+    [
+        ("So B. The storm explains it.", "B"),  # a conclusion followed by a sentence was read as none
+        ("It's B. The storm is loud.", "B"),
+        ("(A) fear: no.\n(B) duty: yes.\n(C) money: no.\n\nA sense of duty is what kept her there.", None),  # article
+        ("Option A suggests fear. Option B suggests duty. Option C suggests money.\n\nOverall, D fits best.", "D"),
+        ("A: Incorrect. B: Correct, as stated in [S3]. C: Incorrect. D: Incorrect.", "B"),
+        ("The keepers were loyal to the light, so the answer must be B.", "B"),
+        ("Option A is unrelated to her motive. For these reasons, B is the correct answer.", "B"),
+        ("That leaves B. But wait, the harbour master's letter is an order. So D.", "D"),  # the later conclusion
+        ("B. Had she been paid, it's C. She wasn't.", "B"),
+    ],
+)
+def test_the_readers_second_read_mends(reply: str, letter: str | None) -> None:
+    # helper-211's read of the reader as first written this session: each read otherwise.
+    assert parse_choice(reply, 4, ["Fear of the storm", "Duty to the keeper", "Money", "She was ordered to"]) == letter
+
+
+@pytest.mark.parametrize(
+    ("question", "options"),
+    [
+        ("What did she bring (A) notes (B) maps (C) tables (D) chairs", ["notes", "maps", "tables", "chairs"]),
+        ("Which symbol did he use (A) + (B) -", ["+", "-"]),
+        ("According to the notes (A) pay (B) stay", ["pay", "stay"]),
+    ],
+)
+def test_options_that_name_things_are_options(question: str, options: list[str]) -> None:
+    # Read as free text: "tables" after an option's mark, and "+", were taken for a clause's name and no option.
+    assert split_options(question).options == options

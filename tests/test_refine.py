@@ -293,6 +293,12 @@ def test_store_versions_and_prompts_round_trip(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------------------------- refinement
 
 
+def shown_label(prompt: str) -> str:
+    """The label of the first sentence a step's prompt shows: a step cites what it was shown."""
+    found = re.search(r"\[S\d+\]", prompt)
+    return found.group() if found else "[S0]"
+
+
 def refining_fake(right_at_once: str = "Varga suspect") -> FakeLLM:
     """First plans lead to (A) unless the question names `right_at_once`; a revised plan leads to the gold letter."""
     golds = {"Dorota put water": "B", "Varga suspect": "D", "relation to Dorota": "A"}
@@ -305,7 +311,9 @@ def refining_fake(right_at_once: str = "Varga suspect") -> FakeLLM:
         if kind == "refine":
             return REVISED
         if kind in ("step", "step_nodoc"):
-            return "REVISED evidence [S2]." if "REVISED" in text else "Some evidence [S2]."
+            return (
+                f"REVISED evidence {shown_label(text)}." if "REVISED" in text else f"Some evidence {shown_label(text)}."
+            )
         gold = next((g for k, g in golds.items() if k in text), "C")
         if kind == "answer":
             return gold if "REVISED" in text or right_at_once in text else "A"
@@ -317,9 +325,10 @@ def refining_fake(right_at_once: str = "Varga suspect") -> FakeLLM:
 @pytest.mark.parametrize(
     ("steps_say", "kept"),
     [
-        ("Some evidence [S2].", "correct"),
+        ("Some evidence {shown}.", "correct"),
         ("The excerpts say nothing about this.", None),  # no step found anything: the final call answered alone
         ("The evidence points to (A) [S2].", None),  # the steps argued for another option than the gold one chosen
+        ("Nothing found, like [S12].", None),  # the label of the instruction's example, no sentence it was shown
     ],
 )
 def test_a_plan_is_proven_right_only_where_its_steps_led_to_the_answer(steps_say: str, kept: str | None) -> None:
@@ -330,7 +339,7 @@ def test_a_plan_is_proven_right_only_where_its_steps_led_to_the_answer(steps_say
 
     def reply(request: CompletionRequest) -> str:
         if (request.prompt or "").startswith(("step.", "step_nodoc.")):
-            return steps_say
+            return steps_say.replace("{shown}", shown_label(request.messages[-1].content))
         return str(inner(request))  # type: ignore[misc,operator]
 
     dataset = load_dataset(QUALITY)
@@ -779,7 +788,11 @@ def server_reply(body: dict[str, Any]) -> str:
         return "USE: FIND_X\nNEW: FIND_CLUE(CTX, X) : The clues the document gives about X."
     if "Reply with the letter" in content or "Reply with one letter" in content:
         return "B" if "REVISED" in content else "A"
-    return "REVISED evidence [S2]." if "REVISED" in content else "Some evidence [S2]."
+    return (
+        f"REVISED evidence {shown_label(content)}."
+        if "REVISED" in content
+        else f"Some evidence {shown_label(content)}."
+    )
 
 
 def test_cli_mine_refine_then_ask_uses_both(tmp_path: Path, fake_server: FakeOpenAIServer) -> None:

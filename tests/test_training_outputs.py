@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -298,7 +299,9 @@ def test_an_output_that_cannot_be_written_at_the_end_keeps_the_runs_progress(
             return "B"
         if content.rstrip().endswith("Reply:"):
             return "USE: FIND_X\nNEW: FIND_SHIP_NAME(CTX, X) : The name of the ship in X."
-        return "Some evidence [S2]."  # a step that found some: refinement keeps only plans whose steps led somewhere
+        # A step that found some (a sentence it was shown): refinement keeps only plans whose steps led somewhere.
+        shown = re.search(r"\[S\d+\]", content)
+        return f"Some evidence {shown.group() if shown else '[S0]'}."
 
     fake_server.set_default(reply)
     data = (

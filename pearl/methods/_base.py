@@ -266,11 +266,13 @@ def citations_for(
 
 
 # A sentence named otherwise than pearl's labels are read (`pearl._text.citations`): "(S4 above)", "sentence 4",
-# "[7]", "{S7}", "【S7】", "as S7 says", "(see S7)", "S7, S8". Not a bare "S3": "Amazon S3", a step's "s2".
+# "[7]", "{S7}", "【S7】", "as S7 says", "(see S7)", "S7, S8". Not a bare "S3": "Amazon S3", "stored as S3 objects",
+# a step's "s2".
 _LOOSE_LABEL = re.compile(
     r"\(\s*[Ss]\s*\d{1,7}\b[^()\n]{0,40}\)|\b(?i:sentences?)\s+\d{1,7}\b"
     r"|[\[{\u3010\uff3b]\s*S?\s*\d{1,7}\s*[\]}\u3011\uff3d]"
-    r"|\b(?i:see|as|per)\s+S\d{1,7}\b|\bS\d{1,7}(?:\s*,\s*S\d{1,7})+\b"
+    r"|\b(?i:see|per)\s+S\d{1,7}\b|\b(?i:as)\s+S\d{1,7}\s+(?i:says|shows|states|notes|puts\s+it)\b"
+    r"|\bS\d{1,7}(?:\s*,\s*S\d{1,7})+\b"
 )
 
 

@@ -159,7 +159,7 @@ s1 = ...", "Step 1 — s1 = ..."): read as the step's explanation where it write
 def _titled(title: str) -> str:
     """A step's title as its explanation, without a "Step 1" of its own ("Step 1 (identify Dorota)": "identify
     Dorota"; "Step 1": none)."""
-    return re.sub(r"^step\s*\d+\s*", "", title.strip(), flags=re.IGNORECASE).strip(" ()[]")
+    return re.sub(r"^step\s*\d+\s*", "", title.strip(), flags=re.IGNORECASE).strip(" ()[]:-\u2013\u2014")
 
 
 _ASSIGNED_CALL = re.compile(r"\w\s*(?::?=|\uff1d)\s*[*`]*\s*\w+\s*[*`]*\s*[(\uff08]")

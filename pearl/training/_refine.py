@@ -40,7 +40,7 @@ from pearl.eval import Dataset, EvalQuestion, Silence, score_answer
 from pearl.execution import AUTO_SHARE, cited_ids
 from pearl.llm import cut_at_limit, output_mode
 from pearl.methods import ARGUED_NOTE, METHODS
-from pearl.models import Answer, Document, Trace, Usage
+from pearl.models import Answer, Document, Trace, TraceEvent, Usage
 from pearl.planning import (
     Demo,
     DemoStore,
@@ -73,8 +73,9 @@ __all__ = [
 
 _FREE_TEXT_PASS = 0.5  # token F1 at which a free-text answer counts as right
 # How much of the window each part of a revision prompt may take (see PromptTemplate.fit):
-# the plan to revise first, then the errors, then the earlier wrong plans, newest first.
-_REFINE_SHARES = {"question": 0.25, "options_block": 0.3, "plan": 0.5, "errors": 0.5, "demos": 1.0, "earlier": 1.0}
+# the plan to revise first, then the errors, then the earlier wrong plans, newest first, then the example plans
+# (fitted before them, the examples took the room of the wrong plans the model is to avoid: helper-211).
+_REFINE_SHARES = {"question": 0.25, "options_block": 0.3, "plan": 0.5, "errors": 0.5, "earlier": 1.0, "demos": 1.0}
 _MIN_TELLING_WORDS = 2
 _PROMPTS = ("plan", "plan_fix", "refine", "step", "step_nodoc", "answer", "choose")
 """The prompts of a refinement with the `pearl` method, in the order its run key joins them (kept as they were: a run
@@ -393,8 +394,16 @@ def _steps_led(answer: Answer, method: str) -> bool:
     if any(note.startswith(ARGUED_NOTE) for note in answer.notes):
         return False
     return any(
-        cited_ids(event.output) for event in answer.trace.events if event.stage.startswith("step ") and not event.error
+        cited_ids(event.output, _labels_shown(event))
+        for event in answer.trace.events
+        if event.stage.startswith("step ") and not event.error
     )
+
+
+def _labels_shown(event: TraceEvent) -> list[int]:
+    """The sentence labels a step's call was shown, in its prompt's user turns (the system turn's "like [S12]" is an
+    instruction's example, which a step copying it does not cite)."""
+    return [int(sid) for m in event.messages if m.role != "system" for sid in re.findall(r"\[S(\d+)\]", m.content)]
 
 
 def _model_failed(record: RefineRecord, error: LLMError) -> RefineRecord:
