@@ -264,6 +264,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "plan_window_problem",
         "read_plan_reply",
         "rejected_text",
+        "render_demos",
         "renumber",
         "runnable_demos",
         "save_demos",
@@ -291,6 +292,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "execute_plan",
     ],
     "pearl.methods": [
+        "ARGUED_NOTE",
         "FALLBACK",
         "METHODS",
         "QUESTION_SHARES",
