@@ -907,6 +907,10 @@ def test_plan_json_prints_an_object_whatever_happens(fake_server: Any, monkeypat
     data = json.loads(refused.stdout)
     assert refused.exit_code == 2 and data["plan"] is None and "temperature is not supported" in data["error"]
     assert data["question"] == QUESTION and data["usage"]["calls"] == 1  # the call refused
+    # A question with options of its own keeps them apart in a failure's JSON, as on success (helper-212).
+    inline = runner.invoke(app, ["plan", f"{QUESTION}\n(A) Money\n(B) Fear", *server])
+    data = json.loads(inline.stdout)
+    assert (data["question"], data["options"]) == (QUESTION, ["Money", "Fear"]), data
     fake_server.set_default("I would rather not plan.")
     unplanned = runner.invoke(app, ["plan", QUESTION, *server])
     data = json.loads(unplanned.stdout)
@@ -967,3 +971,31 @@ def test_trace_show_says_how_the_question_ended() -> None:
     for letter in ("E", "BC"):
         odd = answer.model_copy(update={"letter": letter, "answer": "something else"})
         assert "answer (fallback):\n  something else" in render_trace(Trace(question="Why?", answer=odd))
+
+
+def test_a_trace_is_read_from_stdin_and_its_page_needs_a_name(tmp_path: Path) -> None:
+    # "trace - does not exist" though "-" is stdin elsewhere; `trace html /dev/stdin` wrote /dev/stdin.html
+    # (helper-212).
+    from pearl import FakeLLM, Pearl, load_settings
+
+    story = tmp_path / "story.txt"
+    story.write_text("Mira runs the ferry. Tom rows.", encoding="utf-8")
+    answer = Pearl(llm=FakeLLM(default="Mira [S0]."), settings=load_settings(cache=False)).ask(
+        story, "Who?", method="rag"
+    )
+    trace = answer.trace.model_dump_json()
+    shown = runner.invoke(app, ["trace", "show", "-"], input=trace)
+    assert shown.exit_code == 0 and shown.stdout.startswith("rag: Who?"), shown.output
+    unnamed = runner.invoke(app, ["trace", "html", "-"], input=trace)
+    assert unnamed.exit_code == 2 and "give -o FILE" in unnamed.stderr
+    page = tmp_path / "page.html"
+    named = runner.invoke(app, ["trace", "html", "-", "-o", str(page)], input=trace)
+    assert named.exit_code == 0 and page.is_file(), named.output
+
+
+@pytest.mark.parametrize("group", [[], ["actions"], ["trace"]])
+def test_a_command_list_shows_each_summary_whole(group: list[str]) -> None:
+    # `pearl actions --help` cut "Everything about one action: signature, definition, flags,..." (helper-212).
+    listed = runner.invoke(app, [*group, "--help"], env={"COLUMNS": "80"})
+    commands = listed.stdout.split("Commands:", 1)[1]
+    assert listed.exit_code == 0 and "..." not in commands, commands

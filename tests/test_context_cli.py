@@ -128,6 +128,9 @@ def test_context_skim_shows_what_a_whole_document_step_sees(app: typer.Typer, tm
     assert any(year in skimmed.output for year in late)
     both = CliRunner().invoke(app, [*args, "--skim", "--focus", "keeper"])
     assert both.exit_code == 2 and "--skim" in both.output
+    # With --json, stdout is one object saying so (it was empty: click's usage error, helper-212).
+    said = CliRunner().invoke(app, [*args, "--skim", "--focus", "keeper", "--json"])
+    assert said.exit_code == 2 and "--skim reads the whole document" in json.loads(said.stdout)["error"]
 
 
 @pytest.mark.parametrize(

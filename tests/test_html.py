@@ -117,6 +117,23 @@ def test_trace_records_its_document_and_answer(tmp_path: Path) -> None:
     assert trace.answer.citations == answer.citations and not trace.answer.trace.events
 
 
+def test_a_trace_of_a_file_over_the_default_limit_shows_its_document(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Asked with a raised --max-bytes, the file was over the limit `trace html` read it again with, and the note said
+    # to raise a --max-bytes that command does not have (helper-212). Here the limit is made small, not the file big.
+    import pearl.html._document as pages
+    from pearl.documents import load_document
+
+    story = tmp_path / "story.txt"
+    story.write_text(HOSTILE, encoding="utf-8")
+    answer = Pearl(llm=hostile_llm(), settings=load_settings(cache=False)).ask(story, QUESTION)
+    small = 100
+    monkeypatch.setattr(pages, "DEFAULT_MAX_BYTES", small, raising=False)
+    monkeypatch.setattr(pages, "load_document", lambda sources, max_bytes=small: load_document(sources, max_bytes))
+    assert len(HOSTILE.encode()) > small and index_for_trace(answer.trace).sentence_count > 0
+
+
 def test_text_given_as_such_has_no_sources() -> None:
     answer = Pearl(llm=hostile_llm(), settings=load_settings(cache=False)).ask(HOSTILE, QUESTION)
     assert answer.trace.document is not None and answer.trace.document.sources == []

@@ -107,13 +107,9 @@ def _interruptible(run: Callable[[Any], T], ctx: Any) -> T:
         raise typer.Exit(interrupted_exit()) from None
 
 
-class _Group(TyperGroup):
-    """The `pearl` group: every command runs inside it, so a Ctrl-C anywhere says `interrupted`; its
-    command list shows each command's first sentence whole, wrapped rather than cut with `...`."""
-
-    def invoke(self, ctx: Any) -> Any:
-        fresh_stdout()
-        return _interruptible(super().invoke, ctx)
+class _Listing(TyperGroup):
+    """A group whose command list shows each command's first sentence whole, wrapped rather than cut with `...`
+    (`pearl`, `pearl actions`, `pearl trace`: the two cut theirs, helper-212)."""
 
     def format_commands(self, ctx: Any, formatter: Any) -> None:
         rows = []
@@ -124,6 +120,14 @@ class _Group(TyperGroup):
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
+
+
+class _Group(_Listing):
+    """The `pearl` group: every command runs inside it, so a Ctrl-C anywhere says `interrupted`."""
+
+    def invoke(self, ctx: Any) -> Any:
+        fresh_stdout()
+        return _interruptible(super().invoke, ctx)
 
 
 class _Typer(typer.Typer):
@@ -147,12 +151,14 @@ app = _Typer(
 )
 trace_app = _Typer(
     help="Inspect traces written by `pearl ask --trace FILE`.",
+    cls=_Listing,
     epilog=example("pearl trace show t.json", "pearl trace html t.json -o page.html"),
     no_args_is_help=True,
     rich_markup_mode=None,
 )
 actions_app = _Typer(
     help="Inspect, compare and convert action libraries (pearl's JSON or the paper's action list).",
+    cls=_Listing,
     epilog=example("pearl actions list", "pearl actions show FIND_CHARACTER"),
     no_args_is_help=True,
     rich_markup_mode=None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -489,7 +490,10 @@ def plan(
     except (Failure, KeyboardInterrupt) as exc:
         if as_json:  # stdout is JSON with --json, a failure's or an interruption's too, as with `ask --json`
             said = exc.message if isinstance(exc, Failure) else "interrupted"
-            echo_json(_plan_json(question, option or [], None, [], failed, said))
+            listed = option or []
+            with suppress(PearlError, TypeError):  # its options apart, as on success and `ask --json` (helper-212)
+                question, listed = _split(question, listed)
+            echo_json(_plan_json(question, listed, None, [], failed, said))
         raise
     error = None if result.plan is not None else f"no valid plan after {counted(len(result.attempts), 'attempt')}"
     if as_json:  # the question as asked, its options apart, as `ask --json` gives it
@@ -530,9 +534,11 @@ def _plan_json(
 
 
 def _read_trace(path: Path) -> Trace:
-    """The trace in `path` (`pearl trace show` and `trace html` alike), or one error line and exit 2."""
+    """The trace in `path` (`pearl trace show` and `trace html` alike; "-" reads stdin, as `ask` reads a document
+    there), or one error line and exit 2."""
     with handled():
-        data = decode_json(read_text(path, "trace"), f"{path}: not a pearl trace")
+        text = sys.stdin.read() if str(path) == "-" else read_text(path, "trace")
+        data = decode_json(text, f"{path}: not a pearl trace")
     # Every field of a trace has a default, so any JSON object would pass for an empty one; a trace
     # as written (`Trace.model_dump_json`, by ask --trace and eval) always lists its events.
     if not isinstance(data, dict) or "events" not in data:
@@ -601,6 +607,11 @@ def trace_html(
 ) -> None:
     """Write a trace as a page: answer, plan graph, each step's excerpts, and the document (read again)."""
     refuse_dash(out, "-o", "answer.html")
+    if out is None and (str(path) == "-" or not path.is_file()):
+        # TRACE.html beside stdin, or a pipe: "/dev/stdin.html" was written into /dev (helper-212).
+        raise fail(
+            f"the trace is read from {'stdin' if str(path) == '-' else path}, beside which no page goes: give -o FILE"
+        )
     trace = _read_trace(path)
     page = out if out is not None else path.with_suffix(".html")
     # The page is read from the trace and the document's files: writing over one of them would lose it.

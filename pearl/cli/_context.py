@@ -230,7 +230,8 @@ def context_command(
     names, query = files_then_text(files_and_query, "context", "query")
     files = [Path(name) for name in names]
     if skimmed and focus:
-        raise typer.BadParameter("--focus centres a search; --skim reads the whole document", param_hint="'--focus'")
+        # A usage error of its own, so that --json prints it as one (click's printed nothing on stdout: helper-212).
+        raise fail("--focus centres a search; --skim reads the whole document: give one of them")
     if not skimmed and not query.strip():
         raise fail("the query is empty: give the words or question to look for (or --skim for the whole document)")
     if any(not visible(item) for item in focus or []):  # it centred on nothing and was noted as an unknown name

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from pearl.context import DocumentIndex, SentenceFlag, code_sentences, index_document
-from pearl.documents import load_document, reads_as_code
+from pearl.documents import DEFAULT_MAX_BYTES, load_document, reads_as_code
 from pearl.errors import DocumentError
 from pearl.models import Document, Trace
 
@@ -42,9 +42,11 @@ def index_for_trace(trace: Trace) -> DocumentIndex:
             "name is not valid text), so it cannot be read again "
             "(for a question of `pearl eval`, open the page the run wrote beside the trace)"
         )
-    _check_sources(ref.sources, ref.chars)
+    largest = _check_sources(ref.sources, ref.chars)
     try:
-        document = load_document(ref.sources)
+        # A text file the run read under a raised --max-bytes is read again whatever its size: `_check_sources` has
+        # held it to the trace's text (the default limit said to raise a --max-bytes trace html has not).
+        document = load_document(ref.sources, max_bytes=max(DEFAULT_MAX_BYTES, largest))
     except DocumentError as exc:
         raise DocumentError(f"{exc}; the trace's document cannot be read again") from None
     if document.content_hash != ref.content_hash and document.code_spans:
@@ -66,11 +68,11 @@ manual page ("_\\b字\\b字"); a PDF or a page may take many more, and `_check_s
 hash."""
 
 
-def _check_sources(sources: list[str], chars: int) -> None:
+def _check_sources(sources: list[str], chars: int) -> int:
     """Refuse to read what a trace names unless it is files, and text files no larger than its text can be: a trace
     is a file anyone may pass on, and one naming "/usr" had it walked for 29 s (a pipe named there would block for
-    ever) before its content hash refused it."""
-    total = 0
+    ever) before its content hash refused it. Returns the size of the largest text file."""
+    total = largest = 0
     for source in sources:
         path = Path(source)
         if not path.exists():  # one gone is said so by `load_document`
@@ -78,9 +80,11 @@ def _check_sources(sources: list[str], chars: int) -> None:
         if not path.is_file():
             raise DocumentError(f"{source}: the trace names what is not a file; its document cannot be read again")
         if path.suffix.lower() in _TEXT_SUFFIXES or reads_as_code(path):
-            total += path.stat().st_size
+            size = path.stat().st_size
+            total, largest = total + size, max(largest, size)
     if total > _BYTES_PER_CHAR * chars + 16 * len(sources):
         raise DocumentError("the file(s) are larger than the trace's document was; its document is not read again")
+    return largest
 
 
 _TEXT_SUFFIXES = (".txt", ".md", ".markdown", ".rst", ".text")
