@@ -307,9 +307,9 @@ _MEMBERS = {
     "supports_grammar": "supports_grammar = False",
     "supports_json_schema": "supports_json_schema = False",
     "is_demo": "is_demo = False",
-    "check": "def check(self) -> None: ...",
 }
-"""What a model must have besides `complete` and `acomplete` (`pearl.protocols.LLM`), and how a class may give it."""
+"""What a model must have besides `complete` and `acomplete` (`pearl.protocols.LLM`), and how a class may give it
+(`check` is called where there is one: a wrapper of a benchmark's had none)."""
 
 
 def _has(llm: object, name: str) -> bool:

@@ -875,3 +875,28 @@ def test_questions_the_loader_left_out_are_named_in_the_reports(tmp_path: Path) 
     assert "Skipped 2 questions that cannot be asked as given" in report and f"`doc1:2` ({why})" in report
     page = (out / "report.html").read_text(encoding="utf-8")
     assert 'id="unaskable"' in page and "<code>doc1:4</code>" in page
+
+
+class _Unchecked:
+    """A model of one's own with every member pearl reads but `check` (as benchmarks/plan_validity.py's wrapper)."""
+
+    def __init__(self, inner: FakeLLM) -> None:
+        self.inner = inner
+        self.backend, self.model, self.context_window = inner.backend, inner.model, inner.context_window
+        self.supports_grammar = self.supports_json_schema = self.is_demo = False
+
+    def complete(self, request: CompletionRequest) -> Completion:
+        return self.inner.complete(request)
+
+    async def acomplete(self, request: CompletionRequest) -> Completion:
+        return await self.inner.acomplete(request)
+
+
+def test_a_model_without_check_is_asked_and_evaluated(tmp_path: Path) -> None:
+    # Made strict about a model's members, Pearl refused plan_validity.py's wrapper for want of `check`, which only
+    # an evaluation's start calls: it is called where a model has one.
+    llm = _Unchecked(FakeLLM(default="B"))
+    pearl = Pearl(llm=llm, settings=load_settings(cache=False))
+    assert pearl.ask("Mira runs the ferry.", "Who runs it?", ["Mira", "Tom"], method="direct").letter == "B"
+    summary = run_eval(pearl, load_dataset(QUALITY), ["direct"], tmp_path / "run", limit=1)
+    assert summary.methods[0].n == 1 and summary.methods[0].errors == 0

@@ -824,8 +824,8 @@ class _ShortModel:
         # A model of one's own short of the protocol: AttributeError 'is_demo' after a paid call (helper-205).
         (
             lambda: Pearl(_ShortModel()),
-            r"llm \(_ShortModel\) lacks supports_grammar, supports_json_schema, is_demo, check of "
-            r"pearl.protocols.LLM: add them to its class \(supports_grammar = False; .*is_demo = False; def check",
+            r"llm \(_ShortModel\) lacks supports_grammar, supports_json_schema, is_demo of "
+            r"pearl.protocols.LLM: add them to its class \(supports_grammar = False; .*is_demo = False\)",
         ),
     ],
 )

@@ -215,7 +215,9 @@ async def _preflight(llm: LLM) -> None:
     def check() -> None:
         error: BaseException | None = None
         try:
-            llm.check()
+            ready = getattr(llm, "check", None)  # a model of one's own may have none: nothing to check then
+            if callable(ready):
+                ready()
         except BaseException as exc:  # noqa: BLE001 - raised in the run, which awaits it
             error = exc
         with contextlib.suppress(RuntimeError):  # the event loop is closed: the run was cancelled and has ended

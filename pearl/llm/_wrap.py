@@ -42,7 +42,9 @@ class Wrapped:
         return self.inner.is_demo
 
     def check(self) -> None:
-        self.inner.check()
+        check = getattr(self.inner, "check", None)  # a model of one's own may have none: nothing to check then
+        if callable(check):
+            check()
 
 
 class Capped(Wrapped):
