@@ -773,6 +773,11 @@ def test_plan_and_mine_say_which_files_of_a_folder_they_left_out(
         args = ["mine", "--document", str(folder), "-o", str(tmp_path / "mined.json")]
     result = runner.invoke(app, [*args, "--base-url", fake_server.base_url, "--model", "m"])
     assert "note: left out of the document: " in result.stderr and "empty.md: the file is empty" in result.stderr
+    if command == "plan":  # and in its JSON, as ask --json lists them ("notes": [] before: helper-212)
+        data = json.loads(
+            runner.invoke(app, [*args, "--base-url", fake_server.base_url, "--model", "m", "--json"]).stdout
+        )
+        assert any("empty.md: the file is empty" in note for note in data["notes"]), data["notes"]
 
 
 def _ask_rag(fake_server: Any, doc: Path, text: str, reply: str, *more: str) -> Result:

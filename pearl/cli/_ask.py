@@ -56,7 +56,7 @@ from pearl.cli._common import (
 from pearl.cli._progress import StageLine
 from pearl.config import Settings
 from pearl.context import DENSE_INSTALL, DocumentIndex, dense_wanted
-from pearl.documents import SUPPORTED_SUFFIXES, as_document, names_path
+from pearl.documents import SUPPORTED_SUFFIXES, as_document, left_out_notes, names_path
 from pearl.errors import EmbeddedModelError, PearlError, PlanParseError
 from pearl.execution import cited_ids
 from pearl.html import index_for_page, index_for_trace, render_trace_page
@@ -497,7 +497,13 @@ def plan(
         raise
     error = None if result.plan is not None else f"no valid plan after {counted(len(result.attempts), 'attempt')}"
     if as_json:  # the question as asked, its options apart, as `ask --json` gives it
-        echo_json(_plan_json(asked.text, asked.options, result.plan, result.attempts, trace, error, result.notes))
+        # What the document left out too, as `ask --json` lists it (helper-212: a folder's skipped files went unsaid).
+        left_out = left_out_notes(document) if document is not None else []
+        echo_json(
+            _plan_json(
+                asked.text, asked.options, result.plan, result.attempts, trace, error, [*left_out, *result.notes]
+            )
+        )
     elif result.plan is not None:
         echo(result.plan.render())
     for number, attempt in enumerate(result.attempts, start=1):
