@@ -215,20 +215,19 @@ def citations(text: str) -> list[tuple[int, int, list[int]]]:
     return found
 
 
-# Markdown code: a fenced block closed by its fence, or a span in backticks on one line (not LaTeX's ``quote'').
-_CODE_SPAN = re.compile(r"^[ \t]*```.*?^[ \t]*```|(?<!`)(`{1,2})(?!`)([^\n]+?)(?<!`)\1(?!`)", re.DOTALL | re.MULTILINE)
+# Markdown code: a fenced block closed by its fence (in a quote or a list item too), or a span in backticks on one
+# line, opened after no letter ("don`t" is an apostrophe typed so) and not LaTeX's ``quote''.
+_CODE_SPAN = re.compile(
+    r"^[ \t>*+\-\d.]*```.*?^[ \t>*+\-\d.]*```|(?<![`\w])(`{1,2})(?!`)([^\n]+?)(?<!`)\1(?!`)", re.DOTALL | re.MULTILINE
+)
 
 
 def _code_spans(text: str) -> list[tuple[int, int]]:
-    """Where `text` writes code in Markdown (a fenced block, a span in backticks): labels there are code's. A span of
-    prose (LaTeX's ``quote'', a backtick typed for an apostrophe: "don`t go [S3] and `x`") is none."""
+    """Where `text` writes code in Markdown (a fenced block, a span in backticks): labels there are code's. LaTeX's
+    ``quote'' and a backtick typed for an apostrophe ("don`t go [S3] and `x`") open none."""
     if "`" not in text:
         return []
-    return [
-        (m.start(), m.end())
-        for m in _CODE_SPAN.finditer(text)
-        if m.group(2) is None or ("''" not in m.group(2) and m.group(2).count(" ") < 2)
-    ]
+    return [(m.start(), m.end()) for m in _CODE_SPAN.finditer(text) if m.group(2) is None or "''" not in m.group(2)]
 
 
 def _inside(starts: list[int], spans: list[tuple[int, int]], at: int) -> bool:

@@ -154,15 +154,19 @@ def _lists(text: str, marks: re.Pattern[str], *, asked: bool = False) -> list[re
 
 
 # A word that names what a mark labels in the question's own words: "clause (A)", "section (B)", "Figure (C)".
-_REFERENCE = re.compile(
-    r"\b(?:clauses?|sections?|subsections?|paragraphs?|articles?|parts?|steps?|figures?|fig\.|tables?|exhibits?|"
+_REFERENCE_WORDS = (
+    r"(?:clauses?|sections?|subsections?|paragraphs?|articles?|parts?|steps?|figures?|fig\.|tables?|exhibits?|"
     r"schedules?|appendi(?:x|ces)|annex(?:es)?|rules?|footnotes?|sentences?|columns?|rows?|conditions?|provisions?)"
-    r"[ \t]*\Z",
-    re.IGNORECASE,
 )
+_REFERENCE = re.compile(rf"\b{_REFERENCE_WORDS}[ \t]*\Z", re.IGNORECASE)
 # What an option cannot be: nothing, a sentence's punctuation, or a word that joins two marks ("(A) and (B)"); a
 # symbol may be one ("(A) + (B) -").
-_NO_OPTION = re.compile(r"[.,;:?!]*|[.,;:?!]*(?:and|or|vs\.?|versus|with|to|from|nor|than)[.,;:?!]*", re.IGNORECASE)
+_JOINS = r"(?:and|or|&|/|vs\.?|versus|with|to|from|nor|than)"
+_NO_OPTION = re.compile(rf"[.,;:?!]*|[.,;:?!]*{_JOINS}[.,;:?!]*", re.IGNORECASE)
+
+
+_JOINED_REFERENCE = re.compile(rf"\s*[,;]?\s*{_JOINS}\s+(?:the\s+)?{_REFERENCE_WORDS}\s*", re.IGNORECASE)
+"""Between two marks, a join and the word naming what the next labels: "(A) and clause (B)"."""
 
 
 def _referred_to(text: str, run: list[re.Match[str]]) -> bool:
@@ -172,6 +176,8 @@ def _referred_to(text: str, run: list[re.Match[str]]) -> bool:
     if _REFERENCE.search(text, max(0, run[0].start() - 30), run[0].start()):
         return True  # before the first mark: after it, a word may be an option's own ("(A) two lines (B) a circle")
     parts = [text[m.end() : (run[i + 1].start() if i + 1 < len(run) else len(text))] for i, m in enumerate(run)]
+    if any(_JOINED_REFERENCE.fullmatch(part) for part in parts[:-1]):
+        return True  # "Compare (A) and clause (B) of the lease"
     return any(_NO_OPTION.fullmatch(part.strip()) for part in parts)
 
 
@@ -583,7 +589,7 @@ _REVISION = re.compile(
 _REPORTED = re.compile(
     r"\b(?:whether|if|unless)\s+(?:the\s+)?\Z"
     r"|\b(?:nobody|no\s+one)\s+(?:\w+\s+)?(?:say|says|said|think|thinks|argue|argues|claim|claims|believe|believes)\b"
-    r"|\b(?:someone|somebody|many|others|people|readers|(?<!\bno\s)one)\s+(?:\w+\s+){0,2}?"
+    r"|\b(?:someone|somebody|many|others|people|readers?|(?<!\bno\s)one)\s+(?:\w+\s+){0,2}?"
     r"(?:say|says|said|think|thinks|thought|argue|argues|argued|claim|claims|claimed|assume|assumes|believe|believes|"
     r"might|may|could|would)\b"
     r"|\bsome\s+(?:might|may|could|would|say|argue|think|claim|believe)\b"
@@ -630,6 +636,13 @@ def _reported(text: str, match: re.Match[str]) -> bool:
         _CONDITION.match(text, match.end(1)) is not None
         or _COUNTERFACTUAL.search(_before(text, match.start(), _SENTENCE_END)) is not None
     )
+
+
+def _taken_back(text: str, match: re.Match[str], letters: str) -> bool:
+    """Whether the reply corrects itself right after the letter `match` found, before it names another ("so D. I was
+    wrong.")."""
+    after = _named(letters).search(text, match.end(), match.end() + 80)
+    return _REVISION.search(text, match.end(), after.start() if after else match.end() + 80) is not None
 
 
 def _supposed(before: str) -> bool:
@@ -683,8 +696,8 @@ def _walk_verdict(text: str, letters: str) -> str | None:
 # A verdict with a limit right after it: "True that ...", "Correct in part", "Yes, the storm is mentioned, but ...";
 # not "Correct, as stated in [S3]".
 _LIMITED = re.compile(
-    r"[ \t]*[,;:\-\u2013\u2014]?[ \t]*(?:[\w']+[ \t]+){0,4}?(?:that|but|only|partly|partially|in[ \t]+part|if|though|"
-    r"although|about|yet|however|irrelevant)\b",
+    r"[^\n]{0,80}?\b(?:that|but|only|partly|partially|in[ \t]+(?:part|some)|as[ \t]+far[ \t]+as|if|though|although|"
+    r"about|yet|however|irrelevant)\b",
     re.IGNORECASE,
 )
 
@@ -849,7 +862,11 @@ def parse_choice(reply: str, n_options: int, options: Sequence[str] = ()) -> str
                 continue
             if pattern is patterns[0] and _reported(text, match):
                 continue  # "A common mistake is to think the right choice is D"
-            if pattern is patterns[1] and _supposed(_before(text, match.start(), _SUPPOSITION_END)):
+            if pattern is patterns[1] and (
+                _supposed(_before(text, match.start(), _SUPPOSITION_END))
+                or _REPORTED.search(_before(text, match.start(), _SENTENCE_END))
+                or _taken_back(text, match, letters)
+            ):  # "If ..., it's A", "Earlier I thought: so D.", "so D. I was wrong."
                 continue  # "If the question were about the first night, it's A."
             if pattern is not patterns[0] and _SET_ASIDE_BEFORE.search(text, max(0, match.start() - 30), match.start()):
                 continue  # "Unlike option A, option B is supported by the text"

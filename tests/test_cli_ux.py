@@ -996,6 +996,8 @@ def test_a_trace_is_read_from_stdin_and_its_page_needs_a_name(tmp_path: Path) ->
     page = tmp_path / "page.html"
     named = runner.invoke(app, ["trace", "html", "-", "-o", str(page)], input=trace)
     assert named.exit_code == 0 and page.is_file(), named.output
+    missing = runner.invoke(app, ["trace", "html", str(tmp_path / "missing.json")])  # a typo, not a want of -o
+    assert missing.exit_code == 2 and "does not exist" in missing.stderr and "give -o" not in missing.stderr
 
 
 @pytest.mark.parametrize("group", [[], ["actions"], ["trace"]])

@@ -534,6 +534,10 @@ def test_code_in_an_answer_is_not_read_as_citations() -> None:
         ("He said ``storm'' [S3] and ``rain'' [S4].", [[3], [4]]),
         ("don`t go [S3] and `x`", [[3]]),
         ("```\nx\nSee [S5].", [[5]]),
+        # ...and code with spaces, a fence in a quote, a span after an apostrophe typed as a backtick, stay code
+        ("Run `grep -n x [S3] file` to see.", []),
+        ("> ```\n> quoted [S6]\n> ```", []),
+        ("don`t, see `[S3]`", []),
     ):
         assert [found for _, _, found in citations(prose)] == ids, prose
     started = time.perf_counter()

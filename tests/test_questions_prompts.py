@@ -391,6 +391,13 @@ def test_an_options_line_breaks_are_spaces_in_the_prompt() -> None:
         ("Option A is unrelated to her motive. For these reasons, B is the correct answer.", "B"),
         ("That leaves B. But wait, the harbour master's letter is an order. So D.", "D"),  # the later conclusion
         ("B. Had she been paid, it's C. She wasn't.", "B"),
+        # helper-213: a limit after a comma, a later conclusion reported or taken back
+        (
+            "A: Yes, mentioned in [S2], but irrelevant to her motive.\nB: No.\nC: No, though it is closest.\nD: No.",
+            None,
+        ),
+        ("So, B. Earlier I thought: so D. I was wrong.", "B"),
+        ("Therefore B. A careless reader would think: so D. That misses the letter.", "B"),
     ],
 )
 def test_the_readers_second_read_mends(reply: str, letter: str | None) -> None:
@@ -404,6 +411,8 @@ def test_the_readers_second_read_mends(reply: str, letter: str | None) -> None:
         ("What did she bring (A) notes (B) maps (C) tables (D) chairs", ["notes", "maps", "tables", "chairs"]),
         ("Which symbol did he use (A) + (B) -", ["+", "-"]),
         ("According to the notes (A) pay (B) stay", ["pay", "stay"]),
+        ("Explain (A) & (B) in the contract.", []),  # a join, not an option (helper-213)
+        ("Compare (A) and clause (B) of the lease", []),
     ],
 )
 def test_options_that_name_things_are_options(question: str, options: list[str]) -> None:

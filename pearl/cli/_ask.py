@@ -544,7 +544,7 @@ def _read_trace(path: Path) -> Trace:
     there), or one error line and exit 2."""
     with handled():
         text = sys.stdin.read() if str(path) == "-" else read_text(path, "trace")
-        data = decode_json(text, f"{path}: not a pearl trace")
+        data = decode_json(text, f"{'stdin' if str(path) == '-' else path}: not a pearl trace")
     # Every field of a trace has a default, so any JSON object would pass for an empty one; a trace
     # as written (`Trace.model_dump_json`, by ask --trace and eval) always lists its events.
     if not isinstance(data, dict) or "events" not in data:
@@ -613,7 +613,7 @@ def trace_html(
 ) -> None:
     """Write a trace as a page: answer, plan graph, each step's excerpts, and the document (read again)."""
     refuse_dash(out, "-o", "answer.html")
-    if out is None and (str(path) == "-" or not path.is_file()):
+    if out is None and (str(path) == "-" or (path.exists() and not path.is_file())):
         # TRACE.html beside stdin, or a pipe: "/dev/stdin.html" was written into /dev (helper-212).
         raise fail(
             f"the trace is read from {'stdin' if str(path) == '-' else path}, beside which no page goes: give -o FILE"
