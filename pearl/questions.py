@@ -609,10 +609,10 @@ _CONDITION = re.compile(r"\)?\s+(?:only\s+)?(?:if|unless)\b", re.IGNORECASE)
 # Before "would be X", in its sentence: "Had there been no promise, the best answer would be D", "Otherwise ...".
 _INVERTED = r"(?:^|[,;(])\W*(?:had|were)\s+(?:there|she|he|it|they|we|i|you|the|a|an|this|that)\b"
 """A condition written by inversion: "Had there been no promise, ...", "Were the letter the reason, ..."."""
-_COUNTERFACTUAL = re.compile(rf"\b(?:if|unless|otherwise|suppose|supposing|assuming)\b|{_INVERTED}", re.IGNORECASE)
-_SUPPOSED_INVERTED = re.compile(_INVERTED, re.IGNORECASE)
-# A supposition in the sentence before a letter: "If the question were about the first night, it's A."
-_SUPPOSED = re.compile(r"\b(?:if|unless|whether|suppose|supposing|assuming)\b", re.IGNORECASE)
+_SUPPOSING = r"if|unless|suppose|supposing|assuming"
+_COUNTERFACTUAL = re.compile(rf"\b(?:{_SUPPOSING}|otherwise)\b|{_INVERTED}", re.IGNORECASE)
+# A supposition before a letter: "If the question were about the first night, it's A.", "Had she been paid, it's C."
+_SUPPOSED = re.compile(rf"\b(?:{_SUPPOSING}|whether)\b|{_INVERTED}", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[.!?\n]")
 _SUPPOSITION_END = re.compile(r"[.!?\n;]|\bbut\b", re.IGNORECASE)
 
@@ -645,16 +645,10 @@ def _taken_back(text: str, match: re.Match[str], letters: str) -> bool:
     return _REVISION.search(text, match.end(), after.start() if after else match.end() + 80) is not None
 
 
-def _supposed(before: str) -> bool:
-    """Whether the words before a letter suppose it ("If the question were about the first night, it's A", "Had
-    she been paid, it's C")."""
-    return _SUPPOSED.search(before) is not None or _SUPPOSED_INVERTED.search(before) is not None
-
-
-def _revised(text: str, given: str, flags: int) -> int:
+def _revised(text: str, given: Sequence[re.Match[str]]) -> int:
     """Where the answer stands that the reply gives last, after correcting itself between it and the first
-    (`given`: the pattern of an answer given): "Answer: A ... Wait, ... The answer is B"; 0 when it does not."""
-    found = [(m.start(1), m.group(1).upper()) for m in re.finditer(given, text, flags) if not _reported(text, m)]
+    (`given`: the answers given, found): "Answer: A ... Wait, ... The answer is B"; 0 when it does not."""
+    found = [(m.start(1), m.group(1).upper()) for m in given if not _reported(text, m)]
     if len(found) < 2 or found[-1][1] == found[0][1]:
         return 0
     revision = _REVISION.search(text, found[0][0], found[-1][0])
@@ -853,8 +847,8 @@ def parse_choice(reply: str, n_options: int, options: Sequence[str] = ()) -> str
         if pattern is opening and _LISTED.search(text, 1):
             continue  # "**A.** Paris: wrong\n**B.** Rome: right" goes through the options, A first of them
         # An answer given again after the reply corrects itself is its answer: "Answer: A. Wait, ... The answer is B."
-        revised = _revised(text, pattern, flags) if pattern is patterns[0] else 0
         found = list(re.finditer(pattern, text, flags))
+        revised = _revised(text, found) if pattern is patterns[0] else 0
         # A conclusion drawn later stands over one drawn before it: "That leaves B. But wait, ... So D.", "My first
         # instinct: it's A. ... So B."
         for match in reversed(found) if pattern is patterns[1] else found:
@@ -863,7 +857,7 @@ def parse_choice(reply: str, n_options: int, options: Sequence[str] = ()) -> str
             if pattern is patterns[0] and _reported(text, match):
                 continue  # "A common mistake is to think the right choice is D"
             if pattern is patterns[1] and (
-                _supposed(_before(text, match.start(), _SUPPOSITION_END))
+                _SUPPOSED.search(_before(text, match.start(), _SUPPOSITION_END))
                 or _REPORTED.search(_before(text, match.start(), _SENTENCE_END))
                 or _taken_back(text, match, letters)
             ):  # "If ..., it's A", "Earlier I thought: so D.", "so D. I was wrong."

@@ -64,7 +64,7 @@ from pearl.eval._silence import Silence
 from pearl.eval._summary import NO_TEXT, render_report, some_of, summarize
 from pearl.html import index_for_page, render_report_page, render_trace_page
 from pearl.llm import LLM
-from pearl.llm._wrap import Capped
+from pearl.llm._wrap import Capped, check_ready
 from pearl.methods import METHODS
 from pearl.models import Document, Trace, TraceEvent
 from pearl.prompts import load_prompt
@@ -215,9 +215,7 @@ async def _preflight(llm: LLM) -> None:
     def check() -> None:
         error: BaseException | None = None
         try:
-            ready = getattr(llm, "check", None)  # a model of one's own may have none: nothing to check then
-            if callable(ready):
-                ready()
+            check_ready(llm)
         except BaseException as exc:  # noqa: BLE001 - raised in the run, which awaits it
             error = exc
         with contextlib.suppress(RuntimeError):  # the event loop is closed: the run was cancelled and has ended

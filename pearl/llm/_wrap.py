@@ -7,7 +7,14 @@ from typing import Any
 from pearl.models import Completion, CompletionRequest
 from pearl.protocols import LLM
 
-__all__ = ["Capped", "Wrapped"]
+__all__ = ["Capped", "Wrapped", "check_ready"]
+
+
+def check_ready(llm: object) -> None:
+    """`llm.check()`, where the model has one: a model of one's own may have none, and nothing is checked then."""
+    check = getattr(llm, "check", None)
+    if callable(check):
+        check()
 
 
 class Wrapped:
@@ -42,9 +49,7 @@ class Wrapped:
         return self.inner.is_demo
 
     def check(self) -> None:
-        check = getattr(self.inner, "check", None)  # a model of one's own may have none: nothing to check then
-        if callable(check):
-            check()
+        check_ready(self.inner)
 
 
 class Capped(Wrapped):
