@@ -66,8 +66,17 @@ def test_index_of_a_folder_says_which_files_it_left_out(app: typer.Typer, story_
     (folder / "empty.md").write_text("", encoding="utf-8")
     result = CliRunner().invoke(app, ["index", str(folder), "--json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["name"] == f"{folder} (1 file)"
+    data = json.loads(result.stdout)
+    assert data["name"] == f"{folder} (1 file)"
     assert "note: left out of the document: " in result.stderr and "empty.md: the file is empty" in result.stderr
+    # In the JSON too, as `ask --json` and `plan --json` list them: a script reads stdout, not the notes on stderr.
+    assert len(data["notes"]) == 1 and data["notes"][0].startswith("left out of the document: ")
+    assert data["notes"][0].endswith("empty.md: the file is empty")
+    context = CliRunner().invoke(app, ["context", str(folder), "Who brought the letter?", "--json"])
+    assert context.exit_code == 0, context.output
+    assert json.loads(context.stdout)["notes"] == data["notes"]
+    alone = CliRunner().invoke(app, ["index", str(folder / "story.txt"), "--json"])
+    assert json.loads(alone.stdout)["notes"] == []
 
 
 def test_context_shows_compressed_text_and_what_it_kept(app: typer.Typer, story_file: Path) -> None:

@@ -14,7 +14,7 @@ from fakeserver import FakeOpenAIServer, Reply
 
 from pearl.errors import LLMRequestError, ServerError
 from pearl.llm import CachedLLM, Completion, CompletionRequest, Message, OpenAICompatibleLLM, ResponseCache
-from pearl.llm._reply import SERVER_CUT_NOTE
+from pearl.llm._reply import FILTERED_NOTE, SERVER_CUT_NOTE
 
 REQUEST = CompletionRequest(messages=[Message(role="user", content="Who keeps the light?")], max_tokens=64)
 
@@ -85,6 +85,30 @@ def test_a_reply_from_a_prompt_the_server_cut_is_not_kept_in_the_cache(
     assert whole.text == "A whole answer." and not whole.cached and len(fake_server.requests) == 2
     again = call(CachedLLM(make(fake_server), cache), path, request)
     assert again.text == "A whole answer." and again.cached and len(fake_server.requests) == 2
+
+
+@pytest.mark.parametrize("path", ["sync", "async"])
+def test_a_reply_a_content_filter_cut_short_is_not_kept_in_the_cache(
+    fake_server: FakeOpenAIServer, tmp_path: Path, path: str
+) -> None:
+    # Kept, the part of an answer the filter let through came back on every re-run, after the filter was relaxed too.
+    choice = {
+        "index": 0,
+        "message": {"role": "assistant", "content": "The oil [S0]"},
+        "finish_reason": "content_filter",
+    }
+    fake_server.enqueue(Reply(body=json.dumps({"choices": [choice]})))
+    fake_server.set_default("The oil lamp [S0].")
+    cache = ResponseCache(tmp_path / "responses.sqlite3")
+    cut = call(CachedLLM(make(fake_server), cache), path, REQUEST)
+    assert cut.text == "The oil [S0]" and any(note.startswith(FILTERED_NOTE) for note in cut.notes)
+    assert len(cache) == 0
+    whole = call(CachedLLM(make(fake_server), cache), path, REQUEST)
+    assert whole.text == "The oil lamp [S0]." and not whole.cached and len(fake_server.requests) == 2
+    kept = Completion(text="The oil [S0]", notes=[f"{FILTERED_NOTE}: answer"])  # as a version before this one kept it
+    cache.put(CachedLLM(make(fake_server), cache)._key(REQUEST), kept)
+    again = call(CachedLLM(make(fake_server), cache), path, REQUEST)
+    assert again.text == "The oil lamp [S0]." and len(fake_server.requests) == 3
 
 
 def test_a_cut_reply_an_older_version_kept_is_not_served_from_the_cache(

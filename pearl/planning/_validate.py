@@ -47,9 +47,15 @@ class Spot:
     action_col: int = 0
     arg_cols: tuple[int, ...] = ()
     close_col: int = 0
+    text: str = ""  # the line as written
 
     def arg(self, index: int) -> int:
         return self.arg_cols[index] if index < len(self.arg_cols) else 0
+
+    def written(self, name: str, column: int) -> str:
+        """`name` as the line wrote it, from `column` on (a step's names are kept in lower case), else `name`."""
+        found = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)", re.IGNORECASE).search(self.text, max(column - 1, 0))
+        return found.group() if found else name
 
 
 def validate_plan(
@@ -191,7 +197,10 @@ def _check_step(
         column = spot.arg(index)
         if arg.kind == "var":
             at_document = action is not None and action.param_at(index) == CTX
-            _check_reference(arg, step, index, column, line, later, later_spots, assigned, library, at_document)
+            written = spot.written(arg.value, column)
+            _check_reference(
+                arg, written, step, index, column, line, later, later_spots, assigned, library, at_document
+            )
         # An empty string is allowed: the paper's plans write "" for an argument they leave out.
         elif arg.kind == "string" and len(arg.value) > max_string_chars:
             raise PlanParseError(
@@ -330,6 +339,7 @@ told to, passes the words instead (and is refused again where CTX is wanted). El
 
 def _check_reference(
     arg: Arg,
+    written: str,
     step: Step,
     index: int,
     column: int,
@@ -354,7 +364,7 @@ def _check_reference(
         )
     so_far = ", ".join(assigned) if assigned else "none yet"
     reason = (
-        f'"{name}" is not defined yet; use CTX, a quoted string, or a variable assigned on an earlier line '
+        f'"{written}" is not defined yet; use CTX, a quoted string, or a variable assigned on an earlier line '
         f"(defined so far: {so_far})"
     )
     later_line = next((s.line for st, s in zip(later, later_spots, strict=True) if st.var == name), None)
@@ -369,5 +379,5 @@ def _check_reference(
         if close:
             reason += f"; did you mean {close[0]}?"
         else:
-            reason += f'; if you meant the words themselves, quote them: "{name.replace("_", " ")}"'
+            reason += f'; if you meant the words themselves, quote them: "{written.replace("_", " ")}"'
     raise PlanParseError(reason, line, column)
