@@ -462,3 +462,29 @@ def test_an_imported_list_calls_the_documents_parameter_ctx_and_writes_its_defin
         0
     ].actions
     assert action.definition == "what T says of the character's doubt, e.g. what didn't happen"
+
+
+def test_cli_export_says_what_the_papers_format_has_no_place_for(tmp_path: Path) -> None:
+    # A mined library's use counts and examples were dropped without a word (session 66's list).
+    from typer.testing import CliRunner
+
+    from pearl.cli import app
+
+    library = default_library()
+    kept = [
+        action.model_copy(update={"count": 3, "examples": ['s1 = FIND_X(CTX, "y")']}) if n < 2 else action
+        for n, action in enumerate(library.actions)
+    ]
+    mined = tmp_path / "mined.json"
+    save_library(library.model_copy(update={"actions": kept, "prompts": {"mine": "mine.v1#abc"}}), mined)
+    runner = CliRunner()
+    for out in ([], ["-o", str(tmp_path / "list.txt")]):
+        result = runner.invoke(app, ["actions", "export", str(mined), *out])
+        assert result.exit_code == 0, result.output
+        assert result.stderr.splitlines()[-1] == (
+            "note: the paper's format has no place for the use counts of 2 actions, 2 examples or the prompts' "
+            f"provenance; {mined} keeps them"
+        )
+    plain = runner.invoke(app, ["actions", "export", str(tmp_path / "list.txt")])
+    assert plain.exit_code == 0 and plain.stderr == ""  # nothing to lose, nothing said
+    assert runner.invoke(app, ["actions", "export"]).stderr == ""

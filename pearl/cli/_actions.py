@@ -226,11 +226,31 @@ def export_command(
     Names, parameters and definitions are kept; counts, examples and provenance have no place in the format.
     """
     library = _load(library_file)
+    dropped = _not_exported(library)
     if out is None or str(out) == "-":
         echo(render_action_list(library), nl=False)
-        return
-    refuse_overwriting(out, "--out", {"library": library_file})
-    refuse_replacing(out, "--out", force)
-    with handled():
-        save_library(library, out, format="paper")
-    echo(f"wrote {counted(len(library), 'action')} of {library.name} v{library.version} to {out}", err=True)
+    else:
+        refuse_overwriting(out, "--out", {"library": library_file})
+        refuse_replacing(out, "--out", force)
+        with handled():
+            save_library(library, out, format="paper")
+        echo(f"wrote {counted(len(library), 'action')} of {library.name} v{library.version} to {out}", err=True)
+    if dropped:
+        echo(
+            f"note: the paper's format has no place for {dropped}; {library_file or 'the bundled library'} keeps them",
+            err=True,
+        )
+
+
+def _not_exported(library: ActionLibrary) -> str:
+    """What of `library` the paper's format leaves out that a mined library has ("" for nothing): its actions' use
+    counts and examples, and the provenance of its prompts (each library has a name, version and description: the
+    format leaves them out too, and an exported list's is its own on import)."""
+    examples = sum(len(action.examples) for action in library.actions)
+    counts = sum(1 for action in library.actions if action.count)
+    parts = [
+        *([f"the use counts of {counted(counts, 'action')}"] if counts else []),
+        *([counted(examples, "example")] if examples else []),
+        *(["the prompts' provenance"] if library.prompts else []),
+    ]
+    return ", ".join(parts[:-1]) + f" or {parts[-1]}" if len(parts) > 1 else "".join(parts)
