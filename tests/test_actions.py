@@ -273,25 +273,38 @@ def _write(tmp_path: Path, content: str | bytes) -> Path:
     [
         ('{"name": "x", "actions": [', ["not valid JSON", "line 1, column"]),
         ("[]", ["must be a JSON object", "not a list"]),
-        ('{"actions": []}', ["name: Field required"]),
+        ('{"actions": []}', ["name: is missing"]),
         (
             '{"name": "x", "actions": [{"name": "A", "params": [], "definition": "a"},'
             ' {"name": "FIND_X", "params": ["CTX"]}]}',
-            ["actions[1] (FIND_X).definition: Field required"],
+            ["actions[1] (FIND_X).definition: is missing"],
         ),
         (
             '{"name": "x", "actions": [{"name": "find", "params": [], "definition": "a"}]}',
-            ["actions[0] (find).name", "pattern"],
+            ['actions[0] (find).name: "find" is not a name: write it in capitals, digits and _, a letter first'],
         ),
         (
             '{"name": "x", "actions": [{"name": "A", "params": [], "defintion": "a"}]}',
-            ["defintion: Extra inputs are not permitted"],
+            ["defintion: is not a field pearl knows (check its spelling)"],
         ),
         (
             '{"name": "x", "actions": [{"name": "A", "definition": "a"}, {"name": "A", "definition": "b"}]}',
             ["defined twice"],
         ),
         (b'{"name": "\xff"}', ["not UTF-8"]),
+        # pydantic's own words named its checks: "String should match pattern '^[A-Z][A-Z0-9_]*$'", "Input should be
+        # a valid boolean, unable to interpret input" (session 66's list).
+        (
+            '{"name": "x", "actions": [{"name": "A", "params": ["CTX", "x y"], "definition": "", "pure": "maybe",'
+            ' "count": "many", "examples": "s1 = A(CTX)"}]}',
+            [
+                'actions[0] (A).params[1]: "x y" is not a name',
+                "actions[0] (A).definition: is empty",
+                'actions[0] (A).pure: "maybe" is not true or false',
+                'actions[0] (A).count: "many" is not a whole number',
+                'actions[0] (A).examples: "s1 = A(CTX)" is not a list [...]',
+            ],
+        ),
     ],
 )
 def test_malformed_library_files(tmp_path: Path, content: str | bytes, fragments: list[str]) -> None:
