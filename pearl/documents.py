@@ -164,6 +164,10 @@ class _TextExtractor(HTMLParser):
     _HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
     _CELLS = frozenset(("td", "th"))
     _WHITE = re.compile(r"[ \t\n\r\f]+")  # HTML's white space: a no-break space is text
+    # A superscript of digits and signs, written as a browser raises it: "10<sup>8</sup>" read "108", a wrong number,
+    # and "mc<sup>2</sup>" "mc2" (helper-215). Others ("<sup>[1]</sup>", "<sup>th</sup>") stay as written.
+    _RAISABLE = re.compile(r"[0-9+\-\u2212=()]{1,12}")
+    _RAISED = str.maketrans("0123456789+-\u2212=()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾")
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -193,6 +197,7 @@ class _TextExtractor(HTMLParser):
         # depth.
         self.navigation: list[str] = []
         self._links = 0  # open <a> elements
+        self._sup = 0  # open <sup> elements
         self._nav: tuple[str, int] | None = None
         self.page_text: list[str] = self.chunks
 
@@ -351,6 +356,7 @@ class _TextExtractor(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self._links += tag == "a"
+        self._sup += tag == "sup"
         if tag == "option":  # a list's choices, one word apart ("Option oneOption two")
             self._space = True
         if tag == "svg":
@@ -396,6 +402,7 @@ class _TextExtractor(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         self._links = max(0, self._links - (tag == "a"))
+        self._sup = max(0, self._sup - (tag == "sup"))
         if tag == "svg" and self._svg:
             self._svg -= 1
             self._skipping = max(0, self._skipping - self._svg_titles)
@@ -430,12 +437,17 @@ class _TextExtractor(HTMLParser):
     def handle_data(self, data: str) -> None:
         if self._skipping:
             return
+        # A soft hyphen (&shy;) is shown only where a line breaks there: kept, "Bundes\u00adgericht" was two words to
+        # a search (a PDF's are taken out too).
+        data = data.replace("\u00ad", "")
         trailing = False
         if not self._pre:
             data = self._WHITE.sub(" ", data)
             self._space = self._space or data.startswith(" ")
             trailing = data.endswith(" ")
             data = data.strip(" ")
+        if self._sup and self._RAISABLE.fullmatch(data):
+            data = data.translate(self._RAISED)
         if not data or (data == "\u00b6" and self._links):  # a heading's permalink link: "Installation Guide¶"
             return
         if self.chunks and self._breaks:
@@ -469,7 +481,8 @@ _MAIL_HEADERS = ("From", "To", "Cc", "Date", "Subject")
 def _email_to_text(data: bytes, path: Path) -> str:
     """An e-mail message (.eml) as its reader sees it: its From, To, Cc, Date and Subject as written (encoded words
     decoded), then the text of its body: every plain-text part not attached (else the HTML ones, as a browser shows
-    them), each decoded (quoted-printable, base64, its charset; an unknown one read as UTF-8 with replacements), a
+    them), each decoded (quoted-printable, base64, its charset; eight-bit text in no charset said, or in one Python
+    does not know, read as UTF-8, else Windows-1252, as a text file is; headers too), a
     forwarded message in full, and a line naming each other attachment. Read raw, "room B-204" stood as
     "room B-=\n204" and the HTML copy repeated every word among its tags."""
     import email
@@ -489,6 +502,7 @@ def _message_text(message: Any) -> str:
     lines = []
     for name in _MAIL_HEADERS:
         for value in raw.get(name.lower(), []):
+            value = _undeclared(value.encode("utf-8", "surrogateescape"))  # raw UTF-8 in a header (RFC 6532)
             try:  # encoded words decoded ("=?utf-8?q?Caf=C3=A9?=")
                 shown = str(email.header.make_header(email.header.decode_header(value)))
             except (ValueError, LookupError, email.errors.HeaderParseError):
@@ -519,13 +533,30 @@ def _leaves(part: Any) -> Iterator[Any]:
 
 
 def _part_text(part: Any) -> str:
-    try:
-        content = part.get_content()
-    except (LookupError, ValueError):  # an unknown charset ("unknown-8bit"), a broken encoding: UTF-8, replaced
-        raw = part.get_payload(decode=True)
-        content = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else str(part.get_payload())
+    raw = part.get_payload(decode=True)
+    if isinstance(raw, bytes) and part.get_content_charset() in (None, "us-ascii", "ascii") and not raw.isascii():
+        # Eight-bit text with no charset said (or ASCII said): read as a text file is, UTF-8 else Windows-1252, where
+        # the parser's ASCII put "�" for every accented letter, without a word (helper-215).
+        content: object = _undeclared(raw)
+    else:
+        try:
+            content = part.get_content()
+        except (LookupError, ValueError):  # an unknown charset ("unknown-8bit"), a broken encoding: as if unsaid
+            content = _undeclared(raw) if isinstance(raw, bytes) else str(part.get_payload())
     text = str(content)
     return _html_to_text(text) if part.get_content_type() == "text/html" else text
+
+
+def _undeclared(data: bytes) -> str:
+    """Bytes of a message whose encoding is not said: UTF-8, else Windows-1252 (Latin-1 where it leaves a byte
+    undefined), as a text file is read."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            return data.decode("cp1252")
+        except UnicodeDecodeError:
+            return data.decode("latin-1")
 
 
 def _unix_lines(text: str) -> str:
@@ -870,14 +901,40 @@ def _pdf_paragraphs(pages: list[str]) -> str:
                 continue
             parts.append(line)
             heading_next = short[i + 1] and opens[i + 1] and (i + 2 == len(lines) or opens[i + 2])
-            ends = (short[i] and opens[i + 1] and not line.endswith("-")) or (
-                line.endswith(_SENTENCE_END) and heading_next
-            )
+            ends = (
+                short[i] and opens[i + 1] and not line.endswith("-") and _ends_paragraph(lines, short, alone, i, full)
+            ) or (line.endswith(_SENTENCE_END) and heading_next)
             parts.append("\n\n" if ends or not line or alone[i] or alone[i + 1] else "\n")
         parts.append(lines[-1])
         out.append(re.sub(r"\n{3,}", "\n\n", "".join(parts)).strip())
     kept = [page for page in out if page]
     return _SEPARATOR.join(_across_pages(kept, furniture, _SHORT_LINE * full, known))
+
+
+def _ends_paragraph(lines: list[str], short: list[bool], alone: list[bool], i: int, full: int) -> bool:
+    """Whether the short line `i`, before one that may start a paragraph, ends its paragraph: it ends a sentence, or it
+    starts a paragraph itself (a heading: the first line, or after a blank, furniture or a finished sentence), or it
+    is one of a run of short lines (a list, an address). A line of ragged-right text is short wherever the next word
+    did not fit: "...Institute of Technology\nand Lawrence Berkeley National\nLaboratory." had ended a paragraph,
+    and its sentence, in the middle of the name (helper-215)."""
+    line = lines[i]
+    if line.endswith(_SENTENCE_END):
+        return True
+    last = line.rsplit(None, 1)[-1].lower()
+    if line.endswith((",", "-", "\u2013", "\u2014")) or last in _GOES_ON:
+        return False  # "...from Stanford University,", "...signed with the": the sentence goes on
+    before = lines[i - 1] if i else ""
+    if not before or alone[i - 1] or before.endswith(_SENTENCE_END):
+        # A heading, or a paragraph's first line cut short by a long word after it ("Funding came from the European"
+        # over "Commission, the Bill and ..."): a heading is far short of a line, or in title case.
+        words = _WORDS.findall(line)
+        titled = all(word[:1].isupper() for word in words if len(word) > 3)
+        return len(line) < 0.5 * full or titled or not before
+    return short[i + 1] and not lines[i + 1].endswith(_SENTENCE_END)
+
+
+_GOES_ON = frozenset("a an the and or but nor of to in on at by for with from as than that which who whose".split())
+"""Words a line that ends a paragraph does not end on: the sentence goes on."""
 
 
 def _edge_key(line: str) -> str:

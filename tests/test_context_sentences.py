@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import SAMPLE_DIR
 
+from pearl import load_document
 from pearl.context import DocumentIndex, compress, index_document
 from pearl.context._layout import analyse_layout, is_heading
 from pearl.context._models import SentenceFlag
@@ -371,6 +372,44 @@ def test_underlined_titles_head_their_sections_and_code_comments_and_badges_do_n
     title = units.index(headings[1])
     assert index.sent_section[units.index("This can be disabled by passing a flag.")] == title
     assert index.sent_section[units.index("The end of the guide.")] == title
+
+
+def test_markdown_headings_without_blank_lines_around_them_head_their_sections() -> None:
+    # "# Guide\n## Install\nRun setup.exe as admin." was one unit, and each section of a handbook so written lost its
+    # heading; a page's "<h2>Install</h2>Run setup.exe" reads the same (helper-215).
+    body = "Requests go to your manager in writing, at least two weeks before they start."
+    wrapped = (
+        f"# Employee Handbook\n## Vacation\n{body}\nQuestions go to\nthe office.\n## Sick Leave\nCall in by nine.\n"
+    )
+    index = index_document(wrapped, cache=False, ner=False)
+    units = [index.sentence_text(i) for i in range(index.sentence_count)]
+    headings = ["# Employee Handbook", "## Vacation", "## Sick Leave"]
+    assert units == [*headings[:2], body, "Questions go to\nthe office.", headings[2], "Call in by nine."]
+    assert [index.sent_section[i] for i in (2, 3, 5)] == [1, 1, 4]
+    assert all(index.sent_flags[i] & SentenceFlag.HEADING for i in (0, 1, 4))
+    page = index_document("<h2>Install</h2>Run setup.exe as admin.<h2>Remove</h2>Use the control panel.", cache=False)
+    assert [page.sent_section[i] for i in range(page.sentence_count)] == [-1, 0, -1, 2]
+    # Not a "#" glued to its word, nor a comment in a code block.
+    for text in (
+        "We use #hashtags here.\n#include <stdio.h> is C.\nAnd that is all.",
+        "Run this:\n\n```sh\n# install the deps\npip install foo\n```\n",
+        "Run this:\n\n    # install the deps\n    pip install foo\n",
+    ):
+        index = index_document(text, cache=False, ner=False)
+        assert not any(index.sent_flags[i] & SentenceFlag.HEADING for i in range(index.sentence_count)), text
+
+
+def test_a_table_row_is_one_unit_whatever_full_stops_its_cells_hold(tmp_path: Path) -> None:
+    # "| Basic | For individuals. No support. |" was cut after "individuals.": "No support. |" stood without its row's
+    # key, and compression showed it alone (helper-215). A page's table reads the same.
+    rows = ["| Plan | Notes |", "| Basic | For individuals. No support. |", "| Pro | Teams. Support by mail. |"]
+    text = "\n".join([rows[0], "|---|---|", *rows[1:], "After the table. Two sentences."])
+    assert _texts(index_document(text, cache=False, ner=False)) == [*rows, "After the table.", "Two sentences."]
+    page = "<table><tr><th>Plan</th><th>Notes</th></tr><tr><td>Basic</td><td>For individuals. No support.</td></tr>"
+    (tmp_path / "plans.html").write_text(page + "</table>", encoding="utf-8")
+    assert "| Basic | For individuals. No support. |" in _texts(index_document(load_document(tmp_path / "plans.html")))
+    # Bars inside prose are no table.
+    assert _units("Pipes | like this. And more | here. Yes.") == ["Pipes | like this.", "And more | here.", "Yes."]
 
 
 def test_a_line_of_tildes_in_plain_text_leaves_the_headings_after_it_alone() -> None:

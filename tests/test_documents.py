@@ -101,8 +101,19 @@ def test_an_email_message_is_read_as_its_reader_sees_it(tmp_path: Path) -> None:
         b"--XX\nContent-Type: message/rfc822\n\nFrom: c@d.e\nSubject: inner\n\nThe key is under the mat.\n--XX--\n"
     )
     text = load_document(forwarded).text
-    assert text.startswith("From: a@b.c\nTo: ,,, <<>>\n\nSee below, caf\ufffd.")  # headers as written
+    assert text.startswith("From: a@b.c\nTo: ,,, <<>>\n\nSee below, café.")  # headers as written
     assert text.count("The key is under the mat.") == 1 and "[forwarded message]\nFrom: c@d.e\nSubject: inner" in text
+    # Eight-bit text and headers with no charset said, as many clients send them (RFC 6532 headers): every accented
+    # letter was "\ufffd", or "Ã©" in a header, without a word (helper-215).
+    for encoding in ("utf-8", "cp1252"):
+        undeclared = tmp_path / f"{encoding}.eml"
+        undeclared.write_bytes(
+            "From: José García <j@example.com>\nSubject: Réunion à Zürich\nContent-Type: text/plain\n\n"
+            "La réunion est confirmée.\n".encode(encoding)
+        )
+        assert load_document(undeclared).text == (
+            "From: José García <j@example.com>\nSubject: Réunion à Zürich\n\nLa réunion est confirmée."
+        ), encoding
     plain = tmp_path / "notes.eml"
     plain.write_text("Just notes, no headers.\n", encoding="utf-8")  # named .eml, not a message: read as text
     assert load_document(plain).text == "Just notes, no headers.\n"
@@ -115,6 +126,17 @@ def test_html_keeps_visible_text(tmp_path: Path) -> None:
     )
     text = _html_text(tmp_path, page)
     assert "Title" in text and "One & two." in text and "alert" not in text and "x{}" not in text
+
+
+def test_html_superscripts_read_raised_and_soft_hyphens_are_no_text(tmp_path: Path) -> None:
+    # "10<sup>8</sup>" read "108", a wrong number; a soft hyphen cut "Bundes&shy;gericht" in two words (helper-215).
+    page = (
+        "<p>c = 3 &times; 10<sup>8</sup> m/s and E = mc<sup>2</sup>; x<sup>-1</sup>. Das Bundes&shy;verfassungs&shy;"
+        'gericht.<sup><a href="#n1">1</a></sup> The 21<sup>st</sup> century.<sup>[2]</sup> H<sub>2</sub>O.</p>'
+    )
+    assert _html_text(tmp_path, page) == (
+        "c = 3 × 10⁸ m/s and E = mc²; x⁻¹. Das Bundesverfassungsgericht.¹ The 21st century.[2] H2O."
+    )
 
 
 def test_a_head_left_open_and_a_title_out_of_it_are_read_as_a_browser_shows_them(tmp_path: Path) -> None:
@@ -876,6 +898,30 @@ def test_pdf_line_rules_decide_paragraphs_from_line_lengths_and_case() -> None:
         "by Self- Employed persons, who are covered by the scheme that this section sets out in full. "
         "Renewal is automatic unless either party gives notice of its wish to end the agreement."
     )
+    # Ragged-right text: a line is short wherever the next word did not fit. "...Institute of Technology\nand Lawrence
+    # Berkeley National\nLaboratory." ended its paragraph, and its sentence, inside the name; a paragraph's first line
+    # cut so short read as a heading (helper-215). A heading is still one: far short of a line, or in title case.
+    ragged = [
+        "Project History",
+        "The project was led by researchers",
+        "from Stanford University,",
+        "Massachusetts Institute of Technology",
+        "and Lawrence Berkeley National",
+        "Laboratory.",
+        "Funding came from the European",
+        "Commission, the Bill and Melinda Gates",
+        "Foundation and three governments.",
+        "Outcomes",
+        "The systems now run in three countries.",
+    ]
+    assert [" ".join(p.split()) for p in _pdf_paragraphs(["\n".join(ragged)]).split("\n\n")] == [
+        "Project History",
+        "The project was led by researchers from Stanford University, Massachusetts Institute of Technology and "
+        "Lawrence Berkeley National Laboratory.",
+        "Funding came from the European Commission, the Bill and Melinda Gates Foundation and three governments.",
+        "Outcomes",
+        "The systems now run in three countries.",
+    ]
     # A last line that is a word, not a page number ("civil" is no roman numeral), stays in its paragraph.
     assert _pdf_paragraphs([f"{FULL}\n{FULL}\n{FULL}\n{FULL}\nthe rights of the parties are\ncivil"]).endswith(
         "are\ncivil"

@@ -76,9 +76,18 @@ def _labels_once(text: str) -> frozenset[str]:
     return frozenset(name for name, count in counts.items() if count == 1)
 
 
+# A Markdown heading line ("## Install") with no blank line between it and the lines around it: a paragraph of its
+# own, and so a heading of the section under it (`is_heading` takes a `#` line alone), also where single newlines are
+# line wrapping. "# Guide\n## Install\nRun setup.exe." was one unit, and every section of a handbook so written lost
+# its heading (helper-215). A line of at most 120 characters, as `is_heading` reads one; not a `#` glued to its word
+# ("#hashtag", "#include"); code blocks are not read for them.
+_HEADING_LINE = re.compile(r"(?:^|(?<=\n))[ \t]{0,3}#{1,6}[ \t]+[^\s#][^\n]{0,118}(?=\n|$)")
 # A line that is a row of a Markdown or text table ("| Name | City |") is a unit of its own, also where single
 # newlines are line wrapping.
 _TABLE_ROW_START = re.compile(r"\n(?=[ \t]*\|)")
+# Such a row, bars at both ends: one unit, its cells' full stops no sentence ends ("| Basic | For individuals. No
+# support. |" was cut after "individuals.", and its second part stood without the row's key; helper-215).
+_TABLE_ROW = re.compile(r"(?:^|(?<=\n))[ \t]*\|[^\n]*\|[ \t]*(?=\n|$)")
 # The row under a Markdown table's header that says it is one ("|---|:--:|", "---|---"): no words, so no unit, not
 # shown to a model (between two units it was one of its own). Each cell a run of hyphens, colons at its ends.
 _DELIMITER_CELLS = r"[ \t]*(?:\|[ \t]*)?:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*(?:\|[ \t]*)?"
@@ -253,6 +262,7 @@ def segment(
         else:
             for block_start, block_end in _cut(_blocks(text, position, stop), breaks):
                 pieces = [(block_start, block_end)] if soft_newlines else _split_lines(text, block_start, block_end)
+                pieces = _cut(pieces, _heading_edges(text, block_start, block_end))
                 for start, end in (part for piece in pieces for part in _markup_paragraphs(text, *piece)):
                     start, end = _trim(text, start, end)
                     if start >= end:
@@ -435,6 +445,13 @@ def _blocks(text: str, start: int = 0, end: int | None = None) -> list[tuple[int
     return spans
 
 
+def _heading_edges(text: str, start: int, end: int) -> list[int]:
+    """Where the Markdown heading lines (`_HEADING_LINE`) inside `text[start:end]` begin and end, sorted."""
+    if "#" not in text[start:end] or "\n" not in text[start:end]:
+        return []
+    return [edge for line in _HEADING_LINE.finditer(text, start, end) for edge in line.span()]
+
+
 def _cut(spans: list[tuple[int, int]], breaks: Sequence[int]) -> list[tuple[int, int]]:
     """`spans` (in order) cut at the `breaks` (sorted) inside them."""
     if not breaks:
@@ -583,7 +600,12 @@ def _boundaries(text: str, start: int, end: int, markup: bool = False) -> list[i
     items = [m.start() for m in _ITEM_START.finditer(text, start, end)] if lines else []
     named = _named_lines(text, start, end) if lines else []
     opens = sorted({*items, *named})
+    rows = (
+        [edge for row in _TABLE_ROW.finditer(text, start, end) for edge in row.span()] if "|" in text[start:end] else []
+    )
     for match in _END.finditer(text, start, end):
+        if rows and bisect.bisect_right(rows, match.end()) % 2:  # inside a row (its end is the line's)
+            continue
         item = bisect.bisect_right(opens, match.start()) - 1
         if item >= 0 and opens[item] > unit_start:
             unit_start = opens[item]
