@@ -110,6 +110,35 @@ def test_failed_question_then_retry_errors(tmp_path: Path, fake_server: FakeOpen
     assert len(fake_server.chat_requests) == before + 1
 
 
+@pytest.mark.parametrize(("flag", "env", "most"), [(["--concurrency", "6"], None, 6), ([], "6", 6), ([], None, 4)])
+def test_concurrency_sizes_the_models_calls_in_flight_too(
+    tmp_path: Path, fake_server: FakeOpenAIServer, monkeypatch: Any, flag: list[str], env: str | None, most: int
+) -> None:
+    # --concurrency 16 sized the questions in flight alone: the model's client, sized by the setting, let 4 calls
+    # through, and PEARL_CONCURRENCY=16 without the flag ran 4 questions (helper-214). Now either sizes both.
+    import threading
+    import time
+
+    if env is not None:
+        monkeypatch.setenv("PEARL_CONCURRENCY", env)
+    lock, now, seen = threading.Lock(), [0], [0]
+
+    def slow(body: dict[str, Any]) -> str:
+        with lock:
+            now[0] += 1
+            seen[0] = max(seen[0], now[0])
+        time.sleep(0.3)
+        with lock:
+            now[0] -= 1
+        return reply(body)
+
+    fake_server.set_default(slow)
+    args = ["eval", str(QUALITY), "-m", "direct", "--no-cache", "--out", str(tmp_path / "r"), *flag]
+    result = runner.invoke(eval_app(), [*args, *server_args(fake_server)])
+    assert result.exit_code == 0, result.output
+    assert seen[0] == most
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [

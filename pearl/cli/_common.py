@@ -88,6 +88,7 @@ __all__ = [
     "settings_from",
     "stop_on_sigterm",
     "unused_model",
+    "with_concurrency",
 ]
 
 BaseUrl = Annotated[
@@ -608,6 +609,16 @@ def settings_from(
     if problem:
         raise ConfigError(problem)
     return settings
+
+
+def with_concurrency(settings: Settings, concurrency: int | None) -> Settings:
+    """`settings` with `--concurrency` as their `concurrency`: the option sized only the command's own gate, and the
+    model's client, sized by the setting, let 4 calls through whatever it said (helper-197; `eval`'s, helper-214).
+    (Not one of the flags every command takes, `pearl.config._FLAGS`: `ask` has none.)"""
+    if concurrency is None:
+        return settings
+    sources = {**settings.sources, "concurrency": "flag --concurrency"}
+    return settings.model_copy(update={"concurrency": concurrency, "sources": sources})
 
 
 def unused_model(settings: Settings) -> str | None:

@@ -34,6 +34,7 @@ from pearl.cli._common import (
     make_pearl,
     refuse_dash,
     settings_from,
+    with_concurrency,
 )
 from pearl.cli._progress import ProgressBar
 from pearl.errors import (
@@ -98,8 +99,16 @@ def eval_command(
         int | None, typer.Option("--limit", metavar="N", help="Only the first N questions.", min=1)
     ] = None,
     concurrency: Annotated[
-        int, typer.Option("--concurrency", metavar="N", help="Questions in flight at once.", min=1)
-    ] = 4,
+        int | None,
+        typer.Option(
+            "--concurrency",
+            metavar="N",
+            help="Questions in flight at once, and the model's calls [default: the concurrency setting "
+            "(PEARL_CONCURRENCY), 4].",
+            min=1,
+            show_default=False,
+        ),
+    ] = None,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -161,7 +170,11 @@ def eval_command(
             among = sum(qid in run for qid in given.plans)
             narrowed = f"; {among} of them for the {counted(len(run), 'question')} this run selects"
             echo(f"plans: {given.summary()}{narrowed if len(run) < len(dataset.questions) else ''}", err=True)
-        settings = settings_from(base_url, model, api_key, no_cache, timeout, context_window)
+        # The model's calls in flight too: the option sized the questions alone, and 16 questions shared the 4 calls
+        # the setting let through (helper-214). Without it, the setting sizes both.
+        settings = with_concurrency(
+            settings_from(base_url, model, api_key, no_cache, timeout, context_window), concurrency
+        )
         pearl = make_pearl(settings, actions, demos)
         if given is not None:
             _note_missing_actions(given, pearl.library)
@@ -177,7 +190,7 @@ def eval_command(
                 run_dir,
                 split=split,
                 limit=limit,
-                concurrency=concurrency,
+                concurrency=settings.concurrency,
                 retry_errors=retry_errors,
                 progress=bar,
                 wait=wait,

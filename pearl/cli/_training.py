@@ -40,6 +40,7 @@ from pearl.cli._common import (
     refuse_overwriting,
     refuse_replacing,
     settings_from,
+    with_concurrency,
 )
 from pearl.cli._progress import ProgressBar
 from pearl.config import Settings
@@ -233,16 +234,6 @@ def _stopped(
     raise fail(f"{exc}{hint}", exit_code(exc)) from None  # exc is a PearlError here
 
 
-def _with_concurrency(settings: Settings, concurrency: int | None) -> Settings:
-    """`settings` with `--concurrency` as their `concurrency`: the option sized only the command's own gate, and the
-    model's client, sized by the setting, let 4 calls through whatever it said (helper-197). (Not one of the flags
-    every command takes, `pearl.config._FLAGS`: `ask` has none, and `eval`'s means questions in flight.)"""
-    if concurrency is None:
-        return settings
-    sources = {**settings.sources, "concurrency": "flag --concurrency"}
-    return settings.model_copy(update={"concurrency": concurrency, "sources": sources})
-
-
 def _incomplete(result: MiningResult, out: Path, partial: Path | None, cache: bool) -> str:
     """The last line of a mining run whose library lacks what the model's server did not answer, and how the same
     command completes it (`partial`: the progress file it reads back; None for --document, which keeps none)."""
@@ -371,7 +362,7 @@ def mine_command(
             unwritten.clear()
 
     try:
-        settings = _with_concurrency(
+        settings = with_concurrency(
             settings_from(base_url, model, api_key, no_cache, timeout, context_window), concurrency
         )
         given = load_library(actions) if actions is not None else None
@@ -557,7 +548,7 @@ def refine_command(
             unwritten.clear()
 
     try:
-        settings = _with_concurrency(
+        settings = with_concurrency(
             settings_from(base_url, model, api_key, no_cache, timeout, context_window), concurrency
         )
         pearl = make_pearl(settings, actions, demos)
