@@ -124,6 +124,25 @@ def test_a_reply_without_usage_is_counted_here_and_noted(fake_server: FakeOpenAI
     assert cut.text == "Dorota poured the water." and cut.completion_tokens == REQUEST.max_tokens
 
 
+def test_a_reply_whose_usage_is_zeros_is_counted_here_and_noted(fake_server: FakeOpenAIServer) -> None:
+    # Believed, a server that fills usage with zeros made every call free: an evaluation's tokens per question were 0,
+    # with no mark of an estimate (helper-214).
+    zeros = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+    body = {"choices": [{"message": {"content": "The ferry, at dawn."}}], "usage": zeros}
+    fake_server.set_default(Reply(body=json.dumps(body)))
+    result = make(fake_server).complete(REQUEST)
+    assert result.prompt_tokens == prompt_tokens(REQUEST) > 0 and result.completion_tokens == 6
+    assert result.notes == [
+        "usage.prompt_tokens is 0 for text of some length, which is no count",
+        "usage.completion_tokens is 0 for text of some length, which is no count",
+        "the reply reported no usable prompt_tokens or completion_tokens: counted here (cl100k), an estimate",
+    ]
+    body["usage"] = {"prompt_tokens": 31, "completion_tokens": 0}  # a count of 0 for a reply of text alone
+    fake_server.set_default(Reply(body=json.dumps(body)))
+    result = make(fake_server).complete(REQUEST)
+    assert (result.prompt_tokens, result.completion_tokens) == (31, 6) and len(result.notes) == 2
+
+
 def test_a_completion_labelled_as_html_is_read(fake_server: FakeOpenAIServer) -> None:
     # Its JSON is read first: the label alone does not make it a web page.
     fake_server.set_default(Reply(content="read", headers={"Content-Type": "text/html"}))

@@ -256,6 +256,11 @@ def _usage(
         number = _count(value) if value is not None else None
         if number is None and value is not None:
             notes.append(f"usage.{key} {_plain(value)[:40]!r} is not a token count")
+        if number == 0 and (counter is written or prompt is not None) and counter() > 0:
+            # A count of 0 for a prompt or a reply of text: a server that fills usage with zeros made every call look
+            # free, and an evaluation's costs 0 without a word (helper-214).
+            notes.append(f"usage.{key} is 0 for text of some length, which is no count")
+            number = None
         if number is None:
             number = counter()
             estimated.append(key)
