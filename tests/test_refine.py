@@ -908,10 +908,40 @@ def test_a_refinement_runs_key_holds_the_step_share_only_where_it_sizes_the_step
         return Pearl(llm=FakeLLM(), settings=load_settings(cache=False, **settings))
 
     # The budget's part is what it was before the share could be set ("auto", "600"), so earlier runs keep their key.
-    assert _run_parts(pearl(), 1)[-1] == _run_parts(pearl(step_share=0.2), 1)[-1] == "auto"
-    assert _run_parts(pearl(step_share=0.3), 1)[-1] == "auto@0.3"
-    assert _run_parts(pearl(step_budget=600, step_share=0.3), 1)[-1] == "600"  # a number of tokens: no share
+    def budget(pearl: Pearl) -> str:
+        return _limits(pearl, 1, "pearl")["step_budget"]
+
+    assert budget(pearl()) == budget(pearl(step_share=0.2)) == "auto" in _run_parts(pearl(), 1)
+    assert budget(pearl(step_share=0.3)) == "auto@0.3"
+    assert budget(pearl(step_budget=600, step_share=0.3)) == "600"  # a number of tokens: no share
     assert _run_key(pearl(), 1) != _run_key(pearl(step_share=0.3), 1) == _run_key(pearl(step_share=0.3), 1)
+
+
+def test_a_refinement_resumed_at_another_window_budget_or_ranking_is_refused_naming_it(tmp_path: Path) -> None:
+    # Resumed with --context-window 3000, a run took 11 rows made at 8,192 into the store beside 29 made at 3,000,
+    # without a word; eval refuses the same (helper-214). The defaults stay out of the key: runs begun before keep it.
+    dataset = load_dataset(QUALITY)
+    partial = tmp_path / "p.jsonl"
+
+    def run(llm: FakeLLM, **settings: object) -> None:
+        pearl = Pearl(llm=llm, settings=load_settings(cache=False, dense=False, **settings))
+        asyncio.run(refine_demos(pearl, dataset, dataset.questions[:1], rounds=1, progress_file=partial))
+
+    begun = Pearl(llm=FakeLLM(), settings=load_settings(cache=False, dense=False))
+    header = {"pearl_refine": 1, "key": "k", "about": _run_about(begun, 1)}  # as a run with the defaults wrote it
+    partial.write_text(json.dumps(header) + '\n{"q": "x"}\n')
+    for settings, said in (
+        ({"context_window": 3000}, "another refine run (context_window: the default there, 3000 now)"),
+        ({"context_budget": 900}, "another refine run (context_budget: the default there, 900 now)"),
+    ):
+        before = partial.read_text()
+        llm = refining_fake()
+        with pytest.raises(ConfigError, match=re.escape(said)):
+            run(llm, **settings)
+        assert partial.read_text() == before and not llm.history
+    assert "context_window" not in _limits(Pearl(llm=FakeLLM(), settings=load_settings(cache=False)), 1, "pearl")
+    dense = _limits(Pearl(llm=FakeLLM(), settings=load_settings(cache=False, dense=True)), 1, "pearl")
+    assert dense["dense"] == "True"
 
 
 def test_cli_refine_that_keeps_nothing_writes_nothing_and_says_why(

@@ -52,6 +52,10 @@ def json_line(line: str) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+_DEFAULT = "the default"
+"""How a setting a run's words leave out is said: runs say a setting only where it is not its default."""
+
+
 class ProgressFile:
     """The items finished so far (`done`: item key -> its row), read back from and appended to `path`.
 
@@ -192,11 +196,15 @@ class ProgressFile:
         elif not isinstance(there, dict):
             why = "written by an earlier version of pearl"
         else:
-            differs = [name for name, value in self.about.items() if name in there and str(there[name]) != value]
+            # A setting said only where it is not its default (`_limits`) is the default where it is not said.
+            names = [*self.about, *(name for name in there if name not in self.about)]
+            differs = [name for name in names if str(there.get(name, _DEFAULT)) != str(self.about.get(name, _DEFAULT))]
             # Another method sends other prompts: its name says so, their ids would only bury it.
             if "--method" in differs and "prompts" in differs:
                 differs.remove("prompts")
-            changed = [f"{name}: {there[name]} there, {self.about[name]} now" for name in differs]
+            changed = [
+                f"{name}: {there.get(name, _DEFAULT)} there, {self.about.get(name, _DEFAULT)} now" for name in differs
+            ]
             why = "; ".join(changed) or "a library or demonstrations edited since, under the same name and version"
         return (
             f"the progress of another {self.kind} run ({why}): run with the same options to resume it, "

@@ -34,7 +34,7 @@ from pydantic import BaseModel, Field, ValidationError
 from pearl._pearl import DEFAULT_METHOD, Pearl
 from pearl._text import STOP_WORDS, counted
 from pearl.actions import ActionLibrary
-from pearl.config import DEFAULT_TOKEN_MARGIN
+from pearl.config import DEFAULT_CONTEXT_WINDOW, DEFAULT_TOKEN_MARGIN, Settings
 from pearl.errors import ConfigError, LLMError, PearlError, PlanParseError, stops_a_run, unanswered
 from pearl.eval import Dataset, EvalQuestion, Silence, score_answer
 from pearl.execution import AUTO_SHARE, cited_ids
@@ -472,6 +472,21 @@ def _limits(pearl: Pearl, rounds: int, method: str) -> dict[str, str]:
         budget += f"@{settings.step_share}"
     # The window's margin likewise only where it is not the default.
     margin = {"token_margin": str(settings.token_margin)} if settings.token_margin != DEFAULT_TOKEN_MARGIN else {}
+    # What the steps and the answer call are shown, likewise where not the default: resumed at another window, budget
+    # or ranking, a run mixed two runs' rows without a word (helper-214); eval's run key holds them too.
+    shown = {
+        **(
+            {"context_window": str(pearl.llm.context_window)}
+            if pearl.llm.context_window != DEFAULT_CONTEXT_WINDOW
+            else {}
+        ),
+        **(
+            {"context_budget": str(settings.context_budget)}
+            if settings.context_budget != _DEFAULTS.context_budget
+            else {}
+        ),
+        **({"dense": str(settings.dense)} if settings.dense != _DEFAULTS.dense else {}),
+    }
     return {
         # The method only where it is not the default: runs begun before it could be chosen keep their key.
         **({"--method": method} if method != DEFAULT_METHOD else {}),
@@ -480,7 +495,12 @@ def _limits(pearl: Pearl, rounds: int, method: str) -> dict[str, str]:
         "plan_attempts": str(settings.plan_attempts),
         "step_budget": budget,
         **margin,
+        **shown,
     }
+
+
+_DEFAULTS = Settings()
+"""The settings' defaults, which a run's key leaves out (see `_limits`)."""
 
 
 def _question_key(question: EvalQuestion, document: Document) -> str:
