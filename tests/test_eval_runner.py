@@ -261,6 +261,9 @@ def test_a_failed_question_keeps_its_trace_and_what_it_spent(tmp_path: Path) -> 
     every = lines_of(out)
     assert len(every) == 7 and summary.methods[0].errors == 0
     assert summary.methods[0].total_prompt_tokens == sum(r["prompt_tokens"] for r in every)
+    # What the run spent is what servers read afresh: a re-run answered from the response cache costs nothing, where
+    # `total_prompt_tokens`, said to be what was spent, counted every cached call again (helper-214).
+    assert summary.methods[0].total_uncached_prompt_tokens == sum(r["uncached_prompt_tokens"] for r in every)
 
 
 def test_the_report_marks_token_counts_pearl_counted_itself(tmp_path: Path) -> None:

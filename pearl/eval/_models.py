@@ -235,8 +235,15 @@ class MethodSummary(BaseModel):
     total_prompt_tokens: int = Field(
         default=0,
         description=(
-            "prompt tokens the run spent, over every attempt: a question asked again (--retry-errors) adds the"
-            " attempts it replaced, so this can exceed `mean_prompt_tokens` times `n`"
+            "prompt tokens of every attempt's calls, those the response cache answered included: a question asked"
+            " again (--retry-errors) adds the attempts it replaced, so this can exceed `mean_prompt_tokens` times `n`"
+        ),
+    )
+    total_uncached_prompt_tokens: int = Field(
+        default=0,
+        description=(
+            "what the run spent: prompt tokens of every attempt that servers read afresh (a call the response cache"
+            " answered cost nothing, nor did a prefix a server's cache held)"
         ),
     )
     total_completion_tokens: int = Field(default=0, description="completion tokens the run spent, every attempt")

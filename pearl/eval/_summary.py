@@ -87,8 +87,12 @@ def _method_summary(
         mean_calls=_mean([r.calls for r in rows]),
         mean_seconds=_mean([r.seconds for r in rows]),
         mean_llm_seconds=_mean([r.llm_seconds for r in rows]),
-        # What the run spent: a question asked again (--retry-errors) paid for its failed attempts too.
+        # Over every attempt: a question asked again (--retry-errors) paid for its failed attempts too. What the run
+        # spent is what servers read afresh: a re-run from a warm cache costs nothing (helper-214).
         total_prompt_tokens=sum(r.prompt_tokens for r in attempts),
+        total_uncached_prompt_tokens=sum(
+            r.uncached_prompt_tokens if r.uncached_prompt_tokens is not None else r.prompt_tokens for r in attempts
+        ),
         total_completion_tokens=sum(r.completion_tokens for r in attempts),
         cached_calls=sum(r.cached_calls for r in attempts),
         estimated_calls=sum(r.estimated_calls for r in attempts),
