@@ -212,6 +212,25 @@ def test_a_silent_server_is_asked_twice_not_max_retries_times(
     assert len(said) == 1 and said[0].endswith("(attempt 2 of at most 7; the last if it goes unanswered too)")
 
 
+def test_retries_are_said_at_most_once_in_ten_seconds_with_how_many_went_unsaid(
+    fake_server: FakeOpenAIServer, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each retry was a WARNING line: a 400-question evaluation against a server failing one request in three printed
+    # hundreds (helper-214). Each stays in its call's notes.
+    import pearl.llm._openai as openai_module
+
+    monkeypatch.setattr(openai_module, "_RETRY_SAID", 1.0)  # ten seconds, as a test waits them
+    llm = make(fake_server, retry_base_delay=0.001, retry_max_delay=0.001)
+    for _ in range(3):
+        fake_server.enqueue(Reply.error(503, "busy"), "fine")
+        assert "retried after attempt 1" in llm.complete(REQUEST).notes[-1]
+    time.sleep(1.1)
+    fake_server.enqueue(Reply.error(503, "busy"), "fine")
+    llm.complete(REQUEST)
+    said = [r.getMessage() for r in caplog.records if "retrying" in r.getMessage()]
+    assert len(said) == 2 and "other" not in said[0] and said[1].endswith("(2 other retries since the last said)")
+
+
 @pytest.mark.parametrize("path", ["sync", "async"])
 def test_a_connection_that_cannot_be_opened_in_time_keeps_its_retries_and_says_so(path: str) -> None:
     # Was "no answer within 1s ... the server looks hung" after two attempts: no connection was ever made. On the

@@ -42,7 +42,7 @@ import httpx
 
 from pearl._paths import config_file
 from pearl._replies import JSONReplyError, read_json
-from pearl._text import shorten
+from pearl._text import counted, shorten
 from pearl.config import Settings, given_with, key_problem, masked_url, set_where, url_problem
 from pearl.errors import (
     ConfigError,
@@ -148,6 +148,8 @@ NO_ANSWER_RETRIES = 1
 (`GATEWAY_TIMEOUTS`; a 408 is an answer, retried as a 5xx is): once, for a server that was busy; a
 second silence is a hung or overloaded server, and each retry would cost the whole timeout again
 (and give a busy server more of the same work)."""
+_RETRY_SAID = 10.0
+"""Seconds between two retries said on stderr (`_retries_unsaid`)."""
 GATEWAY_TIMEOUTS = frozenset({504, 524})
 """Statuses of a gateway (a proxy; Cloudflare's 524) that gave up waiting for the server behind it: the attempt had
 no answer, as one `timeout` ended here had none."""
@@ -418,6 +420,8 @@ class OpenAICompatibleLLM:
         self._gate = Gate(settings.concurrency)
         self._client: httpx.Client | None = None
         self._lock = threading.Lock()
+        self._retry_said = -math.inf  # when a retry was last said (`_retries_unsaid`)...
+        self._retry_unsaid = 0  # ...and how many since went unsaid
 
     # -- the LLM protocol -------------------------------------------------------------
     @property
@@ -941,12 +945,28 @@ class OpenAICompatibleLLM:
                 raise error
             backoff = max(backoff, hinted)
         last = "; the last if it goes unanswered too" if silent == NO_ANSWER_RETRIES else ""
-        log.warning(
-            "%s; retrying in %.1fs (attempt %d of at most %d%s)",
-            error,
-            backoff,
-            attempt + 1,
-            self._settings.max_retries + 1,
-            last,
-        )
+        unsaid = self._retries_unsaid()
+        if unsaid is not None:
+            since = f" ({counted(unsaid, 'other retry', 'other retries')} since the last said)" if unsaid else ""
+            log.warning(
+                "%s; retrying in %.1fs (attempt %d of at most %d%s)%s",
+                error,
+                backoff,
+                attempt + 1,
+                self._settings.max_retries + 1,
+                last,
+                since,
+            )
         return backoff
+
+    def _retries_unsaid(self) -> int | None:
+        """None when this retry goes unsaid, else how many went unsaid before it: one is said every `_RETRY_SAID`
+        seconds at most. A run against a server failing one request in three printed a warning for each, hundreds
+        (helper-214); each is in its call's notes and trace all the same."""
+        now = time.monotonic()
+        with self._lock:
+            if now - self._retry_said < _RETRY_SAID:
+                self._retry_unsaid += 1
+                return None
+            unsaid, self._retry_said, self._retry_unsaid = self._retry_unsaid, now, 0
+            return unsaid
