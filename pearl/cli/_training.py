@@ -598,6 +598,9 @@ def refine_command(
     )
     for line in stats:
         echo(f"  {line.line()}")
+    # What it cost, as mine says it: a refinement of hundreds of questions said nothing of its calls (helper-214).
+    usage = result.usage
+    echo(f"  {counted(usage.calls, 'model call')} ({usage.cached_calls} cached), {usage.tokens_line()}")
     if not result.kept:
         raise fail(_nothing_kept(result, out, partial, limit, rounds), EXIT_FAILED)
     echo(
