@@ -1134,12 +1134,14 @@ def _expand(paths: Sequence[str | Path], other_kinds: list[str]) -> list[tuple[P
                 )
             if others:
                 kinds = sorted({p.suffix.lower() or "no extension" for p in others})
-                code = sum(map(reads_as_code, others))
-                them = "the source file to read it" if code == 1 else f"the {code} source files to read them"
-                named = f"; name {them} as code" if code else ""
+                # Each is read when named: source code line by line, the rest as text (a CSV, subtitles). "Name the
+                # source file to read it as code" was said of a folder's CSV and subtitles too (helper-215).
+                code = sorted(p.name for p in others if reads_as_code(p))
+                shown = ", ".join(code[:3]) + (", ..." if len(code) > 3 else "")
+                named = f" ({shown}: source code, read line by line)" if code else ""
                 other_kinds.append(
                     f"{path}: {counted(len(others), 'file')} of kinds pearl does not read from a folder "
-                    f"({', '.join(kinds)}){named}"
+                    f"({', '.join(kinds)}); name a file to read it{named}"
                 )
             if not found:
                 held = f"; it holds files of other kinds ({', '.join(kinds)}): name them to read them" if others else ""

@@ -1070,11 +1070,15 @@ def test_a_folder_leaves_out_hidden_files_and_says_which_files_it_could_not_read
     (tmp_path / "data.csv").write_text("a,b", encoding="utf-8")
     (tmp_path / "b" / "NOTES").write_text("notes", encoding="utf-8")
     document = load_document(tmp_path)
-    assert f"{tmp_path}: 2 files of kinds pearl does not read from a folder (.csv, no extension)" in document.left_out
-    # Source code is read only when named, and the note says so.
+    note = (
+        f"{tmp_path}: 2 files of kinds pearl does not read from a folder (.csv, no extension); name a file to read it"
+    )
+    assert note in document.left_out
+    # Source code is read only when named, and the note says so, of the source files alone (it said "name the source
+    # file to read it as code" of a folder's CSV and subtitles too: helper-215).
     (tmp_path / "tool.py").write_text("print(1)\n", encoding="utf-8")
     note = f"{tmp_path}: 3 files of kinds pearl does not read from a folder (.csv, .py, no extension); "
-    assert note + "name the source file to read it as code" in load_document(tmp_path).left_out
+    assert note + "name a file to read it (tool.py: source code, read line by line)" in load_document(tmp_path).left_out
     (tmp_path / "tool.py").unlink()
     # An answer about it says so, in its notes (which `pearl ask` prints and --json carries).
     answer = Pearl(llm=FakeLLM(default="A")).ask(document, "Who runs the ferry?", method="direct")
