@@ -412,6 +412,13 @@ def test_a_table_row_is_one_unit_whatever_full_stops_its_cells_hold(tmp_path: Pa
     assert _units("Pipes | like this. And more | here. Yes.") == ["Pipes | like this.", "And more | here.", "Yes."]
 
 
+def test_markdown_items_marked_with_a_plus_are_units_and_no_headings() -> None:
+    # "+ item" is Markdown's third list mark: a list so written was one unit (helper-215).
+    index = index_document("Packing:\n+ Warm Coat\n+ Boots\n+ Map\n\nThe trip starts at dawn.", cache=False, ner=False)
+    assert _texts(index) == ["Packing:", "+ Warm Coat", "+ Boots", "+ Map", "The trip starts at dawn."]
+    assert not any(index.sent_flags[i] & SentenceFlag.HEADING for i in range(1, 4))
+
+
 def test_a_line_of_tildes_in_plain_text_leaves_the_headings_after_it_alone() -> None:
     heading = SentenceFlag.HEADING
     body = "The parties agree to the terms below and each shall perform them."

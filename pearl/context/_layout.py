@@ -56,7 +56,7 @@ _UNDERLINED = re.compile(
     r"[ \t]*(?P<rule>([=\-~^\"'+*#:._])\4{2,})[ \t]*$"
 )
 _SUBSTITUTIONS = re.compile(r"^(?:\|[^|\n]{1,80}\|[ \t_]*)+$")
-_BULLET = re.compile(r"[-*•▪●◦–|][ \t]")  # a list item, or a Markdown table row ("| Auckland | 1,628,900 |")
+_BULLET = re.compile(r"[-*+•▪●◦–|][ \t]")  # a list item, or a Markdown table row ("| Auckland | 1,628,900 |")
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]{0,9}\b[^<>]{0,200}>")
 # An entry of a two-column list, as manual pages set them: a short label, a gap of three spaces or more (or a tab),
 # then its text ("28     Operation timeout. The specified...", "-k, --insecure   Allow..."). (A help text's entries,

@@ -59,7 +59,7 @@ _CJK_END = re.compile(r"[。！？]+[」』）]*")
 # A line that starts a list item or a numbered clause starts a new unit even without a full stop
 # before it ("...the following:\n(a) ...").
 _ITEM_START = re.compile(
-    r"\n[ \t]*(?=(?:[-*•▪●◦–]|\(?(?:\d{1,3}(?:\.\d{1,3})+\.?|\d{1,3}[.)]|[a-zA-Z][.)]|[ivxlcdmIVXLCDM]{1,6}[.)])"
+    r"\n[ \t]*(?=(?:[-*+•▪●◦–]|\(?(?:\d{1,3}(?:\.\d{1,3})+\.?|\d{1,3}[.)]|[a-zA-Z][.)]|[ivxlcdmIVXLCDM]{1,6}[.)])"
     r"|\((?:[a-zA-Z]{1,2}|[ivxlcdm]{1,6}|\d{1,3})\))\s)"
 )
 # A division's label in capitals alone on its line, over text indented under it, as a manual page lays out its
