@@ -329,13 +329,16 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "MethodSummary",
         "PlanSet",
         "ResultRow",
+        "RunComparison",
         "RunConfig",
+        "RunsCompared",
         "Silence",
         "arun_eval",
         "as_shown",
         "best_over",
         "bootstrap_mean",
         "check_methods",
+        "compare_runs",
         "counting_fake_llm",
         "detect_format",
         "evidence_blocks",
@@ -352,6 +355,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "question_type",
         "read_plans",
         "read_questions",
+        "render_comparison",
         "render_report",
         "rouge_l",
         "run_eval",
@@ -434,7 +438,7 @@ def test_top_level_all_is_sorted() -> None:
 def test_every_command_is_registered() -> None:
     commands = {c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands}
     groups = {g.name for g in app.registered_groups}
-    assert commands == {"ask", "plan", "config", "index", "context", "eval", "mine", "refine"}
+    assert commands == {"ask", "plan", "config", "index", "context", "eval", "compare", "mine", "refine"}
     assert groups == {"trace", "actions"}
     result = subprocess.run(
         [sys.executable, "-m", "pearl", "--help"], capture_output=True, text=True, timeout=60, check=True

@@ -26,11 +26,14 @@ from pearl.cli._common import (
     Window,
     counted,
     echo,
+    echo_json,
     example,
     exit_code,
     fail,
     given_path,
+    handled,
     interrupted_exit,
+    json_errors,
     make_pearl,
     refuse_dash,
     settings_from,
@@ -65,10 +68,11 @@ from pearl.eval import (
     render_report,
     select_questions,
 )
+from pearl.eval._compare import compare_runs, render_comparison
 from pearl.llm import DEMO_NOTICE
 from pearl.methods import METHODS
 
-__all__ = ["default_out_dir", "eval_command"]
+__all__ = ["compare_command", "default_out_dir", "eval_command"]
 
 ALL_METHODS = ",".join(METHODS)
 
@@ -312,6 +316,38 @@ def _note_rows_left_out(run_dir: Path, reported: int) -> None:
             "to report them too, at no cost",
             err=True,
         )
+
+
+@app.command("compare", epilog=example("pearl compare runs/quality-qwen runs/quality-llama -m pearl,direct"))
+@json_errors
+def compare_command(
+    run_a: Annotated[
+        Path, typer.Argument(metavar="RUN_A", help="An eval run's folder (its --out).", parser=given_path)
+    ],
+    run_b: Annotated[Path, typer.Argument(metavar="RUN_B", help="Another run's, of the same data.", parser=given_path)],
+    methods: Annotated[
+        str | None,
+        typer.Option(
+            "--methods",
+            "-m",
+            metavar="NAMES",
+            help="Comma-separated methods to compare (default: every method both runs have results for).",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Compare two eval runs of the same data (another model, library, demonstrations or pearl version): each
+    method against itself, question by question, with a paired interval and McNemar's test."""
+    chosen = [m.strip() for m in methods.split(",") if m.strip()] if methods is not None else None
+    if chosen is not None and not chosen:
+        raise fail("--methods names no method: give one or more, comma-separated (e.g. -m pearl,direct)")
+    with handled():
+        compared = compare_runs(run_a, run_b, chosen)
+    if as_json:
+        echo_json(compared.model_dump(mode="json"))
+        return
+    echo(render_comparison(compared), nl=False)
 
 
 def _saved(results: Path) -> int:

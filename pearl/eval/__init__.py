@@ -11,6 +11,7 @@ as each finishes; calling again resumes), `traces/` (each row's trace and its pa
 `summary.json`, `report.md` and `report.html`.
 """
 
+from pearl.eval._compare import RunComparison, RunsCompared, compare_runs, render_comparison
 from pearl.eval._fake import counting_fake_llm, fake_reply
 from pearl.eval._loaders import detect_format, load_dataset, read_questions
 from pearl.eval._metrics import (
@@ -78,13 +79,16 @@ __all__ = [
     "MethodSummary",
     "PlanSet",
     "ResultRow",
+    "RunComparison",
     "RunConfig",
+    "RunsCompared",
     "Silence",
     "arun_eval",
     "as_shown",
     "best_over",
     "bootstrap_mean",
     "check_methods",
+    "compare_runs",
     "counting_fake_llm",
     "detect_format",
     "evidence_blocks",
@@ -101,6 +105,7 @@ __all__ = [
     "question_type",
     "read_plans",
     "read_questions",
+    "render_comparison",
     "render_report",
     "rouge_l",
     "run_eval",

@@ -22,7 +22,7 @@ from pearl.eval._results import latest_rows
 from pearl.eval._stats import bootstrap_mean, mcnemar_exact, paired_bootstrap
 from pearl.html import DEMO_SCORES, UNCACHED_NOTE
 
-__all__ = ["render_report", "some_of", "summarize"]
+__all__ = ["compare_rows", "comparison_cells", "render_report", "some_of", "summarize", "table_lines"]
 
 
 _NAMED = 10  # ids a report or message names, at most (summary.json lists them all)
@@ -101,7 +101,7 @@ def _method_summary(
     )
 
 
-def _compare(a: str, b: str, rows_a: Sequence[ResultRow], rows_b: Sequence[ResultRow]) -> Comparison | None:
+def compare_rows(a: str, b: str, rows_a: Sequence[ResultRow], rows_b: Sequence[ResultRow]) -> Comparison | None:
     # A question the server failed to answer for one of the two (its row has such an error, scored 0) is no evidence
     # either way: its silence on one method read as a gap between the methods. It is left out, and counted. A
     # method's own failure (a given plan that does not parse, a reply it cannot read) is its score, and stays.
@@ -171,7 +171,7 @@ def summarize(
     comparisons = [
         c
         for a, b in combinations([s.method for s in summaries], 2)
-        if (c := _compare(a, b, by_method[a], by_method[b]))
+        if (c := compare_rows(a, b, by_method[a], by_method[b]))
     ]
     return EvalSummary(
         title=title,
@@ -207,13 +207,21 @@ def _pct(value: float | None) -> str:
     return "–" if value is None else f"{100 * value:.1f}"
 
 
-def _table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+def table_lines(head: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     lines = [
         "| " + " | ".join(head) + " |",
         "|" + "|".join(" --- " if i == 0 else " ---: " for i in range(len(head))) + "|",
     ]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return lines
+
+
+def comparison_cells(c: Comparison) -> tuple[str, str]:
+    """A comparison's 95% interval of A − B, in points, and its McNemar p-value with the discordant pairs, as a report
+    shows them ("–" for none)."""
+    ci = f"[{100 * c.ci_low:+.1f}, {100 * c.ci_high:+.1f}]" if c.ci_low is not None and c.ci_high is not None else "–"
+    p = "–" if c.mcnemar_p is None else f"{c.mcnemar_p:.3f} ({c.a_only}/{c.b_only})"
+    return ci, p
 
 
 def render_report(summary: EvalSummary) -> str:
@@ -284,7 +292,7 @@ def render_report(summary: EvalSummary) -> str:
             str(m.fallbacks),
         ]
         rows.append(row)
-    out += _table(head, rows)
+    out += table_lines(head, rows)
     out += ["", UNCACHED_NOTE]
     estimated = sum(m.estimated_calls for m in summary.methods)
     if estimated:
@@ -296,7 +304,7 @@ def render_report(summary: EvalSummary) -> str:
         type_rows = [
             [m.method, *(_pct(m.by_type[t].score) if t in m.by_type else "–" for t in types)] for m in summary.methods
         ]
-        out += _table(["method", *(f"{t} ({counts[t]})" for t in types)], type_rows)
+        out += table_lines(["method", *(f"{t} ({counts[t]})" for t in types)], type_rows)
     if summary.tags:
         counts = {t: max(m.by_tag[t].n for m in summary.methods if t in m.by_tag) for t in summary.tags}
         out += ["", "## Score by split", ""]
@@ -304,7 +312,7 @@ def render_report(summary: EvalSummary) -> str:
             [m.method, *(_pct(m.by_tag[t].score) if t in m.by_tag else "–" for t in summary.tags)]
             for m in summary.methods
         ]
-        out += _table(["method", *(f"{t} ({counts[t]})" for t in summary.tags)], tag_rows)
+        out += table_lines(["method", *(f"{t} ({counts[t]})" for t in summary.tags)], tag_rows)
     if summary.comparisons:
         out += ["", "## Paired comparisons", ""]
         out += [
@@ -314,17 +322,14 @@ def render_report(summary: EvalSummary) -> str:
         ]
         comp_rows = []
         for c in summary.comparisons:
-            ci = (
-                f"[{100 * c.ci_low:+.1f}, {100 * c.ci_high:+.1f}]"
-                if c.ci_low is not None and c.ci_high is not None
-                else "–"
-            )
-            p = "–" if c.mcnemar_p is None else f"{c.mcnemar_p:.3f} ({c.a_only}/{c.b_only})"
+            ci, p = comparison_cells(c)
             if not c.n:
                 comp_rows.append([c.a, c.b, "0", "–", "–", "–", "–", "–"])
                 continue
             comp_rows.append([c.a, c.b, str(c.n), _pct(c.score_a), _pct(c.score_b), f"{100 * c.diff:+.1f}", ci, p])
-        out += _table(["A", "B", "n", "score A", "score B", "A − B", "95% CI", "McNemar p (A only/B only)"], comp_rows)
+        out += table_lines(
+            ["A", "B", "n", "score A", "score B", "A − B", "95% CI", "McNemar p (A only/B only)"], comp_rows
+        )
         failed = [f"{c.a}/{c.b} {c.failed}" for c in summary.comparisons if c.failed]
         if failed:
             out += [
