@@ -42,6 +42,11 @@ def test_sentences_respect_abbreviations_initials_and_enumerators() -> None:
         "Did he?",
         "Yes.",
     ]
+    # A telephone extension before its number (helper-215: "Call ext." stood as a sentence).
+    assert _units("Call ext. 204 or Tel. 555 0100 for help. Then wait.") == [
+        "Call ext. 204 or Tel. 555 0100 for help.",
+        "Then wait.",
+    ]
 
 
 def test_a_lettered_schedule_or_a_closing_abbreviation_ends_its_sentence() -> None:

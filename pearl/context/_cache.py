@@ -20,7 +20,8 @@ from pearl.context._models import DocumentIndex
 __all__ = ["PIPELINE_VERSION", "cache_path", "load_cached", "save_cached"]
 
 # Bump when segmentation, entity extraction or the index layout changes: old files are ignored.
-PIPELINE_VERSION = 68  # 68: a line opening with "+ " is a list item, as "- " is (Markdown's third mark)
+PIPELINE_VERSION = 69  # 69: "ext." and "tel." end no sentence ("Call ext. 204")
+# 68: a line opening with "+ " is a list item, as "- " is (Markdown's third mark)
 # 67: a Markdown heading line is a paragraph of its own; a table row's cells end no sentence
 # 66: the run of named labels knows every part's name the labels do ("Title 2.", "§ 3.")
 # 65: a run of named labels is one where no line of it goes on from the line before it

@@ -130,7 +130,7 @@ RAW_FACTOR = 8
 # Words after which a full stop does not end a sentence.
 _ABBREVIATIONS = frozenset(
     """mr mrs ms messrs mme mlle dr prof st jr sr rev hon gen col capt lt sgt cpl adm cmdr gov sen rep pres
-    inc co corp ltd llc plc bros no nos vs v etc al cf approx dept est fig figs eq eqs sec secs art arts
+    inc co corp ltd llc plc bros no nos vs v etc al cf approx ext tel dept est fig figs eq eqs sec secs art arts
     para paras ch chap vol vols pp p ed eds mt ft ave blvd jan feb mar apr jun jul aug sep sept oct nov dec
     mon tue tues wed thu thur thurs fri sat sun e.g i.e viz ca op cit ibid
     nr bzw ggf vgl usw inkl zzgl evtl sog bspw hrsg z.b d.h u.a""".split()
