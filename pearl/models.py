@@ -217,6 +217,9 @@ class Citation(BaseModel):
     inferred: bool = False
     """True when the model cited no sentence it was shown and pearl chose this one, the closest of those it was
     shown to the question and the answer: evidence the answer may rest on, not the model's own citation."""
+    by_step: bool = False
+    """True when a step of the plan cited this sentence and the final answer did not: evidence the steps found, which
+    the answer rests on through their results, not a sentence the answer itself cites."""
 
     @classmethod
     def of(cls, sentence_id: int, text: str, start: int, end: int, parts: list[DocumentPart], name: str) -> Citation:

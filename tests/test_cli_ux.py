@@ -362,7 +362,7 @@ def test_ask_help_names_its_arguments_as_typed() -> None:
 
 
 EVERY_COMMAND = [
-    *([name] for name in ("ask", "plan", "index", "context", "eval", "mine", "refine", "config")),
+    *([name] for name in ("ask", "plan", "index", "context", "eval", "compare", "mine", "refine", "config")),
     *(["trace", name] for name in ("show", "html")),
     *(["actions", name] for name in ("list", "show", "diff", "import", "export")),
 ]

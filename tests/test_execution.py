@@ -736,6 +736,46 @@ def test_a_sentence_only_the_answer_calls_evidence_shows_can_be_cited(tmp_path: 
     assert cited and int(cited[0]) in [c.sentence_id for c in answer.citations]
 
 
+def test_sentences_only_the_steps_cited_are_told_apart_from_the_answers_own(tmp_path: Path) -> None:
+    # Listed with the answer's own, in the terminal and on the page, they read as what the answer cites (helper-217).
+    from typer.testing import CliRunner
+
+    from pearl.cli import app
+    from pearl.html import render_answer_page
+
+    steps: list[int] = []
+
+    def step(request: CompletionRequest) -> str:
+        shown = sorted(labels(user(request)), key=int)
+        steps.append(int(shown[-1]))
+        return f"She wanted the light to fail [S{shown[-1]}]."
+
+    def final(request: CompletionRequest) -> str:
+        own = next(sid for sid in sorted(labels(user(request)), key=int) if int(sid) not in steps)
+        return f"Because of this [S{own}]."
+
+    answer = pearl_with(scripted(PLAN, step=step, final=final)).ask(SAMPLE, QUESTION)
+    own = [c.sentence_id for c in answer.citations if not c.by_step]
+    by_steps = [c.sentence_id for c in answer.citations if c.by_step]
+    assert own == [int(re.findall(r"\[S(\d+)\]", answer.answer)[0])] and by_steps and set(by_steps) <= set(steps)
+    page = render_answer_page(answer, index_document(SAMPLE, cache=False))
+    assert page.index(f'id="cite-S{own[0]}"') < page.index("Cited by the plan's steps, not by the answer:")
+    assert page.index("Cited by the plan's steps, not by the answer:") < page.index(f'id="cite-S{by_steps[0]}"')
+    # The terminal says the same, after the answer's own.
+    monkeypatch = pytest.MonkeyPatch()
+    try:
+        monkeypatch.setattr(
+            "pearl.cli._ask.make_pearl", lambda *a, **k: pearl_with(scripted(PLAN, step=step, final=final))
+        )
+        result = CliRunner().invoke(app, ["ask", str(SAMPLE), QUESTION])
+    finally:
+        monkeypatch.undo()
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    header = lines.index("  (cited by the plan's steps, not by the answer:)")
+    assert lines[header - 1].startswith(f"  [S{own[0]}] ") and lines[header + 1].startswith(f"  [S{by_steps[0]}] ")
+
+
 def test_a_small_window_keeps_the_most_relevant_question_evidence(tmp_path: Path) -> None:
     from pearl.context import compress
     from pearl.tokens import count_tokens

@@ -79,7 +79,11 @@ def _render_answer(answer: Answer) -> None:
         echo(answer.answer or "(no answer)")
     if any(citation.inferred for citation in answer.citations):  # told apart from the model's own citations
         echo("  (the model cited none of the sentences it was shown; the closest of them:)")
+    steps_said = False
     for citation in answer.citations:
+        if citation.by_step and not steps_said:  # after the answer's own (they come first)
+            echo("  (cited by the plan's steps, not by the answer:)")
+            steps_said = True
         snippet = shorten(" ".join(citation.text.split()), 160)  # a sentence wrapped over lines, on one
         # As given: two README.md apart. On one line: a name with a line break in it broke the line in two.
         where = f"{safe_name(citation.source)}:{citation.file_start}-{citation.file_end}"

@@ -302,7 +302,8 @@ def render_answer_page(answer: Answer, index: DocumentIndex | None = None, *, no
     # wrote of a sentence it was not shown (`direct` is shown none), was drawn as cited, which the answer's notes
     # say it is not.
     used = [sid for stage in stages for sid in _cited(stage.event.output) if _was_shown(stage, sid)]
-    cited = [c.sentence_id for c in answer.citations]
+    # A sentence only the steps cited is drawn as used, not as the answer's own citation (helper-217).
+    cited = [c.sentence_id for c in answer.citations if not c.by_step]
     document: dict[str, Any] | None = document_data(index, cited, used) if index is not None else None
     question = Question(text=answer.question, options=answer.options)
     return render_page(

@@ -238,7 +238,8 @@ def citations_for(
         kept = max(_CITED, min(len(mine), _OWN_CITED))
         if len(valid) > kept:
             notes.append(_kept_note(len(valid), len(mine), kept))
-        return [cite(index, sid) for sid in valid[:kept]], notes
+        # Told apart: a sentence only a step cited was listed as the answer's own evidence (helper-217).
+        return [cite(index, sid).model_copy(update={"by_step": sid not in mine}) for sid in valid[:kept]], notes
     if not shown:
         return [], []
     allowed = set(shown)
