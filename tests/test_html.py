@@ -1288,6 +1288,19 @@ def test_browser_report_answer_column_keeps_its_room_on_a_narrow_screen(browser:
         assert sizes[0] <= sizes[1], (width, sizes)
 
 
+def test_browser_report_chart_stays_readable_on_a_narrow_screen(browser: Any, tmp_path: Path) -> None:
+    # The chart shrank with the screen, its 11 px labels drawn 6 px tall at 390 px (helper-217): it keeps its size,
+    # and its box scrolls sideways.
+    rows = synthetic_rows(20)
+    page = tmp_path / "report.html"
+    page.write_text(render_report_page(summarize(rows), rows), encoding="utf-8")
+    for width in at_widths(browser, page, (1400, 390)):
+        tick = "return document.querySelector('.chart .tick').getBoundingClientRect().height"
+        assert browser.execute_script(tick) >= 10, width
+        box = "const b = document.querySelector('.chart-wrap'); return getComputedStyle(b).overflowX"
+        assert browser.execute_script(box) == "auto"
+
+
 def test_browser_report_table_headers_stay_in_sight_down_a_long_table(browser: Any, tmp_path: Path) -> None:
     # The summary tables' boxes, there to scroll sideways, also held their sticky header: it stuck to a box as tall
     # as its table, which never scrolled, so a long table's header went off the page with its first rows. Each box
