@@ -947,6 +947,15 @@ def test_browser_citation_click_marks_the_sentence_and_markup_stays_text(browser
     texts = browser.execute_script("return Array.from(document.querySelectorAll('.s'), s => s.textContent)")
     assert any(SCRIPT in t for t in texts) and any(IMG in t for t in texts)
     citation = answer.citations[0]
+    # Without a script, a link's #S12 lands on the evidence list's item, and the buttons that need one are hidden
+    # (helper-217: every link did nothing, the buttons looked alive); with one, the id is the document's sentence's.
+    source = page.read_text(encoding="utf-8")
+    assert f'<li id="cite-S{citation.sentence_id}"><span class="nojs-target" id="S{citation.sentence_id}"></span>' in (
+        source
+    )
+    assert '<div class="doc-nav" id="doc-nav" hidden>' in source
+    assert browser.execute_script("return document.querySelectorAll('.nojs-target[id]').length") == 0
+    assert browser.execute_script("return document.getElementById('doc-nav').hidden") is False
     browser.find_element("css selector", f"#cite-S{citation.sentence_id} a.cite").click()
     marked = browser.execute_script("const m = document.querySelector('.marked'); return [m.id, m.textContent]")
     assert marked == [f"S{citation.sentence_id}", citation.text]

@@ -6,6 +6,9 @@
   "use strict";
   var CHUNK_CHARS = 6000;
   var AHEAD = "2500px 0px";
+  // Without a script a link's #S12 lands on the evidence list's item (its empty target); with one, on the sentence
+  // in the document drawn below, which takes the id (helper-217: without a script every link did nothing).
+  document.querySelectorAll(".nojs-target").forEach(function (el) { el.removeAttribute("id"); });
   var doc = JSON.parse(document.getElementById("pearl-document").textContent);
   var pane = document.getElementById("docpane");
   var body = document.getElementById("doc-body");
@@ -173,6 +176,7 @@
     }
     // Printed, the whole document: the chunks not yet scrolled to would print as blank space.
     window.addEventListener("beforeprint", function () { chunks.forEach(renderChunk); });
+    document.getElementById("doc-nav").hidden = false;  // buttons that need the script, shown by it
     document.getElementById("prev-cite").addEventListener("click", function () { step(-1); });
     document.getElementById("next-cite").addEventListener("click", function () { step(1); });
   }
