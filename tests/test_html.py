@@ -970,6 +970,24 @@ def test_browser_citation_click_marks_the_sentence_and_markup_stays_text(browser
     assert browser.execute_script("return performance.getEntriesByType('resource').length") == 0
 
 
+def test_browser_a_heading_is_bold_and_the_clause_it_opens_is_not(browser: Any, tmp_path: Path) -> None:
+    # "1. Term." heading its clause's paragraph made the whole clause bold, the cited sentence in it too (helper-217).
+    text = (
+        "SERVICES AGREEMENT\n\n1. Term. This agreement runs for two years from the date below. It renews each year "
+        "unless ended.\n\n2. Fees. The client pays the fees monthly.\n"
+    )
+    answer = ask(tmp_path, text=text)
+    page = tmp_path / "answer.html"
+    page.write_text(render_answer_page(answer, index_for_trace(answer.trace)), encoding="utf-8")
+    open_page(browser, page)
+    weights = browser.execute_script(
+        "return Array.from(document.querySelectorAll('.chunk .s'), s => [s.textContent, getComputedStyle(s).fontWeight])"
+    )
+    bold = {sentence: int(weight) >= 600 for sentence, weight in weights}
+    assert bold["1. Term."] and bold["SERVICES AGREEMENT"], weights
+    assert not bold["This agreement runs for two years from the date below."], weights
+
+
 def test_browser_a_citation_opened_as_a_link_shows_its_sentence_below_the_documents_header(
     browser: Any, tmp_path: Path
 ) -> None:

@@ -40,8 +40,10 @@
     if (n > 0) chunks.push({ first: first, last: n - 1, chars: chars, el: null, done: false });
   }
 
+  // A heading is its own sentence in bold, not its paragraph: "1. Term." heading a clause made the clause bold too
+  // (helper-217).
   function sentenceClass(i) {
-    return "s" + (cited.has(i) ? " cited" : used.has(i) ? " used" : "");
+    return "s" + (headings.has(i) ? " h" : "") + (cited.has(i) ? " cited" : used.has(i) ? " used" : "");
   }
 
   function renderChunk(c) {
@@ -60,8 +62,7 @@
         // Its own direction, from its first letter: sentences are isolated, so this orders them (right to left
         // in a Hebrew or Arabic paragraph).
         p.dir = "auto";
-        if (headings.has(i)) p.className = "h";
-        else if (code.has(i)) p.className = "code";
+        if (code.has(i)) p.className = "code";
         frag.appendChild(p);
       }
       var s = document.createElement("span");
