@@ -438,6 +438,13 @@ def test_each_label_of_a_citation_of_several_is_drawn_as_a_link() -> None:
         ("text", "."),
     ]
     assert cite_parts("Not one: [S3, S7] [Section 2].", shown={9}) == [("text", "Not one: [S3, S7] [Section 2].")]
+    # Control characters a model wrote are shown as their pictures, as the terminal shows them: a page drew them as
+    # empty boxes (helper-217). Line breaks and tabs stay.
+    assert cite_parts("\x1b[31mRED\x1b[0m\tok\n[S2]\x07", sentences=10) == [
+        ("text", "␛[31mRED␛[0m\tok\n"),
+        ("cite", "2"),
+        ("text", "␇"),
+    ]
 
 
 def test_a_citation_its_links_cannot_say_whole_keeps_its_text_as_written() -> None:
@@ -981,7 +988,8 @@ def test_browser_a_heading_is_bold_and_the_clause_it_opens_is_not(browser: Any, 
     page.write_text(render_answer_page(answer, index_for_trace(answer.trace)), encoding="utf-8")
     open_page(browser, page)
     weights = browser.execute_script(
-        "return Array.from(document.querySelectorAll('.chunk .s'), s => [s.textContent, getComputedStyle(s).fontWeight])"
+        "return Array.from(document.querySelectorAll('.chunk .s'),"
+        " s => [s.textContent, getComputedStyle(s).fontWeight])"
     )
     bold = {sentence: int(weight) >= 600 for sentence, weight in weights}
     assert bold["1. Term."] and bold["SERVICES AGREEMENT"], weights

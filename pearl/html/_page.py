@@ -77,7 +77,12 @@ def cite_parts(text: str, sentences: int | None = None, shown: Collection[int] |
         last = end
     if last < len(text):
         parts.append(("text", text[last:]))
-    return parts
+    return [(kind, value.translate(_PICTURED) if kind == "text" else value) for kind, value in parts]
+
+
+_PICTURED = {c: 0x2400 + c for c in range(0x20) if c not in (0x09, 0x0A, 0x0D)} | {0x7F: 0x2421}
+"""Control characters a model wrote, shown as their pictures (ESC as ␛), as the terminal shows them: a page drew them
+as empty boxes (helper-217)."""
 
 
 @functools.cache
