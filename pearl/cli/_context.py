@@ -267,7 +267,7 @@ def context_command(
     }
     if as_json:
         # `spans` are offsets into the files' joined text; each sentence also says which file holds it, and where.
-        where = {"text", "start", "end", "inferred"}
+        where = {"text", "start", "end", "inferred", "by_step"}
         places = []
         for sid in context.sentence_ids:
             citation, was_cut = _place(index, context, sid)
