@@ -182,6 +182,41 @@ def test_second_call_reads_the_cache_and_a_corrupt_cache_is_rebuilt() -> None:
     assert not index_document(TEXT, cache=False).from_cache
 
 
+def test_the_cache_drops_older_versions_files_and_the_least_recently_used_past_its_size(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # It grew for ever: every pipeline version left its files behind, every edit of a growing document a whole copy
+    # (helper-216: 401 MB in one session).
+    import os
+
+    from pearl.context import _cache
+
+    first = index_document(TEXT)
+    folder = cache_path(first.content_hash, "ner").parent
+    older = folder / f"{'0' * 64}.ner.v{_cache.PIPELINE_VERSION - 1}.json"
+    newer = folder / f"{'1' * 64}.ner.v{_cache.PIPELINE_VERSION + 1}.json"  # another install's, newer: left alone
+    other = folder / "notes.txt"
+    for path in (older, newer, other):
+        path.write_text("{}", encoding="utf-8")
+    texts = [f"{TEXT} Copy {n} was made on day {n}." for n in range(3)]
+    paths = []
+    for n, text in enumerate(texts):
+        paths.append(cache_path(index_document(text, ner=False).content_hash, "rules"))
+        os.utime(paths[-1], (1000 + n, 1000 + n))  # written in this order, long ago
+    assert not older.exists() and newer.exists() and other.exists() and all(p.exists() for p in paths)
+    assert index_document(texts[0], ner=False).from_cache  # used now: the most recently used
+    fourth = f"{TEXT} A fourth copy made."
+    room = (
+        sum(p.stat().st_size for p in (cache_path(first.content_hash, "ner"), paths[0])) + 2 * paths[1].stat().st_size
+    )
+    monkeypatch.setattr(_cache._prune, "__defaults__", (room,))  # room for those two, the fourth and one more
+    index_document(fourth, ner=False)
+    # The least recently used went first, until the rest fit; the fourth, just written, and the newer version's stay.
+    assert [p.exists() for p in paths] == [True, False, True]
+    assert cache_path(first.content_hash, "ner").exists() and newer.exists()
+    assert cache_path(index_document(fourth, ner=False, cache=True).content_hash, "rules").exists()
+
+
 @pytest.mark.parametrize(
     "damage",
     [

@@ -8,7 +8,10 @@ parsed is treated as absent: the index is rebuilt and the file replaced.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import re
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -72,6 +75,8 @@ def load_cached(content_hash: str, mode: str) -> DocumentIndex | None:
         _log.warning("ignoring corrupt index cache %s (%s); rebuilding it", path, problem)
         return None
     index.from_cache = True
+    with contextlib.suppress(OSError):  # used now: the last file the cache gives up past its size (`_prune`)
+        os.utime(path)
     return index
 
 
@@ -110,7 +115,8 @@ def _inconsistent(index: DocumentIndex) -> str | None:
 
 
 def save_cached(index: DocumentIndex, mode: str) -> Path | None:
-    """Write `index` atomically; returns the path, or None if the cache folder is not writable."""
+    """Write `index` atomically; returns the path, or None if the cache folder is not writable. Then keep the folder
+    within bounds (`_prune`)."""
     path = cache_path(index.content_hash, mode)
     try:
         atomic_write_bytes(path, index.model_dump_json().encode("utf-8"), sync=False)
@@ -118,4 +124,41 @@ def save_cached(index: DocumentIndex, mode: str) -> Path | None:
         # A cache that cannot be written costs time, not correctness.
         (_log.debug if in_read_only_home(path) else _log.warning)("could not write index cache %s: %s", path, exc)
         return None
+    _prune(path.parent, keep=path)
     return path
+
+
+MAX_CACHE_BYTES = 2 * 1024**3
+"""The most the index cache keeps (its files of this pipeline version), the least recently used going first."""
+_VERSIONED = re.compile(r"\.(?:ner|rules)\.v(\d+)\.json$")
+
+
+def _prune(folder: Path, keep: Path, limit: int = MAX_CACHE_BYTES) -> None:
+    """Remove the index files no version from this one on reads (an older pipeline version's), then, past `limit`
+    bytes, the least recently used of the rest (`keep`, just written, stays). The folder grew for ever: every version
+    left its files behind, and every edit of a growing document a whole copy (helper-216: 401 MB in one session).
+    A file another process is using, or one that cannot be removed, is left; nothing here fails a call."""
+    current: list[tuple[float, int, Path]] = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        found = _VERSIONED.search(entry.name)
+        if found is None:
+            continue
+        try:
+            if int(found.group(1)) < PIPELINE_VERSION:
+                os.remove(entry.path)
+            elif int(found.group(1)) == PIPELINE_VERSION and entry.path != str(keep):
+                stat = entry.stat()
+                current.append((stat.st_mtime, stat.st_size, Path(entry.path)))
+        except OSError:
+            continue
+    total = sum(size for _, size, _ in current) + (keep.stat().st_size if keep.exists() else 0)
+    for _, size, path in sorted(current):  # least recently used first (`load_cached` marks a file used)
+        if total <= limit:
+            break
+        with contextlib.suppress(OSError):
+            path.unlink()
+            total -= size
