@@ -912,25 +912,37 @@ def _pdf_paragraphs(pages: list[str]) -> str:
 
 
 def _ends_paragraph(lines: list[str], short: list[bool], alone: list[bool], i: int, full: int) -> bool:
-    """Whether the short line `i`, before one that may start a paragraph, ends its paragraph: it ends a sentence, or it
-    starts a paragraph itself (a heading: the first line, or after a blank, furniture or a finished sentence), or it
-    is one of a run of short lines (a list, an address). A line of ragged-right text is short wherever the next word
-    did not fit: "...Institute of Technology\nand Lawrence Berkeley National\nLaboratory." had ended a paragraph,
-    and its sentence, in the middle of the name (helper-215)."""
-    line = lines[i]
+    """Whether the short line `i`, before one that may start a paragraph, ends its paragraph: it ends a sentence; or
+    it or the next line is a list item or a numbered heading ("• One charger", "(a) ...", "4.2 Limitation of
+    liability"); or it starts a paragraph itself (a heading: the first line, or after a blank, furniture or a finished
+    sentence); or it is one of a run of lines far short of a line (an address block, a list). A line of ragged-right
+    text is short wherever the next word did not fit: "...Institute of Technology\nand Lawrence Berkeley National\n
+    Laboratory." had ended a paragraph, and its sentence, in the middle of the name (helper-215)."""
+    line, following = lines[i], lines[i + 1]
     if line.endswith(_SENTENCE_END):
         return True
     last = line.rsplit(None, 1)[-1].lower()
     if line.endswith((",", "-", "\u2013", "\u2014")) or last in _GOES_ON:
         return False  # "...from Stanford University,", "...signed with the": the sentence goes on
+    if _LABELLED.match(following) or _LABELLED.match(line):
+        return True  # a list's item, or a numbered heading (helper-218: "4.2 Limitation of ..." ran into its text)
     before = lines[i - 1] if i else ""
     if not before or alone[i - 1] or before.endswith(_SENTENCE_END):
         # A heading, or a paragraph's first line cut short by a long word after it ("Funding came from the European"
         # over "Commission, the Bill and ..."): a heading is far short of a line, or in title case.
         words = _WORDS.findall(line)
         titled = all(word[:1].isupper() for word in words if len(word) > 3)
-        return len(line) < 0.5 * full or titled or not before
-    return short[i + 1] and not lines[i + 1].endswith(_SENTENCE_END)
+        return len(line) < 0.5 * full or titled or not before or bool(_DIVISION.match(line))
+    # A run of lines far short of a line, looking both ways (the last line of an address block, "Director of
+    # Operations", is followed by a full one); ragged-right lines fall short by a word, not by half.
+    far = 0.6 * full
+    return len(line) < far and ((len(following) < far and not following.endswith(_SENTENCE_END)) or len(before) < far)
+
+
+_LABELLED = re.compile(r"(?:[-*+•▪●◦–]\s|\(?(?:[a-zA-Z]|[ivxlc]{1,5}|\d{1,3})\)\s|\d{1,3}(?:\.\d{1,3})*\.?\s+[A-Z])")
+"""A line opening as a list's item or a numbered heading: a bullet, "(a) ", "iv) ", "4.2 Limitation", "7. Term"."""
+_DIVISION = re.compile(r"(?:Section|Article|Clause|Part|Chapter|Schedule|Exhibit|Appendix|Annex)\s+[0-9IVXA-Z]")
+"""A division's label opening a heading ("Section 5 Payment terms and invoicing schedule")."""
 
 
 _GOES_ON = frozenset("a an the and or but nor of to in on at by for with from as than that which who whose".split())

@@ -305,6 +305,10 @@ def _write(tmp_path: Path, content: str | bytes) -> Path:
                 'actions[0] (A).examples: "s1 = A(CTX)" is not a list [...]',
             ],
         ),
+        (
+            '{"name": "x", "actions": [{"name": "A", "definition": "a", "count": -1}]}',
+            ["actions[0] (A).count: -1 is out of range (greater than or equal to 0)"],
+        ),
     ],
 )
 def test_malformed_library_files(tmp_path: Path, content: str | bytes, fragments: list[str]) -> None:

@@ -191,6 +191,7 @@ def test_the_cache_drops_older_versions_files_and_the_least_recently_used_past_i
 
     from pearl.context import _cache
 
+    monkeypatch.setattr(_cache, "_PRUNE_EVERY", 1)  # a process prunes at its first write, then at every 50th
     first = index_document(TEXT)
     folder = cache_path(first.content_hash, "ner").parent
     older = folder / f"{'0' * 64}.ner.v{_cache.PIPELINE_VERSION - 1}.json"

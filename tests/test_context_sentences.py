@@ -397,6 +397,10 @@ def test_markdown_headings_without_blank_lines_around_them_head_their_sections()
     # Not a "#" glued to its word, nor a comment in a code block.
     for text in (
         "We use #hashtags here.\n#include <stdio.h> is C.\nAnd that is all.",
+        # After no finished sentence: a snippet's comments, a line of prose opening with a number (helper-218).
+        "Configure it like this:\n  # port to listen on\n  port = 8080\n  # host name\n  host = example.org\nDone.",
+        "We filed the bug as ticket\n# 42 in the tracker and moved on\nto the next one.",
+        "Intro.\n\t# install, indented by a tab as code is\nnext line here.",
         "Run this:\n\n```sh\n# install the deps\npip install foo\n```\n",
         "Run this:\n\n    # install the deps\n    pip install foo\n",
     ):
@@ -413,8 +417,20 @@ def test_a_table_row_is_one_unit_whatever_full_stops_its_cells_hold(tmp_path: Pa
     page = "<table><tr><th>Plan</th><th>Notes</th></tr><tr><td>Basic</td><td>For individuals. No support.</td></tr>"
     (tmp_path / "plans.html").write_text(page + "</table>", encoding="utf-8")
     assert "| Basic | For individuals. No support. |" in _texts(index_document(load_document(tmp_path / "plans.html")))
-    # Bars inside prose are no table.
+    # Bars inside prose are no table, nor is a line of prose alone that opens and ends with one; a row ends its unit
+    # (helper-218: "|x| is small. So |y| ..." was one unit, and a row ran into the sentence after it).
     assert _units("Pipes | like this. And more | here. Yes.") == ["Pipes | like this.", "And more | here.", "Yes."]
+    assert _units("|x| is small. So |y| is large too. Both |z|\nAnd then.")[:2] == [
+        "|x| is small.",
+        "So |y| is large too.",
+    ]
+    assert _units(f"Plans:\n{rows[1]}\n|---|---|\n{rows[2]}\nPrices exclude VAT. Fine.") == [
+        "Plans:",
+        rows[1],
+        rows[2],
+        "Prices exclude VAT.",
+        "Fine.",
+    ]
 
 
 def test_markdown_items_marked_with_a_plus_are_units_and_no_headings() -> None:

@@ -922,6 +922,32 @@ def test_pdf_line_rules_decide_paragraphs_from_line_lengths_and_case() -> None:
         "Outcomes",
         "The systems now run in three countries.",
     ]
+    # A numbered heading, a division's, a list's last item and an address block's last line end their paragraphs:
+    # the rule above had run each into the text after it (helper-218).
+    listed = [
+        FULL,
+        "the terms set out below.",
+        "4.2 Limitation of liability for indirect damages",
+        FULL,
+        "end of it.",
+        "Section 5 Payment terms and invoicing schedule",
+        FULL,
+        "here.",
+        "The box holds:",
+        "• Two cables",
+        "• A printed manual",
+        FULL,
+        "done.",
+        "Send notices to:",
+        "Jane Smith",
+        "Director of Operations",
+        FULL,
+        "end.",
+    ]
+    paragraphs = [" ".join(p.split()) for p in _pdf_paragraphs(["\n".join(listed)]).split("\n\n")]
+    for alone in ("4.2 Limitation of liability for indirect damages", "Section 5 Payment terms and invoicing schedule"):
+        assert alone in paragraphs, paragraphs
+    assert "• A printed manual" in paragraphs and "Director of Operations" in paragraphs, paragraphs
     # A last line that is a word, not a page number ("civil" is no roman numeral), stays in its paragraph.
     assert _pdf_paragraphs([f"{FULL}\n{FULL}\n{FULL}\n{FULL}\nthe rights of the parties are\ncivil"]).endswith(
         "are\ncivil"

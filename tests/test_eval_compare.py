@@ -77,6 +77,21 @@ def test_the_command_prints_the_table_or_json_and_refuses_what_it_cannot_compare
     empty.mkdir()
     result = runner.invoke(app, ["compare", str(runs[0]), str(empty)])
     assert result.exit_code == 2 and "holds no run.json: not the folder of a pearl eval run" in result.stderr
+    # Runs of the same data that share no question say so, naming why, where they listed an empty table, exit 0
+    # (helper-218).
+    split = tmp_path / "split"
+    _run(split, "B", ["direct"])
+    config = json.loads((split / "run.json").read_text(encoding="utf-8"))
+    (split / "results.jsonl").write_text(
+        "".join(
+            json.dumps({**row, "id": f"other-{row['id']}"}) + "\n"
+            for row in map(json.loads, (split / "results.jsonl").read_text(encoding="utf-8").splitlines())
+        ),
+        encoding="utf-8",
+    )
+    (split / "run.json").write_text(json.dumps({**config, "split": "short"}), encoding="utf-8")
+    result = runner.invoke(app, ["compare", str(runs[0]), str(split)])
+    assert result.exit_code == 2 and "the runs share no question both answered (--split: all / short" in result.stderr
     # Runs of other data are not paired by question ids that happen to match.
     other = tmp_path / "other"
     shutil.copytree(runs[1], other)

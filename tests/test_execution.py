@@ -761,6 +761,12 @@ def test_sentences_only_the_steps_cited_are_told_apart_from_the_answers_own(tmp_
     page = render_answer_page(answer, index_document(SAMPLE, cache=False))
     assert page.index(f'id="cite-S{own[0]}"') < page.index("Cited by the plan's steps, not by the answer:")
     assert page.index("Cited by the plan's steps, not by the answer:") < page.index(f'id="cite-S{by_steps[0]}"')
+    # A multiple-choice answer's explanation is the steps' prose, its final reply a letter: the labels that prose shows
+    # are the answer's own (helper-218: every citation was the steps', and the page listed none as the answer's).
+    chosen = pearl_with(scripted(PLAN, step=step, final="(A)")).ask(SAMPLE, QUESTION, options=["Money", "Fear"])
+    assert chosen.explanation and chosen.citations
+    shown = set(re.findall(r"\[S(\d+)\]", chosen.explanation))
+    assert all(c.by_step == (str(c.sentence_id) not in shown) for c in chosen.citations) and shown
     # The terminal says the same, after the answer's own.
     monkeypatch = pytest.MonkeyPatch()
     try:

@@ -813,13 +813,13 @@ def test_cli_mine_refine_then_ask_uses_both(tmp_path: Path, fake_server: FakeOpe
     lines = result.stdout.splitlines()
     # The first question (gold B) is right after one revision; the second (gold D) never.
     assert lines[0].startswith("refined 2 questions") and "1 more right after revision; kept 1 demo" in lines[0]
-    assert lines[1].startswith("  without the store: questions=1 valid=1/1")
-    assert lines[2].startswith("  with the store: questions=1 valid=1/1")
+    assert lines[2].startswith("  without the store: questions=1 valid=1/1")
+    assert lines[3].startswith("  with the store: questions=1 valid=1/1")
     # What it cost, as mine says it (helper-214: a refinement said nothing of its calls).
     cost = re.fullmatch(
-        r"  (\d+) model calls \(0 cached\), ([\d,]+) prompt \([\d,]+ uncached\) \+ [\d,]+ completion tokens", lines[3]
+        r"  (\d+) model calls \(0 cached\), ([\d,]+) prompt \([\d,]+ uncached\) \+ [\d,]+ completion tokens", lines[1]
     )
-    assert cost is not None and int(cost[1]) > 2 and int(cost[2].replace(",", "")) > 0, lines[3]
+    assert cost is not None and int(cost[1]) > 2 and int(cost[2].replace(",", "")) > 0, lines[1]
     assert f"pearl ask --demos {demos} --actions {mined}" in result.stdout
     assert f"progress in {demos}.partial.jsonl" in result.stderr and not Path(f"{demos}.partial.jsonl").exists()
     store_ = load_demos(demos, load_library(mined))

@@ -184,6 +184,8 @@ def _in_words(err: Any) -> str:
     if kind in ("string_type", "list_type", "dict_type", "model_type"):
         wanted = {"string_type": "text in quotes", "list_type": "a list [...]"}.get(kind, "an object {...}")
         return f"{shown} is not {wanted}"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        return f"{shown} is out of range ({str(err.get('msg', '')).removeprefix('Input should be ')})"
     if kind == "missing":
         return "is missing"
     if kind == "extra_forbidden":

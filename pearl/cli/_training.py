@@ -596,11 +596,12 @@ def refine_command(
         + (f"; {len(errors)} failed" if errors else "")
         + (f"; {result.resumed} resumed from {partial}" if result.resumed else "")
     )
-    for line in stats:
-        echo(f"  {line.line()}")
     # What it cost, as mine says it: a refinement of hundreds of questions said nothing of its calls (helper-214).
+    # Under its line, before the --holdout comparison's, which are not in it.
     usage = result.usage
     echo(f"  {counted(usage.calls, 'model call')} ({usage.cached_calls} cached), {usage.tokens_line()}")
+    for line in stats:
+        echo(f"  {line.line()}")
     if not result.kept:
         raise fail(_nothing_kept(result, out, partial, limit, rounds), EXIT_FAILED)
     echo(

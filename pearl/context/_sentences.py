@@ -81,7 +81,11 @@ def _labels_once(text: str) -> frozenset[str]:
 # line wrapping. "# Guide\n## Install\nRun setup.exe." was one unit, and every section of a handbook so written lost
 # its heading (helper-215). A line of at most 120 characters, as `is_heading` reads one; not a `#` glued to its word
 # ("#hashtag", "#include"); code blocks are not read for them.
-_HEADING_LINE = re.compile(r"(?:^|(?<=\n))[ \t]{0,3}#{1,6}[ \t]+[^\s#][^\n]{0,118}(?=\n|$)")
+_HEADING_LINE = re.compile(r"(?:^|(?<=\n)) {0,3}#{1,6}[ \t]+[^\s#][^\n]{0,118}(?=\n|$)")
+# What a heading line follows, on the line before it: a finished sentence, or another heading. Else it is a comment
+# in a snippet ("like this:\n  # port to listen on\n  port = 8080"), or a line of prose opening with "# 42"
+# (helper-218).
+_BEFORE_HEADING = re.compile(r"(?:[.!?…][\"'”’)\]]{0,3}|^ {0,3}#{1,6}[ \t]+\S.*)[ \t]*$")
 # A line that is a row of a Markdown or text table ("| Name | City |") is a unit of its own, also where single
 # newlines are line wrapping.
 _TABLE_ROW_START = re.compile(r"\n(?=[ \t]*\|)")
@@ -445,11 +449,55 @@ def _blocks(text: str, start: int = 0, end: int | None = None) -> list[tuple[int
     return spans
 
 
+def _table_rows(text: str, start: int, end: int) -> list[int]:
+    """Where the rows of tables (`_TABLE_ROW`) inside `text[start:end]` begin and end, sorted: a line with bars at its
+    ends next to another such line (a table has a header and a delimiter row at least). A line of prose alone that
+    opens and ends with a bar ("|x| is small. So is |y|") is none (helper-218)."""
+    kept: list[int] = []
+    for row in _TABLE_ROW.finditer(text, start, end):
+        # The lines next to it in the whole text (a paragraph may have been cut at each line), over one blank line (a
+        # page's table is read with its header row apart).
+        if any(_TABLE_ROW.fullmatch(line) for line in _next_lines(text, row.start(), row.end())):
+            kept += [row.start(), row.end()]
+    return kept
+
+
+def _next_lines(text: str, start: int, end: int) -> tuple[str, str]:
+    """The lines before and after the line `text[start:end]` that are not blank, over one blank line at most (each
+    found by searching out from the line: bounded, so that a table of 30,000 rows stays linear)."""
+    lines = []
+    for step in (-1, 1):
+        at, found = (start, "") if step < 0 else (end, "")
+        for _ in range(2):  # the next line, then, if it is blank, the one after it
+            if step < 0:
+                if at <= 0:
+                    break
+                head = text.rfind("\n", 0, at - 1) + 1
+                found, at = text[head : at - 1], head
+            else:
+                if at >= len(text):
+                    break
+                tail = text.find("\n", at + 1)
+                tail = len(text) if tail < 0 else tail
+                found, at = text[at + 1 : tail], tail
+            if found.strip():
+                break
+        lines.append(found if found.strip() else "")
+    return lines[0], lines[1]
+
+
 def _heading_edges(text: str, start: int, end: int) -> list[int]:
     """Where the Markdown heading lines (`_HEADING_LINE`) inside `text[start:end]` begin and end, sorted."""
     if "#" not in text[start:end] or "\n" not in text[start:end]:
         return []
-    return [edge for line in _HEADING_LINE.finditer(text, start, end) for edge in line.span()]
+    edges: list[int] = []
+    for line in _HEADING_LINE.finditer(text, start, end):
+        if line.start() > start:
+            before = text[text.rfind("\n", start, line.start() - 1) + 1 : line.start() - 1]
+            if before.strip() and not _BEFORE_HEADING.search(before):
+                continue
+        edges.extend(line.span())
+    return edges
 
 
 def _cut(spans: list[tuple[int, int]], breaks: Sequence[int]) -> list[tuple[int, int]]:
@@ -600,9 +648,7 @@ def _boundaries(text: str, start: int, end: int, markup: bool = False) -> list[i
     items = [m.start() for m in _ITEM_START.finditer(text, start, end)] if lines else []
     named = _named_lines(text, start, end) if lines else []
     opens = sorted({*items, *named})
-    rows = (
-        [edge for row in _TABLE_ROW.finditer(text, start, end) for edge in row.span()] if "|" in text[start:end] else []
-    )
+    rows = _table_rows(text, start, end) if "|" in text[start:end] else []
     for match in _END.finditer(text, start, end):
         if rows and bisect.bisect_right(rows, match.end()) % 2:  # inside a row (its end is the line's)
             continue
@@ -630,6 +676,7 @@ def _boundaries(text: str, start: int, end: int, markup: bool = False) -> list[i
         cut = match.end()
         cuts.append(cut)
         unit_start = cut
+    cuts.extend(rows[1::2])  # a row ends its unit: the line after it is no part of it
     if lines:
         cuts.extend(items)
         cuts.extend(named)  # a run of them is a list: each starts a unit, as an item does

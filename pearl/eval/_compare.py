@@ -64,6 +64,9 @@ def _differences(a: RunConfig, b: RunConfig) -> list[str]:
     """What differs between the runs besides the model, said, so that a difference in score is not put on the model
     alone."""
     notes = []
+    for name in ("format", "split", "limit"):  # which questions each ran
+        if getattr(a, name) != getattr(b, name):
+            notes.append(f"--{name}: {getattr(a, name)} / {getattr(b, name)}")
     for name, said in (("actions_sha256", "action library"), ("demos_sha256", "demonstrations")):
         if getattr(a, name) and getattr(b, name) and getattr(a, name) != getattr(b, name):
             notes.append(f"the runs planned with other {said}: {getattr(a, name[:-7])} / {getattr(b, name[:-7])}")
@@ -122,8 +125,8 @@ def compare_runs(a: str | Path, b: str | Path, methods: Sequence[str] | None = N
         ids_a, ids_b = {r.id for r in rows_a}, {r.id for r in rows_b}
         shared = ids_a & ids_b
         comparison = compare_rows(labels[0], labels[1], rows_a, rows_b)
-        if comparison is None:
-            continue
+        if comparison is None:  # no question both answered: said, with the counts, not dropped (helper-218)
+            comparison = Comparison(a=labels[0], b=labels[1], n=0, score_a=0.0, score_b=0.0, diff=0.0)
         compared.methods.append(
             RunComparison(
                 method=method,
@@ -133,6 +136,12 @@ def compare_runs(a: str | Path, b: str | Path, methods: Sequence[str] | None = N
                 only_a=len(ids_a - ids_b),
                 only_b=len(ids_b - ids_a),
             )
+        )
+    if not any(row.comparison.n for row in compared.methods):
+        said = "; ".join(compared.notes)
+        raise ConfigError(
+            f"the runs share no question both answered{f' ({said})' if said else ''}: compare runs of the same "
+            "questions (the same --split and --limit)"
         )
     return compared
 

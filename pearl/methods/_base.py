@@ -238,8 +238,15 @@ def citations_for(
         kept = max(_CITED, min(len(mine), _OWN_CITED))
         if len(valid) > kept:
             notes.append(_kept_note(len(valid), len(mine), kept))
-        # Told apart: a sentence only a step cited was listed as the answer's own evidence (helper-217).
-        return [cite(index, sid).model_copy(update={"by_step": sid not in mine}) for sid in valid[:kept]], notes
+        # Told apart: a sentence only a step cited was listed as the answer's own evidence (helper-217). A label the
+        # answer's text shows is its own, whoever wrote it: a multiple-choice answer's explanation is the steps' prose,
+        # its final reply a letter (helper-218: every citation was the steps', none the answer's). The answer's first.
+        visible = set(cited_ids(answer))
+        citations = [
+            cite(index, sid).model_copy(update={"by_step": sid not in mine and sid not in visible})
+            for sid in valid[:kept]
+        ]
+        return sorted(citations, key=lambda citation: citation.by_step), notes
     if not shown:
         return [], []
     allowed = set(shown)

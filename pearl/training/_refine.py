@@ -34,7 +34,7 @@ from pydantic import BaseModel, Field, ValidationError
 from pearl._pearl import DEFAULT_METHOD, Pearl
 from pearl._text import STOP_WORDS, counted
 from pearl.actions import ActionLibrary
-from pearl.config import DEFAULT_CONTEXT_WINDOW, DEFAULT_TOKEN_MARGIN, Settings
+from pearl.config import DEFAULT_TOKEN_MARGIN, Settings
 from pearl.errors import ConfigError, LLMError, PearlError, PlanParseError, stops_a_run, unanswered
 from pearl.eval import Dataset, EvalQuestion, Silence, score_answer
 from pearl.execution import AUTO_SHARE, cited_ids
@@ -475,11 +475,8 @@ def _limits(pearl: Pearl, rounds: int, method: str) -> dict[str, str]:
     # What the steps and the answer call are shown, likewise where not the default: resumed at another window, budget
     # or ranking, a run mixed two runs' rows without a word (helper-214); eval's run key holds them too.
     shown = {
-        **(
-            {"context_window": str(pearl.llm.context_window)}
-            if pearl.llm.context_window != DEFAULT_CONTEXT_WINDOW
-            else {}
-        ),
+        # The window set (the embedded model's own is never 8,192: the key of every run of it would have changed).
+        **({"context_window": str(settings.context_window)} if settings.context_window is not None else {}),
         **(
             {"context_budget": str(settings.context_budget)}
             if settings.context_budget != _DEFAULTS.context_budget
