@@ -945,6 +945,9 @@ def test_a_refinement_resumed_at_another_window_budget_or_ranking_is_refused_nam
             run(llm, **settings)
         assert partial.read_text() == before and not llm.history
     assert "context_window" not in _limits(Pearl(llm=FakeLLM(), settings=load_settings(cache=False)), 1, "pearl")
+    # A model's own window, unset (the embedded model's is never 8,192), is no setting: the keys of its runs stay.
+    own = Pearl(llm=FakeLLM(context_window=2048), settings=load_settings(cache=False))
+    assert "context_window" not in _limits(own, 1, "pearl")
     dense = _limits(Pearl(llm=FakeLLM(), settings=load_settings(cache=False, dense=True)), 1, "pearl")
     assert dense["dense"] == "True"
 
