@@ -9,6 +9,7 @@ as a `UnicodeDecodeError` or `RecursionError` traceback.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import sys
@@ -18,6 +19,7 @@ from typing import Any
 
 from pearl._replies import JSONReplyError
 from pearl._replies import read_json as read_json_text
+from pearl._text import shorten
 from pearl.errors import ConfigError
 
 __all__ = [
@@ -246,11 +248,38 @@ def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts) or "top level"
 
 
+def field_problem(err: Any, form: str = "not of the form it takes") -> str:
+    """What is wrong with a field, from one of pydantic's `exc.errors()`, said for a person editing the file, where
+    pydantic's words name its own checks ("String should match pattern '^[A-Z][A-Z0-9_]*$'", "Input should be a valid
+    boolean, unable to interpret input"); the value given is quoted, shortened. `form`: what a value that does not
+    match the field's pattern is not ("a name: ...")."""
+    kind, given = err.get("type"), err.get("input")
+    shown = shorten(json.dumps(given, ensure_ascii=False, default=repr), 60)
+    if kind == "string_pattern_mismatch":
+        return f"{shown} is {form if form.startswith('not ') else 'not ' + form}"
+    if kind == "string_too_short":
+        return "is empty"
+    if kind == "string_too_long" and isinstance(given, str):
+        return f"is too long ({len(given)} characters; at most {err.get('ctx', {}).get('max_length', '?')})"
+    if kind in ("bool_parsing", "bool_type"):
+        return f"{shown} is not true or false"
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return f"{shown} is not a whole number"
+    if kind in ("string_type", "list_type", "dict_type", "model_type"):
+        wanted = {"string_type": "text in quotes", "list_type": "a list [...]"}.get(kind, "an object {...}")
+        return f"{shown} is not {wanted}"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        return f"{shown} is out of range ({str(err.get('msg', '')).removeprefix('Input should be ')})"
+    if kind == "missing":
+        return "is missing"
+    if kind == "extra_forbidden":
+        return "is not a field pearl knows (check its spelling)"
+    return str(err.get("msg", "invalid")).removeprefix("Value error, ")
+
+
 def invalid_fields(errors: list[Any], count: int, shown: int = 3) -> str:
-    """Where a file fails validation and why, one clause each (`events[1].prompt_tokens: Input should be a valid
-    integer`), from pydantic's `exc.errors()` and `exc.error_count()`: its own message names no entry."""
-    found = [
-        f"{field_path(tuple(err.get('loc', ())))}: {str(err.get('msg', 'invalid')).removeprefix('Value error, ')}"
-        for err in errors[:shown]
-    ]
+    """Where a file fails validation and why, one clause each (`events[1].prompt_tokens: "many" is not a whole
+    number`: `field_problem`), from pydantic's `exc.errors()` and `exc.error_count()`: its own message names no
+    entry."""
+    found = [f"{field_path(tuple(err.get('loc', ())))}: {field_problem(err)}" for err in errors[:shown]]
     return "; ".join(found) + (f"; and {count - shown} more" if count > shown else "")

@@ -16,6 +16,7 @@ from typing import Annotated
 from pydantic import BeforeValidator, ValidationError
 
 __all__ = [
+    "CONTROL_PICTURES",
     "FENCE_TAGS",
     "RANGE_LIMIT",
     "STOP_WORDS",
@@ -333,6 +334,11 @@ def attribute_value(text: str, width: int = 100) -> str:
     """`text` (a document's name) as a prompt shows it in a tag's `name="..."`: `one_line`, at most `width`
     characters, with no double quote to close the attribute."""
     return shorten(one_line(text).replace('"', "'"), width)
+
+
+CONTROL_PICTURES = {c: 0x2400 + c for c in range(0x20)} | {0x7F: 0x2421}
+"""Each C0 control character and DEL to its picture (ESC to ␛), for `str.translate`: how the terminal and the pages
+show a control a model or a document wrote, each leaving out what it keeps (a line break, a tab)."""
 
 
 def shorten(text: str, width: int) -> str:

@@ -75,6 +75,7 @@ def test_a_damaged_trace_names_the_field(tmp_path: Path) -> None:
     result = runner.invoke(app, ["trace", "show", str(path)])
     assert result.exit_code == 2, result.output
     assert _one_error_line(result.stderr).startswith(f"error: {path}: a damaged pearl trace (events[0].prompt_tokens: ")
+    assert 'events[0].prompt_tokens: "many" is not a whole number' in result.stderr  # in words, as a library's are
     # Numbers no call can have had were shown ("-5+29 tok", "nans in the model"): refused the same way (helper-191).
     for field, value in (("prompt_tokens", -5), ("latency_s", float("nan")), ("cached_prompt_tokens", -1)):
         bad = json.loads(trace.model_dump_json())

@@ -11,8 +11,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from pearl._files import atomic_write_text, decode_json, field_path, read_text
-from pearl._text import shorten
+from pearl._files import atomic_write_text, decode_json, field_path, field_problem, read_text
 from pearl.actions._models import MAX_LIBRARY_NAME, ActionLibrary
 from pearl.actions._paper import parse_action_list, render_action_list
 from pearl.errors import ConfigError
@@ -163,34 +162,11 @@ def _describe(err: Any, data: dict[str, Any]) -> str:
         if name:
             head = f"actions[{loc[1]}]"
             where = f"{head} ({name}){where[len(head) :]}"
-    return f"{where}: {_in_words(err)}"
+    return f"{where}: {field_problem(err, _NAME_FORM)}"
 
 
-def _in_words(err: Any) -> str:
-    """What is wrong, said for a person editing the file, where pydantic's words name its own checks ("String should
-    match pattern '^[A-Z][A-Z0-9_]*$'"); the value given is quoted, shortened."""
-    kind, given = err.get("type"), err.get("input")
-    shown = shorten(json.dumps(given, ensure_ascii=False), 60)
-    if kind == "string_pattern_mismatch":
-        return f"{shown} is not a name: write it in capitals, digits and _, a letter first (like FIND_X, CTX)"
-    if kind == "string_too_short":
-        return "is empty"
-    if kind == "string_too_long":
-        return f"is too long ({len(given)} characters; at most {err.get('ctx', {}).get('max_length', '?')})"
-    if kind == "bool_parsing" or kind == "bool_type":
-        return f"{shown} is not true or false"
-    if kind in ("int_parsing", "int_type", "int_from_float"):
-        return f"{shown} is not a whole number"
-    if kind in ("string_type", "list_type", "dict_type", "model_type"):
-        wanted = {"string_type": "text in quotes", "list_type": "a list [...]"}.get(kind, "an object {...}")
-        return f"{shown} is not {wanted}"
-    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
-        return f"{shown} is out of range ({str(err.get('msg', '')).removeprefix('Input should be ')})"
-    if kind == "missing":
-        return "is missing"
-    if kind == "extra_forbidden":
-        return "is not a field pearl knows (check its spelling)"
-    return str(err.get("msg", "invalid")).removeprefix("Value error, ")
+_NAME_FORM = "a name: write it in capitals, digits and _, a letter first (like FIND_X, CTX)"
+"""What an action's or a parameter's name must look like, said where one does not."""
 
 
 def _action_name(data: dict[str, Any], index: int) -> str | None:

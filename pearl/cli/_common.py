@@ -33,7 +33,7 @@ from typing import Annotated, Any, TextIO
 import typer
 
 from pearl._pearl import Pearl
-from pearl._text import counted, shorten
+from pearl._text import CONTROL_PICTURES, counted, shorten
 from pearl.actions import default_library, load_library
 from pearl.config import Settings, load_flag_settings, set_where
 from pearl.documents import SUPPORTED_SUFFIXES, left_out_notes, reads_as_code
@@ -217,7 +217,7 @@ _UNSAFE = (
     + [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]
 )
 # Shown instead: the control's own picture (ESC as ␛, BEL as ␇), else the replacement character.
-_SHOWN = {c: (0x2400 + c if c < 0x20 else 0x2421 if c == 0x7F else 0xFFFD) for c in _UNSAFE}
+_SHOWN = {c: CONTROL_PICTURES.get(c, 0xFFFD) for c in _UNSAFE}
 # In JSON, C0 controls are escaped by json.dumps; the others become \uXXXX escapes, so the data stays exact.
 _JSON_ESCAPED = {c: f"\\u{c:04x}" for c in _UNSAFE if c >= 0x20}
 

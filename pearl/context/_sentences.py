@@ -82,10 +82,6 @@ def _labels_once(text: str) -> frozenset[str]:
 # its heading (helper-215). A line of at most 120 characters, as `is_heading` reads one; not a `#` glued to its word
 # ("#hashtag", "#include"); code blocks are not read for them.
 _HEADING_LINE = re.compile(r"(?:^|(?<=\n)) {0,3}#{1,6}[ \t]+[^\s#][^\n]{0,118}(?=\n|$)")
-# What a heading line follows, on the line before it: a finished sentence, or another heading. Else it is a comment
-# in a snippet ("like this:\n  # port to listen on\n  port = 8080"), or a line of prose opening with "# 42"
-# (helper-218).
-_BEFORE_HEADING = re.compile(r"(?:[.!?…][\"'”’)\]]{0,3}|^ {0,3}#{1,6}[ \t]+\S.*)[ \t]*$")
 # A line that is a row of a Markdown or text table ("| Name | City |") is a unit of its own, also where single
 # newlines are line wrapping.
 _TABLE_ROW_START = re.compile(r"\n(?=[ \t]*\|)")
@@ -492,11 +488,11 @@ def _heading_edges(text: str, start: int, end: int) -> list[int]:
         return []
     edges: list[int] = []
     for line in _HEADING_LINE.finditer(text, start, end):
-        if line.start() > start:
-            before = text[text.rfind("\n", start, line.start() - 1) + 1 : line.start() - 1]
-            if before.strip() and not _BEFORE_HEADING.search(before):
-                continue
-        edges.extend(line.span())
+        # It follows a finished sentence or another heading on the line before it; else it is a comment in a snippet
+        # ("like this:\n  # port to listen on\n  port = 8080"), or a line of prose opening with "# 42" (helper-218).
+        before = text[text.rfind("\n", start, line.start() - 1) + 1 : line.start() - 1] if line.start() > start else ""
+        if not before.strip() or _SENTENCE_END.search(before) or _HEADING_LINE.fullmatch(before):
+            edges.extend(line.span())
     return edges
 
 

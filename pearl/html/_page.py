@@ -22,7 +22,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from pearl._text import PLACE, citations
+from pearl._text import CONTROL_PICTURES, PLACE, citations
 
 __all__ = ["asset", "cite_parts", "json_script", "render_page"]
 
@@ -80,7 +80,7 @@ def cite_parts(text: str, sentences: int | None = None, shown: Collection[int] |
     return [(kind, value.translate(_PICTURED) if kind == "text" else value) for kind, value in parts]
 
 
-_PICTURED = {c: 0x2400 + c for c in range(0x20) if c not in (0x09, 0x0A, 0x0D)} | {0x7F: 0x2421}
+_PICTURED = {c: picture for c, picture in CONTROL_PICTURES.items() if c not in (0x09, 0x0A, 0x0D)}
 """Control characters a model wrote, shown as their pictures (ESC as ␛), as the terminal shows them: a page drew them
 as empty boxes (helper-217)."""
 
