@@ -657,6 +657,17 @@ def misses(files: FileSet, rows: list[Row], dense: Dense) -> None:
         print(f"#   missed {row.qid} ({row.shape}): gold ranks {where}{also} for the question: {item.question[:100]!r}")
 
 
+def writable(path: Path) -> str | None:
+    """Why `path` cannot be written, or None: its folder is made if missing, and the file opened to append."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
+
+
 def split_list(parser: argparse.ArgumentParser, text: str, allowed: Sequence[str], what: str) -> list[str]:
     chosen = list(dict.fromkeys(x.strip() for x in text.split(",") if x.strip()))
     unknown = [x for x in chosen if x not in allowed]
@@ -728,6 +739,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--shares: each share is a number above 0 and at most 1, not {outside[0]:g}")
     methods = split_list(parser, args.methods, METHODS, "method")
     shapes = split_list(parser, args.shapes, SHAPES + MORE_SHAPES, "shape")
+    if args.json is not None and (problem := writable(args.json)):
+        # Found now, not after a run of minutes whose rows would then be lost.
+        print(f"--json {args.json}: {problem}", file=sys.stderr)
+        return 2
 
     data = default_data_dir()
     defaults = [data / CONTRACTS, data / PAPERS]

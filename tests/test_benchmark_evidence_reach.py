@@ -211,3 +211,15 @@ def test_each_document_shows_its_cost_against_the_papers_executor_and_who_reache
         f"#   document 0 ({sizes[0]} tokens, 1 question): pearl/two-step 300 (1.50x) reached 1",
         f"#   document 1 ({sizes[1]} tokens, 2 questions): pearl/two-step 500 (0.50x) reached 1; direct 353 reached 1",
     ]
+
+
+def test_a_json_file_is_checked_before_the_run_and_its_folder_made(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "new" / "folder" / "rows.json"
+    assert evidence_reach.writable(target) is None and target.parent.is_dir()
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x", encoding="utf-8")
+    assert evidence_reach.writable(blocker / "rows.json")  # a file where its folder should be: said, not raised
+    assert evidence_reach.main(["--json", str(blocker / "rows.json")]) == 2  # before any data is read
+    assert capsys.readouterr().err.startswith(f"--json {blocker / 'rows.json'}: ")
