@@ -471,6 +471,19 @@ def test_a_citation_its_links_cannot_say_whole_keeps_its_text_as_written() -> No
         ("text", "."),
     ]
 
+    # A range too long to link every sentence of is its two ends, joined as a range: "[S84][S120]" read as two
+    # citations of two sentences.
+    assert cite_parts("All of it [S84-S120], and [S2, S90].", sentences=200) == [
+        ("text", "All of it "),
+        ("cite", "84"),
+        ("text", "\u2013"),
+        ("cite", "120"),
+        ("text", ", and "),
+        ("cite", "2"),
+        ("cite", "90"),
+        ("text", "."),
+    ]
+
 
 def test_a_label_in_a_direct_answer_is_not_drawn_as_a_link(tmp_path: Path) -> None:
     document = tmp_path / "keeper.txt"

@@ -51,7 +51,8 @@ def cite_parts(text: str, sentences: int | None = None, shown: Collection[int] |
     A citation of several labels (`[S12, S14]`, `[S3-S5]`: `pearl._text.citations`) becomes a piece for each. One
     that its links cannot say whole (a label of no sentence, a range running past the document's end, a year after
     a label) keeps its text as written, after the links to the sentences of it that exist: `[S8-S12]` in a document
-    of 10 sentences is links to S8 and S9, then `[S8-S12]`, not `[S10][S11][S12]`, labels the model never wrote.
+    of 10 sentences is links to S8 and S9, then `[S8-S12]`, not `[S10][S11][S12]`, labels the model never wrote. A
+    range too long to name every sentence of (`pearl._text.RANGE_LIMIT`) is its two ends joined by a dash.
 
     Args:
         sentences: the document's sentence count, when known: a label past its end (a model's
@@ -67,8 +68,12 @@ def cite_parts(text: str, sentences: int | None = None, shown: Collection[int] |
             continue  # left in the text around it
         if start > last:
             parts.append(("text", text[last:start]))
-        parts.extend(("cite", str(sid)) for sid in linked)
         written = text[start:end]
+        spans = _spanned(written)
+        for n, sid in enumerate(linked):
+            if n and (linked[n - 1], sid) in spans:
+                parts.append(("text", "\u2013"))  # a range too long to link whole, read as one: "[S84]–[S120]"
+            parts.append(("cite", str(sid)))
         # Every number in a citation is a label's but a year the reader left out ("[S3, 2021]") and a page after the
         # labels ("[S3, p. 4]"), which the link's sentence shows.
         numbers = _NUMBER.findall(PLACE.sub("", written))
@@ -78,6 +83,15 @@ def cite_parts(text: str, sentences: int | None = None, shown: Collection[int] |
     if last < len(text):
         parts.append(("text", text[last:]))
     return [(kind, value.translate(_PICTURED) if kind == "text" else value) for kind, value in parts]
+
+
+_RANGE = re.compile(r"(\d+)[ \t]*(?:[-\u2013\u2014]|to)[ \t]*(?:S[ \t]*)?(\d+)", re.IGNORECASE)
+
+
+def _spanned(written: str) -> set[tuple[int, int]]:
+    """The (first, last) labels of each range a citation writes ("[S84-S120]"): one too long for `citations` to name
+    every sentence of names its ends alone, which would read as two citations."""
+    return {(int(a), int(b)) for a, b in _RANGE.findall(PLACE.sub("", written))}
 
 
 _PICTURED = {c: picture for c, picture in CONTROL_PICTURES.items() if c not in (0x09, 0x0A, 0x0D)}
