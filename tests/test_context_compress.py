@@ -736,3 +736,30 @@ def test_a_sentence_that_fits_whole_is_not_called_cut() -> None:
         assert piece.sentence_ids == [sid] and not piece.truncated and piece.text == whole, sid
         checked += 1
     assert checked > 20
+
+
+def test_a_sentence_repeated_word_for_word_is_shown_once_and_the_budget_goes_to_the_rest() -> None:
+    # A boilerplate sentence under every option matches a query wherever it stands: twelve of a 300-token budget's
+    # fifteen sentences had been one sentence twelve times, and the other options' facts were left out.
+    late = "Late payments incur interest at two percent per month."
+    options = [f"Option {n}.\n\nThe --level-{n} flag sets depth {n * 3}. {late}" for n in range(30)]
+    index = index_document("\n\n".join(options), cache=False, ner=False)
+    query = "What interest do late payments incur, and what depth does each level flag set?"
+    kept = compress(index, query, 300)
+    texts = [index.sentence_text(sid) for sid in kept.sentence_ids]
+    assert texts.count("Late payments incur interest at two percent per month.") == 1
+    assert sum(text.startswith("The --level-") for text in texts) >= 8  # the budget went to the other facts
+    # Shown elsewhere (`exclude`), its copies wait for the rest too.
+    shown = next(sid for sid in range(index.sentence_count) if index.sentence_text(sid).startswith("Late payments"))
+    again = [index.sentence_text(sid) for sid in compress(index, query, 300, exclude={shown}).sentence_ids]
+    assert not any(text.startswith("Late payments") for text in again)
+    # A copy still comes before what the query does not match at all: with room for them (500 of 750 tokens), every
+    # copy is shown, not the options it does not ask about.
+    roomy = [index.sentence_text(sid) for sid in compress(index, "late payments interest", 500).sentence_ids]
+    assert roomy.count("Late payments incur interest at two percent per month.") == 30
+    # Short sentences stand for what is around them ("Yes."), and each is ranked where it stands: none is a copy.
+    from pearl.context._compress import _first_copies
+
+    assert len(set(_first_copies(index).values())) == 1  # the one sentence repeated; "Option 3." is short
+    short = index_document("\n\n".join(f"Is plan {n} paid? Yes. It costs {n} euros." for n in range(40)), ner=False)
+    assert _first_copies(short) == {}

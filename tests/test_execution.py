@@ -11,7 +11,7 @@ import pytest
 
 from pearl import Document, FakeLLM, Pearl, load_settings
 from pearl.actions import default_library
-from pearl.context import compress, index_document, render_sentences
+from pearl.context import DocumentIndex, compress, index_document, render_sentences
 from pearl.execution import (
     OPENING_SHARE,
     CompressedStepContext,
@@ -26,6 +26,17 @@ from pearl.questions import Question
 from pearl.tokens import count_tokens, truncate_to_tokens
 
 SAMPLE = Path(__file__).resolve().parents[1] / "datasets" / "sample" / "the_keeper_of_tren_light.txt"
+
+
+def longer_sample(copies: int) -> str:
+    """The sample story `copies` times, a longer document, each copy's sentences its own: the first as written, the
+    next ending "... in her hands (copy 2)." (a sentence whose words repeat one before it is a copy, which evidence
+    shows once: `pearl.context._compress.COPY_WORDS`)."""
+    story = SAMPLE.read_text(encoding="utf-8")
+    ends = re.compile(r"(?<=[a-z])([.!?])(?=[\"”]?\s)")
+    return story + "".join(ends.sub(rf" (copy {n})\1", story) for n in range(2, copies + 1))
+
+
 QUESTION = "Why did Dorota put water in the lamp oil?"
 TWO = 'why = FIND_REASON(CTX, "Dorota water lamp oil")\nwho = FIND_CHARACTER(CTX, "Agnete Varga")'
 # Two steps that read the document, then one that does not: the final answer call carries out none of them
@@ -151,7 +162,7 @@ def labels(text: str) -> set[str]:
 )
 def test_the_answer_call_shows_at_least_what_rag_shows(tmp_path: Path, question: str) -> None:
     longer = tmp_path / "keeper_twice.txt"  # long enough (~7.5k tokens) for the full rag budget
-    longer.write_text(SAMPLE.read_text(encoding="utf-8") * 2, encoding="utf-8")
+    longer.write_text(longer_sample(2), encoding="utf-8")
     fake = scripted(PLAN)
     pearl = pearl_with(fake)
     pearl.ask(longer, question, method="rag")
@@ -181,7 +192,7 @@ def test_at_a_small_window_the_calls_together_show_what_rag_shows(
     tmp_path: Path, question: str, longest: bool, plan: str
 ) -> None:
     longer = tmp_path / "keeper_twice.txt"
-    longer.write_text(SAMPLE.read_text(encoding="utf-8") * 2, encoding="utf-8")
+    longer.write_text(longer_sample(2), encoding="utf-8")
     reply = truncate_to_tokens("Dorota hated the keeper. " * 100, 256)[0] if longest else "She wanted it [S3]."
     fake = scripted(plan, step=reply, window=2048)
     pearl = pearl_with(fake)
@@ -203,7 +214,7 @@ def test_at_a_small_window_brief_replies_leave_the_answer_call_room_to_show_agai
     # What rag shows beyond what the answer call holds whatever the steps reply is given to the steps; where
     # their replies are brief, the answer call shows it again, so the call that decides sees it too.
     longer = tmp_path / "keeper_twice.txt"
-    longer.write_text(SAMPLE.read_text(encoding="utf-8") * 2, encoding="utf-8")
+    longer.write_text(longer_sample(2), encoding="utf-8")
     rag_fake = scripted(PLAN, window=2048)
     pearl_with(rag_fake).ask(longer, question, method="rag")
     rag = labels(user(by_kind(rag_fake, "direct")[0]).split("</document>")[0])
@@ -221,7 +232,7 @@ def test_at_a_small_window_brief_replies_leave_the_answer_call_room_to_show_agai
 @pytest.mark.parametrize("question", [QUESTION, "How often does Tr'en Light flash?", "Who is Agnete Varga?"])
 def test_what_rag_shows_is_split_between_calls_by_whole_passages(question: str) -> None:
     # A passage shown half here and half there is shown whole nowhere: a span across it reaches no call.
-    index = index_document(SAMPLE.read_text(encoding="utf-8") * 2, cache=False, ner=False)
+    index = index_document(longer_sample(2), cache=False, ner=False)
     provider = CompressedStepContext(
         index, Question(text=question), EvidenceBudget(shared=60, step=340, answer=500, floor=1300)
     )
@@ -237,7 +248,7 @@ def test_what_rag_shows_is_split_between_calls_by_whole_passages(question: str) 
 
 
 def test_steps_carry_what_the_answer_call_cannot_hold_each_its_own_part_and_keep_their_own_evidence() -> None:
-    index = index_document(SAMPLE.read_text(encoding="utf-8") * 2, cache=False, ner=False)
+    index = index_document(longer_sample(2), cache=False, ner=False)
     question = Question(text=QUESTION)
 
     def request(var: str, words: str) -> StepRequest:
@@ -254,8 +265,14 @@ def test_steps_carry_what_the_answer_call_cannot_hold_each_its_own_part_and_keep
     assert count_tokens(render_sentences(index, sorted(own))) >= 340 // 3
 
 
+def added_tokens(index: DocumentIndex, block: StepSlice, shared: StepSlice) -> int:
+    """Tokens of what `block` adds to `shared`: the shared sentences it repeats to show a passage whole are beyond its
+    budget (`pearl.execution._contexts._bridged`)."""
+    return count_tokens(render_sentences(index, sorted(set(block.sentence_ids) - set(shared.sentence_ids))))
+
+
 def test_what_the_answer_call_adds_once_the_steps_replied_keeps_to_its_budget_and_is_new() -> None:
-    index = index_document(SAMPLE.read_text(encoding="utf-8") * 2, cache=False, ner=False)
+    index = index_document(longer_sample(2), cache=False, ner=False)
     request = StepRequest(var="why", action="FIND_REASON", strings=["lamp oil"], question=Question(text=QUESTION))
 
     def served(later: int) -> tuple[set[int], StepSlice, StepSlice]:
@@ -266,8 +283,8 @@ def test_what_the_answer_call_adds_once_the_steps_replied_keeps_to_its_budget_an
 
     _, _, set_aside = served(later=0)
     step, shared, more = served(later=500)
-    shown = count_tokens(shared.text) + count_tokens(more.text)
-    assert count_tokens(shared.text) + count_tokens(set_aside.text) <= 400 < shown <= 400 + 500
+    shown = count_tokens(shared.text) + added_tokens(index, more, shared)
+    assert count_tokens(shared.text) + added_tokens(index, set_aside, shared) <= 400 < shown <= 400 + 500
     added = set(more.sentence_ids) - set(set_aside.sentence_ids)
     assert added and not added & step  # the question's next best that no call has shown
 
@@ -275,7 +292,7 @@ def test_what_the_answer_call_adds_once_the_steps_replied_keeps_to_its_budget_an
 def test_an_evidence_note_counts_every_sentence_its_block_shows_the_repeated_shared_ones_apart() -> None:
     # A step's block repeats the shared sentences next to its own (a passage read whole); its note must
     # not call them "more", nor leave them out of its count.
-    index = index_document(SAMPLE.read_text(encoding="utf-8") * 2, cache=False, ner=False)
+    index = index_document(longer_sample(2), cache=False, ner=False)
     question = Question(text=QUESTION)
     repeated = 0
     for words, shared in [("lamp oil", 150), ("the keeper", 300), ("harbour boat", 150)]:
@@ -294,7 +311,7 @@ def test_an_evidence_note_counts_every_sentence_its_block_shows_the_repeated_sha
 def test_only_steps_served_before_anything_runs_carry_what_the_answer_call_cannot_hold() -> None:
     # A step that reads an earlier result is served when the result exists: what it is shown must not
     # depend on which result came first.
-    index = index_document(SAMPLE.read_text(encoding="utf-8") * 2, cache=False, ner=False)
+    index = index_document(longer_sample(2), cache=False, ner=False)
     question = Question(text=QUESTION)
     provider = CompressedStepContext(index, question, EvidenceBudget(shared=60, step=340, answer=300, floor=1300))
     reads = StepRequest(var="b", action="FIND_X", strings=["Dorota"], inputs=["a"], question=question)
@@ -304,7 +321,7 @@ def test_only_steps_served_before_anything_runs_carry_what_the_answer_call_canno
 
 
 def test_the_answer_call_is_given_no_more_than_it_holds_and_chooses_the_rest_later() -> None:
-    index = index_document(SAMPLE.read_text(encoding="utf-8") * 2, cache=False, ner=False)
+    index = index_document(longer_sample(2), cache=False, ner=False)
     roomy = evidence_budget(index, 1200, 400, answer_floor=1000)
     small = evidence_budget(index, 1200, 400, answer_floor=1000, answer_room=700)
     assert small.answer == 700 and small.answer + small.later == roomy.answer and roomy.later == 0
@@ -318,7 +335,7 @@ def test_the_answer_call_is_given_no_more_than_it_holds_and_chooses_the_rest_lat
 @pytest.mark.parametrize("question", [QUESTION, "How often does Tr'en Light flash?", "Who is Agnete Varga?"])
 def test_the_answer_calls_question_evidence_keeps_to_its_budget_beyond_rags_choice(question: str) -> None:
     # rag's choice and the next best sentences, each counted alone, can run over together.
-    index = index_document(SAMPLE.read_text(encoding="utf-8") * 2, cache=False, ner=False)
+    index = index_document(longer_sample(2), cache=False, ner=False)
     query = Question(text=question)
     for floor, answer in [(250, 320), (250, 460), (800, 1150), (1300, 1930), (1300, 2070)]:
         provider = CompressedStepContext(index, query, EvidenceBudget(shared=90, step=500, answer=answer, floor=floor))
@@ -342,7 +359,7 @@ def test_steps_look_beyond_the_answer_calls_evidence() -> None:
 
 def test_a_step_that_reads_the_whole_document_is_shown_all_of_it_skimmed(tmp_path: Path) -> None:
     longer = tmp_path / "keeper_twice.txt"  # ~7.5k tokens: a step sees a fifth of it
-    longer.write_text(SAMPLE.read_text(encoding="utf-8") * 2, encoding="utf-8")
+    longer.write_text(longer_sample(2), encoding="utf-8")
     fake = scripted("story = SUMMARIZE(CTX)")
     pearl_with(fake).ask(longer, "What is the moral of the story?")
     (step,) = by_kind(fake, "step")
@@ -435,7 +452,7 @@ def test_a_number_as_step_budget_is_never_shared_out() -> None:
 
 
 def test_budget_follows_the_window_and_a_short_document_is_shown_whole() -> None:
-    long_index = index_document(SAMPLE.read_text(encoding="utf-8") * 5, ner=False)  # ~19k tokens
+    long_index = index_document(longer_sample(5), ner=False)  # ~19k tokens
     small = evidence_budget(long_index, room=6000, setting="auto")
     assert small.shared + small.step < long_index.tokens and not small.whole
     bigger = evidence_budget(long_index, room=12000, setting="auto")
@@ -549,7 +566,7 @@ def test_a_closing_answer_step_runs_as_a_step_where_the_answer_call_cannot_hold_
     pearl_with(fake).ask(twice_as_long(tmp_path), QUESTION)
     assert [user(r).split("Step: ")[1].split("(")[0] for r in by_kind(fake, "step")] == ["FIND_REASON", "ANSWER"]
     assert len(by_kind(fake, "answer")) == 1
-    long_index = index_document(SAMPLE.read_text(encoding="utf-8") * 5, ner=False)
+    long_index = index_document(longer_sample(5), ner=False)
     roomy = evidence_budget(long_index, room=6000, setting=900, closing_answer=True)
     assert roomy.closing and roomy.answer == 1350 + roomy.step
     # The answer call must hold the step's evidence besides its own and the document's opening.
@@ -571,7 +588,7 @@ def test_for_multiple_choice_a_closing_answer_step_runs_and_writes_the_answers_e
 
 def test_a_closing_answer_steps_own_words_still_choose_evidence_in_the_final_answer_call() -> None:
     # The folded step's budget goes to the answer call; ANSWER(CTX, "X") must still look for X there.
-    index = index_document(SAMPLE.read_text(encoding="utf-8") * 2, cache=False, ner=False)
+    index = index_document(longer_sample(2), cache=False, ner=False)
     budget = evidence_budget(index, room=6000, setting=600, closing_answer=True)
     steps = parse_plan(CLOSING.replace("Why did Dorota spoil the oil?", "Who rowed to the harbour?"), None).steps
     question = Question(text=QUESTION)
@@ -594,13 +611,13 @@ def test_a_closing_answer_steps_own_words_keep_to_an_answer_call_that_holds_less
     # A small window: the answer call holds less than the folded step's budget (the results take the rest).
     # What it sets aside for ANSWER's words must fit there too, or those sentences are claimed from the
     # steps and then cut from the answer call: shown to no call.
-    index = index_document(SAMPLE.read_text(encoding="utf-8") * 2, cache=False, ner=False)
+    index = index_document(longer_sample(2), cache=False, ner=False)
     budget = EvidenceBudget(shared=60, step=340, answer=330, closing=True, floor=600)
     steered = parse_plan(CLOSING.replace("Why did Dorota spoil the oil?", "Who rowed to the harbour?"), None).steps
     provider = CompressedStepContext(index, Question(text=QUESTION), budget, steered[-1])
     more = provider.more_for_question(room=5000)  # later=0: only what was set aside
     assert "the ANSWER step" in more.note
-    assert count_tokens(provider.shared().text) + count_tokens(more.text) <= budget.answer
+    assert count_tokens(provider.shared().text) + added_tokens(index, more, provider.shared()) <= budget.answer
 
 
 def test_a_closing_answer_step_with_its_own_words_over_a_document_shown_whole(tmp_path: Path) -> None:
@@ -650,7 +667,7 @@ def test_fulldoc_over_a_document_longer_than_the_window_cuts_it_step_by_step_and
     reply = "Dorota is the keeper's granddaughter, and she tended the lamp every night of the winter. " * 12
     fake = scripted(plan, step=reply, window=window)
     options = ["She was paid to.", "She wanted the light to fail.", "By mistake.", "To clean it."]
-    document = SAMPLE.read_text(encoding="utf-8") * 3  # ~11k tokens: wider than every window here
+    document = longer_sample(3)  # ~11k tokens: wider than every window here
     given = parse_plan(plan, default_library())
     answer = pearl_with(fake).run_plan(document, QUESTION, given, options=options, method="pearl-fulldoc")
     steps = by_kind(fake, "step_paper")
@@ -720,7 +737,7 @@ def test_fulldoc_is_the_papers_executor() -> None:
 
 def twice_as_long(tmp_path: Path) -> Path:
     longer = tmp_path / "keeper_twice.txt"
-    longer.write_text(SAMPLE.read_text(encoding="utf-8") * 2, encoding="utf-8")
+    longer.write_text(longer_sample(2), encoding="utf-8")
     return longer
 
 
@@ -783,7 +800,7 @@ def test_sentences_only_the_steps_cited_are_told_apart_from_the_answers_own(tmp_
 
 
 def test_a_small_window_keeps_the_most_relevant_question_evidence(tmp_path: Path) -> None:
-    from pearl.context import compress
+    from pearl.context import rank_sentences
     from pearl.tokens import count_tokens
 
     path = twice_as_long(tmp_path)
@@ -792,8 +809,9 @@ def test_a_small_window_keeps_the_most_relevant_question_evidence(tmp_path: Path
     pearl_with(fake).ask(path, QUESTION)
     (answer,) = by_kind(fake, "answer")
     assert sum(count_tokens(m.content) for m in answer.messages) + (answer.max_tokens or 0) <= 2048
-    best = compress(pearl_with(fake).index(Document.from_text(path.read_text(encoding="utf-8"))), QUESTION, 200)
-    assert set(map(str, best.sentence_ids)) <= labels(user(answer).split("The plan has been carried out")[0])
+    index = pearl_with(fake).index(Document.from_text(path.read_text(encoding="utf-8")))
+    best = [sid for sid, _ in rank_sentences(index, QUESTION)[:6]]  # the question's six best sentences
+    assert set(map(str, best)) <= labels(user(answer).split("The plan has been carried out")[0])
 
 
 def _edition(story_copies: int) -> tuple[str, str, str]:
@@ -862,7 +880,7 @@ def test_a_closing_step_that_reads_the_document_for_words_of_its_own_is_carried_
     definition = default_library().get("EXTRACT").definition  # type: ignore[union-attr]
     folded = 'end = EXTRACT(CTX, "who rowed to the harbour")\n-> (carried out by the final answer below, which is'
     assert f"{folded} this step's result: {definition})" in user(final)
-    assert "chosen for the question and the EXTRACT step" in user(final)
+    assert re.search(r"chosen for the question(,| and) the EXTRACT step", user(final))
     assert "step end = EXTRACT (by the final answer call)" in [e.stage for e in answer.trace.events]
     # Run as a step, the same plan costs one call more.
     unfolded = scripted(plan.replace('EXTRACT(CTX, "who rowed to the harbour")', "EXTRACT(CTX, why)"))
@@ -1018,7 +1036,7 @@ def test_evidence_is_chosen_off_the_event_loops_thread(method: str, monkeypatch:
     monkeypatch.setattr("pearl.execution._contexts.truncate_to_tokens", truncated)
     monkeypatch.setattr("pearl.execution._executor.truncate_to_tokens", truncated)  # pearl-fulldoc's steps cut it
     monkeypatch.setattr(CompressedStepContext, "more_for_question", more_recorded)
-    document = SAMPLE.read_text(encoding="utf-8") * 3  # longer than the window: chosen, or cut
+    document = longer_sample(3)  # longer than the window: chosen, or cut
     plan = 'facts = FIND_X(CTX, "lamp oil water")\nwhy = ANSWER(CTX, "Why did Dorota put water in the lamp oil?")'
 
     def reply(request: CompletionRequest) -> str:

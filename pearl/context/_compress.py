@@ -517,7 +517,9 @@ def compress(
     order = [sid for sid in ranked if sid not in blocked]
     relevant = bool(order)
     if relevant:
-        order = _with_paragraphs(index, ranked, scores, weights, blocked)
+        order = _copies_later(
+            index, _with_paragraphs(index, ranked, scores, weights, blocked), blocked, ranking.matched
+        )
     else:  # nothing matches: fall back on the opening of the document
         order = [i for i in range(index.sentence_count) if i not in blocked]
     kept = _pack(index, order, budget_tokens, prefix=not relevant)
@@ -717,6 +719,63 @@ def _with_paragraphs(
         mates.extend(sorted(members, key=lambda other: -scores[other]))  # best first, should the budget run out
         taken.update(members)
     return [sid for sid in best if sid not in blocked] + mates + [sid for sid in ranked if sid not in taken]
+
+
+COPY_WORDS = 6
+"""A sentence of at least this many words whose text another sentence repeats is a copy: once one of them is chosen
+(or shown elsewhere, `exclude`), the rest say nothing more. Shorter ones ("Yes.", "See below.") stand for what is
+around them, and each stays where it ranks."""
+
+
+def _first_copies(index: DocumentIndex) -> dict[int, int]:
+    """For each sentence whose text (as shown, case and spacing aside) an earlier one of `COPY_WORDS` words or more
+    has, that earlier sentence's id; the first of each text maps to itself. Empty when no text repeats."""
+
+    def build() -> dict[int, int]:
+        first: dict[str, int] = {}
+        found: dict[int, int] = {}
+        for sid, text in enumerate(shown_texts(index)):
+            key = " ".join(text.lower().split())
+            if key.count(" ") + 1 < COPY_WORDS:
+                continue
+            found[sid] = first.setdefault(key, sid)
+        # Only the texts that repeat: the first of a repeated text is one whose id some other sentence maps to.
+        repeated = {root for sid, root in found.items() if root != sid}
+        return {sid: root for sid, root in found.items() if root in repeated}
+
+    return index.memo("first_copies", build)
+
+
+def _copies_later(
+    index: DocumentIndex, order: list[int], shown: Collection[int], matched: npt.NDArray[np.bool_]
+) -> list[int]:
+    """`order` with each sentence that repeats one before it (or one `shown` elsewhere) moved after the last sentence
+    that holds a word or a name of the query (`matched`), before those ranked by their place alone.
+
+    A boilerplate sentence repeated under every clause or option ("This option is enabled by default.") matches a
+    query wherever it stands: its copies took a budget's room from the next relevant sentences (12 of a 300-token
+    budget's 15 were one sentence twelve times). The first copy in the order is the one its section's heading and
+    neighbours rank best; the others come once the rest of what the query matches is in, and still before sentences
+    it does not match at all (a table of contents' lines, which say less than a copy placed in its passage).
+    """
+    copies = _first_copies(index)
+    if not copies:
+        return order
+    seen = {copies[sid] for sid in shown if sid in copies}
+    front: list[int] = []
+    later: list[int] = []
+    for sid in order:
+        root = copies.get(sid)
+        if root is not None and root in seen:
+            later.append(sid)
+            continue
+        if root is not None:
+            seen.add(root)
+        front.append(sid)
+    if not later:
+        return order
+    last = max((n for n, sid in enumerate(front) if matched[sid]), default=-1)
+    return front[: last + 1] + later + front[last + 1 :]
 
 
 def _pack_cost(index: DocumentIndex, sid: int) -> int:
