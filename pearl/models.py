@@ -260,6 +260,8 @@ class Usage(BaseModel):
         return NotImplemented
 
     def __add__(self, other: Usage) -> Usage:
+        if not isinstance(other, Usage):
+            return NotImplemented  # Python's TypeError, "unsupported operand", not an AttributeError of a field
         return Usage(
             prompt_tokens=self.prompt_tokens + other.prompt_tokens,
             completion_tokens=self.completion_tokens + other.completion_tokens,

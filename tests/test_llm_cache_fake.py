@@ -161,6 +161,20 @@ def test_prefix_cache_hits_are_read_and_counted_as_uncached_only_once() -> None:
     second = llm.complete(CompletionRequest(messages=[Message(role="user", content=shared + "step two")]))
     assert first.cached_prompt_tokens == 0 and second.cached_prompt_tokens >= first.prompt_tokens - 5
 
+    # Two requests at once (here, one asked while the other's reply is being made): neither came before the other's
+    # start, so the first is no cache hit. It had been counted as matching itself, cached whole (helper-219).
+    inner: list[int] = []
+
+    def reply(request: CompletionRequest) -> str:
+        if request.messages[0].content == "first " * 100:
+            asked = CompletionRequest(messages=[Message(role="user", content="second")])
+            inner.append(racing.complete(asked).cached_prompt_tokens)
+        return "ok"
+
+    racing = FakeLLM(default=reply, prefix_cache=True)
+    outer = racing.complete(CompletionRequest(messages=[Message(role="user", content="first " * 100)]))
+    assert outer.cached_prompt_tokens == 0 and inner == [0]
+
 
 def test_server_reported_cached_tokens_reach_the_trace_and_usage(fake_server: object) -> None:
     from fakeserver import FakeOpenAIServer

@@ -1219,3 +1219,12 @@ def test_a_listener_set_after_the_pearl_is_made_that_raises_is_logged_too(caplog
     assert answer.letter is not None and not answer.fallback
     said = sorted(r.getMessage().split(":")[0] for r in caplog.records if "the display is gone" in r.getMessage())
     assert said == ["on_stage raised RuntimeError", "on_trace raised RuntimeError"]
+
+
+def test_a_models_reply_without_a_time_of_its_own_is_timed_by_the_call() -> None:
+    # A model of the user's own (a FakeLLM too) may leave a reply's latency at 0: every answer had cost 0 seconds,
+    # the trace said 0.00s a call and an evaluation's report "model s/q 0.00" (helper-219).
+    fake = FakeLLM(default="They married in 2001 [S1].", delay=0.05)
+    answer = Pearl(llm=fake).ask(Document.from_text("Alice met Bob. They married in 2001."), "When?", method="direct")
+    assert answer.usage.seconds >= 0.05
+    assert all(event.latency_s >= 0.05 for event in answer.trace.events if event.prompt)

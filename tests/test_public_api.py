@@ -569,3 +569,5 @@ def test_a_sentence_id_the_index_lacks_is_an_index_error_and_usages_sum() -> Non
     answers = [pearl_.ask("Mira runs the ferry.", question, method="rag") for question in ("Who?", "Who rows?")]
     total = sum(answer.usage for answer in answers)
     assert total == answers[0].usage + answers[1].usage and total.calls == 2
+    with pytest.raises(TypeError, match="unsupported operand"):  # an AttributeError of a field, before
+        answers[0].usage + 1  # type: ignore[operator]

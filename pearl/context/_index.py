@@ -49,7 +49,10 @@ def index_document(
 
     Args:
         source: a path (str or Path), a list of paths, a `pearl.models.Document`, or the
-            text itself (a str that is not an existing path).
+            text itself: a str that names no existing file or folder and does not read as a path
+            (`pearl.documents.as_document`; "notes/" or "contract.pdf" is refused as a path missing).
+            Text from elsewhere (a user's, a page's) is best passed as `Document.from_text`, which
+            never reads a file.
         cache: read and write the on-disk cache (keyed by content hash, NER mode and version).
         ner: use spaCy's NER; with False, or if the model is missing, capitalisation rules.
         progress: told `(characters read, characters in all, status)` while an index is built;

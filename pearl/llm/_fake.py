@@ -108,6 +108,9 @@ class FakeLLM:
 
     def _answer(self, request: CompletionRequest) -> Completion:
         with self._lock:
+            # What came before this request, taken with it: another thread's request appended after it is no
+            # earlier prompt (the first of two at once was reported cached whole, as matching itself: helper-219).
+            earlier = list(self.history) if self.prefix_cache else []
             self.history.append(request)
             reply = self._queue.popleft() if self._queue else self.default
         if reply is None:
@@ -121,19 +124,20 @@ class FakeLLM:
         return Completion(
             text=reply,
             prompt_tokens=prompt_tokens(request),
-            cached_prompt_tokens=self._seen_prefix(request) if self.prefix_cache else 0,
+            cached_prompt_tokens=self._seen_prefix(request, earlier) if self.prefix_cache else 0,
             completion_tokens=count_tokens(reply),
             model=self._model,
             backend=self.backend,
             finish_reason="stop",
         )
 
-    def _seen_prefix(self, request: CompletionRequest) -> int:
-        """Tokens of the longest start this prompt shares with an earlier one."""
+    @staticmethod
+    def _seen_prefix(request: CompletionRequest, earlier: list[CompletionRequest]) -> int:
+        """Tokens of the longest start this prompt shares with one of `earlier`."""
         text = "\x00".join(m.content for m in request.messages)
         best = 0
-        for earlier in self.history[:-1]:
-            other = "\x00".join(m.content for m in earlier.messages)
+        for before in earlier:
+            other = "\x00".join(m.content for m in before.messages)
             shared = len(os.path.commonprefix([text, other]))  # noqa: RUF071 - characters are what is meant
             best = max(best, shared)
         return count_tokens(text[:best])
