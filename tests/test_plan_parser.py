@@ -1639,3 +1639,19 @@ def test_a_new_actions_heading_with_prose_under_it_or_after_the_steps_costs_no_r
     steps = 's1 = FIND_X(CTX, "a")\ns2 = ANSWER(s1, "q")'
     for text in (f"{header}\n{body}\n\n{steps}", f"{steps}\n\n{header}\n{body}"):
         assert [step.var for step in parse_plan(text, _lib()).steps] == ["s1", "s2"]
+
+
+def test_a_plan_asked_for_as_json_and_written_as_steps_is_read_as_steps() -> None:
+    # A server that ignores response_format lets the model write the form the prompt shows: a valid plan was refused
+    # eight times as "not valid JSON", then answered by rag (helper-220). JSON written wrongly keeps JSON's error.
+    from pearl.planning._generate import read_plan_reply
+
+    library = default_library()
+    text = 's1 = FIND_CHARACTER(CTX, "Dorota") : who she is\ns2 = FIND_REASON(CTX, "why she spoiled the oil") : why'
+    assert read_plan_reply(text, "json", library, 8).render() == text
+    with pytest.raises(PlanParseError, match="not valid JSON"):
+        read_plan_reply('{"steps": [}', "json", library, 8)
+    with pytest.raises(PlanParseError, match="not valid JSON"):
+        read_plan_reply("I cannot plan this.", "json", library, 8)
+    with pytest.raises(PlanParseError, match=r"^the reply was empty; write the plan as a JSON object"):
+        read_plan_reply(" \n", "json", library, 8)

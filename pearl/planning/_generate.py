@@ -201,6 +201,23 @@ def plan_window_problem(
     return None
 
 
+def _json_or_text(text: str, library: ActionLibrary, max_steps: int) -> Plan:
+    """A plan asked for as JSON: read as JSON, or, where the reply holds no JSON at all, as the plan language. A server
+    that ignores `response_format` lets the model write the steps' own form, which the prompt shows it: a valid plan
+    had been refused eight times ("not valid JSON"), then answered by rag (helper-220)."""
+    if not text.strip():  # not "line 1, column 1: the plan is not valid JSON: Expecting value"
+        raise PlanParseError('the reply was empty; write the plan as a JSON object like {"steps": [...]}')
+    try:
+        return plan_from_json(text, library, max_steps=max_steps)
+    except PlanParseError as json_error:
+        if "{" in text:  # JSON was written: what is wrong with it is the error to fix
+            raise
+        try:
+            return parse_plan(text, library, max_steps=max_steps)
+        except PlanParseError:
+            raise json_error from None
+
+
 def plan_constraints(llm: LLM, shown: ActionLibrary, max_steps: int) -> tuple[OutputMode, dict[str, Any]]:
     """The output mode and request parameters of a planning call (grammar, JSON schema or text)."""
     mode, constraint = constrained(
@@ -245,7 +262,7 @@ def read_plan_reply(
     """
     try:
         if mode == "json":
-            plan = plan_from_json(text, library, max_steps=max_steps)
+            plan = _json_or_text(text, library, max_steps)
         else:
             plan = parse_plan(text, library, max_steps=max_steps)
     except PlanParseError as exc:
