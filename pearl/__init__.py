@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from pearl.context import CompressedContext, DocumentIndex, compress, entity_sheet, index_document
     from pearl.documents import load_document
     from pearl.errors import (
+        BlankReplyError,
         ConfigError,
         ContextError,
         ContextOverflowError,
@@ -62,6 +63,7 @@ __all__ = [
     "Action",
     "ActionLibrary",
     "Answer",
+    "BlankReplyError",
     "Citation",
     "Completion",
     "CompletionRequest",

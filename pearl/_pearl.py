@@ -76,6 +76,7 @@ from pearl.planning import (
     select_demos,
     validate_plan,
 )
+from pearl.planning._generate import BLANK_PLAN
 from pearl.planning._kinds import kind_asked_about
 from pearl.prompts import CUT_MARK, token_margin
 from pearl.protocols import LLM, StageProgress
@@ -818,6 +819,8 @@ class Pearl:
         planned = await self._plan(ctx, demos, entity_sheet(await ctx.aindex(), SHEET_TOKENS))
         if planned.plan is None:
             tried = f"no valid plan after {counted(len(planned.attempts), 'attempt')}; "
+            if planned.attempts and (planned.attempts[-1].error or "").startswith(BLANK_PLAN):
+                tried = f"{BLANK_PLAN}; "
             return await _fall_back(self._ranking(ctx, method), method, tried, " instead")
         assert chosen.executor is not None
         return await answer_from_plan(ctx, planned.plan, method=method, executor=chosen.executor)

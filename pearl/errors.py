@@ -24,6 +24,7 @@
         ├── UnansweredError         an evaluation run stopped: question after question got no answer
         └── RetryableError          may succeed later
             ├── LLMResponseError    the server answered, but not with a usable completion
+            │   └── BlankReplyError  its reply held no text, or white space alone
             ├── RateLimitError      429, carries `retry_after`
             ├── ServerError         5xx, 409
             ├── LLMTimeoutError     the request timed out (here, or 408 from the server)
@@ -59,6 +60,7 @@ if TYPE_CHECKING:  # for the annotation alone: this module sits below the models
 
 __all__ = [
     "ERROR_NAMES",
+    "BlankReplyError",
     "ConfigError",
     "ContextError",
     "ContextOverflowError",
@@ -243,6 +245,11 @@ class RetryableError(LLMError):
 
 class LLMResponseError(RetryableError):
     """The server answered but the answer is not a usable completion (not JSON, no choices, no content)."""
+
+
+class BlankReplyError(LLMResponseError):
+    """The server's reply held no text, or white space alone (retried as a glitch; after every retry, the model's
+    reply to that prompt: a planner's then counts as a plan refused, and the question falls back)."""
 
 
 class RateLimitError(RetryableError):

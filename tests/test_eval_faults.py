@@ -331,7 +331,7 @@ def test_a_reply_of_white_space_alone_is_an_error_row_that_retry_errors_runs_aga
         run_eval(Pearl(settings=settings), dataset, ["direct"], out, concurrency=1)
     rows = check_rows(out / "results.jsonl")
     assert len(rows) == 4 < len(dataset.questions)
-    assert all(r["error_type"] == "LLMResponseError" and "white space" in r["error"] for r in rows)
+    assert all(r["error_type"] == "BlankReplyError" and "white space" in r["error"] for r in rows)
     fake_server.set_default(answer_for)
     summary = run_eval(Pearl(settings=settings), dataset, ["direct"], out, retry_errors=True)
     assert sum(m.errors for m in summary.methods) == 0

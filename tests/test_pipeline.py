@@ -632,7 +632,23 @@ def test_a_plan_cut_off_at_its_token_limit_is_sent_back_saying_so(fake_server: o
     assert planned.plan is not None and [s.var for s in planned.plan.steps] == ["oil", "why"]
 
 
-def test_a_plan_whose_reply_was_cut_after_it_ended_is_whole(fake_server: object) -> None:
+def test_a_planner_that_replies_with_no_text_is_fallen_back_from_not_failed(fake_server: object) -> None:
+    # A server whose model writes nothing for the planning prompt: the question failed whole, exit 1, with the
+    # server's reply quoted, after five tries of one prompt at temperature 0 (helper-220). Its answer call works.
+    from fakeserver import FakeOpenAIServer
+
+    assert isinstance(fake_server, FakeOpenAIServer)
+
+    def reply(body: dict[str, object]) -> str:
+        return "" if "You plan how to answer" in str(body["messages"]) else "She is the keeper's niece [S2]."
+
+    fake_server.set_default(reply)
+    settings = load_settings(base_url=fake_server.base_url, model="m", cache=False, max_retries=1, retry_base_delay=0)
+    answer = Pearl(settings=settings).ask(SAMPLE, "Who is Dorota?")
+    assert answer.fallback and answer.answer.startswith("She is the keeper's niece")
+    assert any("the planner replied with no text; answered by rag" in note for note in answer.notes), answer.notes
+    assert len(fake_server.requests) == 3  # the planning call and its one retry, then rag's call: no more attempts
+
     # A chatty model's fenced plan, then prose cut at the limit: all attempts were refused, told to write fewer
     # steps, which cannot help (helper-186).
     from fakeserver import FakeOpenAIServer, Reply

@@ -24,6 +24,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "Action",
         "ActionLibrary",
         "Answer",
+        "BlankReplyError",
         "Citation",
         "Completion",
         "CompletionRequest",
@@ -94,6 +95,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
     ],
     "pearl.errors": [
         "ERROR_NAMES",
+        "BlankReplyError",
         "ConfigError",
         "ContextError",
         "ContextOverflowError",

@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from pearl._replies import after_thinking
-from pearl.errors import LLMError, LLMRequestError, LLMResponseError
+from pearl.errors import BlankReplyError, LLMError, LLMRequestError, LLMResponseError
 from pearl.models import Completion, CompletionRequest
 from pearl.tokens import count_tokens
 
@@ -481,7 +481,7 @@ def read_completion(
         # Taken as an answer it read as "(no answer)", and an evaluation scored it wrong with no error,
         # so --retry-errors never asked again: it is a reply with no content, as a null one is.
         what = "white space alone, no text" if text else "an empty text"
-        raise _retried_billed(LLMResponseError(f"{source} answered with {what}: {quote(choice)}"), body, prompt_tokens)
+        raise _retried_billed(BlankReplyError(f"{source} answered with {what}: {quote(choice)}"), body, prompt_tokens)
     replied = text
     finish_reason = _label(choice.get("finish_reason"), _MAX_LABEL, "finish_reason", notes)
     if finish_reason == "content_filter":

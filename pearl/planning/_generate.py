@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 
 from pearl._text import counted, word_stems
 from pearl.actions import ActionLibrary
-from pearl.errors import PlanParseError
+from pearl.errors import BlankReplyError, PlanParseError
 from pearl.llm import OutputMode, constrained, cut_at_limit
 from pearl.planning._demos import ACTION_CALL, Demo
 from pearl.planning._grammar import plan_from_json, plan_gbnf, plan_json_schema, plan_to_json
@@ -60,6 +60,10 @@ _CORE = (
 )
 DEFAULT_PLAN_ATTEMPTS = 8
 """Plan generations at most: the paper re-prompts a rejected plan up to 8 times."""
+
+
+BLANK_PLAN = "the planner replied with no text"
+"""A planning attempt's error when the server's reply held no text after every retry (`BlankReplyError`)."""
 
 
 class PlanAttempt(BaseModel):
@@ -338,9 +342,17 @@ async def generate_plan(
                 **values,
             )
         messages = template.render(**fitted)
-        reply = await recorder.acall(
-            f"plan (attempt {attempt})", template, messages, place=(attempt, max_attempts), **params
-        )
+        try:
+            reply = await recorder.acall(
+                f"plan (attempt {attempt})", template, messages, place=(attempt, max_attempts), **params
+            )
+        except BlankReplyError as exc:
+            # No text, after every retry the backend makes: the model's reply to this prompt, not a glitch. Asked
+            # again, it costs those retries again; the question falls back instead (it had failed whole, with the
+            # server's reply quoted: helper-220).
+            result.attempts.append(PlanAttempt(text="", error=f"{BLANK_PLAN} ({exc})"))
+            recorder.note("plan rejected", BLANK_PLAN, attempt=attempt)
+            break
         try:
             cut_at = reply_tokens if cut_at_limit(reply) else None
             plan = read_plan_reply(reply.text, mode, library, max_steps, cut_at=cut_at)
