@@ -1655,3 +1655,28 @@ def test_a_plan_asked_for_as_json_and_written_as_steps_is_read_as_steps() -> Non
         read_plan_reply("I cannot plan this.", "json", library, 8)
     with pytest.raises(PlanParseError, match=r"^the reply was empty; write the plan as a JSON object"):
         read_plan_reply(" \n", "json", library, 8)
+
+
+def test_what_a_refused_step_line_is_told_names_what_is_wrong_with_it() -> None:
+    # helper-220: each was refused with a message about another fault.
+    library = default_library()
+    # The header the prompt ends with, written on the first step's line: read, not "a variable called Plan".
+    for headed in ('Plan: s1 = FIND_CHARACTER(CTX, "Dorota")', '**Plan:** s1 = FIND_CHARACTER(CTX, "Dorota")'):
+        assert parse_plan(headed, library).render() == 's1 = FIND_CHARACTER(CTX, "Dorota")'
+    told = {
+        # A colon where "=" goes: it was "this line is not a step".
+        's1: FIND_CHARACTER(CTX, "Dorota")': 'write "=" after the step\'s name, not ":": s1 = ...',
+        # A name with a hyphen: it was "write nothing before the step's name".
+        'dorota-info = FIND_CHARACTER(CTX, "Dorota")': "write dorota_info, not dorota-info",
+        # A step's name no step has: quoting it, as was advised, would search for the text "s3".
+        's1 = FIND_X(CTX, "oil")\ns2 = FIND_X(CTX, s3)': "no step is named s3",
+    }
+    for text, message in told.items():
+        with pytest.raises(PlanParseError) as caught:
+            parse_plan(text, library)
+        assert message in str(caught.value) and "quote them" not in str(caught.value), str(caught.value)
+    # Prose before a step is still told so, and words meant as text are still told to be quoted.
+    with pytest.raises(PlanParseError, match="write nothing before the step's name"):
+        parse_plan('Finally s3 = FIND_X(CTX, "a")', library)
+    with pytest.raises(PlanParseError, match='quote them: "the oil"'):
+        parse_plan('s1 = FIND_X(CTX, "a")\ns2 = FIND_X(CTX, the_oil)', library)

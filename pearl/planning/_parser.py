@@ -162,6 +162,13 @@ def _titled(title: str) -> str:
     return re.sub(r"^step\s*\d+\s*", "", title.strip(), flags=re.IGNORECASE).strip(" ()[]:-\u2013\u2014")
 
 
+_HEADED_STEP = re.compile(r"[*#` \t]*(?:plan|steps|answer)[ \t]*:[*` \t]*(?=[A-Za-z_]\w*[ \t]*=(?!=))", re.IGNORECASE)
+"""A header on a step's line ("Plan: s1 = F(...)", "**Plan:** s1 = ..."), before the step it heads."""
+_COLON_CALL = re.compile(r"[ \t]*:[ \t]*[A-Za-z_]\w*[ \t]*\(")
+"""After a step's name, a colon where its "=" goes: "s1: FIND_X(CTX, ...)"."""
+_JOINED_NAME = re.compile(r"((?:-[A-Za-z0-9_]+)+)[ \t]*(?:=|\uff1d)(?!=)")
+"""After a step's first word, more of its name joined by hyphens, then "=": "dorota-info = ...". (By spaces it is
+prose before the name as often: "Finally s3 = ...".)"""
 _ASSIGNED_CALL = re.compile(r"\w\s*(?::?=|\uff1d)\s*[*`]*\s*\w+\s*[*`]*\s*[(\uff08]")
 """Anywhere on a line, a name assigned a call ("Finally, s3 = FIND_MOTIVE(", "s3 := F(", full-width "s3 ＝ F（"):
 a step, however it is introduced, to be read or refused, never left out."""
@@ -571,6 +578,9 @@ class _StepScanner(_Scanner):
         title = _TITLE.match(self.text, self.pos)
         if title is not None:  # "1. **Identify Dorota**: s1 = ..." (helper-209): the title is the step's explanation
             self.pos = title.end()
+        header = _HEADED_STEP.match(self.text, self.pos)
+        if header is not None:  # "Plan: s1 = F(...)": the header the prompt ends with, the first step on its line
+            self.pos = header.end()
         self._open_marks()
         var_col = self.col
         var = self.name()
@@ -589,6 +599,14 @@ class _StepScanner(_Scanner):
             # Not a variable the model named, but a word of prose: "Next, we use FIND_REASON (with CTX) ...",
             # "Step 1 (identify Dorota): s1 = ..." were told of a variable called "Next" or "Step" (helper-186).
             rest = self.text[name_end:]
+            joined = _JOINED_NAME.match(rest)
+            if joined is not None:  # "dorota-info = ...": "write nothing before the step's name"
+                written = var + joined.group(1)
+                self.fail(
+                    f"a step's name is one word of letters, digits and underscores: write "
+                    f"{re.sub(r'[^A-Za-z0-9_]+', '_', written)}, not {written}",
+                    var_col,
+                )
             if _ASSIGNED_CALL.search(rest) and not rest.lstrip().startswith(":"):  # `s1: str = F(...)`: said below
                 self.fail(
                     f"write nothing before the step's name: begin the line with the step, like: {_EXAMPLE}", var_col
@@ -601,6 +619,8 @@ class _StepScanner(_Scanner):
                 )
             if self.peek() == "=" and self.peek(1) == "=":  # `a == FIND_X(...)`: "found '='" read as if none were
                 self.fail(f'write one "=" after the variable name {var}, not "=="; a step looks like: {_EXAMPLE}')
+            if _COLON_CALL.match(rest):  # "s1: FIND_X(CTX, ...)" was "this line is not a step"
+                self.fail(f'write "=" after the step\'s name, not ":": {var} = ...; a step looks like: {_EXAMPLE}')
             if not any(mark in rest for mark in "=\uff1d"):
                 self.fail(f"this line is not a step; write only the plan, one step per line like: {_EXAMPLE}", var_col)
             after = "the end of the line" if not self.peek() else _label(self.peek())
