@@ -902,4 +902,20 @@ def parse_choice(reply: str, n_options: int, options: Sequence[str] = ()) -> str
                 continue  # "Option A is unrelated to her motive. Option B is the best choice."
             else:
                 return letter
+    if not hedged and spoken is None:
+        return _option_written(text, letters, options)
     return spoken if not hedged else None
+
+
+_CITED_OR_MARKED = re.compile(r"\[S\d+(?:[^\]\n]{0,40})\]|[\s\"'\u201c\u201d\u2018\u2019.!,;:()]+")
+
+
+def _option_written(text: str, letters: str, options: Sequence[str]) -> str | None:
+    """The letter of the one option whose text the reply is, word for word (case, quotes, end marks and cited labels
+    aside): "Her brother." for "Her brother". Without it a second call asked for the letter (helper-219)."""
+    said = _CITED_OR_MARKED.sub(" ", text).strip().lower()
+    if not said:
+        return None
+    written = [_CITED_OR_MARKED.sub(" ", option).strip().lower() for option in options[: len(letters)]]
+    same = [letter for letter, option in zip(letters, written, strict=False) if option == said]
+    return same[0] if len(same) == 1 else None

@@ -109,7 +109,9 @@ def test_an_answer_that_only_mentions_declining_is_mapped_to_a_letter(final: str
     fake = _fake(final, choose="B" if options == OPTIONS else "D")
     answer = Pearl(llm=fake, settings=load_settings(cache=False)).ask(SAMPLE, QUESTION, options, method="rag")
     assert answer.letter == ("B" if options == OPTIONS else "D"), answer
-    assert [r for r in fake.history if (r.prompt or "").startswith("choose")]
+    # An option's own text is its letter, with no call to ask which (`parse_choice`); other answers are asked.
+    asked = [r for r in fake.history if (r.prompt or "").startswith("choose")]
+    assert bool(asked) == (final.rstrip(".") not in options)
 
 
 @pytest.mark.parametrize("method", ["rag", "direct", "pearl"])
@@ -213,3 +215,15 @@ def test_a_reply_closing_a_thinking_block_its_template_opened_is_read_after_the_
     # in the prompt): a caller's own model's reply read with its thinking chose the letter it thought of first.
     assert parse_choice("The answer is A, I think. Hmm, no.\n</think>\n\nThe answer is C.", 4) == "C"
     assert parse_choice("<think>The answer is A?</think>The answer is C.", 4) == "C"
+
+
+def test_a_reply_that_is_one_options_text_word_for_word_names_that_option() -> None:
+    # "Her brother." for option B "Her brother" named no letter: a second call asked for one (helper-219).
+    options = ["Her father", "Her brother", "A friend", "Nobody"]
+    for reply in ("Her brother", "her brother.", '"Her brother" [S3].'):
+        assert parse_choice(reply, 4, options) == "B", reply
+    assert parse_choice("A friend", 4, options) == "C"
+    # Only the option's text, whole, and only one option's: more words, or two options alike, name none.
+    assert parse_choice("It was her brother.", 4, options) is None
+    assert parse_choice("Nobody knows", 4, options) is None
+    assert parse_choice("Yes", 2, ["Yes", "yes."]) is None
