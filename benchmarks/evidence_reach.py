@@ -89,6 +89,7 @@ import asyncio
 import bisect
 import itertools
 import json
+import os
 import re
 import sys
 import time
@@ -658,13 +659,15 @@ def misses(files: FileSet, rows: list[Row], dense: Dense) -> None:
 
 
 def writable(path: Path) -> str | None:
-    """Why `path` cannot be written, or None: its folder is made if missing, and the file opened to append."""
+    """Why `path` cannot be written, or None: its folder is made if missing (the file itself is written at the end)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8"):
-            pass
     except OSError as exc:
         return exc.strerror or str(exc)
+    if path.is_dir():
+        return "a folder, not a file"
+    if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        return "permission denied"
     return None
 
 

@@ -34,7 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeoutError
 from typing import Any, Generic, TypeVar
 
-from pearl._text import counted, visible
+from pearl._text import visible
 from pearl._workers import in_worker
 from pearl.actions import ActionLibrary, default_library
 from pearl.config import Settings, load_settings
@@ -76,7 +76,7 @@ from pearl.planning import (
     select_demos,
     validate_plan,
 )
-from pearl.planning._generate import BLANK_PLAN
+from pearl.planning._generate import no_plan
 from pearl.planning._kinds import kind_asked_about
 from pearl.prompts import CUT_MARK, token_margin
 from pearl.protocols import LLM, StageProgress
@@ -818,9 +818,7 @@ class Pearl:
             )
         planned = await self._plan(ctx, demos, entity_sheet(await ctx.aindex(), SHEET_TOKENS))
         if planned.plan is None:
-            tried = f"no valid plan after {counted(len(planned.attempts), 'attempt')}; "
-            if planned.attempts and (planned.attempts[-1].error or "").startswith(BLANK_PLAN):
-                tried = f"{BLANK_PLAN}; "
+            tried = f"{no_plan(planned)}; "
             return await _fall_back(self._ranking(ctx, method), method, tried, " instead")
         assert chosen.executor is not None
         return await answer_from_plan(ctx, planned.plan, method=method, executor=chosen.executor)

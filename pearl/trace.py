@@ -88,8 +88,11 @@ class Recorder:
                 # A failed call the server billed (a reply with no answer in it) counts too.
                 prompt_tokens=result.prompt_tokens if result else error.prompt_tokens if error else 0,
                 completion_tokens=result.completion_tokens if result else error.completion_tokens if error else 0,
-                # A model of the user's own may leave its reply's time at 0: the call's time is measured here.
-                latency_s=(result.latency_s if result else 0.0) or time.perf_counter() - started,
+                # A model of the user's own may leave its reply's time at 0: the call's time is measured here. Not a
+                # cached reply's (0 for one that waited on the same call in flight: that wait is the other call's).
+                latency_s=result.latency_s
+                if result and (result.latency_s or result.cached)
+                else time.perf_counter() - started,
                 cached=result.cached if result else False,
                 cached_prompt_tokens=result.cached_prompt_tokens
                 if result

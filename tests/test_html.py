@@ -483,6 +483,12 @@ def test_a_citation_its_links_cannot_say_whole_keeps_its_text_as_written() -> No
         ("cite", "90"),
         ("text", "."),
     ]
+    # A range short enough to link whole is its links alone, two labels as three: "[S3-S4]" is no dash.
+    assert cite_parts("[S3-S4] and [S3-S5]", sentences=10) == [
+        *[("cite", "3"), ("cite", "4")],
+        ("text", " and "),
+        *[("cite", "3"), ("cite", "4"), ("cite", "5")],
+    ]
 
 
 def test_a_label_in_a_direct_answer_is_not_drawn_as_a_link(tmp_path: Path) -> None:

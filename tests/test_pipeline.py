@@ -6,6 +6,7 @@ import asyncio
 import contextvars
 import json
 import re
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -646,9 +647,21 @@ def test_a_planner_that_replies_with_no_text_is_fallen_back_from_not_failed(fake
     settings = load_settings(base_url=fake_server.base_url, model="m", cache=False, max_retries=1, retry_base_delay=0)
     answer = Pearl(settings=settings).ask(SAMPLE, "Who is Dorota?")
     assert answer.fallback and answer.answer.startswith("She is the keeper's niece")
-    assert any("the planner replied with no text; answered by rag" in note for note in answer.notes), answer.notes
+    said = "no valid plan after 1 attempt (the planner replied with no text); answered by rag"
+    assert any(said in note for note in answer.notes), answer.notes
     assert len(fake_server.requests) == 3  # the planning call and its one retry, then rag's call: no more attempts
+    # `pearl plan` says so too, where it had said "no valid plan after 1 attempt" alone (helper-221).
+    planned = CliRunner().invoke(
+        app,
+        ["plan", QUESTION, "--base-url", fake_server.base_url, "--model", "m", "--no-cache"],
+        env={"PEARL_MAX_RETRIES": "0"},
+    )
+    assert planned.exit_code == 1 and "no valid plan after 1 attempt (the planner replied with no text)" in (
+        planned.stderr
+    ), planned.output
 
+
+def test_a_plan_whose_reply_was_cut_after_it_ended_is_whole(fake_server: object) -> None:
     # A chatty model's fenced plan, then prose cut at the limit: all attempts were refused, told to write fewer
     # steps, which cannot help (helper-186).
     from fakeserver import FakeOpenAIServer, Reply
@@ -1244,3 +1257,22 @@ def test_a_models_reply_without_a_time_of_its_own_is_timed_by_the_call() -> None
     answer = Pearl(llm=fake).ask(Document.from_text("Alice met Bob. They married in 2001."), "When?", method="direct")
     assert answer.usage.seconds >= 0.05
     assert all(event.latency_s >= 0.05 for event in answer.trace.events if event.prompt)
+    # A call that waited on the same call in flight is a cached reply: its wait is that call's, counted once
+    # (helper-221: two calls for one reply had cost twice its time).
+    from pearl.llm._cache import CachedLLM, ResponseCache
+    from pearl.models import Message
+    from pearl.trace import Recorder
+
+    with tempfile.TemporaryDirectory() as folder:
+        shared = CachedLLM(FakeLLM(default="x", delay=0.2), ResponseCache(Path(folder) / "c.sqlite3"))
+        trace = Trace()
+        recorder = Recorder(shared, trace)
+        asked = [Message(role="user", content="the same prompt")]
+
+        async def twice() -> None:
+            template = load_prompt("direct")
+            await asyncio.gather(recorder.acall("a", template, asked), recorder.acall("b", template, asked))
+
+        asyncio.run(twice())
+    assert [event.cached for event in trace.events].count(True) == 1
+    assert 0.2 <= trace.usage().seconds < 0.35

@@ -1663,13 +1663,15 @@ def test_what_a_refused_step_line_is_told_names_what_is_wrong_with_it() -> None:
     # The header the prompt ends with, written on the first step's line: read, not "a variable called Plan".
     for headed in ('Plan: s1 = FIND_CHARACTER(CTX, "Dorota")', '**Plan:** s1 = FIND_CHARACTER(CTX, "Dorota")'):
         assert parse_plan(headed, library).render() == 's1 = FIND_CHARACTER(CTX, "Dorota")'
+    with pytest.raises(PlanParseError, match='expected "=" after the variable name answer'):
+        parse_plan('answer: str = FIND_CHARACTER(CTX, "Dorota")', library)  # a type, not a header (helper-221)
     told = {
         # A colon where "=" goes: it was "this line is not a step".
         's1: FIND_CHARACTER(CTX, "Dorota")': 'write "=" after the step\'s name, not ":": s1 = ...',
         # A name with a hyphen: it was "write nothing before the step's name".
         'dorota-info = FIND_CHARACTER(CTX, "Dorota")': "write dorota_info, not dorota-info",
         # A step's name no step has: quoting it, as was advised, would search for the text "s3".
-        's1 = FIND_X(CTX, "oil")\ns2 = FIND_X(CTX, s3)': "no step is named s3",
+        's1 = FIND_X(CTX, "oil")\ns2 = FIND_X(CTX, S3)': "no step is named S3",
     }
     for text, message in told.items():
         with pytest.raises(PlanParseError) as caught:

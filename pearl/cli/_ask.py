@@ -64,6 +64,7 @@ from pearl.llm import DEMO_NOTICE, find_embedded_model
 from pearl.methods import METHODS
 from pearl.models import Answer, Document, Trace, Usage
 from pearl.planning import Plan, PlanAttempt, parse_plan
+from pearl.planning._generate import no_plan
 from pearl.questions import as_question
 from pearl.trace import interrupted, render_trace
 
@@ -499,7 +500,7 @@ def plan(
                 question, listed = _split(question, listed)
             echo_json(_plan_json(question, listed, None, [], failed, said))
         raise
-    error = None if result.plan is not None else f"no valid plan after {counted(len(result.attempts), 'attempt')}"
+    error = None if result.plan is not None else no_plan(result)
     if as_json:  # the question as asked, its options apart, as `ask --json` gives it
         # What the document left out too, as `ask --json` lists it (helper-212: a folder's skipped files went unsaid).
         left_out = left_out_notes(document) if document is not None else []

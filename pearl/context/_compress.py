@@ -524,7 +524,7 @@ def compress(
         order = [i for i in range(index.sentence_count) if i not in blocked]
     kept = _pack(index, order, budget_tokens, prefix=not relevant)
     if relevant:
-        kept = _add_neighbours(index, kept, scores, budget_tokens, blocked)
+        kept = _add_neighbours(index, kept, scores, budget_tokens, blocked, ranking.matched)
     best = order[0] if relevant else -1
     if cut_best and relevant and sentence_cost(index, best) > budget_tokens and not _near_best(scores, kept, best):
         # A budget smaller than the best sentence was filled with whatever fits, sentences the query hardly touches
@@ -757,6 +757,8 @@ def _copies_later(
     budget's 15 were one sentence twelve times). The first copy in the order is the one its section's heading and
     neighbours rank best; the others come once the rest of what the query matches is in, and still before sentences
     it does not match at all (a table of contents' lines, which say less than a copy placed in its passage).
+    A copy beside what the query asks about (`_anchored`) keeps its place: there it says something of its own ("the
+    --level-9 flag ... This option is enabled by default", asked about --level-9 and --level-13: helper-221).
     """
     copies = _first_copies(index)
     if not copies:
@@ -766,7 +768,7 @@ def _copies_later(
     later: list[int] = []
     for sid in order:
         root = copies.get(sid)
-        if root is not None and root in seen:
+        if root is not None and root in seen and not _anchored(index, sid, copies, matched):
             later.append(sid)
             continue
         if root is not None:
@@ -776,6 +778,17 @@ def _copies_later(
         return order
     last = max((n for n, sid in enumerate(front) if matched[sid]), default=-1)
     return front[: last + 1] + later + front[last + 1 :]
+
+
+def _anchored(index: DocumentIndex, sid: int, copies: dict[int, int], matched: npt.NDArray[np.bool_]) -> bool:
+    """Whether copy `sid` stands beside what the query matches: the sentence before or after it in its paragraph, or
+    its paragraph's heading, holds a word or a name of the query (`matched`) and is no copy itself."""
+    para = index.sent_para[sid]
+    near = [
+        other for other in (sid - 1, sid + 1) if 0 <= other < index.sentence_count and index.sent_para[other] == para
+    ]
+    heading = index.sent_heading[sid]
+    return any(other not in copies and matched[other] for other in [*near, *([heading] if heading >= 0 else [])])
 
 
 def _pack_cost(index: DocumentIndex, sid: int) -> int:
@@ -803,14 +816,28 @@ def _pack(index: DocumentIndex, order: list[int], budget: int, prefix: bool = Fa
 
 
 def _add_neighbours(
-    index: DocumentIndex, kept: set[int], scores: npt.NDArray[np.float64], budget: int, blocked: Collection[int]
+    index: DocumentIndex,
+    kept: set[int],
+    scores: npt.NDArray[np.float64],
+    budget: int,
+    blocked: Collection[int],
+    matched: npt.NDArray[np.bool_],
 ) -> set[int]:
-    """Spend budget that relevant sentences left unused on the sentences around them (costed as packing costs them)."""
+    """Spend budget that relevant sentences left unused on the sentences around them (costed as packing costs them),
+    but a copy of a sentence kept or `blocked` (`_first_copies`), which says nothing more where it stands
+    (`_anchored`)."""
     used = sum(_pack_cost(index, sid) for sid in kept)
+    copies = _first_copies(index)
+    said = {copies[sid] for sid in (*kept, *blocked) if sid in copies}
     for distance in (1, 2):
         for sid in sorted(kept, key=lambda s: -scores[s]):
             for other in (sid - distance, sid + distance):
-                if 0 <= other < index.sentence_count and other not in kept and other not in blocked:
+                if (
+                    0 <= other < index.sentence_count
+                    and other not in kept
+                    and other not in blocked
+                    and (copies.get(other, -1) not in said or _anchored(index, other, copies, matched))
+                ):
                     cost = _pack_cost(index, other)
                     if used + cost <= budget:
                         kept.add(other)

@@ -71,7 +71,7 @@ def cite_parts(text: str, sentences: int | None = None, shown: Collection[int] |
         written = text[start:end]
         spans = _spanned(written)
         for n, sid in enumerate(linked):
-            if n and (linked[n - 1], sid) in spans:
+            if n and sid - linked[n - 1] > 1 and (linked[n - 1], sid) in spans:
                 parts.append(("text", "\u2013"))  # a range too long to link whole, read as one: "[S84]–[S120]"
             parts.append(("cite", str(sid)))
         # Every number in a citation is a label's but a year the reader left out ("[S3, 2021]") and a page after the

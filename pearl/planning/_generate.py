@@ -84,6 +84,14 @@ class PlanResult(BaseModel):
     )
 
 
+def no_plan(result: PlanResult) -> str:
+    """What a planning that gave no plan says: "no valid plan after 3 attempts", and why the last gave none where the
+    planner replied with no text (`BLANK_PLAN`)."""
+    last = (result.attempts[-1].error or "") if result.attempts else ""
+    blank = f" ({BLANK_PLAN})" if last.startswith(BLANK_PLAN) else ""
+    return f"no valid plan after {counted(len(result.attempts), 'attempt')}{blank}"
+
+
 def choose_actions(library: ActionLibrary, question: str, demos: Sequence[Demo], limit: int = 16) -> ActionLibrary:
     """The part of `library` worth showing for `question`: core actions, those the demos use, the closest others.
 

@@ -162,8 +162,13 @@ def _titled(title: str) -> str:
     return re.sub(r"^step\s*\d+\s*", "", title.strip(), flags=re.IGNORECASE).strip(" ()[]:-\u2013\u2014")
 
 
-_HEADED_STEP = re.compile(r"[*#` \t]*(?:plan|steps|answer)[ \t]*:[*` \t]*(?=[A-Za-z_]\w*[ \t]*=(?!=))", re.IGNORECASE)
-"""A header on a step's line ("Plan: s1 = F(...)", "**Plan:** s1 = ..."), before the step it heads."""
+_HEADED_STEP = re.compile(
+    r"[*#` \t]*(?:plan|steps|answer)[ \t]*:[*` \t]*"
+    r"(?!(?:str|int|float|bool|list|dict|tuple|set|any|object|string|text)\b)(?=[A-Za-z_]\w*[ \t]*=(?!=))",
+    re.IGNORECASE,
+)
+"""A header on a step's line ("Plan: s1 = F(...)", "**Plan:** s1 = ..."), before the step it heads; not a step named
+so with a type ("answer: str = F(...)", refused as `s1: str = ...` is)."""
 _COLON_CALL = re.compile(r"[ \t]*:[ \t]*[A-Za-z_]\w*[ \t]*\(")
 """After a step's name, a colon where its "=" goes: "s1: FIND_X(CTX, ...)"."""
 _JOINED_NAME = re.compile(r"((?:-[A-Za-z0-9_]+)+)[ \t]*(?:=|\uff1d)(?!=)")

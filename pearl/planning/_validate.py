@@ -58,7 +58,7 @@ class Spot:
         return found.group() if found else name
 
 
-_STEP_NAME = re.compile(r"(?:s|step|r|res|result)_?\d+", re.IGNORECASE)
+_STEP_NAME = re.compile(r"(?:s|step|r|res|result)_?\d{1,2}", re.IGNORECASE)
 """A name as plans number their steps ("s3", "step_2"): a reference to a step, never words meant as text."""
 
 
@@ -383,7 +383,7 @@ def _check_reference(
         if close:
             reason += f"; did you mean {close[0]}?"
         elif _STEP_NAME.fullmatch(name):  # "s3" with no step s3: quoted, the step would search for the text "s3"
-            reason += f"; no step is named {name}: pass a step above this one, or add the step {name} before it"
+            reason += f"; no step is named {written}: pass a step above this one, or add the step {written} before it"
         else:
             reason += f'; if you meant the words themselves, quote them: "{written.replace("_", " ")}"'
     raise PlanParseError(reason, line, column)
