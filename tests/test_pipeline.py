@@ -661,6 +661,32 @@ def test_a_planner_that_replies_with_no_text_is_fallen_back_from_not_failed(fake
     ), planned.output
 
 
+@pytest.mark.parametrize("method", ["pearl", "pearl-fulldoc"])
+def test_a_step_that_replies_with_no_text_is_an_empty_result_not_a_failed_question(
+    fake_server: object, method: str
+) -> None:
+    # One step whose model wrote nothing, after every retry, had failed the question whole (helper-220).
+    from fakeserver import FakeOpenAIServer
+
+    assert isinstance(fake_server, FakeOpenAIServer)
+    plan = 'why = FIND_REASON(CTX, "Dorota water lamp oil")\nwho = FIND_CHARACTER(CTX, "Agnete Varga")'
+
+    def reply(body: dict[str, object]) -> str:
+        said = str(body["messages"])
+        if "You plan how to answer" in said:
+            return plan
+        return "" if "FIND_REASON" in said and "Now write the final answer" not in said else "To stop the ship [S2]."
+
+    fake_server.set_default(reply)
+    settings = load_settings(base_url=fake_server.base_url, model="m", cache=False, max_retries=0)
+    answer = Pearl(settings=settings).ask(SAMPLE, "Why did Dorota put water in the lamp oil?", method=method)
+    assert not answer.fallback and answer.answer.startswith("To stop the ship")
+    said = "step why = FIND_REASON: the model replied with no text, after every retry: the step's result is empty"
+    assert said in answer.notes, answer.notes
+    stages = [event.stage for event in answer.trace.events]
+    assert stages.index("step why = FIND_REASON (no reply)") < len(stages) - 1  # and the question went on
+
+
 def test_a_plan_whose_reply_was_cut_after_it_ended_is_whole(fake_server: object) -> None:
     # A chatty model's fenced plan, then prose cut at the limit: all attempts were refused, told to write fewer
     # steps, which cannot help (helper-186).

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 from pearl._text import attribute_value, citations, neutralise_fence
 from pearl._workers import in_worker
 from pearl.actions import CTX, Action, ActionLibrary
-from pearl.errors import ExecutionError
+from pearl.errors import BlankReplyError, ExecutionError
 from pearl.execution._contexts import NOTE_TOKENS, FullDocumentContext
 from pearl.llm._reply import cut_at_limit
 from pearl.models import Completion, StepRequest, StepSlice
@@ -232,16 +232,19 @@ class _StepRunner:
                 piece = self._slices[step.var]
             evidence = template.part("evidence", name=self.name, note=piece.note, context=piece.text)
             values["evidence"] = evidence if piece.text else ""
-        reply = await self.recorder.acall(
-            f"step {step.var} = {step.action}",
-            template,
-            template.render(**values),
-            place=self.places.get(step.var, (0, 0)),
-            max_tokens=self.style.reply_tokens,
-            temperature=0.0,
-        )
-        output = _marked(reply)
         shown = [*self.shared.sentence_ids, *piece.sentence_ids] if action.needs_document else []
+        try:
+            reply = await self.recorder.acall(
+                f"step {step.var} = {step.action}",
+                template,
+                template.render(**values),
+                place=self.places.get(step.var, (0, 0)),
+                max_tokens=self.style.reply_tokens,
+                temperature=0.0,
+            )
+        except BlankReplyError:
+            return _blank(self.recorder, step, shown)
+        output = _marked(reply)
         return StepOutcome(var=step.var, action=step.action, output=output, shown=shown, cited=cited_ids(output, shown))
 
 
@@ -316,15 +319,31 @@ class _PaperRunner:
             return StepOutcome(var=step.var, action=step.action, output=output, local=True)
         # Cutting a long document to the window: off the event loop, what the fit cut kept for the call's trace.
         values = await fit_in_worker(self._fitted, call)
-        reply = await self.recorder.acall(
-            f"step {step.var} = {step.action}",
-            self.template,
-            self.template.render(**values),
-            place=self.places.get(step.var, (0, 0)),
-            max_tokens=self.style.reply_tokens,
-            temperature=0.0,
-        )
+        try:
+            reply = await self.recorder.acall(
+                f"step {step.var} = {step.action}",
+                self.template,
+                self.template.render(**values),
+                place=self.places.get(step.var, (0, 0)),
+                max_tokens=self.style.reply_tokens,
+                temperature=0.0,
+            )
+        except BlankReplyError:
+            return _blank(self.recorder, step, [])
         return StepOutcome(var=step.var, action=step.action, output=_marked(reply))
+
+
+BLANK_STEP = "the model replied with no text, after every retry: the step's result is empty"
+BLANK_SUFFIX = " (no reply)"
+"""The trace stage of such a step ends so: "step why = FIND_REASON (no reply)"."""
+
+
+def _blank(recorder: Recorder, step: Step, shown: list[int]) -> StepOutcome:
+    """A step whose reply held no text after every retry (`BlankReplyError`), as an empty result: the question goes on
+    to its answer call, which shows the question's own evidence, where one such step had failed it whole
+    (helper-220). The failed call is in the trace; this says what became of the step."""
+    recorder.note(f"step {step.var} = {step.action}{BLANK_SUFFIX}", BLANK_STEP)
+    return StepOutcome(var=step.var, action=step.action, output="", shown=shown)
 
 
 def _marked(reply: Completion) -> str:

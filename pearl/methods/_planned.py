@@ -45,6 +45,7 @@ from pearl.execution import (
     evidence_budget,
     execute_plan,
 )
+from pearl.execution._executor import BLANK_STEP, BLANK_SUFFIX
 from pearl.methods._base import (
     QUESTION_SHARES,
     AskContext,
@@ -333,8 +334,15 @@ async def answer_from_plan(ctx: AskContext, plan: Plan, *, method: str, executor
             cut = f"a step that read it was shown as little as {provider.kept:,} of its {provider.tokens:,} tokens"
             note = f"document truncated to fit the model's window: {cut}"
             answer = answer.model_copy(update={"notes": [*answer.notes, note]})
-        return answer
-    return await _final_answer(ctx, plan, outcomes, provider, method, closing)
+        return _with_blank_steps(ctx, answer)
+    return _with_blank_steps(ctx, await _final_answer(ctx, plan, outcomes, provider, method, closing))
+
+
+def _with_blank_steps(ctx: AskContext, answer: Answer) -> Answer:
+    """`answer`, noting each step whose model replied with no text after every retry: its result was empty."""
+    blank = [event.stage.removesuffix(BLANK_SUFFIX) for event in ctx.trace.events if event.stage.endswith(BLANK_SUFFIX)]
+    notes = [f"{stage}: {BLANK_STEP}" for stage in blank]
+    return answer.model_copy(update={"notes": [*answer.notes, *notes]}) if notes else answer
 
 
 def _free_form(plan: Plan, outcomes: dict[str, StepOutcome]) -> str:
