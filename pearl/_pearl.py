@@ -353,6 +353,19 @@ def _check_types(llm: object, settings: object, library: object, demos: object) 
             raise TypeError(f"{name} must be {wanted}, not {type(value).__name__}")
 
 
+def _check_window_value(llm: LLM) -> None:
+    """Refuse a model of the user's own whose `context_window` is no number of tokens, before a call is paid for: one
+    of "8192" or None failed mid-question with "unsupported operand type(s) for -: 'str' and 'int'" (helper-219)."""
+    window = llm.context_window
+    if isinstance(window, bool) or not isinstance(window, int):
+        raise TypeError(
+            f"llm.context_window must be the model's window in tokens, a whole number, not {window!r} "
+            f"({type(window).__name__}), in {type(llm).__name__}"
+        )
+    if window < 1:
+        raise ValueError(f"llm.context_window must be at least 1 token, not {window}, in {type(llm).__name__}")
+
+
 def _length_notes(trace: Trace, question: Question) -> list[str]:
     """A note when a free-text answer stopped at the answer call's reply limit: its end may be missing; and one when
     a step's reply did, passed on marked as cut (`CUT_MARK`): the paper's executor's answer is its steps' replies."""
@@ -658,6 +671,7 @@ class Pearl:
 
     def _context(self, document: DocumentSource, question: Question, method: str) -> AskContext:
         question = checked_question(question)
+        _check_window_value(self.llm)
         ranks = method in METHODS and METHODS[method].ranks
         doc = as_document(document, self.settings.max_bytes)
         trace = Trace(

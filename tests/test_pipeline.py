@@ -891,6 +891,25 @@ def test_arguments_of_the_wrong_kind_are_refused_when_pearl_is_made(make: Any, m
 
 
 @pytest.mark.parametrize(
+    ("window", "error"), [("8192", TypeError), (None, TypeError), (8192.0, TypeError), (0, ValueError)]
+)
+def test_a_model_whose_window_is_no_number_of_tokens_is_refused_before_a_call(window: object, error: type) -> None:
+    # "unsupported operand type(s) for -: 'str' and 'int'" mid-question, from deep in the prompt fitting (helper-219).
+    calls: list[CompletionRequest] = []
+
+    class Windowed(FakeLLM):
+        context_window = window  # type: ignore[assignment]
+
+        def complete(self, request: CompletionRequest) -> Completion:
+            calls.append(request)
+            return super().complete(request)
+
+    with pytest.raises(error, match=r"llm.context_window must be .* in Windowed"):
+        Pearl(Windowed(default="x [S0]."), load_settings(cache=False)).ask("Mira rows.", "Who rows?", method="rag")
+    assert calls == []
+
+
+@pytest.mark.parametrize(
     ("question", "options", "error", "message"),
     [
         (42, None, TypeError, "the question must be a string or a Question, not int"),
