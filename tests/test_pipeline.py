@@ -683,8 +683,10 @@ def test_a_step_that_replies_with_no_text_is_an_empty_result_not_a_failed_questi
     assert not answer.fallback and answer.answer.startswith("To stop the ship")
     said = "step why = FIND_REASON: the model replied with no text, after every retry: the step's result is empty"
     assert said in answer.notes, answer.notes
-    stages = [event.stage for event in answer.trace.events]
-    assert stages.index("step why = FIND_REASON (no reply)") < len(stages) - 1  # and the question went on
+    # The question went on: every other call was made (steps without an order between them run at once).
+    stages = {event.stage for event in answer.trace.events}
+    last = "step who = FIND_CHARACTER" if method == "pearl-fulldoc" else "answer"
+    assert "step why = FIND_REASON (no reply)" in stages and last in stages, stages
 
 
 def test_a_plan_whose_reply_was_cut_after_it_ended_is_whole(fake_server: object) -> None:
