@@ -828,7 +828,7 @@ def _add_neighbours(
     (`_anchored`)."""
     used = sum(_pack_cost(index, sid) for sid in kept)
     copies = _first_copies(index)
-    said = {copies[sid] for sid in (*kept, *blocked) if sid in copies}
+    said = {copies[sid] for sid in (*kept, *blocked) if sid in copies} if copies else set()
     for distance in (1, 2):
         for sid in sorted(kept, key=lambda s: -scores[s]):
             for other in (sid - distance, sid + distance):

@@ -23,7 +23,7 @@ from pearl.actions import CTX, Action, ActionLibrary
 from pearl.errors import BlankReplyError, ExecutionError
 from pearl.execution._contexts import NOTE_TOKENS, FullDocumentContext
 from pearl.llm._reply import cut_at_limit
-from pearl.models import Completion, StepRequest, StepSlice
+from pearl.models import Completion, Message, StepRequest, StepSlice
 from pearl.planning import Plan, Step
 from pearl.prompts import CUT_MARK, PromptTemplate, fit_in_worker, load_prompt
 from pearl.protocols import StepContext
@@ -233,16 +233,8 @@ class _StepRunner:
             evidence = template.part("evidence", name=self.name, note=piece.note, context=piece.text)
             values["evidence"] = evidence if piece.text else ""
         shown = [*self.shared.sentence_ids, *piece.sentence_ids] if action.needs_document else []
-        try:
-            reply = await self.recorder.acall(
-                f"step {step.var} = {step.action}",
-                template,
-                template.render(**values),
-                place=self.places.get(step.var, (0, 0)),
-                max_tokens=self.style.reply_tokens,
-                temperature=0.0,
-            )
-        except BlankReplyError:
+        reply = await _step_call(self.recorder, step, template, template.render(**values), self.places, self.style)
+        if reply is None:
             return _blank(self.recorder, step, shown)
         output = _marked(reply)
         return StepOutcome(var=step.var, action=step.action, output=output, shown=shown, cited=cited_ids(output, shown))
@@ -319,16 +311,10 @@ class _PaperRunner:
             return StepOutcome(var=step.var, action=step.action, output=output, local=True)
         # Cutting a long document to the window: off the event loop, what the fit cut kept for the call's trace.
         values = await fit_in_worker(self._fitted, call)
-        try:
-            reply = await self.recorder.acall(
-                f"step {step.var} = {step.action}",
-                self.template,
-                self.template.render(**values),
-                place=self.places.get(step.var, (0, 0)),
-                max_tokens=self.style.reply_tokens,
-                temperature=0.0,
-            )
-        except BlankReplyError:
+        reply = await _step_call(
+            self.recorder, step, self.template, self.template.render(**values), self.places, self.style
+        )
+        if reply is None:
             return _blank(self.recorder, step, [])
         return StepOutcome(var=step.var, action=step.action, output=_marked(reply))
 
@@ -336,6 +322,28 @@ class _PaperRunner:
 BLANK_STEP = "the model replied with no text, after every retry: the step's result is empty"
 BLANK_SUFFIX = " (no reply)"
 """The trace stage of such a step ends so: "step why = FIND_REASON (no reply)"."""
+
+
+async def _step_call(
+    recorder: Recorder,
+    step: Step,
+    template: PromptTemplate,
+    messages: list[Message],
+    places: dict[str, tuple[int, int]],
+    style: StepStyle,
+) -> Completion | None:
+    """A step's model call, as both executors make it; None where the reply held no text after every retry."""
+    try:
+        return await recorder.acall(
+            f"step {step.var} = {step.action}",
+            template,
+            messages,
+            place=places.get(step.var, (0, 0)),
+            max_tokens=style.reply_tokens,
+            temperature=0.0,
+        )
+    except BlankReplyError:
+        return None
 
 
 def _blank(recorder: Recorder, step: Step, shown: list[int]) -> StepOutcome:
