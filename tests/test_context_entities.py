@@ -398,3 +398,17 @@ def test_a_date_or_a_denied_verb_is_no_name() -> None:
     # Outside a date, "Jan" is a name (helper-185).
     story = "Jan walked to the harbour at dawn. The fishermen greeted Jan warmly. Everyone liked Jan."
     assert "Jan" in {entity.name for entity in index_document(story, cache=False, ner=False).entities}
+
+
+@pytest.mark.parametrize("ner", [False, True])
+def test_a_common_word_opening_a_line_after_a_label_is_no_part_of_a_name(ner: bool) -> None:
+    # A reference's options: "Force" opens each description after its label, and once after a setting's name in
+    # the same line; "force" is written in lower case throughout. The manual's top entity was "Force Wget" (helper-222).
+    labels = ["--unlink", "--no-clobber", "--inet4-only", "--continue", "--timestamping"]
+    reference = "".join(
+        f"‘{label}’\n\n     Force Wget to {verb} the file.  Wget will force it, and force the server to {verb} it.\n\n"
+        for label, verb in zip(labels, ["unlink", "keep", "reach", "resume", "date"], strict=True)
+    )
+    reference += "local_encoding = ENCODING\n     Force Wget to use ENCODING.  Then force it again.\n"
+    names = {e.name for e in index_document(reference, cache=False, ner=ner).entities}
+    assert "Wget" in names and not any(name.startswith("Force") for name in names), names

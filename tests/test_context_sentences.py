@@ -1029,3 +1029,92 @@ def test_a_manual_pages_section_labels_are_headings_of_their_own() -> None:
     # A play's speaker, over each of his lines, is no heading of a section (helper-185).
     play = "SAILOR\n      The tide turns at dawn.\n\nSAILOR\n      Aye, we wait."
     assert _units(play) == ["SAILOR\n      The tide turns at dawn.", "SAILOR\n      Aye, we wait."]
+
+
+def _heading_of(index: DocumentIndex, start: str) -> str | None:
+    """The text of the paragraph heading linked to the first unit that starts with `start`."""
+    texts = _texts(index)
+    heading = index.sent_heading[next(i for i, unit in enumerate(texts) if unit.startswith(start))]
+    return texts[heading] if heading >= 0 else None
+
+
+def test_a_faqs_question_on_a_line_of_its_own_heads_its_answer() -> None:
+    # An info manual's FAQ: the answers, set under their questions, never repeat the question's words (helper-222).
+    faq = (
+        "Here are some common questions and answers.\n\n"
+        "  1. How can I list just the names of matching files?\n\n"
+        "          grep -l 'main' test-*.c\n\n"
+        "     lists names of files in the current directory whose contents\n"
+        "     mention main.\n\n"
+        "  2. How do I search directories recursively?\n\n"
+        "          grep -r 'hello' /home/gigi\n\n"
+        "     searches for hello in all files under the gigi directory.\n"
+        "     For more control, use find.\n\n"
+        "  3. What if a pattern has a leading dash?  For example:\n\n"
+        '          grep "$pattern" *\n\n'
+        "     can behave unexpectedly.\n\n"
+        "The end of the list.\n"
+    )
+    index = index_document(faq, cache=False, ner=False)
+    question = "2. How do I search directories recursively?"
+    assert _heading_of(index, "searches for hello") == question
+    assert _heading_of(index, "For more control") == question
+    assert _heading_of(index, "lists names") == "1. How can I list just the names of matching files?"
+    # The next item of the list ends the answer, though its question runs on in its line; so does the text after.
+    assert _heading_of(index, "3. What if") is None and _heading_of(index, "can behave") is None
+    assert _heading_of(index, "The end") is None
+    # A FAQ set flat: the answer's paragraphs at the question's column, up to the next question.
+    flat = (
+        "Why is the sky blue?\n\n"
+        "Sunlight scatters off the air.\n\n"
+        "Short waves scatter most.\n\n"
+        "Does the sea do the same?\n\n"
+        "Water absorbs the red light.\n"
+    )
+    index = index_document(flat, cache=False, ner=False)
+    assert _heading_of(index, "Short waves") == "Why is the sky blue?"
+    assert _heading_of(index, "Water absorbs") == "Does the sea do the same?"
+    # A line of dialogue asks nothing the text answers.
+    story = '"Why not?"\n\nShe walked to the door.\n\nHe said, "Are you going?"\n\nThe rain fell.\n'
+    index = index_document(story, cache=False, ner=False)
+    assert _heading_of(index, "She walked") is None and _heading_of(index, "The rain") is None
+
+
+def test_a_term_on_a_line_of_its_own_heads_the_paragraphs_indented_under_it() -> None:
+    reference = (
+        "Download options are these.\n\n"
+        "‘--unlink’\n\n"
+        "     Remove the file before writing over the existing one.\n"
+        "     This is useful with hard links.\n\n"
+        "     Symbolic links are left alone.\n\n"
+        "‘--no-clobber’\n\n"
+        "     Keep the file already there.\n\n"
+        "The next section covers directories.\n"
+    )
+    index = index_document(reference, cache=False, ner=False)
+    assert _heading_of(index, "Remove the file") == "‘--unlink’"
+    assert _heading_of(index, "Symbolic links") == "‘--unlink’"
+    assert _heading_of(index, "Keep the file") == "‘--no-clobber’"
+    assert _heading_of(index, "The next section") is None  # back at the term's column: the definition has ended
+    # A short line over paragraphs at its own column leads nothing: prose, not a definition.
+    prose = "Monday morning\n\nThe shop opened late.\n\nNobody came.\n"
+    assert _heading_of(index_document(prose, cache=False, ner=False), "The shop") is None
+
+
+def test_compress_finds_a_faqs_answer_by_the_question_it_answers() -> None:
+    # The answer's words are not the question's: only the question on its line leads a search to them.
+    topics = [
+        ("compress", "archives quickly", "gzip"),
+        ("count", "lines of output", "wc"),
+        ("sort", "numbers by size", "sort"),
+        ("search", "directories recursively", "grep"),
+        ("copy", "trees of files", "cp"),
+        ("print", "dates in a format", "date"),
+    ]
+    faq = "".join(
+        f"  {n}. How do I {verb} the {thing}?\n\n     Use the {tool} command.\n\n"
+        f"     Then add the {tool[0]} switch, which every {tool} release has understood.\n\n"
+        for n, (verb, thing, tool) in enumerate(topics, 1)
+    )
+    context = compress(index_document(faq, cache=False, ner=False), "How can I search directories recursively?", 40)
+    assert "Use the grep command." in context.text and "the g switch" in context.text, context.text

@@ -464,8 +464,9 @@ def _capitalised_runs(
     text: str, sentences: list[tuple[int, int]]
 ) -> tuple[list[tuple[int, bool, list[tuple[int, int, str]]]], Counter[str]]:
     """Every run of capitalised words (sentence id, opens the sentence, words with offsets), and
-    how often each word is capitalised away from the start of a sentence: only that shows a
-    word is a name rather than a sentence opener."""
+    how often each word is capitalised inside a sentence, after a word or a comma: only that shows a
+    word is a name rather than a sentence opener. After a label, a quote or a bracket, a line may open
+    with a common word ("‘--unlink’ Force Wget to unlink ...", "(See below.)")."""
     found: list[tuple[int, bool, list[tuple[int, int, str]]]] = []
     inside: Counter[str] = Counter()
     for sid, (start, end) in enumerate(sentences):
@@ -477,7 +478,8 @@ def _capitalised_runs(
             if not words:
                 continue
             for w_start, _, word in words:
-                if w_start != first_start:
+                before = text[start:w_start].rstrip()
+                if w_start != first_start and before and (before[-1].isalnum() or before[-1] in ",;&"):
                     inside[_bare(word)] += 1
             found.append((sid, words[0][0] == first_start, words))
     return found, inside
@@ -485,6 +487,19 @@ def _capitalised_runs(
 
 def _bare(word: str) -> str:
     return word[:-2] if word.endswith(("'s", "’s")) else word
+
+
+COMMON_WORD = 3
+"""A word written in lower case this many times as often as it is capitalised inside a sentence is a common word
+where it opens one: a reference's "Force" ("‘--unlink’ Force Wget to unlink ...") is capitalised mid-line 4 times
+("local_encoding = ENCODING Force Wget ..."), written "force" 14 times."""
+
+
+def _named_inside(word: str, inside: Counter[str], counts: Counter[str]) -> bool:
+    """Whether `word` is capitalised inside sentences (`inside`) often enough, against how often it is written in
+    lower case (`counts`), to be part of a name where it opens one."""
+    seen = inside.get(word, 0)
+    return seen > 0 and counts.get(word.lower(), 0) < COMMON_WORD * seen
 
 
 def _drop_opener(
@@ -499,7 +514,7 @@ def _drop_opener(
     if space < 0:
         return start
     word = _bare(text[start:space])
-    if inside.get(word) or word.lower().rstrip(".") in _TITLES or not counts.get(word.lower()):
+    if _named_inside(word, inside, counts) or word.lower().rstrip(".") in _TITLES or not counts.get(word.lower()):
         return start
     while space < end and text[space].isspace():
         space += 1
@@ -514,7 +529,8 @@ def _rule_mentions(
     covered: list[tuple[int, int]],
 ) -> Iterator[_Raw]:
     for sid, at_start, words in found:
-        if at_start and not inside.get(_bare(words[0][2])) and words[0][2].lower().rstrip(".") not in _TITLES:
+        opener = _bare(words[0][2])
+        if at_start and not _named_inside(opener, inside, counts) and opener.lower().rstrip(".") not in _TITLES:
             words = words[1:]  # capitalised only because it opens the sentence
         if words:
             yield from _name_runs(text, sid, words, counts, covered)

@@ -9,7 +9,8 @@ row of header cells alone heads the rows under it ("Population", then "2018 cens
 4,699,755"); in Markdown (and HTML files, read as Markdown headings) a `## ...` line is one.
 An entry of a two-column list, as manual pages set them ("28     Operation timeout. The specified
 time-out period was reached..."), is headed by its label and title: the sentences after them say
-what the label means, in words a question about the label never uses. A section numbered on two
+what the label means, in words a question about the label never uses; so is a term on a line of its own, over
+the paragraphs indented under it, and a FAQ's question on a line of its own, over its answer. A section numbered on two
 levels or more is a heading whatever its case ("2.1 Data collection", a FAQ's "4.11. How do I...?").
 Tables of contents repeat every heading word and page headers repeat on every page: both are
 marked so compression can discount them (a table of contents by its dot leaders, or as three
@@ -238,6 +239,7 @@ def analyse_layout(
                 header = -1
             if _TABLE_END.search(units[k]):
                 header = -1
+    _lead_lines(text, sentences, units, bounds, titles, flags, layout.heading)
     layout.shown = [layout.view.shown(text, s, e) for s, e in sentences]
     flag_markup(text, layout.view, sentences, layout.shown, flags)
     sources = False
@@ -247,6 +249,96 @@ def analyse_layout(
         if sources:
             flags[k] |= SentenceFlag.REFERENCES
     return layout
+
+
+LEAD_SPAN = 8
+"""Paragraphs a question or a term on a line of its own heads at most (see `_lead_lines`): a FAQ's answer runs to
+a few paragraphs of prose and examples; a question alone on its line in prose leads no further than this."""
+# A question quoted, or a line of dialogue, is no question the text goes on to answer: "He said, "Why not?"".
+_QUESTION_LINE = re.compile(r"(?![\"“”'])[^\n]{3,200}\?[)\]*_]*")
+_TERM_END = (".", "!", "?", ";", ",")
+
+
+def _indent(text: str, start: int) -> int | None:
+    """The column where `start` stands on its line, tabs as a terminal shows them; None unless only spaces or tabs
+    come before it on that line."""
+    line_start = text.rfind("\n", 0, start) + 1
+    before = text[line_start:start]
+    return len(before.expandtabs()) if not before.strip() else None
+
+
+def _ends_line(text: str, end: int) -> bool:
+    """Whether nothing but spaces follows `end` on its line."""
+    line_end = text.find("\n", end)
+    return not text[end : len(text) if line_end < 0 else line_end].strip()
+
+
+def _lead_lines(
+    text: str,
+    sentences: list[tuple[int, int]],
+    units: list[str],
+    bounds: list[tuple[int, int]],
+    titles: set[int],
+    flags: list[int],
+    heading: list[int],
+) -> None:
+    """Link to a heading (`heading`, where a sentence has none) the paragraphs a line of its own leads, in plain
+    text, though it reads as no title:
+
+    - a term on a line of its own, what a reference defines, leads the paragraphs indented deeper under it
+      ("--unlink", then "    Force Wget to unlink file instead of clobbering ...");
+    - a question on a line of its own, as a FAQ asks it, leads the rest of its paragraph and the paragraphs after
+      it, up to the next question or title ("2. How do I search directories recursively?", then its answer): the
+      answer rarely repeats the question's words. An answer indented under its question ends where a paragraph
+      comes back to the question's column; one at the question's column, where a paragraph is set further left.
+
+    Each leads `LEAD_SPAN` paragraphs at most. Terms are linked first: under a question, a term nearer a sentence
+    heads it."""
+    plain = SentenceFlag.TOC | SentenceFlag.BOILERPLATE
+    indents = [_indent(text, sentences[first][0]) for first, _ in bounds]
+
+    def alone(n: int) -> bool:  # paragraph n opens with a unit of a line or two of its own, not a title
+        first = bounds[n][0]
+        return (
+            indents[n] is not None
+            and first not in titles
+            and not flags[first] & plain
+            and units[first].count("\n") <= 1
+            and not _TAG.search(units[first])
+            and _ends_line(text, sentences[first][1])
+        )
+
+    lines = [n for n in range(len(bounds)) if alone(n)]
+    questions = {bounds[n][0] for n in lines if _QUESTION_LINE.fullmatch(units[bounds[n][0]].strip())}
+
+    def mark(lead: int, first: int, stop: int) -> None:
+        for k in range(first, stop):
+            if heading[k] < 0 and not flags[k] & plain:
+                heading[k] = lead
+
+    def lead_on(n: int, column: int, deeper: bool) -> None:  # the paragraphs after paragraph n that it leads
+        for m in range(n + 1, min(n + 1 + LEAD_SPAN, len(bounds))):
+            first, stop = bounds[m]
+            at = indents[m]
+            if first in titles or first in questions or at is None or (at <= column if deeper else at < column):
+                return
+            mark(bounds[n][0], first, stop)
+
+    for n in lines:  # terms first
+        first, stop = bounds[n]
+        unit = units[first].strip()
+        one_line = len(unit) <= 80 and "\n" not in unit
+        if stop - first == 1 and first not in questions and one_line and not unit.endswith(_TERM_END):
+            lead_on(n, indents[n] or 0, deeper=True)
+    for n in lines:
+        first, stop = bounds[n]
+        if first in questions:
+            mark(first, first + 1, stop)
+            # An answer set deeper than its question ends where a paragraph comes back to the question's column
+            # (the next item of a numbered list); one set at the question's column runs to the next question.
+            column = indents[n] or 0
+            following = indents[n + 1] if n + 1 < len(bounds) else None
+            lead_on(n, column, deeper=following is not None and following > column)
 
 
 def _entry(text: str, start: int, first_end: int, end: int) -> tuple[int, bool] | None:
