@@ -158,15 +158,15 @@ def extract_entities(
     text, offsets = _decoded(_without_markup(text))
     counts = Counter(_WORD.findall(text))
     sentences = [(s, s) if i in skip else offsets.into(s, e) for i, (s, e) in enumerate(sentences)]
-    found, inside = _capitalised_runs(text, sentences)
+    found, capitals = _capitalised_runs(text, sentences)
     if progress is not None and offsets.shifts:  # told in the text as written, as the rest of indexing is
         progress = _Written(progress, offsets, length)
     raw: list[_Raw] = []
     if nlp is not None:
-        raw.extend(_ner_mentions(nlp, text, sentences, inside, counts, progress))
+        raw.extend(_ner_mentions(nlp, text, sentences, capitals, counts, progress))
     else:
         raw.extend(_value_mentions(text, sentences))
-    raw.extend(_rule_mentions(text, found, inside, counts, _covered(raw)))
+    raw.extend(_rule_mentions(text, found, capitals, counts, _covered(raw)))
     data = _resolve(text, raw)
     if offsets.shifts:  # the mentions' spans in the text as written (citations and quotes point there)...
         spans = [offsets.back(s, e) for s, e in zip(data.mention_start, data.mention_end, strict=True)]
@@ -314,7 +314,7 @@ def _ner_mentions(
     nlp: Any,
     text: str,
     sentences: list[tuple[int, int]],
-    inside: Counter[str],
+    capitals: _Capitals,
     counts: Counter[str],
     progress: Progress | None = None,
 ) -> Iterator[_Raw]:
@@ -357,7 +357,7 @@ def _ner_mentions(
             for s, e in _between_boundaries(text, first, last):
                 s, e = _clean_span(text, s, e)
                 if label not in VALUE_LABELS:
-                    s = _drop_opener(text, start, s, e, inside, counts)
+                    s = _drop_opener(text, start, s, e, capitals, counts)
                     if not _has_upper(text, s, e):
                         continue
                 if s < e:
@@ -460,15 +460,42 @@ def _is_proper(word: str, counts: Counter[str]) -> bool:
     return common * 4 <= own
 
 
+class _Capitals:
+    """How often each word is capitalised away from the start of a sentence (`inside`), and how often of those
+    after a word or a comma (`after_word`): only that shows a word is a name rather than a sentence opener."""
+
+    __slots__ = ("after_word", "inside")
+
+    def __init__(self) -> None:
+        self.inside: Counter[str] = Counter()
+        self.after_word: Counter[str] = Counter()
+
+    def named(self, word: str, counts: Counter[str]) -> bool:
+        """Whether `word` is part of a name where it opens a sentence (`counts`: how often the text writes each
+        word as it is). One the text never writes in lower case, or written in capitals, is if it is capitalised
+        anywhere else. One it also writes in lower case is only if it is capitalised after a word or a comma often
+        enough: after a
+        label, a quote or a bracket, a line may open with a common word ("‘--unlink’ Force Wget to unlink ...",
+        "(Note: ...)")."""
+        lower = counts.get(word.lower(), 0)
+        if not lower or not word.istitle():  # "TOM ONLINE INC" is no "tom" ("www.tom.com")
+            return self.inside.get(word, 0) > 0
+        return COMMON_WORD * self.after_word.get(word, 0) > lower
+
+
+COMMON_WORD = 3
+"""A word the text writes in lower case this many times as often as it capitalises it after a word is a common
+word where it opens a sentence: a reference's "Force" is capitalised after a word 4 times ("local_encoding =
+ENCODING Force Wget ..."), written "force" 14 times."""
+
+
 def _capitalised_runs(
     text: str, sentences: list[tuple[int, int]]
-) -> tuple[list[tuple[int, bool, list[tuple[int, int, str]]]], Counter[str]]:
-    """Every run of capitalised words (sentence id, opens the sentence, words with offsets), and
-    how often each word is capitalised inside a sentence, after a word or a comma: only that shows a
-    word is a name rather than a sentence opener. After a label, a quote or a bracket, a line may open
-    with a common word ("‘--unlink’ Force Wget to unlink ...", "(See below.)")."""
+) -> tuple[list[tuple[int, bool, list[tuple[int, int, str]]]], _Capitals]:
+    """Every run of capitalised words (sentence id, opens the sentence, words with offsets), and how often each
+    word is capitalised where (`_Capitals`)."""
     found: list[tuple[int, bool, list[tuple[int, int, str]]]] = []
-    inside: Counter[str] = Counter()
+    capitals = _Capitals()
     for sid, (start, end) in enumerate(sentences):
         opening = _FIRST_WORD.match(text, start, end)
         first_start = opening.start(1) if opening else -1
@@ -478,32 +505,21 @@ def _capitalised_runs(
             if not words:
                 continue
             for w_start, _, word in words:
-                before = text[start:w_start].rstrip()
-                if w_start != first_start and before and (before[-1].isalnum() or before[-1] in ",;&"):
-                    inside[_bare(word)] += 1
+                if w_start != first_start:
+                    capitals.inside[_bare(word)] += 1
+                    before = text[start:w_start].rstrip()
+                    if before and (before[-1].isalnum() or before[-1] in ",;&"):
+                        capitals.after_word[_bare(word)] += 1
             found.append((sid, words[0][0] == first_start, words))
-    return found, inside
+    return found, capitals
 
 
 def _bare(word: str) -> str:
     return word[:-2] if word.endswith(("'s", "’s")) else word
 
 
-COMMON_WORD = 3
-"""A word written in lower case this many times as often as it is capitalised inside a sentence is a common word
-where it opens one: a reference's "Force" ("‘--unlink’ Force Wget to unlink ...") is capitalised mid-line 4 times
-("local_encoding = ENCODING Force Wget ..."), written "force" 14 times."""
-
-
-def _named_inside(word: str, inside: Counter[str], counts: Counter[str]) -> bool:
-    """Whether `word` is capitalised inside sentences (`inside`) often enough, against how often it is written in
-    lower case (`counts`), to be part of a name where it opens one."""
-    seen = inside.get(word, 0)
-    return seen > 0 and counts.get(word.lower(), 0) < COMMON_WORD * seen
-
-
 def _drop_opener(
-    text: str, sentence_start: int, start: int, end: int, inside: Counter[str], counts: Counter[str]
+    text: str, sentence_start: int, start: int, end: int, capitals: _Capitals, counts: Counter[str]
 ) -> int:
     """Start of a NER span without its first word if that word is a common word opening the
     sentence ("Damn Venus"): never capitalised inside a sentence, and written in lower case
@@ -514,7 +530,7 @@ def _drop_opener(
     if space < 0:
         return start
     word = _bare(text[start:space])
-    if _named_inside(word, inside, counts) or word.lower().rstrip(".") in _TITLES or not counts.get(word.lower()):
+    if capitals.named(word, counts) or word.lower().rstrip(".") in _TITLES or not counts.get(word.lower()):
         return start
     while space < end and text[space].isspace():
         space += 1
@@ -524,13 +540,13 @@ def _drop_opener(
 def _rule_mentions(
     text: str,
     found: list[tuple[int, bool, list[tuple[int, int, str]]]],
-    inside: Counter[str],
+    capitals: _Capitals,
     counts: Counter[str],
     covered: list[tuple[int, int]],
 ) -> Iterator[_Raw]:
     for sid, at_start, words in found:
         opener = _bare(words[0][2])
-        if at_start and not _named_inside(opener, inside, counts) and opener.lower().rstrip(".") not in _TITLES:
+        if at_start and not capitals.named(opener, counts) and opener.lower().rstrip(".") not in _TITLES:
             words = words[1:]  # capitalised only because it opens the sentence
         if words:
             yield from _name_runs(text, sid, words, counts, covered)
