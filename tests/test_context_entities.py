@@ -412,3 +412,14 @@ def test_a_common_word_opening_a_line_after_a_label_is_no_part_of_a_name(ner: bo
     reference += "local_encoding = ENCODING\n     Force Wget to use ENCODING.  Then force it again.\n"
     names = {e.name for e in index_document(reference, cache=False, ner=ner).entities}
     assert "Wget" in names and not any(name.startswith("Force") for name in names), names
+
+
+def test_a_name_in_capitals_keeps_its_first_word_though_a_web_address_writes_it_in_lower_case() -> None:
+    # "www.tom.com" writes "tom": the contract's party "TOM ONLINE INC" lost "TOM" where it opened a sentence.
+    text = (
+        "TOM ONLINE INC shall pay the fees. The fees are due to TOM ONLINE INC each month. "
+        "TOM ONLINE INC hosts www.tom.com, news.tom.com, mail.tom.com and shop.tom.com for its readers. "
+        "TOM ONLINE INC may end this agreement.\n"
+    )
+    names = {e.name for e in index_document(text, cache=False).entities}
+    assert "TOM ONLINE INC" in names and "ONLINE INC" not in names, names
