@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import sys
@@ -31,6 +32,19 @@ def read_page(docs: Path, page: str) -> tuple[str | None, str]:
     except FileNotFoundError:
         return None, f"no {path}"
     except (OSError, UnicodeDecodeError) as exc:
+        return None, f"{path}: {exc}"
+
+
+def read_installed(path: str) -> tuple[str | None, str]:
+    """A document a Debian package installs: its text (decompressed where it is gzipped), or None and why not."""
+    try:
+        if path.endswith(".gz"):
+            with gzip.open(path) as handle:
+                return handle.read().decode("utf-8"), ""
+        return Path(path).read_text(encoding="utf-8"), ""
+    except FileNotFoundError:
+        return None, f"no {path} (its Debian package is not installed)"
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
         return None, f"{path}: {exc}"
 
 

@@ -16,12 +16,11 @@ The output layout is the one the other sets' builders write (one L-Eval row a do
 
 from __future__ import annotations
 
-import gzip
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _rows import build_rows, not_run, write_rows
+from _rows import build_rows, not_run, read_installed, write_rows
 
 SOURCE = "debian-changelog"
 
@@ -311,20 +310,9 @@ DATA: dict[str, list[tuple[str, str]]] = {
 }
 
 
-def read(path: str) -> tuple[str | None, str]:
-    """The changelog's text, decompressed, or None and why not."""
-    try:
-        with gzip.open(path) as handle:
-            return handle.read().decode("utf-8"), ""
-    except FileNotFoundError:
-        return None, f"no {path} (its Debian package is not installed)"
-    except (OSError, EOFError, UnicodeDecodeError) as exc:
-        return None, f"{path}: {exc}"
-
-
 def build() -> tuple[list[dict[str, object]], list[str]]:
     """One L-Eval row per changelog found, and what was left out (a changelog not installed, a gold it lacks)."""
-    return build_rows(DATA, read, SOURCE, "not read")
+    return build_rows(DATA, read_installed, SOURCE, "not read")
 
 
 def main(argv: list[str]) -> int:

@@ -18,12 +18,11 @@ other sets' builders write (one L-Eval row a document; `datasets/_rows.py`).
 
 from __future__ import annotations
 
-import gzip
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _rows import build_rows, not_run, write_rows
+from _rows import build_rows, not_run, read_installed, write_rows
 
 SOURCE = "info-manual"
 
@@ -322,13 +321,9 @@ DATA: dict[str, list[tuple[str, str]]] = {
 
 def read(path: str) -> tuple[str | None, str]:
     """The manual as `info` reads it (decompressed, node separators out, tag table cut), or None and why not."""
-    try:
-        with gzip.open(path) as handle:
-            text = handle.read().decode("utf-8")
-    except FileNotFoundError:
-        return None, f"no {path} (its Debian package is not installed)"
-    except (OSError, EOFError, UnicodeDecodeError) as exc:
-        return None, f"{path}: {exc}"
+    text, why = read_installed(path)
+    if text is None:
+        return None, why
     text = text.replace("\x1f", "")
     cut = text.find("\nTag Table:\n")
     return (text[: cut + 1] if cut >= 0 else text), ""
