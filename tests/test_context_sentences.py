@@ -1099,6 +1099,10 @@ def test_a_term_on_a_line_of_its_own_heads_the_paragraphs_indented_under_it() ->
     # A short line over paragraphs at its own column leads nothing: prose, not a definition.
     prose = "Monday morning\n\nThe shop opened late.\n\nNobody came.\n"
     assert _heading_of(index_document(prose, cache=False, ner=False), "The shop") is None
+    # A line that leads into a block with a colon is no term: what it introduces goes on from it (CONTINUATION),
+    # and libpng's "where row_pointers is:" over each declaration had taken a memory question's room (rag, helper).
+    intro = "The rows are declared so.\n\nwhere row_pointers is:\n\n     png_bytep row_pointers[height];\n"
+    assert _heading_of(index_document(intro, cache=False, ner=False), "png_bytep") is None
 
 
 def test_compress_finds_a_faqs_answer_by_the_question_it_answers() -> None:

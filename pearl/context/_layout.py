@@ -256,7 +256,7 @@ LEAD_SPAN = 8
 a few paragraphs of prose and examples; a question alone on its line in prose leads no further than this."""
 # A question quoted, or a line of dialogue, is no question the text goes on to answer: "He said, "Why not?"".
 _QUESTION_LINE = re.compile(r"(?![\"“”'])[^\n]{3,200}\?[)\]*_]*")
-_TERM_END = (".", "!", "?", ";", ",")
+_TERM_END = (".", "!", "?", ";", ",", ":")  # a line ending in a colon leads into what follows: see CONTINUATION
 
 
 def _indent(text: str, start: int) -> int | None:
