@@ -423,3 +423,24 @@ def test_a_name_in_capitals_keeps_its_first_word_though_a_web_address_writes_it_
     )
     names = {e.name for e in index_document(text, cache=False).entities}
     assert "TOM ONLINE INC" in names and "ONLINE INC" not in names, names
+
+
+def test_a_name_that_opens_with_a_common_word_keeps_it_where_the_text_writes_it_so_mid_line() -> None:
+    # "new" is written in lower case seven times; "Exporters in New Zealand" shows "New" is the name's (helper-223).
+    brief = (
+        "New Zealand will cut tariffs on Australian steel from July. The new rate is 2 percent, and the new "
+        "schedule runs for five years. Exporters in New Zealand welcomed the decision.\n\n"
+        "New Zealand also signed a new dairy agreement with Japan. Under the new terms, buyers get priority.\n\n"
+        "Its new trade minister said a new review would take three months.\n"
+    )
+    names = {e.name for e in index_document(brief, cache=False).entities}
+    assert "New Zealand" in names and "Zealand" not in names, names
+
+
+def test_dropping_a_sentences_opener_never_leaves_a_name_opening_in_lower_case() -> None:
+    notice = (
+        "Bank of America will accept the fee at any branch. The bank charges no commission, but the bank teller "
+        "will ask for the unit number. If your bank is not Bank of America, pay online instead.\n"
+    )
+    names = {e.name for e in index_document(notice, cache=False).entities}
+    assert not any(name[0].islower() for name in names), names

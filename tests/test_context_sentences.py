@@ -1063,18 +1063,26 @@ def test_a_faqs_question_on_a_line_of_its_own_heads_its_answer() -> None:
     # The next item of the list ends the answer, though its question runs on in its line; so does the text after.
     assert _heading_of(index, "3. What if") is None and _heading_of(index, "can behave") is None
     assert _heading_of(index, "The end") is None
-    # A FAQ set flat: the answer's paragraphs at the question's column, up to the next question.
+    # A FAQ set flat: the answer's paragraphs at the question's column, up to the next question; a question may
+    # wrap onto a second line.
     flat = (
-        "Why is the sky blue?\n\n"
+        "Q: Why is the sky blue?\n\n"
         "Sunlight scatters off the air.\n\n"
         "Short waves scatter most.\n\n"
-        "Does the sea do the same?\n\n"
+        "Q: Does the sea do the same when the\nsun is low?\n\n"
         "Water absorbs the red light.\n"
     )
     index = index_document(flat, cache=False, ner=False)
-    assert _heading_of(index, "Short waves") == "Why is the sky blue?"
-    assert _heading_of(index, "Water absorbs") == "Does the sea do the same?"
-    # A line of dialogue asks nothing the text answers.
+    assert _heading_of(index, "Short waves") == "Q: Why is the sky blue?"
+    assert _heading_of(index, "Water absorbs") == "Q: Does the sea do the same when the\nsun is low?"
+    # A question neither numbered nor marked leads nothing: in an e-mail, what follows it is often about something
+    # else (helper-223), and a line of dialogue asks nothing the text answers.
+    mail = (
+        "Hi all,\n\nWhat is the rollback plan for the database upgrade?\n\n"
+        "The fire drill is on Thursday.\n\nPriya joins the team on Monday.\n"
+    )
+    index = index_document(mail, cache=False, ner=False)
+    assert _heading_of(index, "The fire drill") is None and _heading_of(index, "Priya") is None
     story = '"Why not?"\n\nShe walked to the door.\n\nHe said, "Are you going?"\n\nThe rain fell.\n'
     index = index_document(story, cache=False, ner=False)
     assert _heading_of(index, "She walked") is None and _heading_of(index, "The rain") is None

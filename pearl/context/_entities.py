@@ -462,7 +462,8 @@ def _is_proper(word: str, counts: Counter[str]) -> bool:
 
 class _Capitals:
     """How often each word is capitalised away from the start of a sentence (`inside`), and how often of those
-    after a word or a comma (`after_word`): only that shows a word is a name rather than a sentence opener."""
+    after a word or a comma on its line (`after_word`): only that shows a word is a name rather than a sentence
+    opener."""
 
     __slots__ = ("after_word", "inside")
 
@@ -473,20 +474,12 @@ class _Capitals:
     def named(self, word: str, counts: Counter[str]) -> bool:
         """Whether `word` is part of a name where it opens a sentence (`counts`: how often the text writes each
         word as it is). One the text never writes in lower case, or written in capitals, is if it is capitalised
-        anywhere else. One it also writes in lower case is only if it is capitalised after a word or a comma often
-        enough: after a
-        label, a quote or a bracket, a line may open with a common word ("‘--unlink’ Force Wget to unlink ...",
-        "(Note: ...)")."""
-        lower = counts.get(word.lower(), 0)
-        if not lower or not word.istitle():  # "TOM ONLINE INC" is no "tom" ("www.tom.com")
+        anywhere else. One it also writes in lower case is only if it is capitalised after a word or a comma on a
+        line ("that Will should be there"): after a label, a quote or a bracket, or where a line opens, a common
+        word may open a sentence ("‘--unlink’ Force Wget to unlink ...", "(Note: ...)")."""
+        if not counts.get(word.lower(), 0) or not word.istitle():  # "TOM ONLINE INC" is no "tom" ("www.tom.com")
             return self.inside.get(word, 0) > 0
-        return COMMON_WORD * self.after_word.get(word, 0) > lower
-
-
-COMMON_WORD = 3
-"""A word the text writes in lower case this many times as often as it capitalises it after a word is a common
-word where it opens a sentence: a reference's "Force" is capitalised after a word 4 times ("local_encoding =
-ENCODING Force Wget ..."), written "force" 14 times."""
+        return self.after_word.get(word, 0) > 0
 
 
 def _capitalised_runs(
@@ -505,11 +498,12 @@ def _capitalised_runs(
             if not words:
                 continue
             for w_start, _, word in words:
-                if w_start != first_start:
-                    capitals.inside[_bare(word)] += 1
-                    before = text[start:w_start].rstrip()
-                    if before and (before[-1].isalnum() or before[-1] in ",;&"):
-                        capitals.after_word[_bare(word)] += 1
+                if w_start == first_start:
+                    continue
+                capitals.inside[_bare(word)] += 1
+                before = text[start:w_start].rstrip(" \t")  # on its line: "ENCODING\n Force" opens a line
+                if before and (before[-1].isalnum() or before[-1] in ",;&"):
+                    capitals.after_word[_bare(word)] += 1
             found.append((sid, words[0][0] == first_start, words))
     return found, capitals
 
@@ -530,11 +524,14 @@ def _drop_opener(
     if space < 0:
         return start
     word = _bare(text[start:space])
-    if capitals.named(word, counts) or word.lower().rstrip(".") in _TITLES or not counts.get(word.lower()):
-        return start
     while space < end and text[space].isspace():
         space += 1
-    return space
+    following = _WORD.match(text, space, end)
+    if following is not None and following.group()[0].islower():  # "Bank of America" is no "of America"
+        return start
+    if capitals.named(word, counts) or word.lower().rstrip(".") in _TITLES:
+        return start
+    return space if counts.get(word.lower()) else start
 
 
 def _rule_mentions(

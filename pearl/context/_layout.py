@@ -254,8 +254,15 @@ def analyse_layout(
 LEAD_SPAN = 8
 """Paragraphs a question or a term on a line of its own heads at most (see `_lead_lines`): a FAQ's answer runs to
 a few paragraphs of prose and examples; a question alone on its line in prose leads no further than this."""
-# A question quoted, or a line of dialogue, is no question the text goes on to answer: "He said, "Why not?"".
-_QUESTION_LINE = re.compile(r"(?![\"“”'])[^\n]{3,200}\?[)\]*_]*")
+# A FAQ's question is numbered or marked ("2. How do I ...?", "Q: Why ...?"), and may wrap onto a second line. An
+# unmarked one is not followed: in an e-mail, "What is the rollback plan ...?" on a line of its own had led the
+# paragraphs after it (a fire drill, a new hire) to the top of a search for the plan, and a quoted question or a
+# line of dialogue in a story asks nothing the text goes on to answer.
+_QUESTION_LINE = re.compile(
+    r"[ \t]*(?:\(?\d{1,3}(?:\.\d{1,3})*[.)]|\(?[a-z][.)]|(?:Q|Question)[ \t]*\d{0,3}[ \t]*[:.)])"  # its mark
+    r"[ \t]+[^\s\"“”'][\s\S]{2,300}\?[)\]*_]*",
+    re.IGNORECASE,
+)
 _TERM_END = (".", "!", "?", ";", ",", ":")  # a line ending in a colon leads into what follows: see CONTINUATION
 
 
@@ -287,13 +294,14 @@ def _lead_lines(
 
     - a term on a line of its own, what a reference defines, leads the paragraphs indented deeper under it
       ("--unlink", then "    Force Wget to unlink file instead of clobbering ...");
-    - a question on a line of its own, as a FAQ asks it, leads the rest of its paragraph and the paragraphs after
-      it, up to the next question or title ("2. How do I search directories recursively?", then its answer): the
-      answer rarely repeats the question's words. An answer indented under its question ends where a paragraph
-      comes back to the question's column; one at the question's column, where a paragraph is set further left.
+    - a question on a line of its own, numbered or marked as a FAQ asks it (`_QUESTION_LINE`), leads the rest of
+      its paragraph and the paragraphs after it, up to the next question or title ("2. How do I search
+      directories recursively?", then its answer): the answer rarely repeats the question's words. An answer
+      indented under its question ends where a paragraph comes back to the question's column; one at the
+      question's column, where a paragraph is set further left.
 
-    Each leads `LEAD_SPAN` paragraphs at most. Terms are linked first: under a question, a term nearer a sentence
-    heads it."""
+    Each leads `LEAD_SPAN` paragraphs at most, and a question as many sentences of its own paragraph. Terms are
+    linked first: under a question, a term nearer a sentence heads it."""
     plain = SentenceFlag.TOC | SentenceFlag.BOILERPLATE
     indents = [_indent(text, sentences[first][0]) for first, _ in bounds]
 
@@ -333,7 +341,7 @@ def _lead_lines(
     for n in lines:
         first, stop = bounds[n]
         if first in questions:
-            mark(first, first + 1, stop)
+            mark(first, first + 1, min(stop, first + 1 + LEAD_SPAN))
             # An answer set deeper than its question ends where a paragraph comes back to the question's column
             # (the next item of a numbered list); one set at the question's column runs to the next question.
             column = indents[n] or 0
