@@ -253,7 +253,7 @@ def analyse_layout(
 
 LEAD_SPAN = 8
 """Paragraphs a question or a term on a line of its own heads at most (see `_lead_lines`): a FAQ's answer runs to
-a few paragraphs of prose and examples; a question alone on its line in prose leads no further than this."""
+a few paragraphs of prose and examples, and a definition to a few paragraphs under its term."""
 # A FAQ's question is numbered or marked ("2. How do I ...?", "Q: Why ...?"), and may wrap onto a second line. An
 # unmarked one is not followed: in an e-mail, "What is the rollback plan ...?" on a line of its own had led the
 # paragraphs after it (a fire drill, a new hire) to the top of a search for the plan, and a quoted question or a
