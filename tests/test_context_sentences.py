@@ -1107,6 +1107,13 @@ def test_a_term_on_a_line_of_its_own_heads_the_paragraphs_indented_under_it() ->
     # A short line over paragraphs at its own column leads nothing: prose, not a definition.
     prose = "Monday morning\n\nThe shop opened late.\n\nNobody came.\n"
     assert _heading_of(index_document(prose, cache=False, ner=False), "The shop") is None
+    # A word that opens three terms or more names no one thing: a changelog's package over each release's entries,
+    # which a question naming the package would all lift (two answers fewer with dense similarity on changelogs).
+    changelog = "".join(
+        f"make (3.79.1-{n}) unstable; urgency=low\n\n  * {change}\n\n -- Manoj <m@example.org>  2001\n\n"
+        for n, change in enumerate(["Fixed the build.", "A bug made make setgid kmem.", "New upstream."], 1)
+    )
+    assert _heading_of(index_document(changelog, cache=False, ner=False), "* A bug") is None
     # A line that leads into a block with a colon is no term: what it introduces goes on from it (CONTINUATION),
     # and libpng's "where row_pointers is:" over each declaration had taken a memory question's room (rag, helper).
     intro = "The rows are declared so.\n\nwhere row_pointers is:\n\n     png_bytep row_pointers[height];\n"

@@ -266,6 +266,12 @@ _QUESTION_LINE = re.compile(
 _TERM_END = (".", "!", "?", ";", ",", ":")  # a line ending in a colon leads into what follows: see CONTINUATION
 
 
+def _first_word(unit: str) -> str:
+    """The first word of `unit`, in lower case ("" if it has none)."""
+    word = _HEADING_WORD.search(unit)
+    return word.group().lower() if word else ""
+
+
 def _indent(text: str, start: int) -> int | None:
     """The column where `start` stands on its line, tabs as a terminal shows them; None unless only spaces or tabs
     come before it on that line."""
@@ -332,11 +338,18 @@ def _lead_lines(
                 return
             mark(bounds[n][0], first, stop)
 
-    for n in lines:  # terms first
+    terms = []
+    for n in lines:
         first, stop = bounds[n]
         unit = units[first].strip()
         one_line = len(unit) <= 80 and "\n" not in unit
         if stop - first == 1 and first not in questions and one_line and not unit.endswith(_TERM_END):
+            terms.append((n, _first_word(unit)))
+    # A word that opens three terms or more names no one thing they define: a changelog's package on each of its
+    # releases ("make (3.79.1-4) unstable; ..."), which a question about the package names, lifting every entry.
+    openers = Counter(word for _, word in terms)
+    for n, word in terms:  # terms first
+        if openers[word] < 3:
             lead_on(n, indents[n] or 0, deeper=True)
     for n in lines:
         first, stop = bounds[n]
