@@ -1009,6 +1009,30 @@ def test_a_footer_that_numbers_its_page_is_page_furniture() -> None:
     )
 
 
+def test_an_info_manuals_navigation_line_is_page_furniture() -> None:
+    # Each node of an info manual opens with a line of links, each unique: it had been read as content, and its
+    # labels as the manual's names ("Node" 31 mentions, "Prev" 25, in grep's manual; helper-222).
+    manual = "".join(
+        f"\x1f\nFile: grep.info,  Node: {node},  Next: {after},  Prev: {before},  Up: Top\n\n"
+        f"{node}\n{'*' * len(node)}\n\nThe {node.lower()} of grep are described by Ada Lovelace here.\n\n"
+        for before, node, after in [
+            ("Top", "Options", "Usage"),
+            ("Options", "Usage", "Index"),
+            ("Usage", "Index", "Top"),
+        ]
+    )
+    index = index_document(manual, cache=False, ner=False)
+    texts = _texts(index)
+    links = [i for i, text in enumerate(texts) if text.startswith("File:")]
+    assert len(links) == 3 and all(index.sent_flags[i] & SentenceFlag.BOILERPLATE for i in links)
+    assert not {"Node", "Prev", "Up"} & {entity.name for entity in index.entities}
+    assert "Ada Lovelace" in {entity.name for entity in index.entities}
+    # A record of fields is what the text says, not a way round it.
+    record = "Name: Ada Lovelace, Born: 1815, Died: 1852, Up: none\n\nShe wrote the first program.\n"
+    index = index_document(record, cache=False, ner=False)
+    assert not any(flags & SentenceFlag.BOILERPLATE for flags in index.sent_flags)
+
+
 def test_a_manual_pages_section_labels_are_headings_of_their_own() -> None:
     # "DESCRIPTION\n       Bash is ..." was one unit, label and sentence, and no section had a heading (helper-182).
     text = (
@@ -1075,6 +1099,18 @@ def test_a_faqs_question_on_a_line_of_its_own_heads_its_answer() -> None:
     index = index_document(flat, cache=False, ner=False)
     assert _heading_of(index, "Short waves") == "Q: Why is the sky blue?"
     assert _heading_of(index, "Water absorbs") == "Q: Does the sea do the same when the\nsun is low?"
+    # An answer that opens with a word of its own ("Yes.", "A: No.") goes on in its line: it is no title over
+    # the rest of the answer, which stays under the question (helper-223). A title on a line of its own still is.
+    short = (
+        "1. Is there a discount for charities?\n\n"
+        "Yes. Registered charities get 20 percent off.\n\nSend us your registration number.\n\n"
+        "2. Do prices include VAT?\n\nA: Yes. The rate is 20 percent.\n\n"
+        "3. Where is the shop?\n\nOpening Hours\n\nWe open at nine.\n"
+    )
+    index = index_document(short, cache=False, ner=False)
+    assert _heading_of(index, "Registered") == _heading_of(index, "Send us") == "1. Is there a discount for charities?"
+    assert _heading_of(index, "The rate") == "2. Do prices include VAT?"
+    assert _heading_of(index, "We open") is None  # under "Opening Hours", its section's title
     # A question neither numbered nor marked leads nothing: in an e-mail, what follows it is often about something
     # else (helper-223), and a line of dialogue asks nothing the text answers.
     mail = (

@@ -45,6 +45,9 @@ _SMALL_WORDS = frozenset("of and the to in for or a an on with by upon as at fro
 # "SCHEDULE . . . B-2"). Bounded repeats keep a line of 200,000 dots linear.
 _TOC = re.compile(r"\.(?: ?\.){2}[ .]{0,40}(?:\d|[A-Z](?:-?\d{1,3})?\s*$)")
 _NO_LETTERS = re.compile(r"^[\W\d_]*$")
+# A field of a line of fields: "Next: Regular Expressions" ("Label: value").
+_FIELD = re.compile(r"[ \t]*([A-Za-z]+):[ \t]+\S")
+_NAVIGATION_LABELS = frozenset({"next", "prev", "previous", "up"})
 _DIGITS = re.compile(r"\d+")
 # A page's number in a header or a footer: "Confidential - Page 3", "Page 3 of 7", "p. 12".
 _PAGE_NUMBER = re.compile(r"((?i:\bpage|\bp\.)\s*)\d+")
@@ -143,6 +146,19 @@ COPIED_SHARE = 0.5
 dozen items on every page is a run as long, and a small part of what the pages say."""
 
 
+def _is_navigation(unit: str) -> bool:
+    """Whether `unit` is a plain text's navigation line, a breadcrumb as a page's menu is in markup: fields alone,
+    two or more of them links on ("File: grep.info,  Node: Invoking,  Next: Regular Expressions,  Prev:
+    Introduction,  Up: Top", over each node of an info manual). Each is unique, so no count of repeats finds it,
+    and its labels had been the manual's names: "Node" with 31 mentions, "Prev" 25."""
+    line = unit.strip()
+    if "\n" in line or len(line) > 500:
+        return False
+    fields = line.split(",")
+    labels = [field[1].lower() for part in fields if (field := _FIELD.match(part))]
+    return len(fields) >= 3 and len(labels) == len(fields) and len(_NAVIGATION_LABELS.intersection(labels)) >= 2
+
+
 def _copied(normalised: list[str], repeats: Counter[str]) -> set[int]:
     """The units of a document that repeats itself (`COPIED_SHARE`) in runs of units each repeated three times or
     more, at least `COPIED_RUN` of them different."""
@@ -187,7 +203,7 @@ def analyse_layout(
         page, numbered = paged[i]
         repeated = repeats[normalised[i]] >= 3 or (numbered > 0 and page_repeats[page] >= 3)
         furniture = repeated and len(unit) < 200 and i not in copied
-        if furniture or _NO_LETTERS.match(unit):
+        if furniture or _NO_LETTERS.match(unit) or _is_navigation(unit):
             flags[i] |= SentenceFlag.BOILERPLATE
         if continued[i] or (i and units[i - 1].endswith(":")):
             flags[i] |= SentenceFlag.CONTINUATION
@@ -212,6 +228,7 @@ def analyse_layout(
         flags[i] |= SentenceFlag.TOC
         titles.discard(i)
     titles -= _numbered_list(units, starts, titles)
+    titles -= _run_in_answers(text, sentences, units, starts, titles)
     _under_headings(units, normalised, titles, flags)
     bounds = list(zip(starts, [*starts[1:], size], strict=True))  # paragraph first..stop-1
     entries = [_entry(text, sentences[first][0], sentences[first][1], sentences[stop - 1][1]) for first, stop in bounds]
@@ -264,6 +281,22 @@ _QUESTION_LINE = re.compile(
     re.IGNORECASE,
 )
 _TERM_END = (".", "!", "?", ";", ",", ":")  # a line ending in a colon leads into what follows: see CONTINUATION
+
+
+def _run_in_answers(
+    text: str, sentences: list[tuple[int, int]], units: list[str], starts: list[int], titles: set[int]
+) -> set[int]:
+    """Titles that open the paragraph right under a FAQ's question (`_QUESTION_LINE`, on a line of its own) and run
+    on in their line: "Yes. Registered charities get 20 percent off." under "2. Is there a discount for
+    charities?" opens the answer, and read as a title it took the answer from its question."""
+    return {
+        i
+        for before, i in itertools.pairwise(starts)
+        if i in titles
+        and not _ends_line(text, sentences[i][1])
+        and _ends_line(text, sentences[before][1])
+        and _QUESTION_LINE.fullmatch(units[before].strip())
+    }
 
 
 def _first_word(unit: str) -> str:
