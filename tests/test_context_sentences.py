@@ -881,6 +881,26 @@ def test_a_table_of_contents_without_dot_leaders_is_no_heading() -> None:
     # Two lines naming later headings are not yet a table of contents.
     short = index_document(contract.replace("ARTICLE 3 Payments 9\n\n", ""), cache=False, ner=False)
     assert not any(short.sent_flags[i] & SentenceFlag.TOC for i in range(short.sentence_count))
+    # A Markdown README's contents: links to its headings, whose targets spell each title a second time.
+    readme = "\n".join(
+        [
+            "# tool",
+            "",
+            "Reads settings.",
+            "",
+            *(
+                f"- [{t}](#{t.lower().replace(' ', '-')})"
+                for t in ("Getting Started", "File Format", "Related Projects")
+            ),
+        ]
+        + [
+            f"\n## {t}\n\nThe {t.lower()} part says more.\n"
+            for t in ("Getting Started", "File Format", "Related Projects")
+        ]
+    )
+    index = index_document(readme, cache=False, ner=False)
+    links = [i for i, line in enumerate(_texts(index)) if line.startswith("- [")]
+    assert len(links) == 3 and all(index.sent_flags[i] & SentenceFlag.TOC for i in links)
 
 
 def test_no_unit_is_over_the_token_cap() -> None:

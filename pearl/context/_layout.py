@@ -470,8 +470,12 @@ _CONTENTS_WORD = re.compile(r"[^\W\d_][\w'’]*")
 _CONTENTS_IGNORED = frozenset("article section chapter part edit the and of".split())
 
 
+# Where a Markdown link points: "- [File format](#file-format)", a contents line, names its heading once.
+_LINK_TARGET = re.compile(r"\]\([^()\s]{0,300}\)")
+
+
 def _contents_key(unit: str) -> tuple[str, ...]:
-    words = _CONTENTS_WORD.findall(_TAG.sub(" ", unit).lower())
+    words = _CONTENTS_WORD.findall(_LINK_TARGET.sub("]", _TAG.sub(" ", unit)).lower())
     return tuple(w for w in words if w not in _CONTENTS_IGNORED)
 
 
