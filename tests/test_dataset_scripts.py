@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from repo_scripts import load_script
 
-BUILDERS = ["changelogs", "infomanuals", "licences", "manpages", "pydocs", "rustdocs", "usrdocs"]
+BUILDERS = ["changelogs", "infomanuals", "licences", "manpages", "pydocs", "readmes", "rustdocs", "usrdocs"]
 
 
 @pytest.mark.parametrize("name", BUILDERS)
