@@ -107,16 +107,25 @@ def _is_markup_heading(text: str) -> bool:
     return 0 < len(words) <= 120
 
 
-def is_heading(text: str) -> bool:
-    """Whether a unit reads as a title: marked as one (an `<H2>` element, a `## ` line, a line underlined
-    as reStructuredText and Markdown underline titles), or short, mostly capitalised words, no sentence
-    punctuation. A `#` line that runs on into more lines is no Markdown title (a comment in code), nor is
-    a line of reStructuredText substitutions alone (badges, logos: "|Build-Status| |Coverage|")."""
+def _declared_heading(text: str) -> bool | None:
+    """Whether a unit marked as a title by markup (an `<H2>` element, a `## ` line, a line underlined as
+    reStructuredText and Markdown underline titles) is one; None where no markup marks it."""
     if _is_markup_heading(text) or (len(text) <= 120 and _MARKDOWN_HEADING.match(text) and "\n" not in text):
         return True
     underlined = _UNDERLINED.match(text) if 0 < text.count("\n") <= 2 else None
     if underlined and len(underlined["rule"]) >= 0.6 * len(underlined["title"].strip()):
         return 0 < len(_HEADING_WORD.findall(underlined["title"])) <= 15
+    return None
+
+
+def is_heading(text: str) -> bool:
+    """Whether a unit reads as a title: marked as one (an `<H2>` element, a `## ` line, a line underlined
+    as reStructuredText and Markdown underline titles), or short, mostly capitalised words, no sentence
+    punctuation. A `#` line that runs on into more lines is no Markdown title (a comment in code), nor is
+    a line of reStructuredText substitutions alone (badges, logos: "|Build-Status| |Coverage|")."""
+    declared = _declared_heading(text)
+    if declared is not None:
+        return declared
     if _TAG.search(text) or _BULLET.match(text) or _SUBSTITUTIONS.match(text) or _FENCE.match(text):
         return False  # markup says which units are headings: a list item is not one, nor a block of code
     if _NUMBERED_TITLE.match(text) and "\n" not in text.strip() and len(_HEADING_WORD.findall(text)) <= 12:
@@ -146,17 +155,26 @@ COPIED_SHARE = 0.5
 dozen items on every page is a run as long, and a small part of what the pages say."""
 
 
-def _is_navigation(unit: str) -> bool:
-    """Whether `unit` is a plain text's navigation line, a breadcrumb as a page's menu is in markup: fields alone,
-    two or more of them links on ("File: grep.info,  Node: Invoking,  Next: Regular Expressions,  Prev:
-    Introduction,  Up: Top", over each node of an info manual). Each is unique, so no count of repeats finds it,
-    and its labels had been the manual's names: "Node" with 31 mentions, "Prev" 25."""
-    line = unit.strip()
-    if "\n" in line or len(line) > 500:
-        return False
-    fields = line.split(",")
-    labels = [field[1].lower() for part in fields if (field := _FIELD.match(part))]
-    return len(fields) >= 3 and len(labels) == len(fields) and len(_NAVIGATION_LABELS.intersection(labels)) >= 2
+def _navigation(units: list[str], titles: set[int]) -> list[int]:
+    """A plain text's navigation lines, breadcrumbs as a page's menu is in markup: one line of fields alone, three
+    or more, two of them links on, one naming a title of the document ("File: grep.info,  Node: Invoking,  Next:
+    Regular Expressions,  Prev: Introduction,  Up: Top", over each node of an info manual, "Invoking" the title
+    below it). Each is unique, so no count of repeats finds it, and its labels had been the
+    manual's names ("Node" with 31 mentions, "Prev" 25). A record of fields ("Current: Alice Moreno, Next: Bob
+    Tanaka, Previous: Carol Jensen") names no title: it is what the text says."""
+    named = {key for i in titles if (key := _contents_key(units[i]))}
+    found = []
+    for i, unit in enumerate(units):
+        line = unit.strip()
+        if "\n" in line or len(line) > 500 or line.count(":") < 3:
+            continue
+        parts = line.split(",")
+        fields = [(field[1].lower(), part[field.end() - 1 :]) for part in parts if (field := _FIELD.match(part))]
+        links = [value for label, value in fields if label in _NAVIGATION_LABELS]
+        to_a_title = any(_contents_key(value) in named for _, value in fields)
+        if len(parts) >= 3 and len(fields) == len(parts) and len(links) >= 2 and to_a_title:
+            found.append(i)
+    return found
 
 
 def _copied(normalised: list[str], repeats: Counter[str]) -> set[int]:
@@ -203,7 +221,7 @@ def analyse_layout(
         page, numbered = paged[i]
         repeated = repeats[normalised[i]] >= 3 or (numbered > 0 and page_repeats[page] >= 3)
         furniture = repeated and len(unit) < 200 and i not in copied
-        if furniture or _NO_LETTERS.match(unit) or _is_navigation(unit):
+        if furniture or _NO_LETTERS.match(unit):
             flags[i] |= SentenceFlag.BOILERPLATE
         if continued[i] or (i and units[i - 1].endswith(":")):
             flags[i] |= SentenceFlag.CONTINUATION
@@ -230,6 +248,9 @@ def analyse_layout(
     titles -= _numbered_list(units, starts, titles)
     titles -= _run_in_answers(text, sentences, units, starts, titles)
     _under_headings(units, normalised, titles, flags)
+    for i in _navigation(units, titles):
+        flags[i] |= SentenceFlag.BOILERPLATE
+        titles.discard(i)
     bounds = list(zip(starts, [*starts[1:], size], strict=True))  # paragraph first..stop-1
     entries = [_entry(text, sentences[first][0], sentences[first][1], sentences[stop - 1][1]) for first, stop in bounds]
     section = -1
@@ -286,13 +307,14 @@ _TERM_END = (".", "!", "?", ";", ",", ":")  # a line ending in a colon leads int
 def _run_in_answers(
     text: str, sentences: list[tuple[int, int]], units: list[str], starts: list[int], titles: set[int]
 ) -> set[int]:
-    """Titles that open the paragraph right under a FAQ's question (`_QUESTION_LINE`, on a line of its own) and run
+    """Titles that open the paragraph right under a FAQ's question (`_QUESTION_LINE`, a paragraph of its own) and run
     on in their line: "Yes. Registered charities get 20 percent off." under "2. Is there a discount for
     charities?" opens the answer, and read as a title it took the answer from its question."""
     return {
         i
         for before, i in itertools.pairwise(starts)
         if i in titles
+        and i - before == 1
         and not _ends_line(text, sentences[i][1])
         and _ends_line(text, sentences[before][1])
         and _QUESTION_LINE.fullmatch(units[before].strip())
@@ -519,7 +541,8 @@ def _contents_lines(units: list[str], titles: set[int]) -> list[int]:
     found: list[int] = []
     run: list[int] = []
     for i, unit in enumerate(units):
-        key = _contents_key(unit) if len(unit) < 150 else ()
+        # A title by markup is none ("## Release 3.0" over "## Release 2.0", which a number apart it names).
+        key = _contents_key(unit) if len(unit) < 150 and not _declared_heading(unit) else ()
         if key and later.get(key, -1) > i:
             run.append(i)
             continue
