@@ -1048,25 +1048,28 @@ def test_a_footer_that_numbers_its_page_is_page_furniture() -> None:
 def test_an_info_manuals_navigation_line_is_page_furniture() -> None:
     # Each node of an info manual opens with a line of links, each unique: it had been read as content, and its
     # labels as the manual's names ("Node" 31 mentions, "Prev" 25, in grep's manual; helper-222).
-    manual = "".join(
-        f"\x1f\nFile: grep.info,  Node: {node},  Next: {after},  Prev: {before},  Up: Top\n\n"
-        f"{node}\n{'*' * len(node)}\n\nThe {node.lower()} of grep are described by Ada Lovelace here.\n\n"
-        for before, node, after in [
-            ("Top", "Options", "Usage"),
-            ("Options", "Usage", "Index"),
-            ("Usage", "Index", "Top"),
-        ]
-    )
+    # The first follows a title, as sed's follows the directory entry ("END-INFO-DIR-ENTRY"; helper-225).
+    nodes = [("Top", "Options", "Usage"), ("Options", "Usage", "Index"), ("Usage", "Index", "Top")]
+    manual = "GREP MANUAL\n\n"
+    for before, node, after in nodes:
+        title = f"{node} of ‘grep’"
+        manual += f"\x1f\nFile: grep.info,  Node: {node},  Next: {after},  Prev: {before},  Up: Top\n\n"
+        manual += f"{title}\n{'*' * len(title)}\n\nThe {node.lower()} of grep are described by Ada Lovelace here.\n\n"
     index = index_document(manual, cache=False, ner=False)
     texts = _texts(index)
     links = [i for i, text in enumerate(texts) if text.startswith("File:")]
     assert len(links) == 3 and all(index.sent_flags[i] & SentenceFlag.BOILERPLATE for i in links)
     assert not {"Node", "Prev", "Up"} & {entity.name for entity in index.entities}
     assert "Ada Lovelace" in {entity.name for entity in index.entities}
-    # A record of fields is what the text says, not a way round it: it names no title of the document (helper-225).
-    rota = "On-call rota\n\nCurrent: Alice Moreno, Next: Bob Tanaka, Previous: Carol Jensen\n\nPage Alice first.\n"
-    index = index_document(rota, cache=False, ner=False)
-    assert not any(flags & SentenceFlag.BOILERPLATE for flags in index.sent_flags)
+    # A record of fields is what the text says, not a way round it: it names no title under it (helper-225), has one
+    # link on, or says more than fields.
+    for record in (
+        "Current: Alice Moreno, Next: Bob Tanaka, Previous: Carol Jensen",
+        "Team: Compilers, Lead: Ada Lovelace, Next: review",
+        "Next: Compilers, Prev: Tools, Up: Rota, but ask Ada first",
+    ):
+        index = index_document(f"Rota\n\n{record}\n\nCompilers\n*********\n\nPage Ada first.\n", cache=False, ner=False)
+        assert not any(flags & SentenceFlag.BOILERPLATE for flags in index.sent_flags), record
 
 
 def test_a_manual_pages_section_labels_are_headings_of_their_own() -> None:

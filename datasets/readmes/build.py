@@ -379,7 +379,7 @@ def read(dist: str) -> tuple[str | None, str]:
         metadata = importlib.metadata.metadata(dist)
     except importlib.metadata.PackageNotFoundError:
         return None, f"{dist} is not installed"
-    text = metadata.get_payload() or metadata.get("Description")  # type: ignore[attr-defined]
+    text = metadata.get_payload()  # type: ignore[attr-defined]
     if not isinstance(text, str) or not text.strip():
         return None, f"{dist} {metadata['Version']} carries no README"
     return text, ""

@@ -24,8 +24,8 @@ from pearl.context._models import DocumentIndex
 __all__ = ["PIPELINE_VERSION", "cache_path", "load_cached", "save_cached"]
 
 # Bump when segmentation, entity extraction or the index layout changes: old files are ignored.
-PIPELINE_VERSION = 72  # 72: an info manual's line of links is page furniture, and an answer's "Yes." under its
-# FAQ question is no title; a Markdown list of links to the headings is a table of contents
+PIPELINE_VERSION = 73  # 73: an info manual's line of links is page furniture, and an answer's "Yes." under its
+# FAQ question is no title; a Markdown list of links to the headings is a table of contents (72: a first version)
 # 71: a FAQ's numbered question or a term on a line of its own heads the paragraphs it
 # leads, and a common word opening a line after a label is no part of a name ("Force Wget")
 # 70: a Markdown heading line only after a finished sentence or a heading; a table row only

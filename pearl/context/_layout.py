@@ -156,13 +156,13 @@ dozen items on every page is a run as long, and a small part of what the pages s
 
 
 def _navigation(units: list[str], titles: set[int]) -> list[int]:
-    """A plain text's navigation lines, breadcrumbs as a page's menu is in markup: one line of fields alone, three
-    or more, two of them links on, one naming a title of the document ("File: grep.info,  Node: Invoking,  Next:
-    Regular Expressions,  Prev: Introduction,  Up: Top", over each node of an info manual, "Invoking" the title
-    below it). Each is unique, so no count of repeats finds it, and its labels had been the
-    manual's names ("Node" with 31 mentions, "Prev" 25). A record of fields ("Current: Alice Moreno, Next: Bob
-    Tanaka, Previous: Carol Jensen") names no title: it is what the text says."""
-    named = {key for i in titles if (key := _contents_key(units[i]))}
+    """A plain text's navigation lines, as a page's menu is in markup: one line of three fields or more and nothing
+    else, two of them links on (`_NAVIGATION_LABELS`), one naming the next title below it, or part of it ("File:
+    grep.info,  Node: Invoking,  Next: Regular Expressions,  Prev: Introduction,  Up: Top", over each node of an
+    info manual and its title "2 Invoking ‘grep’"). Each is unique, so no count of repeats finds it, and its labels
+    had been the manual's names ("Node" with 31 mentions, "Prev" 25). A record of fields ("Current: Alice Moreno,
+    Next: Bob Tanaka, Previous: Carol Jensen") names no title under it: it is what the text says."""
+    ordered = sorted(titles)
     found = []
     for i, unit in enumerate(units):
         line = unit.strip()
@@ -170,11 +170,19 @@ def _navigation(units: list[str], titles: set[int]) -> list[int]:
             continue
         parts = line.split(",")
         fields = [(field[1].lower(), part[field.end() - 1 :]) for part in parts if (field := _FIELD.match(part))]
-        links = [value for label, value in fields if label in _NAVIGATION_LABELS]
-        to_a_title = any(_contents_key(value) in named for _, value in fields)
-        if len(parts) >= 3 and len(fields) == len(parts) and len(links) >= 2 and to_a_title:
+        links = sum(1 for label, _ in fields if label in _NAVIGATION_LABELS)
+        if len(parts) < 3 or len(fields) < len(parts) or links < 2:
+            continue
+        below = bisect.bisect_right(ordered, i)
+        title = _words_of(units[ordered[below]]) if below < len(ordered) else set()
+        if title and any((words := _words_of(value)) and (words <= title or title <= words) for _, value in fields):
             found.append(i)
     return found
+
+
+def _words_of(text: str) -> set[str]:
+    """The words of a title or a link to one, as `_contents_key` reads them, quotes off ("‘grep’" is "grep")."""
+    return {word.strip("'’") for word in _contents_key(text)}
 
 
 def _copied(normalised: list[str], repeats: Counter[str]) -> set[int]:
@@ -307,17 +315,16 @@ _TERM_END = (".", "!", "?", ";", ",", ":")  # a line ending in a colon leads int
 def _run_in_answers(
     text: str, sentences: list[tuple[int, int]], units: list[str], starts: list[int], titles: set[int]
 ) -> set[int]:
-    """Titles that open the paragraph right under a FAQ's question (`_QUESTION_LINE`, a paragraph of its own) and run
-    on in their line: "Yes. Registered charities get 20 percent off." under "2. Is there a discount for
-    charities?" opens the answer, and read as a title it took the answer from its question."""
+    """Titles that open the paragraph right under a FAQ's question (`_QUESTION_LINE`, the whole paragraph, on a line
+    or two) and run on in their line: "Yes. Registered charities get 20 percent off." under "2. Is there a discount
+    for charities?" opens the answer, and read as a title it took the answer from its question."""
     return {
         i
         for before, i in itertools.pairwise(starts)
         if i in titles
-        and i - before == 1
         and not _ends_line(text, sentences[i][1])
-        and _ends_line(text, sentences[before][1])
-        and _QUESTION_LINE.fullmatch(units[before].strip())
+        and _QUESTION_LINE.fullmatch(question := text[sentences[before][0] : sentences[i - 1][1]].strip())
+        and question.count("\n") <= 1
     }
 
 
