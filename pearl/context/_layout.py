@@ -548,7 +548,7 @@ def _contents_lines(units: list[str], titles: set[int]) -> list[int]:
     found: list[int] = []
     run: list[int] = []
     for i, unit in enumerate(units):
-        # A title by markup is none ("## Release 3.0" over "## Release 2.0", which a number apart it names).
+        # A title by markup is no contents line, though it names a later title but for its number ("## Release 3.0").
         key = _contents_key(unit) if len(unit) < 150 and not _declared_heading(unit) else ()
         if key and later.get(key, -1) > i:
             run.append(i)
