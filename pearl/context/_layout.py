@@ -334,10 +334,17 @@ def _first_word(unit: str) -> str:
     return word.group().lower() if word else ""
 
 
+_INDENT_SPAN = 200
+"""Characters looked back from a paragraph's start for its line's start: deeper is no indentation, and a page of
+markup on one line (2 MB, 40,000 paragraphs) had every paragraph search it back to its opening, 1.4 s in all."""
+
+
 def _indent(text: str, start: int) -> int | None:
     """The column where `start` stands on its line, tabs as a terminal shows them; None unless only spaces or tabs
-    come before it on that line."""
-    line_start = text.rfind("\n", 0, start) + 1
+    come before it on that line (`_INDENT_SPAN` of them at most)."""
+    line_start = text.rfind("\n", max(0, start - _INDENT_SPAN), start) + 1
+    if line_start == 0 and start > _INDENT_SPAN:
+        return None
     before = text[line_start:start]
     return len(before.expandtabs()) if not before.strip() else None
 
@@ -548,9 +555,9 @@ def _contents_lines(units: list[str], titles: set[int]) -> list[int]:
     found: list[int] = []
     run: list[int] = []
     for i, unit in enumerate(units):
+        key = _contents_key(unit) if len(unit) < 150 else ()
         # A title by markup is no contents line, though it names a later title but for its number ("## Release 3.0").
-        key = _contents_key(unit) if len(unit) < 150 and not _declared_heading(unit) else ()
-        if key and later.get(key, -1) > i:
+        if key and later.get(key, -1) > i and not _declared_heading(unit):
             run.append(i)
             continue
         if len(run) >= 3:
