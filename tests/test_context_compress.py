@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import math
 import random
 import re
 from dataclasses import replace
@@ -25,6 +26,7 @@ from pearl.context import (
     sentence_span,
     skim,
 )
+from pearl.context._bm25 import BM25
 from pearl.context._terms import terms
 from pearl.errors import ContextError
 from pearl.tokens import count_tokens
@@ -327,6 +329,7 @@ def test_a_hyphenated_non_is_part_of_its_word_not_a_word_of_its_own() -> None:
     }, ranked
     assert not any(text.startswith("You will not") for text in ranked[:3]), ranked
     assert terms("non-transferable sub-license") == ["nontransfer", "sublicens"]
+    assert terms("non‑transferable sub‐license") == ["nontransfer", "sublicens"]  # typeset hyphens
     # ...while a "Non-Compete" question still finds the NON-COMPETITION clauses, and a question
     # saying "compete" the clauses saying "competition": Porter leaves the two apart.
     compete = (
@@ -778,3 +781,23 @@ def test_a_sentence_repeated_word_for_word_is_shown_once_and_the_budget_goes_to_
     assert len(set(_first_copies(index).values())) == 1  # the one sentence repeated; "Option 3." is short
     short = index_document("\n\n".join(f"Is plan {n} paid? Yes. It costs {n} euros." for n in range(40)), ner=False)
     assert _first_copies(short) == {}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.sampled_from("abcdefg"), max_size=8), max_size=12), st.lists(st.sampled_from("abcdefgh")))
+def test_bm25_scores_are_okapis_for_any_units(units: list[list[str]], query: list[str]) -> None:
+    # The postings are counted in numpy; each unit's score must be Okapi BM25 worked out term by term.
+    bm25 = BM25(units)
+    average = sum(map(len, units)) / len(units) if units and any(units) else 1.0
+    expected = []
+    for unit in units:
+        score = 0.0
+        for term in dict.fromkeys(query):
+            frequency, df = unit.count(term), sum(term in u for u in units)
+            if frequency:
+                idf = math.log(1.0 + (len(units) - df + 0.5) / (df + 0.5))
+                norm = bm25.k1 * (1.0 - bm25.b + bm25.b * len(unit) / average)
+                score += query.count(term) * idf * frequency * (bm25.k1 + 1.0) / (frequency + norm)
+        expected.append(score)
+    assert bm25.scores(query).tolist() == pytest.approx(expected)
+    assert [bm25.document_frequency(t) for t in "abcdefgh"] == [sum(t in u for u in units) for t in "abcdefgh"]

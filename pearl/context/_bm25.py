@@ -27,16 +27,7 @@ class BM25:
         lengths = np.fromiter((len(d) for d in documents), dtype=np.float64, count=self.size)
         average = float(lengths.mean()) if self.size and lengths.sum() > 0 else 1.0
         self._norm = k1 * (1.0 - b + b * lengths / average)
-        postings: dict[str, tuple[list[int], list[int]]] = {}
-        for doc_id, doc in enumerate(documents):
-            for term, tf in Counter(doc).items():
-                ids, tfs = postings.setdefault(term, ([], []))
-                ids.append(doc_id)
-                tfs.append(tf)
-        self._postings: dict[str, tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]] = {
-            term: (np.asarray(ids, dtype=np.int64), np.asarray(tfs, dtype=np.float64))
-            for term, (ids, tfs) in postings.items()
-        }
+        self._postings = _postings(documents, lengths.astype(np.int64))
 
     def __contains__(self, term: object) -> bool:
         return term in self._postings
@@ -60,3 +51,26 @@ class BM25:
             ids, tfs = posting
             out[ids] += weight * self.idf(term) * tfs * (self.k1 + 1.0) / (tfs + self._norm[ids])
         return out
+
+
+def _postings(
+    documents: Sequence[Sequence[str]], lengths: npt.NDArray[np.int64]
+) -> dict[str, tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]]:
+    """Each term's units (ascending) and its count in each, counted in numpy: a loop over every unit's terms in
+    Python took 0.3 s of a cached `pearl ask` on a 300k-word book."""
+    numbered: dict[str, int] = {}
+    term_ids = np.fromiter(
+        (numbered.setdefault(term, len(numbered)) for doc in documents for term in doc),
+        dtype=np.int64,
+        count=int(lengths.sum()),
+    )
+    if not term_ids.size:
+        return {}
+    size = len(documents)
+    pairs, counts = np.unique(term_ids * size + np.repeat(np.arange(size, dtype=np.int64), lengths), return_counts=True)
+    owners = pairs // size
+    starts = np.flatnonzero(np.diff(owners, prepend=-1))
+    names = list(numbered)
+    units = np.split(pairs % size, starts[1:])
+    tallies = np.split(counts.astype(np.float64), starts[1:])
+    return {names[owner]: (ids, tfs) for owner, ids, tfs in zip(owners[starts].tolist(), units, tallies, strict=True)}

@@ -272,9 +272,12 @@ def _bm25(index: DocumentIndex) -> BM25:
 def _build_bm25(index: DocumentIndex) -> BM25:
     documents = [terms(text) for text in shown_texts(index)]
     vocabulary = {term for document in documents for term in document}
+    # "sublicense" also counts as "license", "competition" as "compete", when the document uses those: worked out
+    # once a term, not once a use of it.
+    bases = {term: found for term in vocabulary if (found := term_bases(term, vocabulary))}
     for document in documents:
-        # "sublicense" also counts as "license", "competition" as "compete", when the document uses those.
-        document.extend([base for term in document for base in term_bases(term, vocabulary)])
+        if extra := [base for term in document if term in bases for base in bases[term]]:
+            document.extend(extra)
     return BM25(documents)
 
 

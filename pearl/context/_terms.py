@@ -55,8 +55,13 @@ def words(text: str) -> list[str]:
     only where both wrote the same particle; in pairs, all three give "서울".
     """
     out = []
-    cjk = _CJK_RUN.search(text) is not None  # once a text, not once a word: this runs for every unit indexed
-    for word in _WORD.findall(_HYPHENATED_PREFIX.sub(r"\1", text.lower())):
+    # Once a text, not once a word, and only where it can find something: this runs for every unit indexed.
+    plain = text.isascii()
+    cjk = not plain and _CJK_RUN.search(text) is not None
+    lowered = text.lower()
+    if "-" in lowered or not plain:
+        lowered = _HYPHENATED_PREFIX.sub(r"\1", lowered)
+    for word in _WORD.findall(lowered):
         if word.endswith(("'s", "’s")):
             word = word[:-2]
         if cjk and _CJK_RUN.search(word):
