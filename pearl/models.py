@@ -145,6 +145,11 @@ class Document(BaseModel):
         "show no text, each with why",
     )
 
+    def __hash__(self) -> int:
+        # Frozen, but its lists left pydantic's hash raising "unhashable type: 'list'": as a dict key, in a set or
+        # an lru_cache. Equal documents have the same name and text read the same way.
+        return hash((self.name, self.content_hash))
+
     @property
     def content_hash(self) -> str:
         """A stable hash of the text and how it is read (sha256, hex): equal text, equal hash, whatever the

@@ -36,6 +36,10 @@ class Question(BaseModel):
     text: WritableStr
     options: list[WritableStr] = Field(default_factory=list)
 
+    def __hash__(self) -> int:
+        # Frozen, but its list of options left pydantic's hash raising "unhashable type: 'list'".
+        return hash((self.text, tuple(self.options)))
+
     @property
     def letters(self) -> str:
         return LETTERS[: len(self.options)]

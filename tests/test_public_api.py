@@ -573,3 +573,18 @@ def test_a_sentence_id_the_index_lacks_is_an_index_error_and_usages_sum() -> Non
     assert total == answers[0].usage + answers[1].usage and total.calls == 2
     with pytest.raises(TypeError, match="unsupported operand"):  # an AttributeError of a field, before
         answers[0].usage + 1  # type: ignore[operator]
+
+
+def test_documents_and_questions_are_keys_as_frozen_values_are() -> None:
+    # Frozen, yet `{document: ...}` and an lru_cache over questions raised "unhashable type: 'list'".
+    first, again = (
+        pearl.Document.from_text("The keeper lit the lamp.", name="log"),
+        pearl.Document.from_text("The keeper lit the lamp.", name="log"),
+    )
+    other = pearl.Document.from_text("The keeper lit the lamp.", name="diary")
+    assert first == again and len({first, again, other}) == 2 and {first: 1}[again] == 1
+    asked = pearl.Question(text="Who lit it?", options=["The keeper", "Her son"])
+    assert {asked: 1}[pearl.Question(text="Who lit it?", options=["The keeper", "Her son"])] == 1
+    assert (
+        len({asked, pearl.Question(text="Who lit it?"), pearl.Question(text="Who lit it?", options=["Her son"])}) == 3
+    )
