@@ -82,6 +82,19 @@ def test_a_lettered_schedule_or_a_closing_abbreviation_ends_its_sentence() -> No
         assert _units(whole) == [whole]
 
 
+def test_an_initialism_ends_its_sentence_before_a_word_that_opens_one() -> None:
+    # "He moved to the U.S. He was happy there." was one unit: the stop after "U.S." was read as an initial's.
+    text = "He moved to the U.S. He was happy there. The office is in Washington, D.C. It opened in May."
+    assert _units(text) == [
+        "He moved to the U.S.",
+        "He was happy there.",
+        "The office is in Washington, D.C.",
+        "It opened in May.",
+    ]
+    for whole in ("The U.S. Army left.", "THE U.S. THE END.", "Named by J. R. The Elder.", "See e.g. The Times."):
+        assert _units(whole) == [whole]
+
+
 def test_a_section_number_of_several_levels_stays_with_its_heading_or_clause() -> None:
     text = (
         "2.3. Promotions. 2.3.1. The Company will promote the service. 2.3.2. Notwithstanding the above, no fee "

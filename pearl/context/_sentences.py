@@ -664,6 +664,7 @@ def _boundaries(text: str, start: int, end: int, markup: bool = False) -> list[i
             _opening_label(text, match.start(), start, unit_start, end),
             _previous_word(text, match.start() - len(word), start),
             _NEXT_WORD.match(text, match.end(), end)[1],  # type: ignore[index]
+            initialism=_INITIALISM.search(text, max(start, match.start() - 16), match.start()) is not None,
         ):
             continue
         day = len(word) <= 2 and word.isdecimal() and int(word) <= 31  # "2⁵³" is digits, no numeral int() reads
@@ -823,6 +824,8 @@ _LETTERED = frozenset(
 )
 """Words a letter names a thing after ("Schedule A", "Exhibit G", "Plan B"): a stop after that letter is no
 initial's, and ends its sentence before a capital ("... described in Schedule A. Either party may ...")."""
+_INITIALISM = re.compile(r"(?<![^\W\d_])(?:[A-Z]\.)+[A-Z]\Z")
+"""Capitals with stops and no space, up to the last letter before a stop ("U.S", "D.C", "U.S.A")."""
 _CLOSING_ABBREVIATIONS = frozenset("etc inc ltd corp co llc plc".split())
 """Abbreviations that close a phrase ("apples, pears, etc.", "Apple Inc."): one ends its sentence too when a word
 that opens sentences follows (`_OPENERS`)."""
@@ -832,9 +835,10 @@ _OPENERS = frozenset(
 )
 
 
-def _ends_sentence(word: str, label: str, previous: str = "", following: str = "") -> bool:
+def _ends_sentence(word: str, label: str, previous: str = "", following: str = "", *, initialism: bool = False) -> bool:
     """Whether the stop after `word` ends a sentence; `label`: what opens the unit up to the stop, if it does;
-    `previous` and `following`: the words before `word` and after the stop."""
+    `previous` and `following`: the words before `word` and after the stop; `initialism`: `word` is the last letter
+    of capitals written with stops and no space ("U.S.", "D.C.")."""
     bare = word.lstrip("\"'“‘([").lower()
     abbreviation = bare.rsplit("'", 1)[-1].rsplit("’", 1)[-1]
     # What follows opens a sentence: a word that opens sentences, in its own case ("The", not "THE" of a clause in
@@ -844,9 +848,9 @@ def _ends_sentence(word: str, label: str, previous: str = "", following: str = "
         return abbreviation in _CLOSING_ABBREVIATIONS and opens
     # An initial: "J. R. Smith", "U.S.". A Hangul syllable is a word ("안 돼. 집에 가."), never one. A letter that
     # names a schedule or a plan is none before a sentence's opening word ("Schedule A. Either party ...", not
-    # "Section A. Smith").
+    # "Section A. Smith"), and nor is an initialism's ("moved to the U.S. He", not "the U.S. Army").
     if len(bare) == 1 and bare.isalpha() and not "\uac00" <= bare <= "\ud7a3":
-        return previous.lower() in _LETTERED and word == bare.upper() and opens
+        return (initialism or previous.lower() in _LETTERED) and word == bare.upper() and opens
     # "1.", "1.1." or "IV." opening a unit labels it; the label and its text stay one unit.
     return _ENUMERATOR.match(label.lstrip("\"'“‘([")) is None
 
