@@ -444,3 +444,27 @@ def test_dropping_a_sentences_opener_never_leaves_a_name_opening_in_lower_case()
     )
     names = {e.name for e in index_document(notice, cache=False).entities}
     assert not any(name[0].islower() for name in names), names
+
+
+def test_an_initialism_whose_letters_spell_a_plain_word_is_still_a_name() -> None:
+    # "U.S." is keyed without its stops, and "us" is a stop word: the country of a news story was in no sheet.
+    text = (
+        "Officials in the U.S. welcomed the deal. Trade between the U.S. and Canada grew. "
+        "The U.K. agreed later. Tell us more about the talks."
+    )
+    index = index_document(text, cache=False, ner=True)
+    assert {"U.S.", "U.K.", "Canada"} <= {e.name for e in index.entities}
+    assert [e.name for e in find_entities(index, "What did the U.S. sign?")] == ["U.S."]
+    assert find_entities(index, "tell us what happened") == []  # the word is no name
+
+
+@pytest.mark.parametrize("ner", [False, True])
+def test_a_saints_name_keeps_its_title(ner: bool) -> None:
+    # "St." came off as "Mr." does: "St. Louis" was "Louis", and merged with Louis Armstrong (a GPE of 5 mentions).
+    text = (
+        "The team flew from St. Louis to St. Albans. In St. Louis the mayor met Louis Armstrong. St. Louis won. "
+        "Louis Armstrong sang. Mr. Korvin came from St. Albans. Korvin left."
+    )
+    mentions = {e.name: e.mentions for e in index_document(text, cache=False, ner=ner).entities}
+    assert mentions["Louis Armstrong"] == 2 and mentions["St. Albans"] == 2 and mentions["Korvin"] == 2, mentions
+    assert mentions["St. Louis"] >= 2 and "Louis" not in mentions and "Albans" not in mentions

@@ -58,6 +58,9 @@ _TITLES = frozenset(
     governor mayor king queen prince princess duke duchess count countess baron father mother brother sister
     uncle aunt saint st rev reverend fr pastor rabbi imam chief""".split()
 )
+_NAMING_TITLES = frozenset({"saint", "st"})
+"""Titles that are part of a place's or a church's name ("St. Louis", "St. Albans", "Saint Paul"): kept in its key and
+its name, where another title comes off ("Mr. Korvin" is "Korvin"). Stripped, "St. Louis" was "Louis"."""
 _UPPER = "A-Z\u00c0-\u00d6\u00d8-\u00de\u0391-\u03a9\u0410-\u042f"
 _NAME_WORD = rf"[{_UPPER}][\w'’\-]*"
 # An abbreviated title ("Mr.", "Dr.", "Capt.") may open a run: "Mr. Korvin" is one mention.
@@ -71,6 +74,8 @@ _SPACES = re.compile(r"\s+")
 _CONTRACTION = re.compile(r"^(\w+)['’](?:m|ll|ve|d|re|s|t)$")
 _ABBREVIATION_END = re.compile(r"(?:\b[^\W\d_]\.){2,}$|\b(?:Inc|Co|Corp|Ltd|Jr|Sr|Bros|Mfg|Intl)\.$")
 _KEY_STRIP = " \t\n\"'“”‘’()[]{}.,;:!?-–—*"
+_INITIALISM = re.compile(r"[A-Z](?:\.[A-Z])+\.?")
+"""Capitals written with stops ("U.S.", "U.K."), whose key without them may be a plain word ("us")."""
 _MONTH = (
     r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
     r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
@@ -586,9 +591,12 @@ def entity_key(surface: str) -> str:
         words[-1] = words[-1][:-2]
     while len(words) > 1 and words[0].lower() in ("the", "a", "an"):
         words = words[1:]
-    while len(words) > 1 and words[0].lower().rstrip(".") in _TITLES:
+    while len(words) > 1 and words[0].lower().rstrip(".") in _TITLES - _NAMING_TITLES:
         words = words[1:]
-    return " ".join(w.lower().replace(".", "").strip(_KEY_STRIP) for w in words).strip()
+    key = " ".join(w.lower().replace(".", "").strip(_KEY_STRIP) for w in words).strip()
+    if len(words) == 1 and _INITIALISM.fullmatch(words[0]) and key in stopwords():
+        return words[0].lower()  # "U.S.": "us" is a stop word, and the country was in no sheet
+    return key
 
 
 def _resolve(text: str, raw: list[_Raw]) -> EntityData:
@@ -692,7 +700,7 @@ def _canonical(surfaces: Counter[str], key: str) -> str:
 
 def _strip_title(surface: str) -> str:
     words = surface.split()
-    while len(words) > 1 and words[0].lower().rstrip(".") in _TITLES:
+    while len(words) > 1 and words[0].lower().rstrip(".") in _TITLES - _NAMING_TITLES:
         words = words[1:]
     return " ".join(words)
 
