@@ -9,7 +9,7 @@ import pytest
 from conftest import SAMPLE_DIR
 
 from pearl import load_document
-from pearl.context import DocumentIndex, compress, index_document
+from pearl.context import DocumentIndex, compress, index_document, rank_sentences
 from pearl.context._layout import analyse_layout, is_heading
 from pearl.context._models import SentenceFlag
 from pearl.context._query import clean_query, query_terms
@@ -1231,3 +1231,37 @@ def test_compress_finds_a_faqs_answer_by_the_question_it_answers() -> None:
     )
     context = compress(index_document(faq, cache=False, ner=False), "How can I search directories recursively?", 40)
     assert "Use the grep command." in context.text and "the g switch" in context.text, context.text
+
+
+TRANSCRIPT = (
+    "Board meeting, 3 March 2026\n\n"
+    "[00:01:02] Sarah Lindqvist: So, a few things. Circulation is up eight percent. The old printer broke in March.\n"
+    "[00:01:30] Tom Becker: Sure. What about advertising? We lost two accounts in February.\n"
+    "[00:02:11] Sarah Lindqvist: Advertising is flat. I expect it to recover by June.\n"
+    "[00:02:40] Priya Natarajan: Noted.\n"
+    "[00:02:45] Tom Becker: The printer contract ends in April. They owe us a quote. The new printer broke in May.\n"
+)
+
+
+def test_a_speakers_name_heads_what_they_say_in_a_transcript() -> None:
+    # Only the turn's first sentence said who spoke: "Circulation is up" had no heading, while "Tom Becker: Sure." was
+    # read as a title over what followed it.
+    index = index_document(TRANSCRIPT, cache=False, ner=False)
+    texts = _texts(index)
+    headed = {texts[i]: texts[h] for i, h in enumerate(index.sent_heading) if h >= 0}
+    assert headed["Circulation is up eight percent."].endswith("Sarah Lindqvist: So, a few things.")
+    assert headed["We lost two accounts in February."].endswith("Tom Becker: Sure.")
+    assert headed["They owe us a quote."].endswith("Tom Becker: The printer contract ends in April.")
+    assert not any(flags & SentenceFlag.HEADING for flags in index.sent_flags[1:]), texts
+    ranked = [texts[sid] for sid, _ in rank_sentences(index, "When did Tom Becker say the printer broke?")]
+    assert ranked[0] == "The new printer broke in May.", ranked  # not Tom's "Sure.", nor Sarah's printer
+
+
+def test_a_few_labelled_notes_are_no_dialogue() -> None:
+    # Two labels that open two paragraphs each, among many: a manual's notes, whose sentences head nothing.
+    prose = "".join(f"The pump runs in mode {n}. It stops when the tank is full.\n\n" for n in range(12))
+    text = (
+        prose + "Note: Drain the tank first. Then open the valve.\n\nTip: Check the seal. It wears out.\n\n"
+        "Note: Keep the lid shut. Dust gets in.\n\nTip: Oil the hinge. It squeaks.\n\n"
+    )
+    assert all(h < 0 for h in index_document(text, cache=False, ner=False).sent_heading)

@@ -25,7 +25,8 @@ __all__ = ["PIPELINE_VERSION", "cache_path", "load_cached", "save_cached"]
 
 # Bump when segmentation, entity extraction or the index layout changes: old files are ignored.
 PIPELINE_VERSION = 74  # 74: an initialism ends its sentence before a word that opens one ("the U.S. He"), and
-# is a name though its letters spell a stop word ("U.S."); "St." stays in a name ("St. Louis" was "Louis")
+# is a name though its letters spell a stop word ("U.S."); "St." stays in a name ("St. Louis" was "Louis"); in a
+# transcript, a speaker's name heads the turn ("Tom Becker: Sure." was a title)
 # 73: an info manual's line of links is page furniture, and an answer's "Yes." under its
 # FAQ question is no title; a Markdown list of links to the headings is a table of contents (72: a first version)
 # 71: a FAQ's numbered question or a term on a line of its own heads the paragraphs it

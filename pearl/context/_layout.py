@@ -255,6 +255,8 @@ def analyse_layout(
         titles.discard(i)
     titles -= _numbered_list(units, starts, titles)
     titles -= _run_in_answers(text, sentences, units, starts, titles)
+    turns = _speaker_turns(units, starts)
+    titles -= turns.keys()  # "Tom: Sure." is what Tom said, not a title over what follows
     _under_headings(units, normalised, titles, flags)
     for i in _navigation(units, titles):
         flags[i] |= SentenceFlag.BOILERPLATE
@@ -272,6 +274,10 @@ def analyse_layout(
         for k in range(first, stop):
             if k != section:
                 layout.section[k] = section
+        if first in turns and stop - first > 1:
+            # A speaker's turn: who says it heads what is said ("Sarah Lindqvist: So, a few things. Circulation is
+            # up eight percent." answers who said circulation is up).
+            layout.heading[first + 1 : stop] = [first] * (stop - first - 1)
         if first not in titles and stop - first > 1 and _listed_entry(entries, n):
             # An entry of a two-column list: its label heads what it says ("28  Operation timeout. The time-out...").
             layout.heading[first + 1 : stop] = [first] * (stop - first - 1)
@@ -429,6 +435,25 @@ def _lead_lines(
             column = indents[n] or 0
             following = indents[n + 1] if n + 1 < len(bounds) else None
             lead_on(n, column, deeper=following is not None and following > column)
+
+
+_SPEAKER = re.compile(
+    r"[ \t]*(?:[\[(]?\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?[\])]?[ \t]+)?"  # a time it was said at, if given
+    r"(?P<name>[A-Z][\w'’.-]{0,30}(?:[ \t]+[A-Z][\w'’.-]{0,30}){0,3})[ \t]*:[ \t]+\S"
+)
+"""A paragraph opening with who speaks: "Sarah Lindqvist: So, ...", "[00:01:02] TOM: ...", "Q: ..."."""
+TURN_SHARE = 0.3
+"""Paragraphs that must open with a speaker's name for a text to be read as a dialogue (a transcript, an interview):
+a manual's notes ("Note: ...", "Example: ...") are a few of its paragraphs."""
+
+
+def _speaker_turns(units: list[str], starts: list[int]) -> dict[int, str]:
+    """The paragraphs (their first units) that open with a speaker's name, by name, in a text read as a dialogue: two
+    speakers or more who each open two paragraphs or more, and `TURN_SHARE` of the paragraphs at least opening with a
+    name (then one who speaks once has a turn too)."""
+    named = {first: found["name"] for first in starts if (found := _SPEAKER.match(units[first]))}
+    speakers = [name for name, count in Counter(named.values()).items() if count >= 2]
+    return named if len(speakers) >= 2 and len(named) >= TURN_SHARE * len(starts) else {}
 
 
 def _entry(text: str, start: int, first_end: int, end: int) -> tuple[int, bool] | None:
