@@ -7,6 +7,7 @@ server (tests/fakeserver.py); the same server runs by hand (`python tests/fakese
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import os
@@ -699,9 +700,12 @@ def test_a_fence_around_a_reply_is_stripped(reply: str, inside: str) -> None:
 def test_hostile_json_plans_go_back_to_the_model_then_fall_back() -> None:
     """Item 4 end to end: with JSON-schema planning, self-correction acts on the error and `rag` answers."""
 
+    planned = itertools.count()
+
     def reply(request: CompletionRequest) -> str:
         kind = (request.prompt or "").split(".")[0]
-        return "[" * 100_000 if kind in ("plan", "plan_fix") else "Varga."
+        # Another reply each time: one repeated word for word stops the planning at once.
+        return "[" * (100_000 + next(planned)) if kind in ("plan", "plan_fix") else "Varga."
 
     fake = FakeLLM(default=reply, supports_json_schema=True)
     answer = Pearl(llm=fake, settings=load_settings(cache=False, plan_attempts=3)).ask(STORY, "Who kept the light?")

@@ -136,7 +136,8 @@ def test_the_planning_prompts_describe_a_step_alike() -> None:
 def test_fix_prompt_cuts_the_earlier_plans_first() -> None:
     rambling = "s1 = FIND_REASON(CTX, undefined_var) " + "and then some more words " * 400
     # a small model's window: the correction prompt must be fitted
-    fake = scripted([rambling, rambling, 'x = NO_SUCH_ACTION(CTX, "y")', GOOD_PLAN], window=2500)
+    again = rambling.replace("undefined_var", "other_var")  # the same twice in a row would stop the planning
+    fake = scripted([rambling, again, 'x = NO_SUCH_ACTION(CTX, "y")', GOOD_PLAN], window=2500)
     answer = pearl_with(fake).ask(SAMPLE, QUESTION)
     assert not answer.fallback
     last = [r for r in fake.history if (r.prompt or "").startswith("plan_fix")][-1].messages[-1].content
@@ -167,9 +168,23 @@ def test_fallback_runs_when_every_plan_fails() -> None:
     assert answer.usage.calls == 3  # two plan attempts, one direct answer over compressed context
 
 
+def test_planning_stops_when_the_model_repeats_its_rejected_plan() -> None:
+    # A small model answered "B" to the plan prompt and to each correction: eight calls, 10k tokens for a 143-token
+    # note, before the fallback that then answered (helper-227).
+    stuck = scripted(["B"] * 8, final="B")
+    answer = pearl_with(stuck, plan_attempts=8).ask(SAMPLE, QUESTION, ["a", "b", "c", "d"])
+    assert answer.fallback and answer.usage.calls == 3  # two plan attempts, then rag
+    assert "no valid plan after 2 attempts (the planner repeated its rejected reply word for word)" in answer.notes[0]
+    assert any(event.stage == "planning stopped" for event in answer.trace.events)
+    # A model that writes another plan each time is corrected to the last attempt, as the paper does.
+    trying = scripted([f"nonsense {n}" for n in range(8)], final="B")
+    answer = pearl_with(trying, plan_attempts=4).ask(SAMPLE, QUESTION, ["a", "b", "c", "d"])
+    assert answer.fallback and answer.usage.calls == 5 and "(the planner" not in answer.notes[0]
+
+
 def test_fulldoc_falls_back_on_the_whole_document_as_the_paper_does() -> None:
     # The paper answers zero-shot when no plan is valid; pearl-fulldoc answered by rag, over a few sentences.
-    fake = scripted(["nonsense"] * 5, final="B")
+    fake = scripted([f"nonsense {n}" for n in range(5)], final="B")
     answer = pearl_with(fake, plan_attempts=2).ask(SAMPLE, QUESTION, ["a", "b", "c", "d"], method="pearl-fulldoc")
     assert answer.fallback and answer.method == "pearl-fulldoc" and answer.letter == "B"
     assert any(n.startswith("no valid plan after 2 attempts; answered by direct") for n in answer.notes)
@@ -966,7 +981,7 @@ def test_the_blocking_methods_work_where_an_event_loop_already_runs() -> None:
         planned, _ = pearl.plan("Who runs the ferry?")
         return answer.answer, len(planned.attempts)
 
-    assert asyncio.run(inside()) == ("Mira [S0].", load_settings(cache=False).plan_attempts)
+    assert asyncio.run(inside()) == ("Mira [S0].", 2)  # the same reply again: planning stops at the second attempt
 
 
 def test_an_error_from_a_blocking_method_carries_no_false_context() -> None:

@@ -73,6 +73,10 @@ class PlanAttempt(BaseModel):
     error: str | None = None
 
 
+REPEATED_PLAN = "the planner repeated its rejected reply word for word"
+"""Why planning stopped before its attempts ran out: a correction that changed nothing of the reply it corrects."""
+
+
 class PlanResult(BaseModel):
     """The plan (None when every attempt failed) and every attempt made."""
 
@@ -82,14 +86,15 @@ class PlanResult(BaseModel):
     notes: list[str] = Field(
         default_factory=list, description="what the planner was not shown: a question cut to fit its prompt"
     )
+    stopped: str = Field(default="", description="why planning stopped before its attempts ran out, if it did")
 
 
 def no_plan(result: PlanResult) -> str:
     """What a planning that gave no plan says: "no valid plan after 3 attempts", and why the last gave none where the
-    planner replied with no text (`BLANK_PLAN`)."""
+    planner replied with no text (`BLANK_PLAN`) or repeated a rejected reply (`REPEATED_PLAN`)."""
     last = (result.attempts[-1].error or "") if result.attempts else ""
-    blank = f" ({BLANK_PLAN})" if last.startswith(BLANK_PLAN) else ""
-    return f"no valid plan after {counted(len(result.attempts), 'attempt')}{blank}"
+    why = BLANK_PLAN if last.startswith(BLANK_PLAN) else result.stopped
+    return f"no valid plan after {counted(len(result.attempts), 'attempt')}{f' ({why})' if why else ''}"
 
 
 def choose_actions(library: ActionLibrary, question: str, demos: Sequence[Demo], limit: int = 16) -> ActionLibrary:
@@ -368,6 +373,12 @@ async def generate_plan(
             error = str(exc)
             result.attempts.append(PlanAttempt(text=reply.text, error=error))
             recorder.note("plan rejected", error, attempt=attempt)
+            if attempt > 1 and reply.text.strip() == result.attempts[-2].text.strip():
+                # Told what was wrong, the model wrote the same again: a model that does so at once repeats it to
+                # the last attempt (a small model's "B" eight times, 10k tokens for a 143-token note: helper-227).
+                result.stopped = REPEATED_PLAN
+                recorder.note("planning stopped", REPEATED_PLAN, attempt=attempt)
+                break
             continue
         result.attempts.append(PlanAttempt(text=reply.text))
         result.plan = plan
