@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import json
 import threading
@@ -14,6 +15,7 @@ import pytest
 from conftest import SAMPLE_DIR
 
 from pearl import Pearl, load_settings
+from pearl.cli._eval import _waiting_on
 from pearl.cli._progress import ProgressBar
 from pearl.errors import ConfigError, EmbeddedModelError, LLMRequestError, ServerError
 from pearl.eval import (
@@ -671,6 +673,19 @@ def test_progress_redraws_one_line_on_a_terminal() -> None:
     bar.close()
     text = stream.getvalue()
     assert text.count("\r") == 2 and "2/3" in text and text.endswith("\n")
+
+
+def test_the_bar_shows_a_document_being_indexed_while_its_questions_wait(tmp_path: Path) -> None:
+    # `pearl eval` drew "0/3 0%  0s" and nothing else for the 13 s a 100k-word document took to index (helper-227).
+    stream = io.StringIO()
+    bar = ProgressBar("eval", stream, tty=True)
+    pearl = Pearl(
+        llm=counting_fake_llm(), settings=load_settings(cache=False), on_stage=functools.partial(_waiting_on, bar)
+    )
+    run_eval(pearl, load_dataset(QUESTIONS), ["rag"], tmp_path / "r", limit=2, concurrency=1, progress=bar)
+    drawn = stream.getvalue().split("\r")
+    assert any(line.startswith("eval [") and " 0/2 " in line and "indexing " in line for line in drawn), drawn
+    assert not any("planning" in line for line in drawn)  # a question's own stages are its own
 
 
 def test_run_reports_progress_with_running_totals(tmp_path: Path) -> None:

@@ -80,6 +80,7 @@ class ProgressBar(_Display):
         self._tenth = -1
         self._last_line = self.started
         self._drawn = False
+        self._place: tuple[int, int, str] | None = None  # the last report: done, total, status
 
     def line(self, done: int, total: int, status: str = "") -> str:
         """The progress line for `done` of `total`."""
@@ -98,6 +99,7 @@ class ProgressBar(_Display):
         if self._tenth < 0 and done > 0:
             # The first report is the starting point: work counted there was done by an earlier run.
             self.message(f"resuming: {done} of {total} already done")
+        self._place = (done, total, status)
         line = self.line(done, total, status)
         tenth = 10 * done // max(1, total)
         if self.tty:
@@ -112,6 +114,24 @@ class ProgressBar(_Display):
                 self.stream.flush()
             self._last_line = time.perf_counter()
         self._tenth = tenth
+
+    def aside(self, text: str) -> None:
+        """Show `text` (what the run waits on: "indexing 100,012 words 45%") in the line, in place of its status
+        until the next report: the line had stood still, its seconds too, while a long document was indexed. Off a
+        terminal, a line at most every `interval` seconds."""
+        if self.quiet or self._place is None:
+            return
+        done, total, status = self._place
+        line = self.line(done, total, f"{status}  {text}" if status else text)
+        if self.tty:
+            with STDERR_LINE.lock:
+                STDERR_LINE.draw(self.stream, line)
+                self._drawn = True
+        elif time.perf_counter() - self._last_line >= self.interval:
+            with STDERR_LINE.around():
+                self.stream.write(line + "\n")
+                self.stream.flush()
+            self._last_line = time.perf_counter()
 
     def message(self, text: str) -> None:
         """A line of its own, not overwritten by the next redraw."""
