@@ -449,7 +449,12 @@ def _read_file(path: Path) -> dict[str, Any]:
     known = set(Settings.model_fields) - {"sources"}
     unknown = sorted(set(section) - known)
     if unknown:
-        raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        # The name meant, where one is close, as for a misspelt PEARL_ variable: not a list of 21 to search.
+        close = [
+            f"{key} (did you mean {near[0]}?)" if (near := difflib.get_close_matches(key, known, n=1)) else key
+            for key in unknown
+        ]
+        raise ConfigError(f"{path}: unknown setting(s) {', '.join(close)}; known: {', '.join(sorted(known))}")
     return dict(section)
 
 

@@ -440,6 +440,20 @@ def test_index_refuses_an_entity_sheet_of_no_tokens_naming_the_option() -> None:
     assert result.exit_code == 2 and "--sheet-budget" in result.stderr
 
 
+def test_index_says_the_entity_sheet_was_cut_to_its_budget() -> None:
+    # "Entities (53 in 5111 sentences):" over 8 lines, with no word that the budget had cut the other 45 (helper-227).
+    cut = runner.invoke(app, ["index", str(SAMPLE), "--no-ner", "--sheet-budget", "60"])
+    assert cut.exit_code == 0, cut.output
+    shown = cut.stdout.count("\n- ")
+    assert (
+        shown > 0
+        and f"({shown} of " in cut.stdout
+        and " entities shown in the 60 tokens of --sheet-budget)" in cut.stdout
+    )
+    whole = runner.invoke(app, ["index", str(SAMPLE), "--no-ner", "--sheet-budget", "5000"])
+    assert whole.exit_code == 0 and "entities shown in" not in whole.stdout
+
+
 def test_a_missing_library_argument_is_not_called_an_option(tmp_path: Path) -> None:
     result = runner.invoke(app, ["actions", "export", str(tmp_path / "none.json")])
     assert result.exit_code == 2

@@ -163,6 +163,9 @@ def index_command(
         echo_json({**stats, "entity_sheet": sheet, "top_entities": top, "notes": notes})
         return
     echo(sheet)
+    shown = sheet.count("\n- ") + sheet.startswith("- ")
+    if 0 < shown < len(index.entities):  # the sheet names its total, not that the budget cut it
+        echo(f"({shown} of {len(index.entities):,} entities shown in the {sheet_budget:,} tokens of --sheet-budget)")
     echo("")
     counts = [
         counted(stats["sentences"], "sentence"),
