@@ -23,7 +23,7 @@ from conftest import SAMPLE_DIR
 
 from pearl import Pearl, load_settings
 from pearl._files import atomic_write_text
-from pearl.errors import ConfigError, DatasetError, LLMRequestError, LLMResponseError, LLMTimeoutError
+from pearl.errors import ConfigError, LLMRequestError, LLMResponseError, LLMTimeoutError
 from pearl.eval import counting_fake_llm, load_dataset, run_eval
 from pearl.llm import CompletionRequest, Message, OpenAICompatibleLLM
 
@@ -43,7 +43,7 @@ FIRST_LINES: dict[str, dict[str, Any]] = {
 }
 
 
-# -- 1. an empty question is refused when the dataset is loaded -------------------------------------
+# -- 1. an empty question is skipped by the run, named -------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -67,15 +67,20 @@ FIRST_LINES: dict[str, dict[str, Any]] = {
     ],
     ids=["jsonl-free", "jsonl-choice", "quality", "leval-options-only", "leval-number-only"],
 )
-def test_an_empty_question_is_refused_at_load_naming_line_and_field(
-    tmp_path: Path, line: dict[str, Any], field: str
+def test_an_empty_question_is_skipped_as_an_empty_option_is_naming_it(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, line: dict[str, Any], field: str
 ) -> None:
-    # It loaded, and the run stopped at it with "the question is empty" naming neither line nor id, on every resume.
+    # It loaded, and the run stopped at it with "the question is empty" naming neither line nor id, on every resume;
+    # then the whole run was refused for it, where an empty option is skipped, named, and the rest run (helper-227).
     first = FIRST_LINES["jsonl" if "text" in line else "quality" if "article" in line else "leval"]
     path = tmp_path / "bad.jsonl"
     path.write_text(json.dumps(first) + "\n" + json.dumps(line) + "\n", encoding="utf-8")
-    with pytest.raises(DatasetError, match=rf"bad\.jsonl:2: {field}: expected the question's text"):
-        load_dataset(path)
+    dataset = load_dataset(path)
+    bad = dataset.questions[-1].id
+    with caplog.at_level("WARNING"):
+        summary = run_eval(Pearl(counting_fake_llm(), load_settings(cache=False)), dataset, ["direct"], tmp_path / "r")
+    assert summary.skipped == [bad] and "the question is empty" in summary.skipped_why[bad]
+    assert summary.methods[0].n == 1 and f"{bad} (the question is empty" in caplog.text
 
 
 # -- 2. files pearl writes get the permissions a plain open() gives ---------------------------------

@@ -252,7 +252,7 @@ def _quality(line: _Line, obj: dict[str, Any]) -> tuple[EvalDocument, list[EvalQ
         where = f"questions[{i}]"
         if not isinstance(item, dict):
             line.fail(where, f"expected an object, got {type(item).__name__}")
-        text = _asked(line, line.get(item, "question", str, f"{where}.question"), f"{where}.question")
+        text = _asked(line.get(item, "question", str, f"{where}.question"))
         options = line.get(item, "options", list, f"{where}.options")
         if not 2 <= len(options) <= len(LETTERS) or not all(isinstance(o, str) for o in options):
             line.fail(f"{where}.options", f"expected 2 to {len(LETTERS)} strings, got {_short(options)}")
@@ -311,13 +311,10 @@ def _golds(line: _Line, value: Any, field: str) -> list[str]:
     return golds
 
 
-def _asked(line: _Line, text: str, field: str) -> str:
-    """The question's text, stripped; refused when empty, here, where the message can name the line.
-
-    At run time an empty question stopped the run without saying where it was, and again on every resume.
-    """
-    if not text.strip():
-        line.fail(field, f"expected the question's text, got {_short(text)} (options alone are not a question)")
+def _asked(text: str) -> str:
+    """The question's text, stripped. An empty one is loaded, and the run skips it, naming it and why, as it skips an
+    empty option: the whole run was refused for it (helper-227), and before that it stopped the run at it, where it
+    said neither where nor which, on every resume."""
     return text.strip()
 
 
@@ -365,7 +362,7 @@ def _leval(line: _Line, obj: dict[str, Any]) -> tuple[EvalDocument, list[EvalQue
                 )
             if letter is None:
                 line.fail(f"outputs[{i}]", f"no option letter in the gold answer {_short(golds[0])}")
-            text = _asked(line, _NUMBERED.sub("", parsed.text, count=1), f"instructions[{i}]")
+            text = _asked(_NUMBERED.sub("", parsed.text, count=1))
             questions.append(
                 EvalQuestion(**base, question=text, options=parsed.options, gold=letter, golds=[letter], kind="choice")
             )
@@ -432,7 +429,7 @@ def _custom(line: _Line, obj: dict[str, Any]) -> tuple[EvalDocument, list[EvalQu
         where = f"questions[{i}]"
         if not isinstance(item, dict):
             line.fail(where, f"expected an object, got {type(item).__name__}")
-        text_q = _asked(line, line.get(item, "question", str, f"{where}.question"), f"{where}.question")
+        text_q = _asked(line.get(item, "question", str, f"{where}.question"))
         options = line.get(item, "options", list, f"{where}.options", required=False) or []
         if options and (not 2 <= len(options) <= len(LETTERS) or not all(isinstance(o, str) for o in options)):
             line.fail(f"{where}.options", f"expected 2 to {len(LETTERS)} strings, got {_short(options)}")
