@@ -95,6 +95,24 @@ def test_an_initialism_ends_its_sentence_before_a_word_that_opens_one() -> None:
         assert _units(whole) == [whole]
 
 
+def test_a_time_a_month_or_a_word_that_is_also_an_abbreviation_ends_its_sentence() -> None:
+    # "We met at 5 p.m. The talks ran late.", "He sat. Birds sang." and "in the sun. Birds sang." were one unit each:
+    # "sat", "sun" and "no" are abbreviations (of Saturday, Sunday, number) as well as words (helper-228).
+    text = "We met at 5 p.m. The talks ran late. They resume in Feb. The vote is next. He sat. Birds sang. He said no. Then"
+    assert _units(text + " he left.") == [
+        "We met at 5 p.m.",
+        "The talks ran late.",
+        "They resume in Feb.",
+        "The vote is next.",
+        "He sat.",
+        "Birds sang.",
+        "He said no.",
+        "Then he left.",
+    ]
+    for whole in ("On Feb. 5 they met at 5 p.m. sharp.", "See fig. 3 and no. 5 here.", "Smith v. Jones was decided."):
+        assert _units(whole) == [whole]
+
+
 def test_a_section_number_of_several_levels_stays_with_its_heading_or_clause() -> None:
     text = (
         "2.3. Promotions. 2.3.1. The Company will promote the service. 2.3.2. Notwithstanding the above, no fee "

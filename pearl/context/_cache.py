@@ -24,7 +24,8 @@ from pearl.context._models import DocumentIndex
 __all__ = ["PIPELINE_VERSION", "cache_path", "load_cached", "save_cached"]
 
 # Bump when segmentation, entity extraction or the index layout changes: old files are ignored.
-PIPELINE_VERSION = 74  # 74: an initialism ends its sentence before a word that opens one ("the U.S. He"), and
+PIPELINE_VERSION = 74  # 74: an initialism, "p.m." or "Feb." ends its sentence before a word that opens one ("the
+# U.S. He"), "sat", "sun" or "no" before any capital ("He sat. Birds sang."); an initialism
 # is a name though its letters spell a stop word ("U.S."); "St." stays in a name ("St. Louis" was "Louis"); in a
 # transcript, a speaker's name heads the turn ("Tom Becker: Sure." was a title)
 # 73: an info manual's line of links is page furniture, and an answer's "Yes." under its

@@ -824,11 +824,18 @@ _LETTERED = frozenset(
 )
 """Words a letter names a thing after ("Schedule A", "Exhibit G", "Plan B"): a stop after that letter is no
 initial's, and ends its sentence before a capital ("... described in Schedule A. Either party may ...")."""
-_INITIALISM = re.compile(r"(?<![^\W\d_])(?:[A-Z]\.)+[A-Z]\Z")
-"""Capitals with stops and no space, up to the last letter before a stop ("U.S", "D.C", "U.S.A")."""
-_CLOSING_ABBREVIATIONS = frozenset("etc inc ltd corp co llc plc".split())
-"""Abbreviations that close a phrase ("apples, pears, etc.", "Apple Inc."): one ends its sentence too when a word
-that opens sentences follows (`_OPENERS`)."""
+_INITIALISM = re.compile(r"(?<![^\W\d_])(?:(?:[A-Z]\.)+[A-Z]|[ap]\.m)\Z")
+"""Capitals with stops and no space, up to the last letter before a stop ("U.S", "D.C", "U.S.A"), and a time's "a.m"
+or "p.m"."""
+_CLOSING_ABBREVIATIONS = frozenset(
+    "etc inc ltd corp co llc plc jan feb mar apr jun jul aug sep sept oct nov dec mon tue tues wed thu thur thurs fri "
+    "sat sun".split()
+)
+"""Abbreviations that close a phrase ("apples, pears, etc.", "Apple Inc.", "in Feb."): one ends its sentence too when a
+word that opens sentences follows (`_OPENERS`)."""
+_PLAIN_WORDS = frozenset("no art arts chap sat sun wed mar fig figs sec secs gen col rep ed ft ave".split())
+"""Abbreviations that, in lower case, are as often words that end a sentence ("He sat.", "in the sun.", "said no."):
+one before a capital ends its sentence ("He sat. Birds sang."), where "fig. 3" and "no. 5" go on."""
 _OPENERS = frozenset(
     """the this these those that it its he she they we you his her their our my your in on at for if when while
     after before upon each either neither no any all such there here however""".split()
@@ -845,12 +852,14 @@ def _ends_sentence(word: str, label: str, previous: str = "", following: str = "
     # capitals, nor '("The Company")', which `following` is not given: helper-185).
     opens = following.lower() in _OPENERS and following[:1].isupper() and not following[1:2].isupper()
     if abbreviation in _ABBREVIATIONS or word in _CASED_ABBREVIATIONS:  # "l'art. 12"
+        if bare in _PLAIN_WORDS and following[:1].isupper() and not following[1:2].isupper():
+            return True
         return abbreviation in _CLOSING_ABBREVIATIONS and opens
     # An initial: "J. R. Smith", "U.S.". A Hangul syllable is a word ("안 돼. 집에 가."), never one. A letter that
     # names a schedule or a plan is none before a sentence's opening word ("Schedule A. Either party ...", not
     # "Section A. Smith"), and nor is an initialism's ("moved to the U.S. He", not "the U.S. Army").
     if len(bare) == 1 and bare.isalpha() and not "\uac00" <= bare <= "\ud7a3":
-        return (initialism or previous.lower() in _LETTERED) and word == bare.upper() and opens
+        return opens and (initialism or (previous.lower() in _LETTERED and word == bare.upper()))
     # "1.", "1.1." or "IV." opening a unit labels it; the label and its text stay one unit.
     return _ENUMERATOR.match(label.lstrip("\"'“‘([")) is None
 
