@@ -98,8 +98,8 @@ def test_an_initialism_ends_its_sentence_before_a_word_that_opens_one() -> None:
 def test_a_time_a_month_or_a_word_that_is_also_an_abbreviation_ends_its_sentence() -> None:
     # "We met at 5 p.m. The talks ran late.", "He sat. Birds sang." and "in the sun. Birds sang." were one unit each:
     # "sat", "sun" and "no" are abbreviations (of Saturday, Sunday, number) as well as words (helper-228).
-    text = "We met at 5 p.m. The talks ran late. They resume in Feb. The vote is next. He sat. Birds sang. He said no. Then"
-    assert _units(text + " he left.") == [
+    text = "We met at 5 p.m. The talks ran late. They resume in Feb. The vote is next. He sat. Birds sang. "
+    assert _units(text + "He said no. Then he left.") == [
         "We met at 5 p.m.",
         "The talks ran late.",
         "They resume in Feb.",
