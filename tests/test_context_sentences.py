@@ -111,6 +111,9 @@ def test_a_time_a_month_or_a_word_that_is_also_an_abbreviation_ends_its_sentence
     ]
     for whole in ("On Feb. 5 they met at 5 p.m. sharp.", "See fig. 3 and no. 5 here.", "Smith v. Jones was decided."):
         assert _units(whole) == [whole]
+    for whole in ("Gen. Patton came.", "Col. Mustard did it.", "See Fig. A1 here.", "Ft. Worth is big."):
+        assert _units(whole) == [whole]  # capitalised, a title or a label before its name
+    assert _units("No. This needs a schema.") == ["No.", "This needs a schema."]
 
 
 def test_a_section_number_of_several_levels_stays_with_its_heading_or_clause() -> None:

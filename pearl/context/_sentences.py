@@ -835,7 +835,8 @@ _CLOSING_ABBREVIATIONS = frozenset(
 word that opens sentences follows (`_OPENERS`)."""
 _PLAIN_WORDS = frozenset("no art arts chap sat sun wed mar fig figs sec secs gen col rep ed ft ave".split())
 """Abbreviations that, in lower case, are as often words that end a sentence ("He sat.", "in the sun.", "said no."):
-one before a capital ends its sentence ("He sat. Birds sang."), where "fig. 3" and "no. 5" go on."""
+one before a capital ends its sentence ("He sat. Birds sang."), where "fig. 3" and "no. 5" go on; capitalised, one
+before a word that opens sentences ("No. This needs a schema", not "Gen. Patton")."""
 _OPENERS = frozenset(
     """the this these those that it its he she they we you his her their our my your in on at for if when while
     after before upon each either neither no any all such there here however""".split()
@@ -852,8 +853,9 @@ def _ends_sentence(word: str, label: str, previous: str = "", following: str = "
     # capitals, nor '("The Company")', which `following` is not given: helper-185).
     opens = following.lower() in _OPENERS and following[:1].isupper() and not following[1:2].isupper()
     if abbreviation in _ABBREVIATIONS or word in _CASED_ABBREVIATIONS:  # "l'art. 12"
-        if bare in _PLAIN_WORDS and following[:1].isupper() and not following[1:2].isupper():
-            return True
+        capital = following[:1].isupper() and not following[1:2].isupper()
+        if bare in _PLAIN_WORDS and (opens or (capital and word.lstrip("\"'“‘([").islower())):
+            return True  # "He sat. Birds sang.", "No. This needs a schema"; not "Gen. Patton", "Fig. A1"
         return abbreviation in _CLOSING_ABBREVIATIONS and opens
     # An initial: "J. R. Smith", "U.S.". A Hangul syllable is a word ("안 돼. 집에 가."), never one. A letter that
     # names a schedule or a plan is none before a sentence's opening word ("Schedule A. Either party ...", not
