@@ -58,9 +58,9 @@ _TITLES = frozenset(
     governor mayor king queen prince princess duke duchess count countess baron father mother brother sister
     uncle aunt saint st rev reverend fr pastor rabbi imam chief""".split()
 )
-_NAMING_TITLES = frozenset({"saint", "st"})
-"""Titles that are part of a place's or a church's name ("St. Louis", "St. Albans", "Saint Paul"): kept in its key and
-its name, where another title comes off ("Mr. Korvin" is "Korvin"). Stripped, "St. Louis" was "Louis"."""
+_STRIPPED_TITLES = _TITLES - {"saint", "st"}
+"""Titles that come off a name ("Mr. Korvin" is "Korvin"); not "St.", part of a place's or a church's name ("St.
+Louis", "St. Albans", "Saint Paul"), kept in its key and its name: stripped, "St. Louis" was "Louis"."""
 _UPPER = "A-Z\u00c0-\u00d6\u00d8-\u00de\u0391-\u03a9\u0410-\u042f"
 _NAME_WORD = rf"[{_UPPER}][\w'’\-]*"
 # An abbreviated title ("Mr.", "Dr.", "Capt.") may open a run: "Mr. Korvin" is one mention.
@@ -591,7 +591,7 @@ def entity_key(surface: str) -> str:
         words[-1] = words[-1][:-2]
     while len(words) > 1 and words[0].lower() in ("the", "a", "an"):
         words = words[1:]
-    while len(words) > 1 and words[0].lower().rstrip(".") in _TITLES - _NAMING_TITLES:
+    while len(words) > 1 and words[0].lower().rstrip(".") in _STRIPPED_TITLES:
         words = words[1:]
     key = " ".join(w.lower().replace(".", "").strip(_KEY_STRIP) for w in words).strip()
     if len(words) == 1 and _INITIALISM.fullmatch(words[0]) and key in stopwords():
@@ -700,7 +700,7 @@ def _canonical(surfaces: Counter[str], key: str) -> str:
 
 def _strip_title(surface: str) -> str:
     words = surface.split()
-    while len(words) > 1 and words[0].lower().rstrip(".") in _TITLES - _NAMING_TITLES:
+    while len(words) > 1 and words[0].lower().rstrip(".") in _STRIPPED_TITLES:
         words = words[1:]
     return " ".join(words)
 
