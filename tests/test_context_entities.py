@@ -468,3 +468,16 @@ def test_a_saints_name_keeps_its_title(ner: bool) -> None:
     mentions = {e.name: e.mentions for e in index_document(text, cache=False, ner=ner).entities}
     assert mentions["Louis Armstrong"] == 2 and mentions["St. Albans"] == 2 and mentions["Korvin"] == 2, mentions
     assert mentions["St. Louis"] >= 2 and "Louis" not in mentions and "Albans" not in mentions
+
+
+@pytest.mark.parametrize("ner", [False, True])
+def test_a_list_items_first_word_and_a_figures_label_are_no_names(ner: bool) -> None:
+    # A recipe's "Add" and "Pour", a dialogue's "Okay" after "A:", and a paper's "Fig" (a PERSON, its most mentioned)
+    # topped their entity sheets (helper-228).
+    text = (
+        "1. Add the onion.\n2. Add the rice.\n3. Pour in the wine.\n4. Add the stock.\n5. Pour it out.\n\n"
+        "A: Okay.\nB: Okay, go.\n\nCells grew (Fig. 2b). Mice improved (Fig. 3a). Weight fell (Fig. 4). "
+        "Dr. Vargas ran the tests, and Vargas wrote them up."
+    )
+    names = {e.name for e in index_document(text, cache=False, ner=ner).entities}
+    assert "Vargas" in names and not names & {"Add", "Pour", "Okay", "Fig"}, names

@@ -58,6 +58,11 @@ _TITLES = frozenset(
     governor mayor king queen prince princess duke duchess count countess baron father mother brother sister
     uncle aunt saint st rev reverend fr pastor rabbi imam chief""".split()
 )
+_LABEL_ABBREVIATIONS = frozenset(
+    "fig figs eq eqs suppl sec secs vol vols no nos ch chap pp para paras art arts ed eds ref refs tab cf".split()
+)
+"""Abbreviations that label what follows them ("Fig. 2b", "Eq. 3", "Vol. 2"): no name where the text always writes one
+with its stop (NER called "Fig" a person, the paper's most mentioned)."""
 _STRIPPED_TITLES = _TITLES - {"saint", "st"}
 """Titles that come off a name ("Mr. Korvin" is "Korvin"); not "St.", part of a place's or a church's name ("St.
 Louis", "St. Albans", "Saint Paul"), kept in its key and its name: stripped, "St. Louis" was "Louis"."""
@@ -67,7 +72,8 @@ _NAME_WORD = rf"[{_UPPER}][\w'’\-]*"
 _CAPITALISED = re.compile(rf"(?:[{_UPPER}][a-z]{{1,3}}\.[ \t\u00a0]+)?{_NAME_WORD}(?:[ \t\u00a0]+{_NAME_WORD})*")
 _WORD = re.compile(r"[^\W\d_][\w'’\-]*")
 _TRIGGER = re.compile(rf"[{_UPPER}0-9]")
-_FIRST_WORD = re.compile(r"[\W_]*([^\W\d_][\w'’\-]*)")
+_FIRST_WORD = re.compile(r"[\W_]*(?:(?:\d{1,3}(?:\.\d{1,3})*[.):]|[A-Za-z][):])[ \t]+[\W_]*)?([^\W\d_][\w'’\-]*)")
+"""A sentence's first word, after a list item's number or letter ("1. Add the rice", "b) Pour", "A: Okay")."""
 _WHITESPACE = re.compile(r"\s")
 _SPACE_RUN = re.compile(r" {2,}")
 _SPACES = re.compile(r"\s+")
@@ -617,6 +623,8 @@ def _resolve(text: str, raw: list[_Raw]) -> EntityData:
     _merge_partial_names(text, groups)
     entities: list[tuple[list[_Raw], str, str]] = []
     for (is_value, key), mentions in groups.items():
+        if key in _LABEL_ABBREVIATIONS and all(text.startswith(".", m.end) or text[m.end - 1] == "." for m in mentions):
+            continue  # "Fig. 2b", "Suppl. Table S1": a label's abbreviation, written so wherever it stands
         label = _vote(mentions)
         # A capitalised word seen once and never tagged by the NER is more likely noise than a name.
         if not is_value and len(mentions) < 2 and all(m.weight < 1.0 for m in mentions):
