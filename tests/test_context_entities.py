@@ -481,3 +481,16 @@ def test_a_list_items_first_word_and_a_figures_label_are_no_names(ner: bool) -> 
     )
     names = {e.name for e in index_document(text, cache=False, ner=ner).entities}
     assert "Vargas" in names and not names & {"Add", "Pour", "Okay", "Fig"}, names
+
+
+def test_a_name_is_not_read_across_the_short_lines_of_a_header_or_a_signature() -> None:
+    # NER read "Rachel Kim\nSent" and "Operations\nNorthwind Logistics" as names (helper-228); a name wrapped in a
+    # paragraph's long line stays whole.
+    text = (
+        "From: Rachel Kim\nSent: Monday\nTo: Tom Becker\nSubject: Phase 2\n\nHi Tom, the warehouse move is on. I "
+        "spoke with the people at the depot about the dates and they agree with Mr. John\nSmith on every point.\n\n"
+        "--\nRachel Kim\nDirector of Operations\nNorthwind Logistics, Inc."
+    )
+    mentions = {e.name: e.mentions for e in index_document(text, cache=False, ner=True).entities}
+    assert mentions["Rachel Kim"] == 2 and mentions["Tom Becker"] == 2 and "John Smith" in mentions, mentions
+    assert not any(word in name for name in mentions for word in ("Sent", "Subject", "Director")), mentions

@@ -28,7 +28,7 @@ PIPELINE_VERSION = 74  # 74: an initialism, "p.m." or "Feb." ends its sentence b
 # U.S. He"), "sat", "sun" or "no" before any capital ("He sat. Birds sang."); an initialism
 # is a name though its letters spell a stop word ("U.S."); "St." stays in a name ("St. Louis" was "Louis"); in a
 # transcript, a speaker's name heads the turn ("Tom Becker: Sure." was a title); a list item's first word opens its
-# sentence ("1. Add the rice", no name), and "Fig." is no name
+# sentence ("1. Add the rice", no name), and "Fig." is no name; no name read across the short lines of a signature
 # 73: an info manual's line of links is page furniture, and an answer's "Yes." under its
 # FAQ question is no title; a Markdown list of links to the headings is a table of contents (72: a first version)
 # 71: a FAQ's numbered question or a term on a line of its own heads the paragraphs it

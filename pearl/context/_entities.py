@@ -30,6 +30,7 @@ from typing import Any, NamedTuple
 
 from pearl.context._markup import SEPARATING_NAMES
 from pearl.context._models import VALUE_LABELS, DocumentIndex, Entity
+from pearl.context._sentences import WRAPPED_LINE
 from pearl.context._terms import stopwords
 from pearl.protocols import Progress
 
@@ -105,6 +106,11 @@ _VALUE_PATTERNS = (
         ),
     ),
 )
+
+
+_GUESS = 0.5
+"""What a mention found by a rule counts in its entity's vote, where one the NER found counts 1: one mention alone
+names no entity (`_resolve`)."""
 
 
 class _Raw(NamedTuple):
@@ -365,14 +371,35 @@ def _ner_mentions(
                 continue
             first = start + _unflatten(ent.start_char, runs, removed)
             last = start + _unflatten(ent.end_char, runs, removed)
-            for s, e in _between_boundaries(text, first, last):
+            spans = list(_between_short_lines(text, first, last))
+            # A span the NER read across lines of a header or a signature is its guess at none of them: each piece
+            # counts as a rule's guess does, named only where the text names it again ("Sent" of "Rachel Kim\nSent").
+            cut = label not in VALUE_LABELS and len(spans) > sum(1 for _ in _between_boundaries(text, first, last))
+            weight = _GUESS if cut else 1.0
+            for s, e in spans:
                 s, e = _clean_span(text, s, e)
                 if label not in VALUE_LABELS:
                     s = _drop_opener(text, start, s, e, capitals, counts)
                     if not _has_upper(text, s, e):
                         continue
                 if s < e:
-                    yield _Raw(s, e, label, sid, 1.0)
+                    yield _Raw(s, e, label, sid, weight)
+
+
+def _between_short_lines(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """`text[start:end]` cut as `_between_boundaries` cuts it, and at each line break that ends a line too short to
+    have been wrapped: a signature's or a header's lines ("Rachel Kim\nDirector of Operations" was one PERSON, "Rachel
+    Kim Director"), where a name wrapped in a paragraph ("... said Mr. John\nSmith") stays whole."""
+    for piece_start, piece_end in _between_boundaries(text, start, end):
+        at = piece_start
+        while (cut := text.find("\n", at, piece_end)) >= 0:
+            if cut - (text.rfind("\n", max(0, cut - WRAPPED_LINE), cut) + 1) < WRAPPED_LINE:
+                if cut > piece_start:
+                    yield piece_start, cut
+                piece_start = cut + 1
+            at = cut + 1
+        if piece_start < piece_end:
+            yield piece_start, piece_end
 
 
 def _between_boundaries(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
@@ -584,7 +611,7 @@ def _name_runs(
         s, e = _clean_span(text, words[0 if titled else run[0]][0], words[run[-1]][1])
         if s >= e or _overlaps(covered, s, e):
             continue
-        yield _Raw(s, e, "PERSON" if titled else "NAME", sid, 1.0 if titled else 0.5)
+        yield _Raw(s, e, "PERSON" if titled else "NAME", sid, 1.0 if titled else _GUESS)
 
 
 # --- merging --------------------------------------------------------------------------------
