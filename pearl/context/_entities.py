@@ -73,8 +73,11 @@ _NAME_WORD = rf"[{_UPPER}][\w'’\-]*"
 _CAPITALISED = re.compile(rf"(?:[{_UPPER}][a-z]{{1,3}}\.[ \t\u00a0]+)?{_NAME_WORD}(?:[ \t\u00a0]+{_NAME_WORD})*")
 _WORD = re.compile(r"[^\W\d_][\w'’\-]*")
 _TRIGGER = re.compile(rf"[{_UPPER}0-9]")
-_FIRST_WORD = re.compile(r"[\W_]*(?:(?:\d{1,3}(?:\.\d{1,3})*[.):]|[A-Za-z][):])[ \t]+[\W_]*)?([^\W\d_][\w'’\-]*)")
-"""A sentence's first word, after a list item's number or letter ("1. Add the rice", "b) Pour", "A: Okay")."""
+_FIRST_WORD = re.compile(
+    r"[\W_]*(?P<label>(?:\d{1,3}(?:\.\d{1,3})*[.):]|[A-Za-z][):])[ \t]+[\W_]*)?([^\W\d_][\w'’\-]*)"
+)
+"""A sentence's first word, after a list item's number or letter ("1. Add the rice", "b) Pour", "A: Okay"). One in
+capitals there is a heading's or a party's name ("1. TOM ONLINE INC"), not a word opening a sentence."""
 _WHITESPACE = re.compile(r"\s")
 _SPACE_RUN = re.compile(r" {2,}")
 _SPACES = re.compile(r"\s+")
@@ -320,7 +323,7 @@ def _needs_ner(unit: str) -> bool:
         return True
     if first is None:
         return False
-    word = first.group(1)
+    word = first.group(2)
     return word[0].isupper() and word.lower() not in stopwords()
 
 
@@ -529,7 +532,8 @@ def _capitalised_runs(
     capitals = _Capitals()
     for sid, (start, end) in enumerate(sentences):
         opening = _FIRST_WORD.match(text, start, end)
-        first_start = opening.start(1) if opening else -1
+        listed = opening is not None and opening.group("label") is not None
+        first_start = -1 if opening is None or (listed and opening.group(2).isupper()) else opening.start(2)
         for match in _CAPITALISED.finditer(text, start, end):
             base = match.start()
             words = [(base + w.start(), base + w.end(), w.group()) for w in _WORD.finditer(match.group())]
