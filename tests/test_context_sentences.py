@@ -99,7 +99,7 @@ def test_a_time_a_month_or_a_word_that_is_also_an_abbreviation_ends_its_sentence
     # "We met at 5 p.m. The talks ran late.", "He sat. Birds sang." and "in the sun. Birds sang." were one unit each:
     # "sat", "sun" and "no" are abbreviations (of Saturday, Sunday, number) as well as words (helper-228).
     text = "We met at 5 p.m. The talks ran late. They resume in Feb. The vote is next. He sat. Birds sang. "
-    assert _units(text + "He said no. Then he left.") == [
+    assert _units(text + "He said no. The door shut.") == [
         "We met at 5 p.m.",
         "The talks ran late.",
         "They resume in Feb.",
@@ -107,12 +107,14 @@ def test_a_time_a_month_or_a_word_that_is_also_an_abbreviation_ends_its_sentence
         "He sat.",
         "Birds sang.",
         "He said no.",
-        "Then he left.",
+        "The door shut.",
     ]
     for whole in ("On Feb. 5 they met at 5 p.m. sharp.", "See fig. 3 and no. 5 here.", "Smith v. Jones was decided."):
         assert _units(whole) == [whole]
     for whole in ("Gen. Patton came.", "Col. Mustard did it.", "See Fig. A1 here.", "Ft. Worth is big."):
         assert _units(whole) == [whole]  # capitalised, a title or a label before its name
+    for whole in ("Essays, 2nd ed. Oxford University Press.", "Item no. A123 is lost.", "Talk to rep. Jones today."):
+        assert _units(whole) == [whole]  # in lower case too (helper-229)
     assert _units("No. This needs a schema.") == ["No.", "This needs a schema."]
 
 
@@ -1286,3 +1288,26 @@ def test_a_few_labelled_notes_are_no_dialogue() -> None:
         "Note: Keep the lid shut. Dust gets in.\n\nTip: Oil the hinge. It squeaks.\n\n"
     )
     assert all(h < 0 for h in index_document(text, cache=False, ner=False).sent_heading)
+
+
+def test_a_title_between_the_turns_of_an_interview_stays_a_title_and_a_faqs_question_heads_its_answer() -> None:
+    # Once the text was a dialogue, "Part Two: The Company" was a turn, no title, and "A: Under billing." took the
+    # answer's sentences from the question over it (helper-229).
+    interview = (
+        "Part One: Early Years\n\nInterviewer: Where were you born? Tell me.\n\nMaria Lopez: In Seville. We moved.\n\n"
+        "Interviewer: Why? Was it work?\n\nMaria Lopez: My father found work. He was a printer.\n\n"
+        "Part Two: The Company\n\nInterviewer: When did you found it? How?\n\nMaria Lopez: In 1990. With my brother.\n"
+    )
+    index = index_document(interview, cache=False, ner=False)
+    texts = _texts(index)
+    part_two = texts.index("Part Two: The Company")
+    assert index.sent_flags[part_two] & SentenceFlag.HEADING and index.sent_section[-1] == part_two
+    assert texts[index.sent_heading[texts.index("With my brother.")]] == "Maria Lopez: In 1990."
+    faq = "".join(
+        f"Q: Where are the {thing} kept?\n\nA: Under {place}. Each of the {thing} is a file.\n\n"
+        for thing, place in (("invoices", "billing"), ("receipts", "payments"), ("orders", "sales"))
+    )
+    index = index_document(faq, cache=False, ner=False)
+    texts = _texts(index)
+    answer = texts.index("Each of the invoices is a file.")
+    assert texts[index.sent_heading[answer]] == "Q: Where are the invoices kept?"

@@ -447,13 +447,30 @@ TURN_SHARE = 0.3
 a manual's notes ("Note: ...", "Example: ...") are a few of its paragraphs."""
 
 
+_NO_SPEAKERS = frozenset(
+    "q a question answer note notes warning tip example caution important see source subject from to cc bcc date "
+    "sent re".split()
+)
+"""Labels of what follows, not of who says it: a FAQ's question heads its answer ("Q: ...?" over "A: ..."), and a
+header's fields are no turns."""
+_SAID = (".", "!", "?", "…", '"', "”", "'", "’", ")")
+"""How what someone says ends: "Part One: Early Years", which ends with none, is a title between the turns."""
+
+
 def _speaker_turns(units: list[str], starts: list[int]) -> dict[int, str]:
     """The paragraphs (their first units) that open with a speaker's name, by name, in a text read as a dialogue: two
     speakers or more who each open two paragraphs or more, and `TURN_SHARE` of the paragraphs at least opening with a
-    name (then one who speaks once has a turn too)."""
-    named = {first: found["name"] for first in starts if (found := _SPEAKER.match(units[first]))}
-    speakers = [name for name, count in Counter(named.values()).items() if count >= 2]
-    return named if len(speakers) >= 2 and len(named) >= TURN_SHARE * len(starts) else {}
+    name (then one who speaks once has a turn too, where what opens the paragraph ends as a sentence does)."""
+    named = {
+        first: found["name"]
+        for first in starts
+        if (found := _SPEAKER.match(units[first])) and found["name"].lower() not in _NO_SPEAKERS
+    }
+    counts = Counter(named.values())
+    speakers = [name for name, count in counts.items() if count >= 2]
+    if len(speakers) < 2 or len(named) < TURN_SHARE * len(starts):
+        return {}
+    return {first: name for first, name in named.items() if counts[name] >= 2 or units[first].rstrip().endswith(_SAID)}
 
 
 def _entry(text: str, start: int, first_end: int, end: int) -> tuple[int, bool] | None:

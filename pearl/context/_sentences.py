@@ -833,10 +833,12 @@ _CLOSING_ABBREVIATIONS = frozenset(
 )
 """Abbreviations that close a phrase ("apples, pears, etc.", "Apple Inc.", "in Feb."): one ends its sentence too when a
 word that opens sentences follows (`_OPENERS`)."""
-_PLAIN_WORDS = frozenset("no art arts chap sat sun wed mar fig figs sec secs gen col rep ed ft ave".split())
-"""Abbreviations that, in lower case, are as often words that end a sentence ("He sat.", "in the sun.", "said no."):
-one before a capital ends its sentence ("He sat. Birds sang."), where "fig. 3" and "no. 5" go on; capitalised, one
-before a word that opens sentences ("No. This needs a schema", not "Gen. Patton")."""
+_PLAIN_WORDS = frozenset("sat sun".split())
+"""Abbreviations (of Saturday, Sunday) that in lower case are words ending a sentence ("He sat.", "in the sun."): one
+before any capital ends its sentence ("He sat. Birds sang."). Others that are words too ("no", "art") end one before a
+word that opens sentences, as a closing abbreviation does ("He said no. The door shut."), and go on before a name or a
+label ("rep. Jones", "2nd ed. Oxford", "no. A123")."""
+_WORDS_TOO = frozenset("no art arts chap".split())
 _OPENERS = frozenset(
     """the this these those that it its he she they we you his her their our my your in on at for if when while
     after before upon each either neither no any all such there here however""".split()
@@ -855,7 +857,9 @@ def _ends_sentence(word: str, label: str, previous: str = "", following: str = "
     if abbreviation in _ABBREVIATIONS or word in _CASED_ABBREVIATIONS:  # "l'art. 12"
         capital = following[:1].isupper() and not following[1:2].isupper()
         if bare in _PLAIN_WORDS and (opens or (capital and word.lstrip("\"'“‘([").islower())):
-            return True  # "He sat. Birds sang.", "No. This needs a schema"; not "Gen. Patton", "Fig. A1"
+            return True  # "He sat. Birds sang.", "Sun. The"; not "Sun. 9 June"
+        if bare in _WORDS_TOO and opens:
+            return True  # "He said no. The door shut.", "No. This needs a schema"; not "Gen. Patton", "no. A123"
         return abbreviation in _CLOSING_ABBREVIATIONS and opens
     # An initial: "J. R. Smith", "U.S.". A Hangul syllable is a word ("안 돼. 집에 가."), never one. A letter that
     # names a schedule or a plan is none before a sentence's opening word ("Schedule A. Either party ...", not
