@@ -452,6 +452,8 @@ def test_index_says_the_entity_sheet_was_cut_to_its_budget() -> None:
     )
     whole = runner.invoke(app, ["index", str(SAMPLE), "--no-ner", "--sheet-budget", "5000"])
     assert whole.exit_code == 0 and "entities shown in" not in whole.stdout
+    header = runner.invoke(app, ["index", str(SAMPLE), "--no-ner", "--sheet-budget", "12"])  # room for the header
+    assert "(0 of " in header.stdout and " entities shown in the 12 tokens of --sheet-budget)" in header.stdout
 
 
 def test_a_missing_library_argument_is_not_called_an_option(tmp_path: Path) -> None:

@@ -686,6 +686,17 @@ def test_the_bar_shows_a_document_being_indexed_while_its_questions_wait(tmp_pat
     drawn = stream.getvalue().split("\r")
     assert any(line.startswith("eval [") and " 0/2 " in line and "indexing " in line for line in drawn), drawn
     assert not any("planning" in line for line in drawn)  # a question's own stages are its own
+    # Indexed, the line says so no more: it had read "indexing 100,000 words" through planning (helper-229).
+    stream = io.StringIO()
+    bar = ProgressBar("eval", stream, tty=True)
+    bar(0, 10, "score 0")
+    _waiting_on(bar, "index", 500, 100_000)
+    _waiting_on(bar, "plan (attempt 1)", 1, 8)
+    assert "indexing" in stream.getvalue().split("\r")[-2] and "indexing" not in stream.getvalue().split("\r")[-1]
+    bar(10, 10, "score 1")
+    closed = stream.getvalue()
+    _waiting_on(bar, "index", 5, 10)
+    assert stream.getvalue() == closed  # a bar closed is not drawn again
 
 
 def test_run_reports_progress_with_running_totals(tmp_path: Path) -> None:

@@ -164,7 +164,7 @@ def index_command(
         return
     echo(sheet)
     shown = sheet.count("\n- ") + sheet.startswith("- ")
-    if 0 < shown < len(index.entities):  # the sheet names its total, not that the budget cut it
+    if shown < len(index.entities):  # the sheet names its total, not that the budget cut it (to its header, or none)
         echo(f"({shown} of {len(index.entities):,} entities shown in the {sheet_budget:,} tokens of --sheet-budget)")
     echo("")
     counts = [

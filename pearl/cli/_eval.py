@@ -371,7 +371,9 @@ def _waiting_on(bar: ProgressBar, stage: str, done: int = 0, total: int = 0) -> 
     """A question's stage as the run's bar shows it: a document being indexed or embedded, which all questions about
     it wait on (the bar stood still, its seconds too, for 13 s on a 100k-word document: helper-227)."""
     if stage in ("index", "embed"):
-        bar.aside(describe_stage(stage, done, total))
+        bar.aside(describe_stage(stage, done, total) if done < total or not total else "")
+    else:  # a question goes on: what was indexed is done
+        bar.aside("")
 
 
 def _note_missing_actions(given: PlanSet, library: ActionLibrary) -> None:

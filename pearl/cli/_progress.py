@@ -81,6 +81,7 @@ class ProgressBar(_Display):
         self._last_line = self.started
         self._drawn = False
         self._place: tuple[int, int, str] | None = None  # the last report: done, total, status
+        self._aside = ""  # what `aside` shows beside it
 
     def line(self, done: int, total: int, status: str = "") -> str:
         """The progress line for `done` of `total`."""
@@ -99,7 +100,7 @@ class ProgressBar(_Display):
         if self._tenth < 0 and done > 0:
             # The first report is the starting point: work counted there was done by an earlier run.
             self.message(f"resuming: {done} of {total} already done")
-        self._place = (done, total, status)
+        self._place, self._aside = (done, total, status), ""
         line = self.line(done, total, status)
         tenth = 10 * done // max(1, total)
         if self.tty:
@@ -116,18 +117,19 @@ class ProgressBar(_Display):
         self._tenth = tenth
 
     def aside(self, text: str) -> None:
-        """Show `text` (what the run waits on: "indexing 100,012 words 45%") in the line, in place of its status
-        until the next report: the line had stood still, its seconds too, while a long document was indexed. Off a
-        terminal, a line at most every `interval` seconds."""
-        if self.quiet or self._place is None:
-            return
+        """Show `text` (what the run waits on: "indexing 100,012 words 45%") in the line beside its status until the
+        next report, or until `text` is "" (what it told of is done): the line had stood still, its seconds too,
+        while a long document was indexed. Off a terminal, a line at most every `interval` seconds."""
+        if self.quiet or self._place is None or self._place[0] >= self._place[1] or text == self._aside:
+            return  # before the first report, after the last (the bar is closed), or nothing new
+        self._aside = text
         done, total, status = self._place
         line = self.line(done, total, f"{status}  {text}" if status else text)
         if self.tty:
             with STDERR_LINE.lock:
                 STDERR_LINE.draw(self.stream, line)
                 self._drawn = True
-        elif time.perf_counter() - self._last_line >= self.interval:
+        elif text and time.perf_counter() - self._last_line >= self.interval:
             with STDERR_LINE.around():
                 self.stream.write(line + "\n")
                 self.stream.flush()

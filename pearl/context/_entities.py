@@ -30,7 +30,6 @@ from typing import Any, NamedTuple
 
 from pearl.context._markup import SEPARATING_NAMES
 from pearl.context._models import VALUE_LABELS, DocumentIndex, Entity
-from pearl.context._sentences import WRAPPED_LINE
 from pearl.context._terms import stopwords
 from pearl.protocols import Progress
 
@@ -338,6 +337,7 @@ def _ner_mentions(
     counts: Counter[str],
     progress: Progress | None = None,
 ) -> Iterator[_Raw]:
+    width = _line_width(text)
     jobs: list[tuple[int, int, list[int], list[int]]] = []  # sentence id, start, runs, removed
     inputs: list[str] = []
     for sid, (start, end) in enumerate(sentences):
@@ -374,12 +374,11 @@ def _ner_mentions(
                 continue
             first = start + _unflatten(ent.start_char, runs, removed)
             last = start + _unflatten(ent.end_char, runs, removed)
-            spans = list(_between_short_lines(text, first, last))
+            spans = list(_between_short_lines(text, first, last, width))
             # A span the NER read across lines of a header or a signature ("Rachel Kim\nSent", "AddressFamily\n
-            # Specifies") is a name on its first line at most: that piece counts as a rule's guess does, named only
-            # where the text names it again; the others are none (a manual's "Specifies" had 65 mentions).
+            # Specifies") is a name on its first line at most, where the NER's reading began; the others are none (a
+            # manual's "Specifies", under each option, had come to 65 mentions).
             cut = label not in VALUE_LABELS and len(spans) > sum(1 for _ in _between_boundaries(text, first, last))
-            weight = _GUESS if cut else 1.0
             for s, e in spans[:1] if cut else spans:
                 s, e = _clean_span(text, s, e)
                 if label not in VALUE_LABELS:
@@ -387,23 +386,43 @@ def _ner_mentions(
                     if not _has_upper(text, s, e):
                         continue
                 if s < e:
-                    yield _Raw(s, e, label, sid, weight)
+                    yield _Raw(s, e, label, sid, 1.0)
 
 
-def _between_short_lines(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
-    """`text[start:end]` cut as `_between_boundaries` cuts it, and at each line break that ends a line too short to
-    have been wrapped: a signature's or a header's lines ("Rachel Kim\nDirector of Operations" was one PERSON, "Rachel
-    Kim Director"), where a name wrapped in a paragraph ("... said Mr. John\nSmith") stays whole."""
+def _line_width(text: str) -> int:
+    """How long the document's full lines are: the 90th percentile of its lines' lengths (a paragraph on one line
+    counts once, however long), or in a text of a few lines the longest (there the short lines of a header or a
+    signature would be most of them)."""
+    lengths = sorted(len(line) for line in text.split("\n") if line.strip())
+    if len(lengths) < _FEW_LINES:
+        return lengths[-1] if lengths else 0
+    return lengths[int(0.9 * (len(lengths) - 1))]
+
+
+_FEW_LINES = 20
+
+
+def _between_short_lines(text: str, start: int, end: int, width: int) -> Iterator[tuple[int, int]]:
+    """`text[start:end]` cut as `_between_boundaries` cuts it, and at each line break a writer made, not a wrap: the
+    next line's first word would have fitted on the line, within the document's `width` (`_line_width`). A header's
+    or a signature's lines ("Rachel Kim\nDirector of Operations" was one PERSON, "Rachel Kim Director"), where a name
+    wrapped in a paragraph ("... said Mr. John\nSmith"), in a narrow column too, stays whole."""
     for piece_start, piece_end in _between_boundaries(text, start, end):
         at = piece_start
         while (cut := text.find("\n", at, piece_end)) >= 0:
-            if cut - (text.rfind("\n", max(0, cut - WRAPPED_LINE), cut) + 1) < WRAPPED_LINE:
+            at = cut + 1
+            line_start = text.rfind("\n", max(0, cut - width), cut) + 1  # bounded: a long line is no short one
+            following = _NEXT_WORD.match(text, at)
+            fits = following is not None and cut - line_start + 1 + len(following.group(1)) <= width
+            if fits and (line_start > 0 or cut < width):
                 if cut > piece_start:
                     yield piece_start, cut
                 piece_start = cut + 1
-            at = cut + 1
         if piece_start < piece_end:
             yield piece_start, piece_end
+
+
+_NEXT_WORD = re.compile(r"[ \t]*(\S+)")
 
 
 def _between_boundaries(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
@@ -541,8 +560,11 @@ def _capitalised_runs(
             if not words:
                 continue
             for w_start, _, word in words:
-                if w_start == first_start:
+                if w_start == first_start and not listed:
                     continue
+                # A list item's first word counts as capitalised inside a sentence, where a sentence's does not: a
+                # name there ("1. Rachel Kim opens the store") is named, a word the text also writes in lower case
+                # ("1. Add the rice", "add salt") is not (`_Capitals.named`).
                 capitals.inside[_bare(word)] += 1
                 before = text[start:w_start].rstrip(" \t")  # on its line: "ENCODING\n Force" opens a line
                 if before and (before[-1].isalnum() or before[-1] in ",;&"):
@@ -633,7 +655,7 @@ def entity_key(surface: str) -> str:
         words = words[1:]
     key = " ".join(w.lower().replace(".", "").strip(_KEY_STRIP) for w in words).strip()
     if len(words) == 1 and _INITIALISM.fullmatch(words[0]) and key in stopwords():
-        return words[0].lower()  # "U.S.": "us" is a stop word, and the country was in no sheet
+        return words[0].lower().rstrip(".")  # "U.S.": "us" is a stop word, and the country was in no sheet
     return key
 
 
@@ -655,8 +677,11 @@ def _resolve(text: str, raw: list[_Raw]) -> EntityData:
     _merge_partial_names(text, groups)
     entities: list[tuple[list[_Raw], str, str]] = []
     for (is_value, key), mentions in groups.items():
-        if key in _LABEL_ABBREVIATIONS and all(text.startswith(".", m.end) or text[m.end - 1] == "." for m in mentions):
-            continue  # "Fig. 2b", "Suppl. Table S1": a label's abbreviation, written so wherever it stands
+        if key in _LABEL_ABBREVIATIONS and all(
+            (text.startswith(".", m.end) or text[m.end - 1] == ".") and text[m.start : m.end].rstrip(".").istitle()
+            for m in mentions
+        ):
+            continue  # "Fig. 2b", "Suppl. Table S1": a label's abbreviation, written so wherever it stands ("SEC." no)
         label = _vote(mentions)
         # A capitalised word seen once and never tagged by the NER is more likely noise than a name.
         if not is_value and len(mentions) < 2 and all(m.weight < 1.0 for m in mentions):

@@ -27,7 +27,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
-__all__ = ["DEFAULT_MAX_CHARS", "LONG_TAG", "WRAPPED_LINE", "Segmentation", "segment"]
+__all__ = ["DEFAULT_MAX_CHARS", "LONG_TAG", "Segmentation", "segment"]
 
 DEFAULT_MAX_CHARS = 900
 
@@ -39,7 +39,7 @@ _NEWLINE = re.compile(r"\n")
 _LINE_BREAK_MARKUP = re.compile(r"\n|<br\s*/?>", re.IGNORECASE)
 _CONTINUED_LINE = re.compile(r"[ \t]{0,40}[a-z]")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]{0,4}[ \t\r]*$")
-WRAPPED_LINE = 50  # characters a line has at least when it was wrapped (prose wraps at 60-80)
+_WRAPPED_LINE = 50  # characters a line has at least when it was wrapped (prose wraps at 60-80)
 
 # A sentence ends at terminal punctuation (plus closing quotes/brackets) followed by space and
 # something that can start a sentence: a capital, a digit, or a letter of a script without case
@@ -522,7 +522,7 @@ def _split_lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
     for match in _NEWLINE.finditer(text, start, end):
         line, line_start = line_start, match.end()
         if (
-            match.start() - line >= WRAPPED_LINE  # a wrapped line fills its column; a title, code or CSV line may not
+            match.start() - line >= _WRAPPED_LINE  # a wrapped line fills its column; a title, code or CSV line may not
             and _CONTINUED_LINE.match(text, match.end(), end)
             and not _ITEM_START.match(text, match.start(), end)
             and not _SENTENCE_END.search(text, max(start, match.start() - 8), match.start())
