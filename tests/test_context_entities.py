@@ -513,3 +513,10 @@ def test_a_name_is_not_read_across_the_short_lines_of_a_header_or_a_signature() 
     assert "Angela\nMerkowitz" in column
     mentions = {e.name: e.mentions for e in index_document(column, cache=False, ner=True).entities}
     assert mentions.get("Angela Merkowitz") == 3 and "Angela" not in mentions, mentions
+    # In a page's source a line break is white space, wherever it falls ("Nick\nCoghlan" of Python's Unicode HOWTO).
+    page = (
+        "<html><body><p>This HOWTO was reviewed by Nick\nCoghlan and by Marc-André\nLemburg.</p>\n"
+        "<p>Nick Coghlan wrote a first draft of it.</p></body></html>"
+    )
+    mentions = {e.name: e.mentions for e in index_document(page, cache=False, ner=True).entities}
+    assert mentions.get("Nick Coghlan") == 2 and "Nick" not in mentions, mentions

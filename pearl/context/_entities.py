@@ -174,6 +174,9 @@ def extract_entities(
     characters the NER has read so far.
     """
     written, length = sentences, len(text)
+    # A writer's line breaks are read where the text has them; in markup a line break is white space, wherever the
+    # page's source put it ("Nick\nCoghlan" of a page is one name).
+    width = 0 if _MARKUP.search(text) else _line_width(text)
     text, offsets = _decoded(_without_markup(text))
     counts = Counter(_WORD.findall(text))
     sentences = [(s, s) if i in skip else offsets.into(s, e) for i, (s, e) in enumerate(sentences)]
@@ -182,7 +185,7 @@ def extract_entities(
         progress = _Written(progress, offsets, length)
     raw: list[_Raw] = []
     if nlp is not None:
-        raw.extend(_ner_mentions(nlp, text, sentences, capitals, counts, progress))
+        raw.extend(_ner_mentions(nlp, text, sentences, capitals, counts, width, progress))
     else:
         raw.extend(_value_mentions(text, sentences))
     raw.extend(_rule_mentions(text, found, capitals, counts, _covered(raw)))
@@ -335,9 +338,11 @@ def _ner_mentions(
     sentences: list[tuple[int, int]],
     capitals: _Capitals,
     counts: Counter[str],
+    width: int,
     progress: Progress | None = None,
 ) -> Iterator[_Raw]:
-    width = _line_width(text)
+    """Mentions the NER finds in `sentences`; `width`: the document's line width (`_line_width`), where a line break
+    that is no wrap ends a name (`_between_short_lines`); 0 where none does."""
     jobs: list[tuple[int, int, list[int], list[int]]] = []  # sentence id, start, runs, removed
     inputs: list[str] = []
     for sid, (start, end) in enumerate(sentences):
@@ -374,7 +379,12 @@ def _ner_mentions(
                 continue
             first = start + _unflatten(ent.start_char, runs, removed)
             last = start + _unflatten(ent.end_char, runs, removed)
-            spans = list(_between_short_lines(text, first, last, width))
+            # (An amount or a date runs on over a line: "at least\nten days".)
+            spans = list(
+                _between_boundaries(text, first, last)
+                if label in VALUE_LABELS
+                else _between_short_lines(text, first, last, width)
+            )
             # A span the NER read across lines of a header or a signature ("Rachel Kim\nSent", "AddressFamily\n
             # Specifies") is a name on its first line at most, where the NER's reading began; the others are none (a
             # manual's "Specifies", under each option, had come to 65 mentions).
